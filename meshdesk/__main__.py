@@ -1,0 +1,5 @@
+import sys
+
+from meshdesk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Headless subcommands of the meshdesk CLI, one module each."""

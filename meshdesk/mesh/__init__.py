@@ -1,0 +1,1 @@
+"""What a mesh is: entities, telemetry samples, graph building. Standard library and networkx only."""

@@ -1,0 +1,234 @@
+"""The traffic graph's typed model. networkx holds the topology; these classes hold the facts.
+
+Vocabulary is Kiali's: node types ``app``, ``workload``, ``service``, ``unknown``, ``aggregate``
+(operation) and ``box``; rates named like Kiali's (``http``, ``httpPercentReq``, ``http5xx``,
+``grpcErr``, ``tcp``, ...). ``meshdesk.mesh.export`` turns this into Kiali's graph JSON.
+
+Contract for the rest of the app (canvas, panels, layouts): ``Node.id`` and ``Edge.id`` are
+deterministic functions of identity, stable across refreshes and processes, so the UI can apply
+differences and saved layouts can find nodes again. Fields may be added; none is renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from meshdesk.mesh.request import GraphRequest
+
+NODE_APP = "app"
+NODE_WORKLOAD = "workload"
+NODE_SERVICE = "service"
+NODE_UNKNOWN = "unknown"
+NODE_AGGREGATE = "aggregate"  # an operation node (request_operation)
+NODE_BOX = "box"
+
+BOX_CLUSTER = "cluster"
+BOX_NAMESPACE = "namespace"
+BOX_APP = "app"
+
+UNKNOWN = "unknown"
+PASSTHROUGH = "PassthroughCluster"
+BLACKHOLE = "BlackHoleCluster"
+
+HEALTHY = "Healthy"
+DEGRADED = "Degraded"
+FAILURE = "Failure"
+NO_HEALTH = "NA"
+
+
+def node_id(
+    node_type: str,
+    cluster: str = "",
+    namespace: str = "",
+    workload: str = "",
+    app: str = "",
+    version: str = "",
+    service: str = "",
+    aggregate: str = "",
+    aggregate_value: str = "",
+    box: str = "",
+) -> str:
+    """A stable id for a node identity (short and opaque; the same identity always gives the same id)."""
+    key = "\x1f".join((node_type, cluster, namespace, workload, app, version, service, aggregate,
+                       aggregate_value, box))
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def edge_id(source: str, target: str, protocol: str) -> str:
+    return hashlib.blake2b(f"{source}>{target}>{protocol}".encode(), digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True)
+class DestService:
+    cluster: str
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ServiceEntryInfo:
+    """Set on a service node that stands for a ServiceEntry host (Kiali's ``isServiceEntry``)."""
+
+    location: str  # "MESH_EXTERNAL" or "MESH_INTERNAL"
+    hosts: tuple[str, ...] = ()
+    name: str = ""  # the ServiceEntry object's name
+    namespace: str = ""
+
+
+@dataclass
+class Health:
+    """Health verdict with the numbers behind it."""
+
+    status: str = NO_HEALTH  # Healthy / Degraded / Failure / NA
+    error_ratio: float = 0.0  # worst error share over the checked code classes, 0..1
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Node:
+    id: str
+    node_type: str
+    cluster: str = ""
+    namespace: str = ""
+    workload: str = ""
+    app: str = ""
+    version: str = ""
+    service: str = ""
+    aggregate: str = ""  # e.g. "request_operation"
+    aggregate_value: str = ""  # e.g. "GET /api/v1/products"
+    box: str = ""  # for box nodes: cluster / namespace / app
+    parent: str | None = None  # id of the enclosing box node
+    dest_services: list[DestService] = field(default_factory=list)
+    # protocol -> rate name -> value, e.g. {"http": {"httpIn": 20.0, "httpIn5xx": 2.0, "httpOut": 5.0}}
+    traffic: dict[str, dict[str, float]] = field(default_factory=dict)
+    is_inaccessible: bool = False
+    is_outside: bool = False
+    is_root: bool = False
+    is_idle: bool = False
+    is_dead: bool = False
+    is_egress_cluster: bool = False
+    is_service_entry: ServiceEntryInfo | None = None
+    has_missing_sidecar: bool = False  # Kiali: hasMissingSC
+    has_virtual_service: bool = False
+    has_destination_rule: bool = False
+    is_gateway: bool = False
+    health: Health | None = None
+    health_annotation: str = ""  # the workload's health.kiali.io/rate annotation, if any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """What the canvas writes under the shape."""
+        if self.node_type == NODE_AGGREGATE:
+            return self.aggregate_value
+        if self.node_type == NODE_BOX:
+            return {BOX_CLUSTER: self.cluster, BOX_NAMESPACE: self.namespace}.get(self.box, self.app)
+        if self.node_type == NODE_SERVICE:
+            return self.service
+        if self.node_type == NODE_WORKLOAD:
+            return self.workload
+        if self.node_type == NODE_APP:
+            return f"{self.app} {self.version}".strip()
+        return UNKNOWN
+
+
+@dataclass
+class ResponseDetail:
+    """One response code on an edge: share of requests (percent) by response flags and by host."""
+
+    flags: dict[str, float] = field(default_factory=dict)
+    hosts: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Edge:
+    id: str
+    source: str
+    target: str
+    protocol: str  # http / grpc / tcp
+    # Kiali's rate names: http, httpPercentReq, http3xx, http4xx, http5xx, httpNoResponse,
+    # httpPercentErr; grpc, grpcPercentReq, grpcErr, grpcNoResponse, grpcPercentErr; tcp
+    rates: dict[str, float] = field(default_factory=dict)
+    responses: dict[str, ResponseDetail] = field(default_factory=dict)  # code -> detail
+    response_time: float | None = None  # ms, at the request's quantile
+    throughput: float | None = None  # bytes per second
+    is_mtls: float | None = None  # percent of traffic with mutual TLS, 0..100
+    dest_principal: str = ""
+    source_principal: str = ""
+    is_idle: bool = False
+    health: Health | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        """Total request (or byte, for TCP) rate on the edge."""
+        return self.rates.get(self.protocol, 0.0)
+
+
+@dataclass
+class TrafficGraph:
+    """Nodes and edges keyed by id, with a networkx DiGraph over the ids for topology questions."""
+
+    request: GraphRequest
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: dict[str, Edge] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    timestamp: int = 0
+    nx: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
+
+    def add_node(self, node: Node) -> Node:
+        existing = self.nodes.get(node.id)
+        if existing is not None:
+            return existing
+        self.nodes[node.id] = node
+        self.nx.add_node(node.id)
+        return node
+
+    def add_edge(self, edge: Edge) -> Edge:
+        existing = self.edges.get(edge.id)
+        if existing is not None:
+            return existing
+        self.edges[edge.id] = edge
+        self.nx.add_edge(edge.source, edge.target, key=edge.id)
+        return edge
+
+    def remove_node(self, nid: str) -> None:
+        for eid in [e.id for e in self.edges_of(nid)]:
+            self.remove_edge(eid)
+        self.nodes.pop(nid, None)
+        if self.nx.has_node(nid):
+            self.nx.remove_node(nid)
+
+    def remove_edge(self, eid: str) -> None:
+        edge = self.edges.pop(eid, None)
+        if edge is not None and self.nx.has_edge(edge.source, edge.target, eid):
+            self.nx.remove_edge(edge.source, edge.target, eid)
+
+    def out_edges(self, nid: str) -> Iterator[Edge]:
+        if self.nx.has_node(nid):
+            for _, _, key in self.nx.out_edges(nid, keys=True):
+                yield self.edges[key]
+
+    def in_edges(self, nid: str) -> Iterator[Edge]:
+        if self.nx.has_node(nid):
+            for _, _, key in self.nx.in_edges(nid, keys=True):
+                yield self.edges[key]
+
+    def edges_of(self, nid: str) -> list[Edge]:
+        return list(self.in_edges(nid)) + list(self.out_edges(nid))
+
+    def find_node(self, **identity: str) -> Node | None:
+        """First node whose fields equal all of ``identity`` (e.g. ``node_type="service", service="reviews"``)."""
+        for n in self.nodes.values():
+            if all(getattr(n, k) == v for k, v in identity.items()):
+                return n
+        return None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.edges

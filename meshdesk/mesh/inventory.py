@@ -1,0 +1,315 @@
+"""The mesh inventory: what exists in the cluster, as plain data.
+
+Filled by ``sources`` (the Kubernetes API, a snapshot file or the demo cluster) and read by graph
+passes (idle nodes, service entries, sidecar badges, health annotations), panels and validations.
+Every entity round-trips through JSON (``to_json``/``from_json``) so snapshots can carry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet", "Pod",
+                  "DeploymentConfig", "Rollout", "WorkloadEntry")
+
+
+def _build(cls: Any, obj: Mapping[str, Any]) -> Any:
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in obj.items() if k in names})
+
+
+@dataclass
+class Namespace:
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    cluster: str = ""
+
+    @property
+    def injection_enabled(self) -> bool:
+        """True when new pods get a sidecar: ``istio-injection=enabled`` or an ``istio.io/rev`` label
+        (and injection is not explicitly disabled)."""
+        inj = self.labels.get("istio-injection")
+        if inj == "disabled":
+            return False
+        return inj == "enabled" or bool(self.labels.get("istio.io/rev"))
+
+
+@dataclass
+class Container:
+    name: str
+    image: str = ""
+    ready: bool = False
+    restarts: int = 0
+    state: str = ""  # running / waiting:<reason> / terminated:<reason>
+    sidecar: bool = False  # an init container with restartPolicy Always (native sidecar)
+
+
+@dataclass
+class Pod:
+    name: str
+    namespace: str
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    phase: str = ""
+    containers: list[Container] = field(default_factory=list)
+    init_containers: list[Container] = field(default_factory=list)
+    owner_kind: str = ""
+    owner_name: str = ""
+    node_name: str = ""
+    ip: str = ""
+    created: str = ""
+
+    @property
+    def proxy(self) -> Container | None:
+        for c in self.containers + self.init_containers:
+            if c.name == "istio-proxy":
+                return c
+        return None
+
+    @property
+    def has_sidecar(self) -> bool:
+        """An ``istio-proxy`` container, or Istio's native sidecar (an init container that keeps running)."""
+        if any(c.name == "istio-proxy" for c in self.containers):
+            return True
+        return any(c.name == "istio-proxy" and c.sidecar for c in self.init_containers)
+
+    @property
+    def proxy_version(self) -> str:
+        proxy = self.proxy
+        if proxy is None:
+            return ""
+        version = self.annotations.get("sidecar.istio.io/status", "")
+        tag = proxy.image.rsplit(":", 1)[-1] if ":" in proxy.image.rsplit("/", 1)[-1] else ""
+        return tag or version
+
+    @property
+    def ready_count(self) -> tuple[int, int]:
+        """(ready, total) as kubectl shows it: regular containers plus native sidecars."""
+        shown = self.containers + [c for c in self.init_containers if c.sidecar]
+        return sum(1 for c in shown if c.ready), len(shown)
+
+    @property
+    def restarts(self) -> int:
+        return sum(c.restarts for c in self.containers + self.init_containers)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_json(obj: Mapping[str, Any]) -> Pod:
+        pod: Pod = _build(Pod, obj)
+        pod.containers = [_build(Container, c) for c in obj.get("containers") or []]
+        pod.init_containers = [_build(Container, c) for c in obj.get("init_containers") or []]
+        return pod
+
+
+@dataclass
+class Workload:
+    name: str
+    namespace: str
+    kind: str = "Deployment"
+    labels: dict[str, str] = field(default_factory=dict)  # the pod template's labels
+    annotations: dict[str, str] = field(default_factory=dict)  # the workload's (health.kiali.io/rate, ...)
+    pods: list[Pod] = field(default_factory=list)
+    replicas: int = 0
+    available: int = 0
+    cluster: str = ""
+    created: str = ""
+
+    @property
+    def app(self) -> str:
+        return self.labels.get("service.istio.io/canonical-name") or self.labels.get("app") or \
+            self.labels.get("app.kubernetes.io/name", "")
+
+    @property
+    def version(self) -> str:
+        return self.labels.get("service.istio.io/canonical-revision") or self.labels.get("version") or \
+            self.labels.get("app.kubernetes.io/version", "")
+
+    @property
+    def has_sidecar(self) -> bool | None:
+        """True/False when pods exist and agree on having a sidecar; None with no pods."""
+        if not self.pods:
+            inject = self.annotations.get("sidecar.istio.io/inject") or self.labels.get("sidecar.istio.io/inject")
+            return None if inject is None else inject == "true"
+        return all(p.has_sidecar for p in self.pods)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["pods"] = [p.to_json() for p in self.pods]
+        return out
+
+    @staticmethod
+    def from_json(obj: Mapping[str, Any]) -> Workload:
+        w: Workload = _build(Workload, obj)
+        w.pods = [Pod.from_json(p) for p in obj.get("pods") or []]
+        return w
+
+
+@dataclass
+class ServicePort:
+    name: str = ""
+    port: int = 0
+    protocol: str = "TCP"
+    target_port: str = ""
+    app_protocol: str = ""
+
+
+@dataclass
+class Service:
+    name: str
+    namespace: str
+    type: str = "ClusterIP"
+    ports: list[ServicePort] = field(default_factory=list)
+    selector: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    cluster_ip: str = ""
+    external_name: str = ""
+    cluster: str = ""
+
+    def selects(self, labels: Mapping[str, str]) -> bool:
+        return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_json(obj: Mapping[str, Any]) -> Service:
+        s: Service = _build(Service, obj)
+        s.ports = [_build(ServicePort, p) for p in obj.get("ports") or []]
+        return s
+
+
+ISTIO_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "Sidecar",
+               "PeerAuthentication", "AuthorizationPolicy", "WorkloadEntry", "RequestAuthentication",
+               "EnvoyFilter", "WorkloadGroup", "Telemetry")
+
+
+@dataclass
+class IstioObject:
+    """An Istio config object as the cluster serves it: ``spec`` kept whole, whatever fields it has."""
+
+    kind: str
+    name: str
+    namespace: str
+    api_version: str = "networking.istio.io/v1"
+    spec: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    resource_version: str = ""
+    cluster: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_json(obj: Mapping[str, Any]) -> IstioObject:
+        o: IstioObject = _build(IstioObject, obj)
+        return o
+
+    def to_manifest(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {"name": self.name, "namespace": self.namespace}
+        if self.labels:
+            meta["labels"] = dict(self.labels)
+        if self.annotations:
+            meta["annotations"] = dict(self.annotations)
+        if self.resource_version:
+            meta["resourceVersion"] = self.resource_version
+        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": meta, "spec": self.spec}
+
+
+@dataclass
+class App:
+    """Workloads sharing an app label (derived, never stored)."""
+
+    name: str
+    namespace: str
+    workloads: list[Workload]
+
+    @property
+    def versions(self) -> list[str]:
+        return sorted({w.version for w in self.workloads if w.version})
+
+
+@dataclass
+class Inventory:
+    """Everything found in the selected namespaces of one cluster."""
+
+    cluster: str = ""
+    namespaces: list[Namespace] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    istio: list[IstioObject] = field(default_factory=list)
+    istio_found: bool = True  # False when Istio's CRDs are not served
+    # what could not be read, e.g. {"bookinfo/pods": "forbidden"}: shown, never fatal
+    hidden: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    # -- derived views -----------------------------------------------------------------
+    def namespace(self, name: str) -> Namespace | None:
+        return next((n for n in self.namespaces if n.name == name), None)
+
+    def workload(self, namespace: str, name: str) -> Workload | None:
+        return next((w for w in self.workloads if w.namespace == namespace and w.name == name), None)
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        return next((s for s in self.services if s.namespace == namespace and s.name == name), None)
+
+    def apps(self, namespace: str | None = None) -> list[App]:
+        groups: dict[tuple[str, str], list[Workload]] = {}
+        for w in self.workloads:
+            if w.app and (namespace is None or w.namespace == namespace):
+                groups.setdefault((w.namespace, w.app), []).append(w)
+        return [App(name, ns, ws) for (ns, name), ws in sorted(groups.items())]
+
+    def istio_objects(self, kind: str, namespace: str | None = None) -> list[IstioObject]:
+        return [o for o in self.istio if o.kind == kind and (namespace is None or o.namespace == namespace)]
+
+    def workloads_for_service(self, svc: Service) -> list[Workload]:
+        return [w for w in self.workloads if w.namespace == svc.namespace and svc.selects(w.labels)]
+
+    def services_for_workload(self, w: Workload) -> list[Service]:
+        return [s for s in self.services if s.namespace == w.namespace and s.selects(w.labels)]
+
+    # -- JSON ----------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cluster": self.cluster,
+            "namespaces": [asdict(n) for n in self.namespaces],
+            "workloads": [w.to_json() for w in self.workloads],
+            "services": [s.to_json() for s in self.services],
+            "istio": [o.to_json() for o in self.istio],
+            "istio_found": self.istio_found,
+            "hidden": dict(self.hidden),
+            "warnings": list(self.warnings),
+        }
+
+    @staticmethod
+    def from_json(obj: Mapping[str, Any]) -> Inventory:
+        if not isinstance(obj, Mapping):
+            raise ValueError("'inventory' must be an object")
+        return Inventory(
+            cluster=str(obj.get("cluster") or ""),
+            namespaces=[_build(Namespace, n) for n in obj.get("namespaces") or []],
+            workloads=[Workload.from_json(w) for w in obj.get("workloads") or []],
+            services=[Service.from_json(s) for s in obj.get("services") or []],
+            istio=[IstioObject.from_json(o) for o in obj.get("istio") or []],
+            istio_found=bool(obj.get("istio_found", True)),
+            hidden=dict(obj.get("hidden") or {}),
+            warnings=list(obj.get("warnings") or []),
+        )
+
+    def merged(self, others: Iterable[Inventory]) -> Inventory:
+        out = Inventory.from_json(self.to_json())
+        for o in others:
+            out.namespaces += o.namespaces
+            out.workloads += o.workloads
+            out.services += o.services
+            out.istio += o.istio
+            out.hidden.update(o.hidden)
+            out.warnings += o.warnings
+        return out

@@ -1,0 +1,115 @@
+"""A graph request: what the user asked to see. Field names follow the snapshot format
+(``../shared/conformance/kiali/README.md``), which follows Kiali's graph API parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+GraphType = Literal["app", "versionedApp", "workload", "service"]
+GRAPH_TYPES: tuple[str, ...] = ("app", "versionedApp", "workload", "service")
+RATE_HTTP = ("requests", "none")
+RATE_GRPC = ("requests", "sent", "received", "total", "none")
+RATE_TCP = ("sent", "received", "total", "none")
+
+
+@dataclass(frozen=True)
+class NodeFocus:
+    """The node of a node-detail graph: one workload, app, app version or service."""
+
+    namespace: str
+    workload: str | None = None
+    app: str | None = None
+    version: str | None = None
+    service: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class GraphRequest:
+    graphType: str = "versionedApp"
+    namespaces: tuple[str, ...] = ()
+    node: NodeFocus | None = None
+    injectServiceNodes: bool = True
+    includeIdleEdges: bool = False
+    includeIdleNodes: bool = False
+    rateHttp: str = "requests"
+    rateGrpc: str = "requests"
+    rateTcp: str = "sent"
+    queryTime: int = 0  # unix seconds; 0 = now
+    duration: int = 600  # seconds
+    cluster: str = "Kubernetes"  # cluster name when a sample carries none
+    accessibleNamespaces: tuple[str, ...] | None = None  # None = all accessible
+    boxBy: tuple[str, ...] = ()  # any of "cluster", "namespace", "app"
+    # extra passes, e.g. "responseTime", "throughput", "securityPolicy", "health",
+    # "serviceEntry", "deadNode", "idleNode", "operationNodes"
+    appenders: tuple[str, ...] | None = None  # None = the defaults
+    responseTimeQuantile: str = "0.95"  # "avg", "0.5", "0.95", "0.99"
+    throughputType: str = "response"  # "request" or "response"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.graphType not in GRAPH_TYPES:
+            raise ValueError(f"unknown graph type {self.graphType!r}; expected one of {', '.join(GRAPH_TYPES)}")
+        for name, value, allowed in (
+            ("rateHttp", self.rateHttp, RATE_HTTP),
+            ("rateGrpc", self.rateGrpc, RATE_GRPC),
+            ("rateTcp", self.rateTcp, RATE_TCP),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        if self.duration <= 0:
+            raise ValueError("duration must be a positive number of seconds")
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["namespaces"] = list(self.namespaces)
+        out["node"] = self.node.to_json() if self.node else None
+        out["accessibleNamespaces"] = (
+            list(self.accessibleNamespaces) if self.accessibleNamespaces is not None else None
+        )
+        out["boxBy"] = list(self.boxBy)
+        out["appenders"] = list(self.appenders) if self.appenders is not None else None
+        out["extra"] = dict(self.extra)
+        return out
+
+    @staticmethod
+    def from_json(obj: Mapping[str, Any]) -> GraphRequest:
+        """Build from a snapshot's ``request``. Unknown keys are ignored; bad values raise ValueError."""
+        if not isinstance(obj, Mapping):
+            raise ValueError("'request' must be an object")
+        kw: dict[str, Any] = {}
+        simple = (
+            "graphType", "injectServiceNodes", "includeIdleEdges", "includeIdleNodes", "rateHttp",
+            "rateGrpc", "rateTcp", "queryTime", "duration", "cluster", "responseTimeQuantile",
+            "throughputType",
+        )
+        for key in simple:
+            if obj.get(key) is not None:
+                kw[key] = obj[key]
+        ns = obj.get("namespaces") or []
+        if isinstance(ns, str):
+            ns = [n for n in ns.split(",") if n]
+        kw["namespaces"] = tuple(str(n) for n in ns)
+        if obj.get("node"):
+            node = obj["node"]
+            if not isinstance(node, Mapping) or not node.get("namespace"):
+                raise ValueError("'request.node' must be an object with a namespace")
+            kw["node"] = NodeFocus(**{k: str(v) for k, v in node.items() if k in NodeFocus.__dataclass_fields__})
+        if obj.get("accessibleNamespaces") is not None:
+            kw["accessibleNamespaces"] = tuple(str(n) for n in obj["accessibleNamespaces"])
+        if obj.get("boxBy"):
+            box = obj["boxBy"]
+            kw["boxBy"] = tuple(box.split(",")) if isinstance(box, str) else tuple(box)
+        if obj.get("appenders") is not None:
+            app = obj["appenders"]
+            kw["appenders"] = tuple(app.split(",")) if isinstance(app, str) else tuple(app)
+        if obj.get("extra"):
+            kw["extra"] = dict(obj["extra"])
+        for key in ("queryTime", "duration"):
+            if key in kw:
+                kw[key] = int(kw[key])
+        return GraphRequest(**kw)

@@ -1,0 +1,74 @@
+"""A snapshot: one graph request, its telemetry samples and (optionally) the inventory, as plain data.
+
+The on-disk format is the one of ``../shared/conformance/kiali/cases`` (see the README there):
+``{"name", "request", "samples": [{"metric", "labels", "value"}], "inventory"?: {...}}``.
+Reading and writing files lives in ``meshdesk.sources.snapshot``; this module only converts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.telemetry import Sample, SampleWarnings
+
+FORMAT_VERSION = 1
+
+
+class SnapshotFormatError(ValueError):
+    """The snapshot's content is not what a snapshot holds; the message says what is wrong."""
+
+
+@dataclass
+class Snapshot:
+    request: GraphRequest
+    samples: list[Sample]
+    inventory: Inventory | None = None
+    name: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)  # context, prometheus path, taken-at ...
+    warnings: SampleWarnings = field(default_factory=SampleWarnings)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "formatVersion": FORMAT_VERSION,
+            "request": self.request.to_json(),
+            "samples": [s.to_json() for s in self.samples],
+        }
+        if self.meta:
+            out["meta"] = self.meta
+        if self.inventory is not None:
+            out["inventory"] = self.inventory.to_json()
+        return out
+
+    @staticmethod
+    def from_json(obj: Any) -> Snapshot:
+        if not isinstance(obj, Mapping):
+            raise SnapshotFormatError("the top level must be a JSON object with 'request' and 'samples'")
+        if "request" not in obj:
+            raise SnapshotFormatError("it has no 'request'")
+        try:
+            request = GraphRequest.from_json(obj["request"])
+        except (TypeError, ValueError) as e:
+            raise SnapshotFormatError(f"its 'request' is invalid: {e}") from e
+        raw = obj.get("samples")
+        if not isinstance(raw, list):
+            raise SnapshotFormatError("'samples' must be a list")
+        warnings = SampleWarnings()
+        samples: list[Sample] = []
+        for item in raw:
+            try:
+                samples.append(Sample.from_json(item))
+            except (TypeError, ValueError, KeyError, AttributeError):
+                warnings.add("malformed sample (needs metric, labels and a numeric value)")
+        inventory = None
+        if obj.get("inventory") is not None:
+            try:
+                inventory = Inventory.from_json(obj["inventory"])
+            except (TypeError, ValueError, KeyError, AttributeError) as e:
+                raise SnapshotFormatError(f"its 'inventory' is invalid: {e}") from e
+        meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+        return Snapshot(request, samples, inventory, str(obj.get("name") or ""), dict(meta or {}), warnings)

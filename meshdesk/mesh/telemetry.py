@@ -1,0 +1,87 @@
+"""Telemetry samples: one Prometheus series reduced to a value (a per-second rate over the window).
+
+A sample is what a graph is built from. It is deliberately small and plain: the metric name,
+the series labels (including ``reporter``) and one float. Graph passes never see PromQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# Metric families the graph understands. Samples of any other name are skipped and counted.
+REQUESTS = "istio_requests_total"
+REQUEST_MESSAGES = "istio_request_messages_total"
+RESPONSE_MESSAGES = "istio_response_messages_total"
+TCP_SENT = "istio_tcp_sent_bytes_total"
+TCP_RECEIVED = "istio_tcp_received_bytes_total"
+TCP_OPENED = "istio_tcp_connections_opened_total"
+TCP_CLOSED = "istio_tcp_connections_closed_total"
+REQUEST_DURATION = "istio_request_duration_milliseconds"
+REQUEST_BYTES = "istio_request_bytes"
+RESPONSE_BYTES = "istio_response_bytes"
+
+KNOWN_METRICS = frozenset(
+    {
+        REQUESTS,
+        REQUEST_MESSAGES,
+        RESPONSE_MESSAGES,
+        TCP_SENT,
+        TCP_RECEIVED,
+        TCP_OPENED,
+        TCP_CLOSED,
+        REQUEST_DURATION,
+        REQUEST_BYTES,
+        RESPONSE_BYTES,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One series: ``metric`` name, its ``labels`` and ``value`` (per-second rate, or ms/bytes for
+    response-time/throughput samples, in which case ``labels`` carries a ``quantile`` or ``stat``)."""
+
+    metric: str
+    labels: Mapping[str, str]
+    value: float
+
+    def to_json(self) -> dict[str, object]:
+        return {"metric": self.metric, "labels": dict(self.labels), "value": self.value}
+
+    @staticmethod
+    def from_json(obj: Mapping[str, object]) -> Sample:
+        """Raises ValueError/TypeError/KeyError on malformed input (callers count and skip)."""
+        metric = obj["metric"]
+        labels = obj.get("labels") or {}
+        if not isinstance(metric, str) or not isinstance(labels, Mapping):
+            raise TypeError("sample needs a string 'metric' and an object 'labels'")
+        raw = obj["value"]
+        value = float(raw)  # type: ignore[arg-type]
+        return Sample(metric, {str(k): str(v) for k, v in labels.items()}, value)
+
+
+@dataclass
+class SampleWarnings:
+    """Counts of samples skipped for a reason, reported once rather than crashing."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, reason: str, n: int = 1) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + n
+
+    def merge(self, other: SampleWarnings) -> None:
+        for k, v in other.counts.items():
+            self.add(k, v)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def messages(self) -> list[str]:
+        return [f"skipped {n} sample(s): {reason}" for reason, n in sorted(self.counts.items())]
+
+
+def finite(value: float) -> bool:
+    return not (math.isnan(value) or math.isinf(value))

@@ -1,0 +1,119 @@
+"""What every source of mesh data offers, and the typed errors users meet.
+
+A source is the demo cluster, a live cluster (kubeconfig context + Prometheus) or a snapshot file.
+The UI and the CLI only talk to this interface, so the demo behaves like a real cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from meshdesk.mesh.inventory import IstioObject, Namespace
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.snapshot import Snapshot
+
+# Called by long work with (done, total, message); returns nothing. Work checks ``cancelled()``.
+Progress = Callable[[int, int, str], None]
+
+
+class SourceError(Exception):
+    """Base of the errors a user can meet. ``kind`` selects the message style in the UI; the text never
+    contains a token, password or certificate."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class Unreachable(SourceError):
+    kind = "unreachable"
+
+
+class Unauthorized(SourceError):
+    """401: credentials expired or rejected."""
+
+    kind = "unauthorized"
+
+
+class Forbidden(SourceError):
+    """403: RBAC forbids a namespace or resource."""
+
+    kind = "forbidden"
+
+
+class Timeout(SourceError):
+    kind = "timeout"
+
+
+class NotFound(SourceError):
+    kind = "not-found"
+
+
+class Conflict(SourceError):
+    """Someone changed the object meanwhile (409 / resourceVersion mismatch)."""
+
+    kind = "conflict"
+
+
+class ConfigError(SourceError):
+    """A kubeconfig, settings or snapshot file that is missing, unreadable or wrong."""
+
+    kind = "config"
+
+
+class PrometheusError(SourceError):
+    kind = "prometheus"
+
+
+class Cancelled(SourceError):
+    kind = "cancelled"
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the status bar shows: which cluster, and how Prometheus is reached."""
+
+    context: str  # kubeconfig context name, "demo" or the snapshot file name
+    cluster: str  # cluster name used in the graph
+    prometheus: str  # e.g. "API server service proxy to istio-system/prometheus:9090"
+    live: bool = True  # False for a snapshot
+
+
+@runtime_checkable
+class MeshSource(Protocol):
+    """The interface the UI and CLI use. Implementations must be safe to call from a worker thread."""
+
+    def info(self) -> SourceInfo: ...
+
+    def namespaces(self) -> list[Namespace]:
+        """Namespaces the user may see (raises Unreachable/Unauthorized/Timeout)."""
+        ...
+
+    def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
+                 cancelled: Callable[[], bool] | None = None) -> Snapshot:
+        """Telemetry samples (and the inventory) for ``request``'s namespaces at ``request.queryTime``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class WritableSource(MeshSource, Protocol):
+    """A source that takes Istio config writes (a live cluster, the demo)."""
+
+    def apply(self, obj: IstioObject, *, dry_run: bool = False) -> IstioObject: ...
+
+    def delete(self, kind: str, namespace: str, name: str, *, dry_run: bool = False) -> None: ...
+
+    def label_namespace(self, namespace: str, labels: dict[str, str | None], *, dry_run: bool = False) -> None: ...
+
+
+def describe_namespaces(names: Sequence[str]) -> str:
+    return ", ".join(names) if names else "no namespace"

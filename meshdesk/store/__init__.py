@@ -1,0 +1,1 @@
+"""What the user made and must find again: paths, layouts, settings. Atomic and versioned. No Qt."""

@@ -1,0 +1,28 @@
+"""Shared test setup: offscreen Qt, a private config dir, and the ../shared location."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test ever touches the real home: MESHDESK_CONFIG_DIR points at a fresh temp dir."""
+    path = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"../shared is absent ({SHARED}): conformance data and Istio fixtures live there")
+    return SHARED
