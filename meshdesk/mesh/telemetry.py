@@ -2,6 +2,23 @@
 
 A sample is what a graph is built from. It is deliberately small and plain: the metric name,
 the series labels (including ``reporter``) and one float. Graph passes never see PromQL.
+
+Conventions shared by every producer (Prometheus queries, the demo cluster, snapshot files) and
+every consumer (graph passes):
+
+- Counters (``istio_requests_total``, ``istio_request_messages_total``,
+  ``istio_response_messages_total``, ``istio_tcp_sent_bytes_total``,
+  ``istio_tcp_received_bytes_total``, ``istio_tcp_connections_opened_total`` / ``_closed_total``):
+  ``value`` is the per-second rate over the request's duration (Kiali's ``rate(...[duration])``),
+  labels are the grouping labels Kiali uses (source_*/destination_* workload, canonical service and
+  revision, service, cluster, ``request_protocol``, ``response_code``, ``grpc_response_status``,
+  ``response_flags``, ``reporter``). ``istio_requests_total`` samples may also carry
+  ``connection_security_policy`` (``mutual_tls`` / ``none``) and ``request_operation``; passes
+  that do not care sum over them.
+- ``istio_request_duration_milliseconds``: response time in ms for the edge the labels name, with a
+  ``stat`` label: ``avg``, ``0.5``, ``0.95`` or ``0.99``.
+- ``istio_request_bytes`` / ``istio_response_bytes``: throughput in bytes per second (the rate of
+  ``_sum``) for the edge the labels name, with ``stat="rate"``.
 """
 
 from __future__ import annotations
@@ -21,6 +38,8 @@ TCP_CLOSED = "istio_tcp_connections_closed_total"
 REQUEST_DURATION = "istio_request_duration_milliseconds"
 REQUEST_BYTES = "istio_request_bytes"
 RESPONSE_BYTES = "istio_response_bytes"
+
+STAT_LABEL = "stat"
 
 KNOWN_METRICS = frozenset(
     {
