@@ -1,0 +1,394 @@
+"""A real Prometheus for tests: Debian's ``/usr/bin/prometheus`` serving Istio-standard series that
+``promtool tsdb create-blocks-from openmetrics`` backfilled.
+
+Every counter grows linearly (``rate_per_s`` per second, one sample every ``STEP_S`` seconds), so
+``rate(...[any window])`` at any time inside the data gives exactly ``rate_per_s``. The data spans
+``PAST_S`` seconds before the moment the server was built to ``FUTURE_S`` seconds after it, so a
+query at ``srv.query_time`` (a fixed instant) or at "now" (for the next ~hour) sees full windows.
+Prometheus accepts blocks whose time range reaches into the future; nothing scrapes, so nothing
+else lands in the head.
+
+    srv = PrometheusServer(tmp_path, [Series("istio_requests_total", {...}, 10.0)])
+    srv.start()          # backfills, starts, waits for /-/ready; raises PrometheusStartError
+    srv.url              # http://127.0.0.1:<port>
+    srv.query_time       # unix seconds to pass as time= / GraphRequest.queryTime
+    srv.stop()
+
+``prometheus_server`` is a session-scoped pytest fixture with ``istio_dataset()`` loaded; it skips
+when the binary is missing. ``istio_edge(...)`` builds the Istio label set of one edge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+PROMETHEUS = os.environ.get("MESHDESK_TEST_PROMETHEUS", "/usr/bin/prometheus")
+PROMTOOL = os.environ.get("MESHDESK_TEST_PROMTOOL", "/usr/bin/promtool")
+
+STEP_S = 15
+PAST_S = 75 * 60
+FUTURE_S = 75 * 60
+READY_TIMEOUT_S = 60.0
+
+# Istio's default histogram buckets.
+DURATION_BUCKETS: tuple[float, ...] = (
+    0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000,
+    1800000, 3600000,
+)
+BYTES_BUCKETS: tuple[float, ...] = (1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000)
+
+
+def binaries_missing() -> str | None:
+    """A reason to skip when Debian's prometheus/promtool are not installed, else None."""
+    for path in (PROMETHEUS, PROMTOOL):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            return f"{path} is not installed (apt-get install prometheus) - real-Prometheus tests skipped"
+    return None
+
+
+@dataclass(frozen=True)
+class Series:
+    """A counter series growing ``rate_per_s`` per second."""
+
+    metric: str
+    labels: Mapping[str, str]
+    rate_per_s: float
+    start_value: float | None = None  # default: big enough that no rate() window clamps at zero
+
+    def expand(self) -> list[tuple[str, dict[str, str], float, float]]:
+        """(metric, labels, value at t=0, growth per second) for every raw series."""
+        start = self.start_value if self.start_value is not None else self.rate_per_s * (PAST_S + 3600)
+        return [(self.metric, dict(self.labels), start, self.rate_per_s)]
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """An Istio histogram (``<metric>_bucket`` / ``_sum`` / ``_count``): ``rate_per_s`` observations per
+    second, distributed as ``observations`` (value -> share of observations; shares sum to 1)."""
+
+    metric: str  # base name, e.g. "istio_request_duration_milliseconds"
+    labels: Mapping[str, str]
+    rate_per_s: float
+    observations: Mapping[float, float]
+    buckets: Sequence[float] = DURATION_BUCKETS
+
+    @property
+    def mean(self) -> float:
+        return sum(v * share for v, share in self.observations.items())
+
+    def bucket_share(self, le: float) -> float:
+        return sum(share for v, share in self.observations.items() if v <= le)
+
+    def quantile(self, q: float) -> float:
+        """What Prometheus's histogram_quantile gives for these buckets (linear inside a bucket)."""
+        rank = q
+        lower = 0.0
+        prev_share = 0.0
+        for le in self.buckets:
+            share = self.bucket_share(le)
+            if share >= rank - 1e-12 and share > prev_share:
+                return lower + (le - lower) * (rank - prev_share) / (share - prev_share)
+            lower, prev_share = le, share
+        return self.buckets[-1]  # in +Inf: Prometheus answers the highest finite bound
+
+    def expand(self) -> list[tuple[str, dict[str, str], float, float]]:
+        out: list[tuple[str, dict[str, str], float, float]] = []
+        base_count = self.rate_per_s * (PAST_S + 3600)
+        for le in [*self.buckets, math.inf]:
+            share = 1.0 if math.isinf(le) else self.bucket_share(le)
+            labels = {**self.labels, "le": _format_le(le)}
+            out.append((f"{self.metric}_bucket", labels, base_count * share, self.rate_per_s * share))
+        out.append((f"{self.metric}_sum", dict(self.labels), base_count * self.mean, self.rate_per_s * self.mean))
+        out.append((f"{self.metric}_count", dict(self.labels), base_count, self.rate_per_s))
+        return out
+
+
+def _format_le(le: float) -> str:
+    if math.isinf(le):
+        return "+Inf"
+    return str(int(le)) if float(le).is_integer() else repr(float(le))
+
+
+def _escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrometheusStartError(RuntimeError):
+    pass
+
+
+@dataclass
+class PrometheusServer:
+    workdir: Path
+    series: Sequence[Series | Histogram]
+    now: int = field(default_factory=lambda: int(time.time()) // STEP_S * STEP_S)
+    url: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    startup_seconds: float = 0.0
+
+    @property
+    def query_time(self) -> int:
+        """A fixed instant inside the data, on the sample grid: use it as ``time=`` / ``queryTime``."""
+        return self.now
+
+    def write_openmetrics(self, path: Path) -> int:
+        """Write every sample as OpenMetrics text; returns the number of raw series."""
+        raw: list[tuple[str, dict[str, str], float, float]] = []
+        for s in self.series:
+            raw.extend(s.expand())
+        raw.sort(key=lambda r: r[0])  # a metric family's samples must be contiguous
+        t0 = self.now - PAST_S
+        steps = (PAST_S + FUTURE_S) // STEP_S
+        with path.open("w", encoding="utf-8") as fh:
+            for metric, labels, start, per_s in raw:
+                lbl = ",".join(f'{k}="{_escape_label(v)}"' for k, v in sorted(labels.items()))
+                prefix = f"{metric}{{{lbl}}} "
+                # value at t=self.now is `start`; earlier samples are smaller
+                fh.writelines(
+                    f"{prefix}{start + per_s * (i * STEP_S - PAST_S)!r} {t0 + i * STEP_S}\n"
+                    for i in range(steps + 1)
+                )
+            fh.write("# EOF\n")
+        return len(raw)
+
+    def start(self) -> None:
+        reason = binaries_missing()
+        if reason:
+            raise PrometheusStartError(reason)
+        began = time.monotonic()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        data = self.workdir / "data"
+        if data.exists():
+            shutil.rmtree(data)
+        om = self.workdir / "series.om"
+        self.write_openmetrics(om)
+        backfill = subprocess.run(
+            [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", str(om), str(data)],
+            capture_output=True, text=True, timeout=300,
+        )
+        if backfill.returncode != 0:
+            raise PrometheusStartError(f"promtool backfill failed: {backfill.stderr[-2000:]}")
+        om.unlink()
+        config = self.workdir / "prometheus.yml"
+        config.write_text("global:\n  scrape_interval: 15s\nscrape_configs: []\n", encoding="utf-8")
+        log = (self.workdir / "prometheus.log").open("wb")
+        for _attempt in range(3):
+            port = _free_port()
+            self.process = subprocess.Popen(
+                [
+                    PROMETHEUS,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={data}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--storage.tsdb.retention.time=30d",
+                    "--log.level=warn",
+                ],
+                stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
+            )
+            self.url = f"http://127.0.0.1:{port}"
+            if self._wait_ready():
+                self.startup_seconds = time.monotonic() - began
+                return
+            self.stop()  # port taken by someone else meanwhile, or a crash: try a fresh port
+        tail = (self.workdir / "prometheus.log").read_text(errors="replace")[-2000:]
+        raise PrometheusStartError(f"prometheus did not become ready: {tail}")
+
+    def _wait_ready(self) -> bool:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        assert self.process is not None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
+                    return True
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=0.1)  # bounded pause between polls that ends early on exit
+        return False
+
+    def stop(self) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+    def __enter__(self) -> PrometheusServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- the standard Istio dataset -------------------------------------------------------------------
+
+CLUSTER = "Kubernetes"
+
+
+@dataclass(frozen=True)
+class Workload:
+    namespace: str
+    name: str  # Deployment name, e.g. "reviews-v2"
+    app: str
+    version: str = "v1"
+
+
+def istio_edge(
+    src: Workload | None,
+    dst: Workload | None,
+    service: str,
+    service_namespace: str,
+    *,
+    reporter: str = "destination",
+    protocol: str = "http",
+    code: str = "200",
+    grpc_status: str = "",
+    flags: str = "-",
+    mtls: bool = True,
+    cluster: str = CLUSTER,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The Istio standard labels of one series from ``src`` to ``dst`` via ``service`` (a short name in
+    ``service_namespace``; a host with dots is used as is). ``src``/``dst`` None give "unknown"."""
+    host = service if "." in service else f"{service}.{service_namespace}.svc.cluster.local"
+    def side(prefix: str, w: Workload | None) -> dict[str, str]:
+        if w is None:
+            return {
+                f"{prefix}_workload": "unknown", f"{prefix}_workload_namespace": "unknown",
+                f"{prefix}_canonical_service": "unknown", f"{prefix}_canonical_revision": "unknown",
+                f"{prefix}_app": "unknown", f"{prefix}_version": "unknown",
+                f"{prefix}_cluster": "unknown" if prefix == "source" else cluster,
+                f"{prefix}_principal": "unknown",
+            }
+        return {
+            f"{prefix}_workload": w.name, f"{prefix}_workload_namespace": w.namespace,
+            f"{prefix}_canonical_service": w.app, f"{prefix}_canonical_revision": w.version,
+            f"{prefix}_app": w.app, f"{prefix}_version": w.version, f"{prefix}_cluster": cluster,
+            f"{prefix}_principal": f"spiffe://cluster.local/ns/{w.namespace}/sa/{w.app}" if mtls else "unknown",
+        }
+    labels = {
+        "reporter": reporter,
+        **side("source", src),
+        **side("destination", dst),
+        "destination_service": host,
+        "destination_service_name": service.split(".")[0],
+        "destination_service_namespace": service_namespace,
+        "request_protocol": protocol,
+        "response_code": code,
+        "grpc_response_status": grpc_status,
+        "response_flags": flags,
+        "connection_security_policy": ("mutual_tls" if mtls else "none") if reporter == "destination" else "unknown",
+        # the pod labels Prometheus' kubernetes-pods job adds (Kiali filters app!="ztunnel")
+        "app": (dst.app if reporter == "destination" and dst else src.app if src else "unknown"),
+        "namespace": (dst.namespace if reporter == "destination" and dst else src.namespace if src else "unknown"),
+    }
+    if protocol == "tcp":
+        for k in ("request_protocol", "response_code", "grpc_response_status"):
+            labels.pop(k)
+        labels["request_protocol"] = "tcp"
+    if extra:
+        labels.update(extra)
+    return labels
+
+
+INGRESS = Workload("istio-system", "istio-ingressgateway", "istio-ingressgateway", "latest")
+PRODUCTPAGE = Workload("bookinfo", "productpage-v1", "productpage", "v1")
+DETAILS = Workload("bookinfo", "details-v1", "details", "v1")
+REVIEWS_V1 = Workload("bookinfo", "reviews-v1", "reviews", "v1")
+REVIEWS_V2 = Workload("bookinfo", "reviews-v2", "reviews", "v2")
+RATINGS = Workload("bookinfo", "ratings-v1", "ratings", "v1")
+MONGODB = Workload("bookinfo", "mongodb-v1", "mongodb", "v1")
+CUSTOMER = Workload("tutorial", "customer-v1", "customer", "v1")
+PREFERENCE = Workload("tutorial", "preference-v1", "preference", "v1")
+RECOMMENDATION = Workload("tutorial", "recommendation-v1", "recommendation", "v1")
+
+
+def _both(src: Workload | None, dst: Workload, service: str, rate: float, *, source_too: bool = True,
+          metric: str = "istio_requests_total", **kw: object) -> list[Series]:
+    """The destination-reported series and (when the source has a proxy) the source-reported twin."""
+    out = [Series(metric, istio_edge(src, dst, service, dst.namespace, reporter="destination", **kw), rate)]  # type: ignore[arg-type]
+    if source_too and src is not None:
+        out.append(Series(metric, istio_edge(src, dst, service, dst.namespace, reporter="source", **kw), rate))  # type: ignore[arg-type]
+    return out
+
+
+def istio_dataset() -> list[Series | Histogram]:
+    """A small bookinfo-like mesh across ``bookinfo`` and ``tutorial`` (plus the ingress gateway in
+    istio-system and an unknown caller). Rates per second, every edge reported by both proxies:
+
+    - ingress -> productpage (http): 10.0 x 200 (mTLS)
+    - productpage -> details (http): 8.0 x 200 + 2.0 x 503 with flags "UF" (mTLS), i.e. 20% 5xx
+    - productpage -> reviews v1 / v2 (http): 3.0 / 5.0 x 200; the v2 edge is plaintext (policy none),
+      and carries request_operation "GetReviews" for the operation-node tests
+    - reviews-v2 -> ratings (grpc): 4.0 OK ("0") + 1.0 status 14 (Unavailable), request/response
+      messages 6.0 / 12.0
+    - ratings -> mongodb (tcp): 1000.0 bytes/s sent, 250.0 received
+    - tutorial customer -> bookinfo productpage (http, cross-namespace): 2.0 x 200
+    - customer -> preference -> recommendation (http): 4.0 and 4.0 x 200, 0.5 x 500 on the second
+    - unknown -> productpage (destination reporter only): 1.0 x 200, not mTLS
+    - durations (ms) on ingress->productpage: all 10 < v <= 25 (p50 17.5, p95 24.25, avg 20.0);
+      on productpage->details: 90% at 5 ms, 10% at 200 ms (avg 24.5)
+    - request/response bytes on ingress->productpage: 512 B / 2048 B per request
+    """
+    data: list[Series | Histogram] = []
+    data += _both(INGRESS, PRODUCTPAGE, "productpage", 10.0)
+    data += _both(PRODUCTPAGE, DETAILS, "details", 8.0)
+    data += _both(PRODUCTPAGE, DETAILS, "details", 2.0, code="503", flags="UF")
+    data += _both(PRODUCTPAGE, REVIEWS_V1, "reviews", 3.0)
+    data += _both(PRODUCTPAGE, REVIEWS_V2, "reviews", 5.0, mtls=False, extra={"request_operation": "GetReviews"})
+    data += _both(REVIEWS_V2, RATINGS, "ratings", 4.0, protocol="grpc", grpc_status="0")
+    data += _both(REVIEWS_V2, RATINGS, "ratings", 1.0, protocol="grpc", grpc_status="14")
+    data += _both(REVIEWS_V2, RATINGS, "ratings", 6.0, protocol="grpc", metric="istio_request_messages_total")
+    data += _both(REVIEWS_V2, RATINGS, "ratings", 12.0, protocol="grpc", metric="istio_response_messages_total")
+    data += _both(RATINGS, MONGODB, "mongodb", 1000.0, protocol="tcp", metric="istio_tcp_sent_bytes_total")
+    data += _both(RATINGS, MONGODB, "mongodb", 250.0, protocol="tcp", metric="istio_tcp_received_bytes_total")
+    data += _both(CUSTOMER, PRODUCTPAGE, "productpage", 2.0)
+    data += _both(CUSTOMER, PREFERENCE, "preference", 4.0)
+    data += _both(PREFERENCE, RECOMMENDATION, "recommendation", 4.0)
+    data += _both(PREFERENCE, RECOMMENDATION, "recommendation", 0.5, code="500")
+    data += _both(None, PRODUCTPAGE, "productpage", 1.0, mtls=False)
+    for reporter in ("destination", "source"):
+        ip = istio_edge(INGRESS, PRODUCTPAGE, "productpage", "bookinfo", reporter=reporter)
+        data.append(Histogram("istio_request_duration_milliseconds", ip, 10.0, {20.0: 1.0}))
+        data.append(Histogram("istio_request_bytes", ip, 10.0, {512.0: 1.0}, BYTES_BUCKETS))
+        data.append(Histogram("istio_response_bytes", ip, 10.0, {2048.0: 1.0}, BYTES_BUCKETS))
+        pd = istio_edge(PRODUCTPAGE, DETAILS, "details", "bookinfo", reporter=reporter)
+        data.append(Histogram("istio_request_duration_milliseconds", pd, 10.0, {5.0: 0.9, 200.0: 0.1}))
+    return data
+
+
+@pytest.fixture(scope="session")
+def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """One real Prometheus with ``istio_dataset()`` for the whole test session."""
+    reason = binaries_missing()
+    if reason:
+        pytest.skip(reason)
+    srv = PrometheusServer(tmp_path_factory.mktemp("prometheus"), istio_dataset())
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
