@@ -1,0 +1,693 @@
+"""Graph layout algorithms in plain Python (no Qt), so they run in a worker thread and can be
+benchmarked alone.
+
+Every function takes node ids and ``(source, target)`` pairs and returns the CENTRE of each node as
+``{node_id: (x, y)}`` in scene units. ``sizes`` gives ``(width, height)`` per node (a default is used
+for missing ones). ``fixed`` pins nodes to given centres: they come back unchanged and the other
+nodes are laid out around them without covering them.
+
+- :func:`layered`: left to right like Kiali's dagre layout: ranks by longest path after breaking
+  cycles, dummy nodes on long edges, barycentre sweeps to reduce crossings, then each rank's
+  vertical positions pulled towards their neighbours while keeping order and spacing.
+- :func:`force`: a spring embedder (Fruchterman-Reingold) with repulsion only between nearby nodes
+  (a spatial hash), started from the layered layout.
+- :func:`grid`: neighbours next to each other in a square grid.
+- :func:`place_new`: put nodes that just appeared next to their neighbours, on free cells only.
+
+All take an optional ``should_stop`` callable; when it returns true the work stops early with
+:class:`LayoutCancelled`, so a worker can drop a layout for a graph that is already outdated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+Point = tuple[float, float]
+Size = tuple[float, float]
+
+DEFAULT_SIZE: Size = (110.0, 60.0)  # a node shape with its label under it
+RANK_SEP = 70.0  # horizontal gap between ranks (plus the widest node of the rank)
+NODE_SEP = 20.0  # vertical gap between nodes of a rank
+COMPONENT_GAP = 80.0
+
+
+class LayoutCancelled(Exception):
+    """Raised inside a layout when ``should_stop()`` said so."""
+
+
+def _check(should_stop: Callable[[], bool] | None) -> None:
+    if should_stop is not None and should_stop():
+        raise LayoutCancelled()
+
+
+def _prepare(
+    nodes: Iterable[str], edges: Iterable[tuple[str, str]]
+) -> tuple[list[str], dict[str, int], list[tuple[int, int]]]:
+    """Unique node list, index map and unique directed edges between known nodes (no self loops)."""
+    names: list[str] = []
+    index: dict[str, int] = {}
+    for n in nodes:
+        if n not in index:
+            index[n] = len(names)
+            names.append(n)
+    seen: set[tuple[int, int]] = set()
+    out: list[tuple[int, int]] = []
+    for s, t in edges:
+        a = index.get(s)
+        b = index.get(t)
+        if a is None or b is None or a == b or (a, b) in seen:
+            continue
+        seen.add((a, b))
+        out.append((a, b))
+    return names, index, out
+
+
+def _components(n: int, edges: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """Weakly connected components, each in node order, largest first (stable)."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[rb] = ra
+    groups: dict[int, list[int]] = {}
+    for v in range(n):
+        groups.setdefault(find(v), []).append(v)
+    comps = list(groups.values())
+    comps.sort(key=lambda c: (-len(c), c[0]))
+    return comps
+
+
+def _size(sizes: Mapping[str, Size] | None, name: str) -> Size:
+    if sizes is None:
+        return DEFAULT_SIZE
+    return sizes.get(name, DEFAULT_SIZE)
+
+
+# --------------------------------------------------------------------------------------------
+# layered
+
+
+def _break_cycles(vs: Sequence[int], succ: dict[int, list[int]], indeg: dict[int, int]) -> set[tuple[int, int]]:
+    """Edges to reverse so the component becomes acyclic (back edges of an iterative DFS that
+    starts from the sources)."""
+    state: dict[int, int] = {}  # 1 on stack, 2 done
+    back: set[tuple[int, int]] = set()
+    starts = [v for v in vs if indeg[v] == 0] + list(vs)
+    for root in starts:
+        if root in state:
+            continue
+        state[root] = 1
+        stack: list[tuple[int, int]] = [(root, 0)]
+        while stack:
+            v, i = stack[-1]
+            children = succ[v]
+            if i < len(children):
+                stack[-1] = (v, i + 1)
+                w = children[i]
+                st = state.get(w)
+                if st is None:
+                    state[w] = 1
+                    stack.append((w, 0))
+                elif st == 1:
+                    back.add((v, w))
+            else:
+                state[v] = 2
+                stack.pop()
+    return back
+
+
+def _rank(vs: Sequence[int], dag: Sequence[tuple[int, int]]) -> dict[int, int]:
+    """Longest-path ranks from the sources, then sources pulled right next to their first target."""
+    succ: dict[int, list[int]] = {v: [] for v in vs}
+    pred: dict[int, list[int]] = {v: [] for v in vs}
+    indeg = dict.fromkeys(vs, 0)
+    for a, b in dag:
+        succ[a].append(b)
+        pred[b].append(a)
+        indeg[b] += 1
+    rank = dict.fromkeys(vs, 0)
+    queue = deque(v for v in vs if indeg[v] == 0)
+    while queue:
+        v = queue.popleft()
+        r = rank[v] + 1
+        for w in succ[v]:
+            if rank[w] < r:
+                rank[w] = r
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                queue.append(w)
+    for v in vs:
+        if not pred[v] and succ[v]:
+            rank[v] = min(rank[w] for w in succ[v]) - 1
+    low = min(rank.values()) if rank else 0
+    if low:
+        for v in rank:
+            rank[v] -= low
+    return rank
+
+
+def _pav(target: list[float], gaps: list[float]) -> list[float]:
+    """Positions as close as possible (least squares) to ``target`` keeping ``y[i+1]-y[i] >= gaps[i]``
+    (pool adjacent violators on the gap-free coordinates)."""
+    n = len(target)
+    if n == 0:
+        return []
+    offset = [0.0] * n
+    for i in range(1, n):
+        offset[i] = offset[i - 1] + gaps[i - 1]
+    z = [target[i] - offset[i] for i in range(n)]
+    # blocks of (sum, count)
+    sums: list[float] = []
+    counts: list[int] = []
+    for val in z:
+        s, c = val, 1
+        while sums and sums[-1] / counts[-1] > s / c:
+            s += sums.pop()
+            c += counts.pop()
+        sums.append(s)
+        counts.append(c)
+    out: list[float] = []
+    for s, c in zip(sums, counts, strict=True):
+        out.extend([s / c] * c)
+    return [out[i] + offset[i] for i in range(n)]
+
+
+def _layered_component(
+    vs: list[int],
+    edges: list[tuple[int, int]],
+    wh: list[Size],
+    sweeps: int,
+    should_stop: Callable[[], bool] | None,
+) -> dict[int, Point]:
+    """Layered layout of one connected component; coordinates start near (0, 0)."""
+    if len(vs) == 1:
+        return {vs[0]: (0.0, 0.0)}
+    succ0: dict[int, list[int]] = {v: [] for v in vs}
+    indeg0 = dict.fromkeys(vs, 0)
+    for a, b in edges:
+        succ0[a].append(b)
+        indeg0[b] += 1
+    back = _break_cycles(vs, succ0, indeg0)
+    dag: list[tuple[int, int]] = []
+    seen: set[tuple[int, int]] = set()
+    for a, b in edges:
+        e = (b, a) if (a, b) in back else (a, b)
+        if e not in seen:
+            seen.add(e)
+            dag.append(e)
+    rank = _rank(vs, dag)
+    _check(should_stop)
+
+    # dummy vertices on edges that span more than one rank; ids after the real ones
+    next_id = len(wh)
+    dummy_rank: dict[int, int] = {}
+    up: dict[int, list[int]] = {v: [] for v in vs}  # neighbours one rank to the left
+    down: dict[int, list[int]] = {v: [] for v in vs}  # neighbours one rank to the right
+    for a, b in dag:
+        ra, rb = rank[a], rank[b]
+        prev = a
+        for r in range(ra + 1, rb):
+            d = next_id
+            next_id += 1
+            dummy_rank[d] = r
+            up[d] = []
+            down[d] = []
+            down[prev].append(d)
+            up[d].append(prev)
+            prev = d
+        down[prev].append(b)
+        up[b].append(prev)
+    nranks = max(rank.values()) + 1
+    layers: list[list[int]] = [[] for _ in range(nranks)]
+
+    # initial order: DFS from the rank-0 vertices so that related vertices start close
+    visited: set[int] = set()
+    order_seq: list[int] = []
+    for root in sorted(vs, key=lambda v: rank[v]):
+        if root in visited:
+            continue
+        stack = [root]
+        while stack:
+            v = stack.pop()
+            if v in visited:
+                continue
+            visited.add(v)
+            order_seq.append(v)
+            stack.extend(reversed(down[v]))
+    for v in order_seq:
+        layers[rank[v] if v in rank else dummy_rank[v]].append(v)
+    pos: dict[int, float] = {}
+    for layer in layers:
+        for i, v in enumerate(layer):
+            pos[v] = float(i)
+
+    def sweep(ranks: Iterable[int], nbrs: dict[int, list[int]]) -> None:
+        for r in ranks:
+            layer = layers[r]
+            keyed = []
+            for i, v in enumerate(layer):
+                ns = nbrs[v]
+                if ns:
+                    keyed.append((sum(pos[w] for w in ns) / len(ns), i, v))
+                else:
+                    keyed.append((pos[v], i, v))
+            keyed.sort()
+            layer[:] = [v for _, _, v in keyed]
+            for i, v in enumerate(layer):
+                pos[v] = float(i)
+
+    for _ in range(sweeps):
+        sweep(range(1, nranks), up)
+        sweep(range(nranks - 2, -1, -1), down)
+        _check(should_stop)
+
+    def height(v: int) -> float:
+        return wh[v][1] if v < len(wh) else 10.0
+
+    def width(v: int) -> float:
+        return wh[v][0] if v < len(wh) else 0.0
+
+    # x: one column per rank
+    xs: list[float] = []
+    x = 0.0
+    for r, layer in enumerate(layers):
+        w = max((width(v) for v in layer), default=0.0)
+        if r:
+            x += w / 2
+        xs.append(x)
+        x += w / 2 + RANK_SEP
+    # y: packed, then pulled towards neighbours (alternating directions) with order kept
+    y: dict[int, float] = {}
+    for layer in layers:
+        total = sum(height(v) for v in layer) + NODE_SEP * (len(layer) - 1)
+        cur = -total / 2
+        for v in layer:
+            h = height(v)
+            y[v] = cur + h / 2
+            cur += h + NODE_SEP
+    for it in range(2 * sweeps):
+        ranks = range(1, nranks) if it % 2 == 0 else range(nranks - 2, -1, -1)
+        nbrs = up if it % 2 == 0 else down
+        for r in ranks:
+            layer = layers[r]
+            target = []
+            for v in layer:
+                ns = nbrs[v]
+                if ns:
+                    ys = sorted(y[w] for w in ns)
+                    m = len(ys)
+                    target.append(ys[m // 2] if m % 2 else (ys[m // 2 - 1] + ys[m // 2]) / 2)
+                else:
+                    target.append(y[v])
+            gaps = [(height(layer[i]) + height(layer[i + 1])) / 2 + NODE_SEP for i in range(len(layer) - 1)]
+            for v, yy in zip(layer, _pav(target, gaps), strict=True):
+                y[v] = yy
+        _check(should_stop)
+    return {v: (xs[rank[v]], y[v]) for v in vs}
+
+
+def _pack(
+    comps: list[dict[int, Point]], wh: list[Size]
+) -> dict[int, Point]:
+    """Shelf-pack component layouts: rows of components, about as wide as the whole is tall."""
+    boxes = []
+    area = 0.0
+    for c in comps:
+        x0 = min(p[0] - wh[v][0] / 2 for v, p in c.items())
+        x1 = max(p[0] + wh[v][0] / 2 for v, p in c.items())
+        y0 = min(p[1] - wh[v][1] / 2 for v, p in c.items())
+        y1 = max(p[1] + wh[v][1] / 2 for v, p in c.items())
+        boxes.append((x0, y0, x1 - x0, y1 - y0))
+        area += (x1 - x0 + COMPONENT_GAP) * (y1 - y0 + COMPONENT_GAP)
+    row_width = max(max((b[2] for b in boxes), default=0.0), math.sqrt(area) * 1.3)
+    out: dict[int, Point] = {}
+    cx = cy = row_h = 0.0
+    for c, (x0, y0, w, h) in zip(comps, boxes, strict=True):
+        if cx > 0 and cx + w > row_width:
+            cx = 0.0
+            cy += row_h + COMPONENT_GAP
+            row_h = 0.0
+        dx, dy = cx - x0, cy - y0
+        for v, (px, py) in c.items():
+            out[v] = (px + dx, py + dy)
+        cx += w + COMPONENT_GAP
+        row_h = max(row_h, h)
+    return out
+
+
+def layered(
+    nodes: Iterable[str],
+    edges: Iterable[tuple[str, str]],
+    sizes: Mapping[str, Size] | None = None,
+    fixed: Mapping[str, Point] | None = None,
+    *,
+    sweeps: int = 4,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Point]:
+    """Left-to-right layered layout (sources on the left). See the module text."""
+    names, _index, es = _prepare(nodes, edges)
+    if not names:
+        return {}
+    wh = [_size(sizes, n) for n in names]
+    by_comp: dict[int, list[tuple[int, int]]] = {}
+    comps = _components(len(names), es)
+    comp_of = {}
+    for ci, c in enumerate(comps):
+        for v in c:
+            comp_of[v] = ci
+    for a, b in es:
+        by_comp.setdefault(comp_of[a], []).append((a, b))
+    laid = []
+    for ci, c in enumerate(comps):
+        laid.append(_layered_component(c, by_comp.get(ci, []), wh, sweeps, should_stop))
+    packed = _pack(laid, wh)
+    result = {names[v]: p for v, p in packed.items()}
+    return _respect_fixed(result, fixed, names, es, sizes)
+
+
+def _respect_fixed(
+    result: dict[str, Point],
+    fixed: Mapping[str, Point] | None,
+    names: list[str],
+    es: list[tuple[int, int]],
+    sizes: Mapping[str, Size] | None,
+) -> dict[str, Point]:
+    """Keep pinned nodes where they are: shift the computed layout onto them (mean offset) and
+    move any free node that would cover a pinned one to the nearest free cell."""
+    if not fixed:
+        return result
+    pinned = {n: (float(p[0]), float(p[1])) for n, p in fixed.items() if n in result}
+    if not pinned:
+        return result
+    dx = sum(pinned[n][0] - result[n][0] for n in pinned) / len(pinned)
+    dy = sum(pinned[n][1] - result[n][1] for n in pinned) / len(pinned)
+    grid_ = _Occupancy(sizes)
+    for n, p in pinned.items():
+        grid_.occupy(n, p)
+    out: dict[str, Point] = dict(pinned)
+    for n in names:
+        if n in pinned:
+            continue
+        want = (result[n][0] + dx, result[n][1] + dy)
+        p = grid_.free_near(n, want)
+        grid_.occupy(n, p)
+        out[n] = p
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# free-cell search used by place_new and fixed handling
+
+
+class _Occupancy:
+    """Occupied cells of a uniform grid; a node covers every cell its box touches."""
+
+    def __init__(self, sizes: Mapping[str, Size] | None, cell: Size | None = None) -> None:
+        self.sizes = sizes
+        self.cw, self.ch = cell or (DEFAULT_SIZE[0] / 2, DEFAULT_SIZE[1] / 2)
+        self.cells: set[tuple[int, int]] = set()
+
+    def _cells(self, name: str, p: Point) -> list[tuple[int, int]]:
+        w, h = _size(self.sizes, name)
+        w += NODE_SEP
+        h += NODE_SEP / 2
+        x0 = math.floor((p[0] - w / 2) / self.cw)
+        x1 = math.floor((p[0] + w / 2 - 1e-6) / self.cw)
+        y0 = math.floor((p[1] - h / 2) / self.ch)
+        y1 = math.floor((p[1] + h / 2 - 1e-6) / self.ch)
+        return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
+
+    def occupy(self, name: str, p: Point) -> None:
+        self.cells.update(self._cells(name, p))
+
+    def is_free(self, name: str, p: Point) -> bool:
+        return not any(c in self.cells for c in self._cells(name, p))
+
+    def free_near(self, name: str, want: Point, max_radius: int = 400) -> Point:
+        """The nearest position to ``want`` (spiral over grid steps) where the node covers nobody."""
+        if self.is_free(name, want):
+            return want
+        for i, j in _spiral(self.cw, self.ch):
+            p = (want[0] + i * self.cw, want[1] + j * self.ch)
+            if self.is_free(name, p):
+                return p
+        for r in range(_SPIRAL_RADIUS + 1, max_radius):
+            ring: list[tuple[int, int]] = []
+            for i in range(-r, r + 1):
+                ring.extend(((i, -r), (i, r)))
+            for j in range(-r + 1, r):
+                ring.extend(((-r, j), (r, j)))
+            ring.sort(key=lambda d: d[0] * d[0] * self.cw * self.cw + d[1] * d[1] * self.ch * self.ch)
+            for i, j in ring:
+                p = (want[0] + i * self.cw, want[1] + j * self.ch)
+                if self.is_free(name, p):
+                    return p
+        return want
+
+
+_SPIRAL_RADIUS = 30
+_spirals: dict[tuple[float, float], list[tuple[int, int]]] = {}
+
+
+def _spiral(cw: float, ch: float) -> list[tuple[int, int]]:
+    """Grid offsets within the spiral radius, nearest first (computed once per cell size)."""
+    key = (cw, ch)
+    offsets = _spirals.get(key)
+    if offsets is None:
+        r = _SPIRAL_RADIUS
+        offsets = [(i, j) for i in range(-r, r + 1) for j in range(-r, r + 1) if (i, j) != (0, 0)]
+        offsets.sort(key=lambda d: (d[0] * d[0] * cw * cw + d[1] * d[1] * ch * ch, d[0] < 0, d))
+        _spirals[key] = offsets
+    return offsets
+
+
+def place_new(
+    new_nodes: Iterable[str],
+    edges: Iterable[tuple[str, str]],
+    existing_positions: Mapping[str, Point],
+    sizes: Mapping[str, Size] | None = None,
+) -> dict[str, Point]:
+    """Centres for ``new_nodes`` only: each goes next to its already placed neighbours (right of its
+    sources, left of its targets) on the nearest cell where it covers no existing or newly placed
+    node. Nodes without placed neighbours go in a column right of everything. Existing nodes never
+    move."""
+    new = [n for n in dict.fromkeys(new_nodes) if n not in existing_positions]
+    if not new:
+        return {}
+    pos: dict[str, Point] = {n: (float(p[0]), float(p[1])) for n, p in existing_positions.items()}
+    succ: dict[str, list[str]] = {}
+    pred: dict[str, list[str]] = {}
+    for s, t in edges:
+        if s == t:
+            continue
+        succ.setdefault(s, []).append(t)
+        pred.setdefault(t, []).append(s)
+    occ = _Occupancy(sizes)
+    for n, p in pos.items():
+        occ.occupy(n, p)
+    if pos:
+        right = max(p[0] + _size(sizes, n)[0] / 2 for n, p in pos.items())
+        top = min(p[1] - _size(sizes, n)[1] / 2 for n, p in pos.items())
+    else:
+        right, top = 0.0, 0.0
+    step = DEFAULT_SIZE[0] + RANK_SEP
+    out: dict[str, Point] = {}
+    pending = deque(new)
+    stalled = 0
+    lonely_y = top
+    while pending:
+        n = pending.popleft()
+        wants: list[Point] = []
+        for s in pred.get(n, []):
+            if s in pos:
+                wants.append((pos[s][0] + step, pos[s][1]))
+        for t in succ.get(n, []):
+            if t in pos:
+                wants.append((pos[t][0] - step, pos[t][1]))
+        if not wants:
+            if stalled < len(pending) + 1 and pending:
+                # a neighbour may get placed first; come back to this one later
+                pending.append(n)
+                stalled += 1
+                continue
+            w, h = _size(sizes, n)
+            want = (right + RANK_SEP + w / 2, lonely_y + h / 2)
+            lonely_y += h + NODE_SEP
+        else:
+            want = (sum(p[0] for p in wants) / len(wants), sum(p[1] for p in wants) / len(wants))
+        stalled = 0
+        p = occ.free_near(n, want)
+        occ.occupy(n, p)
+        pos[n] = p
+        out[n] = p
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# grid
+
+
+def _neighbour_order(names: list[str], es: list[tuple[int, int]]) -> list[int]:
+    """Node indices by components, breadth first from the node with most edges, so neighbours
+    end up close to each other."""
+    adj: list[list[int]] = [[] for _ in names]
+    for a, b in es:
+        adj[a].append(b)
+        adj[b].append(a)
+    order: list[int] = []
+    seen: set[int] = set()
+    for comp in _components(len(names), es):
+        start = max(comp, key=lambda v: len(adj[v]))
+        queue = deque([start])
+        seen.add(start)
+        while queue:
+            v = queue.popleft()
+            order.append(v)
+            for w in adj[v]:
+                if w not in seen:
+                    seen.add(w)
+                    queue.append(w)
+    return order
+
+
+def grid(
+    nodes: Iterable[str],
+    edges: Iterable[tuple[str, str]],
+    sizes: Mapping[str, Size] | None = None,
+    fixed: Mapping[str, Point] | None = None,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Point]:
+    """A square grid, filled row by row in breadth-first order so neighbours sit together."""
+    names, _index, es = _prepare(nodes, edges)
+    if not names:
+        return {}
+    order = _neighbour_order(names, es)
+    _check(should_stop)
+    cw = max(_size(sizes, n)[0] for n in names) + NODE_SEP * 2
+    ch = max(_size(sizes, n)[1] for n in names) + NODE_SEP * 2
+    cols = max(1, math.ceil(math.sqrt(len(names) * ch / cw)))
+    result = {names[v]: ((i % cols) * cw, (i // cols) * ch) for i, v in enumerate(order)}
+    return _respect_fixed(result, fixed, names, es, sizes)
+
+
+# --------------------------------------------------------------------------------------------
+# force
+
+
+def force(
+    nodes: Iterable[str],
+    edges: Iterable[tuple[str, str]],
+    sizes: Mapping[str, Size] | None = None,
+    fixed: Mapping[str, Point] | None = None,
+    *,
+    iterations: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Point]:
+    """Spring embedder started from the layered layout; repulsion only between nodes closer than
+    a few ideal edge lengths (found through a spatial hash), so one step costs about O(n + e)."""
+    names, _index, es = _prepare(nodes, edges)
+    if not names:
+        return {}
+    n = len(names)
+    start = layered(names, [(names[a], names[b]) for a, b in es], sizes, should_stop=should_stop, sweeps=2)
+    xs = [start[v][0] for v in names]
+    ys = [start[v][1] for v in names]
+    k = max(DEFAULT_SIZE) * 1.3  # ideal edge length
+    reach = 2.5 * k
+    k2 = k * k
+    if iterations is None:
+        iterations = max(12, min(60, int(60000 / (n + len(es) + 1))))
+    temp = k * 2.0
+    cool = temp / (iterations + 1)
+    for _it in range(iterations):
+        _check(should_stop)
+        dx = [0.0] * n
+        dy = [0.0] * n
+        buckets: dict[tuple[int, int], list[int]] = {}
+        for v in range(n):
+            buckets.setdefault((int(xs[v] // reach), int(ys[v] // reach)), []).append(v)
+        for (cx, cy), members in buckets.items():
+            near: list[int] = []
+            for ox in (-1, 0, 1):
+                for oy in (-1, 0, 1):
+                    b = buckets.get((cx + ox, cy + oy))
+                    if b:
+                        near.extend(b)
+            for v in members:
+                xv, yv = xs[v], ys[v]
+                fx = fy = 0.0
+                for w in near:
+                    if w == v:
+                        continue
+                    ddx = xv - xs[w]
+                    ddy = yv - ys[w]
+                    d2 = ddx * ddx + ddy * ddy
+                    if d2 < 1e-2:
+                        ddx, ddy, d2 = 0.1 * ((v * 7 + w) % 5 - 2) + 0.05, 0.1, 0.02
+                    f = k2 / d2
+                    fx += ddx * f
+                    fy += ddy * f
+                dx[v] += fx
+                dy[v] += fy
+        for a, b in es:
+            ddx = xs[a] - xs[b]
+            ddy = ys[a] - ys[b]
+            d = math.sqrt(ddx * ddx + ddy * ddy) or 0.01
+            f = d / k
+            fx, fy = ddx * f, ddy * f
+            dx[a] -= fx
+            dy[a] -= fy
+            dx[b] += fx
+            dy[b] += fy
+        for v in range(n):
+            d = math.sqrt(dx[v] * dx[v] + dy[v] * dy[v])
+            if d > 0:
+                s = min(d, temp) / d
+                xs[v] += dx[v] * s
+                ys[v] += dy[v] * s
+        temp = max(temp - cool, 1.0)
+    result = _separate({names[v]: (xs[v], ys[v]) for v in range(n)}, sizes)
+    return _respect_fixed(result, fixed, names, es, sizes)
+
+
+def _separate(positions: dict[str, Point], sizes: Mapping[str, Size] | None) -> dict[str, Point]:
+    """Move nodes that cover one another to the nearest free spot (left to right, so the
+    overall picture stays)."""
+    occ = _Occupancy(sizes)
+    out: dict[str, Point] = {}
+    for name, p in sorted(positions.items(), key=lambda kv: (kv[1][0], kv[1][1])):
+        q = occ.free_near(name, p)
+        occ.occupy(name, q)
+        out[name] = q
+    return out
+
+
+ALGORITHMS: dict[str, Callable[..., dict[str, Point]]] = {"layered": layered, "force": force, "grid": grid}
+
+
+def overlaps(positions: Mapping[str, Point], sizes: Mapping[str, Size] | None = None) -> list[tuple[str, str]]:
+    """Pairs of nodes whose boxes intersect (a check for tests and benchmarks; O(n log n)-ish)."""
+    items = sorted(positions.items(), key=lambda kv: kv[1][0])
+    widest = max((_size(sizes, n)[0] for n in positions), default=0.0)
+    out: list[tuple[str, str]] = []
+    for i, (a, pa) in enumerate(items):
+        wa, ha = _size(sizes, a)
+        for b, pb in items[i + 1:]:
+            if pb[0] - pa[0] >= (wa + widest) / 2:
+                break
+            wb, hb = _size(sizes, b)
+            if abs(pb[0] - pa[0]) >= (wa + wb) / 2:
+                continue
+            if abs(pb[1] - pa[1]) < (ha + hb) / 2:
+                out.append((a, b))
+    return out

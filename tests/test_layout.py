@@ -1,0 +1,117 @@
+"""Layout algorithms (pure Python): left-to-right ranks, no overlaps, pinned nodes kept, new nodes
+placed beside their neighbours without covering anyone, and cancellation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from meshdesk.ui import layout
+from tests.synthetic_mesh import mesh_shape
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _mesh(n: int = 300, e: int = 700) -> tuple[list[str], list[tuple[str, str]]]:
+    shape, pairs = mesh_shape(n, e)
+    nodes = [f"{ns}/{name}" for ns, name, _ in shape]
+    return nodes, [(nodes[a], nodes[b]) for a, b in pairs]
+
+
+def test_layered_puts_callers_left_of_callees() -> None:
+    nodes = ["gateway", "productpage", "reviews", "ratings", "details"]
+    edges = [("gateway", "productpage"), ("productpage", "reviews"), ("reviews", "ratings"),
+             ("productpage", "details")]
+    pos = layout.layered(nodes, edges)
+    assert set(pos) == set(nodes)
+    for s, t in edges:
+        assert pos[s][0] < pos[t][0], (s, t)
+    # reviews and details are both called by productpage: same rank, different heights
+    assert pos["reviews"][0] == pos["details"][0]
+    assert pos["reviews"][1] != pos["details"][1]
+    assert not layout.overlaps(pos)
+
+
+def test_layered_survives_cycles_self_loops_and_unknown_endpoints() -> None:
+    nodes = ["a", "b", "c", "d"]
+    edges = [("a", "b"), ("b", "c"), ("c", "a"), ("c", "c"), ("c", "ghost"), ("d", "d")]
+    pos = layout.layered(nodes, edges)
+    assert set(pos) == {"a", "b", "c", "d"}
+    assert not layout.overlaps(pos)
+    # the cycle is drawn as a chain, not piled up
+    assert len({pos["a"][0], pos["b"][0], pos["c"][0]}) == 3
+
+
+@pytest.mark.parametrize("algorithm", ["layered", "force", "grid"])
+def test_no_node_covers_another_on_a_mesh_shaped_graph(algorithm: str) -> None:
+    nodes, edges = _mesh()
+    sizes = {n: (90.0 + (i % 3) * 30, 50.0) for i, n in enumerate(nodes)}
+    pos = layout.ALGORITHMS[algorithm](nodes, edges, sizes)
+    assert set(pos) == set(nodes)
+    assert layout.overlaps(pos, sizes) == []
+
+
+@pytest.mark.parametrize("algorithm", ["layered", "force", "grid"])
+def test_pinned_nodes_stay_and_others_do_not_cover_them(algorithm: str) -> None:
+    nodes, edges = _mesh(60, 120)
+    pinned = {nodes[0]: (5000.0, 5000.0), nodes[5]: (-300.0, 40.0)}
+    pos = layout.ALGORITHMS[algorithm](nodes, edges, fixed=pinned)
+    assert pos[nodes[0]] == (5000.0, 5000.0)
+    assert pos[nodes[5]] == (-300.0, 40.0)
+    assert layout.overlaps(pos) == []
+
+
+def test_layered_empty_and_single() -> None:
+    assert layout.layered([], []) == {}
+    assert set(layout.layered(["x"], [])) == {"x"}
+
+
+def test_place_new_beside_its_neighbour_without_covering_existing_nodes() -> None:
+    nodes, edges = _mesh(80, 160)
+    existing = layout.layered(nodes, edges)
+    anchor = nodes[3]
+    new_edges = edges + [(anchor, "newcomer"), ("newcomer", "newcomer-db"), ("lonely", "lonely")]
+    placed = layout.place_new(["newcomer", "newcomer-db", "lonely"], new_edges, existing)
+    assert set(placed) == {"newcomer", "newcomer-db", "lonely"}
+    everything = {**existing, **placed}
+    assert layout.overlaps(everything) == []
+    # close to its caller: nearer to it than the average node is
+    ax, ay = existing[anchor]
+    nx_, ny_ = placed["newcomer"]
+    dist = ((nx_ - ax) ** 2 + (ny_ - ay) ** 2) ** 0.5
+    assert dist < 4 * (layout.DEFAULT_SIZE[0] + layout.RANK_SEP)
+    # the chain continues to the right
+    assert placed["newcomer-db"][0] > placed["newcomer"][0]
+
+
+def test_place_new_leaves_existing_alone_and_skips_known_nodes() -> None:
+    existing = {"a": (0.0, 0.0), "b": (200.0, 0.0)}
+    placed = layout.place_new(["a", "c"], [("a", "c")], existing)
+    assert set(placed) == {"c"}
+    assert existing == {"a": (0.0, 0.0), "b": (200.0, 0.0)}
+    assert layout.overlaps({**existing, **placed}) == []
+
+
+def test_a_layout_can_be_cancelled() -> None:
+    nodes, edges = _mesh()
+    for name in ("layered", "force", "grid"):
+        with pytest.raises(layout.LayoutCancelled):
+            layout.ALGORITHMS[name](nodes, edges, should_stop=lambda: True)
+
+
+def test_layout_module_imports_without_qt() -> None:
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'): raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import meshdesk.ui.layout as l\n"
+        "print(len(l.layered(['a', 'b'], [('a', 'b')])))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "2"
