@@ -1,0 +1,83 @@
+"""A non-modal banner above the graph: what went wrong (by error kind), what to do, and Retry.
+
+The graph under it keeps showing the last good data; the banner says how old that data is."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from meshdesk.ui.messages import advice_for, title_for
+
+_STYLE = {
+    "error": "QFrame#banner { background: #fdecea; border: 1px solid #e0a09a; border-radius: 4px; }"
+             " QLabel { color: #611a15; }",
+    "warning": "QFrame#banner { background: #fff4e5; border: 1px solid #e8c48a; border-radius: 4px; }"
+               " QLabel { color: #663c00; }",
+    "info": "QFrame#banner { background: #e8f4fd; border: 1px solid #9cc8ea; border-radius: 4px; }"
+            " QLabel { color: #0d3c61; }",
+}
+
+
+class Banner(QFrame):
+    retryRequested = Signal()
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.kind = ""
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 6, 6)
+        self.text_label = QLabel()
+        self.text_label.setWordWrap(True)
+        self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.text_label, 1)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Try again now")
+        self.retry_button.clicked.connect(self.retryRequested)
+        lay.addWidget(self.retry_button)
+        self.close_button = QPushButton("Dismiss")
+        self.close_button.clicked.connect(self._dismiss)
+        lay.addWidget(self.close_button)
+        self.setStyleSheet(_STYLE["error"])
+        self.hide()
+
+    def show_error(self, kind: str, message: str, *, retry_in: float | None = None,
+                   data_age: str = "") -> None:
+        """Show (or update) the banner for an error of ``kind`` (SourceError.kind)."""
+        self.kind = kind
+        parts = [f"<b>{_esc(title_for(kind))}</b>: {_esc(message)}"]
+        advice = advice_for(kind)
+        if advice:
+            parts.append(_esc(advice))
+        tail = []
+        if data_age:
+            tail.append(f"Showing the last good data ({_esc(data_age)}).")
+        if retry_in is not None:
+            tail.append(f"Retrying in {retry_in:.0f} s.")
+        if tail:
+            parts.append(" ".join(tail))
+        self.text_label.setText("<br>".join(parts))
+        self.setStyleSheet(_STYLE["error"])
+        self.retry_button.setVisible(True)
+        self.show()
+
+    def show_note(self, text: str, level: str = "info") -> None:
+        """A note without Retry (e.g. a warning from the graph builder)."""
+        self.kind = level
+        self.text_label.setText(_esc(text))
+        self.setStyleSheet(_STYLE.get(level, _STYLE["info"]))
+        self.retry_button.setVisible(False)
+        self.show()
+
+    def text(self) -> str:
+        return self.text_label.text()
+
+    def _dismiss(self) -> None:
+        self.hide()
+        self.dismissed.emit()
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,90 @@
+"""One channel for user-facing messages, by kind (qutebrowser's ``message.error`` bridge, Lens's
+offline / credentials / forbidden distinction). Repeats of the same message are rate-limited: the
+first is shown, later identical ones within ``repeat_window`` seconds are only counted."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
+
+# kind -> (short title, what the user can do about it)
+KIND_TEXT: dict[str, tuple[str, str]] = {
+    "unreachable": ("Cannot reach the cluster", "Check the VPN or network, and that the API server is up."),
+    "unauthorized": ("Credentials rejected", "Your login may have expired: log in again (e.g. refresh the "
+                     "cloud token), then Retry."),
+    "forbidden": ("Access forbidden", "Your account may not read these namespaces; pick others or ask "
+                  "for view rights."),
+    "timeout": ("The cluster did not answer in time", "It may be overloaded or far away; Retry in a moment."),
+    "not-found": ("Not found", "It may have been deleted meanwhile."),
+    "conflict": ("Changed meanwhile", "Reload and try again."),
+    "config": ("Configuration problem", "Check the kubeconfig or settings file named above."),
+    "prometheus": ("Prometheus problem", "Traffic needs Prometheus; check its address in the context "
+                   "settings."),
+    "cancelled": ("Cancelled", ""),
+    "error": ("Something went wrong", ""),
+}
+
+
+def title_for(kind: str) -> str:
+    return KIND_TEXT.get(kind, KIND_TEXT["error"])[0]
+
+
+def advice_for(kind: str) -> str:
+    return KIND_TEXT.get(kind, KIND_TEXT["error"])[1]
+
+
+@dataclass
+class UserMessage:
+    level: str  # "error" / "warning" / "info"
+    kind: str
+    text: str
+    repeats: int = 0  # how many identical messages were held back before this one
+
+
+class MessageBus(QObject):
+    """Emit ``message(UserMessage)``; identical messages inside ``repeat_window`` seconds are dropped
+    (counted, and the count is reported with the next one that gets through)."""
+
+    message = Signal(object)
+
+    def __init__(self, repeat_window: float = 30.0, clock: Callable[[], float] = time.monotonic,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.repeat_window = repeat_window
+        self._clock = clock
+        self._last: dict[tuple[str, str, str], float] = {}
+        self._held: dict[tuple[str, str, str], int] = {}
+
+    def _post(self, level: str, kind: str, text: str) -> bool:
+        key = (level, kind, text)
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.repeat_window:
+            self._held[key] = self._held.get(key, 0) + 1
+            return False
+        self._last[key] = now
+        repeats = self._held.pop(key, 0)
+        log.log(logging.ERROR if level == "error" else logging.INFO, "%s [%s] %s", level, kind, text)
+        self.message.emit(UserMessage(level, kind, text, repeats))
+        return True
+
+    def error(self, kind: str, text: str) -> bool:
+        """Returns True when shown, False when held back as a repeat."""
+        return self._post("error", kind, text)
+
+    def warning(self, text: str, kind: str = "warning") -> bool:
+        return self._post("warning", kind, text)
+
+    def info(self, text: str) -> bool:
+        return self._post("info", "info", text)
+
+    def forget(self) -> None:
+        """Allow everything again (e.g. after the user switched context)."""
+        self._last.clear()
+        self._held.clear()

@@ -1,0 +1,318 @@
+"""Background polling: fetch a snapshot and build the traffic graph off the UI thread.
+
+A ``Poller`` (UI thread) owns a worker QObject living on its own QThread (Orange3's
+``ConcurrentWidgetMixin`` idea). Every change of source or request bumps a *generation*; work of an
+older generation is cancelled through the ``cancelled`` callable the source polls, and any result it
+still produces is dropped. Failures are reported by signal and retried with capped exponential
+backoff; the UI keeps the last good graph. ``shutdown()`` stops the thread and closes the source.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from meshdesk.mesh.graph.model import TrafficGraph
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.sources.base import Cancelled, MeshSource, SourceError, SourceInfo
+
+log = logging.getLogger(__name__)
+
+_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+SourceFactory = Callable[[], MeshSource]
+GraphBuilder = Callable[[Snapshot], TrafficGraph]
+
+# Namespaces not chosen by default when the user has not picked any for a context yet.
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "local-path-storage"})
+
+
+def default_builder(snapshot: Snapshot) -> TrafficGraph:
+    from meshdesk.mesh.graph import build  # imported lazily: the builder is heavy and optional in tests
+
+    return build(snapshot)
+
+
+def default_namespaces(names: Sequence[str]) -> list[str]:
+    chosen = [n for n in names if n not in SYSTEM_NAMESPACES and n != "istio-system"]
+    return chosen or list(names)
+
+
+@dataclass
+class PollResult:
+    generation: int
+    graph: TrafficGraph
+    snapshot: Snapshot
+    info: SourceInfo
+    fetched_at: float  # time.time() when the data arrived
+
+
+@dataclass
+class PollFailure:
+    generation: int
+    error: SourceError
+    attempt: int  # consecutive failures so far (1 = the first)
+    retry_in: float | None  # seconds until the automatic retry, None when paused
+
+
+class _Worker(QObject):
+    """Lives on the poller's thread; only ever touched through queued signals (and ``gen``)."""
+
+    sourceOpened = Signal(int, object, object)  # generation, source, info
+    namespacesReady = Signal(int, object, object)  # generation, all names, names used
+    done = Signal(object)  # PollResult
+    failed = Signal(int, object)  # generation, SourceError
+
+    def __init__(self, builder: GraphBuilder) -> None:
+        super().__init__()
+        self._builder = builder
+        self._source: MeshSource | None = None
+        self._token: object = None
+        self.current_generation = 0  # written by the UI thread, read here (an int: atomic enough)
+        self.stopping = False
+
+    @Slot(object)
+    def fetch(self, job: tuple[int, object, SourceFactory, GraphRequest, bool]) -> None:
+        generation, token, factory, request, want_namespaces = job
+
+        def cancelled() -> bool:
+            return self.stopping or generation != self.current_generation
+
+        if cancelled():
+            return
+        try:
+            if token is not self._token:
+                self.close_source()
+                self._token = token
+            if self._source is None:
+                self._source = factory()
+                self.sourceOpened.emit(generation, self._source, self._source.info())
+            source = self._source
+            if want_namespaces or not request.namespaces:
+                names = [n.name for n in source.namespaces()]
+                used = list(request.namespaces) or default_namespaces(names)
+                self.namespacesReady.emit(generation, names, used)
+                if not request.namespaces:
+                    request = replace(request, namespaces=tuple(used))
+            if cancelled():
+                return
+            snap = source.snapshot(request, with_inventory=True, cancelled=cancelled)
+            if cancelled():
+                return
+            graph = self._builder(snap)
+            if cancelled():
+                return
+            self.done.emit(PollResult(generation, graph, snap, source.info(), time.time()))
+        except Cancelled:
+            return
+        except SourceError as e:
+            self.failed.emit(generation, e)
+        except Exception as e:  # a bug or an unexpected library error: report it, keep polling
+            log.exception("poll failed")
+            self.failed.emit(generation, SourceError(f"{type(e).__name__}: {e}"))
+
+    @Slot()
+    def close_source(self) -> None:
+        if self._source is not None:
+            try:
+                self._source.close()
+            except Exception:
+                log.exception("closing the source failed")
+        self._source = None
+        self._token = None
+
+
+class Poller(QObject):
+    """Fetch on a timer, on demand, and after failures (with backoff). Signals arrive on the UI thread."""
+
+    graphReady = Signal(object)  # PollResult
+    failed = Signal(object)  # PollFailure
+    sourceOpened = Signal(object, object)  # source, SourceInfo
+    namespacesReady = Signal(object, object)  # all names, names used
+    busyChanged = Signal(bool)
+
+    _fetch = Signal(object)  # (generation, token, factory, request, want namespaces)
+
+    def __init__(self, builder: GraphBuilder | None = None, *, backoff_base: float = 2.0,
+                 backoff_cap: float = 120.0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._thread = QThread()
+        self._thread.setObjectName("meshdesk-poller")
+        _THREADS.add(self._thread)
+        self._worker = _Worker(builder or default_builder)
+        self._worker.moveToThread(self._thread)
+        self._fetch.connect(self._worker.fetch)
+        self._worker.done.connect(self._on_done)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.sourceOpened.connect(self._on_source_opened)
+        self._worker.namespacesReady.connect(self._on_namespaces)
+        self._thread.start()
+
+        self._generation = 0
+        self._factory: SourceFactory | None = None
+        self._token: object = None
+        self._request: GraphRequest | None = None
+        self._want_namespaces = False
+        self._in_flight: set[int] = set()  # generations with a fetch queued or running
+        self._interval_ms = 0
+        self._failures = 0
+        self.source: MeshSource | None = None
+        self.info: SourceInfo | None = None
+        self.last_result: PollResult | None = None
+        self._stopped = False
+
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self.refresh_now)
+
+    # -- what to fetch ------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def request(self) -> GraphRequest | None:
+        return self._request
+
+    @property
+    def busy(self) -> bool:
+        return self._generation in self._in_flight
+
+    def set_source(self, factory: SourceFactory, request: GraphRequest) -> None:
+        """Switch to another source (context, demo, snapshot): cancels work in flight and fetches."""
+        self._factory = factory
+        self._token = object()
+        self.source = None
+        self.info = None
+        self.last_result = None
+        self._want_namespaces = True
+        self._set_request(request)
+
+    def set_request(self, request: GraphRequest) -> None:
+        """Ask for another graph (namespaces, graph type, window...): cancels work in flight and fetches."""
+        if request == self._request:
+            return
+        self._set_request(request)
+
+    def reload_namespaces(self) -> None:
+        self._want_namespaces = True
+        self.refresh_now()
+
+    def _set_request(self, request: GraphRequest) -> None:
+        self._request = request
+        self._bump()
+        self.refresh_now()
+
+    def _bump(self) -> None:
+        self._generation += 1
+        self._worker.current_generation = self._generation
+        self._failures = 0
+        self._retry.stop()
+
+    def set_interval(self, seconds: float) -> None:
+        """Automatic refresh every ``seconds``; 0 pauses (manual refresh only)."""
+        self._interval_ms = int(seconds * 1000)
+        if self._interval_ms > 0 and not self._stopped:
+            self._timer.start(self._interval_ms)
+        else:
+            self._timer.stop()
+
+    @property
+    def interval(self) -> float:
+        return self._interval_ms / 1000
+
+    # -- fetching ------------------------------------------------------------------------
+    def refresh_now(self) -> None:
+        if self._stopped or self._factory is None or self._request is None:
+            return
+        if self._generation in self._in_flight:
+            return  # one fetch per generation at a time; its result is fresh anyway
+        self._retry.stop()
+        self._in_flight.add(self._generation)
+        self.busyChanged.emit(True)
+        want = self._want_namespaces
+        self._want_namespaces = False
+        self._fetch.emit((self._generation, self._token, self._factory, self._request, want))
+
+    def _tick(self) -> None:
+        if not self._retry.isActive():  # while backing off, the retry timer decides
+            self.refresh_now()
+
+    def _finish(self, generation: int) -> None:
+        self._in_flight.discard(generation)
+        self.busyChanged.emit(self.busy)
+
+    @Slot(object)
+    def _on_done(self, result: PollResult) -> None:
+        self._finish(result.generation)
+        if result.generation != self._generation or self._stopped:
+            return
+        self._failures = 0
+        self.last_result = result
+        self.info = result.info
+        self.graphReady.emit(result)
+
+    @Slot(int, object)
+    def _on_failed(self, generation: int, error: SourceError) -> None:
+        self._finish(generation)
+        if generation != self._generation or self._stopped:
+            return
+        self._failures += 1
+        delay = min(self.backoff_cap, self.backoff_base * (2 ** (self._failures - 1)))
+        self._retry.start(int(delay * 1000))
+        self.failed.emit(PollFailure(generation, error, self._failures, delay))
+
+    @Slot(int, object, object)
+    def _on_source_opened(self, generation: int, source: MeshSource, info: SourceInfo) -> None:
+        if generation != self._generation:
+            return
+        self.source = source
+        self.info = info
+        self.sourceOpened.emit(source, info)
+
+    @Slot(int, object, object)
+    def _on_namespaces(self, generation: int, names: list[str], used: list[str]) -> None:
+        if generation != self._generation:
+            return
+        if self._request is not None and not self._request.namespaces:
+            self._request = replace(self._request, namespaces=tuple(used))  # same fetch: no new generation
+        self.namespacesReady.emit(names, used)
+
+    def retry_delay(self) -> float:
+        return self._retry.remainingTime() / 1000 if self._retry.isActive() else 0.0
+
+    # -- the end ---------------------------------------------------------------------------
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        """Cancel work, stop the thread, close the source. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._timer.stop()
+        self._retry.stop()
+        self._generation += 1
+        self._worker.current_generation = self._generation
+        self._worker.stopping = True
+        self._thread.quit()
+        if not self._thread.wait(timeout_ms):
+            log.warning("the poller thread did not stop within %d ms", timeout_ms)
+        self._worker.close_source()  # the thread has ended: safe to touch from here
+        self.source = None
+
+    @property
+    def thread_running(self) -> bool:
+        return self._thread.isRunning()
+
+
+def running_qthreads() -> list[QThread]:
+    """Poller threads still running (tests assert none is left after close)."""
+    return [t for t in list(_THREADS) if t.isRunning()]

@@ -1,0 +1,119 @@
+"""The poller fetches and builds off the UI thread, drops stale work, retries with backoff and stops."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.sources.base import Unauthorized, Unreachable
+from meshdesk.ui.poller import Poller, PollFailure, PollResult
+from tests.ui_helpers import ScriptedSource, extra_threads, sample, tiny_builder
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def poller(qtbot) -> Iterator[Poller]:
+    before = {t.ident for t in threading.enumerate()}
+    p = Poller(tiny_builder, backoff_base=0.05, backoff_cap=0.2)
+    yield p
+    p.shutdown()
+    assert not p.thread_running
+    assert extra_threads(before) == []
+
+
+def shop_source() -> ScriptedSource:
+    return ScriptedSource("shop", {"shop": [sample("frontend-v1", "cart-v1", "shop", 5.0)],
+                                   "blog": [sample("web-v1", "db-v1", "blog", 1.0)]})
+
+
+def test_builds_the_graph_off_the_ui_thread(qtbot, poller: Poller) -> None:
+    src = shop_source()
+    threads: list[threading.Thread] = []
+    src.on_snapshot = lambda r: threads.append(threading.current_thread())
+    seen: list[threading.Thread] = []
+    orig = src.snapshot
+
+    def spy(*a, **k):  # type: ignore[no-untyped-def]
+        seen.append(threading.current_thread())
+        return orig(*a, **k)
+
+    src.snapshot = spy  # type: ignore[method-assign]
+    with qtbot.waitSignal(poller.graphReady, timeout=5000) as sig:
+        poller.set_source(lambda: src, GraphRequest(graphType="workload", namespaces=("shop",)))
+    result: PollResult = sig.args[0]
+    assert {n.workload for n in result.graph.nodes.values()} == {"frontend-v1", "cart-v1"}
+    assert seen and seen[0] is not threading.main_thread()
+    assert result.info.context == "shop"
+
+
+def test_default_namespaces_when_none_chosen(qtbot, poller: Poller) -> None:
+    src = shop_source()
+    with qtbot.waitSignal(poller.namespacesReady, timeout=5000) as ns_sig, \
+            qtbot.waitSignal(poller.graphReady, timeout=5000) as sig:
+        poller.set_source(lambda: src, GraphRequest(graphType="workload"))
+    assert ns_sig.args[0] == ["blog", "shop"]
+    assert set(sig.args[0].snapshot.request.namespaces) == {"blog", "shop"}
+    assert len(sig.args[0].graph.nodes) == 4
+
+
+def test_switching_source_cancels_work_in_flight(qtbot, poller: Poller) -> None:
+    slow = shop_source()
+    slow.gate = threading.Event()
+    fast = ScriptedSource("other", {"blog": [sample("web-v1", "db-v1", "blog", 1.0)]})
+    got: list[PollResult] = []
+    poller.graphReady.connect(got.append)
+    poller.set_source(lambda: slow, GraphRequest(graphType="workload", namespaces=("shop",)))
+    assert slow.entered.wait(5)
+    with qtbot.waitSignal(poller.graphReady, timeout=5000) as sig:
+        poller.set_source(lambda: fast, GraphRequest(graphType="workload", namespaces=("blog",)))
+    assert slow.cancelled_seen, "the old fetch was told to stop"
+    assert slow.closed, "the old source was closed when the new one opened"
+    assert [r.info.context for r in got] == ["other"], "nothing from the old source reached the UI"
+    assert {n.workload for n in sig.args[0].graph.nodes.values()} == {"web-v1", "db-v1"}
+
+
+def test_failure_is_reported_then_retried_with_backoff(qtbot, poller: Poller) -> None:
+    src = shop_source()
+    with qtbot.waitSignal(poller.graphReady, timeout=5000):
+        poller.set_source(lambda: src, GraphRequest(graphType="workload", namespaces=("shop",)))
+    good = poller.last_result
+    src.error = Unreachable("connection refused to https://10.0.0.1:6443")
+    failures: list[PollFailure] = []
+    poller.failed.connect(failures.append)
+    poller.refresh_now()
+    qtbot.waitUntil(lambda: len(failures) >= 3, timeout=5000)
+    assert failures[0].error.kind == "unreachable"
+    assert [f.attempt for f in failures[:3]] == [1, 2, 3]
+    assert failures[1].retry_in == pytest.approx(2 * failures[0].retry_in)
+    assert all(f.retry_in <= 0.2 for f in failures), "backoff is capped"
+    assert poller.last_result is good, "the last good graph is kept"
+    src.error = None
+    with qtbot.waitSignal(poller.graphReady, timeout=5000):
+        pass  # the scheduled retry succeeds on its own
+
+
+def test_interval_refreshes_and_pause_stops(qtbot, poller: Poller) -> None:
+    src = shop_source()
+    poller.set_interval(0.05)
+    with qtbot.waitSignal(poller.graphReady, timeout=5000):
+        poller.set_source(lambda: src, GraphRequest(graphType="workload", namespaces=("shop",)))
+    qtbot.waitUntil(lambda: len(src.calls) >= 3, timeout=5000)
+    poller.set_interval(0)
+    qtbot.waitUntil(lambda: not poller.busy, timeout=5000)
+    n = len(src.calls)
+    with qtbot.assertNotEmitted(poller.graphReady, wait=200):
+        pass
+    assert len(src.calls) == n
+
+
+def test_auth_error_kind_survives(qtbot, poller: Poller) -> None:
+    src = shop_source()
+    src.error = Unauthorized("the server rejected the token")
+    with qtbot.waitSignal(poller.failed, timeout=5000) as sig:
+        poller.set_source(lambda: src, GraphRequest(graphType="workload", namespaces=("shop",)))
+    assert sig.args[0].error.kind == "unauthorized"
+    assert "token" in str(sig.args[0].error)

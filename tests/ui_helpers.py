@@ -1,0 +1,120 @@
+"""Helpers for the UI tests: small in-process MeshSources whose behaviour a test controls, and the
+no-leaked-threads check. These stand in for a *source*, never for Qt, the kubernetes client or requests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from meshdesk.mesh.graph.model import NODE_WORKLOAD, Edge, Node, TrafficGraph, edge_id, node_id
+from meshdesk.mesh.inventory import Container, Inventory, Namespace, Pod, Service, ServicePort, Workload
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.mesh.telemetry import REQUESTS, Sample
+from meshdesk.sources.base import Cancelled, SourceError, SourceInfo
+
+
+def sample(src: str, dst: str, ns: str, rate: float, code: str = "200") -> Sample:
+    return Sample(REQUESTS, {
+        "reporter": "destination", "source_workload": src, "source_workload_namespace": ns,
+        "source_canonical_service": src.split("-v")[0], "source_canonical_revision": "v1",
+        "destination_workload": dst, "destination_workload_namespace": ns,
+        "destination_canonical_service": dst.split("-v")[0], "destination_canonical_revision": "v1",
+        "destination_service": f"{dst.split('-v')[0]}.{ns}.svc.cluster.local",
+        "destination_service_name": dst.split("-v")[0], "destination_service_namespace": ns,
+        "request_protocol": "http", "response_code": code, "response_flags": "-",
+        "connection_security_policy": "mutual_tls",
+    }, rate)
+
+
+def workload(name: str, ns: str, app: str, version: str = "v1", sidecar: bool = True) -> Workload:
+    containers = [Container(app, image=f"example/{app}:1", ready=True)]
+    if sidecar:
+        containers.append(Container("istio-proxy", image="docker.io/istio/proxyv2:1.24.0", ready=True))
+    pod = Pod(f"{name}-abc12", ns, labels={"app": app, "version": version}, phase="Running",
+              containers=containers, owner_kind="ReplicaSet", owner_name=f"{name}-abc")
+    return Workload(name, ns, "Deployment", {"app": app, "version": version}, pods=[pod], replicas=1,
+                    available=1)
+
+
+def small_inventory(ns: str = "shop") -> Inventory:
+    return Inventory(
+        cluster="test-cluster",
+        namespaces=[Namespace(ns, {"istio-injection": "enabled"})],
+        workloads=[workload("frontend-v1", ns, "frontend"), workload("cart-v1", ns, "cart"),
+                   workload("legacy-v1", ns, "legacy", sidecar=False)],
+        services=[Service("frontend", ns, ports=[ServicePort("http", 8080)], selector={"app": "frontend"}),
+                  Service("cart", ns, ports=[ServicePort("http", 9080)], selector={"app": "cart"})],
+    )
+
+
+def tiny_builder(snap: Snapshot) -> TrafficGraph:
+    """A deliberately minimal workload graph for poller tests (the real builder is tested on its own)."""
+    g = TrafficGraph(request=snap.request)
+    for s in snap.samples:
+        ns = s.labels["source_workload_namespace"]
+        a = g.add_node(Node(node_id(NODE_WORKLOAD, namespace=ns, workload=s.labels["source_workload"]),
+                            NODE_WORKLOAD, namespace=ns, workload=s.labels["source_workload"]))
+        b = g.add_node(Node(node_id(NODE_WORKLOAD, namespace=ns, workload=s.labels["destination_workload"]),
+                            NODE_WORKLOAD, namespace=ns, workload=s.labels["destination_workload"]))
+        e = g.add_edge(Edge(edge_id(a.id, b.id, "http"), a.id, b.id, "http"))
+        e.rates["http"] = e.rates.get("http", 0.0) + s.value
+    return g
+
+
+class ScriptedSource:
+    """A MeshSource whose answers the test scripts: samples per namespace, an error to raise, or a gate
+    that holds ``snapshot`` until the test releases it (to have work in flight)."""
+
+    def __init__(self, name: str = "scripted", samples: dict[str, list[Sample]] | None = None,
+                 inventory: Inventory | None = None, live: bool = True) -> None:
+        self.name = name
+        self.samples = samples or {}
+        self.inventory = inventory
+        self.live = live
+        self.error: SourceError | None = None
+        self.gate: threading.Event | None = None
+        self.entered = threading.Event()
+        self.calls: list[GraphRequest] = []
+        self.cancelled_seen = False
+        self.closed = False
+        self.on_snapshot: Callable[[GraphRequest], None] | None = None
+
+    def info(self) -> SourceInfo:
+        return SourceInfo(self.name, f"{self.name}-cluster", f"{self.name} Prometheus", self.live)
+
+    def namespaces(self) -> list[Namespace]:
+        if self.error is not None:
+            raise self.error
+        return [Namespace(n) for n in sorted(self.samples)]
+
+    def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
+                 cancelled: Callable[[], bool] | None = None) -> Snapshot:
+        self.calls.append(request)
+        self.entered.set()
+        if self.gate is not None:
+            while not self.gate.wait(0.01):
+                if cancelled is not None and cancelled():
+                    self.cancelled_seen = True
+                    raise Cancelled("cancelled")
+        if self.error is not None:
+            raise self.error
+        samples = [s for ns in request.namespaces for s in self.samples.get(ns, [])]
+        inv = replace(self.inventory) if self.inventory is not None else None
+        return Snapshot(request, samples, inv, name=self.name)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def extra_threads(before: set[int]) -> list[str]:
+    """Threads started since ``before`` that still run: Python threads, and the app's QThreads.
+
+    (Python lists a foreign thread that ran Python code as a ``_DummyThread`` forever, so QThreads are
+    checked through Qt instead.)"""
+    from meshdesk.ui.poller import running_qthreads
+
+    py = [t.name for t in threading.enumerate()
+          if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)]
+    return py + [t.objectName() or "QThread" for t in running_qthreads()]
