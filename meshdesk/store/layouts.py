@@ -1,0 +1,303 @@
+"""Saved node positions per view, so a graph the user arranged looks the same when it opens again
+(also in a new process). No Qt.
+
+A view is a :class:`LayoutKey`: (context, sorted namespace set, graph type). All views of one context
+live in one JSON file under :func:`meshdesk.store.paths.layouts_dir`::
+
+    {"schema_version": 1, "context": "kind-mesh",
+     "views": {"versionedApp|bookinfo,istio-system": {
+         "namespaces": ["bookinfo", "istio-system"], "graph_type": "versionedApp",
+         "positions": {"<node id>": [x, y], ...}, "saved_at": "2026-11-27T05:01:02Z"}}}
+
+Positions are keyed by node id (``meshdesk.mesh.graph.model.node_id``), which is stable across
+refreshes and processes. Every write is atomic and re-reads the file first, so two windows on the
+same context do not undo each other's views. A file that cannot be read, or that a newer meshdesk
+wrote, is moved aside with a message in :attr:`LayoutStore.warnings`, never overwritten; an older
+schema is migrated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meshdesk.fileio import move_aside, write_atomic
+from meshdesk.store import paths
+
+SCHEMA_VERSION = 1
+EXPORT_KIND = "meshdesk-layout"
+
+Positions = dict[str, tuple[float, float]]
+
+
+class LayoutFormatError(ValueError):
+    """A layout file's content is not what we write; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class LayoutKey:
+    """One view of the mesh: the context, the namespaces shown (kept sorted and unique) and the
+    graph type."""
+
+    context: str
+    namespaces: tuple[str, ...]
+    graph_type: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "namespaces", tuple(sorted(set(self.namespaces))))
+
+    @property
+    def view_name(self) -> str:
+        """The key of this view inside its context's file."""
+        return f"{self.graph_type}|{','.join(self.namespaces)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"context": self.context, "namespaces": list(self.namespaces), "graph_type": self.graph_type}
+
+    @staticmethod
+    def from_json(obj: Any) -> LayoutKey:
+        if not isinstance(obj, Mapping):
+            raise LayoutFormatError("'key' must be an object with context, namespaces and graph_type")
+        context, namespaces, graph_type = obj.get("context"), obj.get("namespaces"), obj.get("graph_type")
+        if not isinstance(context, str):
+            raise LayoutFormatError("'key.context' must be a string")
+        if not isinstance(namespaces, list) or not all(isinstance(n, str) for n in namespaces):
+            raise LayoutFormatError("'key.namespaces' must be a list of strings")
+        if not isinstance(graph_type, str) or not graph_type:
+            raise LayoutFormatError("'key.graph_type' must be a non-empty string")
+        return LayoutKey(context, tuple(namespaces), graph_type)
+
+
+def layout_file(context: str) -> Path:
+    """The file holding every saved view of ``context``. A name that had to be cleaned gets a short
+    hash of the original, so two contexts never share a file."""
+    clean = paths.sanitize(context)
+    if clean != context:
+        clean = f"{clean}-{hashlib.blake2b(context.encode('utf-8'), digest_size=4).hexdigest()}"
+    return paths.layouts_dir() / f"{clean}.json"
+
+
+def _positions_from_json(raw: Any, where: str) -> Positions:
+    if not isinstance(raw, Mapping):
+        raise LayoutFormatError(f"{where} must be an object of node id -> [x, y]")
+    out: Positions = {}
+    for nid, xy in raw.items():
+        if (
+            not isinstance(nid, str)
+            or not isinstance(xy, list | tuple)
+            or len(xy) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in xy)
+        ):
+            raise LayoutFormatError(f"{where}: the position of {nid!r} must be [x, y] with finite numbers")
+        out[nid] = (float(xy[0]), float(xy[1]))
+    return out
+
+
+def _positions_to_json(positions: Mapping[str, Iterable[float]]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for nid, xy in positions.items():
+        x, y = (float(v) for v in xy)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"position of {nid!r} is not finite: {x}, {y}")
+        out[str(nid)] = [round(x, 2), round(y, 2)]
+    return out
+
+
+def _migrate_0(doc: dict[str, Any]) -> dict[str, Any]:
+    """Schema 0 (first drafts, no ``schema_version``): ``{"views": {name: {node id: [x, y]}}}``."""
+    views = {}
+    raw = doc.get("views")
+    if not isinstance(raw, Mapping):
+        raise LayoutFormatError("'views' must be an object")
+    for name, positions in raw.items():
+        gt, _, ns = str(name).partition("|")
+        views[str(name)] = {
+            "graph_type": gt,
+            "namespaces": [n for n in ns.split(",") if n],
+            "positions": positions,
+            "saved_at": "",
+        }
+    return {"schema_version": 1, "context": doc.get("context", ""), "views": views}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_0}
+
+
+def _validate(doc: Any) -> dict[str, Any]:
+    """Bring a parsed file to the current schema and check it; raises LayoutFormatError."""
+    if not isinstance(doc, dict):
+        raise LayoutFormatError("the top level must be a JSON object")
+    version = doc.get("schema_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise LayoutFormatError(f"'schema_version' must be a whole number, not {version!r}")
+    while version < SCHEMA_VERSION:
+        doc = MIGRATIONS[version](doc)
+        version = doc["schema_version"]
+    views = doc.get("views")
+    if not isinstance(views, dict):
+        raise LayoutFormatError("'views' must be an object")
+    for name, view in views.items():
+        if not isinstance(view, dict):
+            raise LayoutFormatError(f"view {name!r} must be an object")
+        view["positions"] = _positions_from_json(view.get("positions"), f"view {name!r}")
+    return doc
+
+
+class NewerSchemaError(LayoutFormatError):
+    pass
+
+
+class LayoutStore:
+    """Saved layouts of every context; reads and writes the per-context files on each call (the
+    files are small), so several stores and processes see each other's saves."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    # ---- reading
+
+    def _read(self, context: str) -> dict[str, Any]:
+        """The current content for ``context`` (empty when there is none). An unusable file is moved
+        aside with a warning, and reading starts fresh."""
+        path = layout_file(context)
+        empty: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "context": context, "views": {}}
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return empty
+        except (OSError, UnicodeDecodeError) as e:
+            self._set_aside(path, context, "unreadable", f"it could not be read ({e})")
+            return empty
+        try:
+            doc = json.loads(text)
+            version = doc.get("schema_version", 0) if isinstance(doc, dict) else 0
+            if isinstance(version, int) and version > SCHEMA_VERSION:
+                raise NewerSchemaError(
+                    f"it was written by a newer meshdesk (layout schema {version}, this one reads up to "
+                    f"{SCHEMA_VERSION})"
+                )
+            return _validate(doc)
+        except NewerSchemaError as e:
+            self._set_aside(path, context, "newer", str(e))
+        except (ValueError, KeyError) as e:  # JSONDecodeError and LayoutFormatError are ValueErrors
+            self._set_aside(path, context, "corrupt", f"its content is not a layout file ({e})")
+        return empty
+
+    def _set_aside(self, path: Path, context: str, reason: str, why: str) -> None:
+        try:
+            dst = move_aside(path, reason)
+        except OSError as e:
+            self.warnings.append(
+                f"Saved layouts for context {context!r} in {path} are not usable: {why}; moving the file "
+                f"aside failed too ({e}), so layouts of this context will not be saved."
+            )
+            raise OSError(f"cannot move {path} aside: {e}") from e
+        self.warnings.append(
+            f"Saved layouts for context {context!r} were not usable: {why}. The file was kept as "
+            f"{dst}; node positions start fresh."
+        )
+
+    def load(self, key: LayoutKey) -> Positions:
+        """Saved positions of this view; empty when nothing was saved."""
+        try:
+            doc = self._read(key.context)
+        except OSError:
+            return {}
+        view = doc["views"].get(key.view_name)
+        return dict(view["positions"]) if view else {}
+
+    def views(self, context: str) -> list[LayoutKey]:
+        """Every saved view of ``context``."""
+        try:
+            doc = self._read(context)
+        except OSError:
+            return []
+        out = []
+        for name, view in doc["views"].items():
+            gt, _, ns = name.partition("|")
+            out.append(LayoutKey(context, tuple(view.get("namespaces") or [n for n in ns.split(",") if n]),
+                                 view.get("graph_type") or gt))
+        return out
+
+    # ---- writing
+
+    def _write(self, context: str, doc: dict[str, Any]) -> None:
+        out = {
+            "schema_version": SCHEMA_VERSION,
+            "context": context,
+            "views": {
+                name: {**view, "positions": _positions_to_json(view["positions"])}
+                for name, view in sorted(doc["views"].items())
+            },
+        }
+        write_atomic(layout_file(context), json.dumps(out, indent=1, sort_keys=False) + "\n")
+
+    def save(self, key: LayoutKey, positions: Mapping[str, Iterable[float]]) -> None:
+        """Replace this view's saved positions (atomically; other views of the context are kept)."""
+        clean = {nid: tuple(float(v) for v in xy) for nid, xy in positions.items()}
+        doc = self._read(key.context)
+        doc["views"][key.view_name] = {
+            "namespaces": list(key.namespaces),
+            "graph_type": key.graph_type,
+            "positions": clean,
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        self._write(key.context, doc)
+
+    def reset(self, key: LayoutKey) -> None:
+        """Forget this view's positions (the next open lays it out afresh)."""
+        path = layout_file(key.context)
+        if not path.exists():
+            return
+        doc = self._read(key.context)
+        if doc["views"].pop(key.view_name, None) is not None:
+            self._write(key.context, doc)
+
+    # ---- sharing
+
+    def export_layout(self, key: LayoutKey, path: str | Path) -> int:
+        """Write this view's saved positions to ``path`` as a standalone file; returns how many
+        nodes it holds."""
+        positions = self.load(key)
+        doc = {
+            "kind": EXPORT_KIND,
+            "schema_version": SCHEMA_VERSION,
+            "key": key.to_json(),
+            "positions": _positions_to_json(positions),
+            "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        write_atomic(path, json.dumps(doc, indent=1) + "\n", mode=0o644)
+        return len(positions)
+
+    def import_layout(self, path: str | Path) -> tuple[LayoutKey, Positions]:
+        """Read a file written by :meth:`export_layout`, check it, save it as its view's layout and
+        return ``(key, positions)``. Raises :class:`LayoutFormatError` with a clear message (the
+        store is unchanged then)."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise LayoutFormatError(f"cannot read {path}: {e}") from e
+        try:
+            doc = json.loads(text)
+        except ValueError as e:
+            raise LayoutFormatError(f"{path} is not JSON: {e}") from e
+        if not isinstance(doc, dict) or doc.get("kind") != EXPORT_KIND:
+            raise LayoutFormatError(f"{path} is not a meshdesk layout export (no \"kind\": \"{EXPORT_KIND}\")")
+        version = doc.get("schema_version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise LayoutFormatError(f"{path} has no valid 'schema_version'")
+        if version > SCHEMA_VERSION:
+            raise LayoutFormatError(
+                f"{path} was written by a newer meshdesk (layout schema {version}; this one reads up to "
+                f"{SCHEMA_VERSION})"
+            )
+        key = LayoutKey.from_json(doc.get("key"))
+        positions = _positions_from_json(doc.get("positions"), f"{path}: 'positions'")
+        self.save(key, positions)
+        return key, positions
