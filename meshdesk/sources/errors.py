@@ -1,0 +1,360 @@
+"""Turn whatever a library raised into one of our typed, one-line, secret-free errors.
+
+Every source (Kubernetes API, Prometheus, exec plugins) funnels its failures through ``translate`` so the
+UI can tell "offline" from "log in again" from "RBAC says no", and ``redact`` so no message or log line
+ever carries a token, password, key or certificate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import ssl
+from typing import Any
+
+from meshdesk.sources.base import (
+    ConfigError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    SourceError,
+    Timeout,
+    Unauthorized,
+    Unreachable,
+)
+
+# --------------------------------------------------------------------------------------------------
+# Redaction
+
+_REDACTED = "[redacted]"
+
+# -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- (also keys); a block cut short is redacted to
+# the end of the text.
+_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL)
+# Authorization schemes followed by their credential.
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]+")
+# key=value / key: value / "key": "value" for keys that name a secret. ``token`` must not match
+# ``tokenFile`` (a path is not a secret), hence the word boundary.
+_SECRET_KEYS = (
+    r"password|passwd|pwd|secret|client[-_]?secret|token|id[-_]token|refresh[-_]token|access[-_]token|"
+    r"api[-_]?key|apikey|bearer[-_]?token|authorization|"
+    r"client[-_]key[-_]data|client[-_]certificate[-_]data|certificate[-_]authority[-_]data|"
+    r"idp[-_]certificate[-_]authority[-_]data|clientKeyData|clientCertificateData"
+)
+_KEY_VALUE = re.compile(
+    r"(?i)(?P<key>[\"']?\b(?:" + _SECRET_KEYS + r")\b[\"']?)(?P<sep>\s*[=:]\s*)(?P<q>[\"']?)"
+    r"(?P<value>(?:(?:bearer|basic)\s+)?[^\s\"',;&}\]]+)"
+)
+# A JSON Web Token (OIDC id-token, service account token).
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# Long base64 runs: certificate or key data pasted without a key name in front of it.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{60,}={0,2}")
+
+
+def _looks_like_base64_secret(run: str) -> bool:
+    if run.startswith("LS0t"):  # base64 of "-----", i.e. an encoded PEM block
+        return True
+    uppers = sum(c.isupper() for c in run)
+    return (uppers >= len(run) // 10 and any(c.islower() for c in run) and any(c.isdigit() for c in run))
+
+
+def redact(text: str) -> str:
+    """``text`` with bearer/basic credentials, ``password=...``-style values, PEM blocks, JWTs and base64
+    certificate or key data replaced by ``[redacted]``. Safe to call on any message before showing or
+    logging it."""
+    if not text:
+        return text
+    out = _PEM.sub("[redacted PEM block]", text)
+
+    def _kv(m: re.Match[str]) -> str:
+        if m.group("value").startswith("[redacted"):
+            return m.group(0)
+        return f"{m.group('key')}{m.group('sep')}{m.group('q')}{_REDACTED}"
+
+    out = _KEY_VALUE.sub(_kv, out)
+
+    def _scheme(m: re.Match[str]) -> str:
+        cred = m.group(0)[len(m.group(1)) + len(m.group(2)):]
+        if cred.isalpha() and cred.islower():  # an English word ("basic auth", "bearer token")
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)}{_REDACTED}"
+
+    out = _AUTH_SCHEME.sub(_scheme, out)
+    out = _JWT.sub(_REDACTED, out)
+    out = _BASE64_RUN.sub(lambda m: _REDACTED if _looks_like_base64_secret(m.group(0)) else m.group(0), out)
+    return out
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """Collapse whitespace (messages are one line each) and cut very long text."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _clean(text: Any, limit: int = 400) -> str:
+    return one_line(redact(str(text)), limit)
+
+
+# --------------------------------------------------------------------------------------------------
+# Translation
+
+LOGIN_AGAIN = "credentials expired or rejected: run your login again, e.g. `kubectl get ns`"
+PATH_HINT = ("if meshdesk was started from a desktop launcher, the plugin may be missing from PATH: "
+             "start meshdesk from a terminal or add the plugin's folder to PATH")
+
+# "User \"jane\" cannot list resource \"pods\" in API group \"\" in the namespace \"bookinfo\""
+_FORBIDDEN_MSG = re.compile(
+    r'cannot (?P<verb>[\w-]+) resource "(?P<resource>[^"]+)"'
+    r'(?: in API group "(?P<group>[^"]*)")?'
+    r'(?: in the namespace "(?P<namespace>[^"]+)"| at the cluster scope)?'
+)
+
+
+def _status_body(exc: Any) -> dict[str, Any]:
+    """The Kubernetes ``Status`` object in an ApiException's body, or {}."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not isinstance(body, str) or not body.strip().startswith("{"):
+        return {}
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def _forbidden_message(status: dict[str, Any], what: str) -> str:
+    msg = str(status.get("message") or "")
+    m = _FORBIDDEN_MSG.search(msg)
+    details = status.get("details") if isinstance(status.get("details"), dict) else {}
+    if m:
+        resource = m.group("resource")
+        if m.group("group"):
+            resource = f"{resource}.{m.group('group')}"
+        name = details.get("name") if details else None
+        target = f'{resource} "{name}"' if name else resource
+        where = f" in {m.group('namespace')}" if m.group("namespace") else (
+            " at the cluster scope" if "cluster scope" in msg else "")
+        return f"not allowed to {m.group('verb')} {target}{where}"
+    if details and details.get("kind"):
+        name = f' "{details["name"]}"' if details.get("name") else ""
+        return f"not allowed to {what or 'access'} {details['kind']}{name}"
+    return f"not allowed to {what}" if what else "not allowed by the cluster's access rules (RBAC)"
+
+
+def _api_exception(exc: Any, what: str) -> SourceError:
+    status_code = int(getattr(exc, "status", 0) or 0)
+    reason = str(getattr(exc, "reason", "") or "")
+    status = _status_body(exc)
+    server_msg = _clean(status.get("message") or "", 300)
+    details = status.get("details") if isinstance(status.get("details"), dict) else {}
+    subject = what
+    if not subject and details:
+        kind = details.get("kind") or "object"
+        subject = f'{kind} "{details["name"]}"' if details.get("name") else str(kind)
+
+    def with_what(text: str) -> str:
+        return f"{what}: {text}" if what else text
+
+    if status_code == 401:
+        return Unauthorized(LOGIN_AGAIN)
+    if status_code == 403:
+        return Forbidden(_clean(_forbidden_message(status, what)),
+                         hint="ask a cluster admin for access, or pick other namespaces")
+    if status_code == 404:
+        text = server_msg or f"{subject or 'the resource'} not found"
+        if not server_msg and not status:  # a bare 404 page: the whole API is absent
+            text = f"{subject or 'the resource'} not found (the API for it is not installed on this cluster?)"
+        return NotFound(with_what(text) if server_msg else text)
+    if status_code == 409:
+        if status.get("reason") == "AlreadyExists":
+            return Conflict(with_what(server_msg or f"{subject or 'the object'} already exists"))
+        return Conflict(with_what(f"{subject or 'the object'} was changed by someone else meanwhile"),
+                        hint="reload it and apply your change again")
+    if status_code == 429:
+        return Timeout(with_what("the API server is overloaded (429 Too Many Requests)"),
+                       hint="try again in a moment")
+    if status_code == 504 or status.get("reason") == "Timeout":
+        return Timeout(with_what(f"the API server timed out ({status_code} {reason})".strip()),
+                       hint="try fewer namespaces or a shorter duration")
+    if 500 <= status_code <= 599:
+        detail = f": {server_msg}" if server_msg else ""
+        return Unreachable(with_what(f"the API server failed ({status_code} {reason}){detail}"))
+    if status_code in (400, 422):
+        return SourceError(with_what(f"rejected as invalid: {server_msg or reason or status_code}"))
+    if status_code == 0:
+        return SourceError(with_what(_clean(reason or "request failed")))
+    detail = server_msg or reason
+    return SourceError(with_what(f"the API server answered {status_code}{': ' + detail if detail else ''}"))
+
+
+def _pool_address(pool: Any) -> str:
+    if pool is None:
+        return ""
+    host = getattr(pool, "host", "") or ""
+    port = getattr(pool, "port", None)
+    scheme = getattr(pool, "scheme", "") or ""
+    if not host:
+        return ""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    addr = f"{host}:{port}" if port else host
+    return f"{scheme}://{addr}" if scheme else addr
+
+
+def _conn_address(conn: Any) -> str:
+    host = getattr(conn, "host", "") or ""
+    port = getattr(conn, "port", None)
+    if not host:
+        return ""
+    scheme = "https" if type(conn).__name__.startswith("HTTPS") else "http"
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+
+
+def _reason_text(reason: Any) -> str:
+    """Short words for the low-level cause (no Python class paths, no object reprs)."""
+    text = str(reason)
+    for pattern, words in (
+        (r"Connection refused|Errno 111|ECONNREFUSED", "connection refused"),
+        (r"Name or service not known|nodename nor servname|Temporary failure in name resolution|"
+         r"Failed to resolve|getaddrinfo failed|NameResolutionError", "the host name does not resolve"),
+        (r"No route to host", "no route to host"),
+        (r"Network is unreachable", "network is unreachable"),
+        (r"CERTIFICATE_VERIFY_FAILED|certificate verify failed",
+         "the server's certificate is not trusted (check certificate-authority in your kubeconfig)"),
+        (r"WRONG_VERSION_NUMBER|wrong version number", "the server does not speak TLS on this port"),
+        (r"hostname mismatch|doesn't match|IP address mismatch",
+         "the server's certificate is for another host name"),
+        (r"timed out|ConnectTimeout", "no answer within the timeout"),
+        (r"RemoteDisconnected|Connection aborted|Connection reset|ECONNRESET|BrokenPipe",
+         "the connection was dropped by the server"),
+    ):
+        if re.search(pattern, text, re.IGNORECASE):
+            return words
+    return _clean(text, 200)
+
+
+def _network_error(exc: BaseException, address: str, what: str) -> SourceError | None:
+    """urllib3/requests/socket/ssl failures; None when ``exc`` is none of those."""
+    try:
+        import urllib3.exceptions as u3
+    except ImportError:  # pragma: no cover - urllib3 comes with kubernetes and requests
+        u3 = None  # type: ignore[assignment]
+    where = f" {address}" if address else " the server"
+    prefix = f"{what}: " if what else ""
+
+    if u3 is not None:
+        if isinstance(exc, u3.MaxRetryError):
+            address = address or _pool_address(getattr(exc, "pool", None))
+            inner = exc.reason
+            if inner is not None:
+                sub = _network_error(inner, address, what)
+                if sub is not None:
+                    return sub
+            return Unreachable(f"{prefix}cannot reach{' ' + address if address else ' the server'}: "
+                               f"{_reason_text(inner or exc)}")
+        if isinstance(exc, u3.ReadTimeoutError):
+            address = address or _pool_address(getattr(exc, "pool", None))
+            return Timeout(f"{prefix}{address or 'the server'} did not answer in time",
+                           hint="the server may be overloaded; try again or query less")
+        if isinstance(exc, u3.NewConnectionError):
+            address = address or _conn_address(getattr(exc, "conn", None))
+            return Unreachable(f"{prefix}cannot reach{' ' + address if address else ' the server'}: "
+                               f"{_reason_text(exc)}", hint="check the network, VPN or proxy")
+        if isinstance(exc, u3.ConnectTimeoutError):
+            return Unreachable(f"{prefix}cannot reach{where}: no answer within the timeout",
+                               hint="check the network, VPN or proxy")
+        if isinstance(exc, u3.SSLError):
+            return Unreachable(f"{prefix}TLS with{where} failed: {_reason_text(exc)}")
+        if isinstance(exc, u3.ProtocolError):
+            cause: BaseException = exc
+            if len(exc.args) > 1 and isinstance(exc.args[1], BaseException):
+                cause = exc.args[1]
+            return Unreachable(f"{prefix}connection to{where} failed: {_reason_text(cause)}")
+        if isinstance(exc, u3.HTTPError):
+            return Unreachable(f"{prefix}talking to{where} failed: {_reason_text(exc)}")
+
+    try:
+        import requests
+    except ImportError:  # pragma: no cover
+        requests = None  # type: ignore[assignment]
+    if requests is not None and isinstance(exc, requests.RequestException):
+        req = getattr(exc, "request", None)
+        url = getattr(req, "url", "") or ""
+        if url and not address:
+            m = re.match(r"^(\w+://[^/?#]+)", url)
+            address = m.group(1) if m else ""
+            address = redact(re.sub(r"//[^@/]*@", "//", address))  # drop user:password@
+        where = f" {address}" if address else " the server"
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return Timeout(f"{prefix}{address or 'the server'} did not answer in time",
+                           hint="the server may be overloaded; try again or query less")
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return Unreachable(f"{prefix}cannot reach{where}: no answer within the timeout",
+                               hint="check the network, VPN or proxy")
+        if isinstance(exc, requests.exceptions.SSLError):
+            return Unreachable(f"{prefix}TLS with{where} failed: {_reason_text(exc)}")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+            if wrapped is not None:
+                sub = _network_error(wrapped, address, what)
+                if sub is not None:
+                    return sub
+            return Unreachable(f"{prefix}cannot reach{where}: {_reason_text(exc)}",
+                               hint="check the network, VPN or proxy")
+        return None
+
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return Timeout(f"{prefix}{address or 'the server'} did not answer in time")
+    if isinstance(exc, ssl.SSLError):
+        return Unreachable(f"{prefix}TLS with{where} failed: {_reason_text(exc)}")
+    if isinstance(exc, ConnectionError | socket.gaierror):
+        return Unreachable(f"{prefix}cannot reach{where}: {_reason_text(exc)}",
+                           hint="check the network, VPN or proxy")
+    return None
+
+
+def exec_plugin_error(command: str, exc: BaseException) -> ConfigError:
+    """A failed kubeconfig exec credential plugin (aws, gke-gcloud-auth-plugin, kubelogin ...)."""
+    plugin = command.rsplit("/", 1)[-1] or command
+    if isinstance(exc, FileNotFoundError):
+        return ConfigError(f"the credential plugin '{plugin}' was not found", hint=PATH_HINT)
+    if isinstance(exc, PermissionError):
+        return ConfigError(f"the credential plugin '{plugin}' cannot be run (permission denied)",
+                           hint="make it executable")
+    text = str(exc)
+    text = re.sub(r"^exec:\s*", "", text)
+    return ConfigError(f"the credential plugin '{plugin}' failed: {_clean(text, 300)}", hint=PATH_HINT)
+
+
+def translate(exc: BaseException, *, what: str = "") -> SourceError:
+    """Map a library exception to a typed ``SourceError`` with a plain, one-line, redacted message.
+
+    ``what`` says what was being done ("list pods in bookinfo", "exec plugin aws") and is used where
+    the exception itself does not say it."""
+    if isinstance(exc, SourceError):
+        return exc
+
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.config.config_exception import ConfigException
+
+    if isinstance(exc, ApiException):
+        return _api_exception(exc, what)
+    if isinstance(exc, ConfigException):
+        text = str(exc)
+        if text.startswith("exec:") or what.startswith("exec plugin"):
+            plugin = what.removeprefix("exec plugin").strip() or "exec"
+            return exec_plugin_error(plugin, exc)
+        return ConfigError(_clean(f"{what}: {text}" if what else text))
+
+    net = _network_error(exc, "", what)
+    if net is not None:
+        return net
+    if isinstance(exc, FileNotFoundError):
+        return ConfigError(_clean(f"{what + ': ' if what else ''}file not found: {exc.filename or exc}"))
+    if isinstance(exc, PermissionError):
+        return ConfigError(_clean(f"{what + ': ' if what else ''}permission denied: {exc.filename or exc}"))
+    text = str(exc) or type(exc).__name__
+    return SourceError(_clean(f"{what}: {text}" if what else text))
