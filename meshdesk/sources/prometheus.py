@@ -1,0 +1,406 @@
+"""A small Prometheus HTTP API client on ``requests``.
+
+``url`` is where the Prometheus API lives, with any path prefix: a plain ``http://prometheus:9090``,
+an API server service proxy (``https://host/api/v1/namespaces/istio-system/services/prometheus:9090/proxy``)
+or a Thanos/Mimir prefix (``https://mimir/prometheus``). Queries go to ``<url>/api/v1/query`` and
+``/api/v1/query_range`` as POST forms (long queries fit; this is what Grafana does), falling back to
+GET once a server answers 405.
+
+Failures become typed errors a user can act on (all subclass ``PrometheusError``); none of their
+messages, no log line and no ``repr`` ever carries the token or the password.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import ssl
+import time as _time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from meshdesk.sources.base import Forbidden, PrometheusError, Timeout, Unauthorized, Unreachable
+
+log = logging.getLogger(__name__)
+
+_BODY_EXCERPT = 200
+
+
+class PrometheusUnreachable(PrometheusError, Unreachable):
+    """Connection refused, DNS failure, TLS failure: nothing answered as Prometheus."""
+
+    kind = "prometheus"
+
+
+class PrometheusTimeout(PrometheusError, Timeout):
+    kind = "prometheus"
+
+
+class PrometheusHTTPError(PrometheusError):
+    """Prometheus (or something in front of it) answered with an HTTP error status."""
+
+    def __init__(self, message: str, *, status: int, body: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.body = body
+
+
+class PrometheusUnauthorized(PrometheusHTTPError, Unauthorized):
+    kind = "prometheus"
+
+
+class PrometheusForbidden(PrometheusHTTPError, Forbidden):
+    kind = "prometheus"
+
+
+class PromQLError(PrometheusError):
+    """Prometheus refused or failed the query itself (``errorType`` bad_data, execution, ...)."""
+
+    def __init__(self, message: str, *, error_type: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.error_type = error_type
+
+
+class MalformedResponse(PrometheusError):
+    """The answer is not the Prometheus API's JSON (an HTML login page, a wrong URL, a cut body)."""
+
+
+# --- results --------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class QueryResult(list[T], Generic[T]):
+    """A list of series plus what the response said besides: ``warnings`` (e.g. Thanos partial
+    responses) and ``result_type``."""
+
+    def __init__(self, items: list[T] | None = None, *, warnings: list[str] | None = None,
+                 result_type: str = "") -> None:
+        super().__init__(items or [])
+        self.warnings: list[str] = list(warnings or [])
+        self.result_type = result_type
+
+
+@dataclass(frozen=True)
+class InstantSeries:
+    labels: Mapping[str, str]
+    value: float  # may be NaN or +/-Inf: callers skip those
+    timestamp: float
+
+    @property
+    def metric(self) -> str:
+        return self.labels.get("__name__", "")
+
+
+@dataclass(frozen=True)
+class RangeSeries:
+    labels: Mapping[str, str]
+    points: list[tuple[float, float]] = field(default_factory=list)  # (unix seconds, value)
+
+    @property
+    def metric(self) -> str:
+        return self.labels.get("__name__", "")
+
+
+def parse_value(raw: Any) -> float:
+    """A sample value as Prometheus writes it ("1.5", "NaN", "+Inf", "-Inf") to a float."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise ValueError(f"not a sample value: {raw!r}")
+    text = str(raw).strip()
+    if text in ("+Inf", "Inf"):
+        return math.inf
+    if text == "-Inf":
+        return -math.inf
+    if text == "NaN":
+        return math.nan
+    return float(text)
+
+
+def _to_unix(t: float | int | datetime) -> str:
+    if isinstance(t, datetime):
+        return repr(t.timestamp())
+    return repr(float(t))
+
+
+def _safe_url(url: str) -> str:
+    """The URL without any user:password@ part (for messages)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLError | requests.exceptions.SSLError):
+            return True
+        if "CERTIFICATE_VERIFY_FAILED" in str(type(e)) or "SSL" in type(e).__name__:
+            return True
+        for nxt in (e.__cause__, e.__context__, *[a for a in e.args if isinstance(a, BaseException)]):
+            if nxt is not None:
+                stack.append(nxt)
+        reason = getattr(e, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+    return False
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """A short, secret-free reason from a requests connection error."""
+    text = str(exc)
+    for needle, reason in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("Temporary failure in name resolution", "host name not found (DNS)"),
+        ("No route to host", "no route to host"),
+        ("Network is unreachable", "network unreachable"),
+        ("Connection reset", "connection reset"),
+        ("RemoteDisconnected", "the server closed the connection"),
+        ("Connection aborted", "the connection was aborted"),
+    ):
+        if needle in text:
+            return reason
+    return "could not connect"
+
+
+def _tls_reason(exc: BaseException) -> str:
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        if "self-signed" in text or "self signed" in text:
+            return "TLS certificate verification failed (self-signed certificate)"
+        if "Hostname mismatch" in text or "doesn't match" in text:
+            return "TLS certificate verification failed (the certificate is for another host name)"
+        return "TLS certificate verification failed"
+    if "WRONG_VERSION_NUMBER" in text:
+        return "TLS handshake failed (is this an http:// address?)"
+    return "TLS handshake failed"
+
+
+class PrometheusClient:
+    def __init__(
+        self,
+        url: str,
+        *,
+        session: requests.Session | None = None,
+        token: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        ca_bundle: str | None = None,
+        insecure: bool = False,
+        timeout: float = 30.0,
+    ) -> None:
+        if not url or not urlsplit(url).scheme or not urlsplit(url).netloc:
+            raise ValueError(f"Prometheus URL must look like http(s)://host[:port][/prefix], not {_safe_url(url)!r}")
+        self.url = url.rstrip("/")
+        self._display_url = _safe_url(self.url)
+        self._owns_session = session is None
+        self.session = session if session is not None else requests.Session()
+        self._token = token
+        self._basic = basic_auth
+        self._headers = dict(headers or {})
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._verify: bool | str = False if insecure else (ca_bundle or True)
+        self.timeout = float(timeout)
+        self._use_get = False
+        self.last_warnings: list[str] = []
+        self._secrets = [s for s in (token, basic_auth[1] if basic_auth else None) if s]
+        parts = urlsplit(url)
+        if parts.password:
+            self._secrets.append(parts.password)
+
+    # --- description ---------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        auth = "bearer token" if self._token else "basic auth" if self._basic else "no credentials"
+        tls = "" if not self.url.startswith("https") else (
+            ", TLS verification off" if self._verify is False else
+            ", custom CA" if isinstance(self._verify, str) else "")
+        return f"{self._display_url} ({auth}{tls})"
+
+    def __repr__(self) -> str:
+        return f"PrometheusClient({self.describe()})"
+
+    def close(self) -> None:
+        if self._owns_session:
+            self.session.close()
+
+    def __enter__(self) -> PrometheusClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- API -----------------------------------------------------------------------------------
+
+    def query(self, promql: str, time: float | int | datetime | None = None) -> QueryResult[InstantSeries]:
+        """An instant query; ``time`` in unix seconds (None: the server's now)."""
+        params = {"query": promql}
+        if time is not None:
+            params["time"] = _to_unix(time)
+        data, warnings = self._api("/api/v1/query", params)
+        rtype = data.get("resultType")
+        result = data.get("result")
+        out: QueryResult[InstantSeries] = QueryResult(warnings=warnings, result_type=str(rtype))
+        try:
+            if rtype == "vector":
+                if not isinstance(result, list):
+                    raise TypeError("result is not a list")
+                for item in result:
+                    ts, val = item["value"]
+                    out.append(InstantSeries(self._labels(item.get("metric")), parse_value(val), float(ts)))
+            elif rtype in ("scalar", "string"):
+                ts, val = result  # type: ignore[misc]
+                out.append(InstantSeries({}, parse_value(val) if rtype == "scalar" else math.nan, float(ts)))
+            elif rtype == "matrix":
+                raise PromQLError("the query returns a range vector; an instant query needs an instant vector",
+                                  error_type="bad_data")
+            else:
+                raise TypeError(f"unknown resultType {rtype!r}")
+        except PromQLError:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError) as e:
+            raise MalformedResponse(f"Prometheus at {self._display_url} sent a result of the wrong shape ({e})") from None
+        return out
+
+    def query_range(self, promql: str, start: float | int | datetime, end: float | int | datetime,
+                    step: float) -> QueryResult[RangeSeries]:
+        params = {"query": promql, "start": _to_unix(start), "end": _to_unix(end), "step": repr(float(step))}
+        data, warnings = self._api("/api/v1/query_range", params)
+        rtype = data.get("resultType")
+        out: QueryResult[RangeSeries] = QueryResult(warnings=warnings, result_type=str(rtype))
+        try:
+            if rtype != "matrix" or not isinstance(data.get("result"), list):
+                raise TypeError(f"expected a matrix, got {rtype!r}")
+            for item in data["result"]:
+                points = [(float(ts), parse_value(v)) for ts, v in item["values"]]
+                out.append(RangeSeries(self._labels(item.get("metric")), points))
+        except (TypeError, ValueError, KeyError, IndexError) as e:
+            raise MalformedResponse(f"Prometheus at {self._display_url} sent a result of the wrong shape ({e})") from None
+        return out
+
+    def buildinfo(self) -> dict[str, Any]:
+        """``/api/v1/status/buildinfo`` (version, revision...). Thanos/Mimir may not offer it."""
+        data, _ = self._api("/api/v1/status/buildinfo", None)
+        return dict(data)
+
+    def ping(self) -> float:
+        """Evaluate a constant query: proves the API answers (works through proxies and Thanos/Mimir
+        prefixes, unlike ``/-/ready``). Returns the round trip in seconds; raises like ``query``."""
+        began = _time.monotonic()
+        self.query("1")
+        return _time.monotonic() - began
+
+    # --- transport -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _labels(raw: Any) -> dict[str, str]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise TypeError("series labels are not an object")
+        return {str(k): str(v) for k, v in raw.items()}
+
+    def _redact(self, text: str) -> str:
+        for s in self._secrets:
+            text = text.replace(s, "[redacted]")
+        return text
+
+    def _send(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
+        url = self.url + path
+        auth = requests.auth.HTTPBasicAuth(*self._basic) if self._basic else None
+        common: dict[str, Any] = {
+            "headers": self._headers, "auth": auth, "verify": self._verify, "timeout": self.timeout,
+            "allow_redirects": True,
+        }
+        if params is None:
+            return self.session.get(url, **common)
+        if not self._use_get:
+            resp = self.session.post(url, data=dict(params), **common)
+            if resp.status_code != 405:
+                return resp
+            log.info("Prometheus at %s does not take POST queries; using GET", self._display_url)
+            self._use_get = True
+        return self.session.get(url, params=dict(params), **common)
+
+    def _api(self, path: str, params: Mapping[str, str] | None) -> tuple[Mapping[str, Any], list[str]]:
+        where = self._display_url
+        try:
+            resp = self._send(path, params)
+        except requests.exceptions.Timeout:
+            raise PrometheusTimeout(f"Prometheus at {where} did not answer within {self.timeout:g} s",
+                                    hint="it may be overloaded; try a shorter duration or fewer namespaces") from None
+        except requests.exceptions.SSLError as e:
+            raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_tls_reason(e)}",
+                                        hint="set a CA bundle, or allow insecure TLS for this address") from None
+        except requests.exceptions.ConnectionError as e:
+            if _tls_failure(e):
+                raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_tls_reason(e)}",
+                                            hint="set a CA bundle, or allow insecure TLS for this address") from None
+            raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_connection_reason(e)}") from None
+        except requests.exceptions.InvalidURL:
+            raise PrometheusUnreachable(f"Prometheus address {where} is not a valid URL") from None
+        except requests.exceptions.RequestException as e:
+            raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {type(e).__name__}") from None
+        return self._decode(resp)
+
+    def _decode(self, resp: requests.Response) -> tuple[Mapping[str, Any], list[str]]:
+        where = self._display_url
+        status = resp.status_code
+        body_text = self._redact(resp.text or "")
+        excerpt = " ".join(body_text[:_BODY_EXCERPT].split())
+        try:
+            body = resp.json()
+        except (ValueError, json.JSONDecodeError):
+            body = None
+
+        if status == 401:
+            raise PrometheusUnauthorized(
+                f"Prometheus at {where} rejected credentials (HTTP 401)", status=status, body=excerpt,
+                hint="log in again or check the token / user name and password")
+        if status == 403:
+            raise PrometheusForbidden(
+                f"Prometheus at {where} answered forbidden (HTTP 403)", status=status, body=excerpt,
+                hint="your account may not use the service proxy to Prometheus")
+        if isinstance(body, dict) and body.get("status") == "error":
+            error_type = str(body.get("errorType") or "")
+            message = self._redact(str(body.get("error") or "unknown error"))
+            if error_type == "timeout":
+                raise PrometheusTimeout(f"Prometheus gave up on the query: {message}",
+                                        hint="try a shorter duration or fewer namespaces")
+            raise PromQLError(f"Prometheus refused the query ({error_type or f'HTTP {status}'}): {message}",
+                              error_type=error_type)
+        if status >= 400:
+            raise PrometheusHTTPError(
+                f"Prometheus at {where} answered HTTP {status}" + (f": {excerpt}" if excerpt else ""),
+                status=status, body=excerpt)
+        if not isinstance(body, dict):
+            kind = "an HTML page" if excerpt.lstrip().lower().startswith(("<!doctype", "<html")) else "something"
+            raise MalformedResponse(
+                f"{where} answered with {kind} instead of the Prometheus API's JSON"
+                + (f": {excerpt[:80]}" if excerpt else ""),
+                hint="check the Prometheus address and its path prefix")
+        if body.get("status") != "success" or not isinstance(body.get("data"), dict):
+            raise MalformedResponse(f"{where} sent JSON that is not a Prometheus API answer: {excerpt[:80]}",
+                                    hint="check the Prometheus address and its path prefix")
+        warnings = [self._redact(str(w)) for w in body.get("warnings") or []]
+        self.last_warnings = warnings
+        for w in warnings:
+            log.warning("Prometheus at %s warns: %s", where, w)
+        return body["data"], warnings
