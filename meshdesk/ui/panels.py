@@ -1,0 +1,505 @@
+"""The side panel for the selection: Workload, App, Service, ServiceEntry, Operation, Edge, or (with
+nothing selected) a summary of the namespaces. Facts come from the TrafficGraph and the Inventory of
+the last snapshot; the panel never fetches anything itself."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
+
+from meshdesk.mesh.graph.model import (
+    BOX_NAMESPACE,
+    DEGRADED,
+    FAILURE,
+    HEALTHY,
+    NODE_AGGREGATE,
+    NODE_APP,
+    NODE_BOX,
+    NODE_SERVICE,
+    NODE_UNKNOWN,
+    NODE_WORKLOAD,
+    Edge,
+    Health,
+    Node,
+    TrafficGraph,
+)
+from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+
+HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b"}
+
+
+# -- host matching (VirtualService / DestinationRule -> service) ------------------------------
+def _fqdn(host: str, default_ns: str) -> str:
+    """Istio's short host names resolve in the config object's namespace."""
+    h = host.strip().lower()
+    if h == "*" or h.startswith("*."):
+        return h
+    parts = h.split(".")
+    if len(parts) == 1:
+        return f"{h}.{default_ns}.svc.cluster.local"
+    if len(parts) == 2:
+        return f"{h}.svc.cluster.local"
+    if h.endswith(".svc"):
+        return f"{h}.cluster.local"
+    return h
+
+
+def host_matches(pattern: str, host: str, pattern_ns: str, host_ns: str = "") -> bool:
+    """Does the config host ``pattern`` (written in namespace ``pattern_ns``) cover ``host``?"""
+    p = _fqdn(pattern, pattern_ns)
+    h = _fqdn(host, host_ns or pattern_ns)
+    if p == "*":
+        return True
+    if p.startswith("*."):
+        return h.endswith(p[1:])
+    return p == h
+
+
+def _vs_hosts(vs: IstioObject) -> list[str]:
+    spec = vs.spec or {}
+    hosts = [str(h) for h in spec.get("hosts") or []]
+    for proto in ("http", "tcp", "tls"):
+        for rule in spec.get(proto) or []:
+            for route in (rule or {}).get("route") or []:
+                dest = (route or {}).get("destination") or {}
+                if dest.get("host"):
+                    hosts.append(str(dest["host"]))
+    return hosts
+
+
+def rules_for_host(inventory: Inventory | None, host: str, host_ns: str) -> tuple[list[IstioObject], list[IstioObject]]:
+    """The VirtualServices and DestinationRules whose hosts cover ``host``."""
+    if inventory is None:
+        return [], []
+    vss = [vs for vs in inventory.istio_objects("VirtualService")
+           if any(host_matches(h, host, vs.namespace, host_ns) for h in _vs_hosts(vs))]
+    drs = [dr for dr in inventory.istio_objects("DestinationRule")
+           if (dr.spec or {}).get("host") and host_matches(str(dr.spec["host"]), host, dr.namespace, host_ns)]
+    return vss, drs
+
+
+# -- formatting --------------------------------------------------------------------------------
+def _e(s: object) -> str:
+    return html.escape(str(s))
+
+
+def fmt_rate(v: float, protocol: str = "http") -> str:
+    if protocol == "tcp":
+        return fmt_bytes(v) + "/s"
+    return f"{v:.2f} rps" if v < 10 else f"{v:.1f} rps"
+
+
+def fmt_bytes(v: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(v) < 1000:
+            return f"{v:.0f} {unit}" if unit == "B" else f"{v:.1f} {unit}"
+        v /= 1000
+    return f"{v:.1f} TB"
+
+
+def fmt_pct(share: float) -> str:
+    return f"{share * 100:.1f}%" if share < 0.1 else f"{share * 100:.0f}%"
+
+
+def _health_html(h: Health | None) -> str:
+    if h is None:
+        return "n/a"
+    colour = HEALTH_COLOUR.get(h.status, "#6a6e73")
+    text = f"<span style='color:{colour}'><b>{_e(h.status)}</b></span>"
+    if h.error_ratio:
+        text += f" ({fmt_pct(h.error_ratio)} errors)"
+    if h.reasons:
+        text += "<br>" + "<br>".join(_e(r) for r in h.reasons)
+    return text
+
+
+def _table(rows: Iterable[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><td style='color:#6a6e73;padding-right:8px'>{_e(k)}</td><td>{v}</td></tr>"
+                   for k, v in rows)
+    return f"<table cellspacing='0' cellpadding='1'>{body}</table>"
+
+
+def _section(title: str, content: str) -> str:
+    return f"<h4 style='margin:10px 0 2px 0'>{_e(title)}</h4>{content}"
+
+
+def _list(items: Sequence[str], empty: str = "none") -> str:
+    if not items:
+        return f"<i>{_e(empty)}</i>"
+    return "<br>".join(items)
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return _list([f"<code>{_e(k)}={_e(v)}</code>" for k, v in sorted(labels.items())])
+
+
+def error_share(edge: Edge) -> float:
+    p = edge.protocol
+    if p == "tcp":
+        return 0.0
+    total = edge.rates.get(p, 0.0)
+    if total <= 0:
+        return 0.0
+    if p == "grpc":
+        err = edge.rates.get("grpcErr", 0.0) + edge.rates.get("grpcNoResponse", 0.0)
+    else:
+        err = edge.rates.get("http4xx", 0.0) + edge.rates.get("http5xx", 0.0) + \
+            edge.rates.get("httpNoResponse", 0.0)
+    return err / total
+
+
+def _traffic(graph: TrafficGraph, node: Node) -> str:
+    def block(edges: list[Edge], incoming: bool) -> str:
+        if not edges:
+            return "<i>none</i>"
+        rows = []
+        for e in sorted(edges, key=lambda e: -e.rate):
+            other = graph.nodes.get(e.source if incoming else e.target)
+            name = other.label if other is not None else "?"
+            err = error_share(e)
+            extra = f", <span style='color:#c9190b'>{fmt_pct(err)} errors</span>" if err else ""
+            idle = " <i>(idle)</i>" if e.is_idle else ""
+            rows.append(f"{'from' if incoming else 'to'} <b>{_e(name)}</b>: {e.protocol} "
+                        f"{fmt_rate(e.rate, e.protocol)}{extra}{idle}")
+        return "<br>".join(rows)
+
+    ins = list(graph.in_edges(node.id))
+    outs = list(graph.out_edges(node.id))
+    return _section("Inbound traffic", block(ins, True)) + _section("Outbound traffic", block(outs, False))
+
+
+def _pods(w: Workload) -> str:
+    if not w.pods:
+        return "<i>no pods</i>"
+    rows = []
+    for p in w.pods:
+        ready, total = p.ready_count
+        side = f"sidecar {_e(p.proxy_version) or 'yes'}" if p.has_sidecar else \
+            "<span style='color:#d18b00'>no sidecar</span>"
+        rows.append(f"{_e(p.name)}: {ready}/{total} ready, {_e(p.phase or '?')}, {side}"
+                    + (f", {p.restarts} restarts" if p.restarts else ""))
+    return "<br>".join(rows)
+
+
+# -- the panel -----------------------------------------------------------------------------------
+class SidePanel(QWidget):
+    """Shows what is selected. ``kind`` says which panel is showing (for tests and the dock title)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graph: TrafficGraph | None = None
+        self.inventory: Inventory | None = None
+        self.ids: list[str] = []
+        self.kind = "summary"
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
+        lay.addWidget(self.title)
+        self.subtitle = QLabel()
+        self.subtitle.setStyleSheet("color: #6a6e73;")
+        lay.addWidget(self.subtitle)
+        self.body = QTextBrowser()
+        self.body.setOpenLinks(False)
+        self.body.setFrameShape(QTextBrowser.Shape.NoFrame)
+        lay.addWidget(self.body, 1)
+        self.setMinimumWidth(260)
+        self._render()
+
+    # what tests and the window read
+    def text(self) -> str:
+        return f"{self.title.text()}\n{self.subtitle.text()}\n{self.body.toPlainText()}"
+
+    def set_data(self, graph: TrafficGraph | None, inventory: Inventory | None) -> None:
+        """New data from a refresh: the selection stays if its ids still exist."""
+        self.graph = graph
+        self.inventory = inventory
+        if graph is not None:
+            self.ids = [i for i in self.ids if i in graph.nodes or i in graph.edges]
+        self._render()
+
+    def show_selection(self, ids: Sequence[str]) -> None:
+        self.ids = list(ids)
+        self._render()
+
+    # -- rendering ----------------------------------------------------------------------------
+    def _render(self) -> None:
+        g = self.graph
+        if g is None:
+            self._show("summary", "No data yet", "", "<i>Waiting for the first refresh.</i>")
+            return
+        if len(self.ids) > 1:
+            self._multi(g)
+            return
+        if not self.ids:
+            self._summary(g)
+            return
+        sel = self.ids[0]
+        if sel in g.edges:
+            self._edge(g, g.edges[sel])
+            return
+        node = g.nodes.get(sel)
+        if node is None:
+            self._summary(g)
+        elif node.node_type == NODE_WORKLOAD:
+            self._workload(g, node)
+        elif node.node_type == NODE_APP:
+            self._app(g, node)
+        elif node.node_type == NODE_SERVICE and node.is_service_entry is not None:
+            self._service_entry(g, node)
+        elif node.node_type == NODE_SERVICE:
+            self._service(g, node)
+        elif node.node_type == NODE_AGGREGATE:
+            self._operation(g, node)
+        elif node.node_type == NODE_BOX:
+            self._summary(g, namespaces=[node.namespace] if node.box == BOX_NAMESPACE and node.namespace else None,
+                          title=f"{node.box.capitalize()} {node.label}")
+        else:
+            self._unknown(g, node)
+
+    def _show(self, kind: str, title: str, subtitle: str, body: str) -> None:
+        self.kind = kind
+        self.title.setText(title)
+        self.subtitle.setText(subtitle)
+        self.body.setHtml(body)
+
+    def _multi(self, g: TrafficGraph) -> None:
+        nodes = [g.nodes[i] for i in self.ids if i in g.nodes]
+        edges = [g.edges[i] for i in self.ids if i in g.edges]
+        rows = [f"{_e(n.node_type)}: <b>{_e(n.label)}</b> ({_e(n.namespace)})" for n in nodes]
+        rows += [f"edge {_e(g.nodes[e.source].label if e.source in g.nodes else '?')} &rarr; "
+                 f"{_e(g.nodes[e.target].label if e.target in g.nodes else '?')}" for e in edges]
+        self._show("multi", f"{len(self.ids)} selected", "", _list(rows))
+
+    def _summary(self, g: TrafficGraph, namespaces: list[str] | None = None, title: str = "") -> None:
+        inv = self.inventory
+        nss = namespaces or list(g.request.namespaces) or sorted({n.namespace for n in g.nodes.values()
+                                                                  if n.namespace})
+        parts = []
+        for ns in nss:
+            rows: list[tuple[str, str]] = []
+            if inv is not None:
+                wls = [w for w in inv.workloads if w.namespace == ns]
+                rows += [("Apps", str(len(inv.apps(ns)))), ("Workloads", str(len(wls))),
+                         ("Services", str(len([s for s in inv.services if s.namespace == ns])))]
+                missing = [w.name for w in wls if w.has_sidecar is False]
+                rows.append(("Missing sidecars", ", ".join(_e(m) for m in missing) if missing else "none"))
+                nso = inv.namespace(ns)
+                if nso is not None:
+                    rows.append(("Sidecar injection", "enabled" if nso.injection_enabled else "not enabled"))
+            health = Counter(n.health.status for n in g.nodes.values()
+                             if n.namespace == ns and n.health is not None and n.node_type != NODE_BOX)
+            if health:
+                rows.append(("Health", ", ".join(
+                    f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(k)}</span>"
+                    for k, v in sorted(health.items()))))
+            traffic = [e for e in g.edges.values() if g.nodes.get(e.target) is not None
+                       and g.nodes[e.target].namespace == ns and not e.is_idle]
+            rows.append(("Edges with traffic", str(len(traffic))))
+            parts.append(_section(f"Namespace {ns}", _table(rows)))
+        if inv is not None:
+            parts.append(_section("Istio", "found" if inv.istio_found else
+                                  "<span style='color:#c9190b'>not found: Istio's resources are not served "
+                                  "by this cluster</span>"))
+            if inv.hidden:
+                parts.append(_section("Could not read", "<br>".join(
+                    f"{_e(k)}: {_e(v)}" for k, v in sorted(inv.hidden.items()))))
+        nodes = [n for n in g.nodes.values() if n.node_type != NODE_BOX]
+        sub = f"{len(nodes)} nodes, {len(g.edges)} edges"
+        if g.warnings:
+            parts.append(_section("Warnings", "<br>".join(_e(w) for w in g.warnings[:20])))
+        self._show("summary", title or ("Namespaces: " + ", ".join(nss) if nss else "No namespace selected"),
+                   sub, "".join(parts) or "<i>Nothing here yet.</i>")
+
+    def _workload(self, g: TrafficGraph, node: Node) -> None:
+        inv = self.inventory
+        w = inv.workload(node.namespace, node.workload) if inv is not None else None
+        parts = []
+        rows: list[tuple[str, str]] = [("Namespace", _e(node.namespace))]
+        if w is not None:
+            rows.insert(0, ("Kind", _e(w.kind)))
+            rows += [("App", _e(w.app or "-")), ("Version", _e(w.version or "-")),
+                     ("Replicas", f"{w.available}/{w.replicas} available")]
+            sc = w.has_sidecar
+            rows.append(("Sidecar", "yes" if sc else ("<span style='color:#d18b00'>missing</span>"
+                                                      if sc is False else "unknown (no pods)")))
+            versions = sorted({p.proxy_version for p in w.pods if p.proxy_version})
+            if versions:
+                rows.append(("Proxy version", _e(", ".join(versions))))
+        else:
+            rows += [("App", _e(node.app or "-")), ("Version", _e(node.version or "-"))]
+            if node.has_missing_sidecar:
+                rows.append(("Sidecar", "<span style='color:#d18b00'>missing</span>"))
+        rows.append(("Health", _health_html(node.health)))
+        parts.append(_table(rows))
+        if w is not None:
+            parts.append(_section("Pods", _pods(w)))
+            svcs = inv.services_for_workload(w) if inv is not None else []
+            parts.append(_section("Services", _list([_e(s.name) for s in svcs])))
+            parts.append(_section("Labels", _labels(w.labels)))
+        elif inv is not None:
+            parts.append(_section("Inventory", "<i>not found in the inventory (outside the selected "
+                                               "namespaces, or not readable)</i>"))
+        parts.append(_traffic(g, node))
+        self._show("workload", f"Workload {node.workload}", _e(node.namespace), "".join(parts))
+
+    def _app(self, g: TrafficGraph, node: Node) -> None:
+        inv = self.inventory
+        parts = []
+        rows: list[tuple[str, str]] = [("Namespace", _e(node.namespace))]
+        if node.version:
+            rows.append(("Version", _e(node.version)))
+        rows.append(("Health", _health_html(node.health)))
+        parts.append(_table(rows))
+        if inv is not None:
+            app = next((a for a in inv.apps(node.namespace) if a.name == node.app), None)
+            if app is not None:
+                wls = [w for w in app.workloads if not node.version or w.version == node.version]
+                rows2 = []
+                for w in wls:
+                    ready = sum(p.ready_count[0] == p.ready_count[1] for p in w.pods)
+                    rows2.append(f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')}): "
+                                 f"{ready}/{len(w.pods)} pods ready"
+                                 + ("" if w.has_sidecar is not False else
+                                    ", <span style='color:#d18b00'>no sidecar</span>"))
+                parts.append(_section("Workloads", _list(rows2)))
+                parts.append(_section("Versions", _e(", ".join(app.versions) or "-")))
+                svcs: dict[str, Service] = {}
+                for w in app.workloads:
+                    for s in inv.services_for_workload(w):
+                        svcs[s.name] = s
+                parts.append(_section("Services", _list([_e(n) for n in sorted(svcs)])))
+        parts.append(_traffic(g, node))
+        self._show("app", f"App {node.label}", _e(node.namespace), "".join(parts))
+
+    def _rules(self, vss: list[IstioObject], drs: list[IstioObject]) -> str:
+        return _section("VirtualServices", _list([f"{_e(o.namespace)}/<b>{_e(o.name)}</b>" for o in vss])) + \
+            _section("DestinationRules", _list([f"{_e(o.namespace)}/<b>{_e(o.name)}</b>" for o in drs]))
+
+    def _service(self, g: TrafficGraph, node: Node) -> None:
+        inv = self.inventory
+        svc = inv.service(node.namespace, node.service) if inv is not None else None
+        parts = []
+        rows: list[tuple[str, str]] = [("Namespace", _e(node.namespace))]
+        if svc is not None:
+            rows.append(("Type", _e(svc.type)))
+            ports = ", ".join(f"{p.name + ' ' if p.name else ''}{p.port}/{p.protocol}"
+                              + (f" ({p.app_protocol})" if p.app_protocol else "") for p in svc.ports)
+            rows.append(("Ports", _e(ports or "-")))
+            if svc.cluster_ip:
+                rows.append(("Cluster IP", _e(svc.cluster_ip)))
+        rows.append(("Health", _health_html(node.health)))
+        parts.append(_table(rows))
+        if svc is not None and inv is not None:
+            parts.append(_section("Selector", _labels(svc.selector) if svc.selector else "<i>none</i>"))
+            parts.append(_section("Workloads", _list([
+                f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')})"
+                for w in inv.workloads_for_service(svc)])))
+        elif inv is not None:
+            parts.append(_section("Inventory", "<i>not found in the inventory</i>"))
+        vss, drs = rules_for_host(inv, node.service, node.namespace)
+        parts.append(self._rules(vss, drs))
+        parts.append(_traffic(g, node))
+        self._show("service", f"Service {node.service}", _e(node.namespace), "".join(parts))
+
+    def _service_entry(self, g: TrafficGraph, node: Node) -> None:
+        inv = self.inventory
+        se_info = node.is_service_entry
+        assert se_info is not None
+        obj = None
+        if inv is not None and se_info.name:
+            obj = next((o for o in inv.istio_objects("ServiceEntry", se_info.namespace or None)
+                        if o.name == se_info.name), None)
+        spec = obj.spec if obj is not None else {}
+        hosts = [str(h) for h in (spec.get("hosts") or se_info.hosts or [node.service])]
+        rows: list[tuple[str, str]] = [
+            ("Hosts", _e(", ".join(hosts))),
+            ("Location", _e(spec.get("location") or se_info.location)),
+            ("Resolution", _e(spec.get("resolution") or "-")),
+        ]
+        ports = spec.get("ports") or []
+        rows.append(("Ports", _e(", ".join(f"{p.get('number')}/{p.get('protocol', '')} {p.get('name', '')}".strip()
+                                          for p in ports if isinstance(p, dict)) or "-")))
+        if obj is not None:
+            rows.insert(0, ("ServiceEntry", f"{_e(obj.namespace)}/{_e(obj.name)}"))
+        parts = [_table(rows)]
+        eps = [ep for ep in spec.get("endpoints") or [] if isinstance(ep, dict)]
+        parts.append(_section("Endpoints", _list([_e(ep.get("address", "?")) + (
+            f" ({_e(ep.get('locality'))})" if ep.get("locality") else "") for ep in eps])))
+        vss: list[IstioObject] = []
+        drs: list[IstioObject] = []
+        if inv is not None:
+            ns = se_info.namespace or node.namespace
+            for h in hosts:
+                v, d = rules_for_host(inv, h, ns)
+                vss += [o for o in v if o not in vss]
+                drs += [o for o in d if o not in drs]
+        parts.append(self._rules(vss, drs))
+        ins = list(g.in_edges(node.id))
+        total = sum(e.rate for e in ins if e.protocol != "tcp")
+        parts.append(_section("Traffic from the mesh", f"{fmt_rate(total)} in total") + _traffic(g, node))
+        self._show("serviceentry", f"ServiceEntry {se_info.name or node.service}",
+                   _e(", ".join(hosts)), "".join(parts))
+
+    def _operation(self, g: TrafficGraph, node: Node) -> None:
+        ins = list(g.in_edges(node.id))
+        outs = list(g.out_edges(node.id))
+        edges = ins or outs
+        rate = sum(e.rate for e in ins)
+        errs = sum(error_share(e) * e.rate for e in ins)
+        times = [e.response_time for e in edges if e.response_time is not None]
+        rows: list[tuple[str, str]] = [
+            ("Operation", _e(node.aggregate_value)),
+            ("Service", _e(node.service or "-")),
+            ("Namespace", _e(node.namespace)),
+            ("Rate", fmt_rate(rate)),
+            ("Errors", fmt_pct(errs / rate) if rate else "0%"),
+            ("Response time", f"{max(times):.0f} ms" if times else "n/a"),
+            ("Health", _health_html(node.health)),
+        ]
+        self._show("operation", f"Operation {node.aggregate_value}", _e(node.namespace),
+                   _table(rows) + _traffic(g, node))
+
+    def _edge(self, g: TrafficGraph, e: Edge) -> None:
+        src = g.nodes.get(e.source)
+        dst = g.nodes.get(e.target)
+        p = e.protocol
+        rows: list[tuple[str, str]] = [("Protocol", _e(p)), ("Rate", fmt_rate(e.rate, p))]
+        if p != "tcp":
+            pct = e.rates.get(f"{p}PercentReq")
+            if pct is not None:
+                rows.append(("Share of source's requests", f"{pct:.1f}%"))
+            rows.append(("Errors", fmt_pct(error_share(e))))
+        if e.response_time is not None:
+            rows.append(("Response time", f"{e.response_time:.0f} ms (quantile {_e(g.request.responseTimeQuantile)})"))
+        if e.throughput is not None:
+            rows.append(("Throughput", fmt_bytes(e.throughput) + "/s"))
+        rows.append(("mTLS", f"{e.is_mtls:.0f}% of traffic" if e.is_mtls is not None else "unknown"))
+        if e.is_idle:
+            rows.append(("Idle", "no traffic in the time window"))
+        parts = [_table(rows)]
+        by_code = [(k, v) for k, v in sorted(e.rates.items()) if k != p and not k.endswith("Percent")
+                   and k not in (f"{p}PercentReq", f"{p}PercentErr")]
+        if by_code:
+            parts.append(_section("Rates by class", _table((k, fmt_rate(v, p)) for k, v in by_code)))
+        if e.responses:
+            rows2 = []
+            for code, detail in sorted(e.responses.items()):
+                flags = ", ".join(f"{f}: {v:.1f}%" for f, v in sorted(detail.flags.items()))
+                hosts = ", ".join(f"{h}: {v:.1f}%" for h, v in sorted(detail.hosts.items()))
+                rows2.append((code, _e(f"flags {flags or '-'}; hosts {hosts or '-'}")))
+            parts.append(_section("Responses", _table(rows2)))
+        if e.source_principal or e.dest_principal:
+            parts.append(_section("Principals", _table([("source", _e(e.source_principal or "-")),
+                                                        ("destination", _e(e.dest_principal or "-"))])))
+        self._show("edge", f"{src.label if src else '?'} → {dst.label if dst else '?'}",
+                   f"{p} edge", "".join(parts))
+
+    def _unknown(self, g: TrafficGraph, node: Node) -> None:
+        what = "Unknown source (requests without sidecar identity)" if node.node_type == NODE_UNKNOWN \
+            else node.node_type
+        self._show("node", node.label, _e(what), _traffic(g, node))
