@@ -1,0 +1,153 @@
+"""Empty and first-run states, shown in place of the graph.
+
+- *No traffic*: the window holds no requests. Say so, list the idle workloads the inventory found and
+  show how to make traffic (in the demo: a "Start traffic" button).
+- *No cluster*: no kubeconfig, or the cluster cannot be reached. Offer the demo mesh or another
+  kubeconfig file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.inventory import Inventory
+
+TRAFFIC_COMMAND = ("kubectl exec deploy/curl -n {ns} -- sh -c 'while true; do "
+                   "curl -s http://{svc}.{ns}.svc.cluster.local:{port}{path}; sleep 1; done'")
+
+
+def traffic_command(inventory: Inventory | None, namespaces: Sequence[str]) -> str:
+    """A kubectl line that sends requests to a service of the first namespace (helloworld if present)."""
+    ns = namespaces[0] if namespaces else "default"
+    svc, port, path = "helloworld", 5000, "/hello"
+    if inventory is not None:
+        services = [s for s in inventory.services if s.namespace in namespaces]
+        chosen = next((s for s in services if s.name == "helloworld"), None) or \
+            next((s for s in services if s.name == "productpage"), None) or \
+            (services[0] if services else None)
+        if chosen is not None:
+            ns, svc = chosen.namespace, chosen.name
+            port = chosen.ports[0].port if chosen.ports else 80
+            path = {"helloworld": "/hello", "productpage": "/productpage"}.get(svc, "/")
+    return TRAFFIC_COMMAND.format(ns=ns, svc=svc, port=port, path=path)
+
+
+class EmptyState(QWidget):
+    startTrafficRequested = Signal()
+    openDemoRequested = Signal()
+    kubeconfigChosen = Signal(str)
+    retryRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode = ""
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        box = QWidget()
+        box.setMaximumWidth(720)
+        lay = QVBoxLayout(box)
+        self.title = QLabel()
+        f = QFont(self.font())
+        f.setPointSizeF(f.pointSizeF() * 1.5)
+        f.setBold(True)
+        self.title.setFont(f)
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.text)
+        self.command = QPlainTextEdit()
+        self.command.setReadOnly(True)
+        self.command.setFont(QFont("monospace"))
+        self.command.setMaximumHeight(64)
+        lay.addWidget(self.command)
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start traffic")
+        self.start_button.setToolTip("Make the demo's clients send requests again")
+        self.start_button.clicked.connect(self.startTrafficRequested)
+        self.demo_button = QPushButton("Open the demo mesh")
+        self.demo_button.clicked.connect(self.openDemoRequested)
+        self.kubeconfig_button = QPushButton("Choose a kubeconfig…")
+        self.kubeconfig_button.clicked.connect(self._choose_kubeconfig)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.clicked.connect(self.retryRequested)
+        for b in (self.start_button, self.demo_button, self.kubeconfig_button, self.retry_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        lay.addLayout(buttons)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(box, 4)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+    def show_no_traffic(self, inventory: Inventory | None, namespaces: Sequence[str], *, demo: bool,
+                        duration_label: str = "") -> None:
+        self.mode = "no-traffic"
+        window = f" in the last {duration_label}" if duration_label else ""
+        self.title.setText(f"No traffic{window}")
+        idle: list[str] = []
+        if inventory is not None:
+            idle = [f"{w.namespace}/{w.name}" for w in inventory.workloads if w.namespace in namespaces]
+        ns_text = ", ".join(namespaces) if namespaces else "no namespace"
+        parts = [f"Nothing sent requests in <b>{_esc(ns_text)}</b>{_esc(window)}."]
+        if idle:
+            shown = ", ".join(_esc(i) for i in idle[:30]) + (f" and {len(idle) - 30} more" if len(idle) > 30 else "")
+            parts.append(f"Idle workloads found: {shown}. Turn on <i>Idle nodes</i> under Display to see them.")
+        elif inventory is not None:
+            parts.append("No workloads were found in these namespaces.")
+        if demo:
+            parts.append("The demo's traffic is stopped. Start it to see the mesh come alive.")
+            self.command.hide()
+        else:
+            parts.append("To generate traffic, run for example:")
+            self.command.setPlainText(traffic_command(inventory, list(namespaces)))
+            self.command.show()
+        self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
+        self.start_button.setVisible(demo)
+        self.demo_button.setVisible(False)
+        self.kubeconfig_button.setVisible(False)
+        self.retry_button.setVisible(False)
+
+    def show_no_cluster(self, reason: str, *, can_retry: bool) -> None:
+        self.mode = "no-cluster"
+        self.title.setText("No cluster to show")
+        self.text.setText(f"<p>{_esc(reason)}</p><p>You can open the built-in demo mesh, which behaves "
+                          "like a small cluster with Istio, or choose a kubeconfig file.</p>")
+        self.command.hide()
+        self.start_button.setVisible(False)
+        self.demo_button.setVisible(True)
+        self.kubeconfig_button.setVisible(True)
+        self.retry_button.setVisible(can_retry)
+
+    def show_loading(self, what: str) -> None:
+        self.mode = "loading"
+        self.title.setText("Loading…")
+        self.text.setText(f"<p>Reading {_esc(what)}.</p>")
+        self.command.hide()
+        for b in (self.start_button, self.demo_button, self.kubeconfig_button, self.retry_button):
+            b.setVisible(False)
+
+    def _choose_kubeconfig(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a kubeconfig", "", "All files (*)")
+        if path:
+            self.kubeconfigChosen.emit(path)
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
