@@ -1,0 +1,334 @@
+"""The main toolbar: what to show (context, namespaces, graph type, time window), how often to
+refresh, how to draw it (edge labels, display toggles), layout, find/hide, export and fit.
+
+The toolbar only holds choices; :class:`ViewChoices` is the plain state it edits, and the main window
+turns it into a :class:`~meshdesk.mesh.request.GraphRequest` (graph-shaping choices) and the canvas's
+display options (drawing-only choices)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLineEdit,
+    QMenu,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+GRAPH_TYPES: tuple[tuple[str, str], ...] = (
+    ("app", "App graph"),
+    ("versionedApp", "Versioned app graph"),
+    ("workload", "Workload graph"),
+    ("service", "Service graph"),
+)
+DURATIONS: tuple[tuple[int, str], ...] = ((60, "Last 1m"), (300, "Last 5m"), (600, "Last 10m"),
+                                          (1800, "Last 30m"), (3600, "Last 1h"))
+PAUSE = -1
+MANUAL = 0
+REFRESH: tuple[tuple[int, str], ...] = ((PAUSE, "Pause"), (MANUAL, "Manual refresh"), (10, "Every 10s"),
+                                        (15, "Every 15s"), (30, "Every 30s"), (60, "Every 1m"),
+                                        (300, "Every 5m"))
+# (key, label, response-time quantile or None). The key is the canvas's edge label mode.
+EDGE_LABELS: tuple[tuple[str, str, str | None], ...] = (
+    ("none", "No edge labels", None),
+    ("rate", "Request rate", None),
+    ("percent", "Request distribution %", None),
+    ("response_time:0.5", "Response time p50", "0.5"),
+    ("response_time:0.95", "Response time p95", "0.95"),
+    ("response_time:0.99", "Response time p99", "0.99"),
+    ("response_time:avg", "Response time average", "avg"),
+    ("throughput", "Throughput", None),
+)
+
+# (key, label, shapes the graph request?) - graph-shaping toggles refetch; the others only redraw.
+DISPLAY_TOGGLES: tuple[tuple[str, str, bool], ...] = (
+    ("service_nodes", "Service nodes", True),
+    ("idle_nodes", "Idle nodes", True),
+    ("idle_edges", "Idle edges", True),
+    ("operation_nodes", "Operation nodes", True),
+    ("boxes", "Namespace boxes", True),
+    ("security", "Security (mTLS) badges", False),
+    ("virtual_services", "Virtual service badges", False),
+    ("missing_sidecars", "Missing sidecar badges", False),
+    ("animation", "Traffic animation", False),
+)
+GRAPH_SHAPING = frozenset(k for k, _, shaping in DISPLAY_TOGGLES if shaping)
+
+
+@dataclass(frozen=True)
+class ViewChoices:
+    graph_type: str = "versionedApp"
+    duration: int = 600
+    refresh: int = 15
+    edge_labels: str = "none"
+    service_nodes: bool = True
+    idle_nodes: bool = False
+    idle_edges: bool = False
+    operation_nodes: bool = False
+    boxes: bool = True
+    security: bool = False
+    virtual_services: bool = True
+    missing_sidecars: bool = True
+    animation: bool = True
+
+    @property
+    def edge_mode(self) -> str:
+        return self.edge_labels.split(":", 1)[0]
+
+    @property
+    def quantile(self) -> str:
+        return self.edge_labels.split(":", 1)[1] if ":" in self.edge_labels else "0.95"
+
+
+def _combo(items: Sequence[tuple[object, str]], tip: str) -> QComboBox:
+    c = QComboBox()
+    for data, label in items:
+        c.addItem(label, data)
+    c.setToolTip(tip)
+    c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return c
+
+
+class MainToolBar(QToolBar):
+    """Signals carry the new value; ``choices`` always holds the current ``ViewChoices``."""
+
+    contextSelected = Signal(str)
+    namespacesSelected = Signal(list)
+    choicesChanged = Signal(object, object)  # new ViewChoices, old ViewChoices
+    refreshNowRequested = Signal()
+    layoutRequested = Signal(str)  # "layered" / "force" / "grid"
+    resetLayoutRequested = Signal()
+    exportLayoutRequested = Signal()
+    importLayoutRequested = Signal()
+    findChanged = Signal(str)
+    hideChanged = Signal(str)
+    exportImageRequested = Signal(str)  # "png" / "svg"
+    fitRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, find_presets: Sequence[tuple[str, str]] = (),
+                 hide_presets: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__("Main toolbar", parent)
+        self.setObjectName("mainToolBar")
+        self.setMovable(False)
+        self.choices = ViewChoices()
+        self._namespaces: list[str] = []
+        self._selected_ns: list[str] = []
+
+        self.context_combo = QComboBox()
+        self.context_combo.setToolTip("Cluster context (from your kubeconfig), or the demo mesh")
+        self.context_combo.setMinimumContentsLength(10)
+        self.context_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.context_combo.activated.connect(self._context_activated)
+        self.addWidget(self.context_combo)
+
+        self.namespace_menu = QMenu(self)
+        self.namespace_menu.aboutToHide.connect(self._namespaces_closed)
+        self.namespace_button = QToolButton()
+        self.namespace_button.setText("Namespaces")
+        self.namespace_button.setToolTip("Namespaces to show (remembered per context)")
+        self.namespace_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.namespace_button.setMenu(self.namespace_menu)
+        self.addWidget(self.namespace_button)
+
+        self.graph_type_combo = _combo(GRAPH_TYPES, "Graph type: what a node stands for")
+        self.graph_type_combo.setCurrentIndex(1)
+        self.graph_type_combo.activated.connect(lambda _i: self._set(graph_type=self.graph_type_combo.currentData()))
+        self.addWidget(self.graph_type_combo)
+
+        self.duration_combo = _combo(DURATIONS, "Time window of the traffic shown")
+        self.duration_combo.setCurrentIndex(2)
+        self.duration_combo.activated.connect(lambda _i: self._set(duration=self.duration_combo.currentData()))
+        self.addWidget(self.duration_combo)
+
+        self.refresh_combo = _combo(REFRESH, "How often to fetch new data")
+        self.refresh_combo.setCurrentIndex(3)
+        self.refresh_combo.activated.connect(lambda _i: self._set(refresh=self.refresh_combo.currentData()))
+        self.addWidget(self.refresh_combo)
+        self.refresh_action = QAction("Refresh", self)
+        self.refresh_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Refresh), QKeySequence("Ctrl+R")])
+        self.refresh_action.setToolTip("Fetch new data now (F5)")
+        self.refresh_action.triggered.connect(self.refreshNowRequested)
+        self.addAction(self.refresh_action)
+        self.addSeparator()
+
+        self.edge_label_combo = _combo([(k, label) for k, label, _q in EDGE_LABELS], "What edges are labelled with")
+        self.edge_label_combo.activated.connect(lambda _i: self._set(edge_labels=self.edge_label_combo.currentData()))
+        self.addWidget(self.edge_label_combo)
+
+        self.display_menu = QMenu(self)
+        self.display_actions: dict[str, QAction] = {}
+        for key, label, shaping in DISPLAY_TOGGLES:
+            act = QAction(label, self.display_menu)
+            act.setCheckable(True)
+            act.setChecked(bool(getattr(self.choices, key)))
+            act.setToolTip("Changes what is fetched" if shaping else "Changes only the drawing")
+            act.toggled.connect(lambda checked, k=key: self._set(**{k: bool(checked)}))
+            self.display_menu.addAction(act)
+            self.display_actions[key] = act
+            if key == "boxes":
+                self.display_menu.addSeparator()
+        self.display_button = QToolButton()
+        self.display_button.setText("Display")
+        self.display_button.setToolTip("What to show on the graph")
+        self.display_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.display_button.setMenu(self.display_menu)
+        self.addWidget(self.display_button)
+
+        self.layout_menu = QMenu(self)
+        for algo, label, key in (("layered", "Layered (left to right)", "Ctrl+1"), ("force", "Force-directed", "Ctrl+2"),
+                                 ("grid", "Grid", "Ctrl+3")):
+            act = self.layout_menu.addAction(label)
+            act.setShortcut(QKeySequence(key))
+            act.triggered.connect(lambda _c=False, a=algo: self.layoutRequested.emit(a))
+        self.layout_menu.addSeparator()
+        self.reset_layout_action = self.layout_menu.addAction("Reset layout")
+        self.reset_layout_action.triggered.connect(self.resetLayoutRequested)
+        self.layout_menu.addAction("Export layout…").triggered.connect(self.exportLayoutRequested)
+        self.layout_menu.addAction("Import layout…").triggered.connect(self.importLayoutRequested)
+        self.layout_button = QToolButton()
+        self.layout_button.setText("Layout")
+        self.layout_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.layout_button.setMenu(self.layout_menu)
+        self.addWidget(self.layout_button)
+        self.addSeparator()
+
+        self.find_edit = self._expr_edit("Find…", "Highlight nodes and edges, e.g. 'rps > 10' or 'name = reviews'",
+                                         find_presets, self.findChanged)
+        self.hide_edit = self._expr_edit("Hide…", "Hide nodes and edges, e.g. 'is idle' or 'rps < 1'",
+                                         hide_presets, self.hideChanged)
+
+        self.export_menu = QMenu(self)
+        self.export_menu.addAction("Export PNG…").triggered.connect(lambda: self.exportImageRequested.emit("png"))
+        self.export_menu.addAction("Export SVG…").triggered.connect(lambda: self.exportImageRequested.emit("svg"))
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_button.setMenu(self.export_menu)
+        self.addWidget(self.export_button)
+        self.fit_action = QAction("Fit", self)
+        self.fit_action.setShortcut(QKeySequence("Ctrl+0"))
+        self.fit_action.setToolTip("Fit the graph in the window (Ctrl+0)")
+        self.fit_action.triggered.connect(self.fitRequested)
+        self.addAction(self.fit_action)
+
+    # -- find / hide ---------------------------------------------------------------------------
+    def _expr_edit(self, placeholder: str, tip: str, presets: Sequence[tuple[str, str]],
+                   signal: Signal) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setPlaceholderText(placeholder)
+        edit.setToolTip(tip + " - Enter applies, Esc clears")
+        edit.setClearButtonEnabled(True)
+        edit.setFixedWidth(150)
+        edit.returnPressed.connect(lambda: signal.emit(edit.text().strip()))
+        edit.textChanged.connect(lambda t: signal.emit("") if not t else None)
+        self.addWidget(edit)
+        if presets:
+            menu = QMenu(self)
+            for expr, label in presets:
+                act = menu.addAction(f"{label}   ({expr})" if label != expr else expr)
+                act.triggered.connect(lambda _c=False, e=expr: (edit.setText(e), signal.emit(e)))
+            btn = QToolButton()
+            btn.setArrowType(Qt.ArrowType.DownArrow)
+            btn.setToolTip(f"{placeholder.rstrip('…')} presets")
+            btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            btn.setMenu(menu)
+            btn.setAutoRaise(True)
+            self.addWidget(btn)
+        return edit
+
+    def mark_expression(self, edit: QLineEdit, error: str | None) -> None:
+        edit.setStyleSheet("" if not error else "QLineEdit { border: 1px solid #c9190b; }")
+        edit.setToolTip(error or edit.toolTip())
+
+    # -- context / namespaces --------------------------------------------------------------------
+    def set_contexts(self, names: Sequence[str], current: str) -> None:
+        with QSignalBlocker(self.context_combo):
+            self.context_combo.clear()
+            for n in names:
+                self.context_combo.addItem(n, n)
+            idx = self.context_combo.findData(current)
+            if idx < 0 and current:
+                self.context_combo.addItem(current, current)
+                idx = self.context_combo.count() - 1
+            self.context_combo.setCurrentIndex(idx)
+
+    def current_context(self) -> str:
+        return str(self.context_combo.currentData() or "")
+
+    def _context_activated(self, _index: int) -> None:
+        self.contextSelected.emit(self.current_context())
+
+    def set_namespaces(self, available: Sequence[str], selected: Sequence[str]) -> None:
+        self._namespaces = sorted(set(available) | set(selected))
+        self._selected_ns = [n for n in self._namespaces if n in set(selected)]
+        self.namespace_menu.clear()
+        for n in self._namespaces:
+            act = self.namespace_menu.addAction(n)
+            act.setCheckable(True)
+            act.setChecked(n in self._selected_ns)
+        if not self._namespaces:
+            self.namespace_menu.addAction("(no namespaces yet)").setEnabled(False)
+        self._update_ns_text()
+
+    def selected_namespaces(self) -> list[str]:
+        return list(self._selected_ns)
+
+    def select_namespaces(self, names: Sequence[str]) -> None:
+        """Select ``names`` as the user would (emits ``namespacesSelected`` when it changes)."""
+        for act in self.namespace_menu.actions():
+            if act.isCheckable():
+                act.setChecked(act.text() in set(names))
+        self._namespaces_closed()
+
+    def _namespaces_closed(self) -> None:
+        chosen = [a.text() for a in self.namespace_menu.actions() if a.isCheckable() and a.isChecked()]
+        if chosen != self._selected_ns:
+            self._selected_ns = chosen
+            self._update_ns_text()
+            self.namespacesSelected.emit(chosen)
+
+    def _update_ns_text(self) -> None:
+        sel = self._selected_ns
+        if not sel:
+            text = "Namespaces: none"
+        elif len(sel) <= 2:
+            text = "Namespaces: " + ", ".join(sel)
+        else:
+            text = f"Namespaces: {sel[0]} +{len(sel) - 1}"
+        self.namespace_button.setText(text)
+        self.namespace_button.setToolTip("Namespaces shown: " + (", ".join(sel) or "none"))
+
+    # -- choices ---------------------------------------------------------------------------------
+    def _set(self, **changes: object) -> None:
+        old = self.choices
+        new = replace(old, **changes)  # type: ignore[arg-type]
+        if new != old:
+            self.choices = new
+            self.choicesChanged.emit(new, old)
+
+    def set_choices(self, choices: ViewChoices) -> None:
+        """Show ``choices`` without emitting (e.g. restored from settings)."""
+        self.choices = choices
+        for combo, value in ((self.graph_type_combo, choices.graph_type), (self.duration_combo, choices.duration),
+                             (self.refresh_combo, choices.refresh), (self.edge_label_combo, choices.edge_labels)):
+            idx = combo.findData(value)
+            if idx >= 0:
+                with QSignalBlocker(combo):
+                    combo.setCurrentIndex(idx)
+        for key, act in self.display_actions.items():
+            with QSignalBlocker(act):
+                act.setChecked(bool(getattr(choices, key)))
+
+    def choose(self, **changes: object) -> None:
+        """Change choices as the user would through the widgets (emits ``choicesChanged``)."""
+        new = replace(self.choices, **changes)  # type: ignore[arg-type]
+        old = self.choices
+        self.set_choices(new)
+        if new != old:
+            self.choicesChanged.emit(new, old)
