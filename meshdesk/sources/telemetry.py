@@ -1,0 +1,312 @@
+"""The Prometheus queries behind a graph, and their results as ``Sample``s.
+
+The series selected are the ones Kiali's graph queries select (``graph/telemetry/istio``: the traffic
+queries per namespace and the responseTime / throughput / securityPolicy / aggregate-node appenders),
+but the number of queries does not grow with the number of namespaces: Kiali sends several queries
+per namespace and metric; we send ONE query per metric family for all namespaces together. The
+namespaces become a regex alternation, and Kiali's several selectors for a family are joined with
+PromQL ``or`` inside one query string (``or`` drops a series the left side already has, so a series
+two selectors both find comes back once).
+
+Every grouping keeps ``reporter`` (Kiali asks one reporter per query, so adding it to ``by`` splits
+nothing) so a graph pass can tell source- from destination-reported twins.
+
+Samples follow the conventions of ``meshdesk.mesh.telemetry``: counters are per-second rates over
+``request.duration``; response times carry ``stat`` (``avg``/``0.5``/``0.95``/``0.99``);
+throughput samples are ``istio_request_bytes``/``istio_response_bytes`` with ``stat="rate"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from meshdesk.mesh import telemetry as tm
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.telemetry import Sample, SampleWarnings, finite
+from meshdesk.sources import promql
+from meshdesk.sources.base import Cancelled
+
+_SOURCE = (
+    "source_cluster", "source_workload_namespace", "source_workload", "source_canonical_service",
+    "source_canonical_revision",
+)
+_DEST = (
+    "destination_cluster", "destination_service_namespace", "destination_service", "destination_service_name",
+    "destination_workload_namespace", "destination_workload", "destination_canonical_service",
+    "destination_canonical_revision",
+)
+# Kiali's ``by`` lists, plus "reporter".
+GROUP_REQUESTS = ("reporter", *_SOURCE, *_DEST, "request_protocol", "response_code", "grpc_response_status",
+                  "response_flags")
+GROUP_MESSAGES = ("reporter", *_SOURCE, *_DEST)
+GROUP_TCP = ("reporter", "app", *_SOURCE, *_DEST, "response_flags")
+GROUP_RESPONSE_TIME = ("reporter", *_SOURCE, *_DEST, "request_protocol")
+GROUP_THROUGHPUT = ("reporter", *_SOURCE, *_DEST)
+
+SECURITY_LABEL = "connection_security_policy"
+DEFAULT_AGGREGATE = "request_operation"
+
+# Appender names (meshdesk's and Kiali's spellings) that change what we query.
+RESPONSE_TIME = "responseTime"
+THROUGHPUT = "throughput"
+SECURITY_POLICY = "securityPolicy"
+OPERATION_NODES = ("operationNodes", "aggregateNode")
+
+_QUANTILE_ALIASES = {"50": "0.5", "95": "0.95", "99": "0.99", "0.50": "0.5"}
+
+# L4 telemetry is reported backwards (istio/istio#32399): Kiali reads "sent" from the received counter.
+_TCP_METRICS = {
+    "sent": (tm.TCP_RECEIVED,),
+    "received": (tm.TCP_SENT,),
+    "total": (tm.TCP_RECEIVED, tm.TCP_SENT),
+    "none": (),
+}
+_GRPC_MESSAGE_METRICS = {
+    "sent": (tm.REQUEST_MESSAGES,),
+    "received": (tm.RESPONSE_MESSAGES,),
+    "total": (tm.REQUEST_MESSAGES, tm.RESPONSE_MESSAGES),
+}
+
+
+@dataclass(frozen=True)
+class TelemetryQuery:
+    """One PromQL instant query; its result series become samples named ``metric`` with ``labels``
+    added (e.g. ``stat``)."""
+
+    metric: str
+    promql: str
+    purpose: str  # "traffic", "responseTime" or "throughput"
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class InstantQuerier(Protocol):
+    """What ``fetch_samples`` needs of a client (``PrometheusClient`` has it)."""
+
+    def query(self, promql: str, time: float | int | None = None) -> Sequence[object]: ...
+
+
+def wants(request: GraphRequest, appender: str) -> bool:
+    """Whether the request runs ``appender``; no list means Kiali's default (all of them, except
+    operation nodes, which must be asked for)."""
+    if appender in OPERATION_NODES:
+        return request.appenders is not None and any(a in OPERATION_NODES for a in request.appenders)
+    return request.appenders is None or appender in request.appenders
+
+
+def response_time_stat(request: GraphRequest) -> str:
+    """The ``stat`` label for the request's quantile: "avg", "0.5", "0.95" or "0.99"."""
+    q = str(request.responseTimeQuantile).strip()
+    q = _QUANTILE_ALIASES.get(q, q)
+    if q == "avg":
+        return q
+    try:
+        value = float(q)
+    except ValueError:
+        raise ValueError(f"responseTimeQuantile must be avg, 0.5, 0.95 or 0.99, not {request.responseTimeQuantile!r}") from None
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"responseTimeQuantile must be between 0 and 1, not {request.responseTimeQuantile!r}")
+    return repr(value)
+
+
+# --- building blocks ------------------------------------------------------------------------------
+
+
+def _rate(metric: str, matchers: Sequence[str], duration: int) -> str:
+    return f"rate({promql.selector(metric, matchers)}[{int(duration)}s])"
+
+
+def _sum_rate(metric: str, matchers: Sequence[str], group: Sequence[str], duration: int) -> str:
+    return f"sum by ({promql.by(group)}) ({_rate(metric, matchers, duration)})"
+
+
+def _union(parts: Sequence[str]) -> str:
+    """Kiali's several selectors as one query; duplicates dropped, each operand parenthesised."""
+    unique = list(dict.fromkeys(parts))
+    if len(unique) == 1:
+        return unique[0]
+    return " or ".join(f"({p})" for p in unique)
+
+
+def _reporter(which: str) -> str:
+    return promql.eq("reporter", which)
+
+
+def _service_host_pattern(namespaces: Sequence[str]) -> str:
+    """Kiali's ``destination_service=~"^.+\\.<ns>\\..+$"`` for several namespaces."""
+    return rf"^.+\.(?:{promql.regex_union(namespaces)})\..+$"
+
+
+def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
+    """The incoming and outgoing selectors of a node-detail graph (Kiali's ``buildNodeTrafficMap``),
+    without the metric-specific extras."""
+    node = request.node
+    assert node is not None
+    ns = node.namespace
+    dest_r, src_r = _reporter("destination"), _reporter("source")
+    if node.workload:
+        return [
+            [dest_r, promql.eq("destination_workload_namespace", ns), promql.eq("destination_workload", node.workload)],
+            [src_r, promql.eq("source_workload_namespace", ns), promql.eq("source_workload", node.workload)],
+        ]
+    if node.app:
+        versioned = bool(node.version) and node.version != "unknown" and request.graphType != "app"
+        dest = [dest_r, promql.eq("destination_service_namespace", ns),
+                promql.eq("destination_canonical_service", node.app)]
+        src = [src_r, promql.eq("source_workload_namespace", ns), promql.eq("source_canonical_service", node.app)]
+        if versioned:
+            assert node.version is not None
+            dest.append(promql.eq("destination_canonical_revision", node.version))
+            src.append(promql.eq("source_canonical_revision", node.version))
+        return [dest, src]
+    if node.service:
+        host = rf"^{promql.regex_escape(node.service)}\.{promql.regex_escape(ns)}\..*$"
+        served = [dest_r, promql.eq("destination_service_namespace", ns), promql.matches("destination_service", host)]
+        if family != "requests":
+            return [served]
+        unserved = [src_r, promql.eq("destination_workload", "unknown"), promql.matches("destination_service", host)]
+        return [unserved, served]
+    raise ValueError("a node-detail graph needs a workload, an app or a service")
+
+
+def _namespace_selectors(namespaces: Sequence[str], *, security: bool) -> list[list[str]]:
+    """Kiali's ``buildNamespaceTrafficMap`` selectors for all namespaces at once:
+
+    - destination-reported traffic into the namespaces' workloads;
+    - source-reported traffic out of the namespaces' workloads;
+    - source-reported requests to the namespaces' services that no workload served (Kiali adds
+      ``source_workload_namespace!=<ns>``; the source-reported branch above already has every series
+      that condition removes, so the union is the same without it);
+    - with the security policy appender, destination-reported traffic out of the namespaces'
+      workloads (what Kiali's securityPolicy appender reads for the mTLS share of outgoing edges).
+    """
+    out = [
+        [_reporter("destination"), promql.one_of("destination_workload_namespace", namespaces)],
+        [_reporter("source"), promql.one_of("source_workload_namespace", namespaces)],
+        [_reporter("source"), promql.eq("destination_workload_namespace", "unknown"),
+         promql.eq("destination_workload", "unknown"),
+         promql.matches("destination_service", _service_host_pattern(namespaces))],
+    ]
+    if security:
+        out.append([_reporter("destination"), promql.one_of("source_workload_namespace", namespaces)])
+    return out
+
+
+def _namespaces(request: GraphRequest) -> list[str]:
+    if request.node is not None:
+        return [request.node.namespace]
+    return list(dict.fromkeys(n for n in request.namespaces if n != ""))
+
+
+def _aggregate_label(request: GraphRequest) -> str:
+    return promql.label_name(str(request.extra.get("aggregate") or DEFAULT_AGGREGATE))
+
+
+# --- the queries ----------------------------------------------------------------------------------
+
+
+def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
+    """The queries for ``request``: one per metric family, whatever the number of namespaces."""
+    namespaces = _namespaces(request)
+    if not namespaces:
+        return []
+    duration = request.duration
+    idle = "" if request.includeIdleEdges else " > 0"
+    node_graph = request.node is not None
+    queries: list[TelemetryQuery] = []
+
+    def traffic(metric: str, family: str, group: Sequence[str], extra: Sequence[str] = (),
+                security: bool = False) -> TelemetryQuery:
+        if node_graph:
+            selectors = _node_selectors(request, family)
+        else:
+            selectors = _namespace_selectors(namespaces, security=security)
+        parts = [_sum_rate(metric, [*extra, *sel], group, duration) + idle for sel in selectors]
+        return TelemetryQuery(metric, _union(parts), "traffic")
+
+    # HTTP / gRPC requests
+    if request.rateHttp == "requests" or request.rateGrpc == "requests":
+        group: list[str] = list(GROUP_REQUESTS)
+        security = wants(request, SECURITY_POLICY)
+        if security:
+            group.append(SECURITY_LABEL)
+        if wants(request, OPERATION_NODES[0]):
+            group.append(_aggregate_label(request))
+        queries.append(traffic(tm.REQUESTS, "requests", group, security=security and not node_graph))
+
+    # gRPC messages
+    for metric in _GRPC_MESSAGE_METRICS.get(request.rateGrpc, ()):
+        queries.append(traffic(metric, "messages", GROUP_MESSAGES))
+
+    # TCP bytes (sidecar telemetry: ztunnel's own series are left out, as Kiali does without ambient)
+    for metric in _TCP_METRICS[request.rateTcp]:
+        queries.append(traffic(metric, "tcp", GROUP_TCP, extra=[promql.ne("app", "ztunnel")]))
+
+    # The appenders' extra telemetry reads destination-reported series of the namespaces' services
+    # and source-reported series of their workloads.
+    appender_ns = namespaces
+    dest_in = [_reporter("destination"), promql.one_of("destination_service_namespace", appender_ns)]
+    src_out = [_reporter("source"), promql.one_of("source_workload_namespace", appender_ns)]
+
+    if wants(request, RESPONSE_TIME):
+        stat = response_time_stat(request)
+        parts = []
+        for sel in (dest_in, src_out):
+            if stat == "avg":
+                parts.append(
+                    f"{_sum_rate(tm.REQUEST_DURATION + '_sum', sel, GROUP_RESPONSE_TIME, duration)} / "
+                    f"{_sum_rate(tm.REQUEST_DURATION + '_count', sel, GROUP_RESPONSE_TIME, duration)} > 0")
+            else:
+                parts.append(
+                    f"histogram_quantile({stat}, "
+                    f"{_sum_rate(tm.REQUEST_DURATION + '_bucket', sel, ('le', *GROUP_RESPONSE_TIME), duration)}) > 0")
+        queries.append(TelemetryQuery(tm.REQUEST_DURATION, _union(parts), "responseTime", {tm.STAT_LABEL: stat}))
+
+    if wants(request, THROUGHPUT):
+        request_side = request.throughputType == "request"
+        metric = tm.REQUEST_BYTES if request_side else tm.RESPONSE_BYTES
+        reporter = _reporter("source" if request_side else "destination")
+        parts = [
+            _sum_rate(metric + "_sum", [reporter, promql.one_of("destination_service_namespace", appender_ns)],
+                      GROUP_THROUGHPUT, duration) + " > 0",
+            _sum_rate(metric + "_sum", [reporter, promql.one_of("source_workload_namespace", appender_ns)],
+                      GROUP_THROUGHPUT, duration) + " > 0",
+        ]
+        queries.append(TelemetryQuery(metric, _union(parts), "throughput", {tm.STAT_LABEL: "rate"}))
+
+    return queries
+
+
+def fetch_samples(
+    client: InstantQuerier,
+    request: GraphRequest,
+    *,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[list[Sample], SampleWarnings]:
+    """Run ``build_queries(request)`` at ``request.queryTime`` (0: Prometheus's now) and turn every
+    series into a ``Sample``. Series with a NaN/Inf value are skipped and counted; Prometheus's
+    warnings (partial results) are counted too. Raises ``Cancelled`` when ``cancelled()`` turns true
+    between queries, and the client's ``PrometheusError``s."""
+    warnings = SampleWarnings()
+    samples: list[Sample] = []
+    at = request.queryTime or None
+    for q in build_queries(request):
+        if cancelled is not None and cancelled():
+            raise Cancelled("the graph refresh was cancelled")
+        result = client.query(q.promql, time=at)
+        for w in getattr(result, "warnings", None) or []:
+            warnings.add(f"results may be incomplete, Prometheus warned: {w}")
+        for series in result:
+            labels_raw = getattr(series, "labels", None)
+            value = getattr(series, "value", None)
+            if not isinstance(labels_raw, Mapping) or not isinstance(value, float | int):
+                warnings.add(f"{q.metric}: a result that is not a series")
+                continue
+            if not finite(float(value)):
+                warnings.add(f"{q.metric}: value is NaN or infinite")
+                continue
+            labels = {k: v for k, v in labels_raw.items() if k != "__name__"}
+            labels.update(q.labels)
+            samples.append(Sample(q.metric, labels, float(value)))
+    return samples, warnings
