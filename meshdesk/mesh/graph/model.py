@@ -117,6 +117,7 @@ class Node:
     has_virtual_service: bool = False
     has_destination_rule: bool = False
     is_gateway: bool = False
+    is_injected: bool = False  # a service node injected between a source and the workloads behind it
     health: Health | None = None
     health_annotation: str = ""  # the workload's health.kiali.io/rate annotation, if any
     extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,150 @@
+"""``meshdesk graph``: build the traffic graph headless and print it (Kiali JSON, JSON, DOT, table).
+
+The data comes from a snapshot file (``--snapshot``), the demo mesh (``--demo``) or a live cluster
+(``--context``/``--kubeconfig``/``--prometheus``). Options given on the command line override the
+snapshot's request. Exit codes: 0 ok, 1 the source failed (one plain line on stderr), 2 bad usage or
+a bad file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from meshdesk.mesh.request import GRAPH_TYPES, RATE_GRPC, RATE_HTTP, RATE_TCP, GraphRequest, NodeFocus
+from meshdesk.sources.base import ConfigError, SourceError
+
+FORMATS = ("table", "kiali", "json", "dot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="meshdesk graph", description="Build the traffic graph and print it.")
+    src = p.add_argument_group("where the data comes from (one of)")
+    src.add_argument("--snapshot", metavar="FILE", help="a snapshot file (offline)")
+    src.add_argument("--demo", action="store_true", help="the built-in demo mesh")
+    src.add_argument("--context", help="kubeconfig context of a live cluster")
+    src.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
+    src.add_argument("--prometheus", metavar="URL", help="Prometheus URL (default: found in the cluster)")
+    p.add_argument("--format", "-o", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("--save-snapshot", metavar="FILE", help="also write the snapshot the graph came from")
+    g = p.add_argument_group("graph request (overrides the snapshot's)")
+    g.add_argument("--graph-type", choices=GRAPH_TYPES)
+    g.add_argument("--namespace", "-n", action="append", help="namespace to graph (repeatable)")
+    g.add_argument("--inject-service-nodes", dest="inject", action=argparse.BooleanOptionalAction, default=None)
+    g.add_argument("--include-idle-edges", dest="idle_edges", action=argparse.BooleanOptionalAction,
+                   default=None)
+    g.add_argument("--include-idle-nodes", dest="idle_nodes", action=argparse.BooleanOptionalAction,
+                   default=None)
+    g.add_argument("--rate-http", choices=RATE_HTTP)
+    g.add_argument("--rate-grpc", choices=RATE_GRPC)
+    g.add_argument("--rate-tcp", choices=RATE_TCP)
+    g.add_argument("--duration", type=int, metavar="SECONDS")
+    g.add_argument("--box-by", action="append", choices=("app", "namespace", "cluster"))
+    g.add_argument("--appenders", help="comma-separated passes to run (default: all)")
+    g.add_argument("--response-time", dest="quantile", choices=("avg", "0.5", "0.95", "0.99"))
+    g.add_argument("--throughput", dest="throughput", choices=("request", "response"))
+    g.add_argument("--node-workload", metavar="NAME", help="node-detail graph of this workload")
+    g.add_argument("--node-app", metavar="NAME", help="node-detail graph of this app")
+    g.add_argument("--node-version", metavar="VERSION", help="with --node-app: of this version")
+    g.add_argument("--node-service", metavar="NAME", help="node-detail graph of this service")
+    return p
+
+
+def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
+    kw: dict[str, Any] = {}
+    simple = {"graph_type": "graphType", "inject": "injectServiceNodes", "idle_edges": "includeIdleEdges",
+              "idle_nodes": "includeIdleNodes", "rate_http": "rateHttp", "rate_grpc": "rateGrpc",
+              "rate_tcp": "rateTcp", "duration": "duration", "quantile": "responseTimeQuantile",
+              "throughput": "throughputType"}
+    for attr, field in simple.items():
+        value = getattr(a, attr)
+        if value is not None:
+            kw[field] = value
+    if a.namespace:
+        kw["namespaces"] = tuple(dict.fromkeys(n for arg in a.namespace for n in arg.split(",") if n))
+    if a.box_by:
+        kw["boxBy"] = tuple(a.box_by)
+    if a.appenders is not None:
+        kw["appenders"] = tuple(x.strip() for x in a.appenders.split(",") if x.strip())
+    if a.node_workload or a.node_app or a.node_service:
+        namespaces = kw.get("namespaces") or req.namespaces
+        if len(namespaces) != 1:
+            raise ValueError("a node-detail graph needs exactly one --namespace")
+        kw["node"] = NodeFocus(namespace=namespaces[0], workload=a.node_workload, app=a.node_app,
+                               version=a.node_version, service=a.node_service)
+    return dataclasses.replace(req, **kw) if kw else req
+
+
+def _live_source(a: argparse.Namespace) -> Any:
+    if a.demo:
+        try:
+            from meshdesk.sources.demo import DemoCluster
+        except ImportError:
+            raise _Unavailable("the demo mesh is not available in this build (meshdesk.sources.demo)") from None
+        return DemoCluster()
+    try:
+        from meshdesk.sources.cluster import open_source
+    except ImportError:
+        raise _Unavailable("live clusters are not available in this build (meshdesk.sources.cluster)") from None
+    return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=a.prometheus)
+
+
+class _Unavailable(Exception):
+    pass
+
+
+def _render(graph: Any, fmt: str) -> str:
+    from meshdesk.mesh import export
+
+    if fmt == "kiali":
+        return json.dumps(export.to_kiali(graph), indent=1) + "\n"
+    if fmt == "json":
+        return json.dumps(export.to_json(graph), indent=1) + "\n"
+    if fmt == "dot":
+        return export.to_dot(graph)
+    return export.to_table(graph)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    a = parser.parse_args(list(argv) if argv is not None else None)
+    live = a.demo or a.context or a.kubeconfig or a.prometheus
+    if a.snapshot and live:
+        parser.error("--snapshot reads a file; it cannot be combined with --demo/--context/--kubeconfig/--prometheus")
+    if not a.snapshot and not live:
+        parser.error("say where the data comes from: --snapshot FILE, --demo or --context/--kubeconfig")
+    from meshdesk.mesh.graph import build
+    from meshdesk.sources.snapshot import load_snapshot, save_snapshot
+
+    try:
+        if a.snapshot:
+            snap = load_snapshot(a.snapshot)
+            snap.request = _override(snap.request, a)
+        else:
+            base = GraphRequest(namespaces=tuple(a.namespace or ()))
+            request = _override(base, a)
+            if not request.namespaces:
+                parser.error("a live graph needs at least one --namespace")
+            source = _live_source(a)
+            try:
+                snap = source.snapshot(request)
+            finally:
+                source.close()
+        if a.save_snapshot:
+            save_snapshot(snap, a.save_snapshot)
+        graph = build(snap)
+    except ConfigError as e:
+        print(f"meshdesk graph: {e}", file=sys.stderr)
+        return 2
+    except (_Unavailable, ValueError) as e:
+        print(f"meshdesk graph: {e}", file=sys.stderr)
+        return 2
+    except SourceError as e:
+        print(f"meshdesk graph: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(_render(graph, a.format))
+    return 0

@@ -1,0 +1,244 @@
+"""Exports of a ``TrafficGraph``: Kiali's graph JSON, our own JSON, Graphviz DOT and a text table.
+
+``to_kiali`` writes what Kiali's ``/api/namespaces/graph`` returns (the "common" config vendor):
+rates as strings with Kiali's precision (two decimals for rates, one for percentages), nodes boxes
+first, flags only when set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from meshdesk.mesh.graph import model
+from meshdesk.mesh.graph.trafficmap import NODE_RATES, PROTOCOLS
+
+_PERCENT_RATES = frozenset({"httpPercentErr", "httpPercentReq", "grpcPercentErr", "grpcPercentReq"})
+
+
+def _precision(value: float, minimum: int) -> int:
+    """At least ``minimum`` decimals, more (up to 5) until one significant digit shows."""
+    p = 0
+    v = value
+    while p < 5 and 0 < v < 1:
+        v *= 10
+        p += 1
+    return max(p, minimum)
+
+
+def rate_text(name: str, value: float) -> str:
+    if name in _PERCENT_RATES:
+        return f"{value:.1f}"
+    return f"{value:.{_precision(value, 2)}f}"
+
+
+def _box_rank(n: model.Node) -> int:
+    return {model.BOX_CLUSTER: 0, model.BOX_NAMESPACE: 1, model.BOX_APP: 2}.get(n.box, 3) \
+        if n.node_type == model.NODE_BOX else 3
+
+
+def _node_order(n: model.Node) -> tuple[Any, ...]:
+    return (_box_rank(n), n.cluster, n.namespace, n.app, n.version, n.service, n.workload, n.aggregate_value)
+
+
+def _health_status(h: model.Health | None) -> str | None:
+    return None if h is None or h.status == model.NO_HEALTH else h.status
+
+
+def _kiali_node(n: model.Node) -> dict[str, Any]:
+    d: dict[str, Any] = {"id": n.id}
+    if n.parent:
+        d["parent"] = n.parent
+    d["nodeType"] = n.node_type
+    d["cluster"] = n.cluster
+    d["namespace"] = n.namespace
+    for key, value in (("workload", n.workload), ("app", n.app), ("version", n.version),
+                       ("service", n.service)):
+        if value:
+            d[key] = value
+    if n.node_type == model.NODE_AGGREGATE:
+        d["aggregate"] = f"{n.aggregate}={n.aggregate_value}"
+    if n.dest_services:
+        d["destServices"] = [{"cluster": s.cluster, "namespace": s.namespace, "name": s.name}
+                             for s in n.dest_services]
+    traffic = []
+    for proto in PROTOCOLS:
+        rates = n.traffic.get(proto)
+        if rates:
+            ordered = {r: rate_text(r, rates[r]) for r in NODE_RATES[proto] if r in rates}
+            traffic.append({"protocol": proto, "rates": ordered})
+    if traffic:
+        d["traffic"] = traffic
+    d["healthData"] = None
+    if n.health is not None:
+        d["healthStatus"] = _health_status(n.health)
+    if n.health_annotation:
+        d["hasHealthConfig"] = {"health.kiali.io/rate": n.health_annotation}
+    if n.node_type == model.NODE_BOX:
+        d["isBox"] = n.box
+    flags = (("isDead", n.is_dead), ("isIdle", n.is_idle), ("isInaccessible", n.is_inaccessible),
+             ("isInjected", n.is_injected), ("isOutOfMesh", n.has_missing_sidecar), ("isOutside", n.is_outside),
+             ("isRoot", n.is_root), ("isEgressCluster", n.is_egress_cluster), ("hasDR", n.has_destination_rule))
+    for key, value in flags:
+        if value:
+            d[key] = True
+    if n.has_virtual_service:
+        d["hasVS"] = {"hostnames": list(n.extra.get("vsHosts", []))} if n.extra.get("vsHosts") else {}
+    for key in ("hasCB", "hasTrafficShifting", "hasRequestRouting", "hasFaultInjection", "hasMirroring",
+                "hasRequestTimeout", "hasTCPTrafficShifting"):
+        if n.extra.get(key):
+            d[key] = True
+    if n.is_gateway:
+        d["isGateway"] = {}
+    if n.is_service_entry is not None:
+        se = n.is_service_entry
+        d["isServiceEntry"] = {"hosts": list(se.hosts), "location": se.location, "namespace": se.namespace}
+    return d
+
+
+def _kiali_edge(e: model.Edge) -> dict[str, Any]:
+    d: dict[str, Any] = {"id": e.id, "source": e.source, "target": e.target}
+    h = _health_status(e.health)
+    if h:
+        d["healthStatus"] = h
+    if e.is_mtls is not None:
+        d["isMTLS"] = f"{e.is_mtls:.0f}"
+    if e.response_time is not None:
+        d["responseTime"] = f"{e.response_time:.0f}"
+    if e.throughput is not None:
+        d["throughput"] = f"{e.throughput:.0f}"
+    if e.dest_principal:
+        d["destPrincipal"] = e.dest_principal
+    if e.source_principal:
+        d["sourcePrincipal"] = e.source_principal
+    traffic: dict[str, Any] = {"protocol": e.protocol}
+    if e.rates:
+        traffic["rates"] = {k: rate_text(k, v) for k, v in e.rates.items()}
+        if e.responses:
+            traffic["responses"] = {
+                code: {"flags": {f: f"{v:.1f}" for f, v in r.flags.items()},
+                       "hosts": {h: f"{v:.1f}" for h, v in r.hosts.items()}}
+                for code, r in e.responses.items()
+            }
+    d["traffic"] = traffic
+    return d
+
+
+def to_kiali(graph: model.TrafficGraph) -> dict[str, Any]:
+    """Kiali's graph JSON (``elements.nodes[].data`` / ``elements.edges[].data``)."""
+    nodes = sorted(graph.nodes.values(), key=_node_order)
+    edges = sorted(graph.edges.values(), key=lambda e: (e.source, e.target, e.protocol))
+    return {
+        "timestamp": graph.timestamp or graph.request.queryTime,
+        "duration": graph.request.duration,
+        "graphType": graph.request.graphType,
+        "elements": {
+            "nodes": [{"data": _kiali_node(n)} for n in nodes],
+            "edges": [{"data": _kiali_edge(e)} for e in edges],
+        },
+    }
+
+
+def _plain(obj: Any) -> Any:
+    return asdict(obj) if obj is not None else None
+
+
+def to_json(graph: model.TrafficGraph) -> dict[str, Any]:
+    """Our own JSON: every model field, numbers as numbers."""
+    nodes = []
+    for n in sorted(graph.nodes.values(), key=_node_order):
+        d = asdict(n)
+        nodes.append(d)
+    edges = [asdict(e) for e in sorted(graph.edges.values(), key=lambda e: (e.source, e.target, e.protocol))]
+    return {
+        "format": "meshdesk-graph",
+        "version": 1,
+        "request": graph.request.to_json(),
+        "timestamp": graph.timestamp,
+        "nodes": nodes,
+        "edges": edges,
+        "warnings": list(graph.warnings),
+    }
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+_SHAPES = {model.NODE_APP: "box", model.NODE_WORKLOAD: "ellipse", model.NODE_SERVICE: "diamond",
+           model.NODE_UNKNOWN: "octagon", model.NODE_AGGREGATE: "hexagon"}
+
+
+def _node_title(n: model.Node) -> str:
+    if n.node_type in (model.NODE_BOX,):
+        return n.label
+    ns = n.namespace if n.namespace and n.namespace != model.UNKNOWN else ""
+    return f"{n.label}\n{ns}" if ns else n.label
+
+
+def to_dot(graph: model.TrafficGraph) -> str:
+    """Graphviz DOT: boxes as clusters, edges labelled with their rate."""
+    lines = ["digraph mesh {", "  rankdir=LR;", '  node [fontname="sans-serif"];']
+    children: dict[str | None, list[model.Node]] = {}
+    for n in sorted(graph.nodes.values(), key=_node_order):
+        children.setdefault(n.parent, []).append(n)
+
+    def emit(parent: str | None, indent: str) -> None:
+        for n in children.get(parent, []):
+            if n.node_type == model.NODE_BOX:
+                lines.append(f"{indent}subgraph {_dot_quote('cluster_' + n.id)} {{")
+                lines.append(f"{indent}  label={_dot_quote(n.label)};")
+                emit(n.id, indent + "  ")
+                lines.append(f"{indent}}}")
+            else:
+                attrs = [f"label={_dot_quote(_node_title(n))}", f"shape={_SHAPES.get(n.node_type, 'ellipse')}"]
+                if n.health is not None and n.health.status in (model.FAILURE, model.DEGRADED):
+                    attrs.append('color="red"' if n.health.status == model.FAILURE else 'color="orange"')
+                if n.is_outside or n.is_inaccessible:
+                    attrs.append("style=dashed")
+                lines.append(f"{indent}{_dot_quote(n.id)} [{', '.join(attrs)}];")
+
+    emit(None, "  ")
+    for e in sorted(graph.edges.values(), key=lambda e: (e.source, e.target, e.protocol)):
+        label = f"{e.protocol} {rate_text(e.protocol, e.rate)}"
+        lines.append(f"  {_dot_quote(e.source)} -> {_dot_quote(e.target)} [label={_dot_quote(label)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _describe(n: model.Node) -> str:
+    if n.node_type == model.NODE_UNKNOWN:
+        return "unknown"
+    ns = f"{n.namespace}/" if n.namespace else ""
+    return f"{ns}{n.label} ({n.node_type})"
+
+
+def to_table(graph: model.TrafficGraph) -> str:
+    """One line per edge: source, destination, protocol, rate, error %, share of source's traffic."""
+    header = ("SOURCE", "DESTINATION", "PROTOCOL", "RATE", "ERR%", "REQ%", "FLAGS")
+    rows: list[tuple[str, ...]] = []
+    for e in sorted(graph.edges.values(), key=lambda e: (_describe(graph.nodes[e.source]),
+                                                          _describe(graph.nodes[e.target]), e.protocol)):
+        src, dst = graph.nodes[e.source], graph.nodes[e.target]
+        err = e.rates.get(f"{e.protocol}PercentErr")
+        req = e.rates.get(f"{e.protocol}PercentReq")
+        flags = []
+        if e.is_mtls is not None:
+            flags.append(f"mTLS {e.is_mtls:.0f}%")
+        if e.response_time is not None:
+            flags.append(f"{e.response_time:.0f} ms")
+        if e.health is not None and e.health.status not in (model.HEALTHY, model.NO_HEALTH):
+            flags.append(e.health.status)
+        rows.append((_describe(src), _describe(dst), e.protocol, rate_text(e.protocol, e.rate),
+                     f"{err:.1f}" if err is not None else "-", f"{req:.1f}" if req is not None else "-",
+                     ", ".join(flags)))
+    if not rows:
+        out = "no traffic in the requested window\n"
+    else:
+        widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        out = "\n".join(lines) + "\n"
+    if graph.warnings:
+        out += "".join(f"warning: {w}\n" for w in graph.warnings)
+    return out

@@ -1,0 +1,94 @@
+"""``build(snapshot) -> TrafficGraph``: the passes, in order.
+
+1. ``traffic``: samples -> one traffic map per requested namespace (or the node-detail map), merged.
+2. Appenders (Kiali's order; ``request.appenders`` selects, None = all): service entries, dead nodes,
+   response time, security (mTLS), throughput, operation nodes, idle nodes, Istio config badges.
+3. Finalizers, always: outsiders/inaccessible, health, roots; a service graph is then reduced to
+   service-to-service edges.
+4. ``finalize``: the typed model, with percentages; then node and edge health and boxes.
+
+Pure function of the snapshot: no module state is written, so builds may run in parallel threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from meshdesk.mesh.graph import box, finalize, model, outsider, traffic
+from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.trafficmap import TrafficMap
+from meshdesk.mesh.snapshot import Snapshot
+
+Appender = Callable[[TrafficMap, PassContext], None]
+
+
+def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
+    # imported here so each pass module stays importable (and testable) on its own
+    from meshdesk.mesh.graph import (
+        dead_node,
+        idle,
+        istio,
+        operations,
+        response_time,
+        security,
+        service_entry,
+        throughput,
+    )
+
+    return [
+        (("serviceEntry",), service_entry.apply),
+        (("deadNode",), dead_node.apply),
+        (("responseTime",), response_time.apply),
+        (("securityPolicy", "security"), security.apply),
+        (("throughput",), throughput.apply),
+        (("aggregateNode", "operationNodes", "operations"), operations.apply),
+        (("idleNode", "idle"), idle.apply),
+        (("istio", "meshCheck", "sidecarsCheck"), istio.apply),
+    ]
+
+
+ALWAYS = frozenset({"outsider", "trafficGenerator", ""})
+FINALIZER_NAMES = ("health",)
+
+
+def known_appenders() -> list[str]:
+    names = [n for names, _ in _appenders() for n in names]
+    return names + list(FINALIZER_NAMES) + sorted(ALWAYS - {""})
+
+
+def build(snapshot: Snapshot) -> model.TrafficGraph:
+    request = snapshot.request
+    idx = traffic.index_samples(snapshot.samples, request)
+    ctx = PassContext(request=request, samples=snapshot.samples, index=idx, inventory=snapshot.inventory,
+                      warnings=idx.warnings)
+    caches: dict[str, dict[Any, Any]] = {}
+    if request.node is not None:
+        tm = traffic.build_node_map(idx, request, caches)
+    else:
+        tm = {}
+        for ns in dict.fromkeys(request.namespaces):
+            traffic.merge_maps(tm, ns, traffic.build_namespace_map(idx, request, ns, caches))
+
+    selected = None if request.appenders is None else {a.strip() for a in request.appenders}
+    if selected is not None:
+        unknown = selected - set(known_appenders())
+        for name in sorted(unknown):
+            ctx.notes.append(f"unknown appender '{name}' ignored")
+    for names, run in _appenders():
+        if selected is None or selected.intersection(names):
+            run(tm, ctx)
+
+    outsider.mark_outsiders(tm, ctx.namespaces, request.accessibleNamespaces)
+    outsider.mark_roots(tm)
+    if request.graphType == "service" and request.node is None:
+        tm = traffic.reduce_to_service_graph(tm)
+
+    graph = finalize.to_model(tm, request, timestamp=request.queryTime)
+    if selected is None or "health" in selected:
+        from meshdesk.mesh.graph import health
+
+        health.apply(graph, ctx)
+    box.apply(graph)
+    graph.warnings = snapshot.warnings.messages() + idx.warnings.messages() + ctx.notes
+    return graph

@@ -1,0 +1,106 @@
+"""Turn the working traffic map into the typed ``TrafficGraph`` the rest of the app reads.
+
+This is where derived numbers appear: per-edge error and request shares (``httpPercentErr``,
+``httpPercentReq``, ...) and the response breakdown as percentages, computed like Kiali does when it
+renders its graph JSON: an edge's request share is its rate over its source node's outgoing rate
+for that protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshdesk.mesh.graph import model
+from meshdesk.mesh.graph.trafficmap import (
+    EDGE_ERROR_RATES,
+    EDGE_RATES,
+    NODE_RATES,
+    OUT_RATE,
+    PERCENT_ERR,
+    PERCENT_REQ,
+    PROTOCOLS,
+    TNode,
+    TrafficMap,
+)
+from meshdesk.mesh.request import GraphRequest
+
+
+def _model_node(n: TNode) -> model.Node:
+    md = n.md
+    aggregate = md.get("aggregate", "")
+    aggregate_value = md.get("aggregateValue", "")
+    nid = model.node_id(n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service,
+                        aggregate, aggregate_value)
+    traffic: dict[str, dict[str, float]] = {}
+    for proto in PROTOCOLS:
+        rates = {r: md[r] for r in NODE_RATES[proto] if md.get(r, 0.0) > 0.0}
+        if rates:
+            traffic[proto] = rates
+    dest_services = [model.DestService(c, ns, name) for (c, ns, name) in sorted(md.get("destServices", {}))]
+    node = model.Node(
+        id=nid, node_type=n.node_type, cluster=n.cluster, namespace=n.namespace, workload=n.workload,
+        app=n.app, version=n.version, service=n.service, aggregate=aggregate, aggregate_value=aggregate_value,
+        dest_services=dest_services, traffic=traffic,
+        is_inaccessible=bool(md.get("isInaccessible")), is_outside=bool(md.get("isOutside")),
+        is_root=bool(md.get("isRoot")), is_idle=bool(md.get("isIdle")), is_dead=bool(md.get("isDead")),
+        is_egress_cluster=bool(md.get("isEgressCluster")), is_service_entry=md.get("isServiceEntry"),
+        has_missing_sidecar=bool(md.get("hasMissingSC")), has_virtual_service=bool(md.get("hasVS")),
+        has_destination_rule=bool(md.get("hasDR")), is_gateway=bool(md.get("isGateway")),
+        is_injected=bool(md.get("isInjected")), health_annotation=md.get("healthAnnotation", ""),
+    )
+    for key in ("hasCB", "hasTrafficShifting", "hasRequestRouting", "hasFaultInjection", "hasMirroring",
+                "hasRequestTimeout", "hasTCPTrafficShifting", "vsHosts", "isWaypoint", "labels"):
+        if md.get(key):
+            node.extra[key] = md[key]
+    return node
+
+
+def edge_rates(protocol: str, md: dict[str, Any], source_out: float) -> dict[str, float]:
+    """Raw edge rates (> 0) plus the error share and the share of the source's outgoing traffic."""
+    rates = {r: md[r] for r in EDGE_RATES.get(protocol, ()) if md.get(r, 0.0) > 0.0}
+    total = md.get(protocol, 0.0)
+    if total > 0 and protocol in PERCENT_ERR:
+        err = sum(md.get(r, 0.0) for r in EDGE_ERROR_RATES[protocol])
+        if err > 0:
+            rates[PERCENT_ERR[protocol]] = err / total * 100.0
+        if source_out > 0:
+            rates[PERCENT_REQ[protocol]] = total / source_out * 100.0
+    return rates
+
+
+def responses(md: dict[str, Any], total: float) -> dict[str, model.ResponseDetail]:
+    out: dict[str, model.ResponseDetail] = {}
+    if total <= 0:
+        return out
+    for code, (flags, hosts) in (md.get("responses") or {}).items():
+        out[code] = model.ResponseDetail(
+            flags={f: v / total * 100.0 for f, v in flags.items()},
+            hosts={h: v / total * 100.0 for h, v in hosts.items()},
+        )
+    return out
+
+
+def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model.TrafficGraph:
+    graph = model.TrafficGraph(request=request, timestamp=timestamp)
+    ids: dict[str, str] = {}
+    for key, n in tm.items():
+        node = graph.add_node(_model_node(n))
+        ids[key] = node.id
+    for n in tm.values():
+        for e in n.edges.values():
+            src = ids[n.key]
+            dst = ids.get(e.dest.key)
+            if dst is None:  # an edge to a node some pass removed
+                continue
+            md = e.md
+            total = md.get(e.protocol, 0.0)
+            source_out = e.source.md.get(OUT_RATE.get(e.protocol, ""), 0.0)
+            edge = model.Edge(
+                id=model.edge_id(src, dst, e.protocol), source=src, target=dst, protocol=e.protocol,
+                rates=edge_rates(e.protocol, md, source_out), responses=responses(md, total),
+                response_time=md.get("responseTime"), throughput=md.get("throughput"),
+                is_mtls=md.get("isMTLS"), dest_principal=md.get("destPrincipal", ""),
+                source_principal=md.get("sourcePrincipal", ""), is_idle=total <= 0,
+            )
+            graph.add_edge(edge)
+    return graph

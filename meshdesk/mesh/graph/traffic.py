@@ -1,0 +1,507 @@
+"""Pass 1: telemetry samples -> traffic map.
+
+Follows how Kiali's Istio telemetry vendor reads its query results:
+
+- A namespace graph looks, for each requested namespace, at three slices of the telemetry:
+  source-reported requests *into* the namespace's services that no workload served (destination
+  workload "unknown"), destination-reported requests into the namespace's workloads, and
+  source-reported requests out of the namespace's workloads. Each namespace gets its own traffic map;
+  the maps are merged afterwards (a node is taken from the map of its own namespace).
+- A series reported by both proxies (source and destination) is counted once per edge: the first
+  slice that carries it wins (destination reports come before source reports).
+- A node-detail graph looks at the node's incoming (destination-reported) and outgoing
+  (source-reported) series only.
+- TCP rates are backwards in Istio's telemetry: "sent" bytes are ``istio_tcp_received_bytes_total``
+  and "received" bytes are ``istio_tcp_sent_bytes_total``; "total" adds both. gRPC "sent" is request
+  messages, "received" response messages.
+- Series with missing labels, odd label values, NaN or infinite values, unknown metric names are
+  skipped and counted (``SampleWarnings``), never fatal.
+
+The hot loop works on plain tuples and caches every per-label-set decision, so each series costs a
+few dict look-ups; nodes and edges are created once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from operator import itemgetter
+from typing import Any
+
+from meshdesk.mesh import telemetry as tm_
+from meshdesk.mesh.graph import model
+from meshdesk.mesh.graph.trafficmap import (
+    GRPC,
+    HTTP,
+    PASSTHROUGH,
+    TCP,
+    UNKNOWN,
+    TNode,
+    TrafficMap,
+    add_dest_service,
+    add_outgoing,
+    add_traffic,
+    is_ok,
+    merge_edge_traffic,
+    new_node,
+    node_key,
+    reset_outgoing,
+)
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.telemetry import Sample, SampleWarnings
+
+MAX_LABEL_LENGTH = 253  # the longest DNS name; no Istio identity label is longer
+EGRESS_HOST = "istio-egressgateway.istio-system.svc.cluster.local"
+ISTIO_NAMESPACE = "istio-system"
+
+_SRC_LABELS = ("source_workload_namespace", "source_workload", "source_canonical_service",
+               "source_canonical_revision")
+_DST_LABELS = ("destination_service_namespace", "destination_service", "destination_service_name",
+               "destination_workload_namespace", "destination_workload", "destination_canonical_service",
+               "destination_canonical_revision")
+_get_src = itemgetter(*_SRC_LABELS)
+_get_dst = itemgetter(*_DST_LABELS)
+_get_req = itemgetter("request_protocol", "response_code", "response_flags")
+_IP_HOST = re.compile(r"^\d+\.\d+\.\d+\.\d+(:\d+)?$")
+
+KIND_REQUESTS = "requests"
+KIND_GRPC_MESSAGES = "grpc-messages"
+KIND_TCP = "tcp"
+_KIND = {
+    tm_.REQUESTS: KIND_REQUESTS,
+    tm_.REQUEST_MESSAGES: KIND_GRPC_MESSAGES,
+    tm_.RESPONSE_MESSAGES: KIND_GRPC_MESSAGES,
+    tm_.TCP_SENT: KIND_TCP,
+    tm_.TCP_RECEIVED: KIND_TCP,
+}
+_INF = (math.inf, -math.inf)
+
+REASON_UNKNOWN_METRIC = "unknown metric name"
+REASON_NOT_FINITE = "value is NaN or infinite"
+REASON_NEGATIVE = "negative value"
+REASON_ODD_LABEL = f"odd label value (not ASCII, control characters or longer than {MAX_LABEL_LENGTH})"
+REASON_NO_NODE = "labels name no workload, app or service"
+REASON_AMBIENT = "reported by an ambient waypoint/ztunnel (not graphed)"
+
+
+def _missing(label: str) -> str:
+    return f"missing label '{label}'"
+
+
+def _odd(values: Iterable[str]) -> bool:
+    for v in values:
+        if len(v) > MAX_LABEL_LENGTH or not v.isascii() or not v.isprintable():
+            return True
+    return False
+
+
+# A record is one usable traffic series, reduced to what the graph needs:
+# (metric, reporter, src, dst, protocol, code, flags, value)
+#   src = (cluster, cluster_ok, namespace, workload, app, version)
+#   dst = (cluster, cluster_ok, svc_ns, host, svc_name, wl_ns, workload, app, version)
+Record = tuple[str, str, tuple[Any, ...], tuple[Any, ...], str, str, str, float]
+
+
+class SampleIndex:
+    """Usable traffic series grouped the ways the graph slices them, plus the other samples by metric."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[Record]] = {}  # metric -> records
+        self.others: dict[str, list[Sample]] = {}  # non-traffic metrics (duration, bytes, ...)
+        self.warnings = SampleWarnings()
+
+    def of(self, metric: str) -> list[Record]:
+        return self.records.get(metric, [])
+
+
+def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleIndex:
+    """Validate and reduce samples once; everything later works on the records."""
+    idx = SampleIndex()
+    warn = idx.warnings
+    default_cluster = request.cluster or UNKNOWN
+    keep_idle = request.includeIdleEdges
+    src_cache: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+    dst_cache: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+    code_cache: dict[tuple[Any, ...], str] = {}
+    records = idx.records
+    kinds = _KIND
+    agg: dict[tuple[Any, ...], float] = {}
+    for s in samples:
+        metric = s.metric
+        kind = kinds.get(metric)
+        value = s.value
+        if kind is None:
+            if metric in tm_.KNOWN_METRICS:
+                if value != value or value in _INF:
+                    warn.add(REASON_NOT_FINITE)
+                else:
+                    idx.others.setdefault(metric, []).append(s)
+            else:
+                warn.add(REASON_UNKNOWN_METRIC)
+            continue
+        if value != value or value in _INF:
+            warn.add(REASON_NOT_FINITE)
+            continue
+        if value < 0:
+            warn.add(REASON_NEGATIVE)
+            continue
+        labels = s.labels
+        try:
+            reporter = labels["reporter"]
+            src_raw = _get_src(labels)
+            dst_raw = _get_dst(labels)
+            if kind == KIND_REQUESTS:
+                protocol, rc, flags = _get_req(labels)
+            elif kind == KIND_TCP:
+                protocol, rc, flags = TCP, "", labels["response_flags"]
+            else:
+                protocol, rc, flags = GRPC, "", ""
+        except (KeyError, TypeError):
+            warn.add(_first_missing(labels, kind))
+            continue
+        if reporter != "source" and reporter != "destination":
+            # a recorded query result may carry the matcher it answered, e.g. "waypoint|destination"
+            parts = reporter.split("|") if isinstance(reporter, str) else ()
+            if "destination" in parts:
+                reporter = "destination"
+            elif "source" in parts:
+                reporter = "source"
+            else:
+                warn.add(REASON_AMBIENT if reporter == "waypoint" else "unknown reporter")
+                continue
+        if kind == KIND_TCP and labels.get("app") == "ztunnel":
+            warn.add(REASON_AMBIENT)
+            continue
+        sc = labels.get("source_cluster")
+        skey = (sc, src_raw)
+        src = src_cache.get(skey, False)  # type: ignore[arg-type]
+        if src is False:
+            if _odd(src_raw) or (sc is not None and _odd((sc,))):
+                src = None
+            else:
+                src = (sc if sc is not None else default_cluster, sc is not None) + src_raw
+            src_cache[skey] = src
+        dc = labels.get("destination_cluster")
+        dkey = (dc, dst_raw)
+        dst = dst_cache.get(dkey, False)  # type: ignore[arg-type]
+        if dst is False:
+            if _odd(dst_raw) or (dc is not None and _odd((dc,))):
+                dst = None
+            else:
+                dst = (dc if dc is not None else default_cluster, dc is not None) + dst_raw
+            dst_cache[dkey] = dst
+        if src is None or dst is None:
+            warn.add(REASON_ODD_LABEL)
+            continue
+        grpc_status = labels.get("grpc_response_status") if kind == KIND_REQUESTS else None
+        if kind == KIND_REQUESTS:
+            ckey = (protocol, rc, grpc_status)
+            code = code_cache.get(ckey)
+            if code is None:
+                if _odd((protocol, rc, flags)) or (grpc_status is not None and _odd((grpc_status,))):
+                    warn.add(REASON_ODD_LABEL)
+                    continue
+                code = code_cache[ckey] = _response_code(protocol, rc, grpc_status)
+        else:
+            code = ""
+        if flags and (len(flags) > MAX_LABEL_LENGTH or not flags.isascii()):
+            warn.add(REASON_ODD_LABEL)
+            continue
+        # series finer than the graph needs (e.g. split by request_operation) are summed, like
+        # Prometheus' sum by (...) in Kiali's queries
+        akey = (metric, reporter, src, dst, protocol, rc, grpc_status if kind == KIND_REQUESTS else None,
+                flags, code)
+        agg[akey] = agg.get(akey, 0.0) + value
+    for (metric, reporter, src, dst, protocol, _rc, _gs, flags, code), value in agg.items():
+        if value == 0 and not keep_idle:
+            continue
+        rec = records.get(metric)
+        if rec is None:
+            rec = records[metric] = []
+        rec.append((metric, reporter, src, dst, protocol, code, flags, value))
+    return idx
+
+
+def _first_missing(labels: Mapping[str, str], kind: str) -> str:
+    if not isinstance(labels, Mapping):
+        return "labels are not a mapping"
+    needed = ("reporter",) + _SRC_LABELS + _DST_LABELS
+    if kind == KIND_REQUESTS:
+        needed += ("request_protocol", "response_code", "response_flags")
+    elif kind == KIND_TCP:
+        needed += ("response_flags",)
+    for label in needed:
+        if label not in labels:
+            return _missing(label)
+        if not isinstance(labels[label], str):
+            return f"label '{label}' is not a string"
+    return "malformed labels"
+
+
+def _response_code(protocol: str, code: str, grpc_status: str | None) -> str:
+    """The code a series is counted under: "-" for no response (code 0), else the HTTP code, or the gRPC
+    status for gRPC requests whose transport did not fail."""
+    if code == "0":
+        return "-"
+    if protocol != GRPC or code[:1] in ("4", "5") or grpc_status is None:
+        return code
+    return grpc_status
+
+
+# -- metric choice per requested rate ------------------------------------------------------------
+
+def grpc_message_metrics(rate: str) -> tuple[str, ...]:
+    return {"sent": (tm_.REQUEST_MESSAGES,), "received": (tm_.RESPONSE_MESSAGES,),
+            "total": (tm_.REQUEST_MESSAGES, tm_.RESPONSE_MESSAGES)}.get(rate, ())
+
+
+def tcp_metrics(rate: str) -> tuple[str, ...]:
+    # Istio's L4 telemetry is named from the other side's point of view (istio/istio#32399)
+    return {"sent": (tm_.TCP_RECEIVED,), "received": (tm_.TCP_SENT,),
+            "total": (tm_.TCP_RECEIVED, tm_.TCP_SENT)}.get(rate, ())
+
+
+# -- building ----------------------------------------------------------------------------------------
+
+class _Builder:
+    """Applies records to one traffic map (Kiali's populateTrafficMap/addTraffic)."""
+
+    def __init__(self, request: GraphRequest, warnings: SampleWarnings,
+                 caches: dict[str, dict[Any, Any]]) -> None:
+        self.request = request
+        self.graph_type = request.graphType
+        self.inject = request.injectServiceNodes or request.graphType == "service"
+        self.skip_grpc_requests = request.rateGrpc != "requests"
+        self.skip_http_requests = request.rateHttp != "requests"
+        self.warnings = warnings
+        # caches survive across namespaces (they only depend on labels and the request)
+        self.src_cache = caches.setdefault("src", {})
+        self.dst_cache = caches.setdefault("dst", {})
+        self.tm: TrafficMap = {}
+
+    def _source(self, src: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        hit = self.src_cache.get(src, False)
+        if hit is not False:
+            return hit  # type: ignore[no-any-return]
+        cluster, cluster_ok, ns, wl, app, ver = src
+        res: tuple[Any, ...] | None
+        if (is_ok(ns) and not is_ok(wl) and not is_ok(app)) or (is_ok(ns) and cluster_ok and not is_ok(cluster)):
+            res = None  # known-bad source telemetry
+        else:
+            args = (cluster, ns, "", ns, wl, app, ver)
+            key = node_key(*args, self.graph_type)
+            res = None if key is None else (args, key[0], key[1])
+        self.src_cache[src] = res
+        return res
+
+    def _dest(self, src_cluster: str, dst: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        ck = (src_cluster, dst)
+        hit = self.dst_cache.get(ck, False)
+        if hit is not False:
+            return hit  # type: ignore[no-any-return]
+        cluster, cluster_ok, svc_ns, host, svc_name, wl_ns, wl, app, ver = dst
+        res: tuple[Any, ...] | None = None
+        if host == EGRESS_HOST and host == svc_name:
+            cluster, svc_ns, svc_name = src_cluster, ISTIO_NAMESPACE, "istio-egressgateway"
+            wl_ns, wl, app, ver = ISTIO_NAMESPACE, "istio-egressgateway", "istio-egressgateway", "latest"
+        elif not is_ok(cluster) and is_ok(src_cluster) and is_ok(svc_ns):
+            cluster = src_cluster
+        bad = (not is_ok(wl) and is_ok(host) and is_ok(svc_name) and host == svc_name
+               and _IP_HOST.match(svc_name) is not None) or (is_ok(svc_ns) and cluster_ok and not is_ok(cluster))
+        if not bad:
+            args = (cluster, svc_ns, svc_name, wl_ns, wl, app, ver)
+            key = node_key(*args, self.graph_type)
+            if key is not None:
+                inject_args = None
+                if self.inject and is_ok(svc_name) and svc_name != PASSTHROUGH and key[1] != model.NODE_SERVICE:
+                    inject_args = (cluster, svc_ns, svc_name, "", "", "", "")
+                    ikey = node_key(*inject_args, self.graph_type)
+                    inject_args = None if ikey is None else (inject_args, ikey[0], ikey[1])
+                res = (args, key[0], key[1], inject_args, (cluster, svc_ns, svc_name))
+            else:
+                res = ()
+        self.dst_cache[ck] = res
+        return res
+
+    def _node(self, args: tuple[Any, ...], key: str, node_type: str) -> TNode:
+        node = self.tm.get(key)
+        if node is None:
+            node = self.tm[key] = new_node(key, node_type, *args, self.graph_type)
+        return node
+
+    def populate(self, records: Iterable[Record], kind: str) -> None:
+        skip_grpc = kind == KIND_REQUESTS and self.skip_grpc_requests
+        skip_http = kind == KIND_REQUESTS and self.skip_http_requests
+        source_of = self._source
+        dest_of = self._dest
+        node_of = self._node
+        for metric, _reporter, src, dst, protocol, code, flags, value in records:
+            if (skip_grpc and protocol == GRPC) or (skip_http and protocol == HTTP):
+                continue
+            s = source_of(src)
+            if s is None:
+                continue
+            d = dest_of(s[0][0], dst)
+            if d is None:
+                continue
+            if not d:
+                self.warnings.add(REASON_NO_NODE)
+                continue
+            host = dst[3]
+            source = node_of(*s)
+            dest = node_of(d[0], d[1], d[2])
+            ts = (metric, s[0], d[0], code, flags, host)
+            inject = d[3]
+            ds = d[4]
+            if inject is not None:
+                svc = node_of(*inject)
+                svc.md["isInjected"] = True
+                if _edge_traffic(source, svc, protocol, ts, value, code, flags, host):
+                    add_dest_service(svc.md, *ds)
+                    _edge_traffic(svc, dest, protocol, ts, value, code, flags, host)
+                    add_dest_service(dest.md, *ds)
+            elif _edge_traffic(source, dest, protocol, ts, value, code, flags, host):
+                add_dest_service(dest.md, *ds)
+
+
+def _edge_traffic(source: TNode, dest: TNode, protocol: str, ts: tuple[Any, ...], value: float, code: str,
+                  flags: str, host: str) -> bool:
+    edge = source.edges.get((dest.key, protocol))
+    if edge is None:
+        edge = source.add_edge(dest, protocol)
+        edge.seen = set()
+    seen = edge.seen
+    assert seen is not None
+    if ts in seen:
+        return False
+    seen.add(ts)
+    add_traffic(protocol, value, code, flags, host, source.md, dest.md, edge.md)
+    return True
+
+
+def _host_in_namespace(ns: str) -> re.Pattern[str]:
+    return re.compile(r"^.+\." + re.escape(ns) + r"\..+$")
+
+
+def _namespace_slices(idx: SampleIndex, metric: str, ns: str) -> list[list[Record]]:
+    """The three slices of one metric that make a namespace's traffic (see the module docstring)."""
+    recs = idx.of(metric)
+    if not recs:
+        return []
+    in_ns = _host_in_namespace(ns)
+    unserviced = [r for r in recs if r[1] == "source" and r[2][2] != ns and r[3][5] == UNKNOWN
+                  and r[3][6] == UNKNOWN and in_ns.match(r[3][3]) is not None]
+    incoming = [r for r in recs if r[1] == "destination" and r[3][5] == ns]
+    outgoing = [r for r in recs if r[1] == "source" and r[2][2] == ns]
+    return [unserviced, incoming, outgoing]
+
+
+def _metric_plan(request: GraphRequest) -> list[tuple[str, str]]:
+    """(metric, kind) in the order Kiali reads them."""
+    plan: list[tuple[str, str]] = []
+    if request.rateHttp == "requests" or request.rateGrpc == "requests":
+        plan.append((tm_.REQUESTS, KIND_REQUESTS))
+    if request.rateGrpc not in ("none", "requests"):
+        plan += [(m, KIND_GRPC_MESSAGES) for m in grpc_message_metrics(request.rateGrpc)]
+    plan += [(m, KIND_TCP) for m in tcp_metrics(request.rateTcp)]
+    return plan
+
+
+def build_namespace_map(idx: SampleIndex, request: GraphRequest, ns: str,
+                        caches: dict[str, dict[Any, Any]]) -> TrafficMap:
+    b = _Builder(request, idx.warnings, caches)
+    for metric, kind in _metric_plan(request):
+        for part in _namespace_slices(idx, metric, ns):
+            b.populate(part, kind)
+    return b.tm
+
+
+def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, dict[Any, Any]]) -> TrafficMap:
+    """A node-detail graph: the focus node's incoming and outgoing traffic."""
+    focus = request.node
+    assert focus is not None
+    ns = focus.namespace
+    b = _Builder(request, idx.warnings, caches)
+    if focus.service:
+        svc_prefix = f"{focus.service}.{ns}."
+    for metric, kind in _metric_plan(request):
+        recs = idx.of(metric)
+        if not recs:
+            continue
+        if focus.workload:
+            inc = [r for r in recs if r[1] == "destination" and r[3][5] == ns and r[3][6] == focus.workload]
+            out = [r for r in recs if r[1] == "source" and r[2][2] == ns and r[2][3] == focus.workload]
+            parts = [inc, out]
+        elif focus.app:
+            version = focus.version if focus.version and is_ok(focus.version) else None
+            inc = [r for r in recs if r[1] == "destination" and r[3][2] == ns and r[3][7] == focus.app
+                   and (version is None or r[3][8] == version)]
+            out = [r for r in recs if r[1] == "source" and r[2][2] == ns and r[2][4] == focus.app
+                   and (version is None or r[2][5] == version)]
+            parts = [inc, out]
+        elif focus.service:
+            parts = []
+            if kind == KIND_REQUESTS:
+                parts.append([r for r in recs if r[1] == "source" and r[3][6] == UNKNOWN
+                              and r[3][3].startswith(svc_prefix)])
+            parts.append([r for r in recs if r[1] == "destination" and r[3][2] == ns
+                          and r[3][3].startswith(svc_prefix)])
+        else:
+            parts = []
+        for part in parts:
+            b.populate(part, kind)
+    return b.tm
+
+
+def merge_maps(into: TrafficMap, ns: str, other: TrafficMap) -> None:
+    """Merge a namespace's map into the whole: one node per key, preferring the instance built for the
+    node's own namespace; edges already present are not added twice (Kiali's MergeTrafficMaps)."""
+    for key, other_node in other.items():
+        node = into.get(key)
+        if node is None:
+            into[key] = other_node
+            continue
+        if other_node.namespace == ns:
+            into[key] = other_node
+            node, other_node = other_node, node
+        for ekey, edge in other_node.edges.items():
+            if ekey not in node.edges:
+                node.edges[ekey] = edge
+                add_outgoing(node.md, edge.md)
+
+
+def reduce_to_service_graph(tm: TrafficMap) -> TrafficMap:
+    """Keep service nodes (and root nodes that call services); join service->workload->service paths
+    into service->service edges (Kiali's ReduceToServiceGraph)."""
+    out: TrafficMap = {}
+    for key, n in tm.items():
+        if n.node_type != model.NODE_SERVICE:
+            if n.md.get("isRoot"):
+                kept = {k: e for k, e in n.edges.items() if e.dest.node_type == model.NODE_SERVICE}
+                if not kept:
+                    continue
+                reset_outgoing(n.md)
+                for e in kept.values():
+                    add_outgoing(n.md, e.md)
+                n.edges = kept
+                out[key] = n
+            continue
+        out[key] = n
+        reset_outgoing(n.md)
+        to_workloads = list(n.edges.values())
+        n.edges = {}
+        for e in to_workloads:
+            for e2 in e.dest.edges.values():
+                if e2.dest.node_type != model.NODE_SERVICE:
+                    continue
+                k = (e2.dest.key, e2.protocol)
+                existing = n.edges.get(k)
+                if existing is None:
+                    e2.source = n
+                    n.edges[k] = e2
+                    add_outgoing(n.md, e2.md)
+                else:
+                    add_outgoing(existing.source.md, e2.md)
+                    merge_edge_traffic(e2.md, existing.md, e2.protocol)
+    return out

@@ -1,0 +1,61 @@
+"""Snapshot files: read and write ``{"name", "request", "samples", "inventory"?}`` JSON.
+
+Every problem with a file becomes a ``ConfigError`` whose message names the file and says what is
+wrong (missing, unreadable, not JSON, not a snapshot); a bad sample inside a good file is skipped and
+counted instead (``Snapshot.warnings``). Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from meshdesk.fileio import write_atomic
+from meshdesk.mesh.snapshot import Snapshot, SnapshotFormatError
+from meshdesk.sources.base import ConfigError
+
+
+def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"snapshot file {p} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"snapshot file {p} is a directory, not a file") from None
+    except PermissionError:
+        raise ConfigError(f"snapshot file {p} cannot be read: permission denied") from None
+    except OSError as e:
+        raise ConfigError(f"snapshot file {p} cannot be read: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"snapshot file {p} is not UTF-8 text (byte {e.start})") from None
+    if not text.strip():
+        raise ConfigError(f"snapshot file {p} is empty")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"snapshot file {p} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") \
+            from None
+    except RecursionError:
+        raise ConfigError(f"snapshot file {p} is not a snapshot: JSON nested too deeply") from None
+    try:
+        snap = Snapshot.from_json(obj)
+    except SnapshotFormatError as e:
+        raise ConfigError(f"snapshot file {p} is not a snapshot: {e}") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise ConfigError(f"snapshot file {p} is not a snapshot: {e}") from None
+    if not snap.name:
+        snap.name = p.stem
+    return snap
+
+
+def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
+    """Write ``snapshot`` to ``path`` atomically (readers see the old file or the new one)."""
+    data = json.dumps(snapshot.to_json(), indent=1, sort_keys=False, allow_nan=False)
+    try:
+        write_atomic(path, data + "\n", mode=0o644)
+    except OSError as e:
+        raise ConfigError(f"cannot write snapshot file {path}: {e.strerror or e}") from None
