@@ -391,7 +391,7 @@ def _namespace_slices(idx: SampleIndex, metric: str, ns: str) -> list[list[Recor
         return []
     in_ns = _host_in_namespace(ns)
     unserviced = [r for r in recs if r[1] == "source" and r[2][2] != ns and r[3][5] == UNKNOWN
-                  and r[3][6] == UNKNOWN and in_ns.match(r[3][3]) is not None]
+                  and r[3][6] == UNKNOWN and (in_ns.match(r[3][3]) is not None or r[3][2] == ns)]
     incoming = [r for r in recs if r[1] == "destination" and r[3][5] == ns]
     outgoing = [r for r in recs if r[1] == "source" and r[2][2] == ns]
     return [unserviced, incoming, outgoing]
@@ -441,12 +441,14 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
                    and (version is None or r[2][5] == version)]
             parts = [inc, out]
         elif focus.service:
+            # the service is named by its host (FQDN) or, for short hosts, by name and namespace
+            def is_focus(d: tuple[Any, ...]) -> bool:
+                return d[3].startswith(svc_prefix) or (d[4] == focus.service and d[2] == ns)
+
             parts = []
             if kind == KIND_REQUESTS:
-                parts.append([r for r in recs if r[1] == "source" and r[3][6] == UNKNOWN
-                              and r[3][3].startswith(svc_prefix)])
-            parts.append([r for r in recs if r[1] == "destination" and r[3][2] == ns
-                          and r[3][3].startswith(svc_prefix)])
+                parts.append([r for r in recs if r[1] == "source" and r[3][6] == UNKNOWN and is_focus(r[3])])
+            parts.append([r for r in recs if r[1] == "destination" and r[3][2] == ns and is_focus(r[3])])
         else:
             parts = []
         for part in parts:
