@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install an unpacked meshdesk tarball for one user (or PREFIX=/usr/local as root):
+# the bundle under $PREFIX/lib/meshdesk, a `meshdesk` link in $PREFIX/bin, and the menu entry,
+# AppStream metadata and icons under $PREFIX/share.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+PREFIX=${PREFIX:-$HOME/.local}
+mkdir -p "$PREFIX/lib" "$PREFIX/bin" "$PREFIX/share"
+rm -rf "$PREFIX/lib/meshdesk"
+cp -a "$here/meshdesk" "$PREFIX/lib/meshdesk"
+ln -sfn "$PREFIX/lib/meshdesk/meshdesk" "$PREFIX/bin/meshdesk"
+cp -a "$here/share/." "$PREFIX/share/"
+command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$PREFIX/share/applications" || true
+command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$PREFIX/share/icons/hicolor" || true
+echo "meshdesk installed in $PREFIX (run: $PREFIX/bin/meshdesk)"
