@@ -1,0 +1,224 @@
+"""The built-in demo cluster: a small Istio mesh simulated in process, no cluster needed.
+
+``DemoCluster`` is a ``MeshSource`` and a ``WritableSource`` like a live cluster: it lists namespaces,
+answers snapshots (telemetry samples as Prometheus would return them for the selected namespaces, plus
+the inventory) and takes Istio config writes, which change the traffic that follows (VirtualService
+weights, fault injection, timeouts, retries; see ``traffic.py``). Everything is a deterministic function
+of the injected clock and the seed, so tests drive it without sleeping.
+
+Thread-safe: the UI polls from a worker thread while actions write from the UI thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from meshdesk.mesh.inventory import ISTIO_KINDS, Inventory, IstioObject, Namespace
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.sources.base import Cancelled, Conflict, NotFound, SourceError, SourceInfo
+from meshdesk.sources.demo import mesh
+from meshdesk.sources.demo import traffic as sim
+
+__all__ = ["DemoCluster"]
+
+_API_GROUPS = {
+    "PeerAuthentication": "security.istio.io/v1",
+    "AuthorizationPolicy": "security.istio.io/v1",
+    "RequestAuthentication": "security.istio.io/v1",
+    "Telemetry": "telemetry.istio.io/v1",
+    "EnvoyFilter": "networking.istio.io/v1alpha3",
+}
+
+
+class DemoCluster:
+    """A simulated cluster named "demo" with namespaces ``hello``, ``shop`` and ``istio-system``.
+
+    ``traffic=False`` starts it silent (an inventory, no samples) until ``start_traffic()``.
+    ``clock`` gives the current unix time (for snapshots with ``queryTime == 0``).
+    """
+
+    def __init__(self, *, traffic: bool = True, clock: Callable[[], float] = time.time, seed: int = 7) -> None:
+        self._lock = threading.RLock()
+        self._clock = clock
+        self._seed = seed
+        self._traffic = traffic
+        self._namespaces = mesh.build_namespaces()
+        self._workloads = mesh.build_workloads(seed, clock())
+        self._services = mesh.build_services(seed)
+        self._version = 1000 + seed % 1000
+        self._istio: dict[tuple[str, str, str], IstioObject] = {}
+        for obj in mesh.default_istio_config():
+            obj.resource_version = self._next_version()
+            self._istio[(obj.kind, obj.namespace, obj.name)] = obj
+
+    # -- MeshSource --------------------------------------------------------------------------------
+    def info(self) -> SourceInfo:
+        return SourceInfo(context="demo", cluster=mesh.CLUSTER, prometheus="built-in simulation", live=True)
+
+    def namespaces(self) -> list[Namespace]:
+        with self._lock:
+            return copy.deepcopy(self._namespaces)
+
+    def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
+                 cancelled: Callable[[], bool] | None = None) -> Snapshot:
+        """Samples for ``request.namespaces`` (all demo namespaces when it names none) at
+        ``request.queryTime`` (0 = the clock's now) over ``request.duration``, and the inventory."""
+        with self._lock:
+            running = self._traffic
+            objects = copy.deepcopy(list(self._istio.values()))
+            namespaces = copy.deepcopy(self._namespaces)
+            workloads = copy.deepcopy(self._workloads) if with_inventory else []
+            services = copy.deepcopy(self._services) if with_inventory else []
+        now = float(request.queryTime) if request.queryTime else float(self._clock())
+        known = [n.name for n in namespaces]
+        wanted = [n for n in request.namespaces if n in known] if request.namespaces else known
+        if cancelled is not None and cancelled():
+            raise Cancelled("the demo snapshot was cancelled")
+        samples = []
+        if running and wanted:
+            every = sim.simulate(sim.Config(objects), self._seed, now, float(request.duration), cancelled)
+            samples = [s for s in every if sim.in_namespaces(s, wanted)]
+        inventory = None
+        if with_inventory:
+            chosen = set(wanted)
+            inventory = Inventory(
+                cluster=mesh.CLUSTER,
+                namespaces=[n for n in namespaces if n.name in chosen],
+                workloads=[w for w in workloads if w.namespace in chosen],
+                services=[s for s in services if s.namespace in chosen],
+                istio=[o for o in objects if o.namespace in chosen],
+            )
+            missing = [n for n in request.namespaces if n not in known]
+            if missing:
+                inventory.warnings.append(f"namespace(s) not in the demo cluster: {', '.join(missing)}")
+        meta: dict[str, Any] = {"context": "demo", "cluster": mesh.CLUSTER, "prometheus": "built-in simulation",
+                                "takenAt": int(now), "traffic": running}
+        return Snapshot(request=request, samples=samples, inventory=inventory, name="demo", meta=meta)
+
+    def close(self) -> None:
+        """Nothing to release; kept for the MeshSource interface."""
+
+    # -- traffic switch ------------------------------------------------------------------------------
+    def start_traffic(self) -> None:
+        with self._lock:
+            self._traffic = True
+
+    def stop_traffic(self) -> None:
+        with self._lock:
+            self._traffic = False
+
+    @property
+    def traffic_running(self) -> bool:
+        with self._lock:
+            return self._traffic
+
+    # -- WritableSource ----------------------------------------------------------------------------
+    def apply(self, obj: IstioObject, *, dry_run: bool = False) -> IstioObject:
+        """Create or replace an Istio object. With a ``resource_version`` it must match the stored one
+        (else ``Conflict``; ``NotFound`` when the object is gone); without one it simply wins."""
+        _check(obj)
+        with self._lock:
+            if self._namespace(obj.namespace) is None:
+                raise NotFound(f"namespace {obj.namespace!r} not found in the demo cluster")
+            key = (obj.kind, obj.namespace, obj.name)
+            current = self._istio.get(key)
+            what = f"{obj.kind} {obj.namespace}/{obj.name}"
+            if obj.resource_version:
+                if current is None:
+                    raise NotFound(f"{what} not found (deleted meanwhile?)",
+                                   hint="apply it without a resource version to create it again")
+                if current.resource_version != obj.resource_version:
+                    raise Conflict(f"{what} was changed by someone else meanwhile",
+                                   hint="reload it and apply your change again")
+            stored = copy.deepcopy(obj)
+            stored.cluster = mesh.CLUSTER
+            if not stored.api_version:
+                stored.api_version = _API_GROUPS.get(obj.kind, "networking.istio.io/v1")
+            if dry_run:
+                stored.resource_version = current.resource_version if current else ""
+                return stored
+            stored.resource_version = self._next_version()
+            self._istio[key] = stored
+            return copy.deepcopy(stored)
+
+    def delete(self, kind: str, namespace: str, name: str, *, dry_run: bool = False) -> None:
+        with self._lock:
+            key = (kind, namespace, name)
+            if key not in self._istio:
+                raise NotFound(f"{kind} {namespace}/{name} not found in the demo cluster")
+            if not dry_run:
+                del self._istio[key]
+
+    def label_namespace(self, namespace: str, labels: dict[str, str | None], *, dry_run: bool = False) -> None:
+        """Set labels on a namespace; a ``None`` value removes the label. Running pods keep what they
+        have (as in a real cluster, injection changes only new pods)."""
+        for k, v in labels.items():
+            if not isinstance(k, str) or not k or (v is not None and not isinstance(v, str)):
+                raise SourceError(f"namespace {namespace} labels rejected as invalid: {k!r}={v!r}",
+                                  hint="label keys and values are strings; None removes a label")
+        with self._lock:
+            ns = self._namespace(namespace)
+            if ns is None:
+                raise NotFound(f"namespace {namespace!r} not found in the demo cluster")
+            if dry_run:
+                return
+            for k, v in labels.items():
+                if v is None:
+                    ns.labels.pop(k, None)
+                else:
+                    ns.labels[k] = v
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def _namespace(self, name: str) -> Namespace | None:
+        return next((n for n in self._namespaces if n.name == name), None)
+
+    def _next_version(self) -> str:
+        self._version += 1
+        return str(self._version)
+
+
+
+def _check(obj: IstioObject) -> None:
+    """What Istio's validating webhook would refuse, worded for a person."""
+    what = f"{obj.kind or '?'} {obj.namespace or '?'}/{obj.name or '?'}"
+    if obj.kind not in ISTIO_KINDS:
+        raise SourceError(f"{what} rejected as invalid: unknown kind {obj.kind!r}",
+                          hint=f"the demo takes {', '.join(ISTIO_KINDS)}")
+    if not obj.name or not obj.namespace:
+        raise SourceError(f"{what} rejected as invalid: it needs a name and a namespace")
+    if not isinstance(obj.spec, dict):
+        raise SourceError(f"{what} rejected as invalid: spec must be a mapping")
+    if obj.kind == "VirtualService":
+        for i, route in enumerate(obj.spec.get("http") or []):
+            if not isinstance(route, dict):
+                raise SourceError(f"{what} rejected as invalid: http[{i}] must be a mapping")
+            dests = route.get("route") or []
+            if not isinstance(dests, list):
+                raise SourceError(f"{what} rejected as invalid: http[{i}].route must be a list")
+            weights = []
+            for d in dests:
+                if not isinstance(d, dict) or not isinstance(d.get("destination"), dict) \
+                        or not d["destination"].get("host"):
+                    raise SourceError(f"{what} rejected as invalid: http[{i}].route entries need a destination host")
+                w = d.get("weight", 0)
+                if isinstance(w, bool) or not isinstance(w, int) or w < 0:
+                    raise SourceError(f"{what} rejected as invalid: http[{i}] weight {w!r} is not a whole number >= 0")
+                weights.append(w)
+            if len(dests) > 1 and sum(weights) != 100:
+                raise SourceError(f"{what} rejected as invalid: http[{i}] route weights add up to {sum(weights)}, "
+                                  "not 100")
+            fault = route.get("fault") or {}
+            for part in ("abort", "delay"):
+                pct = ((fault.get(part) or {}).get("percentage") or {}).get("value") if isinstance(fault, dict) else None
+                if pct is not None and (not isinstance(pct, int | float) or isinstance(pct, bool)
+                                        or not 0 <= pct <= 100):
+                    raise SourceError(f"{what} rejected as invalid: http[{i}].fault.{part} percentage must be "
+                                      f"between 0 and 100, not {pct!r}")
+            if route.get("timeout") is not None and sim.parse_duration_ms(route["timeout"]) is None:
+                raise SourceError(f"{what} rejected as invalid: http[{i}].timeout {route['timeout']!r} is not "
+                                  "a duration like 3s or 500ms")

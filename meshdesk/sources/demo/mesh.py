@@ -1,0 +1,438 @@
+"""What the demo cluster runs: namespaces, workloads, services, default Istio config, and who calls whom.
+
+Everything here is written as plain Python data for meshdesk's own small demo. Three namespaces:
+
+- ``hello``: two versions of a ``helloworld`` service and a ``sleep`` client that curls it.
+- ``shop``: a small book shop. ``productpage`` renders pages from ``details``, ``reviews`` (three
+  versions, two of which ask ``ratings``), checks stock over gRPC at ``inventory`` and charges cards at
+  an external payments API (a ServiceEntry). ``ratings`` reads a ``mongodb`` database over plain TCP;
+  the database runs without a sidecar. ``recommendations`` is deployed but nobody calls it.
+- ``istio-system``: the ingress gateway (where users come in), istiod and Prometheus.
+
+The simulation (``traffic.py``) reads the ``CALLS`` and ``BEHAVIOURS`` tables; the inventory and the
+Istio objects are built from ``WORKLOADS``/``SERVICES``/``default_istio_config``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshdesk.mesh.inventory import (
+    Container,
+    IstioObject,
+    Namespace,
+    Pod,
+    Service,
+    ServicePort,
+    Workload,
+)
+
+CLUSTER = "demo"
+DOMAIN = "svc.cluster.local"
+PROXY_IMAGE = "docker.io/istio/proxyv2:1.24.2"
+ISTIO_VERSION = "1.24.2"
+
+HTTP = "http"
+GRPC = "grpc"
+TCP = "tcp"
+
+
+# -- the static mesh -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    namespace: str
+    name: str
+    app: str
+    version: str = ""  # "" = no version label (canonical revision "latest")
+    kind: str = "Deployment"
+    replicas: int = 1
+    sidecar: bool = True
+    image: str = ""
+    restarts: tuple[int, ...] = ()  # per pod; missing = 0
+    extra_labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    ports: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    namespace: str
+    name: str
+    ports: tuple[tuple[str, int, str], ...]  # (port name, number, appProtocol)
+    selector: tuple[tuple[str, str], ...]
+    type: str = "ClusterIP"
+
+
+NAMESPACES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("hello", {"istio-injection": "enabled", "kubernetes.io/metadata.name": "hello"}),
+    ("shop", {"istio-injection": "enabled", "kubernetes.io/metadata.name": "shop", "team": "storefront"}),
+    ("istio-system", {"kubernetes.io/metadata.name": "istio-system", "topology.istio.io/network": "demo-net"}),
+)
+
+_SHOP_REGISTRY = "registry.example.com/shop"
+
+WORKLOADS: tuple[WorkloadSpec, ...] = (
+    WorkloadSpec("hello", "helloworld-v1", "helloworld", "v1", image="registry.example.com/hello/greeter:1.0.3",
+                 ports=(5000,)),
+    WorkloadSpec("hello", "helloworld-v2", "helloworld", "v2", image="registry.example.com/hello/greeter:2.0.0",
+                 ports=(5000,)),
+    WorkloadSpec("hello", "sleep", "sleep", "", image="docker.io/curlimages/curl:8.10.1"),
+    WorkloadSpec("shop", "productpage-v1", "productpage", "v1", image=f"{_SHOP_REGISTRY}/productpage:1.8.0",
+                 ports=(9080,)),
+    WorkloadSpec("shop", "details-v1", "details", "v1", image=f"{_SHOP_REGISTRY}/details:1.4.2", ports=(9080,)),
+    WorkloadSpec("shop", "reviews-v1", "reviews", "v1", image=f"{_SHOP_REGISTRY}/reviews:1.0.7", ports=(9080,)),
+    WorkloadSpec("shop", "reviews-v2", "reviews", "v2", image=f"{_SHOP_REGISTRY}/reviews:2.1.0", ports=(9080,)),
+    WorkloadSpec("shop", "reviews-v3", "reviews", "v3", image=f"{_SHOP_REGISTRY}/reviews:3.0.1", ports=(9080,),
+                 restarts=(2,)),
+    WorkloadSpec("shop", "ratings-v1", "ratings", "v1", image=f"{_SHOP_REGISTRY}/ratings:1.2.0", ports=(9080,),
+                 restarts=(1,), annotations=(("health.kiali.io/rate", "4XX,10,20,http,inbound"),)),
+    WorkloadSpec("shop", "inventory-v1", "inventory", "v1", replicas=2, image=f"{_SHOP_REGISTRY}/inventory:0.9.4",
+                 ports=(50051,)),
+    WorkloadSpec("shop", "mongodb-v1", "mongodb", "v1", kind="StatefulSet", sidecar=False,
+                 image="docker.io/library/mongo:7.0.14", ports=(27017,),
+                 extra_labels=(("sidecar.istio.io/inject", "false"),)),
+    WorkloadSpec("shop", "recommendations-v1", "recommendations", "v1",
+                 image=f"{_SHOP_REGISTRY}/recommendations:0.1.0", ports=(8080,)),
+    WorkloadSpec("istio-system", "istio-ingressgateway", "istio-ingressgateway", "", image=PROXY_IMAGE,
+                 extra_labels=(("istio", "ingressgateway"),), ports=(8080, 8443)),
+    WorkloadSpec("istio-system", "istiod", "istiod", "", image=f"docker.io/istio/pilot:{ISTIO_VERSION}",
+                 sidecar=False, extra_labels=(("istio", "pilot"), ("sidecar.istio.io/inject", "false")),
+                 ports=(15010, 15012, 15017)),
+    WorkloadSpec("istio-system", "prometheus", "prometheus", "", image="docker.io/prom/prometheus:v2.54.1",
+                 sidecar=False, extra_labels=(("sidecar.istio.io/inject", "false"),), ports=(9090,)),
+)
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("hello", "helloworld", (("http", 5000, "http"),), (("app", "helloworld"),)),
+    ServiceSpec("hello", "sleep", (("http", 80, "http"),), (("app", "sleep"),)),
+    ServiceSpec("shop", "productpage", (("http", 9080, "http"),), (("app", "productpage"),)),
+    ServiceSpec("shop", "details", (("http", 9080, "http"),), (("app", "details"),)),
+    ServiceSpec("shop", "reviews", (("http", 9080, "http"),), (("app", "reviews"),)),
+    ServiceSpec("shop", "ratings", (("http", 9080, "http"),), (("app", "ratings"),)),
+    ServiceSpec("shop", "inventory", (("grpc", 50051, "grpc"),), (("app", "inventory"),)),
+    ServiceSpec("shop", "mongodb", (("tcp-mongo", 27017, "tcp"),), (("app", "mongodb"),)),
+    ServiceSpec("shop", "recommendations", (("http", 8080, "http"),), (("app", "recommendations"),)),
+    ServiceSpec("istio-system", "istio-ingressgateway",
+                (("status-port", 15021, ""), ("http2", 80, "http"), ("https", 443, "")),
+                (("app", "istio-ingressgateway"), ("istio", "ingressgateway")), type="LoadBalancer"),
+    ServiceSpec("istio-system", "istiod",
+                (("grpc-xds", 15010, "grpc"), ("https-dns", 15012, ""), ("https-webhook", 443, ""),
+                 ("http-monitoring", 15014, "http")),
+                (("app", "istiod"), ("istio", "pilot"))),
+    ServiceSpec("istio-system", "prometheus", (("http", 9090, "http"),), (("app", "prometheus"),)),
+)
+
+PAYMENTS_HOST = "api.payments.example.com"
+
+
+def fqdn(service: str, namespace: str) -> str:
+    return f"{service}.{namespace}.{DOMAIN}"
+
+
+# -- who calls whom --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # a concrete example path, used for VirtualService uri matches
+    share: float  # of the call's requests
+    name: str = ""  # request_operation; default "METHOD /path-template"
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Call:
+    """Traffic one workload sends. ``host`` is a service FQDN or an external host; ``host == "*"``
+    marks the ingress gateway's own traffic, which its bound VirtualServices route by path."""
+
+    client: tuple[str, str]  # (namespace, workload)
+    host: str
+    protocol: str
+    # requests per second for a traffic source (gateway, curl loop); otherwise calls per request served
+    base_rps: float = 0.0
+    per_request: float = 0.0
+    operations: tuple[Operation, ...] = ()
+    request_bytes: float = 400.0
+    response_bytes: float = 1500.0
+    response_messages: float = 1.0  # gRPC: messages per response (streams send more)
+    port: int = 0
+
+
+def _ops(*items: tuple[str, str, float] | tuple[str, str, float, str]) -> tuple[Operation, ...]:
+    return tuple(Operation(*item) for item in items)
+
+
+GATEWAY = ("istio-system", "istio-ingressgateway")
+
+CALLS: tuple[Call, ...] = (
+    # users through the ingress gateway; where each path goes is the gateway VirtualServices' business
+    Call(GATEWAY, "*", HTTP, base_rps=11.0, request_bytes=650, response_bytes=5200, port=80,
+         operations=_ops(("GET", "/productpage", 0.62, "GET /productpage"),
+                         ("GET", "/api/v1/products", 0.16, "GET /api/v1/products"),
+                         ("GET", "/api/v1/products/4/reviews", 0.08, "GET /api/v1/products/{id}/reviews"),
+                         ("POST", "/api/v1/orders", 0.04, "POST /api/v1/orders"),
+                         ("GET", "/hello", 0.10, "GET /hello"))),
+    # the curl loop in hello
+    Call(("hello", "sleep"), fqdn("helloworld", "hello"), HTTP, base_rps=1.0, request_bytes=120,
+         response_bytes=60, port=5000, operations=_ops(("GET", "/hello", 1.0))),
+    # productpage renders a page from its backends
+    Call(("shop", "productpage-v1"), fqdn("details", "shop"), HTTP, per_request=0.9, request_bytes=300,
+         response_bytes=700, port=9080, operations=_ops(("GET", "/details/4", 1.0, "GET /details/{id}"))),
+    Call(("shop", "productpage-v1"), fqdn("reviews", "shop"), HTTP, per_request=0.95, request_bytes=300,
+         response_bytes=1900, port=9080, operations=_ops(("GET", "/reviews/4", 1.0, "GET /reviews/{id}"))),
+    Call(("shop", "productpage-v1"), fqdn("inventory", "shop"), GRPC, per_request=0.55, request_bytes=90,
+         response_bytes=240, port=50051,
+         operations=_ops(("POST", "/inventory.v1.Stock/Check", 0.9, "inventory.v1.Stock/Check"),
+                         ("POST", "/inventory.v1.Stock/Reserve", 0.1, "inventory.v1.Stock/Reserve"))),
+    Call(("shop", "productpage-v1"), PAYMENTS_HOST, HTTP, per_request=0.04, request_bytes=900,
+         response_bytes=1300, port=80, operations=_ops(("POST", "/v1/charges", 1.0))),
+    # reviews v2 and v3 show stars, so they ask ratings
+    Call(("shop", "reviews-v2"), fqdn("ratings", "shop"), HTTP, per_request=1.0, request_bytes=250,
+         response_bytes=180, port=9080, operations=_ops(("GET", "/ratings/4", 1.0, "GET /ratings/{id}"))),
+    Call(("shop", "reviews-v3"), fqdn("ratings", "shop"), HTTP, per_request=1.0, request_bytes=250,
+         response_bytes=180, port=9080, operations=_ops(("GET", "/ratings/4", 1.0, "GET /ratings/{id}"))),
+    # ratings keeps its numbers in a database, over plain TCP (bytes are per request served)
+    Call(("shop", "ratings-v1"), fqdn("mongodb", "shop"), TCP, per_request=1.0, request_bytes=280,
+         response_bytes=1100, port=27017),
+)
+
+
+# -- how each server behaves -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A share of requests that fail. ``source_only``: the request never reached the server (an
+    upstream connect failure), so only the client's proxy reports it. ``retriable``: Envoy's default
+    retry policy retries it (connect failures)."""
+
+    code: str
+    share: float
+    flags: str = "-"
+    grpc_status: str = ""
+    source_only: bool = False
+    retriable: bool = False
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """A server's own latency (median ms and spread), its steady failures and what a burst adds."""
+
+    median_ms: float
+    sigma: float = 0.45
+    failures: tuple[Failure, ...] = ()
+    burst: tuple[Failure, ...] = ()
+    burst_chance: float = 0.12  # chance that a given half hour has a burst
+    burst_latency: float = 1.8  # latency multiplier at the peak of a burst
+
+
+BEHAVIOURS: dict[tuple[str, str], Behaviour] = {
+    ("hello", "helloworld-v1"): Behaviour(4.0, 0.35, burst=(Failure("503", 0.06),)),
+    ("hello", "helloworld-v2"): Behaviour(6.0, 0.4, burst=(Failure("503", 0.08),)),
+    ("hello", "sleep"): Behaviour(2.0),
+    ("shop", "productpage-v1"): Behaviour(18.0, 0.5, failures=(Failure("500", 0.002),),
+                                          burst=(Failure("500", 0.03),)),
+    ("shop", "details-v1"): Behaviour(6.0, 0.4, failures=(Failure("404", 0.008),)),
+    ("shop", "reviews-v1"): Behaviour(14.0, 0.45),
+    ("shop", "reviews-v2"): Behaviour(20.0, 0.5, failures=(Failure("500", 0.002),)),
+    ("shop", "reviews-v3"): Behaviour(24.0, 0.55, failures=(Failure("500", 0.004),),
+                                      burst=(Failure("503", 0.12),), burst_chance=0.2),
+    ("shop", "ratings-v1"): Behaviour(5.0, 0.5, failures=(Failure("500", 0.003),),
+                                      burst=(Failure("503", 0.3, "UF", source_only=True, retriable=True),
+                                             Failure("500", 0.05))),
+    ("shop", "inventory-v1"): Behaviour(8.0, 0.4, failures=(Failure("200", 0.02, grpc_status="5"),),
+                                        burst=(Failure("200", 0.1, grpc_status="14"),)),
+    ("shop", "mongodb-v1"): Behaviour(2.5, 0.6),
+    ("shop", "recommendations-v1"): Behaviour(10.0),
+    ("istio-system", "istio-ingressgateway"): Behaviour(1.0),
+    ("istio-system", "istiod"): Behaviour(3.0),
+    ("istio-system", "prometheus"): Behaviour(12.0),
+    # the payments provider, outside the mesh
+    ("", PAYMENTS_HOST): Behaviour(140.0, 0.5, failures=(Failure("502", 0.004),),
+                                   burst=(Failure("503", 0.2),), burst_chance=0.1),
+}
+
+
+# -- inventory ----------------------------------------------------------------------------------------
+
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _token(seed: int, *parts: str, length: int) -> str:
+    digest = hashlib.blake2b("\x1f".join((str(seed),) + parts).encode(), digest_size=16).digest()
+    return "".join(_NAME_CHARS[b % len(_NAME_CHARS)] for b in digest[:length])
+
+
+def _number(seed: int, *parts: str) -> int:
+    return int.from_bytes(hashlib.blake2b("\x1f".join((str(seed),) + parts).encode(), digest_size=4).digest(),
+                          "big")
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def pod_labels(spec: WorkloadSpec) -> dict[str, str]:
+    labels = {"app": spec.app}
+    if spec.version:
+        labels["version"] = spec.version
+    labels.update(dict(spec.extra_labels))
+    return labels
+
+
+def build_workloads(seed: int, now: float) -> list[Workload]:
+    out: list[Workload] = []
+    for spec in WORKLOADS:
+        template = pod_labels(spec)
+        created = now - 86400 * (12 + _number(seed, spec.name, "age") % 20)
+        template_hash = _token(seed, spec.namespace, spec.name, "template", length=10)
+        pods: list[Pod] = []
+        for i in range(spec.replicas):
+            if spec.kind == "StatefulSet":
+                name = f"{spec.name}-{i}"
+            else:
+                name = f"{spec.name}-{template_hash}-{_token(seed, spec.name, str(i), length=5)}"
+            labels = dict(template)
+            annotations: dict[str, str] = {}
+            if spec.kind != "StatefulSet":
+                labels["pod-template-hash"] = template_hash
+            restarts = spec.restarts[i] if i < len(spec.restarts) else 0
+            app = Container(name=spec.app if spec.name != "istio-ingressgateway" else "istio-proxy",
+                            image=spec.image, ready=True, restarts=restarts, state="running")
+            containers = [app]
+            init: list[Container] = []
+            if spec.sidecar and spec.name != "istio-ingressgateway":
+                labels["security.istio.io/tlsMode"] = "istio"
+                labels["service.istio.io/canonical-name"] = spec.app
+                labels["service.istio.io/canonical-revision"] = spec.version or "latest"
+                annotations["sidecar.istio.io/status"] = (
+                    '{"initContainers":["istio-init"],"containers":["istio-proxy"],'
+                    '"volumes":["istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],'
+                    '"revision":"default"}'
+                )
+                annotations["kubectl.kubernetes.io/default-container"] = spec.app
+                containers.append(Container(name="istio-proxy", image=PROXY_IMAGE, ready=True, state="running"))
+                init.append(Container(name="istio-init", image=PROXY_IMAGE, ready=True,
+                                      state="terminated:Completed"))
+            elif spec.name == "istio-ingressgateway":
+                labels["service.istio.io/canonical-name"] = spec.app
+                labels["service.istio.io/canonical-revision"] = "latest"
+                annotations["sidecar.istio.io/inject"] = "false"
+            if spec.ports:
+                annotations["prometheus.io/port"] = "15020" if spec.sidecar else str(spec.ports[0])
+                annotations["prometheus.io/scrape"] = "true"
+            n = _number(seed, spec.namespace, spec.name, str(i), "ip")
+            pods.append(Pod(
+                name=name, namespace=spec.namespace, labels=labels, annotations=annotations, phase="Running",
+                containers=containers, init_containers=init,
+                owner_kind="ReplicaSet" if spec.kind == "Deployment" else spec.kind,
+                owner_name=f"{spec.name}-{template_hash}" if spec.kind == "Deployment" else spec.name,
+                node_name=f"demo-worker-{1 + n % 3}", ip=f"10.244.{n % 3}.{2 + (n >> 8) % 250}",
+                created=_iso(created + 3600 * (1 + i)),
+            ))
+        annotations = {"deployment.kubernetes.io/revision": "1"} if spec.kind == "Deployment" else {}
+        annotations.update(dict(spec.annotations))
+        out.append(Workload(
+            name=spec.name, namespace=spec.namespace, kind=spec.kind, labels=template, annotations=annotations,
+            pods=pods, replicas=spec.replicas, available=spec.replicas, cluster=CLUSTER, created=_iso(created),
+        ))
+    return out
+
+
+def build_services(seed: int) -> list[Service]:
+    out: list[Service] = []
+    for spec in SERVICES:
+        n = _number(seed, spec.namespace, spec.name, "svc")
+        ports = [ServicePort(name=p[0], port=p[1], protocol="TCP", target_port=str(p[1]), app_protocol=p[2])
+                 for p in spec.ports]
+        out.append(Service(
+            name=spec.name, namespace=spec.namespace, type=spec.type, ports=ports, selector=dict(spec.selector),
+            labels={"app": spec.name}, cluster_ip=f"10.96.{(n >> 8) % 250}.{1 + n % 250}", cluster=CLUSTER,
+        ))
+    return out
+
+
+def build_namespaces() -> list[Namespace]:
+    return [Namespace(name=name, labels=dict(labels), cluster=CLUSTER) for name, labels in NAMESPACES]
+
+
+def _obj(kind: str, namespace: str, name: str, spec: dict[str, Any], api: str = "networking.istio.io/v1",
+         labels: dict[str, str] | None = None) -> IstioObject:
+    return IstioObject(kind=kind, name=name, namespace=namespace, api_version=api, spec=spec,
+                       labels=dict(labels or {}), cluster=CLUSTER)
+
+
+def default_istio_config() -> list[IstioObject]:
+    """The config a fresh demo starts with (the user may change any of it through ``apply``)."""
+    shop_ingress_routes: list[dict[str, Any]] = [
+        {
+            "name": "storefront",
+            "match": [{"uri": {"exact": "/productpage"}}, {"uri": {"prefix": "/api/v1/products"}},
+                      {"uri": {"prefix": "/api/v1/orders"}}, {"uri": {"prefix": "/static"}}],
+            "route": [{"destination": {"host": "productpage", "port": {"number": 9080}}}],
+        }
+    ]
+    return [
+        _obj("Gateway", "istio-system", "public-gateway", {
+            "selector": {"istio": "ingressgateway"},
+            "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]}],
+        }),
+        _obj("VirtualService", "shop", "storefront", {
+            "hosts": ["*"], "gateways": ["istio-system/public-gateway"], "http": shop_ingress_routes,
+        }),
+        _obj("VirtualService", "hello", "hello-ingress", {
+            "hosts": ["*"], "gateways": ["istio-system/public-gateway"],
+            "http": [{"match": [{"uri": {"prefix": "/hello"}}],
+                      "route": [{"destination": {"host": "helloworld", "port": {"number": 5000}}}]}],
+        }),
+        _obj("DestinationRule", "hello", "helloworld", {
+            "host": "helloworld",
+            "subsets": [{"name": "v1", "labels": {"version": "v1"}}, {"name": "v2", "labels": {"version": "v2"}}],
+        }),
+        _obj("DestinationRule", "shop", "reviews", {
+            "host": "reviews",
+            "trafficPolicy": {"loadBalancer": {"simple": "LEAST_REQUEST"}},
+            "subsets": [{"name": "v1", "labels": {"version": "v1"}}, {"name": "v2", "labels": {"version": "v2"}},
+                        {"name": "v3", "labels": {"version": "v3"}}],
+        }),
+        _obj("VirtualService", "shop", "reviews", {
+            "hosts": ["reviews"],
+            "http": [{"route": [
+                {"destination": {"host": "reviews", "subset": "v1"}, "weight": 50},
+                {"destination": {"host": "reviews", "subset": "v2"}, "weight": 30},
+                {"destination": {"host": "reviews", "subset": "v3"}, "weight": 20},
+            ]}],
+        }),
+        _obj("ServiceEntry", "shop", "payments-api", {
+            "hosts": [PAYMENTS_HOST],
+            "location": "MESH_EXTERNAL",
+            "resolution": "DNS",
+            "ports": [{"number": 80, "name": "http", "protocol": "HTTP", "targetPort": 443}],
+        }),
+        _obj("DestinationRule", "shop", "payments-api-tls", {
+            "host": PAYMENTS_HOST,
+            "trafficPolicy": {"portLevelSettings": [{"port": {"number": 80}, "tls": {"mode": "SIMPLE"}}]},
+        }),
+        _obj("PeerAuthentication", "shop", "default", {"mtls": {"mode": "STRICT"}},
+             api="security.istio.io/v1"),
+    ]
+
+
+@dataclass
+class Topology:
+    """Lookups the simulation needs, built once from the tables above."""
+
+    specs: dict[tuple[str, str], WorkloadSpec] = field(default_factory=dict)
+
+    @staticmethod
+    def build() -> Topology:
+        return Topology({(w.namespace, w.name): w for w in WORKLOADS})

@@ -1,0 +1,886 @@
+"""The demo's traffic: what Istio's proxies would report for the demo mesh at a given time.
+
+A deterministic function of (time, seed, Istio config). Users arrive through the ingress gateway at a
+rate that follows a daily curve with smooth noise; each server then calls its backends a fixed number
+of times per request it serves. Where each request goes follows the Istio config the way Envoy would:
+VirtualService routes (uri/header matches, weights over DestinationRule subsets, fault injection,
+timeouts, retries), ServiceEntries for external hosts (or the PassthroughCluster without one) and
+PeerAuthentication for mutual TLS. Servers fail a little all the time and a lot during occasional
+bursts; latency adds up along the call chain.
+
+Each request is reported by the client's proxy (``reporter="source"``) when the client has one and by
+the server's proxy (``reporter="destination"``) when the request reached a server that has one.
+Sample conventions are the ones documented in ``meshdesk.mesh.telemetry``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from statistics import NormalDist
+from typing import Any
+
+from meshdesk.mesh import telemetry as tm
+from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.telemetry import Sample
+from meshdesk.sources.base import Cancelled
+from meshdesk.sources.demo import mesh
+from meshdesk.sources.demo.mesh import GRPC, TCP, Behaviour, Call, Failure, Operation, WorkloadSpec
+
+UNKNOWN = "unknown"
+PASSTHROUGH = "PassthroughCluster"
+Z95 = 1.6448536
+Z99 = 2.3263479
+_NORMAL = NormalDist()
+
+# Envoy's defaults when no VirtualService sets retries: 2 retries on connect failures and gRPC UNAVAILABLE
+DEFAULT_RETRY_ATTEMPTS = 2
+DEFAULT_RETRY_ON = frozenset({"connect-failure", "refused-stream", "unavailable", "cancelled",
+                              "retriable-status-codes"})
+_GRPC_FOR_HTTP = {"400": "13", "401": "16", "403": "7", "404": "12", "429": "14", "500": "13", "502": "14",
+                  "503": "14", "504": "14"}
+_GRPC_STATUS = {"OK": "0", "CANCELLED": "1", "UNKNOWN": "2", "INVALID_ARGUMENT": "3", "DEADLINE_EXCEEDED": "4",
+                "NOT_FOUND": "5", "ALREADY_EXISTS": "6", "PERMISSION_DENIED": "7", "RESOURCE_EXHAUSTED": "8",
+                "FAILED_PRECONDITION": "9", "ABORTED": "10", "OUT_OF_RANGE": "11", "UNIMPLEMENTED": "12",
+                "INTERNAL": "13", "UNAVAILABLE": "14", "DATA_LOSS": "15", "UNAUTHENTICATED": "16"}
+
+
+# -- deterministic noise -------------------------------------------------------------------------------
+
+
+def _unit(seed: int, *parts: object) -> float:
+    """A number in [0, 1) fixed by the seed and the parts."""
+    key = "\x1f".join(str(p) for p in (seed, *parts)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2.0**64
+
+
+def smooth_noise(seed: int, key: str, t: float, period: float) -> float:
+    """Value noise in [-1, 1]: random knots every ``period`` seconds joined by a smooth step."""
+    x = t / period
+    k = math.floor(x)
+    f = x - k
+    a = 2.0 * _unit(seed, key, period, k) - 1.0
+    b = 2.0 * _unit(seed, key, period, k + 1) - 1.0
+    s = f * f * (3.0 - 2.0 * f)
+    return a + (b - a) * s
+
+
+def user_load(seed: int, t: float) -> float:
+    """How busy the shop is compared with an average moment: a daily curve, an hourly wobble, noise."""
+    phase = 2.0 * math.pi * _unit(seed, "day-phase")
+    daily = 0.3 * math.sin(2.0 * math.pi * t / 86400.0 + phase)
+    hourly = 0.06 * math.sin(2.0 * math.pi * t / 3300.0 + phase * 3.0)
+    noise = 0.07 * smooth_noise(seed, "load", t, 90.0) + 0.03 * smooth_noise(seed, "load-fast", t, 13.0)
+    return max(0.05, 1.0 + daily + hourly + noise)
+
+
+def burst(seed: int, key: str, t: float, chance: float) -> float:
+    """Intensity in [0, 1] of an error burst on ``key`` at ``t``: some half hours have one burst of a few
+    minutes, rising and falling smoothly."""
+    slot = math.floor(t / 1800.0)
+    if _unit(seed, key, "burst", slot) >= chance:
+        return 0.0
+    length = 150.0 + 270.0 * _unit(seed, key, "burst-len", slot)
+    start = slot * 1800.0 + (1800.0 - length) * _unit(seed, key, "burst-start", slot)
+    if not start <= t < start + length:
+        return 0.0
+    return math.sin(math.pi * (t - start) / length) ** 0.5
+
+
+# -- latency distributions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Latency:
+    """A latency distribution in ms, kept as its mean and three quantiles; other quantiles are read
+    off a piecewise-linear curve in normal-score space."""
+
+    mean: float
+    p50: float
+    p95: float
+    p99: float
+
+    @staticmethod
+    def lognormal(median: float, sigma: float) -> Latency:
+        return Latency(median * math.exp(sigma * sigma / 2.0), median, median * math.exp(Z95 * sigma),
+                       median * math.exp(Z99 * sigma))
+
+    @staticmethod
+    def fixed(ms: float) -> Latency:
+        return Latency(ms, ms, ms, ms)
+
+    def quantile(self, u: float) -> float:
+        u = min(max(u, 1e-6), 1.0 - 1e-9)
+        z = _NORMAL.inv_cdf(u)
+        if z <= Z95:
+            value = self.p50 + (self.p95 - self.p50) * z / Z95
+        else:
+            value = self.p95 + (self.p99 - self.p95) * (z - Z95) / (Z99 - Z95)
+        return max(value, 0.2 * self.p50)
+
+    def tail(self, limit: float) -> float:
+        """Share of requests slower than ``limit`` ms."""
+        if limit <= 0:
+            return 1.0
+        if limit <= 0.2 * self.p50:
+            return 1.0
+        lo, hi = -6.0, 9.0  # the quantile curve is increasing in z: bisect
+        for _ in range(50):
+            mid = (lo + hi) / 2.0
+            if self.quantile(_NORMAL.cdf(mid)) < limit:
+                lo = mid
+            else:
+                hi = mid
+        return 1.0 - _NORMAL.cdf(lo)
+
+    def plus(self, other: Latency, times: float = 1.0) -> Latency:
+        """This plus ``times`` calls of ``other`` (quantiles add: an upper bound, fine for a demo)."""
+        return Latency(self.mean + times * other.mean, self.p50 + times * other.p50,
+                       self.p95 + times * other.p95, self.p99 + times * other.p99)
+
+    def shifted(self, ms: float) -> Latency:
+        return Latency(self.mean + ms, self.p50 + ms, self.p95 + ms, self.p99 + ms)
+
+    def scaled(self, factor: float) -> Latency:
+        return Latency(self.mean * factor, self.p50 * factor, self.p95 * factor, self.p99 * factor)
+
+    def delayed(self, share: float, delay_ms: float) -> Latency:
+        """A share of requests held back by ``delay_ms`` before being sent (a fault delay)."""
+        if share <= 0.0 or delay_ms <= 0.0:
+            return self
+        if share >= 1.0:
+            return self.shifted(delay_ms)
+
+        def q(u: float) -> float:
+            if u <= 1.0 - share:
+                return self.quantile(u / (1.0 - share))
+            return delay_ms + self.quantile((u - (1.0 - share)) / share)
+
+        return Latency(self.mean + share * delay_ms, q(0.5), q(0.95), q(0.99))
+
+    def capped(self, limit: float) -> Latency:
+        return Latency(min(self.mean, limit), min(self.p50, limit), min(self.p95, limit), min(self.p99, limit))
+
+    def stats(self) -> dict[str, float]:
+        return {"avg": self.mean, "0.5": self.p50, "0.95": self.p95, "0.99": self.p99}
+
+
+def mix(parts: Iterable[tuple[float, Latency]]) -> Latency | None:
+    items = [(w, d) for w, d in parts if w > 0]
+    total = sum(w for w, _ in items)
+    if total <= 0:
+        return None
+    return Latency(*(sum(w * getattr(d, f) for w, d in items) / total for f in ("mean", "p50", "p95", "p99")))
+
+
+# -- reading the Istio config ----------------------------------------------------------------------------
+
+
+def parse_duration_ms(value: Any) -> float | None:
+    """Istio durations: "7s", "1.5s", "500ms", "2m", "1h" (None when unreadable)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) * 1000.0
+    if not isinstance(value, str):
+        return None
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*", value)
+    if not m:
+        return None
+    return float(m.group(1)) * {"ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}[m.group(2)]
+
+
+def percentage(obj: Mapping[str, Any]) -> float:
+    """A fault's share, 0..1: ``percentage.value`` (or the older integer ``percent``); unset = all."""
+    pct = obj.get("percentage")
+    if isinstance(pct, Mapping) and pct.get("value") is not None:
+        raw: Any = pct.get("value")
+    elif obj.get("percent") is not None:
+        raw = obj.get("percent")
+    else:
+        return 1.0
+    try:
+        return min(max(float(raw) / 100.0, 0.0), 1.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Fault:
+    abort_share: float = 0.0
+    abort_code: str = "503"
+    abort_grpc: str = ""
+    delay_share: float = 0.0
+    delay_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = DEFAULT_RETRY_ATTEMPTS
+    retry_on: frozenset[str] = DEFAULT_RETRY_ON
+
+    def retries(self, f: Failure) -> bool:
+        on = self.retry_on
+        if f.retriable and ("connect-failure" in on or "reset" in on):
+            return True
+        if f.grpc_status == "14" and "unavailable" in on:
+            return True
+        if f.code.startswith("5") and "5xx" in on:
+            return True
+        return f.code in ("502", "503", "504") and "gateway-error" in on
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a share of a route's traffic ends up."""
+
+    kind: str  # "service" (mesh endpoints), "external", "passthrough", "no-cluster", "no-route"
+    host: str = ""  # the destination service's FQDN / external host
+    service: str = ""
+    service_namespace: str = ""
+    subset_labels: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Leg:
+    share: float
+    target: Target
+    fault: Fault = Fault()
+    timeout_ms: float | None = None
+    retry: RetryPolicy = RetryPolicy()
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+class Config:
+    """The Istio config and services, indexed for routing decisions."""
+
+    def __init__(self, objects: Iterable[IstioObject]) -> None:
+        self.objects = sorted(objects, key=lambda o: (o.kind, o.namespace, o.name))
+        self.services = {mesh.fqdn(s.name, s.namespace): s for s in mesh.SERVICES}
+        self.specs = {(w.namespace, w.name): w for w in mesh.WORKLOADS}
+        self.gateways = {(o.namespace, o.name): o for o in self.objects if o.kind == "Gateway"}
+        self.vses = [o for o in self.objects if o.kind == "VirtualService"]
+        self.drs = [o for o in self.objects if o.kind == "DestinationRule"]
+        self.entries = [o for o in self.objects if o.kind == "ServiceEntry"]
+        self.peer_auth = {o.namespace: o for o in self.objects
+                          if o.kind == "PeerAuthentication" and not _dict(o.spec.get("selector"))}
+
+    # hosts: a short name is relative to the namespace of the object that names it
+    def resolve(self, host: str, namespace: str) -> str:
+        if host in self.services or any(host in self.entry_hosts(e) for e in self.entries):
+            return host
+        parts = host.split(".")
+        if len(parts) == 1:
+            return mesh.fqdn(host, namespace)
+        if len(parts) == 2:
+            return mesh.fqdn(parts[0], parts[1])
+        if len(parts) == 3 and parts[2] == "svc":
+            return mesh.fqdn(parts[0], parts[1])
+        return host
+
+    @staticmethod
+    def entry_hosts(entry: IstioObject) -> list[str]:
+        return [h for h in _list(entry.spec.get("hosts")) if isinstance(h, str)]
+
+    def service_entry(self, host: str) -> IstioObject | None:
+        return next((e for e in self.entries if host in self.entry_hosts(e)), None)
+
+    def subset_labels(self, host: str, subset: str) -> Mapping[str, str] | None:
+        for dr in self.drs:
+            if not isinstance(dr.spec.get("host"), str) or self.resolve(dr.spec["host"], dr.namespace) != host:
+                continue
+            for s in _list(dr.spec.get("subsets")):
+                if _dict(s).get("name") == subset:
+                    return {str(k): str(v) for k, v in _dict(_dict(s).get("labels")).items()}
+        return None
+
+    def mtls(self, namespace: str) -> bool:
+        """Whether a server in ``namespace`` accepts mutual TLS (PeerAuthentication not DISABLE); the
+        client's proxy then always uses it (auto mTLS)."""
+        pa = self.peer_auth.get(namespace) or self.peer_auth.get("istio-system")
+        mode = str(_dict(_dict(pa.spec if pa else {}).get("mtls")).get("mode") or "PERMISSIVE").upper()
+        return mode != "DISABLE"
+
+    def strict(self, namespace: str) -> bool:
+        pa = self.peer_auth.get(namespace) or self.peer_auth.get("istio-system")
+        mode = str(_dict(_dict(pa.spec if pa else {}).get("mtls")).get("mode") or "PERMISSIVE").upper()
+        return mode == "STRICT"
+
+    def _gateway_of(self, ref: str, vs_ns: str) -> IstioObject | None:
+        ns, _, name = ref.rpartition("/")
+        return self.gateways.get((ns or vs_ns, name))
+
+    def virtual_services(self, client: WorkloadSpec, host: str) -> list[IstioObject]:
+        """The VirtualServices that route ``client``'s requests to ``host`` ("*" = whatever the gateway
+        is asked for)."""
+        out: list[IstioObject] = []
+        labels = mesh.pod_labels(client)
+        for vs in self.vses:
+            gateways = [g for g in _list(vs.spec.get("gateways")) if isinstance(g, str)]
+            if host == "*":
+                for ref in gateways:
+                    gw = self._gateway_of(ref, vs.namespace) if ref != "mesh" else None
+                    selector = _dict(gw.spec.get("selector")) if gw else {}
+                    if selector and all(labels.get(str(k)) == str(v) for k, v in selector.items()):
+                        out.append(vs)
+                        break
+                continue
+            if gateways and "mesh" not in gateways:
+                continue
+            hosts = [h for h in _list(vs.spec.get("hosts")) if isinstance(h, str)]
+            if any(h != "*" and self.resolve(h, vs.namespace) == host for h in hosts):
+                out.append(vs)
+        # the VirtualService next to the service wins over others for the same host (like a
+        # namespace-local rule would); then by name
+        out.sort(key=lambda v: (0 if host != "*" and host.split(".")[1:2] == [v.namespace] else 1, v.name))
+        return out if host == "*" else out[:1]
+
+    def target(self, host: str, namespace: str, subset: str = "") -> Target:
+        fq = self.resolve(host, namespace)
+        svc = self.services.get(fq)
+        if svc is not None:
+            labels: Mapping[str, str] | None = {}
+            if subset:
+                labels = self.subset_labels(fq, subset)
+                if labels is None:
+                    return Target("no-cluster", fq, svc.name, svc.namespace)
+            return Target("service", fq, svc.name, svc.namespace, labels)
+        entry = self.service_entry(fq)
+        if entry is not None:
+            if subset and self.subset_labels(fq, subset) is None:
+                return Target("no-cluster", fq, fq, entry.namespace)
+            return Target("external", fq, fq, entry.namespace)
+        if fq.endswith("." + mesh.DOMAIN):  # a mesh service that does not exist
+            parts = fq.split(".")
+            return Target("no-cluster", fq, parts[0], parts[1])
+        return Target("passthrough", fq, PASSTHROUGH, UNKNOWN)
+
+    def legs(self, client: WorkloadSpec, call: Call, op: Operation) -> list[Leg]:
+        """How the requests of one operation split over destinations, with the route's policies."""
+        vses = self.virtual_services(client, call.host)
+        client_ns = client.namespace
+        if not vses:
+            if call.host == "*":
+                return [Leg(1.0, Target("no-route"))]
+            return [Leg(1.0, self.target(call.host, client_ns))]
+        remaining = 1.0
+        legs: list[Leg] = []
+        labels = mesh.pod_labels(client)
+        for vs in vses:
+            for route in _list(vs.spec.get("http")):
+                route = _dict(route)
+                share = remaining * match_share(_list(route.get("match")), op, labels)
+                if share <= 0.0:
+                    continue
+                remaining -= share
+                legs += self._route_legs(route, vs.namespace, share)
+                if remaining <= 1e-12:
+                    return legs
+        if remaining > 1e-12:  # no route matched: Envoy answers 404 NR
+            legs.append(Leg(remaining, Target("no-route")))
+        return legs
+
+    def _route_legs(self, route: Mapping[str, Any], vs_ns: str, share: float) -> list[Leg]:
+        dests = [_dict(d) for d in _list(route.get("route")) if _dict(_dict(d).get("destination")).get("host")]
+        if not dests:
+            return [Leg(share, Target("no-route"))]
+        weights: list[float] = []
+        for d in dests:
+            try:
+                weights.append(max(float(d.get("weight", 0) or 0), 0.0))
+            except (TypeError, ValueError):
+                weights.append(0.0)
+        if sum(weights) <= 0:
+            weights = [100.0 if len(dests) == 1 else 1.0] * len(dests)
+        total = sum(weights)
+        fault = _fault(_dict(route.get("fault")))
+        timeout = parse_duration_ms(route.get("timeout"))
+        retry = _retry(route.get("retries"))
+        out: list[Leg] = []
+        for d, w in zip(dests, weights, strict=True):
+            if w <= 0:
+                continue
+            dest = _dict(d.get("destination"))
+            target = self.target(str(dest.get("host")), vs_ns, str(dest.get("subset") or ""))
+            out.append(Leg(share * w / total, target, fault, timeout, retry))
+        return out
+
+
+def _fault(spec: Mapping[str, Any]) -> Fault:
+    abort, delay = _dict(spec.get("abort")), _dict(spec.get("delay"))
+    kw: dict[str, Any] = {}
+    if abort:
+        kw["abort_share"] = percentage(abort)
+        if abort.get("grpcStatus") is not None:
+            status = str(abort["grpcStatus"]).upper()
+            kw["abort_grpc"] = _GRPC_STATUS.get(status, status if status.isdigit() else "2")
+            kw["abort_code"] = "200"
+        else:
+            kw["abort_code"] = str(abort.get("httpStatus") or "503")
+    if delay:
+        ms = parse_duration_ms(delay.get("fixedDelay"))
+        if ms:
+            kw["delay_share"] = percentage(delay)
+            kw["delay_ms"] = ms
+    return Fault(**kw)
+
+
+def _retry(spec: Any) -> RetryPolicy:
+    if not isinstance(spec, Mapping):
+        return RetryPolicy()
+    try:
+        attempts = max(0, int(spec.get("attempts", DEFAULT_RETRY_ATTEMPTS)))
+    except (TypeError, ValueError):
+        attempts = DEFAULT_RETRY_ATTEMPTS
+    on = spec.get("retryOn")
+    retry_on = frozenset(p.strip() for p in on.split(",")) if isinstance(on, str) and on else DEFAULT_RETRY_ON
+    return RetryPolicy(attempts, retry_on)
+
+
+def match_share(conditions: list[Any], op: Operation, client_labels: Mapping[str, str]) -> float:
+    """Share of an operation's requests a route's ``match`` catches. Paths and methods are known
+    exactly; a header condition (a logged-in user, a canary cookie) is taken to catch a tenth."""
+    if not conditions:
+        return 1.0
+    best = 0.0
+    for cond in conditions:
+        cond = _dict(cond)
+        share = 1.0
+        if cond.get("uri") is not None and not _string_match(_dict(cond.get("uri")), op.path):
+            continue
+        if cond.get("method") is not None and not _string_match(_dict(cond.get("method")), op.method):
+            continue
+        src = _dict(cond.get("sourceLabels"))
+        if src and not all(client_labels.get(str(k)) == str(v) for k, v in src.items()):
+            continue
+        for _ in _dict(cond.get("headers")):
+            share *= 0.1
+        for _ in _dict(cond.get("queryParams")):
+            share *= 0.1
+        best = max(best, share)
+    return best
+
+
+def _string_match(m: Mapping[str, Any], value: str) -> bool:
+    if "exact" in m:
+        return value == str(m["exact"])
+    if "prefix" in m:
+        return value.startswith(str(m["prefix"]))
+    if "regex" in m:
+        try:
+            return re.fullmatch(str(m["regex"]), value) is not None
+        except re.error:
+            return False
+    return True
+
+
+# -- the simulation ----------------------------------------------------------------------------------------
+
+
+def _src_labels(spec: WorkloadSpec) -> dict[str, str]:
+    return {
+        "source_workload": spec.name,
+        "source_workload_namespace": spec.namespace,
+        "source_canonical_service": spec.app,
+        "source_canonical_revision": spec.version or "latest",
+        "source_cluster": mesh.CLUSTER,
+    }
+
+
+def _dest_labels(target: Target, workload: WorkloadSpec | None) -> dict[str, str]:
+    if target.kind == "no-route":
+        service, name, ns = UNKNOWN, UNKNOWN, UNKNOWN
+    elif target.kind == "passthrough":
+        service, name, ns = PASSTHROUGH, PASSTHROUGH, UNKNOWN
+    else:
+        service, name, ns = target.host, target.service, target.service_namespace
+    out = {
+        "destination_service": service,
+        "destination_service_name": name,
+        "destination_service_namespace": ns,
+    }
+    if workload is None:
+        out.update(destination_workload=UNKNOWN, destination_workload_namespace=UNKNOWN,
+                   destination_canonical_service=UNKNOWN, destination_canonical_revision=UNKNOWN,
+                   destination_cluster=UNKNOWN)
+    else:
+        out.update(destination_workload=workload.name, destination_workload_namespace=workload.namespace,
+                   destination_canonical_service=workload.app,
+                   destination_canonical_revision=workload.version or "latest",
+                   destination_cluster=mesh.CLUSTER)
+    return out
+
+
+def has_proxy(spec: WorkloadSpec) -> bool:
+    return spec.sidecar or spec.name == "istio-ingressgateway"
+
+
+@dataclass
+class _Acc:
+    """Samples being added up over the window's time points."""
+
+    weight: float
+    counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = field(default_factory=dict)
+    # (metric, labels) -> [sum of rate*stat per stat, sum of rate]
+    latency: dict[tuple[tuple[str, str], ...], list[float]] = field(default_factory=dict)
+
+    def add(self, metric: str, labels: Mapping[str, str], value: float) -> None:
+        if value <= 0.0:
+            return
+        key = (metric, tuple(sorted(labels.items())))
+        self.counters[key] = self.counters.get(key, 0.0) + value * self.weight
+
+    def add_latency(self, labels: Mapping[str, str], rate: float, dist: Latency) -> None:
+        if rate <= 0.0:
+            return
+        key = tuple(sorted(labels.items()))
+        acc = self.latency.setdefault(key, [0.0, 0.0, 0.0, 0.0, 0.0])
+        for i, v in enumerate((dist.mean, dist.p50, dist.p95, dist.p99)):
+            acc[i] += rate * v
+        acc[4] += rate
+
+
+class Simulation:
+    """One evaluation of the mesh at time ``t``."""
+
+    def __init__(self, config: Config, seed: int, t: float, acc: _Acc) -> None:
+        self.config = config
+        self.seed = seed
+        self.t = t
+        self.acc = acc
+        self._latency: dict[tuple[str, str], Latency] = {}
+        self._visiting: set[tuple[str, str]] = set()
+        self._legs: dict[tuple[int, str], list[Leg]] = {}
+
+    # behaviour at time t --------------------------------------------------------------------------
+    def behaviour(self, key: tuple[str, str]) -> Behaviour:
+        return mesh.BEHAVIOURS.get(key) or Behaviour(10.0)
+
+    def burst(self, key: tuple[str, str]) -> float:
+        return burst(self.seed, "/".join(key), self.t, self.behaviour(key).burst_chance)
+
+    def failures(self, key: tuple[str, str]) -> list[Failure]:
+        b = self.behaviour(key)
+        intensity = self.burst(key)
+        wobble = 1.0 + 0.3 * smooth_noise(self.seed, "err/" + "/".join(key), self.t, 240.0)
+        out = [Failure(f.code, f.share * wobble, f.flags, f.grpc_status, f.source_only, f.retriable)
+               for f in b.failures]
+        if intensity > 0:
+            out += [Failure(f.code, f.share * intensity, f.flags, f.grpc_status, f.source_only, f.retriable)
+                    for f in b.burst]
+        total = sum(f.share for f in out)
+        if total > 0.95:  # keep at least a few successes
+            out = [Failure(f.code, f.share * 0.95 / total, f.flags, f.grpc_status, f.source_only, f.retriable)
+                   for f in out]
+        return out
+
+    def legs(self, index: int, call: Call, op: Operation) -> list[Leg]:
+        key = (index, op.label)
+        if key not in self._legs:
+            client = self.config.specs[call.client]
+            self._legs[key] = self.config.legs(client, call, op)
+        return self._legs[key]
+
+    # latency -------------------------------------------------------------------------------------
+    def server_latency(self, key: tuple[str, str]) -> Latency:
+        """How long a server takes to answer, including the backends it calls for each request."""
+        cached = self._latency.get(key)
+        if cached is not None:
+            return cached
+        b = self.behaviour(key)
+        slow = 1.0 + (b.burst_latency - 1.0) * self.burst(key)
+        slow *= 1.0 + 0.08 * smooth_noise(self.seed, "lat/" + "/".join(key), self.t, 60.0)
+        dist = Latency.lognormal(b.median_ms * slow, b.sigma)
+        if key in self._visiting:  # a routing loop made by the user: stop adding up
+            return dist
+        self._visiting.add(key)
+        for index, call in enumerate(mesh.CALLS):
+            if call.client != key or call.per_request <= 0:
+                continue
+            observed = self.client_latency(index, call)
+            if observed is not None:
+                dist = dist.plus(observed, min(call.per_request, 1.0))
+        self._visiting.discard(key)
+        self._latency[key] = dist
+        return dist
+
+    def client_latency(self, index: int, call: Call) -> Latency | None:
+        parts: list[tuple[float, Latency]] = []
+        for op in call.operations or (Operation("", "", 1.0),):
+            for leg in self.legs(index, call, op):
+                for weight, dist in self.leg_latencies(leg):
+                    parts.append((op.share * weight, dist))
+        return mix(parts)
+
+    def endpoints(self, target: Target) -> list[tuple[WorkloadSpec, float]]:
+        """The workloads behind a mesh service (and subset), each with its share of the traffic."""
+        svc = self.config.services.get(target.host)
+        if svc is None:
+            return []
+        selector = dict(svc.selector) | dict(target.subset_labels or {})
+        found = [w for w in mesh.WORKLOADS if w.namespace == svc.namespace
+                 and all(mesh.pod_labels(w).get(k) == v for k, v in selector.items()) and w.replicas > 0]
+        total = sum(w.replicas for w in found)
+        return [(w, w.replicas / total) for w in found]
+
+    def leg_latencies(self, leg: Leg) -> list[tuple[float, Latency]]:
+        """Latency the client sees on a leg, per endpoint share (fault delay and timeout applied)."""
+        if leg.target.kind in ("service", "external"):
+            if leg.target.kind == "service":
+                ends = [(share, self.server_latency((w.namespace, w.name))) for w, share in self.endpoints(leg.target)]
+            else:
+                ends = [(1.0, self.server_latency(("", leg.target.host)).shifted(25.0))]
+            out = []
+            for share, dist in ends:
+                seen = dist.shifted(0.8).delayed(leg.fault.delay_share, leg.fault.delay_ms)
+                if leg.timeout_ms:
+                    seen = seen.capped(leg.timeout_ms)
+                out.append((leg.share * share * (1.0 - leg.fault.abort_share), seen))
+            if leg.fault.abort_share > 0:
+                out.append((leg.share * leg.fault.abort_share, Latency.fixed(0.3)))
+            if out:
+                return out
+        if leg.target.kind == "passthrough":
+            return [(leg.share, Latency.lognormal(160.0, 0.5))]
+        return [(leg.share, Latency.fixed(0.4))]
+
+    # traffic -------------------------------------------------------------------------------------
+    def run(self, cancelled: Callable[[], bool] | None = None) -> None:
+        inbound: dict[tuple[str, str], float] = {}
+        for index, call in self._ordered_calls():
+            if cancelled is not None and cancelled():
+                raise Cancelled("the demo snapshot was cancelled")
+            if call.base_rps > 0:
+                rate = call.base_rps * user_load(self.seed, self.t)
+                if call.client != mesh.GATEWAY:  # a curl loop does not follow the shoppers
+                    rate = call.base_rps * (1.0 + 0.05 * smooth_noise(self.seed, "loop", self.t, 45.0))
+            else:
+                rate = inbound.get(call.client, 0.0) * call.per_request
+            rate *= 1.0 + 0.04 * smooth_noise(self.seed, f"call/{index}", self.t, 75.0)
+            if rate <= 0:
+                continue
+            if call.protocol == TCP:
+                self._tcp(index, call, rate)
+                continue
+            for op in call.operations:
+                for leg in self.legs(index, call, op):
+                    self._leg(call, op, leg, rate * op.share * leg.share, inbound)
+
+    def _ordered_calls(self) -> list[tuple[int, Call]]:
+        """Calls ordered so that every server's incoming rate is complete before its own calls go out:
+        a topological order of the workloads as the current routing connects them (a loop the user
+        made is cut where it closes)."""
+        calls = list(enumerate(mesh.CALLS))
+        reaches: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for index, call in calls:
+            servers = reaches.setdefault(call.client, set())
+            for op in call.operations or (Operation("", "", 1.0),):
+                for leg in self.legs(index, call, op):
+                    if leg.target.kind == "service":
+                        servers.update((w.namespace, w.name) for w, _ in self.endpoints(leg.target))
+        rank: dict[tuple[str, str], int] = {}
+        visiting: set[tuple[str, str]] = set()
+
+        def visit(node: tuple[str, str]) -> int:
+            if node in rank:
+                return rank[node]
+            if node in visiting:
+                return 0
+            visiting.add(node)
+            callers = [c for c, servers in reaches.items() if node in servers and c != node]
+            rank[node] = 1 + max((visit(c) for c in callers), default=-1)
+            visiting.discard(node)
+            return rank[node]
+
+        return sorted(calls, key=lambda ic: (visit(ic[1].client), ic[0]))
+
+    def _leg(self, call: Call, op: Operation, leg: Leg, rate: float, inbound: dict[tuple[str, str], float]) -> None:
+        client = self.config.specs[call.client]
+        src = _src_labels(client)
+        client_proxy = has_proxy(client)
+        grpc = call.protocol == GRPC
+        target = leg.target
+
+        def report(dest: dict[str, str], reporter: str, code: str, flags: str, grpc_status: str, value: float,
+                   security: str) -> None:
+            labels = {**src, **dest, "request_protocol": call.protocol, "response_code": code,
+                      "response_flags": flags, "reporter": reporter, "connection_security_policy": security}
+            if grpc:
+                labels["grpc_response_status"] = grpc_status or _GRPC_FOR_HTTP.get(code, "0" if code == "200" else "2")
+            if op.label.strip():
+                labels["request_operation"] = op.label
+            self.acc.add(tm.REQUESTS, labels, value)
+
+        def edge_stats(dest: dict[str, str], reporter: str, requests: float, ok: float, dist: Latency) -> None:
+            labels = {**src, **dest, "request_protocol": call.protocol, "reporter": reporter}
+            self.acc.add_latency(labels, requests, dist)
+            self.acc.add(tm.REQUEST_BYTES, {**labels, tm.STAT_LABEL: "rate"}, requests * call.request_bytes)
+            self.acc.add(tm.RESPONSE_BYTES, {**labels, tm.STAT_LABEL: "rate"},
+                         ok * call.response_bytes + (requests - ok) * 90.0)
+            if grpc:
+                self.acc.add(tm.REQUEST_MESSAGES, dict(labels), requests)
+                self.acc.add(tm.RESPONSE_MESSAGES, dict(labels), ok * call.response_messages)
+
+        if not client_proxy:
+            # without a proxy nothing on the client side reports, and there is no routing either;
+            # the demo's clients all have one, so this only guards user-made states
+            return
+
+        unrouted = Latency.fixed(0.4)
+        aborted = rate * leg.fault.abort_share
+        if aborted > 0:
+            dest = _dest_labels(target, None)
+            report(dest, "source", leg.fault.abort_code, "FI", leg.fault.abort_grpc, aborted, UNKNOWN)
+            edge_stats(dest, "source", aborted, 0.0, Latency.fixed(0.3))
+        sent = rate - aborted
+        if sent <= 0:
+            return
+        if target.kind in ("no-route", "no-cluster"):
+            code, flags = ("404", "NR") if target.kind == "no-route" else ("503", "NC")
+            dest = _dest_labels(target, None)
+            report(dest, "source", code, flags, "", sent, UNKNOWN)
+            edge_stats(dest, "source", sent, 0.0, unrouted)
+            return
+        if target.kind == "passthrough":
+            dest = _dest_labels(target, None)
+            # plain HTTP to an unknown host still works (outboundTrafficPolicy ALLOW_ANY)
+            report(dest, "source", "200", "-", "", sent, UNKNOWN)
+            edge_stats(dest, "source", sent, sent, Latency.lognormal(160.0, 0.5))
+            return
+        if target.kind == "external":
+            ends: list[tuple[WorkloadSpec | None, float, tuple[str, str]]] = [(None, 1.0, ("", target.host))]
+        else:
+            ends = [(w, share, (w.namespace, w.name)) for w, share in self.endpoints(target)]
+            if not ends:  # a subset that selects no pod: no healthy upstream
+                dest = _dest_labels(target, None)
+                report(dest, "source", "503", "UH", "", sent, UNKNOWN)
+                edge_stats(dest, "source", sent, 0.0, unrouted)
+                return
+        for workload, share, key in ends:
+            self._endpoint(call, leg, workload, key, sent * share, report, edge_stats, inbound, client)
+
+    def _endpoint(self, call: Call, leg: Leg, workload: WorkloadSpec | None, key: tuple[str, str], rate: float,
+                  report: Callable[..., None], edge_stats: Callable[..., None],
+                  inbound: dict[tuple[str, str], float], client: WorkloadSpec) -> None:
+        dest = _dest_labels(leg.target, workload)
+        server_proxy = workload is not None and has_proxy(workload)
+        if server_proxy and workload is not None and not has_proxy(client) and self.config.strict(workload.namespace):
+            return  # plaintext refused by a STRICT server: nobody reports a request
+        security = "mutual_tls" if (has_proxy(client) and workload is not None and self.config.mtls(workload.namespace)) \
+            else "none"
+        failures = self.failures(key)
+        retry = leg.retry
+        p_retry = sum(f.share for f in failures if retry.retries(f))
+        attempts = sum(p_retry**k for k in range(retry.attempts + 1))
+        ok_share = max(0.0, 1.0 - sum(f.share for f in failures))
+        server_dist = self.server_latency(key)
+        client_dist = server_dist.shifted(0.8 if workload is not None else 25.8)
+        client_dist = client_dist.delayed(leg.fault.delay_share, leg.fault.delay_ms)
+        timed_out = 0.0
+        if leg.timeout_ms:
+            timed_out = client_dist.tail(leg.timeout_ms)
+            client_dist = client_dist.capped(leg.timeout_ms)
+        # what the client's proxy sees: one outcome per request, after retries
+        ok = rate * ok_share * attempts
+        report(dest, "source", "200", "-", "", ok * (1.0 - timed_out), UNKNOWN)
+        if timed_out > 0:
+            report(dest, "source", "504", "UT", "4", ok * timed_out, UNKNOWN)
+        for f in failures:
+            if retry.retries(f):
+                final = rate * f.share * p_retry**retry.attempts
+                flags = "URX" if retry.attempts > 0 else f.flags
+            else:
+                final = rate * f.share * attempts
+                flags = f.flags
+            report(dest, "source", f.code, flags, f.grpc_status, final, UNKNOWN)
+        source_ok = ok * (1.0 - timed_out)
+        edge_stats(dest, "source", rate, source_ok, client_dist)
+        if workload is None:
+            return
+        # what reached the server: every attempt except connect failures
+        reached = rate * attempts * (1.0 - sum(f.share for f in failures if f.source_only))
+        inbound[key] = inbound.get(key, 0.0) + reached
+        if not server_proxy:
+            return
+        report(dest, "destination", "200", "-", "", rate * attempts * ok_share, security)
+        for f in failures:
+            if not f.source_only:
+                report(dest, "destination", f.code, f.flags, f.grpc_status, rate * attempts * f.share, security)
+        edge_stats(dest, "destination", reached, rate * attempts * ok_share, server_dist.shifted(0.3))
+
+    def _tcp(self, index: int, call: Call, queries: float) -> None:
+        client = self.config.specs[call.client]
+        target = self.config.target(call.host, client.namespace)
+        src = _src_labels(client)
+        ends: list[tuple[WorkloadSpec | None, float]]
+        if target.kind == "service":
+            ends = [(w, s) for w, s in self.endpoints(target)]
+        elif target.kind in ("external", "passthrough"):
+            ends = [(None, 1.0)]
+        else:
+            ends = []
+        conn_rate = 0.04 + 0.015 * queries
+        for workload, share in ends:
+            dest = _dest_labels(target, workload)
+            q = queries * share
+            server_proxy = workload is not None and has_proxy(workload)
+            security = "mutual_tls" if workload is not None and self.config.mtls(workload.namespace) else "none"
+            reporters = []
+            if has_proxy(client):
+                reporters.append(("source", UNKNOWN))
+            if server_proxy:
+                reporters.append(("destination", security))
+            for reporter, sec in reporters:
+                labels = {**src, **dest, "request_protocol": TCP, "response_flags": "-", "reporter": reporter,
+                          "connection_security_policy": sec}
+                self.acc.add(tm.TCP_SENT, labels, q * call.response_bytes)
+                self.acc.add(tm.TCP_RECEIVED, labels, q * call.request_bytes)
+                self.acc.add(tm.TCP_OPENED, labels, conn_rate * share)
+                self.acc.add(tm.TCP_CLOSED, labels, conn_rate * share * 0.97)
+
+
+def simulate(config: Config, seed: int, query_time: float, duration: float,
+             cancelled: Callable[[], bool] | None = None) -> list[Sample]:
+    """Every series the mesh's proxies report, as rates over ``[query_time - duration, query_time]``
+    (averaged over a few points of the window)."""
+    points = int(min(8, max(1, duration // 60)))
+    acc = _Acc(weight=1.0 / points)
+    for i in range(points):
+        t = query_time - duration * (i + 0.5) / points
+        Simulation(config, seed, t, acc).run(cancelled)
+    samples = [Sample(metric, dict(labels), round(value, 6)) for (metric, labels), value in acc.counters.items()
+               if value >= 1e-4]
+    for labels, sums in acc.latency.items():
+        total = sums[4]
+        if total * acc.weight < 1e-4:
+            continue
+        for stat, s in zip(("avg", "0.5", "0.95", "0.99"), sums[:4], strict=True):
+            samples.append(Sample(tm.REQUEST_DURATION, {**dict(labels), tm.STAT_LABEL: stat}, round(s / total, 3)))
+    samples.sort(key=lambda s: (s.metric, sorted(s.labels.items())))
+    return samples
+
+
+def in_namespaces(sample: Sample, namespaces: Iterable[str]) -> bool:
+    """Whether a Prometheus source asking Kiali's three per-namespace queries would return this series:
+    reported by a server in the namespace, by a client in it, or by an outside client whose request
+    for a service of the namespace never reached a workload."""
+    lb = sample.labels
+    reporter = lb.get("reporter")
+    for ns in namespaces:
+        if reporter == "destination" and lb.get("destination_workload_namespace") == ns:
+            return True
+        if reporter == "source":
+            if lb.get("source_workload_namespace") == ns:
+                return True
+            if (lb.get("destination_workload_namespace") == UNKNOWN and lb.get("destination_workload") == UNKNOWN
+                    and f".{ns}." in lb.get("destination_service", "")):
+                return True
+    return False
