@@ -33,7 +33,8 @@ def test_about_shows_meshdesk_qt_pyside_and_python_versions(qtbot) -> None:
 def test_about_has_the_application_icon(qtbot) -> None:
     from PySide6.QtWidgets import QLabel
 
-    from meshdesk.ui.about import AboutDialog, app_icon
+    from meshdesk.ui.about import AboutDialog
+    from meshdesk.ui.theme import app_icon
 
     icon = app_icon()
     assert not icon.isNull()

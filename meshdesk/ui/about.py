@@ -6,8 +6,8 @@ import platform
 import sys
 
 import PySide6
-from PySide6.QtCore import QByteArray, Qt, qVersion
-from PySide6.QtGui import QGuiApplication, QIcon, QPixmap
+from PySide6.QtCore import Qt, qVersion
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk import __version__, resources
+from meshdesk import __version__
+from meshdesk.ui.theme import app_icon
 
 DESCRIPTION = (
     "See and steer an Istio service mesh from your desktop: the traffic graph of your workloads, "
@@ -42,16 +43,6 @@ def version_info() -> dict[str, str]:
 
 def version_text() -> str:
     return "\n".join(f"{key}: {value}" for key, value in version_info().items())
-
-
-def app_icon() -> QIcon:
-    """meshdesk's icon with every committed PNG size, so each place Qt draws it gets a crisp render."""
-    icon = QIcon()
-    for size in resources.APP_ICON_SIZES:
-        pixmap = QPixmap()
-        if pixmap.loadFromData(QByteArray(resources.app_icon_png(size)), "PNG"):
-            icon.addPixmap(pixmap)
-    return icon
 
 
 class AboutDialog(QDialog):

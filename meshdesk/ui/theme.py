@@ -1,0 +1,225 @@
+"""Light and dark themes: a palette for ordinary widgets plus the style sheets in ``resources/styles``,
+and the application and legend icons as ``QIcon``.
+
+``apply_theme(app, "system")`` follows the desktop's light/dark setting (Qt 6.5+
+``QStyleHints.colorScheme()``) and keeps following it while the app runs; ``"light"`` and ``"dark"``
+force one. The canvas and charts can ask :func:`current_theme` which one is showing and listen to
+:data:`theme_signals` ``.changed`` to recolour.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication
+
+from meshdesk import resources
+
+SYSTEM = "system"
+LIGHT = "light"
+DARK = "dark"
+CHOICES: tuple[tuple[str, str], ...] = (
+    (SYSTEM, "Follow the system"),
+    (LIGHT, "Light"),
+    (DARK, "Dark"),
+)
+_CHOICE_PROPERTY = "meshdeskThemeChoice"
+_EFFECTIVE_PROPERTY = "meshdeskTheme"
+
+
+class _ThemeSignals(QObject):
+    changed = Signal(str)  # the effective theme now showing: "light" or "dark"
+
+
+theme_signals = _ThemeSignals()
+_state: dict[str, object] = {"follower": None, "platform_palette": None}
+
+
+def _palette(dark: bool) -> QPalette:
+    if dark:
+        window, base, alt, text, button = "#1f2328", "#161a1e", "#252b31", "#e6edf3", "#2b3137"
+        highlight, link, mid, disabled = "#2f81f7", "#58a6ff", "#3d4854", "#7d8590"
+    else:
+        window, base, alt, text, button = "#f3f5f7", "#ffffff", "#f6f8fa", "#1d2630", "#e9edf1"
+        highlight, link, mid, disabled = "#2b6cd9", "#1a5fb4", "#c4ccd4", "#8a96a3"
+    p = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: alt,
+        QPalette.ColorRole.ToolTipBase: base,
+        QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.PlaceholderText: disabled,
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: button,
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.BrightText: "#ff7b72" if dark else "#b42318",
+        QPalette.ColorRole.Highlight: highlight,
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: link,
+        QPalette.ColorRole.LinkVisited: link,
+        QPalette.ColorRole.Mid: mid,
+        QPalette.ColorRole.Midlight: alt,
+        QPalette.ColorRole.Dark: "#0d1013" if dark else "#9aa5b1",
+        QPalette.ColorRole.Light: "#3a424a" if dark else "#ffffff",
+        QPalette.ColorRole.Shadow: "#000000" if dark else "#6b7682",
+    }
+    for role, colour in roles.items():
+        p.setColor(QPalette.ColorGroup.All, role, QColor(colour))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled))
+    return p
+
+
+def light_palette() -> QPalette:
+    return _palette(dark=False)
+
+
+def dark_palette() -> QPalette:
+    return _palette(dark=True)
+
+
+def system_theme(app: QGuiApplication) -> str:
+    """``"dark"`` or ``"light"``: what the desktop asks for. When the platform does not say (older
+    desktops, the offscreen platform), judge by the lightness of the platform's window colour."""
+    scheme = app.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return DARK
+    if scheme == Qt.ColorScheme.Light:
+        return LIGHT
+    base = _state["platform_palette"]
+    palette = base if isinstance(base, QPalette) else app.palette()
+    return DARK if palette.color(QPalette.ColorRole.Window).lightness() < 128 else LIGHT
+
+
+def effective_theme(app: QGuiApplication, choice: str) -> str:
+    """The theme a choice (``system``/``light``/``dark``) shows right now."""
+    if choice == LIGHT:
+        return LIGHT
+    if choice == DARK:
+        return DARK
+    return system_theme(app)
+
+
+def current_theme(app: QGuiApplication | None = None) -> str:
+    """The theme showing now (``light`` when no theme was applied yet)."""
+    app = app or QGuiApplication.instance()  # type: ignore[assignment]
+    value = app.property(_EFFECTIVE_PROPERTY) if app is not None else None
+    return str(value) if value in (LIGHT, DARK) else LIGHT
+
+
+def current_choice(app: QGuiApplication | None = None) -> str:
+    app = app or QGuiApplication.instance()  # type: ignore[assignment]
+    value = app.property(_CHOICE_PROPERTY) if app is not None else None
+    return str(value) if value in (SYSTEM, LIGHT, DARK) else SYSTEM
+
+
+def _set_scheme_hint(app: QGuiApplication, choice: str) -> None:
+    """Tell the platform too (Qt 6.8+), so native parts such as title bars match."""
+    hints = app.styleHints()
+    if not hasattr(hints, "setColorScheme"):
+        return
+    if choice == DARK:
+        hints.setColorScheme(Qt.ColorScheme.Dark)
+    elif choice == LIGHT:
+        hints.setColorScheme(Qt.ColorScheme.Light)
+    elif hasattr(hints, "unsetColorScheme"):
+        hints.unsetColorScheme()
+
+
+def _follow_system(app: QGuiApplication, on: bool) -> None:
+    follower = _state["follower"]
+    if on and follower is None:
+        def follow(_scheme: object) -> None:
+            if current_choice(app) == SYSTEM:
+                _apply_effective(app, system_theme(app))
+
+        app.styleHints().colorSchemeChanged.connect(follow)
+        _state["follower"] = follow
+    elif not on and follower is not None:
+        app.styleHints().colorSchemeChanged.disconnect(follower)
+        _state["follower"] = None
+
+
+def _apply_effective(app: QGuiApplication, theme: str) -> None:
+    app.setPalette(dark_palette() if theme == DARK else light_palette())
+    if isinstance(app, QApplication):
+        app.setStyleSheet(resources.stylesheet(theme))
+    previous = app.property(_EFFECTIVE_PROPERTY)
+    app.setProperty(_EFFECTIVE_PROPERTY, theme)
+    if previous != theme:
+        theme_signals.changed.emit(theme)
+
+
+def apply_theme(app: QGuiApplication, choice: str) -> str:
+    """Apply ``choice`` (``system``, ``light`` or ``dark``) to the whole application and return the
+    theme now showing. An unknown choice is treated as ``system``."""
+    if _state["platform_palette"] is None:
+        _state["platform_palette"] = QPalette(app.palette())
+    if choice not in (SYSTEM, LIGHT, DARK):
+        choice = SYSTEM
+    app.setProperty(_CHOICE_PROPERTY, choice)
+    _follow_system(app, False)
+    _set_scheme_hint(app, choice)
+    theme = effective_theme(app, choice)
+    _apply_effective(app, theme)
+    if choice == SYSTEM:
+        _follow_system(app, True)
+    return theme
+
+
+def reset_theme(app: QGuiApplication) -> None:
+    """Undo :func:`apply_theme`: the platform's own palette, no style sheet, no following (tests use it)."""
+    _follow_system(app, False)
+    base = _state["platform_palette"]
+    if isinstance(base, QPalette):
+        app.setPalette(base)
+    if isinstance(app, QApplication):
+        app.setStyleSheet("")
+    hints = app.styleHints()
+    if hasattr(hints, "unsetColorScheme"):
+        hints.unsetColorScheme()
+    app.setProperty(_CHOICE_PROPERTY, None)
+    app.setProperty(_EFFECTIVE_PROPERTY, None)
+
+
+# --- icons -----------------------------------------------------------------------------------------
+
+def svg_pixmap(svg: bytes, size: int, device_pixel_ratio: float = 1.0) -> QPixmap:
+    """Render SVG bytes to a square pixmap, sharp on high-DPI screens."""
+    side = max(1, round(size * device_pixel_ratio))
+    image = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    renderer = QSvgRenderer(QByteArray(svg))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter, QRectF(0, 0, side, side))
+    painter.end()
+    pixmap = QPixmap.fromImage(image)
+    pixmap.setDevicePixelRatio(device_pixel_ratio)
+    return pixmap
+
+
+def legend_icon(node_type: str, sizes: tuple[int, ...] = (16, 24, 32, 48)) -> QIcon:
+    """The legend's shape for a node type (``workload``, ``app``, ``service``, ``serviceentry``,
+    ``operation``/``aggregate``, ``unknown``)."""
+    svg = resources.icon(node_type)
+    icon = QIcon()
+    for size in sizes:
+        icon.addPixmap(svg_pixmap(svg, size))
+    return icon
+
+
+def app_icon() -> QIcon:
+    """meshdesk's icon with every committed PNG size, so each place Qt draws it gets a crisp render."""
+    icon = QIcon()
+    for size in resources.APP_ICON_SIZES:
+        pixmap = QPixmap()
+        if pixmap.loadFromData(QByteArray(resources.app_icon_png(size)), "PNG"):
+            icon.addPixmap(pixmap)
+    if icon.isNull():  # PNGs unreadable: fall back to drawing the SVG
+        icon.addPixmap(svg_pixmap(resources.app_icon_svg(), 256))
+    return icon
+
