@@ -204,6 +204,11 @@ class Poller(QObject):
             return
         self._set_request(request)
 
+    def clear_request(self) -> None:
+        """Nothing to fetch (e.g. no namespace selected): cancels work in flight, stops fetching."""
+        self._request = None
+        self._bump()
+
     def reload_namespaces(self) -> None:
         self._want_namespaces = True
         self.refresh_now()

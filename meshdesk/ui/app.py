@@ -1,0 +1,84 @@
+"""``meshdesk`` (the GUI): pick what to open from the command line, the settings and the kubeconfig,
+then run the main window until it closes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger(__name__)
+
+
+def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str]:
+    """(context names, current context, why there is none) from the kubeconfig."""
+    try:
+        from meshdesk.sources.kubeconfig import load_kubeconfig
+
+        kc = load_kubeconfig(kubeconfig)
+    except ImportError:
+        return [], "", "kubeconfig support is not available in this build."
+    except Exception as e:  # ConfigError and friends: a message, never a crash
+        return [], "", f"The kubeconfig could not be read: {e}"
+    names = list(kc.context_names)
+    if not names:
+        where = ", ".join(str(p) for p in getattr(kc, "searched", [])) or "~/.kube/config"
+        return [], "", f"No kubeconfig context was found (looked in {where})."
+    current = kc.current_context if kc.current_context in names else names[0]
+    return names, current, ""
+
+
+def make_window(opts: Any, settings: Any = None) -> Any:
+    """The main window for ``opts`` (argparse namespace with demo, kubeconfig, context, namespace,
+    snapshot); also used by tests and the screenshot script."""
+    from meshdesk.ui.mainwindow import DEMO, MainWindow, SettingsAccess
+
+    access = settings if isinstance(settings, SettingsAccess) else SettingsAccess(settings)
+    kubeconfig = getattr(opts, "kubeconfig", None) or None
+    if kubeconfig is None and access.s is not None and getattr(access.s, "kubeconfig", None):
+        kubeconfig = access.s.kubeconfig
+    namespaces = getattr(opts, "namespace", None)
+    contexts, current, reason = ([], "", "") if getattr(opts, "demo", False) else _contexts(kubeconfig)
+    if getattr(opts, "demo", False):
+        context = DEMO
+    elif getattr(opts, "context", None):
+        context = opts.context
+    elif access.last_context and (access.last_context in contexts or access.last_context == DEMO):
+        context = access.last_context
+    else:
+        context = current
+    snapshot = getattr(opts, "snapshot", None)
+    win = MainWindow(contexts=contexts, context="" if snapshot else context, kubeconfig=kubeconfig,
+                     namespaces=namespaces, settings=access, first_run_reason=reason)
+    if snapshot:
+        win.open_snapshot(snapshot)
+    return win
+
+
+def run(opts: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("meshdesk")
+    app.setOrganizationName("meshdesk")
+    try:
+        from meshdesk.ui.theme import app_icon, apply_theme
+
+        apply_theme(app, "system")
+        app.setWindowIcon(app_icon())
+    except Exception as e:  # a missing theme is cosmetic
+        log.warning("theme not applied: %s", e)
+    win = make_window(opts)
+    win.show()
+    # Ctrl+C in the terminal closes the window properly (threads stopped, settings saved)
+    signal.signal(signal.SIGINT, lambda *_: win.close())
+    tick = QTimer()
+    tick.start(250)  # lets Python see the signal while Qt's loop runs
+    tick.timeout.connect(lambda: None)
+    code = app.exec()
+    win.shutdown()
+    return int(code)

@@ -1,0 +1,785 @@
+"""The main window: toolbar, graph (or an empty/first-run state), side panel dock, status bar.
+
+Data flow: the toolbar's choices become a GraphRequest; the Poller fetches and builds off the UI
+thread; here the UI thread only hands the new graph to the canvas (which applies the difference), the
+side panel and the status bar. Errors arrive by kind and show in a non-modal banner."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.graph.model import TrafficGraph
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.sources.base import MeshSource, SourceError, SourceInfo
+from meshdesk.ui.banner import Banner
+from meshdesk.ui.empty import EmptyState
+from meshdesk.ui.messages import MessageBus, UserMessage, title_for
+from meshdesk.ui.panels import SidePanel
+from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory
+from meshdesk.ui.toolbar import DURATIONS, GRAPH_SHAPING, MANUAL, PAUSE, MainToolBar, ViewChoices
+
+log = logging.getLogger(__name__)
+
+DEMO = "demo"
+SNAPSHOT_PREFIX = "snapshot: "
+# The appenders the app asks for; operation nodes only when the toggle is on (None would mean all).
+BASE_APPENDERS = ("serviceEntry", "deadNode", "responseTime", "securityPolicy", "throughput", "idleNode",
+                  "istio", "health")
+NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout", "forbidden"})
+
+
+def build_request(namespaces: Sequence[str], c: ViewChoices) -> GraphRequest:
+    """The graph-shaping part of the user's choices, as a GraphRequest."""
+    appenders = BASE_APPENDERS + (("operationNodes",) if c.operation_nodes else ())
+    return GraphRequest(
+        graphType=c.graph_type,
+        namespaces=tuple(namespaces),
+        injectServiceNodes=c.service_nodes,
+        includeIdleNodes=c.idle_nodes,
+        includeIdleEdges=c.idle_edges,
+        duration=c.duration,
+        boxBy=("namespace",) if c.boxes else (),
+        appenders=appenders,
+        responseTimeQuantile=c.quantile,
+    )
+
+
+def has_traffic(graph: TrafficGraph) -> bool:
+    return any(e.rate > 0 and not e.is_idle for e in graph.edges.values())
+
+
+def age_text(seconds: float) -> str:
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s} s ago"
+    if s < 3600:
+        return f"{s // 60} min ago"
+    return f"{s // 3600} h {s % 3600 // 60} min ago"
+
+
+# -- optional parts (landing in parallel): imported defensively --------------------------------------
+def _canvas() -> Any:
+    try:
+        from meshdesk.ui import canvas
+    except ImportError as e:
+        log.warning("graph canvas unavailable: %s", e)
+        return None
+    if not hasattr(canvas, "GraphView"):
+        log.warning("graph canvas unavailable: meshdesk.ui.canvas has no GraphView")
+        return None
+    return canvas
+
+
+def _presets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    try:
+        from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
+    except ImportError:
+        return [], []
+
+    def norm(presets: Any) -> list[tuple[str, str]]:
+        items = presets.items() if isinstance(presets, Mapping) else presets
+        out = []
+        for p in items:
+            if isinstance(p, str):
+                out.append((p, p))
+            else:
+                a, b = p[0], p[1]
+                out.append((str(b), str(a)) if isinstance(presets, Mapping) else (str(a), str(b)))
+        return out
+
+    return norm(FIND_PRESETS), norm(HIDE_PRESETS)
+
+
+class SettingsAccess:
+    """The user's settings if ``meshdesk.store.settings`` is there; otherwise remembered for this run only."""
+
+    def __init__(self, settings: Any = None) -> None:
+        self.problem = ""
+        if settings is None:
+            try:
+                from meshdesk.store.settings import load_settings
+
+                settings = load_settings()
+            except ImportError:
+                settings = None
+            except Exception as e:  # an unreadable file is the settings module's to move aside
+                self.problem = str(e)
+                settings = None
+        self.s = settings
+        self._ns: dict[str, list[str]] = {}
+
+    def namespaces_for(self, context: str) -> list[str]:
+        if self.s is not None:
+            return list(self.s.namespaces_for(context) or [])
+        return list(self._ns.get(context, []))
+
+    def set_namespaces(self, context: str, names: Sequence[str]) -> None:
+        if self.s is not None:
+            self.s.set_namespaces(context, list(names))
+            self.save()
+        else:
+            self._ns[context] = list(names)
+
+    def context_settings(self, context: str) -> Any:
+        if self.s is None:
+            return None
+        try:
+            return self.s.context_settings(context)
+        except Exception:
+            return None
+
+    @property
+    def last_context(self) -> str:
+        return str(getattr(self.s, "last_context", "") or "") if self.s is not None else ""
+
+    def set_last_context(self, context: str) -> None:
+        if self.s is not None and hasattr(self.s, "last_context"):
+            try:
+                self.s.last_context = context
+            except AttributeError:
+                return
+            self.save()
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.s, "read_only", False))
+
+    def save(self) -> None:
+        if self.s is None:
+            return
+        try:
+            self.s.save()
+        except Exception as e:
+            log.warning("settings not saved: %s", e)
+
+
+class _NoCanvas(QLabel):
+    """Shown only when the canvas module cannot be imported; says so instead of drawing."""
+
+    selectionChanged = Signal(list)
+    nodesMoved = Signal(dict)
+    layoutFinished = Signal()
+    nodeDoubleClicked = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__("The graph canvas is not available in this build.")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._sel: list[str] = []
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *a, **k: None
+
+    def select(self, ids: Sequence[str]) -> None:
+        self._sel = list(ids)
+        self.selectionChanged.emit(self._sel)
+
+    def selected_ids(self) -> list[str]:
+        return list(self._sel)
+
+
+class MainWindow(QMainWindow):
+    """``factories`` maps context names to source factories (tests, and the demo/snapshot entries);
+    other names open a kubeconfig context."""
+
+    graphShown = Signal(object)  # TrafficGraph, after it reached the canvas and the panel
+
+    def __init__(self, *, contexts: Sequence[str] = (), context: str = "", kubeconfig: str | None = None,
+                 namespaces: Sequence[str] | None = None, settings: Any = None,
+                 factories: Mapping[str, SourceFactory] | None = None, builder: GraphBuilder | None = None,
+                 first_run_reason: str = "", backoff_base: float = 2.0, backoff_cap: float = 120.0) -> None:
+        super().__init__()
+        self.setWindowTitle("meshdesk")
+        self.resize(1280, 800)
+        self.settings = settings if isinstance(settings, SettingsAccess) else SettingsAccess(settings)
+        self.kubeconfig = kubeconfig
+        self.factories: dict[str, SourceFactory] = dict(factories or {})
+        self.contexts = list(contexts)
+        self.context = ""
+        self.graph: TrafficGraph | None = None
+        self.inventory: Inventory | None = None
+        self.info: SourceInfo | None = None
+        self.last_ok: float | None = None
+        self.last_error: SourceError | None = None
+        self._layout_key: Any = None
+        self._ns_override = list(namespaces) if namespaces else None
+        self._closed = False
+
+        self.messages = MessageBus(parent=self)
+        self.messages.message.connect(self._on_message)
+        self.poller = Poller(builder, backoff_base=backoff_base, backoff_cap=backoff_cap, parent=self)
+
+        find_presets, hide_presets = _presets()
+        self.toolbar = MainToolBar(self, find_presets=find_presets, hide_presets=hide_presets)
+        self.addToolBar(self.toolbar)
+
+        # centre: banner over (graph | empty state)
+        self.canvas_mod = _canvas()
+        if self.canvas_mod is not None:
+            self.view = self.canvas_mod.GraphView()
+        else:
+            self.view = _NoCanvas()
+        self.empty = EmptyState()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty)
+        self.banner = Banner()
+        centre = QWidget()
+        lay = QVBoxLayout(centre)
+        lay.setContentsMargins(4, 4, 4, 0)
+        lay.setSpacing(4)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.stack, 1)
+        self.setCentralWidget(centre)
+
+        # right dock: the side panel
+        self.panel = SidePanel()
+        self.dock = QDockWidget("Details", self)
+        self.dock.setObjectName("detailsDock")
+        self.dock.setWidget(self.panel)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.resizeDocks([self.dock], [340], Qt.Orientation.Horizontal)
+
+        # status bar
+        self.status_source = QLabel()
+        self.status_prometheus = QLabel()
+        self.status_age = QLabel()
+        sb = self.statusBar()
+        sb.addWidget(self.status_source)
+        sb.addWidget(self.status_prometheus, 1)
+        sb.addPermanentWidget(self.status_age)
+        self._age_timer = QTimer(self)
+        self._age_timer.timeout.connect(self._update_age)
+        self._age_timer.start(1000)
+
+        self._build_menus()
+        self._wire()
+        self.toolbar.set_contexts(self._context_names(), context)
+        if context:
+            self.switch_context(context)
+        else:
+            self.show_no_cluster(first_run_reason or "No kubeconfig context was found.")
+
+    # -- menus -----------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        act = file_menu.addAction("Open &snapshot…")
+        act.setShortcut(QKeySequence.StandardKey.Open)
+        act.triggered.connect(self._choose_snapshot)
+        file_menu.addAction("Choose a &kubeconfig…").triggered.connect(self._choose_kubeconfig)
+        file_menu.addAction("Open the &demo mesh").triggered.connect(self.open_demo)
+        file_menu.addSeparator()
+        file_menu.addAction("Export &PNG…").triggered.connect(lambda: self.export_image("png"))
+        file_menu.addAction("Export S&VG…").triggered.connect(lambda: self.export_image("svg"))
+        file_menu.addSeparator()
+        quit_act = file_menu.addAction("&Quit")
+        quit_act.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_act.triggered.connect(self.close)
+
+        view_menu = mb.addMenu("&View")
+        view_menu.addAction(self.toolbar.refresh_action)
+        view_menu.addAction(self.toolbar.fit_action)
+        zoom = view_menu.addAction("Zoom to selection")
+        zoom.setShortcut(QKeySequence("Ctrl+E"))
+        zoom.triggered.connect(lambda: self._view_call("zoom_to_selection"))
+        focus_find = view_menu.addAction("Find…")
+        focus_find.setShortcut(QKeySequence.StandardKey.Find)
+        focus_find.triggered.connect(lambda: (self.toolbar.find_edit.setFocus(), self.toolbar.find_edit.selectAll()))
+        focus_hide = view_menu.addAction("Hide…")
+        focus_hide.setShortcut(QKeySequence("Ctrl+H"))
+        focus_hide.triggered.connect(lambda: (self.toolbar.hide_edit.setFocus(), self.toolbar.hide_edit.selectAll()))
+        view_menu.addSeparator()
+        panel_act = self.dock.toggleViewAction()
+        panel_act.setText("Details panel")
+        panel_act.setShortcut(QKeySequence("Ctrl+D"))
+        view_menu.addAction(panel_act)
+        view_menu.addMenu(self.toolbar.display_menu).setText("Display")
+        view_menu.addMenu(self.toolbar.layout_menu).setText("Layout")
+
+        self.demo_menu = mb.addMenu("&Demo")
+        self.start_traffic_action = self.demo_menu.addAction("Start traffic")
+        self.start_traffic_action.triggered.connect(self.start_demo_traffic)
+        self.stop_traffic_action = self.demo_menu.addAction("Stop traffic")
+        self.stop_traffic_action.triggered.connect(self.stop_demo_traffic)
+        self.demo_menu.menuAction().setVisible(False)
+
+        help_menu = mb.addMenu("&Help")
+        keys = help_menu.addAction("Keyboard shortcuts")
+        keys.setShortcut(QKeySequence("F1"))
+        keys.triggered.connect(self.show_shortcuts)
+        help_menu.addAction("About meshdesk").triggered.connect(self._about)
+
+    def _wire(self) -> None:
+        tb = self.toolbar
+        tb.contextSelected.connect(self._on_context_selected)
+        tb.namespacesSelected.connect(self._on_namespaces_selected)
+        tb.choicesChanged.connect(self._on_choices)
+        tb.refreshNowRequested.connect(self.refresh_now)
+        tb.layoutRequested.connect(lambda algo: self._view_call("relayout", algo))
+        tb.resetLayoutRequested.connect(lambda: self._view_call("reset_layout"))
+        tb.exportLayoutRequested.connect(self.export_layout)
+        tb.importLayoutRequested.connect(self.import_layout)
+        tb.findChanged.connect(lambda e: self._expression("set_find", tb.find_edit, e))
+        tb.hideChanged.connect(lambda e: self._expression("set_hide", tb.hide_edit, e))
+        tb.exportImageRequested.connect(self.export_image)
+        tb.fitRequested.connect(lambda: self._view_call("fit"))
+        self.view.selectionChanged.connect(self._on_selection)
+        self.poller.graphReady.connect(self._on_graph)
+        self.poller.failed.connect(self._on_failed)
+        self.poller.sourceOpened.connect(self._on_source_opened)
+        self.poller.namespacesReady.connect(self._on_namespaces_ready)
+        self.banner.retryRequested.connect(self.refresh_now)
+        self.empty.startTrafficRequested.connect(self.start_demo_traffic)
+        self.empty.openDemoRequested.connect(self.open_demo)
+        self.empty.kubeconfigChosen.connect(self.open_kubeconfig)
+        self.empty.retryRequested.connect(self.refresh_now)
+
+    # -- sources ------------------------------------------------------------------------------------
+    def _context_names(self) -> list[str]:
+        names = list(self.contexts)
+        for n in self.factories:
+            if n not in names:
+                names.append(n)
+        if DEMO not in names:
+            names.append(DEMO)
+        return names
+
+    def factory_for(self, context: str) -> SourceFactory:
+        if context in self.factories:
+            return self.factories[context]
+        if context == DEMO:
+            def demo() -> MeshSource:
+                from meshdesk.sources.demo import DemoCluster
+
+                return DemoCluster(traffic=True)  # type: ignore[no-any-return]
+            return demo
+        kubeconfig = self.kubeconfig
+        cs = self.settings.context_settings(context)
+
+        def cluster() -> MeshSource:
+            from meshdesk.sources.cluster import open_source
+
+            return open_source(  # type: ignore[no-any-return]
+                kubeconfig=kubeconfig, context=context,
+                prometheus_url=getattr(cs, "prometheus_url", None) or None,
+                prometheus_auth=getattr(cs, "prometheus_auth", None) or None)
+        return cluster
+
+    def add_snapshot(self, path: str) -> str:
+        """Offer a snapshot file as a context and return its name."""
+        from meshdesk.ui.offline import SnapshotSource
+
+        name = SNAPSHOT_PREFIX + Path(path).name
+        self.factories[name] = lambda: SnapshotSource(path)
+        self.toolbar.set_contexts(self._context_names(), self.context or name)
+        return name
+
+    def switch_context(self, context: str) -> None:
+        """Show another context: in-flight work is cancelled and the namespaces remembered for it return."""
+        self.context = context
+        self.messages.forget()
+        self.banner.hide()
+        self.graph = None
+        self.inventory = None
+        self.info = None
+        self.last_ok = None
+        self.last_error = None
+        self._layout_key = None
+        self.toolbar.set_contexts(self._context_names(), context)
+        if self._ns_override is not None:
+            ns = self._ns_override
+            self._ns_override = None
+        else:
+            ns = self.settings.namespaces_for(context)
+        choices = self._choices_for(context)
+        self.toolbar.set_choices(choices)
+        self.toolbar.set_namespaces([], ns)
+        self.demo_menu.menuAction().setVisible(False)
+        self.panel.set_data(None, None)
+        self.empty.show_loading(f"context {context}")
+        self.stack.setCurrentWidget(self.empty)
+        self._update_status()
+        self._apply_display()
+        self.poller.set_interval(max(0, choices.refresh))
+        self.poller.set_source(self.factory_for(context), build_request(ns, choices))
+        if context and not context.startswith(SNAPSHOT_PREFIX):
+            self.settings.set_last_context(context)
+
+    def _choices_for(self, context: str) -> ViewChoices:
+        c = self.toolbar.choices
+        cs = self.settings.context_settings(context)
+        if cs is None:
+            return c
+        changes: dict[str, Any] = {}
+        if getattr(cs, "refresh_interval", None) is not None:
+            changes["refresh"] = int(cs.refresh_interval)
+        if getattr(cs, "duration", None) and int(cs.duration) in {d for d, _ in DURATIONS}:
+            changes["duration"] = int(cs.duration)
+        if getattr(cs, "graph_type", None):
+            changes["graph_type"] = str(cs.graph_type)
+        try:
+            from dataclasses import replace
+
+            return replace(c, **changes)
+        except (TypeError, ValueError):
+            return c
+
+    def open_demo(self) -> None:
+        self.switch_context(DEMO)
+
+    def open_kubeconfig(self, path: str) -> None:
+        try:
+            from meshdesk.sources.kubeconfig import load_kubeconfig
+
+            kc = load_kubeconfig(path)
+        except SourceError as e:
+            self.messages.error(e.kind, str(e))
+            self.banner.show_error(e.kind, str(e))
+            return
+        self.kubeconfig = path
+        self.contexts = list(kc.context_names)
+        current = kc.current_context if kc.current_context in self.contexts else \
+            (self.contexts[0] if self.contexts else "")
+        if not current:
+            self.show_no_cluster(f"The kubeconfig {path} has no context.")
+            return
+        self.switch_context(current)
+
+    def open_snapshot(self, path: str) -> None:
+        self.switch_context(self.add_snapshot(path))
+
+    def _choose_snapshot(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a snapshot", "", "Snapshots (*.json);;All files (*)")
+        if path:
+            self.open_snapshot(path)
+
+    def _choose_kubeconfig(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a kubeconfig", "", "All files (*)")
+        if path:
+            self.open_kubeconfig(path)
+
+    def show_no_cluster(self, reason: str, *, can_retry: bool = False) -> None:
+        self.empty.show_no_cluster(reason, can_retry=can_retry)
+        self.stack.setCurrentWidget(self.empty)
+        self._update_status()
+
+    # -- demo traffic --------------------------------------------------------------------------------
+    def _demo_source(self) -> Any:
+        src = self.poller.source
+        return src if src is not None and hasattr(src, "start_traffic") else None
+
+    def start_demo_traffic(self) -> None:
+        src = self._demo_source()
+        if src is not None:
+            src.start_traffic()
+            self._update_demo_actions()
+            self.refresh_now()
+
+    def stop_demo_traffic(self) -> None:
+        src = self._demo_source()
+        if src is not None:
+            src.stop_traffic()
+            self._update_demo_actions()
+            self.refresh_now()
+
+    def _update_demo_actions(self) -> None:
+        src = self._demo_source()
+        self.demo_menu.menuAction().setVisible(src is not None)
+        running = bool(getattr(src, "traffic_running", False)) if src is not None else False
+        self.start_traffic_action.setEnabled(not running)
+        self.stop_traffic_action.setEnabled(running)
+
+    # -- toolbar events ---------------------------------------------------------------------------------
+    def _on_context_selected(self, context: str) -> None:
+        if context and context != self.context:
+            self.switch_context(context)
+
+    def _on_namespaces_selected(self, names: list[str]) -> None:
+        self.settings.set_namespaces(self.context, names)
+        self._request_changed()
+
+    def _on_choices(self, new: ViewChoices, old: ViewChoices) -> None:
+        changed = {k for k in new.__dataclass_fields__ if getattr(new, k) != getattr(old, k)}
+        if new.refresh != old.refresh:
+            self.poller.set_interval(max(0, new.refresh))
+            self._update_age()
+        if changed & (GRAPH_SHAPING | {"graph_type", "duration"}) or new.quantile != old.quantile:
+            self._request_changed()
+        if changed - GRAPH_SHAPING - {"graph_type", "duration", "refresh"}:
+            self._apply_display()
+
+    def _request_changed(self) -> None:
+        ns = self.toolbar.selected_namespaces()
+        req = build_request(ns, self.toolbar.choices)
+        if not ns:
+            self.poller.clear_request()
+            self.graph = TrafficGraph(request=req)
+            self._show_graph(self.graph, None)
+            return
+        self.poller.set_request(req)
+
+    def refresh_now(self) -> None:
+        if self.toolbar.choices.refresh == PAUSE and self.graph is not None and self.last_error is None:
+            self.toolbar.choose(refresh=MANUAL)  # an explicit refresh un-pauses into manual mode
+        self.poller.refresh_now()
+
+    def _apply_display(self) -> None:
+        mod = self.canvas_mod
+        if mod is None:
+            return
+        c = self.toolbar.choices
+        kwargs = dict(edge_labels=self._edge_label_mode(c), show_security=c.security,
+                      show_virtual_services=c.virtual_services, show_missing_sidecars=c.missing_sidecars,
+                      show_boxes=c.boxes, animation=c.animation)
+        try:
+            opts = mod.DisplayOptions(**kwargs)
+        except TypeError:
+            fields = getattr(mod.DisplayOptions, "__dataclass_fields__", {})
+            opts = mod.DisplayOptions(**{k: v for k, v in kwargs.items() if k in fields})
+        self.view.set_display(opts)
+
+    def _edge_label_mode(self, c: ViewChoices) -> str:
+        modes = getattr(self.canvas_mod, "EDGE_LABEL_MODES", None)
+        mode = c.edge_mode
+        if not modes:
+            return mode
+        keys = list(modes.keys()) if isinstance(modes, Mapping) else [m if isinstance(m, str) else m[0] for m in modes]
+        if mode in keys:
+            return mode
+        aliases = {"rate": ("requests", "request_rate", "rps", "traffic_rate"),
+                   "percent": ("distribution", "request_percent", "percentage", "traffic_distribution"),
+                   "response_time": ("responseTime", "response-time", "latency"),
+                   "throughput": ("traffic_throughput", "bytes")}
+        for alias in aliases.get(mode, ()):
+            if alias in keys:
+                return alias
+        return keys[0] if mode == "none" else mode
+
+    def _expression(self, method: str, edit: Any, expr: str) -> None:
+        fn = getattr(self.view, method, None)
+        error = fn(expr) if fn is not None else None
+        self.toolbar.mark_expression(edit, error if isinstance(error, str) else None)
+        if error:
+            self.statusBar().showMessage(f"{'Find' if method == 'set_find' else 'Hide'}: {error}", 8000)
+
+    def _view_call(self, method: str, *args: Any) -> Any:
+        fn = getattr(self.view, method, None)
+        return fn(*args) if fn is not None else None
+
+    # -- poller events ------------------------------------------------------------------------------------
+    def _on_source_opened(self, source: Any, info: SourceInfo) -> None:
+        self.info = info
+        self._update_status()
+        self._update_demo_actions()
+
+    def _on_namespaces_ready(self, names: list[str], used: list[str]) -> None:
+        self.toolbar.set_namespaces(names, used if not self.toolbar.selected_namespaces() else
+                                    self.toolbar.selected_namespaces())
+
+    def _on_graph(self, result: PollResult) -> None:
+        self.last_ok = result.fetched_at
+        self.last_error = None
+        self.info = result.info
+        if self.banner.isVisible() and self.banner.kind not in ("info", "warning"):
+            self.banner.hide()
+        self._show_graph(result.graph, result.snapshot.inventory)
+
+    def _show_graph(self, graph: TrafficGraph, inventory: Inventory | None) -> None:
+        self.graph = graph
+        self.inventory = inventory
+        key = self._make_layout_key(graph)
+        if key is not None and key != self._layout_key:
+            self._layout_key = key
+            self.view.set_layout_key(key)
+        self.view.set_graph(graph)
+        self.panel.set_data(graph, inventory)
+        show_graph = has_traffic(graph) or (bool(graph.nodes) and (self.toolbar.choices.idle_nodes
+                                                                    or self.toolbar.choices.idle_edges))
+        if show_graph:
+            self.stack.setCurrentWidget(self.view)
+        else:
+            demo = self._demo_source() is not None
+            label = next((lbl for d, lbl in DURATIONS if d == self.toolbar.choices.duration), "")
+            self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
+                                       duration_label=label.replace("Last ", ""))
+            self.stack.setCurrentWidget(self.empty)
+        self._update_demo_actions()
+        self._update_status()
+        self.graphShown.emit(graph)
+
+    def _make_layout_key(self, graph: TrafficGraph) -> Any:
+        try:
+            from meshdesk.store.layouts import LayoutKey
+        except ImportError:
+            return None
+        return LayoutKey(self.context, tuple(graph.request.namespaces), graph.request.graphType)
+
+    def _on_failed(self, failure: PollFailure) -> None:
+        e = failure.error
+        self.last_error = e
+        age = age_text(time.time() - self.last_ok) if self.last_ok else ""
+        self.banner.show_error(e.kind, e.message if hasattr(e, "message") else str(e),
+                               retry_in=failure.retry_in, data_age=f"updated {age}" if age else "")
+        self.messages.error(e.kind, str(e))
+        if self.graph is None and e.kind in NO_CLUSTER_KINDS:
+            self.show_no_cluster(f"{title_for(e.kind)}: {e}", can_retry=True)
+        self._update_status()
+
+    def _on_message(self, msg: UserMessage) -> None:
+        extra = f" (repeated {msg.repeats} more times)" if msg.repeats else ""
+        self.statusBar().showMessage(f"{title_for(msg.kind)}: {msg.text}{extra}" if msg.level == "error"
+                                     else msg.text + extra, 10000)
+
+    def _on_selection(self, ids: list[str]) -> None:
+        self.panel.show_selection(ids)
+        if not self.dock.isVisible() and ids:
+            self.dock.show()
+
+    # -- status bar ------------------------------------------------------------------------------------
+    def _update_status(self) -> None:
+        info = self.info
+        if info is None:
+            self.status_source.setText(f"Context: {self.context or 'none'}")
+            self.status_prometheus.setText("")
+        else:
+            live = "" if info.live else " (offline)"
+            self.status_source.setText(f"Context: {info.context} · cluster {info.cluster}{live}")
+            self.status_prometheus.setText(f"Prometheus: {info.prometheus}")
+        self._update_age()
+
+    def _update_age(self) -> None:
+        if self.last_ok is None:
+            text = "no data yet" if self.context else ""
+        elif self.info is not None and not self.info.live:
+            text = "offline snapshot"
+        else:
+            text = f"updated {age_text(time.time() - self.last_ok)}"
+        r = self.toolbar.choices.refresh
+        if self.last_error is not None:
+            text += f" · refresh failing ({self.last_error.kind})"
+        elif r == PAUSE:
+            text += " · paused"
+        elif r == MANUAL:
+            text += " · manual refresh"
+        self.status_age.setText(text)
+
+    # -- layout / export -----------------------------------------------------------------------------------
+    def export_image(self, fmt: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.upper()}", f"mesh.{fmt}",
+                                              f"{fmt.upper()} (*.{fmt})")
+        if not path:
+            return
+        try:
+            self._view_call(f"export_{fmt}", path)
+        except OSError as e:
+            self.messages.error("error", f"could not write {path}: {e.strerror or e}")
+            return
+        self.statusBar().showMessage(f"Exported {path}", 5000)
+
+    def export_layout(self) -> None:
+        if self._layout_key is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export layout", "layout.json", "Layouts (*.json)")
+        if not path:
+            return
+        if hasattr(self.view, "export_layout"):
+            self.view.export_layout(path)
+            return
+        from meshdesk.store.layouts import LayoutStore
+
+        try:
+            n = LayoutStore().export_layout(self._layout_key, path)
+        except (OSError, ValueError) as e:
+            self.messages.error("config", f"could not export the layout: {e}")
+            return
+        self.statusBar().showMessage(f"Exported the positions of {n} nodes to {path}", 5000)
+
+    def import_layout(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import layout", "", "Layouts (*.json);;All files (*)")
+        if not path:
+            return
+        if hasattr(self.view, "import_layout"):
+            self.view.import_layout(path)
+            return
+        from meshdesk.store.layouts import LayoutStore
+
+        try:
+            store = LayoutStore()
+            _key, positions = store.import_layout(path)
+            if self._layout_key is not None:
+                store.save(self._layout_key, positions)
+                self.view.set_layout_key(self._layout_key)
+        except (OSError, ValueError) as e:
+            self.messages.error("config", f"could not import the layout: {e}")
+
+    # -- help --------------------------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", shortcuts_text(self.canvas_mod))
+
+    def _about(self) -> None:
+        try:
+            from meshdesk.ui.about import show_about
+        except ImportError:
+            return
+        show_about(self)
+
+    # -- the end -------------------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._age_timer.stop()
+        self.poller.shutdown()
+        fn = getattr(self.view, "shutdown", None)
+        if fn is not None:
+            fn()
+        self.settings.save()
+
+
+WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("F5 / Ctrl+R", "Refresh now"),
+    ("Ctrl+0", "Fit the graph in the window"),
+    ("Ctrl+E", "Zoom to the selection"),
+    ("Ctrl+F", "Find"),
+    ("Ctrl+H", "Hide"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Layered / force / grid layout"),
+    ("Ctrl+D", "Show or hide the details panel"),
+    ("Ctrl+O", "Open a snapshot"),
+    ("F1", "Keyboard shortcuts"),
+    ("Ctrl+Q", "Quit"),
+)
+
+
+def shortcuts_text(canvas_mod: Any = None) -> str:
+    rows = list(WINDOW_SHORTCUTS)
+    extra = getattr(canvas_mod, "SHORTCUTS", None)
+    if extra:
+        items = extra.items() if isinstance(extra, Mapping) else extra
+        rows += [(str(k), str(v)) for k, v in items]
+    return "\n".join(f"{k}\t{v}" for k, v in rows)

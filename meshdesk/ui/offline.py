@@ -1,0 +1,52 @@
+"""A snapshot file opened as an offline MeshSource: the same window, no cluster behind it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from meshdesk.mesh.inventory import Namespace
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.sources.base import SourceInfo
+
+
+class SnapshotSource:
+    """``snapshot()`` answers with the file's samples and inventory, shaped by the user's request
+    (graph type, toggles); the namespaces default to the file's. ``info().live`` is False."""
+
+    def __init__(self, path: str | os.PathLike[str], snapshot: Snapshot | None = None) -> None:
+        self.path = Path(path)
+        if snapshot is None:
+            from meshdesk.sources.snapshot import load_snapshot
+
+            snapshot = load_snapshot(self.path)
+        self._snap = snapshot
+
+    def info(self) -> SourceInfo:
+        meta = self._snap.meta or {}
+        return SourceInfo(
+            context=f"snapshot {self.path.name}",
+            cluster=str(meta.get("cluster") or self._snap.request.cluster),
+            prometheus=f"none (offline snapshot, taken {meta.get('taken_at') or meta.get('takenAt') or 'at an unknown time'})",
+            live=False,
+        )
+
+    def namespaces(self) -> list[Namespace]:
+        inv = self._snap.inventory
+        names = list(self._snap.request.namespaces)
+        if inv is not None:
+            names += [n.name for n in inv.namespaces if n.name not in names]
+        return [Namespace(n) for n in names]
+
+    def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
+                 cancelled: Callable[[], bool] | None = None) -> Snapshot:
+        namespaces = request.namespaces or self._snap.request.namespaces
+        req = replace(request, namespaces=namespaces, queryTime=self._snap.request.queryTime,
+                      duration=self._snap.request.duration, cluster=self._snap.request.cluster)
+        return replace(self._snap, request=req, inventory=self._snap.inventory if with_inventory else None)
+
+    def close(self) -> None:
+        pass
