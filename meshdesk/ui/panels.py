@@ -59,8 +59,12 @@ def host_matches(pattern: str, host: str, pattern_ns: str, host_ns: str = "") ->
 
 
 def _vs_hosts(vs: IstioObject) -> list[str]:
+    """Hosts a VirtualService applies to: its ``hosts`` when it binds to the mesh (no gateways, or
+    ``mesh`` among them; a gateway-only VS with ``hosts: ["*"]`` does not route mesh traffic), plus
+    every route destination host."""
     spec = vs.spec or {}
-    hosts = [str(h) for h in spec.get("hosts") or []]
+    gateways = [str(g) for g in spec.get("gateways") or []]
+    hosts = [str(h) for h in spec.get("hosts") or []] if not gateways or "mesh" in gateways else []
     for proto in ("http", "tcp", "tls"):
         for rule in spec.get(proto) or []:
             for route in (rule or {}).get("route") or []:
