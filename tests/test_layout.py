@@ -102,16 +102,36 @@ def test_a_layout_can_be_cancelled() -> None:
             layout.ALGORITHMS[name](nodes, edges, should_stop=lambda: True)
 
 
-def test_layout_module_imports_without_qt() -> None:
+def test_layout_module_runs_without_qt() -> None:
+    """layout.py imports no Qt, so it can run in any thread or process (``meshdesk.ui`` itself loads
+    Qt, so the file is loaded on its own here)."""
     script = (
-        "import sys\n"
+        "import sys, importlib.util\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'): raise ImportError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import meshdesk.ui.layout as l\n"
+        "spec = importlib.util.spec_from_file_location('layout_alone', 'meshdesk/ui/layout.py')\n"
+        "l = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(l)\n"
         "print(len(l.layered(['a', 'b'], [('a', 'b')])))\n"
     )
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "2"
+
+
+def test_groups_are_laid_out_apart() -> None:
+    """With groups (namespace boxes), each group's nodes occupy a region no other group's node enters."""
+    nodes, edges = _mesh(200, 450)
+    groups = {n: n.split("/")[0] for n in nodes}
+    pos = layout.layered(nodes, edges, groups=groups)
+    assert layout.overlaps(pos) == []
+    boxes: dict[str, list[float]] = {}
+    for n, (x, y) in pos.items():
+        b = boxes.setdefault(groups[n], [x, y, x, y])
+        b[0], b[1], b[2], b[3] = min(b[0], x), min(b[1], y), max(b[2], x), max(b[3], y)
+    for n, (x, y) in pos.items():
+        for g, (x0, y0, x1, y1) in boxes.items():
+            if g != groups[n]:
+                assert not (x0 <= x <= x1 and y0 <= y <= y1), (n, g)

@@ -315,9 +315,7 @@ def _layered_component(
     return {v: (xs[rank[v]], y[v]) for v in vs}
 
 
-def _pack(
-    comps: list[dict[int, Point]], wh: list[Size]
-) -> dict[int, Point]:
+def _pack(comps: list[dict[int, Point]], wh: list[Size], gap: float = COMPONENT_GAP) -> dict[int, Point]:
     """Shelf-pack component layouts: rows of components, about as wide as the whole is tall."""
     boxes = []
     area = 0.0
@@ -327,19 +325,19 @@ def _pack(
         y0 = min(p[1] - wh[v][1] / 2 for v, p in c.items())
         y1 = max(p[1] + wh[v][1] / 2 for v, p in c.items())
         boxes.append((x0, y0, x1 - x0, y1 - y0))
-        area += (x1 - x0 + COMPONENT_GAP) * (y1 - y0 + COMPONENT_GAP)
+        area += (x1 - x0 + gap) * (y1 - y0 + gap)
     row_width = max(max((b[2] for b in boxes), default=0.0), math.sqrt(area) * 1.3)
     out: dict[int, Point] = {}
     cx = cy = row_h = 0.0
     for c, (x0, y0, w, h) in zip(comps, boxes, strict=True):
         if cx > 0 and cx + w > row_width:
             cx = 0.0
-            cy += row_h + COMPONENT_GAP
+            cy += row_h + gap
             row_h = 0.0
         dx, dy = cx - x0, cy - y0
         for v, (px, py) in c.items():
             out[v] = (px + dx, py + dy)
-        cx += w + COMPONENT_GAP
+        cx += w + gap
         row_h = max(row_h, h)
     return out
 
@@ -350,28 +348,56 @@ def layered(
     sizes: Mapping[str, Size] | None = None,
     fixed: Mapping[str, Point] | None = None,
     *,
+    groups: Mapping[str, str] | None = None,
     sweeps: int = 4,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Point]:
-    """Left-to-right layered layout (sources on the left). See the module text."""
+    """Left-to-right layered layout (sources on the left). See the module text.
+
+    ``groups`` (node -> group name, e.g. its namespace box) lays out each group on its own and packs
+    the groups side by side, so boxes drawn around groups do not overlap."""
     names, _index, es = _prepare(nodes, edges)
     if not names:
         return {}
     wh = [_size(sizes, n) for n in names]
-    by_comp: dict[int, list[tuple[int, int]]] = {}
-    comps = _components(len(names), es)
-    comp_of = {}
+    if groups:
+        members: dict[str, list[int]] = {}
+        for v, n in enumerate(names):
+            members.setdefault(groups.get(n, ""), []).append(v)
+        laid_groups = []
+        for _g, vs in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            inside = set(vs)
+            sub = _layout_components(vs, [(a, b) for a, b in es if a in inside and b in inside], wh, sweeps,
+                                     should_stop)
+            laid_groups.append(sub)
+        packed = _pack(laid_groups, wh, gap=COMPONENT_GAP * 1.5)
+    else:
+        packed = _layout_components(list(range(len(names))), es, wh, sweeps, should_stop)
+    result = {names[v]: p for v, p in packed.items()}
+    return _respect_fixed(result, fixed, names, es, sizes)
+
+
+def _layout_components(
+    vs: list[int],
+    es: list[tuple[int, int]],
+    wh: list[Size],
+    sweeps: int,
+    should_stop: Callable[[], bool] | None,
+) -> dict[int, Point]:
+    """Lay out each connected component of ``vs`` and pack them."""
+    local = {v: i for i, v in enumerate(vs)}
+    comps = _components(len(vs), [(local[a], local[b]) for a, b in es])
+    comp_of: dict[int, int] = {}
     for ci, c in enumerate(comps):
-        for v in c:
-            comp_of[v] = ci
+        for i in c:
+            comp_of[vs[i]] = ci
+    by_comp: dict[int, list[tuple[int, int]]] = {}
     for a, b in es:
         by_comp.setdefault(comp_of[a], []).append((a, b))
     laid = []
     for ci, c in enumerate(comps):
-        laid.append(_layered_component(c, by_comp.get(ci, []), wh, sweeps, should_stop))
-    packed = _pack(laid, wh)
-    result = {names[v]: p for v, p in packed.items()}
-    return _respect_fixed(result, fixed, names, es, sizes)
+        laid.append(_layered_component([vs[i] for i in c], by_comp.get(ci, []), wh, sweeps, should_stop))
+    return _pack(laid, wh)
 
 
 def _respect_fixed(
@@ -565,6 +591,7 @@ def grid(
     sizes: Mapping[str, Size] | None = None,
     fixed: Mapping[str, Point] | None = None,
     *,
+    groups: Mapping[str, str] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Point]:
     """A square grid, filled row by row in breadth-first order so neighbours sit together."""
@@ -572,6 +599,9 @@ def grid(
     if not names:
         return {}
     order = _neighbour_order(names, es)
+    if groups:
+        rank = {v: i for i, v in enumerate(order)}
+        order.sort(key=lambda v: (groups.get(names[v], ""), rank[v]))
     _check(should_stop)
     cw = max(_size(sizes, n)[0] for n in names) + NODE_SEP * 2
     ch = max(_size(sizes, n)[1] for n in names) + NODE_SEP * 2
@@ -590,6 +620,7 @@ def force(
     sizes: Mapping[str, Size] | None = None,
     fixed: Mapping[str, Point] | None = None,
     *,
+    groups: Mapping[str, str] | None = None,
     iterations: int | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Point]:
@@ -599,7 +630,8 @@ def force(
     if not names:
         return {}
     n = len(names)
-    start = layered(names, [(names[a], names[b]) for a, b in es], sizes, should_stop=should_stop, sweeps=2)
+    start = layered(names, [(names[a], names[b]) for a, b in es], sizes, groups=groups, should_stop=should_stop,
+                    sweeps=2)
     xs = [start[v][0] for v in names]
     ys = [start[v][1] for v in names]
     k = max(DEFAULT_SIZE) * 1.3  # ideal edge length
@@ -620,9 +652,9 @@ def force(
             near: list[int] = []
             for ox in (-1, 0, 1):
                 for oy in (-1, 0, 1):
-                    b = buckets.get((cx + ox, cy + oy))
-                    if b:
-                        near.extend(b)
+                    bucket = buckets.get((cx + ox, cy + oy))
+                    if bucket:
+                        near.extend(bucket)
             for v in members:
                 xv, yv = xs[v], ys[v]
                 fx = fy = 0.0
