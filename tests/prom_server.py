@@ -16,20 +16,28 @@ else lands in the head.
 
 ``prometheus_server`` is a session-scoped pytest fixture with ``istio_dataset()`` loaded; it skips
 when the binary is missing. ``istio_edge(...)`` builds the Istio label set of one edge.
+
+``StubServer`` is the opposite: a tiny HTTP(S) server on 127.0.0.1 that answers whatever a test
+tells it (HTML, errors, a hang) and records what clients sent (headers, paths, forms).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import shutil
 import socket
+import ssl
 import subprocess
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -392,3 +400,127 @@ def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prom
         yield srv
     finally:
         srv.stop()
+
+
+# --- a stub HTTP server for client tests ------------------------------------------------------------
+
+
+@dataclass
+class StubRequest:
+    method: str
+    path: str  # without the query string
+    headers: dict[str, str]
+    params: dict[str, str]  # query string and form body together
+
+
+HANG = object()  # a response that never comes (until the server stops): for timeout tests
+
+
+@dataclass
+class StubResponse:
+    status: int = 200
+    body: str | bytes | Mapping[str, object] | list[object] = ""
+    content_type: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Responder = Callable[[StubRequest], "StubResponse | object"]
+
+
+def prometheus_vector(result: Sequence[tuple[Mapping[str, str], str]], warnings: Sequence[str] = ()) -> dict[str, object]:
+    """A Prometheus ``/api/v1/query`` success body with ``(labels, value string)`` series."""
+    body: dict[str, object] = {
+        "status": "success",
+        "data": {"resultType": "vector",
+                 "result": [{"metric": dict(m), "value": [1700000000.0, v]} for m, v in result]},
+    }
+    if warnings:
+        body["warnings"] = list(warnings)
+    return body
+
+
+class StubServer:
+    """``StubServer(responder)`` answers each request with ``responder(request)``: a ``StubResponse``
+    or ``HANG``. ``tls=(certfile, keyfile)`` serves HTTPS. Use as a context manager."""
+
+    def __init__(self, responder: Responder, *, tls: tuple[str, str] | None = None) -> None:
+        self.responder = responder
+        self.requests: list[StubRequest] = []
+        self._release = threading.Event()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet tests
+                pass
+
+            def _handle(self) -> None:
+                split = urlsplit(self.path)
+                params = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    raw = self.rfile.read(length).decode("utf-8", "replace")
+                    params.update({k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()})
+                req = StubRequest(self.command, split.path, dict(self.headers.items()), params)
+                stub.requests.append(req)
+                answer = stub.responder(req)
+                if answer is HANG:
+                    stub._release.wait(60)
+                    return
+                assert isinstance(answer, StubResponse)
+                body = answer.body
+                ctype = answer.content_type
+                if isinstance(body, Mapping | list):
+                    data = json.dumps(body).encode()
+                    ctype = ctype or "application/json"
+                else:
+                    data = body.encode() if isinstance(body, str) else body
+                    ctype = ctype or "text/plain; charset=utf-8"
+                self.send_response(answer.status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in answer.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _handle  # noqa: N815
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        scheme = "http"
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
+        self.port = int(self._server.server_address[1])
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="stub-http", daemon=True)
+
+    def __enter__(self) -> StubServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+def self_signed_cert(directory: Path, host: str = "127.0.0.1") -> tuple[str, str] | None:
+    """(certfile, keyfile) of a fresh self-signed certificate for ``host`` made by openssl, or None
+    when openssl is missing."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=meshdesk-test",
+         "-addext", f"subjectAltName=IP:{host},DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return str(cert), str(key)

@@ -12,6 +12,7 @@ messages, no log line and no ``repr`` ever carries the token or the password.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import math
@@ -24,6 +25,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 from meshdesk.sources.base import Forbidden, PrometheusError, Timeout, Unauthorized, Unreachable
 
@@ -221,9 +223,14 @@ class PrometheusClient:
         self._use_get = False
         self.last_warnings: list[str] = []
         self._secrets = [s for s in (token, basic_auth[1] if basic_auth else None) if s]
+        if basic_auth:  # the header form, in case a proxy echoes it back
+            self._secrets.append(base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode())
         parts = urlsplit(url)
         if parts.password:
             self._secrets.append(parts.password)
+        if insecure:
+            # the user chose this for this address; do not repeat urllib3's warning on every refresh
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
     # --- description ---------------------------------------------------------------------------
 

@@ -1,0 +1,337 @@
+"""PrometheusClient against the real Prometheus (tests.prom_server) and against a stub HTTP server
+that plays the things a user may point the app at by mistake: an HTML page, an error, a hang, a
+proxy demanding credentials."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import pytest
+
+from meshdesk.sources.base import PrometheusError, Unauthorized, Unreachable
+from meshdesk.sources.prometheus import (
+    MalformedResponse,
+    PrometheusClient,
+    PrometheusForbidden,
+    PrometheusHTTPError,
+    PrometheusTimeout,
+    PrometheusUnauthorized,
+    PrometheusUnreachable,
+    PromQLError,
+    parse_value,
+)
+from tests.prom_server import (
+    HANG,
+    PrometheusServer,
+    StubRequest,
+    StubResponse,
+    StubServer,
+    _free_port,
+    prometheus_server,  # noqa: F401 - the session fixture
+    prometheus_vector,
+    self_signed_cert,
+)
+
+TOKEN = "tok-SECRET-4711"
+PASSWORD = "pw-SECRET-0815"
+
+OK_BODY = prometheus_vector([({"job": "x"}, "1")])
+
+
+def ok(_req: StubRequest) -> StubResponse:
+    return StubResponse(200, OK_BODY)
+
+
+# --- real Prometheus ------------------------------------------------------------------------------
+
+
+@pytest.mark.prometheus
+def test_instant_query_returns_exact_rate(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    client = PrometheusClient(prometheus_server.url)
+    result = client.query(
+        'sum(rate(istio_requests_total{reporter="destination",source_workload="istio-ingressgateway"}[600s]))',
+        time=prometheus_server.query_time,
+    )
+    assert len(result) == 1
+    assert result[0].value == pytest.approx(10.0, abs=1e-6)
+    assert result[0].timestamp == prometheus_server.query_time
+    assert result.warnings == []
+
+
+@pytest.mark.prometheus
+def test_query_range_and_buildinfo_and_ping(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    client = PrometheusClient(prometheus_server.url)
+    end = prometheus_server.query_time
+    series = client.query_range(
+        'sum(rate(istio_requests_total{reporter="destination",destination_workload="details-v1"}[300s]))',
+        end - 1200, end, 60)
+    assert len(series) == 1
+    assert [t for t, _ in series[0].points] == [float(t) for t in range(end - 1200, end + 1, 60)]
+    assert all(v == pytest.approx(10.0, abs=1e-6) for _, v in series[0].points)  # 8 ok + 2 failed per s
+    assert client.buildinfo()["version"].startswith("2.")
+    assert client.ping() >= 0.0
+
+
+@pytest.mark.prometheus
+def test_nan_and_infinities_are_floats(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    client = PrometheusClient(prometheus_server.url)
+    assert math.isinf(client.query("1/0")[0].value) and client.query("1/0")[0].value > 0
+    assert client.query("-1/0")[0].value == -math.inf
+    assert math.isnan(client.query("0/0")[0].value)
+    assert parse_value("+Inf") == math.inf and parse_value("-Inf") == -math.inf and math.isnan(parse_value("NaN"))
+
+
+@pytest.mark.prometheus
+def test_syntax_error_is_promql_error_with_prometheus_message(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    client = PrometheusClient(prometheus_server.url)
+    with pytest.raises(PromQLError) as err:
+        client.query("sum(rate(istio_requests_total[5m])")
+    assert err.value.error_type == "bad_data"
+    assert "parse error" in str(err.value)
+    assert isinstance(err.value, PrometheusError)
+
+
+@pytest.mark.prometheus
+def test_long_query_fits_in_post(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """A query far longer than URLs may be (~100 kB of namespaces) still runs."""
+    client = PrometheusClient(prometheus_server.url)
+    names = "|".join(f"namespace-number-{i:05d}" for i in range(4000)) + "|bookinfo"
+    result = client.query(
+        f'sum(rate(istio_requests_total{{reporter="destination",destination_workload_namespace=~"{names}"}}[600s]))',
+        time=prometheus_server.query_time)
+    assert len(names) > 90_000
+    assert result[0].value == pytest.approx(10 + 8 + 2 + 3 + 5 + 4 + 1 + 2 + 1, abs=1e-6)
+
+
+def test_closed_port_is_unreachable() -> None:
+    port = _free_port()
+    client = PrometheusClient(f"http://127.0.0.1:{port}", token=TOKEN)
+    with pytest.raises(PrometheusUnreachable) as err:
+        client.query("up")
+    assert "connection refused" in str(err.value)
+    assert isinstance(err.value, Unreachable) and isinstance(err.value, PrometheusError)
+    assert TOKEN not in str(err.value) and TOKEN not in repr(err.value)
+
+
+def test_unknown_host_is_unreachable() -> None:
+    client = PrometheusClient("http://prometheus.invalid:9090", timeout=10)
+    with pytest.raises(PrometheusUnreachable) as err:
+        client.query("up")
+    assert "prometheus.invalid" in str(err.value)
+
+
+# --- stub server: wrong answers -------------------------------------------------------------------
+
+
+def test_html_page_is_malformed_response() -> None:
+    page = "<!DOCTYPE html><html><body>Welcome to nginx!</body></html>"
+    with StubServer(lambda r: StubResponse(200, page, "text/html")) as stub:
+        with pytest.raises(MalformedResponse) as err:
+            PrometheusClient(stub.url).query("up")
+    assert "HTML page" in str(err.value)
+    assert "path prefix" in str(err.value)
+
+
+def test_json_of_the_wrong_shape_is_malformed_response() -> None:
+    answers = [
+        {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": "oops"}]}},
+        {"status": "success", "data": {"resultType": "surprise", "result": []}},
+        {"hello": "world"},
+        ["not", "an", "object"],
+    ]
+    for body in answers:
+        with StubServer(lambda r, b=body: StubResponse(200, b)) as stub:  # type: ignore[misc]
+            with pytest.raises(MalformedResponse):
+                PrometheusClient(stub.url).query("up")
+
+
+def test_server_error_is_http_error_with_excerpt() -> None:
+    with StubServer(lambda r: StubResponse(502, "Bad Gateway: upstream prometheus is down")) as stub:
+        with pytest.raises(PrometheusHTTPError) as err:
+            PrometheusClient(stub.url).query("up")
+    assert err.value.status == 502
+    assert "HTTP 502" in str(err.value) and "upstream prometheus is down" in str(err.value)
+
+
+def test_hanging_server_is_timeout() -> None:
+    with StubServer(lambda r: HANG) as stub:
+        with pytest.raises(PrometheusTimeout) as err:
+            PrometheusClient(stub.url, timeout=0.5).query("up")
+    assert "did not answer within 0.5 s" in str(err.value)
+
+
+def test_prometheus_error_types() -> None:
+    def answer(req: StubRequest) -> StubResponse:
+        if req.params["query"] == "slow":
+            return StubResponse(503, {"status": "error", "errorType": "timeout", "error": "query timed out in expression evaluation"})
+        return StubResponse(422, {"status": "error", "errorType": "execution", "error": "many-to-many matching not allowed"})
+
+    with StubServer(answer) as stub:
+        client = PrometheusClient(stub.url)
+        with pytest.raises(PrometheusTimeout, match="timed out"):
+            client.query("slow")
+        with pytest.raises(PromQLError, match="many-to-many") as err:
+            client.query("a / b")
+    assert err.value.error_type == "execution"
+
+
+def test_warnings_are_kept() -> None:
+    body = prometheus_vector([({"a": "1"}, "2.5")], warnings=["PromQL info: partial response, store X unavailable"])
+    with StubServer(lambda r: StubResponse(200, body)) as stub:
+        client = PrometheusClient(stub.url)
+        result = client.query("up")
+    assert result[0].value == 2.5
+    assert result.warnings == ["PromQL info: partial response, store X unavailable"]
+    assert client.last_warnings == result.warnings
+
+
+# --- what the client sends ------------------------------------------------------------------------
+
+
+def test_path_prefix_post_form_and_time() -> None:
+    matrix = {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": {"job": "x"}, "values": [[1700000000, "1"], [1700000030, "NaN"]]}]}}
+
+    def answer(req: StubRequest) -> StubResponse:
+        return StubResponse(200, matrix if req.path.endswith("query_range") else OK_BODY)
+
+    with StubServer(answer) as stub:
+        prefix = "/api/v1/namespaces/istio-system/services/prometheus:9090/proxy"
+        client = PrometheusClient(stub.url + prefix + "/")
+        client.query('up{job="a b"}', time=1700000000)
+        series = client.query_range("up", 1700000000, 1700000600, 30)
+    assert series[0].points[0] == (1700000000.0, 1.0) and math.isnan(series[0].points[1][1])
+    first, second = stub.requests
+    assert (first.method, first.path) == ("POST", prefix + "/api/v1/query")
+    assert first.params == {"query": 'up{job="a b"}', "time": "1700000000.0"}
+    assert first.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert (second.method, second.path) == ("POST", prefix + "/api/v1/query_range")
+    assert second.params == {"query": "up", "start": "1700000000.0", "end": "1700000600.0", "step": "30.0"}
+
+
+def test_get_fallback_when_post_is_not_allowed() -> None:
+    def answer(req: StubRequest) -> StubResponse:
+        if req.method == "POST":
+            return StubResponse(405, "Method Not Allowed")
+        return StubResponse(200, OK_BODY)
+
+    with StubServer(answer) as stub:
+        client = PrometheusClient(stub.url)
+        assert client.query("up")[0].labels == {"job": "x"}
+        assert client.query("up")[0].value == 1.0
+    assert [r.method for r in stub.requests] == ["POST", "GET", "GET"]  # POST is tried once only
+    assert stub.requests[1].params == {"query": "up"}
+
+
+def test_bearer_token_and_extra_headers_are_sent() -> None:
+    with StubServer(ok) as stub:
+        PrometheusClient(stub.url, token=TOKEN, headers={"X-Scope-OrgID": "tenant-a"}).query("up")
+    sent = stub.requests[0].headers
+    assert sent["Authorization"] == f"Bearer {TOKEN}"
+    assert sent["X-Scope-OrgID"] == "tenant-a"
+
+
+def test_basic_auth_is_sent() -> None:
+    import base64
+
+    with StubServer(ok) as stub:
+        PrometheusClient(stub.url, basic_auth=("alice", PASSWORD)).query("up")
+    expected = "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
+    assert stub.requests[0].headers["Authorization"] == expected
+
+
+def test_401_and_403_say_what_happened_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    def answer(req: StubRequest) -> StubResponse:
+        # a hostile proxy echoing the credentials back in its error page
+        echo = f"denied for {req.headers.get('Authorization')}"
+        return StubResponse(401 if req.params["query"] == "a" else 403, echo)
+
+    with StubServer(answer) as stub:
+        client = PrometheusClient(stub.url, token=TOKEN)
+        with pytest.raises(PrometheusUnauthorized) as unauthorized:
+            client.query("a")
+        basic = PrometheusClient(stub.url, basic_auth=("alice", PASSWORD))
+        with pytest.raises(PrometheusForbidden) as forbidden:
+            basic.query("b")
+    assert "rejected credentials" in str(unauthorized.value)
+    assert isinstance(unauthorized.value, Unauthorized)
+    assert unauthorized.value.status == 401
+    assert "forbidden" in str(forbidden.value)
+    for text in (str(unauthorized.value), repr(unauthorized.value), unauthorized.value.body,
+                 str(forbidden.value), repr(forbidden.value), forbidden.value.body,
+                 repr(client), repr(basic), client.describe(), caplog.text):
+        assert TOKEN not in text
+        assert PASSWORD not in text
+    assert "bearer token" in repr(client) and "basic auth" in repr(basic)
+
+
+def test_secrets_stay_out_of_errors_for_every_failure(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    errors: list[BaseException] = []
+    url_with_password = f"http://alice:{PASSWORD}@127.0.0.1:{_free_port()}"
+    for client in (PrometheusClient(url_with_password, token=TOKEN),):
+        with pytest.raises(PrometheusError) as err:
+            client.query("up")
+        errors.append(err.value)
+        assert PASSWORD not in repr(client)
+    with StubServer(lambda r: StubResponse(500, f"crash {r.headers.get('Authorization')}")) as stub:
+        with pytest.raises(PrometheusHTTPError) as err:
+            PrometheusClient(stub.url, token=TOKEN).query("up")
+        errors.append(err.value)
+    with StubServer(lambda r: StubResponse(400, {"status": "error", "errorType": "bad_data",
+                                                 "error": f"bad {r.headers.get('Authorization')}"})) as stub:
+        with pytest.raises(PromQLError) as perr:
+            PrometheusClient(stub.url, token=TOKEN).query("up")
+        errors.append(perr.value)
+    with StubServer(lambda r: StubResponse(200, prometheus_vector([], warnings=[f"w {TOKEN}"]))) as stub:
+        warned = PrometheusClient(stub.url, token=TOKEN).query("up")
+    assert all(TOKEN not in w for w in warned.warnings)
+    for e in errors:
+        assert TOKEN not in str(e) and TOKEN not in repr(e)
+        assert PASSWORD not in str(e) and PASSWORD not in repr(e)
+    assert TOKEN not in caplog.text and PASSWORD not in caplog.text
+    assert "[redacted]" in str(errors[1])
+
+
+def test_bad_url_is_refused_early() -> None:
+    with pytest.raises(ValueError, match="http"):
+        PrometheusClient("prometheus:9090")
+
+
+# --- TLS ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    pair = self_signed_cert(tmp_path_factory.mktemp("tls"))
+    if pair is None:
+        pytest.skip("openssl is not installed: cannot make a self-signed certificate")
+    return pair
+
+
+def test_self_signed_certificate_is_refused_by_default(tls_pair: tuple[str, str]) -> None:
+    with StubServer(ok, tls=tls_pair) as stub:
+        with pytest.raises(PrometheusUnreachable) as err:
+            PrometheusClient(stub.url).query("up")
+    assert "TLS" in str(err.value)
+    assert "CA bundle" in str(err.value)
+    assert stub.requests == []
+
+
+def test_ca_bundle_and_insecure_switch_accept_it(tls_pair: tuple[str, str]) -> None:
+    with StubServer(ok, tls=tls_pair) as stub:
+        assert PrometheusClient(stub.url, ca_bundle=tls_pair[0]).query("up")[0].value == 1.0
+        insecure = PrometheusClient(stub.url, insecure=True)
+        assert insecure.query("up")[0].value == 1.0
+    assert len(stub.requests) == 2
+    assert "TLS verification off" in insecure.describe()
+
+
+def test_plain_http_to_a_tls_port_says_so(tls_pair: tuple[str, str], tmp_path: Path) -> None:
+    with StubServer(ok, tls=tls_pair) as stub:
+        with pytest.raises(PrometheusError):
+            PrometheusClient(stub.url.replace("https://", "http://"), timeout=5).query("up")
