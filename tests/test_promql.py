@@ -10,7 +10,7 @@ import pytest
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources import promql
 from meshdesk.sources.prometheus import PrometheusClient
-from meshdesk.sources.telemetry import build_queries, fetch_samples
+from meshdesk.sources.telemetry import fetch_samples
 from tests.prom_server import PrometheusServer, Series, binaries_missing, istio_edge
 from tests.prom_server import Workload as W
 
