@@ -294,14 +294,29 @@ class _Faults:
 _CRD_CACHE: dict[str, list[JsonObj]] = {}
 
 
-def _load_docs(source: str | Path) -> list[JsonObj]:
+def _slim(doc: JsonObj) -> JsonObj:
+    if doc.get("kind") != "CustomResourceDefinition":
+        return doc
+    spec = dict(doc.get("spec") or {})
+    spec["versions"] = [{k: v for k, v in ver.items() if k != "schema"} for ver in spec.get("versions") or []]
+    return {**doc, "spec": spec}
+
+
+def load_docs(source: str | Path, *, slim_crds: bool = False) -> list[JsonObj]:
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and Path(source).is_file()):
         path = str(Path(source).resolve())
         if path not in _CRD_CACHE:  # the Istio CRD file is 16k lines: parse it once per process
             with open(path, encoding="utf-8") as fh:
                 _CRD_CACHE[path] = [d for d in yaml.load_all(fh, Loader=_YAML_LOADER) if isinstance(d, dict)]
-        return copy.deepcopy(_CRD_CACHE[path])
-    return [d for d in yaml.load_all(str(source), Loader=_YAML_LOADER) if isinstance(d, dict)]
+        docs = _CRD_CACHE[path]
+        if slim_crds:
+            slim_key = path + "#slim"
+            if slim_key not in _CRD_CACHE:
+                _CRD_CACHE[slim_key] = [_slim(d) for d in docs]
+            docs = _CRD_CACHE[slim_key]
+        return copy.deepcopy(docs)
+    docs = [d for d in yaml.load_all(str(source), Loader=_YAML_LOADER) if isinstance(d, dict)]
+    return [_slim(d) for d in docs] if slim_crds else docs
 
 
 def crd_resource_type(crd: Mapping[str, Any]) -> ResourceType | None:
@@ -474,8 +489,9 @@ class KubeEmulator:
         return t
 
     def load_crds(self, source: str | Path) -> list[ResourceType]:
+        """Serve every CRD of a manifest (their OpenAPI schemas are dropped: the emulator does not validate)."""
         out = []
-        for doc in _load_docs(source):
+        for doc in load_docs(source, slim_crds=True):
             if doc.get("kind") == "CustomResourceDefinition":
                 t = self.add_crd(doc)
                 if t:
@@ -502,6 +518,12 @@ class KubeEmulator:
             meta["namespace"] = namespace or meta.get("namespace") or "default"
         else:
             meta.pop("namespace", None)
+        old = self._objects[(t.group, t.plural)].get((meta.get("namespace", ""), meta["name"]))
+        if isinstance(old, dict):  # storing over an object updates it: same identity
+            for keep in ("uid", "creationTimestamp"):
+                if keep in _d_meta(old):
+                    meta[keep] = _d_meta(old)[keep]
+            meta.setdefault("generation", _d_meta(old).get("generation", 0))
         meta.setdefault("uid", str(uuid.uuid4()))
         meta.setdefault("creationTimestamp", _now())
         meta["generation"] = int(meta.get("generation") or 0) + 1
@@ -531,6 +553,12 @@ class KubeEmulator:
             self.add_namespace(ns)
         return self._store(t, obj, ns)
 
+    def add_raw(self, plural: str, namespace: str, obj: Any, group: str = "", key: str | None = None) -> None:
+        """Store ``obj`` exactly as given (no defaults, no validation): for objects with missing or
+        strange fields that a real cluster can still return (old versions, broken controllers)."""
+        with self._lock:
+            self._objects[(group, plural)][(namespace, key or uuid.uuid4().hex)] = obj
+
     def add_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> JsonObj:
         existing = self._objects[("", "namespaces")].get(("", name))
         if existing is not None:
@@ -546,7 +574,7 @@ class KubeEmulator:
     def load_yaml(self, source: str | Path, namespace: str | None = None) -> list[JsonObj]:
         """Store every document of a (multi-document) manifest file or text."""
         out = []
-        for doc in _load_docs(source):
+        for doc in load_docs(source):
             if doc.get("kind") == "CustomResourceDefinition":
                 self.add_crd(doc)
             else:
@@ -698,6 +726,11 @@ class KubeEmulator:
         return self.add(pod)
 
 
+def _d_meta(obj: Mapping[str, Any]) -> JsonObj:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
 def _owner(obj: Mapping[str, Any]) -> JsonObj:
     return {"apiVersion": obj.get("apiVersion", "v1"), "kind": obj.get("kind", ""),
             "name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"], "controller": True,
@@ -733,6 +766,7 @@ def _make_handler(emu: KubeEmulator) -> type[http.server.BaseHTTPRequestHandler]
 class _Handler(http.server.BaseHTTPRequestHandler):
     emulator: KubeEmulator
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         pass
@@ -917,18 +951,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
         def shown(obj: JsonObj) -> JsonObj:
             out = copy.deepcopy(obj)
-            out["apiVersion"] = t.api_version(version)
+            if isinstance(out, dict):
+                out["apiVersion"] = t.api_version(version)
             return out
 
         if verb == "list":
-            items = [o for (ns, _), o in list(store.items()) if namespace is None or ns == namespace]
+            keyed = sorted(((k, o) for k, o in list(store.items()) if namespace is None or k[0] == namespace),
+                           key=lambda ko: ko[0])
+            items = [o for _, o in keyed]
+
+            def meta_of(o: Any) -> JsonObj:
+                m = o.get("metadata") if isinstance(o, dict) else None
+                return m if isinstance(m, dict) else {}
+
             if "labelSelector" in query:
                 sel = query["labelSelector"][0]
-                items = [o for o in items if label_selector_matches(sel, o["metadata"].get("labels") or {})]
+                items = [o for o in items if label_selector_matches(sel, meta_of(o).get("labels") or {})]
             if "fieldSelector" in query:
                 sel = query["fieldSelector"][0]
-                items = [o for o in items if field_selector_matches(sel, o)]
-            items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+                items = [o for o in items if isinstance(o, dict) and field_selector_matches(sel, o)]
             self._send(200, {"kind": f"{t.kind}List", "apiVersion": t.api_version(version),
                              "metadata": {"resourceVersion": str(emu._rv)}, "items": [shown(o) for o in items]})
             return

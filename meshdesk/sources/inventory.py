@@ -1,0 +1,486 @@
+"""Read the mesh inventory (namespaces, workloads with their pods, services, Istio config) from a cluster.
+
+One cluster-wide list call per resource kind, filtered here to the selected namespaces, so the number
+of API calls does not grow with the number of namespaces. When RBAC forbids a cluster-wide list, the
+kind is read namespace by namespace; what stays forbidden goes to ``Inventory.hidden`` and the rest
+still loads. Objects are read as plain JSON (never the client's typed models), so an object with
+missing fields or an unexpected shape is skipped with a warning instead of failing the whole read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from meshdesk.mesh.inventory import (
+    Container,
+    Inventory,
+    IstioObject,
+    Namespace,
+    Pod,
+    Service,
+    ServicePort,
+    Workload,
+)
+from meshdesk.sources.base import Cancelled, Forbidden, NotFound, SourceError, Unauthorized
+from meshdesk.sources.errors import translate
+
+JsonObj = dict[str, Any]
+
+# Istio kinds read by default: (kind, group, plural)
+ISTIO_RESOURCES: tuple[tuple[str, str, str], ...] = (
+    ("VirtualService", "networking.istio.io", "virtualservices"),
+    ("DestinationRule", "networking.istio.io", "destinationrules"),
+    ("ServiceEntry", "networking.istio.io", "serviceentries"),
+    ("Gateway", "networking.istio.io", "gateways"),
+    ("Sidecar", "networking.istio.io", "sidecars"),
+    ("WorkloadEntry", "networking.istio.io", "workloadentries"),
+    ("PeerAuthentication", "security.istio.io", "peerauthentications"),
+    ("AuthorizationPolicy", "security.istio.io", "authorizationpolicies"),
+)
+OPTIONAL_ISTIO_RESOURCES: tuple[tuple[str, str, str], ...] = (
+    ("RequestAuthentication", "security.istio.io", "requestauthentications"),
+    ("EnvoyFilter", "networking.istio.io", "envoyfilters"),
+    ("WorkloadGroup", "networking.istio.io", "workloadgroups"),
+    ("Telemetry", "telemetry.istio.io", "telemetries"),
+)
+ISTIO_GROUP = "networking.istio.io"
+# versions we understand, best first
+KNOWN_ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3", "v1alpha1")
+
+# (key, API path prefix, plural): the built-in kinds an inventory needs
+_CORE_RESOURCES: tuple[tuple[str, str], ...] = (
+    ("/api/v1", "pods"),
+    ("/api/v1", "services"),
+    ("/apis/apps/v1", "deployments"),
+    ("/apis/apps/v1", "statefulsets"),
+    ("/apis/apps/v1", "daemonsets"),
+    ("/apis/apps/v1", "replicasets"),
+    ("/apis/batch/v1", "jobs"),
+    ("/apis/batch/v1", "cronjobs"),
+)
+
+NOT_ISTIO = "Istio was not found: this cluster serves no networking.istio.io API (are Istio's CRDs installed?)"
+
+
+# -- raw API access ---------------------------------------------------------------------------------
+
+class _Api:
+    """GETs JSON through the official client's ApiClient (its auth, TLS and proxy settings), counting calls."""
+
+    def __init__(self, api: Any, timeout: float, cancelled: Callable[[], bool] | None) -> None:
+        self.api = api
+        self.timeout = timeout
+        self.cancelled = cancelled
+        self.calls = 0
+
+    def get(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "") -> Any:
+        if self.cancelled is not None and self.cancelled():
+            raise Cancelled("reading the inventory was cancelled")
+        self.calls += 1
+        try:
+            params = self.api.param_serialize(method="GET", resource_path=path, query_params=list(query),
+                                              header_params={"Accept": "application/json"},
+                                              auth_settings=["BearerToken"])
+            resp = self.api.call_api(*params, _request_timeout=self.timeout)
+            resp.read()
+            status = int(resp.status)
+            data = resp.data
+        except SourceError:
+            raise
+        except Exception as e:  # noqa: BLE001 - every library failure becomes a typed, secret-free error
+            raise translate(e, what=what) from None
+        if not 200 <= status <= 299:
+            from kubernetes.client.exceptions import ApiException
+
+            err = translate(ApiException(status=status, reason=resp.reason, body=_text(data)), what=what)
+            err.http_status = status  # type: ignore[attr-defined]  # an answer, not a network failure
+            raise err from None
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise SourceError(f"{what}: the API server answered something that is not JSON") from None
+
+
+def _text(data: Any) -> str:
+    return data.decode("utf-8", "replace") if isinstance(data, bytes | bytearray) else str(data or "")
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _strmap(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in _d(value).items() if v is not None}
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _controller(meta: Mapping[str, Any]) -> tuple[str, str]:
+    owners = [o for o in _l(meta.get("ownerReferences")) if isinstance(o, dict)]
+    chosen = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
+    if not chosen:
+        return "", ""
+    return str(chosen.get("kind") or ""), str(chosen.get("name") or "")
+
+
+# -- conversion ---------------------------------------------------------------------------------------
+
+def _container_state(status: Mapping[str, Any]) -> str:
+    state = _d(status.get("state"))
+    if "running" in state:
+        return "running"
+    for key in ("waiting", "terminated"):
+        if key in state:
+            reason = _d(state[key]).get("reason")
+            return f"{key}:{reason}" if reason else key
+    return ""
+
+
+def _containers(spec_list: Any, status_list: Any) -> list[Container]:
+    statuses = {str(s.get("name")): s for s in _l(status_list) if isinstance(s, dict)}
+    out = []
+    for c in _l(spec_list):
+        if not isinstance(c, dict) or not c.get("name"):
+            continue
+        st = _d(statuses.get(str(c["name"])))
+        out.append(Container(name=str(c["name"]), image=str(c.get("image") or st.get("image") or ""),
+                             ready=bool(st.get("ready", False)), restarts=_int(st.get("restartCount")),
+                             state=_container_state(st), sidecar=c.get("restartPolicy") == "Always"))
+    return out
+
+
+def pod_from_json(obj: Mapping[str, Any]) -> Pod:
+    meta, spec, status = _d(obj.get("metadata")), _d(obj.get("spec")), _d(obj.get("status"))
+    if not meta.get("name"):
+        raise ValueError("a pod without a name")
+    owner_kind, owner_name = _controller(meta)
+    return Pod(
+        name=str(meta["name"]), namespace=str(meta.get("namespace") or ""),
+        labels=_strmap(meta.get("labels")), annotations=_strmap(meta.get("annotations")),
+        phase=str(status.get("phase") or ""),
+        containers=_containers(spec.get("containers"), status.get("containerStatuses")),
+        init_containers=_containers(spec.get("initContainers"), status.get("initContainerStatuses")),
+        owner_kind=owner_kind, owner_name=owner_name, node_name=str(spec.get("nodeName") or ""),
+        ip=str(status.get("podIP") or ""), created=str(meta.get("creationTimestamp") or ""),
+    )
+
+
+def service_from_json(obj: Mapping[str, Any], cluster: str) -> Service:
+    meta, spec = _d(obj.get("metadata")), _d(obj.get("spec"))
+    if not meta.get("name"):
+        raise ValueError("a service without a name")
+    ports = []
+    for p in _l(spec.get("ports")):
+        if isinstance(p, dict):
+            target = p.get("targetPort")
+            ports.append(ServicePort(name=str(p.get("name") or ""), port=_int(p.get("port")),
+                                     protocol=str(p.get("protocol") or "TCP"),
+                                     target_port="" if target is None else str(target),
+                                     app_protocol=str(p.get("appProtocol") or "")))
+    return Service(name=str(meta["name"]), namespace=str(meta.get("namespace") or ""),
+                   type=str(spec.get("type") or "ClusterIP"), ports=ports, selector=_strmap(spec.get("selector")),
+                   labels=_strmap(meta.get("labels")), annotations=_strmap(meta.get("annotations")),
+                   cluster_ip=str(spec.get("clusterIP") or ""), external_name=str(spec.get("externalName") or ""),
+                   cluster=cluster)
+
+
+def istio_from_json(obj: Mapping[str, Any], kind: str, api_version: str, cluster: str) -> IstioObject:
+    meta = _d(obj.get("metadata"))
+    if not meta.get("name"):
+        raise ValueError(f"a {kind} without a name")
+    return IstioObject(kind=str(obj.get("kind") or kind), name=str(meta["name"]),
+                       namespace=str(meta.get("namespace") or ""),
+                       api_version=str(obj.get("apiVersion") or api_version), spec=_d(obj.get("spec")),
+                       labels=_strmap(meta.get("labels")), annotations=_strmap(meta.get("annotations")),
+                       resource_version=str(meta.get("resourceVersion") or ""), cluster=cluster)
+
+
+_POD_ONLY_LABELS = ("pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name",
+                    "pod-template-generation", "batch.kubernetes.io/controller-uid", "controller-uid",
+                    "batch.kubernetes.io/job-name", "job-name", "apps.kubernetes.io/pod-index")
+
+
+def _template_labels(kind: str, spec: Mapping[str, Any]) -> dict[str, str]:
+    if kind == "CronJob":
+        spec = _d(_d(spec.get("jobTemplate")).get("spec"))
+    return _strmap(_d(_d(spec.get("template")).get("metadata")).get("labels"))
+
+
+def _replicas(kind: str, obj: Mapping[str, Any], pods: Sequence[Pod]) -> tuple[int, int]:
+    spec, status = _d(obj.get("spec")), _d(obj.get("status"))
+    ready_pods = sum(1 for p in pods if p.containers and all(c.ready for c in p.containers))
+    if kind in ("Deployment", "ReplicaSet"):
+        return _int(spec.get("replicas"), 1), _int(status.get("availableReplicas"))
+    if kind == "StatefulSet":
+        return _int(spec.get("replicas"), 1), _int(status.get("availableReplicas", status.get("readyReplicas")))
+    if kind == "DaemonSet":
+        return _int(status.get("desiredNumberScheduled")), _int(status.get("numberAvailable"))
+    if kind == "Job":
+        return _int(spec.get("parallelism"), 1), ready_pods
+    if kind == "CronJob":
+        return len(_l(status.get("active"))), ready_pods
+    return len(pods), ready_pods
+
+
+# -- the reader ----------------------------------------------------------------------------------------
+
+@dataclass
+class _Listing:
+    items: list[JsonObj]
+    complete: bool = True  # False when part of it was hidden
+
+
+class InventoryReader:
+    """One inventory read. ``read_inventory`` is the usual entry point."""
+
+    def __init__(self, api: Any, namespaces: Sequence[str] | None, *, cluster: str, timeout: float = 30.0,
+                 cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = False) -> None:
+        self.http = _Api(api, timeout, cancelled)
+        self.selected = list(dict.fromkeys(namespaces)) if namespaces is not None else None
+        self.cluster = cluster
+        self.with_optional_istio = with_optional_istio
+        self.inv = Inventory(cluster=cluster)
+
+    @property
+    def calls(self) -> int:
+        return self.http.calls
+
+    # -- lists --------------------------------------------------------------------------------
+    def _list(self, prefix: str, plural: str, namespaces: Sequence[str], label: str = "") -> _Listing:
+        """Items of ``plural`` in ``namespaces``: one cluster-wide call (or a namespaced call for a single
+        namespace); namespace by namespace when the cluster-wide list is forbidden."""
+        label = label or plural
+        wanted = set(namespaces)
+        if not namespaces:
+            return _Listing([])
+        if len(namespaces) > 1:
+            try:
+                doc = self.http.get(f"{prefix}/{plural}", what=f"list {label}")
+                items = [i for i in _l(_d(doc).get("items")) if isinstance(i, dict)
+                         and _d(i.get("metadata")).get("namespace") in wanted]
+                return _Listing(items)
+            except Forbidden:
+                pass  # no cluster-wide right: try each namespace
+        out = _Listing([])
+        for ns in namespaces:
+            try:
+                doc = self.http.get(f"{prefix}/namespaces/{ns}/{plural}", what=f"list {label} in {ns}")
+            except Forbidden as e:
+                self.inv.hidden[f"{ns}/{label}"] = f"forbidden: {e.message}"
+                out.complete = False
+                continue
+            except NotFound as e:
+                self.inv.hidden[f"{ns}/{label}"] = f"not found: {e.message}"
+                out.complete = False
+                continue
+            out.items += [i for i in _l(_d(doc).get("items")) if isinstance(i, dict)]
+        return out
+
+    def _safe_list(self, prefix: str, plural: str, namespaces: Sequence[str], label: str = "") -> _Listing:
+        """``_list`` where a server failure on this one kind is recorded, not fatal (401 and network
+        failures still raise: they concern everything)."""
+        try:
+            return self._list(prefix, plural, namespaces, label)
+        except (Unauthorized, Cancelled):
+            raise
+        except (NotFound, Forbidden) as e:
+            self.inv.hidden[f"*/{label or plural}"] = f"{e.kind}: {e.message}"
+        except SourceError as e:
+            if getattr(e, "http_status", 0) < 500:
+                raise  # network failures and timeouts concern every kind
+            self.inv.hidden[f"*/{label or plural}"] = f"unavailable: {e.message}"
+            self.inv.warnings.append(f"{label or plural} could not be read: {e.message}")
+        return _Listing([], complete=False)
+
+    # -- steps -----------------------------------------------------------------------------------
+    def read_namespaces(self) -> list[str]:
+        inv = self.inv
+        if self.selected is None or len(self.selected) > 1:
+            try:
+                doc = self.http.get("/api/v1/namespaces", what="list namespaces")
+                items = [i for i in _l(_d(doc).get("items")) if isinstance(i, dict)]
+                for i in items:
+                    meta = _d(i.get("metadata"))
+                    if meta.get("name") and (self.selected is None or meta["name"] in self.selected):
+                        inv.namespaces.append(Namespace(str(meta["name"]), _strmap(meta.get("labels")),
+                                                        _strmap(meta.get("annotations")), self.cluster))
+                if self.selected is not None:
+                    found = {n.name for n in inv.namespaces}
+                    for ns in self.selected:
+                        if ns not in found:
+                            inv.warnings.append(f"namespace {ns} does not exist")
+                    inv.namespaces.sort(key=lambda n: self.selected.index(n.name) if self.selected else 0)
+                return [n.name for n in inv.namespaces]
+            except Forbidden as e:
+                if self.selected is None:
+                    raise Forbidden(f"cannot list namespaces ({e.message})",
+                                    hint="pick the namespaces you may see explicitly") from None
+        names = []
+        for ns in self.selected or []:
+            try:
+                doc = _d(self.http.get(f"/api/v1/namespaces/{ns}", what=f"read namespace {ns}"))
+                meta = _d(doc.get("metadata"))
+                inv.namespaces.append(Namespace(ns, _strmap(meta.get("labels")), _strmap(meta.get("annotations")),
+                                                self.cluster))
+                names.append(ns)
+            except Forbidden as e:
+                # the namespace object is hidden; its content may still be readable
+                inv.hidden[f"{ns}/namespace"] = f"forbidden: {e.message}"
+                inv.namespaces.append(Namespace(ns, cluster=self.cluster))
+                names.append(ns)
+            except NotFound:
+                inv.warnings.append(f"namespace {ns} does not exist")
+        return names
+
+    def istio_versions(self) -> dict[str, tuple[str, str]]:
+        """kind -> (group, version) for the Istio kinds the cluster serves, preferring v1."""
+        inv = self.inv
+        wanted = ISTIO_RESOURCES + (OPTIONAL_ISTIO_RESOURCES if self.with_optional_istio else ())
+        try:
+            groups = {str(g.get("name")): g for g in _l(_d(self.http.get("/apis", what="discover APIs")).get("groups"))
+                      if isinstance(g, dict)}
+        except (Forbidden, NotFound) as e:
+            inv.warnings.append(f"API discovery failed, Istio config is not shown: {e.message}")
+            inv.hidden["*/istio"] = f"{e.kind}: {e.message}"
+            return {}
+        if ISTIO_GROUP not in groups:
+            inv.istio_found = False
+            inv.warnings.append(NOT_ISTIO)
+            return {}
+        out: dict[str, tuple[str, str]] = {}
+        for group in dict.fromkeys(g for _, g, _ in wanted):
+            served = [str(v.get("version")) for v in _l(_d(groups.get(group)).get("versions")) if isinstance(v, dict)]
+            versions = [v for v in KNOWN_ISTIO_VERSIONS if v in served] + \
+                [v for v in served if v not in KNOWN_ISTIO_VERSIONS]
+            needed = {plural: kind for kind, g, plural in wanted if g == group}
+            for version in versions:
+                if not needed:
+                    break
+                try:
+                    doc = _d(self.http.get(f"/apis/{group}/{version}", what=f"discover {group}/{version}"))
+                except (Forbidden, NotFound):
+                    continue
+                for r in _l(doc.get("resources")):
+                    plural = _d(r).get("name")
+                    if plural in needed:
+                        out[needed.pop(plural)] = (group, version)
+        return out
+
+    def read(self) -> Inventory:
+        inv = self.inv
+        names = self.read_namespaces()
+        lists = {plural: self._safe_list(prefix, plural, names) for prefix, plural in _CORE_RESOURCES}
+        self._build_workloads(lists)
+        for obj in lists["services"].items:
+            try:
+                inv.services.append(service_from_json(obj, self.cluster))
+            except (TypeError, ValueError, AttributeError, KeyError) as e:
+                self._malformed("service", obj, e)
+        for kind, (group, version) in self.istio_versions().items():
+            plural = next(p for k, _, p in ISTIO_RESOURCES + OPTIONAL_ISTIO_RESOURCES if k == kind)
+            for obj in self._safe_list(f"/apis/{group}/{version}", plural, names).items:
+                try:
+                    inv.istio.append(istio_from_json(obj, kind, f"{group}/{version}", self.cluster))
+                except (TypeError, ValueError, AttributeError, KeyError) as e:
+                    self._malformed(kind, obj, e)
+        inv.workloads.sort(key=lambda w: (w.namespace, w.name, w.kind))
+        inv.services.sort(key=lambda s: (s.namespace, s.name))
+        inv.istio.sort(key=lambda o: (o.kind, o.namespace, o.name))
+        return inv
+
+    def _malformed(self, what: str, obj: Mapping[str, Any], e: Exception) -> None:
+        meta = _d(obj.get("metadata"))
+        self.inv.warnings.append(f"skipped a malformed {what} ({meta.get('namespace', '?')}/{meta.get('name', '?')}): {e}")
+
+    def _build_workloads(self, lists: Mapping[str, _Listing]) -> None:
+        inv = self.inv
+        # controllers by (namespace, kind, name) -> raw object
+        controllers: dict[tuple[str, str, str], JsonObj] = {}
+        for plural, kind in (("deployments", "Deployment"), ("statefulsets", "StatefulSet"),
+                             ("daemonsets", "DaemonSet"), ("replicasets", "ReplicaSet"), ("jobs", "Job"),
+                             ("cronjobs", "CronJob")):
+            for obj in lists[plural].items:
+                meta = _d(obj.get("metadata"))
+                if meta.get("name") and meta.get("namespace"):
+                    controllers[(str(meta["namespace"]), kind, str(meta["name"]))] = obj
+
+        def top(ns: str, kind: str, name: str, pod_labels: Mapping[str, str] | None = None) -> tuple[str, str]:
+            """The workload a controller belongs to: a ReplicaSet's Deployment, a Job's CronJob."""
+            obj = controllers.get((ns, kind, name))
+            if obj is not None:
+                parent_kind, parent_name = _controller(_d(obj.get("metadata")))
+                if (kind, parent_kind) in (("ReplicaSet", "Deployment"), ("Job", "CronJob"),
+                                           ("ReplicaSet", "Rollout"), ("ReplicationController", "DeploymentConfig")):
+                    return parent_kind, parent_name
+                return kind, name
+            # the owner was not listed (hidden by RBAC): Kubernetes' naming conventions tell
+            if kind == "ReplicaSet" and pod_labels and pod_labels.get("pod-template-hash") and \
+                    name.endswith("-" + pod_labels["pod-template-hash"]):
+                return "Deployment", name[: -len(pod_labels["pod-template-hash"]) - 1]
+            return kind, name
+
+        workloads: dict[tuple[str, str, str], Workload] = {}
+        for (ns, kind, name), obj in controllers.items():
+            if top(ns, kind, name) != (kind, name):
+                continue  # a Deployment's ReplicaSet or a CronJob's Job: the parent is the workload
+            meta = _d(obj.get("metadata"))
+            try:
+                workloads[(ns, kind, name)] = Workload(
+                    name=name, namespace=ns, kind=kind, labels=_template_labels(kind, _d(obj.get("spec"))),
+                    annotations=_strmap(meta.get("annotations")), cluster=self.cluster,
+                    created=str(meta.get("creationTimestamp") or ""))
+            except (TypeError, ValueError) as e:
+                inv.warnings.append(f"skipped a malformed {kind} ({ns}/{name}): {e}")
+
+        for obj in lists["pods"].items:
+            try:
+                pod = pod_from_json(obj)
+            except (TypeError, ValueError, AttributeError, KeyError) as e:
+                self._malformed("pod", obj, e)
+                continue
+            if pod.owner_kind:
+                kind, name = top(pod.namespace, pod.owner_kind, pod.owner_name, pod.labels)
+            else:
+                kind, name = "Pod", pod.name
+            key = (pod.namespace, kind, name)
+            w = workloads.get(key)
+            if w is None:  # a bare pod, or its controller is hidden or of a kind we do not list
+                labels = {k: v for k, v in pod.labels.items() if k not in _POD_ONLY_LABELS}
+                w = workloads[key] = Workload(name=name, namespace=pod.namespace, kind=kind, labels=labels,
+                                              annotations=dict(pod.annotations) if kind == "Pod" else {},
+                                              cluster=self.cluster, created=pod.created)
+            w.pods.append(pod)
+
+        for (ns, kind, name), w in workloads.items():
+            w.pods.sort(key=lambda p: p.name)
+            w.replicas, w.available = _replicas(kind, controllers.get((ns, kind, name)) or {}, w.pods)
+        inv.workloads.extend(workloads.values())
+
+
+def read_inventory(api: Any, namespaces: Sequence[str] | None, *, cluster: str, timeout: float = 30.0,
+                   cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = False) -> Inventory:
+    """The inventory of ``namespaces`` (None: every namespace) read through ``api`` (a
+    ``kubernetes.client.ApiClient``). Raises Unauthorized, Unreachable, Timeout or Cancelled for
+    failures that concern everything; anything RBAC hides is listed in ``Inventory.hidden``."""
+    return InventoryReader(api, namespaces, cluster=cluster, timeout=timeout, cancelled=cancelled,
+                           with_optional_istio=with_optional_istio).read()
+
+
+def namespaces_visible(api: Any, *, timeout: float = 30.0) -> list[Namespace]:
+    """Every namespace the user may list."""
+    reader = InventoryReader(api, None, cluster="", timeout=timeout)
+    reader.read_namespaces()
+    return reader.inv.namespaces
+

@@ -1,0 +1,261 @@
+"""The inventory as the official client reads it from the emulator over HTTP."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import kubernetes.client
+import pytest
+
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.sources.base import Forbidden, Timeout, Unauthorized, Unreachable
+from meshdesk.sources.inventory import InventoryReader, read_inventory
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
+BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
+NETWORKING = "fixtures/istio/bookinfo/networking"
+
+
+def _bookinfo(emu: KubeEmulator, shared: Path, *, crds: bool = True) -> None:
+    if crds:
+        emu.load_crds(shared / CRDS)
+        emu.load_yaml(shared / NETWORKING / "virtual-service-all-v1.yaml", namespace="bookinfo")
+        emu.load_yaml(shared / NETWORKING / "destination-rule-all.yaml", namespace="bookinfo")
+        emu.load_yaml(shared / NETWORKING / "bookinfo-gateway.yaml", namespace="bookinfo")
+    emu.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    emu.load_yaml(shared / BOOKINFO, namespace="bookinfo")
+    emu.run_workloads()
+
+
+def _deployment(name: str, ns: str, labels: dict[str, str], replicas: int = 1) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": name, "image": f"example/{name}:1"}]}}}}
+
+
+def test_bookinfo_inventory(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    _bookinfo(kube_emulator, shared_dir)
+    inv = read_inventory(kube_emulator.api_client(), ["bookinfo"], cluster="east")
+    assert inv.istio_found and inv.hidden == {} and inv.warnings == []
+    assert [(n.name, n.injection_enabled, n.cluster) for n in inv.namespaces] == [("bookinfo", True, "east")]
+    assert [(w.kind, w.name) for w in inv.workloads] == [
+        ("Deployment", n) for n in ("details-v1", "productpage-v1", "ratings-v1", "reviews-v1", "reviews-v2",
+                                    "reviews-v3")]
+    reviews = inv.workload("bookinfo", "reviews-v2")
+    assert reviews is not None
+    assert (reviews.app, reviews.version, reviews.replicas, reviews.available) == ("reviews", "v2", 1, 1)
+    assert reviews.has_sidecar is True and reviews.cluster == "east" and reviews.created
+    pod = reviews.pods[0]
+    assert pod.ready_count == (2, 2) and pod.restarts == 0 and pod.phase == "Running"
+    assert pod.proxy_version == "1.24.2" and pod.owner_kind == "ReplicaSet" and pod.node_name == "node-1"
+    svc = inv.service("bookinfo", "productpage")
+    assert svc is not None and svc.selector == {"app": "productpage"}
+    assert [(p.name, p.port, p.protocol) for p in svc.ports] == [("http", 9080, "TCP")]
+    assert [w.name for w in inv.workloads_for_service(inv.service("bookinfo", "reviews"))] == [  # type: ignore[arg-type]
+        "reviews-v1", "reviews-v2", "reviews-v3"]
+    kinds = sorted({(o.kind, o.api_version) for o in inv.istio})
+    assert kinds == [("DestinationRule", "networking.istio.io/v1"), ("Gateway", "networking.istio.io/v1"),
+                     ("VirtualService", "networking.istio.io/v1")]
+    vs = [o for o in inv.istio_objects("VirtualService") if o.name == "reviews"][0]
+    assert vs.spec["http"][0]["route"][0]["destination"] == {"host": "reviews", "subset": "v1"}
+    assert vs.resource_version
+    assert Inventory.from_json(inv.to_json()).to_json() == inv.to_json()
+
+
+def test_cluster_wide_lists_do_not_grow_with_namespaces(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    kube_emulator.load_crds(shared_dir / CRDS)
+    counts = []
+    for n in range(2, 7, 2):
+        for i in range(n):
+            kube_emulator.add(_deployment(f"app{i}", f"ns{i}", {"app": f"app{i}"}))
+        kube_emulator.run_workloads()
+        reader = InventoryReader(kube_emulator.api_client(), [f"ns{i}" for i in range(n)], cluster="c")
+        inv = reader.read()
+        assert len(inv.workloads) == n and all(len(w.pods) == 1 for w in inv.workloads)
+        counts.append(reader.calls)
+    assert counts[0] == counts[1] == counts[2]
+    paths = [p for _, p in kube_emulator.calls]
+    assert "/api/v1/pods" in paths and not any(p.startswith("/api/v1/namespaces/ns0/pods") for p in paths)
+
+
+def test_every_workload_kind(kube_emulator: KubeEmulator) -> None:
+    emu = kube_emulator
+    emu.add_namespace("shop", {"istio.io/rev": "canary"})
+    tmpl = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "main", "image": "img:2"}]}}
+    emu.add({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "shop"},
+             "spec": {"replicas": 2, "template": {**tmpl, "metadata": {"labels": {"app": "db", "version": "v5"}}}}})
+    emu.add({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "namespace": "shop"},
+             "spec": {"template": tmpl}})
+    emu.add({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": "shop"},
+             "spec": {"template": tmpl}})
+    emu.add({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": "shop"},
+             "spec": {"schedule": "@daily", "jobTemplate": {"spec": {"template": tmpl}}}})
+    emu.run_workloads(native_sidecar=True, restarts=4, nodes=["n1", "n2"])
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "lonely", "namespace": "shop"},
+          "spec": {"replicas": 1, "template": tmpl}, "status": {"replicas": 1, "availableReplicas": 0}}
+    rs = emu.add(rs)
+    emu.add({"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": "lonely-abcde", "namespace": "shop", "labels": {"app": "x"},
+                          "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "lonely",
+                                               "uid": rs["metadata"]["uid"], "controller": True}]},
+             "spec": {"containers": [{"name": "main", "image": "img:2"}]},
+             "status": {"phase": "Running", "containerStatuses": [
+                 {"name": "main", "ready": False, "restartCount": 7,
+                  "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}})
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "shop",
+                                                            "labels": {"run": "debug"}},
+             "spec": {"containers": [{"name": "sh", "image": "busybox"}]}, "status": {"phase": "Pending"}})
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="c")
+    got = {(w.kind, w.name): w for w in inv.workloads}
+    assert sorted(got) == [("CronJob", "nightly"), ("DaemonSet", "agent"), ("Job", "migrate"), ("Pod", "debug"),
+                           ("ReplicaSet", "lonely"), ("StatefulSet", "db")]
+    db = got[("StatefulSet", "db")]
+    assert (db.app, db.version, db.replicas, len(db.pods)) == ("db", "v5", 2, 2)
+    assert db.has_sidecar is True  # native sidecar: an init container with restartPolicy Always
+    assert [c.name for c in db.pods[0].containers] == ["main"]
+    assert db.pods[0].ready_count == (2, 2) and db.pods[0].restarts == 4
+    assert db.pods[0].proxy_version == "1.24.2"
+    assert len(got[("DaemonSet", "agent")].pods) == 2 and got[("DaemonSet", "agent")].replicas == 2
+    assert len(got[("CronJob", "nightly")].pods) == 1  # the pod of the CronJob's Job
+    lonely = got[("ReplicaSet", "lonely")]
+    assert lonely.pods[0].ready_count == (0, 1) and lonely.pods[0].restarts == 7
+    assert lonely.pods[0].containers[0].state == "waiting:CrashLoopBackOff"
+    debug = got[("Pod", "debug")]
+    assert debug.has_sidecar is False and debug.labels == {"run": "debug"} and debug.pods[0].phase == "Pending"
+
+
+def test_older_istio_served_as_v1beta1(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    """An Istio that serves only v1alpha3/v1beta1 (before 1.22): the inventory reads v1beta1."""
+    for crd in _crds_without_v1(shared_dir / CRDS):
+        kube_emulator.add_crd(crd)
+    kube_emulator.add({"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
+                       "metadata": {"name": "reviews", "namespace": "bookinfo"},
+                       "spec": {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews"}}]}]}})
+    kube_emulator.add({"apiVersion": "security.istio.io/v1beta1", "kind": "PeerAuthentication",
+                       "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"mtls": {"mode": "STRICT"}}})
+    inv = read_inventory(kube_emulator.api_client(), ["bookinfo"], cluster="c")
+    assert inv.istio_found
+    assert sorted((o.kind, o.api_version) for o in inv.istio) == [
+        ("PeerAuthentication", "security.istio.io/v1beta1"), ("VirtualService", "networking.istio.io/v1beta1")]
+
+
+def _crds_without_v1(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for doc in load_docs(path, slim_crds=True):
+        if not doc or doc.get("kind") != "CustomResourceDefinition":
+            continue
+        versions = [v for v in doc["spec"]["versions"] if v["name"] != "v1"]
+        if versions:
+            doc["spec"]["versions"] = versions
+            out.append(doc)
+    return out
+
+
+def test_without_istio_everything_else_loads(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    _bookinfo(kube_emulator, shared_dir, crds=False)
+    inv = read_inventory(kube_emulator.api_client(), None, cluster="c")
+    assert inv.istio_found is False and inv.istio == []
+    assert any(w.startswith("Istio was not found") for w in inv.warnings)
+    assert [n.name for n in inv.namespaces] == ["bookinfo", "default", "kube-system"]
+    assert len(inv.workloads) == 6 and len(inv.services) == 4
+
+
+def test_forbidden_namespace_is_hidden_and_the_rest_loads(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    _bookinfo(kube_emulator, shared_dir)
+    kube_emulator.add(_deployment("web", "default", {"app": "web"}))
+    kube_emulator.run_workloads("default")
+    kube_emulator.forbid(namespace="bookinfo", resource="pods")
+    kube_emulator.forbid(resource="destinationrules")
+    inv = read_inventory(kube_emulator.api_client(), ["bookinfo", "default"], cluster="c")
+    assert set(inv.hidden) == {"bookinfo/pods", "bookinfo/destinationrules", "default/destinationrules"}
+    assert inv.hidden["bookinfo/pods"].startswith("forbidden: not allowed to list pods in bookinfo")
+    web = inv.workload("default", "web")
+    assert web is not None and len(web.pods) == 1  # the other namespace still has its pods
+    details = inv.workload("bookinfo", "details-v1")
+    assert details is not None and details.pods == [] and details.replicas == 1  # the workload is still shown
+    assert {o.kind for o in inv.istio} == {"VirtualService", "Gateway"}
+
+
+def test_forbidden_namespace_object(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    _bookinfo(kube_emulator, shared_dir, crds=False)
+    kube_emulator.forbid(namespace="bookinfo", resource="namespaces")
+    inv = read_inventory(kube_emulator.api_client(), ["bookinfo", "default"], cluster="c")
+    assert [n.name for n in inv.namespaces] == ["bookinfo", "default"]
+    assert inv.namespace("bookinfo").labels == {}  # type: ignore[union-attr]
+    assert "bookinfo/namespace" in inv.hidden and len(inv.workloads) == 6
+    with pytest.raises(Forbidden) as err:  # all namespaces, without the right to list them
+        read_inventory(kube_emulator.api_client(), None, cluster="c")
+    assert "pick the namespaces" in str(err.value)
+
+
+def test_malformed_objects_never_crash(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    emu.add(_deployment("ok", "odd", {"app": "ok"}))
+    emu.run_workloads("odd")
+    emu.add_raw("pods", "odd", {"metadata": {"namespace": "odd"}})  # no name
+    emu.add_raw("pods", "odd", {"metadata": {"name": "p1", "namespace": "odd", "ownerReferences": "x"},
+                                "spec": {"containers": "not a list"}, "status": None})
+    emu.add_raw("pods", "odd", {"metadata": {"name": "p2", "namespace": "odd",
+                                             "ownerReferences": [{"kind": "Rollout", "name": "canary"}]},
+                                "spec": {"containers": [{"name": "c", "image": None}, "junk"]},
+                                "status": {"containerStatuses": [{"name": "c", "restartCount": "many"}]}})
+    emu.add_raw("pods", "odd", "a string, not an object")
+    emu.add_raw("services", "odd", {"metadata": {"name": "s", "namespace": "odd"},
+                                    "spec": {"ports": {"port": 80}, "selector": ["x"]}})
+    emu.add_raw("deployments", "odd", {"metadata": {"name": "d2", "namespace": "odd"}, "spec": None},
+                group="apps")
+    emu.add_raw("virtualservices", "odd", {"metadata": {"name": "vs", "namespace": "odd"}, "spec": "??"},
+                group="networking.istio.io")
+    emu.add_raw("virtualservices", "odd", {"spec": {}}, group="networking.istio.io")
+    inv = read_inventory(emu.api_client(), ["odd"], cluster="c")
+    got = {(w.kind, w.name): w for w in inv.workloads}
+    assert ("Deployment", "ok") in got and len(got[("Deployment", "ok")].pods) == 1
+    assert got[("Pod", "p1")].pods[0].containers == []
+    assert got[("Rollout", "canary")].pods[0].restarts == 0
+    assert ("Deployment", "d2") in got and got[("Deployment", "d2")].labels == {}
+    assert inv.service("odd", "s").ports == [] and inv.service("odd", "s").selector == {}  # type: ignore[union-attr]
+    assert [(o.name, o.spec) for o in inv.istio] == [("vs", {})]
+    assert sum("malformed" in w for w in inv.warnings) == 2  # the nameless pod and the nameless VirtualService
+
+
+def test_401_raises_unauthorized_without_the_token(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.require_token("right-token")
+    with pytest.raises(Unauthorized) as err:
+        read_inventory(kube_emulator.api_client(token="sekret-token-abc123"), ["default"], cluster="c")
+    assert "credentials expired or rejected" in str(err.value)
+    assert "sekret-token-abc123" not in str(err.value) and "right-token" not in str(err.value)
+
+
+def test_server_errors(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    _bookinfo(kube_emulator, shared_dir)
+    kube_emulator.fail(500, path="/apis/batch/v1/cronjobs")
+    inv = read_inventory(kube_emulator.api_client(), ["bookinfo", "default"], cluster="c")
+    assert inv.hidden.keys() == {"*/cronjobs"} and "500" in inv.hidden["*/cronjobs"]
+    assert len(inv.workloads) == 6 and any("cronjobs could not be read" in w for w in inv.warnings)
+    kube_emulator.fail(500)
+    with pytest.raises(Unreachable) as err:
+        read_inventory(kube_emulator.api_client(), ["bookinfo"], cluster="c")
+    assert "500" in str(err.value)
+
+
+def test_slow_api_server_times_out(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.slow(5)
+    with pytest.raises(Timeout):
+        read_inventory(kube_emulator.api_client(), ["default"], cluster="c", timeout=0.3)
+
+
+def test_unreachable_api_server() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = kubernetes.client.Configuration()
+    cfg.host = f"http://127.0.0.1:{port}"
+    cfg.retries = False
+    with pytest.raises(Unreachable) as err:
+        read_inventory(kubernetes.client.ApiClient(cfg), ["default"], cluster="c")
+    assert "connection refused" in str(err.value)
