@@ -101,7 +101,7 @@ def _kiali_edge(e: model.Edge) -> dict[str, Any]:
     h = _health_status(e.health)
     if h:
         d["healthStatus"] = h
-    if e.is_mtls is not None:
+    if e.is_mtls:  # Kiali leaves it out when no traffic used mutual TLS
         d["isMTLS"] = f"{e.is_mtls:.0f}"
     if e.response_time is not None:
         d["responseTime"] = f"{e.response_time:.0f}"

@@ -1,8 +1,12 @@
 """``build(snapshot) -> TrafficGraph``: the passes, in order.
 
 1. ``traffic``: samples -> one traffic map per requested namespace (or the node-detail map), merged.
-2. Appenders (Kiali's order; ``request.appenders`` selects, None = all): service entries, dead nodes,
-   response time, security (mTLS), throughput, operation nodes, idle nodes, Istio config badges.
+2. Appenders, in Kiali's order: service entries, dead nodes, response time, security (mTLS),
+   throughput, operation nodes, idle nodes, Istio config badges/missing sidecars. ``request.appenders``
+   selects them by Kiali's names (aliases accepted); None runs what Kiali's UI asks for by default:
+   all but operation nodes (those only on request), idle nodes only with ``includeIdleNodes``.
+   Kiali runs appenders per namespace before merging; here they run once on the merged map, which
+   gives the same result for the offline data they read.
 3. Finalizers, always: outsiders/inaccessible, health, roots; a service graph is then reduced to
    service-to-service edges.
 4. ``finalize``: the typed model, with percentages; then node and edge health and boxes.
@@ -48,6 +52,7 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
     ]
 
 
+OPT_IN = frozenset({"aggregateNode"})
 ALWAYS = frozenset({"outsider", "trafficGenerator", ""})
 FINALIZER_NAMES = ("health",)
 
@@ -76,6 +81,8 @@ def build(snapshot: Snapshot) -> model.TrafficGraph:
         for name in sorted(unknown):
             ctx.notes.append(f"unknown appender '{name}' ignored")
     for names, run in _appenders():
+        if selected is None and names[0] in OPT_IN:
+            continue
         if selected is None or selected.intersection(names):
             run(tm, ctx)
 

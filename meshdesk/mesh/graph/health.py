@@ -1,9 +1,207 @@
-"""Placeholder."""
+"""Finalizer: node and edge health from the request traffic in the graph.
+
+Kiali's default tolerances, applied per protocol and direction to the share of requests whose
+response code matches (ratios in percent):
+
+=============================  ========  ========  ==========
+codes                          protocol  degraded  failure
+=============================  ========  ========  ==========
+5xx                            http      > 0       >= 10
+4xx                            http      >= 10     >= 20
+gRPC status 1-16               grpc      > 0       >= 10
+no response ("-", code 0)      http/grpc > 0       >= 10
+=============================  ========  ========  ==========
+
+A workload's ``health.kiali.io/rate`` annotation replaces the defaults for that workload's nodes:
+``CODE,DEGRADED,FAILURE,PROTOCOL,DIRECTION`` entries separated by ";", e.g. ``4XX,10,20,http,inbound``
+(``X`` is any digit; protocol and direction are regular expressions; bad entries are skipped, and an
+annotation with no good entry falls back to the defaults). The worst matching status wins; traffic
+matching no tolerance is Healthy; a node without request traffic has no health (NA). A workload
+with replicas wanted but none available is a Failure, some missing is Degraded.
+
+A node's inbound traffic is what its incoming edges carry, outbound what its outgoing edges carry.
+An edge's health uses its destination's inbound tolerances.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from dataclasses import dataclass
+
+from meshdesk.mesh.graph import model
+from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.inventory import Inventory, Workload
+
+ANNOTATION = "health.kiali.io/rate"
+_PRIORITY = {model.NO_HEALTH: 0, model.HEALTHY: 1, model.DEGRADED: 2, model.FAILURE: 3}
 
 
-def apply(graph: Any, ctx: Any) -> None:
-    return None
+@dataclass(frozen=True)
+class Tolerance:
+    code: re.Pattern[str]
+    degraded: float
+    failure: float
+    protocol: re.Pattern[str]
+    direction: re.Pattern[str]
+    text: str = ""
+
+
+def _anchored(pattern: str, default: str = ".*") -> re.Pattern[str]:
+    pattern = pattern.strip() or default
+    if not pattern.startswith("^"):
+        pattern = "^" + pattern
+    if not pattern.endswith("$"):
+        pattern += "$"
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return re.compile("^.*$")
+
+
+def tolerance(code: str, degraded: float, failure: float, protocol: str, direction: str = ".*") -> Tolerance:
+    code_re = code.strip().replace("X", r"\d").replace("x", r"\d")
+    return Tolerance(_anchored(code_re), degraded, failure, _anchored(protocol), _anchored(direction),
+                     f"{code},{degraded:g},{failure:g},{protocol},{direction}")
+
+
+DEFAULT_TOLERANCES: tuple[Tolerance, ...] = (
+    tolerance("5XX", 0, 10, "http"),
+    tolerance("4XX", 10, 20, "http"),
+    tolerance("^[1-9]$|^1[0-6]$", 0, 10, "grpc"),
+    tolerance("^-$", 0, 10, "http|grpc"),
+)
+
+
+def parse_annotation(text: str) -> tuple[list[Tolerance], list[str]]:
+    """Tolerances from a ``health.kiali.io/rate`` value, and a message per entry that was skipped."""
+    out: list[Tolerance] = []
+    problems: list[str] = []
+    for part in text.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        fields = [f.strip() for f in part.split(",")]
+        if len(fields) != 5:
+            problems.append(f"'{part}': expected CODE,DEGRADED,FAILURE,PROTOCOL,DIRECTION")
+            continue
+        try:
+            degraded, failure = float(fields[1]), float(fields[2])
+        except ValueError:
+            problems.append(f"'{part}': thresholds must be numbers")
+            continue
+        if degraded > failure:
+            problems.append(f"'{part}': degraded threshold is above the failure threshold")
+            continue
+        out.append(tolerance(fields[0], degraded, failure, fields[3], fields[4]))
+    return out, problems
+
+
+def _threshold(ratio: float, t: Tolerance) -> str:
+    if ratio <= 0:
+        return model.HEALTHY
+    if ratio >= t.failure:
+        return model.FAILURE
+    if ratio >= t.degraded:
+        return model.DEGRADED
+    return model.HEALTHY
+
+
+Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
+
+
+def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, ...] | list[Tolerance]) -> model.Health:
+    worst, worst_ratio, reasons, seen = model.NO_HEALTH, 0.0, [], False
+    for direction, traffic in (("inbound", inbound), ("outbound", outbound)):
+        for protocol, codes in traffic.items():
+            total = sum(codes.values())
+            if total <= 0:
+                continue
+            for t in tolerances:
+                if not t.direction.match(direction) or not t.protocol.match(protocol):
+                    continue
+                seen = True
+                bad = sum(v for c, v in codes.items() if t.code.match(c))
+                ratio = bad / total * 100.0
+                status = _threshold(ratio, t)
+                if status in (model.DEGRADED, model.FAILURE):
+                    reasons.append(f"{direction} {protocol} {t.text.split(',')[0]}: {ratio:.1f}%")
+                if _PRIORITY[status] > _PRIORITY[worst]:
+                    worst, worst_ratio = status, ratio
+    if worst == model.NO_HEALTH and seen:
+        worst = model.HEALTHY
+    return model.Health(status=worst, error_ratio=worst_ratio / 100.0, reasons=reasons)
+
+
+def _edge_codes(e: model.Edge) -> dict[str, float]:
+    total = e.rate
+    return {code: sum(r.flags.values()) / 100.0 * total for code, r in e.responses.items()} if total > 0 else {}
+
+
+def _add(traffic: Traffic, e: model.Edge) -> None:
+    if e.protocol not in ("http", "grpc"):
+        return
+    codes = traffic.setdefault(e.protocol, {})
+    for code, v in _edge_codes(e).items():
+        codes[code] = codes.get(code, 0.0) + v
+
+
+def _workloads_of(n: model.Node, inv: Inventory | None) -> list[Workload]:
+    if inv is None:
+        return []
+    if n.node_type == model.NODE_WORKLOAD or (n.node_type == model.NODE_APP and n.workload):
+        w = inv.workload(n.namespace, n.workload)
+        return [w] if w is not None else []
+    if n.node_type == model.NODE_APP:
+        return [w for w in inv.workloads if w.namespace == n.namespace and w.app == n.app]
+    return []
+
+
+def _workload_status(ws: list[Workload]) -> str:
+    status = model.NO_HEALTH
+    for w in ws:
+        if w.replicas > 0 and w.available == 0:
+            s = model.FAILURE
+        elif w.available < w.replicas:
+            s = model.DEGRADED
+        else:
+            s = model.HEALTHY
+        if _PRIORITY[s] > _PRIORITY[status]:
+            status = s
+    return status
+
+
+def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
+    inbound: dict[str, Traffic] = {}
+    outbound: dict[str, Traffic] = {}
+    for e in graph.edges.values():
+        _add(outbound.setdefault(e.source, {}), e)
+        _add(inbound.setdefault(e.target, {}), e)
+    tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
+    for n in graph.nodes.values():
+        if n.node_type == model.NODE_BOX or n.is_inaccessible:
+            continue
+        tolerances = DEFAULT_TOLERANCES
+        workloads = _workloads_of(n, ctx.inventory)
+        annotated = [w for w in workloads if w.annotations.get(ANNOTATION)]
+        if annotated:
+            text = annotated[0].annotations[ANNOTATION]
+            n.health_annotation = text
+            parsed, problems = parse_annotation(text)
+            for p in problems:
+                msg = f"{n.namespace}/{annotated[0].name}: {ANNOTATION} entry {p}"
+                if msg not in ctx.notes:
+                    ctx.notes.append(msg)
+            if parsed:
+                tolerances = tuple(parsed)
+        tolerances_of[n.id] = tolerances
+        h = evaluate(inbound.get(n.id, {}), outbound.get(n.id, {}), tolerances)
+        ws = _workload_status(workloads)
+        if _PRIORITY[ws] > _PRIORITY[h.status]:
+            h.reasons.append("workload has fewer available pods than wanted")
+            h.status = ws
+        n.health = h
+    for e in graph.edges.values():
+        if e.protocol not in ("http", "grpc") or e.rate <= 0:
+            continue
+        tol = tuple(t for t in tolerances_of.get(e.target, DEFAULT_TOLERANCES) if t.direction.match("inbound"))
+        e.health = evaluate({e.protocol: _edge_codes(e)}, {}, tol)

@@ -1,9 +1,45 @@
-"""Placeholder."""
+"""Appender: idle nodes - workloads and services of the requested namespaces that had no traffic.
+
+Runs when ``request.includeIdleNodes`` is set (or "idleNode" is asked for explicitly) and an
+inventory is given; never for node-detail graphs. Every inventory workload (and, for service graphs
+or with injected service nodes, every service) of a requested namespace that has no node yet gets
+one, marked ``is_idle``, with the identity the graph type gives it (an app node in app graphs, ...).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.trafficmap import UNKNOWN, TrafficMap, new_node, node_key
 
 
-def apply(tm: Any, ctx: Any) -> None:
-    return None
+def apply(tm: TrafficMap, ctx: PassContext) -> None:
+    req = ctx.request
+    inv = ctx.inventory
+    explicit = req.appenders is not None and ("idleNode" in req.appenders or "idle" in req.appenders)
+    if inv is None or req.node is not None or not (req.includeIdleNodes or explicit):
+        return
+    namespaces = set(req.namespaces)
+    graph_type = req.graphType
+    default_cluster = inv.cluster or req.cluster
+    if graph_type == "service" or req.injectServiceNodes:
+        for s in inv.services:
+            if s.namespace not in namespaces:
+                continue
+            cluster = s.cluster or default_cluster
+            args = (cluster, s.namespace, s.name, "", "", "", "")
+            key = node_key(*args, graph_type)
+            if key is None or key[0] in tm:
+                continue
+            node = tm[key[0]] = new_node(key[0], key[1], *args, graph_type)
+            node.md["isIdle"] = True
+    if graph_type != "service":
+        for w in inv.workloads:
+            if w.namespace not in namespaces:
+                continue
+            cluster = w.cluster or default_cluster
+            args = (cluster, "", "", w.namespace, w.name, w.app or UNKNOWN, w.version or UNKNOWN)
+            key = node_key(*args, graph_type)
+            if key is None or key[0] in tm:
+                continue
+            node = tm[key[0]] = new_node(key[0], key[1], *args, graph_type)
+            node.md["isIdle"] = True

@@ -1,9 +1,55 @@
-"""Placeholder."""
+"""Appender: response time on request edges (``edge.response_time``, ms).
+
+Reads ``istio_request_duration_milliseconds`` samples whose ``stat`` label is the requested quantile
+(``request.responseTimeQuantile``: "avg", "0.5", "0.95" or "0.99"; Kiali's "50"/"95"/"99" are
+accepted too). As in Kiali, destination-reported values win over source-reported ones, the first
+value for an edge is kept (quantiles cannot be added), and with injected service nodes the time is
+put on the service -> workload edge.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from meshdesk.mesh import telemetry
+from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.traffic import EdgeResolver, reporter_of
+from meshdesk.mesh.graph.trafficmap import GRPC, HTTP, TrafficMap
+
+_ALIASES = {"50": "0.5", "95": "0.95", "99": "0.99", "0.50": "0.5", "average": "avg"}
 
 
-def apply(tm: Any, ctx: Any) -> None:
-    return None
+def quantile(value: str) -> str:
+    return _ALIASES.get(value, value)
+
+
+def apply(tm: TrafficMap, ctx: PassContext) -> None:
+    req = ctx.request
+    if req.rateHttp != "requests" and req.rateGrpc != "requests":
+        return
+    samples = ctx.index.others.get(telemetry.REQUEST_DURATION, [])
+    if not samples or not tm:
+        return
+    wanted = quantile(req.responseTimeQuantile)
+    resolver = EdgeResolver(req)
+    times: dict[tuple[str, str, str], float] = {}
+    for reporter in ("destination", "source"):
+        for s in samples:
+            labels = s.labels
+            if quantile(labels.get(telemetry.STAT_LABEL, labels.get("quantile", ""))) != wanted:
+                continue
+            if reporter_of(labels) != reporter:
+                continue
+            protocol = labels.get("request_protocol", HTTP)
+            if (protocol == HTTP and req.rateHttp != "requests") or (protocol == GRPC and req.rateGrpc != "requests"):
+                continue
+            ends = resolver.endpoints(labels)
+            if ends is None:
+                ctx.warnings.add("response-time sample names no edge")
+                continue
+            src, dst, svc, _host = ends
+            key = (svc, dst, protocol) if svc is not None else (src, dst, protocol)
+            times.setdefault(key, s.value)  # type: ignore[arg-type]
+    for n in tm.values():
+        for e in n.edges.values():
+            v = times.get((e.source.key, e.dest.key, e.protocol))
+            if v is not None:
+                e.md["responseTime"] = v

@@ -507,3 +507,43 @@ def reduce_to_service_graph(tm: TrafficMap) -> TrafficMap:
                     add_outgoing(existing.source.md, e2.md)
                     merge_edge_traffic(e2.md, existing.md, e2.protocol)
     return out
+
+
+class EdgeResolver:
+    """Find which traffic-map edge a non-traffic sample (duration, bytes, security labels) speaks of,
+    with the same identity rules the traffic pass uses."""
+
+    def __init__(self, request: GraphRequest) -> None:
+        self._b = _Builder(request, SampleWarnings(), {})
+        self._default_cluster = request.cluster or UNKNOWN
+
+    def endpoints(self, labels: Mapping[str, str]) -> tuple[str, str, str | None, str] | None:
+        """(source key, destination key, injected service key or None, host), or None when the labels
+        name no usable edge."""
+        try:
+            src_raw = _get_src(labels)
+            dst_raw = _get_dst(labels)
+        except (KeyError, TypeError):
+            return None
+        if _odd(src_raw) or _odd(dst_raw):
+            return None
+        sc = labels.get("source_cluster")
+        dc = labels.get("destination_cluster")
+        src = (sc if sc is not None else self._default_cluster, sc is not None) + src_raw
+        dst = (dc if dc is not None else self._default_cluster, dc is not None) + dst_raw
+        s = self._b._source(src)
+        if s is None:
+            return None
+        d = self._b._dest(s[0][0], dst)
+        if not d:
+            return None
+        inject = d[3][1] if d[3] is not None else None
+        return s[1], d[1], inject, dst[3]
+
+
+def reporter_of(labels: Mapping[str, str]) -> str:
+    rep = labels.get("reporter", "")
+    if rep in ("source", "destination"):
+        return rep
+    parts = rep.split("|")
+    return "destination" if "destination" in parts else ("source" if "source" in parts else rep)
