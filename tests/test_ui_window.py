@@ -1,0 +1,254 @@
+"""The main window's wiring: demo start-up, selection -> side panel, context switches that cancel
+work in flight, namespaces remembered per context, the error banner with retry, the empty and
+first-run states, and a clean shutdown with no thread left running."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+
+from meshdesk.mesh.graph.model import NODE_WORKLOAD
+from meshdesk.sources.base import Unreachable
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.ui.mainwindow import DEMO, MainWindow
+from tests.ui_helpers import ScriptedSource, extra_threads, sample, small_inventory
+
+pytestmark = [
+    pytest.mark.ui,
+    # Qt's offscreen platform cannot pass size hints of a top-level window on; not an app problem
+    pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$"),
+]
+
+
+@pytest.fixture
+def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:
+    """Builds windows; at the end closes them and checks that no thread is left running."""
+    before = {t.ident for t in threading.enumerate()}
+    made: list[MainWindow] = []
+
+    def make(**kw) -> MainWindow:  # type: ignore[no-untyped-def]
+        kw.setdefault("backoff_base", 0.05)
+        kw.setdefault("backoff_cap", 0.2)
+        w = MainWindow(**kw)
+        qtbot.addWidget(w)
+        w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+        assert not w.poller.thread_running
+    assert extra_threads(before) == [], "a thread was left running after the window closed"
+
+
+def shop_source(name: str = "other") -> ScriptedSource:
+    return ScriptedSource(name, {"shop": [sample("frontend-v1", "cart-v1", "shop", 5.0)],
+                                 "blog": [sample("web-v1", "db-v1", "blog", 2.0)]},
+                          inventory=small_inventory("shop"))
+
+
+def wait_graph(qtbot, w: MainWindow, pred: Callable[[MainWindow], bool] = lambda w: True,
+               timeout: int = 10000) -> None:
+    qtbot.waitUntil(lambda: w.graph is not None and bool(pred(w)), timeout=timeout)
+
+
+def test_demo_opens_with_live_traffic_and_says_where_data_comes_from(qtbot, make_window) -> None:
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    assert any(e.rate > 0 for e in w.graph.edges.values())
+    assert "demo" in w.status_source.text()
+    assert "Prometheus: built-in simulation" in w.status_prometheus.text()
+    assert w.status_age.text().startswith("updated ")
+    assert set(w.toolbar.selected_namespaces()) >= {"hello", "shop"}
+    assert w.demo_menu.menuAction().isVisible() and w.stop_traffic_action.isEnabled()
+
+
+def test_selecting_a_node_updates_the_side_panel(qtbot, make_window) -> None:
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.graph.edges)
+    assert w.panel.kind == "summary"
+    node = next(n for n in w.graph.nodes.values() if n.node_type == NODE_WORKLOAD or n.app)
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        w.view.select([node.id])
+    assert w.panel.kind in ("workload", "app")
+    assert node.label.split()[0] in w.panel.title.text()
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        w.view.select([])
+    assert w.panel.kind == "summary"
+
+
+def test_context_switch_cancels_in_flight_work_and_shows_the_new_graph(qtbot, make_window) -> None:
+    slow = shop_source("slow")
+    slow.gate = threading.Event()
+    fast = shop_source("fast")
+    w = make_window(context="slow", namespaces=["shop"],
+                    factories={"slow": lambda: slow, "fast": lambda: fast})
+    assert slow.entered.wait(5), "the first fetch started"
+    shown: list[str] = []
+    w.graphShown.connect(lambda g: shown.append(w.info.context if w.info else "?"))
+    idx = w.toolbar.context_combo.findData("fast")
+    w.toolbar.context_combo.setCurrentIndex(idx)
+    w.toolbar.context_combo.activated.emit(idx)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    assert w.context == "fast"
+    qtbot.waitUntil(lambda: slow.cancelled_seen, timeout=5000)
+    assert shown == ["fast"], "nothing from the cancelled context reached the window"
+    assert {n.workload for n in w.graph.nodes.values()} >= {"frontend-v1", "cart-v1"}
+    assert "fast" in w.status_source.text()
+
+
+def test_namespaces_are_remembered_per_context(qtbot, make_window) -> None:
+    a, b = shop_source("a"), shop_source("b")
+    factories = {"a": lambda: a, "b": lambda: b}
+    w = make_window(context="a", factories=factories)
+    qtbot.waitUntil(lambda: w.toolbar.selected_namespaces() == ["blog", "shop"], timeout=5000)
+    w.toolbar.select_namespaces(["blog"])
+    wait_graph(qtbot, w, lambda w: w.graph.request.namespaces == ("blog",))
+    w.switch_context("b")
+    qtbot.waitUntil(lambda: w.graph is not None and w.toolbar.selected_namespaces() == ["blog", "shop"],
+                    timeout=5000)
+    w.switch_context("a")
+    assert w.toolbar.selected_namespaces() == ["blog"]
+    wait_graph(qtbot, w, lambda w: w.graph.request.namespaces == ("blog",))
+    assert {n.workload for n in w.graph.nodes.values() if n.workload} == {"web-v1", "db-v1"}
+
+
+def test_namespaces_survive_a_restart_through_the_settings_file(qtbot, make_window) -> None:
+    settings = pytest.importorskip("meshdesk.store.settings", reason="settings store not available")
+    a = shop_source("a")
+    w = make_window(context="a", factories={"a": lambda: a})
+    qtbot.waitUntil(lambda: w.toolbar.selected_namespaces() == ["blog", "shop"], timeout=5000)
+    w.toolbar.select_namespaces(["shop"])
+    w.close()
+    assert settings.load_settings().namespaces_for("a") == ["shop"]
+    w2 = make_window(context="a", factories={"a": lambda: shop_source("a")})
+    assert w2.toolbar.selected_namespaces() == ["shop"]
+    wait_graph(qtbot, w2)
+    assert w2.graph.request.namespaces == ("shop",)
+
+
+def test_failing_poll_shows_banner_keeps_graph_and_retries(qtbot, make_window) -> None:
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    good = w.graph
+    src.error = Unreachable("dial tcp 10.0.0.1:6443: connection refused")
+    w.toolbar.refresh_action.trigger()
+    qtbot.waitUntil(lambda: w.banner.isVisible(), timeout=5000)
+    assert "Cannot reach the cluster" in w.banner.text() and "connection refused" in w.banner.text()
+    assert "Showing the last good data" in w.banner.text()
+    assert w.graph is good and w.stack.currentWidget() is w.view, "the last good graph stays"
+    assert "refresh failing" in w.status_age.text()
+    calls = len(src.calls)
+    qtbot.waitUntil(lambda: len(src.calls) >= calls + 2, timeout=5000)  # retried on its own
+    src.error = None
+    qtbot.waitUntil(lambda: not w.banner.isVisible(), timeout=5000)
+    assert w.graph is not good and "refresh failing" not in w.status_age.text()
+
+
+def test_banner_retry_button_fetches_now(qtbot, make_window) -> None:
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src},
+                    backoff_base=30.0, backoff_cap=60.0)
+    wait_graph(qtbot, w)
+    src.error = Unreachable("connection refused")
+    w.refresh_now()
+    qtbot.waitUntil(lambda: w.banner.isVisible(), timeout=5000)
+    assert "Retrying in 30 s" in w.banner.text()
+    src.error = None
+    qtbot.mouseClick(w.banner.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.banner.isVisible(), timeout=5000)
+
+
+def test_unreachable_cluster_at_start_offers_the_demo(qtbot, make_window) -> None:
+    src = shop_source("down")
+    src.error = Unreachable("no route to host")
+    w = make_window(context="down", factories={"down": lambda: src})
+    qtbot.waitUntil(lambda: w.empty.mode == "no-cluster", timeout=5000)
+    assert w.stack.currentWidget() is w.empty and w.empty.demo_button.isVisible()
+    qtbot.mouseClick(w.empty.demo_button, Qt.MouseButton.LeftButton)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    assert w.context == DEMO
+
+
+def test_no_kubeconfig_first_run_state(qtbot, make_window, tmp_path, monkeypatch) -> None:
+    from meshdesk.ui.app import make_window as app_window
+
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-config"))
+    w = app_window(argparse.Namespace(demo=False, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.empty.mode == "no-cluster"
+        assert "No kubeconfig context" in w.empty.text.text()
+        assert w.empty.kubeconfig_button.isVisibleTo(w) and w.empty.demo_button.isVisibleTo(w)
+    finally:
+        w.close()
+
+
+def test_empty_demo_turns_into_a_graph_after_start_traffic(qtbot, make_window) -> None:
+    w = make_window(context=DEMO, factories={DEMO: lambda: DemoCluster(traffic=False)})
+    qtbot.waitUntil(lambda: w.empty.mode == "no-traffic", timeout=10000)
+    assert "No traffic" in w.empty.title.text()
+    assert "productpage" in w.empty.text.text() or "helloworld" in w.empty.text.text(), "idle workloads listed"
+    assert w.empty.start_button.isVisible()
+    qtbot.mouseClick(w.empty.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.stack.currentWidget() is w.view, timeout=10000)
+    assert any(e.rate > 0 for e in w.graph.edges.values())
+    w.stop_traffic_action.trigger()
+    qtbot.waitUntil(lambda: w.empty.mode == "no-traffic" and w.stack.currentWidget() is w.empty, timeout=10000)
+
+
+def test_empty_live_cluster_shows_a_kubectl_line(qtbot, make_window) -> None:
+    src = ScriptedSource("quiet", {"shop": []}, inventory=small_inventory("shop"))
+    w = make_window(context="quiet", namespaces=["shop"], factories={"quiet": lambda: src})
+    qtbot.waitUntil(lambda: w.empty.mode == "no-traffic", timeout=5000)
+    assert not w.empty.start_button.isVisibleTo(w)
+    cmd = w.empty.command.toPlainText()
+    assert cmd.startswith("kubectl exec deploy/curl -n shop")
+    assert "frontend.shop.svc.cluster.local:8080" in cmd
+    assert "shop/legacy-v1" in w.empty.text.text()
+
+
+def test_graph_shaping_toggles_refetch_and_drawing_toggles_do_not(qtbot, make_window) -> None:
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
+    wait_graph(qtbot, w)
+    w.toolbar.choose(graph_type="workload")
+    qtbot.waitUntil(lambda: w.graph.request.graphType == "workload", timeout=5000)
+    n = len(src.calls)
+    w.toolbar.display_actions["operation_nodes"].trigger()
+    qtbot.waitUntil(lambda: len(src.calls) > n, timeout=5000)
+    assert "operationNodes" in (src.calls[-1].appenders or ())
+    w.toolbar.display_actions["service_nodes"].trigger()
+    qtbot.waitUntil(lambda: not src.calls[-1].injectServiceNodes, timeout=5000)
+    w.toolbar.display_actions["boxes"].trigger()
+    qtbot.waitUntil(lambda: src.calls[-1].boxBy == (), timeout=5000)
+    qtbot.waitUntil(lambda: not w.poller.busy, timeout=5000)
+    n = len(src.calls)
+    w.toolbar.display_actions["security"].trigger()
+    w.toolbar.display_actions["animation"].trigger()
+    w.toolbar.choose(edge_labels="rate")
+    with qtbot.assertNotEmitted(w.poller.graphReady, wait=100):
+        pass
+    assert len(src.calls) == n
+    w.toolbar.choose(edge_labels="response_time:0.99")
+    qtbot.waitUntil(lambda: src.calls[-1].responseTimeQuantile == "0.99", timeout=5000)
+
+
+def test_snapshot_file_opens_offline(qtbot, make_window, tmp_path) -> None:
+    save = pytest.importorskip("meshdesk.sources.snapshot").save_snapshot
+    from meshdesk.mesh.request import GraphRequest
+
+    snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("hello",)))
+    path = tmp_path / "hello.json"
+    save(snap, path)
+    w = make_window()
+    w.open_snapshot(str(path))
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    assert "(offline)" in w.status_source.text() and w.status_age.text().startswith("offline snapshot")
+    assert w.graph.request.namespaces == ("hello",)
