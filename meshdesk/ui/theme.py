@@ -132,8 +132,14 @@ def _set_scheme_hint(app: QGuiApplication, choice: str) -> None:
 def _follow_system(app: QGuiApplication, on: bool) -> None:
     follower = _state["follower"]
     if on and follower is None:
-        def follow(_scheme: object) -> None:
-            if current_choice(app) == SYSTEM:
+        def follow(scheme: object) -> None:
+            if current_choice(app) != SYSTEM:
+                return
+            if scheme == Qt.ColorScheme.Dark:
+                _apply_effective(app, DARK)
+            elif scheme == Qt.ColorScheme.Light:
+                _apply_effective(app, LIGHT)
+            else:
                 _apply_effective(app, system_theme(app))
 
         app.styleHints().colorSchemeChanged.connect(follow)

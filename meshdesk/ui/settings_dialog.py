@@ -1,0 +1,415 @@
+"""Settings: per kubeconfig context the Prometheus address, how to authenticate to it and the refresh
+defaults; the read-only switch; the theme.
+
+Reads and writes through :mod:`meshdesk.store.settings`. Edits to several contexts are kept while the
+user switches between them and written together on OK; Cancel writes nothing. Tokens and passwords are
+typed into password fields and never logged or shown in messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.store import settings as store
+from meshdesk.ui import theme
+from meshdesk.ui.toolbar import DURATIONS, GRAPH_TYPES, MANUAL, PAUSE, REFRESH
+
+log = logging.getLogger(__name__)
+
+AUTH_NONE = "none"
+AUTH_BEARER = "bearer"
+AUTH_BASIC = "basic"
+AUTH_KINDS: tuple[tuple[str, str], ...] = (
+    (AUTH_NONE, "None"),
+    (AUTH_BEARER, "Bearer token"),
+    (AUTH_BASIC, "Basic auth (user name and password)"),
+)
+
+
+class SettingsInputError(ValueError):
+    """What the user typed cannot be saved; the message says which field and why (never a secret)."""
+
+
+# --- auth dictionary <-> fields ------------------------------------------------------------------------
+
+def parse_headers(text: str) -> dict[str, str]:
+    """``Name: value`` lines (blank lines ignored) to a dict; raises :class:`SettingsInputError`."""
+    headers: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        name = name.strip()
+        if not sep or not name or any(c.isspace() for c in name):
+            raise SettingsInputError(f"Extra headers, line {number}: write it as 'Name: value' (e.g. X-Scope-OrgID: tenant-1)")
+        if name.lower() == "authorization":
+            raise SettingsInputError("Extra headers: set Authorization with the bearer token or basic auth choice instead")
+        headers[name] = value.strip()
+    return headers
+
+
+def format_headers(headers: Mapping[str, str]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in headers.items())
+
+
+def check_prometheus_url(url: str) -> str:
+    """Empty (discover Prometheus in the cluster) or an http(s) address; raises :class:`SettingsInputError`."""
+    url = url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsInputError("Prometheus URL must look like http(s)://host[:port][/prefix], or be empty to find it in the cluster")
+    if parts.password:
+        raise SettingsInputError("Prometheus URL: put the password in the basic auth fields, not in the address")
+    return url.rstrip("/")
+
+
+def _auth_from_dict(auth: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The stored auth dict, normalised for the form (unknown keys are kept and written back)."""
+    out: dict[str, Any] = dict(auth or {})
+    kind = str(out.get("type") or "")
+    if kind not in (AUTH_NONE, AUTH_BEARER, AUTH_BASIC):
+        kind = AUTH_BEARER if out.get("token") else AUTH_BASIC if out.get("username") else AUTH_NONE
+    out["type"] = kind
+    return out
+
+
+# --- the dialog ----------------------------------------------------------------------------------------
+
+class _ContextForm(QWidget):
+    """The fields of one context."""
+
+    def __init__(self, context: str, values: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._original = values
+        auth = _auth_from_dict(getattr(values, "prometheus_auth", None))
+        self._auth_extra = {k: v for k, v in auth.items()
+                            if k not in ("type", "token", "username", "password", "headers", "ca_bundle", "insecure")}
+
+        self.url = QLineEdit(getattr(values, "prometheus_url", "") or "")
+        self.url.setPlaceholderText("empty: find Prometheus in the cluster (istio-system, monitoring, ...)")
+        self.url.setObjectName("prometheusUrl")
+
+        self.auth_kind = QComboBox()
+        self.auth_kind.setObjectName("authKind")
+        for key, label in AUTH_KINDS:
+            self.auth_kind.addItem(label, key)
+        self.auth_kind.setCurrentIndex(max(0, self.auth_kind.findData(auth["type"])))
+
+        self.token = QLineEdit(str(auth.get("token") or ""))
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setObjectName("token")
+        self.token.setPlaceholderText("sent as Authorization: Bearer ...")
+        self.username = QLineEdit(str(auth.get("username") or ""))
+        self.username.setObjectName("username")
+        self.password = QLineEdit(str(auth.get("password") or ""))
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setObjectName("password")
+
+        self.headers = QPlainTextEdit(format_headers(auth.get("headers") or {}))
+        self.headers.setObjectName("headers")
+        self.headers.setPlaceholderText("one per line, e.g.\nX-Scope-OrgID: tenant-1")
+        self.headers.setTabChangesFocus(True)
+        self.headers.setFixedHeight(self.headers.fontMetrics().lineSpacing() * 4 + 12)
+
+        self.ca_bundle = QLineEdit(str(auth.get("ca_bundle") or ""))
+        self.ca_bundle.setObjectName("caBundle")
+        self.ca_bundle.setPlaceholderText("PEM file of the CA that signed Prometheus's certificate")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_ca)
+        ca_row = QHBoxLayout()
+        ca_row.setContentsMargins(0, 0, 0, 0)
+        ca_row.addWidget(self.ca_bundle, 1)
+        ca_row.addWidget(browse)
+        self.insecure = QCheckBox("Skip TLS certificate verification (insecure)")
+        self.insecure.setObjectName("insecure")
+        self.insecure.setChecked(bool(auth.get("insecure")))
+
+        self.refresh = _combo(REFRESH, getattr(values, "refresh_interval", None), "refreshInterval")
+        self.duration = _combo(DURATIONS, getattr(values, "duration", None), "duration")
+        self.graph_type = _combo(GRAPH_TYPES, getattr(values, "graph_type", None), "graphType")
+
+        prom = QGroupBox("Prometheus")
+        pform = QFormLayout(prom)
+        pform.addRow("URL:", self.url)
+        pform.addRow("Authentication:", self.auth_kind)
+        self._token_label = QLabel("Token:")
+        pform.addRow(self._token_label, self.token)
+        self._user_label = QLabel("User name:")
+        pform.addRow(self._user_label, self.username)
+        self._password_label = QLabel("Password:")
+        pform.addRow(self._password_label, self.password)
+        pform.addRow("Extra headers:", self.headers)
+        pform.addRow("CA bundle:", ca_row)
+        pform.addRow("", self.insecure)
+
+        defaults = QGroupBox("When this context opens")
+        dform = QFormLayout(defaults)
+        dform.addRow("Graph type:", self.graph_type)
+        dform.addRow("Time window:", self.duration)
+        dform.addRow("Refresh:", self.refresh)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(prom)
+        lay.addWidget(defaults)
+        self.auth_kind.currentIndexChanged.connect(self._show_auth_fields)
+        self._show_auth_fields()
+
+    def _browse_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "CA bundle", self.ca_bundle.text(),
+                                              "Certificates (*.pem *.crt *.cer);;All files (*)")
+        if path:
+            self.ca_bundle.setText(path)
+
+    def _show_auth_fields(self) -> None:
+        kind = self.auth_kind.currentData()
+        for widget in (self._token_label, self.token):
+            widget.setVisible(kind == AUTH_BEARER)
+        for widget in (self._user_label, self.username, self._password_label, self.password):
+            widget.setVisible(kind == AUTH_BASIC)
+
+    def auth(self) -> dict[str, Any]:
+        """The auth dict to store; raises :class:`SettingsInputError` naming the field at fault."""
+        kind = str(self.auth_kind.currentData())
+        out: dict[str, Any] = dict(self._auth_extra)
+        out["type"] = kind
+        if kind == AUTH_BEARER:
+            token = self.token.text().strip()
+            if not token:
+                raise SettingsInputError("a bearer token is needed (or choose no authentication)")
+            out["token"] = token
+        elif kind == AUTH_BASIC:
+            if not self.username.text().strip():
+                raise SettingsInputError("basic auth needs a user name")
+            out["username"] = self.username.text().strip()
+            out["password"] = self.password.text()
+        headers = parse_headers(self.headers.toPlainText())
+        if headers:
+            out["headers"] = headers
+        ca = self.ca_bundle.text().strip()
+        if ca:
+            if not Path(ca).expanduser().is_file():
+                raise SettingsInputError(f"CA bundle {ca} is not a readable file")
+            out["ca_bundle"] = str(Path(ca).expanduser())
+        if self.insecure.isChecked():
+            out["insecure"] = True
+        return out
+
+    def values(self) -> Any:
+        """A ContextSettings with this form's values; raises :class:`SettingsInputError`."""
+        try:
+            url = check_prometheus_url(self.url.text())
+            auth = self.auth()
+        except SettingsInputError as exc:
+            raise SettingsInputError(f"{self.context}: {exc}") from None
+        changes = {
+            "prometheus_url": url,
+            "prometheus_auth": auth,
+            "refresh_interval": int(self.refresh.currentData()),
+            "duration": int(self.duration.currentData()),
+            "graph_type": str(self.graph_type.currentData()),
+        }
+        if dataclasses.is_dataclass(self._original) and not isinstance(self._original, type):
+            return dataclasses.replace(self._original, **changes)
+        return store.ContextSettings(**changes)
+
+
+def _combo(choices: Sequence[tuple[Any, str]], current: Any, name: str) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    for key, label in choices:
+        combo.addItem(label, key)
+    index = combo.findData(current)
+    if index < 0 and current is not None and name == "refreshInterval":
+        # a stored interval that is not one of the choices still shows as itself
+        label = "Pause" if current == PAUSE else "Manual refresh" if current == MANUAL else f"Every {current}s"
+        combo.addItem(label, current)
+        index = combo.count() - 1
+    combo.setCurrentIndex(max(index, 0))
+    return combo
+
+
+class SettingsDialog(QDialog):
+    """Edit meshdesk's settings. ``contexts`` are the kubeconfig contexts to offer (contexts that already
+    have stored settings are added); ``current_context`` is shown first. On OK the settings are saved and
+    the theme applied; :attr:`saved` then holds the saved settings and :attr:`settingsSaved` has fired."""
+
+    settingsSaved = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, *, contexts: Sequence[str] = (),
+                 current_context: str | None = None, settings: Any = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("meshdesk settings")
+        self.setObjectName("settingsDialog")
+        self.settings = settings if settings is not None else store.load_settings()
+        self.saved: Any = None
+        self._forms: dict[str, _ContextForm] = {}
+
+        names: list[str] = []
+        for name in [*(contexts or ()), *_stored_contexts(self.settings)]:
+            if name and name not in names:
+                names.append(name)
+        if current_context and current_context not in names:
+            names.insert(0, current_context)
+
+        # general
+        self.theme_combo = QComboBox()
+        self.theme_combo.setObjectName("theme")
+        for key, label in theme.CHOICES:
+            self.theme_combo.addItem(label, key)
+        self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(getattr(self.settings, "theme", "system"))))
+        self.read_only = QCheckBox("Read-only: never change anything in a cluster")
+        self.read_only.setObjectName("readOnly")
+        self.read_only.setToolTip("Hides and refuses every action that writes Istio config or scales workloads")
+        self.read_only.setChecked(bool(getattr(self.settings, "read_only", False)))
+        general = QGroupBox("General")
+        gform = QFormLayout(general)
+        gform.addRow("Theme:", self.theme_combo)
+        gform.addRow("", self.read_only)
+
+        # per context
+        self.context_combo = QComboBox()
+        self.context_combo.setObjectName("context")
+        self.context_combo.addItems(names)
+        self._stack = QStackedWidget()
+        self._placeholder = QLabel("No kubeconfig context yet: open a cluster to set its Prometheus and defaults.")
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setProperty("role", "hint")
+        self._stack.addWidget(self._placeholder)
+        contexts_box = QGroupBox("Cluster context")
+        cbox = QVBoxLayout(contexts_box)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Context:"))
+        row.addWidget(self.context_combo, 1)
+        cbox.addLayout(row)
+        cbox.addWidget(self._stack)
+        self.context_combo.currentTextChanged.connect(self._show_context)
+        self.context_combo.setEnabled(bool(names))
+
+        self.error = QLabel()
+        self.error.setObjectName("settingsError")
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        outer = QVBoxLayout(self)
+        outer.addWidget(general)
+        outer.addWidget(contexts_box, 1)
+        outer.addWidget(self.error)
+        outer.addWidget(self.buttons)
+        self.setMinimumWidth(560)
+
+        if names:
+            self.context_combo.setCurrentText(current_context or names[0])
+            self._show_context(self.context_combo.currentText())
+
+    # -- context forms --
+
+    def _show_context(self, name: str) -> None:
+        if not name:
+            self._stack.setCurrentWidget(self._placeholder)
+            return
+        form = self._forms.get(name)
+        if form is None:
+            form = _ContextForm(name, self.settings.context_settings(name))
+            self._forms[name] = form
+            self._stack.addWidget(form)
+        self._stack.setCurrentWidget(form)
+
+    def form(self, context: str | None = None) -> _ContextForm:
+        """The form of ``context`` (default: the one showing), created on first use."""
+        name = context or self.context_combo.currentText()
+        if name not in self._forms:
+            self._show_context(name)
+        return self._forms[name]
+
+    def select_context(self, context: str) -> _ContextForm:
+        if self.context_combo.findText(context) < 0:
+            self.context_combo.addItem(context)
+            self.context_combo.setEnabled(True)
+        self.context_combo.setCurrentText(context)
+        return self.form(context)
+
+    # -- saving --
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def apply(self) -> bool:
+        """Validate and save; on a problem show it, keep the dialog open and write nothing."""
+        try:
+            per_context = {name: form.values() for name, form in self._forms.items()}
+        except SettingsInputError as exc:
+            self.show_error(str(exc))
+            bad = str(exc).split(":", 1)[0]
+            if bad in self._forms:
+                self.context_combo.setCurrentText(bad)
+            return False
+        choice = str(self.theme_combo.currentData())
+        for name, values in per_context.items():
+            self.settings.set_context_settings(name, values)
+        self.settings.read_only = self.read_only.isChecked()
+        self.settings.theme = choice
+        try:
+            self.settings.save()
+        except OSError as exc:
+            # the message names the file and the OS error, never a setting's value
+            self.show_error(f"Could not save the settings: {exc.strerror or exc} ({exc.filename or 'settings file'})")
+            log.warning("saving settings failed: %s", exc.strerror or type(exc).__name__)
+            return False
+        self.show_error("")
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_theme(app, choice)
+        self.saved = self.settings
+        self.settingsSaved.emit(self.settings)
+        return True
+
+    def accept(self) -> None:
+        if self.apply():
+            super().accept()
+
+
+def _stored_contexts(settings: Any) -> list[str]:
+    for attr in ("context_names", "contexts"):
+        value = getattr(settings, attr, None)
+        if callable(value):
+            value = value()
+        if isinstance(value, Mapping):
+            return [str(k) for k in value]
+        if isinstance(value, list | tuple | set | frozenset):
+            return [str(k) for k in value]
+    return []

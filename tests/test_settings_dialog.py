@@ -1,0 +1,327 @@
+"""Settings dialog and themes, with real widgets (offscreen) and the real settings store in a temp dir
+(MESHDESK_CONFIG_DIR, set by the autouse fixture in conftest)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+TOKEN = "s3cr3t-t0ken-value-0123456789"
+PASSWORD = "hunter2-pa55word"
+
+
+@pytest.fixture
+def app(qapp):
+    from meshdesk.ui import theme
+
+    yield qapp
+    theme.reset_theme(qapp)
+
+
+@pytest.fixture
+def store():
+    """The real settings store (meshdesk.store.settings), reading and writing MESHDESK_CONFIG_DIR."""
+    return pytest.importorskip("meshdesk.store.settings", reason="meshdesk.store.settings has not landed yet")
+
+
+def _dialog(qtbot, **kwargs):
+    from meshdesk.ui.settings_dialog import SettingsDialog
+
+    kwargs.setdefault("contexts", ["kind-dev", "prod-eu"])
+    dialog = SettingsDialog(**kwargs)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def _click(qtbot, dialog, which: str) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    button = dialog.buttons.button(getattr(QDialogButtonBox.StandardButton, which))
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def _choose(combo, data) -> None:
+    index = combo.findData(data)
+    assert index >= 0, data
+    combo.setCurrentIndex(index)
+
+
+def _type(qtbot, line_edit, text: str) -> None:
+    line_edit.clear()
+    qtbot.keyClicks(line_edit, text)
+
+
+def test_prometheus_url_and_theme_are_saved_and_applied(qtbot, app, store) -> None:
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QDialog
+
+    from meshdesk.ui import theme
+
+    dialog = _dialog(qtbot, current_context="prod-eu")
+    assert dialog.context_combo.currentText() == "prod-eu"
+    _type(qtbot, dialog.form().url, "https://prometheus.prod.example:9090/")
+    _choose(dialog.theme_combo, "dark")
+    with qtbot.waitSignal(dialog.settingsSaved):
+        _click(qtbot, dialog, "Ok")
+    assert dialog.result() == QDialog.DialogCode.Accepted
+
+    fresh = store.load_settings()
+    assert fresh.context_settings("prod-eu").prometheus_url == "https://prometheus.prod.example:9090"
+    assert fresh.theme == "dark"
+    assert fresh.context_settings("kind-dev").prometheus_url in ("", None)
+    # the choice took effect at once
+    assert theme.current_theme(app) == "dark"
+    assert app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    assert "dark theme" in app.styleSheet()
+
+
+def test_edits_to_several_contexts_survive_switching_and_are_saved_together(qtbot, app, store) -> None:
+
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    _type(qtbot, dialog.form().url, "http://localhost:9090")
+    _choose(dialog.form().graph_type, "workload")
+    _choose(dialog.form().duration, 1800)
+    _choose(dialog.form().refresh, 60)
+    prod = dialog.select_context("prod-eu")
+    _type(qtbot, prod.url, "https://prom.prod:9090")
+    dialog.context_combo.setCurrentText("kind-dev")
+    assert dialog.form().url.text() == "http://localhost:9090"
+    _click(qtbot, dialog, "Ok")
+
+    fresh = store.load_settings()
+    dev = fresh.context_settings("kind-dev")
+    assert (dev.prometheus_url, dev.graph_type, dev.duration, dev.refresh_interval) == (
+        "http://localhost:9090", "workload", 1800, 60)
+    assert fresh.context_settings("prod-eu").prometheus_url == "https://prom.prod:9090"
+
+    reopened = _dialog(qtbot, current_context="kind-dev")
+    form = reopened.form()
+    assert form.url.text() == "http://localhost:9090"
+    assert form.graph_type.currentData() == "workload"
+    assert form.duration.currentData() == 1800
+    assert form.refresh.currentData() == 60
+
+
+def test_bearer_token_is_masked_stored_and_never_logged(qtbot, app, store, caplog) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+
+    caplog.set_level(logging.DEBUG)
+    dialog = _dialog(qtbot, current_context="prod-eu")
+    form = dialog.form()
+    _choose(form.auth_kind, "bearer")
+    assert form.token.echoMode() == QLineEdit.EchoMode.Password
+    assert form.password.echoMode() == QLineEdit.EchoMode.Password
+    assert not form.token.isHidden() and form.username.isHidden()
+    _type(qtbot, form.url, "https://prom.prod:9090")
+    _type(qtbot, form.token, TOKEN)
+    _click(qtbot, dialog, "Ok")
+
+    auth = store.load_settings().context_settings("prod-eu").prometheus_auth
+    assert auth["type"] == "bearer" and auth["token"] == TOKEN
+    assert TOKEN not in caplog.text
+    reopened_dialog = _dialog(qtbot, current_context="prod-eu")
+    reopened = reopened_dialog.form()
+    assert reopened.auth_kind.currentData() == "bearer"
+    assert reopened.token.text() == TOKEN
+    assert reopened.token.echoMode() == QLineEdit.EchoMode.Password
+    assert reopened.token.displayText() != TOKEN
+
+
+def test_basic_auth_headers_ca_bundle_and_insecure_are_saved(qtbot, app, store, tmp_path: Path) -> None:
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    form = dialog.form()
+    _type(qtbot, form.url, "https://mimir.example/prometheus")
+    _choose(form.auth_kind, "basic")
+    assert form.token.isHidden() and not form.username.isHidden()
+    _type(qtbot, form.username, "viewer")
+    _type(qtbot, form.password, PASSWORD)
+    form.headers.setPlainText("X-Scope-OrgID: tenant-1\n\nX-Extra:  two words ")
+    _type(qtbot, form.ca_bundle, str(ca))
+    form.insecure.setChecked(True)
+    dialog.read_only.setChecked(True)
+    _click(qtbot, dialog, "Ok")
+
+    fresh = store.load_settings()
+    auth = fresh.context_settings("kind-dev").prometheus_auth
+    assert auth["type"] == "basic"
+    assert (auth["username"], auth["password"]) == ("viewer", PASSWORD)
+    assert auth["headers"] == {"X-Scope-OrgID": "tenant-1", "X-Extra": "two words"}
+    assert auth["ca_bundle"] == str(ca)
+    assert auth["insecure"] is True
+    assert fresh.read_only is True
+    assert "token" not in auth
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("url", "prometheus:9090", "Prometheus URL must look like http(s)://"),
+        ("url", "https://admin:pw@prom.example", "put the password in the basic auth fields"),
+        ("headers", "X-Scope-OrgID tenant-1", "line 1: write it as 'Name: value'"),
+        ("headers", "Authorization: Bearer abc", "set Authorization with the bearer token"),
+        ("ca_bundle", "/nonexistent/ca.pem", "is not a readable file"),
+    ],
+)
+def test_bad_input_keeps_the_dialog_open_and_writes_nothing(qtbot, app, store, field, value, message) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    from meshdesk.store import paths
+
+    dialog = _dialog(qtbot, current_context="prod-eu")
+    form = dialog.form()
+    _choose(dialog.theme_combo, "dark")
+    if field == "headers":
+        form.headers.setPlainText(value)
+    else:
+        _type(qtbot, getattr(form, field), value)
+    _click(qtbot, dialog, "Ok")
+
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert not dialog.error.isHidden()
+    assert message in dialog.error.text()
+    assert dialog.error.text().startswith("prod-eu: ")
+    assert "pw@" not in dialog.error.text()
+    # what the user typed is still there to fix
+    shown = form.headers.toPlainText() if field == "headers" else getattr(form, field).text()
+    assert shown == value
+    assert not paths.settings_file().exists()
+    assert store.load_settings().theme != "dark"
+
+
+def test_bearer_without_token_and_basic_without_user_are_refused(qtbot, app, store) -> None:
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    _choose(dialog.form().auth_kind, "bearer")
+    _click(qtbot, dialog, "Ok")
+    assert "a bearer token is needed" in dialog.error.text()
+    _choose(dialog.form().auth_kind, "basic")
+    _click(qtbot, dialog, "Ok")
+    assert "basic auth needs a user name" in dialog.error.text()
+
+
+def test_error_on_another_context_switches_to_it(qtbot, app, store) -> None:
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    _type(qtbot, dialog.form().url, "not a url")
+    dialog.select_context("prod-eu")
+    _click(qtbot, dialog, "Ok")
+    assert dialog.context_combo.currentText() == "kind-dev"
+    assert dialog.error.text().startswith("kind-dev: ")
+
+
+def test_cancel_writes_nothing(qtbot, app, store) -> None:
+    from meshdesk.ui import theme
+
+    _dialog(qtbot, current_context="kind-dev")  # nothing stored yet
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    _type(qtbot, dialog.form().url, "http://changed:9090")
+    _choose(dialog.theme_combo, "light")
+    dialog.read_only.setChecked(True)
+    _click(qtbot, dialog, "Cancel")
+    fresh = store.load_settings()
+    assert fresh.context_settings("kind-dev").prometheus_url in ("", None)
+    assert fresh.read_only is False
+    assert theme.current_choice(app) == "system"
+
+
+def test_save_failure_is_shown_and_keeps_the_edits(qtbot, app, store, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the config folder should be")
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(blocker / "meshdesk"))
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    _type(qtbot, dialog.form().url, "http://localhost:9090")
+    _click(qtbot, dialog, "Ok")
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert "Could not save the settings" in dialog.error.text()
+    assert dialog.form().url.text() == "http://localhost:9090"
+
+
+def test_contexts_with_stored_settings_are_offered(qtbot, app, store) -> None:
+
+    dialog = _dialog(qtbot, contexts=["only-context"], current_context="only-context")
+    _type(qtbot, dialog.form().url, "http://a:9090")
+    _click(qtbot, dialog, "Ok")
+    assert store.load_settings().context_settings("only-context").prometheus_url == "http://a:9090"
+    later = _dialog(qtbot, contexts=["another"])
+    offered = [later.context_combo.itemText(i) for i in range(later.context_combo.count())]
+    assert offered[0] == "another"
+    assert "only-context" in offered
+
+
+def test_no_context_shows_a_hint_and_still_saves_general_settings(qtbot, app, store) -> None:
+
+    dialog = _dialog(qtbot, contexts=[])
+    assert not dialog.context_combo.isEnabled()
+    _choose(dialog.theme_combo, "light")
+    _click(qtbot, dialog, "Ok")
+    assert store.load_settings().theme == "light"
+
+
+# --- theme -----------------------------------------------------------------------------------------------
+
+def test_manual_light_and_dark_switch_palette_and_style_sheet(app) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+
+    from meshdesk.ui import theme
+
+    seen: list[str] = []
+    theme.theme_signals.changed.connect(seen.append)
+    try:
+        assert theme.apply_theme(app, "dark") == "dark"
+        dark_window = app.palette().color(QPalette.ColorRole.Window)
+        assert dark_window.lightness() < 128
+        assert "dark theme" in app.styleSheet()
+        assert theme.apply_theme(app, "light") == "light"
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() > 128
+        assert "light theme" in app.styleSheet()
+        assert theme.current_choice(app) == "light"
+        # a manual choice ignores the desktop's scheme changing
+        app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+        assert theme.current_theme(app) == "light"
+    finally:
+        theme.theme_signals.changed.disconnect(seen.append)
+    assert seen[-2:] == ["dark", "light"]
+
+
+def test_system_choice_follows_the_platform_colour_scheme(qtbot, app) -> None:
+    from PySide6.QtCore import Qt
+
+    from meshdesk.ui import theme
+
+    hints = app.styleHints()
+    shown = theme.apply_theme(app, "system")
+    assert shown == theme.system_theme(app)
+    assert theme.current_choice(app) == "system"
+    # Stand in for the desktop switching scheme: the offscreen platform has no desktop, so send the
+    # signal Qt sends when the platform reports a new scheme.
+    with qtbot.waitSignal(theme.theme_signals.changed, timeout=5000) as blocker:
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark if shown == "light" else Qt.ColorScheme.Light)
+    assert blocker.args == ["dark" if shown == "light" else "light"]
+    assert theme.current_theme(app) == blocker.args[0]
+
+
+def test_unknown_theme_choice_falls_back_to_system(app) -> None:
+    from meshdesk.ui import theme
+
+    theme.apply_theme(app, "purple")
+    assert theme.current_choice(app) == "system"
+
+
+def test_legend_icons_are_drawn_for_every_node_type(qapp) -> None:
+    from meshdesk import resources
+    from meshdesk.ui import theme
+
+    for node_type in (*resources.NODE_SHAPES, "aggregate"):
+        icon = theme.legend_icon(node_type)
+        image = icon.pixmap(24, 24).toImage()
+        assert any(image.pixelColor(x, y).alpha() > 0 for x in range(24) for y in range(24)), node_type
