@@ -46,6 +46,10 @@ _KEY_VALUE = re.compile(
     r"(?i)(?P<key>[\"']?\b(?:" + _SECRET_KEYS + r")\b[\"']?)(?P<sep>\s*[=:]\s*)(?P<q>[\"']?)"
     r"(?P<value>(?:(?:bearer|basic)\s+)?[^\s\"',;&}\]]+)"
 )
+# "token <value>" in prose (a plugin's stderr): only values that do not look like an English word.
+_KEYWORD_SPACE = re.compile(r"(?i)\b(token|password|passwd|secret)(\s+)(?P<value>[^\s\"',;]{12,})")
+# A random-looking run of letters and digits (upper, lower and digits all present), e.g. a bare token.
+_RANDOM_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{24,}(?![A-Za-z0-9])")
 # A JSON Web Token (OIDC id-token, service account token).
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 # Long base64 runs: certificate or key data pasted without a key name in front of it.
@@ -81,7 +85,13 @@ def redact(text: str) -> str:
         return f"{m.group(1)}{m.group(2)}{_REDACTED}"
 
     out = _AUTH_SCHEME.sub(_scheme, out)
+    out = _KEYWORD_SPACE.sub(
+        lambda m: m.group(0) if (m.group("value").isalpha() or m.group("value").startswith("[redacted"))
+        else f"{m.group(1)}{m.group(2)}{_REDACTED}", out)
     out = _JWT.sub(_REDACTED, out)
+    out = _RANDOM_RUN.sub(
+        lambda m: _REDACTED if (any(c.isupper() for c in m.group(0)) and any(c.islower() for c in m.group(0))
+                                and any(c.isdigit() for c in m.group(0))) else m.group(0), out)
     out = _BASE64_RUN.sub(lambda m: _REDACTED if _looks_like_base64_secret(m.group(0)) else m.group(0), out)
     return out
 

@@ -1,0 +1,417 @@
+"""Kubeconfig files read the way kubectl reads them, and API clients built by the official loader.
+
+* ``KUBECONFIG`` is a list of files (``os.pathsep``-separated); empty entries are ignored and missing
+  files are skipped. Without it, ``~/.kube/config``. An explicit path (``--kubeconfig``) replaces both and
+  must exist.
+* Merging follows kubectl: for clusters, users and contexts (by name) the FIRST file that defines a
+  name wins; ``current-context`` comes from the first file that sets it. Relative file references
+  (``certificate-authority``, ``client-certificate``, ``client-key``, ``tokenFile`` and an exec
+  ``command`` containing a path separator) are resolved against the file that holds them.
+* Clients are built by ``kubernetes.config.new_client_from_config_dict`` from a private, merged copy,
+  so token, client certificate (file or -data), OIDC and exec-credential users all work, switching
+  context is just another call, and nothing is ever written back to a kubeconfig file.
+* A broken file or entry does not hide the good ones: it is recorded in ``KubeConfig.problems`` and only
+  using the broken part raises ``ConfigError``. Messages name files and contexts, never secrets.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from meshdesk.sources.base import ConfigError
+from meshdesk.sources.errors import exec_plugin_error, redact, translate
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KUBECONFIG = Path("~/.kube/config")
+
+_SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context"))
+
+
+class _RedactKubernetesLogs(logging.Filter):
+    """The official loader logs exec-plugin failures (with the plugin's stderr) on the root logger;
+    redact those records so a plugin that prints a token cannot put it in our logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if f"{os.sep}kubernetes{os.sep}" in (record.pathname or ""):
+            record.msg = redact(record.getMessage())
+            record.args = None
+        return True
+
+
+_LOG_FILTER = _RedactKubernetesLogs()
+
+
+def _install_log_filter() -> None:
+    root = logging.getLogger()
+    if _LOG_FILTER not in root.filters:
+        root.addFilter(_LOG_FILTER)
+
+
+@dataclass(frozen=True)
+class ContextInfo:
+    """One kubeconfig context, as ``kubectl config get-contexts`` shows it."""
+
+    name: str
+    cluster: str
+    user: str
+    namespace: str = ""
+    source: str = ""  # the file that defines it
+
+
+@dataclass
+class _Entry:
+    name: str
+    body: dict[str, Any]  # a private copy with file references made absolute
+    source: Path
+
+
+def _as_path_list(value: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[Path]:
+    if isinstance(value, str | os.PathLike):
+        text = os.fspath(value)
+        parts = text.split(os.pathsep) if os.pathsep in text else [text]
+    else:
+        parts = [os.fspath(p) for p in value]
+    return [Path(p).expanduser() for p in parts if p]
+
+
+def kubeconfig_paths(paths: str | Sequence[str] | None = None) -> tuple[list[Path], bool]:
+    """The files to read and whether they were given explicitly (then each must exist)."""
+    if paths is not None and (not isinstance(paths, str) or paths):
+        return _as_path_list(paths), True
+    env = os.environ.get("KUBECONFIG", "")
+    if env:
+        return [Path(p).expanduser() for p in env.split(os.pathsep) if p], False
+    return [DEFAULT_KUBECONFIG.expanduser()], False
+
+
+def _resolve(base: Path, value: Any) -> Any:
+    if isinstance(value, str) and value and not os.path.isabs(os.path.expanduser(value)):
+        return str((base / value).resolve())
+    if isinstance(value, str) and value:
+        return os.path.expanduser(value)
+    return value
+
+
+def _resolve_references(section: str, body: dict[str, Any], base: Path) -> None:
+    """Make the file references in one cluster or user entry absolute, like client-go does."""
+    if section == "clusters":
+        if body.get("certificate-authority"):
+            body["certificate-authority"] = _resolve(base, body["certificate-authority"])
+    elif section == "users":
+        for key in ("client-certificate", "client-key", "tokenFile"):
+            if body.get(key):
+                body[key] = _resolve(base, body[key])
+        exec_cfg = body.get("exec")
+        if isinstance(exec_cfg, dict):
+            command = exec_cfg.get("command")
+            # A bare command name is looked up on PATH; only one with a path separator is a file.
+            if isinstance(command, str) and os.sep in command:
+                exec_cfg["command"] = _resolve(base, command)
+
+
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> str:
+    """Where the YAML is broken, without quoting the line (it may hold a token)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "cannot be parsed"
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return redact(f"kubeconfig {path} is not valid YAML{where}: {problem}")
+
+
+def read_kubeconfig_file(path: Path) -> dict[str, Any]:
+    """One kubeconfig file as a mapping (an empty file is an empty config, as for kubectl).
+
+    Raises ConfigError naming the file when it cannot be read or is not a YAML mapping."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConfigError(f"kubeconfig {path} does not exist") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"kubeconfig {path} is a directory, not a file") from exc
+    except PermissionError as exc:
+        raise ConfigError(f"kubeconfig {path} cannot be read: permission denied",
+                          hint="check the file's owner and permissions") from exc
+    except OSError as exc:
+        raise ConfigError(f"kubeconfig {path} cannot be read: {exc.strerror or 'input/output error'}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"kubeconfig {path} is not text (not UTF-8)") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(_yaml_problem(path, exc)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        names: dict[type, str] = {list: "a list", str: "a single string"}
+        kind = names.get(type(data), f"a {type(data).__name__}")
+        raise ConfigError(f"kubeconfig {path} is {kind}, not a mapping with clusters, users and contexts")
+    return data
+
+
+@dataclass
+class KubeConfig:
+    """The merged view of one or more kubeconfig files. Read-only: nothing here writes a file."""
+
+    files: list[Path] = field(default_factory=list)  # files that were read, in precedence order
+    searched: list[Path] = field(default_factory=list)  # every file looked for
+    problems: list[ConfigError] = field(default_factory=list)  # broken files and entries, skipped
+    current_context: str | None = None
+    _clusters: dict[str, _Entry] = field(default_factory=dict, repr=False)
+    _users: dict[str, _Entry] = field(default_factory=dict, repr=False)
+    _contexts: dict[str, _Entry] = field(default_factory=dict, repr=False)
+    _context_origin: dict[str, Path] = field(default_factory=dict, repr=False)
+
+    # ---------------------------------------------------------------- reading
+
+    def _merge_file(self, path: Path, data: Mapping[str, Any]) -> None:
+        base = path.resolve().parent
+        for section, body_key in _SECTIONS:
+            items = data.get(section)
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                self.problems.append(ConfigError(f"kubeconfig {path}: '{section}' is not a list; ignored"))
+                continue
+            seen_here: dict[str, _Entry] = {}
+            for i, item in enumerate(items):
+                name = item.get("name") if isinstance(item, dict) else None
+                if not isinstance(name, str) or not name:
+                    self.problems.append(ConfigError(
+                        f"kubeconfig {path}: entry {i + 1} of '{section}' has no name; ignored"))
+                    continue
+                body = item.get(body_key)
+                if body is None:
+                    body = {}
+                if not isinstance(body, dict):
+                    self.problems.append(ConfigError(
+                        f"kubeconfig {path}: {body_key} '{name}' is not a mapping; ignored"))
+                    continue
+                body = copy.deepcopy(body)
+                _resolve_references(section, body, base)
+                seen_here[name] = _Entry(name, body, path)  # within one file the last one wins
+            target: dict[str, _Entry] = getattr(self, f"_{section}")
+            for name, entry in seen_here.items():
+                target.setdefault(name, entry)  # across files the first one wins
+        current = data.get("current-context")
+        if self.current_context is None and isinstance(current, str) and current:
+            self.current_context = current
+
+    # ---------------------------------------------------------------- what kubectl shows
+
+    @property
+    def contexts(self) -> list[ContextInfo]:
+        """All contexts sorted by name (as ``kubectl config get-contexts`` lists them)."""
+        return [self._info(self._contexts[n]) for n in sorted(self._contexts)]
+
+    @property
+    def context_names(self) -> list[str]:
+        return sorted(self._contexts)
+
+    @staticmethod
+    def _info(entry: _Entry) -> ContextInfo:
+        b = entry.body
+
+        def text(key: str) -> str:
+            v = b.get(key)
+            return v if isinstance(v, str) else ""
+
+        return ContextInfo(entry.name, text("cluster"), text("user"), text("namespace"), str(entry.source))
+
+    def _where(self) -> str:
+        shown = self.files or self.searched
+        return ", ".join(str(p) for p in shown) if shown else "no kubeconfig file"
+
+    def context(self, name: str | None = None) -> ContextInfo:
+        """The named context (default: the current one). Raises ConfigError when there is none."""
+        return self._info(self._context_entry(name))
+
+    def _context_entry(self, name: str | None) -> _Entry:
+        if name is None:
+            name = self.current_context
+            if not name:
+                if not self.files:
+                    raise ConfigError(f"no kubeconfig found (looked at {self._where()})",
+                                      hint="set KUBECONFIG or pass --kubeconfig")
+                raise ConfigError(f"no current context is set in {self._where()}",
+                                  hint="pick one with --context, or run `kubectl config use-context NAME`")
+        entry = self._contexts.get(name)
+        if entry is None:
+            raise ConfigError(f'context "{name}" does not exist in {self._where()}')
+        return entry
+
+    def cluster_name(self, context: str | None = None) -> str:
+        return self.context(context).cluster
+
+    def namespace(self, context: str | None = None) -> str:
+        """The context's default namespace ("default" when it sets none, like kubectl)."""
+        return self.context(context).namespace or "default"
+
+    def _cluster_entry(self, ctx: ContextInfo) -> _Entry:
+        if not ctx.cluster:
+            raise ConfigError(f'context "{ctx.name}" in {ctx.source} names no cluster')
+        entry = self._clusters.get(ctx.cluster)
+        if entry is None:
+            raise ConfigError(f'context "{ctx.name}" names cluster "{ctx.cluster}", '
+                              f"which is not defined in {self._where()}")
+        return entry
+
+    def _user_entry(self, ctx: ContextInfo) -> _Entry | None:
+        if not ctx.user:
+            return None  # anonymous, allowed
+        entry = self._users.get(ctx.user)
+        if entry is None:
+            raise ConfigError(f'context "{ctx.name}" names user "{ctx.user}", '
+                              f"which is not defined in {self._where()}")
+        return entry
+
+    def server(self, context: str | None = None) -> str:
+        """The API server URL of the context's cluster."""
+        ctx = self.context(context)
+        cluster = self._cluster_entry(ctx)
+        server = cluster.body.get("server")
+        if not isinstance(server, str) or not server:
+            raise ConfigError(f'cluster "{ctx.cluster}" in {cluster.source} has no server address')
+        return server
+
+    def config_dict(self, context: str | None = None) -> dict[str, Any]:
+        """A self-contained kubeconfig mapping for one context (a private copy: changing it changes no
+        file and no other client). Raises ConfigError when the context is missing or incomplete."""
+        ctx = self.context(context)
+        cluster = self._cluster_entry(ctx)
+        self.server(ctx.name)
+        user = self._user_entry(ctx)
+        ctx_body = copy.deepcopy(self._contexts[ctx.name].body)
+        if user is None:
+            ctx_body.pop("user", None)
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": ctx.name,
+            "contexts": [{"name": ctx.name, "context": ctx_body}],
+            "clusters": [{"name": cluster.name, "cluster": copy.deepcopy(cluster.body)}],
+            "users": [{"name": user.name, "user": copy.deepcopy(user.body)}] if user else [],
+        }
+
+    # ---------------------------------------------------------------- clients
+
+    def api_client(self, context: str | None = None) -> Any:
+        """A ``kubernetes.client.ApiClient`` for ``context`` (default: the current context).
+
+        Built by the official loader from a private copy of the merged config: no global default is
+        set, no file is written (refreshed OIDC/exec credentials stay in memory). Raises ConfigError for
+        a missing/incomplete context or a failing credential plugin, or another SourceError (e.g.
+        Unreachable) when an OIDC refresh cannot reach its issuer."""
+        from kubernetes.client import ApiClient, Configuration
+        from kubernetes.config import new_client_from_config_dict
+
+        from meshdesk import __version__
+
+        _install_log_filter()
+        cfg_dict = self.config_dict(context)
+        name = cfg_dict["current-context"]
+        user: dict[str, Any] = cfg_dict["users"][0]["user"] if cfg_dict["users"] else {}
+        configuration = Configuration()
+        try:
+            client: ApiClient = new_client_from_config_dict(
+                config_dict=cfg_dict, context=name, persist_config=False,
+                client_configuration=configuration)
+        except Exception as exc:  # noqa: BLE001 - every loader failure becomes a typed, secret-free error
+            raise self._loader_error(name, exc, user) from None
+        if isinstance(user.get("exec"), dict) and not self._has_credentials(configuration, user):
+            # The official loader logs and swallows exec failures; run the plugin once more to say why.
+            raise self._exec_failure(name, user["exec"])
+        client.user_agent = f"meshdesk/{__version__}"
+        return client
+
+    @staticmethod
+    def _has_credentials(configuration: Any, user: Mapping[str, Any]) -> bool:
+        if (configuration.api_key or {}).get("BearerToken"):
+            return True
+        return bool(configuration.cert_file) and not (user.get("client-certificate")
+                                                       or user.get("client-certificate-data"))
+
+    def _exec_failure(self, context: str, exec_cfg: Mapping[str, Any]) -> ConfigError:
+        from kubernetes.config.exec_provider import ExecProvider
+        from kubernetes.config.kube_config import ConfigNode
+
+        command = str(exec_cfg.get("command") or "exec plugin")
+        try:
+            ExecProvider(ConfigNode("exec", dict(exec_cfg)), None).run()
+        except Exception as exc:  # noqa: BLE001
+            err = exec_plugin_error(command, exc)
+        else:
+            err = ConfigError(f"the credential plugin '{os.path.basename(command)}' gave no token "
+                              "or client certificate")
+        err.message = f'context "{context}": {err.message}'
+        return err
+
+    def _loader_error(self, context: str, exc: BaseException, user: Mapping[str, Any]) -> Exception:
+        from kubernetes.config.config_exception import ConfigException
+
+        if isinstance(exc, ConfigException):
+            text = str(exc)
+            if text.startswith("File does not exist:"):
+                text = "a file it refers to does not exist:" + text.removeprefix("File does not exist:")
+            return ConfigError(redact(f'context "{context}": {text}'))
+        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+            return ConfigError(f'context "{context}": cannot read {exc.filename}: {exc.strerror}')
+        if type(exc).__name__ == "Error" and type(exc).__module__ == "binascii":
+            return ConfigError(f'context "{context}": certificate or key data is not valid base64')
+        provider = user.get("auth-provider")
+        if isinstance(provider, dict) and provider.get("name"):
+            return translate(exc, what=f'context "{context}": refreshing the {provider["name"]} login')
+        return translate(exc, what=f'context "{context}"')
+
+
+def _exists(path: Path) -> bool:
+    """Like ``Path.exists`` but a file we may not even stat counts as present (reading it then says why)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def load_kubeconfig(paths: str | Sequence[str] | None = None) -> KubeConfig:
+    """Read and merge kubeconfig files like kubectl.
+
+    ``paths`` None: ``$KUBECONFIG`` (missing files skipped) or ``~/.kube/config``; otherwise the given
+    file(s), each of which must exist. Broken files are skipped and recorded in ``problems`` as long as
+    another file could be read; when every file that exists is broken, or an explicit file is missing,
+    raises ConfigError."""
+    files, explicit = kubeconfig_paths(paths)
+    kc = KubeConfig(searched=list(files))
+    missing = [p for p in files if not _exists(p)]
+    if explicit and missing:
+        raise ConfigError(f"kubeconfig {', '.join(str(p) for p in missing)} does not exist")
+    failures: list[ConfigError] = []
+    for path in files:
+        if path in missing or path in kc.files:
+            continue
+        try:
+            data = read_kubeconfig_file(path)
+        except ConfigError as err:
+            failures.append(err)
+            continue
+        kc.files.append(path)
+        kc._merge_file(path, data)
+    kc.problems[:0] = failures
+    if failures and not kc.files:
+        if len(failures) == 1:
+            raise failures[0]
+        raise ConfigError("; ".join(e.message for e in failures))
+    for problem in kc.problems:
+        log.warning("%s", problem)
+    return kc

@@ -1,0 +1,396 @@
+"""Kubeconfig like kubectl: merge rules, bad input, and real clients (official loader) against the
+Kubernetes API emulator with token, exec-credential, OIDC and client-certificate users."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes.client
+import pytest
+import yaml
+
+from meshdesk.sources.base import ConfigError, SourceError, Unauthorized, Unreachable
+from meshdesk.sources.errors import translate
+from meshdesk.sources.kubeconfig import load_kubeconfig
+from tests.kube_emulator import KubeEmulator, _self_signed_cert, kube_emulator_fixture  # noqa: F401
+
+SECRET = "sha256~QmVhcmVyU2VjcmV0VG9rZW4xMjM0NTY3ODkw"
+
+
+def write(path: Path, doc: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def config(clusters: dict[str, dict[str, Any]], users: dict[str, dict[str, Any]],
+           contexts: dict[str, dict[str, Any]], current: str | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": n, "cluster": c} for n, c in clusters.items()],
+        "users": [{"name": n, "user": u} for n, u in users.items()],
+        "contexts": [{"name": n, "context": c} for n, c in contexts.items()],
+    }
+    if current is not None:
+        doc["current-context"] = current
+    return doc
+
+
+def namespaces(client: kubernetes.client.ApiClient) -> set[str]:
+    return {ns.metadata.name for ns in kubernetes.client.CoreV1Api(client).list_namespace().items}
+
+
+# ------------------------------------------------------------------ merging like kubectl
+
+def test_first_file_wins_per_name_and_for_current_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = write(tmp_path / "a.yaml", config(
+        {"shared": {"server": "https://a.example:6443"}}, {"alice": {"token": "t-a"}},
+        {"dev": {"cluster": "shared", "user": "alice", "namespace": "bookinfo"}}, current="dev"))
+    b = write(tmp_path / "b.yaml", config(
+        {"shared": {"server": "https://b.example:6443"}, "prod": {"server": "https://prod.example"}},
+        {"alice": {"token": "t-b"}, "bob": {"token": "t-bob"}},
+        {"dev": {"cluster": "prod", "user": "bob"}, "prod": {"cluster": "prod", "user": "bob"}},
+        current="prod"))
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(["", str(a), str(tmp_path / "missing.yaml"), "", str(b)]))
+    kc = load_kubeconfig()
+    assert kc.files == [a, b]
+    assert kc.problems == []
+    assert kc.current_context == "dev"
+    assert [(c.name, c.cluster, c.user, c.namespace) for c in kc.contexts] == [
+        ("dev", "shared", "alice", "bookinfo"), ("prod", "prod", "bob", "")]
+    assert kc.server("dev") == "https://a.example:6443"
+    assert kc.server() == "https://a.example:6443"
+    assert kc.cluster_name("prod") == "prod"
+    assert kc.config_dict("dev")["users"][0]["user"]["token"] == "t-a"
+    assert kc.namespace("dev") == "bookinfo" and kc.namespace("prod") == "default"
+
+    # current-context comes from the first file that sets one, even if a later one sets another
+    write(a, config({"shared": {"server": "https://a.example:6443"}}, {}, {}))
+    assert load_kubeconfig().current_context == "prod"
+
+
+def test_default_is_home_kube_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    kc = load_kubeconfig()
+    assert kc.files == [] and kc.contexts == []
+    with pytest.raises(ConfigError, match="no kubeconfig found"):
+        kc.api_client()
+    write(tmp_path / ".kube" / "config", config({"c": {"server": "http://127.0.0.1:1"}}, {}, {"home": {"cluster": "c"}}))
+    assert [c.name for c in load_kubeconfig().contexts] == ["home"]
+
+
+def test_explicit_path_overrides_kubeconfig_and_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = write(tmp_path / "env.yaml", config({"c": {"server": "http://x"}}, {}, {"from-env": {"cluster": "c"}}))
+    mine = write(tmp_path / "mine.yaml", config({"c": {"server": "http://y"}}, {}, {"mine": {"cluster": "c"}}))
+    monkeypatch.setenv("KUBECONFIG", str(env))
+    assert [c.name for c in load_kubeconfig(str(mine)).contexts] == ["mine"]
+    assert [c.name for c in load_kubeconfig([str(mine), str(env)]).contexts] == ["from-env", "mine"]
+    with pytest.raises(ConfigError, match=r"nope\.yaml does not exist"):
+        load_kubeconfig(str(tmp_path / "nope.yaml"))
+
+
+def test_relative_file_references_resolve_against_their_file(tmp_path: Path) -> None:
+    kc_path = write(tmp_path / "sub" / "config", config(
+        {"c": {"server": "https://k:6443", "certificate-authority": "pki/ca.crt"}},
+        {"u": {"client-certificate": "pki/u.crt", "client-key": "/abs/u.key", "tokenFile": "tok",
+               "exec": {"command": "./bin/plugin", "apiVersion": "client.authentication.k8s.io/v1"}},
+         "v": {"exec": {"command": "aws", "apiVersion": "client.authentication.k8s.io/v1"}}},
+        {"x": {"cluster": "c", "user": "u"}, "y": {"cluster": "c", "user": "v"}}))
+    d = load_kubeconfig(str(kc_path)).config_dict("x")
+    base = (tmp_path / "sub").resolve()
+    assert d["clusters"][0]["cluster"]["certificate-authority"] == str(base / "pki/ca.crt")
+    user = d["users"][0]["user"]
+    assert user["client-certificate"] == str(base / "pki/u.crt")
+    assert user["client-key"] == "/abs/u.key"
+    assert user["tokenFile"] == str(base / "tok")
+    assert user["exec"]["command"] == str(base / "bin/plugin")
+    # a bare command is looked up on PATH, like kubectl
+    assert load_kubeconfig(str(kc_path)).config_dict("y")["users"][0]["user"]["exec"]["command"] == "aws"
+
+
+# ------------------------------------------------------------------ bad input
+
+def test_bad_files_are_named_and_the_good_ones_still_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    good = write(tmp_path / "good.yaml", config({"c": {"server": "http://x"}}, {}, {"ok": {"cluster": "c"}}))
+    not_yaml = write(tmp_path / "broken.yaml", f"users:\n- name: u\n  user:\n    token: {SECRET}\n   bad: [\n")
+    a_list = write(tmp_path / "list.yaml", "- just\n- a list\n")
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(map(str, [not_yaml, a_list, folder, good])))
+    with caplog.at_level(logging.DEBUG):
+        kc = load_kubeconfig()
+    assert [c.name for c in kc.contexts] == ["ok"]
+    messages = [str(p) for p in kc.problems]
+    assert len(messages) == 3
+    assert "broken.yaml is not valid YAML at line" in messages[0]
+    assert "list.yaml is a list, not a mapping" in messages[1]
+    assert "folder.yaml is a directory" in messages[2]
+    for text in messages + [r.getMessage() for r in caplog.records]:
+        assert SECRET not in text and "QmVhcmVy" not in text
+
+
+def test_single_bad_file_raises_with_its_name(tmp_path: Path) -> None:
+    path = write(tmp_path / "kc", "clusters: {not: [a list\n")
+    with pytest.raises(ConfigError, match=r"kc is not valid YAML"):
+        load_kubeconfig(str(path))
+    write(path, "just a string\n")
+    with pytest.raises(ConfigError, match=r"kc is a single string, not a mapping"):
+        load_kubeconfig(str(path))
+    path.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(ConfigError, match="not text"):
+        load_kubeconfig(str(path))
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "kc", config({}, {}, {}))
+    path.chmod(0)
+    if os.geteuid() != 0:
+        with pytest.raises(ConfigError, match=r"kc cannot be read: permission denied"):
+            load_kubeconfig(str(path))
+        return
+    # root reads any file: check in a child process without the capabilities that bypass permissions
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root and setpriv (util-linux) is absent to drop CAP_DAC_OVERRIDE")
+    probe = ("import sys\nfrom meshdesk.sources.kubeconfig import load_kubeconfig\n"
+             "try:\n    load_kubeconfig(sys.argv[1])\nexcept Exception as e:\n    print(type(e).__name__, e)\n")
+    out = subprocess.run([setpriv, "--bounding-set", "-dac_override,-dac_read_search", sys.executable, "-c",
+                          probe, str(path)], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    if out.returncode != 0 and "setpriv" in out.stderr:
+        pytest.skip(f"setpriv cannot drop capabilities here: {out.stderr.strip()}")
+    assert out.stdout.startswith("ConfigError"), out.stderr
+    assert f"{path} cannot be read: permission denied" in out.stdout
+
+
+def test_broken_entries_and_missing_references(tmp_path: Path) -> None:
+    doc = config({"c": {"server": "http://127.0.0.1:1"}, "noserver": {}},
+                 {"u": {"token": SECRET}},
+                 {"no-cluster": {"cluster": "ghost", "user": "u"}, "no-user": {"cluster": "c", "user": "nobody"},
+                  "no-server": {"cluster": "noserver"}, "fine": {"cluster": "c", "user": "u"}})
+    doc["contexts"].append({"context": {"cluster": "c"}})  # no name
+    doc["users"].append({"name": "weird", "user": "a string"})
+    path = write(tmp_path / "kc", doc)
+    kc = load_kubeconfig(str(path))
+    assert [c.name for c in kc.contexts] == ["fine", "no-cluster", "no-server", "no-user"]
+    assert any("entry 5 of 'contexts' has no name" in str(p) for p in kc.problems)
+    assert any("user 'weird' is not a mapping" in str(p) for p in kc.problems)
+    with pytest.raises(ConfigError) as err:
+        kc.api_client("no-cluster")
+    assert 'context "no-cluster" names cluster "ghost"' in str(err.value) and str(path) in str(err.value)
+    with pytest.raises(ConfigError, match='context "no-user" names user "nobody"'):
+        kc.api_client("no-user")
+    with pytest.raises(ConfigError, match='cluster "noserver" .* has no server'):
+        kc.api_client("no-server")
+    with pytest.raises(ConfigError, match='context "elsewhere" does not exist'):
+        kc.api_client("elsewhere")
+    with pytest.raises(ConfigError, match="no current context"):
+        kc.api_client()
+    assert kc.api_client("fine").configuration.host == "http://127.0.0.1:1"
+
+
+def test_loader_errors_name_the_context_and_hide_secrets(tmp_path: Path) -> None:
+    path = write(tmp_path / "kc", config(
+        {"c": {"server": "https://127.0.0.1:1", "certificate-authority": "missing-ca.crt"},
+         "d": {"server": "https://127.0.0.1:1", "certificate-authority-data": "%%%not base64%%%"}},
+        {"u": {"token": SECRET}},
+        {"missing-ca": {"cluster": "c", "user": "u"}, "bad-ca-data": {"cluster": "d", "user": "u"}}))
+    kc = load_kubeconfig(str(path))
+    with pytest.raises(ConfigError) as err:
+        kc.api_client("missing-ca")
+    assert 'context "missing-ca"' in str(err.value) and "missing-ca.crt" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        kc.api_client("bad-ca-data")
+    assert 'context "bad-ca-data"' in str(err.value)
+    assert SECRET not in str(err.value)
+
+
+# ------------------------------------------------------------------ real clients against the emulator
+
+def test_token_user_lists_namespaces_and_wrong_token_is_401(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    kube_emulator.require_token(SECRET)
+    good = kube_emulator.write_kubeconfig(tmp_path / "good", context="emu", token=SECRET)
+    bad = kube_emulator.write_kubeconfig(tmp_path / "bad", context="emu", token="wrong-token")
+    assert {"default", "kube-system"} <= namespaces(load_kubeconfig(str(good)).api_client("emu"))
+    with pytest.raises(kubernetes.client.ApiException) as exc:
+        namespaces(load_kubeconfig(str(bad)).api_client())
+    assert exc.value.status == 401
+    err = translate(exc.value)
+    assert isinstance(err, Unauthorized) and "credentials expired or rejected" in str(err)
+
+
+def _exec_plugin(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / name
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return script
+
+
+def _exec_user(command: str, args: list[str] | None = None) -> dict[str, Any]:
+    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": command,
+                     "args": args or [], "interactiveMode": "Never"}}
+
+
+def test_exec_credential_user_found_on_path(tmp_path: Path, kube_emulator: KubeEmulator,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "exec-issued-token-42"
+    credential = json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                             "status": {"token": token, "expirationTimestamp": "2099-01-01T00:00:00Z"}})
+    _exec_plugin(tmp_path / "bin", "fake-auth-plugin", f"printf '%s' '{credential}'")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    kube_emulator.require_token(token)
+    path = write(tmp_path / "kc", config({"emu": {"server": kube_emulator.url}},
+                                         {"eks": _exec_user("fake-auth-plugin", ["token", "-i", "demo"])},
+                                         {"eks": {"cluster": "emu", "user": "eks"}}, current="eks"))
+    assert "default" in namespaces(load_kubeconfig(str(path)).api_client())
+
+
+def test_exec_plugin_failures_name_the_plugin(tmp_path: Path, kube_emulator: KubeEmulator,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    failing = _exec_plugin(tmp_path / "bin", "kubelogin", f"echo 'error: refresh token {SECRET} expired' >&2; exit 3")
+    path = write(tmp_path / "kc", config(
+        {"emu": {"server": kube_emulator.url}},
+        {"missing": _exec_user("gke-gcloud-auth-plugin-that-is-not-installed"), "failing": _exec_user(str(failing))},
+        {"missing": {"cluster": "emu", "user": "missing"}, "failing": {"cluster": "emu", "user": "failing"}}))
+    kc = load_kubeconfig(str(path))
+    with pytest.raises(ConfigError) as err:
+        kc.api_client("missing")
+    text = str(err.value)
+    assert "gke-gcloud-auth-plugin-that-is-not-installed' was not found" in text and "PATH" in text
+    assert 'context "missing"' in text
+    with pytest.raises(ConfigError) as err:
+        kc.api_client("failing")
+    text = str(err.value)
+    assert "'kubelogin' failed" in text and "returned 3" in text and SECRET not in text
+    assert caplog.records, "the official loader logs the plugin's failure"
+    assert all(SECRET not in r.getMessage() for r in caplog.records)
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    def part(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def _oidc_user(id_token: str, issuer: str) -> dict[str, Any]:
+    return {"auth-provider": {"name": "oidc", "config": {
+        "client-id": "meshdesk", "client-secret": "oidc-client-secret-123", "id-token": id_token,
+        "idp-issuer-url": issuer, "refresh-token": "oidc-refresh-token-456"}}}
+
+
+def test_oidc_user_and_kubeconfig_never_written(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    valid = _jwt({"sub": "jane", "exp": 4102444800})  # 2100
+    expired = _jwt({"sub": "jane", "exp": 1000})
+    dead_issuer = "http://127.0.0.1:9"  # discard port: nothing listens
+    path = write(tmp_path / "kc", config(
+        {"emu": {"server": kube_emulator.url}},
+        {"fresh": _oidc_user(valid, dead_issuer), "stale": _oidc_user(expired, dead_issuer),
+         "tok": {"token": SECRET}},
+        {"fresh": {"cluster": "emu", "user": "fresh"}, "stale": {"cluster": "emu", "user": "stale"},
+         "tok": {"cluster": "emu", "user": "tok"}}, current="tok"))
+    before, mtime = path.read_bytes(), path.stat().st_mtime_ns
+    default_host = kubernetes.client.Configuration.get_default_copy().host
+    kc = load_kubeconfig(str(path))
+    kube_emulator.require_token(valid)
+    assert "default" in namespaces(kc.api_client("fresh"))
+    # an expired id-token makes the official loader refresh it (and, with a file loader, write it back);
+    # here the issuer is unreachable: a typed error, and the file is untouched
+    with pytest.raises(SourceError) as err:
+        kc.api_client("stale")
+    assert isinstance(err.value, Unreachable | ConfigError)
+    assert "oidc-refresh-token-456" not in str(err.value) and "oidc-client-secret-123" not in str(err.value)
+    kube_emulator.require_token(SECRET)
+    assert "default" in namespaces(kc.api_client())
+    assert path.read_bytes() == before and path.stat().st_mtime_ns == mtime
+    # no global default client configuration was set
+    assert kubernetes.client.Configuration.get_default_copy().host == default_host != kube_emulator.url
+
+
+def test_switching_context_reaches_another_cluster(tmp_path: Path) -> None:
+    with KubeEmulator() as one, KubeEmulator() as two:
+        one.add_namespace("only-in-one")
+        two.add_namespace("only-in-two")
+        a = one.write_kubeconfig(tmp_path / "a", context="one")
+        b = two.write_kubeconfig(tmp_path / "b", context="two")
+        kc = load_kubeconfig([str(a), str(b)])
+        assert kc.current_context == "one"
+        first, second = namespaces(kc.api_client("one")), namespaces(kc.api_client("two"))
+        assert "only-in-one" in first and "only-in-two" not in first
+        assert "only-in-two" in second and "only-in-one" not in second
+
+
+@pytest.fixture
+def tls_emulator() -> Iterator[KubeEmulator]:
+    emu = KubeEmulator(tls=True).start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+def test_client_certificate_file_and_data_over_tls(tmp_path: Path, tls_emulator: KubeEmulator) -> None:
+    assert tls_emulator.ca_file is not None
+    cert, key = _self_signed_cert(tmp_path)  # a client certificate/key pair
+    ca = Path(tls_emulator.ca_file)
+    (tmp_path / "pki").mkdir()
+    (tmp_path / "pki" / "ca.crt").write_bytes(ca.read_bytes())
+
+    def b64(p: Path) -> str:
+        return base64.b64encode(p.read_bytes()).decode()
+
+    path = write(tmp_path / "kc", config(
+        {"files": {"server": tls_emulator.url, "certificate-authority": "pki/ca.crt"},
+         "inline": {"server": tls_emulator.url, "certificate-authority-data": b64(ca)},
+         "untrusted": {"server": tls_emulator.url}},
+        {"by-file": {"client-certificate": str(cert), "client-key": str(key)},
+         "by-data": {"client-certificate-data": b64(cert), "client-key-data": b64(key)}},
+        {"files": {"cluster": "files", "user": "by-file"}, "inline": {"cluster": "inline", "user": "by-data"},
+         "untrusted": {"cluster": "untrusted", "user": "by-data"}}))
+    before = path.read_bytes()
+    kc = load_kubeconfig(str(path))
+    by_file = kc.api_client("files")
+    assert by_file.configuration.cert_file == str(cert)
+    assert "default" in namespaces(by_file)
+    by_data = kc.api_client("inline")
+    assert Path(by_data.configuration.cert_file).read_bytes() == cert.read_bytes()
+    assert "default" in namespaces(by_data)
+    with pytest.raises(Exception) as exc:  # noqa: PT011 - whatever urllib3 raises, translate() names it
+        namespaces(kc.api_client("untrusted"))
+    err = translate(exc.value)
+    assert isinstance(err, Unreachable) and "not trusted" in str(err)
+    assert path.read_bytes() == before
+
+
+def test_messages_never_carry_secrets(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Every failure path above, collected: no token, password, key or certificate in any text."""
+    key_data = base64.b64encode(b"-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----").decode()
+    path = write(tmp_path / "kc", config(
+        {"c": {"server": "https://127.0.0.1:1", "certificate-authority": "nope.crt"}},
+        {"u": {"token": SECRET, "username": "admin", "password": "hunter2-password", "client-key-data": key_data}},
+        {"x": {"cluster": "c", "user": "u"}, "y": {"cluster": "ghost", "user": "u"}}))
+    texts: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        kc = load_kubeconfig(str(path))
+        for name in ("x", "y", "z"):
+            with pytest.raises(ConfigError) as err:
+                kc.api_client(name)
+            texts.append(str(err.value))
+    texts += [r.getMessage() for r in caplog.records] + [repr(kc)]
+    for text in texts:
+        for secret in (SECRET, "hunter2-password", key_data[:20], "MIIEsecret"):
+            assert secret not in text
+    if sys.platform != "win32":
+        assert oct(path.stat().st_mode & 0o777)  # untouched file, still there
