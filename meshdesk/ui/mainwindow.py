@@ -231,6 +231,8 @@ class MainWindow(QMainWindow):
         find_presets, hide_presets = _presets()
         self.toolbar = MainToolBar(self, find_presets=find_presets, hide_presets=hide_presets)
         self.addToolBar(self.toolbar)
+        self.addToolBarBreak()
+        self.addToolBar(self.toolbar.view_bar)
 
         # centre: banner over (graph | empty state)
         self.canvas_mod = _canvas()

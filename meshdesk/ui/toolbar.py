@@ -155,11 +155,14 @@ class MainToolBar(QToolBar):
         self.refresh_action.setToolTip("Fetch new data now (F5)")
         self.refresh_action.triggered.connect(self.refreshNowRequested)
         self.addAction(self.refresh_action)
-        self.addSeparator()
 
+        # second row: how to draw it, layout, find/hide, export
+        self.view_bar = bar = QToolBar("View toolbar", parent)
+        bar.setObjectName("viewToolBar")
+        bar.setMovable(False)
         self.edge_label_combo = _combo([(k, label) for k, label, _q in EDGE_LABELS], "What edges are labelled with")
         self.edge_label_combo.activated.connect(lambda _i: self._set(edge_labels=self.edge_label_combo.currentData()))
-        self.addWidget(self.edge_label_combo)
+        bar.addWidget(self.edge_label_combo)
 
         self.display_menu = QMenu(self)
         self.display_actions: dict[str, QAction] = {}
@@ -178,7 +181,7 @@ class MainToolBar(QToolBar):
         self.display_button.setToolTip("What to show on the graph")
         self.display_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.display_button.setMenu(self.display_menu)
-        self.addWidget(self.display_button)
+        bar.addWidget(self.display_button)
 
         self.layout_menu = QMenu(self)
         for algo, label, key in (("layered", "Layered (left to right)", "Ctrl+1"), ("force", "Force-directed", "Ctrl+2"),
@@ -195,13 +198,13 @@ class MainToolBar(QToolBar):
         self.layout_button.setText("Layout")
         self.layout_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.layout_button.setMenu(self.layout_menu)
-        self.addWidget(self.layout_button)
-        self.addSeparator()
+        bar.addWidget(self.layout_button)
+        bar.addSeparator()
 
         self.find_edit = self._expr_edit("Find…", "Highlight nodes and edges, e.g. 'rps > 10' or 'name = reviews'",
-                                         find_presets, self.findChanged)
+                                         find_presets, self.findChanged, bar)
         self.hide_edit = self._expr_edit("Hide…", "Hide nodes and edges, e.g. 'is idle' or 'rps < 1'",
-                                         hide_presets, self.hideChanged)
+                                         hide_presets, self.hideChanged, bar)
 
         self.export_menu = QMenu(self)
         self.export_menu.addAction("Export PNG…").triggered.connect(lambda: self.exportImageRequested.emit("png"))
@@ -210,24 +213,25 @@ class MainToolBar(QToolBar):
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.export_button.setMenu(self.export_menu)
-        self.addWidget(self.export_button)
+        bar.addWidget(self.export_button)
         self.fit_action = QAction("Fit", self)
         self.fit_action.setShortcut(QKeySequence("Ctrl+0"))
         self.fit_action.setToolTip("Fit the graph in the window (Ctrl+0)")
         self.fit_action.triggered.connect(self.fitRequested)
-        self.addAction(self.fit_action)
+        bar.addAction(self.fit_action)
 
     # -- find / hide ---------------------------------------------------------------------------
     def _expr_edit(self, placeholder: str, tip: str, presets: Sequence[tuple[str, str]],
-                   signal: Signal) -> QLineEdit:
+                   signal: Signal, bar: QToolBar) -> QLineEdit:
         edit = QLineEdit()
         edit.setPlaceholderText(placeholder)
         edit.setToolTip(tip + " - Enter applies, Esc clears")
         edit.setClearButtonEnabled(True)
-        edit.setFixedWidth(150)
+        edit.setMinimumWidth(160)
+        edit.setMaximumWidth(260)
         edit.returnPressed.connect(lambda: signal.emit(edit.text().strip()))
         edit.textChanged.connect(lambda t: signal.emit("") if not t else None)
-        self.addWidget(edit)
+        bar.addWidget(edit)
         if presets:
             menu = QMenu(self)
             for expr, label in presets:
@@ -239,7 +243,7 @@ class MainToolBar(QToolBar):
             btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
             btn.setMenu(menu)
             btn.setAutoRaise(True)
-            self.addWidget(btn)
+            bar.addWidget(btn)
         return edit
 
     def mark_expression(self, edit: QLineEdit, error: str | None) -> None:
