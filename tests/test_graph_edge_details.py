@@ -1,0 +1,69 @@
+"""Edge decoration passes: mTLS share, response time, throughput."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshdesk.mesh.graph import build
+from meshdesk.mesh.telemetry import Sample
+from tests.graph_samples import http, labels, snapshot
+from tests.test_graph_traffic import edge
+
+
+def test_mtls_share_from_connection_security_policy() -> None:
+    g = build(snapshot([
+        http("web-v1", "cart-v1", 30, connection_security_policy="mutual_tls"),
+        http("web-v1", "cart-v1", 10, connection_security_policy="none"),
+        http("web-v1", "pay-v1", 10),
+    ]))
+    assert edge(g, "web-v1", "cart-v1").is_mtls == pytest.approx(75)
+    assert edge(g, "web-v1", "pay-v1").is_mtls is None  # no label: unknown, not 0 %
+
+
+def test_mtls_prefers_destination_reports() -> None:
+    g = build(snapshot([
+        http("web-v1", "cart-v1", 10, connection_security_policy="mutual_tls", reporter="destination"),
+        http("web-v1", "cart-v1", 10, connection_security_policy="unknown", reporter="source"),
+    ]))
+    assert edge(g, "web-v1", "cart-v1").is_mtls == pytest.approx(100)
+
+
+def _duration(src: str, dst: str, stat: str, ms: float, **kw: str) -> Sample:
+    return Sample("istio_request_duration_milliseconds",
+                  labels(src, dst, request_protocol="http", stat=stat, **kw), ms)
+
+
+def test_response_time_at_the_requested_quantile() -> None:
+    samples = [http("web-v1", "cart-v1", 10), _duration("web-v1", "cart-v1", "0.95", 120),
+               _duration("web-v1", "cart-v1", "0.5", 40), _duration("web-v1", "cart-v1", "avg", 55)]
+    assert edge(build(snapshot(samples)), "web-v1", "cart-v1").response_time == pytest.approx(120)
+    assert edge(build(snapshot(samples, responseTimeQuantile="0.5")), "web-v1", "cart-v1").response_time \
+        == pytest.approx(40)
+    assert edge(build(snapshot(samples, responseTimeQuantile="avg")), "web-v1", "cart-v1").response_time \
+        == pytest.approx(55)
+
+
+def test_response_time_goes_on_the_service_to_workload_edge_when_injected() -> None:
+    samples = [http("web-v1", "cart-v1", 10), _duration("web-v1", "cart-v1", "0.95", 80)]
+    g = build(snapshot(samples, injectServiceNodes=True))
+    assert edge(g, "cart", "cart-v1").response_time == pytest.approx(80)
+    assert edge(g, "web-v1", "cart").response_time is None
+
+
+def test_throughput_by_type() -> None:
+    samples = [http("web-v1", "cart-v1", 10),
+               Sample("istio_request_bytes", labels("web-v1", "cart-v1", request_protocol="http", stat="rate"), 300),
+               Sample("istio_response_bytes", labels("web-v1", "cart-v1", request_protocol="http", stat="rate"), 9000)]
+    assert edge(build(snapshot(samples)), "web-v1", "cart-v1").throughput == pytest.approx(9000)
+    assert edge(build(snapshot(samples, throughputType="request")), "web-v1", "cart-v1").throughput \
+        == pytest.approx(300)
+
+
+def test_passes_can_be_selected() -> None:
+    samples = [http("web-v1", "cart-v1", 10, connection_security_policy="mutual_tls"),
+               _duration("web-v1", "cart-v1", "0.95", 80)]
+    g = build(snapshot(samples, appenders=("responseTime",)))
+    e = edge(g, "web-v1", "cart-v1")
+    assert e.response_time == pytest.approx(80) and e.is_mtls is None and e.health is None
+    g2 = build(snapshot(samples, appenders=("bogus",)))
+    assert "unknown appender 'bogus' ignored" in g2.warnings

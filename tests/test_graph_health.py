@@ -1,0 +1,84 @@
+"""Health pass: Kiali's default tolerances and the health.kiali.io/rate annotation."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshdesk.mesh.graph import build, health, model
+from meshdesk.mesh.inventory import Inventory, Namespace, Pod, Workload
+from tests.graph_samples import grpc, http, snapshot
+from tests.test_graph_traffic import edge, node
+
+
+def status_of(samples: list, label: str = "cart-v1", **kw: object) -> str:
+    g = build(snapshot(samples, **kw))
+    h = node(g, label).health
+    assert h is not None
+    return h.status
+
+
+def test_ten_percent_5xx_is_failure_less_is_degraded_none_is_healthy() -> None:
+    assert status_of([http("web-v1", "cart-v1", 90), http("web-v1", "cart-v1", 10, "500")]) == model.FAILURE
+    assert status_of([http("web-v1", "cart-v1", 95), http("web-v1", "cart-v1", 5, "502")]) == model.DEGRADED
+    assert status_of([http("web-v1", "cart-v1", 100)]) == model.HEALTHY
+
+
+def test_4xx_degraded_at_10_percent_and_failure_at_20() -> None:
+    assert status_of([http("web-v1", "cart-v1", 95), http("web-v1", "cart-v1", 5, "404")]) == model.HEALTHY
+    assert status_of([http("web-v1", "cart-v1", 85), http("web-v1", "cart-v1", 15, "404")]) == model.DEGRADED
+    assert status_of([http("web-v1", "cart-v1", 75), http("web-v1", "cart-v1", 25, "403")]) == model.FAILURE
+
+
+def test_grpc_errors_and_no_response() -> None:
+    assert status_of([grpc("web-v1", "cart-v1", 80), grpc("web-v1", "cart-v1", 20, status="14")]) == model.FAILURE
+    assert status_of([http("web-v1", "cart-v1", 88), http("web-v1", "cart-v1", 12, "0", flags="DC")]) \
+        == model.FAILURE
+
+
+def test_edge_health_and_caller_outbound_health() -> None:
+    g = build(snapshot([http("web-v1", "cart-v1", 90), http("web-v1", "cart-v1", 10, "500"),
+                        http("web-v1", "pay-v1", 100)]))
+    assert edge(g, "web-v1", "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
+    assert edge(g, "web-v1", "pay-v1").health.status == model.HEALTHY  # type: ignore[union-attr]
+    web = node(g, "web-v1").health
+    assert web is not None and web.status == model.DEGRADED  # 10 of its 200 outbound requests failed
+    assert web.error_ratio == pytest.approx(0.05)
+
+
+def _inventory(annotation: str) -> Inventory:
+    pod = Pod(name="cart-v1-abc", namespace="shop", phase="Running")
+    cart = Workload(name="cart-v1", namespace="shop", labels={"app": "cart", "version": "v1"},
+                    annotations={health.ANNOTATION: annotation}, pods=[pod], replicas=1, available=1)
+    return Inventory(cluster="east", namespaces=[Namespace("shop")], workloads=[cart])
+
+
+def test_annotation_replaces_default_tolerances() -> None:
+    samples = [http("web-v1", "cart-v1", 85), http("web-v1", "cart-v1", 15, "404")]
+    assert status_of(samples) == model.DEGRADED
+    g = build(snapshot(samples, inventory=_inventory("4XX,30,50,http,inbound")))
+    cart = node(g, "cart-v1")
+    assert cart.health is not None and cart.health.status == model.HEALTHY
+    assert cart.health_annotation == "4XX,30,50,http,inbound"
+    strict = build(snapshot(samples, inventory=_inventory("4XX,1,10,http,inbound")))
+    assert node(strict, "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
+
+
+def test_bad_annotation_falls_back_to_defaults_and_says_so() -> None:
+    samples = [http("web-v1", "cart-v1", 85), http("web-v1", "cart-v1", 15, "404")]
+    g = build(snapshot(samples, inventory=_inventory("4XX,50,20,http")))
+    assert node(g, "cart-v1").health.status == model.DEGRADED  # type: ignore[union-attr]
+    assert any("health.kiali.io/rate" in w and "expected CODE" in w for w in g.warnings)
+
+
+def test_parse_annotation_several_entries() -> None:
+    tols, problems = health.parse_annotation("5XX,5,10,http,inbound; 4xx,10,20,http,.* ;bad")
+    assert len(tols) == 2 and len(problems) == 1
+    assert tols[0].code.match("503") and not tols[0].code.match("404")
+    assert tols[1].code.match("404") and tols[1].direction.match("outbound")
+
+
+def test_workload_without_available_pods_is_failure() -> None:
+    inv = _inventory("")
+    inv.workloads[0].available = 0
+    g = build(snapshot([http("web-v1", "cart-v1", 10)], inventory=inv))
+    assert node(g, "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
