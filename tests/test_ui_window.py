@@ -232,11 +232,11 @@ def test_graph_shaping_toggles_refetch_and_drawing_toggles_do_not(qtbot, make_wi
     n = len(src.calls)
     w.toolbar.display_actions["security"].trigger()
     w.toolbar.display_actions["animation"].trigger()
-    w.toolbar.choose(edge_labels="rate")
+    w.toolbar.choose(edge_labels="requestRate")
     with qtbot.assertNotEmitted(w.poller.graphReady, wait=100):
         pass
     assert len(src.calls) == n
-    w.toolbar.choose(edge_labels="response_time:0.99")
+    w.toolbar.choose(edge_labels="responseTimeP99")
     qtbot.waitUntil(lambda: src.calls[-1].responseTimeQuantile == "0.99", timeout=5000)
 
 

@@ -117,4 +117,11 @@ def extra_threads(before: set[int]) -> list[str]:
 
     py = [t.name for t in threading.enumerate()
           if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)]
-    return py + [t.objectName() or "QThread" for t in running_qthreads()]
+    qthreads = running_qthreads()
+    try:
+        from meshdesk.ui.canvas import running_layout_threads
+    except ImportError:
+        pass
+    else:
+        qthreads += running_layout_threads()
+    return py + [t.objectName() or "QThread" for t in qthreads]

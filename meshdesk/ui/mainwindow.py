@@ -564,20 +564,9 @@ class MainWindow(QMainWindow):
 
     def _edge_label_mode(self, c: ViewChoices) -> str:
         modes = getattr(self.canvas_mod, "EDGE_LABEL_MODES", None)
-        mode = c.edge_mode
-        if not modes:
-            return mode
-        keys = list(modes.keys()) if isinstance(modes, Mapping) else [m if isinstance(m, str) else m[0] for m in modes]
-        if mode in keys:
-            return mode
-        aliases = {"rate": ("requests", "request_rate", "rps", "traffic_rate"),
-                   "percent": ("distribution", "request_percent", "percentage", "traffic_distribution"),
-                   "response_time": ("responseTime", "response-time", "latency"),
-                   "throughput": ("traffic_throughput", "bytes")}
-        for alias in aliases.get(mode, ()):
-            if alias in keys:
-                return alias
-        return keys[0] if mode == "none" else mode
+        if modes and c.edge_labels not in modes:
+            return "none"
+        return c.edge_labels
 
     def _expression(self, method: str, edit: Any, expr: str) -> None:
         fn = getattr(self.view, method, None)
@@ -781,7 +770,7 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
 def shortcuts_text(canvas_mod: Any = None) -> str:
     rows = list(WINDOW_SHORTCUTS)
     extra = getattr(canvas_mod, "SHORTCUTS", None)
-    if extra:
+    if extra:  # the canvas lists (what, keys)
         items = extra.items() if isinstance(extra, Mapping) else extra
-        rows += [(str(k), str(v)) for k, v in items]
+        rows += [(str(keys), str(what)) for what, keys in items]
     return "\n".join(f"{k}\t{v}" for k, v in rows)

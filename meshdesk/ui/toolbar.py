@@ -34,17 +34,18 @@ MANUAL = 0
 REFRESH: tuple[tuple[int, str], ...] = ((PAUSE, "Pause"), (MANUAL, "Manual refresh"), (10, "Every 10s"),
                                         (15, "Every 15s"), (30, "Every 30s"), (60, "Every 1m"),
                                         (300, "Every 5m"))
-# (key, label, response-time quantile or None). The key is the canvas's edge label mode.
+# (canvas edge label mode, label, response-time quantile it needs or None)
 EDGE_LABELS: tuple[tuple[str, str, str | None], ...] = (
     ("none", "No edge labels", None),
-    ("rate", "Request rate", None),
-    ("percent", "Request distribution %", None),
-    ("response_time:0.5", "Response time p50", "0.5"),
-    ("response_time:0.95", "Response time p95", "0.95"),
-    ("response_time:0.99", "Response time p99", "0.99"),
-    ("response_time:avg", "Response time average", "avg"),
+    ("requestRate", "Request rate", None),
+    ("requestDistribution", "Request distribution %", None),
+    ("responseTimeP50", "Response time p50", "0.5"),
+    ("responseTimeP95", "Response time p95", "0.95"),
+    ("responseTimeP99", "Response time p99", "0.99"),
+    ("responseTimeAvg", "Response time average", "avg"),
     ("throughput", "Throughput", None),
 )
+_QUANTILE = {k: q for k, _l, q in EDGE_LABELS if q is not None}
 
 # (key, label, shapes the graph request?) - graph-shaping toggles refetch; the others only redraw.
 DISPLAY_TOGGLES: tuple[tuple[str, str, bool], ...] = (
@@ -78,12 +79,9 @@ class ViewChoices:
     animation: bool = True
 
     @property
-    def edge_mode(self) -> str:
-        return self.edge_labels.split(":", 1)[0]
-
-    @property
     def quantile(self) -> str:
-        return self.edge_labels.split(":", 1)[1] if ":" in self.edge_labels else "0.95"
+        """The response-time quantile the request asks for (the one the edge labels show)."""
+        return _QUANTILE.get(self.edge_labels, "0.95")
 
 
 def _combo(items: Sequence[tuple[object, str]], tip: str) -> QComboBox:
