@@ -1,0 +1,129 @@
+"""Passes that read the inventory: service entries, dead and idle nodes, Istio badges, missing sidecars;
+and the ones that only shape the graph: operation nodes, outsiders, boxes."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshdesk.mesh.graph import build, model
+from meshdesk.mesh.inventory import Container, Inventory, IstioObject, Namespace, Pod, Service, Workload
+from meshdesk.mesh.telemetry import Sample
+from tests.graph_samples import http, labels, snapshot
+from tests.test_graph_traffic import edge, node
+
+
+def _workload(name: str, ns: str = "shop", *, sidecar: bool = True, pods: int = 1) -> Workload:
+    app, _, ver = name.rpartition("-")
+    containers = [Container("main", ready=True)] + ([Container("istio-proxy", ready=True)] if sidecar else [])
+    return Workload(name=name, namespace=ns, labels={"app": app, "version": ver},
+                    pods=[Pod(f"{name}-{i}", ns, containers=containers) for i in range(pods)],
+                    replicas=pods, available=pods)
+
+
+def _inventory(*workloads: Workload, services: tuple[Service, ...] = (), istio: tuple[IstioObject, ...] = (),
+               namespaces: tuple[str, ...] = ("shop",)) -> Inventory:
+    return Inventory(cluster="east", namespaces=[Namespace(n) for n in namespaces], workloads=list(workloads),
+                     services=list(services), istio=list(istio))
+
+
+def _external(src: str, host: str, value: float) -> Sample:
+    lab = labels(src, None, reporter="source", request_protocol="http", response_code="200",
+                 response_flags="-", grpc_response_status="0")
+    lab.update(destination_service=host, destination_service_name=host, destination_service_namespace="unknown",
+               destination_cluster="unknown")
+    return Sample("istio_requests_total", lab, value)
+
+
+def test_service_entry_folds_its_hosts_into_one_external_node() -> None:
+    se = IstioObject("ServiceEntry", "payments-api", "shop",
+                     spec={"hosts": ["api.pay.example.com", "eu.pay.example.com"], "location": "MESH_EXTERNAL"})
+    samples = [http("web-v1", "cart-v1", 5), _external("web-v1", "api.pay.example.com", 3),
+               _external("web-v1", "eu.pay.example.com", 1)]
+    plain = build(snapshot(samples))
+    assert plain.find_node(service="api.pay.example.com") is not None
+    g = build(snapshot(samples, inventory=_inventory(_workload("web-v1"), _workload("cart-v1"), istio=(se,))))
+    se_node = g.find_node(service="payments-api")
+    assert se_node is not None and se_node.is_service_entry is not None
+    assert se_node.is_service_entry.location == "MESH_EXTERNAL"
+    assert se_node.is_service_entry.hosts == ("api.pay.example.com", "eu.pay.example.com")
+    assert g.find_node(service="api.pay.example.com") is None
+    e = edge(g, "web-v1", "payments-api")
+    assert e.rate == pytest.approx(4)
+    assert e.rates["httpPercentReq"] == pytest.approx(4 / 9 * 100)
+
+
+def test_dead_node_removed_or_marked() -> None:
+    samples = [http("web-v1", "cart-v1", 5), http("web-v1", "gone-v1", 0), http("web-v1", "idle-v1", 0)]
+    g = build(snapshot(samples, includeIdleEdges=True,
+                       inventory=_inventory(_workload("web-v1"), _workload("cart-v1"), _workload("idle-v1", pods=0))))
+    assert g.find_node(workload="gone-v1") is None  # its workload no longer exists
+    idle = g.find_node(workload="idle-v1")
+    assert idle is not None and idle.is_dead  # exists, but has no pods
+    assert edge(g, "web-v1", "idle-v1").is_idle
+
+
+def test_idle_nodes_only_when_asked() -> None:
+    inv = _inventory(_workload("web-v1"), _workload("cart-v1"), _workload("spare-v1"),
+                     services=(Service("spare", "shop", selector={"app": "spare"}),))
+    samples = [http("web-v1", "cart-v1", 5)]
+    assert build(snapshot(samples, inventory=inv)).find_node(workload="spare-v1") is None
+    g = build(snapshot(samples, inventory=inv, includeIdleNodes=True, injectServiceNodes=True))
+    spare = g.find_node(workload="spare-v1")
+    assert spare is not None and spare.is_idle and spare.traffic == {}
+    svc = g.find_node(node_type=model.NODE_SERVICE, service="spare")
+    assert svc is not None and svc.is_idle
+
+
+def test_istio_badges_and_missing_sidecar() -> None:
+    vs = IstioObject("VirtualService", "cart", "shop", spec={
+        "hosts": ["cart"],
+        "http": [{"route": [{"destination": {"host": "cart", "subset": "v1"}, "weight": 80},
+                            {"destination": {"host": "cart", "subset": "v2"}, "weight": 20}],
+                  "timeout": "2s"}]})
+    dr = IstioObject("DestinationRule", "cart", "shop", spec={
+        "host": "cart.shop.svc.cluster.local", "trafficPolicy": {"outlierDetection": {"consecutive5xxErrors": 3}}})
+    inv = _inventory(_workload("web-v1", sidecar=False), _workload("cart-v1"), istio=(vs, dr))
+    g = build(snapshot([http("web-v1", "cart-v1", 5)], inventory=inv, injectServiceNodes=True))
+    cart = g.find_node(node_type=model.NODE_SERVICE, service="cart")
+    assert cart is not None and cart.has_virtual_service and cart.has_destination_rule
+    assert cart.extra["hasTrafficShifting"] and cart.extra["hasRequestTimeout"] and cart.extra["hasCB"]
+    assert node(g, "web-v1").has_missing_sidecar
+    assert not node(g, "cart-v1").has_missing_sidecar
+
+
+def test_operation_nodes_on_request() -> None:
+    samples = [http("web-v1", "cart-v1", 6, request_operation="GET /items"),
+               http("web-v1", "cart-v1", 4, request_operation="POST /items")]
+    assert build(snapshot(samples)).find_node(node_type=model.NODE_AGGREGATE) is None
+    g = build(snapshot(samples, appenders=("operationNodes",)))
+    ops = sorted((n.aggregate_value, n) for n in g.nodes.values() if n.node_type == model.NODE_AGGREGATE)
+    assert [v for v, _ in ops] == ["GET /items", "POST /items"]
+    get = ops[0][1]
+    assert get.aggregate == "request_operation" and get.traffic["http"] == {"httpIn": 6, "httpOut": 6}
+    assert edge(g, "web-v1", "GET /items").rate == pytest.approx(6)
+    assert edge(g, "POST /items", "cart-v1").rate == pytest.approx(4)
+    assert not [e for e in g.edges.values() if e.source == node(g, "web-v1").id
+                and e.target == node(g, "cart-v1").id]
+
+
+def test_outside_inaccessible_and_root() -> None:
+    samples = [http("gw-v1", "web-v1", 10, src_ns="edge"), http("web-v1", "bank-v1", 3, dst_ns="bank",
+                                                                 reporter="source")]
+    g = build(snapshot(samples, accessibleNamespaces=("shop", "edge")))
+    gw, web, bank = node(g, "gw-v1"), node(g, "web-v1"), node(g, "bank-v1")
+    assert gw.is_outside and gw.is_root and not gw.is_inaccessible
+    assert not web.is_outside and not web.is_root
+    assert bank.is_outside and bank.is_inaccessible
+    scoped = build(snapshot(samples, accessibleNamespaces=("east:shop", "west:edge")))
+    assert node(scoped, "gw-v1").is_inaccessible and not node(scoped, "web-v1").is_inaccessible
+
+
+def test_boxes_by_namespace_and_cluster() -> None:
+    samples = [http("web-v1", "cart-v1", 10), http("web-v1", "bank-v1", 3, dst_ns="bank", reporter="source")]
+    g = build(snapshot(samples, boxBy=("namespace",)))
+    shop = g.find_node(node_type=model.NODE_BOX, box=model.BOX_NAMESPACE, namespace="shop")
+    assert shop is not None and node(g, "cart-v1").parent == shop.id and node(g, "web-v1").parent == shop.id
+    # a single member gets no box
+    assert g.find_node(node_type=model.NODE_BOX, namespace="bank") is None
+    one_cluster = build(snapshot(samples, boxBy=("cluster",)))
+    assert one_cluster.find_node(node_type=model.NODE_BOX) is None  # boxes only when there are two or more
