@@ -268,6 +268,97 @@ def test_without_its_service_entry_the_external_api_is_passthrough(demo: DemoClu
     assert requests(samples, source_workload="productpage-v1", destination_service_name="PassthroughCluster")
 
 
+def test_error_bursts_come_and_go_and_retries_hide_them_from_clients(demo: DemoCluster, clock: Clock) -> None:
+    def ratings(reporter: str) -> tuple[float, float]:
+        out = requests(snap(demo, ["shop"], duration=60).samples, destination_service_name="ratings", reporter=reporter)
+        return total(out), total(out, five_xx)
+
+    shares = []
+    for step in range(144):  # a day in ten-minute steps
+        clock.t = T0 + 600 * step
+        sent, failed = ratings("source")
+        shares.append((failed / sent, clock.t))
+    calm = [share for share, _ in shares if share < 0.01]
+    assert len(calm) > 100  # mostly quiet ...
+    worst, when = max(shares)
+    assert worst > 0.05  # ... with the odd burst
+    clock.t = when
+    received_before = ratings("destination")[0]
+    retrying = IstioObject("VirtualService", "ratings", "shop", spec={
+        "hosts": ["ratings"],
+        "http": [{"route": [{"destination": {"host": "ratings"}}], "retries": {"attempts": 3, "retryOn": "5xx,connect-failure"}}],
+    })
+    demo.apply(retrying)
+    sent, failed = ratings("source")
+    assert failed / sent < worst / 3
+    assert ratings("destination")[0] > received_before  # the retries are extra requests for ratings
+    flags = {s.labels["response_flags"] for s in requests(snap(demo, ["shop"], duration=60).samples,
+                                                         destination_service_name="ratings", reporter="source")
+             if five_xx(s)}
+    assert flags == {"URX"}
+
+
+def test_peer_authentication_decides_mutual_tls(demo: DemoCluster) -> None:
+    def policies() -> set[str]:
+        return {s.labels["connection_security_policy"]
+                for s in requests(snap(demo, ["shop"]).samples, destination_workload="details-v1", reporter="destination")}
+
+    assert policies() == {"mutual_tls"}
+    demo.apply(IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
+                           spec={"mtls": {"mode": "DISABLE"}}))
+    assert policies() == {"none"}
+
+
+def test_authorization_policies_deny_with_403(demo: DemoCluster) -> None:
+    def codes(source: str) -> set[str]:
+        return {s.labels["response_code"] for s in requests(snap(demo, ["shop"]).samples, source_workload=source,
+                                                              destination_service_name="ratings")}
+
+    only_reviews = IstioObject("AuthorizationPolicy", "ratings-readers", "shop", api_version="security.istio.io/v1", spec={
+        "selector": {"matchLabels": {"app": "ratings"}},
+        "action": "ALLOW",
+        "rules": [{"from": [{"source": {"principals": ["cluster.local/ns/shop/sa/reviews"]}}],
+                   "to": [{"operation": {"methods": ["GET"], "paths": ["/ratings/*"]}}]}],
+    })
+    demo.apply(only_reviews)
+    assert "403" not in codes("reviews-v2")
+    deny_v3 = IstioObject("AuthorizationPolicy", "no-v3", "shop", api_version="security.istio.io/v1", spec={
+        "selector": {"matchLabels": {"app": "ratings"}},
+        "action": "DENY",
+        "rules": [{"from": [{"source": {"principals": ["*/sa/reviews"]}}], "to": [{"operation": {"methods": ["GET"]}}]}],
+    })
+    demo.apply(deny_v3)
+    assert codes("reviews-v2") == {"403"} and codes("reviews-v3") == {"403"}
+    samples = snap(demo, ["shop"]).samples
+    assert requests(samples, destination_workload="ratings-v1", response_code="403", reporter="destination")
+    # denied requests never reach the application, so ratings stops asking its database
+    tcp = total(s for s in samples if s.metric == tm.TCP_RECEIVED and s.labels["source_workload"] == "ratings-v1")
+    assert tcp == 0
+    demo.delete("AuthorizationPolicy", "shop", "no-v3")
+    # identities come from mutual TLS: without it the ALLOW rule cannot match anybody
+    demo.apply(IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
+                           spec={"mtls": {"mode": "DISABLE"}}))
+    assert codes("reviews-v2") == {"403"}
+
+
+def test_a_connection_pool_limit_overflows_when_the_backend_slows_down(demo: DemoCluster) -> None:
+    def overflowed() -> float:
+        return total(requests(snap(demo, ["shop"]).samples, destination_service_name="ratings", reporter="source",
+                              response_flags="UO"))
+
+    demo.apply(IstioObject("DestinationRule", "ratings", "shop", spec={
+        "host": "ratings",
+        "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 1}, "http": {"http1MaxPendingRequests": 1}}},
+    }))
+    assert overflowed() < 0.01  # fast answers: one connection is plenty
+    demo.apply(IstioObject("VirtualService", "ratings", "shop", spec={
+        "hosts": ["ratings"],
+        "http": [{"fault": {"delay": {"percentage": {"value": 100}, "fixedDelay": "800ms"}},
+                  "route": [{"destination": {"host": "ratings"}}]}],
+    }))
+    assert overflowed() > 0.1
+
+
 # -- writes ----------------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from meshdesk.mesh.inventory import (
@@ -57,6 +57,12 @@ class WorkloadSpec:
     extra_labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     ports: tuple[int, ...] = ()
+    service_account: str = ""  # "" = the app name
+
+    @property
+    def principal(self) -> str:
+        """The SPIFFE identity its sidecar presents (without the ``spiffe://`` scheme, as policies write it)."""
+        return f"cluster.local/ns/{self.namespace}/sa/{self.service_account or self.app}"
 
 
 @dataclass(frozen=True)
@@ -84,13 +90,15 @@ WORKLOADS: tuple[WorkloadSpec, ...] = (
     WorkloadSpec("hello", "sleep", "sleep", "", image="docker.io/curlimages/curl:8.10.1"),
     WorkloadSpec("shop", "productpage-v1", "productpage", "v1", image=f"{_SHOP_REGISTRY}/productpage:1.8.0",
                  ports=(9080,)),
-    WorkloadSpec("shop", "details-v1", "details", "v1", image=f"{_SHOP_REGISTRY}/details:1.4.2", ports=(9080,)),
+    # details answers 404 for books it does not know; its owners tolerate more 4xx than the default
+    WorkloadSpec("shop", "details-v1", "details", "v1", image=f"{_SHOP_REGISTRY}/details:1.4.2", ports=(9080,),
+                 annotations=(("health.kiali.io/rate", "404,5,15,http,inbound"),)),
     WorkloadSpec("shop", "reviews-v1", "reviews", "v1", image=f"{_SHOP_REGISTRY}/reviews:1.0.7", ports=(9080,)),
     WorkloadSpec("shop", "reviews-v2", "reviews", "v2", image=f"{_SHOP_REGISTRY}/reviews:2.1.0", ports=(9080,)),
     WorkloadSpec("shop", "reviews-v3", "reviews", "v3", image=f"{_SHOP_REGISTRY}/reviews:3.0.1", ports=(9080,),
                  restarts=(2,)),
     WorkloadSpec("shop", "ratings-v1", "ratings", "v1", image=f"{_SHOP_REGISTRY}/ratings:1.2.0", ports=(9080,),
-                 restarts=(1,), annotations=(("health.kiali.io/rate", "4XX,10,20,http,inbound"),)),
+                 restarts=(1,)),
     WorkloadSpec("shop", "inventory-v1", "inventory", "v1", replicas=2, image=f"{_SHOP_REGISTRY}/inventory:0.9.4",
                  ports=(50051,)),
     WorkloadSpec("shop", "mongodb-v1", "mongodb", "v1", kind="StatefulSet", sidecar=False,
@@ -99,7 +107,8 @@ WORKLOADS: tuple[WorkloadSpec, ...] = (
     WorkloadSpec("shop", "recommendations-v1", "recommendations", "v1",
                  image=f"{_SHOP_REGISTRY}/recommendations:0.1.0", ports=(8080,)),
     WorkloadSpec("istio-system", "istio-ingressgateway", "istio-ingressgateway", "", image=PROXY_IMAGE,
-                 extra_labels=(("istio", "ingressgateway"),), ports=(8080, 8443)),
+                 extra_labels=(("istio", "ingressgateway"),), ports=(8080, 8443),
+                 service_account="istio-ingressgateway-service-account"),
     WorkloadSpec("istio-system", "istiod", "istiod", "", image=f"docker.io/istio/pilot:{ISTIO_VERSION}",
                  sidecar=False, extra_labels=(("istio", "pilot"), ("sidecar.istio.io/inject", "false")),
                  ports=(15010, 15012, 15017)),
@@ -425,14 +434,3 @@ def default_istio_config() -> list[IstioObject]:
         _obj("PeerAuthentication", "shop", "default", {"mtls": {"mode": "STRICT"}},
              api="security.istio.io/v1"),
     ]
-
-
-@dataclass
-class Topology:
-    """Lookups the simulation needs, built once from the tables above."""
-
-    specs: dict[tuple[str, str], WorkloadSpec] = field(default_factory=dict)
-
-    @staticmethod
-    def build() -> Topology:
-        return Topology({(w.namespace, w.name): w for w in WORKLOADS})

@@ -240,6 +240,7 @@ class Target:
     service: str = ""
     service_namespace: str = ""
     subset_labels: Mapping[str, str] | None = None
+    subset: str = ""
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,7 @@ class Config:
         self.entries = [o for o in self.objects if o.kind == "ServiceEntry"]
         self.peer_auth = {o.namespace: o for o in self.objects
                           if o.kind == "PeerAuthentication" and not _dict(o.spec.get("selector"))}
+        self.authz = [o for o in self.objects if o.kind == "AuthorizationPolicy"]
 
     # hosts: a short name is relative to the namespace of the object that names it
     def resolve(self, host: str, namespace: str) -> str:
@@ -301,6 +303,52 @@ class Config:
                 if _dict(s).get("name") == subset:
                     return {str(k): str(v) for k, v in _dict(_dict(s).get("labels")).items()}
         return None
+
+    def traffic_policy(self, host: str, subset: str = "") -> Mapping[str, Any]:
+        """The DestinationRule traffic policy for a host (a subset's own policy wins over the rule's)."""
+        for dr in self.drs:
+            if not isinstance(dr.spec.get("host"), str) or self.resolve(dr.spec["host"], dr.namespace) != host:
+                continue
+            policy = dict(_dict(dr.spec.get("trafficPolicy")))
+            for sub in _list(dr.spec.get("subsets")):
+                if subset and _dict(sub).get("name") == subset:
+                    policy.update(_dict(_dict(sub).get("trafficPolicy")))
+            return policy
+        return {}
+
+    def pool_capacity(self, target: Target) -> float | None:
+        """Concurrent requests a client's proxy lets through to ``target`` before it overflows
+        (DestinationRule ``connectionPool``: connections or HTTP/2 requests, plus pending requests);
+        None when no limit is set."""
+        pool = _dict(self.traffic_policy(target.host, target.subset).get("connectionPool"))
+        tcp, http = _dict(pool.get("tcp")), _dict(pool.get("http"))
+        active = [_positive(tcp.get("maxConnections")), _positive(http.get("http2MaxRequests"))]
+        pending = _positive(http.get("http1MaxPendingRequests"))
+        limits = [v for v in active if v is not None]
+        if not limits and pending is None:
+            return None
+        return (min(limits) if limits else 1024.0) + (pending if pending is not None else 1024.0)
+
+    def authorized(self, client: WorkloadSpec, server: WorkloadSpec, op: Operation, port: int, mtls: bool) -> bool:
+        """Istio's authorization for one operation: a matching DENY policy denies; when ALLOW policies
+        select the server, one of their rules must match. Identities need mutual TLS."""
+        labels = mesh.pod_labels(server)
+        allow_rules: list[Any] = []
+        has_allow = False
+        for policy in self.authz:
+            if policy.namespace not in (server.namespace, ROOT_NAMESPACE):
+                continue
+            match_labels = _dict(_dict(policy.spec.get("selector")).get("matchLabels"))
+            if any(labels.get(str(k)) != str(v) for k, v in match_labels.items()):
+                continue
+            action = str(policy.spec.get("action") or "ALLOW").upper()
+            rules = _list(policy.spec.get("rules"))
+            if action == "DENY" and any(_rule_matches(r, client, op, port, mtls) for r in rules):
+                return False
+            if action == "ALLOW":
+                has_allow = True
+                allow_rules += rules
+        return not has_allow or any(_rule_matches(r, client, op, port, mtls) for r in allow_rules)
 
     def mtls(self, namespace: str) -> bool:
         """Whether a server in ``namespace`` accepts mutual TLS (PeerAuthentication not DISABLE); the
@@ -352,7 +400,7 @@ class Config:
                 labels = self.subset_labels(fq, subset)
                 if labels is None:
                     return Target("no-cluster", fq, svc.name, svc.namespace)
-            return Target("service", fq, svc.name, svc.namespace, labels)
+            return Target("service", fq, svc.name, svc.namespace, labels, subset)
         entry = self.service_entry(fq)
         if entry is not None:
             if subset and self.subset_labels(fq, subset) is None:
@@ -412,6 +460,59 @@ class Config:
             target = self.target(str(dest.get("host")), vs_ns, str(dest.get("subset") or ""))
             out.append(Leg(share * w / total, target, fault, timeout, retry))
         return out
+
+
+ROOT_NAMESPACE = "istio-system"
+
+
+def _positive(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _values_match(patterns: Any, value: str) -> bool:
+    """Istio's string match in policies: exact, ``prefix*``, ``*suffix`` or ``*``."""
+    for p in _list(patterns):
+        p = str(p)
+        if p == "*" or p == value or (p.endswith("*") and value.startswith(p[:-1])) \
+                or (p.startswith("*") and value.endswith(p[1:])):
+            return True
+    return False
+
+
+def _rule_matches(rule: Any, client: WorkloadSpec, op: Operation, port: int, mtls: bool) -> bool:
+    rule = _dict(rule)
+    principal = client.principal if mtls else ""
+    namespace = client.namespace if mtls else ""
+    sources = [_dict(_dict(f).get("source")) for f in _list(rule.get("from"))]
+    if sources and not any(_source_matches(src, principal, namespace) for src in sources):
+        return False
+    operations = [_dict(_dict(t).get("operation")) for t in _list(rule.get("to"))]
+    return not operations or any(_operation_matches(o, op, port) for o in operations)
+
+
+def _source_matches(src: Mapping[str, Any], principal: str, namespace: str) -> bool:
+    checks = (("principals", "notPrincipals", principal), ("namespaces", "notNamespaces", namespace))
+    for yes, no, value in checks:
+        if src.get(yes) is not None and not (value and _values_match(src[yes], value)):
+            return False
+        if src.get(no) is not None and value and _values_match(src[no], value):
+            return False
+    # no request carries a JWT in the demo
+    return src.get("requestPrincipals") is None
+
+
+def _operation_matches(o: Mapping[str, Any], op: Operation, port: int) -> bool:
+    checks = (("methods", "notMethods", op.method), ("paths", "notPaths", op.path), ("ports", "notPorts", str(port)))
+    for yes, no, value in checks:
+        if o.get(yes) is not None and not _values_match(o[yes], value):
+            return False
+        if o.get(no) is not None and _values_match(o[no], value):
+            return False
+    return True
 
 
 def _fault(spec: Mapping[str, Any]) -> Fault:
@@ -765,25 +866,39 @@ class Simulation:
                 edge_stats(dest, "source", sent, 0.0, unrouted)
                 return
         for workload, share, key in ends:
-            self._endpoint(call, leg, workload, key, sent * share, report, edge_stats, inbound, client)
+            self._endpoint(call, op, leg, workload, key, sent * share, report, edge_stats, inbound, client)
 
-    def _endpoint(self, call: Call, leg: Leg, workload: WorkloadSpec | None, key: tuple[str, str], rate: float,
-                  report: Callable[..., None], edge_stats: Callable[..., None],
+    def _endpoint(self, call: Call, op: Operation, leg: Leg, workload: WorkloadSpec | None, key: tuple[str, str],
+                  rate: float, report: Callable[..., None], edge_stats: Callable[..., None],
                   inbound: dict[tuple[str, str], float], client: WorkloadSpec) -> None:
         dest = _dest_labels(leg.target, workload)
         server_proxy = workload is not None and has_proxy(workload)
         if server_proxy and workload is not None and not has_proxy(client) and self.config.strict(workload.namespace):
             return  # plaintext refused by a STRICT server: nobody reports a request
-        security = "mutual_tls" if (has_proxy(client) and workload is not None and self.config.mtls(workload.namespace)) \
-            else "none"
+        mtls = has_proxy(client) and server_proxy and workload is not None and self.config.mtls(workload.namespace)
+        security = "mutual_tls" if mtls else "none"
+        if workload is not None and server_proxy and not self.config.authorized(client, workload, op, call.port, mtls):
+            # the server's proxy answers 403 itself; the application never sees the request
+            report(dest, "source", "403", "-", "", rate, UNKNOWN)
+            report(dest, "destination", "403", "-", "", rate, security)
+            edge_stats(dest, "source", rate, 0.0, Latency.fixed(2.0))
+            edge_stats(dest, "destination", rate, 0.0, Latency.fixed(1.0))
+            return
+        server_dist = self.server_latency(key)
+        client_dist = server_dist.shifted(0.8 if workload is not None else 25.8)
+        client_dist = client_dist.delayed(leg.fault.delay_share, leg.fault.delay_ms)
         failures = self.failures(key)
+        capacity = self.config.pool_capacity(leg.target) if workload is not None else None
+        if capacity is not None:
+            overflow = overflow_share(rate * client_dist.mean / 1000.0, capacity)
+            if overflow > 0:  # the client's proxy turns the excess away: 503 UO, never sent
+                failures = [Failure(f.code, f.share * (1.0 - overflow), f.flags, f.grpc_status, f.source_only,
+                                    f.retriable) for f in failures]
+                failures.append(Failure("503", overflow, "UO", source_only=True))
         retry = leg.retry
         p_retry = sum(f.share for f in failures if retry.retries(f))
         attempts = sum(p_retry**k for k in range(retry.attempts + 1))
         ok_share = max(0.0, 1.0 - sum(f.share for f in failures))
-        server_dist = self.server_latency(key)
-        client_dist = server_dist.shifted(0.8 if workload is not None else 25.8)
-        client_dist = client_dist.delayed(leg.fault.delay_share, leg.fault.delay_ms)
         timed_out = 0.0
         if leg.timeout_ms:
             timed_out = client_dist.tail(leg.timeout_ms)
@@ -866,6 +981,17 @@ def simulate(config: Config, seed: int, query_time: float, duration: float,
             samples.append(Sample(tm.REQUEST_DURATION, {**dict(labels), tm.STAT_LABEL: stat}, round(s / total, 3)))
     samples.sort(key=lambda s: (s.metric, sorted(s.labels.items())))
     return samples
+
+
+def overflow_share(concurrency: float, capacity: float) -> float:
+    """Share of requests turned away when on average ``concurrency`` requests are in flight and at most
+    ``capacity`` may be: E[(N - capacity)+] / E[N] with N roughly normal (Poisson arrivals)."""
+    if concurrency <= 0:
+        return 0.0
+    sigma = math.sqrt(concurrency)
+    d = (concurrency - capacity - 0.5) / sigma
+    excess = (concurrency - capacity - 0.5) * _NORMAL.cdf(d) + sigma * _NORMAL.pdf(d)
+    return min(max(excess / concurrency, 0.0), 1.0)
 
 
 def in_namespaces(sample: Sample, namespaces: Iterable[str]) -> bool:
