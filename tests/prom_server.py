@@ -357,6 +357,9 @@ def istio_dataset() -> list[Series | Histogram]:
     - tutorial customer -> bookinfo productpage (http, cross-namespace): 2.0 x 200
     - customer -> preference -> recommendation (http): 4.0 and 4.0 x 200, 0.5 x 500 on the second
     - unknown -> productpage (destination reporter only): 1.0 x 200, not mTLS
+    - ingress -> ratings that no workload served (source reporter only, destination workload
+      "unknown"): 0.25 x 503 "UH"
+    - productpage -> ratings (http): idle, rate 0.0 (only seen with includeIdleEdges)
     - durations (ms) on ingress->productpage: all 10 < v <= 25 (p50 17.5, p95 24.25, avg 20.0);
       on productpage->details: 90% at 5 ms, 10% at 200 ms (avg 24.5)
     - request/response bytes on ingress->productpage: 512 B / 2048 B per request
@@ -378,6 +381,9 @@ def istio_dataset() -> list[Series | Histogram]:
     data += _both(PREFERENCE, RECOMMENDATION, "recommendation", 4.0)
     data += _both(PREFERENCE, RECOMMENDATION, "recommendation", 0.5, code="500")
     data += _both(None, PRODUCTPAGE, "productpage", 1.0, mtls=False)
+    data.append(Series("istio_requests_total", istio_edge(INGRESS, None, "ratings", "bookinfo", reporter="source",
+                                                          code="503", flags="UH"), 0.25))
+    data += _both(PRODUCTPAGE, RATINGS, "ratings", 0.0)
     for reporter in ("destination", "source"):
         ip = istio_edge(INGRESS, PRODUCTPAGE, "productpage", "bookinfo", reporter=reporter)
         data.append(Histogram("istio_request_duration_milliseconds", ip, 10.0, {20.0: 1.0}))

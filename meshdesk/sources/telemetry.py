@@ -46,6 +46,7 @@ GROUP_RESPONSE_TIME = ("reporter", *_SOURCE, *_DEST, "request_protocol")
 GROUP_THROUGHPUT = ("reporter", *_SOURCE, *_DEST)
 
 SECURITY_LABEL = "connection_security_policy"
+PRINCIPAL_LABELS = ("source_principal", "destination_principal")
 DEFAULT_AGGREGATE = "request_operation"
 
 # Appender names (meshdesk's and Kiali's spellings) that change what we query.
@@ -225,23 +226,27 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
         parts = [_sum_rate(metric, [*extra, *sel], group, duration) + idle for sel in selectors]
         return TelemetryQuery(metric, _union(parts), "traffic")
 
+    # With the security policy appender every traffic family also says which share was mTLS and
+    # between which principals (what Kiali's securityPolicy appender groups by).
+    security = wants(request, SECURITY_POLICY)
+    security_labels = [SECURITY_LABEL, *PRINCIPAL_LABELS] if security else []
+    outbound_dest = security and not node_graph
+
     # HTTP / gRPC requests
     if request.rateHttp == "requests" or request.rateGrpc == "requests":
-        group: list[str] = list(GROUP_REQUESTS)
-        security = wants(request, SECURITY_POLICY)
-        if security:
-            group.append(SECURITY_LABEL)
+        group: list[str] = [*GROUP_REQUESTS, *security_labels]
         if wants(request, OPERATION_NODES[0]):
             group.append(_aggregate_label(request))
-        queries.append(traffic(tm.REQUESTS, "requests", group, security=security and not node_graph))
+        queries.append(traffic(tm.REQUESTS, "requests", group, security=outbound_dest))
 
     # gRPC messages
     for metric in _GRPC_MESSAGE_METRICS.get(request.rateGrpc, ()):
-        queries.append(traffic(metric, "messages", GROUP_MESSAGES))
+        queries.append(traffic(metric, "messages", [*GROUP_MESSAGES, *security_labels], security=outbound_dest))
 
     # TCP bytes (sidecar telemetry: ztunnel's own series are left out, as Kiali does without ambient)
     for metric in _TCP_METRICS[request.rateTcp]:
-        queries.append(traffic(metric, "tcp", GROUP_TCP, extra=[promql.ne("app", "ztunnel")]))
+        queries.append(traffic(metric, "tcp", [*GROUP_TCP, *security_labels], extra=[promql.ne("app", "ztunnel")],
+                               security=outbound_dest))
 
     # The appenders' extra telemetry reads destination-reported series of the namespaces' services
     # and source-reported series of their workloads.

@@ -1,0 +1,375 @@
+"""The graph's Prometheus queries, run against a real Prometheus with the standard Istio dataset
+(tests.prom_server.istio_dataset): the numbers that come back, the series Kiali's own per-namespace
+queries would return, and a constant number of queries however many namespaces are selected."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from meshdesk.mesh import telemetry as tm
+from meshdesk.mesh.request import GraphRequest, NodeFocus
+from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.mesh.telemetry import Sample
+from meshdesk.sources.base import Cancelled
+from meshdesk.sources.prometheus import PrometheusClient
+from meshdesk.sources.telemetry import (
+    GROUP_MESSAGES,
+    GROUP_REQUESTS,
+    GROUP_TCP,
+    build_queries,
+    fetch_samples,
+)
+from tests.prom_server import (
+    PrometheusServer,
+    StubRequest,
+    StubResponse,
+    StubServer,
+    prometheus_server,  # noqa: F401 - the session fixture
+    prometheus_vector,
+)
+
+NS = ("bookinfo", "tutorial")
+FIFTY = tuple(f"team-{i:02d}" for i in range(49)) + ("bookinfo",)
+
+pytestmark = pytest.mark.prometheus
+
+
+def client_for(srv: PrometheusServer) -> PrometheusClient:
+    return PrometheusClient(srv.url)
+
+
+def fetch(srv: PrometheusServer, **kw: object) -> list[Sample]:
+    kw.setdefault("queryTime", srv.query_time)
+    request = GraphRequest(**kw)  # type: ignore[arg-type]
+    samples, warnings = fetch_samples(client_for(srv), request)
+    assert warnings.total == 0, warnings.messages()
+    return samples
+
+
+def pick(samples: list[Sample], metric: str, **labels: str) -> list[Sample]:
+    return [s for s in samples if s.metric == metric and all(s.labels.get(k) == v for k, v in labels.items())]
+
+
+def one(samples: list[Sample], metric: str, **labels: str) -> Sample:
+    found = pick(samples, metric, **labels)
+    assert len(found) == 1, (metric, labels, found)
+    return found[0]
+
+
+# --- how many queries -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"appenders": ()},
+    {"rateGrpc": "total", "rateTcp": "total", "appenders": ("responseTime", "throughput", "securityPolicy", "operationNodes")},
+    {"rateHttp": "none", "rateGrpc": "sent", "rateTcp": "none", "responseTimeQuantile": "avg"},
+    {"includeIdleEdges": True, "throughputType": "request"},
+])
+def test_query_count_does_not_grow_with_namespaces(kw: dict[str, object]) -> None:
+    few = build_queries(GraphRequest(namespaces=("bookinfo",), **kw))  # type: ignore[arg-type]
+    many = build_queries(GraphRequest(namespaces=FIFTY, **kw))  # type: ignore[arg-type]
+    assert len(few) == len(many) > 0
+    assert [q.metric for q in few] == [q.metric for q in many]
+
+
+def test_default_request_issues_one_query_per_family() -> None:
+    queries = build_queries(GraphRequest(namespaces=NS))
+    # requests, tcp (sent -> Kiali reads the received counter), response time, throughput
+    assert [q.metric for q in queries] == [tm.REQUESTS, tm.TCP_RECEIVED, tm.REQUEST_DURATION, tm.RESPONSE_BYTES]
+    assert build_queries(GraphRequest(namespaces=())) == []
+
+
+def test_families_follow_the_rates() -> None:
+    def metrics(**kw: object) -> list[str]:
+        return [q.metric for q in build_queries(GraphRequest(namespaces=NS, appenders=(), **kw))]  # type: ignore[arg-type]
+
+    assert metrics(rateGrpc="requests", rateTcp="none") == [tm.REQUESTS]
+    assert metrics(rateGrpc="sent", rateTcp="none") == [tm.REQUESTS, tm.REQUEST_MESSAGES]
+    assert metrics(rateGrpc="received", rateTcp="received") == [tm.REQUESTS, tm.RESPONSE_MESSAGES, tm.TCP_SENT]
+    assert metrics(rateHttp="none", rateGrpc="total", rateTcp="total") == [
+        tm.REQUEST_MESSAGES, tm.RESPONSE_MESSAGES, tm.TCP_RECEIVED, tm.TCP_SENT]
+    assert metrics(rateHttp="none", rateGrpc="none", rateTcp="none") == []
+
+
+# --- Kiali equivalence ----------------------------------------------------------------------------
+
+
+def kiali_style_queries(metric: str, namespace: str, group: tuple[str, ...], duration: int) -> list[tuple[str, str]]:
+    """(reporter, PromQL) of the per-namespace queries Kiali's namespace graph sends for one metric
+    (graph/telemetry/istio/istio.go, sidecar mode), written out here to compare against."""
+    by = ",".join(g for g in group if g != "reporter")
+    app = 'app!="ztunnel",' if metric.startswith("istio_tcp") else ""
+    d = f"[{duration}s]"
+    return [
+        ("source", f'sum(rate({metric}{{{app}reporter="source",source_workload_namespace!="{namespace}",'
+                   f'destination_workload_namespace="unknown",destination_workload="unknown",'
+                   f'destination_service=~"^.+\\\\.{namespace}\\\\..+$"}} {d})) by ({by}) > 0'),
+        ("destination", f'sum(rate({metric}{{{app}reporter="destination",destination_workload_namespace="{namespace}"}} {d})) '
+                        f"by ({by}) > 0"),
+        ("source", f'sum(rate({metric}{{{app}reporter="source",source_workload_namespace="{namespace}"}} {d})) by ({by}) > 0'),
+    ]
+
+
+def as_set(samples: list[Sample]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.metric, tuple(sorted(s.labels.items()))): s.value for s in samples}
+
+
+@pytest.mark.parametrize("namespaces", [("bookinfo",), ("tutorial",), NS, ("bookinfo", "istio-system")])
+def test_same_series_as_kialis_per_namespace_queries(prometheus_server: PrometheusServer,  # noqa: F811
+                                                     namespaces: tuple[str, ...]) -> None:
+    srv = prometheus_server
+    client = client_for(srv)
+    request = GraphRequest(namespaces=namespaces, rateGrpc="total", rateTcp="total", appenders=(),
+                           queryTime=srv.query_time)
+    ours, _ = fetch_samples(client, request)
+    kiali: list[Sample] = []
+    families = [(tm.REQUESTS, GROUP_REQUESTS), (tm.REQUEST_MESSAGES, GROUP_MESSAGES),
+                (tm.RESPONSE_MESSAGES, GROUP_MESSAGES), (tm.TCP_SENT, GROUP_TCP), (tm.TCP_RECEIVED, GROUP_TCP)]
+    for metric, group in families:
+        for ns in namespaces:
+            for reporter, query in kiali_style_queries(metric, ns, group, request.duration):
+                for series in client.query(query, time=srv.query_time):
+                    kiali.append(Sample(metric, {**series.labels, "reporter": reporter}, series.value))
+    assert len(kiali) >= 5
+    assert as_set(ours) == pytest.approx(as_set(kiali), abs=1e-9)
+    assert len(ours) == len(as_set(kiali))  # no duplicates on our side
+
+
+# --- numbers --------------------------------------------------------------------------------------
+
+
+def test_request_rates_and_error_share(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    samples = fetch(prometheus_server, namespaces=NS, appenders=())
+    ingress = one(samples, tm.REQUESTS, reporter="destination", source_workload="istio-ingressgateway",
+                  destination_workload="productpage-v1")
+    assert ingress.value == pytest.approx(10.0, abs=1e-6)
+    assert ingress.labels["response_code"] == "200" and ingress.labels["request_protocol"] == "http"
+    details = pick(samples, tm.REQUESTS, reporter="destination", destination_workload="details-v1")
+    total = sum(s.value for s in details)
+    errors = sum(s.value for s in details if s.labels["response_code"].startswith("5"))
+    assert total == pytest.approx(10.0, abs=1e-6)
+    assert errors / total == pytest.approx(0.2, abs=1e-9)
+    assert one(samples, tm.REQUESTS, reporter="destination", response_code="503").labels["response_flags"] == "UF"
+    grpc = pick(samples, tm.REQUESTS, reporter="source", request_protocol="grpc")
+    assert {s.labels["grpc_response_status"]: s.value for s in grpc} == pytest.approx({"0": 4.0, "14": 1.0}, abs=1e-6)
+    # requests no workload served, from outside the namespaces (Kiali's "unserviced" query)
+    unserviced = one(samples, tm.REQUESTS, destination_workload="unknown")
+    assert unserviced.labels["source_workload"] == "istio-ingressgateway"
+    assert unserviced.value == pytest.approx(0.25, abs=1e-6)
+    # nothing about series that Kiali would not show: no connection policy labels without the appender
+    assert all("connection_security_policy" not in s.labels for s in samples)
+
+
+def test_query_at_now_also_works(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=(), queryTime=0)
+    ingress = one(samples, tm.REQUESTS, reporter="destination", source_workload="istio-ingressgateway")
+    assert ingress.value == pytest.approx(10.0, abs=1e-6)
+
+
+def test_idle_edges_only_when_asked(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    busy = fetch(prometheus_server, namespaces=("bookinfo",), appenders=())
+    idle = fetch(prometheus_server, namespaces=("bookinfo",), appenders=(), includeIdleEdges=True)
+    assert pick(busy, tm.REQUESTS, source_workload="productpage-v1", destination_workload="ratings-v1") == []
+    zero = pick(idle, tm.REQUESTS, source_workload="productpage-v1", destination_workload="ratings-v1")
+    assert {s.labels["reporter"] for s in zero} == {"source", "destination"}
+    assert all(s.value == 0.0 for s in zero)
+
+
+def test_mtls_share_series(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=("securityPolicy",))
+    policy = {
+        s.labels["destination_workload"]: s.labels["connection_security_policy"]
+        for s in pick(samples, tm.REQUESTS, reporter="destination", source_workload="productpage-v1")
+    }
+    assert policy == {"details-v1": "mutual_tls", "reviews-v1": "mutual_tls", "reviews-v2": "none"}
+    assert one(samples, tm.REQUESTS, reporter="destination", source_workload="unknown").labels[
+        "connection_security_policy"] == "none"
+    assert one(samples, tm.TCP_RECEIVED, reporter="destination").labels["connection_security_policy"] == "mutual_tls"
+    assert "spiffe://" in one(samples, tm.TCP_RECEIVED, reporter="destination").labels["source_principal"]
+    # the destination's view of traffic leaving the selected namespaces (here: tutorial -> bookinfo)
+    out = fetch(prometheus_server, namespaces=("tutorial",), appenders=("securityPolicy",))
+    leaving = one(out, tm.REQUESTS, reporter="destination", source_workload="customer-v1",
+                  destination_workload="productpage-v1")
+    assert leaving.labels["connection_security_policy"] == "mutual_tls"
+
+
+@pytest.mark.parametrize(("quantile", "ingress_ms", "details_ms"), [
+    ("avg", 20.0, 24.5),
+    ("0.5", 17.5, 1 + 4 * 0.5 / 0.9),
+    ("0.95", 24.25, 175.0),
+    ("99", 24.85, 100 + 150 * 0.09 / 0.1),
+])
+def test_response_times(prometheus_server: PrometheusServer, quantile: str, ingress_ms: float,  # noqa: F811
+                        details_ms: float) -> None:
+    samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=("responseTime",),
+                    responseTimeQuantile=quantile)
+    stat = {"99": "0.99"}.get(quantile, quantile)
+    assert {s.metric for s in samples} == {tm.REQUESTS, tm.TCP_RECEIVED, tm.REQUEST_DURATION}
+    ingress = one(samples, tm.REQUEST_DURATION, reporter="destination", source_workload="istio-ingressgateway")
+    assert ingress.labels["stat"] == stat
+    assert ingress.value == pytest.approx(ingress_ms, abs=1e-6)
+    for reporter in ("destination", "source"):
+        details = one(samples, tm.REQUEST_DURATION, reporter=reporter, destination_workload="details-v1")
+        assert details.value == pytest.approx(details_ms, abs=1e-6)
+
+
+def test_throughput(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    response = fetch(prometheus_server, namespaces=("bookinfo",), appenders=("throughput",))
+    sample = one(response, tm.RESPONSE_BYTES)
+    assert sample.labels["stat"] == "rate" and sample.labels["reporter"] == "destination"
+    assert sample.value == pytest.approx(2048 * 10.0, abs=1e-6)
+    request = fetch(prometheus_server, namespaces=("bookinfo",), appenders=("throughput",), throughputType="request")
+    assert pick(request, tm.RESPONSE_BYTES) == []
+    # request bytes are source-reported, here by the ingress gateway outside the namespace
+    sample = one(request, tm.REQUEST_BYTES)
+    assert sample.labels["reporter"] == "source" and sample.labels["source_workload"] == "istio-ingressgateway"
+    assert sample.value == pytest.approx(512 * 10.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("rate_tcp", "expected"), [
+    ("sent", {tm.TCP_RECEIVED: 250.0}),
+    ("received", {tm.TCP_SENT: 1000.0}),
+    ("total", {tm.TCP_RECEIVED: 250.0, tm.TCP_SENT: 1000.0}),
+    ("none", {}),
+])
+def test_tcp_follows_kialis_direction(prometheus_server: PrometheusServer, rate_tcp: str,  # noqa: F811
+                                     expected: Mapping[str, float]) -> None:
+    samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=(), rateTcp=rate_tcp)
+    tcp = [s for s in samples if s.metric.startswith("istio_tcp")]
+    assert {s.metric for s in tcp} == set(expected)
+    for s in tcp:
+        assert s.value == pytest.approx(expected[s.metric], abs=1e-6)
+        assert s.labels["destination_workload"] == "mongodb-v1"
+        assert s.labels["app"] in ("ratings", "mongodb")
+
+
+@pytest.mark.parametrize(("rate_grpc", "expected"), [
+    ("requests", {}),
+    ("sent", {tm.REQUEST_MESSAGES: 6.0}),
+    ("received", {tm.RESPONSE_MESSAGES: 12.0}),
+    ("total", {tm.REQUEST_MESSAGES: 6.0, tm.RESPONSE_MESSAGES: 12.0}),
+])
+def test_grpc_messages_only_when_asked(prometheus_server: PrometheusServer, rate_grpc: str,  # noqa: F811
+                                       expected: Mapping[str, float]) -> None:
+    samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=(), rateHttp="none", rateGrpc=rate_grpc,
+                    rateTcp="none")
+    messages = [s for s in samples if s.metric.endswith("_messages_total")]
+    assert {s.metric for s in messages} == set(expected)
+    for s in messages:
+        assert s.value == pytest.approx(expected[s.metric], abs=1e-6)
+    assert bool(pick(samples, tm.REQUESTS)) == (rate_grpc == "requests")
+
+
+def test_operation_labels_only_for_operation_nodes(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    plain = fetch(prometheus_server, namespaces=("bookinfo",), appenders=())
+    assert all("request_operation" not in s.labels for s in plain)
+    ops = fetch(prometheus_server, namespaces=("bookinfo",), appenders=("operationNodes",))
+    op = one(ops, tm.REQUESTS, reporter="destination", request_operation="GetReviews")
+    assert op.labels["destination_workload"] == "reviews-v2"
+    assert op.value == pytest.approx(5.0, abs=1e-6)
+
+
+# --- node-detail graphs ---------------------------------------------------------------------------
+
+
+def test_workload_node_graph(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    samples = fetch(prometheus_server, namespaces=("bookinfo",), node=NodeFocus("bookinfo", workload="productpage-v1"),
+                    appenders=())
+    requests = pick(samples, tm.REQUESTS)
+    for s in requests:
+        inbound = s.labels["reporter"] == "destination" and s.labels["destination_workload"] == "productpage-v1"
+        outbound = s.labels["reporter"] == "source" and s.labels["source_workload"] == "productpage-v1"
+        assert inbound or outbound, s.labels
+    callers = {s.labels["source_workload"] for s in requests if s.labels["reporter"] == "destination"}
+    assert callers == {"istio-ingressgateway", "customer-v1", "unknown"}
+    callees = {s.labels["destination_workload"] for s in requests if s.labels["reporter"] == "source"}
+    assert callees == {"details-v1", "reviews-v1", "reviews-v2"}
+
+
+def test_app_and_service_node_graphs(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    v2 = fetch(prometheus_server, namespaces=("bookinfo",), graphType="versionedApp", appenders=(), rateTcp="none",
+               node=NodeFocus("bookinfo", app="reviews", version="v2"))
+    assert {(s.labels["source_workload"], s.labels["destination_workload"]) for s in v2} == {
+        ("productpage-v1", "reviews-v2"), ("reviews-v2", "ratings-v1")}
+    app = fetch(prometheus_server, namespaces=("bookinfo",), graphType="app", appenders=(), rateTcp="none",
+                node=NodeFocus("bookinfo", app="reviews", version="v2"))
+    assert ("productpage-v1", "reviews-v1") in {(s.labels["source_workload"], s.labels["destination_workload"])
+                                                for s in app}
+    svc = fetch(prometheus_server, namespaces=("bookinfo",), graphType="service", appenders=(), rateTcp="none",
+                node=NodeFocus("bookinfo", service="ratings"))
+    assert {(s.labels["reporter"], s.labels["source_workload"], s.labels["destination_workload"]) for s in svc} == {
+        ("destination", "reviews-v2", "ratings-v1"),
+        ("source", "istio-ingressgateway", "unknown"),  # requests to ratings that no workload served
+    }
+
+
+# --- results the graph cannot use, cancellation ---------------------------------------------------
+
+
+def test_nan_series_and_warnings_are_counted_not_kept() -> None:
+    body = prometheus_vector(
+        [({"reporter": "destination", "source_workload": "a"}, "NaN"),
+         ({"reporter": "destination", "source_workload": "b"}, "+Inf"),
+         ({"reporter": "destination", "source_workload": "c"}, "3.5")],
+        warnings=["partial response: store unavailable"])
+    with StubServer(lambda r: StubResponse(200, body)) as stub:
+        request = GraphRequest(namespaces=("x",), appenders=(), rateTcp="none")
+        samples, warnings = fetch_samples(PrometheusClient(stub.url), request)
+    assert [(s.labels["source_workload"], s.value) for s in samples] == [("c", 3.5)]
+    assert warnings.counts == {
+        "istio_requests_total: value is NaN or infinite": 2,
+        "results may be incomplete, Prometheus warned: partial response: store unavailable": 1,
+    }
+
+
+def test_cancel_stops_before_the_next_query() -> None:
+    sent: list[StubRequest] = []
+
+    def answer(req: StubRequest) -> StubResponse:
+        sent.append(req)
+        return StubResponse(200, prometheus_vector([]))
+
+    with StubServer(answer) as stub:
+        client = PrometheusClient(stub.url)
+        request = GraphRequest(namespaces=NS)
+        with pytest.raises(Cancelled):
+            fetch_samples(client, request, cancelled=lambda: True)
+        assert sent == []
+        flag = iter([False, True])
+        with pytest.raises(Cancelled):
+            fetch_samples(client, request, cancelled=lambda: next(flag))
+    assert len(sent) == 1
+
+
+# --- end to end: Prometheus -> samples -> graph ---------------------------------------------------
+
+
+def test_graph_from_fetched_samples(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    graph = pytest.importorskip("meshdesk.mesh.graph")
+    request = GraphRequest(graphType="workload", namespaces=NS, appenders=("securityPolicy", "responseTime"),
+                           injectServiceNodes=False, queryTime=prometheus_server.query_time)
+    samples, warnings = fetch_samples(client_for(prometheus_server), request)
+    g = graph.build(Snapshot(request, samples))
+
+    def edge(src: str, dst: str):  # type: ignore[no-untyped-def]
+        s = g.find_node(node_type="workload", workload=src)
+        d = g.find_node(node_type="workload", workload=dst)
+        assert s is not None and d is not None, (src, dst)
+        found = [e for e in g.out_edges(s.id) if e.target == d.id]
+        assert len(found) == 1
+        return found[0]
+
+    ingress = edge("istio-ingressgateway", "productpage-v1")
+    assert ingress.rates["http"] == pytest.approx(10.0, abs=0.01)
+    assert ingress.response_time == pytest.approx(24.25, abs=0.01)
+    details = edge("productpage-v1", "details-v1")
+    assert details.rates["http"] == pytest.approx(10.0, abs=0.01)
+    assert details.rates["http5xx"] == pytest.approx(2.0, abs=0.01)
+    assert details.rates["httpPercentErr"] == pytest.approx(20.0, abs=0.1)
+    assert details.is_mtls == pytest.approx(100.0, abs=0.1)
+    assert edge("productpage-v1", "reviews-v2").is_mtls in (None, 0.0)
+    # source- and destination-reported twins count once, also for traffic leaving a namespace
+    assert edge("customer-v1", "productpage-v1").rates["http"] == pytest.approx(2.0, abs=0.01)
