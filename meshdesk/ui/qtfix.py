@@ -1,10 +1,16 @@
-"""Work around a reference-count bug in PySide6 6.12.0: ``SignalInstance.emit()`` returns ``True``
-without taking a reference to it, so every emit from Python drops one reference to ``True``. After a
-few hundred emits Python aborts with "Fatal Python error: bool_dealloc" (often at exit, or mid-run
-in a long session).
+"""Work around reference-count bugs in PySide6 6.12.0 on Python 3.11.
 
-``install()`` measures whether the running PySide6 has the bug and, only then, wraps ``emit`` so the
-missing reference is given back. Imported by ``meshdesk.ui`` before any signal is emitted.
+Several bindings return a singleton without taking a reference to it: ``SignalInstance.emit()``
+returns ``True``, and many ``void`` methods (``QPainter.drawEllipse``, ``drawLine``, ``drawRect``,
+``setBrush`` ...) return ``None``, each call dropping one reference. After a few hundred emits, or a
+few seconds of painting the traffic animation, Python aborts with "Fatal Python error:
+bool_dealloc" / "none_dealloc".
+
+``install()`` does two things, once, when ``meshdesk.ui`` is imported:
+
+- on Python < 3.12 it gives ``None``, ``True`` and ``False`` a very large reference count (what
+  Python 3.12 does by making them immortal), so a lost reference can never free them;
+- it measures whether ``emit`` leaks and, only then, wraps it so the missing reference is given back.
 """
 
 from __future__ import annotations
@@ -32,9 +38,29 @@ def _emit_leaks_true() -> bool:
     return lost >= 8
 
 
+# 2**40 references: at a million lost references a second it would take twelve days to use up.
+_RESERVE = 1 << 40
+_reserved = False
+
+
+def reserve_singleton_references() -> bool:
+    """Make ``None``, ``True`` and ``False`` practically immortal on Python < 3.12 (a no-op later)."""
+    global _reserved
+    if _reserved or sys.version_info >= (3, 12) or hasattr(sys, "gettotalrefcount"):  # not on debug builds
+        return False
+    for obj in (None, True, False):
+        refcnt = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt is a PyObject's first field
+        if refcnt.value != sys.getrefcount(obj) - 1 and refcnt.value != sys.getrefcount(obj):
+            return False  # not the layout we expect: leave it alone
+        refcnt.value += _RESERVE
+    _reserved = True
+    return True
+
+
 def install() -> bool:
-    """Patch ``SignalInstance.emit`` when (and only when) it leaks; returns True when patched."""
+    """Apply the work-arounds; returns True when ``emit`` had to be patched."""
     global _installed
+    reserve_singleton_references()
     if _installed:
         return True
     from PySide6.QtCore import SignalInstance
