@@ -97,5 +97,6 @@ def build(snapshot: Snapshot) -> model.TrafficGraph:
 
         health.apply(graph, ctx)
     box.apply(graph)
-    graph.warnings = snapshot.warnings.messages() + idx.warnings.messages() + ctx.notes
+    inventory_notes = list(snapshot.inventory.warnings) if snapshot.inventory is not None else []
+    graph.warnings = snapshot.warnings.messages() + idx.warnings.messages() + ctx.notes + inventory_notes
     return graph

@@ -1,0 +1,104 @@
+"""``meshdesk graph`` end to end, as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from meshdesk.sources.snapshot import load_snapshot, save_snapshot
+from tests.graph_samples import http, snapshot, tcp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "meshdesk", "graph", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+def _file(tmp_path: Path) -> Path:
+    path = tmp_path / "shop.json"
+    save_snapshot(snapshot([http("web-v1", "cart-v1", 90), http("web-v1", "cart-v1", 10, "500"),
+                            http(None, "web-v1", 100), tcp("cart-v1", "db-v1", 2048)]), path)
+    return path
+
+
+def test_kiali_json(tmp_path: Path) -> None:
+    out = run("--snapshot", str(_file(tmp_path)), "--format", "kiali")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["graphType"] == "workload"
+    edges = [e["data"]["traffic"] for e in data["elements"]["edges"]]
+    cart = next(t for t in edges if t["protocol"] == "http" and t["rates"]["http"] == "100.00")
+    assert cart["rates"]["http5xx"] == "10.00" and cart["rates"]["httpPercentErr"] == "10.0"
+    assert cart["responses"]["500"]["flags"] == {"-": "10.0"}
+
+
+def test_table_is_the_default_and_shows_errors(tmp_path: Path) -> None:
+    out = run("--snapshot", str(_file(tmp_path)))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:4] == ["SOURCE", "DESTINATION", "PROTOCOL", "RATE"]
+    row = next(ln for ln in lines if "shop/web-v1 (workload)" in ln.split("  ")[0] and "cart-v1" in ln)
+    assert "100.00" in row and "10.0" in row and "Failure" in row
+
+
+def test_dot_and_json(tmp_path: Path) -> None:
+    path = str(_file(tmp_path))
+    dot = run("--snapshot", path, "--format", "dot")
+    assert dot.returncode == 0 and dot.stdout.startswith("digraph mesh {") and "->" in dot.stdout
+    assert 'label="tcp 2048.00"' in dot.stdout
+    js = json.loads(run("--snapshot", path, "--format", "json").stdout)
+    assert js["format"] == "meshdesk-graph"
+    assert {n["workload"] for n in js["nodes"] if n["node_type"] == "workload"} == {"web-v1", "cart-v1", "db-v1"}
+
+
+def test_options_override_the_snapshot_request(tmp_path: Path) -> None:
+    path = str(_file(tmp_path))
+    data = json.loads(run("--snapshot", path, "--format", "kiali", "--graph-type", "app").stdout)
+    assert data["graphType"] == "app"
+    assert {n["data"]["nodeType"] for n in data["elements"]["nodes"]} >= {"app"}
+    injected = json.loads(run("--snapshot", path, "--format", "kiali", "--inject-service-nodes").stdout)
+    assert any(n["data"].get("isInjected") for n in injected["elements"]["nodes"])
+    other_ns = json.loads(run("--snapshot", path, "--format", "kiali", "-n", "elsewhere").stdout)
+    assert other_ns["elements"]["nodes"] == []
+
+
+def test_bad_snapshot_exits_2_with_one_plain_line(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"request": ')
+    for path in (bad, tmp_path / "missing.json"):
+        out = run("--snapshot", str(path))
+        assert out.returncode == 2
+        assert "Traceback" not in out.stderr
+        assert out.stderr.strip().count("\n") == 0 and str(path) in out.stderr
+        assert out.stdout == ""
+
+
+def test_no_source_is_a_usage_error() -> None:
+    out = run()
+    assert out.returncode == 2 and "--snapshot" in out.stderr
+
+
+def test_demo_and_save_snapshot(tmp_path: Path) -> None:
+    saved = tmp_path / "demo.json"
+    out = run("--demo", "-n", "shop", "--save-snapshot", str(saved), "--format", "kiali")
+    if out.returncode == 2 and "not available" in out.stderr:
+        # the demo source is optional in this build; the message must say so plainly
+        assert "Traceback" not in out.stderr
+        return
+    assert out.returncode == 0, out.stderr
+    graph = json.loads(out.stdout)
+    snap = load_snapshot(saved)
+    assert snap.request.namespaces == ("shop",)
+    again = json.loads(run("--snapshot", str(saved), "--format", "kiali").stdout)
+    assert len(again["elements"]["nodes"]) == len(graph["elements"]["nodes"])
+
+
+def test_live_cluster_errors_are_one_line(tmp_path: Path) -> None:
+    out = run("--kubeconfig", str(tmp_path / "no-such-kubeconfig"), "--context", "nope", "-n", "shop")
+    assert out.returncode in (1, 2)
+    assert "Traceback" not in out.stderr
+    assert out.stderr.startswith("meshdesk graph:") and out.stderr.strip().count("\n") == 0

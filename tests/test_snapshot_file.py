@@ -1,0 +1,81 @@
+"""Snapshot files: round trip, and a clear ConfigError naming the file for anything wrong."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from meshdesk.mesh.graph import build
+from meshdesk.mesh.inventory import Inventory, Namespace
+from meshdesk.sources.base import ConfigError
+from meshdesk.sources.snapshot import load_snapshot, save_snapshot
+from tests.graph_samples import http, snapshot
+
+
+def test_round_trip_keeps_request_samples_and_inventory(tmp_path: Path) -> None:
+    snap = snapshot([http("web-v1", "cart-v1", 12.5), http(None, "web-v1", 1)], graphType="versionedApp",
+                    inventory=Inventory(cluster="east", namespaces=[Namespace("shop", labels={"a": "b"})]))
+    path = tmp_path / "nested" / "snap.json"
+    save_snapshot(snap, path)
+    back = load_snapshot(path)
+    assert back.request == snap.request
+    assert [s.to_json() for s in back.samples] == [s.to_json() for s in snap.samples]
+    assert back.inventory is not None and back.inventory.namespaces[0].labels == {"a": "b"}
+    assert set(build(back).nodes) == set(build(snap).nodes)
+    assert not [p for p in path.parent.iterdir() if p.name != "snap.json"]  # no temp file left
+
+
+def test_save_replaces_atomically(tmp_path: Path) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text("old")
+    save_snapshot(snapshot([http("web-v1", "cart-v1", 1)]), path)
+    assert json.loads(path.read_text())["samples"][0]["value"] == 1
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (None, "does not exist"),
+    (b"", "is empty"),
+    (b"{not json", "is not valid JSON"),
+    (b"\xff\xfe\x00garbage", "is not UTF-8"),
+    (b"[1, 2]", "is not a snapshot"),
+    (b'{"samples": []}', "has no 'request'"),
+    (b'{"request": {"graphType": "galaxy"}, "samples": []}', "unknown graph type"),
+    (b'{"request": {}, "samples": 5}', "'samples' must be a list"),
+    (b'{"request": {}, "samples": [], "inventory": 7}', "'inventory' must be an object"),
+])
+def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, content: bytes | None, expected: str) -> None:
+    path = tmp_path / "bad.json"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as err:
+        load_snapshot(path)
+    assert str(path) in str(err.value) and expected in str(err.value)
+
+
+def test_directory_and_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_snapshot(tmp_path)
+    path = tmp_path / "locked.json"
+    path.write_text("{}")
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):  # root reads anything
+            pytest.skip("running as a user who can read mode-000 files")
+        with pytest.raises(ConfigError, match="permission denied"):
+            load_snapshot(path)
+    finally:
+        path.chmod(0o600)
+
+
+def test_malformed_samples_are_counted_not_fatal(tmp_path: Path) -> None:
+    good = http("web-v1", "cart-v1", 2).to_json()
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"request": {"namespaces": ["shop"], "injectServiceNodes": False},
+                                "samples": [good, {"metric": "istio_requests_total"}, {"value": "x"}, 3]}))
+    snap = load_snapshot(path)
+    assert len(snap.samples) == 1
+    g = build(snap)
+    assert "skipped 3 sample(s): malformed sample (needs metric, labels and a numeric value)" in g.warnings
