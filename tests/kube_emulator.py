@@ -1101,7 +1101,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(n) if n else None
         headers = {k: v for k, v in self.headers.items()
-                   if k.lower() in ("content-type", "accept", "accept-encoding")}
+                   if k.lower() in ("content-type", "accept")}
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - test upstream

@@ -67,7 +67,7 @@ NOT_ISTIO = "Istio was not found: this cluster serves no networking.istio.io API
 
 # -- raw API access ---------------------------------------------------------------------------------
 
-class _Api:
+class RawApi:
     """GETs JSON through the official client's ApiClient (its auth, TLS and proxy settings), counting calls."""
 
     def __init__(self, api: Any, timeout: float, cancelled: Callable[[], bool] | None) -> None:
@@ -247,7 +247,7 @@ class InventoryReader:
 
     def __init__(self, api: Any, namespaces: Sequence[str] | None, *, cluster: str, timeout: float = 30.0,
                  cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = False) -> None:
-        self.http = _Api(api, timeout, cancelled)
+        self.http = RawApi(api, timeout, cancelled)
         self.selected = list(dict.fromkeys(namespaces)) if namespaces is not None else None
         self.cluster = cluster
         self.with_optional_istio = with_optional_istio

@@ -1,0 +1,340 @@
+"""Find Istio's Prometheus and reach it without installing anything in the cluster.
+
+In order:
+
+1. an explicit URL with its own auth (``prometheus_url`` / ``prometheus_auth``), when the user gave one;
+2. the API server's service proxy to the Prometheus service (``istio-system/prometheus:9090``, else a
+   service labelled ``app.kubernetes.io/name=prometheus`` or ``app=prometheus`` in any namespace),
+   with the user's own kubeconfig credentials (bearer token incl. exec/OIDC refreshes, client
+   certificate, CA, proxy);
+3. when the proxy is denied (403) or cannot route (404/503): a port-forward to a Prometheus pod
+   through the API server, relayed by a local listener on 127.0.0.1.
+
+``connect_prometheus`` returns the client and a sentence saying which way it went.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import select
+import socket
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from meshdesk.sources.base import Forbidden, NotFound, PrometheusError, SourceError
+from meshdesk.sources.inventory import RawApi, _d
+from meshdesk.sources.prometheus import PrometheusClient
+
+log = logging.getLogger(__name__)
+
+ISTIO_NAMESPACE = "istio-system"
+PROMETHEUS_PORT = 9090
+# label selectors tried across namespaces when istio-system/prometheus does not exist
+PROMETHEUS_SELECTORS = ("app.kubernetes.io/name=prometheus", "app=prometheus")
+# where to look namespace by namespace when cluster-wide service lists are forbidden
+LIKELY_NAMESPACES = ("istio-system", "monitoring", "prometheus", "observability", "kube-prometheus")
+
+
+@dataclass(frozen=True)
+class PrometheusService:
+    namespace: str
+    name: str
+    port: int
+    port_name: str = ""
+    target_port: str = ""  # as the service says: a number or a container port name
+    selector: Mapping[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}:{self.port}"
+
+
+def _service(obj: Mapping[str, Any]) -> PrometheusService | None:
+    meta, spec = _d(obj.get("metadata")), _d(obj.get("spec"))
+    ports = [p for p in spec.get("ports") or [] if isinstance(p, dict) and p.get("port")]
+    if not meta or not meta.get("name") or not ports:
+        return None
+    port = next((p for p in ports if p.get("port") == PROMETHEUS_PORT), None) or \
+        next((p for p in ports if str(p.get("name", "")).startswith("http")), None) or ports[0]
+    target = port.get("targetPort")
+    selector = _d(spec.get("selector"))
+    return PrometheusService(str(meta.get("namespace") or ""), str(meta["name"]), int(port["port"]),
+                             str(port.get("name") or ""), "" if target is None else str(target),
+                             {str(k): str(v) for k, v in selector.items()})
+
+
+def _items(doc: Any) -> list[dict[str, Any]]:
+    items = doc.get("items") if isinstance(doc, dict) else None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def find_prometheus_service(api: Any, *, timeout: float = 10.0) -> PrometheusService | None:
+    """Istio's ``istio-system/prometheus``, else a service with Prometheus' usual labels."""
+    http = RawApi(api, timeout, None)
+    try:
+        doc = http.get(f"/api/v1/namespaces/{ISTIO_NAMESPACE}/services/prometheus",
+                       what="read istio-system/prometheus")
+        found = _service(doc) if isinstance(doc, dict) else None
+        if found:
+            return found
+    except (Forbidden, NotFound):
+        pass
+    for selector in PROMETHEUS_SELECTORS:
+        try:
+            items = _items(http.get("/api/v1/services", [("labelSelector", selector)], what="find Prometheus"))
+        except Forbidden:
+            items = []
+            for ns in LIKELY_NAMESPACES:
+                with contextlib.suppress(Forbidden, NotFound):
+                    items += _items(http.get(f"/api/v1/namespaces/{ns}/services", [("labelSelector", selector)],
+                                             what="find Prometheus"))
+        candidates = [s for s in (_service(i) for i in items) if s]
+        if candidates:  # prefer one in istio-system, then one on 9090, then by name
+            candidates.sort(key=lambda s: (s.namespace != ISTIO_NAMESPACE, s.port != PROMETHEUS_PORT,
+                                           s.namespace, s.name))
+            return candidates[0]
+    return None
+
+
+# -- the user's own credentials as a requests.Session -------------------------------------------------
+
+class _KubeAuth(requests.auth.AuthBase):
+    """Adds the kubeconfig's Authorization header on every request, asking the client's Configuration
+    each time so exec-plugin and OIDC tokens refresh like they do for API calls."""
+
+    def __init__(self, configuration: Any) -> None:
+        self.configuration = configuration
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        cfg = self.configuration
+        value = None
+        getter = getattr(cfg, "get_api_key_with_prefix", None)
+        if getter is not None:
+            try:
+                value = getter("BearerToken", alias="authorization")
+            except TypeError:  # older clients: no alias argument
+                value = getter("authorization")
+        if value:
+            r.headers["Authorization"] = value
+        elif getattr(cfg, "username", None) and getattr(cfg, "password", None):
+            r.prepare_auth((cfg.username, cfg.password))
+        return r
+
+    def __repr__(self) -> str:
+        return "_KubeAuth(<kubeconfig credentials>)"
+
+
+def session_for(api: Any) -> requests.Session:
+    """A requests.Session that talks to the API server as the kubernetes client does: same credentials
+    (refreshed), client certificate, CA and verification, and proxy."""
+    cfg = api.configuration
+    s = requests.Session()
+    s.auth = _KubeAuth(cfg)
+    if getattr(cfg, "cert_file", None):
+        s.cert = (cfg.cert_file, cfg.key_file) if getattr(cfg, "key_file", None) else cfg.cert_file
+    if getattr(cfg, "verify_ssl", True) is False:
+        s.verify = False
+    elif getattr(cfg, "ssl_ca_cert", None):
+        s.verify = cfg.ssl_ca_cert
+    if getattr(cfg, "proxy", None):
+        s.proxies = {"http": cfg.proxy, "https": cfg.proxy}
+        s.trust_env = False
+    return s
+
+
+def service_proxy_url(api: Any, svc: PrometheusService) -> str:
+    host = str(api.configuration.host).rstrip("/")
+    return f"{host}/api/v1/namespaces/{quote(svc.namespace)}/services/{quote(svc.name)}:{svc.port}/proxy"
+
+
+# -- port-forward ---------------------------------------------------------------------------------------
+
+class PortForwardRelay:
+    """A local listener on 127.0.0.1 whose connections are relayed to ``pod``:``port`` through the API
+    server's port-forward (one WebSocket per accepted connection)."""
+
+    def __init__(self, api: Any, namespace: str, pod: str, port: int) -> None:
+        self.api, self.namespace, self.pod, self.port = api, namespace, pod, int(port)
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self.local_port = int(self._listener.getsockname()[1])
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="meshdesk-port-forward", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.local_port}"
+
+    def describe(self) -> str:
+        return f"port-forward to pod {self.namespace}/{self.pod}:{self.port} (local {self.url})"
+
+    def _open(self) -> Any:
+        from kubernetes import client
+        from kubernetes.stream import portforward
+
+        core = client.CoreV1Api(self.api)
+        return portforward(core.connect_get_namespaced_pod_portforward, self.pod, self.namespace,
+                           ports=str(self.port))
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        pf = None
+        try:
+            pf = self._open()
+            remote = pf.socket(self.port)
+            remote.setblocking(True)
+            pairs = {conn: remote, remote: conn}
+            while not self._closed.is_set():
+                ready, _, _ = select.select(list(pairs), [], [], 0.5)
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    pairs[sock].sendall(data)
+        except Exception as e:  # noqa: BLE001 - one broken connection must not stop the relay
+            log.info("port-forward to %s/%s:%s ended: %s", self.namespace, self.pod, self.port, type(e).__name__)
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
+            if pf is not None:
+                with contextlib.suppress(Exception):
+                    pf.close()
+
+    def close(self) -> None:
+        self._closed.set()
+        with contextlib.suppress(OSError):
+            self._listener.close()
+
+
+def find_prometheus_pod(api: Any, svc: PrometheusService, *, timeout: float = 10.0) -> tuple[str, int] | None:
+    """A running pod behind ``svc`` and the container port the service targets."""
+    if not svc.selector:
+        return None
+    http = RawApi(api, timeout, None)
+    selector = ",".join(f"{k}={v}" for k, v in sorted(svc.selector.items()))
+    pods = _items(http.get(f"/api/v1/namespaces/{svc.namespace}/pods", [("labelSelector", selector)],
+                           what=f"find the pods of {svc}"))
+    running = [p for p in pods if isinstance(p, dict) and (p.get("status") or {}).get("phase") == "Running"]
+    for pod in running or pods:
+        port = svc.port
+        if svc.target_port.isdigit():
+            port = int(svc.target_port)
+        elif svc.target_port:
+            for c in (pod.get("spec") or {}).get("containers") or []:
+                for p in c.get("ports") or [] if isinstance(c, dict) else []:
+                    if isinstance(p, dict) and p.get("name") == svc.target_port and p.get("containerPort"):
+                        port = int(p["containerPort"])
+        name = (pod.get("metadata") or {}).get("name")
+        if name:
+            return str(name), port
+    return None
+
+
+# -- putting it together -----------------------------------------------------------------------------
+
+@dataclass
+class PrometheusConnection:
+    client: PrometheusClient
+    description: str  # "API server service proxy to istio-system/prometheus:9090", ...
+    relay: PortForwardRelay | None = None
+    tried: list[str] = field(default_factory=list)  # what failed before, in words
+
+    def close(self) -> None:
+        self.client.close()
+        if self.relay is not None:
+            self.relay.close()
+
+
+def _explicit(url: str, auth: Mapping[str, Any] | None, timeout: float) -> PrometheusConnection:
+    auth = dict(auth or {})
+    basic = None
+    if auth.get("username") is not None:
+        basic = (str(auth["username"]), str(auth.get("password") or ""))
+    client = PrometheusClient(url, token=auth.get("token") or None, basic_auth=basic,
+                              headers=auth.get("headers") or None,
+                              ca_bundle=auth.get("ca_file") or auth.get("ca_bundle") or None,
+                              insecure=bool(auth.get("insecure", False)), timeout=timeout)
+    parts = urlsplit(url)
+    shown = f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+    return PrometheusConnection(client, f"URL {shown.rstrip('/')}")
+
+
+def _proxy_refused(e: SourceError) -> bool:
+    status = getattr(e, "status", None)
+    return isinstance(e, Forbidden) or status in (403, 404, 502, 503)
+
+
+def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, Any] | None = None,
+                       timeout: float = 30.0, probe: bool = True,
+                       service: PrometheusService | None = None) -> PrometheusConnection:
+    """Reach Prometheus: ``url`` when given (``auth`` keys: token, username, password, headers,
+    ca_file, insecure), else through the API server (service proxy, then port-forward).
+    ``probe`` checks the way works with a constant query before returning it.
+    Raises PrometheusError (or Unauthorized/Unreachable/Timeout) with a plain message."""
+    if url:
+        conn = _explicit(url, auth, timeout)
+        if probe:
+            try:
+                conn.client.ping()
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+    svc = service or find_prometheus_service(api, timeout=min(timeout, 10.0))
+    if svc is None:
+        raise PrometheusError("Prometheus was not found: no service istio-system/prometheus and none labelled "
+                              + " or ".join(PROMETHEUS_SELECTORS),
+                              hint="install Istio's Prometheus addon, or give its URL (--prometheus-url)")
+    tried: list[str] = []
+    cfg = api.configuration
+    client = PrometheusClient(service_proxy_url(api, svc), session=session_for(api), timeout=timeout,
+                              ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
+                              insecure=getattr(cfg, "verify_ssl", True) is False)
+    via_proxy = PrometheusConnection(client, f"API server service proxy to {svc}", tried=tried)
+    if not probe:
+        return via_proxy
+    try:
+        client.ping()
+        return via_proxy
+    except SourceError as e:
+        client.session.close()
+        if not _proxy_refused(e):
+            raise
+        tried.append(f"the service proxy to {svc} was refused ({e.message})")
+    try:
+        target = find_prometheus_pod(api, svc, timeout=min(timeout, 10.0))
+    except SourceError as e:
+        target = None
+        tried.append(f"its pods could not be listed ({e.message})")
+    if target is None:
+        raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(tried or ["no pod found"]),
+                              hint="give its URL (--prometheus-url), or ask for access to services/proxy "
+                                   "or pods/portforward")
+    relay = PortForwardRelay(api, svc.namespace, target[0], target[1])
+    client = PrometheusClient(relay.url, timeout=timeout)
+    conn = PrometheusConnection(client, f"port-forward to pod {svc.namespace}/{target[0]}:{target[1]}", relay, tried)
+    try:
+        client.ping()
+    except SourceError as e:
+        conn.close()
+        raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(
+            tried + [f"the port-forward to {target[0]} failed ({e.message})"]),
+            hint="give its URL (--prometheus-url), or ask for access to services/proxy "
+                 "or pods/portforward") from None
+    return conn
+

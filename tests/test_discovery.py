@@ -1,0 +1,147 @@
+"""Finding Istio's Prometheus and reaching it through the API server: a real Prometheus behind the
+emulator's service proxy and port-forward, queried by the real PrometheusClient."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from meshdesk.sources.base import PrometheusError
+from meshdesk.sources.discovery import connect_prometheus, find_prometheus_service, session_for
+from tests import prom_server
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.prom_server import PrometheusServer
+
+prometheus_server = prom_server.prometheus_server  # the session-scoped real Prometheus fixture
+
+
+def _prometheus(emu: KubeEmulator, ns: str = "istio-system", name: str = "prometheus",
+                labels: dict[str, str] | None = None, port: int = 9090) -> None:
+    emu.add_namespace(ns)
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": name, "namespace": ns, "labels": labels or {"app.kubernetes.io/name": "prometheus"}},
+             "spec": {"selector": {"app.kubernetes.io/name": "prometheus"},
+                      "ports": [{"name": "http", "port": port, "targetPort": "web", "protocol": "TCP"}]}})
+    emu.add({"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": f"{name}-7d9f-abcde", "namespace": ns,
+                          "labels": {"app.kubernetes.io/name": "prometheus"}},
+             "spec": {"containers": [{"name": "prometheus-server", "image": "prom/prometheus",
+                                      "ports": [{"name": "web", "containerPort": 9090}]}]},
+             "status": {"phase": "Running"}})
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/")[0])
+
+
+def _requests_total(conn: Any, at: int) -> float:
+    result = conn.client.query('sum(rate(istio_requests_total{reporter="destination"}[5m]))', time=at)
+    assert len(result) == 1
+    return float(result[0].value)
+
+
+@pytest.fixture
+def tls_emulator() -> Iterator[KubeEmulator]:
+    with KubeEmulator(tls=True) as emu:
+        yield emu
+
+
+def test_finds_istio_prometheus_first(kube_emulator: KubeEmulator) -> None:
+    _prometheus(kube_emulator, ns="monitoring", name="kube-prom", port=80)
+    assert str(find_prometheus_service(kube_emulator.api_client())) == "monitoring/kube-prom:80"
+    _prometheus(kube_emulator)
+    svc = find_prometheus_service(kube_emulator.api_client())
+    assert svc is not None and str(svc) == "istio-system/prometheus:9090" and svc.target_port == "web"
+
+
+def test_finds_by_label_when_rbac_hides_cluster_wide_lists(kube_emulator: KubeEmulator) -> None:
+    _prometheus(kube_emulator, ns="monitoring", name="prom", labels={"app": "prometheus"})
+    kube_emulator.forbid(namespace="default", resource="services")  # no cluster-wide service list
+    assert str(find_prometheus_service(kube_emulator.api_client())) == "monitoring/prom:9090"
+
+
+def test_not_found_says_what_was_looked_for(kube_emulator: KubeEmulator) -> None:
+    with pytest.raises(PrometheusError) as err:
+        connect_prometheus(kube_emulator.api_client())
+    assert "istio-system/prometheus" in str(err.value) and "--prometheus-url" in str(err.value)
+
+
+def test_service_proxy_with_the_users_token_over_tls(tls_emulator: KubeEmulator,
+                                                     prometheus_server: PrometheusServer) -> None:
+    emu = tls_emulator
+    _prometheus(emu)
+    emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    emu.require_token("user-token-9f8e7d")
+    conn = connect_prometheus(emu.api_client(token="user-token-9f8e7d"))
+    try:
+        assert conn.description == "API server service proxy to istio-system/prometheus:9090"
+        assert conn.relay is None
+        assert _requests_total(conn, prometheus_server.query_time) > 0
+        sent = [h for m, p, h in emu.requests if "/services/prometheus:9090/proxy/api/v1/query" in p]
+        assert sent and all(h.get("Authorization") == "Bearer user-token-9f8e7d" for h in sent)
+        assert "user-token-9f8e7d" not in repr(conn.client) and "user-token" not in conn.description
+    finally:
+        conn.close()
+
+
+def test_session_carries_client_certificate_settings(tls_emulator: KubeEmulator) -> None:
+    api = tls_emulator.api_client(token="t")
+    api.configuration.cert_file, api.configuration.key_file = "/tmp/c.crt", "/tmp/c.key"
+    s = session_for(api)
+    assert s.cert == ("/tmp/c.crt", "/tmp/c.key") and s.verify == tls_emulator.ca_file
+    api.configuration.verify_ssl = False
+    assert session_for(api).verify is False
+
+
+def test_falls_back_to_port_forward_when_the_proxy_is_forbidden(kube_emulator: KubeEmulator,
+                                                                prometheus_server: PrometheusServer) -> None:
+    emu = kube_emulator
+    _prometheus(emu)
+    emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    emu.port_forward_pod("istio-system", "prometheus-7d9f-abcde", 9090, _port(prometheus_server.url))
+    emu.forbid(namespace="istio-system", resource="services/proxy")
+    conn = connect_prometheus(emu.api_client())
+    try:
+        assert conn.description == "port-forward to pod istio-system/prometheus-7d9f-abcde:9090"
+        assert conn.relay is not None and conn.client.url.startswith("http://127.0.0.1:")
+        assert "service proxy" in conn.tried[0] and "forbidden" in conn.tried[0]
+        assert _requests_total(conn, prometheus_server.query_time) > 0
+        assert any(p.endswith("/pods/prometheus-7d9f-abcde/portforward") for _, p in emu.calls)
+    finally:
+        conn.close()
+
+
+def test_falls_back_when_the_service_has_no_endpoints(kube_emulator: KubeEmulator,
+                                                      prometheus_server: PrometheusServer) -> None:
+    emu = kube_emulator
+    _prometheus(emu)  # no proxy_service: the API server answers 503 "no endpoints available"
+    emu.port_forward_pod("istio-system", "prometheus-7d9f-abcde", 9090, _port(prometheus_server.url))
+    conn = connect_prometheus(emu.api_client())
+    try:
+        assert conn.description.startswith("port-forward to pod istio-system/prometheus-7d9f-abcde")
+        assert _requests_total(conn, prometheus_server.query_time) > 0
+    finally:
+        conn.close()
+
+
+def test_both_ways_refused(kube_emulator: KubeEmulator) -> None:
+    _prometheus(kube_emulator)
+    kube_emulator.forbid(resource="services/proxy")
+    kube_emulator.forbid(resource="pods/portforward")
+    with pytest.raises(PrometheusError) as err:
+        connect_prometheus(kube_emulator.api_client(), timeout=5)
+    text = str(err.value)
+    assert "service proxy" in text and "port-forward" in text and "--prometheus-url" in text
+
+
+def test_explicit_url(kube_emulator: KubeEmulator, prometheus_server: PrometheusServer) -> None:
+    conn = connect_prometheus(kube_emulator.api_client(), url=prometheus_server.url + "/",
+                              auth={"token": "abc-secret"})
+    try:
+        assert conn.description == f"URL {prometheus_server.url}"
+        assert _requests_total(conn, prometheus_server.query_time) > 0
+        assert kube_emulator.calls == []  # the cluster is not asked at all
+    finally:
+        conn.close()
