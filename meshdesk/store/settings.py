@@ -1,0 +1,417 @@
+"""The user's settings: one versioned JSON file at :func:`meshdesk.store.paths.settings_file`. No Qt.
+
+Layout (schema 2)::
+
+    {"schema_version": 2,
+     "general": {"read_only": false, "theme": "system", "last_context": "kind-mesh", "kubeconfig": null},
+     "contexts": {"kind-mesh": {
+         "namespaces": ["bookinfo"],
+         "prometheus_url": "http://localhost:9090",
+         "prometheus_auth": {"type": "bearer", "token": "...", "headers": {...}, "ca_bundle": "...",
+                             "insecure": false},
+         "refresh_interval": 15, "duration": 600, "graph_type": "versionedApp"}}}
+
+Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
+``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}``; it is
+migrated on load and written back as schema 2 on the next save.
+
+Rules: loading never raises for a bad file - a file that is not JSON, not an object, or written by a
+newer meshdesk is moved aside (``fileio.move_aside``) and ``warnings`` says so; a single bad value is
+dropped with a warning and the rest kept. Saving is atomic (``fileio.write_atomic``) with 0600
+permissions because the file may hold a Prometheus token or password; it re-reads the file first and
+applies only what this process changed, so two windows do not undo each other. ``repr``/``str`` of
+settings never show a secret, and nothing here logs one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meshdesk.fileio import move_aside, write_atomic
+from meshdesk.store import paths
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+THEMES = ("system", "light", "dark")
+SECRET_AUTH_KEYS = ("token", "password")
+_MASK = "********"
+
+# Known prometheus_auth keys and their types; unknown keys are kept as they are.
+_AUTH_TYPES: dict[str, type | tuple[type, ...]] = {
+    "type": str, "token": str, "username": str, "password": str, "headers": dict, "ca_bundle": str,
+    "insecure": bool,
+}
+
+
+def _masked_auth(auth: Mapping[str, Any]) -> dict[str, Any]:
+    """``auth`` for showing: secrets and header values replaced by a mask."""
+    out: dict[str, Any] = {}
+    for key, value in auth.items():
+        if key in SECRET_AUTH_KEYS and value:
+            out[key] = _MASK
+        elif key == "headers" and isinstance(value, Mapping):
+            out[key] = {k: _MASK for k in value}
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass
+class ContextSettings:
+    """What the user chose for one kubeconfig context. ``None``/empty means "not set: use the default"."""
+
+    prometheus_url: str = ""
+    prometheus_auth: dict[str, Any] = field(default_factory=dict)  # type/token/username/password/headers/...
+    refresh_interval: int | None = None  # seconds; -1 pause, 0 manual
+    duration: int | None = None  # seconds
+    graph_type: str = ""
+
+    def __repr__(self) -> str:
+        return (f"ContextSettings(prometheus_url={self.prometheus_url!r}, "
+                f"prometheus_auth={_masked_auth(self.prometheus_auth)!r}, "
+                f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
+                f"graph_type={self.graph_type!r})")
+
+    __str__ = __repr__
+
+    @property
+    def is_default(self) -> bool:
+        return self == ContextSettings()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"prometheus_url": self.prometheus_url, "prometheus_auth": copy.deepcopy(self.prometheus_auth),
+                "refresh_interval": self.refresh_interval, "duration": self.duration,
+                "graph_type": self.graph_type}
+
+    @staticmethod
+    def from_json(obj: Mapping[str, Any], warn: Callable[[str], None], where: str) -> ContextSettings:
+        cs = ContextSettings()
+        url = obj.get("prometheus_url")
+        if isinstance(url, str):
+            cs.prometheus_url = url
+        elif url is not None:
+            warn(f"{where}: prometheus_url is not text; ignored")
+        auth = obj.get("prometheus_auth")
+        if isinstance(auth, Mapping):
+            clean: dict[str, Any] = {}
+            for key, value in auth.items():
+                expected = _AUTH_TYPES.get(str(key))
+                if expected is not None and not isinstance(value, expected):
+                    warn(f"{where}: prometheus_auth.{key} has the wrong type; ignored")  # value not shown
+                    continue
+                if key == "headers":
+                    value = {str(k): str(v) for k, v in value.items()
+                             if isinstance(v, str | int | float) and not isinstance(v, bool)}
+                clean[str(key)] = value
+            cs.prometheus_auth = clean
+        elif auth is not None:
+            warn(f"{where}: prometheus_auth is not an object; ignored")
+        for name in ("refresh_interval", "duration"):
+            value = obj.get(name)
+            if value is None:
+                continue
+            if isinstance(value, int) and not isinstance(value, bool) and (value >= -1 if name ==
+                                                                           "refresh_interval" else value > 0):
+                setattr(cs, name, value)
+            else:
+                warn(f"{where}: {name} {value!r} is not a valid number of seconds; ignored")
+        graph_type = obj.get("graph_type")
+        if isinstance(graph_type, str):
+            cs.graph_type = graph_type
+        elif graph_type is not None:
+            warn(f"{where}: graph_type is not text; ignored")
+        return cs
+
+
+# ------------------------------------------------------------------------------------------ migrations
+
+def _migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
+    contexts: dict[str, dict[str, Any]] = {}
+    namespaces = doc.get("namespaces")
+    if isinstance(namespaces, Mapping):
+        for ctx, names in namespaces.items():
+            contexts.setdefault(str(ctx), {})["namespaces"] = names
+    prometheus = doc.get("prometheus")
+    if isinstance(prometheus, Mapping):
+        for ctx, prom in prometheus.items():
+            if isinstance(prom, Mapping):
+                entry = contexts.setdefault(str(ctx), {})
+                if "url" in prom:
+                    entry["prometheus_url"] = prom["url"]
+                if "auth" in prom:
+                    entry["prometheus_auth"] = prom["auth"]
+    general = {k: doc[k] for k in ("read_only", "theme", "last_context", "kubeconfig") if k in doc}
+    return {"schema_version": 2, "general": general, "contexts": contexts}
+
+
+# version n -> n + 1
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
+
+
+def migrate(doc: dict[str, Any]) -> dict[str, Any]:
+    """Bring a settings document of any older schema to ``SCHEMA_VERSION``. Raises ValueError for a
+    version this meshdesk does not know (newer, or not a positive number)."""
+    version = doc.get("schema_version", 1)  # files from before versioning had no number: schema 1
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"has an invalid schema_version {version!r}")
+    if version > SCHEMA_VERSION:
+        raise ValueError(f"was written by a newer meshdesk (schema {version}; this one reads up to "
+                         f"{SCHEMA_VERSION})")
+    while version < SCHEMA_VERSION:
+        doc = MIGRATIONS[version](doc)
+        version += 1
+        doc["schema_version"] = version
+    return doc
+
+
+# ------------------------------------------------------------------------------------------ the store
+
+_GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "last_context": "", "kubeconfig": None}
+
+
+class Settings:
+    """All settings. Change them through the methods/properties, then ``save()``."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path is not None else paths.settings_file()
+        self.warnings: list[str] = []
+        self._general: dict[str, Any] = dict(_GENERAL_DEFAULTS)
+        self._namespaces: dict[str, list[str]] = {}
+        self._contexts: dict[str, ContextSettings] = {}
+        # what this process changed, applied on top of the file at save time
+        self._dirty_general: set[str] = set()
+        self._dirty_namespaces: set[str] = set()
+        self._dirty_contexts: set[str] = set()
+        self._blocked = False  # an unusable file that could not be moved aside is in the way
+
+    # -- general -----------------------------------------------------------------------------------
+    @property
+    def read_only(self) -> bool:
+        return bool(self._general["read_only"])
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self._set_general("read_only", bool(value))
+
+    @property
+    def theme(self) -> str:
+        return str(self._general["theme"])
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        if value not in THEMES:
+            raise ValueError(f"theme must be one of {', '.join(THEMES)}, not {value!r}")
+        self._set_general("theme", value)
+
+    @property
+    def last_context(self) -> str:
+        return str(self._general["last_context"] or "")
+
+    @last_context.setter
+    def last_context(self, value: str | None) -> None:
+        self._set_general("last_context", value or "")
+
+    @property
+    def kubeconfig(self) -> str | None:
+        value = self._general["kubeconfig"]
+        return str(value) if value else None
+
+    @kubeconfig.setter
+    def kubeconfig(self, value: str | os.PathLike[str] | None) -> None:
+        self._set_general("kubeconfig", os.fspath(value) if value else None)
+
+    def _set_general(self, key: str, value: Any) -> None:
+        self._general[key] = value
+        self._dirty_general.add(key)
+
+    # -- per context -------------------------------------------------------------------------------
+    def namespaces_for(self, context: str) -> list[str]:
+        """The namespaces last shown for ``context`` (empty when none were remembered)."""
+        return list(self._namespaces.get(context, []))
+
+    def set_namespaces(self, context: str, namespaces: list[str] | tuple[str, ...]) -> None:
+        seen: list[str] = []
+        for name in namespaces:
+            if isinstance(name, str) and name and name not in seen:
+                seen.append(name)
+        self._namespaces[context] = seen
+        self._dirty_namespaces.add(context)
+
+    def context_settings(self, context: str) -> ContextSettings:
+        """A copy of the settings for ``context`` (defaults when none are stored)."""
+        return copy.deepcopy(self._contexts.get(context, ContextSettings()))
+
+    def set_context_settings(self, context: str, settings: ContextSettings) -> None:
+        if not isinstance(settings, ContextSettings):
+            raise TypeError("set_context_settings needs a ContextSettings")
+        if settings.refresh_interval is not None and settings.refresh_interval < -1:
+            raise ValueError("refresh_interval must be -1 (pause), 0 (manual) or a number of seconds")
+        if settings.duration is not None and settings.duration <= 0:
+            raise ValueError("duration must be a positive number of seconds")
+        self._contexts[context] = copy.deepcopy(settings)
+        self._dirty_contexts.add(context)
+
+    def context_names(self) -> list[str]:
+        """Contexts that have anything stored (namespaces or settings), sorted."""
+        named = set(self._namespaces) | {c for c, s in self._contexts.items() if not s.is_default}
+        return sorted(named)
+
+    # -- show ----------------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (f"Settings(path={str(self.path)!r}, read_only={self.read_only}, theme={self.theme!r}, "
+                f"last_context={self.last_context!r}, kubeconfig={self.kubeconfig!r}, "
+                f"contexts={ {c: self._contexts.get(c, ContextSettings()) for c in self.context_names()} !r})")
+
+    __str__ = __repr__
+
+    # -- JSON ----------------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        contexts: dict[str, dict[str, Any]] = {}
+        for name in self.context_names():
+            entry: dict[str, Any] = {}
+            if name in self._namespaces:
+                entry["namespaces"] = list(self._namespaces[name])
+            cs = self._contexts.get(name)
+            if cs is not None and not cs.is_default:
+                entry.update(cs.to_json())
+            contexts[name] = entry
+        return {"schema_version": SCHEMA_VERSION, "general": dict(self._general), "contexts": contexts}
+
+    def _apply(self, doc: Mapping[str, Any]) -> None:
+        """Take the values of a schema-``SCHEMA_VERSION`` document; bad values become warnings."""
+        warn = self.warnings.append
+        general = doc.get("general", {})
+        if not isinstance(general, Mapping):
+            warn("settings: 'general' is not an object; defaults used")
+            general = {}
+        for key, default in _GENERAL_DEFAULTS.items():
+            if key not in general:
+                continue
+            value = general[key]
+            if key == "read_only" and not isinstance(value, bool):
+                warn(f"settings: read_only {value!r} is not true/false; ignored")
+            elif key == "theme" and value not in THEMES:
+                warn(f"settings: theme {value!r} is not one of {', '.join(THEMES)}; ignored")
+            elif key in ("last_context", "kubeconfig") and value is not None and not isinstance(value, str):
+                warn(f"settings: {key} is not text; ignored")
+            else:
+                self._general[key] = value if value is not None else default
+        contexts = doc.get("contexts", {})
+        if not isinstance(contexts, Mapping):
+            warn("settings: 'contexts' is not an object; ignored")
+            contexts = {}
+        for name, entry in contexts.items():
+            where = f"settings for context {name!r}"
+            if not isinstance(entry, Mapping):
+                warn(f"{where}: not an object; ignored")
+                continue
+            names = entry.get("namespaces")
+            if names is not None:
+                if isinstance(names, list) and all(isinstance(n, str) for n in names):
+                    self._namespaces[str(name)] = [n for n in names if n]
+                else:
+                    warn(f"{where}: namespaces is not a list of names; ignored")
+            self._contexts[str(name)] = ContextSettings.from_json(entry, warn, where)
+
+    # -- disk ----------------------------------------------------------------------------------------
+    def save(self) -> None:
+        """Write atomically (0600). Re-reads the file first and applies only this process's changes, so
+        settings saved meanwhile by another window are kept. Raises OSError when the file cannot be
+        written (nothing is lost on disk then)."""
+        if self._blocked:
+            raise PermissionError(13, "the settings file there is unusable and could not be moved aside; "
+                                  "not overwriting it", str(self.path))
+        try:
+            on_disk = _read(self.path, self.warnings)
+        except _Blocked as exc:
+            raise PermissionError(13, f"{exc}; not overwriting it", str(self.path)) from None
+        merged = on_disk if on_disk is not None else Settings(self.path)
+        for key in self._dirty_general:
+            merged._general[key] = self._general[key]
+        for name in self._dirty_namespaces:
+            merged._namespaces[name] = list(self._namespaces.get(name, []))
+        for name in self._dirty_contexts:
+            merged._contexts[name] = copy.deepcopy(self._contexts[name])
+        text = json.dumps(merged.to_json(), indent=2, sort_keys=False) + "\n"
+        write_atomic(self.path, text, mode=0o600)
+        # take in what others saved meanwhile; our changes are now on disk
+        self._general, self._namespaces, self._contexts = merged._general, merged._namespaces, merged._contexts
+        self._dirty_general.clear()
+        self._dirty_namespaces.clear()
+        self._dirty_contexts.clear()
+
+
+class _Blocked(Exception):
+    """An unusable settings file that could not be moved aside: it must not be overwritten."""
+
+
+def _read(path: Path, warnings: list[str]) -> Settings | None:
+    """Settings from ``path``; None when there is no usable file (an unusable one is moved aside and
+    a warning added). Raises _Blocked when an unusable file cannot be moved aside."""
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise _Blocked(f"settings file {path} cannot be read ({exc.strerror or 'I/O error'})") from None
+    reason = ""
+    doc: Any = None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        reason = f"is not valid JSON{where}"
+    if not reason and not isinstance(doc, dict):
+        reason = "is not a JSON object"
+    if not reason:
+        try:
+            doc = migrate(doc)
+        except ValueError as exc:
+            reason = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a migration choking on odd content: keep the file aside
+            reason = f"could not be migrated ({type(exc).__name__})"
+    if reason:
+        kind = "newer" if "newer meshdesk" in reason else "unreadable"
+        try:
+            aside = move_aside(path, kind)
+        except OSError as exc:
+            raise _Blocked(f"settings file {path} {reason} and could not be moved aside "
+                           f"({exc.strerror or 'I/O error'})") from None
+        warnings.append(f"settings file {path} {reason}; it was kept as {aside.name} and defaults are used")
+        return None
+    s = Settings(path)
+    s._apply(doc)
+    warnings.extend(s.warnings)
+    s.warnings = warnings
+    return s
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """The settings from ``path`` (default :func:`meshdesk.store.paths.settings_file`). Never raises for
+    a bad file: defaults are used and ``warnings`` says what happened. A file that can be neither read
+    nor moved aside is left alone, and ``save()`` then refuses to overwrite it."""
+    target = Path(path) if path is not None else paths.settings_file()
+    warnings: list[str] = []
+    try:
+        s = _read(target, warnings)
+    except _Blocked as exc:
+        warnings.append(f"{exc}; defaults are used and the file will not be overwritten")
+        s = Settings(target)
+        s._blocked = True
+    if s is None:
+        s = Settings(target)
+    s.warnings = warnings
+    for w in warnings:
+        log.warning("%s", w)
+    return s
+
+
+__all__ = ["SCHEMA_VERSION", "THEMES", "ContextSettings", "Settings", "load_settings", "migrate"]

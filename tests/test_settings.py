@@ -1,0 +1,228 @@
+"""The settings store: round trip, 0600, bad files moved aside (never overwritten), migration from
+schema 1, concurrent windows, and secrets kept out of repr and logs. Files live in MESHDESK_CONFIG_DIR
+(a temp dir, from the autouse fixture in conftest)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from meshdesk.store import paths
+from meshdesk.store.settings import SCHEMA_VERSION, ContextSettings, load_settings
+
+TOKEN = "prom-t0ken-9f8e7d6c5b4a"
+PASSWORD = "pa55-w0rd-hunter2"
+
+
+def _asides(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.startswith("settings.json."))
+
+
+def test_defaults_and_loading_writes_nothing() -> None:
+    s = load_settings()
+    assert (s.read_only, s.theme, s.last_context, s.kubeconfig, s.warnings) == (False, "system", "", None, [])
+    assert s.namespaces_for("kind") == []
+    assert s.context_settings("kind") == ContextSettings()
+    assert not paths.settings_file().exists()
+
+
+def test_round_trip_with_0600_permissions() -> None:
+    s = load_settings()
+    s.read_only = True
+    s.theme = "dark"
+    s.last_context = "prod-eu"
+    s.kubeconfig = "/home/u/.kube/other"
+    s.set_namespaces("prod-eu", ["bookinfo", "istio-system", "bookinfo", ""])
+    auth = {"type": "bearer", "token": TOKEN, "headers": {"X-Scope-OrgID": "tenant-1"},
+            "ca_bundle": "/etc/ssl/prom-ca.pem", "insecure": False, "future_key": [1, 2]}
+    s.set_context_settings("prod-eu", ContextSettings("https://prom.prod:9090", auth, 30, 1800, "workload"))
+    s.save()
+
+    path = paths.settings_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    doc = json.loads(path.read_text())
+    assert doc["schema_version"] == SCHEMA_VERSION
+    fresh = load_settings()
+    assert fresh.warnings == []
+    assert (fresh.read_only, fresh.theme, fresh.last_context, fresh.kubeconfig) == (
+        True, "dark", "prod-eu", "/home/u/.kube/other")
+    assert fresh.namespaces_for("prod-eu") == ["bookinfo", "istio-system"]
+    cs = fresh.context_settings("prod-eu")
+    assert cs == ContextSettings("https://prom.prod:9090", auth, 30, 1800, "workload")
+    assert fresh.context_names() == ["prod-eu"]
+
+
+def test_namespaces_and_context_settings_are_independent() -> None:
+    s = load_settings()
+    s.set_namespaces("kind", ["a"])
+    s.set_context_settings("kind", ContextSettings(prometheus_url="http://p:9090"))
+    s.set_namespaces("kind", ["b"])
+    copy = s.context_settings("kind")
+    copy.prometheus_url = "changed outside"
+    copy.prometheus_auth["token"] = "x"
+    s.save()
+    fresh = load_settings()
+    assert fresh.namespaces_for("kind") == ["b"]
+    assert fresh.context_settings("kind") == ContextSettings(prometheus_url="http://p:9090")
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b'{"schema_version": 2, "general": {', "is not valid JSON at line 1"),
+    (b"\xff\xfe garbage", "is not valid JSON"),
+    (b'["a", "list"]', "is not a JSON object"),
+    (b'{"schema_version": "two"}', "invalid schema_version"),
+])
+def test_unreadable_file_is_moved_aside_with_a_warning(content: bytes, reason: str) -> None:
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    s = load_settings()
+    assert len(s.warnings) == 1 and reason in s.warnings[0] and str(path) in s.warnings[0]
+    assert s.theme == "system"
+    (aside,) = _asides(path.parent)
+    assert aside.name.startswith("settings.json.unreadable-")
+    assert aside.read_bytes() == content  # the user's file is kept as it was
+    assert aside.name in s.warnings[0]
+    s.theme = "light"
+    s.save()
+    assert load_settings().theme == "light"
+    assert _asides(path.parent) == [aside]
+
+
+def test_newer_version_is_moved_aside_not_overwritten() -> None:
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    newer = {"schema_version": SCHEMA_VERSION + 1, "general": {"theme": "dark"}, "whatever": {}}
+    path.write_text(json.dumps(newer))
+    s = load_settings()
+    assert "written by a newer meshdesk" in s.warnings[0]
+    (aside,) = _asides(path.parent)
+    assert aside.name.startswith("settings.json.newer-")
+    assert json.loads(aside.read_text()) == newer
+
+
+def test_schema_1_is_migrated() -> None:
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    v1 = {"schema_version": 1, "read_only": True, "theme": "light", "last_context": "kind",
+          "namespaces": {"kind": ["bookinfo"], "prod": ["shop", "pay"]},
+          "prometheus": {"prod": {"url": "https://prom:9090", "auth": {"type": "basic", "username": "u",
+                                                                     "password": PASSWORD}}}}
+    path.write_text(json.dumps(v1))
+    s = load_settings()
+    assert s.warnings == []
+    assert (s.read_only, s.theme, s.last_context) == (True, "light", "kind")
+    assert s.namespaces_for("kind") == ["bookinfo"] and s.namespaces_for("prod") == ["shop", "pay"]
+    prod = s.context_settings("prod")
+    assert prod.prometheus_url == "https://prom:9090" and prod.prometheus_auth["password"] == PASSWORD
+    s.save()
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION
+    assert load_settings().context_settings("prod") == prod
+    # a file from before versioning (no number) is read as schema 1
+    path.write_text(json.dumps({k: v for k, v in v1.items() if k != "schema_version"}))
+    assert load_settings().namespaces_for("prod") == ["shop", "pay"]
+
+
+def test_bad_values_are_dropped_one_by_one(caplog: pytest.LogCaptureFixture) -> None:
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "schema_version": SCHEMA_VERSION,
+        "general": {"read_only": "yes", "theme": "purple", "last_context": "kind"},
+        "contexts": {
+            "kind": {"namespaces": "bookinfo", "prometheus_url": "http://p:9090", "refresh_interval": -5,
+                     "duration": 600, "prometheus_auth": {"type": "bearer", "token": 12345678901234}},
+            "other": ["not", "an", "object"],
+        }}))
+    with caplog.at_level(logging.WARNING):
+        s = load_settings()
+    assert (s.read_only, s.theme, s.last_context) == (False, "system", "kind")
+    cs = s.context_settings("kind")
+    assert (cs.prometheus_url, cs.duration, cs.refresh_interval) == ("http://p:9090", 600, None)
+    assert cs.prometheus_auth == {"type": "bearer"}
+    text = " | ".join(s.warnings)
+    for part in ("read_only", "theme 'purple'", "namespaces", "refresh_interval -5", "prometheus_auth.token",
+                 "context 'other'"):
+        assert part in text
+    assert "12345678901234" not in text and "12345678901234" not in caplog.text
+    assert _asides(path.parent) == []  # a file with some bad values is not moved aside
+
+
+def test_secrets_never_in_repr_str_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    s = load_settings()
+    auth = {"type": "basic", "username": "viewer", "password": PASSWORD,
+            "headers": {"Authorization": f"Bearer {TOKEN}"}}
+    s.set_context_settings("prod", ContextSettings("https://p", auth))
+    s.set_context_settings("dev", ContextSettings("https://d", {"type": "bearer", "token": TOKEN}))
+    s.save()
+    fresh = load_settings()
+    shown = [repr(fresh), str(fresh), repr(fresh.context_settings("prod")), str(fresh.context_settings("dev")),
+             caplog.text]
+    for text in shown:
+        assert PASSWORD not in text and TOKEN not in text
+    assert "viewer" in repr(fresh) and "https://d" in repr(fresh)  # the rest is still visible
+
+
+def test_two_windows_do_not_undo_each_other() -> None:
+    first, second = load_settings(), load_settings()
+    first.set_namespaces("kind", ["bookinfo"])
+    first.save()
+    second.theme = "dark"
+    second.set_context_settings("prod", ContextSettings(prometheus_url="http://prom:9090"))
+    second.save()
+    fresh = load_settings()
+    assert fresh.namespaces_for("kind") == ["bookinfo"]
+    assert fresh.theme == "dark"
+    assert fresh.context_settings("prod").prometheus_url == "http://prom:9090"
+    assert second.namespaces_for("kind") == ["bookinfo"]  # the saver sees the other window's change
+
+
+def test_save_failure_raises_and_keeps_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where the config folder should be")
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(blocker / "meshdesk"))
+    s = load_settings()
+    assert s.warnings == []
+    s.theme = "dark"
+    with pytest.raises(OSError):
+        s.save()
+    assert s.theme == "dark"
+    assert blocker.read_text() == "a file where the config folder should be"
+
+
+def test_file_that_cannot_be_read_or_moved_is_never_overwritten() -> None:
+    path = paths.settings_file()
+    path.mkdir(parents=True)  # a folder where the file should be: cannot be read
+    (path / "keep.txt").write_text("user data")
+    s = load_settings()
+    assert len(s.warnings) == 1 and "cannot be read" in s.warnings[0] and "not be overwritten" in s.warnings[0]
+    s.theme = "dark"
+    with pytest.raises(PermissionError):
+        s.save()
+    assert (path / "keep.txt").read_text() == "user data"
+
+
+def test_invalid_values_are_refused_at_once() -> None:
+    s = load_settings()
+    with pytest.raises(ValueError, match="theme must be one of"):
+        s.theme = "neon"
+    with pytest.raises(ValueError, match="duration"):
+        s.set_context_settings("x", ContextSettings(duration=0))
+    with pytest.raises(ValueError, match="refresh_interval"):
+        s.set_context_settings("x", ContextSettings(refresh_interval=-7))
+    assert s.context_names() == []
+
+
+def test_config_dir_override_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "elsewhere"))
+    s = load_settings()
+    s.last_context = "kind"
+    s.save()
+    assert (tmp_path / "elsewhere" / "settings.json").is_file()
+    assert os.listdir(tmp_path / "elsewhere") == ["settings.json"]  # no temp file left behind
