@@ -23,6 +23,7 @@ tells it (HTML, errors, a hang) and records what clients sent (headers, paths, f
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import math
@@ -394,18 +395,37 @@ def istio_dataset() -> list[Series | Histogram]:
     return data
 
 
+_shared: PrometheusServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_istio_server(tmp_path_factory: pytest.TempPathFactory) -> PrometheusServer:
+    """The one Prometheus with ``istio_dataset()`` of this test process, started on first use.
+
+    A session fixture imported into several test modules gets one instance per module in pytest,
+    so the instance lives here and every copy of ``prometheus_server`` hands out the same one."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared.process is None or _shared.process.poll() is not None:
+            srv = PrometheusServer(tmp_path_factory.mktemp("prometheus"), istio_dataset())
+            srv.start()
+            atexit.register(srv.stop)
+            _shared = srv
+        return _shared
+
+
 @pytest.fixture(scope="session")
 def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
-    """One real Prometheus with ``istio_dataset()`` for the whole test session."""
+    """One real Prometheus with ``istio_dataset()`` for the whole test session (skips when the
+    binary is missing). Import it into a test module, or into conftest.py."""
     reason = binaries_missing()
     if reason:
         pytest.skip(reason)
-    srv = PrometheusServer(tmp_path_factory.mktemp("prometheus"), istio_dataset())
-    srv.start()
+    srv = shared_istio_server(tmp_path_factory)
     try:
         yield srv
     finally:
-        srv.stop()
+        srv.stop()  # the session is over; stopping twice is harmless
 
 
 # --- a stub HTTP server for client tests ------------------------------------------------------------
