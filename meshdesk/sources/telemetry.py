@@ -11,6 +11,16 @@ two selectors both find comes back once).
 Every grouping keeps ``reporter`` (Kiali asks one reporter per query, so adding it to ``by`` splits
 nothing) so a graph pass can tell source- from destination-reported twins.
 
+Kiali's appenders are folded into the same queries instead of sending their own:
+
+- securityPolicy (on unless ``request.appenders`` leaves it out): the traffic families also group by
+  ``connection_security_policy``, ``source_principal`` and ``destination_principal``, and gain one
+  more selector, destination-reported traffic whose source is in the namespaces (the mTLS view of
+  edges leaving them; its source-reported twin is already there, so the graph counts it once);
+- operation nodes (only when asked for): ``istio_requests_total`` also groups by
+  ``request_operation`` (or ``request.extra["aggregate"]``);
+- responseTime and throughput are one query each, for the requested quantile / direction.
+
 Samples follow the conventions of ``meshdesk.mesh.telemetry``: counters are per-second rates over
 ``request.duration``; response times carry ``stat`` (``avg``/``0.5``/``0.95``/``0.99``);
 throughput samples are ``istio_request_bytes``/``istio_response_bytes`` with ``stat="rate"``.
