@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
         self.last_ok: float | None = None
         self.last_error: SourceError | None = None
         self._layout_key: Any = None
+        self._fit_pending = False
         self._ns_override = list(namespaces) if namespaces else None
         self._closed = False
 
@@ -348,6 +349,7 @@ class MainWindow(QMainWindow):
         tb.exportImageRequested.connect(self.export_image)
         tb.fitRequested.connect(lambda: self._view_call("fit"))
         self.view.selectionChanged.connect(self._on_selection)
+        self.view.layoutFinished.connect(self._on_layout_finished)
         self.poller.graphReady.connect(self._on_graph)
         self.poller.failed.connect(self._on_failed)
         self.poller.sourceOpened.connect(self._on_source_opened)
@@ -600,17 +602,18 @@ class MainWindow(QMainWindow):
     def _show_graph(self, graph: TrafficGraph, inventory: Inventory | None) -> None:
         self.graph = graph
         self.inventory = inventory
-        key = self._make_layout_key(graph)
-        if key is not None and key != self._layout_key:
-            self._layout_key = key
-            self.view.set_layout_key(key)
-        self.view.set_graph(graph)
-        self.panel.set_data(graph, inventory)
         show_graph = has_traffic(graph) or (bool(graph.nodes) and (self.toolbar.choices.idle_nodes
                                                                     or self.toolbar.choices.idle_edges))
         if show_graph:
-            self.stack.setCurrentWidget(self.view)
-        else:
+            self.stack.setCurrentWidget(self.view)  # before set_graph: the canvas fits to its real size
+        key = self._make_layout_key(graph)
+        if key is not None and key != self._layout_key:
+            self._layout_key = key
+            self._fit_pending = True
+            self.view.set_layout_key(key)
+        self.view.set_graph(graph)
+        self.panel.set_data(graph, inventory)
+        if not show_graph:
             demo = self._demo_source() is not None
             label = next((lbl for d, lbl in DURATIONS if d == self.toolbar.choices.duration), "")
             self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
@@ -619,6 +622,11 @@ class MainWindow(QMainWindow):
         self._update_demo_actions()
         self._update_status()
         self.graphShown.emit(graph)
+
+    def _on_layout_finished(self) -> None:
+        if self._fit_pending and self.stack.currentWidget() is self.view:
+            self._fit_pending = False
+            QTimer.singleShot(0, lambda: self._view_call("fit"))  # after the window settled its size
 
     def _make_layout_key(self, graph: TrafficGraph) -> Any:
         try:
