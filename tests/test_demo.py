@@ -131,6 +131,21 @@ def test_each_proxy_reports_its_side_and_a_sidecarless_side_reports_nothing(demo
     assert not [s for s in samples if "recommendations-v1" in s.labels.values()]
 
 
+def test_a_client_without_sidecar_is_unknown_to_the_server(demo: DemoCluster) -> None:
+    samples = snap(demo, ["hello"]).samples
+    assert not [s for s in samples if "uptime-checker" in s.labels.values()]
+    unknown = requests(samples, source_workload="unknown", destination_service_name="helloworld")
+    assert unknown and {s.labels["reporter"] for s in unknown} == {"destination"}
+    assert {s.labels["connection_security_policy"] for s in unknown} == {"none"}
+    assert {s.labels["source_workload_namespace"] for s in unknown} == {"unknown"}
+    # plaintext is refused once the namespace requires mutual TLS; the sidecar clients carry on
+    demo.apply(IstioObject("PeerAuthentication", "default", "hello", api_version="security.istio.io/v1",
+                           spec={"mtls": {"mode": "STRICT"}}))
+    samples = snap(demo, ["hello"]).samples
+    assert not requests(samples, source_workload="unknown")
+    assert requests(samples, source_workload="sleep", reporter="destination")
+
+
 def test_samples_follow_istios_label_conventions(demo: DemoCluster) -> None:
     samples = snap(demo).samples
     metrics = {s.metric for s in samples}
@@ -460,7 +475,7 @@ def test_inventory_is_a_real_looking_cluster(demo: DemoCluster) -> None:
     assert mongo is not None and mongo.kind == "StatefulSet" and mongo.has_sidecar is False
     assert mongo.pods[0].ready_count == (1, 1)
     missing = [w.name for w in inv.workloads if w.namespace != "istio-system" and not w.has_sidecar]
-    assert missing == ["mongodb-v1"]
+    assert sorted(missing) == ["mongodb-v1", "uptime-checker"]
     assert sum(p.restarts for w in inv.workloads for p in w.pods) > 0
     assert {a.name for a in inv.apps("shop")} >= {"productpage", "reviews", "ratings", "inventory", "recommendations"}
     reviews = inv.service("shop", "reviews")

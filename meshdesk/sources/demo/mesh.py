@@ -2,7 +2,8 @@
 
 Everything here is written as plain Python data for meshdesk's own small demo. Three namespaces:
 
-- ``hello``: two versions of a ``helloworld`` service and a ``sleep`` client that curls it.
+- ``hello``: two versions of a ``helloworld`` service, a ``sleep`` client that curls it, and an
+  ``uptime-checker`` deployed without a sidecar (its server sees an unknown client).
 - ``shop``: a small book shop. ``productpage`` renders pages from ``details``, ``reviews`` (three
   versions, two of which ask ``ratings``), checks stock over gRPC at ``inventory`` and charges cards at
   an external payments API (a ServiceEntry). ``ratings`` reads a ``mongodb`` database over plain TCP;
@@ -88,6 +89,10 @@ WORKLOADS: tuple[WorkloadSpec, ...] = (
     WorkloadSpec("hello", "helloworld-v2", "helloworld", "v2", image="registry.example.com/hello/greeter:2.0.0",
                  ports=(5000,)),
     WorkloadSpec("hello", "sleep", "sleep", "", image="docker.io/curlimages/curl:8.10.1"),
+    # an old uptime checker someone deployed with injection turned off: the server sees "unknown"
+    WorkloadSpec("hello", "uptime-checker", "uptime-checker", "v1", sidecar=False,
+                 image="registry.example.com/ops/uptime-checker:0.3.1",
+                 extra_labels=(("sidecar.istio.io/inject", "false"),)),
     WorkloadSpec("shop", "productpage-v1", "productpage", "v1", image=f"{_SHOP_REGISTRY}/productpage:1.8.0",
                  ports=(9080,)),
     # details answers 404 for books it does not know; its owners tolerate more 4xx than the default
@@ -193,6 +198,9 @@ CALLS: tuple[Call, ...] = (
     # the curl loop in hello
     Call(("hello", "sleep"), fqdn("helloworld", "hello"), HTTP, base_rps=1.0, request_bytes=120,
          response_bytes=60, port=5000, operations=_ops(("GET", "/hello", 1.0))),
+    # the sidecar-less uptime checker, every five seconds
+    Call(("hello", "uptime-checker"), fqdn("helloworld", "hello"), HTTP, base_rps=0.2, request_bytes=110,
+         response_bytes=60, port=5000, operations=_ops(("GET", "/hello", 1.0))),
     # productpage renders a page from its backends
     Call(("shop", "productpage-v1"), fqdn("details", "shop"), HTTP, per_request=0.9, request_bytes=300,
          response_bytes=700, port=9080, operations=_ops(("GET", "/details/4", 1.0, "GET /details/{id}"))),
@@ -248,6 +256,7 @@ BEHAVIOURS: dict[tuple[str, str], Behaviour] = {
     ("hello", "helloworld-v1"): Behaviour(4.0, 0.35, burst=(Failure("503", 0.06),)),
     ("hello", "helloworld-v2"): Behaviour(6.0, 0.4, burst=(Failure("503", 0.08),)),
     ("hello", "sleep"): Behaviour(2.0),
+    ("hello", "uptime-checker"): Behaviour(2.0),
     ("shop", "productpage-v1"): Behaviour(18.0, 0.5, failures=(Failure("500", 0.002),),
                                           burst=(Failure("500", 0.03),)),
     ("shop", "details-v1"): Behaviour(6.0, 0.4, failures=(Failure("404", 0.008),)),

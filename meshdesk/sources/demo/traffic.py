@@ -587,6 +587,12 @@ def _string_match(m: Mapping[str, Any], value: str) -> bool:
 
 
 def _src_labels(spec: WorkloadSpec) -> dict[str, str]:
+    """Who sent a request, as proxies report it. A client without a sidecar takes part in no peer
+    metadata exchange, so the server's proxy knows nothing about it."""
+    if not has_proxy(spec):
+        return {"source_workload": UNKNOWN, "source_workload_namespace": UNKNOWN,
+                "source_canonical_service": UNKNOWN, "source_canonical_revision": UNKNOWN,
+                "source_cluster": UNKNOWN}
     return {
         "source_workload": spec.name,
         "source_workload_namespace": spec.namespace,
@@ -687,7 +693,10 @@ class Simulation:
         key = (index, op.label)
         if key not in self._legs:
             client = self.config.specs[call.client]
-            self._legs[key] = self.config.legs(client, call, op)
+            if has_proxy(client):
+                self._legs[key] = self.config.legs(client, call, op)
+            else:  # no proxy, no Istio routing: kube-proxy spreads the requests over the service's pods
+                self._legs[key] = [Leg(1.0, self.config.target(call.host, client.namespace), retry=RetryPolicy(0))]
         return self._legs[key]
 
     # latency -------------------------------------------------------------------------------------
@@ -812,6 +821,8 @@ class Simulation:
 
         def report(dest: dict[str, str], reporter: str, code: str, flags: str, grpc_status: str, value: float,
                    security: str) -> None:
+            if reporter == "source" and not client_proxy:
+                return
             labels = {**src, **dest, "request_protocol": call.protocol, "response_code": code,
                       "response_flags": flags, "reporter": reporter, "connection_security_policy": security}
             if grpc:
@@ -821,6 +832,8 @@ class Simulation:
             self.acc.add(tm.REQUESTS, labels, value)
 
         def edge_stats(dest: dict[str, str], reporter: str, requests: float, ok: float, dist: Latency) -> None:
+            if reporter == "source" and not client_proxy:
+                return
             labels = {**src, **dest, "request_protocol": call.protocol, "reporter": reporter}
             self.acc.add_latency(labels, requests, dist)
             self.acc.add(tm.REQUEST_BYTES, {**labels, tm.STAT_LABEL: "rate"}, requests * call.request_bytes)
@@ -830,10 +843,8 @@ class Simulation:
                 self.acc.add(tm.REQUEST_MESSAGES, dict(labels), requests)
                 self.acc.add(tm.RESPONSE_MESSAGES, dict(labels), ok * call.response_messages)
 
-        if not client_proxy:
-            # without a proxy nothing on the client side reports, and there is no routing either;
-            # the demo's clients all have one, so this only guards user-made states
-            return
+        if not client_proxy and target.kind != "service":
+            return  # only a server's proxy could tell, and there is none on this path
 
         unrouted = Latency.fixed(0.4)
         aborted = rate * leg.fault.abort_share
