@@ -33,8 +33,6 @@ from tests.prom_server import (
 NS = ("bookinfo", "tutorial")
 FIFTY = tuple(f"team-{i:02d}" for i in range(49)) + ("bookinfo",)
 
-pytestmark = pytest.mark.prometheus
-
 
 def client_for(srv: PrometheusServer) -> PrometheusClient:
     return PrometheusClient(srv.url)
@@ -118,6 +116,7 @@ def as_set(samples: list[Sample]) -> dict[tuple[str, tuple[tuple[str, str], ...]
 
 
 @pytest.mark.parametrize("namespaces", [("bookinfo",), ("tutorial",), NS, ("bookinfo", "istio-system")])
+@pytest.mark.prometheus
 def test_same_series_as_kialis_per_namespace_queries(prometheus_server: PrometheusServer,  # noqa: F811
                                                      namespaces: tuple[str, ...]) -> None:
     srv = prometheus_server
@@ -141,6 +140,7 @@ def test_same_series_as_kialis_per_namespace_queries(prometheus_server: Promethe
 # --- numbers --------------------------------------------------------------------------------------
 
 
+@pytest.mark.prometheus
 def test_request_rates_and_error_share(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     samples = fetch(prometheus_server, namespaces=NS, appenders=())
     ingress = one(samples, tm.REQUESTS, reporter="destination", source_workload="istio-ingressgateway",
@@ -163,12 +163,14 @@ def test_request_rates_and_error_share(prometheus_server: PrometheusServer) -> N
     assert all("connection_security_policy" not in s.labels for s in samples)
 
 
+@pytest.mark.prometheus
 def test_query_at_now_also_works(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=(), queryTime=0)
     ingress = one(samples, tm.REQUESTS, reporter="destination", source_workload="istio-ingressgateway")
     assert ingress.value == pytest.approx(10.0, abs=1e-6)
 
 
+@pytest.mark.prometheus
 def test_idle_edges_only_when_asked(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     busy = fetch(prometheus_server, namespaces=("bookinfo",), appenders=())
     idle = fetch(prometheus_server, namespaces=("bookinfo",), appenders=(), includeIdleEdges=True)
@@ -178,6 +180,7 @@ def test_idle_edges_only_when_asked(prometheus_server: PrometheusServer) -> None
     assert all(s.value == 0.0 for s in zero)
 
 
+@pytest.mark.prometheus
 def test_mtls_share_series(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=("securityPolicy",))
     policy = {
@@ -202,6 +205,7 @@ def test_mtls_share_series(prometheus_server: PrometheusServer) -> None:  # noqa
     ("0.95", 24.25, 175.0),
     ("99", 24.85, 100 + 150 * 0.09 / 0.1),
 ])
+@pytest.mark.prometheus
 def test_response_times(prometheus_server: PrometheusServer, quantile: str, ingress_ms: float,  # noqa: F811
                         details_ms: float) -> None:
     samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=("responseTime",),
@@ -216,6 +220,7 @@ def test_response_times(prometheus_server: PrometheusServer, quantile: str, ingr
         assert details.value == pytest.approx(details_ms, abs=1e-6)
 
 
+@pytest.mark.prometheus
 def test_throughput(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     response = fetch(prometheus_server, namespaces=("bookinfo",), appenders=("throughput",))
     sample = one(response, tm.RESPONSE_BYTES)
@@ -235,6 +240,7 @@ def test_throughput(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     ("total", {tm.TCP_RECEIVED: 250.0, tm.TCP_SENT: 1000.0}),
     ("none", {}),
 ])
+@pytest.mark.prometheus
 def test_tcp_follows_kialis_direction(prometheus_server: PrometheusServer, rate_tcp: str,  # noqa: F811
                                      expected: Mapping[str, float]) -> None:
     samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=(), rateTcp=rate_tcp)
@@ -252,6 +258,7 @@ def test_tcp_follows_kialis_direction(prometheus_server: PrometheusServer, rate_
     ("received", {tm.RESPONSE_MESSAGES: 12.0}),
     ("total", {tm.REQUEST_MESSAGES: 6.0, tm.RESPONSE_MESSAGES: 12.0}),
 ])
+@pytest.mark.prometheus
 def test_grpc_messages_only_when_asked(prometheus_server: PrometheusServer, rate_grpc: str,  # noqa: F811
                                        expected: Mapping[str, float]) -> None:
     samples = fetch(prometheus_server, namespaces=("bookinfo",), appenders=(), rateHttp="none", rateGrpc=rate_grpc,
@@ -263,6 +270,7 @@ def test_grpc_messages_only_when_asked(prometheus_server: PrometheusServer, rate
     assert bool(pick(samples, tm.REQUESTS)) == (rate_grpc == "requests")
 
 
+@pytest.mark.prometheus
 def test_operation_labels_only_for_operation_nodes(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     plain = fetch(prometheus_server, namespaces=("bookinfo",), appenders=())
     assert all("request_operation" not in s.labels for s in plain)
@@ -275,6 +283,7 @@ def test_operation_labels_only_for_operation_nodes(prometheus_server: Prometheus
 # --- node-detail graphs ---------------------------------------------------------------------------
 
 
+@pytest.mark.prometheus
 def test_workload_node_graph(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     samples = fetch(prometheus_server, namespaces=("bookinfo",), node=NodeFocus("bookinfo", workload="productpage-v1"),
                     appenders=())
@@ -289,6 +298,7 @@ def test_workload_node_graph(prometheus_server: PrometheusServer) -> None:  # no
     assert callees == {"details-v1", "reviews-v1", "reviews-v2"}
 
 
+@pytest.mark.prometheus
 def test_app_and_service_node_graphs(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     v2 = fetch(prometheus_server, namespaces=("bookinfo",), graphType="versionedApp", appenders=(), rateTcp="none",
                node=NodeFocus("bookinfo", app="reviews", version="v2"))
@@ -347,6 +357,7 @@ def test_cancel_stops_before_the_next_query() -> None:
 # --- end to end: Prometheus -> samples -> graph ---------------------------------------------------
 
 
+@pytest.mark.prometheus
 def test_graph_from_fetched_samples(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     graph = pytest.importorskip("meshdesk.mesh.graph")
     request = GraphRequest(graphType="workload", namespaces=NS, appenders=("securityPolicy", "responseTime"),
