@@ -1,0 +1,375 @@
+"""Istio config validations: a verdict on each object, with a code, a severity and a message.
+
+Codes that Kiali also checks use Kiali's ``KIA`` codes, so users can look them up in Kiali's
+documentation; checks Kiali does not make use meshdesk's own ``MDK`` codes. Every check reads the
+object defensively: an object with unexpected fields is validated as far as it can be and never
+raises. Hosts or workloads in namespaces that are not in the inventory are not judged (we cannot
+know), so a partial inventory never produces false errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from meshdesk.mesh.inventory import Inventory, IstioObject
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+CLUSTER_DOMAIN = "svc.cluster.local"
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    severity: str
+    message: str
+    path: str = ""
+
+    def __str__(self) -> str:
+        where = f" ({self.path})" if self.path else ""
+        return f"{self.code} {self.message}{where}"
+
+
+ObjectKey = tuple[str, str, str]  # (kind, namespace, name)
+
+
+@dataclass
+class Validation:
+    kind: str
+    namespace: str
+    name: str
+    checks: list[Check]
+
+    @property
+    def valid(self) -> bool:
+        """False when any check is an error (warnings keep an object valid, as in Kiali)."""
+        return not any(c.severity == ERROR for c in self.checks)
+
+    @property
+    def severity(self) -> str:
+        """The worst severity: ``error``, ``warning``, ``info`` or ``""`` when there is nothing to say."""
+        sevs = {c.severity for c in self.checks}
+        for s in (ERROR, WARNING, INFO):
+            if s in sevs:
+                return s
+        return ""
+
+
+# -- defensive readers --------------------------------------------------------------------------
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in _dict(value).items()}
+
+
+def fqdn(host: str, namespace: str) -> str:
+    """Istio's short-name resolution: ``reviews`` in ``shop`` -> ``reviews.shop.svc.cluster.local``;
+    ``reviews.shop`` -> the same; anything with more dots is taken as written."""
+    host = host.strip().lower()
+    if not host or host == "*" or host.startswith("*."):
+        return host
+    parts = host.split(".")
+    if len(parts) == 1:
+        return f"{host}.{namespace}.{CLUSTER_DOMAIN}"
+    if len(parts) == 2:
+        return f"{host}.{CLUSTER_DOMAIN}"
+    return host
+
+
+def _host_matches(pattern: str, host: str) -> bool:
+    if pattern == host or pattern == "*":
+        return True
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    if host.startswith("*."):
+        return pattern.endswith(host[1:])
+    return False
+
+
+class _Registry:
+    """What hosts and workloads exist, as far as the inventory can tell."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.inv = inv
+        self.namespaces = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads} | {
+            s.namespace for s in inv.services}
+        self.service_hosts = {f"{s.name}.{s.namespace}.{CLUSTER_DOMAIN}": s for s in inv.services}
+        self.entry_hosts: list[tuple[str, IstioObject]] = []
+        for se in inv.istio_objects("ServiceEntry"):
+            for h in _list(se.spec.get("hosts")):
+                if isinstance(h, str):
+                    self.entry_hosts.append((fqdn(h, se.namespace), se))
+
+    def knows_namespace_of(self, host: str) -> bool:
+        """Can we judge ``host``? Only cluster hosts in a namespace we loaded, or any external host."""
+        if host.endswith("." + CLUSTER_DOMAIN):
+            ns = host[: -len(CLUSTER_DOMAIN) - 1].rsplit(".", 1)[-1]
+            return ns in self.namespaces
+        return True
+
+    def host_exists(self, host: str) -> bool:
+        if host in self.service_hosts or host.startswith("*"):
+            return True
+        return any(_host_matches(h, host) for h, _ in self.entry_hosts)
+
+    def workloads_for_host(self, host: str) -> list[dict[str, str]] | None:
+        """Label sets of the workloads behind ``host``; None when the host is not a known service."""
+        svc = self.service_hosts.get(host)
+        if svc is not None:
+            return [w.labels for w in self.inv.workloads_for_service(svc)]
+        for pattern, se in self.entry_hosts:
+            if _host_matches(pattern, host):
+                selector = _labels(_dict(se.spec.get("workloadSelector")).get("labels"))
+                endpoints = [_labels(_dict(e).get("labels")) for e in _list(se.spec.get("endpoints"))]
+                if selector:
+                    return [w.labels for w in self.inv.workloads if w.namespace == se.namespace
+                            and all(w.labels.get(k) == v for k, v in selector.items())]
+                return endpoints
+        return None
+
+    def workloads_selected(self, namespace: str, selector: Mapping[str, str]) -> list[Any]:
+        return [w for w in self.inv.workloads if w.namespace == namespace
+                and all(w.labels.get(k) == v for k, v in selector.items())]
+
+
+# -- checks per kind -----------------------------------------------------------------------------
+
+def _route_destinations(spec: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
+    for proto in ("http", "tcp", "tls"):
+        for i, rule in enumerate(_list(spec.get(proto))):
+            for j, route in enumerate(_list(_dict(rule).get("route"))):
+                dest = _dict(_dict(route).get("destination"))
+                if dest:
+                    yield f"spec/{proto}[{i}]/route[{j}]/destination", dest
+            mirror = _dict(_dict(rule).get("mirror"))
+            if mirror:
+                yield f"spec/{proto}[{i}]/mirror", mirror
+
+
+def _subsets_of(inv: Inventory, host: str) -> set[str] | None:
+    """Subset names DestinationRules define for ``host`` (None when no DestinationRule covers it)."""
+    found: set[str] | None = None
+    for dr in inv.istio_objects("DestinationRule"):
+        dr_host = fqdn(_str(dr.spec.get("host")), dr.namespace)
+        if dr_host and _host_matches(dr_host, host):
+            found = found or set()
+            found |= {_str(_dict(s).get("name")) for s in _list(dr.spec.get("subsets"))}
+    return found
+
+
+def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> list[Check]:
+    checks: list[Check] = []
+    spec = vs.spec if isinstance(vs.spec, dict) else {}
+    for path, dest in _route_destinations(spec):
+        host = fqdn(_str(dest.get("host")), vs.namespace)
+        if not host:
+            checks.append(Check("KIA1101", ERROR, "route destination has no host", path))
+            continue
+        if reg.knows_namespace_of(host) and not reg.host_exists(host):
+            checks.append(Check("KIA1101", ERROR, f"route goes to host {dest.get('host')!r}, which does not exist "
+                                "(no Service or ServiceEntry)", path + "/host"))
+            continue
+        subset = _str(dest.get("subset"))
+        if subset:
+            subsets = _subsets_of(inv, host)
+            if reg.knows_namespace_of(host) and (subsets is None or subset not in subsets):
+                checks.append(Check("KIA1107", WARNING, f"subset {subset!r} of {dest.get('host')} is defined by no "
+                                    "DestinationRule", path + "/subset"))
+    gateways = {f"{g.namespace}/{g.name}" for g in inv.istio_objects("Gateway")}
+    for i, gw in enumerate(_list(spec.get("gateways"))):
+        name = _str(gw)
+        if not name or name == "mesh":
+            continue
+        full = name if "/" in name else f"{vs.namespace}/{name.split('.')[0]}"
+        if full.split("/", 1)[0] in reg.namespaces and full not in gateways:
+            checks.append(Check("KIA1102", ERROR, f"gateway {name!r} does not exist", f"spec/gateways[{i}]"))
+    return checks
+
+
+def _check_destination_rule(dr: IstioObject, reg: _Registry) -> list[Check]:
+    checks: list[Check] = []
+    spec = dr.spec if isinstance(dr.spec, dict) else {}
+    host = fqdn(_str(spec.get("host")), dr.namespace)
+    if not host:
+        return [Check("KIA0202", ERROR, "DestinationRule has no host", "spec/host")]
+    if not reg.knows_namespace_of(host):
+        return checks
+    if not reg.host_exists(host):
+        checks.append(Check("KIA0202", ERROR, f"host {spec.get('host')!r} has no Service, workload or ServiceEntry",
+                            "spec/host"))
+        return checks
+    behind = reg.workloads_for_host(host)
+    for i, subset in enumerate(_list(spec.get("subsets"))):
+        sub = _dict(subset)
+        labels = _labels(sub.get("labels"))
+        path = f"spec/subsets[{i}]"
+        if not labels:
+            checks.append(Check("KIA0209", WARNING, f"subset {sub.get('name')!r} has no labels", path))
+            continue
+        if behind is not None and not any(all(w.get(k) == v for k, v in labels.items()) for w in behind):
+            shown = ",".join(f"{k}={v}" for k, v in labels.items())
+            checks.append(Check("KIA0203", ERROR, f"subset {sub.get('name')!r} selects {shown}, which matches no "
+                                f"workload behind {spec.get('host')}", path + "/labels"))
+    return checks
+
+
+def _check_gateway(gw: IstioObject, reg: _Registry) -> list[Check]:
+    selector = _labels(_dict(gw.spec).get("selector"))
+    if not selector:
+        return []
+    # Istio looks for gateway workloads in every namespace unless PILOT_SCOPE_GATEWAY_TO_NAMESPACE is set;
+    # we can only judge when the inventory saw at least the gateway's namespace.
+    matches = [w for w in reg.inv.workloads if all(w.labels.get(k) == v for k, v in selector.items())]
+    if not matches and gw.namespace in reg.namespaces:
+        shown = ",".join(f"{k}={v}" for k, v in selector.items())
+        return [Check("KIA0302", WARNING, f"no workload matches the gateway selector {shown}", "spec/selector")]
+    return []
+
+
+_RESOLUTIONS = ("NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN")
+
+
+def _check_service_entry(se: IstioObject) -> list[Check]:
+    checks: list[Check] = []
+    spec = _dict(se.spec)
+    hosts = [h for h in _list(spec.get("hosts")) if isinstance(h, str)]
+    if not hosts:
+        checks.append(Check("MDK1201", ERROR, "ServiceEntry has no hosts", "spec/hosts"))
+    if not _list(spec.get("ports")):
+        checks.append(Check("MDK1202", WARNING, "ServiceEntry has no ports: traffic to it is not seen as HTTP "
+                            "and cannot be routed by port", "spec/ports"))
+    resolution = _str(spec.get("resolution")) or "NONE"
+    endpoints = _list(spec.get("endpoints"))
+    selector = _dict(spec.get("workloadSelector"))
+    if resolution not in _RESOLUTIONS:
+        checks.append(Check("MDK1203", ERROR, f"unknown resolution {resolution!r} (expected one of "
+                            f"{', '.join(_RESOLUTIONS)})", "spec/resolution"))
+    elif resolution == "STATIC" and not endpoints and not selector:
+        checks.append(Check("MDK1204", ERROR, "resolution STATIC needs endpoints or a workloadSelector",
+                            "spec/resolution"))
+    elif resolution in ("DNS", "DNS_ROUND_ROBIN") and any(h.startswith("*") for h in hosts) and not endpoints:
+        checks.append(Check("MDK1205", ERROR, f"resolution {resolution} cannot resolve a wildcard host without "
+                            "endpoints", "spec/hosts"))
+    elif resolution == "DNS_ROUND_ROBIN" and len(endpoints) > 1:
+        checks.append(Check("MDK1206", ERROR, "resolution DNS_ROUND_ROBIN takes at most one endpoint",
+                            "spec/endpoints"))
+    elif resolution == "NONE" and endpoints:
+        checks.append(Check("MDK1207", WARNING, "endpoints are ignored with resolution NONE", "spec/endpoints"))
+    for i, ep in enumerate(endpoints):
+        if not _str(_dict(ep).get("address")) and resolution in ("STATIC", "DNS", "DNS_ROUND_ROBIN"):
+            checks.append(Check("MDK1208", ERROR, "endpoint has no address", f"spec/endpoints[{i}]"))
+    return checks
+
+
+def _peer_mode(pa: IstioObject) -> str:
+    return _str(_dict(_dict(pa.spec).get("mtls")).get("mode")).upper()
+
+
+def _check_peer_authentication(pa: IstioObject, reg: _Registry, root_namespace: str) -> list[Check]:
+    checks: list[Check] = []
+    selector = _labels(_dict(_dict(pa.spec).get("selector")).get("matchLabels"))
+    if selector and pa.namespace in reg.namespaces and not reg.workloads_selected(pa.namespace, selector):
+        checks.append(Check("KIA0004", WARNING, "no workload in this namespace matches the selector",
+                            "spec/selector"))
+    if _peer_mode(pa) != "STRICT":
+        return checks
+    if pa.namespace == root_namespace and not selector:
+        affected = list(reg.inv.workloads)
+    elif selector:
+        affected = reg.workloads_selected(pa.namespace, selector)
+    else:
+        affected = [w for w in reg.inv.workloads if w.namespace == pa.namespace]
+    bare = sorted(f"{w.namespace}/{w.name}" for w in affected if w.has_sidecar is False)
+    if bare:
+        shown = ", ".join(bare[:5]) + (f" and {len(bare) - 5} more" if len(bare) > 5 else "")
+        checks.append(Check("MDK0501", ERROR, f"STRICT mTLS applies to workloads without a sidecar, which will "
+                            f"refuse all meshed traffic: {shown}", "spec/mtls/mode"))
+    return checks
+
+
+def _check_selector_kind(obj: IstioObject, reg: _Registry) -> list[Check]:
+    """Sidecar, AuthorizationPolicy, RequestAuthentication: a selector that matches nothing."""
+    spec = _dict(obj.spec)
+    raw = spec.get("workloadSelector") if obj.kind == "Sidecar" else spec.get("selector")
+    selector = _labels(_dict(raw).get("labels") if obj.kind == "Sidecar" else _dict(raw).get("matchLabels"))
+    if selector and obj.namespace in reg.namespaces and not reg.workloads_selected(obj.namespace, selector):
+        return [Check("KIA0004", WARNING, "no workload in this namespace matches the selector",
+                      "spec/workloadSelector" if obj.kind == "Sidecar" else "spec/selector")]
+    return []
+
+
+def _multiple_vs_per_host(inv: Inventory) -> dict[ObjectKey, list[Check]]:
+    """KIA1106: two VirtualServices (bound to the mesh, i.e. no gateways or 'mesh') claiming one host."""
+    owners: dict[str, list[IstioObject]] = {}
+    for vs in inv.istio_objects("VirtualService"):
+        spec = _dict(vs.spec)
+        gateways = [g for g in _list(spec.get("gateways")) if isinstance(g, str)]
+        scopes = gateways or ["mesh"]
+        for h in _list(spec.get("hosts")):
+            if isinstance(h, str):
+                for scope in scopes:
+                    owners.setdefault(f"{scope}|{fqdn(h, vs.namespace)}", []).append(vs)
+    out: dict[ObjectKey, list[Check]] = {}
+    for key, objs in owners.items():
+        unique = {(o.namespace, o.name): o for o in objs}
+        if len(unique) < 2:
+            continue
+        host = key.split("|", 1)[1]
+        names = ", ".join(sorted(f"{ns}/{n}" for ns, n in unique))
+        for o in unique.values():
+            out.setdefault(("VirtualService", o.namespace, o.name), []).append(
+                Check("KIA1106", WARNING, f"more than one VirtualService claims host {host}: {names}", "spec/hosts"))
+    return out
+
+
+def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> dict[ObjectKey, Validation]:
+    """Validate every Istio object of the inventory. Returns one Validation per object (with an empty
+    list of checks when nothing is wrong). Never raises on odd objects."""
+    reg = _Registry(inventory)
+    multi = _multiple_vs_per_host(inventory)
+    out: dict[ObjectKey, Validation] = {}
+    for obj in inventory.istio:
+        checks: list[Check]
+        try:
+            if obj.kind == "VirtualService":
+                checks = _check_virtual_service(obj, reg, inventory)
+            elif obj.kind == "DestinationRule":
+                checks = _check_destination_rule(obj, reg)
+            elif obj.kind == "Gateway":
+                checks = _check_gateway(obj, reg)
+            elif obj.kind == "ServiceEntry":
+                checks = _check_service_entry(obj)
+            elif obj.kind == "PeerAuthentication":
+                checks = _check_peer_authentication(obj, reg, root_namespace)
+            elif obj.kind in ("Sidecar", "AuthorizationPolicy", "RequestAuthentication"):
+                checks = _check_selector_kind(obj, reg)
+            else:
+                checks = []
+        except (AttributeError, TypeError, ValueError) as e:  # an object shaped like nothing we know
+            checks = [Check("MDK0001", WARNING, f"could not be fully validated: {e}")]
+        key = (obj.kind, obj.namespace, obj.name)
+        checks = checks + multi.get(key, [])
+        out[key] = Validation(obj.kind, obj.namespace, obj.name, checks)
+    return out
+
+
+def summary(validations: Mapping[ObjectKey, Validation]) -> dict[str, int]:
+    """Counts for a list header or status line: objects, errors, warnings."""
+    errors = sum(1 for v in validations.values() for c in v.checks if c.severity == ERROR)
+    warnings = sum(1 for v in validations.values() for c in v.checks if c.severity == WARNING)
+    return {"objects": len(validations), "errors": errors, "warnings": warnings}

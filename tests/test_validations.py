@@ -1,0 +1,198 @@
+"""Istio config validations: each finding a user should see, and none where the config is right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from meshdesk.mesh.inventory import Container, Inventory, IstioObject, Namespace, Pod, Service, Workload
+from meshdesk.mesh.validations import ERROR, WARNING, fqdn, summary, validate
+
+
+def _wl(ns: str, name: str, labels: dict[str, str], sidecar: bool = True) -> Workload:
+    containers = [Container("app", "img:1", True)] + ([Container("istio-proxy", "proxyv2:1.24.2", True)] if sidecar else [])
+    return Workload(name, ns, labels=labels, pods=[Pod(f"{name}-abc", ns, labels=labels, containers=containers)])
+
+
+def _shop() -> Inventory:
+    return Inventory(
+        namespaces=[Namespace("shop", {"istio-injection": "enabled"}), Namespace("istio-system")],
+        workloads=[
+            _wl("shop", "reviews-v1", {"app": "reviews", "version": "v1"}),
+            _wl("shop", "reviews-v2", {"app": "reviews", "version": "v2"}),
+            _wl("shop", "legacy", {"app": "legacy"}, sidecar=False),
+            _wl("istio-system", "istio-ingressgateway", {"istio": "ingressgateway"}),
+        ],
+        services=[Service("reviews", "shop", selector={"app": "reviews"}), Service("legacy", "shop", selector={"app": "legacy"})],
+    )
+
+
+def _obj(kind: str, name: str, spec: dict, ns: str = "shop") -> IstioObject:
+    return IstioObject(kind, name, ns, spec=spec)
+
+
+def _codes(inv: Inventory, kind: str, name: str, ns: str = "shop") -> list[str]:
+    return [c.code for c in validate(inv)[(kind, ns, name)].checks]
+
+
+def test_short_hosts_resolve_like_istio() -> None:
+    assert fqdn("reviews", "shop") == "reviews.shop.svc.cluster.local"
+    assert fqdn("reviews.shop", "x") == "reviews.shop.svc.cluster.local"
+    assert fqdn("api.example.com", "shop") == "api.example.com"
+
+
+def test_correct_routing_has_no_findings() -> None:
+    inv = _shop()
+    inv.istio = [
+        _obj("DestinationRule", "reviews", {"host": "reviews", "subsets": [
+            {"name": "v1", "labels": {"version": "v1"}}, {"name": "v2", "labels": {"version": "v2"}}]}),
+        _obj("VirtualService", "reviews", {"hosts": ["reviews"], "http": [{"route": [
+            {"destination": {"host": "reviews", "subset": "v1"}, "weight": 80},
+            {"destination": {"host": "reviews", "subset": "v2"}, "weight": 20}]}]}),
+    ]
+    result = validate(inv)
+    assert all(v.valid and not v.checks for v in result.values())
+    assert summary(result) == {"objects": 2, "errors": 0, "warnings": 0}
+
+
+def test_virtual_service_to_missing_host_and_subset() -> None:
+    inv = _shop()
+    inv.istio = [
+        _obj("DestinationRule", "reviews", {"host": "reviews", "subsets": [{"name": "v1", "labels": {"version": "v1"}}]}),
+        _obj("VirtualService", "bad", {"hosts": ["reviews"], "http": [{"route": [
+            {"destination": {"host": "reviewz"}},
+            {"destination": {"host": "reviews", "subset": "v3"}}]}]}),
+    ]
+    v = validate(inv)[("VirtualService", "shop", "bad")]
+    assert [c.code for c in v.checks] == ["KIA1101", "KIA1107"]
+    assert v.checks[0].severity == ERROR and "reviewz" in v.checks[0].message
+    assert v.checks[1].severity == WARNING and "v3" in v.checks[1].message
+    assert not v.valid and v.severity == ERROR
+
+
+def test_destination_rule_subset_matching_no_workload() -> None:
+    inv = _shop()
+    inv.istio = [_obj("DestinationRule", "reviews", {"host": "reviews", "subsets": [
+        {"name": "v1", "labels": {"version": "v1"}}, {"name": "v9", "labels": {"version": "v9"}}, {"name": "bare"}]})]
+    checks = validate(inv)[("DestinationRule", "shop", "reviews")].checks
+    assert [(c.code, c.path) for c in checks] == [("KIA0203", "spec/subsets[1]/labels"), ("KIA0209", "spec/subsets[2]")]
+
+
+def test_two_virtual_services_claiming_one_host() -> None:
+    inv = _shop()
+    route = {"http": [{"route": [{"destination": {"host": "reviews"}}]}]}
+    inv.istio = [_obj("VirtualService", "a", {"hosts": ["reviews"], **route}),
+                 _obj("VirtualService", "b", {"hosts": ["reviews.shop.svc.cluster.local"], **route})]
+    assert _codes(inv, "VirtualService", "a") == ["KIA1106"]
+    assert _codes(inv, "VirtualService", "b") == ["KIA1106"]
+
+
+def test_service_entry_without_ports_or_with_inconsistent_resolution() -> None:
+    inv = _shop()
+    inv.istio = [
+        _obj("ServiceEntry", "noports", {"hosts": ["api.example.com"], "resolution": "DNS", "location": "MESH_EXTERNAL"}),
+        _obj("ServiceEntry", "static", {"hosts": ["db.example.com"], "ports": [{"number": 5432, "name": "tcp", "protocol": "TCP"}],
+                                        "resolution": "STATIC"}),
+        _obj("ServiceEntry", "wild", {"hosts": ["*.example.com"], "ports": [{"number": 443, "name": "https", "protocol": "TLS"}],
+                                      "resolution": "DNS"}),
+        _obj("ServiceEntry", "ok", {"hosts": ["pay.example.com"], "ports": [{"number": 443, "name": "https", "protocol": "TLS"}],
+                                    "resolution": "DNS"}),
+    ]
+    assert _codes(inv, "ServiceEntry", "noports") == ["MDK1202"]
+    assert _codes(inv, "ServiceEntry", "static") == ["MDK1204"]
+    assert _codes(inv, "ServiceEntry", "wild") == ["MDK1205"]
+    assert _codes(inv, "ServiceEntry", "ok") == []
+
+
+def test_virtual_service_to_service_entry_host_is_fine() -> None:
+    inv = _shop()
+    inv.istio = [
+        _obj("ServiceEntry", "pay", {"hosts": ["pay.example.com"], "ports": [{"number": 443, "name": "https"}], "resolution": "DNS"}),
+        _obj("VirtualService", "pay", {"hosts": ["pay.example.com"], "tls": [{"route": [{"destination": {"host": "pay.example.com"}}]}]}),
+    ]
+    assert _codes(inv, "VirtualService", "pay") == []
+
+
+def test_gateway_selector_matching_no_workload() -> None:
+    inv = _shop()
+    inv.istio = [_obj("Gateway", "good", {"selector": {"istio": "ingressgateway"}}),
+                 _obj("Gateway", "lost", {"selector": {"istio": "egressgateway"}})]
+    assert _codes(inv, "Gateway", "good") == []
+    assert _codes(inv, "Gateway", "lost") == ["KIA0302"]
+
+
+def test_strict_mtls_on_workloads_without_sidecar() -> None:
+    inv = _shop()
+    inv.istio = [_obj("PeerAuthentication", "default", {"mtls": {"mode": "STRICT"}})]
+    checks = validate(inv)[("PeerAuthentication", "shop", "default")].checks
+    assert [c.code for c in checks] == ["MDK0501"]
+    assert "shop/legacy" in checks[0].message and "reviews" not in checks[0].message
+    inv.istio = [_obj("PeerAuthentication", "default", {"mtls": {"mode": "PERMISSIVE"}})]
+    assert _codes(inv, "PeerAuthentication", "default") == []
+
+
+def test_virtual_service_to_missing_gateway() -> None:
+    inv = _shop()
+    inv.istio = [_obj("VirtualService", "front", {"hosts": ["*"], "gateways": ["shop-gateway"],
+                                                   "http": [{"route": [{"destination": {"host": "reviews"}}]}]})]
+    assert _codes(inv, "VirtualService", "front") == ["KIA1102"]
+
+
+@pytest.mark.parametrize("spec", [
+    {"http": "not-a-list"},
+    {"http": [None, 3, {"route": "x"}, {"route": [None, {"destination": 5}]}]},
+    {"hosts": [1, None], "subsets": [{"labels": "v1"}]},
+    {"mtls": "STRICT", "selector": ["x"]},
+    {"resolution": 7, "endpoints": [None, "x"], "ports": {}},
+])
+def test_unexpected_fields_never_crash(spec: dict) -> None:
+    inv = _shop()
+    inv.istio = [_obj(kind, "odd", spec) for kind in
+                 ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "PeerAuthentication", "Sidecar",
+                  "AuthorizationPolicy", "EnvoyFilter")]
+    result = validate(inv)
+    assert len(result) == 8
+    for v in result.values():
+        for c in v.checks:
+            assert c.code and c.severity in (ERROR, WARNING, "info") and c.message
+
+
+def test_hosts_in_namespaces_not_loaded_are_not_judged() -> None:
+    inv = _shop()
+    inv.istio = [_obj("VirtualService", "x", {"hosts": ["reviews"], "http": [{"route": [
+        {"destination": {"host": "ratings.other.svc.cluster.local", "subset": "v1"}}]}]})]
+    assert _codes(inv, "VirtualService", "x") == []
+
+
+def _load_istio_yaml(path: Path, ns: str) -> list[IstioObject]:
+    out = []
+    for doc in yaml.safe_load_all(path.read_text()):
+        if doc and doc.get("apiVersion", "").endswith("istio.io/v1") or (doc and "istio.io" in doc.get("apiVersion", "")):
+            out.append(IstioObject(doc["kind"], doc["metadata"]["name"], ns, api_version=doc["apiVersion"],
+                                   spec=doc.get("spec") or {}))
+    return out
+
+
+def test_istio_bookinfo_samples(shared_dir: Path) -> None:
+    """Istio's own bookinfo routing samples against the workloads bookinfo.yaml deploys: the reviews
+    routing is valid, and the subsets for versions that bookinfo.yaml does not deploy (details v2,
+    ratings v2...) are flagged, as Kiali flags them."""
+    net = shared_dir / "fixtures/istio/bookinfo/networking"
+    deployed = {"productpage": ["v1"], "details": ["v1"], "reviews": ["v1", "v2", "v3"], "ratings": ["v1"]}
+    inv = Inventory(namespaces=[Namespace("bookinfo")],
+                    workloads=[_wl("bookinfo", f"{a}-{v}", {"app": a, "version": v}) for a, vs in deployed.items() for v in vs],
+                    services=[Service(a, "bookinfo", selector={"app": a}) for a in deployed])
+    inv.istio = _load_istio_yaml(net / "destination-rule-all.yaml", "bookinfo") + \
+        _load_istio_yaml(net / "virtual-service-reviews-80-20.yaml", "bookinfo")
+    result = validate(inv)
+    assert result[("VirtualService", "bookinfo", "reviews")].checks == []
+    assert result[("DestinationRule", "bookinfo", "reviews")].checks == []
+    assert result[("DestinationRule", "bookinfo", "productpage")].checks == []
+    flagged = {(k[2], c.message.split("'")[1]) for k, v in result.items() for c in v.checks if c.code == "KIA0203"}
+    assert ("details", "v2") in flagged and ("ratings", "v2") in flagged
+    assert not any(app in ("reviews", "productpage") for app, _ in flagged)
+    inv.workloads = [w for w in inv.workloads if w.name != "reviews-v3"]
+    checks = validate(inv)[("DestinationRule", "bookinfo", "reviews")].checks
+    assert [c.code for c in checks] == ["KIA0203"] and "v3" in checks[0].message
