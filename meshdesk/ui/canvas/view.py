@@ -1,0 +1,982 @@
+"""The graph canvas: a QGraphicsView over a scene of node, edge and box items.
+
+``set_graph`` applies the difference between the shown graph and the new one (items are added,
+removed or updated in place; nodes never jump on a refresh). Layouts run in a worker thread; new
+nodes are placed beside their neighbours; positions the user drags are saved per view
+(:class:`~meshdesk.store.layouts.LayoutKey`) and restored when that view opens again.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QHideEvent, QKeyEvent, QMouseEvent, QPainter, QShowEvent, QWheelEvent
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
+
+from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
+from meshdesk.store.layouts import LayoutKey, LayoutStore
+from meshdesk.ui import layout as layout_engine
+from meshdesk.ui.canvas import _refs, export
+from meshdesk.ui.canvas.animation import TrafficAnimation
+from meshdesk.ui.canvas.items import (
+    BoxItem,
+    EdgeItem,
+    NodeItem,
+    fmt_bps,
+    fmt_ms,
+    fmt_percent,
+    fmt_rps,
+)
+
+log = logging.getLogger(__name__)
+
+EDGE_LABEL_MODES: tuple[str, ...] = (
+    "none", "requestRate", "requestDistribution", "responseTimeP50", "responseTimeP95", "responseTimeP99",
+    "responseTimeAvg", "throughput",
+)
+# other spellings accepted for convenience (the toolbar's keys)
+LABEL_ALIASES: dict[str, str] = {
+    "rate": "requestRate", "percent": "requestDistribution", "response_time:0.5": "responseTimeP50",
+    "response_time:0.95": "responseTimeP95", "response_time:0.99": "responseTimeP99",
+    "response_time:avg": "responseTimeAvg",
+}
+
+SHORTCUTS: list[tuple[str, str]] = [
+    ("Fit the graph to the window", "F or Ctrl+0"),
+    ("Zoom in", "Ctrl++ (or the mouse wheel)"),
+    ("Zoom out", "Ctrl+- (or the mouse wheel)"),
+    ("Zoom to the selection", "Z"),
+    ("Select all nodes", "Ctrl+A"),
+    ("Clear the selection", "Esc"),
+    ("Select several nodes", "Drag on the background, or Ctrl+click"),
+    ("Pan", "Middle-button drag, or Shift+drag on the background"),
+    ("Move nodes", "Drag a node (all selected nodes move together)"),
+    ("Node details", "Double-click a node"),
+]
+
+SAVE_DELAY_MS = 500
+MIN_SCALE = 0.02
+MAX_SCALE = 6.0
+FIT_MAX_SCALE = 1.5
+PLACE_NEW_LIMIT = 40  # more new nodes than this (or than a third of the graph) get a full layout
+
+
+@dataclass(frozen=True)
+class DisplayOptions:
+    """Drawing-only choices (changing them never refetches)."""
+
+    edge_labels: str = "none"
+    show_security: bool = False
+    show_virtual_services: bool = True
+    show_missing_sidecars: bool = True
+    show_boxes: bool = True
+    animation: bool = False
+
+    def __post_init__(self) -> None:
+        mode = LABEL_ALIASES.get(self.edge_labels, self.edge_labels)
+        if mode not in EDGE_LABEL_MODES:
+            raise ValueError(f"edge_labels must be one of {', '.join(EDGE_LABEL_MODES)}, not {self.edge_labels!r}")
+        object.__setattr__(self, "edge_labels", mode)
+
+
+def edge_label(edge: Edge, mode: str, source_total: float = 0.0) -> str:
+    """The text an edge shows for a label mode. ``source_total`` is the source node's outgoing rate
+    on the edge's protocol (for the distribution when the graph does not carry percentages)."""
+    if mode == "none":
+        return ""
+    if mode == "requestRate":
+        if edge.protocol == "tcp":
+            return fmt_bps(edge.rate)
+        return fmt_rps(edge.rate)
+    if mode == "requestDistribution":
+        pct = edge.rates.get(f"{edge.protocol}PercentReq")
+        if pct is None:
+            pct = 100.0 * edge.rate / source_total if source_total > 0 else 0.0
+        return fmt_percent(pct)
+    if mode.startswith("responseTime"):
+        if edge.protocol == "tcp" or edge.response_time is None:
+            return ""
+        return fmt_ms(edge.response_time)
+    if mode == "throughput":
+        return fmt_bps(edge.throughput) if edge.throughput is not None else ""
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# the layout worker
+
+
+_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+
+def running_layout_threads() -> list[QThread]:
+    """Layout threads still running (tests assert none is left after a view closes)."""
+    return [t for t in list(_THREADS) if t.isRunning()]
+
+
+@dataclass
+class _LayoutJob:
+    generation: int
+    algorithm: str
+    nodes: list[str]
+    edges: list[tuple[str, str]]
+    sizes: dict[str, tuple[float, float]]
+    fixed: dict[str, tuple[float, float]] | None
+    groups: dict[str, str] | None
+    should_stop: Callable[[], bool]
+    save: bool = False
+    fit: bool = False
+    targets: set[str] = field(default_factory=set)
+
+
+class _LayoutWorker(QObject):
+    done = Signal(object, object)  # job, positions
+    failed = Signal(object, str)
+
+    @Slot(object)
+    def run(self, job: _LayoutJob) -> None:
+        if job.should_stop():
+            return
+        try:
+            fn = layout_engine.ALGORITHMS[job.algorithm]
+            positions = fn(job.nodes, job.edges, job.sizes, job.fixed, groups=job.groups,
+                           should_stop=job.should_stop)
+        except layout_engine.LayoutCancelled:
+            return
+        except Exception as e:  # a bug in a layout must not take the app down
+            log.exception("layout failed")
+            self.failed.emit(job, f"{type(e).__name__}: {e}")
+            return
+        self.done.emit(job, positions)
+
+
+# ---------------------------------------------------------------------------------------------
+# the view
+
+
+class GraphView(QGraphicsView):
+    selectionChanged = Signal(list)  # ids of the selected nodes, edges and boxes
+    nodesMoved = Signal(dict)  # node id -> (x, y), after a drag ends
+    layoutFinished = Signal()
+    nodeDoubleClicked = Signal(str)
+
+    _runLayout = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, store: LayoutStore | None = None) -> None:
+        _refs.install()  # before the first paint (see _refs)
+        super().__init__(parent)
+        self.setObjectName("graphView")
+        scene = QGraphicsScene(self)
+        scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.setScene(scene)
+        self._scene = scene
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Traffic graph")
+
+        self.store = store if store is not None else LayoutStore()
+        self._graph: TrafficGraph | None = None
+        self._options = DisplayOptions()
+        self._nodes: dict[str, NodeItem] = {}
+        self._edges: dict[str, EdgeItem] = {}
+        self._boxes: dict[str, BoxItem] = {}
+        self._box_of: dict[str, BoxItem] = {}  # node or box id -> its enclosing box item
+        self._edges_of: dict[str, list[EdgeItem]] = {}
+        self._key: LayoutKey | None = None
+        self._saved: dict[str, tuple[float, float]] = {}
+        self._pinned: set[str] = set()  # positions the user chose (saved or dragged)
+        self._awaiting: set[str] = set()  # nodes at a temporary place until a layout arrives
+        self._find_expr = ""
+        self._hide_expr = ""
+        self._highlighted: set[str] = set()
+        self._hidden: set[str] = set()
+        self._selecting = False
+        self._batch = False
+        self._dirty_edges: set[str] = set()
+        self._dragging = False
+        self._moved: set[str] = set()
+        self._pan_from: QPointF | None = None
+        self._closed = False
+        self.errors: list[str] = []  # saving failures etc., for the main window to show
+
+        self._layout_generation = 0
+        self._layout_thread: QThread | None = None
+        self._layout_worker: _LayoutWorker | None = None
+        self._layout_pending: _LayoutJob | None = None
+
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self._save_now)
+
+        self._animation = TrafficAnimation(self._animation_rect, self._visible_scene_rect, self)
+        scene.addItem(self._animation.layer)
+        self._animation.stop()
+        scene.selectionChanged.connect(self._on_scene_selection)
+
+    # ------------------------------------------------------------------ data in
+
+    @property
+    def graph(self) -> TrafficGraph | None:
+        return self._graph
+
+    @property
+    def display(self) -> DisplayOptions:
+        return self._options
+
+    def _outside(self, node: Node, graph: TrafficGraph) -> bool:
+        if node.is_outside:
+            return True
+        shown = graph.request.namespaces
+        return bool(shown and node.namespace and node.namespace not in shown)
+
+    def set_graph(self, graph: TrafficGraph) -> None:
+        """Show ``graph``: apply the difference to the scene (positions of kept nodes stay)."""
+        if self._closed:
+            return
+        self._graph = graph
+        wanted = {nid: n for nid, n in graph.nodes.items() if n.node_type != NODE_BOX}
+        self._batch = True
+        try:
+            # vanished edges and nodes
+            for eid in [e for e in self._edges if e not in graph.edges]:
+                self._remove_edge(eid)
+            for nid in [n for n in self._nodes if n not in wanted]:
+                self._remove_node(nid)
+            # new and changed nodes
+            new_ids: list[str] = []
+            for nid, node in wanted.items():
+                item = self._nodes.get(nid)
+                outside = self._outside(node, graph)
+                if item is None:
+                    item = NodeItem(node, self._options, self._on_node_moved, outside)
+                    self._nodes[nid] = item
+                    self._edges_of.setdefault(nid, [])
+                    saved = self._saved.get(nid)
+                    if saved is not None:
+                        item.setPos(QPointF(*saved))
+                        self._pinned.add(nid)
+                    else:
+                        new_ids.append(nid)
+                    self._scene.addItem(item)
+                else:
+                    item.apply(node, self._options, outside)
+            # edges
+            totals = self._source_totals(graph)
+            pairs_changed = False
+            for eid, edge in graph.edges.items():
+                item_e = self._edges.get(eid)
+                if item_e is None:
+                    src, dst = self._nodes.get(edge.source), self._nodes.get(edge.target)
+                    if src is None or dst is None:
+                        continue
+                    item_e = EdgeItem(edge, src, dst)
+                    self._edges[eid] = item_e
+                    self._edges_of[edge.source].append(item_e)
+                    if edge.target != edge.source:
+                        self._edges_of[edge.target].append(item_e)
+                    self._scene.addItem(item_e)
+                    self._dirty_edges.add(eid)
+                    pairs_changed = True
+                self._apply_edge(item_e, edge, totals)
+            if pairs_changed:
+                self._assign_offsets()
+            self._place(new_ids)
+        finally:
+            self._batch = False
+        self._flush_edges()
+        self._rebuild_boxes()
+        if self._find_expr:
+            self.set_find(self._find_expr)
+        if self._hide_expr:
+            self.set_hide(self._hide_expr)
+        self._animation.set_edges(self._edges.values())
+        self._update_scene_rect()
+
+    def _source_totals(self, graph: TrafficGraph) -> dict[tuple[str, str], float]:
+        totals: dict[tuple[str, str], float] = {}
+        if self._options.edge_labels != "requestDistribution":
+            return totals
+        for e in graph.edges.values():
+            k = (e.source, e.protocol)
+            totals[k] = totals.get(k, 0.0) + e.rate
+        return totals
+
+    def _apply_edge(self, item: EdgeItem, edge: Edge, totals: Mapping[tuple[str, str], float]) -> None:
+        label = edge_label(edge, self._options.edge_labels, totals.get((edge.source, edge.protocol), 0.0))
+        lock = self._options.show_security and edge.is_mtls is not None and edge.is_mtls >= 50
+        item.apply(edge, label, lock)
+
+    def _assign_offsets(self) -> None:
+        """Two edges between the same nodes (both directions, or two protocols) are drawn apart."""
+        by_pair: dict[tuple[str, str], list[EdgeItem]] = {}
+        for item in self._edges.values():
+            e = item.edge
+            by_pair.setdefault((min(e.source, e.target), max(e.source, e.target)), []).append(item)
+        for (lo, _hi), items in by_pair.items():
+            n = len(items)
+            items.sort(key=lambda it: it.edge_id)
+            for i, it in enumerate(items):
+                off = (i - (n - 1) / 2) * 9.0 if n > 1 else 0.0
+                if it.edge.source != lo:
+                    off = -off
+                if off != it.offset:
+                    it.offset = off
+                    self._dirty_edges.add(it.edge_id)
+
+    def _remove_node(self, nid: str) -> None:
+        item = self._nodes.pop(nid)
+        for e in list(self._edges_of.pop(nid, [])):
+            if e.edge_id in self._edges:
+                self._remove_edge(e.edge_id)
+        self._awaiting.discard(nid)
+        self._highlighted.discard(nid)
+        self._hidden.discard(nid)
+        self._scene.removeItem(item)
+
+    def _remove_edge(self, eid: str) -> None:
+        item = self._edges.pop(eid)
+        for nid in (item.edge.source, item.edge.target):
+            lst = self._edges_of.get(nid)
+            if lst is not None and item in lst:
+                lst.remove(item)
+        self._dirty_edges.discard(eid)
+        self._scene.removeItem(item)
+
+    def _flush_edges(self) -> None:
+        for eid in self._dirty_edges:
+            item = self._edges.get(eid)
+            if item is not None:
+                item.update_geometry()
+        self._dirty_edges.clear()
+
+    # ------------------------------------------------------------------ placement & layout
+
+    def _pair_list(self) -> list[tuple[str, str]]:
+        return [(it.edge.source, it.edge.target) for it in self._edges.values()]
+
+    def _groups(self) -> dict[str, str] | None:
+        if not self._options.show_boxes or not self._box_of:
+            return None
+        out = {}
+        for nid in self._nodes:
+            box = self._box_of.get(nid)
+            out[nid] = box.box_id if box is not None else ""
+        return out
+
+    def _place(self, new_ids: list[str]) -> None:
+        """Give nodes that just appeared a place: beside their neighbours when they are few, else a
+        temporary grid while a layout runs in the worker."""
+        if not new_ids:
+            return  # a layout in flight (if any) goes on; it covers the nodes still waiting
+        settled = {nid: (it.x(), it.y()) for nid, it in self._nodes.items()
+                   if nid not in self._awaiting and nid not in new_ids}
+        many = len(new_ids) > max(PLACE_NEW_LIMIT, len(self._nodes) // 3)
+        if new_ids and settled and not many and not self._awaiting:
+            pos = layout_engine.place_new(new_ids, self._pair_list(), settled, self._sizes(new_ids + list(settled)))
+            for nid, p in pos.items():
+                self._nodes[nid].setPos(QPointF(*p))
+            return
+        # temporary places (a grid right of what is there), then a layout in the worker
+        if new_ids:
+            temp = layout_engine.grid(new_ids, [])
+            x0 = max((p[0] for p in settled.values()), default=0.0) + 200.0 if settled else 0.0
+            y0 = min((p[1] for p in settled.values()), default=0.0)
+            for nid, (x, y) in temp.items():
+                self._nodes[nid].setPos(QPointF(x0 + x, y0 + y))
+            self._awaiting.update(new_ids)
+        self._start_layout("layered", fixed=settled or None, targets=set(self._awaiting), save=False,
+                           fit=not settled)
+
+    def _sizes(self, ids: Iterable[str] | None = None) -> dict[str, tuple[float, float]]:
+        keys = self._nodes.keys() if ids is None else ids
+        return {nid: self._nodes[nid].layout_size() for nid in keys if nid in self._nodes}
+
+    def _start_layout(self, algorithm: str, *, fixed: dict[str, tuple[float, float]] | None,
+                      targets: set[str], save: bool, fit: bool) -> None:
+        if algorithm not in layout_engine.ALGORITHMS:
+            raise ValueError(f"unknown layout {algorithm!r}; expected one of {', '.join(layout_engine.ALGORITHMS)}")
+        self._layout_generation += 1
+        generation = self._layout_generation
+
+        def should_stop() -> bool:
+            return self._closed or self._layout_generation != generation
+
+        job = _LayoutJob(generation, algorithm, list(self._nodes), self._pair_list(), self._sizes(), fixed,
+                         self._groups(), should_stop, save, fit, targets)
+        self._layout_pending = job
+        self._ensure_worker()
+        self._runLayout.emit(job)
+
+    def _ensure_worker(self) -> None:
+        if self._layout_thread is not None:
+            return
+        thread = QThread()
+        thread.setObjectName("meshdesk-layout")
+        _THREADS.add(thread)
+        worker = _LayoutWorker()
+        worker.moveToThread(thread)
+        self._runLayout.connect(worker.run)
+        worker.done.connect(self._on_layout_done)
+        worker.failed.connect(self._on_layout_failed)
+        thread.start()
+        self._layout_thread = thread
+        self._layout_worker = worker
+
+    @Slot(object, object)
+    def _on_layout_done(self, job: _LayoutJob, positions: dict[str, tuple[float, float]]) -> None:
+        if self._closed or job.generation != self._layout_generation:
+            return  # a newer layout (or a newer graph) made this one outdated
+        self._layout_pending = None
+        move = {nid: p for nid, p in positions.items()
+                if nid in self._nodes and nid in job.targets and (job.save or nid not in self._pinned)}
+        self.set_positions(move)
+        self._awaiting.difference_update(job.targets)
+        if job.save and self._key is not None:
+            self._saved.update(self.positions())
+            self._save_now()
+        self._update_scene_rect()
+        if job.fit:
+            self.fit()
+        self.layoutFinished.emit()
+
+    @Slot(object, str)
+    def _on_layout_failed(self, job: _LayoutJob, message: str) -> None:
+        if job.generation != self._layout_generation:
+            return
+        self._layout_pending = None
+        self._awaiting.difference_update(job.targets)
+        self.errors.append(f"Layout failed: {message}")
+        self.layoutFinished.emit()
+
+    @property
+    def layout_running(self) -> bool:
+        return self._layout_pending is not None
+
+    def relayout(self, algorithm: str = "layered") -> None:
+        """Lay out every node again with ``algorithm`` (``layered``, ``force`` or ``grid``) in the
+        worker; ``layoutFinished`` follows. The result is saved for the current view."""
+        if self._closed:
+            return
+        if not self._nodes:
+            self.layoutFinished.emit()
+            return
+        self._awaiting = set(self._nodes)
+        self._start_layout(algorithm, fixed=None, targets=set(self._nodes), save=True, fit=True)
+
+    def reset_layout(self) -> None:
+        """Forget the saved positions of the current view and lay it out afresh."""
+        if self._key is not None:
+            try:
+                self.store.reset(self._key)
+            except OSError as e:
+                self.errors.append(f"Could not reset the saved layout: {e}")
+        self._saved = {}
+        self._pinned.clear()
+        self._save_timer.stop()
+        if not self._nodes:
+            self.layoutFinished.emit()
+            return
+        self._awaiting = set(self._nodes)
+        self._start_layout("layered", fixed=None, targets=set(self._nodes), save=False, fit=True)
+
+    # ------------------------------------------------------------------ saved layouts
+
+    @property
+    def layout_key(self) -> LayoutKey | None:
+        return self._key
+
+    def set_layout_key(self, key: LayoutKey | None) -> None:
+        """Switch to the saved layout of ``key``: its positions are applied to the nodes shown, and
+        later drags are saved to it."""
+        if key == self._key:
+            return
+        if self._save_timer.isActive():
+            self._save_timer.stop()
+            self._save_now()
+        self._key = key
+        self._saved = self.store.load(key) if key is not None else {}
+        self._pinned = {nid for nid in self._saved if nid in self._nodes}
+        apply = {nid: p for nid, p in self._saved.items() if nid in self._nodes}
+        if apply:
+            self.set_positions(apply)
+            self._awaiting.difference_update(apply)
+            if self._awaiting and self._layout_pending is not None:
+                settled = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in self._awaiting}
+                self._start_layout("layered", fixed=settled, targets=set(self._awaiting), save=False, fit=False)
+            self._update_scene_rect()
+
+    def _schedule_save(self) -> None:
+        if self._key is not None:
+            self._save_timer.start()
+
+    @Slot()
+    def _save_now(self) -> None:
+        if self._key is None:
+            return
+        for nid, it in self._nodes.items():
+            if nid not in self._awaiting:
+                self._saved[nid] = (it.x(), it.y())
+        try:
+            self.store.save(self._key, self._saved)
+        except OSError as e:
+            msg = f"Could not save the layout: {e}"
+            log.warning(msg)
+            self.errors.append(msg)
+
+    # ------------------------------------------------------------------ positions
+
+    def positions(self) -> dict[str, tuple[float, float]]:
+        return {nid: (it.x(), it.y()) for nid, it in self._nodes.items()}
+
+    def set_positions(self, positions: Mapping[str, tuple[float, float]]) -> None:
+        """Move the given nodes (unknown ids are ignored); their edges and boxes follow."""
+        self._batch = True
+        try:
+            for nid, (x, y) in positions.items():
+                item = self._nodes.get(nid)
+                if item is not None and (item.x() != x or item.y() != y):
+                    item.setPos(QPointF(x, y))
+        finally:
+            self._batch = False
+        self._flush_edges()
+        self._refit_boxes()
+
+    def _on_node_moved(self, item: NodeItem) -> None:
+        edges = self._edges_of.get(item.node_id, ())
+        if self._batch:
+            self._dirty_edges.update(e.edge_id for e in edges)
+            return
+        for e in edges:
+            e.update_geometry()
+        box = self._box_of.get(item.node_id)
+        while box is not None:
+            box.refit()
+            box = self._box_of.get(box.box_id)
+        if self._dragging:
+            self._moved.add(item.node_id)
+
+    # ------------------------------------------------------------------ boxes
+
+    def _rebuild_boxes(self) -> None:
+        graph = self._graph
+        wanted: dict[str, tuple[str, str]] = {}  # box id -> (title, kind)
+        parent_of: dict[str, str] = {}
+        if graph is not None and self._options.show_boxes:
+            box_nodes = {nid: n for nid, n in graph.nodes.items() if n.node_type == NODE_BOX}
+            if box_nodes:
+                for nid, n in box_nodes.items():
+                    wanted[nid] = (n.label, n.box)
+                for nid, n in graph.nodes.items():
+                    if n.parent and n.parent in box_nodes:
+                        parent_of[nid] = n.parent
+            else:
+                for nid, n in graph.nodes.items():
+                    if n.node_type == NODE_BOX or not n.namespace:
+                        continue
+                    bid = f"box:{BOX_NAMESPACE}:{n.cluster}:{n.namespace}"
+                    wanted.setdefault(bid, (n.namespace, BOX_NAMESPACE))
+                    parent_of[nid] = bid
+                if len(wanted) < 2 and not (graph.request.boxBy and BOX_NAMESPACE in graph.request.boxBy):
+                    wanted.clear()  # one namespace: a box adds nothing
+                    parent_of.clear()
+        for bid in [b for b in self._boxes if b not in wanted]:
+            self._scene.removeItem(self._boxes.pop(bid))
+        for bid, (title, kind) in wanted.items():
+            box = self._boxes.get(bid)
+            if box is None:
+                box = BoxItem(bid, title, kind)
+                self._boxes[bid] = box
+                self._scene.addItem(box)
+            box.title = title
+            box.children_items = []
+        self._box_of = {}
+        for child, bid in parent_of.items():
+            box = self._boxes.get(bid)
+            child_item: QGraphicsItem | None = self._nodes.get(child) or self._boxes.get(child)
+            if box is not None and child_item is not None:
+                box.children_items.append(child_item)
+                self._box_of[child] = box
+        self._refit_boxes()
+
+    def _box_depth(self, box: BoxItem) -> int:
+        d = 0
+        b: BoxItem | None = box
+        while b is not None and d < 10:
+            b = self._box_of.get(b.box_id)
+            d += 1
+        return d
+
+    def _refit_boxes(self) -> None:
+        for box in sorted(self._boxes.values(), key=self._box_depth, reverse=True):
+            box.refit()
+
+    def box_item(self, box_id: str) -> BoxItem | None:
+        return self._boxes.get(box_id)
+
+    def boxes(self) -> list[BoxItem]:
+        return list(self._boxes.values())
+
+    # ------------------------------------------------------------------ display
+
+    def set_display(self, opts: DisplayOptions) -> None:
+        old = self._options
+        self._options = opts
+        graph = self._graph
+        if graph is not None:
+            for nid, item in self._nodes.items():
+                node = graph.nodes.get(nid)
+                if node is not None:
+                    item.apply(node, opts, self._outside(node, graph))
+            if (old.edge_labels, old.show_security) != (opts.edge_labels, opts.show_security):
+                totals = self._source_totals(graph)
+                for item_e in self._edges.values():
+                    self._apply_edge(item_e, item_e.edge, totals)
+        if old.show_boxes != opts.show_boxes:
+            self._rebuild_boxes()
+        if opts.animation and self.isVisible():
+            self._animation.start()
+        elif not opts.animation:
+            self._animation.stop()
+
+    @property
+    def animation_running(self) -> bool:
+        return self._animation.running
+
+    def _animation_rect(self) -> QRectF:
+        return self._scene.sceneRect()
+
+    def _visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    # ------------------------------------------------------------------ find / hide
+
+    def _compile(self, expr: str) -> tuple[Any, str | None]:
+        try:
+            from meshdesk.mesh.find import FindSyntaxError, compile_expression
+        except ImportError:
+            return None, "Find and hide expressions are not available in this build."
+        try:
+            return compile_expression(expr), None
+        except FindSyntaxError as e:
+            return None, str(e)
+
+    @staticmethod
+    def _ids(found: Iterable[Any]) -> set[str]:
+        return {x if isinstance(x, str) else x.id for x in found}
+
+    def set_find(self, expr: str) -> str | None:
+        """Highlight the nodes and edges matching ``expr``; returns an error message for a bad
+        expression (the previous highlight then stays)."""
+        expr = expr.strip()
+        matched: set[str] = set()
+        if expr and self._graph is not None:
+            matcher, error = self._compile(expr)
+            if error is not None:
+                return error
+            matched = self._ids(matcher.nodes(self._graph)) | self._ids(matcher.edges(self._graph))
+        self._find_expr = expr
+        for iid in self._highlighted ^ matched:
+            item = self._nodes.get(iid) or self._edges.get(iid)
+            if item is not None:
+                item.highlighted = iid in matched
+                item.update()
+        self._highlighted = {i for i in matched if i in self._nodes or i in self._edges}
+        return None
+
+    def set_hide(self, expr: str) -> str | None:
+        """Hide the nodes and edges matching ``expr`` (and every edge of a hidden node); returns an
+        error message for a bad expression."""
+        expr = expr.strip()
+        hidden_nodes: set[str] = set()
+        hidden_edges: set[str] = set()
+        if expr and self._graph is not None:
+            matcher, error = self._compile(expr)
+            if error is not None:
+                return error
+            hidden_nodes = {i for i in self._ids(matcher.nodes(self._graph)) if i in self._nodes}
+            hidden_edges = {i for i in self._ids(matcher.edges(self._graph)) if i in self._edges}
+            for nid in hidden_nodes:
+                hidden_edges.update(e.edge_id for e in self._edges_of.get(nid, ()))
+        self._hide_expr = expr
+        now = hidden_nodes | hidden_edges
+        for iid in self._hidden ^ now:
+            item = self._nodes.get(iid) or self._edges.get(iid)
+            if item is not None:
+                item.setVisible(iid not in now)
+        self._hidden = now
+        self._refit_boxes()
+        return None
+
+    def hidden_ids(self) -> set[str]:
+        return set(self._hidden)
+
+    def highlighted_ids(self) -> set[str]:
+        return set(self._highlighted)
+
+    # ------------------------------------------------------------------ selection
+
+    def select(self, ids: Iterable[str]) -> None:
+        want = set(ids)
+        self._selecting = True
+        try:
+            for item in self._scene.selectedItems():
+                item.setSelected(False)
+            for iid in want:
+                item = self._nodes.get(iid) or self._edges.get(iid) or self._boxes.get(iid)
+                if item is not None and item.isVisible():
+                    item.setSelected(True)
+        finally:
+            self._selecting = False
+        self.selectionChanged.emit(self.selected_ids())
+
+    def selected_ids(self) -> list[str]:
+        out = []
+        for item in self._scene.selectedItems():
+            if isinstance(item, NodeItem):
+                out.append(item.node_id)
+            elif isinstance(item, EdgeItem):
+                out.append(item.edge_id)
+            elif isinstance(item, BoxItem):
+                out.append(item.box_id)
+        return sorted(out)
+
+    @Slot()
+    def _on_scene_selection(self) -> None:
+        if not self._selecting and not self._closed:
+            self.selectionChanged.emit(self.selected_ids())
+
+    def node_item(self, nid: str) -> NodeItem | None:
+        return self._nodes.get(nid)
+
+    def edge_item(self, eid: str) -> EdgeItem | None:
+        return self._edges.get(eid)
+
+    # ------------------------------------------------------------------ zoom & pan
+
+    def _visible_items_rect(self, only_selected: bool = False) -> QRectF:
+        rect = QRectF()
+        items: Iterable[QGraphicsItem]
+        if only_selected:
+            items = self._scene.selectedItems()
+        else:
+            items = [*self._nodes.values(), *self._boxes.values()]
+        for item in items:
+            if item.isVisible():
+                r = item.mapRectToScene(item.boundingRect())
+                rect = r if rect.isNull() else rect.united(r)
+        return rect
+
+    def _fit_rect(self, rect: QRectF) -> None:
+        if rect.isNull():
+            return
+        self.fitInView(rect.adjusted(-30, -30, 30, 30), Qt.AspectRatioMode.KeepAspectRatio)
+        s = self.transform().m11()
+        if s > FIT_MAX_SCALE:
+            self._scale_by(FIT_MAX_SCALE / s)
+        elif s < MIN_SCALE:
+            self._scale_by(MIN_SCALE / s)
+
+    def fit(self) -> None:
+        self._fit_rect(self._visible_items_rect())
+
+    def zoom_to_selection(self) -> None:
+        rect = self._visible_items_rect(only_selected=True)
+        if rect.isNull():
+            self.fit()
+        else:
+            self._fit_rect(rect)
+
+    def _scale_by(self, factor: float) -> None:
+        current = self.transform().m11()
+        target = min(MAX_SCALE, max(MIN_SCALE, current * factor))
+        if current > 0 and target != current:
+            self.scale(target / current, target / current)
+
+    def zoom(self) -> float:
+        return float(self.transform().m11())
+
+    def zoom_in(self) -> None:
+        self._scale_by(1.25)
+
+    def zoom_out(self) -> None:
+        self._scale_by(0.8)
+
+    def _update_scene_rect(self) -> None:
+        rect = QRectF()
+        for item in self._nodes.values():
+            p = item.pos()
+            r = QRectF(p.x() - 100, p.y() - 60, 200, 120)
+            rect = r if rect.isNull() else rect.united(r)
+        for box in self._boxes.values():
+            rect = rect.united(box.boundingRect())
+        if rect.isNull():
+            rect = QRectF(-200, -150, 400, 300)
+        rect = rect.adjusted(-1500, -1500, 1500, 1500)
+        if rect != self._scene.sceneRect():
+            self._scene.setSceneRect(rect)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta().y()
+        if delta:
+            self._scale_by(1.0015 ** delta)
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        mods = event.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        if key == Qt.Key.Key_F and not ctrl or (ctrl and key == Qt.Key.Key_0):
+            self.fit()
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_in()
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.zoom_out()
+        elif key == Qt.Key.Key_Z and not ctrl:
+            self.zoom_to_selection()
+        elif ctrl and key == Qt.Key.Key_A:
+            self.select(nid for nid, it in self._nodes.items() if it.isVisible())
+        elif key == Qt.Key.Key_Escape:
+            self.select([])
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        on_background = self.itemAt(event.position().toPoint()) in (None, self._animation.layer)
+        if event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton
+            and event.modifiers() & Qt.KeyboardModifier.ShiftModifier and on_background
+        ):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        if event.button() == Qt.MouseButton.LeftButton and not on_background:
+            self._dragging = True
+            self._moved.clear()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        if self._dragging:
+            self._dragging = False
+            self.finish_drag()
+
+    def finish_drag(self) -> None:
+        """What follows the end of a drag (called by the mouse release; public so a drag made by
+        moving items programmatically goes through the same path)."""
+        moved = {nid for nid in self._moved if nid in self._nodes}
+        self._moved.clear()
+        if not moved:
+            return
+        self._pinned |= moved
+        self._awaiting -= moved
+        self._update_scene_rect()
+        self.nodesMoved.emit({nid: (self._nodes[nid].x(), self._nodes[nid].y()) for nid in sorted(moved)})
+        self._schedule_save()
+
+    def begin_drag(self) -> None:
+        """Start tracking moved nodes as a user drag (see :meth:`finish_drag`)."""
+        self._dragging = True
+        self._moved.clear()
+
+    def end_drag(self) -> None:
+        self._dragging = False
+        self.finish_drag()
+
+    # ------------------------------------------------------------------ export
+
+    def _export_rect(self) -> QRectF:
+        return self._visible_items_rect().united(self._edges_rect())
+
+    def _edges_rect(self) -> QRectF:
+        rect = QRectF()
+        for e in self._edges.values():
+            if e.isVisible():
+                rect = e.boundingRect() if rect.isNull() else rect.united(e.boundingRect())
+        return rect
+
+    def _with_animation_hidden(self, fn: Callable[[], None]) -> None:
+        was = self._animation.layer.isVisible()
+        self._animation.layer.setVisible(False)
+        try:
+            fn()
+        finally:
+            self._animation.layer.setVisible(was)
+
+    def export_png(self, path: str | Path) -> None:
+        rect = self._export_rect()
+        self._with_animation_hidden(lambda: export.export_png(self._scene, path, rect if not rect.isNull() else None))
+
+    def export_svg(self, path: str | Path) -> None:
+        rect = self._export_rect()
+        self._with_animation_hidden(lambda: export.export_svg(self._scene, path, rect if not rect.isNull() else None))
+
+    # ------------------------------------------------------------------ lifetime
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._options.animation and not self._closed:
+            self._animation.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._animation.stop()
+        super().hideEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop everything this view runs: pending save (written now), animation timer, layout
+        worker thread (cancelled and waited for). Safe to call twice."""
+        if self._closed:
+            return
+        if self._save_timer.isActive():
+            self._save_timer.stop()
+            self._save_now()
+        self._closed = True
+        self._animation.stop()
+        self._layout_generation += 1
+        thread = self._layout_thread
+        if thread is not None:
+            thread.quit()
+            thread.wait()
+            self._layout_thread = None
+        self._layout_pending = None
+
+
+__all__ = ["GraphView", "DisplayOptions", "EDGE_LABEL_MODES", "SHORTCUTS", "edge_label", "replace",
+           "running_layout_threads"]

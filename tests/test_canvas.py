@@ -1,0 +1,452 @@
+"""The graph canvas as a user meets it: shapes and labels, refreshes that keep positions, drags
+that move edges live and are saved per view (and restored by a new view), new nodes placed
+without covering others, find/hide, exports, a legend, and nothing left running after close."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+
+from meshdesk.mesh.graph.model import (
+    FAILURE,
+    NODE_AGGREGATE,
+    NODE_APP,
+    NODE_SERVICE,
+    NODE_UNKNOWN,
+    NODE_WORKLOAD,
+    Edge,
+    Health,
+    Node,
+    ServiceEntryInfo,
+    TrafficGraph,
+    edge_id,
+    node_id,
+)
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.store.layouts import LayoutKey, LayoutStore, layout_file
+from meshdesk.ui import layout as layout_engine
+from meshdesk.ui.canvas import (
+    SHORTCUTS,
+    DisplayOptions,
+    GraphView,
+    Legend,
+    edge_label,
+    running_layout_threads,
+    shapes,
+)
+
+pytestmark = pytest.mark.ui
+
+NS = "bookinfo"
+KEY = LayoutKey("kind-test", (NS,), "versionedApp")
+
+
+def _wl(name: str, ns: str = NS) -> Node:
+    return Node(node_id(NODE_WORKLOAD, "Kubernetes", ns, workload=name), NODE_WORKLOAD, "Kubernetes", ns,
+                workload=name, app=name.split("-v")[0], version="v1")
+
+
+def _svc(name: str, ns: str = NS) -> Node:
+    return Node(node_id(NODE_SERVICE, "Kubernetes", ns, service=name), NODE_SERVICE, "Kubernetes", ns,
+                service=name)
+
+
+def _edge(a: Node, b: Node, rate: float, proto: str = "http", **kw: object) -> Edge:
+    e = Edge(edge_id(a.id, b.id, proto), a.id, b.id, proto, rates={proto: rate})
+    for k, v in kw.items():
+        setattr(e, k, v)
+    return e
+
+
+def bookinfo(rate: float = 10.0, extra: bool = False, without: str | None = None) -> TrafficGraph:
+    """productpage -> reviews -> ratings, productpage -> details, each through a service node."""
+    g = TrafficGraph(request=GraphRequest(graphType="versionedApp", namespaces=(NS,)))
+    gw = _wl("istio-ingressgateway", "istio-system")
+    gw.is_root = True
+    gw.is_outside = True
+    pp, pps = _wl("productpage-v1"), _svc("productpage")
+    rv, rvs = _wl("reviews-v1"), _svc("reviews")
+    ra, ras = _wl("ratings-v1"), _svc("ratings")
+    de, des = _wl("details-v1"), _svc("details")
+    nodes = [gw, pps, pp, rvs, rv, ras, ra, des, de]
+    edges = [(gw, pps), (pps, pp), (pp, rvs), (rvs, rv), (rv, ras), (ras, ra), (pp, des), (des, de)]
+    if extra:
+        db, dbs = _wl("mysqldb-v1"), _svc("mysqldb")
+        nodes += [dbs, db]
+        edges += [(ra, dbs), (dbs, db)]
+    for n in nodes:
+        if n.workload != without and n.service != without:
+            g.add_node(n)
+    for a, b in edges:
+        if a.id in g.nodes and b.id in g.nodes:
+            g.add_edge(_edge(a, b, rate, response_time=25.0, is_mtls=100.0))
+    return g
+
+
+def nid_wl(name: str, ns: str = NS) -> str:
+    return _wl(name, ns).id
+
+
+@pytest.fixture
+def view(qtbot):  # type: ignore[no-untyped-def]
+    v = GraphView()
+    qtbot.addWidget(v)
+    v.resize(900, 600)
+    yield v
+    v.shutdown()
+    assert running_layout_threads() == []
+
+
+def shown(qtbot, view: GraphView, graph: TrafficGraph, key: LayoutKey | None = KEY) -> None:  # type: ignore[no-untyped-def]
+    """Show the view with ``graph`` and wait for the first layout when one is needed."""
+    view.set_layout_key(key)
+    view.show()
+    qtbot.waitExposed(view)
+    if key is not None and LayoutStore().load(key):
+        view.set_graph(graph)
+        return
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.set_graph(graph)
+
+
+def _mouse_drag(qtbot, view: GraphView, nid: str, delta: QPoint) -> None:  # type: ignore[no-untyped-def]
+    item = view.node_item(nid)
+    assert item is not None
+    start = view.mapFromScene(item.pos())
+    vp = view.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    steps = 5
+    for i in range(1, steps + 1):
+        QTest.mouseMove(vp, start + QPoint(delta.x() * i // steps, delta.y() * i // steps))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + delta)
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def test_node_kinds_have_their_own_shapes_and_badges(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    g = TrafficGraph(request=GraphRequest(namespaces=(NS,)))
+    wl = g.add_node(_wl("reviews-v1"))
+    wl.has_missing_sidecar = True
+    app = g.add_node(Node(node_id(NODE_APP, "K", NS, app="reviews"), NODE_APP, "K", NS, app="reviews", version="v1"))
+    svc = g.add_node(_svc("reviews"))
+    svc.has_virtual_service = True
+    svc.has_destination_rule = True
+    se = g.add_node(Node(node_id(NODE_SERVICE, "K", NS, service="api.example.com"), NODE_SERVICE, "K", NS,
+                         service="api.example.com", is_service_entry=ServiceEntryInfo("MESH_EXTERNAL")))
+    op = g.add_node(Node(node_id(NODE_AGGREGATE, "K", NS, aggregate="request_operation", aggregate_value="GET /"),
+                         NODE_AGGREGATE, "K", NS, aggregate="request_operation", aggregate_value="GET /"))
+    unk = g.add_node(Node(node_id(NODE_UNKNOWN), NODE_UNKNOWN))
+    unk.is_root = True
+    wl.health = Health(FAILURE, 0.5)
+    shown(qtbot, view, g, key=None)
+    kinds = {n.id: view.node_item(n.id).shape_kind for n in (wl, app, svc, se, op, unk)}  # type: ignore[union-attr]
+    assert kinds == {wl.id: shapes.SHAPE_WORKLOAD, app.id: shapes.SHAPE_APP, svc.id: shapes.SHAPE_SERVICE,
+                     se.id: shapes.SHAPE_SERVICE_ENTRY, op.id: shapes.SHAPE_OPERATION, unk.id: shapes.SHAPE_UNKNOWN}
+    # the outlines really differ (what a user sees)
+    outlines = {view.node_item(i).shape().boundingRect().getRect() for i in kinds}  # type: ignore[union-attr]
+    assert len({view.node_item(i).shape().elementCount() for i in kinds} | outlines) > 3  # type: ignore[union-attr]
+    assert view.node_item(app.id).lines == ["reviews v1"]  # type: ignore[union-attr]
+    assert view.node_item(op.id).lines == ["GET /"]  # type: ignore[union-attr]
+    assert view.node_item(wl.id).badges == ["missing-sidecar"]  # type: ignore[union-attr]
+    assert view.node_item(svc.id).badges == ["vs", "dr"]  # type: ignore[union-attr]
+    assert view.node_item(unk.id).badges == ["root"]  # type: ignore[union-attr]
+    assert view.node_item(wl.id).border_status == FAILURE  # type: ignore[union-attr]
+    # badges follow the display toggles
+    view.set_display(DisplayOptions(show_virtual_services=False, show_missing_sidecars=False))
+    assert view.node_item(svc.id).badges == []  # type: ignore[union-attr]
+    assert view.node_item(wl.id).badges == []  # type: ignore[union-attr]
+
+
+def test_outside_nodes_show_their_namespace(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    gw = view.node_item(nid_wl("istio-ingressgateway", "istio-system"))
+    assert gw is not None and gw.lines == ["istio-ingressgateway", "(istio-system)"]
+    assert view.node_item(nid_wl("reviews-v1")).lines == ["reviews-v1"]  # type: ignore[union-attr]
+
+
+def test_edge_label_formats() -> None:
+    e = _edge(_wl("a"), _wl("b"), 12.345, response_time=123.4, throughput=150.0, is_mtls=100.0)
+    assert edge_label(e, "none") == ""
+    assert edge_label(e, "requestRate") == "12.3rps"
+    assert edge_label(e, "requestDistribution", source_total=49.38) == "25.0%"
+    e.rates["httpPercentReq"] = 40.0
+    assert edge_label(e, "requestDistribution", source_total=49.38) == "40.0%"
+    assert edge_label(e, "responseTimeP95") == "123ms"
+    assert edge_label(e, "throughput") == "1.2kbps"
+    tcp = _edge(_wl("a"), _wl("db"), 2000.0, proto="tcp")
+    assert edge_label(tcp, "requestRate") == "16.0kbps"
+    assert edge_label(tcp, "responseTimeP50") == ""
+    assert DisplayOptions(edge_labels="rate").edge_labels == "requestRate"  # toolbar spelling accepted
+    with pytest.raises(ValueError, match="edge_labels"):
+        DisplayOptions(edge_labels="bogus")
+
+
+def test_refresh_updates_labels_in_place_and_keeps_positions(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(rate=10.0), key=None)
+    view.set_display(DisplayOptions(edge_labels="requestRate", show_security=True))
+    before = view.positions()
+    pp, rvs = nid_wl("productpage-v1"), _svc("reviews").id
+    eid = edge_id(pp, rvs, "http")
+    item = view.edge_item(eid)
+    assert item is not None and item.label == "10.0rps" and item.has_lock
+    view.set_graph(bookinfo(rate=42.5))
+    assert view.positions() == before
+    assert view.edge_item(eid) is item  # updated in place, not rebuilt
+    assert item.label == "42.5rps"
+    assert not view.layout_running  # a refresh with the same nodes runs no layout
+
+
+def test_edges_follow_a_dragged_node_and_the_position_is_saved_and_restored(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo())
+    pp = nid_wl("productpage-v1")
+    rvs = _svc("reviews").id
+    edge = view.edge_item(edge_id(pp, rvs, "http"))
+    assert edge is not None
+    old = view.node_item(pp).pos()  # type: ignore[union-attr]
+    old_p1 = QPointF(edge.p1)
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000) as moved:
+        _mouse_drag(qtbot, view, pp, QPoint(60, 90))
+    new = view.node_item(pp).pos()  # type: ignore[union-attr]
+    assert pp in moved.args[0]
+    assert (new - old).manhattanLength() > 50
+    # the edge starts at the node's new place (within the node's outline), not the old one
+    assert (edge.p1 - new).manhattanLength() < 2 * shapes.NODE_RADIUS + 2
+    assert (edge.p1 - old_p1).manhattanLength() > 50
+    # saved (debounced) to the view's file
+    path = layout_file(KEY.context)
+    qtbot.waitUntil(lambda: path.exists() and pp in json.loads(path.read_text())["views"][KEY.view_name]["positions"],
+                    timeout=5000)
+    saved = LayoutStore().load(KEY)[pp]
+    assert saved == pytest.approx((new.x(), new.y()), abs=0.01)
+    # a new view of the same key shows the node where the user put it
+    other = GraphView()
+    qtbot.addWidget(other)
+    other.set_layout_key(KEY)
+    other.set_graph(bookinfo())
+    pos = other.node_item(pp).pos()  # type: ignore[union-attr]
+    assert (pos.x(), pos.y()) == pytest.approx(saved, abs=0.01)
+    assert not other.layout_running  # everything had a saved place
+    other.shutdown()
+
+
+def test_dragging_several_selected_nodes_moves_them_together(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    a, b = nid_wl("reviews-v1"), nid_wl("details-v1")
+    view.select([a, b])
+    assert view.selected_ids() == sorted([a, b])
+    before = {n: view.node_item(n).pos() for n in (a, b)}  # type: ignore[union-attr]
+    edge = view.edge_item(edge_id(b, _svc("ratings").id, "http")) or view.edge_item(
+        edge_id(_svc("details").id, b, "http"))
+    assert edge is not None
+    old_p2 = QPointF(edge.p2)
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000) as moved:
+        _mouse_drag(qtbot, view, a, QPoint(40, 40))
+    assert set(moved.args[0]) == {a, b}
+    d_a = view.node_item(a).pos() - before[a]  # type: ignore[union-attr]
+    d_b = view.node_item(b).pos() - before[b]  # type: ignore[union-attr]
+    assert d_a.manhattanLength() > 30 and (d_a - d_b).manhattanLength() < 0.01
+    assert (edge.p2 - old_p2).manhattanLength() > 30
+
+
+def test_a_new_node_is_placed_beside_its_neighbour_without_covering_anyone(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    before = view.positions()
+    view.set_graph(bookinfo(extra=True))
+    after = view.positions()
+    new = set(after) - set(before)
+    assert new == {nid_wl("mysqldb-v1"), _svc("mysqldb").id}
+    assert {n: after[n] for n in before} == before  # nobody else moved
+    sizes = {n: view.node_item(n).layout_size() for n in after}  # type: ignore[union-attr]
+    assert layout_engine.overlaps(after, sizes) == []
+    ratings = after[nid_wl("ratings-v1")]
+    db_svc = after[_svc("mysqldb").id]
+    assert abs(db_svc[0] - ratings[0]) + abs(db_svc[1] - ratings[1]) < 600
+
+
+def test_a_vanished_node_leaves_the_others_in_place(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    before = view.positions()
+    gone = nid_wl("details-v1")
+    view.set_graph(bookinfo(without="details-v1"))
+    after = view.positions()
+    assert gone not in after and view.node_item(gone) is None
+    assert view.edge_item(edge_id(_svc("details").id, gone, "http")) is None
+    assert after == {n: p for n, p in before.items() if n != gone}
+
+
+def test_relayout_algorithms_and_stale_results(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    view.set_display(DisplayOptions(show_boxes=False))
+    shown(qtbot, view, bookinfo(), key=None)
+    finished: list[int] = []
+    view.layoutFinished.connect(lambda: finished.append(1))
+    view.relayout("force")
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.relayout("grid")  # makes the force layout outdated: its result is dropped
+    assert finished == [1]
+    nodes = list(view.positions())
+    pairs = [(view.edge_item(e).edge.source, view.edge_item(e).edge.target)  # type: ignore[union-attr]
+             for e in view.graph.edges]  # type: ignore[union-attr]
+    sizes = {n: view.node_item(n).layout_size() for n in nodes}  # type: ignore[union-attr]
+    expected = layout_engine.grid(nodes, pairs, sizes)
+    got = view.positions()
+    assert set(got) == set(expected)
+    assert all(got[n] == pytest.approx(expected[n]) for n in got)
+    with pytest.raises(ValueError, match="unknown layout"):
+        view.relayout("spiral")
+
+
+def test_reset_layout_forgets_the_saved_positions(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo())
+    pp = nid_wl("productpage-v1")
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000):
+        _mouse_drag(qtbot, view, pp, QPoint(0, 150))
+    qtbot.waitUntil(lambda: pp in LayoutStore().load(KEY), timeout=5000)
+    dragged = view.positions()[pp]
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.reset_layout()
+    assert LayoutStore().load(KEY) == {}
+    assert view.positions()[pp] != dragged
+
+
+def test_corrupt_layout_file_is_moved_aside_with_a_warning(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    path = layout_file(KEY.context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{ this is not json")
+    shown(qtbot, view, bookinfo())
+    assert any("not usable" in w for w in view.store.warnings)
+    assert not path.exists()
+    aside = [p for p in path.parent.iterdir() if ".corrupt-" in p.name]
+    assert len(aside) == 1 and aside[0].read_text() == "{ this is not json"
+    assert len(view.positions()) == 9  # laid out afresh
+
+
+def test_boxes_enclose_their_namespace(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    view.set_display(DisplayOptions(show_boxes=True))
+    shown(qtbot, view, bookinfo(), key=None)
+    boxes = {b.title: b for b in view.boxes()}
+    assert set(boxes) == {NS, "istio-system"}
+    for title, box in boxes.items():
+        for child in box.children_items:
+            assert box.boundingRect().contains(child.mapRectToScene(child.boundingRect())), title
+    # a moved node stays inside its box
+    rv = nid_wl("reviews-v1")
+    view.set_positions({rv: (view.positions()[rv][0] + 400, view.positions()[rv][1] + 300)})
+    item = view.node_item(rv)
+    assert boxes[NS].boundingRect().contains(item.mapRectToScene(item.boundingRect()))  # type: ignore[union-attr]
+    view.set_display(DisplayOptions(show_boxes=False))
+    assert view.boxes() == []
+
+
+def test_find_highlights_and_hide_hides(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("meshdesk.mesh.find")
+    shown(qtbot, view, bookinfo(), key=None)
+    assert view.set_find("name = reviews") is None or True
+    err = view.set_find("((( nonsense")
+    assert isinstance(err, str) and err
+    assert view.set_hide("") is None
+
+
+def test_keyboard_and_selection(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    view.setFocus()
+    with qtbot.waitSignal(view.selectionChanged, timeout=2000) as sel:
+        QTest.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert sorted(sel.args[0]) == sorted(view.positions())
+    z = view.zoom()
+    QTest.keyClick(view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert view.zoom() < z
+    QTest.keyClick(view, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(view, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    assert view.zoom() > z
+    QTest.keyClick(view, Qt.Key.Key_F)
+    # fit: every node is inside the visible area
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(visible.contains(QPointF(*p)) for p in view.positions().values())
+    with qtbot.waitSignal(view.selectionChanged, timeout=2000) as sel:
+        QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert sel.args[0] == []
+    labels = [k for k, _ in SHORTCUTS]
+    assert "Fit the graph to the window" in labels and all(key for _, key in SHORTCUTS)
+
+
+def test_double_click_opens_a_node(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    rv = nid_wl("reviews-v1")
+    at = view.mapFromScene(view.node_item(rv).pos())  # type: ignore[union-attr]
+    with qtbot.waitSignal(view.nodeDoubleClicked, timeout=2000) as dbl:
+        QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    assert dbl.args == [rv]
+
+
+def test_export_png_and_svg(qtbot, view: GraphView, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    png, svg = tmp_path / "graph.png", tmp_path / "graph.svg"
+    view.export_png(png)
+    view.export_svg(svg)
+    image = QImage(str(png))
+    assert not image.isNull() and image.width() > 100 and image.height() > 50
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    assert len(colours) > 3  # something was drawn on the white
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    text = svg.read_text()
+    assert "reviews-v1" in text  # labels are text in the vector file
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(OSError, match="a-file"):
+        view.export_png(blocker / "graph.png")
+    with pytest.raises(OSError, match="a-file"):
+        view.export_svg(blocker / "graph.svg")
+
+
+def test_animation_runs_only_when_on_and_visible(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    assert not view.animation_running
+    view.set_display(DisplayOptions(animation=True))
+    assert view.animation_running
+    frames = view._animation.frames
+    qtbot.waitUntil(lambda: view._animation.frames > frames + 2, timeout=3000)
+    view.hide()
+    assert not view.animation_running
+    view.show()
+    assert view.animation_running
+    view.set_display(DisplayOptions(animation=False))
+    assert not view.animation_running
+    view.set_display(DisplayOptions(animation=True))
+    view.close()
+    assert not view.animation_running
+
+
+def test_nothing_left_running_after_close(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tests.synthetic_mesh import traffic_graph
+
+    v = GraphView()
+    qtbot.addWidget(v)
+    v.set_display(DisplayOptions(animation=True))
+    v.show()
+    v.set_graph(traffic_graph(300, 700))  # starts a layout in the worker
+    assert v.layout_running
+    v.close()
+    assert running_layout_threads() == []
+    assert not v.animation_running
+
+
+def test_legend_shows_shapes_colours_and_badges(qtbot) -> None:  # type: ignore[no-untyped-def]
+    legend = Legend()
+    qtbot.addWidget(legend)
+    legend.resize(legend.sizeHint())
+    words = legend.entries()
+    for w in ("Workload", "App", "Service", "Service entry", "Operation", "Unknown", "Degraded", "Failure",
+              "TCP", "Idle", "Mutual TLS (mTLS)", "Missing sidecar", "Traffic source (root)"):
+        assert w in words
+    image = legend.grab().toImage()
+    assert image.width() > 100 and image.height() > 300
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 3) for y in range(0, image.height(), 3)}
+    assert len(colours) > 5
