@@ -65,14 +65,17 @@ def run(opts: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("meshdesk")
     app.setOrganizationName("meshdesk")
+    from meshdesk.ui.mainwindow import SettingsAccess
+
+    settings = SettingsAccess()
     try:
         from meshdesk.ui.theme import app_icon, apply_theme
 
-        apply_theme(app, "system")
+        apply_theme(app, str(getattr(settings.s, "theme", "") or "system"))
         app.setWindowIcon(app_icon())
     except Exception as e:  # a missing theme is cosmetic
         log.warning("theme not applied: %s", e)
-    win = make_window(opts)
+    win = make_window(opts, settings)
     win.show()
     # Ctrl+C in the terminal closes the window properly (threads stopped, settings saved)
     signal.signal(signal.SIGINT, lambda *_: win.close())

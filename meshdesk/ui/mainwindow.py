@@ -283,6 +283,10 @@ class MainWindow(QMainWindow):
             self.switch_context(context)
         else:
             self.show_no_cluster(first_run_reason or "No kubeconfig context was found.")
+        problems = list(getattr(self.settings.s, "warnings", []) or []) + \
+            ([self.settings.problem] if self.settings.problem else [])
+        if problems:
+            self.banner.show_note("Settings: " + "; ".join(problems), "warning")
 
     # -- menus -----------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -293,6 +297,10 @@ class MainWindow(QMainWindow):
         act.triggered.connect(self._choose_snapshot)
         file_menu.addAction("Choose a &kubeconfig…").triggered.connect(self._choose_kubeconfig)
         file_menu.addAction("Open the &demo mesh").triggered.connect(self.open_demo)
+        file_menu.addSeparator()
+        prefs = file_menu.addAction("Se&ttings…")
+        prefs.setShortcut(QKeySequence("Ctrl+,"))
+        prefs.triggered.connect(self.show_settings)
         file_menu.addSeparator()
         file_menu.addAction("Export &PNG…").triggered.connect(lambda: self.export_image("png"))
         file_menu.addAction("Export S&VG…").triggered.connect(lambda: self.export_image("svg"))
@@ -736,6 +744,23 @@ class MainWindow(QMainWindow):
     # -- help --------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", shortcuts_text(self.canvas_mod))
+
+    def show_settings(self) -> None:
+        try:
+            from meshdesk.ui.settings_dialog import SettingsDialog
+        except ImportError:
+            return
+        names = [n for n in self.contexts if n != DEMO]
+        dlg = SettingsDialog(self, contexts=names, current_context=self.context if self.context in names else None,
+                             settings=self.settings.s)
+        dlg.settingsSaved.connect(self._on_settings_saved)
+        dlg.exec()
+
+    def _on_settings_saved(self, saved: Any) -> None:
+        if saved is not None:
+            self.settings.s = saved
+        if self.context in self.contexts and self.context != DEMO:
+            self.switch_context(self.context)  # reopen: the Prometheus address or login may have changed
 
     def _about(self) -> None:
         try:
