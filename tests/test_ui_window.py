@@ -252,3 +252,24 @@ def test_snapshot_file_opens_offline(qtbot, make_window, tmp_path) -> None:
     wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
     assert "(offline)" in w.status_source.text() and w.status_age.text().startswith("offline snapshot")
     assert w.graph.request.namespaces == ("hello",)
+
+
+def test_idle_nodes_button_draws_the_idle_mesh(qtbot, make_window) -> None:
+    w = make_window(context=DEMO, factories={DEMO: lambda: DemoCluster(traffic=False)})
+    qtbot.waitUntil(lambda: w.empty.mode == "no-traffic", timeout=10000)
+    assert w.empty.idle_button.isVisible()
+    qtbot.mouseClick(w.empty.idle_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.stack.currentWidget() is w.view, timeout=10000)
+    assert w.toolbar.display_actions["idle_nodes"].isChecked()
+    assert w.graph.request.includeIdleNodes and len(w.graph.nodes) > 0
+
+
+def test_no_namespace_selected_says_how_to_choose(qtbot, make_window) -> None:
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.toolbar.select_namespaces([])
+    assert w.empty.mode == "no-namespace" and w.stack.currentWidget() is w.empty
+    assert not w.poller.busy
+    w.toolbar.select_namespaces(["blog"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view and w.graph.request.namespaces == ("blog",))

@@ -49,6 +49,7 @@ class EmptyState(QWidget):
     openDemoRequested = Signal()
     kubeconfigChosen = Signal(str)
     retryRequested = Signal()
+    showIdleRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,7 +86,12 @@ class EmptyState(QWidget):
         self.kubeconfig_button.clicked.connect(self._choose_kubeconfig)
         self.retry_button = QPushButton("Retry")
         self.retry_button.clicked.connect(self.retryRequested)
-        for b in (self.start_button, self.demo_button, self.kubeconfig_button, self.retry_button):
+        self.idle_button = QPushButton("Show idle nodes")
+        self.idle_button.setToolTip("Draw the workloads that exist but had no traffic in the time window")
+        self.idle_button.clicked.connect(self.showIdleRequested)
+        self._buttons = (self.start_button, self.idle_button, self.demo_button, self.kubeconfig_button,
+                         self.retry_button)
+        for b in self._buttons:
             buttons.addWidget(b)
         buttons.addStretch(1)
         lay.addLayout(buttons)
@@ -108,7 +114,7 @@ class EmptyState(QWidget):
         parts = [f"Nothing sent requests in <b>{_esc(ns_text)}</b>{_esc(window)}."]
         if idle:
             shown = ", ".join(_esc(i) for i in idle[:30]) + (f" and {len(idle) - 30} more" if len(idle) > 30 else "")
-            parts.append(f"Idle workloads found: {shown}. Turn on <i>Idle nodes</i> under Display to see them.")
+            parts.append(f"Idle workloads found: {shown}.")
         elif inventory is not None:
             parts.append("No workloads were found in these namespaces.")
         if demo:
@@ -119,10 +125,19 @@ class EmptyState(QWidget):
             self.command.setPlainText(traffic_command(inventory, list(namespaces)))
             self.command.show()
         self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
-        self.start_button.setVisible(demo)
-        self.demo_button.setVisible(False)
-        self.kubeconfig_button.setVisible(False)
-        self.retry_button.setVisible(False)
+        self._only(*([self.start_button] if demo else []), *([self.idle_button] if idle else []))
+
+    def show_no_namespace(self) -> None:
+        self.mode = "no-namespace"
+        self.title.setText("No namespace selected")
+        self.text.setText("<p>Choose one or more namespaces with the <b>Namespaces</b> button in the "
+                          "toolbar. Your choice is remembered for this context.</p>")
+        self.command.hide()
+        self._only()
+
+    def _only(self, *visible: QPushButton) -> None:
+        for b in self._buttons:
+            b.setVisible(b in visible)
 
     def show_no_cluster(self, reason: str, *, can_retry: bool) -> None:
         self.mode = "no-cluster"
@@ -130,18 +145,14 @@ class EmptyState(QWidget):
         self.text.setText(f"<p>{_esc(reason)}</p><p>You can open the built-in demo mesh, which behaves "
                           "like a small cluster with Istio, or choose a kubeconfig file.</p>")
         self.command.hide()
-        self.start_button.setVisible(False)
-        self.demo_button.setVisible(True)
-        self.kubeconfig_button.setVisible(True)
-        self.retry_button.setVisible(can_retry)
+        self._only(self.demo_button, self.kubeconfig_button, *([self.retry_button] if can_retry else []))
 
     def show_loading(self, what: str) -> None:
         self.mode = "loading"
         self.title.setText("Loading…")
         self.text.setText(f"<p>Reading {_esc(what)}.</p>")
         self.command.hide()
-        for b in (self.start_button, self.demo_button, self.kubeconfig_button, self.retry_button):
-            b.setVisible(False)
+        self._only()
 
     def _choose_kubeconfig(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a kubeconfig", "", "All files (*)")

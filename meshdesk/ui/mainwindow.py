@@ -367,6 +367,8 @@ class MainWindow(QMainWindow):
         self.empty.openDemoRequested.connect(self.open_demo)
         self.empty.kubeconfigChosen.connect(self.open_kubeconfig)
         self.empty.retryRequested.connect(self.refresh_now)
+        self.empty.showIdleRequested.connect(lambda: self.toolbar.choose(idle_nodes=True))
+        self.view.nodeDoubleClicked.connect(self._on_double_click)
 
     # -- sources ------------------------------------------------------------------------------------
     def _context_names(self) -> list[str]:
@@ -555,7 +557,7 @@ class MainWindow(QMainWindow):
     def refresh_now(self) -> None:
         if self.toolbar.choices.refresh == PAUSE and self.graph is not None and self.last_error is None:
             self.toolbar.choose(refresh=MANUAL)  # an explicit refresh un-pauses into manual mode
-        self.poller.refresh_now()
+        self.poller.reload_namespaces()  # a manual refresh also picks up new namespaces
 
     def _apply_display(self) -> None:
         mod = self.canvas_mod
@@ -621,7 +623,10 @@ class MainWindow(QMainWindow):
             self.view.set_layout_key(key)
         self.view.set_graph(graph)
         self.panel.set_data(graph, inventory)
-        if not show_graph:
+        if not graph.request.namespaces:
+            self.empty.show_no_namespace()
+            self.stack.setCurrentWidget(self.empty)
+        elif not show_graph:
             demo = self._demo_source() is not None
             label = next((lbl for d, lbl in DURATIONS if d == self.toolbar.choices.duration), "")
             self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
@@ -658,6 +663,12 @@ class MainWindow(QMainWindow):
         extra = f" (repeated {msg.repeats} more times)" if msg.repeats else ""
         self.statusBar().showMessage(f"{title_for(msg.kind)}: {msg.text}{extra}" if msg.level == "error"
                                      else msg.text + extra, 10000)
+
+    def _on_double_click(self, nid: str) -> None:
+        self.dock.show()
+        self.dock.raise_()
+        if nid not in self.view.selected_ids():
+            self.view.select([nid])
 
     def _on_selection(self, ids: list[str]) -> None:
         self.panel.show_selection(ids)
