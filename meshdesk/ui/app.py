@@ -62,7 +62,8 @@ def make_window(opts: Any, settings: Any = None) -> Any:
 
 def run(opts: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("meshdesk")
     app.setOrganizationName("meshdesk")
     from meshdesk.ui.mainwindow import SettingsAccess

@@ -317,10 +317,10 @@ class MainWindow(QMainWindow):
         zoom.triggered.connect(lambda: self._view_call("zoom_to_selection"))
         focus_find = view_menu.addAction("Find…")
         focus_find.setShortcut(QKeySequence.StandardKey.Find)
-        focus_find.triggered.connect(lambda: (self.toolbar.find_edit.setFocus(), self.toolbar.find_edit.selectAll()))
+        focus_find.triggered.connect(lambda: self._focus(self.toolbar.find_edit))
         focus_hide = view_menu.addAction("Hide…")
         focus_hide.setShortcut(QKeySequence("Ctrl+H"))
-        focus_hide.triggered.connect(lambda: (self.toolbar.hide_edit.setFocus(), self.toolbar.hide_edit.selectAll()))
+        focus_hide.triggered.connect(lambda: self._focus(self.toolbar.hide_edit))
         view_menu.addSeparator()
         panel_act = self.dock.toggleViewAction()
         panel_act.setText("Details panel")
@@ -341,6 +341,11 @@ class MainWindow(QMainWindow):
         keys.setShortcut(QKeySequence("F1"))
         keys.triggered.connect(self.show_shortcuts)
         help_menu.addAction("About meshdesk").triggered.connect(self._about)
+
+    @staticmethod
+    def _focus(edit: Any) -> None:
+        edit.setFocus()
+        edit.selectAll()
 
     def _wire(self) -> None:
         tb = self.toolbar
@@ -387,7 +392,7 @@ class MainWindow(QMainWindow):
             def demo() -> MeshSource:
                 from meshdesk.sources.demo import DemoCluster
 
-                return DemoCluster(traffic=True)  # type: ignore[no-any-return]
+                return DemoCluster(traffic=True)
             return demo
         kubeconfig = self.kubeconfig
         cs = self.settings.context_settings(context)
@@ -395,7 +400,7 @@ class MainWindow(QMainWindow):
         def cluster() -> MeshSource:
             from meshdesk.sources.cluster import open_source
 
-            return open_source(  # type: ignore[no-any-return]
+            return open_source(
                 kubeconfig=kubeconfig, context=context,
                 prometheus_url=getattr(cs, "prometheus_url", None) or None,
                 prometheus_auth=getattr(cs, "prometheus_auth", None) or None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -220,7 +220,7 @@ class MainToolBar(QToolBar):
 
     # -- find / hide ---------------------------------------------------------------------------
     def _expr_edit(self, placeholder: str, tip: str, presets: Sequence[tuple[str, str]],
-                   signal: Signal, bar: QToolBar) -> QLineEdit:
+                   signal: SignalInstance, bar: QToolBar) -> QLineEdit:
         edit = QLineEdit()
         edit.setPlaceholderText(placeholder)
         edit.setToolTip(tip + " - Enter applies, Esc clears")
@@ -234,7 +234,7 @@ class MainToolBar(QToolBar):
             menu = QMenu(self)
             for expr, label in presets:
                 act = menu.addAction(f"{label}   ({expr})" if label != expr else expr)
-                act.triggered.connect(lambda _c=False, e=expr: (edit.setText(e), signal.emit(e)))
+                act.triggered.connect(lambda _c=False, e=expr: self._apply_preset(edit, signal, e))
             btn = QToolButton()
             btn.setArrowType(Qt.ArrowType.DownArrow)
             btn.setToolTip(f"{placeholder.rstrip('…')} presets")
@@ -243,6 +243,11 @@ class MainToolBar(QToolBar):
             btn.setAutoRaise(True)
             bar.addWidget(btn)
         return edit
+
+    @staticmethod
+    def _apply_preset(edit: QLineEdit, signal: SignalInstance, expr: str) -> None:
+        edit.setText(expr)
+        signal.emit(expr)
 
     def mark_expression(self, edit: QLineEdit, error: str | None) -> None:
         edit.setStyleSheet("" if not error else "QLineEdit { border: 1px solid #c9190b; }")
