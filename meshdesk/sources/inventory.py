@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import urllib3
+
 from meshdesk.mesh.inventory import (
     Container,
     Inventory,
@@ -67,6 +69,10 @@ NOT_ISTIO = "Istio was not found: this cluster serves no networking.istio.io API
 
 # -- raw API access ---------------------------------------------------------------------------------
 
+# connection failures are retried (a dropped keep-alive connection); a read timeout is final
+_RETRIES = urllib3.Retry(total=2, connect=2, read=0, status=0, other=0, redirect=3, raise_on_status=False)
+
+
 class RawApi:
     """GETs JSON through the official client's ApiClient (its auth, TLS and proxy settings), counting calls."""
 
@@ -77,17 +83,34 @@ class RawApi:
         self.calls = 0
 
     def get(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "") -> Any:
+        return self.request("GET", path, query, what=what)
+
+    def request(self, method: str, path: str, query: Sequence[tuple[str, str]] = (), body: Any = None, *,
+                content_type: str = "application/json", what: str = "") -> Any:
+        """One API call; the decoded JSON answer. Failures raise typed, secret-free SourceErrors (those
+        that are an HTTP answer carry ``http_status``)."""
         if self.cancelled is not None and self.cancelled():
             raise Cancelled("reading the inventory was cancelled")
         self.calls += 1
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type
         try:
-            params = self.api.param_serialize(method="GET", resource_path=path, query_params=list(query),
-                                              header_params={"Accept": "application/json"},
-                                              auth_settings=["BearerToken"])
-            resp = self.api.call_api(*params, _request_timeout=self.timeout)
-            resp.read()
-            status = int(resp.status)
-            data = resp.data
+            params = self.api.param_serialize(method=method, resource_path=path, query_params=list(query),
+                                              header_params=headers, body=body, auth_settings=["BearerToken"])
+            pool = getattr(getattr(self.api, "rest_client", None), "pool_manager", None)
+            if pool is not None:
+                # straight to the client's connection pool (its TLS, proxy and auth headers) so that a
+                # timeout is one timeout: urllib3's default retries would repeat a slow GET four times
+                url, sent_headers, sent_body = params[1], params[2], params[3]
+                raw = json.dumps(sent_body).encode() if sent_body is not None else None
+                resp = pool.request(method, url, body=raw, headers=sent_headers, timeout=self.timeout,
+                                    retries=_RETRIES, preload_content=True)
+                status, data, reason = int(resp.status), resp.data, resp.reason
+            else:  # pragma: no cover - other client versions
+                resp = self.api.call_api(*params, _request_timeout=self.timeout)
+                resp.read()
+                status, data, reason = int(resp.status), resp.data, resp.reason
         except SourceError:
             raise
         except Exception as e:  # noqa: BLE001 - every library failure becomes a typed, secret-free error
@@ -95,11 +118,11 @@ class RawApi:
         if not 200 <= status <= 299:
             from kubernetes.client.exceptions import ApiException
 
-            err = translate(ApiException(status=status, reason=resp.reason, body=_text(data)), what=what)
+            err = translate(ApiException(status=status, reason=reason, body=_text(data)), what=what)
             err.http_status = status  # type: ignore[attr-defined]  # an answer, not a network failure
             raise err from None
         try:
-            return json.loads(data)
+            return json.loads(data) if data else {}
         except ValueError:
             raise SourceError(f"{what}: the API server answered something that is not JSON") from None
 

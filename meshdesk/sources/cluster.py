@@ -1,0 +1,256 @@
+"""A live cluster as a ``MeshSource``: the inventory over the Kubernetes API and telemetry from Istio's
+Prometheus, reached through the API server with the user's own kubeconfig credentials.
+
+``open_source(kubeconfig, context)`` builds one. Everything a user can meet comes out as the typed
+errors of ``sources.base`` with plain messages (never a token, password or certificate).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from meshdesk.mesh.inventory import ISTIO_KINDS, Inventory, IstioObject, Namespace
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.sources.base import (
+    Cancelled,
+    ConfigError,
+    Forbidden,
+    NotFound,
+    PrometheusError,
+    SourceError,
+    SourceInfo,
+)
+from meshdesk.sources.discovery import PrometheusConnection, connect_prometheus
+from meshdesk.sources.inventory import (
+    ISTIO_GROUP,
+    ISTIO_RESOURCES,
+    OPTIONAL_ISTIO_RESOURCES,
+    InventoryReader,
+    RawApi,
+    read_inventory,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CLUSTER = "Kubernetes"  # Istio's default cluster id, the name its metrics carry
+ISTIO_NOT_FOUND = ("Istio was not found in this cluster: it serves no networking.istio.io API "
+                   "(install Istio, or pick another context)")
+
+_PLURALS = {kind: (group, plural) for kind, group, plural in ISTIO_RESOURCES + OPTIONAL_ISTIO_RESOURCES}
+
+
+class ClusterSource:
+    """A kubeconfig context (its ``ApiClient``) plus Prometheus. Safe to use from a worker thread:
+    the client's connection pool is thread-safe and Prometheus is connected under a lock."""
+
+    def __init__(self, api: Any, *, context: str, cluster: str = DEFAULT_CLUSTER,
+                 prometheus_url: str | None = None, prometheus_auth: Mapping[str, Any] | None = None,
+                 default_namespace: str = "", timeout: float = 30.0) -> None:
+        self.api = api
+        self.context = context
+        self.cluster = cluster or DEFAULT_CLUSTER
+        self.prometheus_url = prometheus_url
+        self.prometheus_auth = dict(prometheus_auth or {})
+        self.default_namespace = default_namespace
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._prometheus: PrometheusConnection | None = None
+        self._prometheus_error: SourceError | None = None
+        self.istio_found: bool | None = None  # None until asked
+
+    # -- MeshSource ------------------------------------------------------------------------------
+    def info(self) -> SourceInfo:
+        with self._lock:
+            if self._prometheus is not None:
+                how = self._prometheus.description
+            elif self._prometheus_error is not None:
+                how = f"not reachable: {self._prometheus_error.message}"
+            elif self.prometheus_url:
+                how = "URL (not connected yet)"
+            else:
+                how = "API server (not connected yet)"
+        return SourceInfo(context=self.context, cluster=self.cluster, prometheus=how, live=True)
+
+    def namespaces(self) -> list[Namespace]:
+        """Namespaces the user may list; when RBAC forbids listing them, the context's own namespace."""
+        reader = InventoryReader(self.api, None, cluster=self.cluster, timeout=self.timeout)
+        try:
+            reader.read_namespaces()
+        except Forbidden as e:
+            if not self.default_namespace:
+                raise
+            log.info("cannot list namespaces (%s); offering the context's namespace", e.message)
+            return [Namespace(self.default_namespace, cluster=self.cluster)]
+        return reader.inv.namespaces
+
+    def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
+                 cancelled: Callable[[], bool] | None = None) -> Snapshot:
+        from meshdesk.sources.telemetry import fetch_samples
+
+        namespaces = list(request.namespaces) or [n.name for n in self.namespaces()]
+        if not request.namespaces:
+            request = _with_namespaces(request, namespaces)
+        inventory: Inventory | None = None
+        if with_inventory:
+            inventory = read_inventory(self.api, namespaces, cluster=self.cluster, timeout=self.timeout,
+                                       cancelled=cancelled)
+            self.istio_found = inventory.istio_found
+        if cancelled is not None and cancelled():
+            raise Cancelled("the graph refresh was cancelled")
+        prometheus = self._connect()
+        try:
+            samples, warnings = fetch_samples(prometheus.client, request, cancelled=cancelled)
+        except SourceError as e:
+            if e.kind in ("unreachable", "forbidden", "unauthorized") or getattr(e, "status", 0) in (404, 502, 503):
+                self._forget_prometheus(e)  # the way to it may have changed: find it again next time
+            raise
+        meta: dict[str, Any] = {"context": self.context, "cluster": self.cluster,
+                                "prometheus": prometheus.description,
+                                "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        if inventory is not None and inventory.hidden:
+            meta["hidden"] = dict(inventory.hidden)
+        return Snapshot(request=request, samples=samples, inventory=inventory, name=self.context, meta=meta,
+                        warnings=warnings)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._prometheus is not None:
+                self._prometheus.close()
+                self._prometheus = None
+        close = getattr(self.api, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - closing must never fail the caller
+                log.debug("closing the API client failed", exc_info=True)
+
+    # -- Prometheus ------------------------------------------------------------------------------
+    def _connect(self) -> PrometheusConnection:
+        with self._lock:
+            if self._prometheus is not None:
+                return self._prometheus
+            try:
+                self._prometheus = connect_prometheus(self.api, url=self.prometheus_url, auth=self.prometheus_auth,
+                                                      timeout=self.timeout)
+                self._prometheus_error = None
+                return self._prometheus
+            except SourceError as e:
+                if isinstance(e, PrometheusError) and not self.prometheus_url and self._istio_missing():
+                    e = NotFound(ISTIO_NOT_FOUND)
+                self._prometheus_error = e
+                raise e from None
+
+    def _forget_prometheus(self, error: SourceError) -> None:
+        with self._lock:
+            if self._prometheus is not None:
+                self._prometheus.close()
+                self._prometheus = None
+            self._prometheus_error = error
+
+    def _istio_missing(self) -> bool:
+        if self.istio_found is None:
+            try:
+                groups = RawApi(self.api, self.timeout, None).get("/apis", what="discover APIs").get("groups") or []
+                self.istio_found = any(isinstance(g, dict) and g.get("name") == ISTIO_GROUP for g in groups)
+            except SourceError:
+                return False
+        return self.istio_found is False
+
+    def check(self) -> None:
+        """Ask the API server for its version: raises Unreachable, Unauthorized or Timeout."""
+        RawApi(self.api, min(self.timeout, 15.0), None).get("/version", what="contact the API server")
+
+    # -- WritableSource ----------------------------------------------------------------------------
+    def _istio_path(self, kind: str, namespace: str, api_version: str = "") -> tuple[str, str]:
+        if kind not in _PLURALS:
+            raise SourceError(f"{kind} is not an Istio kind meshdesk writes ({', '.join(ISTIO_KINDS)})")
+        group, plural = _PLURALS[kind]
+        version = api_version.split("/", 1)[1] if "/" in api_version else ""
+        if not version or api_version.split("/", 1)[0] != group:
+            version = self._served_version(group, plural)
+        return f"/apis/{group}/{version}/namespaces/{quote(namespace)}/{plural}", f"{group}/{version}"
+
+    def _served_version(self, group: str, plural: str) -> str:
+        http = RawApi(self.api, self.timeout, None)
+        doc = http.get(f"/apis/{group}", what=f"discover {group}")
+        served = [str(v.get("version")) for v in doc.get("versions") or [] if isinstance(v, dict)]
+        for version in ("v1", "v1beta1", "v1alpha3", "v1alpha1"):
+            if version in served:
+                return version
+        if served:
+            return served[0]
+        raise NotFound(ISTIO_NOT_FOUND)
+
+    def apply(self, obj: IstioObject, *, dry_run: bool = False) -> IstioObject:
+        """Create ``obj``, or replace it when it exists (with its ``resource_version``: a stale one gives
+        Conflict)."""
+        base, api_version = self._istio_path(obj.kind, obj.namespace, obj.api_version)
+        manifest = obj.to_manifest()
+        manifest["apiVersion"] = api_version
+        query = [("dryRun", "All")] if dry_run else []
+        http = RawApi(self.api, self.timeout, None)
+        what = f"apply {obj.kind} {obj.namespace}/{obj.name}"
+        if obj.resource_version:
+            out = http.request("PUT", f"{base}/{quote(obj.name)}", query, manifest, what=what)
+        else:
+            try:
+                out = http.request("POST", base, query, manifest, what=what)
+            except SourceError as e:
+                if getattr(e, "http_status", 0) != 409:
+                    raise
+                current = http.get(f"{base}/{quote(obj.name)}", what=what)
+                manifest["metadata"]["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
+                out = http.request("PUT", f"{base}/{quote(obj.name)}", query, manifest, what=what)
+        from meshdesk.sources.inventory import istio_from_json
+
+        return istio_from_json(out, obj.kind, api_version, self.cluster)
+
+    def delete(self, kind: str, namespace: str, name: str, *, dry_run: bool = False) -> None:
+        base, _ = self._istio_path(kind, namespace)
+        query = [("dryRun", "All")] if dry_run else []
+        RawApi(self.api, self.timeout, None).request("DELETE", f"{base}/{quote(name)}", query,
+                                                     what=f"delete {kind} {namespace}/{name}")
+
+    def label_namespace(self, namespace: str, labels: dict[str, str | None], *, dry_run: bool = False) -> None:
+        """Set labels on a namespace (a None value removes the label) with a JSON merge patch."""
+        query = [("dryRun", "All")] if dry_run else []
+        RawApi(self.api, self.timeout, None).request(
+            "PATCH", f"/api/v1/namespaces/{quote(namespace)}", query, {"metadata": {"labels": labels}},
+            content_type="application/merge-patch+json", what=f"label namespace {namespace}")
+
+
+def _with_namespaces(request: GraphRequest, namespaces: list[str]) -> GraphRequest:
+    from dataclasses import replace
+
+    return replace(request, namespaces=tuple(namespaces))
+
+
+def open_source(kubeconfig: str | None = None, context: str | None = None, prometheus_url: str | None = None,
+                prometheus_auth: dict[str, Any] | None = None, *, cluster: str = DEFAULT_CLUSTER,
+                timeout: float = 30.0, check: bool = True) -> ClusterSource:
+    """A ClusterSource for ``context`` (default: the current one) of ``kubeconfig`` (default: KUBECONFIG or
+    ~/.kube/config). With ``check`` the API server is asked for its version first, so an unreachable
+    server or rejected credentials show up here (Unreachable, Unauthorized, Timeout). Prometheus is
+    connected on the first snapshot."""
+    from meshdesk.sources.kubeconfig import load_kubeconfig
+
+    config = load_kubeconfig(kubeconfig)
+    ctx = config.context(context)
+    api = config.api_client(ctx.name)
+    if api is None:  # pragma: no cover - the loader raises instead
+        raise ConfigError(f'context "{ctx.name}" gives no API client')
+    source = ClusterSource(api, context=ctx.name, cluster=cluster, prometheus_url=prometheus_url,
+                           prometheus_auth=prometheus_auth, default_namespace=ctx.namespace, timeout=timeout)
+    if check:
+        try:
+            source.check()
+        except BaseException:
+            source.close()
+            raise
+    return source

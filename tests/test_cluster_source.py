@@ -1,0 +1,197 @@
+"""ClusterSource end to end: a kubeconfig for the emulator, the official client, a real Prometheus behind
+the emulator's service proxy, and the errors a user meets."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.sources.base import (
+    Conflict,
+    MeshSource,
+    NotFound,
+    Timeout,
+    Unauthorized,
+    Unreachable,
+    WritableSource,
+)
+from meshdesk.sources.cluster import ClusterSource, open_source
+from tests import prom_server
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.prom_server import PrometheusServer
+
+prometheus_server = prom_server.prometheus_server  # the session-scoped real Prometheus fixture
+
+TOKEN = "eyJhbGciOi.user-token-5a4b3c2d1e"
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
+BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
+
+
+def _mesh(emu: KubeEmulator, shared: Path, prom_url: str | None = None) -> None:
+    emu.load_crds(shared / CRDS)
+    emu.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    emu.load_yaml(shared / BOOKINFO, namespace="bookinfo")
+    emu.load_yaml(shared / "fixtures/istio/bookinfo/networking/virtual-service-all-v1.yaml", namespace="bookinfo")
+    emu.add_namespace("istio-system")
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "prometheus", "namespace": "istio-system",
+                                                                "labels": {"app": "prometheus"}},
+             "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090}]}})
+    emu.run_workloads()
+    if prom_url:
+        emu.proxy_service("istio-system", "prometheus", 9090, prom_url)
+
+
+@pytest.fixture
+def tls_emulator() -> Iterator[KubeEmulator]:
+    with KubeEmulator(tls=True) as emu:
+        yield emu
+
+
+def test_snapshot_through_kubeconfig_and_service_proxy(tls_emulator: KubeEmulator, shared_dir: Path,
+                                                       prometheus_server: PrometheusServer, tmp_path: Path) -> None:
+    emu = tls_emulator
+    _mesh(emu, shared_dir, prometheus_server.url)
+    emu.require_token(TOKEN)
+    config = emu.write_kubeconfig(tmp_path / "kubeconfig", context="prod-east", token=TOKEN)
+    source = open_source(str(config), "prod-east")
+    try:
+        assert isinstance(source, MeshSource) and isinstance(source, WritableSource)
+        assert [n.name for n in source.namespaces()] == ["bookinfo", "default", "istio-system", "kube-system"]
+        snap = source.snapshot(GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time))
+        info = source.info()
+        assert (info.context, info.cluster, info.live) == ("prod-east", "Kubernetes", True)
+        assert info.prometheus == "API server service proxy to istio-system/prometheus:9090"
+        assert snap.meta["prometheus"] == info.prometheus and snap.meta["context"] == "prod-east"
+        workloads = {s.labels.get("destination_workload") for s in snap.samples}
+        assert {"reviews-v1", "details-v1", "ratings-v1"} <= workloads
+        assert snap.inventory is not None and len(snap.inventory.workloads) == 6
+        assert [o.name for o in snap.inventory.istio] == ["details", "productpage", "ratings", "reviews"]
+        # with_inventory=False asks the API server nothing
+        before = len(emu.calls)
+        snap = source.snapshot(GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time),
+                               with_inventory=False)
+        assert snap.inventory is None and snap.samples
+        assert all("/proxy/" in p for _, p in emu.calls[before:])
+    finally:
+        source.close()
+
+
+def test_rejected_token_never_shows(kube_emulator: KubeEmulator, tmp_path: Path,
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    kube_emulator.require_token("the-right-one")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", token=TOKEN)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(Unauthorized) as err:
+        open_source(str(config))
+    text = f"{err.value} {err.value.message} {err.value.hint} {err.value!r}"
+    assert "credentials expired or rejected" in text
+    assert TOKEN not in text and "user-token" not in text
+    assert TOKEN not in caplog.text and "user-token" not in caplog.text
+
+
+def test_unreachable_api_server(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = {"apiVersion": "v1", "kind": "Config", "current-context": "gone",
+              "clusters": [{"name": "gone", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+              "users": [{"name": "u", "user": {"token": TOKEN}}],
+              "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "u"}}]}
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(Unreachable) as err:
+        open_source(str(path), timeout=5)
+    assert "connection refused" in str(err.value) and TOKEN not in str(err.value)
+
+
+def test_slow_api_server_is_a_timeout(kube_emulator: KubeEmulator, tmp_path: Path) -> None:
+    config = kube_emulator.write_kubeconfig(tmp_path / "config")
+    source = open_source(str(config), timeout=0.3)
+    try:
+        kube_emulator.slow(5)
+        with pytest.raises(Timeout):
+            source.namespaces()
+    finally:
+        source.close()
+
+
+def test_forbidden_namespace_is_hidden_in_the_snapshot(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                       prometheus_server: PrometheusServer) -> None:
+    _mesh(kube_emulator, shared_dir, prometheus_server.url)
+    kube_emulator.forbid(namespace="bookinfo", resource="pods")
+    source = ClusterSource(kube_emulator.api_client(), context="emu")
+    try:
+        snap = source.snapshot(GraphRequest(namespaces=("bookinfo", "istio-system"),
+                                            queryTime=prometheus_server.query_time))
+        assert snap.inventory is not None
+        assert snap.inventory.hidden.keys() == {"bookinfo/pods"} and snap.meta["hidden"] == snap.inventory.hidden
+        assert len(snap.inventory.workloads) == 6 and snap.samples
+    finally:
+        source.close()
+
+
+def test_namespaces_fall_back_to_the_contexts_namespace(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.forbid(resource="namespaces", verb="list")
+    source = ClusterSource(kube_emulator.api_client(), context="emu", default_namespace="team-a")
+    assert [n.name for n in source.namespaces()] == ["team-a"]
+
+
+def test_without_istio(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    kube_emulator.add_namespace("bookinfo")
+    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    source = ClusterSource(kube_emulator.api_client(), context="emu")
+    with pytest.raises(NotFound) as err:
+        source.snapshot(GraphRequest(namespaces=("bookinfo",)))
+    assert str(err.value).startswith("Istio was not found")
+    assert source.info().prometheus.startswith("not reachable: Istio was not found")
+
+
+def test_prometheus_unreachable_is_reported_and_retried(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                        prometheus_server: PrometheusServer) -> None:
+    _mesh(kube_emulator, shared_dir)  # no endpoints, no port-forward target yet
+    source = ClusterSource(kube_emulator.api_client(), context="emu", timeout=5)
+    request = GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time)
+    with pytest.raises(Exception) as err:
+        source.snapshot(request)
+    assert "Prometheus" in str(err.value) and "--prometheus-url" in str(err.value)
+    assert source.info().prometheus.startswith("not reachable")
+    kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    assert source.snapshot(request).samples  # found on the next refresh
+    assert source.info().prometheus == "API server service proxy to istio-system/prometheus:9090"
+    source.close()
+
+
+def test_writes_istio_config_and_namespace_labels(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    kube_emulator.load_crds(shared_dir / CRDS)
+    kube_emulator.add_namespace("bookinfo")
+    source = ClusterSource(kube_emulator.api_client(), context="emu")
+    dr = IstioObject("DestinationRule", "reviews", "bookinfo", api_version="",
+                     spec={"host": "reviews", "subsets": [{"name": "v1", "labels": {"version": "v1"}}]})
+    preview = source.apply(dr, dry_run=True)
+    assert preview.api_version == "networking.istio.io/v1"
+    assert kube_emulator.get("destinationrules", "bookinfo", "reviews", "networking.istio.io") is None
+    stored = source.apply(dr)
+    assert stored.resource_version and stored.spec["host"] == "reviews"
+    changed = IstioObject.from_json({**stored.to_json(), "spec": {"host": "reviews.bookinfo.svc.cluster.local"}})
+    updated = source.apply(changed)
+    with pytest.raises(Conflict):
+        source.apply(changed)  # its resource_version is stale now
+    assert int(updated.resource_version) > int(stored.resource_version)
+    source.delete("DestinationRule", "bookinfo", "reviews", dry_run=True)
+    assert kube_emulator.get("destinationrules", "bookinfo", "reviews", "networking.istio.io") is not None
+    source.delete("DestinationRule", "bookinfo", "reviews")
+    assert kube_emulator.get("destinationrules", "bookinfo", "reviews", "networking.istio.io") is None
+    with pytest.raises(NotFound):
+        source.delete("DestinationRule", "bookinfo", "reviews")
+    source.label_namespace("bookinfo", {"istio-injection": "enabled"})
+    source.label_namespace("bookinfo", {"istio-injection": None}, dry_run=True)
+    assert kube_emulator.get("namespaces", "", "bookinfo")["metadata"]["labels"]["istio-injection"] == "enabled"
+    source.label_namespace("bookinfo", {"istio-injection": None})
+    assert "istio-injection" not in kube_emulator.get("namespaces", "", "bookinfo")["metadata"]["labels"]
