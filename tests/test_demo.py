@@ -492,6 +492,28 @@ def test_inventory_is_a_real_looking_cluster(demo: DemoCluster) -> None:
     assert Snapshot.from_json(snap(demo).to_json()).inventory.to_json() == inv.to_json()  # type: ignore[union-attr]
 
 
+def test_a_crash_looping_pod_shows_in_the_inventory(clock: Clock) -> None:
+    demo = DemoCluster(traffic=False, clock=clock)  # the cluster's state does not need traffic to be read
+    seen_restarts: list[int] = []
+    crashes = 0
+    for step in range(3 * 288):  # three days in five-minute steps
+        clock.t = T0 + 300 * step
+        inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+        assert inv is not None
+        ratings = inv.workload("shop", "ratings-v1")
+        assert ratings is not None
+        pod = ratings.pods[0]
+        seen_restarts.append(pod.restarts)
+        if pod.ready_count == (1, 2):
+            crashes += 1
+            assert ratings.available == 0
+            assert pod.containers[0].state == "waiting:CrashLoopBackOff" and pod.proxy is not None and pod.proxy.ready
+    assert crashes > 0
+    assert seen_restarts == sorted(seen_restarts) and seen_restarts[-1] > seen_restarts[0]
+    details = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory.workload("shop", "details-v1")  # type: ignore[union-attr]
+    assert details is not None and details.pods[0].ready_count == (2, 2)
+
+
 def test_snapshot_can_be_cancelled(demo: DemoCluster) -> None:
     with pytest.raises(Cancelled):
         demo.snapshot(GraphRequest(namespaces=ALL), cancelled=lambda: True)

@@ -85,6 +85,7 @@ class DemoCluster:
             samples = [s for s in every if sim.in_namespaces(s, wanted)]
         inventory = None
         if with_inventory:
+            sim.update_pods(workloads, self._seed, now)
             chosen = set(wanted)
             inventory = Inventory(
                 cluster=mesh.CLUSTER,

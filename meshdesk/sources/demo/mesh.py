@@ -59,6 +59,7 @@ class WorkloadSpec:
     annotations: tuple[tuple[str, str], ...] = ()
     ports: tuple[int, ...] = ()
     service_account: str = ""  # "" = the app name
+    pod_age_days: float = 0.0  # pods recreated this long ago (0: as old as the workload)
 
     @property
     def principal(self) -> str:
@@ -103,7 +104,7 @@ WORKLOADS: tuple[WorkloadSpec, ...] = (
     WorkloadSpec("shop", "reviews-v3", "reviews", "v3", image=f"{_SHOP_REGISTRY}/reviews:3.0.1", ports=(9080,),
                  restarts=(2,)),
     WorkloadSpec("shop", "ratings-v1", "ratings", "v1", image=f"{_SHOP_REGISTRY}/ratings:1.2.0", ports=(9080,),
-                 restarts=(1,)),
+                 pod_age_days=2.5),
     WorkloadSpec("shop", "inventory-v1", "inventory", "v1", replicas=2, image=f"{_SHOP_REGISTRY}/inventory:0.9.4",
                  ports=(50051,)),
     WorkloadSpec("shop", "mongodb-v1", "mongodb", "v1", kind="StatefulSet", sidecar=False,
@@ -313,6 +314,9 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
         template = pod_labels(spec)
         created = now - 86400 * (12 + _number(seed, spec.name, "age") % 20)
         template_hash = _token(seed, spec.namespace, spec.name, "template", length=10)
+        pod_created = created + 120
+        if spec.pod_age_days:
+            pod_created = now - 86400 * spec.pod_age_days - _number(seed, spec.name, "pod-age") % 7200
         pods: list[Pod] = []
         for i in range(spec.replicas):
             if spec.kind == "StatefulSet":
@@ -355,7 +359,7 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
                 owner_kind="ReplicaSet" if spec.kind == "Deployment" else spec.kind,
                 owner_name=f"{spec.name}-{template_hash}" if spec.kind == "Deployment" else spec.name,
                 node_name=f"demo-worker-{1 + n % 3}", ip=f"10.244.{n % 3}.{2 + (n >> 8) % 250}",
-                created=_iso(created + 3600 * (1 + i)),
+                created=_iso(pod_created + 60 * i),
             ))
         annotations = {"deployment.kubernetes.io/revision": "1"} if spec.kind == "Deployment" else {}
         annotations.update(dict(spec.annotations))

@@ -15,16 +15,18 @@ Sample conventions are the ones documented in ``meshdesk.mesh.telemetry``.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import math
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
 
 from meshdesk.mesh import telemetry as tm
-from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.inventory import IstioObject, Workload
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.base import Cancelled
 from meshdesk.sources.demo import mesh
@@ -77,17 +79,67 @@ def user_load(seed: int, t: float) -> float:
     return max(0.05, 1.0 + daily + hourly + noise)
 
 
+def _burst_window(seed: int, key: str, slot: int) -> tuple[float, float]:
+    length = 150.0 + 270.0 * _unit(seed, key, "burst-len", slot)
+    start = slot * 1800.0 + (1800.0 - length) * _unit(seed, key, "burst-start", slot)
+    return start, length
+
+
 def burst(seed: int, key: str, t: float, chance: float) -> float:
     """Intensity in [0, 1] of an error burst on ``key`` at ``t``: some half hours have one burst of a few
     minutes, rising and falling smoothly."""
     slot = math.floor(t / 1800.0)
     if _unit(seed, key, "burst", slot) >= chance:
         return 0.0
-    length = 150.0 + 270.0 * _unit(seed, key, "burst-len", slot)
-    start = slot * 1800.0 + (1800.0 - length) * _unit(seed, key, "burst-start", slot)
+    start, length = _burst_window(seed, key, slot)
     if not start <= t < start + length:
         return 0.0
     return math.sin(math.pi * (t - start) / length) ** 0.5
+
+
+CRASH_SHARE = 0.35  # of a crash-prone server's bursts, the share where its container crashes
+
+
+def crash_history(seed: int, key: str, t: float, since: float, chance: float) -> tuple[int, bool]:
+    """(crashes between ``since`` and ``t``, whether one is under way) for a server whose bursts are
+    connection failures: some of those bursts are its container crashing, which restarts it once and
+    leaves it not ready while the burst is at its height."""
+
+    def crashed(slot: int) -> bool:
+        return _unit(seed, key, "burst", slot) < chance and _unit(seed, key, "crash", slot) < CRASH_SHARE
+
+    now = math.floor(t / 1800.0)
+    past = sum(1 for slot in range(math.floor(since / 1800.0), now) if crashed(slot))
+    if crashed(now) and t >= _burst_window(seed, key, now)[0]:
+        past += 1
+    return past, crashed(now) and burst(seed, key, t, chance) > 0.3
+
+
+def update_pods(workloads: Iterable[Workload], seed: int, t: float) -> None:
+    """Bring pod statuses to time ``t``: servers whose bursts are connection failures crash-loop then."""
+    for w in workloads:
+        b = mesh.BEHAVIOURS.get((w.namespace, w.name))
+        if b is None or not any(f.source_only for f in b.burst) or not w.pods:
+            continue
+        since = min(_parse_time(p.created) for p in w.pods)
+        restarts, crashing = crash_history(seed, f"{w.namespace}/{w.name}", t, since, b.burst_chance)
+        for pod in w.pods:
+            app = next((c for c in pod.containers if c.name != "istio-proxy"), None)
+            if app is None:
+                continue
+            app.restarts += restarts
+            if crashing:
+                app.ready = False
+                app.state = "waiting:CrashLoopBackOff"
+        if crashing:
+            w.available = 0
+
+
+def _parse_time(text: str) -> float:
+    try:
+        return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 # -- latency distributions -----------------------------------------------------------------------------
