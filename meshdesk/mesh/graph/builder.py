@@ -17,7 +17,6 @@ Pure function of the snapshot: no module state is written, so builds may run in 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from meshdesk.mesh.graph import box, finalize, model, outsider, traffic
 from meshdesk.mesh.graph.context import PassContext
@@ -67,7 +66,7 @@ def build(snapshot: Snapshot) -> model.TrafficGraph:
     idx = traffic.index_samples(snapshot.samples, request)
     ctx = PassContext(request=request, samples=snapshot.samples, index=idx, inventory=snapshot.inventory,
                       warnings=idx.warnings)
-    caches: dict[str, dict[Any, Any]] = {}
+    caches = ctx.caches
     if request.node is not None:
         tm = traffic.build_node_map(idx, request, caches)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from meshdesk.mesh.graph.traffic import SampleIndex
 from meshdesk.mesh.inventory import Inventory
@@ -18,6 +19,7 @@ class PassContext:
     inventory: Inventory | None = None
     warnings: SampleWarnings = field(default_factory=SampleWarnings)
     notes: list[str] = field(default_factory=list)  # non-sample warnings (e.g. unknown appender names)
+    caches: dict[str, dict[Any, Any]] = field(default_factory=dict)  # label-set decisions, per build
 
     @property
     def namespaces(self) -> tuple[str, ...]:

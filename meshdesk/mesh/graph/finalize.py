@@ -83,8 +83,11 @@ def responses(md: dict[str, Any], total: float) -> dict[str, model.ResponseDetai
 def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model.TrafficGraph:
     graph = model.TrafficGraph(request=request, timestamp=timestamp)
     ids: dict[str, str] = {}
+    nodes: list[model.Node] = []
+    edges: list[model.Edge] = []
     for key, n in tm.items():
-        node = graph.add_node(_model_node(n))
+        node = _model_node(n)
+        nodes.append(node)
         ids[key] = node.id
     for n in tm.values():
         for e in n.edges.values():
@@ -102,5 +105,6 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
                 is_mtls=md.get("isMTLS"), dest_principal=md.get("destPrincipal", ""),
                 source_principal=md.get("sourcePrincipal", ""), is_idle=total <= 0,
             )
-            graph.add_edge(edge)
+            edges.append(edge)
+    graph.add_all(nodes, edges)
     return graph

@@ -109,7 +109,11 @@ def _threshold(ratio: float, t: Tolerance) -> str:
 Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
 
 
-def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, ...] | list[Tolerance]) -> model.Health:
+def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, ...] | list[Tolerance],
+             cache: dict[tuple[int, str, str], bool] | None = None) -> model.Health:
+    """Health from request traffic by direction, protocol and code. ``cache`` (optional, per caller)
+    remembers which codes and protocols each tolerance matches."""
+    memo = cache if cache is not None else {}
     worst, worst_ratio, reasons, seen = model.NO_HEALTH, 0.0, [], False
     for direction, traffic in (("inbound", inbound), ("outbound", outbound)):
         for protocol, codes in traffic.items():
@@ -117,10 +121,22 @@ def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, .
             if total <= 0:
                 continue
             for t in tolerances:
-                if not t.direction.match(direction) or not t.protocol.match(protocol):
+                tid = id(t)
+                key = (tid, direction, protocol)
+                applies = memo.get(key)
+                if applies is None:
+                    applies = memo[key] = bool(t.direction.match(direction) and t.protocol.match(protocol))
+                if not applies:
                     continue
                 seen = True
-                bad = sum(v for c, v in codes.items() if t.code.match(c))
+                bad = 0.0
+                for c, v in codes.items():
+                    ck = (tid, "", c)
+                    hit = memo.get(ck)
+                    if hit is None:
+                        hit = memo[ck] = t.code.match(c) is not None
+                    if hit:
+                        bad += v
                 ratio = bad / total * 100.0
                 status = _threshold(ratio, t)
                 if status in (model.DEGRADED, model.FAILURE):
@@ -177,6 +193,8 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         _add(outbound.setdefault(e.source, {}), e)
         _add(inbound.setdefault(e.target, {}), e)
     tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
+    memo: dict[tuple[int, str, str], bool] = {}
+    inbound_tol: dict[int, tuple[Tolerance, ...]] = {}
     for n in graph.nodes.values():
         if n.node_type == model.NODE_BOX or n.is_inaccessible:
             continue
@@ -194,7 +212,7 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
             if parsed:
                 tolerances = tuple(parsed)
         tolerances_of[n.id] = tolerances
-        h = evaluate(inbound.get(n.id, {}), outbound.get(n.id, {}), tolerances)
+        h = evaluate(inbound.get(n.id, {}), outbound.get(n.id, {}), tolerances, memo)
         ws = _workload_status(workloads)
         if _PRIORITY[ws] > _PRIORITY[h.status]:
             h.reasons.append("workload has fewer available pods than wanted")
@@ -203,5 +221,8 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     for e in graph.edges.values():
         if e.protocol not in ("http", "grpc") or e.rate <= 0:
             continue
-        tol = tuple(t for t in tolerances_of.get(e.target, DEFAULT_TOLERANCES) if t.direction.match("inbound"))
-        e.health = evaluate({e.protocol: _edge_codes(e)}, {}, tol)
+        tols = tolerances_of.get(e.target, DEFAULT_TOLERANCES)
+        tol = inbound_tol.get(id(tols))
+        if tol is None:
+            tol = inbound_tol[id(tols)] = tuple(t for t in tols if t.direction.match("inbound"))
+        e.health = evaluate({e.protocol: _edge_codes(e)}, {}, tol, memo)

@@ -25,7 +25,7 @@ def apply(tm: TrafficMap, ctx: PassContext, aggregate: str = AGGREGATE) -> None:
         return
     if req.rateHttp != "requests" and req.rateGrpc != "requests":
         return
-    resolver = EdgeResolver(req)
+    resolver = EdgeResolver(req, ctx.caches)
     inject = req.injectServiceNodes
     namespaces = set(ctx.namespaces)
     for s in ctx.samples:

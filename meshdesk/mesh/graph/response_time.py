@@ -29,7 +29,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     if not samples or not tm:
         return
     wanted = quantile(req.responseTimeQuantile)
-    resolver = EdgeResolver(req)
+    resolver = EdgeResolver(req, ctx.caches)
     times: dict[tuple[str, str, str], float] = {}
     for reporter in ("destination", "source"):
         for s in samples:

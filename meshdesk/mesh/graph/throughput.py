@@ -22,7 +22,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     samples = ctx.index.others.get(metric, [])
     if not samples:
         return
-    resolver = EdgeResolver(req)
+    resolver = EdgeResolver(req, ctx.caches)
     by_reporter: dict[str, dict[tuple[str, str], float]] = {"destination": {}, "source": {}}
     for s in samples:
         labels = s.labels

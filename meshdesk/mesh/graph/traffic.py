@@ -109,6 +109,10 @@ class SampleIndex:
     def __init__(self) -> None:
         self.records: dict[str, list[Record]] = {}  # metric -> records
         self.others: dict[str, list[Sample]] = {}  # non-traffic metrics (duration, bytes, ...)
+        self.slices: dict[str, Any] = {}  # per-metric groupings, made on first use
+        # (reporter, src, dst) -> connection_security_policy -> rate; (src, dst) -> principals
+        self.security: dict[tuple[Any, ...], dict[str, float]] = {}
+        self.principals: dict[tuple[Any, ...], tuple[str, str]] = {}
         self.warnings = SampleWarnings()
 
     def of(self, metric: str) -> list[Record]:
@@ -127,6 +131,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
     records = idx.records
     kinds = _KIND
     agg: dict[tuple[Any, ...], float] = {}
+    security = idx.security
     for s in samples:
         metric = s.metric
         kind = kinds.get(metric)
@@ -213,6 +218,16 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         akey = (metric, reporter, src, dst, protocol, rc, grpc_status if kind == KIND_REQUESTS else None,
                 flags, code)
         agg[akey] = agg.get(akey, 0.0) + value
+        policy = labels.get("connection_security_policy")
+        if policy is not None and value > 0:
+            skey = (reporter, src, dst)
+            per = security.get(skey)
+            if per is None:
+                per = security[skey] = {}
+                sp, dp = labels.get("source_principal"), labels.get("destination_principal")
+                if sp is not None and dp is not None:
+                    idx.principals[skey] = (sp, dp)
+            per[policy] = per.get(policy, 0.0) + value
     for (metric, reporter, src, dst, protocol, _rc, _gs, flags, code), value in agg.items():
         if value == 0 and not keep_idle:
             continue
@@ -384,17 +399,36 @@ def _host_in_namespace(ns: str) -> re.Pattern[str]:
     return re.compile(r"^.+\." + re.escape(ns) + r"\..+$")
 
 
+def _slice_index(idx: SampleIndex, metric: str) -> tuple[dict[str, list[Record]], dict[str, list[Record]],
+                                                          list[Record]]:
+    """Records of one metric grouped once: destination-reported by destination workload namespace,
+    source-reported by source namespace, and the source-reported ones no workload served."""
+    cached = idx.slices.get(metric)
+    if cached is None:
+        incoming: dict[str, list[Record]] = {}
+        outgoing: dict[str, list[Record]] = {}
+        unserviced: list[Record] = []
+        for r in idx.of(metric):
+            dst = r[3]
+            if r[1] == "destination":
+                incoming.setdefault(dst[5], []).append(r)
+            else:
+                outgoing.setdefault(r[2][2], []).append(r)
+                if dst[5] == UNKNOWN and dst[6] == UNKNOWN:
+                    unserviced.append(r)
+        cached = idx.slices[metric] = (incoming, outgoing, unserviced)
+    return cached
+
+
 def _namespace_slices(idx: SampleIndex, metric: str, ns: str) -> list[list[Record]]:
     """The three slices of one metric that make a namespace's traffic (see the module docstring)."""
-    recs = idx.of(metric)
-    if not recs:
-        return []
-    in_ns = _host_in_namespace(ns)
-    unserviced = [r for r in recs if r[1] == "source" and r[2][2] != ns and r[3][5] == UNKNOWN
-                  and r[3][6] == UNKNOWN and (in_ns.match(r[3][3]) is not None or r[3][2] == ns)]
-    incoming = [r for r in recs if r[1] == "destination" and r[3][5] == ns]
-    outgoing = [r for r in recs if r[1] == "source" and r[2][2] == ns]
-    return [unserviced, incoming, outgoing]
+    incoming, outgoing, unserviced_all = _slice_index(idx, metric)
+    unserviced: list[Record] = []
+    if unserviced_all:
+        in_ns = _host_in_namespace(ns)
+        unserviced = [r for r in unserviced_all if r[2][2] != ns
+                      and (in_ns.match(r[3][3]) is not None or r[3][2] == ns)]
+    return [unserviced, incoming.get(ns, []), outgoing.get(ns, [])]
 
 
 def _metric_plan(request: GraphRequest) -> list[tuple[str, str]]:
@@ -513,9 +547,19 @@ class EdgeResolver:
     """Find which traffic-map edge a non-traffic sample (duration, bytes, security labels) speaks of,
     with the same identity rules the traffic pass uses."""
 
-    def __init__(self, request: GraphRequest) -> None:
-        self._b = _Builder(request, SampleWarnings(), {})
+    def __init__(self, request: GraphRequest, caches: dict[str, dict[Any, Any]] | None = None) -> None:
+        self._b = _Builder(request, SampleWarnings(), caches if caches is not None else {})
         self._default_cluster = request.cluster or UNKNOWN
+
+    def record_endpoints(self, src: tuple[Any, ...], dst: tuple[Any, ...]) -> tuple[str, str, str | None] | None:
+        """Like ``endpoints`` for the (src, dst) tuples of an indexed record."""
+        s = self._b._source(src)
+        if s is None:
+            return None
+        d = self._b._dest(s[0][0], dst)
+        if not d:
+            return None
+        return s[1], d[1], (d[3][1] if d[3] is not None else None)
 
     def endpoints(self, labels: Mapping[str, str]) -> tuple[str, str, str | None, str] | None:
         """(source key, destination key, injected service key or None, host), or None when the labels
