@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +262,54 @@ def test_unreachable_api_server() -> None:
     with pytest.raises(Unreachable) as err:
         read_inventory(kubernetes.client.ApiClient(cfg), ["default"], cluster="c")
     assert "connection refused" in str(err.value)
+
+
+def test_inventory_command_json_and_table(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.cli import main
+
+    _bookinfo(kube_emulator, shared_dir)
+    kube_emulator.forbid(namespace="bookinfo", resource="gateways")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "bookinfo", "--json"]) == 0
+    out, err = capsys.readouterr()
+    inv = Inventory.from_json(json.loads(out))
+    assert len(inv.workloads) == 6 and inv.cluster == "Kubernetes" and "bookinfo/gateways" in inv.hidden
+    assert "hidden: bookinfo/gateways: forbidden" in err
+    assert main(["inventory", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo"]) == 0
+    out, _ = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAMESPACE", "KIND", "NAME", "PODS", "READY", "SIDECAR", "PROXY", "RESTARTS", "APP",
+                                "VERSION"]
+    assert lines[1].split() == ["bookinfo", "Deployment", "details-v1", "1", "2/2", "yes", "1.24.2", "0", "details",
+                                "v1"]
+    assert any(line.split()[:3] == ["bookinfo", "VirtualService", "reviews"] for line in lines)
+
+
+def test_inventory_command_errors(kube_emulator: KubeEmulator, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.cli import main
+
+    kube_emulator.require_token("other")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", token="tok-zyx-987")
+    assert main(["inventory", "--kubeconfig", str(config)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("meshdesk inventory: credentials expired or rejected")
+    assert "tok-zyx-987" not in err
+    assert main(["inventory", "--kubeconfig", str(config), "--context", "nope"]) == 1
+    assert 'context "nope" does not exist' in capsys.readouterr().err
+    assert main(["inventory", "--bogus"]) == 2
+    assert main(["inventory", "--timeout", "0"]) == 2
+
+
+def test_inventory_command_as_a_process(kube_emulator: KubeEmulator, tmp_path: Path) -> None:
+    kube_emulator.add(_deployment("web", "shop", {"app": "web", "version": "v2"}, replicas=2))
+    kube_emulator.run_workloads()
+    config = kube_emulator.write_kubeconfig(tmp_path / "config")
+    done = subprocess.run([sys.executable, "-m", "meshdesk", "inventory", "--kubeconfig", str(config),
+                           "--namespace", "shop", "--json"], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    inv = Inventory.from_json(json.loads(done.stdout))
+    assert [(w.name, w.version, len(w.pods)) for w in inv.workloads] == [("web", "v2", 2)]
+    assert "Istio was not found" in done.stderr

@@ -1,0 +1,96 @@
+"""``meshdesk inventory``: what the mesh has in a cluster (workloads with their pods and sidecars, services,
+Istio config), read through a kubeconfig context, printed as a table or as JSON (``--json``).
+
+Exit codes: 0 ok (parts hidden by RBAC are listed on stderr), 1 the cluster could not be read (one plain
+line on stderr), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.sources.base import SourceError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="meshdesk inventory",
+                                description="List the mesh's workloads, services and Istio config in a cluster.")
+    p.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
+    p.add_argument("--context", help="kubeconfig context (default: the current one)")
+    p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",
+                   help="namespace to read (repeatable; default: every namespace you may list)")
+    p.add_argument("--cluster", default="", help="cluster name to record (default: Kubernetes)")
+    p.add_argument("--json", action="store_true", help="print the whole inventory as JSON")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per API call (default 30)")
+    return p
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "".join("   ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() + "\n" for r in rows)
+
+
+def render_table(inv: Inventory) -> str:
+    out = []
+    rows = [("NAMESPACE", "KIND", "NAME", "PODS", "READY", "SIDECAR", "PROXY", "RESTARTS", "APP", "VERSION")]
+    for w in inv.workloads:
+        ready = sum(p.ready_count[0] for p in w.pods)
+        total = sum(p.ready_count[1] for p in w.pods)
+        sidecar = {True: "yes", False: "no", None: "-"}[w.has_sidecar]
+        proxies = sorted({p.proxy_version for p in w.pods if p.proxy_version})
+        rows.append((w.namespace, w.kind, w.name, str(len(w.pods)), f"{ready}/{total}", sidecar,
+                     ",".join(proxies) or "-", str(sum(p.restarts for p in w.pods)), w.app or "-", w.version or "-"))
+    out.append(_table(rows) if len(rows) > 1 else "No workloads.\n")
+    if inv.services:
+        srows = [("NAMESPACE", "SERVICE", "TYPE", "PORTS", "SELECTOR")]
+        for s in inv.services:
+            ports = ",".join(f"{p.port}/{p.protocol}" + (f"({p.name})" if p.name else "") for p in s.ports)
+            selector = ",".join(f"{k}={v}" for k, v in sorted(s.selector.items()))
+            srows.append((s.namespace, s.name, s.type, ports or "-", selector or "-"))
+        out.append("\n" + _table(srows))
+    if inv.istio:
+        irows = [("NAMESPACE", "KIND", "NAME", "API VERSION")]
+        irows += [(o.namespace, o.kind, o.name, o.api_version) for o in inv.istio]
+        out.append("\n" + _table(irows))
+    return "".join(out)
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = _parser().parse_args(list(argv or []))
+    except SystemExit as e:
+        return int(e.code or 0)
+    if args.timeout <= 0:
+        print("meshdesk inventory: --timeout must be a positive number of seconds", file=err)
+        return 2
+    from meshdesk.sources.cluster import DEFAULT_CLUSTER, open_source
+    from meshdesk.sources.inventory import read_inventory
+
+    source = None
+    try:
+        source = open_source(args.kubeconfig, args.context, cluster=args.cluster or DEFAULT_CLUSTER,
+                             timeout=args.timeout, check=False)
+        inv = read_inventory(source.api, args.namespace, cluster=source.cluster, timeout=args.timeout)
+    except SourceError as e:
+        print(f"meshdesk inventory: {e}", file=err)
+        return 1
+    finally:
+        if source is not None:
+            source.close()
+    if args.json:
+        json.dump(inv.to_json(), out, indent=2, sort_keys=True)
+        out.write("\n")
+    else:
+        out.write(render_table(inv))
+    for where, why in sorted(inv.hidden.items()):
+        print(f"hidden: {where}: {why}", file=err)
+    for warning in inv.warnings:
+        print(f"warning: {warning}", file=err)
+    return 0
