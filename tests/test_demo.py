@@ -322,6 +322,15 @@ def test_peer_authentication_decides_mutual_tls(demo: DemoCluster) -> None:
     demo.apply(IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
                            spec={"mtls": {"mode": "DISABLE"}}))
     assert policies() == {"none"}
+    # back to STRICT, with a DestinationRule that makes clients talk plaintext: connections are reset
+    demo.apply(IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
+                           spec={"mtls": {"mode": "STRICT"}}))
+    demo.apply(IstioObject("DestinationRule", "details", "shop",
+                           spec={"host": "details", "trafficPolicy": {"tls": {"mode": "DISABLE"}}}))
+    samples = snap(demo, ["shop"]).samples
+    assert not requests(samples, destination_workload="details-v1", reporter="destination")
+    reset = requests(samples, source_workload="productpage-v1", destination_service_name="details")
+    assert reset and {(s.labels["response_code"], s.labels["response_flags"]) for s in reset} == {("503", "UC")}
 
 
 def test_authorization_policies_deny_with_403(demo: DemoCluster) -> None:

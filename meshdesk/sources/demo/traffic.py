@@ -938,7 +938,15 @@ class Simulation:
         server_proxy = workload is not None and has_proxy(workload)
         if server_proxy and workload is not None and not has_proxy(client) and self.config.strict(workload.namespace):
             return  # plaintext refused by a STRICT server: nobody reports a request
-        mtls = has_proxy(client) and server_proxy and workload is not None and self.config.mtls(workload.namespace)
+        plaintext = str(_dict(self.config.traffic_policy(leg.target.host, leg.target.subset).get("tls"))
+                        .get("mode") or "").upper() == "DISABLE"  # a DestinationRule turning mTLS off
+        if plaintext and server_proxy and workload is not None and self.config.strict(workload.namespace):
+            # the server only takes mutual TLS: the connection is reset before a request is read
+            report(dest, "source", "503", "UC", "", rate, UNKNOWN)
+            edge_stats(dest, "source", rate, 0.0, Latency.fixed(1.5))
+            return
+        mtls = (has_proxy(client) and server_proxy and workload is not None and not plaintext
+                and self.config.mtls(workload.namespace))
         security = "mutual_tls" if mtls else "none"
         if workload is not None and server_proxy and not self.config.authorized(client, workload, op, call.port, mtls):
             # the server's proxy answers 403 itself; the application never sees the request
