@@ -79,9 +79,9 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
     flags = (("isDead", n.is_dead), ("isIdle", n.is_idle), ("isInaccessible", n.is_inaccessible),
              ("isInjected", n.is_injected), ("isOutOfMesh", n.has_missing_sidecar), ("isOutside", n.is_outside),
              ("isRoot", n.is_root), ("isEgressCluster", n.is_egress_cluster), ("hasDR", n.has_destination_rule))
-    for key, value in flags:
-        if value:
-            d[key] = True
+    for flag, on in flags:
+        if on:
+            d[flag] = True
     if n.has_virtual_service:
         d["hasVS"] = {"hostnames": list(n.extra.get("vsHosts", []))} if n.extra.get("vsHosts") else {}
     for key in ("hasCB", "hasTrafficShifting", "hasRequestRouting", "hasFaultInjection", "hasMirroring",

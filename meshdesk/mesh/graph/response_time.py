@@ -46,8 +46,8 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
                 ctx.warnings.add("response-time sample names no edge")
                 continue
             src, dst, svc, _host = ends
-            key = (svc, dst, protocol) if svc is not None else (src, dst, protocol)
-            times.setdefault(key, s.value)  # type: ignore[arg-type]
+            key: tuple[str, str, str] = (svc, dst, protocol) if svc is not None else (src, dst, protocol)
+            times.setdefault(key, s.value)
     for n in tm.values():
         for e in n.edges.values():
             v = times.get((e.source.key, e.dest.key, e.protocol))

@@ -125,6 +125,6 @@ def _fold(tm: TrafficMap, entry: _Entry) -> None:
             if target is None:
                 target = n.add_edge(se_node, e.protocol)
             merge_edge_traffic(e.md, target.md, e.protocol)
-    for k in doomed:
-        tm.pop(k, None)
+    for doomed_key in doomed:
+        tm.pop(doomed_key, None)
     tm[se_node.key] = se_node

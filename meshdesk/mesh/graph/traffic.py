@@ -101,6 +101,8 @@ def _odd(values: Iterable[str]) -> bool:
 #   src = (cluster, cluster_ok, namespace, workload, app, version)
 #   dst = (cluster, cluster_ok, svc_ns, host, svc_name, wl_ns, workload, app, version)
 Record = tuple[str, str, tuple[Any, ...], tuple[Any, ...], str, str, str, float]
+# (cluster, service namespace, service, workload namespace, workload, app, version)
+NodeArgs = tuple[str, str, str, str, str, str, str]
 
 
 class SampleIndex:
@@ -180,7 +182,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             continue
         sc = labels.get("source_cluster")
         skey = (sc, src_raw)
-        src = src_cache.get(skey, False)  # type: ignore[arg-type]
+        src: Any = src_cache.get(skey, False)
         if src is False:
             if _odd(src_raw) or (sc is not None and _odd((sc,))):
                 src = None
@@ -189,7 +191,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             src_cache[skey] = src
         dc = labels.get("destination_cluster")
         dkey = (dc, dst_raw)
-        dst = dst_cache.get(dkey, False)  # type: ignore[arg-type]
+        dst: Any = dst_cache.get(dkey, False)
         if dst is False:
             if _odd(dst_raw) or (dc is not None and _odd((dc,))):
                 dst = None
@@ -220,13 +222,13 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         agg[akey] = agg.get(akey, 0.0) + value
         policy = labels.get("connection_security_policy")
         if policy is not None and value > 0:
-            skey = (reporter, src, dst)
-            per = security.get(skey)
+            sec_key = (reporter, src, dst)
+            per = security.get(sec_key)
             if per is None:
-                per = security[skey] = {}
+                per = security[sec_key] = {}
                 sp, dp = labels.get("source_principal"), labels.get("destination_principal")
                 if sp is not None and dp is not None:
-                    idx.principals[skey] = (sp, dp)
+                    idx.principals[sec_key] = (sp, dp)
             per[policy] = per.get(policy, 0.0) + value
     for (metric, reporter, src, dst, protocol, _rc, _gs, flags, code), value in agg.items():
         if value == 0 and not keep_idle:
@@ -241,7 +243,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
 def _first_missing(labels: Mapping[str, str], kind: str) -> str:
     if not isinstance(labels, Mapping):
         return "labels are not a mapping"
-    needed = ("reporter",) + _SRC_LABELS + _DST_LABELS
+    needed: tuple[str, ...] = ("reporter",) + _SRC_LABELS + _DST_LABELS
     if kind == KIND_REQUESTS:
         needed += ("request_protocol", "response_code", "response_flags")
     elif kind == KIND_TCP:
@@ -298,13 +300,13 @@ class _Builder:
     def _source(self, src: tuple[Any, ...]) -> tuple[Any, ...] | None:
         hit = self.src_cache.get(src, False)
         if hit is not False:
-            return hit  # type: ignore[no-any-return]
+            return hit
         cluster, cluster_ok, ns, wl, app, ver = src
         res: tuple[Any, ...] | None
         if (is_ok(ns) and not is_ok(wl) and not is_ok(app)) or (is_ok(ns) and cluster_ok and not is_ok(cluster)):
             res = None  # known-bad source telemetry
         else:
-            args = (cluster, ns, "", ns, wl, app, ver)
+            args: NodeArgs = (cluster, ns, "", ns, wl, app, ver)
             key = node_key(*args, self.graph_type)
             res = None if key is None else (args, key[0], key[1])
         self.src_cache[src] = res
@@ -314,7 +316,7 @@ class _Builder:
         ck = (src_cluster, dst)
         hit = self.dst_cache.get(ck, False)
         if hit is not False:
-            return hit  # type: ignore[no-any-return]
+            return hit
         cluster, cluster_ok, svc_ns, host, svc_name, wl_ns, wl, app, ver = dst
         res: tuple[Any, ...] | None = None
         if host == EGRESS_HOST and host == svc_name:
@@ -325,21 +327,21 @@ class _Builder:
         bad = (not is_ok(wl) and is_ok(host) and is_ok(svc_name) and host == svc_name
                and _IP_HOST.match(svc_name) is not None) or (is_ok(svc_ns) and cluster_ok and not is_ok(cluster))
         if not bad:
-            args = (cluster, svc_ns, svc_name, wl_ns, wl, app, ver)
+            args: NodeArgs = (cluster, svc_ns, svc_name, wl_ns, wl, app, ver)
             key = node_key(*args, self.graph_type)
             if key is not None:
-                inject_args = None
+                injected: tuple[NodeArgs, str, str] | None = None
                 if self.inject and is_ok(svc_name) and svc_name != PASSTHROUGH and key[1] != model.NODE_SERVICE:
-                    inject_args = (cluster, svc_ns, svc_name, "", "", "", "")
-                    ikey = node_key(*inject_args, self.graph_type)
-                    inject_args = None if ikey is None else (inject_args, ikey[0], ikey[1])
-                res = (args, key[0], key[1], inject_args, (cluster, svc_ns, svc_name))
+                    svc_args: NodeArgs = (cluster, svc_ns, svc_name, "", "", "", "")
+                    ikey = node_key(*svc_args, self.graph_type)
+                    injected = None if ikey is None else (svc_args, ikey[0], ikey[1])
+                res = (args, key[0], key[1], injected, (cluster, svc_ns, svc_name))
             else:
                 res = ()
         self.dst_cache[ck] = res
         return res
 
-    def _node(self, args: tuple[Any, ...], key: str, node_type: str) -> TNode:
+    def _node(self, args: NodeArgs, key: str, node_type: str) -> TNode:
         node = self.tm.get(key)
         if node is None:
             node = self.tm[key] = new_node(key, node_type, *args, self.graph_type)
