@@ -1,0 +1,425 @@
+"""Routing-rule builders: what the user asks for (shift traffic, route by header, inject a fault, set a
+timeout, break circuits, add an external service, enforce mTLS) turned into Istio objects, and
+existing objects read back into the same intents, so an action reopened on existing config shows its
+current values.
+
+One VirtualService and one DestinationRule per service carry everything meshdesk sets for it (as
+Kiali's wizards do); both carry ``MANAGED_LABEL`` so meshdesk can list and remove what it created.
+Every builder checks its input and raises ``RoutingError`` with a plain message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+
+MANAGED_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_VALUE = "meshdesk"
+NETWORKING = "networking.istio.io/v1"
+SECURITY = "security.istio.io/v1"
+CLUSTER_DOMAIN = "svc.cluster.local"
+MTLS_MODES = ("UNSET", "DISABLE", "PERMISSIVE", "STRICT")
+MATCH_KINDS = ("exact", "prefix", "regex")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+class RoutingError(ValueError):
+    """The user's input cannot become valid config; the message says why."""
+
+
+@dataclass
+class RouteMatch:
+    """Send requests matching a header or URI to one version (Kiali's request routing)."""
+
+    version: str
+    header: str = ""  # header name; empty for a URI match
+    uri: bool = False
+    kind: str = "exact"  # exact / prefix / regex
+    value: str = ""
+
+
+@dataclass
+class Fault:
+    delay_percent: float = 0.0
+    delay_seconds: float = 0.0
+    abort_percent: float = 0.0
+    abort_status: int = 503
+
+    @property
+    def active(self) -> bool:
+        return self.delay_percent > 0 or self.abort_percent > 0
+
+
+@dataclass
+class CircuitBreaker:
+    max_connections: int | None = None
+    http1_max_pending_requests: int | None = None
+    max_requests_per_connection: int | None = None
+    consecutive_5xx_errors: int | None = None
+    interval_seconds: float | None = None
+    base_ejection_seconds: float | None = None
+    max_ejection_percent: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in vars(self).values())
+
+
+@dataclass
+class ServiceRouting:
+    """Everything meshdesk sets for one service."""
+
+    weights: dict[str, int] = field(default_factory=dict)  # version -> percent, summing to 100
+    matches: list[RouteMatch] = field(default_factory=list)
+    fault: Fault = field(default_factory=Fault)
+    timeout_seconds: float | None = None
+    retry_attempts: int | None = None
+    retry_per_try_timeout_seconds: float | None = None
+    retry_on: str = ""
+    circuit_breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+
+
+def _seconds(value: float) -> str:
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return f"{text}s"
+
+
+def _parse_seconds(text: Any) -> float | None:
+    if not isinstance(text, str):
+        return None
+    m = re.fullmatch(r"\s*([0-9.]+)\s*(ms|s|m|h)\s*", text)
+    if not m:
+        return None
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[m.group(2)]
+    try:
+        return float(m.group(1)) * scale
+    except ValueError:
+        return None
+
+
+def _managed(labels: Mapping[str, str] | None = None) -> dict[str, str]:
+    return {**(labels or {}), MANAGED_LABEL: MANAGED_VALUE}
+
+
+def is_managed(obj: IstioObject) -> bool:
+    return obj.labels.get(MANAGED_LABEL) == MANAGED_VALUE
+
+
+def service_host(svc: Service) -> str:
+    return f"{svc.name}.{svc.namespace}.{CLUSTER_DOMAIN}"
+
+
+def versions_of(svc: Service, workloads: Sequence[Workload]) -> list[str]:
+    """The versions behind a service (the ``version`` label of the workloads it selects)."""
+    return sorted({w.version for w in workloads if w.namespace == svc.namespace and svc.selects(w.labels) and w.version})
+
+
+def _pct(name: str, value: float) -> float:
+    if not 0 <= value <= 100:
+        raise RoutingError(f"{name} must be between 0 and 100, not {value:g}")
+    return value
+
+
+def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
+    if routing.weights:
+        unknown = sorted(set(routing.weights) - set(versions))
+        if unknown:
+            raise RoutingError(f"no workload runs version {', '.join(unknown)} of this service")
+        for v, w in routing.weights.items():
+            if not isinstance(w, int) or not 0 <= w <= 100:
+                raise RoutingError(f"weight of {v} must be a whole number from 0 to 100")
+        total = sum(routing.weights.values())
+        if total != 100:
+            raise RoutingError(f"weights must add up to 100, not {total}")
+    for m in routing.matches:
+        if m.version not in versions:
+            raise RoutingError(f"no workload runs version {m.version} of this service")
+        if m.kind not in MATCH_KINDS:
+            raise RoutingError(f"match kind must be one of {', '.join(MATCH_KINDS)}")
+        if not m.uri and not m.header.strip():
+            raise RoutingError("a header match needs a header name")
+        if not m.value:
+            raise RoutingError("a match needs a value")
+        if m.kind == "regex":
+            try:
+                re.compile(m.value)
+            except re.error as e:
+                raise RoutingError(f"the regular expression {m.value!r} is invalid: {e}") from e
+    f = routing.fault
+    _pct("delay percentage", f.delay_percent)
+    _pct("abort percentage", f.abort_percent)
+    if f.delay_percent > 0 and f.delay_seconds <= 0:
+        raise RoutingError("a delay needs a duration above 0 seconds")
+    if f.abort_percent > 0 and not 200 <= f.abort_status <= 599:
+        raise RoutingError(f"abort status must be an HTTP status from 200 to 599, not {f.abort_status}")
+    for name, value in (("timeout", routing.timeout_seconds), ("per-try timeout", routing.retry_per_try_timeout_seconds)):
+        if value is not None and value <= 0:
+            raise RoutingError(f"{name} must be above 0 seconds")
+    if routing.retry_attempts is not None and routing.retry_attempts < 0:
+        raise RoutingError("retry attempts cannot be negative")
+    cb = routing.circuit_breaker
+    for name, value in vars(cb).items():
+        if value is not None and value < 0:
+            raise RoutingError(f"{name.replace('_', ' ')} cannot be negative")
+    if cb.max_ejection_percent is not None:
+        _pct("max ejection percent", cb.max_ejection_percent)
+
+
+def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequence[Workload]) -> tuple[IstioObject | None, IstioObject | None]:
+    """(VirtualService, DestinationRule) for ``svc``; either is None when nothing needs it."""
+    versions = versions_of(svc, workloads)
+    check_routing(routing, versions)
+    host = service_host(svc)
+    used = set(routing.weights) | {m.version for m in routing.matches}
+    dr_spec: dict[str, Any] = {"host": host}
+    if used:
+        dr_spec["subsets"] = [{"name": v, "labels": {"version": v}} for v in sorted(used)]
+    policy = _traffic_policy(routing.circuit_breaker)
+    if policy:
+        dr_spec["trafficPolicy"] = policy
+    dr = IstioObject("DestinationRule", svc.name, svc.namespace, NETWORKING, dr_spec, _managed()) \
+        if len(dr_spec) > 1 else None
+
+    http: list[dict[str, Any]] = []
+    for m in routing.matches:
+        cond = {m.kind: m.value}
+        match = {"uri": cond} if m.uri else {"headers": {m.header.strip().lower(): cond}}
+        http.append({"match": [match], "route": [{"destination": {"host": host, "subset": m.version}}]})
+    if routing.weights:
+        default = [{"destination": {"host": host, "subset": v}, "weight": w}
+                   for v, w in sorted(routing.weights.items()) if w > 0]
+    else:
+        default = [{"destination": {"host": host}}]
+    http.append({"route": default})
+    extras: dict[str, Any] = {}
+    f = routing.fault
+    if f.active:
+        fault: dict[str, Any] = {}
+        if f.delay_percent > 0:
+            fault["delay"] = {"percentage": {"value": float(f.delay_percent)}, "fixedDelay": _seconds(f.delay_seconds)}
+        if f.abort_percent > 0:
+            fault["abort"] = {"percentage": {"value": float(f.abort_percent)}, "httpStatus": int(f.abort_status)}
+        extras["fault"] = fault
+    if routing.timeout_seconds:
+        extras["timeout"] = _seconds(routing.timeout_seconds)
+    if routing.retry_attempts is not None:
+        retries: dict[str, Any] = {"attempts": int(routing.retry_attempts)}
+        if routing.retry_per_try_timeout_seconds:
+            retries["perTryTimeout"] = _seconds(routing.retry_per_try_timeout_seconds)
+        if routing.retry_on:
+            retries["retryOn"] = routing.retry_on
+        extras["retries"] = retries
+    for rule in http:
+        rule.update(extras)
+    needs_vs = bool(routing.weights or routing.matches or extras)
+    vs = IstioObject("VirtualService", svc.name, svc.namespace, NETWORKING,
+                     {"hosts": [host], "http": http}, _managed()) if needs_vs else None
+    return vs, dr
+
+
+def _traffic_policy(cb: CircuitBreaker) -> dict[str, Any]:
+    policy: dict[str, Any] = {}
+    pool: dict[str, Any] = {}
+    if cb.max_connections is not None:
+        pool["tcp"] = {"maxConnections": cb.max_connections}
+    http: dict[str, Any] = {}
+    if cb.http1_max_pending_requests is not None:
+        http["http1MaxPendingRequests"] = cb.http1_max_pending_requests
+    if cb.max_requests_per_connection is not None:
+        http["maxRequestsPerConnection"] = cb.max_requests_per_connection
+    if http:
+        pool["http"] = http
+    if pool:
+        policy["connectionPool"] = pool
+    outlier: dict[str, Any] = {}
+    if cb.consecutive_5xx_errors is not None:
+        outlier["consecutive5xxErrors"] = cb.consecutive_5xx_errors
+    if cb.interval_seconds is not None:
+        outlier["interval"] = _seconds(cb.interval_seconds)
+    if cb.base_ejection_seconds is not None:
+        outlier["baseEjectionTime"] = _seconds(cb.base_ejection_seconds)
+    if cb.max_ejection_percent is not None:
+        outlier["maxEjectionPercent"] = cb.max_ejection_percent
+    if outlier:
+        policy["outlierDetection"] = outlier
+    return policy
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def read_service_routing(vs: IstioObject | None, dr: IstioObject | None) -> ServiceRouting:
+    """Read existing objects back into an intent (whoever wrote them); unknown shapes are ignored."""
+    r = ServiceRouting()
+    subset_version: dict[str, str] = {}
+    if dr is not None:
+        for s in _l(_d(dr.spec).get("subsets")):
+            name = _d(s).get("name")
+            version = _d(_d(s).get("labels")).get("version")
+            if isinstance(name, str):
+                subset_version[name] = str(version or name)
+        policy = _d(_d(dr.spec).get("trafficPolicy"))
+        pool, outlier = _d(policy.get("connectionPool")), _d(policy.get("outlierDetection"))
+        cb = r.circuit_breaker
+        cb.max_connections = _d(pool.get("tcp")).get("maxConnections")
+        cb.http1_max_pending_requests = _d(pool.get("http")).get("http1MaxPendingRequests")
+        cb.max_requests_per_connection = _d(pool.get("http")).get("maxRequestsPerConnection")
+        cb.consecutive_5xx_errors = outlier.get("consecutive5xxErrors")
+        cb.interval_seconds = _parse_seconds(outlier.get("interval"))
+        cb.base_ejection_seconds = _parse_seconds(outlier.get("baseEjectionTime"))
+        cb.max_ejection_percent = outlier.get("maxEjectionPercent")
+    if vs is None:
+        return r
+    for rule in _l(_d(vs.spec).get("http")):
+        rule = _d(rule)
+        routes = [_d(x) for x in _l(rule.get("route"))]
+        matches = _l(rule.get("match"))
+        if matches and len(routes) == 1:
+            subset = _d(routes[0].get("destination")).get("subset")
+            version = subset_version.get(str(subset), str(subset or ""))
+            for m in matches:
+                m = _d(m)
+                if isinstance(m.get("uri"), dict) and m["uri"]:
+                    kind, value = next(iter(m["uri"].items()))
+                    r.matches.append(RouteMatch(version, uri=True, kind=str(kind), value=str(value)))
+                for header, cond in _d(m.get("headers")).items():
+                    if isinstance(cond, dict) and cond:
+                        kind, value = next(iter(cond.items()))
+                        r.matches.append(RouteMatch(version, header=str(header), kind=str(kind), value=str(value)))
+        elif not matches:
+            weighted = [(_d(x.get("destination")).get("subset"), x.get("weight")) for x in routes]
+            if any(s for s, _ in weighted):
+                if len(weighted) == 1 and weighted[0][1] is None:
+                    weighted = [(weighted[0][0], 100)]
+                r.weights = {subset_version.get(str(s), str(s)): int(w or 0) for s, w in weighted if s}
+        fault = _d(rule.get("fault"))
+        if fault:
+            delay, abort = _d(fault.get("delay")), _d(fault.get("abort"))
+            r.fault = Fault(
+                delay_percent=float(_d(delay.get("percentage")).get("value") or 0) if delay else 0.0,
+                delay_seconds=_parse_seconds(delay.get("fixedDelay")) or 0.0,
+                abort_percent=float(_d(abort.get("percentage")).get("value") or 0) if abort else 0.0,
+                abort_status=int(abort.get("httpStatus") or 503) if abort else 503,
+            )
+        if rule.get("timeout"):
+            r.timeout_seconds = _parse_seconds(rule.get("timeout"))
+        retries = _d(rule.get("retries"))
+        if retries:
+            r.retry_attempts = retries.get("attempts")
+            r.retry_per_try_timeout_seconds = _parse_seconds(retries.get("perTryTimeout"))
+            r.retry_on = str(retries.get("retryOn") or "")
+    return r
+
+
+def current_routing(inv: Inventory, svc: Service) -> tuple[ServiceRouting, IstioObject | None, IstioObject | None]:
+    """The routing in force for ``svc``: the VirtualService and DestinationRule whose host is the service."""
+    host = service_host(svc)
+    short = {svc.name, f"{svc.name}.{svc.namespace}", host}
+
+    def _for(kind: str, key: str) -> IstioObject | None:
+        mine = [o for o in inv.istio_objects(kind, svc.namespace)
+                if (kind == "VirtualService" and any(h in short for h in _l(_d(o.spec).get("hosts"))))
+                or (kind == "DestinationRule" and _d(o.spec).get(key) in short)]
+        mine.sort(key=lambda o: (not is_managed(o), o.name))
+        return mine[0] if mine else None
+
+    vs, dr = _for("VirtualService", "hosts"), _for("DestinationRule", "host")
+    return read_service_routing(vs, dr), vs, dr
+
+
+def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: Sequence[tuple[int, str]],
+                        *, location: str = "MESH_EXTERNAL", resolution: str = "DNS",
+                        addresses: Sequence[str] = ()) -> IstioObject:
+    """A ServiceEntry for an external host; ports are (number, protocol) like (443, "TLS")."""
+    if not _DNS_LABEL.match(name):
+        raise RoutingError(f"{name!r} is not a valid name (lower-case letters, digits and '-')")
+    clean = [h.strip().lower() for h in hosts if h.strip()]
+    if not clean:
+        raise RoutingError("a ServiceEntry needs at least one host")
+    for h in clean:
+        if not _HOST.match(h):
+            raise RoutingError(f"{h!r} is not a valid host name")
+    if not ports:
+        raise RoutingError("a ServiceEntry needs at least one port")
+    if location not in ("MESH_EXTERNAL", "MESH_INTERNAL"):
+        raise RoutingError("location must be MESH_EXTERNAL or MESH_INTERNAL")
+    if resolution not in ("NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN"):
+        raise RoutingError("resolution must be NONE, STATIC, DNS or DNS_ROUND_ROBIN")
+    if resolution in ("DNS", "DNS_ROUND_ROBIN") and any(h.startswith("*") for h in clean):
+        raise RoutingError("a wildcard host needs resolution NONE")
+    spec_ports = []
+    for number, protocol in ports:
+        proto = protocol.upper()
+        if not 1 <= int(number) <= 65535:
+            raise RoutingError(f"port {number} is out of range")
+        if proto not in ("HTTP", "HTTPS", "HTTP2", "GRPC", "TLS", "TCP", "MONGO"):
+            raise RoutingError(f"protocol {protocol!r} is not one Istio knows")
+        spec_ports.append({"number": int(number), "name": f"{proto.lower()}-{number}", "protocol": proto})
+    spec: dict[str, Any] = {"hosts": clean, "ports": spec_ports, "location": location, "resolution": resolution}
+    if addresses:
+        spec["addresses"] = list(addresses)
+    return IstioObject("ServiceEntry", name, namespace, NETWORKING, spec, _managed())
+
+
+def build_peer_authentication(namespace: str, mode: str, *, workload: Workload | None = None) -> IstioObject:
+    """mTLS mode for a namespace (``default``) or one workload (selected by its labels)."""
+    mode = mode.upper()
+    if mode not in MTLS_MODES:
+        raise RoutingError(f"mTLS mode must be one of {', '.join(MTLS_MODES)}")
+    spec: dict[str, Any] = {"mtls": {"mode": mode}}
+    name = "default"
+    if workload is not None:
+        selector = {k: v for k, v in workload.labels.items() if k in ("app", "version")} or dict(workload.labels)
+        if not selector:
+            raise RoutingError(f"workload {workload.name} has no labels to select it by")
+        spec["selector"] = {"matchLabels": selector}
+        name = workload.name
+    return IstioObject("PeerAuthentication", name, namespace, SECURITY, spec, _managed())
+
+
+@dataclass
+class InjectionChange:
+    """Turning sidecar injection on or off for a namespace, and what it means for running pods."""
+
+    namespace: str
+    enable: bool
+    labels: dict[str, str | None]  # the label patch (None removes a label)
+    restart: list[str]  # "workload (kind)" that must restart to get or lose their sidecar
+
+    def describe(self) -> str:
+        verb = "get" if self.enable else "lose"
+        if not self.restart:
+            return f"No running workload in {self.namespace} needs a restart."
+        return f"{len(self.restart)} workload(s) must restart to {verb} their sidecar: " + ", ".join(self.restart)
+
+
+def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionChange:
+    ns = inv.namespace(namespace)
+    labels: dict[str, str | None] = {"istio-injection": "enabled" if enable else "disabled"}
+    if ns is not None and ns.labels.get("istio.io/rev") and not enable:
+        labels["istio.io/rev"] = None
+    restart = []
+    for w in inv.workloads:
+        if w.namespace != namespace or w.kind in ("Pod",) or not w.pods:
+            continue
+        opted_out = (w.labels.get("sidecar.istio.io/inject") or w.annotations.get("sidecar.istio.io/inject")) == "false"
+        if enable and w.has_sidecar is False and not opted_out:
+            restart.append(f"{w.name} ({w.kind})")
+        elif not enable and w.has_sidecar:
+            restart.append(f"{w.name} ({w.kind})")
+    return InjectionChange(namespace, enable, labels, sorted(restart))
+
+
+def managed_objects(inv: Inventory, namespace: str | None = None) -> list[IstioObject]:
+    """What meshdesk created (and may remove)."""
+    return [o for o in inv.istio if is_managed(o) and (namespace is None or o.namespace == namespace)]

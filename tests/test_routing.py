@@ -1,0 +1,180 @@
+"""Routing-rule builders: what each action writes, that Istio's CRD schemas accept it, that reopening
+reads the same values back, and that bad input is refused with a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from meshdesk.mesh.inventory import Container, Inventory, IstioObject, Namespace, Pod, Service, Workload
+from meshdesk.mesh.routing import (
+    MANAGED_LABEL,
+    CircuitBreaker,
+    Fault,
+    RouteMatch,
+    RoutingError,
+    ServiceRouting,
+    build_peer_authentication,
+    build_service_entry,
+    build_service_routing,
+    current_routing,
+    injection_change,
+    managed_objects,
+    read_service_routing,
+)
+from meshdesk.mesh.schema import CRDSchemas
+from meshdesk.mesh.validations import validate
+
+
+def _wl(name: str, labels: dict[str, str], sidecar: bool = True, ns: str = "shop") -> Workload:
+    cs = [Container("app", "img", True)] + ([Container("istio-proxy", "proxyv2:1.24.2", True)] if sidecar else [])
+    return Workload(name, ns, labels=labels, pods=[Pod(name + "-x", ns, labels=labels, containers=cs)])
+
+
+WORKLOADS = [_wl("reviews-v1", {"app": "reviews", "version": "v1"}),
+             _wl("reviews-v2", {"app": "reviews", "version": "v2"}),
+             _wl("reviews-v3", {"app": "reviews", "version": "v3"})]
+REVIEWS = Service("reviews", "shop", selector={"app": "reviews"})
+
+
+@pytest.fixture(scope="module")
+def schemas() -> CRDSchemas:
+    path = Path(__file__).resolve().parents[2] / "shared/fixtures/istio/crds/crd-all.gen.yaml"
+    if not path.exists():
+        pytest.skip(f"../shared is absent ({path}): Istio's CRD schemas live there")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return CRDSchemas.from_crds(yaml.load_all(path.read_text(), Loader=loader))
+
+
+def _accepted(schemas: CRDSchemas, obj: IstioObject | None) -> None:
+    assert obj is not None
+    assert schemas.validate(obj.to_manifest()) == []
+
+
+def test_traffic_shifting_builds_subsets_and_weighted_routes(schemas: CRDSchemas) -> None:
+    vs, dr = build_service_routing(REVIEWS, ServiceRouting(weights={"v1": 80, "v2": 20, "v3": 0}), WORKLOADS)
+    _accepted(schemas, vs)
+    _accepted(schemas, dr)
+    assert dr is not None and vs is not None
+    assert [s["name"] for s in dr.spec["subsets"]] == ["v1", "v2", "v3"]
+    route = vs.spec["http"][-1]["route"]
+    assert [(r["destination"]["subset"], r["weight"]) for r in route] == [("v1", 80), ("v2", 20)]
+    assert vs.labels[MANAGED_LABEL] == "meshdesk" and dr.labels[MANAGED_LABEL] == "meshdesk"
+    # the generated config passes our own validations too
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[vs, dr])
+    assert all(v.valid and not v.checks for v in validate(inv).values())
+
+
+@pytest.mark.parametrize("weights, message", [
+    ({"v1": 80, "v2": 30}, "add up to 100"),
+    ({"v1": 100, "v9": 0}, "version v9"),
+    ({"v1": -10, "v2": 110}, "0 to 100"),
+])
+def test_traffic_shifting_refuses_bad_weights(weights: dict[str, int], message: str) -> None:
+    with pytest.raises(RoutingError, match=message):
+        build_service_routing(REVIEWS, ServiceRouting(weights=weights), WORKLOADS)
+
+
+def test_every_action_round_trips_and_is_schema_valid(schemas: CRDSchemas) -> None:
+    routing = ServiceRouting(
+        weights={"v1": 50, "v3": 50},
+        matches=[RouteMatch("v2", header="end-user", kind="exact", value="jason"),
+                 RouteMatch("v3", uri=True, kind="prefix", value="/beta")],
+        fault=Fault(delay_percent=10, delay_seconds=2.5, abort_percent=5, abort_status=503),
+        timeout_seconds=3, retry_attempts=2, retry_per_try_timeout_seconds=1, retry_on="5xx,reset",
+        circuit_breaker=CircuitBreaker(max_connections=100, http1_max_pending_requests=10, max_requests_per_connection=1,
+                                       consecutive_5xx_errors=5, interval_seconds=10, base_ejection_seconds=30,
+                                       max_ejection_percent=50),
+    )
+    vs, dr = build_service_routing(REVIEWS, routing, WORKLOADS)
+    _accepted(schemas, vs)
+    _accepted(schemas, dr)
+    assert vs is not None and vs.spec["http"][0]["fault"]["delay"]["fixedDelay"] == "2.5s"
+    assert read_service_routing(vs, dr) == routing
+
+
+def test_reopening_reads_istio_sample_config(shared_dir: Path) -> None:
+    """Config someone else wrote (Istio's bookinfo samples) opens with its values."""
+    net = shared_dir / "fixtures/istio/bookinfo/networking"
+    dr_doc = next(d for d in yaml.safe_load_all((net / "destination-rule-all.yaml").read_text())
+                  if d and d["metadata"]["name"] == "reviews")
+    vs_doc = next(d for d in yaml.safe_load_all((net / "virtual-service-reviews-80-20.yaml").read_text()) if d)
+    vs = IstioObject("VirtualService", "reviews", "shop", spec=vs_doc["spec"])
+    dr = IstioObject("DestinationRule", "reviews", "shop", spec=dr_doc["spec"])
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[vs, dr])
+    routing, found_vs, found_dr = current_routing(inv, REVIEWS)
+    assert found_vs is vs and found_dr is dr
+    assert routing.weights == {"v1": 80, "v2": 20}
+    fault_doc = next(d for d in yaml.safe_load_all((net / "fault-injection-details-v1.yaml").read_text())
+                     if d and d["kind"] == "VirtualService")
+    faulty = read_service_routing(IstioObject("VirtualService", "details", "shop", spec=fault_doc["spec"]), None)
+    assert faulty.fault.abort_percent == 100 and faulty.fault.abort_status == 555
+
+
+@pytest.mark.parametrize("routing, message", [
+    (ServiceRouting(fault=Fault(abort_percent=150)), "between 0 and 100"),
+    (ServiceRouting(fault=Fault(delay_percent=10, delay_seconds=0)), "above 0 seconds"),
+    (ServiceRouting(fault=Fault(abort_percent=10, abort_status=42)), "HTTP status"),
+    (ServiceRouting(matches=[RouteMatch("v2", header="", value="x")]), "header name"),
+    (ServiceRouting(matches=[RouteMatch("v2", uri=True, kind="regex", value="(")]), "invalid"),
+    (ServiceRouting(timeout_seconds=-1), "above 0"),
+])
+def test_bad_input_is_refused_with_a_reason(routing: ServiceRouting, message: str) -> None:
+    with pytest.raises(RoutingError, match=message):
+        build_service_routing(REVIEWS, routing, WORKLOADS)
+
+
+def test_service_entry_for_an_external_host(schemas: CRDSchemas) -> None:
+    se = build_service_entry("payments", "shop", ["api.payments.example.com"], [(443, "TLS"), (80, "http")])
+    _accepted(schemas, se)
+    assert se.spec["ports"][1] == {"number": 80, "name": "http-80", "protocol": "HTTP"}
+    with pytest.raises(RoutingError, match="valid host"):
+        build_service_entry("x", "shop", ["not a host"], [(443, "TLS")])
+    with pytest.raises(RoutingError, match="wildcard"):
+        build_service_entry("x", "shop", ["*.example.com"], [(443, "TLS")])
+    with pytest.raises(RoutingError, match="at least one port"):
+        build_service_entry("x", "shop", ["a.example.com"], [])
+
+
+def test_mtls_for_namespace_and_workload(schemas: CRDSchemas) -> None:
+    ns_pa = build_peer_authentication("shop", "strict")
+    wl_pa = build_peer_authentication("shop", "PERMISSIVE", workload=WORKLOADS[0])
+    _accepted(schemas, ns_pa)
+    _accepted(schemas, wl_pa)
+    assert ns_pa.name == "default" and "selector" not in ns_pa.spec
+    assert wl_pa.spec["selector"]["matchLabels"] == {"app": "reviews", "version": "v1"}
+    with pytest.raises(RoutingError):
+        build_peer_authentication("shop", "sometimes")
+
+
+def test_sidecar_injection_says_which_pods_need_a_restart() -> None:
+    legacy = _wl("legacy", {"app": "legacy"}, sidecar=False)
+    opted_out = _wl("batch", {"app": "batch", "sidecar.istio.io/inject": "false"}, sidecar=False)
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=[*WORKLOADS, legacy, opted_out])
+    on = injection_change(inv, "shop", True)
+    assert on.labels == {"istio-injection": "enabled"}
+    assert on.restart == ["legacy (Deployment)"]
+    off = injection_change(inv, "shop", False)
+    assert off.labels == {"istio-injection": "disabled"}
+    assert off.restart == ["reviews-v1 (Deployment)", "reviews-v2 (Deployment)", "reviews-v3 (Deployment)"]
+    assert "3 workload(s) must restart to lose" in off.describe()
+
+
+def test_only_what_meshdesk_created_is_removable() -> None:
+    vs, dr = build_service_routing(REVIEWS, ServiceRouting(weights={"v1": 100}), WORKLOADS)
+    theirs = IstioObject("VirtualService", "theirs", "shop", spec={"hosts": ["x"]})
+    inv = Inventory(istio=[o for o in (vs, dr, theirs) if o is not None])
+    assert {o.name for o in managed_objects(inv)} == {"reviews"} and len(managed_objects(inv)) == 2
+
+
+def test_schema_check_reports_what_the_server_would_refuse(schemas: CRDSchemas) -> None:
+    bad = {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "x"},
+           "spec": {"hosts": "reviews", "http": [{"route": [{"destination": {"host": "r"}, "weight": "ten"}], "bogus": 1}]}}
+    problems = schemas.validate(bad)
+    assert "spec.hosts: must be array, not str" in problems
+    assert any(p.startswith("spec.http[0].bogus: unknown field") for p in problems)
+    assert any(p.startswith("spec.http[0].route[0].weight: must be integer") for p in problems)
+    assert schemas.validate({"apiVersion": "networking.istio.io/v9", "kind": "VirtualService"}) == [
+        "VirtualService networking.istio.io/v9 is not served by this cluster's CRDs"]
