@@ -13,7 +13,7 @@ from meshdesk.mesh.request import GraphRequest, NodeFocus
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.base import Cancelled
-from meshdesk.sources.prometheus import PrometheusClient
+from meshdesk.sources.prometheus import PrometheusClient, PromQLError
 from meshdesk.sources.telemetry import (
     GROUP_MESSAGES,
     GROUP_REQUESTS,
@@ -22,6 +22,7 @@ from meshdesk.sources.telemetry import (
     fetch_samples,
 )
 from tests.prom_server import (
+    HANG,
     PrometheusServer,
     StubRequest,
     StubResponse,
@@ -348,10 +349,42 @@ def test_cancel_stops_before_the_next_query() -> None:
         with pytest.raises(Cancelled):
             fetch_samples(client, request, cancelled=lambda: True)
         assert sent == []
-        flag = iter([False, True])
+        flag = iter([False, False, True])
         with pytest.raises(Cancelled):
-            fetch_samples(client, request, cancelled=lambda: next(flag))
+            fetch_samples(client, request, cancelled=lambda: next(flag), max_parallel=1)
     assert len(sent) == 1
+
+
+def test_cancel_does_not_wait_for_a_hanging_prometheus() -> None:
+    """Queries run side by side; cancelling returns at once although none of them has answered
+    (waiting for them would end in PrometheusTimeout instead)."""
+    with StubServer(lambda r: HANG) as stub:
+        client = PrometheusClient(stub.url, timeout=60)
+        request = GraphRequest(namespaces=NS)
+        with pytest.raises(Cancelled):
+            fetch_samples(client, request, cancelled=lambda: len(stub.requests) == len(build_queries(request)))
+        assert len(stub.requests) == 4  # all four queries were under way together
+
+
+def test_parallel_and_serial_fetches_agree_and_first_error_wins() -> None:
+    def answer(req: StubRequest) -> StubResponse:
+        if "istio_request_duration_milliseconds" in req.params["query"]:
+            return StubResponse(400, {"status": "error", "errorType": "bad_data", "error": "duration broke"})
+        metric = req.params["query"].split("(rate(")[1].split("{")[0]
+        return StubResponse(200, prometheus_vector([({"reporter": "source", "m": metric}, "1.5")]))
+
+    with StubServer(answer) as stub:
+        client = PrometheusClient(stub.url)
+        request = GraphRequest(namespaces=NS, appenders=("throughput",), rateTcp="total")
+        parallel, _ = fetch_samples(client, request)
+        serial, _ = fetch_samples(client, request, max_parallel=1)
+        assert parallel == serial
+        assert [s.metric for s in parallel] == [tm.REQUESTS, tm.TCP_RECEIVED, tm.TCP_SENT, tm.RESPONSE_BYTES]
+        assert [s.labels["m"] for s in parallel] == [
+            "istio_requests_total", "istio_tcp_received_bytes_total", "istio_tcp_sent_bytes_total",
+            "istio_response_bytes_sum"]
+        with pytest.raises(PromQLError, match="duration broke"):
+            fetch_samples(client, GraphRequest(namespaces=NS, appenders=("responseTime",)))
 
 
 # --- end to end: Prometheus -> samples -> graph ---------------------------------------------------

@@ -29,6 +29,8 @@ throughput samples are ``istio_request_bytes``/``istio_response_bytes`` with ``s
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -64,6 +66,8 @@ RESPONSE_TIME = "responseTime"
 THROUGHPUT = "throughput"
 SECURITY_POLICY = "securityPolicy"
 OPERATION_NODES = ("operationNodes", "aggregateNode")
+
+_CANCEL_POLL_S = 0.05  # how often a waiting refresh looks at its cancel flag
 
 _QUANTILE_ALIASES = {"50": "0.5", "95": "0.95", "99": "0.99", "0.50": "0.5"}
 
@@ -298,18 +302,48 @@ def fetch_samples(
     request: GraphRequest,
     *,
     cancelled: Callable[[], bool] | None = None,
+    max_parallel: int = 4,
 ) -> tuple[list[Sample], SampleWarnings]:
     """Run ``build_queries(request)`` at ``request.queryTime`` (0: Prometheus's now) and turn every
-    series into a ``Sample``. Series with a NaN/Inf value are skipped and counted; Prometheus's
-    warnings (partial results) are counted too. Raises ``Cancelled`` when ``cancelled()`` turns true
-    between queries, and the client's ``PrometheusError``s."""
-    warnings = SampleWarnings()
-    samples: list[Sample] = []
+    series into a ``Sample``.
+
+    The few queries run side by side (``max_parallel`` at a time; 1 runs them one after another), so
+    a refresh through a slow API-server proxy costs the slowest query, not their sum. Series with a
+    NaN/Inf value are skipped and counted; Prometheus's warnings (partial results) are counted too.
+    Raises ``Cancelled`` as soon as ``cancelled()`` turns true (queries still under way are left to
+    finish in the background and their answers dropped), and the client's ``PrometheusError``s
+    (the first failing query's, in query order)."""
+    queries = build_queries(request)
     at = request.queryTime or None
-    for q in build_queries(request):
+
+    def check() -> None:
         if cancelled is not None and cancelled():
             raise Cancelled("the graph refresh was cancelled")
-        result = client.query(q.promql, time=at)
+
+    check()
+    results: list[Sequence[object]] = []
+    if max_parallel <= 1 or len(queries) <= 1:
+        for q in queries:
+            check()
+            results.append(client.query(q.promql, time=at))
+    else:
+        pool = ThreadPoolExecutor(max_workers=min(max_parallel, len(queries)), thread_name_prefix="prometheus-query")
+        try:
+            futures = [pool.submit(client.query, q.promql, time=at) for q in queries]
+            for fut in futures:
+                while True:
+                    try:
+                        results.append(fut.result(timeout=_CANCEL_POLL_S))
+                        break
+                    except FutureTimeout:
+                        check()
+            check()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    warnings = SampleWarnings()
+    samples: list[Sample] = []
+    for q, result in zip(queries, results, strict=True):
         for w in getattr(result, "warnings", None) or []:
             warnings.add(f"results may be incomplete, Prometheus warned: {w}")
         for series in result:
