@@ -57,7 +57,9 @@ def resource_path(name: str) -> Traversable:
     parts = [p for p in name.replace("\\", "/").split("/") if p]
     if not parts or any(p == ".." for p in parts):
         raise ResourceMissing(f"not a resource name: {name!r}")
-    target = _root().joinpath(*parts)
+    target = _root()
+    for part in parts:  # one at a time: Python 3.11's MultiplexedPath.joinpath takes a single name
+        target = target.joinpath(part)
     if not target.is_file():
         raise ResourceMissing(f"meshdesk resource {name!r} is missing; reinstall meshdesk")
     return target

@@ -120,3 +120,27 @@ def test_every_shipped_file_is_listed() -> None:
     assert {"styles/light.qss", "styles/dark.qss"} <= set(names)
     for name in names:
         assert resources.read_bytes(name), name
+
+
+def test_resources_load_when_the_data_folder_is_a_namespace_package(tmp_path, monkeypatch) -> None:
+    # In the PyInstaller bundle meshdesk/resources_data has no __init__.py, so importlib.resources hands
+    # back a MultiplexedPath, whose joinpath takes one name at a time on Python 3.11.
+    import importlib.resources
+    import shutil
+    import sys
+
+    source = resources._root()
+    probe = tmp_path / "meshdesk_ns_probe"
+    for name in resources.all_resource_names():
+        target = probe / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(resources.read_bytes(name))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    root = importlib.resources.files("meshdesk_ns_probe")
+    assert type(root).__name__ == "MultiplexedPath"
+    monkeypatch.setattr(resources, "_root", lambda: root)
+    assert resources.stylesheet("dark") == source.joinpath("styles").joinpath("dark.qss").read_text(encoding="utf-8")
+    assert resources.icon("service").startswith(b"<?xml")
+    assert len(resources.app_icon_png(512)) > 1000
+    sys.modules.pop("meshdesk_ns_probe", None)
+    shutil.rmtree(probe)
