@@ -5,7 +5,8 @@ For destination-reported ``istio_requests_total`` samples that carry a ``request
 destination, one aggregate node per operation (and per service when service nodes are injected, where
 the destination is the service node). Traffic is counted on the new edges; the operation node gets
 the outgoing rates, the destination keeps the incoming ones it already had. Not for service graphs.
-Runs only when asked for (``request.appenders`` containing "operationNodes" / "aggregateNode").
+Runs only when asked for (``request.appenders`` containing "operationNodes" / "aggregateNode"); the
+label is ``request.extra["aggregate"]`` when set.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from meshdesk.mesh.graph.trafficmap import GRPC, HTTP, TNode, TrafficMap, add_tr
 AGGREGATE = "request_operation"
 
 
-def apply(tm: TrafficMap, ctx: PassContext, aggregate: str = AGGREGATE) -> None:
+def apply(tm: TrafficMap, ctx: PassContext, aggregate: str | None = None) -> None:
     req = ctx.request
+    if aggregate is None:
+        extra = req.extra.get("aggregate") if isinstance(req.extra, dict) else None
+        aggregate = extra if isinstance(extra, str) and extra else AGGREGATE
     if req.graphType == "service" or not tm:
         return
     if req.rateHttp != "requests" and req.rateGrpc != "requests":

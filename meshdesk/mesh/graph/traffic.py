@@ -588,7 +588,8 @@ class EdgeResolver:
 
 
 def reporter_of(labels: Mapping[str, str]) -> str:
-    rep = labels.get("reporter", "")
+    """The reporter of a non-traffic sample; a sample without one counts as destination-reported."""
+    rep = labels.get("reporter", "destination")
     if rep in ("source", "destination"):
         return rep
     parts = rep.split("|")

@@ -1,0 +1,44 @@
+"""Exports: Kiali JSON details, DOT and table text."""
+
+from __future__ import annotations
+
+from meshdesk.mesh import export
+from meshdesk.mesh.graph import build
+from tests.graph_samples import http, snapshot
+
+
+def test_rate_text_uses_kiali_precision() -> None:
+    assert export.rate_text("http", 12.3456) == "12.35"
+    assert export.rate_text("http", 0.0042) == "0.004"
+    assert export.rate_text("httpPercentReq", 33.333) == "33.3"
+
+
+def test_kiali_json_has_boxes_first_flags_and_parents() -> None:
+    g = build(snapshot([http("web-v1", "cart-v1", 30), http("web-v1", "cart-v2", 10, service="cart"),
+                        http(None, "web-v1", 5)], graphType="versionedApp"))
+    data = export.to_kiali(g)
+    nodes = [n["data"] for n in data["elements"]["nodes"]]
+    assert nodes[0]["nodeType"] == "box" and nodes[0]["isBox"] == "app" and nodes[0]["app"] == "cart"
+    box_id = nodes[0]["id"]
+    carts = [n for n in nodes if n.get("app") == "cart" and n["nodeType"] == "app"]
+    assert {n["version"] for n in carts} == {"v1", "v2"} and all(n["parent"] == box_id for n in carts)
+    unknown = next(n for n in nodes if n["nodeType"] == "unknown")
+    assert unknown["isInaccessible"] is True and unknown["isRoot"] is True and "isOutside" not in unknown
+    web = next(n for n in nodes if n.get("workload") == "web-v1")
+    assert web["traffic"] == [{"protocol": "http", "rates": {"httpIn": "5.00", "httpOut": "40.00"}}]
+    ids = {n["id"] for n in nodes}
+    assert all(e["data"]["source"] in ids and e["data"]["target"] in ids for e in data["elements"]["edges"])
+
+
+def test_dot_quotes_names_and_groups_boxes() -> None:
+    g = build(snapshot([http("web-v1", 'we"ird-v1', 1), http("web-v1", "cart-v2", 1)], graphType="versionedApp",
+                       boxBy=("namespace",), namespaces=("shop",)))
+    dot = export.to_dot(g)
+    assert 'we\\"ird' in dot
+    assert dot.count("subgraph") == 0  # one namespace: no namespace box
+    assert dot.rstrip().endswith("}")
+
+
+def test_table_says_when_there_is_no_traffic() -> None:
+    g = build(snapshot([]))
+    assert export.to_table(g) == "no traffic in the requested window\n"
