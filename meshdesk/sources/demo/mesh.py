@@ -253,20 +253,22 @@ class Behaviour:
     burst_latency: float = 1.8  # latency multiplier at the peak of a burst
 
 
+# Most servers answer cleanly (healthy in Kiali's terms) and fail only in bursts; reviews v3, the
+# inventory's NOT_FOUND answers and the external payments API keep a steady trickle of errors.
 BEHAVIOURS: dict[tuple[str, str], Behaviour] = {
     ("hello", "helloworld-v1"): Behaviour(4.0, 0.35, burst=(Failure("503", 0.06),)),
     ("hello", "helloworld-v2"): Behaviour(6.0, 0.4, burst=(Failure("503", 0.08),)),
     ("hello", "sleep"): Behaviour(2.0),
     ("hello", "uptime-checker"): Behaviour(2.0),
-    ("shop", "productpage-v1"): Behaviour(18.0, 0.5, failures=(Failure("500", 0.002),),
-                                          burst=(Failure("500", 0.03),)),
+    ("shop", "productpage-v1"): Behaviour(18.0, 0.5, burst=(Failure("500", 0.03),)),
     ("shop", "details-v1"): Behaviour(6.0, 0.4, failures=(Failure("404", 0.008),)),
     ("shop", "reviews-v1"): Behaviour(14.0, 0.45),
-    ("shop", "reviews-v2"): Behaviour(20.0, 0.5, failures=(Failure("500", 0.002),)),
+    ("shop", "reviews-v2"): Behaviour(20.0, 0.5),
+    # the newest reviews has a bug that fails a few requests all the time
     ("shop", "reviews-v3"): Behaviour(24.0, 0.55, failures=(Failure("500", 0.004),),
                                       burst=(Failure("503", 0.12),), burst_chance=0.2),
-    ("shop", "ratings-v1"): Behaviour(5.0, 0.5, failures=(Failure("500", 0.003),),
-                                      burst=(Failure("503", 0.3, "UF", source_only=True, retriable=True),
+    # ratings is healthy until it falls over now and then (connection failures, sometimes a crash)
+    ("shop", "ratings-v1"): Behaviour(5.0, 0.5, burst=(Failure("503", 0.3, "UF", source_only=True, retriable=True),
                                              Failure("500", 0.05))),
     ("shop", "inventory-v1"): Behaviour(8.0, 0.4, failures=(Failure("200", 0.02, grpc_status="5"),),
                                         burst=(Failure("200", 0.1, grpc_status="14"),)),
