@@ -61,6 +61,15 @@ class PollFailure:
     retry_in: float | None  # seconds until the automatic retry, None when paused
 
 
+def _detached(error: SourceError) -> SourceError:
+    """The error without its traceback and chained causes: the UI keeps the last error, and a
+    traceback would keep the failed request's frames - and its open connection - alive."""
+    error.__traceback__ = None
+    error.__cause__ = None
+    error.__context__ = None
+    return error
+
+
 class _Worker(QObject):
     """Lives on the poller's thread; only ever touched through queued signals (and ``gen``)."""
 
@@ -112,7 +121,7 @@ class _Worker(QObject):
         except Cancelled:
             return
         except SourceError as e:
-            self.failed.emit(generation, e)
+            self.failed.emit(generation, _detached(e))
         except Exception as e:  # a bug or an unexpected library error: report it, keep polling
             log.exception("poll failed")
             self.failed.emit(generation, SourceError(f"{type(e).__name__}: {e}"))
