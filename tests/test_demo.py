@@ -15,7 +15,7 @@ from meshdesk.mesh.inventory import IstioObject
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.telemetry import Sample
-from meshdesk.sources.base import Cancelled, Conflict, MeshSource, NotFound, SourceError
+from meshdesk.sources.base import Cancelled, Conflict, MeshSource, NotFound, SourceError, WritableSource
 from meshdesk.sources.demo import DemoCluster
 
 T0 = 1_780_000_000.0  # a fixed moment; every test drives time itself
@@ -75,6 +75,8 @@ def demo(clock: Clock) -> DemoCluster:
 
 def test_it_is_a_mesh_source_named_demo(demo: DemoCluster) -> None:
     assert isinstance(demo, MeshSource)
+    writable: WritableSource = demo  # checked by mypy: the demo takes config writes like a live cluster
+    assert callable(writable.apply) and callable(writable.label_namespace)
     info = demo.info()
     assert (info.context, info.cluster, info.prometheus, info.live) == ("demo", "demo", "built-in simulation", True)
     names = {n.name: n for n in demo.namespaces()}
