@@ -170,3 +170,9 @@ def test_ids_are_stable_and_builds_are_thread_safe() -> None:
         assert set(g.nodes) == set(first.nodes) and set(g.edges) == set(first.edges)
     web = node(first, "web v1")
     assert web.id == model.node_id(model.NODE_APP, "east", "shop", "web-v1", "web", "v1")
+
+
+def test_no_namespace_chosen_graphs_every_namespace_in_the_telemetry() -> None:
+    g = build(snapshot([http("web-v1", "cart-v1", 10), http("gw-v1", "web-v1", 5, src_ns="edge")], namespaces=()))
+    assert g.request.namespaces == ("edge", "shop")
+    assert not any(n.is_outside for n in g.nodes.values())

@@ -79,3 +79,20 @@ def test_malformed_samples_are_counted_not_fatal(tmp_path: Path) -> None:
     assert len(snap.samples) == 1
     g = build(snap)
     assert "skipped 3 sample(s): malformed sample (needs metric, labels and a numeric value)" in g.warnings
+
+
+def test_non_finite_values_survive_a_save(tmp_path: Path) -> None:
+    import math
+
+    from meshdesk.mesh.telemetry import Sample
+
+    good = http("web-v1", "cart-v1", 4)
+    snap = snapshot([good, Sample("istio_request_duration_milliseconds", {**good.labels, "stat": "0.99"}, math.nan),
+                     Sample("istio_requests_total", good.labels, math.inf)])
+    path = tmp_path / "nan.json"
+    save_snapshot(snap, path)
+    json.loads(path.read_text())  # strict JSON: no bare NaN/Infinity
+    back = load_snapshot(path)
+    assert math.isnan(back.samples[1].value) and back.samples[2].value == math.inf
+    g = build(back)
+    assert "skipped 2 sample(s): value is NaN or infinite" in g.warnings

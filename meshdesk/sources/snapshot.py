@@ -8,6 +8,7 @@ counted instead (``Snapshot.warnings``). Files are written atomically.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -53,8 +54,20 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
 
 
 def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
-    """Write ``snapshot`` to ``path`` atomically (readers see the old file or the new one)."""
-    data = json.dumps(snapshot.to_json(), indent=1, sort_keys=False, allow_nan=False)
+    """Write ``snapshot`` to ``path`` atomically (readers see the old file or the new one).
+
+    JSON has no NaN or infinity: such sample values (Prometheus returns them, e.g. for a quantile of
+    no requests) are written as the strings "NaN", "+Inf", "-Inf", which read back as the same floats
+    (and are then skipped and counted by the graph like any non-finite value)."""
+    obj = snapshot.to_json()
+    for sample in obj.get("samples", []):
+        value = sample.get("value")
+        if isinstance(value, float) and not math.isfinite(value):
+            sample["value"] = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+    try:
+        data = json.dumps(obj, indent=1, sort_keys=False, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"cannot write snapshot file {path}: {e}") from None
     try:
         write_atomic(path, data + "\n", mode=0o644)
     except OSError as e:

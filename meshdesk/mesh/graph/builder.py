@@ -16,6 +16,7 @@ Pure function of the snapshot: no module state is written, so builds may run in 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from meshdesk.mesh.graph import box, finalize, model, outsider, traffic
@@ -71,6 +72,10 @@ def build(snapshot: Snapshot) -> model.TrafficGraph:
         tm = traffic.build_node_map(idx, request, caches)
     else:
         tm = {}
+        if not request.namespaces:
+            # nothing chosen: every namespace the telemetry has workloads in
+            request = dataclasses.replace(request, namespaces=traffic.namespaces_in(idx))
+            ctx.request = request
         for ns in dict.fromkeys(request.namespaces):
             traffic.merge_maps(tm, ns, traffic.build_namespace_map(idx, request, ns, caches))
 

@@ -433,6 +433,18 @@ def _namespace_slices(idx: SampleIndex, metric: str, ns: str) -> list[list[Recor
     return [unserviced, incoming.get(ns, []), outgoing.get(ns, [])]
 
 
+def namespaces_in(idx: SampleIndex) -> tuple[str, ...]:
+    """The namespaces workloads in the telemetry belong to (sorted, "unknown" left out)."""
+    found: set[str] = set()
+    for recs in idx.records.values():
+        for r in recs:
+            found.add(r[2][2])
+            found.add(r[3][5])
+    found.discard(UNKNOWN)
+    found.discard("")
+    return tuple(sorted(found))
+
+
 def _metric_plan(request: GraphRequest) -> list[tuple[str, str]]:
     """(metric, kind) in the order Kiali reads them."""
     plan: list[tuple[str, str]] = []
