@@ -216,6 +216,34 @@ def test_error_on_another_context_switches_to_it(qtbot, app, store) -> None:
     assert dialog.error.text().startswith("kind-dev: ")
 
 
+def test_looking_at_a_context_writes_nothing_for_it(qtbot, app, store) -> None:
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    form = dialog.form()
+    assert form.refresh.currentData() is None and form.refresh.currentText().startswith("Default (")
+    assert form.duration.currentData() is None and form.graph_type.currentData() is None
+    dialog.select_context("prod-eu")
+    _choose(dialog.theme_combo, "light")
+    _click(qtbot, dialog, "Ok")
+    fresh = store.load_settings()
+    assert fresh.theme == "light"
+    assert fresh.context_names() == []
+    assert fresh.context_settings("kind-dev") == store.ContextSettings()
+
+
+def test_defaults_stay_defaults_and_unlisted_stored_values_are_kept(qtbot, app, store) -> None:
+    s = store.load_settings()
+    s.set_context_settings("kind-dev", store.ContextSettings(prometheus_url="http://p:9090", duration=7200,
+                                                             refresh_interval=None))
+    s.save()
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    form = dialog.form()
+    assert form.duration.currentData() == 7200
+    _type(qtbot, form.url, "http://q:9090")
+    _click(qtbot, dialog, "Ok")
+    cs = store.load_settings().context_settings("kind-dev")
+    assert (cs.prometheus_url, cs.duration, cs.refresh_interval, cs.graph_type) == ("http://q:9090", 7200, None, "")
+
+
 def test_cancel_writes_nothing(qtbot, app, store) -> None:
     from meshdesk.ui import theme
 
@@ -325,3 +353,16 @@ def test_legend_icons_are_drawn_for_every_node_type(qapp) -> None:
         icon = theme.legend_icon(node_type)
         image = icon.pixmap(24, 24).toImage()
         assert any(image.pixelColor(x, y).alpha() > 0 for x in range(24) for y in range(24)), node_type
+
+
+def test_saving_keeps_what_another_window_saved_meanwhile(qtbot, app, store) -> None:
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    other = store.load_settings()  # a second window
+    other.theme = "dark"
+    other.read_only = True
+    other.save()
+    _type(qtbot, dialog.form().url, "http://mine:9090")
+    _click(qtbot, dialog, "Ok")
+    fresh = store.load_settings()
+    assert fresh.context_settings("kind-dev").prometheus_url == "http://mine:9090"
+    assert (fresh.theme, fresh.read_only) == ("dark", True)

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from meshdesk.store import settings as store
 from meshdesk.ui import theme
-from meshdesk.ui.toolbar import DURATIONS, GRAPH_TYPES, MANUAL, PAUSE, REFRESH
+from meshdesk.ui.toolbar import DURATIONS, GRAPH_TYPES, MANUAL, PAUSE, REFRESH, ViewChoices
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +152,12 @@ class _ContextForm(QWidget):
         self.insecure.setObjectName("insecure")
         self.insecure.setChecked(bool(auth.get("insecure")))
 
-        self.refresh = _combo(REFRESH, getattr(values, "refresh_interval", None), "refreshInterval")
-        self.duration = _combo(DURATIONS, getattr(values, "duration", None), "duration")
-        self.graph_type = _combo(GRAPH_TYPES, getattr(values, "graph_type", None), "graphType")
+        defaults = ViewChoices()
+        self.refresh = _combo(REFRESH, getattr(values, "refresh_interval", None), "refreshInterval",
+                              defaults.refresh)
+        self.duration = _combo(DURATIONS, getattr(values, "duration", None), "duration", defaults.duration)
+        self.graph_type = _combo(GRAPH_TYPES, getattr(values, "graph_type", None) or None, "graphType",
+                                 defaults.graph_type)
 
         prom = QGroupBox("Prometheus")
         pform = QFormLayout(prom)
@@ -170,8 +173,8 @@ class _ContextForm(QWidget):
         pform.addRow("CA bundle:", ca_row)
         pform.addRow("", self.insecure)
 
-        defaults = QGroupBox("When this context opens")
-        dform = QFormLayout(defaults)
+        opening = QGroupBox("When this context opens")
+        dform = QFormLayout(opening)
         dform.addRow("Graph type:", self.graph_type)
         dform.addRow("Time window:", self.duration)
         dform.addRow("Refresh:", self.refresh)
@@ -179,7 +182,7 @@ class _ContextForm(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(prom)
-        lay.addWidget(defaults)
+        lay.addWidget(opening)
         self.auth_kind.currentIndexChanged.connect(self._show_auth_fields)
         self._show_auth_fields()
 
@@ -200,7 +203,8 @@ class _ContextForm(QWidget):
         """The auth dict to store; raises :class:`SettingsInputError` naming the field at fault."""
         kind = str(self.auth_kind.currentData())
         out: dict[str, Any] = dict(self._auth_extra)
-        out["type"] = kind
+        if kind != AUTH_NONE:
+            out["type"] = kind
         if kind == AUTH_BEARER:
             token = self.token.text().strip()
             if not token:
@@ -233,24 +237,52 @@ class _ContextForm(QWidget):
         changes = {
             "prometheus_url": url,
             "prometheus_auth": auth,
-            "refresh_interval": int(self.refresh.currentData()),
-            "duration": int(self.duration.currentData()),
-            "graph_type": str(self.graph_type.currentData()),
+            "refresh_interval": self.refresh.currentData(),  # None: the app's default
+            "duration": self.duration.currentData(),
+            "graph_type": self.graph_type.currentData() or "",
         }
         if dataclasses.is_dataclass(self._original) and not isinstance(self._original, type):
             return dataclasses.replace(self._original, **changes)
         return store.ContextSettings(**changes)
 
+    def changed(self, values: Any) -> bool:
+        """Whether ``values`` differ from what was stored (so an untouched context is not rewritten)."""
+        before = self._original
+        if before is None:
+            return True
+        for name in ("prometheus_url", "refresh_interval", "duration"):
+            if getattr(before, name, None) != getattr(values, name, None):
+                return True
+        if (getattr(before, "graph_type", "") or "") != (values.graph_type or ""):
+            return True
+        return _normal_auth(getattr(before, "prometheus_auth", None)) != _normal_auth(values.prometheus_auth)
 
-def _combo(choices: Sequence[tuple[Any, str]], current: Any, name: str) -> QComboBox:
+
+def _normal_auth(auth: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = _auth_from_dict(auth)
+    if out["type"] == AUTH_NONE:
+        out.pop("type")
+    return {k: v for k, v in out.items() if v not in (None, "", {}, False)}
+
+
+def _combo(choices: Sequence[tuple[Any, str]], current: Any, name: str, default: Any) -> QComboBox:
+    """A choice list whose first entry, "Default (...)", stores nothing (``None``): the app's default
+    applies, and follows it if that default ever changes."""
     combo = QComboBox()
     combo.setObjectName(name)
+    default_label = next((label for key, label in choices if key == default), str(default))
+    combo.addItem(f"Default ({default_label})", None)
     for key, label in choices:
         combo.addItem(label, key)
-    index = combo.findData(current)
-    if index < 0 and current is not None and name == "refreshInterval":
-        # a stored interval that is not one of the choices still shows as itself
-        label = "Pause" if current == PAUSE else "Manual refresh" if current == MANUAL else f"Every {current}s"
+    index = 0 if current is None else combo.findData(current)
+    if index < 0:
+        # a stored value that is not one of the choices still shows as itself and is kept
+        if name == "refreshInterval":
+            label = "Pause" if current == PAUSE else "Manual refresh" if current == MANUAL else f"Every {current}s"
+        elif name == "duration":
+            label = f"Last {current}s"
+        else:
+            label = str(current)
         combo.addItem(label, current)
         index = combo.count() - 1
     combo.setCurrentIndex(max(index, 0))
@@ -380,9 +412,13 @@ class SettingsDialog(QDialog):
             return False
         choice = str(self.theme_combo.currentData())
         for name, values in per_context.items():
-            self.settings.set_context_settings(name, values)
-        self.settings.read_only = self.read_only.isChecked()
-        self.settings.theme = choice
+            if self._forms[name].changed(values):
+                self.settings.set_context_settings(name, values)
+        # only what the user changed, so the store's merge keeps what another window saved meanwhile
+        if self.read_only.isChecked() != bool(getattr(self.settings, "read_only", False)):
+            self.settings.read_only = self.read_only.isChecked()
+        if choice != getattr(self.settings, "theme", None):
+            self.settings.theme = choice
         try:
             self.settings.save()
         except OSError as exc:
