@@ -134,7 +134,8 @@ def _escape_label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -200,7 +201,7 @@ class PrometheusServer:
         config.write_text("global:\n  scrape_interval: 15s\nscrape_configs: []\n", encoding="utf-8")
         log = (self.workdir / "prometheus.log").open("wb")
         for _attempt in range(3):
-            port = _free_port()
+            port = free_port()
             self.process = subprocess.Popen(
                 [
                     PROMETHEUS,

@@ -28,7 +28,7 @@ from tests.prom_server import (
     StubRequest,
     StubResponse,
     StubServer,
-    _free_port,
+    free_port,
     prometheus_server,  # noqa: F401 - the session fixture
     prometheus_vector,
     self_signed_cert,
@@ -106,7 +106,7 @@ def test_long_query_fits_in_post(prometheus_server: PrometheusServer) -> None:  
 
 
 def test_closed_port_is_unreachable() -> None:
-    port = _free_port()
+    port = free_port()
     client = PrometheusClient(f"http://127.0.0.1:{port}", token=TOKEN)
     with pytest.raises(PrometheusUnreachable) as err:
         client.query("up")
@@ -272,7 +272,7 @@ def test_401_and_403_say_what_happened_without_secrets(caplog: pytest.LogCapture
 def test_secrets_stay_out_of_errors_for_every_failure(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     errors: list[BaseException] = []
-    url_with_password = f"http://alice:{PASSWORD}@127.0.0.1:{_free_port()}"
+    url_with_password = f"http://alice:{PASSWORD}@127.0.0.1:{free_port()}"
     for client in (PrometheusClient(url_with_password, token=TOKEN),):
         with pytest.raises(PrometheusError) as err:
             client.query("up")

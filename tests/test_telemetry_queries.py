@@ -392,13 +392,16 @@ def test_parallel_and_serial_fetches_agree_and_first_error_wins() -> None:
 
 @pytest.mark.prometheus
 def test_graph_from_fetched_samples(prometheus_server: PrometheusServer) -> None:  # noqa: F811
-    graph = pytest.importorskip("meshdesk.mesh.graph")
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import Edge
+
     request = GraphRequest(graphType="workload", namespaces=NS, appenders=("securityPolicy", "responseTime"),
                            injectServiceNodes=False, queryTime=prometheus_server.query_time)
     samples, warnings = fetch_samples(client_for(prometheus_server), request)
-    g = graph.build(Snapshot(request, samples))
+    assert warnings.total == 0
+    g = build(Snapshot(request, samples))
 
-    def edge(src: str, dst: str):  # type: ignore[no-untyped-def]
+    def edge(src: str, dst: str) -> Edge:
         s = g.find_node(node_type="workload", workload=src)
         d = g.find_node(node_type="workload", workload=dst)
         assert s is not None and d is not None, (src, dst)
