@@ -107,7 +107,7 @@ def test_relative_file_references_resolve_against_their_file(tmp_path: Path) -> 
          "v": {"exec": {"command": "aws", "apiVersion": "client.authentication.k8s.io/v1"}}},
         {"x": {"cluster": "c", "user": "u"}, "y": {"cluster": "c", "user": "v"}}))
     d = load_kubeconfig(str(kc_path)).config_dict("x")
-    base = (tmp_path / "sub").resolve()
+    base = Path(os.path.abspath(tmp_path / "sub"))
     assert d["clusters"][0]["cluster"]["certificate-authority"] == str(base / "pki/ca.crt")
     user = d["users"][0]["user"]
     assert user["client-certificate"] == str(base / "pki/u.crt")

@@ -94,10 +94,10 @@ def kubeconfig_paths(paths: str | Sequence[str] | None = None) -> tuple[list[Pat
 
 
 def _resolve(base: Path, value: Any) -> Any:
-    if isinstance(value, str) and value and not os.path.isabs(os.path.expanduser(value)):
-        return str((base / value).resolve())
-    if isinstance(value, str) and value:
-        return os.path.expanduser(value)
+    """A relative file reference joined to the folder of the kubeconfig that holds it (as client-go does:
+    no symlink resolution, no ``~`` expansion)."""
+    if isinstance(value, str) and value and not os.path.isabs(value):
+        return os.path.normpath(os.path.join(base, value))
     return value
 
 
@@ -174,7 +174,7 @@ class KubeConfig:
     # ---------------------------------------------------------------- reading
 
     def _merge_file(self, path: Path, data: Mapping[str, Any]) -> None:
-        base = path.resolve().parent
+        base = Path(os.path.abspath(path)).parent
         for section, body_key in _SECTIONS:
             items = data.get(section)
             if items is None:
