@@ -61,8 +61,7 @@ class _DotLayer(QGraphicsItem):
         for item, dots, speed, phase in self._owner.plans():
             if not item.isVisible():
                 continue
-            p1, p2 = item.p1, item.p2
-            x1, y1, x2, y2 = p1.x(), p1.y(), p2.x(), p2.y()
+            x1, y1, x2, y2 = item.ends()
             if max(x1, x2) < exposed.left() or min(x1, x2) > exposed.right() or \
                     max(y1, y2) < exposed.top() or min(y1, y2) > exposed.bottom():
                 continue
@@ -83,16 +82,19 @@ class TrafficAnimation(QObject):
     """Owns the single timer and the dot layer of one scene."""
 
     def __init__(self, scene_rect: Callable[[], QRectF], visible_rect: Callable[[], QRectF],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, zoom: Callable[[], float] | None = None) -> None:
         super().__init__(parent)
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._frame)
         self._scene_rect = scene_rect
         self._visible_rect = visible_rect
+        self._zoom = zoom
         self.layer = _DotLayer(self)
         self.started = time.monotonic()
         self._plans: list[tuple[EdgeItem, int, float, float]] = []
+        self._source: Iterable[EdgeItem] = ()
+        self._plans_dirty = False
         self.frames = 0
 
     @property
@@ -100,9 +102,13 @@ class TrafficAnimation(QObject):
         return self._timer.isActive()
 
     def set_edges(self, edges: Iterable[EdgeItem]) -> None:
-        """Recompute how each edge animates (after a refresh changed rates)."""
+        """Edges changed (a refresh): their plans are recomputed when the next frame needs them."""
+        self._source = edges
+        self._plans_dirty = True
+
+    def _compute(self) -> None:
         plans = []
-        for item in edges:
+        for item in list(self._source):
             if item.edge.is_idle:
                 continue
             dots, speed = dot_plan(item.edge.rate)
@@ -110,8 +116,11 @@ class TrafficAnimation(QObject):
                 phase = (hash(item.edge_id) % 1000) / 1000.0
                 plans.append((item, dots, speed, phase))
         self._plans = plans
+        self._plans_dirty = False
 
     def plans(self) -> list[tuple[EdgeItem, int, float, float]]:
+        if self._plans_dirty:
+            self._compute()
         return self._plans
 
     def start(self) -> None:
@@ -125,6 +134,8 @@ class TrafficAnimation(QObject):
 
     def _frame(self) -> None:
         self.frames += 1
+        if self._zoom is not None and self._zoom() < MIN_LOD:
+            return  # dots would be too small to see: spare the repaint
         self.layer.set_rect(self._scene_rect())
         # repaint only what is on screen
         self.layer.update(self._visible_rect())

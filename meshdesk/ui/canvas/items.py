@@ -35,7 +35,20 @@ Z_NODE = 10.0
 LABEL_LOD = 0.45  # below this zoom, skip text and badges
 
 
+class _Paint:
+    """The zoom of the paint in progress, set once per paint by the view (None: ask the painter,
+    as when a scene is rendered for export)."""
+
+    lod: float | None = None
+
+
+PAINT = _Paint()
+
+
 def _lod(option: QStyleOptionGraphicsItem, painter: QPainter) -> float:
+    lod = PAINT.lod
+    if lod is not None:
+        return lod
     return option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[no-any-return]
 
 
@@ -115,6 +128,8 @@ class NodeItem(QGraphicsItem):
         )
         self.setZValue(Z_NODE)
         self.setAcceptHoverEvents(False)
+        # painted once into a pixmap and blitted after that (moving does not repaint it)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._options = options
         self._lines: list[str] = []
         self._rect = QRectF()
@@ -258,9 +273,45 @@ class NodeItem(QGraphicsItem):
 # edges
 
 
+_label_widths: dict[str, float] = {}
+_pens: dict[tuple[int, bool], QPen] = {}
+_brushes: dict[int, QBrush] = {}
+
+
+def label_width(text: str) -> float:
+    """Width of an edge label (cached: rate labels repeat a lot)."""
+    w = _label_widths.get(text)
+    if w is None:
+        if len(_label_widths) > 20000:
+            _label_widths.clear()
+        w = _label_widths[text] = QFontMetricsF(shapes.edge_font()).horizontalAdvance(text)
+    return w
+
+
+def _pen(colour: QColor, idle: bool) -> QPen:
+    key = (colour.rgba(), idle)
+    pen = _pens.get(key)
+    if pen is None:
+        pen = _pens[key] = shapes.idle_pen(colour, 1.2) if idle else QPen(colour, 1.5)
+    return pen
+
+
+def _brush(colour: QColor) -> QBrush:
+    brush = _brushes.get(colour.rgba())
+    if brush is None:
+        brush = _brushes[colour.rgba()] = QBrush(colour)
+    return brush
+
+
+_LABEL_BG = QBrush(QColor(255, 255, 255, 220))
+
+
 class EdgeItem(QGraphicsItem):
     """A directed edge drawn as a straight line between the two node outlines with an arrowhead,
-    an optional label at its middle and an mTLS lock. Not movable; selectable."""
+    an optional label at its middle and an mTLS lock. Not movable; selectable.
+
+    Geometry is kept as plain floats; the Qt objects painting needs (line, arrow) are built on the
+    first paint after a change, so moving a node costs a little arithmetic per edge."""
 
     ARROW = 8.0
 
@@ -276,36 +327,43 @@ class EdgeItem(QGraphicsItem):
         self.label = ""
         self.highlighted = False
         self._lock = False
-        self._colour = QColor(shapes.C_HEALTHY)
-        self._pen = QPen(self._colour, 1.5)
+        self._colour = shapes.C_HEALTHY
+        self._pen = _pen(self._colour, False)
         self._idle = False
+        self._label_half = 0.0  # reserved half width for the label (changes in steps)
         self._label_w = 0.0
-        self.p1 = QPointF()
-        self.p2 = QPointF()
-        self._arrow = QPolygonF()
+        self._g = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # x1, y1, x2, y2, ux, uy
+        self._degenerate = True
+        self._qline: QLineF | None = None
+        self._arrow: QPolygonF | None = None
         self._rect = QRectF()
         self._shape: QPainterPath | None = None
         self._look: tuple[Any, ...] = ()
 
-    def apply(self, edge: Edge, label: str, lock: bool) -> None:
-        """Take new rates/health/label; repaint only when the look changed."""
+    def apply(self, edge: Edge, label: str, lock: bool) -> bool:
+        """Take new rates/health/label; repaint only when the look changed. Returns True when the
+        bounds must be recomputed (call :meth:`update_geometry`)."""
         self.edge = edge
         status = edge_health(edge)
         look = (label, lock, status, edge.protocol, edge.is_idle)
         if look == self._look:
-            return
-        label_changed = label != self.label
+            return False
         self._look = look
         self.label = label
-        self._lock = lock
         self._idle = edge.is_idle
         self._colour = shapes.edge_colour(status, edge.protocol, edge.is_idle)
-        self._pen = shapes.idle_pen(self._colour, 1.2) if edge.is_idle else QPen(self._colour, 1.5)
-        if label_changed:
-            self._label_w = QFontMetricsF(shapes.edge_font()).horizontalAdvance(label) if label else 0.0
-            self.update_geometry()
-        else:
-            self.update()
+        self._pen = _pen(self._colour, edge.is_idle)
+        self._label_w = label_width(label) if label else 0.0
+        need = (math.ceil((self._label_w / 2 + 4) / 12) * 12) if (label or lock) else 0.0
+        if lock and need < 12:
+            need = 12.0
+        grow = need != self._label_half or lock != self._lock
+        self._lock = lock
+        if grow:
+            self._label_half = need
+            return True
+        self.update()
+        return False
 
     @property
     def colour(self) -> QColor:
@@ -315,45 +373,77 @@ class EdgeItem(QGraphicsItem):
     def has_lock(self) -> bool:
         return self._lock
 
+    @property
+    def p1(self) -> QPointF:
+        return QPointF(self._g[0], self._g[1])
+
+    @property
+    def p2(self) -> QPointF:
+        return QPointF(self._g[2], self._g[3])
+
+    def ends(self) -> tuple[float, float, float, float]:
+        g = self._g
+        return g[0], g[1], g[2], g[3]
+
     def update_geometry(self) -> None:
-        """Recompute the line, arrow and bounds from the nodes' current positions."""
+        """Recompute the line and bounds from the nodes' current positions."""
         a = self.source.pos()
         b = self.target.pos()
-        dx, dy = b.x() - a.x(), b.y() - a.y()
+        ax, ay, bx, by = a.x(), a.y(), b.x(), b.y()
+        dx, dy = bx - ax, by - ay
         length = math.hypot(dx, dy)
         self.prepareGeometryChange()
         self._shape = None
+        self._qline = None
+        self._arrow = None
         if length < 1e-3:
-            self.p1 = self.p2 = a
-            self._arrow = QPolygonF()
-            self._rect = QRectF(a.x() - 1, a.y() - 1, 2, 2)
+            self._g = (ax, ay, ax, ay, 1.0, 0.0)
+            self._degenerate = True
+            self._rect = QRectF(ax - 1, ay - 1, 2, 2)
             return
+        self._degenerate = False
         ux, uy = dx / length, dy / length
-        nx, ny = -uy * self.offset, ux * self.offset
+        off = self.offset
         r = shapes.NODE_RADIUS
         if length <= 2 * r + 2:
             r = max(length / 2 - 1, 0)
-        self.p1 = QPointF(a.x() + ux * r + nx, a.y() + uy * r + ny)
-        self.p2 = QPointF(b.x() - ux * (r + 1) + nx, b.y() - uy * (r + 1) + ny)
-        s = self.ARROW
-        bx, by = self.p2.x() - ux * s, self.p2.y() - uy * s
-        self._arrow = QPolygonF([
-            self.p2,
-            QPointF(bx - uy * s * 0.45, by + ux * s * 0.45),
-            QPointF(bx + uy * s * 0.45, by - ux * s * 0.45),
-        ])
-        rect = QRectF(self.p1, self.p2).normalized().adjusted(-6, -6, 6, 6)
-        if self.label or self._lock:
-            mid = self.midpoint()
-            half = max(self._label_w / 2 + 4, 10)
-            rect = rect.united(QRectF(mid.x() - half, mid.y() - 14, 2 * half, 26))
-        self._rect = rect
+        x1, y1 = ax + ux * r - uy * off, ay + uy * r + ux * off
+        x2, y2 = bx - ux * (r + 1) - uy * off, by - uy * (r + 1) + ux * off
+        self._g = (x1, y1, x2, y2, ux, uy)
+        left, right = (x1, x2) if x1 < x2 else (x2, x1)
+        top, bottom = (y1, y2) if y1 < y2 else (y2, y1)
+        left -= 6
+        right += 6
+        top -= 6
+        bottom += 6
+        half = self._label_half
+        if half:
+            mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+            left = min(left, mx - half)
+            right = max(right, mx + half)
+            top = min(top, my - 14)
+            bottom = max(bottom, my + 12)
+        self._rect = QRectF(left, top, right - left, bottom - top)
 
     def midpoint(self) -> QPointF:
-        return QPointF((self.p1.x() + self.p2.x()) / 2, (self.p1.y() + self.p2.y()) / 2)
+        g = self._g
+        return QPointF((g[0] + g[2]) / 2, (g[1] + g[3]) / 2)
 
     def line(self) -> QLineF:
-        return QLineF(self.p1, self.p2)
+        if self._qline is None:
+            g = self._g
+            self._qline = QLineF(g[0], g[1], g[2], g[3])
+        return self._qline
+
+    def _arrow_polygon(self) -> QPolygonF:
+        if self._arrow is None:
+            x2, y2, ux, uy = self._g[2], self._g[3], self._g[4], self._g[5]
+            s = self.ARROW
+            bx, by = x2 - ux * s, y2 - uy * s
+            w = s * 0.45
+            self._arrow = QPolygonF([QPointF(x2, y2), QPointF(bx - uy * w, by + ux * w),
+                                     QPointF(bx + uy * w, by - ux * w)])
+        return self._arrow
 
     # -- Qt
 
@@ -362,38 +452,40 @@ class EdgeItem(QGraphicsItem):
 
     def shape(self) -> QPainterPath:
         if self._shape is None:
-            path = QPainterPath(self.p1)
-            path.lineTo(self.p2)
+            g = self._g
+            path = QPainterPath(QPointF(g[0], g[1]))
+            path.lineTo(g[2], g[3])
             stroker = QPainterPathStroker()
             stroker.setWidth(8)
             self._shape = stroker.createStroke(path)
         return self._shape
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        if self._arrow.isEmpty():
+        if self._degenerate:
             return
+        line = self.line()
         if self.highlighted:
             painter.setPen(QPen(shapes.C_FIND, 7))
-            painter.drawLine(self.p1, self.p2)
+            painter.drawLine(line)
         if self.isSelected():
             painter.setPen(QPen(shapes.C_SELECTED, 4))
-            painter.drawLine(self.p1, self.p2)
+            painter.drawLine(line)
         painter.setPen(self._pen)
-        painter.drawLine(self.p1, self.p2)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(self._colour))
-        painter.drawPolygon(self._arrow)
+        painter.drawLine(line)
+        painter.setBrush(_brush(self._colour))
+        painter.drawPolygon(self._arrow_polygon())
         if not (self.label or self._lock) or _lod(option, painter) < LABEL_LOD:
             return
         mid = self.midpoint()
+        painter.setPen(Qt.PenStyle.NoPen)
         if self._lock:
             shapes.draw_lock(painter, QPointF(mid.x(), mid.y() - (8 if self.label else 0)))
         if self.label:
             rect = QRectF(mid.x() - self._label_w / 2 - 2, mid.y() - 1, self._label_w + 4, 11)
-            painter.setBrush(QBrush(QColor(255, 255, 255, 220)))
+            painter.setBrush(_LABEL_BG)
             painter.drawRect(rect)
             painter.setFont(shapes.edge_font())
-            painter.setPen(QPen(shapes.C_TEXT))
+            painter.setPen(shapes.C_TEXT)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
 
 

@@ -9,6 +9,7 @@ nodes are placed beside their neighbours; positions the user drags are saved per
 from __future__ import annotations
 
 import logging
+import os
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QHideEvent, QKeyEvent, QMouseEvent, QPainter, QShowEvent, QWheelEvent
+from PySide6.QtGui import (
+    QCloseEvent,
+    QHideEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QShowEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
 
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
@@ -25,6 +35,7 @@ from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.canvas import _refs, export
 from meshdesk.ui.canvas.animation import TrafficAnimation
 from meshdesk.ui.canvas.items import (
+    PAINT,
     BoxItem,
     EdgeItem,
     NodeItem,
@@ -64,7 +75,10 @@ SAVE_DELAY_MS = 500
 MIN_SCALE = 0.02
 MAX_SCALE = 6.0
 FIT_MAX_SCALE = 1.5
-PLACE_NEW_LIMIT = 40  # more new nodes than this (or than a third of the graph) get a full layout
+PLACE_NEW_LIMIT = 40
+# BSP or no index: measured with benchmarks/canvas.py (see the module text there)
+INDEX_METHOD = (QGraphicsScene.ItemIndexMethod.NoIndex if os.environ.get("MESHDESK_SCENE_INDEX") == "none"
+                else QGraphicsScene.ItemIndexMethod.BspTreeIndex)  # more new nodes than this (or than a third of the graph) get a full layout
 
 
 @dataclass(frozen=True)
@@ -173,7 +187,7 @@ class GraphView(QGraphicsView):
         super().__init__(parent)
         self.setObjectName("graphView")
         scene = QGraphicsScene(self)
-        scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        scene.setItemIndexMethod(INDEX_METHOD)
         self.setScene(scene)
         self._scene = scene
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
@@ -193,6 +207,8 @@ class GraphView(QGraphicsView):
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
         self._boxes: dict[str, BoxItem] = {}
+        self._box_ids: frozenset[str] = frozenset()
+        self._scene_rect = QRectF()
         self._box_of: dict[str, BoxItem] = {}  # node or box id -> its enclosing box item
         self._edges_of: dict[str, list[EdgeItem]] = {}
         self._key: LayoutKey | None = None
@@ -222,7 +238,7 @@ class GraphView(QGraphicsView):
         self._save_timer.setInterval(SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self._save_now)
 
-        self._animation = TrafficAnimation(self._animation_rect, self._visible_scene_rect, self)
+        self._animation = TrafficAnimation(self._animation_rect, self._visible_scene_rect, self, self.zoom)
         scene.addItem(self._animation.layer)
         self._animation.stop()
         scene.selectionChanged.connect(self._on_scene_selection)
@@ -254,7 +270,8 @@ class GraphView(QGraphicsView):
             # vanished edges and nodes
             for eid in [e for e in self._edges if e not in graph.edges]:
                 self._remove_edge(eid)
-            for nid in [n for n in self._nodes if n not in wanted]:
+            removed = [n for n in self._nodes if n not in wanted]
+            for nid in removed:
                 self._remove_node(nid)
             # new and changed nodes
             new_ids: list[str] = []
@@ -298,7 +315,10 @@ class GraphView(QGraphicsView):
         finally:
             self._batch = False
         self._flush_edges()
-        self._rebuild_boxes()
+        box_ids = frozenset(nid for nid, n in graph.nodes.items() if n.node_type == NODE_BOX)
+        if new_ids or removed or box_ids != self._box_ids:
+            self._box_ids = box_ids
+            self._rebuild_boxes()
         if self._find_expr:
             self.set_find(self._find_expr)
         if self._hide_expr:
@@ -318,7 +338,8 @@ class GraphView(QGraphicsView):
     def _apply_edge(self, item: EdgeItem, edge: Edge, totals: Mapping[tuple[str, str], float]) -> None:
         label = edge_label(edge, self._options.edge_labels, totals.get((edge.source, edge.protocol), 0.0))
         lock = self._options.show_security and edge.is_mtls is not None and edge.is_mtls >= 50
-        item.apply(edge, label, lock)
+        if item.apply(edge, label, lock):
+            self._dirty_edges.add(item.edge_id)
 
     def _assign_offsets(self) -> None:
         """Two edges between the same nodes (both directions, or two protocols) are drawn apart."""
@@ -657,7 +678,7 @@ class GraphView(QGraphicsView):
         return self._animation.running
 
     def _animation_rect(self) -> QRectF:
-        return self._scene.sceneRect()
+        return self._scene_rect
 
     def _visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
@@ -826,7 +847,8 @@ class GraphView(QGraphicsView):
         if rect.isNull():
             rect = QRectF(-200, -150, 400, 300)
         rect = rect.adjusted(-1500, -1500, 1500, 1500)
-        if rect != self._scene.sceneRect():
+        if rect != self._scene_rect:
+            self._scene_rect = rect
             self._scene.setSceneRect(rect)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -929,11 +951,16 @@ class GraphView(QGraphicsView):
         return rect
 
     def _with_animation_hidden(self, fn: Callable[[], None]) -> None:
+        """Render for export: no dots, and nodes painted as shapes and text (not cached pixmaps)."""
         was = self._animation.layer.isVisible()
         self._animation.layer.setVisible(False)
+        for item in self._nodes.values():
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         try:
             fn()
         finally:
+            for item in self._nodes.values():
+                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self._animation.layer.setVisible(was)
 
     def export_png(self, path: str | Path) -> None:
@@ -943,6 +970,13 @@ class GraphView(QGraphicsView):
     def export_svg(self, path: str | Path) -> None:
         rect = self._export_rect()
         self._with_animation_hidden(lambda: export.export_svg(self._scene, path, rect if not rect.isNull() else None))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        PAINT.lod = self.transform().m11()  # one zoom for every item of this paint
+        try:
+            super().paintEvent(event)
+        finally:
+            PAINT.lod = None
 
     # ------------------------------------------------------------------ lifetime
 
