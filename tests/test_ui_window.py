@@ -331,3 +331,21 @@ def test_rejected_credentials_offer_the_demo(kube_emulator, qtbot, make_window, 
     assert w.last_error is not None and w.last_error.kind == "unauthorized"
     assert "Credentials rejected" in w.banner.text() and "Credentials rejected" in w.empty.text.text()
     assert w.empty.demo_button.isVisible() and w.empty.retry_button.isVisible()
+
+
+def test_find_and_hide_fields_reach_the_canvas(qtbot, make_window) -> None:
+    pytest.importorskip("meshdesk.mesh.find", reason="find/hide expressions not available")
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.toolbar.find_edit.setText("name = reviews")
+    qtbot.keyClick(w.toolbar.find_edit, Qt.Key.Key_Return)
+    assert w.toolbar.find_edit.styleSheet() == ""
+    highlighted = w.view.highlighted_ids()
+    assert highlighted and all("reviews" in w.graph.nodes[i].label for i in highlighted if i in w.graph.nodes)
+    w.toolbar.find_edit.setText("rps >>> nonsense")
+    qtbot.keyClick(w.toolbar.find_edit, Qt.Key.Key_Return)
+    assert "border" in w.toolbar.find_edit.styleSheet(), "a bad expression is marked"
+    assert w.statusBar().currentMessage().startswith("Find: ")
+    w.toolbar.hide_edit.setText("idle")
+    qtbot.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Return)
+    assert w.toolbar.hide_edit.styleSheet() == ""

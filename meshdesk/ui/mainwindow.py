@@ -95,15 +95,9 @@ def _presets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         return [], []
 
     def norm(presets: Any) -> list[tuple[str, str]]:
+        """meshdesk.mesh.find lists (label, expression); the toolbar takes (expression, label)."""
         items = presets.items() if isinstance(presets, Mapping) else presets
-        out = []
-        for p in items:
-            if isinstance(p, str):
-                out.append((p, p))
-            else:
-                a, b = p[0], p[1]
-                out.append((str(b), str(a)) if isinstance(presets, Mapping) else (str(a), str(b)))
-        return out
+        return [(p, p) if isinstance(p, str) else (str(p[1]), str(p[0])) for p in items]
 
     return norm(FIND_PRESETS), norm(HIDE_PRESETS)
 
@@ -263,6 +257,14 @@ class MainWindow(QMainWindow):
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [340], Qt.Orientation.Horizontal)
+        self.legend_dock: QDockWidget | None = None
+        if self.canvas_mod is not None and hasattr(self.canvas_mod, "Legend"):
+            self.legend_dock = QDockWidget("Legend", self)
+            self.legend_dock.setObjectName("legendDock")
+            self.legend_dock.setWidget(self.canvas_mod.Legend())
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend_dock)
+            self.tabifyDockWidget(self.dock, self.legend_dock)
+            self.dock.raise_()
 
         # status bar
         self.status_source = QLabel()
@@ -326,6 +328,10 @@ class MainWindow(QMainWindow):
         panel_act.setText("Details panel")
         panel_act.setShortcut(QKeySequence("Ctrl+D"))
         view_menu.addAction(panel_act)
+        if self.legend_dock is not None:
+            legend_act = self.legend_dock.toggleViewAction()
+            legend_act.setShortcut(QKeySequence("Ctrl+L"))
+            view_menu.addAction(legend_act)
         view_menu.addMenu(self.toolbar.display_menu).setText("Display")
         view_menu.addMenu(self.toolbar.layout_menu).setText("Layout")
 
@@ -677,8 +683,9 @@ class MainWindow(QMainWindow):
 
     def _on_selection(self, ids: list[str]) -> None:
         self.panel.show_selection(ids)
-        if not self.dock.isVisible() and ids:
+        if ids:
             self.dock.show()
+            self.dock.raise_()
 
     # -- status bar ------------------------------------------------------------------------------------
     def _update_status(self) -> None:
@@ -810,6 +817,8 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+H", "Hide"),
     ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Layered / force / grid layout"),
     ("Ctrl+D", "Show or hide the details panel"),
+    ("Ctrl+L", "Show or hide the legend"),
+    ("Ctrl+,", "Settings"),
     ("Ctrl+O", "Open a snapshot"),
     ("F1", "Keyboard shortcuts"),
     ("Ctrl+Q", "Quit"),

@@ -241,6 +241,7 @@ class MainToolBar(QToolBar):
             btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
             btn.setMenu(menu)
             btn.setAutoRaise(True)
+            btn.setStyleSheet("QToolButton::menu-indicator { image: none; }")
             bar.addWidget(btn)
         return edit
 
