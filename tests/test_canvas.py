@@ -347,10 +347,32 @@ def test_boxes_enclose_their_namespace(qtbot, view: GraphView) -> None:  # type:
 def test_find_highlights_and_hide_hides(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("meshdesk.mesh.find")
     shown(qtbot, view, bookinfo(), key=None)
-    assert view.set_find("name = reviews") is None or True
-    err = view.set_find("((( nonsense")
+    rv = nid_wl("reviews-v1")
+    assert view.set_find("app = reviews") is None
+    assert view.highlighted_ids() == {rv}
+    assert view.node_item(rv).highlighted  # type: ignore[union-attr]
+    assert not view.node_item(nid_wl("ratings-v1")).highlighted  # type: ignore[union-attr]
+    # a bad expression says why and keeps the last highlight
+    err = view.set_find("app = ")
     assert isinstance(err, str) and err
+    assert view.highlighted_ids() == {rv}
+    # edges by response time (all bookinfo edges took 25 ms)
+    assert view.set_find("rt > 20") is None
+    assert view.highlighted_ids() == set(view.graph.edges)  # type: ignore[union-attr]
+    assert not view.node_item(rv).highlighted  # type: ignore[union-attr]
+    assert view.set_find("") is None and view.highlighted_ids() == set()
+
+    assert view.set_hide("app = reviews") is None
+    assert not view.node_item(rv).isVisible()  # type: ignore[union-attr]
+    rv_edges = [e for e in view.graph.edges.values() if rv in (e.source, e.target)]  # type: ignore[union-attr]
+    assert rv_edges and all(not view.edge_item(e.id).isVisible() for e in rv_edges)  # type: ignore[union-attr]
+    assert view.node_item(nid_wl("ratings-v1")).isVisible()  # type: ignore[union-attr]
+    # the hide survives a refresh, and clearing it shows everything again
+    view.set_graph(bookinfo(rate=3.0))
+    assert not view.node_item(rv).isVisible()  # type: ignore[union-attr]
     assert view.set_hide("") is None
+    assert all(view.node_item(n).isVisible() for n in view.positions())  # type: ignore[union-attr]
+    assert all(view.edge_item(e).isVisible() for e in view.graph.edges)  # type: ignore[union-attr]
 
 
 def test_keyboard_and_selection(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]

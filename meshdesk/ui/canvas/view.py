@@ -728,14 +728,18 @@ class GraphView(QGraphicsView):
             matcher, error = self._compile(expr)
             if error is not None:
                 return error
-            hidden_nodes = {i for i in self._ids(matcher.nodes(self._graph)) if i in self._nodes}
-            hidden_edges = {i for i in self._ids(matcher.edges(self._graph)) if i in self._edges}
+            if hasattr(matcher, "hidden"):  # Kiali's rules, boxes included
+                found_nodes, found_edges = matcher.hidden(self._graph)
+            else:
+                found_nodes, found_edges = matcher.nodes(self._graph), matcher.edges(self._graph)
+            hidden_nodes = {i for i in self._ids(found_nodes) if i in self._nodes or i in self._boxes}
+            hidden_edges = {i for i in self._ids(found_edges) if i in self._edges}
             for nid in hidden_nodes:
                 hidden_edges.update(e.edge_id for e in self._edges_of.get(nid, ()))
         self._hide_expr = expr
         now = hidden_nodes | hidden_edges
         for iid in self._hidden ^ now:
-            item = self._nodes.get(iid) or self._edges.get(iid)
+            item = self._nodes.get(iid) or self._edges.get(iid) or self._boxes.get(iid)
             if item is not None:
                 item.setVisible(iid not in now)
         self._hidden = now
