@@ -135,8 +135,8 @@ def test_404_without_status_body_suggests_missing_api(stub_url: str) -> None:
     exc = _raised(api.list_namespaced_custom_object, "security.istio.io", "v1", "bookinfo", "peerauthentications")
     err = errors.translate(exc, what="peerauthentications")
     assert isinstance(err, NotFound)
-    assert "peerauthentications not found" in _check_plain(err)
-    assert "not installed" in str(err)
+    assert "peerauthentications: the resource was not found" in _check_plain(err)
+    assert "is the API for it installed" in str(err)
 
 
 def test_409_is_a_conflict_with_advice(stub_url: str) -> None:

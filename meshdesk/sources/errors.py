@@ -160,10 +160,9 @@ def _api_exception(exc: Any, what: str) -> SourceError:
     status = _status_body(exc)
     server_msg = _clean(status.get("message") or "", 300)
     details = status.get("details") if isinstance(status.get("details"), dict) else {}
-    subject = what
-    if not subject and details:
-        kind = details.get("kind") or "object"
-        subject = f'{kind} "{details["name"]}"' if details.get("name") else str(kind)
+    obj = ""  # the object the server named, e.g. virtualservices "reviews"
+    if details and details.get("kind"):
+        obj = f'{details["kind"]} "{details["name"]}"' if details.get("name") else str(details["kind"])
 
     def with_what(text: str) -> str:
         return f"{what}: {text}" if what else text
@@ -174,14 +173,16 @@ def _api_exception(exc: Any, what: str) -> SourceError:
         return Forbidden(_clean(_forbidden_message(status, what)),
                          hint="ask a cluster admin for access, or pick other namespaces")
     if status_code == 404:
-        text = server_msg or f"{subject or 'the resource'} not found"
-        if not server_msg and not status:  # a bare 404 page: the whole API is absent
-            text = f"{subject or 'the resource'} not found (the API for it is not installed on this cluster?)"
-        return NotFound(with_what(text) if server_msg else text)
+        if server_msg:
+            return NotFound(with_what(server_msg))
+        if not status:  # a bare "404 page not found": the whole API is absent
+            return NotFound(with_what(f"{obj or 'the resource'} was not found "
+                                      "(is the API for it installed on this cluster?)"))
+        return NotFound(with_what(f"{obj or 'the resource'} was not found"))
     if status_code == 409:
         if status.get("reason") == "AlreadyExists":
-            return Conflict(with_what(server_msg or f"{subject or 'the object'} already exists"))
-        return Conflict(with_what(f"{subject or 'the object'} was changed by someone else meanwhile"),
+            return Conflict(with_what(server_msg or f"{obj or 'the object'} already exists"))
+        return Conflict(with_what(f"{obj or 'the object'} was changed by someone else meanwhile"),
                         hint="reload it and apply your change again")
     if status_code == 429:
         return Timeout(with_what("the API server is overloaded (429 Too Many Requests)"),
