@@ -153,11 +153,9 @@ def _edge_codes(e: model.Edge) -> dict[str, float]:
     return {code: sum(r.flags.values()) / 100.0 * total for code, r in e.responses.items()} if total > 0 else {}
 
 
-def _add(traffic: Traffic, e: model.Edge) -> None:
-    if e.protocol not in ("http", "grpc"):
-        return
-    codes = traffic.setdefault(e.protocol, {})
-    for code, v in _edge_codes(e).items():
+def _add(traffic: Traffic, protocol: str, edge_codes: dict[str, float]) -> None:
+    codes = traffic.setdefault(protocol, {})
+    for code, v in edge_codes.items():
         codes[code] = codes.get(code, 0.0) + v
 
 
@@ -189,9 +187,13 @@ def _workload_status(ws: list[Workload]) -> str:
 def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     inbound: dict[str, Traffic] = {}
     outbound: dict[str, Traffic] = {}
+    codes_of: dict[str, dict[str, float]] = {}
     for e in graph.edges.values():
-        _add(outbound.setdefault(e.source, {}), e)
-        _add(inbound.setdefault(e.target, {}), e)
+        if e.protocol not in ("http", "grpc"):
+            continue
+        codes = codes_of[e.id] = _edge_codes(e)
+        _add(outbound.setdefault(e.source, {}), e.protocol, codes)
+        _add(inbound.setdefault(e.target, {}), e.protocol, codes)
     tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
     memo: dict[tuple[int, str, str], bool] = {}
     inbound_tol: dict[int, tuple[Tolerance, ...]] = {}
@@ -225,4 +227,4 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         tol = inbound_tol.get(id(tols))
         if tol is None:
             tol = inbound_tol[id(tols)] = tuple(t for t in tols if t.direction.match("inbound"))
-        e.health = evaluate({e.protocol: _edge_codes(e)}, {}, tol, memo)
+        e.health = evaluate({e.protocol: codes_of[e.id]}, {}, tol, memo)

@@ -181,48 +181,53 @@ def is_http_error(code: str) -> bool:
     return code[:1] in ("4", "5")
 
 
+_HTTP_CLASS = {"3": ("httpIn3xx", "http3xx"), "4": ("httpIn4xx", "http4xx"), "5": ("httpIn5xx", "http5xx")}
+
+
 def add_traffic(protocol: str, value: float, code: str, flags: str, host: str,
                 source_md: dict[str, Any], dest_md: dict[str, Any], edge_md: dict[str, Any]) -> None:
-    """Count one series on an edge and on its two ends (Kiali's AddToMetadata)."""
+    """Count one series on an edge and on its two ends (Kiali's AddToMetadata). Hot path: plain dict
+    operations only."""
     if value <= 0.0:
         return
     if protocol == HTTP:
-        add_value(source_md, "httpOut", value)
-        add_value(dest_md, "httpIn", value)
-        add_value(edge_md, "http", value)
-        add_response(edge_md, code, flags, host, value)
-        first = code[:1]
-        if code == "-":
-            add_value(dest_md, "httpInNoResponse", value)
-            add_value(edge_md, "httpNoResponse", value)
-        elif first == "3":
-            add_value(dest_md, "httpIn3xx", value)
-            add_value(edge_md, "http3xx", value)
-        elif first == "4":
-            add_value(dest_md, "httpIn4xx", value)
-            add_value(edge_md, "http4xx", value)
-        elif first == "5":
-            add_value(dest_md, "httpIn5xx", value)
-            add_value(edge_md, "http5xx", value)
+        out_key, in_key, edge_key = "httpOut", "httpIn", "http"
     elif protocol == GRPC:
-        add_value(source_md, "grpcOut", value)
-        add_value(dest_md, "grpcIn", value)
-        add_value(edge_md, "grpc", value)
-        add_response(edge_md, code, flags, host, value)
-        if code == "-":
-            add_value(dest_md, "grpcInNoResponse", value)
-            add_value(edge_md, "grpcNoResponse", value)
-        else:
-            # old telemetry may carry HTTP codes for gRPC
-            err = is_http_error(code) if len(code) == 3 else (code != "0" and code != "")
-            if err:
-                add_value(dest_md, "grpcInErr", value)
-                add_value(edge_md, "grpcErr", value)
+        out_key, in_key, edge_key = "grpcOut", "grpcIn", "grpc"
     elif protocol == TCP:
-        add_value(source_md, "tcpOut", value)
-        add_value(dest_md, "tcpIn", value)
-        add_value(edge_md, "tcp", value)
-        add_response(edge_md, "-", flags, host, value)
+        out_key, in_key, edge_key, code = "tcpOut", "tcpIn", "tcp", "-"
+    else:
+        return
+    source_md[out_key] = source_md.get(out_key, 0.0) + value
+    dest_md[in_key] = dest_md.get(in_key, 0.0) + value
+    edge_md[edge_key] = edge_md.get(edge_key, 0.0) + value
+    responses = edge_md.get("responses")
+    if responses is None:
+        responses = edge_md["responses"] = {}
+    rkey = code or "-"
+    detail = responses.get(rkey)
+    if detail is None:
+        detail = responses[rkey] = ({}, {})
+    if flags:
+        fl = detail[0]
+        fl[flags] = fl.get(flags, 0.0) + value
+    if host:
+        hs = detail[1]
+        hs[host] = hs.get(host, 0.0) + value
+    if protocol == TCP:
+        return
+    pair: tuple[str, str] | None
+    if code == "-":
+        pair = ("httpInNoResponse", "httpNoResponse") if protocol == HTTP else ("grpcInNoResponse", "grpcNoResponse")
+    elif protocol == HTTP:
+        pair = _HTTP_CLASS.get(code[:1])
+    else:
+        # old telemetry may carry HTTP codes for gRPC
+        err = is_http_error(code) if len(code) == 3 else (code != "0" and code != "")
+        pair = ("grpcInErr", "grpcErr") if err else None
+    if pair is not None:
+        dest_md[pair[0]] = dest_md.get(pair[0], 0.0) + value
+        edge_md[pair[1]] = edge_md.get(pair[1], 0.0) + value
 
 
 def add_outgoing(source_md: dict[str, Any], edge_md: dict[str, Any]) -> None:
