@@ -32,6 +32,7 @@ from meshdesk.mesh.request import GraphRequest
 from meshdesk.store.layouts import LayoutKey, LayoutStore, layout_file
 from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.canvas import (
+    EDGE_LABEL_MODES,
     SHORTCUTS,
     DisplayOptions,
     GraphView,
@@ -184,6 +185,8 @@ def test_edge_label_formats() -> None:
     assert edge_label(tcp, "requestRate") == "16.0kbps"
     assert edge_label(tcp, "responseTimeP50") == ""
     assert DisplayOptions(edge_labels="rate").edge_labels == "requestRate"  # toolbar spelling accepted
+    assert "rate" in EDGE_LABEL_MODES and "requestRate" in EDGE_LABEL_MODES and "bogus" not in EDGE_LABEL_MODES
+    assert list(EDGE_LABEL_MODES)[:2] == ["none", "requestRate"]
     with pytest.raises(ValueError, match="edge_labels"):
         DisplayOptions(edge_labels="bogus")
 
@@ -300,6 +303,17 @@ def test_relayout_algorithms_and_stale_results(qtbot, view: GraphView) -> None: 
     assert all(got[n] == pytest.approx(expected[n]) for n in got)
     with pytest.raises(ValueError, match="unknown layout"):
         view.relayout("spiral")
+
+
+def test_an_imported_layout_is_applied_when_the_key_is_set_again(qtbot, view: GraphView, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo())
+    rv = nid_wl("reviews-v1")
+    path = tmp_path / "shared-layout.json"
+    path.write_text(json.dumps({"kind": "meshdesk-layout", "schema_version": 1, "key": KEY.to_json(),
+                                "positions": {rv: [4321.0, -1234.0]}}))
+    LayoutStore().import_layout(path)
+    view.set_layout_key(KEY)
+    assert view.positions()[rv] == (4321.0, -1234.0)
 
 
 def test_reset_layout_forgets_the_saved_positions(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]

@@ -47,16 +47,26 @@ from meshdesk.ui.canvas.items import (
 
 log = logging.getLogger(__name__)
 
-EDGE_LABEL_MODES: tuple[str, ...] = (
-    "none", "requestRate", "requestDistribution", "responseTimeP50", "responseTimeP95", "responseTimeP99",
-    "responseTimeAvg", "throughput",
-)
 # other spellings accepted for convenience (the toolbar's keys)
 LABEL_ALIASES: dict[str, str] = {
     "rate": "requestRate", "percent": "requestDistribution", "response_time:0.5": "responseTimeP50",
     "response_time:0.95": "responseTimeP95", "response_time:0.99": "responseTimeP99",
     "response_time:avg": "responseTimeAvg",
 }
+
+
+class _LabelModes(tuple[str, ...]):
+    """The label modes (Kiali's names, in menu order); ``in`` also accepts the toolbar's spellings
+    (``LABEL_ALIASES``), which DisplayOptions translates."""
+
+    def __contains__(self, mode: object) -> bool:
+        return tuple.__contains__(self, LABEL_ALIASES.get(mode, mode) if isinstance(mode, str) else mode)
+
+
+EDGE_LABEL_MODES: tuple[str, ...] = _LabelModes((
+    "none", "requestRate", "requestDistribution", "responseTimeP50", "responseTimeP95", "responseTimeP99",
+    "responseTimeAvg", "throughput",
+))
 
 SHORTCUTS: list[tuple[str, str]] = [
     ("Fit the graph to the window", "F or Ctrl+0"),
@@ -522,9 +532,8 @@ class GraphView(QGraphicsView):
 
     def set_layout_key(self, key: LayoutKey | None) -> None:
         """Switch to the saved layout of ``key``: its positions are applied to the nodes shown, and
-        later drags are saved to it."""
-        if key == self._key:
-            return
+        later drags are saved to it. Called again with the same key, it re-reads the saved positions
+        (e.g. after a layout was imported into the store) and applies them."""
         if self._save_timer.isActive():
             self._save_timer.stop()
             self._save_now()
