@@ -349,3 +349,20 @@ def test_find_and_hide_fields_reach_the_canvas(qtbot, make_window) -> None:
     w.toolbar.hide_edit.setText("idle")
     qtbot.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Return)
     assert w.toolbar.hide_edit.styleSheet() == ""
+
+
+def test_layout_export_and_import_round_trip(qtbot, make_window, tmp_path) -> None:
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: len(w.view.positions()) > 0 and not w.view.layout_running, timeout=10000)
+    before = dict(w.view.positions())
+    path = tmp_path / "layout.json"
+    w.export_layout(str(path))
+    assert path.is_file() and f"{len(before)} nodes" in w.statusBar().currentMessage()
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        w.toolbar.layoutRequested.emit("grid")
+    assert w.view.positions() != before
+    w.import_layout(str(path))
+    after = w.view.positions()
+    bad = {n: (before[n], after.get(n)) for n in before if after.get(n) != pytest.approx(before[n], abs=0.01)}  # files keep 2 decimals
+    assert not bad

@@ -728,41 +728,54 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Exported {path}", 5000)
 
-    def export_layout(self) -> None:
+    def export_layout(self, path: str | None = None) -> None:
         if self._layout_key is None:
+            self.statusBar().showMessage("Nothing to export yet: no graph is shown", 5000)
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export layout", "layout.json", "Layouts (*.json)")
         if not path:
-            return
-        if hasattr(self.view, "export_layout"):
-            self.view.export_layout(path)
+            path, _ = QFileDialog.getSaveFileName(self, "Export layout", "layout.json", "Layouts (*.json)")
+        if not path:
             return
         from meshdesk.store.layouts import LayoutStore
 
+        store = LayoutStore()
         try:
-            n = LayoutStore().export_layout(self._layout_key, path)
+            positions = getattr(self.view, "positions", None)
+            if callable(positions) and positions():
+                self.view.set_layout_key(None)  # flush the canvas's pending save first
+                store.save(self._layout_key, positions())  # what the user sees is what is exported
+                self.view.set_layout_key(self._layout_key)
+            n = store.export_layout(self._layout_key, path)
         except (OSError, ValueError) as e:
-            self.messages.error("config", f"could not export the layout: {e}")
+            self.messages.error("config", f"could not export the layout to {path}: {e}")
             return
         self.statusBar().showMessage(f"Exported the positions of {n} nodes to {path}", 5000)
 
-    def import_layout(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import layout", "", "Layouts (*.json);;All files (*)")
-        if not path:
+    def import_layout(self, path: str | None = None) -> None:
+        """Apply a layout file's positions to the current view (and save them for it)."""
+        key = self._layout_key
+        if key is None:
+            self.statusBar().showMessage("Open a graph first: a layout is imported into the current view", 5000)
             return
-        if hasattr(self.view, "import_layout"):
-            self.view.import_layout(path)
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Import layout", "", "Layouts (*.json);;All files (*)")
+        if not path:
             return
         from meshdesk.store.layouts import LayoutStore
 
+        store = LayoutStore()
         try:
-            store = LayoutStore()
-            _key, positions = store.import_layout(path)
-            if self._layout_key is not None:
-                store.save(self._layout_key, positions)
-                self.view.set_layout_key(self._layout_key)
+            _their_key, positions = store.import_layout(path)
         except (OSError, ValueError) as e:
-            self.messages.error("config", f"could not import the layout: {e}")
+            self.messages.error("config", f"could not import the layout {path}: {e}")
+            return
+        self.view.set_layout_key(None)  # flush the canvas's pending save before replacing it
+        try:
+            store.save(key, positions)
+        except (OSError, ValueError) as e:
+            self.messages.error("config", f"could not save the imported layout: {e}")
+        self.view.set_layout_key(key)
+        self.statusBar().showMessage(f"Imported the positions of {len(positions)} nodes from {path}", 5000)
 
     # -- help --------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
