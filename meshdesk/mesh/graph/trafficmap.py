@@ -209,10 +209,10 @@ def add_traffic(protocol: str, value: float, code: str, flags: str, host: str,
     if detail is None:
         detail = responses[rkey] = ({}, {})
     if flags:
-        fl = detail[0]
+        fl: dict[str, float] = detail[0]
         fl[flags] = fl.get(flags, 0.0) + value
     if host:
-        hs = detail[1]
+        hs: dict[str, float] = detail[1]
         hs[host] = hs.get(host, 0.0) + value
     if protocol == TCP:
         return
