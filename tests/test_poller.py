@@ -117,3 +117,21 @@ def test_auth_error_kind_survives(qtbot, poller: Poller) -> None:
         poller.set_source(lambda: src, GraphRequest(graphType="workload", namespaces=("shop",)))
     assert sig.args[0].error.kind == "unauthorized"
     assert "token" in str(sig.args[0].error)
+
+
+def test_message_channel_holds_back_repeats(qtbot) -> None:
+    from meshdesk.ui.messages import MessageBus, UserMessage
+
+    now = [1000.0]
+    bus = MessageBus(repeat_window=30.0, clock=lambda: now[0])
+    got: list[UserMessage] = []
+    bus.message.connect(got.append)
+    assert bus.error("unreachable", "connection refused")
+    assert not bus.error("unreachable", "connection refused")
+    assert not bus.error("unreachable", "connection refused")
+    assert bus.error("unauthorized", "token expired"), "another kind is not a repeat"
+    now[0] += 31
+    assert bus.error("unreachable", "connection refused")
+    assert [(m.kind, m.repeats) for m in got] == [("unreachable", 0), ("unauthorized", 0), ("unreachable", 2)]
+    bus.forget()
+    assert bus.error("unauthorized", "token expired")
