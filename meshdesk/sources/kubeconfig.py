@@ -22,12 +22,15 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from meshdesk.sources.base import ConfigError
 from meshdesk.sources.errors import exec_plugin_error, redact, translate
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
 
 log = logging.getLogger(__name__)
 
@@ -304,14 +307,14 @@ class KubeConfig:
 
     # ---------------------------------------------------------------- clients
 
-    def api_client(self, context: str | None = None) -> Any:
+    def api_client(self, context: str | None = None) -> ApiClient:
         """A ``kubernetes.client.ApiClient`` for ``context`` (default: the current context).
 
         Built by the official loader from a private copy of the merged config: no global default is
         set, no file is written (refreshed OIDC/exec credentials stay in memory). Raises ConfigError for
         a missing/incomplete context or a failing credential plugin, or another SourceError (e.g.
         Unreachable) when an OIDC refresh cannot reach its issuer."""
-        from kubernetes.client import ApiClient, Configuration
+        from kubernetes.client import Configuration
         from kubernetes.config import new_client_from_config_dict
 
         from meshdesk import __version__
@@ -322,7 +325,7 @@ class KubeConfig:
         user: dict[str, Any] = cfg_dict["users"][0]["user"] if cfg_dict["users"] else {}
         configuration = Configuration()
         try:
-            client: ApiClient = new_client_from_config_dict(
+            client = new_client_from_config_dict(
                 config_dict=cfg_dict, context=name, persist_config=False,
                 client_configuration=configuration)
         except Exception as exc:  # noqa: BLE001 - every loader failure becomes a typed, secret-free error
