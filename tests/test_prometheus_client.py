@@ -335,3 +335,21 @@ def test_plain_http_to_a_tls_port_says_so(tls_pair: tuple[str, str], tmp_path: P
     with StubServer(ok, tls=tls_pair) as stub:
         with pytest.raises(PrometheusError):
             PrometheusClient(stub.url.replace("https://", "http://"), timeout=5).query("up")
+
+
+def test_a_given_session_keeps_its_own_tls_and_credentials(tls_pair: tuple[str, str]) -> None:
+    """Through the API server proxy the session carries the cluster's CA and auth; the client must not
+    override them with the system CAs (nor let REQUESTS_CA_BUNDLE do so) or drop the session's auth."""
+    import requests
+
+    session = requests.Session()
+    session.verify = tls_pair[0]
+    session.headers["Authorization"] = f"Bearer {TOKEN}"
+    with StubServer(ok, tls=tls_pair) as stub:
+        client = PrometheusClient(stub.url, session=session, headers={"X-Scope-OrgID": "t"})
+        assert client.query("up")[0].value == 1.0
+        client.close()  # not the client's to close: the session still works
+        assert PrometheusClient(stub.url, session=session).query("up")[0].value == 1.0
+    assert stub.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+    assert stub.requests[0].headers["X-Scope-OrgID"] == "t"
+    assert TOKEN not in repr(client)

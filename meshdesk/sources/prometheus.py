@@ -218,7 +218,9 @@ class PrometheusClient:
         self._headers = dict(headers or {})
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
-        self._verify: bool | str = False if insecure else (ca_bundle or True)
+        # An explicit choice wins; otherwise a given session's own ``verify`` (e.g. the API server's CA)
+        # stays in force, and a fresh session verifies against the system CAs.
+        self._verify: bool | str | None = False if insecure else ca_bundle or (None if session is not None else True)
         self.timeout = float(timeout)
         self._use_get = False
         self.last_warnings: list[str] = []
@@ -332,10 +334,10 @@ class PrometheusClient:
     def _send(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
         url = self.url + path
         auth = requests.auth.HTTPBasicAuth(*self._basic) if self._basic else None
-        common: dict[str, Any] = {
-            "headers": self._headers, "auth": auth, "verify": self._verify, "timeout": self.timeout,
-            "allow_redirects": True,
-        }
+        common: dict[str, Any] = {"headers": self._headers, "auth": auth, "timeout": self.timeout,
+                                  "allow_redirects": True}
+        # Always explicit: requests lets REQUESTS_CA_BUNDLE override a session's own CA otherwise.
+        common["verify"] = self._verify if self._verify is not None else self.session.verify
         if params is None:
             return self.session.get(url, **common)
         if not self._use_get:
