@@ -82,3 +82,15 @@ def test_workload_without_available_pods_is_failure() -> None:
     inv.workloads[0].available = 0
     g = build(snapshot([http("web-v1", "cart-v1", 10)], inventory=inv))
     assert node(g, "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
+
+
+def test_service_annotation_applies_to_service_nodes() -> None:
+    from meshdesk.mesh.inventory import Service
+
+    inv = Inventory(cluster="east", namespaces=[Namespace("shop")],
+                    services=[Service("cart", "shop", annotations={health.ANNOTATION: "5XX,40,60,http,.*"})])
+    samples = [http("web-v1", "cart-v1", 80), http("web-v1", "cart-v1", 20, "500")]
+    g = build(snapshot(samples, inventory=inv, injectServiceNodes=True))
+    svc = g.find_node(node_type=model.NODE_SERVICE, service="cart")
+    assert svc is not None and svc.health is not None and svc.health.status == model.HEALTHY
+    assert node(g, "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]

@@ -12,7 +12,8 @@ gRPC status 1-16               grpc      > 0       >= 10
 no response ("-", code 0)      http/grpc > 0       >= 10
 =============================  ========  ========  ==========
 
-A workload's ``health.kiali.io/rate`` annotation replaces the defaults for that workload's nodes:
+A workload's (or, for service nodes, the service's) ``health.kiali.io/rate`` annotation replaces the
+defaults for its nodes:
 ``CODE,DEGRADED,FAILURE,PROTOCOL,DIRECTION`` entries separated by ";", e.g. ``4XX,10,20,http,inbound``
 (``X`` is any digit; protocol and direction are regular expressions; bad entries are skipped, and an
 annotation with no good entry falls back to the defaults). The worst matching status wins; traffic
@@ -202,13 +203,18 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
             continue
         tolerances = DEFAULT_TOLERANCES
         workloads = _workloads_of(n, ctx.inventory)
-        annotated = [w for w in workloads if w.annotations.get(ANNOTATION)]
+        owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads]
+        if n.node_type == model.NODE_SERVICE and ctx.inventory is not None:
+            svc = ctx.inventory.service(n.namespace, n.service)
+            if svc is not None:
+                owners.append((svc.name, svc.annotations))
+        annotated = [(name, ann) for name, ann in owners if ann.get(ANNOTATION)]
         if annotated:
-            text = annotated[0].annotations[ANNOTATION]
+            text = annotated[0][1][ANNOTATION]
             n.health_annotation = text
             parsed, problems = parse_annotation(text)
             for p in problems:
-                msg = f"{n.namespace}/{annotated[0].name}: {ANNOTATION} entry {p}"
+                msg = f"{n.namespace}/{annotated[0][0]}: {ANNOTATION} entry {p}"
                 if msg not in ctx.notes:
                     ctx.notes.append(msg)
             if parsed:
