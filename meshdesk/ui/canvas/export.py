@@ -47,7 +47,7 @@ def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    ok = image.save(buf, "PNG")
+    ok = image.save(buf, "PNG")  # type: ignore[call-overload]  # the stubs say bytes; PySide wants str
     buf.close()
     if not ok:
         raise OSError(f"could not encode the PNG for {path}")

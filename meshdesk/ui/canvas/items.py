@@ -49,7 +49,7 @@ def _lod(option: QStyleOptionGraphicsItem, painter: QPainter) -> float:
     lod = PAINT.lod
     if lod is not None:
         return lod
-    return option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[no-any-return]
+    return float(option.levelOfDetailFromTransform(painter.worldTransform()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class NodeItem(QGraphicsItem):
 
     @property
     def border_status(self) -> str | None:
-        return self._status  # type: ignore[no-any-return]
+        return self._status
 
     def layout_size(self) -> tuple[float, float]:
         return (self._rect.width(), self._rect.height())

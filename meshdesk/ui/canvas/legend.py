@@ -11,7 +11,7 @@ from meshdesk.ui.canvas import _refs, shapes
 
 ROW_H = 24.0
 GLYPH_W = 48.0
-COL_W = 190.0
+COL_W = 230.0
 
 SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Node shapes", [(f"shape:{k}", v) for k, v in shapes.SHAPE_NAMES.items()]),

@@ -18,7 +18,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import (
+    QBrush,
     QCloseEvent,
+    QColor,
     QHideEvent,
     QKeyEvent,
     QMouseEvent,
@@ -210,6 +212,11 @@ class GraphView(QGraphicsView):
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Traffic graph")
+        # Kiali-like: no scroll bars (pan by dragging), and a light canvas in either theme so the
+        # node and edge colours read the same on screen and in exports
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setBackgroundBrush(QBrush(QColor("#ffffff")))
 
         self.store = store if store is not None else LayoutStore()
         self._graph: TrafficGraph | None = None
@@ -767,10 +774,10 @@ class GraphView(QGraphicsView):
         want = set(ids)
         self._selecting = True
         try:
-            for item in self._scene.selectedItems():
-                item.setSelected(False)
+            for old in self._scene.selectedItems():
+                old.setSelected(False)
             for iid in want:
-                item = self._nodes.get(iid) or self._edges.get(iid) or self._boxes.get(iid)
+                item: QGraphicsItem | None = self._nodes.get(iid) or self._edges.get(iid) or self._boxes.get(iid)
                 if item is not None and item.isVisible():
                     item.setSelected(True)
         finally:
