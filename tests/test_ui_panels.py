@@ -130,3 +130,17 @@ def test_rules_for_host_from_the_demo_inventory(demo_data) -> None:
     vss, drs = rules_for_host(inv, "helloworld", "hello")
     assert [d.name for d in drs] == ["helloworld"]
     assert "hello-ingress" in [v.name for v in vss], "the ingress VS routes to helloworld"
+
+
+def test_edge_panel_breaks_errors_down_by_code_and_host(panel: SidePanel, demo_data) -> None:
+    graph, _inv, _ = demo_data
+    edge = next((e for e in graph.edges.values() if e.rates.get("http5xx", 0) > 0), None)
+    assert edge is not None, "the demo has failing HTTP calls"
+    panel.show_selection([edge.id])
+    text = panel.text()
+    codes = sorted(c for c in edge.responses if c.startswith("5"))
+    assert codes and all(f"code {c}" in text for c in codes)
+    host = next(iter(edge.responses[codes[0]].hosts))
+    assert "Hosts\n" in text and host in text
+    share = 100 * sum(edge.rates.get(k, 0.0) for k in ("http4xx", "http5xx", "httpNoResponse")) / edge.rate
+    assert f"Errors\n{share:.1f}%" in text or f"Errors\n{share:.0f}%" in text

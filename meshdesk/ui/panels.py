@@ -492,11 +492,19 @@ class SidePanel(QWidget):
             parts.append(_section("Rates by class", _table((k, fmt_rate(v, p)) for k, v in by_code)))
         if e.responses:
             rows2 = []
+            hosts_all: dict[str, float] = {}
             for code, detail in sorted(e.responses.items()):
-                flags = ", ".join(f"{f}: {v:.1f}%" for f, v in sorted(detail.flags.items()))
-                hosts = ", ".join(f"{h}: {v:.1f}%" for h, v in sorted(detail.hosts.items()))
-                rows2.append((code, _e(f"flags {flags or '-'}; hosts {hosts or '-'}")))
-            parts.append(_section("Responses", _table(rows2)))
+                share = sum(detail.flags.values()) or sum(detail.hosts.values())
+                flags = ", ".join(f"{f} {v:.1f}%" for f, v in sorted(detail.flags.items()) if f != "-")
+                rows2.append((f"code {code}" if code != "-" else "all", f"{share:.1f}%"
+                              + (f" <span style='color:#6a6e73'>(flags {_e(flags)})</span>" if flags else "")))
+                for h, v in detail.hosts.items():
+                    hosts_all[h] = hosts_all.get(h, 0.0) + v
+            if p != "tcp" or len(rows2) > 1:
+                parts.append(_section("Responses", _table(rows2)))
+            if hosts_all:
+                parts.append(_section("Hosts", _list([f"{_e(h)} ({v:.1f}%)" if len(hosts_all) > 1 else _e(h)
+                                                      for h, v in sorted(hosts_all.items(), key=lambda kv: -kv[1])])))
         if e.source_principal or e.dest_principal:
             parts.append(_section("Principals", _table([("source", _e(e.source_principal or "-")),
                                                         ("destination", _e(e.dest_principal or "-"))])))
