@@ -486,3 +486,104 @@ def test_legend_shows_shapes_colours_and_badges(qtbot) -> None:  # type: ignore[
     assert image.width() > 100 and image.height() > 300
     colours = {image.pixel(x, y) for x in range(0, image.width(), 3) for y in range(0, image.height(), 3)}
     assert len(colours) > 5
+
+
+def _conformance_graphs(shared: Path, **request_changes: object) -> list[tuple[str, TrafficGraph]]:
+    from dataclasses import replace
+
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.snapshot import Snapshot
+
+    out = []
+    for case in sorted((shared / "conformance" / "kiali" / "cases").glob("*.json")):
+        snap = Snapshot.from_json(json.loads(case.read_text()))
+        if request_changes:
+            snap.request = replace(snap.request, **request_changes)  # type: ignore[arg-type]
+        out.append((case.stem, build(snap)))
+    return out
+
+
+@pytest.mark.shared
+def test_graphs_from_the_builder_are_drawn_whole(qtbot, view: GraphView, shared_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every Kiali conformance case, built by the real graph builder: each node and edge gets an item,
+    no two nodes overlap, and a refresh with the same graph changes nothing."""
+    view.show()
+    qtbot.waitExposed(view)
+    graphs = _conformance_graphs(shared_dir)
+    assert graphs
+    for name, graph in graphs:
+        view.set_graph(TrafficGraph(request=graph.request))  # clear
+        if graph.nodes:
+            with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+                view.set_graph(graph)
+        real = {nid for nid, n in graph.nodes.items() if n.node_type != "box"}
+        assert set(view.positions()) == real, name
+        assert {e for e in graph.edges if view.edge_item(e) is not None} == set(graph.edges), name
+        sizes = {n: view.node_item(n).layout_size() for n in real}  # type: ignore[union-attr]
+        assert layout_engine.overlaps(view.positions(), sizes) == [], name
+        before = view.positions()
+        view.set_graph(graph)
+        assert view.positions() == before and not view.layout_running, name
+
+
+@pytest.mark.shared
+def test_builder_namespace_boxes_enclose_their_nodes(qtbot, view: GraphView, shared_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    name, graph = next((n, g) for n, g in _conformance_graphs(shared_dir, boxBy=("namespace",))
+                       if n == "TestVersionedAppGraph")
+    boxes = {nid for nid, n in graph.nodes.items() if n.node_type == "box"}
+    if not boxes:
+        pytest.skip("the graph builder does not make box nodes yet")
+    shown(qtbot, view, graph, key=None)
+    assert {b.box_id for b in view.boxes()} == boxes
+    for box in view.boxes():
+        assert box.children_items, box.title
+        for child in box.children_items:
+            assert box.boundingRect().contains(child.mapRectToScene(child.boundingRect())), (name, box.title)
+
+
+def test_rubber_band_selects_and_shift_drag_pans(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    view.set_display(DisplayOptions(show_boxes=False))
+    shown(qtbot, view, bookinfo(), key=None)
+    view.fit()
+    vp = view.viewport()
+    # drag a band from an empty corner across the whole view: every node is inside it
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000,
+                          check_params_cb=lambda ids: set(view.positions()) <= set(ids)):
+        QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(2, 2))
+        for i in range(1, 6):
+            QTest.mouseMove(vp, QPoint(2 + (vp.width() - 4) * i // 5, 2 + (vp.height() - 4) * i // 5))
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                           QPoint(vp.width() - 2, vp.height() - 2))
+    nodes_before = view.positions()
+    before = view.mapToScene(vp.rect().center())
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(5, 5))
+    QTest.mouseMove(vp, QPoint(105, 65))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(105, 65))
+    after = view.mapToScene(vp.rect().center())
+    assert (after - before).manhattanLength() > 20  # the picture moved with the mouse
+    assert view.positions() == nodes_before  # nodes themselves did not move
+
+
+def test_wheel_zooms(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPointF as P
+    from PySide6.QtGui import QWheelEvent
+
+    shown(qtbot, view, bookinfo(), key=None)
+    z = view.zoom()
+    centre = P(view.viewport().rect().center())
+    event = QWheelEvent(centre, view.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                        False)
+    view.wheelEvent(event)
+    assert view.zoom() > z
+
+
+def test_busier_edges_animate_faster_and_denser() -> None:
+    from meshdesk.ui.canvas.animation import dot_plan
+
+    assert dot_plan(0) == (0, 0.0)
+    plans = [dot_plan(r) for r in (0.05, 1, 20, 500, 10000)]
+    dots = [d for d, _ in plans]
+    speeds = [s for _, s in plans]
+    assert dots == sorted(dots) and dots[0] >= 1 and dots[-1] > dots[0]
+    assert speeds == sorted(speeds) and speeds[-1] > speeds[0]

@@ -932,6 +932,7 @@ class GraphView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+        event.accept()  # the canvas handled it (Qt leaves a rubber-band release unaccepted)
         if self._dragging:
             self._dragging = False
             self.finish_drag()
