@@ -18,7 +18,7 @@ import kubernetes.client
 import pytest
 import yaml
 
-from meshdesk.sources.base import ConfigError, SourceError, Unauthorized, Unreachable
+from meshdesk.sources.base import ConfigError, SourceError, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.errors import translate
 from meshdesk.sources.kubeconfig import load_kubeconfig
 from tests.kube_emulator import KubeEmulator, _self_signed_cert, kube_emulator_fixture  # noqa: F401
@@ -277,6 +277,17 @@ def test_exec_plugin_failures_name_the_plugin(tmp_path: Path, kube_emulator: Kub
     assert "'kubelogin' failed" in text and "returned 3" in text and SECRET not in text
     assert caplog.records, "the official loader logs the plugin's failure"
     assert all(SECRET not in r.getMessage() for r in caplog.records)
+
+
+def test_slow_exec_plugin_times_out_with_a_hint(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    # a plugin waiting for a browser login: it finishes on its own a little later
+    slow = _exec_plugin(tmp_path / "bin", "kubelogin", "exec sleep 3")
+    path = write(tmp_path / "kc", config({"emu": {"server": kube_emulator.url}}, {"sso": _exec_user(str(slow))},
+                                         {"sso": {"cluster": "emu", "user": "sso"}}))
+    with pytest.raises(Timeout) as err:
+        load_kubeconfig(str(path)).api_client("sso", credential_timeout=0.3)
+    text = str(err.value)
+    assert 'context "sso"' in text and "'kubelogin' did not finish within 0.3 s" in text and "login" in text
 
 
 def _jwt(claims: dict[str, Any]) -> str:

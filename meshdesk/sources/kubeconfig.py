@@ -19,14 +19,15 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from meshdesk.sources.base import ConfigError
+from meshdesk.sources.base import ConfigError, SourceError, Timeout
 from meshdesk.sources.errors import exec_plugin_error, redact, translate
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_KUBECONFIG = Path("~/.kube/config")
+CREDENTIAL_TIMEOUT = 120.0  # seconds a credential plugin or OIDC refresh may take when building a client
+_T = TypeVar("_T")
 
 _SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context"))
 
@@ -307,13 +310,15 @@ class KubeConfig:
 
     # ---------------------------------------------------------------- clients
 
-    def api_client(self, context: str | None = None) -> ApiClient:
+    def api_client(self, context: str | None = None, *,
+                   credential_timeout: float | None = CREDENTIAL_TIMEOUT) -> ApiClient:
         """A ``kubernetes.client.ApiClient`` for ``context`` (default: the current context).
 
         Built by the official loader from a private copy of the merged config: no global default is
         set, no file is written (refreshed OIDC/exec credentials stay in memory). Raises ConfigError for
-        a missing/incomplete context or a failing credential plugin, or another SourceError (e.g.
-        Unreachable) when an OIDC refresh cannot reach its issuer."""
+        a missing/incomplete context or a failing credential plugin, Timeout when a credential plugin or
+        an OIDC refresh takes longer than ``credential_timeout`` seconds (e.g. a plugin waiting for a
+        browser login), or another SourceError (e.g. Unreachable) when an OIDC issuer cannot be reached."""
         from kubernetes.client import Configuration
         from kubernetes.config import new_client_from_config_dict
 
@@ -323,18 +328,39 @@ class KubeConfig:
         cfg_dict = self.config_dict(context)
         name = cfg_dict["current-context"]
         user: dict[str, Any] = cfg_dict["users"][0]["user"] if cfg_dict["users"] else {}
+        exec_cfg = user.get("exec") if isinstance(user.get("exec"), dict) else None
+        runs_something = exec_cfg is not None or isinstance(user.get("auth-provider"), dict)
         configuration = Configuration()
+
+        def build() -> ApiClient:
+            return new_client_from_config_dict(config_dict=cfg_dict, context=name, persist_config=False,
+                                               client_configuration=configuration)
+
         try:
-            client = new_client_from_config_dict(
-                config_dict=cfg_dict, context=name, persist_config=False,
-                client_configuration=configuration)
+            if runs_something and credential_timeout is not None:
+                client = _with_deadline(build, credential_timeout,
+                                        lambda: self._credential_timeout(name, user, credential_timeout))
+            else:
+                client = build()
+        except SourceError:
+            raise
         except Exception as exc:  # noqa: BLE001 - every loader failure becomes a typed, secret-free error
             raise self._loader_error(name, exc, user) from None
-        if isinstance(user.get("exec"), dict) and not self._has_credentials(configuration, user):
+        if exec_cfg is not None and not self._has_credentials(configuration, user):
             # The official loader logs and swallows exec failures; run the plugin once more to say why.
-            raise self._exec_failure(name, user["exec"])
+            raise self._exec_failure(name, exec_cfg, credential_timeout)
         client.user_agent = f"meshdesk/{__version__}"
         return client
+
+    @staticmethod
+    def _credential_timeout(context: str, user: Mapping[str, Any], seconds: float) -> Timeout:
+        exec_cfg = user.get("exec")
+        if isinstance(exec_cfg, dict):
+            plugin = os.path.basename(str(exec_cfg.get("command") or "exec plugin"))
+            return Timeout(f'context "{context}": the credential plugin \'{plugin}\' did not finish within '
+                           f"{seconds:g} s", hint="it may be waiting for a login in a browser or terminal; "
+                           "log in with kubectl first, then try again")
+        return Timeout(f'context "{context}": refreshing the login did not finish within {seconds:g} s')
 
     @staticmethod
     def _has_credentials(configuration: Any, user: Mapping[str, Any]) -> bool:
@@ -343,13 +369,21 @@ class KubeConfig:
         return bool(configuration.cert_file) and not (user.get("client-certificate")
                                                        or user.get("client-certificate-data"))
 
-    def _exec_failure(self, context: str, exec_cfg: Mapping[str, Any]) -> ConfigError:
+    def _exec_failure(self, context: str, exec_cfg: Mapping[str, Any], timeout: float | None) -> SourceError:
         from kubernetes.config.exec_provider import ExecProvider
         from kubernetes.config.kube_config import ConfigNode
 
         command = str(exec_cfg.get("command") or "exec plugin")
+        err: SourceError
         try:
-            ExecProvider(ConfigNode("exec", dict(exec_cfg)), None).run()
+            provider = ExecProvider(ConfigNode("exec", dict(exec_cfg)), None)
+            if timeout is None:
+                provider.run()
+            else:
+                _with_deadline(provider.run, timeout,
+                               lambda: self._credential_timeout(context, {"exec": exec_cfg}, timeout))
+        except SourceError as exc:
+            return exc
         except Exception as exc:  # noqa: BLE001
             err = exec_plugin_error(command, exc)
         else:
@@ -374,6 +408,29 @@ class KubeConfig:
         if isinstance(provider, dict) and provider.get("name"):
             return translate(exc, what=f'context "{context}": refreshing the {provider["name"]} login')
         return translate(exc, what=f'context "{context}"')
+
+
+def _with_deadline(fn: Callable[[], _T], seconds: float, on_timeout: Callable[[], SourceError]) -> _T:
+    """``fn()`` in a helper thread; raises ``on_timeout()`` when it has not finished after ``seconds``.
+
+    The official loader runs credential plugins without a time limit; a plugin that waits for a browser
+    login must not freeze the caller. A late result is dropped (the plugin is left to finish)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="meshdesk-credentials", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise on_timeout()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _exists(path: Path) -> bool:
