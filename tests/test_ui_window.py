@@ -366,3 +366,21 @@ def test_layout_export_and_import_round_trip(qtbot, make_window, tmp_path) -> No
     after = w.view.positions()
     bad = {n: (before[n], after.get(n)) for n in before if after.get(n) != pytest.approx(before[n], abs=0.01)}  # files keep 2 decimals
     assert not bad
+
+
+# offscreen popups: the platform can neither raise nor grab (and a test's marker replaces the module's)
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))$")
+def test_namespace_menu_stays_open_while_picking_several(qtbot, make_window) -> None:
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
+    qtbot.waitUntil(lambda: "blog" in w.toolbar._namespaces, timeout=5000)
+    menu = w.toolbar.namespace_menu
+    menu.popup(w.toolbar.namespace_button.mapToGlobal(w.toolbar.namespace_button.rect().bottomLeft()))
+    qtbot.waitUntil(menu.isVisible, timeout=3000)
+    blog = next(a for a in menu.actions() if a.text() == "blog")
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(blog).center())
+    assert blog.isChecked() and menu.isVisible(), "the menu stays open for the next pick"
+    assert w.toolbar.selected_namespaces() == ["shop"], "applied when the menu closes"
+    menu.hide()
+    assert w.toolbar.selected_namespaces() == ["blog", "shop"]
+    wait_graph(qtbot, w, lambda w: set(w.graph.request.namespaces) == {"blog", "shop"})

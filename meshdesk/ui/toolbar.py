@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, SignalInstance
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QLineEdit,
@@ -84,6 +84,27 @@ class ViewChoices:
         return _QUANTILE.get(self.edge_labels, "0.95")
 
 
+class StickyMenu(QMenu):
+    """A menu whose checkable entries toggle without closing it (for picking several namespaces)."""
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        action = self.activeAction()
+        if action is not None and action.isCheckable() and action.isEnabled():
+            action.trigger()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        action = self.activeAction()
+        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) and action is not None \
+                and action.isCheckable() and action.isEnabled():
+            action.trigger()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
 def _combo(items: Sequence[tuple[object, str]], tip: str) -> QComboBox:
     c = QComboBox()
     for data, label in items:
@@ -125,7 +146,7 @@ class MainToolBar(QToolBar):
         self.context_combo.activated.connect(self._context_activated)
         self.addWidget(self.context_combo)
 
-        self.namespace_menu = QMenu(self)
+        self.namespace_menu = StickyMenu(self)
         self.namespace_menu.aboutToHide.connect(self._namespaces_closed)
         self.namespace_button = QToolButton()
         self.namespace_button.setText("Namespaces")
@@ -276,6 +297,10 @@ class MainToolBar(QToolBar):
         self._namespaces = sorted(set(available) | set(selected))
         self._selected_ns = [n for n in self._namespaces if n in set(selected)]
         self.namespace_menu.clear()
+        if len(self._namespaces) > 1:
+            self.namespace_menu.addAction("Select all").triggered.connect(lambda: self._check_all(True))
+            self.namespace_menu.addAction("Select none").triggered.connect(lambda: self._check_all(False))
+            self.namespace_menu.addSeparator()
         for n in self._namespaces:
             act = self.namespace_menu.addAction(n)
             act.setCheckable(True)
@@ -283,6 +308,11 @@ class MainToolBar(QToolBar):
         if not self._namespaces:
             self.namespace_menu.addAction("(no namespaces yet)").setEnabled(False)
         self._update_ns_text()
+
+    def _check_all(self, on: bool) -> None:
+        for act in self.namespace_menu.actions():
+            if act.isCheckable():
+                act.setChecked(on)
 
     def selected_namespaces(self) -> list[str]:
         return list(self._selected_ns)
