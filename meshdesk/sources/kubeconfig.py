@@ -175,7 +175,6 @@ class KubeConfig:
     _clusters: dict[str, _Entry] = field(default_factory=dict, repr=False)
     _users: dict[str, _Entry] = field(default_factory=dict, repr=False)
     _contexts: dict[str, _Entry] = field(default_factory=dict, repr=False)
-    _context_origin: dict[str, Path] = field(default_factory=dict, repr=False)
 
     # ---------------------------------------------------------------- reading
 
