@@ -384,3 +384,15 @@ def test_namespace_menu_stays_open_while_picking_several(qtbot, make_window) -> 
     menu.hide()
     assert w.toolbar.selected_namespaces() == ["blog", "shop"]
     wait_graph(qtbot, w, lambda w: set(w.graph.request.namespaces) == {"blog", "shop"})
+
+
+def test_choosing_a_kubeconfig_from_the_first_run_state(kube_emulator, qtbot, make_window, tmp_path) -> None:
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    w = make_window(first_run_reason="No kubeconfig context was found.")
+    assert w.empty.mode == "no-cluster"
+    w.empty.kubeconfigChosen.emit(config)  # what the file dialog sends
+    assert w.context == "prod-east" and w.kubeconfig == config
+    assert w.toolbar.current_context() == "prod-east"
+    qtbot.waitUntil(lambda: w.info is not None and w.info.context == "prod-east", timeout=10000)
+    w.empty.kubeconfigChosen.emit(str(tmp_path / "nope"))
+    assert "does not exist" in w.banner.text() and w.context == "prod-east"

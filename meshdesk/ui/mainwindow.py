@@ -695,7 +695,8 @@ class MainWindow(QMainWindow):
             self.status_prometheus.setText("")
         else:
             live = "" if info.live else " (offline)"
-            self.status_source.setText(f"Context: {info.context} · cluster {info.cluster}{live}")
+            ro = " · read-only" if self.settings.read_only else ""
+            self.status_source.setText(f"Context: {info.context} · cluster {info.cluster}{live}{ro}")
             self.status_prometheus.setText(f"Prometheus: {info.prometheus}")
         self._update_age()
 

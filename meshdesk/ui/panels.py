@@ -377,6 +377,13 @@ class SidePanel(QWidget):
                     for s in inv.services_for_workload(w):
                         svcs[s.name] = s
                 parts.append(_section("Services", _list([_e(n) for n in sorted(svcs)])))
+                vss: list[IstioObject] = []
+                drs: list[IstioObject] = []
+                for name in sorted(svcs):
+                    v, d = rules_for_host(inv, name, node.namespace)
+                    vss += [o for o in v if o not in vss]
+                    drs += [o for o in d if o not in drs]
+                parts.append(self._rules(vss, drs))
         parts.append(_traffic(g, node))
         self._show("app", f"App {node.label}", _e(node.namespace), "".join(parts))
 
