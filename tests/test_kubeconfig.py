@@ -281,7 +281,9 @@ def test_exec_plugin_failures_name_the_plugin(tmp_path: Path, kube_emulator: Kub
 
 def test_slow_exec_plugin_times_out_with_a_hint(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
     # a plugin waiting for a browser login: it finishes on its own a little later
-    slow = _exec_plugin(tmp_path / "bin", "kubelogin", "exec sleep 3")
+    credential = json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                             "status": {"token": "late-token"}})
+    slow = _exec_plugin(tmp_path / "bin", "kubelogin", f"sleep 2; printf '%s' '{credential}'")
     path = write(tmp_path / "kc", config({"emu": {"server": kube_emulator.url}}, {"sso": _exec_user(str(slow))},
                                          {"sso": {"cluster": "emu", "user": "sso"}}))
     with pytest.raises(Timeout) as err:
