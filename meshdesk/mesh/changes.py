@@ -1,0 +1,339 @@
+"""Change plans: what an action will write, shown before it is written.
+
+A ``ChangePlan`` is a list of ``Change``s (create, replace or delete an Istio object, or patch a
+namespace's labels), each carrying what the cluster had when the plan was made (``before``, with its
+``resourceVersion``), so that ``preview()`` can show the YAML and a unified diff, ``check()`` can judge
+the result against the CRD schemas and the config validations, and a write can refuse to overwrite
+something that changed meanwhile.
+
+The plan builders here (``service_routing_plan``, ``service_entry_plan``, ``peer_authentication_plan``,
+``injection_plan``, ``removal_plan``) turn the intents of ``meshdesk.mesh.routing`` into plans against
+an inventory. Writing is ``meshdesk.sources.writes``'s business.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.routing import (
+    ServiceRouting,
+    build_peer_authentication,
+    build_service_routing,
+    current_routing,
+    injection_change,
+    is_managed,
+    managed_objects,
+)
+from meshdesk.mesh.schema import CRDSchemas
+from meshdesk.mesh.validations import ERROR, validate
+
+CREATE = "create"
+REPLACE = "replace"
+DELETE = "delete"
+LABEL = "label"  # namespace label patch
+
+# (group, plural) of the kinds meshdesk writes
+RESOURCES: dict[str, tuple[str, str]] = {
+    "VirtualService": ("networking.istio.io", "virtualservices"),
+    "DestinationRule": ("networking.istio.io", "destinationrules"),
+    "ServiceEntry": ("networking.istio.io", "serviceentries"),
+    "PeerAuthentication": ("security.istio.io", "peerauthentications"),
+}
+
+
+@dataclass
+class Change:
+    """One write. ``obj`` is the object to create or replace (for a delete: what is deleted); ``before``
+    is the object as the cluster had it when the plan was made (None for a create). For a namespace
+    label patch ``labels`` holds the patch (None removes a label) and ``before_labels`` the labels then."""
+
+    op: str
+    obj: IstioObject | None = None
+    before: IstioObject | None = None
+    namespace: str = ""
+    labels: dict[str, str | None] = field(default_factory=dict)
+    before_labels: dict[str, str] | None = None
+    before_version: str = ""  # the namespace's resourceVersion when known
+
+    @property
+    def kind(self) -> str:
+        return "Namespace" if self.op == LABEL else (self.obj.kind if self.obj else "")
+
+    @property
+    def name(self) -> str:
+        return self.namespace if self.op == LABEL else (self.obj.name if self.obj else "")
+
+    @property
+    def ns(self) -> str:
+        return "" if self.op == LABEL else (self.obj.namespace if self.obj else "")
+
+    def title(self) -> str:
+        verb = {CREATE: "Create", REPLACE: "Replace", DELETE: "Delete", LABEL: "Label"}[self.op]
+        if self.op == LABEL:
+            return f"{verb} namespace {self.namespace}"
+        return f"{verb} {self.kind} {self.ns}/{self.name}"
+
+    def after_labels(self) -> dict[str, str]:
+        out = dict(self.before_labels or {})
+        for k, v in self.labels.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = v
+        return out
+
+    def yaml_after(self) -> str:
+        """The object as it will be (empty for a delete)."""
+        if self.op == DELETE:
+            return ""
+        if self.op == LABEL:
+            return _yaml({"apiVersion": "v1", "kind": "Namespace",
+                          "metadata": {"name": self.namespace, "labels": self.after_labels()}})
+        assert self.obj is not None
+        return _yaml(_shown(self.obj))
+
+    def yaml_before(self) -> str:
+        if self.op == LABEL:
+            if self.before_labels is None:
+                return ""
+            return _yaml({"apiVersion": "v1", "kind": "Namespace",
+                          "metadata": {"name": self.namespace, "labels": dict(self.before_labels)}})
+        return _yaml(_shown(self.before)) if self.before is not None else ""
+
+    def diff(self) -> str:
+        """A unified diff from what the cluster has now to what it will have."""
+        what = f"{self.kind.lower()}/{self.ns + '/' if self.ns else ''}{self.name}"
+        lines = difflib.unified_diff(self.yaml_before().splitlines(keepends=True),
+                                     self.yaml_after().splitlines(keepends=True),
+                                     fromfile=f"cluster: {what}" if self.op != CREATE else "/dev/null",
+                                     tofile=f"after: {what}" if self.op != DELETE else "/dev/null")
+        return "".join(lines)
+
+
+def _shown(obj: IstioObject) -> dict[str, Any]:
+    """The manifest as a person reads it (no resourceVersion: that is bookkeeping)."""
+    m = obj.to_manifest()
+    m["metadata"].pop("resourceVersion", None)
+    return m
+
+
+def _yaml(doc: Any) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+
+
+@dataclass
+class ChangePlan:
+    """What one action will write, in order, and a one-line summary of why."""
+
+    summary: str
+    changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. which workloads need a restart
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def preview(self) -> str:
+        """YAML of each object as it will be, then the unified diff against the cluster now."""
+        if not self.changes:
+            return "Nothing to change: the cluster already has this configuration.\n"
+        parts = []
+        for c in self.changes:
+            parts.append(f"# {c.title()}\n")
+            parts.append(c.yaml_after() if c.op != DELETE else "# (deleted)\n")
+            parts.append("---\n")
+        return "".join(parts)
+
+    def diff(self) -> str:
+        return "".join(c.diff() for c in self.changes)
+
+    def objects(self) -> list[IstioObject]:
+        return [c.obj for c in self.changes if c.obj is not None and c.op in (CREATE, REPLACE)]
+
+
+# -- the inventory as it would be ----------------------------------------------------------------
+
+def inventory_after(inv: Inventory, plan: ChangePlan) -> Inventory:
+    out = copy.deepcopy(inv)
+    for c in plan.changes:
+        if c.op == LABEL:
+            ns = out.namespace(c.namespace)
+            if ns is not None:
+                ns.labels = c.after_labels()
+            continue
+        assert c.obj is not None
+        key = (c.obj.kind, c.obj.namespace, c.obj.name)
+        out.istio = [o for o in out.istio if (o.kind, o.namespace, o.name) != key]
+        if c.op != DELETE:
+            out.istio.append(copy.deepcopy(c.obj))
+    return out
+
+
+@dataclass
+class Findings:
+    """What ``check`` found: schema problems per object, and new validation findings."""
+
+    schema: list[str] = field(default_factory=list)
+    validation: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. "no CRD schemas: checked by the dry run only"
+    errors: int = 0  # how many are errors (schema problems and error-severity validations)
+
+    @property
+    def clean(self) -> bool:
+        return not self.schema and not self.validation
+
+
+def check(plan: ChangePlan, schemas: CRDSchemas | None, inventory: Inventory | None) -> Findings:
+    """Schema problems of every object the plan writes, and the validation findings the inventory would
+    have after the change that it does not have now."""
+    out = Findings()
+    if schemas is None or not schemas.schemas:
+        out.notes.append("No CRD schemas are available here: the objects are checked by the server's dry run only.")
+    else:
+        for obj in plan.objects():
+            for problem in schemas.validate(obj.to_manifest()):
+                out.schema.append(f"{obj.kind} {obj.namespace}/{obj.name}: {problem}")
+                out.errors += 1
+    if inventory is not None:
+        before = validate(inventory)
+        after = validate(inventory_after(inventory, plan))
+        for key, v in sorted(after.items()):
+            old = {(c.code, c.message, c.path) for c in before[key].checks} if key in before else set()
+            for c in v.checks:
+                if (c.code, c.message, c.path) not in old:
+                    out.validation.append(f"{c.severity}: {key[0]} {key[1]}/{key[2]}: {c}")
+                    if c.severity == ERROR:
+                        out.errors += 1
+    return out
+
+
+# -- plan builders ---------------------------------------------------------------------------------
+
+def _put(plan: ChangePlan, new: IstioObject, existing: IstioObject | None) -> None:
+    """Create ``new``, or replace ``existing`` with it (keeping its name, labels and annotations)."""
+    if existing is None:
+        plan.changes.append(Change(CREATE, obj=new))
+        return
+    obj = copy.deepcopy(new)
+    obj.name = existing.name
+    obj.labels = {**existing.labels, **new.labels}
+    obj.annotations = {**existing.annotations, **new.annotations}
+    obj.resource_version = existing.resource_version
+    if obj.api_version.split("/")[0] == existing.api_version.split("/")[0]:
+        obj.api_version = existing.api_version  # keep the version the cluster served it as
+    if obj.spec == existing.spec and obj.labels == existing.labels:
+        return
+    plan.changes.append(Change(REPLACE, obj=obj, before=copy.deepcopy(existing)))
+
+
+def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> IstioObject:
+    """Keep what meshdesk does not manage in an existing DestinationRule (TLS settings, load balancer,
+    other subsets): losing a ``tls`` block would break mTLS."""
+    if existing is None:
+        return new
+    out = copy.deepcopy(new)
+    old_policy = existing.spec.get("trafficPolicy") if isinstance(existing.spec.get("trafficPolicy"), dict) else {}
+    policy = {k: v for k, v in old_policy.items() if k not in ("connectionPool", "outlierDetection")}
+    policy.update(out.spec.get("trafficPolicy") or {})
+    if policy:
+        out.spec["trafficPolicy"] = policy
+    else:
+        out.spec.pop("trafficPolicy", None)
+    ours = {s["name"] for s in out.spec.get("subsets") or []}
+    kept = [s for s in existing.spec.get("subsets") or [] if isinstance(s, dict) and s.get("name") not in ours]
+    if kept or ours:
+        out.spec["subsets"] = sorted([*(out.spec.get("subsets") or []), *copy.deepcopy(kept)],
+                                     key=lambda s: str(s.get("name")))
+    for key, value in existing.spec.items():
+        if key not in ("host", "trafficPolicy", "subsets") and key not in out.spec:
+            out.spec[key] = copy.deepcopy(value)
+    return out
+
+
+def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, what: str = "") -> ChangePlan:
+    """The writes that make ``routing`` the routing of ``svc``: its VirtualService and DestinationRule
+    created, replaced or (when nothing needs them any more) deleted. Raises ``RoutingError``."""
+    _, vs_now, dr_now = current_routing(inv, svc)
+    vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc))
+    plan = ChangePlan(what or f"Routing of service {svc.namespace}/{svc.name}")
+    if dr is not None:
+        _put(plan, _merge_destination_rule(dr, dr_now), dr_now)
+    elif dr_now is not None and is_managed(dr_now):
+        plan.changes.append(Change(DELETE, obj=copy.deepcopy(dr_now), before=copy.deepcopy(dr_now)))
+    if vs is not None:
+        if vs_now is not None:
+            for key in ("gateways", "exportTo"):
+                if key in vs_now.spec:
+                    vs.spec[key] = copy.deepcopy(vs_now.spec[key])
+        _put(plan, vs, vs_now)
+    elif vs_now is not None:
+        plan.changes.append(Change(DELETE, obj=copy.deepcopy(vs_now), before=copy.deepcopy(vs_now)))
+    # a VirtualService goes after the DestinationRule defining its subsets, a delete the other way round
+    plan.changes.sort(key=lambda c: (c.op == DELETE and c.kind == "DestinationRule",
+                                     c.op != DELETE and c.kind == "VirtualService"))
+    return plan
+
+
+def service_entry_plan(inv: Inventory, entry: IstioObject) -> ChangePlan:
+    existing = next((o for o in inv.istio_objects("ServiceEntry", entry.namespace) if o.name == entry.name), None)
+    plan = ChangePlan(f"ServiceEntry {entry.namespace}/{entry.name} for {', '.join(entry.spec.get('hosts') or [])}")
+    _put(plan, entry, existing)
+    return plan
+
+
+def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
+                             workload: Workload | None = None) -> ChangePlan:
+    """mTLS mode for a namespace or a workload. ``UNSET`` on an object meshdesk created removes it."""
+    pa = build_peer_authentication(namespace, mode, workload=workload)
+    existing = next((o for o in inv.istio_objects("PeerAuthentication", namespace) if o.name == pa.name), None)
+    target = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
+    plan = ChangePlan(f"mTLS mode {pa.spec['mtls']['mode']} for {target}")
+    if pa.spec["mtls"]["mode"] == "UNSET" and existing is not None and is_managed(existing):
+        plan.changes.append(Change(DELETE, obj=copy.deepcopy(existing), before=copy.deepcopy(existing)))
+        return plan
+    _put(plan, pa, existing)
+    return plan
+
+
+def current_mtls_mode(inv: Inventory, namespace: str, workload: Workload | None = None) -> str:
+    """The mode of the PeerAuthentication meshdesk would edit (``UNSET`` when there is none)."""
+    name = workload.name if workload is not None else "default"
+    pa = next((o for o in inv.istio_objects("PeerAuthentication", namespace) if o.name == name), None)
+    mtls = pa.spec.get("mtls") if pa is not None else None
+    mode = mtls.get("mode") if isinstance(mtls, dict) else None
+    return str(mode or "UNSET")
+
+
+def injection_plan(inv: Inventory, namespace: str, enable: bool) -> ChangePlan:
+    change = injection_change(inv, namespace, enable)
+    ns = inv.namespace(namespace)
+    plan = ChangePlan(f"{'Enable' if enable else 'Disable'} sidecar injection in namespace {namespace}",
+                      notes=[change.describe()])
+    before = dict(ns.labels) if ns is not None else None
+    patch = {k: v for k, v in change.labels.items() if (before or {}).get(k) != v}
+    if patch:
+        plan.changes.append(Change(LABEL, namespace=namespace, labels=patch, before_labels=before))
+    return plan
+
+
+def removal_plan(inv: Inventory, namespace: str | None = None) -> ChangePlan:
+    """Delete everything meshdesk created (objects carrying ``MANAGED_LABEL``), VirtualServices first
+    so no route points at a subset that is gone."""
+    objs = sorted(managed_objects(inv, namespace),
+                  key=lambda o: (o.kind != "VirtualService", o.kind, o.namespace, o.name))
+    where = f" in namespace {namespace}" if namespace else ""
+    plan = ChangePlan(f"Remove the config meshdesk created{where} ({len(objs)} object(s))")
+    for o in objs:
+        plan.changes.append(Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))
+    return plan
+
+
+def plan_kinds(plan: ChangePlan) -> Sequence[str]:
+    return sorted({c.kind for c in plan.changes})

@@ -1,0 +1,414 @@
+"""Writing a ``ChangePlan``: read what the cluster has now, dry-run it on the server, apply it without
+overwriting anything someone changed meanwhile, and ask RBAC what the user may do.
+
+Two writers share one shape:
+
+* ``ClusterWriter(api_client)`` talks to a live API server through the official client: strict creates
+  (an object that appeared meanwhile is a ``Conflict``, never overwritten), replaces and deletes that
+  carry the ``resourceVersion`` read when the plan was previewed, server-side dry runs (``dryRun=All``),
+  the served networking.istio.io / security.istio.io version, the CRD schemas the cluster serves, and
+  ``SelfSubjectAccessReview`` questions.
+* ``SourceWriter(source)`` wraps any other ``WritableSource`` (the demo cluster), whose ``apply`` checks
+  resource versions itself.
+
+``writer_for(source)`` picks one. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from meshdesk.mesh.changes import CREATE, DELETE, LABEL, REPLACE, RESOURCES, Change, ChangePlan
+from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.schema import CRDSchemas
+from meshdesk.sources.base import Conflict, Forbidden, NotFound, SourceError, WritableSource
+
+log = logging.getLogger(__name__)
+
+CONFLICT_TEXT = "changed by someone else since you opened this - reload and try again"
+_PREFERRED = ("v1", "v1beta1", "v1alpha3", "v1alpha1")
+
+
+def conflict(what: str) -> Conflict:
+    return Conflict(f"{what} was {CONFLICT_TEXT}")
+
+
+class Writer(Protocol):
+    def get(self, kind: str, namespace: str, name: str) -> IstioObject | None | bool: ...
+
+    def namespace_state(self, namespace: str) -> tuple[dict[str, str], str] | None: ...
+
+    def resolve_version(self, kind: str, api_version: str) -> str: ...
+
+    def write(self, change: Change, *, dry_run: bool) -> None: ...
+
+
+# -- RBAC -------------------------------------------------------------------------------------------
+
+def can_i(api_client: Any, verb: str, group: str, resource: str, namespace: str | None,
+          *, timeout: float = 15.0) -> tuple[bool, str]:
+    """Ask the API server (SelfSubjectAccessReview) whether the user may ``verb`` ``resource``; (allowed,
+    reason). When the question itself cannot be asked, the answer is "allowed" with the reason why we
+    do not know: the write will still be refused by the server if RBAC says no."""
+    from meshdesk.sources.inventory import RawApi
+
+    attrs: dict[str, Any] = {"verb": verb, "group": group, "resource": resource}
+    if namespace:
+        attrs["namespace"] = namespace
+    body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs}}
+    where = f" in namespace {namespace}" if namespace else ""
+    try:
+        out = RawApi(api_client, timeout, None).request(
+            "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", (), body,
+            what=f"ask whether you may {verb} {resource}")
+    except SourceError as e:
+        return True, f"could not ask the API server ({e.message}); the server decides when you apply"
+    status = out.get("status") if isinstance(out, dict) else None
+    status = status if isinstance(status, dict) else {}
+    if status.get("allowed"):
+        return True, ""
+    why = str(status.get("reason") or status.get("evaluationError") or "").strip()
+    text = f"Your RBAC role does not allow you to {verb} {resource}{where}"
+    return False, f"{text}: {why}" if why else text
+
+
+# -- the live cluster ----------------------------------------------------------------------------------
+
+class ClusterWriter:
+    """Writes through the official client's ``ApiClient`` (its credentials, TLS and proxy)."""
+
+    def __init__(self, api_client: Any, *, timeout: float = 30.0, cluster: str = "") -> None:
+        self.api = api_client
+        self.timeout = timeout
+        self.cluster = cluster
+        self._versions: dict[str, list[str]] = {}
+        self._rbac: dict[tuple[str, str, str, str], tuple[bool, str]] = {}
+
+    def _http(self) -> Any:
+        from meshdesk.sources.inventory import RawApi
+
+        return RawApi(self.api, self.timeout, None)
+
+    # -- discovery ------------------------------------------------------------------------
+    def _served_versions(self, group: str) -> list[str]:
+        if group not in self._versions:
+            try:
+                doc = self._http().get(f"/apis/{group}", what=f"discover {group}")
+            except NotFound:
+                doc = {}
+            self._versions[group] = [str(v.get("version")) for v in doc.get("versions") or [] if isinstance(v, dict)]
+        return self._versions[group]
+
+    def served_version(self, group: str) -> str:
+        """The group's best served version (v1 before v1beta1 before the alphas)."""
+        served = self._served_versions(group)
+        pick = next((v for v in _PREFERRED if v in served), served[0] if served else "")
+        if not pick:
+            raise NotFound(f"the cluster serves no {group} API (is Istio installed?)")
+        return pick
+
+    def resolve_version(self, kind: str, api_version: str) -> str:
+        """``api_version`` when the cluster serves it, else the group's best served version."""
+        group = RESOURCES[kind][0]
+        wanted = api_version.split("/", 1)[1] if api_version.startswith(group + "/") else ""
+        if wanted and wanted in self._served_versions(group):
+            return api_version
+        return f"{group}/{self.served_version(group)}"
+
+    def _base(self, kind: str, namespace: str, api_version: str = "") -> tuple[str, str]:
+        if kind not in RESOURCES:
+            raise SourceError(f"meshdesk does not write {kind} objects")
+        group, plural = RESOURCES[kind]
+        version = self.resolve_version(kind, api_version).split("/", 1)[1]
+        return f"/apis/{group}/{version}/namespaces/{quote(namespace)}/{plural}", f"{group}/{version}"
+
+    def schemas(self) -> tuple[CRDSchemas, list[str]]:
+        """The CRD schemas of the kinds meshdesk writes, as the cluster serves them; notes say what is
+        missing (the objects are then checked by the server's dry run only)."""
+        docs, notes = [], []
+        for kind, (group, plural) in RESOURCES.items():
+            try:
+                docs.append(self._http().get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                                             f"{plural}.{group}", what=f"read the {kind} CRD"))
+            except SourceError as e:
+                notes.append(f"The {kind} schema could not be read ({e.message}).")
+        schemas = CRDSchemas.from_crds(docs)
+        missing = sorted({k for k in RESOURCES} - {k for k, _ in schemas.schemas})
+        if missing and not notes:
+            notes.append(f"The cluster's CRDs carry no schema for {', '.join(missing)}.")
+        return schemas, notes
+
+    def can_i(self, verb: str, group: str, resource: str, namespace: str | None) -> tuple[bool, str]:
+        key = (verb, group, resource, namespace or "")
+        if key not in self._rbac:
+            self._rbac[key] = can_i(self.api, verb, group, resource, namespace, timeout=min(self.timeout, 15.0))
+        return self._rbac[key]
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, kind: str, namespace: str, name: str) -> IstioObject | None:
+        from meshdesk.sources.inventory import istio_from_json
+
+        base, api_version = self._base(kind, namespace)
+        try:
+            doc = self._http().get(f"{base}/{quote(name)}", what=f"read {kind} {namespace}/{name}")
+        except NotFound:
+            return None
+        return istio_from_json(doc, kind, api_version, self.cluster)
+
+    def namespace_state(self, namespace: str) -> tuple[dict[str, str], str] | None:
+        try:
+            doc = self._http().get(f"/api/v1/namespaces/{quote(namespace)}", what=f"read namespace {namespace}")
+        except NotFound:
+            return None
+        meta = doc.get("metadata") or {}
+        return {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}, str(meta.get("resourceVersion") or "")
+
+    # -- writes ------------------------------------------------------------------------------
+    def write(self, change: Change, *, dry_run: bool) -> None:
+        query = [("dryRun", "All")] if dry_run else []
+        http = self._http()
+        if change.op == LABEL:
+            state = self.namespace_state(change.namespace)
+            if state is None:
+                raise NotFound(f"namespace {change.namespace} is gone")
+            if change.before_version and state[1] != change.before_version:
+                raise conflict(f"namespace {change.namespace}")
+            patch: dict[str, Any] = {"metadata": {"labels": dict(change.labels)}}
+            if change.before_version:
+                patch["metadata"]["resourceVersion"] = change.before_version  # the server's optimistic lock
+            http.request("PATCH", f"/api/v1/namespaces/{quote(change.namespace)}", query, patch,
+                         content_type="application/merge-patch+json", what=f"label namespace {change.namespace}")
+            return
+        obj = change.obj
+        assert obj is not None
+        what = f"{obj.kind} {obj.namespace}/{obj.name}"
+        base, api_version = self._base(obj.kind, obj.namespace, obj.api_version)
+        manifest = obj.to_manifest()
+        manifest["apiVersion"] = api_version
+        try:
+            if change.op == CREATE:
+                manifest["metadata"].pop("resourceVersion", None)
+                http.request("POST", base, query, manifest, what=f"create {what}")
+            elif change.op == REPLACE:
+                rv = (change.before.resource_version if change.before else "") or obj.resource_version
+                if not rv:
+                    raise SourceError(f"{what}: no resourceVersion to replace it safely; reload and try again")
+                manifest["metadata"]["resourceVersion"] = rv
+                http.request("PUT", f"{base}/{quote(obj.name)}", query, manifest, what=f"replace {what}")
+            elif change.op == DELETE:
+                rv = change.before.resource_version if change.before else obj.resource_version
+                if rv:
+                    current = self.get(obj.kind, obj.namespace, obj.name)
+                    if current is None:
+                        raise conflict(what)
+                    if current.resource_version != rv:
+                        raise conflict(what)
+                # read-and-compare above rather than DeleteOptions preconditions in a body: the test
+                # API emulator does not read DELETE bodies, and the window between is one round trip
+                http.request("DELETE", f"{base}/{quote(obj.name)}", query, what=f"delete {what}")
+        except Conflict:
+            raise conflict(what) from None
+        except NotFound as e:
+            if change.op in (REPLACE, DELETE):
+                raise conflict(what) from None  # deleted meanwhile
+            raise e
+
+
+# -- any other writable source (the demo) -----------------------------------------------------------------
+
+class SourceWriter:
+    """A ``WritableSource`` that cannot be read object by object: ``get`` answers ``False`` (unknown),
+    so the plan keeps what the inventory said; its ``apply`` checks resource versions."""
+
+    def __init__(self, source: WritableSource) -> None:
+        self.source = source
+
+    def get(self, kind: str, namespace: str, name: str) -> bool:
+        return False
+
+    def namespace_state(self, namespace: str) -> None:
+        return None
+
+    def resolve_version(self, kind: str, api_version: str) -> str:
+        return api_version
+
+    def can_i(self, verb: str, group: str, resource: str, namespace: str | None) -> tuple[bool, str]:
+        return True, ""
+
+    def schemas(self) -> tuple[CRDSchemas, list[str]]:
+        return CRDSchemas(), ["This source serves no CRD schemas: the objects are checked by its dry run."]
+
+    def write(self, change: Change, *, dry_run: bool) -> None:
+        if change.op == LABEL:
+            self.source.label_namespace(change.namespace, dict(change.labels), dry_run=dry_run)
+            return
+        obj = change.obj
+        assert obj is not None
+        what = f"{obj.kind} {obj.namespace}/{obj.name}"
+        try:
+            if change.op == DELETE:
+                self.source.delete(obj.kind, obj.namespace, obj.name, dry_run=dry_run)
+            else:
+                out = copy.deepcopy(obj)
+                out.resource_version = (change.before.resource_version if change.before else "") \
+                    if change.op == REPLACE else ""
+                self.source.apply(out, dry_run=dry_run)
+        except Conflict:
+            raise conflict(what) from None
+        except NotFound:
+            if change.op in (REPLACE, DELETE):
+                raise conflict(what) from None
+            raise
+
+
+def writer_for(source: Any) -> Any:
+    """The writer for a source: a ``ClusterWriter`` for a live cluster (anything with an official
+    ``api`` client), a ``SourceWriter`` for other writable sources, the writer itself when given one;
+    None when the source takes no writes (a snapshot file). Keep the writer: it caches the served
+    versions and RBAC answers."""
+    if hasattr(source, "write") and hasattr(source, "namespace_state"):
+        return source
+    api = getattr(source, "api", None)
+    if api is not None and hasattr(api, "param_serialize"):
+        return ClusterWriter(api, timeout=float(getattr(source, "timeout", 30.0)),
+                             cluster=str(getattr(source, "cluster", "")))
+    if isinstance(source, WritableSource):
+        return SourceWriter(source)
+    return None
+
+
+# -- plan operations ------------------------------------------------------------------------------------
+
+def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
+    """The plan against what the cluster has right now: each object's current state (and so its
+    ``resourceVersion``) becomes ``before``, an object that appeared turns a create into a replace, one
+    that vanished turns a replace into a create (a delete of it is dropped), and objects get the API
+    version the cluster serves. Call it when the preview is made."""
+    out = ChangePlan(plan.summary, notes=list(plan.notes))
+    for c in plan.changes:
+        c = copy.deepcopy(c)
+        if c.op == LABEL:
+            state = writer.namespace_state(c.namespace)
+            if state is not None:
+                c.before_labels, c.before_version = state
+                c.labels = {k: v for k, v in c.labels.items() if c.before_labels.get(k) != v}
+                if not c.labels:
+                    continue
+            out.changes.append(c)
+            continue
+        assert c.obj is not None
+        c.obj.api_version = writer.resolve_version(c.obj.kind, c.obj.api_version)
+        now = writer.get(c.obj.kind, c.obj.namespace, c.obj.name)
+        if now is False:  # the writer cannot read: keep what the inventory said
+            out.changes.append(c)
+            continue
+        if now is None:
+            if c.op == DELETE:
+                continue
+            c.op, c.before = CREATE, None
+            c.obj.resource_version = ""
+        else:
+            c.before = now
+            if c.op == CREATE:
+                c.op = REPLACE
+                c.obj.labels = {**now.labels, **c.obj.labels}
+            if c.op == REPLACE:
+                c.obj.resource_version = now.resource_version
+                if c.obj.spec == now.spec and c.obj.labels == now.labels:
+                    continue
+            else:
+                c.obj = copy.deepcopy(now)
+        out.changes.append(c)
+    return out
+
+
+@dataclass
+class RunResult:
+    """What a dry run or an apply did: one line per change, and the error that stopped it."""
+
+    dry_run: bool
+    done: list[str] = field(default_factory=list)
+    error: SourceError | None = None
+    failed: str = ""  # the change that failed
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def conflict(self) -> bool:
+        return isinstance(self.error, Conflict)
+
+    def text(self) -> str:
+        verb = "would" if self.dry_run else "did"
+        lines = [f"OK ({verb}): {d}" for d in self.done]
+        if self.error is not None:
+            lines.append(f"FAILED: {self.failed}: {self.error}")
+            if self.done and not self.dry_run:
+                lines.append("The changes above were applied; the rest were not.")
+        elif not self.done:
+            lines.append("Nothing to do.")
+        return "\n".join(lines)
+
+
+def _run(writer: Any, plan: ChangePlan, dry_run: bool, progress: Callable[[int, int, str], None] | None) -> RunResult:
+    result = RunResult(dry_run)
+    for i, c in enumerate(plan.changes):
+        if progress is not None:
+            progress(i, len(plan.changes), c.title())
+        try:
+            writer.write(c, dry_run=dry_run)
+        except SourceError as e:
+            result.error, result.failed = e, c.title()
+            break
+        except Exception as e:  # noqa: BLE001 - an unexpected failure is reported, never lost
+            log.exception("write failed: %s", c.title())
+            result.error, result.failed = SourceError(f"unexpected error: {e}"), c.title()
+            break
+        result.done.append(c.title())
+    return result
+
+
+def dry_run(source: Any, plan: ChangePlan) -> RunResult:
+    """Send every change with ``dryRun=All``: the server validates (schemas, webhooks, RBAC) and keeps
+    nothing."""
+    writer = writer_for(source)
+    if writer is None:
+        return RunResult(True, error=SourceError("this source takes no writes"), failed=plan.summary)
+    return _run(writer, plan, True, None)
+
+
+def apply(source: Any, plan: ChangePlan, progress: Callable[[int, int, str], None] | None = None) -> RunResult:
+    """Write the plan in order. A replace or delete carries the ``resourceVersion`` read at preview time,
+    so an object changed meanwhile stops the apply with a ``Conflict`` and is left as it is."""
+    writer = writer_for(source)
+    if writer is None:
+        return RunResult(False, error=SourceError("this source takes no writes"), failed=plan.summary)
+    return _run(writer, plan, False, progress)
+
+
+def permission_problem(source: Any, plan_kinds: list[tuple[str, str]], namespace: str) -> str:
+    """The first thing RBAC forbids among (verb, kind) pairs in ``namespace``; empty when all is allowed.
+    ``kind`` is an Istio kind or "Namespace"."""
+    writer = writer_for(source)
+    if writer is None:
+        return "This source is read only (a snapshot file)."
+    for verb, kind in plan_kinds:
+        if kind == "Namespace":
+            allowed, reason = writer.can_i(verb, "", "namespaces", namespace)
+        else:
+            group, plural = RESOURCES[kind]
+            allowed, reason = writer.can_i(verb, group, plural, namespace)
+        if not allowed:
+            return reason
+    return ""
+
+
+def forbidden_error(e: SourceError) -> bool:
+    return isinstance(e, Forbidden)

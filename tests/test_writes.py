@@ -1,0 +1,276 @@
+"""The write path without Qt: change plans (preview, diff, checks), server-side dry runs, applies that
+never overwrite a change made meanwhile, removal of what meshdesk created, RBAC questions, and the
+demo's traffic following what was applied. Against the Kubernetes API emulator with the official
+client, and Istio's own CRD schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from meshdesk.mesh.changes import (
+    CREATE,
+    DELETE,
+    LABEL,
+    REPLACE,
+    check,
+    injection_plan,
+    peer_authentication_plan,
+    removal_plan,
+    service_entry_plan,
+    service_routing_plan,
+)
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.routing import (
+    MANAGED_LABEL,
+    CircuitBreaker,
+    Fault,
+    RouteMatch,
+    ServiceRouting,
+    build_service_entry,
+    current_routing,
+)
+from meshdesk.mesh.schema import CRDSchemas
+from meshdesk.sources.base import Conflict
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.inventory import read_inventory
+from meshdesk.sources.writes import (
+    CONFLICT_TEXT,
+    ClusterWriter,
+    SourceWriter,
+    apply,
+    can_i,
+    dry_run,
+    permission_problem,
+    refresh,
+)
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
+BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
+NET = "networking.istio.io"
+
+
+@pytest.fixture
+def schemas(shared_dir: Path) -> CRDSchemas:
+    return CRDSchemas.from_crds(load_docs(shared_dir / CRDS))
+
+
+@pytest.fixture
+def emu(kube_emulator: KubeEmulator, shared_dir: Path) -> Iterator[KubeEmulator]:
+    kube_emulator.load_crds(shared_dir / CRDS)
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/virtual-service-all-v1.yaml",
+                            namespace="bookinfo")
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/destination-rule-all.yaml",
+                            namespace="bookinfo")
+    kube_emulator.add_namespace("plain")
+    kube_emulator.run_workloads()
+    yield kube_emulator
+
+
+def inventory(emu: KubeEmulator) -> Inventory:
+    return read_inventory(emu.api_client(), ["bookinfo", "plain"], cluster="Kubernetes")
+
+
+def test_every_action_writes_objects_istios_schemas_accept(emu: KubeEmulator, schemas: CRDSchemas) -> None:
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    routing = ServiceRouting(weights={"v1": 10, "v2": 60, "v3": 30},
+                             matches=[RouteMatch("v3", header="end-user", value="jason"),
+                                      RouteMatch("v2", uri=True, kind="prefix", value="/beta")],
+                             fault=Fault(delay_percent=10, delay_seconds=2, abort_percent=5, abort_status=500),
+                             timeout_seconds=3, retry_attempts=2, retry_per_try_timeout_seconds=1, retry_on="5xx",
+                             circuit_breaker=CircuitBreaker(max_connections=10, http1_max_pending_requests=5,
+                                                            consecutive_5xx_errors=3, interval_seconds=10,
+                                                            base_ejection_seconds=30, max_ejection_percent=50))
+    plans = [service_routing_plan(inv, reviews, routing),
+             service_entry_plan(inv, build_service_entry("ext", "bookinfo", ["api.example.com"], [(443, "TLS")])),
+             peer_authentication_plan(inv, "bookinfo", "STRICT"),
+             peer_authentication_plan(inv, "bookinfo", "PERMISSIVE", workload=inv.workload("bookinfo", "ratings-v1"))]
+    for plan in plans:
+        assert plan.objects()
+        findings = check(plan, schemas, inv)
+        assert findings.schema == [], findings.schema
+        assert findings.errors == 0, findings.validation
+    # a broken object is caught by the schema check with a path a person can follow
+    bad = plans[0]
+    vs = next(o for o in bad.objects() if o.kind == "VirtualService")
+    vs.spec["http"][-1]["route"][0]["weight"] = "lots"
+    assert any("weight" in p for p in check(bad, schemas, None).schema)
+
+
+def test_preview_dry_run_apply_reopen_remove(emu: KubeEmulator, schemas: CRDSchemas) -> None:
+    writer = ClusterWriter(emu.api_client())
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    before_vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert before_vs is not None
+    routing, _, _ = current_routing(inv, reviews)
+    assert routing.weights == {"v1": 100}  # virtual-service-all-v1
+    routing.weights = {"v2": 100}
+    plan = refresh(writer, service_routing_plan(inv, reviews, routing))
+    assert [c.op for c in plan.changes] == [REPLACE, REPLACE]
+    preview, diff = plan.preview(), plan.diff()
+    assert "kind: VirtualService" in preview and "subset: v2" in preview and MANAGED_LABEL in preview
+    assert "-        subset: v1" in diff and "+        subset: v2" in diff
+    assert check(plan, schemas, inv).schema == []
+
+    rv = before_vs["metadata"]["resourceVersion"]
+    result = dry_run(writer, plan)
+    assert result.ok, result.text()
+    assert len(result.done) == 2
+    stored = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert stored["metadata"]["resourceVersion"] == rv and stored["spec"] == before_vs["spec"]
+
+    result = apply(writer, plan)
+    assert result.ok, result.text()
+    stored = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert stored["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+    assert [r["destination"]["subset"] for r in stored["spec"]["http"][-1]["route"]] == ["v2"]
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    assert {s["name"] for s in dr["spec"]["subsets"]} >= {"v1", "v2", "v3"}  # the existing subsets are kept
+
+    reopened, _, _ = current_routing(inventory(emu), reviews)
+    assert reopened.weights == {"v2": 100}
+
+    removal = refresh(writer, removal_plan(inventory(emu)))
+    assert [(c.op, c.kind) for c in removal.changes] == [(DELETE, "VirtualService"), (DELETE, "DestinationRule")]
+    assert apply(writer, removal).ok
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET) is None
+    assert emu.get("virtualservices", "bookinfo", "ratings", NET) is not None  # not ours: kept
+    assert removal_plan(inventory(emu)).empty
+
+
+def test_a_change_made_meanwhile_is_a_conflict_and_is_kept(emu: KubeEmulator) -> None:
+    writer = ClusterWriter(emu.api_client())
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    plan = refresh(writer, service_routing_plan(inv, reviews, ServiceRouting(weights={"v1": 50, "v3": 50})))
+    # someone else edits the VirtualService after the preview
+    theirs = dict(emu.get("virtualservices", "bookinfo", "reviews", NET))
+    theirs["spec"] = {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews",
+                                                                                 "subset": "v3"}}]}]}
+    emu.add(theirs, "bookinfo")
+    result = apply(writer, plan)
+    assert not result.ok and result.conflict
+    assert CONFLICT_TEXT in str(result.error) and "VirtualService bookinfo/reviews" in str(result.error)
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"] == theirs["spec"]
+    # an object created by someone else after the preview is not overwritten either
+    se = build_service_entry("ext", "bookinfo", ["api.example.com"], [(443, "TLS")])
+    plan = refresh(writer, service_entry_plan(inv, se))
+    assert [c.op for c in plan.changes] == [CREATE]
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "ServiceEntry", "metadata": {"name": "ext", "namespace": "bookinfo"},
+             "spec": {"hosts": ["other.example.com"], "resolution": "NONE", "ports": [{"number": 80, "name": "h",
+                                                                                     "protocol": "HTTP"}]}})
+    result = apply(writer, plan)
+    assert result.conflict and CONFLICT_TEXT in str(result.error)
+    assert emu.get("serviceentries", "bookinfo", "ext", NET)["spec"]["hosts"] == ["other.example.com"]
+    # a delete of something changed meanwhile is refused too
+    mine = refresh(writer, removal_plan(inv))
+    assert mine.empty  # nothing of ours in the cluster yet
+
+
+def test_delete_of_a_changed_object_is_refused(emu: KubeEmulator) -> None:
+    writer = ClusterWriter(emu.api_client())
+    inv = inventory(emu)
+    plan = refresh(writer, peer_authentication_plan(inv, "bookinfo", "STRICT"))
+    assert apply(writer, plan).ok
+    removal = refresh(writer, removal_plan(inventory(emu)))
+    pa = dict(emu.get("peerauthentications", "bookinfo", "default", "security.istio.io"))
+    pa["spec"] = {"mtls": {"mode": "PERMISSIVE"}}
+    emu.add(pa, "bookinfo")
+    result = apply(writer, removal)
+    assert result.conflict
+    assert emu.get("peerauthentications", "bookinfo", "default", "security.istio.io") is not None
+
+
+def test_namespace_injection_and_mtls(emu: KubeEmulator) -> None:
+    writer = ClusterWriter(emu.api_client())
+    inv = inventory(emu)
+    plan = refresh(writer, injection_plan(inv, "bookinfo", False))
+    assert [c.op for c in plan.changes] == [LABEL]
+    assert "must restart to lose their sidecar" in plan.notes[0] and "reviews-v2 (Deployment)" in plan.notes[0]
+    assert "-    istio-injection: enabled" in plan.diff() and "+    istio-injection: disabled" in plan.diff()
+    assert dry_run(writer, plan).ok
+    assert emu.get("namespaces", "", "bookinfo")["metadata"]["labels"]["istio-injection"] == "enabled"
+    assert apply(writer, plan).ok
+    assert emu.get("namespaces", "", "bookinfo")["metadata"]["labels"]["istio-injection"] == "disabled"
+    assert refresh(writer, injection_plan(inventory(emu), "bookinfo", False)).empty
+
+    plan = refresh(writer, peer_authentication_plan(inv, "plain", "STRICT"))
+    assert apply(writer, plan).ok
+    pa = emu.get("peerauthentications", "plain", "default", "security.istio.io")
+    assert pa["spec"] == {"mtls": {"mode": "STRICT"}} and pa["apiVersion"] == "security.istio.io/v1"
+
+
+def test_schemas_are_read_from_the_cluster(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    writer = ClusterWriter(kube_emulator.api_client())
+    kube_emulator.load_crds(shared_dir / CRDS)  # served without their schemas
+    found, notes = writer.schemas()
+    assert not found.schemas and notes and "no schema" in notes[0]
+    for doc in load_docs(shared_dir / CRDS):  # now with them
+        kube_emulator.add_crd(doc)
+    found, notes = ClusterWriter(kube_emulator.api_client()).schemas()
+    assert notes == []
+    assert ("VirtualService", "networking.istio.io/v1") in found.schemas
+    assert ("PeerAuthentication", "security.istio.io/v1") in found.schemas
+
+
+def test_the_served_version_is_used(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    for doc in load_docs(shared_dir / CRDS, slim_crds=True):
+        if doc["spec"]["group"] == NET:
+            doc["spec"]["versions"] = [v for v in doc["spec"]["versions"] if v["name"] == "v1beta1"]
+        kube_emulator.add_crd(doc)
+    kube_emulator.add_namespace("plain")
+    writer = ClusterWriter(kube_emulator.api_client())
+    plan = refresh(writer, service_entry_plan(Inventory(), build_service_entry(
+        "ext", "plain", ["api.example.com"], [(443, "TLS")])))
+    assert plan.changes[0].obj.api_version == f"{NET}/v1beta1"
+    assert apply(writer, plan).ok
+    assert kube_emulator.get("serviceentries", "plain", "ext", NET)["spec"]["hosts"] == ["api.example.com"]
+
+
+def test_rbac_questions(emu: KubeEmulator) -> None:
+    api = emu.api_client()
+    assert can_i(api, "create", NET, "virtualservices", "bookinfo") == (True, "")
+    emu.forbid(resource="virtualservices", verb="create")
+    allowed, reason = can_i(api, "create", NET, "virtualservices", "bookinfo")
+    assert not allowed and "not allow you to create virtualservices in namespace bookinfo" in reason
+    writer = ClusterWriter(api)
+    assert "create virtualservices" in permission_problem(writer, [("create", "VirtualService")], "bookinfo")
+    assert permission_problem(writer, [("create", "DestinationRule")], "bookinfo") == ""
+
+
+def test_the_demo_follows_what_is_applied() -> None:
+    clock = lambda: 1_767_000_000.0  # noqa: E731
+    demo = DemoCluster(clock=clock)
+    writer = SourceWriter(demo)
+    inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    reviews = inv.service("shop", "reviews")
+    assert reviews is not None
+    routing, _, _ = current_routing(inv, reviews)
+    assert routing.weights == {"v1": 50, "v2": 30, "v3": 20}
+    routing.weights = {"v2": 100}
+    routing.fault = Fault(abort_percent=50, abort_status=503)
+    plan = refresh(writer, service_routing_plan(inv, reviews, routing))
+    assert dry_run(writer, plan).ok
+    assert apply(writer, plan).ok
+    samples = demo.snapshot(GraphRequest(namespaces=("shop",))).samples
+
+    def reached(version: str) -> float:
+        return sum(s.value for s in samples if s.labels.get("destination_workload") == f"reviews-{version}"
+                   and s.labels.get("reporter") == "destination" and s.metric == "istio_requests_total")
+
+    assert reached("v1") == 0 and reached("v3") == 0 and reached("v2") > 0
+    # a stale preview is refused by the demo as well
+    result = apply(writer, plan)
+    assert result.conflict and CONFLICT_TEXT in str(result.error)
