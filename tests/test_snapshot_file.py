@@ -55,15 +55,23 @@ def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, content: bytes 
     assert str(path) in str(err.value) and expected in str(err.value)
 
 
-def test_directory_and_unreadable_file(tmp_path: Path) -> None:
+def test_directory_and_path_through_a_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         load_snapshot(tmp_path)
+    plain = tmp_path / "plain.json"
+    plain.write_text("{}")
+    with pytest.raises(ConfigError, match="cannot be read: Not a directory") as err:
+        load_snapshot(plain / "inner.json")
+    assert str(plain / "inner.json") in str(err.value)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "locked.json"
     path.write_text("{}")
     path.chmod(0)
     try:
-        if os.access(path, os.R_OK):  # root reads anything
-            pytest.skip("running as a user who can read mode-000 files")
+        if os.access(path, os.R_OK):
+            pytest.skip("running as root, who can read mode-000 files")
         with pytest.raises(ConfigError, match="permission denied"):
             load_snapshot(path)
     finally:
