@@ -34,7 +34,6 @@ from meshdesk.mesh.routing import (
     current_routing,
 )
 from meshdesk.mesh.schema import CRDSchemas
-from meshdesk.sources.base import Conflict
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import (

@@ -239,7 +239,8 @@ def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> I
     if existing is None:
         return new
     out = copy.deepcopy(new)
-    old_policy = existing.spec.get("trafficPolicy") if isinstance(existing.spec.get("trafficPolicy"), dict) else {}
+    raw = existing.spec.get("trafficPolicy")
+    old_policy: dict[str, Any] = raw if isinstance(raw, dict) else {}
     policy = {k: v for k, v in old_policy.items() if k not in ("connectionPool", "outlierDetection")}
     policy.update(out.spec.get("trafficPolicy") or {})
     if policy:

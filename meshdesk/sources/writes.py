@@ -278,7 +278,7 @@ def writer_for(source: Any) -> Any:
     if api is not None and hasattr(api, "param_serialize"):
         return ClusterWriter(api, timeout=float(getattr(source, "timeout", 30.0)),
                              cluster=str(getattr(source, "cluster", "")))
-    if isinstance(source, WritableSource):
+    if all(callable(getattr(source, m, None)) for m in ("apply", "delete", "label_namespace")):
         return SourceWriter(source)
     return None
 
