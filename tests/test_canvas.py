@@ -587,3 +587,38 @@ def test_busier_edges_animate_faster_and_denser() -> None:
     speeds = [s for _, s in plans]
     assert dots == sorted(dots) and dots[0] >= 1 and dots[-1] > dots[0]
     assert speeds == sorted(speeds) and speeds[-1] > speeds[0]
+
+
+def test_demo_mesh_boxes_do_not_overlap(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """The demo mesh with namespace and app boxes from the real builder: sibling boxes are apart, every
+    box holds its members, and no node covers another."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.sources.demo import DemoCluster
+
+    demo = DemoCluster(seed=7)
+    names = [ns.name for ns in demo.namespaces() if ns.name != "istio-system"][:3]
+    graph = build(demo.snapshot(GraphRequest(namespaces=tuple(names), boxBy=("namespace", "app"))))
+    if not any(n.node_type == "box" for n in graph.nodes.values()):
+        pytest.skip("the graph builder does not make box nodes yet")
+    shown(qtbot, view, graph, key=None)
+    boxes = view.boxes()
+    assert len(boxes) >= 2
+    parent = {b.box_id: graph.nodes[b.box_id].parent for b in boxes}
+
+    def ancestors(bid: str) -> set[str]:
+        out = set()
+        p = parent.get(bid)
+        while p:
+            out.add(p)
+            p = parent.get(p)
+        return out
+
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if a.box_id in ancestors(b.box_id) or b.box_id in ancestors(a.box_id):
+                continue
+            assert not a.boundingRect().intersects(b.boundingRect()), (a.title, b.title)
+        for child in a.children_items:
+            assert a.boundingRect().contains(child.mapRectToScene(child.boundingRect())), a.title
+    sizes = {n: view.node_item(n).layout_size() for n in view.positions()}  # type: ignore[union-attr]
+    assert layout_engine.overlaps(view.positions(), sizes) == []

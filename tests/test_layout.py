@@ -135,3 +135,36 @@ def test_groups_are_laid_out_apart() -> None:
         for g, (x0, y0, x1, y1) in boxes.items():
             if g != groups[n]:
                 assert not (x0 <= x <= x1 and y0 <= y <= y1), (n, g)
+
+
+def test_nested_groups_never_overlap() -> None:
+    """namespace > app boxes: boxes of one level are disjoint, and each inner box sits in its outer one."""
+    nodes, edges = _mesh(160, 380)
+    paths = {n: (n.split("/")[0], n.split("/")[0] + ":" + str(int(n.split("-")[-1]) % 3)) for n in nodes}
+    # a few nodes sit directly in the namespace box, outside any app box
+    for n in nodes[::11]:
+        paths[n] = paths[n][:1]
+    pos = layout.layered(nodes, edges, groups=paths)
+    assert layout.overlaps(pos) == []
+    half_w, half_h = layout.DEFAULT_SIZE[0] / 2, layout.DEFAULT_SIZE[1] / 2
+
+    def boxes(level: int) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        for n, (x, y) in pos.items():
+            if len(paths[n]) > level:
+                b = out.setdefault(paths[n][level], [x - half_w, y - half_h, x + half_w, y + half_h])
+                b[0], b[1] = min(b[0], x - half_w), min(b[1], y - half_h)
+                b[2], b[3] = max(b[2], x + half_w), max(b[3], y + half_h)
+        return out
+
+    for level in (0, 1):
+        bs = list(boxes(level).items())
+        for i, (a, ra) in enumerate(bs):
+            for b, rb in bs[i + 1:]:
+                apart = ra[2] <= rb[0] or rb[2] <= ra[0] or ra[3] <= rb[1] or rb[3] <= ra[1]
+                assert apart, (level, a, b)
+    # nodes directly in a namespace box are not inside one of its app boxes
+    inner = boxes(1)
+    for n in nodes[::11]:
+        x, y = pos[n]
+        assert not any(r[0] <= x <= r[2] and r[1] <= y <= r[3] for r in inner.values()), n

@@ -348,33 +348,56 @@ def layered(
     sizes: Mapping[str, Size] | None = None,
     fixed: Mapping[str, Point] | None = None,
     *,
-    groups: Mapping[str, str] | None = None,
+    groups: Mapping[str, str | tuple[str, ...]] | None = None,
     sweeps: int = 4,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Point]:
     """Left-to-right layered layout (sources on the left). See the module text.
 
-    ``groups`` (node -> group name, e.g. its namespace box) lays out each group on its own and packs
-    the groups side by side, so boxes drawn around groups do not overlap."""
+    ``groups`` (node -> group name, or a path of nested group names outermost first, e.g. its
+    namespace box then its app box) lays out each group on its own and packs the groups side by
+    side inside their parent group, so boxes drawn around groups do not overlap."""
     names, _index, es = _prepare(nodes, edges)
     if not names:
         return {}
     wh = [_size(sizes, n) for n in names]
     if groups:
-        members: dict[str, list[int]] = {}
-        for v, n in enumerate(names):
-            members.setdefault(groups.get(n, ""), []).append(v)
-        laid_groups = []
-        for _g, vs in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            inside = set(vs)
-            sub = _layout_components(vs, [(a, b) for a, b in es if a in inside and b in inside], wh, sweeps,
-                                     should_stop)
-            laid_groups.append(sub)
-        packed = _pack(laid_groups, wh, gap=COMPONENT_GAP * 1.5)
+        paths: list[tuple[str, ...]] = []
+        for n in names:
+            g = groups.get(n, ())
+            paths.append((g,) if isinstance(g, str) else tuple(g))
+        packed = _layout_groups(list(range(len(names))), es, wh, paths, 0, sweeps, should_stop)
     else:
         packed = _layout_components(list(range(len(names))), es, wh, sweeps, should_stop)
     result = {names[v]: p for v, p in packed.items()}
     return _respect_fixed(result, fixed, names, es, sizes)
+
+
+def _layout_groups(
+    vs: list[int],
+    es: list[tuple[int, int]],
+    wh: list[Size],
+    paths: list[tuple[str, ...]],
+    depth: int,
+    sweeps: int,
+    should_stop: Callable[[], bool] | None,
+) -> dict[int, Point]:
+    """Nested groups (e.g. namespace box > app box): each group is laid out on its own, groups of a
+    level are packed side by side inside their parent, so no two boxes overlap."""
+    if all(len(paths[v]) <= depth for v in vs):
+        return _layout_components(vs, es, wh, sweeps, should_stop)
+    members: dict[str, list[int]] = {}
+    for v in vs:
+        members.setdefault(paths[v][depth] if len(paths[v]) > depth else "", []).append(v)
+    laid = []
+    for key, group in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        inside = set(group)
+        sub_es = [(a, b) for a, b in es if a in inside and b in inside]
+        if key == "":
+            laid.append(_layout_components(group, sub_es, wh, sweeps, should_stop))
+        else:
+            laid.append(_layout_groups(group, sub_es, wh, paths, depth + 1, sweeps, should_stop))
+    return _pack(laid, wh, gap=COMPONENT_GAP * (1.5 if depth == 0 else 1.0))
 
 
 def _layout_components(
@@ -591,7 +614,7 @@ def grid(
     sizes: Mapping[str, Size] | None = None,
     fixed: Mapping[str, Point] | None = None,
     *,
-    groups: Mapping[str, str] | None = None,
+    groups: Mapping[str, str | tuple[str, ...]] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Point]:
     """A square grid, filled row by row in breadth-first order so neighbours sit together."""
@@ -601,7 +624,11 @@ def grid(
     order = _neighbour_order(names, es)
     if groups:
         rank = {v: i for i, v in enumerate(order)}
-        order.sort(key=lambda v: (groups.get(names[v], ""), rank[v]))
+        def group_key(v: int) -> tuple[str, ...]:
+            g = groups.get(names[v], ())
+            return (g,) if isinstance(g, str) else tuple(g)
+
+        order.sort(key=lambda v: (group_key(v), rank[v]))
     _check(should_stop)
     cw = max(_size(sizes, n)[0] for n in names) + NODE_SEP * 2
     ch = max(_size(sizes, n)[1] for n in names) + NODE_SEP * 2
@@ -620,7 +647,7 @@ def force(
     sizes: Mapping[str, Size] | None = None,
     fixed: Mapping[str, Point] | None = None,
     *,
-    groups: Mapping[str, str] | None = None,
+    groups: Mapping[str, str | tuple[str, ...]] | None = None,
     iterations: int | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Point]:

@@ -154,7 +154,7 @@ class _LayoutJob:
     edges: list[tuple[str, str]]
     sizes: dict[str, tuple[float, float]]
     fixed: dict[str, tuple[float, float]] | None
-    groups: dict[str, str] | None
+    groups: dict[str, str | tuple[str, ...]] | None
     should_stop: Callable[[], bool]
     save: bool = False
     fit: bool = False
@@ -328,14 +328,20 @@ class GraphView(QGraphicsView):
                 self._apply_edge(item_e, edge, totals)
             if pairs_changed:
                 self._assign_offsets()
+            # boxes first: a layout started for new nodes lays them out box by box
+            box_ids = frozenset(nid for nid, n in graph.nodes.items() if n.node_type == NODE_BOX)
+            boxes_changed = box_ids != self._box_ids
+            if new_ids or removed or boxes_changed:
+                self._box_ids = box_ids
+                self._rebuild_boxes()
+            had_nodes = len(self._nodes) > len(new_ids)
             self._place(new_ids)
+            if boxes_changed and had_nodes and not new_ids:
+                self._relayout_for_boxes()
         finally:
             self._batch = False
         self._flush_edges()
-        box_ids = frozenset(nid for nid, n in graph.nodes.items() if n.node_type == NODE_BOX)
-        if new_ids or removed or box_ids != self._box_ids:
-            self._box_ids = box_ids
-            self._rebuild_boxes()
+        self._refit_boxes()
         if self._find_expr:
             self.set_find(self._find_expr)
         if self._hide_expr:
@@ -406,13 +412,18 @@ class GraphView(QGraphicsView):
     def _pair_list(self) -> list[tuple[str, str]]:
         return [(it.edge.source, it.edge.target) for it in self._edges.values()]
 
-    def _groups(self) -> dict[str, str] | None:
+    def _groups(self) -> dict[str, str | tuple[str, ...]] | None:
+        """Each node's enclosing boxes, outermost first (nested boxes are laid out nested)."""
         if not self._options.show_boxes or not self._box_of:
             return None
-        out = {}
+        out: dict[str, str | tuple[str, ...]] = {}
         for nid in self._nodes:
+            path: list[str] = []
             box = self._box_of.get(nid)
-            out[nid] = box.box_id if box is not None else ""
+            while box is not None and len(path) < 8:
+                path.append(box.box_id)
+                box = self._box_of.get(box.box_id)
+            out[nid] = tuple(reversed(path))
         return out
 
     def _place(self, new_ids: list[str]) -> None:
@@ -503,6 +514,16 @@ class GraphView(QGraphicsView):
     @property
     def layout_running(self) -> bool:
         return self._layout_pending is not None
+
+    def _relayout_for_boxes(self) -> None:
+        """Boxes appeared, vanished or changed: lay out again so boxes do not overlap, keeping the
+        nodes the user placed (saved or dragged) where they are."""
+        free = {nid for nid in self._nodes if nid not in self._pinned}
+        if not free or self._closed:
+            return
+        pinned = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid in self._pinned}
+        self._awaiting |= free
+        self._start_layout("layered", fixed=pinned or None, targets=set(self._awaiting), save=False, fit=True)
 
     def relayout(self, algorithm: str = "layered") -> None:
         """Lay out every node again with ``algorithm`` (``layered``, ``force`` or ``grid``) in the
@@ -684,6 +705,7 @@ class GraphView(QGraphicsView):
                     self._apply_edge(item_e, item_e.edge, totals)
         if old.show_boxes != opts.show_boxes:
             self._rebuild_boxes()
+            self._relayout_for_boxes()
         if opts.animation and self.isVisible():
             self._animation.start()
         elif not opts.animation:
