@@ -10,7 +10,9 @@ missing fields or an unexpected shape is skipped with a warning instead of faili
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +83,7 @@ class RawApi:
         self.timeout = timeout
         self.cancelled = cancelled
         self.calls = 0
+        self._count_lock = threading.Lock()
 
     def get(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "") -> Any:
         return self.request("GET", path, query, what=what)
@@ -91,7 +94,8 @@ class RawApi:
         that are an HTTP answer carry ``http_status``)."""
         if self.cancelled is not None and self.cancelled():
             raise Cancelled("reading the inventory was cancelled")
-        self.calls += 1
+        with self._count_lock:
+            self.calls += 1
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type
@@ -269,8 +273,15 @@ class InventoryReader:
     """One inventory read. ``read_inventory`` is the usual entry point."""
 
     def __init__(self, api: Any, namespaces: Sequence[str] | None, *, cluster: str, timeout: float = 30.0,
-                 cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = False) -> None:
-        self.http = RawApi(api, timeout, cancelled)
+                 cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = False,
+                 parallel: int = 4) -> None:
+        self.stop = False
+
+        def give_up() -> bool:
+            return self.stop or (cancelled is not None and cancelled())
+
+        self.http = RawApi(api, timeout, give_up)
+        self.parallel = max(1, parallel)
         self.selected = list(dict.fromkeys(namespaces)) if namespaces is not None else None
         self.cluster = cluster
         self.with_optional_istio = with_optional_istio
@@ -297,18 +308,28 @@ class InventoryReader:
             except Forbidden:
                 pass  # no cluster-wide right: try each namespace
         out = _Listing([])
-        for ns in namespaces:
+
+        def one(ns: str) -> list[JsonObj] | None:
             try:
                 doc = self.http.get(f"{prefix}/namespaces/{ns}/{plural}", what=f"list {label} in {ns}")
             except Forbidden as e:
                 self.inv.hidden[f"{ns}/{label}"] = f"forbidden: {e.message}"
-                out.complete = False
-                continue
+                return None
             except NotFound as e:
                 self.inv.hidden[f"{ns}/{label}"] = f"not found: {e.message}"
+                return None
+            return [i for i in _l(_d(doc).get("items")) if isinstance(i, dict)]
+
+        if len(namespaces) == 1:
+            results = [one(namespaces[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="meshdesk-namespace") as pool:
+                results = list(pool.map(one, namespaces))
+        for found in results:
+            if found is None:
                 out.complete = False
-                continue
-            out.items += [i for i in _l(_d(doc).get("items")) if isinstance(i, dict)]
+            else:
+                out.items += found
         return out
 
     def _safe_list(self, prefix: str, plural: str, namespaces: Sequence[str], label: str = "") -> _Listing:
@@ -404,16 +425,30 @@ class InventoryReader:
     def read(self) -> Inventory:
         inv = self.inv
         names = self.read_namespaces()
-        lists = {plural: self._safe_list(prefix, plural, names) for prefix, plural in _CORE_RESOURCES}
+        # the lists are independent: a few at a time overlap the server's work with our decoding
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="meshdesk-inventory") as pool:
+            istio_versions = pool.submit(self.istio_versions)
+            core = {plural: pool.submit(self._safe_list, prefix, plural, names) for prefix, plural in _CORE_RESOURCES}
+            try:
+                istio_lists = [
+                    (kind, group, version, pool.submit(
+                        self._safe_list, f"/apis/{group}/{version}",
+                        next(p for k, _, p in ISTIO_RESOURCES + OPTIONAL_ISTIO_RESOURCES if k == kind), names))
+                    for kind, (group, version) in istio_versions.result().items()]
+                lists = {plural: f.result() for plural, f in core.items()}
+                istio = [(kind, group, version, f.result()) for kind, group, version, f in istio_lists]
+            except BaseException:
+                self.stop = True  # the other calls give up at their next step
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         self._build_workloads(lists)
         for obj in lists["services"].items:
             try:
                 inv.services.append(service_from_json(obj, self.cluster))
             except (TypeError, ValueError, AttributeError, KeyError) as e:
                 self._malformed("service", obj, e)
-        for kind, (group, version) in self.istio_versions().items():
-            plural = next(p for k, _, p in ISTIO_RESOURCES + OPTIONAL_ISTIO_RESOURCES if k == kind)
-            for obj in self._safe_list(f"/apis/{group}/{version}", plural, names).items:
+        for kind, group, version, listing in istio:
+            for obj in listing.items:
                 try:
                     inv.istio.append(istio_from_json(obj, kind, f"{group}/{version}", self.cluster))
                 except (TypeError, ValueError, AttributeError, KeyError) as e:
