@@ -70,8 +70,8 @@ def test_switching_source_cancels_work_in_flight(qtbot, poller: Poller) -> None:
     assert slow.entered.wait(5)
     with qtbot.waitSignal(poller.graphReady, timeout=5000) as sig:
         poller.set_source(lambda: fast, GraphRequest(graphType="workload", namespaces=("blog",)))
-    assert slow.cancelled_seen, "the old fetch was told to stop"
-    assert slow.closed, "the old source was closed when the new one opened"
+    qtbot.waitUntil(lambda: slow.cancelled_seen, timeout=5000)  # the old fetch was told to stop
+    qtbot.waitUntil(lambda: slow.closed, timeout=5000)  # and its source closed
     assert [r.info.context for r in got] == ["other"], "nothing from the old source reached the UI"
     assert {n.workload for n in sig.args[0].graph.nodes.values()} == {"web-v1", "db-v1"}
 
@@ -135,3 +135,21 @@ def test_message_channel_holds_back_repeats(qtbot) -> None:
     assert [(m.kind, m.repeats) for m in got] == [("unreachable", 0), ("unauthorized", 0), ("unreachable", 2)]
     bus.forget()
     assert bus.error("unauthorized", "token expired")
+
+
+def test_switching_away_from_a_source_stuck_in_a_call(qtbot, poller: Poller) -> None:
+    stuck = shop_source()
+    stuck.gate = threading.Event()
+    stuck.ignore_cancel = True
+    fast = ScriptedSource("other", {"blog": [sample("web-v1", "db-v1", "blog", 1.0)]})
+    got: list[str] = []
+    poller.graphReady.connect(lambda r: got.append(r.info.context))
+    poller.set_source(lambda: stuck, GraphRequest(graphType="workload", namespaces=("shop",)))
+    assert stuck.entered.wait(5)
+    with qtbot.waitSignal(poller.graphReady, timeout=5000):
+        poller.set_source(lambda: fast, GraphRequest(graphType="workload", namespaces=("blog",)))
+    assert got == ["other"], "the new source answered while the old call was still running"
+    assert not stuck.closed
+    stuck.gate.set()
+    qtbot.waitUntil(lambda: stuck.closed, timeout=5000)  # closed once its call returned
+    assert got == ["other"], "the stuck call's late result was dropped"

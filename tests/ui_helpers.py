@@ -80,6 +80,7 @@ class ScriptedSource:
         self.cancelled_seen = False
         self.closed = False
         self.on_snapshot: Callable[[GraphRequest], None] | None = None
+        self.ignore_cancel = False  # behave like a call that cannot be interrupted (a TCP connect)
 
     def info(self) -> SourceInfo:
         return SourceInfo(self.name, f"{self.name}-cluster", f"{self.name} Prometheus", self.live)
@@ -95,7 +96,7 @@ class ScriptedSource:
         self.entered.set()
         if self.gate is not None:
             while not self.gate.wait(0.01):
-                if cancelled is not None and cancelled():
+                if cancelled is not None and cancelled() and not self.ignore_cancel:
                     self.cancelled_seen = True
                     raise Cancelled("cancelled")
         if self.error is not None:

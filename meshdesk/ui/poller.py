@@ -85,6 +85,7 @@ class _Worker(QObject):
         self._token: object = None
         self.current_generation = 0  # written by the UI thread, read here (an int: atomic enough)
         self.stopping = False
+        self.busy = False  # a fetch is running (read by the UI thread)
 
     @Slot(object)
     def fetch(self, job: tuple[int, object, SourceFactory, GraphRequest, bool]) -> None:
@@ -95,6 +96,14 @@ class _Worker(QObject):
 
         if cancelled():
             return
+        self.busy = True
+        try:
+            self._fetch_now(generation, token, factory, request, want_namespaces, cancelled)
+        finally:
+            self.busy = False
+
+    def _fetch_now(self, generation: int, token: object, factory: SourceFactory, request: GraphRequest,
+                   want_namespaces: bool, cancelled: Callable[[], bool]) -> None:
         try:
             if token is not self._token:
                 self.close_source()
@@ -153,17 +162,9 @@ class Poller(QObject):
         super().__init__(parent)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self._thread = QThread()
-        self._thread.setObjectName("meshdesk-poller")
-        _THREADS.add(self._thread)
-        self._worker = _Worker(builder or default_builder)
-        self._worker.moveToThread(self._thread)
-        self._fetch.connect(self._worker.fetch)
-        self._worker.done.connect(self._on_done)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.sourceOpened.connect(self._on_source_opened)
-        self._worker.namespacesReady.connect(self._on_namespaces)
-        self._thread.start()
+        self._builder = builder or default_builder
+        self._retired: list[tuple[QThread, _Worker]] = []
+        self._thread, self._worker = self._start_worker()
 
         self._generation = 0
         self._factory: SourceFactory | None = None
@@ -184,6 +185,41 @@ class Poller(QObject):
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self.refresh_now)
 
+    def _start_worker(self) -> tuple[QThread, _Worker]:
+        thread = QThread()
+        thread.setObjectName("meshdesk-poller")
+        _THREADS.add(thread)
+        worker = _Worker(self._builder)
+        worker.moveToThread(thread)
+        self._fetch.connect(worker.fetch)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        worker.sourceOpened.connect(self._on_source_opened)
+        worker.namespacesReady.connect(self._on_namespaces)
+        thread.start()
+        return thread, worker
+
+    def _retire_busy_worker(self) -> None:
+        """A worker stuck in a call that cannot be interrupted (e.g. connecting to a cluster that does
+        not answer) is left to finish on its own; a fresh one serves the new source at once."""
+        if not self._worker.busy:
+            return
+        thread, worker = self._thread, self._worker
+        self._fetch.disconnect(worker.fetch)
+        worker.stopping = True
+        self._retired.append((thread, worker))
+        thread.finished.connect(self._reap)
+        thread.quit()  # its event loop ends when the current call returns
+        self._thread, self._worker = self._start_worker()
+        self._worker.current_generation = self._generation
+
+    @Slot()
+    def _reap(self) -> None:
+        for thread, worker in list(self._retired):
+            if thread.isFinished():
+                worker.close_source()  # its thread has ended: safe to touch from here
+                self._retired.remove((thread, worker))
+
     # -- what to fetch ------------------------------------------------------------------
     @property
     def generation(self) -> int:
@@ -201,6 +237,7 @@ class Poller(QObject):
         """Switch to another source (context, demo, snapshot): cancels work in flight and fetches."""
         self._factory = factory
         self._token = object()
+        self._retire_busy_worker()
         self.source = None
         self.info = None
         self.last_result = None
@@ -315,16 +352,22 @@ class Poller(QObject):
         self._retry.stop()
         self._generation += 1
         self._worker.current_generation = self._generation
-        self._worker.stopping = True
-        self._thread.quit()
-        if not self._thread.wait(timeout_ms):
-            log.warning("the poller thread did not stop within %d ms", timeout_ms)
-        self._worker.close_source()  # the thread has ended: safe to touch from here
+        every = [(self._thread, self._worker), *self._retired]
+        for thread, worker in every:
+            worker.stopping = True
+            thread.quit()
+        for thread, worker in every:
+            # a call that ignores cancellation ends at the latest with its own timeout
+            if not thread.wait(timeout_ms):
+                log.warning("a poller thread is still in a call after %d ms; waiting for it", timeout_ms)
+                thread.wait()
+            worker.close_source()  # the thread has ended: safe to touch from here
+        self._retired.clear()
         self.source = None
 
     @property
     def thread_running(self) -> bool:
-        return self._thread.isRunning()
+        return self._thread.isRunning() or any(t.isRunning() for t, _w in self._retired)
 
 
 def running_qthreads() -> list[QThread]:
