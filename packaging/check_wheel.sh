@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Check that resources travel with a wheel and with an editable install: build the wheel, list it,
-# install it into a fresh virtualenv (no system packages: only meshdesk and its dependencies), load
-# every resource from outside the source tree, then do the same with `pip install -e .`.
-# Slow (downloads or builds dependencies); run on demand, not in every CI run.
+# install it into a fresh virtualenv (plain, no system site-packages; --no-deps, as reading resources
+# needs no dependency), load every resource from outside the source tree, then do the same with an
+# editable install. Needs pyproject.toml's resources mapping (meshdesk.resources_data = resources/).
+# Takes ~20 s; run on demand, not in every CI run.
 #   PYTHON=python3.11 packaging/check_wheel.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-root=$(pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$PYTHON" -m pip wheel --quiet --no-deps -w "$work/wheel" .
+# Build from a copy, so no build/ or *.egg-info is left in the checkout.
+mkdir "$work/src"
+tar --exclude=./.git --exclude=./build --exclude=./dist --exclude='*.egg-info' --exclude='__pycache__' \
+  --exclude=./.venv -cf - . | tar -C "$work/src" -xf -
+root="$work/src"
+"$PYTHON" -m pip wheel --quiet --no-deps -w "$work/wheel" "$root"
 wheel=$(ls "$work"/wheel/meshdesk-*.whl)
 echo "check_wheel: built $(basename "$wheel")"
 listing=$("$PYTHON" -m zipfile -l "$wheel")
