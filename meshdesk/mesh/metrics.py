@@ -1,0 +1,265 @@
+"""Metric charts as data: what to ask Prometheus for a workload, an app, a service or an edge.
+
+A ``MetricsTarget`` says whose traffic (label equalities plus the reporter); a ``MetricsSpec`` says
+when (range, step, rate window) and how to split (version, remote app, response code).
+``meshdesk.sources.metrics`` turns both into PromQL range queries (every value escaped with
+``promql.py``); the demo evaluates the same definitions on its own samples. ``MetricsResult`` is what
+a source hands back: per chart,
+series aligned on the step grid with NaN where Prometheus had no point, so charts draw gaps.
+
+Units: request volume and errors in requests per second, error share as a ratio 0..1 of 5xx answers
+(the complement of Istio's dashboards' "success rate (non-5xx responses)"), durations in
+milliseconds, sizes in bytes, throughput and TCP traffic in bytes per second, TCP connections per
+second.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from meshdesk.mesh.graph.model import (
+    NODE_APP,
+    NODE_SERVICE,
+    NODE_UNKNOWN,
+    NODE_WORKLOAD,
+    UNKNOWN,
+    Node,
+    TrafficGraph,
+)
+
+INBOUND = "inbound"
+OUTBOUND = "outbound"
+
+KIND_WORKLOAD = "workload"
+KIND_APP = "app"
+KIND_SERVICE = "service"
+KIND_EDGE = "edge"
+
+SPLIT_NONE = ""
+SPLIT_VERSION = "version"
+SPLIT_REMOTE_APP = "remote_app"
+SPLIT_RESPONSE_CODE = "response_code"
+SPLITS: tuple[tuple[str, str], ...] = (
+    (SPLIT_NONE, "No split"),
+    (SPLIT_VERSION, "By version"),
+    (SPLIT_REMOTE_APP, "By remote app"),
+    (SPLIT_RESPONSE_CODE, "By response code"),
+)
+
+REQUESTS = "istio_requests_total"
+DURATION = "istio_request_duration_milliseconds"
+REQUEST_BYTES = "istio_request_bytes"
+RESPONSE_BYTES = "istio_response_bytes"
+TCP_SENT = "istio_tcp_sent_bytes_total"
+TCP_RECEIVED = "istio_tcp_received_bytes_total"
+TCP_OPENED = "istio_tcp_connections_opened_total"
+TCP_CLOSED = "istio_tcp_connections_closed_total"
+
+STAT_RATE = "rate"
+STAT_AVG = "avg"
+QUANTILE_STATS: dict[str, float] = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    unit: str  # ops/s, ratio, ms, B, B/s, conn/s
+    kind: str  # counter | errors | error_share | histogram | throughput
+    metric: str
+    stats: tuple[str, ...] = (STAT_RATE,)
+    tcp: bool = False
+
+
+CHARTS: tuple[Chart, ...] = (
+    Chart("request_volume", "Request volume", "ops/s", "counter", REQUESTS),
+    Chart("request_errors", "Errors (not 2xx/3xx)", "ops/s", "errors", REQUESTS),
+    Chart("error_share", "Error share (5xx)", "ratio", "error_share", REQUESTS),
+    Chart("request_duration", "Request duration", "ms", "histogram", DURATION, (STAT_AVG, "p50", "p95", "p99")),
+    Chart("request_size", "Request size", "B", "histogram", REQUEST_BYTES, (STAT_AVG, "p50", "p95", "p99")),
+    Chart("response_size", "Response size", "B", "histogram", RESPONSE_BYTES, (STAT_AVG, "p50", "p95", "p99")),
+    Chart("request_throughput", "Request throughput", "B/s", "throughput", REQUEST_BYTES),
+    Chart("response_throughput", "Response throughput", "B/s", "throughput", RESPONSE_BYTES),
+    Chart("tcp_sent", "TCP sent", "B/s", "counter", TCP_SENT, tcp=True),
+    Chart("tcp_received", "TCP received", "B/s", "counter", TCP_RECEIVED, tcp=True),
+    Chart("tcp_opened", "TCP connections opened", "conn/s", "counter", TCP_OPENED, tcp=True),
+    Chart("tcp_closed", "TCP connections closed", "conn/s", "counter", TCP_CLOSED, tcp=True),
+)
+CHARTS_BY_KEY: dict[str, Chart] = {c.key: c for c in CHARTS}
+SPARKLINE_CHARTS: tuple[str, ...] = ("request_volume", "error_share", "request_duration", "tcp_sent")
+
+
+@dataclass(frozen=True)
+class MetricsTarget:
+    """Whose traffic: equalities on Istio's standard labels, a reporter and a direction (which side
+    is "local": it decides what version and remote-app splits mean)."""
+
+    kind: str
+    namespace: str
+    name: str
+    direction: str = INBOUND
+    reporter: str = "destination"
+    labels: tuple[tuple[str, str], ...] = ()
+    title: str = ""
+
+    @staticmethod
+    def workload(namespace: str, name: str, direction: str = INBOUND) -> MetricsTarget:
+        side = "destination" if direction == INBOUND else "source"
+        return MetricsTarget(KIND_WORKLOAD, namespace, name, direction, side,
+                             ((f"{side}_workload_namespace", namespace), (f"{side}_workload", name)),
+                             f"workload {namespace}/{name} ({direction})")
+
+    @staticmethod
+    def app(namespace: str, name: str, direction: str = INBOUND, version: str = "") -> MetricsTarget:
+        side = "destination" if direction == INBOUND else "source"
+        labels = [(f"{side}_workload_namespace", namespace), (f"{side}_canonical_service", name)]
+        if version:
+            labels.append((f"{side}_canonical_revision", version))
+        return MetricsTarget(KIND_APP, namespace, name, direction, side, tuple(labels),
+                             f"app {namespace}/{name}{' ' + version if version else ''} ({direction})")
+
+    @staticmethod
+    def service(namespace: str, name: str, direction: str = INBOUND) -> MetricsTarget:
+        """Requests to the service (reported by the servers' proxies). A service has no outbound
+        traffic of its own (as in Kiali); ``direction=OUTBOUND`` is refused."""
+        if direction != INBOUND:
+            raise ValueError("a service only has inbound metrics; ask for its workloads' outbound traffic")
+        return MetricsTarget(KIND_SERVICE, namespace, name, INBOUND, "destination",
+                             (("destination_service_namespace", namespace), ("destination_service_name", name)),
+                             f"service {namespace}/{name}")
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether a series with ``labels`` belongs to this target (for sources without PromQL)."""
+        return labels.get("reporter") == self.reporter and all(labels.get(k) == v for k, v in self.labels)
+
+    def split_label(self, split: str) -> str:
+        """The Prometheus label a split groups by ("" for none)."""
+        if split == SPLIT_NONE:
+            return ""
+        if split == SPLIT_RESPONSE_CODE:
+            return "response_code"
+        local, remote = ("destination", "source") if self.direction == INBOUND else ("source", "destination")
+        if split == SPLIT_VERSION:
+            return f"{local}_canonical_revision"
+        if split == SPLIT_REMOTE_APP:
+            return f"{remote}_canonical_service"
+        raise ValueError(f"unknown split {split!r}")
+
+
+def _side_labels(node: Node, side: str) -> list[tuple[str, str]]:
+    if node.node_type == NODE_WORKLOAD:
+        return [(f"{side}_workload_namespace", node.namespace), (f"{side}_workload", node.workload)]
+    if node.node_type == NODE_APP:
+        out = [(f"{side}_workload_namespace", node.namespace), (f"{side}_canonical_service", node.app)]
+        if node.version:
+            out.append((f"{side}_canonical_revision", node.version))
+        return out
+    if node.node_type == NODE_SERVICE and side == "destination":
+        return [("destination_service_namespace", node.namespace), ("destination_service_name", node.service)]
+    if node.node_type == NODE_UNKNOWN:
+        return [(f"{side}_workload", UNKNOWN)]
+    return []
+
+
+def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND) -> MetricsTarget | None:
+    """The target for a graph node (workload, app or service); None for nodes without metrics."""
+    node = graph.nodes.get(node_id)
+    if node is None:
+        return None
+    if node.node_type == NODE_WORKLOAD:
+        return MetricsTarget.workload(node.namespace, node.workload, direction)
+    if node.node_type == NODE_APP:
+        return MetricsTarget.app(node.namespace, node.app, direction, node.version)
+    if node.node_type == NODE_SERVICE and not node.is_service_entry:
+        return MetricsTarget.service(node.namespace, node.service) if direction == INBOUND else None
+    return None
+
+
+def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
+    """The target for an edge: the source side's and the destination side's labels. Reported by the
+    client's proxy when the source is a workload or app, else by the server's."""
+    edge = graph.edges.get(edge_id)
+    if edge is None:
+        return None
+    src, dst = graph.nodes.get(edge.source), graph.nodes.get(edge.target)
+    if src is None or dst is None:
+        return None
+    labels: list[tuple[str, str]] = []
+    if src.node_type == NODE_SERVICE:  # an injected service node: service -> its workloads
+        labels += [("destination_service_namespace", src.namespace), ("destination_service_name", src.service)]
+    else:
+        labels += _side_labels(src, "source")
+    labels += _side_labels(dst, "destination")
+    reporter = "source" if src.node_type in (NODE_WORKLOAD, NODE_APP) and not src.has_missing_sidecar \
+        else "destination"
+    title = f"{src.label} \u2192 {dst.label} ({edge.protocol})"
+    return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(labels), title)
+
+
+@dataclass(frozen=True)
+class MetricsSpec:
+    """When and how: ``range_s`` seconds back from ``end`` (0 = now) every ``step_s`` seconds, rates
+    over ``rate_window_s`` (default: max(60 s, step)), split by ``split``, charts by key."""
+
+    range_s: int = 1800
+    step_s: int = 60
+    split: str = SPLIT_NONE
+    charts: tuple[str, ...] = tuple(c.key for c in CHARTS)
+    rate_window_s: int = 0
+    end: float = 0.0
+
+    @property
+    def window_s(self) -> int:
+        return self.rate_window_s or max(60, int(self.step_s))
+
+    def grid(self, end: float) -> list[float]:
+        """The step grid Prometheus evaluates a range query on: start, start+step, ... <= end."""
+        start = end - self.range_s
+        n = int(math.floor(self.range_s / self.step_s + 1e-9))
+        return [start + i * self.step_s for i in range(n + 1)]
+
+
+# -- results --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    """One drawn line: times (unix s) on the step grid and values (NaN where there was no point)."""
+
+    chart: str
+    stat: str
+    split_value: str
+    times: list[float]
+    values: list[float]
+
+    @property
+    def name(self) -> str:
+        parts = [p for p in (self.split_value, "" if self.stat == STAT_RATE else self.stat) if p]
+        return " ".join(parts) or CHARTS_BY_KEY[self.chart].title
+
+
+@dataclass
+class MetricsResult:
+    target: MetricsTarget
+    spec: MetricsSpec
+    end: float
+    lines: dict[str, list[Line]] = field(default_factory=dict)  # chart key -> lines
+    warnings: list[str] = field(default_factory=list)  # partial answers: shown, data kept
+    errors: dict[str, str] = field(default_factory=dict)  # chart key -> why it has no data
+
+    def chart_lines(self, key: str) -> list[Line]:
+        return self.lines.get(key, [])
+
+
+def align(grid: Sequence[float], points: Iterable[tuple[float, float]]) -> list[float]:
+    """Values on ``grid`` from (time, value) points; NaN where no point falls (a gap). Infinite values
+    are kept as NaN too (a chart cannot draw them)."""
+    index = {round(t, 3): i for i, t in enumerate(grid)}
+    out = [math.nan] * len(grid)
+    for t, v in points:
+        i = index.get(round(t, 3))
+        if i is not None:
+            out[i] = v if math.isfinite(v) else math.nan
+    return out

@@ -1,0 +1,151 @@
+"""Running metric charts against Prometheus: PromQL for each chart line and a range-query runner.
+
+``line_queries(target, spec)`` builds the queries (every label value through ``promql.py``);
+``PrometheusMetrics(client).fetch(target, spec)`` runs them side by side and returns a
+``MetricsResult`` whose lines sit on the step grid with NaN for missing points. When Prometheus
+cannot be reached at all, ``fetch`` raises the client's typed error (the caller keeps the data it
+had); a query Prometheus refuses only empties its chart (``result.errors``), and partial answers
+(``warnings``) are passed on.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from meshdesk.mesh.metrics import (
+    CHARTS_BY_KEY,
+    QUANTILE_STATS,
+    SPLIT_RESPONSE_CODE,
+    STAT_AVG,
+    STAT_RATE,
+    Line,
+    MetricsResult,
+    MetricsSpec,
+    MetricsTarget,
+    align,
+)
+from meshdesk.sources import promql
+from meshdesk.sources.base import Cancelled, PrometheusError, SourceError
+from meshdesk.sources.prometheus import PrometheusClient, QueryResult, RangeSeries
+
+
+class MetricsSource(Protocol):
+    def fetch(self, target: MetricsTarget, spec: MetricsSpec,
+              cancelled: Callable[[], bool] | None = None) -> MetricsResult: ...
+
+
+@dataclass(frozen=True)
+class LineQuery:
+    chart: str
+    stat: str
+    promql: str
+    split_label: str
+
+
+def matchers(target: MetricsTarget) -> list[str]:
+    return [promql.eq("reporter", target.reporter)] + [promql.eq(k, v) for k, v in target.labels]
+
+
+def _sel(metric: str, ms: Sequence[str]) -> str:
+    return promql.selector(metric, list(ms))
+
+
+def _by(*labels: str) -> str:
+    used = [lbl for lbl in labels if lbl]
+    return f" by ({promql.by(used)})" if used else ""
+
+
+def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
+    """One PromQL query per chart line (chart, stat); a split groups each by its label (TCP charts are
+    not split by response code: TCP series have none)."""
+    base = matchers(target)
+    w = f"[{spec.window_s}s]"
+    out: list[LineQuery] = []
+    for key in spec.charts:
+        chart = CHARTS_BY_KEY[key]
+        split = target.split_label(spec.split)
+        if chart.tcp and spec.split == SPLIT_RESPONSE_CODE:
+            split = ""
+        by = _by(split)
+        if chart.kind == "counter":
+            out.append(LineQuery(key, STAT_RATE, f"sum(rate({_sel(chart.metric, base)}{w})){by}", split))
+        elif chart.kind == "errors":
+            sel = _sel(chart.metric, [*base, f"response_code!~{promql.quote('[23]..')}"])
+            out.append(LineQuery(key, STAT_RATE, f"sum(rate({sel}{w})){by}", split))
+        elif chart.kind == "error_share":
+            bad = _sel(chart.metric, [*base, f"response_code=~{promql.quote('5.*')}"])
+            total = f"sum(rate({_sel(chart.metric, base)}{w})){by}"
+            # "or total * 0": a target without any 5xx series has a share of 0, not a gap
+            out.append(LineQuery(key, STAT_RATE, f"(sum(rate({bad}{w})){by} or {total} * 0) / {total}", split))
+        elif chart.kind == "throughput":
+            out.append(LineQuery(key, STAT_RATE, f"sum(rate({_sel(chart.metric + '_sum', base)}{w})){by}", split))
+        elif chart.kind == "histogram":
+            for stat in chart.stats:
+                if stat == STAT_AVG:
+                    q = (f"sum(rate({_sel(chart.metric + '_sum', base)}{w})){by} / "
+                         f"sum(rate({_sel(chart.metric + '_count', base)}{w})){by}")
+                else:
+                    q = (f"histogram_quantile({QUANTILE_STATS[stat]}, "
+                         f"sum(rate({_sel(chart.metric + '_bucket', base)}{w})){_by('le', split)})")
+                out.append(LineQuery(key, stat, q, split))
+    return out
+
+
+def grid_end(spec: MetricsSpec, now: float) -> float:
+    """The range's end on the step grid (so successive refreshes share points)."""
+    end = spec.end or now
+    return math.floor(end / spec.step_s) * spec.step_s
+
+
+class PrometheusMetrics:
+    """Runs chart queries on a ``PrometheusClient`` (``workers`` queries at a time)."""
+
+    def __init__(self, client: PrometheusClient, *, workers: int = 4,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self.workers = workers
+        self.clock = clock
+
+    def fetch(self, target: MetricsTarget, spec: MetricsSpec,
+              cancelled: Callable[[], bool] | None = None) -> MetricsResult:
+        end = grid_end(spec, self.clock())
+        start = end - spec.range_s
+        grid = spec.grid(end)
+        queries = line_queries(target, spec)
+        result = MetricsResult(target, spec, end)
+
+        def run(q: LineQuery) -> QueryResult[RangeSeries] | SourceError:
+            if cancelled is not None and cancelled():
+                return Cancelled("metrics refresh cancelled")
+            try:
+                return self.client.query_range(q.promql, start, end, spec.step_s)
+            except PrometheusError as e:
+                return e
+
+        with ThreadPoolExecutor(max_workers=max(1, self.workers), thread_name_prefix="metrics") as pool:
+            answers = list(pool.map(run, queries))
+        failures = [a for a in answers if isinstance(a, SourceError)]
+        if any(isinstance(a, Cancelled) for a in failures):
+            raise Cancelled("metrics refresh cancelled")
+        if failures and len(failures) == len(answers):
+            raise failures[0]
+        for q, answer in zip(queries, answers, strict=True):
+            result.lines.setdefault(q.chart, [])
+            if isinstance(answer, SourceError):
+                result.errors[q.chart] = str(answer)
+                continue
+            for w in answer.warnings:
+                if w not in result.warnings:
+                    result.warnings.append(w)
+            for series in answer:
+                split_value = series.labels.get(q.split_label, "") if q.split_label else ""
+                result.lines[q.chart].append(Line(q.chart, q.stat, split_value, list(grid),
+                                                  align(grid, series.points)))
+        for lines in result.lines.values():
+            lines.sort(key=lambda ln: (ln.split_value, ln.stat))
+        return result
