@@ -370,6 +370,7 @@ class MainWindow(QMainWindow):
         self.view.selectionChanged.connect(self._on_selection)
         self.view.layoutFinished.connect(self._on_layout_finished)
         self.poller.graphReady.connect(self._on_graph)
+        self.poller.busyChanged.connect(lambda _busy: self._update_age())
         self.poller.failed.connect(self._on_failed)
         self.poller.sourceOpened.connect(self._on_source_opened)
         self.poller.namespacesReady.connect(self._on_namespaces_ready)
@@ -714,6 +715,8 @@ class MainWindow(QMainWindow):
             text += " · paused"
         elif r == MANUAL:
             text += " · manual refresh"
+        if self.poller.busy:
+            text += " · refreshing…"
         self.status_age.setText(text)
 
     # -- layout / export -----------------------------------------------------------------------------------
