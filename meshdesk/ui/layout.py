@@ -373,6 +373,11 @@ def layered(
     return _respect_fixed(result, fixed, names, es, sizes)
 
 
+GROUP_PAD_X = 22.0  # room a drawn box needs around its members, per side
+GROUP_PAD_TOP = 36.0  # ... and above them (its title)
+GROUP_PAD_BOTTOM = 22.0
+
+
 def _layout_groups(
     vs: list[int],
     es: list[tuple[int, int]],
@@ -382,22 +387,55 @@ def _layout_groups(
     sweeps: int,
     should_stop: Callable[[], bool] | None,
 ) -> dict[int, Point]:
-    """Nested groups (e.g. namespace box > app box): each group is laid out on its own, groups of a
-    level are packed side by side inside their parent, so no two boxes overlap."""
+    """Compound layout for nested groups (e.g. namespace box > app box), like dagre's compound
+    graphs: each inner group is laid out first, then stands as one big node in its parent's layout
+    (edges to and from its members become edges to it), so traffic still flows left to right
+    across boxes and no two boxes overlap."""
     if all(len(paths[v]) <= depth for v in vs):
         return _layout_components(vs, es, wh, sweeps, should_stop)
     members: dict[str, list[int]] = {}
+    direct: list[int] = []
     for v in vs:
-        members.setdefault(paths[v][depth] if len(paths[v]) > depth else "", []).append(v)
-    laid = []
-    for key, group in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        inside = set(group)
-        sub_es = [(a, b) for a, b in es if a in inside and b in inside]
-        if key == "":
-            laid.append(_layout_components(group, sub_es, wh, sweeps, should_stop))
+        if len(paths[v]) > depth:
+            members.setdefault(paths[v][depth], []).append(v)
         else:
-            laid.append(_layout_groups(group, sub_es, wh, paths, depth + 1, sweeps, should_stop))
-    return _pack(laid, wh, gap=COMPONENT_GAP * (1.5 if depth == 0 else 1.0))
+            direct.append(v)
+    # meta graph: the direct members, then one node per inner group
+    meta_of: dict[int, int] = {}
+    meta_wh: list[Size] = []
+    for v in direct:
+        meta_of[v] = len(meta_wh)
+        meta_wh.append(wh[v])
+    inner: list[tuple[int, dict[int, Point], float, float]] = []  # meta id, layout, centre x, y
+    for _key, group in sorted(members.items()):
+        inside = set(group)
+        sub = _layout_groups(group, [(a, b) for a, b in es if a in inside and b in inside], wh, paths, depth + 1,
+                             sweeps, should_stop)
+        x0 = min(p[0] - wh[v][0] / 2 for v, p in sub.items())
+        x1 = max(p[0] + wh[v][0] / 2 for v, p in sub.items())
+        y0 = min(p[1] - wh[v][1] / 2 for v, p in sub.items())
+        y1 = max(p[1] + wh[v][1] / 2 for v, p in sub.items())
+        mid = len(meta_wh)
+        for v in group:
+            meta_of[v] = mid
+        meta_wh.append((x1 - x0 + 2 * GROUP_PAD_X, y1 - y0 + GROUP_PAD_TOP + GROUP_PAD_BOTTOM))
+        inner.append((mid, sub, (x0 + x1) / 2, (y0 + y1) / 2))
+    seen: set[tuple[int, int]] = set()
+    meta_es: list[tuple[int, int]] = []
+    for a, b in es:
+        e = (meta_of[a], meta_of[b])
+        if e[0] != e[1] and e not in seen:
+            seen.add(e)
+            meta_es.append(e)
+    _check(should_stop)
+    meta_pos = _layout_components(list(range(len(meta_wh))), meta_es, meta_wh, sweeps, should_stop)
+    out: dict[int, Point] = {v: meta_pos[meta_of[v]] for v in direct}
+    shift_y = (GROUP_PAD_TOP - GROUP_PAD_BOTTOM) / 2  # members sit below the box's title
+    for mid, sub, cx, cy in inner:
+        mx, my = meta_pos[mid]
+        for v, (x, y) in sub.items():
+            out[v] = (x - cx + mx, y - cy + my + shift_y)
+    return out
 
 
 def _layout_components(
