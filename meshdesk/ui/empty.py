@@ -139,9 +139,9 @@ class EmptyState(QWidget):
         for b in self._buttons:
             b.setVisible(b in visible)
 
-    def show_no_cluster(self, reason: str, *, can_retry: bool) -> None:
+    def show_no_cluster(self, reason: str, *, can_retry: bool, title: str = "No cluster to show") -> None:
         self.mode = "no-cluster"
-        self.title.setText("No cluster to show")
+        self.title.setText(title)
         self.text.setText(f"<p>{_esc(reason)}</p><p>You can open the built-in demo mesh, which behaves "
                           "like a small cluster with Istio, or choose a kubeconfig file.</p>")
         self.command.hide()

@@ -506,8 +506,8 @@ class MainWindow(QMainWindow):
         if path:
             self.open_kubeconfig(path)
 
-    def show_no_cluster(self, reason: str, *, can_retry: bool = False) -> None:
-        self.empty.show_no_cluster(reason, can_retry=can_retry)
+    def show_no_cluster(self, reason: str, *, can_retry: bool = False, title: str = "No cluster to show") -> None:
+        self.empty.show_no_cluster(reason, can_retry=can_retry, title=title)
         self.stack.setCurrentWidget(self.empty)
         self._update_status()
 
@@ -667,8 +667,11 @@ class MainWindow(QMainWindow):
         self.banner.show_error(e.kind, e.message if hasattr(e, "message") else str(e),
                                retry_in=failure.retry_in, data_age=f"updated {age}" if age else "")
         self.messages.error(e.kind, str(e))
-        if self.graph is None and e.kind in NO_CLUSTER_KINDS:
-            self.show_no_cluster(f"{title_for(e.kind)}: {e}", can_retry=True)
+        if self.graph is None:  # nothing to keep showing: say why in the middle of the window
+            if e.kind in NO_CLUSTER_KINDS:
+                self.show_no_cluster(f"{title_for(e.kind)}: {e}", can_retry=True)
+            else:
+                self.show_no_cluster(str(e), can_retry=True, title=title_for(e.kind))
         self._update_status()
 
     def _on_message(self, msg: UserMessage) -> None:
