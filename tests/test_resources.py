@@ -144,3 +144,15 @@ def test_resources_load_when_the_data_folder_is_a_namespace_package(tmp_path, mo
     assert len(resources.app_icon_png(512)) > 1000
     sys.modules.pop("meshdesk_ns_probe", None)
     shutil.rmtree(probe)
+
+
+def test_an_installed_package_is_read_through_importlib() -> None:
+    import importlib.resources
+    import importlib.util
+
+    if importlib.util.find_spec("meshdesk.resources_data") is None:
+        pytest.skip("meshdesk.resources_data is not installed (tests run from the checkout); "
+                    "packaging/check_wheel.sh checks wheel and editable installs")
+    installed = importlib.resources.files("meshdesk.resources_data")
+    assert str(resources._root()) == str(installed)
+    assert resources.app_icon_svg() == installed.joinpath("meshdesk.svg").read_bytes()
