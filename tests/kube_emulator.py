@@ -94,6 +94,10 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
                  False, ("crd",)),
     ResourceType("authorization.k8s.io", ("v1",), "selfsubjectaccessreviews", "SelfSubjectAccessReview",
                  False),
+    ResourceType("rbac.authorization.k8s.io", ("v1",), "clusterroles", "ClusterRole", False),
+    ResourceType("rbac.authorization.k8s.io", ("v1",), "clusterrolebindings", "ClusterRoleBinding", False),
+    ResourceType("rbac.authorization.k8s.io", ("v1",), "roles", "Role", True),
+    ResourceType("rbac.authorization.k8s.io", ("v1",), "rolebindings", "RoleBinding", True),
 )
 
 DEFAULT_PROXY_IMAGE = "docker.io/istio/proxyv2:1.24.2"
@@ -1161,13 +1165,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                         break
                     with lock:
                         _ws_send(self.wfile, b"\x00" + data)
-            except OSError:
+            except (OSError, ValueError):  # ValueError: the handler already closed its stream
                 pass
             finally:
                 with lock:
                     try:
                         _ws_close(self.wfile)
-                    except OSError:
+                    except (OSError, ValueError):
                         pass
 
         threading.Thread(target=pump_up, daemon=True).start()

@@ -4,6 +4,7 @@ emulator's service proxy and port-forward, queried by the real PrometheusClient.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,5 +144,25 @@ def test_explicit_url(kube_emulator: KubeEmulator, prometheus_server: Prometheus
         assert conn.description == f"URL {prometheus_server.url}"
         assert _requests_total(conn, prometheus_server.query_time) > 0
         assert kube_emulator.calls == []  # the cluster is not asked at all
+    finally:
+        conn.close()
+
+
+def test_istio_prometheus_addon_manifest(kube_emulator: KubeEmulator, shared_dir: Path,
+                                         prometheus_server: PrometheusServer) -> None:
+    """Istio's own addon manifest (samples/addons/prometheus.yaml): found, and reached by port-forward
+    to the pod its Deployment runs when the service proxy is not allowed."""
+    emu = kube_emulator
+    emu.load_yaml(shared_dir / "fixtures/istio/addons/prometheus.yaml")
+    emu.run_workloads("istio-system")
+    svc = find_prometheus_service(emu.api_client())
+    assert svc is not None and str(svc) == "istio-system/prometheus:9090"
+    pod = emu.objects("pods", namespace="istio-system")[0]["metadata"]["name"]
+    emu.port_forward_pod("istio-system", pod, 9090, _port(prometheus_server.url))
+    emu.forbid(resource="services/proxy")
+    conn = connect_prometheus(emu.api_client())
+    try:
+        assert conn.description == f"port-forward to pod istio-system/{pod}:9090"
+        assert _requests_total(conn, prometheus_server.query_time) > 0
     finally:
         conn.close()
