@@ -315,8 +315,22 @@ def _layered_component(
     return {v: (xs[rank[v]], y[v]) for v in vs}
 
 
+COLUMN_LIMIT = 8  # up to this many lone nodes are stacked in one column (like one rank)
+
+
 def _pack(comps: list[dict[int, Point]], wh: list[Size], gap: float = COMPONENT_GAP) -> dict[int, Point]:
-    """Shelf-pack component layouts: rows of components, about as wide as the whole is tall."""
+    """Shelf-pack component layouts: rows of components, about as wide as the whole is tall. A few
+    lone nodes (e.g. the versions inside an app box) are stacked in a column instead, as one rank
+    of a layered layout would be."""
+    if 1 < len(comps) <= COLUMN_LIMIT and all(len(c) == 1 for c in comps):
+        out_col: dict[int, Point] = {}
+        y = 0.0
+        for c in comps:
+            (v,) = c
+            h = wh[v][1]
+            out_col[v] = (0.0, y + h / 2)
+            y += h + NODE_SEP
+        return out_col
     boxes = []
     area = 0.0
     for c in comps:
