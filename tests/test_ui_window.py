@@ -398,3 +398,25 @@ def test_choosing_a_kubeconfig_from_the_first_run_state(kube_emulator, qtbot, ma
     qtbot.waitUntil(lambda: w.info is not None and w.info.context == "prod-east", timeout=10000)
     w.empty.kubeconfigChosen.emit(str(tmp_path / "nope"))
     assert "does not exist" in w.banner.text() and w.context == "prod-east"
+
+
+def test_graph_type_window_and_refresh_are_remembered_per_context(qtbot, make_window) -> None:
+    pytest.importorskip("meshdesk.store.settings", reason="settings store not available")
+    factories = {"a": lambda: shop_source("a"), "b": lambda: shop_source("b")}
+    w = make_window(context="a", namespaces=["shop"], factories=factories)
+    wait_graph(qtbot, w)
+    w.toolbar.choose(graph_type="workload", duration=3600, refresh=60)
+    wait_graph(qtbot, w, lambda w: w.graph.request.graphType == "workload")
+    assert w.poller.interval == 60
+    w.switch_context("b")
+    w.toolbar.choose(graph_type="service")
+    w.close()
+    w2 = make_window(context="a", factories=factories)
+    c = w2.toolbar.choices
+    assert (c.graph_type, c.duration, c.refresh) == ("workload", 3600, 60)
+    assert w2.toolbar.graph_type_combo.currentData() == "workload"
+    assert w2.toolbar.duration_combo.currentText() == "Last 1h"
+    wait_graph(qtbot, w2)
+    assert w2.graph.request.graphType == "workload" and w2.graph.request.duration == 3600
+    w2.switch_context("b")
+    assert w2.toolbar.choices.graph_type == "service"

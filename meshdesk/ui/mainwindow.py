@@ -140,6 +140,21 @@ class SettingsAccess:
         except Exception:
             return None
 
+    def remember_view(self, context: str, graph_type: str, duration: int, refresh: int) -> None:
+        """Keep the toolbar's graph type, window and refresh as this context's defaults."""
+        if self.s is None or not context:
+            return
+        try:
+            from dataclasses import replace
+
+            cs = self.s.context_settings(context)
+            new = replace(cs, graph_type=graph_type, duration=duration, refresh_interval=refresh)
+            if new != cs:
+                self.s.set_context_settings(context, new)
+                self.save()
+        except (TypeError, ValueError, AttributeError) as e:
+            log.warning("view choices not remembered: %s", e)
+
     @property
     def last_context(self) -> str:
         return str(getattr(self.s, "last_context", "") or "") if self.s is not None else ""
@@ -548,6 +563,8 @@ class MainWindow(QMainWindow):
 
     def _on_choices(self, new: ViewChoices, old: ViewChoices) -> None:
         changed = {k for k in new.__dataclass_fields__ if getattr(new, k) != getattr(old, k)}
+        if changed & {"graph_type", "duration", "refresh"} and not self.context.startswith(SNAPSHOT_PREFIX):
+            self.settings.remember_view(self.context, new.graph_type, new.duration, new.refresh)
         if new.refresh != old.refresh:
             self.poller.set_interval(max(0, new.refresh))
             self._update_age()
