@@ -13,7 +13,7 @@ import kubernetes.client
 import pytest
 
 from meshdesk.mesh.inventory import Inventory
-from meshdesk.sources.base import Forbidden, Timeout, Unauthorized, Unreachable
+from meshdesk.sources.base import Cancelled, Forbidden, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.inventory import InventoryReader, read_inventory
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
 
@@ -313,3 +313,49 @@ def test_inventory_command_as_a_process(kube_emulator: KubeEmulator, tmp_path: P
     inv = Inventory.from_json(json.loads(done.stdout))
     assert [(w.name, w.version, len(w.pods)) for w in inv.workloads] == [("web", "v2", 2)]
     assert "Istio was not found" in done.stderr
+
+
+def test_istio_samples_in_one_namespace(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    kube_emulator.load_crds(shared_dir / CRDS)
+    kube_emulator.add_namespace("sample", {"istio-injection": "enabled"})
+    for manifest in ("helloworld/helloworld.yaml", "httpbin/httpbin.yaml", "curl/curl.yaml",
+                     "tcp-echo/tcp-echo-services.yaml"):
+        kube_emulator.load_yaml(shared_dir / "fixtures/istio" / manifest, namespace="sample")
+    kube_emulator.load_yaml(shared_dir / NETWORKING / "egress-rule-google-apis.yaml", namespace="sample")
+    kube_emulator.run_workloads()
+    inv = read_inventory(kube_emulator.api_client(), ["sample"], cluster="c")
+    assert [(w.name, w.app, w.version) for w in inv.workloads] == [
+        ("curl", "curl", ""), ("helloworld-v1", "helloworld", "v1"), ("helloworld-v2", "helloworld", "v2"),
+        ("httpbin", "httpbin", "v1"), ("tcp-echo-v1", "tcp-echo", "v1"), ("tcp-echo-v2", "tcp-echo", "v2")]
+    assert all(w.has_sidecar for w in inv.workloads)
+    hello = inv.service("sample", "helloworld")
+    assert hello is not None and [w.name for w in inv.workloads_for_service(hello)] == ["helloworld-v1",
+                                                                                         "helloworld-v2"]
+    tcp = inv.service("sample", "tcp-echo")
+    assert tcp is not None and {p.name for p in tcp.ports} == {"tcp", "tcp-other"}
+    assert sorted(o.kind for o in inv.istio) == ["DestinationRule", "ServiceEntry", "VirtualService"]
+
+
+def test_pods_find_their_deployment_when_replicasets_are_hidden(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.add(_deployment("api", "shop", {"app": "api", "version": "v3"}, replicas=3))
+    kube_emulator.run_workloads()
+    for pod in kube_emulator.objects("pods", namespace="shop"):  # as the ReplicaSet controller labels them
+        rs = pod["metadata"]["ownerReferences"][0]["name"]
+        pod["metadata"]["labels"]["pod-template-hash"] = rs.rsplit("-", 1)[1]
+    kube_emulator.forbid(resource="replicasets")
+    inv = read_inventory(kube_emulator.api_client(), ["shop"], cluster="c")
+    assert "shop/replicasets" in inv.hidden
+    assert [(w.kind, w.name, len(w.pods), w.replicas) for w in inv.workloads] == [("Deployment", "api", 3, 3)]
+
+
+def test_cancelled_read_stops(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.add(_deployment("api", "shop", {"app": "api"}))
+    asked: list[int] = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    with pytest.raises(Cancelled):
+        read_inventory(kube_emulator.api_client(), ["shop", "default"], cluster="c", cancelled=cancelled)
+    assert len(kube_emulator.calls) <= 3 + 4  # the calls already in flight finish, no new ones start
