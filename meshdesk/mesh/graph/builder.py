@@ -68,6 +68,7 @@ def build(snapshot: Snapshot) -> model.TrafficGraph:
     ctx = PassContext(request=request, samples=snapshot.samples, index=idx, inventory=snapshot.inventory,
                       warnings=idx.warnings)
     caches = ctx.caches
+    working: list[TrafficMap] = []  # every map built, to take apart at the end
     if request.node is not None:
         tm = traffic.build_node_map(idx, request, caches)
     else:
@@ -77,7 +78,9 @@ def build(snapshot: Snapshot) -> model.TrafficGraph:
             request = dataclasses.replace(request, namespaces=traffic.namespaces_in(idx))
             ctx.request = request
         for ns in dict.fromkeys(request.namespaces):
-            traffic.merge_maps(tm, ns, traffic.build_namespace_map(idx, request, ns, caches))
+            ns_map = traffic.build_namespace_map(idx, request, ns, caches)
+            working.append(ns_map)
+            traffic.merge_maps(tm, ns, ns_map)
 
     selected = None if request.appenders is None else {a.strip() for a in request.appenders}
     if selected is not None:
@@ -96,6 +99,11 @@ def build(snapshot: Snapshot) -> model.TrafficGraph:
         tm = traffic.reduce_to_service_graph(tm)
 
     graph = finalize.to_model(tm, request, timestamp=request.queryTime)
+    # nodes and edges of the working maps point at each other; untie them so they are freed now
+    # rather than left for the cyclic garbage collector
+    for m in (*working, tm):
+        for n in m.values():
+            n.edges = {}
     if selected is None or "health" in selected:
         from meshdesk.mesh.graph import health
 

@@ -72,7 +72,9 @@ def responses(md: dict[str, Any], total: float) -> dict[str, model.ResponseDetai
     out: dict[str, model.ResponseDetail] = {}
     if total <= 0:
         return out
-    for code, (flags, hosts) in (md.get("responses") or {}).items():
+    by_hosts = md.get("responseHosts") or {}
+    for code, flags in (md.get("responses") or {}).items():
+        hosts = by_hosts.get(code, {})
         out[code] = model.ResponseDetail(
             flags={f: v / total * 100.0 for f, v in flags.items()},
             hosts={h: v / total * 100.0 for h, v in hosts.items()},

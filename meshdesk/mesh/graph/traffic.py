@@ -296,6 +296,7 @@ class _Builder:
         self.src_cache = caches.setdefault("src", {})
         self.dst_cache = caches.setdefault("dst", {})
         self.tm: TrafficMap = {}
+        self.seen: set[tuple[Any, ...]] = set()  # (source, dest, protocol, series) already counted
 
     def _source(self, src: tuple[Any, ...]) -> tuple[Any, ...] | None:
         hit = self.src_cache.get(src, False)
@@ -352,6 +353,7 @@ class _Builder:
         skip_http = kind == KIND_REQUESTS and self.skip_http_requests
         source_of = self._source
         dest_of = self._dest
+        seen = self.seen
         node_of = self._node
         for metric, _reporter, src, dst, protocol, code, flags, value in records:
             if (skip_grpc and protocol == GRPC) or (skip_http and protocol == HTTP):
@@ -374,25 +376,24 @@ class _Builder:
             if inject is not None:
                 svc = node_of(*inject)
                 svc.md["isInjected"] = True
-                if _edge_traffic(source, svc, protocol, ts, value, code, flags, host):
+                if _edge_traffic(source, svc, protocol, ts, value, code, flags, host, seen):
                     add_dest_service(svc.md, *ds)
-                    _edge_traffic(svc, dest, protocol, ts, value, code, flags, host)
+                    _edge_traffic(svc, dest, protocol, ts, value, code, flags, host, seen)
                     add_dest_service(dest.md, *ds)
-            elif _edge_traffic(source, dest, protocol, ts, value, code, flags, host):
+            elif _edge_traffic(source, dest, protocol, ts, value, code, flags, host, seen):
                 add_dest_service(dest.md, *ds)
 
 
 def _edge_traffic(source: TNode, dest: TNode, protocol: str, ts: tuple[Any, ...], value: float, code: str,
-                  flags: str, host: str) -> bool:
+                  flags: str, host: str, seen: set[tuple[Any, ...]]) -> bool:
+    """Count a series on source -> dest unless that edge already counted it (its twin report)."""
+    mark = (source.key, dest.key, protocol, ts)
+    if mark in seen:
+        return False
+    seen.add(mark)
     edge = source.edges.get((dest.key, protocol))
     if edge is None:
         edge = source.add_edge(dest, protocol)
-        edge.seen = set()
-    seen = edge.seen
-    assert seen is not None
-    if ts in seen:
-        return False
-    seen.add(ts)
     add_traffic(protocol, value, code, flags, host, source.md, dest.md, edge.md)
     return True
 

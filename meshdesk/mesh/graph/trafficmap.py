@@ -46,8 +46,9 @@ EDGE_ERROR_RATES: dict[str, tuple[str, ...]] = {
 PERCENT_ERR = {GRPC: "grpcPercentErr", HTTP: "httpPercentErr"}
 PERCENT_REQ = {GRPC: "grpcPercentReq", HTTP: "httpPercentReq"}
 
-# response breakdown: code -> (flags -> rate, hosts -> rate)
-Responses = dict[str, tuple[dict[str, float], dict[str, float]]]
+# response breakdown, two maps so that metadata holds only dicts of floats (which the cyclic garbage
+# collector never has to track): md["responses"] code -> flags -> rate, md["responseHosts"] code -> host -> rate
+Responses = dict[str, dict[str, float]]
 
 
 def is_ok(value: str) -> bool:
@@ -88,14 +89,13 @@ class TNode:
 
 
 class TEdge:
-    __slots__ = ("source", "dest", "protocol", "md", "seen")
+    __slots__ = ("source", "dest", "protocol", "md")
 
     def __init__(self, source: TNode, dest: TNode, protocol: str) -> None:
         self.source = source
         self.dest = dest
         self.protocol = protocol
         self.md: dict[str, Any] = {}
-        self.seen: set[Any] | None = None  # series already applied (source- and destination-reported twins)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"TEdge({self.source.key} -> {self.dest.key} {self.protocol})"
@@ -165,16 +165,19 @@ def add_value(md: dict[str, Any], key: str, value: float) -> None:
 
 
 def add_response(md: dict[str, Any], code: str, flags: str, host: str, value: float) -> None:
-    responses: Responses = md.setdefault("responses", {})
     if code == "":
         code = "-"
-    detail = responses.get(code)
-    if detail is None:
-        detail = responses[code] = ({}, {})
+    by_flags: Responses = md.setdefault("responses", {})
+    by_hosts: Responses = md.setdefault("responseHosts", {})
+    fl = by_flags.get(code)
+    if fl is None:
+        fl = by_flags[code] = {}
+        by_hosts[code] = {}
     if flags:
-        detail[0][flags] = detail[0].get(flags, 0.0) + value
+        fl[flags] = fl.get(flags, 0.0) + value
     if host:
-        detail[1][host] = detail[1].get(host, 0.0) + value
+        hs = by_hosts[code]
+        hs[host] = hs.get(host, 0.0) + value
 
 
 def is_http_error(code: str) -> bool:
@@ -201,18 +204,19 @@ def add_traffic(protocol: str, value: float, code: str, flags: str, host: str,
     source_md[out_key] = source_md.get(out_key, 0.0) + value
     dest_md[in_key] = dest_md.get(in_key, 0.0) + value
     edge_md[edge_key] = edge_md.get(edge_key, 0.0) + value
-    responses = edge_md.get("responses")
-    if responses is None:
-        responses = edge_md["responses"] = {}
+    by_flags = edge_md.get("responses")
+    if by_flags is None:
+        by_flags = edge_md["responses"] = {}
+        edge_md["responseHosts"] = {}
     rkey = code or "-"
-    detail = responses.get(rkey)
-    if detail is None:
-        detail = responses[rkey] = ({}, {})
+    fl: dict[str, float] | None = by_flags.get(rkey)
+    if fl is None:
+        fl = by_flags[rkey] = {}
+        edge_md["responseHosts"][rkey] = {}
     if flags:
-        fl: dict[str, float] = detail[0]
         fl[flags] = fl.get(flags, 0.0) + value
     if host:
-        hs: dict[str, float] = detail[1]
+        hs: dict[str, float] = edge_md["responseHosts"][rkey]
         hs[host] = hs.get(host, 0.0) + value
     if protocol == TCP:
         return
@@ -249,13 +253,14 @@ def merge_edge_traffic(from_md: dict[str, Any], to_md: dict[str, Any], protocol:
         v = from_md.get(rate)
         if v is not None:
             add_value(to_md, rate, v)
-    responses: Responses | None = from_md.get("responses")
-    if responses:
-        for code, (flags, hosts) in responses.items():
-            for f, v in flags.items():
-                add_response(to_md, code, f, "", v)
-            for h, v in hosts.items():
-                add_response(to_md, code, "", h, v)
+    by_flags: Responses = from_md.get("responses") or {}
+    by_hosts: Responses = from_md.get("responseHosts") or {}
+    for code, flags in by_flags.items():
+        add_response(to_md, code, "", "", 0.0)
+        for f, v in flags.items():
+            add_response(to_md, code, f, "", v)
+        for h, v in by_hosts.get(code, {}).items():
+            add_response(to_md, code, "", h, v)
 
 
 def merge_node_traffic(from_md: dict[str, Any], to_md: dict[str, Any]) -> None:
