@@ -461,8 +461,12 @@ def test_animation_runs_only_when_on_and_visible(qtbot, view: GraphView) -> None
 
 
 def test_nothing_left_running_after_close(qtbot) -> None:  # type: ignore[no-untyped-def]
-    from tests.synthetic_mesh import traffic_graph
+    import threading
 
+    from tests.synthetic_mesh import traffic_graph
+    from tests.ui_helpers import extra_threads
+
+    before = {t.ident for t in threading.enumerate() if t.ident is not None}
     v = GraphView()
     qtbot.addWidget(v)
     v.set_display(DisplayOptions(animation=True))
@@ -471,6 +475,7 @@ def test_nothing_left_running_after_close(qtbot) -> None:  # type: ignore[no-unt
     assert v.layout_running
     v.close()
     assert running_layout_threads() == []
+    assert extra_threads(before) == []
     assert not v.animation_running
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QBrush,
     QCloseEvent,
@@ -484,6 +484,9 @@ class GraphView(QGraphicsView):
         thread.start()
         self._layout_thread = thread
         self._layout_worker = worker
+        app = QCoreApplication.instance()
+        if app is not None:  # a safety net: never leave the thread running when the app quits
+            app.aboutToQuit.connect(self.shutdown)
 
     @Slot(object, object)
     def _on_layout_done(self, job: _LayoutJob, positions: dict[str, tuple[float, float]]) -> None:
