@@ -1,0 +1,176 @@
+"""Metric charts for the demo cluster: its own deterministic traffic sampled at every step.
+
+The demo has no time series store; ``range_series`` asks the demo for a one-minute snapshot at each
+point of the step grid (``DemoCluster.snapshot`` is a pure function of time, seed and config) and
+evaluates the chart definitions of ``meshdesk.mesh.metrics`` on those samples, so demo charts follow
+the same targets and splits as Prometheus charts. Duration quantiles of several series are combined
+weighted by request rate (an approximation: the demo keeps no histograms); size quantiles are not
+simulated, only the average size.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from meshdesk.mesh import telemetry as tm
+from meshdesk.mesh.metrics import (
+    CHARTS_BY_KEY,
+    SPLIT_RESPONSE_CODE,
+    STAT_AVG,
+    STAT_RATE,
+    Line,
+    MetricsResult,
+    MetricsSpec,
+    MetricsTarget,
+)
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.telemetry import Sample
+from meshdesk.sources.base import Cancelled
+
+if TYPE_CHECKING:
+    from meshdesk.sources.demo import DemoCluster
+
+_DEMO_STATS = {STAT_AVG: "avg", "p50": "0.5", "p95": "0.95", "p99": "0.99"}
+_WINDOW_S = 60
+
+
+def _code_ok(code: str) -> bool:
+    return len(code) == 3 and code[0] in "23"
+
+
+def _evaluate(samples: list[Sample], target: MetricsTarget, spec: MetricsSpec) -> dict[tuple[str, str, str], float]:
+    """(chart, stat, split value) -> value at one instant."""
+    mine = [s for s in samples if target.matches(s.labels)]
+    out: dict[tuple[str, str, str], float] = {}
+
+    def add(key: tuple[str, str, str], v: float) -> None:
+        out[key] = out.get(key, 0.0) + v
+
+    requests = [s for s in mine if s.metric == tm.REQUESTS]
+    for key in spec.charts:
+        chart = CHARTS_BY_KEY[key]
+        split = target.split_label(spec.split)
+        if chart.tcp and spec.split == SPLIT_RESPONSE_CODE:
+            split = ""
+
+        def group(s: Sample, split: str = split) -> str:
+            return s.labels.get(split, "") if split else ""
+
+        if chart.kind == "counter":
+            for s in mine:
+                if s.metric == chart.metric:
+                    add((key, STAT_RATE, group(s)), s.value)
+        elif chart.kind == "errors":
+            for s in requests:
+                if not _code_ok(s.labels.get("response_code", "")):
+                    add((key, STAT_RATE, group(s)), s.value)
+        elif chart.kind == "error_share":
+            total: dict[str, float] = {}
+            bad: dict[str, float] = {}
+            for s in requests:
+                g = group(s)
+                total[g] = total.get(g, 0.0) + s.value
+                if s.labels.get("response_code", "").startswith("5"):
+                    bad[g] = bad.get(g, 0.0) + s.value
+            for g, t in total.items():
+                if t > 0:
+                    out[(key, STAT_RATE, g)] = bad.get(g, 0.0) / t
+        elif chart.kind == "throughput":
+            for s in mine:
+                if s.metric == chart.metric:
+                    add((key, STAT_RATE, group(s)), s.value)
+        elif chart.kind == "histogram":
+            _histogram(out, key, chart.metric, chart.stats, mine, requests, group)
+    return out
+
+
+def _weights(series: Iterable[Sample], requests: list[Sample]) -> dict[tuple[tuple[str, str], ...], float]:
+    """Request rate behind each duration/bytes series (its labels are a subset of the request labels)."""
+    cache: dict[tuple[str, ...], dict[tuple[str, ...], float]] = {}
+    out: dict[tuple[tuple[str, str], ...], float] = {}
+    for s in series:
+        labels = {k: v for k, v in s.labels.items() if k != tm.STAT_LABEL}
+        keys = tuple(sorted(labels))
+        index = cache.get(keys)
+        if index is None:
+            index = {}
+            for r in requests:
+                k = tuple(r.labels.get(x, "") for x in keys)
+                index[k] = index.get(k, 0.0) + r.value
+            cache[keys] = index
+        out[tuple(sorted(labels.items()))] = index.get(tuple(labels[x] for x in keys), 0.0)
+    return out
+
+
+def _histogram(out: dict[tuple[str, str, str], float], key: str, metric: str, stats: tuple[str, ...],
+               mine: list[Sample], requests: list[Sample], group: Callable[[Sample], str]) -> None:
+    series = [s for s in mine if s.metric == metric]
+    weights = _weights(series, requests)
+    if metric == tm.REQUEST_DURATION:
+        for stat in stats:
+            num: dict[str, float] = {}
+            den: dict[str, float] = {}
+            for s in series:
+                if s.labels.get(tm.STAT_LABEL) != _DEMO_STATS[stat]:
+                    continue
+                w = weights.get(tuple(sorted((k, v) for k, v in s.labels.items() if k != tm.STAT_LABEL)), 0.0)
+                g = group(s)
+                num[g] = num.get(g, 0.0) + w * s.value
+                den[g] = den.get(g, 0.0) + w
+            for g, d in den.items():
+                if d > 0:
+                    out[(key, stat, g)] = num[g] / d
+    elif STAT_AVG in stats:  # sizes: bytes per second over requests per second
+        b: dict[str, float] = {}
+        n: dict[str, float] = {}
+        for s in series:
+            g = group(s)
+            b[g] = b.get(g, 0.0) + s.value
+            n[g] = n.get(g, 0.0) + weights.get(
+                tuple(sorted((k, v) for k, v in s.labels.items() if k != tm.STAT_LABEL)), 0.0)
+        for g, d in n.items():
+            if d > 0:
+                out[(key, STAT_AVG, g)] = b[g] / d
+
+
+def range_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec,
+                 cancelled: Callable[[], bool] | None = None, *, now: float | None = None) -> MetricsResult:
+    """The demo's metrics for ``target`` on the step grid ending at ``spec.end`` (or ``now``)."""
+    current = now if now is not None else time.time()
+    end = math.floor((spec.end or current) / spec.step_s) * spec.step_s
+    grid = spec.grid(end)
+    columns: list[dict[tuple[str, str, str], float]] = []
+    for t in grid:
+        if cancelled is not None and cancelled():
+            raise Cancelled("metrics refresh cancelled")
+        snap = demo.snapshot(GraphRequest(queryTime=int(t), duration=_WINDOW_S), with_inventory=False,
+                             cancelled=cancelled)
+        columns.append(_evaluate(snap.samples, target, spec))
+    keys = sorted({k for col in columns for k in col}, key=lambda k: (k[0], k[2], k[1]))
+    result = MetricsResult(target, spec, end)
+    for key in spec.charts:
+        result.lines[key] = []
+    for chart, stat, split_value in keys:
+        values = [col.get((chart, stat, split_value), math.nan) for col in columns]
+        result.lines[chart].append(Line(chart, stat, split_value, list(grid), values))
+    return result
+
+
+class DemoMetrics:
+    """A ``MetricsSource`` over a ``DemoCluster`` (the demo's clock decides "now")."""
+
+    def __init__(self, demo: DemoCluster, clock: Callable[[], float] | None = None) -> None:
+        self.demo = demo
+        self.clock = clock or getattr(demo, "_clock", time.time)
+
+    def fetch(self, target: MetricsTarget, spec: MetricsSpec,
+              cancelled: Callable[[], bool] | None = None) -> MetricsResult:
+        return range_series(self.demo, target, spec, cancelled, now=self.clock())
+
+
+def samples_at(demo: DemoCluster, t: float) -> list[Sample]:
+    """The demo's samples for the minute before ``t`` (for tests comparing a point to the snapshot)."""
+    return list(demo.snapshot(GraphRequest(queryTime=int(t), duration=_WINDOW_S), with_inventory=False).samples)

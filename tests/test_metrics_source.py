@@ -1,0 +1,154 @@
+"""Metric chart queries: real Prometheus values, splits, escaping, gaps and failures; demo range data."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from meshdesk.mesh.graph.model import NODE_SERVICE, NODE_WORKLOAD
+from meshdesk.mesh.metrics import (
+    SPLIT_REMOTE_APP,
+    SPLIT_RESPONSE_CODE,
+    SPLIT_VERSION,
+    MetricsSpec,
+    MetricsTarget,
+    target_for_edge,
+    target_for_node,
+)
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.demo.metrics import DemoMetrics
+from meshdesk.sources.metrics import PrometheusMetrics, line_queries
+from meshdesk.sources.prometheus import PrometheusClient, PrometheusUnreachable
+from tests.prom_server import (
+    PrometheusServer,
+    StubRequest,
+    StubResponse,
+    StubServer,
+    free_port,
+    prometheus_server,  # noqa: F401 - the fixture
+)
+
+
+def _spec(srv: PrometheusServer, **kw: object) -> MetricsSpec:
+    return MetricsSpec(range_s=600, step_s=60, end=srv.query_time, **kw)  # type: ignore[arg-type]
+
+
+def _last(result: object, chart: str) -> dict[tuple[str, str], float]:
+    return {(ln.split_value, ln.stat): ln.values[-1] for ln in result.chart_lines(chart)}  # type: ignore[attr-defined]
+
+
+def test_workload_charts_from_real_prometheus(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    r = metrics.fetch(MetricsTarget.workload("bookinfo", "details-v1"), _spec(prometheus_server))
+    assert r.errors == {} and r.warnings == []
+    assert _last(r, "request_volume") == {("", "rate"): pytest.approx(10.0)}
+    assert _last(r, "request_errors") == {("", "rate"): pytest.approx(2.0)}
+    assert _last(r, "error_share") == {("", "rate"): pytest.approx(0.2)}
+    durations = _last(r, "request_duration")
+    assert durations[("", "avg")] == pytest.approx(24.5)
+    assert set(durations) == {("", "avg"), ("", "p50"), ("", "p95"), ("", "p99")}
+    assert r.chart_lines("tcp_sent") == []  # no TCP for this workload: an empty chart, not an error
+    line = r.chart_lines("request_volume")[0]
+    assert len(line.times) == 11 and line.times[-1] == r.end and all(b - a == 60 for a, b in zip(line.times, line.times[1:], strict=False))
+
+
+def test_sizes_throughput_and_tcp(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    r = metrics.fetch(MetricsTarget.workload("istio-system", "istio-ingressgateway", "outbound"),
+                      _spec(prometheus_server))
+    assert _last(r, "request_size")[("", "avg")] == pytest.approx(512.0)
+    assert _last(r, "response_size")[("", "avg")] == pytest.approx(2048.0)
+    assert _last(r, "request_throughput") == {("", "rate"): pytest.approx(5120.0)}
+    assert _last(r, "response_throughput") == {("", "rate"): pytest.approx(20480.0)}
+    r = metrics.fetch(MetricsTarget.workload("bookinfo", "ratings-v1", "outbound"), _spec(prometheus_server))
+    assert _last(r, "tcp_sent") == {("", "rate"): pytest.approx(1000.0)}
+    assert _last(r, "tcp_received") == {("", "rate"): pytest.approx(250.0)}
+
+
+def test_splits(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    r = metrics.fetch(MetricsTarget.workload("bookinfo", "productpage-v1"), _spec(prometheus_server, split=SPLIT_REMOTE_APP))
+    assert _last(r, "request_volume") == {("istio-ingressgateway", "rate"): pytest.approx(10.0),
+                                          ("customer", "rate"): pytest.approx(2.0),
+                                          ("unknown", "rate"): pytest.approx(1.0)}
+    r = metrics.fetch(MetricsTarget.app("bookinfo", "reviews"), _spec(prometheus_server, split=SPLIT_VERSION))
+    assert _last(r, "request_volume") == {("v1", "rate"): pytest.approx(3.0), ("v2", "rate"): pytest.approx(5.0)}
+    r = metrics.fetch(MetricsTarget.service("bookinfo", "details"), _spec(prometheus_server, split=SPLIT_RESPONSE_CODE))
+    assert _last(r, "request_volume") == {("200", "rate"): pytest.approx(8.0), ("503", "rate"): pytest.approx(2.0)}
+    assert _last(r, "error_share") == {("200", "rate"): 0.0, ("503", "rate"): pytest.approx(1.0)}
+
+
+def test_hostile_names_select_nothing(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    evil = 'x"} or vector(1) or {a="'
+    r = metrics.fetch(MetricsTarget.workload("bookinfo", evil), _spec(prometheus_server))
+    assert r.errors == {}
+    assert all(lines == [] for lines in r.lines.values())
+    assert all('\\"' in q.promql for q in line_queries(MetricsTarget.workload("bookinfo", evil), MetricsSpec()))
+
+
+def test_graph_targets() -> None:
+    from meshdesk.mesh.graph.model import Edge, Node, TrafficGraph, edge_id, node_id
+    from meshdesk.mesh.request import GraphRequest
+    g = TrafficGraph(GraphRequest())
+    src = g.add_node(Node(node_id(NODE_WORKLOAD, namespace="shop", workload="a"), NODE_WORKLOAD, namespace="shop",
+                          workload="a"))
+    svc = g.add_node(Node(node_id(NODE_SERVICE, namespace="shop", service="b"), NODE_SERVICE, namespace="shop",
+                          service="b"))
+    e = g.add_edge(Edge(edge_id(src.id, svc.id, "http"), src.id, svc.id, "http"))
+    t = target_for_edge(g, e.id)
+    assert t is not None and t.reporter == "source"
+    assert dict(t.labels) == {"source_workload_namespace": "shop", "source_workload": "a",
+                              "destination_service_namespace": "shop", "destination_service_name": "b"}
+    assert target_for_node(g, svc.id, "outbound") is None
+    assert target_for_node(g, src.id, "outbound") == MetricsTarget.workload("shop", "a", "outbound")
+
+
+def _matrix(values: list[tuple[float, str]], warnings: list[str] | None = None) -> dict[str, object]:
+    body: dict[str, object] = {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": {}, "values": [[t, v] for t, v in values]}]}}
+    if warnings:
+        body["warnings"] = warnings
+    return body
+
+
+def test_gaps_nan_and_partial_answers_are_kept() -> None:
+    end = 1_700_000_040.0
+
+    def answer(req: StubRequest) -> StubResponse:
+        # 5 grid points; the one at end-120 is missing (a gap) and the one at end-60 is NaN
+        return StubResponse(body=_matrix([(end - 240, "1"), (end - 180, "2"), (end - 60, "NaN"), (end, "+Inf")],
+                                         ["partial response: store eu-1 unreachable"]))
+
+    with StubServer(answer) as stub:
+        metrics = PrometheusMetrics(PrometheusClient(stub.url), clock=lambda: end)
+        r = metrics.fetch(MetricsTarget.workload("a", "b"), MetricsSpec(range_s=240, step_s=60, charts=("request_volume",)))
+    values = r.chart_lines("request_volume")[0].values
+    assert values[:2] == [1.0, 2.0] and all(math.isnan(v) for v in values[2:])
+    assert r.warnings == ["partial response: store eu-1 unreachable"]
+
+
+def test_unreachable_prometheus_raises_typed_error() -> None:
+    metrics = PrometheusMetrics(PrometheusClient(f"http://127.0.0.1:{free_port()}", timeout=2))
+    with pytest.raises(PrometheusUnreachable):
+        metrics.fetch(MetricsTarget.workload("a", "b"), MetricsSpec(charts=("request_volume", "tcp_sent")))
+
+
+def test_demo_range_series_follows_its_snapshots() -> None:
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    r = DemoMetrics(demo).fetch(MetricsTarget.workload("shop", "reviews-v3"),
+                                MetricsSpec(range_s=600, step_s=60, split=SPLIT_REMOTE_APP))
+    line = r.chart_lines("request_volume")[0]
+    assert line.split_value == "productpage" and len(line.values) == 11
+    assert all(v > 0 for v in line.values)
+    assert len({round(v, 6) for v in line.values}) > 1  # it moves with the demo's load curve
+    # each point is the demo's own snapshot for the minute before it
+    from meshdesk.sources.demo.metrics import samples_at
+    at = samples_at(demo, line.times[-1])
+    expected = sum(s.value for s in at if s.metric == "istio_requests_total" and s.labels.get("reporter") == "destination"
+                   and s.labels.get("destination_workload") == "reviews-v3")
+    assert line.values[-1] == pytest.approx(expected)
+    d = {ln.stat for ln in r.chart_lines("request_duration")}
+    assert d == {"avg", "p50", "p95", "p99"}
