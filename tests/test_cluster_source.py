@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,3 +196,34 @@ def test_writes_istio_config_and_namespace_labels(kube_emulator: KubeEmulator, s
     assert kube_emulator.get("namespaces", "", "bookinfo")["metadata"]["labels"]["istio-injection"] == "enabled"
     source.label_namespace("bookinfo", {"istio-injection": None})
     assert "istio-injection" not in kube_emulator.get("namespaces", "", "bookinfo")["metadata"]["labels"]
+
+
+EXEC_PLUGIN = """
+import json, uuid
+print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": {"token": f"exec-token-{uuid.uuid4().hex}",
+                             "expirationTimestamp": "2000-01-01T00:00:00Z"}}))
+"""
+
+
+def test_exec_plugin_tokens_refresh_for_prometheus_too(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                       prometheus_server: PrometheusServer, tmp_path: Path) -> None:
+    """A credential plugin whose tokens are always expired: every request, API or Prometheus through the
+    service proxy, carries a freshly issued token."""
+    _mesh(kube_emulator, shared_dir, prometheus_server.url)
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text(EXEC_PLUGIN)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="sso")
+    doc = yaml.safe_load(config.read_text())
+    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": sys.executable,
+                                        "args": [str(plugin)], "interactiveMode": "Never"}}
+    config.write_text(yaml.safe_dump(doc))
+    source = open_source(str(config))
+    try:
+        snap = source.snapshot(GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time))
+        assert snap.samples
+    finally:
+        source.close()
+    tokens = [h.get("Authorization", "") for _, p, h in kube_emulator.requests if "/proxy/" in p]
+    assert tokens and all(t.startswith("Bearer exec-token-") for t in tokens)
+    assert len(set(tokens)) == len(tokens)  # each one freshly issued by the plugin
