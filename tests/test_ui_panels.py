@@ -11,6 +11,7 @@ from meshdesk.mesh.graph.model import NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
+from meshdesk.ui.canvas.items import fmt_percent
 from meshdesk.ui.panels import SidePanel, host_matches, rules_for_host
 
 pytestmark = pytest.mark.ui
@@ -143,4 +144,4 @@ def test_edge_panel_breaks_errors_down_by_code_and_host(panel: SidePanel, demo_d
     host = next(iter(edge.responses[codes[0]].hosts))
     assert "Hosts\n" in text and host in text
     share = 100 * sum(edge.rates.get(k, 0.0) for k in ("http4xx", "http5xx", "httpNoResponse")) / edge.rate
-    assert f"Errors\n{share:.1f}%" in text or f"Errors\n{share:.0f}%" in text
+    assert f"Errors\n{fmt_percent(share)}" in text, "small shares too (written '<0.1%')"

@@ -27,6 +27,7 @@ from meshdesk.mesh.graph.model import (
     TrafficGraph,
 )
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+from meshdesk.ui.canvas.items import fmt_bps, fmt_ms, fmt_percent, fmt_rps
 
 HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b"}
 
@@ -91,21 +92,13 @@ def _e(s: object) -> str:
 
 
 def fmt_rate(v: float, protocol: str = "http") -> str:
-    if protocol == "tcp":
-        return fmt_bytes(v) + "/s"
-    return f"{v:.2f} rps" if v < 10 else f"{v:.1f} rps"
-
-
-def fmt_bytes(v: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(v) < 1000:
-            return f"{v:.0f} {unit}" if unit == "B" else f"{v:.1f} {unit}"
-        v /= 1000
-    return f"{v:.1f} TB"
+    """A rate as the canvas labels it: requests per second, or bits per second for TCP."""
+    return _e(fmt_bps(v) if protocol == "tcp" else fmt_rps(v))  # escaped: "<0.01rps" is not a tag
 
 
 def fmt_pct(share: float) -> str:
-    return f"{share * 100:.1f}%" if share < 0.1 else f"{share * 100:.0f}%"
+    """A 0..1 share as the canvas writes percentages."""
+    return _e(fmt_percent(share * 100))
 
 
 def _health_html(h: Health | None) -> str:
@@ -469,7 +462,7 @@ class SidePanel(QWidget):
             ("Namespace", _e(node.namespace)),
             ("Rate", fmt_rate(rate)),
             ("Errors", fmt_pct(errs / rate) if rate else "0%"),
-            ("Response time", f"{max(times):.0f} ms" if times else "n/a"),
+            ("Response time", _e(fmt_ms(max(times))) if times else "n/a"),
             ("Health", _health_html(node.health)),
         ]
         self._show("operation", f"Operation {node.aggregate_value}", _e(node.namespace),
@@ -483,12 +476,12 @@ class SidePanel(QWidget):
         if p != "tcp":
             pct = e.rates.get(f"{p}PercentReq")
             if pct is not None:
-                rows.append(("Share of source's requests", f"{pct:.1f}%"))
+                rows.append(("Share of source's requests", _e(fmt_percent(pct))))
             rows.append(("Errors", fmt_pct(error_share(e))))
         if e.response_time is not None:
-            rows.append(("Response time", f"{e.response_time:.0f} ms (quantile {_e(g.request.responseTimeQuantile)})"))
+            rows.append(("Response time", f"{_e(fmt_ms(e.response_time))} (quantile {_e(g.request.responseTimeQuantile)})"))
         if e.throughput is not None:
-            rows.append(("Throughput", fmt_bytes(e.throughput) + "/s"))
+            rows.append(("Throughput", _e(fmt_bps(e.throughput))))
         rows.append(("mTLS", f"{e.is_mtls:.0f}% of traffic" if e.is_mtls is not None else "unknown"))
         if e.is_idle:
             rows.append(("Idle", "no traffic in the time window"))
