@@ -47,11 +47,16 @@ class Writer(Protocol):
 
     def write(self, change: Change, *, dry_run: bool) -> None: ...
 
+    def can_i(self, verb: str, group: str, resource: str, namespace: str | None,
+              name: str = "") -> tuple[bool, str]: ...
+
+    def schemas(self) -> tuple[CRDSchemas, list[str]]: ...
+
 
 # -- RBAC -------------------------------------------------------------------------------------------
 
 def can_i(api_client: Any, verb: str, group: str, resource: str, namespace: str | None,
-          *, timeout: float = 15.0) -> tuple[bool, str]:
+          *, name: str = "", timeout: float = 15.0) -> tuple[bool, str]:
     """Ask the API server (SelfSubjectAccessReview) whether the user may ``verb`` ``resource``; (allowed,
     reason). When the question itself cannot be asked, the answer is "allowed" with the reason why we
     do not know: the write will still be refused by the server if RBAC says no."""
@@ -60,9 +65,11 @@ def can_i(api_client: Any, verb: str, group: str, resource: str, namespace: str 
     attrs: dict[str, Any] = {"verb": verb, "group": group, "resource": resource}
     if namespace:
         attrs["namespace"] = namespace
+    if name:
+        attrs["name"] = name
     body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
             "spec": {"resourceAttributes": attrs}}
-    where = f" in namespace {namespace}" if namespace else ""
+    where = f" in namespace {namespace}" if namespace else f" {name}" if name else ""
     try:
         out = RawApi(api_client, timeout, None).request(
             "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", (), body,
@@ -88,7 +95,7 @@ class ClusterWriter:
         self.timeout = timeout
         self.cluster = cluster
         self._versions: dict[str, list[str]] = {}
-        self._rbac: dict[tuple[str, str, str, str], tuple[bool, str]] = {}
+        self._rbac: dict[tuple[str, str, str, str, str], tuple[bool, str]] = {}
 
     def _http(self) -> Any:
         from meshdesk.sources.inventory import RawApi
@@ -144,10 +151,12 @@ class ClusterWriter:
             notes.append(f"The cluster's CRDs carry no schema for {', '.join(missing)}.")
         return schemas, notes
 
-    def can_i(self, verb: str, group: str, resource: str, namespace: str | None) -> tuple[bool, str]:
-        key = (verb, group, resource, namespace or "")
+    def can_i(self, verb: str, group: str, resource: str, namespace: str | None,
+              name: str = "") -> tuple[bool, str]:
+        key = (verb, group, resource, namespace or "", name)
         if key not in self._rbac:
-            self._rbac[key] = can_i(self.api, verb, group, resource, namespace, timeout=min(self.timeout, 15.0))
+            self._rbac[key] = can_i(self.api, verb, group, resource, namespace, name=name,
+                                    timeout=min(self.timeout, 15.0))
         return self._rbac[key]
 
     # -- reads -------------------------------------------------------------------------------
@@ -238,7 +247,8 @@ class SourceWriter:
     def resolve_version(self, kind: str, api_version: str) -> str:
         return api_version
 
-    def can_i(self, verb: str, group: str, resource: str, namespace: str | None) -> tuple[bool, str]:
+    def can_i(self, verb: str, group: str, resource: str, namespace: str | None,
+              name: str = "") -> tuple[bool, str]:
         return True, ""
 
     def schemas(self) -> tuple[CRDSchemas, list[str]]:
@@ -401,7 +411,7 @@ def permission_problem(source: Any, plan_kinds: list[tuple[str, str]], namespace
         return "This source is read only (a snapshot file)."
     for verb, kind in plan_kinds:
         if kind == "Namespace":
-            allowed, reason = writer.can_i(verb, "", "namespaces", namespace)
+            allowed, reason = writer.can_i(verb, "", "namespaces", None, namespace)
         else:
             group, plural = RESOURCES[kind]
             allowed, reason = writer.can_i(verb, group, plural, namespace)

@@ -1,0 +1,275 @@
+"""Traffic and security actions on what is selected in the graph: on a service (traffic shifting,
+request routing, fault injection, timeouts and retries, circuit breaking), on a workload (mTLS mode),
+on a namespace (sidecar injection, mTLS mode, a ServiceEntry, removing what meshdesk created).
+
+``ActionsController(source, settings, parent)`` gives the main window ``menu_for(selection, graph,
+inventory)`` (a context menu) and ``actions_for(...)`` (QActions for a panel or toolbar). In read-only
+mode, or on a source that takes no writes (a snapshot file), there are no actions at all. An action the
+user's RBAC forbids is shown disabled, with the reason as its tooltip. Each action opens a
+``ChangeDialog``; ``applied(summary)`` is emitted after a successful write.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QWidget
+
+from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
+from meshdesk.mesh.inventory import Inventory, Service, Workload
+from meshdesk.mesh.routing import managed_objects
+from meshdesk.mesh.schema import CRDSchemas
+from meshdesk.sources.base import SourceError
+from meshdesk.sources.writes import permission_problem, writer_for
+from meshdesk.ui.dialogs.change_dialog import ChangeDialog
+from meshdesk.ui.dialogs.forms import (
+    ActionForm,
+    CircuitBreakingForm,
+    FaultInjectionForm,
+    InjectionForm,
+    MtlsForm,
+    RemovalForm,
+    RequestRoutingForm,
+    ServiceEntryForm,
+    TimeoutsForm,
+    TrafficShiftingForm,
+)
+
+log = logging.getLogger(__name__)
+
+ROUTING_NEEDS = [("create", "VirtualService"), ("update", "VirtualService"), ("delete", "VirtualService"),
+                 ("create", "DestinationRule"), ("update", "DestinationRule")]
+MTLS_NEEDS = [("create", "PeerAuthentication"), ("update", "PeerAuthentication")]
+ENTRY_NEEDS = [("create", "ServiceEntry"), ("update", "ServiceEntry")]
+INJECTION_NEEDS = [("patch", "Namespace")]
+REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
+                 ("delete", "PeerAuthentication")]
+
+
+@dataclass
+class ActionSpec:
+    """One action offered for a selection (what ``actions_for`` turns into a QAction)."""
+
+    key: str  # e.g. "traffic-shifting"
+    text: str
+    namespace: str
+    needs: list[tuple[str, str]]
+    make_form: Callable[[Inventory], ActionForm]
+    problem: str = ""  # why it is disabled ("" = enabled)
+
+
+class ActionsController(QObject):
+    applied = Signal(str)  # the summary of a change that was applied
+    dialogOpened = Signal(object)  # the ChangeDialog, so tests and the window can follow it
+
+    def __init__(self, source: Any, settings: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self._parent = parent
+        self.source: Any = None
+        self.writer: Any = None
+        self._schemas: tuple[CRDSchemas, list[str]] | None = None
+        self.dialog: ChangeDialog | None = None
+        self.set_source(source)
+
+    def set_source(self, source: Any) -> None:
+        """A new source (context switch): forget cached RBAC answers, versions and schemas."""
+        self.source = source
+        self.writer = writer_for(source) if source is not None else None
+        self._schemas = None
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.settings, "read_only", False))
+
+    @property
+    def enabled(self) -> bool:
+        return not self.read_only and self.writer is not None
+
+    # -- what is offered -------------------------------------------------------------------------
+    def specs_for(self, selection: Node | None, graph: Any, inventory: Inventory | None) -> list[ActionSpec]:
+        if not self.enabled or inventory is None:
+            return []
+        specs: list[ActionSpec] = []
+        for svc in _services_of(selection, inventory):
+            specs += self._service_specs(svc)
+        for w in _workloads_of(selection, inventory):
+            specs.append(ActionSpec("workload-mtls", f"mTLS mode for workload {w.name}…", w.namespace, MTLS_NEEDS,
+                                    _form(MtlsForm, w.namespace, w)))
+        for ns in _namespaces_of(selection, graph, inventory):
+            specs += self._namespace_specs(ns, inventory)
+        for spec in specs:
+            if not spec.problem:
+                spec.problem = self._permission(spec)
+        return specs
+
+    def _service_specs(self, svc: Service) -> list[ActionSpec]:
+        out = []
+        for key, form in (("traffic-shifting", TrafficShiftingForm), ("request-routing", RequestRoutingForm),
+                          ("fault-injection", FaultInjectionForm), ("timeouts", TimeoutsForm),
+                          ("circuit-breaking", CircuitBreakingForm)):
+            out.append(ActionSpec(key, f"{form.title}…", svc.namespace, ROUTING_NEEDS,
+                                  _routing_form(form, svc)))
+        return out
+
+    def _namespace_specs(self, ns: str, inv: Inventory) -> list[ActionSpec]:
+        namespace = inv.namespace(ns)
+        enabled = namespace.injection_enabled if namespace is not None else False
+        out = [
+            ActionSpec("injection", f"{'Disable' if enabled else 'Enable'} sidecar injection in {ns}…", ns,
+                       INJECTION_NEEDS, _form(InjectionForm, ns, not enabled)),
+            ActionSpec("namespace-mtls", f"mTLS mode for namespace {ns}…", ns, MTLS_NEEDS,
+                       _form(MtlsForm, ns)),
+            ActionSpec("service-entry", f"Add a ServiceEntry in {ns}…", ns, ENTRY_NEEDS,
+                       _form(ServiceEntryForm, ns)),
+        ]
+        removal = ActionSpec("remove", f"Remove meshdesk config in {ns}…", ns, REMOVAL_NEEDS,
+                             _form(RemovalForm, ns))
+        if not managed_objects(inv, ns):
+            removal.problem = f"meshdesk created nothing in {ns}."
+        out.append(removal)
+        return out
+
+    def _permission(self, spec: ActionSpec) -> str:
+        try:
+            return permission_problem(self.writer, spec.needs, spec.namespace)
+        except SourceError as e:  # asking failed: let the server decide on apply
+            log.info("RBAC question failed: %s", e)
+            return ""
+
+    # -- Qt surface --------------------------------------------------------------------------------
+    def actions_for(self, selection: Node | None, graph: Any, inventory: Inventory | None,
+                    parent: QObject | None = None) -> list[QAction]:
+        out = []
+        for spec in self.specs_for(selection, graph, inventory):
+            action = QAction(spec.text, parent or self)
+            action.setObjectName(spec.key)
+            action.setData(spec.key)
+            if spec.problem:
+                action.setEnabled(False)
+                action.setToolTip(spec.problem)
+                action.setStatusTip(spec.problem)
+            else:
+                action.setToolTip(spec.text.rstrip("…"))
+                assert inventory is not None
+                action.triggered.connect(lambda _=False, spec=spec, inv=inventory: self.open(spec, inv))
+            out.append(action)
+        return out
+
+    def menu_for(self, selection: Node | None, graph: Any, inventory: Inventory | None,
+                 parent: QWidget | None = None) -> QMenu:
+        menu = QMenu("Actions", parent or self._parent)
+        self.populate(menu, selection, graph, inventory)
+        return menu
+
+    def populate(self, menu: QMenu, selection: Node | None, graph: Any, inventory: Inventory | None) -> None:
+        """Fill ``menu`` (e.g. from its ``aboutToShow``): service and workload actions first, then the
+        namespace's, separated; a note when there is nothing to offer."""
+        menu.clear()
+        menu.setToolTipsVisible(True)
+        actions = self.actions_for(selection, graph, inventory, menu)
+        last_ns = None
+        for a in actions:
+            is_ns = a.objectName() in ("injection", "namespace-mtls", "service-entry", "remove")
+            if is_ns and last_ns is False:
+                menu.addSeparator()
+            last_ns = is_ns
+            menu.addAction(a)
+        if not actions:
+            why = ("Read-only mode: actions are hidden" if self.read_only else
+                   "This source takes no writes" if self.writer is None else
+                   "No action for this selection")
+            note = menu.addAction(why)
+            note.setEnabled(False)
+
+    def open(self, spec: ActionSpec, inventory: Inventory) -> ChangeDialog:
+        """Open the action's dialog (non-modal, so the graph stays usable)."""
+        dialog = ChangeDialog(spec.make_form(inventory), inventory, self.writer, self.schemas, self._parent)
+        dialog.applied.connect(self.applied)
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        self.dialogOpened.emit(dialog)
+        dialog.show()
+        return dialog
+
+    def open_action(self, key: str, selection: Node | None, graph: Any, inventory: Inventory) -> ChangeDialog:
+        """Open the action ``key`` for a selection directly (keyboard shortcuts, tests)."""
+        spec = next((s for s in self.specs_for(selection, graph, inventory) if s.key == key), None)
+        if spec is None:
+            raise KeyError(f"no action {key!r} for this selection")
+        if spec.problem:
+            raise PermissionError(spec.problem)
+        return self.open(spec, inventory)
+
+    def schemas(self) -> tuple[CRDSchemas, list[str]]:
+        if self._schemas is None:
+            try:
+                self._schemas = self.writer.schemas()
+            except SourceError as e:
+                self._schemas = (CRDSchemas(), [f"The CRD schemas could not be read ({e.message}): the objects are "
+                                                "checked by the server's dry run only."])
+        return self._schemas
+
+
+def _form(cls: Callable[..., ActionForm], *args: Any) -> Callable[[Inventory], ActionForm]:
+    def make(inv: Inventory) -> ActionForm:
+        return cls(inv, *args)
+    return make
+
+
+def _routing_form(cls: Callable[..., ActionForm], svc: Service) -> Callable[[Inventory], ActionForm]:
+    def make(inv: Inventory) -> ActionForm:
+        return cls(inv, _fresh(inv, svc))
+    return make
+
+
+# -- selection -> targets ---------------------------------------------------------------------------
+
+def _fresh(inv: Inventory, svc: Service) -> Service:
+    return inv.service(svc.namespace, svc.name) or svc
+
+
+def _services_of(node: Node | None, inv: Inventory) -> list[Service]:
+    if node is None or node.is_service_entry is not None:
+        return []
+    if node.node_type == NODE_SERVICE:
+        svc = inv.service(node.namespace, node.service)
+        return [svc] if svc is not None else []
+    if node.node_type in (NODE_APP, NODE_WORKLOAD):
+        found: dict[tuple[str, str], Service] = {}
+        for w in _workloads_of(node, inv) or _app_workloads(node, inv):
+            for s in inv.services_for_workload(w):
+                found[(s.namespace, s.name)] = s
+        return list(found.values()) if len(found) == 1 else []
+    return []
+
+
+def _app_workloads(node: Node, inv: Inventory) -> list[Workload]:
+    return [w for w in inv.workloads if w.namespace == node.namespace and w.app == node.app and node.app]
+
+
+def _workloads_of(node: Node | None, inv: Inventory) -> list[Workload]:
+    if node is None:
+        return []
+    if node.node_type == NODE_WORKLOAD:
+        w = inv.workload(node.namespace, node.workload)
+        return [w] if w is not None else []
+    if node.node_type == NODE_APP and node.version:
+        ws = [w for w in _app_workloads(node, inv) if w.version == node.version]
+        return ws if len(ws) == 1 else []
+    return []
+
+
+def _namespaces_of(node: Node | None, graph: Any, inv: Inventory) -> list[str]:
+    if node is not None:
+        if node.node_type == NODE_BOX and node.box != BOX_NAMESPACE:
+            return []
+        return [node.namespace] if node.namespace and inv.namespace(node.namespace) is not None else []
+    request = getattr(graph, "request", None)
+    wanted = list(getattr(request, "namespaces", ()) or [])
+    return [ns for ns in wanted if inv.namespace(ns) is not None]

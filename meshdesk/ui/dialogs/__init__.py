@@ -1,0 +1,1 @@
+"""Dialogs of the traffic and security actions."""

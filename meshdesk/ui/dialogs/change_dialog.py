@@ -1,0 +1,229 @@
+"""One dialog for every traffic and security action: the form, then a review page (YAML preview, diff
+against the cluster now, schema and validation findings, the server's dry run) with an explicit Confirm,
+then the outcome. Nothing is written before Confirm; a change someone made meanwhile is reported, never
+overwritten.
+
+The calls to the cluster run on the GUI thread with a busy cursor: each is one small request (the dry
+run and the apply send one request per object).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.changes import ChangePlan, Findings, check
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.routing import RoutingError
+from meshdesk.mesh.schema import CRDSchemas
+from meshdesk.sources.base import SourceError
+from meshdesk.sources.writes import RunResult, apply, dry_run, refresh
+from meshdesk.ui.dialogs.forms import ActionForm
+
+log = logging.getLogger(__name__)
+
+FORM, REVIEW, DONE = 0, 1, 2
+
+
+class ChangeDialog(QDialog):
+    """``applied(summary)`` is emitted after a successful apply (the window refreshes its graph)."""
+
+    applied = Signal(str)
+
+    def __init__(self, form: ActionForm, inventory: Inventory, writer: Any,
+                 schemas: Callable[[], tuple[CRDSchemas, list[str]]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = form
+        self.inventory = inventory
+        self.writer = writer
+        self._schemas = schemas
+        self.plan: ChangePlan | None = None
+        self.findings: Findings | None = None
+        self.dry: RunResult | None = None
+        self.run_result: RunResult | None = None
+        self.setWindowTitle(f"meshdesk - {form.title}")
+        self.resize(760, 600)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+        self.pages = QStackedWidget()
+        # form page
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        help_label = QLabel(form.help_text)
+        help_label.setWordWrap(True)
+        lay.addWidget(help_label)
+        lay.addWidget(form, 1)
+        self.form_error = QLabel()
+        self.form_error.setWordWrap(True)
+        self.form_error.setObjectName("formError")
+        self.form_error.setStyleSheet("color: #c9190b")
+        lay.addWidget(self.form_error)
+        self.pages.addWidget(page)
+        # review page
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        lay.addWidget(self.summary)
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        lay.addWidget(self.notes)
+        self.tabs = QTabWidget()
+        self.preview_text = QPlainTextEdit(readOnly=True)
+        self.diff_text = QPlainTextEdit(readOnly=True)
+        self.findings_text = QPlainTextEdit(readOnly=True)
+        self.dry_run_text = QPlainTextEdit(readOnly=True)
+        for edit, name in ((self.preview_text, "YAML"), (self.diff_text, "Diff"),
+                           (self.findings_text, "Checks"), (self.dry_run_text, "Dry run")):
+            edit.setFont(mono)
+            edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+            self.tabs.addTab(edit, name)
+        lay.addWidget(self.tabs, 1)
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        lay.addWidget(self.verdict)
+        self.pages.addWidget(page)
+        # outcome page
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.outcome)
+        self.outcome_details = QPlainTextEdit(readOnly=True)
+        self.outcome_details.setFont(mono)
+        lay.addWidget(self.outcome_details, 1)
+        self.pages.addWidget(page)
+
+        self.back_button = QPushButton("Back")
+        self.review_button = QPushButton("Review…")
+        self.confirm_button = QPushButton("Confirm")
+        self.close_button = QPushButton("Cancel")
+        self.review_button.setDefault(True)
+        self.back_button.clicked.connect(self.back)
+        self.review_button.clicked.connect(self.review)
+        self.confirm_button.clicked.connect(self.confirm)
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        for b in (self.review_button, self.confirm_button, self.close_button):
+            buttons.addWidget(b)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.pages, 1)
+        outer.addLayout(buttons)
+        self._show_page(FORM)
+
+    # -- pages -------------------------------------------------------------------------------------
+    def _show_page(self, page: int) -> None:
+        self.pages.setCurrentIndex(page)
+        self.back_button.setVisible(page == REVIEW)
+        self.review_button.setVisible(page == FORM)
+        self.confirm_button.setVisible(page == REVIEW)
+        self.close_button.setText("Close" if page == DONE else "Cancel")
+
+    @property
+    def page(self) -> int:
+        return self.pages.currentIndex()
+
+    def back(self) -> None:
+        self._show_page(FORM)
+
+    def review(self) -> bool:
+        """Make the plan from the form, read the cluster's current state, check and dry-run it. False
+        (with the reason under the form) when the input cannot become config."""
+        try:
+            plan = self.form.plan(self.inventory)
+        except (RoutingError, ValueError) as e:
+            self.form_error.setText(str(e))
+            return False
+        self.form_error.setText("")
+        with _busy():
+            try:
+                plan = refresh(self.writer, plan)
+            except SourceError as e:
+                self.form_error.setText(f"Could not read the current config: {e}")
+                return False
+            schemas, schema_notes = self._schemas()
+            self.findings = check(plan, schemas, self.inventory)
+            self.findings.notes[:0] = [n for n in schema_notes if n not in self.findings.notes]
+            self.dry = dry_run(self.writer, plan) if not plan.empty else RunResult(True)
+        self.plan = plan
+        self.summary.setText(f"<b>{plan.summary}</b>")
+        self.notes.setText("\n".join(plan.notes))
+        self.notes.setVisible(bool(plan.notes))
+        self.preview_text.setPlainText(plan.preview())
+        self.diff_text.setPlainText(plan.diff() or "No difference.")
+        self.findings_text.setPlainText(_findings_text(self.findings))
+        self.dry_run_text.setPlainText(self.dry.text())
+        problems = []
+        if self.findings.schema:
+            problems.append(f"{len(self.findings.schema)} schema problem(s): the cluster would refuse this.")
+        if not self.dry.ok:
+            problems.append(f"The server's dry run failed: {self.dry.error}")
+        if plan.empty:
+            problems.append("Nothing to change: the cluster already has this configuration.")
+        if problems:
+            self.verdict.setText("\n".join(problems))
+            self.tabs.setCurrentWidget(self.dry_run_text if not self.dry.ok else self.findings_text
+                                       if self.findings.schema else self.preview_text)
+        else:
+            warn = f" {len(self.findings.validation)} new validation finding(s): see Checks." \
+                if self.findings.validation else ""
+            self.verdict.setText(f"The dry run passed.{warn} Confirm to apply {len(plan.changes)} change(s).")
+        self.confirm_button.setEnabled(not problems)
+        self._show_page(REVIEW)
+        return True
+
+    def confirm(self) -> RunResult | None:
+        if self.plan is None or not self.confirm_button.isEnabled():
+            return None
+        with _busy():
+            self.run_result = apply(self.writer, self.plan)
+        r = self.run_result
+        if r.ok:
+            self.outcome.setText(f"Applied: {self.plan.summary}.")
+        elif r.conflict:
+            self.outcome.setText(f"Not applied: {r.error}")
+        else:
+            self.outcome.setText(f"Failed: {r.failed}: {r.error}")
+        self.outcome_details.setPlainText(r.text())
+        self._show_page(DONE)
+        if r.ok:
+            self.applied.emit(self.plan.summary)
+        return r
+
+
+def _findings_text(f: Findings) -> str:
+    lines = list(f.notes)
+    if f.schema:
+        lines += ["", "Schema problems:"] + [f"  {p}" for p in f.schema]
+    if f.validation:
+        lines += ["", "New validation findings after this change:"] + [f"  {p}" for p in f.validation]
+    if not f.schema and not f.validation:
+        lines += ["The objects match the CRD schemas and add no validation finding." if not f.notes else
+                  "No new validation finding."]
+    return "\n".join(lines).strip()
+
+
+class _busy:
+    def __enter__(self) -> None:
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+
+    def __exit__(self, *exc: object) -> None:
+        QGuiApplication.restoreOverrideCursor()

@@ -1,0 +1,485 @@
+"""The forms of the traffic and security actions. Each is prefilled from the config in force (a reopened
+action shows current values) and turns what the user set into a ``ChangePlan`` with ``plan(inventory)``;
+bad input raises ``RoutingError`` (or ``ValueError``) with a plain message and nothing is lost.
+
+A routing form edits only its own part of the service's ``ServiceRouting`` (weights, matches, fault,
+timeouts and retries, circuit breaker), so the other parts stay as they are.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.changes import (
+    ChangePlan,
+    current_mtls_mode,
+    injection_plan,
+    peer_authentication_plan,
+    removal_plan,
+    service_entry_plan,
+    service_routing_plan,
+)
+from meshdesk.mesh.inventory import Inventory, Service, Workload
+from meshdesk.mesh.routing import (
+    MATCH_KINDS,
+    MTLS_MODES,
+    CircuitBreaker,
+    Fault,
+    RouteMatch,
+    RoutingError,
+    build_service_entry,
+    current_routing,
+    injection_change,
+    managed_objects,
+    versions_of,
+)
+
+
+class ActionForm(QWidget):
+    """Base of the forms: a title, a one-line explanation and ``plan``."""
+
+    title = ""
+    help_text = ""
+
+    def plan(self, inv: Inventory) -> ChangePlan:
+        raise NotImplementedError
+
+
+# -- service routing ------------------------------------------------------------------------------------
+
+class _RoutingForm(ActionForm):
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.svc = svc
+        self.routing, self.vs, self.dr = current_routing(inv, svc)
+        self.versions = versions_of(svc, inv.workloads_for_service(svc))
+
+    def _edit(self) -> None:
+        """Copy the form's fields into ``self.routing`` (raises on bad input)."""
+
+    def plan(self, inv: Inventory) -> ChangePlan:
+        self._edit()
+        return service_routing_plan(inv, self.svc, copy.deepcopy(self.routing),
+                                    f"{self.title} for service {self.svc.namespace}/{self.svc.name}")
+
+
+class TrafficShiftingForm(_RoutingForm):
+    """One slider per version; moving one shares the rest among the others so the total stays 100."""
+
+    title = "Traffic shifting"
+    help_text = "Share the service's requests between its versions (weights add up to 100%)."
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
+        super().__init__(inv, svc, parent)
+        layout = QVBoxLayout(self)
+        if not self.versions:
+            layout.addWidget(QLabel("No workload behind this service has a version label, so its traffic "
+                                    "cannot be shifted between versions."))
+        self.sliders: dict[str, QSlider] = {}
+        self.spins: dict[str, QSpinBox] = {}
+        grid = QFormLayout()
+        start = dict(self.routing.weights) if self.routing.weights else _even(self.versions)
+        self._busy = False
+        for v in self.versions:
+            row = QHBoxLayout()
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0, 100)
+            slider.setObjectName(f"weight-{v}")
+            spin = QSpinBox()
+            spin.setRange(0, 100)
+            spin.setSuffix(" %")
+            slider.setValue(int(start.get(v, 0)))
+            spin.setValue(int(start.get(v, 0)))
+            slider.valueChanged.connect(lambda value, v=v: self.set_weight(v, value))
+            spin.valueChanged.connect(lambda value, v=v: self.set_weight(v, value))
+            row.addWidget(slider, 1)
+            row.addWidget(spin)
+            grid.addRow(f"{self.svc.name} {v}", row)
+            self.sliders[v], self.spins[v] = slider, spin
+        layout.addLayout(grid)
+        buttons = QHBoxLayout()
+        self.even_button = QPushButton("Evenly")
+        self.even_button.clicked.connect(lambda: self.set_weights(_even(self.versions)))
+        buttons.addWidget(self.even_button)
+        buttons.addStretch(1)
+        self.total_label = QLabel()
+        buttons.addWidget(self.total_label)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self._update_total()
+
+    def weights(self) -> dict[str, int]:
+        return {v: s.value() for v, s in self.spins.items()}
+
+    def set_weights(self, weights: dict[str, int]) -> None:
+        self._busy = True
+        try:
+            for v in self.versions:
+                self.sliders[v].setValue(int(weights.get(v, 0)))
+                self.spins[v].setValue(int(weights.get(v, 0)))
+        finally:
+            self._busy = False
+        self._update_total()
+
+    def set_weight(self, version: str, value: int) -> None:
+        """Set one version's weight; the others share what is left in their current proportions."""
+        if self._busy:
+            return
+        others = [v for v in self.versions if v != version]
+        current = self.weights()
+        current[version] = value
+        rest = 100 - value
+        if others:
+            total = sum(current[v] for v in others)
+            if total <= 0:
+                shares = _even(others, rest)
+            else:
+                shares = {v: current[v] * rest // total for v in others}
+                left = rest - sum(shares.values())
+                for v in sorted(others, key=lambda v: -current[v])[:left]:
+                    shares[v] += 1
+            current.update(shares)
+        self.set_weights(current)
+
+    def _update_total(self) -> None:
+        total = sum(self.weights().values())
+        self.total_label.setText(f"Total: {total} %")
+
+    def _edit(self) -> None:
+        self.routing.weights = self.weights() if self.versions else {}
+
+
+def _even(versions: list[str], total: int = 100) -> dict[str, int]:
+    if not versions:
+        return {}
+    share, left = divmod(total, len(versions))
+    return {v: share + (1 if i < left else 0) for i, v in enumerate(versions)}
+
+
+class RequestRoutingForm(_RoutingForm):
+    """Rules that send requests matching a header or a URI to one version; the rest keeps its weights."""
+
+    title = "Request routing"
+    help_text = "Send requests that match a header or a URI to one version; other requests keep their routes."
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
+        super().__init__(inv, svc, parent)
+        self.matches: list[RouteMatch] = list(self.routing.matches)
+        layout = QVBoxLayout(self)
+        self.rules = QListWidget()
+        layout.addWidget(QLabel("Rules, first match wins:"))
+        layout.addWidget(self.rules)
+        box = QGroupBox("New rule")
+        form = QFormLayout(box)
+        self.on = QComboBox()
+        self.on.addItems(["Header", "URI"])
+        self.header = QLineEdit()
+        self.header.setPlaceholderText("e.g. end-user")
+        self.kind = QComboBox()
+        self.kind.addItems(list(MATCH_KINDS))
+        self.value = QLineEdit()
+        self.version = QComboBox()
+        self.version.addItems(self.versions)
+        self.on.currentTextChanged.connect(lambda t: self.header.setEnabled(t == "Header"))
+        form.addRow("Match on", self.on)
+        form.addRow("Header name", self.header)
+        form.addRow("Match", self.kind)
+        form.addRow("Value", self.value)
+        form.addRow("Route to version", self.version)
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton("Add rule")
+        self.add_button.clicked.connect(self.add_rule)
+        self.remove_button = QPushButton("Remove selected rule")
+        self.remove_button.clicked.connect(self.remove_selected)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        form.addRow(self.error)
+        layout.addWidget(box)
+        self._show()
+
+    def _show(self) -> None:
+        self.rules.clear()
+        for m in self.matches:
+            what = f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
+            self.rules.addItem(f"{what} -> {m.version}")
+
+    def add_rule(self) -> bool:
+        uri = self.on.currentText() == "URI"
+        match = RouteMatch(self.version.currentText(), header="" if uri else self.header.text().strip(), uri=uri,
+                           kind=self.kind.currentText(), value=self.value.text())
+        try:
+            from meshdesk.mesh.routing import ServiceRouting, check_routing
+
+            check_routing(ServiceRouting(matches=[match]), self.versions)
+        except RoutingError as e:
+            self.error.setText(str(e))
+            return False
+        self.error.setText("")
+        self.matches.append(match)
+        self.value.clear()
+        self._show()
+        return True
+
+    def remove_selected(self) -> None:
+        row = self.rules.currentRow()
+        if 0 <= row < len(self.matches):
+            del self.matches[row]
+            self._show()
+
+    def _edit(self) -> None:
+        self.routing.matches = list(self.matches)
+
+
+class FaultInjectionForm(_RoutingForm):
+    title = "Fault injection"
+    help_text = "Delay or fail a share of the requests to this service, to see how its callers cope."
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
+        super().__init__(inv, svc, parent)
+        f = self.routing.fault
+        layout = QVBoxLayout(self)
+        delay = QGroupBox("Delay")
+        form = QFormLayout(delay)
+        self.delay_on = QCheckBox("Delay requests")
+        self.delay_on.setChecked(f.delay_percent > 0)
+        self.delay_percent = _dspin(0, 100, f.delay_percent or 100, " %")
+        self.delay_seconds = _dspin(0, 3600, f.delay_seconds or 5, " s")
+        form.addRow(self.delay_on)
+        form.addRow("Share of requests", self.delay_percent)
+        form.addRow("Delay", self.delay_seconds)
+        layout.addWidget(delay)
+        abort = QGroupBox("Abort")
+        form = QFormLayout(abort)
+        self.abort_on = QCheckBox("Fail requests")
+        self.abort_on.setChecked(f.abort_percent > 0)
+        self.abort_percent = _dspin(0, 100, f.abort_percent or 100, " %")
+        self.abort_status = QSpinBox()
+        self.abort_status.setRange(200, 599)
+        self.abort_status.setValue(f.abort_status or 503)
+        form.addRow(self.abort_on)
+        form.addRow("Share of requests", self.abort_percent)
+        form.addRow("HTTP status", self.abort_status)
+        layout.addWidget(abort)
+        layout.addStretch(1)
+
+    def _edit(self) -> None:
+        self.routing.fault = Fault(
+            delay_percent=self.delay_percent.value() if self.delay_on.isChecked() else 0.0,
+            delay_seconds=self.delay_seconds.value() if self.delay_on.isChecked() else 0.0,
+            abort_percent=self.abort_percent.value() if self.abort_on.isChecked() else 0.0,
+            abort_status=self.abort_status.value())
+
+
+class TimeoutsForm(_RoutingForm):
+    title = "Timeouts and retries"
+    help_text = "How long callers wait for this service, and how often a failed request is tried again."
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
+        super().__init__(inv, svc, parent)
+        r = self.routing
+        form = QFormLayout(self)
+        self.timeout_on = QCheckBox("Request timeout")
+        self.timeout_on.setChecked(r.timeout_seconds is not None)
+        self.timeout = _dspin(0.001, 86400, r.timeout_seconds or 10, " s")
+        form.addRow(self.timeout_on, self.timeout)
+        self.retries_on = QCheckBox("Retries")
+        self.retries_on.setChecked(r.retry_attempts is not None)
+        self.attempts = QSpinBox()
+        self.attempts.setRange(0, 100)
+        self.attempts.setValue(r.retry_attempts if r.retry_attempts is not None else 3)
+        form.addRow(self.retries_on, self.attempts)
+        self.per_try = _dspin(0, 86400, r.retry_per_try_timeout_seconds or 0, " s")
+        self.per_try.setSpecialValueText("none")
+        form.addRow("Per-try timeout", self.per_try)
+        self.retry_on = QLineEdit(r.retry_on)
+        self.retry_on.setPlaceholderText("e.g. 5xx,connect-failure")
+        form.addRow("Retry on", self.retry_on)
+
+    def _edit(self) -> None:
+        r = self.routing
+        r.timeout_seconds = self.timeout.value() if self.timeout_on.isChecked() else None
+        if self.retries_on.isChecked():
+            r.retry_attempts = self.attempts.value()
+            r.retry_per_try_timeout_seconds = self.per_try.value() or None
+            r.retry_on = self.retry_on.text().strip()
+        else:
+            r.retry_attempts, r.retry_per_try_timeout_seconds, r.retry_on = None, None, ""
+
+
+_BREAKER_FIELDS: tuple[tuple[str, str, bool, float], ...] = (
+    # (attribute, label, seconds?, default)
+    ("max_connections", "Max connections", False, 100),
+    ("http1_max_pending_requests", "Max pending HTTP requests", False, 100),
+    ("max_requests_per_connection", "Max requests per connection", False, 10),
+    ("consecutive_5xx_errors", "Eject after consecutive 5xx errors", False, 5),
+    ("interval_seconds", "Ejection sweep interval", True, 10),
+    ("base_ejection_seconds", "Base ejection time", True, 30),
+    ("max_ejection_percent", "Max ejected hosts", False, 10),
+)
+
+
+class CircuitBreakingForm(_RoutingForm):
+    title = "Circuit breaking"
+    help_text = "Limit connections to this service and eject hosts that keep failing."
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
+        super().__init__(inv, svc, parent)
+        cb = self.routing.circuit_breaker
+        form = QFormLayout(self)
+        self.fields: dict[str, tuple[QCheckBox, QSpinBox | QDoubleSpinBox]] = {}
+        for attr, label, seconds, default in _BREAKER_FIELDS:
+            value = getattr(cb, attr)
+            check = QCheckBox(label)
+            check.setChecked(value is not None)
+            spin: QSpinBox | QDoubleSpinBox
+            if seconds:
+                spin = _dspin(0.001, 86400, value if value is not None else default, " s")
+            else:
+                spin = QSpinBox()
+                spin.setRange(0, 100 if attr == "max_ejection_percent" else 1_000_000)
+                spin.setValue(int(value if value is not None else default))
+                if attr == "max_ejection_percent":
+                    spin.setSuffix(" %")
+            spin.setObjectName(attr)
+            form.addRow(check, spin)
+            self.fields[attr] = (check, spin)
+
+    def _edit(self) -> None:
+        values: dict[str, Any] = {}
+        for attr, (check, spin) in self.fields.items():
+            values[attr] = (spin.value() if isinstance(spin, QDoubleSpinBox) else int(spin.value())) \
+                if check.isChecked() else None
+        self.routing.circuit_breaker = CircuitBreaker(**values)
+
+
+def _dspin(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setDecimals(3 if suffix.strip() == "s" else 1)
+    spin.setRange(low, high)
+    spin.setValue(value)
+    spin.setSuffix(suffix)
+    return spin
+
+
+# -- namespace and workload -----------------------------------------------------------------------------
+
+class InjectionForm(ActionForm):
+    help_text = "Istio adds its sidecar to pods when they start: running pods keep what they have until restarted."
+
+    def __init__(self, inv: Inventory, namespace: str, enable: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.namespace, self.enable = namespace, enable
+        self.title = f"{'Enable' if enable else 'Disable'} sidecar injection"
+        layout = QVBoxLayout(self)
+        self.restart_label = QLabel(injection_change(inv, namespace, enable).describe())
+        self.restart_label.setWordWrap(True)
+        layout.addWidget(QLabel(f"Namespace {namespace}: new pods will {'get' if enable else 'no longer get'} "
+                                "an Istio sidecar."))
+        layout.addWidget(self.restart_label)
+        layout.addStretch(1)
+
+    def plan(self, inv: Inventory) -> ChangePlan:
+        return injection_plan(inv, self.namespace, self.enable)
+
+
+class MtlsForm(ActionForm):
+    title = "mTLS mode"
+    help_text = ("STRICT accepts only mutual TLS, PERMISSIVE also plain text, DISABLE turns it off, "
+                 "UNSET inherits from the namespace or the mesh.")
+
+    def __init__(self, inv: Inventory, namespace: str, workload: Workload | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.namespace, self.workload = namespace, workload
+        form = QFormLayout(self)
+        target = f"workload {workload.name}" if workload is not None else f"namespace {namespace}"
+        form.addRow(QLabel(f"Mutual TLS for {target} (PeerAuthentication)"))
+        self.mode = QComboBox()
+        self.mode.addItems(list(MTLS_MODES))
+        self.mode.setCurrentText(current_mtls_mode(inv, namespace, workload))
+        form.addRow("Mode", self.mode)
+
+    def plan(self, inv: Inventory) -> ChangePlan:
+        return peer_authentication_plan(inv, self.namespace, self.mode.currentText(), workload=self.workload)
+
+
+class ServiceEntryForm(ActionForm):
+    title = "Add a ServiceEntry"
+    help_text = "Make an external host known to the mesh, so calls to it are seen and can be routed."
+
+    def __init__(self, inv: Inventory, namespace: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.namespace = namespace
+        form = QFormLayout(self)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("e.g. payments-api")
+        self.hosts = QLineEdit()
+        self.hosts.setPlaceholderText("api.example.com, other.example.com")
+        self.ports = QLineEdit("443/TLS")
+        self.ports.setToolTip("port/protocol pairs separated by commas, e.g. 443/TLS, 80/HTTP")
+        self.location = QComboBox()
+        self.location.addItems(["MESH_EXTERNAL", "MESH_INTERNAL"])
+        self.resolution = QComboBox()
+        self.resolution.addItems(["DNS", "DNS_ROUND_ROBIN", "STATIC", "NONE"])
+        form.addRow("Name", self.name)
+        form.addRow("Hosts", self.hosts)
+        form.addRow("Ports", self.ports)
+        form.addRow("Location", self.location)
+        form.addRow("Resolution", self.resolution)
+
+    def plan(self, inv: Inventory) -> ChangePlan:
+        ports: list[tuple[int, str]] = []
+        for part in self.ports.text().split(","):
+            part = part.strip()
+            if not part:
+                continue
+            number, _, proto = part.partition("/")
+            try:
+                ports.append((int(number), proto.strip() or "TCP"))
+            except ValueError:
+                raise RoutingError(f"{part!r} is not a port like 443/TLS") from None
+        entry = build_service_entry(self.name.text().strip(), self.namespace, self.hosts.text().split(","), ports,
+                                    location=self.location.currentText(), resolution=self.resolution.currentText())
+        return service_entry_plan(inv, entry)
+
+
+class RemovalForm(ActionForm):
+    title = "Remove meshdesk config"
+    help_text = "Delete every Istio object meshdesk created (those labelled managed-by meshdesk)."
+
+    def __init__(self, inv: Inventory, namespace: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.namespace = namespace
+        layout = QVBoxLayout(self)
+        objs = managed_objects(inv, namespace)
+        layout.addWidget(QLabel(f"{len(objs)} object(s) will be deleted:" if objs else
+                                "meshdesk created nothing here."))
+        self.objects = QListWidget()
+        self.objects.addItems([f"{o.kind} {o.namespace}/{o.name}" for o in objs])
+        layout.addWidget(self.objects)
+
+    def plan(self, inv: Inventory) -> ChangePlan:
+        return removal_plan(inv, self.namespace)

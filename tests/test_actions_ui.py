@@ -1,0 +1,381 @@
+"""The traffic and security actions as a user meets them: a context menu on the graph's selection, a form
+prefilled from the config in force, a review page (YAML, diff, checks, dry run) and Confirm. Against the
+Kubernetes API emulator through the official client, and against the demo cluster, whose traffic
+follows what was applied. Real widgets, offscreen; no sleeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.graph.builder import build
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, Node, TrafficGraph
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.routing import MANAGED_LABEL
+from meshdesk.sources.cluster import ClusterSource
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.inventory import read_inventory
+from meshdesk.sources.writes import CONFLICT_TEXT
+from meshdesk.store.settings import Settings
+from meshdesk.ui.actions import ActionsController
+from meshdesk.ui.dialogs.change_dialog import DONE, REVIEW, ChangeDialog
+from meshdesk.ui.dialogs.forms import (
+    CircuitBreakingForm,
+    FaultInjectionForm,
+    MtlsForm,
+    RequestRoutingForm,
+    ServiceEntryForm,
+    TimeoutsForm,
+    TrafficShiftingForm,
+)
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
+BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
+NET = "networking.istio.io"
+SEC = "security.istio.io"
+
+
+@pytest.fixture
+def emu(kube_emulator: KubeEmulator, shared_dir: Path) -> Iterator[KubeEmulator]:
+    for doc in load_docs(shared_dir / CRDS):  # with their schemas, as a real cluster serves them
+        kube_emulator.add_crd(doc)
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/virtual-service-all-v1.yaml",
+                            namespace="bookinfo")
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/destination-rule-all.yaml",
+                            namespace="bookinfo")
+    kube_emulator.run_workloads()
+    yield kube_emulator
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(tmp_path / "settings.json")
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> QWidget:
+    w = QWidget()
+    qtbot.addWidget(w)
+    return w
+
+
+def inventory(emu: KubeEmulator) -> Inventory:
+    return read_inventory(emu.api_client(), ["bookinfo"], cluster="Kubernetes")
+
+
+GRAPH = TrafficGraph(request=GraphRequest(namespaces=("bookinfo",)))
+
+
+def service_node(ns: str, name: str) -> Node:
+    return Node(f"svc-{name}", NODE_SERVICE, namespace=ns, service=name)
+
+
+def controller_for(emu: KubeEmulator, settings: Settings, window: QWidget) -> ActionsController:
+    return ActionsController(ClusterSource(emu.api_client(), context="emu"), settings, window)
+
+
+def open_action(ctl: ActionsController, qtbot: QtBot, key: str, node: Node | None, inv: Inventory) -> ChangeDialog:
+    """Trigger the action from the context menu, as a user would."""
+    menu = ctl.menu_for(node, GRAPH, inv)
+    action = next(a for a in menu.actions() if a.objectName() == key)
+    assert action.isEnabled(), action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    assert isinstance(dialog, ChangeDialog)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def review_and_confirm(dialog: ChangeDialog, qtbot: QtBot, emu: KubeEmulator) -> None:
+    before = {k: dict(v) for k, v in emu._objects.items()}  # what the cluster stores, by kind
+    before_rvs = {(k, key): o.get("metadata", {}).get("resourceVersion")
+                  for k, objs in emu._objects.items() for key, o in objs.items() if isinstance(o, dict)}
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+    assert dialog.confirm_button.isEnabled(), dialog.verdict.text() + dialog.dry_run_text.toPlainText()
+    assert "OK (would)" in dialog.dry_run_text.toPlainText()
+    after_rvs = {(k, key): o.get("metadata", {}).get("resourceVersion")
+                 for k, objs in emu._objects.items() for key, o in objs.items() if isinstance(o, dict)}
+    assert after_rvs == before_rvs and {k: set(v) for k, v in before.items()} == \
+        {k: set(v) for k, v in emu._objects.items()}  # the dry run kept nothing
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == DONE and dialog.outcome.text().startswith("Applied")
+
+
+def test_traffic_shifting_end_to_end(emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    inv = inventory(emu)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inv)
+    form = dialog.form
+    assert isinstance(form, TrafficShiftingForm)
+    assert form.weights() == {"v1": 100, "v2": 0, "v3": 0}  # virtual-service-all-v1, as in the cluster
+    form.sliders["v2"].setValue(70)
+    assert form.weights() == {"v1": 30, "v2": 70, "v3": 0} and form.total_label.text() == "Total: 100 %"
+    form.spins["v3"].setValue(20)
+    assert sum(form.weights().values()) == 100 and form.weights()["v3"] == 20
+    form.sliders["v2"].setValue(100)
+    assert form.weights() == {"v1": 0, "v2": 100, "v3": 0}
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW
+    assert "kind: VirtualService" in dialog.preview_text.toPlainText()
+    assert "+        subset: v2" in dialog.diff_text.toPlainText()
+    assert "-        subset: v1" in dialog.diff_text.toPlainText()
+    assert "match the CRD schemas" in dialog.findings_text.toPlainText()
+    assert "OK (would): Replace VirtualService bookinfo/reviews" in dialog.dry_run_text.toPlainText()
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert vs["spec"]["http"][0]["route"][0]["destination"]["subset"] == "v1"  # the dry run kept nothing
+    with qtbot.waitSignal(ctl.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == DONE and dialog.outcome.text().startswith("Applied")
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert vs["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+    assert [(r["destination"]["subset"], r.get("weight")) for r in vs["spec"]["http"][-1]["route"]] == [("v2", 100)]
+    # reopened, the form shows what is in force now
+    again = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(again.form, TrafficShiftingForm)
+    assert again.form.weights() == {"v1": 0, "v2": 100, "v3": 0}
+
+
+def test_routing_fault_timeouts_and_breaker_end_to_end(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                       qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    dialog = open_action(ctl, qtbot, "request-routing", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    form.header.setText("end-user")
+    form.value.setText("jason")
+    form.version.setCurrentText("v2")
+    assert form.add_rule() and form.rules.count() == 1
+    form.on.setCurrentText("URI")
+    form.kind.setCurrentText("regex")
+    form.value.setText("([unclosed")
+    assert not form.add_rule() and "regular expression" in form.error.text()  # refused with the reason
+    form.kind.setCurrentText("prefix")
+    form.value.setText("/beta")
+    form.version.setCurrentText("v3")
+    assert form.add_rule() and form.rules.count() == 2
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert http[0]["match"] == [{"headers": {"end-user": {"exact": "jason"}}}]
+    assert http[1]["match"] == [{"uri": {"prefix": "/beta"}}] and http[1]["route"][0]["destination"]["subset"] == "v3"
+    assert http[2]["route"][0]["destination"]["subset"] == "v1"  # the rest keeps its route
+
+    dialog = open_action(ctl, qtbot, "fault-injection", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, FaultInjectionForm) and not form.abort_on.isChecked()
+    form.abort_on.setChecked(True)
+    form.abort_percent.setValue(25)
+    form.abort_status.setValue(500)
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert all(r["fault"] == {"abort": {"percentage": {"value": 25.0}, "httpStatus": 500}} for r in http)
+    assert len(http) == 3  # the request routing rules are kept
+
+    dialog = open_action(ctl, qtbot, "timeouts", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, TimeoutsForm)
+    form.timeout_on.setChecked(True)
+    form.timeout.setValue(2.5)
+    form.retries_on.setChecked(True)
+    form.attempts.setValue(4)
+    form.retry_on.setText("5xx,connect-failure")
+    review_and_confirm(dialog, qtbot, emu)
+    rule = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][-1]
+    assert rule["timeout"] == "2.5s" and rule["retries"] == {"attempts": 4, "retryOn": "5xx,connect-failure"}
+
+    dialog = open_action(ctl, qtbot, "circuit-breaking", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, CircuitBreakingForm)
+    check, spin = form.fields["consecutive_5xx_errors"]
+    check.setChecked(True)
+    spin.setValue(3)
+    check, spin = form.fields["max_connections"]
+    check.setChecked(True)
+    spin.setValue(50)
+    review_and_confirm(dialog, qtbot, emu)
+    policy = emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]["trafficPolicy"]
+    assert policy == {"connectionPool": {"tcp": {"maxConnections": 50}},
+                      "outlierDetection": {"consecutive5xxErrors": 3}}
+
+    # reopened, every form shows what is in force
+    inv = inventory(emu)
+    routing_form = open_action(ctl, qtbot, "request-routing", node, inv).form
+    assert isinstance(routing_form, RequestRoutingForm)
+    assert [m.value for m in routing_form.matches] == ["jason", "/beta"]
+    fault_form = open_action(ctl, qtbot, "fault-injection", node, inv).form
+    assert isinstance(fault_form, FaultInjectionForm)
+    assert fault_form.abort_on.isChecked() and fault_form.abort_percent.value() == 25
+    assert fault_form.abort_status.value() == 500
+    timeouts_form = open_action(ctl, qtbot, "timeouts", node, inv).form
+    assert isinstance(timeouts_form, TimeoutsForm)
+    assert timeouts_form.timeout.value() == 2.5 and timeouts_form.attempts.value() == 4
+    breaker_form = open_action(ctl, qtbot, "circuit-breaking", node, inv).form
+    assert isinstance(breaker_form, CircuitBreakingForm)
+    assert breaker_form.fields["consecutive_5xx_errors"][0].isChecked()
+    assert breaker_form.fields["consecutive_5xx_errors"][1].value() == 3
+    assert not breaker_form.fields["interval_seconds"][0].isChecked()
+
+    # remove what meshdesk created
+    dialog = open_action(ctl, qtbot, "remove", None, inv)
+    assert dialog.form.objects.count() == 2
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET) is None
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET) is None
+    assert emu.get("virtualservices", "bookinfo", "ratings", NET) is not None  # not meshdesk's
+    remove = next(a for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions() if a.objectName() == "remove")
+    assert not remove.isEnabled() and "created nothing" in remove.toolTip()
+
+
+def test_namespace_and_workload_actions(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                        qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    inv = inventory(emu)
+    texts = [a.text() for a in ctl.menu_for(None, GRAPH, inv).actions() if a.text()]
+    assert "Disable sidecar injection in bookinfo…" in texts
+    dialog = open_action(ctl, qtbot, "injection", None, inv)
+    assert "must restart to lose their sidecar" in dialog.form.restart_label.text()
+    assert "productpage-v1 (Deployment)" in dialog.form.restart_label.text()
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("namespaces", "", "bookinfo")["metadata"]["labels"]["istio-injection"] == "disabled"
+    inv = inventory(emu)
+    assert "Enable sidecar injection in bookinfo…" in [a.text() for a in ctl.menu_for(None, GRAPH, inv).actions()]
+
+    dialog = open_action(ctl, qtbot, "namespace-mtls", None, inv)
+    assert isinstance(dialog.form, MtlsForm) and dialog.form.mode.currentText() == "UNSET"
+    dialog.form.mode.setCurrentText("STRICT")
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("peerauthentications", "bookinfo", "default", SEC)["spec"] == {"mtls": {"mode": "STRICT"}}
+
+    workload = Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload="ratings-v1")
+    dialog = open_action(ctl, qtbot, "workload-mtls", workload, inventory(emu))
+    dialog.form.mode.setCurrentText("PERMISSIVE")
+    review_and_confirm(dialog, qtbot, emu)
+    pa = emu.get("peerauthentications", "bookinfo", "ratings-v1", SEC)
+    assert pa["spec"] == {"mtls": {"mode": "PERMISSIVE"},
+                          "selector": {"matchLabels": {"app": "ratings", "version": "v1"}}}
+    again = open_action(ctl, qtbot, "workload-mtls", workload, inventory(emu))
+    assert again.form.mode.currentText() == "PERMISSIVE"
+
+    dialog = open_action(ctl, qtbot, "service-entry", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, ServiceEntryForm)
+    form.name.setText("Bad Name")
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != REVIEW and "not a valid name" in dialog.form_error.text()
+    assert form.hosts.text() == ""  # nothing typed is lost
+    form.name.setText("payments")
+    form.hosts.setText("api.payments.example.com")
+    form.ports.setText("443/TLS, 80/HTTP")
+    review_and_confirm(dialog, qtbot, emu)
+    se = emu.get("serviceentries", "bookinfo", "payments", NET)
+    assert se["spec"]["hosts"] == ["api.payments.example.com"]
+    assert [p["number"] for p in se["spec"]["ports"]] == [443, 80]
+
+
+def test_a_change_made_meanwhile_is_reported_not_overwritten(emu: KubeEmulator, settings: Settings,
+                                                            window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    dialog.form.sliders["v3"].setValue(100)
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled()
+    theirs = dict(emu.get("virtualservices", "bookinfo", "reviews", NET))
+    theirs["spec"] = {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews",
+                                                                                 "subset": "v2"}}]}]}
+    emu.add(theirs, "bookinfo")
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == DONE
+    assert CONFLICT_TEXT in dialog.outcome.text() and "VirtualService bookinfo/reviews" in dialog.outcome.text()
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"] == theirs["spec"]
+
+
+def test_rbac_denial_disables_the_action_with_the_reason(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                        qtbot: QtBot) -> None:
+    emu.forbid(resource="virtualservices", verb="create")
+    ctl = controller_for(emu, settings, window)
+    menu = ctl.menu_for(service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
+    by_key = {a.objectName(): a for a in menu.actions() if a.objectName()}
+    for key in ("traffic-shifting", "request-routing", "fault-injection", "timeouts", "circuit-breaking"):
+        assert not by_key[key].isEnabled()
+        assert "does not allow you to create virtualservices in namespace bookinfo" in by_key[key].toolTip()
+    assert by_key["namespace-mtls"].isEnabled() and by_key["service-entry"].isEnabled()
+    assert menu.toolTipsVisible()
+
+
+def test_read_only_mode_hides_every_action(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                           qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    assert len(ctl.actions_for(node, GRAPH, inventory(emu))) >= 9
+    settings.read_only = True
+    assert ctl.actions_for(node, GRAPH, inventory(emu)) == []
+    menu = ctl.menu_for(node, GRAPH, inventory(emu))
+    assert [(a.text(), a.isEnabled()) for a in menu.actions()] == [("Read-only mode: actions are hidden", False)]
+
+
+def test_a_snapshot_source_offers_no_action(settings: Settings, window: QWidget) -> None:
+    ctl = ActionsController(object(), settings, window)
+    assert ctl.actions_for(None, GRAPH, Inventory()) == []
+
+
+def _into(graph: TrafficGraph, app: str, version: str) -> tuple[float, float]:
+    """(requests/s, 5xx/s) into the app node ``app`` ``version``."""
+    node = graph.find_node(node_type=NODE_APP, namespace="shop", app=app, version=version)
+    if node is None:
+        return 0.0, 0.0
+    edges = list(graph.in_edges(node.id))
+    return sum(e.rates.get("http", 0.0) for e in edges), sum(e.rates.get("http5xx", 0.0) for e in edges)
+
+
+def test_the_demo_obeys_the_dialogs(settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    request = GraphRequest(namespaces=("shop",))
+    snap = demo.snapshot(request)
+    graph = build(snap)
+    assert snap.inventory is not None
+    assert _into(graph, "reviews", "v1")[0] > 0
+    reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+    assert reviews is not None
+    dialog = ctl.open_action("traffic-shifting", reviews, graph, snap.inventory)
+    qtbot.addWidget(dialog)
+    assert dialog.form.weights() == {"v1": 50, "v2": 30, "v3": 20}
+    dialog.form.sliders["v2"].setValue(100)
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert "OK (would): Replace VirtualService shop/reviews" in dialog.dry_run_text.toPlainText()
+    with qtbot.waitSignal(ctl.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    snap = demo.snapshot(request)
+    graph = build(snap)
+    assert _into(graph, "reviews", "v1")[0] == pytest.approx(0, abs=0.01)
+    assert _into(graph, "reviews", "v3")[0] == pytest.approx(0, abs=0.01)
+    v2_rate, v2_errors = _into(graph, "reviews", "v2")
+    assert v2_rate > 0
+
+    assert snap.inventory is not None
+    dialog = ctl.open_action("fault-injection", reviews, graph, snap.inventory)
+    qtbot.addWidget(dialog)
+    dialog.form.abort_on.setChecked(True)
+    dialog.form.abort_percent.setValue(40)
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(ctl.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    graph = build(demo.snapshot(request))
+    service = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+    assert service is not None
+    into_service = list(graph.in_edges(service.id))
+    rate = sum(e.rates.get("http", 0.0) for e in into_service)
+    errors = sum(e.rates.get("http5xx", 0.0) for e in into_service)
+    assert errors / rate == pytest.approx(0.4, abs=0.05)
