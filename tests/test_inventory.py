@@ -359,3 +359,14 @@ def test_cancelled_read_stops(kube_emulator: KubeEmulator) -> None:
     with pytest.raises(Cancelled):
         read_inventory(kube_emulator.api_client(), ["shop", "default"], cluster="c", cancelled=cancelled)
     assert len(kube_emulator.calls) <= 3 + 4  # the calls already in flight finish, no new ones start
+
+
+def test_hostile_namespace_names_stay_in_their_path_segment(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.add(_deployment("api", "shop", {"app": "api"}))
+    kube_emulator.run_workloads()
+    inv = read_inventory(kube_emulator.api_client(), ["../../apis/apps/v1/deployments?x=", "shop"], cluster="c")
+    assert [w.name for w in inv.workloads] == ["api"]
+    assert inv.warnings[0] == "namespace ../../apis/apps/v1/deployments?x= does not exist"
+    inv = read_inventory(kube_emulator.api_client(), ["a/b"], cluster="c")
+    assert inv.workloads == [] and inv.warnings[0] == "namespace a/b does not exist"
+    assert ("GET", "/api/v1/namespaces/a%2Fb") in kube_emulator.calls

@@ -174,7 +174,7 @@ class ClusterSource:
         version = api_version.split("/", 1)[1] if "/" in api_version else ""
         if not version or api_version.split("/", 1)[0] != group:
             version = self._served_version(group, plural)
-        return f"/apis/{group}/{version}/namespaces/{quote(namespace)}/{plural}", f"{group}/{version}"
+        return f"/apis/{group}/{version}/namespaces/{quote(namespace, safe='')}/{plural}", f"{group}/{version}"
 
     def _served_version(self, group: str, plural: str) -> str:
         http = RawApi(self.api, self.timeout, None)
@@ -197,16 +197,16 @@ class ClusterSource:
         http = RawApi(self.api, self.timeout, None)
         what = f"apply {obj.kind} {obj.namespace}/{obj.name}"
         if obj.resource_version:
-            out = http.request("PUT", f"{base}/{quote(obj.name)}", query, manifest, what=what)
+            out = http.request("PUT", f"{base}/{quote(obj.name, safe='')}", query, manifest, what=what)
         else:
             try:
                 out = http.request("POST", base, query, manifest, what=what)
             except SourceError as e:
                 if getattr(e, "http_status", 0) != 409:
                     raise
-                current = http.get(f"{base}/{quote(obj.name)}", what=what)
+                current = http.get(f"{base}/{quote(obj.name, safe='')}", what=what)
                 manifest["metadata"]["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
-                out = http.request("PUT", f"{base}/{quote(obj.name)}", query, manifest, what=what)
+                out = http.request("PUT", f"{base}/{quote(obj.name, safe='')}", query, manifest, what=what)
         from meshdesk.sources.inventory import istio_from_json
 
         return istio_from_json(out, obj.kind, api_version, self.cluster)
@@ -214,14 +214,14 @@ class ClusterSource:
     def delete(self, kind: str, namespace: str, name: str, *, dry_run: bool = False) -> None:
         base, _ = self._istio_path(kind, namespace)
         query = [("dryRun", "All")] if dry_run else []
-        RawApi(self.api, self.timeout, None).request("DELETE", f"{base}/{quote(name)}", query,
+        RawApi(self.api, self.timeout, None).request("DELETE", f"{base}/{quote(name, safe='')}", query,
                                                      what=f"delete {kind} {namespace}/{name}")
 
     def label_namespace(self, namespace: str, labels: dict[str, str | None], *, dry_run: bool = False) -> None:
         """Set labels on a namespace (a None value removes the label) with a JSON merge patch."""
         query = [("dryRun", "All")] if dry_run else []
         RawApi(self.api, self.timeout, None).request(
-            "PATCH", f"/api/v1/namespaces/{quote(namespace)}", query, {"metadata": {"labels": labels}},
+            "PATCH", f"/api/v1/namespaces/{quote(namespace, safe='')}", query, {"metadata": {"labels": labels}},
             content_type="application/merge-patch+json", what=f"label namespace {namespace}")
 
 

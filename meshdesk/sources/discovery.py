@@ -149,7 +149,7 @@ def session_for(api: Any) -> requests.Session:
 
 def service_proxy_url(api: Any, svc: PrometheusService) -> str:
     host = str(api.configuration.host).rstrip("/")
-    return f"{host}/api/v1/namespaces/{quote(svc.namespace)}/services/{quote(svc.name)}:{svc.port}/proxy"
+    return f"{host}/api/v1/namespaces/{quote(svc.namespace, safe='')}/services/{quote(svc.name, safe='')}:{svc.port}/proxy"
 
 
 # -- port-forward ---------------------------------------------------------------------------------------

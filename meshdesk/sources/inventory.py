@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import urllib3
 
@@ -311,7 +312,7 @@ class InventoryReader:
 
         def one(ns: str) -> list[JsonObj] | None:
             try:
-                doc = self.http.get(f"{prefix}/namespaces/{ns}/{plural}", what=f"list {label} in {ns}")
+                doc = self.http.get(f"{prefix}/namespaces/{quote(ns, safe='')}/{plural}", what=f"list {label} in {ns}")
             except Forbidden as e:
                 self.inv.hidden[f"{ns}/{label}"] = f"forbidden: {e.message}"
                 return None
@@ -374,7 +375,7 @@ class InventoryReader:
         names = []
         for ns in self.selected or []:
             try:
-                doc = _d(self.http.get(f"/api/v1/namespaces/{ns}", what=f"read namespace {ns}"))
+                doc = _d(self.http.get(f"/api/v1/namespaces/{quote(ns, safe='')}", what=f"read namespace {ns}"))
                 meta = _d(doc.get("metadata"))
                 inv.namespaces.append(Namespace(ns, _strmap(meta.get("labels")), _strmap(meta.get("annotations")),
                                                 self.cluster))
