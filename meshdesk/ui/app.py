@@ -36,12 +36,11 @@ def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str]:
 def make_window(opts: Any, settings: Any = None) -> Any:
     """The main window for ``opts`` (argparse namespace with demo, kubeconfig, context, namespace,
     snapshot); also used by tests and the screenshot script."""
-    from meshdesk.ui.mainwindow import DEMO, MainWindow, SettingsAccess
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
 
-    access = settings if isinstance(settings, SettingsAccess) else SettingsAccess(settings)
-    kubeconfig = getattr(opts, "kubeconfig", None) or None
-    if kubeconfig is None and access.s is not None and getattr(access.s, "kubeconfig", None):
-        kubeconfig = access.s.kubeconfig
+    access = settings if settings is not None else load_settings()
+    kubeconfig = getattr(opts, "kubeconfig", None) or access.kubeconfig or None
     namespaces = getattr(opts, "namespace", None)
     contexts, current, reason = ([], "", "") if getattr(opts, "demo", False) else _contexts(kubeconfig)
     if getattr(opts, "demo", False):
@@ -66,13 +65,13 @@ def run(opts: argparse.Namespace) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("meshdesk")
     app.setOrganizationName("meshdesk")
-    from meshdesk.ui.mainwindow import SettingsAccess
+    from meshdesk.store.settings import load_settings
 
-    settings = SettingsAccess()
+    settings = load_settings()
     try:
         from meshdesk.ui.theme import app_icon, apply_theme
 
-        apply_theme(app, str(getattr(settings.s, "theme", "") or "system"))
+        apply_theme(app, settings.theme or "system")
         app.setWindowIcon(app_icon())
     except Exception as e:  # a missing theme is cosmetic
         log.warning("theme not applied: %s", e)

@@ -6,6 +6,7 @@ side panel and the status bar. Errors arrive by kind and show in a non-modal ban
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,11 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Inventory
-from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest
 from meshdesk.sources.base import MeshSource, SourceError, SourceInfo
+from meshdesk.store.layouts import LayoutKey, LayoutStore
+from meshdesk.store.settings import Settings, load_settings
 from meshdesk.ui.banner import Banner
+from meshdesk.ui.canvas import SHORTCUTS, DisplayOptions, GraphView, Legend
 from meshdesk.ui.empty import EmptyState
 from meshdesk.ui.messages import MessageBus, UserMessage, title_for
 from meshdesk.ui.panels import SidePanel
@@ -75,135 +80,9 @@ def age_text(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min ago"
 
 
-# -- optional parts (landing in parallel): imported defensively --------------------------------------
-def _canvas() -> Any:
-    try:
-        from meshdesk.ui import canvas
-    except ImportError as e:
-        log.warning("graph canvas unavailable: %s", e)
-        return None
-    if not hasattr(canvas, "GraphView"):
-        log.warning("graph canvas unavailable: meshdesk.ui.canvas has no GraphView")
-        return None
-    return canvas
-
-
-def _presets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    try:
-        from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
-    except ImportError:
-        return [], []
-
-    def norm(presets: Any) -> list[tuple[str, str]]:
-        """meshdesk.mesh.find lists (label, expression); the toolbar takes (expression, label)."""
-        items = presets.items() if isinstance(presets, Mapping) else presets
-        return [(p, p) if isinstance(p, str) else (str(p[1]), str(p[0])) for p in items]
-
-    return norm(FIND_PRESETS), norm(HIDE_PRESETS)
-
-
-class SettingsAccess:
-    """The user's settings if ``meshdesk.store.settings`` is there; otherwise remembered for this run only."""
-
-    def __init__(self, settings: Any = None) -> None:
-        self.problem = ""
-        if settings is None:
-            try:
-                from meshdesk.store.settings import load_settings
-
-                settings = load_settings()
-            except ImportError:
-                settings = None
-            except Exception as e:  # an unreadable file is the settings module's to move aside
-                self.problem = str(e)
-                settings = None
-        self.s = settings
-        self._ns: dict[str, list[str]] = {}
-
-    def namespaces_for(self, context: str) -> list[str]:
-        if self.s is not None:
-            return list(self.s.namespaces_for(context) or [])
-        return list(self._ns.get(context, []))
-
-    def set_namespaces(self, context: str, names: Sequence[str]) -> None:
-        if self.s is not None:
-            self.s.set_namespaces(context, list(names))
-            self.save()
-        else:
-            self._ns[context] = list(names)
-
-    def context_settings(self, context: str) -> Any:
-        if self.s is None:
-            return None
-        try:
-            return self.s.context_settings(context)
-        except Exception:
-            return None
-
-    def remember_view(self, context: str, graph_type: str, duration: int, refresh: int) -> None:
-        """Keep the toolbar's graph type, window and refresh as this context's defaults."""
-        if self.s is None or not context:
-            return
-        try:
-            from dataclasses import replace
-
-            cs = self.s.context_settings(context)
-            new = replace(cs, graph_type=graph_type, duration=duration, refresh_interval=refresh)
-            if new != cs:
-                self.s.set_context_settings(context, new)
-                self.save()
-        except (TypeError, ValueError, AttributeError) as e:
-            log.warning("view choices not remembered: %s", e)
-
-    @property
-    def last_context(self) -> str:
-        return str(getattr(self.s, "last_context", "") or "") if self.s is not None else ""
-
-    def set_last_context(self, context: str) -> None:
-        if self.s is not None and hasattr(self.s, "last_context"):
-            try:
-                self.s.last_context = context
-            except AttributeError:
-                return
-            self.save()
-
-    @property
-    def read_only(self) -> bool:
-        return bool(getattr(self.s, "read_only", False))
-
-    def save(self) -> None:
-        if self.s is None:
-            return
-        try:
-            self.s.save()
-        except Exception as e:
-            log.warning("settings not saved: %s", e)
-
-
-class _NoCanvas(QLabel):
-    """Shown only when the canvas module cannot be imported; says so instead of drawing."""
-
-    selectionChanged = Signal(list)
-    nodesMoved = Signal(dict)
-    layoutFinished = Signal()
-    nodeDoubleClicked = Signal(str)
-
-    def __init__(self) -> None:
-        super().__init__("The graph canvas is not available in this build.")
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._sel: list[str] = []
-
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *a, **k: None
-
-    def select(self, ids: Sequence[str]) -> None:
-        self._sel = list(ids)
-        self.selectionChanged.emit(self._sel)
-
-    def selected_ids(self) -> list[str]:
-        return list(self._sel)
+def _presets(presets: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """meshdesk.mesh.find lists (label, expression); the toolbar takes (expression, label)."""
+    return [(expr, label) for label, expr in presets]
 
 
 class MainWindow(QMainWindow):
@@ -213,13 +92,13 @@ class MainWindow(QMainWindow):
     graphShown = Signal(object)  # TrafficGraph, after it reached the canvas and the panel
 
     def __init__(self, *, contexts: Sequence[str] = (), context: str = "", kubeconfig: str | None = None,
-                 namespaces: Sequence[str] | None = None, settings: Any = None,
+                 namespaces: Sequence[str] | None = None, settings: Settings | None = None,
                  factories: Mapping[str, SourceFactory] | None = None, builder: GraphBuilder | None = None,
                  first_run_reason: str = "", backoff_base: float = 2.0, backoff_cap: float = 120.0) -> None:
         super().__init__()
         self.setWindowTitle("meshdesk")
         self.resize(1280, 800)
-        self.settings = settings if isinstance(settings, SettingsAccess) else SettingsAccess(settings)
+        self.settings = settings if settings is not None else load_settings()
         self.kubeconfig = kubeconfig
         self.factories: dict[str, SourceFactory] = dict(factories or {})
         self.contexts = list(contexts)
@@ -238,18 +117,13 @@ class MainWindow(QMainWindow):
         self.messages.message.connect(self._on_message)
         self.poller = Poller(builder, backoff_base=backoff_base, backoff_cap=backoff_cap, parent=self)
 
-        find_presets, hide_presets = _presets()
-        self.toolbar = MainToolBar(self, find_presets=find_presets, hide_presets=hide_presets)
+        self.toolbar = MainToolBar(self, find_presets=_presets(FIND_PRESETS), hide_presets=_presets(HIDE_PRESETS))
         self.addToolBar(self.toolbar)
         self.addToolBarBreak()
         self.addToolBar(self.toolbar.view_bar)
 
         # centre: banner over (graph | empty state)
-        self.canvas_mod = _canvas()
-        if self.canvas_mod is not None:
-            self.view = self.canvas_mod.GraphView()
-        else:
-            self.view = _NoCanvas()
+        self.view = GraphView()
         self.empty = EmptyState()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
@@ -272,14 +146,12 @@ class MainWindow(QMainWindow):
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [340], Qt.Orientation.Horizontal)
-        self.legend_dock: QDockWidget | None = None
-        if self.canvas_mod is not None and hasattr(self.canvas_mod, "Legend"):
-            self.legend_dock = QDockWidget("Legend", self)
-            self.legend_dock.setObjectName("legendDock")
-            self.legend_dock.setWidget(self.canvas_mod.Legend())
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend_dock)
-            self.tabifyDockWidget(self.dock, self.legend_dock)
-            self.dock.raise_()
+        self.legend_dock = QDockWidget("Legend", self)
+        self.legend_dock.setObjectName("legendDock")
+        self.legend_dock.setWidget(Legend())
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend_dock)
+        self.tabifyDockWidget(self.dock, self.legend_dock)
+        self.dock.raise_()
 
         # status bar
         self.status_source = QLabel()
@@ -300,10 +172,8 @@ class MainWindow(QMainWindow):
             self.switch_context(context)
         else:
             self.show_no_cluster(first_run_reason or "No kubeconfig context was found.")
-        problems = list(getattr(self.settings.s, "warnings", []) or []) + \
-            ([self.settings.problem] if self.settings.problem else [])
-        if problems:
-            self.banner.show_note("Settings: " + "; ".join(problems), "warning")
+        if self.settings.warnings:
+            self.banner.show_note("Settings: " + "; ".join(self.settings.warnings), "warning")
 
     # -- menus -----------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -331,7 +201,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.toolbar.fit_action)
         zoom = view_menu.addAction("Zoom to selection")
         zoom.setShortcut(QKeySequence("Ctrl+E"))
-        zoom.triggered.connect(lambda: self._view_call("zoom_to_selection"))
+        zoom.triggered.connect(self.view.zoom_to_selection)
         focus_find = view_menu.addAction("Find…")
         focus_find.setShortcut(QKeySequence.StandardKey.Find)
         focus_find.triggered.connect(lambda: self._focus(self.toolbar.find_edit))
@@ -374,14 +244,14 @@ class MainWindow(QMainWindow):
         tb.namespacesSelected.connect(self._on_namespaces_selected)
         tb.choicesChanged.connect(self._on_choices)
         tb.refreshNowRequested.connect(self.refresh_now)
-        tb.layoutRequested.connect(lambda algo: self._view_call("relayout", algo))
-        tb.resetLayoutRequested.connect(lambda: self._view_call("reset_layout"))
+        tb.layoutRequested.connect(self.view.relayout)
+        tb.resetLayoutRequested.connect(self.view.reset_layout)
         tb.exportLayoutRequested.connect(self.export_layout)
         tb.importLayoutRequested.connect(self.import_layout)
-        tb.findChanged.connect(lambda e: self._expression("set_find", tb.find_edit, e))
-        tb.hideChanged.connect(lambda e: self._expression("set_hide", tb.hide_edit, e))
+        tb.findChanged.connect(lambda e: self._expression("Find", self.view.set_find, tb.find_edit, e))
+        tb.hideChanged.connect(lambda e: self._expression("Hide", self.view.set_hide, tb.hide_edit, e))
         tb.exportImageRequested.connect(self.export_image)
-        tb.fitRequested.connect(lambda: self._view_call("fit"))
+        tb.fitRequested.connect(self.view.fit)
         self.view.selectionChanged.connect(self._on_selection)
         self.view.layoutFinished.connect(self._on_layout_finished)
         self.poller.graphReady.connect(self._on_graph)
@@ -424,8 +294,7 @@ class MainWindow(QMainWindow):
 
             return open_source(
                 kubeconfig=kubeconfig, context=context,
-                prometheus_url=getattr(cs, "prometheus_url", None) or None,
-                prometheus_auth=getattr(cs, "prometheus_auth", None) or None)
+                prometheus_url=cs.prometheus_url or None, prometheus_auth=cs.prometheus_auth or None)
         return cluster
 
     def add_snapshot(self, path: str) -> str:
@@ -466,26 +335,20 @@ class MainWindow(QMainWindow):
         self.poller.set_interval(max(0, choices.refresh))
         self.poller.set_source(self.factory_for(context), build_request(ns, choices))
         if context and not context.startswith(SNAPSHOT_PREFIX):
-            self.settings.set_last_context(context)
+            self.settings.last_context = context
+            self._save_settings()
 
     def _choices_for(self, context: str) -> ViewChoices:
-        c = self.toolbar.choices
+        """The toolbar's choices with the context's remembered graph type, window and refresh."""
         cs = self.settings.context_settings(context)
-        if cs is None:
-            return c
         changes: dict[str, Any] = {}
-        if getattr(cs, "refresh_interval", None) is not None:
+        if cs.refresh_interval is not None:
             changes["refresh"] = int(cs.refresh_interval)
-        if getattr(cs, "duration", None) and int(cs.duration) in {d for d, _ in DURATIONS}:
+        if cs.duration in {d for d, _ in DURATIONS}:
             changes["duration"] = int(cs.duration)
-        if getattr(cs, "graph_type", None):
-            changes["graph_type"] = str(cs.graph_type)
-        try:
-            from dataclasses import replace
-
-            return replace(c, **changes)
-        except (TypeError, ValueError):
-            return c
+        if cs.graph_type in GRAPH_TYPES:
+            changes["graph_type"] = cs.graph_type
+        return dataclasses.replace(self.toolbar.choices, **changes)
 
     def open_demo(self) -> None:
         self.switch_context(DEMO)
@@ -559,12 +422,13 @@ class MainWindow(QMainWindow):
 
     def _on_namespaces_selected(self, names: list[str]) -> None:
         self.settings.set_namespaces(self.context, names)
+        self._save_settings()
         self._request_changed()
 
     def _on_choices(self, new: ViewChoices, old: ViewChoices) -> None:
         changed = {k for k in new.__dataclass_fields__ if getattr(new, k) != getattr(old, k)}
         if changed & {"graph_type", "duration", "refresh"} and not self.context.startswith(SNAPSHOT_PREFIX):
-            self.settings.remember_view(self.context, new.graph_type, new.duration, new.refresh)
+            self._remember_view(new)
         if new.refresh != old.refresh:
             self.poller.set_interval(max(0, new.refresh))
             self._update_age()
@@ -589,36 +453,16 @@ class MainWindow(QMainWindow):
         self.poller.reload_namespaces()  # a manual refresh also picks up new namespaces
 
     def _apply_display(self) -> None:
-        mod = self.canvas_mod
-        if mod is None:
-            return
         c = self.toolbar.choices
-        kwargs = dict(edge_labels=self._edge_label_mode(c), show_security=c.security,
-                      show_virtual_services=c.virtual_services, show_missing_sidecars=c.missing_sidecars,
-                      show_boxes=c.boxes, animation=c.animation)
-        try:
-            opts = mod.DisplayOptions(**kwargs)
-        except TypeError:
-            fields = getattr(mod.DisplayOptions, "__dataclass_fields__", {})
-            opts = mod.DisplayOptions(**{k: v for k, v in kwargs.items() if k in fields})
-        self.view.set_display(opts)
+        self.view.set_display(DisplayOptions(
+            edge_labels=c.edge_labels, show_security=c.security, show_virtual_services=c.virtual_services,
+            show_missing_sidecars=c.missing_sidecars, show_boxes=c.boxes, animation=c.animation))
 
-    def _edge_label_mode(self, c: ViewChoices) -> str:
-        modes = getattr(self.canvas_mod, "EDGE_LABEL_MODES", None)
-        if modes and c.edge_labels not in modes:
-            return "none"
-        return c.edge_labels
-
-    def _expression(self, method: str, edit: Any, expr: str) -> None:
-        fn = getattr(self.view, method, None)
-        error = fn(expr) if fn is not None else None
-        self.toolbar.mark_expression(edit, error if isinstance(error, str) else None)
+    def _expression(self, what: str, apply: Callable[[str], str | None], edit: Any, expr: str) -> None:
+        error = apply(expr)
+        self.toolbar.mark_expression(edit, error)
         if error:
-            self.statusBar().showMessage(f"{'Find' if method == 'set_find' else 'Hide'}: {error}", 8000)
-
-    def _view_call(self, method: str, *args: Any) -> Any:
-        fn = getattr(self.view, method, None)
-        return fn(*args) if fn is not None else None
+            self.statusBar().showMessage(f"{what}: {error}", 8000)
 
     # -- poller events ------------------------------------------------------------------------------------
     def _on_source_opened(self, source: Any, info: SourceInfo) -> None:
@@ -668,13 +512,9 @@ class MainWindow(QMainWindow):
     def _on_layout_finished(self) -> None:
         if self._fit_pending and self.stack.currentWidget() is self.view:
             self._fit_pending = False
-            QTimer.singleShot(0, lambda: self._view_call("fit"))  # after the window settled its size
+            QTimer.singleShot(0, self.view.fit)  # after the window settled its size
 
     def _make_layout_key(self, graph: TrafficGraph) -> Any:
-        try:
-            from meshdesk.store.layouts import LayoutKey
-        except ImportError:
-            return None
         return LayoutKey(self.context, tuple(graph.request.namespaces), graph.request.graphType)
 
     def _on_failed(self, failure: PollFailure) -> None:
@@ -746,7 +586,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            self._view_call(f"export_{fmt}", path)
+            (self.view.export_png if fmt == "png" else self.view.export_svg)(path)
         except OSError as e:
             self.messages.error("error", f"could not write {path}: {e.strerror or e}")
             return
@@ -760,8 +600,6 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getSaveFileName(self, "Export layout", "layout.json", "Layouts (*.json)")
         if not path:
             return
-        from meshdesk.store.layouts import LayoutStore
-
         store = LayoutStore()
         try:
             positions = getattr(self.view, "positions", None)
@@ -785,8 +623,6 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getOpenFileName(self, "Import layout", "", "Layouts (*.json);;All files (*)")
         if not path:
             return
-        from meshdesk.store.layouts import LayoutStore
-
         store = LayoutStore()
         try:
             _their_key, positions = store.import_layout(path)
@@ -803,7 +639,21 @@ class MainWindow(QMainWindow):
 
     # -- help --------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", shortcuts_text(self.canvas_mod))
+        QMessageBox.information(self, "Keyboard shortcuts", shortcuts_text())
+
+    def _save_settings(self) -> None:
+        try:
+            self.settings.save()
+        except OSError as e:
+            self.messages.error("config", f"settings not saved: {e}")
+
+    def _remember_view(self, c: ViewChoices) -> None:
+        """Keep the toolbar's graph type, window and refresh as this context's defaults."""
+        cs = self.settings.context_settings(self.context)
+        new = dataclasses.replace(cs, graph_type=c.graph_type, duration=c.duration, refresh_interval=c.refresh)
+        if new != cs:
+            self.settings.set_context_settings(self.context, new)
+            self._save_settings()
 
     def show_settings(self) -> None:
         try:
@@ -812,13 +662,13 @@ class MainWindow(QMainWindow):
             return
         names = [n for n in self.contexts if n != DEMO]
         dlg = SettingsDialog(self, contexts=names, current_context=self.context if self.context in names else None,
-                             settings=self.settings.s)
+                             settings=self.settings)
         dlg.settingsSaved.connect(self._on_settings_saved)
         dlg.exec()
 
     def _on_settings_saved(self, saved: Any) -> None:
         if saved is not None:
-            self.settings.s = saved
+            self.settings = saved
         if self.context in self.contexts and self.context != DEMO:
             self.switch_context(self.context)  # reopen: the Prometheus address or login may have changed
 
@@ -843,7 +693,7 @@ class MainWindow(QMainWindow):
         fn = getattr(self.view, "shutdown", None)
         if fn is not None:
             fn()
-        self.settings.save()
+        self._save_settings()
 
 
 WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
@@ -862,10 +712,6 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def shortcuts_text(canvas_mod: Any = None) -> str:
-    rows = list(WINDOW_SHORTCUTS)
-    extra = getattr(canvas_mod, "SHORTCUTS", None)
-    if extra:  # the canvas lists (what, keys)
-        items = extra.items() if isinstance(extra, Mapping) else extra
-        rows += [(str(keys), str(what)) for what, keys in items]
+def shortcuts_text() -> str:
+    rows = list(WINDOW_SHORTCUTS) + [(keys, what) for what, keys in SHORTCUTS]  # the canvas lists (what, keys)
     return "\n".join(f"{k}\t{v}" for k, v in rows)

@@ -353,6 +353,8 @@ class MainToolBar(QToolBar):
     def set_choices(self, choices: ViewChoices) -> None:
         """Show ``choices`` without emitting (e.g. restored from settings)."""
         self.choices = choices
+        if self.refresh_combo.findData(choices.refresh) < 0 and choices.refresh > 0:  # e.g. from settings
+            self.refresh_combo.addItem(f"Every {choices.refresh}s", choices.refresh)
         for combo, value in ((self.graph_type_combo, choices.graph_type), (self.duration_combo, choices.duration),
                              (self.refresh_combo, choices.refresh), (self.edge_label_combo, choices.edge_labels)):
             idx = combo.findData(value)
