@@ -449,6 +449,9 @@ def test_animation_runs_only_when_on_and_visible(qtbot, view: GraphView) -> None
     assert view.animation_running
     frames = view._animation.frames
     qtbot.waitUntil(lambda: view._animation.frames > frames + 2, timeout=3000)
+    # the dots are painted over the still picture of the scene, frame after frame
+    painted = view._animation.painted
+    qtbot.waitUntil(lambda: view._animation.painted > painted + 2, timeout=5000)
     view.hide()
     assert not view.animation_running
     view.show()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPixmap,
     QShowEvent,
     QWheelEvent,
 )
@@ -35,7 +37,7 @@ from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX, Edge, Node, Traff
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.canvas import _refs, export
-from meshdesk.ui.canvas.animation import TrafficAnimation
+from meshdesk.ui.canvas.animation import MIN_LOD, TrafficAnimation
 from meshdesk.ui.canvas.items import (
     PAINT,
     BoxItem,
@@ -88,6 +90,7 @@ MIN_SCALE = 0.02
 MAX_SCALE = 6.0
 FIT_MAX_SCALE = 1.5
 PLACE_NEW_LIMIT = 40
+SETTLE_S = 0.25  # the animation waits this long after a scene change before a new still picture
 # BSP or no index: measured with benchmarks/canvas.py (see the module text there)
 INDEX_METHOD = (QGraphicsScene.ItemIndexMethod.NoIndex if os.environ.get("MESHDESK_SCENE_INDEX") == "none"
                 else QGraphicsScene.ItemIndexMethod.BspTreeIndex)  # more new nodes than this (or than a third of the graph) get a full layout
@@ -255,9 +258,12 @@ class GraphView(QGraphicsView):
         self._save_timer.setInterval(SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self._save_now)
 
-        self._animation = TrafficAnimation(self._animation_rect, self._visible_scene_rect, self, self.zoom)
-        scene.addItem(self._animation.layer)
-        self._animation.stop()
+        self._animation = TrafficAnimation(self._animation_frame, self)
+        self._still: QPixmap | None = None  # the scene without dots, as the viewport shows it
+        self._still_key: tuple[Any, ...] = ()
+        self._scene_changed_at = 0.0
+        self._scene_dirty = True
+        scene.changed.connect(self._on_scene_changed)
         scene.selectionChanged.connect(self._on_scene_selection)
 
     # ------------------------------------------------------------------ data in
@@ -713,16 +719,60 @@ class GraphView(QGraphicsView):
             self._animation.start()
         elif not opts.animation:
             self._animation.stop()
+            self._still = None
+            self.viewport().update()
 
     @property
     def animation_running(self) -> bool:
         return self._animation.running
 
-    def _animation_rect(self) -> QRectF:
-        return self._scene_rect
-
     def _visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    # the animation paints dots over a cached picture of the still scene (see animation.py)
+
+    @Slot()
+    def _on_scene_changed(self) -> None:
+        self._scene_dirty = True
+        self._scene_changed_at = time.monotonic()
+
+    def _view_key(self) -> tuple[Any, ...]:
+        t = self.transform()
+        return (t.m11(), t.m12(), t.m21(), t.m22(), self.horizontalScrollBar().value(),
+                self.verticalScrollBar().value(), self.viewport().width(), self.viewport().height(),
+                self.devicePixelRatioF())
+
+    def _still_valid(self) -> bool:
+        return (self._still is not None and not self._scene_dirty and self._still_key == self._view_key()
+                and self.rubberBandRect().isNull())
+
+    def _animation_frame(self) -> None:
+        if self._closed or not self.isVisible() or self._dragging or self.zoom() < MIN_LOD:
+            return  # dots pause while dragging; too small to see when zoomed far out
+        if not self._still_valid():
+            if time.monotonic() - self._scene_changed_at < SETTLE_S:
+                return  # let a refresh or a move settle before taking a new picture
+            self._take_still()
+        self.viewport().update()
+
+    def _take_still(self) -> None:
+        vp = self.viewport()
+        dpr = self.devicePixelRatioF()
+        pixmap = QPixmap(int(vp.width() * dpr), int(vp.height() * dpr))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(QColor("#ffffff"))
+        painter = QPainter(pixmap)
+        PAINT.lod = self.transform().m11()
+        try:
+            painter.setRenderHints(self.renderHints())
+            rect = QRectF(vp.rect())
+            self.render(painter, rect, vp.rect())
+        finally:
+            PAINT.lod = None
+            painter.end()
+        self._still = pixmap
+        self._still_key = self._view_key()
+        self._scene_dirty = False
 
     # ------------------------------------------------------------------ find / hide
 
@@ -926,7 +976,7 @@ class GraphView(QGraphicsView):
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        on_background = self.itemAt(event.position().toPoint()) in (None, self._animation.layer)
+        on_background = self.itemAt(event.position().toPoint()) is None
         if event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton
             and event.modifiers() & Qt.KeyboardModifier.ShiftModifier and on_background
@@ -997,9 +1047,7 @@ class GraphView(QGraphicsView):
         return rect
 
     def _with_animation_hidden(self, fn: Callable[[], None]) -> None:
-        """Render for export: no dots, and nodes painted as shapes and text (not cached pixmaps)."""
-        was = self._animation.layer.isVisible()
-        self._animation.layer.setVisible(False)
+        """Render for export: nodes painted as shapes and text (not cached pixmaps)."""
         for item in self._nodes.values():
             item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         try:
@@ -1007,7 +1055,6 @@ class GraphView(QGraphicsView):
         finally:
             for item in self._nodes.values():
                 item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self._animation.layer.setVisible(was)
 
     def export_png(self, path: str | Path) -> None:
         rect = self._export_rect()
@@ -1018,6 +1065,14 @@ class GraphView(QGraphicsView):
         self._with_animation_hidden(lambda: export.export_svg(self._scene, path, rect if not rect.isNull() else None))
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self._animation.running and self._still is not None and self._still_valid():
+            painter = QPainter(self.viewport())
+            painter.drawPixmap(0, 0, self._still)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setTransform(self.viewportTransform())
+            self._animation.paint_dots(painter, self._visible_scene_rect())
+            painter.end()
+            return
         PAINT.lod = self.transform().m11()  # one zoom for every item of this paint
         try:
             super().paintEvent(event)
@@ -1033,6 +1088,7 @@ class GraphView(QGraphicsView):
 
     def hideEvent(self, event: QHideEvent) -> None:
         self._animation.stop()
+        self._still = None
         super().hideEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -1049,6 +1105,7 @@ class GraphView(QGraphicsView):
             self._save_now()
         self._closed = True
         self._animation.stop()
+        self._still = None
         self._layout_generation += 1
         thread = self._layout_thread
         if thread is not None:
