@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 
 from meshdesk.mesh.graph.model import NODE_WORKLOAD
 from meshdesk.sources.base import Unreachable
@@ -420,3 +421,21 @@ def test_graph_type_window_and_refresh_are_remembered_per_context(qtbot, make_wi
     assert w2.graph.request.graphType == "workload" and w2.graph.request.duration == 3600
     w2.switch_context("b")
     assert w2.toolbar.choices.graph_type == "service"
+
+
+def test_f5_refreshes_and_help_lists_every_shortcut(qtbot, make_window) -> None:
+    from meshdesk.ui.mainwindow import shortcut_rows
+
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
+    wait_graph(qtbot, w)
+    qtbot.waitUntil(lambda: not w.poller.busy, timeout=5000)
+    n = len(src.calls)
+    w.activateWindow()
+    qtbot.keyClick(w.view, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: len(src.calls) > n, timeout=5000)
+    listed = {k for k, _ in shortcut_rows()}
+    for action in w.findChildren(QAction):
+        keys = action.shortcut().toString()
+        if keys:
+            assert any(keys in row for row in listed), f"{action.text()} ({keys}) is not in the shortcut list"

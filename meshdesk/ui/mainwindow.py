@@ -7,6 +7,7 @@ side panel and the status bar. Errors arrive by kind and show in a non-modal ban
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -639,7 +640,9 @@ class MainWindow(QMainWindow):
 
     # -- help --------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", shortcuts_text())
+        rows = "".join(f"<tr><td style='padding-right:16px'><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
+                       for k, v in shortcut_rows())
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     def _save_settings(self) -> None:
         try:
@@ -698,8 +701,7 @@ class MainWindow(QMainWindow):
 
 WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("F5 / Ctrl+R", "Refresh now"),
-    ("Ctrl+0", "Fit the graph in the window"),
-    ("Ctrl+E", "Zoom to the selection"),
+    ("Ctrl+E", "Zoom to the selection (also Z on the graph)"),
     ("Ctrl+F", "Find"),
     ("Ctrl+H", "Hide"),
     ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Layered / force / grid layout"),
@@ -712,6 +714,6 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def shortcuts_text() -> str:
-    rows = list(WINDOW_SHORTCUTS) + [(keys, what) for what, keys in SHORTCUTS]  # the canvas lists (what, keys)
-    return "\n".join(f"{k}\t{v}" for k, v in rows)
+def shortcut_rows() -> list[tuple[str, str]]:
+    """(keys, what) for the window and the canvas (which lists (what, keys))."""
+    return list(WINDOW_SHORTCUTS) + [(keys, what) for what, keys in SHORTCUTS]
