@@ -227,3 +227,17 @@ def test_exec_plugin_tokens_refresh_for_prometheus_too(kube_emulator: KubeEmulat
     tokens = [h.get("Authorization", "") for _, p, h in kube_emulator.requests if "/proxy/" in p]
     assert tokens and all(t.startswith("Bearer exec-token-") for t in tokens)
     assert len(set(tokens)) == len(tokens)  # each one freshly issued by the plugin
+
+
+def test_credentials_rejected_during_a_snapshot(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                prometheus_server: PrometheusServer) -> None:
+    """The API server's 401 is what the user sees (not the Prometheus proxy's echo of it)."""
+    _mesh(kube_emulator, shared_dir, prometheus_server.url)
+    source = ClusterSource(kube_emulator.api_client(token=TOKEN), context="emu")
+    request = GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time)
+    assert source.snapshot(request).samples
+    kube_emulator.require_token("rotated")
+    with pytest.raises(Unauthorized) as err:
+        source.snapshot(request)
+    assert "credentials expired or rejected" in str(err.value) and TOKEN not in str(err.value)
+    source.close()

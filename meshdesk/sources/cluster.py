@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -96,20 +97,32 @@ class ClusterSource:
         namespaces = list(request.namespaces) or [n.name for n in self.namespaces()]
         if not request.namespaces:
             request = _with_namespaces(request, namespaces)
-        inventory: Inventory | None = None
-        if with_inventory:
-            inventory = read_inventory(self.api, namespaces, cluster=self.cluster, timeout=self.timeout,
-                                       cancelled=cancelled)
+        # the inventory (API server) and the telemetry (Prometheus) are read at the same time
+        abort = threading.Event()
+
+        def stop() -> bool:
+            return abort.is_set() or (cancelled is not None and cancelled())
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="meshdesk-snapshot") as pool:
+            pending = pool.submit(read_inventory, self.api, namespaces, cluster=self.cluster, timeout=self.timeout,
+                                  cancelled=stop) if with_inventory else None
+            try:
+                prometheus = self._connect()
+                samples, warnings = fetch_samples(prometheus.client, request, cancelled=stop)
+            except BaseException as e:
+                abort.set()
+                if isinstance(e, SourceError) and (
+                        e.kind in ("unreachable", "forbidden", "unauthorized")
+                        or getattr(e, "status", 0) in (404, 502, 503)) and self._prometheus is not None:
+                    self._forget_prometheus(e)  # the way to it may have changed: find it again next time
+                if pending is not None:
+                    problem = pending.exception()
+                    if isinstance(problem, SourceError) and not isinstance(problem, Cancelled):
+                        raise problem from None  # the cluster's own failure says more (401, unreachable)
+                raise
+            inventory: Inventory | None = pending.result() if pending is not None else None
+        if inventory is not None:
             self.istio_found = inventory.istio_found
-        if cancelled is not None and cancelled():
-            raise Cancelled("the graph refresh was cancelled")
-        prometheus = self._connect()
-        try:
-            samples, warnings = fetch_samples(prometheus.client, request, cancelled=cancelled)
-        except SourceError as e:
-            if e.kind in ("unreachable", "forbidden", "unauthorized") or getattr(e, "status", 0) in (404, 502, 503):
-                self._forget_prometheus(e)  # the way to it may have changed: find it again next time
-            raise
         meta: dict[str, Any] = {"context": self.context, "cluster": self.cluster,
                                 "prometheus": prometheus.description,
                                 "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
