@@ -17,8 +17,11 @@ from meshdesk.mesh.graph.model import NODE_WORKLOAD
 from meshdesk.sources.base import Unreachable
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.mainwindow import DEMO, MainWindow
+from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.ui_helpers import ScriptedSource, extra_threads, sample, small_inventory
+
+prometheus_server = prom_server.prometheus_server  # the session's real Prometheus (skips without the binary)
 
 pytestmark = [
     pytest.mark.ui,
@@ -439,3 +442,23 @@ def test_f5_refreshes_and_help_lists_every_shortcut(qtbot, make_window) -> None:
         keys = action.shortcut().toString()
         if keys:
             assert any(keys in row for row in listed), f"{action.text()} ({keys}) is not in the shortcut list"
+
+
+@pytest.mark.prometheus
+def test_saving_a_prometheus_url_in_settings_reopens_the_context(kube_emulator, shared_dir, prometheus_server,
+                                                                 qtbot, make_window, tmp_path) -> None:
+    from meshdesk.store.settings import load_settings
+
+    kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config, namespaces=["shop"])
+    qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.kind == "prometheus", timeout=15000)
+    settings = load_settings()
+    cs = settings.context_settings("prod-east")
+    cs.prometheus_url = prometheus_server.url
+    settings.set_context_settings("prod-east", cs)
+    settings.save()
+    w._on_settings_saved(settings)  # what the settings dialog's OK sends
+    qtbot.waitUntil(lambda: w.graph is not None, timeout=15000)
+    assert not w.banner.isVisible() and w.last_error is None
+    assert prometheus_server.url.split("//")[1] in w.status_prometheus.text()

@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.info: SourceInfo | None = None
         self.last_ok: float | None = None
         self.last_error: SourceError | None = None
-        self._layout_key: Any = None
+        self._layout_key: LayoutKey | None = None
         self._fit_pending = False
         self._ns_override = list(namespaces) if namespaces else None
         self._closed = False
@@ -659,10 +659,8 @@ class MainWindow(QMainWindow):
             self._save_settings()
 
     def show_settings(self) -> None:
-        try:
-            from meshdesk.ui.settings_dialog import SettingsDialog
-        except ImportError:
-            return
+        from meshdesk.ui.settings_dialog import SettingsDialog
+
         names = [n for n in self.contexts if n != DEMO]
         dlg = SettingsDialog(self, contexts=names, current_context=self.context if self.context in names else None,
                              settings=self.settings)
@@ -676,10 +674,8 @@ class MainWindow(QMainWindow):
             self.switch_context(self.context)  # reopen: the Prometheus address or login may have changed
 
     def _about(self) -> None:
-        try:
-            from meshdesk.ui.about import show_about
-        except ImportError:
-            return
+        from meshdesk.ui.about import show_about
+
         show_about(self)
 
     # -- the end -------------------------------------------------------------------------------------------
