@@ -115,7 +115,8 @@ def test_preview_dry_run_apply_reopen_remove(emu: KubeEmulator, schemas: CRDSche
     assert routing.weights == {"v1": 100}  # virtual-service-all-v1
     routing.weights = {"v2": 100}
     plan = refresh(writer, service_routing_plan(inv, reviews, routing))
-    assert [c.op for c in plan.changes] == [REPLACE, REPLACE]
+    # the DestinationRule already defines every subset: it is left alone (and stays someone else's)
+    assert [(c.op, c.kind) for c in plan.changes] == [(REPLACE, "VirtualService")]
     preview, diff = plan.preview(), plan.diff()
     assert "kind: VirtualService" in preview and "subset: v2" in preview and MANAGED_LABEL in preview
     assert "-        subset: v1" in diff and "+        subset: v2" in diff
@@ -124,7 +125,7 @@ def test_preview_dry_run_apply_reopen_remove(emu: KubeEmulator, schemas: CRDSche
     rv = before_vs["metadata"]["resourceVersion"]
     result = dry_run(writer, plan)
     assert result.ok, result.text()
-    assert len(result.done) == 2
+    assert len(result.done) == 1
     stored = emu.get("virtualservices", "bookinfo", "reviews", NET)
     assert stored["metadata"]["resourceVersion"] == rv and stored["spec"] == before_vs["spec"]
 
@@ -134,15 +135,16 @@ def test_preview_dry_run_apply_reopen_remove(emu: KubeEmulator, schemas: CRDSche
     assert stored["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
     assert [r["destination"]["subset"] for r in stored["spec"]["http"][-1]["route"]] == ["v2"]
     dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
-    assert {s["name"] for s in dr["spec"]["subsets"]} >= {"v1", "v2", "v3"}  # the existing subsets are kept
+    assert MANAGED_LABEL not in (dr["metadata"].get("labels") or {})
 
     reopened, _, _ = current_routing(inventory(emu), reviews)
     assert reopened.weights == {"v2": 100}
 
     removal = refresh(writer, removal_plan(inventory(emu)))
-    assert [(c.op, c.kind) for c in removal.changes] == [(DELETE, "VirtualService"), (DELETE, "DestinationRule")]
+    assert [(c.op, c.kind) for c in removal.changes] == [(DELETE, "VirtualService")]
     assert apply(writer, removal).ok
     assert emu.get("virtualservices", "bookinfo", "reviews", NET) is None
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET) is not None
     assert emu.get("virtualservices", "bookinfo", "ratings", NET) is not None  # not ours: kept
     assert removal_plan(inventory(emu)).empty
 
@@ -290,3 +292,21 @@ def test_check_reports_only_the_findings_a_change_adds() -> None:
     static = check(service_entry_plan(inv, build_service_entry("db", "shop", ["db.example.com"], [(5432, "TCP")],
                                                                resolution="STATIC")), None, inv)
     assert any("MDK1204" in f for f in static.validation)
+
+
+def test_a_destination_rule_keeps_what_meshdesk_does_not_manage(emu: KubeEmulator) -> None:
+    writer = ClusterWriter(emu.api_client())
+    dr = dict(emu.get("destinationrules", "bookinfo", "reviews", NET))
+    dr["spec"] = {"host": "reviews", "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}},
+                  "subsets": [{"name": "v1", "labels": {"version": "v1"}}, {"name": "canary",
+                                                                            "labels": {"track": "canary"}}]}
+    emu.add(dr, "bookinfo")
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    routing = ServiceRouting(weights={"v1": 50, "v2": 50}, circuit_breaker=CircuitBreaker(max_connections=5))
+    assert apply(writer, refresh(writer, service_routing_plan(inv, reviews, routing))).ok
+    spec = emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]
+    assert spec["host"] == "reviews" and list(spec) == ["host", "trafficPolicy", "subsets"]
+    assert spec["trafficPolicy"] == {"tls": {"mode": "ISTIO_MUTUAL"}, "connectionPool": {"tcp": {"maxConnections": 5}}}
+    assert [s["name"] for s in spec["subsets"]] == ["canary", "v1", "v2"]

@@ -228,8 +228,8 @@ def _put(plan: ChangePlan, new: IstioObject, existing: IstioObject | None) -> No
     obj.resource_version = existing.resource_version
     if obj.api_version.split("/")[0] == existing.api_version.split("/")[0]:
         obj.api_version = existing.api_version  # keep the version the cluster served it as
-    if obj.spec == existing.spec and obj.labels == existing.labels:
-        return
+    if obj.spec == existing.spec:
+        return  # nothing changes (and an object meshdesk did not change stays someone else's)
     plan.changes.append(Change(REPLACE, obj=obj, before=copy.deepcopy(existing)))
 
 
@@ -253,9 +253,19 @@ def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> I
         out.spec["subsets"] = sorted([*(out.spec.get("subsets") or []), *copy.deepcopy(kept)],
                                      key=lambda s: str(s.get("name")))
     for key, value in existing.spec.items():
-        if key not in ("host", "trafficPolicy", "subsets") and key not in out.spec:
+        if key not in ("trafficPolicy", "subsets") and key not in out.spec:
             out.spec[key] = copy.deepcopy(value)
+    out.spec["host"] = existing.spec.get("host") or out.spec["host"]  # it names this service already
+    out.spec = _in_order_of(out.spec, existing.spec)
     return out
+
+
+def _in_order_of(spec: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with its keys in the order ``old`` had them (new keys last), so a diff shows what
+    changed rather than what moved."""
+    ordered = {k: spec[k] for k in old if k in spec}
+    ordered.update({k: v for k, v in spec.items() if k not in ordered})
+    return ordered
 
 
 def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, what: str = "") -> ChangePlan:
@@ -270,9 +280,10 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(dr_now), before=copy.deepcopy(dr_now)))
     if vs is not None:
         if vs_now is not None:
-            for key in ("gateways", "exportTo"):
-                if key in vs_now.spec:
+            for key in ("hosts", "gateways", "exportTo"):  # what it is bound to stays as it was
+                if vs_now.spec.get(key):
                     vs.spec[key] = copy.deepcopy(vs_now.spec[key])
+            vs.spec = _in_order_of(vs.spec, vs_now.spec)
         _put(plan, vs, vs_now)
     elif vs_now is not None:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(vs_now), before=copy.deepcopy(vs_now)))

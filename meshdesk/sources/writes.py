@@ -330,7 +330,7 @@ def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
                 c.obj.labels = {**now.labels, **c.obj.labels}
             if c.op == REPLACE:
                 c.obj.resource_version = now.resource_version
-                if c.obj.spec == now.spec and c.obj.labels == now.labels:
+                if c.obj.spec == now.spec:
                     continue
             else:
                 c.obj = copy.deepcopy(now)
