@@ -5,6 +5,10 @@ of API calls does not grow with the number of namespaces. When RBAC forbids a cl
 kind is read namespace by namespace; what stays forbidden goes to ``Inventory.hidden`` and the rest
 still loads. Objects are read as plain JSON (never the client's typed models), so an object with
 missing fields or an unexpected shape is skipped with a warning instead of failing the whole read.
+
+``Inventory.hidden`` keys say what is missing: ``"<namespace>/<resource>"`` (RBAC denied that list in
+that namespace), ``"<namespace>/namespace"`` (the namespace object itself, so its labels are unknown),
+``"*/<resource>"`` (the kind could not be read at all: forbidden, not served, or a server error).
 """
 
 from __future__ import annotations
@@ -535,11 +539,4 @@ def read_inventory(api: Any, namespaces: Sequence[str] | None, *, cluster: str, 
     failures that concern everything; anything RBAC hides is listed in ``Inventory.hidden``."""
     return InventoryReader(api, namespaces, cluster=cluster, timeout=timeout, cancelled=cancelled,
                            with_optional_istio=with_optional_istio).read()
-
-
-def namespaces_visible(api: Any, *, timeout: float = 30.0) -> list[Namespace]:
-    """Every namespace the user may list."""
-    reader = InventoryReader(api, None, cluster="", timeout=timeout)
-    reader.read_namespaces()
-    return reader.inv.namespaces
 
