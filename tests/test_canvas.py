@@ -600,6 +600,10 @@ def test_busier_edges_animate_faster_and_denser() -> None:
 def test_demo_mesh_boxes_do_not_overlap(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     """The demo mesh with namespace and app boxes from the real builder: sibling boxes are apart, every
     box holds its members, and no node covers another."""
+    _demo_with_boxes(qtbot, view)
+
+
+def _demo_with_boxes(qtbot, view: GraphView) -> TrafficGraph:  # type: ignore[no-untyped-def]
     from meshdesk.mesh.graph import build
     from meshdesk.sources.demo import DemoCluster
 
@@ -630,3 +634,51 @@ def test_demo_mesh_boxes_do_not_overlap(qtbot, view: GraphView) -> None:  # type
             assert a.boundingRect().contains(child.mapRectToScene(child.boundingRect())), a.title
     sizes = {n: view.node_item(n).layout_size() for n in view.positions()}  # type: ignore[union-attr]
     assert layout_engine.overlaps(view.positions(), sizes) == []
+    return graph
+
+
+def _boxes_apart(view: GraphView, graph: TrafficGraph) -> None:
+    boxes = view.boxes()
+    parent = {b.box_id: graph.nodes[b.box_id].parent for b in boxes}
+
+    def ancestors(bid: str) -> set[str]:
+        out = set()
+        p = parent.get(bid)
+        while p:
+            out.add(p)
+            p = parent.get(p)
+        return out
+
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if a.box_id not in ancestors(b.box_id) and b.box_id not in ancestors(a.box_id):
+                assert not a.boundingRect().intersects(b.boundingRect()), (a.title, b.title)
+
+
+def test_a_new_node_lands_in_its_own_box(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """A workload that appears on a refresh goes into its namespace's (and app's) box, not into
+    another box, and nobody else moves."""
+    graph = _demo_with_boxes(qtbot, view)
+    before = view.positions()
+    hello_app_box = next(nid for nid, n in graph.nodes.items() if n.node_type == "box" and n.box == "app"
+                         and n.namespace == "hello")
+    hello_ns_box = graph.nodes[hello_app_box].parent
+    assert hello_ns_box
+    svc = next(n for n in graph.nodes.values() if n.node_type == NODE_SERVICE and n.service == "helloworld")
+    v3 = Node(node_id(NODE_APP, "demo", "hello", app="helloworld", version="v3"), NODE_APP, "demo", "hello",
+              app="helloworld", version="v3", parent=hello_app_box)
+    lonely = Node(node_id(NODE_APP, "demo", "hello", app="cron", version="v1"), NODE_APP, "demo", "hello",
+                  app="cron", version="v1", parent=hello_ns_box)
+    graph.add_node(v3)
+    graph.add_node(lonely)
+    graph.add_edge(_edge(svc, v3, 3.0))
+    view.set_graph(graph)
+    assert not view.layout_running
+    after = view.positions()
+    assert {n: after[n] for n in before} == before
+    sizes = {n: view.node_item(n).layout_size() for n in after}  # type: ignore[union-attr]
+    assert layout_engine.overlaps(after, sizes) == []
+    _boxes_apart(view, graph)
+    for nid, box_id in ((v3.id, hello_app_box), (lonely.id, hello_ns_box)):
+        item = view.node_item(nid)
+        assert view.box_item(box_id).boundingRect().contains(item.mapRectToScene(item.boundingRect()))  # type: ignore[union-attr]

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 Point = tuple[float, float]
 Size = tuple[float, float]
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 DEFAULT_SIZE: Size = (110.0, 60.0)  # a node shape with its label under it
 RANK_SEP = 70.0  # horizontal gap between ranks (plus the widest node of the rank)
@@ -530,16 +531,25 @@ class _Occupancy:
     def occupy(self, name: str, p: Point) -> None:
         self.cells.update(self._cells(name, p))
 
-    def is_free(self, name: str, p: Point) -> bool:
-        return not any(c in self.cells for c in self._cells(name, p))
+    def is_free(self, name: str, p: Point, keep_out: Sequence[Rect] = ()) -> bool:
+        if any(c in self.cells for c in self._cells(name, p)):
+            return False
+        if keep_out:
+            w, h = _size(self.sizes, name)
+            x0, y0, x1, y1 = p[0] - w / 2, p[1] - h / 2, p[0] + w / 2, p[1] + h / 2
+            for r in keep_out:
+                if x0 < r[2] and r[0] < x1 and y0 < r[3] and r[1] < y1:
+                    return False
+        return True
 
-    def free_near(self, name: str, want: Point, max_radius: int = 400) -> Point:
-        """The nearest position to ``want`` (spiral over grid steps) where the node covers nobody."""
-        if self.is_free(name, want):
+    def free_near(self, name: str, want: Point, max_radius: int = 400, keep_out: Sequence[Rect] = ()) -> Point:
+        """The nearest position to ``want`` (spiral over grid steps) where the node covers nobody
+        (and no ``keep_out`` rectangle)."""
+        if self.is_free(name, want, keep_out):
             return want
         for i, j in _spiral(self.cw, self.ch):
             p = (want[0] + i * self.cw, want[1] + j * self.ch)
-            if self.is_free(name, p):
+            if self.is_free(name, p, keep_out):
                 return p
         for r in range(_SPIRAL_RADIUS + 1, max_radius):
             ring: list[tuple[int, int]] = []
@@ -550,7 +560,7 @@ class _Occupancy:
             ring.sort(key=lambda d: d[0] * d[0] * self.cw * self.cw + d[1] * d[1] * self.ch * self.ch)
             for i, j in ring:
                 p = (want[0] + i * self.cw, want[1] + j * self.ch)
-                if self.is_free(name, p):
+                if self.is_free(name, p, keep_out):
                     return p
         return want
 
@@ -576,11 +586,15 @@ def place_new(
     edges: Iterable[tuple[str, str]],
     existing_positions: Mapping[str, Point],
     sizes: Mapping[str, Size] | None = None,
+    *,
+    anchors: Mapping[str, Point] | None = None,
+    keep_out: Mapping[str, Sequence[Rect]] | None = None,
 ) -> dict[str, Point]:
     """Centres for ``new_nodes`` only: each goes next to its already placed neighbours (right of its
     sources, left of its targets) on the nearest cell where it covers no existing or newly placed
-    node. Nodes without placed neighbours go in a column right of everything. Existing nodes never
-    move."""
+    node. A node without placed neighbours goes near its ``anchors`` entry (e.g. the middle of its
+    box), else in a column right of everything. ``keep_out`` lists, per node, rectangles it must not
+    cover (other boxes). Existing nodes never move."""
     new = [n for n in dict.fromkeys(new_nodes) if n not in existing_positions]
     if not new:
         return {}
@@ -614,6 +628,8 @@ def place_new(
         for t in succ.get(n, []):
             if t in pos:
                 wants.append((pos[t][0] - step, pos[t][1]))
+        if not wants and anchors is not None and n in anchors:
+            wants.append(anchors[n])
         if not wants:
             if stalled < len(pending) + 1 and pending:
                 # a neighbour may get placed first; come back to this one later
@@ -626,7 +642,7 @@ def place_new(
         else:
             want = (sum(p[0] for p in wants) / len(wants), sum(p[1] for p in wants) / len(wants))
         stalled = 0
-        p = occ.free_near(n, want)
+        p = occ.free_near(n, want, keep_out=keep_out.get(n, ()) if keep_out else ())
         occ.occupy(n, p)
         pos[n] = p
         out[n] = p

@@ -441,7 +441,9 @@ class GraphView(QGraphicsView):
                    if nid not in self._awaiting and nid not in new_ids}
         many = len(new_ids) > max(PLACE_NEW_LIMIT, len(self._nodes) // 3)
         if new_ids and settled and not many and not self._awaiting:
-            pos = layout_engine.place_new(new_ids, self._pair_list(), settled, self._sizes(new_ids + list(settled)))
+            anchors, keep_out = self._box_constraints(new_ids, settled)
+            pos = layout_engine.place_new(new_ids, self._pair_list(), settled, self._sizes(new_ids + list(settled)),
+                                          anchors=anchors, keep_out=keep_out)
             for nid, p in pos.items():
                 self._nodes[nid].setPos(QPointF(*p))
             return
@@ -455,6 +457,35 @@ class GraphView(QGraphicsView):
             self._awaiting.update(new_ids)
         self._start_layout("layered", fixed=settled or None, targets=set(self._awaiting), save=False,
                            fit=not settled)
+
+    def _box_constraints(
+        self, new_ids: list[str], settled: Mapping[str, tuple[float, float]]
+    ) -> tuple[dict[str, tuple[float, float]], dict[str, list[tuple[float, float, float, float]]]]:
+        """For new nodes when boxes are shown: the middle of their own box (where to go without
+        placed neighbours) and the other boxes' areas (where not to go)."""
+        groups = self._groups()
+        if not groups:
+            return {}, {}
+        pad_x, pad_top, pad_bottom = layout_engine.GROUP_PAD_X, layout_engine.GROUP_PAD_TOP, layout_engine.GROUP_PAD_BOTTOM
+        areas: dict[str, list[float]] = {}
+        for nid, (x, y) in settled.items():
+            w, h = self._nodes[nid].layout_size()
+            path = groups.get(nid, ())
+            for bid in (path,) if isinstance(path, str) else path:
+                a = areas.setdefault(bid, [x - w / 2, y - h / 2, x + w / 2, y + h / 2])
+                a[0], a[1] = min(a[0], x - w / 2), min(a[1], y - h / 2)
+                a[2], a[3] = max(a[2], x + w / 2), max(a[3], y + h / 2)
+        rects = {bid: (a[0] - pad_x, a[1] - pad_top, a[2] + pad_x, a[3] + pad_bottom) for bid, a in areas.items()}
+        anchors: dict[str, tuple[float, float]] = {}
+        keep_out: dict[str, list[tuple[float, float, float, float]]] = {}
+        for nid in new_ids:
+            path = groups.get(nid, ())
+            path_t = (path,) if isinstance(path, str) else tuple(path)
+            keep_out[nid] = [r for bid, r in rects.items() if bid not in path_t]
+            own = next((rects[b] for b in reversed(path_t) if b in rects), None)  # innermost known box
+            if own is not None:
+                anchors[nid] = ((own[0] + own[2]) / 2, (own[1] + own[3]) / 2)
+        return anchors, keep_out
 
     def _sizes(self, ids: Iterable[str] | None = None) -> dict[str, tuple[float, float]]:
         keys = self._nodes.keys() if ids is None else ids
