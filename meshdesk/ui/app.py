@@ -7,36 +7,39 @@ import argparse
 import logging
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+
+from meshdesk.sources.base import SourceError
+from meshdesk.store.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from meshdesk.ui.mainwindow import MainWindow
 
 log = logging.getLogger(__name__)
 
 
 def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str]:
     """(context names, current context, why there is none) from the kubeconfig."""
-    try:
-        from meshdesk.sources.kubeconfig import load_kubeconfig
+    from meshdesk.sources.kubeconfig import load_kubeconfig
 
+    try:
         kc = load_kubeconfig(kubeconfig)
-    except ImportError:
-        return [], "", "kubeconfig support is not available in this build."
-    except Exception as e:  # ConfigError and friends: a message, never a crash
+    except SourceError as e:  # a message, never a crash
         return [], "", f"The kubeconfig could not be read: {e}"
     names = list(kc.context_names)
     if not names:
-        where = ", ".join(str(p) for p in getattr(kc, "searched", [])) or "~/.kube/config"
+        where = ", ".join(str(p) for p in kc.searched) or "~/.kube/config"
         return [], "", f"No kubeconfig context was found (looked in {where})."
     current = kc.current_context if kc.current_context in names else names[0]
     return names, current, ""
 
 
-def make_window(opts: Any, settings: Any = None) -> Any:
+def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     """The main window for ``opts`` (argparse namespace with demo, kubeconfig, context, namespace,
     snapshot); also used by tests and the screenshot script."""
-    from meshdesk.store.settings import load_settings
     from meshdesk.ui.mainwindow import DEMO, MainWindow
 
     access = settings if settings is not None else load_settings()
@@ -65,16 +68,11 @@ def run(opts: argparse.Namespace) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("meshdesk")
     app.setOrganizationName("meshdesk")
-    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.theme import app_icon, apply_theme
 
     settings = load_settings()
-    try:
-        from meshdesk.ui.theme import app_icon, apply_theme
-
-        apply_theme(app, settings.theme or "system")
-        app.setWindowIcon(app_icon())
-    except Exception as e:  # a missing theme is cosmetic
-        log.warning("theme not applied: %s", e)
+    apply_theme(app, settings.theme or "system")
+    app.setWindowIcon(app_icon())
     win = make_window(opts, settings)
     win.show()
     # Ctrl+C in the terminal closes the window properly (threads stopped, settings saved)
