@@ -1,0 +1,176 @@
+"""Metric charts on pyqtgraph: one ``MetricChart`` per chart key, updated in place.
+
+A refresh changes the data of the existing ``PlotDataItem``s (one per line, keyed by stat and split
+value), never rebuilds the plot, so nothing flickers. Once the user zooms or pans, the view box
+stops auto-ranging (pyqtgraph's own rule) and refreshes keep the user's view; ``reset_view()`` (or
+double-click) returns to following the data. NaN points are drawn as gaps (``connect="finite"``).
+A status line on the chart says when data is stale, partial or missing; the data stays.
+A crosshair follows the mouse and shows the time and each line's value there.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from meshdesk.mesh.metrics import CHARTS_BY_KEY, Line
+
+_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+            "#7f7f7f", "#bcbd22")
+_STAT_STYLE = {"avg": Qt.PenStyle.DashLine, "p50": Qt.PenStyle.SolidLine, "p95": Qt.PenStyle.SolidLine,
+               "p99": Qt.PenStyle.DotLine}
+
+
+def format_value(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "no data"
+    if unit == "ratio":
+        return f"{value * 100:.2f}%"
+    if unit in ("B", "B/s"):
+        suffix = "/s" if unit == "B/s" else ""
+        for name, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+            if abs(value) >= size:
+                return f"{value / size:.2f} {name}{suffix}"
+        return f"{value:.1f} B{suffix}"
+    if unit == "ms":
+        return f"{value:.2f} ms"
+    return f"{value:.3g} {unit}" if abs(value) < 1000 else f"{value:,.0f} {unit}"
+
+
+def clock_text(t: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(t))
+
+
+class MetricChart(QWidget):
+    """A titled chart with a status line. ``set_lines`` updates it in place."""
+
+    def __init__(self, key: str, *, compact: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.chart = CHARTS_BY_KEY[key]
+        self.compact = compact
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(1)
+        self.title = QLabel(f"<b>{self.chart.title}</b> <span style='color:gray'>({self.chart.unit})</span>")
+        self.status = QLabel("")
+        self.status.setObjectName("chartStatus")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #b35900;")
+        self.status.hide()
+        axis = {} if compact else {"bottom": pg.DateAxisItem(orientation="bottom")}
+        self.plot = pg.PlotWidget(axisItems=axis)
+        self.plot.setBackground("w")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMinimumHeight(60 if compact else 160)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.plot.showGrid(x=not compact, y=True, alpha=0.2)
+        if compact:
+            self.plot.hideAxis("bottom")
+            self.plot.getAxis("left").setWidth(42)
+        self.view_box = self.plot.getPlotItem().getViewBox()
+        self.view_box.setMouseEnabled(x=True, y=False)
+        self.legend = None if compact else self.plot.addLegend(offset=(4, 4))
+        self.items: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self._lines: dict[tuple[str, str], Line] = {}
+        layout.addWidget(self.title)
+        layout.addWidget(self.status)
+        layout.addWidget(self.plot, 1)
+        # crosshair
+        self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
+        self.hover = pg.TextItem("", anchor=(0, 0), color="#222", fill=pg.mkBrush(255, 255, 255, 220))
+        for item in (self.v_line, self.hover):
+            item.setVisible(False)
+            self.plot.addItem(item, ignoreBounds=True)
+        self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+
+    # -- data ----------------------------------------------------------------------------------
+    def set_lines(self, lines: Sequence[Line]) -> None:
+        """Show ``lines``: existing items get new data, new keys get an item, vanished keys are emptied."""
+        seen: set[tuple[str, str]] = set()
+        for line in lines:
+            key = (line.stat, line.split_value)
+            seen.add(key)
+            x = np.asarray(line.times, dtype=float)
+            y = np.asarray(line.values, dtype=float)
+            item = self.items.get(key)
+            if item is None:
+                color = _PALETTE[len(self.items) % len(_PALETTE)]
+                pen = pg.mkPen(color, width=1.5, style=_STAT_STYLE.get(line.stat, Qt.PenStyle.SolidLine))
+                item = self.plot.plot(x, y, pen=pen, connect="finite", name=line.name)
+                self.items[key] = item
+            else:
+                item.setData(x, y, connect="finite")
+                item.setVisible(True)
+            self._lines[key] = line
+        for key, item in self.items.items():
+            if key not in seen:
+                item.setData([], [])
+                item.setVisible(False)
+                self._lines.pop(key, None)
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    @property
+    def status_text(self) -> str:
+        return "" if self.status.isHidden() else self.status.text()
+
+    def data(self) -> dict[tuple[str, str], tuple[list[float], list[float]]]:
+        """What is drawn, per (stat, split value): (times, values)."""
+        out: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+        for key, item in self.items.items():
+            if item.isVisible() and key in self._lines:
+                out[key] = (list(self._lines[key].times), list(self._lines[key].values))
+        return out
+
+    # -- view ----------------------------------------------------------------------------------
+    @property
+    def user_zoomed(self) -> bool:
+        """True once the user zoomed or panned (the view no longer follows the data)."""
+        auto = self.view_box.state["autoRange"]
+        return not (auto[0] and auto[1])
+
+    def reset_view(self) -> None:
+        self.view_box.enableAutoRange(axis=pg.ViewBox.XYAxes, enable=True)
+
+    def mouseDoubleClickEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        self.reset_view()
+
+    # -- crosshair -----------------------------------------------------------------------------
+    def text_at(self, t: float) -> str:
+        """The crosshair's text at time ``t``: the nearest grid time and each line's value there."""
+        rows: list[str] = []
+        when: float | None = None
+        for _key, line in sorted(self._lines.items()):
+            if not line.times:
+                continue
+            i = int(np.argmin(np.abs(np.asarray(line.times) - t)))
+            when = line.times[i]
+            label = line.name if (line.split_value or line.stat != "rate") else self.chart.title
+            rows.append(f"{label}: {format_value(line.values[i], self.chart.unit)}")
+        if when is None:
+            return ""
+        return "\n".join([clock_text(when), *rows])
+
+    def _mouse_moved(self, pos: QPointF) -> None:
+        if not self.plot.sceneBoundingRect().contains(pos):
+            self.v_line.setVisible(False)
+            self.hover.setVisible(False)
+            return
+        point = self.view_box.mapSceneToView(pos)
+        text = self.text_at(point.x())
+        if not text:
+            return
+        self.v_line.setPos(point.x())
+        self.hover.setText(text)
+        self.hover.setPos(point.x(), point.y())
+        self.v_line.setVisible(True)
+        self.hover.setVisible(True)

@@ -1,0 +1,374 @@
+"""The metrics view (every chart, with range, step, split and direction selectors) and the sparkline
+strip for the details panel. Both fetch off the UI thread and poll.
+
+    view = MetricsView(source)            # source: a MetricsSource (PrometheusMetrics, DemoMetrics)
+    view.set_target(MetricsTarget.workload("shop", "reviews-v2"))
+    view.show_graph_selection(graph, ids) # or: pick the target from the canvas selection
+    view.set_source(other_source)         # after a context switch (None: no metrics)
+    view.shutdown()                       # stops the fetch thread (closeEvent does it too)
+
+A failed refresh keeps every chart's data and says why on each chart ("Prometheus unreachable -
+showing data from 12:03:10"); a partial answer says so too; a refresh still running at the next tick
+is reported as slow rather than started twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.graph.model import TrafficGraph
+from meshdesk.mesh.metrics import (
+    CHARTS,
+    INBOUND,
+    OUTBOUND,
+    SPARKLINE_CHARTS,
+    SPLITS,
+    MetricsResult,
+    MetricsSpec,
+    MetricsTarget,
+    target_for_edge,
+    target_for_node,
+)
+from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Unauthorized, Unreachable
+from meshdesk.ui.charts import MetricChart, clock_text
+
+log = logging.getLogger(__name__)
+_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+RANGES: tuple[tuple[str, int], ...] = (("5 min", 300), ("15 min", 900), ("30 min", 1800), ("1 hour", 3600),
+                                        ("3 hours", 10800), ("6 hours", 21600))
+STEPS: tuple[tuple[str, int], ...] = (("15 s", 15), ("30 s", 30), ("1 min", 60), ("5 min", 300))
+
+
+class _Worker(QObject):
+    done = Signal(int, object)  # generation, MetricsResult
+    failed = Signal(int, object)  # generation, SourceError
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generation = 0  # written by the UI thread
+        self.stopping = False
+
+    @Slot(object)
+    def fetch(self, job: tuple[int, Any, MetricsTarget, MetricsSpec]) -> None:
+        generation, source, target, spec = job
+
+        def cancelled() -> bool:
+            return self.stopping or generation != self.generation
+
+        if cancelled():
+            return
+        try:
+            result = source.fetch(target, spec, cancelled)
+        except Cancelled:
+            return
+        except SourceError as e:
+            e.__traceback__ = None
+            self.failed.emit(generation, e)
+            return
+        except Exception as e:  # a bug or an odd library error: report it, keep the charts
+            log.exception("metrics fetch failed")
+            self.failed.emit(generation, SourceError(f"{type(e).__name__}: {e}"))
+            return
+        self.done.emit(generation, result)
+
+
+class MetricsFetcher(QObject):
+    """One fetch at a time on a private thread; a new request supersedes (cancels) the old one."""
+
+    done = Signal(object)  # MetricsResult
+    failed = Signal(object)  # SourceError
+    busyChanged = Signal(bool)
+
+    _job = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName("meshdesk-metrics")
+        _THREADS.add(self._thread)
+        self._worker = _Worker()
+        self._worker.moveToThread(self._thread)
+        self._job.connect(self._worker.fetch)
+        self._worker.done.connect(self._on_done)
+        self._worker.failed.connect(self._on_failed)
+        self._thread.start()
+        self._generation = 0
+        self._running: int | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None
+
+    def request(self, source: Any, target: MetricsTarget, spec: MetricsSpec) -> None:
+        self._generation += 1
+        self._worker.generation = self._generation
+        self._running = self._generation
+        self.busyChanged.emit(True)
+        self._job.emit((self._generation, source, target, spec))
+
+    def cancel(self) -> None:
+        self._generation += 1
+        self._worker.generation = self._generation
+        if self._running is not None:
+            self._running = None
+            self.busyChanged.emit(False)
+
+    def _finish(self, generation: int) -> bool:
+        if generation != self._generation:
+            return False
+        self._running = None
+        self.busyChanged.emit(False)
+        return True
+
+    def _on_done(self, generation: int, result: MetricsResult) -> None:
+        if self._finish(generation):
+            self.done.emit(result)
+
+    def _on_failed(self, generation: int, error: SourceError) -> None:
+        if self._finish(generation):
+            self.failed.emit(error)
+
+    def shutdown(self) -> None:
+        self._worker.stopping = True
+        self.cancel()
+        self._thread.quit()
+        self._thread.wait(30000)
+
+
+class _ChartsController(QWidget):
+    """What the full view and the sparkline strip share: a source, a target, a spec, a fetcher, a
+    poll timer and a set of charts updated in place."""
+
+    refreshed = Signal(object)  # MetricsResult
+    failed = Signal(str)  # the error text
+
+    def __init__(self, source: Any, chart_keys: Sequence[str], *, compact: bool, poll_ms: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.target: MetricsTarget | None = None
+        self.charts: dict[str, MetricChart] = {k: MetricChart(k, compact=compact) for k in chart_keys}
+        self.last_result: MetricsResult | None = None
+        self.last_good_at: float | None = None
+        self.last_error: str = ""
+        self.fetcher = MetricsFetcher(self)
+        self.fetcher.done.connect(self._on_result)
+        self.fetcher.failed.connect(self._on_failed)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self.set_poll_interval(poll_ms)
+        self.clock: Callable[[], float] = time.time
+
+    # -- public slots ------------------------------------------------------------------------
+    def spec(self) -> MetricsSpec:
+        raise NotImplementedError
+
+    @Slot(int)
+    def set_poll_interval(self, ms: int) -> None:
+        """0 stops polling (refresh() still works)."""
+        self.timer.stop()
+        if ms > 0:
+            self.timer.start(ms)
+
+    def set_source(self, source: Any) -> None:
+        self.fetcher.cancel()
+        self.source = source
+        self._clear()
+        self.refresh()
+
+    def set_target(self, target: MetricsTarget | None) -> None:
+        if target == self.target:
+            return
+        self.fetcher.cancel()
+        self.target = target
+        self._clear()
+        self.refresh()
+
+    def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = INBOUND) -> None:
+        """Target the first selected node or edge that has metrics (canvas ``selectionChanged``)."""
+        target = None
+        if graph is not None:
+            for i in ids:
+                target = (target_for_node(graph, i, direction) if i in graph.nodes else target_for_edge(graph, i))
+                if target is not None:
+                    break
+        self.set_target(target)
+
+    @Slot()
+    def refresh(self) -> None:
+        if self.source is None or self.target is None:
+            for c in self.charts.values():
+                c.set_status("No metrics source" if self.source is None else "Select a workload, app, service or edge")
+            return
+        self.fetcher.request(self.source, self.target, self.spec())
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        self.fetcher.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _clear(self) -> None:
+        self.last_result = None
+        self.last_good_at = None
+        for c in self.charts.values():
+            c.set_lines([])
+            c.reset_view()
+            c.set_status("")
+
+    def _tick(self) -> None:
+        if self.fetcher.busy:
+            since = f" - showing data from {clock_text(self.last_good_at)}" if self.last_good_at else ""
+            for c in self.charts.values():
+                c.set_status(f"Prometheus is slow: still waiting for the last refresh{since}")
+            return
+        self.refresh()
+
+    def _on_result(self, result: MetricsResult) -> None:
+        if result.target != self.target:
+            return
+        self.last_result = result
+        self.last_good_at = self.clock()
+        self.last_error = ""
+        partial = "; ".join(result.warnings)
+        for key, chart in self.charts.items():
+            lines = result.chart_lines(key)
+            chart.set_lines(lines)
+            if key in result.errors:
+                chart.set_status(f"Query failed: {result.errors[key]}")
+            elif partial:
+                chart.set_status(f"Partial data: {partial}")
+            elif not lines:
+                chart.set_status("No data")
+            else:
+                chart.set_status("")
+        self.refreshed.emit(result)
+
+    def _on_failed(self, error: SourceError) -> None:
+        text = str(error)
+        self.last_error = text
+        what = _short_reason(error)
+        log.info("metrics refresh failed: %s", text)
+        for c in self.charts.values():
+            if self.last_good_at is not None:
+                c.set_status(f"{what} - showing data from {clock_text(self.last_good_at)}")
+            else:
+                c.set_status(f"{what}: {text}")
+        self.failed.emit(text)
+
+
+def _short_reason(error: SourceError) -> str:
+    if isinstance(error, Unreachable):
+        return "Prometheus unreachable"
+    if isinstance(error, Timeout):
+        return "Prometheus did not answer in time"
+    if isinstance(error, Unauthorized | Forbidden):
+        return "Prometheus refused access"
+    return "Metrics refresh failed"
+
+
+class MetricsView(_ChartsController):
+    """Every chart for one target, in a scrolling grid, with the selectors above."""
+
+    def __init__(self, source: Any = None, *, poll_ms: int = 15000, parent: QWidget | None = None) -> None:
+        super().__init__(source, [c.key for c in CHARTS], compact=False, poll_ms=poll_ms, parent=parent)
+        self.title = QLabel("No selection")
+        self.title.setObjectName("metricsTitle")
+        self.direction = QComboBox()
+        self.direction.addItem("Inbound", INBOUND)
+        self.direction.addItem("Outbound", OUTBOUND)
+        self.range = QComboBox()
+        for text, seconds in RANGES:
+            self.range.addItem(text, seconds)
+        self.range.setCurrentIndex(2)
+        self.step = QComboBox()
+        for text, seconds in STEPS:
+            self.step.addItem(text, seconds)
+        self.step.setCurrentIndex(2)
+        self.split = QComboBox()
+        for key, text in SPLITS:
+            self.split.addItem(text, key)
+        self.refresh_button = QPushButton("Refresh")
+        bar = QHBoxLayout()
+        for label, w in (("Range", self.range), ("Step", self.step), ("Split", self.split), ("", self.direction)):
+            if label:
+                bar.addWidget(QLabel(label))
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.refresh_button)
+        grid_host = QWidget()
+        grid = QGridLayout(grid_host)
+        for i, c in enumerate(CHARTS):
+            grid.addWidget(self.charts[c.key], i // 2, i % 2)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(grid_host)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(bar)
+        layout.addWidget(scroll, 1)
+        self._graph: TrafficGraph | None = None
+        self._ids: list[str] = []
+        for combo in (self.range, self.step, self.split):
+            combo.currentIndexChanged.connect(self._spec_changed)
+        self.direction.currentIndexChanged.connect(self._direction_changed)
+        self.refresh_button.clicked.connect(self.refresh)
+
+    def spec(self) -> MetricsSpec:
+        return MetricsSpec(range_s=int(self.range.currentData()), step_s=int(self.step.currentData()),
+                           split=str(self.split.currentData()))
+
+    def set_target(self, target: MetricsTarget | None) -> None:
+        self.title.setText(f"<b>{target.title}</b>" if target else "No selection")
+        super().set_target(target)
+
+    def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
+        self._graph, self._ids = graph, list(ids)
+        super().show_graph_selection(graph, ids, direction or str(self.direction.currentData()))
+
+    def _direction_changed(self) -> None:
+        if self._graph is not None:
+            self.show_graph_selection(self._graph, self._ids)
+
+    def _spec_changed(self) -> None:
+        self.fetcher.cancel()
+        for c in self.charts.values():
+            c.reset_view()  # a new range: follow the data again
+        self.refresh()
+
+
+class SparklinePanel(_ChartsController):
+    """A few small charts (volume, error share, duration, TCP) for the details dock."""
+
+    def __init__(self, source: Any = None, *, range_s: int = 600, step_s: int = 30, poll_ms: int = 15000,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(source, SPARKLINE_CHARTS, compact=True, poll_ms=poll_ms, parent=parent)
+        self.range_s, self.step_s = range_s, step_s
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for c in self.charts.values():
+            layout.addWidget(c)
+
+    def spec(self) -> MetricsSpec:
+        return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=SPARKLINE_CHARTS)

@@ -1,0 +1,216 @@
+"""Metric charts in real widgets: values from a real Prometheus, in-place updates that keep the user's
+zoom, failures that keep the data and say so, gaps, partial answers, the crosshair and sparklines."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.metrics import MetricsTarget
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.demo.metrics import DemoMetrics
+from meshdesk.sources.metrics import PrometheusMetrics
+from meshdesk.sources.prometheus import PrometheusClient
+from meshdesk.ui.charts import MetricChart
+from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
+from tests.prom_server import (
+    HANG,
+    PrometheusServer,
+    StubRequest,
+    StubResponse,
+    StubServer,
+    prometheus_server,  # noqa: F401 - the fixture
+)
+
+END = 1_700_000_400.0  # a fixed "now" for stub-backed views (on every step grid)
+
+
+class Answers:
+    """A Prometheus stand-in's state: each range query gets ``level`` at every grid point except the
+    ``missing`` times (gaps) and the ``nan`` times, with ``warnings``."""
+
+    def __init__(self) -> None:
+        self.level = 1.0
+        self.missing: set[float] = set()
+        self.nan: set[float] = set()
+        self.warnings: list[str] = []
+        self.status = 200
+        self.hang = False
+
+    def __call__(self, req: StubRequest) -> StubResponse | object:
+        if self.hang:
+            return HANG
+        if self.status != 200:
+            return StubResponse(status=self.status, body="upstream connect error")
+        start, end, step = float(req.params["start"]), float(req.params["end"]), float(req.params["step"])
+        values = []
+        t = start
+        while t <= end + 1e-9:
+            if t not in self.missing:
+                values.append([t, "NaN" if t in self.nan else repr(self.level)])
+            t += step
+        body: dict[str, Any] = {"status": "success", "data": {"resultType": "matrix", "result": [
+            {"metric": {}, "values": values}]}}
+        if self.warnings:
+            body["warnings"] = self.warnings
+        return StubResponse(body=body)
+
+
+@pytest.fixture
+def stub() -> Iterator[tuple[StubServer, Answers]]:
+    answers = Answers()
+    with StubServer(answers) as server:
+        yield server, answers
+
+
+def _view(qtbot: QtBot, source: Any) -> MetricsView:
+    view = MetricsView(source, poll_ms=0)
+    qtbot.addWidget(view)
+    view.resize(1000, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def _stub_view(qtbot: QtBot, url: str, timeout: float = 5.0) -> MetricsView:
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(url, timeout=timeout), clock=lambda: END))
+    view.clock = lambda: END
+    return view
+
+
+def _set_target(qtbot: QtBot, view: MetricsView, target: MetricsTarget) -> None:
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.set_target(target)
+
+
+def _refresh(qtbot: QtBot, view: MetricsView) -> None:
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.refresh()
+
+
+def _wheel(chart: MetricChart, clicks: int) -> None:
+    """A real mouse-wheel event over the middle of the plot, as a user zooming in would send."""
+    vp = chart.plot.viewport()
+    centre = QPointF(vp.width() / 2, vp.height() / 2)
+    event = QWheelEvent(centre, QPointF(vp.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, 120 * clicks),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(vp, event)
+
+
+def test_charts_show_real_prometheus_values(qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(prometheus_server.url)))
+    _set_target(qtbot, view, MetricsTarget.workload("bookinfo", "details-v1"))
+    volume = view.charts["request_volume"].data()
+    times, values = volume[("rate", "")]
+    assert len(times) == 31 and values[-1] == pytest.approx(10.0)
+    assert view.charts["error_share"].data()[("rate", "")][1][-1] == pytest.approx(0.2)
+    assert set(view.charts["request_duration"].data()) == {("avg", ""), ("p50", ""), ("p95", ""), ("p99", "")}
+    assert view.charts["tcp_sent"].status_text == "No data"
+    # the crosshair text at a point in time: the time and the values there
+    text = view.charts["error_share"].text_at(times[-1] + 5)
+    assert "20.00%" in text and ":" in text.splitlines()[0]
+    # a split changes the lines
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.split.setCurrentIndex(view.split.findData("response_code"))
+    assert set(view.charts["request_volume"].data()) == {("rate", "200"), ("rate", "503")}
+    view.shutdown()
+
+
+def test_refresh_updates_in_place_and_keeps_the_users_zoom(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    server, answers = stub
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    chart = view.charts["request_volume"]
+    item = chart.items[("rate", "")]
+    assert not chart.user_zoomed
+    _wheel(chart, 3)
+    qtbot.waitUntil(lambda: chart.user_zoomed, timeout=5000)
+    zoomed = chart.view_box.viewRange()
+    answers.level = 7.0
+    _refresh(qtbot, view)
+    assert chart.items[("rate", "")] is item  # the same PlotDataItem, new data
+    assert list(item.getData()[1])[-1] == 7.0
+    assert chart.view_box.viewRange() == zoomed  # the user's zoom survived the refresh
+    # a chart nobody touched follows the data
+    other = view.charts["request_errors"]
+    assert not other.user_zoomed
+    chart.reset_view()
+    assert not chart.user_zoomed
+    view.shutdown()
+
+
+def test_failures_keep_the_data_and_say_so(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    server, answers = stub
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    before = view.charts["request_volume"].data()
+    answers.status = 503
+    with qtbot.waitSignal(view.failed, timeout=20000):
+        view.refresh()
+    chart = view.charts["request_volume"]
+    assert chart.data() == before
+    assert chart.status_text.startswith("Metrics refresh failed - showing data from ")
+    # Prometheus gone altogether (and no kept-alive connection to it left)
+    server.__exit__(None, None, None)
+    view.source.client.session.close()
+    with qtbot.waitSignal(view.failed, timeout=20000):
+        view.refresh()
+    assert chart.data() == before
+    assert chart.status_text.startswith("Prometheus unreachable - showing data from ")
+    view.shutdown()
+
+
+def test_a_slow_prometheus_is_reported_while_the_data_stays(qtbot: QtBot) -> None:
+    answers = Answers()
+    with StubServer(answers) as server:
+        view = _stub_view(qtbot, server.url, timeout=2.0)
+        _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+        before = view.charts["request_volume"].data()
+        answers.hang = True
+        view.refresh()
+        view.set_poll_interval(20)  # the next tick finds the refresh still running
+        chart = view.charts["request_volume"]
+        qtbot.waitUntil(lambda: chart.status_text.startswith("Prometheus is slow"), timeout=10000)
+        assert "showing data from" in chart.status_text
+        assert chart.data() == before
+        view.set_poll_interval(0)
+    view.shutdown()  # the stub has released the hung request
+
+
+def test_gaps_nan_and_partial_answers(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    server, answers = stub
+    answers.missing = {END - 600.0}
+    answers.nan = {END - 300.0}
+    answers.warnings = ["partial response: store b unreachable"]
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    chart = view.charts["request_volume"]
+    times, values = chart.data()[("rate", "")]
+    assert math.isnan(values[times.index(END - 600.0)]) and math.isnan(values[times.index(END - 300.0)])
+    assert values[-1] == 1.0
+    item = chart.items[("rate", "")]
+    assert item.opts["connect"] == "finite"  # drawn as gaps, not joined across
+    assert chart.status_text == "Partial data: partial response: store b unreachable"
+    assert "no data" in chart.text_at(END - 600.0)
+    view.shutdown()
+
+
+def test_sparklines_follow_the_demo(qtbot: QtBot) -> None:
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    panel = SparklinePanel(DemoMetrics(demo), poll_ms=0)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.set_target(MetricsTarget.workload("shop", "reviews-v3"))
+    times, values = panel.charts["request_volume"].data()[("rate", "")]
+    assert len(times) == 21 and all(v > 0 for v in values)
+    assert set(panel.charts) == {"request_volume", "error_share", "request_duration", "tcp_sent"}
+    panel.set_target(None)
+    assert panel.charts["request_volume"].data() == {}
+    panel.shutdown()
