@@ -12,7 +12,7 @@ from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.canvas.items import fmt_percent
-from meshdesk.ui.panels import SidePanel, host_matches, rules_for_host
+from meshdesk.ui.panels import SidePanel, error_share, host_matches, rules_for_host
 
 pytestmark = pytest.mark.ui
 
@@ -57,6 +57,14 @@ def test_nothing_selected_summarises_the_namespaces(panel: SidePanel, demo_data)
     missing = [w.name for w in inv.workloads if w.has_sidecar is False]
     assert missing and all(m in text for m in missing), "workloads without a sidecar are named"
     assert "Istio\nfound" in text
+    graph = _graph
+    worst = max((e for e in graph.edges.values() if e.rate > 0), key=error_share)
+    assert error_share(worst) > 0
+    section = text.split("Highest error shares\n", 1)[1]
+    first = section.splitlines()[0]
+    assert first.startswith(f"{graph.nodes[worst.source].label} → {graph.nodes[worst.target].label}: ")
+    busiest = max((e for e in graph.edges.values() if e.protocol != "tcp"), key=lambda e: e.rate)
+    assert text.split("Busiest edges\n", 1)[1].splitlines()[0].startswith(graph.nodes[busiest.source].label)
 
 
 def test_workload_panel_shows_pods_sidecar_services_and_traffic(panel: SidePanel, demo_data) -> None:

@@ -268,8 +268,7 @@ class SidePanel(QWidget):
         nodes = [g.nodes[i] for i in self.ids if i in g.nodes]
         edges = [g.edges[i] for i in self.ids if i in g.edges]
         rows = [f"{_e(n.node_type)}: <b>{_e(n.label)}</b> ({_e(n.namespace)})" for n in nodes]
-        rows += [f"edge {_e(g.nodes[e.source].label if e.source in g.nodes else '?')} &rarr; "
-                 f"{_e(g.nodes[e.target].label if e.target in g.nodes else '?')}" for e in edges]
+        rows += [f"edge {self._edge_name(g, e)}" for e in edges]
         self._show("multi", f"{len(self.ids)} selected", "", _list(rows))
 
     def _summary(self, g: TrafficGraph, namespaces: list[str] | None = None, title: str = "") -> None:
@@ -305,12 +304,28 @@ class SidePanel(QWidget):
             if inv.hidden:
                 parts.append(_section("Could not read", "<br>".join(
                     f"{_e(k)}: {_e(v)}" for k, v in sorted(inv.hidden.items()))))
+        in_scope = [e for e in g.edges.values() if not e.is_idle and e.rate > 0 and (
+            namespaces is None or any(g.nodes[x].namespace in nss for x in (e.source, e.target) if x in g.nodes))]
+        failing = sorted((e for e in in_scope if error_share(e) > 0), key=lambda e: -error_share(e))[:5]
+        if failing:
+            parts.append(_section("Highest error shares", _list([
+                f"{self._edge_name(g, e)}: <span style='color:#c9190b'>{fmt_pct(error_share(e))}</span>"
+                for e in failing])))
+        busiest = sorted((e for e in in_scope if e.protocol != "tcp"), key=lambda e: -e.rate)[:5]
+        if busiest:
+            parts.append(_section("Busiest edges", _list([
+                f"{self._edge_name(g, e)}: {fmt_rate(e.rate, e.protocol)}" for e in busiest])))
         nodes = [n for n in g.nodes.values() if n.node_type != NODE_BOX]
         sub = f"{len(nodes)} nodes, {len(g.edges)} edges"
         if g.warnings:
             parts.append(_section("Warnings", "<br>".join(_e(w) for w in g.warnings[:20])))
         self._show("summary", title or ("Namespaces: " + ", ".join(nss) if nss else "No namespace selected"),
                    sub, "".join(parts) or "<i>Nothing here yet.</i>")
+
+    @staticmethod
+    def _edge_name(g: TrafficGraph, e: Edge) -> str:
+        src, dst = g.nodes.get(e.source), g.nodes.get(e.target)
+        return f"{_e(src.label if src else '?')} &rarr; {_e(dst.label if dst else '?')}"
 
     def _workload(self, g: TrafficGraph, node: Node) -> None:
         inv = self.inventory
