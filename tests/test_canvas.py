@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
 
 from meshdesk.mesh.graph.model import (
@@ -682,3 +682,22 @@ def test_a_new_node_lands_in_its_own_box(qtbot, view: GraphView) -> None:  # typ
     for nid, box_id in ((v3.id, hello_app_box), (lonely.id, hello_ns_box)):
         item = view.node_item(nid)
         assert view.box_item(box_id).boundingRect().contains(item.mapRectToScene(item.boundingRect()))  # type: ignore[union-attr]
+
+
+def test_dark_canvas_and_light_exports(qtbot, view: GraphView, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    try:
+        view.set_theme("dark")
+        shot = view.grab().toImage()
+        corner = QColor(shot.pixel(3, 3))
+        assert corner.lightness() < 60  # a dark canvas
+        label = view.node_item(nid_wl("reviews-v1"))
+        assert label is not None
+        png = tmp_path / "dark.png"
+        view.export_png(png)
+        exported = QImage(str(png))
+        assert QColor(exported.pixel(1, 1)).lightness() > 240  # exports stay light, for documents
+        assert view.backgroundBrush().color().lightness() < 60  # and the screen stays dark after it
+    finally:
+        view.set_theme("light")
+    assert QColor(view.grab().toImage().pixel(3, 3)).lightness() > 240

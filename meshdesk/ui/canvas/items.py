@@ -303,7 +303,6 @@ def _brush(colour: QColor) -> QBrush:
     return brush
 
 
-_LABEL_BG = QBrush(QColor(255, 255, 255, 220))
 
 
 class EdgeItem(QGraphicsItem):
@@ -364,6 +363,10 @@ class EdgeItem(QGraphicsItem):
             return True
         self.update()
         return False
+
+    def forget_look(self) -> None:
+        """Make the next :meth:`apply` restyle (after a theme change)."""
+        self._look = ()
 
     @property
     def colour(self) -> QColor:
@@ -482,7 +485,7 @@ class EdgeItem(QGraphicsItem):
             shapes.draw_lock(painter, QPointF(mid.x(), mid.y() - (8 if self.label else 0)))
         if self.label:
             rect = QRectF(mid.x() - self._label_w / 2 - 2, mid.y() - 1, self._label_w + 4, 11)
-            painter.setBrush(_LABEL_BG)
+            painter.setBrush(_brush(shapes.C_LABEL_BG))
             painter.drawRect(rect)
             painter.setFont(shapes.edge_font())
             painter.setPen(shapes.C_TEXT)

@@ -62,6 +62,38 @@ C_TEXT_DIM = QColor("#6a6e73")
 C_BADGE = QColor("#2b9af3")
 C_MISSING_SC = QColor("#ec7a08")
 C_LOCK = QColor("#151515")
+C_CANVAS = QColor("#ffffff")
+C_LABEL_BG = QColor(255, 255, 255, 220)
+
+# the colours that differ between the light and the dark canvas (the rest read well on both)
+THEMES: dict[str, dict[str, QColor]] = {
+    "light": {
+        "C_NODE_FILL": QColor("#ffffff"), "C_NODE_BORDER": QColor("#6a6e73"), "C_TEXT": QColor("#151515"),
+        "C_TEXT_DIM": QColor("#6a6e73"), "C_BOX_FILL": QColor(240, 240, 240, 150), "C_BOX_BORDER": QColor("#8a8d90"),
+        "C_LOCK": QColor("#151515"), "C_CANVAS": QColor("#ffffff"), "C_LABEL_BG": QColor(255, 255, 255, 220),
+    },
+    "dark": {
+        "C_NODE_FILL": QColor("#26292d"), "C_NODE_BORDER": QColor("#b8bbbe"), "C_TEXT": QColor("#e6e6e6"),
+        "C_TEXT_DIM": QColor("#9a9da0"), "C_BOX_FILL": QColor(60, 63, 66, 160), "C_BOX_BORDER": QColor("#8a8d90"),
+        "C_LOCK": QColor("#e6e6e6"), "C_CANVAS": QColor("#151515"), "C_LABEL_BG": QColor(21, 21, 21, 220),
+    },
+}
+_theme = ["light"]
+
+
+def set_theme(name: str) -> bool:
+    """Switch the canvas colours to ``light`` or ``dark`` (anything else counts as light); returns
+    True when the colours changed. Items read these colours when they paint."""
+    name = name if name in THEMES else "light"
+    if name == _theme[0]:
+        return False
+    globals().update(THEMES[name])
+    _theme[0] = name
+    return True
+
+
+def theme() -> str:
+    return _theme[0]
 
 
 def node_shape_kind(node: Node) -> str:

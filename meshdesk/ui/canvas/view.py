@@ -36,7 +36,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWid
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.ui import layout as layout_engine
-from meshdesk.ui.canvas import _refs, export
+from meshdesk.ui.canvas import _refs, export, shapes
 from meshdesk.ui.canvas.animation import MIN_LOD, TrafficAnimation
 from meshdesk.ui.canvas.items import (
     PAINT,
@@ -219,7 +219,7 @@ class GraphView(QGraphicsView):
         # node and edge colours read the same on screen and in exports
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setBackgroundBrush(QBrush(QColor("#ffffff")))
+        self.setBackgroundBrush(QBrush(shapes.C_CANVAS))
 
         self.store = store if store is not None else LayoutStore()
         self._graph: TrafficGraph | None = None
@@ -264,6 +264,13 @@ class GraphView(QGraphicsView):
         self._scene_changed_at = 0.0
         self._scene_dirty = True
         scene.changed.connect(self._on_scene_changed)
+        try:  # follow the app's light/dark theme
+            from meshdesk.ui.theme import current_theme, theme_signals
+
+            theme_signals.changed.connect(self.set_theme)
+            self.set_theme(current_theme())
+        except ImportError:
+            pass
         scene.selectionChanged.connect(self._on_scene_selection)
 
     # ------------------------------------------------------------------ data in
@@ -805,6 +812,28 @@ class GraphView(QGraphicsView):
         self._still_key = self._view_key()
         self._scene_dirty = False
 
+    @Slot(str)
+    def set_theme(self, name: str) -> None:
+        """Draw on a ``light`` or ``dark`` canvas (follows the app's theme by itself). Exports are
+        always light."""
+        if self._closed:
+            return
+        shapes.set_theme(name)
+        self.setBackgroundBrush(QBrush(shapes.C_CANVAS))
+        self._restyle()
+
+    def _restyle(self) -> None:
+        graph = self._graph
+        if graph is not None:
+            totals = self._source_totals(graph)
+            for item_e in self._edges.values():
+                item_e.forget_look()
+                self._apply_edge(item_e, item_e.edge, totals)
+            self._flush_edges()
+        for item in [*self._nodes.values(), *self._boxes.values()]:
+            item.update()
+        self.viewport().update()
+
     # ------------------------------------------------------------------ find / hide
 
     def _compile(self, expr: str) -> tuple[Any, str | None]:
@@ -1078,7 +1107,10 @@ class GraphView(QGraphicsView):
         return rect
 
     def _with_animation_hidden(self, fn: Callable[[], None]) -> None:
-        """Render for export: nodes painted as shapes and text (not cached pixmaps)."""
+        """Render for export: light colours, nodes painted as shapes and text (not cached pixmaps)."""
+        theme = shapes.theme()
+        if shapes.set_theme("light"):
+            self._restyle()
         for item in self._nodes.values():
             item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         try:
@@ -1086,6 +1118,8 @@ class GraphView(QGraphicsView):
         finally:
             for item in self._nodes.values():
                 item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            if shapes.set_theme(theme):
+                self._restyle()
 
     def export_png(self, path: str | Path) -> None:
         rect = self._export_rect()
