@@ -352,7 +352,8 @@ class KubeEmulator:
         self._port_forwards: dict[tuple[str, str, int], int] = {}
         self._stop_event = threading.Event()
         self.calls: list[tuple[str, str]] = []
-        self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path?query, headers)
+        # (method, path?query, headers with canonical names: "Authorization", "Content-Type")
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: str | None = None
@@ -730,6 +731,10 @@ class KubeEmulator:
         return self.add(pod)
 
 
+def _canonical(header: str) -> str:
+    return "-".join(part.capitalize() for part in header.split("-"))
+
+
 def _d_meta(obj: Mapping[str, Any]) -> JsonObj:
     meta = obj.get("metadata")
     return meta if isinstance(meta, dict) else {}
@@ -817,7 +822,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         parsed = urllib.parse.urlsplit(self.path)
         path, query = parsed.path, urllib.parse.parse_qs(parsed.query)
         emu.calls.append((method, path))
-        emu.requests.append((method, self.path, {k: v for k, v in self.headers.items()}))
+        emu.requests.append((method, self.path, {_canonical(k): v for k, v in self.headers.items()}))
         try:
             faults = emu._faults
             if faults.slow_seconds:

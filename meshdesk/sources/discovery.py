@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from meshdesk.sources.base import Forbidden, NotFound, PrometheusError, SourceError
-from meshdesk.sources.inventory import RawApi, _d
+from meshdesk.sources.inventory import RawApi, _d, api_auth_headers
 from meshdesk.sources.prometheus import PrometheusClient
 
 log = logging.getLogger(__name__)
@@ -111,18 +111,7 @@ class _KubeAuth(requests.auth.AuthBase):
         self.configuration = configuration
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        cfg = self.configuration
-        value = None
-        getter = getattr(cfg, "get_api_key_with_prefix", None)
-        if getter is not None:
-            try:
-                value = getter("BearerToken", alias="authorization")
-            except TypeError:  # older clients: no alias argument
-                value = getter("authorization")
-        if value:
-            r.headers["Authorization"] = value
-        elif getattr(cfg, "username", None) and getattr(cfg, "password", None):
-            r.prepare_auth((cfg.username, cfg.password))
+        r.headers.update(api_auth_headers(self.configuration))
         return r
 
     def __repr__(self) -> str:

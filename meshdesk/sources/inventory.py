@@ -13,13 +13,14 @@ that namespace), ``"<namespace>/namespace"`` (the namespace object itself, so it
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import urllib3
 
@@ -101,25 +102,22 @@ class RawApi:
             raise Cancelled("reading the inventory was cancelled")
         with self._count_lock:
             self.calls += 1
-        headers = {"Accept": "application/json"}
+        headers = dict(getattr(self.api, "default_headers", None) or {})
+        headers["Accept"] = "application/json"
         if body is not None:
             headers["Content-Type"] = content_type
         try:
-            params = self.api.param_serialize(method=method, resource_path=path, query_params=list(query),
-                                              header_params=headers, body=body, auth_settings=["BearerToken"])
-            pool = getattr(getattr(self.api, "rest_client", None), "pool_manager", None)
-            if pool is not None:
-                # straight to the client's connection pool (its TLS, proxy and auth headers) so that a
-                # timeout is one timeout: urllib3's default retries would repeat a slow GET four times
-                url, sent_headers, sent_body = params[1], params[2], params[3]
-                raw = json.dumps(sent_body).encode() if sent_body is not None else None
-                resp = pool.request(method, url, body=raw, headers=sent_headers, timeout=self.timeout,
-                                    retries=_RETRIES, preload_content=True)
-                status, data, reason = int(resp.status), resp.data, resp.reason
-            else:  # pragma: no cover - other client versions
-                resp = self.api.call_api(*params, _request_timeout=self.timeout)
-                resp.read()
-                status, data, reason = int(resp.status), resp.data, resp.reason
+            cfg = self.api.configuration
+            headers.update(api_auth_headers(cfg))
+            url = str(cfg.host).rstrip("/") + path + (f"?{urlencode(list(query))}" if query else "")
+            raw = json.dumps(body).encode() if body is not None else None
+            # straight to the client's connection pool (its TLS and proxy settings), the same way in every
+            # client version, and so that a timeout is one timeout: urllib3's default retries would repeat a
+            # slow GET four times
+            resp = self.api.rest_client.pool_manager.request(method, url, body=raw, headers=headers,
+                                                             timeout=self.timeout, retries=_RETRIES,
+                                                             preload_content=True)
+            status, data, reason = int(resp.status), resp.data, resp.reason
         except SourceError:
             raise
         except Exception as e:  # noqa: BLE001 - every library failure becomes a typed, secret-free error
@@ -127,13 +125,29 @@ class RawApi:
         if not 200 <= status <= 299:
             from kubernetes.client.exceptions import ApiException
 
-            err = translate(ApiException(status=status, reason=reason, body=_text(data)), what=what)
+            answer = ApiException(status=status, reason=reason)
+            answer.body = _text(data)  # set after: older clients take no body argument
+            err = translate(answer, what=what)
             err.http_status = status  # type: ignore[attr-defined]  # an answer, not a network failure
             raise err from None
         try:
             return json.loads(data) if data else {}
         except ValueError:
             raise SourceError(f"{what}: the API server answered something that is not JSON") from None
+
+
+def api_auth_headers(configuration: Any) -> dict[str, str]:
+    """The headers the kubernetes client would authenticate with (asking its Configuration, so exec-plugin
+    and OIDC tokens are refreshed when they expire). Client certificates live in the connection pool."""
+    out: dict[str, str] = {}
+    settings = configuration.auth_settings() or {}
+    for setting in settings.values():
+        if isinstance(setting, dict) and setting.get("in") == "header" and setting.get("value"):
+            out[str(setting.get("key") or "authorization")] = str(setting["value"])
+    if not out and getattr(configuration, "username", None) and getattr(configuration, "password", None):
+        token = base64.b64encode(f"{configuration.username}:{configuration.password}".encode()).decode()
+        out["authorization"] = f"Basic {token}"
+    return out
 
 
 def _text(data: Any) -> str:
