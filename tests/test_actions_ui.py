@@ -379,3 +379,47 @@ def test_the_demo_obeys_the_dialogs(settings: Settings, window: QWidget, qtbot: 
     rate = sum(e.rates.get("http", 0.0) for e in into_service)
     errors = sum(e.rates.get("http5xx", 0.0) for e in into_service)
     assert errors / rate == pytest.approx(0.4, abs=0.05)
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_the_main_window_offers_the_actions_and_refreshes_after_a_change(qtbot: QtBot, tmp_path: Path) -> None:
+    from meshdesk.ui.actions import install_actions
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    w = MainWindow(context=DEMO, namespaces=["shop"], settings=Settings(tmp_path / "settings.json"),
+                   factories={DEMO: lambda: demo}, backoff_base=0.05, backoff_cap=0.2)
+    qtbot.addWidget(w)
+    try:
+        ctl = install_actions(w)
+        w.show()
+        qtbot.waitUntil(lambda: w.graph is not None and w.inventory is not None and ctl.writer is not None,
+                        timeout=10000)
+        assert _into(w.graph, "reviews", "v1")[0] > 0
+        reviews = w.graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+        assert reviews is not None
+        w.view.select([reviews.id])
+        assert ctl.menu is not None
+        ctl.menu.aboutToShow.emit()
+        by_key = {a.objectName(): a for a in ctl.menu.actions() if a.objectName()}
+        assert {"traffic-shifting", "fault-injection", "namespace-mtls"} <= set(by_key)
+        with qtbot.waitSignal(ctl.dialogOpened) as opened:
+            by_key["traffic-shifting"].trigger()
+        dialog = opened.args[0]  # a child of the window, closed below
+        dialog.form.sliders["v2"].setValue(100)
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+        old_graph = w.graph
+        with qtbot.waitSignal(ctl.applied):
+            qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        assert w.statusBar().currentMessage().startswith("Applied: Traffic shifting")
+        # the applied change triggers a refresh; the next graph has no traffic into reviews v1
+        qtbot.waitUntil(lambda: w.graph is not old_graph, timeout=10000)
+        assert _into(w.graph, "reviews", "v1")[0] == pytest.approx(0, abs=0.01)
+        assert _into(w.graph, "reviews", "v2")[0] > 0
+        dialog.close()
+        # read-only mode (from the settings) hides the actions
+        w.settings.read_only = True
+        ctl.menu.aboutToShow.emit()
+        assert [a.text() for a in ctl.menu.actions()] == ["Read-only mode: actions are hidden"]
+    finally:
+        w.close()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -68,6 +68,8 @@ class ActionsController(QObject):
     dialogOpened = Signal(object)  # the ChangeDialog, so tests and the window can follow it
 
     def __init__(self, source: Any, settings: Any, parent: QWidget | None = None) -> None:
+        """``settings``: anything with ``read_only`` (the settings store), or a function returning it
+        (when the window may swap its settings object)."""
         super().__init__(parent)
         self.settings = settings
         self._parent = parent
@@ -75,6 +77,7 @@ class ActionsController(QObject):
         self.writer: Any = None
         self._schemas: tuple[CRDSchemas, list[str]] | None = None
         self.dialog: ChangeDialog | None = None
+        self.menu: QMenu | None = None  # the window's Actions menu, when installed there
         self.set_source(source)
 
     def set_source(self, source: Any) -> None:
@@ -85,7 +88,8 @@ class ActionsController(QObject):
 
     @property
     def read_only(self) -> bool:
-        return bool(getattr(self.settings, "read_only", False))
+        settings = self.settings() if callable(self.settings) else self.settings
+        return bool(getattr(settings, "read_only", False))
 
     @property
     def enabled(self) -> bool:
@@ -273,3 +277,48 @@ def _namespaces_of(node: Node | None, graph: Any, inv: Inventory) -> list[str]:
     request = getattr(graph, "request", None)
     wanted = list(getattr(request, "namespaces", ()) or [])
     return [ns for ns in wanted if inv.namespace(ns) is not None]
+
+
+# -- the main window -----------------------------------------------------------------------------------
+
+def selected_node(window: Any) -> Node | None:
+    """The first selected node of the window's graph (None: nothing, or an edge, is selected)."""
+    graph = getattr(window, "graph", None)
+    view = getattr(window, "view", None)
+    if graph is None or view is None or not hasattr(view, "selected_ids"):
+        return None
+    for nid in view.selected_ids():
+        node = graph.nodes.get(nid)
+        if node is not None:
+            return node
+    return None
+
+
+def install_actions(window: Any) -> ActionsController:
+    """Wire the actions into a ``MainWindow``: an Actions menu (before Help) and the canvas's context
+    menu, both for the current selection (no selection: the graph's namespaces); the source follows
+    the poller's; an applied change refreshes the graph at once and says so in the status bar."""
+    ctl = ActionsController(getattr(window.poller, "source", None), lambda: window.settings, window)
+    window.poller.sourceOpened.connect(lambda source, _info: ctl.set_source(source))
+    menu = QMenu("&Actions", window)
+    bar = window.menuBar()
+    help_action = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+    if help_action is not None:
+        bar.insertMenu(help_action, menu)
+    else:
+        bar.addMenu(menu)
+    menu.aboutToShow.connect(lambda: ctl.populate(menu, selected_node(window), window.graph, window.inventory))
+    ctl.menu = menu
+
+    view = window.view
+
+    def context_menu(pos: Any) -> None:
+        popup = ctl.menu_for(selected_node(window), window.graph, window.inventory, view)
+        popup.aboutToHide.connect(popup.deleteLater)
+        popup.popup(view.mapToGlobal(pos))
+
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    view.customContextMenuRequested.connect(context_menu)
+    ctl.applied.connect(lambda summary: window.statusBar().showMessage(f"Applied: {summary}", 10000))
+    ctl.applied.connect(lambda _summary: window.refresh_now())
+    return ctl
