@@ -701,3 +701,20 @@ def test_dark_canvas_and_light_exports(qtbot, view: GraphView, tmp_path: Path) -
     finally:
         view.set_theme("light")
     assert QColor(view.grab().toImage().pixel(3, 3)).lightness() > 240
+
+
+def test_selecting_a_node_dims_everything_not_connected_to_it(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, view, bookinfo(), key=None)
+    pp, rvs, des, rv = nid_wl("productpage-v1"), _svc("reviews").id, _svc("details").id, nid_wl("reviews-v1")
+    view.select([pp])
+    assert view.node_item(pp).opacity() == 1.0  # type: ignore[union-attr]
+    assert view.node_item(rvs).opacity() == 1.0 and view.node_item(des).opacity() == 1.0  # type: ignore[union-attr]
+    assert view.edge_item(edge_id(pp, rvs, "http")).opacity() == 1.0  # type: ignore[union-attr]
+    assert view.node_item(rv).opacity() < 0.5  # type: ignore[union-attr]
+    assert view.edge_item(edge_id(rvs, rv, "http")).opacity() < 0.5  # type: ignore[union-attr]
+    # a node that appears while focused is part of the dimmed rest
+    view.set_graph(bookinfo(extra=True))
+    assert view.node_item(nid_wl("mysqldb-v1")).opacity() < 0.5  # type: ignore[union-attr]
+    view.select([])
+    assert all(view.node_item(n).opacity() == 1.0 for n in view.positions())  # type: ignore[union-attr]
+    assert all(view.edge_item(e).opacity() == 1.0 for e in view.graph.edges)  # type: ignore[union-attr]

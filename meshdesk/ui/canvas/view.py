@@ -90,7 +90,8 @@ MIN_SCALE = 0.02
 MAX_SCALE = 6.0
 FIT_MAX_SCALE = 1.5
 PLACE_NEW_LIMIT = 40
-SETTLE_S = 0.25  # the animation waits this long after a scene change before a new still picture
+SETTLE_S = 0.25
+DIM_OPACITY = 0.25  # the animation waits this long after a scene change before a new still picture
 # BSP or no index: measured with benchmarks/canvas.py (see the module text there)
 INDEX_METHOD = (QGraphicsScene.ItemIndexMethod.NoIndex if os.environ.get("MESHDESK_SCENE_INDEX") == "none"
                 else QGraphicsScene.ItemIndexMethod.BspTreeIndex)  # more new nodes than this (or than a third of the graph) get a full layout
@@ -238,6 +239,7 @@ class GraphView(QGraphicsView):
         self._find_expr = ""
         self._hide_expr = ""
         self._highlighted: set[str] = set()
+        self._dimmed: set[str] = set()
         self._hidden: set[str] = set()
         self._selecting = False
         self._batch = False
@@ -360,6 +362,7 @@ class GraphView(QGraphicsView):
         if self._hide_expr:
             self.set_hide(self._hide_expr)
         self._animation.set_edges(self._edges.values())
+        self._apply_focus()  # new items join the dimmed background of a focused node
         self._update_scene_rect()
 
     def _source_totals(self, graph: TrafficGraph) -> dict[tuple[str, str], float]:
@@ -401,6 +404,7 @@ class GraphView(QGraphicsView):
                 self._remove_edge(e.edge_id)
         self._awaiting.discard(nid)
         self._highlighted.discard(nid)
+        self._dimmed.discard(nid)
         self._hidden.discard(nid)
         self._scene.removeItem(item)
 
@@ -411,6 +415,7 @@ class GraphView(QGraphicsView):
             if lst is not None and item in lst:
                 lst.remove(item)
         self._dirty_edges.discard(eid)
+        self._dimmed.discard(eid)
         self._scene.removeItem(item)
 
     def _flush_edges(self) -> None:
@@ -917,6 +922,7 @@ class GraphView(QGraphicsView):
                     item.setSelected(True)
         finally:
             self._selecting = False
+        self._apply_focus()
         self.selectionChanged.emit(self.selected_ids())
 
     def selected_ids(self) -> list[str]:
@@ -933,7 +939,35 @@ class GraphView(QGraphicsView):
     @Slot()
     def _on_scene_selection(self) -> None:
         if not self._selecting and not self._closed:
+            self._apply_focus()
             self.selectionChanged.emit(self.selected_ids())
+
+    def _apply_focus(self) -> None:
+        """Like Kiali: with one node (or edge) selected, its edges and neighbours stay bright and
+        the rest of the graph is dimmed; any other selection shows everything plainly."""
+        selected = self._scene.selectedItems()
+        keep: set[str] | None = None
+        if len(selected) == 1 and isinstance(selected[0], NodeItem):
+            nid = selected[0].node_id
+            keep = {nid}
+            for e in self._edges_of.get(nid, ()):
+                keep.update((e.edge_id, e.edge.source, e.edge.target))
+        elif len(selected) == 1 and isinstance(selected[0], EdgeItem):
+            e = selected[0]
+            keep = {e.edge_id, e.edge.source, e.edge.target}
+        if keep is None and not self._dimmed:
+            return
+        dimmed: set[str] = set()
+        for iid, item in [*self._nodes.items(), *self._edges.items()]:
+            dim = keep is not None and iid not in keep
+            if dim:
+                dimmed.add(iid)
+            if dim != (iid in self._dimmed):
+                item.setOpacity(DIM_OPACITY if dim else 1.0)
+        self._dimmed = dimmed
+
+    def dimmed_ids(self) -> set[str]:
+        return set(self._dimmed)
 
     def node_item(self, nid: str) -> NodeItem | None:
         return self._nodes.get(nid)
