@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
 from meshdesk.mesh.graph.model import NODE_WORKLOAD
-from meshdesk.sources.base import Unreachable
+from meshdesk.sources.base import Forbidden, Unreachable
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from tests import prom_server
@@ -462,3 +462,23 @@ def test_saving_a_prometheus_url_in_settings_reopens_the_context(kube_emulator, 
     qtbot.waitUntil(lambda: w.graph is not None, timeout=15000)
     assert not w.banner.isVisible() and w.last_error is None
     assert prometheus_server.url.split("//")[1] in w.status_prometheus.text()
+
+
+class _NoListing(ScriptedSource):
+    """RBAC lets the user read some namespaces but not list them."""
+
+    def namespaces(self):  # type: ignore[no-untyped-def]
+        raise Forbidden('namespaces is forbidden: User "dev" cannot list resource "namespaces"')
+
+
+def test_namespaces_by_name_when_listing_them_is_forbidden(qtbot, make_window) -> None:
+    src = _NoListing("rbac", {"shop": [sample("frontend-v1", "cart-v1", "shop", 5.0)],
+                              "blog": [sample("web-v1", "db-v1", "blog", 2.0)]})
+    w = make_window(context="rbac", namespaces=["shop"], factories={"rbac": lambda: src})
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    assert not w.banner.isVisible()
+    assert not w.toolbar.add_namespace("Not_A_Namespace!")
+    assert w.toolbar.add_namespace("blog")
+    wait_graph(qtbot, w, lambda w: set(w.graph.request.namespaces) == {"blog", "shop"})
+    assert {n.workload for n in w.graph.nodes.values() if n.workload} >= {"web-v1", "frontend-v1"}
+    assert w.settings.namespaces_for("rbac") == ["blog", "shop"]

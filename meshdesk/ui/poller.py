@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
-from meshdesk.sources.base import Cancelled, MeshSource, SourceError, SourceInfo
+from meshdesk.sources.base import Cancelled, Forbidden, MeshSource, SourceError, SourceInfo
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,12 @@ class _Worker(QObject):
                 self.sourceOpened.emit(generation, self._source, self._source.info())
             source = self._source
             if want_namespaces or not request.namespaces:
-                names = [n.name for n in source.namespaces()]
+                try:
+                    names = [n.name for n in source.namespaces()]
+                except Forbidden:
+                    if not request.namespaces:
+                        raise
+                    names = list(request.namespaces)  # may not list them, may still read the chosen ones
                 used = list(request.namespaces) or default_namespaces(names)
                 self.namespacesReady.emit(generation, names, used)
                 if not request.namespaces:

@@ -7,6 +7,7 @@ display options (drawing-only choices)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -14,12 +15,15 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QInputDialog,
     QLineEdit,
     QMenu,
     QToolBar,
     QToolButton,
     QWidget,
 )
+
+_NAMESPACE_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # an RFC 1123 label
 
 GRAPH_TYPES: tuple[tuple[str, str], ...] = (
     ("app", "App graph"),
@@ -307,7 +311,26 @@ class MainToolBar(QToolBar):
             act.setChecked(n in self._selected_ns)
         if not self._namespaces:
             self.namespace_menu.addAction("(no namespaces yet)").setEnabled(False)
+        self.namespace_menu.addSeparator()
+        other = self.namespace_menu.addAction("Other namespace…")
+        other.setToolTip("Add a namespace by name (when your account may not list them all)")
+        other.triggered.connect(self._ask_namespace)
         self._update_ns_text()
+
+    def _ask_namespace(self) -> None:
+        name, ok = QInputDialog.getText(self, "Other namespace", "Namespace name:")
+        if ok:
+            self.add_namespace(name)
+
+    def add_namespace(self, name: str) -> bool:
+        """Add ``name`` to the choices and select it; False (and nothing changes) when it is not a valid
+        Kubernetes namespace name."""
+        name = name.strip()
+        if not _NAMESPACE_RE.fullmatch(name) or len(name) > 63:
+            return False
+        self.set_namespaces(self._namespaces, [*self._selected_ns, name])
+        self.namespacesSelected.emit(list(self._selected_ns))
+        return True
 
     def _check_all(self, on: bool) -> None:
         for act in self.namespace_menu.actions():
