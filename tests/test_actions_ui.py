@@ -175,7 +175,9 @@ def test_routing_fault_timeouts_and_breaker_end_to_end(emu: KubeEmulator, settin
     dialog = open_action(ctl, qtbot, "fault-injection", node, inventory(emu))
     form = dialog.form
     assert isinstance(form, FaultInjectionForm) and not form.abort_on.isChecked()
+    assert not form.abort_percent.isEnabled()  # only editable when aborts are on
     form.abort_on.setChecked(True)
+    assert form.abort_percent.isEnabled() and form.abort_status.isEnabled()
     form.abort_percent.setValue(25)
     form.abort_status.setValue(500)
     review_and_confirm(dialog, qtbot, emu)

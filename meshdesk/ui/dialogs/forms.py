@@ -284,6 +284,8 @@ class FaultInjectionForm(_RoutingForm):
         form.addRow("HTTP status", self.abort_status)
         layout.addWidget(abort)
         layout.addStretch(1)
+        _enable_with(self.delay_on, self.delay_percent, self.delay_seconds)
+        _enable_with(self.abort_on, self.abort_percent, self.abort_status)
 
     def _edit(self) -> None:
         self.routing.fault = Fault(
@@ -317,6 +319,8 @@ class TimeoutsForm(_RoutingForm):
         self.retry_on = QLineEdit(r.retry_on)
         self.retry_on.setPlaceholderText("e.g. 5xx,connect-failure")
         form.addRow("Retry on", self.retry_on)
+        _enable_with(self.timeout_on, self.timeout)
+        _enable_with(self.retries_on, self.attempts, self.per_try, self.retry_on)
 
     def _edit(self) -> None:
         r = self.routing
@@ -365,6 +369,7 @@ class CircuitBreakingForm(_RoutingForm):
                     spin.setSuffix(" %")
             spin.setObjectName(attr)
             form.addRow(check, spin)
+            _enable_with(check, spin)
             self.fields[attr] = (check, spin)
 
     def _edit(self) -> None:
@@ -373,6 +378,15 @@ class CircuitBreakingForm(_RoutingForm):
             values[attr] = (spin.value() if isinstance(spin, QDoubleSpinBox) else int(spin.value())) \
                 if check.isChecked() else None
         self.routing.circuit_breaker = CircuitBreaker(**values)
+
+
+def _enable_with(check: QCheckBox, *widgets: QWidget) -> None:
+    """Fields that only count when ``check`` is on are editable only then (their values are kept)."""
+    def follow(on: bool) -> None:
+        for w in widgets:
+            w.setEnabled(on)
+    check.toggled.connect(follow)
+    follow(check.isChecked())
 
 
 def _dspin(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox:
