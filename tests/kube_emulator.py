@@ -979,8 +979,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if "fieldSelector" in query:
                 sel = query["fieldSelector"][0]
                 items = [o for o in items if isinstance(o, dict) and field_selector_matches(sel, o)]
+            list_meta: JsonObj = {"resourceVersion": str(emu._rv)}
+            start = 0
+            if query.get("continue", [""])[0]:
+                try:
+                    start = int(base64.urlsafe_b64decode(query["continue"][0].encode()).decode())
+                except ValueError as e:
+                    raise ApiError(400, "BadRequest", "invalid continue token") from e
+            limit = int(query.get("limit", ["0"])[0] or 0)
+            if limit > 0 or start:
+                end = start + limit if limit > 0 else len(items)
+                if end < len(items):
+                    list_meta["continue"] = base64.urlsafe_b64encode(str(end).encode()).decode()
+                    list_meta["remainingItemCount"] = len(items) - end
+                items = items[start:end]
             self._send(200, {"kind": f"{t.kind}List", "apiVersion": t.api_version(version),
-                             "metadata": {"resourceVersion": str(emu._rv)}, "items": [shown(o) for o in items]})
+                             "metadata": list_meta, "items": [shown(o) for o in items]})
             return
         if verb == "get":
             obj = store.get((ns_key, name or ""))

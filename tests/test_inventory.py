@@ -370,3 +370,16 @@ def test_hostile_namespace_names_stay_in_their_path_segment(kube_emulator: KubeE
     inv = read_inventory(kube_emulator.api_client(), ["a/b"], cluster="c")
     assert inv.workloads == [] and inv.warnings[0] == "namespace a/b does not exist"
     assert ("GET", "/api/v1/namespaces/a%2Fb") in kube_emulator.calls
+
+
+def test_paged_lists_are_read_to_the_end(kube_emulator: KubeEmulator) -> None:
+    for i in range(7):
+        kube_emulator.add(_deployment(f"app{i}", "shop" if i % 2 else "web", {"app": f"app{i}"}, replicas=2))
+    kube_emulator.run_workloads()
+    whole = read_inventory(kube_emulator.api_client(), ["shop", "web"], cluster="c")
+    reader = InventoryReader(kube_emulator.api_client(), ["shop", "web"], cluster="c", page_size=3)
+    paged = reader.read()
+    assert paged.to_json() == whole.to_json() and len(paged.workloads) == 7
+    assert sum(len(w.pods) for w in paged.workloads) == 14
+    pod_pages = [p for m, p in kube_emulator.calls if p == "/api/v1/pods"]
+    assert len(pod_pages) == 1 + 5  # one whole list, then 14 pods in pages of 3

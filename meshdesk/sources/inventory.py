@@ -89,10 +89,25 @@ class RawApi:
         self.timeout = timeout
         self.cancelled = cancelled
         self.calls = 0
+        self.page_size = 0  # 0: whole lists in one answer
         self._count_lock = threading.Lock()
 
     def get(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "") -> Any:
         return self.request("GET", path, query, what=what)
+
+    def list_items(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "") -> list[JsonObj]:
+        """Every item of a list, following ``metadata.continue`` when the server pages (with
+        ``page_size`` set, or a server or proxy that pages on its own)."""
+        items: list[JsonObj] = []
+        base = list(query) + ([("limit", str(self.page_size))] if self.page_size else [])
+        token = ""
+        for _ in range(10_000):  # a server that never stops paging is a bug, not a reason to hang
+            doc = _d(self.get(path, base + ([("continue", token)] if token else []), what=what))
+            items += [i for i in _l(doc.get("items")) if isinstance(i, dict)]
+            token = str(_d(doc.get("metadata")).get("continue") or "")
+            if not token:
+                break
+        return items
 
     def request(self, method: str, path: str, query: Sequence[tuple[str, str]] = (), body: Any = None, *,
                 content_type: str = "application/json", what: str = "") -> Any:
@@ -293,13 +308,14 @@ class InventoryReader:
 
     def __init__(self, api: Any, namespaces: Sequence[str] | None, *, cluster: str, timeout: float = 30.0,
                  cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = False,
-                 parallel: int = 4) -> None:
+                 parallel: int = 4, page_size: int = 0) -> None:
         self.stop = False
 
         def give_up() -> bool:
             return self.stop or (cancelled is not None and cancelled())
 
         self.http = RawApi(api, timeout, give_up)
+        self.http.page_size = max(0, page_size)
         self.parallel = max(1, parallel)
         self.selected = list(dict.fromkeys(namespaces)) if namespaces is not None else None
         self.cluster = cluster
@@ -320,9 +336,8 @@ class InventoryReader:
             return _Listing([])
         if len(namespaces) > 1:
             try:
-                doc = self.http.get(f"{prefix}/{plural}", what=f"list {label}")
-                items = [i for i in _l(_d(doc).get("items")) if isinstance(i, dict)
-                         and _d(i.get("metadata")).get("namespace") in wanted]
+                items = [i for i in self.http.list_items(f"{prefix}/{plural}", what=f"list {label}")
+                         if _d(i.get("metadata")).get("namespace") in wanted]
                 return _Listing(items)
             except Forbidden:
                 pass  # no cluster-wide right: try each namespace
@@ -330,14 +345,14 @@ class InventoryReader:
 
         def one(ns: str) -> list[JsonObj] | None:
             try:
-                doc = self.http.get(f"{prefix}/namespaces/{quote(ns, safe='')}/{plural}", what=f"list {label} in {ns}")
+                return self.http.list_items(f"{prefix}/namespaces/{quote(ns, safe='')}/{plural}",
+                                            what=f"list {label} in {ns}")
             except Forbidden as e:
                 self.inv.hidden[f"{ns}/{label}"] = f"forbidden: {e.message}"
                 return None
             except NotFound as e:
                 self.inv.hidden[f"{ns}/{label}"] = f"not found: {e.message}"
                 return None
-            return [i for i in _l(_d(doc).get("items")) if isinstance(i, dict)]
 
         if len(namespaces) == 1:
             results = [one(namespaces[0])]
@@ -372,9 +387,7 @@ class InventoryReader:
         inv = self.inv
         if self.selected is None or len(self.selected) > 1:
             try:
-                doc = self.http.get("/api/v1/namespaces", what="list namespaces")
-                items = [i for i in _l(_d(doc).get("items")) if isinstance(i, dict)]
-                for i in items:
+                for i in self.http.list_items("/api/v1/namespaces", what="list namespaces"):
                     meta = _d(i.get("metadata"))
                     if meta.get("name") and (self.selected is None or meta["name"] in self.selected):
                         inv.namespaces.append(Namespace(str(meta["name"]), _strmap(meta.get("labels")),
