@@ -482,3 +482,17 @@ def test_namespaces_by_name_when_listing_them_is_forbidden(qtbot, make_window) -
     wait_graph(qtbot, w, lambda w: set(w.graph.request.namespaces) == {"blog", "shop"})
     assert {n.workload for n in w.graph.nodes.values() if n.workload} >= {"web-v1", "frontend-v1"}
     assert w.settings.namespaces_for("rbac") == ["blog", "shop"]
+
+
+def test_export_png_and_svg(qtbot, make_window, tmp_path) -> None:
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: not w.view.layout_running, timeout=10000)
+    w.export_image("png", str(tmp_path / "mesh.png"))
+    w.export_image("svg", str(tmp_path / "mesh.svg"))
+    assert (tmp_path / "mesh.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (tmp_path / "mesh.svg").read_text()
+    (tmp_path / "a-file").write_text("not a folder")
+    w.export_image("png", str(tmp_path / "a-file" / "mesh.png"))
+    assert "could not write" in w.statusBar().currentMessage()
+    assert (tmp_path / "a-file").read_text() == "not a folder"

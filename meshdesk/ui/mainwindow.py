@@ -581,9 +581,11 @@ class MainWindow(QMainWindow):
         self.status_age.setText(text)
 
     # -- layout / export -----------------------------------------------------------------------------------
-    def export_image(self, fmt: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.upper()}", f"mesh.{fmt}",
-                                              f"{fmt.upper()} (*.{fmt})")
+    def export_image(self, fmt: str, path: str | None = None) -> None:
+        """Write the graph as PNG or SVG (asking where when ``path`` is None)."""
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.upper()}", f"mesh.{fmt}",
+                                                  f"{fmt.upper()} (*.{fmt})")
         if not path:
             return
         try:
