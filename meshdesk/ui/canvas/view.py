@@ -249,6 +249,7 @@ class GraphView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._closed = False
         self.errors: list[str] = []  # saving failures etc., for the main window to show
+        self.paints = 0  # viewport paints so far (benchmarks and tests wait on it)
 
         self._layout_generation = 0
         self._layout_thread: QThread | None = None
@@ -1164,6 +1165,7 @@ class GraphView(QGraphicsView):
         self._with_animation_hidden(lambda: export.export_svg(self._scene, path, rect if not rect.isNull() else None))
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        self.paints += 1
         if self._animation.running and self._still is not None and self._still_valid():
             painter = QPainter(self.viewport())
             painter.drawPixmap(0, 0, self._still)
