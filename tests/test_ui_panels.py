@@ -11,7 +11,7 @@ from meshdesk.mesh.graph.model import NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
-from meshdesk.ui.canvas.items import fmt_percent
+from meshdesk.ui.canvas.items import fmt_percent, fmt_rps
 from meshdesk.ui.panels import SidePanel, error_share, host_matches, rules_for_host
 
 pytestmark = pytest.mark.ui
@@ -153,3 +153,25 @@ def test_edge_panel_breaks_errors_down_by_code_and_host(panel: SidePanel, demo_d
     assert "Hosts\n" in text and host in text
     share = 100 * sum(edge.rates.get(k, 0.0) for k in ("http4xx", "http5xx", "httpNoResponse")) / edge.rate
     assert f"Errors\n{fmt_percent(share)}" in text, "small shares too (written '<0.1%')"
+
+
+def test_operation_panel(qtbot) -> None:
+    from meshdesk.mesh.graph.model import NODE_AGGREGATE
+
+    demo = DemoCluster(clock=lambda: NOW)
+    req = GraphRequest(graphType="versionedApp", namespaces=("shop",),
+                       appenders=("operationNodes", "responseTime", "health"))
+    snap = demo.snapshot(req)
+    graph = build(snap)
+    op = next((n for n in graph.nodes.values() if n.node_type == NODE_AGGREGATE), None)
+    assert op is not None, "the demo names its operations"
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, snap.inventory)
+    p.show_selection([op.id])
+    assert p.kind == "operation"
+    text = p.text()
+    assert f"Operation {op.aggregate_value}" in text and f"Service\n{op.service or '-'}" in text
+    rate = sum(e.rate for e in graph.in_edges(op.id))
+    assert rate > 0 and f"Rate\n{fmt_rps(rate)}" in text
+    assert "Errors\n" in text and "Response time\n" in text
