@@ -100,7 +100,8 @@ def review_and_confirm(dialog: ChangeDialog, qtbot: QtBot, emu: KubeEmulator) ->
     before = {k: dict(v) for k, v in emu._objects.items()}  # what the cluster stores, by kind
     before_rvs = {(k, key): o.get("metadata", {}).get("resourceVersion")
                   for k, objs in emu._objects.items() for key, o in objs.items() if isinstance(o, dict)}
-    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert dialog.page == REVIEW, dialog.form_error.text()
     assert dialog.confirm_button.isEnabled(), dialog.verdict.text() + dialog.dry_run_text.toPlainText()
     assert "OK (would)" in dialog.dry_run_text.toPlainText()
@@ -126,7 +127,8 @@ def test_traffic_shifting_end_to_end(emu: KubeEmulator, settings: Settings, wind
     assert sum(form.weights().values()) == 100 and form.weights()["v3"] == 20
     form.sliders["v2"].setValue(100)
     assert form.weights() == {"v1": 0, "v2": 100, "v3": 0}
-    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert dialog.page == REVIEW
     assert "kind: VirtualService" in dialog.preview_text.toPlainText()
     assert "+        subset: v2" in dialog.diff_text.toPlainText()
@@ -291,13 +293,15 @@ def test_a_change_made_meanwhile_is_reported_not_overwritten(emu: KubeEmulator, 
     ctl = controller_for(emu, settings, window)
     dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
     dialog.form.sliders["v3"].setValue(100)
-    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert dialog.page == REVIEW and dialog.confirm_button.isEnabled()
     theirs = dict(emu.get("virtualservices", "bookinfo", "reviews", NET))
     theirs["spec"] = {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews",
                                                                                  "subset": "v2"}}]}]}
     emu.add(theirs, "bookinfo")
-    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.applyDone):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert dialog.page == DONE
     assert CONFLICT_TEXT in dialog.outcome.text() and "VirtualService bookinfo/reviews" in dialog.outcome.text()
     assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"] == theirs["spec"]
@@ -355,7 +359,8 @@ def test_the_demo_obeys_the_dialogs(settings: Settings, window: QWidget, qtbot: 
     qtbot.addWidget(dialog)
     assert dialog.form.weights() == {"v1": 50, "v2": 30, "v3": 20}
     dialog.form.sliders["v2"].setValue(100)
-    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert "OK (would): Replace VirtualService shop/reviews" in dialog.dry_run_text.toPlainText()
     with qtbot.waitSignal(ctl.applied):
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
@@ -371,7 +376,8 @@ def test_the_demo_obeys_the_dialogs(settings: Settings, window: QWidget, qtbot: 
     qtbot.addWidget(dialog)
     dialog.form.abort_on.setChecked(True)
     dialog.form.abort_percent.setValue(40)
-    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(ctl.applied):
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     graph = build(demo.snapshot(request))
@@ -409,7 +415,8 @@ def test_the_main_window_offers_the_actions_and_refreshes_after_a_change(qtbot: 
             by_key["traffic-shifting"].trigger()
         dialog = opened.args[0]  # a child of the window, closed below
         dialog.form.sliders["v2"].setValue(100)
-        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+        with qtbot.waitSignal(dialog.reviewReady):
+            qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
         old_graph = w.graph
         with qtbot.waitSignal(ctl.applied):
             qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
@@ -425,3 +432,30 @@ def test_the_main_window_offers_the_actions_and_refreshes_after_a_change(qtbot: 
         assert [a.text() for a in ctl.menu.actions()] == ["Read-only mode: actions are hidden"]
     finally:
         w.close()
+
+
+def test_a_failed_dry_run_or_review_blocks_confirm(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                   qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "namespace-mtls", None, inventory(emu))
+    dialog.form.mode.setCurrentText("STRICT")
+    emu.forbid(resource="peerauthentications", verb="create")  # RBAC changed after the menu was shown
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True] and dialog.page == REVIEW
+    assert not dialog.confirm_button.isEnabled()
+    assert "dry run failed" in dialog.verdict.text() and "FAILED" in dialog.dry_run_text.toPlainText()
+    assert emu.get("peerauthentications", "bookinfo", "default", SEC) is None
+    # the API server failing while reading the current state: said under the form, nothing lost
+    emu.clear_faults()
+    qtbot.mouseClick(dialog.back_button, Qt.MouseButton.LeftButton)
+    emu.fail(500, path="/apis/security.istio.io")
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [False] and dialog.page != REVIEW
+    assert dialog.form_error.text().startswith("Could not review the change")
+    assert dialog.form.mode.currentText() == "STRICT"
+    emu.clear_faults()
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True] and dialog.confirm_button.isEnabled()

@@ -3,18 +3,21 @@ against the cluster now, schema and validation findings, the server's dry run) w
 then the outcome. Nothing is written before Confirm; a change someone made meanwhile is reported, never
 overwritten.
 
-The calls to the cluster run on the GUI thread with a busy cursor: each is one small request (the dry
-run and the apply send one request per object).
+The calls to the cluster (reading the current objects, the schemas, the dry run, the apply) run on a
+worker thread, one step at a time; the result comes back by signal (``reviewReady``, ``applyDone``)
+and the buttons are disabled meanwhile. Closing the dialog waits for a step in flight (each is a few
+requests with the source's timeout), so no thread outlives it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -44,6 +47,9 @@ class ChangeDialog(QDialog):
     """``applied(summary)`` is emitted after a successful apply (the window refreshes its graph)."""
 
     applied = Signal(str)
+    reviewReady = Signal(bool)  # the review page is filled (True) or the review failed (False)
+    applyDone = Signal(object)  # the RunResult of Confirm
+    _stepDone = Signal(str, object)  # from the worker thread: (step, result or exception)
 
     def __init__(self, form: ActionForm, inventory: Inventory, writer: Any,
                  schemas: Callable[[], tuple[CRDSchemas, list[str]]], parent: QWidget | None = None) -> None:
@@ -56,6 +62,8 @@ class ChangeDialog(QDialog):
         self.findings: Findings | None = None
         self.dry: RunResult | None = None
         self.run_result: RunResult | None = None
+        self._worker: threading.Thread | None = None
+        self._stepDone.connect(self._on_step_done, Qt.ConnectionType.QueuedConnection)
         self.setWindowTitle(f"meshdesk - {form.title}")
         self.resize(760, 600)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
@@ -98,6 +106,7 @@ class ChangeDialog(QDialog):
         self.verdict.setWordWrap(True)
         lay.addWidget(self.verdict)
         self.pages.addWidget(page)
+        self.busy_label = QLabel()
         # outcome page
         page = QWidget()
         lay = QVBoxLayout(page)
@@ -121,6 +130,7 @@ class ChangeDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
+        buttons.addWidget(self.busy_label)
         buttons.addStretch(1)
         for b in (self.review_button, self.confirm_button, self.close_button):
             buttons.addWidget(b)
@@ -144,58 +154,115 @@ class ChangeDialog(QDialog):
     def back(self) -> None:
         self._show_page(FORM)
 
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
     def review(self) -> bool:
-        """Make the plan from the form, read the cluster's current state, check and dry-run it. False
-        (with the reason under the form) when the input cannot become config."""
+        """Make the plan from the form (bad input: the reason under the form, False), then on the worker
+        read the cluster's current state, check and dry-run it; ``reviewReady`` tells when done."""
+        if self.busy:
+            return False
         try:
             plan = self.form.plan(self.inventory)
         except (RoutingError, ValueError) as e:
             self.form_error.setText(str(e))
             return False
         self.form_error.setText("")
-        with _busy():
+        writer, schemas, inventory = self.writer, self._schemas, self.inventory
+
+        def work() -> tuple[ChangePlan, Findings, RunResult]:
+            fresh = refresh(writer, plan)
+            found, notes = schemas()
+            findings = check(fresh, found, inventory)
+            findings.notes[:0] = [n for n in notes if n not in findings.notes]
+            dry = dry_run(writer, fresh) if not fresh.empty else RunResult(True)
+            return fresh, findings, dry
+
+        self._start("review", work, "Reading the cluster and running the dry run…")
+        return True
+
+    def confirm(self) -> bool:
+        """Apply the reviewed plan on the worker; ``applyDone`` (and ``applied`` on success) tell when done."""
+        if self.plan is None or not self.confirm_button.isEnabled() or self.busy:
+            return False
+        writer, plan = self.writer, self.plan
+        self._start("apply", lambda: apply(writer, plan), "Applying…")
+        return True
+
+    # -- the worker ----------------------------------------------------------------------------------
+    def _start(self, step: str, work: Callable[[], Any], message: str) -> None:
+        def run() -> None:
             try:
-                plan = refresh(self.writer, plan)
-            except SourceError as e:
-                self.form_error.setText(f"Could not read the current config: {e}")
-                return False
-            schemas, schema_notes = self._schemas()
-            self.findings = check(plan, schemas, self.inventory)
-            self.findings.notes[:0] = [n for n in schema_notes if n not in self.findings.notes]
-            self.dry = dry_run(self.writer, plan) if not plan.empty else RunResult(True)
-        self.plan = plan
+                out: Any = work()
+            except Exception as e:  # noqa: BLE001 - every failure is shown, never lost
+                out = e
+            self._stepDone.emit(step, out)
+
+        for b in (self.review_button, self.confirm_button, self.back_button):
+            b.setEnabled(False)
+        self.busy_label.setText(message)
+        self._worker = threading.Thread(target=run, name=f"change-{step}", daemon=True)
+        self._worker.start()
+
+    def _join(self) -> None:
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None
+
+    def _on_step_done(self, step: str, out: Any) -> None:
+        self._join()
+        self.busy_label.setText("")
+        for b in (self.review_button, self.back_button):
+            b.setEnabled(True)
+        if step == "review":
+            self._show_review(out)
+        else:
+            self._show_outcome(out)
+
+    def _show_review(self, out: Any) -> None:
+        if isinstance(out, BaseException):
+            text = str(out) if isinstance(out, SourceError) else f"unexpected error: {out}"
+            if not isinstance(out, SourceError):
+                log.error("review failed", exc_info=out)
+            self.form_error.setText(f"Could not review the change: {text}")
+            self.reviewReady.emit(False)
+            return
+        plan, findings, dry = out
+        self.plan, self.findings, self.dry = plan, findings, dry
         self.summary.setText(f"<b>{plan.summary}</b>")
         self.notes.setText("\n".join(plan.notes))
         self.notes.setVisible(bool(plan.notes))
         self.preview_text.setPlainText(plan.preview())
         self.diff_text.setPlainText(plan.diff() or "No difference.")
-        self.findings_text.setPlainText(_findings_text(self.findings))
-        self.dry_run_text.setPlainText(self.dry.text())
+        self.findings_text.setPlainText(_findings_text(findings))
+        self.dry_run_text.setPlainText(dry.text())
         problems = []
-        if self.findings.schema:
-            problems.append(f"{len(self.findings.schema)} schema problem(s): the cluster would refuse this.")
-        if not self.dry.ok:
-            problems.append(f"The server's dry run failed: {self.dry.error}")
+        if findings.schema:
+            problems.append(f"{len(findings.schema)} schema problem(s): the cluster would refuse this.")
+        if not dry.ok:
+            problems.append(f"The server's dry run failed: {dry.error}")
         if plan.empty:
             problems.append("Nothing to change: the cluster already has this configuration.")
         if problems:
             self.verdict.setText("\n".join(problems))
-            self.tabs.setCurrentWidget(self.dry_run_text if not self.dry.ok else self.findings_text
-                                       if self.findings.schema else self.preview_text)
+            self.tabs.setCurrentWidget(self.dry_run_text if not dry.ok else self.findings_text
+                                       if findings.schema else self.preview_text)
         else:
-            warn = f" {len(self.findings.validation)} new validation finding(s): see Checks." \
-                if self.findings.validation else ""
+            warn = f" {len(findings.validation)} new validation finding(s): see Checks." \
+                if findings.validation else ""
             self.verdict.setText(f"The dry run passed.{warn} Confirm to apply {len(plan.changes)} change(s).")
         self.confirm_button.setEnabled(not problems)
         self._show_page(REVIEW)
-        return True
+        self.reviewReady.emit(True)
 
-    def confirm(self) -> RunResult | None:
-        if self.plan is None or not self.confirm_button.isEnabled():
-            return None
-        with _busy():
-            self.run_result = apply(self.writer, self.plan)
-        r = self.run_result
+    def _show_outcome(self, out: Any) -> None:
+        assert self.plan is not None
+        if isinstance(out, BaseException):
+            log.error("apply failed", exc_info=out)
+            out = RunResult(False, error=SourceError(f"unexpected error: {out}"), failed=self.plan.summary)
+        r: RunResult = out
+        self.run_result = r
         if r.ok:
             self.outcome.setText(f"Applied: {self.plan.summary}.")
         elif r.conflict:
@@ -204,9 +271,13 @@ class ChangeDialog(QDialog):
             self.outcome.setText(f"Failed: {r.failed}: {r.error}")
         self.outcome_details.setPlainText(r.text())
         self._show_page(DONE)
+        self.applyDone.emit(r)
         if r.ok:
             self.applied.emit(self.plan.summary)
-        return r
+
+    def done(self, result: int) -> None:
+        self._join()  # a step in flight finishes first: no thread outlives the dialog
+        super().done(result)
 
 
 def _findings_text(f: Findings) -> str:
@@ -219,11 +290,3 @@ def _findings_text(f: Findings) -> str:
         lines += ["The objects match the CRD schemas and add no validation finding." if not f.notes else
                   "No new validation finding."]
     return "\n".join(lines).strip()
-
-
-class _busy:
-    def __enter__(self) -> None:
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-
-    def __exit__(self, *exc: object) -> None:
-        QGuiApplication.restoreOverrideCursor()
