@@ -801,6 +801,8 @@ class GraphView(QGraphicsView):
 
     def _take_still(self) -> None:
         vp = self.viewport()
+        if vp.width() <= 0 or vp.height() <= 0:
+            return
         dpr = self.devicePixelRatioF()
         pixmap = QPixmap(int(vp.width() * dpr), int(vp.height() * dpr))
         pixmap.setDevicePixelRatio(dpr)
