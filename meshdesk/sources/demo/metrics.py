@@ -164,7 +164,7 @@ class DemoMetrics:
 
     def __init__(self, demo: DemoCluster, clock: Callable[[], float] | None = None) -> None:
         self.demo = demo
-        self.clock = clock or getattr(demo, "_clock", time.time)
+        self.clock: Callable[[], float] = clock or getattr(demo, "_clock", time.time)
 
     def fetch(self, target: MetricsTarget, spec: MetricsSpec,
               cancelled: Callable[[], bool] | None = None) -> MetricsResult:

@@ -1,0 +1,170 @@
+"""Which Istio objects concern which graph node and inventory entity, and the validation badge each
+gets: ``node_badges(graph, inventory)`` gives ``{node_id: "error" | "warning" | "info"}`` for every
+node that an object with findings concerns (nodes without findings are left out).
+
+What "concerns" means: a VirtualService by its ``hosts`` and a DestinationRule by its ``host`` concern
+the service (and the ServiceEntry) of that host; a ServiceEntry concerns the service nodes of its
+hosts; a Gateway (``selector``), Sidecar (``workloadSelector``) and AuthorizationPolicy,
+RequestAuthentication and PeerAuthentication (``selector.matchLabels``) concern the workloads they
+select (and those workloads' app nodes); without a selector the last four concern every workload of
+their namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
+from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.validations import ERROR, INFO, WARNING, ObjectKey, Validation, fqdn, validate
+
+_RANK = {ERROR: 3, WARNING: 2, INFO: 1, "": 0}
+_SELECTING = ("Gateway", "Sidecar", "AuthorizationPolicy", "RequestAuthentication", "PeerAuthentication")
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _strs(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def key_of(obj: IstioObject) -> ObjectKey:
+    return (obj.kind, obj.namespace, obj.name)
+
+
+def _host_match(pattern: str, host: str) -> bool:
+    if pattern == host or pattern == "*":
+        return True
+    return pattern.startswith("*.") and host.endswith(pattern[1:])
+
+
+def object_hosts(obj: IstioObject) -> list[str]:
+    """The hosts (fully qualified) an object is about; [] for kinds that select workloads."""
+    spec = _d(obj.spec)
+    if obj.kind in ("VirtualService", "ServiceEntry"):
+        return [fqdn(h, obj.namespace) for h in _strs(spec.get("hosts"))]
+    if obj.kind == "DestinationRule":
+        host = spec.get("host")
+        return [fqdn(host, obj.namespace)] if isinstance(host, str) and host else []
+    return []
+
+
+def object_selector(obj: IstioObject) -> dict[str, str] | None:
+    """The workload labels an object selects; {} selects its whole namespace; None: not a selecting kind."""
+    spec = _d(obj.spec)
+    if obj.kind not in _SELECTING:
+        return None
+    if obj.kind == "Gateway":
+        raw: Any = spec.get("selector")
+    elif obj.kind == "Sidecar":
+        raw = _d(spec.get("workloadSelector")).get("labels")
+    else:
+        raw = _d(spec.get("selector")).get("matchLabels")
+    return {str(k): str(v) for k, v in _d(raw).items()}
+
+
+def selects(obj: IstioObject, workload: Workload) -> bool:
+    selector = object_selector(obj)
+    if selector is None:
+        return False
+    if obj.kind == "Gateway":  # Istio finds gateway workloads in any namespace
+        return bool(selector) and all(workload.labels.get(k) == v for k, v in selector.items())
+    if workload.namespace != obj.namespace:
+        return False
+    return all(workload.labels.get(k) == v for k, v in selector.items())
+
+
+def objects_for_service(inventory: Inventory, service: Service) -> list[IstioObject]:
+    host = f"{service.name}.{service.namespace}.svc.cluster.local"
+    return [o for o in inventory.istio if any(_host_match(h, host) for h in object_hosts(o))]
+
+
+def objects_for_host(inventory: Inventory, host: str) -> list[IstioObject]:
+    return [o for o in inventory.istio if any(_host_match(h, host) or _host_match(host, h) for h in object_hosts(o))]
+
+
+def objects_for_workload(inventory: Inventory, workload: Workload) -> list[IstioObject]:
+    return [o for o in inventory.istio if selects(o, workload)]
+
+
+def node_objects(graph: TrafficGraph, inventory: Inventory) -> dict[str, list[ObjectKey]]:
+    """node id -> keys of the Istio objects that concern the node."""
+    out: dict[str, list[ObjectKey]] = {}
+    workloads = {(w.namespace, w.name): w for w in inventory.workloads}
+    for nid, node in graph.nodes.items():
+        found: list[IstioObject] = []
+        if node.node_type == NODE_SERVICE:
+            hosts = [f"{node.service}.{node.namespace}.svc.cluster.local", node.service]
+            if node.is_service_entry is not None:
+                hosts += list(node.is_service_entry.hosts)
+            seen: set[ObjectKey] = set()
+            for h in hosts:
+                for o in objects_for_host(inventory, h):
+                    if key_of(o) not in seen:
+                        seen.add(key_of(o))
+                        found.append(o)
+            if node.is_service_entry is not None and node.is_service_entry.name:
+                se = (("ServiceEntry", node.is_service_entry.namespace or node.namespace, node.is_service_entry.name))
+                found += [o for o in inventory.istio if key_of(o) == se and key_of(o) not in seen]
+        elif node.node_type == NODE_WORKLOAD:
+            w = workloads.get((node.namespace, node.workload))
+            if w is not None:
+                found = objects_for_workload(inventory, w)
+        elif node.node_type == NODE_APP:
+            members = [w for w in inventory.workloads if w.namespace == node.namespace and w.app == node.app
+                       and (not node.version or w.version == node.version)]
+            keys: dict[ObjectKey, IstioObject] = {}
+            for w in members:
+                for o in objects_for_workload(inventory, w):
+                    keys.setdefault(key_of(o), o)
+            found = list(keys.values())
+        if found:
+            out[nid] = [key_of(o) for o in found]
+    return out
+
+
+def worst(severities: Iterable[str]) -> str:
+    best = ""
+    for s in severities:
+        if _RANK.get(s, 0) > _RANK[best]:
+            best = s
+    return best
+
+
+def counts(validations: Mapping[ObjectKey, Validation], keys: Iterable[ObjectKey]) -> tuple[int, int]:
+    """(errors, warnings) over the findings of ``keys``."""
+    errors = warnings = 0
+    for k in keys:
+        v = validations.get(k)
+        if v is None:
+            continue
+        errors += sum(1 for c in v.checks if c.severity == ERROR)
+        warnings += sum(1 for c in v.checks if c.severity == WARNING)
+    return errors, warnings
+
+
+def badge_text(errors: int, warnings: int) -> str:
+    if errors:
+        return f"{errors} error{'s' if errors != 1 else ''}"
+    if warnings:
+        return f"{warnings} warning{'s' if warnings != 1 else ''}"
+    return "ok"
+
+
+def node_badges(graph: TrafficGraph, inventory: Inventory | None,
+                validations: Mapping[ObjectKey, Validation] | None = None) -> dict[str, str]:
+    """``{node_id: worst severity}`` of the findings on the objects concerning each node; nodes with
+    nothing to say are left out. ``validations`` defaults to ``validate(inventory)``."""
+    if inventory is None:
+        return {}
+    if validations is None:
+        validations = validate(inventory)
+    out: dict[str, str] = {}
+    for nid, keys in node_objects(graph, inventory).items():
+        sev = worst(validations[k].severity for k in keys if k in validations)
+        if sev:
+            out[nid] = sev
+    return out

@@ -1,0 +1,159 @@
+"""Read-only Istio config: each object's YAML with its validation findings beside it.
+
+    view = ConfigView()
+    view.set_data(inventory)                 # validations computed here unless given
+    view.show_object(("DestinationRule", "shop", "reviews"))
+    lists.configSelected.connect(view.show_object)
+
+The YAML is ``IstioObject.to_manifest()`` through ``yaml.safe_dump`` (fields we do not know are shown
+as the cluster served them); findings list code, severity, message and path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import yaml
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.validation_badges import badge_text, counts, key_of
+from meshdesk.mesh.validations import ERROR, WARNING, ObjectKey, Validation, validate
+
+_KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+_SEVERITY_COLOUR = {ERROR: "#c9190b", WARNING: "#b35900"}
+
+
+def manifest_yaml(obj: IstioObject) -> str:
+    try:
+        return yaml.safe_dump(obj.to_manifest(), sort_keys=False, default_flow_style=False, allow_unicode=True)
+    except yaml.YAMLError as e:  # a value YAML cannot represent: show what we can, say why
+        return f"# cannot show this object as YAML: {e}\n{obj.to_manifest()!r}\n"
+
+
+class ConfigView(QWidget):
+    objectShown = Signal(object)  # ObjectKey
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.objects = QListWidget()
+        self.objects.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.title = QLabel("No object selected")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.yaml = QPlainTextEdit()
+        self.yaml.setReadOnly(True)
+        self.yaml.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.yaml.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.findings = QTableWidget(0, 4)
+        self.findings.setHorizontalHeaderLabels(["Code", "Severity", "Message", "Path"])
+        self.findings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.findings.verticalHeader().hide()
+        self.findings.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.findings.setWordWrap(True)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.title)
+        inner = QSplitter(Qt.Orientation.Horizontal)
+        inner.addWidget(self.yaml)
+        inner.addWidget(self.findings)
+        inner.setSizes([500, 400])
+        rl.addWidget(inner, 1)
+        outer = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(self.objects)
+        outer.addWidget(right)
+        outer.setSizes([220, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(outer)
+        self.inventory: Inventory | None = None
+        self.validations: Mapping[ObjectKey, Validation] = {}
+        self.current: ObjectKey | None = None
+        self.objects.currentItemChanged.connect(self._picked)
+
+    def set_data(self, inventory: Inventory | None,
+                 validations: Mapping[ObjectKey, Validation] | None = None) -> None:
+        self.inventory = inventory
+        self.validations = validations if validations is not None else (validate(inventory) if inventory else {})
+        keep = self.current
+        self.objects.blockSignals(True)
+        self.objects.clear()
+        for obj in sorted(inventory.istio if inventory else [], key=lambda o: (o.namespace, o.kind, o.name)):
+            e, w = counts(self.validations, [key_of(obj)])
+            item = QListWidgetItem(f"{obj.kind} {obj.namespace}/{obj.name}  [{badge_text(e, w)}]")
+            item.setData(_KEY_ROLE, key_of(obj))
+            if e or w:
+                item.setForeground(QBrush(QColor(_SEVERITY_COLOUR[ERROR if e else WARNING])))
+            self.objects.addItem(item)
+        self.objects.blockSignals(False)
+        if keep is not None and self._find(keep) is not None:
+            self.show_object(keep)
+        else:
+            self._show(None)
+
+    def show_object(self, key: ObjectKey) -> None:
+        key = tuple(key)  # type: ignore[assignment]
+        obj = self._find(key)
+        self._show(obj)
+        for i in range(self.objects.count()):
+            item = self.objects.item(i)
+            if item.data(_KEY_ROLE) == key:
+                self.objects.blockSignals(True)
+                self.objects.setCurrentItem(item)
+                self.objects.blockSignals(False)
+                break
+
+    @property
+    def yaml_text(self) -> str:
+        return self.yaml.toPlainText()
+
+    def finding_rows(self) -> list[tuple[str, str, str, str]]:
+        return [tuple(self.findings.item(r, c).text() for c in range(4))  # type: ignore[misc]
+                for r in range(self.findings.rowCount())]
+
+    # -- internals ------------------------------------------------------------------------------
+    def _find(self, key: ObjectKey) -> IstioObject | None:
+        if self.inventory is None:
+            return None
+        return next((o for o in self.inventory.istio if key_of(o) == tuple(key)), None)
+
+    def _picked(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if item is not None:
+            self._show(self._find(item.data(_KEY_ROLE)))
+
+    def _show(self, obj: IstioObject | None) -> None:
+        self.findings.setRowCount(0)
+        if obj is None:
+            self.current = None
+            self.title.setText("No object selected")
+            self.yaml.setPlainText("")
+            return
+        self.current = key_of(obj)
+        validation = self.validations.get(self.current)
+        checks = validation.checks if validation else []
+        e, w = counts(self.validations, [self.current])
+        self.title.setText(f"<b>{obj.kind}</b> {obj.namespace}/{obj.name} \u2014 {badge_text(e, w)}")
+        self.yaml.setPlainText(manifest_yaml(obj))
+        self.findings.setRowCount(len(checks))
+        for r, check in enumerate(checks):
+            for c, text in enumerate((check.code, check.severity, check.message, check.path)):
+                cell = QTableWidgetItem(text)
+                if c == 1 and check.severity in _SEVERITY_COLOUR:
+                    cell.setForeground(QBrush(QColor(_SEVERITY_COLOUR[check.severity])))
+                self.findings.setItem(r, c, cell)
+        self.findings.resizeRowsToContents()
+        self.objectShown.emit(self.current)

@@ -1,0 +1,306 @@
+"""Applications, Workloads, Services and Istio config of the selected namespaces, as sortable,
+filterable tables with health (from the graph), sidecar status and a validation badge.
+
+    lists = MeshLists()
+    lists.set_data(graph, inventory)                 # after every poll (validations computed here)
+    lists.nodesSelected.connect(view.select)         # a row picked -> its graph node ids
+    view.selectionChanged.connect(lists.select_graph_ids)   # the other way round
+    lists.configSelected.connect(config_view.show_object)    # (kind, namespace, name) of a config row
+
+Selecting rows from ``select_graph_ids`` does not emit ``nodesSelected`` again (no ping-pong).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.graph.model import (
+    DEGRADED,
+    FAILURE,
+    HEALTHY,
+    NO_HEALTH,
+    NODE_APP,
+    NODE_SERVICE,
+    NODE_WORKLOAD,
+    TrafficGraph,
+)
+from meshdesk.mesh.inventory import Inventory, Workload
+from meshdesk.mesh.validation_badges import (
+    badge_text,
+    counts,
+    key_of,
+    node_objects,
+    objects_for_service,
+    objects_for_workload,
+)
+from meshdesk.mesh.validations import ObjectKey, Validation, validate
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+_HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, HEALTHY: 2, NO_HEALTH: 3, "": 4}
+_HEALTH_COLOUR = {FAILURE: "#c9190b", DEGRADED: "#f0ab00", HEALTHY: "#3e8635"}
+_BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
+
+APPS, WORKLOADS, SERVICES, CONFIG = "Applications", "Workloads", "Services", "Istio config"
+COLUMNS: dict[str, tuple[str, ...]] = {
+    APPS: ("Name", "Namespace", "Health", "Sidecar", "Config"),
+    WORKLOADS: ("Name", "Namespace", "Health", "Sidecar", "Config"),
+    SERVICES: ("Name", "Namespace", "Health", "Sidecar", "Config"),
+    CONFIG: ("Name", "Namespace", "Kind", "Config"),
+}
+
+
+@dataclass
+class ListRow:
+    name: str
+    namespace: str
+    health: str = ""
+    sidecar: str = ""
+    kind: str = ""
+    errors: int = 0
+    warnings: int = 0
+    node_ids: list[str] = field(default_factory=list)
+    key: ObjectKey | None = None  # for config rows
+
+    @property
+    def badge(self) -> str:
+        return badge_text(self.errors, self.warnings)
+
+
+def _worst_health(statuses: Sequence[str]) -> str:
+    return min(statuses, key=lambda s: _HEALTH_RANK.get(s, 4)) if statuses else ""
+
+
+def _sidecar_text(has: bool | None) -> str:
+    return "yes" if has else "missing" if has is False else "unknown"
+
+
+def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
+               validations: Mapping[ObjectKey, Validation]) -> dict[str, list[ListRow]]:
+    """The four lists' rows (Qt-free, so it is easy to check)."""
+    out: dict[str, list[ListRow]] = {APPS: [], WORKLOADS: [], SERVICES: [], CONFIG: []}
+    if inventory is None:
+        return out
+    nodes = list(graph.nodes.values()) if graph is not None else []
+
+    def health(ids: list[str]) -> str:
+        assert graph is not None or not ids
+        return _worst_health([graph.nodes[i].health.status for i in ids  # type: ignore[union-attr]
+                              if graph.nodes[i].health is not None])  # type: ignore[union-attr]
+
+    def errors_warnings(objs: Sequence[Any]) -> tuple[int, int]:
+        return counts(validations, [key_of(o) for o in objs])
+
+    for w in inventory.workloads:
+        ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace
+               and n.workload == w.name]
+        e, wn = errors_warnings(objects_for_workload(inventory, w))
+        out[WORKLOADS].append(ListRow(w.name, w.namespace, health(ids), _sidecar_text(w.has_sidecar), w.kind, e, wn,
+                                      ids))
+    for app in inventory.apps():
+        ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == app.namespace
+               and n.app == app.name]
+        objs: dict[ObjectKey, Any] = {}
+        for w in app.workloads:
+            for o in objects_for_workload(inventory, w):
+                objs.setdefault(key_of(o), o)
+        e, wn = errors_warnings(list(objs.values()))
+        sidecars = {w.has_sidecar for w in app.workloads}
+        side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None)
+        out[APPS].append(ListRow(app.name, app.namespace, health(ids), side, "App", e, wn, ids))
+    for s in inventory.services:
+        ids = [n.id for n in nodes if n.node_type == NODE_SERVICE and n.namespace == s.namespace
+               and n.service == s.name]
+        behind: list[Workload] = inventory.workloads_for_service(s)
+        sidecars = {w.has_sidecar for w in behind}
+        side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None)
+        e, wn = errors_warnings(objects_for_service(inventory, s))
+        out[SERVICES].append(ListRow(s.name, s.namespace, health(ids), side, "Service", e, wn, ids))
+    by_object: dict[ObjectKey, list[str]] = {}
+    if graph is not None:
+        for nid, keys in node_objects(graph, inventory).items():
+            for k in keys:
+                by_object.setdefault(k, []).append(nid)
+    for o in inventory.istio:
+        e, wn = counts(validations, [key_of(o)])
+        out[CONFIG].append(ListRow(o.name, o.namespace, kind=o.kind, errors=e, warnings=wn,
+                                   node_ids=by_object.get(key_of(o), []), key=key_of(o)))
+    return out
+
+
+class ListModel(QAbstractTableModel):
+    def __init__(self, title: str, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.columns = COLUMNS[title]
+        self.rows: list[ListRow] = []
+
+    def set_rows(self, rows: list[ListRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        col = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {"Name": row.name, "Namespace": row.namespace, "Health": row.health or NO_HEALTH,
+                    "Sidecar": row.sidecar, "Kind": row.kind, "Config": row.badge}[col]
+        if role == SORT_ROLE:
+            if col == "Health":
+                return _HEALTH_RANK.get(row.health, 4)
+            if col == "Config":  # errors first, then warnings, then ok
+                return -(row.errors * 10000 + row.warnings)
+            return self.data(index, Qt.ItemDataRole.DisplayRole).lower()
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == "Health" and row.health in _HEALTH_COLOUR:
+                return QBrush(QColor(_HEALTH_COLOUR[row.health]))
+            if col == "Config" and (row.errors or row.warnings):
+                return QBrush(QColor(_BADGE_COLOUR["error" if row.errors else "warning"]))
+            if col == "Sidecar" and row.sidecar == "missing":
+                return QBrush(QColor(_BADGE_COLOUR["warning"]))
+        return None
+
+
+class ListPage(QWidget):
+    """A filter field over a sortable table of one list."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = ListModel(title, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(f"Filter {title.lower()} by name, namespace, health...")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table, 1)
+
+    def visible_rows(self) -> list[ListRow]:
+        """Rows as shown (filtered and sorted)."""
+        return [self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
+                for r in range(self.proxy.rowCount())]
+
+    def selected_rows(self) -> list[ListRow]:
+        rows = {self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()}
+        return [self.model.rows[r] for r in sorted(rows)]
+
+
+class MeshLists(QTabWidget):
+    """The four lists in tabs."""
+
+    nodesSelected = Signal(list)  # graph node ids of the picked rows
+    configSelected = Signal(object)  # (kind, namespace, name) of a picked Istio config row
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pages: dict[str, ListPage] = {}
+        for title in (APPS, WORKLOADS, SERVICES, CONFIG):
+            page = ListPage(title)
+            self.pages[title] = page
+            self.addTab(page, title)
+            page.table.selectionModel().selectionChanged.connect(
+                lambda *_a, p=page: self._rows_picked(p))
+        self.graph: TrafficGraph | None = None
+        self.inventory: Inventory | None = None
+        self.validations: Mapping[ObjectKey, Validation] = {}
+        self._syncing = False
+        self._graph_ids: list[str] = []
+
+    def set_data(self, graph: TrafficGraph | None, inventory: Inventory | None,
+                 validations: Mapping[ObjectKey, Validation] | None = None) -> None:
+        """Rebuild the rows (keeps each table's sort, filter and, by graph id, its selection)."""
+        self.graph, self.inventory = graph, inventory
+        self.validations = validations if validations is not None else (validate(inventory) if inventory else {})
+        rows = build_rows(graph, inventory, self.validations)
+        self._syncing = True
+        try:
+            for title, page in self.pages.items():
+                page.model.set_rows(rows[title])
+        finally:
+            self._syncing = False
+        if self._graph_ids:
+            self.select_graph_ids(self._graph_ids)
+
+    def select_graph_ids(self, ids: Sequence[str]) -> None:
+        """Select the rows whose graph nodes are among ``ids`` (the canvas selection), in every list."""
+        self._graph_ids = list(ids)
+        wanted = set(ids)
+        self._syncing = True
+        try:
+            for page in self.pages.values():
+                sel = QItemSelection()
+                for r in range(page.proxy.rowCount()):
+                    src = page.proxy.mapToSource(page.proxy.index(r, 0)).row()
+                    if wanted and wanted.intersection(page.model.rows[src].node_ids):
+                        sel.select(page.proxy.index(r, 0), page.proxy.index(r, page.proxy.columnCount() - 1))
+                flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                page.table.selectionModel().select(sel, flags)
+                if not sel.isEmpty():
+                    page.table.scrollTo(sel.indexes()[0])
+        finally:
+            self._syncing = False
+
+    def _rows_picked(self, page: ListPage) -> None:
+        if self._syncing:
+            return
+        rows = page.selected_rows()
+        ids: list[str] = []
+        for row in rows:
+            ids += [i for i in row.node_ids if i not in ids]
+        self._graph_ids = ids
+        if page.model.title == CONFIG and len(rows) == 1 and rows[0].key is not None:
+            self.configSelected.emit(rows[0].key)
+        self.nodesSelected.emit(ids)

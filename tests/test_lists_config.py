@@ -1,0 +1,164 @@
+"""Lists with health, sidecars and validation badges; list <-> canvas selection; the Istio config view;
+validation badges for graph nodes. All on the demo cluster's snapshot and the real graph builder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.graph import build
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, TrafficGraph
+from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.validation_badges import node_badges
+from meshdesk.mesh.validations import validate
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.ui.canvas import GraphView
+from meshdesk.ui.config_view import ConfigView
+from meshdesk.ui.lists import APPS, CONFIG, SERVICES, WORKLOADS, MeshLists
+
+BAD_DR = ("DestinationRule", "shop", "reviews-canary")
+
+
+@pytest.fixture(scope="module")
+def mesh() -> tuple[TrafficGraph, Inventory]:
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    demo.apply(IstioObject("DestinationRule", "reviews-canary", "shop", spec={
+        "host": "reviews",
+        "subsets": [{"name": "v1", "labels": {"version": "v1"}}, {"name": "canary", "labels": {"version": "v9"}}],
+        "futureField": {"rolloutStrategy": "blue-green"},  # a field this meshdesk does not know
+    }))
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
+    assert snap.inventory is not None
+    return build(snap), snap.inventory
+
+
+@pytest.fixture
+def lists(qtbot: QtBot, mesh: tuple[TrafficGraph, Inventory]) -> Iterator[MeshLists]:
+    w = MeshLists()
+    qtbot.addWidget(w)
+    w.set_data(*mesh)
+    yield w
+
+
+def _row(lists: MeshLists, title: str, name: str):  # type: ignore[no-untyped-def]
+    return next(r for r in lists.pages[title].model.rows if r.name == name)
+
+
+def test_rows_carry_health_sidecars_and_badges(lists: MeshLists, mesh: tuple[TrafficGraph, Inventory]) -> None:
+    graph, inventory = mesh
+    reviews_svc = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+    assert reviews_svc is not None and reviews_svc.health is not None
+    svc = _row(lists, SERVICES, "reviews")
+    assert svc.health == reviews_svc.health.status and svc.node_ids == [reviews_svc.id]
+    assert svc.badge == "1 error"  # the canary subset selects no workload
+    for w in inventory.workloads:
+        row = _row(lists, WORKLOADS, w.name)
+        assert row.sidecar == ("yes" if w.has_sidecar else "missing" if w.has_sidecar is False else "unknown")
+    assert _row(lists, WORKLOADS, "mongodb-v1").sidecar == "missing"
+    v3 = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v3")
+    assert v3 is not None and v3.health is not None
+    assert _row(lists, WORKLOADS, "reviews-v3").health == v3.health.status
+    assert _row(lists, APPS, "reviews").health == min(
+        (n.health.status for n in graph.nodes.values() if n.app == "reviews" and n.node_type == NODE_APP and n.health),
+        key=["Failure", "Degraded", "Healthy", "NA"].index)
+    bad = _row(lists, CONFIG, "reviews-canary")
+    assert bad.badge == "1 error" and bad.node_ids == [reviews_svc.id]
+    assert _row(lists, CONFIG, "storefront").badge == "ok"
+
+
+def test_sort_and_filter(lists: MeshLists, qtbot: QtBot) -> None:
+    page = lists.pages[WORKLOADS]
+    names = [r.name for r in page.visible_rows()]
+    assert names == sorted(names)
+    page.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    assert [r.name for r in page.visible_rows()] == sorted(names, reverse=True)
+    page.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # health: the worst first
+    ranks = [["Failure", "Degraded", "Healthy", "NA", ""].index(r.health) for r in page.visible_rows()]
+    assert ranks == sorted(ranks)
+    qtbot.keyClicks(page.filter, "REVIEWS")
+    assert sorted(r.name for r in page.visible_rows()) == ["reviews-v1", "reviews-v2", "reviews-v3"]
+    page.filter.clear()
+    config = lists.pages[CONFIG]
+    config.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)  # errors first
+    badges = [(r.errors, r.warnings) for r in config.visible_rows()]
+    assert badges == sorted(badges, reverse=True) and badges[0][0] > 0
+    assert "reviews-canary" in [r.name for r in config.visible_rows() if r.errors]
+
+
+def test_list_and_graph_selection_follow_each_other(qtbot: QtBot, lists: MeshLists,
+                                                    mesh: tuple[TrafficGraph, Inventory]) -> None:
+    graph, _ = mesh
+    view = GraphView()
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    with qtbot.waitSignal(view.layoutFinished, timeout=15000):
+        view.set_graph(graph)
+    lists.nodesSelected.connect(view.select)
+    view.selectionChanged.connect(lists.select_graph_ids)
+    try:
+        page = lists.pages[SERVICES]
+        proxy_row = next(i for i, r in enumerate(page.visible_rows()) if r.name == "reviews")
+        reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+        assert reviews is not None
+        with qtbot.waitSignal(view.selectionChanged, timeout=5000) as sig:
+            page.table.selectRow(proxy_row)
+        assert sig.args == [[reviews.id]] and view.selected_ids() == [reviews.id]
+        # and back: picking a node on the canvas selects its rows, without echoing a selection
+        ratings = graph.find_node(node_type=NODE_APP, namespace="shop", workload="ratings-v1")
+        assert ratings is not None
+        echoed: list[list[str]] = []
+        lists.nodesSelected.connect(echoed.append)
+        view.select([ratings.id])
+        assert [r.name for r in lists.pages[WORKLOADS].selected_rows()] == ["ratings-v1"]
+        assert [r.name for r in lists.pages[APPS].selected_rows()] == ["ratings"]
+        assert lists.pages[SERVICES].selected_rows() == []
+        assert echoed == []
+    finally:
+        view.shutdown()
+
+
+def test_config_view_shows_yaml_and_findings(qtbot: QtBot, mesh: tuple[TrafficGraph, Inventory],
+                                             lists: MeshLists) -> None:
+    _, inventory = mesh
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(inventory)
+    lists.configSelected.connect(view.show_object)
+    page = lists.pages[CONFIG]
+    row = next(i for i, r in enumerate(page.visible_rows()) if r.name == "reviews-canary")
+    with qtbot.waitSignal(view.objectShown, timeout=5000):
+        page.table.selectRow(row)
+    text = view.yaml_text
+    assert "kind: DestinationRule" in text and "name: reviews-canary" in text
+    assert "version: v9" in text
+    assert "futureField:" in text and "rolloutStrategy: blue-green" in text  # unknown fields as they are
+    findings = view.finding_rows()
+    assert len(findings) == 1
+    code, severity, message, path = findings[0]
+    assert (code, severity, path) == ("KIA0203", "error", "spec/subsets[1]/labels")
+    assert "canary" in message
+    view.show_object(("VirtualService", "shop", "storefront"))
+    assert view.finding_rows() == [] and "name: storefront" in view.yaml_text
+
+
+def test_validation_badges_for_graph_nodes(mesh: tuple[TrafficGraph, Inventory]) -> None:
+    graph, inventory = mesh
+    badges = node_badges(graph, inventory)
+    reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+    details = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="details")
+    assert reviews is not None and details is not None
+    assert badges[reviews.id] == "error"
+    assert details.id not in badges
+    # everything badged has an object with findings behind it
+    validations = validate(inventory)
+    assert set(badges.values()) <= {"error", "warning", "info"}
+    fixed = Inventory.from_json(inventory.to_json())
+    fixed.istio = [o for o in fixed.istio if (o.kind, o.namespace, o.name) != BAD_DR]
+    assert reviews.id not in node_badges(graph, fixed)
+    assert validations[BAD_DR].severity == "error"
