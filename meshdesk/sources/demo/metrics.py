@@ -164,7 +164,8 @@ class DemoMetrics:
 
     def __init__(self, demo: DemoCluster, clock: Callable[[], float] | None = None) -> None:
         self.demo = demo
-        self.clock: Callable[[], float] = clock or getattr(demo, "_clock", time.time)
+        demo_clock: Callable[[], float] = getattr(demo, "_clock", time.time)
+        self.clock: Callable[[], float] = clock if clock is not None else demo_clock
 
     def fetch(self, target: MetricsTarget, spec: MetricsSpec,
               cancelled: Callable[[], bool] | None = None) -> MetricsResult:
