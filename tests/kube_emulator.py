@@ -542,21 +542,21 @@ class KubeEmulator:
     def add(self, obj: Mapping[str, Any], namespace: str | None = None) -> JsonObj:
         """Store one manifest (a List's items each). Namespaced kinds default to ``namespace`` or
         their own metadata.namespace or "default"; the namespace object is created when missing."""
-        obj = copy.deepcopy(dict(obj))
-        if obj.get("kind", "").endswith("List") and isinstance(obj.get("items"), list):
-            for item in obj["items"]:
+        doc: JsonObj = copy.deepcopy(dict(obj))
+        if doc.get("kind", "").endswith("List") and isinstance(doc.get("items"), list):
+            for item in doc["items"]:
                 self.add(item, namespace)
-            return obj
-        if obj.get("kind") == "CustomResourceDefinition":
-            self.add_crd(obj)
-            return obj
-        t = self.type_for(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+            return doc
+        if doc.get("kind") == "CustomResourceDefinition":
+            self.add_crd(doc)
+            return doc
+        t = self.type_for(str(doc.get("apiVersion", "")), str(doc.get("kind", "")))
         if t is None:
-            raise ValueError(f"the emulator does not serve {obj.get('apiVersion')} {obj.get('kind')}")
-        ns = (namespace or (obj.get("metadata") or {}).get("namespace") or "default") if t.namespaced else ""
+            raise ValueError(f"the emulator does not serve {doc.get('apiVersion')} {doc.get('kind')}")
+        ns = (namespace or (doc.get("metadata") or {}).get("namespace") or "default") if t.namespaced else ""
         if ns and ("", ns) not in self._objects[("", "namespaces")]:
             self.add_namespace(ns)
-        return self._store(t, obj, ns)
+        return self._store(t, doc, ns)
 
     def add_raw(self, plural: str, namespace: str, obj: Any, group: str = "", key: str | None = None) -> None:
         """Store ``obj`` exactly as given (no defaults, no validation): for objects with missing or
@@ -608,7 +608,8 @@ class KubeEmulator:
         container with ``native_sidecar``), report ``ready`` and ``restarts``, and workload statuses follow."""
         pods: list[JsonObj] = []
         node_list = list(nodes)
-        opts = dict(ready=ready, restarts=restarts, native_sidecar=native_sidecar, proxy_image=proxy_image)
+        opts: dict[str, Any] = dict(ready=ready, restarts=restarts, native_sidecar=native_sidecar,
+                                    proxy_image=proxy_image)
         for dep in self.objects("deployments", "apps", namespace):
             m = dep["metadata"]
             template = (dep.get("spec") or {}).get("template") or {}
@@ -863,10 +864,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": self._groups()})
             return
         if len(parts) == 2 and parts[0] == "apis":
-            group = next((g for g in self._groups() if g["name"] == parts[1]), None)
-            if group is None:
+            found = next((g for g in self._groups() if g["name"] == parts[1]), None)
+            if found is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
-            self._send(200, {"kind": "APIGroup", "apiVersion": "v1", **group})
+            self._send(200, {"kind": "APIGroup", "apiVersion": "v1", **found})
             return
         if parts[:1] == ["api"] and len(parts) >= 2:
             group, version, rest = "", parts[1], parts[2:]
@@ -1089,11 +1090,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if resource == "namespaces" and attrs.get("name"):
             ns = attrs["name"]
         allowed = not self.emulator.is_forbidden(ns, resource, str(attrs.get("verb") or "get"))
-        out = {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
-               "metadata": {"creationTimestamp": None}, "spec": body.get("spec") or {},
-               "status": {"allowed": allowed}}
+        status: JsonObj = {"allowed": allowed}
         if not allowed:
-            out["status"]["reason"] = "forbidden by the emulator's fault rules"
+            status["reason"] = "forbidden by the emulator's fault rules"
+        out = {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+               "metadata": {"creationTimestamp": None}, "spec": body.get("spec") or {}, "status": status}
         self._send(201, out)
 
     # -- service proxy -------------------------------------------------------------------------

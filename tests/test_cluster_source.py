@@ -63,7 +63,9 @@ def test_snapshot_through_kubeconfig_and_service_proxy(tls_emulator: KubeEmulato
     config = emu.write_kubeconfig(tmp_path / "kubeconfig", context="prod-east", token=TOKEN)
     source = open_source(str(config), "prod-east")
     try:
-        assert isinstance(source, MeshSource) and isinstance(source, WritableSource)
+        assert isinstance(source, MeshSource)
+        writable: WritableSource = source  # mypy checks the write methods' signatures
+        assert callable(writable.apply)
         assert [n.name for n in source.namespaces()] == ["bookinfo", "default", "istio-system", "kube-system"]
         snap = source.snapshot(GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time))
         info = source.info()
