@@ -153,3 +153,25 @@ def test_switching_away_from_a_source_stuck_in_a_call(qtbot, poller: Poller) -> 
     stuck.gate.set()
     qtbot.waitUntil(lambda: stuck.closed, timeout=5000)  # closed once its call returned
     assert got == ["other"], "the stuck call's late result was dropped"
+
+
+def test_signals_and_painting_cannot_free_none_or_true(qtbot) -> None:
+    """PySide6 6.12.0 drops a reference to True on every emit and to None on many paint calls; without
+    meshdesk.ui.qtfix this loop aborts the interpreter ("bool_dealloc" / "none_dealloc")."""
+    from PySide6.QtCore import QObject, QPointF, Signal
+    from PySide6.QtGui import QImage, QPainter
+
+    class Pinger(QObject):
+        ping = Signal(object)
+
+    p = Pinger()
+    seen: list[int] = []
+    p.ping.connect(seen.append)
+    for i in range(20000):
+        p.ping.emit(i)
+    image = QImage(16, 16, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    for _ in range(20000):
+        painter.drawEllipse(QPointF(4, 4), 2.0, 2.0)
+    painter.end()
+    assert len(seen) == 20000
