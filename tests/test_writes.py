@@ -272,6 +272,12 @@ def test_the_demo_follows_what_is_applied() -> None:
     # a stale preview is refused by the demo as well
     result = apply(writer, plan)
     assert result.conflict and CONFLICT_TEXT in str(result.error)
+    # a plan from an old inventory is previewed against what the demo has now
+    again = refresh(writer, service_routing_plan(inv, reviews, routing))
+    assert again.empty  # already in force
+    back = refresh(writer, service_routing_plan(inv, reviews, ServiceRouting(weights={"v1": 100})))
+    assert "-        subset: v2" in back.diff() and "+        subset: v1" in back.diff()
+    assert apply(writer, back).ok
 
 
 def test_check_reports_only_the_findings_a_change_adds() -> None:

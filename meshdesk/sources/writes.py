@@ -232,17 +232,31 @@ class ClusterWriter:
 # -- any other writable source (the demo) -----------------------------------------------------------------
 
 class SourceWriter:
-    """A ``WritableSource`` that cannot be read object by object: ``get`` answers ``False`` (unknown),
-    so the plan keeps what the inventory said; its ``apply`` checks resource versions."""
+    """Any other ``WritableSource`` (the demo cluster). Current objects are read from a fresh snapshot's
+    inventory of the namespace when the source takes snapshots (else ``get`` answers ``False``:
+    unknown, and the plan keeps what the inventory said); its ``apply`` checks resource versions."""
 
     def __init__(self, source: WritableSource) -> None:
         self.source = source
 
-    def get(self, kind: str, namespace: str, name: str) -> bool:
-        return False
+    def _inventory(self, namespace: str) -> Any:
+        from meshdesk.mesh.request import GraphRequest
 
-    def namespace_state(self, namespace: str) -> None:
-        return None
+        if not callable(getattr(self.source, "snapshot", None)):
+            return None
+        snap = self.source.snapshot(GraphRequest(namespaces=(namespace,)), with_inventory=True)
+        return snap.inventory
+
+    def get(self, kind: str, namespace: str, name: str) -> IstioObject | None | bool:
+        inv = self._inventory(namespace)
+        if inv is None:
+            return False
+        return next((o for o in inv.istio_objects(kind, namespace) if o.name == name), None)
+
+    def namespace_state(self, namespace: str) -> tuple[dict[str, str], str] | None:
+        inv = self._inventory(namespace)
+        ns = inv.namespace(namespace) if inv is not None else None
+        return (dict(ns.labels), "") if ns is not None else None
 
     def resolve_version(self, kind: str, api_version: str) -> str:
         return api_version
