@@ -718,3 +718,24 @@ def test_selecting_a_node_dims_everything_not_connected_to_it(qtbot, view: Graph
     view.select([])
     assert all(view.node_item(n).opacity() == 1.0 for n in view.positions())  # type: ignore[union-attr]
     assert all(view.edge_item(e).opacity() == 1.0 for e in view.graph.edges)  # type: ignore[union-attr]
+
+
+def test_tooltips_and_a_self_call_loop(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    g = bookinfo()
+    rv = g.nodes[nid_wl("reviews-v1")]
+    rv.health = Health(FAILURE, 0.3, ["5xx errors 30% over the failure threshold 20%"])
+    loop = g.add_edge(_edge(rv, rv, 2.0, response_time=5.0, is_mtls=100.0))
+    err = g.edges[edge_id(_svc("reviews").id, rv.id, "http")]
+    err.rates["http5xx"] = 2.5
+    shown(qtbot, view, g, key=None)
+    node_tip = view.node_item(rv.id).tooltip()  # type: ignore[union-attr]
+    assert "Workload: reviews-v1" in node_tip and "Health: Failure" in node_tip and "5xx errors 30%" in node_tip
+    edge_tip = view.edge_item(err.id).tooltip()  # type: ignore[union-attr]
+    assert "HTTP: 10.0rps" in edge_tip and "Errors: 25.0%" in edge_tip and "mTLS: 100%" in edge_tip
+    # the self call is drawn as a loop over the node, not lost
+    item = view.edge_item(loop.id)
+    assert item is not None and item.isVisible()
+    node = view.node_item(rv.id)
+    assert item.boundingRect().height() > 10 and item.boundingRect().bottom() <= node.pos().y()  # type: ignore[union-attr]
+    image = view.grab().toImage()
+    assert not image.isNull()

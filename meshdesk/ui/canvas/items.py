@@ -33,6 +33,7 @@ Z_ANIMATION = 5.0
 Z_NODE = 10.0
 
 LABEL_LOD = 0.45  # below this zoom, skip text and badges
+LOOP_R = 9.0  # radius of a self-call loop
 
 
 class _Paint:
@@ -104,6 +105,43 @@ def edge_health(edge: Edge) -> str | None:
     if share > 0:
         return DEGRADED
     return HEALTHY
+
+
+def node_tooltip(node: Node) -> str:
+    kind = {"app": "App", "workload": "Workload", "service": "Service", "aggregate": "Operation",
+            "unknown": "Unknown"}.get(node.node_type, node.node_type)
+    if node.node_type == "service" and node.is_service_entry is not None:
+        kind = "Service entry"
+    lines = [f"{kind}: {node.label}"]
+    if node.namespace:
+        lines.append(f"Namespace: {node.namespace}")
+    if node.health is not None and node.health.status != "NA":
+        lines.append(f"Health: {node.health.status}")
+        lines.extend(node.health.reasons[:3])
+    if node.has_missing_sidecar:
+        lines.append("Missing sidecar")
+    if node.is_idle:
+        lines.append("Idle (no traffic in the window)")
+    return "\n".join(lines)
+
+
+def edge_tooltip(edge: Edge, status: str | None) -> str:
+    if edge.protocol == "tcp":
+        lines = [f"TCP: {fmt_bps(edge.rate)}"]
+    else:
+        lines = [f"{edge.protocol.upper()}: {fmt_rps(edge.rate)}"]
+        errors = edge.rates.get("http5xx", 0.0) + edge.rates.get("grpcErr", 0.0)
+        if edge.rate > 0 and errors > 0:
+            lines.append(f"Errors: {fmt_percent(100.0 * errors / edge.rate)}")
+        if edge.response_time is not None:
+            lines.append(f"Response time: {fmt_ms(edge.response_time)}")
+    if edge.is_mtls is not None:
+        lines.append(f"mTLS: {edge.is_mtls:.0f}%")
+    if status in (DEGRADED, FAILURE):
+        lines.append(f"Health: {status}")
+    if edge.is_idle:
+        lines.append("Idle")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,6 +239,9 @@ class NodeItem(QGraphicsItem):
     @property
     def border_status(self) -> str | None:
         return self._status
+
+    def tooltip(self) -> str:
+        return node_tooltip(self.node)
 
     def layout_size(self) -> tuple[float, float]:
         return (self._rect.width(), self._rect.height())
@@ -338,6 +379,7 @@ class EdgeItem(QGraphicsItem):
         self._rect = QRectF()
         self._shape: QPainterPath | None = None
         self._look: tuple[Any, ...] = ()
+        self._status: str | None = None
 
     def apply(self, edge: Edge, label: str, lock: bool) -> bool:
         """Take new rates/health/label; repaint only when the look changed. Returns True when the
@@ -348,6 +390,7 @@ class EdgeItem(QGraphicsItem):
         if look == self._look:
             return False
         self._look = look
+        self._status = status
         self.label = label
         self._idle = edge.is_idle
         self._colour = shapes.edge_colour(status, edge.protocol, edge.is_idle)
@@ -363,6 +406,23 @@ class EdgeItem(QGraphicsItem):
             return True
         self.update()
         return False
+
+    def _paint_loop(self, painter: QPainter) -> None:
+        x, y = self._g[0], self._g[1]
+        top = y - shapes.NODE_H / 2
+        circle = QRectF(x + 2, top - 2 * LOOP_R + 4, 2 * LOOP_R, 2 * LOOP_R)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if self.isSelected():
+            painter.setPen(QPen(shapes.C_SELECTED, 4))
+            painter.drawEllipse(circle)
+        painter.setPen(self._pen)
+        painter.drawEllipse(circle)
+        tip = QPointF(x + 4, top + 1)
+        painter.setBrush(_brush(self._colour))
+        painter.drawPolygon(QPolygonF([tip, QPointF(tip.x() - 4.5, tip.y() - 6), QPointF(tip.x() + 3, tip.y() - 7)]))
+
+    def tooltip(self) -> str:
+        return edge_tooltip(self.edge, self._status)
 
     def forget_look(self) -> None:
         """Make the next :meth:`apply` restyle (after a theme change)."""
@@ -399,6 +459,11 @@ class EdgeItem(QGraphicsItem):
         self._shape = None
         self._qline = None
         self._arrow = None
+        if self.source is self.target:  # a self call: a loop above the node's top right
+            self._g = (ax, ay, ax, ay, 1.0, 0.0)
+            self._degenerate = True
+            self._rect = QRectF(ax - 2, ay - shapes.NODE_H / 2 - 2 * LOOP_R - 10, 2 * LOOP_R + 20, 2 * LOOP_R + 14)
+            return
         if length < 1e-3:
             self._g = (ax, ay, ax, ay, 1.0, 0.0)
             self._degenerate = True
@@ -465,6 +530,8 @@ class EdgeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._degenerate:
+            if self.source is self.target:
+                self._paint_loop(painter)
             return
         line = self.line()
         if self.highlighted:

@@ -31,7 +31,14 @@ from PySide6.QtGui import (
     QShowEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsSceneHelpEvent,
+    QGraphicsView,
+    QToolTip,
+    QWidget,
+)
 
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
 from meshdesk.store.layouts import LayoutKey, LayoutStore
@@ -190,6 +197,20 @@ class _LayoutWorker(QObject):
 # the view
 
 
+class _Scene(QGraphicsScene):
+    """The canvas scene; tooltips are written when asked for (not on every refresh)."""
+
+    def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:
+        for item in self.items(event.scenePos()):
+            if isinstance(item, NodeItem | EdgeItem) and item.isVisible():
+                QToolTip.showText(event.screenPos(), item.tooltip(), event.widget())
+                event.accept()
+                return
+        QToolTip.hideText()
+        event.ignore()
+
+
+
 class GraphView(QGraphicsView):
     selectionChanged = Signal(list)  # ids of the selected nodes, edges and boxes
     nodesMoved = Signal(dict)  # node id -> (x, y), after a drag ends
@@ -202,7 +223,7 @@ class GraphView(QGraphicsView):
         _refs.install()  # before the first paint (see _refs)
         super().__init__(parent)
         self.setObjectName("graphView")
-        scene = QGraphicsScene(self)
+        scene = _Scene(self)
         scene.setItemIndexMethod(INDEX_METHOD)
         self.setScene(scene)
         self._scene = scene
