@@ -41,6 +41,8 @@ BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
 NET = "networking.istio.io"
 SEC = "security.istio.io"
 
+pytestmark = pytest.mark.ui
+
 
 @pytest.fixture
 def emu(kube_emulator: KubeEmulator, shared_dir: Path) -> Iterator[KubeEmulator]:
@@ -389,7 +391,6 @@ def test_the_demo_obeys_the_dialogs(settings: Settings, window: QWidget, qtbot: 
     assert errors / rate == pytest.approx(0.4, abs=0.05)
 
 
-@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
 def test_the_main_window_offers_the_actions_and_refreshes_after_a_change(qtbot: QtBot, tmp_path: Path) -> None:
     from meshdesk.ui.actions import install_actions
     from meshdesk.ui.mainwindow import DEMO, MainWindow

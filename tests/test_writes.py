@@ -203,6 +203,13 @@ def test_namespace_injection_and_mtls(emu: KubeEmulator) -> None:
     assert emu.get("namespaces", "", "bookinfo")["metadata"]["labels"]["istio-injection"] == "disabled"
     assert refresh(writer, injection_plan(inventory(emu), "bookinfo", False)).empty
 
+    # a namespace relabelled by someone else after the preview is not patched blindly
+    plan = refresh(writer, injection_plan(inventory(emu), "bookinfo", True))
+    emu.add_namespace("bookinfo", {"team": "reviews"})
+    result = apply(writer, plan)
+    assert result.conflict and "namespace bookinfo" in str(result.error) and CONFLICT_TEXT in str(result.error)
+    assert emu.get("namespaces", "", "bookinfo")["metadata"]["labels"]["istio-injection"] == "disabled"
+
     plan = refresh(writer, peer_authentication_plan(inv, "plain", "STRICT"))
     assert apply(writer, plan).ok
     pa = emu.get("peerauthentications", "plain", "default", "security.istio.io")
