@@ -175,3 +175,27 @@ def test_operation_panel(qtbot) -> None:
     rate = sum(e.rate for e in graph.in_edges(op.id))
     assert rate > 0 and f"Rate\n{fmt_rps(rate)}" in text
     assert "Errors\n" in text and "Response time\n" in text
+
+
+def test_box_selection_shows_its_namespace_or_app_and_the_traffic_crossing_it(qtbot) -> None:
+    from meshdesk.mesh.graph.model import BOX_APP, BOX_NAMESPACE, NODE_BOX
+
+    demo = DemoCluster(clock=lambda: NOW)
+    snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("hello", "shop"),
+                                      boxBy=("namespace", "app")))
+    graph = build(snap)
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, snap.inventory)
+    hello = next(n for n in graph.nodes.values() if n.node_type == NODE_BOX and n.box == BOX_NAMESPACE
+                 and n.namespace == "hello")
+    p.show_selection([hello.id])
+    text = p.text()
+    assert p.kind == "summary" and text.startswith("Namespace hello") and "Namespace shop" not in text
+    assert "Inbound traffic\nfrom istio-ingressgateway" in text, "traffic entering the namespace from outside"
+    reviews = next(n for n in graph.nodes.values() if n.node_type == NODE_BOX and n.box == BOX_APP
+                   and n.app == "reviews")
+    p.show_selection([reviews.id])
+    text = p.text()
+    assert p.kind == "app" and "reviews-v1" in text and "reviews-v3" in text
+    assert "Inbound traffic\nfrom " in text and "Outbound traffic\nto ratings" in text

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.model import (
+    BOX_APP,
     BOX_NAMESPACE,
     DEGRADED,
     FAILURE,
@@ -163,9 +164,24 @@ def _traffic(graph: TrafficGraph, node: Node) -> str:
                         f"{fmt_rate(e.rate, e.protocol)}{extra}{idle}")
         return "<br>".join(rows)
 
-    ins = list(graph.in_edges(node.id))
-    outs = list(graph.out_edges(node.id))
+    if node.node_type == NODE_BOX:  # a box's traffic is what crosses its border
+        inside = _members(graph, node.id)
+        ins = [e for e in graph.edges.values() if e.target in inside and e.source not in inside]
+        outs = [e for e in graph.edges.values() if e.source in inside and e.target not in inside]
+    else:
+        ins = list(graph.in_edges(node.id))
+        outs = list(graph.out_edges(node.id))
     return _section("Inbound traffic", block(ins, True)) + _section("Outbound traffic", block(outs, False))
+
+
+def _members(graph: TrafficGraph, box_id: str) -> set[str]:
+    """Ids of the nodes inside a box, nested boxes included."""
+    inside: set[str] = set()
+    frontier = {box_id}
+    while frontier:
+        frontier = {n.id for n in graph.nodes.values() if n.parent in frontier} - inside
+        inside |= frontier
+    return inside
 
 
 def _pods(w: Workload) -> str:
@@ -252,9 +268,13 @@ class SidePanel(QWidget):
             self._service(g, node)
         elif node.node_type == NODE_AGGREGATE:
             self._operation(g, node)
+        elif node.node_type == NODE_BOX and node.box == BOX_APP:
+            self._app(g, node)
+        elif node.node_type == NODE_BOX and node.box == BOX_NAMESPACE and node.namespace:
+            self._summary(g, namespaces=[node.namespace], title=f"Namespace {node.namespace}",
+                          extra=_traffic(g, node))
         elif node.node_type == NODE_BOX:
-            self._summary(g, namespaces=[node.namespace] if node.box == BOX_NAMESPACE and node.namespace else None,
-                          title=f"{node.box.capitalize()} {node.label}")
+            self._summary(g, title=f"{node.box.capitalize()} {node.label}")
         else:
             self._unknown(g, node)
 
@@ -271,7 +291,8 @@ class SidePanel(QWidget):
         rows += [f"edge {self._edge_name(g, e)}" for e in edges]
         self._show("multi", f"{len(self.ids)} selected", "", _list(rows))
 
-    def _summary(self, g: TrafficGraph, namespaces: list[str] | None = None, title: str = "") -> None:
+    def _summary(self, g: TrafficGraph, namespaces: list[str] | None = None, title: str = "",
+                 extra: str = "") -> None:
         inv = self.inventory
         nss = namespaces or list(g.request.namespaces) or sorted({n.namespace for n in g.nodes.values()
                                                                   if n.namespace})
@@ -317,6 +338,8 @@ class SidePanel(QWidget):
                 f"{self._edge_name(g, e)}: {fmt_rate(e.rate, e.protocol)}" for e in busiest])))
         nodes = [n for n in g.nodes.values() if n.node_type != NODE_BOX]
         sub = f"{len(nodes)} nodes, {len(g.edges)} edges"
+        if extra:
+            parts.append(extra)
         if g.warnings:
             parts.append(_section("Warnings", "<br>".join(_e(w) for w in g.warnings[:20])))
         self._show("summary", title or ("Namespaces: " + ", ".join(nss) if nss else "No namespace selected"),
