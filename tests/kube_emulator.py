@@ -287,6 +287,7 @@ class ForbidRule:
 @dataclass
 class _Faults:
     token: str | None = None
+    client_cert: bool = False
     forbid: list[ForbidRule] = field(default_factory=list)
     fail_status: int | None = None
     fail_path: str | None = None
@@ -340,8 +341,12 @@ def crd_resource_type(crd: Mapping[str, Any]) -> ResourceType | None:
 class KubeEmulator:
     """An in-memory Kubernetes API server on 127.0.0.1 (see the module docstring)."""
 
-    def __init__(self, *, tls: bool = False, git_version: str = "v1.31.0") -> None:
+    def __init__(self, *, tls: bool = False, client_certs: bool = False, git_version: str = "v1.31.0") -> None:
+        """``tls``: serve HTTPS with a self-signed certificate (``ca_file``). ``client_certs`` (with TLS):
+        also accept client certificates signed by the emulator's client CA (see ``client_cert``)."""
         self.tls = tls
+        self.client_certs = client_certs
+        self.client_ca_file: str | None = None
         self.git_version = git_version
         self._lock = threading.RLock()
         self._types: dict[tuple[str, str], ResourceType] = {}  # (group, plural) -> type
@@ -350,6 +355,7 @@ class KubeEmulator:
         self._faults = _Faults()
         self._proxies: dict[tuple[str, str, str], str] = {}
         self._port_forwards: dict[tuple[str, str, int], int] = {}
+        self._pod_logs: dict[tuple[str, str, str], list[tuple[float, str]]] = {}  # see add_pod_log
         self._stop_event = threading.Event()
         self.calls: list[tuple[str, str]] = []
         # (method, path?query, headers with canonical names: "Authorization", "Content-Type")
@@ -363,6 +369,44 @@ class KubeEmulator:
         for ns in ("default", "kube-system"):  # every cluster has these
             self.add_namespace(ns)
 
+    # -- pod logs (GET .../pods/{name}/log) ---------------------------------------------------
+    def add_pod_log(self, namespace: str, pod: str, container: str, lines: Iterable[str],
+                    at: float | None = None, spacing: float = 0.001) -> None:
+        """Append log lines of a container, stamped ``at`` (default: now) plus ``spacing`` each."""
+        start = time.time() if at is None else at
+        with self._lock:
+            log = self._pod_logs.setdefault((namespace, pod, container), [])
+            log.extend((start + i * spacing, line) for i, line in enumerate(lines))
+
+    def _pod_log_text(self, namespace: str, pod: JsonObj, query: Mapping[str, list[str]]) -> bytes:
+        """What the API server answers for a pod's log: ``container`` (required with several),
+        ``tailLines``, ``sinceSeconds``, ``sinceTime``, ``timestamps`` (RFC 3339 with nanoseconds)."""
+        name = pod["metadata"]["name"]
+        spec = pod.get("spec") or {}
+        names = [c.get("name", "") for c in spec.get("containers") or []] + [
+            c.get("name", "") for c in spec.get("initContainers") or []]
+        container = (query.get("container") or [""])[-1]
+        if not container:
+            regular = [c.get("name", "") for c in spec.get("containers") or []]
+            if len(regular) != 1:
+                raise ApiError(400, "BadRequest", f"a container name must be specified for pod {name}, "
+                               f"choose one of: [{' '.join(regular)}]")
+            container = regular[0]
+        if container not in names:
+            raise ApiError(400, "BadRequest", f"container {container} is not valid for pod {name}")
+        with self._lock:
+            lines = list(self._pod_logs.get((namespace, name, container), []))
+        if query.get("sinceSeconds"):
+            lines = [(t, x) for t, x in lines if t >= time.time() - int(query["sinceSeconds"][-1])]
+        elif query.get("sinceTime"):
+            since = _parse_rfc3339(query["sinceTime"][-1])
+            lines = [(t, x) for t, x in lines if t >= since]
+        if query.get("tailLines"):
+            n = int(query["tailLines"][-1])
+            lines = lines[-n:] if n > 0 else []
+        stamped = (query.get("timestamps") or ["false"])[-1] == "true"
+        return "".join(f"{_rfc3339_nano(t)} {x}\n" if stamped else f"{x}\n" for t, x in lines).encode()
+
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> KubeEmulator:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -372,6 +416,10 @@ class KubeEmulator:
             cert, key = _self_signed_cert(Path(self._tmp))
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert, key)
+            if self.client_certs:
+                self.client_ca_file = str(_client_ca(Path(self._tmp))[0])
+                ctx.load_verify_locations(self.client_ca_file)
+                ctx.verify_mode = ssl.CERT_OPTIONAL
             server.socket = ctx.wrap_socket(server.socket, server_side=True)
             self.ca_file = str(cert)
         self._server = server
@@ -419,13 +467,23 @@ class KubeEmulator:
         cfg.retries = False
         return kubernetes.client.ApiClient(cfg)
 
+    def client_cert(self, user: str = "jane", groups: Iterable[str] = ()) -> tuple[str, str]:
+        """A client certificate (CN=user, O=groups) and its key, signed by the client CA: (cert, key) paths."""
+        if not (self.client_certs and self._tmp and self.client_ca_file):
+            raise RuntimeError("start a KubeEmulator(tls=True, client_certs=True) first")
+        return _signed_client_cert(Path(self._tmp), user, list(groups))
+
     def write_kubeconfig(self, path: str | Path, context: str = "emu", token: str | None = None,
-                         *, namespace: str | None = None, cluster: str | None = None) -> Path:
-        """A kubeconfig with one context ``context`` pointing at this emulator."""
+                         *, namespace: str | None = None, cluster: str | None = None,
+                         client_cert: tuple[str, str] | None = None) -> Path:
+        """A kubeconfig with one context ``context`` pointing at this emulator (a bearer ``token`` and/or a
+        ``client_cert`` (cert, key) pair for its user)."""
         cluster_entry: JsonObj = {"server": self.url}
         if self.tls and self.ca_file:
             cluster_entry["certificate-authority"] = self.ca_file
         user: JsonObj = {"token": token} if token else {}
+        if client_cert:
+            user["client-certificate"], user["client-key"] = client_cert
         ctx: JsonObj = {"cluster": cluster or context, "user": f"{context}-user"}
         if namespace:
             ctx["namespace"] = namespace
@@ -444,6 +502,11 @@ class KubeEmulator:
     def require_token(self, token: str | None) -> None:
         """Answer 401 to any request without ``Authorization: Bearer <token>`` (None: no check)."""
         self._faults.token = token
+
+    def require_client_cert(self, required: bool = True) -> None:
+        """Answer 401 unless the client presented a certificate signed by the client CA. With
+        ``require_token`` too, either one authenticates (as a real API server's authenticators do)."""
+        self._faults.client_cert = required
 
     def forbid(self, namespace: str | None = None, resource: str | None = None, verb: str | None = None) -> None:
         """Answer 403 (a real Status body) to matching requests. A namespace rule also denies
@@ -736,6 +799,17 @@ def _canonical(header: str) -> str:
     return "-".join(part.capitalize() for part in header.split("-"))
 
 
+def _rfc3339_nano(t: float) -> str:
+    whole = int(t)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{min(int(round((t - whole) * 1e9)), 999_999_999):09d}Z"
+
+
+def _parse_rfc3339(text: str) -> float:
+    import calendar
+    main, _, frac = text.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(main, "%Y-%m-%dT%H:%M:%S")) + (float(f"0.{frac}") if frac else 0.0)
+
+
 def _d_meta(obj: Mapping[str, Any]) -> JsonObj:
     meta = obj.get("metadata")
     return meta if isinstance(meta, dict) else {}
@@ -753,6 +827,27 @@ def _set_status(obj: JsonObj, replicas: int, ready: bool) -> None:
                      "updatedReplicas": replicas, "observedGeneration": obj["metadata"].get("generation", 1)}
     if not ready:
         obj["status"]["unavailableReplicas"] = replicas
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _client_ca(folder: Path) -> tuple[Path, Path]:
+    cert, key = folder / "client-ca.crt", folder / "client-ca.key"
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=kube-emulator-client-ca",
+             "-keyout", str(key), "-out", str(cert))
+    return cert, key
+
+
+def _signed_client_cert(folder: Path, user: str, groups: list[str]) -> tuple[str, str]:
+    stem = folder / f"client-{_suffix(user + ','.join(groups) + uuid.uuid4().hex, 8)}"
+    key, csr, cert = stem.with_suffix(".key"), stem.with_suffix(".csr"), stem.with_suffix(".crt")
+    subject = f"/CN={user}" + "".join(f"/O={g}" for g in groups)
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", str(key), "-out", str(csr))
+    _openssl("x509", "-req", "-in", str(csr), "-CA", str(folder / "client-ca.crt"), "-CAkey",
+             str(folder / "client-ca.key"), "-CAcreateserial", "-days", "2", "-out", str(cert))
+    return str(cert), str(key)
 
 
 def _self_signed_cert(folder: Path) -> tuple[Path, Path]:
@@ -828,9 +923,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             faults = emu._faults
             if faults.slow_seconds:
                 emu._stop_event.wait(faults.slow_seconds)
+            accepted = []
             if faults.token is not None:
-                if self.headers.get("Authorization", "") != f"Bearer {faults.token}":
-                    raise ApiError(401, "Unauthorized", "Unauthorized")
+                accepted.append(self.headers.get("Authorization", "") == f"Bearer {faults.token}")
+            if faults.client_cert:
+                peer = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
+                accepted.append(bool(peer))
+            if accepted and not any(accepted):
+                raise ApiError(401, "Unauthorized", "Unauthorized")
             if faults.fail_status is not None and (faults.fail_path is None or path.startswith(faults.fail_path)):
                 raise ApiError(faults.fail_status, "InternalError",
                                "Internal error occurred: the emulator was told to fail")
@@ -893,6 +993,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if t.plural == "selfsubjectaccessreviews":
             self._access_review(method)
+            return
+        if group == "" and plural == "pods" and sub == ["log"] and name and method == "GET":
+            self._check(namespace, "pods/log", "get", name, "")
+            pod = emu.get("pods", namespace or "", name)
+            if pod is None:
+                raise ApiError(404, "NotFound", f'pods "{name}" not found', {"name": name, "kind": "pods"})
+            self._send(200, emu._pod_log_text(namespace or "", pod, query), "text/plain")
             return
         self._crud(method, t, version, namespace, name, sub, query)
 

@@ -166,3 +166,20 @@ def test_istio_prometheus_addon_manifest(kube_emulator: KubeEmulator, shared_dir
         assert _requests_total(conn, prometheus_server.query_time) > 0
     finally:
         conn.close()
+
+
+def test_service_proxy_with_a_client_certificate(tmp_path: Path, prometheus_server: PrometheusServer) -> None:
+    """A kubeconfig user with a client certificate: Prometheus requests present it to the API server too."""
+    import kubernetes.config
+
+    with KubeEmulator(tls=True, client_certs=True) as emu:
+        _prometheus(emu)
+        emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+        emu.require_client_cert()
+        config = emu.write_kubeconfig(tmp_path / "config", client_cert=emu.client_cert("jane"))
+        conn = connect_prometheus(kubernetes.config.new_client_from_config(config_file=str(config)))
+        try:
+            assert conn.description == "API server service proxy to istio-system/prometheus:9090"
+            assert _requests_total(conn, prometheus_server.query_time) > 0
+        finally:
+            conn.close()

@@ -246,3 +246,19 @@ def test_port_forward_relays_bytes(kube_emulator: KubeEmulator, echo_server: htt
     sock.close()
     pf.close()
     assert data.startswith(b"HTTP/1.0 200") and data.endswith(b"echo /ping auth=None")
+
+
+def test_client_certificate_authentication(tmp_path: Path) -> None:
+    with KubeEmulator(tls=True, client_certs=True) as emu:
+        emu.require_client_cert()
+        cert, key = emu.client_cert("jane", ["devs"])
+        good = emu.write_kubeconfig(tmp_path / "good", client_cert=(cert, key))
+        api = kubernetes.config.new_client_from_config(config_file=str(good))
+        assert len(k8s.CoreV1Api(api).list_namespace().items) == 2
+        bare = emu.write_kubeconfig(tmp_path / "bare")
+        with pytest.raises(k8s.ApiException) as err:
+            k8s.CoreV1Api(kubernetes.config.new_client_from_config(config_file=str(bare))).list_namespace()
+        assert err.value.status == 401
+        emu.require_token("tok")  # either authenticator is enough
+        token_only = emu.write_kubeconfig(tmp_path / "token", token="tok")
+        assert k8s.CoreV1Api(kubernetes.config.new_client_from_config(config_file=str(token_only))).list_namespace()
