@@ -18,10 +18,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Node health", [("node:healthy", "Healthy / no data"), ("node:degraded", "Degraded"),
                      ("node:failure", "Failure"), ("node:idle", "Idle")]),
     ("Edges", [("edge:ok", "HTTP / gRPC, no errors"), ("edge:degraded", "Some errors"),
-               ("edge:failure", "Many errors (10% or more)"), ("edge:tcp", "TCP"), ("edge:idle", "Idle")]),
+               ("edge:failure", "Failing (many errors)"), ("edge:tcp", "TCP"), ("edge:idle", "Idle")]),
     ("Badges", [("badge:lock", "Mutual TLS (mTLS)"), ("badge:vs", "Virtual service"),
                 ("badge:dr", "Destination rule"), ("badge:sidecar", "Missing sidecar"),
-                ("badge:root", "Traffic source (root)")]),
+                ("badge:root", "Traffic source (root)"), ("badge:gateway", "Gateway (inner outline)")]),
+    ("Boxes", [("box:namespace", "Namespace"), ("box:app", "App (its versions)")]),
 ]
 
 
@@ -63,6 +64,20 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
             shapes.draw_missing_sidecar(painter, QPointF(0, 0))
         elif what == "root":
             shapes.draw_root_marker(painter, QPointF(0, 0))
+        elif what == "gateway":
+            painter.scale(1 / 1.6, 1 / 1.6)
+            painter.setPen(QPen(shapes.C_NODE_BORDER, 1.5))
+            painter.setBrush(QBrush(shapes.C_NODE_FILL))
+            painter.drawPath(shapes.shape_path(shapes.SHAPE_APP))
+            painter.setPen(QPen(shapes.C_NODE_BORDER, 1))
+            painter.drawPath(shapes.shape_path(shapes.SHAPE_APP, shapes.NODE_W - 10, shapes.NODE_H - 10))
+    elif kind == "box":
+        pen = QPen(shapes.C_BOX_BORDER, 1.2)
+        if what != "namespace":
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(QBrush(shapes.C_BOX_FILL))
+        painter.drawRoundedRect(QRectF(-32, -14, 64, 28), 6, 6)
     painter.restore()
 
 
