@@ -315,7 +315,7 @@ class SidePanel(QWidget):
                     f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(k)}</span>"
                     for k, v in sorted(health.items()))))
             traffic = [e for e in g.edges.values() if g.nodes.get(e.target) is not None
-                       and g.nodes[e.target].namespace == ns and not e.is_idle]
+                       and g.nodes[e.target].namespace == ns and e.rate > 0 and not e.is_idle]
             rows.append(("Edges with traffic", str(len(traffic))))
             parts.append(_section(f"Namespace {ns}", _table(rows)))
         if inv is not None:
