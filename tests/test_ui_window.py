@@ -319,6 +319,7 @@ def test_demo_to_real_cluster_context_and_its_errors(kube_emulator, qtbot, make_
     assert "t0ken" not in w.banner.text() and "t0ken" not in w.statusBar().currentMessage()
 
 
+@pytest.mark.shared
 def test_cluster_without_prometheus_says_so(kube_emulator, shared_dir, qtbot, make_window, tmp_path) -> None:
     kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
     config = _emulated_cluster(kube_emulator, tmp_path)
@@ -445,6 +446,7 @@ def test_f5_refreshes_and_help_lists_every_shortcut(qtbot, make_window) -> None:
 
 
 @pytest.mark.prometheus
+@pytest.mark.shared
 def test_saving_a_prometheus_url_in_settings_reopens_the_context(kube_emulator, shared_dir, prometheus_server,
                                                                  qtbot, make_window, tmp_path) -> None:
     from meshdesk.store.settings import load_settings
