@@ -183,3 +183,24 @@ def test_service_proxy_with_a_client_certificate(tmp_path: Path, prometheus_serv
             assert _requests_total(conn, prometheus_server.query_time) > 0
         finally:
             conn.close()
+
+
+def test_prometheus_operator_service(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.add_namespace("monitoring")
+    kube_emulator.add({"apiVersion": "v1", "kind": "Service",
+                       "metadata": {"name": "prometheus-operated", "namespace": "monitoring",
+                                    "labels": {"operated-prometheus": "true"}},
+                       "spec": {"clusterIP": "None", "selector": {"app.kubernetes.io/name": "prometheus"},
+                                "ports": [{"name": "web", "port": 9090, "targetPort": "web"}]}})
+    assert str(find_prometheus_service(kube_emulator.api_client())) == "monitoring/prometheus-operated:9090"
+
+
+def test_explicit_url_description_hides_credentials(kube_emulator: KubeEmulator,
+                                                    prometheus_server: PrometheusServer) -> None:
+    url = prometheus_server.url.replace("http://", "http://admin:pa55word@") + "/prom-prefix"
+    conn = connect_prometheus(kube_emulator.api_client(), url=url, probe=False)
+    try:
+        assert conn.description == f"URL {prometheus_server.url}/prom-prefix"
+        assert "pa55word" not in conn.description and "pa55word" not in repr(conn.client)
+    finally:
+        conn.close()

@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 ISTIO_NAMESPACE = "istio-system"
 PROMETHEUS_PORT = 9090
 # label selectors tried across namespaces when istio-system/prometheus does not exist
-PROMETHEUS_SELECTORS = ("app.kubernetes.io/name=prometheus", "app=prometheus")
+# (the last one is the Prometheus Operator's "prometheus-operated" service)
+PROMETHEUS_SELECTORS = ("app.kubernetes.io/name=prometheus", "app=prometheus", "operated-prometheus=true")
 # where to look namespace by namespace when cluster-wide service lists are forbidden
 LIKELY_NAMESPACES = ("istio-system", "monitoring", "prometheus", "observability", "kube-prometheus")
 
