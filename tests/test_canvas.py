@@ -739,3 +739,32 @@ def test_tooltips_and_a_self_call_loop(qtbot, view: GraphView) -> None:  # type:
     assert item.boundingRect().height() > 10 and item.boundingRect().bottom() <= node.pos().y()  # type: ignore[union-attr]
     image = view.grab().toImage()
     assert not image.isNull()
+
+
+def test_refreshes_never_move_nodes_even_when_a_box_goes(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """A refresh where a whole namespace (and so its box) disappears leaves the rest in place; asking
+    for other boxes (boxBy) lays out again."""
+    from dataclasses import replace as dc_replace
+
+    from meshdesk.mesh.graph import build
+    from meshdesk.sources.demo import DemoCluster
+
+    demo = DemoCluster(seed=7)
+    names = tuple(ns.name for ns in demo.namespaces() if ns.name != "istio-system")[:2]
+    req = GraphRequest(namespaces=names, boxBy=("namespace",))
+    graph = build(demo.snapshot(req))
+    if not any(n.node_type == "box" for n in graph.nodes.values()):
+        pytest.skip("the graph builder does not make box nodes yet")
+    shown(qtbot, view, graph, key=None)
+    before = view.positions()
+    gone_ns = names[-1]
+    smaller = build(demo.snapshot(req))
+    for nid in [nid for nid, n in smaller.nodes.items() if n.namespace == gone_ns]:
+        smaller.remove_node(nid)
+    view.set_graph(smaller)
+    assert not view.layout_running
+    after = view.positions()
+    assert after and all(after[n] == before[n] for n in after)
+    # other boxes asked for: a new layout runs (and keeps boxes apart)
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.set_graph(build(demo.snapshot(dc_replace(req, boxBy=("namespace", "app")))))

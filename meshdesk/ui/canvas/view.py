@@ -250,6 +250,7 @@ class GraphView(QGraphicsView):
         self._edges: dict[str, EdgeItem] = {}
         self._boxes: dict[str, BoxItem] = {}
         self._box_ids: frozenset[str] = frozenset()
+        self._box_by: tuple[str, ...] = ()
         self._scene_rect = QRectF()
         self._box_of: dict[str, BoxItem] = {}  # node or box id -> its enclosing box item
         self._edges_of: dict[str, list[EdgeItem]] = {}
@@ -372,8 +373,11 @@ class GraphView(QGraphicsView):
                 self._box_ids = box_ids
                 self._rebuild_boxes()
             had_nodes = len(self._nodes) > len(new_ids)
+            boxing_changed = tuple(graph.request.boxBy) != self._box_by
+            self._box_by = tuple(graph.request.boxBy)
             self._place(new_ids)
-            if boxes_changed and had_nodes and not new_ids:
+            if boxing_changed and had_nodes and box_ids:
+                # the user asked for other boxes: lay out again (a refresh never moves anyone)
                 self._relayout_for_boxes()
         finally:
             self._batch = False
