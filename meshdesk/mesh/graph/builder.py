@@ -12,12 +12,20 @@
 4. ``finalize``: the typed model, with percentages; then node and edge health and boxes.
 
 Pure function of the snapshot: no module state is written, so builds may run in parallel threads.
+
+The cyclic garbage collector is paused while a graph is built (``paused_gc``): a build allocates
+tens of thousands of container objects that all survive until the end, so the collector's passes
+over them found nothing to free and took a third of the build time. The working maps are untied at
+the end, so a build leaves no cycles behind for it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import gc
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from meshdesk.mesh.graph import box, finalize, model, outsider, traffic
 from meshdesk.mesh.graph.context import PassContext
@@ -62,7 +70,34 @@ def known_appenders() -> list[str]:
     return names + list(FINALIZER_NAMES) + sorted(ALWAYS - {""})
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = [0, False]  # builds running with the collector paused; was it enabled before the first
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector; it is enabled again (if it was) when the last of any
+    overlapping pauses (builds in several threads) ends."""
+    with _gc_lock:
+        if _gc_pauses[0] == 0:
+            _gc_pauses[1] = gc.isenabled()
+            gc.disable()
+        _gc_pauses[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses[0] -= 1
+            if _gc_pauses[0] == 0 and _gc_pauses[1]:
+                gc.enable()
+
+
 def build(snapshot: Snapshot) -> model.TrafficGraph:
+    with paused_gc():
+        return _build(snapshot)
+
+
+def _build(snapshot: Snapshot) -> model.TrafficGraph:
     request = snapshot.request
     idx = traffic.index_samples(snapshot.samples, request)
     ctx = PassContext(request=request, samples=snapshot.samples, index=idx, inventory=snapshot.inventory,
