@@ -243,3 +243,23 @@ def test_credentials_rejected_during_a_snapshot(kube_emulator: KubeEmulator, sha
         source.snapshot(request)
     assert "credentials expired or rejected" in str(err.value) and TOKEN not in str(err.value)
     source.close()
+
+
+def test_meshdesk_graph_on_a_live_cluster(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path,
+                                          prometheus_server: PrometheusServer,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI's graph over open_source: kubeconfig -> emulator -> Istio's Prometheus addon service -> real
+    Prometheus."""
+    from meshdesk.cli import main
+
+    kube_emulator.load_crds(shared_dir / CRDS)
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/addons/prometheus.yaml")
+    kube_emulator.run_workloads()
+    kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo"]) == 0
+    out = capsys.readouterr().out
+    assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] and "bookinfo/reviews v2 (app)" in line
+               for line in out.splitlines())
