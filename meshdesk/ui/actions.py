@@ -78,6 +78,7 @@ class ActionsController(QObject):
         self._schemas: tuple[CRDSchemas, list[str]] | None = None
         self.dialog: ChangeDialog | None = None
         self.menu: QMenu | None = None  # the window's Actions menu, when installed there
+        self.popup_menu: QMenu | None = None  # the canvas's context menu while it is open
         self.set_source(source)
 
     def set_source(self, source: Any) -> None:
@@ -294,6 +295,21 @@ def selected_node(window: Any) -> Node | None:
     return None
 
 
+def node_at(window: Any, pos: Any) -> Node | None:
+    """The graph node (or namespace box) drawn at ``pos`` (viewport coordinates) on the window's canvas."""
+    view, graph = getattr(window, "view", None), getattr(window, "graph", None)
+    if view is None or graph is None or not hasattr(view, "itemAt"):
+        return None
+    item = view.itemAt(pos)
+    while item is not None:
+        nid = getattr(item, "node_id", None) or getattr(item, "box_id", None)
+        if nid is not None:
+            node: Node | None = graph.nodes.get(nid)
+            return node
+        item = item.parentItem()
+    return None
+
+
 def install_actions(window: Any) -> ActionsController:
     """Wire the actions into a ``MainWindow``: an Actions menu (before Help) and the canvas's context
     menu, both for the current selection (no selection: the graph's namespaces); the source follows
@@ -313,9 +329,18 @@ def install_actions(window: Any) -> ActionsController:
     view = window.view
 
     def context_menu(pos: Any) -> None:
-        popup = ctl.menu_for(selected_node(window), window.graph, window.inventory, view)
+        # a right click acts on what is under the pointer (selecting it), the background on the namespaces
+        node = node_at(window, pos)
+        if node is not None and hasattr(view, "select") and node.id not in view.selected_ids():
+            view.select([node.id])
+        if ctl.popup_menu is not None:
+            ctl.popup_menu.close()
+        popup = ctl.menu_for(node, window.graph, window.inventory, view)
         popup.aboutToHide.connect(popup.deleteLater)
-        popup.popup(view.mapToGlobal(pos))
+        ctl.popup_menu = popup
+        popup.destroyed.connect(lambda *_: setattr(ctl, "popup_menu", None))
+        target = view.viewport() if hasattr(view, "viewport") else view
+        popup.popup(target.mapToGlobal(pos))
 
     view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     view.customContextMenuRequested.connect(context_menu)
