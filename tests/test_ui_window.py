@@ -498,3 +498,22 @@ def test_export_png_and_svg(qtbot, make_window, tmp_path) -> None:
     w.export_image("png", str(tmp_path / "a-file" / "mesh.png"))
     assert "could not write" in w.statusBar().currentMessage()
     assert (tmp_path / "a-file").read_text() == "not a folder"
+
+
+def test_broken_kubeconfig_entries_are_named_not_hidden(qtbot, tmp_path, monkeypatch) -> None:
+    from meshdesk.ui.app import make_window as app_window
+
+    good = tmp_path / "good"
+    good.write_text("apiVersion: v1\nkind: Config\ncurrent-context: dev\n"
+                    "contexts: [{name: dev, context: {cluster: dev, user: dev}}]\n"
+                    "clusters: [{name: dev, cluster: {server: 'http://127.0.0.1:9'}}]\nusers: [{name: dev, user: {}}]\n")
+    broken = tmp_path / "broken"
+    broken.write_text("contexts: [oops\n")
+    monkeypatch.setenv("KUBECONFIG", f"{good}:{broken}")
+    w = app_window(argparse.Namespace(demo=False, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.contexts == ["dev"] and w.context == "dev"
+        assert w.banner.isVisibleTo(w) and "Kubeconfig: " in w.banner.text() and "broken" in w.banner.text()
+    finally:
+        w.close()

@@ -21,20 +21,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str]:
-    """(context names, current context, why there is none) from the kubeconfig."""
+def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str, list[str]]:
+    """(context names, current context, why there is none, problems with files or entries that were
+    skipped) from the kubeconfig."""
     from meshdesk.sources.kubeconfig import load_kubeconfig
 
     try:
         kc = load_kubeconfig(kubeconfig)
     except SourceError as e:  # a message, never a crash
-        return [], "", f"The kubeconfig could not be read: {e}"
+        return [], "", f"The kubeconfig could not be read: {e}", []
+    problems = [str(p) for p in kc.problems]
     names = list(kc.context_names)
     if not names:
         where = ", ".join(str(p) for p in kc.searched) or "~/.kube/config"
-        return [], "", f"No kubeconfig context was found (looked in {where})."
+        return [], "", f"No kubeconfig context was found (looked in {where}).", problems
     current = kc.current_context if kc.current_context in names else names[0]
-    return names, current, ""
+    return names, current, "", problems
 
 
 def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
@@ -45,7 +47,8 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     access = settings if settings is not None else load_settings()
     kubeconfig = getattr(opts, "kubeconfig", None) or access.kubeconfig or None
     namespaces = getattr(opts, "namespace", None)
-    contexts, current, reason = ([], "", "") if getattr(opts, "demo", False) else _contexts(kubeconfig)
+    contexts, current, reason, problems = ([], "", "", []) if getattr(opts, "demo", False) \
+        else _contexts(kubeconfig)
     if getattr(opts, "demo", False):
         context = DEMO
     elif getattr(opts, "context", None):
@@ -59,6 +62,8 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
                      namespaces=namespaces, settings=access, first_run_reason=reason)
     if snapshot:
         win.open_snapshot(snapshot)
+    if problems:
+        win.banner.show_note("Kubeconfig: " + "; ".join(problems), "warning")
     return win
 
 
