@@ -289,6 +289,15 @@ def test_namespace_and_workload_actions(emu: KubeEmulator, settings: Settings, w
     assert se["spec"]["hosts"] == ["api.payments.example.com"]
     assert [p["number"] for p in se["spec"]["ports"]] == [443, 80]
 
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    assert sorted(dialog.form.objects.item(i).text() for i in range(dialog.form.objects.count())) == [
+        "PeerAuthentication bookinfo/default", "PeerAuthentication bookinfo/ratings-v1",
+        "ServiceEntry bookinfo/payments"]
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.objects("peerauthentications", SEC, "bookinfo") == []
+    assert emu.objects("serviceentries", NET, "bookinfo") == []
+    assert len(emu.objects("virtualservices", NET, "bookinfo")) == 4  # bookinfo's own are kept
+
 
 def test_a_change_made_meanwhile_is_reported_not_overwritten(emu: KubeEmulator, settings: Settings,
                                                             window: QWidget, qtbot: QtBot) -> None:
