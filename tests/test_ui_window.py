@@ -223,9 +223,11 @@ def test_empty_live_cluster_shows_a_kubectl_line(qtbot, make_window) -> None:
     w = make_window(context="quiet", namespaces=["shop"], factories={"quiet": lambda: src})
     qtbot.waitUntil(lambda: w.empty.mode == "no-traffic", timeout=5000)
     assert not w.empty.start_button.isVisibleTo(w)
-    cmd = w.empty.command.toPlainText()
-    assert cmd.startswith("kubectl exec deploy/curl -n shop")
-    assert "frontend.shop.svc.cluster.local:8080" in cmd
+    first, second = w.empty.command.toPlainText().splitlines()
+    assert first.startswith("kubectl apply -n shop -f ") and first.endswith("samples/curl/curl.yaml"), \
+        "no curl deployment in shop: start Istio's curl sample first"
+    assert second.startswith("kubectl exec deploy/curl -n shop")
+    assert "frontend.shop.svc.cluster.local:8080" in second
     assert "shop/legacy-v1" in w.empty.text.text()
 
 
@@ -517,3 +519,15 @@ def test_broken_kubeconfig_entries_are_named_not_hidden(qtbot, tmp_path, monkeyp
         assert w.banner.isVisibleTo(w) and "Kubeconfig: " in w.banner.text() and "broken" in w.banner.text()
     finally:
         w.close()
+
+
+def test_traffic_command_uses_an_existing_curl_and_prefers_helloworld() -> None:
+    from meshdesk.mesh.inventory import Service, ServicePort
+    from meshdesk.ui.empty import traffic_command
+    from tests.ui_helpers import workload
+
+    inv = small_inventory("shop")
+    inv.workloads.append(workload("curl", "shop", "curl"))
+    inv.services.append(Service("helloworld", "shop", ports=[ServicePort("http", 5000)], selector={"app": "hello"}))
+    assert traffic_command(inv, ["shop"]) == ("kubectl exec deploy/curl -n shop -- sh -c 'while true; do curl -s "
+                                              "http://helloworld.shop.svc.cluster.local:5000/hello; sleep 1; done'")

@@ -29,8 +29,12 @@ TRAFFIC_COMMAND = ("kubectl exec deploy/curl -n {ns} -- sh -c 'while true; do "
                    "curl -s http://{svc}.{ns}.svc.cluster.local:{port}{path}; sleep 1; done'")
 
 
+CURL_SAMPLE = "https://raw.githubusercontent.com/istio/istio/master/samples/curl/curl.yaml"
+
+
 def traffic_command(inventory: Inventory | None, namespaces: Sequence[str]) -> str:
-    """A kubectl line that sends requests to a service of the first namespace (helloworld if present)."""
+    """kubectl lines that send requests to a service of the first namespace (helloworld if present),
+    starting Istio's curl sample first when the namespace has no ``curl`` deployment."""
     ns = namespaces[0] if namespaces else "default"
     svc, port, path = "helloworld", 5000, "/hello"
     if inventory is not None:
@@ -42,7 +46,10 @@ def traffic_command(inventory: Inventory | None, namespaces: Sequence[str]) -> s
             ns, svc = chosen.namespace, chosen.name
             port = chosen.ports[0].port if chosen.ports else 80
             path = {"helloworld": "/hello", "productpage": "/productpage"}.get(svc, "/")
-    return TRAFFIC_COMMAND.format(ns=ns, svc=svc, port=port, path=path)
+    command = TRAFFIC_COMMAND.format(ns=ns, svc=svc, port=port, path=path)
+    if inventory is not None and inventory.workload(ns, "curl") is None:
+        command = f"kubectl apply -n {ns} -f {CURL_SAMPLE}\n{command}"
+    return command
 
 
 class EmptyState(QWidget):
@@ -75,7 +82,7 @@ class EmptyState(QWidget):
         self.command = QPlainTextEdit()
         self.command.setReadOnly(True)
         self.command.setFont(QFont("monospace"))
-        self.command.setMaximumHeight(64)
+        self.command.setMaximumHeight(72)
         lay.addWidget(self.command)
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start traffic")
