@@ -1,0 +1,87 @@
+"""Synthetic container logs for the demo cluster: Envoy access-log lines for ``istio-proxy`` and
+short application lines for the other containers, a deterministic function of pod, container and
+time (one line every few seconds), so tailing and following behave like a real cluster's logs."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from typing import TYPE_CHECKING
+
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.sources.base import NotFound
+from meshdesk.sources.logs import LogLine
+
+if TYPE_CHECKING:
+    from meshdesk.sources.demo import DemoCluster
+
+PROXY_EVERY_S = 2.0
+APP_EVERY_S = 5.0
+DEFAULT_WINDOW_S = 600
+
+_PATHS = ("/", "/api/v1/products", "/reviews/0", "/ratings/7", "/details/3", "/healthz", "/api/v1/cart")
+
+
+def _unit(*parts: object) -> float:
+    key = "\x1f".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2.0**64
+
+
+def _stamp(t: float) -> str:
+    whole = int(t)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{int((t - whole) * 1e6):06d}000Z"
+
+
+def _line(pod: str, container: str, t: float) -> str:
+    u = _unit(pod, container, t)
+    path = _PATHS[int(u * len(_PATHS))]
+    ms = 3 + int(_unit(pod, container, t, "ms") * 120)
+    if container == "istio-proxy":
+        code = 503 if u > 0.97 else 404 if u > 0.95 else 200
+        flags = "UF" if code == 503 else "-"
+        req = hashlib.blake2b(f"{pod}{t}".encode(), digest_size=8).hexdigest()
+        return (f'[{_stamp(t)[:23]}Z] "GET {path} HTTP/1.1" {code} {flags} via_upstream - "-" 0 '
+                f'{int(200 + u * 4000)} {ms} {max(1, ms - 2)} "-" "Go-http-client/1.1" "{req}" '
+                f'"{pod.rsplit("-", 2)[0]}:9080" "10.244.0.{int(u * 200) + 2}:9080" inbound|9080||')
+    level = "WARN" if u > 0.96 else "INFO"
+    return f"{level} [{container}] handled GET {path} in {ms} ms"
+
+
+def pod_logs(demo: DemoCluster, namespace: str, pod: str, container: str, tail_lines: int | None = None,
+             since_seconds: int | None = None, *, now: float | None = None) -> list[LogLine]:
+    """The demo's log of ``container`` in ``pod``: lines of the last ``since_seconds`` (default ten
+    minutes), the last ``tail_lines`` of them when given. Unknown pods and containers are NotFound."""
+    snap = demo.snapshot(GraphRequest(namespaces=(namespace,)), with_inventory=True)
+    inventory = snap.inventory
+    found = None
+    for w in inventory.workloads if inventory else []:
+        for p in w.pods:
+            if p.name == pod and p.namespace == namespace:
+                found = p
+    if found is None:
+        raise NotFound(f'pod "{pod}" not found in namespace {namespace} of the demo cluster')
+    names = [c.name for c in found.containers + found.init_containers]
+    if container not in names:
+        raise NotFound(f"container {container} is not valid for pod {pod}", hint=f"choose one of: {', '.join(names)}")
+    current = now if now is not None else float(snap.meta.get("takenAt") or time.time())
+    every = PROXY_EVERY_S if container == "istio-proxy" else APP_EVERY_S
+    window = since_seconds if since_seconds is not None else DEFAULT_WINDOW_S
+    first = math.ceil((current - window) / every)
+    last = math.floor(current / every)
+    count = last - first + 1
+    if tail_lines is not None:
+        first = max(first, last - int(tail_lines) + 1) if tail_lines > 0 else last + 1
+    return [LogLine(_stamp(k * every), _line(pod, container, k * every)) for k in range(first, last + 1)] \
+        if count > 0 else []
+
+
+class DemoPodLogs:
+    """A ``LogSource`` over a ``DemoCluster``."""
+
+    def __init__(self, demo: DemoCluster) -> None:
+        self.demo = demo
+
+    def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
+                 since_seconds: int | None = None) -> list[LogLine]:
+        return pod_logs(self.demo, namespace, pod, container, tail_lines, since_seconds)

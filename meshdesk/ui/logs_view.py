@@ -1,0 +1,277 @@
+"""Pod logs of a workload: pick a pod and a container (the istio-proxy sidecar included), tail N lines,
+follow, search with highlighting. Reads run on a worker thread; following is a poll for the seconds
+since the last line (``LogFollower``), stopped when the view closes.
+
+    logs = LogsView(KubePodLogs(api_client))      # or the DemoCluster itself (it has pod_logs)
+    logs.set_workload(inventory.workload("shop", "reviews-v2"))
+    logs.follow.setChecked(True)
+    logs.shutdown()
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.inventory import Workload
+from meshdesk.sources.base import SourceError
+from meshdesk.sources.logs import LogFollower, LogLine
+
+log = logging.getLogger(__name__)
+_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+MAX_LINES = 50_000
+
+
+class _Worker(QObject):
+    done = Signal(int, str, object)  # generation, what ("load"/"poll"), lines
+    failed = Signal(int, object)  # generation, SourceError
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generation = 0
+
+    @Slot(object)
+    def run(self, job: tuple[int, str, Callable[[], list[LogLine]]]) -> None:
+        generation, what, fn = job
+        if generation != self.generation:
+            return
+        try:
+            lines = fn()
+        except SourceError as e:
+            e.__traceback__ = None
+            self.failed.emit(generation, e)
+            return
+        except Exception as e:  # a bug or a library surprise: say it, keep the text
+            log.exception("reading logs failed")
+            self.failed.emit(generation, SourceError(f"{type(e).__name__}: {e}"))
+            return
+        self.done.emit(generation, what, lines)
+
+
+class LogsView(QWidget):
+    linesLoaded = Signal(int)  # lines added by a load or a follow poll (0 included)
+    failed = Signal(str)
+
+    _job = Signal(object)
+
+    def __init__(self, source: Any = None, *, follow_ms: int = 2000, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.workload: Workload | None = None
+        self.follower: LogFollower | None = None
+        self.pod = QComboBox()
+        self.container = QComboBox()
+        self.tail = QSpinBox()
+        self.tail.setRange(1, 100_000)
+        self.tail.setValue(200)
+        self.tail.setPrefix("last ")
+        self.tail.setSuffix(" lines")
+        self.follow = QCheckBox("Follow")
+        self.reload = QPushButton("Reload")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search")
+        self.search.setClearButtonEnabled(True)
+        self.matches = QLabel("")
+        self.status = QLabel("")
+        self.status.setStyleSheet("color: #b35900;")
+        self.status.hide()
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setMaximumBlockCount(MAX_LINES)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        top = QHBoxLayout()
+        for w in (QLabel("Pod"), self.pod, QLabel("Container"), self.container, self.tail, self.follow, self.reload):
+            top.addWidget(w)
+        top.addStretch(1)
+        find = QHBoxLayout()
+        find.addWidget(self.search, 1)
+        find.addWidget(self.matches)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(find)
+        layout.addWidget(self.status)
+        layout.addWidget(self.text, 1)
+
+        self._thread = QThread()
+        self._thread.setObjectName("meshdesk-logs")
+        _THREADS.add(self._thread)
+        self._worker = _Worker()
+        self._worker.moveToThread(self._thread)
+        self._job.connect(self._worker.run)
+        self._worker.done.connect(self._on_done)
+        self._worker.failed.connect(self._on_failed)
+        self._thread.start()
+        self._generation = 0
+        self._busy = False
+        self._lines: list[LogLine] = []
+        self.timer = QTimer(self)
+        self.timer.setInterval(follow_ms)
+        self.timer.timeout.connect(self._poll)
+
+        self.pod.currentIndexChanged.connect(self._pod_changed)
+        self.container.currentIndexChanged.connect(lambda _i: self.load())
+        self.reload.clicked.connect(self.load)
+        self.tail.editingFinished.connect(self.load)
+        self.follow.toggled.connect(self._follow_toggled)
+        self.search.textChanged.connect(self._highlight)
+        self.search.returnPressed.connect(self.find_next)
+
+    # -- public ---------------------------------------------------------------------------------
+    def set_source(self, source: Any) -> None:
+        self.source = source
+        self.load()
+
+    def set_workload(self, workload: Workload | None) -> None:
+        """Offer the workload's pods (and their containers, the sidecar included) and load the first."""
+        self.workload = workload
+        self.pod.blockSignals(True)
+        self.pod.clear()
+        for p in workload.pods if workload else []:
+            self.pod.addItem(p.name, p)
+        self.pod.blockSignals(False)
+        self._pod_changed()
+
+    @property
+    def lines(self) -> list[LogLine]:
+        return list(self._lines)
+
+    @Slot()
+    def load(self) -> None:
+        """Tail the chosen container again (clears the text)."""
+        pod = self.pod.currentData()
+        container = self.container.currentText()
+        self._generation += 1
+        self._worker.generation = self._generation
+        self.text.clear()
+        self._lines = []
+        if self.source is None or pod is None or not container:
+            self.follower = None
+            self._say("No pod selected" if self.source is not None else "No log source")
+            return
+        self.follower = LogFollower(self.source, pod.namespace, pod.name, container, tail_lines=self.tail.value())
+        self._say("")
+        self._submit("load", self.follower.start)
+
+    def find_next(self) -> bool:
+        """Move to the next match of the search text (wrapping); False when there is none."""
+        needle = self.search.text()
+        if not needle:
+            return False
+        if self.text.find(needle):
+            return True
+        self.text.moveCursor(QTextCursor.MoveOperation.Start)
+        return self.text.find(needle)
+
+    def match_count(self) -> int:
+        needle = self.search.text().lower()
+        return sum(ln.text.lower().count(needle) for ln in self._lines) if needle else 0
+
+    def highlighted(self) -> list[str]:
+        """The highlighted snippets (what the search marks in the text)."""
+        return [sel.cursor.selectedText() for sel in self.text.extraSelections()]
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        self._generation += 1
+        self._worker.generation = self._generation
+        self._thread.quit()
+        self._thread.wait(30000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    def _submit(self, what: str, fn: Callable[[], list[LogLine]]) -> None:
+        self._busy = True
+        self._job.emit((self._generation, what, fn))
+
+    def _pod_changed(self) -> None:
+        pod = self.pod.currentData()
+        self.container.blockSignals(True)
+        self.container.clear()
+        if pod is not None:
+            names = [c.name for c in pod.containers] + [c.name for c in pod.init_containers if c.sidecar]
+            for n in names:
+                self.container.addItem(n)
+            app = next((i for i, n in enumerate(names) if n != "istio-proxy"), 0)
+            self.container.setCurrentIndex(app)
+        self.container.blockSignals(False)
+        self.load()
+
+    def _follow_toggled(self, on: bool) -> None:
+        if on:
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    def _poll(self) -> None:
+        if self._busy or self.follower is None:
+            return
+        self._submit("poll", self.follower.poll)
+
+    def _on_done(self, generation: int, what: str, lines: list[LogLine]) -> None:
+        if generation != self._generation:
+            return
+        self._busy = False
+        self._say("")
+        if lines:
+            bar = self.text.verticalScrollBar()
+            at_end = bar.value() >= bar.maximum() - 2
+            self._lines += lines
+            self.text.appendPlainText("\n".join(f"{ln.timestamp} {ln.text}" if ln.timestamp else ln.text
+                                                for ln in lines))
+            if at_end or what == "load":
+                bar.setValue(bar.maximum())
+            self._highlight()
+        elif what == "load":
+            self._say("The container has written nothing yet")
+        self.linesLoaded.emit(len(lines))
+
+    def _on_failed(self, generation: int, error: SourceError) -> None:
+        if generation != self._generation:
+            return
+        self._busy = False
+        text = str(error)
+        self._say(f"Could not read the log: {text}" + (" (showing what was read before)" if self._lines else ""))
+        self.failed.emit(text)
+
+    def _highlight(self) -> None:
+        needle = self.search.text()
+        selections: list[QTextEdit.ExtraSelection] = []
+        if needle:
+            fmt = QTextCharFormat()
+            fmt.setBackground(QColor("#ffe066"))
+            doc = self.text.document()
+            cursor = doc.find(needle, 0)
+            while not cursor.isNull() and len(selections) < 5000:
+                sel = QTextEdit.ExtraSelection()
+                sel.cursor = cursor
+                sel.format = fmt
+                selections.append(sel)
+                cursor = doc.find(needle, cursor, QTextDocument.FindFlag(0))
+        self.text.setExtraSelections(selections)
+        self.matches.setText(f"{len(selections)} match{'es' if len(selections) != 1 else ''}" if needle else "")
