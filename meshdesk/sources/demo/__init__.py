@@ -104,6 +104,20 @@ class DemoCluster:
     def close(self) -> None:
         """Nothing to release; kept for the MeshSource interface."""
 
+    # -- metrics and logs (in their own modules) -----------------------------------------------------
+    def range_series(self, target: Any, spec: Any, cancelled: Callable[[], bool] | None = None) -> Any:
+        """Chart data sampled from this simulation at each step (``meshdesk.sources.demo.metrics``)."""
+        from meshdesk.sources.demo.metrics import range_series
+
+        return range_series(self, target, spec, cancelled, now=self._clock())
+
+    def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
+                 since_seconds: int | None = None) -> Any:
+        """Synthetic container logs (``meshdesk.sources.demo.logs``)."""
+        from meshdesk.sources.demo.logs import pod_logs
+
+        return pod_logs(self, namespace, pod, container, tail_lines, since_seconds)
+
     # -- traffic switch ------------------------------------------------------------------------------
     def start_traffic(self) -> None:
         with self._lock:
