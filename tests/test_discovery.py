@@ -204,3 +204,23 @@ def test_explicit_url_description_hides_credentials(kube_emulator: KubeEmulator,
         assert "pa55word" not in conn.description and "pa55word" not in repr(conn.client)
     finally:
         conn.close()
+
+
+def test_explicit_url_auth_as_the_settings_store_it(kube_emulator: KubeEmulator) -> None:
+    """The settings dialog keeps a token and a user name side by side; ``type`` says which one is used."""
+    from tests.prom_server import StubResponse, StubServer, prometheus_vector
+
+    seen: list[str] = []
+
+    def responder(req: Any) -> Any:
+        seen.append(req.headers.get("Authorization", ""))
+        return StubResponse(body=prometheus_vector([({}, "1")]))
+
+    with StubServer(responder) as stub:
+        for auth, expected in (({"type": "bearer", "token": "tk-1", "username": "u", "password": "p"}, "Bearer tk-1"),
+                               ({"type": "basic", "token": "tk-1", "username": "u", "password": "p"}, "Basic dTpw"),
+                               ({"type": "none", "token": "tk-1"}, ""),
+                               ({"token": "tk-2"}, "Bearer tk-2")):
+            conn = connect_prometheus(kube_emulator.api_client(), url=stub.url, auth=auth)
+            conn.close()
+            assert seen[-1] == expected, auth

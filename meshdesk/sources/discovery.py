@@ -252,10 +252,12 @@ class PrometheusConnection:
 
 def _explicit(url: str, auth: Mapping[str, Any] | None, timeout: float) -> PrometheusConnection:
     auth = dict(auth or {})
+    kind = str(auth.get("type") or ("bearer" if auth.get("token") else "basic" if auth.get("username") else "none"))
     basic = None
-    if auth.get("username") is not None:
+    if kind == "basic" and auth.get("username"):
         basic = (str(auth["username"]), str(auth.get("password") or ""))
-    client = PrometheusClient(url, token=auth.get("token") or None, basic_auth=basic,
+    token = str(auth["token"]) if kind == "bearer" and auth.get("token") else None
+    client = PrometheusClient(url, token=token, basic_auth=basic,
                               headers=auth.get("headers") or None,
                               ca_bundle=auth.get("ca_file") or auth.get("ca_bundle") or None,
                               insecure=bool(auth.get("insecure", False)), timeout=timeout)
@@ -272,8 +274,9 @@ def _proxy_refused(e: SourceError) -> bool:
 def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, Any] | None = None,
                        timeout: float = 30.0, probe: bool = True,
                        service: PrometheusService | None = None) -> PrometheusConnection:
-    """Reach Prometheus: ``url`` when given (``auth`` keys: token, username, password, headers,
-    ca_file, insecure), else through the API server (service proxy, then port-forward).
+    """Reach Prometheus: ``url`` when given (``auth`` as the settings store it: type "bearer" with token,
+    "basic" with username and password, or "none"; headers, ca_bundle, insecure), else through the API
+    server (service proxy, then port-forward).
     ``probe`` checks the way works with a constant query before returning it.
     Raises PrometheusError (or Unauthorized/Unreachable/Timeout) with a plain message."""
     if url:
