@@ -1,24 +1,31 @@
 """A small Kubernetes API server for tests: enough of the API for the official ``kubernetes`` client.
 
 It runs on ``http.server.ThreadingHTTPServer`` at 127.0.0.1 on a free port (optionally TLS with a
-self-signed certificate made by ``openssl``) and keeps objects in memory. It serves discovery,
-list/get/create/replace/patch/delete for the core, apps and batch kinds meshdesk reads, any CRD
-loaded from a manifest (under every version the CRD marks ``served``), self-subject access reviews,
-the service proxy (forwarded to a registered upstream URL, e.g. a real Prometheus), and a pod
-port-forward over WebSocket (``v4.channel.k8s.io``) to a registered local TCP port.
+self-signed certificate made by ``openssl``, and client certificates signed by its own client CA) and
+keeps objects in memory. It serves discovery (``/api``, ``/apis``, group and resource lists,
+``/version``), list (label and field selectors, ``limit``/``continue`` paging), get, create, replace
+(resourceVersion conflicts answer 409), merge and JSON patch, delete, ``?dryRun=All``, for the core,
+apps, batch and RBAC kinds, any CRD loaded from a manifest (under every version the CRD marks
+``served``; ``load_crds`` drops the OpenAPI schemas, ``add_crd`` keeps them), self-subject access
+reviews, the service proxy (forwarded to a registered upstream URL, e.g. a real Prometheus), and a pod
+port-forward over WebSocket (``v4.channel.k8s.io``) to a registered local TCP port. No watches.
 
-Faults are injected by tests: ``require_token``, ``forbid``, ``fail``, ``slow``; ``calls`` records
-every request as ``(method, path)`` so tests and benchmarks can count API calls.
+Faults are injected by tests: ``require_token``, ``require_client_cert``, ``forbid``, ``fail``,
+``slow``, ``clear_faults``; ``calls`` records every request as ``(method, path)`` so tests and
+benchmarks can count API calls, ``requests`` the full path and headers.
 
 Usage::
 
     emu = KubeEmulator(); emu.start()
+    emu.load_crds(Path(".../crd-all.gen.yaml"))
+    emu.add_namespace("bookinfo", {"istio-injection": "enabled"})
     emu.load_yaml(Path(".../bookinfo.yaml"), namespace="bookinfo")
     emu.run_workloads()                 # pods (and ReplicaSets) for every workload
     api = emu.api_client()              # kubernetes.client.ApiClient for emu.url
+    emu.write_kubeconfig(path, context="emu", token=None)
     emu.stop()
 
-or the function-scoped ``kube_emulator`` pytest fixture.
+or the function-scoped ``kube_emulator`` pytest fixture (import ``kube_emulator_fixture``).
 """
 
 from __future__ import annotations
