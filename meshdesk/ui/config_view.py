@@ -122,8 +122,11 @@ class ConfigView(QWidget):
         return self.yaml.toPlainText()
 
     def finding_rows(self) -> list[tuple[str, str, str, str]]:
-        return [tuple(self.findings.item(r, c).text() for c in range(4))  # type: ignore[misc]
-                for r in range(self.findings.rowCount())]
+        def cell(r: int, c: int) -> str:
+            item = self.findings.item(r, c)
+            return item.text() if item is not None else ""
+
+        return [(cell(r, 0), cell(r, 1), cell(r, 2), cell(r, 3)) for r in range(self.findings.rowCount())]
 
     # -- internals ------------------------------------------------------------------------------
     def _find(self, key: ObjectKey) -> IstioObject | None:
