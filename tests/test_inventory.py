@@ -131,27 +131,34 @@ def test_every_workload_kind(kube_emulator: KubeEmulator) -> None:
     assert debug.has_sidecar is False and debug.labels == {"run": "debug"} and debug.pods[0].phase == "Pending"
 
 
-def test_older_istio_served_as_v1beta1(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
-    """An Istio that serves only v1alpha3/v1beta1 (before 1.22): the inventory reads v1beta1."""
-    for crd in _crds_without_v1(shared_dir / CRDS):
+@pytest.mark.parametrize(("dropped", "networking"), [(("v1",), "v1beta1"), (("v1", "v1beta1"), "v1alpha3")])
+def test_older_istio_versions(kube_emulator: KubeEmulator, shared_dir: Path, dropped: tuple[str, ...],
+                              networking: str) -> None:
+    """An Istio that serves no v1 (before 1.22; before 1.5 not even v1beta1 for networking): the inventory
+    reads the best version the cluster serves, kind by kind."""
+    for crd in _crds_without(shared_dir / CRDS, dropped):
         kube_emulator.add_crd(crd)
-    kube_emulator.add({"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
+    kube_emulator.add({"apiVersion": f"networking.istio.io/{networking}", "kind": "VirtualService",
                        "metadata": {"name": "reviews", "namespace": "bookinfo"},
                        "spec": {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews"}}]}]}})
-    kube_emulator.add({"apiVersion": "security.istio.io/v1beta1", "kind": "PeerAuthentication",
-                       "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"mtls": {"mode": "STRICT"}}})
+    if networking == "v1beta1":
+        kube_emulator.add({"apiVersion": "security.istio.io/v1beta1", "kind": "PeerAuthentication",
+                           "metadata": {"name": "default", "namespace": "bookinfo"},
+                           "spec": {"mtls": {"mode": "STRICT"}}})
     inv = read_inventory(kube_emulator.api_client(), ["bookinfo"], cluster="c")
-    assert inv.istio_found
-    assert sorted((o.kind, o.api_version) for o in inv.istio) == [
-        ("PeerAuthentication", "security.istio.io/v1beta1"), ("VirtualService", "networking.istio.io/v1beta1")]
+    assert inv.istio_found and inv.hidden == {}
+    expected = [("VirtualService", f"networking.istio.io/{networking}")]
+    if networking == "v1beta1":
+        expected.insert(0, ("PeerAuthentication", "security.istio.io/v1beta1"))
+    assert sorted((o.kind, o.api_version) for o in inv.istio) == expected
 
 
-def _crds_without_v1(path: Path) -> list[dict[str, Any]]:
+def _crds_without(path: Path, dropped: tuple[str, ...]) -> list[dict[str, Any]]:
     out = []
     for doc in load_docs(path, slim_crds=True):
         if not doc or doc.get("kind") != "CustomResourceDefinition":
             continue
-        versions = [v for v in doc["spec"]["versions"] if v["name"] != "v1"]
+        versions = [v for v in doc["spec"]["versions"] if v["name"] not in dropped]
         if versions:
             doc["spec"]["versions"] = versions
             out.append(doc)
