@@ -322,7 +322,12 @@ def test_rbac_denial_disables_the_action_with_the_reason(emu: KubeEmulator, sett
                                                         qtbot: QtBot) -> None:
     emu.forbid(resource="virtualservices", verb="create")
     ctl = controller_for(emu, settings, window)
-    menu = ctl.menu_for(service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
+    inv = inventory(emu)
+    ctl.prefetch_permissions(["bookinfo"])  # as the window does when a graph is shown
+    ctl.wait_prefetch()
+    asked = len(emu.calls)
+    menu = ctl.menu_for(service_node("bookinfo", "reviews"), GRAPH, inv)
+    assert [c for c in emu.calls[asked:] if "selfsubjectaccessreviews" in c[1]] == []  # answered already
     by_key = {a.objectName(): a for a in menu.actions() if a.objectName()}
     for key in ("traffic-shifting", "request-routing", "fault-injection", "timeouts", "circuit-breaking"):
         assert not by_key[key].isEnabled()

@@ -12,6 +12,7 @@ user's RBAC forbids is shown disabled, with the reason as its tooltip. Each acti
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from meshdesk.mesh.inventory import Inventory, Service, Workload
 from meshdesk.mesh.routing import managed_objects
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.sources.base import SourceError
-from meshdesk.sources.writes import permission_problem, writer_for
+from meshdesk.sources.writes import ClusterWriter, permission_problem, writer_for
 from meshdesk.ui.dialogs.change_dialog import ChangeDialog
 from meshdesk.ui.dialogs.forms import (
     ActionForm,
@@ -79,6 +80,7 @@ class ActionsController(QObject):
         self.dialog: ChangeDialog | None = None
         self.menu: QMenu | None = None  # the window's Actions menu, when installed there
         self.popup_menu: QMenu | None = None  # the canvas's context menu while it is open
+        self._prefetch: threading.Thread | None = None
         self.set_source(source)
 
     def set_source(self, source: Any) -> None:
@@ -139,6 +141,33 @@ class ActionsController(QObject):
             removal.problem = f"meshdesk created nothing in {ns}."
         out.append(removal)
         return out
+
+    def prefetch_permissions(self, namespaces: Any) -> None:
+        """Ask RBAC, on a worker thread, everything the actions need in ``namespaces``, so the first
+        context menu opens without waiting for the API server (answers are cached per source)."""
+        writer = self.writer
+        if writer is None or self.read_only or not isinstance(writer, ClusterWriter):
+            return
+        if self._prefetch is not None and self._prefetch.is_alive():
+            return
+        needs = {(verb, kind) for group in (ROUTING_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS, REMOVAL_NEEDS)
+                 for verb, kind in group}
+        wanted = [str(ns) for ns in namespaces or ()]
+
+        def run() -> None:
+            for ns in wanted:
+                for need in sorted(needs):
+                    try:
+                        permission_problem(writer, [need], ns)
+                    except SourceError:
+                        return  # the menu asks again (and says so) when it is opened
+
+        self._prefetch = threading.Thread(target=run, name="rbac-prefetch", daemon=True)
+        self._prefetch.start()
+
+    def wait_prefetch(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.join()
 
     def _permission(self, spec: ActionSpec) -> str:
         try:
@@ -344,6 +373,9 @@ def install_actions(window: Any) -> ActionsController:
 
     view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     view.customContextMenuRequested.connect(context_menu)
+    if hasattr(window, "graphShown"):
+        window.graphShown.connect(lambda graph: ctl.prefetch_permissions(graph.request.namespaces))
+    window.destroyed.connect(lambda *_: ctl.wait_prefetch())
     ctl.applied.connect(lambda summary: window.statusBar().showMessage(f"Applied: {summary}", 10000))
     ctl.applied.connect(lambda _summary: window.refresh_now())
     return ctl

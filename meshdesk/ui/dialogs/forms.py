@@ -165,7 +165,9 @@ class TrafficShiftingForm(_RoutingForm):
         self.total_label.setText(f"Total: {total} %")
 
     def _edit(self) -> None:
-        self.routing.weights = self.weights() if self.versions else {}
+        if not self.versions:
+            raise RoutingError(f"no workload behind {self.svc.name} has a version label to shift traffic between")
+        self.routing.weights = self.weights()
 
 
 def _even(versions: list[str], total: int = 100) -> dict[str, int]:
