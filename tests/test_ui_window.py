@@ -531,3 +531,16 @@ def test_traffic_command_uses_an_existing_curl_and_prefers_helloworld() -> None:
     inv.services.append(Service("helloworld", "shop", ports=[ServicePort("http", 5000)], selector={"app": "hello"}))
     assert traffic_command(inv, ["shop"]) == ("kubectl exec deploy/curl -n shop -- sh -c 'while true; do curl -s "
                                               "http://helloworld.shop.svc.cluster.local:5000/hello; sleep 1; done'")
+
+
+def test_the_app_window_offers_actions_on_the_selection(qtbot, make_window) -> None:
+    from meshdesk.ui.app import make_window as app_window
+
+    w = app_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["shop"], snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        titles = [a.text().replace("&", "") for a in w.menuBar().actions()]
+        assert titles.index("Actions") == titles.index("Help") - 1
+        assert w.view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    finally:
+        w.close()

@@ -62,6 +62,9 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
                      namespaces=namespaces, settings=access, first_run_reason=reason)
     if snapshot:
         win.open_snapshot(snapshot)
+    from meshdesk.ui.actions import install_actions
+
+    win.actions_controller = install_actions(win)  # Actions menu and the canvas's context menu
     if problems:
         win.banner.show_note("Kubeconfig: " + "; ".join(problems), "warning")
     return win

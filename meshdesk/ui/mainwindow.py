@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self._fit_pending = False
         self._ns_override = list(namespaces) if namespaces else None
         self._closed = False
+        self.actions_controller: Any = None  # set by meshdesk.ui.app (meshdesk.ui.actions.install_actions)
 
         self.messages = MessageBus(parent=self)
         self.messages.message.connect(self._on_message)
