@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -199,6 +200,49 @@ def test_gaps_nan_and_partial_answers(qtbot: QtBot, stub: tuple[StubServer, Answ
     assert item.opts["connect"] == "finite"  # drawn as gaps, not joined across
     assert chart.status_text == "Partial data: partial response: store b unreachable"
     assert "no data" in chart.text_at(END - 600.0)
+    view.shutdown()
+
+
+def test_crosshair_follows_the_mouse(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    server, answers = stub
+    answers.level = 4.5
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    chart = view.charts["request_volume"]
+    vp = chart.plot.viewport()
+    where = QPoint(vp.width() // 2, vp.height() // 2)
+    QTest.mouseMove(vp, where)
+    qtbot.waitUntil(lambda: chart.v_line.isVisible(), timeout=5000)
+    x = chart.view_box.mapSceneToView(chart.plot.mapToScene(where)).x()
+    assert chart.v_line.value() == pytest.approx(x)
+    text = chart.hover.textItem.toPlainText()
+    assert text == chart.text_at(x) and "4.5 ops/s" in text
+    view.shutdown()
+
+
+def test_graph_selection_picks_the_target(qtbot: QtBot) -> None:
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.mesh.request import GraphRequest
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    graph = build(demo.snapshot(GraphRequest(namespaces=("shop",), queryTime=int(now))))
+    src = graph.find_node(node_type=NODE_APP, namespace="shop", workload="productpage-v1")
+    assert src is not None
+    edge = next(e for e in graph.out_edges(src.id) if e.rate > 0)
+    view = _view(qtbot, DemoMetrics(demo))
+    view.range.setCurrentIndex(0)  # 5 minutes
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [edge.id])
+    assert view.target is not None and view.target.kind == "edge"
+    times, values = view.charts["request_volume"].data()[("rate", "")]
+    assert values[-1] > 0
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [src.id])
+    assert view.target == MetricsTarget.app("shop", "productpage", "inbound", "v1")
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.direction.setCurrentIndex(1)
+    assert view.target == MetricsTarget.app("shop", "productpage", "outbound", "v1")
     view.shutdown()
 
 

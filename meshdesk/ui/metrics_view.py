@@ -238,6 +238,8 @@ class _ChartsController(QWidget):
             c.set_status("")
 
     def _tick(self) -> None:
+        if not self.isVisible():  # a hidden tab or dock costs Prometheus nothing
+            return
         if self.fetcher.busy:
             since = f" - showing data from {clock_text(self.last_good_at)}" if self.last_good_at else ""
             for c in self.charts.values():
