@@ -544,3 +544,14 @@ def test_the_app_window_offers_actions_on_the_selection(qtbot, make_window) -> N
         assert w.view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
     finally:
         w.close()
+
+
+def test_window_fits_a_1280x800_screen(qtbot, make_window) -> None:
+    """Nothing (e.g. the tall legend in its tab) may force the window past a laptop screen, which
+    would push the status bar off it."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    hint = w.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 800, hint
+    w.legend_dock.raise_()
+    assert w.minimumSizeHint().height() <= 800

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -150,7 +151,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.dock], [340], Qt.Orientation.Horizontal)
         self.legend_dock = QDockWidget("Legend", self)
         self.legend_dock.setObjectName("legendDock")
-        self.legend_dock.setWidget(Legend())
+        legend_scroll = QScrollArea()  # the legend is tall: it scrolls rather than make the window taller
+        legend_scroll.setWidget(Legend())
+        legend_scroll.setWidgetResizable(True)
+        legend_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.legend_dock.setWidget(legend_scroll)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend_dock)
         self.tabifyDockWidget(self.dock, self.legend_dock)
         self.dock.raise_()
