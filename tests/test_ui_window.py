@@ -269,6 +269,10 @@ def test_snapshot_file_opens_offline(qtbot, make_window, tmp_path) -> None:
     wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
     assert "(offline)" in w.status_source.text() and w.status_age.text().startswith("offline snapshot")
     assert w.graph.request.namespaces == ("hello",)
+    assert w.poller.interval == 0 and not w.toolbar.refresh_combo.isEnabled(), "a file is not polled"
+    w.switch_context(DEMO)
+    qtbot.waitUntil(lambda: w.info is not None and w.info.live, timeout=5000)
+    assert w.poller.interval == w.toolbar.choices.refresh and w.toolbar.refresh_combo.isEnabled()
 
 
 def test_idle_nodes_button_draws_the_idle_mesh(qtbot, make_window) -> None:

@@ -474,6 +474,9 @@ class MainWindow(QMainWindow):
     # -- poller events ------------------------------------------------------------------------------------
     def _on_source_opened(self, source: Any, info: SourceInfo) -> None:
         self.info = info
+        # a snapshot file never changes: no timed refresh (the choice stays for live contexts)
+        self.toolbar.refresh_combo.setEnabled(info.live)
+        self.poller.set_interval(max(0, self.toolbar.choices.refresh) if info.live else 0)
         self._update_status()
         self._update_demo_actions()
 
