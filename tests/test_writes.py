@@ -302,6 +302,9 @@ def test_check_reports_only_the_findings_a_change_adds() -> None:
     strict = check(peer_authentication_plan(inv, "shop", "STRICT"), None, inv)
     assert len(strict.validation) == 1 and "MDK0501" in strict.validation[0] and strict.errors == 1
     assert strict.notes and "dry run" in strict.notes[0]  # no schemas here: said, not hidden
+    # whoever read the (missing) schemas says why, once; nothing is judged against an empty schema set
+    told = check(peer_authentication_plan(inv, "shop", "STRICT"), CRDSchemas(), inv, ["CRDs unreadable"])
+    assert told.notes == ["CRDs unreadable"] and told.schema == []
     static = check(service_entry_plan(inv, build_service_entry("db", "shop", ["db.example.com"], [(5432, "TCP")],
                                                                resolution="STATIC")), None, inv)
     assert any("MDK1204" in f for f in static.validation)

@@ -190,12 +190,16 @@ class Findings:
         return not self.schema and not self.validation
 
 
-def check(plan: ChangePlan, schemas: CRDSchemas | None, inventory: Inventory | None) -> Findings:
+def check(plan: ChangePlan, schemas: CRDSchemas | None, inventory: Inventory | None,
+          schema_notes: Sequence[str] = ()) -> Findings:
     """Schema problems of every object the plan writes, and the validation findings the inventory would
-    have after the change that it does not have now."""
-    out = Findings()
+    have after the change that it does not have now. ``schema_notes`` say why schemas are missing (from
+    whoever read them); without schemas and notes a generic note says the dry run is the only check."""
+    out = Findings(notes=list(schema_notes))
     if schemas is None or not schemas.schemas:
-        out.notes.append("No CRD schemas are available here: the objects are checked by the server's dry run only.")
+        if not out.notes:
+            out.notes.append("No CRD schemas are available here: the objects are checked by the server's dry "
+                             "run only.")
     else:
         for obj in plan.objects():
             for problem in schemas.validate(obj.to_manifest()):

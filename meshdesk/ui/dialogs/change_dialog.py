@@ -174,8 +174,7 @@ class ChangeDialog(QDialog):
         def work() -> tuple[ChangePlan, Findings, RunResult]:
             fresh = refresh(writer, plan)
             found, notes = schemas()
-            findings = check(fresh, found, inventory)
-            findings.notes[:0] = [n for n in notes if n not in findings.notes]
+            findings = check(fresh, found, inventory, notes)
             dry = dry_run(writer, fresh) if not fresh.empty else RunResult(True)
             return fresh, findings, dry
 
