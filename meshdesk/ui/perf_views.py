@@ -1,0 +1,135 @@
+"""Puts the performance views into a main window and wires them, without the window knowing them.
+
+    from meshdesk.ui.perf_views import PerformanceViews
+    perf = PerformanceViews(window)      # after the window built its poller, canvas and details dock
+    ...
+    perf.shutdown()                      # from MainWindow.shutdown(), before the poller stops
+
+It adds docks (tabbed at the bottom): Metrics, Lists, Istio config, Logs; and a "Charts" dock with
+sparklines tabbed beside the details dock. Wiring, all through public signals and attributes:
+
+- ``window.poller.sourceOpened``  -> metrics and log sources (``meshdesk.sources.perf``)
+- ``window.poller.graphReady``    -> lists and config view get the graph and inventory
+- ``window.view.selectionChanged`` -> lists select the rows, metrics/sparklines target the node or
+  edge, logs show the selected workload's pods
+- ``lists.nodesSelected``         -> ``window.view.select`` (the canvas selects the nodes)
+- ``lists.configSelected``        -> ``config.show_object``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
+
+from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD, TrafficGraph
+from meshdesk.mesh.inventory import Inventory, Workload
+from meshdesk.mesh.validations import validate
+from meshdesk.sources.perf import log_source_for, metrics_source_for
+from meshdesk.ui.config_view import ConfigView
+from meshdesk.ui.lists import MeshLists
+from meshdesk.ui.logs_view import LogsView
+from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
+
+
+def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, ids: Sequence[str]) -> Workload | None:
+    """The inventory workload behind the first selected workload (or versioned app) node."""
+    if graph is None or inventory is None:
+        return None
+    for i in ids:
+        node = graph.nodes.get(i)
+        if node is not None and node.node_type in (NODE_WORKLOAD, NODE_APP) and node.workload:
+            w = inventory.workload(node.namespace, node.workload)
+            if w is not None:
+                return w
+    return None
+
+
+class PerformanceViews(QObject):
+    def __init__(self, window: QMainWindow, *, poll_ms: int = 15000) -> None:
+        super().__init__(window)
+        self.window = window
+        self.metrics = MetricsView(poll_ms=poll_ms)
+        self.sparklines = SparklinePanel(poll_ms=poll_ms)
+        self.lists = MeshLists()
+        self.config = ConfigView()
+        self.logs = LogsView()
+        self.graph: TrafficGraph | None = None
+        self.inventory: Inventory | None = None
+        self.docks: dict[str, QDockWidget] = {}
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        first: QDockWidget | None = None
+        for title, widget in (("Metrics", self.metrics), ("Lists", self.lists), ("Istio config", self.config),
+                              ("Logs", self.logs)):
+            dock = self._dock(title, widget, bottom)
+            if first is None:
+                first = dock
+            else:
+                window.tabifyDockWidget(first, dock)
+            dock.hide()
+        charts = self._dock("Charts", self.sparklines, Qt.DockWidgetArea.RightDockWidgetArea)
+        details = getattr(window, "dock", None)
+        if isinstance(details, QDockWidget):
+            window.tabifyDockWidget(details, charts)
+            details.raise_()
+        view_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None)
+        if isinstance(view_menu, QMenu):
+            view_menu.addSeparator()
+            for dock in self.docks.values():
+                view_menu.addAction(dock.toggleViewAction())
+
+        poller = getattr(window, "poller", None)
+        if poller is not None:
+            poller.sourceOpened.connect(self.set_source)
+            poller.graphReady.connect(self._on_graph)
+        canvas = getattr(window, "view", None)
+        if canvas is not None and hasattr(canvas, "selectionChanged"):
+            canvas.selectionChanged.connect(self.show_selection)
+            self.lists.nodesSelected.connect(canvas.select)
+        self.lists.configSelected.connect(self.config.show_object)
+        self.lists.configSelected.connect(lambda _k: self._raise("Istio config"))
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(f"{title.lower().replace(' ', '')}Dock")
+        dock.setWidget(widget)
+        self.window.addDockWidget(area, dock)
+        self.docks[title] = dock
+        return dock
+
+    def _raise(self, title: str) -> None:
+        dock = self.docks[title]
+        dock.show()
+        dock.raise_()
+
+    # -- slots -----------------------------------------------------------------------------------
+    def set_source(self, source: Any, _info: Any = None) -> None:
+        metrics = metrics_source_for(source)
+        self.metrics.set_source(metrics)
+        self.sparklines.set_source(metrics)
+        self.logs.set_source(log_source_for(source))
+
+    def _on_graph(self, result: Any) -> None:
+        self.set_data(result.graph, result.snapshot.inventory)
+
+    def set_data(self, graph: TrafficGraph | None, inventory: Inventory | None) -> None:
+        self.graph, self.inventory = graph, inventory
+        validations = validate(inventory) if inventory is not None else {}
+        self.lists.set_data(graph, inventory, validations)
+        self.config.set_data(inventory, validations)
+
+    def show_selection(self, ids: list[str]) -> None:
+        self.lists.select_graph_ids(ids)
+        self.metrics.show_graph_selection(self.graph, ids)
+        self.sparklines.show_graph_selection(self.graph, ids)
+        workload = selected_workload(self.graph, self.inventory, ids)
+        current = self.logs.workload
+        if workload is not None and (current is None or (current.namespace, current.name) !=
+                                     (workload.namespace, workload.name)):
+            self.logs.set_workload(workload)
+
+    def shutdown(self) -> None:
+        for w in (self.metrics, self.sparklines, self.logs):
+            w.shutdown()

@@ -1,0 +1,55 @@
+"""The performance views inside the real main window on the demo: lists fill from each poll, a row
+picked in a list selects the node on the canvas and back, metrics and logs follow the selection,
+and nothing keeps running after shutdown."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE
+from meshdesk.mesh.metrics import MetricsTarget
+from meshdesk.ui.lists import SERVICES, WORKLOADS
+from meshdesk.ui.mainwindow import DEMO, MainWindow
+from meshdesk.ui.perf_views import PerformanceViews
+from tests.ui_helpers import extra_threads
+
+pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
+
+
+def test_views_in_the_main_window_follow_the_canvas(qtbot: QtBot) -> None:
+    before = {t.ident for t in threading.enumerate()}
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None and bool(perf.lists.pages[SERVICES].model.rows), timeout=20000)
+        assert perf.metrics.source is not None and perf.logs.source is not None
+        graph = w.graph
+        assert graph is not None
+        # list -> canvas
+        page = perf.lists.pages[SERVICES]
+        row = next(i for i, r in enumerate(page.visible_rows()) if r.name == "reviews" and r.namespace == "shop")
+        reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+        assert reviews is not None
+        with qtbot.waitSignal(perf.metrics.refreshed, timeout=20000):
+            page.table.selectRow(row)
+        assert w.view.selected_ids() == [reviews.id]
+        assert perf.metrics.target == MetricsTarget.service("shop", "reviews")
+        # canvas -> lists, metrics, logs
+        app = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
+        assert app is not None
+        with qtbot.waitSignal(perf.logs.linesLoaded, timeout=20000):
+            w.view.select([app.id])
+        assert [r.name for r in perf.lists.pages[WORKLOADS].selected_rows()] == ["reviews-v2"]
+        assert perf.metrics.target == MetricsTarget.app("shop", "reviews", "inbound", "v2")
+        assert perf.logs.pod.count() >= 1 and perf.logs.lines
+        assert set(perf.docks) == {"Metrics", "Lists", "Istio config", "Logs", "Charts"}
+    finally:
+        perf.shutdown()
+        w.close()
+    qtbot.waitUntil(lambda: [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == [],
+                    timeout=10000)
