@@ -13,7 +13,7 @@ from meshdesk.mesh.graph import build
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, TrafficGraph
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.request import GraphRequest
-from meshdesk.mesh.validation_badges import node_badges
+from meshdesk.mesh.validation_badges import annotate, node_badges
 from meshdesk.mesh.validations import validate
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.canvas import GraphView
@@ -162,3 +162,7 @@ def test_validation_badges_for_graph_nodes(mesh: tuple[TrafficGraph, Inventory])
     fixed.istio = [o for o in fixed.istio if (o.kind, o.namespace, o.name) != BAD_DR]
     assert reviews.id not in node_badges(graph, fixed)
     assert validations[BAD_DR].severity == "error"
+    annotate(graph, badges)
+    assert reviews.extra["validation"] == "error" and "validation" not in details.extra
+    annotate(graph, {})
+    assert "validation" not in reviews.extra

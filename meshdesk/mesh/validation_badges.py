@@ -168,3 +168,17 @@ def node_badges(graph: TrafficGraph, inventory: Inventory | None,
         if sev:
             out[nid] = sev
     return out
+
+
+VALIDATION_EXTRA = "validation"
+
+
+def annotate(graph: TrafficGraph, badges: Mapping[str, str]) -> None:
+    """Write each badge into ``node.extra["validation"]`` (and drop stale ones), for a canvas that
+    draws from the node alone."""
+    for nid, node in graph.nodes.items():
+        sev = badges.get(nid)
+        if sev:
+            node.extra[VALIDATION_EXTRA] = sev
+        else:
+            node.extra.pop(VALIDATION_EXTRA, None)
