@@ -1074,10 +1074,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                             {"name": name, "group": t.group, "kind": t.plural})
 
         def shown(obj: JsonObj) -> JsonObj:
-            out = copy.deepcopy(obj)
-            if isinstance(out, dict):
-                out["apiVersion"] = t.api_version(version)
-            return out
+            if not isinstance(obj, dict):
+                return obj
+            return {**obj, "apiVersion": t.api_version(version)}  # encoded at once: a shallow copy is enough
 
         if verb == "list":
             keyed = sorted(((k, o) for k, o in list(store.items()) if namespace is None or k[0] == namespace),
