@@ -263,3 +263,13 @@ def test_meshdesk_graph_on_a_live_cluster(kube_emulator: KubeEmulator, shared_di
     out = capsys.readouterr().out
     assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] and "bookinfo/reviews v2 (app)" in line
                for line in out.splitlines())
+
+
+def test_untrusted_api_server_certificate(tls_emulator: KubeEmulator, tmp_path: Path) -> None:
+    config = tls_emulator.write_kubeconfig(tmp_path / "config", token=TOKEN)
+    doc = yaml.safe_load(config.read_text())
+    del doc["clusters"][0]["cluster"]["certificate-authority"]  # the emulator's CA is not given
+    config.write_text(yaml.safe_dump(doc))
+    with pytest.raises(Unreachable) as err:
+        open_source(str(config), timeout=5)
+    assert "certificate is not trusted" in str(err.value) and TOKEN not in str(err.value)
