@@ -76,6 +76,8 @@ def test_sort_and_filter(lists: MeshLists, qtbot: QtBot) -> None:
     assert names == sorted(names)
     page.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     assert [r.name for r in page.visible_rows()] == sorted(names, reverse=True)
+    lists.set_data(lists.graph, lists.inventory)  # the next poll keeps the user's sort
+    assert [r.name for r in page.visible_rows()] == sorted(names, reverse=True)
     page.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # health: the worst first
     ranks = [["Failure", "Degraded", "Healthy", "NA", ""].index(r.health) for r in page.visible_rows()]
     assert ranks == sorted(ranks)
