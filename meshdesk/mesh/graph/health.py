@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import PassContext
@@ -110,43 +111,78 @@ def _threshold(ratio: float, t: Tolerance) -> str:
 Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
 
 
+class _Plan:
+    """What ``evaluate`` needs for one tolerance list, direction and protocol: the tolerances that
+    apply, and per tolerance the codes known to match it (``known`` holds every code classified)."""
+
+    __slots__ = ("tolerances", "entries", "known")
+
+    def __init__(self, tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str, protocol: str) -> None:
+        self.tolerances = tolerances  # kept so that its id cannot be taken by another list meanwhile
+        self.entries: list[tuple[Tolerance, set[str], str]] = [
+            (t, set(), t.text.split(",")[0]) for t in tolerances
+            if t.direction.match(direction) and t.protocol.match(protocol)
+        ]
+        self.known: set[str] = set()
+
+    def classify(self, codes: dict[str, float]) -> None:
+        for c in codes:
+            if c not in self.known:
+                self.known.add(c)
+                for t, matching, _ in self.entries:
+                    if t.code.match(c) is not None:
+                        matching.add(c)
+
+
 def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, ...] | list[Tolerance],
-             cache: dict[tuple[int, str, str], bool] | None = None) -> model.Health:
+             cache: dict[Any, Any] | None = None) -> model.Health:
     """Health from request traffic by direction, protocol and code. ``cache`` (optional, per caller)
-    remembers which codes and protocols each tolerance matches."""
+    remembers which tolerances apply to each direction and protocol, and which codes each matches."""
     memo = cache if cache is not None else {}
-    worst, worst_ratio, reasons, seen = model.NO_HEALTH, 0.0, [], False
+    verdict: list[Any] = [model.NO_HEALTH, 0.0, 0]  # worst status, its ratio, its rank
+    reasons: list[str] = []
     for direction, traffic in (("inbound", inbound), ("outbound", outbound)):
         for protocol, codes in traffic.items():
-            total = sum(codes.values())
-            if total <= 0:
-                continue
-            for t in tolerances:
-                tid = id(t)
-                key = (tid, direction, protocol)
-                applies = memo.get(key)
-                if applies is None:
-                    applies = memo[key] = bool(t.direction.match(direction) and t.protocol.match(protocol))
-                if not applies:
-                    continue
-                seen = True
-                bad = 0.0
-                for c, v in codes.items():
-                    ck = (tid, "", c)
-                    hit = memo.get(ck)
-                    if hit is None:
-                        hit = memo[ck] = t.code.match(c) is not None
-                    if hit:
-                        bad += v
-                ratio = bad / total * 100.0
-                status = _threshold(ratio, t)
-                if status in (model.DEGRADED, model.FAILURE):
-                    reasons.append(f"{direction} {protocol} {t.text.split(',')[0]}: {ratio:.1f}%")
-                if _PRIORITY[status] > _PRIORITY[worst]:
-                    worst, worst_ratio = status, ratio
-    if worst == model.NO_HEALTH and seen:
-        worst = model.HEALTHY
-    return model.Health(status=worst, error_ratio=worst_ratio / 100.0, reasons=reasons)
+            _assess(direction, protocol, codes, tolerances, memo, verdict, reasons)
+    return model.Health(status=verdict[0], error_ratio=verdict[1] / 100.0, reasons=reasons)
+
+
+def _assess(direction: str, protocol: str, codes: dict[str, float],
+            tolerances: tuple[Tolerance, ...] | list[Tolerance], memo: dict[Any, Any], verdict: list[Any],
+            reasons: list[str]) -> None:
+    """Check one direction and protocol's codes against the tolerances; worsen ``verdict`` and add
+    ``reasons`` as they say."""
+    total = sum(codes.values())
+    if total <= 0:
+        return
+    key = (id(tolerances), direction, protocol)
+    plan = memo.get(key)
+    if plan is None or plan.tolerances is not tolerances:
+        plan = memo[key] = _Plan(tolerances, direction, protocol)
+    known = plan.known
+    for c in codes:
+        if c not in known:
+            plan.classify(codes)
+            break
+    for t, matching, code_text in plan.entries:
+        bad = 0.0
+        for c, v in codes.items():
+            if c in matching:
+                bad += v
+        ratio = bad / total * 100.0
+        # _threshold, inline
+        if ratio <= 0:
+            status, rank = model.HEALTHY, 1
+        elif ratio >= t.failure:
+            status, rank = model.FAILURE, 3
+        elif ratio >= t.degraded:
+            status, rank = model.DEGRADED, 2
+        else:
+            status, rank = model.HEALTHY, 1
+        if rank > 1:
+            reasons.append(f"{direction} {protocol} {code_text}: {ratio:.1f}%")
+        if rank > verdict[2]:
+            verdict[0], verdict[1], verdict[2] = status, ratio, rank
 
 
 def _edge_codes(e: model.Edge) -> dict[str, float]:
@@ -190,13 +226,22 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     outbound: dict[str, Traffic] = {}
     codes_of: dict[str, dict[str, float]] = {}
     for e in graph.edges.values():
-        if e.protocol not in ("http", "grpc"):
+        protocol = e.protocol
+        if protocol != "http" and protocol != "grpc":
             continue
         codes = codes_of[e.id] = _edge_codes(e)
-        _add(outbound.setdefault(e.source, {}), e.protocol, codes)
-        _add(inbound.setdefault(e.target, {}), e.protocol, codes)
+        if not codes:
+            # what _add would do: make sure the protocol is there, with nothing in it
+            outbound.setdefault(e.source, {}).setdefault(protocol, {})
+            inbound.setdefault(e.target, {}).setdefault(protocol, {})
+            continue
+        out_codes = outbound.setdefault(e.source, {}).setdefault(protocol, {})
+        in_codes = inbound.setdefault(e.target, {}).setdefault(protocol, {})
+        for code, v in codes.items():
+            out_codes[code] = out_codes.get(code, 0.0) + v
+            in_codes[code] = in_codes.get(code, 0.0) + v
     tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
-    memo: dict[tuple[int, str, str], bool] = {}
+    memo: dict[Any, Any] = {}
     inbound_tol: dict[int, tuple[Tolerance, ...]] = {}
     for n in graph.nodes.values():
         if n.node_type == model.NODE_BOX or n.is_inaccessible:
@@ -233,4 +278,7 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         tol = inbound_tol.get(id(tols))
         if tol is None:
             tol = inbound_tol[id(tols)] = tuple(t for t in tols if t.direction.match("inbound"))
-        e.health = evaluate({e.protocol: codes_of[e.id]}, {}, tol, memo)
+        verdict: list[Any] = [model.NO_HEALTH, 0.0, 0]
+        reasons: list[str] = []
+        _assess("inbound", e.protocol, codes_of[e.id], tol, memo, verdict, reasons)
+        e.health = model.Health(status=verdict[0], error_ratio=verdict[1] / 100.0, reasons=reasons)
