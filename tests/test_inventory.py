@@ -390,3 +390,19 @@ def test_paged_lists_are_read_to_the_end(kube_emulator: KubeEmulator) -> None:
     assert sum(len(w.pods) for w in paged.workloads) == 14
     pod_pages = [p for m, p in kube_emulator.calls if p == "/api/v1/pods"]
     assert len(pod_pages) == 1 + 5  # one whole list, then 14 pods in pages of 3
+
+
+def test_inventory_command_without_the_right_to_list_namespaces(kube_emulator: KubeEmulator, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.cli import main
+
+    kube_emulator.add(_deployment("api", "team-a", {"app": "api"}))
+    kube_emulator.forbid(resource="namespaces", verb="list")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", namespace="team-a")
+    assert main(["inventory", "--kubeconfig", str(config), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert [w["name"] for w in json.loads(out)["workloads"]] == ["api"]
+    assert "you may not list namespaces; showing team-a" in err
+    bare = kube_emulator.write_kubeconfig(tmp_path / "bare")  # no namespace: "default", as kubectl does
+    assert main(["inventory", "--kubeconfig", str(bare)]) == 0
+    assert "showing default" in capsys.readouterr().err

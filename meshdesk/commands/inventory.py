@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from meshdesk.mesh.inventory import Inventory
-from meshdesk.sources.base import SourceError
+from meshdesk.sources.base import Forbidden, SourceError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,7 +77,16 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     try:
         source = open_source(args.kubeconfig, args.context, cluster=args.cluster or DEFAULT_CLUSTER,
                              timeout=args.timeout, check=False)
-        inv = read_inventory(source.api, args.namespace, cluster=source.cluster, timeout=args.timeout)
+        try:
+            inv = read_inventory(source.api, args.namespace, cluster=source.cluster, timeout=args.timeout)
+        except Forbidden:
+            if args.namespace or not source.default_namespace:
+                raise
+            # like kubectl: without the right to list namespaces, the context's own namespace
+            print(f"meshdesk inventory: you may not list namespaces; showing {source.default_namespace} "
+                  "(the context's namespace; pick others with -n)", file=err)
+            inv = read_inventory(source.api, [source.default_namespace], cluster=source.cluster,
+                                 timeout=args.timeout)
     except SourceError as e:
         print(f"meshdesk inventory: {e}", file=err)
         return 1

@@ -259,7 +259,7 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
     if api is None:  # pragma: no cover - the loader raises instead
         raise ConfigError(f'context "{ctx.name}" gives no API client')
     source = ClusterSource(api, context=ctx.name, cluster=cluster, prometheus_url=prometheus_url,
-                           prometheus_auth=prometheus_auth, default_namespace=ctx.namespace, timeout=timeout)
+                           prometheus_auth=prometheus_auth, default_namespace=config.namespace(ctx.name), timeout=timeout)
     if check:
         try:
             source.check()
