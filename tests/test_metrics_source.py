@@ -152,3 +152,24 @@ def test_demo_range_series_follows_its_snapshots() -> None:
     assert line.values[-1] == pytest.approx(expected)
     d = {ln.stat for ln in r.chart_lines("request_duration")}
     assert d == {"avg", "p50", "p95", "p99"}
+
+
+def test_a_refused_query_empties_only_its_chart() -> None:
+    end = 1_700_000_040.0
+
+    def answer(req: StubRequest) -> StubResponse:
+        if "histogram_quantile" in req.params["query"]:
+            return StubResponse(status=422, body={"status": "error", "errorType": "execution",
+                                                  "error": "query processing would load too many samples"})
+        return StubResponse(body=_matrix([(end, "3")]))
+
+    with StubServer(answer) as stub:
+        metrics = PrometheusMetrics(PrometheusClient(stub.url), clock=lambda: end)
+        r = metrics.fetch(MetricsTarget.workload("a", "b"),
+                          MetricsSpec(range_s=120, step_s=60, charts=("request_volume", "request_duration")))
+    volume = r.chart_lines("request_volume")[0].values
+    assert math.isnan(volume[0]) and math.isnan(volume[1]) and volume[2] == 3.0
+    assert "volume" not in " ".join(r.errors)
+    # the quantiles were refused: the chart keeps the line that worked (the average) and says why
+    assert "too many samples" in r.errors["request_duration"]
+    assert [ln.stat for ln in r.chart_lines("request_duration")] == ["avg"]
