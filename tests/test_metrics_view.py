@@ -142,8 +142,13 @@ def test_refresh_updates_in_place_and_keeps_the_users_zoom(qtbot: QtBot, stub: t
     # a chart nobody touched follows the data
     other = view.charts["request_errors"]
     assert not other.user_zoomed
-    chart.reset_view()
-    assert not chart.user_zoomed
+    vp = chart.plot.viewport()
+    centre = QPoint(vp.width() // 2, vp.height() // 2)
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mouseClick(vp, left, none, centre)
+    QTest.mouseDClick(vp, left, none, centre)
+    QTest.mouseRelease(vp, left, none, centre)
+    qtbot.waitUntil(lambda: not chart.user_zoomed, timeout=5000)  # a double-click follows the data again
     view.shutdown()
 
 

@@ -2,9 +2,9 @@
 
 A refresh changes the data of the existing ``PlotDataItem``s (one per line, keyed by stat and split
 value), never rebuilds the plot, so nothing flickers. Once the user zooms or pans, the view box
-stops auto-ranging (pyqtgraph's own rule) and refreshes keep the user's view; ``reset_view()`` (or
-double-click) returns to following the data. NaN points are drawn as gaps (``connect="finite"``).
-A status line on the chart says when data is stale, partial or missing; the data stays.
+stops auto-ranging (pyqtgraph's own rule) and refreshes keep the user's view; ``reset_view()``, a
+double-click or pyqtgraph's "A" button returns to following the data. NaN points are drawn as gaps
+(``connect="finite"``). A status line on the chart says when data is stale, partial or missing; the data stays.
 A crosshair follows the mouse and shows the time and each line's value there.
 """
 
@@ -89,6 +89,7 @@ class MetricChart(QWidget):
             item.setVisible(False)
             self.plot.addItem(item, ignoreBounds=True)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)  # double-click: follow the data again
 
     # -- data ----------------------------------------------------------------------------------
     def set_lines(self, lines: Sequence[Line]) -> None:
@@ -141,8 +142,9 @@ class MetricChart(QWidget):
     def reset_view(self) -> None:
         self.view_box.enableAutoRange(axis=pg.ViewBox.XYAxes, enable=True)
 
-    def mouseDoubleClickEvent(self, event: object) -> None:  # noqa: N802 - Qt override
-        self.reset_view()
+    def _clicked(self, event: object) -> None:
+        if getattr(event, "double", lambda: False)():
+            self.reset_view()
 
     # -- crosshair -----------------------------------------------------------------------------
     def text_at(self, t: float) -> str:
