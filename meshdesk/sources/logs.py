@@ -19,6 +19,8 @@ from typing import Any, Protocol
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.errors import translate
 
+CLOCK_MARGIN_S = 10
+
 
 @dataclass(frozen=True)
 class LogLine:
@@ -104,7 +106,8 @@ class LogFollower:
     def poll(self) -> list[LogLine]:
         if not self.last_ts:
             return self.start()
-        since = max(1, math.ceil(self.clock() - parse_timestamp(self.last_ts)) + 1)
+        # a margin for clock skew between us and the node: overlapping lines are dropped below
+        since = max(1, math.ceil(self.clock() - parse_timestamp(self.last_ts)) + CLOCK_MARGIN_S)
         lines = self.source.pod_logs(self.namespace, self.pod, self.container, since_seconds=since)
         # compare as numbers: the API trims trailing zeros of the nanoseconds, so text order lies
         last = parse_timestamp(self.last_ts)
