@@ -68,6 +68,18 @@ def test_following_gets_only_new_lines(emu: KubeEmulator) -> None:
     assert follower.poll() == []
 
 
+def test_following_survives_a_clock_behind_the_node(emu: KubeEmulator) -> None:
+    # our clock says it is 8 s earlier than the node does: asking for "since the last line by our
+    # clock" alone would miss what the node wrote meanwhile
+    follower = LogFollower(KubePodLogs(emu.api_client()), NS, POD, "reviews", tail_lines=1,
+                           clock=lambda: time.time() - 8)
+    assert [ln.text for ln in follower.start()] == ["INFO served review 49"]  # written 30 s ago
+    emu.add_pod_log(NS, POD, "reviews", ["INFO between"], at=time.time() - 26)  # 4 s after it, by the node
+    emu.add_pod_log(NS, POD, "reviews", ["INFO now"])
+    assert [ln.text for ln in follower.poll()] == ["INFO between", "INFO now"]
+    assert follower.poll() == []
+
+
 def _view(qtbot: QtBot, source: object) -> LogsView:
     view = LogsView(source, follow_ms=50)
     qtbot.addWidget(view)
