@@ -5,8 +5,9 @@
     ...
     perf.shutdown()                      # from MainWindow.shutdown(), before the poller stops
 
-It adds docks (tabbed at the bottom): Metrics, Lists, Istio config, Logs; and a "Charts" dock with
-sparklines tabbed beside the details dock. Wiring, all through public signals and attributes:
+It adds docks (tabbed at the bottom): Metrics, Lists, Istio config, Logs; and puts the sparklines
+under the details panel in the details dock (``window.dock``), shown while the selection has metrics
+(a "Charts" dock instead when the window has no details dock). Wiring, all through public signals and attributes:
 
 - ``window.poller.sourceOpened``  -> metrics and log sources (``meshdesk.sources.perf``)
 - ``window.poller.graphReady``    -> lists and config view get the graph and inventory
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidget
 
 from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import Inventory, Workload
@@ -69,11 +70,19 @@ class PerformanceViews(QObject):
             else:
                 window.tabifyDockWidget(first, dock)
             dock.hide()
-        charts = self._dock("Charts", self.sparklines, Qt.DockWidgetArea.RightDockWidgetArea)
         details = getattr(window, "dock", None)
-        if isinstance(details, QDockWidget):
-            window.tabifyDockWidget(details, charts)
-            details.raise_()
+        if isinstance(details, QDockWidget) and details.widget() is not None:
+            # the sparklines sit under the details panel, in the same dock
+            split = QSplitter(Qt.Orientation.Vertical)
+            split.setObjectName("detailsWithCharts")
+            split.addWidget(details.widget())
+            split.addWidget(self.sparklines)
+            split.setStretchFactor(0, 3)
+            split.setStretchFactor(1, 2)
+            details.setWidget(split)
+            self.sparklines.hide()  # until something with metrics is selected
+        else:
+            self._dock("Charts", self.sparklines, Qt.DockWidgetArea.RightDockWidgetArea)
         view_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None)
         if isinstance(view_menu, QMenu):
             view_menu.addSeparator()
@@ -124,6 +133,8 @@ class PerformanceViews(QObject):
         self.lists.select_graph_ids(ids)
         self.metrics.show_graph_selection(self.graph, ids)
         self.sparklines.show_graph_selection(self.graph, ids)
+        if self.docks.get("Charts") is None:
+            self.sparklines.setVisible(self.sparklines.target is not None)
         workload = selected_workload(self.graph, self.inventory, ids)
         current = self.logs.workload
         if workload is not None and (current is None or (current.namespace, current.name) !=
