@@ -147,3 +147,32 @@ def test_service_dashboard_numbers(shared_dir: Path, prometheus_server: Promethe
         seconds = dashboard_points(client, substitute(durations[legend], variables), result)
         assert_same([v * 1000.0 for v in seconds], our_points(result, "request_duration", stat),
                     f"details server duration {legend}")
+
+
+@pytest.mark.parametrize(("workload", "source_app"), [("details-v1", "productpage"),
+                                                      ("productpage-v1", "istio-ingressgateway")])
+def test_workload_dashboard_duration_by_source(shared_dir: Path, prometheus_server: PrometheusServer,  # noqa: F811
+                                               ours: tuple[PrometheusClient, PrometheusMetrics], workload: str,
+                                               source_app: str) -> None:
+    """The by-source panel (mTLS and plain queries, "All" sources) against our split by remote app."""
+    client, metrics = ours
+    spec = MetricsSpec(range_s=RANGE_S, step_s=STEP_S, split="remote_app", end=prometheus_server.query_time,
+                       rate_window_s=60, charts=("request_duration",))
+    result = metrics.fetch(MetricsTarget.workload("bookinfo", workload), spec)
+    variables = {"qrep": "destination", "namespace": "bookinfo", "workload": workload, "srcwl": ".*",
+                 "srcns": ".*", "__rate_interval": "60s"}
+    panel = dashboard_queries(shared_dir, "istio-workload-dashboard.json", "Incoming Request Duration By Source")
+    for stat in ("P50", "P95", "P99"):
+        found: list[list[float]] = []
+        for legend, expr in panel.items():
+            if f" {stat}" not in legend:
+                continue
+            series = client.query_range(substitute(expr, variables), result.end - RANGE_S, result.end, STEP_S)
+            grid = result.spec.grid(result.end)
+            for s in series:  # only sources with a duration histogram answer
+                by_time = {round(t): v for t, v in s.points}
+                found.append([by_time.get(round(t), math.nan) * 1000.0 for t in grid])
+        assert len(found) == 1, f"{workload} {stat}: {len(found)} sources with durations"
+        mine = [ln for ln in result.chart_lines("request_duration") if ln.stat == stat.lower()]
+        assert [ln.split_value for ln in mine] == [source_app]
+        assert_same(found[0], mine[0].values, f"{workload} duration {stat} from {source_app}")
