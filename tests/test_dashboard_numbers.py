@@ -149,30 +149,35 @@ def test_service_dashboard_numbers(shared_dir: Path, prometheus_server: Promethe
                     f"details server duration {legend}")
 
 
-@pytest.mark.parametrize(("workload", "source_app"), [("details-v1", "productpage"),
-                                                      ("productpage-v1", "istio-ingressgateway")])
-def test_workload_dashboard_duration_by_source(shared_dir: Path, prometheus_server: PrometheusServer,  # noqa: F811
-                                               ours: tuple[PrometheusClient, PrometheusMetrics], workload: str,
-                                               source_app: str) -> None:
-    """The by-source panel (mTLS and plain queries, "All" sources) against our split by remote app."""
+@pytest.mark.parametrize(("panel_title", "chart", "scale", "workload", "source_app"), [
+    ("Incoming Request Duration By Source", "request_duration", 1000.0, "details-v1", "productpage"),
+    ("Incoming Request Duration By Source", "request_duration", 1000.0, "productpage-v1", "istio-ingressgateway"),
+    ("Incoming Request Size By Source", "request_size", 1.0, "productpage-v1", "istio-ingressgateway"),
+    ("Response Size By Source", "response_size", 1.0, "productpage-v1", "istio-ingressgateway"),
+])
+def test_workload_dashboard_histograms_by_source(shared_dir: Path, prometheus_server: PrometheusServer,  # noqa: F811
+                                                 ours: tuple[PrometheusClient, PrometheusMetrics], panel_title: str,
+                                                 chart: str, scale: float, workload: str, source_app: str) -> None:
+    """The by-source panels (mTLS and plain queries, "All" sources) against our split by remote app
+    (durations: the dashboard answers seconds, we answer milliseconds)."""
     client, metrics = ours
     spec = MetricsSpec(range_s=RANGE_S, step_s=STEP_S, split="remote_app", end=prometheus_server.query_time,
-                       rate_window_s=60, charts=("request_duration",))
+                       rate_window_s=60, charts=(chart,))
     result = metrics.fetch(MetricsTarget.workload("bookinfo", workload), spec)
     variables = {"qrep": "destination", "namespace": "bookinfo", "workload": workload, "srcwl": ".*",
                  "srcns": ".*", "__rate_interval": "60s"}
-    panel = dashboard_queries(shared_dir, "istio-workload-dashboard.json", "Incoming Request Duration By Source")
+    panel = dashboard_queries(shared_dir, "istio-workload-dashboard.json", panel_title)
+    grid = result.spec.grid(result.end)
     for stat in ("P50", "P95", "P99"):
         found: list[list[float]] = []
         for legend, expr in panel.items():
             if f" {stat}" not in legend:
                 continue
             series = client.query_range(substitute(expr, variables), result.end - RANGE_S, result.end, STEP_S)
-            grid = result.spec.grid(result.end)
-            for s in series:  # only sources with a duration histogram answer
+            for s in series:  # only sources with a histogram answer
                 by_time = {round(t): v for t, v in s.points}
-                found.append([by_time.get(round(t), math.nan) * 1000.0 for t in grid])
-        assert len(found) == 1, f"{workload} {stat}: {len(found)} sources with durations"
-        mine = [ln for ln in result.chart_lines("request_duration") if ln.stat == stat.lower()]
+                found.append([by_time.get(round(t), math.nan) * scale for t in grid])
+        assert len(found) == 1, f"{workload} {stat}: {len(found)} sources with {chart}"
+        mine = [ln for ln in result.chart_lines(chart) if ln.stat == stat.lower()]
         assert [ln.split_value for ln in mine] == [source_app]
-        assert_same(found[0], mine[0].values, f"{workload} duration {stat} from {source_app}")
+        assert_same(found[0], mine[0].values, f"{workload} {chart} {stat} from {source_app}")
