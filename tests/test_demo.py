@@ -54,10 +54,21 @@ def vs(demo: DemoCluster, namespace: str, name: str) -> IstioObject:
     return copy.deepcopy(found[0])
 
 
+def put(demo: DemoCluster, obj: IstioObject) -> IstioObject:
+    """Create ``obj``, or replace the object of that name with the resource version it has now
+    (as the app's write path does after its preview)."""
+    inv = snap(demo).inventory
+    assert inv is not None
+    current = next((o for o in inv.istio_objects(obj.kind, obj.namespace) if o.name == obj.name), None)
+    obj = copy.deepcopy(obj)
+    obj.resource_version = current.resource_version if current else ""
+    return demo.apply(obj)
+
+
 def reviews_vs(demo: DemoCluster, http: list[dict[str, object]]) -> IstioObject:
     obj = vs(demo, "shop", "reviews")
     obj.spec = {"hosts": ["reviews"], "http": http}
-    return demo.apply(obj)
+    return put(demo, obj)
 
 
 @pytest.fixture
@@ -141,7 +152,7 @@ def test_a_client_without_sidecar_is_unknown_to_the_server(demo: DemoCluster) ->
     assert {s.labels["connection_security_policy"] for s in unknown} == {"none"}
     assert {s.labels["source_workload_namespace"] for s in unknown} == {"unknown"}
     # plaintext is refused once the namespace requires mutual TLS; the sidecar clients carry on
-    demo.apply(IstioObject("PeerAuthentication", "default", "hello", api_version="security.istio.io/v1",
+    put(demo, IstioObject("PeerAuthentication", "default", "hello", api_version="security.istio.io/v1",
                            spec={"mtls": {"mode": "STRICT"}}))
     samples = snap(demo, ["hello"]).samples
     assert not requests(samples, source_workload="unknown")
@@ -263,7 +274,7 @@ def test_an_injected_delay_with_a_timeout_turns_slow_requests_into_504s(demo: De
                                  "route": [{"destination": {"host": "reviews", "subset": "v2"}}]}])
     assert p50(snap(demo).samples) > 2000
     delayed.spec["http"][0]["timeout"] = "1s"
-    demo.apply(delayed)
+    put(demo, delayed)
     samples = snap(demo).samples
     timed_out = requests(samples, source_workload="productpage-v1", destination_service_name="reviews",
                          response_code="504", response_flags="UT")
@@ -305,7 +316,7 @@ def test_error_bursts_come_and_go_and_retries_hide_them_from_clients(demo: DemoC
         "hosts": ["ratings"],
         "http": [{"route": [{"destination": {"host": "ratings"}}], "retries": {"attempts": 3, "retryOn": "5xx,connect-failure"}}],
     })
-    demo.apply(retrying)
+    put(demo, retrying)
     sent, failed = ratings("source")
     assert failed / sent < worst / 3
     assert ratings("destination")[0] > received_before  # the retries are extra requests for ratings
@@ -321,13 +332,13 @@ def test_peer_authentication_decides_mutual_tls(demo: DemoCluster) -> None:
                 for s in requests(snap(demo, ["shop"]).samples, destination_workload="details-v1", reporter="destination")}
 
     assert policies() == {"mutual_tls"}
-    demo.apply(IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
+    put(demo, IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
                            spec={"mtls": {"mode": "DISABLE"}}))
     assert policies() == {"none"}
     # back to STRICT, with a DestinationRule that makes clients talk plaintext: connections are reset
-    demo.apply(IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
+    put(demo, IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
                            spec={"mtls": {"mode": "STRICT"}}))
-    demo.apply(IstioObject("DestinationRule", "details", "shop",
+    put(demo, IstioObject("DestinationRule", "details", "shop",
                            spec={"host": "details", "trafficPolicy": {"tls": {"mode": "DISABLE"}}}))
     samples = snap(demo, ["shop"]).samples
     assert not requests(samples, destination_workload="details-v1", reporter="destination")
@@ -346,14 +357,14 @@ def test_authorization_policies_deny_with_403(demo: DemoCluster) -> None:
         "rules": [{"from": [{"source": {"principals": ["cluster.local/ns/shop/sa/reviews"]}}],
                    "to": [{"operation": {"methods": ["GET"], "paths": ["/ratings/*"]}}]}],
     })
-    demo.apply(only_reviews)
+    put(demo, only_reviews)
     assert "403" not in codes("reviews-v2")
     deny_v3 = IstioObject("AuthorizationPolicy", "no-v3", "shop", api_version="security.istio.io/v1", spec={
         "selector": {"matchLabels": {"app": "ratings"}},
         "action": "DENY",
         "rules": [{"from": [{"source": {"principals": ["*/sa/reviews"]}}], "to": [{"operation": {"methods": ["GET"]}}]}],
     })
-    demo.apply(deny_v3)
+    put(demo, deny_v3)
     assert codes("reviews-v2") == {"403"} and codes("reviews-v3") == {"403"}
     samples = snap(demo, ["shop"]).samples
     assert requests(samples, destination_workload="ratings-v1", response_code="403", reporter="destination")
@@ -362,7 +373,7 @@ def test_authorization_policies_deny_with_403(demo: DemoCluster) -> None:
     assert tcp == 0
     demo.delete("AuthorizationPolicy", "shop", "no-v3")
     # identities come from mutual TLS: without it the ALLOW rule cannot match anybody
-    demo.apply(IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
+    put(demo, IstioObject("PeerAuthentication", "default", "shop", api_version="security.istio.io/v1",
                            spec={"mtls": {"mode": "DISABLE"}}))
     assert codes("reviews-v2") == {"403"}
 
@@ -372,12 +383,12 @@ def test_a_connection_pool_limit_overflows_when_the_backend_slows_down(demo: Dem
         return total(requests(snap(demo, ["shop"]).samples, destination_service_name="ratings", reporter="source",
                               response_flags="UO"))
 
-    demo.apply(IstioObject("DestinationRule", "ratings", "shop", spec={
+    put(demo, IstioObject("DestinationRule", "ratings", "shop", spec={
         "host": "ratings",
         "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 1}, "http": {"http1MaxPendingRequests": 1}}},
     }))
     assert overflowed() < 0.01  # fast answers: one connection is plenty
-    demo.apply(IstioObject("VirtualService", "ratings", "shop", spec={
+    put(demo, IstioObject("VirtualService", "ratings", "shop", spec={
         "hosts": ["ratings"],
         "http": [{"fault": {"delay": {"percentage": {"value": 100}, "fixedDelay": "800ms"}},
                   "route": [{"destination": {"host": "ratings"}}]}],
@@ -408,6 +419,10 @@ def test_apply_bumps_the_resource_version_and_a_stale_one_conflicts(demo: DemoCl
     created = demo.apply(new)
     assert new.resource_version == "" and created.resource_version
     assert created.cluster == "demo"
+    # creating an object that exists meanwhile is a conflict too: nothing is overwritten blindly
+    again = IstioObject("DestinationRule", "ratings", "shop", spec={"host": "ratings", "subsets": []})
+    with pytest.raises(Conflict, match="already exists"):
+        demo.apply(again)
 
 
 def test_delete_and_missing_objects(demo: DemoCluster) -> None:
@@ -460,13 +475,13 @@ def test_invalid_config_is_refused_with_a_reason(demo: DemoCluster) -> None:
     obj = vs(demo, "shop", "reviews")
     obj.spec["http"][0]["route"][0]["weight"] = 10
     with pytest.raises(SourceError, match="add up to 60, not 100"):
-        demo.apply(obj)
+        put(demo, obj)
     with pytest.raises(SourceError, match="unknown kind"):
-        demo.apply(IstioObject("Deployment", "x", "shop"))
+        put(demo, IstioObject("Deployment", "x", "shop"))
     bad_fault = vs(demo, "shop", "reviews")
     bad_fault.spec["http"][0]["fault"] = {"abort": {"percentage": {"value": 150}, "httpStatus": 500}}
     with pytest.raises(SourceError, match="between 0 and 100"):
-        demo.apply(bad_fault)
+        put(demo, bad_fault)
     assert vs(demo, "shop", "reviews").spec["http"][0]["route"][0]["weight"] == 50
 
 

@@ -21,6 +21,7 @@ from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import (
     Cancelled,
     ConfigError,
+    Conflict,
     Forbidden,
     NotFound,
     PrometheusError,
@@ -217,9 +218,10 @@ class ClusterSource:
             except SourceError as e:
                 if getattr(e, "http_status", 0) != 409:
                     raise
-                current = http.get(f"{base}/{quote(obj.name, safe='')}", what=what)
-                manifest["metadata"]["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
-                out = http.request("PUT", f"{base}/{quote(obj.name, safe='')}", query, manifest, what=what)
+                # Never overwrite blindly: an object that exists must be replaced with the
+                # resourceVersion the user saw.
+                raise Conflict(f"{obj.kind} {obj.namespace}/{obj.name} already exists",
+                               hint="someone created it since you looked; reload it and apply your change again") from e
         from meshdesk.sources.inventory import istio_from_json
 
         return istio_from_json(out, obj.kind, api_version, self.cluster)

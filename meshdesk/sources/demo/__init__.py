@@ -135,7 +135,8 @@ class DemoCluster:
     # -- WritableSource ----------------------------------------------------------------------------
     def apply(self, obj: IstioObject, *, dry_run: bool = False) -> IstioObject:
         """Create or replace an Istio object. With a ``resource_version`` it must match the stored one
-        (else ``Conflict``; ``NotFound`` when the object is gone); without one it simply wins."""
+        (else ``Conflict``; ``NotFound`` when the object is gone); without one it is a create, and an
+        object that already exists gives ``Conflict`` (nothing is overwritten blindly, as in a cluster)."""
         _check(obj)
         with self._lock:
             if self._namespace(obj.namespace) is None:
@@ -150,6 +151,8 @@ class DemoCluster:
                 if current.resource_version != obj.resource_version:
                     raise Conflict(f"{what} was changed by someone else meanwhile",
                                    hint="reload it and apply your change again")
+            elif current is not None:
+                raise Conflict(f"{what} already exists", hint="reload it and apply your change again")
             stored = copy.deepcopy(obj)
             stored.cluster = mesh.CLUSTER
             if not stored.api_version:
