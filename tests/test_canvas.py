@@ -139,6 +139,7 @@ def test_node_kinds_have_their_own_shapes_and_badges(qtbot, view: GraphView) -> 
     svc = g.add_node(_svc("reviews"))
     svc.has_virtual_service = True
     svc.has_destination_rule = True
+    svc.extra["validation"] = "warning"  # its Istio config has findings (validation_badges.annotate)
     se = g.add_node(Node(node_id(NODE_SERVICE, "K", NS, service="api.example.com"), NODE_SERVICE, "K", NS,
                          service="api.example.com", is_service_entry=ServiceEntryInfo("MESH_EXTERNAL")))
     op = g.add_node(Node(node_id(NODE_AGGREGATE, "K", NS, aggregate="request_operation", aggregate_value="GET /"),
@@ -156,7 +157,8 @@ def test_node_kinds_have_their_own_shapes_and_badges(qtbot, view: GraphView) -> 
     assert view.node_item(app.id).lines == ["reviews v1"]  # type: ignore[union-attr]
     assert view.node_item(op.id).lines == ["GET /"]  # type: ignore[union-attr]
     assert view.node_item(wl.id).badges == ["missing-sidecar"]  # type: ignore[union-attr]
-    assert view.node_item(svc.id).badges == ["vs", "dr"]  # type: ignore[union-attr]
+    assert view.node_item(svc.id).badges == ["vs", "dr", "config-warning"]  # type: ignore[union-attr]
+    assert "Istio config: warnings found" in view.node_item(svc.id).tooltip()  # type: ignore[union-attr]
     assert view.node_item(unk.id).badges == ["root"]  # type: ignore[union-attr]
     assert view.node_item(wl.id).border_status == FAILURE  # type: ignore[union-attr]
     # badges follow the display toggles

@@ -122,6 +122,8 @@ def node_tooltip(node: Node) -> str:
         lines.append("Missing sidecar")
     if node.is_idle:
         lines.append("Idle (no traffic in the window)")
+    if node.extra.get("validation") in ("error", "warning"):
+        lines.append(f"Istio config: {node.extra['validation']}s found (see the Istio config view)")
     return "\n".join(lines)
 
 
@@ -184,6 +186,7 @@ class NodeItem(QGraphicsItem):
             node.is_idle, node.is_dead, node.has_virtual_service and options.show_virtual_services,
             node.has_destination_rule and options.show_virtual_services,
             node.has_missing_sidecar and options.show_missing_sidecars, node.is_gateway,
+            node.extra.get("validation") if options.show_virtual_services else None,
         )
 
     def apply(self, node: Node, options: DisplayOptions, outside: bool) -> bool:
@@ -197,7 +200,7 @@ class NodeItem(QGraphicsItem):
         size_changed = look[:2] != self._look[:2]
         self._look = look
         (_label, ns, self._kind, self._status, self._root, self._idle, self._dead, self._vs, self._dr,
-         self._missing_sc, self._gateway) = look
+         self._missing_sc, self._gateway, self._validation) = look
         if size_changed:
             self.prepareGeometryChange()
             self._lines = [node.label or node.id[:8]]
@@ -234,6 +237,8 @@ class NodeItem(QGraphicsItem):
             out.append("dr")
         if self._missing_sc:
             out.append("missing-sidecar")
+        if self._validation in ("error", "warning"):
+            out.append(f"config-{self._validation}")
         return out
 
     @property
@@ -300,6 +305,9 @@ class NodeItem(QGraphicsItem):
             shapes.draw_text_badge(painter, QRectF(x, -hh - 6, 13, 9), "DR", shapes.C_BADGE)
         if self._missing_sc:
             shapes.draw_missing_sidecar(painter, QPointF(-hw + 2, -hh - 1))
+        if self._validation in ("error", "warning"):
+            colour = shapes.C_FAILURE if self._validation == "error" else shapes.C_DEGRADED
+            shapes.draw_text_badge(painter, QRectF(hw - 4, hh - 7, 11, 9), "!", colour)
         painter.setFont(shapes.label_font())
         painter.setPen(QPen(shapes.C_TEXT_DIM if self._idle else shapes.C_TEXT))
         fm_h = QFontMetricsF(shapes.label_font()).height()
