@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget
 
 from meshdesk.mesh.graph.model import NODE_WORKLOAD
 from meshdesk.sources.base import Forbidden, Unreachable
@@ -537,17 +538,26 @@ def test_traffic_command_uses_an_existing_curl_and_prefers_helloworld() -> None:
                                               "http://helloworld.shop.svc.cluster.local:5000/hello; sleep 1; done'")
 
 
-def test_the_app_window_offers_actions_on_the_selection(qtbot, make_window) -> None:
+def test_the_app_window_has_actions_and_performance_views(qtbot) -> None:
     from meshdesk.ui.app import make_window as app_window
 
+    before = {t.ident for t in threading.enumerate()}
     w = app_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["shop"], snapshot=None))
     qtbot.addWidget(w)
+    w.show()
     try:
         titles = [a.text().replace("&", "") for a in w.menuBar().actions()]
         assert titles.index("Actions") == titles.index("Help") - 1
         assert w.view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+        docks = {d.windowTitle() for d in w.findChildren(QDockWidget)}
+        assert {"Details", "Legend", "Metrics", "Lists", "Istio config", "Logs"} <= docks
+        wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+        node = next(n for n in w.graph.nodes.values() if n.workload == "reviews-v2")
+        w.view.select([node.id])
+        assert w.minimumSizeHint().height() <= 800, "still fits a laptop screen with the charts showing"
     finally:
         w.close()
+    assert [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == []
 
 
 def test_window_fits_a_1280x800_screen(qtbot, make_window) -> None:

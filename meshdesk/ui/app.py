@@ -63,8 +63,10 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     if snapshot:
         win.open_snapshot(snapshot)
     from meshdesk.ui.actions import install_actions
+    from meshdesk.ui.perf_views import PerformanceViews
 
     win.actions_controller = install_actions(win)  # Actions menu and the canvas's context menu
+    win.add_extension(PerformanceViews(win))  # metrics, lists, Istio config and logs docks; sparklines
     if problems:
         win.banner.show_note("Kubeconfig: " + "; ".join(problems), "warning")
     return win

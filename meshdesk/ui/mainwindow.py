@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self._ns_override = list(namespaces) if namespaces else None
         self._closed = False
         self.actions_controller: Any = None  # set by meshdesk.ui.app (meshdesk.ui.actions.install_actions)
+        self.extensions: list[Any] = []  # parts added from outside (e.g. the performance views); see add_extension
 
         self.messages = MessageBus(parent=self)
         self.messages.message.connect(self._on_message)
@@ -689,6 +690,12 @@ class MainWindow(QMainWindow):
 
         show_about(self)
 
+    def add_extension(self, extension: Any) -> Any:
+        """Keep ``extension`` (anything with ``shutdown()``) and shut it down with the window, before
+        the poller stops."""
+        self.extensions.append(extension)
+        return extension
+
     # -- the end -------------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -699,10 +706,10 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self._age_timer.stop()
+        for extension in self.extensions:
+            extension.shutdown()
         self.poller.shutdown()
-        fn = getattr(self.view, "shutdown", None)
-        if fn is not None:
-            fn()
+        self.view.shutdown()
         self._save_settings()
 
 

@@ -221,6 +221,7 @@ class SidePanel(QWidget):
         self.body.setFrameShape(QTextBrowser.Shape.NoFrame)
         lay.addWidget(self.body, 1)
         self.setMinimumWidth(260)
+        self.body.setMinimumHeight(220)  # charts placed under the panel must not squeeze the details away
         self._render()
 
     # what tests and the window read
