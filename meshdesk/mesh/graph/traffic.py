@@ -34,6 +34,7 @@ from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.trafficmap import (
     GRPC,
     HTTP,
+    HTTP_CODE_CLASS_RATES,
     PASSTHROUGH,
     TCP,
     UNKNOWN,
@@ -41,7 +42,7 @@ from meshdesk.mesh.graph.trafficmap import (
     TrafficMap,
     add_dest_service,
     add_outgoing,
-    add_traffic,
+    is_http_error,
     is_ok,
     merge_edge_traffic,
     new_node,
@@ -296,7 +297,10 @@ class _Builder:
         self.src_cache = caches.setdefault("src", {})
         self.dst_cache = caches.setdefault("dst", {})
         self.tm: TrafficMap = {}
-        self.seen: set[tuple[Any, ...]] = set()  # (source, dest, protocol, series) already counted
+        self.seen: set[tuple[Any, ...]] = set()  # (ends and host, metric, code, flags) already counted
+        self.pairs: dict[tuple[int, int, str], Any] = {}  # (id(src), id(dst), protocol) -> _pair()
+        self.canon: dict[tuple[Any, ...], int] = caches.setdefault("canon", {})
+        self.classes: dict[tuple[str, str], Any] = caches.setdefault("classes", {})
 
     def _source(self, src: tuple[Any, ...]) -> tuple[Any, ...] | None:
         hit = self.src_cache.get(src, False)
@@ -348,54 +352,132 @@ class _Builder:
             node = self.tm[key] = new_node(key, node_type, *args, self.graph_type)
         return node
 
+    def _pair(self, src: tuple[Any, ...], dst: tuple[Any, ...], protocol: str) -> Any:
+        """What every series from ``src`` to ``dst`` over ``protocol`` shares in this map, made on the
+        first one: None when the labels are skipped silently, () when they name no node, else
+        (series identity prefix, the legs to count on as (source md, dest md, edge md), destination
+        services to note as (md, service)). Nodes, edges and destination services appear here in the
+        order the series-by-series counting made them (an edge's first series is never a twin: a twin
+        has an earlier series with the same ends, which made the edge)."""
+        s = self._source(src)
+        if s is None:
+            return None
+        d = self._dest(s[0][0], dst)
+        if d is None:
+            return None
+        if not d:
+            return ()
+        node_of = self._node
+        source = node_of(*s)
+        dest = node_of(d[0], d[1], d[2])
+        host = dst[3]
+        # twins are told apart by the node identities and series labels, not by the raw label tuples
+        canon = self.canon
+        ident = (s[0], d[0], protocol, host)
+        cid = canon.get(ident)
+        if cid is None:
+            cid = canon[ident] = len(canon)
+        inject = d[3]
+        ds = d[4]
+        if inject is not None:
+            svc = node_of(*inject)
+            svc.md["isInjected"] = True
+            e1 = source.edges.get((svc.key, protocol)) or source.add_edge(svc, protocol)
+            e2 = svc.edges.get((dest.key, protocol)) or svc.add_edge(dest, protocol)
+            legs: tuple[tuple[dict[str, Any], dict[str, Any], dict[str, Any]], ...] = (
+                (source.md, svc.md, e1.md), (svc.md, dest.md, e2.md))
+            add_dest_service(svc.md, *ds)
+            add_dest_service(dest.md, *ds)
+        else:
+            e = source.edges.get((dest.key, protocol)) or source.add_edge(dest, protocol)
+            legs = ((source.md, dest.md, e.md),)
+            add_dest_service(dest.md, *ds)
+        return cid, legs, host
+
     def populate(self, records: Iterable[Record], kind: str) -> None:
         skip_grpc = kind == KIND_REQUESTS and self.skip_grpc_requests
         skip_http = kind == KIND_REQUESTS and self.skip_http_requests
-        source_of = self._source
-        dest_of = self._dest
+        pairs = self.pairs
+        pair_of = self._pair
         seen = self.seen
-        node_of = self._node
+        warn = self.warnings
+        classes = self.classes
         for metric, _reporter, src, dst, protocol, code, flags, value in records:
             if (skip_grpc and protocol == GRPC) or (skip_http and protocol == HTTP):
                 continue
-            s = source_of(src)
-            if s is None:
+            pkey = (id(src), id(dst), protocol)  # src/dst tuples are interned by the index
+            p = pairs.get(pkey, False)
+            if p is False:
+                p = pairs[pkey] = pair_of(src, dst, protocol)
+            if not p:
+                if p is not None:
+                    warn.add(REASON_NO_NODE)
                 continue
-            d = dest_of(s[0][0], dst)
-            if d is None:
+            cid, legs, host = p
+            mark = (cid, metric, code, flags)
+            if mark in seen:
+                continue  # the twin report of a series already counted on these edges
+            seen.add(mark)
+            if value <= 0.0:
                 continue
-            if not d:
-                self.warnings.add(REASON_NO_NODE)
+            cls = classes.get((protocol, code))
+            if cls is None:
+                cls = classes[(protocol, code)] = _traffic_class(protocol, code)
+            if cls is False:
                 continue
-            host = dst[3]
-            source = node_of(*s)
-            dest = node_of(d[0], d[1], d[2])
-            ts = (metric, s[0], d[0], code, flags, host)
-            inject = d[3]
-            ds = d[4]
-            if inject is not None:
-                svc = node_of(*inject)
-                svc.md["isInjected"] = True
-                if _edge_traffic(source, svc, protocol, ts, value, code, flags, host, seen):
-                    add_dest_service(svc.md, *ds)
-                    _edge_traffic(svc, dest, protocol, ts, value, code, flags, host, seen)
-                    add_dest_service(dest.md, *ds)
-            elif _edge_traffic(source, dest, protocol, ts, value, code, flags, host, seen):
-                add_dest_service(dest.md, *ds)
+            out_key, in_key, edge_key, rkey, err = cls
+            # Kiali's AddToMetadata, as trafficmap.add_traffic does it, once per leg
+            for source_md, dest_md, edge_md in legs:
+                source_md[out_key] = source_md.get(out_key, 0.0) + value
+                dest_md[in_key] = dest_md.get(in_key, 0.0) + value
+                edge_md[edge_key] = edge_md.get(edge_key, 0.0) + value
+                by_flags = edge_md.get("responses")
+                if by_flags is None:
+                    by_flags = edge_md["responses"] = {}
+                    edge_md["responseHosts"] = {}
+                fl = by_flags.get(rkey)
+                if fl is None:
+                    fl = by_flags[rkey] = {}
+                    edge_md["responseHosts"][rkey] = {}
+                if flags:
+                    fl[flags] = fl.get(flags, 0.0) + value
+                if host:
+                    hs = edge_md["responseHosts"][rkey]
+                    hs[host] = hs.get(host, 0.0) + value
+                if err is not None:
+                    dest_md[err[0]] = dest_md.get(err[0], 0.0) + value
+                    edge_md[err[1]] = edge_md.get(err[1], 0.0) + value
 
 
-def _edge_traffic(source: TNode, dest: TNode, protocol: str, ts: tuple[Any, ...], value: float, code: str,
-                  flags: str, host: str, seen: set[tuple[Any, ...]]) -> bool:
-    """Count a series on source -> dest unless that edge already counted it (its twin report)."""
-    mark = (source.key, dest.key, protocol, ts)
-    if mark in seen:
-        return False
-    seen.add(mark)
-    edge = source.edges.get((dest.key, protocol))
-    if edge is None:
-        edge = source.add_edge(dest, protocol)
-    add_traffic(protocol, value, code, flags, host, source.md, dest.md, edge.md)
-    return True
+def _traffic_class(protocol: str, code: str) -> Any:
+    """(source rate, dest rate, edge rate, response code key, (dest, edge) error rates or None) a series
+    of this protocol and code counts under, or False for a protocol that is not counted: the branches
+    of ``trafficmap.add_traffic``, taken once per build."""
+    cls: Any
+    if protocol == HTTP:
+        out_key, in_key, edge_key = "httpOut", "httpIn", "http"
+    elif protocol == GRPC:
+        out_key, in_key, edge_key = "grpcOut", "grpcIn", "grpc"
+    elif protocol == TCP:
+        out_key, in_key, edge_key = "tcpOut", "tcpIn", "tcp"
+    else:
+        cls = False
+    if protocol in (HTTP, GRPC, TCP):
+        if protocol == TCP:
+            cls = (out_key, in_key, edge_key, "-", None)
+        else:
+            err: tuple[str, str] | None
+            if code == "-":
+                err = ("httpInNoResponse", "httpNoResponse") if protocol == HTTP else ("grpcInNoResponse",
+                                                                                       "grpcNoResponse")
+            elif protocol == HTTP:
+                err = HTTP_CODE_CLASS_RATES.get(code[:1])
+            else:
+                # old telemetry may carry HTTP codes for gRPC
+                bad = is_http_error(code) if len(code) == 3 else (code != "0" and code != "")
+                err = ("grpcInErr", "grpcErr") if bad else None
+            cls = (out_key, in_key, edge_key, code or "-", err)
+    return cls
 
 
 def _host_in_namespace(ns: str) -> re.Pattern[str]:

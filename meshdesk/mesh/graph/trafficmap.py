@@ -184,7 +184,9 @@ def is_http_error(code: str) -> bool:
     return code[:1] in ("4", "5")
 
 
-_HTTP_CLASS = {"3": ("httpIn3xx", "http3xx"), "4": ("httpIn4xx", "http4xx"), "5": ("httpIn5xx", "http5xx")}
+# first digit of an HTTP code -> (node, edge) rate it also counts under
+HTTP_CODE_CLASS_RATES = {"3": ("httpIn3xx", "http3xx"), "4": ("httpIn4xx", "http4xx"), "5": ("httpIn5xx", "http5xx")}
+_HTTP_CLASS = HTTP_CODE_CLASS_RATES
 
 
 def add_traffic(protocol: str, value: float, code: str, flags: str, host: str,
