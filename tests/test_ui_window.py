@@ -554,7 +554,14 @@ def test_the_app_window_has_actions_and_performance_views(qtbot) -> None:
         wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
         node = next(n for n in w.graph.nodes.values() if n.workload == "reviews-v2")
         w.view.select([node.id])
+        perf = w.extensions[0]
+        qtbot.waitUntil(lambda: perf.sparklines.isVisible() and perf.sparklines.height() > 50, timeout=5000)
         assert w.minimumSizeHint().height() <= 800, "still fits a laptop screen with the charts showing"
+        lists = next(d for d in w.findChildren(QDockWidget) if d.windowTitle() == "Lists")
+        lists.show()
+        lists.raise_()
+        qtbot.waitUntil(lambda: lists.widget().isVisible() and lists.geometry().height() > 50, timeout=3000)
+        assert w.minimumSizeHint().height() <= 800, "and with a bottom dock open"
     finally:
         w.close()
     assert [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == []

@@ -149,6 +149,9 @@ class MainWindow(QMainWindow):
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        # the right docks run the full height: docks added at the bottom sit under the graph only, so
+        # their heights and the details' do not add up past a laptop screen
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.dock], [340], Qt.Orientation.Horizontal)
         self.legend_dock = QDockWidget("Legend", self)
         self.legend_dock.setObjectName("legendDock")
