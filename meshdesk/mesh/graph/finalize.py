@@ -57,10 +57,14 @@ def _model_node(n: TNode) -> model.Node:
 
 def edge_rates(protocol: str, md: dict[str, Any], source_out: float) -> dict[str, float]:
     """Raw edge rates (> 0) plus the error share and the share of the source's outgoing traffic."""
-    rates = {r: md[r] for r in EDGE_RATES.get(protocol, ()) if md.get(r, 0.0) > 0.0}
+    rates: dict[str, float] = {}
+    for r in EDGE_RATES.get(protocol, ()):
+        v = md.get(r)
+        if v is not None and v > 0.0:
+            rates[r] = v
     total = md.get(protocol, 0.0)
     if total > 0 and protocol in PERCENT_ERR:
-        err = sum(md.get(r, 0.0) for r in EDGE_ERROR_RATES[protocol])
+        err = sum([md.get(r, 0.0) for r in EDGE_ERROR_RATES[protocol]])
         if err > 0:
             rates[PERCENT_ERR[protocol]] = err / total * 100.0
         if source_out > 0:
@@ -69,16 +73,26 @@ def edge_rates(protocol: str, md: dict[str, Any], source_out: float) -> dict[str
 
 
 def responses(md: dict[str, Any], total: float) -> dict[str, model.ResponseDetail]:
+    """The response breakdown as shares (percent) of ``total``. Hot (one per code per edge): plain
+    loops, since the dicts are small."""
     out: dict[str, model.ResponseDetail] = {}
     if total <= 0:
         return out
+    by_flags = md.get("responses")
+    if not by_flags:
+        return out
     by_hosts = md.get("responseHosts") or {}
-    for code, flags in (md.get("responses") or {}).items():
-        hosts = by_hosts.get(code, {})
-        out[code] = model.ResponseDetail(
-            flags={f: v / total * 100.0 for f, v in flags.items()},
-            hosts={h: v / total * 100.0 for h, v in hosts.items()},
-        )
+    detail = model.ResponseDetail
+    for code, flags in by_flags.items():
+        shares: dict[str, float] = {}
+        for f, v in flags.items():
+            shares[f] = v / total * 100.0
+        host_shares: dict[str, float] = {}
+        hosts = by_hosts.get(code)
+        if hosts:
+            for h, v in hosts.items():
+                host_shares[h] = v / total * 100.0
+        out[code] = detail(shares, host_shares)
     return out
 
 
@@ -91,22 +105,27 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
         node = _model_node(n)
         nodes.append(node)
         ids[key] = node.id
+    make_edge = model.Edge
+    make_id = model.edge_id
+    out_rate = OUT_RATE
     for n in tm.values():
+        if not n.edges:
+            continue
+        src = ids[n.key]
         for e in n.edges.values():
-            src = ids[n.key]
             dst = ids.get(e.dest.key)
             if dst is None:  # an edge to a node some pass removed
                 continue
             md = e.md
-            total = md.get(e.protocol, 0.0)
-            source_out = e.source.md.get(OUT_RATE.get(e.protocol, ""), 0.0)
-            edge = model.Edge(
-                id=model.edge_id(src, dst, e.protocol), source=src, target=dst, protocol=e.protocol,
-                rates=edge_rates(e.protocol, md, source_out), responses=responses(md, total),
-                response_time=md.get("responseTime"), throughput=md.get("throughput"),
-                is_mtls=md.get("isMTLS"), dest_principal=md.get("destPrincipal", ""),
-                source_principal=md.get("sourcePrincipal", ""), is_idle=total <= 0,
-            )
-            edges.append(edge)
+            protocol = e.protocol
+            total = md.get(protocol, 0.0)
+            source_out = e.source.md.get(out_rate.get(protocol, ""), 0.0)
+            # positional, in the order of model.Edge's fields
+            edges.append(make_edge(
+                make_id(src, dst, protocol), src, dst, protocol,
+                edge_rates(protocol, md, source_out), responses(md, total),
+                md.get("responseTime"), md.get("throughput"), md.get("isMTLS"), md.get("destPrincipal", ""),
+                md.get("sourcePrincipal", ""), total <= 0,
+            ))
     graph.add_all(nodes, edges)
     return graph
