@@ -64,6 +64,10 @@ _DST_LABELS = ("destination_service_namespace", "destination_service", "destinat
 _get_src = itemgetter(*_SRC_LABELS)
 _get_dst = itemgetter(*_DST_LABELS)
 _get_req = itemgetter("request_protocol", "response_code", "response_flags")
+# the fast path's getters: the same labels with the cluster (and gRPC status) Istio always writes
+_get_src_c = itemgetter("source_cluster", *_SRC_LABELS)
+_get_dst_c = itemgetter("destination_cluster", *_DST_LABELS)
+_get_req_g = itemgetter("request_protocol", "response_code", "response_flags", "grpc_response_status")
 _IP_HOST = re.compile(r"^\d+\.\d+\.\d+\.\d+(:\d+)?$")
 
 KIND_REQUESTS = "requests"
@@ -135,7 +139,9 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
     kinds = _KIND
     agg: dict[tuple[Any, ...], float] = {}
     security = idx.security
-    for s in samples:
+
+    def general(s: Sample) -> None:
+        """One sample, every case (the fast path below takes the common one)."""
         metric = s.metric
         kind = kinds.get(metric)
         value = s.value
@@ -147,13 +153,13 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                     idx.others.setdefault(metric, []).append(s)
             else:
                 warn.add(REASON_UNKNOWN_METRIC)
-            continue
+            return
         if value != value or value in _INF:
             warn.add(REASON_NOT_FINITE)
-            continue
+            return
         if value < 0:
             warn.add(REASON_NEGATIVE)
-            continue
+            return
         labels = s.labels
         try:
             reporter = labels["reporter"]
@@ -167,7 +173,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                 protocol, rc, flags = GRPC, "", ""
         except (KeyError, TypeError):
             warn.add(_first_missing(labels, kind))
-            continue
+            return
         if reporter != "source" and reporter != "destination":
             # a recorded query result may carry the matcher it answered, e.g. "waypoint|destination"
             parts = reporter.split("|") if isinstance(reporter, str) else ()
@@ -177,10 +183,10 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                 reporter = "source"
             else:
                 warn.add(REASON_AMBIENT if reporter == "waypoint" else "unknown reporter")
-                continue
+                return
         if kind == KIND_TCP and labels.get("app") == "ztunnel":
             warn.add(REASON_AMBIENT)
-            continue
+            return
         sc = labels.get("source_cluster")
         skey = (sc, src_raw)
         src: Any = src_cache.get(skey, False)
@@ -201,7 +207,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             dst_cache[dkey] = dst
         if src is None or dst is None:
             warn.add(REASON_ODD_LABEL)
-            continue
+            return
         grpc_status = labels.get("grpc_response_status") if kind == KIND_REQUESTS else None
         if kind == KIND_REQUESTS:
             ckey = (protocol, rc, grpc_status)
@@ -209,17 +215,75 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             if code is None:
                 if _odd((protocol, rc, flags)) or (grpc_status is not None and _odd((grpc_status,))):
                     warn.add(REASON_ODD_LABEL)
-                    continue
+                    return
                 code = code_cache[ckey] = _response_code(protocol, rc, grpc_status)
         else:
             code = ""
         if flags and (len(flags) > MAX_LABEL_LENGTH or not flags.isascii()):
             warn.add(REASON_ODD_LABEL)
-            continue
+            return
         # series finer than the graph needs (e.g. split by request_operation) are summed, like
         # Prometheus' sum by (...) in Kiali's queries
         akey = (metric, reporter, src, dst, protocol, rc, grpc_status if kind == KIND_REQUESTS else None,
                 flags, code)
+        agg[akey] = agg.get(akey, 0.0) + value
+        policy = labels.get("connection_security_policy")
+        if policy is not None and value > 0:
+            sec_key = (reporter, src, dst)
+            per = security.get(sec_key)
+            if per is None:
+                per = security[sec_key] = {}
+                sp, dp = labels.get("source_principal"), labels.get("destination_principal")
+                if sp is not None and dp is not None:
+                    idx.principals[sec_key] = (sp, dp)
+            per[policy] = per.get(policy, 0.0) + value
+
+    # the common case, decided with cheaper look-ups: a request series carrying every label Istio
+    # writes (clusters and gRPC status included), a plain reporter, known label values and response
+    # codes seen before. Anything else goes through general(), which changes nothing the fast path
+    # read before it gave up (the caches here only remember pure functions of their keys).
+    fast_src: dict[tuple[Any, ...], Any] = {}
+    fast_dst: dict[tuple[Any, ...], Any] = {}
+    flags_ok: dict[Any, bool] = {}
+    requests_metric = tm_.REQUESTS
+    get_src, get_dst, get_req = _get_src_c, _get_dst_c, _get_req_g
+    for s in samples:
+        if s.metric != requests_metric:
+            general(s)
+            continue
+        value = s.value
+        labels = s.labels
+        try:
+            if value - value != 0.0 or value < 0:  # NaN, infinite or negative
+                general(s)
+                continue
+            reporter = labels["reporter"]
+            skey = get_src(labels)
+            dkey = get_dst(labels)
+            protocol, rc, flags, grpc_status = get_req(labels)
+        except (KeyError, TypeError):
+            general(s)
+            continue
+        if reporter != "source" and reporter != "destination":
+            general(s)
+            continue
+        src = fast_src.get(skey, False)
+        if src is False:
+            src = fast_src[skey] = _checked_end(skey[0], skey[1:], default_cluster)
+        dst = fast_dst.get(dkey, False)
+        if dst is False:
+            dst = fast_dst[dkey] = _checked_end(dkey[0], dkey[1:], default_cluster)
+        code = code_cache.get((protocol, rc, grpc_status))
+        if src is None or dst is None or code is None:
+            general(s)
+            continue
+        fok = flags_ok.get(flags)
+        if fok is None:
+            fok = flags_ok[flags] = not (flags and (len(flags) > MAX_LABEL_LENGTH or not flags.isascii()))
+        if not fok:
+            general(s)
+            continue
+        akey = (requests_metric, reporter, src, dst, protocol, rc, grpc_status, flags, code)
         agg[akey] = agg.get(akey, 0.0) + value
         policy = labels.get("connection_security_policy")
         if policy is not None and value > 0:
@@ -239,6 +303,14 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             rec = records[metric] = []
         rec.append((metric, reporter, src, dst, protocol, code, flags, value))
     return idx
+
+
+def _checked_end(cluster: Any, raw: tuple[Any, ...], default_cluster: str) -> tuple[Any, ...] | None:
+    """A source or destination as records hold it: (cluster, whether a cluster label was there) and the
+    raw identity labels; None when a value is odd (as index_samples decides it)."""
+    if _odd(raw) or (cluster is not None and _odd((cluster,))):
+        return None
+    return (cluster if cluster is not None else default_cluster, cluster is not None) + raw
 
 
 def _first_missing(labels: Mapping[str, str], kind: str) -> str:
