@@ -113,25 +113,21 @@ Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
 
 class _Plan:
     """What ``evaluate`` needs for one tolerance list, direction and protocol: the tolerances that
-    apply, and per tolerance the codes known to match it (``known`` holds every code classified)."""
+    apply, and per response code the positions of those it matches (worked out on first sight)."""
 
-    __slots__ = ("tolerances", "entries", "known")
+    __slots__ = ("tolerances", "entries", "hits")
 
     def __init__(self, tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str, protocol: str) -> None:
         self.tolerances = tolerances  # kept so that its id cannot be taken by another list meanwhile
-        self.entries: list[tuple[Tolerance, set[str], str]] = [
-            (t, set(), t.text.split(",")[0]) for t in tolerances
+        self.entries: list[tuple[Tolerance, str]] = [
+            (t, t.text.split(",")[0]) for t in tolerances
             if t.direction.match(direction) and t.protocol.match(protocol)
         ]
-        self.known: set[str] = set()
+        self.hits: dict[str, tuple[int, ...]] = {}
 
-    def classify(self, codes: dict[str, float]) -> None:
-        for c in codes:
-            if c not in self.known:
-                self.known.add(c)
-                for t, matching, _ in self.entries:
-                    if t.code.match(c) is not None:
-                        matching.add(c)
+    def classify(self, code: str) -> tuple[int, ...]:
+        hit = self.hits[code] = tuple(i for i, (t, _) in enumerate(self.entries) if t.code.match(code) is not None)
+        return hit
 
 
 def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, ...] | list[Tolerance],
@@ -159,16 +155,19 @@ def _assess(direction: str, protocol: str, codes: dict[str, float],
     plan = memo.get(key)
     if plan is None or plan.tolerances is not tolerances:
         plan = memo[key] = _Plan(tolerances, direction, protocol)
-    known = plan.known
-    for c in codes:
-        if c not in known:
-            plan.classify(codes)
-            break
-    for t, matching, code_text in plan.entries:
-        bad = 0.0
-        for c, v in codes.items():
-            if c in matching:
-                bad += v
+    entries = plan.entries
+    if not entries:
+        return
+    # each tolerance's share: the codes it matches, added in the codes' order
+    bads = [0.0] * len(entries)
+    hits = plan.hits
+    for c, v in codes.items():
+        hit = hits.get(c)
+        if hit is None:
+            hit = plan.classify(c)
+        for i in hit:
+            bads[i] += v
+    for (t, code_text), bad in zip(entries, bads, strict=True):
         ratio = bad / total * 100.0
         # _threshold, inline
         if ratio <= 0:
@@ -243,33 +242,38 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
     memo: dict[Any, Any] = {}
     inbound_tol: dict[int, tuple[Tolerance, ...]] = {}
+    inv = ctx.inventory
+    no_traffic: Traffic = {}
     for n in graph.nodes.values():
         if n.node_type == model.NODE_BOX or n.is_inaccessible:
             continue
         tolerances = DEFAULT_TOLERANCES
-        workloads = _workloads_of(n, ctx.inventory)
-        owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads]
-        if n.node_type == model.NODE_SERVICE and ctx.inventory is not None:
-            svc = ctx.inventory.service(n.namespace, n.service)
-            if svc is not None:
-                owners.append((svc.name, svc.annotations))
-        annotated = [(name, ann) for name, ann in owners if ann.get(ANNOTATION)]
-        if annotated:
-            text = annotated[0][1][ANNOTATION]
-            n.health_annotation = text
-            parsed, problems = parse_annotation(text)
-            for p in problems:
-                msg = f"{n.namespace}/{annotated[0][0]}: {ANNOTATION} entry {p}"
-                if msg not in ctx.notes:
-                    ctx.notes.append(msg)
-            if parsed:
-                tolerances = tuple(parsed)
+        workloads: list[Workload] = []
+        if inv is not None:
+            workloads = _workloads_of(n, inv)
+            owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads]
+            if n.node_type == model.NODE_SERVICE:
+                svc = inv.service(n.namespace, n.service)
+                if svc is not None:
+                    owners.append((svc.name, svc.annotations))
+            annotated = [(name, ann) for name, ann in owners if ann.get(ANNOTATION)]
+            if annotated:
+                text = annotated[0][1][ANNOTATION]
+                n.health_annotation = text
+                parsed, problems = parse_annotation(text)
+                for p in problems:
+                    msg = f"{n.namespace}/{annotated[0][0]}: {ANNOTATION} entry {p}"
+                    if msg not in ctx.notes:
+                        ctx.notes.append(msg)
+                if parsed:
+                    tolerances = tuple(parsed)
         tolerances_of[n.id] = tolerances
-        h = evaluate(inbound.get(n.id, {}), outbound.get(n.id, {}), tolerances, memo)
-        ws = _workload_status(workloads)
-        if _PRIORITY[ws] > _PRIORITY[h.status]:
-            h.reasons.append("workload has fewer available pods than wanted")
-            h.status = ws
+        h = evaluate(inbound.get(n.id, no_traffic), outbound.get(n.id, no_traffic), tolerances, memo)
+        if workloads:
+            ws = _workload_status(workloads)
+            if _PRIORITY[ws] > _PRIORITY[h.status]:
+                h.reasons.append("workload has fewer available pods than wanted")
+                h.status = ws
         n.health = h
     for e in graph.edges.values():
         if e.protocol not in ("http", "grpc") or e.rate <= 0:
