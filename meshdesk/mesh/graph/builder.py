@@ -138,7 +138,8 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
     # rather than left for the cyclic garbage collector
     for m in (*working, tm):
         for n in m.values():
-            n.edges = {}
+            if n.edges:
+                n.edges.clear()  # no map shares an edges dict
     if selected is None or "health" in selected:
         from meshdesk.mesh.graph import health
 

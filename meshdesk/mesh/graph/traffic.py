@@ -295,13 +295,38 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                 if sp is not None and dp is not None:
                     idx.principals[sec_key] = (sp, dp)
             per[policy] = per.get(policy, 0.0) + value
+    # records, and at the same time the slices _slice_index would make of them
+    slices = idx.slices
+    rec: list[Record] = []
+    incoming: dict[str, list[Record]] = {}
+    outgoing: dict[str, list[Record]] = {}
+    unserviced: list[Record] = []
+    last_metric = None
     for (metric, reporter, src, dst, protocol, _rc, _gs, flags, code), value in agg.items():
         if value == 0 and not keep_idle:
             continue
-        rec = records.get(metric)
-        if rec is None:
-            rec = records[metric] = []
-        rec.append((metric, reporter, src, dst, protocol, code, flags, value))
+        if metric != last_metric:
+            last_metric = metric
+            rec = records.get(metric)  # type: ignore[assignment]
+            if rec is None:
+                rec = records[metric] = []
+                slices[metric] = (incoming, outgoing, unserviced) = ({}, {}, [])
+            else:
+                incoming, outgoing, unserviced = slices[metric]
+        r = (metric, reporter, src, dst, protocol, code, flags, value)
+        rec.append(r)
+        if reporter == "destination":
+            part = incoming.get(dst[5])
+            if part is None:
+                part = incoming[dst[5]] = []
+            part.append(r)
+        else:
+            part = outgoing.get(src[2])
+            if part is None:
+                part = outgoing[src[2]] = []
+            part.append(r)
+            if dst[5] == UNKNOWN and dst[6] == UNKNOWN:
+                unserviced.append(r)
     return idx
 
 
