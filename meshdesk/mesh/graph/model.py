@@ -41,6 +41,14 @@ FAILURE = "Failure"
 NO_HEALTH = "NA"
 
 
+# Ids are a pure function of identity, and a refresh rebuilds the same graph every few seconds:
+# remembering them per process saves hashing every node and edge again. Bounded: emptied when full
+# (dict operations are atomic, so builds in several threads may share it).
+_ID_CACHE_LIMIT = 200_000
+_node_ids: dict[tuple[str, ...], str] = {}
+_edge_ids: dict[tuple[str, str, str], str] = {}
+
+
 def node_id(
     node_type: str,
     cluster: str = "",
@@ -54,13 +62,31 @@ def node_id(
     box: str = "",
 ) -> str:
     """A stable id for a node identity (short and opaque; the same identity always gives the same id)."""
-    key = "\x1f".join((node_type, cluster, namespace, workload, app, version, service, aggregate,
-                       aggregate_value, box))
-    return hashlib.blake2b(key.encode("utf-8"), digest_size=12).hexdigest()
+    ident = (node_type, cluster, namespace, workload, app, version, service, aggregate, aggregate_value, box)
+    nid = _node_ids.get(ident)
+    if nid is None:
+        nid = hashlib.blake2b("\x1f".join(ident).encode("utf-8"), digest_size=12).hexdigest()
+        if len(_node_ids) >= _ID_CACHE_LIMIT:
+            _node_ids.clear()
+        _node_ids[ident] = nid
+    return nid
 
 
 def edge_id(source: str, target: str, protocol: str) -> str:
-    return hashlib.blake2b(f"{source}>{target}>{protocol}".encode(), digest_size=12).hexdigest()
+    ident = (source, target, protocol)
+    eid = _edge_ids.get(ident)
+    if eid is None:
+        eid = hashlib.blake2b(f"{source}>{target}>{protocol}".encode(), digest_size=12).hexdigest()
+        if len(_edge_ids) >= _ID_CACHE_LIMIT:
+            _edge_ids.clear()
+        _edge_ids[ident] = eid
+    return eid
+
+
+def clear_id_caches() -> None:
+    """Forget remembered ids (benchmarks use it to time a first build honestly)."""
+    _node_ids.clear()
+    _edge_ids.clear()
 
 
 @dataclass(frozen=True)
