@@ -75,25 +75,10 @@ def edge_rates(protocol: str, md: dict[str, Any], source_out: float) -> dict[str
 def responses(md: dict[str, Any], total: float) -> dict[str, model.ResponseDetail]:
     """The response breakdown as shares (percent) of ``total``. Hot (one per code per edge): plain
     loops, since the dicts are small."""
-    out: dict[str, model.ResponseDetail] = {}
-    if total <= 0:
-        return out
     by_flags = md.get("responses")
-    if not by_flags:
-        return out
-    by_hosts = md.get("responseHosts") or {}
-    detail = model.ResponseDetail
-    for code, flags in by_flags.items():
-        shares: dict[str, float] = {}
-        for f, v in flags.items():
-            shares[f] = v / total * 100.0
-        host_shares: dict[str, float] = {}
-        hosts = by_hosts.get(code)
-        if hosts:
-            for h, v in hosts.items():
-                host_shares[h] = v / total * 100.0
-        out[code] = detail(shares, host_shares)
-    return out
+    if total <= 0 or not by_flags:
+        return {}
+    return model.responses_of((by_flags, md.get("responseHosts") or {}, total))
 
 
 def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model.TrafficGraph:
@@ -107,6 +92,7 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
         ids[key] = node.id
     make_edge = model.Edge
     make_id = model.edge_id
+    lazy = model.LAZY_RESPONSES
     out_rate = OUT_RATE
     for n in tm.values():
         if not n.edges:
@@ -121,11 +107,16 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
             total = md.get(protocol, 0.0)
             source_out = e.source.md.get(out_rate.get(protocol, ""), 0.0)
             # positional, in the order of model.Edge's fields
-            edges.append(make_edge(
+            edge = make_edge(
                 make_id(src, dst, protocol), src, dst, protocol,
-                edge_rates(protocol, md, source_out), responses(md, total),
+                edge_rates(protocol, md, source_out), lazy,
                 md.get("responseTime"), md.get("throughput"), md.get("isMTLS"), md.get("destPrincipal", ""),
                 md.get("sourcePrincipal", ""), total <= 0,
-            ))
+            )
+            # the breakdown as percentages is made when ``edge.responses`` is first read
+            by_flags = md.get("responses")
+            if by_flags and total > 0:
+                edge.__dict__["_raw_responses"] = (by_flags, md.get("responseHosts") or {}, total)
+            edges.append(edge)
     graph.add_all(nodes, edges)
     return graph

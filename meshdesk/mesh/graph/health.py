@@ -185,8 +185,7 @@ def _assess(direction: str, protocol: str, codes: dict[str, float],
 
 
 def _edge_codes(e: model.Edge) -> dict[str, float]:
-    total = e.rate
-    return {code: sum(r.flags.values()) / 100.0 * total for code, r in e.responses.items()} if total > 0 else {}
+    return e.code_rates()
 
 
 def _add(traffic: Traffic, protocol: str, edge_codes: dict[str, float]) -> None:

@@ -196,6 +196,69 @@ class Edge:
         """Total request (or byte, for TCP) rate on the edge."""
         return self.rates.get(self.protocol, 0.0)
 
+    def code_rates(self) -> dict[str, float]:
+        """Per response code, the rate of requests that carried response flags (what health reads):
+        from the raw breakdown while ``responses`` has not been made, else from ``responses``."""
+        total = self.rate
+        if total <= 0:
+            return {}
+        raw = self.__dict__.get("_raw_responses")
+        if raw is not None:
+            out: dict[str, float] = {}
+            for code, flags in raw[0].items():
+                # the same arithmetic as going through the percentages of ``responses``
+                t = raw[2]
+                out[code] = sum([v / t * 100.0 for v in flags.values()]) / 100.0 * total
+            return out
+        return {code: sum(r.flags.values()) / 100.0 * total for code, r in self.responses.items()}
+
+
+# ``Edge.responses`` is made on first read: most edges' breakdowns are never looked at, and a large
+# graph has one ResponseDetail (two dicts) per code per edge. ``finalize`` makes the edge with
+# ``LAZY_RESPONSES`` as the constructor argument and puts ``(code -> flags -> rate, code -> host -> rate,
+# total)`` in its ``_raw_responses``; a value given to the constructor or assigned is kept as it is, like
+# any other field.
+LAZY_RESPONSES: Any = object()
+
+
+def responses_of(raw: tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], float]
+                 ) -> dict[str, ResponseDetail]:
+    """The breakdown as shares (percent) of the total, from raw rates (one ResponseDetail per code)."""
+    by_flags, by_hosts, total = raw
+    out: dict[str, ResponseDetail] = {}
+    for code, flags in by_flags.items():
+        shares: dict[str, float] = {}
+        for f, v in flags.items():
+            shares[f] = v / total * 100.0
+        host_shares: dict[str, float] = {}
+        hosts = by_hosts.get(code)
+        if hosts:
+            for h, v in hosts.items():
+                host_shares[h] = v / total * 100.0
+        out[code] = ResponseDetail(shares, host_shares)
+    return out
+
+
+def _get_responses(self: Edge) -> dict[str, ResponseDetail]:
+    d = self.__dict__
+    made = d.get("_responses")
+    if made is None:
+        raw = d.pop("_raw_responses", None)
+        made = d["_responses"] = responses_of(raw) if raw is not None else {}
+    return made  # type: ignore[no-any-return]
+
+
+def _set_responses(self: Edge, value: dict[str, ResponseDetail]) -> None:
+    d = self.__dict__
+    if value is LAZY_RESPONSES:
+        d.pop("_responses", None)
+        return
+    d.pop("_raw_responses", None)
+    d["_responses"] = value
+
+
+Edge.responses = property(_get_responses, _set_responses)  # type: ignore[assignment]
+
 
 @dataclass
 class TrafficGraph:
