@@ -222,12 +222,23 @@ def _workload_status(ws: list[Workload]) -> str:
 def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     inbound: dict[str, Traffic] = {}
     outbound: dict[str, Traffic] = {}
-    codes_of: dict[str, dict[str, float]] = {}
+    rated: list[tuple[model.Edge, dict[str, float]]] = []  # request edges with traffic, and their codes
     for e in graph.edges.values():
         protocol = e.protocol
         if protocol != "http" and protocol != "grpc":
             continue
-        codes = codes_of[e.id] = _edge_codes(e)
+        # Edge.code_rates, inline (hot: once per edge)
+        total = e.rates.get(protocol, 0.0)
+        codes: dict[str, float] = {}
+        if total > 0:
+            raw = e.__dict__.get("_raw_responses")
+            if raw is not None:
+                t = raw[2]
+                for code, flags in raw[0].items():
+                    codes[code] = sum([v / t * 100.0 for v in flags.values()]) / 100.0 * total
+            else:
+                codes = e.code_rates()
+            rated.append((e, codes))
         if not codes:
             # what _add would do: make sure the protocol is there, with nothing in it
             outbound.setdefault(e.source, {}).setdefault(protocol, {})
@@ -274,14 +285,45 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                 h.reasons.append("workload has fewer available pods than wanted")
                 h.status = ws
         n.health = h
-    for e in graph.edges.values():
-        if e.protocol not in ("http", "grpc") or e.rate <= 0:
-            continue
+    # edge verdicts: _assess for the inbound direction, inline, with the plan looked up per target's
+    # tolerances and protocol rather than per edge
+    plans: dict[tuple[int, str], _Plan] = {}
+    make_health = model.Health
+    healthy, degraded, failure, no_health = model.HEALTHY, model.DEGRADED, model.FAILURE, model.NO_HEALTH
+    for e, codes in rated:
         tols = tolerances_of.get(e.target, DEFAULT_TOLERANCES)
-        tol = inbound_tol.get(id(tols))
-        if tol is None:
-            tol = inbound_tol[id(tols)] = tuple(t for t in tols if t.direction.match("inbound"))
-        verdict: list[Any] = [model.NO_HEALTH, 0.0, 0]
+        protocol = e.protocol
+        plan = plans.get((id(tols), protocol))
+        if plan is None:
+            tol = inbound_tol.get(id(tols))
+            if tol is None:
+                tol = inbound_tol[id(tols)] = tuple(t for t in tols if t.direction.match("inbound"))
+            plan = plans[(id(tols), protocol)] = _Plan(tol, "inbound", protocol)
         reasons: list[str] = []
-        _assess("inbound", e.protocol, codes_of[e.id], tol, memo, verdict, reasons)
-        e.health = model.Health(status=verdict[0], error_ratio=verdict[1] / 100.0, reasons=reasons)
+        status, worst, worst_rank = no_health, 0.0, 0
+        total = sum(codes.values())
+        entries = plan.entries
+        if total > 0 and entries:
+            bads = [0.0] * len(entries)
+            hits = plan.hits
+            for c, v in codes.items():
+                hit = hits.get(c)
+                if hit is None:
+                    hit = plan.classify(c)
+                for i in hit:
+                    bads[i] += v
+            for (t, code_text), bad in zip(entries, bads, strict=True):
+                ratio = bad / total * 100.0
+                if ratio <= 0:
+                    st, rank = healthy, 1
+                elif ratio >= t.failure:
+                    st, rank = failure, 3
+                elif ratio >= t.degraded:
+                    st, rank = degraded, 2
+                else:
+                    st, rank = healthy, 1
+                if rank > 1:
+                    reasons.append(f"inbound {protocol} {code_text}: {ratio:.1f}%")
+                if rank > worst_rank:
+                    status, worst, worst_rank = st, ratio, rank
+        e.health = make_health(status, worst / 100.0, reasons)
