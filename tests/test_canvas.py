@@ -569,6 +569,7 @@ def test_rubber_band_selects_and_shift_drag_pans(qtbot, view: GraphView) -> None
     QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(5, 5))
     QTest.mouseMove(vp, QPoint(105, 65))
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(105, 65))
+    QTest.keyRelease(vp, Qt.Key.Key_Shift, Qt.KeyboardModifier.NoModifier)  # the user lets go of Shift too
     after = view.mapToScene(vp.rect().center())
     assert (after - before).manhattanLength() > 20  # the picture moved with the mouse
     assert view.positions() == nodes_before  # nodes themselves did not move

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,13 @@ def run(opts: argparse.Namespace) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("meshdesk")
     app.setOrganizationName("meshdesk")
+    app.setDesktopFileName("org.meshdesk.MeshDesk")  # taskbars and Wayland find the .desktop file and icon
+    if not (sys.stdin is not None and sys.stdin.isatty()):
+        # Started from a desktop launcher: exec credential plugins (aws, gke-gcloud-auth-plugin,
+        # kubelogin) live on the login shell's PATH, which launchers do not give us. Once, bounded.
+        from meshdesk.sources.loginshell import adopt_login_shell_path
+
+        adopt_login_shell_path()
     from meshdesk.ui.theme import app_icon, apply_theme
 
     settings = load_settings()
@@ -85,6 +93,13 @@ def run(opts: argparse.Namespace) -> int:
     app.setWindowIcon(app_icon())
     win = make_window(opts, settings)
     win.show()
+    if os.environ.get("MESHDESK_EXIT_AFTER_SHOW") == "1":  # packaging/check_bundle.sh
+
+        def _shown() -> None:
+            print("meshdesk: window shown", file=sys.stderr, flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, _shown)
     # Ctrl+C in the terminal closes the window properly (threads stopped, settings saved)
     signal.signal(signal.SIGINT, lambda *_: win.close())
     tick = QTimer()

@@ -509,6 +509,7 @@ class MainWindow(QMainWindow):
             self._fit_pending = True
             self.view.set_layout_key(key)
         self.view.set_graph(graph)
+        self._show_canvas_problems()
         self.panel.set_data(graph, inventory)
         if not graph.request.namespaces:
             self.empty.show_no_namespace()
@@ -523,7 +524,17 @@ class MainWindow(QMainWindow):
         self._update_status()
         self.graphShown.emit(graph)
 
+    def _show_canvas_problems(self) -> None:
+        """A layout file moved aside, a layout that could not be saved or computed: said once, as a
+        warning that does not hide the graph."""
+        problems = list(self.view.store.warnings) + list(self.view.errors)
+        self.view.store.warnings.clear()
+        self.view.errors.clear()
+        if problems:
+            self.banner.show_note("; ".join(problems), "warning")
+
     def _on_layout_finished(self) -> None:
+        self._show_canvas_problems()
         if self._fit_pending and self.stack.currentWidget() is self.view:
             self._fit_pending = False
             QTimer.singleShot(0, self.view.fit)  # after the window settled its size

@@ -34,9 +34,15 @@ SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", 
 
 
 def default_builder(snapshot: Snapshot) -> TrafficGraph:
+    """Build the graph and mark the nodes whose Istio config has validation findings (both off the UI
+    thread, in the poller's worker)."""
     from meshdesk.mesh.graph import build  # imported lazily: the builder is heavy and optional in tests
+    from meshdesk.mesh.validation_badges import annotate, node_badges
 
-    return build(snapshot)
+    graph = build(snapshot)
+    if snapshot.inventory is not None:
+        annotate(graph, node_badges(graph, snapshot.inventory))
+    return graph
 
 
 def default_namespaces(names: Sequence[str]) -> list[str]:

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
-from meshdesk.ui.canvas import _refs, shapes
+from meshdesk.ui.canvas import shapes
 
 ROW_H = 24.0
 GLYPH_W = 48.0
@@ -85,7 +85,6 @@ class Legend(QWidget):
     """A small panel explaining the canvas's shapes, colours and badges."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        _refs.install()  # before the first paint (see _refs)
         super().__init__(parent)
         self.setObjectName("graphLegend")
         self.setAccessibleName("Graph legend")

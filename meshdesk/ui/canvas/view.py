@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.ui import layout as layout_engine
-from meshdesk.ui.canvas import _refs, export, shapes
+from meshdesk.ui.canvas import export, shapes
 from meshdesk.ui.canvas.animation import MIN_LOD, TrafficAnimation
 from meshdesk.ui.canvas.items import (
     PAINT,
@@ -220,7 +220,6 @@ class GraphView(QGraphicsView):
     _runLayout = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, store: LayoutStore | None = None) -> None:
-        _refs.install()  # before the first paint (see _refs)
         super().__init__(parent)
         self.setObjectName("graphView")
         scene = _Scene(self)
