@@ -116,7 +116,7 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
             # the breakdown as percentages is made when ``edge.responses`` is first read
             by_flags = md.get("responses")
             if by_flags and total > 0:
-                edge.__dict__["_raw_responses"] = (by_flags, md.get("responseHosts") or {}, total)
+                edge._raw_responses = (by_flags, md.get("responseHosts") or {}, total)  # type: ignore[misc]
             edges.append(edge)
     graph.add_all(nodes, edges)
     return graph

@@ -231,7 +231,7 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         total = e.rates.get(protocol, 0.0)
         codes: dict[str, float] = {}
         if total > 0:
-            raw = e.__dict__.get("_raw_responses")
+            raw = e._raw_responses
             if raw is not None:
                 t = raw[2]
                 for code, flags in raw[0].items():

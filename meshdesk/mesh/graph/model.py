@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import networkx as nx
 
@@ -190,6 +190,9 @@ class Edge:
     is_idle: bool = False
     health: Health | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # storage behind the ``responses`` property (not fields): the made breakdown, or the raw one
+    _responses: ClassVar[Any]
+    _raw_responses: ClassVar[Any]
 
     @property
     def rate(self) -> float:
@@ -202,7 +205,7 @@ class Edge:
         total = self.rate
         if total <= 0:
             return {}
-        raw = self.__dict__.get("_raw_responses")
+        raw = self._raw_responses
         if raw is not None:
             out: dict[str, float] = {}
             for code, flags in raw[0].items():
@@ -215,8 +218,8 @@ class Edge:
 
 # ``Edge.responses`` is made on first read: most edges' breakdowns are never looked at, and a large
 # graph has one ResponseDetail (two dicts) per code per edge. ``finalize`` makes the edge with
-# ``LAZY_RESPONSES`` as the constructor argument and puts ``(code -> flags -> rate, code -> host -> rate,
-# total)`` in its ``_raw_responses``; a value given to the constructor or assigned is kept as it is, like
+# ``LAZY_RESPONSES`` as the constructor argument and then sets its ``_raw_responses`` to ``(code -> flags
+# -> rate, code -> host -> rate, total)``; a value given to the constructor or assigned is kept as it is, like
 # any other field.
 LAZY_RESPONSES: Any = object()
 
@@ -240,21 +243,21 @@ def responses_of(raw: tuple[dict[str, dict[str, float]], dict[str, dict[str, flo
 
 
 def _get_responses(self: Edge) -> dict[str, ResponseDetail]:
-    d = self.__dict__
-    made = d.get("_responses")
+    made = self._responses
     if made is None:
-        raw = d.pop("_raw_responses", None)
-        made = d["_responses"] = responses_of(raw) if raw is not None else {}
-    return made  # type: ignore[no-any-return]
+        raw = self._raw_responses
+        made = self._responses = responses_of(raw) if raw is not None else {}  # type: ignore[misc]
+        self._raw_responses = None  # type: ignore[misc]
+    return made
 
 
 def _set_responses(self: Edge, value: dict[str, ResponseDetail]) -> None:
-    d = self.__dict__
+    # plain attributes, always both and in this order (keeps instances' attribute storage compact)
     if value is LAZY_RESPONSES:
-        d.pop("_responses", None)
-        return
-    d.pop("_raw_responses", None)
-    d["_responses"] = value
+        self._responses = None  # type: ignore[misc]
+    else:
+        self._responses = value  # type: ignore[misc]
+    self._raw_responses = None  # type: ignore[misc]
 
 
 Edge.responses = property(_get_responses, _set_responses)  # type: ignore[assignment]
