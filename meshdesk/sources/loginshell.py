@@ -108,5 +108,6 @@ def adopt_login_shell_path(shell: str | None = None, *, timeout: float = DEFAULT
         return False
     os.environ["PATH"] = merged
     added = [e for e in merged.split(os.pathsep) if e not in current.split(os.pathsep)]
-    log.info("added %d folder(s) from the login shell to PATH: %s", len(added), os.pathsep.join(added))
+    if added:
+        log.info("added %d folder(s) from the login shell to PATH: %s", len(added), os.pathsep.join(added))
     return True
