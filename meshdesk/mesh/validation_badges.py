@@ -83,7 +83,10 @@ def objects_for_service(inventory: Inventory, service: Service) -> list[IstioObj
 
 
 def objects_for_host(inventory: Inventory, host: str) -> list[IstioObject]:
-    return [o for o in inventory.istio if any(_host_match(h, host) or _host_match(host, h) for h in object_hosts(o))]
+    """Objects about ``host``. A bare ``*`` host (a VirtualService bound to a gateway for any host name)
+    is about no service in particular, so it concerns none."""
+    return [o for o in inventory.istio
+            if any(h != "*" and (_host_match(h, host) or _host_match(host, h)) for h in object_hosts(o))]
 
 
 def objects_for_workload(inventory: Inventory, workload: Workload) -> list[IstioObject]:
@@ -164,10 +167,22 @@ def node_badges(graph: TrafficGraph, inventory: Inventory | None,
         validations = validate(inventory)
     out: dict[str, str] = {}
     for nid, keys in node_objects(graph, inventory).items():
-        sev = worst(validations[k].severity for k in keys if k in validations)
+        names = _subject_names(graph.nodes[nid], inventory)
+        sev = worst(c.severity for k in keys if k in validations for c in validations[k].checks
+                    if not c.subjects or names.intersection(c.subjects))
         if sev:
             out[nid] = sev
     return out
+
+
+def _subject_names(node: Any, inventory: Inventory) -> set[str]:
+    """"namespace/workload" names a node stands for (its workload, or an app's workloads)."""
+    if node.node_type == NODE_WORKLOAD:
+        return {f"{node.namespace}/{node.workload}"}
+    if node.node_type == NODE_APP:
+        return {f"{w.namespace}/{w.name}" for w in inventory.workloads if w.namespace == node.namespace
+                and w.app == node.app and (not node.version or w.version == node.version)}
+    return set()
 
 
 VALIDATION_EXTRA = "validation"

@@ -28,6 +28,9 @@ class Check:
     severity: str
     message: str
     path: str = ""
+    # "namespace/workload" names the finding is about, when narrower than the whole object (e.g. the
+    # sidecar-less workloads under a STRICT PeerAuthentication); empty = the object as a whole
+    subjects: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = f" ({self.path})" if self.path else ""
@@ -298,7 +301,7 @@ def _check_peer_authentication(pa: IstioObject, reg: _Registry, root_namespace: 
     if bare:
         shown = ", ".join(bare[:5]) + (f" and {len(bare) - 5} more" if len(bare) > 5 else "")
         checks.append(Check("MDK0501", ERROR, f"STRICT mTLS applies to workloads without a sidecar, which will "
-                            f"refuse all meshed traffic: {shown}", "spec/mtls/mode"))
+                            f"refuse all meshed traffic: {shown}", "spec/mtls/mode", tuple(bare)))
     return checks
 
 
