@@ -17,7 +17,16 @@ from typing import Any
 
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
-from meshdesk.mesh.validations import ERROR, INFO, WARNING, ObjectKey, Validation, fqdn, validate
+from meshdesk.mesh.validations import (
+    ERROR,
+    INFO,
+    WARNING,
+    ObjectKey,
+    Validation,
+    fqdn,
+    host_matches,
+    validate,
+)
 
 _RANK = {ERROR: 3, WARNING: 2, INFO: 1, "": 0}
 _SELECTING = ("Gateway", "Sidecar", "AuthorizationPolicy", "RequestAuthentication", "PeerAuthentication")
@@ -33,12 +42,6 @@ def _strs(value: Any) -> list[str]:
 
 def key_of(obj: IstioObject) -> ObjectKey:
     return (obj.kind, obj.namespace, obj.name)
-
-
-def _host_match(pattern: str, host: str) -> bool:
-    if pattern == host or pattern == "*":
-        return True
-    return pattern.startswith("*.") and host.endswith(pattern[1:])
 
 
 def object_hosts(obj: IstioObject) -> list[str]:
@@ -79,14 +82,14 @@ def selects(obj: IstioObject, workload: Workload) -> bool:
 
 def objects_for_service(inventory: Inventory, service: Service) -> list[IstioObject]:
     host = f"{service.name}.{service.namespace}.svc.cluster.local"
-    return [o for o in inventory.istio if any(_host_match(h, host) for h in object_hosts(o))]
+    return [o for o in inventory.istio if any(host_matches(h, host) for h in object_hosts(o))]
 
 
 def objects_for_host(inventory: Inventory, host: str) -> list[IstioObject]:
     """Objects about ``host``. A bare ``*`` host (a VirtualService bound to a gateway for any host name)
     is about no service in particular, so it concerns none."""
     return [o for o in inventory.istio
-            if any(h != "*" and (_host_match(h, host) or _host_match(host, h)) for h in object_hosts(o))]
+            if any(h != "*" and (host_matches(h, host) or host_matches(host, h)) for h in object_hosts(o))]
 
 
 def objects_for_workload(inventory: Inventory, workload: Workload) -> list[IstioObject]:

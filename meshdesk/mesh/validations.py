@@ -94,7 +94,7 @@ def fqdn(host: str, namespace: str) -> str:
     return host
 
 
-def _host_matches(pattern: str, host: str) -> bool:
+def host_matches(pattern: str, host: str) -> bool:
     if pattern == host or pattern == "*":
         return True
     if pattern.startswith("*."):
@@ -128,7 +128,7 @@ class _Registry:
     def host_exists(self, host: str) -> bool:
         if host in self.service_hosts or host.startswith("*"):
             return True
-        return any(_host_matches(h, host) for h, _ in self.entry_hosts)
+        return any(host_matches(h, host) for h, _ in self.entry_hosts)
 
     def workloads_for_host(self, host: str) -> list[dict[str, str]] | None:
         """Label sets of the workloads behind ``host``; None when the host is not a known service."""
@@ -136,7 +136,7 @@ class _Registry:
         if svc is not None:
             return [w.labels for w in self.inv.workloads_for_service(svc)]
         for pattern, se in self.entry_hosts:
-            if _host_matches(pattern, host):
+            if host_matches(pattern, host):
                 selector = _labels(_dict(se.spec.get("workloadSelector")).get("labels"))
                 endpoints = [_labels(_dict(e).get("labels")) for e in _list(se.spec.get("endpoints"))]
                 if selector:
@@ -169,7 +169,7 @@ def _subsets_of(inv: Inventory, host: str) -> set[str] | None:
     found: set[str] | None = None
     for dr in inv.istio_objects("DestinationRule"):
         dr_host = fqdn(_str(dr.spec.get("host")), dr.namespace)
-        if dr_host and _host_matches(dr_host, host):
+        if dr_host and host_matches(dr_host, host):
             found = found or set()
             found |= {_str(_dict(s).get("name")) for s in _list(dr.spec.get("subsets"))}
     return found
