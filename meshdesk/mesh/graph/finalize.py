@@ -24,6 +24,15 @@ from meshdesk.mesh.graph.trafficmap import (
 )
 from meshdesk.mesh.request import GraphRequest
 
+# metadata keys that set a Node flag (or field) or go to ``Node.extra``; most nodes carry none of them
+_NODE_FLAG_KEYS = frozenset({"isInaccessible", "isOutside", "isRoot", "isIdle", "isDead", "isEgressCluster",
+                             "isServiceEntry", "hasMissingSC", "hasVS", "hasDR", "isGateway", "isInjected",
+                             "healthAnnotation"})
+_NODE_EXTRA_KEYS = ("hasCB", "hasTrafficShifting", "hasRequestRouting", "hasFaultInjection", "hasMirroring",
+                    "hasRequestTimeout", "hasTCPTrafficShifting", "vsHosts", "isWaypoint", "labels")
+_NODE_EXTRA_SET = frozenset(_NODE_EXTRA_KEYS)
+_NODE_RATES_BY_PROTO = tuple((proto, NODE_RATES[proto]) for proto in PROTOCOLS)
+
 
 def _model_node(n: TNode) -> model.Node:
     md = n.md
@@ -32,26 +41,35 @@ def _model_node(n: TNode) -> model.Node:
     nid = model.node_id(n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service,
                         aggregate, aggregate_value)
     traffic: dict[str, dict[str, float]] = {}
-    for proto in PROTOCOLS:
-        rates = {r: md[r] for r in NODE_RATES[proto] if md.get(r, 0.0) > 0.0}
-        if rates:
-            traffic[proto] = rates
-    dest_services = [model.DestService(c, ns, name) for (c, ns, name) in sorted(md.get("destServices", {}))]
-    node = model.Node(
-        id=nid, node_type=n.node_type, cluster=n.cluster, namespace=n.namespace, workload=n.workload,
-        app=n.app, version=n.version, service=n.service, aggregate=aggregate, aggregate_value=aggregate_value,
-        dest_services=dest_services, traffic=traffic,
-        is_inaccessible=bool(md.get("isInaccessible")), is_outside=bool(md.get("isOutside")),
-        is_root=bool(md.get("isRoot")), is_idle=bool(md.get("isIdle")), is_dead=bool(md.get("isDead")),
-        is_egress_cluster=bool(md.get("isEgressCluster")), is_service_entry=md.get("isServiceEntry"),
-        has_missing_sidecar=bool(md.get("hasMissingSC")), has_virtual_service=bool(md.get("hasVS")),
-        has_destination_rule=bool(md.get("hasDR")), is_gateway=bool(md.get("isGateway")),
-        is_injected=bool(md.get("isInjected")), health_annotation=md.get("healthAnnotation", ""),
-    )
-    for key in ("hasCB", "hasTrafficShifting", "hasRequestRouting", "hasFaultInjection", "hasMirroring",
-                "hasRequestTimeout", "hasTCPTrafficShifting", "vsHosts", "isWaypoint", "labels"):
-        if md.get(key):
-            node.extra[key] = md[key]
+    for proto, names in _NODE_RATES_BY_PROTO:
+        rates: dict[str, float] | None = None
+        for r in names:
+            v = md.get(r)
+            if v is not None and v > 0.0:
+                if rates is None:
+                    rates = traffic[proto] = {}
+                rates[r] = v
+    ds = md.get("destServices")
+    dest_services = [model.DestService(c, ns, name) for (c, ns, name) in sorted(ds)] if ds else []
+    keys = md.keys()
+    if keys & _NODE_FLAG_KEYS:
+        node = model.Node(
+            nid, n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service, aggregate,
+            aggregate_value, "", None, dest_services, traffic,
+            is_inaccessible=bool(md.get("isInaccessible")), is_outside=bool(md.get("isOutside")),
+            is_root=bool(md.get("isRoot")), is_idle=bool(md.get("isIdle")), is_dead=bool(md.get("isDead")),
+            is_egress_cluster=bool(md.get("isEgressCluster")), is_service_entry=md.get("isServiceEntry"),
+            has_missing_sidecar=bool(md.get("hasMissingSC")), has_virtual_service=bool(md.get("hasVS")),
+            has_destination_rule=bool(md.get("hasDR")), is_gateway=bool(md.get("isGateway")),
+            is_injected=bool(md.get("isInjected")), health_annotation=md.get("healthAnnotation", ""),
+        )
+    else:
+        node = model.Node(nid, n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service,
+                          aggregate, aggregate_value, "", None, dest_services, traffic)
+    if keys & _NODE_EXTRA_SET:
+        for key in _NODE_EXTRA_KEYS:
+            if md.get(key):
+                node.extra[key] = md[key]
     return node
 
 
