@@ -4,6 +4,7 @@ the last snapshot; the panel never fetches anything itself."""
 
 from __future__ import annotations
 
+import heapq
 import html
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -297,6 +298,16 @@ class SidePanel(QWidget):
         inv = self.inventory
         nss = namespaces or list(g.request.namespaces) or sorted({n.namespace for n in g.nodes.values()
                                                                   if n.namespace})
+        # one pass over the graph for every namespace (a big mesh has thousands of edges)
+        health_by_ns: dict[str, Counter[str]] = {}
+        for n in g.nodes.values():
+            if n.health is not None and n.node_type != NODE_BOX:
+                health_by_ns.setdefault(n.namespace, Counter())[n.health.status] += 1
+        traffic_by_ns: Counter[str] = Counter()
+        for e in g.edges.values():
+            target = g.nodes.get(e.target)
+            if target is not None and e.rate > 0 and not e.is_idle:
+                traffic_by_ns[target.namespace] += 1
         parts = []
         for ns in nss:
             rows: list[tuple[str, str]] = []
@@ -309,15 +320,12 @@ class SidePanel(QWidget):
                 nso = inv.namespace(ns)
                 if nso is not None:
                     rows.append(("Sidecar injection", "enabled" if nso.injection_enabled else "not enabled"))
-            health = Counter(n.health.status for n in g.nodes.values()
-                             if n.namespace == ns and n.health is not None and n.node_type != NODE_BOX)
+            health = health_by_ns.get(ns)
             if health:
                 rows.append(("Health", ", ".join(
                     f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(k)}</span>"
                     for k, v in sorted(health.items()))))
-            traffic = [e for e in g.edges.values() if g.nodes.get(e.target) is not None
-                       and g.nodes[e.target].namespace == ns and e.rate > 0 and not e.is_idle]
-            rows.append(("Edges with traffic", str(len(traffic))))
+            rows.append(("Edges with traffic", str(traffic_by_ns.get(ns, 0))))
             parts.append(_section(f"Namespace {ns}", _table(rows)))
         if inv is not None:
             parts.append(_section("Istio", "found" if inv.istio_found else
@@ -328,12 +336,14 @@ class SidePanel(QWidget):
                     f"{_e(k)}: {_e(v)}" for k, v in sorted(inv.hidden.items()))))
         in_scope = [e for e in g.edges.values() if not e.is_idle and e.rate > 0 and (
             namespaces is None or any(g.nodes[x].namespace in nss for x in (e.source, e.target) if x in g.nodes))]
-        failing = sorted((e for e in in_scope if error_share(e) > 0), key=lambda e: -error_share(e))[:5]
+        shares = [(error_share(e), e) for e in in_scope]
+        failing = heapq.nlargest(5, ((share, i, e) for i, (share, e) in enumerate(shares) if share > 0),
+                                 key=lambda t: (t[0], -t[1]))
         if failing:
             parts.append(_section("Highest error shares", _list([
-                f"{self._edge_name(g, e)}: <span style='color:#c9190b'>{fmt_pct(error_share(e))}</span>"
-                for e in failing])))
-        busiest = sorted((e for e in in_scope if e.protocol != "tcp"), key=lambda e: -e.rate)[:5]
+                f"{self._edge_name(g, e)}: <span style='color:#c9190b'>{fmt_pct(share)}</span>"
+                for share, _, e in failing])))
+        busiest = heapq.nlargest(5, (e for e in in_scope if e.protocol != "tcp"), key=lambda e: e.rate)
         if busiest:
             parts.append(_section("Busiest edges", _list([
                 f"{self._edge_name(g, e)}: {fmt_rate(e.rate, e.protocol)}" for e in busiest])))
