@@ -134,7 +134,9 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
             # the breakdown as percentages is made when ``edge.responses`` is first read
             by_flags = md.get("responses")
             if by_flags and total > 0:
-                edge._raw_responses = (by_flags, md.get("responseHosts") or {}, total)  # type: ignore[misc]
+                edge._raw_responses = by_flags  # type: ignore[misc]
+                edge._raw_hosts = md.get("responseHosts") or {}  # type: ignore[misc]
+                edge._raw_total = total  # type: ignore[misc]
             edges.append(edge)
     graph.add_all(nodes, edges)
     return graph

@@ -233,9 +233,9 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         if total > 0:
             raw = e._raw_responses
             if raw is not None:
-                t = raw[2]
-                for code, flags in raw[0].items():
-                    codes[code] = sum([v / t * 100.0 for v in flags.values()]) / 100.0 * total
+                shares_of = e._raw_total
+                for code, flags in raw.items():
+                    codes[code] = sum([v / shares_of * 100.0 for v in flags.values()]) / 100.0 * total
             else:
                 codes = e.code_rates()
             rated.append((e, codes))

@@ -193,6 +193,8 @@ class Edge:
     # storage behind the ``responses`` property (not fields): the made breakdown, or the raw one
     _responses: ClassVar[Any]
     _raw_responses: ClassVar[Any]
+    _raw_hosts: ClassVar[Any]
+    _raw_total: ClassVar[float]
 
     @property
     def rate(self) -> float:
@@ -208,9 +210,9 @@ class Edge:
         raw = self._raw_responses
         if raw is not None:
             out: dict[str, float] = {}
-            for code, flags in raw[0].items():
+            t = self._raw_total
+            for code, flags in raw.items():
                 # the same arithmetic as going through the percentages of ``responses``
-                t = raw[2]
                 out[code] = sum([v / t * 100.0 for v in flags.values()]) / 100.0 * total
             return out
         return {code: sum(r.flags.values()) / 100.0 * total for code, r in self.responses.items()}
@@ -218,8 +220,8 @@ class Edge:
 
 # ``Edge.responses`` is made on first read: most edges' breakdowns are never looked at, and a large
 # graph has one ResponseDetail (two dicts) per code per edge. ``finalize`` makes the edge with
-# ``LAZY_RESPONSES`` as the constructor argument and then sets its ``_raw_responses`` to ``(code -> flags
-# -> rate, code -> host -> rate, total)``; a value given to the constructor or assigned is kept as it is, like
+# ``LAZY_RESPONSES`` as the constructor argument and then sets its ``_raw_responses`` (code -> flags ->
+# rate), ``_raw_hosts`` (code -> host -> rate) and ``_raw_total`` (what the shares are of); a value given to the constructor or assigned is kept as it is, like
 # any other field.
 LAZY_RESPONSES: Any = object()
 
@@ -246,18 +248,21 @@ def _get_responses(self: Edge) -> dict[str, ResponseDetail]:
     made = self._responses
     if made is None:
         raw = self._raw_responses
-        made = self._responses = responses_of(raw) if raw is not None else {}  # type: ignore[misc]
-        self._raw_responses = None  # type: ignore[misc]
+        made = self._responses = (  # type: ignore[misc]
+            responses_of((raw, self._raw_hosts, self._raw_total)) if raw is not None else {})
+        self._raw_responses = self._raw_hosts = None  # type: ignore[misc]
     return made
 
 
 def _set_responses(self: Edge, value: dict[str, ResponseDetail]) -> None:
-    # plain attributes, always both and in this order (keeps instances' attribute storage compact)
+    # plain attributes, always all and in this order (keeps instances' attribute storage compact); no
+    # tuple around the raw parts, which would be one more object per edge for the garbage collector
     if value is LAZY_RESPONSES:
         self._responses = None  # type: ignore[misc]
     else:
         self._responses = value  # type: ignore[misc]
-    self._raw_responses = None  # type: ignore[misc]
+    self._raw_responses = self._raw_hosts = None  # type: ignore[misc]
+    self._raw_total = 0.0  # type: ignore[misc]
 
 
 Edge.responses = property(_get_responses, _set_responses)  # type: ignore[assignment]
