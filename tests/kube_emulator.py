@@ -1150,6 +1150,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if obj is None:
             raise not_found()
         if verb == "delete":
+            options = self._body()  # DeleteOptions, if any (always read: the connection is reused)
+            want = ((options or {}).get("preconditions") or {}).get("resourceVersion") \
+                if isinstance(options, dict) else None
+            if want and want != obj["metadata"].get("resourceVersion"):
+                raise ApiError(409, "Conflict",
+                               f'Operation cannot be fulfilled on {gr} "{name}": Precondition failed: '
+                               f'ResourceVersion in precondition: {want}, '
+                               f'ResourceVersion in object meta: {obj["metadata"].get("resourceVersion")}')
             if not dry_run:
                 with emu._lock:
                     store.pop((ns_key, name or ""), None)

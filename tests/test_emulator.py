@@ -144,7 +144,12 @@ def test_create_replace_conflict_patch_delete_dry_run(kube_emulator: KubeEmulato
     assert patched["spec"]["host"] == "reviews.bookinfo.svc"
     co.delete_namespaced_custom_object(*gv, "reviews", dry_run="All")
     assert co.get_namespaced_custom_object(*gv, "reviews")["spec"]["host"] == "reviews.bookinfo.svc"
-    co.delete_namespaced_custom_object(*gv, "reviews")
+    stale = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(resource_version=str(rv1)))
+    with pytest.raises(k8s.ApiException) as err:  # a delete of a version someone changed since
+        co.delete_namespaced_custom_object(*gv, "reviews", body=stale)
+    assert err.value.status == 409 and "Precondition failed" in str(err.value.body)
+    current = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(resource_version=patched["metadata"]["resourceVersion"]))
+    co.delete_namespaced_custom_object(*gv, "reviews", body=current)
     with pytest.raises(k8s.ApiException) as err:
         co.get_namespaced_custom_object(*gv, "reviews")
     assert err.value.status == 404

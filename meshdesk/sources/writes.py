@@ -212,15 +212,11 @@ class ClusterWriter:
                 http.request("PUT", f"{base}/{quote(obj.name)}", query, manifest, what=f"replace {what}")
             elif change.op == DELETE:
                 rv = change.before.resource_version if change.before else obj.resource_version
-                if rv:
-                    current = self.get(obj.kind, obj.namespace, obj.name)
-                    if current is None:
-                        raise conflict(what)
-                    if current.resource_version != rv:
-                        raise conflict(what)
-                # read-and-compare above rather than DeleteOptions preconditions in a body: the test
-                # API emulator does not read DELETE bodies, and the window between is one round trip
-                http.request("DELETE", f"{base}/{quote(obj.name)}", query, what=f"delete {what}")
+                # the server deletes only the version the user saw (DeleteOptions preconditions):
+                # a change made meanwhile is a 409, never silently deleted
+                options = {"apiVersion": "v1", "kind": "DeleteOptions",
+                           **({"preconditions": {"resourceVersion": rv}} if rv else {})}
+                http.request("DELETE", f"{base}/{quote(obj.name)}", query, options, what=f"delete {what}")
         except Conflict:
             raise conflict(what) from None
         except NotFound as e:
