@@ -175,6 +175,12 @@ class MainWindow(QMainWindow):
         self._age_timer = QTimer(self)
         self._age_timer.timeout.connect(self._update_age)
         self._age_timer.start(1000)
+        # the rest of showing a refreshed graph (panel, status), one event-loop turn after the canvas
+        self._pending_shown: tuple[TrafficGraph, Inventory | None] | None = None
+        self._shown_timer = QTimer(self)
+        self._shown_timer.setSingleShot(True)
+        self._shown_timer.setInterval(0)
+        self._shown_timer.timeout.connect(self._show_pending)
 
         self._build_menus()
         self._wire()
@@ -338,6 +344,8 @@ class MainWindow(QMainWindow):
         self.toolbar.set_choices(choices)
         self.toolbar.set_namespaces([], ns)
         self.demo_menu.menuAction().setVisible(False)
+        self._pending_shown = None
+        self._shown_timer.stop()
         self.panel.set_data(None, None)
         self.empty.show_loading(f"context {context}")
         self.stack.setCurrentWidget(self.empty)
@@ -494,9 +502,12 @@ class MainWindow(QMainWindow):
         self.info = result.info
         if self.banner.isVisible() and self.banner.kind not in ("info", "warning"):
             self.banner.hide()
-        self._show_graph(result.graph, result.snapshot.inventory)
+        self._show_graph(result.graph, result.snapshot.inventory, later=True)
 
-    def _show_graph(self, graph: TrafficGraph, inventory: Inventory | None) -> None:
+    def _show_graph(self, graph: TrafficGraph, inventory: Inventory | None, *, later: bool = False) -> None:
+        """Show ``graph`` on the canvas; the side panel, status bar and ``graphShown`` follow in the
+        same call, or (``later``, for a refresh) on the next turn of the event loop, so one turn does
+        not do both a canvas update and a panel re-render of a big graph."""
         self.graph = graph
         self.inventory = inventory
         show_graph = has_traffic(graph) or (bool(graph.nodes) and (self.toolbar.choices.idle_nodes
@@ -510,7 +521,13 @@ class MainWindow(QMainWindow):
             self.view.set_layout_key(key)
         self.view.set_graph(graph)
         self._show_canvas_problems()
-        self.panel.set_data(graph, inventory)
+        self._pending_shown = None
+        self._shown_timer.stop()
+        if later:
+            self._pending_shown = (graph, inventory)
+            self._shown_timer.start()
+        else:
+            self.panel.set_data(graph, inventory)
         if not graph.request.namespaces:
             self.empty.show_no_namespace()
             self.stack.setCurrentWidget(self.empty)
@@ -520,9 +537,20 @@ class MainWindow(QMainWindow):
             self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
                                        duration_label=label.replace("Last ", ""))
             self.stack.setCurrentWidget(self.empty)
+        if not later:
+            self._finish_show(graph)
+
+    def _finish_show(self, graph: TrafficGraph) -> None:
         self._update_demo_actions()
         self._update_status()
         self.graphShown.emit(graph)
+
+    def _show_pending(self) -> None:
+        pending, self._pending_shown = self._pending_shown, None
+        if pending is None or self._closed or pending[0] is not self.graph:
+            return  # a newer graph, another context or a closed window took its place
+        self.panel.set_data(*pending)
+        self._finish_show(pending[0])
 
     def _show_canvas_problems(self) -> None:
         """A layout file moved aside, a layout that could not be saved or computed: said once, as a
