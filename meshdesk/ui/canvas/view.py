@@ -278,6 +278,10 @@ class GraphView(QGraphicsView):
         self._layout_thread: QThread | None = None
         self._layout_worker: _LayoutWorker | None = None
         self._layout_pending: _LayoutJob | None = None
+        # a layout asked for during set_graph starts when set_graph is done: the worker's Python
+        # would otherwise contend for the GIL with every Qt call set_graph still makes
+        self._hold_layout = False
+        self._held_job: _LayoutJob | None = None
 
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -322,80 +326,91 @@ class GraphView(QGraphicsView):
         self._graph = graph
         wanted = {nid: n for nid, n in graph.nodes.items() if n.node_type != NODE_BOX}
         self._batch = True
+        self._hold_layout = True
         try:
-            # vanished edges and nodes
-            for eid in [e for e in self._edges if e not in graph.edges]:
-                self._remove_edge(eid)
-            removed = [n for n in self._nodes if n not in wanted]
-            for nid in removed:
-                self._remove_node(nid)
-            # new and changed nodes
-            new_ids: list[str] = []
-            for nid, node in wanted.items():
-                item = self._nodes.get(nid)
-                outside = self._outside(node, graph)
-                if item is None:
-                    item = NodeItem(node, self._options, self._on_node_moved, outside)
-                    self._nodes[nid] = item
-                    self._edges_of.setdefault(nid, [])
-                    saved = self._saved.get(nid)
-                    if saved is not None:
-                        item.setPos(QPointF(*saved))
-                        self._pinned.add(nid)
-                    else:
-                        new_ids.append(nid)
-                    self._scene.addItem(item)
-                elif item.apply(node, self._options, outside):
-                    self._geometry_stale = True  # its label (and so its box) grew or shrank
-            if new_ids or removed:
-                self._geometry_stale = True
-            # edges: only those whose look changed repaint, only those whose bounds changed are
-            # measured again (in _flush_edges)
-            totals = self._source_totals(graph)
-            pairs_changed = False
-            mode = self._options.edge_labels
-            security = self._options.show_security
-            dirty = self._dirty_edges
-            edge_items = self._edges
-            for eid, edge in graph.edges.items():
-                item_e = edge_items.get(eid)
-                if item_e is not None:  # the common case of a refresh, inlined (3,000 edges a poll)
-                    label = "" if mode == "none" else edge_label(
-                        edge, mode, totals.get((edge.source, edge.protocol), 0.0))
-                    lock = security and edge.is_mtls is not None and edge.is_mtls >= 50
-                    if item_e.apply(edge, label, lock):
-                        dirty.add(eid)
-                    continue
-                if item_e is None:
-                    src, dst = self._nodes.get(edge.source), self._nodes.get(edge.target)
-                    if src is None or dst is None:
-                        continue
-                    item_e = EdgeItem(edge, src, dst)
-                    self._edges[eid] = item_e
-                    self._edges_of[edge.source].append(item_e)
-                    if edge.target != edge.source:
-                        self._edges_of[edge.target].append(item_e)
-                    self._scene.addItem(item_e)
-                    self._dirty_edges.add(eid)
-                    pairs_changed = True
-                self._apply_edge(item_e, edge, totals)
-            if pairs_changed:
-                self._assign_offsets()
-            # boxes first: a layout started for new nodes lays them out box by box
-            box_ids = frozenset(nid for nid, n in graph.nodes.items() if n.node_type == NODE_BOX)
-            boxes_changed = box_ids != self._box_ids
-            if new_ids or removed or boxes_changed:
-                self._box_ids = box_ids
-                self._rebuild_boxes()
-            had_nodes = len(self._nodes) > len(new_ids)
-            boxing_changed = tuple(graph.request.boxBy) != self._box_by
-            self._box_by = tuple(graph.request.boxBy)
-            self._place(new_ids)
-            if boxing_changed and had_nodes and box_ids:
-                # the user asked for other boxes: lay out again (a refresh never moves anyone)
-                self._relayout_for_boxes()
+            self._apply_graph(graph, wanted)
         finally:
             self._batch = False
+            self._hold_layout = False
+        self._finish_graph()
+        job, self._held_job = self._held_job, None
+        if job is not None and job is self._layout_pending and not self._closed:
+            self._runLayout.emit(job)
+
+    def _apply_graph(self, graph: TrafficGraph, wanted: Mapping[str, Node]) -> None:
+        # vanished edges and nodes
+        for eid in [e for e in self._edges if e not in graph.edges]:
+            self._remove_edge(eid)
+        removed = [n for n in self._nodes if n not in wanted]
+        for nid in removed:
+            self._remove_node(nid)
+        # new and changed nodes
+        new_ids: list[str] = []
+        for nid, node in wanted.items():
+            item = self._nodes.get(nid)
+            outside = self._outside(node, graph)
+            if item is None:
+                item = NodeItem(node, self._options, self._on_node_moved, outside)
+                self._nodes[nid] = item
+                self._edges_of.setdefault(nid, [])
+                saved = self._saved.get(nid)
+                if saved is not None:
+                    item.setPos(QPointF(*saved))
+                    self._pinned.add(nid)
+                else:
+                    new_ids.append(nid)
+                self._scene.addItem(item)
+            elif item.apply(node, self._options, outside):
+                self._geometry_stale = True  # its label (and so its box) grew or shrank
+        if new_ids or removed:
+            self._geometry_stale = True
+        # edges: only those whose look changed repaint, only those whose bounds changed are
+        # measured again (in _flush_edges)
+        totals = self._source_totals(graph)
+        pairs_changed = False
+        mode = self._options.edge_labels
+        security = self._options.show_security
+        dirty = self._dirty_edges
+        edge_items = self._edges
+        for eid, edge in graph.edges.items():
+            item_e = edge_items.get(eid)
+            if item_e is not None:  # the common case of a refresh, inlined (3,000 edges a poll)
+                label = "" if mode == "none" else edge_label(
+                    edge, mode, totals.get((edge.source, edge.protocol), 0.0))
+                lock = security and edge.is_mtls is not None and edge.is_mtls >= 50
+                if item_e.apply(edge, label, lock):
+                    dirty.add(eid)
+                continue
+            if item_e is None:
+                src, dst = self._nodes.get(edge.source), self._nodes.get(edge.target)
+                if src is None or dst is None:
+                    continue
+                item_e = EdgeItem(edge, src, dst)
+                self._edges[eid] = item_e
+                self._edges_of[edge.source].append(item_e)
+                if edge.target != edge.source:
+                    self._edges_of[edge.target].append(item_e)
+                self._scene.addItem(item_e)
+                self._dirty_edges.add(eid)
+                pairs_changed = True
+            self._apply_edge(item_e, edge, totals)
+        if pairs_changed:
+            self._assign_offsets()
+        # boxes first: a layout started for new nodes lays them out box by box
+        box_ids = frozenset(nid for nid, n in graph.nodes.items() if n.node_type == NODE_BOX)
+        boxes_changed = box_ids != self._box_ids
+        if new_ids or removed or boxes_changed:
+            self._box_ids = box_ids
+            self._rebuild_boxes()
+        had_nodes = len(self._nodes) > len(new_ids)
+        boxing_changed = tuple(graph.request.boxBy) != self._box_by
+        self._box_by = tuple(graph.request.boxBy)
+        self._place(new_ids)
+        if boxing_changed and had_nodes and box_ids:
+            # the user asked for other boxes: lay out again (a refresh never moves anyone)
+            self._relayout_for_boxes()
+
+    def _finish_graph(self) -> None:
         self._flush_edges()
         stale = self._geometry_stale
         if stale:  # a refresh that moved nobody leaves boxes and the scene rect as they are
@@ -561,7 +576,10 @@ class GraphView(QGraphicsView):
                          self._groups(), should_stop, save, fit, targets)
         self._layout_pending = job
         self._ensure_worker()
-        self._runLayout.emit(job)
+        if self._hold_layout:
+            self._held_job = job  # set_graph starts it when it is done
+        else:
+            self._runLayout.emit(job)
 
     def _ensure_worker(self) -> None:
         if self._layout_thread is not None:
