@@ -12,7 +12,8 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,10 @@ PLACE_NEW_LIMIT = 40
 SETTLE_S = 0.25
 DIM_OPACITY = 0.25  # the animation waits this long after a scene change before a new still picture
 # BSP or no index: measured with benchmarks/canvas.py (see the module text there)
+# Moving or adding more items than this at once (a layout landing, a first graph) is done with the
+# scene's index switched off and rebuilt in one go afterwards: each item moved while indexed is taken
+# out of and put back into the BSP tree (1,000 nodes and their 3,000 edges: ~125 -> ~38 ms)
+BULK_ITEMS = 300
 INDEX_METHOD = (QGraphicsScene.ItemIndexMethod.NoIndex if os.environ.get("MESHDESK_SCENE_INDEX") == "none"
                 else QGraphicsScene.ItemIndexMethod.BspTreeIndex)  # more new nodes than this (or than a third of the graph) get a full layout
 
@@ -325,14 +330,17 @@ class GraphView(QGraphicsView):
             return
         self._graph = graph
         wanted = {nid: n for nid, n in graph.nodes.items() if n.node_type != NODE_BOX}
-        self._batch = True
-        self._hold_layout = True
-        try:
-            self._apply_graph(graph, wanted)
-        finally:
-            self._batch = False
-            self._hold_layout = False
-        self._finish_graph()
+        # how many items come or go, roughly (a first graph: all of them; a refresh: few or none)
+        churn = abs(len(wanted) - len(self._nodes)) + abs(len(graph.edges) - len(self._edges))
+        with self._bulk(churn):
+            self._batch = True
+            self._hold_layout = True
+            try:
+                self._apply_graph(graph, wanted)
+            finally:
+                self._batch = False
+                self._hold_layout = False
+            self._finish_graph()
         job, self._held_job = self._held_job, None
         if job is not None and job is self._layout_pending and not self._closed:
             self._runLayout.emit(job)
@@ -714,18 +722,33 @@ class GraphView(QGraphicsView):
     def positions(self) -> dict[str, tuple[float, float]]:
         return {nid: (it.x(), it.y()) for nid, it in self._nodes.items()}
 
+    @contextmanager
+    def _bulk(self, count: int) -> Iterator[None]:
+        """Around changes to ``count`` items: with many, the scene index is off meanwhile and
+        rebuilt once afterwards (see BULK_ITEMS)."""
+        scene = self._scene
+        if count < BULK_ITEMS or scene.itemIndexMethod() != QGraphicsScene.ItemIndexMethod.BspTreeIndex:
+            yield
+            return
+        scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        try:
+            yield
+        finally:
+            scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+
     def set_positions(self, positions: Mapping[str, tuple[float, float]]) -> None:
         """Move the given nodes (unknown ids are ignored); their edges and boxes follow."""
-        self._batch = True
-        try:
-            for nid, (x, y) in positions.items():
-                item = self._nodes.get(nid)
-                if item is not None and (item.x() != x or item.y() != y):
+        moves = [(item, x, y) for nid, (x, y) in positions.items()
+                 if (item := self._nodes.get(nid)) is not None and (item.x() != x or item.y() != y)]
+        with self._bulk(len(moves) * 4):  # a node and (on a big mesh) about three edges each
+            self._batch = True
+            try:
+                for item, x, y in moves:
                     item.setPos(QPointF(x, y))
-        finally:
-            self._batch = False
-        self._flush_edges()
-        self._refit_boxes()
+            finally:
+                self._batch = False
+            self._flush_edges()
+            self._refit_boxes()
 
     def _on_node_moved(self, item: NodeItem) -> None:
         edges = self._edges_of.get(item.node_id, ())
