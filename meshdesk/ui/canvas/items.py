@@ -389,14 +389,18 @@ class EdgeItem(QGraphicsItem):
         self._look: tuple[Any, ...] = ()
         self._status: str | None = None
 
-    def apply(self, edge: Edge, label: str, lock: bool) -> bool:
+    def apply(self, edge: Edge, label: str, lock: bool, label_shown: bool = True) -> bool:
         """Take new rates/health/label; repaint only when the look changed. Returns True when the
-        bounds must be recomputed (call :meth:`update_geometry`)."""
+        bounds must be recomputed (call :meth:`update_geometry`). ``label_shown`` False says the
+        view is zoomed out past the labels: a change of the label text alone then repaints nothing
+        (zooming in repaints the whole view, with the current text)."""
         self.edge = edge
         status = edge_health(edge)
         look = (label, lock, status, edge.protocol, edge.is_idle)
-        if look == self._look:
+        old = self._look
+        if look == old:
             return False
+        label_only = not label_shown and old and old[1:] == look[1:]
         self._look = look
         self._status = status
         self.label = label
@@ -412,7 +416,8 @@ class EdgeItem(QGraphicsItem):
         if grow:
             self._label_half = need
             return True
-        self.update()
+        if not label_only:
+            self.update()
         return False
 
     def _paint_loop(self, painter: QPainter) -> None:

@@ -47,6 +47,7 @@ from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.canvas import export, shapes
 from meshdesk.ui.canvas.animation import MIN_LOD, TrafficAnimation
 from meshdesk.ui.canvas.items import (
+    LABEL_LOD,
     PAINT,
     BoxItem,
     EdgeItem,
@@ -378,6 +379,7 @@ class GraphView(QGraphicsView):
         pairs_changed = False
         mode = self._options.edge_labels
         security = self._options.show_security
+        shown = self._labels_shown()
         dirty = self._dirty_edges
         edge_items = self._edges
         for eid, edge in graph.edges.items():
@@ -386,7 +388,7 @@ class GraphView(QGraphicsView):
                 label = "" if mode == "none" else edge_label(
                     edge, mode, totals.get((edge.source, edge.protocol), 0.0))
                 lock = security and edge.is_mtls is not None and edge.is_mtls >= 50
-                if item_e.apply(edge, label, lock):
+                if item_e.apply(edge, label, lock, shown):
                     dirty.add(eid)
                 continue
             if item_e is None:
@@ -444,8 +446,12 @@ class GraphView(QGraphicsView):
     def _apply_edge(self, item: EdgeItem, edge: Edge, totals: Mapping[tuple[str, str], float]) -> None:
         label = edge_label(edge, self._options.edge_labels, totals.get((edge.source, edge.protocol), 0.0))
         lock = self._options.show_security and edge.is_mtls is not None and edge.is_mtls >= 50
-        if item.apply(edge, label, lock):
+        if item.apply(edge, label, lock, self._labels_shown()):
             self._dirty_edges.add(item.edge_id)
+
+    def _labels_shown(self) -> bool:
+        """Whether edge labels are drawn at the current zoom (see items.LABEL_LOD)."""
+        return self.transform().m11() >= LABEL_LOD
 
     def _assign_offsets(self) -> None:
         """Two edges between the same nodes (both directions, or two protocols) are drawn apart."""
