@@ -333,18 +333,20 @@ class GraphView(QGraphicsView):
         wanted = {nid: n for nid, n in graph.nodes.items() if n.node_type != NODE_BOX}
         # how many items come or go, roughly (a first graph: all of them; a refresh: few or none)
         churn = abs(len(wanted) - len(self._nodes)) + abs(len(graph.edges) - len(self._edges))
-        with self._bulk(churn):
-            self._batch = True
-            self._hold_layout = True
-            try:
-                self._apply_graph(graph, wanted)
-            finally:
-                self._batch = False
-                self._hold_layout = False
-            self._finish_graph()
-        job, self._held_job = self._held_job, None
-        if job is not None and job is self._layout_pending and not self._closed:
-            self._runLayout.emit(job)
+        try:
+            with self._bulk(churn):
+                self._batch = True
+                self._hold_layout = True
+                try:
+                    self._apply_graph(graph, wanted)
+                finally:
+                    self._batch = False
+                    self._hold_layout = False
+                self._finish_graph()
+        finally:
+            job, self._held_job = self._held_job, None
+            if job is not None and job is self._layout_pending and not self._closed:
+                self._runLayout.emit(job)
 
     def _apply_graph(self, graph: TrafficGraph, wanted: Mapping[str, Node]) -> None:
         # vanished edges and nodes
