@@ -618,21 +618,8 @@ def _demo_with_boxes(qtbot, view: GraphView) -> TrafficGraph:  # type: ignore[no
     shown(qtbot, view, graph, key=None)
     boxes = view.boxes()
     assert len(boxes) >= 2
-    parent = {b.box_id: graph.nodes[b.box_id].parent for b in boxes}
-
-    def ancestors(bid: str) -> set[str]:
-        out = set()
-        p = parent.get(bid)
-        while p:
-            out.add(p)
-            p = parent.get(p)
-        return out
-
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            if a.box_id in ancestors(b.box_id) or b.box_id in ancestors(a.box_id):
-                continue
-            assert not a.boundingRect().intersects(b.boundingRect()), (a.title, b.title)
+    _boxes_apart(view, graph)
+    for a in boxes:
         for child in a.children_items:
             assert a.boundingRect().contains(child.mapRectToScene(child.boundingRect())), a.title
     sizes = {n: view.node_item(n).layout_size() for n in view.positions()}  # type: ignore[union-attr]

@@ -129,6 +129,18 @@ class _Plan:
         hit = self.hits[code] = tuple(i for i, (t, _) in enumerate(self.entries) if t.code.match(code) is not None)
         return hit
 
+    def bad_rates(self, codes: dict[str, float]) -> list[float]:
+        """Per tolerance entry, the rate of the codes it matches, added in the codes' order."""
+        bads = [0.0] * len(self.entries)
+        hits = self.hits
+        for c, v in codes.items():
+            hit = hits.get(c)
+            if hit is None:
+                hit = self.classify(c)
+            for i in hit:
+                bads[i] += v
+        return bads
+
 
 def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, ...] | list[Tolerance],
              cache: dict[Any, Any] | None = None) -> model.Health:
@@ -158,15 +170,7 @@ def _assess(direction: str, protocol: str, codes: dict[str, float],
     entries = plan.entries
     if not entries:
         return
-    # each tolerance's share: the codes it matches, added in the codes' order
-    bads = [0.0] * len(entries)
-    hits = plan.hits
-    for c, v in codes.items():
-        hit = hits.get(c)
-        if hit is None:
-            hit = plan.classify(c)
-        for i in hit:
-            bads[i] += v
+    bads = plan.bad_rates(codes)
     for (t, code_text), bad in zip(entries, bads, strict=True):
         ratio = bad / total * 100.0
         # _threshold, inline
@@ -304,14 +308,7 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         total = sum(codes.values())
         entries = plan.entries
         if total > 0 and entries:
-            bads = [0.0] * len(entries)
-            hits = plan.hits
-            for c, v in codes.items():
-                hit = hits.get(c)
-                if hit is None:
-                    hit = plan.classify(c)
-                for i in hit:
-                    bads[i] += v
+            bads = plan.bad_rates(codes)
             for (t, code_text), bad in zip(entries, bads, strict=True):
                 ratio = bad / total * 100.0
                 if ratio <= 0:
