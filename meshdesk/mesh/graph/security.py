@@ -7,10 +7,14 @@ Destination-reported samples are the authority (the server side knows whether th
 mTLS); source-reported ones are used for edges with no destination report. With injected service
 nodes both halves of the path get the value. ``source_principal``/``destination_principal`` labels,
 when present, become the edge's principals. Edges without any security label get nothing (unknown,
-not 0%).
+not 0%). The samples' security labels are summed per series group while samples are indexed
+(``traffic.Group.policies``); here each group's endpoints are resolved once per source and
+destination.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.traffic import EdgeResolver
@@ -22,38 +26,53 @@ MUTUAL_TLS = "mutual_tls"
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:
     idx = ctx.index
-    if not tm or not idx.security:
+    if not tm:
         return
     resolver = EdgeResolver(ctx.request, ctx.caches)
-    rates: dict[str, dict[tuple[str, str], dict[str, float]]] = {"destination": {}, "source": {}}
+    ends_of: dict[tuple[int, int], Any] = {}
+    # per reporter: (source key, dest key) -> [mutual TLS rate, rate with any policy]
+    by_dest: dict[tuple[str, str], list[float]] = {}
+    by_source: dict[tuple[str, str], list[float]] = {}
     principals: dict[tuple[str, str], tuple[str, str]] = {}
-    for skey, per_policy in idx.security.items():
-        reporter, src, dst = skey
-        ends = resolver.record_endpoints(src, dst)
-        if ends is None:
+    for g in idx.all_groups:
+        per_policy = g.policies
+        if per_policy is None:
             continue
-        s, d, svc = ends
-        pairs = ((s, svc), (svc, d)) if svc is not None else ((s, d),)
-        bucket = rates[reporter]
-        pr = idx.principals.get(skey)
+        ekey = (id(g.src), id(g.dst))
+        pairs = ends_of.get(ekey, False)
+        if pairs is False:
+            ends = resolver.record_endpoints(g.src, g.dst)
+            if ends is None:
+                pairs = None
+            else:
+                s, d, svc = ends
+                pairs = ((s, svc), (svc, d)) if svc is not None else ((s, d),)
+            ends_of[ekey] = pairs
+        if pairs is None:
+            continue
+        mtls = per_policy.get(MUTUAL_TLS, 0.0)
+        total = sum(per_policy.values())
+        bucket = by_dest if g.reporter == "destination" else by_source
+        pr = g.principals
         for pair in pairs:
-            per = bucket.get(pair)
-            if per is None:
-                per = bucket[pair] = {}
-            for policy, v in per_policy.items():
-                per[policy] = per.get(policy, 0.0) + v
+            acc = bucket.get(pair)
+            if acc is None:
+                bucket[pair] = [mtls, total]
+            else:
+                acc[0] += mtls
+                acc[1] += total
             if pr is not None and pair not in principals:
                 principals[pair] = pr
-    merged = rates["source"]
-    merged.update(rates["destination"])
+    if not by_dest and not by_source:
+        return
+    merged = by_source
+    merged.update(by_dest)
     for n in tm.values():
         for e in n.edges.values():
             pair = (e.source.key, e.dest.key)
-            per = merged.get(pair)
-            if per:
-                total = sum(per.values())
-                if total > 0:
-                    e.md["isMTLS"] = per.get(MUTUAL_TLS, 0.0) / total * 100.0
+            acc = merged.get(pair)
+            if acc is not None and acc[1] > 0:
+                e.md["isMTLS"] = acc[0] / acc[1] * 100.0
             p = principals.get(pair)
             if p is not None:
                 e.md["sourcePrincipal"], e.md["destPrincipal"] = p

@@ -17,8 +17,11 @@ Follows how Kiali's Istio telemetry vendor reads its query results:
 - Series with missing labels, odd label values, NaN or infinite values, unknown metric names are
   skipped and counted (``SampleWarnings``), never fatal.
 
-The hot loop works on plain tuples and caches every per-label-set decision, so each series costs a
-few dict look-ups; nodes and edges are created once.
+Samples are indexed once into groups (``Group``: one metric and protocol between one source and one
+destination, as one proxy reported them); the hot loop caches every per-label-set decision, so each
+series costs a few dict look-ups. A map then counts whole groups: their nodes and edges are resolved
+once per map, twins are found by comparing the groups' (code, flags) marks, and a group's rates are
+summed before they are added to each leg they cross.
 """
 
 from __future__ import annotations
@@ -65,9 +68,9 @@ _get_src = itemgetter(*_SRC_LABELS)
 _get_dst = itemgetter(*_DST_LABELS)
 _get_req = itemgetter("request_protocol", "response_code", "response_flags")
 # the fast path's getters: the same labels with the cluster (and gRPC status) Istio always writes
-_get_src_c = itemgetter("source_cluster", *_SRC_LABELS)
-_get_dst_c = itemgetter("destination_cluster", *_DST_LABELS)
 _get_req_g = itemgetter("request_protocol", "response_code", "response_flags", "grpc_response_status")
+_get_ident = itemgetter("reporter", "source_cluster", *_SRC_LABELS, "destination_cluster", *_DST_LABELS,
+                        "request_protocol")
 _IP_HOST = re.compile(r"^\d+\.\d+\.\d+\.\d+(:\d+)?$")
 
 KIND_REQUESTS = "requests"
@@ -101,44 +104,113 @@ def _odd(values: Iterable[str]) -> bool:
     return False
 
 
-# A record is one usable traffic series, reduced to what the graph needs:
-# (metric, reporter, src, dst, protocol, code, flags, value)
+# A source or destination as the index holds it (one shared tuple per distinct value):
 #   src = (cluster, cluster_ok, namespace, workload, app, version)
 #   dst = (cluster, cluster_ok, svc_ns, host, svc_name, wl_ns, workload, app, version)
-Record = tuple[str, str, tuple[Any, ...], tuple[Any, ...], str, str, str, float]
+# A group's entries are keyed by (protocol, response code label, flags, gRPC status or None).
+Req = tuple[str, str, str, str | None]
 # (cluster, service namespace, service, workload namespace, workload, app, version)
 NodeArgs = tuple[str, str, str, str, str, str, str]
+
+
+class Group:
+    """The usable series of one metric and protocol between one source and one destination as one
+    proxy reported them, summed per response code, flags and gRPC status (``entries``, keyed by
+    ``Req``; series finer than that, e.g. split by ``request_operation``, add up like Prometheus'
+    ``sum by`` in Kiali's queries). ``policies`` sums the rates by ``connection_security_policy``.
+    ``marks`` are the (response code, flags) of its entries, what twin reports are told apart by.
+
+    Groups keep the order in which series first named them, so nodes and edges are made in the
+    order the series name them."""
+
+    __slots__ = ("metric", "reporter", "src", "dst", "protocol", "pkey", "entries", "policies", "principals",
+                 "marks")
+
+    def __init__(self, metric: str, reporter: str, src: tuple[Any, ...], dst: tuple[Any, ...],
+                 protocol: str) -> None:
+        self.metric = metric
+        self.reporter = reporter
+        self.src = src
+        self.dst = dst
+        self.protocol = protocol
+        self.pkey = (id(src), id(dst), protocol)
+        self.entries: dict[Req, float] = {}
+        self.policies: dict[str, float] | None = None
+        self.principals: tuple[str, str] | None = None
+        self.marks: frozenset[tuple[str, str]] | None = None  # made on first use
 
 
 class SampleIndex:
     """Usable traffic series grouped the ways the graph slices them, plus the other samples by metric."""
 
     def __init__(self) -> None:
-        self.records: dict[str, list[Record]] = {}  # metric -> records
+        self.groups: dict[str, list[Group]] = {}  # metric -> groups, in the order series first named them
         self.others: dict[str, list[Sample]] = {}  # non-traffic metrics (duration, bytes, ...)
-        self.slices: dict[str, Any] = {}  # per-metric groupings, made on first use
-        # (reporter, src, dst) -> connection_security_policy -> rate; (src, dst) -> principals
-        self.security: dict[tuple[Any, ...], dict[str, float]] = {}
-        self.principals: dict[tuple[Any, ...], tuple[str, str]] = {}
+        # metric -> (destination-reported by destination workload namespace, source-reported by source
+        # namespace, source-reported that no workload served)
+        self.slices: dict[str, tuple[dict[str, list[Group]], dict[str, list[Group]], list[Group]]] = {}
+        self.all_groups: list[Group] = []  # every group, idle ones too (their security labels count)
+        # per entry key: (response code, flags), what tells twin series apart, and how it is counted
+        # (``_traffic_class``: rate names, response code key, error rates; False: not counted)
+        self.marks: dict[Req, tuple[str, str]] = {}
+        self.classes: dict[Req, Any] = {}
         self.warnings = SampleWarnings()
 
-    def of(self, metric: str) -> list[Record]:
-        return self.records.get(metric, [])
+    def of(self, metric: str) -> list[Group]:
+        return self.groups.get(metric, [])
+
+
+def _req_ok(req: tuple[Any, ...]) -> bool:
+    """Whether an entry key's label values are usable (ASCII, printable, not too long)."""
+    protocol, rc, flags, grpc_status = req
+    return not _odd((protocol, rc, flags)) and (grpc_status is None or not _odd((grpc_status,)))
 
 
 def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleIndex:
-    """Validate and reduce samples once; everything later works on the records."""
+    """Validate samples once and group them (``Group``); everything later works on the groups."""
     idx = SampleIndex()
     warn = idx.warnings
     default_cluster = request.cluster or UNKNOWN
     keep_idle = request.includeIdleEdges
     src_cache: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
     dst_cache: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
-    code_cache: dict[tuple[Any, ...], str] = {}
-    records = idx.records
+    shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # one tuple per distinct src/dst value
+    groups: dict[tuple[Any, ...], Group] = {}  # (metric, reporter, id(src), id(dst), protocol) -> group
+    codes = idx.marks
+    classes = idx.classes
+    req_ok: dict[tuple[Any, ...], bool] = {}
     kinds = _KIND
-    agg: dict[tuple[Any, ...], float] = {}
-    security = idx.security
+
+    slices = idx.slices
+    by_metric = idx.groups
+
+    def canonical(end: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+        return None if end is None else shared.setdefault(end, end)
+
+    def group_of(metric: str, reporter: str, src: tuple[Any, ...], dst: tuple[Any, ...], protocol: str) -> Group:
+        """The group of a series (``src`` and ``dst`` are canonical); a new group joins its slice."""
+        key = (metric, reporter, id(src), id(dst), protocol)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Group(metric, reporter, src, dst, protocol)
+            sl = slices.get(metric)
+            if sl is None:
+                by_metric[metric] = []
+                sl = slices[metric] = ({}, {}, [])
+            by_metric[metric].append(g)
+            if reporter == "destination":
+                part = sl[0].get(dst[5])
+                if part is None:
+                    part = sl[0][dst[5]] = []
+                part.append(g)
+            else:
+                part = sl[1].get(src[2])
+                if part is None:
+                    part = sl[1][src[2]] = []
+                part.append(g)
+                if dst[5] == UNKNOWN and dst[6] == UNKNOWN:
+                    sl[2].append(g)
+        return g
 
     def general(s: Sample) -> None:
         """One sample, every case (the fast path below takes the common one)."""
@@ -191,62 +263,49 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         skey = (sc, src_raw)
         src: Any = src_cache.get(skey, False)
         if src is False:
-            if _odd(src_raw) or (sc is not None and _odd((sc,))):
-                src = None
-            else:
-                src = (sc if sc is not None else default_cluster, sc is not None) + src_raw
-            src_cache[skey] = src
+            src = src_cache[skey] = canonical(_checked_end(sc, src_raw, default_cluster))
         dc = labels.get("destination_cluster")
         dkey = (dc, dst_raw)
         dst: Any = dst_cache.get(dkey, False)
         if dst is False:
-            if _odd(dst_raw) or (dc is not None and _odd((dc,))):
-                dst = None
-            else:
-                dst = (dc if dc is not None else default_cluster, dc is not None) + dst_raw
-            dst_cache[dkey] = dst
+            dst = dst_cache[dkey] = canonical(_checked_end(dc, dst_raw, default_cluster))
         if src is None or dst is None:
             warn.add(REASON_ODD_LABEL)
             return
-        grpc_status = labels.get("grpc_response_status") if kind == KIND_REQUESTS else None
-        if kind == KIND_REQUESTS:
-            ckey = (protocol, rc, grpc_status)
-            code = code_cache.get(ckey)
-            if code is None:
-                if _odd((protocol, rc, flags)) or (grpc_status is not None and _odd((grpc_status,))):
-                    warn.add(REASON_ODD_LABEL)
-                    return
-                code = code_cache[ckey] = _response_code(protocol, rc, grpc_status)
-        else:
-            code = ""
-        if flags and (len(flags) > MAX_LABEL_LENGTH or not flags.isascii()):
+        req = (protocol, rc, flags, labels.get("grpc_response_status") if kind == KIND_REQUESTS else None)
+        ok = req_ok.get(req)
+        if ok is None:
+            ok = req_ok[req] = _req_ok(req)
+        if not ok:
             warn.add(REASON_ODD_LABEL)
             return
-        # series finer than the graph needs (e.g. split by request_operation) are summed, like
-        # Prometheus' sum by (...) in Kiali's queries
-        akey = (metric, reporter, src, dst, protocol, rc, grpc_status if kind == KIND_REQUESTS else None,
-                flags, code)
-        agg[akey] = agg.get(akey, 0.0) + value
+        if req not in codes:
+            code = _response_code(protocol, rc, req[3]) if kind == KIND_REQUESTS else ""
+            codes[req] = (code, flags)
+            classes[req] = _traffic_class(protocol, code)
+        g = group_of(metric, reporter, src, dst, protocol)
+        entries = g.entries
+        entries[req] = entries.get(req, 0.0) + value
         policy = labels.get("connection_security_policy")
         if policy is not None and value > 0:
-            sec_key = (reporter, src, dst)
-            per = security.get(sec_key)
-            if per is None:
-                per = security[sec_key] = {}
+            pol = g.policies
+            if pol is None:
+                pol = g.policies = {}
                 sp, dp = labels.get("source_principal"), labels.get("destination_principal")
                 if sp is not None and dp is not None:
-                    idx.principals[sec_key] = (sp, dp)
-            per[policy] = per.get(policy, 0.0) + value
+                    g.principals = (sp, dp)
+            pol[policy] = pol.get(policy, 0.0) + value
 
     # the common case, decided with cheaper look-ups: a request series carrying every label Istio
-    # writes (clusters and gRPC status included), a plain reporter, known label values and response
-    # codes seen before. Anything else goes through general(), which changes nothing the fast path
-    # read before it gave up (the caches here only remember pure functions of their keys).
-    fast_src: dict[tuple[Any, ...], Any] = {}
+    # writes (clusters and gRPC status included), a plain reporter, usable label values and response
+    # codes seen before. Its group is found by the raw identity labels in one look-up. Anything else
+    # goes through general(), which changes nothing the fast path read before it gave up. Either way a
+    # group is made by the first series that is counted in it.
+    fast: dict[tuple[Any, ...], Group | None] = {}  # (reporter, source, destination labels, protocol) -> group
+    fast_src: dict[tuple[Any, ...], Any] = {}  # raw labels -> src (None when odd)
     fast_dst: dict[tuple[Any, ...], Any] = {}
-    flags_ok: dict[Any, bool] = {}
     requests_metric = tm_.REQUESTS
-    get_src, get_dst, get_req = _get_src_c, _get_dst_c, _get_req_g
+    get_ident, get_req = _get_ident, _get_req_g
     for s in samples:
         if s.metric != requests_metric:
             general(s)
@@ -257,81 +316,64 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             if value - value != 0.0 or value < 0:  # NaN, infinite or negative
                 general(s)
                 continue
-            reporter = labels["reporter"]
-            skey = get_src(labels)
-            dkey = get_dst(labels)
-            protocol, rc, flags, grpc_status = get_req(labels)
+            ident = get_ident(labels)
+            req = get_req(labels)
         except (KeyError, TypeError):
             general(s)
             continue
-        if reporter != "source" and reporter != "destination":
+        if req not in codes:
             general(s)
             continue
-        src = fast_src.get(skey, False)
-        if src is False:
-            src = fast_src[skey] = _checked_end(skey[0], skey[1:], default_cluster)
-        dst = fast_dst.get(dkey, False)
-        if dst is False:
-            dst = fast_dst[dkey] = _checked_end(dkey[0], dkey[1:], default_cluster)
-        code = code_cache.get((protocol, rc, grpc_status))
-        if src is None or dst is None or code is None:
+        g: Any = fast.get(ident, False)
+        if g is False:
+            g = None
+            reporter = ident[0]
+            if reporter == "source" or reporter == "destination":
+                skey = ident[1:6]
+                src = fast_src.get(skey, False)
+                if src is False:
+                    src = fast_src[skey] = canonical(_checked_end(ident[1], ident[2:6], default_cluster))
+                dkey = ident[6:14]
+                dst = fast_dst.get(dkey, False)
+                if dst is False:
+                    dst = fast_dst[dkey] = canonical(_checked_end(ident[6], ident[7:14], default_cluster))
+                if src is not None and dst is not None:
+                    g = group_of(requests_metric, reporter, src, dst, ident[14])
+            fast[ident] = g
+        if g is None:
             general(s)
             continue
-        fok = flags_ok.get(flags)
-        if fok is None:
-            fok = flags_ok[flags] = not (flags and (len(flags) > MAX_LABEL_LENGTH or not flags.isascii()))
-        if not fok:
-            general(s)
-            continue
-        akey = (requests_metric, reporter, src, dst, protocol, rc, grpc_status, flags, code)
-        agg[akey] = agg.get(akey, 0.0) + value
+        entries = g.entries
+        entries[req] = entries.get(req, 0.0) + value
         policy = labels.get("connection_security_policy")
         if policy is not None and value > 0:
-            sec_key = (reporter, src, dst)
-            per = security.get(sec_key)
-            if per is None:
-                per = security[sec_key] = {}
+            pol = g.policies
+            if pol is None:
+                pol = g.policies = {}
                 sp, dp = labels.get("source_principal"), labels.get("destination_principal")
                 if sp is not None and dp is not None:
-                    idx.principals[sec_key] = (sp, dp)
-            per[policy] = per.get(policy, 0.0) + value
-    # records, and at the same time the slices _slice_index would make of them
-    slices = idx.slices
-    rec: list[Record] = []
-    incoming: dict[str, list[Record]] = {}
-    outgoing: dict[str, list[Record]] = {}
-    unserviced: list[Record] = []
-    last_metric = None
-    for (metric, reporter, src, dst, protocol, _rc, _gs, flags, code), value in agg.items():
-        if value == 0 and not keep_idle:
-            continue
-        if metric != last_metric:
-            last_metric = metric
-            rec = records.get(metric)  # type: ignore[assignment]
-            if rec is None:
-                rec = records[metric] = []
-                slices[metric] = (incoming, outgoing, unserviced) = ({}, {}, [])
-            else:
+                    g.principals = (sp, dp)
+            pol[policy] = pol.get(policy, 0.0) + value
+    idx.all_groups = list(groups.values())
+    if not keep_idle:
+        # rates of exactly 0 are idle traffic: kept only when idle edges are asked for
+        emptied = False
+        for g in idx.all_groups:
+            if 0.0 in g.entries.values():
+                g.entries = {k: v for k, v in g.entries.items() if v != 0.0}
+                emptied = emptied or not g.entries
+        if emptied:
+            for metric, gs in by_metric.items():
+                by_metric[metric] = [g for g in gs if g.entries]
                 incoming, outgoing, unserviced = slices[metric]
-        r = (metric, reporter, src, dst, protocol, code, flags, value)
-        rec.append(r)
-        if reporter == "destination":
-            part = incoming.get(dst[5])
-            if part is None:
-                part = incoming[dst[5]] = []
-            part.append(r)
-        else:
-            part = outgoing.get(src[2])
-            if part is None:
-                part = outgoing[src[2]] = []
-            part.append(r)
-            if dst[5] == UNKNOWN and dst[6] == UNKNOWN:
-                unserviced.append(r)
+                slices[metric] = ({k: [g for g in v if g.entries] for k, v in incoming.items()},
+                                  {k: [g for g in v if g.entries] for k, v in outgoing.items()},
+                                  [g for g in unserviced if g.entries])
     return idx
 
 
 def _checked_end(cluster: Any, raw: tuple[Any, ...], default_cluster: str) -> tuple[Any, ...] | None:
-    """A source or destination as records hold it: (cluster, whether a cluster label was there) and the
+    """A source or destination as groups hold it: (cluster, whether a cluster label was there) and the
     raw identity labels; None when a value is odd (as index_samples decides it)."""
     if _odd(raw) or (cluster is not None and _odd((cluster,))):
         return None
@@ -380,7 +422,7 @@ def tcp_metrics(rate: str) -> tuple[str, ...]:
 # -- building ----------------------------------------------------------------------------------------
 
 class _Builder:
-    """Applies records to one traffic map (Kiali's populateTrafficMap/addTraffic)."""
+    """Applies groups to one traffic map (Kiali's populateTrafficMap/addTraffic)."""
 
     def __init__(self, request: GraphRequest, warnings: SampleWarnings,
                  caches: dict[str, dict[Any, Any]]) -> None:
@@ -394,10 +436,10 @@ class _Builder:
         self.src_cache = caches.setdefault("src", {})
         self.dst_cache = caches.setdefault("dst", {})
         self.tm: TrafficMap = {}
-        self.seen: set[tuple[Any, ...]] = set()  # (ends and host, metric, code, flags) already counted
+        # metric -> id of the ends and host -> (code, flags) already counted on this map
+        self.seen: dict[str, dict[int, frozenset[tuple[str, str]]]] = {}
         self.pairs: dict[tuple[int, int, str], Any] = {}  # (id(src), id(dst), protocol) -> _pair()
         self.canon: dict[tuple[Any, ...], int] = caches.setdefault("canon", {})
-        self.classes: dict[tuple[str, str], Any] = caches.setdefault("classes", {})
 
     def _source(self, src: tuple[Any, ...]) -> tuple[Any, ...] | None:
         hit = self.src_cache.get(src, False)
@@ -491,59 +533,113 @@ class _Builder:
             add_dest_service(dest.md, *ds)
         return cid, legs, host
 
-    def populate(self, records: Iterable[Record], kind: str) -> None:
+    def populate(self, groups: Iterable[Group], kind: str, idx: SampleIndex) -> None:
+        """Count groups on this map (Kiali's addTraffic, series by series): a series whose twin (the
+        same code and flags between the same nodes, reported by the other proxy) was counted on this
+        map already is left out, and so is a series with the code and flags of another of its group."""
         skip_grpc = kind == KIND_REQUESTS and self.skip_grpc_requests
         skip_http = kind == KIND_REQUESTS and self.skip_http_requests
         pairs = self.pairs
         pair_of = self._pair
-        seen = self.seen
-        warn = self.warnings
-        classes = self.classes
-        for metric, _reporter, src, dst, protocol, code, flags, value in records:
+        seen_by_metric = self.seen
+        mark_of = idx.marks.__getitem__
+        seen: dict[int, frozenset[tuple[str, str]]] | None = None
+        for g in groups:
+            if seen is None:
+                seen = seen_by_metric.get(g.metric)
+                if seen is None:
+                    seen = seen_by_metric[g.metric] = {}
+            protocol = g.protocol
             if (skip_grpc and protocol == GRPC) or (skip_http and protocol == HTTP):
                 continue
-            pkey = (id(src), id(dst), protocol)  # src/dst tuples are interned by the index
-            p = pairs.get(pkey, False)
+            p = pairs.get(g.pkey, False)
             if p is False:
-                p = pairs[pkey] = pair_of(src, dst, protocol)
+                p = pairs[g.pkey] = pair_of(g.src, g.dst, protocol)
             if not p:
                 if p is not None:
-                    warn.add(REASON_NO_NODE)
+                    self.warnings.add(REASON_NO_NODE, len(g.entries))
                 continue
+            marks = g.marks
+            if marks is None:
+                marks = g.marks = frozenset(map(mark_of, g.entries))
             cid, legs, host = p
-            mark = (cid, metric, code, flags)
-            if mark in seen:
-                continue  # the twin report of a series already counted on these edges
-            seen.add(mark)
-            if value <= 0.0:
+            counted = seen.get(cid)
+            if counted is None:
+                seen[cid] = marks
+                _count(g, legs, host, None, idx, len(marks) != len(g.entries))
+            elif counted.isdisjoint(marks):
+                seen[cid] = counted | marks
+                _count(g, legs, host, None, idx, len(marks) != len(g.entries))
+            elif not marks <= counted:  # else all are twins of series counted already
+                seen[cid] = counted | marks
+                _count(g, legs, host, counted, idx, True)
+
+
+def _count(g: Group, legs: tuple[tuple[dict[str, Any], dict[str, Any], dict[str, Any]], ...], host: str,
+           counted: frozenset[tuple[str, str]] | None, idx: SampleIndex, check_marks: bool) -> None:
+    """Add a group's series to each leg's source, destination and edge (Kiali's AddToMetadata), all but
+    those whose marks are ``counted``; with ``check_marks``, one series per mark (the first)."""
+    total = 0.0
+    names: tuple[str, str, str] | None = None
+    errs: dict[tuple[str, str], float] | None = None
+    responses: dict[str, tuple[dict[str, float], list[float]]] = {}
+    classes = idx.classes
+    if check_marks:
+        marks = idx.marks
+        done: set[tuple[str, str]] = set(counted) if counted else set()
+    for req, value in g.entries.items():
+        if check_marks:
+            mark = marks[req]
+            if mark in done:
                 continue
-            cls = classes.get((protocol, code))
-            if cls is None:
-                cls = classes[(protocol, code)] = _traffic_class(protocol, code)
-            if cls is False:
-                continue
-            out_key, in_key, edge_key, rkey, err = cls
-            # Kiali's AddToMetadata, as trafficmap.add_traffic does it, once per leg
-            for source_md, dest_md, edge_md in legs:
-                source_md[out_key] = source_md.get(out_key, 0.0) + value
-                dest_md[in_key] = dest_md.get(in_key, 0.0) + value
-                edge_md[edge_key] = edge_md.get(edge_key, 0.0) + value
-                by_flags = edge_md.get("responses")
-                if by_flags is None:
-                    by_flags = edge_md["responses"] = {}
-                    edge_md["responseHosts"] = {}
-                fl = by_flags.get(rkey)
-                if fl is None:
-                    fl = by_flags[rkey] = {}
-                    edge_md["responseHosts"][rkey] = {}
-                if flags:
-                    fl[flags] = fl.get(flags, 0.0) + value
-                if host:
-                    hs = edge_md["responseHosts"][rkey]
-                    hs[host] = hs.get(host, 0.0) + value
-                if err is not None:
-                    dest_md[err[0]] = dest_md.get(err[0], 0.0) + value
-                    edge_md[err[1]] = edge_md.get(err[1], 0.0) + value
+            done.add(mark)
+        if value <= 0.0:
+            continue
+        cls = classes[req]
+        if cls is False:
+            continue
+        out_key, in_key, edge_key, rkey, err = cls
+        names = (out_key, in_key, edge_key)
+        total += value
+        if err is not None:
+            if errs is None:
+                errs = {err: value}
+            else:
+                errs[err] = errs.get(err, 0.0) + value
+        r = responses.get(rkey)
+        if r is None:
+            r = responses[rkey] = ({}, [0.0])
+        flags = req[2]
+        if flags:
+            r[0][flags] = r[0].get(flags, 0.0) + value
+        r[1][0] += value
+    if names is None:
+        return
+    out_key, in_key, edge_key = names
+    for source_md, dest_md, edge_md in legs:
+        source_md[out_key] = source_md.get(out_key, 0.0) + total
+        dest_md[in_key] = dest_md.get(in_key, 0.0) + total
+        edge_md[edge_key] = edge_md.get(edge_key, 0.0) + total
+        if errs is not None:
+            for (dest_err, edge_err), v in errs.items():
+                dest_md[dest_err] = dest_md.get(dest_err, 0.0) + v
+                edge_md[edge_err] = edge_md.get(edge_err, 0.0) + v
+        by_flags = edge_md.get("responses")
+        if by_flags is None:
+            by_flags = edge_md["responses"] = {}
+            by_hosts = edge_md["responseHosts"] = {}
+        else:
+            by_hosts = edge_md["responseHosts"]
+        for rkey, (flags_rates, code_rate) in responses.items():
+            fl: dict[str, float] | None = by_flags.get(rkey)
+            if fl is None:
+                fl = by_flags[rkey] = {}
+                by_hosts[rkey] = {}
+            for f, fv in flags_rates.items():
+                fl[f] = fl.get(f, 0.0) + fv
+            if host:
+                hs = by_hosts[rkey]
+                hs[host] = hs.get(host, 0.0) + code_rate[0]
 
 
 def _traffic_class(protocol: str, code: str) -> Any:
@@ -581,45 +677,27 @@ def _host_in_namespace(ns: str) -> re.Pattern[str]:
     return re.compile(r"^.+\." + re.escape(ns) + r"\..+$")
 
 
-def _slice_index(idx: SampleIndex, metric: str) -> tuple[dict[str, list[Record]], dict[str, list[Record]],
-                                                          list[Record]]:
-    """Records of one metric grouped once: destination-reported by destination workload namespace,
-    source-reported by source namespace, and the source-reported ones no workload served."""
-    cached = idx.slices.get(metric)
-    if cached is None:
-        incoming: dict[str, list[Record]] = {}
-        outgoing: dict[str, list[Record]] = {}
-        unserviced: list[Record] = []
-        for r in idx.of(metric):
-            dst = r[3]
-            if r[1] == "destination":
-                incoming.setdefault(dst[5], []).append(r)
-            else:
-                outgoing.setdefault(r[2][2], []).append(r)
-                if dst[5] == UNKNOWN and dst[6] == UNKNOWN:
-                    unserviced.append(r)
-        cached = idx.slices[metric] = (incoming, outgoing, unserviced)
-    return cached
-
-
-def _namespace_slices(idx: SampleIndex, metric: str, ns: str) -> list[list[Record]]:
+def _namespace_slices(idx: SampleIndex, metric: str, ns: str) -> list[list[Group]]:
     """The three slices of one metric that make a namespace's traffic (see the module docstring)."""
-    incoming, outgoing, unserviced_all = _slice_index(idx, metric)
-    unserviced: list[Record] = []
+    sl = idx.slices.get(metric)
+    if sl is None:
+        return []
+    incoming, outgoing, unserviced_all = sl
+    unserviced: list[Group] = []
     if unserviced_all:
         in_ns = _host_in_namespace(ns)
-        unserviced = [r for r in unserviced_all if r[2][2] != ns
-                      and (in_ns.match(r[3][3]) is not None or r[3][2] == ns)]
+        unserviced = [g for g in unserviced_all if g.src[2] != ns
+                      and (in_ns.match(g.dst[3]) is not None or g.dst[2] == ns)]
     return [unserviced, incoming.get(ns, []), outgoing.get(ns, [])]
 
 
 def namespaces_in(idx: SampleIndex) -> tuple[str, ...]:
     """The namespaces workloads in the telemetry belong to (sorted, "unknown" left out)."""
     found: set[str] = set()
-    for recs in idx.records.values():
-        for r in recs:
-            found.add(r[2][2])
-            found.add(r[3][5])
+    for groups in idx.groups.values():
+        for g in groups:
+            found.add(g.src[2])
+            found.add(g.dst[5])
     found.discard(UNKNOWN)
     found.discard("")
     return tuple(sorted(found))
@@ -641,7 +719,7 @@ def build_namespace_map(idx: SampleIndex, request: GraphRequest, ns: str,
     b = _Builder(request, idx.warnings, caches)
     for metric, kind in _metric_plan(request):
         for part in _namespace_slices(idx, metric, ns):
-            b.populate(part, kind)
+            b.populate(part, kind, idx)
     return b.tm
 
 
@@ -654,19 +732,19 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
     if focus.service:
         svc_prefix = f"{focus.service}.{ns}."
     for metric, kind in _metric_plan(request):
-        recs = idx.of(metric)
-        if not recs:
+        groups = idx.of(metric)
+        if not groups:
             continue
         if focus.workload:
-            inc = [r for r in recs if r[1] == "destination" and r[3][5] == ns and r[3][6] == focus.workload]
-            out = [r for r in recs if r[1] == "source" and r[2][2] == ns and r[2][3] == focus.workload]
+            inc = [g for g in groups if g.reporter == "destination" and g.dst[5] == ns and g.dst[6] == focus.workload]
+            out = [g for g in groups if g.reporter == "source" and g.src[2] == ns and g.src[3] == focus.workload]
             parts = [inc, out]
         elif focus.app:
             version = focus.version if focus.version and is_ok(focus.version) else None
-            inc = [r for r in recs if r[1] == "destination" and r[3][2] == ns and r[3][7] == focus.app
-                   and (version is None or r[3][8] == version)]
-            out = [r for r in recs if r[1] == "source" and r[2][2] == ns and r[2][4] == focus.app
-                   and (version is None or r[2][5] == version)]
+            inc = [g for g in groups if g.reporter == "destination" and g.dst[2] == ns and g.dst[7] == focus.app
+                   and (version is None or g.dst[8] == version)]
+            out = [g for g in groups if g.reporter == "source" and g.src[2] == ns and g.src[4] == focus.app
+                   and (version is None or g.src[5] == version)]
             parts = [inc, out]
         elif focus.service:
             # the service is named by its host (FQDN) or, for short hosts, by name and namespace
@@ -675,12 +753,12 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
 
             parts = []
             if kind == KIND_REQUESTS:
-                parts.append([r for r in recs if r[1] == "source" and r[3][6] == UNKNOWN and is_focus(r[3])])
-            parts.append([r for r in recs if r[1] == "destination" and r[3][2] == ns and is_focus(r[3])])
+                parts.append([g for g in groups if g.reporter == "source" and g.dst[6] == UNKNOWN and is_focus(g.dst)])
+            parts.append([g for g in groups if g.reporter == "destination" and g.dst[2] == ns and is_focus(g.dst)])
         else:
             parts = []
         for part in parts:
-            b.populate(part, kind)
+            b.populate(part, kind, idx)
     return b.tm
 
 
