@@ -41,8 +41,9 @@ from meshdesk.mesh.graph import build  # noqa: E402
 from meshdesk.mesh.graph.model import clear_id_caches  # noqa: E402
 from meshdesk.mesh.request import GraphRequest  # noqa: E402
 from meshdesk.mesh.snapshot import Snapshot  # noqa: E402
-from meshdesk.mesh.telemetry import Sample, finite  # noqa: E402
-from meshdesk.sources.prometheus import InstantSeries, PrometheusClient, parse_value  # noqa: E402
+from meshdesk.mesh.telemetry import Sample, SampleWarnings  # noqa: E402
+from meshdesk.sources import telemetry as telemetry_source  # noqa: E402
+from meshdesk.sources.prometheus import vector_series  # noqa: E402
 
 CODES = ("200", "200", "200", "201", "204", "301", "404", "500", "503", "0")
 
@@ -105,19 +106,9 @@ def prometheus_body(label_sets: list[dict[str, str]], values: list[float]) -> by
 
 def to_samples(body: bytes) -> list[Sample]:
     """Decode and convert as a refresh does: ``PrometheusClient.query``'s parsing of a vector result,
-    then ``sources.telemetry``'s conversion to samples (same calls, without the HTTP around them)."""
+    then ``sources.telemetry``'s conversion to samples (the same functions, without the HTTP around)."""
     data = json.loads(body)["data"]
-    series = []
-    for item in data["result"]:
-        ts, val = item["value"]
-        series.append(InstantSeries(PrometheusClient._labels(item.get("metric")), parse_value(val), float(ts)))
-    samples = []
-    for one in series:
-        if not finite(float(one.value)):
-            continue
-        labels = {k: v for k, v in one.labels.items() if k != "__name__"}
-        samples.append(Sample("istio_requests_total", labels, float(one.value)))
-    return samples
+    return telemetry_source.to_samples("istio_requests_total", vector_series(data["result"]), {}, SampleWarnings())
 
 
 _gc_time = [0.0]

@@ -4,6 +4,7 @@ queries would return, and a constant number of queries however many namespaces a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import pytest
@@ -334,6 +335,28 @@ def test_nan_series_and_warnings_are_counted_not_kept() -> None:
         "istio_requests_total: value is NaN or infinite": 2,
         "results may be incomplete, Prometheus warned: partial response: store unavailable": 1,
     }
+
+
+def test_series_labels_become_sample_labels() -> None:
+    """A vector's label objects become the samples' labels: ``__name__`` left out, values that a
+    Prometheus-compatible store sent as numbers turned into text, and plain label sets kept as sent."""
+    body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {"__name__": "istio_requests_total", "reporter": "source", "response_code": 200},
+         "value": [1700000000, "2.5"]},
+        {"metric": {"reporter": "destination", "response_code": "503", "source_workload": "b"},
+         "value": [1700000000, "1e-3"]},
+        {"value": [1700000000, "4"]},
+    ]}})
+    with StubServer(lambda r: StubResponse(200, body)) as stub:
+        request = GraphRequest(namespaces=("x",), appenders=(), rateTcp="none")
+        samples, warnings = fetch_samples(PrometheusClient(stub.url), request)
+    assert [(dict(s.labels), s.value) for s in samples] == [
+        ({"reporter": "source", "response_code": "200"}, 2.5),
+        ({"reporter": "destination", "response_code": "503", "source_workload": "b"}, 0.001),
+        ({}, 4.0),
+    ]
+    assert all(s.metric == "istio_requests_total" for s in samples)
+    assert warnings.counts == {}
 
 
 def test_cancel_stops_before_the_next_query() -> None:

@@ -28,7 +28,7 @@ throughput samples are ``istio_request_bytes``/``istio_response_bytes`` with ``s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -36,7 +36,7 @@ from typing import Protocol
 
 from meshdesk.mesh import telemetry as tm
 from meshdesk.mesh.request import GraphRequest
-from meshdesk.mesh.telemetry import Sample, SampleWarnings, finite
+from meshdesk.mesh.telemetry import Sample, SampleWarnings
 from meshdesk.sources import promql
 from meshdesk.sources.base import Cancelled
 
@@ -346,16 +346,31 @@ def fetch_samples(
     for q, result in zip(queries, results, strict=True):
         for w in getattr(result, "warnings", None) or []:
             warnings.add(f"results may be incomplete, Prometheus warned: {w}")
-        for series in result:
-            labels_raw = getattr(series, "labels", None)
-            value = getattr(series, "value", None)
-            if not isinstance(labels_raw, Mapping) or not isinstance(value, float | int):
-                warnings.add(f"{q.metric}: a result that is not a series")
-                continue
-            if not finite(float(value)):
-                warnings.add(f"{q.metric}: value is NaN or infinite")
-                continue
-            labels = {k: v for k, v in labels_raw.items() if k != "__name__"}
-            labels.update(q.labels)
-            samples.append(Sample(q.metric, labels, float(value)))
+        samples += to_samples(q.metric, result, q.labels, warnings)
     return samples, warnings
+
+
+def to_samples(metric: str, result: Iterable[object], extra_labels: Mapping[str, str],
+               warnings: SampleWarnings) -> list[Sample]:
+    """One query's series as samples of ``metric``: labels without ``__name__`` plus ``extra_labels``.
+    Series with a NaN/Inf value or that are not series at all are skipped and counted. A series'
+    label dict becomes the sample's when nothing is to be added or taken out (it is not copied)."""
+    samples: list[Sample] = []
+    for series in result:
+        labels_raw = getattr(series, "labels", None)
+        value = getattr(series, "value", None)
+        if type(labels_raw) is not dict and not isinstance(labels_raw, Mapping) \
+                or type(value) is not float and not isinstance(value, float | int):
+            warnings.add(f"{metric}: a result that is not a series")
+            continue
+        value = float(value)
+        if value - value != 0.0:  # NaN or infinite
+            warnings.add(f"{metric}: value is NaN or infinite")
+            continue
+        if extra_labels or type(labels_raw) is not dict or "__name__" in labels_raw:
+            labels = {k: v for k, v in labels_raw.items() if k != "__name__"}
+            labels.update(extra_labels)
+        else:
+            labels = labels_raw
+        samples.append(Sample(metric, labels, value))
+    return samples

@@ -61,8 +61,8 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             else:
                 acc[0] += mtls
                 acc[1] += total
-            if pr is not None and pair not in principals:
-                principals[pair] = pr
+            if pr is not None:
+                principals.setdefault(pair, pr)
     if not by_dest and not by_source:
         return
     merged = by_source
@@ -71,8 +71,10 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         for e in n.edges.values():
             pair = (e.source.key, e.dest.key)
             acc = merged.get(pair)
-            if acc is not None and acc[1] > 0:
-                e.md["isMTLS"] = acc[0] / acc[1] * 100.0
-            p = principals.get(pair)
-            if p is not None:
-                e.md["sourcePrincipal"], e.md["destPrincipal"] = p
+            if acc is not None:
+                md = e.md
+                if acc[1] > 0:
+                    md["isMTLS"] = acc[0] / acc[1] * 100.0
+                p = principals.get(pair)
+                if p is not None:
+                    md["sourcePrincipal"], md["destPrincipal"] = p
