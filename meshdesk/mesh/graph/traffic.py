@@ -179,6 +179,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
     codes = idx.marks
     classes = idx.classes
     req_ok: dict[tuple[Any, ...], bool] = {}
+    reqs: dict[Any, Any] = {}  # usable entry keys, each to the one tuple groups are keyed by
     kinds = _KIND
 
     slices = idx.slices
@@ -279,10 +280,13 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         if not ok:
             warn.add(REASON_ODD_LABEL)
             return
-        if req not in codes:
+        known = reqs.get(req)
+        if known is None:
+            known = reqs[req] = req
             code = _response_code(protocol, rc, req[3]) if kind == KIND_REQUESTS else ""
             codes[req] = (code, flags)
             classes[req] = _traffic_class(protocol, code)
+        req = known
         g = group_of(metric, reporter, src, dst, protocol)
         entries = g.entries
         entries[req] = entries.get(req, 0.0) + value
@@ -321,9 +325,11 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         except (KeyError, TypeError):
             general(s)
             continue
-        if req not in codes:
+        known = reqs.get(req)
+        if known is None:
             general(s)
             continue
+        req = known  # one tuple per distinct entry key, rather than one per series
         g: Any = fast.get(ident, False)
         if g is False:
             g = None
