@@ -83,6 +83,13 @@ def edge_id(source: str, target: str, protocol: str) -> str:
     return eid
 
 
+# the remembered ids, looked up by ``node_id``'s ten arguments (as a tuple, in order) or by ``edge_id``'s
+# (source, target, protocol): None when not remembered (the caller then calls ``node_id``/``edge_id``).
+# Saves a call per node and edge where thousands are made at once.
+known_node_id = _node_ids.get
+known_edge_id = _edge_ids.get
+
+
 def clear_id_caches() -> None:
     """Forget remembered ids (benchmarks use it to time a first build honestly)."""
     _node_ids.clear()
@@ -219,10 +226,10 @@ class Edge:
 
 
 # ``Edge.responses`` is made on first read: most edges' breakdowns are never looked at, and a large
-# graph has one ResponseDetail (two dicts) per code per edge. ``finalize`` makes the edge with
-# ``LAZY_RESPONSES`` as the constructor argument and then sets its ``_raw_responses`` (code -> flags ->
-# rate), ``_raw_hosts`` (code -> host -> rate) and ``_raw_total`` (what the shares are of); a value given to the constructor or assigned is kept as it is, like
-# any other field.
+# graph has one ResponseDetail (two dicts) per code per edge. An edge made with ``LAZY_RESPONSES`` as
+# the constructor argument (or by ``lazy_edge``, as ``finalize`` does) keeps ``_raw_responses`` (code ->
+# flags -> rate), ``_raw_hosts`` (code -> host -> rate) and ``_raw_total`` (what the shares are of) until
+# then; a value given to the constructor or assigned is kept as it is, like any other field.
 LAZY_RESPONSES: Any = object()
 
 
@@ -266,6 +273,77 @@ def _set_responses(self: Edge, value: dict[str, ResponseDetail]) -> None:
 
 
 Edge.responses = property(_get_responses, _set_responses)  # type: ignore[assignment]
+
+_new = object.__new__
+
+
+def lazy_edge(eid: str, source: str, target: str, protocol: str, rates: dict[str, float],
+              raw_responses: dict[str, dict[str, float]] | None, raw_hosts: dict[str, dict[str, float]] | None,
+              raw_total: float, response_time: float | None, throughput: float | None, is_mtls: float | None,
+              dest_principal: str, source_principal: str, is_idle: bool) -> Edge:
+    """An ``Edge`` whose ``responses`` will be made on first read from ``raw_responses`` (code -> flags
+    -> rate; None: no breakdown, then ``raw_hosts`` None and ``raw_total`` 0.0), ``raw_hosts`` (code ->
+    host -> rate) and ``raw_total`` (what the shares are of), with ``health`` None and an empty
+    ``extra``. Equal to ``Edge(..., responses=LAZY_RESPONSES)`` with the raw parts set afterwards, its
+    attributes set in the same order, but without the generated ``__init__`` and the property setter
+    (``finalize`` makes thousands per build)."""
+    e = _new(Edge)
+    e.id = eid
+    e.source = source
+    e.target = target
+    e.protocol = protocol
+    e.rates = rates
+    e._responses = None  # type: ignore[misc]
+    e._raw_responses = raw_responses  # type: ignore[misc]
+    e._raw_hosts = raw_hosts  # type: ignore[misc]
+    e._raw_total = raw_total  # type: ignore[misc]
+    e.response_time = response_time
+    e.throughput = throughput
+    e.is_mtls = is_mtls
+    e.dest_principal = dest_principal
+    e.source_principal = source_principal
+    e.is_idle = is_idle
+    e.health = None
+    e.extra = {}
+    return e
+
+
+def plain_node(nid: str, node_type: str, cluster: str, namespace: str, workload: str, app: str, version: str,
+               service: str, aggregate: str, aggregate_value: str, dest_services: list[DestService],
+               traffic: dict[str, dict[str, float]]) -> Node:
+    """A ``Node`` with these fields and every other field at its default: what ``Node(...)`` with the
+    same arguments gives, attributes set in the same order, without the generated ``__init__``."""
+    n = _new(Node)
+    n.id = nid
+    n.node_type = node_type
+    n.cluster = cluster
+    n.namespace = namespace
+    n.workload = workload
+    n.app = app
+    n.version = version
+    n.service = service
+    n.aggregate = aggregate
+    n.aggregate_value = aggregate_value
+    n.box = ""
+    n.parent = None
+    n.dest_services = dest_services
+    n.traffic = traffic
+    n.is_inaccessible = False
+    n.is_outside = False
+    n.is_root = False
+    n.is_idle = False
+    n.is_dead = False
+    n.is_egress_cluster = False
+    n.is_service_entry = None
+    n.has_missing_sidecar = False
+    n.has_virtual_service = False
+    n.has_destination_rule = False
+    n.is_gateway = False
+    n.is_injected = False
+    n.health = None
+    n.health_annotation = ""
+    n.extra = {}
+    return n
 
 
 @dataclass
