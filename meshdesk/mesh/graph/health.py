@@ -110,12 +110,19 @@ def _threshold(ratio: float, t: Tolerance) -> str:
 
 Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
 
+# what one direction and protocol's traffic says: (status, ratio in percent, rank, reasons), rank 0..3
+# as in _PRIORITY; None when there was nothing to check (no requests, or no tolerance applies)
+_Verdict = tuple[str, float, int, "tuple[str, ...] | list[str]"]
+# traffic none of whose codes a tolerance matches: every tolerance's ratio is 0
+_CLEAN: _Verdict = (model.HEALTHY, 0.0, 1, ())
+
 
 class _Plan:
-    """What ``evaluate`` needs for one tolerance list, direction and protocol: the tolerances that
-    apply, and per response code the positions of those it matches (worked out on first sight)."""
+    """What the checks need for one tolerance list, direction and protocol: the tolerances that apply,
+    per response code the positions of those it matches (worked out on first sight), and the verdicts
+    already reached for traffic (a code -> rate dict) that is looked at more than once, by its id."""
 
-    __slots__ = ("tolerances", "entries", "hits")
+    __slots__ = ("tolerances", "entries", "hits", "prefix", "seen")
 
     def __init__(self, tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str, protocol: str) -> None:
         self.tolerances = tolerances  # kept so that its id cannot be taken by another list meanwhile
@@ -124,78 +131,97 @@ class _Plan:
             if t.direction.match(direction) and t.protocol.match(protocol)
         ]
         self.hits: dict[str, tuple[int, ...]] = {}
+        self.prefix = f"{direction} {protocol} "
+        self.seen: dict[int, _Verdict | None] = {}
 
     def classify(self, code: str) -> tuple[int, ...]:
         hit = self.hits[code] = tuple(i for i, (t, _) in enumerate(self.entries) if t.code.match(code) is not None)
         return hit
 
-    def bad_rates(self, codes: dict[str, float]) -> list[float]:
-        """Per tolerance entry, the rate of the codes it matches, added in the codes' order."""
-        bads = [0.0] * len(self.entries)
+    def verdict(self, codes: dict[str, float]) -> _Verdict | None:
+        """The verdict on ``codes``: per tolerance, the share of the requests whose codes it matches
+        (rates added in the codes' order), the worst status (the first tolerance reaching it) with its
+        ratio, and a reason per tolerance past its degraded threshold."""
+        total = sum(codes.values())
+        entries = self.entries
+        if total <= 0 or not entries:
+            return None
         hits = self.hits
+        bads: list[float] | None = None
         for c, v in codes.items():
             hit = hits.get(c)
             if hit is None:
                 hit = self.classify(c)
-            for i in hit:
-                bads[i] += v
-        return bads
+            if hit:
+                if bads is None:
+                    bads = [0.0] * len(entries)
+                for i in hit:
+                    bads[i] += v
+        if bads is None:
+            return _CLEAN
+        status, worst, worst_rank = model.NO_HEALTH, 0.0, 0
+        reasons: list[str] = []
+        for (t, code_text), bad in zip(entries, bads, strict=True):
+            ratio = bad / total * 100.0
+            # _threshold, inline
+            if ratio <= 0:
+                st, rank = model.HEALTHY, 1
+            elif ratio >= t.failure:
+                st, rank = model.FAILURE, 3
+            elif ratio >= t.degraded:
+                st, rank = model.DEGRADED, 2
+            else:
+                st, rank = model.HEALTHY, 1
+            if rank > 1:
+                reasons.append(f"{self.prefix}{code_text}: {ratio:.1f}%")
+            if rank > worst_rank:
+                status, worst, worst_rank = st, ratio, rank
+        return status, worst, worst_rank, reasons
+
+    def verdict_once(self, codes: dict[str, float]) -> _Verdict | None:
+        """``verdict``, remembered for this ``codes`` object (which must stay alive and unchanged while
+        the plan is used)."""
+        key = id(codes)
+        seen = self.seen
+        if key in seen:
+            return seen[key]
+        v = seen[key] = self.verdict(codes)
+        return v
+
+
+def _plan(plans: dict[Any, _Plan], tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str,
+          protocol: str) -> _Plan:
+    key = (id(tolerances), direction, protocol)
+    plan = plans.get(key)
+    if plan is None or plan.tolerances is not tolerances:
+        plan = plans[key] = _Plan(tolerances, direction, protocol)
+    return plan
 
 
 def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, ...] | list[Tolerance],
              cache: dict[Any, Any] | None = None) -> model.Health:
     """Health from request traffic by direction, protocol and code. ``cache`` (optional, per caller)
     remembers which tolerances apply to each direction and protocol, and which codes each matches."""
-    memo = cache if cache is not None else {}
-    verdict: list[Any] = [model.NO_HEALTH, 0.0, 0]  # worst status, its ratio, its rank
+    plans = cache if cache is not None else {}
+    verdicts = [_plan(plans, tolerances, direction, protocol).verdict(codes)
+                for direction, traffic in (("inbound", inbound), ("outbound", outbound))
+                for protocol, codes in traffic.items()]
+    return _health(verdicts)
+
+
+def _health(verdicts: list[_Verdict | None]) -> model.Health:
+    """One Health from several verdicts: the worst status (the first verdict reaching it) with its
+    ratio, and all the reasons in order."""
+    status, worst, worst_rank = model.NO_HEALTH, 0.0, 0
     reasons: list[str] = []
-    for direction, traffic in (("inbound", inbound), ("outbound", outbound)):
-        for protocol, codes in traffic.items():
-            _assess(direction, protocol, codes, tolerances, memo, verdict, reasons)
-    return model.Health(status=verdict[0], error_ratio=verdict[1] / 100.0, reasons=reasons)
-
-
-def _assess(direction: str, protocol: str, codes: dict[str, float],
-            tolerances: tuple[Tolerance, ...] | list[Tolerance], memo: dict[Any, Any], verdict: list[Any],
-            reasons: list[str]) -> None:
-    """Check one direction and protocol's codes against the tolerances; worsen ``verdict`` and add
-    ``reasons`` as they say."""
-    total = sum(codes.values())
-    if total <= 0:
-        return
-    key = (id(tolerances), direction, protocol)
-    plan = memo.get(key)
-    if plan is None or plan.tolerances is not tolerances:
-        plan = memo[key] = _Plan(tolerances, direction, protocol)
-    entries = plan.entries
-    if not entries:
-        return
-    bads = plan.bad_rates(codes)
-    for (t, code_text), bad in zip(entries, bads, strict=True):
-        ratio = bad / total * 100.0
-        # _threshold, inline
-        if ratio <= 0:
-            status, rank = model.HEALTHY, 1
-        elif ratio >= t.failure:
-            status, rank = model.FAILURE, 3
-        elif ratio >= t.degraded:
-            status, rank = model.DEGRADED, 2
-        else:
-            status, rank = model.HEALTHY, 1
-        if rank > 1:
-            reasons.append(f"{direction} {protocol} {code_text}: {ratio:.1f}%")
-        if rank > verdict[2]:
-            verdict[0], verdict[1], verdict[2] = status, ratio, rank
-
-
-def _edge_codes(e: model.Edge) -> dict[str, float]:
-    return e.code_rates()
-
-
-def _add(traffic: Traffic, protocol: str, edge_codes: dict[str, float]) -> None:
-    codes = traffic.setdefault(protocol, {})
-    for code, v in edge_codes.items():
-        codes[code] = codes.get(code, 0.0) + v
+    for v in verdicts:
+        if v is None:
+            continue
+        if v[3]:
+            reasons.extend(v[3])
+        if v[2] > worst_rank:
+            status, worst, worst_rank = v[0], v[1], v[2]
+    return model.Health(status, worst / 100.0, reasons)
 
 
 def _workloads_of(n: model.Node, inv: Inventory | None) -> list[Workload]:
@@ -223,41 +249,71 @@ def _workload_status(ws: list[Workload]) -> str:
     return status
 
 
+def _merged(parts: list[dict[str, float]]) -> dict[str, float]:
+    """Several edges' code -> rate dicts added up, in order (one is returned as it is)."""
+    if len(parts) == 1:
+        return parts[0]
+    out: dict[str, float] = {}
+    for codes in parts:
+        for code, v in codes.items():
+            out[code] = out.get(code, 0.0) + v
+    return out
+
+
+_NO_CODES: dict[str, float] = {}  # shared, never changed
+
+
 def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
-    inbound: dict[str, Traffic] = {}
-    outbound: dict[str, Traffic] = {}
+    # per node, per protocol (in the order first seen), the code -> rate dicts of its request edges in
+    # (into the node) and out, in the graph's edge order
+    inbound: dict[str, dict[str, list[dict[str, float]]]] = {}
+    outbound: dict[str, dict[str, list[dict[str, float]]]] = {}
     rated: list[tuple[model.Edge, dict[str, float]]] = []  # request edges with traffic, and their codes
     for e in graph.edges.values():
         protocol = e.protocol
         if protocol != "http" and protocol != "grpc":
             continue
-        # Edge.code_rates, inline (hot: once per edge)
         total = e.rates.get(protocol, 0.0)
-        codes: dict[str, float] = {}
         if total > 0:
             raw = e._raw_responses
             if raw is not None:
+                # Edge.code_rates, inline (hot: once per edge); the sum of a single flag's share is
+                # written out (sum() of one value is 0.0 plus it)
                 shares_of = e._raw_total
+                codes: dict[str, float] = {}
                 for code, flags in raw.items():
-                    codes[code] = sum([v / shares_of * 100.0 for v in flags.values()]) / 100.0 * total
+                    if len(flags) == 1:
+                        for v in flags.values():
+                            codes[code] = (0.0 + v / shares_of * 100.0) / 100.0 * total
+                    else:
+                        codes[code] = sum([v / shares_of * 100.0 for v in flags.values()]) / 100.0 * total
             else:
                 codes = e.code_rates()
             rated.append((e, codes))
-        if not codes:
-            # what _add would do: make sure the protocol is there, with nothing in it
-            outbound.setdefault(e.source, {}).setdefault(protocol, {})
-            inbound.setdefault(e.target, {}).setdefault(protocol, {})
-            continue
-        out_codes = outbound.setdefault(e.source, {}).setdefault(protocol, {})
-        in_codes = inbound.setdefault(e.target, {}).setdefault(protocol, {})
-        for code, v in codes.items():
-            out_codes[code] = out_codes.get(code, 0.0) + v
-            in_codes[code] = in_codes.get(code, 0.0) + v
+        else:
+            codes = _NO_CODES
+        by_protocol = outbound.get(e.source)
+        if by_protocol is None:
+            outbound[e.source] = {protocol: [codes]}
+        else:
+            parts = by_protocol.get(protocol)
+            if parts is None:
+                by_protocol[protocol] = [codes]
+            else:
+                parts.append(codes)
+        by_protocol = inbound.get(e.target)
+        if by_protocol is None:
+            inbound[e.target] = {protocol: [codes]}
+        else:
+            parts = by_protocol.get(protocol)
+            if parts is None:
+                by_protocol[protocol] = [codes]
+            else:
+                parts.append(codes)
     tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
-    memo: dict[Any, Any] = {}
-    inbound_tol: dict[int, tuple[Tolerance, ...]] = {}
+    plans: dict[Any, _Plan] = {}
     inv = ctx.inventory
-    no_traffic: Traffic = {}
+    nothing: dict[str, list[dict[str, float]]] = {}
     for n in graph.nodes.values():
         if n.node_type == model.NODE_BOX or n.is_inaccessible:
             continue
@@ -282,45 +338,25 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                 if parsed:
                     tolerances = tuple(parsed)
         tolerances_of[n.id] = tolerances
-        h = evaluate(inbound.get(n.id, no_traffic), outbound.get(n.id, no_traffic), tolerances, memo)
+        verdicts: list[_Verdict | None] = []
+        for direction, traffic in (("inbound", inbound.get(n.id, nothing)), ("outbound", outbound.get(n.id, nothing))):
+            for protocol, parts in traffic.items():
+                plan = _plan(plans, tolerances, direction, protocol)
+                # one edge's codes: the edge's own verdict (inbound) is the same, remember it
+                verdicts.append(plan.verdict_once(parts[0]) if len(parts) == 1 else plan.verdict(_merged(parts)))
+        h = _health(verdicts)
         if workloads:
             ws = _workload_status(workloads)
             if _PRIORITY[ws] > _PRIORITY[h.status]:
                 h.reasons.append("workload has fewer available pods than wanted")
                 h.status = ws
         n.health = h
-    # edge verdicts: _assess for the inbound direction, inline, with the plan looked up per target's
-    # tolerances and protocol rather than per edge
-    plans: dict[tuple[int, str], _Plan] = {}
+    # an edge's verdict is its target's inbound verdict on the edge's codes alone
     make_health = model.Health
-    healthy, degraded, failure, no_health = model.HEALTHY, model.DEGRADED, model.FAILURE, model.NO_HEALTH
+    no_health = model.NO_HEALTH
     for e, codes in rated:
-        tols = tolerances_of.get(e.target, DEFAULT_TOLERANCES)
-        protocol = e.protocol
-        plan = plans.get((id(tols), protocol))
-        if plan is None:
-            tol = inbound_tol.get(id(tols))
-            if tol is None:
-                tol = inbound_tol[id(tols)] = tuple(t for t in tols if t.direction.match("inbound"))
-            plan = plans[(id(tols), protocol)] = _Plan(tol, "inbound", protocol)
-        reasons: list[str] = []
-        status, worst, worst_rank = no_health, 0.0, 0
-        total = sum(codes.values())
-        entries = plan.entries
-        if total > 0 and entries:
-            bads = plan.bad_rates(codes)
-            for (t, code_text), bad in zip(entries, bads, strict=True):
-                ratio = bad / total * 100.0
-                if ratio <= 0:
-                    st, rank = healthy, 1
-                elif ratio >= t.failure:
-                    st, rank = failure, 3
-                elif ratio >= t.degraded:
-                    st, rank = degraded, 2
-                else:
-                    st, rank = healthy, 1
-                if rank > 1:
-                    reasons.append(f"inbound {protocol} {code_text}: {ratio:.1f}%")
-                if rank > worst_rank:
-                    status, worst, worst_rank = st, ratio, rank
-        e.health = make_health(status, worst / 100.0, reasons)
+        v = _plan(plans, tolerances_of.get(e.target, DEFAULT_TOLERANCES), "inbound", e.protocol).verdict_once(codes)
+        if v is None:
+            e.health = make_health(no_health, 0.0, [])
+        else:
+            e.health = make_health(v[0], v[1] / 100.0, list(v[3]))
