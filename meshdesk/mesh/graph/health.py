@@ -119,10 +119,9 @@ _CLEAN: _Verdict = (model.HEALTHY, 0.0, 1, ())
 
 class _Plan:
     """What the checks need for one tolerance list, direction and protocol: the tolerances that apply,
-    per response code the positions of those it matches (worked out on first sight), and the verdicts
-    already reached for traffic (a code -> rate dict) that is looked at more than once, by its id."""
+    and per response code the positions of those it matches (worked out on first sight)."""
 
-    __slots__ = ("tolerances", "entries", "hits", "prefix", "seen")
+    __slots__ = ("tolerances", "entries", "hits", "prefix")
 
     def __init__(self, tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str, protocol: str) -> None:
         self.tolerances = tolerances  # kept so that its id cannot be taken by another list meanwhile
@@ -132,20 +131,14 @@ class _Plan:
         ]
         self.hits: dict[str, tuple[int, ...]] = {}
         self.prefix = f"{direction} {protocol} "
-        self.seen: dict[int, _Verdict | None] = {}
 
     def classify(self, code: str) -> tuple[int, ...]:
         hit = self.hits[code] = tuple(i for i, (t, _) in enumerate(self.entries) if t.code.match(code) is not None)
         return hit
 
-    def verdict(self, codes: dict[str, float]) -> _Verdict | None:
-        """The verdict on ``codes``: per tolerance, the share of the requests whose codes it matches
-        (rates added in the codes' order), the worst status (the first tolerance reaching it) with its
-        ratio, and a reason per tolerance past its degraded threshold."""
-        total = sum(codes.values())
-        entries = self.entries
-        if total <= 0 or not entries:
-            return None
+    def bad_rates(self, codes: dict[str, float]) -> list[float] | None:
+        """Per tolerance, the rate of the codes it matches, added in the codes' order; None when no
+        code matches any."""
         hits = self.hits
         bads: list[float] | None = None
         for c, v in codes.items():
@@ -154,9 +147,21 @@ class _Plan:
                 hit = self.classify(c)
             if hit:
                 if bads is None:
-                    bads = [0.0] * len(entries)
+                    bads = [0.0] * len(self.entries)
                 for i in hit:
                     bads[i] += v
+        return bads
+
+    def verdict(self, codes: dict[str, float]) -> _Verdict | None:
+        return self.judge(sum(codes.values()), self.bad_rates(codes))
+
+    def judge(self, total: float, bads: list[float] | None) -> _Verdict | None:
+        """The verdict on traffic of ``total`` requests of which ``bads`` (None: none) match each
+        tolerance: per tolerance the share of the requests it matches, the worst status (the first
+        tolerance reaching it) with its ratio, and a reason per tolerance past its degraded threshold."""
+        entries = self.entries
+        if total <= 0 or not entries:
+            return None
         if bads is None:
             return _CLEAN
         status, worst, worst_rank = model.NO_HEALTH, 0.0, 0
@@ -177,16 +182,6 @@ class _Plan:
             if rank > worst_rank:
                 status, worst, worst_rank = st, ratio, rank
         return status, worst, worst_rank, reasons
-
-    def verdict_once(self, codes: dict[str, float]) -> _Verdict | None:
-        """``verdict``, remembered for this ``codes`` object (which must stay alive and unchanged while
-        the plan is used)."""
-        key = id(codes)
-        seen = self.seen
-        if key in seen:
-            return seen[key]
-        v = seen[key] = self.verdict(codes)
-        return v
 
 
 def _plan(plans: dict[Any, _Plan], tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str,
@@ -260,90 +255,159 @@ def _merged(parts: list[dict[str, float]]) -> dict[str, float]:
     return out
 
 
+def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str]) -> tuple[tuple[Tolerance, ...], list[Workload]]:
+    """The tolerances for a node (its annotation's, else the defaults), and its workloads; a note per
+    bad annotation entry."""
+    if inv is None:
+        return DEFAULT_TOLERANCES, []
+    workloads = _workloads_of(n, inv)
+    owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads]
+    if n.node_type == model.NODE_SERVICE:
+        svc = inv.service(n.namespace, n.service)
+        if svc is not None:
+            owners.append((svc.name, svc.annotations))
+    annotated = [(name, ann) for name, ann in owners if ann.get(ANNOTATION)]
+    if annotated:
+        text = annotated[0][1][ANNOTATION]
+        n.health_annotation = text
+        parsed, problems = parse_annotation(text)
+        for p in problems:
+            msg = f"{n.namespace}/{annotated[0][0]}: {ANNOTATION} entry {p}"
+            if msg not in notes:
+                notes.append(msg)
+        if parsed:
+            return tuple(parsed), workloads
+    return DEFAULT_TOLERANCES, workloads
+
+
 _NO_CODES: dict[str, float] = {}  # shared, never changed
+
+# A node with the default tolerances is judged from its edges' totals: per protocol, the requests and
+# per tolerance the requests it matches, added up edge by edge (the defaults apply alike inbound and
+# outbound, so one edge's totals serve both of its ends). A node with its own tolerances adds up its
+# edges' rates per code and judges those.
+# A tally: [requests, per-tolerance matches (None: none yet), is that list the tally's own to change]
+assert all(_Plan(DEFAULT_TOLERANCES, "inbound", p).entries == _Plan(DEFAULT_TOLERANCES, "outbound", p).entries
+           for p in ("http", "grpc")), "one edge's totals per default tolerance must serve both directions"
+
+
+def _add_tally(by_protocol: dict[str, Any], protocol: str, total: float, bads: list[float] | None) -> None:
+    tally = by_protocol.get(protocol)
+    if tally is None:
+        by_protocol[protocol] = [total, bads, False]
+        return
+    tally[0] += total
+    if bads is not None:
+        mine = tally[1]
+        if mine is None:
+            tally[1] = bads
+        else:
+            if not tally[2]:
+                mine = tally[1] = list(mine)
+                tally[2] = True
+            for i, b in enumerate(bads):
+                mine[i] += b
+
+
+def _add_codes(by_protocol: dict[str, Any], protocol: str, codes: dict[str, float]) -> None:
+    parts = by_protocol.get(protocol)
+    if parts is None:
+        by_protocol[protocol] = [codes]
+    else:
+        parts.append(codes)
 
 
 def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
-    # per node, per protocol (in the order first seen), the code -> rate dicts of its request edges in
-    # (into the node) and out, in the graph's edge order
-    inbound: dict[str, dict[str, list[dict[str, float]]]] = {}
-    outbound: dict[str, dict[str, list[dict[str, float]]]] = {}
-    rated: list[tuple[model.Edge, dict[str, float]]] = []  # request edges with traffic, and their codes
+    inv = ctx.inventory
+    plans: dict[Any, _Plan] = {}
+    # 1. tolerances (and notes about annotations), in node order
+    checked: list[tuple[model.Node, tuple[Tolerance, ...], list[Workload]]] = []
+    tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
+    for n in graph.nodes.values():
+        if n.node_type == model.NODE_BOX or n.is_inaccessible:
+            continue
+        tolerances, workloads = _tolerances(n, inv, ctx.notes)
+        tolerances_of[n.id] = tolerances
+        checked.append((n, tolerances, workloads))
+    default_plans = {p: _plan(plans, DEFAULT_TOLERANCES, "inbound", p) for p in ("http", "grpc")}
+    # 2. request edges: their verdicts, and what their ends add up (per node, per protocol in the order
+    # first seen, in the graph's edge order)
+    inbound: dict[str, dict[str, Any]] = {}
+    outbound: dict[str, dict[str, Any]] = {}
+    make_health = model.Health
+    defaults = DEFAULT_TOLERANCES
     for e in graph.edges.values():
         protocol = e.protocol
         if protocol != "http" and protocol != "grpc":
             continue
+        source_tols = tolerances_of.get(e.source)
+        target_tols = tolerances_of.get(e.target)
         total = e.rates.get(protocol, 0.0)
         if total > 0:
             raw = e._raw_responses
+            plan = default_plans[protocol]
+            bads: list[float] | None = None
             if raw is not None:
-                # Edge.code_rates, inline (hot: once per edge); the sum of a single flag's share is
-                # written out (sum() of one value is 0.0 plus it)
+                # Edge.code_rates, inline (hot: once per edge; the sum of a single flag's share is
+                # written out: sum() of one value is 0.0 plus it), and the default tolerances' matches
                 shares_of = e._raw_total
+                hits = plan.hits
                 codes: dict[str, float] = {}
                 for code, flags in raw.items():
                     if len(flags) == 1:
                         for v in flags.values():
-                            codes[code] = (0.0 + v / shares_of * 100.0) / 100.0 * total
+                            x = (0.0 + v / shares_of * 100.0) / 100.0 * total
                     else:
-                        codes[code] = sum([v / shares_of * 100.0 for v in flags.values()]) / 100.0 * total
+                        x = sum([v / shares_of * 100.0 for v in flags.values()]) / 100.0 * total
+                    codes[code] = x
+                    hit = hits.get(code)
+                    if hit is None:
+                        hit = plan.classify(code)
+                    if hit:
+                        if bads is None:
+                            bads = [0.0] * len(plan.entries)
+                        for i in hit:
+                            bads[i] += x
             else:
                 codes = e.code_rates()
-            rated.append((e, codes))
-        else:
-            codes = _NO_CODES
-        by_protocol = outbound.get(e.source)
-        if by_protocol is None:
-            outbound[e.source] = {protocol: [codes]}
-        else:
-            parts = by_protocol.get(protocol)
-            if parts is None:
-                by_protocol[protocol] = [codes]
+                bads = plan.bad_rates(codes)
+            requests = sum(codes.values())
+            if target_tols is None or target_tols is defaults:
+                v = plan.judge(requests, bads)
             else:
-                parts.append(codes)
-        by_protocol = inbound.get(e.target)
-        if by_protocol is None:
-            inbound[e.target] = {protocol: [codes]}
-        else:
-            parts = by_protocol.get(protocol)
-            if parts is None:
-                by_protocol[protocol] = [codes]
+                v = _plan(plans, target_tols, "inbound", protocol).verdict(codes)
+            if v is None:
+                e.health = make_health(model.NO_HEALTH, 0.0, [])
             else:
-                parts.append(codes)
-    tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
-    plans: dict[Any, _Plan] = {}
-    inv = ctx.inventory
-    nothing: dict[str, list[dict[str, float]]] = {}
-    for n in graph.nodes.values():
-        if n.node_type == model.NODE_BOX or n.is_inaccessible:
-            continue
-        tolerances = DEFAULT_TOLERANCES
-        workloads: list[Workload] = []
-        if inv is not None:
-            workloads = _workloads_of(n, inv)
-            owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads]
-            if n.node_type == model.NODE_SERVICE:
-                svc = inv.service(n.namespace, n.service)
-                if svc is not None:
-                    owners.append((svc.name, svc.annotations))
-            annotated = [(name, ann) for name, ann in owners if ann.get(ANNOTATION)]
-            if annotated:
-                text = annotated[0][1][ANNOTATION]
-                n.health_annotation = text
-                parsed, problems = parse_annotation(text)
-                for p in problems:
-                    msg = f"{n.namespace}/{annotated[0][0]}: {ANNOTATION} entry {p}"
-                    if msg not in ctx.notes:
-                        ctx.notes.append(msg)
-                if parsed:
-                    tolerances = tuple(parsed)
-        tolerances_of[n.id] = tolerances
+                e.health = make_health(v[0], v[1] / 100.0, list(v[3]))
+        else:
+            codes, requests, bads = _NO_CODES, 0.0, None
+        if source_tols is not None:
+            by_protocol = outbound.get(e.source)
+            if by_protocol is None:
+                by_protocol = outbound[e.source] = {}
+            if source_tols is defaults:
+                _add_tally(by_protocol, protocol, requests, bads)
+            else:
+                _add_codes(by_protocol, protocol, codes)
+        if target_tols is not None:
+            by_protocol = inbound.get(e.target)
+            if by_protocol is None:
+                by_protocol = inbound[e.target] = {}
+            if target_tols is defaults:
+                _add_tally(by_protocol, protocol, requests, bads)
+            else:
+                _add_codes(by_protocol, protocol, codes)
+    # 3. node verdicts
+    nothing: dict[str, Any] = {}
+    for n, tolerances, workloads in checked:
         verdicts: list[_Verdict | None] = []
         for direction, traffic in (("inbound", inbound.get(n.id, nothing)), ("outbound", outbound.get(n.id, nothing))):
             for protocol, parts in traffic.items():
-                plan = _plan(plans, tolerances, direction, protocol)
-                # one edge's codes: the edge's own verdict (inbound) is the same, remember it
-                verdicts.append(plan.verdict_once(parts[0]) if len(parts) == 1 else plan.verdict(_merged(parts)))
+                if tolerances is defaults:
+                    verdicts.append(_plan(plans, defaults, direction, protocol).judge(parts[0], parts[1]))
+                else:
+                    verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(parts)))
         h = _health(verdicts)
         if workloads:
             ws = _workload_status(workloads)
@@ -351,12 +415,3 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                 h.reasons.append("workload has fewer available pods than wanted")
                 h.status = ws
         n.health = h
-    # an edge's verdict is its target's inbound verdict on the edge's codes alone
-    make_health = model.Health
-    no_health = model.NO_HEALTH
-    for e, codes in rated:
-        v = _plan(plans, tolerances_of.get(e.target, DEFAULT_TOLERANCES), "inbound", e.protocol).verdict_once(codes)
-        if v is None:
-            e.health = make_health(no_health, 0.0, [])
-        else:
-            e.health = make_health(v[0], v[1] / 100.0, list(v[3]))
