@@ -27,7 +27,9 @@ An edge's health uses its destination's inbound tolerances.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import add
 from typing import Any
 
 from meshdesk.mesh.graph import model
@@ -115,13 +117,15 @@ Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
 _Verdict = tuple[str, float, int, "tuple[str, ...] | list[str]"]
 # traffic none of whose codes a tolerance matches: every tolerance's ratio is 0
 _CLEAN: _Verdict = (model.HEALTHY, 0.0, 1, ())
+_STATUS_OF_RANK = (model.NO_HEALTH, model.HEALTHY, model.DEGRADED, model.FAILURE)
+assert all(_PRIORITY[s] == rank for rank, s in enumerate(_STATUS_OF_RANK))
 
 
 class _Plan:
     """What the checks need for one tolerance list, direction and protocol: the tolerances that apply,
     and per response code the positions of those it matches (worked out on first sight)."""
 
-    __slots__ = ("tolerances", "entries", "hits", "prefix")
+    __slots__ = ("tolerances", "entries", "limits", "hits", "prefix")
 
     def __init__(self, tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str, protocol: str) -> None:
         self.tolerances = tolerances  # kept so that its id cannot be taken by another list meanwhile
@@ -129,6 +133,8 @@ class _Plan:
             (t, t.text.split(",")[0]) for t in tolerances
             if t.direction.match(direction) and t.protocol.match(protocol)
         ]
+        # per entry (failure threshold, degraded threshold, code text), for judge
+        self.limits = [(t.failure, t.degraded, code_text) for t, code_text in self.entries]
         self.hits: dict[str, tuple[int, ...]] = {}
         self.prefix = f"{direction} {protocol} "
 
@@ -155,33 +161,32 @@ class _Plan:
     def verdict(self, codes: dict[str, float]) -> _Verdict | None:
         return self.judge(sum(codes.values()), self.bad_rates(codes))
 
-    def judge(self, total: float, bads: list[float] | None) -> _Verdict | None:
+    def judge(self, total: float, bads: Sequence[float] | None) -> _Verdict | None:
         """The verdict on traffic of ``total`` requests of which ``bads`` (None: none) match each
         tolerance: per tolerance the share of the requests it matches, the worst status (the first
         tolerance reaching it) with its ratio, and a reason per tolerance past its degraded threshold."""
-        entries = self.entries
-        if total <= 0 or not entries:
+        if total <= 0 or not self.entries:
             return None
-        if bads is None:
+        if bads is None or not any(bads):
             return _CLEAN
-        status, worst, worst_rank = model.NO_HEALTH, 0.0, 0
+        worst, worst_rank = 0.0, 0
         reasons: list[str] = []
-        for (t, code_text), bad in zip(entries, bads, strict=True):
+        for (failure, degraded, code_text), bad in zip(self.limits, bads, strict=True):
             ratio = bad / total * 100.0
-            # _threshold, inline
+            # _threshold, inline, as a rank: 1 Healthy, 2 Degraded, 3 Failure
             if ratio <= 0:
-                st, rank = model.HEALTHY, 1
-            elif ratio >= t.failure:
-                st, rank = model.FAILURE, 3
-            elif ratio >= t.degraded:
-                st, rank = model.DEGRADED, 2
+                rank = 1
+            elif ratio >= failure:
+                rank = 3
+            elif ratio >= degraded:
+                rank = 2
             else:
-                st, rank = model.HEALTHY, 1
+                rank = 1
             if rank > 1:
                 reasons.append(f"{self.prefix}{code_text}: {ratio:.1f}%")
             if rank > worst_rank:
-                status, worst, worst_rank = st, ratio, rank
-        return status, worst, worst_rank, reasons
+                worst, worst_rank = ratio, rank
+        return _STATUS_OF_RANK[worst_rank], worst, worst_rank, reasons
 
 
 def _plan(plans: dict[Any, _Plan], tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str,
@@ -282,31 +287,18 @@ def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str]) -> tuple
 
 _NO_CODES: dict[str, float] = {}  # shared, never changed
 
-# A node with the default tolerances is judged from its edges' totals: per protocol, the requests and
-# per tolerance the requests it matches, added up edge by edge (the defaults apply alike inbound and
-# outbound, so one edge's totals serve both of its ends). A node with its own tolerances adds up its
-# edges' rates per code and judges those.
-# A tally: [requests, per-tolerance matches (None: none yet), is that list the tally's own to change]
+# A node with the default tolerances is judged from its edges' tallies: per protocol, [requests,
+# requests matching each default tolerance], added up edge by edge (the defaults apply alike inbound
+# and outbound, so one edge's tally serves both of its ends). A node with its own tolerances adds up
+# its edges' rates per code and judges those.
 assert all(_Plan(DEFAULT_TOLERANCES, "inbound", p).entries == _Plan(DEFAULT_TOLERANCES, "outbound", p).entries
-           for p in ("http", "grpc")), "one edge's totals per default tolerance must serve both directions"
+           for p in ("http", "grpc")), "one edge's tally per default tolerance must serve both directions"
 
 
-def _add_tally(by_protocol: dict[str, Any], protocol: str, total: float, bads: list[float] | None) -> None:
-    tally = by_protocol.get(protocol)
-    if tally is None:
-        by_protocol[protocol] = [total, bads, False]
-        return
-    tally[0] += total
-    if bads is not None:
-        mine = tally[1]
-        if mine is None:
-            tally[1] = bads
-        else:
-            if not tally[2]:
-                mine = tally[1] = list(mine)
-                tally[2] = True
-            for i, b in enumerate(bads):
-                mine[i] += b
+def _add_tally(by_protocol: dict[str, Any], protocol: str, tally: list[float]) -> None:
+    """Add ``tally`` to ``by_protocol``'s; the lists are never changed in place, so one may be shared."""
+    mine = by_protocol.get(protocol)
+    by_protocol[protocol] = tally if mine is None else list(map(add, mine, tally))
 
 
 def _add_codes(by_protocol: dict[str, Any], protocol: str, codes: dict[str, float]) -> None:
@@ -335,7 +327,11 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     inbound: dict[str, dict[str, Any]] = {}
     outbound: dict[str, dict[str, Any]] = {}
     make_health = model.Health
+    no_health = model.NO_HEALTH
     defaults = DEFAULT_TOLERANCES
+    # _add_tally, inline; per protocol, no matches, and the tally of an edge without requests
+    zeros = {p: [0.0] * len(plan.entries) for p, plan in default_plans.items()}
+    nil = {p: [0.0, *z] for p, z in zeros.items()}
     for e in graph.edges.values():
         protocol = e.protocol
         if protocol != "http" and protocol != "grpc":
@@ -343,9 +339,9 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         source_tols = tolerances_of.get(e.source)
         target_tols = tolerances_of.get(e.target)
         total = e.rates.get(protocol, 0.0)
+        plan = default_plans[protocol]
         if total > 0:
             raw = e._raw_responses
-            plan = default_plans[protocol]
             bads: list[float] | None = None
             if raw is not None:
                 # Edge.code_rates, inline (hot: once per edge; the sum of a single flag's share is
@@ -377,17 +373,19 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
             else:
                 v = _plan(plans, target_tols, "inbound", protocol).verdict(codes)
             if v is None:
-                e.health = make_health(model.NO_HEALTH, 0.0, [])
+                e.health = make_health(no_health, 0.0, [])
             else:
                 e.health = make_health(v[0], v[1] / 100.0, list(v[3]))
+            tally = [requests, *(bads if bads is not None else zeros[protocol])]
         else:
-            codes, requests, bads = _NO_CODES, 0.0, None
+            codes, tally = _NO_CODES, nil[protocol]
         if source_tols is not None:
             by_protocol = outbound.get(e.source)
             if by_protocol is None:
                 by_protocol = outbound[e.source] = {}
             if source_tols is defaults:
-                _add_tally(by_protocol, protocol, requests, bads)
+                mine = by_protocol.get(protocol)
+                by_protocol[protocol] = tally if mine is None else list(map(add, mine, tally))
             else:
                 _add_codes(by_protocol, protocol, codes)
         if target_tols is not None:
@@ -395,7 +393,8 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
             if by_protocol is None:
                 by_protocol = inbound[e.target] = {}
             if target_tols is defaults:
-                _add_tally(by_protocol, protocol, requests, bads)
+                mine = by_protocol.get(protocol)
+                by_protocol[protocol] = tally if mine is None else list(map(add, mine, tally))
             else:
                 _add_codes(by_protocol, protocol, codes)
     # 3. node verdicts
@@ -405,7 +404,7 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         for direction, traffic in (("inbound", inbound.get(n.id, nothing)), ("outbound", outbound.get(n.id, nothing))):
             for protocol, parts in traffic.items():
                 if tolerances is defaults:
-                    verdicts.append(_plan(plans, defaults, direction, protocol).judge(parts[0], parts[1]))
+                    verdicts.append(_plan(plans, defaults, direction, protocol).judge(parts[0], parts[1:]))
                 else:
                     verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(parts)))
         h = _health(verdicts)
