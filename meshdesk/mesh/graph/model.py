@@ -12,7 +12,7 @@ differences and saved layouts can find nodes again. Fields may be added; none is
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -39,6 +39,8 @@ HEALTHY = "Healthy"
 DEGRADED = "Degraded"
 FAILURE = "Failure"
 NO_HEALTH = "NA"
+
+_new = object.__new__
 
 
 # Ids are a pure function of identity, and a refresh rebuilds the same graph every few seconds:
@@ -120,6 +122,40 @@ class Health:
     status: str = NO_HEALTH  # Healthy / Degraded / Failure / NA
     error_ratio: float = 0.0  # worst error share over the checked code classes, 0..1
     reasons: list[str] = field(default_factory=list)
+    # storage behind the ``reasons`` property (not fields): the written reasons, or how to write them
+    _reasons: ClassVar[Any]
+    _pending: ClassVar[Any]
+
+
+# ``Health.reasons`` may be written on first read: a build has thousands of reasons (one per tolerance
+# past its threshold, per node and edge) and formatting their numbers was a tenth of the health pass,
+# while only a tooltip or a panel ever shows them. ``pending_health`` makes such a Health; a value given
+# to the constructor or assigned is kept as it is, like any other field.
+def pending_health(status: str, error_ratio: float, write: Callable[[Any], list[str]], what: Any) -> Health:
+    """A Health whose ``reasons`` are ``write(what)``, called when they are first read."""
+    h = _new(Health)
+    h.status = status
+    h.error_ratio = error_ratio
+    h._reasons = None  # type: ignore[misc]
+    h._pending = (write, what)  # type: ignore[misc]
+    return h
+
+
+def _get_reasons(self: Health) -> list[str]:
+    made = self._reasons
+    if made is None:
+        write, what = self._pending
+        made = self._reasons = write(what)  # type: ignore[misc]
+        self._pending = None  # type: ignore[misc]
+    return made
+
+
+def _set_reasons(self: Health, value: list[str]) -> None:
+    self._reasons = value  # type: ignore[misc]
+    self._pending = None  # type: ignore[misc]
+
+
+Health.reasons = property(_get_reasons, _set_reasons)  # type: ignore[assignment]
 
 
 @dataclass
@@ -274,9 +310,6 @@ def _set_responses(self: Edge, value: dict[str, ResponseDetail]) -> None:
 
 Edge.responses = property(_get_responses, _set_responses)  # type: ignore[assignment]
 
-_new = object.__new__
-
-
 def lazy_edge(eid: str, source: str, target: str, protocol: str, rates: dict[str, float],
               raw_responses: dict[str, dict[str, float]] | None, raw_hosts: dict[str, dict[str, float]] | None,
               raw_total: float, response_time: float | None, throughput: float | None, is_mtls: float | None,
@@ -346,6 +379,13 @@ def plain_node(nid: str, node_type: str, cluster: str, namespace: str, workload:
     return n
 
 
+def _plain_multidigraph(g: nx.MultiDiGraph) -> bool:
+    """Does ``g`` keep its adjacency in plain dicts the way networkx's MultiDiGraph does by default
+    (so that ``TrafficGraph.add_all`` may fill them directly)?"""
+    return (g.adjlist_inner_dict_factory is dict and g.edge_key_dict_factory is dict
+            and g.edge_attr_dict_factory is dict and g._adj is g._succ and hasattr(nx, "_clear_cache"))
+
+
 @dataclass
 class TrafficGraph:
     """Nodes and edges keyed by id, with a networkx DiGraph over the ids for topology questions."""
@@ -383,9 +423,30 @@ class TrafficGraph:
         new_edges = [e for e in edges if e.id not in self.edges]
         for e in new_edges:
             self.edges[e.id] = e
+        g = self.nx
+        if type(g) is nx.MultiDiGraph and _plain_multidigraph(g):
+            # what add_edge does for an edge without attributes, written out (a call per edge was a
+            # fifth of finalize's time): the (source, target) key dict is shared by the successor
+            # and the predecessor maps, each edge's data an empty dict; endpoints not yet nodes go
+            # through add_edge, which adds them
+            succ, pred = g._succ, g._pred
+            add_edge = g.add_edge
+            for e in new_edges:
+                u, v = e.source, e.target
+                out = succ.get(u)
+                if out is None or v not in succ:
+                    add_edge(u, v, e.id)
+                    continue
+                keydict = out.get(v)
+                if keydict is None:
+                    out[v] = pred[v][u] = {e.id: {}}
+                elif e.id not in keydict:
+                    keydict[e.id] = {}
+            nx._clear_cache(g)
+            return
         # one add_edge per edge: add_edges_from takes a (u, v, key) triple's key for a data dict first
         # and recovers from the error, which made it three times slower
-        add_edge = self.nx.add_edge
+        add_edge = g.add_edge
         for e in new_edges:
             add_edge(e.source, e.target, e.id)
 
