@@ -112,9 +112,11 @@ def _threshold(ratio: float, t: Tolerance) -> str:
 
 Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
 
+# a reason, to be written "<prefix><code>: <ratio, one decimal>%" (e.g. "inbound http 5XX: 12.5%")
+_Reason = tuple[str, str, float]
 # what one direction and protocol's traffic says: (status, ratio in percent, rank, reasons), rank 0..3
 # as in _PRIORITY; None when there was nothing to check (no requests, or no tolerance applies)
-_Verdict = tuple[str, float, int, "tuple[str, ...] | list[str]"]
+_Verdict = tuple[str, float, int, "tuple[_Reason, ...] | list[_Reason]"]
 # traffic none of whose codes a tolerance matches: every tolerance's ratio is 0
 _CLEAN: _Verdict = (model.HEALTHY, 0.0, 1, ())
 _STATUS_OF_RANK = (model.NO_HEALTH, model.HEALTHY, model.DEGRADED, model.FAILURE)
@@ -170,7 +172,7 @@ class _Plan:
         if bads is None or not any(bads):
             return _CLEAN
         worst, worst_rank = 0.0, 0
-        reasons: list[str] = []
+        reasons: list[_Reason] = []
         for (failure, degraded, code_text), bad in zip(self.limits, bads, strict=True):
             ratio = bad / total * 100.0
             # _threshold, inline, as a rank: 1 Healthy, 2 Degraded, 3 Failure
@@ -183,7 +185,7 @@ class _Plan:
             else:
                 rank = 1
             if rank > 1:
-                reasons.append(f"{self.prefix}{code_text}: {ratio:.1f}%")
+                reasons.append((self.prefix, code_text, ratio))
             if rank > worst_rank:
                 worst, worst_rank = ratio, rank
         return _STATUS_OF_RANK[worst_rank], worst, worst_rank, reasons
@@ -209,11 +211,22 @@ def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, .
     return _health(verdicts)
 
 
+def _write(reasons: list[_Reason]) -> list[str]:
+    return [f"{prefix}{code_text}: {ratio:.1f}%" for prefix, code_text, ratio in reasons]
+
+
+def _made(status: str, error_ratio: float, reasons: Sequence[_Reason]) -> model.Health:
+    """A Health whose reasons are written when first read (most never are)."""
+    if not reasons:
+        return model.Health(status, error_ratio, [])
+    return model.pending_health(status, error_ratio, _write, list(reasons))
+
+
 def _health(verdicts: list[_Verdict | None]) -> model.Health:
     """One Health from several verdicts: the worst status (the first verdict reaching it) with its
     ratio, and all the reasons in order."""
     status, worst, worst_rank = model.NO_HEALTH, 0.0, 0
-    reasons: list[str] = []
+    reasons: list[_Reason] = []
     for v in verdicts:
         if v is None:
             continue
@@ -221,7 +234,7 @@ def _health(verdicts: list[_Verdict | None]) -> model.Health:
             reasons.extend(v[3])
         if v[2] > worst_rank:
             status, worst, worst_rank = v[0], v[1], v[2]
-    return model.Health(status, worst / 100.0, reasons)
+    return _made(status, worst / 100.0, reasons)
 
 
 def _workloads_of(n: model.Node, inv: Inventory | None) -> list[Workload]:
@@ -327,6 +340,8 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     inbound: dict[str, dict[str, Any]] = {}
     outbound: dict[str, dict[str, Any]] = {}
     make_health = model.Health
+    pending = model.pending_health
+    write = _write
     no_health = model.NO_HEALTH
     defaults = DEFAULT_TOLERANCES
     # _add_tally, inline; per protocol, no matches, and the tally of an edge without requests
@@ -374,8 +389,10 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                 v = _plan(plans, target_tols, "inbound", protocol).verdict(codes)
             if v is None:
                 e.health = make_health(no_health, 0.0, [])
+            elif v[3]:
+                e.health = pending(v[0], v[1] / 100.0, write, list(v[3]))
             else:
-                e.health = make_health(v[0], v[1] / 100.0, list(v[3]))
+                e.health = make_health(v[0], v[1] / 100.0, [])
             tally = [requests, *(bads if bads is not None else zeros[protocol])]
         else:
             codes, tally = _NO_CODES, nil[protocol]
