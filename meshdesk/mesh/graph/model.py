@@ -383,7 +383,8 @@ def _plain_multidigraph(g: nx.MultiDiGraph) -> bool:
     """Does ``g`` keep its adjacency in plain dicts the way networkx's MultiDiGraph does by default
     (so that ``TrafficGraph.add_all`` may fill them directly)?"""
     return (g.adjlist_inner_dict_factory is dict and g.edge_key_dict_factory is dict
-            and g.edge_attr_dict_factory is dict and g._adj is g._succ and hasattr(nx, "_clear_cache"))
+            and g.edge_attr_dict_factory is dict and g.node_attr_dict_factory is dict and g._adj is g._succ
+            and hasattr(nx, "_clear_cache"))
 
 
 @dataclass
@@ -416,20 +417,27 @@ class TrafficGraph:
     def add_all(self, nodes: list[Node], edges: list[Edge]) -> None:
         """Add many nodes and edges at once (much faster than one by one for large graphs); ids already
         present are kept as they are, like ``add_node``/``add_edge``."""
-        new_nodes = [n for n in nodes if n.id not in self.nodes]
+        # (into an empty graph, as finalize does, every one is new)
+        new_nodes = [n for n in nodes if n.id not in self.nodes] if self.nodes else nodes
         for n in new_nodes:
             self.nodes[n.id] = n
-        self.nx.add_nodes_from(n.id for n in new_nodes)
-        new_edges = [e for e in edges if e.id not in self.edges]
+        new_edges = [e for e in edges if e.id not in self.edges] if self.edges else edges
         for e in new_edges:
             self.edges[e.id] = e
         g = self.nx
         if type(g) is nx.MultiDiGraph and _plain_multidigraph(g):
-            # what add_edge does for an edge without attributes, written out (a call per edge was a
-            # fifth of finalize's time): the (source, target) key dict is shared by the successor
-            # and the predecessor maps, each edge's data an empty dict; endpoints not yet nodes go
+            # what add_nodes_from and add_edge do for nodes and edges without attributes, written out
+            # (a networkx call per edge was a fifth of finalize's time): a node has empty successor,
+            # predecessor and attribute dicts; an edge's (source, target) key dict is shared by the
+            # successor and the predecessor maps, its data an empty dict; endpoints not yet nodes go
             # through add_edge, which adds them
-            succ, pred = g._succ, g._pred
+            succ, pred, attrs = g._succ, g._pred, g._node
+            for n in new_nodes:
+                nid = n.id
+                if nid not in attrs:
+                    succ[nid] = {}
+                    pred[nid] = {}
+                    attrs[nid] = {}
             add_edge = g.add_edge
             for e in new_edges:
                 u, v = e.source, e.target
@@ -444,6 +452,7 @@ class TrafficGraph:
                     keydict[e.id] = {}
             nx._clear_cache(g)
             return
+        g.add_nodes_from(n.id for n in new_nodes)
         # one add_edge per edge: add_edges_from takes a (u, v, key) triple's key for a data dict first
         # and recovers from the error, which made it three times slower
         add_edge = g.add_edge
