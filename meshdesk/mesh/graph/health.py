@@ -384,15 +384,15 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                 bads = plan.bad_rates(codes)
             requests = sum(codes.values())
             if target_tols is None or target_tols is defaults:
-                v = plan.judge(requests, bads)
+                verdict = plan.judge(requests, bads)
             else:
-                v = _plan(plans, target_tols, "inbound", protocol).verdict(codes)
-            if v is None:
+                verdict = _plan(plans, target_tols, "inbound", protocol).verdict(codes)
+            if verdict is None:
                 e.health = make_health(no_health, 0.0, [])
-            elif v[3]:
-                e.health = pending(v[0], v[1] / 100.0, write, list(v[3]))
+            elif verdict[3]:
+                e.health = pending(verdict[0], verdict[1] / 100.0, write, list(verdict[3]))
             else:
-                e.health = make_health(v[0], v[1] / 100.0, [])
+                e.health = make_health(verdict[0], verdict[1] / 100.0, [])
             tally = [requests, *(bads if bads is not None else zeros[protocol])]
         else:
             codes, tally = _NO_CODES, nil[protocol]
@@ -416,13 +416,18 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                 _add_codes(by_protocol, protocol, codes)
     # 3. node verdicts
     nothing: dict[str, Any] = {}
+    outbound_plans = {p: _plan(plans, defaults, "outbound", p) for p in default_plans}
     for n, tolerances, workloads in checked:
         verdicts: list[_Verdict | None] = []
-        for direction, traffic in (("inbound", inbound.get(n.id, nothing)), ("outbound", outbound.get(n.id, nothing))):
-            for protocol, parts in traffic.items():
-                if tolerances is defaults:
-                    verdicts.append(_plan(plans, defaults, direction, protocol).judge(parts[0], parts[1:]))
-                else:
+        ins, outs = inbound.get(n.id, nothing), outbound.get(n.id, nothing)
+        if tolerances is defaults:
+            for protocol, tally in ins.items():
+                verdicts.append(default_plans[protocol].judge(tally[0], tally[1:]))
+            for protocol, tally in outs.items():
+                verdicts.append(outbound_plans[protocol].judge(tally[0], tally[1:]))
+        else:
+            for direction, traffic in (("inbound", ins), ("outbound", outs)):
+                for protocol, parts in traffic.items():
                     verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(parts)))
         h = _health(verdicts)
         if workloads:
