@@ -112,11 +112,13 @@ def _threshold(ratio: float, t: Tolerance) -> str:
 
 Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
 
-# a reason, to be written "<prefix><code>: <ratio, one decimal>%" (e.g. "inbound http 5XX: 12.5%")
-_Reason = tuple[str, str, float]
+# Reasons, each written "<direction> <protocol> <code>: <ratio, one decimal>%" (e.g. "inbound http 5XX:
+# 12.5%"): written out, or (when the tolerances' code texts differ, so that direction, protocol and
+# code text name one reason of a node) kept as label -> ratio to be written when first read
+_Reasons = list[str] | dict[str, float] | tuple[()]
 # what one direction and protocol's traffic says: (status, ratio in percent, rank, reasons), rank 0..3
 # as in _PRIORITY; None when there was nothing to check (no requests, or no tolerance applies)
-_Verdict = tuple[str, float, int, "tuple[_Reason, ...] | list[_Reason]"]
+_Verdict = tuple[str, float, int, _Reasons]
 # traffic none of whose codes a tolerance matches: every tolerance's ratio is 0
 _CLEAN: _Verdict = (model.HEALTHY, 0.0, 1, ())
 _STATUS_OF_RANK = (model.NO_HEALTH, model.HEALTHY, model.DEGRADED, model.FAILURE)
@@ -127,7 +129,7 @@ class _Plan:
     """What the checks need for one tolerance list, direction and protocol: the tolerances that apply,
     and per response code the positions of those it matches (worked out on first sight)."""
 
-    __slots__ = ("tolerances", "entries", "limits", "hits", "prefix")
+    __slots__ = ("tolerances", "entries", "limits", "hits", "prefix", "lazy")
 
     def __init__(self, tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str, protocol: str) -> None:
         self.tolerances = tolerances  # kept so that its id cannot be taken by another list meanwhile
@@ -139,6 +141,9 @@ class _Plan:
         self.limits = [(t.failure, t.degraded, code_text) for t, code_text in self.entries]
         self.hits: dict[str, tuple[int, ...]] = {}
         self.prefix = f"{direction} {protocol} "
+        # reasons kept unwritten (see _Reasons) when no two of the tolerances have the same code text
+        code_texts = [t.text.split(",")[0] for t in tolerances]
+        self.lazy = len(set(code_texts)) == len(code_texts)
 
     def classify(self, code: str) -> tuple[int, ...]:
         hit = self.hits[code] = tuple(i for i, (t, _) in enumerate(self.entries) if t.code.match(code) is not None)
@@ -172,7 +177,8 @@ class _Plan:
         if bads is None or not any(bads):
             return _CLEAN
         worst, worst_rank = 0.0, 0
-        reasons: list[_Reason] = []
+        written: list[str] | None = None if self.lazy else []
+        pending: dict[str, float] = {}
         for (failure, degraded, code_text), bad in zip(self.limits, bads, strict=True):
             ratio = bad / total * 100.0
             # _threshold, inline, as a rank: 1 Healthy, 2 Degraded, 3 Failure
@@ -185,10 +191,13 @@ class _Plan:
             else:
                 rank = 1
             if rank > 1:
-                reasons.append((self.prefix, code_text, ratio))
+                if written is None:
+                    pending[self.prefix + code_text] = ratio
+                else:
+                    written.append(f"{self.prefix}{code_text}: {ratio:.1f}%")
             if rank > worst_rank:
                 worst, worst_rank = ratio, rank
-        return _STATUS_OF_RANK[worst_rank], worst, worst_rank, reasons
+        return _STATUS_OF_RANK[worst_rank], worst, worst_rank, pending if written is None else written
 
 
 def _plan(plans: dict[Any, _Plan], tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str,
@@ -211,30 +220,31 @@ def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, .
     return _health(verdicts)
 
 
-def _write(reasons: list[_Reason]) -> list[str]:
-    return [f"{prefix}{code_text}: {ratio:.1f}%" for prefix, code_text, ratio in reasons]
-
-
-def _made(status: str, error_ratio: float, reasons: Sequence[_Reason]) -> model.Health:
-    """A Health whose reasons are written when first read (most never are)."""
-    if not reasons:
-        return model.Health(status, error_ratio, [])
-    return model.pending_health(status, error_ratio, _write, list(reasons))
+def _write(pending: dict[str, float]) -> list[str]:
+    return [f"{label}: {ratio:.1f}%" for label, ratio in pending.items()]
 
 
 def _health(verdicts: list[_Verdict | None]) -> model.Health:
-    """One Health from several verdicts: the worst status (the first verdict reaching it) with its
-    ratio, and all the reasons in order."""
+    """One Health from several verdicts (all from one tolerance list, each for another direction or
+    protocol): the worst status (the first verdict reaching it) with its ratio, and all the reasons
+    in order, written when first read if the verdicts kept them unwritten."""
     status, worst, worst_rank = model.NO_HEALTH, 0.0, 0
-    reasons: list[_Reason] = []
+    written: list[str] = []
+    pending: dict[str, float] = {}
     for v in verdicts:
         if v is None:
             continue
-        if v[3]:
-            reasons.extend(v[3])
+        reasons = v[3]
+        if reasons:
+            if type(reasons) is dict:
+                pending.update(reasons)
+            else:
+                written.extend(reasons)
         if v[2] > worst_rank:
             status, worst, worst_rank = v[0], v[1], v[2]
-    return _made(status, worst / 100.0, reasons)
+    if pending:
+        return model.pending_health(status, worst / 100.0, _write, pending)
+    return model.Health(status, worst / 100.0, written)
 
 
 def _workloads_of(n: model.Node, inv: Inventory | None) -> list[Workload]:
@@ -389,10 +399,10 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                 verdict = _plan(plans, target_tols, "inbound", protocol).verdict(codes)
             if verdict is None:
                 e.health = make_health(no_health, 0.0, [])
-            elif verdict[3]:
-                e.health = pending(verdict[0], verdict[1] / 100.0, write, list(verdict[3]))
+            elif verdict[3] and type(verdict[3]) is dict:
+                e.health = pending(verdict[0], verdict[1] / 100.0, write, verdict[3])
             else:
-                e.health = make_health(verdict[0], verdict[1] / 100.0, [])
+                e.health = make_health(verdict[0], verdict[1] / 100.0, list(verdict[3]))
             tally = [requests, *(bads if bads is not None else zeros[protocol])]
         else:
             codes, tally = _NO_CODES, nil[protocol]

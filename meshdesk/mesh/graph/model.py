@@ -122,9 +122,11 @@ class Health:
     status: str = NO_HEALTH  # Healthy / Degraded / Failure / NA
     error_ratio: float = 0.0  # worst error share over the checked code classes, 0..1
     reasons: list[str] = field(default_factory=list)
-    # storage behind the ``reasons`` property (not fields): the written reasons, or how to write them
+    # storage behind the ``reasons`` property (not fields): the written reasons, or what to write them
+    # from and how
     _reasons: ClassVar[Any]
     _pending: ClassVar[Any]
+    _write: ClassVar[Any]
 
 
 # ``Health.reasons`` may be written on first read: a build has thousands of reasons (one per tolerance
@@ -132,27 +134,29 @@ class Health:
 # while only a tooltip or a panel ever shows them. ``pending_health`` makes such a Health; a value given
 # to the constructor or assigned is kept as it is, like any other field.
 def pending_health(status: str, error_ratio: float, write: Callable[[Any], list[str]], what: Any) -> Health:
-    """A Health whose ``reasons`` are ``write(what)``, called when they are first read."""
+    """A Health whose ``reasons`` are ``write(what)``, called when they are first read. (Give ``what``
+    as plain data, e.g. a dict of strings to floats, which the cyclic garbage collector never tracks:
+    thousands of tuples or lists kept until read would make its passes longer.)"""
     h = _new(Health)
     h.status = status
     h.error_ratio = error_ratio
     h._reasons = None  # type: ignore[misc]
-    h._pending = (write, what)  # type: ignore[misc]
+    h._pending = what  # type: ignore[misc]
+    h._write = write  # type: ignore[misc]
     return h
 
 
 def _get_reasons(self: Health) -> list[str]:
     made = self._reasons
     if made is None:
-        write, what = self._pending
-        made = self._reasons = write(what)  # type: ignore[misc]
-        self._pending = None  # type: ignore[misc]
+        made = self._reasons = self._write(self._pending)  # type: ignore[misc]
+        self._pending = self._write = None  # type: ignore[misc]
     return made
 
 
 def _set_reasons(self: Health, value: list[str]) -> None:
     self._reasons = value  # type: ignore[misc]
-    self._pending = None  # type: ignore[misc]
+    self._pending = self._write = None  # type: ignore[misc]
 
 
 Health.reasons = property(_get_reasons, _set_reasons)  # type: ignore[assignment]
