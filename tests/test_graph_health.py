@@ -122,3 +122,12 @@ def test_a_node_with_its_own_tolerances_next_to_nodes_with_the_defaults() -> Non
     assert pay.reasons == ["inbound http 5XX: 25.0%"]
     assert edge(g, "web-v1", "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
     assert edge(g, "cart-v1", "pay-v1").health.status == model.HEALTHY  # type: ignore[union-attr]
+
+
+def test_tolerances_with_the_same_code_text_give_a_reason_each() -> None:
+    samples = [http("web-v1", "cart-v1", 80), http("web-v1", "cart-v1", 20, "500")]
+    g = build(snapshot(samples, inventory=_inventory("5XX,1,2,http,inbound;5XX,5,30,http,inbound")))
+    cart = node(g, "cart-v1").health
+    assert cart is not None and cart.status == model.FAILURE
+    assert cart.reasons == ["inbound http 5XX: 20.0%", "inbound http 5XX: 20.0%"]
+    assert edge(g, "web-v1", "cart-v1").health.reasons == cart.reasons  # type: ignore[union-attr]
