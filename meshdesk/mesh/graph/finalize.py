@@ -128,8 +128,9 @@ _EDGE_PLANS: dict[str, _EdgePlan] = {
             PERCENT_ERR.get(proto, ""), PERCENT_REQ.get(proto, ""), OUT_RATE[proto])
     for proto in PROTOCOLS
 }
-# edge_rates sums all of EDGE_ERROR_RATES; the plans see only those among EDGE_RATES
-assert all(set(EDGE_ERROR_RATES[p]) <= set(EDGE_RATES[p]) for p in PROTOCOLS)
+# edge_rates sums EDGE_ERROR_RATES in their order; the plans meet them among EDGE_RATES, which must
+# hold them all in that same order for the sums to be the same
+assert all([r for r in EDGE_RATES[p] if r in EDGE_ERROR_RATES[p]] == list(EDGE_ERROR_RATES[p]) for p in PROTOCOLS)
 _NO_PLAN: _EdgePlan = ((), False, "", "", "")
 
 
