@@ -94,3 +94,40 @@ def test_service_annotation_applies_to_service_nodes() -> None:
     svc = g.find_node(node_type=model.NODE_SERVICE, service="cart")
     assert svc is not None and svc.health is not None and svc.health.status == model.HEALTHY
     assert node(g, "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
+
+
+def test_reasons_name_direction_protocol_code_class_and_share() -> None:
+    g = build(snapshot([http("web-v1", "cart-v1", 80), http("web-v1", "cart-v1", 20, "503"),
+                        http("web-v1", "pay-v1", 70), http("web-v1", "pay-v1", 30, "404")]))
+    cart = edge(g, "web-v1", "cart-v1").health
+    assert cart is not None and cart.reasons == ["inbound http 5XX: 20.0%"]
+    assert cart.error_ratio == pytest.approx(0.2)
+    web = node(g, "web-v1").health
+    # outbound over both edges: 20 of 200 are 5xx (10 %: Failure), 30 of 200 are 4xx (15 %: Degraded)
+    assert web is not None and web.status == model.FAILURE
+    assert web.reasons == ["outbound http 5XX: 10.0%", "outbound http 4XX: 15.0%"]
+    assert web.error_ratio == pytest.approx(0.10)
+
+
+def test_a_node_with_its_own_tolerances_next_to_nodes_with_the_defaults() -> None:
+    samples = [http("web-v1", "cart-v1", 85), http("web-v1", "cart-v1", 15, "404"),
+               http("cart-v1", "pay-v1", 95), http("cart-v1", "pay-v1", 5, "404"),
+               http("web-v1", "pay-v1", 50), http("web-v1", "pay-v1", 50, "500")]
+    g = build(snapshot(samples, inventory=_inventory("4XX,1,3,http,.*")))
+    cart = node(g, "cart-v1").health
+    assert cart is not None and cart.status == model.FAILURE  # 15 % inbound, 5 % outbound 4xx
+    assert cart.reasons == ["inbound http 4XX: 15.0%", "outbound http 4XX: 5.0%"]
+    pay = node(g, "pay-v1").health
+    assert pay is not None and pay.status == model.FAILURE  # defaults: 50 of 150 are 5xx
+    assert pay.reasons == ["inbound http 5XX: 25.0%"]
+    assert edge(g, "web-v1", "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
+    assert edge(g, "cart-v1", "pay-v1").health.status == model.HEALTHY  # type: ignore[union-attr]
+
+
+def test_tolerances_with_the_same_code_text_give_a_reason_each() -> None:
+    samples = [http("web-v1", "cart-v1", 80), http("web-v1", "cart-v1", 20, "500")]
+    g = build(snapshot(samples, inventory=_inventory("5XX,1,2,http,inbound;5XX,5,30,http,inbound")))
+    cart = node(g, "cart-v1").health
+    assert cart is not None and cart.status == model.FAILURE
+    assert cart.reasons == ["inbound http 5XX: 20.0%", "inbound http 5XX: 20.0%"]
+    assert edge(g, "web-v1", "cart-v1").health.reasons == cart.reasons  # type: ignore[union-attr]

@@ -70,3 +70,61 @@ def test_ids_are_the_same_remembered_or_hashed_afresh() -> None:
     key = "\x1f".join((n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service,
                        n.aggregate, n.aggregate_value, ""))
     assert n.id == hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+def test_fast_constructors_make_what_the_dataclass_constructors_make() -> None:
+    raw = {"200": {"-": 9.0}, "503": {"UF": 1.0}}
+    hosts = {"200": {"h": 9.0}, "503": {"h": 1.0}}
+    fast = model.lazy_edge("e", "a", "b", "http", {"http": 10.0}, raw, hosts, 10.0, 1.5, None, 100.0, "d", "s", False)
+    slow = model.Edge("e", "a", "b", "http", {"http": 10.0}, model.LAZY_RESPONSES, 1.5, None, 100.0, "d", "s", False)
+    slow._raw_responses, slow._raw_hosts, slow._raw_total = raw, hosts, 10.0  # type: ignore[misc]
+    assert list(vars(fast)) == list(vars(slow))
+    assert fast.code_rates() == slow.code_rates()
+    assert fast == slow and dataclasses.asdict(fast) == dataclasses.asdict(slow)
+    bare = model.lazy_edge("e", "a", "b", "tcp", {}, None, None, 0.0, None, None, None, "", "", True)
+    assert vars(bare) == vars(model.Edge("e", "a", "b", "tcp", responses=model.LAZY_RESPONSES, is_idle=True))
+    assert bare.responses == {} and bare.code_rates() == {}
+    ds = [model.DestService("c", "ns", "svc")]
+    node = model.plain_node("n", "app", "c", "ns", "", "svc", "v1", "", "", "", ds, {"http": {"httpIn": 1.0}})
+    plain = model.Node("n", "app", "c", "ns", "", "svc", "v1", "", "", "", "", None, ds, {"http": {"httpIn": 1.0}})
+    assert list(vars(node).items()) == list(vars(plain).items())
+
+
+def test_reasons_written_on_first_read_read_like_given_ones() -> None:
+    calls: list[object] = []
+
+    def write(what: list[str]) -> list[str]:
+        calls.append(what)
+        return [f"reason {w}" for w in what]
+
+    h = model.pending_health(model.FAILURE, 0.5, write, ["a", "b"])
+    assert not calls
+    assert h == model.Health(model.FAILURE, 0.5, ["reason a", "reason b"])
+    assert h.reasons is h.reasons and len(calls) == 1
+    h.reasons.append("more")
+    assert dataclasses.asdict(h)["reasons"] == ["reason a", "reason b", "more"]
+    h.reasons = ["x"]
+    assert dataclasses.replace(h).reasons == ["x"]
+
+
+def test_adding_edges_at_once_makes_the_topology_one_by_one_makes() -> None:
+    from meshdesk.mesh.request import GraphRequest
+
+    nodes = [model.Node(i, "app") for i in ("a", "b", "c")]
+    edges = [model.Edge(f"{s}{t}{p}", s, t, p) for s, t, p in
+             (("a", "b", "http"), ("a", "b", "tcp"), ("b", "c", "http"), ("c", "a", "grpc"), ("c", "c", "http"),
+              ("a", "x", "http"))]
+    at_once = model.TrafficGraph(GraphRequest())
+    at_once.add_all(nodes, edges + edges[:2])
+    one_by_one = model.TrafficGraph(GraphRequest())
+    for n in nodes:
+        one_by_one.add_node(n)
+    for e in edges:
+        one_by_one.add_edge(e)
+    for g in (at_once, one_by_one):
+        assert list(g.nx.nodes) == ["a", "b", "c", "x"]
+    assert list(at_once.nx.edges(keys=True, data=True)) == list(one_by_one.nx.edges(keys=True, data=True))
+    assert list(at_once.nx.in_edges("b", keys=True)) == list(one_by_one.nx.in_edges("b", keys=True))
+    assert at_once.nx.succ == one_by_one.nx.succ and at_once.nx.pred == one_by_one.nx.pred
+    assert at_once.nx._succ["a"]["b"] is at_once.nx._pred["b"]["a"]  # one key dict, as add_edge shares it
+    assert [e.id for e in at_once.in_edges("b")] == ["abhttp", "abtcp"]

@@ -34,41 +34,61 @@ _NODE_EXTRA_SET = frozenset(_NODE_EXTRA_KEYS)
 _NODE_RATES_BY_PROTO = tuple((proto, NODE_RATES[proto]) for proto in PROTOCOLS)
 
 
-def _model_node(n: TNode) -> model.Node:
+# flag metadata key -> the Node field it sets, and how its value is turned into the field's value
+_NODE_FLAGS: dict[str, tuple[str, Any]] = {
+    "isInaccessible": ("is_inaccessible", bool), "isOutside": ("is_outside", bool), "isRoot": ("is_root", bool),
+    "isIdle": ("is_idle", bool), "isDead": ("is_dead", bool), "isEgressCluster": ("is_egress_cluster", bool),
+    "isServiceEntry": ("is_service_entry", None), "hasMissingSC": ("has_missing_sidecar", bool),
+    "hasVS": ("has_virtual_service", bool), "hasDR": ("has_destination_rule", bool),
+    "isGateway": ("is_gateway", bool), "isInjected": ("is_injected", bool),
+    "healthAnnotation": ("health_annotation", None),
+}
+assert _NODE_FLAGS.keys() == _NODE_FLAG_KEYS
+
+
+def _model_node(n: TNode, dest_service_of: dict[tuple[str, str, str], model.DestService]) -> model.Node:
+    """``n`` as a model node. ``dest_service_of`` (per call of ``to_model``) shares one DestService
+    (they are immutable) among the nodes of a build that name the same service."""
     md = n.md
-    aggregate = md.get("aggregate", "")
-    aggregate_value = md.get("aggregateValue", "")
-    nid = model.node_id(n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service,
-                        aggregate, aggregate_value)
+    get = md.get
+    aggregate = get("aggregate", "")
+    aggregate_value = get("aggregateValue", "")
+    ident = (n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service, aggregate,
+             aggregate_value, "")
+    nid = model.known_node_id(ident)
+    if nid is None:
+        nid = model.node_id(*ident)
     traffic: dict[str, dict[str, float]] = {}
     for proto, names in _NODE_RATES_BY_PROTO:
         rates: dict[str, float] | None = None
         for r in names:
-            v = md.get(r)
+            v = get(r)
             if v is not None and v > 0.0:
                 if rates is None:
                     rates = traffic[proto] = {}
                 rates[r] = v
-    ds = md.get("destServices")
-    dest_services = [model.DestService(c, ns, name) for (c, ns, name) in sorted(ds)] if ds else []
+    ds = get("destServices")
+    dest_services: list[model.DestService] = []
+    if ds:
+        for key in (ds if len(ds) == 1 else sorted(ds)):
+            one = dest_service_of.get(key)
+            if one is None:
+                one = dest_service_of[key] = model.DestService(*key)
+            dest_services.append(one)
+    node = model.plain_node(nid, n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service,
+                            aggregate, aggregate_value, dest_services, traffic)
     keys = md.keys()
-    if keys & _NODE_FLAG_KEYS:
-        node = model.Node(
-            nid, n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service, aggregate,
-            aggregate_value, "", None, dest_services, traffic,
-            is_inaccessible=bool(md.get("isInaccessible")), is_outside=bool(md.get("isOutside")),
-            is_root=bool(md.get("isRoot")), is_idle=bool(md.get("isIdle")), is_dead=bool(md.get("isDead")),
-            is_egress_cluster=bool(md.get("isEgressCluster")), is_service_entry=md.get("isServiceEntry"),
-            has_missing_sidecar=bool(md.get("hasMissingSC")), has_virtual_service=bool(md.get("hasVS")),
-            has_destination_rule=bool(md.get("hasDR")), is_gateway=bool(md.get("isGateway")),
-            is_injected=bool(md.get("isInjected")), health_annotation=md.get("healthAnnotation", ""),
-        )
-    else:
-        node = model.Node(nid, n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service,
-                          aggregate, aggregate_value, "", None, dest_services, traffic)
+    flags = keys & _NODE_FLAG_KEYS
+    if flags:
+        # only the keys present: an absent one leaves its field at the default, which is what the field
+        # would get from its converter applied to nothing (False, None or "")
+        for key in flags:
+            name, convert = _NODE_FLAGS[key]
+            value = md[key]
+            setattr(node, name, value if convert is None else convert(value))
     if keys & _NODE_EXTRA_SET:
         for key in _NODE_EXTRA_KEYS:
-            if md.get(key):
+            if get(key):
                 node.extra[key] = md[key]
     return node
 
@@ -99,19 +119,36 @@ def responses(md: dict[str, Any], total: float) -> dict[str, model.ResponseDetai
     return model.responses_of((by_flags, md.get("responseHosts") or {}, total))
 
 
+# per protocol, what an edge's rates need (edge_rates, laid out for the loop in to_model): each rate
+# name with whether it is one of the error rates summed for the error share, whether the protocol has
+# shares at all, the names of the error and the request share, and the source node's outgoing rate
+_EdgePlan = tuple[tuple[tuple[str, bool], ...], bool, str, str, str]
+_EDGE_PLANS: dict[str, _EdgePlan] = {
+    proto: (tuple((r, r in EDGE_ERROR_RATES[proto]) for r in EDGE_RATES[proto]), proto in PERCENT_ERR,
+            PERCENT_ERR.get(proto, ""), PERCENT_REQ.get(proto, ""), OUT_RATE[proto])
+    for proto in PROTOCOLS
+}
+# edge_rates sums EDGE_ERROR_RATES in their order; the plans meet them among EDGE_RATES, which must
+# hold them all in that same order for the sums to be the same
+assert all([r for r in EDGE_RATES[p] if r in EDGE_ERROR_RATES[p]] == list(EDGE_ERROR_RATES[p]) for p in PROTOCOLS)
+_NO_PLAN: _EdgePlan = ((), False, "", "", "")
+
+
 def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model.TrafficGraph:
     graph = model.TrafficGraph(request=request, timestamp=timestamp)
     ids: dict[str, str] = {}
     nodes: list[model.Node] = []
     edges: list[model.Edge] = []
+    dest_service_of: dict[tuple[str, str, str], model.DestService] = {}
     for key, n in tm.items():
-        node = _model_node(n)
+        node = _model_node(n, dest_service_of)
         nodes.append(node)
         ids[key] = node.id
-    make_edge = model.Edge
+    make_edge = model.lazy_edge
     make_id = model.edge_id
-    lazy = model.LAZY_RESPONSES
-    out_rate = OUT_RATE
+    known_id = model.known_edge_id
+    plans = _EDGE_PLANS
+    no_plan = _NO_PLAN
     for n in tm.values():
         if not n.edges:
             continue
@@ -121,22 +158,42 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
             if dst is None:  # an edge to a node some pass removed
                 continue
             md = e.md
+            get = md.get
             protocol = e.protocol
-            total = md.get(protocol, 0.0)
-            source_out = e.source.md.get(out_rate.get(protocol, ""), 0.0)
-            # positional, in the order of model.Edge's fields
-            edge = make_edge(
-                make_id(src, dst, protocol), src, dst, protocol,
-                edge_rates(protocol, md, source_out), lazy,
-                md.get("responseTime"), md.get("throughput"), md.get("isMTLS"), md.get("destPrincipal", ""),
-                md.get("sourcePrincipal", ""), total <= 0,
-            )
+            names, shares, pct_err, pct_req, out_name = plans.get(protocol, no_plan)
+            # edge_rates, inline; the error rates present are summed as there (absent ones are 0.0,
+            # which adds nothing)
+            rates: dict[str, float] = {}
+            errs: list[float] = []
+            for r, is_err in names:
+                v = get(r)
+                if v is not None:
+                    if v > 0.0:
+                        rates[r] = v
+                    if is_err:
+                        errs.append(v)
+            total = get(protocol, 0.0)
+            if total > 0 and shares:
+                if errs:
+                    err = sum(errs)
+                    if err > 0:
+                        rates[pct_err] = err / total * 100.0
+                source_out = e.source.md.get(out_name, 0.0)
+                if source_out > 0:
+                    rates[pct_req] = total / source_out * 100.0
+            eid = known_id((src, dst, protocol))
+            if eid is None:
+                eid = make_id(src, dst, protocol)
             # the breakdown as percentages is made when ``edge.responses`` is first read
-            by_flags = md.get("responses")
+            by_flags = get("responses")
             if by_flags and total > 0:
-                edge._raw_responses = by_flags  # type: ignore[misc]
-                edge._raw_hosts = md.get("responseHosts") or {}  # type: ignore[misc]
-                edge._raw_total = total  # type: ignore[misc]
+                edge = make_edge(eid, src, dst, protocol, rates, by_flags, get("responseHosts") or {}, total,
+                                 get("responseTime"), get("throughput"), get("isMTLS"), get("destPrincipal", ""),
+                                 get("sourcePrincipal", ""), total <= 0)
+            else:
+                edge = make_edge(eid, src, dst, protocol, rates, None, None, 0.0,
+                                 get("responseTime"), get("throughput"), get("isMTLS"), get("destPrincipal", ""),
+                                 get("sourcePrincipal", ""), total <= 0)
             edges.append(edge)
     graph.add_all(nodes, edges)
     return graph

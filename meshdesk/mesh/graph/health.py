@@ -27,7 +27,9 @@ An edge's health uses its destination's inbound tolerances.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import add
 from typing import Any
 
 from meshdesk.mesh.graph import model
@@ -110,12 +112,24 @@ def _threshold(ratio: float, t: Tolerance) -> str:
 
 Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
 
+# Reasons, each written "<direction> <protocol> <code>: <ratio, one decimal>%" (e.g. "inbound http 5XX:
+# 12.5%"): written out, or (when the tolerances' code texts differ, so that direction, protocol and
+# code text name one reason of a node) kept as label -> ratio to be written when first read
+_Reasons = list[str] | dict[str, float] | tuple[()]
+# what one direction and protocol's traffic says: (status, ratio in percent, rank, reasons), rank 0..3
+# as in _PRIORITY; None when there was nothing to check (no requests, or no tolerance applies)
+_Verdict = tuple[str, float, int, _Reasons]
+# traffic none of whose codes a tolerance matches: every tolerance's ratio is 0
+_CLEAN: _Verdict = (model.HEALTHY, 0.0, 1, ())
+_STATUS_OF_RANK = (model.NO_HEALTH, model.HEALTHY, model.DEGRADED, model.FAILURE)
+assert all(_PRIORITY[s] == rank for rank, s in enumerate(_STATUS_OF_RANK))
+
 
 class _Plan:
-    """What ``evaluate`` needs for one tolerance list, direction and protocol: the tolerances that
-    apply, and per response code the positions of those it matches (worked out on first sight)."""
+    """What the checks need for one tolerance list, direction and protocol: the tolerances that apply,
+    and per response code the positions of those it matches (worked out on first sight)."""
 
-    __slots__ = ("tolerances", "entries", "hits")
+    __slots__ = ("tolerances", "entries", "limits", "hits", "prefix", "lazy")
 
     def __init__(self, tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str, protocol: str) -> None:
         self.tolerances = tolerances  # kept so that its id cannot be taken by another list meanwhile
@@ -123,79 +137,114 @@ class _Plan:
             (t, t.text.split(",")[0]) for t in tolerances
             if t.direction.match(direction) and t.protocol.match(protocol)
         ]
+        # per entry (failure threshold, degraded threshold, code text), for judge
+        self.limits = [(t.failure, t.degraded, code_text) for t, code_text in self.entries]
         self.hits: dict[str, tuple[int, ...]] = {}
+        self.prefix = f"{direction} {protocol} "
+        # reasons kept unwritten (see _Reasons) when no two of the tolerances have the same code text
+        code_texts = [t.text.split(",")[0] for t in tolerances]
+        self.lazy = len(set(code_texts)) == len(code_texts)
 
     def classify(self, code: str) -> tuple[int, ...]:
         hit = self.hits[code] = tuple(i for i, (t, _) in enumerate(self.entries) if t.code.match(code) is not None)
         return hit
 
-    def bad_rates(self, codes: dict[str, float]) -> list[float]:
-        """Per tolerance entry, the rate of the codes it matches, added in the codes' order."""
-        bads = [0.0] * len(self.entries)
+    def bad_rates(self, codes: dict[str, float]) -> list[float] | None:
+        """Per tolerance, the rate of the codes it matches, added in the codes' order; None when no
+        code matches any."""
         hits = self.hits
+        bads: list[float] | None = None
         for c, v in codes.items():
             hit = hits.get(c)
             if hit is None:
                 hit = self.classify(c)
-            for i in hit:
-                bads[i] += v
+            if hit:
+                if bads is None:
+                    bads = [0.0] * len(self.entries)
+                for i in hit:
+                    bads[i] += v
         return bads
+
+    def verdict(self, codes: dict[str, float]) -> _Verdict | None:
+        return self.judge(sum(codes.values()), self.bad_rates(codes))
+
+    def judge(self, total: float, bads: Sequence[float] | None) -> _Verdict | None:
+        """The verdict on traffic of ``total`` requests of which ``bads`` (None: none) match each
+        tolerance: per tolerance the share of the requests it matches, the worst status (the first
+        tolerance reaching it) with its ratio, and a reason per tolerance past its degraded threshold."""
+        if total <= 0 or not self.entries:
+            return None
+        if bads is None or not any(bads):
+            return _CLEAN
+        worst, worst_rank = 0.0, 0
+        written: list[str] | None = None if self.lazy else []
+        pending: dict[str, float] = {}
+        for (failure, degraded, code_text), bad in zip(self.limits, bads, strict=True):
+            ratio = bad / total * 100.0
+            # _threshold, inline, as a rank: 1 Healthy, 2 Degraded, 3 Failure
+            if ratio <= 0:
+                rank = 1
+            elif ratio >= failure:
+                rank = 3
+            elif ratio >= degraded:
+                rank = 2
+            else:
+                rank = 1
+            if rank > 1:
+                if written is None:
+                    pending[self.prefix + code_text] = ratio
+                else:
+                    written.append(f"{self.prefix}{code_text}: {ratio:.1f}%")
+            if rank > worst_rank:
+                worst, worst_rank = ratio, rank
+        return _STATUS_OF_RANK[worst_rank], worst, worst_rank, pending if written is None else written
+
+
+def _plan(plans: dict[Any, _Plan], tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str,
+          protocol: str) -> _Plan:
+    key = (id(tolerances), direction, protocol)
+    plan = plans.get(key)
+    if plan is None or plan.tolerances is not tolerances:
+        plan = plans[key] = _Plan(tolerances, direction, protocol)
+    return plan
 
 
 def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, ...] | list[Tolerance],
              cache: dict[Any, Any] | None = None) -> model.Health:
     """Health from request traffic by direction, protocol and code. ``cache`` (optional, per caller)
     remembers which tolerances apply to each direction and protocol, and which codes each matches."""
-    memo = cache if cache is not None else {}
-    verdict: list[Any] = [model.NO_HEALTH, 0.0, 0]  # worst status, its ratio, its rank
-    reasons: list[str] = []
-    for direction, traffic in (("inbound", inbound), ("outbound", outbound)):
-        for protocol, codes in traffic.items():
-            _assess(direction, protocol, codes, tolerances, memo, verdict, reasons)
-    return model.Health(status=verdict[0], error_ratio=verdict[1] / 100.0, reasons=reasons)
+    plans = cache if cache is not None else {}
+    verdicts = [_plan(plans, tolerances, direction, protocol).verdict(codes)
+                for direction, traffic in (("inbound", inbound), ("outbound", outbound))
+                for protocol, codes in traffic.items()]
+    return _health(verdicts)
 
 
-def _assess(direction: str, protocol: str, codes: dict[str, float],
-            tolerances: tuple[Tolerance, ...] | list[Tolerance], memo: dict[Any, Any], verdict: list[Any],
-            reasons: list[str]) -> None:
-    """Check one direction and protocol's codes against the tolerances; worsen ``verdict`` and add
-    ``reasons`` as they say."""
-    total = sum(codes.values())
-    if total <= 0:
-        return
-    key = (id(tolerances), direction, protocol)
-    plan = memo.get(key)
-    if plan is None or plan.tolerances is not tolerances:
-        plan = memo[key] = _Plan(tolerances, direction, protocol)
-    entries = plan.entries
-    if not entries:
-        return
-    bads = plan.bad_rates(codes)
-    for (t, code_text), bad in zip(entries, bads, strict=True):
-        ratio = bad / total * 100.0
-        # _threshold, inline
-        if ratio <= 0:
-            status, rank = model.HEALTHY, 1
-        elif ratio >= t.failure:
-            status, rank = model.FAILURE, 3
-        elif ratio >= t.degraded:
-            status, rank = model.DEGRADED, 2
-        else:
-            status, rank = model.HEALTHY, 1
-        if rank > 1:
-            reasons.append(f"{direction} {protocol} {code_text}: {ratio:.1f}%")
-        if rank > verdict[2]:
-            verdict[0], verdict[1], verdict[2] = status, ratio, rank
+def _write(pending: dict[str, float]) -> list[str]:
+    return [f"{label}: {ratio:.1f}%" for label, ratio in pending.items()]
 
 
-def _edge_codes(e: model.Edge) -> dict[str, float]:
-    return e.code_rates()
-
-
-def _add(traffic: Traffic, protocol: str, edge_codes: dict[str, float]) -> None:
-    codes = traffic.setdefault(protocol, {})
-    for code, v in edge_codes.items():
-        codes[code] = codes.get(code, 0.0) + v
+def _health(verdicts: list[_Verdict | None]) -> model.Health:
+    """One Health from several verdicts (all from one tolerance list, each for another direction or
+    protocol): the worst status (the first verdict reaching it) with its ratio, and all the reasons
+    in order, written when first read if the verdicts kept them unwritten."""
+    status, worst, worst_rank = model.NO_HEALTH, 0.0, 0
+    written: list[str] = []
+    pending: dict[str, float] = {}
+    for v in verdicts:
+        if v is None:
+            continue
+        reasons = v[3]
+        if reasons:
+            if type(reasons) is dict:
+                pending.update(reasons)
+            else:
+                written.extend(reasons)
+        if v[2] > worst_rank:
+            status, worst, worst_rank = v[0], v[1], v[2]
+    if pending:
+        return model.pending_health(status, worst / 100.0, _write, pending)
+    return model.Health(status, worst / 100.0, written)
 
 
 def _workloads_of(n: model.Node, inv: Inventory | None) -> list[Workload]:
@@ -223,104 +272,177 @@ def _workload_status(ws: list[Workload]) -> str:
     return status
 
 
+def _merged(parts: list[dict[str, float]]) -> dict[str, float]:
+    """Several edges' code -> rate dicts added up, in order (one is returned as it is)."""
+    if len(parts) == 1:
+        return parts[0]
+    out: dict[str, float] = {}
+    for codes in parts:
+        for code, v in codes.items():
+            out[code] = out.get(code, 0.0) + v
+    return out
+
+
+def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str]) -> tuple[tuple[Tolerance, ...], list[Workload]]:
+    """The tolerances for a node (its annotation's, else the defaults), and its workloads; a note per
+    bad annotation entry."""
+    if inv is None:
+        return DEFAULT_TOLERANCES, []
+    workloads = _workloads_of(n, inv)
+    owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads]
+    if n.node_type == model.NODE_SERVICE:
+        svc = inv.service(n.namespace, n.service)
+        if svc is not None:
+            owners.append((svc.name, svc.annotations))
+    annotated = [(name, ann) for name, ann in owners if ann.get(ANNOTATION)]
+    if annotated:
+        text = annotated[0][1][ANNOTATION]
+        n.health_annotation = text
+        parsed, problems = parse_annotation(text)
+        for p in problems:
+            msg = f"{n.namespace}/{annotated[0][0]}: {ANNOTATION} entry {p}"
+            if msg not in notes:
+                notes.append(msg)
+        if parsed:
+            return tuple(parsed), workloads
+    return DEFAULT_TOLERANCES, workloads
+
+
+_NO_CODES: dict[str, float] = {}  # shared, never changed
+
+# A node with the default tolerances is judged from its edges' tallies: per protocol, [requests,
+# requests matching each default tolerance], added up edge by edge (the defaults apply alike inbound
+# and outbound, so one edge's tally serves both of its ends). A node with its own tolerances adds up
+# its edges' rates per code and judges those.
+assert all(_Plan(DEFAULT_TOLERANCES, "inbound", p).entries == _Plan(DEFAULT_TOLERANCES, "outbound", p).entries
+           for p in ("http", "grpc")), "one edge's tally per default tolerance must serve both directions"
+
+
+def _add_tally(by_protocol: dict[str, Any], protocol: str, tally: list[float]) -> None:
+    """Add ``tally`` to ``by_protocol``'s; the lists are never changed in place, so one may be shared."""
+    mine = by_protocol.get(protocol)
+    by_protocol[protocol] = tally if mine is None else list(map(add, mine, tally))
+
+
+def _add_codes(by_protocol: dict[str, Any], protocol: str, codes: dict[str, float]) -> None:
+    parts = by_protocol.get(protocol)
+    if parts is None:
+        by_protocol[protocol] = [codes]
+    else:
+        parts.append(codes)
+
+
 def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
-    inbound: dict[str, Traffic] = {}
-    outbound: dict[str, Traffic] = {}
-    rated: list[tuple[model.Edge, dict[str, float]]] = []  # request edges with traffic, and their codes
+    inv = ctx.inventory
+    plans: dict[Any, _Plan] = {}
+    # 1. tolerances (and notes about annotations), in node order
+    checked: list[tuple[model.Node, tuple[Tolerance, ...], list[Workload]]] = []
+    tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
+    for n in graph.nodes.values():
+        if n.node_type == model.NODE_BOX or n.is_inaccessible:
+            continue
+        tolerances, workloads = _tolerances(n, inv, ctx.notes)
+        tolerances_of[n.id] = tolerances
+        checked.append((n, tolerances, workloads))
+    default_plans = {p: _plan(plans, DEFAULT_TOLERANCES, "inbound", p) for p in ("http", "grpc")}
+    # 2. request edges: their verdicts, and what their ends add up (per node, per protocol in the order
+    # first seen, in the graph's edge order)
+    inbound: dict[str, dict[str, Any]] = {}
+    outbound: dict[str, dict[str, Any]] = {}
+    make_health = model.Health
+    pending = model.pending_health
+    write = _write
+    no_health = model.NO_HEALTH
+    defaults = DEFAULT_TOLERANCES
+    # _add_tally, inline; per protocol, no matches, and the tally of an edge without requests
+    zeros = {p: [0.0] * len(plan.entries) for p, plan in default_plans.items()}
+    nil = {p: [0.0, *z] for p, z in zeros.items()}
     for e in graph.edges.values():
         protocol = e.protocol
         if protocol != "http" and protocol != "grpc":
             continue
-        # Edge.code_rates, inline (hot: once per edge)
+        source_tols = tolerances_of.get(e.source)
+        target_tols = tolerances_of.get(e.target)
         total = e.rates.get(protocol, 0.0)
-        codes: dict[str, float] = {}
+        plan = default_plans[protocol]
         if total > 0:
             raw = e._raw_responses
+            bads: list[float] | None = None
             if raw is not None:
+                # Edge.code_rates, inline (hot: once per edge; the sum of a single flag's share is
+                # written out: sum() of one value is 0.0 plus it), and the default tolerances' matches
                 shares_of = e._raw_total
+                hits = plan.hits
+                codes: dict[str, float] = {}
                 for code, flags in raw.items():
-                    codes[code] = sum([v / shares_of * 100.0 for v in flags.values()]) / 100.0 * total
+                    if len(flags) == 1:
+                        for v in flags.values():
+                            x = (0.0 + v / shares_of * 100.0) / 100.0 * total
+                    else:
+                        x = sum([v / shares_of * 100.0 for v in flags.values()]) / 100.0 * total
+                    codes[code] = x
+                    hit = hits.get(code)
+                    if hit is None:
+                        hit = plan.classify(code)
+                    if hit:
+                        if bads is None:
+                            bads = [0.0] * len(plan.entries)
+                        for i in hit:
+                            bads[i] += x
             else:
                 codes = e.code_rates()
-            rated.append((e, codes))
-        if not codes:
-            # what _add would do: make sure the protocol is there, with nothing in it
-            outbound.setdefault(e.source, {}).setdefault(protocol, {})
-            inbound.setdefault(e.target, {}).setdefault(protocol, {})
-            continue
-        out_codes = outbound.setdefault(e.source, {}).setdefault(protocol, {})
-        in_codes = inbound.setdefault(e.target, {}).setdefault(protocol, {})
-        for code, v in codes.items():
-            out_codes[code] = out_codes.get(code, 0.0) + v
-            in_codes[code] = in_codes.get(code, 0.0) + v
-    tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
-    memo: dict[Any, Any] = {}
-    inbound_tol: dict[int, tuple[Tolerance, ...]] = {}
-    inv = ctx.inventory
-    no_traffic: Traffic = {}
-    for n in graph.nodes.values():
-        if n.node_type == model.NODE_BOX or n.is_inaccessible:
-            continue
-        tolerances = DEFAULT_TOLERANCES
-        workloads: list[Workload] = []
-        if inv is not None:
-            workloads = _workloads_of(n, inv)
-            owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads]
-            if n.node_type == model.NODE_SERVICE:
-                svc = inv.service(n.namespace, n.service)
-                if svc is not None:
-                    owners.append((svc.name, svc.annotations))
-            annotated = [(name, ann) for name, ann in owners if ann.get(ANNOTATION)]
-            if annotated:
-                text = annotated[0][1][ANNOTATION]
-                n.health_annotation = text
-                parsed, problems = parse_annotation(text)
-                for p in problems:
-                    msg = f"{n.namespace}/{annotated[0][0]}: {ANNOTATION} entry {p}"
-                    if msg not in ctx.notes:
-                        ctx.notes.append(msg)
-                if parsed:
-                    tolerances = tuple(parsed)
-        tolerances_of[n.id] = tolerances
-        h = evaluate(inbound.get(n.id, no_traffic), outbound.get(n.id, no_traffic), tolerances, memo)
+                bads = plan.bad_rates(codes)
+            requests = sum(codes.values())
+            if target_tols is None or target_tols is defaults:
+                verdict = plan.judge(requests, bads)
+            else:
+                verdict = _plan(plans, target_tols, "inbound", protocol).verdict(codes)
+            if verdict is None:
+                e.health = make_health(no_health, 0.0, [])
+            elif verdict[3] and type(verdict[3]) is dict:
+                e.health = pending(verdict[0], verdict[1] / 100.0, write, verdict[3])
+            else:
+                e.health = make_health(verdict[0], verdict[1] / 100.0, list(verdict[3]))
+            tally = [requests, *(bads if bads is not None else zeros[protocol])]
+        else:
+            codes, tally = _NO_CODES, nil[protocol]
+        if source_tols is not None:
+            by_protocol = outbound.get(e.source)
+            if by_protocol is None:
+                by_protocol = outbound[e.source] = {}
+            if source_tols is defaults:
+                mine = by_protocol.get(protocol)
+                by_protocol[protocol] = tally if mine is None else list(map(add, mine, tally))
+            else:
+                _add_codes(by_protocol, protocol, codes)
+        if target_tols is not None:
+            by_protocol = inbound.get(e.target)
+            if by_protocol is None:
+                by_protocol = inbound[e.target] = {}
+            if target_tols is defaults:
+                mine = by_protocol.get(protocol)
+                by_protocol[protocol] = tally if mine is None else list(map(add, mine, tally))
+            else:
+                _add_codes(by_protocol, protocol, codes)
+    # 3. node verdicts
+    nothing: dict[str, Any] = {}
+    outbound_plans = {p: _plan(plans, defaults, "outbound", p) for p in default_plans}
+    for n, tolerances, workloads in checked:
+        verdicts: list[_Verdict | None] = []
+        ins, outs = inbound.get(n.id, nothing), outbound.get(n.id, nothing)
+        if tolerances is defaults:
+            for protocol, tally in ins.items():
+                verdicts.append(default_plans[protocol].judge(tally[0], tally[1:]))
+            for protocol, tally in outs.items():
+                verdicts.append(outbound_plans[protocol].judge(tally[0], tally[1:]))
+        else:
+            for direction, traffic in (("inbound", ins), ("outbound", outs)):
+                for protocol, parts in traffic.items():
+                    verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(parts)))
+        h = _health(verdicts)
         if workloads:
             ws = _workload_status(workloads)
             if _PRIORITY[ws] > _PRIORITY[h.status]:
                 h.reasons.append("workload has fewer available pods than wanted")
                 h.status = ws
         n.health = h
-    # edge verdicts: _assess for the inbound direction, inline, with the plan looked up per target's
-    # tolerances and protocol rather than per edge
-    plans: dict[tuple[int, str], _Plan] = {}
-    make_health = model.Health
-    healthy, degraded, failure, no_health = model.HEALTHY, model.DEGRADED, model.FAILURE, model.NO_HEALTH
-    for e, codes in rated:
-        tols = tolerances_of.get(e.target, DEFAULT_TOLERANCES)
-        protocol = e.protocol
-        plan = plans.get((id(tols), protocol))
-        if plan is None:
-            tol = inbound_tol.get(id(tols))
-            if tol is None:
-                tol = inbound_tol[id(tols)] = tuple(t for t in tols if t.direction.match("inbound"))
-            plan = plans[(id(tols), protocol)] = _Plan(tol, "inbound", protocol)
-        reasons: list[str] = []
-        status, worst, worst_rank = no_health, 0.0, 0
-        total = sum(codes.values())
-        entries = plan.entries
-        if total > 0 and entries:
-            bads = plan.bad_rates(codes)
-            for (t, code_text), bad in zip(entries, bads, strict=True):
-                ratio = bad / total * 100.0
-                if ratio <= 0:
-                    st, rank = healthy, 1
-                elif ratio >= t.failure:
-                    st, rank = failure, 3
-                elif ratio >= t.degraded:
-                    st, rank = degraded, 2
-                else:
-                    st, rank = healthy, 1
-                if rank > 1:
-                    reasons.append(f"inbound {protocol} {code_text}: {ratio:.1f}%")
-                if rank > worst_rank:
-                    status, worst, worst_rank = st, ratio, rank
-        e.health = make_health(status, worst / 100.0, reasons)

@@ -12,7 +12,7 @@ differences and saved layouts can find nodes again. Fields may be added; none is
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -39,6 +39,8 @@ HEALTHY = "Healthy"
 DEGRADED = "Degraded"
 FAILURE = "Failure"
 NO_HEALTH = "NA"
+
+_new = object.__new__
 
 
 # Ids are a pure function of identity, and a refresh rebuilds the same graph every few seconds:
@@ -83,6 +85,13 @@ def edge_id(source: str, target: str, protocol: str) -> str:
     return eid
 
 
+# the remembered ids, looked up by ``node_id``'s ten arguments (as a tuple, in order) or by ``edge_id``'s
+# (source, target, protocol): None when not remembered (the caller then calls ``node_id``/``edge_id``).
+# Saves a call per node and edge where thousands are made at once.
+known_node_id = _node_ids.get
+known_edge_id = _edge_ids.get
+
+
 def clear_id_caches() -> None:
     """Forget remembered ids (benchmarks use it to time a first build honestly)."""
     _node_ids.clear()
@@ -113,6 +122,44 @@ class Health:
     status: str = NO_HEALTH  # Healthy / Degraded / Failure / NA
     error_ratio: float = 0.0  # worst error share over the checked code classes, 0..1
     reasons: list[str] = field(default_factory=list)
+    # storage behind the ``reasons`` property (not fields): the written reasons, or what to write them
+    # from and how
+    _reasons: ClassVar[Any]
+    _pending: ClassVar[Any]
+    _write: ClassVar[Any]
+
+
+# ``Health.reasons`` may be written on first read: a build has thousands of reasons (one per tolerance
+# past its threshold, per node and edge) and formatting their numbers was a tenth of the health pass,
+# while only a tooltip or a panel ever shows them. ``pending_health`` makes such a Health; a value given
+# to the constructor or assigned is kept as it is, like any other field.
+def pending_health(status: str, error_ratio: float, write: Callable[[Any], list[str]], what: Any) -> Health:
+    """A Health whose ``reasons`` are ``write(what)``, called when they are first read. (Give ``what``
+    as plain data, e.g. a dict of strings to floats, which the cyclic garbage collector never tracks:
+    thousands of tuples or lists kept until read would make its passes longer.)"""
+    h = _new(Health)
+    h.status = status
+    h.error_ratio = error_ratio
+    h._reasons = None  # type: ignore[misc]
+    h._pending = what  # type: ignore[misc]
+    h._write = write  # type: ignore[misc]
+    return h
+
+
+def _get_reasons(self: Health) -> list[str]:
+    made = self._reasons
+    if made is None:
+        made = self._reasons = self._write(self._pending)  # type: ignore[misc]
+        self._pending = self._write = None  # type: ignore[misc]
+    return made
+
+
+def _set_reasons(self: Health, value: list[str]) -> None:
+    self._reasons = value  # type: ignore[misc]
+    self._pending = self._write = None  # type: ignore[misc]
+
+
+Health.reasons = property(_get_reasons, _set_reasons)  # type: ignore[assignment]
 
 
 @dataclass
@@ -219,10 +266,10 @@ class Edge:
 
 
 # ``Edge.responses`` is made on first read: most edges' breakdowns are never looked at, and a large
-# graph has one ResponseDetail (two dicts) per code per edge. ``finalize`` makes the edge with
-# ``LAZY_RESPONSES`` as the constructor argument and then sets its ``_raw_responses`` (code -> flags ->
-# rate), ``_raw_hosts`` (code -> host -> rate) and ``_raw_total`` (what the shares are of); a value given to the constructor or assigned is kept as it is, like
-# any other field.
+# graph has one ResponseDetail (two dicts) per code per edge. An edge made with ``LAZY_RESPONSES`` as
+# the constructor argument (or by ``lazy_edge``, as ``finalize`` does) keeps ``_raw_responses`` (code ->
+# flags -> rate), ``_raw_hosts`` (code -> host -> rate) and ``_raw_total`` (what the shares are of) until
+# then; a value given to the constructor or assigned is kept as it is, like any other field.
 LAZY_RESPONSES: Any = object()
 
 
@@ -267,6 +314,82 @@ def _set_responses(self: Edge, value: dict[str, ResponseDetail]) -> None:
 
 Edge.responses = property(_get_responses, _set_responses)  # type: ignore[assignment]
 
+def lazy_edge(eid: str, source: str, target: str, protocol: str, rates: dict[str, float],
+              raw_responses: dict[str, dict[str, float]] | None, raw_hosts: dict[str, dict[str, float]] | None,
+              raw_total: float, response_time: float | None, throughput: float | None, is_mtls: float | None,
+              dest_principal: str, source_principal: str, is_idle: bool) -> Edge:
+    """An ``Edge`` whose ``responses`` will be made on first read from ``raw_responses`` (code -> flags
+    -> rate; None: no breakdown, then ``raw_hosts`` None and ``raw_total`` 0.0), ``raw_hosts`` (code ->
+    host -> rate) and ``raw_total`` (what the shares are of), with ``health`` None and an empty
+    ``extra``. Equal to ``Edge(..., responses=LAZY_RESPONSES)`` with the raw parts set afterwards, its
+    attributes set in the same order, but without the generated ``__init__`` and the property setter
+    (``finalize`` makes thousands per build)."""
+    e = _new(Edge)
+    e.id = eid
+    e.source = source
+    e.target = target
+    e.protocol = protocol
+    e.rates = rates
+    e._responses = None  # type: ignore[misc]
+    e._raw_responses = raw_responses  # type: ignore[misc]
+    e._raw_hosts = raw_hosts  # type: ignore[misc]
+    e._raw_total = raw_total  # type: ignore[misc]
+    e.response_time = response_time
+    e.throughput = throughput
+    e.is_mtls = is_mtls
+    e.dest_principal = dest_principal
+    e.source_principal = source_principal
+    e.is_idle = is_idle
+    e.health = None
+    e.extra = {}
+    return e
+
+
+def plain_node(nid: str, node_type: str, cluster: str, namespace: str, workload: str, app: str, version: str,
+               service: str, aggregate: str, aggregate_value: str, dest_services: list[DestService],
+               traffic: dict[str, dict[str, float]]) -> Node:
+    """A ``Node`` with these fields and every other field at its default: what ``Node(...)`` with the
+    same arguments gives, attributes set in the same order, without the generated ``__init__``."""
+    n = _new(Node)
+    n.id = nid
+    n.node_type = node_type
+    n.cluster = cluster
+    n.namespace = namespace
+    n.workload = workload
+    n.app = app
+    n.version = version
+    n.service = service
+    n.aggregate = aggregate
+    n.aggregate_value = aggregate_value
+    n.box = ""
+    n.parent = None
+    n.dest_services = dest_services
+    n.traffic = traffic
+    n.is_inaccessible = False
+    n.is_outside = False
+    n.is_root = False
+    n.is_idle = False
+    n.is_dead = False
+    n.is_egress_cluster = False
+    n.is_service_entry = None
+    n.has_missing_sidecar = False
+    n.has_virtual_service = False
+    n.has_destination_rule = False
+    n.is_gateway = False
+    n.is_injected = False
+    n.health = None
+    n.health_annotation = ""
+    n.extra = {}
+    return n
+
+
+def _plain_multidigraph(g: nx.MultiDiGraph) -> bool:
+    """Does ``g`` keep its adjacency in plain dicts the way networkx's MultiDiGraph does by default
+    (so that ``TrafficGraph.add_all`` may fill them directly)?"""
+    return (g.adjlist_inner_dict_factory is dict and g.edge_key_dict_factory is dict
+            and g.edge_attr_dict_factory is dict and g.node_attr_dict_factory is dict and g._adj is g._succ
+            and hasattr(nx, "_clear_cache"))
+
 
 @dataclass
 class TrafficGraph:
@@ -298,16 +421,45 @@ class TrafficGraph:
     def add_all(self, nodes: list[Node], edges: list[Edge]) -> None:
         """Add many nodes and edges at once (much faster than one by one for large graphs); ids already
         present are kept as they are, like ``add_node``/``add_edge``."""
-        new_nodes = [n for n in nodes if n.id not in self.nodes]
+        # (into an empty graph, as finalize does, every one is new)
+        new_nodes = [n for n in nodes if n.id not in self.nodes] if self.nodes else nodes
         for n in new_nodes:
             self.nodes[n.id] = n
-        self.nx.add_nodes_from(n.id for n in new_nodes)
-        new_edges = [e for e in edges if e.id not in self.edges]
+        new_edges = [e for e in edges if e.id not in self.edges] if self.edges else edges
         for e in new_edges:
             self.edges[e.id] = e
+        g = self.nx
+        if type(g) is nx.MultiDiGraph and _plain_multidigraph(g):
+            # what add_nodes_from and add_edge do for nodes and edges without attributes, written out
+            # (a networkx call per edge was a fifth of finalize's time): a node has empty successor,
+            # predecessor and attribute dicts; an edge's (source, target) key dict is shared by the
+            # successor and the predecessor maps, its data an empty dict; endpoints not yet nodes go
+            # through add_edge, which adds them
+            succ, pred, attrs = g._succ, g._pred, g._node
+            for n in new_nodes:
+                nid = n.id
+                if nid not in attrs:
+                    succ[nid] = {}
+                    pred[nid] = {}
+                    attrs[nid] = {}
+            add_edge = g.add_edge
+            for e in new_edges:
+                u, v = e.source, e.target
+                out = succ.get(u)
+                if out is None or v not in succ:
+                    add_edge(u, v, e.id)
+                    continue
+                keydict = out.get(v)
+                if keydict is None:
+                    out[v] = pred[v][u] = {e.id: {}}
+                elif e.id not in keydict:
+                    keydict[e.id] = {}
+            nx._clear_cache(g)
+            return
+        g.add_nodes_from(n.id for n in new_nodes)
         # one add_edge per edge: add_edges_from takes a (u, v, key) triple's key for a data dict first
         # and recovers from the error, which made it three times slower
-        add_edge = self.nx.add_edge
+        add_edge = g.add_edge
         for e in new_edges:
             add_edge(e.source, e.target, e.id)
 
