@@ -8,20 +8,21 @@ mTLS); source-reported ones are used for edges with no destination report. With 
 nodes both halves of the path get the value. ``source_principal``/``destination_principal`` labels,
 when present, become the edge's principals. Edges without any security label get nothing (unknown,
 not 0%). The samples' security labels are summed per series group while samples are indexed
-(``traffic.Group.policies``); here each group's endpoints are resolved once per source and
-destination.
+(``traffic.Group.secured`` and ``mtls``); here each group's endpoints are resolved once per source
+and destination.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from meshdesk.mesh.graph import traffic
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.traffic import EdgeResolver
 from meshdesk.mesh.graph.trafficmap import TrafficMap
 
 POLICY_LABEL = "connection_security_policy"
-MUTUAL_TLS = "mutual_tls"
+MUTUAL_TLS = traffic.MUTUAL_TLS
 
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:
@@ -35,8 +36,8 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     by_source: dict[tuple[str, str], list[float]] = {}
     principals: dict[tuple[str, str], tuple[str, str]] = {}
     for g in idx.all_groups:
-        per_policy = g.policies
-        if per_policy is None:
+        total = g.secured
+        if total is None:
             continue
         ekey = (id(g.src), id(g.dst))
         pairs = ends_of.get(ekey, False)
@@ -50,8 +51,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             ends_of[ekey] = pairs
         if pairs is None:
             continue
-        mtls = per_policy.get(MUTUAL_TLS, 0.0)
-        total = sum(per_policy.values())
+        mtls = g.mtls
         bucket = by_dest if g.reporter == "destination" else by_source
         pr = g.principals
         for pair in pairs:

@@ -117,13 +117,15 @@ class Group:
     """The usable series of one metric and protocol between one source and one destination as one
     proxy reported them, summed per response code, flags and gRPC status (``entries``, keyed by
     ``Req``; series finer than that, e.g. split by ``request_operation``, add up like Prometheus'
-    ``sum by`` in Kiali's queries). ``policies`` sums the rates by ``connection_security_policy``.
+    ``sum by`` in Kiali's queries). ``secured`` sums the rates of series with a
+    ``connection_security_policy`` label (None: no such series), ``mtls`` those with ``mutual_tls``;
+    ``principals`` are the first such series' source and destination principals.
     ``marks`` are the (response code, flags) of its entries, what twin reports are told apart by.
 
     Groups keep the order in which series first named them, so nodes and edges are made in the
     order the series name them."""
 
-    __slots__ = ("metric", "reporter", "src", "dst", "protocol", "pkey", "entries", "policies", "principals",
+    __slots__ = ("metric", "reporter", "src", "dst", "protocol", "pkey", "entries", "secured", "mtls", "principals",
                  "marks")
 
     def __init__(self, metric: str, reporter: str, src: tuple[Any, ...], dst: tuple[Any, ...],
@@ -135,7 +137,8 @@ class Group:
         self.protocol = protocol
         self.pkey = (id(src), id(dst), protocol)
         self.entries: dict[Req, float] = {}
-        self.policies: dict[str, float] | None = None
+        self.secured: float | None = None
+        self.mtls = 0.0
         self.principals: tuple[str, str] | None = None
         self.marks: frozenset[tuple[str, str]] | None = None  # made on first use
 
@@ -158,6 +161,18 @@ class SampleIndex:
 
     def of(self, metric: str) -> list[Group]:
         return self.groups.get(metric, [])
+
+
+MUTUAL_TLS = "mutual_tls"
+
+
+def _first_secured(g: Group, labels: Mapping[str, str], policy: str, value: float) -> None:
+    """Start a group's security sums with its first series that has a security policy label."""
+    g.secured = value
+    g.mtls = value if policy == MUTUAL_TLS else 0.0
+    sp, dp = labels.get("source_principal"), labels.get("destination_principal")
+    if sp is not None and dp is not None:
+        g.principals = (sp, dp)
 
 
 def _req_ok(req: tuple[Any, ...]) -> bool:
@@ -292,13 +307,12 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         entries[req] = entries.get(req, 0.0) + value
         policy = labels.get("connection_security_policy")
         if policy is not None and value > 0:
-            pol = g.policies
-            if pol is None:
-                pol = g.policies = {}
-                sp, dp = labels.get("source_principal"), labels.get("destination_principal")
-                if sp is not None and dp is not None:
-                    g.principals = (sp, dp)
-            pol[policy] = pol.get(policy, 0.0) + value
+            if g.secured is None:
+                _first_secured(g, labels, policy, value)
+            else:
+                g.secured += value
+                if policy == MUTUAL_TLS:
+                    g.mtls += value
 
     # the common case, decided with cheaper look-ups: a request series carrying every label Istio
     # writes (clusters and gRPC status included), a plain reporter, usable label values and response
@@ -353,13 +367,12 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         entries[req] = entries.get(req, 0.0) + value
         policy = labels.get("connection_security_policy")
         if policy is not None and value > 0:
-            pol = g.policies
-            if pol is None:
-                pol = g.policies = {}
-                sp, dp = labels.get("source_principal"), labels.get("destination_principal")
-                if sp is not None and dp is not None:
-                    g.principals = (sp, dp)
-            pol[policy] = pol.get(policy, 0.0) + value
+            if g.secured is None:
+                _first_secured(g, labels, policy, value)
+            else:
+                g.secured += value
+                if policy == MUTUAL_TLS:
+                    g.mtls += value
     idx.all_groups = list(groups.values())
     if not keep_idle:
         # rates of exactly 0 are idle traffic: kept only when idle edges are asked for
