@@ -152,6 +152,18 @@ def test_bad_samples_are_skipped_and_counted_never_fatal() -> None:
     assert "skipped 2 sample(s): odd label value" in text
 
 
+def test_a_skipped_sample_leaves_no_node_or_edge_behind() -> None:
+    """Series whose response code or flags are unusable are skipped before anything is drawn from
+    them, even when their workloads are fine: no node or edge appears for them alone."""
+    odd_code = http("web-v1", "cart-v1", 5, code="2\u00e90")
+    odd_flags = http("web-v1", "pay-v1", 3, flags="U\x07F")
+    g = build(snapshot([odd_code, odd_flags, http("api-v1", "cart-v1", 2), odd_code]))
+    assert {n.workload for n in g.nodes.values() if n.workload} == {"api-v1", "cart-v1"}
+    assert [(g.nodes[e.source].workload, g.nodes[e.target].workload) for e in g.edges.values()] == [
+        ("api-v1", "cart-v1")]
+    assert "skipped 3 sample(s): odd label value" in "\n".join(g.warnings)
+
+
 def test_ids_are_stable_and_builds_are_thread_safe() -> None:
     snap = snapshot([http("web-v1", "cart-v1", 10), http(None, "web-v1", 3), tcp("web-v1", "db-v1", 9)],
                     graphType="versionedApp")
