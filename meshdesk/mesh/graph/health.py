@@ -406,20 +406,14 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
             tally = [requests, *(bads if bads is not None else zeros[protocol])]
         else:
             codes, tally = _NO_CODES, nil[protocol]
-        if source_tols is not None:
-            by_protocol = outbound.get(e.source)
+        # the edge's traffic counts as its source's outbound and its target's inbound traffic
+        for nid, tols, side in ((e.source, source_tols, outbound), (e.target, target_tols, inbound)):
+            if tols is None:
+                continue
+            by_protocol = side.get(nid)
             if by_protocol is None:
-                by_protocol = outbound[e.source] = {}
-            if source_tols is defaults:
-                mine = by_protocol.get(protocol)
-                by_protocol[protocol] = tally if mine is None else list(map(add, mine, tally))
-            else:
-                _add_codes(by_protocol, protocol, codes)
-        if target_tols is not None:
-            by_protocol = inbound.get(e.target)
-            if by_protocol is None:
-                by_protocol = inbound[e.target] = {}
-            if target_tols is defaults:
+                by_protocol = side[nid] = {}
+            if tols is defaults:
                 mine = by_protocol.get(protocol)
                 by_protocol[protocol] = tally if mine is None else list(map(add, mine, tally))
             else:
