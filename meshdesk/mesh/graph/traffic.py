@@ -228,8 +228,9 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                     sl[2].append(g)
         return g
 
-    def general(s: Sample) -> None:
-        """One sample, every case (the fast path below takes the common one)."""
+    def general(s: Sample) -> tuple[Group, Req] | None:
+        """One sample, every case (the fast path below takes the common one): the group and entry key
+        it counts under, or None when it is not a traffic series or is skipped (and counted)."""
         metric = s.metric
         kind = kinds.get(metric)
         value = s.value
@@ -241,13 +242,13 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                     idx.others.setdefault(metric, []).append(s)
             else:
                 warn.add(REASON_UNKNOWN_METRIC)
-            return
+            return None
         if value != value or value in _INF:
             warn.add(REASON_NOT_FINITE)
-            return
+            return None
         if value < 0:
             warn.add(REASON_NEGATIVE)
-            return
+            return None
         labels = s.labels
         try:
             reporter = labels["reporter"]
@@ -261,7 +262,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                 protocol, rc, flags = GRPC, "", ""
         except (KeyError, TypeError):
             warn.add(_first_missing(labels, kind))
-            return
+            return None
         if reporter != "source" and reporter != "destination":
             # a recorded query result may carry the matcher it answered, e.g. "waypoint|destination"
             parts = reporter.split("|") if isinstance(reporter, str) else ()
@@ -271,10 +272,10 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                 reporter = "source"
             else:
                 warn.add(REASON_AMBIENT if reporter == "waypoint" else "unknown reporter")
-                return
+                return None
         if kind == KIND_TCP and labels.get("app") == "ztunnel":
             warn.add(REASON_AMBIENT)
-            return
+            return None
         sc = labels.get("source_cluster")
         skey = (sc, src_raw)
         src: Any = src_cache.get(skey, False)
@@ -287,32 +288,21 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             dst = dst_cache[dkey] = canonical(_checked_end(dc, dst_raw, default_cluster))
         if src is None or dst is None:
             warn.add(REASON_ODD_LABEL)
-            return
+            return None
         req = (protocol, rc, flags, labels.get("grpc_response_status") if kind == KIND_REQUESTS else None)
         ok = req_ok.get(req)
         if ok is None:
             ok = req_ok[req] = _req_ok(req)
         if not ok:
             warn.add(REASON_ODD_LABEL)
-            return
+            return None
         known = reqs.get(req)
         if known is None:
             known = reqs[req] = req
             code = _response_code(protocol, rc, req[3]) if kind == KIND_REQUESTS else ""
             codes[req] = (code, flags)
             classes[req] = _traffic_class(protocol, code)
-        req = known
-        g = group_of(metric, reporter, src, dst, protocol)
-        entries = g.entries
-        entries[req] = entries.get(req, 0.0) + value
-        policy = labels.get("connection_security_policy")
-        if policy is not None and value > 0:
-            if g.secured is None:
-                _first_secured(g, labels, policy, value)
-            else:
-                g.secured += value
-                if policy == MUTUAL_TLS:
-                    g.mtls += value
+        return group_of(metric, reporter, src, dst, protocol), known
 
     # the common case, decided with cheaper look-ups: a request series carrying every label Istio
     # writes (clusters and gRPC status included), a plain reporter, usable label values and response
@@ -322,47 +312,49 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
     fast: dict[tuple[Any, ...], Group | None] = {}  # (reporter, source, destination labels, protocol) -> group
     fast_src: dict[tuple[Any, ...], Any] = {}  # raw labels -> src (None when odd)
     fast_dst: dict[tuple[Any, ...], Any] = {}
+
+    def fast_group(ident: tuple[Any, ...]) -> Group | None:
+        """The group of a request series named by its raw identity labels; None: general() decides."""
+        reporter = ident[0]
+        if reporter != "source" and reporter != "destination":
+            return None
+        skey = ident[1:6]
+        src = fast_src.get(skey, False)
+        if src is False:
+            src = fast_src[skey] = canonical(_checked_end(ident[1], ident[2:6], default_cluster))
+        dkey = ident[6:14]
+        dst = fast_dst.get(dkey, False)
+        if dst is False:
+            dst = fast_dst[dkey] = canonical(_checked_end(ident[6], ident[7:14], default_cluster))
+        if src is None or dst is None:
+            return None
+        return group_of(tm_.REQUESTS, reporter, src, dst, ident[14])
+
     requests_metric = tm_.REQUESTS
     get_ident, get_req = _get_ident, _get_req_g
     for s in samples:
-        if s.metric != requests_metric:
-            general(s)
-            continue
-        value = s.value
-        labels = s.labels
-        try:
-            if value - value != 0.0 or value < 0:  # NaN, infinite or negative
-                general(s)
-                continue
-            ident = get_ident(labels)
-            req = get_req(labels)
-        except (KeyError, TypeError):
-            general(s)
-            continue
-        known = reqs.get(req)
-        if known is None:
-            general(s)
-            continue
-        req = known  # one tuple per distinct entry key, rather than one per series
-        g: Any = fast.get(ident, False)
-        if g is False:
-            g = None
-            reporter = ident[0]
-            if reporter == "source" or reporter == "destination":
-                skey = ident[1:6]
-                src = fast_src.get(skey, False)
-                if src is False:
-                    src = fast_src[skey] = canonical(_checked_end(ident[1], ident[2:6], default_cluster))
-                dkey = ident[6:14]
-                dst = fast_dst.get(dkey, False)
-                if dst is False:
-                    dst = fast_dst[dkey] = canonical(_checked_end(ident[6], ident[7:14], default_cluster))
-                if src is not None and dst is not None:
-                    g = group_of(requests_metric, reporter, src, dst, ident[14])
-            fast[ident] = g
+        g: Any = None
+        if s.metric == requests_metric:
+            value = s.value
+            labels = s.labels
+            try:
+                if value - value == 0.0 and value >= 0:  # not NaN, infinite or negative
+                    ident = get_ident(labels)
+                    # one tuple per distinct entry key, rather than one per series
+                    req = reqs.get(get_req(labels))
+                    if req is not None:
+                        g = fast.get(ident, False)
+                        if g is False:
+                            g = fast[ident] = fast_group(ident)
+            except (KeyError, TypeError):
+                g = None
         if g is None:
-            general(s)
-            continue
+            found = general(s)
+            if found is None:
+                continue
+            g, req = found
+            value = s.value
+            labels = s.labels
         entries = g.entries
         entries[req] = entries.get(req, 0.0) + value
         policy = labels.get("connection_security_policy")
