@@ -366,32 +366,17 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         total = e.rates.get(protocol, 0.0)
         plan = default_plans[protocol]
         if total > 0:
+            # the edge's per-code rates (Edge.code_rates, without a call where the raw breakdown is
+            # there: hot, once per edge) and the default tolerances' matches
             raw = e._raw_responses
-            bads: list[float] | None = None
             if raw is not None:
-                # Edge.code_rates, inline (hot: once per edge; the sum of a single flag's share is
-                # written out: sum() of one value is 0.0 plus it), and the default tolerances' matches
                 shares_of = e._raw_total
-                hits = plan.hits
-                codes: dict[str, float] = {}
-                for code, flags in raw.items():
-                    if len(flags) == 1:
-                        for v in flags.values():
-                            x = (0.0 + v / shares_of * 100.0) / 100.0 * total
-                    else:
-                        x = sum([v / shares_of * 100.0 for v in flags.values()]) / 100.0 * total
-                    codes[code] = x
-                    hit = hits.get(code)
-                    if hit is None:
-                        hit = plan.classify(code)
-                    if hit:
-                        if bads is None:
-                            bads = [0.0] * len(plan.entries)
-                        for i in hit:
-                            bads[i] += x
+                codes: dict[str, float] = {
+                    code: sum([v / shares_of * 100.0 for v in flags.values()]) / 100.0 * total
+                    for code, flags in raw.items()}
             else:
                 codes = e.code_rates()
-                bads = plan.bad_rates(codes)
+            bads = plan.bad_rates(codes)
             requests = sum(codes.values())
             if target_tols is None or target_tols is defaults:
                 verdict = plan.judge(requests, bads)
