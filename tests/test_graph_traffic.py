@@ -164,6 +164,14 @@ def test_a_skipped_sample_leaves_no_node_or_edge_behind() -> None:
     assert "skipped 3 sample(s): odd label value" in "\n".join(g.warnings)
 
 
+def test_a_label_value_that_is_not_text_is_skipped_as_odd() -> None:
+    good = http("web-v1", "cart-v1", 10)
+    number = Sample("istio_requests_total", {**good.labels, "source_workload": 5}, 1)  # type: ignore[dict-item]
+    g = build(snapshot([number, good]))
+    assert edge(g, "web-v1", "cart-v1").rate == pytest.approx(10)
+    assert "skipped 1 sample(s): odd label value" in "\n".join(g.warnings)
+
+
 def test_ids_are_stable_and_builds_are_thread_safe() -> None:
     snap = snapshot([http("web-v1", "cart-v1", 10), http(None, "web-v1", 3), tcp("web-v1", "db-v1", 9)],
                     graphType="versionedApp")

@@ -99,7 +99,7 @@ def _missing(label: str) -> str:
 
 def _odd(values: Iterable[str]) -> bool:
     for v in values:
-        if len(v) > MAX_LABEL_LENGTH or not v.isascii() or not v.isprintable():
+        if type(v) is not str or len(v) > MAX_LABEL_LENGTH or not v.isascii() or not v.isprintable():
             return True
     return False
 
