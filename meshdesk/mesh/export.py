@@ -90,6 +90,8 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
             d[key] = True
     if n.is_gateway:
         d["isGateway"] = {}
+    if n.extra.get("isWaypoint"):
+        d["isWaypoint"] = True
     if n.is_service_entry is not None:
         se = n.is_service_entry
         d["isServiceEntry"] = {"hosts": list(se.hosts), "location": se.location, "namespace": se.namespace}
@@ -121,6 +123,12 @@ def _kiali_edge(e: model.Edge) -> dict[str, Any]:
                 for code, r in e.responses.items()
             }
     d["traffic"] = traffic
+    waypoint = e.extra.get("waypoint")
+    if waypoint:
+        w: dict[str, Any] = {"direction": waypoint["direction"]}
+        if waypoint.get("fromEdge") is not None:
+            w["fromEdge"] = _kiali_edge(waypoint["fromEdge"])
+        d["waypoint"] = w
     return d
 
 

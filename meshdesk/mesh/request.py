@@ -12,6 +12,10 @@ GRAPH_TYPES: tuple[str, ...] = ("app", "versionedApp", "workload", "service")
 RATE_HTTP = ("requests", "none")
 RATE_GRPC = ("requests", "sent", "received", "total", "none")
 RATE_TCP = ("sent", "received", "total", "none")
+# Kiali's ambient traffic option: which ambient telemetry is graphed. "total": waypoint-reported L7
+# series and ztunnel's L4 series; "waypoint": only the waypoints'; "ztunnel": only ztunnel's; "none":
+# sidecar telemetry only.
+AMBIENT_TRAFFIC = ("total", "waypoint", "ztunnel", "none")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class GraphRequest:
     appenders: tuple[str, ...] | None = None  # None = the defaults
     responseTimeQuantile: str = "0.95"  # "avg", "0.5", "0.95", "0.99"
     throughputType: str = "response"  # "request" or "response"
+    ambientTraffic: str = "total"  # one of AMBIENT_TRAFFIC
+    showWaypoints: bool = True  # draw ambient waypoints as nodes (Kiali's ``waypoints``), else hide them
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -58,6 +64,7 @@ class GraphRequest:
             ("rateHttp", self.rateHttp, RATE_HTTP),
             ("rateGrpc", self.rateGrpc, RATE_GRPC),
             ("rateTcp", self.rateTcp, RATE_TCP),
+            ("ambientTraffic", self.ambientTraffic, AMBIENT_TRAFFIC),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
@@ -85,7 +92,7 @@ class GraphRequest:
         simple = (
             "graphType", "injectServiceNodes", "includeIdleEdges", "includeIdleNodes", "rateHttp",
             "rateGrpc", "rateTcp", "queryTime", "duration", "cluster", "responseTimeQuantile",
-            "throughputType",
+            "throughputType", "ambientTraffic",
         )
         for key in simple:
             if obj.get(key) is not None:
@@ -109,7 +116,23 @@ class GraphRequest:
             kw["appenders"] = tuple(app.split(",")) if isinstance(app, str) else tuple(app)
         if obj.get("extra"):
             kw["extra"] = dict(obj["extra"])
+        # Kiali's graph API calls it "waypoints" ("true"/"false")
+        for key in ("showWaypoints", "waypoints"):
+            if obj.get(key) is not None:
+                kw["showWaypoints"] = _flag(obj[key], key)
+                break
         for key in ("queryTime", "duration"):
             if key in kw:
                 kw[key] = int(kw[key])
         return GraphRequest(**kw)
+
+
+def _flag(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError(f"{key} must be true or false, not {value!r}")

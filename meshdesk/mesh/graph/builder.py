@@ -7,8 +7,9 @@
    all but operation nodes (those only on request), idle nodes only with ``includeIdleNodes``.
    Kiali runs appenders per namespace before merging; here they run once on the merged map, which
    gives the same result for the offline data they read.
-3. Finalizers, always: outsiders/inaccessible, health, roots; a service graph is then reduced to
-   service-to-service edges.
+3. Finalizers: outsiders/inaccessible (always), ambient waypoints (unless ``request.appenders`` leaves
+   "ambient" out), roots (always), health; a service graph is then reduced to service-to-service
+   edges.
 4. ``finalize``: the typed model, with percentages; then node and edge health and boxes.
 
 Pure function of the snapshot: no module state is written, so builds may run in parallel threads.
@@ -27,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from meshdesk.mesh.graph import box, finalize, model, outsider, traffic
+from meshdesk.mesh.graph import ambient, box, finalize, model, outsider, traffic
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TrafficMap
 from meshdesk.mesh.snapshot import Snapshot
@@ -62,7 +63,7 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
 
 OPT_IN = frozenset({"aggregateNode"})
 ALWAYS = frozenset({"outsider", "trafficGenerator", ""})
-FINALIZER_NAMES = ("health",)
+FINALIZER_NAMES = ("ambient", "health")
 
 
 def known_appenders() -> list[str]:
@@ -102,6 +103,7 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
     idx = traffic.index_samples(snapshot.samples, request)
     ctx = PassContext(request=request, samples=snapshot.samples, index=idx, inventory=snapshot.inventory,
                       warnings=idx.warnings)
+    ambient.prepare(ctx)
     caches = ctx.caches
     working: list[TrafficMap] = []  # every map built, to take apart at the end
     if request.node is not None:
@@ -129,6 +131,8 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
             run(tm, ctx)
 
     outsider.mark_outsiders(tm, ctx.namespaces, request.accessibleNamespaces)
+    if selected is None or "ambient" in selected:
+        ambient.apply(tm, ctx)
     outsider.mark_roots(tm)
     if request.graphType == "service" and request.node is None:
         tm = traffic.reduce_to_service_graph(tm)

@@ -19,6 +19,7 @@ from meshdesk.mesh.graph.trafficmap import (
     PERCENT_ERR,
     PERCENT_REQ,
     PROTOCOLS,
+    TEdge,
     TNode,
     TrafficMap,
 )
@@ -144,11 +145,6 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
         node = _model_node(n, dest_service_of)
         nodes.append(node)
         ids[key] = node.id
-    make_edge = model.lazy_edge
-    make_id = model.edge_id
-    known_id = model.known_edge_id
-    plans = _EDGE_PLANS
-    no_plan = _NO_PLAN
     for n in tm.values():
         if not n.edges:
             continue
@@ -157,43 +153,62 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
             dst = ids.get(e.dest.key)
             if dst is None:  # an edge to a node some pass removed
                 continue
-            md = e.md
-            get = md.get
-            protocol = e.protocol
-            names, shares, pct_err, pct_req, out_name = plans.get(protocol, no_plan)
-            # edge_rates, inline; the error rates present are summed as there (absent ones are 0.0,
-            # which adds nothing)
-            rates: dict[str, float] = {}
-            errs: list[float] = []
-            for r, is_err in names:
-                v = get(r)
-                if v is not None:
-                    if v > 0.0:
-                        rates[r] = v
-                    if is_err:
-                        errs.append(v)
-            total = get(protocol, 0.0)
-            if total > 0 and shares:
-                if errs:
-                    err = sum(errs)
-                    if err > 0:
-                        rates[pct_err] = err / total * 100.0
-                source_out = e.source.md.get(out_name, 0.0)
-                if source_out > 0:
-                    rates[pct_req] = total / source_out * 100.0
-            eid = known_id((src, dst, protocol))
-            if eid is None:
-                eid = make_id(src, dst, protocol)
-            # the breakdown as percentages is made when ``edge.responses`` is first read
-            by_flags = get("responses")
-            if by_flags and total > 0:
-                edge = make_edge(eid, src, dst, protocol, rates, by_flags, get("responseHosts") or {}, total,
-                                 get("responseTime"), get("throughput"), get("isMTLS"), get("destPrincipal", ""),
-                                 get("sourcePrincipal", ""), total <= 0)
-            else:
-                edge = make_edge(eid, src, dst, protocol, rates, None, None, 0.0,
-                                 get("responseTime"), get("throughput"), get("isMTLS"), get("destPrincipal", ""),
-                                 get("sourcePrincipal", ""), total <= 0)
+            edge = _model_edge(e, src, dst)
+            waypoint = e.md.get("waypoint")
+            if waypoint is not None:
+                edge.extra["waypoint"] = _waypoint_info(waypoint, ids)
             edges.append(edge)
     graph.add_all(nodes, edges)
     return graph
+
+
+def _model_edge(e: TEdge, src: str, dst: str) -> model.Edge:
+    """``e`` (from node id ``src`` to ``dst``) as a model edge: its rates with the error share and the
+    share of its source's outgoing traffic (``edge_rates``, inline: the error rates present are summed
+    as there, absent ones are 0.0, which adds nothing)."""
+    md = e.md
+    get = md.get
+    protocol = e.protocol
+    names, shares, pct_err, pct_req, out_name = _EDGE_PLANS.get(protocol, _NO_PLAN)
+    rates: dict[str, float] = {}
+    errs: list[float] = []
+    for r, is_err in names:
+        v = get(r)
+        if v is not None:
+            if v > 0.0:
+                rates[r] = v
+            if is_err:
+                errs.append(v)
+    total = get(protocol, 0.0)
+    if total > 0 and shares:
+        if errs:
+            err = sum(errs)
+            if err > 0:
+                rates[pct_err] = err / total * 100.0
+        source_out = e.source.md.get(out_name, 0.0)
+        if source_out > 0:
+            rates[pct_req] = total / source_out * 100.0
+    eid = model.known_edge_id((src, dst, protocol))
+    if eid is None:
+        eid = model.edge_id(src, dst, protocol)
+    # the breakdown as percentages is made when ``edge.responses`` is first read
+    by_flags = get("responses")
+    if by_flags and total > 0:
+        return model.lazy_edge(eid, src, dst, protocol, rates, by_flags, get("responseHosts") or {}, total,
+                               get("responseTime"), get("throughput"), get("isMTLS"), get("destPrincipal", ""),
+                               get("sourcePrincipal", ""), total <= 0)
+    return model.lazy_edge(eid, src, dst, protocol, rates, None, None, 0.0,
+                           get("responseTime"), get("throughput"), get("isMTLS"), get("destPrincipal", ""),
+                           get("sourcePrincipal", ""), total <= 0)
+
+
+def _waypoint_info(info: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
+    """An ambient waypoint edge's ``waypoint`` metadata for the model: the direction, and for an edge to
+    a waypoint that also sends traffic back, that return edge (``fromEdge``) as a model edge."""
+    out: dict[str, Any] = {"direction": info["direction"]}
+    back = info.get("fromEdge")
+    if back is not None:
+        src, dst = ids.get(back.source.key), ids.get(back.dest.key)
+        if src is not None and dst is not None:
+            out["fromEdge"] = _model_edge(back, src, dst)
+    return out

@@ -52,7 +52,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         if pairs is None:
             continue
         mtls = g.mtls
-        bucket = by_dest if g.reporter == "destination" else by_source
+        bucket = by_source if g.reporter == "source" else by_dest  # a waypoint's report counts as the server's
         pr = g.principals
         for pair in pairs:
             acc = bucket.get(pair)

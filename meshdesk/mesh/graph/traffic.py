@@ -90,7 +90,6 @@ REASON_NOT_FINITE = "value is NaN or infinite"
 REASON_NEGATIVE = "negative value"
 REASON_ODD_LABEL = f"odd label value (not ASCII, control characters or longer than {MAX_LABEL_LENGTH})"
 REASON_NO_NODE = "labels name no workload, app or service"
-REASON_AMBIENT = "reported by an ambient waypoint/ztunnel (not graphed)"
 
 
 def _missing(label: str) -> str:
@@ -150,13 +149,18 @@ class SampleIndex:
         self.groups: dict[str, list[Group]] = {}  # metric -> groups, in the order series first named them
         self.others: dict[str, list[Sample]] = {}  # non-traffic metrics (duration, bytes, ...)
         # metric -> (destination-reported by destination workload namespace, source-reported by source
-        # namespace, source-reported that no workload served)
-        self.slices: dict[str, tuple[dict[str, list[Group]], dict[str, list[Group]], list[Group]]] = {}
+        # namespace, source-reported that no workload served, source-reported by destination workload
+        # namespace: what an ambient namespace also reads). Waypoint-reported groups are in the first
+        # three, like both reporters' (Kiali asks for reporter=~"waypoint|destination" and
+        # reporter=~"waypoint|source").
+        self.slices: dict[str, tuple[dict[str, list[Group]], dict[str, list[Group]], list[Group],
+                                     dict[str, list[Group]]]] = {}
         self.all_groups: list[Group] = []  # every group, idle ones too (their security labels count)
         # per entry key: (response code, flags), what tells twin series apart, and how it is counted
         # (``_traffic_class``: rate names, response code key, error rates; False: not counted)
         self.marks: dict[Req, tuple[str, str]] = {}
         self.classes: dict[Req, Any] = {}
+        self.ztunnel: list[Group] = []  # TCP groups ztunnel reported (app="ztunnel"), to spot waypoints by
         self.warnings = SampleWarnings()
 
     def of(self, metric: str) -> list[Group]:
@@ -187,6 +191,10 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
     warn = idx.warnings
     default_cluster = request.cluster or UNKNOWN
     keep_idle = request.includeIdleEdges
+    # ambient telemetry the request asks for (Kiali's ambientTraffic option)
+    waypoint_reports = request.ambientTraffic in ("total", "waypoint")
+    ztunnel_reports = request.ambientTraffic in ("total", "ztunnel")
+    ztunnel_groups: dict[int, Group] = {}
     src_cache: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
     dst_cache: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
     shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # one tuple per distinct src/dst value
@@ -212,20 +220,25 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             sl = slices.get(metric)
             if sl is None:
                 by_metric[metric] = []
-                sl = slices[metric] = ({}, {}, [])
+                sl = slices[metric] = ({}, {}, [], {})
             by_metric[metric].append(g)
-            if reporter == "destination":
+            if reporter != "source":  # destination or waypoint
                 part = sl[0].get(dst[5])
                 if part is None:
                     part = sl[0][dst[5]] = []
                 part.append(g)
-            else:
+            if reporter != "destination":  # source or waypoint
                 part = sl[1].get(src[2])
                 if part is None:
                     part = sl[1][src[2]] = []
                 part.append(g)
                 if dst[5] == UNKNOWN and dst[6] == UNKNOWN:
                     sl[2].append(g)
+                if reporter == "source" and src[2] != dst[5]:
+                    part = sl[3].get(dst[5])
+                    if part is None:
+                        part = sl[3][dst[5]] = []
+                    part.append(g)
         return g
 
     def general(s: Sample) -> tuple[Group, Req] | None:
@@ -270,12 +283,15 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                 reporter = "destination"
             elif "source" in parts:
                 reporter = "source"
+            elif reporter == "waypoint":
+                if not waypoint_reports:
+                    return None  # left out on request, as Kiali's query would leave it out
             else:
-                warn.add(REASON_AMBIENT if reporter == "waypoint" else "unknown reporter")
+                warn.add("unknown reporter")
                 return None
-        if kind == KIND_TCP and labels.get("app") == "ztunnel":
-            warn.add(REASON_AMBIENT)
-            return None
+        ztunnel = kind == KIND_TCP and labels.get("app") == "ztunnel"
+        if ztunnel and not ztunnel_reports:
+            return None  # left out on request, as Kiali's query would leave it out
         sc = labels.get("source_cluster")
         skey = (sc, src_raw)
         src: Any = src_cache.get(skey, False)
@@ -302,7 +318,10 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             code = _response_code(protocol, rc, req[3]) if kind == KIND_REQUESTS else ""
             codes[req] = (code, flags)
             classes[req] = _traffic_class(protocol, code)
-        return group_of(metric, reporter, src, dst, protocol), known
+        g = group_of(metric, reporter, src, dst, protocol)
+        if ztunnel:
+            ztunnel_groups[id(g)] = g
+        return g, known
 
     # the common case, decided with cheaper look-ups: a request series carrying every label Istio
     # writes (clusters and gRPC status included), a plain reporter, usable label values and response
@@ -366,6 +385,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                 if policy == MUTUAL_TLS:
                     g.mtls += value
     idx.all_groups = list(groups.values())
+    idx.ztunnel = list(ztunnel_groups.values())
     if not keep_idle:
         # rates of exactly 0 are idle traffic: kept only when idle edges are asked for
         emptied = False
@@ -376,10 +396,11 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         if emptied:
             for metric, gs in by_metric.items():
                 by_metric[metric] = [g for g in gs if g.entries]
-                incoming, outgoing, unserviced = slices[metric]
+                incoming, outgoing, unserviced, into = slices[metric]
                 slices[metric] = ({k: [g for g in v if g.entries] for k, v in incoming.items()},
                                   {k: [g for g in v if g.entries] for k, v in outgoing.items()},
-                                  [g for g in unserviced if g.entries])
+                                  [g for g in unserviced if g.entries],
+                                  {k: [g for g in v if g.entries] for k, v in into.items()})
     return idx
 
 
@@ -451,6 +472,16 @@ class _Builder:
         self.seen: dict[str, dict[int, frozenset[tuple[str, str]]]] = {}
         self.pairs: dict[tuple[int, int, str], Any] = {}  # (id(src), id(dst), protocol) -> _pair()
         self.canon: dict[tuple[Any, ...], int] = caches.setdefault("canon", {})
+        # ambient waypoints, (namespace, workload) -> cluster ("" for any), filled by ambient.prepare
+        self.waypoints: dict[tuple[str, str], str] = caches.setdefault("waypoints", {})
+
+    def is_waypoint(self, cluster: str, namespace: str, workload: str) -> bool:
+        """Whether telemetry naming this workload names an ambient waypoint (Kiali matches the cluster,
+        or any waypoint of that name when the telemetry's cluster is unknown)."""
+        if not self.waypoints:
+            return False
+        wp_cluster = self.waypoints.get((namespace, workload))
+        return wp_cluster is not None and (wp_cluster in ("", cluster) or cluster == UNKNOWN)
 
     def _source(self, src: tuple[Any, ...]) -> tuple[Any, ...] | None:
         hit = self.src_cache.get(src, False)
@@ -461,9 +492,12 @@ class _Builder:
         if (is_ok(ns) and not is_ok(wl) and not is_ok(app)) or (is_ok(ns) and cluster_ok and not is_ok(cluster)):
             res = None  # known-bad source telemetry
         else:
+            waypoint = self.is_waypoint(cluster, ns, wl)
+            if waypoint:
+                app = ""  # a waypoint is no app: it is a workload node in every graph type
             args: NodeArgs = (cluster, ns, "", ns, wl, app, ver)
             key = node_key(*args, self.graph_type)
-            res = None if key is None else (args, key[0], key[1])
+            res = None if key is None else (args, key[0], key[1], waypoint)
         self.src_cache[src] = res
         return res
 
@@ -482,15 +516,19 @@ class _Builder:
         bad = (not is_ok(wl) and is_ok(host) and is_ok(svc_name) and host == svc_name
                and _IP_HOST.match(svc_name) is not None) or (is_ok(svc_ns) and cluster_ok and not is_ok(cluster))
         if not bad:
+            waypoint = self.is_waypoint(cluster, wl_ns, wl)
+            if waypoint:
+                app = ""
             args: NodeArgs = (cluster, svc_ns, svc_name, wl_ns, wl, app, ver)
             key = node_key(*args, self.graph_type)
             if key is not None:
                 injected: tuple[NodeArgs, str, str] | None = None
-                if self.inject and is_ok(svc_name) and svc_name != PASSTHROUGH and key[1] != model.NODE_SERVICE:
+                if (self.inject and not waypoint and is_ok(svc_name) and svc_name != PASSTHROUGH
+                        and key[1] != model.NODE_SERVICE):
                     svc_args: NodeArgs = (cluster, svc_ns, svc_name, "", "", "", "")
                     ikey = node_key(*svc_args, self.graph_type)
                     injected = None if ikey is None else (svc_args, ikey[0], ikey[1])
-                res = (args, key[0], key[1], injected, (cluster, svc_ns, svc_name))
+                res = (args, key[0], key[1], injected, (cluster, svc_ns, svc_name), waypoint)
             else:
                 res = ()
         self.dst_cache[ck] = res
@@ -506,7 +544,7 @@ class _Builder:
         """What every series from ``src`` to ``dst`` over ``protocol`` shares in this map, made on the
         first one: None when the labels are skipped silently, () when they name no node, else
         (series identity prefix, the legs to count on as (source md, dest md, edge md), destination
-        services to note as (md, service)). Nodes, edges and destination services appear here in the
+        services to note as (md, service)). No service node is injected next to an ambient waypoint. Nodes, edges and destination services appear here in the
         order the series-by-series counting made them (an edge's first series is never a twin: a twin
         has an earlier series with the same ends, which made the edge)."""
         s = self._source(src)
@@ -518,8 +556,12 @@ class _Builder:
         if not d:
             return ()
         node_of = self._node
-        source = node_of(*s)
+        source = node_of(s[0], s[1], s[2])
         dest = node_of(d[0], d[1], d[2])
+        if s[3]:
+            source.md["isWaypoint"] = True
+        if d[5]:
+            dest.md["isWaypoint"] = True
         host = dst[3]
         # twins are told apart by the node identities and series labels, not by the raw label tuples
         canon = self.canon
@@ -527,7 +569,7 @@ class _Builder:
         cid = canon.get(ident)
         if cid is None:
             cid = canon[ident] = len(canon)
-        inject = d[3]
+        inject = None if s[3] else d[3]
         ds = d[4]
         if inject is not None:
             svc = node_of(*inject)
@@ -688,17 +730,21 @@ def _host_in_namespace(ns: str) -> re.Pattern[str]:
     return re.compile(r"^.+\." + re.escape(ns) + r"\..+$")
 
 
-def _namespace_slices(idx: SampleIndex, metric: str, ns: str) -> list[list[Group]]:
-    """The three slices of one metric that make a namespace's traffic (see the module docstring)."""
+def _namespace_slices(idx: SampleIndex, metric: str, ns: str, ambient: bool) -> list[list[Group]]:
+    """The slices of one metric that make a namespace's traffic (see the module docstring); an ambient
+    namespace (``ambient``) also reads source-reported requests from other namespaces into its
+    workloads, which may have no destination report (e.g. from an ingress gateway)."""
     sl = idx.slices.get(metric)
     if sl is None:
         return []
-    incoming, outgoing, unserviced_all = sl
+    incoming, outgoing, unserviced_all, into = sl
     unserviced: list[Group] = []
     if unserviced_all:
         in_ns = _host_in_namespace(ns)
         unserviced = [g for g in unserviced_all if g.src[2] != ns
                       and (in_ns.match(g.dst[3]) is not None or g.dst[2] == ns)]
+    if ambient and _KIND.get(metric) != KIND_TCP:
+        return [unserviced, into.get(ns, []), incoming.get(ns, []), outgoing.get(ns, [])]
     return [unserviced, incoming.get(ns, []), outgoing.get(ns, [])]
 
 
@@ -728,8 +774,9 @@ def _metric_plan(request: GraphRequest) -> list[tuple[str, str]]:
 def build_namespace_map(idx: SampleIndex, request: GraphRequest, ns: str,
                         caches: dict[str, dict[Any, Any]]) -> TrafficMap:
     b = _Builder(request, idx.warnings, caches)
+    ambient = ns in caches.setdefault("ambient_namespaces", {})
     for metric, kind in _metric_plan(request):
-        for part in _namespace_slices(idx, metric, ns):
+        for part in _namespace_slices(idx, metric, ns, ambient):
             b.populate(part, kind, idx)
     return b.tm
 
@@ -742,19 +789,27 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
     b = _Builder(request, idx.warnings, caches)
     if focus.service:
         svc_prefix = f"{focus.service}.{ns}."
+    # the reporters read for the node's incoming and outgoing traffic: a waypoint's report counts as both
+    with_waypoint = request.ambientTraffic in ("total", "waypoint")
+    inbound = {"destination", "waypoint"} if with_waypoint else {"destination"}
+    outbound = {"source", "waypoint"} if with_waypoint else {"source"}
+    # ztunnel reports a waypoint's L4 traffic from the other side: its clients' reports are its inbound
+    focus_waypoint = bool(focus.workload) and any(
+        wl_ns == ns and wl == focus.workload for wl_ns, wl in b.waypoints)
     for metric, kind in _metric_plan(request):
         groups = idx.of(metric)
         if not groups:
             continue
+        inc_r, out_r = (outbound, inbound) if focus_waypoint and kind == KIND_TCP else (inbound, outbound)
         if focus.workload:
-            inc = [g for g in groups if g.reporter == "destination" and g.dst[5] == ns and g.dst[6] == focus.workload]
-            out = [g for g in groups if g.reporter == "source" and g.src[2] == ns and g.src[3] == focus.workload]
+            inc = [g for g in groups if g.reporter in inc_r and g.dst[5] == ns and g.dst[6] == focus.workload]
+            out = [g for g in groups if g.reporter in out_r and g.src[2] == ns and g.src[3] == focus.workload]
             parts = [inc, out]
         elif focus.app:
             version = focus.version if focus.version and is_ok(focus.version) else None
-            inc = [g for g in groups if g.reporter == "destination" and g.dst[2] == ns and g.dst[7] == focus.app
+            inc = [g for g in groups if g.reporter in inc_r and g.dst[2] == ns and g.dst[7] == focus.app
                    and (version is None or g.dst[8] == version)]
-            out = [g for g in groups if g.reporter == "source" and g.src[2] == ns and g.src[4] == focus.app
+            out = [g for g in groups if g.reporter in out_r and g.src[2] == ns and g.src[4] == focus.app
                    and (version is None or g.src[5] == version)]
             parts = [inc, out]
         elif focus.service:
@@ -764,8 +819,8 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
 
             parts = []
             if kind == KIND_REQUESTS:
-                parts.append([g for g in groups if g.reporter == "source" and g.dst[6] == UNKNOWN and is_focus(g.dst)])
-            parts.append([g for g in groups if g.reporter == "destination" and g.dst[2] == ns and is_focus(g.dst)])
+                parts.append([g for g in groups if g.reporter in out_r and g.dst[6] == UNKNOWN and is_focus(g.dst)])
+            parts.append([g for g in groups if g.reporter in inc_r and g.dst[2] == ns and is_focus(g.dst)])
         else:
             parts = []
         for part in parts:
@@ -842,7 +897,7 @@ class EdgeResolver:
         d = self._b._dest(s[0][0], dst)
         if not d:
             return None
-        return s[1], d[1], (d[3][1] if d[3] is not None else None)
+        return s[1], d[1], (d[3][1] if d[3] is not None and not s[3] else None)
 
     def endpoints(self, labels: Mapping[str, str]) -> tuple[str, str, str | None, str] | None:
         """(source key, destination key, injected service key or None, host), or None when the labels
@@ -864,14 +919,17 @@ class EdgeResolver:
         d = self._b._dest(s[0][0], dst)
         if not d:
             return None
-        inject = d[3][1] if d[3] is not None else None
+        inject = d[3][1] if d[3] is not None and not s[3] else None
         return s[1], d[1], inject, dst[3]
 
 
 def reporter_of(labels: Mapping[str, str]) -> str:
-    """The reporter of a non-traffic sample; a sample without one counts as destination-reported."""
+    """The reporter of a non-traffic sample; a sample without one counts as destination-reported, and
+    so does an ambient waypoint's (Kiali reads them with reporter=~"waypoint|destination")."""
     rep = labels.get("reporter", "destination")
     if rep in ("source", "destination"):
         return rep
+    if rep == "waypoint":
+        return "destination"
     parts = rep.split("|")
     return "destination" if "destination" in parts else ("source" if "source" in parts else rep)

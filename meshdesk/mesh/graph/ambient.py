@@ -1,0 +1,135 @@
+"""Istio ambient mode: waypoints and ztunnel in the graph (Kiali's ambient support).
+
+In an ambient mesh no sidecar reports traffic. ztunnel, the per-node L4 proxy, reports TCP series
+(``app="ztunnel"``), and a waypoint, the per-namespace L7 proxy, reports requests with
+``reporter="waypoint"``. The traffic pass reads both, as the request's ``ambientTraffic`` says
+(Kiali's option of that name: total, waypoint, ztunnel or none). Two things need more than the
+telemetry:
+
+- **Which workloads are waypoints** (``prepare``). Kiali asks the cluster: a waypoint is a workload
+  whose pods carry ``gateway.istio.io/managed=istio.io-mesh-controller``. We read the same label from
+  the inventory. With no inventory (a snapshot that has none) a waypoint is recognised from ztunnel's
+  telemetry instead, by what only a proxy does: it receives L4 traffic addressed to another service
+  and sends traffic addressed to that same service on to the service's own workloads. A waypoint node
+  is always a workload node (it is no app), is flagged ``isWaypoint``, and no service node is
+  injected in front of it or behind it.
+- **Which namespaces are ambient** (``istio.io/dataplane-mode=ambient`` on the namespace, from the
+  inventory): such a namespace also reads source-reported requests coming in from other namespaces,
+  which may have no destination report.
+
+``apply`` is Kiali's ambient finalizer. With ``showWaypoints`` (the default) a waypoint's edges are
+marked as leaving a waypoint (``waypoint: {direction: from}``) and a node's edge to a waypoint is
+marked as going to it; when the waypoint also sends traffic back to that node, that return edge is
+folded into the edge to the waypoint (``fromEdge``), so the pair is one two-way edge. Without
+``showWaypoints`` waypoint nodes and the edges to them are removed, and so are nodes left with no
+edges at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok
+from meshdesk.mesh.inventory import Inventory
+
+WAYPOINT_LABEL = "gateway.istio.io/managed"
+WAYPOINT_VALUE = "istio.io-mesh-controller"
+DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+WAYPOINT_KEY = "waypoint"  # edge metadata: {"direction": "to" | "from", "fromEdge": TEdge}
+DIRECTION_TO = "to"
+DIRECTION_FROM = "from"
+
+
+def waypoints_in(inventory: Inventory) -> dict[tuple[str, str], str]:
+    """The inventory's waypoints: (namespace, workload) -> cluster ("" when the inventory does not say)."""
+    return {(w.namespace, w.name): (w.cluster or inventory.cluster)
+            for w in inventory.workloads if w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE}
+
+
+def waypoints_seen(ztunnel_groups: Iterable[Any]) -> dict[tuple[str, str], str]:
+    """Waypoints as ztunnel's telemetry shows them (see the module docstring): a workload that receives
+    traffic for a service that is not its own and sends traffic for that service to another workload.
+    ``ztunnel_groups`` are ``traffic.Group``s whose ``src`` is (cluster, cluster_ok, namespace, workload,
+    app, version) and ``dst`` (cluster, cluster_ok, svc_ns, host, svc_name, wl_ns, workload, app,
+    version)."""
+    groups = list(ztunnel_groups)
+    receives: dict[tuple[str, str, str], str] = {}  # (wl namespace, workload, service) -> cluster
+    for g in groups:
+        cluster, _, svc_ns, _, svc_name, wl_ns, wl, app, _ = g.dst
+        if is_ok(svc_name) and is_ok(wl) and svc_name != app and svc_name != wl:
+            receives[(wl_ns, wl, f"{svc_name}.{svc_ns}")] = cluster
+    found: dict[tuple[str, str], str] = {}
+    if not receives:
+        return found
+    for g in groups:
+        _, _, ns, wl, _, _ = g.src
+        _, _, svc_ns, _, svc_name, wl_ns, dest_wl, _, _ = g.dst
+        if (wl_ns, dest_wl) == (ns, wl) or not is_ok(dest_wl):
+            continue
+        cluster = receives.get((ns, wl, f"{svc_name}.{svc_ns}"))
+        if cluster is not None:
+            found[(ns, wl)] = cluster
+    return found
+
+
+def prepare(ctx: PassContext) -> None:
+    """Note the waypoints and the ambient namespaces where the traffic pass reads them (``ctx.caches``)."""
+    inventory = ctx.inventory
+    if ctx.request.ambientTraffic == "none":
+        waypoints: dict[tuple[str, str], str] = {}
+    elif inventory is not None:
+        waypoints = waypoints_in(inventory)
+    else:
+        waypoints = waypoints_seen(ctx.index.ztunnel)
+    ctx.caches["waypoints"] = dict(waypoints)
+    ambient_ns = {}
+    if inventory is not None:
+        ambient_ns = {n.name: True for n in inventory.namespaces if n.labels.get(DATAPLANE_MODE_LABEL) == "ambient"}
+    ctx.caches["ambient_namespaces"] = ambient_ns
+
+
+def apply(tm: TrafficMap, ctx: PassContext) -> None:
+    """Kiali's ambient finalizer (see the module docstring)."""
+    waypoints: dict[str, TNode] = {key: n for key, n in tm.items() if n.md.get("isWaypoint")}
+    if not waypoints:
+        return
+    if not ctx.request.showWaypoints:
+        _hide(tm, waypoints)
+        return
+    for wp in waypoints.values():
+        wp.md.pop("hasMissingSC", None)  # a waypoint is part of the mesh though it has no sidecar
+        for e in wp.edges.values():
+            e.md[WAYPOINT_KEY] = {"direction": DIRECTION_FROM}
+    for n in list(tm.values()):
+        for to_edge in list(n.edges.values()):
+            target = waypoints.get(to_edge.dest.key)
+            if target is None:
+                continue
+            info: dict[str, Any] = {"direction": DIRECTION_TO}
+            back = [k for k, e in target.edges.items() if e.dest is n]
+            for k in back:
+                info["fromEdge"] = target.edges.pop(k)
+            to_edge.md[WAYPOINT_KEY] = info
+
+
+def _hide(tm: TrafficMap, waypoints: dict[str, TNode]) -> None:
+    orphans: dict[str, bool] = {}
+    for key, wp in waypoints.items():
+        for e in wp.edges.values():
+            orphans[e.dest.key] = True
+        del tm[key]
+    for key, n in tm.items():
+        kept = {k: e for k, e in n.edges.items() if e.dest.key not in waypoints}
+        if len(kept) != len(n.edges):
+            n.edges = kept
+        if not n.md.get("isIdle") and not n.edges:
+            orphans[key] = True
+    for n in tm.values():
+        for e in n.edges.values():
+            orphans[e.dest.key] = False
+    for key, no_incoming in orphans.items():
+        node = tm.get(key)
+        if no_incoming and node is not None and not node.edges:
+            del tm[key]
