@@ -124,7 +124,7 @@ def test_same_series_as_kialis_per_namespace_queries(prometheus_server: Promethe
     srv = prometheus_server
     client = client_for(srv)
     request = GraphRequest(namespaces=namespaces, rateGrpc="total", rateTcp="total", appenders=(),
-                           queryTime=srv.query_time)
+                           ambientTraffic="none", queryTime=srv.query_time)
     ours, _ = fetch_samples(client, request)
     kiali: list[Sample] = []
     families = [(tm.REQUESTS, GROUP_REQUESTS), (tm.REQUEST_MESSAGES, GROUP_MESSAGES),

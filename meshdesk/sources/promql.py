@@ -92,6 +92,16 @@ def one_of(label: str, values: Iterable[str]) -> str:
     return f"{label_name(label)}=~{regex_alternation(items)}"
 
 
+def none_of(label: str, values: Iterable[str]) -> str:
+    """``label!="v"`` for one value, ``label!~"a|b"`` for several (each matched literally)."""
+    items = _unique(values)
+    if not items:
+        raise ValueError(f"{label} must differ from at least one value")
+    if len(items) == 1:
+        return ne(label, items[0])
+    return f"{label_name(label)}!~{regex_alternation(items)}"
+
+
 def matches(label: str, pattern: str) -> str:
     """``label=~"pattern"`` for a pattern the caller built from escaped parts."""
     return f"{label_name(label)}=~{quote(pattern)}"

@@ -144,8 +144,17 @@ def _union(parts: Sequence[str]) -> str:
     return " or ".join(f"({p})" for p in unique)
 
 
-def _reporter(which: str) -> str:
+def _reporter(which: str, request: GraphRequest) -> str:
+    """Series one side reported; with ambient waypoint traffic asked for, the waypoints' too (Kiali's
+    ``reporter=~"waypoint|destination"``)."""
+    if request.ambientTraffic in ("total", "waypoint"):
+        return promql.matches("reporter", f"waypoint|{which}")
     return promql.eq("reporter", which)
+
+
+def _no_ztunnel(request: GraphRequest) -> list[str]:
+    """ztunnel's own L4 series are left out unless ambient ztunnel traffic is asked for."""
+    return [] if request.ambientTraffic in ("total", "ztunnel") else [promql.ne("app", "ztunnel")]
 
 
 def _service_host_pattern(namespaces: Sequence[str]) -> str:
@@ -159,12 +168,19 @@ def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
     node = request.node
     assert node is not None
     ns = node.namespace
-    dest_r, src_r = _reporter("destination"), _reporter("source")
+    dest_r, src_r = _reporter("destination", request), _reporter("source", request)
     if node.workload:
-        return [
+        out = [
             [dest_r, promql.eq("destination_workload_namespace", ns), promql.eq("destination_workload", node.workload)],
             [src_r, promql.eq("source_workload_namespace", ns), promql.eq("source_workload", node.workload)],
         ]
+        if family == "tcp" and request.ambientTraffic != "none":
+            # if the workload is an ambient waypoint, ztunnel reports its L4 traffic from the other side
+            out += [
+                [src_r, promql.eq("destination_workload_namespace", ns), promql.eq("destination_workload", node.workload)],
+                [dest_r, promql.eq("source_workload_namespace", ns), promql.eq("source_workload", node.workload)],
+            ]
+        return out
     if node.app:
         versioned = bool(node.version) and node.version != "unknown" and request.graphType != "app"
         dest = [dest_r, promql.eq("destination_service_namespace", ns),
@@ -185,7 +201,8 @@ def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
     raise ValueError("a node-detail graph needs a workload, an app or a service")
 
 
-def _namespace_selectors(namespaces: Sequence[str], *, security: bool) -> list[list[str]]:
+def _namespace_selectors(request: GraphRequest, namespaces: Sequence[str], family: str, *,
+                         security: bool) -> list[list[str]]:
     """Kiali's ``buildNamespaceTrafficMap`` selectors for all namespaces at once:
 
     - destination-reported traffic into the namespaces' workloads;
@@ -194,17 +211,24 @@ def _namespace_selectors(namespaces: Sequence[str], *, security: bool) -> list[l
       ``source_workload_namespace!=<ns>``; the source-reported branch above already has every series
       that condition removes, so the union is the same without it);
     - with the security policy appender, destination-reported traffic out of the namespaces'
-      workloads (what Kiali's securityPolicy appender reads for the mTLS share of outgoing edges).
+      workloads (what Kiali's securityPolicy appender reads for the mTLS share of outgoing edges);
+    - unless ambient traffic is turned off, for requests and gRPC messages, source-reported traffic
+      from other namespaces into the namespaces' workloads, which an ambient namespace also reads (its
+      workloads have no sidecar to report it; which namespaces are ambient the graph learns from the
+      inventory). Kiali sends that query for ambient namespaces only, whatever the ambient option.
     """
     out = [
-        [_reporter("destination"), promql.one_of("destination_workload_namespace", namespaces)],
-        [_reporter("source"), promql.one_of("source_workload_namespace", namespaces)],
-        [_reporter("source"), promql.eq("destination_workload_namespace", "unknown"),
+        [_reporter("destination", request), promql.one_of("destination_workload_namespace", namespaces)],
+        [_reporter("source", request), promql.one_of("source_workload_namespace", namespaces)],
+        [_reporter("source", request), promql.eq("destination_workload_namespace", "unknown"),
          promql.eq("destination_workload", "unknown"),
          promql.matches("destination_service", _service_host_pattern(namespaces))],
     ]
+    if family != "tcp" and request.ambientTraffic != "none":
+        out.append([promql.eq("reporter", "source"), promql.none_of("source_workload_namespace", namespaces),
+                    promql.one_of("destination_workload_namespace", namespaces)])
     if security:
-        out.append([_reporter("destination"), promql.one_of("source_workload_namespace", namespaces)])
+        out.append([_reporter("destination", request), promql.one_of("source_workload_namespace", namespaces)])
     return out
 
 
@@ -236,7 +260,7 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
         if node_graph:
             selectors = _node_selectors(request, family)
         else:
-            selectors = _namespace_selectors(namespaces, security=security)
+            selectors = _namespace_selectors(request, namespaces, family, security=security)
         parts = [_sum_rate(metric, [*extra, *sel], group, duration) + idle for sel in selectors]
         return TelemetryQuery(metric, _union(parts), "traffic")
 
@@ -257,16 +281,16 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
     for metric in _GRPC_MESSAGE_METRICS.get(request.rateGrpc, ()):
         queries.append(traffic(metric, "messages", [*GROUP_MESSAGES, *security_labels], security=outbound_dest))
 
-    # TCP bytes (sidecar telemetry: ztunnel's own series are left out, as Kiali does without ambient)
+    # TCP bytes (ztunnel's own series only with ambient ztunnel traffic, as in Kiali)
     for metric in _TCP_METRICS[request.rateTcp]:
-        queries.append(traffic(metric, "tcp", [*GROUP_TCP, *security_labels], extra=[promql.ne("app", "ztunnel")],
+        queries.append(traffic(metric, "tcp", [*GROUP_TCP, *security_labels], extra=_no_ztunnel(request),
                                security=outbound_dest))
 
     # The appenders' extra telemetry reads destination-reported series of the namespaces' services
     # and source-reported series of their workloads.
     appender_ns = namespaces
-    dest_in = [_reporter("destination"), promql.one_of("destination_service_namespace", appender_ns)]
-    src_out = [_reporter("source"), promql.one_of("source_workload_namespace", appender_ns)]
+    dest_in = [_reporter("destination", request), promql.one_of("destination_service_namespace", appender_ns)]
+    src_out = [_reporter("source", request), promql.one_of("source_workload_namespace", appender_ns)]
 
     if wants(request, RESPONSE_TIME):
         stat = response_time_stat(request)
@@ -285,7 +309,7 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
     if wants(request, THROUGHPUT):
         request_side = request.throughputType == "request"
         metric = tm.REQUEST_BYTES if request_side else tm.RESPONSE_BYTES
-        reporter = _reporter("source" if request_side else "destination")
+        reporter = _reporter("source" if request_side else "destination", request)
         parts = [
             _sum_rate(metric + "_sum", [reporter, promql.one_of("destination_service_namespace", appender_ns)],
                       GROUP_THROUGHPUT, duration) + " > 0",
