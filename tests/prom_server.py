@@ -334,6 +334,10 @@ MONGODB = Workload("bookinfo", "mongodb-v1", "mongodb", "v1")
 CUSTOMER = Workload("tutorial", "customer-v1", "customer", "v1")
 PREFERENCE = Workload("tutorial", "preference-v1", "preference", "v1")
 RECOMMENDATION = Workload("tutorial", "recommendation-v1", "recommendation", "v1")
+# an Istio ambient namespace: no sidecars; a waypoint reports the requests, ztunnel the TCP bytes
+WEB = Workload("mall", "web-v1", "web", "v1")
+ORDERS = Workload("mall", "orders-v1", "orders", "v1")
+MALL_WAYPOINT = Workload("mall", "waypoint", "waypoint", "latest")
 
 
 def _both(src: Workload | None, dst: Workload, service: str, rate: float, *, source_too: bool = True,
@@ -365,6 +369,10 @@ def istio_dataset() -> list[Series | Histogram]:
     - durations (ms) on ingress->productpage: all 10 < v <= 25 (p50 17.5, p95 24.25, avg 20.0);
       on productpage->details: 90% at 5 ms, 10% at 200 ms (avg 24.5)
     - request/response bytes on ingress->productpage: 512 B / 2048 B per request
+    - ambient namespace ``mall``: web -> orders (http) through the namespace's waypoint, reported by
+      the waypoint only (reporter "waypoint"): 6.0 x 200 + 1.0 x 503; ztunnel's TCP bytes
+      (app="ztunnel", istio_tcp_received_bytes_total): web -> waypoint 300.0 (source-reported,
+      addressed to orders) and waypoint -> orders 300.0 (destination-reported)
     """
     data: list[Series | Histogram] = []
     data += _both(INGRESS, PRODUCTPAGE, "productpage", 10.0)
@@ -386,6 +394,15 @@ def istio_dataset() -> list[Series | Histogram]:
     data.append(Series("istio_requests_total", istio_edge(INGRESS, None, "ratings", "bookinfo", reporter="source",
                                                           code="503", flags="UH"), 0.25))
     data += _both(PRODUCTPAGE, RATINGS, "ratings", 0.0)
+    data.append(Series("istio_requests_total", istio_edge(WEB, ORDERS, "orders", "mall", reporter="waypoint"), 6.0))
+    data.append(Series("istio_requests_total", istio_edge(WEB, ORDERS, "orders", "mall", reporter="waypoint",
+                                                          code="503"), 1.0))
+    ztunnel = {"app": "ztunnel", "namespace": "istio-system"}
+    tcp_in = "istio_tcp_received_bytes_total"
+    data.append(Series(tcp_in, istio_edge(WEB, MALL_WAYPOINT, "orders", "mall", reporter="source", protocol="tcp",
+                                          extra=ztunnel), 300.0))
+    data.append(Series(tcp_in, istio_edge(MALL_WAYPOINT, ORDERS, "orders", "mall", reporter="destination",
+                                          protocol="tcp", extra=ztunnel), 300.0))
     for reporter in ("destination", "source"):
         ip = istio_edge(INGRESS, PRODUCTPAGE, "productpage", "bookinfo", reporter=reporter)
         data.append(Histogram("istio_request_duration_milliseconds", ip, 10.0, {20.0: 1.0}))

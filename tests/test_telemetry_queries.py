@@ -139,6 +139,69 @@ def test_same_series_as_kialis_per_namespace_queries(prometheus_server: Promethe
     assert len(ours) == len(as_set(kiali))  # no duplicates on our side
 
 
+def kiali_ambient_queries(metric: str, namespace: str, group: tuple[str, ...], duration: int) -> list[str]:
+    """Kiali's namespace-graph queries for one metric of an ambient namespace with its default ambient
+    option ("total": waypoint reports and ztunnel's series too), with ``reporter`` added to ``by``
+    (Kiali's results have no reporter label; adding it to the grouping splits nothing)."""
+    by = ",".join(group)
+    d = f"[{duration}s]"
+    out = [
+        f'sum(rate({metric}{{reporter=~"waypoint|source",source_workload_namespace!="{namespace}",'
+        f'destination_workload_namespace="unknown",destination_workload="unknown",'
+        f'destination_service=~"^.+\\\\.{namespace}\\\\..+$"}} {d})) by ({by}) > 0',
+        f'sum(rate({metric}{{reporter=~"waypoint|destination",destination_workload_namespace="{namespace}"}} {d})) '
+        f"by ({by}) > 0",
+        f'sum(rate({metric}{{reporter=~"waypoint|source",source_workload_namespace="{namespace}"}} {d})) by ({by}) > 0',
+    ]
+    if not metric.startswith("istio_tcp"):
+        out.append(f'sum(rate({metric}{{reporter="source",source_workload_namespace!="{namespace}",'
+                   f'destination_workload_namespace="{namespace}"}} {d})) by ({by}) > 0')
+    return out
+
+
+@pytest.mark.prometheus
+def test_ambient_namespace_same_series_as_kialis_ambient_queries(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    srv = prometheus_server
+    client = client_for(srv)
+    request = GraphRequest(namespaces=("mall",), rateGrpc="total", rateTcp="total", appenders=(),
+                           queryTime=srv.query_time)
+    ours, _ = fetch_samples(client, request)
+    kiali: list[Sample] = []
+    families = [(tm.REQUESTS, GROUP_REQUESTS), (tm.REQUEST_MESSAGES, GROUP_MESSAGES),
+                (tm.RESPONSE_MESSAGES, GROUP_MESSAGES), (tm.TCP_SENT, GROUP_TCP), (tm.TCP_RECEIVED, GROUP_TCP)]
+    for metric, group in families:
+        for query in kiali_ambient_queries(metric, "mall", group, request.duration):
+            for series in client.query(query, time=srv.query_time):
+                kiali.append(Sample(metric, dict(series.labels), series.value))
+    # the waypoint's request reports and ztunnel's byte counts are both there
+    assert {s.labels["reporter"] for s in kiali} == {"waypoint", "source", "destination"}
+    assert as_set(ours) == pytest.approx(as_set(kiali), abs=1e-9)
+    assert len(ours) == len(as_set(kiali))
+    # turned off, neither comes back
+    off, _ = fetch_samples(client, GraphRequest(namespaces=("mall",), appenders=(), ambientTraffic="none",
+                                                queryTime=srv.query_time))
+    assert off == []
+
+
+@pytest.mark.prometheus
+def test_ambient_graph_from_prometheus(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    from meshdesk.mesh.graph import build
+
+    samples = fetch(prometheus_server, namespaces=("mall",), graphType="workload", injectServiceNodes=False)
+    g = build(Snapshot(GraphRequest(namespaces=("mall",), graphType="workload", injectServiceNodes=False,
+                                    queryTime=prometheus_server.query_time), samples))
+    by_name = {n.workload: n for n in g.nodes.values()}
+    assert set(by_name) == {"web-v1", "orders-v1", "waypoint"}
+    assert by_name["waypoint"].extra.get("isWaypoint") is True  # told by ztunnel's telemetry alone
+    edges = {(g.nodes[e.source].workload, g.nodes[e.target].workload, e.protocol): e for e in g.edges.values()}
+    calls = edges[("web-v1", "orders-v1", "http")]
+    assert calls.rate == pytest.approx(7.0, abs=1e-6)
+    assert calls.rates["httpPercentErr"] == pytest.approx(100.0 / 7.0, abs=1e-6)
+    assert edges[("web-v1", "waypoint", "tcp")].rate == pytest.approx(300.0, abs=1e-6)
+    assert edges[("waypoint", "orders-v1", "tcp")].rate == pytest.approx(300.0, abs=1e-6)
+    assert edges[("web-v1", "waypoint", "tcp")].extra["waypoint"]["direction"] == "to"
+
+
 # --- numbers --------------------------------------------------------------------------------------
 
 

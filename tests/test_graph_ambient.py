@@ -1,0 +1,221 @@
+"""Istio ambient mode in the graph: what a user of an ambient mesh sees (Kiali's semantics).
+
+The mesh: namespace ``shop`` runs in ambient mode. frontend-v1 calls cart-v1 and pay-v1 through the
+namespace's waypoint, which reports the requests (reporter "waypoint"); ztunnel reports the TCP bytes
+(app "ztunnel"): frontend -> waypoint addressed to cart and pay, waypoint -> cart and pay, and the
+waypoint -> frontend bytes of traffic that comes back through it, addressed to frontend.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshdesk.mesh.export import to_kiali
+from meshdesk.mesh.graph import build
+from meshdesk.mesh.graph.model import Edge, Node, TrafficGraph
+from meshdesk.mesh.inventory import Inventory, Namespace, Workload
+from meshdesk.mesh.request import GraphRequest, NodeFocus
+from meshdesk.mesh.telemetry import Sample
+from meshdesk.sources.snapshot import save_snapshot
+from tests.graph_samples import http, snapshot, tcp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ZT = {"app": "ztunnel"}
+WAYPOINT_LABELS = {"gateway.istio.io/managed": "istio.io-mesh-controller", "gateway.networking.k8s.io/gateway-name": "waypoint"}
+
+
+def ambient_samples() -> list[Sample]:
+    return [
+        http("frontend-v1", "cart-v1", 10.0, reporter="waypoint"),
+        http("frontend-v1", "pay-v1", 4.0, reporter="waypoint"),
+        http("frontend-v1", "pay-v1", 1.0, "503", reporter="waypoint"),
+        tcp("frontend-v1", "waypoint", 30.0, service="cart", reporter="source", **ZT),
+        tcp("frontend-v1", "waypoint", 20.0, service="pay", reporter="source", **ZT),
+        tcp("waypoint", "cart-v1", 30.0, service="cart", **ZT),
+        tcp("waypoint", "pay-v1", 20.0, service="pay", **ZT),
+        tcp("waypoint", "frontend-v1", 60.0, service="frontend", **ZT),
+    ]
+
+
+def inventory(*, ambient_ns: bool = True, waypoint_label: bool = True) -> Inventory:
+    ns_labels = {"istio.io/dataplane-mode": "ambient"} if ambient_ns else {}
+    wl = [Workload("frontend-v1", "shop", labels={"app": "frontend", "version": "v1"}),
+          Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"}),
+          Workload("pay-v1", "shop", labels={"app": "pay", "version": "v1"}),
+          Workload("waypoint", "shop", labels=WAYPOINT_LABELS if waypoint_label else {"app": "waypoint"})]
+    return Inventory(cluster="east", namespaces=[Namespace("shop", labels=ns_labels)], workloads=wl)
+
+
+def node(g: TrafficGraph, workload: str = "", service: str = "", node_type: str = "") -> Node:
+    found = [n for n in g.nodes.values() if (not workload or n.workload == workload)
+             and (not service or n.service == service) and (not node_type or n.node_type == node_type)]
+    assert len(found) == 1, (workload, service, [(n.node_type, n.workload, n.app, n.service) for n in g.nodes.values()])
+    return found[0]
+
+
+def edge(g: TrafficGraph, src: Node, dst: Node, protocol: str) -> Edge:
+    found = [e for e in g.edges.values() if e.source == src.id and e.target == dst.id and e.protocol == protocol]
+    assert len(found) == 1, (src.workload, dst.workload, protocol)
+    return found[0]
+
+
+def edges_between(g: TrafficGraph) -> set[tuple[str, str, str]]:
+    def name(nid: str) -> str:
+        n = g.nodes[nid]
+        return n.workload or n.service or n.app
+    return {(name(e.source), name(e.target), e.protocol) for e in g.edges.values()}
+
+
+def build_ambient(inv: Inventory | None = None, samples: list[Sample] | None = None, **request: Any) -> TrafficGraph:
+    return build(snapshot(ambient_samples() if samples is None else samples, inv, **request))
+
+
+@pytest.mark.parametrize("with_inventory", [True, False], ids=["waypoint from inventory", "waypoint from telemetry"])
+def test_an_ambient_mesh_shows_its_requests_and_its_waypoint(with_inventory: bool) -> None:
+    g = build_ambient(inventory() if with_inventory else None)
+    front, cart, pay, wp = (node(g, w) for w in ("frontend-v1", "cart-v1", "pay-v1", "waypoint"))
+    # the L7 traffic the waypoint reported is drawn between the real client and server
+    assert edge(g, front, cart, "http").rate == pytest.approx(10.0)
+    to_pay = edge(g, front, pay, "http")
+    assert to_pay.rate == pytest.approx(5.0)
+    assert to_pay.rates["httpPercentErr"] == pytest.approx(20.0)
+    # the waypoint is a flagged workload node; ztunnel's bytes go to it and on from it
+    assert wp.extra.get("isWaypoint") is True and wp.node_type == "workload" and wp.app == ""
+    assert not front.extra.get("isWaypoint")
+    assert edge(g, front, wp, "tcp").rate == pytest.approx(50.0)
+    assert edge(g, wp, cart, "tcp").rate == pytest.approx(30.0)
+    assert edge(g, wp, cart, "tcp").extra["waypoint"] == {"direction": "from"}
+    assert wp.traffic["tcp"] == {"tcpIn": pytest.approx(50.0), "tcpOut": pytest.approx(110.0)}
+
+
+def test_traffic_back_through_the_waypoint_is_one_two_way_edge() -> None:
+    g = build_ambient(inventory())
+    front, wp = node(g, "frontend-v1"), node(g, "waypoint")
+    to_wp = edge(g, front, wp, "tcp")
+    info = to_wp.extra["waypoint"]
+    assert info["direction"] == "to"
+    back = info["fromEdge"]
+    assert (back.source, back.target, back.protocol) == (wp.id, front.id, "tcp")
+    assert back.rate == pytest.approx(60.0)
+    assert back.responses["-"].hosts == {"frontend.shop.svc.cluster.local": pytest.approx(100.0)}
+    # the return edge is not drawn on its own, so nothing calls frontend: it is where traffic starts
+    assert ("waypoint", "frontend-v1", "tcp") not in edges_between(g)
+    assert front.is_root
+    assert front.traffic["tcp"]["tcpIn"] == pytest.approx(60.0)  # the node still counts what came back
+    # Kiali's JSON has the same shape
+    kiali = to_kiali(g)
+    by_id = {e["data"]["id"]: e["data"] for e in kiali["elements"]["edges"]}
+    assert by_id[to_wp.id]["waypoint"]["direction"] == "to"
+    assert by_id[to_wp.id]["waypoint"]["fromEdge"]["traffic"]["rates"] == {"tcp": "60.00"}
+    assert [n["data"].get("isWaypoint") for n in kiali["elements"]["nodes"] if n["data"]["id"] == wp.id] == [True]
+
+
+def test_a_waypoint_is_a_workload_node_in_app_graphs_and_gets_no_service_node() -> None:
+    g = build_ambient(inventory(), graphType="versionedApp", injectServiceNodes=True)
+    wp = node(g, "waypoint")
+    assert wp.node_type == "workload" and wp.app == "" and wp.extra.get("isWaypoint")
+
+    def who(nid: str) -> str:
+        n = g.nodes[nid]
+        return f"{n.node_type}:{n.service if n.node_type == 'service' else n.app or n.workload}"
+
+    drawn = {(who(e.source), who(e.target), e.protocol) for e in g.edges.values()}
+    # requests between real workloads still pass through their service node
+    assert {("app:frontend", "service:cart", "http"), ("service:cart", "app:cart", "http")} <= drawn
+    # but no service node is put before or after a waypoint
+    assert {("app:frontend", "workload:waypoint", "tcp"), ("workload:waypoint", "app:cart", "tcp")} <= drawn
+    assert not any("waypoint" in (s + d) and "service:" in (s + d) for s, d, _ in drawn)
+
+
+def test_hiding_waypoints_removes_them_and_what_only_they_reached() -> None:
+    samples = ambient_samples() + [tcp("waypoint", "audit-v1", 5.0, service="audit", **ZT)]
+    shown = build_ambient(inventory(), samples)
+    assert "audit-v1" in {n.workload for n in shown.nodes.values()}
+    g = build_ambient(inventory(), samples, showWaypoints=False)
+    names = {n.workload for n in g.nodes.values()}
+    assert "waypoint" not in names
+    assert "audit-v1" not in names  # reached only through the waypoint, it would float alone
+    assert {("frontend-v1", "cart-v1", "http"), ("frontend-v1", "pay-v1", "http")} == edges_between(g)
+
+
+def test_the_ambient_traffic_option_picks_which_reports_are_graphed() -> None:
+    l7 = {("frontend-v1", "cart-v1", "http"), ("frontend-v1", "pay-v1", "http")}
+    total = edges_between(build_ambient(inventory()))
+    assert l7 < total and ("frontend-v1", "waypoint", "tcp") in total
+    assert edges_between(build_ambient(inventory(), ambientTraffic="waypoint")) == l7
+    only_l4 = edges_between(build_ambient(inventory(), ambientTraffic="ztunnel"))
+    assert only_l4 and all(p == "tcp" for _, _, p in only_l4)
+    none = build_ambient(inventory(), ambientTraffic="none")
+    assert not none.edges and not none.nodes
+    assert not none.warnings  # left out on request, which is no bad input
+
+
+def test_without_an_inventory_only_a_proxying_workload_is_taken_for_a_waypoint() -> None:
+    # ztunnel bytes into a workload addressed to its own service are plain traffic, not a waypoint's
+    plain = [tcp("frontend-v1", "db-v1", 10.0, service="db", reporter="source", **ZT),
+             tcp("db-v1", "backup-v1", 10.0, service="backup", reporter="source", **ZT)]
+    g = build_ambient(None, plain)
+    assert not any(n.extra.get("isWaypoint") for n in g.nodes.values())
+    # the same proxy pattern without ztunnel's label (sidecar telemetry) is not taken for one either
+    sidecar = [tcp("frontend-v1", "gw", 10.0, service="cart", reporter="source"),
+               tcp("gw", "cart-v1", 10.0, service="cart", reporter="source")]
+    g = build_ambient(None, sidecar)
+    assert not any(n.extra.get("isWaypoint") for n in g.nodes.values())
+    # with an inventory, its labels decide, whatever the telemetry looks like
+    g = build_ambient(inventory(waypoint_label=False))
+    assert not any(n.extra.get("isWaypoint") for n in g.nodes.values())
+
+
+def test_an_ambient_namespace_also_reads_requests_only_their_client_reported() -> None:
+    # the ingress gateway (sidecar-less telemetry in istio-system) calls into shop; shop's workloads
+    # have no sidecar to report it and this path has no waypoint
+    samples = [http("istio-ingressgateway", "frontend-v1", 8.0, src_ns="istio-system", dst_ns="shop",
+                    reporter="source")]
+    ambient = edges_between(build_ambient(inventory(), samples))
+    assert ambient == {("istio-ingressgateway", "frontend-v1", "http")}
+    # a sidecar namespace leaves that to the client's namespace graph, as Kiali does
+    assert edges_between(build_ambient(inventory(ambient_ns=False), samples)) == set()
+
+
+def test_a_waypoints_own_node_graph_reads_ztunnels_reports_from_the_other_side() -> None:
+    g = build_ambient(inventory(), node=NodeFocus(namespace="shop", workload="waypoint"))
+    drawn = edges_between(g)
+    assert ("frontend-v1", "waypoint", "tcp") in drawn  # its inbound bytes, as the client's ztunnel saw them
+    assert ("waypoint", "cart-v1", "tcp") in drawn  # its outbound bytes, as the server's ztunnel saw them
+    assert edge(g, node(g, "waypoint"), node(g, "cart-v1"), "tcp").rate == pytest.approx(30.0)
+
+
+def test_the_request_reads_kialis_ambient_parameters() -> None:
+    r = GraphRequest.from_json({"namespaces": ["shop"], "ambientTraffic": "waypoint", "waypoints": "false"})
+    assert (r.ambientTraffic, r.showWaypoints) == ("waypoint", False)
+    assert GraphRequest.from_json({"namespaces": ["shop"]}).ambientTraffic == "total"
+    with pytest.raises(ValueError, match="ambientTraffic must be one of total, waypoint, ztunnel, none"):
+        GraphRequest.from_json({"ambientTraffic": "all"})
+    with pytest.raises(ValueError, match="waypoints must be true or false"):
+        GraphRequest.from_json({"waypoints": "maybe"})
+    assert GraphRequest.from_json(r.to_json()) == r
+
+
+def test_the_cli_marks_waypoints_and_takes_the_ambient_options(tmp_path: Path) -> None:
+    path = tmp_path / "ambient.json"
+    save_snapshot(snapshot(ambient_samples(), inventory()), path)
+
+    def run(*args: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--snapshot", str(path), *args],
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    table = run()
+    assert "shop/waypoint (waypoint)" in table
+    row = next(line for line in table.splitlines() if line.startswith("shop/frontend-v1") and "(waypoint)" in line)
+    assert "back 60.00" in row  # the return traffic of the two-way edge
+    assert 'dir=both' in run("--format", "dot")
+    assert "waypoint" not in run("--no-waypoints")
+    assert "no traffic in the requested window" in run("--ambient-traffic", "none")
