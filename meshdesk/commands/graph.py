@@ -15,7 +15,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from meshdesk.mesh.request import GRAPH_TYPES, RATE_GRPC, RATE_HTTP, RATE_TCP, GraphRequest, NodeFocus
+from meshdesk.mesh.request import (
+    AMBIENT_TRAFFIC,
+    GRAPH_TYPES,
+    RATE_GRPC,
+    RATE_HTTP,
+    RATE_TCP,
+    GraphRequest,
+    NodeFocus,
+)
 from meshdesk.sources.base import ConfigError, SourceError
 
 FORMATS = ("table", "kiali", "json", "dot")
@@ -42,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--rate-http", choices=RATE_HTTP)
     g.add_argument("--rate-grpc", choices=RATE_GRPC)
     g.add_argument("--rate-tcp", choices=RATE_TCP)
+    g.add_argument("--ambient-traffic", dest="ambient", choices=AMBIENT_TRAFFIC,
+                   help="Istio ambient telemetry to graph: waypoint and ztunnel reports (total, the default), "
+                        "one of them, or none")
+    g.add_argument("--waypoints", dest="waypoints", action=argparse.BooleanOptionalAction, default=None,
+                   help="show ambient waypoints as nodes (default) or leave them out")
     g.add_argument("--duration", type=int, metavar="SECONDS")
     g.add_argument("--box-by", action="append", choices=("app", "namespace", "cluster"))
     g.add_argument("--appenders", help="comma-separated passes to run (default: all)")
@@ -59,7 +72,7 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
     simple = {"graph_type": "graphType", "inject": "injectServiceNodes", "idle_edges": "includeIdleEdges",
               "idle_nodes": "includeIdleNodes", "rate_http": "rateHttp", "rate_grpc": "rateGrpc",
               "rate_tcp": "rateTcp", "duration": "duration", "quantile": "responseTimeQuantile",
-              "throughput": "throughputType"}
+              "throughput": "throughputType", "ambient": "ambientTraffic", "waypoints": "showWaypoints"}
     for attr, field in simple.items():
         value = getattr(a, attr)
         if value is not None:

@@ -209,7 +209,12 @@ def to_dot(graph: model.TrafficGraph) -> str:
     emit(None, "  ")
     for e in sorted(graph.edges.values(), key=lambda e: (e.source, e.target, e.protocol)):
         label = f"{e.protocol} {rate_text(e.protocol, e.rate)}"
-        lines.append(f"  {_dot_quote(e.source)} -> {_dot_quote(e.target)} [label={_dot_quote(label)}];")
+        both = ""
+        back = (e.extra.get("waypoint") or {}).get("fromEdge")
+        if back is not None:  # traffic to an ambient waypoint and back: one two-way edge
+            label += f" / back {rate_text(back.protocol, back.rate)}"
+            both = ", dir=both"
+        lines.append(f"  {_dot_quote(e.source)} -> {_dot_quote(e.target)} [label={_dot_quote(label)}{both}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -218,7 +223,8 @@ def _describe(n: model.Node) -> str:
     if n.node_type == model.NODE_UNKNOWN:
         return "unknown"
     ns = f"{n.namespace}/" if n.namespace else ""
-    return f"{ns}{n.label} ({n.node_type})"
+    kind = "waypoint" if n.extra.get("isWaypoint") else n.node_type
+    return f"{ns}{n.label} ({kind})"
 
 
 def to_table(graph: model.TrafficGraph) -> str:
@@ -237,6 +243,9 @@ def to_table(graph: model.TrafficGraph) -> str:
             flags.append(f"{e.response_time:.0f} ms")
         if e.health is not None and e.health.status not in (model.HEALTHY, model.NO_HEALTH):
             flags.append(e.health.status)
+        back = (e.extra.get("waypoint") or {}).get("fromEdge")
+        if back is not None:
+            flags.append(f"back {rate_text(back.protocol, back.rate)}")
         rows.append((_describe(src), _describe(dst), e.protocol, rate_text(e.protocol, e.rate),
                      f"{err:.1f}" if err is not None else "-", f"{req:.1f}" if req is not None else "-",
                      ", ".join(flags)))
