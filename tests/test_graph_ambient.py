@@ -170,6 +170,11 @@ def test_without_an_inventory_only_a_proxying_workload_is_taken_for_a_waypoint()
     # with an inventory, its labels decide, whatever the telemetry looks like
     g = build_ambient(inventory(waypoint_label=False))
     assert not any(n.extra.get("isWaypoint") for n in g.nodes.values())
+    # unless the user may not list everything: then what ztunnel saw counts too
+    partial = inventory(waypoint_label=False)
+    partial.hidden["shop/deployments"] = "forbidden"
+    g = build_ambient(partial)
+    assert [n.workload for n in g.nodes.values() if n.extra.get("isWaypoint")] == ["waypoint"]
 
 
 def test_an_ambient_namespace_also_reads_requests_only_their_client_reported() -> None:

@@ -8,8 +8,8 @@ telemetry:
 
 - **Which workloads are waypoints** (``prepare``). Kiali asks the cluster: a waypoint is a workload
   whose pods carry ``gateway.istio.io/managed=istio.io-mesh-controller``. We read the same label from
-  the inventory. With no inventory (a snapshot that has none) a waypoint is recognised from ztunnel's
-  telemetry instead, by what only a proxy does: it receives L4 traffic addressed to another service
+  the inventory. With no inventory (a snapshot that has none), or one with parts the user may not
+  list, a waypoint is (also) recognised from ztunnel's telemetry, by what only a proxy does: it receives L4 traffic addressed to another service
   and sends traffic addressed to that same service on to the service's own workloads. A waypoint node
   is always a workload node (it is no app), is flagged ``isWaypoint``, and no service node is
   injected in front of it or behind it.
@@ -77,12 +77,13 @@ def waypoints_seen(ztunnel_groups: Iterable[Any]) -> dict[tuple[str, str], str]:
 def prepare(ctx: PassContext) -> None:
     """Note the waypoints and the ambient namespaces where the traffic pass reads them (``ctx.caches``)."""
     inventory = ctx.inventory
-    if ctx.request.ambientTraffic == "none":
-        waypoints: dict[tuple[str, str], str] = {}
-    elif inventory is not None:
-        waypoints = waypoints_in(inventory)
-    else:
-        waypoints = waypoints_seen(ctx.index.ztunnel)
+    waypoints: dict[tuple[str, str], str] = {}
+    if ctx.request.ambientTraffic != "none":
+        if inventory is None or inventory.hidden:
+            # no inventory, or one that could not list everything (RBAC): what ztunnel saw
+            waypoints = waypoints_seen(ctx.index.ztunnel)
+        if inventory is not None:
+            waypoints.update(waypoints_in(inventory))
     ctx.caches["waypoints"] = dict(waypoints)
     ambient_ns = {}
     if inventory is not None:

@@ -335,7 +335,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
     def fast_group(ident: tuple[Any, ...]) -> Group | None:
         """The group of a request series named by its raw identity labels; None: general() decides."""
         reporter = ident[0]
-        if reporter != "source" and reporter != "destination":
+        if reporter != "source" and reporter != "destination" and (reporter != "waypoint" or not waypoint_reports):
             return None
         skey = ident[1:6]
         src = fast_src.get(skey, False)
