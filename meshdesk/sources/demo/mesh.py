@@ -158,8 +158,6 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("shop", "recommendations", (("http", 8080, "http"),), (("app", "recommendations"),)),
     ServiceSpec("travel", "search", (("http", 8080, "http"),), (("app", "search"),)),
     ServiceSpec("travel", "flights", (("http", 8080, "http"),), (("app", "flights"),)),
-    ServiceSpec("travel", "waypoint", (("mesh", 15008, ""), ("status-port", 15021, "")),
-                (("gateway.networking.k8s.io/gateway-name", "waypoint"),)),
     ServiceSpec("istio-system", "istio-ingressgateway",
                 (("status-port", 15021, ""), ("http2", 80, "http"), ("https", 443, "")),
                 (("app", "istio-ingressgateway"), ("istio", "ingressgateway")), type="LoadBalancer"),
