@@ -152,7 +152,7 @@ def test_the_demo_waypoint_is_badged_and_its_two_way_edge_has_two_arrowheads(qtb
 
     legend = Legend()
     qtbot.addWidget(legend)
-    assert {"Ambient waypoint (L7 proxy)", "Two-way (to and from a waypoint)"} <= set(legend.entries())
+    assert {"Ambient waypoint", "Two-way (with a waypoint)"} <= set(legend.entries())
 
 
 def test_side_panel_explains_the_waypoint_and_both_directions(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]

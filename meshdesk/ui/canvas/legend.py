@@ -19,11 +19,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                      ("node:failure", "Failure"), ("node:idle", "Idle")]),
     ("Edges", [("edge:ok", "HTTP / gRPC, no errors"), ("edge:degraded", "Some errors"),
                ("edge:failure", "Failing (many errors)"), ("edge:tcp", "TCP"), ("edge:idle", "Idle"),
-               ("edge:twoway", "Two-way (to and from a waypoint)")]),
+               ("edge:twoway", "Two-way (with a waypoint)")]),
     ("Badges", [("badge:lock", "Mutual TLS (mTLS)"), ("badge:vs", "Virtual service"),
                 ("badge:dr", "Destination rule"), ("badge:sidecar", "Missing sidecar"),
                 ("badge:root", "Traffic source (root)"), ("badge:gateway", "Gateway (inner outline)"),
-                ("badge:waypoint", "Ambient waypoint (L7 proxy)")]),
+                ("badge:waypoint", "Ambient waypoint")]),
     ("Boxes", [("box:namespace", "Namespace"), ("box:app", "App (its versions)")]),
 ]
 
