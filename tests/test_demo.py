@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 import pytest
 
 from meshdesk.mesh import telemetry as tm
+from meshdesk.mesh.graph import build
 from meshdesk.mesh.inventory import IstioObject
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
@@ -91,8 +92,9 @@ def test_it_is_a_mesh_source_named_demo(demo: DemoCluster) -> None:
     info = demo.info()
     assert (info.context, info.cluster, info.prometheus, info.live) == ("demo", "demo", "built-in simulation", True)
     names = {n.name: n for n in demo.namespaces()}
-    assert set(names) == set(ALL)
+    assert set(names) == set(ALL) | {"travel"}  # travel: the ambient namespace (see test_ambient_namespace)
     assert names["shop"].injection_enabled and names["hello"].injection_enabled
+    assert names["travel"].labels["istio.io/dataplane-mode"] == "ambient" and not names["travel"].injection_enabled
     assert not names["istio-system"].injection_enabled
     demo.close()
 
@@ -604,3 +606,46 @@ def test_demo_snapshot_builds_the_expected_graph(demo: DemoCluster) -> None:
     split = {graph.nodes[e.target].version: e.rates.get("httpPercentReq") for e in graph.edges.values()
              if graph.nodes[e.source].label == "reviews"}
     assert split == pytest.approx({"v1": 50.0, "v2": 30.0, "v3": 20.0}, abs=0.5)  # the default VirtualService
+
+
+# -- the ambient namespace ------------------------------------------------------------------------
+
+
+def test_ambient_namespace_has_a_waypoint_and_no_sidecars(demo: DemoCluster) -> None:
+    inv = snap(demo, ["travel"]).inventory
+    assert inv is not None
+    waypoint = inv.workload("travel", "waypoint")
+    assert waypoint is not None
+    assert waypoint.pods[0].labels["gateway.istio.io/managed"] == "istio.io-mesh-controller"
+    apps = [w for w in inv.workloads if w.name != "waypoint"]
+    assert {w.name for w in apps} == {"traveller", "search-v1", "flights-v1"}
+    assert all(w.has_sidecar is False for w in apps)  # ztunnel carries them, not a sidecar
+    assert "waypoint" not in {a.name for a in inv.apps("travel")}  # a waypoint is no app
+
+
+def test_ambient_telemetry_is_reported_by_the_waypoint_and_ztunnel(demo: DemoCluster) -> None:
+    samples = snap(demo, ["travel"]).samples
+    l7 = requests(samples, source_workload="traveller", destination_workload="search-v1")
+    assert l7 and {s.labels["reporter"] for s in l7} == {"waypoint"}  # reported once, by the waypoint
+    assert total(l7) == pytest.approx(2.0, rel=0.15)
+    assert {s.labels["destination_service"] for s in l7} == {"search.travel.svc.cluster.local"}
+    tcp = [s for s in samples if s.metric == tm.TCP_SENT and s.labels.get("app") == "ztunnel"]
+    hops = {(s.labels["source_workload"], s.labels["destination_workload"], s.labels["destination_service_name"])
+            for s in tcp}
+    assert hops == {("traveller", "waypoint", "search"), ("waypoint", "search-v1", "search"),
+                    ("search-v1", "waypoint", "flights"), ("waypoint", "flights-v1", "flights")}
+    # a sidecar namespace's traffic has no ambient series
+    shop = snap(demo, ["shop"]).samples
+    assert not [s for s in shop if s.labels.get("reporter") == "waypoint" or s.labels.get("app") == "ztunnel"]
+
+
+def test_ambient_graph_shows_the_waypoint_with_a_two_way_edge(demo: DemoCluster) -> None:
+    graph = build(snap(demo, ["travel"], graphType="workload"))
+    by_name = {n.workload: n for n in graph.nodes.values() if n.workload}
+    waypoint = by_name["waypoint"]
+    assert waypoint.extra.get("isWaypoint")
+    assert not any(n.has_missing_sidecar for n in graph.nodes.values())  # ambient pods need no sidecar
+    two_way = [e for e in graph.edges.values() if e.target == waypoint.id and "fromEdge" in e.extra.get("waypoint", {})]
+    assert [graph.nodes[e.source].workload for e in two_way] == ["search-v1"]  # it is a server and a client
+    hidden = build(snap(demo, ["travel"], graphType="workload", showWaypoints=False))
+    assert "waypoint" not in {n.workload for n in hidden.nodes.values()}

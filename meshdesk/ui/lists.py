@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meshdesk.mesh.graph.ambient import WAYPOINT_LABEL, WAYPOINT_VALUE
 from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
@@ -57,6 +58,7 @@ from meshdesk.mesh.validation_badges import (
     objects_for_workload,
 )
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
+from meshdesk.ui.panels import ambient_namespaces
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 _HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, HEALTHY: 2, NO_HEALTH: 3, "": 4}
@@ -93,7 +95,10 @@ def _worst_health(statuses: Sequence[str]) -> str:
     return min(statuses, key=lambda s: _HEALTH_RANK.get(s, 4)) if statuses else ""
 
 
-def _sidecar_text(has: bool | None) -> str:
+def _sidecar_text(has: bool | None, ambient: bool = False) -> str:
+    """The sidecar column; in an ambient namespace a pod without a sidecar is as it should be."""
+    if ambient and has is False:
+        return "ambient"
     return "yes" if has else "missing" if has is False else "unknown"
 
 
@@ -104,6 +109,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     if inventory is None:
         return out
     nodes = list(graph.nodes.values()) if graph is not None else []
+    ambient = ambient_namespaces(inventory)
 
     def health(ids: list[str]) -> str:
         assert graph is not None or not ids
@@ -117,8 +123,9 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace
                and n.workload == w.name]
         e, wn = errors_warnings(objects_for_workload(inventory, w))
-        out[WORKLOADS].append(ListRow(w.name, w.namespace, health(ids), _sidecar_text(w.has_sidecar), w.kind, e, wn,
-                                      ids))
+        side = "waypoint" if w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE else \
+            _sidecar_text(w.has_sidecar, w.namespace in ambient)
+        out[WORKLOADS].append(ListRow(w.name, w.namespace, health(ids), side, w.kind, e, wn, ids))
     for app in inventory.apps():
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == app.namespace
                and n.app == app.name]
@@ -128,14 +135,16 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                 objs.setdefault(key_of(o), o)
         e, wn = errors_warnings(list(objs.values()))
         sidecars = {w.has_sidecar for w in app.workloads}
-        side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None)
+        side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
+                             app.namespace in ambient)
         out[APPS].append(ListRow(app.name, app.namespace, health(ids), side, "App", e, wn, ids))
     for s in inventory.services:
         ids = [n.id for n in nodes if n.node_type == NODE_SERVICE and n.namespace == s.namespace
                and n.service == s.name]
         behind: list[Workload] = inventory.workloads_for_service(s)
         sidecars = {w.has_sidecar for w in behind}
-        side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None)
+        side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
+                                                   s.namespace in ambient)
         e, wn = errors_warnings(objects_for_service(inventory, s))
         out[SERVICES].append(ListRow(s.name, s.namespace, health(ids), side, "Service", e, wn, ids))
     by_object: dict[ObjectKey, list[str]] = {}

@@ -49,7 +49,7 @@ DEMO = "demo"
 SNAPSHOT_PREFIX = "snapshot: "
 # The appenders the app asks for; operation nodes only when the toggle is on (None would mean all).
 BASE_APPENDERS = ("serviceEntry", "deadNode", "responseTime", "securityPolicy", "throughput", "idleNode",
-                  "istio", "health")
+                  "istio", "ambient", "health")
 NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout", "forbidden"})
 
 
@@ -66,6 +66,8 @@ def build_request(namespaces: Sequence[str], c: ViewChoices) -> GraphRequest:
         boxBy=("namespace",) if c.boxes else (),
         appenders=appenders,
         responseTimeQuantile=c.quantile,
+        ambientTraffic=c.ambient_traffic,
+        showWaypoints=c.waypoints,
     )
 
 

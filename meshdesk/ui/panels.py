@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from meshdesk.mesh.graph.ambient import DATAPLANE_MODE_LABEL, WAYPOINT_LABEL, WAYPOINT_VALUE
 from meshdesk.mesh.graph.model import (
     BOX_APP,
     BOX_NAMESPACE,
@@ -29,7 +30,7 @@ from meshdesk.mesh.graph.model import (
     TrafficGraph,
 )
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
-from meshdesk.ui.canvas.items import fmt_bps, fmt_ms, fmt_percent, fmt_rps
+from meshdesk.ui.canvas.items import fmt_bps, fmt_ms, fmt_percent, fmt_rps, two_way_return
 
 HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b"}
 
@@ -115,6 +116,14 @@ def _health_html(h: Health | None) -> str:
     return text
 
 
+def ambient_namespaces(inventory: Inventory | None) -> set[str]:
+    """Namespaces in Istio's ambient mode (``istio.io/dataplane-mode=ambient``): their pods are in the
+    mesh through ztunnel and need no sidecar."""
+    if inventory is None:
+        return set()
+    return {n.name for n in inventory.namespaces if n.labels.get(DATAPLANE_MODE_LABEL) == "ambient"}
+
+
 def _table(rows: Iterable[tuple[str, str]]) -> str:
     body = "".join(f"<tr><td style='color:#6a6e73;padding-right:8px'>{_e(k)}</td><td>{v}</td></tr>"
                    for k, v in rows)
@@ -172,6 +181,11 @@ def _traffic(graph: TrafficGraph, node: Node) -> str:
     else:
         ins = list(graph.in_edges(node.id))
         outs = list(graph.out_edges(node.id))
+        # an ambient waypoint's traffic back to a node is folded into the node's edge to the waypoint
+        backs_in = [b for e in outs if (b := two_way_return(e)) is not None]
+        backs_out = [b for e in ins if (b := two_way_return(e)) is not None]
+        ins += backs_in
+        outs += backs_out
     return _section("Inbound traffic", block(ins, True)) + _section("Outbound traffic", block(outs, False))
 
 
@@ -185,14 +199,17 @@ def _members(graph: TrafficGraph, box_id: str) -> set[str]:
     return inside
 
 
-def _pods(w: Workload) -> str:
+def _pods(w: Workload, ambient: bool = False) -> str:
     if not w.pods:
         return "<i>no pods</i>"
     rows = []
     for p in w.pods:
         ready, total = p.ready_count
-        side = f"sidecar {_e(p.proxy_version) or 'yes'}" if p.has_sidecar else \
-            "<span style='color:#d18b00'>no sidecar</span>"
+        if ambient:
+            side = "ambient (ztunnel)" if not p.has_sidecar else f"sidecar {_e(p.proxy_version) or 'yes'}"
+        else:
+            side = f"sidecar {_e(p.proxy_version) or 'yes'}" if p.has_sidecar else \
+                "<span style='color:#d18b00'>no sidecar</span>"
         rows.append(f"{_e(p.name)}: {ready}/{total} ready, {_e(p.phase or '?')}, {side}"
                     + (f", {p.restarts} restarts" if p.restarts else ""))
     return "<br>".join(rows)
@@ -315,11 +332,16 @@ class SidePanel(QWidget):
                 wls = [w for w in inv.workloads if w.namespace == ns]
                 rows += [("Apps", str(len(inv.apps(ns)))), ("Workloads", str(len(wls))),
                          ("Services", str(len([s for s in inv.services if s.namespace == ns])))]
-                missing = [w.name for w in wls if w.has_sidecar is False]
-                rows.append(("Missing sidecars", ", ".join(_e(m) for m in missing) if missing else "none"))
                 nso = inv.namespace(ns)
-                if nso is not None:
-                    rows.append(("Sidecar injection", "enabled" if nso.injection_enabled else "not enabled"))
+                if nso is not None and nso.labels.get(DATAPLANE_MODE_LABEL) == "ambient":
+                    rows.append(("Data plane", "ambient (ztunnel; no sidecars needed)"))
+                    waypoints = [w.name for w in wls if w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE]
+                    rows.append(("Waypoints", ", ".join(_e(m) for m in waypoints) if waypoints else "none"))
+                else:
+                    missing = [w.name for w in wls if w.has_sidecar is False]
+                    rows.append(("Missing sidecars", ", ".join(_e(m) for m in missing) if missing else "none"))
+                    if nso is not None:
+                        rows.append(("Sidecar injection", "enabled" if nso.injection_enabled else "not enabled"))
             health = health_by_ns.get(ns)
             if health:
                 rows.append(("Health", ", ".join(
@@ -364,15 +386,25 @@ class SidePanel(QWidget):
     def _workload(self, g: TrafficGraph, node: Node) -> None:
         inv = self.inventory
         w = inv.workload(node.namespace, node.workload) if inv is not None else None
+        waypoint = bool(node.extra.get("isWaypoint"))
+        ambient = node.namespace in ambient_namespaces(inv)
         parts = []
         rows: list[tuple[str, str]] = [("Namespace", _e(node.namespace))]
+        if waypoint:
+            rows.insert(0, ("Role", "<b>Ambient waypoint</b>: the L7 proxy that carries requests to its "
+                                    "namespace's ambient workloads (what it reports is their HTTP/gRPC traffic)"))
         if w is not None:
             rows.insert(0, ("Kind", _e(w.kind)))
             rows += [("App", _e(w.app or "-")), ("Version", _e(w.version or "-")),
                      ("Replicas", f"{w.available}/{w.replicas} available")]
             sc = w.has_sidecar
-            rows.append(("Sidecar", "yes" if sc else ("<span style='color:#d18b00'>missing</span>"
-                                                      if sc is False else "unknown (no pods)")))
+            if waypoint:
+                rows.append(("Sidecar", "none needed (it is a proxy itself)"))
+            elif ambient and not sc:
+                rows.append(("Sidecar", "none needed (ambient: ztunnel)"))
+            else:
+                rows.append(("Sidecar", "yes" if sc else ("<span style='color:#d18b00'>missing</span>"
+                                                          if sc is False else "unknown (no pods)")))
             versions = sorted({p.proxy_version for p in w.pods if p.proxy_version})
             if versions:
                 rows.append(("Proxy version", _e(", ".join(versions))))
@@ -383,7 +415,7 @@ class SidePanel(QWidget):
         rows.append(("Health", _health_html(node.health)))
         parts.append(_table(rows))
         if w is not None:
-            parts.append(_section("Pods", _pods(w)))
+            parts.append(_section("Pods", _pods(w, ambient and not waypoint)))
             svcs = inv.services_for_workload(w) if inv is not None else []
             parts.append(_section("Services", _list([_e(s.name) for s in svcs])))
             parts.append(_section("Labels", _labels(w.labels)))
@@ -391,7 +423,8 @@ class SidePanel(QWidget):
             parts.append(_section("Inventory", "<i>not found in the inventory (outside the selected "
                                                "namespaces, or not readable)</i>"))
         parts.append(_traffic(g, node))
-        self._show("workload", f"Workload {node.workload}", _e(node.namespace), "".join(parts))
+        self._show("workload", f"{'Waypoint' if waypoint else 'Workload'} {node.workload}",
+                   _e(node.namespace) + (" · ambient waypoint" if waypoint else ""), "".join(parts))
 
     def _app(self, g: TrafficGraph, node: Node) -> None:
         inv = self.inventory
@@ -402,6 +435,7 @@ class SidePanel(QWidget):
         rows.append(("Health", _health_html(node.health)))
         parts.append(_table(rows))
         if inv is not None:
+            ambient = node.namespace in ambient_namespaces(inv)
             app = next((a for a in inv.apps(node.namespace) if a.name == node.app), None)
             if app is not None:
                 wls = [w for w in app.workloads if not node.version or w.version == node.version]
@@ -410,7 +444,7 @@ class SidePanel(QWidget):
                     ready = sum(p.ready_count[0] == p.ready_count[1] for p in w.pods)
                     rows2.append(f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')}): "
                                  f"{ready}/{len(w.pods)} pods ready"
-                                 + ("" if w.has_sidecar is not False else
+                                 + ("" if w.has_sidecar is not False else ", ambient (ztunnel)" if ambient else
                                     ", <span style='color:#d18b00'>no sidecar</span>"))
                 parts.append(_section("Workloads", _list(rows2)))
                 parts.append(_section("Versions", _e(", ".join(app.versions) or "-")))
@@ -520,6 +554,18 @@ class SidePanel(QWidget):
     def _edge(self, g: TrafficGraph, e: Edge) -> None:
         src = g.nodes.get(e.source)
         dst = g.nodes.get(e.target)
+        a, b = (src.label if src else "?"), (dst.label if dst else "?")
+        back = two_way_return(e)
+        if back is None:
+            self._show("edge", f"{a} → {b}", f"{e.protocol} edge", "".join(self._edge_parts(g, e)))
+            return
+        # an edge to an ambient waypoint with the waypoint's traffic back folded in: both directions
+        parts = [_section(f"To the waypoint: {a} → {b}", "".join(self._edge_parts(g, e))),
+                 _section(f"From the waypoint: {b} → {a}", "".join(self._edge_parts(g, back)))]
+        self._show("edge", f"{a} ⇄ {b}", f"two-way {e.protocol} edge with an ambient waypoint", "".join(parts))
+
+    @staticmethod
+    def _edge_parts(g: TrafficGraph, e: Edge) -> list[str]:
         p = e.protocol
         rows: list[tuple[str, str]] = [("Protocol", _e(p)), ("Rate", fmt_rate(e.rate, p))]
         if p != "tcp":
@@ -557,8 +603,7 @@ class SidePanel(QWidget):
         if e.source_principal or e.dest_principal:
             parts.append(_section("Principals", _table([("source", _e(e.source_principal or "-")),
                                                         ("destination", _e(e.dest_principal or "-"))])))
-        self._show("edge", f"{src.label if src else '?'} → {dst.label if dst else '?'}",
-                   f"{p} edge", "".join(parts))
+        return parts
 
     def _unknown(self, g: TrafficGraph, node: Node) -> None:
         what = "Unknown source (requests without sidecar identity)" if node.node_type == NODE_UNKNOWN \

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, SignalInstance
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QMouseEvent
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QInputDialog,
@@ -57,13 +57,21 @@ DISPLAY_TOGGLES: tuple[tuple[str, str, bool], ...] = (
     ("idle_nodes", "Idle nodes", True),
     ("idle_edges", "Idle edges", True),
     ("operation_nodes", "Operation nodes", True),
+    ("waypoints", "Waypoints", True),
     ("boxes", "Namespace boxes", True),
     ("security", "Security (mTLS) badges", False),
     ("virtual_services", "Virtual service badges", False),
     ("missing_sidecars", "Missing sidecar badges", False),
     ("animation", "Traffic animation", False),
 )
-GRAPH_SHAPING = frozenset(k for k, _, shaping in DISPLAY_TOGGLES if shaping)
+# Istio ambient: which ambient telemetry is graphed (the request's ``ambientTraffic``, Kiali's option)
+AMBIENT_TRAFFIC: tuple[tuple[str, str], ...] = (
+    ("total", "Total"),
+    ("waypoint", "Waypoint"),
+    ("ztunnel", "ztunnel"),
+    ("none", "None"),
+)
+GRAPH_SHAPING = frozenset({k for k, _, shaping in DISPLAY_TOGGLES if shaping} | {"ambient_traffic"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,8 @@ class ViewChoices:
     idle_nodes: bool = False
     idle_edges: bool = False
     operation_nodes: bool = False
+    waypoints: bool = True  # ambient waypoint nodes (the request's ``showWaypoints``)
+    ambient_traffic: str = "total"  # one of AMBIENT_TRAFFIC's keys (the request's ``ambientTraffic``)
     boxes: bool = True
     security: bool = False
     virtual_services: bool = True
@@ -197,6 +207,8 @@ class MainToolBar(QToolBar):
             act.toggled.connect(lambda checked, k=key: self._set(**{k: bool(checked)}))
             self.display_menu.addAction(act)
             self.display_actions[key] = act
+            if key == "waypoints":
+                self._add_ambient_menu()
             if key == "boxes":
                 self.display_menu.addSeparator()
         self.display_button = QToolButton()
@@ -242,6 +254,27 @@ class MainToolBar(QToolBar):
         self.fit_action.setToolTip("Fit the graph in the window (Ctrl+0)")
         self.fit_action.triggered.connect(self.fitRequested)
         bar.addAction(self.fit_action)
+
+    def _add_ambient_menu(self) -> None:
+        """"Ambient traffic": one of Total / Waypoint / ztunnel / None, beside the Waypoints toggle."""
+        self.ambient_menu = self.display_menu.addMenu("Ambient traffic")
+        self.ambient_menu.setToolTipsVisible(True)
+        self.ambient_menu.menuAction().setToolTip("Which Istio ambient telemetry is graphed (changes what is fetched)")
+        group = QActionGroup(self.ambient_menu)
+        group.setExclusive(True)
+        self.ambient_actions: dict[str, QAction] = {}
+        for value, label in AMBIENT_TRAFFIC:
+            act = QAction(label, self.ambient_menu)
+            act.setCheckable(True)
+            act.setChecked(value == self.choices.ambient_traffic)
+            act.setToolTip({"total": "Waypoint (L7) and ztunnel (L4) telemetry",
+                            "waypoint": "Only what waypoints report (L7 requests)",
+                            "ztunnel": "Only what ztunnel reports (L4 TCP)",
+                            "none": "No ambient telemetry (sidecars only)"}[value])
+            act.toggled.connect(lambda checked, v=value: self._set(ambient_traffic=v) if checked else None)
+            group.addAction(act)
+            self.ambient_menu.addAction(act)
+            self.ambient_actions[value] = act
 
     # -- find / hide ---------------------------------------------------------------------------
     def _expr_edit(self, placeholder: str, tip: str, presets: Sequence[tuple[str, str]],
@@ -387,6 +420,9 @@ class MainToolBar(QToolBar):
         for key, act in self.display_actions.items():
             with QSignalBlocker(act):
                 act.setChecked(bool(getattr(choices, key)))
+        for value, act in self.ambient_actions.items():
+            with QSignalBlocker(act):
+                act.setChecked(value == choices.ambient_traffic)
 
     def choose(self, **changes: object) -> None:
         """Change choices as the user would through the widgets (emits ``choicesChanged``)."""

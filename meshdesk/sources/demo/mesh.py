@@ -8,6 +8,10 @@ Everything here is written as plain Python data for meshdesk's own small demo. T
   versions, two of which ask ``ratings``), checks stock over gRPC at ``inventory`` and charges cards at
   an external payments API (a ServiceEntry). ``ratings`` reads a ``mongodb`` database over plain TCP;
   the database runs without a sidecar. ``recommendations`` is deployed but nobody calls it.
+- ``travel``: an Istio **ambient** namespace (``istio.io/dataplane-mode=ambient``): no sidecars. A
+  ``traveller`` client searches at ``search``, which asks ``flights``; the namespace's ``waypoint``
+  proxy carries every request, so the waypoint reports the requests (``reporter="waypoint"``) and
+  ztunnel reports the TCP bytes of each hop (client -> waypoint -> server).
 - ``istio-system``: the ingress gateway (where users come in), istiod and Prometheus.
 
 The simulation (``traffic.py``) reads the ``CALLS`` and ``BEHAVIOURS`` tables; the inventory and the
@@ -60,6 +64,7 @@ class WorkloadSpec:
     ports: tuple[int, ...] = ()
     service_account: str = ""  # "" = the app name
     pod_age_days: float = 0.0  # pods recreated this long ago (0: as old as the workload)
+    waypoint: bool = False  # an ambient waypoint proxy (an Envoy the mesh controller deploys)
 
     @property
     def principal(self) -> str:
@@ -79,8 +84,19 @@ class ServiceSpec:
 NAMESPACES: tuple[tuple[str, dict[str, str]], ...] = (
     ("hello", {"istio-injection": "enabled", "kubernetes.io/metadata.name": "hello"}),
     ("shop", {"istio-injection": "enabled", "kubernetes.io/metadata.name": "shop", "team": "storefront"}),
+    ("travel", {"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint",
+                "kubernetes.io/metadata.name": "travel"}),
     ("istio-system", {"kubernetes.io/metadata.name": "istio-system", "topology.istio.io/network": "demo-net"}),
 )
+# namespaces whose pods are in the mesh through ztunnel (and their waypoint), not through sidecars
+AMBIENT_NAMESPACES = frozenset(name for name, labels in NAMESPACES if labels.get("istio.io/dataplane-mode") == "ambient")
+# what marks a waypoint's pods (the label Kiali and meshdesk recognise waypoints by)
+WAYPOINT_LABELS: tuple[tuple[str, str], ...] = (
+    ("gateway.istio.io/managed", "istio.io-mesh-controller"),
+    ("gateway.networking.k8s.io/gateway-name", "waypoint"),
+    ("istio.io/dataplane-mode", "none"),
+)
+_TRAVEL_REGISTRY = "registry.example.com/travel"
 
 _SHOP_REGISTRY = "registry.example.com/shop"
 
@@ -112,6 +128,14 @@ WORKLOADS: tuple[WorkloadSpec, ...] = (
                  extra_labels=(("sidecar.istio.io/inject", "false"),)),
     WorkloadSpec("shop", "recommendations-v1", "recommendations", "v1",
                  image=f"{_SHOP_REGISTRY}/recommendations:0.1.0", ports=(8080,)),
+    # ambient: no sidecars; the waypoint is the namespace's L7 proxy
+    WorkloadSpec("travel", "traveller", "traveller", "", sidecar=False, image="docker.io/curlimages/curl:8.10.1"),
+    WorkloadSpec("travel", "search-v1", "search", "v1", sidecar=False, image=f"{_TRAVEL_REGISTRY}/search:2.3.0",
+                 ports=(8080,)),
+    WorkloadSpec("travel", "flights-v1", "flights", "v1", sidecar=False, image=f"{_TRAVEL_REGISTRY}/flights:1.1.4",
+                 ports=(8080,)),
+    WorkloadSpec("travel", "waypoint", "waypoint", "", sidecar=False, image=PROXY_IMAGE, waypoint=True,
+                 extra_labels=WAYPOINT_LABELS, ports=(15008, 15021), service_account="waypoint"),
     WorkloadSpec("istio-system", "istio-ingressgateway", "istio-ingressgateway", "", image=PROXY_IMAGE,
                  extra_labels=(("istio", "ingressgateway"),), ports=(8080, 8443),
                  service_account="istio-ingressgateway-service-account"),
@@ -132,6 +156,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("shop", "inventory", (("grpc", 50051, "grpc"),), (("app", "inventory"),)),
     ServiceSpec("shop", "mongodb", (("tcp-mongo", 27017, "tcp"),), (("app", "mongodb"),)),
     ServiceSpec("shop", "recommendations", (("http", 8080, "http"),), (("app", "recommendations"),)),
+    ServiceSpec("travel", "search", (("http", 8080, "http"),), (("app", "search"),)),
+    ServiceSpec("travel", "flights", (("http", 8080, "http"),), (("app", "flights"),)),
     ServiceSpec("istio-system", "istio-ingressgateway",
                 (("status-port", 15021, ""), ("http2", 80, "http"), ("https", 443, "")),
                 (("app", "istio-ingressgateway"), ("istio", "ingressgateway")), type="LoadBalancer"),
@@ -221,6 +247,11 @@ CALLS: tuple[Call, ...] = (
     # ratings keeps its numbers in a database, over plain TCP (bytes are per request served)
     Call(("shop", "ratings-v1"), fqdn("mongodb", "shop"), TCP, per_request=1.0, request_bytes=280,
          response_bytes=1100, port=27017),
+    # ambient (travel): every request goes client -> waypoint -> server
+    Call(("travel", "traveller"), fqdn("search", "travel"), HTTP, base_rps=2.0, request_bytes=220,
+         response_bytes=2600, port=8080, operations=_ops(("GET", "/search?to=LIS", 1.0, "GET /search"))),
+    Call(("travel", "search-v1"), fqdn("flights", "travel"), HTTP, per_request=1.5, request_bytes=180,
+         response_bytes=900, port=8080, operations=_ops(("GET", "/flights/LIS", 1.0, "GET /flights/{airport}"))),
 )
 
 
@@ -274,6 +305,10 @@ BEHAVIOURS: dict[tuple[str, str], Behaviour] = {
                                         burst=(Failure("200", 0.1, grpc_status="14"),)),
     ("shop", "mongodb-v1"): Behaviour(2.5, 0.6),
     ("shop", "recommendations-v1"): Behaviour(10.0),
+    ("travel", "traveller"): Behaviour(2.0),
+    ("travel", "search-v1"): Behaviour(12.0, 0.45, burst=(Failure("503", 0.05),)),
+    ("travel", "flights-v1"): Behaviour(9.0, 0.4, failures=(Failure("404", 0.01),)),
+    ("travel", "waypoint"): Behaviour(0.5),
     ("istio-system", "istio-ingressgateway"): Behaviour(1.0),
     ("istio-system", "istiod"): Behaviour(3.0),
     ("istio-system", "prometheus"): Behaviour(12.0),
@@ -303,7 +338,7 @@ def _iso(ts: float) -> str:
 
 
 def pod_labels(spec: WorkloadSpec) -> dict[str, str]:
-    labels = {"app": spec.app}
+    labels = {"app": spec.app} if not spec.waypoint else {}  # a waypoint is no app
     if spec.version:
         labels["version"] = spec.version
     labels.update(dict(spec.extra_labels))
@@ -330,7 +365,8 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
             if spec.kind != "StatefulSet":
                 labels["pod-template-hash"] = template_hash
             restarts = spec.restarts[i] if i < len(spec.restarts) else 0
-            app = Container(name=spec.app if spec.name != "istio-ingressgateway" else "istio-proxy",
+            proxy_only = spec.name == "istio-ingressgateway" or spec.waypoint
+            app = Container(name=spec.app if not proxy_only else "istio-proxy",
                             image=spec.image, ready=True, restarts=restarts, state="running")
             containers = [app]
             init: list[Container] = []
@@ -351,8 +387,13 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
                 labels["service.istio.io/canonical-name"] = spec.app
                 labels["service.istio.io/canonical-revision"] = "latest"
                 annotations["sidecar.istio.io/inject"] = "false"
+            elif spec.waypoint:
+                labels["service.istio.io/canonical-name"] = spec.app
+                labels["service.istio.io/canonical-revision"] = "latest"
+            elif spec.namespace in AMBIENT_NAMESPACES:
+                annotations["ambient.istio.io/redirection"] = "enabled"  # what the Istio CNI marks ambient pods with
             if spec.ports:
-                annotations["prometheus.io/port"] = "15020" if spec.sidecar else str(spec.ports[0])
+                annotations["prometheus.io/port"] = "15020" if spec.sidecar or spec.waypoint else str(spec.ports[0])
                 annotations["prometheus.io/scrape"] = "true"
             n = _number(seed, spec.namespace, spec.name, str(i), "ip")
             pods.append(Pod(

@@ -10,6 +10,10 @@ bursts; latency adds up along the call chain.
 
 Each request is reported by the client's proxy (``reporter="source"``) when the client has one and by
 the server's proxy (``reporter="destination"``) when the request reached a server that has one.
+In an ambient namespace there are no sidecars: the namespace's waypoint reports each request once
+(``reporter="waypoint"``, from the client workload to the server workload), and ztunnel reports the
+TCP bytes of both hops (``app="ztunnel"``, each hop by both its ends: client -> waypoint with the real
+service as destination service, then waypoint -> server).
 Sample conventions are the ones documented in ``meshdesk.mesh.telemetry``.
 """
 
@@ -326,6 +330,13 @@ class Config:
         self.peer_auth = {o.namespace: o for o in self.objects
                           if o.kind == "PeerAuthentication" and not _dict(o.spec.get("selector"))}
         self.authz = [o for o in self.objects if o.kind == "AuthorizationPolicy"]
+        self.waypoints = {w.namespace: w for w in mesh.WORKLOADS if w.waypoint}
+
+    def waypoint_for(self, workload: WorkloadSpec) -> WorkloadSpec | None:
+        """The waypoint that carries requests to ``workload`` (None: not an ambient workload)."""
+        if workload.namespace not in mesh.AMBIENT_NAMESPACES:
+            return None
+        return self.waypoints.get(workload.namespace)
 
     # hosts: a short name is relative to the namespace of the object that names it
     def resolve(self, host: str, namespace: str) -> str:
@@ -654,6 +665,18 @@ def _src_labels(spec: WorkloadSpec) -> dict[str, str]:
     }
 
 
+def _workload_labels(spec: WorkloadSpec, side: str) -> dict[str, str]:
+    """A workload's identity labels on one side of a series (``side``: "source" or "destination");
+    ambient workloads have an identity without a sidecar (ztunnel and the waypoint know it)."""
+    return {
+        f"{side}_workload": spec.name,
+        f"{side}_workload_namespace": spec.namespace,
+        f"{side}_canonical_service": spec.app,
+        f"{side}_canonical_revision": spec.version or "latest",
+        f"{side}_cluster": mesh.CLUSTER,
+    }
+
+
 def _dest_labels(target: Target, workload: WorkloadSpec | None) -> dict[str, str]:
     if target.kind == "no-route":
         service, name, ns = UNKNOWN, UNKNOWN, UNKNOWN
@@ -745,7 +768,7 @@ class Simulation:
         key = (index, op.label)
         if key not in self._legs:
             client = self.config.specs[call.client]
-            if has_proxy(client):
+            if has_proxy(client) or client.namespace in mesh.AMBIENT_NAMESPACES:  # a waypoint routes too
                 self._legs[key] = self.config.legs(client, call, op)
             else:  # no proxy, no Istio routing: kube-proxy spreads the requests over the service's pods
                 self._legs[key] = [Leg(1.0, self.config.target(call.host, client.namespace), retry=RetryPolicy(0))]
@@ -866,6 +889,9 @@ class Simulation:
 
     def _leg(self, call: Call, op: Operation, leg: Leg, rate: float, inbound: dict[tuple[str, str], float]) -> None:
         client = self.config.specs[call.client]
+        if client.namespace in mesh.AMBIENT_NAMESPACES:
+            self._ambient_leg(call, op, leg, rate, inbound, client)
+            return
         src = _src_labels(client)
         client_proxy = has_proxy(client)
         grpc = call.protocol == GRPC
@@ -1002,6 +1028,68 @@ class Simulation:
                 report(dest, "destination", f.code, f.flags, f.grpc_status, rate * attempts * f.share, security)
         edge_stats(dest, "destination", reached, rate * attempts * ok_share, server_dist.shifted(0.3))
 
+    def _ambient_leg(self, call: Call, op: Operation, leg: Leg, rate: float, inbound: dict[tuple[str, str], float],
+                     client: WorkloadSpec) -> None:
+        """Requests of an ambient client: its waypoint routes them (faults and timeouts as a sidecar would
+        apply them; no retries) and reports each once, and ztunnel carries both hops as TCP."""
+        target = leg.target
+        if target.kind != "service":
+            return  # ambient egress is not simulated
+        src = _workload_labels(client, "source")
+        grpc = call.protocol == GRPC
+        for workload, share in self.endpoints(target):
+            waypoint = self.config.waypoint_for(workload)
+            if waypoint is None:
+                continue  # a sidecar server behind an ambient client: not simulated
+            key = (workload.namespace, workload.name)
+            r = rate * share
+            dest = _dest_labels(target, workload)
+
+            def report(code: str, flags: str, grpc_status: str, value: float, dest: dict[str, str] = dest) -> None:
+                labels = {**src, **dest, "request_protocol": call.protocol, "response_code": code,
+                          "response_flags": flags, "reporter": "waypoint", "connection_security_policy": "mutual_tls"}
+                if grpc:
+                    labels["grpc_response_status"] = grpc_status or ("0" if code == "200" else "2")
+                if op.label.strip():
+                    labels["request_operation"] = op.label
+                self.acc.add(tm.REQUESTS, labels, value)
+
+            aborted = r * leg.fault.abort_share
+            if aborted > 0:
+                report(leg.fault.abort_code, "FI", leg.fault.abort_grpc, aborted)
+            sent = r - aborted
+            if sent <= 0:
+                continue
+            dist = self.server_latency(key).shifted(0.6).delayed(leg.fault.delay_share, leg.fault.delay_ms)
+            timed_out = 0.0
+            if leg.timeout_ms:
+                timed_out = dist.tail(leg.timeout_ms)
+                dist = dist.capped(leg.timeout_ms)
+            failures = self.failures(key)
+            ok = sent * max(0.0, 1.0 - sum(f.share for f in failures))
+            report("200", "-", "", ok * (1.0 - timed_out))
+            if timed_out > 0:
+                report("504", "UT", "4", ok * timed_out)
+            for f in failures:
+                report(f.code, f.flags, f.grpc_status, sent * f.share)
+            labels = {**src, **dest, "request_protocol": call.protocol, "reporter": "waypoint"}
+            self.acc.add_latency(labels, sent, dist)
+            self.acc.add(tm.REQUEST_BYTES, {**labels, tm.STAT_LABEL: "rate"}, sent * call.request_bytes)
+            self.acc.add(tm.RESPONSE_BYTES, {**labels, tm.STAT_LABEL: "rate"},
+                         ok * call.response_bytes + (sent - ok) * 90.0)
+            inbound[key] = inbound.get(key, 0.0) + sent * (1.0 - sum(f.share for f in failures if f.source_only))
+            # ztunnel: client -> waypoint (addressed to the real service), then waypoint -> server
+            via = {**_dest_labels(target, waypoint), "destination_canonical_service": waypoint.app}
+            hops = ((src, via), (_workload_labels(waypoint, "source"), dest))
+            for hop_src, hop_dst in hops:
+                for reporter in ("source", "destination"):
+                    tcp = {**hop_src, **hop_dst, "request_protocol": TCP, "response_flags": "-", "reporter": reporter,
+                           "connection_security_policy": "mutual_tls", "app": "ztunnel"}
+                    self.acc.add(tm.TCP_SENT, tcp, sent * call.response_bytes)
+                    self.acc.add(tm.TCP_RECEIVED, tcp, sent * call.request_bytes)
+                    self.acc.add(tm.TCP_OPENED, tcp, 0.02 + 0.01 * sent)
+                    self.acc.add(tm.TCP_CLOSED, tcp, (0.02 + 0.01 * sent) * 0.97)
+
     def _tcp(self, index: int, call: Call, queries: float) -> None:
         client = self.config.specs[call.client]
         target = self.config.target(call.host, client.namespace)
@@ -1072,6 +1160,9 @@ def in_namespaces(sample: Sample, namespaces: Iterable[str]) -> bool:
     lb = sample.labels
     reporter = lb.get("reporter")
     for ns in namespaces:
+        if reporter == "waypoint" and ns in (lb.get("destination_workload_namespace"),
+                                             lb.get("source_workload_namespace")):
+            return True  # Kiali reads waypoint reports with both sides' selectors
         if reporter == "destination" and lb.get("destination_workload_namespace") == ns:
             return True
         if reporter == "source":

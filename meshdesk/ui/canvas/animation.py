@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QPainter
 
-from meshdesk.ui.canvas.items import EdgeItem
+from meshdesk.ui.canvas.items import EdgeItem, two_way_return
 
 FRAME_MS = 40  # 25 frames a second
 MIN_LOD = 0.3  # zoomed out further than this, dots are too small to see: skip them
@@ -70,6 +70,13 @@ class TrafficAnimation(QObject):
             if dots:
                 phase = (hash(item.edge_id) % 1000) / 1000.0
                 plans.append((item, dots, speed, phase))
+            back = two_way_return(item.edge) if item.two_way else None
+            if back is not None and not back.is_idle:
+                # the waypoint's return traffic: dots running from the target back to the source (a
+                # negative speed walks the same line backwards; nothing more per frame)
+                dots, speed = dot_plan(back.rate)
+                if dots:
+                    plans.append((item, dots, -speed, (hash(back.id) % 1000) / 1000.0))
         self._plans = plans
         self._plans_dirty = False
 

@@ -112,6 +112,8 @@ def node_tooltip(node: Node) -> str:
             "unknown": "Unknown"}.get(node.node_type, node.node_type)
     if node.node_type == "service" and node.is_service_entry is not None:
         kind = "Service entry"
+    if node.extra.get("isWaypoint"):
+        kind = "Ambient waypoint"
     lines = [f"{kind}: {node.label}"]
     if node.namespace:
         lines.append(f"Namespace: {node.namespace}")
@@ -127,7 +129,28 @@ def node_tooltip(node: Node) -> str:
     return "\n".join(lines)
 
 
+def two_way_return(edge: Edge) -> Edge | None:
+    """The return edge folded into an edge to an ambient waypoint (the waypoint's traffic back to the
+    edge's source), which makes it one two-way edge; None for any other edge."""
+    if not edge.extra:
+        return None
+    info = edge.extra.get("waypoint")
+    back = info.get("fromEdge") if isinstance(info, dict) else None
+    return back if isinstance(back, Edge) else None
+
+
+def _rate_text(edge: Edge) -> str:
+    return fmt_bps(edge.rate) if edge.protocol == "tcp" else fmt_rps(edge.rate)
+
+
 def edge_tooltip(edge: Edge, status: str | None) -> str:
+    back = two_way_return(edge)
+    if back is not None:
+        lines = [f"Two-way {edge.protocol.upper()} with an ambient waypoint",
+                 f"To the waypoint: {_rate_text(edge)}", f"From the waypoint: {_rate_text(back)}"]
+        if edge.is_mtls is not None:
+            lines.append(f"mTLS: {edge.is_mtls:.0f}%")
+        return "\n".join(lines)
     if edge.protocol == "tcp":
         lines = [f"TCP: {fmt_bps(edge.rate)}"]
     else:
@@ -187,6 +210,7 @@ class NodeItem(QGraphicsItem):
             node.has_destination_rule and options.show_virtual_services,
             node.has_missing_sidecar and options.show_missing_sidecars, node.is_gateway,
             node.extra.get("validation") if options.show_virtual_services else None,
+            bool(node.extra.get("isWaypoint")),
         )
 
     def apply(self, node: Node, options: DisplayOptions, outside: bool) -> bool:
@@ -200,7 +224,7 @@ class NodeItem(QGraphicsItem):
         size_changed = look[:2] != self._look[:2]
         self._look = look
         (_label, ns, self._kind, self._status, self._root, self._idle, self._dead, self._vs, self._dr,
-         self._missing_sc, self._gateway, self._validation) = look
+         self._missing_sc, self._gateway, self._validation, self._waypoint) = look
         if size_changed:
             self.prepareGeometryChange()
             self._lines = [node.label or node.id[:8]]
@@ -227,7 +251,7 @@ class NodeItem(QGraphicsItem):
 
     @property
     def badges(self) -> list[str]:
-        """Badges drawn on the node (root, vs, dr, missing-sidecar)."""
+        """Badges drawn on the node (root, vs, dr, missing-sidecar, config-*, waypoint)."""
         out = []
         if self._root:
             out.append("root")
@@ -239,6 +263,8 @@ class NodeItem(QGraphicsItem):
             out.append("missing-sidecar")
         if self._validation in ("error", "warning"):
             out.append(f"config-{self._validation}")
+        if self._waypoint:
+            out.append("waypoint")
         return out
 
     @property
@@ -308,6 +334,8 @@ class NodeItem(QGraphicsItem):
         if self._validation in ("error", "warning"):
             colour = shapes.C_FAILURE if self._validation == "error" else shapes.C_DEGRADED
             shapes.draw_text_badge(painter, QRectF(hw - 4, hh - 7, 11, 9), "!", colour)
+        if self._waypoint:
+            shapes.draw_waypoint(painter, QPointF(-hw + 3, hh - 2))
         painter.setFont(shapes.label_font())
         painter.setPen(QPen(shapes.C_TEXT_DIM if self._idle else shapes.C_TEXT))
         fm_h = QFontMetricsF(shapes.label_font()).height()
@@ -362,6 +390,11 @@ class EdgeItem(QGraphicsItem):
     first paint after a change, so moving a node costs a little arithmetic per edge."""
 
     ARROW = 8.0
+    # Class-level defaults, set on an instance only for a two-way edge: two more attributes on every
+    # edge grow each instance's dict past its 21 slots, which made a 3,000-edge refresh ~1.5 ms slower
+    # (benchmarks/canvas.py).
+    two_way = False  # an edge to an ambient waypoint with the waypoint's return traffic folded in
+    _arrow_back: QPolygonF | None = None  # the arrowhead at the source end of a two-way edge
 
     def __init__(self, edge: Edge, source: NodeItem, target: NodeItem) -> None:
         super().__init__()
@@ -396,7 +429,8 @@ class EdgeItem(QGraphicsItem):
         (zooming in repaints the whole view, with the current text)."""
         self.edge = edge
         status = edge_health(edge)
-        look = (label, lock, status, edge.protocol, edge.is_idle)
+        two_way = bool(edge.extra) and two_way_return(edge) is not None
+        look = (label, lock, status, edge.protocol, edge.is_idle, two_way)
         old = self._look
         if look == old:
             return False
@@ -404,6 +438,9 @@ class EdgeItem(QGraphicsItem):
         self._look = look
         self._status = status
         self.label = label
+        if two_way is not self.two_way:
+            self.two_way = two_way
+            self._arrow_back = None
         self._idle = edge.is_idle
         self._colour = shapes.edge_colour(status, edge.protocol, edge.is_idle)
         self._pen = _pen(self._colour, edge.is_idle)
@@ -472,6 +509,8 @@ class EdgeItem(QGraphicsItem):
         self._shape = None
         self._qline = None
         self._arrow = None
+        if self.two_way:
+            self._arrow_back = None
         if self.source is self.target:  # a self call: a loop above the node's top right
             self._g = (ax, ay, ax, ay, 1.0, 0.0)
             self._degenerate = True
@@ -526,6 +565,16 @@ class EdgeItem(QGraphicsItem):
                                      QPointF(bx + uy * w, by - ux * w)])
         return self._arrow
 
+    def _arrow_back_polygon(self) -> QPolygonF:
+        if self._arrow_back is None:
+            x1, y1, ux, uy = self._g[0], self._g[1], -self._g[4], -self._g[5]
+            s = self.ARROW
+            bx, by = x1 - ux * s, y1 - uy * s
+            w = s * 0.45
+            self._arrow_back = QPolygonF([QPointF(x1, y1), QPointF(bx - uy * w, by + ux * w),
+                                          QPointF(bx + uy * w, by - ux * w)])
+        return self._arrow_back
+
     # -- Qt
 
     def boundingRect(self) -> QRectF:
@@ -557,6 +606,8 @@ class EdgeItem(QGraphicsItem):
         painter.drawLine(line)
         painter.setBrush(_brush(self._colour))
         painter.drawPolygon(self._arrow_polygon())
+        if self.two_way:
+            painter.drawPolygon(self._arrow_back_polygon())
         if not (self.label or self._lock) or _lod(option, painter) < LABEL_LOD:
             return
         mid = self.midpoint()

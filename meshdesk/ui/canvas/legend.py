@@ -18,10 +18,12 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Node health", [("node:healthy", "Healthy / no data"), ("node:degraded", "Degraded"),
                      ("node:failure", "Failure"), ("node:idle", "Idle")]),
     ("Edges", [("edge:ok", "HTTP / gRPC, no errors"), ("edge:degraded", "Some errors"),
-               ("edge:failure", "Failing (many errors)"), ("edge:tcp", "TCP"), ("edge:idle", "Idle")]),
+               ("edge:failure", "Failing (many errors)"), ("edge:tcp", "TCP"), ("edge:idle", "Idle"),
+               ("edge:twoway", "Two-way (with a waypoint)")]),
     ("Badges", [("badge:lock", "Mutual TLS (mTLS)"), ("badge:vs", "Virtual service"),
                 ("badge:dr", "Destination rule"), ("badge:sidecar", "Missing sidecar"),
-                ("badge:root", "Traffic source (root)"), ("badge:gateway", "Gateway (inner outline)")]),
+                ("badge:root", "Traffic source (root)"), ("badge:gateway", "Gateway (inner outline)"),
+                ("badge:waypoint", "Ambient waypoint")]),
     ("Boxes", [("box:namespace", "Namespace"), ("box:app", "App (its versions)")]),
 ]
 
@@ -47,13 +49,15 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
         painter.drawPath(shapes.shape_path(shapes.SHAPE_WORKLOAD))
     elif kind == "edge":
         colour = {"ok": shapes.C_HEALTHY, "degraded": shapes.C_DEGRADED, "failure": shapes.C_FAILURE,
-                  "tcp": shapes.C_TCP, "idle": shapes.C_IDLE}[what]
+                  "tcp": shapes.C_TCP, "idle": shapes.C_IDLE, "twoway": shapes.C_TCP}[what]
         pen = shapes.idle_pen(colour, 2.0) if what == "idle" else QPen(colour, 2.0)
         painter.setPen(pen)
         painter.drawLine(QPointF(-30, 0), QPointF(22, 0))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(colour))
         painter.drawPolygon(QPolygonF([QPointF(30, 0), QPointF(20, -5), QPointF(20, 5)]))
+        if what == "twoway":
+            painter.drawPolygon(QPolygonF([QPointF(-30, 0), QPointF(-20, -5), QPointF(-20, 5)]))
     elif kind == "badge":
         painter.scale(1.6, 1.6)
         if what == "lock":
@@ -64,6 +68,8 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
             shapes.draw_missing_sidecar(painter, QPointF(0, 0))
         elif what == "root":
             shapes.draw_root_marker(painter, QPointF(0, 0))
+        elif what == "waypoint":
+            shapes.draw_waypoint(painter, QPointF(0, 0))
         elif what == "gateway":
             painter.scale(1 / 1.6, 1 / 1.6)
             painter.setPen(QPen(shapes.C_NODE_BORDER, 1.5))

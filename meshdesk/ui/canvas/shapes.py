@@ -61,6 +61,7 @@ C_TEXT = QColor("#151515")
 C_TEXT_DIM = QColor("#6a6e73")
 C_BADGE = QColor("#2b9af3")
 C_MISSING_SC = QColor("#ec7a08")
+C_WAYPOINT = QColor("#5752d1")  # ambient waypoint badge (PatternFly purple)
 C_LOCK = QColor("#151515")
 C_CANVAS = QColor("#ffffff")
 C_LABEL_BG = QColor(255, 255, 255, 220)
@@ -225,6 +226,23 @@ def draw_missing_sidecar(painter: QPainter, at: QPointF) -> None:
     painter.setPen(QPen(QColor("#ffffff"), 1.4))
     painter.drawLine(QPointF(0, -2), QPointF(0, 1.5))
     painter.drawPoint(QPointF(0, 3.2))
+    painter.restore()
+
+
+def draw_waypoint(painter: QPainter, at: QPointF) -> None:
+    """An ambient waypoint: a purple tag with a white route glyph (two stops joined through a middle
+    one), centred on ``at``."""
+    painter.save()
+    painter.translate(at)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QBrush(C_WAYPOINT))
+    painter.drawRoundedRect(QRectF(-7.5, -5, 15, 10), 2.5, 2.5)
+    painter.setPen(QPen(QColor("#ffffff"), 1.1))
+    painter.drawPolyline(QPolygonF([QPointF(-4.5, 2), QPointF(0, -2), QPointF(4.5, 2)]))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QBrush(QColor("#ffffff")))
+    for x, y in ((-4.5, 2), (0, -2), (4.5, 2)):
+        painter.drawEllipse(QPointF(x, y), 1.5, 1.5)
     painter.restore()
 
 

@@ -56,6 +56,7 @@ from meshdesk.ui.canvas.items import (
     fmt_ms,
     fmt_percent,
     fmt_rps,
+    two_way_return,
 )
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,10 @@ def edge_label(edge: Edge, mode: str, source_total: float = 0.0) -> str:
     if mode == "none":
         return ""
     if mode == "requestRate":
+        back = two_way_return(edge) if edge.extra else None
+        if back is not None:  # a two-way edge with an ambient waypoint: both directions
+            fmt = fmt_bps if edge.protocol == "tcp" else fmt_rps
+            return f"{fmt(edge.rate)} ⇄ {fmt(back.rate)}"
         if edge.protocol == "tcp":
             return fmt_bps(edge.rate)
         return fmt_rps(edge.rate)

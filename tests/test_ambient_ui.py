@@ -1,0 +1,263 @@
+"""Istio ambient mode in the app: the Waypoints and Ambient traffic choices shape the request, and the
+demo's ambient namespace (travel) shows its waypoint with a badge and a two-way edge, on the canvas,
+in the legend and in the side panel. Real window, real demo cluster, real graph builder."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from meshdesk.mesh.graph.model import Edge, Node, TrafficGraph
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.ui.canvas import shapes
+from meshdesk.ui.canvas.items import fmt_bps, two_way_return
+from meshdesk.ui.canvas.legend import Legend
+from meshdesk.ui.mainwindow import DEMO, MainWindow
+from tests.ui_helpers import extra_threads
+
+pytestmark = [
+    pytest.mark.ui,
+    pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$"),
+]
+
+NOW = 1_790_000_000.0
+
+
+@pytest.fixture
+def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
+    """Demo windows on a fixed clock; closed at the end with no thread left running."""
+    before = {t.ident for t in threading.enumerate()}
+    made: list[MainWindow] = []
+
+    def make(namespaces: list[str], **kw) -> MainWindow:  # type: ignore[no-untyped-def]
+        w = MainWindow(context=DEMO, namespaces=namespaces,
+                       factories={DEMO: lambda: DemoCluster(clock=lambda: NOW)}, **kw)
+        qtbot.addWidget(w)
+        w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+        assert not w.poller.thread_running
+    qtbot.waitUntil(lambda: [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == [],
+                    timeout=5000)
+
+
+def shown(qtbot, w: MainWindow, pred: Callable[[TrafficGraph], bool], canvas: bool = True) -> TrafficGraph:  # type: ignore[no-untyped-def]
+    """Wait until the window shows a graph for which ``pred`` holds (on the canvas, unless ``canvas`` is
+    False: a graph with no traffic left shows the empty state instead)."""
+    qtbot.waitUntil(lambda: w.graph is not None and (w.stack.currentWidget() is w.view or not canvas)
+                    and pred(w.graph), timeout=10000)
+    assert w.graph is not None
+    return w.graph
+
+
+def waypoint_of(g: TrafficGraph) -> Node | None:
+    return next((n for n in g.nodes.values() if n.namespace == "travel" and n.workload == "waypoint"), None)
+
+
+def travel_edges(g: TrafficGraph) -> list[Edge]:
+    return [e for e in g.edges.values() if g.nodes[e.source].namespace == "travel"
+            or g.nodes[e.target].namespace == "travel"]
+
+
+def edge_pixels(w: MainWindow, at: QPointF, colour: QColor) -> int:
+    """Pixels close to ``colour`` in a small square of the scene around ``at``, rendered at 4x."""
+    image = QImage(48, 48, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    w.view.scene().render(painter, QRectF(0, 0, 48, 48), QRectF(at.x() - 6, at.y() - 6, 12, 12))
+    painter.end()
+    near = 0
+    for x in range(48):
+        for y in range(48):
+            c = image.pixelColor(x, y)
+            if abs(c.red() - colour.red()) + abs(c.green() - colour.green()) + abs(c.blue() - colour.blue()) < 90:
+                near += 1
+    return near
+
+
+def ends(w: MainWindow, eid: str) -> tuple[int, int]:
+    """(edge-coloured pixels where the edge leaves its source, where it reaches its target): an arrowhead
+    covers far more of that square than the bare line does."""
+    item = w.view.edge_item(eid)
+    assert item is not None
+    x1, y1, x2, y2 = item.ends()
+    length = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    at_source = QPointF(x1 + ux * 4, y1 + uy * 4)
+    at_target = QPointF(x2 - ux * 4, y2 - uy * 4)
+    return edge_pixels(w, at_source, item.colour), edge_pixels(w, at_target, item.colour)
+
+
+def test_waypoints_and_ambient_traffic_choices_shape_the_request(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(["travel"])
+    g = shown(qtbot, w, lambda g: waypoint_of(g) is not None)
+    assert "ambient" in (g.request.appenders or ()), "the app asks for the ambient finalizer"
+    assert g.request.showWaypoints and g.request.ambientTraffic == "total"
+    labels = [a.text() for a in w.toolbar.display_menu.actions()]
+    assert "Waypoints" in labels and "Ambient traffic" in labels  # beside the other graph-shaping choices
+    assert w.toolbar.display_actions["waypoints"].isChecked()
+    assert w.toolbar.ambient_actions["total"].isChecked()
+
+    w.toolbar.display_actions["waypoints"].trigger()
+    shown(qtbot, w, lambda g: not g.request.showWaypoints)
+    w.toolbar.ambient_actions["ztunnel"].trigger()
+    # ztunnel's telemetry only, waypoints hidden: nothing is left in an ambient-only namespace
+    g = shown(qtbot, w, lambda g: g.request.ambientTraffic == "ztunnel", canvas=False)
+    assert not g.request.showWaypoints, "one choice does not undo the other"
+    assert travel_edges(g) == [] and w.empty.mode == "no-traffic"
+    assert [a for a in w.toolbar.ambient_actions.values() if a.isChecked()] == [w.toolbar.ambient_actions["ztunnel"]]
+
+    # the choices stay when the user switches to another context and back, as the other toggles do
+    w.switch_context(DEMO)
+    g = shown(qtbot, w, lambda g: g.request.ambientTraffic == "ztunnel", canvas=False)
+    assert not g.request.showWaypoints and w.toolbar.ambient_actions["ztunnel"].isChecked()
+
+
+@pytest.mark.parametrize("graph_type", ["versionedApp", "workload"])
+def test_the_demo_waypoint_is_badged_and_its_two_way_edge_has_two_arrowheads(qtbot, make_window, graph_type) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(["travel"])
+    w.toolbar.choose(graph_type=graph_type)
+    g = shown(qtbot, w, lambda g: g.request.graphType == graph_type and waypoint_of(g) is not None)
+    waypoint = waypoint_of(g)
+    assert waypoint is not None and waypoint.extra.get("isWaypoint")
+    item = w.view.node_item(waypoint.id)
+    assert item is not None and "waypoint" in item.badges and "missing-sidecar" not in item.badges
+    assert item.tooltip().startswith("Ambient waypoint: waypoint")
+    plain = [w.view.node_item(n.id) for n in g.nodes.values() if n.namespace == "travel" and n is not waypoint]
+    assert plain and not any("waypoint" in i.badges or "missing-sidecar" in i.badges for i in plain if i)
+
+    # search calls flights through the waypoint and is called through it: one edge, both ways
+    two_way = [e for e in g.edges.values() if two_way_return(e) is not None]
+    assert len(two_way) == 1
+    edge = two_way[0]
+    assert edge.target == waypoint.id and g.nodes[edge.source].app == "search"
+    assert edge.extra["waypoint"]["fromEdge"].id not in g.edges, "the return edge is folded in, not drawn apart"
+    edge_item = w.view.edge_item(edge.id)
+    assert edge_item is not None and edge_item.two_way
+    w.view.fit()
+    source_end, target_end = ends(w, edge.id)
+    assert source_end > 0.6 * target_end, "an arrowhead at the source end too"
+    one_way = next(e for e in g.edges.values() if e.target == waypoint.id and e is not edge)
+    source_end, target_end = ends(w, one_way.id)
+    assert source_end < 0.6 * target_end, "a one-way edge has its arrowhead at the target only"
+
+    legend = Legend()
+    qtbot.addWidget(legend)
+    assert {"Ambient waypoint", "Two-way (with a waypoint)"} <= set(legend.entries())
+
+
+def test_side_panel_explains_the_waypoint_and_both_directions(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(["travel"])
+    w.toolbar.choose(graph_type="workload")
+    g = shown(qtbot, w, lambda g: g.request.graphType == "workload" and waypoint_of(g) is not None)
+    waypoint = waypoint_of(g)
+    assert waypoint is not None
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        w.view.select([waypoint.id])
+    text = w.panel.text()
+    assert w.panel.title.text() == "Waypoint waypoint" and "Ambient waypoint" in text
+    assert "missing" not in text.lower()
+
+    edge = next(e for e in g.edges.values() if two_way_return(e) is not None)
+    back = two_way_return(edge)
+    assert back is not None
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        w.view.select([edge.id])
+    text = w.panel.text()
+    assert w.panel.title.text() == "search-v1 ⇄ waypoint"
+    to_part, from_part = text.split("From the waypoint: waypoint → search-v1", 1)
+    assert "To the waypoint: search-v1 → waypoint" in to_part
+    assert f"Rate\n{fmt_bps(edge.rate)}" in to_part and f"Rate\n{fmt_bps(back.rate)}" in from_part
+    assert edge.rate != back.rate, "the two directions carry different traffic"
+    assert "search.travel.svc.cluster.local" in from_part  # the return traffic's host, from its responses
+
+    # the summary of an ambient namespace does not call its pods sidecar-less
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        w.view.select([])
+    text = w.panel.text()
+    assert "Data plane\nambient" in text and "Waypoints\nwaypoint" in text and "Missing sidecars" not in text
+
+
+def test_turning_waypoints_off_removes_the_waypoint_node(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(["travel"])
+    g = shown(qtbot, w, lambda g: waypoint_of(g) is not None)
+    gone = waypoint_of(g)
+    assert gone is not None and w.view.node_item(gone.id) is not None
+    w.toolbar.display_actions["waypoints"].trigger()
+    g = shown(qtbot, w, lambda g: not g.request.showWaypoints)
+    assert waypoint_of(g) is None
+    assert w.view.node_item(gone.id) is None, "gone from the canvas too"
+    assert not any(two_way_return(e) for e in g.edges.values())
+    # the requests the waypoint reported between the apps stay
+    http = {(g.nodes[e.source].label, g.nodes[e.target].label) for e in travel_edges(g) if e.protocol == "http"}
+    assert {("traveller latest", "search"), ("search", "search v1"), ("search v1", "flights")} <= http
+
+
+def test_ambient_traffic_none_removes_the_ambient_edges(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(["travel", "hello"])
+    g = shown(qtbot, w, lambda g: any(e.protocol == "http" for e in travel_edges(g)))
+    hello = {e.id for e in g.edges.values() if g.nodes[e.source].namespace == "hello"}
+    assert hello
+    w.toolbar.ambient_actions["waypoint"].trigger()
+    g = shown(qtbot, w, lambda g: g.request.ambientTraffic == "waypoint")
+    assert {e.protocol for e in travel_edges(g)} == {"http"}, "waypoint telemetry only: no ztunnel TCP"
+    ambient_l7 = [e.id for e in travel_edges(g)]
+    assert ambient_l7 and all(w.view.edge_item(eid) is not None for eid in ambient_l7)
+    w.toolbar.ambient_actions["none"].trigger()
+    g = shown(qtbot, w, lambda g: g.request.ambientTraffic == "none")
+    assert travel_edges(g) == []
+    assert all(w.view.edge_item(eid) is None for eid in ambient_l7), "gone from the canvas too"
+    assert hello <= set(g.edges), "sidecar traffic is still graphed"
+    w.toolbar.ambient_actions["total"].trigger()
+    shown(qtbot, w, lambda g: g.request.ambientTraffic == "total" and waypoint_of(g) is not None)
+
+
+def test_waypoint_badge_is_visible_on_the_canvas(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(["travel"])
+    g = shown(qtbot, w, lambda g: waypoint_of(g) is not None)
+    waypoint = waypoint_of(g)
+    other = next(n for n in g.nodes.values() if n.namespace == "travel" and n.workload == "traveller")
+    assert waypoint is not None
+
+    def purple(nid: str) -> int:
+        item = w.view.node_item(nid)
+        assert item is not None
+        rect = item.sceneBoundingRect()
+        return edge_pixels_in(w, rect, shapes.C_WAYPOINT)
+
+    assert purple(waypoint.id) > 20 and purple(other.id) == 0
+
+
+def edge_pixels_in(w: MainWindow, rect: QRectF, colour: QColor) -> int:
+    image = QImage(int(rect.width() * 3), int(rect.height() * 3), QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    w.view.scene().render(painter, QRectF(0, 0, image.width(), image.height()), rect)
+    painter.end()
+    return sum(1 for x in range(image.width()) for y in range(image.height())
+               if abs(image.pixelColor(x, y).red() - colour.red()) + abs(image.pixelColor(x, y).green() - colour.green())
+               + abs(image.pixelColor(x, y).blue() - colour.blue()) < 40)
+
+
+def test_lists_say_ambient_rather_than_missing_sidecar(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.ui.lists import WORKLOADS, MeshLists
+
+    snap = DemoCluster(clock=lambda: NOW).snapshot(GraphRequest(namespaces=("travel", "hello")))
+    assert snap.inventory is not None
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(build(snap), snap.inventory)
+    sidecar = {r.name: r.sidecar for r in lists.pages[WORKLOADS].model.rows}
+    assert sidecar["search-v1"] == "ambient" and sidecar["waypoint"] == "waypoint"
+    assert sidecar["uptime-checker"] == "missing", "a sidecar namespace's bare pod is still called out"
