@@ -261,3 +261,15 @@ def test_lists_say_ambient_rather_than_missing_sidecar(qtbot) -> None:  # type: 
     sidecar = {r.name: r.sidecar for r in lists.pages[WORKLOADS].model.rows}
     assert sidecar["search-v1"] == "ambient" and sidecar["waypoint"] == "waypoint"
     assert sidecar["uptime-checker"] == "missing", "a sidecar namespace's bare pod is still called out"
+
+
+def test_the_idle_nodes_toggle_decides_whether_idle_workloads_are_drawn(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(["shop"])
+    g = shown(qtbot, w, lambda g: any(n.namespace == "shop" for n in g.nodes.values()))
+    assert not w.toolbar.display_actions["idle_nodes"].isChecked()
+    assert [n.label for n in g.nodes.values() if n.is_idle] == []
+    w.toolbar.display_actions["idle_nodes"].trigger()
+    g = shown(qtbot, w, lambda g: any(n.is_idle for n in g.nodes.values()))
+    assert g.request.includeIdleNodes
+    w.toolbar.display_actions["idle_nodes"].trigger()
+    shown(qtbot, w, lambda g: not g.request.includeIdleNodes and not any(n.is_idle for n in g.nodes.values()))

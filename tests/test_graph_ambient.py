@@ -224,3 +224,12 @@ def test_the_cli_marks_waypoints_and_takes_the_ambient_options(tmp_path: Path) -
     assert 'dir=both' in run("--format", "dot")
     assert "waypoint" not in run("--no-waypoints")
     assert "no traffic in the requested window" in run("--ambient-traffic", "none")
+
+
+def test_an_idle_waypoint_is_still_a_waypoint() -> None:
+    sidecar_only = [http("frontend-v1", "cart-v1", 10.0)]
+    g = build_ambient(inventory(), sidecar_only, includeIdleNodes=True, graphType="versionedApp")
+    wp = node(g, "waypoint")
+    assert wp.is_idle and wp.extra.get("isWaypoint") and wp.node_type == "workload"
+    hidden = build_ambient(inventory(), sidecar_only, includeIdleNodes=True, showWaypoints=False)
+    assert "waypoint" not in {n.workload for n in hidden.nodes.values()}

@@ -47,15 +47,17 @@ log = logging.getLogger(__name__)
 
 DEMO = "demo"
 SNAPSHOT_PREFIX = "snapshot: "
-# The appenders the app asks for; operation nodes only when the toggle is on (None would mean all).
-BASE_APPENDERS = ("serviceEntry", "deadNode", "responseTime", "securityPolicy", "throughput", "idleNode",
+# The appenders the app asks for; idle and operation nodes only when their toggle is on (an appender
+# asked for by name always runs; None would mean all).
+BASE_APPENDERS = ("serviceEntry", "deadNode", "responseTime", "securityPolicy", "throughput",
                   "istio", "ambient", "health")
 NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout", "forbidden"})
 
 
 def build_request(namespaces: Sequence[str], c: ViewChoices) -> GraphRequest:
     """The graph-shaping part of the user's choices, as a GraphRequest."""
-    appenders = BASE_APPENDERS + (("operationNodes",) if c.operation_nodes else ())
+    appenders = (BASE_APPENDERS + (("idleNode",) if c.idle_nodes else ())
+                 + (("operationNodes",) if c.operation_nodes else ()))
     return GraphRequest(
         graphType=c.graph_type,
         namespaces=tuple(namespaces),

@@ -3,11 +3,13 @@
 Runs when ``request.includeIdleNodes`` is set (or "idleNode" is asked for explicitly) and an
 inventory is given; never for node-detail graphs. Every inventory workload (and, for service graphs
 or with injected service nodes, every service) of a requested namespace that has no node yet gets
-one, marked ``is_idle``, with the identity the graph type gives it (an app node in app graphs, ...).
+one, marked ``is_idle``, with the identity the graph type gives it (an app node in app graphs, ...;
+an ambient waypoint is a workload node, flagged as one).
 """
 
 from __future__ import annotations
 
+from meshdesk.mesh.graph.ambient import WAYPOINT_LABEL, WAYPOINT_VALUE
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import UNKNOWN, TrafficMap, new_node, node_key
 
@@ -37,9 +39,14 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             if w.namespace not in namespaces:
                 continue
             cluster = w.cluster or default_cluster
-            args = (cluster, "", "", w.namespace, w.name, w.app or UNKNOWN, w.version or UNKNOWN)
+            waypoint = w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE
+            # a waypoint is no app (as in the traffic pass): a workload node in every graph type
+            app = "" if waypoint else (w.app or UNKNOWN)
+            args = (cluster, "", "", w.namespace, w.name, app, w.version or UNKNOWN)
             key = node_key(*args, graph_type)
             if key is None or key[0] in tm:
                 continue
             node = tm[key[0]] = new_node(key[0], key[1], *args, graph_type)
             node.md["isIdle"] = True
+            if waypoint:
+                node.md["isWaypoint"] = True
