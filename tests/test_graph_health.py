@@ -84,6 +84,19 @@ def test_workload_without_available_pods_is_failure() -> None:
     assert node(g, "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
 
 
+def test_pod_reason_only_when_pods_are_missing() -> None:
+    inv = _inventory("")
+    inv.workloads[0].available = 0
+    g = build(snapshot([http("web-v1", "cart-v1", 10)], inventory=inv))
+    assert node(g, "cart-v1").health.reasons == ["workload has fewer available pods than wanted"]  # type: ignore[union-attr]
+    # an idle workload with all its pods: healthy, and nothing claims a pod is missing
+    inv.workloads[0].available = 1
+    g = build(snapshot([http("web-v1", "pay-v1", 10)], inventory=inv, includeIdleNodes=True))
+    idle = node(g, "cart-v1")
+    assert idle.is_idle and idle.health is not None
+    assert idle.health.status == model.HEALTHY and idle.health.reasons == []
+
+
 def test_service_annotation_applies_to_service_nodes() -> None:
     from meshdesk.mesh.inventory import Service
 

@@ -422,6 +422,7 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         if workloads:
             ws = _workload_status(workloads)
             if _PRIORITY[ws] > _PRIORITY[h.status]:
-                h.reasons.append("workload has fewer available pods than wanted")
+                if ws in (model.DEGRADED, model.FAILURE):
+                    h.reasons.append("workload has fewer available pods than wanted")
                 h.status = ws
         n.health = h
