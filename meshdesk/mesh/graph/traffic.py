@@ -9,6 +9,11 @@ Follows how Kiali's Istio telemetry vendor reads its query results:
   the maps are merged afterwards (a node is taken from the map of its own namespace).
 - A series reported by both proxies (source and destination) is counted once per edge: the first
   slice that carries it wins (destination reports come before source reports).
+- Istio ambient mode (``request.ambientTraffic``, see ``ambient.py``): a waypoint's report
+  (reporter "waypoint") is read both as an incoming and as an outgoing series, like Kiali's
+  reporter=~"waypoint|destination" and reporter=~"waypoint|source" queries; ztunnel's TCP series
+  (app "ztunnel") are read like any other. An ambient namespace also reads source-reported requests
+  from other namespaces into its workloads.
 - A node-detail graph looks at the node's incoming (destination-reported) and outgoing
   (source-reported) series only.
 - TCP rates are backwards in Istio's telemetry: "sent" bytes are ``istio_tcp_received_bytes_total``
@@ -794,8 +799,7 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
     inbound = {"destination", "waypoint"} if with_waypoint else {"destination"}
     outbound = {"source", "waypoint"} if with_waypoint else {"source"}
     # ztunnel reports a waypoint's L4 traffic from the other side: its clients' reports are its inbound
-    focus_waypoint = bool(focus.workload) and any(
-        wl_ns == ns and wl == focus.workload for wl_ns, wl in b.waypoints)
+    focus_waypoint = bool(focus.workload) and (ns, focus.workload) in b.waypoints
     for metric, kind in _metric_plan(request):
         groups = idx.of(metric)
         if not groups:
