@@ -70,6 +70,9 @@ def build_request(namespaces: Sequence[str], c: ViewChoices) -> GraphRequest:
         responseTimeQuantile=c.quantile,
         ambientTraffic=c.ambient_traffic,
         showWaypoints=c.waypoints,
+        rateHttp=c.rate_http,
+        rateGrpc=c.rate_grpc,
+        rateTcp=c.rate_tcp,
     )
 
 
@@ -238,6 +241,7 @@ class MainWindow(QMainWindow):
             legend_act = self.legend_dock.toggleViewAction()
             legend_act.setShortcut(QKeySequence("Ctrl+L"))
             view_menu.addAction(legend_act)
+        view_menu.addMenu(self.toolbar.traffic_menu).setText("Traffic")
         view_menu.addMenu(self.toolbar.display_menu).setText("Display")
         view_menu.addMenu(self.toolbar.layout_menu).setText("Layout")
 

@@ -71,7 +71,29 @@ AMBIENT_TRAFFIC: tuple[tuple[str, str], ...] = (
     ("ztunnel", "ztunnel"),
     ("none", "None"),
 )
-GRAPH_SHAPING = frozenset({k for k, _, shaping in DISPLAY_TOGGLES if shaping} | {"ambient_traffic"})
+# Kiali's "Traffic" options: what each protocol's edges carry, or nothing (the request's rateHttp,
+# rateGrpc and rateTcp). (choice, protocol, (value, label, tooltip) ...), Kiali's default first.
+TRAFFIC_RATES: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("rate_http", "HTTP", (
+        ("requests", "HTTP requests", "HTTP edges show requests per second"),
+        ("none", "No HTTP traffic", "Leave HTTP traffic out of the graph"),
+    )),
+    ("rate_grpc", "gRPC", (
+        ("requests", "gRPC requests", "gRPC edges show requests (calls) per second"),
+        ("sent", "gRPC sent messages", "gRPC edges show the messages the client sends, per second"),
+        ("received", "gRPC received messages", "gRPC edges show the messages the client receives, per second"),
+        ("total", "gRPC total messages", "gRPC edges show the messages sent and received, per second"),
+        ("none", "No gRPC traffic", "Leave gRPC traffic out of the graph"),
+    )),
+    ("rate_tcp", "TCP", (
+        ("sent", "TCP sent bytes", "TCP edges show the bytes the client sends"),
+        ("received", "TCP received bytes", "TCP edges show the bytes the client receives"),
+        ("total", "TCP total bytes", "TCP edges show the bytes sent and received"),
+        ("none", "No TCP traffic", "Leave TCP traffic out of the graph"),
+    )),
+)
+GRAPH_SHAPING = frozenset({k for k, _, shaping in DISPLAY_TOGGLES if shaping} | {"ambient_traffic"}
+                          | {k for k, _, _ in TRAFFIC_RATES})
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,9 @@ class ViewChoices:
     operation_nodes: bool = False
     waypoints: bool = True  # ambient waypoint nodes (the request's ``showWaypoints``)
     ambient_traffic: str = "total"  # one of AMBIENT_TRAFFIC's keys (the request's ``ambientTraffic``)
+    rate_http: str = "requests"  # the request's ``rateHttp`` (see TRAFFIC_RATES)
+    rate_grpc: str = "requests"  # the request's ``rateGrpc``
+    rate_tcp: str = "sent"  # the request's ``rateTcp``
     boxes: bool = True
     security: bool = False
     virtual_services: bool = True
@@ -197,6 +222,8 @@ class MainToolBar(QToolBar):
         self.edge_label_combo.activated.connect(lambda _i: self._set(edge_labels=self.edge_label_combo.currentData()))
         bar.addWidget(self.edge_label_combo)
 
+        self._add_traffic_menu(bar)
+
         self.display_menu = QMenu(self)
         self.display_actions: dict[str, QAction] = {}
         for key, label, shaping in DISPLAY_TOGGLES:
@@ -275,6 +302,37 @@ class MainToolBar(QToolBar):
             group.addAction(act)
             self.ambient_menu.addAction(act)
             self.ambient_actions[value] = act
+
+    def _add_traffic_menu(self, bar: QToolBar) -> None:
+        """"Traffic": per protocol, what its edges carry (requests, messages, bytes) or nothing, as
+        Kiali's Traffic dropdown. Every choice changes what is fetched."""
+        self.traffic_menu = QMenu(self)
+        self.traffic_menu.setToolTipsVisible(True)
+        self.traffic_actions: dict[str, dict[str, QAction]] = {}
+        for key, _protocol, options in TRAFFIC_RATES:
+            if self.traffic_actions:
+                # a plain separator: not every style draws a section's title, so each entry names its protocol
+                self.traffic_menu.addSeparator()
+            group = QActionGroup(self.traffic_menu)
+            group.setExclusive(True)
+            actions: dict[str, QAction] = {}
+            for value, label, tip in options:
+                act = QAction(label, self.traffic_menu)
+                act.setCheckable(True)
+                act.setChecked(value == getattr(self.choices, key))
+                act.setToolTip(tip + " (changes what is fetched)")
+                act.toggled.connect(lambda checked, k=key, v=value: self._set(**{k: v}) if checked else None)
+                group.addAction(act)
+                self.traffic_menu.addAction(act)
+                actions[value] = act
+            self.traffic_actions[key] = actions
+        self.traffic_button = QToolButton()
+        self.traffic_button.setText("Traffic")
+        self.traffic_button.setToolTip("Which traffic the edges show: HTTP requests, gRPC requests or messages, "
+                                       "TCP bytes")
+        self.traffic_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.traffic_button.setMenu(self.traffic_menu)
+        bar.addWidget(self.traffic_button)
 
     # -- find / hide ---------------------------------------------------------------------------
     def _expr_edit(self, placeholder: str, tip: str, presets: Sequence[tuple[str, str]],
@@ -423,6 +481,10 @@ class MainToolBar(QToolBar):
         for value, act in self.ambient_actions.items():
             with QSignalBlocker(act):
                 act.setChecked(value == choices.ambient_traffic)
+        for key, actions in self.traffic_actions.items():
+            for value, act in actions.items():
+                with QSignalBlocker(act):
+                    act.setChecked(value == getattr(choices, key))
 
     def choose(self, **changes: object) -> None:
         """Change choices as the user would through the widgets (emits ``choicesChanged``)."""
