@@ -30,7 +30,14 @@ from meshdesk.mesh.graph.model import (
     TrafficGraph,
 )
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
-from meshdesk.ui.canvas.items import fmt_bps, fmt_ms, fmt_percent, fmt_rps, two_way_return
+from meshdesk.ui.canvas.items import (
+    fmt_bps,
+    fmt_edge_rate,
+    fmt_ms,
+    fmt_percent,
+    grpc_messages,
+    two_way_return,
+)
 
 HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b"}
 
@@ -94,9 +101,14 @@ def _e(s: object) -> str:
     return html.escape(str(s))
 
 
-def fmt_rate(v: float, protocol: str = "http") -> str:
-    """A rate as the canvas labels it: requests per second, or bits per second for TCP."""
-    return _e(fmt_bps(v) if protocol == "tcp" else fmt_rps(v))  # escaped: "<0.01rps" is not a tag
+def fmt_rate(v: float, protocol: str = "http", messages: bool = False) -> str:
+    """A rate as the canvas labels it: requests per second, bits per second for TCP, messages per
+    second for gRPC when the graph asked for gRPC message rates (``messages``)."""
+    return _e(fmt_edge_rate(v, protocol, messages))  # escaped: "<0.01rps" is not a tag
+
+
+# what a gRPC edge's message rate counts, by the request's rateGrpc
+_GRPC_MESSAGES = {"sent": "messages sent", "received": "messages received", "total": "messages sent and received"}
 
 
 def fmt_pct(share: float) -> str:
@@ -160,6 +172,8 @@ def error_share(edge: Edge) -> float:
 
 
 def _traffic(graph: TrafficGraph, node: Node) -> str:
+    messages = grpc_messages(graph.request)
+
     def block(edges: list[Edge], incoming: bool) -> str:
         if not edges:
             return "<i>none</i>"
@@ -171,7 +185,7 @@ def _traffic(graph: TrafficGraph, node: Node) -> str:
             extra = f", <span style='color:#c9190b'>{fmt_pct(err)} errors</span>" if err else ""
             idle = " <i>(idle)</i>" if e.is_idle else ""
             rows.append(f"{'from' if incoming else 'to'} <b>{_e(name)}</b>: {e.protocol} "
-                        f"{fmt_rate(e.rate, e.protocol)}{extra}{idle}")
+                        f"{fmt_rate(e.rate, e.protocol, messages)}{extra}{idle}")
         return "<br>".join(rows)
 
     if node.node_type == NODE_BOX:  # a box's traffic is what crosses its border
@@ -365,7 +379,10 @@ class SidePanel(QWidget):
             parts.append(_section("Highest error shares", _list([
                 f"{self._edge_name(g, e)}: <span style='color:#c9190b'>{fmt_pct(share)}</span>"
                 for share, _, e in failing])))
-        busiest = heapq.nlargest(5, (e for e in in_scope if e.protocol != "tcp"), key=lambda e: e.rate)
+        # by requests per second: bytes and gRPC messages are other units
+        messages = grpc_messages(g.request)
+        busiest = heapq.nlargest(5, (e for e in in_scope if e.protocol == "http"
+                                     or (e.protocol == "grpc" and not messages)), key=lambda e: e.rate)
         if busiest:
             parts.append(_section("Busiest edges", _list([
                 f"{self._edge_name(g, e)}: {fmt_rate(e.rate, e.protocol)}" for e in busiest])))
@@ -527,7 +544,9 @@ class SidePanel(QWidget):
                 drs += [o for o in d if o not in drs]
         parts.append(self._rules(vss, drs))
         ins = list(g.in_edges(node.id))
-        total = sum(e.rate for e in ins if e.protocol != "tcp")
+        # requests only: bytes and gRPC messages are other units
+        total = sum(e.rate for e in ins if e.protocol == "http"
+                    or (e.protocol == "grpc" and not grpc_messages(g.request)))
         parts.append(_section("Traffic from the mesh", f"{fmt_rate(total)} in total") + _traffic(g, node))
         self._show("serviceentry", f"ServiceEntry {se_info.name or node.service}",
                    _e(", ".join(hosts)), "".join(parts))
@@ -567,12 +586,17 @@ class SidePanel(QWidget):
     @staticmethod
     def _edge_parts(g: TrafficGraph, e: Edge) -> list[str]:
         p = e.protocol
-        rows: list[tuple[str, str]] = [("Protocol", _e(p)), ("Rate", fmt_rate(e.rate, p))]
+        messages = p == "grpc" and grpc_messages(g.request)
+        rate = fmt_rate(e.rate, p, messages)
+        if messages:
+            rate += ", " + _e(_GRPC_MESSAGES.get(g.request.rateGrpc, "messages"))
+        rows: list[tuple[str, str]] = [("Protocol", _e(p)), ("Rate", rate)]
         if p != "tcp":
             pct = e.rates.get(f"{p}PercentReq")
             if pct is not None:
-                rows.append(("Share of source's requests", _e(fmt_percent(pct))))
-            rows.append(("Errors", fmt_pct(error_share(e))))
+                rows.append((f"Share of source's {'messages' if messages else 'requests'}", _e(fmt_percent(pct))))
+            rows.append(("Errors", "not known: message counts carry no response codes" if messages
+                         else fmt_pct(error_share(e))))
         if e.response_time is not None:
             rows.append(("Response time", f"{_e(fmt_ms(e.response_time))} (quantile {_e(g.request.responseTimeQuantile)})"))
         if e.throughput is not None:
@@ -584,7 +608,7 @@ class SidePanel(QWidget):
         by_code = [(k, v) for k, v in sorted(e.rates.items()) if k != p and not k.endswith("Percent")
                    and k not in (f"{p}PercentReq", f"{p}PercentErr")]
         if by_code:
-            parts.append(_section("Rates by class", _table((k, fmt_rate(v, p)) for k, v in by_code)))
+            parts.append(_section("Rates by class", _table((k, fmt_rate(v, p, messages)) for k, v in by_code)))
         if e.responses:
             rows2 = []
             hosts_all: dict[str, float] = {}
@@ -595,7 +619,7 @@ class SidePanel(QWidget):
                               + (f" <span style='color:#6a6e73'>(flags {_e(flags)})</span>" if flags else "")))
                 for h, v in detail.hosts.items():
                     hosts_all[h] = hosts_all.get(h, 0.0) + v
-            if p != "tcp" or len(rows2) > 1:
+            if (p != "tcp" and not messages) or len(rows2) > 1:
                 parts.append(_section("Responses", _table(rows2)))
             if hosts_all:
                 parts.append(_section("Hosts", _list([f"{_e(h)} ({v:.1f}%)" if len(hosts_all) > 1 else _e(h)

@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
 
 from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, Edge, Node
+from meshdesk.mesh.request import GraphRequest
 from meshdesk.ui.canvas import shapes
 
 if TYPE_CHECKING:
@@ -65,6 +66,36 @@ def fmt_rps(v: float) -> str:
     if v < 10:
         return f"{v:.2f}rps"
     return f"{v:.1f}rps"
+
+
+def fmt_mps(v: float) -> str:
+    """gRPC messages per second (what gRPC edges carry when the graph asks for message rates)."""
+    if v <= 0:
+        return "0msg/s"
+    if v < 0.01:
+        return "<0.01msg/s"
+    if v < 10:
+        return f"{v:.2f}msg/s"
+    return f"{v:.1f}msg/s"
+
+
+GRPC_MESSAGE_RATES = frozenset({"sent", "received", "total"})
+
+
+def grpc_messages(request: GraphRequest) -> bool:
+    """Whether the graph's gRPC edges carry messages per second rather than requests (Kiali's gRPC
+    "sent", "received" or "total" messages traffic option)."""
+    return request.rateGrpc in GRPC_MESSAGE_RATES
+
+
+def fmt_edge_rate(value: float, protocol: str, messages: bool = False) -> str:
+    """A rate in the unit an edge of ``protocol`` carries: bits per second for TCP, messages per second
+    for gRPC when ``messages`` (see :func:`grpc_messages`), else requests per second."""
+    if protocol == "tcp":
+        return fmt_bps(value)
+    if messages and protocol == "grpc":
+        return fmt_mps(value)
+    return fmt_rps(value)
 
 
 def fmt_percent(v: float) -> str:
@@ -139,20 +170,21 @@ def two_way_return(edge: Edge) -> Edge | None:
     return back if isinstance(back, Edge) else None
 
 
-def _rate_text(edge: Edge) -> str:
-    return fmt_bps(edge.rate) if edge.protocol == "tcp" else fmt_rps(edge.rate)
-
-
-def edge_tooltip(edge: Edge, status: str | None) -> str:
+def edge_tooltip(edge: Edge, status: str | None, messages: bool = False) -> str:
+    """``messages``: the graph's gRPC edges carry message rates (see :func:`grpc_messages`)."""
     back = two_way_return(edge)
     if back is not None:
-        lines = [f"Two-way {edge.protocol.upper()} with an ambient waypoint",
-                 f"To the waypoint: {_rate_text(edge)}", f"From the waypoint: {_rate_text(back)}"]
+        p = edge.protocol
+        lines = [f"Two-way {p.upper()} with an ambient waypoint",
+                 f"To the waypoint: {fmt_edge_rate(edge.rate, p, messages)}",
+                 f"From the waypoint: {fmt_edge_rate(back.rate, p, messages)}"]
         if edge.is_mtls is not None:
             lines.append(f"mTLS: {edge.is_mtls:.0f}%")
         return "\n".join(lines)
     if edge.protocol == "tcp":
         lines = [f"TCP: {fmt_bps(edge.rate)}"]
+    elif messages and edge.protocol == "grpc":  # message counters carry no response code or duration
+        lines = [f"gRPC messages: {fmt_mps(edge.rate)}"]
     else:
         lines = [f"{edge.protocol.upper()}: {fmt_rps(edge.rate)}"]
         errors = edge.rates.get("http5xx", 0.0) + edge.rates.get("grpcErr", 0.0)
@@ -394,6 +426,7 @@ class EdgeItem(QGraphicsItem):
     # edge grow each instance's dict past its 21 slots, which made a 3,000-edge refresh ~1.5 ms slower
     # (benchmarks/canvas.py).
     two_way = False  # an edge to an ambient waypoint with the waypoint's return traffic folded in
+    grpc_messages = False  # a gRPC edge of a graph that asked for message rates (set by the view)
     _arrow_back: QPolygonF | None = None  # the arrowhead at the source end of a two-way edge
 
     def __init__(self, edge: Edge, source: NodeItem, target: NodeItem) -> None:
@@ -472,7 +505,7 @@ class EdgeItem(QGraphicsItem):
         painter.drawPolygon(QPolygonF([tip, QPointF(tip.x() - 4.5, tip.y() - 6), QPointF(tip.x() + 3, tip.y() - 7)]))
 
     def tooltip(self) -> str:
-        return edge_tooltip(self.edge, self._status)
+        return edge_tooltip(self.edge, self._status, self.grpc_messages)
 
     def forget_look(self) -> None:
         """Make the next :meth:`apply` restyle (after a theme change)."""

@@ -53,9 +53,12 @@ from meshdesk.ui.canvas.items import (
     EdgeItem,
     NodeItem,
     fmt_bps,
+    fmt_edge_rate,
+    fmt_mps,
     fmt_ms,
     fmt_percent,
     fmt_rps,
+    grpc_messages,
     two_way_return,
 )
 
@@ -129,18 +132,21 @@ class DisplayOptions:
         object.__setattr__(self, "edge_labels", mode)
 
 
-def edge_label(edge: Edge, mode: str, source_total: float = 0.0) -> str:
+def edge_label(edge: Edge, mode: str, source_total: float = 0.0, grpc_messages: bool = False) -> str:
     """The text an edge shows for a label mode. ``source_total`` is the source node's outgoing rate
-    on the edge's protocol (for the distribution when the graph does not carry percentages)."""
+    on the edge's protocol (for the distribution when the graph does not carry percentages);
+    ``grpc_messages``: the graph's gRPC edges carry messages, not requests (see items.grpc_messages)."""
     if mode == "none":
         return ""
     if mode == "requestRate":
         back = two_way_return(edge) if edge.extra else None
         if back is not None:  # a two-way edge with an ambient waypoint: both directions
-            fmt = fmt_bps if edge.protocol == "tcp" else fmt_rps
-            return f"{fmt(edge.rate)} ⇄ {fmt(back.rate)}"
+            return (f"{fmt_edge_rate(edge.rate, edge.protocol, grpc_messages)} ⇄ "
+                    f"{fmt_edge_rate(back.rate, edge.protocol, grpc_messages)}")
         if edge.protocol == "tcp":
             return fmt_bps(edge.rate)
+        if grpc_messages and edge.protocol == "grpc":
+            return fmt_mps(edge.rate)
         return fmt_rps(edge.rate)
     if mode == "requestDistribution":
         pct = edge.rates.get(f"{edge.protocol}PercentReq")
@@ -255,6 +261,7 @@ class GraphView(QGraphicsView):
 
         self.store = store if store is not None else LayoutStore()
         self._graph: TrafficGraph | None = None
+        self._grpc_messages = False  # the graph's gRPC edges carry messages per second (items.grpc_messages)
         self._options = DisplayOptions()
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
@@ -384,6 +391,7 @@ class GraphView(QGraphicsView):
         # measured again (in _flush_edges)
         totals = self._source_totals(graph)
         pairs_changed = False
+        messages = self._grpc_messages = grpc_messages(graph.request)
         mode = self._options.edge_labels
         security = self._options.show_security
         shown = self._labels_shown()
@@ -392,8 +400,10 @@ class GraphView(QGraphicsView):
         for eid, edge in graph.edges.items():
             item_e = edge_items.get(eid)
             if item_e is not None:  # the common case of a refresh, inlined (3,000 edges a poll)
+                if edge.protocol == "grpc":
+                    item_e.grpc_messages = messages
                 label = "" if mode == "none" else edge_label(
-                    edge, mode, totals.get((edge.source, edge.protocol), 0.0))
+                    edge, mode, totals.get((edge.source, edge.protocol), 0.0), messages)
                 lock = security and edge.is_mtls is not None and edge.is_mtls >= 50
                 if item_e.apply(edge, label, lock, shown):
                     dirty.add(eid)
@@ -451,7 +461,11 @@ class GraphView(QGraphicsView):
         return totals
 
     def _apply_edge(self, item: EdgeItem, edge: Edge, totals: Mapping[tuple[str, str], float]) -> None:
-        label = edge_label(edge, self._options.edge_labels, totals.get((edge.source, edge.protocol), 0.0))
+        messages = self._grpc_messages
+        if edge.protocol == "grpc":
+            item.grpc_messages = messages
+        label = edge_label(edge, self._options.edge_labels, totals.get((edge.source, edge.protocol), 0.0),
+                           messages)
         lock = self._options.show_security and edge.is_mtls is not None and edge.is_mtls >= 50
         if item.apply(edge, label, lock, self._labels_shown()):
             self._dirty_edges.add(item.edge_id)
