@@ -122,6 +122,14 @@ def test_reasons_name_direction_protocol_code_class_and_share() -> None:
     assert web.error_ratio == pytest.approx(0.10)
 
 
+def test_a_tiny_5xx_share_degrades_and_says_so_without_reading_zero() -> None:
+    # Kiali's 5xx tolerance degrades past 0%: one failed request in 4,000 is enough
+    g = build(snapshot([http("web-v1", "cart-v1", 3999), http("web-v1", "cart-v1", 1, "503")]))
+    cart = edge(g, "web-v1", "cart-v1").health
+    assert cart is not None and cart.status == model.DEGRADED
+    assert cart.reasons == ["inbound http 5XX: <0.1%"]
+
+
 def test_a_node_with_its_own_tolerances_next_to_nodes_with_the_defaults() -> None:
     samples = [http("web-v1", "cart-v1", 85), http("web-v1", "cart-v1", 15, "404"),
                http("cart-v1", "pay-v1", 95), http("cart-v1", "pay-v1", 5, "404"),

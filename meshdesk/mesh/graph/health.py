@@ -113,7 +113,7 @@ def _threshold(ratio: float, t: Tolerance) -> str:
 Traffic = dict[str, dict[str, float]]  # protocol -> code -> rate
 
 # Reasons, each written "<direction> <protocol> <code>: <ratio, one decimal>%" (e.g. "inbound http 5XX:
-# 12.5%"): written out, or (when the tolerances' code texts differ, so that direction, protocol and
+# 12.5%", or "<0.1%" for a share that would round to 0.0): written out, or (when the tolerances' code texts differ, so that direction, protocol and
 # code text name one reason of a node) kept as label -> ratio to be written when first read
 _Reasons = list[str] | dict[str, float] | tuple[()]
 # what one direction and protocol's traffic says: (status, ratio in percent, rank, reasons), rank 0..3
@@ -194,7 +194,7 @@ class _Plan:
                 if written is None:
                     pending[self.prefix + code_text] = ratio
                 else:
-                    written.append(f"{self.prefix}{code_text}: {ratio:.1f}%")
+                    written.append(f"{self.prefix}{code_text}: {_percent(ratio)}")
             if rank > worst_rank:
                 worst, worst_rank = ratio, rank
         return _STATUS_OF_RANK[worst_rank], worst, worst_rank, pending if written is None else written
@@ -221,7 +221,13 @@ def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, .
 
 
 def _write(pending: dict[str, float]) -> list[str]:
-    return [f"{label}: {ratio:.1f}%" for label, ratio in pending.items()]
+    return [f"{label}: {_percent(ratio)}" for label, ratio in pending.items()]
+
+
+def _percent(ratio: float) -> str:
+    """A share for a reason: one decimal, and "<0.1%" for a share that is there but rounds to 0.0 (a
+    5xx share past the 0% degraded threshold must not read "0.0%")."""
+    return f"{ratio:.1f}%" if ratio >= 0.05 else "<0.1%"
 
 
 def _health(verdicts: list[_Verdict | None]) -> model.Health:
