@@ -170,8 +170,10 @@ def test_without_an_inventory_only_a_proxying_workload_is_taken_for_a_waypoint()
     # with an inventory, its labels decide, whatever the telemetry looks like
     g = build_ambient(inventory(waypoint_label=False))
     assert not any(n.extra.get("isWaypoint") for n in g.nodes.values())
-    # unless the user may not list everything: then what ztunnel saw counts too
+    # for a workload it does not list (hidden by RBAC, or in a namespace it does not cover), what
+    # ztunnel saw counts
     partial = inventory(waypoint_label=False)
+    partial.workloads = [w for w in partial.workloads if w.name != "waypoint"]
     partial.hidden["shop/deployments"] = "forbidden"
     g = build_ambient(partial)
     assert [n.workload for n in g.nodes.values() if n.extra.get("isWaypoint")] == ["waypoint"]

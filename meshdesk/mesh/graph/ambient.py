@@ -8,8 +8,8 @@ telemetry:
 
 - **Which workloads are waypoints** (``prepare``). Kiali asks the cluster: a waypoint is a workload
   whose pods carry ``gateway.istio.io/managed=istio.io-mesh-controller``. We read the same label from
-  the inventory. With no inventory (a snapshot that has none), or one with parts the user may not
-  list, a waypoint is (also) recognised from ztunnel's telemetry, by what only a proxy does: it receives L4 traffic addressed to another service
+  the inventory. A workload the inventory does not list (no inventory in a snapshot, parts the user
+  may not list, a namespace not selected) is recognised from ztunnel's telemetry instead, by what only a proxy does: it receives L4 traffic addressed to another service
   and sends traffic addressed to that same service on to the service's own workloads. A waypoint node
   is always a workload node (it is no app), is flagged ``isWaypoint``, and no service node is
   injected in front of it or behind it.
@@ -79,10 +79,12 @@ def prepare(ctx: PassContext) -> None:
     inventory = ctx.inventory
     waypoints: dict[tuple[str, str], str] = {}
     if ctx.request.ambientTraffic != "none":
-        if inventory is None or inventory.hidden:
-            # no inventory, or one that could not list everything (RBAC): what ztunnel saw
-            waypoints = waypoints_seen(ctx.index.ztunnel)
+        # the inventory decides for the workloads it lists; for the others (no inventory, parts RBAC
+        # hid, namespaces it does not cover) what ztunnel saw them do
+        waypoints = waypoints_seen(ctx.index.ztunnel)
         if inventory is not None:
+            listed = {(w.namespace, w.name) for w in inventory.workloads}
+            waypoints = {k: c for k, c in waypoints.items() if k not in listed}
             waypoints.update(waypoints_in(inventory))
     ctx.caches["waypoints"] = dict(waypoints)
     ambient_ns = {}
