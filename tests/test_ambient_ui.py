@@ -4,7 +4,6 @@ in the legend and in the side panel. Real window, real demo cluster, real graph 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,7 +16,7 @@ from meshdesk.ui.canvas import shapes
 from meshdesk.ui.canvas.items import fmt_bps, two_way_return
 from meshdesk.ui.canvas.legend import Legend
 from meshdesk.ui.mainwindow import DEMO, MainWindow
-from tests.ui_helpers import extra_threads
+from tests.ui_helpers import demo_windows, shown
 
 pytestmark = [
     pytest.mark.ui,
@@ -30,32 +29,7 @@ NOW = 1_790_000_000.0
 @pytest.fixture
 def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
     """Demo windows on a fixed clock; closed at the end with no thread left running."""
-    before = {t.ident for t in threading.enumerate()}
-    made: list[MainWindow] = []
-
-    def make(namespaces: list[str], **kw) -> MainWindow:  # type: ignore[no-untyped-def]
-        w = MainWindow(context=DEMO, namespaces=namespaces,
-                       factories={DEMO: lambda: DemoCluster(clock=lambda: NOW)}, **kw)
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
-        assert not w.poller.thread_running
-    qtbot.waitUntil(lambda: [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == [],
-                    timeout=5000)
-
-
-def shown(qtbot, w: MainWindow, pred: Callable[[TrafficGraph], bool], canvas: bool = True) -> TrafficGraph:  # type: ignore[no-untyped-def]
-    """Wait until the window shows a graph for which ``pred`` holds (on the canvas, unless ``canvas`` is
-    False: a graph with no traffic left shows the empty state instead)."""
-    qtbot.waitUntil(lambda: w.graph is not None and (w.stack.currentWidget() is w.view or not canvas)
-                    and pred(w.graph), timeout=10000)
-    assert w.graph is not None
-    return w.graph
+    yield from demo_windows(qtbot, NOW)
 
 
 def waypoint_of(g: TrafficGraph) -> Node | None:

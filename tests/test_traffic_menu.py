@@ -5,17 +5,15 @@ demo cluster (its shop namespace has HTTP, gRPC and TCP traffic), real graph bui
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from meshdesk.mesh.graph.model import Edge, TrafficGraph
-from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.canvas.items import fmt_bps, fmt_mps, fmt_rps
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from meshdesk.ui.toolbar import TRAFFIC_RATES
-from tests.ui_helpers import extra_threads
+from tests.ui_helpers import demo_windows, shown
 
 pytestmark = [
     pytest.mark.ui,
@@ -28,36 +26,8 @@ REQUEST_FIELD = {"rate_http": "rateHttp", "rate_grpc": "rateGrpc", "rate_tcp": "
 
 @pytest.fixture
 def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
-    """Demo windows on a fixed clock (a second demo context, "other", to switch to); closed at the end
-    with no thread left running."""
-    before = {t.ident for t in threading.enumerate()}
-    made: list[MainWindow] = []
-
-    def make(namespaces: list[str]) -> MainWindow:
-        def demo() -> DemoCluster:
-            return DemoCluster(clock=lambda: NOW)
-
-        w = MainWindow(context=DEMO, namespaces=namespaces, factories={DEMO: demo, "other": demo})
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
-        assert not w.poller.thread_running
-    qtbot.waitUntil(lambda: [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == [],
-                    timeout=5000)
-
-
-def shown(qtbot, w: MainWindow, pred: Callable[[TrafficGraph], bool], canvas: bool = True) -> TrafficGraph:  # type: ignore[no-untyped-def]
-    """Wait until the window shows a graph for which ``pred`` holds (on the canvas, unless ``canvas`` is
-    False: a graph with no traffic left shows the empty state instead)."""
-    qtbot.waitUntil(lambda: w.graph is not None and (w.stack.currentWidget() is w.view or not canvas)
-                    and pred(w.graph), timeout=10000)
-    assert w.graph is not None
-    return w.graph
+    """Demo windows on a fixed clock; closed at the end with no thread left running."""
+    yield from demo_windows(qtbot, NOW)
 
 
 def edges_of(g: TrafficGraph, protocol: str) -> list[Edge]:

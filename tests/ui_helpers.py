@@ -4,8 +4,9 @@ no-leaked-threads check. These stand in for a *source*, never for Qt, the kubern
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
 from meshdesk.mesh.graph.model import NODE_WORKLOAD, Edge, Node, TrafficGraph, edge_id, node_id
 from meshdesk.mesh.inventory import Container, Inventory, Namespace, Pod, Service, ServicePort, Workload
@@ -126,3 +127,41 @@ def extra_threads(before: set[int]) -> list[str]:
     else:
         qthreads += running_layout_threads()
     return py + [t.objectName() or "QThread" for t in qthreads]
+
+
+def demo_windows(qtbot: Any, now: float) -> Iterator[Callable[..., Any]]:
+    """For a fixture: ``make(namespaces, **kw)`` opens main windows on the demo mesh at the fixed clock
+    ``now`` (with a second demo context, "other", to switch to); at the end they are closed and no
+    thread of theirs may be left running."""
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+
+    before = {t.ident for t in threading.enumerate()}
+    made: list[MainWindow] = []
+
+    def demo() -> DemoCluster:
+        return DemoCluster(clock=lambda: now)
+
+    def make(namespaces: list[str], **kw: Any) -> MainWindow:
+        w = MainWindow(context=DEMO, namespaces=namespaces, factories={DEMO: demo, "other": demo}, **kw)
+        qtbot.addWidget(w)
+        w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+        assert not w.poller.thread_running
+    qtbot.waitUntil(lambda: [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == [],
+                    timeout=5000)
+
+
+def shown(qtbot: Any, w: Any, pred: Callable[[TrafficGraph], bool], canvas: bool = True) -> TrafficGraph:
+    """Wait until the window shows a graph for which ``pred`` holds (on the canvas, unless ``canvas`` is
+    False: a graph with no traffic left shows the empty state instead)."""
+    qtbot.waitUntil(lambda: w.graph is not None and (w.stack.currentWidget() is w.view or not canvas)
+                    and pred(w.graph), timeout=10000)
+    assert w.graph is not None
+    graph: TrafficGraph = w.graph
+    return graph
