@@ -71,6 +71,16 @@ class GraphRequest:
         if self.duration <= 0:
             raise ValueError("duration must be a positive number of seconds")
 
+    @property
+    def waypoint_reports(self) -> bool:
+        """Whether requests an ambient waypoint reported (reporter "waypoint") are graphed."""
+        return self.ambientTraffic in ("total", "waypoint")
+
+    @property
+    def ztunnel_reports(self) -> bool:
+        """Whether ztunnel's own L4 series (app "ztunnel") are graphed."""
+        return self.ambientTraffic in ("total", "ztunnel")
+
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["namespaces"] = list(self.namespaces)

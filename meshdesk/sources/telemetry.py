@@ -147,14 +147,14 @@ def _union(parts: Sequence[str]) -> str:
 def _reporter(which: str, request: GraphRequest) -> str:
     """Series one side reported; with ambient waypoint traffic asked for, the waypoints' too (Kiali's
     ``reporter=~"waypoint|destination"``)."""
-    if request.ambientTraffic in ("total", "waypoint"):
+    if request.waypoint_reports:
         return promql.matches("reporter", f"waypoint|{which}")
     return promql.eq("reporter", which)
 
 
 def _no_ztunnel(request: GraphRequest) -> list[str]:
     """ztunnel's own L4 series are left out unless ambient ztunnel traffic is asked for."""
-    return [] if request.ambientTraffic in ("total", "ztunnel") else [promql.ne("app", "ztunnel")]
+    return [] if request.ztunnel_reports else [promql.ne("app", "ztunnel")]
 
 
 def _service_host_pattern(namespaces: Sequence[str]) -> str:

@@ -197,8 +197,8 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
     default_cluster = request.cluster or UNKNOWN
     keep_idle = request.includeIdleEdges
     # ambient telemetry the request asks for (Kiali's ambientTraffic option)
-    waypoint_reports = request.ambientTraffic in ("total", "waypoint")
-    ztunnel_reports = request.ambientTraffic in ("total", "ztunnel")
+    waypoint_reports = request.waypoint_reports
+    ztunnel_reports = request.ztunnel_reports
     ztunnel_groups: dict[int, Group] = {}
     src_cache: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
     dst_cache: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
@@ -549,9 +549,10 @@ class _Builder:
         """What every series from ``src`` to ``dst`` over ``protocol`` shares in this map, made on the
         first one: None when the labels are skipped silently, () when they name no node, else
         (series identity prefix, the legs to count on as (source md, dest md, edge md), destination
-        services to note as (md, service)). No service node is injected next to an ambient waypoint. Nodes, edges and destination services appear here in the
-        order the series-by-series counting made them (an edge's first series is never a twin: a twin
-        has an earlier series with the same ends, which made the edge)."""
+        services to note as (md, service)). No service node is injected next to an ambient waypoint.
+        Nodes, edges and destination services appear here in the order the series-by-series counting
+        made them (an edge's first series is never a twin: a twin has an earlier series with the same
+        ends, which made the edge)."""
         s = self._source(src)
         if s is None:
             return None
@@ -795,9 +796,8 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
     if focus.service:
         svc_prefix = f"{focus.service}.{ns}."
     # the reporters read for the node's incoming and outgoing traffic: a waypoint's report counts as both
-    with_waypoint = request.ambientTraffic in ("total", "waypoint")
-    inbound = {"destination", "waypoint"} if with_waypoint else {"destination"}
-    outbound = {"source", "waypoint"} if with_waypoint else {"source"}
+    inbound = {"destination", "waypoint"} if request.waypoint_reports else {"destination"}
+    outbound = {"source", "waypoint"} if request.waypoint_reports else {"source"}
     # ztunnel reports a waypoint's L4 traffic from the other side: its clients' reports are its inbound
     focus_waypoint = bool(focus.workload) and (ns, focus.workload) in b.waypoints
     for metric, kind in _metric_plan(request):
