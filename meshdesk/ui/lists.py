@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.mesh.graph.ambient import WAYPOINT_LABEL, WAYPOINT_VALUE
+from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
 from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
@@ -58,7 +58,6 @@ from meshdesk.mesh.validation_badges import (
     objects_for_workload,
 )
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
-from meshdesk.ui.panels import ambient_namespaces
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 _HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, HEALTHY: 2, NO_HEALTH: 3, "": 4}
@@ -123,7 +122,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace
                and n.workload == w.name]
         e, wn = errors_warnings(objects_for_workload(inventory, w))
-        side = "waypoint" if w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE else \
+        side = "waypoint" if is_waypoint(w) else \
             _sidecar_text(w.has_sidecar, w.namespace in ambient)
         out[WORKLOADS].append(ListRow(w.name, w.namespace, health(ids), side, w.kind, e, wn, ids))
     for app in inventory.apps():

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from meshdesk.mesh.graph.ambient import DATAPLANE_MODE_LABEL, WAYPOINT_LABEL, WAYPOINT_VALUE
+from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
 from meshdesk.mesh.graph.model import (
     BOX_APP,
     BOX_NAMESPACE,
@@ -126,14 +126,6 @@ def _health_html(h: Health | None) -> str:
     if h.reasons:
         text += "<br>" + "<br>".join(_e(r) for r in h.reasons)
     return text
-
-
-def ambient_namespaces(inventory: Inventory | None) -> set[str]:
-    """Namespaces in Istio's ambient mode (``istio.io/dataplane-mode=ambient``): their pods are in the
-    mesh through ztunnel and need no sidecar."""
-    if inventory is None:
-        return set()
-    return {n.name for n in inventory.namespaces if n.labels.get(DATAPLANE_MODE_LABEL) == "ambient"}
 
 
 def _table(rows: Iterable[tuple[str, str]]) -> str:
@@ -340,6 +332,7 @@ class SidePanel(QWidget):
             if target is not None and e.rate > 0 and not e.is_idle:
                 traffic_by_ns[target.namespace] += 1
         parts = []
+        ambient = ambient_namespaces(inv)
         for ns in nss:
             rows: list[tuple[str, str]] = []
             if inv is not None:
@@ -347,9 +340,9 @@ class SidePanel(QWidget):
                 rows += [("Apps", str(len(inv.apps(ns)))), ("Workloads", str(len(wls))),
                          ("Services", str(len([s for s in inv.services if s.namespace == ns])))]
                 nso = inv.namespace(ns)
-                if nso is not None and nso.labels.get(DATAPLANE_MODE_LABEL) == "ambient":
+                if ns in ambient:
                     rows.append(("Data plane", "ambient (ztunnel; no sidecars needed)"))
-                    waypoints = [w.name for w in wls if w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE]
+                    waypoints = [w.name for w in wls if is_waypoint(w)]
                     rows.append(("Waypoints", ", ".join(_e(m) for m in waypoints) if waypoints else "none"))
                 else:
                     missing = [w.name for w in wls if w.has_sidecar is False]

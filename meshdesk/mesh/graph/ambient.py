@@ -32,7 +32,7 @@ from typing import Any
 
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok
-from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.inventory import Inventory, Workload
 
 WAYPOINT_LABEL = "gateway.istio.io/managed"
 WAYPOINT_VALUE = "istio.io-mesh-controller"
@@ -42,10 +42,22 @@ DIRECTION_TO = "to"
 DIRECTION_FROM = "from"
 
 
+def is_waypoint(w: Workload) -> bool:
+    """Whether an inventory workload is an Istio ambient waypoint (by its pods' labels, as Kiali tells)."""
+    return w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE
+
+
+def ambient_namespaces(inventory: Inventory | None) -> set[str]:
+    """Namespaces in ambient mode (``istio.io/dataplane-mode=ambient``): their pods are in the mesh
+    through ztunnel and need no sidecar."""
+    if inventory is None:
+        return set()
+    return {n.name for n in inventory.namespaces if n.labels.get(DATAPLANE_MODE_LABEL) == "ambient"}
+
+
 def waypoints_in(inventory: Inventory) -> dict[tuple[str, str], str]:
     """The inventory's waypoints: (namespace, workload) -> cluster ("" when the inventory does not say)."""
-    return {(w.namespace, w.name): (w.cluster or inventory.cluster)
-            for w in inventory.workloads if w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE}
+    return {(w.namespace, w.name): (w.cluster or inventory.cluster) for w in inventory.workloads if is_waypoint(w)}
 
 
 def waypoints_seen(ztunnel_groups: Iterable[Any]) -> dict[tuple[str, str], str]:
@@ -87,10 +99,7 @@ def prepare(ctx: PassContext) -> None:
             waypoints = {k: c for k, c in waypoints.items() if k not in listed}
             waypoints.update(waypoints_in(inventory))
     ctx.caches["waypoints"] = dict(waypoints)
-    ambient_ns = {}
-    if inventory is not None:
-        ambient_ns = {n.name: True for n in inventory.namespaces if n.labels.get(DATAPLANE_MODE_LABEL) == "ambient"}
-    ctx.caches["ambient_namespaces"] = ambient_ns
+    ctx.caches["ambient_namespaces"] = dict.fromkeys(ambient_namespaces(inventory), True)
 
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:

@@ -9,7 +9,7 @@ an ambient waypoint is a workload node, flagged as one).
 
 from __future__ import annotations
 
-from meshdesk.mesh.graph.ambient import WAYPOINT_LABEL, WAYPOINT_VALUE
+from meshdesk.mesh.graph.ambient import is_waypoint
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import UNKNOWN, TrafficMap, new_node, node_key
 
@@ -39,7 +39,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             if w.namespace not in namespaces:
                 continue
             cluster = w.cluster or default_cluster
-            waypoint = w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE
+            waypoint = is_waypoint(w)
             # a waypoint is no app (as in the traffic pass): a workload node in every graph type
             app = "" if waypoint else (w.app or UNKNOWN)
             args = (cluster, "", "", w.namespace, w.name, app, w.version or UNKNOWN)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshdesk.mesh.graph import model
+from meshdesk.mesh.graph.ambient import ambient_namespaces
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
@@ -119,7 +120,7 @@ def _is_gateway(w: Workload) -> bool:
 
 
 def _mesh_check(tm: TrafficMap, inv: Inventory, ctx: PassContext) -> None:
-    ambient = {ns.name for ns in inv.namespaces if ns.labels.get("istio.io/dataplane-mode") == "ambient"}
+    ambient = ambient_namespaces(inv)
     accessible = ctx.request.accessibleNamespaces
     for n in tm.values():
         if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.md.get("isDead"):
