@@ -53,6 +53,17 @@ def test_workload_charts_from_real_prometheus(prometheus_server: PrometheusServe
     assert len(line.times) == 11 and line.times[-1] == r.end and all(b - a == 60 for a, b in zip(line.times, line.times[1:], strict=False))
 
 
+def test_an_ambient_workloads_charts_read_its_waypoints_reports(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    # orders-v1 (namespace mall) has no sidecar: only the waypoint reported its requests
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    r = metrics.fetch(MetricsTarget.workload("mall", "orders-v1"), _spec(prometheus_server))
+    assert r.errors == {}
+    assert _last(r, "request_volume") == {("", "rate"): pytest.approx(7.0)}
+    assert _last(r, "error_share") == {("", "rate"): pytest.approx(1.0 / 7.0)}
+    out = metrics.fetch(MetricsTarget.workload("mall", "web-v1", "outbound"), _spec(prometheus_server))
+    assert _last(out, "request_volume") == {("", "rate"): pytest.approx(7.0)}
+
+
 def test_sizes_throughput_and_tcp(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
     r = metrics.fetch(MetricsTarget.workload("istio-system", "istio-ingressgateway", "outbound"),

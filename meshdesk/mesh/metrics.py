@@ -130,9 +130,15 @@ class MetricsTarget:
                              (("destination_service_namespace", namespace), ("destination_service_name", name)),
                              f"service {namespace}/{name}")
 
+    @property
+    def reporters(self) -> tuple[str, str]:
+        """The reporters whose series count: ``reporter``, and an Istio ambient waypoint, which reports
+        the requests of workloads that have no sidecar (as Kiali reads reporter=~"waypoint|...")."""
+        return (self.reporter, "waypoint")
+
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a series with ``labels`` belongs to this target (for sources without PromQL)."""
-        return labels.get("reporter") == self.reporter and all(labels.get(k) == v for k, v in self.labels)
+        return labels.get("reporter") in self.reporters and all(labels.get(k) == v for k, v in self.labels)
 
     def split_label(self, split: str) -> str:
         """The Prometheus label a split groups by ("" for none)."""

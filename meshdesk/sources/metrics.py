@@ -48,7 +48,7 @@ class LineQuery:
 
 
 def matchers(target: MetricsTarget) -> list[str]:
-    return [promql.eq("reporter", target.reporter)] + [promql.eq(k, v) for k, v in target.labels]
+    return [promql.one_of("reporter", target.reporters)] + [promql.eq(k, v) for k, v in target.labels]
 
 
 def _sel(metric: str, ms: Sequence[str]) -> str:
