@@ -58,25 +58,24 @@ def _lod(option: QStyleOptionGraphicsItem, painter: QPainter) -> float:
 # label formats (also used by panels/tests)
 
 
-def fmt_rps(v: float) -> str:
+def _per_second(v: float, unit: str) -> str:
     if v <= 0:
-        return "0rps"
+        return f"0{unit}"
     if v < 0.01:
-        return "<0.01rps"
+        return f"<0.01{unit}"
     if v < 10:
-        return f"{v:.2f}rps"
-    return f"{v:.1f}rps"
+        return f"{v:.2f}{unit}"
+    return f"{v:.1f}{unit}"
+
+
+def fmt_rps(v: float) -> str:
+    """Requests per second."""
+    return _per_second(v, "rps")
 
 
 def fmt_mps(v: float) -> str:
     """gRPC messages per second (what gRPC edges carry when the graph asks for message rates)."""
-    if v <= 0:
-        return "0msg/s"
-    if v < 0.01:
-        return "<0.01msg/s"
-    if v < 10:
-        return f"{v:.2f}msg/s"
-    return f"{v:.1f}msg/s"
+    return _per_second(v, "msg/s")
 
 
 GRPC_MESSAGE_RATES = frozenset({"sent", "received", "total"})
