@@ -188,6 +188,10 @@ def test_an_ambient_namespace_also_reads_requests_only_their_client_reported() -
     assert ambient == {("istio-ingressgateway", "frontend-v1", "http")}
     # a sidecar namespace leaves that to the client's namespace graph, as Kiali does
     assert edges_between(build_ambient(inventory(ambient_ns=False), samples)) == set()
+    # without an inventory, a namespace whose workloads ztunnel carries is ambient
+    assert edges_between(build_ambient(None, samples)) == set()
+    with_ztunnel = samples + [tcp("frontend-v1", "cart-v1", 10.0, service="cart", reporter="source", **ZT)]
+    assert ("istio-ingressgateway", "frontend-v1", "http") in edges_between(build_ambient(None, with_ztunnel))
 
 
 def test_a_waypoints_own_node_graph_reads_ztunnels_reports_from_the_other_side() -> None:

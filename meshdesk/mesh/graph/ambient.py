@@ -14,8 +14,9 @@ telemetry:
   is always a workload node (it is no app), is flagged ``isWaypoint``, and no service node is
   injected in front of it or behind it.
 - **Which namespaces are ambient** (``istio.io/dataplane-mode=ambient`` on the namespace, from the
-  inventory): such a namespace also reads source-reported requests coming in from other namespaces,
-  which may have no destination report.
+  inventory; for a namespace the inventory does not list, one whose workloads ztunnel reported for):
+  such a namespace also reads source-reported requests coming in from other namespaces, which may
+  have no destination report.
 
 ``apply`` is Kiali's ambient finalizer. With ``showWaypoints`` (the default) a waypoint's edges are
 marked as leaving a waypoint (``waypoint: {direction: from}``) and a node's edge to a waypoint is
@@ -86,6 +87,17 @@ def waypoints_seen(ztunnel_groups: Iterable[Any]) -> dict[tuple[str, str], str]:
     return found
 
 
+def namespaces_seen(ztunnel_groups: Iterable[Any]) -> set[str]:
+    """Namespaces ztunnel carries workloads of (it reported for them as their own node proxy: as the
+    source of what they sent, as the destination of what they received): ambient namespaces."""
+    out = set()
+    for g in ztunnel_groups:
+        ns = g.src[2] if g.reporter == "source" else g.dst[5] if g.reporter == "destination" else ""
+        if is_ok(ns):
+            out.add(ns)
+    return out
+
+
 def prepare(ctx: PassContext) -> None:
     """Note the waypoints and the ambient namespaces where the traffic pass reads them (``ctx.caches``)."""
     inventory = ctx.inventory
@@ -99,7 +111,11 @@ def prepare(ctx: PassContext) -> None:
             waypoints = {k: c for k, c in waypoints.items() if k not in listed}
             waypoints.update(waypoints_in(inventory))
     ctx.caches["waypoints"] = dict(waypoints)
-    ctx.caches["ambient_namespaces"] = dict.fromkeys(ambient_namespaces(inventory), True)
+    # likewise the inventory decides for the namespaces it lists, ztunnel's telemetry for the others
+    ambient_ns = ambient_namespaces(inventory)
+    listed_ns = {n.name for n in inventory.namespaces} if inventory is not None else set()
+    ambient_ns |= namespaces_seen(ctx.index.ztunnel) - listed_ns
+    ctx.caches["ambient_namespaces"] = dict.fromkeys(ambient_ns, True)
 
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:
