@@ -273,3 +273,43 @@ def test_untrusted_api_server_certificate(tls_emulator: KubeEmulator, tmp_path: 
     with pytest.raises(Unreachable) as err:
         open_source(str(config), timeout=5)
     assert "certificate is not trusted" in str(err.value) and TOKEN not in str(err.value)
+
+
+def _deployment(name: str, namespace: str, labels: dict[str, str]) -> dict[str, object]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": labels["app"]}},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": labels["app"], "image": "example/app:1"}]}}}}
+
+
+@pytest.mark.parametrize("labelled", [True, False], ids=["waypoint label", "no waypoint label"])
+def test_an_ambient_namespace_from_a_live_cluster(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                  prometheus_server: PrometheusServer, labelled: bool) -> None:
+    """The Prometheus dataset's ambient namespace "mall" (a waypoint reports web -> orders; ztunnel the
+    bytes of both hops), with its workloads in the cluster: the inventory says which one is the waypoint."""
+    from meshdesk.mesh.graph import build
+
+    _mesh(kube_emulator, shared_dir, prometheus_server.url)
+    kube_emulator.add_namespace("mall", {"istio.io/dataplane-mode": "ambient"})
+    waypoint_labels = {"app": "waypoint", "gateway.networking.k8s.io/gateway-name": "waypoint"}
+    if labelled:
+        waypoint_labels["gateway.istio.io/managed"] = "istio.io-mesh-controller"
+    for name, labels in (("web-v1", {"app": "web", "version": "v1"}), ("orders-v1", {"app": "orders", "version": "v1"}),
+                         ("waypoint", waypoint_labels)):
+        kube_emulator.add(_deployment(name, "mall", labels))
+    kube_emulator.run_workloads("mall")
+    source = ClusterSource(kube_emulator.api_client(), context="emu")
+    try:
+        snap = source.snapshot(GraphRequest(namespaces=("mall",), graphType="workload", injectServiceNodes=False,
+                                            queryTime=prometheus_server.query_time))
+    finally:
+        source.close()
+    g = build(snap)
+    nodes = {n.workload: n for n in g.nodes.values()}
+    assert set(nodes) == {"web-v1", "orders-v1", "waypoint"}
+    assert bool(nodes["waypoint"].extra.get("isWaypoint")) is labelled  # the cluster's word, not a guess
+    # no sidecar, and none missing: the namespace is ambient
+    assert not any(n.has_missing_sidecar for n in nodes.values())
+    calls = next(e for e in g.edges.values() if e.protocol == "http")
+    assert (g.nodes[calls.source].workload, g.nodes[calls.target].workload) == ("web-v1", "orders-v1")
+    assert calls.rate == pytest.approx(7.0, abs=1e-6)
