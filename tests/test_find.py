@@ -354,3 +354,11 @@ def test_operands_list_for_autocomplete() -> None:
         if word != "label:":  # every other operand alone is a unary condition or asks for an operator
             message = validate(word)
             assert message is None or "needs an operator and a value" in message, word
+
+
+def test_waypoint_finds_ambient_waypoints(graph: TrafficGraph) -> None:
+    graph.add_node(_node("waypoint", NODE_WORKLOAD, namespace="bookinfo", workload="waypoint", version="latest",
+                         extra={"isWaypoint": True}))
+    assert find_nodes(graph, "waypoint") == {"waypoint"}
+    assert find_nodes(graph, "wp") == {"waypoint"}
+    assert "waypoint" not in find_nodes(graph, "!waypoint") and "details" in find_nodes(graph, "!waypoint")

@@ -195,6 +195,7 @@ _UNARY_NODE: dict[str, Callable[[Node], bool]] = {
     # meshdesk extensions
     "dr": lambda n: n.has_destination_rule, "destinationrule": lambda n: n.has_destination_rule,
     "gateway": lambda n: n.is_gateway, "gw": lambda n: n.is_gateway,
+    "waypoint": _flag("isWaypoint"), "wp": _flag("isWaypoint"),
     "degraded": lambda n: _health(n) == DEGRADED,
     "failure": lambda n: _health(n) == FAILURE, "failing": lambda n: _health(n) == FAILURE,
 }
