@@ -587,24 +587,24 @@ class EdgeItem(QGraphicsItem):
             self._qline = QLineF(g[0], g[1], g[2], g[3])
         return self._qline
 
+    def _arrowhead(self, x: float, y: float, ux: float, uy: float) -> QPolygonF:
+        """An arrowhead with its tip at (x, y), pointing along the unit vector (ux, uy)."""
+        s = self.ARROW
+        bx, by = x - ux * s, y - uy * s
+        w = s * 0.45
+        return QPolygonF([QPointF(x, y), QPointF(bx - uy * w, by + ux * w), QPointF(bx + uy * w, by - ux * w)])
+
     def _arrow_polygon(self) -> QPolygonF:
         if self._arrow is None:
-            x2, y2, ux, uy = self._g[2], self._g[3], self._g[4], self._g[5]
-            s = self.ARROW
-            bx, by = x2 - ux * s, y2 - uy * s
-            w = s * 0.45
-            self._arrow = QPolygonF([QPointF(x2, y2), QPointF(bx - uy * w, by + ux * w),
-                                     QPointF(bx + uy * w, by - ux * w)])
+            g = self._g
+            self._arrow = self._arrowhead(g[2], g[3], g[4], g[5])
         return self._arrow
 
     def _arrow_back_polygon(self) -> QPolygonF:
+        """The arrowhead at the source end of a two-way edge."""
         if self._arrow_back is None:
-            x1, y1, ux, uy = self._g[0], self._g[1], -self._g[4], -self._g[5]
-            s = self.ARROW
-            bx, by = x1 - ux * s, y1 - uy * s
-            w = s * 0.45
-            self._arrow_back = QPolygonF([QPointF(x1, y1), QPointF(bx - uy * w, by + ux * w),
-                                          QPointF(bx + uy * w, by - ux * w)])
+            g = self._g
+            self._arrow_back = self._arrowhead(g[0], g[1], -g[4], -g[5])
         return self._arrow_back
 
     # -- Qt
