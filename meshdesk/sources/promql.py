@@ -10,7 +10,7 @@ itself literally inside an RE2 regular expression (Prometheus anchors label rege
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -84,22 +84,22 @@ def ne(label: str, value: str) -> str:
 
 def one_of(label: str, values: Iterable[str]) -> str:
     """``label="v"`` for one value, ``label=~"a|b"`` for several (each matched literally)."""
-    items = _unique(values)
-    if not items:
-        raise ValueError(f"{label} must match at least one value")
-    if len(items) == 1:
-        return eq(label, items[0])
-    return f"{label_name(label)}=~{regex_alternation(items)}"
+    return _literal_set(label, values, eq, "=~", "match")
 
 
 def none_of(label: str, values: Iterable[str]) -> str:
     """``label!="v"`` for one value, ``label!~"a|b"`` for several (each matched literally)."""
+    return _literal_set(label, values, ne, "!~", "differ from")
+
+
+def _literal_set(label: str, values: Iterable[str], single: Callable[[str, str], str], regex_op: str,
+                 verb: str) -> str:
     items = _unique(values)
     if not items:
-        raise ValueError(f"{label} must differ from at least one value")
+        raise ValueError(f"{label} must {verb} at least one value")
     if len(items) == 1:
-        return ne(label, items[0])
-    return f"{label_name(label)}!~{regex_alternation(items)}"
+        return single(label, items[0])
+    return f"{label_name(label)}{regex_op}{regex_alternation(items)}"
 
 
 def matches(label: str, pattern: str) -> str:
