@@ -5,7 +5,6 @@ first-run states, and a clean shutdown with no thread left running."""
 from __future__ import annotations
 
 import argparse
-import gc
 import threading
 from collections.abc import Callable, Iterator
 
@@ -20,7 +19,7 @@ from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
-from tests.ui_helpers import ScriptedSource, extra_threads, sample, small_inventory
+from tests.ui_helpers import ScriptedSource, extra_threads, open_windows, sample, small_inventory
 
 prometheus_server = prom_server.prometheus_server  # the session's real Prometheus (skips without the binary)
 
@@ -34,32 +33,13 @@ pytestmark = [
 @pytest.fixture
 def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:
     """Builds windows; at the end closes them and checks that no thread is left running."""
-    before = {t.ident for t in threading.enumerate()}
-    made: list[MainWindow] = []
 
-    def make(**kw) -> MainWindow:  # type: ignore[no-untyped-def]
+    def new_window(**kw) -> MainWindow:  # type: ignore[no-untyped-def]
         kw.setdefault("backoff_base", 0.05)
         kw.setdefault("backoff_cap", 0.2)
-        w = MainWindow(**kw)
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
+        return MainWindow(**kw)
 
-    yield make
-    for w in made:
-        w.close()
-        assert not w.poller.thread_running
-    assert [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == [], \
-        "a QThread was left running after the window closed"
-    # Python threads (e.g. an HTTP server's handler for a closed keep-alive connection) get a moment
-    # A failed API call can leave its HTTP response in a reference cycle (exception -> traceback ->
-    # frame) inside the client code; collecting closes that connection so the emulator's handler ends.
-    gc.collect()
-    try:
-        qtbot.waitUntil(lambda: extra_threads(before) == [], timeout=5000)
-    except Exception:
-        raise AssertionError(f"threads left running: {extra_threads(before)}") from None
+    yield from open_windows(qtbot, new_window, all_threads=True)
 
 
 def shop_source(name: str = "other") -> ScriptedSource:
