@@ -37,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from meshdesk.mesh.gcpause import paused_gc  # noqa: E402
 from meshdesk.mesh.graph import build  # noqa: E402
 from meshdesk.mesh.graph.model import clear_id_caches  # noqa: E402
 from meshdesk.mesh.request import GraphRequest  # noqa: E402
@@ -106,9 +107,12 @@ def prometheus_body(label_sets: list[dict[str, str]], values: list[float]) -> by
 
 def to_samples(body: bytes) -> list[Sample]:
     """Decode and convert as a refresh does: ``PrometheusClient.query``'s parsing of a vector result,
-    then ``sources.telemetry``'s conversion to samples (the same functions, without the HTTP around)."""
-    data = json.loads(body)["data"]
-    return telemetry_source.to_samples("istio_requests_total", vector_series(data["result"]), {}, SampleWarnings())
+    then ``sources.telemetry``'s conversion to samples (the same functions, without the HTTP around),
+    each with the garbage collector paused as the app pauses it."""
+    with paused_gc():
+        series = vector_series(json.loads(body)["data"]["result"])
+    with paused_gc():
+        return telemetry_source.to_samples("istio_requests_total", series, {}, SampleWarnings())
 
 
 _gc_time = [0.0]

@@ -38,6 +38,8 @@ TOKEN = "tok-SECRET-4711"
 PASSWORD = "pw-SECRET-0815"
 
 OK_BODY = prometheus_vector([({"job": "x"}, "1")])
+MATRIX_BODY = {"status": "success", "data": {"resultType": "matrix", "result": [
+    {"metric": {"job": "x"}, "values": [[1700000000, "1"], [1700000030, "NaN"]]}]}}
 
 
 def ok(_req: StubRequest) -> StubResponse:
@@ -147,6 +149,30 @@ def test_json_of_the_wrong_shape_is_malformed_response() -> None:
                 PrometheusClient(stub.url).query("up")
 
 
+def test_decoding_gives_the_garbage_collector_back_as_it_was() -> None:
+    """The client pauses the collector while it decodes an answer; whatever the answer, the app gets
+    the collector back as it had it (on or off)."""
+    import gc
+
+    bad = {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": "oops"}]}}
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            with StubServer(ok) as stub:
+                assert PrometheusClient(stub.url).query("up")[0].value == 1.0
+            assert gc.isenabled() is enabled
+            with StubServer(lambda r: StubResponse(200, bad)) as stub:
+                with pytest.raises(MalformedResponse):
+                    PrometheusClient(stub.url).query("up")
+            assert gc.isenabled() is enabled
+            with StubServer(lambda r: StubResponse(200, MATRIX_BODY)) as stub:
+                assert PrometheusClient(stub.url).query_range("up", 0, 60, 30)
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+
+
 def test_server_error_is_http_error_with_excerpt() -> None:
     with StubServer(lambda r: StubResponse(502, "Bad Gateway: upstream prometheus is down")) as stub:
         with pytest.raises(PrometheusHTTPError) as err:
@@ -191,11 +217,8 @@ def test_warnings_are_kept() -> None:
 
 
 def test_path_prefix_post_form_and_time() -> None:
-    matrix = {"status": "success", "data": {"resultType": "matrix", "result": [
-        {"metric": {"job": "x"}, "values": [[1700000000, "1"], [1700000030, "NaN"]]}]}}
-
     def answer(req: StubRequest) -> StubResponse:
-        return StubResponse(200, matrix if req.path.endswith("query_range") else OK_BODY)
+        return StubResponse(200, MATRIX_BODY if req.path.endswith("query_range") else OK_BODY)
 
     with StubServer(answer) as stub:
         prefix = "/api/v1/namespaces/istio-system/services/prometheus:9090/proxy"

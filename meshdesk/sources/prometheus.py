@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 import urllib3
 
+from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.sources.base import Forbidden, PrometheusError, Timeout, Unauthorized, Unreachable
 
 log = logging.getLogger(__name__)
@@ -290,43 +291,47 @@ class PrometheusClient:
         params = {"query": promql}
         if time is not None:
             params["time"] = _to_unix(time)
-        data, warnings = self._api("/api/v1/query", params)
-        rtype = data.get("resultType")
-        result = data.get("result")
-        out: QueryResult[InstantSeries] = QueryResult(warnings=warnings, result_type=str(rtype))
-        try:
-            if rtype == "vector":
-                if not isinstance(result, list):
-                    raise TypeError("result is not a list")
-                out.extend(vector_series(result))
-            elif rtype in ("scalar", "string"):
-                ts, val = result  # type: ignore[misc]
-                out.append(InstantSeries({}, parse_value(val) if rtype == "scalar" else math.nan, float(ts)))
-            elif rtype == "matrix":
-                raise PromQLError("the query returns a range vector; an instant query needs an instant vector",
-                                  error_type="bad_data")
-            else:
-                raise TypeError(f"unknown resultType {rtype!r}")
-        except PromQLError:
-            raise
-        except (TypeError, ValueError, KeyError, IndexError) as e:
-            raise MalformedResponse(f"Prometheus at {self._display_url} sent a result of the wrong shape ({e})") from None
+        resp = self._fetch("/api/v1/query", params)
+        with paused_gc():  # a big answer decodes into many objects that all survive (see gcpause)
+            data, warnings = self._decode(resp)
+            rtype = data.get("resultType")
+            result = data.get("result")
+            out: QueryResult[InstantSeries] = QueryResult(warnings=warnings, result_type=str(rtype))
+            try:
+                if rtype == "vector":
+                    if not isinstance(result, list):
+                        raise TypeError("result is not a list")
+                    out.extend(vector_series(result))
+                elif rtype in ("scalar", "string"):
+                    ts, val = result  # type: ignore[misc]
+                    out.append(InstantSeries({}, parse_value(val) if rtype == "scalar" else math.nan, float(ts)))
+                elif rtype == "matrix":
+                    raise PromQLError("the query returns a range vector; an instant query needs an instant vector",
+                                      error_type="bad_data")
+                else:
+                    raise TypeError(f"unknown resultType {rtype!r}")
+            except PromQLError:
+                raise
+            except (TypeError, ValueError, KeyError, IndexError) as e:
+                raise MalformedResponse(f"Prometheus at {self._display_url} sent a result of the wrong shape ({e})") from None
         return out
 
     def query_range(self, promql: str, start: float | int | datetime, end: float | int | datetime,
                     step: float) -> QueryResult[RangeSeries]:
         params = {"query": promql, "start": _to_unix(start), "end": _to_unix(end), "step": repr(float(step))}
-        data, warnings = self._api("/api/v1/query_range", params)
-        rtype = data.get("resultType")
-        out: QueryResult[RangeSeries] = QueryResult(warnings=warnings, result_type=str(rtype))
-        try:
-            if rtype != "matrix" or not isinstance(data.get("result"), list):
-                raise TypeError(f"expected a matrix, got {rtype!r}")
-            for item in data["result"]:
-                points = [(float(ts), parse_value(v)) for ts, v in item["values"]]
-                out.append(RangeSeries(self._labels(item.get("metric")), points))
-        except (TypeError, ValueError, KeyError, IndexError) as e:
-            raise MalformedResponse(f"Prometheus at {self._display_url} sent a result of the wrong shape ({e})") from None
+        resp = self._fetch("/api/v1/query_range", params)
+        with paused_gc():
+            data, warnings = self._decode(resp)
+            rtype = data.get("resultType")
+            out: QueryResult[RangeSeries] = QueryResult(warnings=warnings, result_type=str(rtype))
+            try:
+                if rtype != "matrix" or not isinstance(data.get("result"), list):
+                    raise TypeError(f"expected a matrix, got {rtype!r}")
+                for item in data["result"]:
+                    points = [(float(ts), parse_value(v)) for ts, v in item["values"]]
+                    out.append(RangeSeries(self._labels(item.get("metric")), points))
+            except (TypeError, ValueError, KeyError, IndexError) as e:
+                raise MalformedResponse(f"Prometheus at {self._display_url} sent a result of the wrong shape ({e})") from None
         return out
 
     def buildinfo(self) -> dict[str, Any]:
@@ -370,6 +375,10 @@ class PrometheusClient:
         return self.session.get(url, params=dict(params), **common)
 
     def _api(self, path: str, params: Mapping[str, str] | None) -> tuple[Mapping[str, Any], list[str]]:
+        return self._decode(self._fetch(path, params))
+
+    def _fetch(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
+        """The HTTP answer; raises the client's errors for a failure to get one."""
         where = self._display_url
         try:
             resp = self._send(path, params)
@@ -388,7 +397,7 @@ class PrometheusClient:
             raise PrometheusUnreachable(f"Prometheus address {where} is not a valid URL") from None
         except requests.exceptions.RequestException as e:
             raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {type(e).__name__}") from None
-        return self._decode(resp)
+        return resp
 
     def _decode(self, resp: requests.Response) -> tuple[Mapping[str, Any], list[str]]:
         where = self._display_url

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from meshdesk.mesh import telemetry as tm
+from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample, SampleWarnings
 from meshdesk.sources import promql
@@ -367,10 +368,11 @@ def fetch_samples(
 
     warnings = SampleWarnings()
     samples: list[Sample] = []
-    for q, result in zip(queries, results, strict=True):
-        for w in getattr(result, "warnings", None) or []:
-            warnings.add(f"results may be incomplete, Prometheus warned: {w}")
-        samples += to_samples(q.metric, result, q.labels, warnings)
+    with paused_gc():  # many new objects that all survive (see gcpause)
+        for q, result in zip(queries, results, strict=True):
+            for w in getattr(result, "warnings", None) or []:
+                warnings.add(f"results may be incomplete, Prometheus warned: {w}")
+            samples += to_samples(q.metric, result, q.labels, warnings)
     return samples, warnings
 
 

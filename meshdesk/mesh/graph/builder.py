@@ -14,20 +14,18 @@
 
 Pure function of the snapshot: no module state is written, so builds may run in parallel threads.
 
-The cyclic garbage collector is paused while a graph is built (``paused_gc``): a build allocates
-tens of thousands of container objects that all survive until the end, so the collector's passes
-over them found nothing to free and took a third of the build time. The working maps are untied at
+The cyclic garbage collector is paused while a graph is built (``gcpause.paused_gc``): a build
+allocates tens of thousands of container objects that all survive until the end, so the collector's
+passes over them found nothing to free and took a third of the build time. The working maps are untied at
 the end, so a build leaves no cycles behind for it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import gc
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
+from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.graph import ambient, box, finalize, model, outsider, traffic
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TrafficMap
@@ -69,28 +67,6 @@ FINALIZER_NAMES = ("ambient", "health")
 def known_appenders() -> list[str]:
     names = [n for names, _ in _appenders() for n in names]
     return names + list(FINALIZER_NAMES) + sorted(ALWAYS - {""})
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = [0, False]  # builds running with the collector paused; was it enabled before the first
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector; it is enabled again (if it was) when the last of any
-    overlapping pauses (builds in several threads) ends."""
-    with _gc_lock:
-        if _gc_pauses[0] == 0:
-            _gc_pauses[1] = gc.isenabled()
-            gc.disable()
-        _gc_pauses[0] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses[0] -= 1
-            if _gc_pauses[0] == 0 and _gc_pauses[1]:
-                gc.enable()
 
 
 def build(snapshot: Snapshot) -> model.TrafficGraph:
