@@ -152,6 +152,25 @@ def test_refresh_updates_in_place_and_keeps_the_users_zoom(qtbot: QtBot, stub: t
     view.shutdown()
 
 
+def test_charts_start_at_zero(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    """A steady rate is drawn from a y axis that starts at 0, not blown up to fill the chart, and a
+    line of zeros lies on the floor rather than in the middle of a range reaching below zero."""
+    server, answers = stub
+    answers.level = 3.5
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    chart = view.charts["request_volume"]
+    qtbot.waitUntil(lambda: chart.view_box.viewRange()[1][1] >= 3.5, timeout=5000)
+    low, high = chart.view_box.viewRange()[1]
+    assert low == 0.0 and 3.5 <= high < 5.0
+    answers.level = 0.0
+    _refresh(qtbot, view)
+    qtbot.waitUntil(lambda: chart.view_box.viewRange()[1][1] < 3.5, timeout=5000)
+    low, high = chart.view_box.viewRange()[1]
+    assert low == 0.0 and 1.0 <= high < 1.5
+    view.shutdown()
+
+
 def test_failures_keep_the_data_and_say_so(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
     server, answers = stub
     view = _stub_view(qtbot, server.url)

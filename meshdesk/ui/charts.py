@@ -4,7 +4,10 @@ A refresh changes the data of the existing ``PlotDataItem``s (one per line, keye
 value), never rebuilds the plot, so nothing flickers. Once the user zooms or pans, the view box
 stops auto-ranging (pyqtgraph's own rule) and refreshes keep the user's view; ``reset_view()``, a
 double-click or pyqtgraph's "A" button returns to following the data. NaN points are drawn as gaps
-(``connect="finite"``). A status line on the chart says when data is stale, partial or missing; the data stays.
+(``connect="finite"``). Everything charted is a rate, share, duration or size, never negative: the
+y axis starts at 0 (as Kiali's and Grafana's charts do), so a steady 3.5 rps does not look like
+wild swings between 3.2 and 3.8, and a line of zeros sits on the floor rather than mid-chart.
+A status line on the chart says when data is stale, partial or missing; the data stays.
 A crosshair follows the mouse and shows the time and each line's value there.
 """
 
@@ -76,6 +79,10 @@ class MetricChart(QWidget):
             self.plot.getAxis("left").setWidth(42)
         self.view_box = self.plot.getPlotItem().getViewBox()
         self.view_box.setMouseEnabled(x=True, y=False)
+        # the y axis starts at 0: the view may not go below it, and auto-ranging takes in a point at 0
+        # (a curve with no pen: it draws nothing but counts for the data's bounds, unlike a hidden item)
+        self.view_box.setLimits(yMin=0)
+        self._floor = self.plot.plot([], [], pen=pg.mkPen(None))
         self.legend = None if compact else self.plot.addLegend(offset=(4, 4))
         self.items: dict[tuple[str, str], pg.PlotDataItem] = {}
         self._lines: dict[tuple[str, str], Line] = {}
@@ -115,6 +122,13 @@ class MetricChart(QWidget):
                 item.setData([], [])
                 item.setVisible(False)
                 self._lines.pop(key, None)
+        starts = [line.times[0] for line in lines if line.times]
+        if not starts:
+            self._floor.setData([], [])
+        elif any(v > 0.0 for line in lines for v in line.values):
+            self._floor.setData([min(starts)], [0.0])
+        else:  # nothing above zero: pyqtgraph would keep the last range; show 0 to 1
+            self._floor.setData([min(starts)] * 2, [0.0, 1.0])
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
