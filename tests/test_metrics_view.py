@@ -279,6 +279,13 @@ def test_sparklines_follow_the_demo(qtbot: QtBot) -> None:
     times, values = panel.charts["request_volume"].data()[("rate", "")]
     assert len(times) == 21 and all(v > 0 for v in values)
     assert set(panel.charts) == {"request_volume", "error_share", "request_duration", "tcp_sent"}
+    # an HTTP workload has no TCP data: that chart says so, and takes no more room than the others
+    panel.resize(340, 460)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.charts["tcp_sent"].status_text == "No data"
+    heights = [c.height() for c in panel.charts.values()]
+    assert max(heights) - min(heights) <= 4, heights
     panel.set_target(None)
     assert panel.charts["request_volume"].data() == {}
     panel.shutdown()

@@ -64,7 +64,7 @@ class MetricChart(QWidget):
         self.title = QLabel(f"<b>{self.chart.title}</b> <span style='color:gray'>({self.chart.unit})</span>")
         self.status = QLabel("")
         self.status.setObjectName("chartStatus")
-        self.status.setWordWrap(True)
+        self.status.setWordWrap(not compact)  # a wrapping label asks for height by width, which skews a strip of charts
         self.status.setStyleSheet("color: #b35900;")
         self.status.hide()
         axis = {} if compact else {"bottom": pg.DateAxisItem(orientation="bottom")}

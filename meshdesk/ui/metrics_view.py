@@ -370,7 +370,7 @@ class SparklinePanel(_ChartsController):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for c in self.charts.values():
-            layout.addWidget(c)
+            layout.addWidget(c, 1)  # the strip's height is shared alike, whichever chart has data
 
     def spec(self) -> MetricsSpec:
         return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=SPARKLINE_CHARTS)
