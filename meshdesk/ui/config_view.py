@@ -45,6 +45,9 @@ def manifest_yaml(obj: IstioObject) -> str:
         return f"# cannot show this object as YAML: {e}\n{obj.to_manifest()!r}\n"
 
 
+_NOTHING_SHOWN = "Pick an object on the left to see its YAML and validation findings"
+
+
 class ConfigView(QWidget):
     objectShown = Signal(object)  # ObjectKey
 
@@ -52,7 +55,7 @@ class ConfigView(QWidget):
         super().__init__(parent)
         self.objects = QListWidget()
         self.objects.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.title = QLabel("No object selected")
+        self.title = QLabel(_NOTHING_SHOWN)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.yaml = QPlainTextEdit()
         self.yaml.setReadOnly(True)
@@ -62,7 +65,10 @@ class ConfigView(QWidget):
         self.findings.setHorizontalHeaderLabels(["Code", "Severity", "Message", "Path"])
         self.findings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.findings.verticalHeader().hide()
-        self.findings.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.findings.horizontalHeader()
+        for column in (0, 1, 3):  # code, severity and path are short: the message gets the rest
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.findings.setWordWrap(True)
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -71,12 +77,17 @@ class ConfigView(QWidget):
         inner = QSplitter(Qt.Orientation.Horizontal)
         inner.addWidget(self.yaml)
         inner.addWidget(self.findings)
-        inner.setSizes([500, 400])
+        inner.setStretchFactor(0, 1)  # YAML and findings alike: a finding's message needs the width
+        inner.setStretchFactor(1, 1)
+        inner.setSizes([400, 400])
         rl.addWidget(inner, 1)
         outer = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(self.objects)
         outer.addWidget(right)
-        outer.setSizes([220, 900])
+        # a third for the list: "DestinationRule namespace/name  [1 error]" reads whole in a docked view
+        outer.setStretchFactor(0, 1)
+        outer.setStretchFactor(1, 2)
+        outer.setSizes([340, 680])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(outer)
@@ -95,6 +106,7 @@ class ConfigView(QWidget):
         for obj in sorted(inventory.istio if inventory else [], key=lambda o: (o.namespace, o.kind, o.name)):
             e, w = counts(self.validations, [key_of(obj)])
             item = QListWidgetItem(f"{obj.kind} {obj.namespace}/{obj.name}  [{badge_text(e, w)}]")
+            item.setToolTip(item.text())  # the whole line when the list is narrower
             item.setData(_KEY_ROLE, key_of(obj))
             if e or w:
                 item.setForeground(QBrush(QColor(_SEVERITY_COLOUR[ERROR if e else WARNING])))
@@ -142,7 +154,7 @@ class ConfigView(QWidget):
         self.findings.setRowCount(0)
         if obj is None:
             self.current = None
-            self.title.setText("No object selected")
+            self.title.setText(_NOTHING_SHOWN)
             self.yaml.setPlainText("")
             return
         self.current = key_of(obj)
