@@ -199,3 +199,29 @@ def test_box_selection_shows_its_namespace_or_app_and_the_traffic_crossing_it(qt
     text = p.text()
     assert p.kind == "app" and "reviews-v1" in text and "reviews-v3" in text
     assert "Inbound traffic\nfrom " in text and "Outbound traffic\nto ratings" in text
+
+
+@pytest.mark.parametrize(("code", "failing", "written"),
+                         [("500", 7.0, "0.1%"), ("500", 3.0, "<0.1%"), ("404", 30.0, "0.3%"), ("500", 0.0, None)])
+def test_an_error_share_reads_the_same_everywhere(qtbot, code: str, failing: float, written: str | None) -> None:
+    """The Errors row, the response code breakdown and the canvas's tooltip write one share alike
+    (4xx count as errors, as in Kiali's httpPercentErr)."""
+    from meshdesk.ui.canvas.items import edge_tooltip
+    from tests.graph_samples import http, snapshot
+
+    samples = [http("productpage-v1", "reviews-v1", 10000.0 - failing)]
+    if failing:
+        samples.append(http("productpage-v1", "reviews-v1", failing, code))
+    graph = build(snapshot(samples))
+    (edge,) = graph.edges.values()
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, None)
+    p.show_selection([edge.id])
+    text = p.text()
+    if written is None:
+        assert "Errors\n0.0%" in text and f"code {code}" not in text
+        assert "Errors" not in edge_tooltip(edge, None)
+        return
+    assert f"Errors\n{written}" in text and f"code {code}\n{written}" in text
+    assert f"Errors: {written}" in edge_tooltip(edge, None)

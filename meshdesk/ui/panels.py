@@ -31,6 +31,7 @@ from meshdesk.mesh.graph.model import (
 )
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.ui.canvas.items import (
+    error_share,
     fmt_bps,
     fmt_edge_rate,
     fmt_ms,
@@ -146,21 +147,6 @@ def _list(items: Sequence[str], empty: str = "none") -> str:
 
 def _labels(labels: dict[str, str]) -> str:
     return _list([f"<code>{_e(k)}={_e(v)}</code>" for k, v in sorted(labels.items())])
-
-
-def error_share(edge: Edge) -> float:
-    p = edge.protocol
-    if p == "tcp":
-        return 0.0
-    total = edge.rates.get(p, 0.0)
-    if total <= 0:
-        return 0.0
-    if p == "grpc":
-        err = edge.rates.get("grpcErr", 0.0) + edge.rates.get("grpcNoResponse", 0.0)
-    else:
-        err = edge.rates.get("http4xx", 0.0) + edge.rates.get("http5xx", 0.0) + \
-            edge.rates.get("httpNoResponse", 0.0)
-    return err / total
 
 
 def _traffic(graph: TrafficGraph, node: Node) -> str:
@@ -607,15 +593,15 @@ class SidePanel(QWidget):
             hosts_all: dict[str, float] = {}
             for code, detail in sorted(e.responses.items()):
                 share = sum(detail.flags.values()) or sum(detail.hosts.values())
-                flags = ", ".join(f"{f} {v:.1f}%" for f, v in sorted(detail.flags.items()) if f != "-")
-                rows2.append((f"code {code}" if code != "-" else "all", f"{share:.1f}%"
+                flags = ", ".join(f"{f} {fmt_percent(v)}" for f, v in sorted(detail.flags.items()) if f != "-")
+                rows2.append((f"code {code}" if code != "-" else "all", _e(fmt_percent(share))
                               + (f" <span style='color:#6a6e73'>(flags {_e(flags)})</span>" if flags else "")))
                 for h, v in detail.hosts.items():
                     hosts_all[h] = hosts_all.get(h, 0.0) + v
             if (p != "tcp" and not messages) or len(rows2) > 1:
                 parts.append(_section("Responses", _table(rows2)))
             if hosts_all:
-                parts.append(_section("Hosts", _list([f"{_e(h)} ({v:.1f}%)" if len(hosts_all) > 1 else _e(h)
+                parts.append(_section("Hosts", _list([f"{_e(h)} ({_e(fmt_percent(v))})" if len(hosts_all) > 1 else _e(h)
                                                       for h, v in sorted(hosts_all.items(), key=lambda kv: -kv[1])])))
         if e.source_principal or e.dest_principal:
             parts.append(_section("Principals", _table([("source", _e(e.source_principal or "-")),

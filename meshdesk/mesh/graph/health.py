@@ -194,7 +194,7 @@ class _Plan:
                 if written is None:
                     pending[self.prefix + code_text] = ratio
                 else:
-                    written.append(f"{self.prefix}{code_text}: {_percent(ratio)}")
+                    written.append(f"{self.prefix}{code_text}: {percent_text(ratio)}")
             if rank > worst_rank:
                 worst, worst_rank = ratio, rank
         return _STATUS_OF_RANK[worst_rank], worst, worst_rank, pending if written is None else written
@@ -221,13 +221,15 @@ def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, .
 
 
 def _write(pending: dict[str, float]) -> list[str]:
-    return [f"{label}: {_percent(ratio)}" for label, ratio in pending.items()]
+    return [f"{label}: {percent_text(ratio)}" for label, ratio in pending.items()]
 
 
-def _percent(ratio: float) -> str:
-    """A share for a reason: one decimal, and "<0.1%" for a share that is there but rounds to 0.0 (a
-    5xx share past the 0% degraded threshold must not read "0.0%")."""
-    return f"{ratio:.1f}%" if ratio >= 0.05 else "<0.1%"
+def percent_text(percent: float) -> str:
+    """A percentage as every part of the app writes it: one decimal, and "<0.1%" for a share that is
+    there but rounds to 0.0 (a 5xx share past the 0% degraded threshold must not read "0.0%")."""
+    if percent == 0.0 or percent >= 0.05:
+        return f"{percent:.1f}%"
+    return "<0.1%"
 
 
 def _health(verdicts: list[_Verdict | None]) -> model.Health:

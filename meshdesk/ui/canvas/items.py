@@ -21,7 +21,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
 
+from meshdesk.mesh.graph.health import percent_text
 from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, Edge, Node
+from meshdesk.mesh.graph.trafficmap import EDGE_ERROR_RATES
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.ui.canvas import shapes
 
@@ -98,7 +100,16 @@ def fmt_edge_rate(value: float, protocol: str, messages: bool = False) -> str:
 
 
 def fmt_percent(v: float) -> str:
-    return f"{v:.1f}%" if v >= 0.1 or v == 0 else "<0.1%"
+    return percent_text(v)
+
+
+def error_share(edge: Edge) -> float:
+    """The share (0..1) of an edge's requests that failed, as Kiali counts it for ``httpPercentErr``
+    and ``grpcPercentErr``: HTTP 4xx, 5xx and no response; gRPC error statuses and no response."""
+    total = edge.rates.get(edge.protocol, 0.0)
+    if total <= 0:
+        return 0.0
+    return sum(edge.rates.get(k, 0.0) for k in EDGE_ERROR_RATES.get(edge.protocol, ())) / total
 
 
 def fmt_ms(v: float) -> str:
@@ -186,9 +197,9 @@ def edge_tooltip(edge: Edge, status: str | None, messages: bool = False) -> str:
         lines = [f"gRPC messages: {fmt_mps(edge.rate)}"]
     else:
         lines = [f"{edge.protocol.upper()}: {fmt_rps(edge.rate)}"]
-        errors = edge.rates.get("http5xx", 0.0) + edge.rates.get("grpcErr", 0.0)
-        if edge.rate > 0 and errors > 0:
-            lines.append(f"Errors: {fmt_percent(100.0 * errors / edge.rate)}")
+        share = error_share(edge)
+        if share > 0:
+            lines.append(f"Errors: {fmt_percent(100.0 * share)}")
         if edge.response_time is not None:
             lines.append(f"Response time: {fmt_ms(edge.response_time)}")
     if edge.is_mtls is not None:
