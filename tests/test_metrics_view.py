@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QImage, QPainter, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from meshdesk.mesh.metrics import MetricsTarget
+from meshdesk.mesh.metrics import Line, MetricsTarget
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.demo.metrics import DemoMetrics
 from meshdesk.sources.metrics import PrometheusMetrics
@@ -289,3 +289,30 @@ def test_sparklines_follow_the_demo(qtbot: QtBot) -> None:
     panel.set_target(None)
     assert panel.charts["request_volume"].data() == {}
     panel.shutdown()
+
+
+def test_shares_are_labelled_in_percent(qtbot: QtBot) -> None:
+    """An error share of 0.0006 reads "0.06%" on the axis, in the title's unit, also in the narrow
+    sparkline charts; the decimals follow the tick spacing."""
+    from meshdesk.ui.charts import MetricChart, PercentAxis
+
+    axis = PercentAxis(orientation="left")
+    assert axis.tickStrings([0.0, 0.0002, 0.0004], 1.0, 0.0002) == ["0.00%", "0.02%", "0.04%"]
+    assert axis.tickStrings([0.0, 0.2, 0.4], 1.0, 0.2) == ["0%", "20%", "40%"]
+    for compact in (True, False):
+        chart = MetricChart("error_share", compact=compact)
+        qtbot.addWidget(chart)
+        assert "(%)" in chart.title.text() and isinstance(chart.plot.getAxis("left"), PercentAxis)
+        chart.resize(340, 120 if compact else 300)
+        chart.show()
+        chart.set_lines([Line("error_share", "rate", "", [100.0, 160.0, 220.0], [0.0006, 0.0009, 0.0007])])
+        qtbot.waitUntil(lambda c=chart: 0.0009 < c.plot.getAxis("left").range[1] < 0.002, timeout=5000)
+        # what the axis draws: pyqtgraph leaves out labels wider than the axis
+        image = QImage(400, 400, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            specs = chart.plot.getAxis("left").generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        drawn = [text for _rect, _flags, text in specs[2]]
+        assert "0.06%" in drawn or "0.05%" in drawn, (compact, drawn)

@@ -50,6 +50,20 @@ def clock_text(t: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(t))
 
 
+class PercentAxis(pg.AxisItem):
+    """A y axis for shares (0..1 in the data) labelled in percent, with just enough decimals that
+    neighbouring ticks differ ("0.02%", "0.04%"; "20%", "40%")."""
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's
+        step = spacing * scale * 100
+        decimals = min(6, max(0, -math.floor(math.log10(step)))) if step > 0 else 0
+        return [f"{v * scale * 100:.{decimals}f}%" for v in values]
+
+
 class MetricChart(QWidget):
     """A titled chart with a status line. ``set_lines`` updates it in place."""
 
@@ -61,13 +75,16 @@ class MetricChart(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(1)
-        self.title = QLabel(f"<b>{self.chart.title}</b> <span style='color:gray'>({self.chart.unit})</span>")
+        unit = "%" if self.chart.unit == "ratio" else self.chart.unit  # shares are shown in percent
+        self.title = QLabel(f"<b>{self.chart.title}</b> <span style='color:gray'>({unit})</span>")
         self.status = QLabel("")
         self.status.setObjectName("chartStatus")
         self.status.setWordWrap(not compact)  # a wrapping label asks for height by width, which skews a strip of charts
         self.status.setStyleSheet("color: #b35900;")
         self.status.hide()
-        axis = {} if compact else {"bottom": pg.DateAxisItem(orientation="bottom")}
+        axis: dict[str, pg.AxisItem] = {} if compact else {"bottom": pg.DateAxisItem(orientation="bottom")}
+        if self.chart.unit == "ratio":
+            axis["left"] = PercentAxis(orientation="left")
         self.plot = pg.PlotWidget(axisItems=axis)
         self.plot.setBackground("w")
         self.plot.setMenuEnabled(False)
@@ -76,7 +93,7 @@ class MetricChart(QWidget):
         self.plot.showGrid(x=not compact, y=True, alpha=0.2)
         if compact:
             self.plot.hideAxis("bottom")
-            self.plot.getAxis("left").setWidth(42)
+            self.plot.getAxis("left").setWidth(50)
         self.view_box = self.plot.getPlotItem().getViewBox()
         self.view_box.setMouseEnabled(x=True, y=False)
         # the y axis starts at 0: the view may not go below it, and auto-ranging takes in a point at 0
