@@ -316,3 +316,21 @@ def test_shares_are_labelled_in_percent(qtbot: QtBot) -> None:
             painter.end()
         drawn = [text for _rect, _flags, text in specs[2]]
         assert "0.06%" in drawn or "0.05%" in drawn, (compact, drawn)
+
+
+def test_a_chart_left_without_data_drops_the_last_selections_scale(qtbot: QtBot) -> None:
+    """Selecting something with no data after something with data: the chart says "No data" and its
+    axis no longer shows the previous selection's scale; once data comes, it follows that again."""
+    from meshdesk.ui.charts import MetricChart
+
+    chart = MetricChart("request_volume", compact=True)
+    qtbot.addWidget(chart)
+    chart.resize(340, 120)
+    chart.show()
+    chart.set_lines([Line("request_volume", "rate", "", [100.0, 160.0], [12.0, 13.0])])
+    qtbot.waitUntil(lambda: chart.view_box.viewRange()[1][1] >= 13.0, timeout=5000)
+    chart.set_lines([])
+    qtbot.waitUntil(lambda: chart.view_box.viewRange()[1] == [0.0, 1.0], timeout=5000)
+    assert not chart.user_zoomed
+    chart.set_lines([Line("request_volume", "rate", "", [100.0, 160.0], [4.0, 5.0])])
+    qtbot.waitUntil(lambda: 5.0 <= chart.view_box.viewRange()[1][1] < 13.0, timeout=5000)

@@ -141,7 +141,11 @@ class MetricChart(QWidget):
                 self._lines.pop(key, None)
         starts = [line.times[0] for line in lines if line.times]
         if not starts:
+            # nothing to range on: pyqtgraph would keep the last selection's axis; show 0 to 1
             self._floor.setData([], [])
+            if self.view_box.state["autoRange"][1]:
+                self.view_box.setYRange(0.0, 1.0, padding=0.0)
+                self.view_box.enableAutoRange(axis=pg.ViewBox.YAxis)
         elif any(v > 0.0 for line in lines for v in line.values):
             self._floor.setData([min(starts)], [0.0])
         else:  # nothing above zero: pyqtgraph would keep the last range; show 0 to 1
