@@ -332,8 +332,9 @@ class KubeConfig:
         configuration = Configuration()
 
         def build() -> ApiClient:
-            return new_client_from_config_dict(config_dict=cfg_dict, context=name, persist_config=False,
-                                               client_configuration=configuration)
+            made: ApiClient = new_client_from_config_dict(config_dict=cfg_dict, context=name, persist_config=False,
+                                                          client_configuration=configuration)
+            return made
 
         try:
             if runs_something and credential_timeout is not None:
@@ -414,22 +415,23 @@ def _with_deadline(fn: Callable[[], _T], seconds: float, on_timeout: Callable[[]
 
     The official loader runs credential plugins without a time limit; a plugin that waits for a browser
     login must not freeze the caller. A late result is dropped (the plugin is left to finish)."""
-    box: dict[str, Any] = {}
+    value: list[_T] = []
+    error: list[BaseException] = []
 
     def run() -> None:
         try:
-            box["value"] = fn()
+            value.append(fn())
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            box["error"] = exc
+            error.append(exc)
 
     worker = threading.Thread(target=run, name="meshdesk-credentials", daemon=True)
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
         raise on_timeout()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    if error:
+        raise error[0]
+    return value[0]
 
 
 def _exists(path: Path) -> bool:

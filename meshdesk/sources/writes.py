@@ -287,13 +287,14 @@ class SourceWriter:
             raise
 
 
-def writer_for(source: Any) -> Any:
+def writer_for(source: Any) -> Writer | None:
     """The writer for a source: a ``ClusterWriter`` for a live cluster (anything with an official
     ``api`` client), a ``SourceWriter`` for other writable sources, the writer itself when given one;
     None when the source takes no writes (a snapshot file). Keep the writer: it caches the served
     versions and RBAC answers."""
     if hasattr(source, "write") and hasattr(source, "namespace_state"):
-        return source
+        given: Writer = source
+        return given
     api = getattr(source, "api", None)
     if api is not None and hasattr(api, "param_serialize"):
         return ClusterWriter(api, timeout=float(getattr(source, "timeout", 30.0)),

@@ -146,7 +146,8 @@ def _validate(doc: Any) -> dict[str, Any]:
         if not isinstance(view, dict):
             raise LayoutFormatError(f"view {name!r} must be an object")
         view["positions"] = _positions_from_json(view.get("positions"), f"view {name!r}")
-    return doc
+    checked: dict[str, Any] = doc
+    return checked
 
 
 class NewerSchemaError(LayoutFormatError):

@@ -147,10 +147,12 @@ def pending_health(status: str, error_ratio: float, write: Callable[[Any], list[
 
 
 def _get_reasons(self: Health) -> list[str]:
-    made = self._reasons
+    made: list[str] | None = self._reasons
     if made is None:
-        made = self._reasons = self._write(self._pending)  # type: ignore[misc]
+        written: list[str] = self._write(self._pending)
+        self._reasons = written  # type: ignore[misc]
         self._pending = self._write = None  # type: ignore[misc]
+        return written
     return made
 
 
@@ -292,7 +294,7 @@ def responses_of(raw: tuple[dict[str, dict[str, float]], dict[str, dict[str, flo
 
 
 def _get_responses(self: Edge) -> dict[str, ResponseDetail]:
-    made = self._responses
+    made: dict[str, ResponseDetail] | None = self._responses
     if made is None:
         raw = self._raw_responses
         made = self._responses = (  # type: ignore[misc]

@@ -470,8 +470,8 @@ class _Builder:
         self.skip_http_requests = request.rateHttp != "requests"
         self.warnings = warnings
         # caches survive across namespaces (they only depend on labels and the request)
-        self.src_cache = caches.setdefault("src", {})
-        self.dst_cache = caches.setdefault("dst", {})
+        self.src_cache: dict[tuple[Any, ...], tuple[Any, ...] | None] = caches.setdefault("src", {})
+        self.dst_cache: dict[tuple[str, tuple[Any, ...]], tuple[Any, ...] | None] = caches.setdefault("dst", {})
         self.tm: TrafficMap = {}
         # metric -> id of the ends and host -> (code, flags) already counted on this map
         self.seen: dict[str, dict[int, frozenset[tuple[str, str]]]] = {}
@@ -489,9 +489,10 @@ class _Builder:
         return wp_cluster is not None and (wp_cluster in ("", cluster) or cluster == UNKNOWN)
 
     def _source(self, src: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        hit = self.src_cache.get(src, False)
-        if hit is not False:
-            return hit
+        try:
+            return self.src_cache[src]
+        except KeyError:
+            pass
         cluster, cluster_ok, ns, wl, app, ver = src
         res: tuple[Any, ...] | None
         if (is_ok(ns) and not is_ok(wl) and not is_ok(app)) or (is_ok(ns) and cluster_ok and not is_ok(cluster)):
@@ -508,9 +509,10 @@ class _Builder:
 
     def _dest(self, src_cluster: str, dst: tuple[Any, ...]) -> tuple[Any, ...] | None:
         ck = (src_cluster, dst)
-        hit = self.dst_cache.get(ck, False)
-        if hit is not False:
-            return hit
+        try:
+            return self.dst_cache[ck]
+        except KeyError:
+            pass
         cluster, cluster_ok, svc_ns, host, svc_name, wl_ns, wl, app, ver = dst
         res: tuple[Any, ...] | None = None
         if host == EGRESS_HOST and host == svc_name:
@@ -819,7 +821,7 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
         elif focus.service:
             # the service is named by its host (FQDN) or, for short hosts, by name and namespace
             def is_focus(d: tuple[Any, ...]) -> bool:
-                return d[3].startswith(svc_prefix) or (d[4] == focus.service and d[2] == ns)
+                return bool(d[3].startswith(svc_prefix) or (d[4] == focus.service and d[2] == ns))
 
             parts = []
             if kind == KIND_REQUESTS:

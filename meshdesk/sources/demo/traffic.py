@@ -98,7 +98,7 @@ def burst(seed: int, key: str, t: float, chance: float) -> float:
     start, length = _burst_window(seed, key, slot)
     if not start <= t < start + length:
         return 0.0
-    return math.sin(math.pi * (t - start) / length) ** 0.5
+    return float(math.sin(math.pi * (t - start) / length) ** 0.5)
 
 
 CRASH_SHARE = 0.35  # of a crash-prone server's bursts, the share where its container crashes
