@@ -106,7 +106,7 @@ def review_and_confirm(dialog: ChangeDialog, qtbot: QtBot, emu: KubeEmulator) ->
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert dialog.page == REVIEW, dialog.form_error.text()
     assert dialog.confirm_button.isEnabled(), dialog.verdict.text() + dialog.dry_run_text.toPlainText()
-    assert "OK (would)" in dialog.dry_run_text.toPlainText()
+    assert "Dry run passed" in dialog.dry_run_text.toPlainText()
     after_rvs = {(k, key): o.get("metadata", {}).get("resourceVersion")
                  for k, objs in emu._objects.items() for key, o in objs.items() if isinstance(o, dict)}
     assert after_rvs == before_rvs and {k: set(v) for k, v in before.items()} == \
@@ -122,6 +122,9 @@ def test_traffic_shifting_end_to_end(emu: KubeEmulator, settings: Settings, wind
     dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inv)
     form = dialog.form
     assert isinstance(form, TrafficShiftingForm)
+    # which service, on the form and in the title: several dialogs may be open at once
+    assert dialog.heading.text() == "<b>Traffic shifting for service bookinfo/reviews</b>"
+    assert dialog.windowTitle() == "meshdesk - Traffic shifting for service bookinfo/reviews"
     assert form.weights() == {"v1": 100, "v2": 0, "v3": 0}  # virtual-service-all-v1, as in the cluster
     form.sliders["v2"].setValue(70)
     assert form.weights() == {"v1": 30, "v2": 70, "v3": 0} and form.total_label.text() == "Total: 100 %"
@@ -136,7 +139,7 @@ def test_traffic_shifting_end_to_end(emu: KubeEmulator, settings: Settings, wind
     assert "+        subset: v2" in dialog.diff_text.toPlainText()
     assert "-        subset: v1" in dialog.diff_text.toPlainText()
     assert "match the CRD schemas" in dialog.findings_text.toPlainText()
-    assert "OK (would): Replace VirtualService bookinfo/reviews" in dialog.dry_run_text.toPlainText()
+    assert "Dry run passed: Replace VirtualService bookinfo/reviews" in dialog.dry_run_text.toPlainText()
     vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
     assert vs["spec"]["http"][0]["route"][0]["destination"]["subset"] == "v1"  # the dry run kept nothing
     with qtbot.waitSignal(ctl.applied):
@@ -377,7 +380,7 @@ def test_the_demo_obeys_the_dialogs(settings: Settings, window: QWidget, qtbot: 
     dialog.form.sliders["v2"].setValue(100)
     with qtbot.waitSignal(dialog.reviewReady):
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
-    assert "OK (would): Replace VirtualService shop/reviews" in dialog.dry_run_text.toPlainText()
+    assert "Dry run passed: Replace VirtualService shop/reviews" in dialog.dry_run_text.toPlainText()
     with qtbot.waitSignal(ctl.applied):
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     snap = demo.snapshot(request)
@@ -473,7 +476,7 @@ def test_a_failed_dry_run_or_review_blocks_confirm(emu: KubeEmulator, settings: 
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert ready.args == [True] and dialog.page == REVIEW
     assert not dialog.confirm_button.isEnabled()
-    assert "dry run failed" in dialog.verdict.text() and "FAILED" in dialog.dry_run_text.toPlainText()
+    assert "dry run failed" in dialog.verdict.text() and "Failed: Create PeerAuthentication" in dialog.dry_run_text.toPlainText()
     assert emu.get("peerauthentications", "bookinfo", "default", SEC) is None
     # the API server failing while reading the current state: said under the form, nothing lost
     emu.clear_faults()

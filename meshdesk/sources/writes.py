@@ -367,10 +367,10 @@ class RunResult:
         return isinstance(self.error, Conflict)
 
     def text(self) -> str:
-        verb = "would" if self.dry_run else "did"
-        lines = [f"OK ({verb}): {d}" for d in self.done]
+        passed = "Dry run passed" if self.dry_run else "Done"
+        lines = [f"{passed}: {d}" for d in self.done]
         if self.error is not None:
-            lines.append(f"FAILED: {self.failed}: {self.error}")
+            lines.append(f"Failed: {self.failed}: {self.error}")
             if self.done and not self.dry_run:
                 lines.append("The changes above were applied; the rest were not.")
         elif not self.done:

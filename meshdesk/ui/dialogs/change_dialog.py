@@ -11,6 +11,7 @@ requests with the source's timeout), so no thread outlives it.
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 from collections.abc import Callable
@@ -64,7 +65,8 @@ class ChangeDialog(QDialog):
         self.run_result: RunResult | None = None
         self._worker: threading.Thread | None = None
         self._stepDone.connect(self._on_step_done, Qt.ConnectionType.QueuedConnection)
-        self.setWindowTitle(f"meshdesk - {form.title}")
+        heading = f"{form.title} for {form.subject}" if form.subject else form.title
+        self.setWindowTitle(f"meshdesk - {heading}")
         self.resize(760, 600)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
@@ -72,6 +74,8 @@ class ChangeDialog(QDialog):
         # form page
         page = QWidget()
         lay = QVBoxLayout(page)
+        self.heading = QLabel(f"<b>{html.escape(heading)}</b>")
+        lay.addWidget(self.heading)
         help_label = QLabel(form.help_text)
         help_label.setWordWrap(True)
         lay.addWidget(help_label)

@@ -55,9 +55,10 @@ from meshdesk.mesh.routing import (
 
 
 class ActionForm(QWidget):
-    """Base of the forms: a title, a one-line explanation and ``plan``."""
+    """Base of the forms: a title, what it acts on (``subject``), a one-line explanation and ``plan``."""
 
     title = ""
+    subject = ""  # e.g. "service shop/reviews": several dialogs may be open at once
     help_text = ""
 
     def plan(self, inv: Inventory) -> ChangePlan:
@@ -70,6 +71,7 @@ class _RoutingForm(ActionForm):
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.svc = svc
+        self.subject = f"service {svc.namespace}/{svc.name}"
         self.routing, self.vs, self.dr = current_routing(inv, svc)
         self.versions = versions_of(svc, inv.workloads_for_service(svc))
 
@@ -409,6 +411,7 @@ class InjectionForm(ActionForm):
         super().__init__(parent)
         self.namespace, self.enable = namespace, enable
         self.title = f"{'Enable' if enable else 'Disable'} sidecar injection"
+        self.subject = f"namespace {namespace}"
         layout = QVBoxLayout(self)
         self.restart_label = QLabel(injection_change(inv, namespace, enable).describe())
         self.restart_label.setWordWrap(True)
@@ -432,6 +435,7 @@ class MtlsForm(ActionForm):
         self.namespace, self.workload = namespace, workload
         form = QFormLayout(self)
         target = f"workload {workload.name}" if workload is not None else f"namespace {namespace}"
+        self.subject = f"workload {namespace}/{workload.name}" if workload is not None else target
         form.addRow(QLabel(f"Mutual TLS for {target} (PeerAuthentication)"))
         self.mode = QComboBox()
         self.mode.addItems(list(MTLS_MODES))
@@ -449,6 +453,7 @@ class ServiceEntryForm(ActionForm):
     def __init__(self, inv: Inventory, namespace: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.namespace = namespace
+        self.subject = f"namespace {namespace}"
         form = QFormLayout(self)
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. payments-api")
@@ -489,6 +494,7 @@ class RemovalForm(ActionForm):
     def __init__(self, inv: Inventory, namespace: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.namespace = namespace
+        self.subject = f"namespace {namespace}" if namespace else "every namespace"
         layout = QVBoxLayout(self)
         objs = managed_objects(inv, namespace)
         layout.addWidget(QLabel(f"{len(objs)} object(s) will be deleted:" if objs else
