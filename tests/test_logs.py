@@ -138,9 +138,12 @@ def test_demo_logs_in_the_view(qtbot: QtBot) -> None:
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.set_workload(workload)
         assert len(view.lines) == 20
+        # reviews logs the requests it serves (its callers' operations) and health checks, nothing else
+        served = {ln.text.split(" handled ")[1].split(" in ")[0] for ln in view.lines}
+        assert served == {"GET /reviews/4", "GET /healthz"}, served
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.container.setCurrentIndex(view.container.findText("istio-proxy"))
-        assert all('"GET /' in ln.text for ln in view.lines)
+        assert {ln.text.split('"')[1] for ln in view.lines} <= {"GET /reviews/4 HTTP/1.1", "GET /healthz HTTP/1.1"}
         with pytest.raises(NotFound):
             demo.pod_logs("shop", "no-such-pod", "istio-proxy")
     finally:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.base import NotFound
+from meshdesk.sources.demo.mesh import CALLS
 from meshdesk.sources.logs import LogLine
 
 if TYPE_CHECKING:
@@ -20,7 +23,19 @@ PROXY_EVERY_S = 2.0
 APP_EVERY_S = 5.0
 DEFAULT_WINDOW_S = 600
 
-_PATHS = ("/", "/api/v1/products", "/reviews/0", "/ratings/7", "/details/3", "/healthz", "/api/v1/cart")
+HEALTH_CHECK = ("GET", "/healthz")
+_BY_OPERATION = {op.label: (op.method, op.path) for call in CALLS for op in call.operations}
+
+
+def served_requests(samples: Iterable[Sample], namespace: str, app: str) -> tuple[tuple[str, str], ...]:
+    """The (method, path) requests a demo app's log names: the operations its telemetry shows it
+    serving (so they follow routing changes), then the kubelet's health checks. A database or a pure
+    client logs only health checks."""
+    served = {_BY_OPERATION[op] for s in samples
+              if s.labels.get("destination_canonical_service") == app
+              and s.labels.get("destination_workload_namespace") == namespace
+              and (op := s.labels.get("request_operation")) in _BY_OPERATION}
+    return (*sorted(served), HEALTH_CHECK)
 
 
 def _unit(*parts: object) -> float:
@@ -33,19 +48,19 @@ def _stamp(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{int((t - whole) * 1e6):06d}000Z"
 
 
-def _line(pod: str, container: str, t: float) -> str:
+def _line(pod: str, container: str, t: float, requests: tuple[tuple[str, str], ...]) -> str:
     u = _unit(pod, container, t)
-    path = _PATHS[int(u * len(_PATHS))]
+    method, path = requests[int(u * len(requests))]
     ms = 3 + int(_unit(pod, container, t, "ms") * 120)
     if container == "istio-proxy":
         code = 503 if u > 0.97 else 404 if u > 0.95 else 200
         flags = "UF" if code == 503 else "-"
         req = hashlib.blake2b(f"{pod}{t}".encode(), digest_size=8).hexdigest()
-        return (f'[{_stamp(t)[:23]}Z] "GET {path} HTTP/1.1" {code} {flags} via_upstream - "-" 0 '
+        return (f'[{_stamp(t)[:23]}Z] "{method} {path} HTTP/1.1" {code} {flags} via_upstream - "-" 0 '
                 f'{int(200 + u * 4000)} {ms} {max(1, ms - 2)} "-" "Go-http-client/1.1" "{req}" '
                 f'"{pod.rsplit("-", 2)[0]}:9080" "10.244.0.{int(u * 200) + 2}:9080" inbound|9080||')
     level = "WARN" if u > 0.96 else "INFO"
-    return f"{level} [{container}] handled GET {path} in {ms} ms"
+    return f"{level} [{container}] handled {method} {path} in {ms} ms"
 
 
 def pod_logs(demo: DemoCluster, namespace: str, pod: str, container: str, tail_lines: int | None = None,
@@ -72,7 +87,8 @@ def pod_logs(demo: DemoCluster, namespace: str, pod: str, container: str, tail_l
     count = last - first + 1
     if tail_lines is not None:
         first = max(first, last - int(tail_lines) + 1) if tail_lines > 0 else last + 1
-    return [LogLine(_stamp(k * every), _line(pod, container, k * every)) for k in range(first, last + 1)] \
+    requests = served_requests(snap.samples, namespace, found.labels.get("app", ""))
+    return [LogLine(_stamp(k * every), _line(pod, container, k * every, requests)) for k in range(first, last + 1)] \
         if count > 0 else []
 
 
