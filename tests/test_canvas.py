@@ -178,6 +178,9 @@ def test_edge_label_formats() -> None:
     e = _edge(_wl("a"), _wl("b"), 12.345, response_time=123.4, throughput=150.0, is_mtls=100.0)
     assert edge_label(e, "none") == ""
     assert edge_label(e, "requestRate") == "12.3rps"
+    # a rate just under 10 that rounds up reads like one just over it: one width for one number
+    for rate, text in ((9.99999, "10.0rps"), (10.00001, "10.0rps"), (9.994, "9.99rps"), (0.004, "<0.01rps")):
+        assert edge_label(_edge(_wl("a"), _wl("b"), rate), "requestRate") == text
     assert edge_label(e, "requestDistribution", source_total=49.38) == "25.0%"
     e.rates["httpPercentReq"] = 40.0
     assert edge_label(e, "requestDistribution", source_total=49.38) == "40.0%"

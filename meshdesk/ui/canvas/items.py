@@ -65,7 +65,7 @@ def _per_second(v: float, unit: str) -> str:
         return f"0{unit}"
     if v < 0.01:
         return f"<0.01{unit}"
-    if v < 10:
+    if round(v, 2) < 10:  # by the rounded value: 9.9999 reads "10.0", as 10.0001 does, not "10.00"
         return f"{v:.2f}{unit}"
     return f"{v:.1f}{unit}"
 
