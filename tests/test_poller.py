@@ -175,3 +175,19 @@ def test_signals_and_painting_cannot_free_none_or_true(qtbot) -> None:
         painter.drawEllipse(QPointF(4, 4), 2.0, 2.0)
     painter.end()
     assert len(seen) == 20000
+
+
+def test_a_first_look_shows_the_namespaces_in_the_mesh() -> None:
+    """No namespace chosen yet: those whose pods join the mesh (sidecar injection or ambient), not
+    every namespace of a cluster where the mesh is a few of fifty; without any, all but the system's."""
+    from meshdesk.mesh.inventory import Namespace
+    from meshdesk.ui.poller import default_namespaces
+
+    cluster = [Namespace("default"), Namespace("bookinfo", {"istio-injection": "enabled"}),
+               Namespace("travel", {"istio.io/dataplane-mode": "ambient"}), Namespace("canary", {"istio.io/rev": "1-24"}),
+               Namespace("legacy", {"istio-injection": "disabled", "istio.io/rev": "1-24"}),
+               Namespace("istio-system", {"istio-injection": "enabled"}), Namespace("kube-system")]
+    assert default_namespaces(cluster) == ["bookinfo", "travel", "canary"]
+    plain = [Namespace("default"), Namespace("web"), Namespace("istio-system"), Namespace("kube-system")]
+    assert default_namespaces(plain) == ["default", "web"]
+    assert default_namespaces([Namespace("kube-system")]) == ["kube-system"]

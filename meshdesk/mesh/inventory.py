@@ -20,6 +20,9 @@ def _build(cls: Any, obj: Mapping[str, Any]) -> Any:
     return cls(**{k: v for k, v in obj.items() if k in names})
 
 
+DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+
+
 @dataclass
 class Namespace:
     name: str
@@ -35,6 +38,17 @@ class Namespace:
         if inj == "disabled":
             return False
         return inj == "enabled" or bool(self.labels.get("istio.io/rev"))
+
+    @property
+    def ambient(self) -> bool:
+        """Istio ambient mode (``istio.io/dataplane-mode=ambient``): its pods are in the mesh through
+        ztunnel and need no sidecar."""
+        return self.labels.get(DATAPLANE_MODE_LABEL) == "ambient"
+
+    @property
+    def in_mesh(self) -> bool:
+        """Whether the namespace's pods join the mesh: sidecar injection or ambient mode."""
+        return self.injection_enabled or self.ambient
 
 
 @dataclass

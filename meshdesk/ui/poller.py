@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from meshdesk.mesh.graph.model import TrafficGraph
+from meshdesk.mesh.inventory import Namespace
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import Cancelled, Forbidden, MeshSource, SourceError, SourceInfo
@@ -63,9 +64,13 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
-def default_namespaces(names: Sequence[str]) -> list[str]:
-    chosen = [n for n in names if n not in SYSTEM_NAMESPACES and n != "istio-system"]
-    return chosen or list(names)
+def default_namespaces(namespaces: Sequence[Namespace]) -> list[str]:
+    """What a first look at a cluster shows: the namespaces in the mesh (sidecar injection or ambient
+    mode), else every namespace but Kubernetes' and Istio's own, else all."""
+    names = [n.name for n in namespaces]
+    others = [n for n in namespaces if n.name not in SYSTEM_NAMESPACES and n.name != "istio-system"]
+    meshed = [n.name for n in others if n.in_mesh]
+    return meshed or [n.name for n in others] or names
 
 
 @dataclass
@@ -138,12 +143,15 @@ class _Worker(QObject):
             source = self._source
             if want_namespaces or not request.namespaces:
                 try:
-                    names = [n.name for n in source.namespaces()]
+                    namespaces = source.namespaces()
+                    names = [n.name for n in namespaces]
                 except Forbidden:
                     if not request.namespaces:
                         raise
-                    names = list(request.namespaces)  # may not list them, may still read the chosen ones
-                used = list(request.namespaces) or default_namespaces(names)
+                    # may not list them, may still read the chosen ones
+                    namespaces = [Namespace(n) for n in request.namespaces]
+                    names = list(request.namespaces)
+                used = list(request.namespaces) or default_namespaces(namespaces)
                 self.namespacesReady.emit(generation, names, used)
                 if not request.namespaces:
                     request = replace(request, namespaces=tuple(used))

@@ -37,7 +37,6 @@ from meshdesk.mesh.inventory import Inventory, Workload
 
 WAYPOINT_LABEL = "gateway.istio.io/managed"
 WAYPOINT_VALUE = "istio.io-mesh-controller"
-DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
 WAYPOINT_KEY = "waypoint"  # edge metadata: {"direction": "to" | "from", "fromEdge": TEdge}
 DIRECTION_TO = "to"
 DIRECTION_FROM = "from"
@@ -53,7 +52,7 @@ def ambient_namespaces(inventory: Inventory | None) -> set[str]:
     through ztunnel and need no sidecar."""
     if inventory is None:
         return set()
-    return {n.name for n in inventory.namespaces if n.labels.get(DATAPLANE_MODE_LABEL) == "ambient"}
+    return {n.name for n in inventory.namespaces if n.ambient}
 
 
 def waypoints_in(inventory: Inventory) -> dict[tuple[str, str], str]:
