@@ -177,10 +177,10 @@ class _ChartsController(QWidget):
         self.set_poll_interval(poll_ms)
         self.clock: Callable[[], float] = time.time
 
-    # -- public slots ------------------------------------------------------------------------
-    def spec(self) -> MetricsSpec:
-        raise NotImplementedError
+    # what to fetch now: the full view's range, step and split, or the sparklines' fixed window
+    spec: Callable[[], MetricsSpec]  # each kind of view defines it
 
+    # -- public slots ------------------------------------------------------------------------
     @Slot(int)
     def set_poll_interval(self, ms: int) -> None:
         """0 stops polling (refresh() still works)."""

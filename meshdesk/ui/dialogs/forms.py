@@ -9,6 +9,7 @@ timeouts and retries, circuit breaker), so the other parts stay as they are.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -60,9 +61,8 @@ class ActionForm(QWidget):
     title = ""
     subject = ""  # e.g. "service shop/reviews": several dialogs may be open at once
     help_text = ""
-
-    def plan(self, inv: Inventory) -> ChangePlan:
-        raise NotImplementedError
+    # the changes the form's fields ask for (raises RoutingError on bad input); each form defines it
+    plan: Callable[[Inventory], ChangePlan]
 
 
 # -- service routing ------------------------------------------------------------------------------------
