@@ -414,6 +414,8 @@ class MainWindow(QMainWindow):
     def show_no_cluster(self, reason: str, *, can_retry: bool = False, title: str = "No cluster to show") -> None:
         self.empty.show_no_cluster(reason, can_retry=can_retry, title=title)
         self.stack.setCurrentWidget(self.empty)
+        self.panel.show_nothing(title, "Retry, or open the demo mesh or another kubeconfig." if can_retry
+                                else "Open the demo mesh or a kubeconfig to see a mesh here.")
         self._update_status()
 
     # -- demo traffic --------------------------------------------------------------------------------

@@ -112,6 +112,9 @@ def fmt_rate(v: float, protocol: str = "http", messages: bool = False) -> str:
 _GRPC_MESSAGES = {"sent": "messages sent", "received": "messages received", "total": "messages sent and received"}
 
 
+_WAITING = ("No data yet", "Waiting for the first refresh.")
+
+
 def fmt_pct(share: float) -> str:
     """A 0..1 share as the canvas writes percentages."""
     return _e(fmt_percent(share * 100))
@@ -214,6 +217,7 @@ class SidePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.graph: TrafficGraph | None = None
+        self._no_graph = _WAITING  # what the panel says while it has no graph
         self.inventory: Inventory | None = None
         self.ids: list[str] = []
         self.kind = "summary"
@@ -242,8 +246,15 @@ class SidePanel(QWidget):
         """New data from a refresh: the selection stays if its ids still exist."""
         self.graph = graph
         self.inventory = inventory
+        self._no_graph = _WAITING
         if graph is not None:
             self.ids = [i for i in self.ids if i in graph.nodes or i in graph.edges]
+        self._render()
+
+    def show_nothing(self, title: str, note: str) -> None:
+        """No graph, and none coming until the user acts (no cluster open): say so, not "waiting"."""
+        self.graph, self.inventory, self.ids = None, None, []
+        self._no_graph = (title, note)
         self._render()
 
     def show_selection(self, ids: Sequence[str]) -> None:
@@ -254,7 +265,8 @@ class SidePanel(QWidget):
     def _render(self) -> None:
         g = self.graph
         if g is None:
-            self._show("summary", "No data yet", "", "<i>Waiting for the first refresh.</i>")
+            title, note = self._no_graph
+            self._show("summary", title, "", f"<i>{_e(note)}</i>")
             return
         if len(self.ids) > 1:
             self._multi(g)
