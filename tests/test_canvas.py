@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
 from meshdesk.mesh.graph.model import (
     FAILURE,
@@ -140,6 +141,7 @@ def test_node_kinds_have_their_own_shapes_and_badges(qtbot, view: GraphView) -> 
     svc.has_virtual_service = True
     svc.has_destination_rule = True
     svc.extra["validation"] = "warning"  # its Istio config has findings (validation_badges.annotate)
+    svc.extra["hasCB"] = True  # a DestinationRule with a connection pool or outlier detection
     se = g.add_node(Node(node_id(NODE_SERVICE, "K", NS, service="api.example.com"), NODE_SERVICE, "K", NS,
                          service="api.example.com", is_service_entry=ServiceEntryInfo("MESH_EXTERNAL")))
     op = g.add_node(Node(node_id(NODE_AGGREGATE, "K", NS, aggregate="request_operation", aggregate_value="GET /"),
@@ -157,12 +159,34 @@ def test_node_kinds_have_their_own_shapes_and_badges(qtbot, view: GraphView) -> 
     assert view.node_item(app.id).lines == ["reviews v1"]  # type: ignore[union-attr]
     assert view.node_item(op.id).lines == ["GET /"]  # type: ignore[union-attr]
     assert view.node_item(wl.id).badges == ["missing-sidecar"]  # type: ignore[union-attr]
-    assert view.node_item(svc.id).badges == ["vs", "dr", "config-warning"]  # type: ignore[union-attr]
+    assert view.node_item(svc.id).badges == ["vs", "dr", "cb", "config-warning"]  # type: ignore[union-attr]
     assert "Istio config: warnings found" in view.node_item(svc.id).tooltip()  # type: ignore[union-attr]
+    assert "Circuit breaker" in view.node_item(svc.id).tooltip()  # type: ignore[union-attr]
+    # the row of three badges lies inside the item: Qt clips what an item paints outside its bounds,
+    # which cut the third badge off (and the second, on a node with a short label)
+    item = view.node_item(svc.id)
+    assert item is not None
+    rect = item.boundingRect()
+    image = QImage(int(rect.width()) * 4, int(rect.height()) * 4, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.scale(4, 4)
+    painter.translate(-rect.topLeft())
+    painter.setClipRect(rect)
+    item.paint(painter, QStyleOptionGraphicsItem())
+    painter.end()
+    red = shapes.C_CIRCUIT_BREAKER
+    assert any(image.pixelColor(x, y) == red for x in range(image.width()) for y in range(image.height())), \
+        "the circuit breaker badge is drawn within the node's bounds"
     assert view.node_item(unk.id).badges == ["root"]  # type: ignore[union-attr]
     assert view.node_item(wl.id).border_status == FAILURE  # type: ignore[union-attr]
-    # badges follow the display toggles
+    # badges follow the display toggles (circuit breakers have their own, as in Kiali)
+    view.set_display(DisplayOptions(show_circuit_breakers=False))
+    assert view.node_item(svc.id).badges == ["vs", "dr", "config-warning"]  # type: ignore[union-attr]
     view.set_display(DisplayOptions(show_virtual_services=False, show_missing_sidecars=False))
+    assert view.node_item(svc.id).badges == ["cb"]  # type: ignore[union-attr]
+    view.set_display(DisplayOptions(show_virtual_services=False, show_missing_sidecars=False,
+                                    show_circuit_breakers=False))
     assert view.node_item(svc.id).badges == []  # type: ignore[union-attr]
     assert view.node_item(wl.id).badges == []  # type: ignore[union-attr]
 

@@ -225,3 +225,38 @@ def test_an_error_share_reads_the_same_everywhere(qtbot, code: str, failing: flo
         return
     assert f"Errors\n{written}" in text and f"code {code}\n{written}" in text
     assert f"Errors: {written}" in edge_tooltip(edge, None)
+
+
+def test_a_service_panel_names_the_routing_its_istio_config_does(qtbot) -> None:
+    """Kiali's node badges for a service's Istio config, written out: traffic shifting, a timeout and a
+    circuit breaker from its VirtualService and DestinationRule; nothing when there is none."""
+    from meshdesk.mesh.graph.model import NODE_SERVICE
+    from meshdesk.mesh.inventory import Container, IstioObject, Namespace, Pod, Workload
+    from tests.graph_samples import http, snapshot
+
+    def workload(name: str) -> Workload:
+        app, _, ver = name.rpartition("-")
+        pod = Pod(f"{name}-0", "shop", containers=[Container("main", ready=True), Container("istio-proxy", ready=True)])
+        return Workload(name=name, namespace="shop", labels={"app": app, "version": ver}, pods=[pod])
+
+    vs = IstioObject("VirtualService", "cart", "shop", spec={
+        "hosts": ["cart"],
+        "http": [{"route": [{"destination": {"host": "cart", "subset": "v1"}, "weight": 80},
+                            {"destination": {"host": "cart", "subset": "v2"}, "weight": 20}], "timeout": "2s"}]})
+    dr = IstioObject("DestinationRule", "cart", "shop", spec={
+        "host": "cart.shop.svc.cluster.local", "trafficPolicy": {"outlierDetection": {"consecutive5xxErrors": 3}}})
+    samples = [http("web-v1", "cart-v1", 5), http("web-v1", "pay-v1", 1)]
+    for istio, expected in (([vs, dr], "Routing\ncircuit breaker, request timeout, traffic shifting"), ([], None)):
+        inv = Inventory(cluster="east", namespaces=[Namespace("shop")], istio=istio,
+                        workloads=[workload("web-v1"), workload("cart-v1"), workload("pay-v1")])
+        graph = build(snapshot(samples, inventory=inv, injectServiceNodes=True))
+        cart = graph.find_node(node_type=NODE_SERVICE, service="cart")
+        assert cart is not None
+        p = SidePanel()
+        qtbot.addWidget(p)
+        p.set_data(graph, inv)
+        p.show_selection([cart.id])
+        if expected is None:
+            assert "Routing" not in p.text()
+        else:
+            assert expected in p.text()

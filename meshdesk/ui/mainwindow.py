@@ -485,7 +485,8 @@ class MainWindow(QMainWindow):
         c = self.toolbar.choices
         self.view.set_display(DisplayOptions(
             edge_labels=c.edge_labels, show_security=c.security, show_virtual_services=c.virtual_services,
-            show_missing_sidecars=c.missing_sidecars, show_boxes=c.boxes, animation=c.animation))
+            show_circuit_breakers=c.circuit_breakers, show_missing_sidecars=c.missing_sidecars, show_boxes=c.boxes,
+            animation=c.animation))
 
     def _expression(self, what: str, apply: Callable[[str], str | None], edit: Any, expr: str) -> None:
         error = apply(expr)

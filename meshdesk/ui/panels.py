@@ -115,6 +115,19 @@ _GRPC_MESSAGES = {"sent": "messages sent", "received": "messages received", "tot
 _WAITING = ("No data yet", "Waiting for the first refresh.")
 
 
+# the Istio routing a node's service has (the Istio appender's flags, Kiali's node badges), in Kiali's order
+_ROUTING_FEATURES = (("hasCB", "circuit breaker"), ("hasFaultInjection", "fault injection"),
+                     ("hasMirroring", "mirroring"), ("hasRequestRouting", "request routing"),
+                     ("hasRequestTimeout", "request timeout"), ("hasTCPTrafficShifting", "TCP traffic shifting"),
+                     ("hasTrafficShifting", "traffic shifting"))
+
+
+def _routing_rows(node: Node) -> list[tuple[str, str]]:
+    """A "Routing" row naming what the Istio config does to the node's traffic, when it does anything."""
+    found = [name for key, name in _ROUTING_FEATURES if node.extra.get(key)]
+    return [("Routing", _e(", ".join(found)))] if found else []
+
+
 def fmt_pct(share: float) -> str:
     """A 0..1 share as the canvas writes percentages."""
     return _e(fmt_percent(share * 100))
@@ -421,6 +434,7 @@ class SidePanel(QWidget):
             if node.has_missing_sidecar:
                 rows.append(("Sidecar", "<span style='color:#d18b00'>missing</span>"))
         rows.append(("Health", _health_html(node.health)))
+        rows += _routing_rows(node)
         parts.append(_table(rows))
         if w is not None:
             parts.append(_section("Pods", _pods(w, ambient and not waypoint)))
@@ -441,6 +455,7 @@ class SidePanel(QWidget):
         if node.version:
             rows.append(("Version", _e(node.version)))
         rows.append(("Health", _health_html(node.health)))
+        rows += _routing_rows(node)
         parts.append(_table(rows))
         if inv is not None:
             ambient = node.namespace in ambient_namespaces(inv)
@@ -488,6 +503,7 @@ class SidePanel(QWidget):
             if svc.cluster_ip:
                 rows.append(("Cluster IP", _e(svc.cluster_ip)))
         rows.append(("Health", _health_html(node.health)))
+        rows += _routing_rows(node)
         parts.append(_table(rows))
         if svc is not None and inv is not None:
             parts.append(_section("Selector", _labels(svc.selector) if svc.selector else "<i>none</i>"))

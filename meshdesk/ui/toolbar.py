@@ -61,6 +61,7 @@ DISPLAY_TOGGLES: tuple[tuple[str, str, bool], ...] = (
     ("boxes", "Namespace boxes", True),
     ("security", "Security (mTLS) badges", False),
     ("virtual_services", "Virtual service badges", False),
+    ("circuit_breakers", "Circuit breaker badges", False),
     ("missing_sidecars", "Missing sidecar badges", False),
     ("animation", "Traffic animation", False),
 )
@@ -114,6 +115,7 @@ class ViewChoices:
     boxes: bool = True
     security: bool = False
     virtual_services: bool = True
+    circuit_breakers: bool = True  # Kiali's "Circuit Breakers" badges (a DestinationRule's connection pool or outlier detection)
     missing_sidecars: bool = True
     animation: bool = True
 

@@ -36,6 +36,7 @@ Z_ANIMATION = 5.0
 Z_NODE = 10.0
 
 LABEL_LOD = 0.45  # below this zoom, skip text and badges
+_BADGE_STEP = 14.0  # the VS / DR / CB badges: 13 wide, side by side
 LOOP_R = 9.0  # radius of a self-call loop
 
 
@@ -161,6 +162,8 @@ def node_tooltip(node: Node) -> str:
     if node.health is not None and node.health.status != "NA":
         lines.append(f"Health: {node.health.status}")
         lines.extend(node.health.reasons[:3])
+    if node.extra.get("hasCB"):
+        lines.append("Circuit breaker (DestinationRule connection pool or outlier detection)")
     if node.has_missing_sidecar:
         lines.append("Missing sidecar")
     if node.is_idle:
@@ -240,6 +243,7 @@ class NodeItem(QGraphicsItem):
         self._rect = QRectF()
         self._text_w = 0.0
         self._look: tuple[Any, ...] = ()
+        self._size: tuple[Any, ...] = ()
         self.apply(node, options, outside)
 
     # -- data
@@ -253,6 +257,7 @@ class NodeItem(QGraphicsItem):
             node.has_missing_sidecar and options.show_missing_sidecars, node.is_gateway,
             node.extra.get("validation") if options.show_virtual_services else None,
             bool(node.extra.get("isWaypoint")),
+            bool(node.extra.get("hasCB")) and options.show_circuit_breakers,
         )
 
     def apply(self, node: Node, options: DisplayOptions, outside: bool) -> bool:
@@ -263,10 +268,13 @@ class NodeItem(QGraphicsItem):
         look = self._look_of(node, options, outside)
         if look == self._look:
             return False
-        size_changed = look[:2] != self._look[:2]
         self._look = look
         (_label, ns, self._kind, self._status, self._root, self._idle, self._dead, self._vs, self._dr,
-         self._missing_sc, self._gateway, self._validation, self._waypoint) = look
+         self._missing_sc, self._gateway, self._validation, self._waypoint, self._cb) = look
+        # the label and the row of badges over the shape's right edge decide the item's size
+        size = (look[:2], sum(map(bool, (self._vs, self._dr, self._cb))))
+        size_changed = size != self._size
+        self._size = size
         if size_changed:
             self.prepareGeometryChange()
             self._lines = [node.label or node.id[:8]]
@@ -275,7 +283,10 @@ class NodeItem(QGraphicsItem):
             fm = QFontMetricsF(shapes.label_font())
             self._text_w = max(fm.horizontalAdvance(line) for line in self._lines)
             line_h = fm.height()
-            w = max(shapes.NODE_W + 24, self._text_w + 4)
+            # wide enough for the label and for the row of badges (drawn from the shape's right edge):
+            # Qt clips what an item paints outside its bounding rect
+            badges_right = shapes.NODE_W / 2 - 4 + _BADGE_STEP * size[1]
+            w = max(shapes.NODE_W + 24, self._text_w + 4, 2 * badges_right + 2)
             top = -shapes.NODE_H / 2 - 8
             bottom = shapes.NODE_H / 2 + 4 + line_h * len(self._lines)
             self._rect = QRectF(-w / 2, top, w, bottom - top)
@@ -293,7 +304,7 @@ class NodeItem(QGraphicsItem):
 
     @property
     def badges(self) -> list[str]:
-        """Badges drawn on the node (root, vs, dr, missing-sidecar, config-*, waypoint)."""
+        """Badges drawn on the node (root, vs, dr, cb, missing-sidecar, config-*, waypoint)."""
         out = []
         if self._root:
             out.append("root")
@@ -301,6 +312,8 @@ class NodeItem(QGraphicsItem):
             out.append("vs")
         if self._dr:
             out.append("dr")
+        if self._cb:
+            out.append("cb")
         if self._missing_sc:
             out.append("missing-sidecar")
         if self._validation in ("error", "warning"):
@@ -366,11 +379,11 @@ class NodeItem(QGraphicsItem):
         if self._root:
             shapes.draw_root_marker(painter, QPointF(-hw - 9, 0))
         x = hw - 4
-        if self._vs:
-            shapes.draw_text_badge(painter, QRectF(x, -hh - 6, 13, 9), "VS", shapes.C_BADGE)
-            x += 14
-        if self._dr:
-            shapes.draw_text_badge(painter, QRectF(x, -hh - 6, 13, 9), "DR", shapes.C_BADGE)
+        for shown, text, colour in ((self._vs, "VS", shapes.C_BADGE), (self._dr, "DR", shapes.C_BADGE),
+                                    (self._cb, "CB", shapes.C_CIRCUIT_BREAKER)):
+            if shown:
+                shapes.draw_text_badge(painter, QRectF(x, -hh - 6, _BADGE_STEP - 1, 9), text, colour)
+                x += _BADGE_STEP
         if self._missing_sc:
             shapes.draw_missing_sidecar(painter, QPointF(-hw + 2, -hh - 1))
         if self._validation in ("error", "warning"):

@@ -21,7 +21,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                ("edge:failure", "Failing (many errors)"), ("edge:tcp", "TCP"), ("edge:idle", "Idle"),
                ("edge:twoway", "Two-way (with a waypoint)")]),
     ("Badges", [("badge:lock", "Mutual TLS (mTLS)"), ("badge:vs", "Virtual service"),
-                ("badge:dr", "Destination rule"), ("badge:sidecar", "Missing sidecar"),
+                ("badge:dr", "Destination rule"), ("badge:cb", "Circuit breaker"), ("badge:sidecar", "Missing sidecar"),
                 ("badge:root", "Traffic source (root)"), ("badge:gateway", "Gateway (inner outline)"),
                 ("badge:waypoint", "Ambient waypoint")]),
     ("Boxes", [("box:namespace", "Namespace"), ("box:app", "App (its versions)")]),
@@ -62,8 +62,9 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
         painter.scale(1.6, 1.6)
         if what == "lock":
             shapes.draw_lock(painter, QPointF(0, 0))
-        elif what in ("vs", "dr"):
-            shapes.draw_text_badge(painter, QRectF(-7, -5, 14, 10), what.upper(), shapes.C_BADGE)
+        elif what in ("vs", "dr", "cb"):
+            shapes.draw_text_badge(painter, QRectF(-7, -5, 14, 10), what.upper(),
+                                   shapes.C_CIRCUIT_BREAKER if what == "cb" else shapes.C_BADGE)
         elif what == "sidecar":
             shapes.draw_missing_sidecar(painter, QPointF(0, 0))
         elif what == "root":

@@ -121,6 +121,7 @@ class DisplayOptions:
     edge_labels: str = "none"
     show_security: bool = False
     show_virtual_services: bool = True
+    show_circuit_breakers: bool = True
     show_missing_sidecars: bool = True
     show_boxes: bool = True
     animation: bool = False
