@@ -492,6 +492,32 @@ def test_animation_runs_only_when_on_and_visible(qtbot, view: GraphView) -> None
     assert not view.animation_running
 
 
+def test_a_refresh_that_changes_a_nodes_look_shows_under_the_dots(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """With traffic animation on, the canvas shows a still picture of the scene under the dots. A
+    refresh that turns a node red (its size unchanged) must reach that picture: it used to be painted
+    from the node's stale cache, so the node kept its old colour for as long as the dots ran."""
+    shown(qtbot, view, bookinfo(), key=None)
+    view.set_display(DisplayOptions(animation=True))
+    qtbot.waitUntil(lambda: view._still is not None and view._still_valid(), timeout=5000)
+    failing = bookinfo()
+    failing.nodes[nid_wl("reviews-v1")].health = Health(FAILURE, 0.5)
+    before = view._still
+    view.set_graph(failing)
+    qtbot.waitUntil(lambda: view._still is not before and view._still_valid(), timeout=5000)
+    item = view.node_item(nid_wl("reviews-v1"))
+    assert item is not None and item.border_status == FAILURE
+    centre = view.mapFromScene(item.pos())
+    assert view._still is not None
+    image = view._still.toImage()
+    red = shapes.C_FAILURE
+
+    def near(c: QColor) -> bool:
+        return abs(c.red() - red.red()) + abs(c.green() - red.green()) + abs(c.blue() - red.blue()) < 60
+
+    assert any(near(image.pixelColor(centre.x() + dx, centre.y() + dy))
+               for dx in range(-30, 31) for dy in range(-25, 26)), "the failing node's red border is on screen"
+
+
 def test_nothing_left_running_after_close(qtbot) -> None:  # type: ignore[no-untyped-def]
     import threading
 

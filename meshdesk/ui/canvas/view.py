@@ -22,7 +22,6 @@ from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, Qt, QThre
 from PySide6.QtGui import (
     QBrush,
     QCloseEvent,
-    QColor,
     QHideEvent,
     QKeyEvent,
     QMouseEvent,
@@ -309,6 +308,7 @@ class GraphView(QGraphicsView):
 
         self._animation = TrafficAnimation(self._animation_frame, self)
         self._still: QPixmap | None = None  # the scene without dots, as the viewport shows it
+        self._painting_still = False  # a paint for the still picture: draw the scene, not the still
         self._still_key: tuple[Any, ...] = ()
         self._scene_changed_at = 0.0
         self._scene_dirty = True
@@ -914,22 +914,17 @@ class GraphView(QGraphicsView):
         self.viewport().update()
 
     def _take_still(self) -> None:
+        """Picture the viewport as a normal paint draws it. Not with ``render()``: that paints the
+        nodes from their device caches without refreshing them, so a node whose health colour or
+        badges changed in a refresh (its size unchanged) kept its old look under the dots."""
         vp = self.viewport()
         if vp.width() <= 0 or vp.height() <= 0:
             return
-        dpr = self.devicePixelRatioF()
-        pixmap = QPixmap(int(vp.width() * dpr), int(vp.height() * dpr))
-        pixmap.setDevicePixelRatio(dpr)
-        pixmap.fill(QColor("#ffffff"))
-        painter = QPainter(pixmap)
-        PAINT.lod = self.transform().m11()
+        self._painting_still = True
         try:
-            painter.setRenderHints(self.renderHints())
-            rect = QRectF(vp.rect())
-            self.render(painter, rect, vp.rect())
+            pixmap = vp.grab()
         finally:
-            PAINT.lod = None
-            painter.end()
+            self._painting_still = False
         self._still = pixmap
         self._still_key = self._view_key()
         self._scene_dirty = False
@@ -1286,7 +1281,8 @@ class GraphView(QGraphicsView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         self.paints += 1
-        if self._animation.running and self._still is not None and self._still_valid():
+        if (self._animation.running and not self._painting_still and self._still is not None
+                and self._still_valid()):
             painter = QPainter(self.viewport())
             painter.drawPixmap(0, 0, self._still)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
