@@ -163,7 +163,7 @@ def test_prometheus_unreachable_is_reported_and_retried(kube_emulator: KubeEmula
     request = GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time)
     with pytest.raises(Exception) as err:
         source.snapshot(request)
-    assert "Prometheus" in str(err.value) and "--prometheus-url" in str(err.value)
+    assert "Prometheus" in str(err.value) and "meshdesk graph --prometheus URL" in str(err.value)
     assert source.info().prometheus.startswith("not reachable")
     kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
     assert source.snapshot(request).samples  # found on the next refresh

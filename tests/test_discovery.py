@@ -66,7 +66,7 @@ def test_finds_by_label_when_rbac_hides_cluster_wide_lists(kube_emulator: KubeEm
 def test_not_found_says_what_was_looked_for(kube_emulator: KubeEmulator) -> None:
     with pytest.raises(PrometheusError) as err:
         connect_prometheus(kube_emulator.api_client())
-    assert "istio-system/prometheus" in str(err.value) and "--prometheus-url" in str(err.value)
+    assert "istio-system/prometheus" in str(err.value) and "meshdesk graph --prometheus URL" in str(err.value)
 
 
 def test_service_proxy_with_the_users_token_over_tls(tls_emulator: KubeEmulator,
@@ -134,7 +134,7 @@ def test_both_ways_refused(kube_emulator: KubeEmulator) -> None:
     with pytest.raises(PrometheusError) as err:
         connect_prometheus(kube_emulator.api_client(), timeout=5)
     text = str(err.value)
-    assert "service proxy" in text and "port-forward" in text and "--prometheus-url" in text
+    assert "service proxy" in text and "port-forward" in text and "meshdesk graph --prometheus URL" in text
 
 
 def test_explicit_url(kube_emulator: KubeEmulator, prometheus_server: PrometheusServer) -> None:

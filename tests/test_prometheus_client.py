@@ -181,6 +181,20 @@ def test_server_error_is_http_error_with_excerpt() -> None:
     assert "HTTP 502" in str(err.value) and "upstream prometheus is down" in str(err.value)
 
 
+def test_an_api_server_status_answer_reads_as_its_message() -> None:
+    """Through the API server's service proxy a dead Prometheus answers with a Kubernetes Status
+    object: the error says what the API server said, not its JSON."""
+    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+              "message": "error trying to reach service: dial tcp 10.244.0.12:9090: connect: connection refused",
+              "reason": "ServiceUnavailable", "code": 503}
+    with StubServer(lambda r: StubResponse(503, status)) as stub:
+        with pytest.raises(PrometheusHTTPError) as err:
+            PrometheusClient(stub.url).query("up")
+    assert "HTTP 503: error trying to reach service: dial tcp 10.244.0.12:9090: connect: connection refused" \
+        in str(err.value)
+    assert '"kind"' not in str(err.value) and "ServiceUnavailable" not in str(err.value)
+
+
 def test_hanging_server_is_timeout() -> None:
     with StubServer(lambda r: HANG) as stub:
         with pytest.raises(PrometheusTimeout) as err:

@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget
 
 from meshdesk.mesh.graph.model import NODE_WORKLOAD
-from meshdesk.sources.base import Forbidden, Unreachable
+from meshdesk.sources.base import Forbidden, PrometheusError, Unreachable
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from tests import prom_server
@@ -171,6 +171,21 @@ def test_unreachable_cluster_at_start_offers_the_demo(qtbot, make_window) -> Non
     qtbot.mouseClick(w.empty.demo_button, Qt.MouseButton.LeftButton)
     wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
     assert w.context == DEMO
+
+
+def test_unreachable_prometheus_points_to_its_settings(qtbot, make_window) -> None:
+    """The cluster answers but its Prometheus does not: the window says so and offers Prometheus's
+    settings and a retry, not a kubeconfig chooser (the kubeconfig is fine)."""
+    src = shop_source("prod")
+    src.error = PrometheusError("Prometheus at istio-system/prometheus:9090 cannot be reached",
+                                hint="give its URL (in Settings for this context)")
+    w = make_window(context="prod", factories={"prod": lambda: src})
+    qtbot.waitUntil(lambda: w.empty.mode == "no-prometheus", timeout=5000)
+    assert w.stack.currentWidget() is w.empty
+    assert "cannot be reached" in w.empty.text.text()
+    assert w.empty.settings_button.isVisible() and w.empty.retry_button.isVisible()
+    assert not w.empty.kubeconfig_button.isVisible()
+    assert w.panel.text().startswith("Prometheus cannot be reached")
 
 
 def test_no_kubeconfig_first_run_state(qtbot, make_window, tmp_path, monkeypatch) -> None:

@@ -55,6 +55,9 @@ class PrometheusService:
         return f"{self.namespace}/{self.name}:{self.port}"
 
 
+# how a user gives Prometheus's address, in the app and on the command line
+GIVE_URL = "give its URL (in Settings for this context, or with meshdesk graph --prometheus URL)"
+
 def _service(obj: Mapping[str, Any]) -> PrometheusService | None:
     meta, spec = _d(obj.get("metadata")), _d(obj.get("spec"))
     ports = [p for p in spec.get("ports") or [] if isinstance(p, dict) and p.get("port")]
@@ -292,7 +295,7 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
     if svc is None:
         raise PrometheusError("Prometheus was not found: no service istio-system/prometheus and none labelled "
                               + " or ".join(PROMETHEUS_SELECTORS),
-                              hint="install Istio's Prometheus addon, or give its URL (--prometheus-url)")
+                              hint=f"install Istio's Prometheus addon, or {GIVE_URL}")
     tried: list[str] = []
     cfg = api.configuration
     client = PrometheusClient(service_proxy_url(api, svc), session=session_for(api), timeout=timeout,
@@ -316,8 +319,7 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
         tried.append(f"its pods could not be listed ({e.message})")
     if target is None:
         raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(tried or ["no pod found"]),
-                              hint="give its URL (--prometheus-url), or ask for access to services/proxy "
-                                   "or pods/portforward")
+                              hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward")
     relay = PortForwardRelay(api, svc.namespace, target[0], target[1])
     client = PrometheusClient(relay.url, timeout=timeout)
     conn = PrometheusConnection(client, f"port-forward to pod {svc.namespace}/{target[0]}:{target[1]}", relay, tried)
@@ -327,7 +329,6 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
         conn.close()
         raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(
             tried + [f"the port-forward to {target[0]} failed ({e.message})"]),
-            hint="give its URL (--prometheus-url), or ask for access to services/proxy "
-                 "or pods/portforward") from None
+            hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward") from None
     return conn
 

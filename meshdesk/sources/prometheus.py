@@ -408,6 +408,9 @@ class PrometheusClient:
             body = resp.json()
         except (ValueError, json.JSONDecodeError):
             body = None
+        if isinstance(body, dict) and body.get("kind") == "Status" and isinstance(body.get("message"), str):
+            # the API server's own answer (service proxy): its message, not its JSON
+            excerpt = " ".join(self._redact(body["message"])[:_BODY_EXCERPT].split())
 
         if status == 401:
             raise PrometheusUnauthorized(

@@ -58,6 +58,7 @@ class EmptyState(QWidget):
     kubeconfigChosen = Signal(str)
     retryRequested = Signal()
     showIdleRequested = Signal()
+    settingsRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,11 +95,14 @@ class EmptyState(QWidget):
         self.kubeconfig_button.clicked.connect(self._choose_kubeconfig)
         self.retry_button = QPushButton("Retry")
         self.retry_button.clicked.connect(self.retryRequested)
+        self.settings_button = QPushButton("Prometheus settings…")
+        self.settings_button.setToolTip("Give this context's Prometheus address and credentials")
+        self.settings_button.clicked.connect(self.settingsRequested)
         self.idle_button = QPushButton("Show idle nodes")
         self.idle_button.setToolTip("Draw the workloads that exist but had no traffic in the time window")
         self.idle_button.clicked.connect(self.showIdleRequested)
-        self._buttons = (self.start_button, self.idle_button, self.demo_button, self.kubeconfig_button,
-                         self.retry_button)
+        self._buttons = (self.start_button, self.idle_button, self.settings_button, self.retry_button,
+                         self.demo_button, self.kubeconfig_button)
         for b in self._buttons:
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -154,6 +158,16 @@ class EmptyState(QWidget):
                           "like a small cluster with Istio, or choose a kubeconfig file.</p>")
         self.command.hide()
         self._only(self.demo_button, self.kubeconfig_button, *([self.retry_button] if can_retry else []))
+
+    def show_no_prometheus(self, reason: str) -> None:
+        """The cluster answers but its Prometheus does not: the way out is Prometheus's address."""
+        self.mode = "no-prometheus"
+        self.title.setText("Prometheus cannot be reached")
+        self.text.setText(f"<p>{_esc(reason)}</p><p>The traffic graph is drawn from Istio's telemetry in "
+                          "Prometheus. meshdesk reaches it through the API server (or a port-forward); give "
+                          "its address in the Prometheus settings of this context if it lives elsewhere.</p>")
+        self.command.hide()
+        self._only(self.settings_button, self.retry_button, self.demo_button)
 
     def show_loading(self, what: str) -> None:
         self.mode = "loading"

@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
         self.empty.openDemoRequested.connect(self.open_demo)
         self.empty.kubeconfigChosen.connect(self.open_kubeconfig)
         self.empty.retryRequested.connect(self.refresh_now)
+        self.empty.settingsRequested.connect(self.show_settings)
         self.empty.showIdleRequested.connect(lambda: self.toolbar.choose(idle_nodes=True))
         self.view.nodeDoubleClicked.connect(self._on_double_click)
 
@@ -589,7 +590,11 @@ class MainWindow(QMainWindow):
                                retry_in=failure.retry_in, data_age=f"updated {age}" if age else "")
         self.messages.error(e.kind, str(e))
         if self.graph is None:  # nothing to keep showing: say why in the middle of the window
-            if e.kind in NO_CLUSTER_KINDS:
+            if e.kind == "prometheus":
+                self.empty.show_no_prometheus(str(e))
+                self.stack.setCurrentWidget(self.empty)
+                self.panel.show_nothing("Prometheus cannot be reached", "Retry, or give its address in Settings.")
+            elif e.kind in NO_CLUSTER_KINDS:
                 self.show_no_cluster(f"{title_for(e.kind)}: {e}", can_retry=True)
             else:
                 self.show_no_cluster(str(e), can_retry=True, title=title_for(e.kind))
