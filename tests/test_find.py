@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from meshdesk.mesh.find import (
+    FIND_EXAMPLES,
     FIND_PRESETS,
+    HIDE_EXAMPLES,
     HIDE_PRESETS,
     OPERANDS,
     FindSyntaxError,
@@ -345,6 +347,14 @@ def test_presets_compile_and_select_something_here(graph: TrafficGraph) -> None:
         assert m.nodes(graph) or m.edges(graph), expression
     kiali_defaults = {"rt > 1000", "! healthy", "name = unknown", "healthy"}
     assert kiali_defaults <= {e for _, e in FIND_PRESETS + HIDE_PRESETS}
+
+
+def test_the_find_and_hide_tooltips_examples_work(graph: TrafficGraph) -> None:
+    """The examples the Find and Hide boxes offer compile and select something (one used to be
+    'rps > 10', which the language has no operand for)."""
+    for expression in FIND_EXAMPLES + HIDE_EXAMPLES:
+        m = compile_expression(expression)
+        assert m.nodes(graph) or m.edges(graph), expression
 
 
 def test_operands_list_for_autocomplete() -> None:

@@ -77,6 +77,10 @@ FIND_PRESETS: list[tuple[str, str]] = [
     ("Traffic sources", "root"),
 ]
 
+# what the Find and Hide boxes' tooltips offer as examples (a test compiles each)
+FIND_EXAMPLES = ("http > 1", "name = reviews")
+HIDE_EXAMPLES = ("idle", "http < 1")
+
 HIDE_PRESETS: list[tuple[str, str]] = [
     ("Healthy nodes", "healthy"),
     ("Unknown nodes", "name = unknown"),

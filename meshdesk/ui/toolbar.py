@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meshdesk.mesh.find import FIND_EXAMPLES, HIDE_EXAMPLES
+
 _NAMESPACE_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # an RFC 1123 label
 
 GRAPH_TYPES: tuple[tuple[str, str], ...] = (
@@ -96,6 +98,10 @@ TRAFFIC_RATES: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
 GRAPH_SHAPING = frozenset({k for k, _, shaping in DISPLAY_TOGGLES if shaping} | {"ambient_traffic"}
                           | {k for k, _, _ in TRAFFIC_RATES})
 
+
+
+def _examples(expressions: tuple[str, ...]) -> str:
+    return " or ".join(f"'{e}'" for e in expressions)
 
 @dataclass(frozen=True)
 class ViewChoices:
@@ -265,9 +271,9 @@ class MainToolBar(QToolBar):
         bar.addWidget(self.layout_button)
         bar.addSeparator()
 
-        self.find_edit = self._expr_edit("Find…", "Highlight nodes and edges, e.g. 'rps > 10' or 'name = reviews'",
+        self.find_edit = self._expr_edit("Find…", f"Highlight nodes and edges, e.g. {_examples(FIND_EXAMPLES)}",
                                          find_presets, self.findChanged, bar)
-        self.hide_edit = self._expr_edit("Hide…", "Hide nodes and edges, e.g. 'is idle' or 'rps < 1'",
+        self.hide_edit = self._expr_edit("Hide…", f"Hide nodes and edges, e.g. {_examples(HIDE_EXAMPLES)}",
                                          hide_presets, self.hideChanged, bar)
 
         self.export_menu = QMenu(self)
