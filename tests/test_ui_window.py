@@ -114,6 +114,33 @@ def test_namespaces_are_remembered_per_context(qtbot, make_window) -> None:
     assert {n.workload for n in w.graph.nodes.values() if n.workload} == {"web-v1", "db-v1"}
 
 
+def test_save_snapshot_then_open_it_offline_shows_the_same_graph(qtbot, make_window, tmp_path) -> None:
+    """File > Save snapshot keeps what the graph on screen was built from; opened again (here, or by a
+    colleague) it shows the same graph offline. A place that cannot be written says so, writes nothing."""
+    w = make_window(context=DEMO, namespaces=["shop"])
+    assert not w.save_snapshot_action.isEnabled()  # nothing to save before the first graph
+    wait_graph(qtbot, w)
+    assert w.save_snapshot_action.isEnabled()
+    live = w.graph
+    assert live is not None
+    path = tmp_path / "shop.json"
+    assert w.save_snapshot(str(path))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    errors: list[str] = []
+    w.messages.message.connect(lambda m: errors.append(m.text))
+    assert not w.save_snapshot(str(blocker / "s.json"))
+    assert errors and "a-file" in errors[-1]
+    w.open_snapshot(str(path))
+    wait_graph(qtbot, w, lambda w: w.info is not None and not w.info.live)
+    offline = w.graph
+    assert offline is not None and offline is not live
+    assert set(offline.nodes) == set(live.nodes) and set(offline.edges) == set(live.edges)
+    for eid, edge in live.edges.items():
+        assert offline.edges[eid].rate == pytest.approx(edge.rate)
+    assert w.inventory is not None and w.inventory.workload("shop", "reviews-v2") is not None
+
+
 def test_namespaces_survive_a_restart_through_the_settings_file(qtbot, make_window) -> None:
     settings = pytest.importorskip("meshdesk.store.settings", reason="settings store not available")
     a = shop_source("a")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest
+from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import MeshSource, SourceError, SourceInfo
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.store.settings import Settings, load_settings
@@ -113,6 +115,7 @@ class MainWindow(QMainWindow):
         self.contexts = list(contexts)
         self.context = ""
         self.graph: TrafficGraph | None = None
+        self.snapshot: Snapshot | None = None  # what the graph shown was built from (File > Save snapshot)
         self.inventory: Inventory | None = None
         self.info: SourceInfo | None = None
         self.last_ok: float | None = None
@@ -206,6 +209,12 @@ class MainWindow(QMainWindow):
         act = file_menu.addAction("Open &snapshot…")
         act.setShortcut(QKeySequence.StandardKey.Open)
         act.triggered.connect(self._choose_snapshot)
+        self.save_snapshot_action = file_menu.addAction("Sa&ve snapshot…")
+        self.save_snapshot_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_snapshot_action.setToolTip("Keep what the graph shows (telemetry and inventory) in a file "
+                                             "that opens offline, here or on a colleague's machine")
+        self.save_snapshot_action.setEnabled(False)
+        self.save_snapshot_action.triggered.connect(lambda: self.save_snapshot())
         file_menu.addAction("Choose a &kubeconfig…").triggered.connect(self._choose_kubeconfig)
         file_menu.addAction("Open the &demo mesh").triggered.connect(self.open_demo)
         file_menu.addSeparator()
@@ -338,6 +347,8 @@ class MainWindow(QMainWindow):
         self.messages.forget()
         self.banner.hide()
         self.graph = None
+        self.snapshot = None
+        self.save_snapshot_action.setEnabled(False)
         self.inventory = None
         self.info = None
         self.last_ok = None
@@ -512,6 +523,8 @@ class MainWindow(QMainWindow):
         self.last_ok = result.fetched_at
         self.last_error = None
         self.info = result.info
+        self.snapshot = result.snapshot
+        self.save_snapshot_action.setEnabled(True)
         if self.banner.isVisible() and self.banner.kind not in ("info", "warning"):
             self.banner.hide()
         self._show_graph(result.graph, result.snapshot.inventory, later=True)
@@ -649,6 +662,29 @@ class MainWindow(QMainWindow):
         self.status_age.setText(text)
 
     # -- layout / export -----------------------------------------------------------------------------------
+    def save_snapshot(self, path: str | None = None) -> bool:
+        """Write what the shown graph was built from to a snapshot file (asking where when ``path`` is
+        None); File > Open snapshot shows it again offline. Returns whether a file was written."""
+        snap = self.snapshot
+        if snap is None:
+            return False
+        if not path:
+            taken = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.last_ok or time.time()))
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.context).strip("-") or "mesh"
+            path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", f"{name}-{taken}.json",
+                                                  "Snapshots (*.json)")
+        if not path:
+            return False
+        from meshdesk.sources.snapshot import save_snapshot
+
+        try:
+            save_snapshot(snap, path)
+        except SourceError as e:
+            self.messages.error(e.kind, e.message)
+            return False
+        self.statusBar().showMessage(f"Snapshot saved to {path}", 5000)
+        return True
+
     def export_image(self, fmt: str, path: str | None = None) -> None:
         """Write the graph as PNG or SVG (asking where when ``path`` is None)."""
         if not path:
@@ -781,6 +817,7 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+L", "Show or hide the legend"),
     ("Ctrl+,", "Settings"),
     ("Ctrl+O", "Open a snapshot"),
+    ("Ctrl+S", "Save what the graph shows as a snapshot"),
     ("F1", "Keyboard shortcuts"),
     ("Ctrl+Q", "Quit"),
 )
