@@ -309,6 +309,21 @@ def test_inventory_command_errors(kube_emulator: KubeEmulator, tmp_path: Path,
     assert main(["inventory", "--timeout", "0"]) == 2
 
 
+def test_inventory_command_on_the_demo_mesh(capsys: pytest.CaptureFixture[str]) -> None:
+    """Like graph --demo: the inventory of the built-in mesh, no cluster needed. Ambient workloads
+    read "ambient" (no sidecar needed) and the waypoint "waypoint", not "no" and "yes"."""
+    from meshdesk.cli import main
+
+    assert main(["inventory", "--demo", "-n", "travel"]) == 0
+    rows = {line.split()[2]: line.split() for line in capsys.readouterr().out.splitlines()[1:] if line.strip()}
+    assert rows["search-v1"][5] == "ambient" and rows["waypoint"][5] == "waypoint"
+    assert main(["inventory", "--demo", "--json"]) == 0
+    inv = Inventory.from_json(json.loads(capsys.readouterr().out))
+    assert {"hello", "shop", "travel"} <= {w.namespace for w in inv.workloads}
+    assert main(["inventory", "--demo", "--context", "prod"]) == 2
+    assert "cannot be combined" in capsys.readouterr().err
+
+
 def test_inventory_command_as_a_process(kube_emulator: KubeEmulator, tmp_path: Path) -> None:
     kube_emulator.add(_deployment("web", "shop", {"app": "web", "version": "v2"}, replicas=2))
     kube_emulator.run_workloads()

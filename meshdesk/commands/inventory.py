@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.sources.base import Forbidden, SourceError
 
@@ -20,6 +21,7 @@ from meshdesk.sources.base import Forbidden, SourceError
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="meshdesk inventory",
                                 description="List the mesh's workloads, services and Istio config in a cluster.")
+    p.add_argument("--demo", action="store_true", help="the built-in demo mesh instead of a cluster")
     p.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
     p.add_argument("--context", help="kubeconfig context (default: the current one)")
     p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",
@@ -38,10 +40,15 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 def render_table(inv: Inventory) -> str:
     out = []
     rows = [("NAMESPACE", "KIND", "NAME", "PODS", "READY", "SIDECAR", "PROXY", "RESTARTS", "APP", "VERSION")]
+    ambient = ambient_namespaces(inv)
     for w in inv.workloads:
         ready = sum(p.ready_count[0] for p in w.pods)
         total = sum(p.ready_count[1] for p in w.pods)
         sidecar = {True: "yes", False: "no", None: "-"}[w.has_sidecar]
+        if is_waypoint(w):
+            sidecar = "waypoint"  # an ambient namespace's L7 proxy, not a sidecar
+        elif w.namespace in ambient and not w.has_sidecar:
+            sidecar = "ambient"  # in the mesh through ztunnel: none needed
         proxies = sorted({p.proxy_version for p in w.pods if p.proxy_version})
         rows.append((w.namespace, w.kind, w.name, str(len(w.pods)), f"{ready}/{total}", sidecar,
                      ",".join(proxies) or "-", str(sum(p.restarts for p in w.pods)), w.app or "-", w.version or "-"))
@@ -70,6 +77,38 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if args.timeout <= 0:
         print("meshdesk inventory: --timeout must be a positive number of seconds", file=err)
         return 2
+    if args.demo and (args.kubeconfig or args.context):
+        print("meshdesk inventory: --demo reads no cluster; it cannot be combined with --kubeconfig/--context",
+              file=err)
+        return 2
+    inv = _demo_inventory(args.namespace) if args.demo else _cluster_inventory(args, err)
+    if inv is None:
+        return 1
+    if args.json:
+        json.dump(inv.to_json(), out, indent=2, sort_keys=True)
+        out.write("\n")
+    else:
+        out.write(render_table(inv))
+    for where, why in sorted(inv.hidden.items()):
+        print(f"hidden: {where}: {why}", file=err)
+    for warning in inv.warnings:
+        print(f"warning: {warning}", file=err)
+    return 0
+
+
+def _demo_inventory(namespaces: Sequence[str] | None) -> Inventory:
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+
+    demo = DemoCluster()
+    names = tuple(namespaces or (n.name for n in demo.namespaces()))
+    inv = demo.snapshot(GraphRequest(namespaces=names), with_inventory=True).inventory
+    assert inv is not None
+    return inv
+
+
+def _cluster_inventory(args: argparse.Namespace, err: TextIO) -> Inventory | None:
+    """The inventory a kubeconfig context shows, or None (said on ``err``) when it cannot be read."""
     from meshdesk.sources.cluster import DEFAULT_CLUSTER, open_source
     from meshdesk.sources.inventory import read_inventory
 
@@ -89,17 +128,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
                                  timeout=args.timeout)
     except SourceError as e:
         print(f"meshdesk inventory: {e}", file=err)
-        return 1
+        return None
     finally:
         if source is not None:
             source.close()
-    if args.json:
-        json.dump(inv.to_json(), out, indent=2, sort_keys=True)
-        out.write("\n")
-    else:
-        out.write(render_table(inv))
-    for where, why in sorted(inv.hidden.items()):
-        print(f"hidden: {where}: {why}", file=err)
-    for warning in inv.warnings:
-        print(f"warning: {warning}", file=err)
-    return 0
+    return inv
