@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QPainter, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QPainter, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -334,3 +334,23 @@ def test_a_chart_left_without_data_drops_the_last_selections_scale(qtbot: QtBot)
     assert not chart.user_zoomed
     chart.set_lines([Line("request_volume", "rate", "", [100.0, 160.0], [4.0, 5.0])])
     qtbot.waitUntil(lambda: 5.0 <= chart.view_box.viewRange()[1][1] < 13.0, timeout=5000)
+
+
+def test_charts_follow_the_light_and_dark_theme(qtbot: QtBot) -> None:
+    """A chart drawn in the dark theme is dark (it used to stay white), and follows a switch."""
+    from meshdesk.ui.charts import MetricChart
+    from meshdesk.ui.theme import apply_theme, reset_theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    try:
+        apply_theme(app, "dark")
+        chart = MetricChart("request_volume")
+        qtbot.addWidget(chart)
+        assert chart.plot.backgroundBrush().color().lightness() < 60
+        assert chart.plot.getAxis("left").textPen().color().lightness() > 120  # light text on dark
+        apply_theme(app, "light")
+        assert chart.plot.backgroundBrush().color() == QColor("#ffffff")
+        assert chart.plot.getAxis("left").textPen().color().lightness() < 120
+    finally:
+        reset_theme(app)

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, Slot
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from meshdesk.mesh.metrics import CHARTS_BY_KEY, Line
@@ -28,6 +29,13 @@ _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#
             "#7f7f7f", "#bcbd22")
 _STAT_STYLE = {"avg": Qt.PenStyle.DashLine, "p50": Qt.PenStyle.SolidLine, "p95": Qt.PenStyle.SolidLine,
                "p99": Qt.PenStyle.DotLine}
+
+
+# per theme: chart background, axis and text colour, crosshair label fill
+_CHART_THEMES: dict[str, tuple[str, str, QColor]] = {
+    "light": ("#ffffff", "#4f5255", QColor(255, 255, 255, 220)),
+    "dark": ("#161a1e", "#9aa4ae", QColor(22, 26, 30, 220)),
+}
 
 
 def format_value(value: float, unit: str) -> str:
@@ -86,7 +94,6 @@ class MetricChart(QWidget):
         if self.chart.unit == "ratio":
             axis["left"] = PercentAxis(orientation="left")
         self.plot = pg.PlotWidget(axisItems=axis)
-        self.plot.setBackground("w")
         self.plot.setMenuEnabled(False)
         self.plot.setMinimumHeight(60 if compact else 160)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -114,6 +121,25 @@ class MetricChart(QWidget):
             self.plot.addItem(item, ignoreBounds=True)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._clicked)  # double-click: follow the data again
+        from meshdesk.ui.theme import current_theme, theme_signals  # follow the app's light/dark theme
+
+        theme_signals.changed.connect(self.set_theme)
+        self.set_theme(current_theme())
+
+    @Slot(str)
+    def set_theme(self, name: str) -> None:
+        """Draw on the ``light`` or ``dark`` theme's colours (a white chart glared in the dark theme)."""
+        background, ink, hover_fill = _CHART_THEMES.get(name, _CHART_THEMES["light"])
+        self.theme = name if name in _CHART_THEMES else "light"
+        self.plot.setBackground(background)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setPen(pg.mkPen(ink))
+            axis.setTextPen(pg.mkPen(ink))
+        if self.legend is not None:
+            self.legend.setLabelTextColor(ink)
+        self.hover.setColor(QColor(ink))
+        self.hover.fill = pg.mkBrush(hover_fill)
 
     # -- data ----------------------------------------------------------------------------------
     def set_lines(self, lines: Sequence[Line]) -> None:
