@@ -91,6 +91,23 @@ def test_sort_and_filter(lists: MeshLists, qtbot: QtBot) -> None:
     assert "reviews-canary" in [r.name for r in config.visible_rows() if r.errors]
 
 
+def test_columns_fit_the_names_then_keep_the_users_widths(qtbot: QtBot, mesh: tuple[TrafficGraph, Inventory]) -> None:
+    """The first rows size the columns (a workload name is not wrapped or cut); a width the user set
+    survives the next refresh."""
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.resize(1000, 400)
+    lists.show()
+    qtbot.waitExposed(lists)
+    lists.set_data(*mesh)
+    table = lists.pages[WORKLOADS].table
+    longest = max((r.name for r in lists.pages[WORKLOADS].model.rows), key=len)
+    assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance(longest)
+    table.setColumnWidth(0, 60)
+    lists.set_data(*mesh)
+    assert table.columnWidth(0) == 60
+
+
 def test_list_and_graph_selection_follow_each_other(qtbot: QtBot, lists: MeshLists,
                                                     mesh: tuple[TrafficGraph, Inventory]) -> None:
     graph, _ = mesh

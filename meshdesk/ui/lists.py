@@ -235,6 +235,15 @@ class ListPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter)
         layout.addWidget(self.table, 1)
+        self._sized = False
+
+    def set_rows(self, rows: list[ListRow]) -> None:
+        self.model.set_rows(rows)
+        if rows and not self._sized:
+            # once, with the first rows: names like "productpage-v1" fit instead of wrapping; after
+            # that the widths are the user's
+            self._sized = True
+            self.table.resizeColumnsToContents()
 
     def visible_rows(self) -> list[ListRow]:
         """Rows as shown (filtered and sorted)."""
@@ -276,7 +285,7 @@ class MeshLists(QTabWidget):
         self._syncing = True
         try:
             for title, page in self.pages.items():
-                page.model.set_rows(rows[title])
+                page.set_rows(rows[title])
         finally:
             self._syncing = False
         if self._graph_ids:
