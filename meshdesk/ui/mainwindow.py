@@ -43,6 +43,7 @@ from meshdesk.ui.empty import EmptyState
 from meshdesk.ui.messages import MessageBus, UserMessage, title_for
 from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory
+from meshdesk.ui.replay import ReplayBar
 from meshdesk.ui.toolbar import DURATIONS, GRAPH_SHAPING, MANUAL, PAUSE, MainToolBar, ViewChoices
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,9 @@ BASE_APPENDERS = ("serviceEntry", "deadNode", "responseTime", "securityPolicy", 
 NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout", "forbidden"})
 
 
-def build_request(namespaces: Sequence[str], c: ViewChoices) -> GraphRequest:
-    """The graph-shaping part of the user's choices, as a GraphRequest."""
+def build_request(namespaces: Sequence[str], c: ViewChoices, query_time: int = 0) -> GraphRequest:
+    """The graph-shaping part of the user's choices, as a GraphRequest; ``query_time`` is the end of
+    its time window (0: now; replay sets an earlier one)."""
     appenders = (BASE_APPENDERS + (("idleNode",) if c.idle_nodes else ())
                  + (("operationNodes",) if c.operation_nodes else ()))
     return GraphRequest(
@@ -75,6 +77,7 @@ def build_request(namespaces: Sequence[str], c: ViewChoices) -> GraphRequest:
         rateHttp=c.rate_http,
         rateGrpc=c.rate_grpc,
         rateTcp=c.rate_tcp,
+        queryTime=query_time,
     )
 
 
@@ -143,11 +146,15 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty)
         self.banner = Banner()
+        self.replay = ReplayBar()
+        self.replay.hide()
+        self._replay_at: int | None = None  # the time a replayed graph shows; None: live
         centre = QWidget()
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(4, 4, 4, 0)
         lay.setSpacing(4)
         lay.addWidget(self.banner)
+        lay.addWidget(self.replay)
         lay.addWidget(self.stack, 1)
         self.setCentralWidget(centre)
 
@@ -231,6 +238,7 @@ class MainWindow(QMainWindow):
 
         view_menu = mb.addMenu("&View")
         view_menu.addAction(self.toolbar.refresh_action)
+        view_menu.addAction(self.toolbar.replay_action)
         view_menu.addAction(self.toolbar.fit_action)
         zoom = view_menu.addAction("Zoom to selection")
         zoom.setShortcut(QKeySequence("Ctrl+E"))
@@ -299,6 +307,9 @@ class MainWindow(QMainWindow):
         self.empty.kubeconfigChosen.connect(self.open_kubeconfig)
         self.empty.retryRequested.connect(self.refresh_now)
         self.empty.settingsRequested.connect(self.show_settings)
+        self.toolbar.replay_action.toggled.connect(self.set_replay)
+        self.replay.timeChosen.connect(self._replay_to)
+        self.replay.liveRequested.connect(lambda: self.toolbar.replay_action.setChecked(False))
         self.empty.showIdleRequested.connect(lambda: self.toolbar.choose(idle_nodes=True))
         self.view.nodeDoubleClicked.connect(self._on_double_click)
 
@@ -346,6 +357,8 @@ class MainWindow(QMainWindow):
         self.context = context
         self.messages.forget()
         self.banner.hide()
+        self.toolbar.replay_action.setChecked(False)  # a context opens live
+        self.toolbar.replay_action.setEnabled(not context.startswith(SNAPSHOT_PREFIX))  # no past in a file
         self.graph = None
         self.snapshot = None
         self.save_snapshot_action.setEnabled(False)
@@ -480,13 +493,42 @@ class MainWindow(QMainWindow):
 
     def _request_changed(self) -> None:
         ns = self.toolbar.selected_namespaces()
-        req = build_request(ns, self.toolbar.choices)
+        req = build_request(ns, self.toolbar.choices, self._replay_at or 0)
         if not ns:
             self.poller.clear_request()
             self.graph = TrafficGraph(request=req)
             self._show_graph(self.graph, None)
             return
         self.poller.set_request(req)
+
+    # -- replay ---------------------------------------------------------------------------------
+    def set_replay(self, on: bool) -> None:
+        """Replay on: the replay bar opens an hour back and live refresh stops. Off: live again."""
+        action = self.toolbar.replay_action
+        if on != action.isChecked():
+            action.setChecked(on)  # comes back here through toggled
+            return
+        if on:
+            self.replay.show()
+            self.poller.set_interval(0)  # a past graph does not change
+            self.toolbar.refresh_combo.setEnabled(False)
+            self.replay.start(back_s=3600)
+        else:
+            self.replay.stop()
+            self.replay.hide()
+            self.toolbar.refresh_combo.setEnabled(True)
+            self.poller.set_interval(max(0, self.toolbar.choices.refresh))
+            if self._replay_at is not None:
+                self._replay_at = None
+                self._request_changed()
+        self._update_age()
+
+    def _replay_to(self, t: int) -> None:
+        if not self.toolbar.replay_action.isChecked():
+            return
+        self._replay_at = t
+        self._request_changed()
+        self._update_age()
 
     def refresh_now(self) -> None:
         if self.toolbar.choices.refresh == PAUSE and self.graph is not None and self.last_error is None:
@@ -644,6 +686,12 @@ class MainWindow(QMainWindow):
         self._update_age()
 
     def _update_age(self) -> None:
+        if self._replay_at is not None:
+            text = f"replay: the graph at {time.strftime('%H:%M', time.localtime(self._replay_at))}, not live"
+            if self.poller.busy:
+                text += " · refreshing…"
+            self.status_age.setText(text)
+            return
         if self.last_ok is None:
             text = "no data yet" if self.context else ""
         elif self.info is not None and not self.info.live:

@@ -221,6 +221,10 @@ class MainToolBar(QToolBar):
         self.refresh_action.setToolTip("Fetch new data now (F5)")
         self.refresh_action.triggered.connect(self.refreshNowRequested)
         self.addAction(self.refresh_action)
+        self.replay_action = QAction("Replay", self)
+        self.replay_action.setCheckable(True)
+        self.replay_action.setToolTip("Show the graph as it was at an earlier time (live refresh stops)")
+        self.addAction(self.replay_action)
 
         # second row: how to draw it, layout, find/hide, export
         self.view_bar = bar = QToolBar("View toolbar", parent)

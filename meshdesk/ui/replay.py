@@ -1,0 +1,160 @@
+"""Replay: the graph as it was at an earlier time (Kiali's graph Replay).
+
+A bar over the canvas with a slider across the last hours (one step a minute), a play button that
+walks the time forward, and a way back to live. The window turns the chosen time into the graph
+request's ``queryTime``; the sources read Prometheus (or the demo's history) at that instant, over
+the usual time window. Live polling stops while replaying: a past graph does not change.
+
+The slider's times are anchored at the moment replay started, so they do not drift while the user
+scrubs. The inventory (workloads, Istio config) is today's; only the telemetry is from the past, as in
+Kiali.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+
+STEP_S = 60  # the slider's step
+# how far back the slider reaches: (seconds, label)
+SPANS: tuple[tuple[int, str], ...] = ((3600, "Last hour"), (6 * 3600, "Last 6 hours"), (24 * 3600, "Last day"))
+# playing: one step forward per tick, as Kiali's replay speeds (x1 ~ a minute every 3 s)
+SPEEDS: tuple[tuple[int, str], ...] = ((3000, "Speed x1"), (1500, "Speed x2"), (750, "Speed x4"))
+
+
+def ago_text(seconds: float) -> str:
+    """How long ago, in words a slider label can carry: "now", "5 min ago", "2 h 10 min ago"."""
+    minutes = int(round(seconds / 60))
+    if minutes <= 0:
+        return "now"
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min ago"
+    return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
+
+
+class ReplayBar(QWidget):
+    """The replay controls. ``timeChosen(int)`` carries the unix time to show (after the slider
+    settles, or a play step); ``liveRequested`` asks to leave replay."""
+
+    timeChosen = Signal(int)
+    liveRequested = Signal()
+
+    def __init__(self, clock: Callable[[], float] = time.time, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("replayBar")
+        self._clock = clock
+        self.anchor = int(clock())  # "now" of the slider's right end
+        # a moved slider asks for its graph once it rests a moment, not at every pixel of a drag
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(300)
+        self._settle.timeout.connect(self._emit_now)
+        self._ticker = QTimer(self)  # playing
+        self._ticker.setInterval(SPEEDS[0][0])
+        self._ticker.timeout.connect(self.step)
+        self.play_button = QPushButton("Play")
+        self.play_button.setCheckable(True)
+        self.play_button.setToolTip("Walk the time forward, a minute per step")
+        self.play_button.toggled.connect(self._play_toggled)
+        self.span = QComboBox()
+        for seconds, label in SPANS:
+            self.span.addItem(label, seconds)
+        self.span.setToolTip("How far back the slider reaches")
+        self.span.currentIndexChanged.connect(self._span_changed)
+        self.speed = QComboBox()
+        for ms, label in SPEEDS:
+            self.speed.addItem(label, ms)
+        self.speed.currentIndexChanged.connect(lambda _i: self._ticker.setInterval(int(self.speed.currentData())))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.setToolTip("The moment the graph shows (its time window ends there)")
+        self.slider.valueChanged.connect(self._moved)
+        self.slider.sliderReleased.connect(self._emit_now)
+        self.label = QLabel()
+        self.label.setMinimumWidth(190)
+        self.live_button = QPushButton("Back to live")
+        self.live_button.setToolTip("Leave replay: the graph follows the present again")
+        self.live_button.clicked.connect(self.liveRequested)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 2, 4, 2)
+        lay.addWidget(QLabel("<b>Replay</b>"))
+        for w in (self.play_button, self.speed, self.span):
+            lay.addWidget(w)
+        lay.addWidget(self.slider, 1)
+        lay.addWidget(self.label)
+        lay.addWidget(self.live_button)
+        self._span_changed()
+
+    # -- what the window reads and sets ---------------------------------------------------------
+    @property
+    def time(self) -> int:
+        """The unix time the slider points at."""
+        return self.anchor - (self.slider.maximum() - self.slider.value()) * STEP_S
+
+    def start(self, back_s: int) -> None:
+        """Open at ``back_s`` seconds before now (the slider's right end is now)."""
+        self.anchor = int(self._clock())
+        self.play_button.setChecked(False)
+        self._span_changed()
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self.slider.maximum() - min(self.slider.maximum(), back_s // STEP_S))
+        self._show_label()
+        self._emit_now()
+
+    def set_time(self, t: int) -> None:
+        """Point the slider at ``t`` (clamped to the span) and ask for its graph."""
+        steps_back = max(0, (self.anchor - int(t)) // STEP_S)
+        self.slider.setValue(self.slider.maximum() - steps_back)
+        self._emit_now()
+
+    def step(self) -> None:
+        """One step forward; at the right end, playing stops."""
+        if self.slider.value() >= self.slider.maximum():
+            self.play_button.setChecked(False)
+            return
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self.slider.value() + 1)
+        self._show_label()
+        self._emit_now()
+
+    def stop(self) -> None:
+        self.play_button.setChecked(False)
+        self._settle.stop()
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _span_changed(self) -> None:
+        back = self.anchor - self.time if self.slider.maximum() else 0
+        steps = int(self.span.currentData()) // STEP_S
+        with QSignalBlocker(self.slider):
+            self.slider.setRange(0, steps)
+            self.slider.setValue(max(0, steps - back // STEP_S))
+        self._show_label()
+
+    def _moved(self, _value: int) -> None:
+        self._show_label()
+        if not self.slider.isSliderDown():
+            self._settle.start()
+
+    def _emit_now(self) -> None:
+        self._settle.stop()
+        self.timeChosen.emit(self.time)
+
+    def _play_toggled(self, on: bool) -> None:
+        self.play_button.setText("Pause" if on else "Play")
+        if on:
+            if self.slider.value() >= self.slider.maximum():  # at the end: play from the start
+                with QSignalBlocker(self.slider):
+                    self.slider.setValue(0)
+                self._show_label()
+                self._emit_now()
+            self._ticker.start()
+        else:
+            self._ticker.stop()
+
+    def _show_label(self) -> None:
+        t = self.time
+        self.label.setText(f"{time.strftime('%H:%M', time.localtime(t))} ({ago_text(self.anchor - t)})")
