@@ -518,6 +518,22 @@ def test_a_refresh_that_changes_a_nodes_look_shows_under_the_dots(qtbot, view: G
                for dx in range(-30, 31) for dy in range(-25, 26)), "the failing node's red border is on screen"
 
 
+def test_fit_centres_a_small_graph_wherever_the_mouse_is(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Fitting a small graph caps the zoom, and zooming anchors under the mouse: with the mouse over
+    the canvas (as after a double-click) the graph used to end up off to one side."""
+    from PySide6.QtGui import QCursor
+
+    g = TrafficGraph(request=GraphRequest(namespaces=(NS,)))
+    g.add_node(_wl("a"))
+    g.add_node(_wl("b"))
+    shown(qtbot, view, g, key=None)
+    QCursor.setPos(view.viewport().mapToGlobal(QPoint(view.viewport().width() - 40, view.viewport().height() - 40)))
+    view.fit()
+    centre = view.mapFromScene(view._visible_items_rect().center())
+    middle = view.viewport().rect().center()
+    assert abs(centre.x() - middle.x()) <= 3 and abs(centre.y() - middle.y()) <= 3
+
+
 def test_nothing_left_running_after_close(qtbot) -> None:  # type: ignore[no-untyped-def]
     import threading
 

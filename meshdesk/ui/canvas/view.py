@@ -94,7 +94,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Select several nodes", "Drag on the background, or Ctrl+click"),
     ("Pan", "Middle-button drag, or Shift+drag on the background"),
     ("Move nodes", "Drag a node (all selected nodes move together)"),
-    ("Node details", "Double-click a node"),
+    ("Node graph and details", "Double-click a node"),
 ]
 
 SAVE_DELAY_MS = 500
@@ -675,6 +675,22 @@ class GraphView(QGraphicsView):
         self._awaiting |= free
         self._start_layout("layered", fixed=pinned or None, targets=set(self._awaiting), save=False, fit=True)
 
+    @property
+    def has_saved_layout(self) -> bool:
+        """Whether the current view (layout key) has positions the user arranged and saved."""
+        return bool(self._saved)
+
+    def start_fresh(self) -> None:
+        """Forget what is drawn: the next graph is laid out from scratch and fitted. For another view
+        of the mesh (a node graph and back) whose nodes should not keep the places they had in the
+        other one."""
+        for eid in list(self._edges):
+            self._remove_edge(eid)
+        for nid in list(self._nodes):
+            self._remove_node(nid)
+        self._awaiting.clear()
+        self._rebuild_boxes()
+
     def relayout(self, algorithm: str = "layered") -> None:
         """Lay out every node again with ``algorithm`` (``layered``, ``force`` or ``grid``) in the
         worker; ``layoutFinished`` follows. The result is saved for the current view."""
@@ -1111,6 +1127,11 @@ class GraphView(QGraphicsView):
             self._scale_by(FIT_MAX_SCALE / s)
         elif s < MIN_SCALE:
             self._scale_by(MIN_SCALE / s)
+        else:
+            return
+        # the zoom anchors under the mouse (for the wheel): a small graph fitted with the mouse over
+        # the canvas, as after a double-click, ended up off to one side; centre it again
+        self.centerOn(rect.center())
 
     def fit(self) -> None:
         self._fit_rect(self._visible_items_rect())
