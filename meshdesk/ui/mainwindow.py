@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Inventory
-from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest
+from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest, NodeFocus
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import MeshSource, SourceError, SourceInfo
 from meshdesk.store.layouts import LayoutKey, LayoutStore
@@ -41,6 +41,7 @@ from meshdesk.ui.banner import Banner
 from meshdesk.ui.canvas import SHORTCUTS, DisplayOptions, GraphView, Legend
 from meshdesk.ui.empty import EmptyState
 from meshdesk.ui.messages import MessageBus, UserMessage, title_for
+from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key
 from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory
 from meshdesk.ui.replay import ReplayBar
@@ -57,14 +58,17 @@ BASE_APPENDERS = ("serviceEntry", "deadNode", "responseTime", "securityPolicy", 
 NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout", "forbidden"})
 
 
-def build_request(namespaces: Sequence[str], c: ViewChoices, query_time: int = 0) -> GraphRequest:
+def build_request(namespaces: Sequence[str], c: ViewChoices, query_time: int = 0,
+                  node: NodeFocus | None = None) -> GraphRequest:
     """The graph-shaping part of the user's choices, as a GraphRequest; ``query_time`` is the end of
-    its time window (0: now; replay sets an earlier one)."""
+    its time window (0: now; replay sets an earlier one); ``node`` makes it a node graph, of the
+    node's namespace."""
     appenders = (BASE_APPENDERS + (("idleNode",) if c.idle_nodes else ())
                  + (("operationNodes",) if c.operation_nodes else ()))
     return GraphRequest(
         graphType=c.graph_type,
-        namespaces=tuple(namespaces),
+        namespaces=(node.namespace,) if node is not None else tuple(namespaces),
+        node=node,
         injectServiceNodes=c.service_nodes,
         includeIdleNodes=c.idle_nodes,
         includeIdleEdges=c.idle_edges,
@@ -148,6 +152,10 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.replay = ReplayBar()
         self.replay.hide()
+        self.focus_bar = FocusBar()
+        self.focus_bar.hide()
+        self._node_focus: NodeFocus | None = None  # the node of a node graph; None: the namespaces' graph
+        self._focus_shown: NodeFocus | None = None  # the node graph on the canvas (None: the full graph)
         self._replay_at: int | None = None  # the time a replayed graph shows; None: live
         centre = QWidget()
         lay = QVBoxLayout(centre)
@@ -155,6 +163,7 @@ class MainWindow(QMainWindow):
         lay.setSpacing(4)
         lay.addWidget(self.banner)
         lay.addWidget(self.replay)
+        lay.addWidget(self.focus_bar)
         lay.addWidget(self.stack, 1)
         self.setCentralWidget(centre)
 
@@ -239,6 +248,11 @@ class MainWindow(QMainWindow):
         view_menu = mb.addMenu("&View")
         view_menu.addAction(self.toolbar.refresh_action)
         view_menu.addAction(self.toolbar.replay_action)
+        self.back_action = view_menu.addAction("Back to the full graph")
+        self.back_action.setShortcut(QKeySequence("Alt+Left"))
+        self.back_action.setToolTip("Leave a node graph (double-click a node to open its graph)")
+        self.back_action.setEnabled(False)
+        self.back_action.triggered.connect(lambda: self.set_focus(None))
         view_menu.addAction(self.toolbar.fit_action)
         zoom = view_menu.addAction("Zoom to selection")
         zoom.setShortcut(QKeySequence("Ctrl+E"))
@@ -308,6 +322,7 @@ class MainWindow(QMainWindow):
         self.empty.retryRequested.connect(self.refresh_now)
         self.empty.settingsRequested.connect(self.show_settings)
         self.toolbar.replay_action.toggled.connect(self.set_replay)
+        self.focus_bar.backRequested.connect(lambda: self.set_focus(None))
         self.replay.timeChosen.connect(self._replay_to)
         self.replay.liveRequested.connect(lambda: self.toolbar.replay_action.setChecked(False))
         self.empty.showIdleRequested.connect(lambda: self.toolbar.choose(idle_nodes=True))
@@ -357,7 +372,8 @@ class MainWindow(QMainWindow):
         self.context = context
         self.messages.forget()
         self.banner.hide()
-        self.toolbar.replay_action.setChecked(False)  # a context opens live
+        self.toolbar.replay_action.setChecked(False)  # a context opens live, on its full graph
+        self._show_focus(None)
         self.toolbar.replay_action.setEnabled(not context.startswith(SNAPSHOT_PREFIX))  # no past in a file
         self.graph = None
         self.snapshot = None
@@ -475,6 +491,7 @@ class MainWindow(QMainWindow):
             self.switch_context(context)
 
     def _on_namespaces_selected(self, names: list[str]) -> None:
+        self._show_focus(None)  # other namespaces: the full graph of those
         self.settings.set_namespaces(self.context, names)
         self._save_settings()
         self._request_changed()
@@ -493,7 +510,7 @@ class MainWindow(QMainWindow):
 
     def _request_changed(self) -> None:
         ns = self.toolbar.selected_namespaces()
-        req = build_request(ns, self.toolbar.choices, self._replay_at or 0)
+        req = build_request(ns, self.toolbar.choices, self._replay_at or 0, self._node_focus)
         if not ns:
             self.poller.clear_request()
             self.graph = TrafficGraph(request=req)
@@ -586,7 +603,17 @@ class MainWindow(QMainWindow):
             self._layout_key = key
             self._fit_pending = True
             self.view.set_layout_key(key)
+        keep_selected: list[str] = []
+        if graph.request.node != self._focus_shown:
+            # into a node graph or back: laid out afresh (unless arranged and saved before), and fitted;
+            # what was selected (the double-clicked node) stays selected
+            self._focus_shown = graph.request.node
+            if not self.view.has_saved_layout:
+                keep_selected = self.view.selected_ids()
+                self.view.start_fresh()
         self.view.set_graph(graph)
+        if keep_selected:
+            self.view.select([i for i in keep_selected if i in graph.nodes or i in graph.edges])
         self._show_canvas_problems()
         self._pending_shown = None
         self._shown_timer.stop()
@@ -635,7 +662,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.view.fit)  # after the window settled its size
 
     def _make_layout_key(self, graph: TrafficGraph) -> Any:
-        return LayoutKey(self.context, tuple(graph.request.namespaces), graph.request.graphType)
+        request = graph.request
+        graph_type = request.graphType if request.node is None else f"{request.graphType}@{focus_key(request.node)}"
+        return LayoutKey(self.context, tuple(request.namespaces), graph_type)
 
     def _on_failed(self, failure: PollFailure) -> None:
         e = failure.error
@@ -661,10 +690,30 @@ class MainWindow(QMainWindow):
                                      else msg.text + extra, 10000)
 
     def _on_double_click(self, nid: str) -> None:
+        """Kiali's drill-down: the node's own graph (its callers and callees), with its details."""
         self.dock.show()
         self.dock.raise_()
         if nid not in self.view.selected_ids():
             self.view.select([nid])
+        node = self.graph.nodes.get(nid) if self.graph is not None else None
+        focus = focus_for(node, self.toolbar.choices.graph_type) if node is not None else None
+        if focus is not None and focus != self._node_focus:
+            self.set_focus(focus)
+
+    def set_focus(self, focus: NodeFocus | None) -> None:
+        """Show the node graph of ``focus``, or (None) the selected namespaces' graph again."""
+        if focus == self._node_focus:
+            return
+        self._show_focus(focus)
+        self._request_changed()
+
+    def _show_focus(self, focus: NodeFocus | None) -> None:
+        self._node_focus = focus
+        self.back_action.setEnabled(focus is not None)
+        if focus is None:
+            self.focus_bar.hide()
+        else:
+            self.focus_bar.show_focus(focus)
 
     def _on_selection(self, ids: list[str]) -> None:
         self.panel.show_selection(ids)
@@ -866,6 +915,7 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+,", "Settings"),
     ("Ctrl+O", "Open a snapshot"),
     ("Ctrl+S", "Save what the graph shows as a snapshot"),
+    ("Alt+Left", "Back to the full graph from a node graph"),
     ("F1", "Keyboard shortcuts"),
     ("Ctrl+Q", "Quit"),
 )

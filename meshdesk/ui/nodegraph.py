@@ -1,0 +1,69 @@
+"""Node graphs (Kiali's "node graph", opened by double-clicking a node): one workload, app, app
+version or service with what calls it and what it calls, in every namespace.
+
+``focus_for`` turns a graph node into the request's ``NodeFocus``; ``FocusBar`` says which node the
+graph is about and leads back to the full graph.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, Node
+from meshdesk.mesh.request import NodeFocus
+
+
+def focus_for(node: Node, graph_type: str) -> NodeFocus | None:
+    """The node graph a double-click on ``node`` opens, or None for nodes that have none (the unknown
+    source, operations, ServiceEntries, boxes)."""
+    if not node.namespace:
+        return None
+    if node.node_type == NODE_WORKLOAD and node.workload:
+        return NodeFocus(node.namespace, workload=node.workload)
+    if node.node_type == NODE_APP and node.app:
+        version = node.version if graph_type == "versionedApp" and node.version else None
+        return NodeFocus(node.namespace, app=node.app, version=version)
+    if node.node_type == NODE_SERVICE and node.service and node.is_service_entry is None:
+        return NodeFocus(node.namespace, service=node.service)
+    return None
+
+
+def focus_text(focus: NodeFocus) -> str:
+    """The node in words: "service shop/reviews", "app shop/reviews v2", "workload shop/reviews-v2"."""
+    if focus.service:
+        return f"service {focus.namespace}/{focus.service}"
+    if focus.workload:
+        return f"workload {focus.namespace}/{focus.workload}"
+    return f"app {focus.namespace}/{focus.app}" + (f" {focus.version}" if focus.version else "")
+
+
+def focus_key(focus: NodeFocus) -> str:
+    """A name for the node graph's saved layout (no '|' or ',': the layout file's separators)."""
+    kind, _, name = focus_text(focus).partition(" ")
+    return f"{kind}:{name.replace(' ', ':')}"
+
+
+class FocusBar(QWidget):
+    """"Node graph of service shop/reviews" and a way back; ``backRequested`` asks for the full graph."""
+
+    backRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("focusBar")
+        self.label = QLabel()
+        self.back_button = QPushButton("Back to the full graph")
+        self.back_button.setToolTip("Show the selected namespaces again (Alt+Left)")
+        self.back_button.clicked.connect(self.backRequested)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 2, 4, 2)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.back_button)
+
+    def show_focus(self, focus: NodeFocus) -> None:
+        self.label.setText(f"<b>Node graph</b> of {html.escape(focus_text(focus))}: what calls it and what it calls, "
+                           "in every namespace")
+        self.show()
