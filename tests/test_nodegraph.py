@@ -73,6 +73,8 @@ def test_double_click_opens_the_node_graph_and_back(qtbot, make_window) -> None:
     assert w.focus_bar.isVisible() and "service shop/reviews" in w.focus_bar.label.text()
     assert w.view.selected_ids() == [reviews.id] and w.panel.text().startswith("Service reviews")
     assert w._layout_key is not None and "@service:shop/reviews" in w._layout_key.graph_type
+    w.view.select([])  # nothing selected: the panel sums up the node graph
+    qtbot.waitUntil(lambda: w.panel.text().startswith("Node graph of service shop/reviews"), timeout=5000)
     qtbot.mouseClick(w.focus_bar.back_button, Qt.MouseButton.LeftButton)
     back = shown(qtbot, w, lambda g: g.request.node is None)
     assert set(back.request.namespaces) == {"shop", "hello"} and not w.focus_bar.isVisible()

@@ -396,6 +396,10 @@ class SidePanel(QWidget):
             parts.append(extra)
         if g.warnings:
             parts.append(_section("Warnings", "<br>".join(_e(w) for w in g.warnings[:20])))
+        if not title and g.request.node is not None:
+            from meshdesk.ui.nodegraph import focus_text
+
+            title = f"Node graph of {focus_text(g.request.node)}"
         self._show("summary", title or ("Namespaces: " + ", ".join(nss) if nss else "No namespace selected"),
                    sub, "".join(parts) or "<i>Nothing here yet.</i>")
 
