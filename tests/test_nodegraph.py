@@ -91,3 +91,36 @@ def test_choosing_namespaces_leaves_the_node_graph(qtbot, make_window) -> None: 
     w.toolbar.select_namespaces(["hello"])
     shown(qtbot, w, lambda g: g.request.node is None and g.request.namespaces == ("hello",))
     assert not w.focus_bar.isVisible() and not w.back_action.isEnabled()
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # a popup menu, offscreen
+def test_the_context_menu_offers_the_node_graph_and_the_way_back(qtbot) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    from meshdesk.ui.app import make_window as app_window
+    from tests.ui_helpers import open_windows
+
+    windows = open_windows(qtbot, lambda: app_window(argparse.Namespace(
+        demo=True, kubeconfig=None, context=None, namespace=["shop"], snapshot=None)))
+    make = next(windows)
+    w = make()
+    full = shown(qtbot, w, lambda g: bool(g.edges))
+    reviews = next(n for n in full.nodes.values() if n.node_type == NODE_SERVICE and n.service == "reviews")
+
+    def menu_at(nid: str) -> list[str]:
+        item = w.view.node_item(nid)
+        assert item is not None
+        w.view.customContextMenuRequested.emit(w.view.mapFromScene(item.pos()))
+        popup = w.actions_controller.popup_menu
+        assert popup is not None
+        return [a.text() for a in popup.actions() if a.text()]
+
+    texts = menu_at(reviews.id)
+    assert texts[0] == "Show node graph" and "Traffic shifting…" in texts
+    w.actions_controller.popup_menu.actions()[0].trigger()
+    w.actions_controller.popup_menu.close()
+    shown(qtbot, w, lambda g: g.request.node == NodeFocus("shop", service="reviews"))
+    texts = menu_at(reviews.id)
+    assert texts[0] == "Back to the full graph" and "Show node graph" not in texts
+    w.actions_controller.popup_menu.close()
+    next(windows, None)  # closes the window; no thread may be left running

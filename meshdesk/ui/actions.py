@@ -339,6 +339,33 @@ def node_at(window: Any, pos: Any) -> Node | None:
     return None
 
 
+def _add_node_graph_entries(window: Any, popup: QMenu, node: Node | None) -> None:
+    """On top of a node's context menu: its node graph (as a double-click opens it), and the way back
+    from one."""
+    if not hasattr(window, "set_focus"):
+        return
+    from meshdesk.ui.nodegraph import focus_for
+
+    first = popup.actions()[0] if popup.actions() else None
+    entries: list[QAction] = []
+    focus = focus_for(node, window.toolbar.choices.graph_type) if node is not None else None
+    if focus is not None and focus != getattr(window, "_node_focus", None):
+        show = QAction("Show node graph", popup)
+        show.setToolTip("What calls it and what it calls, in every namespace (or double-click the node)")
+        show.triggered.connect(lambda: window.set_focus(focus))
+        entries.append(show)
+    back = getattr(window, "back_action", None)
+    if back is not None and back.isEnabled():
+        entries.append(back)
+    for action in entries:
+        if first is None:
+            popup.addAction(action)
+        else:
+            popup.insertAction(first, action)
+    if entries and first is not None:
+        popup.insertSeparator(first)
+
+
 def install_actions(window: Any) -> ActionsController:
     """Wire the actions into a ``MainWindow``: an Actions menu (before Help) and the canvas's context
     menu, both for the current selection (no selection: the graph's namespaces); the source follows
@@ -365,6 +392,7 @@ def install_actions(window: Any) -> ActionsController:
         if ctl.popup_menu is not None:
             ctl.popup_menu.close()
         popup = ctl.menu_for(node, window.graph, window.inventory, view)
+        _add_node_graph_entries(window, popup, node)
         popup.aboutToHide.connect(popup.deleteLater)
         ctl.popup_menu = popup
         popup.destroyed.connect(lambda *_: setattr(ctl, "popup_menu", None))
