@@ -26,3 +26,12 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"../shared is absent ({SHARED}): conformance data and Istio fixtures live there")
     return SHARED
+
+
+@pytest.fixture
+def demo_window(qtbot):  # type: ignore[no-untyped-def]
+    """``demo_window(namespaces, **kw)`` opens a main window on the demo mesh at a fixed clock
+    (``tests.ui_helpers.DEMO_NOW``); at the end it is closed and no thread of it may be left running."""
+    from tests.ui_helpers import DEMO_NOW, demo_windows
+
+    yield from demo_windows(qtbot, DEMO_NOW)

@@ -4,8 +4,6 @@ in the legend and in the side panel. Real window, real demo cluster, real graph 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
@@ -16,20 +14,9 @@ from meshdesk.ui.canvas import shapes
 from meshdesk.ui.canvas.items import fmt_bps, two_way_return
 from meshdesk.ui.canvas.legend import Legend
 from meshdesk.ui.mainwindow import DEMO, MainWindow
-from tests.ui_helpers import demo_windows, shown
+from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
 
-pytestmark = [
-    pytest.mark.ui,
-    pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$"),
-]
-
-NOW = 1_790_000_000.0
-
-
-@pytest.fixture
-def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
-    """Demo windows on a fixed clock; closed at the end with no thread left running."""
-    yield from demo_windows(qtbot, NOW)
+pytestmark = window_test_marks()
 
 
 def waypoint_of(g: TrafficGraph) -> Node | None:
@@ -71,8 +58,8 @@ def ends(w: MainWindow, eid: str) -> tuple[int, int]:
     return edge_pixels(w, at_source, item.colour), edge_pixels(w, at_target, item.colour)
 
 
-def test_waypoints_and_ambient_traffic_choices_shape_the_request(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["travel"])
+def test_waypoints_and_ambient_traffic_choices_shape_the_request(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["travel"])
     g = shown(qtbot, w, lambda g: waypoint_of(g) is not None)
     assert "ambient" in (g.request.appenders or ()), "the app asks for the ambient finalizer"
     assert g.request.showWaypoints and g.request.ambientTraffic == "total"
@@ -97,8 +84,8 @@ def test_waypoints_and_ambient_traffic_choices_shape_the_request(qtbot, make_win
 
 
 @pytest.mark.parametrize("graph_type", ["versionedApp", "workload"])
-def test_the_demo_waypoint_is_badged_and_its_two_way_edge_has_two_arrowheads(qtbot, make_window, graph_type) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["travel"])
+def test_the_demo_waypoint_is_badged_and_its_two_way_edge_has_two_arrowheads(qtbot, demo_window, graph_type) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["travel"])
     w.toolbar.choose(graph_type=graph_type)
     g = shown(qtbot, w, lambda g: g.request.graphType == graph_type and waypoint_of(g) is not None)
     waypoint = waypoint_of(g)
@@ -129,8 +116,8 @@ def test_the_demo_waypoint_is_badged_and_its_two_way_edge_has_two_arrowheads(qtb
     assert {"Ambient waypoint", "Two-way (with a waypoint)"} <= set(legend.entries())
 
 
-def test_side_panel_explains_the_waypoint_and_both_directions(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["travel"])
+def test_side_panel_explains_the_waypoint_and_both_directions(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["travel"])
     w.toolbar.choose(graph_type="workload")
     g = shown(qtbot, w, lambda g: g.request.graphType == "workload" and waypoint_of(g) is not None)
     waypoint = waypoint_of(g)
@@ -161,8 +148,8 @@ def test_side_panel_explains_the_waypoint_and_both_directions(qtbot, make_window
     assert "Data plane\nambient" in text and "Waypoints\nwaypoint" in text and "Missing sidecars" not in text
 
 
-def test_turning_waypoints_off_removes_the_waypoint_node(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["travel"])
+def test_turning_waypoints_off_removes_the_waypoint_node(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["travel"])
     g = shown(qtbot, w, lambda g: waypoint_of(g) is not None)
     gone = waypoint_of(g)
     assert gone is not None and w.view.node_item(gone.id) is not None
@@ -176,8 +163,8 @@ def test_turning_waypoints_off_removes_the_waypoint_node(qtbot, make_window) -> 
     assert {("traveller latest", "search"), ("search", "search v1"), ("search v1", "flights")} <= http
 
 
-def test_ambient_traffic_none_removes_the_ambient_edges(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["travel", "hello"])
+def test_ambient_traffic_none_removes_the_ambient_edges(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["travel", "hello"])
     g = shown(qtbot, w, lambda g: any(e.protocol == "http" for e in travel_edges(g)))
     hello = {e.id for e in g.edges.values() if g.nodes[e.source].namespace == "hello"}
     assert hello
@@ -195,8 +182,8 @@ def test_ambient_traffic_none_removes_the_ambient_edges(qtbot, make_window) -> N
     shown(qtbot, w, lambda g: g.request.ambientTraffic == "total" and waypoint_of(g) is not None)
 
 
-def test_waypoint_badge_is_visible_on_the_canvas(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["travel"])
+def test_waypoint_badge_is_visible_on_the_canvas(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["travel"])
     g = shown(qtbot, w, lambda g: waypoint_of(g) is not None)
     waypoint = waypoint_of(g)
     other = next(n for n in g.nodes.values() if n.namespace == "travel" and n.workload == "traveller")
@@ -227,7 +214,7 @@ def test_lists_say_ambient_rather_than_missing_sidecar(qtbot) -> None:  # type: 
     from meshdesk.mesh.request import GraphRequest
     from meshdesk.ui.lists import WORKLOADS, MeshLists
 
-    snap = DemoCluster(clock=lambda: NOW).snapshot(GraphRequest(namespaces=("travel", "hello")))
+    snap = DemoCluster(clock=lambda: DEMO_NOW).snapshot(GraphRequest(namespaces=("travel", "hello")))
     assert snap.inventory is not None
     lists = MeshLists()
     qtbot.addWidget(lists)
@@ -237,8 +224,8 @@ def test_lists_say_ambient_rather_than_missing_sidecar(qtbot) -> None:  # type: 
     assert sidecar["uptime-checker"] == "missing", "a sidecar namespace's bare pod is still called out"
 
 
-def test_the_idle_nodes_toggle_decides_whether_idle_workloads_are_drawn(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop"])
+def test_the_idle_nodes_toggle_decides_whether_idle_workloads_are_drawn(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
     g = shown(qtbot, w, lambda g: any(n.namespace == "shop" for n in g.nodes.values()))
     assert not w.toolbar.display_actions["idle_nodes"].isChecked()
     assert [n.label for n in g.nodes.values() if n.is_idle] == []

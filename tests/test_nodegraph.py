@@ -4,8 +4,6 @@ demo cluster, real graph builder (whose node-detail graphs the Kiali conformance
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 
@@ -20,21 +18,10 @@ from meshdesk.mesh.graph.model import (
     node_id,
 )
 from meshdesk.mesh.request import NodeFocus
-from meshdesk.ui.mainwindow import MainWindow
 from meshdesk.ui.nodegraph import focus_for, focus_key, focus_text
-from tests.ui_helpers import demo_windows, shown
+from tests.ui_helpers import shown, window_test_marks
 
-pytestmark = [
-    pytest.mark.ui,
-    pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$"),
-]
-
-NOW = 1_790_000_000.0
-
-
-@pytest.fixture
-def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
-    yield from demo_windows(qtbot, NOW)
+pytestmark = window_test_marks()
 
 
 def test_which_nodes_open_a_node_graph() -> None:
@@ -58,8 +45,8 @@ def test_which_nodes_open_a_node_graph() -> None:
     assert "|" not in focus_key(focus) and "," not in focus_key(focus)
 
 
-def test_double_click_opens_the_node_graph_and_back(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop", "hello"])
+def test_double_click_opens_the_node_graph_and_back(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop", "hello"])
     full = shown(qtbot, w, lambda g: bool(g.edges))
     reviews = next(n for n in full.nodes.values() if n.node_type == NODE_SERVICE and n.service == "reviews")
     w.view.nodeDoubleClicked.emit(reviews.id)
@@ -81,8 +68,8 @@ def test_double_click_opens_the_node_graph_and_back(qtbot, make_window) -> None:
     assert set(back.nodes) == set(full.nodes)
 
 
-def test_choosing_namespaces_leaves_the_node_graph(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop"])
+def test_choosing_namespaces_leaves_the_node_graph(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
     full = shown(qtbot, w, lambda g: bool(g.edges))
     wl = next(n for n in full.nodes.values() if n.node_type == NODE_APP and n.app == "ratings")
     w.view.nodeDoubleClicked.emit(wl.id)

@@ -4,8 +4,6 @@ builder; the replayed numbers are checked against the demo's own snapshot at tha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 
@@ -13,29 +11,18 @@ from meshdesk.mesh.graph import build
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.snapshot import save_snapshot
-from meshdesk.ui.mainwindow import MainWindow
 from meshdesk.ui.replay import STEP_S, ago_text
-from tests.ui_helpers import demo_windows, shown
+from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
 
-pytestmark = [
-    pytest.mark.ui,
-    pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$"),
-]
-
-NOW = 1_790_000_000.0
-
-
-@pytest.fixture
-def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
-    yield from demo_windows(qtbot, NOW)
+pytestmark = window_test_marks()
 
 
 def test_ago_text() -> None:
     assert [ago_text(s) for s in (0, 20, 300, 3600, 7800)] == ["now", "now", "5 min ago", "1 h ago", "2 h 10 min ago"]
 
 
-def test_replay_shows_an_earlier_graph_plays_forward_and_goes_back_to_live(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop"])
+def test_replay_shows_an_earlier_graph_plays_forward_and_goes_back_to_live(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
     shown(qtbot, w, lambda g: bool(g.edges))
     assert w.graph is not None and w.graph.request.queryTime == 0 and w.poller.interval == 15
     w.toolbar.replay_action.trigger()
@@ -45,7 +32,7 @@ def test_replay_shows_an_earlier_graph_plays_forward_and_goes_back_to_live(qtbot
     past = shown(qtbot, w, lambda g: g.request.queryTime == start)
     assert "not live" in w.status_age.text()
     # the numbers are the demo's at that instant, over the same window
-    demo = DemoCluster(clock=lambda: NOW)
+    demo = DemoCluster(clock=lambda: DEMO_NOW)
     expected = build(demo.snapshot(past.request))
     assert set(past.edges) == set(expected.edges)
     for eid, edge in expected.edges.items():
@@ -63,8 +50,8 @@ def test_replay_shows_an_earlier_graph_plays_forward_and_goes_back_to_live(qtbot
     assert "not live" not in w.status_age.text()
 
 
-def test_playing_stops_at_the_present(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["hello"])
+def test_playing_stops_at_the_present(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["hello"])
     shown(qtbot, w, lambda g: bool(g.edges))
     w.toolbar.replay_action.trigger()
     w.replay.set_time(w.replay.anchor - STEP_S)
@@ -74,12 +61,12 @@ def test_playing_stops_at_the_present(qtbot, make_window) -> None:  # type: igno
     assert w.replay.time == w.replay.anchor and not w.replay.play_button.isChecked()
 
 
-def test_no_replay_for_a_snapshot_file(qtbot, make_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_no_replay_for_a_snapshot_file(qtbot, demo_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A snapshot holds one instant: it has no past to replay."""
-    demo = DemoCluster(clock=lambda: NOW)
+    demo = DemoCluster(clock=lambda: DEMO_NOW)
     path = tmp_path / "shop.json"
     save_snapshot(demo.snapshot(GraphRequest(namespaces=("shop",))), path)
-    w = make_window(["shop"])
+    w = demo_window(["shop"])
     shown(qtbot, w, lambda g: bool(g.edges))
     assert w.toolbar.replay_action.isEnabled()
     w.open_snapshot(str(path))

@@ -5,29 +5,14 @@ demo cluster (its shop namespace has HTTP, gRPC and TCP traffic), real graph bui
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
-import pytest
-
 from meshdesk.mesh.graph.model import Edge, TrafficGraph
 from meshdesk.ui.canvas.items import fmt_bps, fmt_mps, fmt_rps
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from meshdesk.ui.toolbar import TRAFFIC_RATES
-from tests.ui_helpers import demo_windows, shown
+from tests.ui_helpers import shown, window_test_marks
 
-pytestmark = [
-    pytest.mark.ui,
-    pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$"),
-]
-
-NOW = 1_790_000_000.0
+pytestmark = window_test_marks()
 REQUEST_FIELD = {"rate_http": "rateHttp", "rate_grpc": "rateGrpc", "rate_tcp": "rateTcp"}
-
-
-@pytest.fixture
-def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
-    """Demo windows on a fixed clock; closed at the end with no thread left running."""
-    yield from demo_windows(qtbot, NOW)
 
 
 def edges_of(g: TrafficGraph, protocol: str) -> list[Edge]:
@@ -39,8 +24,8 @@ def checked(w: MainWindow) -> dict[str, str]:
     return {key: next(v for v, a in acts.items() if a.isChecked()) for key, acts in w.toolbar.traffic_actions.items()}
 
 
-def test_the_traffic_menu_offers_kialis_choices_with_kialis_defaults(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop"])
+def test_the_traffic_menu_offers_kialis_choices_with_kialis_defaults(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
     g = shown(qtbot, w, lambda g: bool(edges_of(g, "tcp")))
     assert w.toolbar.traffic_button.text() == "Traffic" and w.toolbar.traffic_button.menu() is w.toolbar.traffic_menu
     labels = [a.text() for a in w.toolbar.traffic_menu.actions() if not a.isSeparator()]
@@ -54,8 +39,8 @@ def test_the_traffic_menu_offers_kialis_choices_with_kialis_defaults(qtbot, make
     assert "Traffic" in [a.text() for a in view_menu.actions()], "also in the menu bar, beside Display"
 
 
-def test_every_traffic_choice_reaches_the_request(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop"])
+def test_every_traffic_choice_reaches_the_request(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
     shown(qtbot, w, lambda g: bool(g.edges))
     for key, _protocol, options in TRAFFIC_RATES:
         field = REQUEST_FIELD[key]
@@ -68,8 +53,8 @@ def test_every_traffic_choice_reaches_the_request(qtbot, make_window) -> None:  
                 "one choice does not change another"
 
 
-def test_turning_tcp_off_removes_the_tcp_edges(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop"])
+def test_turning_tcp_off_removes_the_tcp_edges(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
     w.toolbar.choose(edge_labels="requestRate")
     g = shown(qtbot, w, lambda g: bool(edges_of(g, "tcp")))
     tcp = [e.id for e in edges_of(g, "tcp")]
@@ -91,8 +76,8 @@ def test_turning_tcp_off_removes_the_tcp_edges(qtbot, make_window) -> None:  # t
     assert {e.id for e in edges_of(g, "tcp")} == set(tcp), "back, now with bytes both ways"
 
 
-def test_turning_http_and_grpc_off_removes_their_edges(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop"])
+def test_turning_http_and_grpc_off_removes_their_edges(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
     g = shown(qtbot, w, lambda g: bool(edges_of(g, "http")) and bool(edges_of(g, "grpc")))
     grpc = [e.id for e in edges_of(g, "grpc")]
     w.toolbar.traffic_actions["rate_grpc"]["none"].trigger()
@@ -104,8 +89,8 @@ def test_turning_http_and_grpc_off_removes_their_edges(qtbot, make_window) -> No
     assert {e.protocol for e in g.edges.values() if e.rate > 0} == {"tcp"}
 
 
-def test_grpc_total_messages_shows_message_rates_in_msg_per_second(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop"])
+def test_grpc_total_messages_shows_message_rates_in_msg_per_second(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
     w.toolbar.choose(edge_labels="requestRate")
     g = shown(qtbot, w, lambda g: bool(edges_of(g, "grpc")))
     requests = {e.id: e.rate for e in edges_of(g, "grpc")}
@@ -147,8 +132,8 @@ def test_grpc_total_messages_shows_message_rates_in_msg_per_second(qtbot, make_w
     assert item is not None and item.label == fmt_rps(g.edges[first].rate) and "rps" in item.tooltip()
 
 
-def test_traffic_choices_survive_a_context_switch(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
-    w = make_window(["shop"])
+def test_traffic_choices_survive_a_context_switch(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
     shown(qtbot, w, lambda g: bool(g.edges))
     w.toolbar.traffic_actions["rate_grpc"]["sent"].trigger()
     w.toolbar.traffic_actions["rate_tcp"]["received"].trigger()

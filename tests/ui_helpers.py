@@ -165,6 +165,18 @@ def open_windows(qtbot: Any, new_window: Callable[..., Any], all_threads: bool =
         raise AssertionError(f"threads left running: {extra_threads(before)}") from None
 
 
+# the fixed clock of the demo windows the main-window tests open (conftest's ``demo_window``)
+DEMO_NOW = 1_790_000_000.0
+
+
+def window_test_marks() -> list[Any]:
+    """``pytestmark`` of a main-window test module: a UI test, and Qt's offscreen platform's note about
+    size hints (it cannot pass them on; not an app problem) is not a failure."""
+    import pytest
+
+    return [pytest.mark.ui, pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
+
+
 def demo_windows(qtbot: Any, now: float) -> Iterator[Callable[..., Any]]:
     """For a fixture: ``make(namespaces, **kw)`` opens main windows on the demo mesh at the fixed clock
     ``now`` (with a second demo context, "other", to switch to); see ``open_windows``."""
