@@ -80,7 +80,7 @@ def test_choosing_namespaces_leaves_the_node_graph(qtbot, demo_window) -> None: 
     assert not w.focus_bar.isVisible() and not w.back_action.isEnabled()
 
 
-@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # a popup menu, offscreen
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))$")  # a popup, offscreen
 def test_the_context_menu_offers_the_node_graph_and_the_way_back(qtbot) -> None:  # type: ignore[no-untyped-def]
     import argparse
 

@@ -425,6 +425,27 @@ def test_namespace_menu_stays_open_while_picking_several(qtbot, make_window) -> 
     wait_graph(qtbot, w, lambda w: set(w.graph.request.namespaces) == {"blog", "shop"})
 
 
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))$")  # a popup, offscreen
+def test_a_long_namespace_list_can_be_filtered(qtbot, make_window) -> None:
+    """Fifty namespaces: typing narrows the menu, and Select all picks what the filter shows."""
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: shop_source()})
+    tb = w.toolbar
+    qtbot.waitUntil(lambda: "blog" in tb._namespaces, timeout=5000)  # the source's list arrived
+    assert tb.namespace_filter is None, "a short list needs no filter"
+    tb.set_namespaces([f"team-{i:02d}" for i in range(50)], ["team-00"])
+    assert tb.namespace_filter is not None
+    menu = tb.namespace_menu
+    menu.popup(tb.namespace_button.mapToGlobal(tb.namespace_button.rect().bottomLeft()))
+    qtbot.waitUntil(menu.isVisible, timeout=3000)
+    qtbot.waitUntil(tb.namespace_filter.hasFocus, timeout=3000)  # typing goes to the filter
+    qtbot.keyClicks(tb.namespace_filter, "TEAM-1")
+    shown = [a.text() for a in menu.actions() if a.isCheckable() and a.isVisible()]
+    assert shown == [f"team-{i}" for i in range(10, 20)]
+    next(a for a in menu.actions() if a.text() == "Select all").trigger()
+    menu.hide()
+    assert tb.selected_namespaces() == ["team-00", *shown]
+
+
 def test_choosing_a_kubeconfig_from_the_first_run_state(kube_emulator, qtbot, make_window, tmp_path) -> None:
     config = _emulated_cluster(kube_emulator, tmp_path)
     w = make_window(first_run_reason="No kubeconfig context was found.")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, SignalInstance
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QToolBar,
     QToolButton,
     QWidget,
+    QWidgetAction,
 )
 
 from meshdesk.mesh.find import FIND_EXAMPLES, HIDE_EXAMPLES
@@ -131,6 +132,9 @@ class ViewChoices:
         return _QUANTILE.get(self.edge_labels, "0.95")
 
 
+NAMESPACE_FILTER_FROM = 10  # more namespaces than this: the menu gets a filter field
+
+
 class StickyMenu(QMenu):
     """A menu whose checkable entries toggle without closing it (for picking several namespaces)."""
 
@@ -195,6 +199,16 @@ class MainToolBar(QToolBar):
 
         self.namespace_menu = StickyMenu(self)
         self.namespace_menu.aboutToHide.connect(self._namespaces_closed)
+        self.namespace_menu.aboutToShow.connect(self._namespaces_opened)
+        # on big clusters, a filter over the list (see set_namespaces); the action belongs to the toolbar,
+        # so clearing the menu for new namespaces does not delete it
+        self._ns_filter_edit = QLineEdit()
+        self._ns_filter_edit.setPlaceholderText("Filter namespaces…")
+        self._ns_filter_edit.setClearButtonEnabled(True)
+        self._ns_filter_edit.textChanged.connect(self._filter_namespaces)
+        self._ns_filter_action = QWidgetAction(self)
+        self._ns_filter_action.setDefaultWidget(self._ns_filter_edit)
+        self.namespace_filter: QLineEdit | None = None
         self.namespace_button = QToolButton()
         self.namespace_button.setText("Namespaces")
         self.namespace_button.setToolTip("Namespaces to show (remembered per context)")
@@ -404,6 +418,12 @@ class MainToolBar(QToolBar):
         self._namespaces = sorted(set(available) | set(selected))
         self._selected_ns = [n for n in self._namespaces if n in set(selected)]
         self.namespace_menu.clear()
+        self.namespace_filter = None
+        self._ns_filter_edit.clear()
+        if len(self._namespaces) > NAMESPACE_FILTER_FROM:
+            # a big cluster: type to narrow the list (Select all / none then act on what is shown)
+            self.namespace_filter = self._ns_filter_edit
+            self.namespace_menu.addAction(self._ns_filter_action)
         if len(self._namespaces) > 1:
             self.namespace_menu.addAction("Select all").triggered.connect(lambda: self._check_all(True))
             self.namespace_menu.addAction("Select none").triggered.connect(lambda: self._check_all(False))
@@ -436,9 +456,16 @@ class MainToolBar(QToolBar):
         return True
 
     def _check_all(self, on: bool) -> None:
+        """Check or uncheck every namespace shown (all of them, or those the filter lets through)."""
+        for act in self.namespace_menu.actions():
+            if act.isCheckable() and act.isVisible():
+                act.setChecked(on)
+
+    def _filter_namespaces(self, text: str) -> None:
+        needle = text.strip().lower()
         for act in self.namespace_menu.actions():
             if act.isCheckable():
-                act.setChecked(on)
+                act.setVisible(needle in act.text().lower())
 
     def selected_namespaces(self) -> list[str]:
         return list(self._selected_ns)
@@ -449,6 +476,11 @@ class MainToolBar(QToolBar):
             if act.isCheckable():
                 act.setChecked(act.text() in set(names))
         self._namespaces_closed()
+
+    def _namespaces_opened(self) -> None:
+        if self.namespace_filter is not None:  # every namespace again, and typing goes to the filter
+            self.namespace_filter.clear()
+            QTimer.singleShot(0, self.namespace_filter.setFocus)
 
     def _namespaces_closed(self) -> None:
         chosen = [a.text() for a in self.namespace_menu.actions() if a.isCheckable() and a.isChecked()]
