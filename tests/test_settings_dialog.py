@@ -366,3 +366,38 @@ def test_saving_keeps_what_another_window_saved_meanwhile(qtbot, app, store) -> 
     fresh = store.load_settings()
     assert fresh.context_settings("kind-dev").prometheus_url == "http://mine:9090"
     assert (fresh.theme, fresh.read_only) == ("dark", True)
+
+
+def test_the_test_button_asks_prometheus_with_the_forms_credentials(qtbot, store) -> None:
+    """Test says whether Prometheus at the typed address answers with the typed credentials, off the
+    UI thread, and never shows the token; an empty address means "found in the cluster"."""
+    from tests.prom_server import StubResponse, StubServer, prometheus_vector
+
+    seen: list[str] = []
+
+    def answer(req):  # type: ignore[no-untyped-def]
+        seen.append(req.headers.get("Authorization", ""))
+        if req.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return StubResponse(401, "Unauthorized")
+        return StubResponse(200, prometheus_vector([({}, "1")]))
+
+    with StubServer(answer) as stub:
+        dialog = _dialog(qtbot, current_context="prod-eu")
+        form = dialog.form("prod-eu")
+        form.test_connection()  # empty address: nothing to ask
+        assert "finds Prometheus in the cluster" in form.test_result.text() and not seen
+        _type(qtbot, form.url, stub.url)
+        _choose(form.auth_kind, "bearer")
+        _type(qtbot, form.token, TOKEN)
+        with qtbot.waitSignal(form.testDone, timeout=10000):
+            form.test_connection()
+        assert "answered in" in form.test_result.text() and seen[-1] == f"Bearer {TOKEN}"
+        _type(qtbot, form.token, "wrong-" + TOKEN)
+        with qtbot.waitSignal(form.testDone, timeout=10000):
+            form.test_connection()
+        assert "rejected credentials" in form.test_result.text()
+        assert TOKEN not in form.test_result.text() and form.test_button.isEnabled()
+        _type(qtbot, form.url, "ftp://nope")
+        form.test_connection()
+        assert "http(s)://" in form.test_result.text()
+        dialog.reject()

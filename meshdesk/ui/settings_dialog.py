@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,9 @@ class SettingsInputError(ValueError):
 
 
 # --- auth dictionary <-> fields ------------------------------------------------------------------------
+
+TEST_TIMEOUT_S = 5.0  # the Test button's patience
+
 
 def parse_headers(text: str) -> dict[str, str]:
     """``Name: value`` lines (blank lines ignored) to a dict; raises :class:`SettingsInputError`."""
@@ -104,6 +109,8 @@ def _auth_from_dict(auth: Mapping[str, Any] | None) -> dict[str, Any]:
 
 class _ContextForm(QWidget):
     """The fields of one context."""
+
+    testDone = Signal(bool, str)  # (worked, what to say): the Test button's answer, from its thread
 
     def __init__(self, context: str, values: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -159,9 +166,25 @@ class _ContextForm(QWidget):
         self.graph_type = _combo(GRAPH_TYPES, getattr(values, "graph_type", None) or None, "graphType",
                                  defaults.graph_type)
 
+        self.test_button = QPushButton("Test")
+        self.test_button.setObjectName("testPrometheus")
+        self.test_button.setToolTip("Ask Prometheus at this address, with these credentials, for an answer")
+        self.test_button.clicked.connect(self.test_connection)
+        self.test_result = QLabel()
+        self.test_result.setObjectName("testResult")
+        self.test_result.setWordWrap(True)
+        self.test_result.hide()
+        self._test_thread: threading.Thread | None = None
+        self.testDone.connect(self._show_test_result)
+        url_row = QHBoxLayout()
+        url_row.setContentsMargins(0, 0, 0, 0)
+        url_row.addWidget(self.url, 1)
+        url_row.addWidget(self.test_button)
+
         prom = QGroupBox("Prometheus")
         pform = QFormLayout(prom)
-        pform.addRow("URL:", self.url)
+        pform.addRow("URL:", url_row)
+        pform.addRow("", self.test_result)
         pform.addRow("Authentication:", self.auth_kind)
         self._token_label = QLabel("Token:")
         pform.addRow(self._token_label, self.token)
@@ -185,6 +208,57 @@ class _ContextForm(QWidget):
         lay.addWidget(opening)
         self.auth_kind.currentIndexChanged.connect(self._show_auth_fields)
         self._show_auth_fields()
+
+    # -- the Test button ------------------------------------------------------------------------------
+    def test_connection(self) -> None:
+        """Ask Prometheus at the form's address with the form's credentials for an answer, in a worker
+        thread; ``testDone`` brings the verdict (the client's errors carry no secret)."""
+        try:
+            url = check_prometheus_url(self.url.text())
+            auth = self.auth()
+        except SettingsInputError as e:
+            self._show_test_result(False, str(e))
+            return
+        if not url:
+            self._show_test_result(True, "No address: meshdesk finds Prometheus in the cluster when the context "
+                                         "opens (through the API server, or a port-forward).")
+            return
+        self.test_button.setEnabled(False)
+        self.test_result.setStyleSheet("")
+        self.test_result.setText("Asking Prometheus…")
+        self.test_result.show()
+
+        def run() -> None:
+            from meshdesk.sources.base import SourceError
+            from meshdesk.sources.discovery import connect_prometheus
+
+            began = time.monotonic()
+            try:
+                conn = connect_prometheus(None, url=url, auth=auth, timeout=TEST_TIMEOUT_S)
+                conn.close()
+                worked, text = True, f"Prometheus answered in {(time.monotonic() - began) * 1000:.0f} ms."
+            except SourceError as e:
+                worked, text = False, str(e)
+            except Exception as e:  # noqa: BLE001 - said in the dialog, never raised into Qt
+                worked, text = False, f"the test failed: {type(e).__name__}"
+            try:
+                self.testDone.emit(worked, text)
+            except RuntimeError:
+                pass  # the dialog was closed meanwhile
+
+        self._test_thread = threading.Thread(target=run, name="meshdesk-prometheus-test", daemon=True)
+        self._test_thread.start()
+
+    def _show_test_result(self, worked: bool, text: str) -> None:
+        self.test_button.setEnabled(True)
+        self.test_result.setStyleSheet(f"color: {'#3e8635' if worked else '#c9190b'}")
+        self.test_result.setText(text)
+        self.test_result.show()
+
+    def finish_test(self) -> None:
+        """Wait for a test under way (its client times out within TEST_TIMEOUT_S)."""
+        if self._test_thread is not None:
+            self._test_thread.join(TEST_TIMEOUT_S + 1)
 
     def _browse_ca(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "CA bundle", self.ca_bundle.text(),
@@ -437,6 +511,11 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         if self.apply():
             super().accept()
+
+    def done(self, result: int) -> None:
+        for form in self.findChildren(_ContextForm):
+            form.finish_test()  # no thread outlives the dialog
+        super().done(result)
 
 
 def _stored_contexts(settings: Any) -> list[str]:
