@@ -191,6 +191,21 @@ def test_node_kinds_have_their_own_shapes_and_badges(qtbot, view: GraphView) -> 
     assert view.node_item(wl.id).badges == []  # type: ignore[union-attr]
 
 
+def test_a_very_long_name_is_elided_on_the_canvas_and_whole_in_the_tooltip(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Label values up to 253 characters are valid telemetry; one such node must not be wider than the
+    screen. Both ends of the name stay readable, and the tooltip has it whole."""
+    name = "payments-" + "x" * 230 + "-v2"
+    g = TrafficGraph(request=GraphRequest(namespaces=(NS,)))
+    node = g.add_node(_wl(name))
+    shown(qtbot, view, g, key=None)
+    item = view.node_item(node.id)
+    assert item is not None
+    line = item.lines[0]
+    assert len(line) == 40 and line.startswith("payments-xx") and line.endswith("xx-v2") and "…" in line
+    assert item.boundingRect().width() < 400
+    assert name in item.tooltip()
+
+
 def test_outside_nodes_show_their_namespace(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     shown(qtbot, view, bookinfo(), key=None)
     gw = view.node_item(nid_wl("istio-ingressgateway", "istio-system"))

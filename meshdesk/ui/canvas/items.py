@@ -100,6 +100,18 @@ def fmt_edge_rate(value: float, protocol: str, messages: bool = False) -> str:
     return fmt_rps(value)
 
 
+LABEL_MAX = 40  # characters of a node label; longer names keep both ends (the tooltip has them whole)
+
+
+def elide(text: str, limit: int = LABEL_MAX) -> str:
+    """``text``, or its start and end around "…" when longer than ``limit``: a 250-character operation or
+    host name would otherwise make one node wider than the screen."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 3
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+
+
 def fmt_percent(v: float) -> str:
     return percent_text(v)
 
@@ -277,9 +289,9 @@ class NodeItem(QGraphicsItem):
         self._size = size
         if size_changed:
             self.prepareGeometryChange()
-            self._lines = [node.label or node.id[:8]]
+            self._lines = [elide(node.label or node.id[:8])]
             if ns:
-                self._lines.append(f"({ns})")
+                self._lines.append(f"({elide(ns)})")
             fm = QFontMetricsF(shapes.label_font())
             self._text_w = max(fm.horizontalAdvance(line) for line in self._lines)
             line_h = fm.height()
