@@ -42,6 +42,7 @@ from meshdesk.ui.canvas import (
     running_layout_threads,
     shapes,
 )
+from meshdesk.ui.canvas.items import BoxItem, box_pen
 
 pytestmark = pytest.mark.ui
 
@@ -204,6 +205,26 @@ def test_a_very_long_name_is_elided_on_the_canvas_and_whole_in_the_tooltip(qtbot
     assert len(line) == 40 and line.startswith("payments-xx") and line.endswith("xx-v2") and "…" in line
     assert item.boundingRect().width() < 400
     assert name in item.tooltip()
+
+
+def test_a_multi_cluster_mesh_gets_a_box_per_cluster_around_its_namespaces(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    from meshdesk.mesh.graph import box
+
+    g = TrafficGraph(request=GraphRequest(namespaces=("shop", "web"), boxBy=("cluster", "namespace")))
+    for cluster in ("east", "west"):
+        for ns in ("shop", "web"):
+            for name in ("a-v1", "b-v1"):
+                g.add_node(Node(node_id(NODE_WORKLOAD, cluster, ns, workload=name), NODE_WORKLOAD, cluster, ns,
+                                workload=name, app=name[0], version="v1"))
+    box.apply(g)
+    shown(qtbot, view, g, key=None)
+    kinds = sorted(b.kind for b in view.boxes())
+    assert kinds.count("cluster") == 2 and kinds.count("namespace") == 4
+    east = next(b for b in view.boxes() if b.kind == "cluster" and b.title == "east")
+    assert {c.title for c in east.children_items if isinstance(c, BoxItem)} == {"shop", "web"}
+    # a cluster's outline is heavier than a namespace's, which is solid, unlike an app's
+    assert box_pen("cluster", shapes.C_BOX_BORDER).widthF() > box_pen("namespace", shapes.C_BOX_BORDER).widthF()
+    assert box_pen("app", shapes.C_BOX_BORDER).style() == Qt.PenStyle.DashLine
 
 
 def test_outside_nodes_show_their_namespace(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]

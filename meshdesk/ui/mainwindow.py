@@ -73,7 +73,7 @@ def build_request(namespaces: Sequence[str], c: ViewChoices, query_time: int = 0
         includeIdleNodes=c.idle_nodes,
         includeIdleEdges=c.idle_edges,
         duration=c.duration,
-        boxBy=("namespace",) if c.boxes else (),
+        boxBy=(("cluster",) if c.cluster_boxes else ()) + (("namespace",) if c.boxes else ()),
         appenders=appenders,
         responseTimeQuantile=c.quantile,
         ambientTraffic=c.ambient_traffic,
@@ -556,8 +556,8 @@ class MainWindow(QMainWindow):
         c = self.toolbar.choices
         self.view.set_display(DisplayOptions(
             edge_labels=c.edge_labels, show_security=c.security, show_virtual_services=c.virtual_services,
-            show_circuit_breakers=c.circuit_breakers, show_missing_sidecars=c.missing_sidecars, show_boxes=c.boxes,
-            animation=c.animation))
+            show_circuit_breakers=c.circuit_breakers, show_missing_sidecars=c.missing_sidecars,
+            show_boxes=c.boxes or c.cluster_boxes, animation=c.animation))
 
     def _expression(self, what: str, apply: Callable[[str], str | None], edit: Any, expr: str) -> None:
         error = apply(expr)

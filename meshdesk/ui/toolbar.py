@@ -61,6 +61,7 @@ DISPLAY_TOGGLES: tuple[tuple[str, str, bool], ...] = (
     ("idle_edges", "Idle edges", True),
     ("operation_nodes", "Operation nodes", True),
     ("waypoints", "Waypoints", True),
+    ("cluster_boxes", "Cluster boxes", True),
     ("boxes", "Namespace boxes", True),
     ("security", "Security (mTLS) badges", False),
     ("virtual_services", "Virtual service badges", False),
@@ -119,6 +120,7 @@ class ViewChoices:
     rate_http: str = "requests"  # the request's ``rateHttp`` (see TRAFFIC_RATES)
     rate_grpc: str = "requests"  # the request's ``rateGrpc``
     rate_tcp: str = "sent"  # the request's ``rateTcp``
+    cluster_boxes: bool = True  # a box per cluster, in a multi-cluster mesh (Kiali's default too)
     boxes: bool = True
     security: bool = False
     virtual_services: bool = True

@@ -112,6 +112,14 @@ def elide(text: str, limit: int = LABEL_MAX) -> str:
     return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
 
 
+def box_pen(kind: str, colour: QColor) -> QPen:
+    """A box's outline: a cluster's heavy, a namespace's plain, an app's dashed."""
+    pen = QPen(colour, 2.2 if kind == "cluster" else 1.2)
+    if kind not in ("namespace", "cluster"):
+        pen.setStyle(Qt.PenStyle.DashLine)
+    return pen
+
+
 def fmt_percent(v: float) -> str:
     return percent_text(v)
 
@@ -731,9 +739,7 @@ class BoxItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._rect.isNull():
             return
-        pen = QPen(shapes.C_SELECTED if self.isSelected() else shapes.C_BOX_BORDER, 1.2)
-        if self.kind != "namespace":
-            pen.setStyle(Qt.PenStyle.DashLine)
+        pen = box_pen(self.kind, shapes.C_SELECTED if self.isSelected() else shapes.C_BOX_BORDER)
         painter.setPen(pen)
         painter.setBrush(QBrush(shapes.C_BOX_FILL))
         painter.drawRoundedRect(self._rect, 8, 8)

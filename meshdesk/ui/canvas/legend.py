@@ -8,6 +8,7 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPaintEvent, 
 from PySide6.QtWidgets import QWidget
 
 from meshdesk.ui.canvas import shapes
+from meshdesk.ui.canvas.items import box_pen
 
 ROW_H = 24.0
 GLYPH_W = 48.0
@@ -24,7 +25,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 ("badge:dr", "Destination rule"), ("badge:cb", "Circuit breaker"), ("badge:sidecar", "Missing sidecar"),
                 ("badge:root", "Traffic source (root)"), ("badge:gateway", "Gateway (inner outline)"),
                 ("badge:waypoint", "Ambient waypoint")]),
-    ("Boxes", [("box:namespace", "Namespace"), ("box:app", "App (its versions)")]),
+    ("Boxes", [("box:cluster", "Cluster (several in the mesh)"), ("box:namespace", "Namespace"),
+               ("box:app", "App (its versions)")]),
 ]
 
 
@@ -79,10 +81,7 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
             painter.setPen(QPen(shapes.C_NODE_BORDER, 1))
             painter.drawPath(shapes.shape_path(shapes.SHAPE_APP, shapes.NODE_W - 10, shapes.NODE_H - 10))
     elif kind == "box":
-        pen = QPen(shapes.C_BOX_BORDER, 1.2)
-        if what != "namespace":
-            pen.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(pen)
+        painter.setPen(box_pen(what, shapes.C_BOX_BORDER))
         painter.setBrush(QBrush(shapes.C_BOX_FILL))
         painter.drawRoundedRect(QRectF(-32, -14, 64, 28), 6, 6)
     painter.restore()
