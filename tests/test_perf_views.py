@@ -59,3 +59,34 @@ def test_views_in_the_main_window_follow_the_canvas(qtbot: QtBot) -> None:
         w.close()
     qtbot.waitUntil(lambda: [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == [],
                     timeout=10000)
+
+
+def test_the_window_and_its_docks_come_back_as_the_user_left_them(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Size and docks survive a restart (through the settings file): the Metrics dock the user opened
+    is open again, the legend they closed stays closed. A settings file without them: the defaults."""
+    import argparse
+
+    from meshdesk.ui.app import make_window
+    from tests.ui_helpers import open_windows
+
+    opts = argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["hello"], snapshot=None)
+    windows = open_windows(qtbot, lambda: make_window(opts))
+    make = next(windows)
+    first = make()
+    assert not first.restore_window(), "nothing was kept yet"
+    qtbot.waitExposed(first)
+    first.resize(first.width(), 560)  # the offscreen screen is 800x600: a size that fits it
+    metrics = first.extensions[0].docks["Metrics"]
+    metrics.show()
+    first.legend_dock.close()
+    qtbot.waitUntil(lambda: first.size().height() == 560, timeout=3000)
+    first.close()
+    again = make_window(opts)  # reads the settings file the first one wrote when it closed
+    qtbot.addWidget(again)
+    try:
+        assert not again.extensions[0].docks["Metrics"].isHidden()
+        assert again.legend_dock.isHidden()
+        assert again.size().height() == 560  # (Qt keeps a restored width within the 800-wide screen)
+    finally:
+        again.close()
+    next(windows, None)

@@ -133,7 +133,8 @@ def test_bad_values_are_dropped_one_by_one(caplog: pytest.LogCaptureFixture) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "schema_version": SCHEMA_VERSION,
-        "general": {"read_only": "yes", "theme": "purple", "last_context": "kind"},
+        "general": {"read_only": "yes", "theme": "purple", "last_context": "kind", "window_state": 42,
+                    "window_geometry": "AdnQywAD"},
         "contexts": {
             "kind": {"namespaces": "bookinfo", "prometheus_url": "http://p:9090", "refresh_interval": -5,
                      "duration": 600, "prometheus_auth": {"type": "bearer", "token": 12345678901234}},
@@ -142,11 +143,12 @@ def test_bad_values_are_dropped_one_by_one(caplog: pytest.LogCaptureFixture) -> 
     with caplog.at_level(logging.WARNING):
         s = load_settings()
     assert (s.read_only, s.theme, s.last_context) == (False, "system", "kind")
+    assert (s.window_geometry, s.window_state) == ("AdnQywAD", "")  # the window's arrangement: text only
     cs = s.context_settings("kind")
     assert (cs.prometheus_url, cs.duration, cs.refresh_interval) == ("http://p:9090", 600, None)
     assert cs.prometheus_auth == {"type": "bearer"}
     text = " | ".join(s.warnings)
-    for part in ("read_only", "theme 'purple'", "namespaces", "refresh_interval -5", "prometheus_auth.token",
+    for part in ("read_only", "theme 'purple'", "window_state", "namespaces", "refresh_interval -5", "prometheus_auth.token",
                  "context 'other'"):
         assert part in text
     assert "12345678901234" not in text and "12345678901234" not in caplog.text

@@ -3,7 +3,8 @@
 Layout (schema 2)::
 
     {"schema_version": 2,
-     "general": {"read_only": false, "theme": "system", "last_context": "kind-mesh", "kubeconfig": null},
+     "general": {"read_only": false, "theme": "system", "last_context": "kind-mesh", "kubeconfig": null,
+                 "window_geometry": "<base64>", "window_state": "<base64>"},
      "contexts": {"kind-mesh": {
          "namespaces": ["bookinfo"],
          "prometheus_url": "http://localhost:9090",
@@ -174,7 +175,8 @@ def migrate(doc: dict[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------ the store
 
-_GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "last_context": "", "kubeconfig": None}
+_GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "last_context": "", "kubeconfig": None,
+                                     "window_geometry": "", "window_state": ""}
 
 
 class Settings:
@@ -210,6 +212,24 @@ class Settings:
         if value not in THEMES:
             raise ValueError(f"theme must be one of {', '.join(THEMES)}, not {value!r}")
         self._set_general("theme", value)
+
+    @property
+    def window_geometry(self) -> str:
+        """The main window's size and place, as Qt's saveGeometry() in base64 ("" : Qt's default)."""
+        return str(self._general["window_geometry"] or "")
+
+    @window_geometry.setter
+    def window_geometry(self, value: str) -> None:
+        self._set_general("window_geometry", value)
+
+    @property
+    def window_state(self) -> str:
+        """The docks' arrangement, as Qt's saveState() in base64 ("" : the app's default)."""
+        return str(self._general["window_state"] or "")
+
+    @window_state.setter
+    def window_state(self, value: str) -> None:
+        self._set_general("window_state", value)
 
     @property
     def last_context(self) -> str:
@@ -300,7 +320,8 @@ class Settings:
                 warn(f"settings: read_only {value!r} is not true/false; ignored")
             elif key == "theme" and value not in THEMES:
                 warn(f"settings: theme {value!r} is not one of {', '.join(THEMES)}; ignored")
-            elif key in ("last_context", "kubeconfig") and value is not None and not isinstance(value, str):
+            elif key in ("last_context", "kubeconfig", "window_geometry", "window_state") and value is not None \
+                    and not isinstance(value, str):
                 warn(f"settings: {key} is not text; ignored")
             else:
                 self._general[key] = value if value is not None else default

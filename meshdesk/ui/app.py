@@ -68,6 +68,7 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
 
     win.actions_controller = install_actions(win)  # Actions menu and the canvas's context menu
     win.add_extension(PerformanceViews(win))  # metrics, lists, Istio config and logs docks; sparklines
+    win.restore_window()  # size, place and docks as the user left them (every dock exists now)
     if problems:
         win.banner.show_note("Kubeconfig: " + "; ".join(problems), "warning")
     return win

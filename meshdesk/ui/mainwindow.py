@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -55,6 +55,7 @@ SNAPSHOT_PREFIX = "snapshot: "
 # asked for by name always runs; None would mean all).
 BASE_APPENDERS = ("serviceEntry", "deadNode", "responseTime", "securityPolicy", "throughput",
                   "istio", "ambient", "health")
+WINDOW_STATE_VERSION = 1  # of the docks' arrangement kept in the settings (bump when docks change)
 NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout", "forbidden"})
 
 
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         self._fit_pending = False
         self._ns_override = list(namespaces) if namespaces else None
         self._closed = False
+        self._shown_once = False
         self.actions_controller: Any = None  # set by meshdesk.ui.app (meshdesk.ui.actions.install_actions)
         self.extensions: list[Any] = []  # parts added from outside (e.g. the performance views); see add_extension
 
@@ -897,11 +899,36 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self._age_timer.stop()
+        self._remember_window()
         for extension in self.extensions:
             extension.shutdown()
         self.poller.shutdown()
         self.view.shutdown()
         self._save_settings()
+
+    # -- the window's own arrangement ------------------------------------------------------------
+    def _remember_window(self) -> None:
+        """Keep the window's size and place and the docks' arrangement for the next start."""
+        if not self._shown_once:
+            return  # never shown: nothing the user arranged
+        self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        self.settings.window_state = bytes(self.saveState(WINDOW_STATE_VERSION).toBase64().data()).decode("ascii")
+
+    def restore_window(self) -> bool:
+        """Put the window and its docks back as the user left them (call once every dock exists);
+        False when nothing was kept, or what was kept does not fit this version's docks."""
+        geometry, state = self.settings.window_geometry, self.settings.window_state
+        restored = False
+        if geometry:
+            restored = self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
+        if state:
+            restored = self.restoreState(QByteArray.fromBase64(state.encode("ascii")), WINDOW_STATE_VERSION) \
+                and restored
+        return restored
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._shown_once = True
+        super().showEvent(event)
 
 
 WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
