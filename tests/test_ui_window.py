@@ -653,3 +653,34 @@ def test_nodes_whose_istio_config_has_findings_carry_a_badge(qtbot, make_window)
     # gateway VirtualServices for any host ("*") are about no service in particular
     services = [n for n in w.graph.nodes.values() if n.node_type == "service"]
     assert services and not any(n.extra.get("validation") for n in services if n.service != "reviews")
+
+
+def test_sigterm_closes_the_app_cleanly_and_keeps_its_arrangement(tmp_path) -> None:
+    """kill (or a session ending) sends SIGTERM: the app closes as from the window, so its threads stop
+    and the settings - with the window's arrangement - are written, instead of dying mid-write."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = tmp_path / "config"
+    env = dict(os.environ, MESHDESK_CONFIG_DIR=str(config), QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, "-m", "meshdesk", "--demo"], env=env, cwd=str(tmp_path),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        settings = config / "settings.json"
+        deadline = time.monotonic() + 60
+        while not settings.exists():  # written once the window has opened the demo
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the app did not start"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    general = json.loads(settings.read_text())["general"]
+    assert general["window_state"] and general["window_geometry"]

@@ -89,11 +89,28 @@ def run(opts: argparse.Namespace) -> int:
         adopt_login_shell_path()
     from meshdesk.ui.theme import app_icon, apply_theme
 
+    # Ctrl+C in the terminal, and SIGTERM (kill, a session ending), close the window properly: threads
+    # stopped, settings and the window's arrangement saved. Installed first: a signal that comes while
+    # the window is being made closes it once it exists.
+    window: list[MainWindow] = []
+    asked_to_close: list[bool] = []
+
+    def close(*_: object) -> None:
+        if window:
+            window[0].close()
+        else:
+            asked_to_close.append(True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, close)
     settings = load_settings()
     apply_theme(app, settings.theme or "system")
     app.setWindowIcon(app_icon())
     win = make_window(opts, settings)
+    window.append(win)
     win.show()
+    if asked_to_close:
+        QTimer.singleShot(0, win.close)
     if os.environ.get("MESHDESK_EXIT_AFTER_SHOW") == "1":  # packaging/check_bundle.sh
 
         def _shown() -> None:
@@ -101,8 +118,6 @@ def run(opts: argparse.Namespace) -> int:
             app.quit()
 
         QTimer.singleShot(0, _shown)
-    # Ctrl+C in the terminal closes the window properly (threads stopped, settings saved)
-    signal.signal(signal.SIGINT, lambda *_: win.close())
     tick = QTimer()
     tick.start(250)  # lets Python see the signal while Qt's loop runs
     tick.timeout.connect(lambda: None)
