@@ -70,6 +70,26 @@ def test_rows_carry_health_sidecars_and_badges(lists: MeshLists, mesh: tuple[Tra
     assert _row(lists, CONFIG, "storefront").badge == "ok"
 
 
+def test_a_services_config_column_agrees_with_its_graph_badge() -> None:
+    """Two gateway VirtualServices claiming host "*" warn about each other; that is no finding about
+    every service of the mesh (the list said "2 warnings" on each). The list and the canvas's badge
+    now count the same objects for a service."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    snap = demo.snapshot(GraphRequest(namespaces=("shop", "hello", "travel")))
+    assert snap.inventory is not None
+    graph = build(snap)
+    validations = validate(snap.inventory)
+    assert any(v.checks and k[2] == "storefront" for k, v in validations.items()), "the demo has the warning"
+    annotate(graph, node_badges(graph, snap.inventory, validations))
+    lists = MeshLists()
+    lists.set_data(graph, snap.inventory, validations)
+    for row in lists.pages[SERVICES].model.rows:
+        node = graph.find_node(node_type=NODE_SERVICE, namespace=row.namespace, service=row.name)
+        badge = node.extra.get("validation") if node is not None else None
+        assert bool(row.errors or row.warnings) == (badge in ("error", "warning")), row.name
+    assert _row(lists, SERVICES, "sleep").badge == "ok"
+
+
 def test_sort_and_filter(lists: MeshLists, qtbot: QtBot) -> None:
     page = lists.pages[WORKLOADS]
     names = [r.name for r in page.visible_rows()]

@@ -81,8 +81,8 @@ def selects(obj: IstioObject, workload: Workload) -> bool:
 
 
 def objects_for_service(inventory: Inventory, service: Service) -> list[IstioObject]:
-    host = f"{service.name}.{service.namespace}.svc.cluster.local"
-    return [o for o in inventory.istio if any(host_matches(h, host) for h in object_hosts(o))]
+    """Objects about a Kubernetes service, as for its graph node (``objects_for_host``)."""
+    return objects_for_host(inventory, f"{service.name}.{service.namespace}.svc.cluster.local")
 
 
 def objects_for_host(inventory: Inventory, host: str) -> list[IstioObject]:
