@@ -70,7 +70,7 @@ def test_rows_carry_health_sidecars_and_badges(lists: MeshLists, mesh: tuple[Tra
     assert _row(lists, CONFIG, "storefront").badge == "ok"
 
 
-def test_a_services_config_column_agrees_with_its_graph_badge() -> None:
+def test_a_services_config_column_agrees_with_its_graph_badge(qtbot: QtBot) -> None:
     """Two gateway VirtualServices claiming host "*" warn about each other; that is no finding about
     every service of the mesh (the list said "2 warnings" on each). The list and the canvas's badge
     now count the same objects for a service."""
@@ -82,6 +82,7 @@ def test_a_services_config_column_agrees_with_its_graph_badge() -> None:
     assert any(v.checks and k[2] == "storefront" for k, v in validations.items()), "the demo has the warning"
     annotate(graph, node_badges(graph, snap.inventory, validations))
     lists = MeshLists()
+    qtbot.addWidget(lists)
     lists.set_data(graph, snap.inventory, validations)
     for row in lists.pages[SERVICES].model.rows:
         node = graph.find_node(node_type=NODE_SERVICE, namespace=row.namespace, service=row.name)
