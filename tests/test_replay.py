@@ -72,3 +72,29 @@ def test_no_replay_for_a_snapshot_file(qtbot, demo_window, tmp_path) -> None:  #
     w.open_snapshot(str(path))
     shown(qtbot, w, lambda g: w.info is not None and not w.info.live)
     assert not w.toolbar.replay_action.isEnabled()
+
+
+def test_the_charts_follow_the_replayed_moment(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Replaying an hour back, the metrics view and the sparklines chart the range that ends then, so
+    the charts beside the graph are about the same moment; back to live, they end now again."""
+    import argparse
+
+    from meshdesk.mesh.metrics import MetricsTarget
+    from meshdesk.ui.app import make_window
+    from tests.ui_helpers import open_windows
+
+    opts = argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["shop"], snapshot=None)
+    windows = open_windows(qtbot, lambda: make_window(opts))
+    w = next(windows)()
+    shown(qtbot, w, lambda g: bool(g.edges))
+    metrics = w.extensions[0].metrics
+    with qtbot.waitSignal(metrics.refreshed, timeout=20000):
+        metrics.set_target(MetricsTarget.workload("shop", "reviews-v2"))
+    w.toolbar.replay_action.trigger()
+    at = w.replay.time
+    assert metrics.end == at and w.extensions[0].sparklines.end == at
+    qtbot.waitUntil(lambda: metrics.last_result is not None and abs(metrics.last_result.end - at) < 60, timeout=20000)
+    w.toolbar.replay_action.trigger()
+    assert metrics.end == 0 and w.extensions[0].sparklines.end == 0
+    qtbot.waitUntil(lambda: metrics.last_result is not None and metrics.last_result.end > at + 3000, timeout=20000)
+    next(windows, None)

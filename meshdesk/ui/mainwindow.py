@@ -540,13 +540,22 @@ class MainWindow(QMainWindow):
             if self._replay_at is not None:
                 self._replay_at = None
                 self._request_changed()
+                self._extensions_at(None)
         self._update_age()
+
+    def _extensions_at(self, t: int | None) -> None:
+        """Tell the parts that chart time (the metrics views) which moment the graph shows."""
+        for extension in self.extensions:
+            set_time = getattr(extension, "set_time", None)
+            if set_time is not None:
+                set_time(t)
 
     def _replay_to(self, t: int) -> None:
         if not self.toolbar.replay_action.isChecked():
             return
         self._replay_at = t
         self._request_changed()
+        self._extensions_at(t)
         self._update_age()
 
     def refresh_now(self) -> None:

@@ -176,11 +176,18 @@ class _ChartsController(QWidget):
         self.timer.timeout.connect(self._tick)
         self.set_poll_interval(poll_ms)
         self.clock: Callable[[], float] = time.time
+        self.end = 0.0  # the charts' right edge in unix time; 0: now (replay sets an earlier one)
 
     # what to fetch now: the full view's range, step and split, or the sparklines' fixed window
     spec: Callable[[], MetricsSpec]  # each kind of view defines it
 
     # -- public slots ------------------------------------------------------------------------
+    def set_end(self, end: float) -> None:
+        """Chart the range that ends at ``end`` (0: now), as the replayed graph shows that moment."""
+        if end != self.end:
+            self.end = end
+            self.refresh()
+
     @Slot(int)
     def set_poll_interval(self, ms: int) -> None:
         """0 stops polling (refresh() still works)."""
@@ -339,7 +346,7 @@ class MetricsView(_ChartsController):
 
     def spec(self) -> MetricsSpec:
         return MetricsSpec(range_s=int(self.range.currentData()), step_s=int(self.step.currentData()),
-                           split=str(self.split.currentData()))
+                           split=str(self.split.currentData()), end=self.end)
 
     def set_target(self, target: MetricsTarget | None) -> None:
         self.title.setText(f"<b>{target.title}</b>" if target else "No selection")
@@ -373,4 +380,4 @@ class SparklinePanel(_ChartsController):
             layout.addWidget(c, 1)  # the strip's height is shared alike, whichever chart has data
 
     def spec(self) -> MetricsSpec:
-        return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=SPARKLINE_CHARTS)
+        return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=SPARKLINE_CHARTS, end=self.end)

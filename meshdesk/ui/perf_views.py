@@ -141,6 +141,11 @@ class PerformanceViews(QObject):
                                      (workload.namespace, workload.name)):
             self.logs.set_workload(workload)
 
+    def set_time(self, t: float | None) -> None:
+        """The charts end at ``t`` (replay), or (None) now."""
+        for charts in (self.metrics, self.sparklines):
+            charts.set_end(float(t or 0))
+
     def shutdown(self) -> None:
         for w in (self.metrics, self.sparklines, self.logs):
             w.shutdown()
