@@ -655,6 +655,21 @@ def test_nodes_whose_istio_config_has_findings_carry_a_badge(qtbot, make_window)
     assert services and not any(n.extra.get("validation") for n in services if n.service != "reviews")
 
 
+def test_copy_details_puts_the_panel_on_the_clipboard(qtbot, demo_window) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    w = demo_window(["shop"])
+    wait_graph(qtbot, w, lambda w: bool(w.graph.edges))
+    reviews = next(n for n in w.graph.nodes.values() if n.node_type == "service" and n.service == "reviews")
+    w.view.select([reviews.id])
+    qtbot.waitUntil(lambda: w.panel.text().startswith("Service reviews"), timeout=5000)
+    QApplication.clipboard().clear()
+    copy = next(a for m in w.menuBar().actions() if m.menu() for a in m.menu().actions() if a.text() == "Copy details")
+    copy.trigger()
+    copied = QApplication.clipboard().text()
+    assert copied.startswith("Service reviews") and "ClusterIP" in copied and copied == w.panel.text().strip()
+
+
 def test_sigterm_closes_the_app_cleanly_and_keeps_its_arrangement(tmp_path) -> None:
     """kill (or a session ending) sends SIGTERM: the app closes as from the window, so its threads stop
     and the settings - with the window's arrangement - are written, instead of dying mid-write."""

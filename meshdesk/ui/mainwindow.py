@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -256,6 +257,10 @@ class MainWindow(QMainWindow):
         self.back_action.setEnabled(False)
         self.back_action.triggered.connect(lambda: self.set_focus(None))
         view_menu.addAction(self.toolbar.fit_action)
+        copy = view_menu.addAction("Copy details")
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setToolTip("Copy what the details panel says about the selection, as text (for a ticket or a chat)")
+        copy.triggered.connect(self.copy_details)
         zoom = view_menu.addAction("Zoom to selection")
         zoom.setShortcut(QKeySequence("Ctrl+E"))
         zoom.triggered.connect(self.view.zoom_to_selection)
@@ -711,6 +716,13 @@ class MainWindow(QMainWindow):
         if focus is not None and focus != self._node_focus:
             self.set_focus(focus)
 
+    def copy_details(self) -> None:
+        """Put the details panel's text on the clipboard."""
+        text = self.panel.text().strip()
+        if text:
+            QApplication.clipboard().setText(text)
+            self.statusBar().showMessage("Details copied", 3000)
+
     def set_focus(self, focus: NodeFocus | None) -> None:
         """Show the node graph of ``focus``, or (None) the selected namespaces' graph again."""
         if focus == self._node_focus:
@@ -951,6 +963,7 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+,", "Settings"),
     ("Ctrl+O", "Open a snapshot"),
     ("Ctrl+S", "Save what the graph shows as a snapshot"),
+    ("Ctrl+C", "Copy the details of the selection"),
     ("Alt+Left", "Back to the full graph from a node graph"),
     ("F1", "Keyboard shortcuts"),
     ("Ctrl+Q", "Quit"),
