@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget
 
 from meshdesk.mesh.graph.model import NODE_WORKLOAD
@@ -668,6 +669,14 @@ def test_copy_details_puts_the_panel_on_the_clipboard(qtbot, demo_window) -> Non
     copy.trigger()
     copied = QApplication.clipboard().text()
     assert copied.startswith("Service reviews") and "ClusterIP" in copied and copied == w.panel.text().strip()
+    # in a text field, Ctrl+C copies the field's selection, not the details
+    edit = w.toolbar.find_edit
+    edit.setText("name = reviews")
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.waitUntil(edit.hasFocus, timeout=3000)
+    QTest.keyClick(edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.clipboard().text() == "name = reviews"
 
 
 def test_sigterm_closes_the_app_cleanly_and_keeps_its_arrangement(tmp_path) -> None:
