@@ -98,3 +98,19 @@ def test_the_charts_follow_the_replayed_moment(qtbot) -> None:  # type: ignore[n
     assert metrics.end == 0 and w.extensions[0].sparklines.end == 0
     qtbot.waitUntil(lambda: metrics.last_result is not None and metrics.last_result.end > at + 3000, timeout=20000)
     next(windows, None)
+
+
+def test_a_shorter_span_moves_the_time_into_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from meshdesk.ui.replay import ReplayBar
+
+    bar = ReplayBar(clock=lambda: DEMO_NOW)
+    qtbot.addWidget(bar)
+    bar.span.setCurrentIndex(bar.span.count() - 1)  # the last day
+    bar.start(back_s=6 * 3600)
+    assert bar.anchor - bar.time == 6 * 3600
+    with qtbot.waitSignal(bar.timeChosen, timeout=3000) as chosen:
+        bar.span.setCurrentIndex(0)  # the last hour: six hours back is out of it
+    assert chosen.args == [bar.anchor - 3600] and bar.time == bar.anchor - 3600
+    with qtbot.assertNotEmitted(bar.timeChosen, wait=100):
+        bar.span.setCurrentIndex(1)  # six hours: the time an hour back is still in it
+    assert bar.time == bar.anchor - 3600

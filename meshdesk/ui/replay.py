@@ -64,7 +64,7 @@ class ReplayBar(QWidget):
         for seconds, label in SPANS:
             self.span.addItem(label, seconds)
         self.span.setToolTip("How far back the slider reaches")
-        self.span.currentIndexChanged.connect(self._span_changed)
+        self.span.currentIndexChanged.connect(self._span_chosen)
         self.speed = QComboBox()
         for ms, label in SPEEDS:
             self.speed.addItem(label, ms)
@@ -133,6 +133,12 @@ class ReplayBar(QWidget):
             self.slider.setRange(0, steps)
             self.slider.setValue(max(0, steps - back // STEP_S))
         self._show_label()
+
+    def _span_chosen(self) -> None:
+        before = self.time
+        self._span_changed()
+        if self.time != before:  # a shorter span moved the time to its start: show that graph
+            self._emit_now()
 
     def _moved(self, _value: int) -> None:
         self._show_label()
