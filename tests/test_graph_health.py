@@ -122,6 +122,19 @@ def test_reasons_name_direction_protocol_code_class_and_share() -> None:
     assert web.error_ratio == pytest.approx(0.10)
 
 
+def test_grpc_errors_and_no_response_are_named_in_words() -> None:
+    """Kiali's default tolerances match gRPC statuses and "no response" with patterns; a reason names
+    them in words rather than as the regular expression ("outbound grpc ^[1-9]$|^1[0-6]$: 2.3%")."""
+    g = build(snapshot([http("web-v1", "cart-v1", 90, protocol="grpc"),
+                        http("web-v1", "cart-v1", 10, protocol="grpc", grpc_status="14"),
+                        http("web-v1", "pay-v1", 95), http("web-v1", "pay-v1", 5, "0", flags="DC")]))
+    web = node(g, "web-v1").health
+    assert web is not None
+    assert "outbound grpc errors (status 1-16): 10.0%" in web.reasons
+    assert "outbound http no response: 5.0%" in web.reasons
+    assert not any("^" in r or "$" in r for r in web.reasons)
+
+
 def test_a_tiny_5xx_share_degrades_and_says_so_without_reading_zero() -> None:
     # Kiali's 5xx tolerance degrades past 0%: one failed request in 4,000 is enough
     g = build(snapshot([http("web-v1", "cart-v1", 3999), http("web-v1", "cart-v1", 1, "503")]))

@@ -48,6 +48,11 @@ class Tolerance:
     protocol: re.Pattern[str]
     direction: re.Pattern[str]
     text: str = ""
+    label: str = ""  # what a health reason calls the codes ("" : the code pattern as written)
+
+    @property
+    def codes_text(self) -> str:
+        return self.label or self.text.split(",")[0]
 
 
 def _anchored(pattern: str, default: str = ".*") -> re.Pattern[str]:
@@ -62,17 +67,19 @@ def _anchored(pattern: str, default: str = ".*") -> re.Pattern[str]:
         return re.compile("^.*$")
 
 
-def tolerance(code: str, degraded: float, failure: float, protocol: str, direction: str = ".*") -> Tolerance:
+def tolerance(code: str, degraded: float, failure: float, protocol: str, direction: str = ".*",
+              label: str = "") -> Tolerance:
     code_re = code.strip().replace("X", r"\d").replace("x", r"\d")
     return Tolerance(_anchored(code_re), degraded, failure, _anchored(protocol), _anchored(direction),
-                     f"{code},{degraded:g},{failure:g},{protocol},{direction}")
+                     f"{code},{degraded:g},{failure:g},{protocol},{direction}", label)
 
 
 DEFAULT_TOLERANCES: tuple[Tolerance, ...] = (
     tolerance("5XX", 0, 10, "http"),
     tolerance("4XX", 10, 20, "http"),
-    tolerance("^[1-9]$|^1[0-6]$", 0, 10, "grpc"),
-    tolerance("^-$", 0, 10, "http|grpc"),
+    # Kiali's patterns; a health reason names them in words, not as regular expressions
+    tolerance("^[1-9]$|^1[0-6]$", 0, 10, "grpc", label="errors (status 1-16)"),
+    tolerance("^-$", 0, 10, "http|grpc", label="no response"),
 )
 
 
@@ -134,7 +141,7 @@ class _Plan:
     def __init__(self, tolerances: tuple[Tolerance, ...] | list[Tolerance], direction: str, protocol: str) -> None:
         self.tolerances = tolerances  # kept so that its id cannot be taken by another list meanwhile
         self.entries: list[tuple[Tolerance, str]] = [
-            (t, t.text.split(",")[0]) for t in tolerances
+            (t, t.codes_text) for t in tolerances
             if t.direction.match(direction) and t.protocol.match(protocol)
         ]
         # per entry (failure threshold, degraded threshold, code text), for judge
@@ -142,7 +149,7 @@ class _Plan:
         self.hits: dict[str, tuple[int, ...]] = {}
         self.prefix = f"{direction} {protocol} "
         # reasons kept unwritten (see _Reasons) when no two of the tolerances have the same code text
-        code_texts = [t.text.split(",")[0] for t in tolerances]
+        code_texts = [t.codes_text for t in tolerances]
         self.lazy = len(set(code_texts)) == len(code_texts)
 
     def classify(self, code: str) -> tuple[int, ...]:
