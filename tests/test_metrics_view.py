@@ -354,3 +354,25 @@ def test_charts_follow_the_light_and_dark_theme(qtbot: QtBot) -> None:
         assert chart.plot.getAxis("left").textPen().color().lightness() < 120
     finally:
         reset_theme(app)
+
+
+def test_a_split_value_has_one_colour_in_every_chart(qtbot: QtBot) -> None:
+    """By version or by response code, a line keeps its colour from chart to chart (the 503 line was red
+    in one chart and blue in the next); response codes take their class's colour, as on the graph."""
+    from meshdesk.ui.charts import MetricChart
+
+    shared: dict[str, str] = {}
+    volume, errors = MetricChart("request_volume", colours=shared), MetricChart("request_errors", colours=shared)
+    for chart in (volume, errors):
+        qtbot.addWidget(chart)
+    times = [100.0, 160.0]
+
+    def colours(chart: MetricChart, values: list[str]) -> dict[str, str]:
+        chart.set_lines([Line(chart.key, "rate", v, times, [1.0, 2.0]) for v in values])
+        return {key[1]: item.opts["pen"].color().name() for key, item in chart.items.items()}
+
+    a = colours(volume, ["v1", "v2", "200", "503"])
+    b = colours(errors, ["503", "v2", "v1"])
+    assert a["v1"] == b["v1"] and a["v2"] == b["v2"] and a["503"] == b["503"]
+    assert len(set(a.values())) == 4, "distinct within a chart"
+    assert a["200"] == "#3e8635" and a["503"].startswith("#") and a["503"] != a["200"]

@@ -38,6 +38,27 @@ _CHART_THEMES: dict[str, tuple[str, str, QColor]] = {
 }
 
 
+# response codes in their class's colour as the graph uses it (ok green, redirect blue, client error
+# amber, server error red), the usual codes of a class in shades of it
+_CODE_SHADES = {
+    "2": ("200", ("#3e8635", "#7cc674", "#1e4f18"), ("201", "204")),
+    "3": ("301", ("#0066cc", "#73bcf7", "#004080", "#2b9af3"), ("302", "304", "307")),
+    "4": ("400", ("#f0ab00", "#c58c00", "#795600", "#f4c145", "#ec7a08"), ("401", "403", "404", "429")),
+    "5": ("500", ("#c9190b", "#7d1007", "#f0561d", "#a30000", "#ff7468"), ("502", "503", "504", "501")),
+}
+
+
+def line_colour(split_value: str, shared: dict[str, str]) -> str:
+    """One colour per split value in every chart of a view (``shared`` is the view's): "503" is the
+    same red in Request volume and in Errors. HTTP codes take their class's colour; other values (a
+    version, a remote app) the palette's next colour the first time the view meets them."""
+    if len(split_value) == 3 and split_value.isdigit() and split_value[0] in _CODE_SHADES:
+        first, shades, others = _CODE_SHADES[split_value[0]]
+        order = (first, *others)
+        return shades[order.index(split_value)] if split_value in order else shades[0]
+    return shared.setdefault(split_value, _PALETTE[len(shared) % len(_PALETTE)])
+
+
 def format_value(value: float, unit: str) -> str:
     if not math.isfinite(value):
         return "no data"
@@ -75,8 +96,10 @@ class PercentAxis(pg.AxisItem):
 class MetricChart(QWidget):
     """A titled chart with a status line. ``set_lines`` updates it in place."""
 
-    def __init__(self, key: str, *, compact: bool = False, parent: QWidget | None = None) -> None:
+    def __init__(self, key: str, *, compact: bool = False, colours: dict[str, str] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.colours = colours if colours is not None else {}  # split value -> colour, shared by a view
         self.key = key
         self.chart = CHARTS_BY_KEY[key]
         self.compact = compact
@@ -152,7 +175,8 @@ class MetricChart(QWidget):
             y = np.asarray(line.values, dtype=float)
             item = self.items.get(key)
             if item is None:
-                color = _PALETTE[len(self.items) % len(_PALETTE)]
+                color = line_colour(line.split_value, self.colours) if line.split_value else \
+                    _PALETTE[len(self.items) % len(_PALETTE)]
                 pen = pg.mkPen(color, width=1.5, style=_STAT_STYLE.get(line.stat, Qt.PenStyle.SolidLine))
                 item = self.plot.plot(x, y, pen=pen, connect="finite", name=line.name)
                 self.items[key] = item

@@ -165,7 +165,9 @@ class _ChartsController(QWidget):
         super().__init__(parent)
         self.source = source
         self.target: MetricsTarget | None = None
-        self.charts: dict[str, MetricChart] = {k: MetricChart(k, compact=compact) for k in chart_keys}
+        colours: dict[str, str] = {}  # one colour per split value across the charts
+        self.charts: dict[str, MetricChart] = {k: MetricChart(k, compact=compact, colours=colours)
+                                               for k in chart_keys}
         self.last_result: MetricsResult | None = None
         self.last_good_at: float | None = None
         self.last_error: str = ""
