@@ -260,3 +260,22 @@ def test_a_service_panel_names_the_routing_its_istio_config_does(qtbot) -> None:
             assert "Routing" not in p.text()
         else:
             assert expected in p.text()
+
+
+def test_response_codes_read_in_the_protocols_words(qtbot) -> None:
+    """gRPC responses are statuses with names; a request that got no response says so (it read "all",
+    what a TCP edge's single line says); HTTP codes stay codes."""
+    from meshdesk.ui.panels import response_label
+    from tests.graph_samples import http, snapshot
+
+    assert [response_label("grpc", c) for c in ("0", "14", "503")] == \
+        ["status 0 (OK)", "status 14 (Unavailable)", "code 503"]
+    assert (response_label("http", "-"), response_label("tcp", "-"), response_label("http", "404")) == \
+        ("no response", "all", "code 404")
+    graph = build(snapshot([http("web-v1", "cart-v1", 90.0), http("web-v1", "cart-v1", 10.0, "0", flags="UF")]))
+    (edge,) = graph.edges.values()
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, None)
+    p.show_selection([edge.id])
+    assert "no response\n10.0%" in p.text() and "\nall\n" not in p.text()

@@ -128,6 +128,22 @@ def _routing_rows(node: Node) -> list[tuple[str, str]]:
     return [("Routing", _e(", ".join(found)))] if found else []
 
 
+# gRPC status codes by number (what a gRPC edge's responses are counted under)
+GRPC_STATUS_NAMES = ("OK", "Cancelled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
+                     "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
+                     "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated")
+
+
+def response_label(protocol: str, code: str) -> str:
+    """How the edge panel names a response code: "code 503", "status 14 (Unavailable)" for gRPC,
+    "no response" ("-"; for TCP, which has no codes, "all")."""
+    if code == "-":
+        return "all" if protocol == "tcp" else "no response"
+    if protocol == "grpc" and code.isdigit() and int(code) < len(GRPC_STATUS_NAMES):
+        return f"status {code} ({GRPC_STATUS_NAMES[int(code)]})"
+    return f"code {code}"
+
+
 def fmt_pct(share: float) -> str:
     """A 0..1 share as the canvas writes percentages."""
     return _e(fmt_percent(share * 100))
@@ -626,7 +642,7 @@ class SidePanel(QWidget):
             for code, detail in sorted(e.responses.items()):
                 share = sum(detail.flags.values()) or sum(detail.hosts.values())
                 flags = ", ".join(f"{f} {fmt_percent(v)}" for f, v in sorted(detail.flags.items()) if f != "-")
-                rows2.append((f"code {code}" if code != "-" else "all", _e(fmt_percent(share))
+                rows2.append((response_label(p, code), _e(fmt_percent(share))
                               + (f" <span style='color:#6a6e73'>(flags {_e(flags)})</span>" if flags else "")))
                 for h, v in detail.hosts.items():
                     hosts_all[h] = hosts_all.get(h, 0.0) + v
