@@ -758,20 +758,19 @@ class MainWindow(QMainWindow):
         self._update_age()
 
     def _update_age(self) -> None:
+        replaying = self._replay_at is not None
         if self._replay_at is not None:
             text = f"replay: the graph at {time.strftime('%H:%M', time.localtime(self._replay_at))}, not live"
-            if self.poller.busy:
-                text += " · refreshing…"
-            self.status_age.setText(text)
-            return
-        if self.last_ok is None:
+        elif self.last_ok is None:
             text = "no data yet" if self.context else ""
         elif self.info is not None and not self.info.live:
             text = "offline snapshot"
         else:
             text = f"updated {age_text(time.time() - self.last_ok)}"
         r = self.toolbar.choices.refresh
-        if self.last_error is not None:
+        if replaying:
+            pass  # live refresh is stopped: its mode and failures are not what the status is about
+        elif self.last_error is not None:
             text += f" · refresh failing ({self.last_error.kind})"
         elif r == PAUSE:
             text += " · paused"

@@ -144,13 +144,12 @@ class _Worker(QObject):
             if want_namespaces or not request.namespaces:
                 try:
                     namespaces = source.namespaces()
-                    names = [n.name for n in namespaces]
                 except Forbidden:
                     if not request.namespaces:
                         raise
                     # may not list them, may still read the chosen ones
                     namespaces = [Namespace(n) for n in request.namespaces]
-                    names = list(request.namespaces)
+                names = [n.name for n in namespaces]
                 used = list(request.namespaces) or default_namespaces(namespaces)
                 self.namespacesReady.emit(generation, names, used)
                 if not request.namespaces:

@@ -120,8 +120,7 @@ def box_pen(kind: str, colour: QColor) -> QPen:
     return pen
 
 
-def fmt_percent(v: float) -> str:
-    return percent_text(v)
+fmt_percent = percent_text  # the canvas, panels and health reasons write percentages one way
 
 
 def error_share(edge: Edge) -> float:
