@@ -168,3 +168,52 @@ def test_nested_groups_never_overlap() -> None:
     for n in nodes[::11]:
         x, y = pos[n]
         assert not any(r[0] <= x <= r[2] and r[1] <= y <= r[3] for r in inner.values()), n
+
+
+def test_drawn_boxes_with_their_padding_never_overlap() -> None:
+    """Boxes drawn as the canvas draws them: an app box around its nodes, a namespace box around its
+    nodes and its app boxes, each padded (``GROUP_PAD_*``). An app box at the edge of its namespace makes
+    the namespace box bigger; the namespace boxes must still stay apart."""
+    # a gateway calls into two namespaces, whose boxes then stand one above the other; in each, the
+    # nodes sit in app boxes (one app's versions), right at the namespace box's edges
+    nodes = ["gateway"] + [f"{ns}/{app}-v{v}" for ns in ("shop", "hello") for app in ("front", "back") for v in (1, 2)]
+    edges = [("gateway", "shop/front-v1"), ("gateway", "hello/front-v1")]
+    edges += [(f"{ns}/front-v{v}", f"{ns}/back-v{w}") for ns in ("shop", "hello") for v in (1, 2) for w in (1, 2)]
+    paths: dict[str, tuple[str, ...]] = {n: (n.split("/")[0], n.split("/")[0] + ":" + n.split("/")[1].split("-")[0])
+                                         for n in nodes[1:]}
+    pos = layout.layered(nodes, edges, groups=paths)
+    half_w, half_h = layout.DEFAULT_SIZE[0] / 2, layout.DEFAULT_SIZE[1] / 2
+
+    def padded(r: list[float]) -> list[float]:
+        return [r[0] - layout.GROUP_PAD_X, r[1] - layout.GROUP_PAD_TOP, r[2] + layout.GROUP_PAD_X,
+                r[3] + layout.GROUP_PAD_BOTTOM]
+
+    def grow(box: list[float] | None, r: list[float]) -> list[float]:
+        if box is None:
+            return list(r)
+        return [min(box[0], r[0]), min(box[1], r[1]), max(box[2], r[2]), max(box[3], r[3])]
+
+    app_content: dict[str, list[float]] = {}
+    ns_content: dict[str, list[float]] = {}
+    for n, (x, y) in pos.items():
+        r = [x - half_w, y - half_h, x + half_w, y + half_h]
+        if n not in paths:
+            continue
+        if len(paths[n]) > 1:
+            app_content[paths[n][1]] = grow(app_content.get(paths[n][1]), r)
+        else:
+            ns_content[paths[n][0]] = grow(ns_content.get(paths[n][0]), r)
+    app_boxes = {a: padded(r) for a, r in app_content.items()}
+    for a, r in app_boxes.items():
+        ns = a.split(":")[0]
+        ns_content[ns] = grow(ns_content.get(ns), r)
+    ns_boxes = {ns: padded(r) for ns, r in ns_content.items()}
+
+    def apart(ra: list[float], rb: list[float]) -> bool:
+        return ra[2] <= rb[0] or rb[2] <= ra[0] or ra[3] <= rb[1] or rb[3] <= ra[1]
+
+    for level in (ns_boxes, app_boxes):
+        items = sorted(level.items())
+        for i, (a, ra) in enumerate(items):
+            for b, rb in items[i + 1:]:
+                assert apart(ra, rb), (a, b, ra, rb)

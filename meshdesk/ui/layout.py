@@ -381,7 +381,7 @@ def layered(
         for n in names:
             g = groups.get(n, ())
             paths.append((g,) if isinstance(g, str) else tuple(g))
-        packed = _layout_groups(list(range(len(names))), es, wh, paths, 0, sweeps, should_stop)
+        packed, _covers = _layout_groups(list(range(len(names))), es, wh, paths, 0, sweeps, should_stop)
     else:
         packed = _layout_components(list(range(len(names))), es, wh, sweeps, should_stop)
     result = {names[v]: p for v, p in packed.items()}
@@ -401,13 +401,16 @@ def _layout_groups(
     depth: int,
     sweeps: int,
     should_stop: Callable[[], bool] | None,
-) -> dict[int, Point]:
+) -> tuple[dict[int, Point], Rect]:
     """Compound layout for nested groups (e.g. namespace box > app box), like dagre's compound
     graphs: each inner group is laid out first, then stands as one big node in its parent's layout
     (edges to and from its members become edges to it), so traffic still flows left to right
-    across boxes and no two boxes overlap."""
+    across boxes and no two boxes overlap. Also returns what the layout covers (x0, y0, x1, y1): its
+    nodes, and its inner groups' boxes with their padding (an inner group at the edge of its parent
+    makes the parent's box that much bigger)."""
     if all(len(paths[v]) <= depth for v in vs):
-        return _layout_components(vs, es, wh, sweeps, should_stop)
+        flat = _layout_components(vs, es, wh, sweeps, should_stop)
+        return flat, _covered([(p, wh[v]) for v, p in flat.items()])
     members: dict[str, list[int]] = {}
     direct: list[int] = []
     for v in vs:
@@ -415,7 +418,7 @@ def _layout_groups(
             members.setdefault(paths[v][depth], []).append(v)
         else:
             direct.append(v)
-    # meta graph: the direct members, then one node per inner group
+    # meta graph: the direct members, then one node per inner group (its box: what it covers, padded)
     meta_of: dict[int, int] = {}
     meta_wh: list[Size] = []
     for v in direct:
@@ -424,12 +427,8 @@ def _layout_groups(
     inner: list[tuple[int, dict[int, Point], float, float]] = []  # meta id, layout, centre x, y
     for _key, group in sorted(members.items()):
         inside = set(group)
-        sub = _layout_groups(group, [(a, b) for a, b in es if a in inside and b in inside], wh, paths, depth + 1,
-                             sweeps, should_stop)
-        x0 = min(p[0] - wh[v][0] / 2 for v, p in sub.items())
-        x1 = max(p[0] + wh[v][0] / 2 for v, p in sub.items())
-        y0 = min(p[1] - wh[v][1] / 2 for v, p in sub.items())
-        y1 = max(p[1] + wh[v][1] / 2 for v, p in sub.items())
+        sub, (x0, y0, x1, y1) = _layout_groups(group, [(a, b) for a, b in es if a in inside and b in inside], wh,
+                                               paths, depth + 1, sweeps, should_stop)
         mid = len(meta_wh)
         for v in group:
             meta_of[v] = mid
@@ -445,12 +444,23 @@ def _layout_groups(
     _check(should_stop)
     meta_pos = _layout_components(list(range(len(meta_wh))), meta_es, meta_wh, sweeps, should_stop)
     out: dict[int, Point] = {v: meta_pos[meta_of[v]] for v in direct}
-    shift_y = (GROUP_PAD_TOP - GROUP_PAD_BOTTOM) / 2  # members sit below the box's title
+    # members sit below the box's title: the box (members and padding) is centred on its meta node
+    shift_y = (GROUP_PAD_TOP - GROUP_PAD_BOTTOM) / 2
     for mid, sub, cx, cy in inner:
         mx, my = meta_pos[mid]
         for v, (x, y) in sub.items():
             out[v] = (x - cx + mx, y - cy + my + shift_y)
-    return out
+    return out, _covered([(meta_pos[m], meta_wh[m]) for m in range(len(meta_wh))])
+
+
+def _covered(boxes: Iterable[tuple[Point, Size]]) -> Rect:
+    """The rectangle (x0, y0, x1, y1) that boxes of these centres and sizes cover together."""
+    x0 = y0 = math.inf
+    x1 = y1 = -math.inf
+    for (x, y), (w, h) in boxes:
+        x0, y0 = min(x0, x - w / 2), min(y0, y - h / 2)
+        x1, y1 = max(x1, x + w / 2), max(y1, y + h / 2)
+    return (x0, y0, x1, y1)
 
 
 def _layout_components(
