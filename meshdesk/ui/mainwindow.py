@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self.last_error: SourceError | None = None
         self._layout_key: LayoutKey | None = None
         self._fit_pending = False
+        self._relayout_from: int | None = None  # poll generation whose graph answers a shape change
         self._ns_override = list(namespaces) if namespaces else None
         self._closed = False
         self._shown_once = False
@@ -512,6 +513,9 @@ class MainWindow(QMainWindow):
             self._update_age()
         if changed & (GRAPH_SHAPING | {"graph_type", "duration"}) or new.quantile != old.quantile:
             self._request_changed()
+        if changed & (GRAPH_SHAPING | {"graph_type"}):
+            # the graph that answers this change is laid out again if its nodes are other ones
+            self._relayout_from = self.poller.generation
         if changed - GRAPH_SHAPING - {"graph_type", "duration", "refresh"}:
             self._apply_display()
 
@@ -602,12 +606,18 @@ class MainWindow(QMainWindow):
         self.save_snapshot_action.setEnabled(True)
         if self.banner.isVisible() and self.banner.kind not in ("info", "warning"):
             self.banner.hide()
-        self._show_graph(result.graph, result.snapshot.inventory, later=True)
+        relayout = self._relayout_from is not None and result.generation >= self._relayout_from
+        if relayout:
+            self._relayout_from = None
+        self._show_graph(result.graph, result.snapshot.inventory, later=True, relayout=relayout)
 
-    def _show_graph(self, graph: TrafficGraph, inventory: Inventory | None, *, later: bool = False) -> None:
+    def _show_graph(self, graph: TrafficGraph, inventory: Inventory | None, *, later: bool = False,
+                    relayout: bool = False) -> None:
         """Show ``graph`` on the canvas; the side panel, status bar and ``graphShown`` follow in the
         same call, or (``later``, for a refresh) on the next turn of the event loop, so one turn does
-        not do both a canvas update and a panel re-render of a big graph."""
+        not do both a canvas update and a panel re-render of a big graph. ``relayout``: the graph
+        answers a change the user made to what it shows; if nodes came or went, the nodes the user
+        has not placed are laid out again (as Kiali lays out again) and the view is fitted."""
         self.graph = graph
         self.inventory = inventory
         show_graph = has_traffic(graph) or (bool(graph.nodes) and (self.toolbar.choices.idle_nodes
@@ -627,7 +637,10 @@ class MainWindow(QMainWindow):
             if not self.view.has_saved_layout:
                 keep_selected = self.view.selected_ids()
                 self.view.start_fresh()
+        before = self.view.node_ids()
         self.view.set_graph(graph)
+        if relayout and before and self.view.node_ids() != before:
+            self.view.relayout_unplaced()
         if keep_selected:
             self.view.select([i for i in keep_selected if i in graph.nodes or i in graph.edges])
         self._show_canvas_problems()

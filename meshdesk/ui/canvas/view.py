@@ -436,7 +436,7 @@ class GraphView(QGraphicsView):
         self._place(new_ids)
         if boxing_changed and had_nodes and box_ids:
             # the user asked for other boxes: lay out again (a refresh never moves anyone)
-            self._relayout_for_boxes()
+            self.relayout_unplaced()
 
     def _finish_graph(self) -> None:
         self._flush_edges()
@@ -665,9 +665,11 @@ class GraphView(QGraphicsView):
     def layout_running(self) -> bool:
         return self._layout_pending is not None
 
-    def _relayout_for_boxes(self) -> None:
-        """Boxes appeared, vanished or changed: lay out again so boxes do not overlap, keeping the
-        nodes the user placed (saved or dragged) where they are."""
+    def relayout_unplaced(self) -> None:
+        """Lay out again, in the worker, every node the user has not placed, around the ones they
+        placed (saved or dragged), then fit. For a change of what the graph shows: other boxes, or
+        (from the window) other nodes after a toggle or another graph type, where placing nodes
+        beside their neighbours one by one would leave boxes overlapping. Refreshes never call it."""
         free = {nid for nid in self._nodes if nid not in self._pinned}
         if not free or self._closed:
             return
@@ -762,6 +764,10 @@ class GraphView(QGraphicsView):
             self.errors.append(msg)
 
     # ------------------------------------------------------------------ positions
+
+    def node_ids(self) -> frozenset[str]:
+        """The nodes drawn (boxes aside)."""
+        return frozenset(self._nodes)
 
     def positions(self) -> dict[str, tuple[float, float]]:
         return {nid: (it.x(), it.y()) for nid, it in self._nodes.items()}
@@ -888,7 +894,7 @@ class GraphView(QGraphicsView):
                     self._apply_edge(item_e, item_e.edge, totals)
         if old.show_boxes != opts.show_boxes:
             self._rebuild_boxes()
-            self._relayout_for_boxes()
+            self.relayout_unplaced()
         if opts.animation and self.isVisible():
             self._animation.start()
         elif not opts.animation:

@@ -1,0 +1,99 @@
+"""When the user changes what the graph shows (operation nodes, service nodes, another graph type), the
+answer is laid out again around the nodes they placed and fitted, as Kiali lays its graph out again;
+placing many new nodes one by one beside their neighbours left boxes overlapping and nodes out of
+sight. Refreshes never move anything (tests/test_canvas.py). Real window, demo cluster, graph builder
+and layout worker."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF
+
+from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_APP, NODE_BOX
+from meshdesk.ui.mainwindow import MainWindow
+from tests.ui_helpers import ScriptedSource, open_windows, sample, shown, window_test_marks
+
+pytestmark = window_test_marks()
+
+
+def _settled(qtbot, w: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the canvas holds the window's graph and no layout is running."""
+    assert w.graph is not None
+    qtbot.waitUntil(lambda: not w.view.layout_running and w.view.node_ids()
+                    == {nid for nid, n in w.graph.nodes.items() if n.node_type != NODE_BOX}, timeout=10000)
+
+
+def _overlapping_boxes(w: MainWindow) -> list[tuple[str, str]]:
+    """Pairs of boxes of one kind (two namespace boxes, two app boxes) that overlap."""
+    boxes = [b for b in w.view.boxes() if b.isVisible()]
+    out = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if a.kind == b.kind and a.sceneBoundingRect().intersects(b.sceneBoundingRect()):
+                out.append((a.title, b.title))
+    return out
+
+
+def _out_of_sight(w: MainWindow) -> list[str]:
+    seen = w.view.mapToScene(w.view.viewport().rect()).boundingRect()
+    return [nid for nid in w.view.node_ids()
+            if not seen.contains(w.view.node_item(nid).sceneBoundingRect())]  # type: ignore[union-attr]
+
+
+def test_turning_operation_nodes_on_lays_the_graph_out_again(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["hello", "shop", "travel"])
+    w.resize(1280, 800)
+    shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    assert _overlapping_boxes(w) == []
+    w.toolbar.choose(operation_nodes=True)
+    graph = shown(qtbot, w, lambda g: any(n.node_type == NODE_AGGREGATE for n in g.nodes.values()))
+    _settled(qtbot, w)
+    # a dozen operation nodes joined, between callers and services, some in new app boxes
+    assert sum(n.node_type == NODE_AGGREGATE for n in graph.nodes.values()) >= 10
+    assert _overlapping_boxes(w) == []
+    assert _out_of_sight(w) == []
+
+
+def test_a_node_the_user_placed_stays_put_when_the_graph_changes_shape(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
+    graph = shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    ratings = next(nid for nid, n in graph.nodes.items() if n.node_type == NODE_APP and n.app == "ratings")
+    item = w.view.node_item(ratings)
+    assert item is not None
+    w.view.begin_drag()  # a drag, as the mouse makes it
+    item.setPos(item.pos() + QPointF(-150, 120))
+    w.view.end_drag()
+    placed = (item.x(), item.y())
+    others = {nid: (it.x(), it.y()) for nid in w.view.node_ids() if nid != ratings
+              and (it := w.view.node_item(nid)) is not None}
+    w.toolbar.choose(service_nodes=False)
+    shown(qtbot, w, lambda g: not g.request.injectServiceNodes)
+    _settled(qtbot, w)
+    assert (item.x(), item.y()) == placed
+    # the rest was laid out again: without the service nodes between them, apps sit closer
+    moved = [nid for nid, p in others.items() if nid in w.view.node_ids()
+             and (w.view.node_item(nid).x(), w.view.node_item(nid).y()) != p]  # type: ignore[union-attr]
+    assert moved
+
+
+def test_a_refresh_after_a_change_that_added_no_node_moves_nothing(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Idle edges on, with no idle traffic: the nodes are the same, nothing is laid out again; a node
+    that a later refresh brings is placed beside its neighbours, and the others stay where they were."""
+    src = ScriptedSource("s", {"shop": [sample("frontend-v1", "cart-v1", "shop", 5.0)]})
+    windows = open_windows(qtbot, lambda: MainWindow(context="s", namespaces=["shop"], factories={"s": lambda: src}),
+                           all_threads=True)
+    w = next(windows)()
+    shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    w.toolbar.choose(idle_edges=True)
+    shown(qtbot, w, lambda g: g.request.includeIdleEdges)
+    _settled(qtbot, w)
+    before = w.view.positions()
+    src.samples["shop"].append(sample("frontend-v1", "payments-v1", "shop", 1.0))
+    w.refresh_now()
+    shown(qtbot, w, lambda g: any(n.app == "payments" for n in g.nodes.values()))
+    _settled(qtbot, w)
+    after = w.view.positions()
+    assert {nid: after[nid] for nid in before} == before
+    next(windows, None)  # closes the window; no thread may be left running
