@@ -97,3 +97,50 @@ def test_a_refresh_after_a_change_that_added_no_node_moves_nothing(qtbot) -> Non
     after = w.view.positions()
     assert {nid: after[nid] for nid in before} == before
     next(windows, None)  # closes the window; no thread may be left running
+
+
+def _centred(w: MainWindow) -> bool:
+    """Whether what is drawn sits in the middle of the canvas (as fitting leaves it)."""
+    rect = None
+    for nid in w.view.node_ids():
+        r = w.view.node_item(nid).sceneBoundingRect()  # type: ignore[union-attr]
+        rect = r if rect is None else rect.united(r)
+    assert rect is not None
+    centre = w.view.mapFromScene(rect.center())
+    port = w.view.viewport().rect()
+    return (abs(centre.x() - port.center().x()) < port.width() * 0.1
+            and abs(centre.y() - port.center().y()) < port.height() * 0.1)
+
+
+def test_fewer_or_more_namespaces_are_laid_out_again_and_fitted(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["hello", "shop", "travel"])
+    w.resize(1280, 800)
+    shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    w.toolbar.select_namespaces(["hello", "travel"])  # shop's nodes go, and leave a hole
+    shown(qtbot, w, lambda g: g.request.namespaces == ("hello", "travel"))
+    _settled(qtbot, w)
+    qtbot.waitUntil(lambda: _centred(w), timeout=5000)
+    w.toolbar.select_namespaces(["hello", "shop", "travel"])  # and come back
+    shown(qtbot, w, lambda g: len(g.request.namespaces) == 3)
+    _settled(qtbot, w)
+    qtbot.waitUntil(lambda: _centred(w), timeout=5000)
+    assert _overlapping_boxes(w) == []
+    assert _out_of_sight(w) == []
+
+
+def test_a_node_placed_in_one_view_stays_put_when_a_namespace_joins(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
+    graph = shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    ratings = next(nid for nid, n in graph.nodes.items() if n.node_type == NODE_APP and n.app == "ratings")
+    item = w.view.node_item(ratings)
+    assert item is not None
+    w.view.begin_drag()
+    item.setPos(item.pos() + QPointF(80, -200))
+    w.view.end_drag()
+    placed = (item.x(), item.y())
+    w.toolbar.select_namespaces(["shop", "hello"])
+    shown(qtbot, w, lambda g: set(g.request.namespaces) == {"shop", "hello"})
+    _settled(qtbot, w)
+    assert (item.x(), item.y()) == placed

@@ -503,6 +503,7 @@ class MainWindow(QMainWindow):
         self.settings.set_namespaces(self.context, names)
         self._save_settings()
         self._request_changed()
+        self._relayout_from = self.poller.generation  # see _on_choices
 
     def _on_choices(self, new: ViewChoices, old: ViewChoices) -> None:
         changed = {k for k in new.__dataclass_fields__ if getattr(new, k) != getattr(old, k)}
@@ -514,7 +515,8 @@ class MainWindow(QMainWindow):
         if changed & (GRAPH_SHAPING | {"graph_type", "duration"}) or new.quantile != old.quantile:
             self._request_changed()
         if changed & (GRAPH_SHAPING | {"graph_type"}):
-            # the graph that answers this change is laid out again if its nodes are other ones
+            # the graph that answers this change is laid out again if its nodes are other ones (the
+            # time window and replay are not such a change: they show the same graph at other times)
             self._relayout_from = self.poller.generation
         if changed - GRAPH_SHAPING - {"graph_type", "duration", "refresh"}:
             self._apply_display()
@@ -616,8 +618,9 @@ class MainWindow(QMainWindow):
         """Show ``graph`` on the canvas; the side panel, status bar and ``graphShown`` follow in the
         same call, or (``later``, for a refresh) on the next turn of the event loop, so one turn does
         not do both a canvas update and a panel re-render of a big graph. ``relayout``: the graph
-        answers a change the user made to what it shows; if nodes came or went, the nodes the user
-        has not placed are laid out again (as Kiali lays out again) and the view is fitted."""
+        answers a change the user made to what it shows (namespaces, graph type, a shaping toggle); if
+        nodes came or went, the nodes the user has not placed are laid out again (as Kiali lays out
+        again) and the view is fitted."""
         self.graph = graph
         self.inventory = inventory
         show_graph = has_traffic(graph) or (bool(graph.nodes) and (self.toolbar.choices.idle_nodes

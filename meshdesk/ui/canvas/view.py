@@ -691,6 +691,7 @@ class GraphView(QGraphicsView):
         for nid in list(self._nodes):
             self._remove_node(nid)
         self._awaiting.clear()
+        self._pinned.clear()  # saved places pin their nodes again as they are drawn
         self._rebuild_boxes()
 
     def relayout(self, algorithm: str = "layered") -> None:
@@ -728,14 +729,16 @@ class GraphView(QGraphicsView):
 
     def set_layout_key(self, key: LayoutKey | None) -> None:
         """Switch to the saved layout of ``key``: its positions are applied to the nodes shown, and
-        later drags are saved to it. Called again with the same key, it re-reads the saved positions
-        (e.g. after a layout was imported into the store) and applies them."""
+        later drags are saved to it. Nodes the user placed in the view before, and that ``key`` has no
+        saved place for, stay pinned where they are. Called again with the same key, it re-reads the
+        saved positions (e.g. after a layout was imported into the store) and applies them."""
         if self._save_timer.isActive():
             self._save_timer.stop()
             self._save_now()
         self._key = key
         self._saved = self.store.load(key) if key is not None else {}
-        self._pinned = {nid for nid in self._saved if nid in self._nodes}
+        # nodes the user placed keep that place in the next view too, unless it saved its own
+        self._pinned = {nid for nid in self._nodes if nid in self._saved or nid in self._pinned}
         apply = {nid: p for nid, p in self._saved.items() if nid in self._nodes}
         if apply:
             self.set_positions(apply)
