@@ -52,6 +52,20 @@ def test_views_in_the_main_window_follow_the_canvas(qtbot: QtBot) -> None:
         assert w.dock.widget().isAncestorOf(perf.sparklines) and w.dock.widget().isAncestorOf(w.panel)
         assert perf.sparklines.isVisible() and perf.sparklines.target == perf.metrics.target
         qtbot.waitUntil(lambda: bool(perf.sparklines.charts["request_volume"].data()), timeout=20000)
+
+        def shown_charts() -> set[str]:
+            return {k for k, c in perf.sparklines.charts.items() if c.isVisible()}
+
+        assert shown_charts() == {"request_volume", "error_share", "request_duration", "tcp_sent"}
+        # an edge: only the charts of its protocol (an HTTP edge has no TCP bytes, a TCP edge no requests)
+        http = next(e for e in graph.edges.values() if e.protocol == "http" and e.rate > 0)
+        w.view.select([http.id])
+        assert shown_charts() == {"request_volume", "error_share", "request_duration"}
+        qtbot.waitUntil(lambda: bool(perf.sparklines.charts["request_volume"].data()), timeout=20000)
+        tcp = next(e for e in graph.edges.values() if e.protocol == "tcp" and e.rate > 0)
+        w.view.select([tcp.id])
+        assert shown_charts() == {"tcp_sent"}
+        qtbot.waitUntil(lambda: bool(perf.sparklines.charts["tcp_sent"].data()), timeout=20000)
         w.view.select([])
         assert not perf.sparklines.isVisible()
     finally:

@@ -37,6 +37,7 @@ from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.metrics import (
     CHARTS,
     INBOUND,
+    KIND_EDGE,
     OUTBOUND,
     SPARKLINE_CHARTS,
     SPLITS,
@@ -153,6 +154,17 @@ class MetricsFetcher(QObject):
         self._thread.wait(30000)
 
 
+def selection_target(graph: TrafficGraph | None, ids: Sequence[str], direction: str) -> MetricsTarget | None:
+    """The metrics target of the first selected node or edge that has one."""
+    if graph is None:
+        return None
+    for i in ids:
+        target = target_for_node(graph, i, direction) if i in graph.nodes else target_for_edge(graph, i)
+        if target is not None:
+            return target
+    return None
+
+
 class _ChartsController(QWidget):
     """What the full view and the sparkline strip share: a source, a target, a spec, a fetcher, a
     poll timer and a set of charts updated in place."""
@@ -213,13 +225,7 @@ class _ChartsController(QWidget):
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = INBOUND) -> None:
         """Target the first selected node or edge that has metrics (canvas ``selectionChanged``)."""
-        target = None
-        if graph is not None:
-            for i in ids:
-                target = (target_for_node(graph, i, direction) if i in graph.nodes else target_for_edge(graph, i))
-                if target is not None:
-                    break
-        self.set_target(target)
+        self.set_target(selection_target(graph, ids, direction))
 
     @Slot()
     def refresh(self) -> None:
@@ -370,16 +376,31 @@ class MetricsView(_ChartsController):
 
 
 class SparklinePanel(_ChartsController):
-    """A few small charts (volume, error share, duration, TCP) for the details dock."""
+    """A few small charts (volume, error share, duration, TCP) for the details dock. For an edge, only
+    those of its protocol: an HTTP edge has no TCP bytes, a TCP edge no requests."""
 
     def __init__(self, source: Any = None, *, range_s: int = 600, step_s: int = 30, poll_ms: int = 15000,
                  parent: QWidget | None = None) -> None:
         super().__init__(source, SPARKLINE_CHARTS, compact=True, poll_ms=poll_ms, parent=parent)
         self.range_s, self.step_s = range_s, step_s
+        self.shown_charts: tuple[str, ...] = SPARKLINE_CHARTS
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for c in self.charts.values():
             layout.addWidget(c, 1)  # the strip's height is shared alike, whichever chart has data
 
     def spec(self) -> MetricsSpec:
-        return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=SPARKLINE_CHARTS, end=self.end)
+        return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=self.shown_charts, end=self.end)
+
+    def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = INBOUND) -> None:
+        target = selection_target(graph, ids, direction)
+        edge = graph.edges.get(target.name) if graph is not None and target is not None \
+            and target.kind == KIND_EDGE else None
+        tcp = edge is not None and edge.protocol == "tcp"
+        shown = SPARKLINE_CHARTS if edge is None else tuple(k for k in SPARKLINE_CHARTS if k.startswith("tcp") == tcp)
+        if shown != self.shown_charts:
+            self.shown_charts = shown
+            self.target = None  # fetch again, for the charts now shown
+        for key, chart in self.charts.items():
+            chart.setVisible(key in shown)
+        self.set_target(target)

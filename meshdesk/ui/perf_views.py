@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
 from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import Inventory, Workload
@@ -54,6 +54,7 @@ class PerformanceViews(QObject):
         self.window = window
         self.metrics = MetricsView(poll_ms=poll_ms)
         self.sparklines = SparklinePanel(poll_ms=poll_ms)
+        self.sparkline_area: QWidget = self.sparklines  # what is shown or hidden with them
         self.lists = MeshLists()
         self.config = ConfigView()
         self.logs = LogsView()
@@ -76,11 +77,20 @@ class PerformanceViews(QObject):
             split = QSplitter(Qt.Orientation.Vertical)
             split.setObjectName("detailsWithCharts")
             split.addWidget(details.widget())
-            split.addWidget(self.sparklines)
+            # scrolled when the dock is short: four charts must not make the window taller than a
+            # laptop screen (they asked for about 350 px, and the window grew to make room)
+            area = QScrollArea()
+            area.setObjectName("sparklineArea")
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area.setWidget(self.sparklines)
+            split.addWidget(area)
             split.setStretchFactor(0, 3)
             split.setStretchFactor(1, 2)
             details.setWidget(split)
-            self.sparklines.hide()  # until something with metrics is selected
+            self.sparkline_area = area
+            area.hide()  # until something with metrics is selected
         else:
             self._dock("Charts", self.sparklines, Qt.DockWidgetArea.RightDockWidgetArea)
         view_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None)
@@ -134,7 +144,7 @@ class PerformanceViews(QObject):
         self.metrics.show_graph_selection(self.graph, ids)
         self.sparklines.show_graph_selection(self.graph, ids)
         if self.docks.get("Charts") is None:
-            self.sparklines.setVisible(self.sparklines.target is not None)
+            self.sparkline_area.setVisible(self.sparklines.target is not None)
         workload = selected_workload(self.graph, self.inventory, ids)
         current = self.logs.workload
         if workload is not None and (current is None or (current.namespace, current.name) !=
