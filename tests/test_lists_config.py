@@ -91,6 +91,31 @@ def test_a_services_config_column_agrees_with_its_graph_badge(qtbot: QtBot) -> N
     assert _row(lists, SERVICES, "sleep").badge == "ok"
 
 
+def test_a_workloads_config_column_counts_only_findings_about_it(qtbot: QtBot) -> None:
+    """shop's STRICT PeerAuthentication has one finding, about mongodb-v1 (no sidecar, so it refuses meshed
+    traffic). The lists said "1 error" on every app and workload of shop; the canvas badge, rightly,
+    only on mongodb. The finding names whom it is about, and both now count it only there."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
+    assert snap.inventory is not None
+    graph = build(snap)
+    validations = validate(snap.inventory)
+    annotate(graph, node_badges(graph, snap.inventory, validations))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(graph, snap.inventory, validations)
+    assert _row(lists, WORKLOADS, "mongodb-v1").badge == "1 error"
+    assert _row(lists, APPS, "mongodb").badge == "1 error"
+    for title in (WORKLOADS, APPS):
+        for row in lists.pages[title].model.rows:
+            nodes = [graph.nodes[i] for i in row.node_ids]
+            badged = any(n.extra.get("validation") in ("error", "warning") for n in nodes)
+            if nodes:
+                assert bool(row.errors or row.warnings) == badged, (title, row.name)
+    assert _row(lists, WORKLOADS, "productpage-v1").badge == "ok"
+    assert _row(lists, APPS, "reviews").badge == "ok"
+
+
 def test_sort_and_filter(lists: MeshLists, qtbot: QtBot) -> None:
     page = lists.pages[WORKLOADS]
     names = [r.name for r in page.visible_rows()]

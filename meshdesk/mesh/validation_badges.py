@@ -140,15 +140,21 @@ def worst(severities: Iterable[str]) -> str:
     return best
 
 
-def counts(validations: Mapping[ObjectKey, Validation], keys: Iterable[ObjectKey]) -> tuple[int, int]:
-    """(errors, warnings) over the findings of ``keys``."""
+def counts(validations: Mapping[ObjectKey, Validation], keys: Iterable[ObjectKey],
+           subjects: set[str] | None = None) -> tuple[int, int]:
+    """(errors, warnings) over the findings of ``keys``. With ``subjects`` ("namespace/workload" names
+    of whom it is asked), a finding that names the workloads it is about counts only if it names one
+    of them (a namespace-wide policy's finding about one workload is not every workload's)."""
     errors = warnings = 0
     for k in keys:
         v = validations.get(k)
         if v is None:
             continue
-        errors += sum(1 for c in v.checks if c.severity == ERROR)
-        warnings += sum(1 for c in v.checks if c.severity == WARNING)
+        for c in v.checks:
+            if subjects is not None and c.subjects and subjects.isdisjoint(c.subjects):
+                continue
+            errors += c.severity == ERROR
+            warnings += c.severity == WARNING
     return errors, warnings
 
 

@@ -115,13 +115,13 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         return _worst_health([graph.nodes[i].health.status for i in ids  # type: ignore[union-attr]
                               if graph.nodes[i].health is not None])  # type: ignore[union-attr]
 
-    def errors_warnings(objs: Sequence[Any]) -> tuple[int, int]:
-        return counts(validations, [key_of(o) for o in objs])
+    def errors_warnings(objs: Sequence[Any], workloads: Sequence[Workload]) -> tuple[int, int]:
+        return counts(validations, [key_of(o) for o in objs], {f"{w.namespace}/{w.name}" for w in workloads})
 
     for w in inventory.workloads:
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace
                and n.workload == w.name]
-        e, wn = errors_warnings(objects_for_workload(inventory, w))
+        e, wn = errors_warnings(objects_for_workload(inventory, w), [w])
         side = "waypoint" if is_waypoint(w) else \
             _sidecar_text(w.has_sidecar, w.namespace in ambient)
         out[WORKLOADS].append(ListRow(w.name, w.namespace, health(ids), side, w.kind, e, wn, ids))
@@ -132,7 +132,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         for w in app.workloads:
             for o in objects_for_workload(inventory, w):
                 objs.setdefault(key_of(o), o)
-        e, wn = errors_warnings(list(objs.values()))
+        e, wn = errors_warnings(list(objs.values()), app.workloads)
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                              app.namespace in ambient)
@@ -144,7 +144,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    s.namespace in ambient)
-        e, wn = errors_warnings(objects_for_service(inventory, s))
+        e, wn = errors_warnings(objects_for_service(inventory, s), behind)
         out[SERVICES].append(ListRow(s.name, s.namespace, health(ids), side, "Service", e, wn, ids))
     by_object: dict[ObjectKey, list[str]] = {}
     if graph is not None:
