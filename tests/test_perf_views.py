@@ -56,6 +56,12 @@ def test_views_in_the_main_window_follow_the_canvas(qtbot: QtBot) -> None:
         def shown_charts() -> set[str]:
             return {k for k, c in perf.sparklines.charts.items() if c.isVisible()}
 
+        # only the charts of the protocols the selection carries: reviews v2 serves HTTP only, ratings
+        # v1 serves HTTP and calls mongodb over TCP
+        assert shown_charts() == {"request_volume", "error_share", "request_duration"}
+        ratings = graph.find_node(node_type=NODE_APP, namespace="shop", workload="ratings-v1")
+        assert ratings is not None
+        w.view.select([ratings.id])
         assert shown_charts() == {"request_volume", "error_share", "request_duration", "tcp_sent"}
         # an edge: only the charts of its protocol (an HTTP edge has no TCP bytes, a TCP edge no requests)
         http = next(e for e in graph.edges.values() if e.protocol == "http" and e.rate > 0)

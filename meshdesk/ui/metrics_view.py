@@ -37,7 +37,6 @@ from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.metrics import (
     CHARTS,
     INBOUND,
-    KIND_EDGE,
     OUTBOUND,
     SPARKLINE_CHARTS,
     SPLITS,
@@ -154,15 +153,16 @@ class MetricsFetcher(QObject):
         self._thread.wait(30000)
 
 
-def selection_target(graph: TrafficGraph | None, ids: Sequence[str], direction: str) -> MetricsTarget | None:
-    """The metrics target of the first selected node or edge that has one."""
+def selection_target(graph: TrafficGraph | None, ids: Sequence[str],
+                     direction: str) -> tuple[str, MetricsTarget] | tuple[None, None]:
+    """The first selected node or edge that has a metrics target, and that target."""
     if graph is None:
-        return None
+        return None, None
     for i in ids:
         target = target_for_node(graph, i, direction) if i in graph.nodes else target_for_edge(graph, i)
         if target is not None:
-            return target
-    return None
+            return i, target
+    return None, None
 
 
 class _ChartsController(QWidget):
@@ -225,7 +225,7 @@ class _ChartsController(QWidget):
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = INBOUND) -> None:
         """Target the first selected node or edge that has metrics (canvas ``selectionChanged``)."""
-        self.set_target(selection_target(graph, ids, direction))
+        self.set_target(selection_target(graph, ids, direction)[1])
 
     @Slot()
     def refresh(self) -> None:
@@ -376,8 +376,9 @@ class MetricsView(_ChartsController):
 
 
 class SparklinePanel(_ChartsController):
-    """A few small charts (volume, error share, duration, TCP) for the details dock. For an edge, only
-    those of its protocol: an HTTP edge has no TCP bytes, a TCP edge no requests."""
+    """A few small charts (volume, error share, duration, TCP) for the details dock; only those of the
+    protocols the selection carries in the graph (an HTTP edge has no TCP bytes, a database's node
+    no requests)."""
 
     def __init__(self, source: Any = None, *, range_s: int = 600, step_s: int = 30, poll_ms: int = 15000,
                  parent: QWidget | None = None) -> None:
@@ -393,11 +394,14 @@ class SparklinePanel(_ChartsController):
         return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=self.shown_charts, end=self.end)
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = INBOUND) -> None:
-        target = selection_target(graph, ids, direction)
-        edge = graph.edges.get(target.name) if graph is not None and target is not None \
-            and target.kind == KIND_EDGE else None
-        tcp = edge is not None and edge.protocol == "tcp"
-        shown = SPARKLINE_CHARTS if edge is None else tuple(k for k in SPARKLINE_CHARTS if k.startswith("tcp") == tcp)
+        chosen, target = selection_target(graph, ids, direction)
+        protocols: set[str] = set()
+        if graph is not None and chosen is not None:
+            edge = graph.edges.get(chosen)
+            protocols = {edge.protocol} if edge is not None else \
+                {e.protocol for e in graph.edges.values() if chosen in (e.source, e.target)}
+        tcp, requests = "tcp" in protocols, bool(protocols - {"tcp"})
+        shown = tuple(k for k in SPARKLINE_CHARTS if not protocols or (tcp if k.startswith("tcp") else requests))
         if shown != self.shown_charts:
             self.shown_charts = shown
             self.target = None  # fetch again, for the charts now shown
