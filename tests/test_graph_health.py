@@ -45,6 +45,18 @@ def test_edge_health_and_caller_outbound_health() -> None:
     assert web.error_ratio == pytest.approx(0.05)
 
 
+def test_the_error_share_shown_is_the_largest_at_the_worst_status() -> None:
+    """web's outbound HTTP has 0.5% 5xx and its outbound gRPC 5% errors: both degraded. The share the
+    panel puts beside "Degraded" is the 5%, not the first one found (it read "Degraded (0.5% errors)"
+    above a "grpc errors: 5.0%" reason)."""
+    g = build(snapshot([http("web-v1", "cart-v1", 199), http("web-v1", "cart-v1", 1, "503"),
+                        grpc("web-v1", "pay-v1", 95), grpc("web-v1", "pay-v1", 5, status="14")]))
+    web = node(g, "web-v1").health
+    assert web is not None and web.status == model.DEGRADED
+    assert web.error_ratio == pytest.approx(0.05)
+    assert len(web.reasons) == 2
+
+
 def _inventory(annotation: str) -> Inventory:
     pod = Pod(name="cart-v1-abc", namespace="shop", phase="Running")
     cart = Workload(name="cart-v1", namespace="shop", labels={"app": "cart", "version": "v1"},

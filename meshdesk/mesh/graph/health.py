@@ -177,8 +177,9 @@ class _Plan:
 
     def judge(self, total: float, bads: Sequence[float] | None) -> _Verdict | None:
         """The verdict on traffic of ``total`` requests of which ``bads`` (None: none) match each
-        tolerance: per tolerance the share of the requests it matches, the worst status (the first
-        tolerance reaching it) with its ratio, and a reason per tolerance past its degraded threshold."""
+        tolerance: per tolerance the share of the requests it matches, the worst status with the
+        largest share among the tolerances at that status, and a reason per tolerance past its
+        degraded threshold."""
         if total <= 0 or not self.entries:
             return None
         if bads is None or not any(bads):
@@ -202,8 +203,8 @@ class _Plan:
                     pending[self.prefix + code_text] = ratio
                 else:
                     written.append(f"{self.prefix}{code_text}: {percent_text(ratio)}")
-            if rank > worst_rank:
-                worst, worst_rank = ratio, rank
+            if rank > worst_rank or (rank == worst_rank and ratio > worst):
+                worst, worst_rank = ratio, rank  # the worst status, with its largest share
         return _STATUS_OF_RANK[worst_rank], worst, worst_rank, pending if written is None else written
 
 
@@ -241,8 +242,8 @@ def percent_text(percent: float) -> str:
 
 def _health(verdicts: list[_Verdict | None]) -> model.Health:
     """One Health from several verdicts (all from one tolerance list, each for another direction or
-    protocol): the worst status (the first verdict reaching it) with its ratio, and all the reasons
-    in order, written when first read if the verdicts kept them unwritten."""
+    protocol): the worst status with the largest share among the verdicts at that status, and all
+    the reasons in order, written when first read if the verdicts kept them unwritten."""
     status, worst, worst_rank = model.NO_HEALTH, 0.0, 0
     written: list[str] = []
     pending: dict[str, float] = {}
@@ -255,7 +256,7 @@ def _health(verdicts: list[_Verdict | None]) -> model.Health:
                 pending.update(reasons)
             else:
                 written.extend(reasons)
-        if v[2] > worst_rank:
+        if v[2] > worst_rank or (v[2] == worst_rank and v[1] > worst):
             status, worst, worst_rank = v[0], v[1], v[2]
     if pending:
         return model.pending_health(status, worst / 100.0, _write, pending)
