@@ -42,14 +42,16 @@ def test_table_is_the_default_and_shows_errors(tmp_path: Path) -> None:
     lines = out.stdout.splitlines()
     assert lines[0].split()[:4] == ["SOURCE", "DESTINATION", "PROTOCOL", "RATE"]
     row = next(ln for ln in lines if "shop/web-v1 (workload)" in ln.split("  ")[0] and "cart-v1" in ln)
-    assert "100.00" in row and "10.0" in row and "Failure" in row
+    assert "100.00 rps" in row and "10.0" in row and "Failure" in row
+    db = next(ln for ln in lines if "db-v1" in ln and " tcp " in ln)
+    assert "2048.00 B/s" in db, "TCP rates are bytes per second, and say so"
 
 
 def test_dot_and_json(tmp_path: Path) -> None:
     path = str(_file(tmp_path))
     dot = run("--snapshot", path, "--format", "dot")
     assert dot.returncode == 0 and dot.stdout.startswith("digraph mesh {") and "->" in dot.stdout
-    assert 'label="tcp 2048.00"' in dot.stdout
+    assert 'label="tcp 2048.00 B/s"' in dot.stdout
     js = json.loads(run("--snapshot", path, "--format", "json").stdout)
     assert js["format"] == "meshdesk-graph"
     assert {n["workload"] for n in js["nodes"] if n["node_type"] == "workload"} == {"web-v1", "cart-v1", "db-v1"}

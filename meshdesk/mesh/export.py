@@ -32,6 +32,16 @@ def rate_text(name: str, value: float) -> str:
     return f"{value:.{_precision(value, 2)}f}"
 
 
+def rate_unit(protocol: str, request: Any) -> str:
+    """The unit of an edge's rate: requests per second, gRPC messages per second when the graph counts
+    messages (``rateGrpc`` sent/received/total), bytes per second for TCP."""
+    if protocol == "tcp":
+        return "B/s"
+    if protocol == "grpc" and getattr(request, "rateGrpc", "requests") != "requests":
+        return "msg/s"
+    return "rps"
+
+
 def _box_rank(n: model.Node) -> int:
     return {model.BOX_CLUSTER: 0, model.BOX_NAMESPACE: 1, model.BOX_APP: 2}.get(n.box, 3) \
         if n.node_type == model.NODE_BOX else 3
@@ -208,11 +218,11 @@ def to_dot(graph: model.TrafficGraph) -> str:
 
     emit(None, "  ")
     for e in sorted(graph.edges.values(), key=lambda e: (e.source, e.target, e.protocol)):
-        label = f"{e.protocol} {rate_text(e.protocol, e.rate)}"
+        label = f"{e.protocol} {rate_text(e.protocol, e.rate)} {rate_unit(e.protocol, graph.request)}"
         both = ""
         back = (e.extra.get("waypoint") or {}).get("fromEdge")
         if back is not None:  # traffic to an ambient waypoint and back: one two-way edge
-            label += f" / back {rate_text(back.protocol, back.rate)}"
+            label += f" / back {rate_text(back.protocol, back.rate)} {rate_unit(back.protocol, graph.request)}"
             both = ", dir=both"
         lines.append(f"  {_dot_quote(e.source)} -> {_dot_quote(e.target)} [label={_dot_quote(label)}{both}];")
     lines.append("}")
@@ -245,8 +255,9 @@ def to_table(graph: model.TrafficGraph) -> str:
             flags.append(e.health.status)
         back = (e.extra.get("waypoint") or {}).get("fromEdge")
         if back is not None:
-            flags.append(f"back {rate_text(back.protocol, back.rate)}")
-        rows.append((_describe(src), _describe(dst), e.protocol, rate_text(e.protocol, e.rate),
+            flags.append(f"back {rate_text(back.protocol, back.rate)} {rate_unit(back.protocol, graph.request)}")
+        rows.append((_describe(src), _describe(dst), e.protocol,
+                     f"{rate_text(e.protocol, e.rate)} {rate_unit(e.protocol, graph.request)}",
                      f"{err:.1f}" if err is not None else "-", f"{req:.1f}" if req is not None else "-",
                      ", ".join(flags)))
     if not rows:
