@@ -144,3 +144,22 @@ def test_a_node_placed_in_one_view_stays_put_when_a_namespace_joins(qtbot, demo_
     shown(qtbot, w, lambda g: set(g.request.namespaces) == {"shop", "hello"})
     _settled(qtbot, w)
     assert (item.x(), item.y()) == placed
+
+
+def test_an_arrangement_the_user_made_stays_and_is_fitted_when_a_namespace_goes(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["hello", "shop", "travel"])
+    w.resize(1280, 800)
+    shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    w.view.begin_drag()  # the user arranges every node (here: nudges each)
+    for nid in w.view.node_ids():
+        item = w.view.node_item(nid)
+        assert item is not None
+        item.setPos(item.pos() + QPointF(5, 5))
+    w.view.end_drag()
+    arranged = w.view.positions()
+    w.toolbar.select_namespaces(["hello", "travel"])
+    shown(qtbot, w, lambda g: g.request.namespaces == ("hello", "travel"))
+    _settled(qtbot, w)
+    assert w.view.positions() == {nid: arranged[nid] for nid in w.view.node_ids()}
+    qtbot.waitUntil(lambda: _centred(w), timeout=5000)

@@ -669,9 +669,13 @@ class GraphView(QGraphicsView):
         """Lay out again, in the worker, every node the user has not placed, around the ones they
         placed (saved or dragged), then fit. For a change of what the graph shows: other boxes, or
         (from the window) other nodes after a toggle or another graph type, where placing nodes
-        beside their neighbours one by one would leave boxes overlapping. Refreshes never call it."""
+        beside their neighbours one by one would leave boxes overlapping. Refreshes never call it.
+        With every node placed by the user, nothing moves; the view is fitted."""
+        if self._closed:
+            return
         free = {nid for nid in self._nodes if nid not in self._pinned}
-        if not free or self._closed:
+        if not free:
+            self.fit()
             return
         pinned = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid in self._pinned}
         self._awaiting |= free
