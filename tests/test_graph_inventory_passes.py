@@ -52,6 +52,50 @@ def test_service_entry_folds_its_hosts_into_one_external_node() -> None:
     assert e.rates["httpPercentReq"] == pytest.approx(4 / 9 * 100)
 
 
+def _external_from(src: str, ns: str, host: str, value: float, cluster: str = "east") -> Sample:
+    sample = _external(src, host, value)
+    sample.labels.update(source_workload_namespace=ns, source_cluster=cluster)
+    return sample
+
+
+def test_a_service_entry_node_belongs_to_the_namespace_that_calls_it() -> None:
+    """Telemetry to an external host names no namespace or cluster ("unknown"). The entry's node is in the
+    caller's cluster and namespace, as Kiali makes it - not an inaccessible node in "unknown" - and each
+    namespace that calls the API gets its own node for it, even for an entry defined in istio-system."""
+    se = IstioObject("ServiceEntry", "payments-api", "istio-system",
+                     spec={"hosts": ["api.pay.example.com"], "location": "MESH_EXTERNAL"})
+    inv = _inventory(_workload("web-v1"), _workload("teller-v1", "bank"), istio=(se,),
+                     namespaces=("shop", "bank", "istio-system"))
+    samples = [_external_from("web-v1", "shop", "api.pay.example.com", 3),
+               _external_from("teller-v1", "bank", "api.pay.example.com", 4)]
+    g = build(snapshot(samples, inventory=inv, namespaces=("shop", "bank")))
+    entries = sorted((n for n in g.nodes.values() if n.is_service_entry is not None), key=lambda n: n.namespace)
+    assert [(n.cluster, n.namespace, n.service) for n in entries] == \
+        [("east", "bank", "payments-api"), ("east", "shop", "payments-api")]
+    assert not any(n.is_inaccessible or n.is_outside for n in entries)
+    assert all(n.is_service_entry.namespace == "istio-system" for n in entries)  # type: ignore[union-attr]
+    calls = {(g.nodes[e.source].workload, g.nodes[e.target].namespace): e.rate for e in g.edges.values()}
+    assert calls == {("web-v1", "shop"): pytest.approx(3), ("teller-v1", "bank"): pytest.approx(4)}
+    assert g.find_node(service="api.pay.example.com") is None
+
+
+def test_service_entries_the_user_cannot_read_or_from_another_cluster_fold_nothing() -> None:
+    se = IstioObject("ServiceEntry", "payments-api", "payments",
+                     spec={"hosts": ["api.pay.example.com"], "location": "MESH_EXTERNAL"})
+    inv = _inventory(_workload("web-v1"), istio=(se,), namespaces=("shop", "payments"))
+    samples = [_external_from("web-v1", "shop", "api.pay.example.com", 3)]
+    hidden = build(snapshot(samples, inventory=inv, accessibleNamespaces=("shop",)))
+    assert hidden.find_node(service="payments-api") is None
+    assert build(snapshot(samples, inventory=inv, accessibleNamespaces=("east:shop", "east:payments"))) \
+        .find_node(service="payments-api") is not None
+    # a caller in another cluster asks that cluster's entries: its call stays on the host's node
+    two = build(snapshot(samples + [_external_from("web-v1", "shop", "api.pay.example.com", 2, cluster="west")],
+                         inventory=inv))
+    host = two.find_node(service="api.pay.example.com")
+    assert host is not None
+    assert [two.nodes[e.source].cluster for e in two.edges.values() if e.target == host.id] == ["west"]
+
+
 def test_dead_node_removed_or_marked() -> None:
     samples = [http("web-v1", "cart-v1", 5), http("web-v1", "gone-v1", 0), http("web-v1", "idle-v1", 0)]
     g = build(snapshot(samples, includeIdleEdges=True,

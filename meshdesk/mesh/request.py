@@ -71,6 +71,12 @@ class GraphRequest:
         if self.duration <= 0:
             raise ValueError("duration must be a positive number of seconds")
 
+    def is_accessible(self, cluster: str, namespace: str) -> bool:
+        """Whether the user may read ``namespace`` in ``cluster``: ``accessibleNamespaces`` entries are
+        plain names (in any cluster) or ``cluster:namespace``, as Kiali keys them; None means all."""
+        allowed = self.accessibleNamespaces
+        return allowed is None or namespace in allowed or f"{cluster}:{namespace}" in allowed
+
     @property
     def waypoint_reports(self) -> bool:
         """Whether requests an ambient waypoint reported (reporter "waypoint") are graphed."""

@@ -5,8 +5,9 @@
    throughput, operation nodes, idle nodes, Istio config badges/missing sidecars. ``request.appenders``
    selects them by Kiali's names (aliases accepted); None runs what Kiali's UI asks for by default:
    all but operation nodes (those only on request), idle nodes only with ``includeIdleNodes``.
-   Kiali runs appenders per namespace before merging; here they run once on the merged map, which
-   gives the same result for the offline data they read.
+   Kiali runs appenders per namespace before merging. Service entries run so here too (a
+   ServiceEntry's node belongs to the namespace whose map made it); the others run once on the
+   merged map, which gives the same result for the offline data they read.
 3. Finalizers: outsiders/inaccessible (always), ambient waypoints (unless ``request.appenders`` leaves
    "ambient" out), roots (always), health; a service graph is then reduced to service-to-service
    edges.
@@ -26,7 +27,7 @@ import dataclasses
 from collections.abc import Callable
 
 from meshdesk.mesh.gcpause import paused_gc
-from meshdesk.mesh.graph import ambient, box, finalize, model, outsider, traffic
+from meshdesk.mesh.graph import ambient, box, finalize, model, outsider, service_entry, traffic
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TrafficMap
 from meshdesk.mesh.snapshot import Snapshot
@@ -43,12 +44,10 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
         operations,
         response_time,
         security,
-        service_entry,
         throughput,
     )
 
     return [
-        (("serviceEntry",), service_entry.apply),
         (("deadNode",), dead_node.apply),
         (("responseTime",), response_time.apply),
         (("securityPolicy", "security"), security.apply),
@@ -59,13 +58,14 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
     ]
 
 
+SERVICE_ENTRY_NAMES = ("serviceEntry",)  # runs per namespace map (see _build), before the appenders below
 OPT_IN = frozenset({"aggregateNode"})
 ALWAYS = frozenset({"outsider", "trafficGenerator", ""})
 FINALIZER_NAMES = ("ambient", "health")
 
 
 def known_appenders() -> list[str]:
-    names = [n for names, _ in _appenders() for n in names]
+    names = list(SERVICE_ENTRY_NAMES) + [n for names, _ in _appenders() for n in names]
     return names + list(FINALIZER_NAMES) + sorted(ALWAYS - {""})
 
 
@@ -81,9 +81,19 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
                       warnings=idx.warnings)
     ambient.prepare(ctx)
     caches = ctx.caches
+    selected = None if request.appenders is None else {a.strip() for a in request.appenders}
+    if selected is not None:
+        unknown = selected - set(known_appenders())
+        for name in sorted(unknown):
+            ctx.notes.append(f"unknown appender '{name}' ignored")
+    # ServiceEntry nodes belong to the namespace whose map they are made in, so that pass runs on each
+    # namespace's map before the merge, as in Kiali
+    entries = selected is None or bool(selected.intersection(SERVICE_ENTRY_NAMES))
     working: list[TrafficMap] = []  # every map built, to take apart at the end
     if request.node is not None:
         tm = traffic.build_node_map(idx, request, caches)
+        if entries:
+            service_entry.apply(tm, ctx, request.node.namespace)
     else:
         tm = {}
         if not request.namespaces:
@@ -92,14 +102,11 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
             ctx.request = request
         for ns in dict.fromkeys(request.namespaces):
             ns_map = traffic.build_namespace_map(idx, request, ns, caches)
+            if entries:
+                service_entry.apply(ns_map, ctx, ns)
             working.append(ns_map)
             traffic.merge_maps(tm, ns, ns_map)
 
-    selected = None if request.appenders is None else {a.strip() for a in request.appenders}
-    if selected is not None:
-        unknown = selected - set(known_appenders())
-        for name in sorted(unknown):
-            ctx.notes.append(f"unknown appender '{name}' ignored")
     for names, run in _appenders():
         if selected is None and names[0] in OPT_IN:
             continue

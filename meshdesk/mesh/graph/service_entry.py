@@ -1,18 +1,32 @@
 """Appender: ServiceEntry nodes.
 
-A service node whose name is a host of a ServiceEntry (inventory ``istio`` objects of kind
-ServiceEntry) visible from the caller's namespace becomes one node standing for the ServiceEntry
-(``is_service_entry`` with location MESH_EXTERNAL/MESH_INTERNAL and the hosts). For MESH_INTERNAL
-entries the first label of a host also matches (``reviews`` for ``reviews.bookinfo.svc``). All
-service nodes matching the same entry are folded into one: their traffic adds up, edges into them
-are redirected (parallel edges merged) and their outgoing edges move to the new node.
-PassthroughCluster/BlackHoleCluster and injected service nodes are never candidates. Needs an
-inventory; without one it does nothing.
+As Kiali, this pass runs on each requested namespace's traffic map before the maps are merged
+(``namespace`` is the one being processed; a node graph's is the focus node's). A service node whose
+name is a host of a ServiceEntry (inventory ``istio`` objects of kind ServiceEntry) visible from the
+asking namespace becomes one node standing for the ServiceEntry (``is_service_entry`` with location
+MESH_EXTERNAL/MESH_INTERNAL and the hosts):
+
+- a non-injected service node with a known cluster and namespace (a MESH_INTERNAL entry) asks in its
+  own cluster and namespace; any other non-injected service node is asked for by its callers (an
+  external host rarely has a namespace of its own), in the caller's cluster and namespace;
+- the ServiceEntry's node is in the cluster it was asked in and in the namespace being processed, so
+  each namespace calling an external API gets its own node for it, as in Kiali;
+- for MESH_INTERNAL entries the first label of a host also matches (``reviews`` for
+  ``reviews.bookinfo.svc``), except for multi-cluster ``name.namespace.global`` hosts;
+- all service nodes matching the same entry are folded into one: their traffic adds up, edges into
+  them from the entry's cluster are redirected (parallel edges merged; a node still called from
+  another cluster stays for those calls) and their outgoing edges move to the new node.
+
+PassthroughCluster/BlackHoleCluster and injected service nodes are never candidates; entries are only
+looked up for namespaces the user may read, and only entries defined in such namespaces are known. ``ServiceEntryInfo.namespace`` is where the entry is
+defined (what its details and config links need). Needs an inventory; without one it does nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import PassContext
@@ -56,9 +70,11 @@ def _visible(entry: _Entry, namespace: str) -> bool:
     return "*" in export or namespace in export or ("." in export and entry.obj.namespace == namespace)
 
 
-def _match(entries: list[_Entry], namespace: str, service: str) -> _Entry | None:
-    # entries exported to specific namespaces are more specific than "*" ones
-    ranked = sorted((e for e in entries if _visible(e, namespace)), key=lambda e: "*" in (e.export_to or ("*",)))
+def _match(entries: list[_Entry], namespace: str, service: str, readable: Callable[[str], bool]) -> _Entry | None:
+    # entries exported to specific namespaces are more specific than "*" ones; entries in namespaces the
+    # user may not read are unknown to them
+    ranked = sorted((e for e in entries if _visible(e, namespace) and readable(e.obj.namespace)),
+                    key=lambda e: "*" in (e.export_to or ("*",)))
     for e in ranked:
         for host in e.hosts:
             if host == service:
@@ -72,43 +88,44 @@ def _match(entries: list[_Entry], namespace: str, service: str) -> _Entry | None
     return None
 
 
-def apply(tm: TrafficMap, ctx: PassContext) -> None:
+def apply(tm: TrafficMap, ctx: PassContext, namespace: str) -> None:
     entries = _entries(ctx)
     if not entries or not tm:
         return
-    accessible = ctx.request.accessibleNamespaces
+    request = ctx.request
     seen: set[str] = set()
+    # (entry, the cluster it was asked in) -> the service nodes it stands for, in the order found
+    found: dict[tuple[int, str], tuple[_Entry, list[TNode]]] = {}
     for n in list(tm.values()):
         if n.node_type == model.NODE_SERVICE:
-            candidates = [(n, n.namespace)] if not n.md.get("isInjected") and is_ok(n.cluster) \
+            candidates = [(n, n.cluster, n.namespace)] if not n.md.get("isInjected") and is_ok(n.cluster) \
                 and is_ok(n.namespace) else []
         else:
-            candidates = [(e.dest, n.namespace) for e in n.edges.values()
+            candidates = [(e.dest, n.cluster, n.namespace) for e in n.edges.values()
                           if e.dest.node_type == model.NODE_SERVICE and not e.dest.md.get("isInjected")]
-        for cand, lookup_ns in candidates:
+        for cand, cluster, lookup_ns in candidates:
             if cand.key in seen or cand.md.get("isEgressCluster"):
                 continue
-            if accessible is not None and lookup_ns not in accessible:
+            if not request.is_accessible(cluster, lookup_ns):
                 continue
-            entry = _match(entries, lookup_ns, cand.service)
+            entry = _match(entries, lookup_ns, cand.service, partial(request.is_accessible, cluster))
             if entry is not None:
                 seen.add(cand.key)
-                entry.nodes.append(cand)
-    for entry in entries:
-        if entry.nodes:
-            _fold(tm, entry)
+                found.setdefault((id(entry), cluster), (entry, []))[1].append(cand)
+    for (_e, cluster), (entry, nodes) in found.items():
+        _fold(tm, entry, cluster, namespace, nodes)
 
 
-def _fold(tm: TrafficMap, entry: _Entry) -> None:
-    first = entry.nodes[0]
-    key = f"svc_{first.cluster}_{first.namespace}_{entry.obj.name}"
+def _fold(tm: TrafficMap, entry: _Entry, cluster: str, namespace: str, nodes: list[TNode]) -> None:
+    key = f"svc_{cluster}_{namespace}_{entry.obj.name}"
     se_node = tm.get(key)
-    if se_node is None or se_node in entry.nodes:
-        se_node = TNode(key, model.NODE_SERVICE, first.cluster, first.namespace, service=entry.obj.name)
+    if se_node is None or se_node in nodes:
+        se_node = TNode(key, model.NODE_SERVICE, cluster, namespace, service=entry.obj.name)
     se_node.md["isServiceEntry"] = model.ServiceEntryInfo(
         location=entry.location, hosts=entry.hosts, name=entry.obj.name, namespace=entry.obj.namespace)
-    doomed = {n.key for n in entry.nodes}
-    for n in entry.nodes:
+    doomed = {n.key for n in nodes}
+    kept: set[str] = set()  # folded nodes that callers from another cluster still call
+    for n in nodes:
         merge_node_traffic(n.md, se_node.md)
         for ds in n.md.get("destServices", {}):
             se_node.md.setdefault("destServices", {})[ds] = None
@@ -120,11 +137,14 @@ def _fold(tm: TrafficMap, entry: _Entry) -> None:
     for n in tm.values():
         moved = [(k, e) for k, e in n.edges.items() if k[0] in doomed]
         for k, e in moved:
+            if n.cluster != cluster:  # each cluster has its own ServiceEntries
+                kept.add(k[0])
+                continue
             del n.edges[k]
             target = n.edges.get((se_node.key, e.protocol))
             if target is None:
                 target = n.add_edge(se_node, e.protocol)
             merge_edge_traffic(e.md, target.md, e.protocol)
-    for doomed_key in doomed:
+    for doomed_key in doomed - kept:
         tm.pop(doomed_key, None)
     tm[se_node.key] = se_node
