@@ -1,11 +1,14 @@
 """Appender: dead nodes.
 
-A node with no traffic at all (no in/out rate) is checked against the inventory: a workload (or
-versioned app) node whose workload no longer exists is removed, one whose workload has no pods is
-marked ``is_dead``; a service node with no traffic and no outgoing edge is removed (unless it is a
-ServiceEntry or PassthroughCluster/BlackHoleCluster); the unknown source without traffic is removed.
-Repeats until nothing changes. Only namespaces the inventory covers are judged; without an inventory
-it does nothing.
+A node with no traffic at all (no in/out rate; only idle telemetry makes one) is judged as Kiali does:
+
+- a service node with no outgoing edge is removed, unless it is a ServiceEntry or
+  PassthroughCluster/BlackHoleCluster; the unknown source is removed. Neither needs the inventory;
+- a workload (or versioned app) node is checked against the inventory, when there is one and it
+  covers the node's namespace and the user may read it (``request.is_accessible``): removed when its
+  workload no longer exists, marked ``is_dead`` when the workload has no pods.
+
+Removing nodes may leave others without traffic or edges, so the rules repeat until nothing changes.
 """
 
 from __future__ import annotations
@@ -22,29 +25,25 @@ def _has_traffic(md: dict[str, object]) -> bool:
 
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:
-    inv = ctx.inventory
-    if inv is None or not tm:
+    if not tm:
         return
-    covered = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads}
-    workloads = {(w.namespace, w.name): w for w in inv.workloads}
-    accessible = ctx.request.accessibleNamespaces
-    for _ in range(MAX_ROUNDS):
+    inv = ctx.inventory
+    covered = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads} if inv is not None else set()
+    workloads = {(w.namespace, w.name): w for w in inv.workloads} if inv is not None else {}
+    request = ctx.request
+    for _ in range(max(MAX_ROUNDS, len(tm))):
         removed = []
         for key, n in tm.items():
             if _has_traffic(n.md) or n.node_type == model.NODE_AGGREGATE:
                 continue
             if n.node_type == model.NODE_SERVICE:
-                if n.edges or n.md.get("isServiceEntry") or n.md.get("isEgressCluster"):
-                    continue
-                if n.namespace in covered or n.namespace == model.UNKNOWN:
+                if not (n.edges or n.md.get("isServiceEntry") or n.md.get("isEgressCluster")):
                     removed.append(key)
                 continue
             if n.node_type == model.NODE_UNKNOWN:
                 removed.append(key)
                 continue
-            if not is_ok(n.workload) or n.namespace not in covered:
-                continue
-            if accessible is not None and n.namespace not in accessible:
+            if not is_ok(n.workload) or n.namespace not in covered or not request.is_accessible(n.cluster, n.namespace):
                 continue
             w = workloads.get((n.namespace, n.workload))
             if w is None:
