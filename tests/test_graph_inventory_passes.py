@@ -153,6 +153,58 @@ def test_istio_badges_and_missing_sidecar() -> None:
     assert not node(g, "cart-v1").has_missing_sidecar
 
 
+def test_circuit_breakers_of_one_subset_mark_only_that_version() -> None:
+    """As Kiali: a DestinationRule whose v1 subset breaks circuits marks the service and cart v1, not cart
+    v2; a workload node without a version label gets no CB badge from its services' rules."""
+    dr = IstioObject("DestinationRule", "cart", "shop", spec={
+        "host": "cart", "subsets": [
+            {"name": "v1", "labels": {"version": "v1"}, "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 1}}}},
+            {"name": "v2", "labels": {"version": "v2"}}]})
+    inv = _inventory(_workload("web-v1"), _workload("cart-v1"), _workload("cart-v2"), istio=(dr,))
+    samples = [http("web-v1", "cart-v1", 5), http("web-v1", "cart-v2", 5)]
+    g = build(snapshot(samples, inventory=inv, injectServiceNodes=True, graphType="versionedApp"))
+    badged = {n.label for n in g.nodes.values() if n.extra.get("hasCB")}
+    assert badged == {"cart", "cart v1"}
+    plain = Sample("istio_requests_total", {**http("web-v1", "cart-v1", 5).labels,
+                                            "destination_workload": "cart", "destination_canonical_revision": "latest"}, 5)
+    g = build(snapshot([plain], inventory=_inventory(_workload("web-v1"), istio=(dr,))))
+    assert not node(g, "cart").extra.get("hasCB")
+
+
+def test_a_service_node_takes_its_services_app_label_and_joins_the_app_box() -> None:
+    """Kiali labels a service node with its Kubernetes Service's app, so in an app graph the reviews
+    service sits in the reviews box with the reviews versions."""
+    svc = Service("reviews", "shop", selector={"app": "reviews"}, labels={"app": "reviews"})
+    inv = _inventory(_workload("web-v1"), _workload("reviews-v1"), _workload("reviews-v2"), services=(svc,))
+    samples = [http("web-v1", "reviews-v1", 5), http("web-v1", "reviews-v2", 5)]
+    g = build(snapshot(samples, inventory=inv, injectServiceNodes=True, graphType="versionedApp"))
+    reviews = g.find_node(node_type=model.NODE_SERVICE, service="reviews")
+    assert reviews is not None and reviews.app == "reviews"
+    box = g.nodes[reviews.parent]
+    assert box.box == model.BOX_APP and box.app == "reviews"
+    assert {n.label for n in g.nodes.values() if n.parent == box.id} == {"reviews", "reviews v1", "reviews v2"}
+    assert not build(snapshot(samples, inventory=_inventory(_workload("web-v1")), injectServiceNodes=True,
+                              graphType="versionedApp")).find_node(node_type=model.NODE_SERVICE, service="reviews").app  # type: ignore[union-attr]
+
+
+def test_an_ingress_gateway_is_marked_with_its_gateways_hosts() -> None:
+    gw = Workload(name="istio-ingressgateway", namespace="istio-system",
+                  labels={"app": "istio-ingressgateway", "istio": "ingressgateway",
+                          "operator.istio.io/component": "IngressGateways"},
+                  pods=[Pod("gw-0", "istio-system", containers=[Container("istio-proxy", ready=True)])])
+    gateway = IstioObject("Gateway", "public", "istio-system", spec={
+        "selector": {"istio": "ingressgateway"}, "servers": [{"port": {"number": 80}, "hosts": ["shop.example.com"]}]})
+    inv = _inventory(gw, _workload("web-v1"), istio=(gateway,), namespaces=("shop", "istio-system"))
+    sample = http("istio-ingressgateway", "web-v1", 5, src_ns="istio-system")
+    g = build(snapshot([sample], inventory=inv))
+    ingress = node(g, "istio-ingressgateway")
+    assert ingress.is_gateway and not node(g, "web-v1").is_gateway
+    from meshdesk.mesh.export import to_kiali
+
+    data = next(n["data"] for n in to_kiali(g)["elements"]["nodes"] if n["data"].get("workload") == "istio-ingressgateway")
+    assert data["isGateway"] == {"ingressInfo": {"hostnames": ["shop.example.com"]}}
+
+
 def test_operation_nodes_on_request() -> None:
     samples = [http("web-v1", "cart-v1", 6, request_operation="GET /items"),
                http("web-v1", "cart-v1", 4, request_operation="POST /items")]

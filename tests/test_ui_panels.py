@@ -246,7 +246,7 @@ def test_a_service_panel_names_the_routing_its_istio_config_does(qtbot) -> None:
     dr = IstioObject("DestinationRule", "cart", "shop", spec={
         "host": "cart.shop.svc.cluster.local", "trafficPolicy": {"outlierDetection": {"consecutive5xxErrors": 3}}})
     samples = [http("web-v1", "cart-v1", 5), http("web-v1", "pay-v1", 1)]
-    for istio, expected in (([vs, dr], "Routing\ncircuit breaker, request timeout, traffic shifting"), ([], None)):
+    for istio, expected in (([vs, dr], "Routing\ncircuit breaker, request routing, request timeout, traffic shifting"), ([], None)):
         inv = Inventory(cluster="east", namespaces=[Namespace("shop")], istio=istio,
                         workloads=[workload("web-v1"), workload("cart-v1"), workload("pay-v1")])
         graph = build(snapshot(samples, inventory=inv, injectServiceNodes=True))

@@ -99,7 +99,7 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
         if n.extra.get(key):
             d[key] = True
     if n.is_gateway:
-        d["isGateway"] = {}
+        d["isGateway"] = n.extra.get("gateway") or {}
     if n.extra.get("isWaypoint"):
         d["isWaypoint"] = True
     if n.is_service_entry is not None:

@@ -1,14 +1,23 @@
-"""Appender: Istio config badges and missing sidecars (Kiali's istio and meshCheck appenders).
+"""Appender: Istio config badges, labels, gateways and missing sidecars (Kiali's istio and meshCheck
+appenders).
 
-From the inventory:
-- service nodes (and app/workload nodes through their destination services) routed by a
-  VirtualService get ``has_virtual_service`` (its hosts in ``extra["vsHosts"]``) and the route
-  features it uses: traffic shifting (weighted HTTP routes), TCP traffic shifting, request routing
-  (matches), fault injection, mirroring, request timeouts;
-- a DestinationRule for the service gives ``has_destination_rule``; one with a connection pool or
-  outlier detection gives ``hasCB`` (circuit breaker);
+From the inventory, as Kiali decides them:
+- a service node that a VirtualService routes to gets ``has_virtual_service`` from the first such
+  VirtualService (its hosts in ``extra["vsHosts"]``) and the route features it uses: traffic shifting
+  (an HTTP route with several destinations), TCP traffic shifting, request routing (any route with a
+  destination), fault injection, mirroring, request timeouts. A DestinationRule for the service
+  gives ``has_destination_rule`` (meshdesk's DR badge; Kiali has none);
+- ``hasCB`` (circuit breaker: a connection pool or outlier detection) on a service node when a
+  DestinationRule for it has one anywhere; on an unversioned app node likewise through its
+  destination services; on a node with a version only when the DestinationRule has one at the top
+  level or in a subset labelled with that version; never on an unversioned workload node;
+- a service node without an app takes the app label of its Kubernetes Service (for a ServiceEntry,
+  the Service named by a host's first label), so it joins that app's box;
+- a workload node that an Istio Gateway selects becomes an ingress or egress gateway
+  (``operator.istio.io/component`` IngressGateways/EgressGateways), with the Gateway's hosts;
 - workload/app nodes whose workloads run without a sidecar, are not gateways and are not in an
-  ambient namespace get ``has_missing_sidecar`` (not for istio-system, outsiders or dead nodes).
+  ambient namespace get ``has_missing_sidecar`` (not for istio-system, unreadable namespaces or dead
+  nodes).
 Without an inventory it does nothing.
 """
 
@@ -43,10 +52,14 @@ def _routes(spec: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 def _vs_features(spec: dict[str, Any]) -> dict[str, bool]:
     http = _routes(spec, "http")
     tcp = _routes(spec, "tcp")
+
+    def destinations(r: dict[str, Any]) -> list[Any]:
+        return [d for d in r.get("route") or [] if isinstance(d, dict)]
+
     feats = {
-        "hasTrafficShifting": any(len([d for d in r.get("route") or [] if isinstance(d, dict)]) > 1 for r in http),
-        "hasTCPTrafficShifting": any(len([d for d in r.get("route") or [] if isinstance(d, dict)]) > 1 for r in tcp),
-        "hasRequestRouting": any(r.get("match") for r in http) or len(http) > 1,
+        "hasTrafficShifting": any(len(destinations(r)) > 1 for r in http),
+        "hasTCPTrafficShifting": any(len(destinations(r)) > 1 for r in tcp),
+        "hasRequestRouting": any(destinations(r) for kind in ("http", "tcp", "tls") for r in _routes(spec, kind)),
         "hasFaultInjection": any(r.get("fault") for r in http),
         "hasMirroring": any(r.get("mirror") or r.get("mirrors") for r in http),
         "hasRequestTimeout": any(r.get("timeout") for r in http),
@@ -66,18 +79,43 @@ def _vs_targets(obj: IstioObject) -> set[tuple[str, str]]:
     return out
 
 
-def _has_cb(spec: dict[str, Any]) -> bool:
-    def policy(p: Any) -> bool:
-        return isinstance(p, dict) and bool(p.get("connectionPool") or p.get("outlierDetection"))
+_VERSION_LABELS = ("service.istio.io/canonical-revision", "app.kubernetes.io/version", "version")
+_APP_LABELS = ("service.istio.io/canonical-name", "app.kubernetes.io/name", "app")
 
-    return policy(spec.get("trafficPolicy")) or any(
-        isinstance(s, dict) and policy(s.get("trafficPolicy")) for s in spec.get("subsets") or [])
+
+def _first_label(labels: Any, names: tuple[str, ...]) -> str | None:
+    if not isinstance(labels, dict):
+        return None
+    return next((str(labels[k]) for k in names if k in labels), None)
+
+
+def _cb_policy(policy: Any) -> bool:
+    return isinstance(policy, dict) and bool(policy.get("connectionPool") or policy.get("outlierDetection"))
+
+
+def _has_cb(spec: dict[str, Any], version: str = "") -> bool:
+    """Whether a DestinationRule breaks circuits for a service (``version`` ""), or for one version of
+    it: at the top level, or in a subset (labelled with that version)."""
+    if _cb_policy(spec.get("trafficPolicy")):
+        return True
+    for subset in spec.get("subsets") or []:
+        if isinstance(subset, dict) and _cb_policy(subset.get("trafficPolicy")):
+            if not version or _first_label(subset.get("labels"), _VERSION_LABELS) == version:
+                return True
+    return False
 
 
 def _services_of(n: TNode) -> list[tuple[str, str]]:
     if n.node_type == model.NODE_SERVICE:
         return [(n.namespace, n.service)]
     return [(ns, name) for (_c, ns, name) in n.md.get("destServices", {})]
+
+
+def _cb_version(n: TNode) -> str | None:
+    """The version a node's circuit breakers are looked up for ("" any), or None: none are."""
+    if n.node_type == model.NODE_SERVICE or (n.node_type == model.NODE_APP and not is_ok(n.version)):
+        return ""
+    return n.version if is_ok(n.version) else None
 
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:
@@ -93,26 +131,72 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         host = dr.spec.get("host") if isinstance(dr.spec, dict) else None
         if isinstance(host, str):
             dr_index.setdefault(normalize_host(host, dr.namespace), []).append(dr)
-    requested = set(ctx.namespaces)
     for n in tm.values():
-        if n.namespace not in requested:
-            continue
-        if n.node_type == model.NODE_SERVICE or (n.node_type == model.NODE_APP and not is_ok_version(n.version)):
-            for svc in _services_of(n):
-                for vs in vs_index.get(svc, []):
-                    n.md["hasVS"] = True
-                    hosts = [h for h in vs.spec.get("hosts") or [] if isinstance(h, str)]
-                    n.md["vsHosts"] = sorted(set(n.md.get("vsHosts", [])) | set(hosts))
-                    for feat, on in _vs_features(vs.spec).items():
-                        if on:
-                            n.md[feat] = True
-        for svc in _services_of(n):
-            for dr in dr_index.get(svc, []):
-                if n.node_type == model.NODE_SERVICE:
-                    n.md["hasDR"] = True
-                if _has_cb(dr.spec):
-                    n.md["hasCB"] = True
+        if n.node_type == model.NODE_SERVICE:
+            key = (n.namespace, n.service)
+            for vs in vs_index.get(key, [])[:1]:  # the first VirtualService routing to it, as Kiali
+                n.md["hasVS"] = True
+                n.md["vsHosts"] = [h for h in vs.spec.get("hosts") or [] if isinstance(h, str)]
+                for feat, on in _vs_features(vs.spec).items():
+                    if on:
+                        n.md[feat] = True
+            if dr_index.get(key):
+                n.md["hasDR"] = True
+        version = _cb_version(n)
+        if version is not None and any(_has_cb(dr.spec, version) for svc in _services_of(n)
+                                       for dr in dr_index.get(svc, [])):
+            n.md["hasCB"] = True
+    _app_labels(tm, inv)
+    _gateways(tm, inv)
     _mesh_check(tm, inv, ctx)
+
+
+def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
+    """A service node without an app takes its Kubernetes Service's app label (Kiali's addLabels)."""
+    services = {(s.namespace, s.name): s for s in inv.services}
+
+    def app_of(namespace: str, name: str) -> str | None:
+        svc = services.get((namespace, name))
+        return _first_label(svc.labels, _APP_LABELS) if svc is not None else None
+
+    for n in tm.values():
+        if n.node_type != model.NODE_SERVICE or n.app or n.md.get("isEgressCluster"):
+            continue
+        se = n.md.get("isServiceEntry")
+        if se is not None:
+            for host in se.hosts:
+                parts = host.split(".")
+                app = app_of(n.namespace, host if len(parts) == 3 and parts[2] == "global" else parts[0])
+                if app:
+                    n.app = app
+                    break
+        else:
+            app = app_of(n.namespace, n.service)
+            if app:
+                n.app = app
+
+
+_GATEWAY_COMPONENTS = {"IngressGateways": "ingressInfo", "EgressGateways": "egressInfo"}
+
+
+def _gateways(tm: TrafficMap, inv: Inventory) -> None:
+    """Workload nodes an Istio Gateway selects: ingress or egress gateways, with the Gateway's hosts."""
+    nodes = {(n.namespace, n.workload): n for n in tm.values() if is_ok(n.workload)}
+    if not nodes:
+        return
+    for gw in inv.istio_objects("Gateway"):
+        spec = gw.spec if isinstance(gw.spec, dict) else {}
+        raw = spec.get("selector")
+        selector: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        hosts = [h for server in spec.get("servers") or [] if isinstance(server, dict)
+                 for h in server.get("hosts") or [] if isinstance(h, str)]
+        for w in inv.workloads:
+            node = nodes.get((w.namespace, w.name))
+            info = _GATEWAY_COMPONENTS.get(w.labels.get("operator.istio.io/component", ""))
+            if node is None or info is None or any(w.labels.get(k) != v for k, v in selector.items()):
+                continue
+            node.md["isGateway"] = True
+            node.md["gateway"] = {info: {"hostnames": hosts}}  # the last Gateway selecting it, as Kiali
 
 
 def _is_gateway(w: Workload) -> bool:
@@ -121,13 +205,13 @@ def _is_gateway(w: Workload) -> bool:
 
 def _mesh_check(tm: TrafficMap, inv: Inventory, ctx: PassContext) -> None:
     ambient = ambient_namespaces(inv)
-    accessible = ctx.request.accessibleNamespaces
+    request = ctx.request
     for n in tm.values():
         if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.md.get("isDead"):
             continue
         if n.namespace in CONTROL_PLANE_NAMESPACES or n.namespace in ambient:
             continue
-        if accessible is not None and n.namespace not in accessible:
+        if not request.is_accessible(n.cluster, n.namespace):
             continue
         if n.node_type == model.NODE_WORKLOAD:
             found = inv.workload(n.namespace, n.workload)

@@ -569,26 +569,47 @@ class GraphView(QGraphicsView):
         self, new_ids: list[str], settled: Mapping[str, tuple[float, float]]
     ) -> tuple[dict[str, tuple[float, float]], dict[str, list[tuple[float, float, float, float]]]]:
         """For new nodes when boxes are shown: the middle of their own box (where to go without
-        placed neighbours) and the other boxes' areas (where not to go)."""
+        placed neighbours) and the other boxes' areas (where not to go). A box's area takes in the
+        padding of the boxes nested in it; an area to keep out of is widened by the padding of the new
+        node's own boxes that will grow around it (its app box, and its namespace box if the other box
+        is in another namespace), so that no box grows into another."""
         groups = self._groups()
         if not groups:
             return {}, {}
         pad_x, pad_top, pad_bottom = layout_engine.GROUP_PAD_X, layout_engine.GROUP_PAD_TOP, layout_engine.GROUP_PAD_BOTTOM
+
+        def path_of(nid: str) -> tuple[str, ...]:
+            path = groups.get(nid, ())
+            return (path,) if isinstance(path, str) else tuple(path)
+
         areas: dict[str, list[float]] = {}
+        box_path: dict[str, tuple[str, ...]] = {}
         for nid, (x, y) in settled.items():
             w, h = self._nodes[nid].layout_size()
-            path = groups.get(nid, ())
-            for bid in (path,) if isinstance(path, str) else path:
-                a = areas.setdefault(bid, [x - w / 2, y - h / 2, x + w / 2, y + h / 2])
-                a[0], a[1] = min(a[0], x - w / 2), min(a[1], y - h / 2)
-                a[2], a[3] = max(a[2], x + w / 2), max(a[3], y + h / 2)
+            path = path_of(nid)
+            for depth, bid in enumerate(path):
+                box_path[bid] = path[:depth + 1]
+                inner = len(path) - 1 - depth  # boxes between the node and this one, each with its padding
+                x0, y0 = x - w / 2 - inner * pad_x, y - h / 2 - inner * pad_top
+                x1, y1 = x + w / 2 + inner * pad_x, y + h / 2 + inner * pad_bottom
+                a = areas.setdefault(bid, [x0, y0, x1, y1])
+                a[0], a[1], a[2], a[3] = min(a[0], x0), min(a[1], y0), max(a[2], x1), max(a[3], y1)
         rects = {bid: (a[0] - pad_x, a[1] - pad_top, a[2] + pad_x, a[3] + pad_bottom) for bid, a in areas.items()}
         anchors: dict[str, tuple[float, float]] = {}
         keep_out: dict[str, list[tuple[float, float, float, float]]] = {}
         for nid in new_ids:
-            path = groups.get(nid, ())
-            path_t = (path,) if isinstance(path, str) else tuple(path)
-            keep_out[nid] = [r for bid, r in rects.items() if bid not in path_t]
+            path_t = path_of(nid)
+            out = []
+            for bid, r in rects.items():
+                if bid in path_t:
+                    continue
+                other = box_path[bid]
+                shared = 0
+                while shared < min(len(path_t), len(other)) and path_t[shared] == other[shared]:
+                    shared += 1
+                grow = len(path_t) - shared  # the new node's boxes that are not the other box's too
+                out.append((r[0] - grow * pad_x, r[1] - grow * pad_bottom, r[2] + grow * pad_x, r[3] + grow * pad_top))
+            keep_out[nid] = out
             own = next((rects[b] for b in reversed(path_t) if b in rects), None)  # innermost known box
             if own is not None:
                 anchors[nid] = ((own[0] + own[2]) / 2, (own[1] + own[3]) / 2)
