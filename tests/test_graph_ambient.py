@@ -156,6 +156,20 @@ def test_the_ambient_traffic_option_picks_which_reports_are_graphed() -> None:
     assert not none.warnings  # left out on request, which is no bad input
 
 
+def test_operation_nodes_read_waypoint_reports_only_when_waypoint_traffic_is_asked_for() -> None:
+    """Kiali reads operations with reporter=~"waypoint|destination" only for ambient traffic "total" or
+    "waypoint"; with "ztunnel" or "none" a waypoint's report of an operation is not read."""
+    samples = [http("web-v1", "cart-v1", 10),
+               http("web-v1", "cart-v1", 7, reporter="waypoint", request_operation="GET /items")]
+
+    def operations(ambient: str) -> list[str]:
+        g = build(snapshot(samples, ambientTraffic=ambient, appenders=("aggregateNode",)))
+        return [n.aggregate_value for n in g.nodes.values() if n.node_type == "aggregate"]
+
+    assert operations("total") == operations("waypoint") == ["GET /items"]
+    assert operations("ztunnel") == operations("none") == []
+
+
 def test_without_an_inventory_only_a_proxying_workload_is_taken_for_a_waypoint() -> None:
     # ztunnel bytes into a workload addressed to its own service are plain traffic, not a waypoint's
     plain = [tcp("frontend-v1", "db-v1", 10.0, service="db", reporter="source", **ZT),

@@ -40,7 +40,7 @@ def apply(tm: TrafficMap, ctx: PassContext, aggregate: str | None = None) -> Non
         value = s.value
         if not op or op == model.UNKNOWN or not isinstance(op, str) or not (value > 0) or value == float("inf"):
             continue
-        if reporter_of(labels) != "destination":
+        if reporter_of(labels, ctx.request.waypoint_reports) != "destination":
             continue
         if labels.get("destination_service_namespace") not in namespaces \
                 and labels.get("source_workload_namespace") not in namespaces:

@@ -36,7 +36,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             labels = s.labels
             if quantile(labels.get(telemetry.STAT_LABEL, labels.get("quantile", ""))) != wanted:
                 continue
-            if reporter_of(labels) != reporter:
+            if reporter_of(labels, req.waypoint_reports) != reporter:
                 continue
             protocol = labels.get("request_protocol", HTTP)
             if (protocol == HTTP and req.rateHttp != "requests") or (protocol == GRPC and req.rateGrpc != "requests"):

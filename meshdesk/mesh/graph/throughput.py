@@ -29,7 +29,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         stat = labels.get(telemetry.STAT_LABEL, "rate")
         if stat != "rate" or labels.get("request_protocol", HTTP) != HTTP:
             continue
-        reporter = reporter_of(labels)
+        reporter = reporter_of(labels, req.waypoint_reports)
         if reporter not in by_reporter:
             continue
         ends = resolver.endpoints(labels)

@@ -929,13 +929,15 @@ class EdgeResolver:
         return s[1], d[1], inject, dst[3]
 
 
-def reporter_of(labels: Mapping[str, str]) -> str:
+def reporter_of(labels: Mapping[str, str], waypoints: bool = True) -> str:
     """The reporter of a non-traffic sample; a sample without one counts as destination-reported, and
-    so does an ambient waypoint's (Kiali reads them with reporter=~"waypoint|destination")."""
+    so does an ambient waypoint's (Kiali reads them with reporter=~"waypoint|destination") unless
+    ``waypoints`` is False (the request leaves waypoint reports out: Kiali then asks for
+    reporter="destination" alone), when it is "waypoint", neither side."""
     rep = labels.get("reporter", "destination")
     if rep in ("source", "destination"):
         return rep
     if rep == "waypoint":
-        return "destination"
+        return "destination" if waypoints else rep
     parts = rep.split("|")
     return "destination" if "destination" in parts else ("source" if "source" in parts else rep)
