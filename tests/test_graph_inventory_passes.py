@@ -205,6 +205,44 @@ def test_an_ingress_gateway_is_marked_with_its_gateways_hosts() -> None:
     assert data["isGateway"] == {"ingressInfo": {"hostnames": ["shop.example.com"]}}
 
 
+def test_workload_entries_stand_behind_the_app_version_they_label() -> None:
+    """Two VMs registered as cart v1 and one as cart v2 (WorkloadEntries), one labelled with an app only:
+    the cart v1 node names the first two, cart v2 the third; Find's "we" finds both nodes."""
+    from meshdesk.mesh.find import compile_expression
+
+    def entry(name: str, **labels: str) -> IstioObject:
+        return IstioObject("WorkloadEntry", name, "shop", spec={"address": "10.0.0.1", "labels": labels})
+
+    inv = _inventory(_workload("web-v1"), _workload("cart-v1"), _workload("cart-v2"), istio=(
+        entry("vm-a", app="cart", version="v1"), entry("vm-b", app="cart", version="v1"),
+        entry("vm-c", app="cart", version="v2"), entry("vm-d", app="cart")))
+    g = build(snapshot([http("web-v1", "cart-v1", 5), http("web-v1", "cart-v2", 5)], inventory=inv,
+                       graphType="versionedApp"))
+    entries = {n.label: n.extra.get("hasWorkloadEntry") for n in g.nodes.values() if n.node_type == model.NODE_APP}
+    assert entries == {"web v1": None, "cart v1": ["vm-a", "vm-b"], "cart v2": ["vm-c"]}
+    assert {n.label for n in g.nodes.values() if compile_expression("we").matches_node(n)} == {"cart v1", "cart v2"}
+
+
+def test_nodes_carry_their_kubernetes_labels_for_find() -> None:
+    """As Kiali's labeler: a workload's labels (app and version left out), an app's from all its
+    workloads (values joined), a service's from its Service; Find's label: operands then work."""
+    from meshdesk.mesh.find import compile_expression
+
+    east, west = _workload("cart-v1"), _workload("cart-v2")
+    east.labels["datacenter"], west.labels["datacenter"] = "east", "west"
+    svc = Service("cart", "shop", selector={"app": "cart"}, labels={"app": "cart", "tier": "backend"})
+    inv = _inventory(_workload("web-v1"), east, west, services=(svc,))
+    samples = [http("web-v1", "cart-v1", 5), http("web-v1", "cart-v2", 5)]
+    versioned = build(snapshot(samples, inventory=inv, graphType="versionedApp", injectServiceNodes=True))
+    labels = {n.label: n.extra.get("labels") for n in versioned.nodes.values() if n.node_type != model.NODE_BOX}
+    assert labels == {"web v1": None, "cart v1": {"datacenter": "east"}, "cart v2": {"datacenter": "west"},
+                      "cart": {"tier": "backend"}}
+    app = build(snapshot(samples, inventory=inv, graphType="app"))
+    assert node(app, "cart").extra["labels"] == {"datacenter": "east,west"}
+    found = compile_expression("label:datacenter = west")
+    assert [n.label for n in versioned.nodes.values() if found.matches_node(n)] == ["cart v2"]
+
+
 def test_operation_nodes_on_request() -> None:
     samples = [http("web-v1", "cart-v1", 6, request_operation="GET /items"),
                http("web-v1", "cart-v1", 4, request_operation="POST /items")]

@@ -102,6 +102,10 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
         d["isGateway"] = n.extra.get("gateway") or {}
     if n.extra.get("isWaypoint"):
         d["isWaypoint"] = True
+    if n.extra.get("labels"):
+        d["labels"] = dict(n.extra["labels"])
+    if n.extra.get("hasWorkloadEntry"):
+        d["hasWorkloadEntry"] = [{"name": name} for name in n.extra["hasWorkloadEntry"]]
     if n.is_service_entry is not None:
         se = n.is_service_entry
         d["isServiceEntry"] = {"hosts": list(se.hosts), "location": se.location, "namespace": se.namespace}

@@ -21,6 +21,16 @@ def _build(cls: Any, obj: Mapping[str, Any]) -> Any:
 
 
 DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+# the labels naming an app and its version, in the order Istio (and Kiali) prefer them
+APP_LABELS = ("service.istio.io/canonical-name", "app.kubernetes.io/name", "app")
+VERSION_LABELS = ("service.istio.io/canonical-revision", "app.kubernetes.io/version", "version")
+
+
+def first_label(labels: Any, names: tuple[str, ...]) -> str | None:
+    """The value of the first of ``names`` that ``labels`` (a label dict, or anything) has."""
+    if not isinstance(labels, dict):
+        return None
+    return next((str(labels[k]) for k in names if k in labels), None)
 
 
 @dataclass

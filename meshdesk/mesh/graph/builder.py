@@ -2,15 +2,15 @@
 
 1. ``traffic``: samples -> one traffic map per requested namespace (or the node-detail map), merged.
 2. Appenders, in Kiali's order: service entries, dead nodes, response time, security (mTLS),
-   throughput, operation nodes, idle nodes, Istio config badges/missing sidecars. ``request.appenders``
-   selects them by Kiali's names (aliases accepted); None runs what Kiali's UI asks for by default:
-   all but operation nodes (those only on request), idle nodes only with ``includeIdleNodes``.
-   Kiali runs appenders per namespace before merging. Service entries run so here too (a
-   ServiceEntry's node belongs to the namespace whose map made it); the others run once on the
-   merged map, which gives the same result for the offline data they read.
-3. Finalizers: outsiders/inaccessible (always), ambient waypoints (unless ``request.appenders`` leaves
-   "ambient" out), roots (always), health; a service graph is then reduced to service-to-service
-   edges.
+   throughput, operation nodes, idle nodes, Istio config badges/missing sidecars, WorkloadEntries.
+   ``request.appenders`` selects them by Kiali's names (aliases accepted); None runs what Kiali's UI
+   asks for by default: all but operation nodes (those only on request), idle nodes only with
+   ``includeIdleNodes``. Kiali runs appenders per namespace before merging. Service entries run so
+   here too (a ServiceEntry's node belongs to the namespace whose map made it); the others run once
+   on the merged map, which gives the same result for the offline data they read.
+3. Finalizers: outsiders/inaccessible (always), Kubernetes labels and ambient waypoints (unless
+   ``request.appenders`` leaves "labeler" or "ambient" out), roots (always), health; a service graph
+   is then reduced to service-to-service edges.
 4. ``finalize``: the typed model, with percentages; then node and edge health and boxes.
 
 Pure function of the snapshot: no module state is written, so builds may run in parallel threads.
@@ -27,7 +27,7 @@ import dataclasses
 from collections.abc import Callable
 
 from meshdesk.mesh.gcpause import paused_gc
-from meshdesk.mesh.graph import ambient, box, finalize, model, outsider, service_entry, traffic
+from meshdesk.mesh.graph import ambient, box, finalize, labeler, model, outsider, service_entry, traffic
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TrafficMap
 from meshdesk.mesh.snapshot import Snapshot
@@ -45,6 +45,7 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
         response_time,
         security,
         throughput,
+        workload_entry,
     )
 
     return [
@@ -55,13 +56,14 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
         (("aggregateNode", "operationNodes", "operations"), operations.apply),
         (("idleNode", "idle"), idle.apply),
         (("istio", "meshCheck", "sidecarsCheck"), istio.apply),
+        (("workloadEntry",), workload_entry.apply),
     ]
 
 
 SERVICE_ENTRY_NAMES = ("serviceEntry",)  # runs per namespace map (see _build), before the appenders below
 OPT_IN = frozenset({"aggregateNode"})
 ALWAYS = frozenset({"outsider", "trafficGenerator", ""})
-FINALIZER_NAMES = ("ambient", "health")
+FINALIZER_NAMES = ("ambient", "labeler", "health")
 
 
 def known_appenders() -> list[str]:
@@ -114,6 +116,8 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
             run(tm, ctx)
 
     outsider.mark_outsiders(tm, ctx.namespaces, request.accessibleNamespaces)
+    if selected is None or "labeler" in selected:
+        labeler.apply(tm, ctx)
     if selected is None or "ambient" in selected:
         ambient.apply(tm, ctx)
     outsider.mark_roots(tm)

@@ -29,7 +29,7 @@ from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.ambient import ambient_namespaces
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
-from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
+from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, Inventory, IstioObject, Workload, first_label
 
 CONTROL_PLANE_NAMESPACES = frozenset({"istio-system"})
 GATEWAY_LABELS = (("istio", "ingressgateway"), ("istio", "egressgateway"))
@@ -79,16 +79,6 @@ def _vs_targets(obj: IstioObject) -> set[tuple[str, str]]:
     return out
 
 
-_VERSION_LABELS = ("service.istio.io/canonical-revision", "app.kubernetes.io/version", "version")
-_APP_LABELS = ("service.istio.io/canonical-name", "app.kubernetes.io/name", "app")
-
-
-def _first_label(labels: Any, names: tuple[str, ...]) -> str | None:
-    if not isinstance(labels, dict):
-        return None
-    return next((str(labels[k]) for k in names if k in labels), None)
-
-
 def _cb_policy(policy: Any) -> bool:
     return isinstance(policy, dict) and bool(policy.get("connectionPool") or policy.get("outlierDetection"))
 
@@ -100,7 +90,7 @@ def _has_cb(spec: dict[str, Any], version: str = "") -> bool:
         return True
     for subset in spec.get("subsets") or []:
         if isinstance(subset, dict) and _cb_policy(subset.get("trafficPolicy")):
-            if not version or _first_label(subset.get("labels"), _VERSION_LABELS) == version:
+            if not version or first_label(subset.get("labels"), VERSION_LABELS) == version:
                 return True
     return False
 
@@ -157,7 +147,7 @@ def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
 
     def app_of(namespace: str, name: str) -> str | None:
         svc = services.get((namespace, name))
-        return _first_label(svc.labels, _APP_LABELS) if svc is not None else None
+        return first_label(svc.labels, APP_LABELS) if svc is not None else None
 
     for n in tm.values():
         if n.node_type != model.NODE_SERVICE or n.app or n.md.get("isEgressCluster"):

@@ -1,0 +1,61 @@
+"""Finalizer: Kubernetes labels on nodes (Kiali's labeler), for Find/Hide's ``label:`` operands and the
+Kiali JSON's ``labels``.
+
+A workload node (or a versioned app node naming its workload) takes its workload's labels; an
+unversioned app node the labels of the app's workloads together (values that differ are joined with
+commas, ``east,west``); a service node its Service's labels. The app and version labels are left out
+(the node says those already). Outside and inaccessible nodes get none, nor does anything without an
+inventory.
+"""
+
+from __future__ import annotations
+
+from meshdesk.mesh.graph import model
+from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.trafficmap import TrafficMap, is_ok
+from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS
+
+
+def _without_app_and_version(labels: dict[str, str]) -> dict[str, str]:
+    out = dict(labels)
+    for names in (APP_LABELS, VERSION_LABELS):
+        found = next((k for k in names if k in out), None)
+        if found is not None:
+            del out[found]
+    return out
+
+
+def apply(tm: TrafficMap, ctx: PassContext) -> None:
+    inv = ctx.inventory
+    if inv is None or not tm:
+        return
+    workloads = {(w.namespace, w.name): w for w in inv.workloads}
+    services = {(s.namespace, s.name): s for s in inv.services}
+    apps: dict[tuple[str, str], dict[str, str]] | None = None
+    for n in tm.values():
+        md = n.md
+        if md.get("isOutside") or md.get("isInaccessible"):
+            continue
+        labels: dict[str, str] | None = None
+        if n.node_type == model.NODE_WORKLOAD or (n.node_type == model.NODE_APP and n.version):
+            w = workloads.get((n.namespace, n.workload)) if is_ok(n.workload) else None
+            labels = dict(w.labels) if w is not None else None
+        elif n.node_type == model.NODE_APP:
+            if apps is None:
+                apps = {}
+                for app in inv.apps():
+                    merged: dict[str, list[str]] = {}
+                    for w in app.workloads:
+                        for k, v in w.labels.items():
+                            values = merged.setdefault(k, [])
+                            if v not in values:
+                                values.append(v)
+                    apps[(app.namespace, app.name)] = {k: ",".join(vs) for k, vs in merged.items()}
+            labels = apps.get((n.namespace, n.app))
+        elif n.node_type == model.NODE_SERVICE:
+            svc = services.get((n.namespace, n.service))
+            labels = dict(svc.labels) if svc is not None else None
+        if labels:
+            labels = _without_app_and_version(labels)
+            if labels:
+                md["labels"] = labels
