@@ -431,10 +431,10 @@ def test_find_highlights_and_hide_hides(qtbot, view: GraphView) -> None:  # type
     assert view.highlighted_ids() == {rv}
     assert view.node_item(rv).highlighted  # type: ignore[union-attr]
     assert not view.node_item(nid_wl("ratings-v1")).highlighted  # type: ignore[union-attr]
-    # a bad expression says why and keeps the last highlight
+    # a bad expression says why and, as in Kiali, clears the highlight (it no longer matches the text)
     err = view.set_find("app = ")
     assert isinstance(err, str) and err
-    assert view.highlighted_ids() == {rv}
+    assert view.highlighted_ids() == set() and not view.node_item(rv).highlighted  # type: ignore[union-attr]
     # edges by response time (all bookinfo edges took 25 ms)
     assert view.set_find("rt > 20") is None
     assert view.highlighted_ids() == set(view.graph.edges)  # type: ignore[union-attr]
@@ -451,6 +451,8 @@ def test_find_highlights_and_hide_hides(qtbot, view: GraphView) -> None:  # type
     assert not view.node_item(rv).isVisible()  # type: ignore[union-attr]
     assert view.set_hide("") is None
     assert all(view.node_item(n).isVisible() for n in view.positions())  # type: ignore[union-attr]
+    assert view.set_hide("app = reviews") is None and not view.node_item(rv).isVisible()  # type: ignore[union-attr]
+    assert view.set_hide("app =") and view.node_item(rv).isVisible()  # type: ignore[union-attr]
     assert all(view.edge_item(e).isVisible() for e in view.graph.edges)  # type: ignore[union-attr]
 
 

@@ -70,7 +70,7 @@ FIND_PRESETS: list[tuple[str, str]] = [
     ("Edges with 5% or more HTTP errors", "%httperr >= 5"),
     ("Edges with half or more of their source's HTTP requests", "%httptraffic >= 50"),
     ("Edges with traffic but without mTLS", "traffic AND !mtls"),
-    ("Nodes without a sidecar", "!sc"),
+    ("Nodes without a sidecar", "sc"),
     ("Nodes with a VirtualService", "vs"),
     ("Nodes with a circuit breaker", "cb"),
     ("Idle nodes", "idle"),
@@ -189,8 +189,8 @@ _UNARY_NODE: dict[str, Callable[[Node], bool]] = {
     "rr": _flag("hasRequestRouting"), "requestrouting": _flag("hasRequestRouting"),
     "rto": _flag("hasRequestTimeout"), "requesttimeout": _flag("hasRequestTimeout"),
     "se": lambda n: n.is_service_entry is not None, "serviceentry": lambda n: n.is_service_entry is not None,
-    # Kiali: "sc" is a node NOT flagged as missing its sidecar; "!sc" finds nodes without one
-    "sc": lambda n: not n.has_missing_sidecar, "sidecar": lambda n: not n.has_missing_sidecar,
+    # as Kiali's parser has it (isOutOfMesh truthy): "sc" finds nodes missing their sidecar, "!sc" the others
+    "sc": lambda n: n.has_missing_sidecar, "sidecar": lambda n: n.has_missing_sidecar,
     "tcpts": _flag("hasTCPTrafficShifting"), "tcptrafficshifting": _flag("hasTCPTrafficShifting"),
     "ts": _flag("hasTrafficShifting"), "trafficshifting": _flag("hasTrafficShifting"),
     "root": lambda n: n.is_root, "trafficsource": lambda n: n.is_root,
@@ -449,9 +449,12 @@ class Matcher:
         return self._matches(edge, "edge")
 
     def nodes(self, graph: TrafficGraph) -> set[str]:
-        """Ids of the (non-box) nodes the expression selects."""
+        """Ids of the (non-box) nodes the expression selects. An expression about ``rank`` ranks the
+        graph's nodes first (``assign_ranks``), as Kiali turns ranking on for it."""
         if not any(clause[0].target == "node" for clause in self.clauses):
             return set()
+        if any(c.operand == "rank" for clause in self.clauses for c in clause):
+            assign_ranks(graph)
         return {nid for nid, n in graph.nodes.items() if self.matches_node(n)}
 
     def edges(self, graph: TrafficGraph) -> set[str]:
@@ -478,6 +481,29 @@ class Matcher:
                 hidden_edges.add(eid)
         hidden_nodes |= _empty_boxes(graph, hidden_nodes)
         return hidden_nodes, hidden_edges
+
+
+def assign_ranks(graph: TrafficGraph) -> None:
+    """Rank nodes as Kiali's graph does when a Find/Hide expression uses ``rank`` (by inbound and
+    outbound edges): a node's score is its share of the graph's edges it is the target of plus its
+    share it is the source of; equal scores share a rank, 1 the highest; ranks are then spread over
+    1..100 (at most) with Kiali's formula and kept in ``node.extra["rank"]``."""
+    total = len(graph.edges)
+    count: dict[str, int] = {}
+    for e in graph.edges.values():
+        count[e.target] = count.get(e.target, 0) + 1
+        count[e.source] = count.get(e.source, 0) + 1
+    scores = {nid: (count.get(nid, 0) / total if total else 0.0) for nid in graph.nodes}
+    ranks: dict[str, int] = {}
+    rank, previous = 1, None
+    for nid in sorted(scores, key=lambda i: -scores[i]):
+        if previous is not None and previous > scores[nid]:
+            rank += 1
+        ranks[nid], previous = rank, scores[nid]
+    top = max(ranks.values(), default=0)
+    upper = min(top, 100)
+    for nid, r in ranks.items():
+        graph.nodes[nid].extra["rank"] = 1 if top <= 1 else math.ceil((1 + (r - 1) * (upper - 1)) / (top - 1))
 
 
 def _empty_boxes(graph: TrafficGraph, hidden: set[str]) -> set[str]:

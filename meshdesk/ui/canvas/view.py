@@ -1019,12 +1019,13 @@ class GraphView(QGraphicsView):
 
     def set_find(self, expr: str) -> str | None:
         """Highlight the nodes and edges matching ``expr``; returns an error message for a bad
-        expression (the previous highlight then stays)."""
+        expression, which (as in Kiali) clears the highlight: what is lit must match what is typed."""
         expr = expr.strip()
         matched: set[str] = set()
         if expr and self._graph is not None:
             matcher, error = self._compile(expr)
             if error is not None:
+                self.set_find("")
                 return error
             matched = self._ids(matcher.nodes(self._graph)) | self._ids(matcher.edges(self._graph))
         self._find_expr = expr
@@ -1038,13 +1039,14 @@ class GraphView(QGraphicsView):
 
     def set_hide(self, expr: str) -> str | None:
         """Hide the nodes and edges matching ``expr`` (and every edge of a hidden node); returns an
-        error message for a bad expression."""
+        error message for a bad expression, which (as in Kiali) shows everything again."""
         expr = expr.strip()
         hidden_nodes: set[str] = set()
         hidden_edges: set[str] = set()
         if expr and self._graph is not None:
             matcher, error = self._compile(expr)
             if error is not None:
+                self.set_hide("")
                 return error
             if hasattr(matcher, "hidden"):  # Kiali's rules, boxes included
                 found_nodes, found_edges = matcher.hidden(self._graph)
