@@ -865,3 +865,30 @@ def test_refreshes_never_move_nodes_even_when_a_box_goes(qtbot, view: GraphView)
     # other boxes asked for: a new layout runs (and keeps boxes apart)
     with qtbot.waitSignal(view.layoutFinished, timeout=10000):
         view.set_graph(build(demo.snapshot(dc_replace(req, boxBy=("namespace", "app")))))
+
+
+def test_an_app_box_outline_shows_its_apps_health(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """As in Kiali, the reviews box turns red when one of reviews' versions has no pod available, though
+    that version's own node (judged on its requests) stays healthy; when the pods come back, so does
+    the plain outline."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.inventory import Inventory, Namespace, Pod, Workload
+    from tests.graph_samples import http, snapshot
+
+    def graph(available: int) -> TrafficGraph:
+        ws = [Workload(name=f"reviews-{v}", namespace="shop", labels={"app": "reviews", "version": v},
+                       pods=[Pod(name=f"reviews-{v}-x", namespace="shop", phase="Running")], replicas=1,
+                       available=available if v == "v2" else 1) for v in ("v1", "v2")]
+        inv = Inventory(cluster="east", namespaces=[Namespace("shop")], workloads=ws)
+        return build(snapshot([http("web-v1", "reviews-v1", 5), http("web-v1", "reviews-v2", 5)], inventory=inv,
+                              graphType="versionedApp"))
+
+    failing = graph(0)
+    shown(qtbot, view, failing, key=None)
+    box_id = next(nid for nid, n in failing.nodes.items() if n.node_type == "box" and n.app == "reviews")
+    box = view.box_item(box_id)
+    assert box is not None and box.status == "Failure"
+    v2 = next(n for n in failing.nodes.values() if n.version == "v2")
+    assert view.node_item(v2.id).border_status == "Healthy"  # type: ignore[union-attr]
+    view.set_graph(graph(1))
+    assert box.status == "Healthy"

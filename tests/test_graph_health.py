@@ -167,7 +167,10 @@ def test_a_node_with_its_own_tolerances_next_to_nodes_with_the_defaults() -> Non
     assert pay is not None and pay.status == model.FAILURE  # defaults: 50 of 150 are 5xx
     assert pay.reasons == ["inbound http 5XX: 25.0%"]
     assert edge(g, "web-v1", "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
-    assert edge(g, "cart-v1", "pay-v1").health.status == model.HEALTHY  # type: ignore[union-attr]
+    # as Kiali, an edge is judged by the worse of its target's inbound and its source's outbound
+    # tolerances: pay's defaults let 5 % 404s pass, cart's own (4xx failing at 3 %) do not
+    assert edge(g, "cart-v1", "pay-v1").health.status == model.FAILURE  # type: ignore[union-attr]
+    assert edge(g, "cart-v1", "pay-v1").health.reasons == ["outbound http 4XX: 5.0%"]  # type: ignore[union-attr]
 
 
 def test_tolerances_with_the_same_code_text_give_a_reason_each() -> None:
@@ -176,4 +179,65 @@ def test_tolerances_with_the_same_code_text_give_a_reason_each() -> None:
     cart = node(g, "cart-v1").health
     assert cart is not None and cart.status == model.FAILURE
     assert cart.reasons == ["inbound http 5XX: 20.0%", "inbound http 5XX: 20.0%"]
-    assert edge(g, "web-v1", "cart-v1").health.reasons == cart.reasons  # type: ignore[union-attr]
+    # the edge: cart's inbound reasons, then its caller's (default) outbound one
+    assert edge(g, "web-v1", "cart-v1").health.reasons == cart.reasons + ["outbound http 5XX: 20.0%"]  # type: ignore[union-attr]
+
+
+def test_scaled_to_zero_is_not_ready_and_more_pods_than_wanted_is_degraded() -> None:
+    """Kiali's pod rules: a Deployment scaled to zero is "Not Ready" (between Healthy and Degraded), one
+    with more available pods than it wants is degraded."""
+    inv = _inventory("")
+    inv.workloads[0].replicas = inv.workloads[0].available = 0
+    g = build(snapshot([http("web-v1", "pay-v1", 10)], inventory=inv, includeIdleNodes=True))
+    cart = node(g, "cart-v1").health
+    assert cart is not None and cart.status == model.NOT_READY and cart.reasons == ["workload is scaled to zero"]
+    inv.workloads[0].replicas, inv.workloads[0].available = 1, 2
+    g = build(snapshot([http("web-v1", "cart-v1", 10)], inventory=inv))
+    assert node(g, "cart-v1").health.status == model.DEGRADED  # type: ignore[union-attr]
+
+
+def test_a_versioned_app_is_judged_on_requests_and_its_app_box_on_every_pod() -> None:
+    """As Kiali: in a versioned app graph, cart v1 with no pod available but answering every request
+    is healthy as a node; the cart box, which stands for the whole app, shows the failure."""
+    inv = _inventory("")
+    v2 = Workload(name="cart-v2", namespace="shop", labels={"app": "cart", "version": "v2"},
+                  pods=[Pod(name="cart-v2-x", namespace="shop", phase="Running")], replicas=1, available=0)
+    inv.workloads.append(v2)
+    g = build(snapshot([http("web-v1", "cart-v1", 10), http("web-v1", "cart-v2", 10)], inventory=inv,
+                       graphType="versionedApp"))
+    v2_node = next(n for n in g.nodes.values() if n.node_type == model.NODE_APP and n.version == "v2")
+    assert v2_node.health is not None and v2_node.health.status == model.HEALTHY
+    box = g.nodes[v2_node.parent]
+    assert box.box == model.BOX_APP and box.health is not None and box.health.status == model.FAILURE
+    # in the app graph the cart node is the whole app: its pods count
+    g = build(snapshot([http("web-v1", "cart-v1", 10), http("web-v1", "cart-v2", 10)], inventory=inv, graphType="app"))
+    cart = next(n for n in g.nodes.values() if n.node_type == model.NODE_APP and n.app == "cart")
+    assert cart.health is not None and cart.health.status == model.FAILURE
+
+
+def test_only_workload_and_service_annotations_set_tolerances() -> None:
+    """Kiali reads health.kiali.io/rate from workloads and services; an app node keeps the defaults."""
+    samples = [http("web-v1", "cart-v1", 85), http("web-v1", "cart-v1", 15, "404")]
+    inv = _inventory("4XX,30,50,http,inbound")
+    assert node(build(snapshot(samples, inventory=inv)), "cart-v1").health.status == model.HEALTHY  # type: ignore[union-attr]
+    app = build(snapshot(samples, inventory=inv, graphType="app"))
+    cart = next(n for n in app.nodes.values() if n.app == "cart")
+    assert cart.health is not None and cart.health.status == model.DEGRADED  # 15 % 4xx, by the defaults
+
+
+def test_an_edge_takes_the_worse_of_its_ends_tolerances() -> None:
+    """cart's own rule covers inbound 4xx only. Its incoming edge with 20% 5xx fails by the caller's
+    default outbound rule; traffic that no rule of either end covers is healthy, not NA."""
+    samples = [http("web-v1", "cart-v1", 80), http("web-v1", "cart-v1", 20, "500")]
+    g = build(snapshot(samples, inventory=_inventory("4XX,10,20,http,inbound")))
+    assert edge(g, "web-v1", "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
+    assert node(g, "cart-v1").health.status == model.HEALTHY  # type: ignore[union-attr]
+    inv = _inventory("5XX,10,20,grpc,.*")  # rules for gRPC only, at both ends
+    inv.workloads.append(Workload(name="web-v1", namespace="shop", labels={"app": "web", "version": "v1"},
+                                  annotations={health.ANNOTATION: "5XX,10,20,grpc,.*"},
+                                  pods=[Pod(name="web-v1-x", namespace="shop", phase="Running")],
+                                  replicas=1, available=1))
+    g = build(snapshot([http("web-v1", "cart-v1", 10)], inventory=inv))
+    assert node(g, "cart-v1").health.status == model.HEALTHY  # type: ignore[union-attr]  # NA requests, pods fine
+    e = edge(g, "web-v1", "cart-v1").health
+    assert e is not None and e.status == model.HEALTHY

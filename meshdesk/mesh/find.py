@@ -44,6 +44,7 @@ from meshdesk.mesh.graph.model import (
     NODE_SERVICE,
     NODE_UNKNOWN,
     NODE_WORKLOAD,
+    NOT_READY,
     Edge,
     Node,
     TrafficGraph,
@@ -102,7 +103,7 @@ _NODE_TYPES = {"app": NODE_APP, "operation": NODE_AGGREGATE, "op": NODE_AGGREGAT
                "unknown": NODE_UNKNOWN}
 
 _HEALTH_WORDS = {"healthy": HEALTHY, "degraded": DEGRADED, "failure": FAILURE, "failing": FAILURE,
-                 "na": NO_HEALTH, "n/a": NO_HEALTH, "none": NO_HEALTH}
+                 "na": NO_HEALTH, "n/a": NO_HEALTH, "none": NO_HEALTH, "notready": NOT_READY}
 
 
 def _health(node: Node) -> str:
@@ -388,7 +389,7 @@ def _unary(expression: str) -> Condition:
     if key == "healthy":
         if negated:  # Kiali: not healthy means degraded or failing (no health data does not count)
             def unhealthy(n: Node) -> bool:
-                return _health(n) not in (HEALTHY, NO_HEALTH, "Not Ready")
+                return _health(n) not in (HEALTHY, NO_HEALTH, NOT_READY)
             return Condition("node", expression, _node_only(unhealthy), key)
         return Condition("node", expression, _node_only(lambda n: _health(n) == HEALTHY), key)
     if key in _UNARY_NODE:

@@ -46,6 +46,7 @@ from meshdesk.mesh.graph.model import (
     NODE_APP,
     NODE_SERVICE,
     NODE_WORKLOAD,
+    NOT_READY,
     TrafficGraph,
 )
 from meshdesk.mesh.inventory import Inventory, Workload
@@ -60,8 +61,8 @@ from meshdesk.mesh.validation_badges import (
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-_HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, HEALTHY: 2, NO_HEALTH: 3, "": 4}
-_HEALTH_COLOUR = {FAILURE: "#c9190b", DEGRADED: "#f0ab00", HEALTHY: "#3e8635"}
+_HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 3, "": 4}
+_HEALTH_COLOUR = {FAILURE: "#c9190b", DEGRADED: "#f0ab00", NOT_READY: "#2b9af3", HEALTHY: "#3e8635"}
 _BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
 
 APPS, WORKLOADS, SERVICES, CONFIG = "Applications", "Workloads", "Services", "Istio config"

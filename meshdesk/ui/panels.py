@@ -24,6 +24,7 @@ from meshdesk.mesh.graph.model import (
     NODE_SERVICE,
     NODE_UNKNOWN,
     NODE_WORKLOAD,
+    NOT_READY,
     Edge,
     Health,
     Node,
@@ -40,7 +41,7 @@ from meshdesk.ui.canvas.items import (
     two_way_return,
 )
 
-HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b"}
+HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b", NOT_READY: "#2b9af3"}
 
 
 # -- host matching (VirtualService / DestinationRule -> service) ------------------------------

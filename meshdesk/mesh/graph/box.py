@@ -4,7 +4,9 @@ As Kiali: app and versionedApp graphs always box by app; ``request.boxBy`` adds 
 and/or "cluster". A box is made only for two or more members; namespace and cluster boxes only when
 there would be more than one of them. Inner boxes come first (app, then namespace, then cluster), and
 an outer box takes the nodes (and inner boxes) that have no parent yet. The unknown namespace and
-cluster are never boxed. An app box is outside/inaccessible/missing-sidecar when any member is.
+cluster are never boxed. An app box is outside/inaccessible/missing-sidecar when any member is, and
+takes the health the health pass made for it (``extra["appHealth"]`` of its first versioned member:
+that member's requests and every pod of the app), as Kiali colours app boxes.
 """
 
 from __future__ import annotations
@@ -57,4 +59,6 @@ def _box(graph: model.TrafficGraph, kind: str) -> None:
                 box.is_outside = box.is_outside or m.is_outside
                 box.is_inaccessible = box.is_inaccessible or m.is_inaccessible
                 box.has_missing_sidecar = box.has_missing_sidecar or m.has_missing_sidecar
+                if box.health is None and isinstance(m.extra.get("appHealth"), model.Health):
+                    box.health = m.extra["appHealth"]  # its first version's requests and all its pods
         graph.add_node(box)

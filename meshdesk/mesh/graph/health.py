@@ -34,10 +34,14 @@ from typing import Any
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.trafficmap import is_ok
 from meshdesk.mesh.inventory import Inventory, Workload
 
 ANNOTATION = "health.kiali.io/rate"
 _PRIORITY = {model.NO_HEALTH: 0, model.HEALTHY: 1, model.DEGRADED: 2, model.FAILURE: 3}
+# for joining request health with pod states: "Not Ready" (scaled to zero) sits between Healthy and
+# Degraded, as in Kiali
+_MERGE_PRIORITY = {model.NO_HEALTH: 0, model.HEALTHY: 1, model.NOT_READY: 1.5, model.DEGRADED: 2, model.FAILURE: 3}
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,25 @@ def evaluate(inbound: Traffic, outbound: Traffic, tolerances: tuple[Tolerance, .
     return _health(verdicts)
 
 
+def _worse(a: _Verdict | None, b: _Verdict | None) -> _Verdict | None:
+    """The worse of two verdicts on the same traffic (the first on a tie), with both one's reasons."""
+    if a is None or b is None:
+        return a if b is None else b
+    worst = b if b[2] > a[2] else a
+    other = a if worst is b else b
+    reasons: Any
+    if type(worst[3]) is dict and type(other[3]) is dict:
+        reasons = {**worst[3], **{k: v for k, v in other[3].items() if k not in worst[3]}}
+    else:
+        first = _reason_texts(worst[3])
+        reasons = first + [r for r in _reason_texts(other[3]) if r not in first]
+    return worst[0], worst[1], worst[2], reasons
+
+
+def _reason_texts(reasons: Any) -> list[str]:
+    return _write(reasons) if type(reasons) is dict else list(reasons)
+
+
 def _write(pending: dict[str, float]) -> list[str]:
     return [f"{label}: {percent_text(ratio)}" for label, ratio in pending.items()]
 
@@ -264,28 +287,53 @@ def _health(verdicts: list[_Verdict | None]) -> model.Health:
 
 
 def _workloads_of(n: model.Node, inv: Inventory | None) -> list[Workload]:
+    """The workloads whose pods count in a node's health, as Kiali counts them: a workload node's own,
+    an (unversioned) app node's all; a versioned app node is judged on its requests alone (its app's
+    pods colour the app's box instead, see ``app_box_health``)."""
     if inv is None:
         return []
-    if n.node_type == model.NODE_WORKLOAD or (n.node_type == model.NODE_APP and n.workload):
+    if n.node_type == model.NODE_WORKLOAD:
         w = inv.workload(n.namespace, n.workload)
         return [w] if w is not None else []
-    if n.node_type == model.NODE_APP:
-        return [w for w in inv.workloads if w.namespace == n.namespace and w.app == n.app]
+    if n.node_type == model.NODE_APP and not is_ok(n.workload):
+        return _app_workloads(n, inv)
     return []
 
 
-def _workload_status(ws: list[Workload]) -> str:
-    status = model.NO_HEALTH
+def _app_workloads(n: model.Node, inv: Inventory) -> list[Workload]:
+    return [w for w in inv.workloads if w.namespace == n.namespace and w.app == n.app]
+
+
+def _with_pods(h: model.Health, pods: tuple[str, str]) -> None:
+    """Join the pods' state (status, reason) into request health: the worse one wins, and says why."""
+    status, reason = pods
+    if _MERGE_PRIORITY[status] > _MERGE_PRIORITY[h.status]:
+        if reason:
+            h.reasons.append(reason)
+        h.status = status
+
+
+# kinds whose wanted replicas the user sets: scaled to zero, they are "Not Ready" (Kiali's words)
+_SCALABLE = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DeploymentConfig", "Rollout"})
+
+
+def _workload_status(ws: list[Workload]) -> tuple[str, str]:
+    """The worst of the workloads' pod states by Kiali's rules, and why: none available of those
+    wanted is a failure, fewer or more than wanted is degraded, a workload scaled to zero is not ready."""
+    status, reason = model.NO_HEALTH, ""
     for w in ws:
-        if w.replicas > 0 and w.available == 0:
-            s = model.FAILURE
-        elif w.available < w.replicas:
-            s = model.DEGRADED
+        if w.replicas == 0 and w.kind in _SCALABLE:
+            s, why = model.NOT_READY, "workload is scaled to zero"
+        elif (w.replicas > 0 and w.available == 0) or 0 < w.available < w.replicas:
+            s = model.FAILURE if w.available == 0 else model.DEGRADED
+            why = "workload has fewer available pods than wanted"
+        elif w.available > w.replicas:
+            s, why = model.DEGRADED, "workload has more available pods than wanted"
         else:
-            s = model.HEALTHY
-        if _PRIORITY[s] > _PRIORITY[status]:
-            status = s
-    return status
+            s, why = model.HEALTHY, ""
+        if _MERGE_PRIORITY[s] > _MERGE_PRIORITY[status]:
+            status, reason = s, why
+    return status, reason
 
 
 def _merged(parts: list[dict[str, float]]) -> dict[str, float]:
@@ -305,7 +353,9 @@ def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str]) -> tuple
     if inv is None:
         return DEFAULT_TOLERANCES, []
     workloads = _workloads_of(n, inv)
-    owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads]
+    # as Kiali: only a workload's or a service's annotation sets tolerances (app nodes keep the defaults)
+    owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads] \
+        if n.node_type == model.NODE_WORKLOAD else []
     if n.node_type == model.NODE_SERVICE:
         svc = inv.service(n.namespace, n.service)
         if svc is not None:
@@ -394,12 +444,17 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                 codes = e.code_rates()
             bads = plan.bad_rates(codes)
             requests = sum(codes.values())
-            if target_tols is None or target_tols is defaults:
+            plain_source = source_tols is None or source_tols is defaults
+            if plain_source and (target_tols is None or target_tols is defaults):
                 verdict = plan.judge(requests, bads)
             else:
-                verdict = _plan(plans, target_tols, "inbound", protocol).verdict(codes)
+                # as Kiali: the worse of the target's inbound and the source's outbound tolerances
+                verdict = _worse(
+                    _plan(plans, target_tols or defaults, "inbound", protocol).verdict(codes),
+                    _plan(plans, source_tols or defaults, "outbound", protocol).verdict(codes))
             if verdict is None:
-                e.health = make_health(no_health, 0.0, [])
+                # traffic that no tolerance covers is healthy traffic on an edge (Kiali)
+                e.health = make_health(model.HEALTHY if requests > 0 else no_health, 0.0, [])
             elif verdict[3] and type(verdict[3]) is dict:
                 e.health = pending(verdict[0], verdict[1] / 100.0, write, verdict[3])
             else:
@@ -436,9 +491,10 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                     verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(parts)))
         h = _health(verdicts)
         if workloads:
-            ws = _workload_status(workloads)
-            if _PRIORITY[ws] > _PRIORITY[h.status]:
-                if ws in (model.DEGRADED, model.FAILURE):
-                    h.reasons.append("workload has fewer available pods than wanted")
-                h.status = ws
+            _with_pods(h, _workload_status(workloads))
         n.health = h
+        if n.node_type == model.NODE_APP and is_ok(n.workload) and inv is not None:
+            # what its app's box shows, as Kiali: this node's requests and all the app's pods
+            box = model.Health(h.status, h.error_ratio, list(h.reasons))
+            _with_pods(box, _workload_status(_app_workloads(n, inv)))
+            n.extra["appHealth"] = box

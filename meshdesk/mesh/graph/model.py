@@ -39,6 +39,7 @@ HEALTHY = "Healthy"
 DEGRADED = "Degraded"
 FAILURE = "Failure"
 NO_HEALTH = "NA"
+NOT_READY = "Not Ready"  # a workload scaled to zero (Kiali's status)
 
 _new = object.__new__
 
@@ -119,7 +120,7 @@ class ServiceEntryInfo:
 class Health:
     """Health verdict with the numbers behind it."""
 
-    status: str = NO_HEALTH  # Healthy / Degraded / Failure / NA
+    status: str = NO_HEALTH  # Healthy / Degraded / Failure / Not Ready / NA
     error_ratio: float = 0.0  # worst error share over the checked code classes, 0..1
     reasons: list[str] = field(default_factory=list)
     # storage behind the ``reasons`` property (not fields): the written reasons, or what to write them

@@ -713,6 +713,7 @@ class BoxItem(QGraphicsItem):
         self.box_id = box_id
         self.title = title
         self.kind = kind
+        self.status: str | None = None  # an app box's health (Degraded/Failure colour its outline)
         self.children_items: list[QGraphicsItem] = []
         self.setZValue(Z_BOX)
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -738,7 +739,10 @@ class BoxItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._rect.isNull():
             return
-        pen = box_pen(self.kind, shapes.C_SELECTED if self.isSelected() else shapes.C_BOX_BORDER)
+        outline = shapes.C_BOX_BORDER
+        if self.status in (DEGRADED, FAILURE):
+            outline = shapes.health_colour(self.status)
+        pen = box_pen(self.kind, shapes.C_SELECTED if self.isSelected() else outline)
         painter.setPen(pen)
         painter.setBrush(QBrush(shapes.C_BOX_FILL))
         painter.drawRoundedRect(self._rect, 8, 8)

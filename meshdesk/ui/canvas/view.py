@@ -440,6 +440,7 @@ class GraphView(QGraphicsView):
 
     def _finish_graph(self) -> None:
         self._flush_edges()
+        self._apply_box_health()
         stale = self._geometry_stale
         if stale:  # a refresh that moved nobody leaves boxes and the scene rect as they are
             self._refit_boxes()
@@ -885,6 +886,16 @@ class GraphView(QGraphicsView):
                 box.children_items.append(child_item)
                 self._box_of[child] = box
         self._refit_boxes()
+
+    def _apply_box_health(self) -> None:
+        """An app box's outline shows its app's health (a failing or degraded app), as in Kiali."""
+        graph = self._graph
+        for bid, box in self._boxes.items():
+            node = graph.nodes.get(bid) if graph is not None else None
+            status = node.health.status if node is not None and node.health is not None else None
+            if status != box.status:
+                box.status = status
+                box.update()
 
     def _box_depth(self, box: BoxItem) -> int:
         d = 0
