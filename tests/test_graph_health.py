@@ -85,6 +85,9 @@ def test_bad_annotation_falls_back_to_defaults_and_says_so() -> None:
 def test_parse_annotation_several_entries() -> None:
     tols, problems = health.parse_annotation("5XX,5,10,http,inbound; 4xx,10,20,http,.* ;bad")
     assert len(tols) == 2 and len(problems) == 1
+    # thresholds are plain numbers, as Kiali reads them: "1_0" is no ten
+    assert health.parse_annotation("5XX,1_0,20,http,inbound") == ([], ["'5XX,1_0,20,http,inbound': thresholds must be numbers"])
+    assert len(health.parse_annotation("5XX,.5,1e1,http,inbound")[0]) == 1
     assert tols[0].code.match("503") and not tols[0].code.match("404")
     assert tols[1].code.match("404") and tols[1].direction.match("outbound")
 

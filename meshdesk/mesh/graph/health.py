@@ -87,6 +87,9 @@ DEFAULT_TOLERANCES: tuple[Tolerance, ...] = (
 )
 
 
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
 def parse_annotation(text: str) -> tuple[list[Tolerance], list[str]]:
     """Tolerances from a ``health.kiali.io/rate`` value, and a message per entry that was skipped."""
     out: list[Tolerance] = []
@@ -99,11 +102,10 @@ def parse_annotation(text: str) -> tuple[list[Tolerance], list[str]]:
         if len(fields) != 5:
             problems.append(f"'{part}': expected CODE,DEGRADED,FAILURE,PROTOCOL,DIRECTION")
             continue
-        try:
-            degraded, failure = float(fields[1]), float(fields[2])
-        except ValueError:
+        if not (_NUMBER.match(fields[1]) and _NUMBER.match(fields[2])):  # no "1_0", which Python's float takes
             problems.append(f"'{part}': thresholds must be numbers")
             continue
+        degraded, failure = float(fields[1]), float(fields[2])
         if degraded > failure:
             problems.append(f"'{part}': degraded threshold is above the failure threshold")
             continue
