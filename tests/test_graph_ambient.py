@@ -170,6 +170,16 @@ def test_operation_nodes_read_waypoint_reports_only_when_waypoint_traffic_is_ask
     assert operations("ztunnel") == operations("none") == []
 
 
+def test_traffic_through_a_waypoint_counts_as_mutual_tls() -> None:
+    """As Kiali: an edge to or from a waypoint with no security labels of its own is mutual TLS (ambient
+    always secures it); other edges without labels stay unknown."""
+    g = build_ambient(inventory())
+    mtls = {(g.nodes[e.source].label, g.nodes[e.target].label, e.protocol): e.is_mtls for e in g.edges.values()}
+    assert {k: v for k, v in mtls.items() if "waypoint" in k[:2]} and \
+        all(v == 100.0 for k, v in mtls.items() if "waypoint" in k[:2])
+    assert all(v is None for k, v in mtls.items() if "waypoint" not in k[:2])
+
+
 def test_without_an_inventory_only_a_proxying_workload_is_taken_for_a_waypoint() -> None:
     # ztunnel bytes into a workload addressed to its own service are plain traffic, not a waypoint's
     plain = [tcp("frontend-v1", "db-v1", 10.0, service="db", reporter="source", **ZT),

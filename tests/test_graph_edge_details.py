@@ -20,6 +20,17 @@ def test_mtls_share_from_connection_security_policy() -> None:
     assert edge(g, "web-v1", "pay-v1").is_mtls is None  # no label: unknown, not 0 %
 
 
+def test_mtls_share_is_per_protocol() -> None:
+    """web calls cart over HTTP in plain text and streams TCP to it over mutual TLS: the HTTP edge is 0 %
+    mTLS, the TCP edge 100 % (the bytes must not lend the requests their share)."""
+    from tests.graph_samples import tcp
+
+    g = build(snapshot([http("web-v1", "cart-v1", 10, connection_security_policy="none"),
+                        tcp("web-v1", "cart-v1", 5000, connection_security_policy="mutual_tls")]))
+    shares = {e.protocol: e.is_mtls for e in g.edges.values()}
+    assert shares == {"http": pytest.approx(0), "tcp": pytest.approx(100)}
+
+
 def test_mtls_prefers_destination_reports() -> None:
     g = build(snapshot([
         http("web-v1", "cart-v1", 10, connection_security_policy="mutual_tls", reporter="destination"),

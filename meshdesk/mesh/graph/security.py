@@ -7,7 +7,9 @@ Destination-reported samples are the authority (the server side knows whether th
 mTLS); source-reported ones are used for edges with no destination report. With injected service
 nodes both halves of the path get the value. ``source_principal``/``destination_principal`` labels,
 when present, become the edge's principals. Edges without any security label get nothing (unknown,
-not 0%). The samples' security labels are summed per series group while samples are indexed
+not 0%), except an edge to or from an ambient waypoint, which is always mutual TLS (as Kiali has
+it). Shares are per protocol: an HTTP edge's does not mix with the TCP bytes between the same nodes.
+The samples' security labels are summed per series group while samples are indexed
 (``traffic.Group.secured`` and ``mtls``); here each group's endpoints are resolved once per source
 and destination.
 """
@@ -30,16 +32,17 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     if not tm:
         return
     resolver = EdgeResolver(ctx.request, ctx.caches)
-    ends_of: dict[tuple[int, int], Any] = {}
-    # per reporter: (source key, dest key) -> [mutual TLS rate, rate with any policy]
-    by_dest: dict[tuple[str, str], list[float]] = {}
-    by_source: dict[tuple[str, str], list[float]] = {}
-    principals: dict[tuple[str, str], tuple[str, str]] = {}
+    ends_of: dict[tuple[int, int, str], Any] = {}
+    # per reporter: (source key, dest key, protocol) -> [mutual TLS rate, rate with any policy]; per
+    # protocol, so an HTTP edge's share is not mixed with the TCP bytes between the same nodes
+    by_dest: dict[tuple[str, str, str], list[float]] = {}
+    by_source: dict[tuple[str, str, str], list[float]] = {}
+    principals: dict[tuple[str, str, str], tuple[str, str]] = {}
     for g in idx.all_groups:
         total = g.secured
         if total is None:
             continue
-        ekey = (id(g.src), id(g.dst))
+        ekey = (id(g.src), id(g.dst), g.protocol)
         pairs = ends_of.get(ekey, False)
         if pairs is False:
             ends = resolver.record_endpoints(g.src, g.dst)
@@ -47,7 +50,8 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
                 pairs = None
             else:
                 s, d, svc = ends
-                pairs = ((s, svc), (svc, d)) if svc is not None else ((s, d),)
+                proto = g.protocol
+                pairs = ((s, svc, proto), (svc, d, proto)) if svc is not None else ((s, d, proto),)
             ends_of[ekey] = pairs
         if pairs is None:
             continue
@@ -63,18 +67,18 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
                 acc[1] += total
             if pr is not None:
                 principals.setdefault(pair, pr)
-    if not by_dest and not by_source:
-        return
     merged = by_source
     merged.update(by_dest)
     for n in tm.values():
         for e in n.edges.values():
-            pair = (e.source.key, e.dest.key)
+            pair = (e.source.key, e.dest.key, e.protocol)
             acc = merged.get(pair)
+            md = e.md
             if acc is not None:
-                md = e.md
                 if acc[1] > 0:
                     md["isMTLS"] = acc[0] / acc[1] * 100.0
                 p = principals.get(pair)
                 if p is not None:
                     md["sourcePrincipal"], md["destPrincipal"] = p
+            elif e.source.md.get("isWaypoint") or e.dest.md.get("isWaypoint"):
+                md["isMTLS"] = 100.0  # traffic through an ambient waypoint is always mutual TLS (Kiali)
