@@ -345,6 +345,18 @@ def test_operation_labels_only_for_operation_nodes(prometheus_server: Prometheus
     assert op.value == pytest.approx(5.0, abs=1e-6)
 
 
+def test_operation_nodes_read_calls_leaving_the_namespace_as_their_destination_reports_them() -> None:
+    """Kiali's aggregate appender also asks for destination-reported requests from the namespace's
+    workloads to other namespaces; without the security policy that series was not fetched."""
+    def parts(appenders: tuple[str, ...]) -> list[str]:
+        q = build_queries(GraphRequest(namespaces=("bookinfo",), appenders=appenders))[0]
+        return q.promql.split(" or ")
+
+    wanted = 'reporter=~"waypoint|destination",source_workload_namespace="bookinfo"'
+    assert not any(wanted in p for p in parts(()))
+    assert any(wanted in p for p in parts(("operationNodes",)))
+
+
 # --- node-detail graphs ---------------------------------------------------------------------------
 
 

@@ -274,9 +274,13 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
     # HTTP / gRPC requests
     if request.rateHttp == "requests" or request.rateGrpc == "requests":
         group: list[str] = [*GROUP_REQUESTS, *security_labels]
-        if wants(request, OPERATION_NODES[0]):
+        operations = wants(request, OPERATION_NODES[0])
+        if operations:
             group.append(_aggregate_label(request))
-        queries.append(traffic(tm.REQUESTS, "requests", group, security=outbound_dest))
+        # operation nodes also read destination-reported calls leaving the namespaces (Kiali's second
+        # aggregate query), as the security policy does
+        queries.append(traffic(tm.REQUESTS, "requests", group,
+                               security=outbound_dest or (operations and not node_graph)))
 
     # gRPC messages
     for metric in _GRPC_MESSAGE_METRICS.get(request.rateGrpc, ()):
