@@ -112,16 +112,17 @@ def test_dead_node_removed_or_marked() -> None:
     assert scoped.find_node(workload="idle-v1").is_dead  # type: ignore[union-attr]
 
 
-def test_dead_services_and_the_silent_unknown_source_go_without_an_inventory() -> None:
-    """Idle telemetry into a service no workload served, and from the unknown source: with no traffic,
-    no outgoing edge and nothing to look up, Kiali drops both; an offline snapshot without an inventory
-    too (a workload node is kept: nothing tells whether it exists)."""
-    samples = [http("web-v1", "cart-v1", 5), http("web-v1", None, 0, service="ghost"), http(None, "cart-v1", 0),
-               http("web-v1", "gone-v1", 0)]
-    g = build(snapshot(samples, includeIdleEdges=True, appenders=("deadNode",)))
+def test_dead_services_and_the_silent_unknown_source_go_only_with_an_inventory() -> None:
+    """Idle telemetry into a service no workload served, and from the unknown source: with no traffic and
+    no outgoing edge, Kiali drops both. Without an inventory nothing is dropped: a snapshot without one
+    says nothing of what exists (and Kiali's own golden graphs keep such nodes)."""
+    samples = [http("web-v1", "cart-v1", 5), http("web-v1", None, 0, service="ghost", reporter="source"),
+               http(None, "cart-v1", 0)]
+    g = build(snapshot(samples, includeIdleEdges=True, inventory=_inventory(_workload("web-v1"), _workload("cart-v1"))))
     assert g.find_node(service="ghost") is None
     assert not [n for n in g.nodes.values() if n.node_type == model.NODE_UNKNOWN]
-    assert g.find_node(workload="gone-v1") is not None
+    kept = build(snapshot(samples, includeIdleEdges=True))
+    assert kept.find_node(service="ghost") is not None
 
 
 def test_idle_nodes_only_when_asked() -> None:

@@ -3,12 +3,14 @@
 A node with no traffic at all (no in/out rate; only idle telemetry makes one) is judged as Kiali does:
 
 - a service node with no outgoing edge is removed, unless it is a ServiceEntry or
-  PassthroughCluster/BlackHoleCluster; the unknown source is removed. Neither needs the inventory;
-- a workload (or versioned app) node is checked against the inventory, when there is one and it
-  covers the node's namespace and the user may read it (``request.is_accessible``): removed when its
-  workload no longer exists, marked ``is_dead`` when the workload has no pods.
+  PassthroughCluster/BlackHoleCluster; the unknown source is removed;
+- a workload (or versioned app) node is checked against the inventory when it covers the node's
+  namespace and the user may read it (``request.is_accessible``): removed when its workload no longer
+  exists, marked ``is_dead`` when the workload has no pods.
 
 Removing nodes may leave others without traffic or edges, so the rules repeat until nothing changes.
+Without an inventory the pass does nothing: a snapshot without one tells nothing of what exists (Kiali
+always has its cluster to ask; its own golden graphs, built without this pass, keep such nodes).
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ def _has_traffic(md: dict[str, object]) -> bool:
 
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:
-    if not tm:
-        return
     inv = ctx.inventory
-    covered = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads} if inv is not None else set()
-    workloads = {(w.namespace, w.name): w for w in inv.workloads} if inv is not None else {}
+    if inv is None or not tm:
+        return
+    covered = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads}
+    workloads = {(w.namespace, w.name): w for w in inv.workloads}
     request = ctx.request
     for _ in range(max(MAX_ROUNDS, len(tm))):
         removed = []
