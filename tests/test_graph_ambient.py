@@ -218,6 +218,19 @@ def test_an_ambient_namespace_also_reads_requests_only_their_client_reported() -
     assert ("istio-ingressgateway", "frontend-v1", "http") in edges_between(build_ambient(None, with_ztunnel))
 
 
+def test_an_ambient_workloads_node_graph_shows_callers_only_they_reported() -> None:
+    """As Kiali reads a node graph in an ambient namespace: the ingress gateway's call into frontend (no
+    sidecar reports it on arrival, no waypoint on the way) is frontend's incoming traffic; in a sidecar
+    namespace the node graph reads the destination's reports only."""
+    samples = [http("istio-ingressgateway", "frontend-v1", 8.0, src_ns="istio-system", dst_ns="shop",
+                    reporter="source"), http("frontend-v1", "cart-v1", 10.0, reporter="waypoint")]
+    focus = NodeFocus("shop", workload="frontend-v1")
+    ambient = edges_between(build_ambient(inventory(), samples, node=focus))
+    assert ambient == {("istio-ingressgateway", "frontend-v1", "http"), ("frontend-v1", "cart-v1", "http")}
+    sidecars = edges_between(build_ambient(inventory(ambient_ns=False), samples, node=focus))
+    assert ("istio-ingressgateway", "frontend-v1", "http") not in sidecars
+
+
 def test_a_waypoints_own_node_graph_reads_ztunnels_reports_from_the_other_side() -> None:
     g = build_ambient(inventory(), node=NodeFocus(namespace="shop", workload="waypoint"))
     drawn = edges_between(g)

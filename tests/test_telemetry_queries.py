@@ -366,12 +366,14 @@ def test_workload_node_graph(prometheus_server: PrometheusServer) -> None:  # no
                     appenders=())
     requests = pick(samples, tm.REQUESTS)
     for s in requests:
-        inbound = s.labels["reporter"] == "destination" and s.labels["destination_workload"] == "productpage-v1"
+        # what comes in, as either side reported it (the callers' reports count in an ambient namespace)
+        inbound = s.labels["destination_workload"] == "productpage-v1"
         outbound = s.labels["reporter"] == "source" and s.labels["source_workload"] == "productpage-v1"
         assert inbound or outbound, s.labels
     callers = {s.labels["source_workload"] for s in requests if s.labels["reporter"] == "destination"}
     assert callers == {"istio-ingressgateway", "customer-v1", "unknown"}
-    callees = {s.labels["destination_workload"] for s in requests if s.labels["reporter"] == "source"}
+    callees = {s.labels["destination_workload"] for s in requests if s.labels["reporter"] == "source"
+               and s.labels["source_workload"] == "productpage-v1"}
     assert callees == {"details-v1", "reviews-v1", "reviews-v2"}
 
 
@@ -381,6 +383,8 @@ def test_app_and_service_node_graphs(prometheus_server: PrometheusServer) -> Non
                node=NodeFocus("bookinfo", app="reviews", version="v2"))
     assert {(s.labels["source_workload"], s.labels["destination_workload"]) for s in v2} == {
         ("productpage-v1", "reviews-v2"), ("reviews-v2", "ratings-v1")}
+    assert {s.labels["reporter"] for s in v2 if s.labels["destination_workload"] == "reviews-v2"} == \
+        {"destination", "source"}  # the callers' reports too, which an ambient namespace reads
     app = fetch(prometheus_server, namespaces=("bookinfo",), graphType="app", appenders=(), rateTcp="none",
                 node=NodeFocus("bookinfo", app="reviews", version="v2"))
     assert ("productpage-v1", "reviews-v1") in {(s.labels["source_workload"], s.labels["destination_workload"])
@@ -389,6 +393,7 @@ def test_app_and_service_node_graphs(prometheus_server: PrometheusServer) -> Non
                 node=NodeFocus("bookinfo", service="ratings"))
     assert {(s.labels["reporter"], s.labels["source_workload"], s.labels["destination_workload"]) for s in svc} == {
         ("destination", "reviews-v2", "ratings-v1"),
+        ("source", "reviews-v2", "ratings-v1"),  # the caller's report, read in an ambient namespace
         ("source", "istio-ingressgateway", "unknown"),  # requests to ratings that no workload served
     }
 

@@ -170,11 +170,17 @@ def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
     assert node is not None
     ns = node.namespace
     dest_r, src_r = _reporter("destination", request), _reporter("source", request)
+    # an ambient namespace's workloads have no sidecar to report what comes in: Kiali also reads the
+    # callers' reports (which namespaces are ambient the graph learns from the inventory)
+    ambient_in = family != "tcp" and request.waypoint_reports
     if node.workload:
+        into = [promql.eq("destination_workload_namespace", ns), promql.eq("destination_workload", node.workload)]
         out = [
-            [dest_r, promql.eq("destination_workload_namespace", ns), promql.eq("destination_workload", node.workload)],
+            [dest_r, *into],
             [src_r, promql.eq("source_workload_namespace", ns), promql.eq("source_workload", node.workload)],
         ]
+        if ambient_in:
+            out.append([src_r, *into])
         if family == "tcp" and request.ambientTraffic != "none":
             # if the workload is an ambient waypoint, ztunnel reports its L4 traffic from the other side
             out += [
@@ -191,14 +197,15 @@ def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
             assert node.version is not None
             dest.append(promql.eq("destination_canonical_revision", node.version))
             src.append(promql.eq("source_canonical_revision", node.version))
-        return [dest, src]
+        return [dest, src, [src_r, *dest[1:]]] if ambient_in else [dest, src]
     if node.service:
         host = rf"^{promql.regex_escape(node.service)}\.{promql.regex_escape(ns)}\..*$"
         served = [dest_r, promql.eq("destination_service_namespace", ns), promql.matches("destination_service", host)]
+        extra = [[src_r, *served[1:]]] if ambient_in else []
         if family != "requests":
-            return [served]
+            return [served, *extra]
         unserved = [src_r, promql.eq("destination_workload", "unknown"), promql.matches("destination_service", host)]
-        return [unserved, served]
+        return [unserved, served, *extra]
     raise ValueError("a node-detail graph needs a workload, an app or a service")
 
 

@@ -802,11 +802,16 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
     outbound = {"source", "waypoint"} if request.waypoint_reports else {"source"}
     # ztunnel reports a waypoint's L4 traffic from the other side: its clients' reports are its inbound
     focus_waypoint = bool(focus.workload) and (ns, focus.workload) in b.waypoints
+    # in an ambient namespace requests coming in are also read from their callers' reports (an
+    # ingress gateway's, say: no sidecar reports them on arrival), as Kiali reads them
+    ambient_in = request.waypoint_reports and ns in caches.get("ambient_namespaces", {})
     for metric, kind in _metric_plan(request):
         groups = idx.of(metric)
         if not groups:
             continue
         inc_r, out_r = (outbound, inbound) if focus_waypoint and kind == KIND_TCP else (inbound, outbound)
+        if ambient_in and kind != KIND_TCP:
+            inc_r = inc_r | {"source"}
         if focus.workload:
             inc = [g for g in groups if g.reporter in inc_r and g.dst[5] == ns and g.dst[6] == focus.workload]
             out = [g for g in groups if g.reporter in out_r and g.src[2] == ns and g.src[3] == focus.workload]
