@@ -210,6 +210,8 @@ def test_an_ambient_namespace_also_reads_requests_only_their_client_reported() -
                     reporter="source")]
     ambient = edges_between(build_ambient(inventory(), samples))
     assert ambient == {("istio-ingressgateway", "frontend-v1", "http")}
+    # Kiali reads them for an ambient namespace whatever the ambient option, "none" too
+    assert edges_between(build_ambient(inventory(), samples, ambientTraffic="none")) == ambient
     # a sidecar namespace leaves that to the client's namespace graph, as Kiali does
     assert edges_between(build_ambient(inventory(ambient_ns=False), samples)) == set()
     # without an inventory, a namespace whose workloads ztunnel carries is ambient

@@ -220,10 +220,10 @@ def _namespace_selectors(request: GraphRequest, namespaces: Sequence[str], famil
       that condition removes, so the union is the same without it);
     - with the security policy appender, destination-reported traffic out of the namespaces'
       workloads (what Kiali's securityPolicy appender reads for the mTLS share of outgoing edges);
-    - unless ambient traffic is turned off, for requests and gRPC messages, source-reported traffic
-      from other namespaces into the namespaces' workloads, which an ambient namespace also reads (its
-      workloads have no sidecar to report it; which namespaces are ambient the graph learns from the
-      inventory). Kiali sends that query for ambient namespaces only, whatever the ambient option.
+    - for requests and gRPC messages, source-reported traffic from other namespaces into the
+      namespaces' workloads, which an ambient namespace also reads (its workloads have no sidecar to
+      report it; which namespaces are ambient the graph learns from the inventory). Kiali sends that
+      query for ambient namespaces, whatever the ambient option (none included).
     """
     out = [
         [_reporter("destination", request), promql.one_of("destination_workload_namespace", namespaces)],
@@ -232,7 +232,7 @@ def _namespace_selectors(request: GraphRequest, namespaces: Sequence[str], famil
          promql.eq("destination_workload", "unknown"),
          promql.matches("destination_service", _service_host_pattern(namespaces))],
     ]
-    if family != "tcp" and request.ambientTraffic != "none":
+    if family != "tcp":
         out.append([promql.eq("reporter", "source"), promql.none_of("source_workload_namespace", namespaces),
                     promql.one_of("destination_workload_namespace", namespaces)])
     if security:
