@@ -220,6 +220,28 @@ def test_an_ambient_namespace_also_reads_requests_only_their_client_reported() -
     assert ("istio-ingressgateway", "frontend-v1", "http") in edges_between(build_ambient(None, with_ztunnel))
 
 
+def test_response_times_into_an_ambient_namespace_come_from_its_callers_first() -> None:
+    """As Kiali's extra response-time query for an ambient namespace: what the ingress gateway measured
+    for its calls into the namespace wins over the waypoint's own measure; in a sidecar namespace the
+    destination's report wins as usual."""
+    from tests.graph_samples import labels
+
+    def took(reporter: str, ms: float) -> Sample:
+        return Sample("istio_request_duration_milliseconds",
+                      labels("istio-ingressgateway", "frontend-v1", src_ns="istio-system", dst_ns="shop",
+                             reporter=reporter, request_protocol="http", stat="0.95"), ms)
+
+    samples = [http("istio-ingressgateway", "frontend-v1", 8.0, src_ns="istio-system", dst_ns="shop",
+                    reporter="source"), took("waypoint", 240.0), took("source", 5.0)]
+
+    def rt(inv: Inventory) -> float | None:
+        g = build_ambient(inv, samples, namespaces=("shop", "istio-system"))
+        return edge(g, node(g, "istio-ingressgateway"), node(g, "frontend-v1"), "http").response_time
+
+    assert rt(inventory()) == 5.0
+    assert rt(inventory(ambient_ns=False)) == 240.0
+
+
 def test_an_ambient_workloads_node_graph_shows_callers_only_they_reported() -> None:
     """As Kiali reads a node graph in an ambient namespace: the ingress gateway's call into frontend (no
     sidecar reports it on arrival, no waypoint on the way) is frontend's incoming traffic; in a sidecar

@@ -307,7 +307,12 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
     if wants(request, RESPONSE_TIME):
         stat = response_time_stat(request)
         parts = []
-        for sel in (dest_in, src_out):
+        # and, as Kiali asks of an ambient namespace (the graph learns which those are from the
+        # inventory), what callers from outside reported of requests into it: no sidecar there reports
+        # them on arrival, and these times come first
+        callers_in = [promql.eq("reporter", "source"), promql.none_of("source_workload_namespace", appender_ns),
+                      promql.one_of("destination_service_namespace", appender_ns)]
+        for sel in (dest_in, src_out, callers_in):
             if stat == "avg":
                 parts.append(
                     f"{_sum_rate(tm.REQUEST_DURATION + '_sum', sel, GROUP_RESPONSE_TIME, duration)} / "

@@ -2,9 +2,10 @@
 
 Reads ``istio_request_duration_milliseconds`` samples whose ``stat`` label is the requested quantile
 (``request.responseTimeQuantile``: "avg", "0.5", "0.95" or "0.99"; Kiali's "50"/"95"/"99" are
-accepted too). As in Kiali, destination-reported values win over source-reported ones, the first
-value for an edge is kept (quantiles cannot be added), and with injected service nodes the time is
-put on the service -> workload edge.
+accepted too). As in Kiali, destination-reported values win over source-reported ones, except that in
+an ambient namespace what callers from outside reported comes first; the first value for an edge is
+kept (quantiles cannot be added), and with injected service nodes the time is put on the service ->
+workload edge.
 """
 
 from __future__ import annotations
@@ -31,12 +32,20 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     wanted = quantile(req.responseTimeQuantile)
     resolver = EdgeResolver(req, ctx.caches)
     times: dict[tuple[str, str, str], float] = {}
-    for reporter in ("destination", "source"):
+    ambient = ctx.caches.get("ambient_namespaces", {})
+    # first, in an ambient namespace, the callers' reports of requests from outside (as Kiali's extra
+    # query for such a namespace comes first); then destination reports; then source reports
+    for phase in ("callers into ambient", "destination", "source"):
         for s in samples:
             labels = s.labels
             if quantile(labels.get(telemetry.STAT_LABEL, labels.get("quantile", ""))) != wanted:
                 continue
-            if reporter_of(labels, req.waypoint_reports) != reporter:
+            if phase == "callers into ambient":
+                dest_ns = labels.get("destination_service_namespace")
+                if labels.get("reporter") != "source" or dest_ns not in ambient \
+                        or labels.get("source_workload_namespace") == dest_ns:
+                    continue
+            elif reporter_of(labels, req.waypoint_reports) != phase:
                 continue
             protocol = labels.get("request_protocol", HTTP)
             if (protocol == HTTP and req.rateHttp != "requests") or (protocol == GRPC and req.rateGrpc != "requests"):
