@@ -7,6 +7,7 @@ and layout worker."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QGraphicsItem
 
 from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_APP, NODE_BOX
 from meshdesk.ui.mainwindow import MainWindow
@@ -54,16 +55,22 @@ def test_turning_operation_nodes_on_lays_the_graph_out_again(qtbot, demo_window)
     assert _out_of_sight(w) == []
 
 
-def test_a_node_the_user_placed_stays_put_when_the_graph_changes_shape(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
-    w = demo_window(["shop"])
+def _place_ratings(qtbot, w: MainWindow, by: QPointF) -> tuple[str, QGraphicsItem]:  # type: ignore[no-untyped-def]
+    """Wait for shop's graph, then drag the ratings node by ``by`` as the mouse would; its id and item."""
     graph = shown(qtbot, w, lambda g: bool(g.edges))
     _settled(qtbot, w)
     ratings = next(nid for nid, n in graph.nodes.items() if n.node_type == NODE_APP and n.app == "ratings")
     item = w.view.node_item(ratings)
     assert item is not None
-    w.view.begin_drag()  # a drag, as the mouse makes it
-    item.setPos(item.pos() + QPointF(-150, 120))
+    w.view.begin_drag()
+    item.setPos(item.pos() + by)
     w.view.end_drag()
+    return ratings, item
+
+
+def test_a_node_the_user_placed_stays_put_when_the_graph_changes_shape(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
+    ratings, item = _place_ratings(qtbot, w, QPointF(-150, 120))
     placed = (item.x(), item.y())
     others = {nid: (it.x(), it.y()) for nid in w.view.node_ids() if nid != ratings
               and (it := w.view.node_item(nid)) is not None}
@@ -131,14 +138,7 @@ def test_fewer_or_more_namespaces_are_laid_out_again_and_fitted(qtbot, demo_wind
 
 def test_a_node_placed_in_one_view_stays_put_when_a_namespace_joins(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
     w = demo_window(["shop"])
-    graph = shown(qtbot, w, lambda g: bool(g.edges))
-    _settled(qtbot, w)
-    ratings = next(nid for nid, n in graph.nodes.items() if n.node_type == NODE_APP and n.app == "ratings")
-    item = w.view.node_item(ratings)
-    assert item is not None
-    w.view.begin_drag()
-    item.setPos(item.pos() + QPointF(80, -200))
-    w.view.end_drag()
+    _ratings, item = _place_ratings(qtbot, w, QPointF(80, -200))
     placed = (item.x(), item.y())
     w.toolbar.select_namespaces(["shop", "hello"])
     shown(qtbot, w, lambda g: set(g.request.namespaces) == {"shop", "hello"})
