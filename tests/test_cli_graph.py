@@ -84,6 +84,16 @@ def test_no_source_is_a_usage_error() -> None:
     assert out.returncode == 2 and "--snapshot" in out.stderr
 
 
+def test_without_namespaces_a_live_graph_shows_the_namespaces_in_the_mesh() -> None:
+    """As the app's first look: no --namespace means the namespaces with injection, a revision label or
+    ambient mode (the demo's hello, shop and travel; not istio-system)."""
+    out = run("--demo", "--format", "kiali")
+    assert out.returncode == 0, out.stderr
+    namespaces = {n["data"]["namespace"] for n in json.loads(out.stdout)["elements"]["nodes"]
+                  if n["data"].get("nodeType") != "box"}
+    assert {"hello", "shop", "travel"} <= namespaces
+
+
 def test_demo_and_save_snapshot(tmp_path: Path) -> None:
     saved = tmp_path / "demo.json"
     out = run("--demo", "-n", "shop", "--save-snapshot", str(saved), "--format", "kiali")

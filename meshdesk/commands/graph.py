@@ -140,10 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             base = GraphRequest(namespaces=tuple(a.namespace or ()))
             request = _override(base, a)
-            if not request.namespaces:
-                parser.error("a live graph needs at least one --namespace")
             source = _live_source(a)
             try:
+                if not request.namespaces:
+                    # as the app's first look: the namespaces in the mesh (injection, revision or ambient)
+                    in_mesh = tuple(n.name for n in source.namespaces() if n.in_mesh)
+                    if not in_mesh:
+                        raise ValueError("no namespace is in the mesh (no istio-injection, istio.io/rev or "
+                                         "ambient label): name one with --namespace")
+                    request = dataclasses.replace(request, namespaces=in_mesh)
                 snap = source.snapshot(request)
             finally:
                 source.close()
