@@ -279,3 +279,22 @@ def test_response_codes_read_in_the_protocols_words(qtbot) -> None:
     p.set_data(graph, None)
     p.show_selection([edge.id])
     assert "no response\n10.0%" in p.text() and "\nall\n" not in p.text()
+
+
+def test_an_app_panel_names_the_workload_entries_behind_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A VM registered as cart v1 (a WorkloadEntry) shows in cart v1's details."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.inventory import Inventory, IstioObject, Namespace, Workload
+    from tests.graph_samples import http, snapshot
+
+    vm = IstioObject("WorkloadEntry", "cart-vm-1", "shop", spec={"address": "10.0.0.9",
+                                                                  "labels": {"app": "cart", "version": "v1"}})
+    inv = Inventory(cluster="east", namespaces=[Namespace("shop")], istio=[vm],
+                    workloads=[Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"})])
+    graph = build(snapshot([http("web-v1", "cart-v1", 5)], inventory=inv, graphType="versionedApp"))
+    cart = next(n for n in graph.nodes.values() if n.app == "cart")
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, inv)
+    p.show_selection([cart.id])
+    assert "WorkloadEntries\ncart-vm-1" in p.text()

@@ -123,6 +123,12 @@ _ROUTING_FEATURES = (("hasCB", "circuit breaker"), ("hasFaultInjection", "fault 
                      ("hasTrafficShifting", "traffic shifting"))
 
 
+def _entry_rows(node: Node) -> list[tuple[str, str]]:
+    """A "WorkloadEntries" row naming the VMs (or other machines) registered behind the node."""
+    names = node.extra.get("hasWorkloadEntry")
+    return [("WorkloadEntries", _e(", ".join(names)))] if isinstance(names, list) and names else []
+
+
 def _routing_rows(node: Node) -> list[tuple[str, str]]:
     """A "Routing" row naming what the Istio config does to the node's traffic, when it does anything."""
     found = [name for key, name in _ROUTING_FEATURES if node.extra.get(key)]
@@ -455,7 +461,7 @@ class SidePanel(QWidget):
             if node.has_missing_sidecar:
                 rows.append(("Sidecar", "<span style='color:#d18b00'>missing</span>"))
         rows.append(("Health", _health_html(node.health)))
-        rows += _routing_rows(node)
+        rows += _routing_rows(node) + _entry_rows(node)
         parts.append(_table(rows))
         if w is not None:
             parts.append(_section("Pods", _pods(w, ambient and not waypoint)))
@@ -476,7 +482,7 @@ class SidePanel(QWidget):
         if node.version:
             rows.append(("Version", _e(node.version)))
         rows.append(("Health", _health_html(node.health)))
-        rows += _routing_rows(node)
+        rows += _routing_rows(node) + _entry_rows(node)
         parts.append(_table(rows))
         if inv is not None:
             ambient = node.namespace in ambient_namespaces(inv)
