@@ -283,8 +283,7 @@ def test_response_codes_read_in_the_protocols_words(qtbot) -> None:
 
 def test_an_app_panel_names_the_workload_entries_behind_it(qtbot) -> None:  # type: ignore[no-untyped-def]
     """A VM registered as cart v1 (a WorkloadEntry) shows in cart v1's details."""
-    from meshdesk.mesh.graph import build
-    from meshdesk.mesh.inventory import Inventory, IstioObject, Namespace, Workload
+    from meshdesk.mesh.inventory import IstioObject, Namespace, Workload
     from tests.graph_samples import http, snapshot
 
     vm = IstioObject("WorkloadEntry", "cart-vm-1", "shop", spec={"address": "10.0.0.9",
