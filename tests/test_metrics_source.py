@@ -73,8 +73,10 @@ def test_sizes_throughput_and_tcp(prometheus_server: PrometheusServer) -> None: 
     assert _last(r, "request_throughput") == {("", "rate"): pytest.approx(5120.0)}
     assert _last(r, "response_throughput") == {("", "rate"): pytest.approx(20480.0)}
     r = metrics.fetch(MetricsTarget.workload("bookinfo", "ratings-v1", "outbound"), _spec(prometheus_server))
-    assert _last(r, "tcp_sent") == {("", "rate"): pytest.approx(1000.0)}
-    assert _last(r, "tcp_received") == {("", "rate"): pytest.approx(250.0)}
+    # as Kiali (and the graph's TCP edges) read Istio's L4 bytes, named from the other side: "sent" is
+    # istio_tcp_received_bytes_total (250 B/s here), "received" istio_tcp_sent_bytes_total
+    assert _last(r, "tcp_sent") == {("", "rate"): pytest.approx(250.0)}
+    assert _last(r, "tcp_received") == {("", "rate"): pytest.approx(1000.0)}
 
 
 def test_splits(prometheus_server: PrometheusServer) -> None:  # noqa: F811
@@ -111,9 +113,25 @@ def test_graph_targets() -> None:
     t = target_for_edge(g, e.id)
     assert t is not None and t.reporter == "source"
     assert dict(t.labels) == {"source_workload_namespace": "shop", "source_workload": "a",
-                              "destination_service_namespace": "shop", "destination_service_name": "b"}
+                              "destination_service_namespace": "shop", "destination_service_name": "b",
+                              "request_protocol": "http"}  # the edge's protocol only, as Kiali charts it
     assert target_for_node(g, svc.id, "outbound") is None
     assert target_for_node(g, src.id, "outbound") == MetricsTarget.workload("shop", "a", "outbound")
+
+
+def test_errors_are_kialis_errors() -> None:
+    """No response, HTTP 4xx/5xx, and gRPC statuses 1-16 behind an HTTP 200 are errors; a 101 (a
+    websocket upgrade) or a 3xx is none. The chart queries ask for the same two kinds of series."""
+    from meshdesk.mesh.metrics import is_error
+
+    def err(code: str, grpc: str = "") -> bool:
+        return is_error({"response_code": code, "grpc_response_status": grpc})
+
+    assert [err("0"), err("404"), err("503"), err("200", "14")] == [True, True, True, True]
+    assert [err("101"), err("302"), err("200", "0"), err("200", "17")] == [False, False, False, False]
+    spec = MetricsSpec(range_s=600, step_s=60, charts=("request_errors",))
+    q = line_queries(MetricsTarget.workload("shop", "cart-v1"), spec)[0].promql
+    assert 'response_code=~"0|[45][0-9][0-9]"' in q and 'grpc_response_status=~"[1-9]|1[0-6]"' in q
 
 
 def _matrix(values: list[tuple[float, str]], warnings: list[str] | None = None) -> dict[str, object]:

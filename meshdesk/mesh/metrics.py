@@ -7,10 +7,14 @@ when (range, step, rate window) and how to split (version, remote app, response 
 a source hands back: per chart,
 series aligned on the step grid with NaN where Prometheus had no point, so charts draw gaps.
 
-Units: request volume and errors in requests per second, error share as a ratio 0..1 of 5xx answers
-(the complement of Istio's dashboards' "success rate (non-5xx responses)"), durations in
+Units: request volume and errors in requests per second, error share as a ratio 0..1, durations in
 milliseconds, sizes in bytes, throughput and TCP traffic in bytes per second, TCP connections per
 second.
+
+Errors are what Kiali counts as errors: no response (code 0), HTTP 4xx and 5xx, and gRPC statuses 1-16
+of requests whose HTTP code is no error (``is_error``). TCP "sent" and "received" follow Kiali's
+reading of Istio's L4 telemetry, which is named from the other side (istio/istio#32399): "sent" is
+``istio_tcp_received_bytes_total``, as on the graph's TCP edges.
 """
 
 from __future__ import annotations
@@ -75,20 +79,35 @@ class Chart:
 
 CHARTS: tuple[Chart, ...] = (
     Chart("request_volume", "Request volume", "ops/s", "counter", REQUESTS),
-    Chart("request_errors", "Errors (not 2xx/3xx)", "ops/s", "errors", REQUESTS),
-    Chart("error_share", "Error share (5xx)", "ratio", "error_share", REQUESTS),
+    Chart("request_errors", "Errors", "ops/s", "errors", REQUESTS),
+    Chart("error_share", "Error share", "ratio", "error_share", REQUESTS),
     Chart("request_duration", "Request duration", "ms", "histogram", DURATION, (STAT_AVG, "p50", "p95", "p99")),
     Chart("request_size", "Request size", "B", "histogram", REQUEST_BYTES, (STAT_AVG, "p50", "p95", "p99")),
     Chart("response_size", "Response size", "B", "histogram", RESPONSE_BYTES, (STAT_AVG, "p50", "p95", "p99")),
     Chart("request_throughput", "Request throughput", "B/s", "throughput", REQUEST_BYTES),
     Chart("response_throughput", "Response throughput", "B/s", "throughput", RESPONSE_BYTES),
-    Chart("tcp_sent", "TCP sent", "B/s", "counter", TCP_SENT, tcp=True),
-    Chart("tcp_received", "TCP received", "B/s", "counter", TCP_RECEIVED, tcp=True),
+    # Istio names L4 bytes from the other side; Kiali (and the graph's TCP edges) read them swapped
+    Chart("tcp_sent", "TCP sent", "B/s", "counter", TCP_RECEIVED, tcp=True),
+    Chart("tcp_received", "TCP received", "B/s", "counter", TCP_SENT, tcp=True),
     Chart("tcp_opened", "TCP connections opened", "conn/s", "counter", TCP_OPENED, tcp=True),
     Chart("tcp_closed", "TCP connections closed", "conn/s", "counter", TCP_CLOSED, tcp=True),
 )
 CHARTS_BY_KEY: dict[str, Chart] = {c.key: c for c in CHARTS}
 SPARKLINE_CHARTS: tuple[str, ...] = ("request_volume", "error_share", "request_duration", "tcp_sent")
+
+
+# Kiali's errors (BuildForErrors): no response or an HTTP 4xx/5xx; else a gRPC status 1-16. As
+# Prometheus matchers (anchored), and as a test of one series' labels for the demo's own evaluation.
+ERROR_CODES = "0|[45][0-9][0-9]"
+GRPC_ERROR_STATUSES = "[1-9]|1[0-6]"
+
+
+def is_error(labels: Mapping[str, str]) -> bool:
+    code = labels.get("response_code", "")
+    if code == "0" or (len(code) == 3 and code[0] in "45" and code.isdigit()):
+        return True
+    status = labels.get("grpc_response_status", "")
+    return status.isdigit() and 1 <= int(status) <= 16
 
 
 @dataclass(frozen=True)
@@ -198,8 +217,12 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     else:
         labels += _side_labels(src, "source")
     labels += _side_labels(dst, "destination")
+    # the edge's own protocol only: a pair of nodes speaking gRPC and HTTP has an edge for each (Kiali)
+    labels.append(("request_protocol", edge.protocol))
+    # its client's report, unless the client cannot report it (no sidecar) or is a gateway (Kiali reads
+    # a gateway's edges from the destination's side)
     reporter = "source" if src.node_type in (NODE_WORKLOAD, NODE_APP) and not src.has_missing_sidecar \
-        else "destination"
+        and not src.is_gateway else "destination"
     title = f"{src.label} \u2192 {dst.label} ({edge.protocol})"
     return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(labels), title)
 

@@ -19,6 +19,8 @@ from typing import Protocol
 
 from meshdesk.mesh.metrics import (
     CHARTS_BY_KEY,
+    ERROR_CODES,
+    GRPC_ERROR_STATUSES,
     QUANTILE_STATS,
     SPLIT_RESPONSE_CODE,
     STAT_AVG,
@@ -60,6 +62,15 @@ def _by(*labels: str) -> str:
     return f" by ({promql.by(used)})" if used else ""
 
 
+def _errors(metric: str, base: Sequence[str], w: str) -> str:
+    """The rates of the error series (Kiali's): an error code, or else a gRPC error status. The two sets
+    of series are disjoint, so their union is summed whole."""
+    codes = promql.quote(ERROR_CODES)
+    http = _sel(metric, [*base, f"response_code=~{codes}"])
+    grpc = _sel(metric, [*base, f"response_code!~{codes}", f"grpc_response_status=~{promql.quote(GRPC_ERROR_STATUSES)}"])
+    return f"(rate({http}{w}) or rate({grpc}{w}))"
+
+
 def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
     """One PromQL query per chart line (chart, stat); a split groups each by its label (TCP charts are
     not split by response code: TCP series have none)."""
@@ -75,13 +86,12 @@ def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
         if chart.kind == "counter":
             out.append(LineQuery(key, STAT_RATE, f"sum(rate({_sel(chart.metric, base)}{w})){by}", split))
         elif chart.kind == "errors":
-            sel = _sel(chart.metric, [*base, f"response_code!~{promql.quote('[23]..')}"])
-            out.append(LineQuery(key, STAT_RATE, f"sum(rate({sel}{w})){by}", split))
+            out.append(LineQuery(key, STAT_RATE, f"sum({_errors(chart.metric, base, w)}){by}", split))
         elif chart.kind == "error_share":
-            bad = _sel(chart.metric, [*base, f"response_code=~{promql.quote('5.*')}"])
             total = f"sum(rate({_sel(chart.metric, base)}{w})){by}"
-            # "or total * 0": a target without any 5xx series has a share of 0, not a gap
-            out.append(LineQuery(key, STAT_RATE, f"(sum(rate({bad}{w})){by} or {total} * 0) / {total}", split))
+            # "or total * 0": a target without any error series has a share of 0, not a gap
+            out.append(LineQuery(key, STAT_RATE, f"(sum({_errors(chart.metric, base, w)}){by} or {total} * 0) / {total}",
+                                 split))
         elif chart.kind == "throughput":
             out.append(LineQuery(key, STAT_RATE, f"sum(rate({_sel(chart.metric + '_sum', base)}{w})){by}", split))
         elif chart.kind == "histogram":

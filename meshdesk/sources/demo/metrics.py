@@ -25,6 +25,7 @@ from meshdesk.mesh.metrics import (
     MetricsResult,
     MetricsSpec,
     MetricsTarget,
+    is_error,
 )
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample
@@ -35,10 +36,6 @@ if TYPE_CHECKING:
 
 _DEMO_STATS = {STAT_AVG: "avg", "p50": "0.5", "p95": "0.95", "p99": "0.99"}
 _WINDOW_S = 60
-
-
-def _code_ok(code: str) -> bool:
-    return len(code) == 3 and code[0] in "23"
 
 
 def _evaluate(samples: list[Sample], target: MetricsTarget, spec: MetricsSpec) -> dict[tuple[str, str, str], float]:
@@ -65,7 +62,7 @@ def _evaluate(samples: list[Sample], target: MetricsTarget, spec: MetricsSpec) -
                     add((key, STAT_RATE, group(s)), s.value)
         elif chart.kind == "errors":
             for s in requests:
-                if not _code_ok(s.labels.get("response_code", "")):
+                if is_error(s.labels):
                     add((key, STAT_RATE, group(s)), s.value)
         elif chart.kind == "error_share":
             total: dict[str, float] = {}
@@ -73,7 +70,7 @@ def _evaluate(samples: list[Sample], target: MetricsTarget, spec: MetricsSpec) -
             for s in requests:
                 g = group(s)
                 total[g] = total.get(g, 0.0) + s.value
-                if s.labels.get("response_code", "").startswith("5"):
+                if is_error(s.labels):
                     bad[g] = bad.get(g, 0.0) + s.value
             for g, t in total.items():
                 if t > 0:
