@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from meshdesk.mesh.graph.model import Edge, Node, TrafficGraph
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.canvas import shapes
-from meshdesk.ui.canvas.items import fmt_bps, two_way_return
+from meshdesk.ui.canvas.items import fmt_bytes_rate, two_way_return
 from meshdesk.ui.canvas.legend import Legend
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
@@ -137,7 +137,7 @@ def test_side_panel_explains_the_waypoint_and_both_directions(qtbot, demo_window
     assert w.panel.title.text() == "search-v1 ⇄ waypoint"
     to_part, from_part = text.split("From the waypoint: waypoint → search-v1", 1)
     assert "To the waypoint: search-v1 → waypoint" in to_part
-    assert f"Rate\n{fmt_bps(edge.rate)}" in to_part and f"Rate\n{fmt_bps(back.rate)}" in from_part
+    assert f"Rate\n{fmt_bytes_rate(edge.rate)}" in to_part and f"Rate\n{fmt_bytes_rate(back.rate)}" in from_part
     assert edge.rate != back.rate, "the two directions carry different traffic"
     assert "search.travel.svc.cluster.local" in from_part  # the return traffic's host, from its responses
 

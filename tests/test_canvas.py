@@ -245,9 +245,12 @@ def test_edge_label_formats() -> None:
     e.rates["httpPercentReq"] = 40.0
     assert edge_label(e, "requestDistribution", source_total=49.38) == "40.0%"
     assert edge_label(e, "responseTimeP95") == "123ms"
-    assert edge_label(e, "throughput") == "1.2kbps"
+    assert edge_label(e, "throughput") == "150B/s"  # bytes, as Kiali writes them
     tcp = _edge(_wl("a"), _wl("db"), 2000.0, proto="tcp")
-    assert edge_label(tcp, "requestRate") == "16.0kbps"
+    assert edge_label(tcp, "requestRate") == "1.95KB/s"  # 2,000 bytes/s, in kilobytes of 1,024
+    from meshdesk.ui.canvas.items import fmt_bytes_rate
+    assert [fmt_bytes_rate(v) for v in (0.5, 535.4, 1667.85, 1024.0, 3 * 1024 ** 2)] == \
+        ["0.5B/s", "535B/s", "1.63KB/s", "1KB/s", "3MB/s"]
     assert edge_label(tcp, "responseTimeP50") == ""
     assert DisplayOptions(edge_labels="rate").edge_labels == "requestRate"  # toolbar spelling accepted
     assert "rate" in EDGE_LABEL_MODES and "requestRate" in EDGE_LABEL_MODES and "bogus" not in EDGE_LABEL_MODES

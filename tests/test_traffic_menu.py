@@ -6,7 +6,7 @@ demo cluster (its shop namespace has HTTP, gRPC and TCP traffic), real graph bui
 from __future__ import annotations
 
 from meshdesk.mesh.graph.model import Edge, TrafficGraph
-from meshdesk.ui.canvas.items import fmt_bps, fmt_mps, fmt_rps
+from meshdesk.ui.canvas.items import fmt_bytes_rate, fmt_mps, fmt_rps
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from meshdesk.ui.toolbar import TRAFFIC_RATES
 from tests.ui_helpers import shown, window_test_marks
@@ -60,7 +60,7 @@ def test_turning_tcp_off_removes_the_tcp_edges(qtbot, demo_window) -> None:  # t
     tcp = [e.id for e in edges_of(g, "tcp")]
     assert all(w.view.edge_item(eid) is not None for eid in tcp)
     item = w.view.edge_item(tcp[0])
-    assert item is not None and item.label == fmt_bps(g.edges[tcp[0]].rate), "TCP edges are labelled in bits/s"
+    assert item is not None and item.label == fmt_bytes_rate(g.edges[tcp[0]].rate), "TCP edges are labelled in bytes/s, as in Kiali"
     kept = {e.id for e in g.edges.values() if e.protocol != "tcp"}
 
     w.toolbar.traffic_actions["rate_tcp"]["none"].trigger()

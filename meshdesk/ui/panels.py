@@ -33,7 +33,7 @@ from meshdesk.mesh.graph.model import (
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.ui.canvas.items import (
     error_share,
-    fmt_bps,
+    fmt_bytes_rate,
     fmt_edge_rate,
     fmt_ms,
     fmt_percent,
@@ -104,7 +104,7 @@ def _e(s: object) -> str:
 
 
 def fmt_rate(v: float, protocol: str = "http", messages: bool = False) -> str:
-    """A rate as the canvas labels it: requests per second, bits per second for TCP, messages per
+    """A rate as the canvas labels it: requests per second, bytes per second for TCP, messages per
     second for gRPC when the graph asked for gRPC message rates (``messages``)."""
     return _e(fmt_edge_rate(v, protocol, messages))  # escaped: "<0.01rps" is not a tag
 
@@ -634,7 +634,7 @@ class SidePanel(QWidget):
         if e.response_time is not None:
             rows.append(("Response time", f"{_e(fmt_ms(e.response_time))} (quantile {_e(g.request.responseTimeQuantile)})"))
         if e.throughput is not None:
-            rows.append(("Throughput", _e(fmt_bps(e.throughput))))
+            rows.append(("Throughput", _e(fmt_bytes_rate(e.throughput))))
         rows.append(("mTLS", f"{e.is_mtls:.0f}% of traffic" if e.is_mtls is not None else "unknown"))
         if e.is_idle:
             rows.append(("Idle", "no traffic in the time window"))

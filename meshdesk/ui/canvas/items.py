@@ -91,10 +91,10 @@ def grpc_messages(request: GraphRequest) -> bool:
 
 
 def fmt_edge_rate(value: float, protocol: str, messages: bool = False) -> str:
-    """A rate in the unit an edge of ``protocol`` carries: bits per second for TCP, messages per second
+    """A rate in the unit an edge of ``protocol`` carries: bytes per second for TCP, messages per second
     for gRPC when ``messages`` (see :func:`grpc_messages`), else requests per second."""
     if protocol == "tcp":
-        return fmt_bps(value)
+        return fmt_bytes_rate(value)
     if messages and protocol == "grpc":
         return fmt_mps(value)
     return fmt_rps(value)
@@ -140,13 +140,21 @@ def fmt_ms(v: float) -> str:
     return f"{v:.1f}ms"
 
 
-def fmt_bps(bytes_per_second: float) -> str:
-    """Throughput in bits per second with k/M/G prefixes (the model carries bytes per second)."""
-    bits = bytes_per_second * 8
-    for unit, div in (("gbps", 1e9), ("mbps", 1e6), ("kbps", 1e3)):
-        if bits >= div:
-            return f"{bits / div:.1f}{unit}"
-    return f"{bits:.0f}bps"
+def fmt_bytes_rate(bytes_per_second: float) -> str:
+    """Bytes per second, as Kiali writes TCP rates and throughput (bytes, with kilobytes of 1,024 from
+    1 KB/s up, two decimals at most): "512B/s", "1.63KB/s", "2.5MB/s"."""
+    v = bytes_per_second
+    if v < 1024.0:
+        return f"{_trim(f'{v:.2f}') if v < 1.0 else f'{v:.0f}'}B/s"
+    for unit, div in (("GB/s", 1024.0 ** 3), ("MB/s", 1024.0 ** 2), ("KB/s", 1024.0)):
+        if v >= div:
+            return f"{_trim(f'{v / div:.2f}')}{unit}"
+    return f"{v:.0f}B/s"  # pragma: no cover - the loop always returns
+
+
+def _trim(fixed: str) -> str:
+    """A fixed-point number without trailing zeros ("1.50" -> "1.5", "2.00" -> "2")."""
+    return fixed.rstrip("0").rstrip(".") if "." in fixed else fixed
 
 
 def edge_health(edge: Edge) -> str | None:
@@ -214,7 +222,7 @@ def edge_tooltip(edge: Edge, status: str | None, messages: bool = False) -> str:
             lines.append(f"mTLS: {edge.is_mtls:.0f}%")
         return "\n".join(lines)
     if edge.protocol == "tcp":
-        lines = [f"TCP: {fmt_bps(edge.rate)}"]
+        lines = [f"TCP: {fmt_bytes_rate(edge.rate)}"]
     elif messages and edge.protocol == "grpc":  # message counters carry no response code or duration
         lines = [f"gRPC messages: {fmt_mps(edge.rate)}"]
     else:

@@ -51,7 +51,7 @@ from meshdesk.ui.canvas.items import (
     BoxItem,
     EdgeItem,
     NodeItem,
-    fmt_bps,
+    fmt_bytes_rate,
     fmt_edge_rate,
     fmt_mps,
     fmt_ms,
@@ -144,7 +144,7 @@ def edge_label(edge: Edge, mode: str, source_total: float = 0.0, grpc_messages: 
             return (f"{fmt_edge_rate(edge.rate, edge.protocol, grpc_messages)} ⇄ "
                     f"{fmt_edge_rate(back.rate, edge.protocol, grpc_messages)}")
         if edge.protocol == "tcp":
-            return fmt_bps(edge.rate)
+            return fmt_bytes_rate(edge.rate)
         if grpc_messages and edge.protocol == "grpc":
             return fmt_mps(edge.rate)
         return fmt_rps(edge.rate)
@@ -158,7 +158,7 @@ def edge_label(edge: Edge, mode: str, source_total: float = 0.0, grpc_messages: 
             return ""
         return fmt_ms(edge.response_time)
     if mode == "throughput":
-        return fmt_bps(edge.throughput) if edge.throughput is not None else ""
+        return fmt_bytes_rate(edge.throughput) if edge.throughput is not None else ""
     return ""
 
 
