@@ -58,12 +58,17 @@ def test_nothing_selected_summarises_the_namespaces(panel: SidePanel, demo_data)
     assert missing and all(m in text for m in missing), "workloads without a sidecar are named"
     assert "Istio\nfound" in text
     graph = _graph
-    worst = max((e for e in graph.edges.values() if e.rate > 0), key=error_share)
+    # as Kiali's graph totals, an injected service node's onward edge is left out: it repeats the edge
+    # into the service (the list named each failure twice)
+    listed = [e for e in graph.edges.values() if e.rate > 0 and not graph.nodes[e.source].is_injected]
+    worst = max(listed, key=error_share)
     assert error_share(worst) > 0
     section = text.split("Highest error shares\n", 1)[1]
     first = section.splitlines()[0]
     assert first.startswith(f"{graph.nodes[worst.source].label} → {graph.nodes[worst.target].label}: ")
-    busiest = max((e for e in graph.edges.values() if e.protocol != "tcp"), key=lambda e: e.rate)
+    injected = {n.label for n in graph.nodes.values() if n.is_injected}
+    assert injected and not any(line.split(" → ")[0] in injected for line in section.splitlines()[:5])
+    busiest = max((e for e in listed if e.protocol != "tcp"), key=lambda e: e.rate)
     assert text.split("Busiest edges\n", 1)[1].splitlines()[0].startswith(graph.nodes[busiest.source].label)
 
 
@@ -297,3 +302,35 @@ def test_an_app_panel_names_the_workload_entries_behind_it(qtbot) -> None:  # ty
     p.set_data(graph, inv)
     p.show_selection([cart.id])
     assert "WorkloadEntries\ncart-vm-1" in p.text()
+
+
+def test_a_namespace_box_counts_its_own_nodes_and_edges(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Selecting the shop box says how many nodes are in shop and how many edges go in or out of them,
+    as Kiali's namespace box panel does; it said the whole graph's counts."""
+    snap = DemoCluster(clock=lambda: NOW).snapshot(GraphRequest(namespaces=("hello", "shop"), boxBy=("namespace",)))
+    graph = build(snap)
+    box = next(n for n in graph.nodes.values() if n.node_type == "box" and n.box == "namespace" and n.namespace == "shop")
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, snap.inventory)
+    p.show_selection([box.id])
+    in_shop = {nid for nid, n in graph.nodes.items() if n.node_type != "box" and n.namespace == "shop"}
+    touching = [e for e in graph.edges.values() if e.source in in_shop or e.target in in_shop]
+    assert len(in_shop) < len([n for n in graph.nodes.values() if n.node_type != "box"])
+    assert f"{len(in_shop)} nodes, {len(touching)} edges" in p.text()
+
+
+def test_a_tcp_edge_shows_its_response_flags(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """TCP has one "code"; when some connections failed upstream (UF) the edge still says so."""
+    from tests.graph_samples import snapshot, tcp
+
+    sample = tcp("web-v1", "db-v1", 900.0)
+    failed = tcp("web-v1", "db-v1", 100.0)
+    failed.labels["response_flags"] = "UF"
+    graph = build(snapshot([sample, failed]))
+    edge = next(iter(graph.edges.values()))
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, None)
+    p.show_selection([edge.id])
+    assert "Responses" in p.text() and "UF 10.0%" in p.text()

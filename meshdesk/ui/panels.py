@@ -397,8 +397,11 @@ class SidePanel(QWidget):
             if inv.hidden:
                 parts.append(_section("Could not read", "<br>".join(
                     f"{_e(k)}: {_e(v)}" for k, v in sorted(inv.hidden.items()))))
-        in_scope = [e for e in g.edges.values() if not e.is_idle and e.rate > 0 and (
-            namespaces is None or any(g.nodes[x].namespace in nss for x in (e.source, e.target) if x in g.nodes))]
+        touching = [e for e in g.edges.values() if namespaces is None
+                    or any(g.nodes[x].namespace in nss for x in (e.source, e.target) if x in g.nodes)]
+        # as Kiali's graph totals: an injected service node's edge onward repeats its incoming edge
+        in_scope = [e for e in touching if not e.is_idle and e.rate > 0
+                    and not (e.source in g.nodes and g.nodes[e.source].is_injected)]
         shares = [(error_share(e), e) for e in in_scope]
         failing = heapq.nlargest(5, ((share, i, e) for i, (share, e) in enumerate(shares) if share > 0),
                                  key=lambda t: (t[0], -t[1]))
@@ -413,8 +416,9 @@ class SidePanel(QWidget):
         if busiest:
             parts.append(_section("Busiest edges", _list([
                 f"{self._edge_name(g, e)}: {fmt_rate(e.rate, e.protocol)}" for e in busiest])))
-        nodes = [n for n in g.nodes.values() if n.node_type != NODE_BOX]
-        sub = f"{len(nodes)} nodes, {len(g.edges)} edges"
+        nodes = [n for n in g.nodes.values() if n.node_type != NODE_BOX
+                 and (namespaces is None or n.namespace in nss)]
+        sub = f"{len(nodes)} nodes, {len(touching)} edges"  # a namespace box's own, as Kiali counts them
         if extra:
             parts.append(extra)
         if g.warnings:
@@ -646,14 +650,17 @@ class SidePanel(QWidget):
         if e.responses:
             rows2 = []
             hosts_all: dict[str, float] = {}
+            any_flags = False
             for code, detail in sorted(e.responses.items()):
                 share = sum(detail.flags.values()) or sum(detail.hosts.values())
                 flags = ", ".join(f"{f} {fmt_percent(v)}" for f, v in sorted(detail.flags.items()) if f != "-")
+                any_flags = any_flags or bool(flags)
                 rows2.append((response_label(p, code), _e(fmt_percent(share))
                               + (f" <span style='color:#6a6e73'>(flags {_e(flags)})</span>" if flags else "")))
                 for h, v in detail.hosts.items():
                     hosts_all[h] = hosts_all.get(h, 0.0) + v
-            if (p != "tcp" and not messages) or len(rows2) > 1:
+            # a TCP edge has one "code"; its table shows only when it has flags to tell (UF, DC, ...)
+            if (p != "tcp" and not messages) or len(rows2) > 1 or any_flags:
                 parts.append(_section("Responses", _table(rows2)))
             if hosts_all:
                 parts.append(_section("Hosts", _list([f"{_e(h)} ({_e(fmt_percent(v))})" if len(hosts_all) > 1 else _e(h)
