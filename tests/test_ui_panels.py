@@ -334,3 +334,20 @@ def test_a_tcp_edge_shows_its_response_flags(qtbot) -> None:  # type: ignore[no-
     p.set_data(graph, None)
     p.show_selection([edge.id])
     assert "Responses" in p.text() and "UF 10.0%" in p.text()
+
+
+def test_a_node_panel_totals_its_traffic_per_protocol_with_the_error_share(qtbot, demo_data) -> None:  # type: ignore[no-untyped-def]
+    """As Kiali's rate tables: productpage v1's outbound HTTP adds up its HTTP edges, and the share of
+    those requests that failed is their errors over that total."""
+    _, inv, graph = demo_data
+    node = next(n for n in graph.nodes.values() if n.app == "productpage" and n.version == "v1")
+    http = [e for e in graph.out_edges(node.id) if e.protocol == "http"]
+    assert len(http) > 1
+    total = sum(e.rate for e in http)
+    failed = sum(e.rate * error_share(e) for e in http)
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, inv)
+    p.show_selection([node.id])
+    outbound = p.text().split("Outbound traffic\n", 1)[1]
+    assert outbound.startswith(f"Total: http {fmt_rps(total)}, {fmt_percent(failed / total * 100)} errors")

@@ -191,6 +191,23 @@ def _labels(labels: dict[str, str]) -> str:
 def _traffic(graph: TrafficGraph, node: Node) -> str:
     messages = grpc_messages(graph.request)
 
+    def totals(edges: list[Edge]) -> str:
+        """Per protocol, the total and (for requests) the share that failed, as Kiali's rate tables."""
+        by_proto: dict[str, list[float]] = {}
+        for e in edges:
+            t = by_proto.setdefault(e.protocol, [0.0, 0.0])
+            t[0] += e.rate
+            t[1] += e.rate * error_share(e)
+        out = []
+        for proto in ("http", "grpc", "tcp"):
+            if proto in by_proto and by_proto[proto][0] > 0:
+                total, bad = by_proto[proto]
+                line = f"{proto} {fmt_rate(total, proto, messages)}"
+                if proto != "tcp" and not (proto == "grpc" and messages):
+                    line += f", {fmt_pct(bad / total)} errors"
+                out.append(line)
+        return f"<b>Total:</b> {'; '.join(out)}<br>" if len(edges) > 1 and out else ""
+
     def block(edges: list[Edge], incoming: bool) -> str:
         if not edges:
             return "<i>none</i>"
@@ -203,7 +220,7 @@ def _traffic(graph: TrafficGraph, node: Node) -> str:
             idle = " <i>(idle)</i>" if e.is_idle else ""
             rows.append(f"{'from' if incoming else 'to'} <b>{_e(name)}</b>: {e.protocol} "
                         f"{fmt_rate(e.rate, e.protocol, messages)}{extra}{idle}")
-        return "<br>".join(rows)
+        return totals(edges) + "<br>".join(rows)
 
     if node.node_type == NODE_BOX:  # a box's traffic is what crosses its border
         inside = _members(graph, node.id)
