@@ -300,3 +300,18 @@ def test_an_idle_waypoint_is_still_a_waypoint() -> None:
     assert wp.is_idle and wp.extra.get("isWaypoint") and wp.node_type == "workload"
     hidden = build_ambient(inventory(), sidecar_only, includeIdleNodes=True, showWaypoints=False)
     assert "waypoint" not in {n.workload for n in hidden.nodes.values()}
+
+
+def test_metrics_of_an_ambient_node_read_the_waypoints_reports_and_others_do_not() -> None:
+    """Kiali counts a waypoint's reports for an ambient workload's metrics; for a workload with a sidecar
+    they would repeat what its proxy reported (twice the requests)."""
+    from meshdesk.mesh.metrics import target_for_edge, target_for_node
+
+    ambient = build_ambient(inventory())
+    cart = node(ambient, "cart-v1")
+    assert ambient.ambient_namespaces == frozenset({"shop"})
+    assert target_for_node(ambient, cart.id).reporters == ("destination", "waypoint")  # type: ignore[union-attr]
+    e = next(iter(ambient.edges))
+    assert "waypoint" in target_for_edge(ambient, e).reporters  # type: ignore[union-attr]
+    sidecars = build_ambient(inventory(ambient_ns=False), [http("frontend-v1", "cart-v1", 10.0)])
+    assert target_for_node(sidecars, node(sidecars, "cart-v1").id).reporters == ("destination",)  # type: ignore[union-attr]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from meshdesk.mesh.graph.model import (
     NODE_APP,
@@ -122,6 +122,9 @@ class MetricsTarget:
     reporter: str = "destination"
     labels: tuple[tuple[str, str], ...] = ()
     title: str = ""
+    # whether an ambient waypoint's reports count too: for an ambient workload, app or service (as
+    # Kiali includes them); elsewhere a waypoint on the way would report the same requests again
+    waypoint: bool = False
 
     @staticmethod
     def workload(namespace: str, name: str, direction: str = INBOUND) -> MetricsTarget:
@@ -150,10 +153,11 @@ class MetricsTarget:
                              f"service {namespace}/{name}")
 
     @property
-    def reporters(self) -> tuple[str, str]:
-        """The reporters whose series count: ``reporter``, and an Istio ambient waypoint, which reports
-        the requests of workloads that have no sidecar (as Kiali reads reporter=~"waypoint|...")."""
-        return (self.reporter, "waypoint")
+    def reporters(self) -> tuple[str, ...]:
+        """The reporters whose series count: ``reporter``, and for an ambient target an Istio ambient
+        waypoint, which reports the requests of workloads that have no sidecar (as Kiali reads
+        reporter=~"waypoint|...")."""
+        return (self.reporter, "waypoint") if self.waypoint else (self.reporter,)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a series with ``labels`` belongs to this target (for sources without PromQL)."""
@@ -188,18 +192,27 @@ def _side_labels(node: Node, side: str) -> list[tuple[str, str]]:
     return []
 
 
+def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:
+    """Whether a waypoint's reports belong to these nodes' metrics: one of them is in an ambient
+    namespace, or is a waypoint."""
+    return any(n.namespace in graph.ambient_namespaces or n.extra.get("isWaypoint") for n in nodes)
+
+
 def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND) -> MetricsTarget | None:
     """The target for a graph node (workload, app or service); None for nodes without metrics."""
     node = graph.nodes.get(node_id)
     if node is None:
         return None
+    target = None
     if node.node_type == NODE_WORKLOAD:
-        return MetricsTarget.workload(node.namespace, node.workload, direction)
-    if node.node_type == NODE_APP:
-        return MetricsTarget.app(node.namespace, node.app, direction, node.version)
-    if node.node_type == NODE_SERVICE and not node.is_service_entry:
-        return MetricsTarget.service(node.namespace, node.service) if direction == INBOUND else None
-    return None
+        target = MetricsTarget.workload(node.namespace, node.workload, direction)
+    elif node.node_type == NODE_APP:
+        target = MetricsTarget.app(node.namespace, node.app, direction, node.version)
+    elif node.node_type == NODE_SERVICE and not node.is_service_entry and direction == INBOUND:
+        target = MetricsTarget.service(node.namespace, node.service)
+    if target is not None and _ambient(graph, node):
+        target = replace(target, waypoint=True)
+    return target
 
 
 def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
@@ -224,7 +237,8 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     reporter = "source" if src.node_type in (NODE_WORKLOAD, NODE_APP) and not src.has_missing_sidecar \
         and not src.is_gateway else "destination"
     title = f"{src.label} \u2192 {dst.label} ({edge.protocol})"
-    return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(labels), title)
+    return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(labels), title,
+                         _ambient(graph, src, dst))
 
 
 @dataclass(frozen=True)

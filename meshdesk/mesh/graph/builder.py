@@ -138,4 +138,5 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
     box.apply(graph)
     inventory_notes = list(snapshot.inventory.warnings) if snapshot.inventory is not None else []
     graph.warnings = snapshot.warnings.messages() + idx.warnings.messages() + ctx.notes + inventory_notes
+    graph.ambient_namespaces = frozenset(ctx.caches.get("ambient_namespaces", {}))
     return graph

@@ -404,6 +404,7 @@ class TrafficGraph:
     warnings: list[str] = field(default_factory=list)
     timestamp: int = 0
     nx: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
+    ambient_namespaces: frozenset[str] = frozenset()  # Istio ambient namespaces the build saw
 
     def add_node(self, node: Node) -> Node:
         existing = self.nodes.get(node.id)
