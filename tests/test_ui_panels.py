@@ -354,3 +354,20 @@ def test_a_node_panel_totals_its_traffic_per_protocol_with_the_error_share(qtbot
     p.show_selection([node.id])
     outbound = p.text().split("Outbound traffic\n", 1)[1]
     assert outbound.startswith(f"Total: http {fmt_rps(total)}, {fmt_percent(failed / total * 100)} errors")
+
+
+def test_an_edge_panel_names_its_rate_classes_with_their_shares(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """As Kiali's rate bars: what no error class took is OK, and each class shows its share."""
+    from tests.graph_samples import http, snapshot
+
+    graph = build(snapshot([http("web-v1", "cart-v1", 90), http("web-v1", "cart-v1", 6, "503"),
+                            http("web-v1", "cart-v1", 4, "0", flags="DC")]))
+    edge = next(iter(graph.edges.values()))
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, None)
+    p.show_selection([edge.id])
+    classes = p.text().split("Rates by class\n", 1)[1]
+    assert classes.startswith("OK\n90.0rps (90.0%)\n")
+    assert "5xx\n6.00rps (6.0%)" in classes and "no response\n4.00rps (4.0%)" in classes
+    assert "http5xx" not in p.text()

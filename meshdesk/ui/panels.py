@@ -123,6 +123,10 @@ _ROUTING_FEATURES = (("hasCB", "circuit breaker"), ("hasFaultInjection", "fault 
                      ("hasTrafficShifting", "traffic shifting"))
 
 
+# an edge's rate keys past the protocol's name ("http5xx" -> "5xx"), in words
+_CLASS_NAMES = {"3xx": "3xx", "4xx": "4xx", "5xx": "5xx", "NoResponse": "no response", "Err": "errors"}
+
+
 def _entry_rows(node: Node) -> list[tuple[str, str]]:
     """A "WorkloadEntries" row naming the VMs (or other machines) registered behind the node."""
     names = node.extra.get("hasWorkloadEntry")
@@ -662,8 +666,13 @@ class SidePanel(QWidget):
         parts = [_table(rows)]
         by_code = [(k, v) for k, v in sorted(e.rates.items()) if k != p and not k.endswith("Percent")
                    and k not in (f"{p}PercentReq", f"{p}PercentErr")]
-        if by_code:
-            parts.append(_section("Rates by class", _table((k, fmt_rate(v, p, messages)) for k, v in by_code)))
+        if by_code and e.rate > 0:
+            # as Kiali's rate bars: OK is what no other class took; each class with its share
+            ok = e.rate - sum(v for _k, v in by_code)
+            classes = [("OK", ok)] + [(_CLASS_NAMES.get(k[len(p):], k), v) for k, v in by_code]
+            parts.append(_section("Rates by class", _table(
+                (name, f"{fmt_rate(v, p, messages)} ({_e(fmt_percent(v / e.rate * 100))})")
+                for name, v in classes if v > 0 or name == "OK")))
         if e.responses:
             rows2 = []
             hosts_all: dict[str, float] = {}
