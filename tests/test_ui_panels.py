@@ -371,3 +371,20 @@ def test_an_edge_panel_names_its_rate_classes_with_their_shares(qtbot) -> None: 
     assert classes.startswith("OK\n90.0rps (90.0%)\n")
     assert "5xx\n6.00rps (6.0%)" in classes and "no response\n4.00rps (4.0%)" in classes
     assert "http5xx" not in p.text()
+
+
+def test_an_edge_panel_says_which_host_gave_which_code(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Two hosts behind an edge, one of them failing: the hosts list says which codes each answered
+    (Kiali's hosts table has a row per code and host)."""
+    from tests.graph_samples import http, snapshot
+
+    ok = http("web-v1", None, 9.0, reporter="source", service="api", destination_service="a.example.com")
+    bad = http("web-v1", None, 1.0, "503", reporter="source", service="api", destination_service="b.example.com")
+    graph = build(snapshot([ok, bad]))
+    edge = next(iter(graph.edges.values()))
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, None)
+    p.show_selection([edge.id])
+    hosts = p.text().split("Hosts\n", 1)[1]
+    assert "a.example.com (code 200 90.0%)" in hosts and "b.example.com (code 503 10.0%)" in hosts

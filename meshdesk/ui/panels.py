@@ -676,6 +676,7 @@ class SidePanel(QWidget):
         if e.responses:
             rows2 = []
             hosts_all: dict[str, float] = {}
+            host_codes: dict[str, list[str]] = {}  # host -> "503 0.1%", ... (which host gave which code)
             any_flags = False
             for code, detail in sorted(e.responses.items()):
                 share = sum(detail.flags.values()) or sum(detail.hosts.values())
@@ -685,12 +686,18 @@ class SidePanel(QWidget):
                               + (f" <span style='color:#6a6e73'>(flags {_e(flags)})</span>" if flags else "")))
                 for h, v in detail.hosts.items():
                     hosts_all[h] = hosts_all.get(h, 0.0) + v
+                    host_codes.setdefault(h, []).append(f"{response_label(p, code)} {fmt_percent(v)}")
             # a TCP edge has one "code"; its table shows only when it has flags to tell (UF, DC, ...)
             if (p != "tcp" and not messages) or len(rows2) > 1 or any_flags:
                 parts.append(_section("Responses", _table(rows2)))
             if hosts_all:
-                parts.append(_section("Hosts", _list([f"{_e(h)} ({_e(fmt_percent(v))})" if len(hosts_all) > 1 else _e(h)
-                                                      for h, v in sorted(hosts_all.items(), key=lambda kv: -kv[1])])))
+                # per host, its share; with several codes, which codes it answered (Kiali's hosts table
+                # has a row per code and host, so a failing host can be told)
+                several = len(rows2) > 1
+                parts.append(_section("Hosts", _list([
+                    _e(h) + (f" ({_e(', '.join(host_codes[h]))})" if several else
+                             f" ({_e(fmt_percent(v))})" if len(hosts_all) > 1 else "")
+                    for h, v in sorted(hosts_all.items(), key=lambda kv: -kv[1])])))
         if e.source_principal or e.dest_principal:
             parts.append(_section("Principals", _table([("source", _e(e.source_principal or "-")),
                                                         ("destination", _e(e.dest_principal or "-"))])))
