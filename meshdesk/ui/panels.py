@@ -693,7 +693,7 @@ class SidePanel(QWidget):
             if hosts_all:
                 # per host, its share; with several codes, which codes it answered (Kiali's hosts table
                 # has a row per code and host, so a failing host can be told)
-                several = len(rows2) > 1
+                several = len(rows2) > 1 and len(hosts_all) > 1  # one host: the Responses table says it
                 parts.append(_section("Hosts", _list([
                     _e(h) + (f" ({_e(', '.join(host_codes[h]))})" if several else
                              f" ({_e(fmt_percent(v))})" if len(hosts_all) > 1 else "")
