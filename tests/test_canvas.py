@@ -600,7 +600,8 @@ def test_legend_shows_shapes_colours_and_badges(qtbot) -> None:  # type: ignore[
     legend.resize(legend.sizeHint())
     words = legend.entries()
     for w in ("Workload", "App", "Service", "Service entry", "Operation", "Unknown", "Degraded", "Failure",
-              "TCP", "Idle", "Mutual TLS (mTLS)", "Missing sidecar", "Traffic source (root)", "Namespace"):
+              "TCP", "Idle", "Mutual TLS (mTLS)", "Missing sidecar", "Traffic source (root)", "Namespace",
+              "Failing app"):
         assert w in words
     image = legend.grab().toImage()
     assert image.width() > 100 and image.height() > 300

@@ -26,7 +26,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 ("badge:root", "Traffic source (root)"), ("badge:gateway", "Gateway (inner outline)"),
                 ("badge:waypoint", "Ambient waypoint")]),
     ("Boxes", [("box:cluster", "Cluster (several in the mesh)"), ("box:namespace", "Namespace"),
-               ("box:app", "App (its versions)")]),
+               ("box:app", "App (its versions)"), ("box:app-failure", "Failing app")]),
 ]
 
 
@@ -81,7 +81,8 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
             painter.setPen(QPen(shapes.C_NODE_BORDER, 1))
             painter.drawPath(shapes.shape_path(shapes.SHAPE_APP, shapes.NODE_W - 10, shapes.NODE_H - 10))
     elif kind == "box":
-        painter.setPen(box_pen(what, shapes.C_BOX_BORDER))
+        box_kind, _, status = what.partition("-")
+        painter.setPen(box_pen(box_kind, shapes.C_FAILURE if status == "failure" else shapes.C_BOX_BORDER))
         painter.setBrush(QBrush(shapes.C_BOX_FILL))
         painter.drawRoundedRect(QRectF(-32, -14, 64, 28), 6, 6)
     painter.restore()
