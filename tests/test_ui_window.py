@@ -394,6 +394,20 @@ def test_find_and_hide_fields_reach_the_canvas(qtbot, make_window) -> None:
     assert w.toolbar.hide_edit.styleSheet() == ""
 
 
+def test_finding_idle_nodes_shows_them_first(qtbot, make_window) -> None:
+    """As Kiali: an expression about idle nodes turns their display on (without it 'idle' finds nothing),
+    and the idle nodes are lit once the graph that carries them arrives."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    assert not w.toolbar.choices.idle_nodes
+    w.toolbar.find_edit.setText("idle")
+    qtbot.keyClick(w.toolbar.find_edit, Qt.Key.Key_Return)
+    assert w.toolbar.choices.idle_nodes and "idle nodes" in w.statusBar().currentMessage()
+    wait_graph(qtbot, w, lambda w: any(n.is_idle for n in w.graph.nodes.values())
+               and bool(w.view.highlighted_ids()))
+    assert all(w.graph.nodes[i].is_idle for i in w.view.highlighted_ids() if i in w.graph.nodes)
+
+
 def test_layout_export_and_import_round_trip(qtbot, make_window, tmp_path) -> None:
     w = make_window(context=DEMO)
     wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)

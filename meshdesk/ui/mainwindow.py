@@ -586,6 +586,21 @@ class MainWindow(QMainWindow):
         self.toolbar.mark_expression(edit, error)
         if error:
             self.statusBar().showMessage(f"{what}: {error}", 8000)
+        elif not self.toolbar.choices.idle_nodes and self._asks_for_idle(expr):
+            # as Kiali: an expression about idle nodes turns their display on (else it finds nothing);
+            # the expression is applied again to the graph that brings them
+            self.toolbar.choose(idle_nodes=True)
+            self.statusBar().showMessage(f"{what}: showing idle nodes, which the expression looks for", 8000)
+
+    @staticmethod
+    def _asks_for_idle(expr: str) -> bool:
+        from meshdesk.mesh.find import FindSyntaxError, compile_expression
+
+        try:
+            matcher = compile_expression(expr)
+        except FindSyntaxError:
+            return False
+        return any(c.operand == "idle" for clause in matcher.clauses for c in clause)
 
     # -- poller events ------------------------------------------------------------------------------------
     def _on_source_opened(self, source: Any, info: SourceInfo) -> None:
