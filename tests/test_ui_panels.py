@@ -323,6 +323,15 @@ def test_a_namespace_box_counts_its_own_nodes_and_edges(qtbot) -> None:  # type:
     assert f"{len(in_shop)} nodes, {len(touching)} edges" in p.text()
 
 
+def _only_edge_panel(qtbot, graph: TrafficGraph) -> str:  # type: ignore[no-untyped-def]
+    """The details panel's text for the graph's one edge."""
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, None)
+    p.show_selection([next(iter(graph.edges))])
+    return p.text()
+
+
 def test_a_tcp_edge_shows_its_response_flags(qtbot) -> None:  # type: ignore[no-untyped-def]
     """TCP has one "code"; when some connections failed upstream (UF) the edge still says so."""
     from tests.graph_samples import snapshot, tcp
@@ -331,12 +340,8 @@ def test_a_tcp_edge_shows_its_response_flags(qtbot) -> None:  # type: ignore[no-
     failed = tcp("web-v1", "db-v1", 100.0)
     failed.labels["response_flags"] = "UF"
     graph = build(snapshot([sample, failed]))
-    edge = next(iter(graph.edges.values()))
-    p = SidePanel()
-    qtbot.addWidget(p)
-    p.set_data(graph, None)
-    p.show_selection([edge.id])
-    assert "Responses" in p.text() and "UF 10.0%" in p.text()
+    text = _only_edge_panel(qtbot, graph)
+    assert "Responses" in text and "UF 10.0%" in text
 
 
 def test_a_node_panel_totals_its_traffic_per_protocol_with_the_error_share(qtbot, demo_data) -> None:  # type: ignore[no-untyped-def]
@@ -362,15 +367,11 @@ def test_an_edge_panel_names_its_rate_classes_with_their_shares(qtbot) -> None: 
 
     graph = build(snapshot([http("web-v1", "cart-v1", 90), http("web-v1", "cart-v1", 6, "503"),
                             http("web-v1", "cart-v1", 4, "0", flags="DC")]))
-    edge = next(iter(graph.edges.values()))
-    p = SidePanel()
-    qtbot.addWidget(p)
-    p.set_data(graph, None)
-    p.show_selection([edge.id])
-    classes = p.text().split("Rates by class\n", 1)[1]
+    text = _only_edge_panel(qtbot, graph)
+    classes = text.split("Rates by class\n", 1)[1]
     assert classes.startswith("OK\n90.0rps (90.0%)\n")
     assert "5xx\n6.00rps (6.0%)" in classes and "no response\n4.00rps (4.0%)" in classes
-    assert "http5xx" not in p.text()
+    assert "http5xx" not in text
 
 
 def test_an_edge_panel_says_which_host_gave_which_code(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -381,10 +382,6 @@ def test_an_edge_panel_says_which_host_gave_which_code(qtbot) -> None:  # type: 
     ok = http("web-v1", None, 9.0, reporter="source", service="api", destination_service="a.example.com")
     bad = http("web-v1", None, 1.0, "503", reporter="source", service="api", destination_service="b.example.com")
     graph = build(snapshot([ok, bad]))
-    edge = next(iter(graph.edges.values()))
-    p = SidePanel()
-    qtbot.addWidget(p)
-    p.set_data(graph, None)
-    p.show_selection([edge.id])
-    hosts = p.text().split("Hosts\n", 1)[1]
+    text = _only_edge_panel(qtbot, graph)
+    hosts = text.split("Hosts\n", 1)[1]
     assert "a.example.com (code 200 90.0%)" in hosts and "b.example.com (code 503 10.0%)" in hosts
