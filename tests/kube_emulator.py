@@ -684,10 +684,15 @@ class KubeEmulator:
             m = dep["metadata"]
             template = (dep.get("spec") or {}).get("template") or {}
             replicas = int((dep.get("spec") or {}).get("replicas", 1))
-            rs_name = f"{m['name']}-{_suffix(m['uid'], 10)}"
+            digest = _suffix(m['uid'], 10)
+            rs_name = f"{m['name']}-{digest}"
+            # as the Deployment controller: the ReplicaSet and its pods carry the template's hash
+            template = copy.deepcopy(template)
+            tmeta = template.setdefault("metadata", {})
+            tmeta["labels"] = {**(tmeta.get("labels") or {}), "pod-template-hash": digest}
             rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
                   "metadata": {"name": rs_name, "namespace": m["namespace"],
-                               "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+                               "labels": dict(tmeta["labels"]),
                                "ownerReferences": [_owner(dep)]},
                   "spec": {"replicas": replicas, "selector": (dep.get("spec") or {}).get("selector") or {},
                            "template": copy.deepcopy(template)}}
