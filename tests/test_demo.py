@@ -649,3 +649,18 @@ def test_ambient_graph_shows_the_waypoint_with_a_two_way_edge(demo: DemoCluster)
     assert [graph.nodes[e.source].workload for e in two_way] == ["search-v1"]  # it is a server and a client
     hidden = build(snap(demo, ["travel"], graphType="workload", showWaypoints=False))
     assert "waypoint" not in {n.workload for n in hidden.nodes.values()}
+
+
+def test_the_shop_graph_marks_the_ingress_gateway_in_istio_system(clock: Clock) -> None:
+    """Looking at shop alone, the ingress gateway that sends its users in (istio-system, outside the
+    selection) is still drawn as an ingress gateway with public-gateway's hosts, as Kiali draws it;
+    shop's own nodes are not gateways."""
+    demo = DemoCluster(clock=clock)
+    clock.t = T0
+    shot = snap(demo, ("shop",))
+    assert shot.inventory is not None and {w.namespace for w in shot.inventory.workloads} == {"shop"}
+    g = build(Snapshot.from_json(shot.to_json()))  # as saved to a file and opened again
+    gateway = g.find_node(workload="istio-ingressgateway")
+    assert gateway is not None and gateway.is_outside and gateway.is_gateway
+    assert gateway.extra["gateway"] == {"ingressInfo": {"hostnames": ["*"]}}
+    assert [n.label for n in g.nodes.values() if n.is_gateway] == [gateway.label]

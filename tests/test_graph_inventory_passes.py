@@ -280,3 +280,23 @@ def test_boxes_by_namespace_and_cluster() -> None:
     assert g.find_node(node_type=model.NODE_BOX, namespace="bank") is None
     one_cluster = build(snapshot(samples, boxBy=("cluster",)))
     assert one_cluster.find_node(node_type=model.NODE_BOX) is None  # boxes only when there are two or more
+
+
+def test_config_badges_and_app_labels_stay_off_nodes_outside_the_requested_namespaces() -> None:
+    """Kiali's istio finalizer runs after outsiders are marked and leaves them alone: shop's
+    VirtualService and DestinationRule for cart in the other namespace badge shop's own cart service
+    node, not the other namespace's, and that one takes no app label from its Service either."""
+    cb = {"trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 1}}}}
+    istio = tuple(IstioObject(kind, f"{kind.lower()}-{ns}", "shop", spec=spec) for ns in ("shop", "other")
+                  for kind, spec in (("VirtualService", {"hosts": [f"cart.{ns}.svc.cluster.local"], "http": [
+                      {"route": [{"destination": {"host": f"cart.{ns}.svc.cluster.local"}}]}]}),
+                                     ("DestinationRule", {"host": f"cart.{ns}.svc.cluster.local", **cb})))
+    services = tuple(Service("cart", ns, selector={"app": "cart"}, labels={"app": "cart"}) for ns in ("shop", "other"))
+    inv = _inventory(_workload("web-v1"), _workload("cart-v1"), services=services, istio=istio)
+    samples = [http("web-v1", "cart-v1", 5), http("web-v1", "cart-v1", 5, dst_ns="other", reporter="source")]
+    g = build(snapshot(samples, inventory=inv, injectServiceNodes=True))
+    inside = g.find_node(node_type=model.NODE_SERVICE, service="cart", namespace="shop")
+    outside = g.find_node(node_type=model.NODE_SERVICE, service="cart", namespace="other")
+    assert inside is not None and outside is not None and outside.is_outside
+    assert inside.has_virtual_service and inside.extra.get("hasCB") and inside.app == "cart"
+    assert not outside.has_virtual_service and not outside.extra.get("hasCB") and not outside.app

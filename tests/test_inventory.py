@@ -404,7 +404,9 @@ def test_paged_lists_are_read_to_the_end(kube_emulator: KubeEmulator) -> None:
     assert paged.to_json() == whole.to_json() and len(paged.workloads) == 7
     assert sum(len(w.pods) for w in paged.workloads) == 14
     pod_pages = [p for m, p in kube_emulator.calls if p == "/api/v1/pods"]
-    assert len(pod_pages) == 1 + 5  # one whole list, then 14 pods in pages of 3
+    # per read: one call for the gateways outside the selection (none here), and the pods: one whole
+    # list, then 14 pods in pages of 3
+    assert len(pod_pages) == (1 + 1) + (1 + 5)
 
 
 def test_inventory_command_without_the_right_to_list_namespaces(kube_emulator: KubeEmulator, tmp_path: Path,
@@ -421,3 +423,55 @@ def test_inventory_command_without_the_right_to_list_namespaces(kube_emulator: K
     bare = kube_emulator.write_kubeconfig(tmp_path / "bare")  # no namespace: "default", as kubectl does
     assert main(["inventory", "--kubeconfig", str(bare)]) == 0
     assert "showing default" in capsys.readouterr().err
+
+
+def _gateway_deployment(name: str, ns: str, component: str, istio_label: str) -> dict[str, Any]:
+    labels = {"app": name, "istio": istio_label, "operator.istio.io/component": component}
+    return _deployment(name, ns, labels)
+
+
+def test_gateways_outside_the_selection_are_read_for_the_graph(kube_emulator: KubeEmulator,
+                                                                 shared_dir: Path) -> None:
+    """The usual ingress gateway runs in istio-system while the user looks at bookinfo: its workload
+    and the Gateway objects outside bookinfo are read too (Kiali marks gateways cluster-wide), so the
+    bookinfo graph shows the gateway node as an ingress gateway with bookinfo-gateway's hosts."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.mesh.snapshot import Snapshot
+    from tests.graph_samples import http
+
+    emu = kube_emulator
+    _bookinfo(emu, shared_dir)
+    emu.add(_gateway_deployment("istio-ingressgateway", "istio-system", "IngressGateways", "ingressgateway"))
+    emu.add(_gateway_deployment("istio-egressgateway", "istio-egress", "EgressGateways", "egressgateway"))
+    emu.add(_deployment("istiod", "istio-system", {"app": "istiod"}))
+    emu.add({"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+             "metadata": {"name": "egress", "namespace": "istio-egress"},
+             "spec": {"selector": {"istio": "egressgateway"}, "servers": [{"hosts": ["api.example.com"]}]}})
+    emu.run_workloads()
+    inv = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    assert [(w.namespace, w.kind, w.name) for w in inv.outside_gateways] == [
+        ("istio-egress", "Deployment", "istio-egressgateway"), ("istio-system", "Deployment", "istio-ingressgateway")]
+    assert inv.outside_gateways[1].labels["istio"] == "ingressgateway"
+    assert [(o.namespace, o.name) for o in inv.outside_gateway_configs] == [("istio-egress", "egress")]
+    assert [o.name for o in inv.istio_objects("Gateway")] == ["bookinfo-gateway"]  # bookinfo's own config
+    assert {w.namespace for w in inv.workloads} == {"bookinfo"}  # nothing else joins the selection
+    assert Inventory.from_json(json.loads(json.dumps(inv.to_json()))).to_json() == inv.to_json()
+
+    samples = [http("istio-ingressgateway", "productpage-v1", 5, src_ns="istio-system", dst_ns="bookinfo"),
+               http("productpage-v1", "istio-egressgateway", 1, ns="bookinfo", dst_ns="istio-egress",
+                    service="istio-egressgateway", reporter="source")]
+    g = build(Snapshot(GraphRequest(graphType="workload", namespaces=("bookinfo",)), samples, inventory=inv))
+    ingress = g.find_node(workload="istio-ingressgateway")
+    egress = g.find_node(workload="istio-egressgateway")
+    assert ingress is not None and ingress.is_gateway and ingress.is_outside
+    assert ingress.extra["gateway"] == {"ingressInfo": {"hostnames": ["*"]}}
+    assert egress is not None and egress.is_gateway
+    assert egress.extra["gateway"] == {"egressInfo": {"hostnames": ["api.example.com"]}}
+    assert not any(n.is_gateway for n in g.nodes.values() if n.namespace == "bookinfo")
+
+    # all namespaces read: nothing is outside; a user who may not list pods cluster-wide sees no marks
+    assert read_inventory(emu.api_client(), None, cluster="east").outside_gateways == []
+    emu.forbid(namespace="istio-system", resource="pods")  # denies cluster-wide pod lists too
+    hidden = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    assert hidden.outside_gateways == [] and hidden.hidden == {} and len(hidden.workloads) == 6

@@ -394,6 +394,26 @@ def test_find_and_hide_fields_reach_the_canvas(qtbot, make_window) -> None:
     assert w.toolbar.hide_edit.styleSheet() == ""
 
 
+def test_find_reads_kubernetes_labels_and_gateways_in_the_apps_own_graph(qtbot, make_window) -> None:
+    """The graph the window asks for carries what Find's operands read: Kubernetes labels (Kiali's
+    labeler) and gateway marks, also for istio-system's ingress gateway when only the apps'
+    namespaces are shown."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.toolbar.select_namespaces(["hello", "shop"])
+    wait_graph(qtbot, w, lambda w: {n.namespace for n in w.graph.nodes.values() if n.is_outside} == {"istio-system"}
+               and w.graph.find_node(workload="mongodb-v1") is not None)
+
+    def find(expression: str) -> set[str]:
+        w.toolbar.find_edit.setText(expression)
+        qtbot.keyClick(w.toolbar.find_edit, Qt.Key.Key_Return)
+        assert w.toolbar.find_edit.styleSheet() == ""
+        return {w.graph.nodes[i].label for i in w.view.highlighted_ids() if i in w.graph.nodes}
+
+    assert {label.split()[0] for label in find("label:sidecar.istio.io/inject = false")} == {"mongodb"}
+    assert {label.split()[0] for label in find("gw")} == {"istio-ingressgateway"}
+
+
 def test_finding_idle_nodes_shows_them_first(qtbot, make_window) -> None:
     """As Kiali: an expression about idle nodes turns their display on (without it 'idle' finds nothing),
     and the idle nodes are lit once the graph that carries them arrives."""

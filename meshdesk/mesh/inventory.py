@@ -24,6 +24,8 @@ DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
 # the labels naming an app and its version, in the order Istio (and Kiali) prefer them
 APP_LABELS = ("service.istio.io/canonical-name", "app.kubernetes.io/name", "app")
 VERSION_LABELS = ("service.istio.io/canonical-revision", "app.kubernetes.io/version", "version")
+# the operator.istio.io/component values of Istio's gateways (istioctl and the gateways charts set them)
+GATEWAY_COMPONENTS = ("IngressGateways", "EgressGateways")
 
 
 def first_label(labels: Any, names: tuple[str, ...]) -> str | None:
@@ -272,6 +274,10 @@ class Inventory:
     # what could not be read, e.g. {"bookinfo/pods": "forbidden"}: shown, never fatal
     hidden: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Istio ingress/egress gateway workloads and Gateway objects in namespaces outside the selection:
+    # Kiali marks gateway nodes from the whole cluster, and the usual gateway lives in istio-system
+    outside_gateways: list[Workload] = field(default_factory=list)
+    outside_gateway_configs: list[IstioObject] = field(default_factory=list)
 
     # -- derived views -----------------------------------------------------------------
     def namespace(self, name: str) -> Namespace | None:
@@ -301,7 +307,7 @@ class Inventory:
 
     # -- JSON ----------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "cluster": self.cluster,
             "namespaces": [asdict(n) for n in self.namespaces],
             "workloads": [w.to_json() for w in self.workloads],
@@ -311,6 +317,10 @@ class Inventory:
             "hidden": dict(self.hidden),
             "warnings": list(self.warnings),
         }
+        if self.outside_gateways or self.outside_gateway_configs:
+            out["outside_gateways"] = [w.to_json() for w in self.outside_gateways]
+            out["outside_gateway_configs"] = [o.to_json() for o in self.outside_gateway_configs]
+        return out
 
     @staticmethod
     def from_json(obj: Mapping[str, Any]) -> Inventory:
@@ -325,6 +335,8 @@ class Inventory:
             istio_found=bool(obj.get("istio_found", True)),
             hidden=dict(obj.get("hidden") or {}),
             warnings=list(obj.get("warnings") or []),
+            outside_gateways=[Workload.from_json(w) for w in obj.get("outside_gateways") or []],
+            outside_gateway_configs=[IstioObject.from_json(o) for o in obj.get("outside_gateway_configs") or []],
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -336,4 +348,6 @@ class Inventory:
             out.istio += o.istio
             out.hidden.update(o.hidden)
             out.warnings += o.warnings
+            out.outside_gateways += o.outside_gateways
+            out.outside_gateway_configs += o.outside_gateway_configs
         return out

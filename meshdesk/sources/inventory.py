@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 import urllib3
 
 from meshdesk.mesh.inventory import (
+    GATEWAY_COMPONENTS,
     Container,
     Inventory,
     IstioObject,
@@ -467,8 +468,12 @@ class InventoryReader:
                         self._safe_list, f"/apis/{group}/{version}",
                         next(p for k, _, p in ISTIO_RESOURCES + OPTIONAL_ISTIO_RESOURCES if k == kind), names))
                     for kind, (group, version) in istio_versions.result().items()]
+                outside = None if self.selected is None else pool.submit(
+                    self._read_outside_gateways, names, istio_versions.result().get("Gateway"))
                 lists = {plural: f.result() for plural, f in core.items()}
                 istio = [(kind, group, version, f.result()) for kind, group, version, f in istio_lists]
+                if outside is not None:
+                    outside.result()
             except BaseException:
                 self.stop = True  # the other calls give up at their next step
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -489,6 +494,50 @@ class InventoryReader:
         inv.services.sort(key=lambda s: (s.namespace, s.name))
         inv.istio.sort(key=lambda o: (o.kind, o.namespace, o.name))
         return inv
+
+    def _read_outside_gateways(self, names: Sequence[str], gateway_version: tuple[str, str] | None) -> None:
+        """Istio's ingress and egress gateway workloads in the rest of the cluster, and its Gateway
+        objects there: a graph marks gateway nodes from the whole cluster, as Kiali does, and the usual
+        gateway runs in istio-system while its traffic goes to the selected namespaces. Two cluster-wide
+        calls whatever the selection; a user who may not make them just sees no marks outside it."""
+        inv = self.inv
+        inside = set(names)
+        selector = "operator.istio.io/component in (" + ",".join(GATEWAY_COMPONENTS) + ")"
+        try:
+            pods = self.http.list_items("/api/v1/pods", [("labelSelector", selector)],
+                                        what="list gateway pods")
+            configs = [] if gateway_version is None else self.http.list_items(
+                f"/apis/{gateway_version[0]}/{gateway_version[1]}/gateways", what="list gateways")
+        except (Unauthorized, Cancelled):
+            raise
+        except SourceError:
+            return  # not allowed or not served: gateways outside the selection stay unmarked
+        found: dict[tuple[str, str], Workload] = {}
+        for obj in pods:
+            try:
+                pod = pod_from_json(obj)
+            except (TypeError, ValueError, AttributeError, KeyError):
+                continue
+            if pod.namespace in inside or pod.labels.get("operator.istio.io/component") not in GATEWAY_COMPONENTS:
+                continue
+            kind, name = pod.owner_kind or "Pod", pod.owner_name or pod.name
+            digest = pod.labels.get("pod-template-hash")
+            if kind == "ReplicaSet" and digest and name.endswith("-" + digest):
+                kind, name = "Deployment", name[: -len(digest) - 1]
+            if (pod.namespace, name) not in found:
+                labels = {k: v for k, v in pod.labels.items() if k not in _POD_ONLY_LABELS}
+                found[(pod.namespace, name)] = Workload(name=name, namespace=pod.namespace, kind=kind,
+                                                        labels=labels, cluster=self.cluster)
+        inv.outside_gateways = sorted(found.values(), key=lambda w: (w.namespace, w.name))
+        for obj in configs:
+            if _d(obj.get("metadata")).get("namespace") in inside:
+                continue
+            try:
+                inv.outside_gateway_configs.append(
+                    istio_from_json(obj, "Gateway", "/".join(gateway_version or ()), self.cluster))
+            except (TypeError, ValueError, AttributeError, KeyError):
+                continue
+        inv.outside_gateway_configs.sort(key=lambda o: (o.namespace, o.name))
 
     def _malformed(self, what: str, obj: Mapping[str, Any], e: Exception) -> None:
         meta = _d(obj.get("metadata"))

@@ -54,8 +54,8 @@ DEMO = "demo"
 SNAPSHOT_PREFIX = "snapshot: "
 # The appenders the app asks for; idle and operation nodes only when their toggle is on (an appender
 # asked for by name always runs; None would mean all).
-BASE_APPENDERS = ("serviceEntry", "deadNode", "responseTime", "securityPolicy", "throughput",
-                  "istio", "ambient", "health")
+BASE_APPENDERS = ("serviceEntry", "deadNode", "workloadEntry", "responseTime", "securityPolicy", "throughput",
+                  "meshCheck", "istio", "ambient", "labeler", "health")
 WINDOW_STATE_VERSION = 1  # of the docks' arrangement kept in the settings (bump when docks change)
 NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout", "forbidden"})
 

@@ -2,15 +2,16 @@
 
 1. ``traffic``: samples -> one traffic map per requested namespace (or the node-detail map), merged.
 2. Appenders, in Kiali's order: service entries, dead nodes, response time, security (mTLS),
-   throughput, operation nodes, idle nodes, Istio config badges/missing sidecars, WorkloadEntries.
+   throughput, operation nodes, idle nodes, missing sidecars (meshCheck), WorkloadEntries.
    ``request.appenders`` selects them by Kiali's names (aliases accepted); None runs what Kiali's UI
    asks for by default: all but operation nodes (those only on request), idle nodes only with
    ``includeIdleNodes``. Kiali runs appenders per namespace before merging. Service entries run so
    here too (a ServiceEntry's node belongs to the namespace whose map made it); the others run once
    on the merged map, which gives the same result for the offline data they read.
-3. Finalizers: outsiders/inaccessible (always), Kubernetes labels and ambient waypoints (unless
-   ``request.appenders`` leaves "labeler" or "ambient" out), roots (always), health; a service graph
-   is then reduced to service-to-service edges.
+3. Finalizers: outsiders/inaccessible (always), Istio config badges, app labels and gateways,
+   Kubernetes labels and ambient waypoints (unless ``request.appenders`` leaves "istio", "labeler" or
+   "ambient" out), roots (always), health; a service graph is then reduced to service-to-service
+   edges.
 4. ``finalize``: the typed model, with percentages; then node and edge health and boxes.
 
 Pure function of the snapshot: no module state is written, so builds may run in parallel threads.
@@ -27,7 +28,17 @@ import dataclasses
 from collections.abc import Callable
 
 from meshdesk.mesh.gcpause import paused_gc
-from meshdesk.mesh.graph import ambient, box, finalize, labeler, model, outsider, service_entry, traffic
+from meshdesk.mesh.graph import (
+    ambient,
+    box,
+    finalize,
+    istio,
+    labeler,
+    model,
+    outsider,
+    service_entry,
+    traffic,
+)
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TrafficMap
 from meshdesk.mesh.snapshot import Snapshot
@@ -40,7 +51,6 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
     from meshdesk.mesh.graph import (
         dead_node,
         idle,
-        istio,
         operations,
         response_time,
         security,
@@ -55,7 +65,7 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
         (("throughput",), throughput.apply),
         (("aggregateNode", "operationNodes", "operations"), operations.apply),
         (("idleNode", "idle"), idle.apply),
-        (("istio", "meshCheck", "sidecarsCheck"), istio.apply),
+        (("meshCheck", "sidecarsCheck"), istio.mesh_check),
         (("workloadEntry",), workload_entry.apply),
     ]
 
@@ -63,7 +73,7 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
 SERVICE_ENTRY_NAMES = ("serviceEntry",)  # runs per namespace map (see _build), before the appenders below
 OPT_IN = frozenset({"aggregateNode"})
 ALWAYS = frozenset({"outsider", "trafficGenerator", ""})
-FINALIZER_NAMES = ("ambient", "labeler", "health")
+FINALIZER_NAMES = ("istio", "ambient", "labeler", "health")
 
 
 def known_appenders() -> list[str]:
@@ -116,6 +126,8 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
             run(tm, ctx)
 
     outsider.mark_outsiders(tm, ctx.namespaces, request.accessibleNamespaces)
+    if selected is None or "istio" in selected:
+        istio.apply(tm, ctx)
     if selected is None or "labeler" in selected:
         labeler.apply(tm, ctx)
     if selected is None or "ambient" in selected:

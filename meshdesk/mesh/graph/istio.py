@@ -1,20 +1,24 @@
-"""Appender: Istio config badges, labels, gateways and missing sidecars (Kiali's istio and meshCheck
-appenders).
+"""Istio config badges, labels and gateways (``apply``: Kiali's istio finalizer, run after outsiders
+are marked) and missing sidecars (``mesh_check``: Kiali's meshCheck appender).
 
 From the inventory, as Kiali decides them:
-- a service node that a VirtualService routes to gets ``has_virtual_service`` from the first such
+- a service node inside the requested namespaces that a VirtualService routes to gets ``has_virtual_service`` from the first such
   VirtualService (its hosts in ``extra["vsHosts"]``) and the route features it uses: traffic shifting
   (an HTTP route with several destinations), TCP traffic shifting, request routing (any route with a
   destination), fault injection, mirroring, request timeouts. A DestinationRule for the service
   gives ``has_destination_rule`` (meshdesk's DR badge; Kiali has none);
-- ``hasCB`` (circuit breaker: a connection pool or outlier detection) on a service node when a
+- ``hasCB`` (circuit breaker: a connection pool or outlier detection) on a node inside the requested
+  namespaces: on a service node when a
   DestinationRule for it has one anywhere; on an unversioned app node likewise through its
   destination services; on a node with a version only when the DestinationRule has one at the top
   level or in a subset labelled with that version; never on an unversioned workload node;
-- a service node without an app takes the app label of its Kubernetes Service (for a ServiceEntry,
-  the Service named by a host's first label), so it joins that app's box;
-- a workload node that an Istio Gateway selects becomes an ingress or egress gateway
-  (``operator.istio.io/component`` IngressGateways/EgressGateways), with the Gateway's hosts;
+- a service node inside the requested namespaces without an app takes the app label of its
+  Kubernetes Service (for a ServiceEntry, the Service named by a host's first label), so it joins
+  that app's box;
+- a workload node, inside the requested namespaces or not, that an Istio Gateway anywhere in the
+  cluster selects becomes an ingress or egress gateway (``operator.istio.io/component``
+  IngressGateways/EgressGateways), with the Gateway's hosts (``Inventory.outside_gateways`` and
+  ``outside_gateway_configs`` hold those outside the selection);
 - workload/app nodes whose workloads run without a sidecar, are not gateways and are not in an
   ambient namespace get ``has_missing_sidecar`` (not for istio-system, unreadable namespaces or dead
   nodes).
@@ -29,7 +33,15 @@ from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.ambient import ambient_namespaces
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
-from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, Inventory, IstioObject, Workload, first_label
+from meshdesk.mesh.inventory import (
+    APP_LABELS,
+    GATEWAY_COMPONENTS,
+    VERSION_LABELS,
+    Inventory,
+    IstioObject,
+    Workload,
+    first_label,
+)
 
 CONTROL_PLANE_NAMESPACES = frozenset({"istio-system"})
 GATEWAY_LABELS = (("istio", "ingressgateway"), ("istio", "egressgateway"))
@@ -109,6 +121,7 @@ def _cb_version(n: TNode) -> str | None:
 
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:
+    """The istio finalizer: badges, app labels and gateways (outsiders are marked by now)."""
     inv = ctx.inventory
     if inv is None or not tm:
         return
@@ -122,6 +135,8 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         if isinstance(host, str):
             dr_index.setdefault(normalize_host(host, dr.namespace), []).append(dr)
     for n in tm.values():
+        if n.md.get("isOutside"):
+            continue  # Kiali leaves nodes outside the requested namespaces alone
         if n.node_type == model.NODE_SERVICE:
             key = (n.namespace, n.service)
             for vs in vs_index.get(key, [])[:1]:  # the first VirtualService routing to it, as Kiali
@@ -138,7 +153,6 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             n.md["hasCB"] = True
     _app_labels(tm, inv)
     _gateways(tm, inv)
-    _mesh_check(tm, inv, ctx)
 
 
 def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
@@ -150,7 +164,7 @@ def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
         return first_label(svc.labels, APP_LABELS) if svc is not None else None
 
     for n in tm.values():
-        if n.node_type != model.NODE_SERVICE or n.app or n.md.get("isEgressCluster"):
+        if n.node_type != model.NODE_SERVICE or n.app or n.md.get("isEgressCluster") or n.md.get("isOutside"):
             continue
         se = n.md.get("isServiceEntry")
         if se is not None:
@@ -166,7 +180,7 @@ def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
                 n.app = app
 
 
-_GATEWAY_COMPONENTS = {"IngressGateways": "ingressInfo", "EgressGateways": "egressInfo"}
+_GATEWAY_INFO = dict(zip(GATEWAY_COMPONENTS, ("ingressInfo", "egressInfo"), strict=True))
 
 
 def _gateways(tm: TrafficMap, inv: Inventory) -> None:
@@ -174,15 +188,16 @@ def _gateways(tm: TrafficMap, inv: Inventory) -> None:
     nodes = {(n.namespace, n.workload): n for n in tm.values() if is_ok(n.workload)}
     if not nodes:
         return
-    for gw in inv.istio_objects("Gateway"):
+    workloads = inv.workloads + inv.outside_gateways
+    for gw in inv.istio_objects("Gateway") + inv.outside_gateway_configs:
         spec = gw.spec if isinstance(gw.spec, dict) else {}
         raw = spec.get("selector")
         selector: dict[str, Any] = raw if isinstance(raw, dict) else {}
         hosts = [h for server in spec.get("servers") or [] if isinstance(server, dict)
                  for h in server.get("hosts") or [] if isinstance(h, str)]
-        for w in inv.workloads:
+        for w in workloads:
             node = nodes.get((w.namespace, w.name))
-            info = _GATEWAY_COMPONENTS.get(w.labels.get("operator.istio.io/component", ""))
+            info = _GATEWAY_INFO.get(w.labels.get("operator.istio.io/component", ""))
             if node is None or info is None or any(w.labels.get(k) != v for k, v in selector.items()):
                 continue
             node.md["isGateway"] = True
@@ -193,7 +208,11 @@ def _is_gateway(w: Workload) -> bool:
     return any(w.labels.get(k) == v for k, v in GATEWAY_LABELS) or "gateway.networking.k8s.io/gateway-name" in w.labels
 
 
-def _mesh_check(tm: TrafficMap, inv: Inventory, ctx: PassContext) -> None:
+def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
+    """The meshCheck appender: workload and app nodes whose workloads run without a sidecar."""
+    inv = ctx.inventory
+    if inv is None:
+        return
     ambient = ambient_namespaces(inv)
     request = ctx.request
     for n in tm.values():
