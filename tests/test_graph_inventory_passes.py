@@ -224,6 +224,20 @@ def test_workload_entries_stand_behind_the_app_version_they_label() -> None:
     assert {n.label for n in g.nodes.values() if compile_expression("we").matches_node(n)} == {"cart v1", "cart v2"}
 
 
+def test_an_idle_node_gets_no_workload_entry_badge_as_in_kiali() -> None:
+    """Kiali's workloadEntry appender runs before its idleNode appender: with idle nodes shown, the
+    idle cart v2 (a VM registered as cart v2) is drawn without the badge the busy cart v1 gets."""
+    inv = _inventory(_workload("web-v1"), _workload("cart-v1"), _workload("cart-v2"), istio=tuple(
+        IstioObject("WorkloadEntry", f"vm-{v}", "shop", spec={"address": "10.0.0.1",
+                                                              "labels": {"app": "cart", "version": v}})
+        for v in ("v1", "v2")))
+    g = build(snapshot([http("web-v1", "cart-v1", 5)], inventory=inv, graphType="versionedApp",
+                       includeIdleNodes=True))
+    entries = {n.label: (n.is_idle, n.extra.get("hasWorkloadEntry")) for n in g.nodes.values()
+               if n.node_type == model.NODE_APP}
+    assert entries == {"web v1": (False, None), "cart v1": (False, ["vm-v1"]), "cart v2": (True, None)}
+
+
 def test_nodes_carry_their_kubernetes_labels_for_find() -> None:
     """As Kiali's labeler: a workload's labels (app and version left out), an app's from all its
     workloads (values joined), a service's from its Service; Find's label: operands then work."""

@@ -1,8 +1,8 @@
 """``build(snapshot) -> TrafficGraph``: the passes, in order.
 
 1. ``traffic``: samples -> one traffic map per requested namespace (or the node-detail map), merged.
-2. Appenders, in Kiali's order: service entries, dead nodes, response time, security (mTLS),
-   throughput, operation nodes, idle nodes, missing sidecars (meshCheck), WorkloadEntries.
+2. Appenders, in Kiali's order: service entries, dead nodes, WorkloadEntries, response time,
+   security (mTLS), throughput, operation nodes, idle nodes, missing sidecars (meshCheck).
    ``request.appenders`` selects them by Kiali's names (aliases accepted); None runs what Kiali's UI
    asks for by default: all but operation nodes (those only on request), idle nodes only with
    ``includeIdleNodes``. Kiali runs appenders per namespace before merging. Service entries run so
@@ -60,13 +60,13 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
 
     return [
         (("deadNode",), dead_node.apply),
+        (("workloadEntry",), workload_entry.apply),
         (("responseTime",), response_time.apply),
         (("securityPolicy", "security"), security.apply),
         (("throughput",), throughput.apply),
         (("aggregateNode", "operationNodes", "operations"), operations.apply),
         (("idleNode", "idle"), idle.apply),
         (("meshCheck", "sidecarsCheck"), istio.mesh_check),
-        (("workloadEntry",), workload_entry.apply),
     ]
 
 
