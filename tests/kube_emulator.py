@@ -122,8 +122,14 @@ def _version_priority(v: str) -> tuple[int, int, int]:
     return (rank, -major, -minor)
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def _now(ago: float = 0.0) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - ago))
+
+
+# namespaces a test seeds (add, add_namespace, load_yaml) were created this long ago unless they say
+# otherwise: a cluster's namespaces are mostly older than any graph window; one made through the API
+# is new
+SEEDED_NAMESPACE_AGE_S = 86400.0
 
 
 def _suffix(seed: str, n: int = 5) -> str:
@@ -626,6 +632,8 @@ class KubeEmulator:
         ns = (namespace or (doc.get("metadata") or {}).get("namespace") or "default") if t.namespaced else ""
         if ns and ("", ns) not in self._objects[("", "namespaces")]:
             self.add_namespace(ns)
+        if t.plural == "namespaces" and not t.group:
+            doc.setdefault("metadata", {}).setdefault("creationTimestamp", _now(SEEDED_NAMESPACE_AGE_S))
         return self._store(t, doc, ns)
 
     def add_raw(self, plural: str, namespace: str, obj: Any, group: str = "", key: str | None = None) -> None:
@@ -642,7 +650,8 @@ class KubeEmulator:
                 existing["metadata"]["resourceVersion"] = self._next_rv()
             return existing
         obj = {"apiVersion": "v1", "kind": "Namespace",
-               "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name, **(labels or {})}},
+               "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name, **(labels or {})},
+                            "creationTimestamp": _now(SEEDED_NAMESPACE_AGE_S)},
                "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
         return self._store(self._types[("", "namespaces")], obj, "")
 

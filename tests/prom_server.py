@@ -67,6 +67,10 @@ def binaries_missing() -> str | None:
     return None
 
 
+# one raw series: (metric, labels, value at ``now``, growth per second, seconds since birth or None)
+Raw = tuple[str, dict[str, str], float, float, int | None]
+
+
 @dataclass(frozen=True)
 class Series:
     """A counter series growing ``rate_per_s`` per second."""
@@ -75,11 +79,14 @@ class Series:
     labels: Mapping[str, str]
     rate_per_s: float
     start_value: float | None = None  # default: big enough that no rate() window clamps at zero
+    born_s: int | None = None  # a series that appeared this many seconds before ``now``, counting from 0
 
-    def expand(self) -> list[tuple[str, dict[str, str], float, float]]:
-        """(metric, labels, value at t=0, growth per second) for every raw series."""
+    def expand(self) -> list[Raw]:
+        """(metric, labels, value at t=now, growth per second, seconds since birth) for every raw series."""
+        if self.born_s is not None:
+            return [(self.metric, dict(self.labels), self.rate_per_s * self.born_s, self.rate_per_s, self.born_s)]
         start = self.start_value if self.start_value is not None else self.rate_per_s * (PAST_S + 3600)
-        return [(self.metric, dict(self.labels), start, self.rate_per_s)]
+        return [(self.metric, dict(self.labels), start, self.rate_per_s, None)]
 
 
 @dataclass(frozen=True)
@@ -112,15 +119,16 @@ class Histogram:
             lower, prev_share = le, share
         return self.buckets[-1]  # in +Inf: Prometheus answers the highest finite bound
 
-    def expand(self) -> list[tuple[str, dict[str, str], float, float]]:
-        out: list[tuple[str, dict[str, str], float, float]] = []
+    def expand(self) -> list[Raw]:
+        out: list[Raw] = []
         base_count = self.rate_per_s * (PAST_S + 3600)
         for le in [*self.buckets, math.inf]:
             share = 1.0 if math.isinf(le) else self.bucket_share(le)
             labels = {**self.labels, "le": _format_le(le)}
-            out.append((f"{self.metric}_bucket", labels, base_count * share, self.rate_per_s * share))
-        out.append((f"{self.metric}_sum", dict(self.labels), base_count * self.mean, self.rate_per_s * self.mean))
-        out.append((f"{self.metric}_count", dict(self.labels), base_count, self.rate_per_s))
+            out.append((f"{self.metric}_bucket", labels, base_count * share, self.rate_per_s * share, None))
+        out.append((f"{self.metric}_sum", dict(self.labels), base_count * self.mean, self.rate_per_s * self.mean,
+                    None))
+        out.append((f"{self.metric}_count", dict(self.labels), base_count, self.rate_per_s, None))
         return out
 
 
@@ -161,20 +169,21 @@ class PrometheusServer:
 
     def write_openmetrics(self, path: Path) -> int:
         """Write every sample as OpenMetrics text; returns the number of raw series."""
-        raw: list[tuple[str, dict[str, str], float, float]] = []
+        raw: list[Raw] = []
         for s in self.series:
             raw.extend(s.expand())
         raw.sort(key=lambda r: r[0])  # a metric family's samples must be contiguous
         t0 = self.now - PAST_S
         steps = (PAST_S + FUTURE_S) // STEP_S
         with path.open("w", encoding="utf-8") as fh:
-            for metric, labels, start, per_s in raw:
+            for metric, labels, start, per_s, born in raw:
                 lbl = ",".join(f'{k}="{_escape_label(v)}"' for k, v in sorted(labels.items()))
                 prefix = f"{metric}{{{lbl}}} "
+                first = 0 if born is None else (PAST_S - born) // STEP_S  # no sample before its birth
                 # value at t=self.now is `start`; earlier samples are smaller
                 fh.writelines(
                     f"{prefix}{start + per_s * (i * STEP_S - PAST_S)!r} {t0 + i * STEP_S}\n"
-                    for i in range(steps + 1)
+                    for i in range(first, steps + 1)
                 )
             fh.write("# EOF\n")
         return len(raw)
@@ -338,6 +347,10 @@ RECOMMENDATION = Workload("tutorial", "recommendation-v1", "recommendation", "v1
 WEB = Workload("mall", "web-v1", "web", "v1")
 ORDERS = Workload("mall", "orders-v1", "orders", "v1")
 MALL_WAYPOINT = Workload("mall", "waypoint", "waypoint", "latest")
+# a namespace created three minutes before ``now``
+FRESH_AGE_S = 180
+STOREFRONT = Workload("fresh", "storefront-v1", "storefront", "v1")
+API = Workload("fresh", "api-v1", "api", "v1")
 
 
 def _both(src: Workload | None, dst: Workload, service: str, rate: float, *, source_too: bool = True,
@@ -373,6 +386,8 @@ def istio_dataset() -> list[Series | Histogram]:
       the waypoint only (reporter "waypoint"): 6.0 x 200 + 1.0 x 503; ztunnel's TCP bytes
       (app="ztunnel", istio_tcp_received_bytes_total): web -> waypoint 300.0 (source-reported,
       addressed to orders) and waypoint -> orders 300.0 (destination-reported)
+    - namespace ``fresh``, created ``FRESH_AGE_S`` (180) seconds before ``now``: storefront -> api
+      (http) 3.0 x 200, its series counting from 0 since then
     """
     data: list[Series | Histogram] = []
     data += _both(INGRESS, PRODUCTPAGE, "productpage", 10.0)
@@ -403,6 +418,8 @@ def istio_dataset() -> list[Series | Histogram]:
                                           extra=ztunnel), 300.0))
     data.append(Series(tcp_in, istio_edge(MALL_WAYPOINT, ORDERS, "orders", "mall", reporter="destination",
                                           protocol="tcp", extra=ztunnel), 300.0))
+    data += [Series("istio_requests_total", istio_edge(STOREFRONT, API, "api", "fresh", reporter=reporter), 3.0,
+                    born_s=FRESH_AGE_S) for reporter in ("destination", "source")]
     for reporter in ("destination", "source"):
         ip = istio_edge(INGRESS, PRODUCTPAGE, "productpage", "bookinfo", reporter=reporter)
         data.append(Histogram("istio_request_duration_milliseconds", ip, 10.0, {20.0: 1.0}))

@@ -5,6 +5,7 @@ queries would return, and a constant number of queries however many namespaces a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 import pytest
@@ -214,6 +215,64 @@ def test_ambient_graph_from_prometheus(prometheus_server: PrometheusServer) -> N
     assert edges[("web-v1", "waypoint", "tcp")].rate == pytest.approx(300.0, abs=1e-6)
     assert edges[("waypoint", "orders-v1", "tcp")].rate == pytest.approx(300.0, abs=1e-6)
     assert edges[("web-v1", "waypoint", "tcp")].extra["waypoint"]["direction"] == "to"
+
+
+# --- young namespaces -----------------------------------------------------------------------------
+
+
+def test_a_young_namespace_is_read_over_its_age_in_the_same_queries() -> None:
+    """Kiali reads a namespace younger than the graph's window over its age; meshdesk does the same
+    inside its one query per family (a branch per window), with the other namespaces' windows as they were."""
+    kw = {"rateGrpc": "total", "rateTcp": "total",
+          "appenders": ("responseTime", "throughput", "securityPolicy", "operationNodes")}
+    plain = build_queries(GraphRequest(namespaces=("bookinfo", "fresh"), **kw))  # type: ignore[arg-type]
+    young = build_queries(GraphRequest(namespaces=("bookinfo", "fresh"), namespaceDurations={"fresh": 180},
+                                       **kw))  # type: ignore[arg-type]
+    assert [q.metric for q in young] == [q.metric for q in plain]
+    for q in young:
+        assert "[180s]" in q.promql and "[600s]" in q.promql, q.metric
+        # every branch over 180 s selects the fresh namespace only (bookinfo may only be excluded)
+        for branch in q.promql.split(" or "):
+            if "[180s]" in branch:
+                positive = re.sub(r'!~?"[^"]*"', "", branch)
+                assert "fresh" in positive and "bookinfo" not in positive, branch
+    node = build_queries(GraphRequest(namespaces=("fresh",), node=NodeFocus("fresh", workload="api-v1"),
+                                      namespaceDurations={"fresh": 180}, appenders=()))
+    assert all("[180s]" in q.promql and "[600s]" not in q.promql for q in node)
+
+
+def test_namespace_durations_follow_the_namespaces_age() -> None:
+    from meshdesk.mesh.request import namespace_durations
+
+    end = 10_000.0
+    born = {"old": end - 3600, "fresh": end - 180.7, "future": end + 50, "edge": end - 600}
+    got = namespace_durations(["old", "fresh", "future", "edge", "unknown"], born, 600, end)
+    assert got == {"fresh": 180}  # "future" did not exist yet: whatever telemetry has is read as usual
+    request = GraphRequest(namespaces=("old", "fresh"), namespaceDurations=got)
+    assert (request.duration_of("old"), request.duration_of("fresh")) == (600, 180)
+    assert GraphRequest.from_json(json.loads(json.dumps(request.to_json()))) == request
+    for bad in ({"fresh": 0}, {"fresh": "180"}, {"fresh": 1.5}, [180]):
+        with pytest.raises(ValueError, match="namespaceDurations"):
+            GraphRequest.from_json({"namespaces": ["fresh"], "namespaceDurations": bad})
+
+
+@pytest.mark.prometheus
+def test_a_young_namespaces_rates_are_not_diluted(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """storefront -> api runs at 3 requests/s in a namespace three minutes old: read over its age (as
+    Kiali reads it) that is what comes back; over the whole ten minutes it would read about a third,
+    the minutes before the namespace existed counted as silence. The older namespace keeps its window."""
+    from tests.prom_server import FRESH_AGE_S
+
+    both = ("bookinfo", "fresh")
+    young = fetch(prometheus_server, namespaces=both, appenders=(), namespaceDurations={"fresh": FRESH_AGE_S})
+    diluted = fetch(prometheus_server, namespaces=both, appenders=())
+    calls = one(young, tm.REQUESTS, reporter="destination", destination_workload="api-v1")
+    assert calls.value == pytest.approx(3.0, rel=0.02)
+    assert one(diluted, tm.REQUESTS, reporter="destination", destination_workload="api-v1").value < 1.5
+    ingress = one(young, tm.REQUESTS, reporter="destination", source_workload="istio-ingressgateway",
+                  destination_workload="productpage-v1")
+    assert ingress.value == pytest.approx(10.0, abs=1e-6)
+    assert len(young) == len(diluted)
 
 
 # --- numbers --------------------------------------------------------------------------------------

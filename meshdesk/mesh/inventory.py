@@ -41,6 +41,7 @@ class Namespace:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     cluster: str = ""
+    created: str = ""  # creationTimestamp, e.g. "2026-11-27T13:00:00Z" ("" when unknown)
 
     @property
     def injection_enabled(self) -> bool:

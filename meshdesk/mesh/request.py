@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -56,6 +57,9 @@ class GraphRequest:
     ambientTraffic: str = "total"  # one of AMBIENT_TRAFFIC
     showWaypoints: bool = True  # draw ambient waypoints as nodes (Kiali's ``waypoints``), else hide them
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # the rate window (seconds) of a namespace younger than ``duration``: its age at the query time, as
+    # Kiali shortens it (see ``namespace_durations``); every other namespace is read over ``duration``
+    namespaceDurations: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.graphType not in GRAPH_TYPES:
@@ -70,6 +74,14 @@ class GraphRequest:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
         if self.duration <= 0:
             raise ValueError("duration must be a positive number of seconds")
+        for ns, seconds in self.namespaceDurations.items():
+            if type(seconds) is not int or seconds <= 0:
+                raise ValueError(f"namespaceDurations[{ns!r}] must be a positive whole number of seconds, "
+                                 f"not {seconds!r}")
+
+    def duration_of(self, namespace: str) -> int:
+        """The rate window of ``namespace``'s telemetry: ``duration``, or less for a young namespace."""
+        return min(self.duration, self.namespaceDurations.get(namespace, self.duration))
 
     def is_accessible(self, cluster: str, namespace: str) -> bool:
         """Whether the user may read ``namespace`` in ``cluster``: ``accessibleNamespaces`` entries are
@@ -97,6 +109,7 @@ class GraphRequest:
         out["boxBy"] = list(self.boxBy)
         out["appenders"] = list(self.appenders) if self.appenders is not None else None
         out["extra"] = dict(self.extra)
+        out["namespaceDurations"] = dict(self.namespaceDurations)
         return out
 
     @staticmethod
@@ -132,6 +145,12 @@ class GraphRequest:
             kw["appenders"] = tuple(app.split(",")) if isinstance(app, str) else tuple(app)
         if obj.get("extra"):
             kw["extra"] = dict(obj["extra"])
+        if obj.get("namespaceDurations"):
+            durations = obj["namespaceDurations"]
+            if not isinstance(durations, Mapping):
+                raise ValueError("'request.namespaceDurations' must be an object of namespace: seconds")
+            kw["namespaceDurations"] = {str(ns): _seconds(v, f"namespaceDurations[{ns!r}]")
+                                        for ns, v in durations.items()}
         # Kiali's graph API calls it "waypoints" ("true"/"false")
         for key in ("showWaypoints", "waypoints"):
             if obj.get(key) is not None:
@@ -141,6 +160,31 @@ class GraphRequest:
             if key in kw:
                 kw[key] = int(kw[key])
         return GraphRequest(**kw)
+
+
+def _seconds(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value != int(value):
+        raise ValueError(f"{key} must be a whole number of seconds, not {value!r}")
+    return int(value)
+
+
+def namespace_durations(namespaces: Iterable[str], created: Mapping[str, float], duration: int,
+                        end: float) -> dict[str, int]:
+    """Kiali's safe namespace durations: a namespace created (``created``: unix seconds) less than
+    ``duration`` seconds before ``end`` (the query time) is read over its age, so a new namespace's
+    rates are not diluted by the minutes before it existed. Only the shortened ones are returned.
+    A namespace of unknown age, or created after ``end`` (Kiali refuses such a request; the telemetry
+    may be a deleted namespace's of the same name), is read over ``duration``."""
+    out: dict[str, int] = {}
+    for ns in namespaces:
+        born = created.get(ns)
+        if born is None:
+            continue
+        age = int(end - born)
+        if 0 < age < duration:
+            out[ns] = age
+    return out
 
 
 def _flag(value: Any, key: str) -> bool:

@@ -7,16 +7,18 @@ errors of ``sources.base`` with plain messages (never a token, password or certi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from meshdesk.mesh.inventory import ISTIO_KINDS, Inventory, IstioObject, Namespace
-from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.request import GraphRequest, namespace_durations
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import (
     Cancelled,
@@ -65,6 +67,9 @@ class ClusterSource:
         self._prometheus: PrometheusConnection | None = None
         self._prometheus_error: SourceError | None = None
         self.istio_found: bool | None = None  # None until asked
+        # namespace -> creation time (unix seconds), for young namespaces' rate windows
+        self._born: dict[str, float] = {}
+        self._born_listed = float("-inf")  # monotonic time of the last listing made for them
 
     # -- MeshSource ------------------------------------------------------------------------------
     def info(self) -> SourceInfo:
@@ -89,7 +94,37 @@ class ClusterSource:
                 raise
             log.info("cannot list namespaces (%s); offering the context's namespace", e.message)
             return [Namespace(self.default_namespace, cluster=self.cluster)]
+        self._remember_births(reader.inv.namespaces)
         return reader.inv.namespaces
+
+    def _remember_births(self, namespaces: Sequence[Namespace]) -> None:
+        with self._lock:
+            for n in namespaces:
+                born = _timestamp(n.created)
+                if born is not None:
+                    self._born[n.name] = born
+
+    def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
+        """``request`` with Kiali's shorter rate windows for namespaces younger than its duration. A
+        namespace whose age is not known yet is looked up with one namespace listing (at most once a
+        minute); one that stays unknown is read over the whole duration."""
+        wanted = [request.node.namespace] if request.node is not None else list(request.namespaces)
+        with self._lock:
+            missing = any(ns not in self._born for ns in wanted)
+            look = missing and time.monotonic() - self._born_listed > 60
+            if look:
+                self._born_listed = time.monotonic()
+        if look:
+            try:
+                self.namespaces()
+            except SourceError as e:
+                log.debug("namespace ages unknown (%s): full rate windows", e.message)
+        with self._lock:
+            born = dict(self._born)
+        durations = namespace_durations(wanted, born, request.duration, request.queryTime or time.time())
+        if durations == dict(request.namespaceDurations):
+            return request
+        return dataclasses.replace(request, namespaceDurations=durations)
 
     def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
                  cancelled: Callable[[], bool] | None = None) -> Snapshot:
@@ -98,6 +133,7 @@ class ClusterSource:
         namespaces = list(request.namespaces) or [n.name for n in self.namespaces()]
         if not request.namespaces:
             request = _with_namespaces(request, namespaces)
+        request = self._with_namespace_durations(request)
         # the inventory (API server) and the telemetry (Prometheus) are read at the same time
         abort = threading.Event()
 
@@ -124,6 +160,7 @@ class ClusterSource:
             inventory: Inventory | None = pending.result() if pending is not None else None
         if inventory is not None:
             self.istio_found = inventory.istio_found
+            self._remember_births(inventory.namespaces)
         meta: dict[str, Any] = {"context": self.context, "cluster": self.cluster,
                                 "prometheus": prometheus.description,
                                 "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -241,9 +278,7 @@ class ClusterSource:
 
 
 def _with_namespaces(request: GraphRequest, namespaces: list[str]) -> GraphRequest:
-    from dataclasses import replace
-
-    return replace(request, namespaces=tuple(namespaces))
+    return dataclasses.replace(request, namespaces=tuple(namespaces))
 
 
 def open_source(kubeconfig: str | None = None, context: str | None = None, prometheus_url: str | None = None,
@@ -269,3 +304,14 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
             source.close()
             raise
     return source
+
+
+def _timestamp(text: str) -> float | None:
+    """Unix seconds of a Kubernetes timestamp ("2026-11-27T13:00:00Z"); None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None

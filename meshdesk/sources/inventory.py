@@ -392,7 +392,8 @@ class InventoryReader:
                     meta = _d(i.get("metadata"))
                     if meta.get("name") and (self.selected is None or meta["name"] in self.selected):
                         inv.namespaces.append(Namespace(str(meta["name"]), _strmap(meta.get("labels")),
-                                                        _strmap(meta.get("annotations")), self.cluster))
+                                                        _strmap(meta.get("annotations")), self.cluster,
+                                                        str(meta.get("creationTimestamp") or "")))
                 if self.selected is not None:
                     found = {n.name for n in inv.namespaces}
                     for ns in self.selected:
@@ -410,7 +411,7 @@ class InventoryReader:
                 doc = _d(self.http.get(f"/api/v1/namespaces/{quote(ns, safe='')}", what=f"read namespace {ns}"))
                 meta = _d(doc.get("metadata"))
                 inv.namespaces.append(Namespace(ns, _strmap(meta.get("labels")), _strmap(meta.get("annotations")),
-                                                self.cluster))
+                                                self.cluster, str(meta.get("creationTimestamp") or "")))
                 names.append(ns)
             except Forbidden as e:
                 # the namespace object is hidden; its content may still be readable

@@ -210,7 +210,7 @@ def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
 
 
 def _namespace_selectors(request: GraphRequest, namespaces: Sequence[str], family: str, *,
-                         security: bool) -> list[list[str]]:
+                         security: bool, every: Sequence[str] | None = None) -> list[list[str]]:
     """Kiali's ``buildNamespaceTrafficMap`` selectors for all namespaces at once:
 
     - destination-reported traffic into the namespaces' workloads;
@@ -224,7 +224,10 @@ def _namespace_selectors(request: GraphRequest, namespaces: Sequence[str], famil
       namespaces' workloads, which an ambient namespace also reads (its workloads have no sidecar to
       report it; which namespaces are ambient the graph learns from the inventory). Kiali sends that
       query for ambient namespaces, whatever the ambient option (none included).
+
+    ``every`` is all the requested namespaces when ``namespaces`` is one window's share of them.
     """
+    every = namespaces if every is None else every
     out = [
         [_reporter("destination", request), promql.one_of("destination_workload_namespace", namespaces)],
         [_reporter("source", request), promql.one_of("source_workload_namespace", namespaces)],
@@ -233,7 +236,7 @@ def _namespace_selectors(request: GraphRequest, namespaces: Sequence[str], famil
          promql.matches("destination_service", _service_host_pattern(namespaces))],
     ]
     if family != "tcp":
-        out.append([promql.eq("reporter", "source"), promql.none_of("source_workload_namespace", namespaces),
+        out.append([promql.eq("reporter", "source"), promql.none_of("source_workload_namespace", every),
                     promql.one_of("destination_workload_namespace", namespaces)])
     if security:
         out.append([_reporter("destination", request), promql.one_of("source_workload_namespace", namespaces)])
@@ -244,6 +247,27 @@ def _namespaces(request: GraphRequest) -> list[str]:
     if request.node is not None:
         return [request.node.namespace]
     return list(dict.fromkeys(n for n in request.namespaces if n != ""))
+
+
+def _windows(request: GraphRequest, namespaces: Sequence[str]) -> list[tuple[int, list[str]]]:
+    """The namespaces grouped by rate window (a young namespace's is shorter: Kiali's namespace
+    durations), in the order the windows first appear."""
+    groups: dict[int, list[str]] = {}
+    for ns in namespaces:
+        groups.setdefault(request.duration_of(ns), []).append(ns)
+    return list(groups.items())
+
+
+def _windowed(metric: str, group: Sequence[str], kinds: Sequence[tuple[int, list[list[str]]]],
+              suffix: str = "") -> list[str]:
+    """``sum by (group) (rate(metric{selector}[window]))`` for every window's selectors, kind by kind:
+    the selectors of the same kind (slice of the telemetry) in different windows pick disjoint series,
+    and where two kinds pick the same series the earlier kind's window holds in the union, as the
+    namespace map that Kiali's merge keeps takes it."""
+    if not kinds:
+        return []
+    return [_sum_rate(metric, selectors[k], group, window) + suffix
+            for k in range(len(kinds[0][1])) for window, selectors in kinds]
 
 
 def _aggregate_label(request: GraphRequest) -> str:
@@ -258,19 +282,22 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
     namespaces = _namespaces(request)
     if not namespaces:
         return []
-    duration = request.duration
-    idle = "" if request.includeIdleEdges else " > 0"
     node_graph = request.node is not None
+    duration = request.duration_of(namespaces[0]) if node_graph else request.duration
+    idle = "" if request.includeIdleEdges else " > 0"
     queries: list[TelemetryQuery] = []
+
+    windows = _windows(request, namespaces)
 
     def traffic(metric: str, family: str, group: Sequence[str], extra: Sequence[str] = (),
                 security: bool = False) -> TelemetryQuery:
         if node_graph:
-            selectors = _node_selectors(request, family)
+            kinds = [(duration, [[*extra, *sel] for sel in _node_selectors(request, family)])]
         else:
-            selectors = _namespace_selectors(request, namespaces, family, security=security)
-        parts = [_sum_rate(metric, [*extra, *sel], group, duration) + idle for sel in selectors]
-        return TelemetryQuery(metric, _union(parts), "traffic")
+            kinds = [(window, [[*extra, *sel] for sel in _namespace_selectors(request, share, family,
+                                                                                security=security, every=namespaces)])
+                     for window, share in windows]
+        return TelemetryQuery(metric, _union(_windowed(metric, group, kinds, idle)), "traffic")
 
     # With the security policy appender every traffic family also says which share was mTLS and
     # between which principals (what Kiali's securityPolicy appender groups by).
@@ -299,40 +326,39 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
                                security=outbound_dest))
 
     # The appenders' extra telemetry reads destination-reported series of the namespaces' services
-    # and source-reported series of their workloads.
-    appender_ns = namespaces
-    dest_in = [_reporter("destination", request), promql.one_of("destination_service_namespace", appender_ns)]
-    src_out = [_reporter("source", request), promql.one_of("source_workload_namespace", appender_ns)]
+    # and source-reported series of their workloads, each namespace over its own window.
+    def dest_in(share: Sequence[str]) -> list[str]:
+        return [_reporter("destination", request), promql.one_of("destination_service_namespace", share)]
+
+    def src_out(share: Sequence[str]) -> list[str]:
+        return [_reporter("source", request), promql.one_of("source_workload_namespace", share)]
 
     if wants(request, RESPONSE_TIME):
         stat = response_time_stat(request)
-        parts = []
         # and, as Kiali asks of an ambient namespace (the graph learns which those are from the
         # inventory), what callers from outside reported of requests into it: no sidecar there reports
         # them on arrival, and these times come first
-        callers_in = [promql.eq("reporter", "source"), promql.none_of("source_workload_namespace", appender_ns),
-                      promql.one_of("destination_service_namespace", appender_ns)]
-        for sel in (dest_in, src_out, callers_in):
-            if stat == "avg":
-                parts.append(
-                    f"{_sum_rate(tm.REQUEST_DURATION + '_sum', sel, GROUP_RESPONSE_TIME, duration)} / "
-                    f"{_sum_rate(tm.REQUEST_DURATION + '_count', sel, GROUP_RESPONSE_TIME, duration)} > 0")
-            else:
-                parts.append(
-                    f"histogram_quantile({stat}, "
-                    f"{_sum_rate(tm.REQUEST_DURATION + '_bucket', sel, ('le', *GROUP_RESPONSE_TIME), duration)}) > 0")
+        kinds = [(window, [dest_in(share), src_out(share),
+                           [promql.eq("reporter", "source"), promql.none_of("source_workload_namespace", namespaces),
+                            promql.one_of("destination_service_namespace", share)]])
+                 for window, share in windows]
+        if stat == "avg":
+            parts = [f"{s} / {c} > 0" for s, c in zip(
+                _windowed(tm.REQUEST_DURATION + "_sum", GROUP_RESPONSE_TIME, kinds),
+                _windowed(tm.REQUEST_DURATION + "_count", GROUP_RESPONSE_TIME, kinds), strict=True)]
+        else:
+            parts = [f"histogram_quantile({stat}, {b}) > 0"
+                     for b in _windowed(tm.REQUEST_DURATION + "_bucket", ("le", *GROUP_RESPONSE_TIME), kinds)]
         queries.append(TelemetryQuery(tm.REQUEST_DURATION, _union(parts), "responseTime", {tm.STAT_LABEL: stat}))
 
     if wants(request, THROUGHPUT):
         request_side = request.throughputType == "request"
         metric = tm.REQUEST_BYTES if request_side else tm.RESPONSE_BYTES
         reporter = _reporter("source" if request_side else "destination", request)
-        parts = [
-            _sum_rate(metric + "_sum", [reporter, promql.one_of("destination_service_namespace", appender_ns)],
-                      GROUP_THROUGHPUT, duration) + " > 0",
-            _sum_rate(metric + "_sum", [reporter, promql.one_of("source_workload_namespace", appender_ns)],
-                      GROUP_THROUGHPUT, duration) + " > 0",
-        ]
+        kinds = [(window, [[reporter, promql.one_of("destination_service_namespace", share)],
+                           [reporter, promql.one_of("source_workload_namespace", share)]])
+                 for window, share in windows]
+        parts = _windowed(metric + "_sum", GROUP_THROUGHPUT, kinds, " > 0")
         queries.append(TelemetryQuery(metric, _union(parts), "throughput", {tm.STAT_LABEL: "rate"}))
 
     return queries
