@@ -307,6 +307,23 @@ def test_an_app_panel_names_the_workload_entries_behind_it(qtbot) -> None:  # ty
     assert "WorkloadEntries\ncart-vm-1" in p.text()
 
 
+def test_the_ingress_gateway_says_what_it_is_and_what_it_serves(panel: SidePanel, demo_data) -> None:
+    """Selected in the apps' graph (istio-system not among the namespaces), the ingress gateway's
+    details name its role and the hosts its Gateway serves; an ordinary workload has no such row."""
+    graph, _, app_graph = demo_data
+    gateway = graph.find_node(workload="istio-ingressgateway")
+    assert gateway is not None and gateway.is_outside
+    panel.show_selection([gateway.id])
+    assert "Role\nIngress gateway for *" in panel.text()
+    panel.show_selection([graph.find_node(workload="productpage-v1").id])  # type: ignore[union-attr]
+    assert "Ingress gateway" not in panel.text()
+    panel.set_data(app_graph, demo_data[1])
+    app = app_graph.find_node(app="istio-ingressgateway")
+    assert app is not None
+    panel.show_selection([app.id])
+    assert "Role\nIngress gateway for *" in panel.text()
+
+
 def test_a_namespace_box_counts_its_own_nodes_and_edges(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Selecting the shop box says how many nodes are in shop and how many edges go in or out of them,
     as Kiali's namespace box panel does; it said the whole graph's counts."""

@@ -133,6 +133,18 @@ def _entry_rows(node: Node) -> list[tuple[str, str]]:
     return [("WorkloadEntries", _e(", ".join(names)))] if isinstance(names, list) and names else []
 
 
+def _gateway_rows(node: Node) -> list[tuple[str, str]]:
+    """A "Role" row for an Istio ingress or egress gateway, with the hosts its Gateway serves."""
+    if not node.is_gateway:
+        return []
+    info = node.extra.get("gateway")
+    info = info if isinstance(info, dict) else {}
+    kind = "Egress" if "egressInfo" in info else "Ingress"
+    hosts = (info.get("egressInfo") or info.get("ingressInfo") or {}).get("hostnames") or []
+    served = f" for {_e(', '.join(str(h) for h in hosts))}" if hosts else ""
+    return [("Role", f"<b>{kind} gateway</b>{served}")]
+
+
 def _routing_rows(node: Node) -> list[tuple[str, str]]:
     """A "Routing" row naming what the Istio config does to the node's traffic, when it does anything."""
     found = [name for key, name in _ROUTING_FEATURES if node.extra.get(key)]
@@ -487,6 +499,7 @@ class SidePanel(QWidget):
                 rows.append(("Sidecar", "<span style='color:#d18b00'>missing</span>"))
         rows.append(("Health", _health_html(node.health)))
         rows += _routing_rows(node) + _entry_rows(node)
+        rows[:0] = _gateway_rows(node)
         parts.append(_table(rows))
         if w is not None:
             parts.append(_section("Pods", _pods(w, ambient and not waypoint)))
@@ -508,6 +521,7 @@ class SidePanel(QWidget):
             rows.append(("Version", _e(node.version)))
         rows.append(("Health", _health_html(node.health)))
         rows += _routing_rows(node) + _entry_rows(node)
+        rows[:0] = _gateway_rows(node)
         parts.append(_table(rows))
         if inv is not None:
             ambient = node.namespace in ambient_namespaces(inv)
