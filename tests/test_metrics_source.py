@@ -210,3 +210,22 @@ def test_a_refused_query_empties_only_its_chart() -> None:
     # the quantiles were refused: the chart keeps the line that worked (the average) and says why
     assert "too many samples" in r.errors["request_duration"]
     assert [ln.stat for ln in r.chart_lines("request_duration")] == ["avg"]
+
+
+def test_what_comes_into_a_workload_without_a_sidecar_is_read_from_its_callers() -> None:
+    """mongodb runs without a sidecar: nothing on its side reports the bytes it receives, so its
+    inbound charts read its callers' reports (as its edges do); outbound and sidecar'd nodes keep
+    their own side's."""
+    from meshdesk.mesh.graph.model import Node, TrafficGraph, node_id
+    from meshdesk.mesh.request import GraphRequest
+
+    g = TrafficGraph(GraphRequest())
+    db = g.add_node(Node(node_id(NODE_WORKLOAD, namespace="shop", workload="mongodb-v1"), NODE_WORKLOAD,
+                         namespace="shop", workload="mongodb-v1", has_missing_sidecar=True))
+    app = g.add_node(Node(node_id(NODE_WORKLOAD, namespace="shop", workload="ratings-v1"), NODE_WORKLOAD,
+                          namespace="shop", workload="ratings-v1"))
+    inbound = target_for_node(g, db.id)
+    assert inbound is not None and inbound.reporter == "source"
+    assert dict(inbound.labels) == {"destination_workload_namespace": "shop", "destination_workload": "mongodb-v1"}
+    assert target_for_node(g, db.id, "outbound") == MetricsTarget.workload("shop", "mongodb-v1", "outbound")
+    assert target_for_node(g, app.id) == MetricsTarget.workload("shop", "ratings-v1")

@@ -56,17 +56,31 @@ def test_views_in_the_main_window_follow_the_canvas(qtbot: QtBot) -> None:
         def shown_charts() -> set[str]:
             return {k for k, c in perf.sparklines.charts.items() if c.isVisible()}
 
-        # only the charts of the protocols the selection carries: reviews v2 serves HTTP only, ratings
-        # v1 serves HTTP and calls mongodb over TCP
+        # only the charts of the protocols the selection's inbound traffic carries: reviews v2 and
+        # ratings v1 serve HTTP (ratings calls mongodb over TCP: outbound), mongodb serves TCP
         assert shown_charts() == {"request_volume", "error_share", "request_duration"}
+        assert perf.sparklines.direction_label.text() == "Inbound traffic"
         ratings = graph.find_node(node_type=NODE_APP, namespace="shop", workload="ratings-v1")
-        assert ratings is not None
+        mongodb = graph.find_node(node_type=NODE_APP, namespace="shop", workload="mongodb-v1")
+        assert ratings is not None and mongodb is not None
         w.view.select([ratings.id])
-        assert shown_charts() == {"request_volume", "error_share", "request_duration", "tcp_sent"}
+        assert shown_charts() == {"request_volume", "error_share", "request_duration"}
+        w.view.select([mongodb.id])
+        assert shown_charts() == {"tcp_sent"}
+        qtbot.waitUntil(lambda: bool(perf.sparklines.charts["tcp_sent"].data()), timeout=20000)
+        # the ingress gateway: nothing comes into it, so its charts are of what it sends
+        gateway = graph.find_node(workload="istio-ingressgateway")
+        assert gateway is not None
+        w.view.select([gateway.id])
+        assert perf.sparklines.direction_label.text() == "Outbound traffic"
+        assert perf.sparklines.target is not None and perf.sparklines.target.direction == "outbound"
+        assert shown_charts() == {"request_volume", "error_share", "request_duration"}
+        qtbot.waitUntil(lambda: bool(perf.sparklines.charts["request_volume"].data()), timeout=20000)
         # an edge: only the charts of its protocol (an HTTP edge has no TCP bytes, a TCP edge no requests)
         http = next(e for e in graph.edges.values() if e.protocol == "http" and e.rate > 0)
         w.view.select([http.id])
         assert shown_charts() == {"request_volume", "error_share", "request_duration"}
+        assert not perf.sparklines.direction_label.isVisible()
         qtbot.waitUntil(lambda: bool(perf.sparklines.charts["request_volume"].data()), timeout=20000)
         tcp = next(e for e in graph.edges.values() if e.protocol == "tcp" and e.rate > 0)
         w.view.select([tcp.id])

@@ -199,7 +199,8 @@ def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:
 
 
 def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND) -> MetricsTarget | None:
-    """The target for a graph node (workload, app or service); None for nodes without metrics."""
+    """The target for a graph node (workload, app or service); None for nodes without metrics. What
+    comes into a workload without a sidecar is read from its callers' reports."""
     node = graph.nodes.get(node_id)
     if node is None:
         return None
@@ -210,6 +211,9 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         target = MetricsTarget.app(node.namespace, node.app, direction, node.version)
     elif node.node_type == NODE_SERVICE and not node.is_service_entry and direction == INBOUND:
         target = MetricsTarget.service(node.namespace, node.service)
+    if target is not None and direction == INBOUND and node.has_missing_sidecar:
+        # no proxy of its own reports what comes in: its callers' reports tell (as for its edges)
+        target = replace(target, reporter="source")
     if target is not None and _ambient(graph, node):
         target = replace(target, waypoint=True)
     return target

@@ -378,7 +378,8 @@ class MetricsView(_ChartsController):
 class SparklinePanel(_ChartsController):
     """A few small charts (volume, error share, duration, TCP) for the details dock; only those of the
     protocols the selection carries in the graph (an HTTP edge has no TCP bytes, a database's node
-    no requests)."""
+    no requests). A node's charts are of its inbound traffic, or of its outbound traffic when nothing
+    comes into it in the graph (a gateway, a traffic source); a line above them says which."""
 
     def __init__(self, source: Any = None, *, range_s: int = 600, step_s: int = 30, poll_ms: int = 15000,
                  parent: QWidget | None = None) -> None:
@@ -387,19 +388,39 @@ class SparklinePanel(_ChartsController):
         self.shown_charts: tuple[str, ...] = SPARKLINE_CHARTS
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.direction_label = QLabel()
+        self.direction_label.setStyleSheet("color: gray")
+        self.direction_label.hide()
+        layout.addWidget(self.direction_label)
         for c in self.charts.values():
             layout.addWidget(c, 1)  # the strip's height is shared alike, whichever chart has data
 
     def spec(self) -> MetricsSpec:
         return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=self.shown_charts, end=self.end)
 
-    def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = INBOUND) -> None:
-        chosen, target = selection_target(graph, ids, direction)
+    def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
+        """``direction`` "" lets the graph decide: inbound, or outbound for a node nothing comes into."""
+        chosen, target = selection_target(graph, ids, direction or INBOUND)
+        if not direction:
+            direction = INBOUND
+            if graph is not None and chosen in graph.nodes:
+                edges = graph.edges.values()
+                if not any(e.target == chosen for e in edges) and any(e.source == chosen for e in edges):
+                    out = selection_target(graph, ids, OUTBOUND)
+                    if out[1] is not None:
+                        direction, (chosen, target) = OUTBOUND, out
         protocols: set[str] = set()
         if graph is not None and chosen is not None:
             edge = graph.edges.get(chosen)
-            protocols = {edge.protocol} if edge is not None else \
-                {e.protocol for e in graph.edges.values() if chosen in (e.source, e.target)}
+            if edge is not None:
+                protocols = {edge.protocol}
+            else:
+                ends = (lambda e: e.target == chosen) if direction == INBOUND else (lambda e: e.source == chosen)
+                protocols = {e.protocol for e in graph.edges.values() if ends(e)} or \
+                    {e.protocol for e in graph.edges.values() if chosen in (e.source, e.target)}
+        is_node = graph is not None and chosen is not None and chosen in graph.nodes
+        self.direction_label.setText("Outbound traffic" if direction == OUTBOUND else "Inbound traffic")
+        self.direction_label.setVisible(is_node)
         tcp, requests = "tcp" in protocols, bool(protocols - {"tcp"})
         shown = tuple(k for k in SPARKLINE_CHARTS if not protocols or (tcp if k.startswith("tcp") else requests))
         if shown != self.shown_charts:
