@@ -315,3 +315,35 @@ def test_metrics_of_an_ambient_node_read_the_waypoints_reports_and_others_do_not
     assert "waypoint" in target_for_edge(ambient, e).reporters  # type: ignore[union-attr]
     sidecars = build_ambient(inventory(ambient_ns=False), [http("frontend-v1", "cart-v1", 10.0)])
     assert target_for_node(sidecars, node(sidecars, "cart-v1").id).reporters == ("destination",)  # type: ignore[union-attr]
+
+
+def test_a_gateway_api_ingress_in_front_of_the_waypoint() -> None:
+    """Istio's Gateway API ingress (a K8s Gateway "shop-gateway", run by Istio as shop-gateway-istio)
+    sends users to the waypoint: it is a gateway node carrying its listener's hostname, and Kiali's
+    ``hasIngressWaypoint``; the waypoint, itself a Gateway API Gateway, is marked with "*" (no
+    hostname on its listener). A Gateway of that name in another namespace marks nothing here."""
+    from meshdesk.mesh.inventory import IstioObject
+
+    inv = inventory()
+    inv.workloads.append(Workload("shop-gateway-istio", "shop", labels={
+        "gateway.networking.k8s.io/gateway-name": "shop-gateway", "app": "shop-gateway-istio"}))
+    inv.k8s_gateways = [
+        IstioObject("K8sGateway", "shop-gateway", "shop", spec={
+            "gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80, "hostname": "shop.example.com"}]}),
+        IstioObject("K8sGateway", "waypoint", "shop", spec={
+            "gatewayClassName": "istio-waypoint", "listeners": [{"name": "mesh", "port": 15008}]}),
+        IstioObject("K8sGateway", "frontend-v1", "elsewhere", spec={"listeners": [{"hostname": "x.example.com"}]}),
+    ]
+    samples = ambient_samples() + [
+        tcp("shop-gateway-istio", "waypoint", 5.0, service="frontend", reporter="source", **ZT)]
+    g = build_ambient(inv, samples)
+    ingress = node(g, "shop-gateway-istio")
+    assert ingress.is_gateway and ingress.extra["gateway"] == {"gatewayAPIInfo": {"hostnames": ["shop.example.com"]}}
+    assert ingress.extra.get("hasIngressWaypoint") is True
+    waypoint = node(g, "waypoint")
+    assert waypoint.is_gateway and waypoint.extra["gateway"] == {"gatewayAPIInfo": {"hostnames": ["*"]}}
+    assert not waypoint.extra.get("hasIngressWaypoint")
+    assert not node(g, "frontend-v1").is_gateway
+    data = {n["data"].get("workload"): n["data"] for n in to_kiali(g)["elements"]["nodes"]}
+    assert data["shop-gateway-istio"]["isK8sGatewayAPI"] is True and data["shop-gateway-istio"]["hasIngressWaypoint"]
+    assert "isK8sGatewayAPI" not in data["frontend-v1"]

@@ -475,3 +475,39 @@ def test_gateways_outside_the_selection_are_read_for_the_graph(kube_emulator: Ku
     emu.forbid(namespace="istio-system", resource="pods")  # denies cluster-wide pod lists too
     hidden = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
     assert hidden.outside_gateways == [] and hidden.hidden == {} and len(hidden.workloads) == 6
+
+
+GATEWAY_API_CRD = {  # the Kubernetes Gateway API's Gateway kind, as a cluster with it installed serves it
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "gateways.gateway.networking.k8s.io"},
+    "spec": {"group": "gateway.networking.k8s.io", "scope": "Namespaced",
+             "names": {"plural": "gateways", "kind": "Gateway", "singular": "gateway", "shortNames": ["gtw"]},
+             "versions": [{"name": "v1", "served": True, "storage": True},
+                          {"name": "v1beta1", "served": True, "storage": False}]},
+}
+
+
+def test_gateway_api_gateways_are_read_cluster_wide_apart_from_the_istio_config(kube_emulator: KubeEmulator,
+                                                                                shared_dir: Path) -> None:
+    """A shared Gateway API ingress in namespace "ingress" (Istio runs it as ingress-istio) fronts
+    bookinfo: looking at bookinfo, its Gateway and its workload are read (for the graph's gateway
+    marks), while bookinfo's Istio config list stays Istio's own."""
+    emu = kube_emulator
+    _bookinfo(emu, shared_dir)
+    emu.add_crd(GATEWAY_API_CRD)
+    emu.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+             "metadata": {"name": "ingress", "namespace": "ingress"},
+             "spec": {"gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80,
+                                                                  "hostname": "books.example.com"}]}})
+    emu.add(_deployment("ingress-istio", "ingress", {"gateway.networking.k8s.io/gateway-name": "ingress",
+                                                      "app": "ingress-istio"}))
+    emu.run_workloads()
+    inv = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    assert [(o.kind, o.namespace, o.name, o.api_version) for o in inv.k8s_gateways] == [
+        ("K8sGateway", "ingress", "ingress", "gateway.networking.k8s.io/v1")]
+    assert [(w.namespace, w.name) for w in inv.outside_gateways] == [("ingress", "ingress-istio")]
+    assert "K8sGateway" not in {o.kind for o in inv.istio} and "ingress" not in {o.namespace for o in inv.istio}
+    assert Inventory.from_json(json.loads(json.dumps(inv.to_json()))).to_json() == inv.to_json()
+    everything = read_inventory(emu.api_client(), None, cluster="east")
+    assert [o.name for o in everything.k8s_gateways] == ["ingress"] and everything.outside_gateways == []
+    assert everything.workload("ingress", "ingress-istio") is not None

@@ -324,6 +324,23 @@ def test_the_ingress_gateway_says_what_it_is_and_what_it_serves(panel: SidePanel
     assert "Role\nIngress gateway for *" in panel.text()
 
 
+def test_a_gateway_api_gateway_names_its_hostnames(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from meshdesk.mesh.inventory import IstioObject, Namespace, Workload
+    from tests.graph_samples import http, snapshot
+
+    inv = Inventory(cluster="east", namespaces=[Namespace("shop")], workloads=[
+        Workload("shop-gateway-istio", "shop", labels={"gateway.networking.k8s.io/gateway-name": "shop-gateway"}),
+        Workload("web-v1", "shop", labels={"app": "web", "version": "v1"})],
+        k8s_gateways=[IstioObject("K8sGateway", "shop-gateway", "shop", spec={
+            "listeners": [{"hostname": "shop.example.com"}, {"hostname": "api.example.com"}]})])
+    graph = build(snapshot([http("shop-gateway-istio", "web-v1", 5)], inventory=inv))
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, inv)
+    p.show_selection([graph.find_node(workload="shop-gateway-istio").id])  # type: ignore[union-attr]
+    assert "Role\nGateway API gateway for shop.example.com, api.example.com" in p.text()
+
+
 def test_a_namespace_box_counts_its_own_nodes_and_edges(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Selecting the shop box says how many nodes are in shop and how many edges go in or out of them,
     as Kiali's namespace box panel does; it said the whole graph's counts."""

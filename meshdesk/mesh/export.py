@@ -100,6 +100,10 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
             d[key] = True
     if n.is_gateway:
         d["isGateway"] = n.extra.get("gateway") or {}
+        if "gatewayAPIInfo" in d["isGateway"]:
+            d["isK8sGatewayAPI"] = True
+    if n.extra.get("hasIngressWaypoint"):
+        d["hasIngressWaypoint"] = True
     if n.extra.get("isWaypoint"):
         d["isWaypoint"] = True
     if n.extra.get("labels"):

@@ -26,6 +26,9 @@ APP_LABELS = ("service.istio.io/canonical-name", "app.kubernetes.io/name", "app"
 VERSION_LABELS = ("service.istio.io/canonical-revision", "app.kubernetes.io/version", "version")
 # the operator.istio.io/component values of Istio's gateways (istioctl and the gateways charts set them)
 GATEWAY_COMPONENTS = ("IngressGateways", "EgressGateways")
+# the label Istio puts on the pods it runs for a Kubernetes Gateway API Gateway (its value: the name)
+GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
+K8S_GATEWAY = "K8sGateway"
 
 
 def first_label(labels: Any, names: tuple[str, ...]) -> str | None:
@@ -279,6 +282,9 @@ class Inventory:
     # Kiali marks gateway nodes from the whole cluster, and the usual gateway lives in istio-system
     outside_gateways: list[Workload] = field(default_factory=list)
     outside_gateway_configs: list[IstioObject] = field(default_factory=list)
+    # the Kubernetes Gateway API's Gateways in the whole cluster (kind "K8sGateway", as Kiali names it):
+    # the workloads Istio runs for them are gateway nodes too (ambient waypoints are such Gateways)
+    k8s_gateways: list[IstioObject] = field(default_factory=list)
 
     # -- derived views -----------------------------------------------------------------
     def namespace(self, name: str) -> Namespace | None:
@@ -321,6 +327,8 @@ class Inventory:
         if self.outside_gateways or self.outside_gateway_configs:
             out["outside_gateways"] = [w.to_json() for w in self.outside_gateways]
             out["outside_gateway_configs"] = [o.to_json() for o in self.outside_gateway_configs]
+        if self.k8s_gateways:
+            out["k8s_gateways"] = [o.to_json() for o in self.k8s_gateways]
         return out
 
     @staticmethod
@@ -338,6 +346,7 @@ class Inventory:
             warnings=list(obj.get("warnings") or []),
             outside_gateways=[Workload.from_json(w) for w in obj.get("outside_gateways") or []],
             outside_gateway_configs=[IstioObject.from_json(o) for o in obj.get("outside_gateway_configs") or []],
+            k8s_gateways=[IstioObject.from_json(o) for o in obj.get("k8s_gateways") or []],
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -351,4 +360,5 @@ class Inventory:
             out.warnings += o.warnings
             out.outside_gateways += o.outside_gateways
             out.outside_gateway_configs += o.outside_gateway_configs
+            out.k8s_gateways += o.k8s_gateways
         return out

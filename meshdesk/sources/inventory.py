@@ -14,6 +14,7 @@ that namespace), ``"<namespace>/namespace"`` (the namespace object itself, so it
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,8 @@ import urllib3
 
 from meshdesk.mesh.inventory import (
     GATEWAY_COMPONENTS,
+    GATEWAY_NAME_LABEL,
+    K8S_GATEWAY,
     Container,
     Inventory,
     IstioObject,
@@ -57,6 +60,9 @@ OPTIONAL_ISTIO_RESOURCES: tuple[tuple[str, str, str], ...] = (
     ("WorkloadGroup", "networking.istio.io", "workloadgroups"),
     ("Telemetry", "telemetry.istio.io", "telemetries"),
 )
+# the Kubernetes Gateway API's Gateway (Istio runs a gateway workload for each): read cluster-wide for
+# the graph's gateway marks, not listed with the Istio config
+GATEWAY_API_RESOURCES: tuple[tuple[str, str, str], ...] = ((K8S_GATEWAY, "gateway.networking.k8s.io", "gateways"),)
 ISTIO_GROUP = "networking.istio.io"
 # versions we understand, best first
 KNOWN_ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3", "v1alpha1")
@@ -425,7 +431,8 @@ class InventoryReader:
     def istio_versions(self) -> dict[str, tuple[str, str]]:
         """kind -> (group, version) for the Istio kinds the cluster serves, preferring v1."""
         inv = self.inv
-        wanted = ISTIO_RESOURCES + (OPTIONAL_ISTIO_RESOURCES if self.with_optional_istio else ())
+        wanted = ISTIO_RESOURCES + (OPTIONAL_ISTIO_RESOURCES if self.with_optional_istio else ()) + \
+            GATEWAY_API_RESOURCES
         try:
             groups = {str(g.get("name")): g for g in _l(_d(self.http.get("/apis", what="discover APIs")).get("groups"))
                       if isinstance(g, dict)}
@@ -464,13 +471,12 @@ class InventoryReader:
             istio_versions = pool.submit(self.istio_versions)
             core = {plural: pool.submit(self._safe_list, prefix, plural, names) for prefix, plural in _CORE_RESOURCES}
             try:
+                listed = {k: p for k, _, p in ISTIO_RESOURCES + OPTIONAL_ISTIO_RESOURCES}
                 istio_lists = [
                     (kind, group, version, pool.submit(
-                        self._safe_list, f"/apis/{group}/{version}",
-                        next(p for k, _, p in ISTIO_RESOURCES + OPTIONAL_ISTIO_RESOURCES if k == kind), names))
-                    for kind, (group, version) in istio_versions.result().items()]
-                outside = None if self.selected is None else pool.submit(
-                    self._read_outside_gateways, names, istio_versions.result().get("Gateway"))
+                        self._safe_list, f"/apis/{group}/{version}", listed[kind], names))
+                    for kind, (group, version) in istio_versions.result().items() if kind in listed]
+                outside = pool.submit(self._read_gateways, names, istio_versions.result())
                 lists = {plural: f.result() for plural, f in core.items()}
                 istio = [(kind, group, version, f.result()) for kind, group, version, f in istio_lists]
                 if outside is not None:
@@ -496,30 +502,45 @@ class InventoryReader:
         inv.istio.sort(key=lambda o: (o.kind, o.namespace, o.name))
         return inv
 
-    def _read_outside_gateways(self, names: Sequence[str], gateway_version: tuple[str, str] | None) -> None:
-        """Istio's ingress and egress gateway workloads in the rest of the cluster, and its Gateway
-        objects there: a graph marks gateway nodes from the whole cluster, as Kiali does, and the usual
-        gateway runs in istio-system while its traffic goes to the selected namespaces. Two cluster-wide
-        calls whatever the selection; a user who may not make them just sees no marks outside it."""
+    def _read_gateways(self, names: Sequence[str], versions: Mapping[str, tuple[str, str]]) -> None:
+        """What marks gateway nodes, as Kiali reads it from the whole cluster: the Kubernetes Gateway
+        API's Gateways, and outside the selection Istio's ingress and egress gateway workloads, the
+        workloads Istio runs for Gateway API Gateways, and Istio's Gateway objects (the usual gateway
+        runs in istio-system while its traffic goes to the selected namespaces). At most four
+        cluster-wide calls whatever the selection; one the user may not make leaves those marks out."""
         inv = self.inv
-        inside = set(names)
-        selector = "operator.istio.io/component in (" + ",".join(GATEWAY_COMPONENTS) + ")"
-        try:
-            pods = self.http.list_items("/api/v1/pods", [("labelSelector", selector)],
-                                        what="list gateway pods")
-            configs = [] if gateway_version is None else self.http.list_items(
-                f"/apis/{gateway_version[0]}/{gateway_version[1]}/gateways", what="list gateways")
-        except (Unauthorized, Cancelled):
-            raise
-        except SourceError:
-            return  # not allowed or not served: gateways outside the selection stay unmarked
+        inside = set(names) if self.selected is not None else None
+
+        def listed(path: str, query: Sequence[tuple[str, str]], what: str) -> list[JsonObj]:
+            try:
+                return self.http.list_items(path, query, what=what)
+            except (Unauthorized, Cancelled):
+                raise
+            except SourceError:
+                return []  # not allowed or not served: those gateways stay unmarked
+
+        api = versions.get(K8S_GATEWAY)
+        if api is not None:
+            for obj in listed(f"/apis/{api[0]}/{api[1]}/gateways", (), "list Gateway API gateways"):
+                try:
+                    gw = istio_from_json(obj, K8S_GATEWAY, "/".join(api), self.cluster)
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    continue
+                inv.k8s_gateways.append(dataclasses.replace(gw, kind=K8S_GATEWAY))
+            inv.k8s_gateways.sort(key=lambda o: (o.namespace, o.name))
+        if inside is None:
+            return  # every namespace is read: no gateway is outside
+        components = "operator.istio.io/component in (" + ",".join(GATEWAY_COMPONENTS) + ")"
+        pods = listed("/api/v1/pods", [("labelSelector", components)], "list gateway pods")
+        if api is not None:
+            pods += listed("/api/v1/pods", [("labelSelector", GATEWAY_NAME_LABEL)], "list Gateway API gateway pods")
         found: dict[tuple[str, str], Workload] = {}
         for obj in pods:
             try:
                 pod = pod_from_json(obj)
             except (TypeError, ValueError, AttributeError, KeyError):
                 continue
-            if pod.namespace in inside or pod.labels.get("operator.istio.io/component") not in GATEWAY_COMPONENTS:
+            if pod.namespace in inside:
                 continue
             kind, name = pod.owner_kind or "Pod", pod.owner_name or pod.name
             digest = pod.labels.get("pod-template-hash")
@@ -530,12 +551,15 @@ class InventoryReader:
                 found[(pod.namespace, name)] = Workload(name=name, namespace=pod.namespace, kind=kind,
                                                         labels=labels, cluster=self.cluster)
         inv.outside_gateways = sorted(found.values(), key=lambda w: (w.namespace, w.name))
+        istio_gw = versions.get("Gateway")
+        configs = [] if istio_gw is None else listed(f"/apis/{istio_gw[0]}/{istio_gw[1]}/gateways", (),
+                                                     "list gateways")
         for obj in configs:
             if _d(obj.get("metadata")).get("namespace") in inside:
                 continue
             try:
-                inv.outside_gateway_configs.append(
-                    istio_from_json(obj, "Gateway", "/".join(gateway_version or ()), self.cluster))
+                inv.outside_gateway_configs.append(istio_from_json(obj, "Gateway", "/".join(istio_gw or ()),
+                                                                   self.cluster))
             except (TypeError, ValueError, AttributeError, KeyError):
                 continue
         inv.outside_gateway_configs.sort(key=lambda o: (o.namespace, o.name))

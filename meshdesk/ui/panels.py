@@ -134,13 +134,15 @@ def _entry_rows(node: Node) -> list[tuple[str, str]]:
 
 
 def _gateway_rows(node: Node) -> list[tuple[str, str]]:
-    """A "Role" row for an Istio ingress or egress gateway, with the hosts its Gateway serves."""
-    if not node.is_gateway:
+    """A "Role" row for an Istio ingress or egress gateway or a Gateway API gateway, with the hosts its
+    Gateway serves (a waypoint, a Gateway API gateway too, has its own role row)."""
+    if not node.is_gateway or node.extra.get("isWaypoint"):
         return []
     info = node.extra.get("gateway")
     info = info if isinstance(info, dict) else {}
-    kind = "Egress" if "egressInfo" in info else "Ingress"
-    hosts = (info.get("egressInfo") or info.get("ingressInfo") or {}).get("hostnames") or []
+    key, kind = next(((k, name) for k, name in (("egressInfo", "Egress"), ("gatewayAPIInfo", "Gateway API"))
+                      if k in info), ("ingressInfo", "Ingress"))
+    hosts = (info.get(key) or {}).get("hostnames") or []
     served = f" for {_e(', '.join(str(h) for h in hosts))}" if hosts else ""
     return [("Role", f"<b>{kind} gateway</b>{served}")]
 

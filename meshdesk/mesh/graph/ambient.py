@@ -18,7 +18,8 @@ telemetry:
   such a namespace also reads source-reported requests coming in from other namespaces, which may
   have no destination report.
 
-``apply`` is Kiali's ambient finalizer. With ``showWaypoints`` (the default) a waypoint's edges are
+``apply`` is Kiali's ambient finalizer. A Kubernetes Gateway API gateway with edges to a waypoint is
+marked ``hasIngressWaypoint``. With ``showWaypoints`` (the default) a waypoint's edges are
 marked as leaving a waypoint (``waypoint: {direction: from}``) and a node's edge to a waypoint is
 marked as going to it; when the waypoint also sends traffic back to that node, that return edge is
 folded into the edge to the waypoint (``fromEdge``), so the pair is one two-way edge. Without
@@ -122,6 +123,10 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     waypoints: dict[str, TNode] = {key: n for key, n in tm.items() if n.md.get("isWaypoint")}
     if not waypoints:
         return
+    for n in tm.values():
+        # a Gateway API gateway that sends its traffic through a waypoint is that waypoint's ingress
+        if n.md.get("isGatewayAPI") and any(e.dest.key in waypoints for e in n.edges.values()):
+            n.md["hasIngressWaypoint"] = True
     if not ctx.request.showWaypoints:
         _hide(tm, waypoints)
         return

@@ -18,7 +18,8 @@ From the inventory, as Kiali decides them:
 - a workload node, inside the requested namespaces or not, that an Istio Gateway anywhere in the
   cluster selects becomes an ingress or egress gateway (``operator.istio.io/component``
   IngressGateways/EgressGateways), with the Gateway's hosts (``Inventory.outside_gateways`` and
-  ``outside_gateway_configs`` hold those outside the selection);
+  ``outside_gateway_configs`` hold those outside the selection); so does one Istio runs for a
+  Kubernetes Gateway API Gateway (``isGatewayAPI``; an ambient waypoint is one too);
 - workload/app nodes whose workloads run without a sidecar, are not gateways and are not in an
   ambient namespace get ``has_missing_sidecar`` (not for istio-system, unreadable namespaces or dead
   nodes).
@@ -36,6 +37,7 @@ from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_versi
 from meshdesk.mesh.inventory import (
     APP_LABELS,
     GATEWAY_COMPONENTS,
+    GATEWAY_NAME_LABEL,
     VERSION_LABELS,
     Inventory,
     IstioObject,
@@ -184,7 +186,9 @@ _GATEWAY_INFO = dict(zip(GATEWAY_COMPONENTS, ("ingressInfo", "egressInfo"), stri
 
 
 def _gateways(tm: TrafficMap, inv: Inventory) -> None:
-    """Workload nodes an Istio Gateway selects: ingress or egress gateways, with the Gateway's hosts."""
+    """Workload nodes an Istio Gateway selects: ingress or egress gateways, with the Gateway's hosts;
+    and those Istio runs for a Kubernetes Gateway API Gateway (in its namespace, by the
+    ``gateway.networking.k8s.io/gateway-name`` label), with its listeners' hostnames ("*" without)."""
     nodes = {(n.namespace, n.workload): n for n in tm.values() if is_ok(n.workload)}
     if not nodes:
         return
@@ -202,6 +206,24 @@ def _gateways(tm: TrafficMap, inv: Inventory) -> None:
                 continue
             node.md["isGateway"] = True
             node.md["gateway"] = {info: {"hostnames": hosts}}  # the last Gateway selecting it, as Kiali
+    # the Kubernetes Gateway API: Istio runs a workload per Gateway, labelled with its name
+    by_name: dict[tuple[str, str], Workload] = {}
+    for w in workloads:
+        name = w.labels.get(GATEWAY_NAME_LABEL)
+        if name:
+            by_name.setdefault((w.namespace, name), w)
+    for gw in inv.k8s_gateways:
+        runs = by_name.get((gw.namespace, gw.name))
+        node = nodes.get((runs.namespace, runs.name)) if runs is not None else None
+        if node is None:
+            continue
+        spec = gw.spec if isinstance(gw.spec, dict) else {}
+        hosts = [str(ln["hostname"]) for ln in spec.get("listeners") or []
+                 if isinstance(ln, dict) and ln.get("hostname")] or ["*"]
+        node.md["isGatewayAPI"] = hosts
+        if "gateway" not in node.md:  # an Istio ingress or egress gateway says so first, as in Kiali
+            node.md["isGateway"] = True
+            node.md["gateway"] = {"gatewayAPIInfo": {"hostnames": hosts}}
 
 
 def _is_gateway(w: Workload) -> bool:
