@@ -476,11 +476,10 @@ class InventoryReader:
                     (kind, group, version, pool.submit(
                         self._safe_list, f"/apis/{group}/{version}", listed[kind], names))
                     for kind, (group, version) in istio_versions.result().items() if kind in listed]
-                outside = pool.submit(self._read_gateways, names, istio_versions.result())
+                gateways = pool.submit(self._read_gateways, names, istio_versions.result())
                 lists = {plural: f.result() for plural, f in core.items()}
                 istio = [(kind, group, version, f.result()) for kind, group, version, f in istio_lists]
-                if outside is not None:
-                    outside.result()
+                gateways.result()
             except BaseException:
                 self.stop = True  # the other calls give up at their next step
                 pool.shutdown(wait=True, cancel_futures=True)
