@@ -314,3 +314,37 @@ def test_config_badges_and_app_labels_stay_off_nodes_outside_the_requested_names
     assert inside is not None and outside is not None and outside.is_outside
     assert inside.has_virtual_service and inside.extra.get("hasCB") and inside.app == "cart"
     assert not outside.has_virtual_service and not outside.extra.get("hasCB") and not outside.app
+
+
+def test_out_of_mesh_follows_kialis_mesh_check() -> None:
+    """As Kiali's meshCheck judges it: an app is out of the mesh when not all its workloads have a
+    sidecar (so the reviews app with a sidecar-less v2 is, and so is reviews v2, but not v1); a pod
+    Istio's CNI captured for ambient needs no sidecar, even in a sidecar namespace; in an ambient
+    namespace a workload that opted out of ambient does; a gateway made by injection needs none."""
+    def pod_annotated(name: str, annotations: dict[str, str], sidecar: bool = False) -> Workload:
+        w = _workload(name, sidecar=sidecar)
+        w.pods[0].annotations.update(annotations)
+        return w
+
+    v2 = _workload("reviews-v2", sidecar=False)
+    captured = pod_annotated("ledger-v1", {"ambient.istio.io/redirection": "enabled"})
+    gateway = pod_annotated("edge-v1", {"inject.istio.io/templates": "gateway"}, sidecar=False)
+    inv = _inventory(_workload("web-v1"), _workload("reviews-v1"), v2, captured, gateway)
+    samples = [http("web-v1", "reviews-v1", 5), http("web-v1", "reviews-v2", 5), http("web-v1", "ledger-v1", 1),
+               http("edge-v1", "web-v1", 2)]
+    apps = build(snapshot(samples, inventory=inv, graphType="app"))
+    assert {n.app for n in apps.nodes.values() if n.has_missing_sidecar} == {"reviews"}
+    versions = build(snapshot(samples, inventory=inv, graphType="versionedApp"))
+    assert {n.label for n in versions.nodes.values() if n.has_missing_sidecar and n.node_type == model.NODE_APP} == \
+        {"reviews v2"}
+    assert {n.label for n in versions.nodes.values() if n.extra.get("isAmbient")} == {"ledger v1"}
+
+    # an ambient namespace: its pods need no sidecar, unless one opted out
+    opted_out = _workload("batch-v1", sidecar=False)
+    opted_out.labels["istio.io/dataplane-mode"] = "none"
+    opted_out.pods[0].annotations["kubectl.kubernetes.io/restartedAt"] = "2026-11-27T10:00:00Z"
+    inv = Inventory(cluster="east", namespaces=[Namespace("shop", labels={"istio.io/dataplane-mode": "ambient"})],
+                    workloads=[_workload("web-v1", sidecar=False), _workload("cart-v1", sidecar=False), opted_out])
+    g = build(snapshot([http("web-v1", "cart-v1", 5), http("web-v1", "batch-v1", 1)], inventory=inv))
+    assert {n.workload for n in g.nodes.values() if n.has_missing_sidecar} == {"batch-v1"}
+    assert {n.workload for n in g.nodes.values() if n.extra.get("isAmbient")} == {"web-v1", "cart-v1"}

@@ -106,6 +106,8 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
         d["hasIngressWaypoint"] = True
     if n.extra.get("isWaypoint"):
         d["isWaypoint"] = True
+    if n.extra.get("isAmbient"):
+        d["isAmbient"] = True
     if n.extra.get("labels"):
         d["labels"] = dict(n.extra["labels"])
     if n.extra.get("hasWorkloadEntry"):

@@ -31,11 +31,12 @@ from __future__ import annotations
 from typing import Any
 
 from meshdesk.mesh.graph import model
-from meshdesk.mesh.graph.ambient import ambient_namespaces
+from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
 from meshdesk.mesh.inventory import (
     APP_LABELS,
+    DATAPLANE_MODE_LABEL,
     GATEWAY_COMPONENTS,
     GATEWAY_NAME_LABEL,
     VERSION_LABELS,
@@ -227,11 +228,37 @@ def _gateways(tm: TrafficMap, inv: Inventory) -> None:
 
 
 def _is_gateway(w: Workload) -> bool:
-    return any(w.labels.get(k) == v for k, v in GATEWAY_LABELS) or "gateway.networking.k8s.io/gateway-name" in w.labels
+    """Whether a workload is an Istio gateway by Kiali's signs: the istioctl component label, the
+    ``istio`` ingress/egress label, gateway injection, or the Gateway API gateway labels (a waypoint
+    is not one)."""
+    labels = w.labels
+    if labels.get("operator.istio.io/component") in GATEWAY_COMPONENTS:
+        return True
+    if any(labels.get(k) == v for k, v in GATEWAY_LABELS):
+        return True
+    if any(p.annotations.get("inject.istio.io/templates") == "gateway" for p in w.pods[:1]):
+        return True
+    return "istio.io/gateway-name" in labels or labels.get("gateway.istio.io/managed") == "istio.io-gateway-controller"
+
+
+AMBIENT_ANNOTATION = "ambient.istio.io/redirection"  # what Istio's CNI marks the pods it captures with
+
+
+def _is_ambient(w: Workload, ambient: set[str]) -> bool:
+    """Whether ztunnel carries a workload's traffic: its pods say so (Kiali's test); a namespace in
+    ambient mode says so for a pod without annotations (a snapshot that kept none) unless it opted out."""
+    if is_waypoint(w) or w.labels.get("app") == "ztunnel":
+        return True
+    if any(p.annotations.get(AMBIENT_ANNOTATION) == "enabled" for p in w.pods):
+        return True
+    return w.namespace in ambient and w.labels.get(DATAPLANE_MODE_LABEL) != "none" and \
+        not any(p.annotations for p in w.pods)
 
 
 def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
-    """The meshCheck appender: workload and app nodes whose workloads run without a sidecar."""
+    """The meshCheck appender: a workload or app node is out of the mesh (``hasMissingSC``) when its
+    workloads are not all sidecar-injected, not all captured by ambient and not all gateways, as Kiali
+    judges it; one whose workloads are all ambient (or a waypoint) is ``isAmbient``."""
     inv = ctx.inventory
     if inv is None:
         return
@@ -240,7 +267,7 @@ def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
     for n in tm.values():
         if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.md.get("isDead"):
             continue
-        if n.namespace in CONTROL_PLANE_NAMESPACES or n.namespace in ambient:
+        if n.namespace in CONTROL_PLANE_NAMESPACES:
             continue
         if not request.is_accessible(n.cluster, n.namespace):
             continue
@@ -250,9 +277,11 @@ def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
         else:
             workloads = [w for w in inv.workloads if w.namespace == n.namespace and w.app == n.app
                          and (not is_ok_version(n.version) or w.version == n.version)]
-            if is_ok(n.workload):
-                workloads = [w for w in workloads if w.name == n.workload] or workloads
-        if not workloads:
+        waypoint = bool(n.md.get("isWaypoint"))
+        in_ambient = bool(workloads) and all(_is_ambient(w, ambient) for w in workloads)
+        if in_ambient or waypoint:
+            n.md["isAmbient"] = True
+        if waypoint or in_ambient or not workloads:
             continue
-        if all(w.has_sidecar is False and not _is_gateway(w) for w in workloads):
+        if not all(w.has_sidecar is not False for w in workloads) and not all(_is_gateway(w) for w in workloads):
             n.md["hasMissingSC"] = True
