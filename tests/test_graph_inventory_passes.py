@@ -348,3 +348,22 @@ def test_out_of_mesh_follows_kialis_mesh_check() -> None:
     g = build(snapshot([http("web-v1", "cart-v1", 5), http("web-v1", "batch-v1", 1)], inventory=inv))
     assert {n.workload for n in g.nodes.values() if n.has_missing_sidecar} == {"batch-v1"}
     assert {n.workload for n in g.nodes.values() if n.extra.get("isAmbient")} == {"web-v1", "cart-v1"}
+
+
+def test_hand_edited_config_with_odd_shapes_never_breaks_the_graph() -> None:
+    """Istio objects whose fields have the wrong shape (a number where a list belongs, a string for a
+    host list) are read as having nothing there: the graph is still built, and the well-formed
+    VirtualService next to them still badges its service."""
+    odd = [IstioObject("VirtualService", "odd-vs", "shop", spec={"hosts": "cart", "http": 5, "tcp": [{"route": 3}]}),
+           IstioObject("DestinationRule", "odd-dr", "shop", spec={"host": "cart", "subsets": 3, "trafficPolicy": 1}),
+           IstioObject("Gateway", "odd-gw", "shop", spec={"selector": {"app": "web"}, "servers": "all"}),
+           IstioObject("ServiceEntry", "odd-se", "shop", spec={"hosts": "api.example.com", "exportTo": 7}),
+           IstioObject("VirtualService", "good", "shop", spec={"hosts": ["web"], "http": [
+               {"route": [{"destination": {"host": "web"}}]}]})]
+    inv = _inventory(_workload("web-v1"), _workload("cart-v1"), istio=tuple(odd))
+    inv.k8s_gateways = [IstioObject("K8sGateway", "web", "shop", spec={"listeners": 7})]
+    g = build(snapshot([http("web-v1", "cart-v1", 5), http("cart-v1", "web-v1", 1)], inventory=inv,
+                       injectServiceNodes=True))
+    web = g.find_node(node_type=model.NODE_SERVICE, service="web")
+    cart = g.find_node(node_type=model.NODE_SERVICE, service="cart")
+    assert web is not None and web.has_virtual_service and cart is not None and not cart.has_virtual_service

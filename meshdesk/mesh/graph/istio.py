@@ -50,6 +50,11 @@ CONTROL_PLANE_NAMESPACES = frozenset({"istio-system"})
 GATEWAY_LABELS = (("istio", "ingressgateway"), ("istio", "egressgateway"))
 
 
+def _seq(value: Any) -> list[Any]:
+    """A spec field that should be a list; anything else (a hand-edited object) counts as empty."""
+    return value if isinstance(value, list) else []
+
+
 def normalize_host(host: str, namespace: str) -> tuple[str, str]:
     """(namespace, service) a route host names; external hosts give ("", host)."""
     parts = host.split(".")
@@ -61,7 +66,7 @@ def normalize_host(host: str, namespace: str) -> tuple[str, str]:
 
 
 def _routes(spec: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    return [r for r in spec.get(kind) or [] if isinstance(r, dict)]
+    return [r for r in _seq(spec.get(kind)) if isinstance(r, dict)]
 
 
 def _vs_features(spec: dict[str, Any]) -> dict[str, bool]:
@@ -69,7 +74,7 @@ def _vs_features(spec: dict[str, Any]) -> dict[str, bool]:
     tcp = _routes(spec, "tcp")
 
     def destinations(r: dict[str, Any]) -> list[Any]:
-        return [d for d in r.get("route") or [] if isinstance(d, dict)]
+        return [d for d in _seq(r.get("route")) if isinstance(d, dict)]
 
     feats = {
         "hasTrafficShifting": any(len(destinations(r)) > 1 for r in http),
@@ -87,7 +92,7 @@ def _vs_targets(obj: IstioObject) -> set[tuple[str, str]]:
     out = set()
     for kind in ("http", "tcp", "tls"):
         for r in _routes(spec, kind):
-            for d in r.get("route") or []:
+            for d in _seq(r.get("route")):
                 host = (d.get("destination") or {}).get("host") if isinstance(d, dict) else None
                 if isinstance(host, str):
                     out.add(normalize_host(host, obj.namespace))
@@ -103,7 +108,7 @@ def _has_cb(spec: dict[str, Any], version: str = "") -> bool:
     it: at the top level, or in a subset (labelled with that version)."""
     if _cb_policy(spec.get("trafficPolicy")):
         return True
-    for subset in spec.get("subsets") or []:
+    for subset in _seq(spec.get("subsets")):
         if isinstance(subset, dict) and _cb_policy(subset.get("trafficPolicy")):
             if not version or first_label(subset.get("labels"), VERSION_LABELS) == version:
                 return True
@@ -144,7 +149,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             key = (n.namespace, n.service)
             for vs in vs_index.get(key, [])[:1]:  # the first VirtualService routing to it, as Kiali
                 n.md["hasVS"] = True
-                n.md["vsHosts"] = [h for h in vs.spec.get("hosts") or [] if isinstance(h, str)]
+                n.md["vsHosts"] = [h for h in _seq(vs.spec.get("hosts")) if isinstance(h, str)]
                 for feat, on in _vs_features(vs.spec).items():
                     if on:
                         n.md[feat] = True
@@ -198,8 +203,8 @@ def _gateways(tm: TrafficMap, inv: Inventory) -> None:
         spec = gw.spec if isinstance(gw.spec, dict) else {}
         raw = spec.get("selector")
         selector: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        hosts = [h for server in spec.get("servers") or [] if isinstance(server, dict)
-                 for h in server.get("hosts") or [] if isinstance(h, str)]
+        hosts = [h for server in _seq(spec.get("servers")) if isinstance(server, dict)
+                 for h in _seq(server.get("hosts")) if isinstance(h, str)]
         for w in workloads:
             node = nodes.get((w.namespace, w.name))
             info = _GATEWAY_INFO.get(w.labels.get("operator.istio.io/component", ""))
@@ -219,7 +224,7 @@ def _gateways(tm: TrafficMap, inv: Inventory) -> None:
         if node is None:
             continue
         spec = gw.spec if isinstance(gw.spec, dict) else {}
-        hosts = [str(ln["hostname"]) for ln in spec.get("listeners") or []
+        hosts = [str(ln["hostname"]) for ln in _seq(spec.get("listeners"))
                  if isinstance(ln, dict) and ln.get("hostname")] or ["*"]
         node.md["isGatewayAPI"] = hosts
         if "gateway" not in node.md:  # an Istio ingress or egress gateway says so first, as in Kiali

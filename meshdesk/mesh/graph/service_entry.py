@@ -56,11 +56,12 @@ def _entries(ctx: PassContext) -> list[_Entry]:
     out = []
     for obj in inv.istio_objects("ServiceEntry"):
         spec = obj.spec if isinstance(obj.spec, dict) else {}
-        hosts = tuple(h for h in spec.get("hosts") or [] if isinstance(h, str))
+        raw_hosts, raw_export = spec.get("hosts"), spec.get("exportTo")
+        hosts = tuple(h for h in raw_hosts if isinstance(h, str)) if isinstance(raw_hosts, list) else ()
         if not hosts:
             continue
         location = "MESH_INTERNAL" if spec.get("location") == "MESH_INTERNAL" else "MESH_EXTERNAL"
-        export_to = tuple(str(x) for x in spec.get("exportTo") or [])
+        export_to = tuple(str(x) for x in raw_export) if isinstance(raw_export, list) else ()
         out.append(_Entry(obj, location, hosts, export_to))
     return out
 
