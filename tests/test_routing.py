@@ -95,6 +95,21 @@ def test_every_action_round_trips_and_is_schema_valid(schemas: CRDSchemas) -> No
     assert read_service_routing(vs, dr) == routing
 
 
+def test_reopening_hand_written_config_with_odd_values() -> None:
+    """Objects whose fields have odd shapes (a host that is an object, a weight "half", a fault
+    percentage "lots", a DestinationRule host list) open with what can be read; nothing crashes."""
+    vs = IstioObject("VirtualService", "reviews", "shop", spec={"hosts": [{"name": "x"}, "reviews"], "http": [
+        {"route": [{"destination": {"host": "reviews", "subset": "v1"}, "weight": "half"},
+                   {"destination": {"host": "reviews", "subset": "v2"}, "weight": "50"}],
+         "fault": {"abort": {"percentage": {"value": "lots"}, "httpStatus": "teapot"}}}]})
+    dr = IstioObject("DestinationRule", "reviews", "shop", spec={"host": ["reviews"], "subsets": [{"name": "v1"}]})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[vs, dr])
+    routing, found_vs, found_dr = current_routing(inv, REVIEWS)
+    assert found_vs is vs and found_dr is None
+    assert routing.weights == {"v1": 0, "v2": 50}
+    assert routing.fault.abort_percent == 0.0 and routing.fault.abort_status == 503
+
+
 def test_reopening_reads_istio_sample_config(shared_dir: Path) -> None:
     """Config someone else wrote (Istio's bookinfo samples) opens with its values."""
     net = shared_dir / "fixtures/istio/bookinfo/networking"

@@ -48,6 +48,17 @@ def test_save_replaces_atomically(tmp_path: Path) -> None:
     (b'{"request": {"graphType": "galaxy"}, "samples": []}', "unknown graph type"),
     (b'{"request": {}, "samples": 5}', "'samples' must be a list"),
     (b'{"request": {}, "samples": [], "inventory": 7}', "'inventory' must be an object"),
+    # an inventory edited by hand: each wrong shape is named where it is, before any graph is built
+    (b'{"request": {}, "samples": [], "inventory": {"workloads": [{"name": "a", "namespace": "s", "replicas": []}]}}',
+     "workloads[0].replicas has the wrong type (list)"),
+    (b'{"request": {}, "samples": [], "inventory": {"workloads": [{"name": "a", "namespace": "s", '
+     b'"pods": [{"name": "p", "namespace": "s", "annotations": {"x": 1}}]}]}}',
+     "workloads[0].pods[0].annotations has the wrong type (dict)"),
+    (b'{"request": {}, "samples": [], "inventory": {"services": [{"namespace": "s"}]}}', "services[0] has no 'name'"),
+    (b'{"request": {}, "samples": [], "inventory": {"istio": [{"kind": "Gateway", "name": "g", "namespace": "s", '
+     b'"spec": [1]}]}}', "istio[0].spec has the wrong type (list)"),
+    (b'{"request": {}, "samples": [], "inventory": {"namespaces": "shop"}}', "inventory.namespaces must be a list"),
+    (b'{"request": {"namespaceDurations": {"shop": -3}}, "samples": []}', "namespaceDurations"),
 ])
 def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, content: bytes | None, expected: str) -> None:
     path = tmp_path / "bad.json"

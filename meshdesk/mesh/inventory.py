@@ -8,16 +8,74 @@ Every entity round-trips through JSON (``to_json``/``from_json``) so snapshots c
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet", "Pod",
                   "DeploymentConfig", "Rollout", "WorkloadEntry")
 
 
-def _build(cls: Any, obj: Mapping[str, Any]) -> Any:
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in obj.items() if k in names})
+_HINTS: dict[Any, dict[str, Any]] = {}
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a JSON value has the shape of a field's type (str, int, bool, dict[str, str] ...)."""
+    if hint is Any:
+        return True
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Union or origin is UnionType:
+        return any(_fits(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is dict:
+        return isinstance(value, dict) and all(_fits(k, args[0]) and _fits(v, args[1]) for k, v in value.items())
+    if origin is list:
+        return isinstance(value, list) and all(_fits(v, args[0]) for v in value)
+    return True  # a nested dataclass: its own from_json checks it
+
+
+def _build(cls: Any, obj: Any, where: str, nested: tuple[str, ...] = ()) -> Any:
+    """``cls`` from a JSON object, every field checked against its type: a value of the wrong shape
+    (a snapshot edited by hand, or broken) is a ValueError naming where it is, not a crash later.
+    ``nested`` fields (lists of dataclasses) are left to the caller."""
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"{where} must be an object")
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = get_type_hints(cls)
+    kw = {}
+    for f in fields(cls):
+        if f.name not in obj:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ValueError(f"{where} has no '{f.name}'")
+            continue
+        value = obj[f.name]
+        if f.name in nested:
+            if not isinstance(value, list):
+                raise ValueError(f"{where}.{f.name} must be a list")
+            continue
+        if not _fits(value, hints[f.name]):
+            raise ValueError(f"{where}.{f.name} has the wrong type ({type(value).__name__})")
+        kw[f.name] = value
+    return cls(**kw)
+
+
+def _items(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"{where}.{key} must be a list")
+    return value
 
 
 DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
@@ -129,10 +187,12 @@ class Pod:
         return asdict(self)
 
     @staticmethod
-    def from_json(obj: Mapping[str, Any]) -> Pod:
-        pod: Pod = _build(Pod, obj)
-        pod.containers = [_build(Container, c) for c in obj.get("containers") or []]
-        pod.init_containers = [_build(Container, c) for c in obj.get("init_containers") or []]
+    def from_json(obj: Mapping[str, Any], where: str = "pod") -> Pod:
+        pod: Pod = _build(Pod, obj, where, ("containers", "init_containers"))
+        pod.containers = [_build(Container, c, f"{where}.containers[{i}]")
+                          for i, c in enumerate(_items(obj, "containers", where))]
+        pod.init_containers = [_build(Container, c, f"{where}.init_containers[{i}]")
+                               for i, c in enumerate(_items(obj, "init_containers", where))]
         return pod
 
 
@@ -173,9 +233,9 @@ class Workload:
         return out
 
     @staticmethod
-    def from_json(obj: Mapping[str, Any]) -> Workload:
-        w: Workload = _build(Workload, obj)
-        w.pods = [Pod.from_json(p) for p in obj.get("pods") or []]
+    def from_json(obj: Mapping[str, Any], where: str = "workload") -> Workload:
+        w: Workload = _build(Workload, obj, where, ("pods",))
+        w.pods = [Pod.from_json(p, f"{where}.pods[{i}]") for i, p in enumerate(_items(obj, "pods", where))]
         return w
 
 
@@ -208,9 +268,9 @@ class Service:
         return asdict(self)
 
     @staticmethod
-    def from_json(obj: Mapping[str, Any]) -> Service:
-        s: Service = _build(Service, obj)
-        s.ports = [_build(ServicePort, p) for p in obj.get("ports") or []]
+    def from_json(obj: Mapping[str, Any], where: str = "service") -> Service:
+        s: Service = _build(Service, obj, where, ("ports",))
+        s.ports = [_build(ServicePort, p, f"{where}.ports[{i}]") for i, p in enumerate(_items(obj, "ports", where))]
         return s
 
 
@@ -237,8 +297,8 @@ class IstioObject:
         return asdict(self)
 
     @staticmethod
-    def from_json(obj: Mapping[str, Any]) -> IstioObject:
-        o: IstioObject = _build(IstioObject, obj)
+    def from_json(obj: Mapping[str, Any], where: str = "Istio object") -> IstioObject:
+        o: IstioObject = _build(IstioObject, obj, where)
         return o
 
     def to_manifest(self) -> dict[str, Any]:
@@ -333,20 +393,31 @@ class Inventory:
 
     @staticmethod
     def from_json(obj: Mapping[str, Any]) -> Inventory:
+        """An inventory from a snapshot. A field of the wrong shape is a ValueError that says where
+        (``workloads[2].replicas has the wrong type (list)``)."""
         if not isinstance(obj, Mapping):
             raise ValueError("'inventory' must be an object")
+
+        def each(key: str, make: Any) -> list[Any]:
+            return [make(item, f"{key}[{i}]") for i, item in enumerate(_items(obj, key, "inventory"))]
+
+        hidden, warnings = obj.get("hidden") or {}, obj.get("warnings") or []
+        if not _fits(hidden, dict[str, str]):
+            raise ValueError("hidden must map names to texts")
+        if not _fits(warnings, list[str]):
+            raise ValueError("warnings must be a list of texts")
         return Inventory(
             cluster=str(obj.get("cluster") or ""),
-            namespaces=[_build(Namespace, n) for n in obj.get("namespaces") or []],
-            workloads=[Workload.from_json(w) for w in obj.get("workloads") or []],
-            services=[Service.from_json(s) for s in obj.get("services") or []],
-            istio=[IstioObject.from_json(o) for o in obj.get("istio") or []],
+            namespaces=each("namespaces", lambda n, where: _build(Namespace, n, where)),
+            workloads=each("workloads", Workload.from_json),
+            services=each("services", Service.from_json),
+            istio=each("istio", IstioObject.from_json),
             istio_found=bool(obj.get("istio_found", True)),
-            hidden=dict(obj.get("hidden") or {}),
-            warnings=list(obj.get("warnings") or []),
-            outside_gateways=[Workload.from_json(w) for w in obj.get("outside_gateways") or []],
-            outside_gateway_configs=[IstioObject.from_json(o) for o in obj.get("outside_gateway_configs") or []],
-            k8s_gateways=[IstioObject.from_json(o) for o in obj.get("k8s_gateways") or []],
+            hidden=dict(hidden),
+            warnings=list(warnings),
+            outside_gateways=each("outside_gateways", Workload.from_json),
+            outside_gateway_configs=each("outside_gateway_configs", IstioObject.from_json),
+            k8s_gateways=each("k8s_gateways", IstioObject.from_json),
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:

@@ -10,6 +10,7 @@ Every builder checks its input and raises ``RoutingError`` with a plain message.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -258,6 +259,17 @@ def _l(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _number(value: Any, default: float = 0.0) -> float:
+    """A number from a hand-written field ("50", 50, 50.0); ``default`` for anything else."""
+    if isinstance(value, bool):
+        return default
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return default
+    return out if math.isfinite(out) else default
+
+
 def read_service_routing(vs: IstioObject | None, dr: IstioObject | None) -> ServiceRouting:
     """Read existing objects back into an intent (whoever wrote them); unknown shapes are ignored."""
     r = ServiceRouting()
@@ -301,15 +313,15 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None) -> Serv
             if any(s for s, _ in weighted):
                 if len(weighted) == 1 and weighted[0][1] is None:
                     weighted = [(weighted[0][0], 100)]
-                r.weights = {subset_version.get(str(s), str(s)): int(w or 0) for s, w in weighted if s}
+                r.weights = {subset_version.get(str(s), str(s)): int(_number(w)) for s, w in weighted if s}
         fault = _d(rule.get("fault"))
         if fault:
             delay, abort = _d(fault.get("delay")), _d(fault.get("abort"))
             r.fault = Fault(
-                delay_percent=float(_d(delay.get("percentage")).get("value") or 0) if delay else 0.0,
+                delay_percent=_number(_d(delay.get("percentage")).get("value")) if delay else 0.0,
                 delay_seconds=_parse_seconds(delay.get("fixedDelay")) or 0.0,
-                abort_percent=float(_d(abort.get("percentage")).get("value") or 0) if abort else 0.0,
-                abort_status=int(abort.get("httpStatus") or 503) if abort else 503,
+                abort_percent=_number(_d(abort.get("percentage")).get("value")) if abort else 0.0,
+                abort_status=int(_number(abort.get("httpStatus"), 503)) if abort else 503,
             )
         if rule.get("timeout"):
             r.timeout_seconds = _parse_seconds(rule.get("timeout"))
@@ -328,8 +340,9 @@ def current_routing(inv: Inventory, svc: Service) -> tuple[ServiceRouting, Istio
 
     def _for(kind: str, key: str) -> IstioObject | None:
         mine = [o for o in inv.istio_objects(kind, svc.namespace)
-                if (kind == "VirtualService" and any(h in short for h in _l(_d(o.spec).get("hosts"))))
-                or (kind == "DestinationRule" and _d(o.spec).get(key) in short)]
+                if (kind == "VirtualService" and any(isinstance(h, str) and h in short
+                                                     for h in _l(_d(o.spec).get("hosts"))))
+                or (kind == "DestinationRule" and isinstance(_d(o.spec).get(key), str) and _d(o.spec).get(key) in short)]
         mine.sort(key=lambda o: (not is_managed(o), o.name))
         return mine[0] if mine else None
 

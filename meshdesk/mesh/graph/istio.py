@@ -93,7 +93,8 @@ def _vs_targets(obj: IstioObject) -> set[tuple[str, str]]:
     for kind in ("http", "tcp", "tls"):
         for r in _routes(spec, kind):
             for d in _seq(r.get("route")):
-                host = (d.get("destination") or {}).get("host") if isinstance(d, dict) else None
+                dest = d.get("destination") if isinstance(d, dict) else None
+                host = dest.get("host") if isinstance(dest, dict) else None
                 if isinstance(host, str):
                     out.add(normalize_host(host, obj.namespace))
     return out
