@@ -59,6 +59,14 @@ def test_save_replaces_atomically(tmp_path: Path) -> None:
      b'"spec": [1]}]}}', "istio[0].spec has the wrong type (list)"),
     (b'{"request": {}, "samples": [], "inventory": {"namespaces": "shop"}}', "inventory.namespaces must be a list"),
     (b'{"request": {"namespaceDurations": {"shop": -3}}, "samples": []}', "namespaceDurations"),
+    (b'{"request": {"namespaces": 5}, "samples": []}', "namespaces must be a list of names, not 5"),
+    (b'{"request": {"appenders": [1, 2]}, "samples": []}', "appenders must be a list of names"),
+    (b'{"request": {"duration": [600]}, "samples": []}', "duration must be a whole number of seconds"),
+    (b'{"request": {"responseTimeQuantile": "p95"}, "samples": []}', "responseTimeQuantile must be avg, 0.5"),
+    (b'{"request": {"throughputType": "both"}, "samples": []}', "throughputType must be request or response"),
+    (b'{"request": {"includeIdleNodes": "maybe"}, "samples": []}', "includeIdleNodes must be true or false"),
+    (b'{"request": {"node": {"namespace": "shop"}}, "samples": []}', "must name a workload, an app or a service"),
+    (b'{"request": {"graphType": 5}, "samples": []}', "graphType must be a text"),
 ])
 def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, content: bytes | None, expected: str) -> None:
     path = tmp_path / "bad.json"

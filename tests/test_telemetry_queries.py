@@ -251,7 +251,9 @@ def test_namespace_durations_follow_the_namespaces_age() -> None:
     request = GraphRequest(namespaces=("old", "fresh"), namespaceDurations=got)
     assert (request.duration_of("old"), request.duration_of("fresh")) == (600, 180)
     assert GraphRequest.from_json(json.loads(json.dumps(request.to_json()))) == request
-    for bad in ({"fresh": 0}, {"fresh": "180"}, {"fresh": 1.5}, [180]):
+    assert GraphRequest.from_json({"namespaces": ["fresh"], "namespaceDurations": {"fresh": "180s"}}) \
+        .namespaceDurations == {"fresh": 180}
+    for bad in ({"fresh": 0}, {"fresh": "three minutes"}, {"fresh": 1.5}, [180]):
         with pytest.raises(ValueError, match="namespaceDurations"):
             GraphRequest.from_json({"namespaces": ["fresh"], "namespaceDurations": bad})
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -74,6 +75,11 @@ class GraphRequest:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
         if self.duration <= 0:
             raise ValueError("duration must be a positive number of seconds")
+        quantile_stat(self.responseTimeQuantile)  # raises ValueError for a quantile that cannot be
+        if self.throughputType not in ("request", "response"):
+            raise ValueError(f"throughputType must be request or response, not {self.throughputType!r}")
+        if self.appenders is not None and not all(isinstance(a, str) for a in self.appenders):
+            raise ValueError("appenders must be names")
         for ns, seconds in self.namespaceDurations.items():
             if type(seconds) is not int or seconds <= 0:
                 raise ValueError(f"namespaceDurations[{ns!r}] must be a positive whole number of seconds, "
@@ -118,32 +124,42 @@ class GraphRequest:
         if not isinstance(obj, Mapping):
             raise ValueError("'request' must be an object")
         kw: dict[str, Any] = {}
-        simple = (
-            "graphType", "injectServiceNodes", "includeIdleEdges", "includeIdleNodes", "rateHttp",
-            "rateGrpc", "rateTcp", "queryTime", "duration", "cluster", "responseTimeQuantile",
-            "throughputType", "ambientTraffic",
-        )
-        for key in simple:
+        for key in ("graphType", "rateHttp", "rateGrpc", "rateTcp", "cluster", "throughputType", "ambientTraffic"):
             if obj.get(key) is not None:
+                if not isinstance(obj[key], str):
+                    raise ValueError(f"{key} must be a text, not {obj[key]!r}")
                 kw[key] = obj[key]
-        ns = obj.get("namespaces") or []
-        if isinstance(ns, str):
-            ns = [n for n in ns.split(",") if n]
-        kw["namespaces"] = tuple(str(n) for n in ns)
+        quantile = obj.get("responseTimeQuantile")
+        if quantile is not None:
+            if isinstance(quantile, bool) or not isinstance(quantile, (str, int, float)):
+                raise ValueError(f"responseTimeQuantile must be avg, 0.5, 0.95 or 0.99, not {quantile!r}")
+            kw["responseTimeQuantile"] = str(quantile)
+        for key in ("injectServiceNodes", "includeIdleEdges", "includeIdleNodes"):
+            if obj.get(key) is not None:
+                kw[key] = _flag(obj[key], key)
+        for key in ("queryTime", "duration"):
+            if obj.get(key) is not None:
+                kw[key] = _seconds(obj[key], key)
+        kw["namespaces"] = _names(obj.get("namespaces"), "namespaces")
         if obj.get("node"):
             node = obj["node"]
-            if not isinstance(node, Mapping) or not node.get("namespace"):
+            if not isinstance(node, Mapping) or not isinstance(node.get("namespace"), str) or not node["namespace"]:
                 raise ValueError("'request.node' must be an object with a namespace")
-            kw["node"] = NodeFocus(**{k: str(v) for k, v in node.items() if k in NodeFocus.__dataclass_fields__})
+            fields_ = {k: v for k, v in node.items() if k in NodeFocus.__dataclass_fields__ and v is not None}
+            if not all(isinstance(v, str) for v in fields_.values()):
+                raise ValueError("'request.node' must name its namespace, workload, app, version or service in texts")
+            if not any(fields_.get(k) for k in ("workload", "app", "service")):
+                raise ValueError("'request.node' must name a workload, an app or a service")
+            kw["node"] = NodeFocus(**fields_)
         if obj.get("accessibleNamespaces") is not None:
-            kw["accessibleNamespaces"] = tuple(str(n) for n in obj["accessibleNamespaces"])
+            kw["accessibleNamespaces"] = _names(obj["accessibleNamespaces"], "accessibleNamespaces")
         if obj.get("boxBy"):
-            box = obj["boxBy"]
-            kw["boxBy"] = tuple(box.split(",")) if isinstance(box, str) else tuple(box)
+            kw["boxBy"] = _names(obj["boxBy"], "boxBy")
         if obj.get("appenders") is not None:
-            app = obj["appenders"]
-            kw["appenders"] = tuple(app.split(",")) if isinstance(app, str) else tuple(app)
+            kw["appenders"] = _names(obj["appenders"], "appenders")
         if obj.get("extra"):
+            if not isinstance(obj["extra"], Mapping):
+                raise ValueError("'request.extra' must be an object")
             kw["extra"] = dict(obj["extra"])
         if obj.get("namespaceDurations"):
             durations = obj["namespaceDurations"]
@@ -156,17 +172,47 @@ class GraphRequest:
             if obj.get(key) is not None:
                 kw["showWaypoints"] = _flag(obj[key], key)
                 break
-        for key in ("queryTime", "duration"):
-            if key in kw:
-                kw[key] = int(kw[key])
         return GraphRequest(**kw)
 
 
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    """Names as a list of texts, or one comma-separated text (as Kiali's URL parameters carry them)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(n.strip() for n in value.split(",") if n.strip())
+    if isinstance(value, list) and all(isinstance(n, str) for n in value):
+        return tuple(value)
+    raise ValueError(f"{key} must be a list of names, not {value!r}")
+
+
 def _seconds(value: Any, key: str) -> int:
+    """Whole seconds: a number, or a text of digits with an optional "s" (Kiali's "600s")."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+s?\s*", value):
+        return int(value.strip().rstrip("s"))
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or value != int(value):
         raise ValueError(f"{key} must be a whole number of seconds, not {value!r}")
     return int(value)
+
+
+_QUANTILE_ALIASES = {"50": "0.5", "95": "0.95", "99": "0.99", "0.50": "0.5"}
+
+
+def quantile_stat(quantile: Any) -> str:
+    """The response-time statistic a quantile option names: "avg", or a quantile between 0 and 1
+    written as Prometheus takes it ("0.95"; "95" and 0.95 say the same)."""
+    q = str(quantile).strip()
+    q = _QUANTILE_ALIASES.get(q, q)
+    if q == "avg":
+        return q
+    try:
+        value = float(q)
+    except ValueError:
+        raise ValueError(f"responseTimeQuantile must be avg, 0.5, 0.95 or 0.99, not {quantile!r}") from None
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"responseTimeQuantile must be between 0 and 1, not {quantile!r}")
+    return repr(value)
 
 
 def namespace_durations(namespaces: Iterable[str], created: Mapping[str, float], duration: int,

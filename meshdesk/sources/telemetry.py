@@ -36,7 +36,7 @@ from typing import Protocol
 
 from meshdesk.mesh import telemetry as tm
 from meshdesk.mesh.gcpause import paused_gc
-from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.request import GraphRequest, quantile_stat
 from meshdesk.mesh.telemetry import Sample, SampleWarnings
 from meshdesk.sources import promql
 from meshdesk.sources.base import Cancelled
@@ -70,7 +70,6 @@ OPERATION_NODES = ("operationNodes", "aggregateNode")
 
 _CANCEL_POLL_S = 0.05  # how often a waiting refresh looks at its cancel flag
 
-_QUANTILE_ALIASES = {"50": "0.5", "95": "0.95", "99": "0.99", "0.50": "0.5"}
 
 # L4 telemetry is reported backwards (istio/istio#32399): Kiali reads "sent" from the received counter.
 _TCP_METRICS = {
@@ -113,17 +112,7 @@ def wants(request: GraphRequest, appender: str) -> bool:
 
 def response_time_stat(request: GraphRequest) -> str:
     """The ``stat`` label for the request's quantile: "avg", "0.5", "0.95" or "0.99"."""
-    q = str(request.responseTimeQuantile).strip()
-    q = _QUANTILE_ALIASES.get(q, q)
-    if q == "avg":
-        return q
-    try:
-        value = float(q)
-    except ValueError:
-        raise ValueError(f"responseTimeQuantile must be avg, 0.5, 0.95 or 0.99, not {request.responseTimeQuantile!r}") from None
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"responseTimeQuantile must be between 0 and 1, not {request.responseTimeQuantile!r}")
-    return repr(value)
+    return quantile_stat(request.responseTimeQuantile)
 
 
 # --- building blocks ------------------------------------------------------------------------------
