@@ -229,3 +229,34 @@ def test_what_comes_into_a_workload_without_a_sidecar_is_read_from_its_callers()
     assert dict(inbound.labels) == {"destination_workload_namespace": "shop", "destination_workload": "mongodb-v1"}
     assert target_for_node(g, db.id, "outbound") == MetricsTarget.workload("shop", "mongodb-v1", "outbound")
     assert target_for_node(g, app.id) == MetricsTarget.workload("shop", "ratings-v1")
+
+
+def test_charts_keep_to_their_cluster_in_a_multi_cluster_graph(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Two clusters run a details-v1 each: selected in a graph that spans both, a node's charts and an
+    edge's keep to their own cluster (as Kiali narrows its metrics by cluster); in a one-cluster graph
+    no cluster label is asked for, so telemetry without cluster labels still charts."""
+    from meshdesk.mesh.graph.model import Edge, Node, TrafficGraph, edge_id, node_id
+    from meshdesk.mesh.request import GraphRequest
+    from tests.prom_server import CLUSTER
+
+    def graph(clusters: tuple[str, str]) -> tuple[TrafficGraph, Node, Edge]:
+        g = TrafficGraph(GraphRequest())
+        src = g.add_node(Node(node_id(NODE_WORKLOAD, clusters[0], namespace="bookinfo", workload="productpage-v1"),
+                              NODE_WORKLOAD, cluster=clusters[0], namespace="bookinfo", workload="productpage-v1"))
+        dst = g.add_node(Node(node_id(NODE_WORKLOAD, clusters[1], namespace="bookinfo", workload="details-v1"),
+                              NODE_WORKLOAD, cluster=clusters[1], namespace="bookinfo", workload="details-v1"))
+        e = g.add_edge(Edge(edge_id(src.id, dst.id, "http"), src.id, dst.id, "http"))
+        return g, dst, e
+
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    single, details, _ = graph((CLUSTER, CLUSTER))
+    target = target_for_node(single, details.id)
+    assert target == MetricsTarget.workload("bookinfo", "details-v1")
+    for clusters, rate in (((CLUSTER, CLUSTER + "-west"), None), ((CLUSTER + "-west", CLUSTER), 10.0)):
+        g, details, e = graph(clusters)
+        node_target, edge_target = target_for_node(g, details.id), target_for_edge(g, e.id)
+        assert node_target is not None and edge_target is not None
+        assert ("destination_cluster", clusters[1]) in node_target.labels
+        assert {("source_cluster", clusters[0]), ("destination_cluster", clusters[1])} <= set(edge_target.labels)
+        got = _last(metrics.fetch(node_target, _spec(prometheus_server)), "request_volume")
+        assert got == ({} if rate is None else {("", "rate"): pytest.approx(rate)})

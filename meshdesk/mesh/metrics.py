@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from meshdesk.mesh.graph.model import (
     NODE_APP,
+    NODE_BOX,
     NODE_SERVICE,
     NODE_UNKNOWN,
     NODE_WORKLOAD,
@@ -192,6 +193,22 @@ def _side_labels(node: Node, side: str) -> list[tuple[str, str]]:
     return []
 
 
+def _known(cluster: str) -> bool:
+    return bool(cluster) and cluster != UNKNOWN
+
+
+def _multi_cluster(graph: TrafficGraph) -> bool:
+    """Whether the graph spans several clusters: then a chart keeps to its node's cluster. In one
+    cluster it needs no cluster label (a telemetry without cluster labels still charts)."""
+    clusters: set[str] = set()
+    for n in graph.nodes.values():
+        if n.node_type != NODE_BOX and _known(n.cluster):
+            clusters.add(n.cluster)
+            if len(clusters) > 1:
+                return True
+    return False
+
+
 def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:
     """Whether a waypoint's reports belong to these nodes' metrics: one of them is in an ambient
     namespace, or is a waypoint."""
@@ -211,6 +228,10 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         target = MetricsTarget.app(node.namespace, node.app, direction, node.version)
     elif node.node_type == NODE_SERVICE and not node.is_service_entry and direction == INBOUND:
         target = MetricsTarget.service(node.namespace, node.service)
+    if target is not None and _multi_cluster(graph) and _known(node.cluster):
+        # several clusters in the graph: this node's own cluster only (as Kiali narrows by cluster)
+        side = "destination" if target.direction == INBOUND else "source"
+        target = replace(target, labels=(*target.labels, (f"{side}_cluster", node.cluster)))
     if target is not None and direction == INBOUND and node.has_missing_sidecar:
         # no proxy of its own reports what comes in: its callers' reports tell (as for its edges)
         target = replace(target, reporter="source")
@@ -234,6 +255,11 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     else:
         labels += _side_labels(src, "source")
     labels += _side_labels(dst, "destination")
+    if _multi_cluster(graph):
+        if src.node_type != NODE_SERVICE and _known(src.cluster):
+            labels.append(("source_cluster", src.cluster))
+        if _known(dst.cluster):
+            labels.append(("destination_cluster", dst.cluster))
     # the edge's own protocol only: a pair of nodes speaking gRPC and HTTP has an edge for each (Kiali)
     labels.append(("request_protocol", edge.protocol))
     # its client's report, unless the client cannot report it (no sidecar) or is a gateway (Kiali reads
