@@ -79,6 +79,7 @@ def _items(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
 
 
 DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+AMBIENT_ANNOTATION = "ambient.istio.io/redirection"  # what Istio's CNI marks the pods it captures with
 # the labels naming an app and its version, in the order Istio (and Kiali) prefer them
 APP_LABELS = ("service.istio.io/canonical-name", "app.kubernetes.io/name", "app")
 VERSION_LABELS = ("service.istio.io/canonical-revision", "app.kubernetes.io/version", "version")

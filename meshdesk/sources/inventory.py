@@ -302,6 +302,15 @@ def _replicas(kind: str, obj: Mapping[str, Any], pods: Sequence[Pod]) -> tuple[i
     return len(pods), ready_pods
 
 
+def _by_convention(kind: str, name: str, pod_labels: Mapping[str, str]) -> tuple[str, str]:
+    """The workload a pod's owner belongs to when the owner itself is not at hand: a ReplicaSet named
+    ``<deployment>-<pod-template-hash>`` is that Deployment's."""
+    digest = pod_labels.get("pod-template-hash")
+    if kind == "ReplicaSet" and digest and name.endswith("-" + digest):
+        return "Deployment", name[: -len(digest) - 1]
+    return kind, name
+
+
 # -- the reader ----------------------------------------------------------------------------------------
 
 @dataclass
@@ -541,10 +550,7 @@ class InventoryReader:
                 continue
             if pod.namespace in inside:
                 continue
-            kind, name = pod.owner_kind or "Pod", pod.owner_name or pod.name
-            digest = pod.labels.get("pod-template-hash")
-            if kind == "ReplicaSet" and digest and name.endswith("-" + digest):
-                kind, name = "Deployment", name[: -len(digest) - 1]
+            kind, name = _by_convention(pod.owner_kind or "Pod", pod.owner_name or pod.name, pod.labels)
             if (pod.namespace, name) not in found:
                 labels = {k: v for k, v in pod.labels.items() if k not in _POD_ONLY_LABELS}
                 found[(pod.namespace, name)] = Workload(name=name, namespace=pod.namespace, kind=kind,
@@ -589,10 +595,7 @@ class InventoryReader:
                     return parent_kind, parent_name
                 return kind, name
             # the owner was not listed (hidden by RBAC): Kubernetes' naming conventions tell
-            if kind == "ReplicaSet" and pod_labels and pod_labels.get("pod-template-hash") and \
-                    name.endswith("-" + pod_labels["pod-template-hash"]):
-                return "Deployment", name[: -len(pod_labels["pod-template-hash"]) - 1]
-            return kind, name
+            return _by_convention(kind, name, pod_labels or {})
 
         workloads: dict[tuple[str, str, str], Workload] = {}
         for (ns, kind, name), obj in controllers.items():

@@ -2,16 +2,17 @@
 are marked) and missing sidecars (``mesh_check``: Kiali's meshCheck appender).
 
 From the inventory, as Kiali decides them:
-- a service node inside the requested namespaces that a VirtualService routes to gets ``has_virtual_service`` from the first such
-  VirtualService (its hosts in ``extra["vsHosts"]``) and the route features it uses: traffic shifting
-  (an HTTP route with several destinations), TCP traffic shifting, request routing (any route with a
-  destination), fault injection, mirroring, request timeouts. A DestinationRule for the service
-  gives ``has_destination_rule`` (meshdesk's DR badge; Kiali has none);
+- a service node inside the requested namespaces that a VirtualService routes to gets
+  ``has_virtual_service`` from the first such VirtualService (its hosts in ``extra["vsHosts"]``) and
+  the route features it uses: traffic shifting (an HTTP route with several destinations), TCP
+  traffic shifting, request routing (any route with a destination), fault injection, mirroring,
+  request timeouts. A DestinationRule for the service gives ``has_destination_rule`` (meshdesk's DR
+  badge; Kiali has none);
 - ``hasCB`` (circuit breaker: a connection pool or outlier detection) on a node inside the requested
-  namespaces: on a service node when a
-  DestinationRule for it has one anywhere; on an unversioned app node likewise through its
-  destination services; on a node with a version only when the DestinationRule has one at the top
-  level or in a subset labelled with that version; never on an unversioned workload node;
+  namespaces: on a service node when a DestinationRule for it has one anywhere; on an unversioned
+  app node likewise through its destination services; on a node with a version only when the
+  DestinationRule has one at the top level or in a subset labelled with that version; never on an
+  unversioned workload node;
 - a service node inside the requested namespaces without an app takes the app label of its
   Kubernetes Service (for a ServiceEntry, the Service named by a host's first label), so it joins
   that app's box;
@@ -20,9 +21,10 @@ From the inventory, as Kiali decides them:
   IngressGateways/EgressGateways), with the Gateway's hosts (``Inventory.outside_gateways`` and
   ``outside_gateway_configs`` hold those outside the selection); so does one Istio runs for a
   Kubernetes Gateway API Gateway (``isGatewayAPI``; an ambient waypoint is one too);
-- workload/app nodes whose workloads run without a sidecar, are not gateways and are not in an
-  ambient namespace get ``has_missing_sidecar`` (not for istio-system, unreadable namespaces or dead
-  nodes).
+- ``mesh_check``: a workload or app node whose workloads are not all sidecar-injected, not all
+  captured by ambient (their pods' ``ambient.istio.io/redirection``) and not all gateways gets
+  ``has_missing_sidecar``; one whose workloads are all ambient, or a waypoint, ``isAmbient`` (not for
+  istio-system, unreadable namespaces or dead nodes).
 Without an inventory it does nothing.
 """
 
@@ -35,6 +37,7 @@ from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
 from meshdesk.mesh.inventory import (
+    AMBIENT_ANNOTATION,
     APP_LABELS,
     DATAPLANE_MODE_LABEL,
     GATEWAY_COMPONENTS,
@@ -245,9 +248,6 @@ def _is_gateway(w: Workload) -> bool:
     if any(p.annotations.get("inject.istio.io/templates") == "gateway" for p in w.pods[:1]):
         return True
     return "istio.io/gateway-name" in labels or labels.get("gateway.istio.io/managed") == "istio.io-gateway-controller"
-
-
-AMBIENT_ANNOTATION = "ambient.istio.io/redirection"  # what Istio's CNI marks the pods it captures with
 
 
 def _is_ambient(w: Workload, ambient: set[str]) -> bool:

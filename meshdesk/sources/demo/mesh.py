@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshdesk.mesh.inventory import (
+    AMBIENT_ANNOTATION,
     Container,
     IstioObject,
     Namespace,
@@ -392,7 +393,7 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
                 labels["service.istio.io/canonical-name"] = spec.app
                 labels["service.istio.io/canonical-revision"] = "latest"
             elif spec.namespace in AMBIENT_NAMESPACES:
-                annotations["ambient.istio.io/redirection"] = "enabled"  # what the Istio CNI marks ambient pods with
+                annotations[AMBIENT_ANNOTATION] = "enabled"  # what the Istio CNI marks ambient pods with
             if spec.ports:
                 annotations["prometheus.io/port"] = "15020" if spec.sidecar or spec.waypoint else str(spec.ports[0])
                 annotations["prometheus.io/scrape"] = "true"
