@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -39,6 +39,7 @@ from meshdesk.sources.inventory import (
     RawApi,
     read_inventory,
 )
+from meshdesk.sources.logs import parse_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,8 @@ class ClusterSource:
     def _remember_births(self, namespaces: Sequence[Namespace]) -> None:
         with self._lock:
             for n in namespaces:
-                born = _timestamp(n.created)
-                if born is not None:
+                born = parse_timestamp(n.created) if n.created else math.nan
+                if not math.isnan(born):
                     self._born[n.name] = born
 
     def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
@@ -305,13 +306,3 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
             raise
     return source
 
-
-def _timestamp(text: str) -> float | None:
-    """Unix seconds of a Kubernetes timestamp ("2026-11-27T13:00:00Z"); None when absent or unreadable."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment.timestamp() if moment.tzinfo is not None else None
