@@ -199,6 +199,27 @@ def test_scaled_to_zero_is_not_ready_and_more_pods_than_wanted_is_degraded() -> 
     assert node(g, "cart-v1").health.status == model.DEGRADED  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(("desired", "available", "current", "status"), [
+    (2, 2, 3, model.FAILURE),  # as many available as wanted, and one more pod that is not: pending
+    (2, 2, -1, model.HEALTHY),  # the controller did not say how many pods it runs: no such judgement
+    (3, 1, 3, model.DEGRADED),  # fewer available than wanted
+    (3, 1, 1, model.DEGRADED),
+    (2, 0, 2, model.FAILURE),  # none available
+    (2, 3, 3, model.DEGRADED),  # more than wanted
+    (2, 2, 2, model.HEALTHY),
+])
+def test_pod_counts_follow_kialis_ratio_check(desired: int, available: int, current: int, status: str) -> None:
+    """Kiali judges a workload's pods by wanted, current (what its controller runs) and available."""
+    inv = _inventory("")
+    w = inv.workloads[0]
+    w.replicas, w.available, w.current = desired, available, current
+    g = build(snapshot([http("web-v1", "cart-v1", 10)], inventory=inv))
+    cart = node(g, "cart-v1").health
+    assert cart is not None and cart.status == status
+    if (desired, available, current) == (2, 2, 3):
+        assert cart.reasons == ["workload has pods that are not available (pending)"]
+
+
 def test_a_versioned_app_is_judged_on_requests_and_its_app_box_on_every_pod() -> None:
     """As Kiali: in a versioned app graph, cart v1 with no pod available but answering every request
     is healthy as a node; the cart box, which stands for the whole app, shows the failure."""

@@ -50,7 +50,8 @@ def test_bookinfo_inventory(kube_emulator: KubeEmulator, shared_dir: Path) -> No
                                     "reviews-v3")]
     reviews = inv.workload("bookinfo", "reviews-v2")
     assert reviews is not None
-    assert (reviews.app, reviews.version, reviews.replicas, reviews.available) == ("reviews", "v2", 1, 1)
+    assert (reviews.app, reviews.version, reviews.replicas, reviews.available, reviews.current) == \
+        ("reviews", "v2", 1, 1, 1)
     assert reviews.has_sidecar is True and reviews.cluster == "east" and reviews.created
     pod = reviews.pods[0]
     assert pod.ready_count == (2, 2) and pod.restarts == 0 and pod.phase == "Running"

@@ -209,6 +209,7 @@ class Workload:
     available: int = 0
     cluster: str = ""
     created: str = ""
+    current: int = -1  # the pods its controller runs now (status.replicas), -1 when unknown
 
     @property
     def app(self) -> str:

@@ -286,6 +286,14 @@ def _template_labels(kind: str, spec: Mapping[str, Any]) -> dict[str, str]:
     return _strmap(_d(_d(spec.get("template")).get("metadata")).get("labels"))
 
 
+def _current(kind: str, obj: Mapping[str, Any]) -> int:
+    """The pods a controller runs now (its status says), -1 when it does not say."""
+    status = _d(obj.get("status"))
+    key = {"Deployment": "replicas", "ReplicaSet": "replicas", "StatefulSet": "replicas",
+           "DaemonSet": "currentNumberScheduled"}.get(kind)
+    return _int(status.get(key), -1) if key is not None and key in status else -1
+
+
 def _replicas(kind: str, obj: Mapping[str, Any], pods: Sequence[Pod]) -> tuple[int, int]:
     spec, status = _d(obj.get("spec")), _d(obj.get("status"))
     ready_pods = sum(1 for p in pods if p.containers and all(c.ready for c in p.containers))
@@ -631,7 +639,9 @@ class InventoryReader:
 
         for (ns, kind, name), w in workloads.items():
             w.pods.sort(key=lambda p: p.name)
-            w.replicas, w.available = _replicas(kind, controllers.get((ns, kind, name)) or {}, w.pods)
+            controller = controllers.get((ns, kind, name)) or {}
+            w.replicas, w.available = _replicas(kind, controller, w.pods)
+            w.current = _current(kind, controller)
         inv.workloads.extend(workloads.values())
 
 

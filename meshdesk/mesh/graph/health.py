@@ -320,12 +320,27 @@ _SCALABLE = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DeploymentCon
 
 
 def _workload_status(ws: list[Workload]) -> tuple[str, str]:
-    """The worst of the workloads' pod states by Kiali's rules, and why: none available of those
-    wanted is a failure, fewer or more than wanted is degraded, a workload scaled to zero is not ready."""
+    """The worst of the workloads' pod states by Kiali's rules, and why: a workload scaled to zero is
+    not ready; none available of those wanted is a failure, and so are pods its controller runs
+    beyond the available ones when as many are available as wanted (pending pods); fewer or more
+    than wanted is degraded."""
     status, reason = model.NO_HEALTH, ""
     for w in ws:
-        if w.replicas == 0 and w.kind in _SCALABLE:
+        desired, available, current = w.replicas, w.available, w.current
+        if desired == 0 and w.kind in _SCALABLE:
             s, why = model.NOT_READY, "workload is scaled to zero"
+        elif current >= 0 and desired > 0:
+            # Kiali's ratio check, in its order, where the controller says how many pods it runs
+            if current > 0 and available > 0 and (current < desired or available < desired):
+                s, why = model.DEGRADED, "workload has fewer available pods than wanted"
+            elif available == 0:
+                s, why = model.FAILURE, "workload has fewer available pods than wanted"
+            elif desired == available != current:
+                s, why = model.FAILURE, "workload has pods that are not available (pending)"
+            elif desired == current == available:
+                s, why = model.HEALTHY, ""
+            else:
+                s, why = model.DEGRADED, "workload has more available pods than wanted"
         elif (w.replicas > 0 and w.available == 0) or 0 < w.available < w.replicas:
             s = model.FAILURE if w.available == 0 else model.DEGRADED
             why = "workload has fewer available pods than wanted"
