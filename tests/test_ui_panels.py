@@ -419,3 +419,19 @@ def test_an_edge_panel_says_which_host_gave_which_code(qtbot) -> None:  # type: 
     text = _only_edge_panel(qtbot, graph)
     hosts = text.split("Hosts\n", 1)[1]
     assert "a.example.com (code 200 90.0%)" in hosts and "b.example.com (code 503 10.0%)" in hosts
+
+
+def test_a_workload_with_a_pending_pod_says_how_many_run(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Two pods wanted and available, a third one its controller runs but that is not available (a
+    rollout stuck on a pending pod): the panel says so next to its Failure."""
+    from meshdesk.mesh.inventory import Namespace, Workload
+    from tests.graph_samples import http, snapshot
+
+    cart = Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"}, replicas=2, available=2, current=3)
+    inv = Inventory(cluster="east", namespaces=[Namespace("shop")], workloads=[cart])
+    graph = build(snapshot([http("web-v1", "cart-v1", 5)], inventory=inv))
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, inv)
+    p.show_selection([graph.find_node(workload="cart-v1").id])  # type: ignore[union-attr]
+    assert "Replicas\n2/2 available, 3 running" in p.text() and "Failure" in p.text()

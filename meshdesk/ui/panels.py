@@ -483,7 +483,8 @@ class SidePanel(QWidget):
         if w is not None:
             rows.insert(0, ("Kind", _e(w.kind)))
             rows += [("App", _e(w.app or "-")), ("Version", _e(w.version or "-")),
-                     ("Replicas", f"{w.available}/{w.replicas} available")]
+                     ("Replicas", f"{w.available}/{w.replicas} available"
+                                  + (f", {w.current} running" if w.current >= 0 and w.current != w.replicas else ""))]
             sc = w.has_sidecar
             if waypoint:
                 rows.append(("Sidecar", "none needed (it is a proxy itself)"))
