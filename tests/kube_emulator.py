@@ -293,6 +293,8 @@ class ForbidRule:
             return False
         if self.resource is not None and self.resource != resource:
             return False
+        if self.namespace == "":  # cluster-wide requests only: a user with rights in each namespace
+            return namespace is None
         # a rule for one namespace also denies cluster-wide requests (RBAC needs cluster-wide rights)
         return self.namespace is None or namespace is None or self.namespace == namespace
 
@@ -523,7 +525,8 @@ class KubeEmulator:
 
     def forbid(self, namespace: str | None = None, resource: str | None = None, verb: str | None = None) -> None:
         """Answer 403 (a real Status body) to matching requests. A namespace rule also denies
-        cluster-wide requests for that resource, as RBAC does for a user without cluster-wide rights.
+        cluster-wide requests for that resource, as RBAC does for a user without cluster-wide rights;
+        ``namespace=""`` denies cluster-wide requests alone (rights granted namespace by namespace).
         ``resource`` is a plural ("pods", "virtualservices") or "services/proxy", "pods/portforward"."""
         self._faults.forbid.append(ForbidRule(namespace, resource, verb))
 

@@ -182,7 +182,8 @@ def test_forbidden_namespace_is_hidden_and_the_rest_loads(kube_emulator: KubeEmu
     kube_emulator.forbid(namespace="bookinfo", resource="pods")
     kube_emulator.forbid(resource="destinationrules")
     inv = read_inventory(kube_emulator.api_client(), ["bookinfo", "default"], cluster="c")
-    assert set(inv.hidden) == {"bookinfo/pods", "bookinfo/destinationrules", "default/destinationrules"}
+    assert set(inv.hidden) == {"bookinfo/pods", "bookinfo/destinationrules", "default/destinationrules",
+                               "*/gateway pods"}  # looked for in istio-system alone
     assert inv.hidden["bookinfo/pods"].startswith("forbidden: not allowed to list pods in bookinfo")
     web = inv.workload("default", "web")
     assert web is not None and len(web.pods) == 1  # the other namespace still has its pods
@@ -471,11 +472,23 @@ def test_gateways_outside_the_selection_are_read_for_the_graph(kube_emulator: Ku
     assert egress.extra["gateway"] == {"egressInfo": {"hostnames": ["api.example.com"]}}
     assert not any(n.is_gateway for n in g.nodes.values() if n.namespace == "bookinfo")
 
-    # all namespaces read: nothing is outside; a user who may not list pods cluster-wide sees no marks
+    # all namespaces read: nothing is outside
     assert read_inventory(emu.api_client(), None, cluster="east").outside_gateways == []
-    emu.forbid(namespace="istio-system", resource="pods")  # denies cluster-wide pod lists too
+    # a user with rights namespace by namespace still gets the gateway in istio-system, and is told
+    # that gateways elsewhere (istio-egress here) are not looked for
+    emu.forbid(namespace="", resource="pods")
+    emu.forbid(namespace="", resource="gateways")
+    scoped = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    assert [(w.namespace, w.name) for w in scoped.outside_gateways] == [("istio-system", "istio-ingressgateway")]
+    assert scoped.outside_gateway_configs == [] and len(scoped.workloads) == 6
+    assert [o.name for o in scoped.istio_objects("Gateway")] == ["bookinfo-gateway"]
+    assert scoped.hidden["*/gateway pods"].startswith("forbidden cluster-wide, read in istio-system only")
+    assert "not marked" in scoped.hidden["*/Istio gateways"]
+    # no right in istio-system either: no marks, said so, and the selection is still read whole
+    emu.forbid(namespace="istio-system", resource="pods")
     hidden = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
-    assert hidden.outside_gateways == [] and hidden.hidden == {} and len(hidden.workloads) == 6
+    assert hidden.outside_gateways == [] and len(hidden.workloads) == 6
+    assert hidden.hidden["*/gateway pods"].startswith("forbidden cluster-wide: gateways elsewhere are not marked")
 
 
 GATEWAY_API_CRD = {  # the Kubernetes Gateway API's Gateway kind, as a cluster with it installed serves it
@@ -512,3 +525,11 @@ def test_gateway_api_gateways_are_read_cluster_wide_apart_from_the_istio_config(
     everything = read_inventory(emu.api_client(), None, cluster="east")
     assert [o.name for o in everything.k8s_gateways] == ["ingress"] and everything.outside_gateways == []
     assert everything.workload("ingress", "ingress-istio") is not None
+    # Gateway API gateways may be listed only in each namespace: those of the selection are still read
+    emu.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+             "metadata": {"name": "books", "namespace": "bookinfo"},
+             "spec": {"gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80}]}})
+    emu.forbid(namespace="", resource="gateways")
+    scoped = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    assert [(o.namespace, o.name) for o in scoped.k8s_gateways] == [("bookinfo", "books")]
+    assert scoped.hidden["*/Gateway API gateways"].startswith("forbidden cluster-wide, read in bookinfo, istio-system")

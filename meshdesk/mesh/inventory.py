@@ -88,6 +88,7 @@ GATEWAY_COMPONENTS = ("IngressGateways", "EgressGateways")
 # the label Istio puts on the pods it runs for a Kubernetes Gateway API Gateway (its value: the name)
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 K8S_GATEWAY = "K8sGateway"
+ISTIO_NAMESPACE = "istio-system"  # where Istio runs its control plane and, usually, its gateways
 
 
 def first_label(labels: Any, names: tuple[str, ...]) -> str | None:

@@ -28,6 +28,7 @@ import urllib3
 from meshdesk.mesh.inventory import (
     GATEWAY_COMPONENTS,
     GATEWAY_NAME_LABEL,
+    ISTIO_NAMESPACE,
     K8S_GATEWAY,
     Container,
     Inventory,
@@ -523,21 +524,44 @@ class InventoryReader:
         API's Gateways, and outside the selection Istio's ingress and egress gateway workloads, the
         workloads Istio runs for Gateway API Gateways, and Istio's Gateway objects (the usual gateway
         runs in istio-system while its traffic goes to the selected namespaces). At most four
-        cluster-wide calls whatever the selection; one the user may not make leaves those marks out."""
+        cluster-wide calls whatever the selection. A user who may not list one of them cluster-wide
+        gets it namespace by namespace where it matters most - Gateway API Gateways in the selection,
+        and everything in Istio's own namespace - and is told, in ``hidden``, that gateways elsewhere
+        stay unmarked."""
         inv = self.inv
         inside = set(names) if self.selected is not None else None
+        control_plane = [] if inside is not None and ISTIO_NAMESPACE in inside else [ISTIO_NAMESPACE]
 
-        def listed(path: str, query: Sequence[tuple[str, str]], what: str) -> list[JsonObj]:
+        def listed(prefix: str, plural: str, query: Sequence[tuple[str, str]], what: str,
+                   fallback: Sequence[str]) -> list[JsonObj]:
             try:
-                return self.http.list_items(path, query, what=what)
+                return self.http.list_items(f"{prefix}/{plural}", query, what=f"list {what}")
             except (Unauthorized, Cancelled):
                 raise
+            except Forbidden:
+                pass
             except SourceError:
-                return []  # not allowed or not served: those gateways stay unmarked
+                return []  # not served: those gateways stay unmarked
+            items: list[JsonObj] = []
+            read: list[str] = []
+            for ns in dict.fromkeys(fallback):
+                try:
+                    items += self.http.list_items(f"{prefix}/namespaces/{quote(ns, safe='')}/{plural}", query,
+                                                  what=f"list {what} in {ns}")
+                    read.append(ns)
+                except (Unauthorized, Cancelled):
+                    raise
+                except SourceError:
+                    continue
+            where = f", read in {', '.join(read)} only" if read else ""
+            inv.hidden[f"*/{what}"] = (f"forbidden cluster-wide{where}: gateways elsewhere are not marked as "
+                                       f"gateways in the graph")
+            return items
 
         api = versions.get(K8S_GATEWAY)
         if api is not None:
-            for obj in listed(f"/apis/{api[0]}/{api[1]}/gateways", (), "list Gateway API gateways"):
+            for obj in listed(f"/apis/{api[0]}/{api[1]}", "gateways", (), "Gateway API gateways",
+                              [*names, *control_plane]):
                 try:
                     gw = istio_from_json(obj, K8S_GATEWAY, "/".join(api), self.cluster)
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -547,9 +571,10 @@ class InventoryReader:
         if inside is None:
             return  # every namespace is read: no gateway is outside
         components = "operator.istio.io/component in (" + ",".join(GATEWAY_COMPONENTS) + ")"
-        pods = listed("/api/v1/pods", [("labelSelector", components)], "list gateway pods")
+        pods = listed("/api/v1", "pods", [("labelSelector", components)], "gateway pods", control_plane)
         if api is not None:
-            pods += listed("/api/v1/pods", [("labelSelector", GATEWAY_NAME_LABEL)], "list Gateway API gateway pods")
+            pods += listed("/api/v1", "pods", [("labelSelector", GATEWAY_NAME_LABEL)], "Gateway API gateway pods",
+                           control_plane)
         found: dict[tuple[str, str], Workload] = {}
         for obj in pods:
             try:
@@ -565,8 +590,8 @@ class InventoryReader:
                                                         labels=labels, cluster=self.cluster)
         inv.outside_gateways = sorted(found.values(), key=lambda w: (w.namespace, w.name))
         istio_gw = versions.get("Gateway")
-        configs = [] if istio_gw is None else listed(f"/apis/{istio_gw[0]}/{istio_gw[1]}/gateways", (),
-                                                     "list gateways")
+        configs = [] if istio_gw is None else listed(f"/apis/{istio_gw[0]}/{istio_gw[1]}", "gateways", (),
+                                                     "Istio gateways", control_plane)
         for obj in configs:
             if _d(obj.get("metadata")).get("namespace") in inside:
                 continue
