@@ -7,8 +7,8 @@ keeps objects in memory. It serves discovery (``/api``, ``/apis``, group and res
 (resourceVersion conflicts answer 409), merge and JSON patch, delete, ``?dryRun=All``, for the core,
 apps, batch and RBAC kinds, any CRD loaded from a manifest (under every version the CRD marks
 ``served``; ``load_crds`` drops the OpenAPI schemas, ``add_crd`` keeps them), self-subject access
-reviews, the service proxy (forwarded to a registered upstream URL, e.g. a real Prometheus), and a pod
-port-forward over WebSocket (``v4.channel.k8s.io``) to a registered local TCP port. No watches.
+reviews, the service and pod proxies (forwarded to a registered upstream URL, e.g. a real Prometheus
+or a stand-in for istiod's debug endpoint), and a pod port-forward over WebSocket (``v4.channel.k8s.io``) to a registered local TCP port. No watches.
 
 Faults are injected by tests: ``require_token``, ``require_client_cert``, ``forbid``, ``fail``,
 ``slow``, ``clear_faults``; ``calls`` records every request as ``(method, path)`` so tests and
@@ -369,6 +369,7 @@ class KubeEmulator:
         self._rv = 1
         self._faults = _Faults()
         self._proxies: dict[tuple[str, str, str], str] = {}
+        self._pod_proxies: dict[tuple[str, str, str], str] = {}
         self._port_forwards: dict[tuple[str, str, int], int] = {}
         self._pod_logs: dict[tuple[str, str, str], list[tuple[float, str]]] = {}  # see add_pod_log
         self._stop_event = threading.Event()
@@ -548,6 +549,11 @@ class KubeEmulator:
     def proxy_service(self, namespace: str, name: str, port: int | str, url: str) -> None:
         """Forward ``/api/v1/namespaces/{ns}/services/{name}:{port}/proxy/...`` to ``url``."""
         self._proxies[(namespace, name, str(port))] = url.rstrip("/")
+
+    def proxy_pod(self, namespace: str, pod: str, port: int | str, url: str) -> None:
+        """Forward ``/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy/...`` to ``url`` (istiod's debug
+        endpoints, say)."""
+        self._pod_proxies[(namespace, pod, str(port))] = url.rstrip("/")
 
     def port_forward_pod(self, namespace: str, pod: str, port: int, local_port: int) -> None:
         """Relay a port-forward to ``pod``:``port`` to the TCP port 127.0.0.1:``local_port``."""
@@ -1015,6 +1021,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if group == "" and plural == "services" and sub[:1] == ["proxy"] and name:
             self._service_proxy(method, namespace or "", name, "/".join(sub[1:]), path, query)
             return
+        if group == "" and plural == "pods" and sub[:1] == ["proxy"] and name:
+            self._pod_proxy(method, namespace or "", name, "/".join(sub[1:]))
+            return
         if t.plural == "selfsubjectaccessreviews":
             self._access_review(method)
             return
@@ -1258,6 +1267,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                         break
         if upstream is None:
             raise ApiError(503, "ServiceUnavailable", f'no endpoints available for service "{svc_name}"')
+        self._forward(method, upstream, rest, "service")
+
+    def _pod_proxy(self, method: str, namespace: str, target: str, rest: str) -> None:
+        emu = self.emulator
+        pod_name, _, port = target.partition(":")
+        self._check(namespace, "pods/proxy", "get" if method == "GET" else "create", pod_name, "")
+        if emu.get("pods", namespace, pod_name) is None:
+            raise ApiError(404, "NotFound", f'pods "{pod_name}" not found', {"name": pod_name, "kind": "pods"})
+        upstream = emu._pod_proxies.get((namespace, pod_name, port))
+        if upstream is None:
+            raise ApiError(503, "ServiceUnavailable", f"error trying to reach pod: dial tcp {pod_name}:{port}: "
+                                                      "connect: connection refused")
+        self._forward(method, upstream, rest, "pod")
+
+    def _forward(self, method: str, upstream: str, rest: str, what: str) -> None:
         raw_query = urllib.parse.urlsplit(self.path).query
         url = f"{upstream}/{rest}" + (f"?{raw_query}" if raw_query else "")
         n = int(self.headers.get("Content-Length") or 0)
@@ -1271,7 +1295,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except urllib.error.HTTPError as e:
             self._send(e.code, e.read(), e.headers.get("Content-Type", "text/plain"))
         except OSError as e:
-            raise ApiError(503, "ServiceUnavailable", f"error trying to reach service: {e}") from e
+            raise ApiError(503, "ServiceUnavailable", f"error trying to reach {what}: {e}") from e
 
     # -- port-forward over WebSocket -------------------------------------------------------------
     def _websocket(self, path: str, query: Mapping[str, list[str]]) -> None:

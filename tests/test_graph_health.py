@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from meshdesk.mesh.graph import build, health, model
-from meshdesk.mesh.inventory import Inventory, Namespace, Pod, Workload
+from meshdesk.mesh.inventory import Container, Inventory, Namespace, Pod, Workload
 from tests.graph_samples import grpc, http, snapshot
 from tests.test_graph_traffic import edge, node
 
@@ -218,6 +218,36 @@ def test_pod_counts_follow_kialis_ratio_check(desired: int, available: int, curr
     assert cart is not None and cart.status == status
     if (desired, available, current) == (2, 2, 3):
         assert cart.reasons == ["workload has pods that are not available (pending)"]
+
+
+def test_proxies_out_of_sync_degrade_a_workload_but_not_a_gateway() -> None:
+    """Kiali's proxy check: two pods wanted and available, one proxy in sync with istiod, is Degraded
+    and says how many are not; unknown sync state (no state read) and gateways are not judged."""
+    inv = _inventory("")
+    cart = inv.workloads[0]
+    sidecar = Container("istio-proxy", ready=True)
+    synced = dict.fromkeys(("CDS", "EDS", "LDS", "RDS"), "Synced")
+    cart.pods = [Pod(name=f"cart-v1-{i}", namespace="shop", phase="Running", containers=[sidecar],
+                     proxy_sync=dict(synced, EDS="Stale") if i else dict(synced)) for i in range(2)]
+    cart.replicas = cart.available = cart.current = 2
+
+    def cart_health() -> model.Health:
+        h = node(build(snapshot([http("web-v1", "cart-v1", 10)], inventory=inv)), "cart-v1").health
+        assert h is not None
+        return h
+
+    h = cart_health()
+    assert h.status == model.DEGRADED and h.reasons == ["1 proxy not in sync with istiod"]
+    cart.pods[1].proxy_sync = dict(synced)
+    assert cart_health().status == model.HEALTHY
+    cart.pods[1].proxy_sync = {}  # one state unknown: counted as not in sync, as Kiali counts it
+    assert cart_health().status == model.DEGRADED
+    for p in cart.pods:
+        p.proxy_sync = {}
+    assert cart_health().status == model.HEALTHY  # nothing known: no judgement
+    cart.pods[0].proxy_sync = dict(synced, CDS="NOT_SENT")
+    cart.labels["istio"] = "ingressgateway"
+    assert cart_health().status == model.HEALTHY
 
 
 def test_a_versioned_app_is_judged_on_requests_and_its_app_box_on_every_pod() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -288,10 +291,11 @@ def test_inventory_command_json_and_table(kube_emulator: KubeEmulator, shared_di
     assert main(["inventory", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo"]) == 0
     out, _ = capsys.readouterr()
     lines = out.splitlines()
-    assert lines[0].split() == ["NAMESPACE", "KIND", "NAME", "PODS", "READY", "SIDECAR", "PROXY", "RESTARTS", "APP",
-                                "VERSION"]
-    assert lines[1].split() == ["bookinfo", "Deployment", "details-v1", "1", "2/2", "yes", "1.24.2", "0", "details",
-                                "v1"]
+    assert lines[0].split() == ["NAMESPACE", "KIND", "NAME", "PODS", "READY", "SIDECAR", "PROXY", "SYNCED",
+                                "RESTARTS", "APP", "VERSION"]
+    # no istiod in this cluster: whether the proxies are in sync is not known
+    assert lines[1].split() == ["bookinfo", "Deployment", "details-v1", "1", "2/2", "yes", "1.24.2", "-", "0",
+                                "details", "v1"]
     assert any(line.split()[:3] == ["bookinfo", "VirtualService", "reviews"] for line in lines)
 
 
@@ -533,3 +537,93 @@ def test_gateway_api_gateways_are_read_cluster_wide_apart_from_the_istio_config(
     scoped = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
     assert [(o.namespace, o.name) for o in scoped.k8s_gateways] == [("bookinfo", "books")]
     assert scoped.hidden["*/Gateway API gateways"].startswith("forbidden cluster-wide, read in bookinfo, istio-system")
+
+
+class _Istiod(http.server.BaseHTTPRequestHandler):
+    """A stand-in for istiod's monitoring port: ``/debug/syncz`` answers the server's ``syncz``."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the handler's protocol
+        if self.path != "/debug/syncz":
+            self.send_error(404)
+            return
+        body = json.dumps(self.server.syncz).encode()  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def istiod_debug() -> Iterator[http.server.ThreadingHTTPServer]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Istiod)
+    server.syncz = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _synced(pod: str, ns: str, **stale: str) -> dict[str, str]:
+    """A syncz entry whose proxy acknowledged everything sent, but for the ``<kind>_acked`` given."""
+    entry = {"cluster_id": "Kubernetes", "proxy": f"{pod}.{ns}", "istio_version": "1.24.2"}
+    for kind in ("cluster", "listener", "route", "endpoint"):
+        entry[f"{kind}_sent"] = entry[f"{kind}_acked"] = f"{kind}-nonce-7"
+    entry.update(stale)
+    return entry
+
+
+def test_proxy_sync_state_is_read_from_istiod_and_degrades_health(
+        kube_emulator: KubeEmulator, shared_dir: Path, istiod_debug: http.server.ThreadingHTTPServer) -> None:
+    """istiod says reviews-v1's proxy never acknowledged its routes: as in Kiali, that workload is
+    Degraded ("1 proxy not in sync with istiod") while productpage, in sync, stays Healthy; a pod
+    istiod does not list (details) is unknown. Read through the API server's pod proxy to istiod's
+    monitoring port; without the right to use it, the state is unknown and the user is told why."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph import model as gm
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.mesh.snapshot import Snapshot
+    from tests.graph_samples import http as sample
+
+    emu = kube_emulator
+    _bookinfo(emu, shared_dir)
+    emu.add(_deployment("istiod", "istio-system", {"app": "istiod", "istio": "pilot"}))
+    emu.run_workloads("istio-system")
+    pods = {p["metadata"]["labels"]["app"]: p["metadata"]["name"]
+            for p in emu.objects("pods") if p["metadata"]["labels"].get("version") in (None, "v1")}
+    emu.proxy_pod("istio-system", pods["istiod"], 15014, f"http://127.0.0.1:{istiod_debug.server_address[1]}")
+    istiod_debug.syncz = [  # type: ignore[attr-defined]
+        _synced(pods["productpage"], "bookinfo"),
+        _synced(pods["reviews"], "bookinfo", route_acked=""),
+        _synced("gone-pod", "bookinfo"), {"proxy": "not a pod name"}, "junk"]
+    inv = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    assert inv.hidden == {}
+    by_name = {w.name: w for w in inv.workloads}
+    assert by_name["productpage-v1"].pods[0].proxy_synced is True
+    assert by_name["productpage-v1"].synced_proxies == 1
+    reviews = by_name["reviews-v1"].pods[0]
+    assert reviews.proxy_synced is False and reviews.proxy_sync["RDS"] == "Stale (Never Acknowledged)"
+    assert by_name["details-v1"].pods[0].proxy_sync == {} and by_name["details-v1"].synced_proxies == -1
+    assert Inventory.from_json(json.loads(json.dumps(inv.to_json()))).to_json() == inv.to_json()
+    from meshdesk.commands.inventory import render_table
+
+    synced_column = {line.split()[2]: line.split()[7] for line in render_table(inv).splitlines()[1:7]}
+    assert synced_column == {"productpage-v1": "1/1", "reviews-v1": "0/1", "details-v1": "-",
+                             "ratings-v1": "-", "reviews-v2": "-", "reviews-v3": "-"}
+
+    samples = [sample("productpage-v1", "reviews-v1", 10, ns="bookinfo"),
+               sample("productpage-v1", "details-v1", 10, ns="bookinfo")]
+    g = build(Snapshot(GraphRequest(graphType="workload", namespaces=("bookinfo",)), samples, inventory=inv))
+    health = {n.workload: n.health for n in g.nodes.values() if n.workload}
+    assert health["reviews-v1"].status == gm.DEGRADED
+    assert "1 proxy not in sync with istiod" in health["reviews-v1"].reasons
+    assert health["productpage-v1"].status == gm.HEALTHY and health["details-v1"].status == gm.HEALTHY
+
+    emu.forbid(resource="pods/proxy")
+    denied = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    assert denied.hidden["*/proxy sync state"].startswith("forbidden")
+    assert all(p.proxy_sync == {} for w in denied.workloads for p in w.pods)
+    assert len(denied.workloads) == 6

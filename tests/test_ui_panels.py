@@ -435,3 +435,26 @@ def test_a_workload_with_a_pending_pod_says_how_many_run(qtbot) -> None:  # type
     p.set_data(graph, inv)
     p.show_selection([graph.find_node(workload="cart-v1").id])  # type: ignore[union-attr]
     assert "Replicas\n2/2 available, 3 running" in p.text() and "Failure" in p.text()
+
+
+def test_a_workload_says_which_proxies_istiod_has_not_synced(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """istiod's sync state (read from /debug/syncz): the workload counts its proxies in sync and the
+    pod whose endpoints are stale says which config is behind, next to the Degraded health."""
+    from meshdesk.mesh.inventory import Container, Namespace, Pod, Workload
+    from tests.graph_samples import http, snapshot
+
+    synced = dict.fromkeys(("CDS", "EDS", "LDS", "RDS"), "Synced")
+    pods = [Pod(f"cart-v1-{i}", "shop", phase="Running", containers=[Container("istio-proxy", ready=True)],
+                proxy_sync=dict(synced, EDS="Stale") if i else dict(synced)) for i in range(2)]
+    cart = Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"}, pods=pods, replicas=2,
+                    available=2, current=2)
+    inv = Inventory(cluster="east", namespaces=[Namespace("shop")], workloads=[cart])
+    graph = build(snapshot([http("web-v1", "cart-v1", 5)], inventory=inv))
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, inv)
+    p.show_selection([graph.find_node(workload="cart-v1").id])  # type: ignore[union-attr]
+    text = p.text()
+    assert "Proxy sync\n1 of 2 in sync with istiod" in text and "Degraded" in text
+    assert "cart-v1-0: 1/1 ready, Running, sidecar yes, in sync with istiod" in text
+    assert "cart-v1-1: 1/1 ready, Running, sidecar yes, not in sync with istiod (EDS Stale)" in text

@@ -39,7 +39,8 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 
 def render_table(inv: Inventory) -> str:
     out = []
-    rows = [("NAMESPACE", "KIND", "NAME", "PODS", "READY", "SIDECAR", "PROXY", "RESTARTS", "APP", "VERSION")]
+    rows = [("NAMESPACE", "KIND", "NAME", "PODS", "READY", "SIDECAR", "PROXY", "SYNCED", "RESTARTS", "APP",
+             "VERSION")]
     ambient = ambient_namespaces(inv)
     for w in inv.workloads:
         ready = sum(p.ready_count[0] for p in w.pods)
@@ -50,8 +51,12 @@ def render_table(inv: Inventory) -> str:
         elif w.namespace in ambient and not w.has_sidecar:
             sidecar = "ambient"  # in the mesh through ztunnel: none needed
         proxies = sorted({p.proxy_version for p in w.pods if p.proxy_version})
+        # proxies istiod says are in sync, of those with a sidecar ("-": not known)
+        synced = w.synced_proxies
+        sync = f"{synced}/{sum(1 for p in w.pods if p.has_sidecar)}" if synced >= 0 else "-"
         rows.append((w.namespace, w.kind, w.name, str(len(w.pods)), f"{ready}/{total}", sidecar,
-                     ",".join(proxies) or "-", str(sum(p.restarts for p in w.pods)), w.app or "-", w.version or "-"))
+                     ",".join(proxies) or "-", sync, str(sum(p.restarts for p in w.pods)), w.app or "-",
+                     w.version or "-"))
     out.append(_table(rows) if len(rows) > 1 else "No workloads.\n")
     if inv.services:
         srows = [("NAMESPACE", "SERVICE", "TYPE", "PORTS", "SELECTOR")]

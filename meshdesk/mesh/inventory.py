@@ -127,6 +127,10 @@ class Namespace:
         return self.injection_enabled or self.ambient
 
 
+XDS_KINDS = ("CDS", "EDS", "LDS", "RDS")  # the kinds of proxy config istiod's sync state is given for
+SYNCED = "Synced"
+
+
 @dataclass
 class Container:
     name: str
@@ -151,6 +155,17 @@ class Pod:
     node_name: str = ""
     ip: str = ""
     created: str = ""
+    # the proxy's xDS state as istiod reports it (/debug/syncz), per kind: {"CDS": "Synced", "EDS":
+    # "Stale", "LDS": ..., "RDS": ...}; empty when not known (no sidecar, or istiod not reachable)
+    proxy_sync: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def proxy_synced(self) -> bool | None:
+        """Whether istiod says every kind of config it sent this pod's proxy was acknowledged (Kiali's
+        test); None when that is not known."""
+        if not self.proxy_sync:
+            return None
+        return all(self.proxy_sync.get(k) == SYNCED for k in XDS_KINDS)
 
     @property
     def proxy(self) -> Container | None:
@@ -229,6 +244,14 @@ class Workload:
             inject = self.annotations.get("sidecar.istio.io/inject") or self.labels.get("sidecar.istio.io/inject")
             return None if inject is None else inject == "true"
         return all(p.has_sidecar for p in self.pods)
+
+    @property
+    def synced_proxies(self) -> int:
+        """How many of its pods' proxies are in sync with istiod, -1 when that is not known (no pod with
+        a sidecar, or no sync state read), as Kiali counts them."""
+        if not any(p.has_sidecar for p in self.pods) or not any(p.proxy_sync for p in self.pods):
+            return -1
+        return sum(1 for p in self.pods if p.proxy_synced)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

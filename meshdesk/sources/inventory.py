@@ -30,6 +30,7 @@ from meshdesk.mesh.inventory import (
     GATEWAY_NAME_LABEL,
     ISTIO_NAMESPACE,
     K8S_GATEWAY,
+    SYNCED,
     Container,
     Inventory,
     IstioObject,
@@ -244,6 +245,33 @@ def pod_from_json(obj: Mapping[str, Any]) -> Pod:
         owner_kind=owner_kind, owner_name=owner_name, node_name=str(spec.get("nodeName") or ""),
         ip=str(status.get("podIP") or ""), created=str(meta.get("creationTimestamp") or ""),
     )
+
+
+ISTIOD_MONITORING_PORT = 15014  # where istiod serves its debug endpoints
+
+
+def _proxy_pod(proxy: Any) -> tuple[str, str] | None:
+    """(pod, namespace) of a syncz entry's ``proxy`` ("<pod>.<namespace>"), None for anything else."""
+    if not isinstance(proxy, str):
+        return None
+    parts = proxy.split(".")
+    return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
+
+
+def _sync_state(entry: Mapping[str, Any]) -> dict[str, str]:
+    """Per xDS kind, Kiali's reading of what istiod sent and what the proxy acknowledged: "Synced" when
+    they match, "Stale" when they do not (or "Stale (Never Acknowledged)"), "NOT_SENT" when nothing
+    was sent."""
+    out = {}
+    for kind, field_ in (("CDS", "cluster"), ("EDS", "endpoint"), ("LDS", "listener"), ("RDS", "route")):
+        sent, acked = str(entry.get(f"{field_}_sent") or ""), str(entry.get(f"{field_}_acked") or "")
+        if not sent:
+            out[kind] = "NOT_SENT"
+        elif sent == acked:
+            out[kind] = SYNCED
+        else:
+            out[kind] = "Stale" if acked else "Stale (Never Acknowledged)"
+    return out
 
 
 def service_from_json(obj: Mapping[str, Any], cluster: str) -> Service:
@@ -503,6 +531,8 @@ class InventoryReader:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
         self._build_workloads(lists)
+        if any(p.has_sidecar for w in inv.workloads for p in w.pods):
+            self._read_proxy_sync()
         for obj in lists["services"].items:
             try:
                 inv.services.append(service_from_json(obj, self.cluster))
@@ -601,6 +631,54 @@ class InventoryReader:
             except (TypeError, ValueError, AttributeError, KeyError):
                 continue
         inv.outside_gateway_configs.sort(key=lambda o: (o.namespace, o.name))
+
+    def _read_proxy_sync(self) -> None:
+        """Each sidecar's config sync state, from every running istiod's ``/debug/syncz`` on its
+        monitoring port through the API server's pod proxy (Kiali reads the same endpoint). Pods istiod
+        does not know, an istiod that cannot be reached, or none found (a control plane run outside the
+        cluster) leave the state unknown, never fatal; the user is told in ``hidden`` when istiod could
+        not be asked."""
+        inv = self.inv
+        selector = [("labelSelector", "app=istiod")]
+        try:
+            try:
+                found = self.http.list_items("/api/v1/pods", selector, what="list istiod pods")
+            except Forbidden:
+                found = self.http.list_items(f"/api/v1/namespaces/{ISTIO_NAMESPACE}/pods", selector,
+                                             what=f"list istiod pods in {ISTIO_NAMESPACE}")
+        except (Unauthorized, Cancelled):
+            raise
+        except SourceError as e:
+            inv.hidden["*/proxy sync state"] = f"{e.kind}: {e.message}"
+            return
+        istiods = []
+        for obj in found:
+            meta = _d(obj.get("metadata"))
+            if _d(obj.get("status")).get("phase") == "Running" and meta.get("name") and meta.get("namespace"):
+                istiods.append((str(meta["namespace"]), str(meta["name"])))
+        states: dict[tuple[str, str], dict[str, str]] = {}
+        failures: list[str] = []
+        for ns, name in sorted(istiods):
+            path = (f"/api/v1/namespaces/{quote(ns, safe='')}/pods/{quote(name, safe='')}:{ISTIOD_MONITORING_PORT}"
+                    f"/proxy/debug/syncz")
+            try:
+                answer = self.http.get(path, what=f"read proxy sync state from {ns}/{name}")
+            except (Unauthorized, Cancelled):
+                raise
+            except SourceError as e:
+                failures.append(f"{e.kind}: {e.message}")
+                continue
+            for entry in _l(answer):
+                pod_ns = _proxy_pod(_d(entry).get("proxy"))
+                if pod_ns is not None:
+                    states[pod_ns] = _sync_state(_d(entry))
+        if failures and len(failures) == len(istiods):  # none found (an external control plane): unknown
+            inv.hidden["*/proxy sync state"] = failures[0]
+        for w in inv.workloads:
+            for pod in w.pods:
+                state = states.get((pod.name, pod.namespace))
+                if state is not None and pod.has_sidecar:
+                    pod.proxy_sync = state
 
     def _malformed(self, what: str, obj: Mapping[str, Any], e: Exception) -> None:
         meta = _d(obj.get("metadata"))

@@ -276,6 +276,10 @@ def _pods(w: Workload, ambient: bool = False) -> str:
         else:
             side = f"sidecar {_e(p.proxy_version) or 'yes'}" if p.has_sidecar else \
                 "<span style='color:#d18b00'>no sidecar</span>"
+        if p.proxy_synced is not None:
+            stale = [f"{k} {v}" for k, v in sorted(p.proxy_sync.items()) if v != "Synced"]
+            side += ", in sync with istiod" if p.proxy_synced else \
+                f", <span style='color:#d18b00'>not in sync with istiod ({_e('; '.join(stale))})</span>"
         rows.append(f"{_e(p.name)}: {ready}/{total} ready, {_e(p.phase or '?')}, {side}"
                     + (f", {p.restarts} restarts" if p.restarts else ""))
     return "<br>".join(rows)
@@ -496,6 +500,12 @@ class SidePanel(QWidget):
             versions = sorted({p.proxy_version for p in w.pods if p.proxy_version})
             if versions:
                 rows.append(("Proxy version", _e(", ".join(versions))))
+            synced = w.synced_proxies
+            if synced >= 0:
+                with_sidecar = sum(1 for p in w.pods if p.has_sidecar)
+                text = f"{synced} of {with_sidecar} in sync with istiod"
+                rows.append(("Proxy sync", text if synced >= with_sidecar else
+                             f"<span style='color:#d18b00'>{text}</span>"))
         else:
             rows += [("App", _e(node.app or "-")), ("Version", _e(node.version or "-"))]
             if node.has_missing_sidecar:

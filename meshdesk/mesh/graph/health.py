@@ -34,6 +34,7 @@ from typing import Any
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.graph.trafficmap import is_ok
 from meshdesk.mesh.inventory import Inventory, Workload
 
@@ -348,6 +349,12 @@ def _workload_status(ws: list[Workload]) -> tuple[str, str]:
             s, why = model.DEGRADED, "workload has more available pods than wanted"
         else:
             s, why = model.HEALTHY, ""
+        if s == model.HEALTHY and desired > 0:
+            # Kiali's next check: proxies istiod has not brought in sync (gateways are not counted)
+            synced = w.synced_proxies
+            if 0 <= synced < desired and not is_gateway(w):
+                unsynced = desired - synced
+                s, why = model.DEGRADED, f"{unsynced} prox{'ies' if unsynced != 1 else 'y'} not in sync with istiod"
         if _MERGE_PRIORITY[s] > _MERGE_PRIORITY[status]:
             status, reason = s, why
     return status, reason

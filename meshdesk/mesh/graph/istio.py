@@ -236,7 +236,7 @@ def _gateways(tm: TrafficMap, inv: Inventory) -> None:
             node.md["gateway"] = {"gatewayAPIInfo": {"hostnames": hosts}}
 
 
-def _is_gateway(w: Workload) -> bool:
+def is_gateway(w: Workload) -> bool:
     """Whether a workload is an Istio gateway by Kiali's signs: the istioctl component label, the
     ``istio`` ingress/egress label, gateway injection, or the Gateway API gateway labels (a waypoint
     is not one)."""
@@ -289,5 +289,5 @@ def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
             n.md["isAmbient"] = True
         if waypoint or in_ambient or not workloads:
             continue
-        if not all(w.has_sidecar is not False for w in workloads) and not all(_is_gateway(w) for w in workloads):
+        if not all(w.has_sidecar is not False for w in workloads) and not all(is_gateway(w) for w in workloads):
             n.md["hasMissingSC"] = True

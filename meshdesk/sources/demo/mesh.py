@@ -27,6 +27,8 @@ from typing import Any
 
 from meshdesk.mesh.inventory import (
     AMBIENT_ANNOTATION,
+    SYNCED,
+    XDS_KINDS,
     Container,
     IstioObject,
     Namespace,
@@ -405,6 +407,8 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
                 owner_name=f"{spec.name}-{template_hash}" if spec.kind == "Deployment" else spec.name,
                 node_name=f"demo-worker-{1 + n % 3}", ip=f"10.244.{n % 3}.{2 + (n >> 8) % 250}",
                 created=_iso(pod_created + 60 * i),
+                # istiod's word on each sidecar: the demo's proxies are all in sync
+                proxy_sync=dict.fromkeys(XDS_KINDS, SYNCED) if spec.sidecar else {},
             ))
         annotations = {"deployment.kubernetes.io/revision": "1"} if spec.kind == "Deployment" else {}
         annotations.update(dict(spec.annotations))
