@@ -109,6 +109,23 @@ def test_demo_and_save_snapshot(tmp_path: Path) -> None:
     assert len(again["elements"]["nodes"]) == len(graph["elements"]["nodes"])
 
 
+def test_an_operations_node_graph_from_the_cli(tmp_path: Path) -> None:
+    """``--node-operation`` (with ``--node-service``) draws that operation's node graph; the snapshot it
+    saves keeps the focus, so it opens as the same graph offline."""
+    saved = tmp_path / "op.json"
+    out = run("--demo", "-n", "shop", "--node-operation", "GET /details/{id}", "--node-service", "details",
+              "--save-snapshot", str(saved), "--format", "kiali")
+    assert out.returncode == 0, out.stderr
+    nodes = [n["data"] for n in json.loads(out.stdout)["elements"]["nodes"]]
+    ops = [n for n in nodes if n["nodeType"] == "aggregate"]
+    assert [n["aggregate"] for n in ops] == ["request_operation=GET /details/{id}"]  # Kiali's spelling
+    assert {n.get("app") for n in nodes if n["nodeType"] == "app"} == {"productpage", "details"}
+    node = load_snapshot(saved).request.node
+    assert node is not None and (node.aggregateValue, node.service) == ("GET /details/{id}", "details")
+    table = run("--snapshot", str(saved)).stdout
+    assert "shop/GET /details/{id} (aggregate)" in table
+
+
 def test_live_cluster_errors_are_one_line(tmp_path: Path) -> None:
     out = run("--kubeconfig", str(tmp_path / "no-such-kubeconfig"), "--context", "nope", "-n", "shop")
     assert out.returncode in (1, 2)

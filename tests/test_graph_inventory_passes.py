@@ -8,7 +8,7 @@ import pytest
 from meshdesk.mesh.graph import build, model
 from meshdesk.mesh.inventory import Container, Inventory, IstioObject, Namespace, Pod, Service, Workload
 from meshdesk.mesh.telemetry import Sample
-from tests.graph_samples import http, labels, snapshot
+from tests.graph_samples import http, labels, snapshot, tcp
 from tests.test_graph_traffic import edge, node
 
 
@@ -271,6 +271,42 @@ def test_operation_nodes_on_request() -> None:
     assert edge(g, "POST /items", "cart-v1").rate == pytest.approx(4)
     assert not [e for e in g.edges.values() if e.source == node(g, "web-v1").id
                 and e.target == node(g, "cart-v1").id]
+
+
+def test_an_operations_node_graph_shows_who_calls_it_and_what_serves_it() -> None:
+    """Kiali's aggregate node graph: double-clicking "GET /items" shows the callers of that operation,
+    the operation node and the services and workloads that served it - drawn from the destination's
+    reports of that operation alone (not POST, not another namespace's, not another service's)."""
+    from meshdesk.mesh.request import NodeFocus
+
+    samples = [http("web-v1", "cart-v1", 6, request_operation="GET /items"),
+               http("web-v1", "cart-v1", 6, request_operation="GET /items", reporter="source"),
+               http("admin-v1", "cart-v2", 2, request_operation="GET /items"),
+               http("admin-v1", "cart-v2", 1, "503", request_operation="GET /items"),
+               http("web-v1", "cart-v1", 4, request_operation="POST /items"),
+               http("web-v1", "stock-v1", 3, request_operation="GET /items"),
+               http("web-v1", "cart-v1", 5, request_operation="GET /items", dst_ns="other", service="cart"),
+               tcp("cart-v1", "db-v1", 100.0)]
+    focus = NodeFocus("shop", aggregate="request_operation", aggregateValue="GET /items", service="cart")
+    g = build(snapshot(samples, node=focus, injectServiceNodes=True))
+    op = g.find_node(node_type=model.NODE_AGGREGATE)
+    assert op is not None and (op.aggregate_value, op.service, op.namespace) == ("GET /items", "cart", "shop")
+    assert {n.label for n in g.nodes.values() if n.node_type != model.NODE_BOX} == {
+        "web-v1", "admin-v1", "GET /items", "cart", "cart-v1", "cart-v2"}
+    assert edge(g, "web-v1", "GET /items").rate == pytest.approx(6)  # counted once, not with its twin
+    into = edge(g, "admin-v1", "GET /items")
+    assert into.rate == pytest.approx(3) and into.rates["http5xx"] == pytest.approx(1)
+    svc = g.find_node(node_type=model.NODE_SERVICE, service="cart")
+    assert svc is not None
+    rate = {(g.nodes[e.source].label, g.nodes[e.target].label): e.rate for e in g.edges.values()}
+    assert rate[("GET /items", "cart")] == pytest.approx(9) and rate[("cart", "cart-v2")] == pytest.approx(3)
+    # every service's share of the operation when no service is named
+    g = build(snapshot(samples, node=NodeFocus("shop", aggregate="request_operation", aggregateValue="GET /items")))
+    assert {n.label for n in g.nodes.values() if n.node_type == model.NODE_WORKLOAD} == {
+        "web-v1", "admin-v1", "cart-v1", "cart-v2", "stock-v1"}
+    ops = [n for n in g.nodes.values() if n.node_type == model.NODE_AGGREGATE]
+    assert [n.aggregate_value for n in ops] == ["GET /items"]  # without service nodes: one operation node
+    assert edge(g, "GET /items", "stock-v1").rate == pytest.approx(3)
 
 
 def test_outside_inaccessible_and_root() -> None:

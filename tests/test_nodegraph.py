@@ -39,10 +39,31 @@ def test_which_nodes_open_a_node_graph() -> None:
     assert focus_for(app, "versionedApp") == NodeFocus("shop", app="reviews", version="v2")
     assert focus_for(app, "app") == NodeFocus("shop", app="reviews")
     assert focus_for(svc, "versionedApp") == NodeFocus("shop", service="reviews")
-    assert [focus_for(n, "versionedApp") for n in (entry, unknown, op)] == [None, None, None]
+    assert [focus_for(n, "versionedApp") for n in (entry, unknown)] == [None, None]
+    assert focus_for(op, "versionedApp") == NodeFocus("shop", aggregate="request_operation", aggregateValue="GET /")
     focus = NodeFocus("shop", app="reviews", version="v2")
     assert focus_text(focus) == "app shop/reviews v2"
     assert "|" not in focus_key(focus) and "," not in focus_key(focus)
+    odd = NodeFocus("shop", service="api", aggregate="request_operation", aggregateValue="GET /a,b|c")
+    assert focus_text(odd) == "operation shop/GET /a,b|c of api"
+    assert "|" not in focus_key(odd) and "," not in focus_key(odd)
+
+
+def test_double_click_on_an_operation_opens_its_node_graph(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """With operation nodes on, double-clicking "GET /details/{id}" shows who calls that operation
+    and what serves it, and nothing else of the mesh."""
+    w = demo_window(["shop"])
+    w.toolbar.choose(operation_nodes=True)
+    full = shown(qtbot, w, lambda g: any(n.node_type == NODE_AGGREGATE for n in g.nodes.values()))
+    op = next(n for n in full.nodes.values() if n.node_type == NODE_AGGREGATE and n.aggregate_value == "GET /details/{id}")
+    w.view.nodeDoubleClicked.emit(op.id)
+    graph = shown(qtbot, w, lambda g: g.request.node is not None)
+    assert graph.request.node == NodeFocus("shop", service="details", aggregate="request_operation",
+                                           aggregateValue="GET /details/{id}")
+    assert "operation shop/GET /details/{id} of details: who calls it and what serves it" in w.focus_bar.label.text()
+    assert [n.aggregate_value for n in graph.nodes.values() if n.node_type == NODE_AGGREGATE] == ["GET /details/{id}"]
+    assert {n.app for n in graph.nodes.values() if n.node_type == NODE_APP} == {"productpage", "details"}
+    assert w.view.selected_ids() == [op.id]  # the same node, in its own graph
 
 
 def test_double_click_opens_the_node_graph_and_back(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]

@@ -65,7 +65,9 @@ def test_save_replaces_atomically(tmp_path: Path) -> None:
     (b'{"request": {"responseTimeQuantile": "p95"}, "samples": []}', "responseTimeQuantile must be avg, 0.5"),
     (b'{"request": {"throughputType": "both"}, "samples": []}', "throughputType must be request or response"),
     (b'{"request": {"includeIdleNodes": "maybe"}, "samples": []}', "includeIdleNodes must be true or false"),
-    (b'{"request": {"node": {"namespace": "shop"}}, "samples": []}', "must name a workload, an app or a service"),
+    (b'{"request": {"node": {"namespace": "shop"}}, "samples": []}', "must name a workload, an app, a service or an"),
+    (b'{"request": {"node": {"namespace": "shop", "aggregate": "request_operation"}}, "samples": []}',
+     "must give both an aggregate and its aggregateValue"),
     (b'{"request": {"graphType": 5}, "samples": []}', "graphType must be a text"),
 ])
 def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, content: bytes | None, expected: str) -> None:

@@ -420,6 +420,28 @@ def test_operation_labels_only_for_operation_nodes(prometheus_server: Prometheus
     assert op.value == pytest.approx(5.0, abs=1e-6)
 
 
+@pytest.mark.prometheus
+def test_an_operations_node_graph_reads_that_operation_alone(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """The node graph of operation "GetReviews" of service reviews: one query for requests, the
+    destination's reports of that operation alone (no TCP or message queries); the graph built from
+    them is productpage -> GetReviews -> reviews -> reviews-v2 at 5 requests per second."""
+    from meshdesk.mesh.graph import build, model
+
+    focus = NodeFocus("bookinfo", aggregate="request_operation", aggregateValue="GetReviews", service="reviews")
+    request = GraphRequest(namespaces=("bookinfo",), node=focus, appenders=(), queryTime=prometheus_server.query_time)
+    assert [q.metric for q in build_queries(request)] == [tm.REQUESTS]
+    samples = fetch(prometheus_server, namespaces=("bookinfo",), node=focus, appenders=())
+    requests = pick(samples, tm.REQUESTS)
+    assert requests and all(s.labels["request_operation"] == "GetReviews" and s.labels["reporter"] == "destination"
+                            for s in requests)
+    g = build(Snapshot(request, samples))
+    rate = {(g.nodes[e.source].label, g.nodes[e.target].label): e.rate for e in g.edges.values()}
+    op = g.find_node(node_type=model.NODE_AGGREGATE)
+    assert op is not None and op.aggregate_value == "GetReviews"
+    assert rate == pytest.approx({("productpage v1", "GetReviews"): 5.0, ("GetReviews", "reviews"): 5.0,
+                                  ("reviews", "reviews v2"): 5.0}, abs=1e-6)
+
+
 def test_operation_nodes_read_calls_leaving_the_namespace_as_their_destination_reports_them() -> None:
     """Kiali's aggregate appender also asks for destination-reported requests from the namespace's
     workloads to other namespaces; without the security policy that series was not fetched."""

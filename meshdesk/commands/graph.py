@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--node-app", metavar="NAME", help="node-detail graph of this app")
     g.add_argument("--node-version", metavar="VERSION", help="with --node-app: of this version")
     g.add_argument("--node-service", metavar="NAME", help="node-detail graph of this service")
+    g.add_argument("--node-operation", metavar="VALUE",
+                   help="node-detail graph of this operation (request_operation value; with --node-service: "
+                        "of that service's)")
     return p
 
 
@@ -83,12 +86,16 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
         kw["boxBy"] = tuple(a.box_by)
     if a.appenders is not None:
         kw["appenders"] = tuple(x.strip() for x in a.appenders.split(",") if x.strip())
-    if a.node_workload or a.node_app or a.node_service:
+    if a.node_workload or a.node_app or a.node_service or a.node_operation:
         namespaces = kw.get("namespaces") or req.namespaces
         if len(namespaces) != 1:
             raise ValueError("a node-detail graph needs exactly one --namespace")
+        aggregate = None
+        if a.node_operation:
+            aggregate = str(req.extra.get("aggregate") or "request_operation")
         kw["node"] = NodeFocus(namespace=namespaces[0], workload=a.node_workload, app=a.node_app,
-                               version=a.node_version, service=a.node_service)
+                               version=a.node_version, service=a.node_service, aggregate=aggregate,
+                               aggregateValue=a.node_operation or None)
     return dataclasses.replace(req, **kw) if kw else req
 
 

@@ -22,13 +22,17 @@ AMBIENT_TRAFFIC = ("total", "waypoint", "ztunnel", "none")
 
 @dataclass(frozen=True)
 class NodeFocus:
-    """The node of a node-detail graph: one workload, app, app version or service."""
+    """The node of a node-detail graph: one workload, app, app version or service, or one operation
+    (Kiali's aggregate node: ``aggregate`` is the label, e.g. ``request_operation``, ``aggregateValue``
+    its value), of one service when ``service`` is given too."""
 
     namespace: str
     workload: str | None = None
     app: str | None = None
     version: str | None = None
     service: str | None = None
+    aggregate: str | None = None
+    aggregateValue: str | None = None  # Kiali's name
 
     def to_json(self) -> dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -147,9 +151,12 @@ class GraphRequest:
                 raise ValueError("'request.node' must be an object with a namespace")
             fields_ = {k: v for k, v in node.items() if k in NodeFocus.__dataclass_fields__ and v is not None}
             if not all(isinstance(v, str) for v in fields_.values()):
-                raise ValueError("'request.node' must name its namespace, workload, app, version or service in texts")
-            if not any(fields_.get(k) for k in ("workload", "app", "service")):
-                raise ValueError("'request.node' must name a workload, an app or a service")
+                raise ValueError("'request.node' must name its namespace, workload, app, version, service or "
+                                 "aggregate in texts")
+            if bool(fields_.get("aggregate")) != bool(fields_.get("aggregateValue")):
+                raise ValueError("'request.node' must give both an aggregate and its aggregateValue, or neither")
+            if not any(fields_.get(k) for k in ("workload", "app", "service", "aggregateValue")):
+                raise ValueError("'request.node' must name a workload, an app, a service or an operation")
             kw["node"] = NodeFocus(**fields_)
         if obj.get("accessibleNamespaces") is not None:
             kw["accessibleNamespaces"] = _names(obj["accessibleNamespaces"], "accessibleNamespaces")

@@ -106,6 +106,8 @@ def wants(request: GraphRequest, appender: str) -> bool:
     """Whether the request runs ``appender``; no list means Kiali's default (all of them, except
     operation nodes, which must be asked for)."""
     if appender in OPERATION_NODES:
+        if request.node is not None and request.node.aggregateValue:
+            return True  # an operation's node graph
         return request.appenders is not None and any(a in OPERATION_NODES for a in request.appenders)
     return request.appenders is None or appender in request.appenders
 
@@ -162,6 +164,16 @@ def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
     # an ambient namespace's workloads have no sidecar to report what comes in: Kiali also reads the
     # callers' reports (which namespaces are ambient the graph learns from the inventory)
     ambient_in = family != "tcp" and request.waypoint_reports
+    if node.aggregate and node.aggregateValue:
+        # an operation: requests into the namespace's services (or one of them) that carry it, as their
+        # destination reported them (Kiali's one query for an aggregate node graph); nothing else
+        if family != "requests":
+            return []
+        served = [_reporter("destination", request), promql.eq("destination_service_namespace", ns),
+                  promql.eq(_aggregate_label(request), node.aggregateValue)]
+        if node.service:
+            served.append(promql.eq("destination_service_name", node.service))
+        return [served]
     if node.workload:
         into = [promql.eq("destination_workload_namespace", ns), promql.eq("destination_workload", node.workload)]
         out = [
@@ -260,6 +272,8 @@ def _windowed(metric: str, group: Sequence[str], kinds: Sequence[tuple[int, list
 
 
 def _aggregate_label(request: GraphRequest) -> str:
+    if request.node is not None and request.node.aggregate:
+        return promql.label_name(request.node.aggregate)
     return promql.label_name(str(request.extra.get("aggregate") or DEFAULT_AGGREGATE))
 
 
@@ -279,14 +293,17 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
     windows = _windows(request, namespaces)
 
     def traffic(metric: str, family: str, group: Sequence[str], extra: Sequence[str] = (),
-                security: bool = False) -> TelemetryQuery:
+                security: bool = False) -> None:
         if node_graph:
-            kinds = [(duration, [[*extra, *sel] for sel in _node_selectors(request, family)])]
+            selectors = _node_selectors(request, family)
+            if not selectors:
+                return  # e.g. an operation's graph reads requests alone
+            kinds = [(duration, [[*extra, *sel] for sel in selectors])]
         else:
             kinds = [(window, [[*extra, *sel] for sel in _namespace_selectors(request, share, family,
                                                                                 security=security, every=namespaces)])
                      for window, share in windows]
-        return TelemetryQuery(metric, _union(_windowed(metric, group, kinds, idle)), "traffic")
+        queries.append(TelemetryQuery(metric, _union(_windowed(metric, group, kinds, idle)), "traffic"))
 
     # With the security policy appender every traffic family also says which share was mTLS and
     # between which principals (what Kiali's securityPolicy appender groups by).
@@ -302,17 +319,15 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
             group.append(_aggregate_label(request))
         # operation nodes also read destination-reported calls leaving the namespaces (Kiali's second
         # aggregate query), as the security policy does
-        queries.append(traffic(tm.REQUESTS, "requests", group,
-                               security=outbound_dest or (operations and not node_graph)))
+        traffic(tm.REQUESTS, "requests", group, security=outbound_dest or (operations and not node_graph))
 
     # gRPC messages
     for metric in _GRPC_MESSAGE_METRICS.get(request.rateGrpc, ()):
-        queries.append(traffic(metric, "messages", [*GROUP_MESSAGES, *security_labels], security=outbound_dest))
+        traffic(metric, "messages", [*GROUP_MESSAGES, *security_labels], security=outbound_dest)
 
     # TCP bytes (ztunnel's own series only with ambient ztunnel traffic, as in Kiali)
     for metric in _TCP_METRICS[request.rateTcp]:
-        queries.append(traffic(metric, "tcp", [*GROUP_TCP, *security_labels], extra=_no_ztunnel(request),
-                               security=outbound_dest))
+        traffic(metric, "tcp", [*GROUP_TCP, *security_labels], extra=_no_ztunnel(request), security=outbound_dest)
 
     # The appenders' extra telemetry reads destination-reported series of the namespaces' services
     # and source-reported series of their workloads, each namespace over its own window.

@@ -1,5 +1,6 @@
 """Node graphs (Kiali's "node graph", opened by double-clicking a node): one workload, app, app
-version or service with what calls it and what it calls, in every namespace.
+version or service with what calls it and what it calls, in every namespace; or one operation with
+its callers and the services and workloads that serve it.
 
 ``focus_for`` turns a graph node into the request's ``NodeFocus``; ``FocusBar`` says which node the
 graph is about and leads back to the full graph.
@@ -12,15 +13,18 @@ import html
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, Node
+from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_APP, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.request import NodeFocus
 
 
 def focus_for(node: Node, graph_type: str) -> NodeFocus | None:
     """The node graph a double-click on ``node`` opens, or None for nodes that have none (the unknown
-    source, operations, ServiceEntries, boxes)."""
+    source, ServiceEntries, boxes)."""
     if not node.namespace:
         return None
+    if node.node_type == NODE_AGGREGATE and node.aggregate and node.aggregate_value:
+        return NodeFocus(node.namespace, service=node.service or None, aggregate=node.aggregate,
+                         aggregateValue=node.aggregate_value)
     if node.node_type == NODE_WORKLOAD and node.workload:
         return NodeFocus(node.namespace, workload=node.workload)
     if node.node_type == NODE_APP and node.app:
@@ -32,7 +36,10 @@ def focus_for(node: Node, graph_type: str) -> NodeFocus | None:
 
 
 def focus_text(focus: NodeFocus) -> str:
-    """The node in words: "service shop/reviews", "app shop/reviews v2", "workload shop/reviews-v2"."""
+    """The node in words: "service shop/reviews", "app shop/reviews v2", "workload shop/reviews-v2",
+    "operation shop/GET /reviews of reviews"."""
+    if focus.aggregateValue:
+        return f"operation {focus.namespace}/{focus.aggregateValue}" + (f" of {focus.service}" if focus.service else "")
     if focus.service:
         return f"service {focus.namespace}/{focus.service}"
     if focus.workload:
@@ -43,7 +50,7 @@ def focus_text(focus: NodeFocus) -> str:
 def focus_key(focus: NodeFocus) -> str:
     """A name for the node graph's saved layout (no '|' or ',': the layout file's separators)."""
     kind, _, name = focus_text(focus).partition(" ")
-    return f"{kind}:{name.replace(' ', ':')}"
+    return f"{kind}:{name.replace(' ', ':').replace('|', '%7C').replace(',', '%2C')}"
 
 
 class FocusBar(QWidget):
@@ -64,6 +71,7 @@ class FocusBar(QWidget):
         lay.addWidget(self.back_button)
 
     def show_focus(self, focus: NodeFocus) -> None:
-        self.label.setText(f"<b>Node graph</b> of {html.escape(focus_text(focus))}: what calls it and what it calls, "
-                           "in every namespace")
+        what = "who calls it and what serves it" if focus.aggregateValue else \
+            "what calls it and what it calls, in every namespace"
+        self.label.setText(f"<b>Node graph</b> of {html.escape(focus_text(focus))}: {what}")
         self.show()

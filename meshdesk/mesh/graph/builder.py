@@ -35,6 +35,7 @@ from meshdesk.mesh.graph import (
     istio,
     labeler,
     model,
+    operations,
     outsider,
     service_entry,
     traffic,
@@ -88,8 +89,14 @@ def build(snapshot: Snapshot) -> model.TrafficGraph:
 
 def _build(snapshot: Snapshot) -> model.TrafficGraph:
     request = snapshot.request
-    idx = traffic.index_samples(snapshot.samples, request)
-    ctx = PassContext(request=request, samples=snapshot.samples, index=idx, inventory=snapshot.inventory,
+    samples = snapshot.samples
+    focus = request.node
+    operation = focus is not None and bool(focus.aggregateValue)
+    if operation:
+        # an operation's node graph is drawn from the requests of that operation alone
+        samples = operations.focus_samples(samples, request)
+    idx = traffic.index_samples(samples, request)
+    ctx = PassContext(request=request, samples=samples, index=idx, inventory=snapshot.inventory,
                       warnings=idx.warnings)
     ambient.prepare(ctx)
     caches = ctx.caches
@@ -102,10 +109,11 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
     # namespace's map before the merge, as in Kiali
     entries = selected is None or bool(selected.intersection(SERVICE_ENTRY_NAMES))
     working: list[TrafficMap] = []  # every map built, to take apart at the end
-    if request.node is not None:
-        tm = traffic.build_node_map(idx, request, caches)
+    if focus is not None:
+        tm = traffic.build_operation_map(idx, request, caches) if operation else \
+            traffic.build_node_map(idx, request, caches)
         if entries:
-            service_entry.apply(tm, ctx, request.node.namespace)
+            service_entry.apply(tm, ctx, focus.namespace)
     else:
         tm = {}
         if not request.namespaces:
@@ -120,6 +128,10 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
             traffic.merge_maps(tm, ns, ns_map)
 
     for names, run in _appenders():
+        if operation and names[0] == "aggregateNode":
+            assert focus is not None and focus.aggregate is not None
+            operations.apply(tm, ctx, focus.aggregate)  # always, as Kiali adds it for an operation's graph
+            continue
         if selected is None and names[0] in OPT_IN:
             continue
         if selected is None or selected.intersection(names):

@@ -16,6 +16,7 @@ from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.traffic import EdgeResolver, _response_code, reporter_of
 from meshdesk.mesh.graph.trafficmap import GRPC, HTTP, TNode, TrafficMap, add_traffic
+from meshdesk.mesh.request import GraphRequest
 
 AGGREGATE = "request_operation"
 
@@ -76,6 +77,29 @@ def apply(tm: TrafficMap, ctx: PassContext, aggregate: str | None = None) -> Non
         flags = labels["response_flags"]
         _add(source, agg, protocol, value, code, flags, host, to_aggregate=True)
         _add(agg, dest, protocol, value, code, flags, host, to_aggregate=False)
+
+
+def focus_samples(samples: list[telemetry.Sample], request: GraphRequest) -> list[telemetry.Sample]:
+    """The samples an operation's node graph is drawn from: the requests into the focus namespace's
+    services (of the focus service, when one is named) carrying the operation, as their destination
+    reported them (Kiali's one query for an aggregate node graph), and every non-request sample, which
+    the other passes match to the edges that remain."""
+    focus = request.node
+    assert focus is not None and focus.aggregate is not None
+    aggregate, value, ns, service = focus.aggregate, focus.aggregateValue, focus.namespace, focus.service
+    waypoints = request.waypoint_reports
+    out = []
+    for s in samples:
+        if s.metric == telemetry.REQUESTS:
+            labels = s.labels
+            if labels.get(aggregate) != value or labels.get("destination_service_namespace") != ns:
+                continue
+            if service and labels.get("destination_service_name") != service:
+                continue
+            if reporter_of(labels, waypoints) != "destination":
+                continue
+        out.append(s)
+    return out
 
 
 def _add(source: TNode, dest: TNode, protocol: str, value: float, code: str, flags: str, host: str,

@@ -839,6 +839,15 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
     return b.tm
 
 
+def build_operation_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, dict[Any, Any]]) -> TrafficMap:
+    """An operation's node graph (Kiali's aggregate node graph): the traffic of the requests that
+    carry the operation, as their destinations reported it (the samples are already those alone, see
+    ``operations.focus_samples``); the operation node is put between the ends by the operations pass."""
+    b = _Builder(request, idx.warnings, caches)
+    b.populate([g for g in idx.of(tm_.REQUESTS) if g.reporter != "source"], KIND_REQUESTS, idx)
+    return b.tm
+
+
 def merge_maps(into: TrafficMap, ns: str, other: TrafficMap) -> None:
     """Merge a namespace's map into the whole: one node per key, preferring the instance built for the
     node's own namespace; edges already present are not added twice (Kiali's MergeTrafficMaps)."""
