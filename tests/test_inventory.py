@@ -627,3 +627,10 @@ def test_proxy_sync_state_is_read_from_istiod_and_degrades_health(
     assert denied.hidden["*/proxy sync state"].startswith("forbidden")
     assert all(p.proxy_sync == {} for w in denied.workloads for p in w.pods)
     assert len(denied.workloads) == 6
+    # an istiod the API server could not reach is not asked again at every refresh
+    emu.clear_faults()
+    emu.calls.clear()
+    again = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    assert again.hidden["*/proxy sync state"].startswith("forbidden")
+    assert not any(path.endswith("/debug/syncz") for _, path in emu.calls)
+    assert len(again.workloads) == 6

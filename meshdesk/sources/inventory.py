@@ -17,6 +17,7 @@ import base64
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -101,8 +102,9 @@ class RawApi:
         self.page_size = 0  # 0: whole lists in one answer
         self._count_lock = threading.Lock()
 
-    def get(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "") -> Any:
-        return self.request("GET", path, query, what=what)
+    def get(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "",
+            timeout: float | None = None) -> Any:
+        return self.request("GET", path, query, what=what, timeout=timeout)
 
     def list_items(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "") -> list[JsonObj]:
         """Every item of a list, following ``metadata.continue`` when the server pages (with
@@ -119,7 +121,7 @@ class RawApi:
         return items
 
     def request(self, method: str, path: str, query: Sequence[tuple[str, str]] = (), body: Any = None, *,
-                content_type: str = "application/json", what: str = "") -> Any:
+                content_type: str = "application/json", what: str = "", timeout: float | None = None) -> Any:
         """One API call; the decoded JSON answer. Failures raise typed, secret-free SourceErrors (those
         that are an HTTP answer carry ``http_status``)."""
         if self.cancelled is not None and self.cancelled():
@@ -139,7 +141,7 @@ class RawApi:
             # client version, and so that a timeout is one timeout: urllib3's default retries would repeat a
             # slow GET four times
             resp = self.api.rest_client.pool_manager.request(method, url, body=raw, headers=headers,
-                                                             timeout=self.timeout, retries=_RETRIES,
+                                                             timeout=timeout or self.timeout, retries=_RETRIES,
                                                              preload_content=True)
             status, data, reason = int(resp.status), resp.data, resp.reason
         except SourceError:
@@ -248,6 +250,10 @@ def pod_from_json(obj: Mapping[str, Any]) -> Pod:
 
 
 ISTIOD_MONITORING_PORT = 15014  # where istiod serves its debug endpoints
+SYNCZ_TIMEOUT_S = 5.0  # the most a refresh waits for istiod's sync state
+SYNCZ_RETRY_S = 300.0  # an istiod that could not be reached is asked again after this
+# (API server, istiod path) -> (when to ask again, what went wrong), shared by every read
+_SYNCZ_FAILURES: dict[tuple[str, str], tuple[float, str]] = {}
 
 
 def _proxy_pod(proxy: Any) -> tuple[str, str] | None:
@@ -523,16 +529,21 @@ class InventoryReader:
                         self._safe_list, f"/apis/{group}/{version}", listed[kind], names))
                     for kind, (group, version) in istio_versions.result().items() if kind in listed]
                 gateways = pool.submit(self._read_gateways, names, istio_versions.result())
+                syncz = pool.submit(self._read_proxy_sync) if inv.istio_found else None
                 lists = {plural: f.result() for plural, f in core.items()}
                 istio = [(kind, group, version, f.result()) for kind, group, version, f in istio_lists]
                 gateways.result()
+                sync_states = syncz.result() if syncz is not None else {}
             except BaseException:
                 self.stop = True  # the other calls give up at their next step
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
         self._build_workloads(lists)
-        if any(p.has_sidecar for w in inv.workloads for p in w.pods):
-            self._read_proxy_sync()
+        for w in inv.workloads:
+            for pod in w.pods:
+                state = sync_states.get((pod.name, pod.namespace))
+                if state is not None and pod.has_sidecar:
+                    pod.proxy_sync = state
         for obj in lists["services"].items:
             try:
                 inv.services.append(service_from_json(obj, self.cluster))
@@ -632,12 +643,14 @@ class InventoryReader:
                 continue
         inv.outside_gateway_configs.sort(key=lambda o: (o.namespace, o.name))
 
-    def _read_proxy_sync(self) -> None:
-        """Each sidecar's config sync state, from every running istiod's ``/debug/syncz`` on its
-        monitoring port through the API server's pod proxy (Kiali reads the same endpoint). Pods istiod
-        does not know, an istiod that cannot be reached, or none found (a control plane run outside the
-        cluster) leave the state unknown, never fatal; the user is told in ``hidden`` when istiod could
-        not be asked."""
+    def _read_proxy_sync(self) -> dict[tuple[str, str], dict[str, str]]:
+        """Each sidecar's config sync state by (pod, namespace), from every running istiod's
+        ``/debug/syncz`` on its monitoring port through the API server's pod proxy (Kiali reads the same
+        endpoint), while the lists are read. Pods istiod does not know, an istiod that cannot be
+        reached, or none found (a control plane run outside the cluster) leave the state unknown, never
+        fatal; the user is told in ``hidden`` when istiod could not be asked. An istiod that could not
+        be asked (not allowed, or a firewall between it and the API server) is not asked again for five
+        minutes, and each ask waits a few seconds at most, so refreshes do not wait on it."""
         inv = self.inv
         selector = [("labelSelector", "app=istiod")]
         try:
@@ -650,7 +663,7 @@ class InventoryReader:
             raise
         except SourceError as e:
             inv.hidden["*/proxy sync state"] = f"{e.kind}: {e.message}"
-            return
+            return {}
         istiods = []
         for obj in found:
             meta = _d(obj.get("metadata"))
@@ -658,27 +671,30 @@ class InventoryReader:
                 istiods.append((str(meta["namespace"]), str(meta["name"])))
         states: dict[tuple[str, str], dict[str, str]] = {}
         failures: list[str] = []
+        host = str(getattr(self.http.api.configuration, "host", ""))
         for ns, name in sorted(istiods):
             path = (f"/api/v1/namespaces/{quote(ns, safe='')}/pods/{quote(name, safe='')}:{ISTIOD_MONITORING_PORT}"
                     f"/proxy/debug/syncz")
+            recent = _SYNCZ_FAILURES.get((host, path))
+            if recent is not None and time.monotonic() < recent[0]:
+                failures.append(recent[1])
+                continue
             try:
-                answer = self.http.get(path, what=f"read proxy sync state from {ns}/{name}")
+                answer = self.http.get(path, what=f"read proxy sync state from {ns}/{name}", timeout=SYNCZ_TIMEOUT_S)
             except (Unauthorized, Cancelled):
                 raise
             except SourceError as e:
                 failures.append(f"{e.kind}: {e.message}")
+                _SYNCZ_FAILURES[(host, path)] = (time.monotonic() + SYNCZ_RETRY_S, failures[-1])
                 continue
+            _SYNCZ_FAILURES.pop((host, path), None)
             for entry in _l(answer):
                 pod_ns = _proxy_pod(_d(entry).get("proxy"))
                 if pod_ns is not None:
                     states[pod_ns] = _sync_state(_d(entry))
         if failures and len(failures) == len(istiods):  # none found (an external control plane): unknown
             inv.hidden["*/proxy sync state"] = failures[0]
-        for w in inv.workloads:
-            for pod in w.pods:
-                state = states.get((pod.name, pod.namespace))
-                if state is not None and pod.has_sidecar:
-                    pod.proxy_sync = state
+        return states
 
     def _malformed(self, what: str, obj: Mapping[str, Any], e: Exception) -> None:
         meta = _d(obj.get("metadata"))
