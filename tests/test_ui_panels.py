@@ -8,7 +8,7 @@ import pytest
 
 from meshdesk.mesh.graph import build
 from meshdesk.mesh.graph.model import NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
-from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.inventory import Inventory, Workload
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.canvas.items import fmt_percent, fmt_rps
@@ -424,37 +424,36 @@ def test_an_edge_panel_says_which_host_gave_which_code(qtbot) -> None:  # type: 
 def test_a_workload_with_a_pending_pod_says_how_many_run(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Two pods wanted and available, a third one its controller runs but that is not available (a
     rollout stuck on a pending pod): the panel says so next to its Failure."""
-    from meshdesk.mesh.inventory import Namespace, Workload
+    cart = Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"}, replicas=2, available=2, current=3)
+    text = _workload_panel_text(qtbot, cart)
+    assert "Replicas\n2/2 available, 3 running" in text and "Failure" in text
+
+
+def _workload_panel_text(qtbot, workload: Workload) -> str:  # type: ignore[no-untyped-def]
+    """The panel's text for ``workload``'s node, web-v1 calling it."""
+    from meshdesk.mesh.inventory import Namespace
     from tests.graph_samples import http, snapshot
 
-    cart = Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"}, replicas=2, available=2, current=3)
-    inv = Inventory(cluster="east", namespaces=[Namespace("shop")], workloads=[cart])
-    graph = build(snapshot([http("web-v1", "cart-v1", 5)], inventory=inv))
+    inv = Inventory(cluster="east", namespaces=[Namespace(workload.namespace)], workloads=[workload])
+    graph = build(snapshot([http("web-v1", workload.name, 5, ns=workload.namespace)], inventory=inv))
     p = SidePanel()
     qtbot.addWidget(p)
     p.set_data(graph, inv)
-    p.show_selection([graph.find_node(workload="cart-v1").id])  # type: ignore[union-attr]
-    assert "Replicas\n2/2 available, 3 running" in p.text() and "Failure" in p.text()
+    p.show_selection([graph.find_node(workload=workload.name).id])  # type: ignore[union-attr]
+    return p.text()
 
 
 def test_a_workload_says_which_proxies_istiod_has_not_synced(qtbot) -> None:  # type: ignore[no-untyped-def]
     """istiod's sync state (read from /debug/syncz): the workload counts its proxies in sync and the
     pod whose endpoints are stale says which config is behind, next to the Degraded health."""
-    from meshdesk.mesh.inventory import Container, Namespace, Pod, Workload
-    from tests.graph_samples import http, snapshot
+    from meshdesk.mesh.inventory import Container, Pod
 
     synced = dict.fromkeys(("CDS", "EDS", "LDS", "RDS"), "Synced")
     pods = [Pod(f"cart-v1-{i}", "shop", phase="Running", containers=[Container("istio-proxy", ready=True)],
                 proxy_sync=dict(synced, EDS="Stale") if i else dict(synced)) for i in range(2)]
     cart = Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"}, pods=pods, replicas=2,
                     available=2, current=2)
-    inv = Inventory(cluster="east", namespaces=[Namespace("shop")], workloads=[cart])
-    graph = build(snapshot([http("web-v1", "cart-v1", 5)], inventory=inv))
-    p = SidePanel()
-    qtbot.addWidget(p)
-    p.set_data(graph, inv)
-    p.show_selection([graph.find_node(workload="cart-v1").id])  # type: ignore[union-attr]
-    text = p.text()
+    text = _workload_panel_text(qtbot, cart)
     assert "Proxy sync\n1 of 2 in sync with istiod" in text and "Degraded" in text
     assert "cart-v1-0: 1/1 ready, Running, sidecar yes, in sync with istiod" in text
     assert "cart-v1-1: 1/1 ready, Running, sidecar yes, not in sync with istiod (EDS Stale)" in text
