@@ -27,13 +27,13 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from meshdesk.mesh.inventory import ISTIO_NAMESPACE
 from meshdesk.sources.base import Forbidden, NotFound, PrometheusError, SourceError
 from meshdesk.sources.inventory import RawApi, _d, api_auth_headers
 from meshdesk.sources.prometheus import PrometheusClient
 
 log = logging.getLogger(__name__)
 
-ISTIO_NAMESPACE = "istio-system"
 PROMETHEUS_PORT = 9090
 # label selectors tried across namespaces when istio-system/prometheus does not exist
 # (the last one is the Prometheus Operator's "prometheus-operated" service)

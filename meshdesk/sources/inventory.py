@@ -692,7 +692,7 @@ class InventoryReader:
                 pod_ns = _proxy_pod(_d(entry).get("proxy"))
                 if pod_ns is not None:
                     states[pod_ns] = _sync_state(_d(entry))
-        if failures and len(failures) == len(istiods):  # none found (an external control plane): unknown
+        if failures and len(failures) == len(istiods):  # no istiod could be asked (none found: nothing said)
             inv.hidden["*/proxy sync state"] = failures[0]
         return states
 

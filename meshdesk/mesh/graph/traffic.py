@@ -57,12 +57,12 @@ from meshdesk.mesh.graph.trafficmap import (
     node_key,
     reset_outgoing,
 )
+from meshdesk.mesh.inventory import ISTIO_NAMESPACE
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample, SampleWarnings
 
 MAX_LABEL_LENGTH = 253  # the longest DNS name; no Istio identity label is longer
 EGRESS_HOST = "istio-egressgateway.istio-system.svc.cluster.local"
-ISTIO_NAMESPACE = "istio-system"
 
 _SRC_LABELS = ("source_workload_namespace", "source_workload", "source_canonical_service",
                "source_canonical_revision")
