@@ -119,11 +119,16 @@ def test_malformed_samples_are_counted_not_fatal(tmp_path: Path) -> None:
     good = http("web-v1", "cart-v1", 2).to_json()
     path = tmp_path / "s.json"
     path.write_text(json.dumps({"request": {"namespaces": ["shop"], "injectServiceNodes": False},
-                                "samples": [good, {"metric": "istio_requests_total"}, {"value": "x"}, 3]}))
+                                "samples": [good, {"metric": "istio_requests_total"}, {"value": "x"}, 3,
+                                            {**good, "labels": {**good["labels"], "source_workload": ["web"]}},
+                                            {**good, "labels": {**good["labels"], "destination_workload": None}},
+                                            {**good, "labels": {**good["labels"], "response_code": 200}}]}))
     snap = load_snapshot(path)
-    assert len(snap.samples) == 1
+    assert len(snap.samples) == 2  # a code written as a number is still a code
+    assert snap.samples[1].labels["response_code"] == "200"
     g = build(snap)
-    assert "skipped 3 sample(s): malformed sample (needs metric, labels and a numeric value)" in g.warnings
+    assert ("skipped 5 sample(s): malformed sample (needs a metric, labels with text values and a numeric value)"
+            in g.warnings)
 
 
 def test_non_finite_values_survive_a_save(tmp_path: Path) -> None:

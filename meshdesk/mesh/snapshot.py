@@ -63,7 +63,7 @@ class Snapshot:
             try:
                 samples.append(Sample.from_json(item))
             except (TypeError, ValueError, KeyError, AttributeError):
-                warnings.add("malformed sample (needs metric, labels and a numeric value)")
+                warnings.add("malformed sample (needs a metric, labels with text values and a numeric value)")
         inventory = None
         if obj.get("inventory") is not None:
             try:

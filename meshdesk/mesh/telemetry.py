@@ -78,6 +78,10 @@ class Sample:
             raise TypeError("sample needs a string 'metric' and an object 'labels'")
         raw = obj["value"]
         value = float(raw)  # type: ignore[arg-type]
+        # label values are texts (a whole number, e.g. a response code written by hand, reads as one);
+        # null, a list or an object is a malformed series, not a workload named "['a']"
+        if not all(type(v) is str or type(v) is int for v in labels.values()):
+            raise TypeError("label values must be texts")
         return Sample(metric, {str(k): str(v) for k, v in labels.items()}, value)
 
 
