@@ -124,6 +124,8 @@ def test_an_operations_node_graph_from_the_cli(tmp_path: Path) -> None:
     assert node is not None and (node.aggregateValue, node.service) == ("GET /details/{id}", "details")
     table = run("--snapshot", str(saved)).stdout
     assert "shop/GET /details/{id} (aggregate)" in table
+    mixed = run("--snapshot", str(saved), "--node-operation", "GET /x", "--node-workload", "details-v1")
+    assert mixed.returncode == 2 and "goes with --node-service alone" in mixed.stderr
 
 
 def test_live_cluster_errors_are_one_line(tmp_path: Path) -> None:

@@ -86,6 +86,8 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
         kw["boxBy"] = tuple(a.box_by)
     if a.appenders is not None:
         kw["appenders"] = tuple(x.strip() for x in a.appenders.split(",") if x.strip())
+    if a.node_operation is not None and (not a.node_operation or a.node_workload or a.node_app):
+        raise ValueError("--node-operation needs an operation's name, and goes with --node-service alone")
     if a.node_workload or a.node_app or a.node_service or a.node_operation:
         namespaces = kw.get("namespaces") or req.namespaces
         if len(namespaces) != 1:
