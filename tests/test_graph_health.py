@@ -246,7 +246,12 @@ def test_proxies_out_of_sync_degrade_a_workload_but_not_a_gateway() -> None:
         p.proxy_sync = {}
     assert cart_health().status == model.HEALTHY  # nothing known: no judgement
     cart.pods[0].proxy_sync = dict(synced, CDS="NOT_SENT")
-    cart.labels["istio"] = "ingressgateway"
+    assert cart_health().status == model.DEGRADED
+    # as Kiali asks: a StatefulSet with a pod without a sidecar is not judged on its proxies
+    cart.kind, cart.pods[1].containers = "StatefulSet", []
+    assert cart_health().status == model.HEALTHY
+    cart.kind, cart.pods[1].containers = "Deployment", [sidecar]
+    cart.labels["istio"] = "ingressgateway"  # nor is a gateway
     assert cart_health().status == model.HEALTHY
 
 

@@ -247,9 +247,13 @@ class Workload:
 
     @property
     def synced_proxies(self) -> int:
-        """How many of its pods' proxies are in sync with istiod, -1 when that is not known (no pod with
-        a sidecar, or no sync state read), as Kiali counts them."""
-        if not any(p.has_sidecar for p in self.pods) or not any(p.proxy_sync for p in self.pods):
+        """How many of its pods' proxies are in sync with istiod, -1 when that is not known or not asked
+        (a Deployment whose first pod has no sidecar, another kind with a pod without one, or no sync
+        state read), as Kiali counts them."""
+        pods = self.pods
+        if not pods or not any(p.proxy_sync for p in pods):
+            return -1
+        if not (pods[0].has_sidecar if self.kind == "Deployment" else all(p.has_sidecar for p in pods)):
             return -1
         return sum(1 for p in self.pods if p.proxy_synced)
 
