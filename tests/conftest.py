@@ -21,6 +21,16 @@ def _private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     return path
 
 
+@pytest.fixture(autouse=True)
+def _fresh_istiod_memory() -> None:
+    """What the inventory remembers of istiod between reads (answers and failures) starts empty in
+    each test: emulators on reused ports must not see another test's istiod."""
+    from meshdesk.sources import inventory
+
+    inventory._SYNCZ_ANSWERS.clear()
+    inventory._SYNCZ_FAILURES.clear()
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     if not SHARED.is_dir():

@@ -16,6 +16,7 @@ import kubernetes.client
 import pytest
 
 from meshdesk.mesh.inventory import Inventory
+from meshdesk.sources import inventory as inventory_source
 from meshdesk.sources.base import Cancelled, Forbidden, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.inventory import InventoryReader, read_inventory
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
@@ -577,7 +578,8 @@ def _synced(pod: str, ns: str, **stale: str) -> dict[str, str]:
 
 
 def test_proxy_sync_state_is_read_from_istiod_and_degrades_health(
-        kube_emulator: KubeEmulator, shared_dir: Path, istiod_debug: http.server.ThreadingHTTPServer) -> None:
+        kube_emulator: KubeEmulator, shared_dir: Path, istiod_debug: http.server.ThreadingHTTPServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """istiod says reviews-v1's proxy never acknowledged its routes: as in Kiali, that workload is
     Degraded ("1 proxy not in sync with istiod") while productpage, in sync, stays Healthy; a pod
     istiod does not list (details) is unknown. Read through the API server's pod proxy to istiod's
@@ -622,6 +624,13 @@ def test_proxy_sync_state_is_read_from_istiod_and_degrades_health(
     assert "1 proxy not in sync with istiod" in health["reviews-v1"].reasons
     assert health["productpage-v1"].status == gm.HEALTHY and health["details-v1"].status == gm.HEALTHY
 
+    # the next refresh within 20 s uses istiod's answer again, as often as Kiali asks
+    emu.calls.clear()
+    soon = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    assert soon.workload("bookinfo", "reviews-v1").pods[0].proxy_synced is False  # type: ignore[union-attr]
+    assert not any(path.endswith("/debug/syncz") for _, path in emu.calls)
+
+    monkeypatch.setattr(inventory_source, "SYNCZ_REUSE_S", 0.0)  # later: asked again
     emu.forbid(resource="pods/proxy")
     denied = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
     assert denied.hidden["*/proxy sync state"].startswith("forbidden")

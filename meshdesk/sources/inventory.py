@@ -252,8 +252,11 @@ def pod_from_json(obj: Mapping[str, Any]) -> Pod:
 ISTIOD_MONITORING_PORT = 15014  # where istiod serves its debug endpoints
 SYNCZ_TIMEOUT_S = 5.0  # the most a refresh waits for istiod's sync state
 SYNCZ_RETRY_S = 300.0  # an istiod that could not be reached is asked again after this
+SYNCZ_REUSE_S = 20.0  # an answer younger than this is used again (Kiali polls istiod every 20 s)
 # (API server, istiod path) -> (when to ask again, what went wrong), shared by every read
 _SYNCZ_FAILURES: dict[tuple[str, str], tuple[float, str]] = {}
+# (API server, istiod path) -> (when it was asked, its answer), shared by every read
+_SYNCZ_ANSWERS: dict[tuple[str, str], tuple[float, Any]] = {}
 
 
 def _proxy_pod(proxy: Any) -> tuple[str, str] | None:
@@ -650,7 +653,8 @@ class InventoryReader:
         reached, or none found (a control plane run outside the cluster) leave the state unknown, never
         fatal; the user is told in ``hidden`` when istiod could not be asked. An istiod that could not
         be asked (not allowed, or a firewall between it and the API server) is not asked again for five
-        minutes, and each ask waits a few seconds at most, so refreshes do not wait on it."""
+        minutes, and each ask waits a few seconds at most, so refreshes do not wait on it; an answer is
+        used again for 20 s, as often as Kiali asks."""
         inv = self.inv
         selector = [("labelSelector", "app=istiod")]
         try:
@@ -675,19 +679,27 @@ class InventoryReader:
         for ns, name in sorted(istiods):
             path = (f"/api/v1/namespaces/{quote(ns, safe='')}/pods/{quote(name, safe='')}:{ISTIOD_MONITORING_PORT}"
                     f"/proxy/debug/syncz")
-            recent = _SYNCZ_FAILURES.get((host, path))
-            if recent is not None and time.monotonic() < recent[0]:
+            key, now = (host, path), time.monotonic()
+            recent = _SYNCZ_FAILURES.get(key)
+            if recent is not None and now < recent[0]:
                 failures.append(recent[1])
                 continue
-            try:
-                answer = self.http.get(path, what=f"read proxy sync state from {ns}/{name}", timeout=SYNCZ_TIMEOUT_S)
-            except (Unauthorized, Cancelled):
-                raise
-            except SourceError as e:
-                failures.append(f"{e.kind}: {e.message}")
-                _SYNCZ_FAILURES[(host, path)] = (time.monotonic() + SYNCZ_RETRY_S, failures[-1])
-                continue
-            _SYNCZ_FAILURES.pop((host, path), None)
+            known = _SYNCZ_ANSWERS.get(key)
+            if known is not None and now - known[0] < SYNCZ_REUSE_S:
+                answer = known[1]
+            else:
+                try:
+                    answer = self.http.get(path, what=f"read proxy sync state from {ns}/{name}",
+                                           timeout=SYNCZ_TIMEOUT_S)
+                except (Unauthorized, Cancelled):
+                    raise
+                except SourceError as e:
+                    failures.append(f"{e.kind}: {e.message}")
+                    _SYNCZ_FAILURES[key] = (now + SYNCZ_RETRY_S, failures[-1])
+                    _SYNCZ_ANSWERS.pop(key, None)
+                    continue
+                _SYNCZ_FAILURES.pop(key, None)
+                _SYNCZ_ANSWERS[key] = (now, answer)
             for entry in _l(answer):
                 pod_ns = _proxy_pod(_d(entry).get("proxy"))
                 if pod_ns is not None:
