@@ -3,6 +3,8 @@ and the ones that only shape the graph: operation nodes, outsiders, boxes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from meshdesk.mesh.graph import build, model
@@ -307,6 +309,26 @@ def test_an_operations_node_graph_shows_who_calls_it_and_what_serves_it() -> Non
     ops = [n for n in g.nodes.values() if n.node_type == model.NODE_AGGREGATE]
     assert [n.aggregate_value for n in ops] == ["GET /items"]  # without service nodes: one operation node
     assert edge(g, "GET /items", "stock-v1").rate == pytest.approx(3)
+
+
+def test_a_node_graph_of_a_known_cluster_keeps_to_it() -> None:
+    """Two clusters run web-v1 in shop: the node graph of east's web-v1 shows what east's calls and
+    what calls it there, not west's twin (Kiali narrows by destination_cluster and source_cluster)."""
+    from meshdesk.mesh.request import NodeFocus
+
+    def in_west(sample: Any, *sides: str) -> Any:
+        return type(sample)(sample.metric, {**sample.labels, **{f"{s}_cluster": "west" for s in sides}}, sample.value)
+
+    samples = [http("gw-v1", "web-v1", 5), http("web-v1", "cart-v1", 4, reporter="source"),
+               in_west(http("gw-v1", "web-v1", 7), "source", "destination"),
+               in_west(http("web-v1", "cart-v1", 3, reporter="source"), "source", "destination")]
+    both = build(snapshot(samples, node=NodeFocus("shop", workload="web-v1")))
+    assert {n.cluster for n in both.nodes.values() if n.workload == "web-v1"} == {"east", "west"}
+    east = build(snapshot(samples, node=NodeFocus("shop", workload="web-v1", cluster="east")))
+    assert {(n.workload, n.cluster) for n in east.nodes.values() if n.workload} == {
+        ("gw-v1", "east"), ("web-v1", "east"), ("cart-v1", "east")}
+    assert edge(east, "gw-v1", "web-v1").rate == pytest.approx(5)
+    assert edge(east, "web-v1", "cart-v1").rate == pytest.approx(4)
 
 
 def test_outside_inaccessible_and_root() -> None:

@@ -44,6 +44,21 @@ def test_which_nodes_open_a_node_graph() -> None:
     focus = NodeFocus("shop", app="reviews", version="v2")
     assert focus_text(focus) == "app shop/reviews v2"
     assert "|" not in focus_key(focus) and "," not in focus_key(focus)
+    # a graph spanning two clusters: the node graph keeps to the node's (not in one cluster, where
+    # telemetry may carry no cluster label)
+    from meshdesk.mesh.graph.model import TrafficGraph
+    from meshdesk.mesh.request import GraphRequest
+
+    graph = TrafficGraph(GraphRequest())
+    west = Node(node_id(NODE_WORKLOAD, "w", "shop", workload="reviews-v2"), NODE_WORKLOAD, "w", "shop",
+                workload="reviews-v2", app="reviews", version="v2")
+    graph.add_node(wl)
+    assert focus_for(wl, "workload", graph) == NodeFocus("shop", workload="reviews-v2")
+    graph.add_node(west)
+    assert focus_for(wl, "workload", graph) == NodeFocus("shop", workload="reviews-v2", cluster="c")
+    assert focus_for(svc, "workload", graph) == NodeFocus("shop", service="reviews", cluster="c")
+    assert focus_text(NodeFocus("shop", workload="reviews-v2", cluster="c")) == "workload shop/reviews-v2 in c"
+    assert focus_for(op, "workload", graph) == NodeFocus("shop", aggregate="request_operation", aggregateValue="GET /")
     odd = NodeFocus("shop", service="api", aggregate="request_operation", aggregateValue="GET /a,b|c")
     assert focus_text(odd) == "operation shop/GET /a,b|c of api"
     assert "|" not in focus_key(odd) and "," not in focus_key(odd)

@@ -475,6 +475,26 @@ def test_workload_node_graph(prometheus_server: PrometheusServer) -> None:  # no
 
 
 @pytest.mark.prometheus
+def test_a_node_graph_of_a_known_cluster_keeps_to_it(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Kiali narrows a node graph to its node's cluster: what comes in by destination_cluster, what goes
+    out by source_cluster. The test mesh runs in cluster "Kubernetes", except its unknown caller."""
+    def node_graph(cluster: str | None) -> list[Sample]:
+        return fetch(prometheus_server, namespaces=("bookinfo",), appenders=(), rateTcp="none",
+                     node=NodeFocus("bookinfo", workload="productpage-v1", cluster=cluster))
+
+    query = build_queries(GraphRequest(namespaces=("bookinfo",), appenders=(),
+                                       node=NodeFocus("bookinfo", workload="productpage-v1", cluster="east")))[0]
+    assert 'destination_workload="productpage-v1",destination_cluster="east"' in query.promql
+    assert 'source_workload="productpage-v1",source_cluster="east"' in query.promql
+    anywhere = node_graph(None)
+    here = node_graph("Kubernetes")
+    assert here and {(s.labels["reporter"], s.labels["source_workload"], s.labels["destination_workload"])
+                     for s in here} == {(s.labels["reporter"], s.labels["source_workload"],
+                                         s.labels["destination_workload"]) for s in anywhere}
+    assert node_graph("west") == []
+
+
+@pytest.mark.prometheus
 def test_app_and_service_node_graphs(prometheus_server: PrometheusServer) -> None:  # noqa: F811
     v2 = fetch(prometheus_server, namespaces=("bookinfo",), graphType="versionedApp", appenders=(), rateTcp="none",
                node=NodeFocus("bookinfo", app="reviews", version="v2"))

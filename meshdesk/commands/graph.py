@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--node-app", metavar="NAME", help="node-detail graph of this app")
     g.add_argument("--node-version", metavar="VERSION", help="with --node-app: of this version")
     g.add_argument("--node-service", metavar="NAME", help="node-detail graph of this service")
+    g.add_argument("--node-cluster", metavar="NAME",
+                   help="with --node-workload/-app/-service: keep the node graph to this cluster's traffic")
     g.add_argument("--node-operation", metavar="VALUE",
                    help="node-detail graph of this operation (request_operation value; with --node-service: "
                         "of that service's)")
@@ -86,8 +88,10 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
         kw["boxBy"] = tuple(a.box_by)
     if a.appenders is not None:
         kw["appenders"] = tuple(x.strip() for x in a.appenders.split(",") if x.strip())
-    if a.node_operation is not None and (not a.node_operation or a.node_workload or a.node_app):
+    if a.node_operation is not None and (not a.node_operation or a.node_workload or a.node_app or a.node_cluster):
         raise ValueError("--node-operation needs an operation's name, and goes with --node-service alone")
+    if a.node_cluster and not (a.node_workload or a.node_app or a.node_service):
+        raise ValueError("--node-cluster goes with --node-workload, --node-app or --node-service")
     if a.node_workload or a.node_app or a.node_service or a.node_operation:
         namespaces = kw.get("namespaces") or req.namespaces
         if len(namespaces) != 1:
@@ -97,7 +101,7 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
             aggregate = str(req.extra.get("aggregate") or "request_operation")
         kw["node"] = NodeFocus(namespace=namespaces[0], workload=a.node_workload, app=a.node_app,
                                version=a.node_version, service=a.node_service, aggregate=aggregate,
-                               aggregateValue=a.node_operation or None)
+                               aggregateValue=a.node_operation or None, cluster=a.node_cluster or None)
     return dataclasses.replace(req, **kw) if kw else req
 
 

@@ -197,9 +197,9 @@ def _known(cluster: str) -> bool:
     return bool(cluster) and cluster != UNKNOWN
 
 
-def _multi_cluster(graph: TrafficGraph) -> bool:
-    """Whether the graph spans several clusters: then a chart keeps to its node's cluster. In one
-    cluster it needs no cluster label (a telemetry without cluster labels still charts)."""
+def spans_clusters(graph: TrafficGraph) -> bool:
+    """Whether the graph spans several clusters: then a chart, or a node graph, keeps to its node's
+    cluster. In one cluster it needs no cluster label (telemetry without cluster labels still shows)."""
     clusters: set[str] = set()
     for n in graph.nodes.values():
         if n.node_type != NODE_BOX and _known(n.cluster):
@@ -228,7 +228,7 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         target = MetricsTarget.app(node.namespace, node.app, direction, node.version)
     elif node.node_type == NODE_SERVICE and not node.is_service_entry and direction == INBOUND:
         target = MetricsTarget.service(node.namespace, node.service)
-    if target is not None and _multi_cluster(graph) and _known(node.cluster):
+    if target is not None and spans_clusters(graph) and _known(node.cluster):
         # several clusters in the graph: this node's own cluster only (as Kiali narrows by cluster)
         side = "destination" if target.direction == INBOUND else "source"
         target = replace(target, labels=(*target.labels, (f"{side}_cluster", node.cluster)))
@@ -255,7 +255,7 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     else:
         labels += _side_labels(src, "source")
     labels += _side_labels(dst, "destination")
-    if _multi_cluster(graph):
+    if spans_clusters(graph):
         if src.node_type != NODE_SERVICE and _known(src.cluster):
             labels.append(("source_cluster", src.cluster))
         if _known(dst.cluster):

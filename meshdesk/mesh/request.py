@@ -33,6 +33,9 @@ class NodeFocus:
     service: str | None = None
     aggregate: str | None = None
     aggregateValue: str | None = None  # Kiali's name
+    # the node's cluster: traffic into it is read where destination_cluster says so, traffic out where
+    # source_cluster does (Kiali narrows a node graph so when the node's cluster is known)
+    cluster: str | None = None
 
     def to_json(self) -> dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -151,8 +154,8 @@ class GraphRequest:
                 raise ValueError("'request.node' must be an object with a namespace")
             fields_ = {k: v for k, v in node.items() if k in NodeFocus.__dataclass_fields__ and v is not None}
             if not all(isinstance(v, str) for v in fields_.values()):
-                raise ValueError("'request.node' must name its namespace, workload, app, version, service or "
-                                 "aggregate in texts")
+                raise ValueError("'request.node' must name its namespace, workload, app, version, service, "
+                                 "aggregate or cluster in texts")
             if bool(fields_.get("aggregate")) != bool(fields_.get("aggregateValue")):
                 raise ValueError("'request.node' must give both an aggregate and its aggregateValue, or neither")
             if not any(fields_.get(k) for k in ("workload", "app", "service", "aggregateValue")):

@@ -156,7 +156,21 @@ def _service_host_pattern(namespaces: Sequence[str]) -> str:
 
 def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
     """The incoming and outgoing selectors of a node-detail graph (Kiali's ``buildNodeTrafficMap``),
-    without the metric-specific extras."""
+    without the metric-specific extras; with the node's cluster known, each keeps to it, as Kiali's
+    do: traffic into the node by ``destination_cluster``, traffic out of it by ``source_cluster``."""
+    node = request.node
+    assert node is not None
+    cluster = node.cluster
+    return [[*sel, promql.eq(f"{side}_cluster", cluster)] if cluster and side else sel
+            for side, sel in _node_sides(request, family)]
+
+
+IN, OUT = "destination", "source"  # the side of a node graph's selector: traffic into or out of the node
+
+
+def _node_sides(request: GraphRequest, family: str) -> list[tuple[str, list[str]]]:
+    """(side, selector): "destination" for traffic into the node, "source" for traffic out of it, ""
+    where Kiali does not narrow by cluster (an operation's graph)."""
     node = request.node
     assert node is not None
     ns = node.namespace
@@ -173,21 +187,16 @@ def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
                   promql.eq(_aggregate_label(request), node.aggregateValue)]
         if node.service:
             served.append(promql.eq("destination_service_name", node.service))
-        return [served]
+        return [("", served)]
     if node.workload:
         into = [promql.eq("destination_workload_namespace", ns), promql.eq("destination_workload", node.workload)]
-        out = [
-            [dest_r, *into],
-            [src_r, promql.eq("source_workload_namespace", ns), promql.eq("source_workload", node.workload)],
-        ]
+        from_it = [promql.eq("source_workload_namespace", ns), promql.eq("source_workload", node.workload)]
+        out = [(IN, [dest_r, *into]), (OUT, [src_r, *from_it])]
         if ambient_in:
-            out.append([src_r, *into])
+            out.append((IN, [src_r, *into]))
         if family == "tcp" and request.ambientTraffic != "none":
             # if the workload is an ambient waypoint, ztunnel reports its L4 traffic from the other side
-            out += [
-                [src_r, promql.eq("destination_workload_namespace", ns), promql.eq("destination_workload", node.workload)],
-                [dest_r, promql.eq("source_workload_namespace", ns), promql.eq("source_workload", node.workload)],
-            ]
+            out += [(IN, [src_r, *into]), (OUT, [dest_r, *from_it])]
         return out
     if node.app:
         versioned = bool(node.version) and node.version != "unknown" and request.graphType != "app"
@@ -198,15 +207,15 @@ def _node_selectors(request: GraphRequest, family: str) -> list[list[str]]:
             assert node.version is not None
             dest.append(promql.eq("destination_canonical_revision", node.version))
             src.append(promql.eq("source_canonical_revision", node.version))
-        return [dest, src, [src_r, *dest[1:]]] if ambient_in else [dest, src]
+        return [(IN, dest), (OUT, src), (IN, [src_r, *dest[1:]])] if ambient_in else [(IN, dest), (OUT, src)]
     if node.service:
         host = rf"^{promql.regex_escape(node.service)}\.{promql.regex_escape(ns)}\..*$"
         served = [dest_r, promql.eq("destination_service_namespace", ns), promql.matches("destination_service", host)]
-        extra = [[src_r, *served[1:]]] if ambient_in else []
+        extra = [(IN, [src_r, *served[1:]])] if ambient_in else []
         if family != "requests":
-            return [served, *extra]
+            return [(IN, served), *extra]
         unserved = [src_r, promql.eq("destination_workload", "unknown"), promql.matches("destination_service", host)]
-        return [unserved, served, *extra]
+        return [(IN, unserved), (IN, served), *extra]
     raise ValueError("a node-detail graph needs a workload, an app or a service")
 
 

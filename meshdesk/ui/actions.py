@@ -348,7 +348,8 @@ def _add_node_graph_entries(window: Any, popup: QMenu, node: Node | None) -> Non
 
     first = popup.actions()[0] if popup.actions() else None
     entries: list[QAction] = []
-    focus = focus_for(node, window.toolbar.choices.graph_type) if node is not None else None
+    focus = focus_for(node, window.toolbar.choices.graph_type, getattr(window, "graph", None)) \
+        if node is not None else None
     if focus is not None and focus != getattr(window, "_node_focus", None):
         show = QAction("Show node graph", popup)
         show.setToolTip("What calls it and what it calls, in every namespace (or double-click the node)")

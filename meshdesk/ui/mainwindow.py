@@ -743,7 +743,7 @@ class MainWindow(QMainWindow):
         if nid not in self.view.selected_ids():
             self.view.select([nid])
         node = self.graph.nodes.get(nid) if self.graph is not None else None
-        focus = focus_for(node, self.toolbar.choices.graph_type) if node is not None else None
+        focus = focus_for(node, self.toolbar.choices.graph_type, self.graph) if node is not None else None
         if focus is not None and focus != self._node_focus:
             self.set_focus(focus)
 

@@ -13,38 +13,50 @@ import html
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_APP, NODE_SERVICE, NODE_WORKLOAD, Node
+from meshdesk.mesh.graph.model import (
+    NODE_AGGREGATE,
+    NODE_APP,
+    NODE_SERVICE,
+    NODE_WORKLOAD,
+    UNKNOWN,
+    Node,
+    TrafficGraph,
+)
+from meshdesk.mesh.metrics import spans_clusters
 from meshdesk.mesh.request import NodeFocus
 
 
-def focus_for(node: Node, graph_type: str) -> NodeFocus | None:
+def focus_for(node: Node, graph_type: str, graph: TrafficGraph | None = None) -> NodeFocus | None:
     """The node graph a double-click on ``node`` opens, or None for nodes that have none (the unknown
-    source, ServiceEntries, boxes)."""
+    source, ServiceEntries, boxes). When ``graph`` spans several clusters, the node graph keeps to
+    the node's cluster, as Kiali's does (an operation's graph is not narrowed, as in Kiali)."""
     if not node.namespace:
         return None
     if node.node_type == NODE_AGGREGATE and node.aggregate and node.aggregate_value:
         return NodeFocus(node.namespace, service=node.service or None, aggregate=node.aggregate,
                          aggregateValue=node.aggregate_value)
+    cluster = node.cluster if graph is not None and node.cluster != UNKNOWN and spans_clusters(graph) else None
     if node.node_type == NODE_WORKLOAD and node.workload:
-        return NodeFocus(node.namespace, workload=node.workload)
+        return NodeFocus(node.namespace, workload=node.workload, cluster=cluster)
     if node.node_type == NODE_APP and node.app:
         version = node.version if graph_type == "versionedApp" and node.version else None
-        return NodeFocus(node.namespace, app=node.app, version=version)
+        return NodeFocus(node.namespace, app=node.app, version=version, cluster=cluster)
     if node.node_type == NODE_SERVICE and node.service and node.is_service_entry is None:
-        return NodeFocus(node.namespace, service=node.service)
+        return NodeFocus(node.namespace, service=node.service, cluster=cluster)
     return None
 
 
 def focus_text(focus: NodeFocus) -> str:
     """The node in words: "service shop/reviews", "app shop/reviews v2", "workload shop/reviews-v2",
     "operation shop/GET /reviews of reviews"."""
+    where = f" in {focus.cluster}" if focus.cluster else ""
     if focus.aggregateValue:
         return f"operation {focus.namespace}/{focus.aggregateValue}" + (f" of {focus.service}" if focus.service else "")
     if focus.service:
-        return f"service {focus.namespace}/{focus.service}"
+        return f"service {focus.namespace}/{focus.service}{where}"
     if focus.workload:
-        return f"workload {focus.namespace}/{focus.workload}"
-    return f"app {focus.namespace}/{focus.app}" + (f" {focus.version}" if focus.version else "")
+        return f"workload {focus.namespace}/{focus.workload}{where}"
+    return f"app {focus.namespace}/{focus.app}" + (f" {focus.version}" if focus.version else "") + where
 
 
 def focus_key(focus: NodeFocus) -> str:

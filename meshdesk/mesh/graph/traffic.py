@@ -58,7 +58,7 @@ from meshdesk.mesh.graph.trafficmap import (
     reset_outgoing,
 )
 from meshdesk.mesh.inventory import ISTIO_NAMESPACE
-from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.request import GraphRequest, NodeFocus
 from meshdesk.mesh.telemetry import Sample, SampleWarnings
 
 MAX_LABEL_LENGTH = 253  # the longest DNS name; no Istio identity label is longer
@@ -834,9 +834,29 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
             parts.append([g for g in groups if g.reporter in inc_r and g.dst[2] == ns and is_focus(g.dst)])
         else:
             parts = []
+        if focus.cluster:
+            # as Kiali's queries for a node of a known cluster: what comes in by destination_cluster, what
+            # goes out by source_cluster (a series without that label is not the node's)
+            c = focus.cluster
+            parts = [[g for g in part if _labelled(g.dst if into else g.src, c)]
+                     for part, into in zip(parts, _inbound_parts(focus, kind), strict=True)]
         for part in parts:
             b.populate(part, kind, idx)
     return b.tm
+
+
+def _labelled(end: tuple[Any, ...], cluster: str) -> bool:
+    """Whether a source or destination (as the index holds it) carries this cluster label."""
+    return bool(end[1]) and end[0] == cluster
+
+
+def _inbound_parts(focus: NodeFocus, kind: str) -> list[bool]:
+    """For each of ``build_node_map``'s parts, whether it is traffic into the focus node."""
+    if focus.workload or focus.app:
+        return [True, False]
+    if focus.service:
+        return [True, True] if kind == KIND_REQUESTS else [True]
+    return []
 
 
 def build_operation_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, dict[Any, Any]]) -> TrafficMap:
