@@ -58,7 +58,7 @@ from meshdesk.mesh.graph.trafficmap import (
     reset_outgoing,
 )
 from meshdesk.mesh.inventory import ISTIO_NAMESPACE
-from meshdesk.mesh.request import GraphRequest, NodeFocus
+from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample, SampleWarnings
 
 MAX_LABEL_LENGTH = 253  # the longest DNS name; no Istio identity label is longer
@@ -815,14 +815,14 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
         if focus.workload:
             inc = [g for g in groups if g.reporter in inc_r and g.dst[5] == ns and g.dst[6] == focus.workload]
             out = [g for g in groups if g.reporter in out_r and g.src[2] == ns and g.src[3] == focus.workload]
-            parts = [inc, out]
+            parts = [(True, inc), (False, out)]  # (traffic into the node, its groups)
         elif focus.app:
             version = focus.version if focus.version and is_ok(focus.version) else None
             inc = [g for g in groups if g.reporter in inc_r and g.dst[2] == ns and g.dst[7] == focus.app
                    and (version is None or g.dst[8] == version)]
             out = [g for g in groups if g.reporter in out_r and g.src[2] == ns and g.src[4] == focus.app
                    and (version is None or g.src[5] == version)]
-            parts = [inc, out]
+            parts = [(True, inc), (False, out)]
         elif focus.service:
             # the service is named by its host (FQDN) or, for short hosts, by name and namespace
             def is_focus(d: tuple[Any, ...]) -> bool:
@@ -830,17 +830,16 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
 
             parts = []
             if kind == KIND_REQUESTS:
-                parts.append([g for g in groups if g.reporter in out_r and g.dst[6] == UNKNOWN and is_focus(g.dst)])
-            parts.append([g for g in groups if g.reporter in inc_r and g.dst[2] == ns and is_focus(g.dst)])
+                parts.append((True, [g for g in groups if g.reporter in out_r and g.dst[6] == UNKNOWN
+                                     and is_focus(g.dst)]))
+            parts.append((True, [g for g in groups if g.reporter in inc_r and g.dst[2] == ns and is_focus(g.dst)]))
         else:
             parts = []
-        if focus.cluster:
-            # as Kiali's queries for a node of a known cluster: what comes in by destination_cluster, what
-            # goes out by source_cluster (a series without that label is not the node's)
-            c = focus.cluster
-            parts = [[g for g in part if _labelled(g.dst if into else g.src, c)]
-                     for part, into in zip(parts, _inbound_parts(focus, kind), strict=True)]
-        for part in parts:
+        for into, part in parts:
+            if focus.cluster:
+                # as Kiali's queries for a node of a known cluster: what comes in by destination_cluster,
+                # what goes out by source_cluster (a series without that label is not the node's)
+                part = [g for g in part if _labelled(g.dst if into else g.src, focus.cluster)]
             b.populate(part, kind, idx)
     return b.tm
 
@@ -848,15 +847,6 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
 def _labelled(end: tuple[Any, ...], cluster: str) -> bool:
     """Whether a source or destination (as the index holds it) carries this cluster label."""
     return bool(end[1]) and end[0] == cluster
-
-
-def _inbound_parts(focus: NodeFocus, kind: str) -> list[bool]:
-    """For each of ``build_node_map``'s parts, whether it is traffic into the focus node."""
-    if focus.workload or focus.app:
-        return [True, False]
-    if focus.service:
-        return [True, True] if kind == KIND_REQUESTS else [True]
-    return []
 
 
 def build_operation_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, dict[Any, Any]]) -> TrafficMap:
