@@ -53,7 +53,7 @@ def render_table(inv: Inventory) -> str:
         proxies = sorted({p.proxy_version for p in w.pods if p.proxy_version})
         # proxies istiod says are in sync, of those with a sidecar ("-": not known)
         synced = w.synced_proxies
-        sync = f"{synced}/{sum(1 for p in w.pods if p.has_sidecar)}" if synced >= 0 else "-"
+        sync = f"{synced}/{w.sidecar_pods}" if synced >= 0 else "-"
         rows.append((w.namespace, w.kind, w.name, str(len(w.pods)), f"{ready}/{total}", sidecar,
                      ",".join(proxies) or "-", sync, str(sum(p.restarts for p in w.pods)), w.app or "-",
                      w.version or "-"))

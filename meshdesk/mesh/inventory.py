@@ -246,6 +246,11 @@ class Workload:
         return all(p.has_sidecar for p in self.pods)
 
     @property
+    def sidecar_pods(self) -> int:
+        """How many of its pods run a sidecar (what ``synced_proxies`` is out of)."""
+        return sum(1 for p in self.pods if p.has_sidecar)
+
+    @property
     def synced_proxies(self) -> int:
         """How many of its pods' proxies are in sync with istiod, -1 when that is not known or not asked
         (a Deployment whose first pod has no sidecar, another kind with a pod without one, or no sync

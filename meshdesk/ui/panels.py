@@ -502,9 +502,8 @@ class SidePanel(QWidget):
                 rows.append(("Proxy version", _e(", ".join(versions))))
             synced = w.synced_proxies
             if synced >= 0:
-                with_sidecar = sum(1 for p in w.pods if p.has_sidecar)
-                text = f"{synced} of {with_sidecar} in sync with istiod"
-                rows.append(("Proxy sync", text if synced >= with_sidecar else
+                text = f"{synced} of {w.sidecar_pods} in sync with istiod"
+                rows.append(("Proxy sync", text if synced >= w.sidecar_pods else
                              f"<span style='color:#d18b00'>{text}</span>"))
         else:
             rows += [("App", _e(node.app or "-")), ("Version", _e(node.version or "-"))]
