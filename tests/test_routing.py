@@ -23,6 +23,7 @@ from meshdesk.mesh.routing import (
     injection_change,
     managed_objects,
     read_service_routing,
+    unmodelled,
 )
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.validations import validate
@@ -93,6 +94,12 @@ def test_every_action_round_trips_and_is_schema_valid(schemas: CRDSchemas) -> No
     _accepted(schemas, dr)
     assert vs is not None and vs.spec["http"][0]["fault"]["delay"]["fixedDelay"] == "2.5s"
     assert read_service_routing(vs, dr) == routing
+    # and meshdesk may rewrite what it wrote: nothing in it is beyond what it reads back
+    assert unmodelled(vs, REVIEWS, dr) == []
+    for partial in (ServiceRouting(weights={"v2": 100}), ServiceRouting(timeout_seconds=1),
+                    ServiceRouting(matches=routing.matches), ServiceRouting(fault=routing.fault)):
+        vs, dr = build_service_routing(REVIEWS, partial, WORKLOADS)
+        assert vs is not None and unmodelled(vs, REVIEWS, dr) == []
 
 
 def test_reopening_hand_written_config_with_odd_values() -> None:

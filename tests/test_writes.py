@@ -29,11 +29,14 @@ from meshdesk.mesh.routing import (
     CircuitBreaker,
     Fault,
     RouteMatch,
+    RoutingError,
     ServiceRouting,
     build_service_entry,
     current_routing,
+    unmodelled,
 )
 from meshdesk.mesh.schema import CRDSchemas
+from meshdesk.sources.base import Conflict
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import (
@@ -118,7 +121,9 @@ def test_preview_dry_run_apply_reopen_remove(emu: KubeEmulator, schemas: CRDSche
     # the DestinationRule already defines every subset: it is left alone (and stays someone else's)
     assert [(c.op, c.kind) for c in plan.changes] == [(REPLACE, "VirtualService")]
     preview, diff = plan.preview(), plan.diff()
-    assert "kind: VirtualService" in preview and "subset: v2" in preview and MANAGED_LABEL in preview
+    assert "kind: VirtualService" in preview and "subset: v2" in preview
+    # it stays the user's: meshdesk edited it, it did not create it
+    assert MANAGED_LABEL not in preview
     assert "-        subset: v1" in diff and "+        subset: v2" in diff
     assert check(plan, schemas, inv).schema == []
 
@@ -132,7 +137,7 @@ def test_preview_dry_run_apply_reopen_remove(emu: KubeEmulator, schemas: CRDSche
     result = apply(writer, plan)
     assert result.ok, result.text()
     stored = emu.get("virtualservices", "bookinfo", "reviews", NET)
-    assert stored["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+    assert MANAGED_LABEL not in (stored["metadata"].get("labels") or {})
     assert [r["destination"]["subset"] for r in stored["spec"]["http"][-1]["route"]] == ["v2"]
     dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
     assert MANAGED_LABEL not in (dr["metadata"].get("labels") or {})
@@ -140,12 +145,16 @@ def test_preview_dry_run_apply_reopen_remove(emu: KubeEmulator, schemas: CRDSche
     reopened, _, _ = current_routing(inventory(emu), reviews)
     assert reopened.weights == {"v2": 100}
 
+    # removing what meshdesk created deletes what it created, and nothing it only edited
+    assert removal_plan(inventory(emu)).empty
+    se = build_service_entry("ext", "bookinfo", ["api.example.com"], [(443, "TLS")])
+    assert apply(writer, refresh(writer, service_entry_plan(inventory(emu), se))).ok
     removal = refresh(writer, removal_plan(inventory(emu)))
-    assert [(c.op, c.kind) for c in removal.changes] == [(DELETE, "VirtualService")]
+    assert [(c.op, c.kind, c.name) for c in removal.changes] == [(DELETE, "ServiceEntry", "ext")]
     assert apply(writer, removal).ok
-    assert emu.get("virtualservices", "bookinfo", "reviews", NET) is None
+    assert emu.get("serviceentries", "bookinfo", "ext", NET) is None
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"] == stored["spec"]
     assert emu.get("destinationrules", "bookinfo", "reviews", NET) is not None
-    assert emu.get("virtualservices", "bookinfo", "ratings", NET) is not None  # not ours: kept
     assert removal_plan(inventory(emu)).empty
 
 
@@ -279,9 +288,13 @@ def test_the_demo_follows_what_is_applied() -> None:
     # a stale preview is refused by the demo as well
     result = apply(writer, plan)
     assert result.conflict and CONFLICT_TEXT in str(result.error)
-    # a plan from an old inventory is previewed against what the demo has now
-    again = refresh(writer, service_routing_plan(inv, reviews, routing))
-    assert again.empty  # already in force
+    # a plan made from what meshdesk read before that apply would undo it: refused at the preview
+    with pytest.raises(Conflict, match=CONFLICT_TEXT):
+        refresh(writer, service_routing_plan(inv, reviews, ServiceRouting(weights={"v1": 100})))
+    # read again, the same intent is already in force, and a new one applies
+    inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    assert refresh(writer, service_routing_plan(inv, reviews, routing)).empty
     back = refresh(writer, service_routing_plan(inv, reviews, ServiceRouting(weights={"v1": 100})))
     assert "-        subset: v2" in back.diff() and "+        subset: v1" in back.diff()
     assert apply(writer, back).ok
@@ -325,4 +338,185 @@ def test_a_destination_rule_keeps_what_meshdesk_does_not_manage(emu: KubeEmulato
     spec = emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]
     assert spec["host"] == "reviews" and list(spec) == ["host", "trafficPolicy", "subsets"]
     assert spec["trafficPolicy"] == {"tls": {"mode": "ISTIO_MUTUAL"}, "connectionPool": {"tcp": {"maxConnections": 5}}}
-    assert [s["name"] for s in spec["subsets"]] == ["canary", "v1", "v2"]
+    assert [s["name"] for s in spec["subsets"]] == ["v1", "canary", "v2"]  # theirs as they were, then ours
+
+
+# -- someone else's config: meshdesk changes what the user asked for, and nothing else ----------------
+
+def _put_vs(emu: KubeEmulator, name: str, spec: dict) -> None:
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService", "metadata": {"name": name, "namespace": "bookinfo"},
+             "spec": spec}, "bookinfo")
+
+
+def test_a_virtual_service_meshdesk_cannot_rewrite_is_kept(emu: KubeEmulator) -> None:
+    """A hand-written VirtualService with a rewrite, a mirror, a CORS policy and a matched rule to the
+    whole service: circuit breaking leaves it alone, and a timeout (which would rewrite its routes) is
+    refused with what would be lost, instead of being written without them."""
+    writer = ClusterWriter(emu.api_client())
+    emu.delete("virtualservices", "bookinfo", "details", NET)
+    emu.delete("destinationrules", "bookinfo", "details", NET)
+    spec = {"hosts": ["details"], "http": [
+        {"match": [{"uri": {"prefix": "/old"}}], "rewrite": {"uri": "/new"}, "route": [{"destination": {"host": "details"}}]},
+        {"route": [{"destination": {"host": "details"}}], "mirror": {"host": "details-shadow"},
+         "corsPolicy": {"allowOrigins": [{"exact": "https://shop"}]}}]}
+    _put_vs(emu, "details-user", spec)
+    inv = inventory(emu)
+    details = inv.service("bookinfo", "details")
+    assert details is not None
+    routing, vs, _ = current_routing(inv, details)
+    assert vs is not None and vs.name == "details-user"
+    assert routing.matches == []  # a matched rule to the whole service is no route to a version
+    routing.circuit_breaker = CircuitBreaker(max_connections=10)
+    plan = refresh(writer, service_routing_plan(inv, details, routing))
+    assert [(c.op, c.kind) for c in plan.changes] == [(CREATE, "DestinationRule")]
+    assert apply(writer, plan).ok
+    assert emu.get("virtualservices", "bookinfo", "details-user", NET)["spec"] == spec
+
+    routing.timeout_seconds = 5
+    with pytest.raises(RoutingError) as refused:
+        service_routing_plan(inventory(emu), details, routing)
+    text = str(refused.value)
+    assert "VirtualService bookinfo/details-user" in text
+    for part in ("a rewrite", "a mirror", "a CORS policy", "does not send all its requests to one version"):
+        assert part in text
+    assert emu.get("virtualservices", "bookinfo", "details-user", NET)["spec"] == spec
+
+
+def test_a_header_canary_is_not_flattened(emu: KubeEmulator) -> None:
+    """A matched rule sharing its requests between two versions is more than meshdesk's request routing
+    holds: shifting the default route's traffic is refused, not written without the canary."""
+    spec = {"hosts": ["reviews"], "http": [
+        {"match": [{"headers": {"end-user": {"exact": "jason"}}}],
+         "route": [{"destination": {"host": "reviews", "subset": "v2"}, "weight": 90},
+                   {"destination": {"host": "reviews", "subset": "v3"}, "weight": 10}]},
+        {"route": [{"destination": {"host": "reviews", "subset": "v1"}}]}]}
+    _put_vs(emu, "reviews", spec)
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    routing, _, _ = current_routing(inv, reviews)
+    routing.weights = {"v1": 50, "v3": 50}
+    with pytest.raises(RoutingError, match="a matched rule that does not send all its requests to one version"):
+        service_routing_plan(inv, reviews, routing)
+    # what meshdesk writes itself it can always rewrite
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    inv = inventory(emu)
+    first = ServiceRouting(weights={"v1": 100}, matches=[RouteMatch("v2", header="end-user", value="jason")],
+                           fault=Fault(delay_percent=10, delay_seconds=2), timeout_seconds=3, retry_attempts=2)
+    writer = ClusterWriter(emu.api_client())
+    assert apply(writer, refresh(writer, service_routing_plan(inv, reviews, first))).ok
+    routing, vs, dr = current_routing(inventory(emu), reviews)
+    assert vs is not None and unmodelled(vs, reviews, dr) == []
+    routing.weights = {"v1": 50, "v3": 50}
+    plan = refresh(writer, service_routing_plan(inventory(emu), reviews, routing))
+    assert [(c.op, c.kind) for c in plan.changes] == [(REPLACE, "VirtualService")]
+
+
+def test_a_destination_rule_keeps_subsets_and_pool_settings_it_had(emu: KubeEmulator) -> None:
+    writer = ClusterWriter(emu.api_client())
+    dr = dict(emu.get("destinationrules", "bookinfo", "reviews", NET))
+    dr["spec"] = {"host": "reviews",
+                  "trafficPolicy": {"connectionPool": {"tcp": {"connectTimeout": "3s", "maxConnections": 7}},
+                                    "outlierDetection": {"consecutiveGatewayErrors": 4}},
+                  "subsets": [{"name": "v1", "labels": {"version": "v1"}},
+                              {"name": "v2", "labels": {"version": "v2", "track": "stable"},
+                               "trafficPolicy": {"loadBalancer": {"simple": "LEAST_REQUEST"}}}]}
+    emu.add(dr, "bookinfo")
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    routing, _, _ = current_routing(inv, reviews)
+    assert routing.circuit_breaker.max_connections == 7
+    routing.weights = {"v2": 80, "v3": 20}
+    routing.circuit_breaker = CircuitBreaker(max_connections=50, consecutive_5xx_errors=5)
+    assert apply(writer, refresh(writer, service_routing_plan(inv, reviews, routing))).ok
+    spec = emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]
+    assert spec["subsets"] == [*dr["spec"]["subsets"], {"name": "v3", "labels": {"version": "v3"}}]
+    assert spec["trafficPolicy"] == {"connectionPool": {"tcp": {"connectTimeout": "3s", "maxConnections": 50}},
+                                     "outlierDetection": {"consecutiveGatewayErrors": 4, "consecutive5xxErrors": 5}}
+    # circuit breaking turned off again: meshdesk's fields go, the connect timeout and gateway errors stay
+    routing, _, _ = current_routing(inventory(emu), reviews)
+    routing.circuit_breaker = CircuitBreaker()
+    assert apply(writer, refresh(writer, service_routing_plan(inventory(emu), reviews, routing))).ok
+    spec = emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]
+    assert spec["trafficPolicy"] == {"connectionPool": {"tcp": {"connectTimeout": "3s"}},
+                                     "outlierDetection": {"consecutiveGatewayErrors": 4}}
+
+
+def test_a_meshdesk_object_someone_added_to_is_trimmed_not_deleted(emu: KubeEmulator) -> None:
+    writer = ClusterWriter(emu.api_client())
+    emu.delete("virtualservices", "bookinfo", "ratings", NET)
+    emu.delete("destinationrules", "bookinfo", "ratings", NET)
+    ratings = inventory(emu).service("bookinfo", "ratings")
+    assert ratings is not None
+    breaker = ServiceRouting(circuit_breaker=CircuitBreaker(max_connections=5))
+    assert apply(writer, refresh(writer, service_routing_plan(inventory(emu), ratings, breaker))).ok
+    dr = dict(emu.get("destinationrules", "bookinfo", "ratings", NET))
+    assert dr["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+    dr["spec"] = {**dr["spec"], "trafficPolicy": {**dr["spec"]["trafficPolicy"], "tls": {"mode": "ISTIO_MUTUAL"}}}
+    emu.add(dr, "bookinfo")  # the security team adds TLS to meshdesk's DestinationRule
+    plan = refresh(writer, service_routing_plan(inventory(emu), ratings, ServiceRouting()))
+    assert [(c.op, c.kind) for c in plan.changes] == [(REPLACE, "DestinationRule")]
+    assert apply(writer, plan).ok
+    assert emu.get("destinationrules", "bookinfo", "ratings", NET)["spec"]["trafficPolicy"] == {
+        "tls": {"mode": "ISTIO_MUTUAL"}}
+    # without additions it is deleted as before
+    emu.delete("destinationrules", "bookinfo", "ratings", NET)
+    assert apply(writer, refresh(writer, service_routing_plan(inventory(emu), ratings, breaker))).ok
+    plan = refresh(writer, service_routing_plan(inventory(emu), ratings, ServiceRouting()))
+    assert [(c.op, c.kind) for c in plan.changes] == [(DELETE, "DestinationRule")]
+
+
+def test_peer_authentication_changes_only_its_mode(emu: KubeEmulator) -> None:
+    writer = ClusterWriter(emu.api_client())
+    spec = {"selector": {"matchLabels": {"app": "reviews", "version": "v1"}}, "mtls": {"mode": "STRICT"},
+            "portLevelMtls": {"9090": {"mode": "PERMISSIVE"}}}
+    emu.add({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+             "metadata": {"name": "reviews-v1", "namespace": "bookinfo"}, "spec": spec}, "bookinfo")
+    inv = inventory(emu)
+    workload = next(w for w in inv.workloads if w.name == "reviews-v1")
+    assert peer_authentication_plan(inv, "bookinfo", "STRICT", workload=workload).empty
+    plan = refresh(writer, peer_authentication_plan(inv, "bookinfo", "PERMISSIVE", workload=workload))
+    assert apply(writer, plan).ok
+    stored = emu.get("peerauthentications", "bookinfo", "reviews-v1", "security.istio.io")
+    assert stored["spec"] == {**spec, "mtls": {"mode": "PERMISSIVE"}}
+    assert MANAGED_LABEL not in (stored["metadata"].get("labels") or {})
+    # UNSET does not delete it: it was never meshdesk's
+    plan = refresh(writer, peer_authentication_plan(inventory(emu), "bookinfo", "UNSET", workload=workload))
+    assert [c.op for c in plan.changes] == [REPLACE]
+
+
+def test_what_changed_since_meshdesk_read_it_is_a_conflict_at_the_preview(emu: KubeEmulator) -> None:
+    """The plan is merged into what meshdesk read; writing it over a newer object would undo someone's
+    change without a word, so the preview refuses, for a replace, a create and a removal alike."""
+    writer = ClusterWriter(emu.api_client())
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    routing, _, _ = current_routing(inv, reviews)
+    routing.circuit_breaker = CircuitBreaker(max_connections=10)
+    plan = service_routing_plan(inv, reviews, routing)
+    dr = dict(emu.get("destinationrules", "bookinfo", "reviews", NET))
+    dr["spec"] = {**dr["spec"], "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}
+    emu.add(dr, "bookinfo")
+    with pytest.raises(Conflict, match=f"DestinationRule bookinfo/reviews was {CONFLICT_TEXT}"):
+        refresh(writer, plan)
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"] == dr["spec"]
+
+    se = build_service_entry("ext", "bookinfo", ["api.example.com"], [(443, "TLS")])
+    plan = service_entry_plan(inv, se)
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "ServiceEntry", "metadata": {"name": "ext", "namespace": "bookinfo"},
+             "spec": {"hosts": ["other.example.com"], "resolution": "NONE",
+                      "ports": [{"number": 80, "name": "h", "protocol": "HTTP"}]}})
+    with pytest.raises(Conflict, match="ServiceEntry bookinfo/ext was created by someone else"):
+        refresh(writer, plan)
+
+    assert apply(writer, refresh(writer, peer_authentication_plan(inv, "bookinfo", "STRICT"))).ok
+    removal = removal_plan(inventory(emu), "bookinfo")
+    assert [c.kind for c in removal.changes] == ["PeerAuthentication"]
+    pa = dict(emu.get("peerauthentications", "bookinfo", "default", "security.istio.io"))
+    pa["metadata"] = {**pa["metadata"], "labels": {"owner": "security-team"}}  # taken over
+    emu.add(pa, "bookinfo")
+    with pytest.raises(Conflict):
+        refresh(writer, removal)
+    assert emu.get("peerauthentications", "bookinfo", "default", "security.istio.io") is not None

@@ -23,6 +23,7 @@ import yaml
 
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.routing import (
+    RoutingError,
     ServiceRouting,
     build_peer_authentication,
     build_service_routing,
@@ -30,6 +31,7 @@ from meshdesk.mesh.routing import (
     injection_change,
     is_managed,
     managed_objects,
+    unmodelled,
 )
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.validations import ERROR, validate
@@ -221,41 +223,88 @@ def check(plan: ChangePlan, schemas: CRDSchemas | None, inventory: Inventory | N
 # -- plan builders ---------------------------------------------------------------------------------
 
 def _put(plan: ChangePlan, new: IstioObject, existing: IstioObject | None) -> None:
-    """Create ``new``, or replace ``existing`` with it (keeping its name, labels and annotations)."""
+    """Create ``new``, or replace ``existing`` with it, keeping its name, labels and annotations: an object
+    someone else wrote stays theirs (it does not get ``MANAGED_LABEL``, so removing what meshdesk
+    created never deletes it)."""
     if existing is None:
         plan.changes.append(Change(CREATE, obj=new))
         return
     obj = copy.deepcopy(new)
     obj.name = existing.name
-    obj.labels = {**existing.labels, **new.labels}
+    obj.labels = {**existing.labels, **new.labels} if is_managed(existing) else dict(existing.labels)
     obj.annotations = {**existing.annotations, **new.annotations}
     obj.resource_version = existing.resource_version
     if obj.api_version.split("/")[0] == existing.api_version.split("/")[0]:
         obj.api_version = existing.api_version  # keep the version the cluster served it as
     if obj.spec == existing.spec:
-        return  # nothing changes (and an object meshdesk did not change stays someone else's)
+        return  # nothing changes
     plan.changes.append(Change(REPLACE, obj=obj, before=copy.deepcopy(existing)))
 
 
+# the circuit-breaker fields meshdesk sets in a DestinationRule's trafficPolicy; every other field there
+# (a connect timeout, gateway errors, TLS, a load balancer) is someone else's and is kept
+_POOL_FIELDS = {"tcp": ("maxConnections",), "http": ("http1MaxPendingRequests", "maxRequestsPerConnection")}
+_OUTLIER_FIELDS = ("consecutive5xxErrors", "interval", "baseEjectionTime", "maxEjectionPercent")
+
+
+def _without_ours(policy: dict[str, Any]) -> dict[str, Any]:
+    """``policy`` without the circuit-breaker fields meshdesk sets (empty sections dropped)."""
+    out = copy.deepcopy(policy)
+    pool = out.get("connectionPool")
+    if isinstance(pool, dict):
+        for section, fields in _POOL_FIELDS.items():
+            if isinstance(pool.get(section), dict):
+                for f in fields:
+                    pool[section].pop(f, None)
+                if not pool[section]:
+                    del pool[section]
+        if not pool:
+            del out["connectionPool"]
+    outlier = out.get("outlierDetection")
+    if isinstance(outlier, dict):
+        for f in _OUTLIER_FIELDS:
+            outlier.pop(f, None)
+        if not outlier:
+            del out["outlierDetection"]
+    return out
+
+
+def _merged(old: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    """``ours`` laid over ``old``, section by section (dicts merge, other values replace)."""
+    out = copy.deepcopy(old)
+    for k, v in ours.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
 def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> IstioObject:
-    """Keep what meshdesk does not manage in an existing DestinationRule (TLS settings, load balancer,
-    other subsets): losing a ``tls`` block would break mTLS."""
+    """``new`` laid into an existing DestinationRule, keeping everything meshdesk does not set: TLS
+    settings, load balancer, connection-pool fields other than meshdesk's circuit breaker, other subsets,
+    and a subset meshdesk needs that is there already, as it is (losing a ``tls`` block or a subset's
+    extra label would change who gets what). Raises ``RoutingError`` when a subset meshdesk needs is
+    there under its name for another version."""
     if existing is None:
         return new
     out = copy.deepcopy(new)
     raw = existing.spec.get("trafficPolicy")
-    old_policy: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    policy = {k: v for k, v in old_policy.items() if k not in ("connectionPool", "outlierDetection")}
-    policy.update(out.spec.get("trafficPolicy") or {})
+    policy = _merged(_without_ours(raw if isinstance(raw, dict) else {}), out.spec.get("trafficPolicy") or {})
     if policy:
-        out.spec["trafficPolicy"] = policy
+        out.spec["trafficPolicy"] = _in_order_of(policy, raw if isinstance(raw, dict) else {})
     else:
         out.spec.pop("trafficPolicy", None)
-    ours = {s["name"] for s in out.spec.get("subsets") or []}
-    kept = [s for s in existing.spec.get("subsets") or [] if isinstance(s, dict) and s.get("name") not in ours]
-    if kept or ours:
-        out.spec["subsets"] = sorted([*(out.spec.get("subsets") or []), *copy.deepcopy(kept)],
-                                     key=lambda s: str(s.get("name")))
+    ours = {s["name"]: s for s in out.spec.get("subsets") or []}
+    theirs = [s for s in existing.spec.get("subsets") or [] if isinstance(s, dict)]
+    for s in theirs:
+        name, labels = s.get("name"), s.get("labels")
+        version = labels.get("version") if isinstance(labels, dict) else None
+        if name in ours and version is not None and version != name:
+            raise RoutingError(f"DestinationRule {existing.namespace}/{existing.name} has a subset {name} for "
+                               f"version {version}; meshdesk names subsets after their versions, so rename that "
+                               f"subset first")
+    have = {s.get("name") for s in theirs}
+    added = [s for name, s in ours.items() if name not in have]
+    if theirs or added:
+        out.spec["subsets"] = [*copy.deepcopy(theirs), *sorted(added, key=lambda s: str(s.get("name")))]
     for key, value in existing.spec.items():
         if key not in ("trafficPolicy", "subsets") and key not in out.spec:
             out.spec[key] = copy.deepcopy(value)
@@ -272,17 +321,56 @@ def _in_order_of(spec: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     return ordered
 
 
+def _only_meshdesks(dr: IstioObject) -> bool:
+    """Whether a DestinationRule holds nothing but what meshdesk writes (its host, subsets named after
+    their version label, the circuit breaker), so deleting it loses nothing else."""
+    spec = dr.spec
+    if set(spec) - {"host", "subsets", "trafficPolicy"}:
+        return False
+    policy = spec.get("trafficPolicy")
+    if policy is not None and (not isinstance(policy, dict) or _without_ours(policy)):
+        return False
+    return all(isinstance(s, dict) and set(s) <= {"name", "labels"} and s.get("labels") == {"version": s.get("name")}
+               for s in spec.get("subsets") or [])
+
+
+def _vs_part(r: ServiceRouting) -> tuple[Any, ...]:
+    """What of an intent a VirtualService holds, in a form that compares equal when its meaning is."""
+    f = r.fault
+    return ({v: w for v, w in r.weights.items() if w > 0},
+            [(m.version, m.header.strip().lower(), m.uri, m.kind, m.value) for m in r.matches],
+            (f.delay_percent, f.delay_percent and f.delay_seconds, f.abort_percent, f.abort_percent and f.abort_status),
+            r.timeout_seconds or None,
+            (r.retry_attempts, r.retry_per_try_timeout_seconds or None, r.retry_on) if r.retry_attempts is not None
+            else None)
+
+
 def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, what: str = "") -> ChangePlan:
     """The writes that make ``routing`` the routing of ``svc``: its VirtualService and DestinationRule
-    created, replaced or (when nothing needs them any more) deleted. Raises ``RoutingError``."""
-    _, vs_now, dr_now = current_routing(inv, svc)
-    vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc))
+    created, replaced or (when nothing needs them any more) deleted, touching only the object whose part
+    of the routing changed. Someone else's objects keep what meshdesk does not set; a VirtualService
+    whose routes meshdesk cannot rewrite without losing some (a rewrite, a mirror...) is refused with a
+    ``RoutingError``, as is any other bad input."""
+    now, vs_now, dr_now = current_routing(inv, svc)
+    vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
+        not is_managed(vs_now) or bool(vs_now.spec.get("gateways"))))
     plan = ChangePlan(what or f"Routing of service {svc.namespace}/{svc.name}")
     if dr is not None:
         _put(plan, _merge_destination_rule(dr, dr_now), dr_now)
-    elif dr_now is not None and is_managed(dr_now):
-        plan.changes.append(Change(DELETE, obj=copy.deepcopy(dr_now), before=copy.deepcopy(dr_now)))
-    if vs is not None:
+    elif dr_now is not None:
+        if is_managed(dr_now) and _only_meshdesks(dr_now):
+            plan.changes.append(Change(DELETE, obj=copy.deepcopy(dr_now), before=copy.deepcopy(dr_now)))
+        else:  # someone else's, or someone added to it: only the circuit breaker goes
+            bare = IstioObject("DestinationRule", dr_now.name, dr_now.namespace, dr_now.api_version,
+                               {"host": dr_now.spec.get("host")}, dict(dr_now.labels))
+            _put(plan, _merge_destination_rule(bare, dr_now), dr_now)
+    if vs_now is not None and _vs_part(routing) == _vs_part(now):
+        pass  # the routes are as they were: the VirtualService is left alone, whatever else it holds
+    elif vs_now is not None and (lost := unmodelled(vs_now, svc, dr_now)):
+        raise RoutingError(f"VirtualService {vs_now.namespace}/{vs_now.name} has {_and(lost)}, which meshdesk "
+                           f"cannot keep if it rewrites its routes. Edit its YAML instead, or delete it to let "
+                           f"meshdesk manage this service's routing.")
+    elif vs is not None:
         if vs_now is not None:
             for key in ("hosts", "gateways", "exportTo"):  # what it is bound to stays as it was
                 if vs_now.spec.get(key):
@@ -297,6 +385,10 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     return plan
 
 
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def service_entry_plan(inv: Inventory, entry: IstioObject) -> ChangePlan:
     existing = next((o for o in inv.istio_objects("ServiceEntry", entry.namespace) if o.name == entry.name), None)
     plan = ChangePlan(f"ServiceEntry {entry.namespace}/{entry.name} for {', '.join(entry.spec.get('hosts') or [])}")
@@ -306,14 +398,22 @@ def service_entry_plan(inv: Inventory, entry: IstioObject) -> ChangePlan:
 
 def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
                              workload: Workload | None = None) -> ChangePlan:
-    """mTLS mode for a namespace or a workload. ``UNSET`` on an object meshdesk created removes it."""
+    """mTLS mode for a namespace or a workload. An existing PeerAuthentication only gets its mode changed
+    (its selector and per-port modes stay); ``UNSET`` removes one meshdesk created that holds nothing
+    else."""
     pa = build_peer_authentication(namespace, mode, workload=workload)
     existing = next((o for o in inv.istio_objects("PeerAuthentication", namespace) if o.name == pa.name), None)
     target = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
     plan = ChangePlan(f"mTLS mode {pa.spec['mtls']['mode']} for {target}")
-    if pa.spec["mtls"]["mode"] == "UNSET" and existing is not None and is_managed(existing):
-        plan.changes.append(Change(DELETE, obj=copy.deepcopy(existing), before=copy.deepcopy(existing)))
-        return plan
+    if existing is not None:
+        mtls = existing.spec.get("mtls")
+        only_mode = set(existing.spec) <= {"mtls", "selector"} and isinstance(mtls, dict) and set(mtls) <= {"mode"} \
+            and existing.spec.get("selector") == pa.spec.get("selector")
+        if pa.spec["mtls"]["mode"] == "UNSET" and is_managed(existing) and only_mode:
+            plan.changes.append(Change(DELETE, obj=copy.deepcopy(existing), before=copy.deepcopy(existing)))
+            return plan
+        pa.spec = {**copy.deepcopy(existing.spec), "mtls": {**(mtls if isinstance(mtls, dict) else {}),
+                                                            "mode": pa.spec["mtls"]["mode"]}}
     _put(plan, pa, existing)
     return plan
 

@@ -171,8 +171,10 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
         _pct("max ejection percent", cb.max_ejection_percent)
 
 
-def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequence[Workload]) -> tuple[IstioObject | None, IstioObject | None]:
-    """(VirtualService, DestinationRule) for ``svc``; either is None when nothing needs it."""
+def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequence[Workload], *,
+                          always_vs: bool = False) -> tuple[IstioObject | None, IstioObject | None]:
+    """(VirtualService, DestinationRule) for ``svc``; either is None when nothing needs it (the
+    VirtualService is there, routing to the whole service, when ``always_vs`` says so)."""
     versions = versions_of(svc, workloads)
     check_routing(routing, versions)
     host = service_host(svc)
@@ -217,7 +219,7 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         extras["retries"] = retries
     for rule in http:
         rule.update(extras)
-    needs_vs = bool(routing.weights or routing.matches or extras)
+    needs_vs = bool(routing.weights or routing.matches or extras) or always_vs
     vs = IstioObject("VirtualService", svc.name, svc.namespace, NETWORKING,
                      {"hosts": [host], "http": http}, _managed()) if needs_vs else None
     return vs, dr
@@ -298,7 +300,9 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None) -> Serv
         matches = _l(rule.get("match"))
         if matches and len(routes) == 1:
             subset = _d(routes[0].get("destination")).get("subset")
-            version = subset_version.get(str(subset), str(subset or ""))
+            if not isinstance(subset, str) or not subset:
+                continue  # a matched rule to the whole service is no version route (see ``unmodelled``)
+            version = subset_version.get(subset, subset)
             for m in matches:
                 m = _d(m)
                 if isinstance(m.get("uri"), dict) and m["uri"]:
@@ -331,6 +335,102 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None) -> Serv
             r.retry_per_try_timeout_seconds = _parse_seconds(retries.get("perTryTimeout"))
             r.retry_on = str(retries.get("retryOn") or "")
     return r
+
+
+_MATCH_KEYS = frozenset(MATCH_KINDS)
+_RULE_KEYS = frozenset(("match", "route", "fault", "timeout", "retries"))
+_FAULT_KEYS = {"delay": frozenset(("percentage", "fixedDelay")), "abort": frozenset(("percentage", "httpStatus"))}
+_RETRY_KEYS = frozenset(("attempts", "perTryTimeout", "retryOn"))
+_RULE_PARTS = {"name": "named rules", "rewrite": "a rewrite", "redirect": "a redirect", "mirror": "a mirror",
+               "mirrors": "a mirror", "mirrorPercentage": "a mirror", "mirrorPercent": "a mirror",
+               "headers": "header changes", "corsPolicy": "a CORS policy", "directResponse": "a direct response",
+               "delegate": "a delegate"}
+
+
+def _one_condition(cond: Any) -> bool:
+    return isinstance(cond, dict) and len(cond) == 1 and next(iter(cond)) in _MATCH_KEYS \
+        and isinstance(next(iter(cond.values())), str)
+
+
+def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> list[str]:
+    """What in ``vs`` meshdesk's routing intent cannot hold, so rewriting it from that intent would lose
+    it (empty when a rewrite keeps its meaning): e.g. "a rewrite", "a mirror", "a tcp section".
+
+    meshdesk writes one rule per match (one header or URI condition, to one subset) and a last default
+    rule (the whole service or weighted subsets named after versions), every rule with the same fault,
+    timeout and retries; it keeps ``hosts``, ``gateways`` and ``exportTo`` as they are."""
+    found: list[str] = []
+
+    def add(what: str) -> None:
+        if what not in found:
+            found.append(what)
+
+    spec = _d(vs.spec)
+    for key in spec:
+        if key not in ("hosts", "gateways", "exportTo", "http"):
+            add(f"a {key} section")
+    names = {svc.name, f"{svc.name}.{svc.namespace}", f"{svc.name}.{svc.namespace}.svc", service_host(svc)}
+    subset_version: dict[str, str] = {}
+    for s in _l(_d(dr.spec).get("subsets") if dr is not None else None):
+        name, version = _d(s).get("name"), _d(_d(s).get("labels")).get("version")
+        if isinstance(name, str):
+            subset_version[name] = str(version or name)
+    rules = _l(spec.get("http"))
+    extras: list[tuple[Any, Any, Any]] = []
+    default_seen = False
+    for rule in rules:
+        if not isinstance(rule, dict):
+            add("a rule meshdesk cannot read")
+            continue
+        for key in rule:
+            if key not in _RULE_KEYS:
+                add(_RULE_PARTS.get(key, f"a {key} setting"))
+        if default_seen:
+            add("rules after the default route")
+        routes = _l(rule.get("route"))
+        for r in routes:
+            r = _d(r)
+            dest = _d(r.get("destination"))
+            if set(r) - {"destination", "weight"} or set(dest) - {"host", "subset"}:
+                add("route settings other than destination and weight (headers, ports)")
+            if dest.get("host") not in names:
+                add(f"a route to another host ({dest.get('host')})")
+            subset = dest.get("subset")
+            if isinstance(subset, str) and subset_version.get(subset, subset) != subset:
+                add(f"subset {subset}, which is not named after its version")
+        matches = _l(rule.get("match"))
+        if "match" in rule:
+            if not matches:
+                add("an empty match")
+            for m in matches:
+                m = _d(m)
+                uri, headers = m.get("uri"), _d(m.get("headers"))
+                if set(m) - {"uri", "headers"} or (uri is not None) + len(headers) != 1:
+                    add("a match on something other than one header or the URI")
+                elif uri is not None and not _one_condition(uri) or not all(map(_one_condition, headers.values())):
+                    add("a match condition other than exact, prefix or regex")
+            subsets = [_d(_d(r).get("destination")).get("subset") for r in routes]
+            if len(routes) != 1 or not isinstance(subsets[0], str) or not subsets[0] \
+                    or _d(routes[0]).get("weight") not in (None, 100):
+                add("a matched rule that does not send all its requests to one version")
+        else:
+            default_seen = True
+            subsets = [_d(_d(r).get("destination")).get("subset") for r in routes]
+            if not routes or (len(routes) > 1 and not all(isinstance(s, str) and s for s in subsets)):
+                add("a default route meshdesk cannot read")
+        fault = _d(rule.get("fault"))
+        for kind in fault:
+            if kind not in _FAULT_KEYS or set(_d(fault[kind])) - _FAULT_KEYS[kind]:
+                add(f"a fault of another kind ({kind})" if kind not in _FAULT_KEYS else "fault settings such as a "
+                    "delay in percent or a gRPC status")
+        if set(_d(rule.get("retries"))) - _RETRY_KEYS:
+            add("retry settings other than attempts, per-try timeout and retry-on")
+        if rule.get("timeout") is not None and _parse_seconds(rule.get("timeout")) is None:
+            add(f"a timeout meshdesk cannot read ({rule.get('timeout')})")
+        extras.append((rule.get("fault"), rule.get("timeout"), rule.get("retries")))
+    if len({repr(e) for e in extras}) > 1:
+        add("different fault, timeout or retry settings per rule")
+    return found
 
 
 def current_routing(inv: Inventory, svc: Service) -> tuple[ServiceRouting, IstioObject | None, IstioObject | None]:

@@ -306,11 +306,19 @@ def writer_for(source: Any) -> Writer | None:
 
 # -- plan operations ------------------------------------------------------------------------------------
 
+def _changed(before: IstioObject, now: IstioObject) -> bool:
+    if before.resource_version and now.resource_version:
+        return before.resource_version != now.resource_version
+    return (before.spec, before.labels, before.annotations) != (now.spec, now.labels, now.annotations)
+
+
 def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
-    """The plan against what the cluster has right now: each object's current state (and so its
-    ``resourceVersion``) becomes ``before``, an object that appeared turns a create into a replace, one
-    that vanished turns a replace into a create (a delete of it is dropped), and objects get the API
-    version the cluster serves. Call it when the preview is made."""
+    """The plan against what the cluster has right now, or a ``Conflict`` when that is no longer what
+    the plan was made from: an object it replaces or deletes that changed (or, for a replace, vanished)
+    since, or one it creates that someone else created meanwhile. The plan merges its changes into
+    what it read, so writing it over anything newer would silently undo someone's change. A delete of
+    an object already gone is dropped; objects get the API version the cluster serves; a namespace
+    label patch is checked against the labels now. Call it when the preview is made."""
     out = ChangePlan(plan.summary, notes=list(plan.notes))
     for c in plan.changes:
         c = copy.deepcopy(c)
@@ -329,22 +337,19 @@ def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
         if now is False:  # the writer cannot read: keep what the inventory said
             out.changes.append(c)
             continue
+        what = f"{c.obj.kind} {c.obj.namespace}/{c.obj.name}"
         if now is None:
             if c.op == DELETE:
                 continue
-            c.op, c.before = CREATE, None
-            c.obj.resource_version = ""
+            if c.op == REPLACE:
+                raise Conflict(f"{what} was deleted by someone else since meshdesk read it - reload and try again")
+        elif c.op == CREATE:
+            raise Conflict(f"{what} was created by someone else since meshdesk read it - reload and try again")
+        elif c.before is None or _changed(c.before, now):
+            raise conflict(what)
         else:
             c.before = now
-            if c.op == CREATE:
-                c.op = REPLACE
-                c.obj.labels = {**now.labels, **c.obj.labels}
-            if c.op == REPLACE:
-                c.obj.resource_version = now.resource_version
-                if c.obj.spec == now.spec:
-                    continue
-            else:
-                c.obj = copy.deepcopy(now)
+            c.obj.resource_version = now.resource_version
         out.changes.append(c)
     return out
 
