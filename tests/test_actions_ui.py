@@ -146,7 +146,8 @@ def test_traffic_shifting_end_to_end(emu: KubeEmulator, settings: Settings, wind
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert dialog.page == DONE and dialog.outcome.text().startswith("Applied")
     vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
-    assert vs["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+    # bookinfo's own VirtualService, edited: it stays bookinfo's (removing meshdesk's config keeps it)
+    assert MANAGED_LABEL not in (vs["metadata"].get("labels") or {})
     assert [(r["destination"]["subset"], r.get("weight")) for r in vs["spec"]["http"][-1]["route"]] == [("v2", 100)]
     # reopened, the form shows what is in force now
     again = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
@@ -158,6 +159,9 @@ def test_routing_fault_timeouts_and_breaker_end_to_end(emu: KubeEmulator, settin
                                                        qtbot: QtBot) -> None:
     ctl = controller_for(emu, settings, window)
     node = service_node("bookinfo", "reviews")
+    # reviews without routing config of its own: what meshdesk writes is meshdesk's, to remove at the end
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
     dialog = open_action(ctl, qtbot, "request-routing", node, inventory(emu))
     form = dialog.form
     assert isinstance(form, RequestRoutingForm)
@@ -177,7 +181,7 @@ def test_routing_fault_timeouts_and_breaker_end_to_end(emu: KubeEmulator, settin
     http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
     assert http[0]["match"] == [{"headers": {"end-user": {"exact": "jason"}}}]
     assert http[1]["match"] == [{"uri": {"prefix": "/beta"}}] and http[1]["route"][0]["destination"]["subset"] == "v3"
-    assert http[2]["route"][0]["destination"]["subset"] == "v1"  # the rest keeps its route
+    assert http[2]["route"] == [{"destination": {"host": "reviews.bookinfo.svc.cluster.local"}}]  # the rest: any
 
     dialog = open_action(ctl, qtbot, "fault-injection", node, inventory(emu))
     form = dialog.form
@@ -491,3 +495,37 @@ def test_a_failed_dry_run_or_review_blocks_confirm(emu: KubeEmulator, settings: 
     with qtbot.waitSignal(dialog.reviewReady) as ready:
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert ready.args == [True] and dialog.confirm_button.isEnabled()
+
+
+def test_a_virtual_service_meshdesk_cannot_rewrite_is_said_before_and_refused(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A hand-written VirtualService with a rewrite: the routing forms say up front that meshdesk will
+    not rewrite it, the review refuses with the reason, and circuit breaking (which leaves it alone)
+    says nothing and works."""
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService", "metadata": {"name": "details", "namespace": "bookinfo"},
+             "spec": {"hosts": ["details"], "http": [{"rewrite": {"uri": "/v2"},
+                                                      "route": [{"destination": {"host": "details", "subset": "v1"}}]}]}},
+            "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "details")
+    dialog = open_action(ctl, qtbot, "timeouts", node, inventory(emu))
+    assert dialog.attention.isVisibleTo(dialog) and "a rewrite" in dialog.attention.text()
+    form = dialog.form
+    assert isinstance(form, TimeoutsForm)
+    form.timeout_on.setChecked(True)
+    form.timeout.setValue(2)
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != REVIEW and "a rewrite" in dialog.form_error.text()
+    assert "rewrite" in emu.get("virtualservices", "bookinfo", "details", NET)["spec"]["http"][0]
+
+    dialog = open_action(ctl, qtbot, "circuit-breaking", node, inventory(emu))
+    assert not dialog.attention.isVisibleTo(dialog)
+    breaker = dialog.form
+    assert isinstance(breaker, CircuitBreakingForm)
+    check, spin = breaker.fields["max_connections"]
+    check.setChecked(True)
+    spin.setValue(20)
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("destinationrules", "bookinfo", "details", NET)["spec"]["trafficPolicy"] == {
+        "connectionPool": {"tcp": {"maxConnections": 20}}}
+    assert "rewrite" in emu.get("virtualservices", "bookinfo", "details", NET)["spec"]["http"][0]

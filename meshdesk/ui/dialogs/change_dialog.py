@@ -79,6 +79,11 @@ class ChangeDialog(QDialog):
         help_label = QLabel(form.help_text)
         help_label.setWordWrap(True)
         lay.addWidget(help_label)
+        self.attention = QLabel(f"<b>Note:</b> {html.escape(form.attention)}")  # readable in either theme
+        self.attention.setWordWrap(True)
+        self.attention.setObjectName("formAttention")
+        self.attention.setVisible(bool(form.attention))
+        lay.addWidget(self.attention)
         lay.addWidget(form, 1)
         self.form_error = QLabel()
         self.form_error.setWordWrap(True)

@@ -51,6 +51,7 @@ from meshdesk.mesh.routing import (
     current_routing,
     injection_change,
     managed_objects,
+    unmodelled,
     versions_of,
 )
 
@@ -61,6 +62,8 @@ class ActionForm(QWidget):
     title = ""
     subject = ""  # e.g. "service shop/reviews": several dialogs may be open at once
     help_text = ""
+    # what the user should know before filling the form in (e.g. that the change will be refused)
+    attention = ""
     # the changes the form's fields ask for (raises RoutingError on bad input); each form defines it
     plan: Callable[[Inventory], ChangePlan]
 
@@ -68,12 +71,18 @@ class ActionForm(QWidget):
 # -- service routing ------------------------------------------------------------------------------------
 
 class _RoutingForm(ActionForm):
+    edits_routes = True  # whether the form changes the VirtualService (else only the DestinationRule)
+
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.svc = svc
         self.subject = f"service {svc.namespace}/{svc.name}"
         self.routing, self.vs, self.dr = current_routing(inv, svc)
         self.versions = versions_of(svc, inv.workloads_for_service(svc))
+        lost = unmodelled(self.vs, svc, self.dr) if self.vs is not None and self.edits_routes else []
+        if lost and self.vs is not None:
+            self.attention = (f"Its VirtualService {self.vs.name} also has {', '.join(lost)}: meshdesk cannot "
+                              f"rewrite its routes without losing that, so it will not. Edit its YAML instead.")
 
     def _edit(self) -> None:
         """Copy the form's fields into ``self.routing`` (raises on bad input)."""
@@ -351,6 +360,7 @@ _BREAKER_FIELDS: tuple[tuple[str, str, bool, float], ...] = (
 
 class CircuitBreakingForm(_RoutingForm):
     title = "Circuit breaking"
+    edits_routes = False
     help_text = "Limit connections to this service and eject hosts that keep failing."
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
