@@ -559,6 +559,21 @@ def test_a_refresh_that_changes_a_nodes_look_shows_under_the_dots(qtbot, view: G
                for dx in range(-30, 31) for dy in range(-25, 26)), "the failing node's red border is on screen"
 
 
+def test_edge_labels_picked_while_the_dots_run_show_at_once(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Under the traffic animation the canvas is a still picture of the scene: picking an edge-label
+    mode (or none) must reach it at once, not at the next refresh (never, with manual refresh)."""
+    shown(qtbot, view, bookinfo(), key=None)
+    view.set_display(DisplayOptions(animation=True))
+    qtbot.waitUntil(lambda: view._still is not None and view._still_valid(), timeout=5000)
+    assert view._labels_shown(), "zoomed in far enough for labels"
+    for mode in ("requestRate", "none"):
+        before = view._still
+        assert before is not None
+        view.set_display(DisplayOptions(animation=True, edge_labels=mode))
+        qtbot.waitUntil(lambda before=before: view._still is not before and view._still_valid(), timeout=5000)
+        assert view._still is not None and view._still.toImage() != before.toImage(), mode
+
+
 def test_fit_centres_a_small_graph_wherever_the_mouse_is(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     """Fitting a small graph caps the zoom, and zooming anchors under the mouse: with the mouse over
     the canvas (as after a double-click) the graph used to end up off to one side."""

@@ -931,6 +931,7 @@ class GraphView(QGraphicsView):
                 totals = self._source_totals(graph)
                 for item_e in self._edges.values():
                     self._apply_edge(item_e, item_e.edge, totals)
+                self._flush_edges()  # a label that grew or went needs its bounds now, not at the next refresh
         if old.show_boxes != opts.show_boxes:
             self._rebuild_boxes()
             self.relayout_unplaced()
