@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from meshdesk.mesh.graph import build
-from meshdesk.mesh.graph.model import NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import Inventory, Workload
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
@@ -457,3 +457,19 @@ def test_a_workload_says_which_proxies_istiod_has_not_synced(qtbot) -> None:  # 
     assert "Proxy sync\n1 of 2 in sync with istiod" in text and "Degraded" in text
     assert "cart-v1-0: 1/1 ready, Running, sidecar yes, in sync with istiod" in text
     assert "cart-v1-1: 1/1 ready, Running, sidecar yes, not in sync with istiod (EDS Stale)" in text
+
+
+def test_an_app_without_a_version_label_lists_its_workload(qtbot, demo_data) -> None:  # type: ignore[no-untyped-def]
+    """Istio names the version of a workload without a ``version`` label "latest": the app node
+    "sleep latest" stands for workload sleep, whose panel lists it with its pods."""
+    _, inv, versioned = demo_data
+    node = next(n for n in versioned.nodes.values() if n.node_type == NODE_APP and n.app == "sleep")
+    assert node.version == "latest"
+    w = inv.workload(node.namespace, "sleep")
+    assert w is not None and w.version == ""
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(versioned, inv)
+    p.show_selection([node.id])
+    text = p.text()
+    assert f"Workloads\n{w.name} (no version): {len(w.pods)}/{len(w.pods)} pods ready" in text

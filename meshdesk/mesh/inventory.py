@@ -237,6 +237,11 @@ class Workload:
         return self.labels.get("service.istio.io/canonical-revision") or self.labels.get("version") or \
             self.labels.get("app.kubernetes.io/version", "")
 
+    def runs_version(self, version: str) -> bool:
+        """Whether a graph node of ``version`` ("" for any) stands for this workload: a workload without a
+        version label is "latest", as Istio's canonical revision names it in telemetry."""
+        return not version or (self.version or "latest") == version
+
     @property
     def has_sidecar(self) -> bool | None:
         """True/False when pods exist and agree on having a sidecar; None with no pods."""

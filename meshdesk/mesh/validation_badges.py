@@ -121,7 +121,7 @@ def node_objects(graph: TrafficGraph, inventory: Inventory) -> dict[str, list[Ob
                 found = objects_for_workload(inventory, w)
         elif node.node_type == NODE_APP:
             members = [w for w in inventory.workloads if w.namespace == node.namespace and w.app == node.app
-                       and (not node.version or w.version == node.version)]
+                       and w.runs_version(node.version)]
             keys: dict[ObjectKey, IstioObject] = {}
             for w in members:
                 for o in objects_for_workload(inventory, w):
@@ -190,7 +190,7 @@ def _subject_names(node: Any, inventory: Inventory) -> set[str]:
         return {f"{node.namespace}/{node.workload}"}
     if node.node_type == NODE_APP:
         return {f"{w.namespace}/{w.name}" for w in inventory.workloads if w.namespace == node.namespace
-                and w.app == node.app and (not node.version or w.version == node.version)}
+                and w.app == node.app and w.runs_version(node.version)}
     return set()
 
 

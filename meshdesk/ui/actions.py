@@ -294,7 +294,7 @@ def _workloads_of(node: Node | None, inv: Inventory) -> list[Workload]:
         w = inv.workload(node.namespace, node.workload)
         return [w] if w is not None else []
     if node.node_type == NODE_APP and node.version:
-        ws = [w for w in _app_workloads(node, inv) if w.version == node.version]
+        ws = [w for w in _app_workloads(node, inv) if w.runs_version(node.version)]
         return ws if len(ws) == 1 else []
     return []
 

@@ -539,7 +539,7 @@ class SidePanel(QWidget):
             ambient = node.namespace in ambient_namespaces(inv)
             app = next((a for a in inv.apps(node.namespace) if a.name == node.app), None)
             if app is not None:
-                wls = [w for w in app.workloads if not node.version or w.version == node.version]
+                wls = [w for w in app.workloads if w.runs_version(node.version)]
                 rows2 = []
                 for w in wls:
                     ready = sum(p.ready_count[0] == p.ready_count[1] for p in w.pods)
