@@ -665,6 +665,29 @@ def test_window_fits_a_1280x800_screen(qtbot, make_window) -> None:
     assert w.minimumSizeHint().height() <= 800
 
 
+def test_ctrl_l_and_ctrl_d_bring_their_dock_to_the_front_or_hide_it(qtbot, make_window) -> None:
+    """The legend and the details panel share a tabbed dock: the key of the one behind brings it in
+    front (it used to close the hidden tab, then reopen it still behind); pressed again, it hides it."""
+    w = make_window(context=DEMO)
+    w.show()
+    qtbot.waitExposed(w)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+
+    def in_view(dock) -> bool:  # type: ignore[no-untyped-def]
+        return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+    qtbot.waitUntil(lambda: in_view(w.dock) and not in_view(w.legend_dock), timeout=3000)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    QTest.keyClick(w, Qt.Key.Key_L, ctrl)
+    qtbot.waitUntil(lambda: in_view(w.legend_dock) and not in_view(w.dock), timeout=3000)
+    QTest.keyClick(w, Qt.Key.Key_L, ctrl)
+    qtbot.waitUntil(lambda: w.legend_dock.isHidden() and in_view(w.dock), timeout=3000)
+    QTest.keyClick(w, Qt.Key.Key_L, ctrl)
+    qtbot.waitUntil(lambda: in_view(w.legend_dock), timeout=3000)
+    QTest.keyClick(w, Qt.Key.Key_D, ctrl)  # details behind the legend: to the front
+    qtbot.waitUntil(lambda: in_view(w.dock) and not in_view(w.legend_dock), timeout=3000)
+
+
 def test_a_corrupt_saved_layout_is_moved_aside_and_the_user_told(qtbot, make_window) -> None:
     from meshdesk.store.layouts import layout_file
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -272,14 +272,9 @@ class MainWindow(QMainWindow):
         focus_hide.setShortcut(QKeySequence("Ctrl+H"))
         focus_hide.triggered.connect(lambda: self._focus(self.toolbar.hide_edit))
         view_menu.addSeparator()
-        panel_act = self.dock.toggleViewAction()
-        panel_act.setText("Details panel")
-        panel_act.setShortcut(QKeySequence("Ctrl+D"))
-        view_menu.addAction(panel_act)
+        view_menu.addAction(self._dock_action(self.dock, "Details panel", "Ctrl+D"))
         if self.legend_dock is not None:
-            legend_act = self.legend_dock.toggleViewAction()
-            legend_act.setShortcut(QKeySequence("Ctrl+L"))
-            view_menu.addAction(legend_act)
+            view_menu.addAction(self._dock_action(self.legend_dock, "Legend", "Ctrl+L"))
         view_menu.addMenu(self.toolbar.traffic_menu).setText("Traffic")
         view_menu.addMenu(self.toolbar.display_menu).setText("Display")
         view_menu.addMenu(self.toolbar.layout_menu).setText("Layout")
@@ -296,6 +291,26 @@ class MainWindow(QMainWindow):
         keys.setShortcut(QKeySequence("F1"))
         keys.triggered.connect(self.show_shortcuts)
         help_menu.addAction("About meshdesk").triggered.connect(self._about)
+
+    def _dock_action(self, dock: QDockWidget, text: str, keys: str) -> QAction:
+        """A checkable action that shows ``dock`` in front (raising its tab when it shares one) or hides
+        it when it is in view: Qt's own toggle only closes and reopens it, so a dock behind another
+        tab stayed behind it."""
+        act = QAction(text, self)
+        act.setCheckable(True)
+        act.setShortcut(QKeySequence(keys))
+
+        def toggle() -> None:
+            if dock.isVisible() and not dock.visibleRegion().isEmpty():
+                dock.hide()
+            else:
+                dock.show()
+                dock.raise_()
+
+        act.triggered.connect(toggle)
+        dock.visibilityChanged.connect(act.setChecked)
+        act.setChecked(dock.isVisible())
+        return act
 
     @staticmethod
     def _focus(edit: Any) -> None:
