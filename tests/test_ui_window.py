@@ -389,6 +389,10 @@ def test_find_and_hide_fields_reach_the_canvas(qtbot, make_window) -> None:
     qtbot.keyClick(w.toolbar.find_edit, Qt.Key.Key_Return)
     assert "border" in w.toolbar.find_edit.styleSheet(), "a bad expression is marked"
     assert w.statusBar().currentMessage().startswith("Find: ")
+    assert "nonsense" in w.toolbar.find_edit.toolTip()  # the error, where the help was
+    w.toolbar.find_edit.setText("name = reviews")  # fixed: the error goes, and the help comes back
+    qtbot.keyClick(w.toolbar.find_edit, Qt.Key.Key_Return)
+    assert w.toolbar.find_edit.styleSheet() == "" and w.toolbar.find_edit.toolTip().startswith("Highlight nodes")
     w.toolbar.hide_edit.setText("idle")
     qtbot.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Return)
     assert w.toolbar.hide_edit.styleSheet() == ""

@@ -368,6 +368,7 @@ class MainToolBar(QToolBar):
         edit = QLineEdit()
         edit.setPlaceholderText(placeholder)
         edit.setToolTip(tip + " - Enter applies, Esc clears")
+        edit.setProperty("helpTip", edit.toolTip())  # what the tooltip says again once an error is fixed
         edit.setClearButtonEnabled(True)
         edit.setMinimumWidth(160)
         edit.setMaximumWidth(260)
@@ -396,7 +397,7 @@ class MainToolBar(QToolBar):
 
     def mark_expression(self, edit: QLineEdit, error: str | None) -> None:
         edit.setStyleSheet("" if not error else "QLineEdit { border: 1px solid #c9190b; }")
-        edit.setToolTip(error or edit.toolTip())
+        edit.setToolTip(error or edit.property("helpTip") or "")
 
     # -- context / namespaces --------------------------------------------------------------------
     def set_contexts(self, names: Sequence[str], current: str) -> None:
