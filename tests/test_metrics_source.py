@@ -260,3 +260,35 @@ def test_charts_keep_to_their_cluster_in_a_multi_cluster_graph(prometheus_server
         assert {("source_cluster", clusters[0]), ("destination_cluster", clusters[1])} <= set(edge_target.labels)
         got = _last(metrics.fetch(node_target, _spec(prometheus_server)), "request_volume")
         assert got == ({} if rate is None else {("", "rate"): pytest.approx(rate)})
+
+
+def test_an_edge_into_a_service_entry_charts_the_hosts_it_stands_for(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """A ServiceEntry's node is named after the entry, while its telemetry names the hosts callers
+    reached (as the graph matched them to it): an edge into it charts those hosts' requests (it
+    charted nothing). Here an entry standing for details and reviews: productpage sends 10 + 8 rps."""
+    from meshdesk.mesh.graph.model import (
+        DestService,
+        Edge,
+        Node,
+        ServiceEntryInfo,
+        TrafficGraph,
+        edge_id,
+        node_id,
+    )
+    from meshdesk.mesh.request import GraphRequest
+    from tests.prom_server import CLUSTER
+
+    g = TrafficGraph(GraphRequest())
+    src = g.add_node(Node(node_id(NODE_WORKLOAD, CLUSTER, namespace="bookinfo", workload="productpage-v1"),
+                          NODE_WORKLOAD, cluster=CLUSTER, namespace="bookinfo", workload="productpage-v1"))
+    entry = Node(node_id(NODE_SERVICE, CLUSTER, namespace="bookinfo", service="partners"), NODE_SERVICE,
+                 cluster=CLUSTER, namespace="bookinfo", service="partners")
+    entry.is_service_entry = ServiceEntryInfo("MESH_EXTERNAL", ("details", "reviews"), "partners", "bookinfo")
+    entry.dest_services = [DestService(CLUSTER, "bookinfo", "details"), DestService(CLUSTER, "bookinfo", "reviews")]
+    g.add_node(entry)
+    e = g.add_edge(Edge(edge_id(src.id, entry.id, "http"), src.id, entry.id, "http"))
+    target = target_for_edge(g, e.id)
+    assert target is not None
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    got = _last(metrics.fetch(target, _spec(prometheus_server)), "request_volume")
+    assert got == {("", "rate"): pytest.approx(18.0)}

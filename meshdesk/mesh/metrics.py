@@ -126,6 +126,8 @@ class MetricsTarget:
     # whether an ambient waypoint's reports count too: for an ambient workload, app or service (as
     # Kiali includes them); elsewhere a waypoint on the way would report the same requests again
     waypoint: bool = False
+    # labels that may take any of several values (e.g. the hosts a ServiceEntry's node stands for)
+    any_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @staticmethod
     def workload(namespace: str, name: str, direction: str = INBOUND) -> MetricsTarget:
@@ -162,7 +164,8 @@ class MetricsTarget:
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a series with ``labels`` belongs to this target (for sources without PromQL)."""
-        return labels.get("reporter") in self.reporters and all(labels.get(k) == v for k, v in self.labels)
+        return labels.get("reporter") in self.reporters and all(labels.get(k) == v for k, v in self.labels) \
+            and all(labels.get(k) in vs for k, vs in self.any_of)
 
     def split_label(self, split: str) -> str:
         """The Prometheus label a split groups by ("" for none)."""
@@ -240,6 +243,17 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
     return target
 
 
+def _is_entry(node: Node) -> bool:
+    return node.node_type == NODE_SERVICE and node.is_service_entry is not None and bool(node.dest_services)
+
+
+def _entry_hosts(node: Node) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A ServiceEntry node's telemetry: the destination services it stands for (the hosts callers
+    reached, as the graph matched them to the entry), which are not the entry's name."""
+    return (("destination_service_namespace", tuple(sorted({d.namespace for d in node.dest_services}))),
+            ("destination_service_name", tuple(sorted({d.name for d in node.dest_services}))))
+
+
 def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     """The target for an edge: the source side's and the destination side's labels. Reported by the
     client's proxy when the source is a workload or app, else by the server's."""
@@ -250,11 +264,17 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     if src is None or dst is None:
         return None
     labels: list[tuple[str, str]] = []
-    if src.node_type == NODE_SERVICE:  # an injected service node: service -> its workloads
+    any_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    if src.node_type == NODE_SERVICE and _is_entry(src):  # an internal entry's node -> its workloads
+        any_of = _entry_hosts(src)
+    elif src.node_type == NODE_SERVICE:  # an injected service node: service -> its workloads
         labels += [("destination_service_namespace", src.namespace), ("destination_service_name", src.service)]
     else:
         labels += _side_labels(src, "source")
-    labels += _side_labels(dst, "destination")
+    if _is_entry(dst):
+        any_of = _entry_hosts(dst)
+    else:
+        labels += _side_labels(dst, "destination")
     if spans_clusters(graph):
         if src.node_type != NODE_SERVICE and _known(src.cluster):
             labels.append(("source_cluster", src.cluster))
@@ -268,7 +288,7 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
         and not src.is_gateway else "destination"
     title = f"{src.label} \u2192 {dst.label} ({edge.protocol})"
     return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(labels), title,
-                         _ambient(graph, src, dst))
+                         _ambient(graph, src, dst), any_of)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ class LineQuery:
 
 
 def matchers(target: MetricsTarget) -> list[str]:
-    return [promql.one_of("reporter", target.reporters)] + [promql.eq(k, v) for k, v in target.labels]
+    return [promql.one_of("reporter", target.reporters)] + [promql.eq(k, v) for k, v in target.labels] \
+        + [promql.one_of(k, vs) for k, vs in target.any_of]
 
 
 def _sel(metric: str, ms: Sequence[str]) -> str:
