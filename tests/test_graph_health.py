@@ -255,6 +255,34 @@ def test_proxies_out_of_sync_degrade_a_workload_but_not_a_gateway() -> None:
     assert cart_health().status == model.HEALTHY
 
 
+def test_an_app_box_is_judged_on_the_requests_of_all_its_versions() -> None:
+    """The cart box stands for the whole app: v1 answers all its 50 requests, v2 fails some of its 10,
+    and the app fails that share of all 60 (5xx: Degraded above 0, a Failure from 10%). Kiali's box
+    takes its first version's requests only, so it showed v1's health whichever version failed. The
+    Apps list says the same as the box."""
+    from meshdesk.ui.lists import APPS, build_rows
+
+    def box_and_list(v2_failing: float) -> tuple[str, str]:
+        inv = _inventory("")
+        inv.workloads.append(Workload(name="cart-v2", namespace="shop", labels={"app": "cart", "version": "v2"},
+                                      pods=[Pod(name="cart-v2-x", namespace="shop", phase="Running")], replicas=1,
+                                      available=1))
+        g = build(snapshot([http("web-v1", "cart-v1", 50), http("web-v1", "cart-v2", 10 - v2_failing),
+                            http("web-v1", "cart-v2", v2_failing, "503")], inventory=inv, graphType="versionedApp"))
+        v1 = next(n for n in g.nodes.values() if n.node_type == model.NODE_APP and n.app == "cart"
+                  and n.version == "v1")
+        assert v1.health is not None and v1.health.status == model.HEALTHY
+        assert v1.parent is not None
+        box = g.nodes[v1.parent]
+        assert box.health is not None
+        row = next(r for r in build_rows(g, inv, {})[APPS] if r.name == "cart")
+        return box.health.status, row.health
+
+    assert box_and_list(0) == (model.HEALTHY, model.HEALTHY)
+    assert box_and_list(3) == (model.DEGRADED, model.DEGRADED)  # 3 of 60: 5%
+    assert box_and_list(9) == (model.FAILURE, model.FAILURE)  # 9 of 60: 15%
+
+
 def test_a_versioned_app_is_judged_on_requests_and_its_app_box_on_every_pod() -> None:
     """As Kiali: in a versioned app graph, cart v1 with no pod available but answering every request
     is healthy as a node; the cart box, which stands for the whole app, shows the failure."""

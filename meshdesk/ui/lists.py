@@ -47,6 +47,7 @@ from meshdesk.mesh.graph.model import (
     NODE_SERVICE,
     NODE_WORKLOAD,
     NOT_READY,
+    Health,
     TrafficGraph,
 )
 from meshdesk.mesh.inventory import Inventory, Workload
@@ -137,7 +138,12 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                              app.namespace in ambient)
-        out[APPS].append(ListRow(app.name, app.namespace, health(ids), side, "App", e, wn, ids))
+        # the app's own health where the graph has it (its box's: all versions' requests, all its pods),
+        # so the list, the box and its panel agree; else the worst of its nodes'
+        whole = next((h for i in ids if isinstance(h := graph.nodes[i].extra.get("appHealth"), Health)), None) \
+            if graph is not None else None
+        out[APPS].append(ListRow(app.name, app.namespace, whole.status if whole is not None else health(ids), side,
+                                 "App", e, wn, ids))
     for s in inventory.services:
         ids = [n.id for n in nodes if n.node_type == NODE_SERVICE and n.namespace == s.namespace
                and n.service == s.name]

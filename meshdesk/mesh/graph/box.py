@@ -5,8 +5,8 @@ and/or "cluster". A box is made only for two or more members; namespace and clus
 there would be more than one of them. Inner boxes come first (app, then namespace, then cluster), and
 an outer box takes the nodes (and inner boxes) that have no parent yet. The unknown namespace and
 cluster are never boxed. An app box is outside/inaccessible/missing-sidecar when any member is, and
-takes the health the health pass made for it (``extra["appHealth"]`` of its first versioned member:
-that member's requests and every pod of the app), as Kiali colours app boxes.
+takes the health the health pass made for its app (``extra["appHealth"]`` of its versioned members:
+the requests of all its versions and every pod of the app; Kiali takes the first version's requests).
 """
 
 from __future__ import annotations
@@ -60,5 +60,5 @@ def _box(graph: model.TrafficGraph, kind: str) -> None:
                 box.is_inaccessible = box.is_inaccessible or m.is_inaccessible
                 box.has_missing_sidecar = box.has_missing_sidecar or m.has_missing_sidecar
                 if box.health is None and isinstance(m.extra.get("appHealth"), model.Health):
-                    box.health = m.extra["appHealth"]  # its first version's requests and all its pods
+                    box.health = m.extra["appHealth"]  # all its versions' requests and all its pods
         graph.add_node(box)

@@ -303,6 +303,13 @@ def _workloads_of(n: model.Node, inv: Inventory | None) -> list[Workload]:
     return []
 
 
+def _worst_of(healths: list[model.Health]) -> model.Health:
+    """A copy of the worst of several healths (the first at that status)."""
+    worst = max(healths, key=lambda h: _MERGE_PRIORITY[h.status], default=None)
+    return model.Health(model.NO_HEALTH, 0.0, []) if worst is None else \
+        model.Health(worst.status, worst.error_ratio, list(worst.reasons))
+
+
 def _app_workloads(n: model.Node, inv: Inventory) -> list[Workload]:
     return [w for w in inv.workloads if w.namespace == n.namespace and w.app == n.app]
 
@@ -501,6 +508,7 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     # 3. node verdicts
     nothing: dict[str, Any] = {}
     outbound_plans = {p: _plan(plans, defaults, "outbound", p) for p in default_plans}
+    versions: dict[tuple[str, str, str], list[tuple[model.Node, tuple[Tolerance, ...]]]] = {}
     for n, tolerances, workloads in checked:
         verdicts: list[_Verdict | None] = []
         ins, outs = inbound.get(n.id, nothing), outbound.get(n.id, nothing)
@@ -518,7 +526,30 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
             _with_pods(h, _workload_status(workloads))
         n.health = h
         if n.node_type == model.NODE_APP and is_ok(n.workload) and inv is not None:
-            # what its app's box shows, as Kiali: this node's requests and all the app's pods
-            box = model.Health(h.status, h.error_ratio, list(h.reasons))
-            _with_pods(box, _workload_status(_app_workloads(n, inv)))
-            n.extra["appHealth"] = box
+            versions.setdefault((n.cluster, n.namespace, n.app), []).append((n, tolerances))
+    # 4. what a versioned app's box shows: the requests of all its versions and all its pods, the app
+    # health Kiali's app list shows (Kiali's box takes its first version's requests only, so it depended
+    # on which version came first, and a box could look healthy around a failing version)
+    for members, tolerances in ((m, m[0][1]) for m in versions.values()):
+        if any(t is not tolerances for _, t in members):  # versions judged by different annotations
+            box = _worst_of([m.health for m, _ in members if m.health is not None])
+        else:
+            verdicts = []
+            for direction, side in (("inbound", inbound), ("outbound", outbound)):
+                summed: dict[str, Any] = {}
+                for m, _ in members:
+                    for protocol, traffic in side.get(m.id, nothing).items():
+                        mine = summed.get(protocol)
+                        summed[protocol] = traffic if mine is None else (
+                            list(map(add, mine, traffic)) if tolerances is defaults else [*mine, *traffic])
+                for protocol, traffic in summed.items():
+                    if tolerances is defaults:
+                        plan = default_plans[protocol] if direction == "inbound" else outbound_plans[protocol]
+                        verdicts.append(plan.judge(traffic[0], traffic[1:]))
+                    else:
+                        verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(traffic)))
+            box = _health(verdicts)
+        assert inv is not None
+        _with_pods(box, _workload_status(_app_workloads(members[0][0], inv)))
+        for m, _ in members:
+            m.extra["appHealth"] = box
