@@ -69,6 +69,11 @@ def test_save_replaces_atomically(tmp_path: Path) -> None:
     (b'{"request": {"node": {"namespace": "shop", "aggregate": "request_operation"}}, "samples": []}',
      "must give both an aggregate and its aggregateValue"),
     (b'{"request": {"graphType": 5}, "samples": []}', "graphType must be a text"),
+    # whole numbers too large for a float: said, not a traceback
+    (b'{"request": {"duration": 1' + b"0" * 400 + b'}, "samples": []}', "duration must be a whole number of seconds"),
+    (b'{"request": {"queryTime": "' + b"9" * 40 + b'"}, "samples": []}', "queryTime must be a whole number"),
+    (b'{"request": {}, "samples": [{"metric": "m", "labels": {}, "value": ' + b"1" * 5000 + b"}]}",
+     "a number in it is too long"),
 ])
 def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, content: bytes | None, expected: str) -> None:
     path = tmp_path / "bad.json"
@@ -146,3 +151,19 @@ def test_non_finite_values_survive_a_save(tmp_path: Path) -> None:
     assert math.isnan(back.samples[1].value) and back.samples[2].value == math.inf
     g = build(back)
     assert "skipped 2 sample(s): value is NaN or infinite" in g.warnings
+
+
+def test_values_no_rate_can_have_are_skipped_and_counted(tmp_path: Path) -> None:
+    """A whole number too large for a float, and finite values that would add up to infinity (and
+    make the error share NaN), are skipped with a warning; the rest of the graph is built."""
+    good = http("web-v1", "cart-v1", 4)
+    doc = snapshot([good, http("web-v1", "cart-v1", 1e308, "500"), http("web-v1", "cart-v1", 1e308, "500")]).to_json()
+    doc["samples"].append({**doc["samples"][0], "value": 10 ** 400})
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(doc))
+    g = build(load_snapshot(path))
+    assert "skipped 1 sample(s): malformed sample (needs a metric, labels with text values and a numeric value)" \
+        in g.warnings
+    assert "skipped 2 sample(s): value beyond any real rate, duration or size (over 1e15)" in g.warnings
+    (edge,) = g.edges.values()
+    assert edge.rates["http"] == 4.0 and "http5xx" not in edge.rates  # the good sample alone

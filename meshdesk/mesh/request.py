@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -198,12 +197,16 @@ def _names(value: Any, key: str) -> tuple[str, ...]:
 
 def _seconds(value: Any, key: str) -> int:
     """Whole seconds: a number, or a text of digits with an optional "s" (Kiali's "600s")."""
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+s?\s*", value):
-        return int(value.strip().rstrip("s"))
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,13}s?\s*", value):
+        value = int(value.strip().rstrip("s"))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -_MAX_SECONDS <= value <= _MAX_SECONDS \
             or value != int(value):
-        raise ValueError(f"{key} must be a whole number of seconds, not {value!r}")
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:20]}... ({len(repr(value))} characters)"
+        raise ValueError(f"{key} must be a whole number of seconds (up to {_MAX_SECONDS:.0e}), not {shown}")
     return int(value)
+
+
+_MAX_SECONDS = 1e12  # past the year 30000 as a unix time; a huge whole number must not overflow a float
 
 
 _QUANTILE_ALIASES = {"50": "0.5", "95": "0.95", "99": "0.99", "0.50": "0.5"}

@@ -52,7 +52,7 @@ class Snapshot:
             raise SnapshotFormatError("it has no 'request'")
         try:
             request = GraphRequest.from_json(obj["request"])
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise SnapshotFormatError(f"its 'request' is invalid: {e}") from e
         raw = obj.get("samples")
         if not isinstance(raw, list):
@@ -62,7 +62,7 @@ class Snapshot:
         for item in raw:
             try:
                 samples.append(Sample.from_json(item))
-            except (TypeError, ValueError, KeyError, AttributeError):
+            except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
                 warnings.add("malformed sample (needs a metric, labels with text values and a numeric value)")
         inventory = None
         if obj.get("inventory") is not None:

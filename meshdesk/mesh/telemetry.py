@@ -77,7 +77,10 @@ class Sample:
         if not isinstance(metric, str) or not isinstance(labels, Mapping):
             raise TypeError("sample needs a string 'metric' and an object 'labels'")
         raw = obj["value"]
-        value = float(raw)  # type: ignore[arg-type]
+        try:
+            value = float(raw)  # type: ignore[arg-type]
+        except OverflowError:  # a whole number too large for a float
+            raise ValueError("sample value out of range") from None
         # label values are texts (a whole number, e.g. a response code written by hand, reads as one);
         # null, a list or an object is a malformed series, not a workload named "['a']"
         if not all(type(v) is str or type(v) is int for v in labels.values()):

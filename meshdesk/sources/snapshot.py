@@ -42,11 +42,13 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
             from None
     except RecursionError:
         raise ConfigError(f"snapshot file {p} is not a snapshot: JSON nested too deeply") from None
+    except ValueError:  # Python refuses whole numbers of more than 4300 digits
+        raise ConfigError(f"snapshot file {p} is not a snapshot: a number in it is too long") from None
     try:
         snap = Snapshot.from_json(obj)
     except SnapshotFormatError as e:
         raise ConfigError(f"snapshot file {p} is not a snapshot: {e}") from None
-    except (TypeError, ValueError, KeyError, AttributeError) as e:
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
         raise ConfigError(f"snapshot file {p} is not a snapshot: {e}") from None
     if not snap.name:
         snap.name = p.stem

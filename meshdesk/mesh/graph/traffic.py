@@ -88,10 +88,14 @@ _KIND = {
     tm_.TCP_SENT: KIND_TCP,
     tm_.TCP_RECEIVED: KIND_TCP,
 }
-_INF = (math.inf, -math.inf)
 
 REASON_UNKNOWN_METRIC = "unknown metric name"
 REASON_NOT_FINITE = "value is NaN or infinite"
+REASON_TOO_LARGE = "value beyond any real rate, duration or size (over 1e15)"
+# no series carries a rate, a duration or a size this large (a petabyte a second); values beyond it
+# would add up to infinity and turn shares into NaN, so they are skipped like infinite ones
+MAX_VALUE = 1e15
+_INF = (math.inf, -math.inf)
 REASON_NEGATIVE = "negative value"
 REASON_ODD_LABEL = f"odd label value (not ASCII, control characters or longer than {MAX_LABEL_LENGTH})"
 REASON_NO_NODE = "labels name no workload, app or service"
@@ -254,15 +258,15 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         value = s.value
         if kind is None:
             if metric in tm_.KNOWN_METRICS:
-                if value != value or value in _INF:
-                    warn.add(REASON_NOT_FINITE)
+                if not -MAX_VALUE <= value <= MAX_VALUE:  # NaN compares false too
+                    warn.add(REASON_NOT_FINITE if value != value or value in _INF else REASON_TOO_LARGE)
                 else:
                     idx.others.setdefault(metric, []).append(s)
             else:
                 warn.add(REASON_UNKNOWN_METRIC)
             return None
-        if value != value or value in _INF:
-            warn.add(REASON_NOT_FINITE)
+        if not -MAX_VALUE <= value <= MAX_VALUE:
+            warn.add(REASON_NOT_FINITE if value != value or value in _INF else REASON_TOO_LARGE)
             return None
         if value < 0:
             warn.add(REASON_NEGATIVE)
@@ -362,7 +366,7 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             value = s.value
             labels = s.labels
             try:
-                if value - value == 0.0 and value >= 0:  # not NaN, infinite or negative
+                if 0 <= value <= MAX_VALUE:  # not NaN, infinite, negative or beyond any real rate
                     ident = get_ident(labels)
                     # one tuple per distinct entry key, rather than one per series
                     req = reqs.get(get_req(labels))
