@@ -40,7 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from meshdesk.commands import contexts as mod  # type: ignore[no-redef]
         else:
             from meshdesk.commands import inventory as mod  # type: ignore[no-redef]
-        return int(mod.main(rest))
+        try:
+            return int(mod.main(rest))
+        except KeyboardInterrupt:  # Ctrl+C: stop quietly, as a Unix tool does (128 + SIGINT)
+            print(file=sys.stderr)
+            return 130
     opts = _gui_parser().parse_args(args)
     from meshdesk.ui.app import run
 

@@ -133,3 +133,68 @@ def test_live_cluster_errors_are_one_line(tmp_path: Path) -> None:
     assert out.returncode in (1, 2)
     assert "Traceback" not in out.stderr
     assert out.stderr.startswith("meshdesk graph:") and out.stderr.strip().count("\n") == 0
+
+
+def test_skipped_samples_are_said_on_stderr_in_every_format(tmp_path: Path) -> None:
+    """A warning is not data: whatever the format, stdout carries the graph only and stderr says what
+    was skipped (with kiali and dot it was said nowhere, with table it was mixed into the table)."""
+    path = tmp_path / "odd.json"
+    doc = json.loads(_file(tmp_path).read_text())
+    doc["samples"].append({"metric": "istio_something_else", "labels": {}, "value": 1.0})
+    path.write_text(json.dumps(doc))
+    for fmt in ("kiali", "json", "dot", "table"):
+        out = run("--snapshot", str(path), "--format", fmt)
+        assert out.returncode == 0, out.stderr
+        assert out.stderr == "meshdesk graph: warning: skipped 1 sample(s): unknown metric name\n", fmt
+        if fmt == "json":  # its own "warnings" key keeps them with the data
+            assert json.loads(out.stdout)["warnings"] == ["skipped 1 sample(s): unknown metric name"]
+        else:
+            assert "skipped" not in out.stdout, fmt
+
+
+def test_node_graph_options_that_do_not_go_together_are_refused(tmp_path: Path) -> None:
+    path = str(_file(tmp_path))
+    for args, said in ((("--node-version", "v1"), "--node-version goes with --node-app"),
+                       (("--node-app", "cart", "--node-service", "cart"), "give one of --node-workload"),
+                       (("--node-app", "cart", "--node-workload", "web-v1"), "give one of --node-workload")):
+        out = run("--snapshot", path, "-n", "shop", *args)
+        assert out.returncode == 2 and said in out.stderr and not out.stdout, args
+
+
+def test_save_snapshot_needs_a_name_and_a_folder(tmp_path: Path) -> None:
+    path = str(_file(tmp_path))
+    out = run("--snapshot", path, "--save-snapshot", "")
+    assert out.returncode == 2 and "--save-snapshot needs a file name" in out.stderr
+    (tmp_path / "afile").write_text("x")
+    out = run("--snapshot", path, "--save-snapshot", str(tmp_path / "afile" / "x.json"))
+    assert out.returncode == 2 and f"{tmp_path / 'afile'} is a file, not a folder" in out.stderr
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_ctrl_c_stops_quietly_with_status_130(tmp_path: Path) -> None:
+    """Interrupted while it waits (here on a pipe no one writes yet), it exits 130 without a traceback."""
+    import errno
+    import os
+    import signal
+    import time
+
+    fifo = tmp_path / "slow.json"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, "-m", "meshdesk", "graph", "--snapshot", str(fifo)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = None
+    try:
+        deadline = time.monotonic() + 60
+        while writer is None:  # wait until it has the pipe open for reading (then it waits for data)
+            try:
+                writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as e:
+                assert e.errno == errno.ENXIO and time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if writer is not None:
+            os.close(writer)
+        proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in err

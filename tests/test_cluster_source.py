@@ -268,6 +268,28 @@ def test_meshdesk_graph_on_a_live_cluster(kube_emulator: KubeEmulator, shared_di
                for line in out.splitlines())
 
 
+def test_meshdesk_graph_without_the_right_to_list_namespaces(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                             tmp_path: Path, prometheus_server: PrometheusServer,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Without -n and without the right to list namespaces, ``meshdesk graph`` graphs the context's
+    namespace and says so, as ``meshdesk inventory`` does (it used to say no namespace was in the mesh,
+    for the namespace's labels could not be read)."""
+    from meshdesk.cli import main
+
+    kube_emulator.load_crds(shared_dir / CRDS)
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/addons/prometheus.yaml")
+    kube_emulator.run_workloads()
+    kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    kube_emulator.forbid(namespace="", resource="namespaces", verb="list")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab", namespace="bookinfo")
+    assert main(["graph", "--kubeconfig", str(config), "--context", "lab"]) == 0
+    out, err = capsys.readouterr()
+    assert "you may not list namespaces; graphing bookinfo" in err
+    assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] for line in out.splitlines())
+
+
 def test_untrusted_api_server_certificate(tls_emulator: KubeEmulator, tmp_path: Path) -> None:
     config = tls_emulator.write_kubeconfig(tmp_path / "config", token=TOKEN)
     doc = yaml.safe_load(config.read_text())

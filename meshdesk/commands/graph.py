@@ -92,6 +92,11 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
         raise ValueError("--node-operation needs an operation's name, and goes with --node-service alone")
     if a.node_cluster and not (a.node_workload or a.node_app or a.node_service):
         raise ValueError("--node-cluster goes with --node-workload, --node-app or --node-service")
+    if sum(bool(x) for x in (a.node_workload, a.node_app, a.node_service)) > 1:
+        raise ValueError("a node-detail graph is of one node: give one of --node-workload, --node-app or "
+                         "--node-service")
+    if a.node_version is not None and not a.node_app:
+        raise ValueError("--node-version goes with --node-app")
     if a.node_workload or a.node_app or a.node_service or a.node_operation:
         namespaces = kw.get("namespaces") or req.namespaces
         if len(namespaces) != 1:
@@ -143,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--snapshot reads a file; it cannot be combined with --demo/--context/--kubeconfig/--prometheus")
     if not a.snapshot and not live:
         parser.error("say where the data comes from: --snapshot FILE, --demo or --context/--kubeconfig")
+    if a.save_snapshot is not None and not a.save_snapshot.strip():
+        parser.error("--save-snapshot needs a file name")
     from meshdesk.mesh.graph import build
     from meshdesk.sources.snapshot import load_snapshot, save_snapshot
 
@@ -157,7 +164,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 if not request.namespaces:
                     # as the app's first look: the namespaces in the mesh (injection, revision or ambient)
-                    in_mesh = tuple(n.name for n in source.namespaces() if n.in_mesh)
+                    listed = source.namespaces()
+                    if getattr(source, "namespace_list_forbidden", False):
+                        # like kubectl: without the right to list namespaces, the context's own
+                        in_mesh = tuple(n.name for n in listed)
+                        print(f"meshdesk graph: you may not list namespaces; graphing {', '.join(in_mesh)} "
+                              "(the context's namespace; pick others with -n)", file=sys.stderr)
+                    else:
+                        in_mesh = tuple(n.name for n in listed if n.in_mesh)
                     if not in_mesh:
                         raise ValueError("no namespace is in the mesh (no istio-injection, istio.io/rev or "
                                          "ambient label): name one with --namespace")
@@ -165,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 snap = source.snapshot(request)
             finally:
                 source.close()
-        if a.save_snapshot:
+        if a.save_snapshot is not None:
             save_snapshot(snap, a.save_snapshot)
         graph = build(snap)
     except ConfigError as e:
@@ -178,4 +192,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 1
     sys.stdout.write(_render(graph, a.format))
+    for w in graph.warnings:  # skipped samples and the like: said on stderr, whatever the format
+        print(f"meshdesk graph: warning: {w}", file=sys.stderr)
     return 0

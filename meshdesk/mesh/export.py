@@ -277,6 +277,4 @@ def to_table(graph: model.TrafficGraph) -> str:
         lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         out = "\n".join(lines) + "\n"
-    if graph.warnings:
-        out += "".join(f"warning: {w}\n" for w in graph.warnings)
-    return out
+    return out  # warnings are not data: whoever prints the table says them elsewhere (stderr)

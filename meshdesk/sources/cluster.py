@@ -63,6 +63,7 @@ class ClusterSource:
         self.prometheus_url = prometheus_url
         self.prometheus_auth = dict(prometheus_auth or {})
         self.default_namespace = default_namespace
+        self.namespace_list_forbidden = False  # set by namespaces(): it could only offer the default
         self.timeout = timeout
         self._lock = threading.Lock()
         self._prometheus: PrometheusConnection | None = None
@@ -94,7 +95,10 @@ class ClusterSource:
             if not self.default_namespace:
                 raise
             log.info("cannot list namespaces (%s); offering the context's namespace", e.message)
+            # said so: its labels are not known, so whether it is in the mesh cannot be told
+            self.namespace_list_forbidden = True
             return [Namespace(self.default_namespace, cluster=self.cluster)]
+        self.namespace_list_forbidden = False
         self._remember_births(reader.inv.namespaces)
         return reader.inv.namespaces
 

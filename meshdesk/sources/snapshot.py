@@ -70,6 +70,10 @@ def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
         data = json.dumps(obj, indent=1, sort_keys=False, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"cannot write snapshot file {path}: {e}") from None
+    folder = Path(path).parent
+    blocking = next((f for f in (folder, *folder.parents) if f.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ConfigError(f"cannot write snapshot file {path}: {blocking} is a file, not a folder")
     try:
         write_atomic(path, data + "\n", mode=0o644)
     except OSError as e:
