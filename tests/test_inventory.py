@@ -314,6 +314,9 @@ def test_inventory_command_errors(kube_emulator: KubeEmulator, tmp_path: Path,
     assert 'context "nope" does not exist' in capsys.readouterr().err
     assert main(["inventory", "--bogus"]) == 2
     assert main(["inventory", "--timeout", "0"]) == 2
+    for odd in ("nan", "inf"):  # not a cluster error later: a usage error now
+        assert main(["inventory", "--timeout", odd]) == 2
+        assert "--timeout must be a positive number of seconds" in capsys.readouterr().err
 
 
 def test_inventory_command_on_the_demo_mesh(capsys: pytest.CaptureFixture[str]) -> None:

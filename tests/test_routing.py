@@ -158,6 +158,9 @@ def test_service_entry_for_an_external_host(schemas: CRDSchemas) -> None:
         build_service_entry("x", "shop", ["*.example.com"], [(443, "TLS")])
     with pytest.raises(RoutingError, match="at least one port"):
         build_service_entry("x", "shop", ["a.example.com"], [])
+    # Istio's CRD refuses a port twice (the server's dry run would): said before that
+    with pytest.raises(RoutingError, match="port 443 is given twice"):
+        build_service_entry("x", "shop", ["a.example.com"], [(443, "TLS"), (443, "HTTPS")])
 
 
 def test_mtls_for_namespace_and_workload(schemas: CRDSchemas) -> None:

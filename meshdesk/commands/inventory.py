@@ -79,8 +79,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         args = _parser().parse_args(list(argv or []))
     except SystemExit as e:
         return int(e.code or 0)
-    if args.timeout <= 0:
-        print("meshdesk inventory: --timeout must be a positive number of seconds", file=err)
+    if not 0 < args.timeout < 86400:  # NaN and infinity too: they failed later as the cluster's fault
+        print("meshdesk inventory: --timeout must be a positive number of seconds (under a day)", file=err)
         return 2
     if args.demo and (args.kubeconfig or args.context):
         print("meshdesk inventory: --demo reads no cluster; it cannot be combined with --kubeconfig/--context",

@@ -471,10 +471,14 @@ def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: 
     if resolution in ("DNS", "DNS_ROUND_ROBIN") and any(h.startswith("*") for h in clean):
         raise RoutingError("a wildcard host needs resolution NONE")
     spec_ports = []
+    seen: set[int] = set()
     for number, protocol in ports:
         proto = protocol.upper()
         if not 1 <= int(number) <= 65535:
             raise RoutingError(f"port {number} is out of range")
+        if int(number) in seen:  # Istio's CRD refuses it too ("port number cannot be duplicated")
+            raise RoutingError(f"port {number} is given twice; a ServiceEntry has one protocol per port")
+        seen.add(int(number))
         if proto not in ("HTTP", "HTTPS", "HTTP2", "GRPC", "TLS", "TCP", "MONGO"):
             raise RoutingError(f"protocol {protocol!r} is not one Istio knows")
         spec_ports.append({"number": int(number), "name": f"{proto.lower()}-{number}", "protocol": proto})
