@@ -81,7 +81,8 @@ class _RoutingForm(ActionForm):
         self.versions = versions_of(svc, inv.workloads_for_service(svc))
         lost = unmodelled(self.vs, svc, self.dr) if self.vs is not None and self.edits_routes else []
         if lost and self.vs is not None:
-            self.attention = (f"Its VirtualService {self.vs.name} also has {', '.join(lost)}: meshdesk cannot "
+            parts = lost[0] if len(lost) == 1 else f"{', '.join(lost[:-1])} and {lost[-1]}"
+            self.attention = (f"Its VirtualService {self.vs.name} also has {parts}: meshdesk cannot "
                               f"rewrite its routes without losing that, so it will not. Edit its YAML instead.")
 
     def _edit(self) -> None:
