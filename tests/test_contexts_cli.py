@@ -6,6 +6,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 from meshdesk import cli
 from meshdesk.commands import contexts
 
+ROOT = Path(__file__).resolve().parent.parent
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed to compare with")
 
@@ -132,6 +134,15 @@ def test_one_broken_file_still_lists_the_others(tmp_path: Path, files: tuple[Pat
     assert code == 1
     assert out == "Zeta\nkind-istio\nminikube\nünïcode-ctx\n"
     assert "broken is a list, not a mapping" in err
+
+
+def test_a_problem_is_printed_once_as_a_process(tmp_path: Path) -> None:
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("clusters: 5\ncontexts: [{name: dev, context: {cluster: c}}]\n")
+    done = subprocess.run([sys.executable, "-m", "meshdesk", "contexts", "--kubeconfig", str(odd), "-o", "name"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 1 and done.stdout == "dev\n"
+    assert done.stderr.splitlines() == [f"meshdesk contexts: kubeconfig {odd}: 'clusters' is not a list; ignored"]
 
 
 def test_unknown_context_name(env: dict[str, str]) -> None:

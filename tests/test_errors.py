@@ -210,14 +210,23 @@ def test_requests_errors_for_prometheus(silent_server: int) -> None:
     assert isinstance(errors.translate(exc), Timeout)
 
 
-def test_exec_plugin_failure_names_plugin_and_path() -> None:
+def test_exec_plugin_failure_names_plugin_and_blames_path_only_when_not_found() -> None:
     err = errors.translate(ConfigException("exec: process returned 1. error: token expired"),
                            what="exec plugin gke-gcloud-auth-plugin")
     assert isinstance(err, ConfigError)
     text = _check_plain(err)
-    assert "gke-gcloud-auth-plugin" in text and "PATH" in text and "token expired" in text
+    assert "gke-gcloud-auth-plugin" in text and "token expired" in text
+    assert "PATH" not in text and "log in again" in text  # it was found and ran: PATH is not the cause
     missing = errors.exec_plugin_error("/opt/bin/kubelogin", FileNotFoundError(2, "No such file", "kubelogin"))
     assert "'kubelogin' was not found" in str(missing) and "PATH" in str(missing)
+    # a wrapper script whose own command is missing: the shell's "command not found" status
+    wrapper = errors.exec_plugin_error("aws-auth", ConfigException("exec: process returned 127. aws: not found"))
+    assert "PATH" in str(wrapper)
+    # it ran, exited 0 and printed nothing
+    silent = errors.exec_plugin_error("kubelogin", ConfigException(
+        "exec: failed to decode process output: Expecting value: line 1 column 1 (char 0)"))
+    text = _check_plain(silent)
+    assert "'kubelogin' failed: its output is not an ExecCredential" in text and "PATH" not in text
 
 
 def test_source_errors_pass_through_and_others_are_redacted() -> None:

@@ -275,7 +275,52 @@ def test_exec_plugin_failures_name_the_plugin(tmp_path: Path, kube_emulator: Kub
         kc.api_client("failing")
     text = str(err.value)
     assert "'kubelogin' failed" in text and "returned 3" in text and SECRET not in text
-    assert caplog.records, "the official loader logs the plugin's failure"
+    assert "PATH" not in text and "log in again" in text  # it was found: PATH is not the cause
+    assert all(SECRET not in r.getMessage() for r in caplog.records)
+
+
+def test_failing_exec_plugin_runs_once_and_its_own_run_says_why(tmp_path: Path, kube_emulator: KubeEmulator,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    # a slow plugin costs its time once; an interactive one (kubelogin) asks for a login once
+    runs = tmp_path / "runs.log"
+    failing = _exec_plugin(tmp_path / "bin", "kubelogin",
+                           f"echo run >> '{runs}'; echo 'error: the device code for login expired' >&2; exit 1")
+    silent = _exec_plugin(tmp_path / "bin", "aws-wrapper", f"echo run >> '{runs}'")  # exits 0, prints nothing
+    path = write(tmp_path / "kc", config(
+        {"emu": {"server": kube_emulator.url}}, {"sso": _exec_user(str(failing)), "eks": _exec_user(str(silent))},
+        {"sso": {"cluster": "emu", "user": "sso"}, "eks": {"cluster": "emu", "user": "eks"}}))
+    kc = load_kubeconfig(str(path))
+    with pytest.raises(ConfigError) as err:
+        kc.api_client("sso")
+    assert runs.read_text().splitlines() == ["run"]
+    text = str(err.value)
+    assert text.startswith('context "sso": the credential plugin \'kubelogin\' failed: process returned 1')
+    assert "the device code for login expired" in text and "PATH" not in text
+    runs.unlink()
+    with pytest.raises(ConfigError) as err:
+        kc.api_client("eks")
+    assert runs.read_text().splitlines() == ["run"]
+    text = str(err.value)
+    assert "'aws-wrapper' failed: its output is not an ExecCredential" in text and "PATH" not in text
+    # said once: as the error, not a second time in the log
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_exec_plugin_failing_on_a_token_refresh_is_logged_without_its_secret(tmp_path: Path, kube_emulator: KubeEmulator,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    # the first run gives a token that has already expired; the run that refreshes it fails
+    credential = json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                             "status": {"token": "short-lived", "expirationTimestamp": "2001-01-01T00:00:00Z"}})
+    runs = tmp_path / "runs.log"
+    plugin = _exec_plugin(tmp_path / "bin", "kubelogin",
+                          f"if [ -e '{runs}' ]; then echo 'refresh token {SECRET} was revoked' >&2; exit 2; fi\n"
+                          f"echo run > '{runs}'; printf '%s' '{credential}'")
+    path = write(tmp_path / "kc", config({"emu": {"server": kube_emulator.url}}, {"sso": _exec_user(str(plugin))},
+                                         {"sso": {"cluster": "emu", "user": "sso"}}))
+    client = load_kubeconfig(str(path)).api_client("sso")
+    namespaces(client)
+    # nobody waits for a refresh's answer: the official loader's log says it, redacted
+    assert any("process returned 2" in r.getMessage() for r in caplog.records)
     assert all(SECRET not in r.getMessage() for r in caplog.records)
 
 

@@ -334,6 +334,34 @@ def test_secrets_stay_out_of_errors_for_every_failure(caplog: pytest.LogCaptureF
     assert "[redacted]" in str(errors[1])
 
 
+def test_password_in_the_url_stays_out_of_an_echoed_authorization_header() -> None:
+    """http://user:password@host sends the password as basic auth; a server that echoes the header in
+    its error must not show the base64 of it (the basic_auth setting is already safe)."""
+    import base64
+    from urllib.parse import quote
+
+    password = "p@ss:w0rd-SECRET"  # percent-encoded in the URL; sent (and echoed) decoded
+    header = "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()
+
+    def answer(req: StubRequest) -> StubResponse:
+        sent = req.headers.get("Authorization")
+        if req.params["query"] == "bad":
+            return StubResponse(400, {"status": "error", "errorType": "bad_data", "error": f"header was {sent}"})
+        return StubResponse(500, f"crash with {sent}; user admin, password {password}")
+
+    with StubServer(answer) as stub:
+        client = PrometheusClient(f"http://admin:{quote(password, safe='')}@127.0.0.1:{stub.port}")
+        with pytest.raises(PromQLError) as bad:
+            client.query("bad")
+        with pytest.raises(PrometheusHTTPError) as crash:
+            client.query("up")
+    assert stub.requests[0].headers["Authorization"] == header  # the credentials were sent
+    for err in (bad.value, crash.value):
+        text = f"{err} {err!r} {getattr(err, 'body', '')}"
+        assert header.split()[1] not in text and password not in text and quote(password, safe="") not in text
+    assert "header was Basic [redacted]" in str(bad.value)
+
+
 def test_bad_url_is_refused_early() -> None:
     with pytest.raises(ValueError, match="http"):
         PrometheusClient("prometheus:9090")

@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     err = err or sys.stderr
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
-        kc = load_kubeconfig(args.kubeconfig)
+        kc = load_kubeconfig(args.kubeconfig, log_problems=False)  # printed below, once each
     except ConfigError as e:
         print(f"meshdesk contexts: {e}", file=err)
         return 1

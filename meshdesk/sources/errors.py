@@ -112,6 +112,10 @@ def _clean(text: Any, limit: int = 400) -> str:
 LOGIN_AGAIN = "credentials expired or rejected: run your login again, e.g. `kubectl get ns`"
 PATH_HINT = ("if meshdesk was started from a desktop launcher, the plugin may be missing from PATH: "
              "start meshdesk from a terminal or add the plugin's folder to PATH")
+PLUGIN_FAILED_HINT = ("log in again the way you do for kubectl, e.g. `aws sso login` or `gcloud auth login`; "
+                      "`kubectl get ns` in a terminal shows the plugin's own message")
+PLUGIN_OUTPUT_HINT = ("check the plugin's command, arguments and apiVersion in your kubeconfig, "
+                      "or update the plugin")
 
 # "User \"jane\" cannot list resource \"pods\" in API group \"\" in the namespace \"bookinfo\""
 _FORBIDDEN_MSG = re.compile(
@@ -335,9 +339,17 @@ def exec_plugin_error(command: str, exc: BaseException) -> ConfigError:
     if isinstance(exc, PermissionError):
         return ConfigError(f"the credential plugin '{plugin}' cannot be run (permission denied)",
                            hint="make it executable")
-    text = str(exc)
-    text = re.sub(r"^exec:\s*", "", text)
-    return ConfigError(f"the credential plugin '{plugin}' failed: {_clean(text, 300)}", hint=PATH_HINT)
+    text = re.sub(r"^exec:\s*", "", str(exc))
+    exit_code = re.match(r"process returned (-?\d+)", text)
+    if exit_code is None:  # it ran and exited 0 but printed no usable ExecCredential, or cannot be started
+        text = re.sub(r"^failed to decode process output:.*", "its output is not an ExecCredential (not JSON)",
+                      text, flags=re.DOTALL)
+        hint = PLUGIN_OUTPUT_HINT
+    elif exit_code.group(1) == "127":  # the shell's "command not found": a command the plugin runs is missing
+        hint = PATH_HINT
+    else:  # it was found and said no: usually an expired login
+        hint = PLUGIN_FAILED_HINT
+    return ConfigError(f"the credential plugin '{plugin}' failed: {_clean(text, 300)}", hint=hint)
 
 
 def translate(exc: BaseException, *, what: str = "") -> SourceError:

@@ -20,7 +20,8 @@ import copy
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 
 from meshdesk.sources.base import ConfigError, SourceError, Timeout
-from meshdesk.sources.errors import exec_plugin_error, redact, translate
+from meshdesk.sources.errors import PLUGIN_OUTPUT_HINT, exec_plugin_error, redact, translate
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -44,16 +45,38 @@ _SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context")
 
 class _RedactKubernetesLogs(logging.Filter):
     """The official loader logs exec-plugin failures (with the plugin's stderr) on the root logger;
-    redact those records so a plugin that prints a token cannot put it in our logs."""
+    redact those records so a plugin that prints a token cannot put it in our logs. While a client is
+    being built (``_plugin_failures``), the failures of that thread are kept instead of logged: they
+    become the error the caller sees, said once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: dict[int, list[str]] = {}  # thread ident -> the failures it is collecting
 
     def filter(self, record: logging.LogRecord) -> bool:
         if f"{os.sep}kubernetes{os.sep}" in (record.pathname or ""):
             record.msg = redact(record.getMessage())
             record.args = None
+            kept = self.kept.get(record.thread or 0)
+            if kept is not None and record.levelno >= logging.ERROR:
+                kept.append(record.msg)
+                return False
         return True
 
 
 _LOG_FILTER = _RedactKubernetesLogs()
+
+
+@contextmanager
+def _plugin_failures() -> Iterator[list[str]]:
+    """The official loader's logged failures in this thread, while the block runs (redacted)."""
+    kept: list[str] = []
+    ident = threading.get_ident()
+    _LOG_FILTER.kept[ident] = kept
+    try:
+        yield kept
+    finally:
+        _LOG_FILTER.kept.pop(ident, None)
 
 
 def _install_log_filter() -> None:
@@ -331,9 +354,15 @@ class KubeConfig:
         runs_something = exec_cfg is not None or isinstance(user.get("auth-provider"), dict)
         configuration = Configuration()
 
+        failures: list[str] = []
+
         def build() -> ApiClient:
-            made: ApiClient = new_client_from_config_dict(config_dict=cfg_dict, context=name, persist_config=False,
-                                                          client_configuration=configuration)
+            # the official loader logs a failing credential plugin and goes on without credentials: its
+            # message is kept here (not logged), so the plugin runs once and its own failure is said
+            with _plugin_failures() as kept:
+                made: ApiClient = new_client_from_config_dict(config_dict=cfg_dict, context=name,
+                                                              persist_config=False, client_configuration=configuration)
+            failures.extend(kept)
             return made
 
         try:
@@ -347,8 +376,7 @@ class KubeConfig:
         except Exception as exc:  # noqa: BLE001 - every loader failure becomes a typed, secret-free error
             raise self._loader_error(name, exc, user) from None
         if exec_cfg is not None and not self._has_credentials(configuration, user):
-            # The official loader logs and swallows exec failures; run the plugin once more to say why.
-            raise self._exec_failure(name, exec_cfg, credential_timeout)
+            raise self._exec_failure(name, exec_cfg, failures[-1] if failures else "")
         client.user_agent = f"meshdesk/{__version__}"
         return client
 
@@ -369,26 +397,22 @@ class KubeConfig:
         return bool(configuration.cert_file) and not (user.get("client-certificate")
                                                        or user.get("client-certificate-data"))
 
-    def _exec_failure(self, context: str, exec_cfg: Mapping[str, Any], timeout: float | None) -> SourceError:
-        from kubernetes.config.exec_provider import ExecProvider
-        from kubernetes.config.kube_config import ConfigNode
-
+    @staticmethod
+    def _exec_failure(context: str, exec_cfg: Mapping[str, Any], failure: str) -> SourceError:
+        """What the plugin's one run said (as the official loader logged it), as a plain error."""
         command = str(exec_cfg.get("command") or "exec plugin")
-        err: SourceError
-        try:
-            provider = ExecProvider(ConfigNode("exec", dict(exec_cfg)), None)
-            if timeout is None:
-                provider.run()
-            else:
-                _with_deadline(provider.run, timeout,
-                               lambda: self._credential_timeout(context, {"exec": exec_cfg}, timeout))
-        except SourceError as exc:
-            return exc
-        except Exception as exc:  # noqa: BLE001
-            err = exec_plugin_error(command, exc)
+        plugin = os.path.basename(command)
+        exc: BaseException
+        if failure.startswith("[Errno 2]"):  # the command was not found
+            exc = FileNotFoundError(failure)
+        elif failure.startswith("[Errno 13]"):
+            exc = PermissionError(failure)
+        elif not failure or failure.startswith("exec: missing"):
+            exc = ConfigError(f"the credential plugin '{plugin}' gave no token or client certificate",
+                              hint=PLUGIN_OUTPUT_HINT)
         else:
-            err = ConfigError(f"the credential plugin '{os.path.basename(command)}' gave no token "
-                              "or client certificate")
+            exc = Exception(failure)
+        err = exc if isinstance(exc, ConfigError) else exec_plugin_error(command, exc)
         err.message = f'context "{context}": {err.message}'
         return err
 
@@ -445,13 +469,14 @@ def _exists(path: Path) -> bool:
     return True
 
 
-def load_kubeconfig(paths: str | Sequence[str] | None = None) -> KubeConfig:
+def load_kubeconfig(paths: str | Sequence[str] | None = None, *, log_problems: bool = True) -> KubeConfig:
     """Read and merge kubeconfig files like kubectl.
 
     ``paths`` None: ``$KUBECONFIG`` (missing files skipped) or ``~/.kube/config``; otherwise the given
     file(s), each of which must exist. Broken files are skipped and recorded in ``problems`` as long as
     another file could be read; when every file that exists is broken, or an explicit file is missing,
-    raises ConfigError."""
+    raises ConfigError. Each problem is also logged as a warning, unless ``log_problems`` is False (for
+    a caller that shows ``problems`` itself, so that each is said once)."""
     files, explicit = kubeconfig_paths(paths)
     kc = KubeConfig(searched=list(files))
     missing = [p for p in files if not _exists(p)]
@@ -473,6 +498,7 @@ def load_kubeconfig(paths: str | Sequence[str] | None = None) -> KubeConfig:
         if len(failures) == 1:
             raise failures[0]
         raise ConfigError("; ".join(e.message for e in failures))
-    for problem in kc.problems:
-        log.warning("%s", problem)
+    if log_problems:
+        for problem in kc.problems:
+            log.warning("%s", problem)
     return kc

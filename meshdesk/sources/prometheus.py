@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 import urllib3
@@ -169,6 +169,19 @@ def _safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
+def _basic_header_forms(user: str, password: str) -> list[str]:
+    """The base64 of ``user:password`` as an ``Authorization: Basic`` header carries it: requests encodes
+    it as Latin-1, other clients as UTF-8 (the same for ASCII)."""
+    forms = []
+    for encoding in ("latin-1", "utf-8"):
+        try:
+            raw = f"{user}:{password}".encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        forms.append(base64.b64encode(raw).decode())
+    return forms
+
+
 def _tls_failure(exc: BaseException) -> bool:
     seen: set[int] = set()
     stack: list[BaseException] = [exc]
@@ -254,10 +267,12 @@ class PrometheusClient:
         self.last_warnings: list[str] = []
         self._secrets = [s for s in (token, basic_auth[1] if basic_auth else None) if s]
         if basic_auth:  # the header form, in case a proxy echoes it back
-            self._secrets.append(base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode())
+            self._secrets.extend(_basic_header_forms(*basic_auth))
         parts = urlsplit(url)
-        if parts.password:
-            self._secrets.append(parts.password)
+        if parts.password:  # requests sends user:password@ in the URL as basic auth: redact it the same ways
+            user, password = unquote(parts.username or ""), unquote(parts.password)
+            self._secrets.extend([parts.password, password, *_basic_header_forms(user, password)])
+        self._secrets = sorted(set(self._secrets), key=len, reverse=True)  # a longer one may contain a shorter
         if insecure:
             # the user chose this for this address; do not repeat urllib3's warning on every refresh
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
