@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -41,3 +43,40 @@ def move_aside(path: str | os.PathLike[str], reason: str = "unreadable") -> Path
         n += 1
     os.replace(src, dst)
     return dst
+
+
+class NotRegularFileError(OSError):
+    """The path is a named pipe, socket or device, not a regular file: reading it could block forever."""
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def read_regular_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of ``path``, which must be a regular file (a symlink to one is fine).
+
+    Never blocks on a named pipe or device: the file is opened without waiting and checked before
+    anything is read. Raises IsADirectoryError for a folder, :class:`NotRegularFileError` for any
+    other kind of file that is not regular, and OSError as ``open`` does (FileNotFoundError, ...)."""
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(errno.EINVAL, f"{_kind_of(mode)}, not a regular file", os.fspath(path))
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1  # the file object closes it now
+            return fh.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)

@@ -4,9 +4,14 @@ message instead of being overwritten."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,6 +92,17 @@ def test_context_names_are_sanitised_without_collisions() -> None:
     ('{"schema_version": 1, "views": {"app|x": {"positions": {"a": ["x", 1]}}}}', "corrupt"),
     ('[1, 2]', "corrupt"),
     (f'{{"schema_version": {SCHEMA_VERSION + 1}, "views": {{}}}}', "newer"),
+    pytest.param("[" * 100_000, "corrupt", id="nested-100000-deep"),  # json.loads runs out of stack
+    pytest.param('{"schema_version": 1, "views": {"app|x": {"positions": {"a": [1' + "0" * 400 + ', 2]}}}}',
+                 "corrupt", id="position-of-400-digits"),  # too big for a float
+    pytest.param('{"schema_version": 1, "views": {"app|x": {"positions": {"a": [1' + "0" * 5000 + ', 2]}}}}',
+                 "corrupt", id="number-of-5000-digits"),  # too long for json to convert
+    pytest.param('{"schema_version": 1, "views": {"app|x": {"namespaces": 5, "positions": {}}}}', "corrupt",
+                 id="namespaces-not-a-list"),
+    pytest.param('{"schema_version": 1, "views": {"app|x": {"namespaces": [1, "a"], "positions": {}}}}',
+                 "corrupt", id="namespaces-not-strings"),
+    pytest.param('{"schema_version": 1, "views": {"app|x": {"graph_type": 5, "positions": {}}}}', "corrupt",
+                 id="graph-type-not-a-string"),
 ])
 def test_unusable_file_is_moved_aside_with_a_warning(content: str, reason: str) -> None:
     path = layout_file(KEY.context)
@@ -141,6 +157,12 @@ def test_export_and_import_round_trip(tmp_path: Path) -> None:
     ('{"kind": "meshdesk-layout", "schema_version": 1, '
      '"key": {"context": "c", "namespaces": ["a"], "graph_type": "app"}, "positions": {"n": [1]}}',
      "[x, y]"),
+    pytest.param('{"kind": "meshdesk-layout", "schema_version": 1, '
+                 '"key": {"context": "c", "namespaces": ["a"], "graph_type": "app"}, "positions": {"n": [1'
+                 + "0" * 400 + ', 2]}}', "[x, y] with finite numbers", id="position-of-400-digits"),
+    pytest.param('{"kind": "meshdesk-layout", "schema_version": 1, "positions": {"n": [1' + "0" * 5000 + ', 2]}}',
+                 "not JSON", id="number-of-5000-digits"),
+    pytest.param("[" * 100_000, "nested too deeply", id="nested-100000-deep"),
 ])
 def test_import_rejects_bad_files_clearly(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "in.json"
@@ -154,3 +176,73 @@ def test_import_rejects_bad_files_clearly(tmp_path: Path, content: str, message:
 def test_import_of_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(LayoutFormatError, match="cannot read"):
         LayoutStore().import_layout(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize("namespaces", ["5", '[1, "a"]', '{"a": 1}'])
+def test_views_with_bad_namespaces_are_set_aside(namespaces: str) -> None:
+    path = layout_file(KEY.context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = ('{"schema_version": 1, "views": {"versionedApp|bookinfo": {"namespaces": ' + namespaces
+               + ', "positions": {}}}}')
+    path.write_text(content)
+    store = LayoutStore()
+    assert store.views(KEY.context) == []
+    assert len(store.warnings) == 1 and "'namespaces' must be a list of strings" in store.warnings[0]
+    (aside,) = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".corrupt-")]
+    assert aside.read_text() == content
+    store.save(KEY, {"a": (1, 2)})
+    assert store.views(KEY.context) == [KEY]
+
+
+def _returns_without_blocking(call: Callable[[], Any], fifo: Path) -> Any:
+    """``call()``'s result (or its exception); fails the test if it is still blocked on the named pipe
+    ``fifo`` after 30 seconds (the pipe is then opened for writing, so the blocked read ends)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=30)  # returns as soon as the call is done
+    if worker.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # the reader sees end of file
+        worker.join()
+        pytest.fail(f"reading {fifo} blocked: a named pipe was opened like a file")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_named_pipe_instead_of_a_layout_file_is_moved_aside_without_hanging() -> None:
+    path = layout_file(KEY.context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    store = LayoutStore()
+    assert _returns_without_blocking(lambda: store.load(KEY), path) == {}
+    assert len(store.warnings) == 1
+    assert "named pipe" in store.warnings[0] and "not a regular file" in store.warnings[0]
+    (aside,) = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".unreadable-")]
+    assert str(aside) in store.warnings[0]
+    assert stat.S_ISFIFO(aside.lstat().st_mode)  # kept as it was
+    store.save(KEY, {"a": (1, 2)})
+    assert path.is_file() and store.load(KEY) == {"a": (1.0, 2.0)}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_import_of_a_named_pipe_says_so_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "layout.json"
+    os.mkfifo(fifo)
+
+    def attempt() -> str:
+        with pytest.raises(LayoutFormatError, match="cannot read .*named pipe") as info:
+            LayoutStore().import_layout(fifo)
+        return str(info.value)
+
+    assert str(fifo) in _returns_without_blocking(attempt, fifo)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # the user's file is left alone
+    assert not paths.layouts_dir().exists() or not any(paths.layouts_dir().iterdir())

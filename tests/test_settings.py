@@ -8,12 +8,16 @@ import json
 import logging
 import os
 import stat
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from meshdesk.store import paths
-from meshdesk.store.settings import SCHEMA_VERSION, ContextSettings, load_settings
+from meshdesk.store.settings import SCHEMA_VERSION, ContextSettings, Settings, load_settings
 
 TOKEN = "prom-t0ken-9f8e7d6c5b4a"
 PASSWORD = "pa55-w0rd-hunter2"
@@ -76,6 +80,9 @@ def test_namespaces_and_context_settings_are_independent() -> None:
     (b"\xff\xfe garbage", "is not valid JSON"),
     (b'["a", "list"]', "is not a JSON object"),
     (b'{"schema_version": "two"}', "invalid schema_version"),
+    pytest.param(b"[" * 100_000, "is not valid JSON (nested too deeply)", id="nested-100000-deep"),
+    pytest.param(b'{"schema_version": 2, "general": {"theme": 1' + b"0" * 5000 + b"}}", "is not valid JSON",
+                 id="number-of-5000-digits"),
 ])
 def test_unreadable_file_is_moved_aside_with_a_warning(content: bytes, reason: str) -> None:
     path = paths.settings_file()
@@ -228,3 +235,69 @@ def test_config_dir_override_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyP
     s.save()
     assert (tmp_path / "elsewhere" / "settings.json").is_file()
     assert os.listdir(tmp_path / "elsewhere") == ["settings.json"]  # no temp file left behind
+
+
+def _returns_without_blocking(call: Callable[[], Any], fifo: Path) -> Any:
+    """``call()``'s result; fails the test if it is still blocked on the named pipe ``fifo`` after 30
+    seconds (the pipe is then opened for writing, so the blocked read ends and no thread is left)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=30)  # returns as soon as the call is done
+    if worker.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # the reader sees end of file
+        worker.join()
+        pytest.fail(f"reading {fifo} blocked: a named pipe was opened like a file")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_named_pipe_instead_of_the_file_is_moved_aside_without_hanging() -> None:
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    s: Settings = _returns_without_blocking(load_settings, path)
+    assert len(s.warnings) == 1
+    assert str(path) in s.warnings[0] and "named pipe" in s.warnings[0] and "not a regular file" in s.warnings[0]
+    (aside,) = _asides(path.parent)
+    assert aside.name.startswith("settings.json.unreadable-") and aside.name in s.warnings[0]
+    assert stat.S_ISFIFO(aside.lstat().st_mode)  # kept as it was, not replaced
+    assert s.theme == "system"
+    s.theme = "dark"
+    s.save()  # a fresh, regular file
+    assert path.is_file() and load_settings().theme == "dark"
+    assert _asides(path.parent) == [aside]
+
+
+def test_deeply_nested_unknown_auth_value_is_dropped_and_the_rest_kept(caplog: pytest.LogCaptureFixture) -> None:
+    """Unknown prometheus_auth keys are kept for a newer meshdesk, but one nested hundreds deep (json
+    reads it; copying or writing it would exhaust the stack) is dropped with a warning."""
+    depth = max(500, sys.getrecursionlimit() // 2)
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    auth = {"type": "bearer", "token": TOKEN, "future": [1, 2], "junk": "JUNK"}
+    doc = {"schema_version": 2, "general": {"theme": "dark"},
+           "contexts": {"prod": {"prometheus_url": "https://p", "prometheus_auth": auth}}}
+    path.write_text(json.dumps(doc).replace('"JUNK"', "[" * depth + "]" * depth))
+    s = load_settings()
+    assert len(s.warnings) == 1 and "prometheus_auth.junk is nested too deeply" in s.warnings[0]
+    cs = s.context_settings("prod")
+    assert cs.prometheus_url == "https://p"
+    assert cs.prometheus_auth == {"type": "bearer", "token": TOKEN, "future": [1, 2]}
+    assert s.theme == "dark"
+    s.read_only = True
+    s.save()
+    fresh = load_settings()
+    assert fresh.warnings == [] and fresh.read_only
+    assert fresh.context_settings("prod").prometheus_auth == cs.prometheus_auth
+    assert TOKEN not in caplog.text
+    assert _asides(path.parent) == []  # one bad value does not set the whole file aside

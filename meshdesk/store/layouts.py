@@ -11,9 +11,10 @@ live in one JSON file under :func:`meshdesk.store.paths.layouts_dir`::
 
 Positions are keyed by node id (``meshdesk.mesh.graph.model.node_id``), which is stable across
 refreshes and processes. Every write is atomic and re-reads the file first, so two windows on the
-same context do not undo each other's views. A file that cannot be read, or that a newer meshdesk
-wrote, is moved aside with a message in :attr:`LayoutStore.warnings`, never overwritten; an older
-schema is migrated.
+same context do not undo each other's views. A file that cannot be read (not JSON, nested too
+deeply, a position that is no finite number, a named pipe instead of a file...), or that a newer
+meshdesk wrote, is moved aside with a message in :attr:`LayoutStore.warnings`, never overwritten; an
+older schema is migrated.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshdesk.fileio import move_aside, write_atomic
+from meshdesk.fileio import NotRegularFileError, move_aside, read_regular_file, write_atomic
 from meshdesk.store import paths
 
 SCHEMA_VERSION = 1
@@ -83,19 +84,30 @@ def layout_file(context: str) -> Path:
     return paths.layouts_dir() / f"{clean}.json"
 
 
+def _finite_float(value: Any) -> float | None:
+    """``value`` as a float when it is a JSON number a float can hold (not bool, NaN, infinite or a
+    whole number too big for a float), else None."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # a whole number with hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _positions_from_json(raw: Any, where: str) -> Positions:
     if not isinstance(raw, Mapping):
         raise LayoutFormatError(f"{where} must be an object of node id -> [x, y]")
     out: Positions = {}
     for nid, xy in raw.items():
-        if (
-            not isinstance(nid, str)
-            or not isinstance(xy, list | tuple)
-            or len(xy) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in xy)
-        ):
+        x: float | None = None
+        y: float | None = None
+        if isinstance(nid, str) and isinstance(xy, list | tuple) and len(xy) == 2:
+            x, y = _finite_float(xy[0]), _finite_float(xy[1])
+        if x is None or y is None:
             raise LayoutFormatError(f"{where}: the position of {nid!r} must be [x, y] with finite numbers")
-        out[nid] = (float(xy[0]), float(xy[1]))
+        out[nid] = (x, y)
     return out
 
 
@@ -145,6 +157,12 @@ def _validate(doc: Any) -> dict[str, Any]:
     for name, view in views.items():
         if not isinstance(view, dict):
             raise LayoutFormatError(f"view {name!r} must be an object")
+        namespaces = view.get("namespaces")
+        if namespaces is not None and (not isinstance(namespaces, list)
+                                       or not all(isinstance(n, str) for n in namespaces)):
+            raise LayoutFormatError(f"view {name!r}: 'namespaces' must be a list of strings")
+        if view.get("graph_type") is not None and not isinstance(view["graph_type"], str):
+            raise LayoutFormatError(f"view {name!r}: 'graph_type' must be a string")
         view["positions"] = _positions_from_json(view.get("positions"), f"view {name!r}")
     checked: dict[str, Any] = doc
     return checked
@@ -169,8 +187,11 @@ class LayoutStore:
         path = layout_file(context)
         empty: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "context": context, "views": {}}
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_regular_file(path).decode("utf-8")  # checked first: a named pipe would block
         except FileNotFoundError:
+            return empty
+        except NotRegularFileError as e:
+            self._set_aside(path, context, "unreadable", f"it is {e.strerror}")
             return empty
         except (OSError, UnicodeDecodeError) as e:
             self._set_aside(path, context, "unreadable", f"it could not be read ({e})")
@@ -186,7 +207,10 @@ class LayoutStore:
             return _validate(doc)
         except NewerSchemaError as e:
             self._set_aside(path, context, "newer", str(e))
-        except (ValueError, KeyError) as e:  # JSONDecodeError and LayoutFormatError are ValueErrors
+        except RecursionError:  # json.loads on lists or objects nested thousands deep
+            self._set_aside(path, context, "corrupt", "its content is not a layout file (nested too deeply)")
+        except (ValueError, KeyError, OverflowError) as e:
+            # JSONDecodeError, LayoutFormatError and a number too long to convert are ValueErrors
             self._set_aside(path, context, "corrupt", f"its content is not a layout file ({e})")
         return empty
 
@@ -281,12 +305,16 @@ class LayoutStore:
         return ``(key, positions)``. Raises :class:`LayoutFormatError` with a clear message (the
         store is unchanged then)."""
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_regular_file(path).decode("utf-8")  # checked first: a named pipe would block
+        except NotRegularFileError as e:
+            raise LayoutFormatError(f"cannot read {path}: it is {e.strerror}") from e
         except (OSError, UnicodeDecodeError) as e:
             raise LayoutFormatError(f"cannot read {path}: {e}") from e
         try:
             doc = json.loads(text)
-        except ValueError as e:
+        except RecursionError as e:
+            raise LayoutFormatError(f"{path} is not a layout: it is nested too deeply") from e
+        except ValueError as e:  # also a number too long to convert
             raise LayoutFormatError(f"{path} is not JSON: {e}") from e
         if not isinstance(doc, dict) or doc.get("kind") != EXPORT_KIND:
             raise LayoutFormatError(f"{path} is not a meshdesk layout export (no \"kind\": \"{EXPORT_KIND}\")")

@@ -16,11 +16,13 @@ Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``la
 ``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}``; it is
 migrated on load and written back as schema 2 on the next save.
 
-Rules: loading never raises for a bad file - a file that is not JSON, not an object, or written by a
-newer meshdesk is moved aside (``fileio.move_aside``) and ``warnings`` says so; a single bad value is
-dropped with a warning and the rest kept. Saving is atomic (``fileio.write_atomic``) with 0600
-permissions because the file may hold a Prometheus token or password; it re-reads the file first and
-applies only what this process changed, so two windows do not undo each other. ``repr``/``str`` of
+Rules: loading never raises for a bad file - a file that is not JSON (or nested too deeply to parse),
+not an object, written by a newer meshdesk, or not a regular file at all (a named pipe would block the
+read forever) is moved aside (``fileio.move_aside``) and ``warnings`` says so; a folder in its place is
+left alone and never overwritten; a single bad value is dropped with a warning and the rest kept.
+Saving is atomic (``fileio.write_atomic``) with 0600 permissions because the file may hold a
+Prometheus token or password; it re-reads the file first and applies only what this process changed,
+so two windows do not undo each other. ``repr``/``str`` of
 settings never show a secret, and nothing here logs one.
 """
 
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshdesk.fileio import move_aside, write_atomic
+from meshdesk.fileio import NotRegularFileError, move_aside, read_regular_file, write_atomic
 from meshdesk.store import paths
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,27 @@ _AUTH_TYPES: dict[str, type | tuple[type, ...]] = {
     "type": str, "token": str, "username": str, "password": str, "headers": dict, "ca_bundle": str,
     "insecure": bool,
 }
+
+# Unknown prometheus_auth values (from a newer meshdesk) are kept as they are, unless nested deeper than
+# this: such a value is no setting, and copying or writing it would exhaust Python's stack.
+_MAX_UNKNOWN_DEPTH = 32
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists/objects more than ``limit`` levels (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _masked_auth(auth: Mapping[str, Any]) -> dict[str, Any]:
@@ -107,6 +130,10 @@ class ContextSettings:
                 expected = _AUTH_TYPES.get(str(key))
                 if expected is not None and not isinstance(value, expected):
                     warn(f"{where}: prometheus_auth.{key} has the wrong type; ignored")  # value not shown
+                    continue
+                if expected is None and _nested_deeper_than(value, _MAX_UNKNOWN_DEPTH):
+                    # kept as it is otherwise: copying or writing it would exhaust the stack
+                    warn(f"{where}: prometheus_auth.{key} is nested too deeply; ignored")
                     continue
                 if key == "headers":
                     value = {str(k): str(v) for k, v in value.items()
@@ -377,19 +404,24 @@ class _Blocked(Exception):
 def _read(path: Path, warnings: list[str]) -> Settings | None:
     """Settings from ``path``; None when there is no usable file (an unusable one is moved aside and
     a warning added). Raises _Blocked when an unusable file cannot be moved aside."""
+    reason = ""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path)  # checked before reading: a named pipe would block forever
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except OSError as exc:
+    except NotRegularFileError as exc:
+        reason, raw = f"is {exc.strerror}", b""  # unusable: moved aside below
+    except OSError as exc:  # a folder, no permission, ...: left alone, and never overwritten
         raise _Blocked(f"settings file {path} cannot be read ({exc.strerror or 'I/O error'})") from None
-    reason = ""
     doc: Any = None
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        reason = f"is not valid JSON{where}"
+    if not reason:
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except RecursionError:
+            reason = "is not valid JSON (nested too deeply)"
+        except (UnicodeDecodeError, ValueError) as exc:  # also a number too long to convert
+            where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+            reason = f"is not valid JSON{where}"
     if not reason and not isinstance(doc, dict):
         reason = "is not a JSON object"
     if not reason:
