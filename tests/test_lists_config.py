@@ -31,6 +31,9 @@ def mesh() -> tuple[TrafficGraph, Inventory]:
         "subsets": [{"name": "v1", "labels": {"version": "v1"}}, {"name": "canary", "labels": {"version": "v9"}}],
         "futureField": {"rolloutStrategy": "blue-green"},  # a field this meshdesk does not know
     }))
+    # a route to the canary subset, which selects no workload: an error (unrouted, Kiali only notes it)
+    demo.apply(IstioObject("VirtualService", "reviews-beta", "shop", spec={
+        "hosts": ["reviews-beta"], "http": [{"route": [{"destination": {"host": "reviews", "subset": "canary"}}]}]}))
     snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
     assert snap.inventory is not None
     return build(snap), snap.inventory
@@ -75,11 +78,15 @@ def test_a_services_config_column_agrees_with_its_graph_badge(qtbot: QtBot) -> N
     every service of the mesh (the list said "2 warnings" on each). The list and the canvas's badge
     now count the same objects for a service."""
     demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    # a second VirtualService on the public gateway claiming every host of shop, beside storefront
+    storefront = next(o for o in demo.snapshot(GraphRequest(namespaces=("shop",))).inventory.istio  # type: ignore[union-attr]
+                      if o.name == "storefront")
+    demo.apply(IstioObject("VirtualService", "storefront-b", "shop", spec=dict(storefront.spec)))
     snap = demo.snapshot(GraphRequest(namespaces=("shop", "hello", "travel")))
     assert snap.inventory is not None
     graph = build(snap)
     validations = validate(snap.inventory)
-    assert any(v.checks and k[2] == "storefront" for k, v in validations.items()), "the demo has the warning"
+    assert any(v.checks and k[2] == "storefront" for k, v in validations.items()), "the warning is there"
     annotate(graph, node_badges(graph, snap.inventory, validations))
     lists = MeshLists()
     qtbot.addWidget(lists)
@@ -206,7 +213,7 @@ def test_config_view_shows_yaml_and_findings(qtbot: QtBot, mesh: tuple[TrafficGr
     findings = view.finding_rows()
     assert len(findings) == 1
     code, severity, message, path = findings[0]
-    assert (code, severity, path) == ("KIA0203", "error", "spec/subsets[1]/labels")
+    assert (code, severity, path) == ("KIA0203", "error", "spec/subsets[1]")  # Kiali's path
     assert "canary" in message
     view.show_object(("VirtualService", "shop", "storefront"))
     assert view.finding_rows() == [] and "name: storefront" in view.yaml_text

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from meshdesk.mesh.inventory import Container, Inventory, IstioObject, Namespace, Pod, Service, Workload
-from meshdesk.mesh.validations import ERROR, WARNING, fqdn, summary, validate
+from meshdesk.mesh.validations import ERROR, INFO, WARNING, fqdn, summary, validate
 
 
 def _wl(ns: str, name: str, labels: dict[str, str], sidecar: bool = True) -> Workload:
@@ -77,7 +77,98 @@ def test_destination_rule_subset_matching_no_workload() -> None:
     inv.istio = [_obj("DestinationRule", "reviews", {"host": "reviews", "subsets": [
         {"name": "v1", "labels": {"version": "v1"}}, {"name": "v9", "labels": {"version": "v9"}}, {"name": "bare"}]})]
     checks = validate(inv)[("DestinationRule", "shop", "reviews")].checks
-    assert [(c.code, c.path) for c in checks] == [("KIA0203", "spec/subsets[1]/labels"), ("KIA0209", "spec/subsets[2]")]
+    # as Kiali: a subset no route uses is only worth knowing; one without labels, beside a subset that
+    # selects workloads, too
+    assert [(c.code, c.severity, c.path) for c in checks] == [("KIA0203", INFO, "spec/subsets[1]"),
+                                                               ("KIA0209", INFO, "spec/subsets[2]")]
+    assert validate(inv)[("DestinationRule", "shop", "reviews")].valid
+    inv.istio.append(_obj("VirtualService", "reviews", {"hosts": ["reviews"], "http": [{"route": [
+        {"destination": {"host": "reviews.shop.svc.cluster.local", "subset": "v9"}}]}]}))
+    checks = validate(inv)[("DestinationRule", "shop", "reviews")].checks
+    assert [(c.code, c.severity) for c in checks][0] == ("KIA0203", ERROR)  # requests go there
+    # a wildcard rule covers any workload; subsets without labels alone are warnings
+    inv.istio = [_obj("DestinationRule", "all", {"host": "*.shop.svc.cluster.local", "subsets": [
+        {"name": "v9", "labels": {"version": "v9"}}]}),
+        _obj("DestinationRule", "bare", {"host": "reviews", "subsets": [{"name": "a"}, {"name": "b"}]})]
+    assert _codes(inv, "DestinationRule", "all") == []
+    assert [c.severity for c in validate(inv)[("DestinationRule", "shop", "bare")].checks] == [WARNING, WARNING]
+
+
+def test_the_bookinfo_samples_have_no_errors(shared_dir: Path) -> None:
+    """Istio's own destination-rule-all with virtual-service-all-v1: the subsets no workload runs
+    (ratings v2-mysql...) are unrouted, so they are notes, not errors (Kiali shows none either)."""
+    inv = _bookinfo()
+    net = shared_dir / "fixtures/istio/bookinfo/networking"
+    inv.istio = _load_istio_yaml(net / "destination-rule-all.yaml", "bookinfo") + \
+        _load_istio_yaml(net / "virtual-service-all-v1.yaml", "bookinfo")
+    result = validate(inv)
+    assert summary(result)["errors"] == 0
+    notes = [(k[2], c.path) for k, v in result.items() for c in v.checks]
+    assert ("ratings", "spec/subsets[1]") in notes and all(c.severity == INFO for v in result.values()
+                                                           for c in v.checks)
+
+
+def test_hosts_written_service_namespace_svc() -> None:
+    inv = _shop()
+    inv.istio = [_obj("DestinationRule", "r", {"host": "reviews.shop.svc", "subsets": [
+        {"name": "v1", "labels": {"version": "v1"}}]}),
+        _obj("VirtualService", "r", {"hosts": ["reviews"], "http": [{"route": [
+            {"destination": {"host": "reviews.shop.svc", "subset": "v1"}}]}]})]
+    assert _codes(inv, "DestinationRule", "r") == [] and _codes(inv, "VirtualService", "r") == []
+
+
+def test_a_destination_rule_for_an_app_without_a_service() -> None:
+    inv = _shop()
+    inv.workloads.append(_wl("shop", "worker", {"app": "worker"}))
+    inv.istio = [_obj("DestinationRule", "worker", {"host": "worker"})]
+    assert _codes(inv, "DestinationRule", "worker") == []
+
+
+def test_gateways_named_the_old_way_and_in_matches() -> None:
+    inv = _shop()
+    inv.istio = [_obj("Gateway", "public", {"selector": {"istio": "ingressgateway"}}, ns="istio-system"),
+                 _obj("VirtualService", "r", {"hosts": ["reviews"],
+                                              "gateways": ["public.istio-system.svc.cluster.local", "mesh"],
+                                              "http": [{"route": [{"destination": {"host": "reviews"}}]},
+                                                       {"match": [{"gateways": ["mesh", "istio-system/nope"]}],
+                                                        "route": [{"destination": {"host": "reviews"}}]}]})]
+    checks = validate(inv)[("VirtualService", "shop", "r")].checks
+    assert [(c.code, c.severity, c.path) for c in checks] == [("KIA1108", INFO, "spec/gateways[0]"),
+                                                              ("KIA1102", ERROR, "spec/http[1]/match/gateways[1]")]
+
+
+def test_a_gateway_whose_workload_was_read_outside_the_selection() -> None:
+    """The ingress gateway lives in istio-system, which the user did not select: the inventory holds it
+    as an outside gateway, and a Gateway selecting it is no finding."""
+    inv = _shop()
+    gw = next(w for w in inv.workloads if w.namespace == "istio-system")
+    inv.workloads.remove(gw)
+    inv.outside_gateways.append(gw)
+    inv.istio = [_obj("Gateway", "shop-gw", {"selector": {"istio": "ingressgateway"}})]
+    assert _codes(inv, "Gateway", "shop-gw") == []
+
+
+def test_one_host_claimed_twice_as_kiali_keys_hosts() -> None:
+    inv = _shop()
+    inv.namespaces.append(Namespace("hello"))
+    route = {"http": [{"route": [{"destination": {"host": "reviews.shop.svc.cluster.local"}}]}]}
+    gw = {"gateways": ["istio-system/public"]}
+    inv.istio = [
+        _obj("Gateway", "public", {"selector": {"istio": "ingressgateway"}}, ns="istio-system"),
+        # "*" on one gateway in two namespaces: each claims its own namespace's hosts
+        _obj("VirtualService", "front", {"hosts": ["*"], **gw, **route}),
+        _obj("VirtualService", "hello-front", {"hosts": ["*"], **gw, **route}, ns="hello"),
+        # no gateways and the mesh gateway are told apart
+        _obj("VirtualService", "plain", {"hosts": ["reviews"], **route}),
+        _obj("VirtualService", "mesh", {"hosts": ["reviews"], "gateways": ["mesh"], **route}),
+    ]
+    assert all(_codes(inv, "VirtualService", n) == [] for n in ("front", "plain", "mesh"))
+    assert _codes(inv, "VirtualService", "hello-front", "hello") == []
+    # "*" beside a host of the same namespace on the same gateway: both are told
+    inv.istio.append(_obj("VirtualService", "reviews-front", {"hosts": ["reviews.shop.svc"], **gw, **route}))
+    assert _codes(inv, "VirtualService", "front") == ["KIA1106"]
+    assert _codes(inv, "VirtualService", "reviews-front") == ["KIA1106"]
+    assert _codes(inv, "VirtualService", "hello-front", "hello") == []
 
 
 def test_two_virtual_services_claiming_one_host() -> None:
@@ -175,24 +266,33 @@ def _load_istio_yaml(path: Path, ns: str) -> list[IstioObject]:
     return out
 
 
+def _bookinfo() -> Inventory:
+    """The workloads and services bookinfo.yaml deploys."""
+    deployed = {"productpage": ["v1"], "details": ["v1"], "reviews": ["v1", "v2", "v3"], "ratings": ["v1"]}
+    return Inventory(namespaces=[Namespace("bookinfo")],
+                     workloads=[_wl("bookinfo", f"{a}-{v}", {"app": a, "version": v})
+                                for a, vs in deployed.items() for v in vs],
+                     services=[Service(a, "bookinfo", selector={"app": a}) for a in deployed])
+
+
 def test_istio_bookinfo_samples(shared_dir: Path) -> None:
     """Istio's own bookinfo routing samples against the workloads bookinfo.yaml deploys: the reviews
     routing is valid, and the subsets for versions that bookinfo.yaml does not deploy (details v2,
     ratings v2...) are flagged, as Kiali flags them."""
     net = shared_dir / "fixtures/istio/bookinfo/networking"
-    deployed = {"productpage": ["v1"], "details": ["v1"], "reviews": ["v1", "v2", "v3"], "ratings": ["v1"]}
-    inv = Inventory(namespaces=[Namespace("bookinfo")],
-                    workloads=[_wl("bookinfo", f"{a}-{v}", {"app": a, "version": v}) for a, vs in deployed.items() for v in vs],
-                    services=[Service(a, "bookinfo", selector={"app": a}) for a in deployed])
+    inv = _bookinfo()
     inv.istio = _load_istio_yaml(net / "destination-rule-all.yaml", "bookinfo") + \
         _load_istio_yaml(net / "virtual-service-reviews-80-20.yaml", "bookinfo")
     result = validate(inv)
     assert result[("VirtualService", "bookinfo", "reviews")].checks == []
     assert result[("DestinationRule", "bookinfo", "reviews")].checks == []
     assert result[("DestinationRule", "bookinfo", "productpage")].checks == []
-    flagged = {(k[2], c.message.split("'")[1]) for k, v in result.items() for c in v.checks if c.code == "KIA0203"}
-    assert ("details", "v2") in flagged and ("ratings", "v2") in flagged
-    assert not any(app in ("reviews", "productpage") for app, _ in flagged)
-    inv.workloads = [w for w in inv.workloads if w.name != "reviews-v3"]
+    flagged = {(k[2], c.message.split("'")[1], c.severity) for k, v in result.items() for c in v.checks
+               if c.code == "KIA0203"}
+    assert ("details", "v2", INFO) in flagged and ("ratings", "v2", INFO) in flagged  # no route uses them
+    assert not any(app in ("reviews", "productpage") for app, _, _ in flagged)
+    inv.workloads = [w for w in inv.workloads if w.name not in ("reviews-v2", "reviews-v3")]
     checks = validate(inv)[("DestinationRule", "bookinfo", "reviews")].checks
-    assert [c.code for c in checks] == ["KIA0203"] and "v3" in checks[0].message
+    # v2 is routed (20%) and runs nowhere: an error; v3 is not routed: a note
+    assert [(c.code, c.severity, c.message.split("'")[1]) for c in checks] == [("KIA0203", ERROR, "v2"),
+                                                                               ("KIA0203", INFO, "v3")]

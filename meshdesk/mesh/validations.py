@@ -91,6 +91,8 @@ def fqdn(host: str, namespace: str) -> str:
         return f"{host}.{namespace}.{CLUSTER_DOMAIN}"
     if len(parts) == 2:
         return f"{host}.{CLUSTER_DOMAIN}"
+    if len(parts) == 3 and parts[2] == "svc":  # <service>.<namespace>.svc
+        return f"{parts[0]}.{parts[1]}.{CLUSTER_DOMAIN}"
     return host
 
 
@@ -145,6 +147,15 @@ class _Registry:
                 return endpoints
         return None
 
+    def app_in_namespace(self, host: str, namespace: str) -> bool:
+        """Whether ``host`` names, in ``namespace``, an app some workload there carries (Kiali accepts a
+        DestinationRule for it without a Service)."""
+        suffix = f".{namespace}.{CLUSTER_DOMAIN}"
+        if not host.endswith(suffix):
+            return False
+        app = host[: -len(suffix)]
+        return any(w.namespace == namespace and w.labels.get("app") == app for w in self.inv.workloads)
+
     def workloads_selected(self, namespace: str, selector: Mapping[str, str]) -> list[Any]:
         return [w for w in self.inv.workloads if w.namespace == namespace
                 and all(w.labels.get(k) == v for k, v in selector.items())]
@@ -153,15 +164,22 @@ class _Registry:
 # -- checks per kind -----------------------------------------------------------------------------
 
 def _route_destinations(spec: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
+    """The route destinations of a VirtualService's rules (as Kiali judges them: not its mirrors)."""
     for proto in ("http", "tcp", "tls"):
         for i, rule in enumerate(_list(spec.get(proto))):
             for j, route in enumerate(_list(_dict(rule).get("route"))):
                 dest = _dict(_dict(route).get("destination"))
                 if dest:
                     yield f"spec/{proto}[{i}]/route[{j}]/destination", dest
-            mirror = _dict(_dict(rule).get("mirror"))
-            if mirror:
-                yield f"spec/{proto}[{i}]/mirror", mirror
+
+
+def _gateway_ref(name: str, namespace: str) -> tuple[str, bool]:
+    """A VirtualService's gateway as "namespace/name", and whether it was written the old way
+    ("name.namespace[.cluster domain]", which Istio still reads)."""
+    if "." in name:
+        parts = name.split(".")
+        return f"{parts[1]}/{parts[0]}", True
+    return (name if "/" in name else f"{namespace}/{name}"), False
 
 
 def _subsets_of(inv: Inventory, host: str) -> set[str] | None:
@@ -181,30 +199,49 @@ def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> l
     for path, dest in _route_destinations(spec):
         host = fqdn(_str(dest.get("host")), vs.namespace)
         if not host:
-            checks.append(Check("KIA1101", ERROR, "route destination has no host", path))
-            continue
+            continue  # nothing to look for (the CRD schema requires a host)
         if reg.knows_namespace_of(host) and not reg.host_exists(host):
             checks.append(Check("KIA1101", ERROR, f"route goes to host {dest.get('host')!r}, which does not exist "
                                 "(no Service or ServiceEntry)", path + "/host"))
-            continue
         subset = _str(dest.get("subset"))
         if subset:
             subsets = _subsets_of(inv, host)
             if reg.knows_namespace_of(host) and (subsets is None or subset not in subsets):
                 checks.append(Check("KIA1107", WARNING, f"subset {subset!r} of {dest.get('host')} is defined by no "
-                                    "DestinationRule", path + "/subset"))
-    gateways = {f"{g.namespace}/{g.name}" for g in inv.istio_objects("Gateway")}
-    for i, gw in enumerate(_list(spec.get("gateways"))):
-        name = _str(gw)
-        if not name or name == "mesh":
-            continue
-        full = name if "/" in name else f"{vs.namespace}/{name.split('.')[0]}"
-        if full.split("/", 1)[0] in reg.namespaces and full not in gateways:
-            checks.append(Check("KIA1102", ERROR, f"gateway {name!r} does not exist", f"spec/gateways[{i}]"))
+                                    "DestinationRule", path))
+    gateways = {f"{g.namespace}/{g.name}" for g in (*inv.istio_objects("Gateway"), *inv.outside_gateway_configs)
+                if g.kind == "Gateway"}
+    places = [("spec", _list(spec.get("gateways")))]
+    for i, rule in enumerate(_list(spec.get("http"))):  # a rule may name gateways in its matches too
+        for match in _list(_dict(rule).get("match")):
+            places.append((f"spec/http[{i}]/match", _list(_dict(match).get("gateways"))))
+    for where, names in places:
+        for i, gw in enumerate(names):
+            name = _str(gw)
+            if not name or name == "mesh":
+                continue
+            full, dotted = _gateway_ref(name, vs.namespace)
+            if dotted:
+                checks.append(Check("KIA1108", INFO, f"gateway {name!r} is named the old way: write "
+                                    f"{full!r} (namespace/name)", f"spec/gateways[{i}]"))
+            if full.split("/", 1)[0] in reg.namespaces | {g.split("/", 1)[0] for g in gateways} \
+                    and full not in gateways:
+                checks.append(Check("KIA1102", ERROR, f"gateway {name!r} does not exist", f"{where}/gateways[{i}]"))
     return checks
 
 
-def _check_destination_rule(dr: IstioObject, reg: _Registry) -> list[Check]:
+def _routed_subsets(inv: Inventory) -> set[tuple[str, str]]:
+    """(host, subset) pairs that VirtualService routes send requests to."""
+    out: set[tuple[str, str]] = set()
+    for vs in inv.istio_objects("VirtualService"):
+        for _path, dest in _route_destinations(_dict(vs.spec)):
+            subset = _str(dest.get("subset"))
+            if subset:
+                out.add((fqdn(_str(dest.get("host")), vs.namespace), subset))
+    return out
+
+
+def _check_destination_rule(dr: IstioObject, reg: _Registry, routed: set[tuple[str, str]]) -> list[Check]:
     checks: list[Check] = []
     spec = dr.spec if isinstance(dr.spec, dict) else {}
     host = fqdn(_str(spec.get("host")), dr.namespace)
@@ -212,22 +249,31 @@ def _check_destination_rule(dr: IstioObject, reg: _Registry) -> list[Check]:
         return [Check("KIA0202", ERROR, "DestinationRule has no host", "spec/host")]
     if not reg.knows_namespace_of(host):
         return checks
-    if not reg.host_exists(host):
+    if not reg.host_exists(host) and not reg.app_in_namespace(host, dr.namespace):
         checks.append(Check("KIA0202", ERROR, f"host {spec.get('host')!r} has no Service, workload or ServiceEntry",
                             "spec/host"))
         return checks
-    behind = reg.workloads_for_host(host)
+    behind = None if host.startswith("*") else reg.workloads_for_host(host)  # a wildcard covers any
+    unlabelled: list[Check] = []
+    some_match = False
     for i, subset in enumerate(_list(spec.get("subsets"))):
         sub = _dict(subset)
         labels = _labels(sub.get("labels"))
         path = f"spec/subsets[{i}]"
         if not labels:
-            checks.append(Check("KIA0209", WARNING, f"subset {sub.get('name')!r} has no labels", path))
+            unlabelled.append(Check("KIA0209", WARNING, f"subset {sub.get('name')!r} has no labels", path))
             continue
         if behind is not None and not any(all(w.get(k) == v for k, v in labels.items()) for w in behind):
             shown = ",".join(f"{k}={v}" for k, v in labels.items())
-            checks.append(Check("KIA0203", ERROR, f"subset {sub.get('name')!r} selects {shown}, which matches no "
-                                f"workload behind {spec.get('host')}", path + "/labels"))
+            # as Kiali: an error when requests are routed to it, else only worth knowing
+            used = (host, _str(sub.get("name"))) in routed
+            checks.append(Check("KIA0203", ERROR if used else INFO,
+                                f"subset {sub.get('name')!r} selects {shown}, which matches no workload behind "
+                                f"{spec.get('host')}" + ("" if used else " (no route uses it)"), path))
+        else:
+            some_match = True
+    # a subset without labels beside one that selects workloads is only worth knowing (Kiali)
+    checks += [Check(c.code, INFO, c.message, c.path) if some_match else c for c in unlabelled]
     return checks
 
 
@@ -237,7 +283,8 @@ def _check_gateway(gw: IstioObject, reg: _Registry) -> list[Check]:
         return []
     # Istio looks for gateway workloads in every namespace unless PILOT_SCOPE_GATEWAY_TO_NAMESPACE is set;
     # we can only judge when the inventory saw at least the gateway's namespace.
-    matches = [w for w in reg.inv.workloads if all(w.labels.get(k) == v for k, v in selector.items())]
+    matches = [w for w in (*reg.inv.workloads, *reg.inv.outside_gateways)
+               if all(w.labels.get(k) == v for k, v in selector.items())]
     if not matches and gw.namespace in reg.namespaces:
         shown = ",".join(f"{k}={v}" for k, v in selector.items())
         return [Check("KIA0302", WARNING, f"no workload matches the gateway selector {shown}", "spec/selector")]
@@ -288,7 +335,7 @@ def _check_peer_authentication(pa: IstioObject, reg: _Registry, root_namespace: 
     selector = _labels(_dict(_dict(pa.spec).get("selector")).get("matchLabels"))
     if selector and pa.namespace in reg.namespaces and not reg.workloads_selected(pa.namespace, selector):
         checks.append(Check("KIA0004", WARNING, "no workload in this namespace matches the selector",
-                            "spec/selector"))
+                            "spec/selector/matchLabels"))
     if _peer_mode(pa) != "STRICT":
         return checks
     if pa.namespace == root_namespace and not selector:
@@ -312,31 +359,63 @@ def _check_selector_kind(obj: IstioObject, reg: _Registry) -> list[Check]:
     selector = _labels(_dict(raw).get("labels") if obj.kind == "Sidecar" else _dict(raw).get("matchLabels"))
     if selector and obj.namespace in reg.namespaces and not reg.workloads_selected(obj.namespace, selector):
         return [Check("KIA0004", WARNING, "no workload in this namespace matches the selector",
-                      "spec/workloadSelector" if obj.kind == "Sidecar" else "spec/selector")]
+                      "spec/workloadSelector/labels" if obj.kind == "Sidecar" else "spec/selector/matchLabels")]
     return []
 
 
-def _multiple_vs_per_host(inv: Inventory) -> dict[ObjectKey, list[Check]]:
-    """KIA1106: two VirtualServices (bound to the mesh, i.e. no gateways or 'mesh') claiming one host."""
-    owners: dict[str, list[IstioObject]] = {}
+def _host_key(host: str, namespace: str, namespaces: set[str]) -> tuple[str, str]:
+    """(namespace, service) of a VirtualService host, as Kiali keys hosts: a short name is in the
+    VirtualService's namespace (so "*" is every host of that namespace), "a.b" is service a of namespace
+    b when b is one, "a.b.svc" and "a.b.svc.cluster.local" likewise; anything else (a ServiceEntry's
+    host) is keyed by itself."""
+    host = host.strip().lower()
+    parts = host.split(".")
+    if len(parts) == 1:
+        return namespace, host
+    if len(parts) == 2 and (parts[1] == namespace or parts[1] in namespaces):
+        return parts[1], parts[0]
+    if (len(parts) == 3 and parts[2] == "svc") or ".".join(parts[2:]) == CLUSTER_DOMAIN:
+        return parts[1], parts[0]
+    return "", host
+
+
+def _multiple_vs_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
+    """KIA1106, as Kiali judges it: per gateway (or none), two VirtualServices claiming one host, or one
+    claiming every host of a namespace ("*") beside others claiming a host there."""
+    by_scope: dict[tuple[str, str], dict[str, dict[ObjectKey, IstioObject]]] = {}
     for vs in inv.istio_objects("VirtualService"):
         spec = _dict(vs.spec)
-        gateways = [g for g in _list(spec.get("gateways")) if isinstance(g, str)]
-        scopes = gateways or ["mesh"]
+        gateways = [g for g in _list(spec.get("gateways")) if isinstance(g, str)] or ["no-gateway"]
         for h in _list(spec.get("hosts")):
-            if isinstance(h, str):
-                for scope in scopes:
-                    owners.setdefault(f"{scope}|{fqdn(h, vs.namespace)}", []).append(vs)
+            if not isinstance(h, str):
+                continue
+            ns, service = _host_key(h, vs.namespace, namespaces)
+            for gw in gateways:
+                by_scope.setdefault((gw, ns), {}).setdefault(service, {})[("VirtualService", vs.namespace,
+                                                                             vs.name)] = vs
+    claims: dict[ObjectKey, set[ObjectKey]] = {}
+    hosts: dict[ObjectKey, set[str]] = {}
+    for (_gw, ns), services in by_scope.items():
+        star = services.get("*", {})
+        for service, owners in services.items():
+            shown = f"{service}.{ns}" if ns else service
+            if len(owners) > 1:
+                for key in owners:
+                    claims.setdefault(key, set()).update(k for k in owners if k != key)
+                    hosts.setdefault(key, set()).add(shown)
+            if star and len(services) > 1:
+                others = [k for svc, o in services.items() if svc != "*" for k in o]
+                for key in owners:
+                    related = others if key in star else list(star)
+                    claims.setdefault(key, set()).update(k for k in related if k != key)
+                    hosts.setdefault(key, set()).add(shown)
     out: dict[ObjectKey, list[Check]] = {}
-    for key, objs in owners.items():
-        unique = {(o.namespace, o.name): o for o in objs}
-        if len(unique) < 2:
+    for key, refs in claims.items():
+        if not refs:
             continue
-        host = key.split("|", 1)[1]
-        names = ", ".join(sorted(f"{ns}/{n}" for ns, n in unique))
-        for o in unique.values():
-            out.setdefault(("VirtualService", o.namespace, o.name), []).append(
-                Check("KIA1106", WARNING, f"more than one VirtualService claims host {host}: {names}", "spec/hosts"))
+        names = ", ".join(sorted(f"{ns}/{n}" for _k, ns, n in refs | {key}))
+        out[key] = [Check("KIA1106", WARNING, f"more than one VirtualService claims host "
+                          f"{', '.join(sorted(hosts[key]))}: {names}", "spec/hosts")]
     return out
 
 
@@ -344,7 +423,8 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
     """Validate every Istio object of the inventory. Returns one Validation per object (with an empty
     list of checks when nothing is wrong). Never raises on odd objects."""
     reg = _Registry(inventory)
-    multi = _multiple_vs_per_host(inventory)
+    multi = _multiple_vs_per_host(inventory, reg.namespaces)
+    routed = _routed_subsets(inventory)
     out: dict[ObjectKey, Validation] = {}
     for obj in inventory.istio:
         checks: list[Check]
@@ -352,7 +432,7 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
             if obj.kind == "VirtualService":
                 checks = _check_virtual_service(obj, reg, inventory)
             elif obj.kind == "DestinationRule":
-                checks = _check_destination_rule(obj, reg)
+                checks = _check_destination_rule(obj, reg, routed)
             elif obj.kind == "Gateway":
                 checks = _check_gateway(obj, reg)
             elif obj.kind == "ServiceEntry":
