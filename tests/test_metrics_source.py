@@ -292,3 +292,39 @@ def test_an_edge_into_a_service_entry_charts_the_hosts_it_stands_for(prometheus_
     metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
     got = _last(metrics.fetch(target, _spec(prometheus_server)), "request_volume")
     assert got == {("", "rate"): pytest.approx(18.0)}
+
+
+def test_service_charts_match_the_graph_without_sidecars_and_through_waypoints() -> None:
+    """The demo's mongodb runs without a sidecar: the charts of its service and of the edge from the
+    service to it read the callers' reports (they charted nothing). In the ambient travel namespace
+    ztunnel reports a request's bytes on the hop into the waypoint and again on the hop out of it,
+    both under the service: its chart counts them once, as the graph does."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.mesh.request import GraphRequest
+
+    now = 1_749_999_960.0  # on the charts' one-minute grid: their last point is the graph's minute
+    demo = DemoCluster(clock=lambda: now)
+    metrics = DemoMetrics(demo)
+    spec = MetricsSpec(range_s=600, step_s=60, end=now)
+
+    def tcp_chart(target: MetricsTarget | None) -> float:
+        assert target is not None
+        lines = metrics.fetch(target, spec).chart_lines("tcp_sent")
+        assert lines, f"{target.title} charts its TCP bytes"
+        return lines[0].values[-1]
+
+    shop = build(demo.snapshot(GraphRequest(namespaces=("shop",), queryTime=int(now), duration=60)))
+    mongodb = shop.find_node(node_type=NODE_SERVICE, service="mongodb")
+    db = shop.find_node(node_type=NODE_APP, app="mongodb", version="v1")
+    assert mongodb is not None and db is not None and db.has_missing_sidecar
+    edge = next(e for e in shop.out_edges(mongodb.id) if e.target == db.id)
+    assert tcp_chart(target_for_edge(shop, edge.id)) == pytest.approx(edge.rates["tcp"], rel=0.02)
+    assert tcp_chart(target_for_node(shop, mongodb.id)) == pytest.approx(edge.rates["tcp"], rel=0.02)
+
+    travel = build(demo.snapshot(GraphRequest(namespaces=("travel",), queryTime=int(now), duration=60)))
+    flights = travel.find_node(node_type=NODE_SERVICE, service="flights")
+    served = travel.find_node(node_type=NODE_APP, app="flights", version="v1")
+    assert flights is not None and served is not None
+    into = sum(e.rates.get("tcp", 0.0) for e in travel.in_edges(served.id))
+    assert into > 0 and tcp_chart(target_for_node(travel, flights.id)) == pytest.approx(into, rel=0.02)

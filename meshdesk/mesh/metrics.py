@@ -128,6 +128,8 @@ class MetricsTarget:
     waypoint: bool = False
     # labels that may take any of several values (e.g. the hosts a ServiceEntry's node stands for)
     any_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # labels that must take none of these values (e.g. an ambient service's hop into its waypoint)
+    none_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @staticmethod
     def workload(namespace: str, name: str, direction: str = INBOUND) -> MetricsTarget:
@@ -165,7 +167,8 @@ class MetricsTarget:
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a series with ``labels`` belongs to this target (for sources without PromQL)."""
         return labels.get("reporter") in self.reporters and all(labels.get(k) == v for k, v in self.labels) \
-            and all(labels.get(k) in vs for k, vs in self.any_of)
+            and all(labels.get(k) in vs for k, vs in self.any_of) \
+            and not any(labels.get(k) in vs for k, vs in self.none_of)
 
     def split_label(self, split: str) -> str:
         """The Prometheus label a split groups by ("" for none)."""
@@ -231,6 +234,16 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         target = MetricsTarget.app(node.namespace, node.app, direction, node.version)
     elif node.node_type == NODE_SERVICE and not node.is_service_entry and direction == INBOUND:
         target = MetricsTarget.service(node.namespace, node.service)
+        served = [graph.nodes[e.target] for e in graph.out_edges(node.id) if e.target in graph.nodes]
+        if served and all(n.has_missing_sidecar for n in served):
+            # no proxy behind it reports what comes in: its callers' reports tell (as for its edges)
+            target = replace(target, reporter="source")
+        waypoints = tuple(sorted({n.workload for n in graph.nodes.values() if n.extra.get("isWaypoint")
+                                  and n.namespace == node.namespace and n.workload}))
+        if waypoints and _ambient(graph, node):
+            # ztunnel reports both hops of a request through a waypoint under this service: the one into
+            # the waypoint is left out, or every byte would count twice
+            target = replace(target, none_of=(("destination_workload", waypoints),))
     if target is not None and spans_clusters(graph) and _known(node.cluster):
         # several clusters in the graph: this node's own cluster only (as Kiali narrows by cluster)
         side = "destination" if target.direction == INBOUND else "source"
@@ -283,9 +296,10 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     # the edge's own protocol only: a pair of nodes speaking gRPC and HTTP has an edge for each (Kiali)
     labels.append(("request_protocol", edge.protocol))
     # its client's report, unless the client cannot report it (no sidecar) or is a gateway (Kiali reads
-    # a gateway's edges from the destination's side)
-    reporter = "source" if src.node_type in (NODE_WORKLOAD, NODE_APP) and not src.has_missing_sidecar \
-        and not src.is_gateway else "destination"
+    # a gateway's edges from the destination's side); a server without a sidecar reports nothing, so
+    # then the client's report it is whatever the client is
+    reporter = "source" if (src.node_type in (NODE_WORKLOAD, NODE_APP) and not src.has_missing_sidecar
+                            and not src.is_gateway) or dst.has_missing_sidecar else "destination"
     title = f"{src.label} \u2192 {dst.label} ({edge.protocol})"
     return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(labels), title,
                          _ambient(graph, src, dst), any_of)

@@ -51,7 +51,7 @@ class LineQuery:
 
 def matchers(target: MetricsTarget) -> list[str]:
     return [promql.one_of("reporter", target.reporters)] + [promql.eq(k, v) for k, v in target.labels] \
-        + [promql.one_of(k, vs) for k, vs in target.any_of]
+        + [promql.one_of(k, vs) for k, vs in target.any_of] + [promql.none_of(k, vs) for k, vs in target.none_of]
 
 
 def _sel(metric: str, ms: Sequence[str]) -> str:
