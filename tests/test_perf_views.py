@@ -124,3 +124,35 @@ def test_the_window_and_its_docks_come_back_as_the_user_left_them(qtbot) -> None
     finally:
         again.close()
     next(windows, None)
+
+
+def test_lists_charts_and_logs_let_go_when_nothing_or_another_context_is_shown(qtbot: QtBot) -> None:
+    """With no namespace chosen, or after switching to a context that cannot be opened, the lists,
+    the Istio config, the charts and the logs show nothing: they used to go on showing the demo's
+    workloads and charts under the other context's name."""
+    from meshdesk.ui.lists import APPS, CONFIG
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = w.add_extension(PerformanceViews(w, poll_ms=0))  # as the app adds it: told of context switches
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None and bool(perf.lists.pages[APPS].model.rows), timeout=20000)
+        graph = w.graph
+        assert graph is not None
+        app = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
+        assert app is not None
+        with qtbot.waitSignal(perf.logs.linesLoaded, timeout=20000):
+            w.view.select([app.id])
+        assert perf.metrics.target is not None and perf.logs.workload is not None
+        w.toolbar.select_namespaces([])
+        qtbot.waitUntil(lambda: not perf.lists.pages[APPS].model.rows, timeout=5000)
+        assert not perf.lists.pages[CONFIG].model.rows and perf.config.inventory is None
+        w.toolbar.select_namespaces(["shop"])
+        qtbot.waitUntil(lambda: bool(perf.lists.pages[APPS].model.rows), timeout=20000)
+        w.switch_context("no-such-context")
+        assert all(not page.model.rows for page in perf.lists.pages.values())
+        assert perf.metrics.source is None and perf.metrics.target is None
+        assert perf.sparklines.target is None and perf.logs.source is None and perf.logs.workload is None
+    finally:
+        w.close()  # shuts its extensions down

@@ -419,6 +419,7 @@ class MainWindow(QMainWindow):
         self._pending_shown = None
         self._shown_timer.stop()
         self.panel.set_data(None, None)
+        self._clear_extensions()  # the lists, charts and logs of the context left
         self.empty.show_loading(f"context {context}")
         self.stack.setCurrentWidget(self.empty)
         self._update_status()
@@ -543,6 +544,10 @@ class MainWindow(QMainWindow):
             self.poller.clear_request()
             self.graph = TrafficGraph(request=req)
             self._show_graph(self.graph, None)
+            for extension in self.extensions:  # nothing chosen: the lists show nothing either
+                set_data = getattr(extension, "set_data", None)
+                if set_data is not None:
+                    set_data(self.graph, None)
             return
         self.poller.set_request(req)
 
@@ -568,6 +573,12 @@ class MainWindow(QMainWindow):
                 self._request_changed()
                 self._extensions_at(None)
         self._update_age()
+
+    def _clear_extensions(self) -> None:
+        for extension in self.extensions:
+            clear = getattr(extension, "clear", None)
+            if clear is not None:
+                clear()
 
     def _extensions_at(self, t: int | None) -> None:
         """Tell the parts that chart time (the metrics views) which moment the graph shows."""

@@ -139,6 +139,14 @@ class PerformanceViews(QObject):
         self.lists.set_data(graph, inventory, validations)
         self.config.set_data(inventory, validations)
 
+    def clear(self) -> None:
+        """Nothing to show (another context is opening, or no namespace is chosen): lists, config,
+        charts and logs let go of what they showed, so no mesh's data stands under another's name."""
+        self.set_source(None)
+        self.set_data(None, None)
+        self.show_selection([])
+        self.logs.set_workload(None)
+
     def show_selection(self, ids: list[str]) -> None:
         self.lists.select_graph_ids(ids)
         self.metrics.show_graph_selection(self.graph, ids)
