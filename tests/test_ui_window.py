@@ -298,11 +298,33 @@ def test_snapshot_file_opens_offline(qtbot, make_window, tmp_path) -> None:
     w.open_snapshot(str(path))
     wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
     assert "(offline)" in w.status_source.text() and w.status_age.text().startswith("offline snapshot")
+    # when it was taken, as a date (the demo writes a unix time)
+    assert "taken 2026-09-21 14:13 UTC" in w.status_prometheus.text() and "1790000000" not in w.status_prometheus.text()
     assert w.graph.request.namespaces == ("hello",)
     assert w.poller.interval == 0 and not w.toolbar.refresh_combo.isEnabled(), "a file is not polled"
     w.switch_context(DEMO)
     qtbot.waitUntil(lambda: w.info is not None and w.info.live, timeout=5000)
     assert w.poller.interval == w.toolbar.choices.refresh and w.toolbar.refresh_combo.isEnabled()
+
+
+def test_a_snapshot_answers_for_the_namespaces_chosen(tmp_path) -> None:
+    """Offline, choosing fewer namespaces than the file holds narrows the inventory too (the lists,
+    config and panels come from it), as a live read would; istio-system's gateway stays known."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.snapshot import save_snapshot
+    from meshdesk.ui.offline import SnapshotSource
+
+    snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("hello", "shop", "travel")))
+    path = tmp_path / "all.json"
+    save_snapshot(snap, path)
+    got = SnapshotSource(path).snapshot(GraphRequest(namespaces=("hello",)))
+    inv = got.inventory
+    assert inv is not None and snap.inventory is not None
+    assert {w.namespace for w in inv.workloads} == {"hello"} and {s.namespace for s in inv.services} == {"hello"}
+    assert {o.namespace for o in inv.istio} <= {"hello"} and [n.name for n in inv.namespaces] == ["hello"]
+    assert [w.name for w in inv.outside_gateways] == [w.name for w in snap.inventory.outside_gateways]
+    whole = SnapshotSource(path).snapshot(GraphRequest()).inventory  # none chosen: the file's
+    assert whole is not None and len(whole.workloads) == len(snap.inventory.workloads)
 
 
 def test_idle_nodes_button_draws_the_idle_mesh(qtbot, make_window) -> None:

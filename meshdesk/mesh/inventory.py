@@ -8,7 +8,7 @@ Every entity round-trips through JSON (``to_json``/``from_json``) so snapshots c
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -387,6 +387,25 @@ class Inventory:
     k8s_gateways: list[IstioObject] = field(default_factory=list)
 
     # -- derived views -----------------------------------------------------------------
+    def within(self, names: Iterable[str]) -> Inventory:
+        """This inventory as if only the namespaces ``names`` had been read: their namespaces,
+        workloads, services and Istio config; the Istio gateways of the others kept as gateways
+        elsewhere, as a cluster read keeps them."""
+        chosen = set(names)
+        return replace(
+            self,
+            namespaces=[n for n in self.namespaces if n.name in chosen],
+            workloads=[w for w in self.workloads if w.namespace in chosen],
+            services=[s for s in self.services if s.namespace in chosen],
+            istio=[o for o in self.istio if o.namespace in chosen],
+            outside_gateways=[*self.outside_gateways, *(
+                w for w in self.workloads if w.namespace not in chosen
+                and w.labels.get("operator.istio.io/component") in GATEWAY_COMPONENTS)],
+            outside_gateway_configs=[*self.outside_gateway_configs, *(
+                o for o in self.istio if o.namespace not in chosen and o.kind == "Gateway")],
+            hidden=dict(self.hidden), warnings=list(self.warnings), k8s_gateways=list(self.k8s_gateways),
+        )
+
     def namespace(self, name: str) -> Namespace | None:
         return next((n for n in self.namespaces if n.name == name), None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from meshdesk.mesh.inventory import Namespace
@@ -30,7 +31,7 @@ class SnapshotSource:
         return SourceInfo(
             context=f"snapshot {self.path.name}",
             cluster=str(meta.get("cluster") or self._snap.request.cluster),
-            prometheus=f"none (offline snapshot, taken {meta.get('taken_at') or meta.get('takenAt') or 'at an unknown time'})",
+            prometheus=f"none (offline snapshot, taken {_when(meta.get('taken_at') or meta.get('takenAt'))})",
             live=False,
         )
 
@@ -46,7 +47,23 @@ class SnapshotSource:
         namespaces = request.namespaces or self._snap.request.namespaces
         req = replace(request, namespaces=namespaces, queryTime=self._snap.request.queryTime,
                       duration=self._snap.request.duration, cluster=self._snap.request.cluster)
-        return replace(self._snap, request=req, inventory=self._snap.inventory if with_inventory else None)
+        inventory = self._snap.inventory
+        if inventory is not None and request.namespaces:  # the chosen namespaces only, as a live read
+            inventory = inventory.within(namespaces)
+        return replace(self._snap, request=req, inventory=inventory if with_inventory else None)
 
     def close(self) -> None:
         pass
+
+
+def _when(taken: object) -> str:
+    """When a snapshot was taken, as a person reads it: its text (a cluster writes ISO time), or its
+    unix time (the demo writes one) as UTC."""
+    if isinstance(taken, bool) or taken in (None, ""):
+        return "at an unknown time"
+    if isinstance(taken, int | float):
+        try:
+            return datetime.fromtimestamp(float(taken), tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+        except (OverflowError, OSError, ValueError):
+            return "at an unknown time"
+    return str(taken)
