@@ -238,3 +238,28 @@ def test_validation_badges_for_graph_nodes(mesh: tuple[TrafficGraph, Inventory])
     assert reviews.extra["validation"] == "error" and "validation" not in details.extra
     annotate(graph, {})
     assert "validation" not in reviews.extra
+
+
+def test_a_click_on_a_config_row_the_canvas_selected_opens_it(qtbot: QtBot, mesh: tuple[TrafficGraph, Inventory],
+                                                               lists: MeshLists) -> None:
+    """Selecting the reviews service on the canvas selects its DestinationRule's row; clicking that
+    row (already selected, so no selection changes) still shows its YAML."""
+    graph, inventory = mesh
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(inventory)
+    lists.configSelected.connect(view.show_object)
+    lists.show()
+    qtbot.waitExposed(lists)
+    reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+    assert reviews is not None
+    lists.select_graph_ids([reviews.id])
+    page = lists.pages[CONFIG]
+    lists.setCurrentWidget(page)
+    picked = page.selected_rows()
+    assert picked and view.current is None
+    row = next(i for i, r in enumerate(page.visible_rows()) if r is picked[0])
+    rect = page.table.visualRect(page.proxy.index(row, 0))
+    with qtbot.waitSignal(view.objectShown, timeout=5000):
+        qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.current == picked[0].key

@@ -277,6 +277,9 @@ class MeshLists(QTabWidget):
             self.addTab(page, title)
             page.table.selectionModel().selectionChanged.connect(
                 lambda *_a, p=page: self._rows_picked(p))
+        # a click on a config row the canvas selection had already selected changes no selection:
+        # it still opens the object
+        self.pages[CONFIG].table.clicked.connect(lambda _i: self._config_clicked())
         self.graph: TrafficGraph | None = None
         self.inventory: Inventory | None = None
         self.validations: Mapping[ObjectKey, Validation] = {}
@@ -316,6 +319,11 @@ class MeshLists(QTabWidget):
                     page.table.scrollTo(sel.indexes()[0])
         finally:
             self._syncing = False
+
+    def _config_clicked(self) -> None:
+        rows = self.pages[CONFIG].selected_rows()
+        if len(rows) == 1 and rows[0].key is not None:
+            self.configSelected.emit(rows[0].key)
 
     def _rows_picked(self, page: ListPage) -> None:
         if self._syncing:
