@@ -246,7 +246,7 @@ def test_crosshair_follows_the_mouse(qtbot: QtBot, stub: tuple[StubServer, Answe
 
 def test_graph_selection_picks_the_target(qtbot: QtBot) -> None:
     from meshdesk.mesh.graph import build
-    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE
     from meshdesk.mesh.request import GraphRequest
     now = 1_750_000_000.0
     demo = DemoCluster(clock=lambda: now)
@@ -267,6 +267,29 @@ def test_graph_selection_picks_the_target(qtbot: QtBot) -> None:
     with qtbot.waitSignal(view.refreshed, timeout=20000):
         view.direction.setCurrentIndex(1)
     assert view.target == MetricsTarget.app("shop", "productpage", "outbound", "v1")
+    # a service has no outbound traffic of its own: said as such, not "No selection"
+    reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+    assert reviews is not None
+    view.show_graph_selection(graph, [reviews.id])
+    assert view.target is None and "a service has no outbound traffic" in view.title.text()
+    assert "shop/reviews" in view.title.text()
+    view.shutdown()
+
+
+def test_a_long_target_name_wraps_rather_than_widening_the_window(qtbot: QtBot) -> None:
+    """Kubernetes names have no spaces: a 63-character namespace and a long app made the title ask for
+    a thousand pixels, and the window grew past the screen."""
+    view = _view(qtbot, None)
+    ns = "a-very-long-namespace-name-that-is-exactly-sixty-three-chars-xx"
+    before = view.minimumSizeHint().width()
+    view.set_target(MetricsTarget.app(ns, "payment-gateway-adapter-for-the-legacy-mainframe-billing-system", "inbound"))
+    assert view.minimumSizeHint().width() <= max(before, 600)
+    assert view.title.text() == f"app {ns}/payment-gateway-adapter-for-the-legacy-mainframe-billing-system (inbound)"
+    assert view.title.toolTip() == view.title.text()  # the whole name, whatever the width
+    view.resize(400, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.title.height() > view.title.fontMetrics().height() * 1.5  # it wrapped onto more lines
     view.shutdown()
 
 

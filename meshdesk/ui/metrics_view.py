@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.mesh.graph.model import TrafficGraph
+from meshdesk.mesh.graph.model import NODE_SERVICE, TrafficGraph
 from meshdesk.mesh.metrics import (
     CHARTS,
     INBOUND,
@@ -48,6 +48,7 @@ from meshdesk.mesh.metrics import (
 )
 from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Unauthorized, Unreachable
 from meshdesk.ui.charts import MetricChart, clock_text
+from meshdesk.ui.labels import NameLabel
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -310,8 +311,9 @@ class MetricsView(_ChartsController):
 
     def __init__(self, source: Any = None, *, poll_ms: int = 15000, parent: QWidget | None = None) -> None:
         super().__init__(source, [c.key for c in CHARTS], compact=False, poll_ms=poll_ms, parent=parent)
-        self.title = QLabel("No selection")
+        self.title = NameLabel("No selection")  # a long target breaks rather than widening the window
         self.title.setObjectName("metricsTitle")
+        self.title.setStyleSheet("font-weight: 600;")
         self.direction = QComboBox()
         self.direction.addItem("Inbound", INBOUND)
         self.direction.addItem("Outbound", OUTBOUND)
@@ -357,12 +359,19 @@ class MetricsView(_ChartsController):
                            split=str(self.split.currentData()), end=self.end)
 
     def set_target(self, target: MetricsTarget | None) -> None:
-        self.title.setText(f"<b>{target.title}</b>" if target else "No selection")
+        self.title.setText(target.title if target else "No selection")
         super().set_target(target)
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
         self._graph, self._ids = graph, list(ids)
-        super().show_graph_selection(graph, ids, direction or str(self.direction.currentData()))
+        direction = direction or str(self.direction.currentData())
+        super().show_graph_selection(graph, ids, direction)
+        services = [graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
+                    and graph.nodes[i].node_type == NODE_SERVICE and not graph.nodes[i].is_service_entry]
+        if self.target is None and direction == OUTBOUND and services:
+            # a service sends nothing itself: say so, rather than "No selection" beside a selected one
+            self.title.setText(f"service {services[0].namespace}/{services[0].service}: a service has no outbound "
+                               "traffic of its own (choose Inbound, or select the workloads behind it)")
 
     def _direction_changed(self) -> None:
         if self._graph is not None:

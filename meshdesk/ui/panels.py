@@ -9,7 +9,7 @@ import html
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
 from meshdesk.mesh.graph.model import (
@@ -40,6 +40,7 @@ from meshdesk.ui.canvas.items import (
     grpc_messages,
     two_way_return,
 )
+from meshdesk.ui.labels import NameLabel
 
 HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b", NOT_READY: "#2b9af3"}
 
@@ -298,11 +299,10 @@ class SidePanel(QWidget):
         self.kind = "summary"
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        self.title = QLabel()
-        self.title.setWordWrap(True)
+        self.title = NameLabel()  # a long name breaks after its dashes rather than being cut off
         self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         lay.addWidget(self.title)
-        self.subtitle = QLabel()
+        self.subtitle = NameLabel()
         self.subtitle.setStyleSheet("color: #6a6e73;")
         lay.addWidget(self.subtitle)
         self.body = QTextBrowser()
@@ -377,6 +377,7 @@ class SidePanel(QWidget):
             self._unknown(g, node)
 
     def _show(self, kind: str, title: str, subtitle: str, body: str) -> None:
+        """``title`` and ``subtitle`` are plain text (names as they are), ``body`` HTML."""
         self.kind = kind
         self.title.setText(title)
         self.subtitle.setText(subtitle)
@@ -523,7 +524,7 @@ class SidePanel(QWidget):
                                                "namespaces, or not readable)</i>"))
         parts.append(_traffic(g, node))
         self._show("workload", f"{'Waypoint' if waypoint else 'Workload'} {node.workload}",
-                   _e(node.namespace) + (" · ambient waypoint" if waypoint else ""), "".join(parts))
+                   node.namespace + (" · ambient waypoint" if waypoint else ""), "".join(parts))
 
     def _app(self, g: TrafficGraph, node: Node) -> None:
         inv = self.inventory
@@ -562,7 +563,7 @@ class SidePanel(QWidget):
                     drs += [o for o in d if o not in drs]
                 parts.append(self._rules(vss, drs))
         parts.append(_traffic(g, node))
-        self._show("app", f"App {node.label}", _e(node.namespace), "".join(parts))
+        self._show("app", f"App {node.label}", node.namespace, "".join(parts))
 
     def _rules(self, vss: list[IstioObject], drs: list[IstioObject]) -> str:
         return _section("VirtualServices", _list([f"{_e(o.namespace)}/<b>{_e(o.name)}</b>" for o in vss])) + \
@@ -593,7 +594,7 @@ class SidePanel(QWidget):
         vss, drs = rules_for_host(inv, node.service, node.namespace)
         parts.append(self._rules(vss, drs))
         parts.append(_traffic(g, node))
-        self._show("service", f"Service {node.service}", _e(node.namespace), "".join(parts))
+        self._show("service", f"Service {node.service}", node.namespace, "".join(parts))
 
     def _service_entry(self, g: TrafficGraph, node: Node) -> None:
         inv = self.inventory
@@ -634,7 +635,7 @@ class SidePanel(QWidget):
                     or (e.protocol == "grpc" and not grpc_messages(g.request)))
         parts.append(_section("Traffic from the mesh", f"{fmt_rate(total)} in total") + _traffic(g, node))
         self._show("serviceentry", f"ServiceEntry {se_info.name or node.service}",
-                   _e(", ".join(hosts)), "".join(parts))
+                   ", ".join(hosts), "".join(parts))
 
     def _operation(self, g: TrafficGraph, node: Node) -> None:
         ins = list(g.in_edges(node.id))
@@ -652,7 +653,7 @@ class SidePanel(QWidget):
             ("Response time", _e(fmt_ms(max(times))) if times else "n/a"),
             ("Health", _health_html(node.health)),
         ]
-        self._show("operation", f"Operation {node.aggregate_value}", _e(node.namespace),
+        self._show("operation", f"Operation {node.aggregate_value}", node.namespace,
                    _table(rows) + _traffic(g, node))
 
     def _edge(self, g: TrafficGraph, e: Edge) -> None:
@@ -732,4 +733,4 @@ class SidePanel(QWidget):
     def _unknown(self, g: TrafficGraph, node: Node) -> None:
         what = "Unknown source (requests without sidecar identity)" if node.node_type == NODE_UNKNOWN \
             else node.node_type
-        self._show("node", node.label, _e(what), _traffic(g, node))
+        self._show("node", node.label, what, _traffic(g, node))
