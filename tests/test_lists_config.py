@@ -211,10 +211,12 @@ def test_config_view_shows_yaml_and_findings(qtbot: QtBot, mesh: tuple[TrafficGr
     assert "version: v9" in text
     assert "futureField:" in text and "rolloutStrategy: blue-green" in text  # unknown fields as they are
     findings = view.finding_rows()
-    assert len(findings) == 1
+    assert len(findings) == 2
     code, severity, message, path = findings[0]
     assert (code, severity, path) == ("KIA0203", "error", "spec/subsets[1]")  # Kiali's path
     assert "canary" in message
+    # its subset v1 is the demo's reviews rule's too: Istio would use only one of them
+    assert findings[1][:2] == ("KIA0201", "warning") and "shop/reviews" in findings[1][2]
     view.show_object(("VirtualService", "shop", "storefront"))
     assert view.finding_rows() == [] and "name: storefront" in view.yaml_text
 

@@ -296,3 +296,26 @@ def test_istio_bookinfo_samples(shared_dir: Path) -> None:
     # v2 is routed (20%) and runs nowhere: an error; v3 is not routed: a note
     assert [(c.code, c.severity, c.message.split("'")[1]) for c in checks] == [("KIA0203", ERROR, "v2"),
                                                                                ("KIA0203", INFO, "v3")]
+
+
+def test_two_destination_rules_for_one_host_and_subset() -> None:
+    """KIA0201 as Kiali judges it: a subset name defined twice for one host, or a rule without subsets
+    beside another for the host; mesh- and namespace-wide mTLS rules stand beside any."""
+    inv = _shop()
+    v1 = {"name": "v1", "labels": {"version": "v1"}}
+    v2 = {"name": "v2", "labels": {"version": "v2"}}
+    inv.istio = [_obj("DestinationRule", "a", {"host": "reviews", "subsets": [v1]}),
+                 _obj("DestinationRule", "b", {"host": "reviews.shop.svc.cluster.local", "subsets": [v2]}),
+                 _obj("DestinationRule", "mtls", {"host": "*.shop.svc.cluster.local",
+                                                  "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}),
+                 _obj("DestinationRule", "mesh", {"host": "*.local", "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}},
+                      ns="istio-system")]
+    assert all(not v.checks for v in validate(inv).values())  # different subsets: fine
+    inv.istio.append(_obj("DestinationRule", "c", {"host": "reviews.shop", "subsets": [v2]}))
+    assert _codes(inv, "DestinationRule", "b") == ["KIA0201"] and _codes(inv, "DestinationRule", "c") == ["KIA0201"]
+    assert _codes(inv, "DestinationRule", "a") == []
+    inv.istio.append(_obj("DestinationRule", "all", {"host": "reviews", "trafficPolicy": {
+        "loadBalancer": {"simple": "ROUND_ROBIN"}}}))  # no subsets: it covers every one
+    assert all(_codes(inv, "DestinationRule", n) == ["KIA0201"] for n in ("a", "b", "c", "all"))
+    check = validate(inv)[("DestinationRule", "shop", "all")].checks[0]
+    assert check.severity == WARNING and check.path == "spec/host" and "shop/a" in check.message

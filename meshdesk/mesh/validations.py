@@ -419,11 +419,54 @@ def _multiple_vs_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKe
     return out
 
 
+def _mtls_default(dr: IstioObject) -> bool:
+    """A mesh-wide ("*.local") or namespace-wide ("*.<ns>.svc.cluster.local") ISTIO_MUTUAL rule: Istio's
+    way of turning mTLS on, meant to stand beside more specific rules."""
+    spec = _dict(dr.spec)
+    host = _str(spec.get("host"))
+    tls = _dict(_dict(spec.get("trafficPolicy")).get("tls"))
+    return host in ("*.local", f"*.{dr.namespace}.{CLUSTER_DOMAIN}") and _str(tls.get("mode")) == "ISTIO_MUTUAL"
+
+
+def _multiple_dr_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
+    """KIA0201, as Kiali judges it: two DestinationRules for overlapping hosts that define a subset of
+    the same name, or of which one has no subsets (it covers them all). Istio merges only the first."""
+    seen: list[tuple[str, dict[str, list[ObjectKey]]]] = []  # host -> subset ("~": all) -> rules
+    clashes: dict[ObjectKey, set[ObjectKey]] = {}
+    for dr in inv.istio_objects("DestinationRule"):
+        if _mtls_default(dr):
+            continue
+        ns, service = _host_key(_str(_dict(dr.spec).get("host")), dr.namespace, namespaces)
+        host = f"{service}.{ns}.{CLUSTER_DOMAIN}" if ns else service
+        key: ObjectKey = ("DestinationRule", dr.namespace, dr.name)
+        subsets = [_str(_dict(sub).get("name")) for sub in _list(_dict(dr.spec).get("subsets"))] or ["~"]
+        for other_host, by_subset in seen:
+            if not (host == other_host or host_matches(host, other_host) or host_matches(other_host, host)):
+                continue
+            others = [k for name, ks in by_subset.items() for k in ks
+                      if subsets == ["~"] or name == "~" or name in subsets]
+            for other in others:
+                if other != key:
+                    clashes.setdefault(key, set()).add(other)
+                    clashes.setdefault(other, set()).add(key)
+        mine = next((b for h, b in seen if h == host), None)
+        if mine is None:
+            mine = {}
+            seen.append((host, mine))
+        for name in subsets:
+            mine.setdefault(name, []).append(key)
+    return {key: [Check("KIA0201", WARNING, "more than one DestinationRule for the same host and subset: "
+                        + ", ".join(sorted(f"{ns}/{n}" for _k, ns, n in others)), "spec/host")]
+            for key, others in clashes.items()}
+
+
 def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> dict[ObjectKey, Validation]:
     """Validate every Istio object of the inventory. Returns one Validation per object (with an empty
     list of checks when nothing is wrong). Never raises on odd objects."""
     reg = _Registry(inventory)
     multi = _multiple_vs_per_host(inventory, reg.namespaces)
+    for key, found in _multiple_dr_per_host(inventory, reg.namespaces).items():
+        multi.setdefault(key, []).extend(found)
     routed = _routed_subsets(inventory)
     out: dict[ObjectKey, Validation] = {}
     for obj in inventory.istio:
