@@ -319,3 +319,18 @@ def test_two_destination_rules_for_one_host_and_subset() -> None:
     assert all(_codes(inv, "DestinationRule", n) == ["KIA0201"] for n in ("a", "b", "c", "all"))
     check = validate(inv)[("DestinationRule", "shop", "all")].checks[0]
     assert check.severity == WARNING and check.path == "spec/host" and "shop/a" in check.message
+
+
+def test_route_weights_as_kiali_checks_them() -> None:
+    inv = _shop()
+    inv.istio = [_obj("DestinationRule", "reviews", {"host": "reviews", "subsets": [
+        {"name": "v1", "labels": {"version": "v1"}}, {"name": "v2", "labels": {"version": "v2"}}]}),
+        _obj("VirtualService", "reviews", {"hosts": ["reviews"], "http": [
+            {"match": [{"headers": {"x": {"exact": "y"}}}],
+             "route": [{"destination": {"host": "reviews", "subset": "v2"}, "weight": 40}]},
+            {"route": [{"destination": {"host": "reviews", "subset": "v1"}, "weight": 50},
+                       {"destination": {"host": "reviews.shop.svc.cluster.local", "subset": "v1"}, "weight": 50}]}]})]
+    checks = validate(inv)[("VirtualService", "shop", "reviews")].checks
+    assert [(c.code, c.severity, c.path) for c in checks] == [
+        ("KIA1104", WARNING, "spec/http[0]/route[0]/weight"),
+        ("KIA1105", WARNING, "spec/http[1]/route[0]/host"), ("KIA1105", WARNING, "spec/http[1]/route[1]/host")]

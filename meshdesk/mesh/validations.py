@@ -209,6 +209,7 @@ def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> l
             if reg.knows_namespace_of(host) and (subsets is None or subset not in subsets):
                 checks.append(Check("KIA1107", WARNING, f"subset {subset!r} of {dest.get('host')} is defined by no "
                                     "DestinationRule", path))
+    checks += _check_route_weights(spec, vs.namespace, reg.namespaces)
     gateways = {f"{g.namespace}/{g.name}" for g in (*inv.istio_objects("Gateway"), *inv.outside_gateway_configs)
                 if g.kind == "Gateway"}
     places = [("spec", _list(spec.get("gateways")))]
@@ -227,6 +228,31 @@ def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> l
             if full.split("/", 1)[0] in reg.namespaces | {g.split("/", 1)[0] for g in gateways} \
                     and full not in gateways:
                 checks.append(Check("KIA1102", ERROR, f"gateway {name!r} does not exist", f"{where}/gateways[{i}]"))
+    return checks
+
+
+def _check_route_weights(spec: Mapping[str, Any], namespace: str, namespaces: set[str]) -> list[Check]:
+    """KIA1104: a rule's only destination weighted below 100 (Istio sends it everything anyway);
+    KIA1105: one host and subset twice among a rule's destinations."""
+    checks: list[Check] = []
+    for proto in ("http", "tcp", "tls"):
+        for i, rule in enumerate(_list(spec.get(proto))):
+            routes = [_dict(r) for r in _list(_dict(rule).get("route"))]
+            if len(routes) == 1:
+                weight = routes[0].get("weight")
+                if isinstance(weight, int | float) and not isinstance(weight, bool) and 0 < weight < 100:
+                    checks.append(Check("KIA1104", WARNING, f"the only destination's weight {weight:g} is taken as 100",
+                                        f"spec/{proto}[{i}]/route[0]/weight"))
+            seen: dict[tuple[tuple[str, str], str], list[int]] = {}
+            for j, r in enumerate(routes):
+                dest = _dict(r.get("destination"))
+                key = (_host_key(_str(dest.get("host")), namespace, namespaces), _str(dest.get("subset")))
+                seen.setdefault(key, []).append(j)
+            for ((ns, service), subset), dups in seen.items():
+                if len(dups) > 1:
+                    what = f"{service}{'.' + ns if ns else ''}{' subset ' + subset if subset else ''}"
+                    checks += [Check("KIA1105", WARNING, f"{what} is already a destination of this rule",
+                                     f"spec/{proto}[{i}]/route[{j}]/host") for j in dups]
     return checks
 
 
