@@ -749,7 +749,7 @@ class KubeEmulator:
             template = (job.get("spec") or {}).get("template") or {}
             name = f"{job['metadata']['name']}-{_suffix(job['metadata']['name'])}"
             pods.append(self._make_pod(job, template, name, node_list[0], job=True, **opts))
-            job["status"] = {"active": 1 if ready else 0, "succeeded": 0, "failed": 0}
+            job["status"] = {"active": 1, "succeeded": 0, "failed": 0}  # a pod not ready yet is active
         return pods
 
     def _make_pod(self, owner: JsonObj, template: Mapping[str, Any], name: str, node: str, *, ready: bool,

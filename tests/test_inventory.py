@@ -646,3 +646,135 @@ def test_proxy_sync_state_is_read_from_istiod_and_degrades_health(
     assert again.hidden["*/proxy sync state"].startswith("forbidden")
     assert not any(path.endswith("/debug/syncz") for _, path in emu.calls)
     assert len(again.workloads) == 6
+
+
+def _workload_pods(emu: KubeEmulator, ns: str, owner: dict[str, Any], name: str, phase: str, ready: bool,
+                   labels: dict[str, str] | None = None) -> None:
+    emu.add({"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": name, "namespace": ns, "labels": labels or {"app": "x"},
+                          "ownerReferences": [{"apiVersion": owner["apiVersion"], "kind": owner["kind"],
+                                               "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"],
+                                               "controller": True}]},
+             "spec": {"containers": [{"name": "main", "image": "img"}]},
+             "status": {"phase": phase, "containerStatuses": [{"name": "main", "ready": ready, "restartCount": 0}]}})
+
+
+def test_jobs_and_other_kinds_are_counted_as_kiali_counts_them(kube_emulator: KubeEmulator) -> None:
+    """A finished Job is healthy (its pods succeeded: Kiali counts succeeded pods as available), so is
+    a parallel one half done; a suspended Job and a DaemonSet for no node want no pod: Not Ready. They
+    showed red (Failure) or green."""
+    from meshdesk.mesh.graph.health import _workload_status
+    from meshdesk.mesh.graph.model import FAILURE, HEALTHY, NOT_READY
+
+    emu = kube_emulator
+    emu.add_namespace("batch")
+    tmpl = {"spec": {"containers": [{"name": "main", "image": "img"}]}}
+    done = emu.add({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": "batch"},
+                    "spec": {"template": tmpl}, "status": {"succeeded": 1}})
+    _workload_pods(emu, "batch", done, "migrate-abcde", "Succeeded", False)
+    half = emu.add({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "index", "namespace": "batch"},
+                    "spec": {"parallelism": 2, "completions": 3, "template": tmpl},
+                    "status": {"active": 2, "succeeded": 1}})
+    for i, phase in enumerate(("Succeeded", "Running", "Running")):
+        _workload_pods(emu, "batch", half, f"index-{i}", phase, phase == "Running")
+    failed = emu.add({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "broken", "namespace": "batch"},
+                      "spec": {"template": tmpl}, "status": {"failed": 1}})
+    _workload_pods(emu, "batch", failed, "broken-abcde", "Failed", False)
+    emu.add({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "paused", "namespace": "batch"},
+             "spec": {"suspend": True, "template": tmpl}})
+    emu.add({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "gpu-agent", "namespace": "batch"},
+             "spec": {"template": tmpl}, "status": {"desiredNumberScheduled": 0, "numberAvailable": 0}})
+    got = {w.name: w for w in read_inventory(emu.api_client(), ["batch"], cluster="c").workloads}
+    assert (got["migrate"].replicas, got["migrate"].available) == (1, 1)
+    assert (got["index"].replicas, got["index"].available) == (3, 3)
+    assert {n: _workload_status([w])[0] for n, w in got.items()} == {
+        "migrate": HEALTHY, "index": HEALTHY, "broken": FAILURE, "paused": NOT_READY, "gpu-agent": NOT_READY}
+
+
+def test_workloads_whose_controllers_are_hidden_are_counted_from_their_pods(kube_emulator: KubeEmulator) -> None:
+    """May not list Deployments, or Jobs: the running, ready pods say the workload is fine (it was
+    shown failing, one replica wanted and none available), and a CronJob's runs stay the CronJob's."""
+    from meshdesk.mesh.graph.health import _workload_status
+    from meshdesk.mesh.graph.model import HEALTHY
+
+    emu = kube_emulator
+    emu.add_namespace("shop")
+    emu.add(_deployment("web", "shop", {"app": "web"}, replicas=3))
+    emu.add({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": "shop"},
+             "spec": {"schedule": "@daily", "jobTemplate": {"spec": {"template": {
+                 "metadata": {"labels": {"app": "nightly"}}, "spec": {"containers": [{"name": "m", "image": "i"}]}}}}}})
+    emu.run_workloads()
+    emu.forbid(resource="deployments")
+    emu.forbid(resource="jobs")
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="c")
+    got = {(w.kind, w.name): w for w in inv.workloads}
+    assert sorted(got) == [("CronJob", "nightly"), ("Deployment", "web")]
+    web = got[("Deployment", "web")]
+    assert (web.replicas, web.available, len(web.pods)) == (3, 3, 3)
+    assert _workload_status([web]) == (HEALTHY, "")
+    assert any("deployments" in k for k in inv.hidden) and any("jobs" in k for k in inv.hidden)
+
+
+def test_argo_rollouts_are_made_from_their_replicasets(kube_emulator: KubeEmulator) -> None:
+    """Rollouts are not listed: one scaled to zero still shows (Not Ready), and a healthy one beside an
+    evicted pod is counted from its ReplicaSets (it was Degraded)."""
+    from meshdesk.mesh.graph.health import _workload_status
+    from meshdesk.mesh.graph.model import HEALTHY, NOT_READY
+
+    emu = kube_emulator
+    emu.add_namespace("shop")
+    owner = [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "controller": True, "uid": "r1"}]
+    tmpl = {"metadata": {"labels": {"app": "cart"}}, "spec": {"containers": [{"name": "m", "image": "i"}]}}
+    for name, rollout, replicas in (("cart-aaa", "cart", 2), ("cart-bbb", "cart", 0), ("idle-ccc", "idle", 0)):
+        rs = emu.add({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                      "metadata": {"name": name, "namespace": "shop",
+                                   "ownerReferences": [{**owner[0], "name": rollout}]},
+                      "spec": {"replicas": replicas, "template": tmpl},
+                      "status": {"replicas": replicas, "availableReplicas": replicas}})
+        for i in range(replicas):
+            _workload_pods(emu, "shop", rs, f"{name}-{i}", "Running", True, {"app": "cart"})
+    _workload_pods(emu, "shop", emu.get("replicasets", "shop", "cart-aaa", "apps"), "cart-aaa-old", "Failed", False,
+                   {"app": "cart"})
+    got = {(w.kind, w.name): w for w in read_inventory(emu.api_client(), ["shop"], cluster="c").workloads}
+    assert sorted(got) == [("Rollout", "cart"), ("Rollout", "idle")]
+    assert (got[("Rollout", "cart")].replicas, got[("Rollout", "cart")].available) == (2, 2)
+    assert _workload_status([got[("Rollout", "cart")]])[0] == HEALTHY
+    assert _workload_status([got[("Rollout", "idle")]])[0] == NOT_READY
+    assert got[("Rollout", "cart")].app == "cart"
+
+
+def test_labels_proxy_versions_and_ambient_pods_read_as_istio_reads_them(kube_emulator: KubeEmulator,
+                                                                        capsys: pytest.CaptureFixture[str],
+                                                                        tmp_path: Path) -> None:
+    """app.kubernetes.io/name names the app before app (Istio's and Kiali's order); a proxy image
+    pinned by digest has no version to show (it showed the digest); a pod that opted out of ambient in
+    an ambient namespace has no sidecar, one enrolled by itself elsewhere is ambient."""
+    from meshdesk.cli import main
+
+    emu = kube_emulator
+    emu.add_namespace("shop", {"istio.io/dataplane-mode": "ambient"})
+    emu.add_namespace("plain")
+    emu.add(_deployment("front", "shop", {"app": "frontend-web", "version": "stable",
+                                          "app.kubernetes.io/name": "frontend", "app.kubernetes.io/version": "1.2.0"}))
+    emu.add(_deployment("legacy", "shop", {"app": "legacy", "istio.io/dataplane-mode": "none"}))
+    emu.add(_deployment("joined", "plain", {"app": "joined"}))
+    emu.run_workloads()
+    pods = {p["metadata"]["name"]: p for p in emu.objects("pods")}
+    for name, p in pods.items():
+        meta = p["metadata"]
+        if name.startswith("front"):
+            p["spec"]["containers"].append({"name": "istio-proxy", "image": "registry/proxyv2@sha256:" + "ab" * 32})
+            p["status"]["containerStatuses"].append({"name": "istio-proxy", "ready": True, "restartCount": 0})
+        if name.startswith("legacy"):
+            meta["annotations"] = {"kubectl.kubernetes.io/restartedAt": "now"}  # no ambient redirection
+        if name.startswith("joined"):
+            meta["annotations"] = {"ambient.istio.io/redirection": "enabled"}
+        emu.add(p, meta["namespace"])
+    inv = read_inventory(emu.api_client(), ["shop", "plain"], cluster="c")
+    front = next(w for w in inv.workloads if w.name == "front")
+    assert (front.app, front.version) == ("frontend", "1.2.0")
+    assert front.pods[0].proxy_version == ""
+    config = emu.write_kubeconfig(tmp_path / "config")
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "shop", "-n", "plain"]) == 0
+    rows = {line.split()[2]: line.split()[5] for line in capsys.readouterr().out.splitlines()[1:] if line.split()}
+    assert rows["legacy"] == "no" and rows["joined"] == "ambient" and rows["front"] == "yes"

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
+from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.sources.base import Forbidden, SourceError
 
@@ -48,7 +48,7 @@ def render_table(inv: Inventory) -> str:
         sidecar = {True: "yes", False: "no", None: "-"}[w.has_sidecar]
         if is_waypoint(w):
             sidecar = "waypoint"  # an ambient namespace's L7 proxy, not a sidecar
-        elif w.namespace in ambient and not w.has_sidecar:
+        elif not w.has_sidecar and is_ambient(w, ambient):
             sidecar = "ambient"  # in the mesh through ztunnel: none needed
         proxies = sorted({p.proxy_version for p in w.pods if p.proxy_version})
         # proxies istiod says are in sync, of those with a sidecar ("-": not known)

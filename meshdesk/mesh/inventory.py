@@ -186,9 +186,11 @@ class Pod:
         proxy = self.proxy
         if proxy is None:
             return ""
-        version = self.annotations.get("sidecar.istio.io/status", "")
-        tag = proxy.image.rsplit(":", 1)[-1] if ":" in proxy.image.rsplit("/", 1)[-1] else ""
-        return tag or version
+        # the image's tag ("proxyv2:1.24.2"); an image pinned by digest or without a tag says nothing
+        # a person reads as a version, and neither does the injection status (JSON)
+        image = proxy.image.split("@", 1)[0]
+        name = image.rsplit("/", 1)[-1]
+        return name.rsplit(":", 1)[-1] if ":" in name else ""
 
     @property
     def ready_count(self) -> tuple[int, int]:
@@ -229,13 +231,12 @@ class Workload:
 
     @property
     def app(self) -> str:
-        return self.labels.get("service.istio.io/canonical-name") or self.labels.get("app") or \
-            self.labels.get("app.kubernetes.io/name", "")
+        """Its app as Istio names its canonical service (and Kiali its app): the first of APP_LABELS."""
+        return first_label(self.labels, APP_LABELS) or ""
 
     @property
     def version(self) -> str:
-        return self.labels.get("service.istio.io/canonical-revision") or self.labels.get("version") or \
-            self.labels.get("app.kubernetes.io/version", "")
+        return first_label(self.labels, VERSION_LABELS) or ""
 
     def runs_version(self, version: str) -> bool:
         """Whether a graph node of ``version`` ("" for any) stands for this workload: a workload without a

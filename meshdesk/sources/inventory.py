@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -326,6 +327,8 @@ def _template_labels(kind: str, spec: Mapping[str, Any]) -> dict[str, str]:
 
 def _current(kind: str, obj: Mapping[str, Any]) -> int:
     """The pods a controller runs now (its status says), -1 when it does not say."""
+    if kind == "Job" and obj:  # Kiali: as many as it wants
+        return _replicas(kind, obj, [])[0]
     status = _d(obj.get("status"))
     key = {"Deployment": "replicas", "ReplicaSet": "replicas", "StatefulSet": "replicas",
            "DaemonSet": "currentNumberScheduled"}.get(kind)
@@ -333,8 +336,16 @@ def _current(kind: str, obj: Mapping[str, Any]) -> int:
 
 
 def _replicas(kind: str, obj: Mapping[str, Any], pods: Sequence[Pod]) -> tuple[int, int]:
+    """(wanted, available) pods, as Kiali counts them: from the controller's spec and status where it
+    was read; a Job's are its active, succeeded and failed pods (available: active and succeeded); a
+    CronJob's, and a workload whose controller was not read (RBAC, or a kind not listed), from its
+    pods: those not finished, and those running with every container ready."""
     spec, status = _d(obj.get("spec")), _d(obj.get("status"))
-    ready_pods = sum(1 for p in pods if p.containers and all(c.ready for c in p.containers))
+    if not obj or kind == "CronJob":
+        running = sum(1 for p in pods if p.phase in ("Running", "") and p.containers
+                      and all(c.ready for c in p.containers))
+        finished = ("Succeeded",) if kind == "CronJob" else ("Succeeded", "Failed")  # a failed run counts
+        return sum(1 for p in pods if p.phase not in finished), running
     if kind in ("Deployment", "ReplicaSet"):
         return _int(spec.get("replicas"), 1), _int(status.get("availableReplicas"))
     if kind == "StatefulSet":
@@ -342,10 +353,10 @@ def _replicas(kind: str, obj: Mapping[str, Any], pods: Sequence[Pod]) -> tuple[i
     if kind == "DaemonSet":
         return _int(status.get("desiredNumberScheduled")), _int(status.get("numberAvailable"))
     if kind == "Job":
-        return _int(spec.get("parallelism"), 1), ready_pods
-    if kind == "CronJob":
-        return len(_l(status.get("active"))), ready_pods
-    return len(pods), ready_pods
+        active, succeeded = _int(status.get("active")), _int(status.get("succeeded"))
+        return active + succeeded + _int(status.get("failed")), active + succeeded
+    running = sum(1 for p in pods if p.containers and all(c.ready for c in p.containers))
+    return len(pods), running
 
 
 def _by_convention(kind: str, name: str, pod_labels: Mapping[str, str]) -> tuple[str, str]:
@@ -734,11 +745,29 @@ class InventoryReader:
                     return parent_kind, parent_name
                 return kind, name
             # the owner was not listed (hidden by RBAC): Kubernetes' naming conventions tell
+            if kind == "Job":  # a CronJob names its Jobs <cronjob>-<scheduled minute>
+                cron = re.fullmatch(r"(.+)-\d{8,}", name)
+                if cron and (ns, "CronJob", cron.group(1)) in controllers:
+                    return "CronJob", cron.group(1)
             return _by_convention(kind, name, pod_labels or {})
 
         workloads: dict[tuple[str, str, str], Workload] = {}
+        rollouts: dict[tuple[str, str, str], list[JsonObj]] = {}  # an Argo Rollout's ReplicaSets
         for (ns, kind, name), obj in controllers.items():
-            if top(ns, kind, name) != (kind, name):
+            parent = top(ns, kind, name)
+            if parent[0] == "Rollout":
+                # Rollouts are not listed: the workload is made from its ReplicaSets (so one scaled
+                # to zero is there too), counting theirs, as Kiali does
+                rollouts.setdefault((ns, *parent), []).append(obj)
+                if (ns, *parent) not in workloads:
+                    meta = _d(obj.get("metadata"))
+                    labels = {k: v for k, v in _template_labels(kind, _d(obj.get("spec"))).items()
+                              if k not in _POD_ONLY_LABELS}
+                    workloads[(ns, *parent)] = Workload(name=parent[1], namespace=ns, kind="Rollout", labels=labels,
+                                                        cluster=self.cluster,
+                                                        created=str(meta.get("creationTimestamp") or ""))
+                continue
+            if parent != (kind, name):
                 continue  # a Deployment's ReplicaSet or a CronJob's Job: the parent is the workload
             meta = _d(obj.get("metadata"))
             try:
@@ -770,6 +799,12 @@ class InventoryReader:
 
         for (ns, kind, name), w in workloads.items():
             w.pods.sort(key=lambda p: p.name)
+            sets = rollouts.get((ns, kind, name))
+            if sets is not None:
+                w.replicas = sum(_replicas("ReplicaSet", rs, [])[0] for rs in sets)
+                w.available = sum(_replicas("ReplicaSet", rs, [])[1] for rs in sets)
+                w.current = sum(max(0, _current("ReplicaSet", rs)) for rs in sets)
+                continue
             controller = controllers.get((ns, kind, name)) or {}
             w.replicas, w.available = _replicas(kind, controller, w.pods)
             w.current = _current(kind, controller)

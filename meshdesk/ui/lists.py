@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
+from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
@@ -125,7 +125,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                and n.workload == w.name]
         e, wn = errors_warnings(objects_for_workload(inventory, w), [w])
         side = "waypoint" if is_waypoint(w) else \
-            _sidecar_text(w.has_sidecar, w.namespace in ambient)
+            _sidecar_text(w.has_sidecar, is_ambient(w, ambient))
         out[WORKLOADS].append(ListRow(w.name, w.namespace, health(ids), side, w.kind, e, wn, ids))
     for app in inventory.apps():
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == app.namespace
@@ -137,7 +137,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         e, wn = errors_warnings(list(objs.values()), app.workloads)
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
-                             app.namespace in ambient)
+                             bool(app.workloads) and all(is_ambient(w, ambient) for w in app.workloads))
         # the app's own health where the graph has it (its box's: all versions' requests, all its pods),
         # so the list, the box and its panel agree; else the worst of its nodes'
         whole = next((h for i in ids if isinstance(h := graph.nodes[i].extra.get("appHealth"), Health)), None) \
@@ -150,7 +150,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         behind: list[Workload] = inventory.workloads_for_service(s)
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
-                                                   s.namespace in ambient)
+                                                   all(is_ambient(w, ambient) for w in behind))
         e, wn = errors_warnings(objects_for_service(inventory, s), behind)
         out[SERVICES].append(ListRow(s.name, s.namespace, health(ids), side, "Service", e, wn, ids))
     by_object: dict[ObjectKey, list[str]] = {}

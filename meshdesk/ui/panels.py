@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
-from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
+from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.model import (
     BOX_APP,
     BOX_NAMESPACE,
@@ -479,7 +479,7 @@ class SidePanel(QWidget):
         inv = self.inventory
         w = inv.workload(node.namespace, node.workload) if inv is not None else None
         waypoint = bool(node.extra.get("isWaypoint"))
-        ambient = node.namespace in ambient_namespaces(inv)
+        ambient = is_ambient(w, ambient_namespaces(inv)) if w is not None else node.namespace in ambient_namespaces(inv)
         parts = []
         rows: list[tuple[str, str]] = [("Namespace", _e(node.namespace))]
         if waypoint:
@@ -537,7 +537,7 @@ class SidePanel(QWidget):
         rows[:0] = _gateway_rows(node)
         parts.append(_table(rows))
         if inv is not None:
-            ambient = node.namespace in ambient_namespaces(inv)
+            ambient_ns = ambient_namespaces(inv)
             app = next((a for a in inv.apps(node.namespace) if a.name == node.app), None)
             if app is not None:
                 wls = [w for w in app.workloads if w.runs_version(node.version)]
@@ -546,7 +546,8 @@ class SidePanel(QWidget):
                     ready = sum(p.ready_count[0] == p.ready_count[1] for p in w.pods)
                     rows2.append(f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')}): "
                                  f"{ready}/{len(w.pods)} pods ready"
-                                 + ("" if w.has_sidecar is not False else ", ambient (ztunnel)" if ambient else
+                                 + ("" if w.has_sidecar is not False else ", ambient (ztunnel)"
+                                    if is_ambient(w, ambient_ns) else
                                     ", <span style='color:#d18b00'>no sidecar</span>"))
                 parts.append(_section("Workloads", _list(rows2)))
                 parts.append(_section("Versions", _e(", ".join(app.versions) or "-")))

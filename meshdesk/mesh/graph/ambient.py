@@ -34,7 +34,7 @@ from typing import Any
 
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok
-from meshdesk.mesh.inventory import Inventory, Workload
+from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, DATAPLANE_MODE_LABEL, Inventory, Workload
 
 WAYPOINT_LABEL = "gateway.istio.io/managed"
 WAYPOINT_VALUE = "istio.io-mesh-controller"
@@ -46,6 +46,18 @@ DIRECTION_FROM = "from"
 def is_waypoint(w: Workload) -> bool:
     """Whether an inventory workload is an Istio ambient waypoint (by its pods' labels, as Kiali tells)."""
     return w.labels.get(WAYPOINT_LABEL) == WAYPOINT_VALUE
+
+
+def is_ambient(w: Workload, ambient: set[str]) -> bool:
+    """Whether ztunnel carries a workload's traffic (``ambient``: the namespaces in ambient mode): its
+    pods say so (Kiali's test); a namespace in ambient mode says so for a pod without annotations (a
+    snapshot that kept none) unless it opted out."""
+    if is_waypoint(w) or w.labels.get("app") == "ztunnel":
+        return True
+    if any(p.annotations.get(AMBIENT_ANNOTATION) == "enabled" for p in w.pods):
+        return True
+    return w.namespace in ambient and w.labels.get(DATAPLANE_MODE_LABEL) != "none" and \
+        not any(p.annotations for p in w.pods)
 
 
 def ambient_namespaces(inventory: Inventory | None) -> set[str]:

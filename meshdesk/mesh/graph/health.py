@@ -335,8 +335,9 @@ def _workload_status(ws: list[Workload]) -> tuple[str, str]:
     status, reason = model.NO_HEALTH, ""
     for w in ws:
         desired, available, current = w.replicas, w.available, w.current
-        if desired == 0 and w.kind in _SCALABLE:
-            s, why = model.NOT_READY, "workload is scaled to zero"
+        if desired == 0:  # Kiali: wanting no pod is no error, whatever the kind
+            s, why = model.NOT_READY, "workload is scaled to zero" if w.kind in _SCALABLE else \
+                "workload runs no pods now"
         elif current >= 0 and desired > 0:
             # Kiali's ratio check, in its order, where the controller says how many pods it runs
             if current > 0 and available > 0 and (current < desired or available < desired):

@@ -33,13 +33,11 @@ from __future__ import annotations
 from typing import Any
 
 from meshdesk.mesh.graph import model
-from meshdesk.mesh.graph.ambient import ambient_namespaces, is_waypoint
+from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
 from meshdesk.mesh.inventory import (
-    AMBIENT_ANNOTATION,
     APP_LABELS,
-    DATAPLANE_MODE_LABEL,
     GATEWAY_COMPONENTS,
     GATEWAY_NAME_LABEL,
     VERSION_LABELS,
@@ -250,17 +248,6 @@ def is_gateway(w: Workload) -> bool:
     return "istio.io/gateway-name" in labels or labels.get("gateway.istio.io/managed") == "istio.io-gateway-controller"
 
 
-def _is_ambient(w: Workload, ambient: set[str]) -> bool:
-    """Whether ztunnel carries a workload's traffic: its pods say so (Kiali's test); a namespace in
-    ambient mode says so for a pod without annotations (a snapshot that kept none) unless it opted out."""
-    if is_waypoint(w) or w.labels.get("app") == "ztunnel":
-        return True
-    if any(p.annotations.get(AMBIENT_ANNOTATION) == "enabled" for p in w.pods):
-        return True
-    return w.namespace in ambient and w.labels.get(DATAPLANE_MODE_LABEL) != "none" and \
-        not any(p.annotations for p in w.pods)
-
-
 def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
     """The meshCheck appender: a workload or app node is out of the mesh (``hasMissingSC``) when its
     workloads are not all sidecar-injected, not all captured by ambient and not all gateways, as Kiali
@@ -284,7 +271,7 @@ def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
             workloads = [w for w in inv.workloads if w.namespace == n.namespace and w.app == n.app
                          and (not is_ok_version(n.version) or w.version == n.version)]
         waypoint = bool(n.md.get("isWaypoint"))
-        in_ambient = bool(workloads) and all(_is_ambient(w, ambient) for w in workloads)
+        in_ambient = bool(workloads) and all(is_ambient(w, ambient) for w in workloads)
         if in_ambient or waypoint:
             n.md["isAmbient"] = True
         if waypoint or in_ambient or not workloads:
