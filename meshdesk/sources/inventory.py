@@ -344,7 +344,9 @@ def _replicas(kind: str, obj: Mapping[str, Any], pods: Sequence[Pod]) -> tuple[i
     if not obj or kind == "CronJob":
         running = sum(1 for p in pods if p.phase in ("Running", "") and p.containers
                       and all(c.ready for c in p.containers))
-        finished = ("Succeeded",) if kind == "CronJob" else ("Succeeded", "Failed")  # a failed run counts
+        # a failed run of a CronJob, or a failed bare pod, is a failure to see; a controller's failed
+        # (evicted) pod has been replaced
+        finished = ("Succeeded",) if kind in ("CronJob", "Pod") else ("Succeeded", "Failed")
         return sum(1 for p in pods if p.phase not in finished), running
     if kind in ("Deployment", "ReplicaSet"):
         return _int(spec.get("replicas"), 1), _int(status.get("availableReplicas"))
