@@ -684,11 +684,14 @@ def test_jobs_and_other_kinds_are_counted_as_kiali_counts_them(kube_emulator: Ku
              "spec": {"suspend": True, "template": tmpl}})
     emu.add({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "gpu-agent", "namespace": "batch"},
              "spec": {"template": tmpl}, "status": {"desiredNumberScheduled": 0, "numberAvailable": 0}})
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "oneoff", "namespace": "batch"},
+             "spec": {"containers": [{"name": "main", "image": "img"}]}, "status": {"phase": "Failed"}})
     got = {w.name: w for w in read_inventory(emu.api_client(), ["batch"], cluster="c").workloads}
     assert (got["migrate"].replicas, got["migrate"].available) == (1, 1)
     assert (got["index"].replicas, got["index"].available) == (3, 3)
     assert {n: _workload_status([w])[0] for n, w in got.items()} == {
-        "migrate": HEALTHY, "index": HEALTHY, "broken": FAILURE, "paused": NOT_READY, "gpu-agent": NOT_READY}
+        "migrate": HEALTHY, "index": HEALTHY, "broken": FAILURE, "paused": NOT_READY, "gpu-agent": NOT_READY,
+        "oneoff": FAILURE}  # a bare pod that failed
 
 
 def test_workloads_whose_controllers_are_hidden_are_counted_from_their_pods(kube_emulator: KubeEmulator) -> None:
