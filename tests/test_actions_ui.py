@@ -18,6 +18,7 @@ from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, Nod
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import MANAGED_LABEL
+from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
@@ -529,3 +530,55 @@ def test_a_virtual_service_meshdesk_cannot_rewrite_is_said_before_and_refused(
     assert emu.get("destinationrules", "bookinfo", "details", NET)["spec"]["trafficPolicy"] == {
         "connectionPool": {"tcp": {"maxConnections": 20}}}
     assert "rewrite" in emu.get("virtualservices", "bookinfo", "details", NET)["spec"]["http"][0]
+
+
+def test_cancel_during_a_review_leaves_at_once(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                               qtbot: QtBot) -> None:
+    """A slow API server: Cancel while the review reads it closes the dialog now (it used to wait for
+    the request's timeout, the whole app frozen); the review's answer is dropped."""
+    from meshdesk.sources.writes import writer_for
+
+    ctl = controller_for(emu, settings, window)
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    # the dialog as the controller builds it, without its deletion on close (so the test can look at it)
+    dialog = ChangeDialog(TimeoutsForm(inv, reviews), inv, writer_for(ctl.source), lambda: (CRDSchemas(), []),
+                          window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert isinstance(dialog.form, TimeoutsForm)
+    dialog.form.timeout_on.setChecked(True)
+    dialog.form.timeout.setValue(2)
+    emu.slow(3)
+    assert dialog.review()
+    worker = dialog._worker
+    assert worker is not None and worker.is_alive()
+    dialog.reject()
+    assert not dialog.isVisible() and worker.is_alive()  # not waited for
+    emu.clear_faults()
+    qtbot.waitUntil(lambda: not worker.is_alive(), timeout=20000)
+
+
+def test_form_details_that_used_to_be_lost(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                           qtbot: QtBot) -> None:
+    """A rule typed but not added is added on Review (it was dropped: "Nothing to change"); a delay
+    ticked at 0 % is refused with the reason; a header name in Unicode reads as itself in the YAML."""
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    dialog = open_action(ctl, qtbot, "request-routing", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    form.header.setText("x-ünï")
+    form.value.setText("jason")
+    form.version.setCurrentText("v2")
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and form.rules.count() == 1
+    assert "x-ünï:" in dialog.preview_text.toPlainText() and "\\xFC" not in dialog.preview_text.toPlainText()
+    fault = open_action(ctl, qtbot, "fault-injection", node, inventory(emu))
+    assert isinstance(fault.form, FaultInjectionForm)
+    fault.form.delay_on.setChecked(True)
+    fault.form.delay_percent.setValue(0)
+    qtbot.mouseClick(fault.review_button, Qt.MouseButton.LeftButton)
+    assert fault.page != REVIEW and "a delay needs a share of requests above 0 %" in fault.form_error.text()

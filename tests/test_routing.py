@@ -203,3 +203,21 @@ def test_schema_check_reports_what_the_server_would_refuse(schemas: CRDSchemas) 
     assert any(p.startswith("spec.http[0].route[0].weight: must be integer") for p in problems)
     assert schemas.validate({"apiVersion": "networking.istio.io/v9", "kind": "VirtualService"}) == [
         "VirtualService networking.istio.io/v9 is not served by this cluster's CRDs"]
+
+
+def test_retries_istio_would_refuse_are_refused_here() -> None:
+    with pytest.raises(RoutingError, match="0 retry attempts"):
+        build_service_routing(REVIEWS, ServiceRouting(retry_attempts=0, retry_on="5xx"), WORKLOADS)
+    with pytest.raises(RoutingError, match="'connection-refused' is not one Envoy knows"):
+        build_service_routing(REVIEWS, ServiceRouting(retry_attempts=2, retry_on="5xx,connection-refused"), WORKLOADS)
+    vs, _ = build_service_routing(REVIEWS, ServiceRouting(retry_attempts=2, retry_on=" 5xx, connect-failure ,503"),
+                                  WORKLOADS)
+    assert vs is not None and vs.spec["http"][-1]["retries"]["retryOn"] == "5xx,connect-failure,503"  # trimmed
+
+
+def test_injection_in_an_ambient_namespace_says_what_a_sidecar_changes() -> None:
+    from meshdesk.mesh.routing import injection_change
+
+    inv = Inventory(namespaces=[Namespace("travel", {"istio.io/dataplane-mode": "ambient"})])
+    assert "is in ambient mode" in injection_change(inv, "travel", True).describe()
+    assert "ambient" not in injection_change(inv, "travel", False).describe()

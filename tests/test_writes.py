@@ -520,3 +520,36 @@ def test_what_changed_since_meshdesk_read_it_is_a_conflict_at_the_preview(emu: K
     with pytest.raises(Conflict):
         refresh(writer, removal)
     assert emu.get("peerauthentications", "bookinfo", "default", "security.istio.io") is not None
+
+
+def test_adding_a_service_entry_never_replaces_someone_elses(emu: KubeEmulator) -> None:
+    inv = inventory(emu)
+    se = build_service_entry("payments", "bookinfo", ["api.example.com"], [(443, "TLS")])
+    inv.istio.append(IstioObject("ServiceEntry", "payments", "bookinfo", spec={"hosts": ["pay.example.com"]}))
+    with pytest.raises(RoutingError, match="a ServiceEntry payments already exists in bookinfo.*pick another name"):
+        service_entry_plan(inv, se)
+    # one meshdesk added is its to change
+    inv.istio[-1].labels[MANAGED_LABEL] = "meshdesk"
+    assert [c.op for c in service_entry_plan(inv, se).changes] == [REPLACE]
+
+
+def test_mtls_mode_is_read_from_and_set_on_the_policy_in_force(emu: KubeEmulator) -> None:
+    """A namespace-wide PeerAuthentication not named "default", and a workload's selecting it under
+    another name: the forms showed UNSET and a second policy was created beside it (Istio applies one)."""
+    from meshdesk.mesh.changes import current_mtls_mode
+
+    writer = ClusterWriter(emu.api_client())
+    for name, spec in (("strict-all", {"mtls": {"mode": "STRICT"}}),
+                       ("reviews-strict", {"selector": {"matchLabels": {"app": "reviews"}}, "mtls": {"mode": "STRICT"}})):
+        emu.add({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+                 "metadata": {"name": name, "namespace": "bookinfo"}, "spec": spec}, "bookinfo")
+    inv = inventory(emu)
+    reviews = next(w for w in inv.workloads if w.name == "reviews-v1")
+    details = next(w for w in inv.workloads if w.name == "details-v1")
+    assert current_mtls_mode(inv, "bookinfo") == "STRICT" and current_mtls_mode(inv, "bookinfo", reviews) == "STRICT"
+    assert current_mtls_mode(inv, "bookinfo", details) == "UNSET"
+    plan = refresh(writer, peer_authentication_plan(inv, "bookinfo", "PERMISSIVE"))
+    assert [(c.op, c.name) for c in plan.changes] == [(REPLACE, "strict-all")]
+    plan = refresh(writer, peer_authentication_plan(inv, "bookinfo", "PERMISSIVE", workload=reviews))
+    assert [(c.op, c.name) for c in plan.changes] == [(REPLACE, "reviews-strict")]
+    assert plan.changes[0].obj is not None and plan.changes[0].obj.spec["selector"] == {"matchLabels": {"app": "reviews"}}

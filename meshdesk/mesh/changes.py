@@ -127,7 +127,7 @@ def _shown(obj: IstioObject) -> dict[str, Any]:
 
 
 def _yaml(doc: Any) -> str:
-    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 @dataclass
@@ -390,7 +390,12 @@ def _and(items: Sequence[str]) -> str:
 
 
 def service_entry_plan(inv: Inventory, entry: IstioObject) -> ChangePlan:
+    """Add a ServiceEntry (or change one meshdesk added). One of that name someone else wrote is not
+    replaced: ``RoutingError``."""
     existing = next((o for o in inv.istio_objects("ServiceEntry", entry.namespace) if o.name == entry.name), None)
+    if existing is not None and not is_managed(existing):
+        raise RoutingError(f"a ServiceEntry {entry.name} already exists in {entry.namespace} (not added by "
+                           "meshdesk): pick another name")
     plan = ChangePlan(f"ServiceEntry {entry.namespace}/{entry.name} for {', '.join(entry.spec.get('hosts') or [])}")
     _put(plan, entry, existing)
     return plan
@@ -402,7 +407,9 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
     (its selector and per-port modes stay); ``UNSET`` removes one meshdesk created that holds nothing
     else."""
     pa = build_peer_authentication(namespace, mode, workload=workload)
-    existing = next((o for o in inv.istio_objects("PeerAuthentication", namespace) if o.name == pa.name), None)
+    existing = _peer_authentication_for(inv, namespace, workload)
+    if existing is not None:
+        pa.name = existing.name  # the policy in force is changed, not joined by a second one
     target = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
     plan = ChangePlan(f"mTLS mode {pa.spec['mtls']['mode']} for {target}")
     if existing is not None:
@@ -418,10 +425,26 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
     return plan
 
 
+def _peer_authentication_for(inv: Inventory, namespace: str, workload: Workload | None) -> IstioObject | None:
+    """The PeerAuthentication that sets a namespace's mode (one without a selector; "default" first), or
+    a workload's (one whose selector matches its labels; the one named after it first), whatever it is
+    called: Istio applies one, so that is the one to show and change."""
+    def selector(o: IstioObject) -> dict[str, Any]:
+        sel = o.spec.get("selector") if isinstance(o.spec, dict) else None
+        labels = sel.get("matchLabels") if isinstance(sel, dict) else None
+        return labels if isinstance(labels, dict) else {}
+
+    own = "default" if workload is None else workload.name
+    found = [o for o in inv.istio_objects("PeerAuthentication", namespace)
+             if (not selector(o) if workload is None
+                 else bool(selector(o)) and all(workload.labels.get(k) == v for k, v in selector(o).items()))]
+    found.sort(key=lambda o: (o.name != own, o.name))
+    return found[0] if found else None
+
+
 def current_mtls_mode(inv: Inventory, namespace: str, workload: Workload | None = None) -> str:
-    """The mode of the PeerAuthentication meshdesk would edit (``UNSET`` when there is none)."""
-    name = workload.name if workload is not None else "default"
-    pa = next((o for o in inv.istio_objects("PeerAuthentication", namespace) if o.name == name), None)
+    """The mode of the PeerAuthentication in force that meshdesk would edit (``UNSET`` when there is none)."""
+    pa = _peer_authentication_for(inv, namespace, workload)
     mtls = pa.spec.get("mtls") if pa is not None else None
     mode = mtls.get("mode") if isinstance(mtls, dict) else None
     return str(mode or "UNSET")

@@ -85,6 +85,17 @@ class ServiceRouting:
     circuit_breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
 
 
+# the retry-on policies Envoy (and so Istio) takes, besides HTTP statuses ("503")
+RETRY_ON = ("5xx", "gateway-error", "reset", "connect-failure", "retriable-4xx", "refused-stream",
+            "retriable-status-codes", "retriable-headers", "envoy-ratelimited", "reset-before-request", "cancelled",
+            "deadline-exceeded", "internal", "resource-exhausted", "unavailable", "http3-post-connect-failure")
+
+
+def retry_policies(text: str) -> list[str]:
+    """A retry-on list as written ("5xx, connect-failure"): its policies, trimmed (Istio does not trim)."""
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
 def _seconds(value: float) -> str:
     text = f"{value:.3f}".rstrip("0").rstrip(".")
     return f"{text}s"
@@ -163,6 +174,13 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
             raise RoutingError(f"{name} must be above 0 seconds")
     if routing.retry_attempts is not None and routing.retry_attempts < 0:
         raise RoutingError("retry attempts cannot be negative")
+    if routing.retry_attempts == 0 and (routing.retry_per_try_timeout_seconds or routing.retry_on.strip()):
+        # Istio refuses a retry policy whose attempts are 0 (retries off)
+        raise RoutingError("with 0 retry attempts (no retries) there is no per-try timeout or retry-on to set")
+    unknown = [p for p in retry_policies(routing.retry_on) if p not in RETRY_ON and not re.fullmatch(r"[1-5]\d\d", p)]
+    if unknown:
+        raise RoutingError(f"retry-on {', '.join(repr(p) for p in unknown)} is not one Envoy knows "
+                           f"(e.g. {', '.join(RETRY_ON[:4])}, or an HTTP status such as 503)")
     cb = routing.circuit_breaker
     for name, value in vars(cb).items():
         if value is not None and value < 0:
@@ -214,8 +232,8 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         retries: dict[str, Any] = {"attempts": int(routing.retry_attempts)}
         if routing.retry_per_try_timeout_seconds:
             retries["perTryTimeout"] = _seconds(routing.retry_per_try_timeout_seconds)
-        if routing.retry_on:
-            retries["retryOn"] = routing.retry_on
+        if retry_policies(routing.retry_on):
+            retries["retryOn"] = ",".join(retry_policies(routing.retry_on))
         extras["retries"] = retries
     for rule in http:
         rule.update(extras)
@@ -512,12 +530,15 @@ class InjectionChange:
     enable: bool
     labels: dict[str, str | None]  # the label patch (None removes a label)
     restart: list[str]  # "workload (kind)" that must restart to get or lose their sidecar
+    ambient: bool = False  # the namespace is in ambient mode (ztunnel carries its pods' traffic)
 
     def describe(self) -> str:
         verb = "get" if self.enable else "lose"
+        note = (f"Namespace {self.namespace} is in ambient mode: pods that get a sidecar leave ztunnel's "
+                "handling for the sidecar's. " if self.ambient and self.enable else "")
         if not self.restart:
-            return f"No running workload in {self.namespace} needs a restart."
-        return f"{len(self.restart)} workload(s) must restart to {verb} their sidecar: " + ", ".join(self.restart)
+            return f"{note}No running workload in {self.namespace} needs a restart."
+        return f"{note}{len(self.restart)} workload(s) must restart to {verb} their sidecar: " + ", ".join(self.restart)
 
 
 def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionChange:
@@ -534,7 +555,8 @@ def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionC
             restart.append(f"{w.name} ({w.kind})")
         elif not enable and w.has_sidecar:
             restart.append(f"{w.name} ({w.kind})")
-    return InjectionChange(namespace, enable, labels, sorted(restart))
+    ambient = ns is not None and ns.labels.get("istio.io/dataplane-mode") == "ambient"
+    return InjectionChange(namespace, enable, labels, sorted(restart), ambient)
 
 
 def managed_objects(inv: Inventory, namespace: str | None = None) -> list[IstioObject]:

@@ -5,8 +5,9 @@ overwritten.
 
 The calls to the cluster (reading the current objects, the schemas, the dry run, the apply) run on a
 worker thread, one step at a time; the result comes back by signal (``reviewReady``, ``applyDone``)
-and the buttons are disabled meanwhile. Closing the dialog waits for a step in flight (each is a few
-requests with the source's timeout), so no thread outlives it.
+and the buttons are disabled meanwhile. Cancel during a review leaves at once: the review's reads and
+dry run finish on their own (within the source's timeout) and their answer is dropped. An apply cannot
+be cancelled halfway: Cancel waits for it (and is disabled meanwhile).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from meshdesk.mesh.changes import ChangePlan, Findings, check
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.schema import CRDSchemas
-from meshdesk.sources.base import SourceError
+from meshdesk.sources.base import Conflict, SourceError
 from meshdesk.sources.writes import RunResult, apply, dry_run, refresh
 from meshdesk.ui.dialogs.forms import ActionForm
 
@@ -64,6 +65,7 @@ class ChangeDialog(QDialog):
         self.dry: RunResult | None = None
         self.run_result: RunResult | None = None
         self._worker: threading.Thread | None = None
+        self._step = ""
         self._stepDone.connect(self._on_step_done, Qt.ConnectionType.QueuedConnection)
         heading = f"{form.title} for {form.subject}" if form.subject else form.title
         self.setWindowTitle(f"meshdesk - {heading}")
@@ -205,10 +207,15 @@ class ChangeDialog(QDialog):
                 out: Any = work()
             except Exception as e:  # noqa: BLE001 - every failure is shown, never lost
                 out = e
-            self._stepDone.emit(step, out)
+            try:
+                self._stepDone.emit(step, out)
+            except RuntimeError:  # the dialog was closed (and deleted) while a review ran: nobody waits
+                pass
 
+        self._step = step
         for b in (self.review_button, self.confirm_button, self.back_button):
             b.setEnabled(False)
+        self.close_button.setEnabled(step != "apply")  # a write is not left halfway
         self.busy_label.setText(message)
         self._worker = threading.Thread(target=run, name=f"change-{step}", daemon=True)
         self._worker.start()
@@ -220,6 +227,7 @@ class ChangeDialog(QDialog):
 
     def _on_step_done(self, step: str, out: Any) -> None:
         self._join()
+        self.close_button.setEnabled(True)
         self.busy_label.setText("")
         for b in (self.review_button, self.back_button):
             b.setEnabled(True)
@@ -231,6 +239,8 @@ class ChangeDialog(QDialog):
     def _show_review(self, out: Any) -> None:
         if isinstance(out, BaseException):
             text = str(out) if isinstance(out, SourceError) else f"unexpected error: {out}"
+            if isinstance(out, Conflict):  # the dialog's own reading is old: only a new one helps
+                text += " (this dialog keeps what was read when it opened: close it and open the action again)"
             if not isinstance(out, SourceError):
                 log.error("review failed", exc_info=out)
             self.form_error.setText(f"Could not review the change: {text}")
@@ -257,8 +267,13 @@ class ChangeDialog(QDialog):
             self.tabs.setCurrentWidget(self.dry_run_text if not dry.ok else self.findings_text
                                        if findings.schema else self.preview_text)
         else:
-            warn = f" {len(findings.validation)} new validation finding(s): see Checks." \
-                if findings.validation else ""
+            if findings.errors:
+                warn = (f" But it adds {findings.errors} error(s) to the mesh's config (see Checks): other "
+                        "objects would stop working as written.")
+            elif findings.validation:
+                warn = f" {len(findings.validation)} new validation finding(s): see Checks."
+            else:
+                warn = ""
             self.verdict.setText(f"The dry run passed.{warn} Confirm to apply {len(plan.changes)} change(s).")
         self.confirm_button.setEnabled(not problems)
         self._show_page(REVIEW)
@@ -284,7 +299,12 @@ class ChangeDialog(QDialog):
             self.applied.emit(self.plan.summary)
 
     def done(self, result: int) -> None:
-        self._join()  # a step in flight finishes first: no thread outlives the dialog
+        if self._worker is not None and self._worker.is_alive() and self._step == "review":
+            # reads and a dry run change nothing: leave now, their answer will be dropped
+            self._worker = None
+            self._stepDone.disconnect(self._on_step_done)
+        else:
+            self._join()  # an apply in flight finishes first
         super().done(result)
 
 

@@ -264,6 +264,10 @@ class RequestRoutingForm(_RoutingForm):
             self._show()
 
     def _edit(self) -> None:
+        # a rule typed but not added with "Add rule" is what the user meant: it is added (or refused
+        # with the reason), not dropped without a word
+        if self.value.text().strip() and not self.add_rule():
+            raise RoutingError(f"the new rule is not valid: {self.error.text()}")
         self.routing.matches = list(self.matches)
 
 
@@ -302,6 +306,9 @@ class FaultInjectionForm(_RoutingForm):
         _enable_with(self.abort_on, self.abort_percent, self.abort_status)
 
     def _edit(self) -> None:
+        for on, share, what in ((self.delay_on, self.delay_percent, "delay"), (self.abort_on, self.abort_percent, "abort")):
+            if on.isChecked() and share.value() <= 0:
+                raise RoutingError(f"a {what} needs a share of requests above 0 %")
         self.routing.fault = Fault(
             delay_percent=self.delay_percent.value() if self.delay_on.isChecked() else 0.0,
             delay_seconds=self.delay_seconds.value() if self.delay_on.isChecked() else 0.0,
