@@ -8,15 +8,13 @@ import os
 import stat
 import subprocess
 import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from meshdesk.store import paths
 from meshdesk.store.layouts import SCHEMA_VERSION, LayoutFormatError, LayoutKey, LayoutStore, layout_file
+from tests.file_helpers import returns_without_blocking
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = LayoutKey("kind-mesh", ("istio-system", "bookinfo", "bookinfo"), "versionedApp")
@@ -194,36 +192,13 @@ def test_views_with_bad_namespaces_are_set_aside(namespaces: str) -> None:
     assert store.views(KEY.context) == [KEY]
 
 
-def _returns_without_blocking(call: Callable[[], Any], fifo: Path) -> Any:
-    """``call()``'s result (or its exception); fails the test if it is still blocked on the named pipe
-    ``fifo`` after 30 seconds (the pipe is then opened for writing, so the blocked read ends)."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout=30)  # returns as soon as the call is done
-    if worker.is_alive():
-        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # the reader sees end of file
-        worker.join()
-        pytest.fail(f"reading {fifo} blocked: a named pipe was opened like a file")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_named_pipe_instead_of_a_layout_file_is_moved_aside_without_hanging() -> None:
     path = layout_file(KEY.context)
     path.parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(path)
     store = LayoutStore()
-    assert _returns_without_blocking(lambda: store.load(KEY), path) == {}
+    assert returns_without_blocking(lambda: store.load(KEY), path) == {}
     assert len(store.warnings) == 1
     assert "named pipe" in store.warnings[0] and "not a regular file" in store.warnings[0]
     (aside,) = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".unreadable-")]
@@ -243,6 +218,6 @@ def test_import_of_a_named_pipe_says_so_without_hanging(tmp_path: Path) -> None:
             LayoutStore().import_layout(fifo)
         return str(info.value)
 
-    assert str(fifo) in _returns_without_blocking(attempt, fifo)
+    assert str(fifo) in returns_without_blocking(attempt, fifo)
     assert stat.S_ISFIFO(fifo.lstat().st_mode)  # the user's file is left alone
     assert not paths.layouts_dir().exists() or not any(paths.layouts_dir().iterdir())

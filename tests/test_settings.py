@@ -9,15 +9,13 @@ import logging
 import os
 import stat
 import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from meshdesk.store import paths
 from meshdesk.store.settings import SCHEMA_VERSION, ContextSettings, Settings, load_settings
+from tests.file_helpers import returns_without_blocking
 
 TOKEN = "prom-t0ken-9f8e7d6c5b4a"
 PASSWORD = "pa55-w0rd-hunter2"
@@ -237,35 +235,12 @@ def test_config_dir_override_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert os.listdir(tmp_path / "elsewhere") == ["settings.json"]  # no temp file left behind
 
 
-def _returns_without_blocking(call: Callable[[], Any], fifo: Path) -> Any:
-    """``call()``'s result; fails the test if it is still blocked on the named pipe ``fifo`` after 30
-    seconds (the pipe is then opened for writing, so the blocked read ends and no thread is left)."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout=30)  # returns as soon as the call is done
-    if worker.is_alive():
-        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # the reader sees end of file
-        worker.join()
-        pytest.fail(f"reading {fifo} blocked: a named pipe was opened like a file")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_named_pipe_instead_of_the_file_is_moved_aside_without_hanging() -> None:
     path = paths.settings_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(path)
-    s: Settings = _returns_without_blocking(load_settings, path)
+    s: Settings = returns_without_blocking(load_settings, path)
     assert len(s.warnings) == 1
     assert str(path) in s.warnings[0] and "named pipe" in s.warnings[0] and "not a regular file" in s.warnings[0]
     (aside,) = _asides(path.parent)
