@@ -67,6 +67,26 @@ def test_unknown_source_and_unserved_requests() -> None:
     assert ghost is not None and ghost.traffic["http"]["httpIn4xx"] == pytest.approx(2)
 
 
+def test_unserved_requests_into_a_namespace_are_known_by_their_host_alone() -> None:
+    """As Kiali's query for a namespace's unserved requests (from callers outside it): a full host in
+    the namespace counts; a short host ("cart2", or "unknown") only names the namespace in another
+    label, and is not the namespace's traffic (the caller's own namespace graph shows it)."""
+    def failed(host: str, rate: float) -> Sample:
+        lab = labels("web-v1", None, src_ns="front", service=host.split(".")[0], reporter="source")
+        lab["destination_service"] = host
+        return Sample("istio_requests_total", {**lab, "request_protocol": "http", "response_code": "503",
+                                               "grpc_response_status": "", "response_flags": "UH"}, rate)
+
+    samples = [failed("cart.shop.svc.cluster.local", 4), failed("cart2", 2), failed("unknown", 1)]
+    shop = build(snapshot(samples))
+    assert {n.service for n in shop.nodes.values() if n.node_type == model.NODE_SERVICE} == {"cart"}
+    web = shop.find_node(workload="web-v1")
+    assert web is not None and web.traffic["http"]["httpOut"] == pytest.approx(4)
+    both = build(snapshot(samples, namespaces=("front", "shop")))  # from front's side, all three
+    assert {n.service for n in both.nodes.values() if n.node_type == model.NODE_SERVICE} == {"cart", "cart2",
+                                                                                             "unknown"}
+
+
 def test_injected_service_nodes_sit_between_caller_and_workloads() -> None:
     g = build(snapshot([http("web-v1", "cart-v1", 30), http("web-v1", "cart-v2", 10, service="cart")],
                        injectServiceNodes=True))

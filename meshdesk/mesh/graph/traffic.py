@@ -753,8 +753,8 @@ def _namespace_slices(idx: SampleIndex, metric: str, ns: str, ambient: bool) -> 
     unserviced: list[Group] = []
     if unserviced_all:
         in_ns = _host_in_namespace(ns)
-        unserviced = [g for g in unserviced_all if g.src[2] != ns
-                      and (in_ns.match(g.dst[3]) is not None or g.dst[2] == ns)]
+        # as Kiali's query: by the host alone (a short host, "unknown" included, is not the namespace's)
+        unserviced = [g for g in unserviced_all if g.src[2] != ns and in_ns.match(g.dst[3]) is not None]
     if ambient and _KIND.get(metric) != KIND_TCP:
         return [unserviced, into.get(ns, []), incoming.get(ns, []), outgoing.get(ns, [])]
     return [unserviced, incoming.get(ns, []), outgoing.get(ns, [])]
