@@ -61,6 +61,27 @@ def test_response_time_goes_on_the_service_to_workload_edge_when_injected() -> N
     assert edge(g, "web-v1", "cart").response_time is None
 
 
+def test_response_time_of_an_edge_between_two_namespaces_is_its_callers() -> None:
+    """front/web calls shop/cart; the server's proxy measured 100 ms, the caller's 180 ms. Kiali
+    reads each namespace's edges in that namespace's queries and keeps the caller's namespace's copy:
+    the caller's 180 (whichever order the namespaces come in); within one namespace the server's
+    report wins, and with service nodes the service -> workload edge carries the server's."""
+    def both(reporter: str, ms: float) -> Sample:
+        return _duration("web-v1", "cart-v1", "0.95", ms, src_ns="front", dst_ns="shop", reporter=reporter)
+
+    def rate(reporter: str) -> Sample:
+        return http("web-v1", "cart-v1", 10, src_ns="front", dst_ns="shop", reporter=reporter)
+
+    samples = [rate("destination"), rate("source"), both("destination", 100), both("source", 180)]
+    for order in (("front", "shop"), ("shop", "front")):
+        g = build(snapshot(samples, namespaces=order, appenders=("responseTime",)))
+        assert edge(g, "web-v1", "cart-v1").response_time == pytest.approx(180), order
+    g = build(snapshot(samples, namespaces=("shop",), appenders=("responseTime",)))  # the caller's not shown
+    assert edge(g, "web-v1", "cart-v1").response_time == pytest.approx(100)
+    g = build(snapshot(samples, namespaces=("front", "shop"), appenders=("responseTime",), injectServiceNodes=True))
+    assert edge(g, "cart", "cart-v1").response_time == pytest.approx(100)
+
+
 def test_throughput_by_type() -> None:
     samples = [http("web-v1", "cart-v1", 10),
                Sample("istio_request_bytes", labels("web-v1", "cart-v1", request_protocol="http", stat="rate"), 300),

@@ -3,9 +3,11 @@
 Reads ``istio_request_duration_milliseconds`` samples whose ``stat`` label is the requested quantile
 (``request.responseTimeQuantile``: "avg", "0.5", "0.95" or "0.99"; Kiali's "50"/"95"/"99" are
 accepted too). As in Kiali, destination-reported values win over source-reported ones, except that in
-an ambient namespace what callers from outside reported comes first; the first value for an edge is
-kept (quantiles cannot be added), and with injected service nodes the time is put on the service ->
-workload edge.
+an ambient namespace what callers from outside reported comes first, and that an edge from a selected
+namespace into another one takes its caller's report: Kiali reads each namespace's edges in that
+namespace's own queries (destination reports of its services, then its workloads' own reports) and keeps
+the caller's namespace's copy of an edge. The first value for an edge is kept (quantiles cannot be
+added), and with injected service nodes the time is put on the service -> workload edge.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         return
     wanted = quantile(req.responseTimeQuantile)
     resolver = EdgeResolver(req, ctx.caches)
-    times: dict[tuple[str, str, str], float] = {}
+    times: dict[tuple[str, str, str], tuple[int, float]] = {}
     ambient = ctx.caches.get("ambient_namespaces", {})
+    selected = set(req.namespaces)
     # first, in an ambient namespace, the callers' reports of requests from outside (as Kiali's extra
     # query for such a namespace comes first); then destination reports; then source reports
     for phase in ("callers into ambient", "destination", "source"):
@@ -56,9 +59,15 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
                 continue
             src, dst, svc, _host = ends
             key: tuple[str, str, str] = (svc, dst, protocol) if svc is not None else (src, dst, protocol)
-            times.setdefault(key, s.value)
+            rank = ("callers into ambient", "destination", "source").index(phase)
+            caller_ns = labels.get("source_workload_namespace")
+            if svc is None and phase != "callers into ambient" and caller_ns in selected \
+                    and labels.get("destination_service_namespace") != caller_ns:
+                rank = 1 if phase == "source" else 2  # the caller's namespace's copy of the edge wins
+            if key not in times or rank < times[key][0]:
+                times[key] = (rank, s.value)
     for n in tm.values():
         for e in n.edges.values():
-            v = times.get((e.source.key, e.dest.key, e.protocol))
-            if v is not None:
-                e.md["responseTime"] = v
+            found = times.get((e.source.key, e.dest.key, e.protocol))
+            if found is not None:
+                e.md["responseTime"] = found[1]
