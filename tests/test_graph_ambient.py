@@ -223,7 +223,7 @@ def test_an_ambient_namespace_also_reads_requests_only_their_client_reported() -
 def test_response_times_into_an_ambient_namespace_come_from_its_callers_first() -> None:
     """As Kiali's extra response-time query for an ambient namespace: what the ingress gateway measured
     for its calls into the namespace wins over the waypoint's own measure; in a sidecar namespace the
-    destination's report wins as usual."""
+    destination's report wins as usual, unless the gateway's namespace is shown too."""
     from tests.graph_samples import labels
 
     def took(reporter: str, ms: float) -> Sample:
@@ -233,15 +233,19 @@ def test_response_times_into_an_ambient_namespace_come_from_its_callers_first() 
 
     samples = [http("istio-ingressgateway", "frontend-v1", 8.0, src_ns="istio-system", dst_ns="shop",
                     reporter="source"), took("waypoint", 240.0), took("source", 5.0)]
+    # in a sidecar namespace the server's proxy reports the request, and its measure
+    sidecar = [*samples, http("istio-ingressgateway", "frontend-v1", 8.0, src_ns="istio-system", dst_ns="shop"),
+               took("destination", 240.0)]
 
-    def rt(inv: Inventory, namespaces: tuple[str, ...] = ("shop",)) -> float | None:
-        g = build_ambient(inv, samples, namespaces=namespaces)
+    def rt(inv: Inventory, telemetry: list[Sample], namespaces: tuple[str, ...]) -> float | None:
+        g = build_ambient(inv, telemetry, namespaces=namespaces)
         return edge(g, node(g, "istio-ingressgateway"), node(g, "frontend-v1"), "http").response_time
 
-    assert rt(inventory()) == 5.0
-    assert rt(inventory(ambient_ns=False)) == 240.0
-    # istio-system shown too: the edge is the gateway's namespace's, which reads its own report
-    assert rt(inventory(ambient_ns=False), ("shop", "istio-system")) == 5.0
+    assert rt(inventory(), samples, ("shop",)) == 5.0
+    assert rt(inventory(ambient_ns=False), sidecar, ("shop",)) == 240.0
+    # istio-system shown too: Kiali keeps the gateway's namespace's copy of the edge, read from the
+    # gateway's own report
+    assert rt(inventory(ambient_ns=False), sidecar, ("shop", "istio-system")) == 5.0
 
 
 def test_an_ambient_workloads_node_graph_shows_callers_only_they_reported() -> None:
