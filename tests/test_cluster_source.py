@@ -290,6 +290,28 @@ def test_meshdesk_graph_without_the_right_to_list_namespaces(kube_emulator: Kube
     assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] for line in out.splitlines())
 
 
+def test_meshdesk_graph_reads_prometheus_from_the_contexts_settings(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                                    tmp_path: Path,
+                                                                    prometheus_server: PrometheusServer,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """No Prometheus in the cluster, but its address saved in Settings for the context (as the app
+    uses it): ``meshdesk graph`` uses it too (it said Prometheus was not found, and to set it there)."""
+    from meshdesk.cli import main
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    kube_emulator.load_crds(shared_dir / CRDS)
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    kube_emulator.run_workloads()
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    settings = load_settings()
+    settings.set_context_settings("lab", ContextSettings(prometheus_url=prometheus_server.url))
+    settings.save()
+    assert main(["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo"]) == 0
+    out = capsys.readouterr().out
+    assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] for line in out.splitlines())
+
+
 def test_untrusted_api_server_certificate(tls_emulator: KubeEmulator, tmp_path: Path) -> None:
     config = tls_emulator.write_kubeconfig(tmp_path / "config", token=TOKEN)
     doc = yaml.safe_load(config.read_text())

@@ -124,6 +124,18 @@ def test_unknown_host_is_unreachable() -> None:
     assert "prometheus.invalid" in str(err.value)
 
 
+def test_settings_that_cannot_be_used_are_plain_errors(tmp_path: Path) -> None:
+    """A CA bundle file gone since it was saved, or a token no HTTP header can carry (saved by hand):
+    a Prometheus error that says which, not a raw OSError or UnicodeEncodeError in the banner."""
+    with pytest.raises(PrometheusUnreachable) as err:  # checked before any connection is made
+        PrometheusClient(f"https://127.0.0.1:{free_port()}", ca_bundle=str(tmp_path / "gone.pem")).query("up")
+    assert "CA bundle" in str(err.value)
+    with StubServer(lambda r: StubResponse(200, prometheus_vector([({}, "1")]))) as stub:
+        with pytest.raises(PrometheusUnreachable) as err:
+            PrometheusClient(stub.url, token="tok€n").query("up")
+        assert "characters an HTTP header cannot carry" in str(err.value) and "tok€n" not in str(err.value)
+
+
 # --- stub server: wrong answers -------------------------------------------------------------------
 
 

@@ -169,6 +169,11 @@ def test_basic_auth_headers_ca_bundle_and_insecure_are_saved(qtbot, app, store, 
         ("headers", "X-Scope-OrgID tenant-1", "line 1: write it as 'Name: value'"),
         ("headers", "Authorization: Bearer abc", "set Authorization with the bearer token"),
         ("ca_bundle", "/nonexistent/ca.pem", "is not a readable file"),
+        # values that would only fail later, as a raw Python error in the banner
+        ("url", "http://127.0.0.1:99999", "its host or port cannot be read"),
+        ("url", "http://[::1", "its host or port cannot be read"),
+        ("headers", "X-Scope-OrgID: 租户", "characters an HTTP header cannot carry"),
+        ("ca_bundle", "/etc/passwd", "holds no PEM certificate"),
     ],
 )
 def test_bad_input_keeps_the_dialog_open_and_writes_nothing(qtbot, app, store, field, value, message) -> None:
@@ -202,18 +207,24 @@ def test_bearer_without_token_and_basic_without_user_are_refused(qtbot, app, sto
     _choose(dialog.form().auth_kind, "bearer")
     _click(qtbot, dialog, "Ok")
     assert "a bearer token is needed" in dialog.error.text()
+    dialog.form().token.setText("tok€n")  # no HTTP header carries it (typed as a paste: QTest types ASCII)
+    _click(qtbot, dialog, "Ok")
+    assert "the bearer token has characters an HTTP header cannot carry" in dialog.error.text()
+    assert "tok€n" not in dialog.error.text()
     _choose(dialog.form().auth_kind, "basic")
     _click(qtbot, dialog, "Ok")
     assert "basic auth needs a user name" in dialog.error.text()
 
 
 def test_error_on_another_context_switches_to_it(qtbot, app, store) -> None:
-    dialog = _dialog(qtbot, current_context="kind-dev")
-    _type(qtbot, dialog.form().url, "not a url")
-    dialog.select_context("prod-eu")
-    _click(qtbot, dialog, "Ok")
-    assert dialog.context_combo.currentText() == "kind-dev"
-    assert dialog.error.text().startswith("kind-dev: ")
+    eks = "arn:aws:eks:eu-west-1:123456789012:cluster/prod"  # a name with colons, as EKS writes them
+    for bad in ("kind-dev", eks):
+        dialog = _dialog(qtbot, contexts=["kind-dev", eks, "prod-eu"], current_context=bad)
+        _type(qtbot, dialog.form().url, "not a url")
+        dialog.select_context("prod-eu")
+        _click(qtbot, dialog, "Ok")
+        assert dialog.context_combo.currentText() == bad
+        assert dialog.error.text().startswith(f"{bad}: ")
 
 
 def test_looking_at_a_context_writes_nothing_for_it(qtbot, app, store) -> None:
@@ -271,6 +282,12 @@ def test_save_failure_is_shown_and_keeps_the_edits(qtbot, app, store, tmp_path: 
     assert dialog.result() != QDialog.DialogCode.Accepted
     assert "Could not save the settings" in dialog.error.text()
     assert dialog.form().url.text() == "http://localhost:9090"
+    # Cancel then: the window's settings did not take the edits (they would be written at its next save)
+    settings = dialog.settings
+    dialog.read_only.setChecked(True)
+    _click(qtbot, dialog, "Ok")
+    _click(qtbot, dialog, "Cancel")
+    assert settings.read_only is False and settings.context_settings("kind-dev").prometheus_url in ("", None)
 
 
 def test_contexts_with_stored_settings_are_offered(qtbot, app, store) -> None:
@@ -283,6 +300,41 @@ def test_contexts_with_stored_settings_are_offered(qtbot, app, store) -> None:
     offered = [later.context_combo.itemText(i) for i in range(later.context_combo.count())]
     assert offered[0] == "another"
     assert "only-context" in offered
+
+
+def test_the_demo_is_no_cluster_to_set_up(qtbot, app, store) -> None:
+    s = store.load_settings()
+    s.set_context_settings("demo", store.ContextSettings(graph_type="app"))  # its view choices are kept
+    s.save()
+    dialog = _dialog(qtbot, contexts=["kind-dev"])
+    assert [dialog.context_combo.itemText(i) for i in range(dialog.context_combo.count())] == ["kind-dev"]
+
+
+def test_a_relative_ca_bundle_is_kept_as_a_full_path(qtbot, app, store, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    monkeypatch.chdir(tmp_path)
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    _type(qtbot, dialog.form().url, "https://prom.example")
+    _type(qtbot, dialog.form().ca_bundle, "ca.pem")
+    _click(qtbot, dialog, "Ok")
+    assert store.load_settings().context_settings("kind-dev").prometheus_auth["ca_bundle"] == str(tmp_path / "ca.pem")
+
+
+def test_closing_during_a_test_does_not_wait_for_it(qtbot, store) -> None:
+    """Prometheus that never answers: closing the dialog leaves at once (it waited for the test's
+    timeout with the app frozen); the test's thread ends on its own."""
+    from tests.prom_server import HANG, StubServer
+
+    with StubServer(lambda _req: HANG) as stub:
+        dialog = _dialog(qtbot, current_context="prod-eu")
+        form = dialog.form("prod-eu")
+        _type(qtbot, form.url, stub.url)
+        form.test_connection()
+        worker = form._test_thread
+        assert worker is not None and worker.is_alive()
+        dialog.reject()
+        assert worker.is_alive()  # not waited for
+    qtbot.waitUntil(lambda: not worker.is_alive(), timeout=15000)
 
 
 def test_no_context_shows_a_hint_and_still_saves_general_settings(qtbot, app, store) -> None:

@@ -119,9 +119,17 @@ def _live_source(a: argparse.Namespace) -> Any:
         return DemoCluster()
     try:
         from meshdesk.sources.cluster import open_source
+        from meshdesk.sources.kubeconfig import load_kubeconfig
+        from meshdesk.store.settings import load_settings
     except ImportError:
         raise _Unavailable("live clusters are not available in this build (meshdesk.sources.cluster)") from None
-    return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=a.prometheus)
+    url, auth = a.prometheus, None
+    if not url:
+        # as the app opens the context: the Prometheus address and credentials saved in its Settings
+        context = load_kubeconfig(a.kubeconfig, log_problems=False).context(a.context).name
+        saved = load_settings().context_settings(context)
+        url, auth = saved.prometheus_url or None, saved.prometheus_auth or None
+    return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=url, prometheus_auth=auth)
 
 
 class _Unavailable(Exception):

@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from meshdesk.mesh.inventory import ISTIO_NAMESPACE
-from meshdesk.sources.base import Forbidden, NotFound, PrometheusError, SourceError
+from meshdesk.sources.base import ConfigError, Forbidden, NotFound, PrometheusError, SourceError
 from meshdesk.sources.inventory import RawApi, _d, api_auth_headers
 from meshdesk.sources.prometheus import PrometheusClient
 
@@ -265,7 +265,13 @@ def _explicit(url: str, auth: Mapping[str, Any] | None, timeout: float) -> Prome
                               ca_bundle=auth.get("ca_file") or auth.get("ca_bundle") or None,
                               insecure=bool(auth.get("insecure", False)), timeout=timeout)
     parts = urlsplit(url)
-    shown = f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        raise ConfigError(f"Prometheus URL {parts.scheme}://{parts.hostname}...: its port is not a port number",
+                          hint="check it in Settings for this context") from None
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname  # IPv6
+    shown = f"{parts.scheme}://{host}{':' + str(port) if port else ''}{parts.path}"
     return PrometheusConnection(client, f"URL {shown.rstrip('/')}")
 
 

@@ -412,6 +412,14 @@ class PrometheusClient:
             raise PrometheusUnreachable(f"Prometheus address {where} is not a valid URL") from None
         except requests.exceptions.RequestException as e:
             raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {type(e).__name__}") from None
+        except UnicodeEncodeError:  # a token or header value no HTTP header can carry
+            raise PrometheusUnreachable(f"Cannot ask Prometheus at {where}: a token, user name or header value has "
+                                        "characters an HTTP header cannot carry",
+                                        hint="check them in Settings for this context") from None
+        except OSError as e:  # e.g. the CA bundle file named in the settings is gone
+            raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {e.strerror or type(e).__name__}"
+                                        + (" (is the CA bundle file still there?)" if isinstance(self._verify, str) else ""),
+                                        hint="check the CA bundle in Settings for this context") from None
         return resp
 
     def _decode(self, resp: requests.Response) -> tuple[Mapping[str, Any], list[str]]:

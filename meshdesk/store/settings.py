@@ -221,6 +221,18 @@ class Settings:
         self._dirty_contexts: set[str] = set()
         self._blocked = False  # an unusable file that could not be moved aside is in the way
 
+    # -- undo --------------------------------------------------------------------------------------
+    _STATE = ("_general", "_namespaces", "_contexts", "_dirty_general", "_dirty_namespaces", "_dirty_contexts")
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Everything this object holds now, for :meth:`restore` (e.g. when a save that should have
+        made changes stick failed, and the user cancels them)."""
+        return {name: copy.deepcopy(getattr(self, name)) for name in self._STATE}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        for name in self._STATE:
+            setattr(self, name, copy.deepcopy(state[name]))
+
     # -- general -----------------------------------------------------------------------------------
     @property
     def read_only(self) -> bool:

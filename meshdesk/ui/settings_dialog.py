@@ -54,7 +54,24 @@ AUTH_KINDS: tuple[tuple[str, str], ...] = (
 
 
 class SettingsInputError(ValueError):
-    """What the user typed cannot be saved; the message says which field and why (never a secret)."""
+    """What the user typed cannot be saved; the message says which field and why (never a secret).
+    ``context`` names the context whose form it is (empty for the general settings)."""
+
+    def __init__(self, message: str, context: str = "") -> None:
+        super().__init__(message)
+        self.context = context
+
+
+def _sendable(value: str, field: str) -> None:
+    """HTTP headers carry Latin-1 text on one line: a value that cannot go is refused here, naming its
+    field (a token pasted with a line break, a tenant name in another script), rather than failing
+    later as a raw encoding error."""
+    if any(c in value for c in "\r\n\0"):
+        raise SettingsInputError(f"{field} contains a line break")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise SettingsInputError(f"{field} has characters an HTTP header cannot carry (use ASCII)") from None
 
 
 # --- auth dictionary <-> fields ------------------------------------------------------------------------
@@ -74,6 +91,8 @@ def parse_headers(text: str) -> dict[str, str]:
             raise SettingsInputError(f"Extra headers, line {number}: write it as 'Name: value' (e.g. X-Scope-OrgID: tenant-1)")
         if name.lower() == "authorization":
             raise SettingsInputError("Extra headers: set Authorization with the bearer token or basic auth choice instead")
+        _sendable(name, f"Extra headers, line {number}")
+        _sendable(value.strip(), f"Extra headers, line {number}")
         headers[name] = value.strip()
     return headers
 
@@ -87,9 +106,14 @@ def check_prometheus_url(url: str) -> str:
     url = url.strip()
     if not url:
         return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsInputError("Prometheus URL must look like http(s)://host[:port][/prefix], or be empty to find it in the cluster")
+    shape = "Prometheus URL must look like http(s)://host[:port][/prefix], or be empty to find it in the cluster"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is not a number, or out of range, raises here
+    except ValueError:
+        raise SettingsInputError(shape + " (its host or port cannot be read)") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+        raise SettingsInputError(shape)
     if parts.password:
         raise SettingsInputError("Prometheus URL: put the password in the basic auth fields, not in the address")
     return url.rstrip("/")
@@ -256,9 +280,14 @@ class _ContextForm(QWidget):
         self.test_result.show()
 
     def finish_test(self) -> None:
-        """Wait for a test under way (its client times out within TEST_TIMEOUT_S)."""
-        if self._test_thread is not None:
-            self._test_thread.join(TEST_TIMEOUT_S + 1)
+        """Let go of a test under way: it ends on its own (its client times out within TEST_TIMEOUT_S)
+        and its verdict is dropped, so closing the dialog never waits for it."""
+        if self._test_thread is not None and self._test_thread.is_alive():
+            try:
+                self.testDone.disconnect()
+            except (RuntimeError, TypeError):
+                pass
+        self._test_thread = None
 
     def _browse_ca(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "CA bundle", self.ca_bundle.text(),
@@ -283,10 +312,13 @@ class _ContextForm(QWidget):
             token = self.token.text().strip()
             if not token:
                 raise SettingsInputError("a bearer token is needed (or choose no authentication)")
+            _sendable(token, "the bearer token")
             out["token"] = token
         elif kind == AUTH_BASIC:
             if not self.username.text().strip():
                 raise SettingsInputError("basic auth needs a user name")
+            _sendable(self.username.text().strip(), "the basic auth user name")
+            _sendable(self.password.text(), "the basic auth password")
             out["username"] = self.username.text().strip()
             out["password"] = self.password.text()
         headers = parse_headers(self.headers.toPlainText())
@@ -294,9 +326,16 @@ class _ContextForm(QWidget):
             out["headers"] = headers
         ca = self.ca_bundle.text().strip()
         if ca:
-            if not Path(ca).expanduser().is_file():
+            path = Path(ca).expanduser().resolve()  # kept absolute: meshdesk may start elsewhere
+            try:
+                text = path.read_bytes()[:1_000_000] if path.is_file() else None
+            except OSError:
+                text = None
+            if text is None:
                 raise SettingsInputError(f"CA bundle {ca} is not a readable file")
-            out["ca_bundle"] = str(Path(ca).expanduser())
+            if b"-----BEGIN CERTIFICATE-----" not in text:
+                raise SettingsInputError(f"CA bundle {ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+            out["ca_bundle"] = str(path)
         if self.insecure.isChecked():
             out["insecure"] = True
         return out
@@ -307,7 +346,7 @@ class _ContextForm(QWidget):
             url = check_prometheus_url(self.url.text())
             auth = self.auth()
         except SettingsInputError as exc:
-            raise SettingsInputError(f"{self.context}: {exc}") from None
+            raise SettingsInputError(f"{self.context}: {exc}", self.context) from None
         changes = {
             "prometheus_url": url,
             "prometheus_auth": auth,
@@ -380,7 +419,9 @@ class SettingsDialog(QDialog):
         self._forms: dict[str, _ContextForm] = {}
 
         names: list[str] = []
-        for name in [*(contexts or ()), *_stored_contexts(self.settings)]:
+        # the built-in demo and snapshot files keep view choices too, but have no cluster to connect to
+        stored = [n for n in _stored_contexts(self.settings) if n != "demo" and not n.startswith("snapshot: ")]
+        for name in [*(contexts or ()), *stored]:
             if name and name not in names:
                 names.append(name)
         if current_context and current_context not in names:
@@ -480,11 +521,11 @@ class SettingsDialog(QDialog):
             per_context = {name: form.values() for name, form in self._forms.items()}
         except SettingsInputError as exc:
             self.show_error(str(exc))
-            bad = str(exc).split(":", 1)[0]
-            if bad in self._forms:
-                self.context_combo.setCurrentText(bad)
+            if exc.context in self._forms:  # bring the form at fault into view (names may hold ':')
+                self.context_combo.setCurrentText(exc.context)
             return False
         choice = str(self.theme_combo.currentData())
+        before = self.settings.checkpoint() if hasattr(self.settings, "checkpoint") else None  # if saving fails
         for name, values in per_context.items():
             if self._forms[name].changed(values):
                 self.settings.set_context_settings(name, values)
@@ -496,6 +537,9 @@ class SettingsDialog(QDialog):
         try:
             self.settings.save()
         except OSError as exc:
+            # nothing was written: nothing changes either (Cancel then leaves everything as it was)
+            if before is not None:
+                self.settings.restore(before)
             # the message names the file and the OS error, never a setting's value
             self.show_error(f"Could not save the settings: {exc.strerror or exc} ({exc.filename or 'settings file'})")
             log.warning("saving settings failed: %s", exc.strerror or type(exc).__name__)
