@@ -96,6 +96,21 @@ def test_service_entries_the_user_cannot_read_or_from_another_cluster_fold_nothi
     host = two.find_node(service="api.pay.example.com")
     assert host is not None
     assert [two.nodes[e.source].cluster for e in two.edges.values() if e.target == host.id] == ["west"]
+    # a host's service node known in each cluster (its namespace and cluster in the labels): the entry,
+    # read from east, stands for east's node only
+    local = IstioObject("ServiceEntry", "payments-api", "shop",
+                        spec={"hosts": ["api.pay.example.com"], "location": "MESH_EXTERNAL"})
+
+    def placed(cluster: str, value: float) -> Sample:
+        sample = _external_from("web-v1", "shop", "api.pay.example.com", value, cluster=cluster)
+        sample.labels.update(destination_service_namespace="shop", destination_cluster=cluster)
+        return sample
+
+    both = build(snapshot([placed("east", 3), placed("west", 2)], inventory=_inventory(_workload("web-v1"),
+                                                                                        istio=(local,))))
+    entries = [(n.cluster, n.service) for n in both.nodes.values() if n.is_service_entry is not None]
+    assert entries == [("east", "payments-api")]
+    assert both.find_node(service="api.pay.example.com") is not None  # west's call, to the plain host
 
 
 def test_dead_node_removed_or_marked() -> None:

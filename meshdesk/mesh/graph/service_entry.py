@@ -95,6 +95,15 @@ def apply(tm: TrafficMap, ctx: PassContext, namespace: str) -> None:
         return
     request = ctx.request
     seen: set[str] = set()
+    # as Kiali reads ServiceEntries per cluster: in a graph that spans several clusters, an entry of a
+    # cluster the graph shows applies in that cluster only (another cluster does not have it)
+    clusters = {n.cluster for n in tm.values() if is_ok(n.cluster)}
+    home = ctx.inventory.cluster if ctx.inventory is not None else ""
+
+    def defines(entry: _Entry, cluster: str) -> bool:
+        own = entry.obj.cluster or home
+        return len(clusters) < 2 or own not in clusters or own == cluster
+
     # (entry, the cluster it was asked in) -> the service nodes it stands for, in the order found
     found: dict[tuple[int, str], tuple[_Entry, list[TNode]]] = {}
     for n in list(tm.values()):
@@ -109,7 +118,8 @@ def apply(tm: TrafficMap, ctx: PassContext, namespace: str) -> None:
                 continue
             if not request.is_accessible(cluster, lookup_ns):
                 continue
-            entry = _match(entries, lookup_ns, cand.service, partial(request.is_accessible, cluster))
+            entry = _match([e for e in entries if defines(e, cluster)], lookup_ns, cand.service,
+                           partial(request.is_accessible, cluster))
             if entry is not None:
                 seen.add(cand.key)
                 found.setdefault((id(entry), cluster), (entry, []))[1].append(cand)
