@@ -234,10 +234,13 @@ def _traffic(graph: TrafficGraph, node: Node) -> str:
         for e in sorted(edges, key=lambda e: -e.rate):
             other = graph.nodes.get(e.source if incoming else e.target)
             name = other.label if other is not None else "?"
+            # a box's edges cross its border from several members: say which one
+            member = graph.nodes.get(e.target if incoming else e.source) if node.node_type == NODE_BOX else None
+            at = f" ({'into' if incoming else 'from'} {_e(member.label)})" if member is not None else ""
             err = error_share(e)
             extra = f", <span style='color:#c9190b'>{fmt_pct(err)} errors</span>" if err else ""
             idle = " <i>(idle)</i>" if e.is_idle else ""
-            rows.append(f"{'from' if incoming else 'to'} <b>{_e(name)}</b>: {e.protocol} "
+            rows.append(f"{'from' if incoming else 'to'} <b>{_e(name)}</b>{at}: {e.protocol} "
                         f"{fmt_rate(e.rate, e.protocol, messages)}{extra}{idle}")
         return totals(edges) + "<br>".join(rows)
 
