@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from meshdesk.mesh.inventory import GATEWAY_COMPONENTS, ISTIO_KINDS, Inventory, IstioObject, Namespace
+from meshdesk.mesh.inventory import ISTIO_KINDS, Inventory, IstioObject, Namespace
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import Cancelled, Conflict, NotFound, SourceError, SourceInfo
@@ -86,18 +86,10 @@ class DemoCluster:
         inventory = None
         if with_inventory:
             sim.update_pods(workloads, self._seed, now)
-            chosen = set(wanted)
-            inventory = Inventory(
-                cluster=mesh.CLUSTER,
-                namespaces=[n for n in namespaces if n.name in chosen],
-                workloads=[w for w in workloads if w.namespace in chosen],
-                services=[s for s in services if s.namespace in chosen],
-                istio=[o for o in objects if o.namespace in chosen],
-                # as a cluster read: the gateways elsewhere, so the shop graph marks istio-system's
-                outside_gateways=[w for w in workloads if w.namespace not in chosen
-                                  and w.labels.get("operator.istio.io/component") in GATEWAY_COMPONENTS],
-                outside_gateway_configs=[o for o in objects if o.namespace not in chosen and o.kind == "Gateway"],
-            )
+            # the chosen namespaces, and as a cluster read the gateways elsewhere (so the shop graph marks
+            # istio-system's)
+            inventory = Inventory(cluster=mesh.CLUSTER, namespaces=namespaces, workloads=workloads,
+                                  services=services, istio=list(objects)).within(wanted)
             missing = [n for n in request.namespaces if n not in known]
             if missing:
                 inventory.warnings.append(f"namespace(s) not in the demo cluster: {', '.join(missing)}")
