@@ -126,7 +126,7 @@ def _live_source(a: argparse.Namespace) -> Any:
     url, auth = a.prometheus, None
     if not url:
         # as the app opens the context: the Prometheus address and credentials saved in its Settings
-        context = load_kubeconfig(a.kubeconfig, log_problems=False).context(a.context).name
+        context = a.context or load_kubeconfig(a.kubeconfig, log_problems=False).context(None).name
         saved = load_settings().context_settings(context)
         url, auth = saved.prometheus_url or None, saved.prometheus_auth or None
     return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=url, prometheus_auth=auth)
