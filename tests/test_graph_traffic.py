@@ -137,6 +137,12 @@ def test_passthrough_cluster_is_an_inaccessible_egress_node() -> None:
     g = build(snapshot([Sample("istio_requests_total", lab, 4)], injectServiceNodes=True))
     pt = g.find_node(service="PassthroughCluster")
     assert pt is not None and pt.is_egress_cluster and pt.is_inaccessible
+    # Kiali's graph JSON says inaccessible; it keeps "egress cluster" to itself (its NodeData has no such
+    # field), so a graph compared with Kiali's must not carry it
+    from meshdesk.mesh.export import to_kiali
+
+    data = next(n["data"] for n in to_kiali(g)["elements"]["nodes"] if n["data"].get("service") == "PassthroughCluster")
+    assert data.get("isInaccessible") is True and "isEgressCluster" not in data
 
 
 def test_node_detail_graph_shows_only_the_focus_traffic() -> None:

@@ -86,9 +86,10 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
         d["hasHealthConfig"] = {"health.kiali.io/rate": n.health_annotation}
     if n.node_type == model.NODE_BOX:
         d["isBox"] = n.box
+    # Kiali's node flags only: it keeps "is egress cluster" and "has DR" internally but writes neither
     flags = (("isDead", n.is_dead), ("isIdle", n.is_idle), ("isInaccessible", n.is_inaccessible),
              ("isInjected", n.is_injected), ("isOutOfMesh", n.has_missing_sidecar), ("isOutside", n.is_outside),
-             ("isRoot", n.is_root), ("isEgressCluster", n.is_egress_cluster), ("hasDR", n.has_destination_rule))
+             ("isRoot", n.is_root))
     for flag, on in flags:
         if on:
             d[flag] = True
