@@ -83,9 +83,15 @@ def test_response_time_of_an_edge_between_two_namespaces_is_its_callers() -> Non
 
 
 def test_throughput_by_type() -> None:
-    samples = [http("web-v1", "cart-v1", 10),
-               Sample("istio_request_bytes", labels("web-v1", "cart-v1", request_protocol="http", stat="rate"), 300),
-               Sample("istio_response_bytes", labels("web-v1", "cart-v1", request_protocol="http", stat="rate"), 9000)]
+    """As Kiali reads them: request bytes from the caller's proxy, response bytes from the server's
+    (their twins from the other proxy are not what it shows)."""
+    def bytes_(metric: str, reporter: str, value: float) -> Sample:
+        return Sample(metric, labels("web-v1", "cart-v1", request_protocol="http", stat="rate", reporter=reporter),
+                      value)
+
+    samples = [http("web-v1", "cart-v1", 10), bytes_("istio_request_bytes", "source", 300),
+               bytes_("istio_request_bytes", "destination", 310), bytes_("istio_response_bytes", "destination", 9000),
+               bytes_("istio_response_bytes", "source", 9100)]
     assert edge(build(snapshot(samples)), "web-v1", "cart-v1").throughput == pytest.approx(9000)
     assert edge(build(snapshot(samples, throughputType="request")), "web-v1", "cart-v1").throughput \
         == pytest.approx(300)

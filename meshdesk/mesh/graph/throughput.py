@@ -1,9 +1,10 @@
 """Appender: throughput on HTTP edges (``edge.throughput``, bytes per second).
 
 Reads ``istio_request_bytes`` or ``istio_response_bytes`` (``request.throughputType``) samples, the
-per-second rate of the byte counters for an edge. Values for the same edge add up; an edge measured
-by the destination proxy ignores the source proxy's twin report. With injected service nodes the
-value goes on the service -> workload edge, as Kiali does.
+per-second rate of the byte counters for an edge, as Kiali reads them: request bytes as the caller's
+proxy reported them, response bytes as the server's did (its waypoint's, in ambient). Values for the
+same edge add up. With injected service nodes the value goes on the service -> workload edge, as Kiali
+does.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     if not samples:
         return
     resolver = EdgeResolver(req, ctx.caches)
-    by_reporter: dict[str, dict[tuple[str, str], float]] = {"destination": {}, "source": {}}
+    wanted = "source" if req.throughputType == "request" else "destination"
+    found: dict[tuple[str, str], float] = {}
     for s in samples:
         labels = s.labels
         stat = labels.get(telemetry.STAT_LABEL, "rate")
         if stat != "rate" or labels.get("request_protocol", HTTP) != HTTP:
             continue
-        reporter = reporter_of(labels, req.waypoint_reports)
-        if reporter not in by_reporter:
+        if reporter_of(labels, req.waypoint_reports) != wanted:
             continue
         ends = resolver.endpoints(labels)
         if ends is None:
@@ -38,14 +39,11 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             continue
         src, dst, svc, _host = ends
         key = (svc, dst) if svc is not None else (src, dst)
-        bucket = by_reporter[reporter]
-        bucket[key] = bucket.get(key, 0.0) + s.value
-    merged = dict(by_reporter["source"])
-    merged.update(by_reporter["destination"])
+        found[key] = found.get(key, 0.0) + s.value
     for n in tm.values():
         for e in n.edges.values():
             if e.protocol != HTTP:
                 continue
-            v = merged.get((e.source.key, e.dest.key))
+            v = found.get((e.source.key, e.dest.key))
             if v is not None:
                 e.md["throughput"] = v
