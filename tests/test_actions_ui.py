@@ -582,3 +582,19 @@ def test_form_details_that_used_to_be_lost(emu: KubeEmulator, settings: Settings
     fault.form.delay_percent.setValue(0)
     qtbot.mouseClick(fault.review_button, Qt.MouseButton.LeftButton)
     assert fault.page != REVIEW and "a delay needs a share of requests above 0 %" in fault.form_error.text()
+
+
+def test_a_small_fault_share_reopens_as_it_is(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                              qtbot: QtBot) -> None:
+    """A delay for 0.05 % of requests showed as 0.1 % (one decimal) and was rewritten so, or refused as 0 %
+    at 0.01 %, though the user changed nothing."""
+    spec = {"hosts": ["reviews"], "http": [{"fault": {"delay": {"percentage": {"value": 0.05}, "fixedDelay": "7s"}},
+                                            "route": [{"destination": {"host": "reviews", "subset": "v1"}}]}]}
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService", "metadata": {"name": "reviews", "namespace": "bookinfo"},
+             "spec": spec}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "fault-injection", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(dialog.form, FaultInjectionForm) and dialog.form.delay_percent.value() == pytest.approx(0.05)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.plan is not None and dialog.plan.empty

@@ -353,3 +353,19 @@ def test_a_gateway_api_ingress_in_front_of_the_waypoint() -> None:
     data = {n["data"].get("workload"): n["data"] for n in to_kiali(g)["elements"]["nodes"]}
     assert data["shop-gateway-istio"]["isK8sGatewayAPI"] is True and data["shop-gateway-istio"]["hasIngressWaypoint"]
     assert "isK8sGatewayAPI" not in data["frontend-v1"]
+
+
+def test_throughput_in_an_ambient_namespace_is_the_waypoints_either_way() -> None:
+    """Kiali reads request bytes from reporter=~"waypoint|source" and response bytes from
+    reporter=~"waypoint|destination": in an ambient namespace the waypoint's report serves both."""
+    from tests.graph_samples import labels, snapshot
+
+    def bytes_(metric: str, value: float) -> Sample:
+        return Sample(metric, labels("frontend-v1", "cart-v1", request_protocol="http", stat="rate",
+                                     reporter="waypoint"), value)
+
+    samples = [http("frontend-v1", "cart-v1", 10.0, reporter="waypoint"),
+               bytes_("istio_request_bytes", 300), bytes_("istio_response_bytes", 9000)]
+    for kind, expected in (("response", 9000), ("request", 300)):
+        g = build(snapshot(samples, inventory(), throughputType=kind))
+        assert edge(g, node(g, "frontend-v1"), node(g, "cart-v1"), "http").throughput == expected, kind

@@ -727,20 +727,26 @@ def test_argo_rollouts_are_made_from_their_replicasets(kube_emulator: KubeEmulat
     emu = kube_emulator
     emu.add_namespace("shop")
     owner = [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "controller": True, "uid": "r1"}]
-    tmpl = {"metadata": {"labels": {"app": "cart"}}, "spec": {"containers": [{"name": "m", "image": "i"}]}}
-    for name, rollout, replicas in (("cart-aaa", "cart", 2), ("cart-bbb", "cart", 0), ("idle-ccc", "idle", 0)):
+    def tmpl(version: str) -> dict[str, Any]:
+        return {"metadata": {"labels": {"app": "cart", "version": version, "rollouts-pod-template-hash": version}},
+                "spec": {"containers": [{"name": "m", "image": "i"}]}}
+
+    for name, rollout, replicas, version in (("cart-aaa", "cart", 0, "v1"), ("cart-bbb", "cart", 2, "v2"),
+                                             ("idle-ccc", "idle", 0, "v1")):
         rs = emu.add({"apiVersion": "apps/v1", "kind": "ReplicaSet",
                       "metadata": {"name": name, "namespace": "shop",
                                    "ownerReferences": [{**owner[0], "name": rollout}]},
-                      "spec": {"replicas": replicas, "template": tmpl},
+                      "spec": {"replicas": replicas, "template": tmpl(version)},
                       "status": {"replicas": replicas, "availableReplicas": replicas}})
         for i in range(replicas):
             _workload_pods(emu, "shop", rs, f"{name}-{i}", "Running", True, {"app": "cart"})
-    _workload_pods(emu, "shop", emu.get("replicasets", "shop", "cart-aaa", "apps"), "cart-aaa-old", "Failed", False,
+    _workload_pods(emu, "shop", emu.get("replicasets", "shop", "cart-bbb", "apps"), "cart-bbb-old", "Failed", False,
                    {"app": "cart"})
     got = {(w.kind, w.name): w for w in read_inventory(emu.api_client(), ["shop"], cluster="c").workloads}
     assert sorted(got) == [("Rollout", "cart"), ("Rollout", "idle")]
     assert (got[("Rollout", "cart")].replicas, got[("Rollout", "cart")].available) == (2, 2)
+    # its labels are those of the revision that runs (an old one scaled to zero said another version)
+    assert got[("Rollout", "cart")].version == "v2" and "rollouts-pod-template-hash" not in got[("Rollout", "cart")].labels
     assert _workload_status([got[("Rollout", "cart")]])[0] == HEALTHY
     assert _workload_status([got[("Rollout", "idle")]])[0] == NOT_READY
     assert got[("Rollout", "cart")].app == "cart"

@@ -221,3 +221,39 @@ def test_injection_in_an_ambient_namespace_says_what_a_sidecar_changes() -> None
     inv = Inventory(namespaces=[Namespace("travel", {"istio.io/dataplane-mode": "ambient"})])
     assert "is in ambient mode" in injection_change(inv, "travel", True).describe()
     assert "ambient" not in injection_change(inv, "travel", False).describe()
+
+
+def test_a_destination_rule_a_kept_virtual_service_routes_to_is_not_deleted() -> None:
+    """A hand-written canary split (which meshdesk leaves alone) routes to meshdesk's subsets: turning
+    the circuit breaker off trims the rule instead of deleting the subsets the split needs."""
+    from meshdesk.mesh.changes import REPLACE, service_routing_plan
+    from meshdesk.mesh.routing import current_routing
+
+    host = "reviews.shop.svc.cluster.local"
+    vs = IstioObject("VirtualService", "reviews", "shop", spec={"hosts": [host], "http": [
+        {"match": [{"headers": {"end-user": {"exact": "jason"}}}],
+         "route": [{"destination": {"host": host, "subset": "v2"}, "weight": 50},
+                   {"destination": {"host": host, "subset": "v3"}, "weight": 50}]},
+        {"route": [{"destination": {"host": host}}]}]})
+    dr = IstioObject("DestinationRule", "reviews", "shop", spec={
+        "host": host, "subsets": [{"name": v, "labels": {"version": v}} for v in ("v1", "v2", "v3")],
+        "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 10}}}}, labels={MANAGED_LABEL: "meshdesk"})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[vs, dr])
+    routing, _, _ = current_routing(inv, REVIEWS)
+    routing.circuit_breaker = CircuitBreaker()
+    plan = service_routing_plan(inv, REVIEWS, routing)
+    assert [(c.op, c.kind) for c in plan.changes] == [(REPLACE, "DestinationRule")]
+    kept = plan.changes[0].obj
+    assert kept is not None and "trafficPolicy" not in kept.spec and len(kept.spec["subsets"]) == 3
+
+
+def test_a_name_meshdesk_would_create_that_another_host_holds_is_said() -> None:
+    from meshdesk.mesh.changes import service_routing_plan
+
+    other = IstioObject("VirtualService", "reviews", "shop", spec={"hosts": ["reviews.example.com"], "http": [
+        {"route": [{"destination": {"host": "reviews.example.com"}}]}]})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[other])
+    with pytest.raises(RoutingError, match="a VirtualService named reviews already exists in shop for other hosts"):
+        service_routing_plan(inv, REVIEWS, ServiceRouting(timeout_seconds=2))
+    # nothing to create of that kind: no objection (circuit breaking needs a DestinationRule only)
+    assert service_routing_plan(inv, REVIEWS, ServiceRouting(circuit_breaker=CircuitBreaker(max_connections=3)))

@@ -135,6 +135,13 @@ def test_gateways_named_the_old_way_and_in_matches() -> None:
     checks = validate(inv)[("VirtualService", "shop", "r")].checks
     assert [(c.code, c.severity, c.path) for c in checks] == [("KIA1108", INFO, "spec/gateways[0]"),
                                                               ("KIA1102", ERROR, "spec/http[1]/match/gateways[1]")]
+    # namespace/name is read as that, whatever dots the name holds
+    inv.istio.append(_obj("Gateway", "public.example", {"selector": {"istio": "ingressgateway"}}, ns="istio-system"))
+    inv.istio.append(_obj("VirtualService", "d", {"hosts": ["reviews"], "gateways": ["istio-system/public.example",
+                                                                                  "istio-system/publik.example"],
+                                                  "http": [{"route": [{"destination": {"host": "reviews"}}]}]}))
+    assert [(c.code, c.path) for c in validate(inv)[("VirtualService", "shop", "d")].checks] == [
+        ("KIA1102", "spec/gateways[1]")]
 
 
 def test_a_gateway_whose_workload_was_read_outside_the_selection() -> None:

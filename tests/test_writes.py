@@ -550,6 +550,21 @@ def test_mtls_mode_is_read_from_and_set_on_the_policy_in_force(emu: KubeEmulator
     assert current_mtls_mode(inv, "bookinfo", details) == "UNSET"
     plan = refresh(writer, peer_authentication_plan(inv, "bookinfo", "PERMISSIVE"))
     assert [(c.op, c.name) for c in plan.changes] == [(REPLACE, "strict-all")]
+    # that policy also sets reviews-v2's and v3's mode: changing one workload's through it is refused
+    with pytest.raises(RoutingError, match="PeerAuthentication reviews-strict sets the mode of reviews-v1 and of "
+                                           "reviews-v2, reviews-v3"):
+        peer_authentication_plan(inv, "bookinfo", "PERMISSIVE", workload=reviews)
+    # a policy of the workload's own (whatever its name) is changed in place
+    emu.add({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+             "metadata": {"name": "v1-only", "namespace": "bookinfo"},
+             "spec": {"selector": {"matchLabels": {"app": "reviews", "version": "v1"}}, "mtls": {"mode": "STRICT"}}},
+            "bookinfo")
+    inv = inventory(emu)
     plan = refresh(writer, peer_authentication_plan(inv, "bookinfo", "PERMISSIVE", workload=reviews))
-    assert [(c.op, c.name) for c in plan.changes] == [(REPLACE, "reviews-strict")]
-    assert plan.changes[0].obj is not None and plan.changes[0].obj.spec["selector"] == {"matchLabels": {"app": "reviews"}}
+    assert [(c.op, c.name) for c in plan.changes] == [(REPLACE, "v1-only")]
+    # a name taken by another workload's policy is said, not attempted
+    emu.add({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+             "metadata": {"name": "details-v1", "namespace": "bookinfo"},
+             "spec": {"selector": {"matchLabels": {"app": "ratings"}}, "mtls": {"mode": "STRICT"}}}, "bookinfo")
+    with pytest.raises(RoutingError, match="a PeerAuthentication named details-v1 already exists"):
+        peer_authentication_plan(inventory(emu), "bookinfo", "STRICT", workload=details)

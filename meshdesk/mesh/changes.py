@@ -355,16 +355,22 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
         not is_managed(vs_now) or bool(vs_now.spec.get("gateways"))))
     plan = ChangePlan(what or f"Routing of service {svc.namespace}/{svc.name}")
+    keeps_vs = vs_now is not None and _vs_part(routing) == _vs_part(now)
+    _refuse_taken_names(inv, svc, creates=[kind for kind, new, now_ in (("VirtualService", vs, vs_now),
+                                                                        ("DestinationRule", dr, dr_now))
+                                           if new is not None and now_ is None])
     if dr is not None:
         _put(plan, _merge_destination_rule(dr, dr_now), dr_now)
     elif dr_now is not None:
-        if is_managed(dr_now) and _only_meshdesks(dr_now):
+        # subsets a VirtualService left as it is still routes to must stay
+        routed = keeps_vs and vs_now is not None and bool(_subsets_routed(vs_now))
+        if is_managed(dr_now) and _only_meshdesks(dr_now) and not routed:
             plan.changes.append(Change(DELETE, obj=copy.deepcopy(dr_now), before=copy.deepcopy(dr_now)))
         else:  # someone else's, or someone added to it: only the circuit breaker goes
             bare = IstioObject("DestinationRule", dr_now.name, dr_now.namespace, dr_now.api_version,
                                {"host": dr_now.spec.get("host")}, dict(dr_now.labels))
             _put(plan, _merge_destination_rule(bare, dr_now), dr_now)
-    if vs_now is not None and _vs_part(routing) == _vs_part(now):
+    if keeps_vs:
         pass  # the routes are as they were: the VirtualService is left alone, whatever else it holds
     elif vs_now is not None and (lost := unmodelled(vs_now, svc, dr_now)):
         raise RoutingError(f"VirtualService {vs_now.namespace}/{vs_now.name} has {_and(lost)}, which meshdesk "
@@ -383,6 +389,30 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     plan.changes.sort(key=lambda c: (c.op == DELETE and c.kind == "DestinationRule",
                                      c.op != DELETE and c.kind == "VirtualService"))
     return plan
+
+
+def _subsets_routed(vs: IstioObject) -> set[str]:
+    """The subsets a VirtualService's routes name."""
+    out: set[str] = set()
+    for proto in ("http", "tcp", "tls"):
+        rules = vs.spec.get(proto) if isinstance(vs.spec, dict) else None
+        for rule in rules if isinstance(rules, list) else []:
+            routes = rule.get("route") if isinstance(rule, dict) else None
+            for route in routes if isinstance(routes, list) else []:
+                dest = route.get("destination") if isinstance(route, dict) else None
+                if isinstance(dest, dict) and isinstance(dest.get("subset"), str) and dest["subset"]:
+                    out.add(dest["subset"])
+    return out
+
+
+def _refuse_taken_names(inv: Inventory, svc: Service, creates: Sequence[str]) -> None:
+    """meshdesk names a service's VirtualService and DestinationRule after the service: when it would
+    create one (``creates``: their kinds) but that name is taken by an object for other hosts, say so
+    (the create could never go through, and overwriting it would break those hosts)."""
+    for kind in creates:
+        if any(o.name == svc.name for o in inv.istio_objects(kind, svc.namespace)):
+            raise RoutingError(f"a {kind} named {svc.name} already exists in {svc.namespace} for other hosts: "
+                               f"meshdesk names the {kind} of service {svc.name} so; rename that one first")
 
 
 def _and(items: Sequence[str]) -> str:
@@ -408,8 +438,18 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
     else."""
     pa = build_peer_authentication(namespace, mode, workload=workload)
     existing = _peer_authentication_for(inv, namespace, workload)
+    if existing is not None and workload is not None:
+        others = sorted(w.name for w in inv.workloads if w.namespace == namespace and w.name != workload.name
+                        and _selects(existing, w))
+        if others:
+            raise RoutingError(f"PeerAuthentication {existing.name} sets the mode of {workload.name} and of "
+                               f"{', '.join(others)}: change it for all of them (edit it), or give "
+                               f"{workload.name} a policy of its own first")
     if existing is not None:
         pa.name = existing.name  # the policy in force is changed, not joined by a second one
+    elif any(o.name == pa.name for o in inv.istio_objects("PeerAuthentication", namespace)):
+        raise RoutingError(f"a PeerAuthentication named {pa.name} already exists in {namespace} for other "
+                           "workloads: rename it first")
     target = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
     plan = ChangePlan(f"mTLS mode {pa.spec['mtls']['mode']} for {target}")
     if existing is not None:
@@ -425,20 +465,27 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
     return plan
 
 
+def _selector(o: IstioObject) -> dict[str, Any]:
+    sel = o.spec.get("selector") if isinstance(o.spec, dict) else None
+    labels = sel.get("matchLabels") if isinstance(sel, dict) else None
+    return labels if isinstance(labels, dict) else {}
+
+
+def _selects(pa: IstioObject, w: Workload) -> bool:
+    """Whether a PeerAuthentication with a selector applies to workload ``w``."""
+    sel = _selector(pa)
+    return bool(sel) and all(w.labels.get(k) == v for k, v in sel.items())
+
+
 def _peer_authentication_for(inv: Inventory, namespace: str, workload: Workload | None) -> IstioObject | None:
     """The PeerAuthentication that sets a namespace's mode (one without a selector; "default" first), or
     a workload's (one whose selector matches its labels; the one named after it first), whatever it is
     called: Istio applies one, so that is the one to show and change."""
-    def selector(o: IstioObject) -> dict[str, Any]:
-        sel = o.spec.get("selector") if isinstance(o.spec, dict) else None
-        labels = sel.get("matchLabels") if isinstance(sel, dict) else None
-        return labels if isinstance(labels, dict) else {}
-
     own = "default" if workload is None else workload.name
     found = [o for o in inv.istio_objects("PeerAuthentication", namespace)
-             if (not selector(o) if workload is None
-                 else bool(selector(o)) and all(workload.labels.get(k) == v for k, v in selector(o).items()))]
-    found.sort(key=lambda o: (o.name != own, o.name))
+             if (not _selector(o) if workload is None else _selects(o, workload))]
+    # its own first, then the one that selects it most narrowly (Istio would take the oldest: not known here)
+    found.sort(key=lambda o: (o.name != own, -len(_selector(o)), o.name))
     return found[0] if found else None
 
 

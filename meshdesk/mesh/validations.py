@@ -176,10 +176,12 @@ def _route_destinations(spec: Mapping[str, Any]) -> Iterable[tuple[str, dict[str
 def _gateway_ref(name: str, namespace: str) -> tuple[str, bool]:
     """A VirtualService's gateway as "namespace/name", and whether it was written the old way
     ("name.namespace[.cluster domain]", which Istio still reads)."""
+    if "/" in name:  # namespace/name (the name may hold dots)
+        return name, False
     if "." in name:
         parts = name.split(".")
         return f"{parts[1]}/{parts[0]}", True
-    return (name if "/" in name else f"{namespace}/{name}"), False
+    return f"{namespace}/{name}", False
 
 
 def _subsets_of(inv: Inventory, host: str) -> set[str] | None:
@@ -224,7 +226,7 @@ def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> l
             full, dotted = _gateway_ref(name, vs.namespace)
             if dotted:
                 checks.append(Check("KIA1108", INFO, f"gateway {name!r} is named the old way: write "
-                                    f"{full!r} (namespace/name)", f"spec/gateways[{i}]"))
+                                    f"{full!r} (namespace/name)", f"{where}/gateways[{i}]"))
             if full.split("/", 1)[0] in reg.namespaces | {g.split("/", 1)[0] for g in gateways} \
                     and full not in gateways:
                 checks.append(Check("KIA1102", ERROR, f"gateway {name!r} does not exist", f"{where}/gateways[{i}]"))

@@ -316,7 +316,8 @@ def istio_from_json(obj: Mapping[str, Any], kind: str, api_version: str, cluster
 
 _POD_ONLY_LABELS = ("pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name",
                     "pod-template-generation", "batch.kubernetes.io/controller-uid", "controller-uid",
-                    "batch.kubernetes.io/job-name", "job-name", "apps.kubernetes.io/pod-index")
+                    "batch.kubernetes.io/job-name", "job-name", "apps.kubernetes.io/pod-index",
+                    "rollouts-pod-template-hash")
 
 
 def _template_labels(kind: str, spec: Mapping[str, Any]) -> dict[str, str]:
@@ -759,10 +760,12 @@ class InventoryReader:
             parent = top(ns, kind, name)
             if parent[0] == "Rollout":
                 # Rollouts are not listed: the workload is made from its ReplicaSets (so one scaled
-                # to zero is there too), counting theirs, as Kiali does
-                rollouts.setdefault((ns, *parent), []).append(obj)
-                if (ns, *parent) not in workloads:
-                    meta = _d(obj.get("metadata"))
+                # to zero is there too), counting theirs, as Kiali does; its labels are those of the
+                # set that runs the most pods (the revision in force, not an old one scaled to zero)
+                sets = rollouts.setdefault((ns, *parent), [])
+                sets.append(obj)
+                meta = _d(obj.get("metadata"))
+                if max(_replicas("ReplicaSet", rs, [])[0] for rs in sets) == _replicas("ReplicaSet", obj, [])[0]:
                     labels = {k: v for k, v in _template_labels(kind, _d(obj.get("spec"))).items()
                               if k not in _POD_ONLY_LABELS}
                     workloads[(ns, *parent)] = Workload(name=parent[1], namespace=ns, kind="Rollout", labels=labels,
@@ -801,11 +804,11 @@ class InventoryReader:
 
         for (ns, kind, name), w in workloads.items():
             w.pods.sort(key=lambda p: p.name)
-            sets = rollouts.get((ns, kind, name))
-            if sets is not None:
-                w.replicas = sum(_replicas("ReplicaSet", rs, [])[0] for rs in sets)
-                w.available = sum(_replicas("ReplicaSet", rs, [])[1] for rs in sets)
-                w.current = sum(max(0, _current("ReplicaSet", rs)) for rs in sets)
+            owned = rollouts.get((ns, kind, name))
+            if owned is not None:
+                w.replicas = sum(_replicas("ReplicaSet", rs, [])[0] for rs in owned)
+                w.available = sum(_replicas("ReplicaSet", rs, [])[1] for rs in owned)
+                w.current = sum(max(0, _current("ReplicaSet", rs)) for rs in owned)
                 continue
             controller = controllers.get((ns, kind, name)) or {}
             w.replicas, w.available = _replicas(kind, controller, w.pods)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from meshdesk.mesh import telemetry
 from meshdesk.mesh.graph.context import PassContext
-from meshdesk.mesh.graph.traffic import EdgeResolver, reporter_of
+from meshdesk.mesh.graph.traffic import EdgeResolver
 from meshdesk.mesh.graph.trafficmap import HTTP, TrafficMap
 
 
@@ -31,7 +31,9 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         stat = labels.get(telemetry.STAT_LABEL, "rate")
         if stat != "rate" or labels.get("request_protocol", HTTP) != HTTP:
             continue
-        if reporter_of(labels, req.waypoint_reports) != wanted:
+        reporter = labels.get("reporter")
+        # as Kiali asks: the wanted side's proxy, or in ambient the waypoint that stands for either
+        if reporter != wanted and not (reporter == "waypoint" and req.waypoint_reports):
             continue
         ends = resolver.endpoints(labels)
         if ends is None:

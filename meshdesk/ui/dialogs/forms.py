@@ -413,7 +413,7 @@ def _enable_with(check: QCheckBox, *widgets: QWidget) -> None:
 
 def _dspin(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox:
     spin = QDoubleSpinBox()
-    spin.setDecimals(3 if suffix.strip() == "s" else 1)
+    spin.setDecimals(3)  # seconds to the millisecond; shares as small as Istio's users write them (0.05 %)
     spin.setRange(low, high)
     spin.setValue(value)
     spin.setSuffix(suffix)
