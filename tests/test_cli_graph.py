@@ -180,8 +180,11 @@ def test_ctrl_c_stops_quietly_with_status_130(tmp_path: Path) -> None:
 
     fifo = tmp_path / "slow.json"
     os.mkfifo(fifo)
+    # as from a terminal: Ctrl+C is delivered (a test run started in the background ignores SIGINT, and
+    # its children would inherit that)
     proc = subprocess.Popen([sys.executable, "-m", "meshdesk", "graph", "--snapshot", str(fifo)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
     writer = None
     try:
         deadline = time.monotonic() + 60
@@ -191,6 +194,12 @@ def test_ctrl_c_stops_quietly_with_status_130(tmp_path: Path) -> None:
             except OSError as e:
                 assert e.errno == errno.ENXIO and time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.02)
+        # and until it sits in the read: a signal landing just before the read starts is noted but the
+        # read then waits on (a user would press Ctrl+C again)
+        wchan = Path(f"/proc/{proc.pid}/wchan")
+        while wchan.exists() and "pipe_read" not in wchan.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
     finally:
