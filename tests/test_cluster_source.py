@@ -248,6 +248,19 @@ def test_credentials_rejected_during_a_snapshot(kube_emulator: KubeEmulator, sha
     source.close()
 
 
+def _bookinfo_cluster(emu: KubeEmulator, shared_dir: Path, prometheus_url: str | None) -> None:
+    """Istio's CRDs and bookinfo running in an injected namespace; with ``prometheus_url``, Istio's
+    Prometheus addon service proxying to it."""
+    emu.load_crds(shared_dir / CRDS)
+    emu.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    emu.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    if prometheus_url is not None:
+        emu.load_yaml(shared_dir / "fixtures/istio/addons/prometheus.yaml")
+    emu.run_workloads()
+    if prometheus_url is not None:
+        emu.proxy_service("istio-system", "prometheus", 9090, prometheus_url)
+
+
 def test_meshdesk_graph_on_a_live_cluster(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path,
                                           prometheus_server: PrometheusServer,
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,12 +268,7 @@ def test_meshdesk_graph_on_a_live_cluster(kube_emulator: KubeEmulator, shared_di
     Prometheus."""
     from meshdesk.cli import main
 
-    kube_emulator.load_crds(shared_dir / CRDS)
-    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
-    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
-    kube_emulator.load_yaml(shared_dir / "fixtures/istio/addons/prometheus.yaml")
-    kube_emulator.run_workloads()
-    kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    _bookinfo_cluster(kube_emulator, shared_dir, prometheus_server.url)
     config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
     assert main(["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo"]) == 0
     out = capsys.readouterr().out
@@ -276,12 +284,7 @@ def test_meshdesk_graph_without_the_right_to_list_namespaces(kube_emulator: Kube
     for the namespace's labels could not be read)."""
     from meshdesk.cli import main
 
-    kube_emulator.load_crds(shared_dir / CRDS)
-    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
-    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
-    kube_emulator.load_yaml(shared_dir / "fixtures/istio/addons/prometheus.yaml")
-    kube_emulator.run_workloads()
-    kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    _bookinfo_cluster(kube_emulator, shared_dir, prometheus_server.url)
     kube_emulator.forbid(namespace="", resource="namespaces", verb="list")
     config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab", namespace="bookinfo")
     assert main(["graph", "--kubeconfig", str(config), "--context", "lab"]) == 0
@@ -299,10 +302,7 @@ def test_meshdesk_graph_reads_prometheus_from_the_contexts_settings(kube_emulato
     from meshdesk.cli import main
     from meshdesk.store.settings import ContextSettings, load_settings
 
-    kube_emulator.load_crds(shared_dir / CRDS)
-    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
-    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
-    kube_emulator.run_workloads()
+    _bookinfo_cluster(kube_emulator, shared_dir, None)  # no Prometheus in the cluster
     config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
     settings = load_settings()
     settings.set_context_settings("lab", ContextSettings(prometheus_url=prometheus_server.url))
