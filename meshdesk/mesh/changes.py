@@ -34,7 +34,7 @@ from meshdesk.mesh.routing import (
     unmodelled,
 )
 from meshdesk.mesh.schema import CRDSchemas
-from meshdesk.mesh.validations import ERROR, validate
+from meshdesk.mesh.validations import ERROR, route_destinations, validate
 
 CREATE = "create"
 REPLACE = "replace"
@@ -363,7 +363,7 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
         _put(plan, _merge_destination_rule(dr, dr_now), dr_now)
     elif dr_now is not None:
         # subsets a VirtualService left as it is still routes to must stay
-        routed = keeps_vs and vs_now is not None and bool(_subsets_routed(vs_now))
+        routed = keeps_vs and vs_now is not None and any(dest.get("subset") for _path, dest in route_destinations(vs_now.spec))
         if is_managed(dr_now) and _only_meshdesks(dr_now) and not routed:
             plan.changes.append(Change(DELETE, obj=copy.deepcopy(dr_now), before=copy.deepcopy(dr_now)))
         else:  # someone else's, or someone added to it: only the circuit breaker goes
@@ -389,20 +389,6 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     plan.changes.sort(key=lambda c: (c.op == DELETE and c.kind == "DestinationRule",
                                      c.op != DELETE and c.kind == "VirtualService"))
     return plan
-
-
-def _subsets_routed(vs: IstioObject) -> set[str]:
-    """The subsets a VirtualService's routes name."""
-    out: set[str] = set()
-    for proto in ("http", "tcp", "tls"):
-        rules = vs.spec.get(proto) if isinstance(vs.spec, dict) else None
-        for rule in rules if isinstance(rules, list) else []:
-            routes = rule.get("route") if isinstance(rule, dict) else None
-            for route in routes if isinstance(routes, list) else []:
-                dest = route.get("destination") if isinstance(route, dict) else None
-                if isinstance(dest, dict) and isinstance(dest.get("subset"), str) and dest["subset"]:
-                    out.add(dest["subset"])
-    return out
 
 
 def _refuse_taken_names(inv: Inventory, svc: Service, creates: Sequence[str]) -> None:

@@ -290,16 +290,21 @@ def _number(value: Any, default: float = 0.0) -> float:
     return out if math.isfinite(out) else default
 
 
+def _subset_versions(dr: IstioObject | None) -> dict[str, str]:
+    """A DestinationRule's subsets by name -> the version each selects (its name when it says none)."""
+    out: dict[str, str] = {}
+    for s in _l(_d(dr.spec).get("subsets") if dr is not None else None):
+        name, version = _d(s).get("name"), _d(_d(s).get("labels")).get("version")
+        if isinstance(name, str):
+            out[name] = str(version or name)
+    return out
+
+
 def read_service_routing(vs: IstioObject | None, dr: IstioObject | None) -> ServiceRouting:
     """Read existing objects back into an intent (whoever wrote them); unknown shapes are ignored."""
     r = ServiceRouting()
-    subset_version: dict[str, str] = {}
+    subset_version = _subset_versions(dr)
     if dr is not None:
-        for s in _l(_d(dr.spec).get("subsets")):
-            name = _d(s).get("name")
-            version = _d(_d(s).get("labels")).get("version")
-            if isinstance(name, str):
-                subset_version[name] = str(version or name)
         policy = _d(_d(dr.spec).get("trafficPolicy"))
         pool, outlier = _d(policy.get("connectionPool")), _d(policy.get("outlierDetection"))
         cb = r.circuit_breaker
@@ -388,11 +393,7 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
         if key not in ("hosts", "gateways", "exportTo", "http"):
             add(f"a {key} section")
     names = {svc.name, f"{svc.name}.{svc.namespace}", f"{svc.name}.{svc.namespace}.svc", service_host(svc)}
-    subset_version: dict[str, str] = {}
-    for s in _l(_d(dr.spec).get("subsets") if dr is not None else None):
-        name, version = _d(s).get("name"), _d(_d(s).get("labels")).get("version")
-        if isinstance(name, str):
-            subset_version[name] = str(version or name)
+    subset_version = _subset_versions(dr)
     rules = _l(spec.get("http"))
     extras: list[tuple[Any, Any, Any]] = []
     default_seen = False

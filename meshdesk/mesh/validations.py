@@ -163,7 +163,7 @@ class _Registry:
 
 # -- checks per kind -----------------------------------------------------------------------------
 
-def _route_destinations(spec: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
+def route_destinations(spec: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
     """The route destinations of a VirtualService's rules (as Kiali judges them: not its mirrors)."""
     for proto in ("http", "tcp", "tls"):
         for i, rule in enumerate(_list(spec.get(proto))):
@@ -198,7 +198,7 @@ def _subsets_of(inv: Inventory, host: str) -> set[str] | None:
 def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> list[Check]:
     checks: list[Check] = []
     spec = vs.spec if isinstance(vs.spec, dict) else {}
-    for path, dest in _route_destinations(spec):
+    for path, dest in route_destinations(spec):
         host = fqdn(_str(dest.get("host")), vs.namespace)
         if not host:
             continue  # nothing to look for (the CRD schema requires a host)
@@ -262,7 +262,7 @@ def _routed_subsets(inv: Inventory) -> set[tuple[str, str]]:
     """(host, subset) pairs that VirtualService routes send requests to."""
     out: set[tuple[str, str]] = set()
     for vs in inv.istio_objects("VirtualService"):
-        for _path, dest in _route_destinations(_dict(vs.spec)):
+        for _path, dest in route_destinations(_dict(vs.spec)):
             subset = _str(dest.get("subset"))
             if subset:
                 out.add((fqdn(_str(dest.get("host")), vs.namespace), subset))
