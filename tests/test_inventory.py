@@ -74,6 +74,46 @@ def test_bookinfo_inventory(kube_emulator: KubeEmulator, shared_dir: Path) -> No
     assert Inventory.from_json(inv.to_json()).to_json() == inv.to_json()
 
 
+def test_authorization_policy_principals_judged_from_the_pods_accounts(kube_emulator: KubeEmulator,
+                                                                       shared_dir: Path) -> None:
+    """Pods keep the service account they run as (bookinfo names one per app; a pod naming none runs
+    as "default"), so a policy allowing an account no pod runs as is found (Kiali's KIA0106)."""
+    from meshdesk.mesh.validations import validate
+
+    _bookinfo(kube_emulator, shared_dir)
+    kube_emulator.add(_deployment("plain", "bookinfo", {"app": "plain"}), "bookinfo")
+    kube_emulator.run_workloads("bookinfo")
+    # the gateway's VirtualService claims host "*", which makes every policy host exist (as in Kiali)
+    kube_emulator.delete("virtualservices", "bookinfo", "bookinfo", group="networking.istio.io")
+    kube_emulator.load_yaml("""
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: reviews-callers, namespace: bookinfo}
+spec:
+  selector: {matchLabels: {app: reviews}}
+  action: ALLOW
+  rules:
+  - from:
+    - source:
+        principals: ["cluster.local/ns/bookinfo/sa/bookinfo-productpage", "cluster.local/ns/bookinfo/sa/default",
+                     "cluster.local/ns/bookinfo/sa/bookinfo-reviewz"]
+    to:
+    - operation: {methods: ["GET"], hosts: ["reviews", "reviewz.bookinfo"]}
+""")
+    inv = read_inventory(kube_emulator.api_client(), ["bookinfo"], cluster="east")
+    reviews, plain = inv.workload("bookinfo", "reviews-v1"), inv.workload("bookinfo", "plain")
+    assert reviews is not None and plain is not None
+    assert reviews.pods[0].service_account == "bookinfo-reviews" and plain.pods[0].service_account == "default"
+    checks = validate(inv)[("AuthorizationPolicy", "bookinfo", "reviews-callers")].checks
+    assert [(c.code, c.path) for c in checks] == [
+        ("KIA0106", "spec/rules[0]/from[0]/source/principals[2]"),
+        ("KIA0104", "spec/rules[0]/to[0]/operation/hosts[1]")]
+    # and the accounts travel in a snapshot's inventory
+    again = Inventory.from_json(inv.to_json())
+    assert [c.code for c in validate(again)[("AuthorizationPolicy", "bookinfo", "reviews-callers")].checks] == \
+        ["KIA0106", "KIA0104"]
+
+
 def test_cluster_wide_lists_do_not_grow_with_namespaces(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
     kube_emulator.load_crds(shared_dir / CRDS)
     counts = []

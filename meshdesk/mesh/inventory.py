@@ -153,6 +153,8 @@ class Pod:
     owner_kind: str = ""
     owner_name: str = ""
     node_name: str = ""
+    # the service account the pod runs as (its workload identity); "" when not known (an older snapshot)
+    service_account: str = ""
     ip: str = ""
     created: str = ""
     # the proxy's xDS state as istiod reports it (/debug/syncz), per kind: {"CDS": "Synced", "EDS":

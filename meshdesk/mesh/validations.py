@@ -391,6 +391,109 @@ def _check_selector_kind(obj: IstioObject, reg: _Registry) -> list[Check]:
     return []
 
 
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE")
+TRUST_DOMAIN = "cluster.local"  # Istio's default; meshdesk does not read the mesh config's own
+
+
+def _http_method(value: str) -> bool:
+    """Whether an AuthorizationPolicy ``methods`` entry can match an HTTP method: an exact method (any
+    case), ``*``, or a prefix (``GE*``) or suffix (``*ET``) of one. gRPC methods are paths, not methods."""
+    m = value.strip().upper()
+    if m == "*":
+        return True
+    if m.endswith("*") and not m.startswith("*"):
+        return any(h.startswith(m[:-1]) for h in HTTP_METHODS)
+    if m.startswith("*") and not m.endswith("*"):
+        return any(h.endswith(m[1:]) for h in HTTP_METHODS)
+    return m in HTTP_METHODS
+
+
+def _service_accounts(inv: Inventory) -> dict[str, set[str] | None]:
+    """Per namespace with workloads, the service accounts its pods run as; None for a namespace whose
+    pods could not be read or were read without their accounts (a snapshot written before they were
+    kept); the key "*" when pods could be read in no namespace."""
+    out: dict[str, set[str] | None] = {}
+    for w in inv.workloads:
+        accounts = out.setdefault(w.namespace, set())
+        for pod in w.pods:
+            if not pod.service_account:
+                out[w.namespace] = None
+                break
+            if accounts is not None:
+                accounts.add(pod.service_account)
+    for key in inv.hidden:
+        ns, _, what = key.partition("/")
+        if what == "pods":
+            out[ns] = None  # "*": pods could be read nowhere
+    return out
+
+
+def _policy_host_checked(host: str, namespace: str, namespaces: set[str]) -> str | None:
+    """The service FQDN an AuthorizationPolicy ``hosts`` entry names, when it is one the registry can
+    judge: a short name (a service of the policy's namespace) or "name.namespace" of a namespace read.
+    None for what Istio matches as a Host header only: wildcards, names with two dots or more, and
+    "a.b" where b is no namespace we know (``api.example``)."""
+    h = host.strip().lower()
+    if not h or "*" in h or h.count(".") >= 2:
+        return None
+    if "." in h:
+        name, ns = h.split(".", 1)
+        return f"{name}.{ns}.{CLUSTER_DOMAIN}" if ns == namespace or ns in namespaces else None
+    return f"{h}.{namespace}.{CLUSTER_DOMAIN}"
+
+
+def _virtual_service_claims(inv: Inventory, fq: str) -> bool:
+    name, ns = fq.split(".")[:2]
+    for vs in inv.istio_objects("VirtualService"):
+        for h in _list(_dict(vs.spec).get("hosts")):
+            if not isinstance(h, str):
+                continue
+            if h == "*" or (h == name and vs.namespace == ns) or h in (f"{name}.{ns}", fq) \
+                    or h == f"*.{ns}.{CLUSTER_DOMAIN}":
+                return True
+    return False
+
+
+def _check_authorization_policy(ap: IstioObject, reg: _Registry,
+                                accounts: dict[str, set[str] | None]) -> list[Check]:
+    """Kiali's AuthorizationPolicy checks that an inventory of the chosen namespaces can judge: a
+    method no HTTP method matches (KIA0102), a host of a namespace read with no Service, ServiceEntry
+    or VirtualService (KIA0104), a principal of this trust domain naming a service account no pod of a
+    namespace read runs as (KIA0106). Principals with wildcards or another trust domain, and source
+    namespaces (KIA0101: the cluster's namespace list is not read), are not judged."""
+    checks = _check_selector_kind(ap, reg)
+    for i, rule in enumerate(_list(_dict(ap.spec).get("rules"))):
+        rule = _dict(rule)
+        for j, src in enumerate(_list(rule.get("from"))):
+            source = _dict(_dict(src).get("source"))
+            for k, principal in enumerate(_list(source.get("principals"))):
+                if not isinstance(principal, str) or "*" in principal:
+                    continue
+                domain, sep, rest = principal.partition("/ns/")
+                ns, sep2, sa = rest.partition("/sa/")
+                if not sep or not sep2 or domain != TRUST_DOMAIN or "/" in sa:
+                    continue
+                known = None if "*" in accounts else accounts.get(ns, set())
+                if ns in reg.namespaces and known is not None and sa not in known:
+                    checks.append(Check("KIA0106", ERROR, f"no pod in {ns} runs as service account {sa!r}",
+                                        f"spec/rules[{i}]/from[{j}]/source/principals[{k}]"))
+        for j, to in enumerate(_list(rule.get("to"))):
+            operation = _dict(_dict(to).get("operation"))
+            for k, method in enumerate(_list(operation.get("methods"))):
+                if isinstance(method, str) and not _http_method(method):
+                    checks.append(Check("KIA0102", WARNING, f"{method!r} is no HTTP method: only HTTP methods and "
+                                        "Istio's wildcards are allowed (a gRPC method goes in paths)",
+                                        f"spec/rules[{i}]/to[{j}]/operation/methods[{k}]"))
+            for k, host in enumerate(_list(operation.get("hosts"))):
+                fq = _policy_host_checked(host, ap.namespace, reg.namespaces) if isinstance(host, str) else None
+                if fq is None or not reg.knows_namespace_of(fq):
+                    continue
+                if not reg.host_exists(fq) and not _virtual_service_claims(reg.inv, fq):
+                    checks.append(Check("KIA0104", ERROR, f"host {host!r} has no Service, ServiceEntry or "
+                                        "VirtualService", f"spec/rules[{i}]/to[{j}]/operation/hosts[{k}]"))
+    return checks
+
+
 def _host_key(host: str, namespace: str, namespaces: set[str]) -> tuple[str, str]:
     """(namespace, service) of a VirtualService host, as Kiali keys hosts: a short name is in the
     VirtualService's namespace (so "*" is every host of that namespace), "a.b" is service a of namespace
@@ -496,6 +599,7 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
     for key, found in _multiple_dr_per_host(inventory, reg.namespaces).items():
         multi.setdefault(key, []).extend(found)
     routed = _routed_subsets(inventory)
+    accounts = _service_accounts(inventory)
     out: dict[ObjectKey, Validation] = {}
     for obj in inventory.istio:
         checks: list[Check]
@@ -510,7 +614,9 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
                 checks = _check_service_entry(obj)
             elif obj.kind == "PeerAuthentication":
                 checks = _check_peer_authentication(obj, reg, root_namespace)
-            elif obj.kind in ("Sidecar", "AuthorizationPolicy", "RequestAuthentication"):
+            elif obj.kind == "AuthorizationPolicy":
+                checks = _check_authorization_policy(obj, reg, accounts)
+            elif obj.kind in ("Sidecar", "RequestAuthentication"):
                 checks = _check_selector_kind(obj, reg)
             else:
                 checks = []

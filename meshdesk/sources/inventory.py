@@ -246,6 +246,8 @@ def pod_from_json(obj: Mapping[str, Any]) -> Pod:
         containers=_containers(spec.get("containers"), status.get("containerStatuses")),
         init_containers=_containers(spec.get("initContainers"), status.get("initContainerStatuses")),
         owner_kind=owner_kind, owner_name=owner_name, node_name=str(spec.get("nodeName") or ""),
+        # Kubernetes' admission gives a pod named no account the namespace's "default"
+        service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
         ip=str(status.get("podIP") or ""), created=str(meta.get("creationTimestamp") or ""),
     )
 
