@@ -264,6 +264,16 @@ def test_edge_operands(graph: TrafficGraph, text: str, expected: set[str]) -> No
 
 # ----------------------------------------------------------------------------------- AND / OR
 
+def test_kialis_mnemonic_words(graph: TrafficGraph) -> None:
+    """What Kiali's parser rewrites before it reads an expression: "is"/"has" are decoration,
+    "not" is "!", wherever they stand."""
+    assert find_nodes(graph, "is not healthy") == find_nodes(graph, "!healthy")
+    assert find_nodes(graph, "has not sc") == find_nodes(graph, "!sc") != set()
+    assert find_nodes(graph, "app not = details") == find_nodes(graph, "app != details") != set()
+    assert find_nodes(graph, "app not contains view") == find_nodes(graph, "app !contains view") != set()
+    assert find_nodes(graph, "app = details or is idle") == find_nodes(graph, "app = details or idle")
+
+
 def test_and_binds_within_or_clauses_like_kiali(graph: TrafficGraph) -> None:
     m = compile_expression("node = svc and svc startswith rev or !traffic")
     assert names(m.nodes(graph)) == {"reviews-svc"}
@@ -283,6 +293,9 @@ def test_and_binds_within_or_clauses_like_kiali(graph: TrafficGraph) -> None:
     ("app contains", "has no value after 'contains'"),
     ("rt contains 5", "'rt' is a number"),
     ("app > b", "'app' is text"),
+    ("name > a", "'name' is text"),
+    ("name <= a", "'name' is text"),
+    ("label:region >= east", "a label is text"),
     ("bogus = 1", "unknown operand 'bogus'"),
     ("bogus", "unknown node or edge operand 'bogus'"),
     ("idle = true", "'idle' takes no operator or value"),

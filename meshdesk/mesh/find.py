@@ -243,7 +243,10 @@ def _normalise_op(op: str) -> str:
             "endswith": "$=", "!endswith": "!$="}.get(op, op)
 
 
-def _text_test(op: str, value: str) -> Callable[[str], bool]:
+def _text_test(op: str, value: str, what: str, expression: str) -> Callable[[str], bool]:
+    """The test of a text operand (``what`` names it in the message when ``op`` compares numbers)."""
+    if op in (">", "<", ">=", "<="):
+        raise FindSyntaxError(f"{what} is text: use =, !=, contains, startswith or endswith in '{expression}'")
     tests: dict[str, Callable[[str], bool]] = {
         "=": lambda s: s == value,
         "!=": lambda s: s != value,
@@ -316,7 +319,7 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
         if conjunctive:
             raise FindSyntaxError("cannot use AND with the 'name' operand (it already means app, service, "
                                   "workload or operation name)")
-        text_test = _text_test(op, value)
+        text_test = _text_test(op, value, "'name'", expression)
         if op.startswith("!"):  # negated: none of the names may match the positive form
             def name_test(n: Node) -> bool:
                 return all(text_test(f(n)) for f in _NAME_FIELDS)
@@ -346,17 +349,11 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
             raise FindSyntaxError(f"rank must be a number between 1 and 100, not '{value}'")
     if key in _TEXT_NODE:
         get_text = _TEXT_NODE[key]
-        if op in (">", "<", ">=", "<="):
-            raise FindSyntaxError(f"'{field}' is text: use =, !=, contains, startswith or endswith in "
-                                  f"'{expression}'")
-        tt = _text_test(op, value)
+        tt = _text_test(op, value, f"'{field}'", expression)
         return Condition("node", expression, _node_only(lambda n: tt(get_text(n))), key)
     if key in _TEXT_EDGE:
         get_edge_text = _TEXT_EDGE[key]
-        if op in (">", "<", ">=", "<="):
-            raise FindSyntaxError(f"'{field}' is text: use =, !=, contains, startswith or endswith in "
-                                  f"'{expression}'")
-        tt = _text_test(op, value)
+        tt = _text_test(op, value, f"'{field}'", expression)
         return Condition("edge", expression, _edge_only(lambda e: tt(get_edge_text(e))), key)
     if key in _NUM_NODE:
         get_node_num = _NUM_NODE[key]
@@ -370,10 +367,7 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
         return Condition("edge", expression, lambda el: isinstance(el, Edge) and test(el), key)
     if key.startswith("label:") and len(key) > len("label:"):
         label = field[len("label:"):]
-        if op in (">", "<", ">=", "<="):
-            raise FindSyntaxError(f"a label is text: use =, !=, contains, startswith or endswith in "
-                                  f"'{expression}'")
-        tt = _text_test(op, value)
+        tt = _text_test(op, value, "a label", expression)
         return Condition("node", expression, _node_only(lambda n: tt(str(_labels(n).get(label, "")))), key)
     if key in _UNARY_NODE or key in _UNARY_EDGE or key == "healthy":
         raise FindSyntaxError(f"'{field}' takes no operator or value: write '{field}' or '!{field}'")
@@ -538,10 +532,25 @@ _SPLIT_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _DANGLING = re.compile(r"^(?:and|or)\s", re.IGNORECASE)
 
 
+_MNEMONIC = re.compile(r" (?:is|has) ", re.IGNORECASE)
+_NEGATED_MNEMONIC = re.compile(r" !\s*(?:is|has) ", re.IGNORECASE)
+_NOT = re.compile(r" not ", re.IGNORECASE)
+
+
+def _mnemonics(text: str) -> str:
+    """The words Kiali reads as decoration or shorthand, rewritten as Kiali rewrites them before it
+    parses: "is"/"has" before a word are dropped ("has cb", "is not healthy"), and "not" becomes "!"
+    ("app not = reviews" is "app != reviews", "not contains" is "!contains")."""
+    text = _MNEMONIC.sub(" ", f" {text}")
+    text = _MNEMONIC.sub(" ", text)  # a second pass for "is has x": the first shares the space
+    text = _NEGATED_MNEMONIC.sub(" ! ", text)
+    return _NOT.sub(" !", text).strip()
+
+
 def compile_expression(text: str) -> Matcher:
     """Parse a Find/Hide expression. Empty text gives a matcher that selects nothing. Raises
     ``FindSyntaxError`` with a plain message for anything it cannot understand."""
-    prepared = " ".join(str(text).split())
+    prepared = _mnemonics(" ".join(str(text).split()))
     if not prepared:
         return Matcher(text)
     if _DANGLING.match(prepared) or re.search(r"\s(?:and|or)$", prepared, re.IGNORECASE) or \
