@@ -8,13 +8,43 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half of one."""
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux); elsewhere by
+    setting and restoring it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int | None = 0o600, *,
+                 make_parents: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half of one.
+
+    ``mode`` None is for files the user chooses (exports, snapshots): an existing file keeps its
+    mode, a new one gets what the user's umask gives. A symlink is written through (its target gets
+    the content; the link stays). ``make_parents`` False: a missing folder is an error, not created
+    (a mistyped folder in a path the user typed)."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    if make_parents:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -28,6 +58,26 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` (created when missing) for a read-change-write of
+    ``path``, so two processes changing one file do not lose each other's changes. Where the system
+    offers no file locks, nothing is locked."""
+    lock_path = Path(f"{os.fspath(path)}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # Windows
+            fcntl = None  # type: ignore[assignment]
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def move_aside(path: str | os.PathLike[str], reason: str = "unreadable") -> Path:

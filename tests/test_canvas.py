@@ -307,6 +307,27 @@ def test_edges_follow_a_dragged_node_and_the_position_is_saved_and_restored(qtbo
     other.shutdown()
 
 
+def test_two_views_of_one_graph_keep_each_others_moves(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Two windows on the same view: each saves the nodes it moved, so the second's drag does not put
+    back the node the first moved (it used to write every node where it last saw it)."""
+    shown(qtbot, view, bookinfo())
+    other = GraphView()
+    qtbot.addWidget(other)
+    other.resize(900, 600)
+    shown(qtbot, other, bookinfo())  # loads the positions the first view saved
+    pp, rt = nid_wl("productpage-v1"), nid_wl("ratings-v1")
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000):
+        _mouse_drag(qtbot, view, pp, QPoint(80, 120))
+    moved = view.positions()[pp]
+    qtbot.waitUntil(lambda: LayoutStore().load(KEY).get(pp) == pytest.approx(moved, abs=0.01), timeout=5000)
+    with qtbot.waitSignal(other.nodesMoved, timeout=3000):
+        _mouse_drag(qtbot, other, rt, QPoint(-70, 60))
+    dragged = other.positions()[rt]
+    qtbot.waitUntil(lambda: LayoutStore().load(KEY).get(rt) == pytest.approx(dragged, abs=0.01), timeout=5000)
+    assert LayoutStore().load(KEY)[pp] == pytest.approx(moved, abs=0.01)
+    other.shutdown()
+
+
 def test_dragging_several_selected_nodes_moves_them_together(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     shown(qtbot, view, bookinfo(), key=None)
     a, b = nid_wl("reviews-v1"), nid_wl("details-v1")
@@ -379,7 +400,8 @@ def test_an_imported_layout_is_applied_when_the_key_is_set_again(qtbot, view: Gr
     path = tmp_path / "shared-layout.json"
     path.write_text(json.dumps({"kind": "meshdesk-layout", "schema_version": 1, "key": KEY.to_json(),
                                 "positions": {rv: [4321.0, -1234.0]}}))
-    LayoutStore().import_layout(path)
+    _key, positions = LayoutStore.read_export(path)
+    LayoutStore().save(KEY, positions)
     view.set_layout_key(KEY)
     assert view.positions()[rv] == (4321.0, -1234.0)
 

@@ -140,10 +140,10 @@ def test_export_and_import_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "layout.json"
     assert store.export_layout(KEY, out) == 2
     store.reset(KEY)
-    key, positions = LayoutStore().import_layout(out)
+    key, positions = LayoutStore.read_export(out)
     assert key == KEY
     assert positions == {"a": (1.0, 2.0), "b": (3.0, 4.0)}
-    assert store.load(KEY) == positions
+    assert store.load(KEY) == {}  # reading an export saves nothing: the caller applies it where wanted
 
 
 @pytest.mark.parametrize("content, message", [
@@ -167,13 +167,13 @@ def test_import_rejects_bad_files_clearly(tmp_path: Path, content: str, message:
     path.write_text(content)
     store = LayoutStore()
     with pytest.raises(LayoutFormatError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        store.import_layout(path)
+        store.read_export(path)
     assert not paths.layouts_dir().exists() or not any(paths.layouts_dir().iterdir())
 
 
 def test_import_of_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(LayoutFormatError, match="cannot read"):
-        LayoutStore().import_layout(tmp_path / "absent.json")
+        LayoutStore.read_export(tmp_path / "absent.json")
 
 
 @pytest.mark.parametrize("namespaces", ["5", '[1, "a"]', '{"a": 1}'])
@@ -215,9 +215,82 @@ def test_import_of_a_named_pipe_says_so_without_hanging(tmp_path: Path) -> None:
 
     def attempt() -> str:
         with pytest.raises(LayoutFormatError, match="cannot read .*named pipe") as info:
-            LayoutStore().import_layout(fifo)
+            LayoutStore.read_export(fifo)
         return str(info.value)
 
     assert str(fifo) in returns_without_blocking(attempt, fifo)
     assert stat.S_ISFIFO(fifo.lstat().st_mode)  # the user's file is left alone
     assert not paths.layouts_dir().exists() or not any(paths.layouts_dir().iterdir())
+
+
+def test_update_keeps_the_positions_of_nodes_not_named() -> None:
+    store = LayoutStore()
+    store.save(KEY, {"a": (1, 1), "b": (2, 2)})
+    LayoutStore().update(KEY, {"b": (20, 20), "c": (3, 3)})  # another window moved b and placed c
+    assert store.load(KEY) == {"a": (1.0, 1.0), "b": (20.0, 20.0), "c": (3.0, 3.0)}
+    # where a layout (not the user) put nodes is saved only for nodes with no saved place
+    store.update(KEY, {}, placed={"a": (9, 9), "d": (4, 4)})
+    assert store.load(KEY) == {"a": (1.0, 1.0), "b": (20.0, 20.0), "c": (3.0, 3.0), "d": (4.0, 4.0)}
+    store.save(KEY, {"z": (0, 0)})  # save replaces the view (an imported layout)
+    assert store.load(KEY) == {"z": (0.0, 0.0)}
+
+
+_SAVER = """
+import sys
+from meshdesk.store.layouts import LayoutKey, LayoutStore
+store, who = LayoutStore(), sys.argv[1]
+sys.stdin.readline()  # start together
+for i in range(40):
+    store.save(LayoutKey("kind-mesh", (f"{who}-{i}",), "app"), {"n": (i, i)})
+"""
+
+
+def test_two_processes_saving_at_once_keep_every_view(tmp_path: Path) -> None:
+    """Each save reads the context's file, adds its view and writes it back; without a lock around
+    that, one process's write dropped the views the other had added meanwhile."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", _SAVER, who], stdin=subprocess.PIPE, env=env)
+             for who in ("one", "two")]
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+    for p in procs:
+        assert p.wait(timeout=60) == 0
+    views = LayoutStore().views("kind-mesh")
+    assert len(views) == 80
+
+
+def test_reading_an_export_saves_nothing(tmp_path: Path) -> None:
+    """An export names the view it came from, maybe a colleague's context: reading it must not replace
+    the layout saved for that view here."""
+    mine = LayoutKey("prod", ("shop",), "versionedApp")
+    LayoutStore().save(mine, {"n": (1, 2)})
+    export = tmp_path / "theirs.json"
+    export.write_text(json.dumps({"kind": "meshdesk-layout", "schema_version": 1, "key": mine.to_json(),
+                                  "positions": {"n": [500, 600]}}))
+    key, positions = LayoutStore.read_export(export)
+    assert (key, positions) == (mine, {"n": (500.0, 600.0)})
+    assert LayoutStore().load(mine) == {"n": (1.0, 2.0)}
+
+
+def test_layout_export_follows_the_umask_and_writes_through_a_symlink(tmp_path: Path) -> None:
+    store = LayoutStore()
+    store.save(KEY, {"a": (1, 2)})
+    old = os.umask(0o077)
+    try:
+        store.export_layout(KEY, tmp_path / "private.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "private.json").stat().st_mode) == 0o600
+    target = tmp_path / "shared" / "layout.json"
+    target.parent.mkdir()
+    target.write_text("{}")
+    target.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    store.export_layout(KEY, link)
+    assert link.is_symlink() and json.loads(target.read_text())["positions"] == {"a": [1.0, 2.0]}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # an existing file keeps its mode
+    with pytest.raises(FileNotFoundError):  # a mistyped folder is not made
+        store.export_layout(KEY, tmp_path / "no-such-folder" / "layout.json")

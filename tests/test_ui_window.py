@@ -613,8 +613,16 @@ def test_export_png_and_svg(qtbot, make_window, tmp_path) -> None:
     assert "<svg" in (tmp_path / "mesh.svg").read_text()
     (tmp_path / "a-file").write_text("not a folder")
     w.export_image("png", str(tmp_path / "a-file" / "mesh.png"))
-    assert "could not write" in w.statusBar().currentMessage()
+    message = w.statusBar().currentMessage()
+    # once, with the system's reason (it said "could not write ...: could not write ...: File exists")
+    assert message.count("could not write") == 1 and "Not a directory" in message, message
     assert (tmp_path / "a-file").read_text() == "not a folder"
+    # a name typed without the format's suffix, or with another format's, gets it
+    w.export_image("png", str(tmp_path / "plain"))
+    w.export_image("svg", str(tmp_path / "graph.png"))
+    assert (tmp_path / "plain.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (tmp_path / "graph.png.svg").read_text() and not (tmp_path / "graph.png").exists()
+    assert str(tmp_path / "graph.png.svg") in w.statusBar().currentMessage()
 
 
 def test_broken_kubeconfig_entries_are_named_not_hidden(qtbot, tmp_path, monkeypatch) -> None:

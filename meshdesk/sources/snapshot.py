@@ -75,6 +75,6 @@ def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
     if blocking is not None and not blocking.is_dir():
         raise ConfigError(f"cannot write snapshot file {path}: {blocking} is a file, not a folder")
     try:
-        write_atomic(path, data + "\n", mode=0o644)
+        write_atomic(path, data + "\n", mode=None)
     except OSError as e:
         raise ConfigError(f"cannot write snapshot file {path}: {e.strerror or e}") from None

@@ -10,8 +10,9 @@ live in one JSON file under :func:`meshdesk.store.paths.layouts_dir`::
          "positions": {"<node id>": [x, y], ...}, "saved_at": "2026-11-27T05:01:02Z"}}}
 
 Positions are keyed by node id (``meshdesk.mesh.graph.model.node_id``), which is stable across
-refreshes and processes. Every write is atomic and re-reads the file first, so two windows on the
-same context do not undo each other's views. A file that cannot be read (not JSON, nested too
+refreshes and processes. Every write is atomic and re-reads the file first under a lock on it, so two
+windows on the same context do not undo each other's views (and a window saves only the nodes it
+moved, :meth:`LayoutStore.update`). A file that cannot be read (not JSON, nested too
 deeply, a position that is no finite number, a named pipe instead of a file...), or that a newer
 meshdesk wrote, is moved aside with a message in :attr:`LayoutStore.warnings`, never overwritten; an
 older schema is migrated.
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshdesk.fileio import NotRegularFileError, move_aside, read_regular_file, write_atomic
+from meshdesk.fileio import NotRegularFileError, locked, move_aside, read_regular_file, write_atomic
 from meshdesk.store import paths
 
 SCHEMA_VERSION = 1
@@ -265,24 +266,42 @@ class LayoutStore:
 
     def save(self, key: LayoutKey, positions: Mapping[str, Iterable[float]]) -> None:
         """Replace this view's saved positions (atomically; other views of the context are kept)."""
+        self._store(key, positions, replace=True)
+
+    def update(self, key: LayoutKey, changed: Mapping[str, Iterable[float]],
+               placed: Mapping[str, Iterable[float]] | None = None) -> None:
+        """Save the positions of the nodes in ``changed`` and keep the other nodes' saved ones, so what
+        one window moved does not undo what another window moved meanwhile; the positions in ``placed``
+        (where a layout put nodes, not the user) are saved only for nodes with no saved position."""
+        self._store(key, changed, replace=False, placed=placed or {})
+
+    def _store(self, key: LayoutKey, positions: Mapping[str, Iterable[float]], *, replace: bool,
+               placed: Mapping[str, Iterable[float]] | None = None) -> None:
         clean = {nid: tuple(float(v) for v in xy) for nid, xy in positions.items()}
-        doc = self._read(key.context)
-        doc["views"][key.view_name] = {
-            "namespaces": list(key.namespaces),
-            "graph_type": key.graph_type,
-            "positions": clean,
-            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        self._write(key.context, doc)
+        # read, change and write under the context's lock, so two processes saving at once keep both
+        with locked(layout_file(key.context)):
+            doc = self._read(key.context)
+            old = doc["views"].get(key.view_name)
+            if not replace:
+                fill = {nid: tuple(float(v) for v in xy) for nid, xy in (placed or {}).items()}
+                clean = {**fill, **(old["positions"] if old else {}), **clean}
+            doc["views"][key.view_name] = {
+                "namespaces": list(key.namespaces),
+                "graph_type": key.graph_type,
+                "positions": clean,
+                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            self._write(key.context, doc)
 
     def reset(self, key: LayoutKey) -> None:
         """Forget this view's positions (the next open lays it out afresh)."""
         path = layout_file(key.context)
         if not path.exists():
             return
-        doc = self._read(key.context)
-        if doc["views"].pop(key.view_name, None) is not None:
-            self._write(key.context, doc)
+        with locked(path):
+            doc = self._read(key.context)
+            if doc["views"].pop(key.view_name, None) is not None:
+                self._write(key.context, doc)
 
     # ---- sharing
 
@@ -297,13 +316,15 @@ class LayoutStore:
             "positions": _positions_to_json(positions),
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        write_atomic(path, json.dumps(doc, indent=1) + "\n", mode=0o644)
+        write_atomic(path, json.dumps(doc, indent=1) + "\n", mode=None, make_parents=False)
         return len(positions)
 
-    def import_layout(self, path: str | Path) -> tuple[LayoutKey, Positions]:
-        """Read a file written by :meth:`export_layout`, check it, save it as its view's layout and
-        return ``(key, positions)``. Raises :class:`LayoutFormatError` with a clear message (the
-        store is unchanged then)."""
+    @staticmethod
+    def read_export(path: str | Path) -> tuple[LayoutKey, Positions]:
+        """Read and check a file written by :meth:`export_layout`: ``(the view it was exported from,
+        positions)``. Nothing is saved: the caller applies the positions where the user asked (the
+        file's own view may be someone else's context). Raises :class:`LayoutFormatError` with a
+        clear message."""
         try:
             text = read_regular_file(path).decode("utf-8")  # checked first: a named pipe would block
         except NotRegularFileError as e:
@@ -328,5 +349,4 @@ class LayoutStore:
             )
         key = LayoutKey.from_json(doc.get("key"))
         positions = _positions_from_json(doc.get("positions"), f"{path}: 'positions'")
-        self.save(key, positions)
         return key, positions

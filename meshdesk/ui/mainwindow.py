@@ -105,6 +105,12 @@ def _presets(presets: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(expr, label) for label, expr in presets]
 
 
+def _with_suffix(path: str, suffix: str) -> str:
+    """``path`` ending in ``suffix`` (any case): a name typed without it, or with another format's
+    (``graph.png`` for an SVG), gets it added, so the file's name says what it holds."""
+    return path if path.lower().endswith(suffix) else path + suffix
+
+
 class MainWindow(QMainWindow):
     """``factories`` maps context names to source factories (tests, and the demo/snapshot entries);
     other names open a kubeconfig context."""
@@ -868,6 +874,7 @@ class MainWindow(QMainWindow):
                                                   f"{fmt.upper()} (*.{fmt})")
         if not path:
             return
+        path = _with_suffix(path, f".{fmt}")
         try:
             (self.view.export_png if fmt == "png" else self.view.export_svg)(path)
         except OSError as e:
@@ -883,12 +890,13 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getSaveFileName(self, "Export layout", "layout.json", "Layouts (*.json)")
         if not path:
             return
+        path = _with_suffix(path, ".json")
         store = LayoutStore()
         try:
             positions = getattr(self.view, "positions", None)
             if callable(positions) and positions():
                 self.view.set_layout_key(None)  # flush the canvas's pending save first
-                store.save(self._layout_key, positions())  # what the user sees is what is exported
+                store.update(self._layout_key, positions())  # what the user sees is what is exported
                 self.view.set_layout_key(self._layout_key)
             n = store.export_layout(self._layout_key, path)
         except (OSError, ValueError) as e:
@@ -908,7 +916,7 @@ class MainWindow(QMainWindow):
             return
         store = LayoutStore()
         try:
-            _their_key, positions = store.import_layout(path)
+            _their_key, positions = store.read_export(path)
         except (OSError, ValueError) as e:
             self.messages.error("config", f"could not import the layout {path}: {e}")
             return

@@ -50,15 +50,14 @@ def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
     ok = image.save(buf, "PNG")  # type: ignore[call-overload]  # the stubs say bytes; PySide wants str
     buf.close()
     if not ok:
-        raise OSError(f"could not encode the PNG for {path}")
+        raise OSError("the PNG could not be encoded")
     _write(path, bytes(data.data()))
 
 
 def _write(path: str | Path, raw: bytes) -> None:
-    try:
-        write_atomic(path, raw, mode=0o644)
-    except OSError as e:
-        raise OSError(f"could not write {path}: {e.strerror or e}") from e
+    """The user's file: it keeps its mode (a new one gets the umask's), a symlink is written through,
+    and a folder that does not exist is an error (OSError with the system's reason)."""
+    write_atomic(path, raw, mode=None, make_parents=False)
 
 
 def export_svg(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = None,

@@ -273,6 +273,13 @@ class GraphView(QGraphicsView):
         self._edges_of: dict[str, list[EdgeItem]] = {}
         self._key: LayoutKey | None = None
         self._saved: dict[str, tuple[float, float]] = {}
+        # the positions of this view as the store holds them, as far as this view knows (loaded or
+        # written by it): a save writes only what differs, so another window's moves survive
+        self._stored: dict[str, tuple[float, float]] = {}
+        # nodes the user placed here since the last save (dragged, or laid out on request): their
+        # positions replace saved ones; a node only the automatic layout placed is saved where no
+        # position is saved yet (another window may have placed it meanwhile)
+        self._chosen: set[str] = set()
         self._pinned: set[str] = set()  # positions the user chose (saved or dragged)
         self._awaiting: set[str] = set()  # nodes at a temporary place until a layout arrives
         self._find_expr = ""
@@ -668,6 +675,7 @@ class GraphView(QGraphicsView):
         self._awaiting.difference_update(job.targets)
         if job.save and self._key is not None:
             self._saved.update(self.positions())
+            self._chosen.update(move)
             self._save_now()
         self._update_scene_rect()
         if job.fit:
@@ -739,6 +747,8 @@ class GraphView(QGraphicsView):
             except OSError as e:
                 self.errors.append(f"Could not reset the saved layout: {e}")
         self._saved = {}
+        self._stored = {}
+        self._chosen.clear()
         self._pinned.clear()
         self._save_timer.stop()
         if not self._nodes:
@@ -763,6 +773,7 @@ class GraphView(QGraphicsView):
             self._save_now()
         self._key = key
         self._saved = self.store.load(key) if key is not None else {}
+        self._stored = dict(self._saved)
         # nodes the user placed keep that place in the next view too, unless it saved its own
         self._pinned = {nid for nid in self._nodes if nid in self._saved or nid in self._pinned}
         apply = {nid: p for nid, p in self._saved.items() if nid in self._nodes}
@@ -785,8 +796,15 @@ class GraphView(QGraphicsView):
         for nid, it in self._nodes.items():
             if nid not in self._awaiting:
                 self._saved[nid] = (it.x(), it.y())
+        changed = {nid: xy for nid, xy in self._saved.items() if self._stored.get(nid) != xy}
+        if not changed:
+            return
+        chosen = {nid: xy for nid, xy in changed.items() if nid in self._chosen}
+        placed = {nid: xy for nid, xy in changed.items() if nid not in self._chosen}
         try:
-            self.store.save(self._key, self._saved)
+            self.store.update(self._key, chosen, placed)
+            self._stored.update(changed)
+            self._chosen.clear()
         except OSError as e:
             msg = f"Could not save the layout: {e}"
             log.warning(msg)
@@ -1299,6 +1317,7 @@ class GraphView(QGraphicsView):
         if not moved:
             return
         self._pinned |= moved
+        self._chosen |= moved
         self._awaiting -= moved
         self._update_scene_rect()
         self.nodesMoved.emit({nid: (self._nodes[nid].x(), self._nodes[nid].y()) for nid in sorted(moved)})
