@@ -396,7 +396,7 @@ class KubeEmulator:
 
     def _pod_log_text(self, namespace: str, pod: JsonObj, query: Mapping[str, list[str]]) -> bytes:
         """What the API server answers for a pod's log: ``container`` (required with several),
-        ``tailLines``, ``sinceSeconds``, ``sinceTime``, ``timestamps`` (RFC 3339 with nanoseconds)."""
+        ``tailLines``, ``sinceSeconds``, ``sinceTime``, ``limitBytes``, ``timestamps`` (RFC 3339 with nanoseconds)."""
         name = pod["metadata"]["name"]
         spec = pod.get("spec") or {}
         names = [c.get("name", "") for c in spec.get("containers") or []] + [
@@ -421,7 +421,10 @@ class KubeEmulator:
             n = int(query["tailLines"][-1])
             lines = lines[-n:] if n > 0 else []
         stamped = (query.get("timestamps") or ["false"])[-1] == "true"
-        return "".join(f"{_rfc3339_nano(t)} {x}\n" if stamped else f"{x}\n" for t, x in lines).encode()
+        body = "".join(f"{_rfc3339_nano(t)} {x}\n" if stamped else f"{x}\n" for t, x in lines).encode()
+        if query.get("limitBytes"):  # as the kubelet: the output stops there, maybe inside a line
+            body = body[: int(query["limitBytes"][-1])]
+        return body
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> KubeEmulator:

@@ -12,7 +12,7 @@ from meshdesk.mesh.inventory import Container, Pod, Workload
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.base import NotFound, SourceError
 from meshdesk.sources.demo import DemoCluster
-from meshdesk.sources.logs import KubePodLogs, LogFollower
+from meshdesk.sources.logs import KubePodLogs, LogFollower, LogLine
 from meshdesk.ui.logs_view import LogsView
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 
@@ -68,15 +68,72 @@ def test_following_gets_only_new_lines(emu: KubeEmulator) -> None:
     assert follower.poll() == []
 
 
-def test_following_survives_a_clock_behind_the_node(emu: KubeEmulator) -> None:
-    # our clock says it is 8 s earlier than the node does: asking for "since the last line by our
-    # clock" alone would miss what the node wrote meanwhile
-    follower = LogFollower(KubePodLogs(emu.api_client()), NS, POD, "reviews", tail_lines=1,
-                           clock=lambda: time.time() - 8)
+@pytest.mark.parametrize("behind_s", [8, 60, 3600])
+def test_following_survives_a_clock_behind_the_cluster(emu: KubeEmulator, behind_s: int) -> None:
+    """Our clock behind the cluster's (a laptop's drifted clock): the next lines are asked for from the
+    last line's time by the cluster's clock (the API server's Date), so none are missed. A number of
+    seconds worked out from our clock with a fixed margin missed them beyond the margin."""
+    logs = KubePodLogs(emu.api_client(), clock=lambda: time.time() - behind_s)
+    follower = LogFollower(logs, NS, POD, "reviews", tail_lines=1)
     assert [ln.text for ln in follower.start()] == ["INFO served review 49"]  # written 30 s ago
     emu.add_pod_log(NS, POD, "reviews", ["INFO between"], at=time.time() - 26)  # 4 s after it, by the node
     emu.add_pod_log(NS, POD, "reviews", ["INFO now"])
     assert [ln.text for ln in follower.poll()] == ["INFO between", "INFO now"]
+    assert follower.poll() == []
+    assert logs.server_offset == pytest.approx(behind_s, abs=2)
+
+
+def test_follow_keeps_lines_whole(emu: KubeEmulator) -> None:
+    """A carriage return or a Unicode separator inside a line is the container's text, not a new line
+    (the part after it was lost while following)."""
+    follower = LogFollower(KubePodLogs(emu.api_client()), NS, POD, "reviews", tail_lines=1)
+    follower.start()
+    odd = ["progress 10%\rprogress 100% done", "page\x0cbreak", "a\u2028b", "c\x85d", "e\x1cf"]
+    emu.add_pod_log(NS, POD, "reviews", odd)
+    assert [ln.text for ln in follower.poll()] == odd
+
+
+def test_a_follow_poll_reads_a_bounded_amount_and_goes_on(emu: KubeEmulator, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One poll reads at most POLL_LIMIT_BYTES, cut at a whole line, and the next goes on from there;
+    more than that in one second (which the API cannot start inside) is read whole, not stuck on."""
+    from meshdesk.sources import logs as logs_module
+
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "solo", "namespace": NS},
+             "spec": {"containers": [{"name": "app", "image": "example/app:1"}]}, "status": {"phase": "Running"}})
+    now = time.time()
+    emu.add_pod_log(NS, "solo", "app", ["first"], at=now - 80)
+    follower = LogFollower(KubePodLogs(emu.api_client()), NS, "solo", "app", tail_lines=1)
+    assert [ln.text for ln in follower.start()] == ["first"]
+    monkeypatch.setattr(logs_module, "POLL_LIMIT_BYTES", 200)
+    # one every 5 s (more than the few seconds a poll reaches back), ~85 bytes each
+    spread = [f"INFO line {i:03d} " + "x" * 40 for i in range(12)]
+    emu.add_pod_log(NS, "solo", "app", spread, at=now - 75, spacing=5.0)
+    got: list[str] = []
+    while batch := follower.poll():
+        assert len(batch) <= 2  # 200 bytes: the last line seen again and at most one more
+        got += [ln.text for ln in batch]
+    assert got == spread
+    burst = [f"WARN burst {i:03d} " + "y" * 40 for i in range(10)]  # all in one millisecond
+    emu.add_pod_log(NS, "solo", "app", burst, at=now - 5)
+    got = []
+    while batch := follower.poll():
+        got += [ln.text for ln in batch]
+    assert got == burst
+
+
+def test_lines_nanoseconds_apart_are_told_apart() -> None:
+    class Source:
+        answer: list[LogLine] = []
+
+        def pod_logs(self, *args: object, **kwargs: object) -> list[LogLine]:
+            return list(self.answer)
+
+    src = Source()
+    follower = LogFollower(src, NS, POD, "reviews")
+    src.answer = [LogLine("2026-11-27T10:00:00.123456789Z", "tick")]
+    assert [ln.text for ln in follower.start()] == ["tick"]
+    src.answer = [LogLine("2026-11-27T10:00:00.123456789Z", "tick"), LogLine("2026-11-27T10:00:00.1234568Z", "tick")]
+    assert [ln.timestamp for ln in follower.poll()] == ["2026-11-27T10:00:00.1234568Z"]
     assert follower.poll() == []
 
 
@@ -146,5 +203,68 @@ def test_demo_logs_in_the_view(qtbot: QtBot) -> None:
         assert {ln.text.split('"')[1] for ln in view.lines} <= {"GET /reviews/4 HTTP/1.1", "GET /healthz HTTP/1.1"}
         with pytest.raises(NotFound):
             demo.pod_logs("shop", "no-such-pod", "istio-proxy")
+    finally:
+        view.shutdown()
+
+
+class _FakeLogs:
+    """A log source answering every pod and container with ``count`` numbered lines."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.asked: list[str] = []
+
+    def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
+                 since_seconds: int | None = None, since_time: str | None = None,
+                 limit_bytes: int | None = None) -> list[LogLine]:
+        self.asked.append(pod)
+        if since_time is not None:
+            return []
+        return [LogLine(f"2026-11-27T10:00:{i % 60:02d}.{i:09d}Z", f"{pod} line {i}") for i in range(self.count)]
+
+
+def _pod(name: str) -> Pod:
+    return Pod(name, NS, labels={"app": "reviews"}, phase="Running", containers=[Container("reviews", ready=True)])
+
+
+def test_logs_view_keeps_as_many_lines_as_it_shows(qtbot: QtBot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The text keeps the last MAX_LINES lines; the lines searched and counted are the same ones (the
+    list behind kept every line ever followed), and a count past the marked matches says so."""
+    from meshdesk.ui import logs_view
+
+    monkeypatch.setattr(logs_view, "MAX_LINES", 100)
+    monkeypatch.setattr(logs_view, "MAX_HIGHLIGHTS", 10)
+    view = _view(qtbot, _FakeLogs(150))
+    try:
+        view.tail.setValue(150)
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("reviews-v2", NS, pods=[_pod("p1")]))
+        assert len(view.lines) == 100 == view.text.document().blockCount()
+        assert view.lines[0].text == "p1 line 50"
+        qtbot.keyClicks(view.search, "line")
+        assert view.match_count() == 100
+        assert view.matches.text() == "100 matches (the first 10 marked)"
+    finally:
+        view.shutdown()
+
+
+def test_logs_view_offers_a_workloads_new_pods_after_a_rollout(qtbot: QtBot) -> None:
+    src = _FakeLogs(3)
+    view = _view(qtbot, src)
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("reviews-v2", NS, pods=[_pod("reviews-v2-old")]))
+        text = view.text.toPlainText()
+        view.update_pods(Workload("reviews-v2", NS, pods=[_pod("reviews-v2-new")]))
+        items = [view.pod.itemText(i) for i in range(view.pod.count())]
+        # the new pod is offered; the one being read stays chosen with what was read from it
+        assert items == ["reviews-v2-new", "reviews-v2-old (gone)"]
+        assert view.pod.currentText() == "reviews-v2-old (gone)" and view.text.toPlainText() == text
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.pod.setCurrentIndex(0)
+        assert "reviews-v2-new line 0" in view.text.toPlainText()
+        asked = len(src.asked)
+        view.update_pods(Workload("reviews-v2", NS, pods=[_pod("reviews-v2-new")]))  # nothing changed
+        assert len(src.asked) == asked and view.pod.currentText() == "reviews-v2-new"
     finally:
         view.shutdown()

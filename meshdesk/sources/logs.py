@@ -1,15 +1,17 @@
 """Pod logs over the official ``kubernetes`` client, and the follow logic shared with the demo.
 
 ``KubePodLogs(api_client).pod_logs(ns, pod, container, tail_lines=N)`` reads the last N lines with
-their timestamps; ``since_seconds`` limits to recent lines. ``LogFollower`` keeps the last
-timestamp it saw and, on each ``poll()``, asks only for the seconds since then and drops the lines it
-already had, so following a log is a cheap poll a worker thread can run and stop at any time.
+their timestamps; ``since_seconds`` or ``since_time`` limit to recent lines. ``LogFollower`` keeps
+the last timestamp it saw and, on each ``poll()``, asks for the lines from that time on (the node's
+own clock: ours may differ, see ``KubePodLogs``), at most ``POLL_LIMIT_BYTES`` of them, and drops the lines it already
+had, so following a log is a cheap poll a worker thread can run and stop at any time.
 Errors come back as typed ``SourceError``s (pod gone, forbidden, API down); text is never lost.
 """
 
 from __future__ import annotations
 
 import calendar
+import email.utils
 import math
 import time
 from collections.abc import Callable
@@ -19,7 +21,9 @@ from typing import Any, Protocol
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.errors import translate
 
-CLOCK_MARGIN_S = 10
+POLL_LIMIT_BYTES = 4 * 1024 * 1024  # the most one follow poll reads (the next one goes on from there)
+CLOCK_MARGIN_S = 2  # the API server's clock is known to the second (its Date header)
+NO_SERVER_CLOCK_MARGIN_S = 10  # when the server did not say its time: a margin for our clock's error
 
 
 @dataclass(frozen=True)
@@ -34,23 +38,39 @@ class LogLine:
 
 class LogSource(Protocol):
     def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
-                 since_seconds: int | None = None) -> list[LogLine]: ...
+                 since_seconds: int | None = None, since_time: str | None = None,
+                 limit_bytes: int | None = None) -> list[LogLine]: ...
+
+
+def parse_timestamp_ns(ts: str) -> int | None:
+    """RFC 3339 in UTC (``2026-11-27T04:48:22.123456789Z``, as the API writes it) to unix nanoseconds,
+    exactly (a float cannot tell lines a few hundred nanoseconds apart); None when it is not one."""
+    try:
+        main, _, frac = ts.rstrip("Z").partition(".")
+        base = calendar.timegm(time.strptime(main, "%Y-%m-%dT%H:%M:%S"))
+        if frac and not frac.isdigit():
+            return None
+        return base * 1_000_000_000 + int((frac + "000000000")[:9] if frac else 0)
+    except ValueError:
+        return None
 
 
 def parse_timestamp(ts: str) -> float:
     """RFC 3339 (``2026-11-27T04:48:22.123456789Z``) to unix seconds; NaN when it is not one."""
-    try:
-        main, _, frac = ts.rstrip("Z").partition(".")
-        base = calendar.timegm(time.strptime(main, "%Y-%m-%dT%H:%M:%S"))
-        return base + (float(f"0.{frac}") if frac else 0.0)
-    except ValueError:
-        return math.nan
+    ns = parse_timestamp_ns(ts)
+    return math.nan if ns is None else ns / 1e9
 
 
 def split_lines(raw: str) -> list[LogLine]:
-    """The API's ``timestamps=true`` text: each line starts with its timestamp and a space."""
+    """The API's ``timestamps=true`` text: each line starts with its timestamp and a space. Lines end
+    at a newline only: a carriage return, form feed or Unicode separator inside a line is the
+    container's text (a progress bar), not a new line."""
     out: list[LogLine] = []
-    for line in raw.splitlines():
+    if raw.endswith("\n"):
+        raw = raw[:-1]
+    for line in raw.split("\n") if raw else []:
+        if line.endswith("\r"):
+            line = line[:-1]
         ts, sep, rest = line.partition(" ")
         if sep and not math.isnan(parse_timestamp(ts)):
             out.append(LogLine(ts, rest))
@@ -60,28 +80,61 @@ def split_lines(raw: str) -> list[LogLine]:
 
 
 class KubePodLogs:
-    """Reads container logs through ``CoreV1Api.read_namespaced_pod_log``."""
+    """Reads container logs through ``CoreV1Api.read_namespaced_pod_log``.
 
-    def __init__(self, api_client: Any, *, timeout: float = 30.0) -> None:
+    The API (and the official client) take "since" as seconds before the server's now; ``since_time``
+    is turned into that with the server's clock, learnt from each answer's Date header, so a laptop
+    whose clock is off by a minute still asks for the right lines."""
+
+    def __init__(self, api_client: Any, *, timeout: float = 30.0, clock: Callable[[], float] = time.time) -> None:
         self.api_client = api_client
         self.timeout = timeout
+        self.clock = clock
+        self.server_offset: float | None = None  # the server's clock minus ours, in seconds
+
+    def _since_seconds(self, since_time: str) -> int:
+        since = parse_timestamp(since_time)
+        if math.isnan(since):
+            raise ValueError(f"not an RFC 3339 time: {since_time!r}")
+        if self.server_offset is None:
+            return max(1, math.ceil(self.clock() - since) + NO_SERVER_CLOCK_MARGIN_S)
+        return max(1, math.ceil(self.clock() + self.server_offset - since) + CLOCK_MARGIN_S)
+
+    def _learn_server_clock(self, resp: Any) -> None:
+        headers = getattr(resp, "headers", None)
+        date = headers.get("Date") if headers is not None else None
+        if not date:
+            return
+        try:
+            server_now = email.utils.parsedate_to_datetime(str(date)).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        self.server_offset = server_now - self.clock()
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
-                 since_seconds: int | None = None) -> list[LogLine]:
+                 since_seconds: int | None = None, since_time: str | None = None,
+                 limit_bytes: int | None = None) -> list[LogLine]:
         from kubernetes import client
 
         kwargs: dict[str, Any] = {"container": container, "timestamps": True,
                                   "_request_timeout": self.timeout, "_preload_content": False}
         if tail_lines is not None:
             kwargs["tail_lines"] = int(tail_lines)
+        if since_time is not None:
+            since_seconds = self._since_seconds(since_time)
         if since_seconds is not None:
             kwargs["since_seconds"] = max(1, int(since_seconds))
+        if limit_bytes is not None:
+            kwargs["limit_bytes"] = int(limit_bytes)
         try:
             resp: Any = client.CoreV1Api(self.api_client).read_namespaced_pod_log(pod, namespace, **kwargs)
-            raw = resp.data.decode("utf-8", "replace")  # the raw body: no JSON decoding of log text
+            body = resp.data
+            self._learn_server_clock(resp)
         except Exception as e:  # noqa: BLE001 - every failure becomes a typed, redacted error
             raise translate(e, what=f"read the log of {namespace}/{pod} ({container})") from None
-        return split_lines(raw)
+        if limit_bytes is not None and len(body) >= limit_bytes and not body.endswith(b"\n"):
+            body = body[: body.rfind(b"\n") + 1]  # cut at the limit: the last line is not whole
+        return split_lines(body.decode("utf-8", "replace"))  # the raw body: no JSON decoding of log text
 
 
 @dataclass
@@ -94,7 +147,6 @@ class LogFollower:
     pod: str
     container: str
     tail_lines: int = 200
-    clock: Callable[[], float] = time.time
     last_ts: str = ""
     _seen_at_last: set[str] = field(default_factory=set)
 
@@ -104,26 +156,44 @@ class LogFollower:
         return lines
 
     def poll(self) -> list[LogLine]:
-        if not self.last_ts:
+        last = parse_timestamp_ns(self.last_ts) if self.last_ts else None
+        if last is None:
             return self.start()
-        # a margin for clock skew between us and the node: overlapping lines are dropped below
-        since = max(1, math.ceil(self.clock() - parse_timestamp(self.last_ts)) + CLOCK_MARGIN_S)
-        lines = self.source.pod_logs(self.namespace, self.pod, self.container, since_seconds=since)
-        # compare as numbers: the API trims trailing zeros of the nanoseconds, so text order lies
-        last = parse_timestamp(self.last_ts)
-        fresh = [ln for ln in lines if ln.unix > last or (ln.unix == last and ln.text not in self._seen_at_last)]
+        # from the whole second of the last line on, by the cluster's clock (a number of seconds
+        # worked out from our clock alone missed lines when ours was behind); the overlap is
+        # dropped below
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last // 1_000_000_000))
+        limit = POLL_LIMIT_BYTES
+        lines = self.source.pod_logs(self.namespace, self.pod, self.container, since_time=since, limit_bytes=limit)
+        fresh = self._after(lines, last)
+        if not fresh and sum(len(ln.timestamp) + len(ln.text) + 2 for ln in lines) >= limit // 2:
+            # the window was filled by lines of the last second already seen (a container writing
+            # megabytes a second): the API cannot start inside a second, so read that second whole
+            fresh = self._after(self.source.pod_logs(self.namespace, self.pod, self.container, since_time=since), last)
         self._remember(fresh)
         return fresh
 
+    def _after(self, lines: list[LogLine], last: int) -> list[LogLine]:
+        """The lines after the last one seen. Compared as whole nanoseconds: the API trims trailing
+        zeros of the nanoseconds, so text order lies, and a float cannot tell lines a few hundred
+        nanoseconds apart."""
+        fresh = []
+        for ln in lines:
+            ns = parse_timestamp_ns(ln.timestamp)
+            if ns is not None and (ns > last or (ns == last and ln.text not in self._seen_at_last)):
+                fresh.append(ln)
+        return fresh
+
     def _remember(self, lines: list[LogLine]) -> None:
-        stamped = [ln for ln in lines if ln.timestamp]
+        stamped = [(ns, ln) for ln in lines if (ns := parse_timestamp_ns(ln.timestamp)) is not None]
         if not stamped:
             return
-        newest = max(stamped, key=lambda ln: ln.unix)
-        if newest.unix != parse_timestamp(self.last_ts or "-"):
+        newest_ns, newest = max(stamped, key=lambda pair: pair[0])
+        if newest_ns != parse_timestamp_ns(self.last_ts or "-"):
             self._seen_at_last = set()
         self.last_ts = newest.timestamp
-        self._seen_at_last |= {ln.text for ln in stamped if ln.unix == newest.unix}
+        self._seen_at_last |= {ln.text for ns, ln in stamped if ns == newest_ns}
 
 
-__all__ = ["KubePodLogs", "LogFollower", "LogLine", "LogSource", "SourceError", "parse_timestamp", "split_lines"]
+__all__ = ["KubePodLogs", "LogFollower", "LogLine", "LogSource", "SourceError", "parse_timestamp",
+           "parse_timestamp_ns", "split_lines"]

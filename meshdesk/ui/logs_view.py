@@ -38,6 +38,7 @@ from meshdesk.sources.logs import LogFollower, LogLine
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 MAX_LINES = 50_000
+MAX_HIGHLIGHTS = 5000  # matches marked in the text (more slow every append down)
 
 
 class _Worker(QObject):
@@ -150,6 +151,29 @@ class LogsView(QWidget):
         self.pod.blockSignals(False)
         self._pod_changed()
 
+    def update_pods(self, workload: Workload) -> None:
+        """The same workload read again (a refresh): offer the pods it has now (after a rollout, its new
+        ones) without reloading the log shown. A pod shown that is gone stays chosen, marked so, with
+        the text read from it (its last lines may be why the user is looking)."""
+        self.workload = workload
+        current = self.pod.currentData()
+        names = [p.name for p in workload.pods]
+        if [self.pod.itemData(i).name for i in range(self.pod.count())] == names:
+            return
+        self.pod.blockSignals(True)
+        self.pod.clear()
+        for p in workload.pods:
+            self.pod.addItem(p.name, p)
+        if current is not None:
+            index = names.index(current.name) if current.name in names else -1
+            if index < 0:
+                self.pod.addItem(f"{current.name} (gone)", current)
+                index = self.pod.count() - 1
+            self.pod.setCurrentIndex(index)
+        self.pod.blockSignals(False)
+        if current is None and workload.pods:
+            self._pod_changed()
+
     @property
     def lines(self) -> list[LogLine]:
         return list(self._lines)
@@ -242,6 +266,8 @@ class LogsView(QWidget):
             bar = self.text.verticalScrollBar()
             at_end = bar.value() >= bar.maximum() - 2
             self._lines += lines
+            if len(self._lines) > MAX_LINES:  # the text keeps as many (setMaximumBlockCount)
+                del self._lines[:-MAX_LINES]
             self.text.appendPlainText("\n".join(f"{ln.timestamp} {ln.text}" if ln.timestamp else ln.text
                                                 for ln in lines))
             if at_end or what == "load":
@@ -267,11 +293,16 @@ class LogsView(QWidget):
             fmt.setBackground(QColor("#ffe066"))
             doc = self.text.document()
             cursor = doc.find(needle, 0)
-            while not cursor.isNull() and len(selections) < 5000:
+            while not cursor.isNull() and len(selections) < MAX_HIGHLIGHTS:
                 sel = QTextEdit.ExtraSelection()
                 sel.cursor = cursor
                 sel.format = fmt
                 selections.append(sel)
                 cursor = doc.find(needle, cursor, QTextDocument.FindFlag(0))
         self.text.setExtraSelections(selections)
-        self.matches.setText(f"{len(selections)} match{'es' if len(selections) != 1 else ''}" if needle else "")
+        if not needle:
+            self.matches.setText("")
+        elif len(selections) >= MAX_HIGHLIGHTS:
+            self.matches.setText(f"{self.match_count()} matches (the first {MAX_HIGHLIGHTS} marked)")
+        else:
+            self.matches.setText(f"{len(selections)} match{'es' if len(selections) != 1 else ''}")

@@ -138,6 +138,10 @@ class PerformanceViews(QObject):
         validations = validate(inventory) if inventory is not None else {}
         self.lists.set_data(graph, inventory, validations)
         self.config.set_data(inventory, validations)
+        shown = self.logs.workload
+        fresh = inventory.workload(shown.namespace, shown.name) if shown is not None and inventory is not None else None
+        if fresh is not None:
+            self.logs.update_pods(fresh)  # the workload's pods now (a rollout replaces them)
 
     def clear(self) -> None:
         """Nothing to show (another context is opening, or no namespace is chosen): lists, config,
@@ -158,6 +162,8 @@ class PerformanceViews(QObject):
         if workload is not None and (current is None or (current.namespace, current.name) !=
                                      (workload.namespace, workload.name)):
             self.logs.set_workload(workload)
+        elif workload is not None:
+            self.logs.update_pods(workload)
 
     def set_time(self, t: float | None) -> None:
         """The charts end at ``t`` (replay), or (None) now."""

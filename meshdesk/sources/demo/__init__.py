@@ -108,11 +108,12 @@ class DemoCluster:
         return range_series(self, target, spec, cancelled, now=self._clock())
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
-                 since_seconds: int | None = None) -> Any:
+                 since_seconds: int | None = None, since_time: str | None = None,
+                 limit_bytes: int | None = None) -> Any:
         """Synthetic container logs (``meshdesk.sources.demo.logs``)."""
         from meshdesk.sources.demo.logs import pod_logs
 
-        return pod_logs(self, namespace, pod, container, tail_lines, since_seconds)
+        return pod_logs(self, namespace, pod, container, tail_lines, since_seconds, since_time, limit_bytes)
 
     # -- traffic switch ------------------------------------------------------------------------------
     def start_traffic(self) -> None:

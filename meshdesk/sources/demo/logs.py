@@ -14,7 +14,7 @@ from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.base import NotFound
 from meshdesk.sources.demo.mesh import CALLS
-from meshdesk.sources.logs import LogLine
+from meshdesk.sources.logs import LogLine, parse_timestamp
 
 if TYPE_CHECKING:
     from meshdesk.sources.demo import DemoCluster
@@ -64,9 +64,11 @@ def _line(pod: str, container: str, t: float, requests: tuple[tuple[str, str], .
 
 
 def pod_logs(demo: DemoCluster, namespace: str, pod: str, container: str, tail_lines: int | None = None,
-             since_seconds: int | None = None, *, now: float | None = None) -> list[LogLine]:
-    """The demo's log of ``container`` in ``pod``: lines of the last ``since_seconds`` (default ten
-    minutes), the last ``tail_lines`` of them when given. Unknown pods and containers are NotFound."""
+             since_seconds: int | None = None, since_time: str | None = None, limit_bytes: int | None = None,
+             *, now: float | None = None) -> list[LogLine]:
+    """The demo's log of ``container`` in ``pod``: lines of the last ``since_seconds`` or from
+    ``since_time`` on (default: ten minutes), the last ``tail_lines`` of them when given. Unknown pods
+    and containers are NotFound. (``limit_bytes`` is accepted: the demo's lines are few.)"""
     snap = demo.snapshot(GraphRequest(namespaces=(namespace,)), with_inventory=True)
     inventory = snap.inventory
     found = None
@@ -81,7 +83,9 @@ def pod_logs(demo: DemoCluster, namespace: str, pod: str, container: str, tail_l
         raise NotFound(f"container {container} is not valid for pod {pod}", hint=f"choose one of: {', '.join(names)}")
     current = now if now is not None else float(snap.meta.get("takenAt") or time.time())
     every = PROXY_EVERY_S if container == "istio-proxy" else APP_EVERY_S
-    window = since_seconds if since_seconds is not None else DEFAULT_WINDOW_S
+    window: float = since_seconds if since_seconds is not None else DEFAULT_WINDOW_S
+    if since_time is not None:
+        window = max(0.0, current - parse_timestamp(since_time))
     first = math.ceil((current - window) / every)
     last = math.floor(current / every)
     count = last - first + 1
@@ -99,5 +103,6 @@ class DemoPodLogs:
         self.demo = demo
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
-                 since_seconds: int | None = None) -> list[LogLine]:
-        return pod_logs(self.demo, namespace, pod, container, tail_lines, since_seconds)
+                 since_seconds: int | None = None, since_time: str | None = None,
+                 limit_bytes: int | None = None) -> list[LogLine]:
+        return pod_logs(self.demo, namespace, pod, container, tail_lines, since_seconds, since_time, limit_bytes)
