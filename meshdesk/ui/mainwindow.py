@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.factories: dict[str, SourceFactory] = dict(factories or {})
         self.contexts = list(contexts)
         self.context = ""
+        self._awaiting_namespaces = False  # a context's namespace list has not come yet
         self.graph: TrafficGraph | None = None
         self.snapshot: Snapshot | None = None  # what the graph shown was built from (File > Save snapshot)
         self.inventory: Inventory | None = None
@@ -431,6 +432,7 @@ class MainWindow(QMainWindow):
         self._update_status()
         self._apply_display()
         self.poller.set_interval(max(0, choices.refresh))
+        self._awaiting_namespaces = True
         self.poller.set_source(self.factory_for(context), build_request(ns, choices))
         if context and not context.startswith(SNAPSHOT_PREFIX):
             self.settings.last_context = context
@@ -485,6 +487,8 @@ class MainWindow(QMainWindow):
     def show_no_cluster(self, reason: str, *, can_retry: bool = False, title: str = "No cluster to show") -> None:
         self.empty.show_no_cluster(reason, can_retry=can_retry, title=title)
         self.stack.setCurrentWidget(self.empty)
+        if not self.context:
+            self.toolbar.replay_action.setEnabled(False)  # no cluster, no past of one
         self.panel.show_nothing(title, "Retry, or open the demo mesh or another kubeconfig." if can_retry
                                 else "Open the demo mesh or a kubeconfig to see a mesh here.")
         self._update_status()
@@ -544,8 +548,15 @@ class MainWindow(QMainWindow):
             self._apply_display()
 
     def _request_changed(self) -> None:
+        if not self.context:
+            return  # no cluster: nothing to fetch, and the page saying so stays
         ns = self.toolbar.selected_namespaces()
         req = build_request(ns, self.toolbar.choices, self._replay_at or 0, self._node_focus)
+        if not ns and self._awaiting_namespaces:
+            # the context's namespaces are still being listed: none chosen means "the defaults" yet,
+            # which the fetch of this request picks (the user has not chosen none)
+            self.poller.set_request(req)
+            return
         if not ns:
             self.poller.clear_request()
             self.graph = TrafficGraph(request=req)
@@ -637,17 +648,21 @@ class MainWindow(QMainWindow):
     # -- poller events ------------------------------------------------------------------------------------
     def _on_source_opened(self, source: Any, info: SourceInfo) -> None:
         self.info = info
-        # a snapshot file never changes: no timed refresh (the choice stays for live contexts)
-        self.toolbar.refresh_combo.setEnabled(info.live)
-        self.poller.set_interval(max(0, self.toolbar.choices.refresh) if info.live else 0)
+        # a snapshot file never changes, nor does the past replay shows: no timed refresh (the choice
+        # stays for live contexts)
+        timed = info.live and not self.toolbar.replay_action.isChecked()
+        self.toolbar.refresh_combo.setEnabled(timed)
+        self.poller.set_interval(max(0, self.toolbar.choices.refresh) if timed else 0)
         self._update_status()
         self._update_demo_actions()
 
     def _on_namespaces_ready(self, names: list[str], used: list[str]) -> None:
+        self._awaiting_namespaces = False
         self.toolbar.set_namespaces(names, used if not self.toolbar.selected_namespaces() else
                                     self.toolbar.selected_namespaces())
 
     def _on_graph(self, result: PollResult) -> None:
+        self.replay.frame_shown()
         self.last_ok = result.fetched_at
         self.last_error = None
         self.info = result.info
@@ -746,6 +761,7 @@ class MainWindow(QMainWindow):
         return LayoutKey(self.context, tuple(request.namespaces), graph_type)
 
     def _on_failed(self, failure: PollFailure) -> None:
+        self.replay.frame_shown()  # playing goes on past a frame that could not be fetched
         e = failure.error
         self.last_error = e
         age = age_text(time.time() - self.last_ok) if self.last_ok else ""
@@ -984,6 +1000,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self._age_timer.stop()
+        self.replay.stop()  # its play timer would go on stepping a stopped poller
         self._remember_window()
         for extension in self.extensions:
             extension.shutdown()

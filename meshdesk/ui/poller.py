@@ -102,8 +102,10 @@ def _detached(error: SourceError) -> SourceError:
 class _Worker(QObject):
     """Lives on the poller's thread; only ever touched through queued signals (and ``gen``)."""
 
-    sourceOpened = Signal(int, object, object)  # generation, source, info
-    namespacesReady = Signal(int, object, object)  # generation, all names, names used
+    # (the source's token: what was opened and listed serves every request of that source, also one
+    # made while it was opening)
+    sourceOpened = Signal(object, object, object)  # token, source, info
+    namespacesReady = Signal(object, int, object, object)  # token, generation, all names, names used
     done = Signal(object)  # PollResult
     failed = Signal(int, object)  # generation, SourceError
 
@@ -139,7 +141,7 @@ class _Worker(QObject):
                 self._token = token
             if self._source is None:
                 self._source = factory()
-                self.sourceOpened.emit(generation, self._source, self._source.info())
+                self.sourceOpened.emit(token, self._source, self._source.info())
             source = self._source
             if want_namespaces or not request.namespaces:
                 try:
@@ -151,7 +153,7 @@ class _Worker(QObject):
                     namespaces = [Namespace(n) for n in request.namespaces]
                 names = [n.name for n in namespaces]
                 used = list(request.namespaces) or default_namespaces(namespaces)
-                self.namespacesReady.emit(generation, names, used)
+                self.namespacesReady.emit(token, generation, names, used)
                 if not request.namespaces:
                     request = replace(request, namespaces=tuple(used))
             if cancelled():
@@ -361,19 +363,21 @@ class Poller(QObject):
         self._retry.start(int(delay * 1000))
         self.failed.emit(PollFailure(generation, error, self._failures, delay))
 
-    @Slot(int, object, object)
-    def _on_source_opened(self, generation: int, source: MeshSource, info: SourceInfo) -> None:
-        if generation != self._generation:
+    @Slot(object, object, object)
+    def _on_source_opened(self, token: object, source: MeshSource, info: SourceInfo) -> None:
+        # opened once per source: a request changed while it opened (replay, another window...) still
+        # wants it, so only another source's opening is old news
+        if token is not self._token or self._stopped:
             return
         self.source = source
         self.info = info
         self.sourceOpened.emit(source, info)
 
-    @Slot(int, object, object)
-    def _on_namespaces(self, generation: int, names: list[str], used: list[str]) -> None:
-        if generation != self._generation:
+    @Slot(object, int, object, object)
+    def _on_namespaces(self, token: object, generation: int, names: list[str], used: list[str]) -> None:
+        if token is not self._token or self._stopped:
             return
-        if self._request is not None and not self._request.namespaces:
+        if generation == self._generation and self._request is not None and not self._request.namespaces:
             self._request = replace(self._request, namespaces=tuple(used))  # same fetch: no new generation
         self.namespacesReady.emit(names, used)
 

@@ -55,7 +55,8 @@ class ReplayBar(QWidget):
         self._settle.timeout.connect(self._emit_now)
         self._ticker = QTimer(self)  # playing
         self._ticker.setInterval(SPEEDS[0][0])
-        self._ticker.timeout.connect(self.step)
+        self._ticker.timeout.connect(self._tick)
+        self._waiting = False  # playing: the last step's graph has not been shown yet
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
         self.play_button.setToolTip("Walk the time forward, a minute per step")
@@ -125,6 +126,16 @@ class ReplayBar(QWidget):
         self.play_button.setChecked(False)
         self._settle.stop()
 
+    def frame_shown(self) -> None:
+        """The window showed the graph asked for last (or gave up on it): playing may step on."""
+        self._waiting = False
+
+    def _tick(self) -> None:
+        # a step waits for the graph of the one before: stepping on while a fetch takes longer than a
+        # step cancelled every fetch, and the canvas showed none of the frames played
+        if not self._waiting:
+            self.step()
+
     # -- internals ----------------------------------------------------------------------------------
     def _span_changed(self) -> None:
         back = self.anchor - self.time if self.slider.maximum() else 0
@@ -147,6 +158,7 @@ class ReplayBar(QWidget):
 
     def _emit_now(self) -> None:
         self._settle.stop()
+        self._waiting = True
         self.timeChosen.emit(self.time)
 
     def _play_toggled(self, on: bool) -> None:

@@ -1,0 +1,166 @@
+"""The refresh lifecycle around a context that is still opening, replay and closing: a change made
+while the first look at a context is loading must not lose that look."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from meshdesk.sources.base import Cancelled, Unreachable
+from meshdesk.ui.mainwindow import MainWindow
+from tests.ui_helpers import (
+    ScriptedSource,
+    open_windows,
+    sample,
+    small_inventory,
+    tiny_builder,
+    window_test_marks,
+)
+
+pytestmark = window_test_marks()
+
+SAMPLES = {"shop": [sample("frontend-v1", "cart-v1", "shop", 5.0)], "other": []}
+
+
+@pytest.fixture
+def windows(qtbot):  # type: ignore[no-untyped-def]
+    yield from open_windows(qtbot, lambda **kw: MainWindow(builder=tiny_builder, **kw))
+
+
+def _change(w: Any, action: str) -> None:
+    """What a user does meanwhile: turn Replay on, or choose another time window."""
+    if action == "replay":
+        w.toolbar.replay_action.trigger()
+    else:
+        w.toolbar.duration_combo.setCurrentIndex(1)
+        w.toolbar.duration_combo.activated.emit(1)
+
+
+class SlowNamespaces(ScriptedSource):
+    """A cluster whose namespace list takes a while (a slow API server)."""
+
+    def __init__(self) -> None:
+        super().__init__("slow", dict(SAMPLES), small_inventory())
+        self.gate, self.entered = threading.Event(), threading.Event()
+
+    def namespaces(self):  # type: ignore[no-untyped-def]
+        self.entered.set()
+        self.gate.wait(10)
+        return super().namespaces()
+
+
+@pytest.mark.parametrize("action", ["replay", "duration"])
+def test_a_change_while_the_namespaces_are_listed_keeps_the_first_look(qtbot, windows, action) -> None:  # type: ignore[no-untyped-def]
+    """No namespace chosen yet means "the defaults" until the list comes: the change used to be read as
+    "the user chose none", which cancelled the listing and left "No namespace selected" for good."""
+    src = SlowNamespaces()
+    w = windows(context="slow", factories={"slow": lambda: src})
+    assert src.entered.wait(5)
+    _change(w, action)
+    src.gate.set()
+    qtbot.waitUntil(lambda: w.graph is not None and bool(w.graph.nodes), timeout=10000)
+    assert w.toolbar.selected_namespaces() and set(w.toolbar._namespaces) == {"shop", "other"}
+
+
+class SlowOpen:
+    """A source factory that takes a while to connect."""
+
+    def __init__(self, src: ScriptedSource) -> None:
+        self.src = src
+        self.gate, self.entered = threading.Event(), threading.Event()
+
+    def __call__(self) -> ScriptedSource:
+        self.entered.set()
+        self.gate.wait(10)
+        return self.src
+
+
+@pytest.mark.parametrize("action", ["replay", "duration"])
+def test_a_change_while_the_source_opens_keeps_the_source(qtbot, windows, action) -> None:  # type: ignore[no-untyped-def]
+    """The source opens once; its news was dropped when a request changed meanwhile, so charts, logs
+    and the Demo menu never got it."""
+    src = ScriptedSource("slowopen", dict(SAMPLES), small_inventory())
+    factory = SlowOpen(src)
+    w = windows(context="slowopen", namespaces=["shop"], factories={"slowopen": factory})
+    opened: list[object] = []
+    w.poller.sourceOpened.connect(lambda s, _i: opened.append(s))
+    assert factory.entered.wait(5)
+    _change(w, action)
+    factory.gate.set()
+    qtbot.waitUntil(lambda: w.poller.source is src, timeout=10000)
+    assert opened == [src]
+
+
+def test_a_source_opening_during_replay_does_not_restart_live_refresh(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
+    src = ScriptedSource("flaky", dict(SAMPLES), small_inventory())
+    calls = {"n": 0}
+
+    def factory() -> ScriptedSource:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise Unreachable("cluster unreachable")
+        return src
+
+    w = windows(context="flaky", namespaces=["shop"], factories={"flaky": factory}, backoff_base=0.2)
+    qtbot.waitUntil(lambda: w.last_error is not None, timeout=5000)
+    w.toolbar.replay_action.trigger()  # replay while the cluster is away; the retry then connects
+    qtbot.waitUntil(lambda: w.poller.source is src, timeout=10000)
+    assert w.toolbar.replay_action.isChecked()
+    assert w.poller.interval == 0 and not w.toolbar.refresh_combo.isEnabled()
+
+
+def test_without_a_cluster_the_page_saying_so_stays(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
+    w = windows(first_run_reason="No kubeconfig context was found.")
+    assert w.stack.currentWidget() is w.empty
+    page = w.empty.mode
+    assert not w.toolbar.replay_action.isEnabled()  # no cluster, no past of one
+    w.toolbar.duration_combo.setCurrentIndex(1)
+    w.toolbar.duration_combo.activated.emit(1)
+    assert w.empty.mode == page and w.stack.currentWidget() is w.empty
+
+
+class SlowPrometheus(ScriptedSource):
+    """Each graph takes ``delay`` seconds to read (Prometheus through the API server's proxy)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__("slowprom", dict(SAMPLES), small_inventory())
+        self.delay = delay
+
+    def snapshot(self, request, *, with_inventory=True, cancelled=None):  # type: ignore[no-untyped-def]
+        end = time.monotonic() + self.delay
+        while time.monotonic() < end:  # a slow answer the poller may cancel
+            if cancelled is not None and cancelled():
+                raise Cancelled("cancelled")
+            time.sleep(0.01)
+        return super().snapshot(request, with_inventory=with_inventory, cancelled=cancelled)
+
+
+def test_replay_plays_frames_slower_sources_take_longer_to_fetch(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
+    """Each step waits for its graph: stepping on every 0.75 s while a fetch takes 1 s cancelled every
+    fetch, and the canvas showed none of the frames played."""
+    src = SlowPrometheus(1.0)
+    w = windows(context="slowprom", namespaces=["shop"], factories={"slowprom": lambda: src})
+    qtbot.waitUntil(lambda: w.graph is not None and bool(w.graph.nodes), timeout=10000)
+    w.toolbar.replay_action.trigger()
+    start = w.replay.time
+    qtbot.waitUntil(lambda: w.graph.request.queryTime == start, timeout=10000)
+    shown: list[int] = []
+    w.graphShown.connect(lambda g: shown.append(g.request.queryTime))
+    w.replay.speed.setCurrentIndex(w.replay.speed.count() - 1)  # the fastest
+    w.replay.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: len(shown) >= 2, timeout=15000)
+    assert shown == sorted(shown) and shown[0] > start  # frames in order, each a step on
+    w.replay.play_button.setChecked(False)
+
+
+def test_closing_stops_replay_playing(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
+    src = ScriptedSource("s", dict(SAMPLES), small_inventory())
+    w = windows(context="s", namespaces=["shop"], factories={"s": lambda: src})
+    qtbot.waitUntil(lambda: w.graph is not None and bool(w.graph.nodes), timeout=10000)
+    w.toolbar.replay_action.trigger()
+    w.replay.play_button.setChecked(True)
+    w.close()
+    assert not w.replay.play_button.isChecked()  # its timer would step a stopped poller
