@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
         quit_act.triggered.connect(self.close)
 
-        view_menu = mb.addMenu("&View")
+        view_menu = self.view_menu = mb.addMenu("&View")  # kept: extensions add their docks' toggles
         view_menu.addAction(self.toolbar.refresh_action)
         view_menu.addAction(self.toolbar.replay_action)
         self.back_action = view_menu.addAction("Back to the full graph")

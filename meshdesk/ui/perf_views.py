@@ -93,7 +93,9 @@ class PerformanceViews(QObject):
             area.hide()  # until something with metrics is selected
         else:
             self._dock("Charts", self.sparklines, Qt.DockWidgetArea.RightDockWidgetArea)
-        view_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None)
+        # the window's own reference: a menu found again through its action is a wrapper that PySide6
+        # before 6.11.2 deletes under us ("Internal C++ object already deleted" at start-up)
+        view_menu = getattr(window, "view_menu", None)
         if isinstance(view_menu, QMenu):
             view_menu.addSeparator()
             for dock in self.docks.values():
