@@ -4,4 +4,7 @@ pyproject.toml cannot combine ``packages.find`` with a mapped extra package; eve
 
 from setuptools import find_packages, setup
 
-setup(packages=find_packages(include=["meshdesk", "meshdesk.*"]) + ["meshdesk.resources_data"])
+# resources/ and its folders of images and styles are data packages (no Python in them): listed so that
+# setuptools ships them rather than warning that it would drop them
+DATA = ["meshdesk.resources_data"] + [f"meshdesk.resources_data.{d}" for d in ("legend", "png", "styles")]
+setup(packages=find_packages(include=["meshdesk", "meshdesk.*"]) + DATA)
