@@ -3,6 +3,8 @@ emulator's service proxy and port-forward, queried by the real PrometheusClient.
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,6 +114,12 @@ def test_falls_back_to_port_forward_when_the_proxy_is_forbidden(kube_emulator: K
         assert any(p.endswith("/pods/prometheus-7d9f-abcde/portforward") for _, p in emu.calls)
     finally:
         conn.close()
+    # closed means closed: the local port takes no connection (each would open a port-forward) and
+    # the relay's thread has ended
+    assert conn.relay is not None
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", conn.relay.local_port), timeout=5).close()
+    assert not any(t.name == "meshdesk-port-forward" and t.is_alive() for t in threading.enumerate())
 
 
 def test_falls_back_when_the_service_has_no_endpoints(kube_emulator: KubeEmulator,
@@ -183,6 +191,15 @@ def test_service_proxy_with_a_client_certificate(tmp_path: Path, prometheus_serv
             assert _requests_total(conn, prometheus_server.query_time) > 0
         finally:
             conn.close()
+
+
+def test_the_chart_parts_labelled_prometheus_that_are_not_it_are_passed_over(kube_emulator: KubeEmulator) -> None:
+    """The stable/prometheus chart labels every part app=prometheus: its alertmanager sorted first by name
+    and was chosen, and no other candidate was tried."""
+    for name in ("prometheus-alertmanager", "prometheus-node-exporter", "prometheus-pushgateway",
+                 "prometheus-kube-state-metrics", "prometheus-server"):
+        _prometheus(kube_emulator, ns="monitoring", name=name, labels={"app": "prometheus"}, port=80)
+    assert str(find_prometheus_service(kube_emulator.api_client())) == "monitoring/prometheus-server:80"
 
 
 def test_prometheus_operator_service(kube_emulator: KubeEmulator) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -93,3 +95,20 @@ def test_hanging_shell_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     while not gone() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert gone()
+
+
+@pytest.mark.parametrize("spawn", ["sleep 30 &", "setsid sleep 30 &"])
+def test_a_profile_leaving_a_process_behind_does_not_lose_or_hold_the_answer(tmp_path: Path, spawn: str) -> None:
+    """A profile that starts something in the background (an agent, a "sleep &", a setsid'd helper)
+    keeps the shell's output open: the PATH printed before was thrown away, and with setsid the call
+    waited as long as the helper lived (it runs at start-up, so the window waited too)."""
+    pids = tmp_path / "pids"
+    body = f"{spawn}\necho $! >> {pids}\n" + ANSWERING
+    shell = fake_shell(tmp_path, body)
+    try:
+        # the timeout is far beyond what an answering shell needs: the answer must come, not the timeout
+        assert loginshell.login_shell_path(shell, timeout=20) == "/opt/login/bin:/home/u/.local/bin:/usr/bin:/bin"
+    finally:
+        for pid in pids.read_text().split() if pids.exists() else []:
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)

@@ -379,6 +379,15 @@ def test_bad_url_is_refused_early() -> None:
         PrometheusClient("prometheus:9090")
 
 
+@pytest.mark.parametrize("url", ["admin:Sup3rSecret@prometheus.example.com:9090",
+                                 "http//admin:Sup3rSecret@prometheus.example.com"])
+def test_a_url_without_its_scheme_does_not_echo_its_password(url: str) -> None:
+    """Typed without "http://", the URL is refused, and the message shows where, not the password."""
+    with pytest.raises(ValueError, match="http") as err:
+        PrometheusClient(url)
+    assert "Sup3rSecret" not in str(err.value) and "prometheus.example.com" in str(err.value)
+
+
 # --- TLS ------------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import select
 import socket
 import threading
@@ -39,6 +40,8 @@ PROMETHEUS_PORT = 9090
 # (the last one is the Prometheus Operator's "prometheus-operated" service)
 PROMETHEUS_SELECTORS = ("app.kubernetes.io/name=prometheus", "app=prometheus", "operated-prometheus=true")
 # where to look namespace by namespace when cluster-wide service lists are forbidden
+NOT_PROMETHEUS = re.compile(r"alertmanager|pushgateway|node-exporter|kube-state-metrics|blackbox|"
+                            r"(?:^|-)operator(?:$|-)|grafana")
 LIKELY_NAMESPACES = ("istio-system", "monitoring", "prometheus", "observability", "kube-prometheus")
 
 
@@ -97,7 +100,9 @@ def find_prometheus_service(api: Any, *, timeout: float = 10.0) -> PrometheusSer
                 with contextlib.suppress(Forbidden, NotFound):
                     items += _items(http.get(f"/api/v1/namespaces/{ns}/services", [("labelSelector", selector)],
                                              what="find Prometheus"))
-        candidates = [s for s in (_service(i) for i in items) if s]
+        # charts label their other parts as Prometheus too (stable/prometheus: app=prometheus on its
+        # alertmanager, pushgateway, node exporter...): those never answer Prometheus' API
+        candidates = [s for s in (_service(i) for i in items) if s and not NOT_PROMETHEUS.search(s.name)]
         if candidates:  # prefer one in istio-system, then one on 9090, then by name
             candidates.sort(key=lambda s: (s.namespace != ISTIO_NAMESPACE, s.port != PROMETHEUS_PORT,
                                            s.namespace, s.name))
@@ -183,6 +188,9 @@ class PortForwardRelay:
                 conn, _ = self._listener.accept()
             except OSError:
                 return
+            if self._closed.is_set():  # closed while this connection came in: no new port-forward
+                conn.close()
+                return
             threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
 
     def _relay(self, conn: socket.socket) -> None:
@@ -210,8 +218,14 @@ class PortForwardRelay:
 
     def close(self) -> None:
         self._closed.set()
+        # shutdown wakes the accept() the relay's thread waits in (close alone does not, on Linux: the
+        # thread lived on and the port still took connections)
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self._listener.close()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
 
 
 def find_prometheus_pod(api: Any, svc: PrometheusService, *, timeout: float = 10.0) -> tuple[str, int] | None:

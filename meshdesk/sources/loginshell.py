@@ -11,9 +11,11 @@ import contextlib
 import logging
 import os
 import pwd
+import select
 import signal
 import subprocess
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +50,50 @@ def _run_shell(shell: str, timeout: float) -> str | None:
     except OSError as exc:
         log.info("login shell %s could not be started: %s", shell, exc.strerror)
         return None
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    # read until the PATH has been printed, the output ends or the time is up; not until every process
+    # holding the output has ended (a profile's "sleep 60 &" or setsid'd helper keeps it open)
+    out = _read_answer(proc, timeout)
+    if proc.poll() is None:
         with contextlib.suppress(OSError):
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        log.info("login shell %s did not answer within %.0f s; PATH unchanged", shell, timeout)
-        return None
+    assert proc.stdout is not None
+    proc.stdout.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=1)
     text = out.decode("utf-8", "replace")
     start = text.find(MARKER)
     end = text.find(MARKER, start + len(MARKER)) if start >= 0 else -1
     if start < 0 or end < 0:
-        log.info("login shell %s printed no PATH (exit %s); PATH unchanged", shell, proc.returncode)
+        if proc.returncode is None:
+            log.info("login shell %s did not answer within %.0f s; PATH unchanged", shell, timeout)
+        else:
+            log.info("login shell %s printed no PATH (exit %s); PATH unchanged", shell, proc.returncode)
         return None
     value = text[start + len(MARKER):end].strip()
     if not value or "\n" in value or "\0" in value:
         return None
     return value
+
+
+def _read_answer(proc: subprocess.Popen[bytes], timeout: float) -> bytes:
+    """What the shell printed until both markers are in, its output ended, or ``timeout`` passed."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    out = b""
+    marker = MARKER.encode()
+    while out.count(marker) < 2:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        out += chunk
+    return out
 
 
 def login_shell_path(shell: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,

@@ -159,8 +159,11 @@ def _to_unix(t: float | int | datetime) -> str:
 
 
 def _safe_url(url: str) -> str:
-    """The URL without any user:password@ part (for messages)."""
+    """The URL without any user:password@ part (for messages), also when it was typed without its
+    scheme (``admin:secret@prometheus:9090``, which is no URL to urlsplit, and is said to be wrong)."""
     parts = urlsplit(url)
+    if not parts.netloc:  # what is before the last "@" may be credentials: it is not shown
+        return url.rsplit("@", 1)[1] if "@" in url else url
     if parts.username is None and parts.password is None:
         return url
     host = parts.hostname or ""
