@@ -355,7 +355,10 @@ def test_manual_light_and_dark_switch_palette_and_style_sheet(app) -> None:
     from meshdesk.ui import theme
 
     seen: list[str] = []
-    theme.theme_signals.changed.connect(seen.append)
+    def on_changed(name: str) -> None:
+        seen.append(name)
+
+    theme.theme_signals.changed.connect(on_changed)  # (PySide6 6.6 cannot disconnect a bound builtin)
     try:
         assert theme.apply_theme(app, "dark") == "dark"
         dark_window = app.palette().color(QPalette.ColorRole.Window)
@@ -369,7 +372,7 @@ def test_manual_light_and_dark_switch_palette_and_style_sheet(app) -> None:
         app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
         assert theme.current_theme(app) == "light"
     finally:
-        theme.theme_signals.changed.disconnect(seen.append)
+        theme.theme_signals.changed.disconnect(on_changed)
     assert seen[-2:] == ["dark", "light"]
 
 
