@@ -10,6 +10,16 @@ rm -rf "$PREFIX/lib/meshdesk"
 cp -a "$here/meshdesk" "$PREFIX/lib/meshdesk"
 ln -sfn "$PREFIX/lib/meshdesk/meshdesk" "$PREFIX/bin/meshdesk"
 cp -a "$here/share/." "$PREFIX/share/"
+# the menu entry names the installed program by its full path: $PREFIX/bin may not be on the PATH the
+# desktop session has (a custom prefix, or ~/.local/bin made after login)
+entry="$PREFIX/share/applications/org.meshdesk.MeshDesk.desktop"
+if [ -f "$entry" ]; then
+  program="$PREFIX/bin/meshdesk"
+  case "$program" in *[[:space:]\"\`\$]*) program="\"$(printf '%s' "$program" | sed 's/[\"`$]/\\&/g')\"" ;; esac
+  tmp=$(mktemp "$entry.XXXXXX")
+  sed -e "s|^Exec=meshdesk|Exec=$program|" -e "s|^TryExec=meshdesk|TryExec=$PREFIX/bin/meshdesk|" "$entry" >"$tmp"
+  chmod 644 "$tmp" && mv "$tmp" "$entry"
+fi
 command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$PREFIX/share/applications" || true
 command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$PREFIX/share/icons/hicolor" || true
 echo "meshdesk installed in $PREFIX (run: $PREFIX/bin/meshdesk)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import os
 import shutil
 import subprocess
 import tomllib
@@ -126,3 +127,33 @@ def test_shell_scripts_are_executable_and_parse(script: str) -> None:
     assert path.stat().st_mode & 0o111, f"{script} is not executable"
     result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("prefix_name", ["prefix", "my apps"])
+def test_install_points_the_menu_entry_at_the_installed_program(tmp_path: Path, prefix_name: str) -> None:
+    """The menu entry runs $PREFIX/bin/meshdesk by its full path: the desktop session's PATH may not hold
+    $PREFIX/bin, and then the entry was hidden (TryExec) or did nothing."""
+    bundle = tmp_path / "unpacked"
+    (bundle / "meshdesk").mkdir(parents=True)
+    (bundle / "meshdesk" / "meshdesk").write_text("#!/bin/sh\n")
+    (bundle / "share" / "applications").mkdir(parents=True)
+    shutil.copy(DESKTOP, bundle / "share" / "applications" / DESKTOP.name)
+    shutil.copy(PACKAGING / "install.sh", bundle / "install.sh")
+    prefix = tmp_path / prefix_name
+    env = {**os.environ, "PREFIX": str(prefix), "HOME": str(tmp_path)}
+    result = subprocess.run(["bash", str(bundle / "install.sh")], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    entry = prefix / "share" / "applications" / DESKTOP.name
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(entry, encoding="utf-8")
+    program = str(prefix / "bin" / "meshdesk")
+    main = parser["Desktop Entry"]
+    assert main["TryExec"] == program
+    quoted = f'"{program}"' if " " in program else program  # the desktop spec's quoting
+    assert main["Exec"] == quoted
+    assert parser["Desktop Action demo"]["Exec"] == f"{quoted} --demo"
+    tool = shutil.which("desktop-file-validate")
+    if tool is not None:
+        checked = subprocess.run([tool, str(entry)], capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
