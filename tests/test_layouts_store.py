@@ -294,3 +294,12 @@ def test_layout_export_follows_the_umask_and_writes_through_a_symlink(tmp_path: 
     assert stat.S_IMODE(target.stat().st_mode) == 0o640  # an existing file keeps its mode
     with pytest.raises(FileNotFoundError):  # a mistyped folder is not made
         store.export_layout(KEY, tmp_path / "no-such-folder" / "layout.json")
+
+
+def test_a_layout_file_saved_with_a_byte_order_mark_is_read() -> None:
+    store = LayoutStore()
+    store.save(KEY, {"a": (1, 2)})
+    path = layout_file(KEY.context)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    fresh = LayoutStore()
+    assert fresh.load(KEY) == {"a": (1.0, 2.0)} and fresh.warnings == []

@@ -276,3 +276,15 @@ def test_deeply_nested_unknown_auth_value_is_dropped_and_the_rest_kept(caplog: p
     assert fresh.context_settings("prod").prometheus_auth == cs.prometheus_auth
     assert TOKEN not in caplog.text
     assert _asides(path.parent) == []  # one bad value does not set the whole file aside
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read() -> None:
+    """Windows editors save UTF-8 with a BOM: a hand-edited settings file is read, not moved aside."""
+    s = Settings()
+    s.theme = "dark"
+    s.save()
+    path = paths.settings_file()
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    fresh = load_settings()
+    assert fresh.warnings == [] and fresh.theme == "dark"
+    assert [p.name for p in path.parent.iterdir() if p.name != path.name and "settings" in p.name] == []

@@ -167,3 +167,14 @@ def test_values_no_rate_can_have_are_skipped_and_counted(tmp_path: Path) -> None
     assert "skipped 2 sample(s): value beyond any real rate, duration or size (over 1e15)" in g.warnings
     (edge,) = g.edges.values()
     assert edge.rates["http"] == 4.0 and "http5xx" not in edge.rates  # the good sample alone
+
+
+def test_a_snapshot_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.mesh.snapshot import Snapshot
+    from meshdesk.sources.snapshot import load_snapshot, save_snapshot
+
+    path = tmp_path / "snap.json"
+    save_snapshot(Snapshot(GraphRequest(namespaces=("shop",)), []), path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_snapshot(path).request.namespaces == ("shop",)

@@ -30,7 +30,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     except OSError as e:
         raise ConfigError(f"snapshot file {p} cannot be read: {e.strerror or e}") from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ConfigError(f"snapshot file {p} is not UTF-8 text (byte {e.start})") from None
     if not text.strip():

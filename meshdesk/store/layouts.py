@@ -188,7 +188,7 @@ class LayoutStore:
         path = layout_file(context)
         empty: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "context": context, "views": {}}
         try:
-            text = read_regular_file(path).decode("utf-8")  # checked first: a named pipe would block
+            text = read_regular_file(path).decode("utf-8-sig")  # checked first: a named pipe would block
         except FileNotFoundError:
             return empty
         except NotRegularFileError as e:
@@ -326,7 +326,7 @@ class LayoutStore:
         file's own view may be someone else's context). Raises :class:`LayoutFormatError` with a
         clear message."""
         try:
-            text = read_regular_file(path).decode("utf-8")  # checked first: a named pipe would block
+            text = read_regular_file(path).decode("utf-8-sig")  # checked first: a named pipe would block
         except NotRegularFileError as e:
             raise LayoutFormatError(f"cannot read {path}: it is {e.strerror}") from e
         except (OSError, UnicodeDecodeError) as e:

@@ -428,7 +428,7 @@ def _read(path: Path, warnings: list[str]) -> Settings | None:
     doc: Any = None
     if not reason:
         try:
-            doc = json.loads(raw.decode("utf-8"))
+            doc = json.loads(raw.decode("utf-8-sig"))
         except RecursionError:
             reason = "is not valid JSON (nested too deeply)"
         except (UnicodeDecodeError, ValueError) as exc:  # also a number too long to convert
