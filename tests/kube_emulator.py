@@ -356,10 +356,13 @@ def crd_resource_type(crd: Mapping[str, Any]) -> ResourceType | None:
 class KubeEmulator:
     """An in-memory Kubernetes API server on 127.0.0.1 (see the module docstring)."""
 
-    def __init__(self, *, tls: bool = False, client_certs: bool = False, git_version: str = "v1.31.0") -> None:
-        """``tls``: serve HTTPS with a self-signed certificate (``ca_file``). ``client_certs`` (with TLS):
-        also accept client certificates signed by the emulator's client CA (see ``client_cert``)."""
+    def __init__(self, *, tls: bool = False, client_certs: bool = False, git_version: str = "v1.31.0",
+                 tls_names: str = "IP:127.0.0.1,DNS:localhost") -> None:
+        """``tls``: serve HTTPS with a self-signed certificate (``ca_file``) for ``tls_names`` (its
+        subjectAltName). ``client_certs`` (with TLS): also accept client certificates signed by the
+        emulator's client CA (see ``client_cert``)."""
         self.tls = tls
+        self.tls_names = tls_names
         self.client_certs = client_certs
         self.client_ca_file: str | None = None
         self.git_version = git_version
@@ -432,7 +435,7 @@ class KubeEmulator:
         server.daemon_threads = True
         if self.tls:
             self._tmp = tempfile.mkdtemp(prefix="kube-emu-")
-            cert, key = _self_signed_cert(Path(self._tmp))
+            cert, key = _self_signed_cert(Path(self._tmp), self.tls_names)
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert, key)
             if self.client_certs:
@@ -883,11 +886,11 @@ def _signed_client_cert(folder: Path, user: str, groups: list[str]) -> tuple[str
     return str(cert), str(key)
 
 
-def _self_signed_cert(folder: Path) -> tuple[Path, Path]:
+def _self_signed_cert(folder: Path, names: str = "IP:127.0.0.1,DNS:localhost") -> tuple[Path, Path]:
     cert, key = folder / "emulator.crt", folder / "emulator.key"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=kube-emulator",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+         "-addext", f"subjectAltName={names}", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True)
     return cert, key
 

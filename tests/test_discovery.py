@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from meshdesk.sources.base import PrometheusError
 from meshdesk.sources.discovery import connect_prometheus, find_prometheus_service, session_for
+from meshdesk.sources.kubeconfig import load_kubeconfig
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.prom_server import PrometheusServer
@@ -65,6 +67,17 @@ def test_finds_by_label_when_rbac_hides_cluster_wide_lists(kube_emulator: KubeEm
     assert str(find_prometheus_service(kube_emulator.api_client())) == "monitoring/prom:9090"
 
 
+def test_a_user_who_may_not_read_services_is_told_so_not_that_prometheus_is_missing(
+        kube_emulator: KubeEmulator) -> None:
+    _prometheus(kube_emulator)
+    kube_emulator.forbid(resource="services")
+    with pytest.raises(PrometheusError) as err:
+        connect_prometheus(kube_emulator.api_client())
+    message = str(err.value)
+    assert "could not be looked for" in message and "istio-system/prometheus" in message
+    assert "not found" not in message and "install" not in message
+
+
 def test_not_found_says_what_was_looked_for(kube_emulator: KubeEmulator) -> None:
     with pytest.raises(PrometheusError) as err:
         connect_prometheus(kube_emulator.api_client())
@@ -87,6 +100,27 @@ def test_service_proxy_with_the_users_token_over_tls(tls_emulator: KubeEmulator,
         assert "user-token-9f8e7d" not in repr(conn.client) and "user-token" not in conn.description
     finally:
         conn.close()
+
+
+def test_service_proxy_honours_the_kubeconfigs_tls_server_name(tmp_path: Path,
+                                                                prometheus_server: PrometheusServer) -> None:
+    """A cluster reached by an address its certificate does not name, with ``tls-server-name`` naming
+    what it does (a tunnel, a VM's IP): API calls worked, Prometheus through the same server failed the
+    certificate check."""
+    with KubeEmulator(tls=True, tls_names="DNS:kube-emulator.test") as emu:
+        _prometheus(emu)
+        emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+        path = emu.write_kubeconfig(tmp_path / "kc", context="tunnel", token="t")
+        doc = yaml.safe_load(path.read_text())
+        doc["clusters"][0]["cluster"]["tls-server-name"] = "kube-emulator.test"
+        path.write_text(yaml.safe_dump(doc))
+        api = load_kubeconfig(str(path)).api_client("tunnel")
+        conn = connect_prometheus(api)
+        try:
+            assert conn.description == "API server service proxy to istio-system/prometheus:9090"
+            assert _requests_total(conn, prometheus_server.query_time) > 0
+        finally:
+            conn.close()
 
 
 def test_session_carries_client_certificate_settings(tls_emulator: KubeEmulator) -> None:

@@ -231,6 +231,17 @@ def test_token_user_lists_namespaces_and_wrong_token_is_401(tmp_path: Path, kube
     assert isinstance(err, Unauthorized) and "credentials expired or rejected" in str(err)
 
 
+def test_token_file_is_read_trimmed_as_kubectl_reads_it(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    """A token file as most tools write it, ending in a newline: the newline went into the Authorization
+    header and every request failed with a raw error."""
+    kube_emulator.require_token(SECRET)
+    (tmp_path / "kc").mkdir()
+    (tmp_path / "kc" / "token").write_text(SECRET + "\n")
+    path = write(tmp_path / "kc" / "config", config({"emu": {"server": kube_emulator.url}},
+                                                   {"u": {"tokenFile": "token"}}, {"emu": {"cluster": "emu", "user": "u"}}))
+    assert {"default", "kube-system"} <= namespaces(load_kubeconfig(str(path)).api_client("emu"))
+
+
 def _exec_plugin(folder: Path, name: str, body: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / name
@@ -347,6 +358,20 @@ def _oidc_user(id_token: str, issuer: str) -> dict[str, Any]:
     return {"auth-provider": {"name": "oidc", "config": {
         "client-id": "meshdesk", "client-secret": "oidc-client-secret-123", "id-token": id_token,
         "idp-issuer-url": issuer, "refresh-token": "oidc-refresh-token-456"}}}
+
+
+@pytest.mark.parametrize("provider, plugin", [("gcp", "gke-gcloud-auth-plugin")])
+def test_removed_auth_providers_say_what_replaces_them(tmp_path: Path, kube_emulator: KubeEmulator,
+                                                       provider: str, plugin: str) -> None:
+    """An old GKE kubeconfig whose provider library is not installed: the loader failed inside with a
+    Python error; say what to do."""
+    path = write(tmp_path / "kc", config({"emu": {"server": kube_emulator.url}},
+                                         {"u": {"auth-provider": {"name": provider, "config": {}}}},
+                                         {"old": {"cluster": "emu", "user": "u"}}))
+    with pytest.raises(ConfigError) as err:
+        load_kubeconfig(str(path)).api_client("old")
+    assert f'"{provider}" auth-provider' in str(err.value) and plugin in (err.value.hint or "")
+    assert "NoneType" not in str(err.value)
 
 
 def test_oidc_user_and_kubeconfig_never_written(tmp_path: Path, kube_emulator: KubeEmulator) -> None:

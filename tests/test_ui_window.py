@@ -377,6 +377,23 @@ def test_demo_to_real_cluster_context_and_its_errors(kube_emulator, qtbot, make_
     assert "t0ken" not in w.banner.text() and "t0ken" not in w.statusBar().currentMessage()
 
 
+def test_retry_after_rejected_credentials_reads_the_kubeconfig_again(kube_emulator, qtbot, make_window,
+                                                                     tmp_path) -> None:
+    """After a 401 the user logs in again (a new token in the kubeconfig) and presses Retry: the new
+    token is used, as kubectl would. The source opened with the old one was kept and kept sending it."""
+    config = _emulated_cluster(kube_emulator, tmp_path, token="token-A")
+    w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config)
+    qtbot.waitUntil(lambda: w.poller.source is not None and w.last_error is not None, timeout=15000)
+    assert w.last_error.kind != "unauthorized"  # opened; no Istio here is another matter
+    kube_emulator.require_token("token-B")  # the old token is revoked
+    w.refresh_now()
+    qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.kind == "unauthorized", timeout=15000)
+    kube_emulator.write_kubeconfig(tmp_path / "kubeconfig", context="prod-east", token="token-B")  # logged in again
+    w.refresh_now()
+    qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.kind != "unauthorized", timeout=15000)
+    assert kube_emulator.requests[-1][2].get("Authorization") == "Bearer token-B"
+
+
 @pytest.mark.shared
 def test_cluster_without_prometheus_says_so(kube_emulator, shared_dir, qtbot, make_window, tmp_path) -> None:
     kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")

@@ -80,16 +80,21 @@ def _items(doc: Any) -> list[dict[str, Any]]:
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
-def find_prometheus_service(api: Any, *, timeout: float = 10.0) -> PrometheusService | None:
-    """Istio's ``istio-system/prometheus``, else a service with Prometheus' usual labels."""
+def find_prometheus_service(api: Any, *, timeout: float = 10.0,
+                            denied: list[str] | None = None) -> PrometheusService | None:
+    """Istio's ``istio-system/prometheus``, else a service with Prometheus' usual labels. What the user
+    may not read on the way is added to ``denied`` (so "not found" is not said when it was not seen)."""
     http = RawApi(api, timeout, None)
+    refused: list[str] = denied if denied is not None else []
     try:
         doc = http.get(f"/api/v1/namespaces/{ISTIO_NAMESPACE}/services/prometheus",
                        what="read istio-system/prometheus")
         found = _service(doc) if isinstance(doc, dict) else None
         if found:
             return found
-    except (Forbidden, NotFound):
+    except Forbidden:
+        refused.append(f"reading the service {ISTIO_NAMESPACE}/prometheus")
+    except NotFound:
         pass
     for selector in PROMETHEUS_SELECTORS:
         try:
@@ -97,9 +102,14 @@ def find_prometheus_service(api: Any, *, timeout: float = 10.0) -> PrometheusSer
         except Forbidden:
             items = []
             for ns in LIKELY_NAMESPACES:
-                with contextlib.suppress(Forbidden, NotFound):
+                try:
                     items += _items(http.get(f"/api/v1/namespaces/{ns}/services", [("labelSelector", selector)],
                                              what="find Prometheus"))
+                except Forbidden:
+                    if f"listing the services of {ns}" not in refused:
+                        refused.append(f"listing the services of {ns}")
+                except NotFound:
+                    pass
         # charts label their other parts as Prometheus too (stable/prometheus: app=prometheus on its
         # alertmanager, pushgateway, node exporter...): those never answer Prometheus' API
         candidates = [s for s in (_service(i) for i in items) if s and not NOT_PROMETHEUS.search(s.name)]
@@ -127,11 +137,28 @@ class _KubeAuth(requests.auth.AuthBase):
         return "_KubeAuth(<kubeconfig credentials>)"
 
 
+class _ServerNameAdapter(requests.adapters.HTTPAdapter):
+    """HTTPS that checks the server's certificate for ``name`` (and asks for it by SNI) rather than for
+    the host connected to: a kubeconfig's ``tls-server-name``."""
+
+    def __init__(self, name: str) -> None:
+        self._server_name = name
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["server_hostname"] = self._server_name
+        kwargs["assert_hostname"] = self._server_name
+        super().init_poolmanager(*args, **kwargs)
+
+
 def session_for(api: Any) -> requests.Session:
     """A requests.Session that talks to the API server as the kubernetes client does: same credentials
-    (refreshed), client certificate, CA and verification, and proxy."""
+    (refreshed), client certificate, CA and verification, server name, and proxy."""
     cfg = api.configuration
     s = requests.Session()
+    server_name = getattr(cfg, "tls_server_name", None)
+    if server_name:
+        s.mount("https://", _ServerNameAdapter(str(server_name)))
     s.auth = _KubeAuth(cfg)
     if getattr(cfg, "cert_file", None):
         s.cert = (cfg.cert_file, cfg.key_file) if getattr(cfg, "key_file", None) else cfg.cert_file
@@ -311,7 +338,12 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
                 conn.close()
                 raise
         return conn
-    svc = service or find_prometheus_service(api, timeout=min(timeout, 10.0))
+    denied: list[str] = []
+    svc = service or find_prometheus_service(api, timeout=min(timeout, 10.0), denied=denied)
+    if svc is None and denied:
+        raise PrometheusError("Prometheus could not be looked for: your account may not do "
+                              + ", ".join(denied[:3]) + (" and more" if len(denied) > 3 else ""),
+                              hint=f"{GIVE_URL}, or ask for the right to list services")
     if svc is None:
         raise PrometheusError("Prometheus was not found: no service istio-system/prometheus and none labelled "
                               + " or ".join(PROMETHEUS_SELECTORS),

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from meshdesk.fileio import read_regular_file
 from meshdesk.sources.base import ConfigError, SourceError, Timeout
 from meshdesk.sources.errors import PLUGIN_OUTPUT_HINT, exec_plugin_error, redact, translate
 
@@ -350,6 +352,13 @@ class KubeConfig:
         cfg_dict = self.config_dict(context)
         name = cfg_dict["current-context"]
         user: dict[str, Any] = cfg_dict["users"][0]["user"] if cfg_dict["users"] else {}
+        token_file = user.get("tokenFile")
+        if isinstance(token_file, str) and token_file and not user.get("token"):
+            # read here, trimmed as kubectl trims it: the official loader sends the file's trailing
+            # newline in the Authorization header, which no request survives
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                user["token"] = read_regular_file(token_file).decode("utf-8").strip()
+                del user["tokenFile"]
         exec_cfg = user.get("exec") if isinstance(user.get("exec"), dict) else None
         runs_something = exec_cfg is not None or isinstance(user.get("auth-provider"), dict)
         configuration = Configuration()
@@ -429,9 +438,19 @@ class KubeConfig:
         if type(exc).__name__ == "Error" and type(exc).__module__ == "binascii":
             return ConfigError(f'context "{context}": certificate or key data is not valid base64')
         provider = user.get("auth-provider")
+        if isinstance(provider, dict) and provider.get("name") in REMOVED_AUTH_PROVIDERS:
+            # removed from Kubernetes' clients (1.26): the official loader fails inside on them
+            plugin = REMOVED_AUTH_PROVIDERS[provider["name"]]
+            return ConfigError(f'context "{context}": its user logs in with the "{provider["name"]}" auth-provider, '
+                               "which Kubernetes clients no longer support",
+                               hint=f"install {plugin} and change the user to use it (as kubectl needs since 1.26)")
         if isinstance(provider, dict) and provider.get("name"):
             return translate(exc, what=f'context "{context}": refreshing the {provider["name"]} login')
         return translate(exc, what=f'context "{context}"')
+
+
+# auth-providers Kubernetes 1.26 removed from its clients, and the exec plugin that replaced each
+REMOVED_AUTH_PROVIDERS = {"gcp": "gke-gcloud-auth-plugin", "azure": "kubelogin"}
 
 
 def _with_deadline(fn: Callable[[], _T], seconds: float, on_timeout: Callable[[], SourceError]) -> _T:

@@ -22,7 +22,7 @@ from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Namespace
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
-from meshdesk.sources.base import Cancelled, Forbidden, MeshSource, SourceError, SourceInfo
+from meshdesk.sources.base import Cancelled, Forbidden, MeshSource, SourceError, SourceInfo, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,10 @@ class _Worker(QObject):
         except Cancelled:
             return
         except SourceError as e:
+            if isinstance(e, Unauthorized):
+                # credentials rejected: the next try opens the source again, which reads the kubeconfig
+                # and runs its credential plugin again (a rotated token or a new login), as kubectl does
+                self.close_source()
             self.failed.emit(generation, _detached(e))
         except Exception as e:  # a bug or an unexpected library error: report it, keep polling
             log.exception("poll failed")
