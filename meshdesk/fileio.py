@@ -42,7 +42,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int | No
         target.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:
         try:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
+            mode = stat.S_IMODE(os.stat(target).st_mode) & 0o777  # (no set-id bit on a data file)
         except FileNotFoundError:
             mode = 0o666 & ~_umask()
     raw = data.encode("utf-8") if isinstance(data, str) else data
@@ -60,11 +60,15 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int | No
         raise
 
 
+LOCK_WAIT_S = 3.0  # the most a change waits for another process's lock before going on without it
+
+
 @contextlib.contextmanager
-def locked(path: str | os.PathLike[str]) -> Iterator[None]:
+def locked(path: str | os.PathLike[str], wait_s: float | None = None) -> Iterator[bool]:
     """Hold an exclusive lock on ``<path>.lock`` (created when missing) for a read-change-write of
-    ``path``, so two processes changing one file do not lose each other's changes. Where the system
-    offers no file locks, nothing is locked."""
+    ``path``, so two processes changing one file do not lose each other's changes. Yields whether the
+    lock is held: after ``wait_s`` (a process stopped while holding it), or where the system offers no
+    file locks, the change goes on unlocked rather than freeze its caller."""
     lock_path = Path(f"{os.fspath(path)}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
@@ -72,10 +76,19 @@ def locked(path: str | os.PathLike[str]) -> Iterator[None]:
         try:
             import fcntl
         except ImportError:  # Windows
-            fcntl = None  # type: ignore[assignment]
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+            yield False
+            return
+        deadline = time.monotonic() + (LOCK_WAIT_S if wait_s is None else wait_s)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.02)
+        yield True
     finally:
         os.close(fd)  # closing releases the lock
 

@@ -328,6 +328,22 @@ def test_two_views_of_one_graph_keep_each_others_moves(qtbot, view: GraphView) -
     other.shutdown()
 
 
+def test_a_layout_file_lost_meanwhile_is_written_whole_again(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """The view saves only what changed; when its saved file went meanwhile (set aside as unreadable,
+    deleted), the next save writes every node again, not just the one moved."""
+    shown(qtbot, view, bookinfo())
+    rv = nid_wl("reviews-v1")
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000):
+        _mouse_drag(qtbot, view, rv, QPoint(-40, 30))
+    qtbot.waitUntil(lambda: set(LayoutStore().load(KEY)) == set(view.positions()), timeout=5000)
+    layout_file(KEY.context).unlink()
+    pp = nid_wl("productpage-v1")
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000):
+        _mouse_drag(qtbot, view, pp, QPoint(40, 40))
+    qtbot.waitUntil(lambda: pp in LayoutStore().load(KEY), timeout=5000)
+    assert set(LayoutStore().load(KEY)) == set(view.positions())
+
+
 def test_dragging_several_selected_nodes_moves_them_together(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     shown(qtbot, view, bookinfo(), key=None)
     a, b = nid_wl("reviews-v1"), nid_wl("details-v1")

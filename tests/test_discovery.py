@@ -234,6 +234,11 @@ def test_the_chart_parts_labelled_prometheus_that_are_not_it_are_passed_over(kub
                  "prometheus-kube-state-metrics", "prometheus-server"):
         _prometheus(kube_emulator, ns="monitoring", name=name, labels={"app": "prometheus"}, port=80)
     assert str(find_prometheus_service(kube_emulator.api_client())) == "monitoring/prometheus-server:80"
+    # the old prometheus-operator chart's Prometheus is named after the operator: it is one
+    from meshdesk.sources.discovery import NOT_PROMETHEUS
+
+    assert not NOT_PROMETHEUS.search("prometheus-operator-prometheus")
+    assert NOT_PROMETHEUS.search("monitoring-kube-prometheus-operator")
 
 
 def test_prometheus_operator_service(kube_emulator: KubeEmulator) -> None:

@@ -303,3 +303,19 @@ def test_a_layout_file_saved_with_a_byte_order_mark_is_read() -> None:
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     fresh = LayoutStore()
     assert fresh.load(KEY) == {"a": (1.0, 2.0)} and fresh.warnings == []
+
+
+def test_a_lock_left_held_does_not_freeze_a_save(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process stopped (or hung) while holding the context's lock: a save waits a moment, then goes on
+    without it rather than freeze the window that saves."""
+    import fcntl
+
+    from meshdesk import fileio
+
+    monkeypatch.setattr(fileio, "LOCK_WAIT_S", 0.2)
+    store = LayoutStore()
+    store.save(KEY, {"a": (1, 2)})
+    with open(f"{layout_file(KEY.context)}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another open file: as another process would hold it
+        store.update(KEY, {"b": (3, 4)})
+    assert store.load(KEY) == {"a": (1.0, 2.0), "b": (3.0, 4.0)}

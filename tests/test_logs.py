@@ -121,6 +121,43 @@ def test_a_follow_poll_reads_a_bounded_amount_and_goes_on(emu: KubeEmulator, mon
     assert got == burst
 
 
+def _solo_pod(emu: KubeEmulator) -> None:
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "solo", "namespace": NS},
+             "spec": {"containers": [{"name": "app", "image": "example/app:1"}]}, "status": {"phase": "Running"}})
+
+
+@pytest.mark.parametrize("lines", [
+    ["STACK " + "z" * 300, "after the big one"],  # one line longer than the limit
+    [f"警告 {i:03d} " + "日本語のログ" * 6 for i in range(10)],  # a burst of ~3-byte characters, one second
+])
+def test_follow_gets_past_what_fills_a_poll(emu: KubeEmulator, monkeypatch, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """A read cut at its limit with nothing new in it (one line longer than the limit, or lines of the
+    second already seen) is read again whole: following stopped for good there."""
+    from meshdesk.sources import logs as logs_module
+
+    _solo_pod(emu)
+    now = time.time()
+    emu.add_pod_log(NS, "solo", "app", ["first"], at=now - 60)
+    follower = LogFollower(KubePodLogs(emu.api_client()), NS, "solo", "app", tail_lines=1)
+    assert [ln.text for ln in follower.start()] == ["first"]
+    monkeypatch.setattr(logs_module, "POLL_LIMIT_BYTES", 250)
+    emu.add_pod_log(NS, "solo", "app", lines, at=now - 5)
+    got: list[str] = []
+    while batch := follower.poll():
+        got += [ln.text for ln in batch]
+    assert got == lines
+
+
+@pytest.mark.parametrize("date", ["Fri, 27 Nov 2026 10:00:00 GMT", "Fri, 27 Nov 2026 10:00:00 -0000"])
+def test_the_servers_clock_is_read_from_its_date_header(date: str) -> None:
+    class Answer:
+        headers = {"Date": date}
+
+    logs = KubePodLogs(None, clock=lambda: 1_795_773_600.0 - 60)  # 2026-11-27T10:00:00Z, a minute behind
+    logs._learn_server_clock(Answer())
+    assert logs.server_offset == pytest.approx(60)
+
+
 def test_lines_nanoseconds_apart_are_told_apart() -> None:
     class Source:
         answer: list[LogLine] = []

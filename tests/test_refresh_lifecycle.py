@@ -164,3 +164,39 @@ def test_closing_stops_replay_playing(qtbot, windows) -> None:  # type: ignore[n
     w.replay.play_button.setChecked(True)
     w.close()
     assert not w.replay.play_button.isChecked()  # its timer would step a stopped poller
+
+
+def test_replay_plays_on_after_the_slider_is_released_where_it_was(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
+    """Releasing the handle without moving it asks for the graph shown already, which fetches nothing:
+    play then waited for a frame that never came."""
+    src = ScriptedSource("s", dict(SAMPLES), small_inventory())
+    w = windows(context="s", namespaces=["shop"], factories={"s": lambda: src})
+    qtbot.waitUntil(lambda: w.graph is not None and bool(w.graph.nodes), timeout=10000)
+    w.toolbar.replay_action.trigger()
+    start = w.replay.time
+    qtbot.waitUntil(lambda: w.graph.request.queryTime == start, timeout=10000)
+    w.replay.slider.sliderReleased.emit()  # pressed and released in place
+    w.replay.speed.setCurrentIndex(w.replay.speed.count() - 1)
+    w.replay.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: w.graph.request.queryTime >= start + 120, timeout=15000)  # two steps on
+    w.replay.play_button.setChecked(False)
+
+
+def test_choosing_no_namespace_after_a_failed_first_open_is_a_choice(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
+    """The first open failed (the cluster was away) and the retry connected: the namespace list was not
+    asked for again, so unchecking every namespace fetched the defaults instead of showing none; the
+    menu also lacked the cluster's other namespaces."""
+    src = ScriptedSource("flaky", dict(SAMPLES), small_inventory())
+    calls = {"n": 0}
+
+    def factory() -> ScriptedSource:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise Unreachable("cluster unreachable")
+        return src
+
+    w = windows(context="flaky", namespaces=["shop"], factories={"flaky": factory}, backoff_base=0.2)
+    qtbot.waitUntil(lambda: w.graph is not None and bool(w.graph.nodes), timeout=10000)
+    qtbot.waitUntil(lambda: set(w.toolbar._namespaces) == {"shop", "other"}, timeout=10000)
+    w.toolbar.select_namespaces([])  # the user unchecks every namespace
+    assert w.poller.request is None and w.empty.mode == "no-namespace"

@@ -5,6 +5,7 @@ first-run states, and a clean shutdown with no thread left running."""
 from __future__ import annotations
 
 import argparse
+import json
 import threading
 from collections.abc import Callable, Iterator
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget
 from meshdesk.mesh.graph.model import NODE_WORKLOAD
 from meshdesk.sources.base import Forbidden, PrometheusError, Unreachable
 from meshdesk.sources.demo import DemoCluster
+from meshdesk.store.layouts import LayoutStore
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
@@ -486,6 +488,11 @@ def test_layout_export_and_import_round_trip(qtbot, make_window, tmp_path) -> No
     after = w.view.positions()
     bad = {n: (before[n], after.get(n)) for n in before if after.get(n) != pytest.approx(before[n], abs=0.01)}  # files keep 2 decimals
     assert not bad
+    # what is drawn is exported: not a node the view's saved layout still holds from an earlier graph
+    store = LayoutStore()
+    store.save(w._layout_key, {**store.load(w._layout_key), "app:shop:retired-v0": (5.0, 5.0)})
+    w.export_layout(str(path))
+    assert set(json.loads(path.read_text())["positions"]) == set(w.view.positions())
 
 
 # offscreen popups: the platform can neither raise nor grab (and a test's marker replaces the module's)
@@ -640,6 +647,31 @@ def test_export_png_and_svg(qtbot, make_window, tmp_path) -> None:
     assert (tmp_path / "plain.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in (tmp_path / "graph.png.svg").read_text() and not (tmp_path / "graph.png").exists()
     assert str(tmp_path / "graph.png.svg") in w.statusBar().currentMessage()
+
+
+def test_an_export_named_without_its_suffix_asks_before_replacing_a_file(qtbot, make_window, tmp_path,
+                                                                         monkeypatch) -> None:
+    """The file dialog asked about "report"; the suffix makes it "report.png", which exists: replacing
+    that is asked about, not done silently."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    existing = tmp_path / "report.png"
+    existing.write_bytes(b"the user's own picture")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "report"), ""))
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def question(_parent, _title, text, *a, **k):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    w.export_image("png")
+    assert existing.read_bytes() == b"the user's own picture" and "report.png exists" in asked[0]
+    w.export_image("png")
+    assert existing.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_broken_kubeconfig_entries_are_named_not_hidden(qtbot, tmp_path, monkeypatch) -> None:

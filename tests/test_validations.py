@@ -382,6 +382,7 @@ def test_authorization_policy_hosts_must_exist_where_they_can_be_judged() -> Non
             "ratings", "ratings.shop",  # nothing of that name in shop: errors
             "ratings.elsewhere",  # a namespace not read: cannot be judged
             "api.example", "ratings.shop.svc.cluster.local", "*.shop", "rat*",  # Host headers, as Istio matches them
+            "ratings:9080", "reviews:9080",  # a Host header with its port: not judged
         ]}}]}]),
     ]
     assert _findings(inv) == [("KIA0104", ERROR, "spec/rules[0]/to[0]/operation/hosts[4]"),

@@ -434,7 +434,7 @@ def _policy_host_checked(host: str, namespace: str, namespaces: set[str]) -> str
     None for what Istio matches as a Host header only: wildcards, names with two dots or more, and
     "a.b" where b is no namespace we know (``api.example``)."""
     h = host.strip().lower()
-    if not h or "*" in h or h.count(".") >= 2:
+    if not h or "*" in h or ":" in h or h.count(".") >= 2:  # a port: the Host header as sent, not judged
         return None
     if "." in h:
         name, ns = h.split(".", 1)

@@ -41,7 +41,7 @@ PROMETHEUS_PORT = 9090
 PROMETHEUS_SELECTORS = ("app.kubernetes.io/name=prometheus", "app=prometheus", "operated-prometheus=true")
 # where to look namespace by namespace when cluster-wide service lists are forbidden
 NOT_PROMETHEUS = re.compile(r"alertmanager|pushgateway|node-exporter|kube-state-metrics|blackbox|"
-                            r"(?:^|-)operator(?:$|-)|grafana")
+                            r"(?:^|-)operator$|grafana")
 LIKELY_NAMESPACES = ("istio-system", "monitoring", "prometheus", "observability", "kube-prometheus")
 
 

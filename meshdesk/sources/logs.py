@@ -11,6 +11,7 @@ Errors come back as typed ``SourceError``s (pod gone, forbidden, API down); text
 from __future__ import annotations
 
 import calendar
+import datetime
 import email.utils
 import math
 import time
@@ -91,6 +92,7 @@ class KubePodLogs:
         self.timeout = timeout
         self.clock = clock
         self.server_offset: float | None = None  # the server's clock minus ours, in seconds
+        self.last_truncated = False  # the last read stopped at its limit_bytes
 
     def _since_seconds(self, since_time: str) -> int:
         since = parse_timestamp(since_time)
@@ -106,7 +108,10 @@ class KubePodLogs:
         if not date:
             return
         try:
-            server_now = email.utils.parsedate_to_datetime(str(date)).timestamp()
+            when = email.utils.parsedate_to_datetime(str(date))
+            if when.tzinfo is None:  # "-0000": UTC by another name (HTTP dates are GMT)
+                when = when.replace(tzinfo=datetime.UTC)
+            server_now = when.timestamp()
         except (TypeError, ValueError, IndexError, OverflowError):
             return
         self.server_offset = server_now - self.clock()
@@ -132,7 +137,8 @@ class KubePodLogs:
             self._learn_server_clock(resp)
         except Exception as e:  # noqa: BLE001 - every failure becomes a typed, redacted error
             raise translate(e, what=f"read the log of {namespace}/{pod} ({container})") from None
-        if limit_bytes is not None and len(body) >= limit_bytes and not body.endswith(b"\n"):
+        self.last_truncated = limit_bytes is not None and len(body) >= limit_bytes
+        if self.last_truncated and not body.endswith(b"\n"):
             body = body[: body.rfind(b"\n") + 1]  # cut at the limit: the last line is not whole
         return split_lines(body.decode("utf-8", "replace"))  # the raw body: no JSON decoding of log text
 
@@ -166,9 +172,9 @@ class LogFollower:
         limit = POLL_LIMIT_BYTES
         lines = self.source.pod_logs(self.namespace, self.pod, self.container, since_time=since, limit_bytes=limit)
         fresh = self._after(lines, last)
-        if not fresh and sum(len(ln.timestamp) + len(ln.text) + 2 for ln in lines) >= limit // 2:
-            # the window was filled by lines of the last second already seen (a container writing
-            # megabytes a second): the API cannot start inside a second, so read that second whole
+        if not fresh and getattr(self.source, "last_truncated", False):
+            # the limit was filled by lines already seen (a container writing megabytes a second; the
+            # API cannot start inside a second) or by one line longer than it: read the window whole
             fresh = self._after(self.source.pod_logs(self.namespace, self.pod, self.container, since_time=since), last)
         self._remember(fresh)
         return fresh

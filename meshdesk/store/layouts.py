@@ -269,14 +269,15 @@ class LayoutStore:
         self._store(key, positions, replace=True)
 
     def update(self, key: LayoutKey, changed: Mapping[str, Iterable[float]],
-               placed: Mapping[str, Iterable[float]] | None = None) -> None:
+               placed: Mapping[str, Iterable[float]] | None = None) -> Positions:
         """Save the positions of the nodes in ``changed`` and keep the other nodes' saved ones, so what
         one window moved does not undo what another window moved meanwhile; the positions in ``placed``
-        (where a layout put nodes, not the user) are saved only for nodes with no saved position."""
-        self._store(key, changed, replace=False, placed=placed or {})
+        (where a layout put nodes, not the user) are saved only for nodes with no saved position.
+        Returns the view's positions as saved now."""
+        return self._store(key, changed, replace=False, placed=placed or {})
 
     def _store(self, key: LayoutKey, positions: Mapping[str, Iterable[float]], *, replace: bool,
-               placed: Mapping[str, Iterable[float]] | None = None) -> None:
+               placed: Mapping[str, Iterable[float]] | None = None) -> Positions:
         clean = {nid: tuple(float(v) for v in xy) for nid, xy in positions.items()}
         # read, change and write under the context's lock, so two processes saving at once keep both
         with locked(layout_file(key.context)):
@@ -292,6 +293,7 @@ class LayoutStore:
                 "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
             self._write(key.context, doc)
+        return {nid: (xy[0], xy[1]) for nid, xy in clean.items()}
 
     def reset(self, key: LayoutKey) -> None:
         """Forget this view's positions (the next open lays it out afresh)."""
@@ -305,10 +307,12 @@ class LayoutStore:
 
     # ---- sharing
 
-    def export_layout(self, key: LayoutKey, path: str | Path) -> int:
-        """Write this view's saved positions to ``path`` as a standalone file; returns how many
-        nodes it holds."""
-        positions = self.load(key)
+    def export_layout(self, key: LayoutKey, path: str | Path,
+                      positions: Mapping[str, Iterable[float]] | None = None) -> int:
+        """Write ``positions`` (default: this view's saved ones) to ``path`` as a standalone file for
+        ``key``; returns how many nodes it holds."""
+        if positions is None:
+            positions = self.load(key)
         doc = {
             "kind": EXPORT_KIND,
             "schema_version": SCHEMA_VERSION,

@@ -525,6 +525,7 @@ class MainWindow(QMainWindow):
             self.switch_context(context)
 
     def _on_namespaces_selected(self, names: list[str]) -> None:
+        self._awaiting_namespaces = False  # the user chose (none is then a choice too)
         self._show_focus(None)  # other namespaces: the full graph of those
         self.settings.set_namespaces(self.context, names)
         self._save_settings()
@@ -609,6 +610,9 @@ class MainWindow(QMainWindow):
             return
         self._replay_at = t
         self._request_changed()
+        if not self.poller.busy:
+            # no fetch for it (the same graph asked again, or nothing to ask): nothing to wait for
+            self.replay.frame_shown()
         self._extensions_at(t)
         self._update_age()
 
@@ -885,12 +889,15 @@ class MainWindow(QMainWindow):
 
     def export_image(self, fmt: str, path: str | None = None) -> None:
         """Write the graph as PNG or SVG (asking where when ``path`` is None)."""
+        asked = not path
         if not path:
             path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.upper()}", f"mesh.{fmt}",
                                                   f"{fmt.upper()} (*.{fmt})")
         if not path:
             return
-        path = _with_suffix(path, f".{fmt}")
+        path = self._suffixed(path, f".{fmt}", asked)
+        if not path:
+            return
         try:
             (self.view.export_png if fmt == "png" else self.view.export_svg)(path)
         except OSError as e:
@@ -898,23 +905,34 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Exported {path}", 5000)
 
+    def _suffixed(self, path: str, suffix: str, asked: bool) -> str:
+        """``path`` with ``suffix`` added when missing; "" when that names an existing file the file
+        dialog did not ask about and the user does not want it replaced."""
+        named = _with_suffix(path, suffix)
+        if asked and named != path and Path(named).exists():
+            answer = QMessageBox.question(self, "Replace the file?", f"{named} exists already. Replace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return ""
+        return named
+
     def export_layout(self, path: str | None = None) -> None:
         if self._layout_key is None:
             self.statusBar().showMessage("Nothing to export yet: no graph is shown", 5000)
             return
+        asked = not path
         if not path:
             path, _ = QFileDialog.getSaveFileName(self, "Export layout", "layout.json", "Layouts (*.json)")
         if not path:
             return
-        path = _with_suffix(path, ".json")
+        path = self._suffixed(path, ".json", asked)
+        if not path:
+            return
         store = LayoutStore()
         try:
             positions = getattr(self.view, "positions", None)
-            if callable(positions) and positions():
-                self.view.set_layout_key(None)  # flush the canvas's pending save first
-                store.update(self._layout_key, positions())  # what the user sees is what is exported
-                self.view.set_layout_key(self._layout_key)
-            n = store.export_layout(self._layout_key, path)
+            shown = positions() if callable(positions) else {}
+            # what the user sees is what is exported (the saved layout may hold nodes no longer drawn)
+            n = store.export_layout(self._layout_key, path, shown or None)
         except (OSError, ValueError) as e:
             self.messages.error("config", f"could not export the layout to {path}: {e}")
             return

@@ -213,6 +213,7 @@ class Poller(QObject):
         self._token: object = None
         self._request: GraphRequest | None = None
         self._want_namespaces = False
+        self._listed = False  # a namespace list came for the current source
         self._in_flight: set[int] = set()  # generations with a fetch queued or running
         self._interval_ms = 0
         self._failures = 0
@@ -284,6 +285,7 @@ class Poller(QObject):
         self.info = None
         self.last_result = None
         self._want_namespaces = True
+        self._listed = False
         self._set_request(request)
 
     def set_request(self, request: GraphRequest) -> None:
@@ -333,7 +335,9 @@ class Poller(QObject):
         self._retry.stop()
         self._in_flight.add(self._generation)
         self.busyChanged.emit(True)
-        want = self._want_namespaces
+        # the namespace list is asked for until one has come for this source (a first fetch that
+        # failed before listing them must not leave the menu without them)
+        want = self._want_namespaces or not self._listed
         self._want_namespaces = False
         self._fetch.emit((self._generation, self._token, self._factory, self._request, want))
 
@@ -381,6 +385,7 @@ class Poller(QObject):
     def _on_namespaces(self, token: object, generation: int, names: list[str], used: list[str]) -> None:
         if token is not self._token or self._stopped:
             return
+        self._listed = True
         if generation == self._generation and self._request is not None and not self._request.namespaces:
             self._request = replace(self._request, namespaces=tuple(used))  # same fetch: no new generation
         self.namespacesReady.emit(names, used)

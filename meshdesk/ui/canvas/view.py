@@ -802,8 +802,13 @@ class GraphView(QGraphicsView):
         chosen = {nid: xy for nid, xy in changed.items() if nid in self._chosen}
         placed = {nid: xy for nid, xy in changed.items() if nid not in self._chosen}
         try:
-            self.store.update(self._key, chosen, placed)
-            self._stored.update(changed)
+            held = self.store.update(self._key, chosen, placed)
+            lost = {nid: xy for nid, xy in self._saved.items() if nid not in held}
+            if lost:  # the file was set aside or reset elsewhere: it lacks what we had saved
+                held = self.store.update(self._key, {}, lost)
+            # a placed node another window had placed counts as sent (ours does not replace it unless
+            # the user moves it)
+            self._stored = {**held, **placed}
             self._chosen.clear()
         except OSError as e:
             msg = f"Could not save the layout: {e}"
