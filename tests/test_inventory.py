@@ -703,7 +703,7 @@ def test_jobs_and_other_kinds_are_counted_as_kiali_counts_them(kube_emulator: Ku
     """A finished Job is healthy (its pods succeeded: Kiali counts succeeded pods as available), so is
     a parallel one half done; a suspended Job and a DaemonSet for no node want no pod: Not Ready. They
     showed red (Failure) or green."""
-    from meshdesk.mesh.graph.health import _workload_status
+    from meshdesk.mesh.graph.health import workload_status
     from meshdesk.mesh.graph.model import FAILURE, HEALTHY, NOT_READY
 
     emu = kube_emulator
@@ -729,7 +729,7 @@ def test_jobs_and_other_kinds_are_counted_as_kiali_counts_them(kube_emulator: Ku
     got = {w.name: w for w in read_inventory(emu.api_client(), ["batch"], cluster="c").workloads}
     assert (got["migrate"].replicas, got["migrate"].available) == (1, 1)
     assert (got["index"].replicas, got["index"].available) == (3, 3)
-    assert {n: _workload_status([w])[0] for n, w in got.items()} == {
+    assert {n: workload_status([w])[0] for n, w in got.items()} == {
         "migrate": HEALTHY, "index": HEALTHY, "broken": FAILURE, "paused": NOT_READY, "gpu-agent": NOT_READY,
         "oneoff": FAILURE}  # a bare pod that failed
 
@@ -737,7 +737,7 @@ def test_jobs_and_other_kinds_are_counted_as_kiali_counts_them(kube_emulator: Ku
 def test_workloads_whose_controllers_are_hidden_are_counted_from_their_pods(kube_emulator: KubeEmulator) -> None:
     """May not list Deployments, or Jobs: the running, ready pods say the workload is fine (it was
     shown failing, one replica wanted and none available), and a CronJob's runs stay the CronJob's."""
-    from meshdesk.mesh.graph.health import _workload_status
+    from meshdesk.mesh.graph.health import workload_status
     from meshdesk.mesh.graph.model import HEALTHY
 
     emu = kube_emulator
@@ -754,14 +754,14 @@ def test_workloads_whose_controllers_are_hidden_are_counted_from_their_pods(kube
     assert sorted(got) == [("CronJob", "nightly"), ("Deployment", "web")]
     web = got[("Deployment", "web")]
     assert (web.replicas, web.available, len(web.pods)) == (3, 3, 3)
-    assert _workload_status([web]) == (HEALTHY, "")
+    assert workload_status([web]) == (HEALTHY, "")
     assert any("deployments" in k for k in inv.hidden) and any("jobs" in k for k in inv.hidden)
 
 
 def test_argo_rollouts_are_made_from_their_replicasets(kube_emulator: KubeEmulator) -> None:
     """Rollouts are not listed: one scaled to zero still shows (Not Ready), and a healthy one beside an
     evicted pod is counted from its ReplicaSets (it was Degraded)."""
-    from meshdesk.mesh.graph.health import _workload_status
+    from meshdesk.mesh.graph.health import workload_status
     from meshdesk.mesh.graph.model import HEALTHY, NOT_READY
 
     emu = kube_emulator
@@ -787,8 +787,8 @@ def test_argo_rollouts_are_made_from_their_replicasets(kube_emulator: KubeEmulat
     assert (got[("Rollout", "cart")].replicas, got[("Rollout", "cart")].available) == (2, 2)
     # its labels are those of the revision that runs (an old one scaled to zero said another version)
     assert got[("Rollout", "cart")].version == "v2" and "rollouts-pod-template-hash" not in got[("Rollout", "cart")].labels
-    assert _workload_status([got[("Rollout", "cart")]])[0] == HEALTHY
-    assert _workload_status([got[("Rollout", "idle")]])[0] == NOT_READY
+    assert workload_status([got[("Rollout", "cart")]])[0] == HEALTHY
+    assert workload_status([got[("Rollout", "idle")]])[0] == NOT_READY
     assert got[("Rollout", "cart")].app == "cart"
 
 

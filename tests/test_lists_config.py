@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
@@ -266,3 +267,60 @@ def test_a_click_on_a_config_row_the_canvas_selected_opens_it(qtbot: QtBot, mesh
     with qtbot.waitSignal(view.objectShown, timeout=5000):
         qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert view.current == picked[0].key
+
+
+def _rows_with_cart_down(graph_type: str, traffic: bool = True) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    from meshdesk.mesh.snapshot import Snapshot
+    from meshdesk.ui.lists import build_rows
+    from tests.ui_helpers import sample, small_inventory
+
+    inv = small_inventory("shop")
+    cart = inv.workload("shop", "cart-v1")
+    assert cart is not None
+    cart.replicas, cart.available, cart.current = 2, 0, 2  # no pod available: Kiali says Failure
+    samples = [sample("frontend-v1", "cart-v1", "shop", 10.0)] if traffic else \
+        [sample("frontend-v1", "db-v1", "shop", 10.0)]
+    g = build(Snapshot(GraphRequest(graphType=graph_type, namespaces=("shop",)), samples, inv))
+    rows = build_rows(g, inv, {})
+    return {r.name: r.health for r in rows[WORKLOADS]}, {r.name: r.health for r in rows[APPS]}
+
+
+@pytest.mark.parametrize("graph_type", ["workload", "versionedApp", "app"])
+@pytest.mark.parametrize("traffic", [True, False])
+def test_a_workload_without_available_pods_fails_in_the_lists_in_every_graph(graph_type: str, traffic: bool) -> None:
+    """A version node's health is its requests alone, and a workload without traffic has no node: the
+    Workloads list said Healthy or NA for a workload none of whose pods run. Its pods count, as in
+    Kiali's lists."""
+    workloads, apps = _rows_with_cart_down(graph_type, traffic)
+    assert workloads["cart-v1"] == "Failure"
+    assert apps["cart"] == "Failure"
+
+
+def test_the_control_plane_is_not_listed_as_missing_sidecars() -> None:
+    from meshdesk.ui.lists import build_rows
+
+    demo = DemoCluster()
+    snap = demo.snapshot(GraphRequest(graphType="workload", namespaces=("istio-system",)))
+    rows = build_rows(build(snap), snap.inventory, {})
+    istiod = next(r for r in rows[WORKLOADS] if r.name == "istiod")
+    assert istiod.sidecar == "control plane"
+
+
+def test_a_long_object_name_wraps_in_the_config_view(qtbot: QtBot, mesh: tuple[TrafficGraph, Inventory]) -> None:
+    """A DestinationRule named with all 253 characters Kubernetes allows widened the config dock, and
+    with it the main window, to 2400 pixels."""
+    from dataclasses import replace
+
+    _, inventory = mesh
+    name = ".".join(["a" * 62] * 4)[:253]
+    inv = replace(inventory, istio=[*inventory.istio, IstioObject("DestinationRule", name, "shop",
+                                                                  spec={"host": "reviews"})])
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(inv)
+    before = view.minimumSizeHint().width()
+    view.show_object(("DestinationRule", "shop", name))
+    view.show()
+    QApplication.processEvents()  # the layout takes the new title in
+    assert view.minimumSizeHint().width() <= max(before, 400)
+    assert name in view.title.text().replace("\u200b", "")

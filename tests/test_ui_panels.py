@@ -475,3 +475,60 @@ def test_an_app_without_a_version_label_lists_its_workload(qtbot, demo_data) -> 
     p.show_selection([node.id])
     text = p.text()
     assert f"Workloads\n{w.name} (no version): {len(w.pods)}/{len(w.pods)} pods ready" in text
+
+
+def test_a_service_entry_with_tcp_traffic_only_totals_its_bytes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """It said "0rps in total" above a row of TCP traffic."""
+    from meshdesk.mesh.inventory import IstioObject
+    from tests.graph_samples import snapshot, tcp
+    from tests.ui_helpers import small_inventory
+
+    inv = small_inventory("shop")
+    inv.istio.append(IstioObject("ServiceEntry", "db", "shop", spec={
+        "hosts": ["db.example.com"], "location": "MESH_EXTERNAL", "resolution": "DNS",
+        "ports": [{"number": 5432, "name": "tcp-pg", "protocol": "TCP"}]}))
+    s = tcp("cart-v1", None, 2048.0, service="db.example.com", destination_service="db.example.com",
+            destination_service_namespace="unknown", reporter="source")
+    g = build(snapshot([s], inv, graphType="workload"))
+    se = next(n for n in g.nodes.values() if n.is_service_entry is not None)
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(g, inv)
+    p.show_selection([se.id])
+    section = p.text().split("Traffic from the mesh\n", 1)[1].splitlines()[0]
+    assert "over TCP" in section and "rps" not in section
+
+
+def test_the_control_plane_and_proxies_are_not_said_to_miss_sidecars(qtbot, demo_data) -> None:  # type: ignore[no-untyped-def]
+    """istiod and the gateways run no sidecar by design (Kiali flags none there); a gateway's or a
+    waypoint's istio-proxy is the workload itself, not a sidecar."""
+    demo = DemoCluster(clock=lambda: NOW)
+    snap = demo.snapshot(GraphRequest(graphType="workload", namespaces=("istio-system", "travel")))
+    graph, inv = build(snap), snap.inventory
+    assert inv is not None
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, inv)
+    p.show_selection([])
+    summary = p.text()
+    assert "none expected (the control plane's namespace)" in summary, summary
+    gateway = next(n for n in graph.nodes.values() if n.workload == "istio-ingressgateway")
+    p.show_selection([gateway.id])
+    text = p.text()
+    assert "Sidecar\nnone needed (it is a proxy itself)" in text and ", sidecar " not in text and ", proxy" in text
+    waypoint = next(n for n in graph.nodes.values() if n.extra.get("isWaypoint"))
+    p.show_selection([waypoint.id])
+    assert ", sidecar " not in p.text() and ", proxy" in p.text()
+
+
+def test_a_pod_says_why_its_containers_do_not_run_and_the_workload_when_it_was_made(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from meshdesk.mesh.inventory import Container, Pod
+
+    pod = Pod("cart-v1-abc", "shop", phase="Running", containers=[
+        Container("cart", ready=False, restarts=17, state="waiting:CrashLoopBackOff"),
+        Container("istio-proxy", "docker.io/istio/proxyv2:1.24.0", ready=True, state="running")])
+    cart = Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"}, replicas=1, available=0, current=1,
+                    pods=[pod], created="2026-11-20T08:00:00Z")
+    text = _workload_panel_text(qtbot, cart)
+    assert "1/2 ready, Running (CrashLoopBackOff)" in text and "17 restarts" in text
+    assert "Created\n2026-11-20T08:00:00Z" in text

@@ -11,6 +11,7 @@ as the cluster served them); findings list code, severity, message and path.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 
 import yaml
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
 from meshdesk.mesh.validations import ERROR, WARNING, ObjectKey, Validation, validate
+from meshdesk.ui.labels import breakable
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _SEVERITY_COLOUR = {ERROR: "#c9190b", WARNING: "#b35900"}
@@ -57,6 +60,11 @@ class ConfigView(QWidget):
         self.objects.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.title = QLabel(_NOTHING_SHOWN)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # a name of 253 characters wraps at its dots and dashes instead of widening the window
+        self.title.setWordWrap(True)
+        policy = self.title.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.title.setSizePolicy(policy)
         self.yaml = QPlainTextEdit()
         self.yaml.setReadOnly(True)
         self.yaml.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -161,7 +169,8 @@ class ConfigView(QWidget):
         validation = self.validations.get(self.current)
         checks = validation.checks if validation else []
         e, w = counts(self.validations, [self.current])
-        self.title.setText(f"<b>{obj.kind}</b> {obj.namespace}/{obj.name} \u2014 {badge_text(e, w)}")
+        where = breakable(html.escape(f"{obj.namespace}/{obj.name}"))
+        self.title.setText(f"<b>{html.escape(obj.kind)}</b> {where} \u2014 {badge_text(e, w)}")
         self.yaml.setPlainText(manifest_yaml(obj))
         self.findings.setRowCount(len(checks))
         for r, check in enumerate(checks):

@@ -15,6 +15,11 @@ _AFTER = re.compile(r"([-./_:])")
 LONG = 40  # characters beyond which the tooltip repeats the name
 
 
+def breakable(text: str) -> str:
+    """``text`` with a break point after each character names are made of ("-", ".", "/", "_", ":")."""
+    return _AFTER.sub(r"\1" + _BREAK, text)
+
+
 class NameLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,7 +33,7 @@ class NameLabel(QLabel):
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         self._plain = text
-        super().setText(_AFTER.sub(r"\1" + _BREAK, text))
+        super().setText(breakable(text))
         self.setToolTip(text if len(text) > LONG else "")
 
     def text(self) -> str:

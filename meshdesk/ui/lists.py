@@ -38,6 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
+from meshdesk.mesh.graph.health import workload_status
+from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES
 from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
@@ -96,10 +98,13 @@ def _worst_health(statuses: Sequence[str]) -> str:
     return min(statuses, key=lambda s: _HEALTH_RANK.get(s, 4)) if statuses else ""
 
 
-def _sidecar_text(has: bool | None, ambient: bool = False) -> str:
-    """The sidecar column; in an ambient namespace a pod without a sidecar is as it should be."""
+def _sidecar_text(has: bool | None, ambient: bool = False, control_plane: bool = False) -> str:
+    """The sidecar column; in an ambient namespace a pod without a sidecar is as it should be, and so
+    it is in the control plane's namespace (Kiali flags none there either)."""
     if ambient and has is False:
         return "ambient"
+    if control_plane and has is False:
+        return "control plane"
     return "yes" if has else "missing" if has is False else "unknown"
 
 
@@ -125,8 +130,12 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                and n.workload == w.name]
         e, wn = errors_warnings(objects_for_workload(inventory, w), [w])
         side = "waypoint" if is_waypoint(w) else \
-            _sidecar_text(w.has_sidecar, is_ambient(w, ambient))
-        out[WORKLOADS].append(ListRow(w.name, w.namespace, health(ids), side, w.kind, e, wn, ids))
+            _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in CONTROL_PLANE_NAMESPACES)
+        # a workload node's health counts its pods; an app (version) node's is its requests alone, and
+        # with no traffic there is no node: the pods' state is joined in, as Kiali's workload list does
+        own = [i for i in ids if graph is not None and graph.nodes[i].node_type == NODE_WORKLOAD]
+        status = health(own) if own else _worst_health([s for s in (health(ids), workload_status([w])[0]) if s])
+        out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids))
     for app in inventory.apps():
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == app.namespace
                and n.app == app.name]
@@ -137,20 +146,23 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         e, wn = errors_warnings(list(objs.values()), app.workloads)
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
-                             bool(app.workloads) and all(is_ambient(w, ambient) for w in app.workloads))
+                             bool(app.workloads) and all(is_ambient(w, ambient) for w in app.workloads),
+                             app.namespace in CONTROL_PLANE_NAMESPACES)
         # the app's own health where the graph has it (its box's: all versions' requests, all its pods),
-        # so the list, the box and its panel agree; else the worst of its nodes'
+        # so the list, the box and its panel agree; else its nodes' requests with its pods' state
         whole = next((h for i in ids if isinstance(h := graph.nodes[i].extra.get("appHealth"), Health)), None) \
             if graph is not None else None
-        out[APPS].append(ListRow(app.name, app.namespace, whole.status if whole is not None else health(ids), side,
-                                 "App", e, wn, ids))
+        status = whole.status if whole is not None else \
+            _worst_health([s for s in (health(ids), workload_status(app.workloads)[0]) if s])
+        out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids))
     for s in inventory.services:
         ids = [n.id for n in nodes if n.node_type == NODE_SERVICE and n.namespace == s.namespace
                and n.service == s.name]
         behind: list[Workload] = inventory.workloads_for_service(s)
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
-                                                   all(is_ambient(w, ambient) for w in behind))
+                                                   all(is_ambient(w, ambient) for w in behind),
+                                                   s.namespace in CONTROL_PLANE_NAMESPACES)
         e, wn = errors_warnings(objects_for_service(inventory, s), behind)
         out[SERVICES].append(ListRow(s.name, s.namespace, health(ids), side, "Service", e, wn, ids))
     by_object: dict[ObjectKey, list[str]] = {}

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
+from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, is_gateway
 from meshdesk.mesh.graph.model import (
     BOX_APP,
     BOX_NAMESPACE,
@@ -273,9 +274,15 @@ def _pods(w: Workload, ambient: bool = False) -> str:
     if not w.pods:
         return "<i>no pods</i>"
     rows = []
+    proxy_itself = is_waypoint(w) or is_gateway(w)
+    control_plane = w.namespace in CONTROL_PLANE_NAMESPACES
     for p in w.pods:
         ready, total = p.ready_count
-        if ambient:
+        if proxy_itself:  # its istio-proxy container is the workload, not a sidecar
+            side = f"proxy {_e(p.proxy_version)}" if p.proxy_version else "proxy"
+        elif control_plane and not p.has_sidecar:
+            side = "control plane"
+        elif ambient:
             side = "ambient (ztunnel)" if not p.has_sidecar else f"sidecar {_e(p.proxy_version) or 'yes'}"
         else:
             side = f"sidecar {_e(p.proxy_version) or 'yes'}" if p.has_sidecar else \
@@ -284,8 +291,13 @@ def _pods(w: Workload, ambient: bool = False) -> str:
             stale = [f"{k} {v}" for k, v in sorted(p.proxy_sync.items()) if v != "Synced"]
             side += ", in sync with istiod" if p.proxy_synced else \
                 f", <span style='color:#d18b00'>not in sync with istiod ({_e('; '.join(stale))})</span>"
-        rows.append(f"{_e(p.name)}: {ready}/{total} ready, {_e(p.phase or '?')}, {side}"
-                    + (f", {p.restarts} restarts" if p.restarts else ""))
+        # why a container is not running (CrashLoopBackOff, ImagePullBackOff, OOMKilled...), as Lens shows
+        why = sorted({c.state.split(":", 1)[1] for c in p.containers + p.init_containers
+                      if c.state.startswith(("waiting:", "terminated:")) and c.state.split(":", 1)[1]
+                      and c.state.split(":", 1)[1] != "Completed"})
+        rows.append(f"{_e(p.name)}: {ready}/{total} ready, {_e(p.phase or '?')}"
+                    + (f" (<span style='color:#c9190b'>{_e(', '.join(why))}</span>)" if why else "")
+                    + f", {side}" + (f", {p.restarts} restarts" if p.restarts else ""))
     return "<br>".join(rows)
 
 
@@ -421,6 +433,8 @@ class SidePanel(QWidget):
                     rows.append(("Data plane", "ambient (ztunnel; no sidecars needed)"))
                     waypoints = [w.name for w in wls if is_waypoint(w)]
                     rows.append(("Waypoints", ", ".join(_e(m) for m in waypoints) if waypoints else "none"))
+                elif ns in CONTROL_PLANE_NAMESPACES:
+                    rows.append(("Sidecars", "none expected (the control plane's namespace)"))
                 else:
                     missing = [w.name for w in wls if w.has_sidecar is False]
                     rows.append(("Missing sidecars", ", ".join(_e(m) for m in missing) if missing else "none"))
@@ -493,11 +507,15 @@ class SidePanel(QWidget):
             rows += [("App", _e(w.app or "-")), ("Version", _e(w.version or "-")),
                      ("Replicas", f"{w.available}/{w.replicas} available"
                                   + (f", {w.current} running" if w.current >= 0 and w.current != w.replicas else ""))]
+            if w.created:
+                rows.append(("Created", _e(w.created)))
             sc = w.has_sidecar
-            if waypoint:
+            if waypoint or is_waypoint(w) or is_gateway(w):
                 rows.append(("Sidecar", "none needed (it is a proxy itself)"))
             elif ambient and not sc:
                 rows.append(("Sidecar", "none needed (ambient: ztunnel)"))
+            elif w.namespace in CONTROL_PLANE_NAMESPACES and not sc:
+                rows.append(("Sidecar", "none (the control plane is not in the mesh)"))
             else:
                 rows.append(("Sidecar", "yes" if sc else ("<span style='color:#d18b00'>missing</span>"
                                                           if sc is False else "unknown (no pods)")))
@@ -634,10 +652,13 @@ class SidePanel(QWidget):
                 drs += [o for o in d if o not in drs]
         parts.append(self._rules(vss, drs))
         ins = list(g.in_edges(node.id))
-        # requests only: bytes and gRPC messages are other units
-        total = sum(e.rate for e in ins if e.protocol == "http"
-                    or (e.protocol == "grpc" and not grpc_messages(g.request)))
-        parts.append(_section("Traffic from the mesh", f"{fmt_rate(total)} in total") + _traffic(g, node))
+        # requests and bytes are other units: a total of each there is
+        requests = [e.rate for e in ins if e.protocol == "http" or (e.protocol == "grpc" and not grpc_messages(g.request))]
+        tcp = [e.rate for e in ins if e.protocol == "tcp"]
+        totals = ([f"{fmt_rate(sum(requests))} in requests"] if requests else []) + \
+            ([f"{fmt_bytes_rate(sum(tcp))} over TCP"] if tcp else [])
+        parts.append(_section("Traffic from the mesh", ", ".join(totals) if totals else "none")
+                     + _traffic(g, node))
         self._show("serviceentry", f"ServiceEntry {se_info.name or node.service}",
                    ", ".join(hosts), "".join(parts))
 

@@ -327,7 +327,7 @@ def _with_pods(h: model.Health, pods: tuple[str, str]) -> None:
 _SCALABLE = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DeploymentConfig", "Rollout"})
 
 
-def _workload_status(ws: list[Workload]) -> tuple[str, str]:
+def workload_status(ws: list[Workload]) -> tuple[str, str]:
     """The worst of the workloads' pod states by Kiali's rules, and why: a workload scaled to zero is
     not ready; none available of those wanted is a failure, and so are pods its controller runs
     beyond the available ones when as many are available as wanted (pending pods); fewer or more
@@ -524,7 +524,7 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                     verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(parts)))
         h = _health(verdicts)
         if workloads:
-            _with_pods(h, _workload_status(workloads))
+            _with_pods(h, workload_status(workloads))
         n.health = h
         if n.node_type == model.NODE_APP and is_ok(n.workload) and inv is not None:
             versions.setdefault((n.cluster, n.namespace, n.app), []).append((n, tolerances))
@@ -551,6 +551,6 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                         verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(traffic)))
             box = _health(verdicts)
         assert inv is not None
-        _with_pods(box, _workload_status(_app_workloads(members[0][0], inv)))
+        _with_pods(box, workload_status(_app_workloads(members[0][0], inv)))
         for m, _ in members:
             m.extra["appHealth"] = box
