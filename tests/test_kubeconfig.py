@@ -97,6 +97,10 @@ def test_explicit_path_overrides_kubeconfig_and_must_exist(tmp_path: Path, monke
     assert [c.name for c in load_kubeconfig([str(mine), str(env)]).contexts] == ["from-env", "mine"]
     with pytest.raises(ConfigError, match=r"nope\.yaml does not exist"):
         load_kubeconfig(str(tmp_path / "nope.yaml"))
+    # a file whose name holds the list separator is that one file, as kubectl --kubeconfig reads it
+    odd = write(tmp_path / "with:colon.yaml", config({"c": {"server": "http://z"}}, {}, {"odd": {"cluster": "c"}}))
+    assert [c.name for c in load_kubeconfig(str(odd)).contexts] == ["odd"]
+    assert [c.name for c in load_kubeconfig(f"{mine}:{env}").contexts] == ["from-env", "mine"]  # still a list
 
 
 def test_relative_file_references_resolve_against_their_file(tmp_path: Path) -> None:
@@ -138,6 +142,19 @@ def test_bad_files_are_named_and_the_good_ones_still_list(tmp_path: Path, monkey
     assert "folder.yaml is a directory" in messages[2]
     for text in messages + [r.getMessage() for r in caplog.records]:
         assert SECRET not in text and "QmVhcmVy" not in text
+
+
+def test_a_name_defined_twice_in_one_file_is_said(tmp_path: Path) -> None:
+    """kubectl refuses such a file; meshdesk keeps the first entry (as the first file wins across files)
+    and names the second, instead of taking the last one without a word."""
+    text = ("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+            "clusters:\n- name: c\n  cluster: {server: 'https://one.example'}\n"
+            "- name: c\n  cluster: {server: 'https://two.example'}\n"
+            "contexts:\n- name: c\n  context: {cluster: c}\n")
+    kc = load_kubeconfig(str(write(tmp_path / "dup.yaml", text)))
+    assert kc.server("c") == "https://one.example"
+    assert [str(p) for p in kc.problems] == [f"kubeconfig {tmp_path / 'dup.yaml'}: cluster 'c' is defined twice; "
+                                             "the second is ignored"]
 
 
 def test_single_bad_file_raises_with_its_name(tmp_path: Path) -> None:

@@ -379,6 +379,25 @@ def test_demo_to_real_cluster_context_and_its_errors(kube_emulator, qtbot, make_
     assert "t0ken" not in w.banner.text() and "t0ken" not in w.statusBar().currentMessage()
 
 
+def test_a_context_added_to_the_kubeconfig_is_offered_after_a_refresh(kube_emulator, qtbot, make_window,
+                                                                      tmp_path) -> None:
+    """A context added meanwhile (kubectl config, a cloud CLI's get-credentials) is offered after a
+    refresh, as Lens and k9s offer it, without a restart."""
+    import yaml
+
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config, watch_kubeconfig=True)
+    combo = w.toolbar.context_combo
+    assert "staging" not in [combo.itemData(i) for i in range(combo.count())]
+    doc = yaml.safe_load(open(config).read())
+    doc["contexts"].append({"name": "staging", "context": {"cluster": "prod-east", "user": "prod-east-user"}})
+    with open(config, "w") as fh:
+        fh.write(yaml.safe_dump(doc))
+    w.refresh_now()
+    assert "staging" in [combo.itemData(i) for i in range(combo.count())]
+    assert combo.currentData() == "prod-east"
+
+
 def test_retry_after_rejected_credentials_reads_the_kubeconfig_again(kube_emulator, qtbot, make_window,
                                                                      tmp_path) -> None:
     """After a 401 the user logs in again (a new token in the kubeconfig) and presses Retry: the new

@@ -108,7 +108,10 @@ class _Entry:
 def _as_path_list(value: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[Path]:
     if isinstance(value, str | os.PathLike):
         text = os.fspath(value)
-        parts = text.split(os.pathsep) if os.pathsep in text else [text]
+        # one file, as kubectl's --kubeconfig takes it, when a file has that name ("a:b.yaml");
+        # else a list written as KUBECONFIG writes one
+        one = os.pathsep not in text or Path(text).expanduser().exists()
+        parts = [text] if one else text.split(os.pathsep)
     else:
         parts = [os.fspath(p) for p in value]
     return [Path(p).expanduser() for p in parts if p]
@@ -226,9 +229,14 @@ class KubeConfig:
                     self.problems.append(ConfigError(
                         f"kubeconfig {path}: {body_key} '{name}' is not a mapping; ignored"))
                     continue
+                if name in seen_here:
+                    # kubectl refuses such a file ("duplicate name"); meshdesk keeps the first and says so
+                    self.problems.append(ConfigError(
+                        f"kubeconfig {path}: {body_key} '{name}' is defined twice; the second is ignored"))
+                    continue
                 body = copy.deepcopy(body)
                 _resolve_references(section, body, base)
-                seen_here[name] = _Entry(name, body, path)  # within one file the last one wins
+                seen_here[name] = _Entry(name, body, path)
             target: dict[str, _Entry] = getattr(self, f"_{section}")
             for name, entry in seen_here.items():
                 target.setdefault(name, entry)  # across files the first one wins

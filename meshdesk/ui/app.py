@@ -60,7 +60,8 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
         context = current
     snapshot = getattr(opts, "snapshot", None)
     win = MainWindow(contexts=contexts, context="" if snapshot else context, kubeconfig=kubeconfig,
-                     namespaces=namespaces, settings=access, first_run_reason=reason)
+                     namespaces=namespaces, settings=access, first_run_reason=reason,
+                     watch_kubeconfig=not getattr(opts, "demo", False))
     if snapshot:
         win.open_snapshot(snapshot)
     from meshdesk.ui.actions import install_actions

@@ -120,8 +120,12 @@ class MainWindow(QMainWindow):
     def __init__(self, *, contexts: Sequence[str] = (), context: str = "", kubeconfig: str | None = None,
                  namespaces: Sequence[str] | None = None, settings: Settings | None = None,
                  factories: Mapping[str, SourceFactory] | None = None, builder: GraphBuilder | None = None,
-                 first_run_reason: str = "", backoff_base: float = 2.0, backoff_cap: float = 120.0) -> None:
+                 first_run_reason: str = "", backoff_base: float = 2.0, backoff_cap: float = 120.0,
+                 watch_kubeconfig: bool = False) -> None:
+        """``watch_kubeconfig``: the contexts came from the kubeconfig, and a refresh reads them again
+        (a context added with kubectl or a cloud CLI appears without a restart)."""
         super().__init__()
+        self._watch_kubeconfig = watch_kubeconfig
         self.setWindowTitle("meshdesk")
         self.resize(1280, 800)
         self.settings = settings if settings is not None else load_settings()
@@ -616,7 +620,22 @@ class MainWindow(QMainWindow):
         self._extensions_at(t)
         self._update_age()
 
+    def reload_contexts(self) -> None:
+        """Read the kubeconfig's contexts again; the switcher offers what is there now."""
+        from meshdesk.sources.kubeconfig import load_kubeconfig
+
+        try:
+            kc = load_kubeconfig(self.kubeconfig, log_problems=False)
+        except SourceError:
+            return  # said when a context is opened
+        names = list(kc.context_names)
+        if names != self.contexts:
+            self.contexts = names
+            self.toolbar.set_contexts(self._context_names(), self.context)
+
     def refresh_now(self) -> None:
+        if self._watch_kubeconfig:
+            self.reload_contexts()
         if self.toolbar.choices.refresh == PAUSE and self.graph is not None and self.last_error is None:
             self.toolbar.choose(refresh=MANUAL)  # an explicit refresh un-pauses into manual mode
         self.poller.reload_namespaces()  # a manual refresh also picks up new namespaces
