@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from meshdesk.sources.base import PrometheusError
-from meshdesk.sources.discovery import connect_prometheus, find_prometheus_service, session_for
+from meshdesk.sources.discovery import connect_prometheus, find_prometheus_service, service_proxy_url, session_for
 from meshdesk.sources.kubeconfig import load_kubeconfig
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
@@ -121,6 +121,30 @@ def test_service_proxy_honours_the_kubeconfigs_tls_server_name(tmp_path: Path,
             assert _requests_total(conn, prometheus_server.query_time) > 0
         finally:
             conn.close()
+
+
+def test_an_explicit_url_through_the_api_server_uses_the_kubeconfigs_login(kube_emulator: KubeEmulator,
+                                                                           prometheus_server: PrometheusServer) -> None:
+    """A Prometheus discovery cannot reach as it is (served under a path prefix, say) is given as its
+    address through the API server's proxy: that address wants the kubeconfig's login, which an
+    explicit URL did not send (401). And the hint for a 404 says so."""
+    emu = kube_emulator
+    _prometheus(emu)
+    emu.require_token("user-token")
+    api = emu.api_client(token="user-token")
+    emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url + "/not-here")
+    with pytest.raises(PrometheusError) as err:
+        connect_prometheus(api)
+    assert "/services/prometheus:9090/proxy/prometheus" in (err.value.hint or "")
+    emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    svc = find_prometheus_service(api)
+    assert svc is not None
+    conn = connect_prometheus(api, url=service_proxy_url(api, svc))
+    try:
+        assert conn.description.startswith("URL through the API server")
+        assert _requests_total(conn, prometheus_server.query_time) > 0
+    finally:
+        conn.close()
 
 
 def test_session_carries_client_certificate_settings(tls_emulator: KubeEmulator) -> None:

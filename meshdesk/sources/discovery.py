@@ -31,7 +31,7 @@ import requests
 from meshdesk.mesh.inventory import ISTIO_NAMESPACE
 from meshdesk.sources.base import ConfigError, Forbidden, NotFound, PrometheusError, SourceError
 from meshdesk.sources.inventory import RawApi, _d, api_auth_headers
-from meshdesk.sources.prometheus import PrometheusClient
+from meshdesk.sources.prometheus import PrometheusClient, _safe_url
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +316,15 @@ def _explicit(url: str, auth: Mapping[str, Any] | None, timeout: float) -> Prome
     return PrometheusConnection(client, f"URL {shown.rstrip('/')}")
 
 
+def _through_api_server(api: Any, url: str) -> bool:
+    """Whether ``url`` is on the API server the kubeconfig context talks to (same scheme, host, port)."""
+    try:
+        server, given = urlsplit(str(api.configuration.host)), urlsplit(url)
+        return (server.scheme, server.hostname, server.port) == (given.scheme, given.hostname, given.port)
+    except (AttributeError, ValueError):
+        return False
+
+
 def _proxy_refused(e: SourceError) -> bool:
     status = getattr(e, "status", None)
     return isinstance(e, Forbidden) or status in (403, 404, 502, 503)
@@ -330,7 +339,18 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
     ``probe`` checks the way works with a constant query before returning it.
     Raises PrometheusError (or Unauthorized/Unreachable/Timeout) with a plain message."""
     if url:
-        conn = _explicit(url, auth, timeout)
+        auth_type = str((auth or {}).get("type") or "none")
+        if api is not None and auth_type == "none" and _through_api_server(api, url):
+            # the API server's own proxy (e.g. a Prometheus served under /prometheus, which discovery
+            # does not find): it wants the kubeconfig's credentials, as kubectl proxy would send them
+            cfg = api.configuration
+            client = PrometheusClient(url, session=session_for(api), timeout=timeout,
+                                      headers=(auth or {}).get("headers") or None,
+                                      ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
+                                      insecure=getattr(cfg, "verify_ssl", True) is False)
+            conn = PrometheusConnection(client, "URL through the API server " + _safe_url(url).rstrip("/"))
+        else:
+            conn = _explicit(url, auth, timeout)
         if probe:
             try:
                 conn.client.ping()
@@ -364,6 +384,13 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
         if not _proxy_refused(e):
             raise
         tried.append(f"the service proxy to {svc} was refused ({e.message})")
+        if getattr(e, "status", None) == 404:
+            # Prometheus may answer under a path prefix (a --web.route-prefix such as /prometheus): its
+            # address through the API server is then that, which an explicit URL may give
+            prefix_hint = (f"; if it is served under a path such as /prometheus, give "
+                           f"{service_proxy_url(api, svc)}/prometheus (the kubeconfig's login is used)")
+        else:
+            prefix_hint = ""
     try:
         target = find_prometheus_pod(api, svc, timeout=min(timeout, 10.0))
     except SourceError as e:
@@ -371,7 +398,8 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
         tried.append(f"its pods could not be listed ({e.message})")
     if target is None:
         raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(tried or ["no pod found"]),
-                              hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward")
+                              hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward"
+                              + prefix_hint)
     relay = PortForwardRelay(api, svc.namespace, target[0], target[1])
     client = PrometheusClient(relay.url, timeout=timeout)
     conn = PrometheusConnection(client, f"port-forward to pod {svc.namespace}/{target[0]}:{target[1]}", relay, tried)
@@ -381,6 +409,6 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
         conn.close()
         raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(
             tried + [f"the port-forward to {target[0]} failed ({e.message})"]),
-            hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward") from None
+            hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward" + prefix_hint) from None
     return conn
 
