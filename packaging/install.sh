@@ -14,10 +14,25 @@ cp -a "$here/share/." "$PREFIX/share/"
 # desktop session has (a custom prefix, or ~/.local/bin made after login)
 entry="$PREFIX/share/applications/org.meshdesk.MeshDesk.desktop"
 if [ -f "$entry" ]; then
-  program="$PREFIX/bin/meshdesk"
-  case "$program" in *[[:space:]\"\`\$]*) program="\"$(printf '%s' "$program" | sed 's/[\"`$]/\\&/g')\"" ;; esac
+  path="$PREFIX/bin/meshdesk"
+  # the desktop entry spec: a path with a reserved character is quoted, with \ " ` $ escaped inside,
+  # and every backslash of a value is written twice
+  exec_arg=$path
+  case "$path" in
+    *[[:space:]\"\`\$\\\'\>\<\~\|\&\;\*\?\#\(\)]*)
+      quoted=${path//\\/\\\\}; quoted=${quoted//\"/\\\"}; quoted=${quoted//\`/\\\`}; quoted=${quoted//\$/\\\$}
+      exec_arg="\"$quoted\"" ;;
+  esac
+  exec_arg=${exec_arg//\\/\\\\}
+  try_arg=${path//\\/\\\\}
   tmp=$(mktemp "$entry.XXXXXX")
-  sed -e "s|^Exec=meshdesk|Exec=$program|" -e "s|^TryExec=meshdesk|TryExec=$PREFIX/bin/meshdesk|" "$entry" >"$tmp"
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in
+      "Exec=meshdesk"*) printf '%s\n' "Exec=$exec_arg${line#Exec=meshdesk}" ;;
+      "TryExec=meshdesk"*) printf '%s\n' "TryExec=$try_arg${line#TryExec=meshdesk}" ;;
+      *) printf '%s\n' "$line" ;;
+    esac
+  done <"$entry" >"$tmp"
   chmod 644 "$tmp" && mv "$tmp" "$entry"
 fi
 command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$PREFIX/share/applications" || true

@@ -13,7 +13,12 @@ import pytest
 import yaml
 
 from meshdesk.sources.base import PrometheusError
-from meshdesk.sources.discovery import connect_prometheus, find_prometheus_service, service_proxy_url, session_for
+from meshdesk.sources.discovery import (
+    connect_prometheus,
+    find_prometheus_service,
+    service_proxy_url,
+    session_for,
+)
 from meshdesk.sources.kubeconfig import load_kubeconfig
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture

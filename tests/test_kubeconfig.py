@@ -21,6 +21,7 @@ import yaml
 from meshdesk.sources.base import ConfigError, SourceError, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.errors import translate
 from meshdesk.sources.kubeconfig import load_kubeconfig
+from tests.file_helpers import returns_without_blocking
 from tests.kube_emulator import KubeEmulator, _self_signed_cert, kube_emulator_fixture  # noqa: F401
 
 SECRET = "sha256~QmVhcmVyU2VjcmV0VG9rZW4xMjM0NTY3ODkw"
@@ -257,6 +258,23 @@ def test_token_file_is_read_trimmed_as_kubectl_reads_it(tmp_path: Path, kube_emu
     path = write(tmp_path / "kc" / "config", config({"emu": {"server": kube_emulator.url}},
                                                    {"u": {"tokenFile": "token"}}, {"emu": {"cluster": "emu", "user": "u"}}))
     assert {"default", "kube-system"} <= namespaces(load_kubeconfig(str(path)).api_client("emu"))
+
+
+def test_token_file_wins_over_a_token_beside_it_and_a_pipe_is_refused(tmp_path: Path,
+                                                                       kube_emulator: KubeEmulator) -> None:
+    """kubectl sends the file's token when a user has both (the file is the one kept fresh); a named
+    pipe as the token file blocked the official loader for good."""
+    kube_emulator.require_token(SECRET)
+    (tmp_path / "token").write_text(SECRET + "\n")
+    path = write(tmp_path / "config", config({"emu": {"server": kube_emulator.url}},
+                                              {"u": {"token": "stale-inline-token", "tokenFile": "token"}},
+                                              {"emu": {"cluster": "emu", "user": "u"}}))
+    assert {"default", "kube-system"} <= namespaces(load_kubeconfig(str(path)).api_client("emu"))
+    os.mkfifo(tmp_path / "pipe")
+    piped = write(tmp_path / "piped", config({"emu": {"server": kube_emulator.url}}, {"u": {"tokenFile": "pipe"}},
+                                             {"emu": {"cluster": "emu", "user": "u"}}))
+    with pytest.raises(ConfigError, match="named pipe"):
+        returns_without_blocking(lambda: load_kubeconfig(str(piped)).api_client("emu"), tmp_path / "pipe")
 
 
 def _exec_plugin(folder: Path, name: str, body: str) -> Path:

@@ -323,4 +323,4 @@ def test_a_long_object_name_wraps_in_the_config_view(qtbot: QtBot, mesh: tuple[T
     view.show()
     QApplication.processEvents()  # the layout takes the new title in
     assert view.minimumSizeHint().width() <= max(before, 400)
-    assert name in view.title.text().replace("\u200b", "")
+    assert name in view.title.text()  # whole: what is copied from it is the name

@@ -129,10 +129,19 @@ def test_shell_scripts_are_executable_and_parse(script: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("prefix_name", ["prefix", "my apps"])
+def _desktop_exec_arg(path: str) -> str:
+    """``path`` as the desktop entry spec writes a program in Exec: quoted when it holds a reserved
+    character (with \\ " ` $ escaped inside), then every backslash of the value written twice."""
+    if any(c in ' \t\n"\'\\><~|&;$*?#()`' for c in path):
+        inner = path.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
+        path = f'"{inner}"'
+    return path.replace("\\", "\\\\")
+
+
+@pytest.mark.parametrize("prefix_name", ["prefix", "my apps", "R&D", "a|b", "my $dir"])
 def test_install_points_the_menu_entry_at_the_installed_program(tmp_path: Path, prefix_name: str) -> None:
     """The menu entry runs $PREFIX/bin/meshdesk by its full path: the desktop session's PATH may not hold
-    $PREFIX/bin, and then the entry was hidden (TryExec) or did nothing."""
+    $PREFIX/bin, and then the entry was hidden (TryExec) or did nothing. Whatever the prefix holds."""
     bundle = tmp_path / "unpacked"
     (bundle / "meshdesk").mkdir(parents=True)
     (bundle / "meshdesk" / "meshdesk").write_text("#!/bin/sh\n")
@@ -144,15 +153,15 @@ def test_install_points_the_menu_entry_at_the_installed_program(tmp_path: Path, 
     result = subprocess.run(["bash", str(bundle / "install.sh")], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     entry = prefix / "share" / "applications" / DESKTOP.name
+    assert not [p.name for p in entry.parent.iterdir() if ".desktop." in p.name]  # no temporary file left
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read(entry, encoding="utf-8")
     program = str(prefix / "bin" / "meshdesk")
     main = parser["Desktop Entry"]
-    assert main["TryExec"] == program
-    quoted = f'"{program}"' if " " in program else program  # the desktop spec's quoting
-    assert main["Exec"] == quoted
-    assert parser["Desktop Action demo"]["Exec"] == f"{quoted} --demo"
+    assert main["TryExec"] == program.replace("\\", "\\\\")
+    assert main["Exec"] == _desktop_exec_arg(program)
+    assert parser["Desktop Action demo"]["Exec"] == f"{_desktop_exec_arg(program)} --demo"
     tool = shutil.which("desktop-file-validate")
     if tool is not None:
         checked = subprocess.run([tool, str(entry)], capture_output=True, text=True, timeout=30)

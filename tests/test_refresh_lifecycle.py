@@ -200,3 +200,27 @@ def test_choosing_no_namespace_after_a_failed_first_open_is_a_choice(qtbot, wind
     qtbot.waitUntil(lambda: set(w.toolbar._namespaces) == {"shop", "other"}, timeout=10000)
     w.toolbar.select_namespaces([])  # the user unchecks every namespace
     assert w.poller.request is None and w.empty.mode == "no-namespace"
+
+
+@pytest.mark.parametrize("who, reopened", [("api server", True), ("prometheus", False)])
+def test_a_401_reopens_the_source_only_when_the_api_server_said_it(qtbot, windows, who: str, reopened: bool) -> None:  # type: ignore[no-untyped-def]
+    """Rejected kubeconfig credentials: the next try opens the source again (a new login is read). A
+    Prometheus 401 is Prometheus' own login: reopening the cluster connection on every retry ran the
+    credential plugin, rediscovered Prometheus and cleared the charts each time, for nothing."""
+    from meshdesk.sources.base import Unauthorized
+    from meshdesk.sources.prometheus import PrometheusUnauthorized
+
+    src = ScriptedSource("s", dict(SAMPLES), small_inventory())
+    src.error = Unauthorized("credentials expired or rejected") if who == "api server" else \
+        PrometheusUnauthorized("Prometheus refused the login", status=401)
+    opened = []
+
+    def factory() -> ScriptedSource:
+        opened.append(1)
+        return src
+
+    failures: list[object] = []
+    w = windows(context="s", namespaces=["shop"], factories={"s": factory}, backoff_base=0.02)
+    w.poller.failed.connect(failures.append)
+    qtbot.waitUntil(lambda: len(failures) >= 3, timeout=10000)
+    assert (len(opened) > 1) is reopened

@@ -396,6 +396,12 @@ def test_a_context_added_to_the_kubeconfig_is_offered_after_a_refresh(kube_emula
     w.refresh_now()
     assert "staging" in [combo.itemData(i) for i in range(combo.count())]
     assert combo.currentData() == "prod-east"
+    # caught half written: the contexts known stay offered, and the status bar says why
+    with open(config, "w") as fh:
+        fh.write("contexts:\n- name: [\n")
+    w.refresh_now()
+    assert {"prod-east", "staging"} <= {combo.itemData(i) for i in range(combo.count())}
+    assert "could not be read again" in w.statusBar().currentMessage()
 
 
 def test_retry_after_rejected_credentials_reads_the_kubeconfig_again(kube_emulator, qtbot, make_window,

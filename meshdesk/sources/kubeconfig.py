@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 import os
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from meshdesk.fileio import read_regular_file
+from meshdesk.fileio import NotRegularFileError, read_regular_file
 from meshdesk.sources.base import ConfigError, SourceError, Timeout
 from meshdesk.sources.errors import PLUGIN_OUTPUT_HINT, exec_plugin_error, redact, translate
 
@@ -361,12 +360,17 @@ class KubeConfig:
         name = cfg_dict["current-context"]
         user: dict[str, Any] = cfg_dict["users"][0]["user"] if cfg_dict["users"] else {}
         token_file = user.get("tokenFile")
-        if isinstance(token_file, str) and token_file and not user.get("token"):
-            # read here, trimmed as kubectl trims it: the official loader sends the file's trailing
-            # newline in the Authorization header, which no request survives
-            with contextlib.suppress(OSError, UnicodeDecodeError):
+        if isinstance(token_file, str) and token_file:
+            # read here, trimmed as kubectl trims it (the official loader sends the file's trailing
+            # newline in the Authorization header, which no request survives); as in kubectl, the
+            # file wins over a token written beside it (it is the one kept fresh)
+            try:
                 user["token"] = read_regular_file(token_file).decode("utf-8").strip()
                 del user["tokenFile"]
+            except NotRegularFileError as e:  # a pipe would block the loader for good
+                raise ConfigError(f'context "{name}": its token file {token_file} is {e.strerror}') from None
+            except (OSError, UnicodeDecodeError):
+                pass  # the loader says what is wrong with it
         exec_cfg = user.get("exec") if isinstance(user.get("exec"), dict) else None
         runs_something = exec_cfg is not None or isinstance(user.get("auth-provider"), dict)
         configuration = Configuration()

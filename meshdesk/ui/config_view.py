@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
 from meshdesk.mesh.validations import ERROR, WARNING, ObjectKey, Validation, validate
-from meshdesk.ui.labels import breakable
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _SEVERITY_COLOUR = {ERROR: "#c9190b", WARNING: "#b35900"}
@@ -60,7 +59,8 @@ class ConfigView(QWidget):
         self.objects.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.title = QLabel(_NOTHING_SHOWN)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # a name of 253 characters wraps at its dots and dashes instead of widening the window
+        # a name of 253 characters wraps (rich text breaks a long word anywhere) instead of widening
+        # the window
         self.title.setWordWrap(True)
         policy = self.title.sizePolicy()
         policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
@@ -169,7 +169,7 @@ class ConfigView(QWidget):
         validation = self.validations.get(self.current)
         checks = validation.checks if validation else []
         e, w = counts(self.validations, [self.current])
-        where = breakable(html.escape(f"{obj.namespace}/{obj.name}"))
+        where = html.escape(f"{obj.namespace}/{obj.name}")  # (no break marks: copied, they would stay)
         self.title.setText(f"<b>{html.escape(obj.kind)}</b> {where} \u2014 {badge_text(e, w)}")
         self.yaml.setPlainText(manifest_yaml(obj))
         self.findings.setRowCount(len(checks))

@@ -624,11 +624,17 @@ class MainWindow(QMainWindow):
         """Read the kubeconfig's contexts again; the switcher offers what is there now."""
         from meshdesk.sources.kubeconfig import load_kubeconfig
 
+        # a file half written, broken, or a pipe read already: the contexts known stay offered
         try:
             kc = load_kubeconfig(self.kubeconfig, log_problems=False)
-        except SourceError:
-            return  # said when a context is opened
+        except SourceError as e:
+            self.statusBar().showMessage(f"The kubeconfig could not be read again: {e}", 10000)
+            return
         names = list(kc.context_names)
+        if kc.problems or not names:
+            if kc.problems:
+                self.statusBar().showMessage(f"The kubeconfig could not be read again: {kc.problems[0]}", 10000)
+            return
         if names != self.contexts:
             self.contexts = names
             self.toolbar.set_contexts(self._context_names(), self.context)

@@ -168,9 +168,11 @@ class _Worker(QObject):
         except Cancelled:
             return
         except SourceError as e:
-            if isinstance(e, Unauthorized):
-                # credentials rejected: the next try opens the source again, which reads the kubeconfig
-                # and runs its credential plugin again (a rotated token or a new login), as kubectl does
+            if isinstance(e, Unauthorized) and e.kind == Unauthorized.kind:
+                # the API server rejected the credentials: the next try opens the source again, which
+                # reads the kubeconfig and runs its credential plugin again (a rotated token or a new
+                # login), as kubectl does. (A Prometheus 401 is Prometheus' own login: the cluster
+                # connection stays.)
                 self.close_source()
             self.failed.emit(generation, _detached(e))
         except Exception as e:  # a bug or an unexpected library error: report it, keep polling
