@@ -5,6 +5,7 @@ without covering others, find/hide, exports, a legend, and nothing left running 
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -762,6 +763,71 @@ def test_busier_edges_animate_faster_and_denser() -> None:
     speeds = [s for _, s in plans]
     assert dots == sorted(dots) and dots[0] >= 1 and dots[-1] > dots[0]
     assert speeds == sorted(speeds) and speeds[-1] > speeds[0]
+    assert dot_plan(math.nan) == (0, 0.0) == dot_plan(math.inf)  # no dots for what no dots can say
+
+
+def test_an_edge_rate_no_number_can_say_does_not_break_painting(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """A NaN or infinite rate handed to the canvas raised in every animation frame's paint (and left
+    its painter open); pytest-qt fails the test on any exception in a paint."""
+    g = bookinfo()
+    edges = list(g.edges.values())
+    edges[0].rates[edges[0].protocol] = math.nan
+    edges[1].rates[edges[1].protocol] = math.inf
+    view.set_display(DisplayOptions(animation=True, edge_labels="requestRate"))
+    shown(qtbot, view, g, key=None)
+    start = view.paints
+    qtbot.waitUntil(lambda: view.paints > start + 5, timeout=10000)
+
+
+def _two_namespaces() -> tuple[TrafficGraph, list[Node]]:
+    g = TrafficGraph(request=GraphRequest(graphType="versionedApp", namespaces=("a", "b")))
+    nodes = [_wl("x-v1", "a"), _wl("y-v1", "a"), _wl("x-v1", "b"), _wl("y-v1", "b")]
+    for n in nodes:
+        g.add_node(n)
+    g.add_edge(_edge(nodes[0], nodes[1], 5.0))
+    g.add_edge(_edge(nodes[2], nodes[3], 5.0))
+    g.add_edge(_edge(nodes[1], nodes[2], 5.0))
+    return g, nodes
+
+
+def _inside(view: GraphView, box_suffix: str) -> tuple[QPoint, QPoint]:
+    """Two view points inside a namespace box, on no node: its lower left and upper right corners."""
+    box = next(b for b in view.boxes() if b.box_id.endswith(box_suffix))
+    r = box.boundingRect()
+    return view.mapFromScene(QPointF(r.left() + 4, r.bottom() - 4)), view.mapFromScene(QPointF(r.right() - 4, r.top() + 16))
+
+
+def test_inside_a_box_a_drag_selects_and_a_click_selects_the_box(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Most of the graph is inside some box: a selection rectangle started there only selected the
+    box (and one crossing a box took the whole box in)."""
+    g, nodes = _two_namespaces()
+    shown(qtbot, view, g, key=None)
+    view.fit()
+    start, end = _inside(view, ":a")
+    vp = view.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for i in range(1, 6):
+        QTest.mouseMove(vp, start + (end - start) * i / 5)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    selected = set(view.selected_ids())
+    assert {nodes[0].id, nodes[1].id} <= selected and not any(i.startswith("box:") for i in selected)
+    QTest.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    assert [i for i in view.selected_ids() if i.startswith("box:")] == [b.box_id for b in view.boxes()
+                                                                        if b.box_id.endswith(":a")]
+
+
+def test_shift_drag_inside_a_box_pans(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    g, _nodes = _two_namespaces()
+    shown(qtbot, view, g, key=None)
+    view.fit()
+    QTest.keyClick(view, Qt.Key.Key_Plus)
+    start, _end = _inside(view, ":a")
+    vp = view.viewport()
+    before, positions = view.mapToScene(vp.rect().center()), view.positions()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, start)
+    QTest.mouseMove(vp, start + QPoint(100, 60))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, start + QPoint(100, 60))
+    assert view.positions() == positions and (view.mapToScene(vp.rect().center()) - before).manhattanLength() > 20
 
 
 def test_demo_mesh_boxes_do_not_overlap(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]

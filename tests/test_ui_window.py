@@ -462,6 +462,13 @@ def test_find_and_hide_fields_reach_the_canvas(qtbot, make_window) -> None:
     w.toolbar.hide_edit.setText("idle")
     qtbot.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Return)
     assert w.toolbar.hide_edit.styleSheet() == ""
+    # Esc clears, as the fields' tooltips say: the text and what it lit
+    w.toolbar.find_edit.setFocus()
+    qtbot.keyClick(w.toolbar.find_edit, Qt.Key.Key_Escape)
+    assert w.toolbar.find_edit.text() == "" and w.view.highlighted_ids() == set()
+    w.toolbar.hide_edit.setFocus()
+    qtbot.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Escape)
+    assert w.toolbar.hide_edit.text() == ""
 
 
 def test_find_reads_kubernetes_labels_and_gateways_in_the_apps_own_graph(qtbot, make_window) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QInputDialog,
@@ -374,6 +374,9 @@ class MainToolBar(QToolBar):
         edit.setMaximumWidth(260)
         edit.returnPressed.connect(lambda: signal.emit(edit.text().strip()))
         edit.textChanged.connect(lambda t: signal.emit("") if not t else None)
+        clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), edit)  # as the tooltip says
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(edit.clear)
         bar.addWidget(edit)
         if presets:
             menu = QMenu(self)

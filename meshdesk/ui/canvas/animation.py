@@ -28,7 +28,7 @@ DOT_RADIUS = 2.2
 def dot_plan(rate: float) -> tuple[int, float]:
     """``(dots on the edge, speed in scene units per second)`` for a request (or byte) rate: a
     logarithmic scale, so 0.1 rps and 1,000 rps stay readable."""
-    if rate <= 0:
+    if not rate > 0 or math.isinf(rate):  # none, or a rate no dots can say (NaN, infinite)
         return 0, 0.0
     level = math.log10(1.0 + rate)  # 0.04 .. ~4
     dots = max(1, min(6, int(1 + level * 1.5)))

@@ -744,6 +744,11 @@ class BoxItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        # a press inside a box is on the background: the view draws a selection rectangle or pans
+        # from there (most of the graph is inside some box); a click selects the box (the view)
+        event.ignore()
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._rect.isNull():
             return

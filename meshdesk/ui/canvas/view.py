@@ -32,6 +32,7 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QGraphicsItem,
     QGraphicsScene,
     QGraphicsSceneHelpEvent,
@@ -246,6 +247,7 @@ class GraphView(QGraphicsView):
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.rubberBandChanged.connect(self._on_rubber_band)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
@@ -295,6 +297,8 @@ class GraphView(QGraphicsView):
         self._dragging = False
         self._moved: set[str] = set()
         self._pan_from: QPointF | None = None
+        self._box_press: tuple[BoxItem, QPointF] | None = None  # a press inside a box: a click selects it
+        self._banding = False  # a selection rectangle is being drawn
         self._closed = False
         self.errors: list[str] = []  # saving failures etc., for the main window to show
         self.paints = 0  # viewport paints so far (benchmarks and tests wait on it)
@@ -1278,7 +1282,12 @@ class GraphView(QGraphicsView):
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        on_background = self.itemAt(event.position().toPoint()) is None
+        hit = self.itemAt(event.position().toPoint())
+        # inside a box is background too: a drag there selects or pans; a click selects the box
+        on_background = hit is None or isinstance(hit, BoxItem)
+        self._box_press = (hit, QPointF(event.position())) if isinstance(hit, BoxItem) and \
+            event.button() == Qt.MouseButton.LeftButton and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier \
+            else None
         if event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton
             and event.modifiers() & Qt.KeyboardModifier.ShiftModifier and on_background
@@ -1313,6 +1322,25 @@ class GraphView(QGraphicsView):
         if self._dragging:
             self._dragging = False
             self.finish_drag()
+        pressed, self._box_press = self._box_press, None
+        if pressed is not None and (event.position() - pressed[1]).manhattanLength() < \
+                QApplication.startDragDistance():  # a click inside a box, not a drag: the box
+            box = pressed[0]
+            if not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self._scene.clearSelection()
+            box.setSelected(True)
+
+    @Slot(object, object, object)
+    def _on_rubber_band(self, rect: Any, _from: Any, _to: Any) -> None:
+        """A selection rectangle selects nodes and edges: the boxes it crosses (it always crosses the
+        one it starts in) are let go when it ends."""
+        if not rect.isNull():
+            self._banding = True
+        elif self._banding:
+            self._banding = False
+            for box in self._boxes.values():
+                if box.isSelected():
+                    box.setSelected(False)
 
     def finish_drag(self) -> None:
         """What follows the end of a drag (called by the mouse release; public so a drag made by
@@ -1377,11 +1405,13 @@ class GraphView(QGraphicsView):
         if (self._animation.running and not self._painting_still and self._still is not None
                 and self._still_valid()):
             painter = QPainter(self.viewport())
-            painter.drawPixmap(0, 0, self._still)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setTransform(self.viewportTransform())
-            self._animation.paint_dots(painter, self._visible_scene_rect())
-            painter.end()
+            try:
+                painter.drawPixmap(0, 0, self._still)
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+                painter.setTransform(self.viewportTransform())
+                self._animation.paint_dots(painter, self._visible_scene_rect())
+            finally:
+                painter.end()  # ended whatever happens: Qt cannot paint again with a painter left open
             return
         PAINT.lod = self.transform().m11()  # one zoom for every item of this paint
         try:
