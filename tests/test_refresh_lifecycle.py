@@ -94,8 +94,8 @@ def test_a_change_while_the_source_opens_keeps_the_source(qtbot, windows, action
     assert opened == [src]
 
 
-def test_a_source_opening_during_replay_does_not_restart_live_refresh(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
-    src = ScriptedSource("flaky", dict(SAMPLES), small_inventory())
+def _away_at_first(src: ScriptedSource) -> Any:
+    """A source factory whose first call finds the cluster unreachable; later calls give ``src``."""
     calls = {"n": 0}
 
     def factory() -> ScriptedSource:
@@ -104,7 +104,12 @@ def test_a_source_opening_during_replay_does_not_restart_live_refresh(qtbot, win
             raise Unreachable("cluster unreachable")
         return src
 
-    w = windows(context="flaky", namespaces=["shop"], factories={"flaky": factory}, backoff_base=0.2)
+    return factory
+
+
+def test_a_source_opening_during_replay_does_not_restart_live_refresh(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
+    src = ScriptedSource("flaky", dict(SAMPLES), small_inventory())
+    w = windows(context="flaky", namespaces=["shop"], factories={"flaky": _away_at_first(src)}, backoff_base=0.2)
     qtbot.waitUntil(lambda: w.last_error is not None, timeout=5000)
     w.toolbar.replay_action.trigger()  # replay while the cluster is away; the retry then connects
     qtbot.waitUntil(lambda: w.poller.source is src, timeout=10000)
@@ -187,15 +192,7 @@ def test_choosing_no_namespace_after_a_failed_first_open_is_a_choice(qtbot, wind
     asked for again, so unchecking every namespace fetched the defaults instead of showing none; the
     menu also lacked the cluster's other namespaces."""
     src = ScriptedSource("flaky", dict(SAMPLES), small_inventory())
-    calls = {"n": 0}
-
-    def factory() -> ScriptedSource:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise Unreachable("cluster unreachable")
-        return src
-
-    w = windows(context="flaky", namespaces=["shop"], factories={"flaky": factory}, backoff_base=0.2)
+    w = windows(context="flaky", namespaces=["shop"], factories={"flaky": _away_at_first(src)}, backoff_base=0.2)
     qtbot.waitUntil(lambda: w.graph is not None and bool(w.graph.nodes), timeout=10000)
     qtbot.waitUntil(lambda: set(w.toolbar._namespaces) == {"shop", "other"}, timeout=10000)
     w.toolbar.select_namespaces([])  # the user unchecks every namespace
