@@ -201,9 +201,10 @@ def test_choosing_no_namespace_after_a_failed_first_open_is_a_choice(qtbot, wind
 
 @pytest.mark.parametrize("who, reopened", [("api server", True), ("prometheus", False)])
 def test_a_401_reopens_the_source_only_when_the_api_server_said_it(qtbot, windows, who: str, reopened: bool) -> None:  # type: ignore[no-untyped-def]
-    """Rejected kubeconfig credentials: the next try opens the source again (a new login is read). A
-    Prometheus 401 is Prometheus' own login: reopening the cluster connection on every retry ran the
-    credential plugin, rediscovered Prometheus and cleared the charts each time, for nothing."""
+    """Rejected kubeconfig credentials: the user's Retry opens the source again (a new login is read);
+    the automatic retries do not (an interactive login plugin would open a browser on each). A
+    Prometheus 401 is Prometheus' own login: reopening the cluster connection ran the credential
+    plugin, rediscovered Prometheus and cleared the charts, for nothing."""
     from meshdesk.sources.base import Unauthorized
     from meshdesk.sources.prometheus import PrometheusUnauthorized
 
@@ -220,4 +221,11 @@ def test_a_401_reopens_the_source_only_when_the_api_server_said_it(qtbot, window
     w = windows(context="s", namespaces=["shop"], factories={"s": factory}, backoff_base=0.02)
     w.poller.failed.connect(failures.append)
     qtbot.waitUntil(lambda: len(failures) >= 3, timeout=10000)
-    assert (len(opened) > 1) is reopened
+    assert len(opened) == 1  # automatic retries keep the source
+    w.refresh_now()  # the user's Retry
+    if reopened:
+        qtbot.waitUntil(lambda: len(opened) > 1, timeout=10000)
+    else:
+        seen = len(failures)
+        qtbot.waitUntil(lambda: len(failures) >= seen + 2, timeout=10000)  # the Retry's and one more
+        assert len(opened) == 1

@@ -168,12 +168,6 @@ class _Worker(QObject):
         except Cancelled:
             return
         except SourceError as e:
-            if isinstance(e, Unauthorized) and e.kind == Unauthorized.kind:
-                # the API server rejected the credentials: the next try opens the source again, which
-                # reads the kubeconfig and runs its credential plugin again (a rotated token or a new
-                # login), as kubectl does. (A Prometheus 401 is Prometheus' own login: the cluster
-                # connection stays.)
-                self.close_source()
             self.failed.emit(generation, _detached(e))
         except Exception as e:  # a bug or an unexpected library error: report it, keep polling
             log.exception("poll failed")
@@ -216,6 +210,7 @@ class Poller(QObject):
         self._request: GraphRequest | None = None
         self._want_namespaces = False
         self._listed = False  # a namespace list came for the current source
+        self._rejected = False  # the API server rejected the source's credentials (a 401)
         self._in_flight: set[int] = set()  # generations with a fetch queued or running
         self._interval_ms = 0
         self._failures = 0
@@ -302,7 +297,15 @@ class Poller(QObject):
         self._bump()
 
     def reload_namespaces(self) -> None:
+        """A refresh the user asked for (Refresh, Retry): the namespace list is read again, and after
+        the API server rejected the credentials, the source is opened again, which reads the
+        kubeconfig and runs its credential plugin again (a new login or a rotated token), as kubectl
+        does on its next command. Automatic retries do not: an interactive login plugin would open a
+        browser on every one."""
         self._want_namespaces = True
+        if self._rejected:
+            self._rejected = False
+            self._token = object()  # the worker closes the source it has and opens a new one
         self.refresh_now()
 
     def _set_request(self, request: GraphRequest) -> None:
@@ -357,6 +360,7 @@ class Poller(QObject):
         if result.generation != self._generation or self._stopped:
             return
         self._failures = 0
+        self._rejected = False
         self.last_result = result
         self.info = result.info
         self.graphReady.emit(result)
@@ -368,6 +372,8 @@ class Poller(QObject):
         self._finish(generation)
         if generation != self._generation or self._stopped:
             return
+        # the API server's 401 (a Prometheus 401 is Prometheus' own login: the cluster connection stays)
+        self._rejected = isinstance(error, Unauthorized) and error.kind == Unauthorized.kind
         self._failures += 1
         delay = min(self.backoff_cap, self.backoff_base * (2 ** (self._failures - 1)))
         self._retry.start(int(delay * 1000))
