@@ -923,17 +923,33 @@ def test_dark_canvas_and_light_exports(qtbot, view: GraphView, tmp_path: Path) -
     assert QColor(view.grab().toImage().pixel(3, 3)).lightness() > 240
 
 
-def test_selecting_a_node_dims_everything_not_connected_to_it(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+def test_selecting_a_node_dims_everything_off_its_paths(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Kiali's highlighting: every path into and out of the selected node stays bright (callers'
+    callers, callees' callees); the rest is dimmed. (Only the direct neighbours stayed bright.)"""
     shown(qtbot, view, bookinfo(), key=None)
-    pp, rvs, des, rv = nid_wl("productpage-v1"), _svc("reviews").id, _svc("details").id, nid_wl("reviews-v1")
-    view.select([pp])
-    assert view.node_item(pp).opacity() == 1.0  # type: ignore[union-attr]
-    assert view.node_item(rvs).opacity() == 1.0 and view.node_item(des).opacity() == 1.0  # type: ignore[union-attr]
-    assert view.edge_item(edge_id(pp, rvs, "http")).opacity() == 1.0  # type: ignore[union-attr]
-    assert view.node_item(rv).opacity() < 0.5  # type: ignore[union-attr]
-    assert view.edge_item(edge_id(rvs, rv, "http")).opacity() < 0.5  # type: ignore[union-attr]
-    # a node that appears while focused is part of the dimmed rest
+    gw = _wl("istio-ingressgateway", "istio-system").id
+    pps, pp, rvs, rv = _svc("productpage").id, nid_wl("productpage-v1"), _svc("reviews").id, nid_wl("reviews-v1")
+    ras, ra, des, de = _svc("ratings").id, nid_wl("ratings-v1"), _svc("details").id, nid_wl("details-v1")
+
+    def bright() -> set[str]:
+        return {i for i in [*view.positions(), *view.graph.edges]
+                if (view.node_item(i) or view.edge_item(i)).opacity() == 1.0}  # type: ignore[union-attr]
+
+    view.select([rv])
+    assert bright() == {gw, pps, pp, rvs, rv, ras, ra, edge_id(gw, pps, "http"), edge_id(pps, pp, "http"),
+                        edge_id(pp, rvs, "http"), edge_id(rvs, rv, "http"), edge_id(rv, ras, "http"),
+                        edge_id(ras, ra, "http")}
+    assert view.node_item(des).opacity() < 0.5 and view.node_item(de).opacity() < 0.5  # type: ignore[union-attr]
+    # an edge: the paths into its source and out of its target
+    view.select([edge_id(pp, des, "http")])
+    assert bright() == {gw, pps, pp, des, de, edge_id(gw, pps, "http"), edge_id(pps, pp, "http"),
+                        edge_id(pp, des, "http"), edge_id(des, de, "http")}
+    view.select([rv])
+    # a node that appears while focused and is on no path of it is part of the dimmed rest; one on a
+    # path is bright
     view.set_graph(bookinfo(extra=True))
+    assert view.node_item(nid_wl("mysqldb-v1")).opacity() == 1.0  # type: ignore[union-attr]
+    view.select([de])
     assert view.node_item(nid_wl("mysqldb-v1")).opacity() < 0.5  # type: ignore[union-attr]
     view.select([])
     assert all(view.node_item(n).opacity() == 1.0 for n in view.positions())  # type: ignore[union-attr]
@@ -1015,3 +1031,18 @@ def test_an_app_box_outline_shows_its_apps_health(qtbot, view: GraphView) -> Non
     assert view.node_item(v2.id).border_status == "Healthy"  # type: ignore[union-attr]
     view.set_graph(graph(1))
     assert box.status == "Healthy"
+
+
+def test_selecting_an_app_box_keeps_the_paths_of_its_members(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Kiali: an app box's members and every path into and out of them stay bright; a namespace box
+    dims nothing."""
+    graph = _demo_with_boxes(qtbot, view)
+    reviews = next(b for b in view.boxes() if b.kind == "app" and b.title == "reviews")
+    view.select([reviews.box_id])
+    opacity = {nid: view.node_item(nid).opacity() for nid in view.positions()}  # type: ignore[union-attr]
+    by_app = {nid: graph.nodes[nid].app for nid in opacity if nid in graph.nodes}
+    assert all(opacity[n] == 1.0 for n, app in by_app.items() if app in ("reviews", "productpage", "ratings"))
+    assert any(opacity[n] < 0.5 for n, app in by_app.items() if app == "details")
+    shop = next(b for b in view.boxes() if b.kind == "namespace")
+    view.select([shop.box_id])
+    assert all(view.node_item(n).opacity() == 1.0 for n in view.positions())  # type: ignore[union-attr]

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
+from meshdesk.mesh.graph.model import BOX_APP, BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.canvas import export, shapes
@@ -1145,19 +1145,42 @@ class GraphView(QGraphicsView):
             self._apply_focus()
             self.selectionChanged.emit(self.selected_ids())
 
+    def _paths(self, nid: str, downstream: bool) -> set[str]:
+        """The nodes and edges on every path into (or, ``downstream``, out of) node ``nid``."""
+        found: set[str] = set()
+        todo, seen = [nid], {nid}
+        while todo:
+            current = todo.pop()
+            for e in self._edges_of.get(current, ()):
+                near, far = (e.edge.source, e.edge.target) if downstream else (e.edge.target, e.edge.source)
+                if near != current:
+                    continue
+                found.add(e.edge_id)
+                found.add(far)
+                if far not in seen:
+                    seen.add(far)
+                    todo.append(far)
+        return found
+
     def _apply_focus(self) -> None:
-        """Like Kiali: with one node (or edge) selected, its edges and neighbours stay bright and
-        the rest of the graph is dimmed; any other selection shows everything plainly."""
+        """Kiali's highlighting: with one node selected, every path into and out of it stays bright
+        (its callers' callers, its callees' callees) and the rest of the graph is dimmed; with an edge,
+        the paths into its source and out of its target; with an app box, those of its members. Any
+        other selection (several elements, a namespace box) shows everything plainly."""
         selected = self._scene.selectedItems()
         keep: set[str] | None = None
         if len(selected) == 1 and isinstance(selected[0], NodeItem):
             nid = selected[0].node_id
-            keep = {nid}
-            for e in self._edges_of.get(nid, ()):
-                keep.update((e.edge_id, e.edge.source, e.edge.target))
+            keep = {nid} | self._paths(nid, False) | self._paths(nid, True)
         elif len(selected) == 1 and isinstance(selected[0], EdgeItem):
             e = selected[0]
-            keep = {e.edge_id, e.edge.source, e.edge.target}
+            keep = {e.edge_id, e.edge.source, e.edge.target} | self._paths(e.edge.source, False) | \
+                self._paths(e.edge.target, True)
+        elif len(selected) == 1 and isinstance(selected[0], BoxItem) and selected[0].kind == BOX_APP:
+            box = selected[0]
+            keep = set()
+            for nid in [n for n, b in self._box_of.items() if b is box and n in self._nodes]:
+                keep |= {nid} | self._paths(nid, False) | self._paths(nid, True)
         if keep is None and not self._dimmed:
             return
         dimmed: set[str] = set()
