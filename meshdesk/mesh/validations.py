@@ -443,15 +443,9 @@ def _policy_host_checked(host: str, namespace: str, namespaces: set[str]) -> str
 
 
 def _virtual_service_claims(inv: Inventory, fq: str) -> bool:
-    name, ns = fq.split(".")[:2]
-    for vs in inv.istio_objects("VirtualService"):
-        for h in _list(_dict(vs.spec).get("hosts")):
-            if not isinstance(h, str):
-                continue
-            if h == "*" or (h == name and vs.namespace == ns) or h in (f"{name}.{ns}", fq) \
-                    or h == f"*.{ns}.{CLUSTER_DOMAIN}":
-                return True
-    return False
+    """Whether a VirtualService's hosts (short names resolved in its namespace, wildcards) take in ``fq``."""
+    return any(isinstance(h, str) and host_matches(fqdn(h, vs.namespace), fq)
+               for vs in inv.istio_objects("VirtualService") for h in _list(_dict(vs.spec).get("hosts")))
 
 
 def _check_authorization_policy(ap: IstioObject, reg: _Registry,

@@ -31,7 +31,7 @@ import requests
 from meshdesk.mesh.inventory import ISTIO_NAMESPACE
 from meshdesk.sources.base import ConfigError, Forbidden, NotFound, PrometheusError, SourceError
 from meshdesk.sources.inventory import RawApi, _d, api_auth_headers
-from meshdesk.sources.prometheus import PrometheusClient, _safe_url
+from meshdesk.sources.prometheus import PrometheusClient, safe_url
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +348,7 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
                                       headers=(auth or {}).get("headers") or None,
                                       ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
                                       insecure=getattr(cfg, "verify_ssl", True) is False)
-            conn = PrometheusConnection(client, "URL through the API server " + _safe_url(url).rstrip("/"))
+            conn = PrometheusConnection(client, "URL through the API server " + safe_url(url).rstrip("/"))
         else:
             conn = _explicit(url, auth, timeout)
         if probe:

@@ -158,7 +158,7 @@ def _to_unix(t: float | int | datetime) -> str:
     return repr(float(t))
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without any user:password@ part (for messages), also when it was typed without its
     scheme (``admin:secret@prometheus:9090``, which is no URL to urlsplit, and is said to be wrong)."""
     parts = urlsplit(url)
@@ -252,9 +252,9 @@ class PrometheusClient:
         timeout: float = 30.0,
     ) -> None:
         if not url or not urlsplit(url).scheme or not urlsplit(url).netloc:
-            raise ValueError(f"Prometheus URL must look like http(s)://host[:port][/prefix], not {_safe_url(url)!r}")
+            raise ValueError(f"Prometheus URL must look like http(s)://host[:port][/prefix], not {safe_url(url)!r}")
         self.url = url.rstrip("/")
-        self._display_url = _safe_url(self.url)
+        self._display_url = safe_url(self.url)
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
         self._token = token

@@ -292,9 +292,9 @@ def _pods(w: Workload, ambient: bool = False) -> str:
             side += ", in sync with istiod" if p.proxy_synced else \
                 f", <span style='color:#d18b00'>not in sync with istiod ({_e('; '.join(stale))})</span>"
         # why a container is not running (CrashLoopBackOff, ImagePullBackOff, OOMKilled...), as Lens shows
-        why = sorted({c.state.split(":", 1)[1] for c in p.containers + p.init_containers
-                      if c.state.startswith(("waiting:", "terminated:")) and c.state.split(":", 1)[1]
-                      and c.state.split(":", 1)[1] != "Completed"})
+        reasons = (c.state.partition(":") for c in p.containers + p.init_containers)
+        why = sorted({reason for state, _, reason in reasons
+                      if state in ("waiting", "terminated") and reason not in ("", "Completed")})
         rows.append(f"{_e(p.name)}: {ready}/{total} ready, {_e(p.phase or '?')}"
                     + (f" (<span style='color:#c9190b'>{_e(', '.join(why))}</span>)" if why else "")
                     + f", {side}" + (f", {p.restarts} restarts" if p.restarts else ""))
