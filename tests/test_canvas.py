@@ -1046,3 +1046,94 @@ def test_selecting_an_app_box_keeps_the_paths_of_its_members(qtbot, view: GraphV
     shop = next(b for b in view.boxes() if b.kind == "namespace")
     view.select([shop.box_id])
     assert all(view.node_item(n).opacity() == 1.0 for n in view.positions())  # type: ignore[union-attr]
+
+
+def _drag_title(view: GraphView, box: BoxItem, delta: QPoint) -> None:
+    """Press on a box's title (left of its text, above its members), move and let go."""
+    r = box.boundingRect()
+    start = view.mapFromScene(QPointF(r.left() + 30, r.top() + 6))
+    vp = view.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for i in range(1, 6):
+        QTest.mouseMove(vp, start + delta * i / 5)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + delta)
+
+
+def _in_box(graph: TrafficGraph, box_id: str) -> set[str]:
+    """The ids of the graph's nodes inside ``box_id``, through the boxes inside it too."""
+    out = set()
+    for nid, n in graph.nodes.items():
+        parent = n.parent
+        while parent and parent != box_id:
+            parent = graph.nodes[parent].parent if parent in graph.nodes else None
+        if parent == box_id and n.node_type != "box":
+            out.add(nid)
+    return out
+
+
+def test_dragging_a_box_by_its_title_moves_everything_in_it(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """As in Kiali, a namespace box is moved as one, with the app boxes and nodes in it; where they
+    land is saved like a node's drag."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.sources.demo import DemoCluster
+
+    demo = DemoCluster(seed=7)
+    names = tuple(ns.name for ns in demo.namespaces() if ns.name != "istio-system")[:3]
+    graph = build(demo.snapshot(GraphRequest(namespaces=names, boxBy=("namespace", "app"))))
+    key = LayoutKey("kind-test", names, "versionedApp")
+    shown(qtbot, view, graph, key=key)
+    view.fit()
+    ns_box = max((b for b in view.boxes() if b.kind == "namespace"), key=lambda b: len(_in_box(graph, b.box_id)))
+    members = _in_box(graph, ns_box.box_id)
+    assert any(graph.nodes[graph.nodes[m].parent].box == "app" for m in members)  # app boxes inside it
+    before = view.positions()
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000) as moved:
+        _drag_title(view, ns_box, QPoint(90, 60))
+    after = view.positions()
+    first = next(iter(members))
+    dx, dy = after[first][0] - before[first][0], after[first][1] - before[first][1]
+    assert abs(dx) + abs(dy) > 30
+    for nid, (x, y) in after.items():
+        if nid in members:
+            assert (x - before[nid][0], y - before[nid][1]) == pytest.approx((dx, dy), abs=0.01), nid
+        else:
+            assert (x, y) == before[nid], nid
+    assert set(moved.args[0]) == members
+    for box in view.boxes():  # boxes still hold their members
+        for child in box.children_items:
+            assert box.boundingRect().contains(child.mapRectToScene(child.boundingRect())), box.title
+    qtbot.waitUntil(lambda: all(LayoutStore().load(key).get(m) == pytest.approx(after[m], abs=0.01)
+                                for m in members), timeout=5000)
+
+
+def test_a_click_on_a_box_title_selects_it_and_moves_nothing(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    g, _nodes = _two_namespaces()
+    shown(qtbot, view, g, key=None)
+    view.fit()
+    box = next(b for b in view.boxes() if b.box_id.endswith(":b"))
+    before = view.positions()
+    _drag_title(view, box, QPoint(1, 0))  # a hand's tremble, not a drag
+    assert view.positions() == before
+    assert view.selected_ids() == [box.box_id]
+
+
+def test_a_click_inside_an_app_box_selects_it_not_the_namespace_around_it(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    _demo_with_boxes(qtbot, view)
+    view.fit()
+    inner = next(b for b in view.boxes() if b.kind == "app")
+    r = inner.boundingRect()
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     view.mapFromScene(QPointF(r.left() + 4, r.bottom() - 4)))
+    assert view.selected_ids() == [inner.box_id]
+
+
+def test_app_boxes_stay_when_namespace_boxes_are_turned_off(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Kiali boxes an app graph by app whatever its namespace-box setting."""
+    _demo_with_boxes(qtbot, view)
+    view.set_display(DisplayOptions(show_boxes=False))
+    kinds = {b.kind for b in view.boxes()}
+    assert kinds == {"app"}
+    for box in view.boxes():
+        assert box.children_items
+        for child in box.children_items:
+            assert box.boundingRect().contains(child.mapRectToScene(child.boundingRect())), box.title

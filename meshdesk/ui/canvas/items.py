@@ -19,7 +19,13 @@ from PySide6.QtGui import (
     QPen,
     QPolygonF,
 )
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from meshdesk.mesh.graph.health import percent_text
 from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, Edge, Node
@@ -725,6 +731,7 @@ class BoxItem(QGraphicsItem):
         self.children_items: list[QGraphicsItem] = []
         self.setZValue(Z_BOX)
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)  # an open hand over the title strip: drag there to move the box
         self._rect = QRectF()
 
     def refit(self) -> None:
@@ -744,10 +751,26 @@ class BoxItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
+    def title_strip(self) -> QRectF:
+        """The band above the box's members that holds its title: a drag there moves the whole box."""
+        if self._rect.isNull():
+            return QRectF()
+        return QRectF(self._rect.left(), self._rect.top(), self._rect.width(), self.PAD + 14)
+
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         # a press inside a box is on the background: the view draws a selection rectangle or pans
-        # from there (most of the graph is inside some box); a click selects the box (the view)
+        # from there (most of the graph is inside some box), or moves the box from its title strip;
+        # a click selects the box (the view)
         event.ignore()
+
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        if self.title_strip().contains(event.pos()):
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        else:
+            self.unsetCursor()
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.unsetCursor()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._rect.isNull():

@@ -49,6 +49,7 @@ from meshdesk.ui.canvas.animation import MIN_LOD, TrafficAnimation
 from meshdesk.ui.canvas.items import (
     LABEL_LOD,
     PAINT,
+    Z_BOX,
     BoxItem,
     EdgeItem,
     NodeItem,
@@ -95,7 +96,8 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Select several nodes", "Drag on the background, or Ctrl+click"),
     ("Pan", "Middle-button drag, or Shift+drag on the background"),
     ("Move nodes", "Drag a node (all selected nodes move together)"),
-    ("Node graph and details", "Double-click a node"),
+    ("Move a box and all in it", "Drag the box by its title"),
+    ("Node graph and details", "Double-click a node or an app box"),
 ]
 
 SAVE_DELAY_MS = 500
@@ -298,6 +300,8 @@ class GraphView(QGraphicsView):
         self._moved: set[str] = set()
         self._pan_from: QPointF | None = None
         self._box_press: tuple[BoxItem, QPointF] | None = None  # a press inside a box: a click selects it
+        # a press on a box's title strip: the scene point pressed and where its member nodes were
+        self._box_drag: tuple[QPointF, dict[str, QPointF]] | None = None
         self._banding = False  # a selection rectangle is being drawn
         self._closed = False
         self.errors: list[str] = []  # saving failures etc., for the main window to show
@@ -539,7 +543,7 @@ class GraphView(QGraphicsView):
 
     def _groups(self) -> dict[str, str | tuple[str, ...]] | None:
         """Each node's enclosing boxes, outermost first (nested boxes are laid out nested)."""
-        if not self._options.show_boxes or not self._box_of:
+        if not self._box_of:  # no box drawn (app boxes are drawn with namespace boxes off too)
             return None
         out: dict[str, str | tuple[str, ...]] = {}
         for nid in self._nodes:
@@ -877,15 +881,17 @@ class GraphView(QGraphicsView):
         graph = self._graph
         wanted: dict[str, tuple[str, str]] = {}  # box id -> (title, kind)
         parent_of: dict[str, str] = {}
-        if graph is not None and self._options.show_boxes:
-            box_nodes = {nid: n for nid, n in graph.nodes.items() if n.node_type == NODE_BOX}
+        if graph is not None:
+            # app boxes always (Kiali boxes app graphs by app); namespace and cluster boxes when shown
+            box_nodes = {nid: n for nid, n in graph.nodes.items()
+                         if n.node_type == NODE_BOX and (self._options.show_boxes or n.box == BOX_APP)}
             if box_nodes:
                 for nid, n in box_nodes.items():
                     wanted[nid] = (n.label, n.box)
                 for nid, n in graph.nodes.items():
                     if n.parent and n.parent in box_nodes:
                         parent_of[nid] = n.parent
-            else:
+            elif self._options.show_boxes:
                 for nid, n in graph.nodes.items():
                     if n.node_type == NODE_BOX or not n.namespace:
                         continue
@@ -912,6 +918,10 @@ class GraphView(QGraphicsView):
             if box is not None and child_item is not None:
                 box.children_items.append(child_item)
                 self._box_of[child] = box
+        for box in self._boxes.values():
+            # a box inside another is above it: it is drawn over the outer box's fill, and a click
+            # inside it is on it, not on the namespace box around it
+            box.setZValue(Z_BOX + 0.1 * self._box_depth(box))
         self._refit_boxes()
 
     def _apply_box_health(self) -> None:
@@ -1322,9 +1332,55 @@ class GraphView(QGraphicsView):
         if event.button() == Qt.MouseButton.LeftButton and not on_background:
             self._dragging = True
             self._moved.clear()
+        if self._box_press is not None:
+            grabbed = self._title_under(self.mapToScene(event.position().toPoint()))
+            if grabbed is not None:  # moves the box and all in it (a click still selects it)
+                self._box_press = (grabbed, QPointF(event.position()))
+                members = self._members(grabbed)
+                self._box_drag = (self.mapToScene(event.position().toPoint()),
+                                  {nid: self._nodes[nid].pos() for nid in members})
+                self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+                event.accept()
+                return
         super().mousePressEvent(event)
 
+    def _title_under(self, scene_pos: QPointF) -> BoxItem | None:
+        """The innermost visible box whose title strip is at ``scene_pos``."""
+        found = [b for b in self._boxes.values() if b.isVisible() and b.title_strip().contains(scene_pos)]
+        return max(found, key=self._box_depth) if found else None
+
+    def _members(self, box: BoxItem) -> list[str]:
+        """The ids of the nodes in ``box``, in the boxes inside it too."""
+        out = []
+        for nid in self._nodes:
+            b = self._box_of.get(nid)
+            while b is not None and b is not box:
+                b = self._box_of.get(b.box_id)
+            if b is box:
+                out.append(nid)
+        return out
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        hit = self.itemAt(event.position().toPoint())
+        if isinstance(hit, BoxItem) and event.button() == Qt.MouseButton.LeftButton:
+            self.nodeDoubleClicked.emit(hit.box_id)  # an app box opens its app's node graph, as in Kiali
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._box_drag is not None:
+            start, members = self._box_drag
+            pressed = self._box_press
+            if pressed is not None and (event.position() - pressed[1]).manhattanLength() < \
+                    QApplication.startDragDistance():
+                event.accept()  # not a drag yet: a click on the title selects the box
+                return
+            self._box_press = None
+            delta = self.mapToScene(event.position().toPoint()) - start
+            self.set_positions({nid: (p.x() + delta.x(), p.y() + delta.y()) for nid, p in members.items()})
+            event.accept()
+            return
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
@@ -1335,6 +1391,12 @@ class GraphView(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._box_drag is not None:
+            _start, members = self._box_drag
+            self._box_drag = None
+            self.viewport().unsetCursor()
+            self._moved = {nid for nid, p in members.items() if nid in self._nodes and self._nodes[nid].pos() != p}
+            self.finish_drag()
         if self._pan_from is not None:
             self._pan_from = None
             self.viewport().unsetCursor()
