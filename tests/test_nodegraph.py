@@ -5,11 +5,13 @@ demo cluster, real graph builder (whose node-detail graphs the Kiali conformance
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
 
 from meshdesk.mesh.graph.model import (
     NODE_AGGREGATE,
     NODE_APP,
+    NODE_BOX,
     NODE_SERVICE,
     NODE_UNKNOWN,
     NODE_WORKLOAD,
@@ -18,7 +20,7 @@ from meshdesk.mesh.graph.model import (
     node_id,
 )
 from meshdesk.mesh.request import NodeFocus
-from meshdesk.ui.nodegraph import focus_for, focus_key, focus_text
+from meshdesk.ui.nodegraph import focus_for, focus_key, focus_text, no_node_graph
 from tests.ui_helpers import shown, window_test_marks
 
 pytestmark = window_test_marks()
@@ -147,3 +149,66 @@ def test_the_context_menu_offers_the_node_graph_and_the_way_back(qtbot) -> None:
     assert texts[0] == "Back to the full graph" and "Show node graph" not in texts
     w.actions_controller.popup_menu.close()
     next(windows, None)  # closes the window; no thread may be left running
+
+
+def test_boxes_inaccessible_and_refused_nodes() -> None:
+    """As Kiali: an app box opens its app's node graph (all versions); a namespace box and an
+    inaccessible node none; a workload without a sidecar and an idle node are refused, saying why."""
+    app_box = Node(node_id(NODE_BOX, "c", "shop", app="reviews", box="app"), NODE_BOX, "c", "shop", app="reviews",
+                   box="app")
+    ns_box = Node(node_id(NODE_BOX, "c", "shop", box="namespace"), NODE_BOX, "c", "shop", box="namespace")
+    assert focus_for(app_box, "versionedApp") == NodeFocus("shop", app="reviews")
+    assert focus_for(ns_box, "versionedApp") is None
+    hidden = Node(node_id(NODE_WORKLOAD, "c", "secret", workload="vault"), NODE_WORKLOAD, "c", "secret",
+                  workload="vault", is_inaccessible=True)
+    assert focus_for(hidden, "workload") is None
+    wl = Node(node_id(NODE_WORKLOAD, "c", "shop", workload="mongodb-v1"), NODE_WORKLOAD, "c", "shop",
+              workload="mongodb-v1")
+    assert no_node_graph(wl) is None
+    wl.has_missing_sidecar = True
+    assert "sidecar" in (no_node_graph(wl) or "")
+    idle = Node(node_id(NODE_SERVICE, "c", "shop", service="cart"), NODE_SERVICE, "c", "shop", service="cart",
+                is_idle=True)
+    assert "idle" in (no_node_graph(idle) or "")
+
+
+def _double_click_box(w, box) -> None:  # type: ignore[no-untyped-def]
+    """A real double-click inside ``box``, on no node (its lower left corner)."""
+    r = box.boundingRect()
+    QTest.mouseDClick(w.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                      w.view.mapFromScene(QPointF(r.left() + 4, r.bottom() - 4)))
+
+
+def test_double_click_on_an_app_box_opens_the_apps_node_graph(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
+    full = shown(qtbot, w, lambda g: any(n.node_type == NODE_BOX and n.app == "reviews" for n in g.nodes.values()))
+    box_id = next(n.id for n in full.nodes.values() if n.node_type == NODE_BOX and n.app == "reviews")
+    qtbot.waitUntil(lambda: w.view.box_item(box_id) is not None and not w.view.layout_running, timeout=10000)
+    w.view.fit()
+    _double_click_box(w, w.view.box_item(box_id))
+    graph = shown(qtbot, w, lambda g: g.request.node is not None)
+    assert graph.request.node == NodeFocus("shop", app="reviews")
+    assert {n.version for n in graph.nodes.values() if n.app == "reviews" and n.node_type == NODE_APP} == \
+        {"v1", "v2", "v3"}
+    assert "app shop/reviews" in w.focus_bar.label.text()
+
+
+def test_double_click_on_an_outside_node_shows_its_namespace(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """Kiali: a node of a namespace not shown (the ingress gateway calling into shop) leads to that
+    namespace's graph, not to a node graph."""
+    w = demo_window(["shop"])
+    full = shown(qtbot, w, lambda g: any(n.is_outside for n in g.nodes.values()))
+    outside = next(n for n in full.nodes.values() if n.is_outside and n.node_type != NODE_BOX)
+    w.view.nodeDoubleClicked.emit(outside.id)
+    graph = shown(qtbot, w, lambda g: g.request.namespaces == (outside.namespace,))
+    assert graph.request.node is None and w.toolbar.selected_namespaces() == [outside.namespace]
+
+
+def test_a_workload_without_a_sidecar_has_no_node_graph(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
+    full = shown(qtbot, w, lambda g: any(n.has_missing_sidecar for n in g.nodes.values()))
+    bare = next(n for n in full.nodes.values() if n.has_missing_sidecar and n.node_type != NODE_BOX)
+    w.view.nodeDoubleClicked.emit(bare.id)
+    assert "sidecar" in w.statusBar().currentMessage()
+    assert w.view.selected_ids() == [bare.id] and not w.back_action.isEnabled()
+    assert w.graph is not None and w.graph.request.node is None

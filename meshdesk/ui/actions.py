@@ -344,12 +344,12 @@ def _add_node_graph_entries(window: Any, popup: QMenu, node: Node | None) -> Non
     from one."""
     if not hasattr(window, "set_focus"):
         return
-    from meshdesk.ui.nodegraph import focus_for
+    from meshdesk.ui.nodegraph import focus_for, no_node_graph
 
     first = popup.actions()[0] if popup.actions() else None
     entries: list[QAction] = []
     focus = focus_for(node, window.toolbar.choices.graph_type, getattr(window, "graph", None)) \
-        if node is not None else None
+        if node is not None and no_node_graph(node) is None else None
     if focus is not None and focus != getattr(window, "_node_focus", None):
         show = QAction("Show node graph", popup)
         show.setToolTip("What calls it and what it calls, in every namespace (or double-click the node)")

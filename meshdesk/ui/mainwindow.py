@@ -42,7 +42,7 @@ from meshdesk.ui.banner import Banner
 from meshdesk.ui.canvas import SHORTCUTS, DisplayOptions, GraphView, Legend
 from meshdesk.ui.empty import EmptyState
 from meshdesk.ui.messages import MessageBus, UserMessage, title_for
-from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key
+from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, no_node_graph
 from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory
 from meshdesk.ui.replay import ReplayBar
@@ -814,14 +814,24 @@ class MainWindow(QMainWindow):
                                      else msg.text + extra, 10000)
 
     def _on_double_click(self, nid: str) -> None:
-        """Kiali's drill-down: the node's own graph (its callers and callees), with its details."""
+        """Kiali's drill-down: the node's own graph (its callers and callees), with its details. A node
+        of a namespace not shown (outside) shows that namespace's graph instead; a workload without a
+        sidecar and an idle node have none, and the status bar says why."""
         self.dock.show()
         self.dock.raise_()
         if nid not in self.view.selected_ids():
             self.view.select([nid])
         node = self.graph.nodes.get(nid) if self.graph is not None else None
-        focus = focus_for(node, self.toolbar.choices.graph_type, self.graph) if node is not None else None
-        if focus is not None and focus != self._node_focus:
+        if node is None:
+            return
+        if node.is_outside and self._node_focus is None and node.namespace and not node.is_inaccessible:
+            self.toolbar.select_namespaces([node.namespace])
+            return
+        focus = focus_for(node, self.toolbar.choices.graph_type, self.graph)
+        refusal = no_node_graph(node) if focus is not None else None
+        if refusal is not None:
+            self.statusBar().showMessage(refusal, 8000)
+        elif focus is not None and focus != self._node_focus:
             self.set_focus(focus)
 
     def copy_details(self) -> None:

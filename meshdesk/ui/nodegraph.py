@@ -2,8 +2,10 @@
 version or service with what calls it and what it calls, in every namespace; or one operation with
 its callers and the services and workloads that serve it.
 
-``focus_for`` turns a graph node into the request's ``NodeFocus``; ``FocusBar`` says which node the
-graph is about and leads back to the full graph.
+``focus_for`` turns a graph node into the request's ``NodeFocus`` (an app box too: its app's graph, as
+in Kiali); ``no_node_graph`` says why a node that could have one does not (as Kiali refuses: a
+workload without a sidecar, an idle node); ``FocusBar`` says which node the graph is about and leads
+back to the full graph.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from meshdesk.mesh.graph.model import (
     NODE_AGGREGATE,
     NODE_APP,
+    NODE_BOX,
     NODE_SERVICE,
     NODE_WORKLOAD,
     UNKNOWN,
@@ -28,9 +31,10 @@ from meshdesk.mesh.request import NodeFocus
 
 def focus_for(node: Node, graph_type: str, graph: TrafficGraph | None = None) -> NodeFocus | None:
     """The node graph a double-click on ``node`` opens, or None for nodes that have none (the unknown
-    source, ServiceEntries, boxes). When ``graph`` spans several clusters, the node graph keeps to
-    the node's cluster, as Kiali's does (an operation's graph is not narrowed, as in Kiali)."""
-    if not node.namespace:
+    source, ServiceEntries, inaccessible nodes, namespace and cluster boxes). When ``graph`` spans
+    several clusters, the node graph keeps to the node's cluster, as Kiali's does (an operation's graph
+    is not narrowed, as in Kiali)."""
+    if not node.namespace or node.is_inaccessible:
         return None
     if node.node_type == NODE_AGGREGATE and node.aggregate and node.aggregate_value:
         return NodeFocus(node.namespace, service=node.service or None, aggregate=node.aggregate,
@@ -41,8 +45,20 @@ def focus_for(node: Node, graph_type: str, graph: TrafficGraph | None = None) ->
     if node.node_type == NODE_APP and node.app:
         version = node.version if graph_type == "versionedApp" and node.version else None
         return NodeFocus(node.namespace, app=node.app, version=version, cluster=cluster)
+    if node.node_type == NODE_BOX and node.box == "app" and node.app:
+        return NodeFocus(node.namespace, app=node.app, cluster=cluster)  # the app, all its versions
     if node.node_type == NODE_SERVICE and node.service and node.is_service_entry is None:
         return NodeFocus(node.namespace, service=node.service, cluster=cluster)
+    return None
+
+
+def no_node_graph(node: Node) -> str | None:
+    """Why ``node`` gets no node graph although ``focus_for`` names one, or None. As Kiali: a workload
+    without a sidecar reports nothing of its own, and an idle node has no traffic to show."""
+    if node.has_missing_sidecar:
+        return "No node graph: without a sidecar this workload reports no telemetry of its own"
+    if node.is_idle:
+        return "No node graph: this node is idle (no traffic of its own)"
     return None
 
 

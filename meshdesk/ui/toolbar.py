@@ -477,7 +477,11 @@ class MainToolBar(QToolBar):
         return list(self._selected_ns)
 
     def select_namespaces(self, names: Sequence[str]) -> None:
-        """Select ``names`` as the user would (emits ``namespacesSelected`` when it changes)."""
+        """Select ``names`` as the user would (emits ``namespacesSelected`` when it changes); a name
+        not offered yet is added (the user may not list every namespace)."""
+        missing = [n for n in names if n not in self._namespaces]
+        if missing:
+            self.set_namespaces([*self._namespaces, *missing], self._selected_ns)
         for act in self.namespace_menu.actions():
             if act.isCheckable():
                 act.setChecked(act.text() in set(names))
