@@ -328,3 +328,40 @@ def test_an_edge_takes_the_worse_of_its_ends_tolerances() -> None:
     assert node(g, "cart-v1").health.status == model.HEALTHY  # type: ignore[union-attr]  # NA requests, pods fine
     e = edge(g, "web-v1", "cart-v1").health
     assert e is not None and e.status == model.HEALTHY
+
+
+def test_a_service_graph_is_judged_before_it_is_reduced() -> None:
+    """Kiali judges health before reducing a service graph: service b, whose own requests all
+    succeed, stays Healthy although its workload's calls to c fail; c fails; the joined b -> c edge
+    keeps the verdict of the workload edge it was made from."""
+    g = build(snapshot([http(None, "b-v1", 100), http("b-v1", "c-v1", 50), http("b-v1", "c-v1", 50, "503")],
+                       graphType="service"))
+    b, c = node(g, "b"), node(g, "c")
+    assert b.node_type == c.node_type == model.NODE_SERVICE
+    assert b.health is not None and b.health.status == model.HEALTHY
+    assert c.health is not None and c.health.status == model.FAILURE
+    joined = edge(g, "b", "c")
+    assert joined.health is not None and joined.health.status == model.FAILURE
+    assert joined.rates["http"] == pytest.approx(100)  # the reduction itself is unchanged
+    # the same traffic as a workload graph judges the same service nodes the same way
+    w = build(snapshot([http(None, "b-v1", 100), http("b-v1", "c-v1", 50), http("b-v1", "c-v1", 50, "503")],
+                       injectServiceNodes=True))
+    assert node(w, "b").health.status == model.HEALTHY  # type: ignore[union-attr]
+
+
+def test_a_tcp_edge_with_traffic_is_healthy_and_an_operation_has_no_health() -> None:
+    from tests.graph_samples import tcp
+
+    g = build(snapshot([tcp("web-v1", "db-v1", 500, reporter="source"), tcp("web-v1", "idle-v1", 0, reporter="source")],
+                       includeIdleEdges=True))
+    assert edge(g, "web-v1", "db-v1", "tcp").health.status == model.HEALTHY  # type: ignore[union-attr]
+    idle = edge(g, "web-v1", "idle-v1", "tcp").health
+    assert idle is None or idle.status == model.NO_HEALTH
+    assert node(g, "db-v1").health is None or node(g, "db-v1").health.status == model.NO_HEALTH  # type: ignore[union-attr]
+    ops = build(snapshot([http("a-v1", "b-v1", 90, request_operation="GetX"),
+                          http("a-v1", "b-v1", 10, "503", request_operation="GetX")],
+                         appenders=("aggregateNode", "health")))
+    op = next(n for n in ops.nodes.values() if n.node_type == model.NODE_AGGREGATE)
+    assert op.health is None
+    into = [e for e in ops.edges.values() if e.target == op.id]
+    assert into and all(e.health is not None and e.health.status == model.FAILURE for e in into)

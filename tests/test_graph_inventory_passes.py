@@ -171,6 +171,23 @@ def test_istio_badges_and_missing_sidecar() -> None:
     assert not node(g, "cart-v1").has_missing_sidecar
 
 
+def test_route_badges_as_kiali_sets_them() -> None:
+    """Kiali marks a feature when its field is there at all, even empty (``fault: {}``), and mirroring
+    only for ``mirror`` (not the newer ``mirrors`` list)."""
+    def badges(route: dict) -> set[str]:  # type: ignore[type-arg]
+        vs = IstioObject("VirtualService", "cart", "shop", spec={
+            "hosts": ["cart"], "http": [{"route": [{"destination": {"host": "cart"}}], **route}]})
+        inv = _inventory(_workload("web-v1"), _workload("cart-v1"), istio=(vs,))
+        g = build(snapshot([http("web-v1", "cart-v1", 5)], inventory=inv, injectServiceNodes=True))
+        cart = g.find_node(node_type=model.NODE_SERVICE, service="cart")
+        assert cart is not None
+        return {k for k in ("hasFaultInjection", "hasMirroring", "hasRequestTimeout") if cart.extra.get(k)}
+
+    assert badges({"fault": {}, "mirror": {}}) == {"hasFaultInjection", "hasMirroring"}
+    assert badges({"mirrors": [{"destination": {"host": "cart-shadow"}}]}) == set()
+    assert badges({"timeout": "0s", "fault": None}) == {"hasRequestTimeout"}
+
+
 def test_circuit_breakers_of_one_subset_mark_only_that_version() -> None:
     """As Kiali: a DestinationRule whose v1 subset breaks circuits marks the service and cart v1, not cart
     v2; a workload node without a version label gets no CB badge from its services' rules."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.graph import (
@@ -145,8 +146,15 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
     if selected is None or "ambient" in selected:
         ambient.apply(tm, ctx)
     outsider.mark_roots(tm)
+    judge_health = selected is None or "health" in selected
+    # a service graph's health is judged before it is reduced, as Kiali's health finalizer runs
+    # before the reduction: a service by its own requests, a joined edge as its first part was judged
+    before_reduction: model.TrafficGraph | None = None
+    origins: list[tuple[Any, Any, Any, str]] = []
     if request.graphType == "service" and request.node is None:
-        tm = traffic.reduce_to_service_graph(tm)
+        if judge_health:
+            before_reduction = finalize.to_model(tm, request, timestamp=request.queryTime)
+        tm = traffic.reduce_to_service_graph(tm, origins)
 
     graph = finalize.to_model(tm, request, timestamp=request.queryTime)
     # nodes and edges of the working maps point at each other; untie them so they are freed now
@@ -155,10 +163,18 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
         for n in m.values():
             if n.edges:
                 n.edges.clear()  # no map shares an edges dict
-    if selected is None or "health" in selected:
+    if judge_health:
         from meshdesk.mesh.graph import health
 
-        health.apply(graph, ctx)
+        if before_reduction is None:
+            health.apply(graph, ctx)
+        else:
+            health.apply(before_reduction, ctx)
+            node_id_of = finalize.node_id_of
+            joined = {model.edge_id(node_id_of(svc), node_id_of(dest), protocol):
+                      model.edge_id(node_id_of(wl), node_id_of(dest), protocol)
+                      for svc, wl, dest, protocol in origins}
+            health.carry_over(before_reduction, graph, joined)
     box.apply(graph)
     inventory_notes = list(snapshot.inventory.warnings) if snapshot.inventory is not None else []
     graph.warnings = snapshot.warnings.messages() + idx.warnings.messages() + ctx.notes + inventory_notes

@@ -48,6 +48,17 @@ _NODE_FLAGS: dict[str, tuple[str, Any]] = {
 assert _NODE_FLAGS.keys() == _NODE_FLAG_KEYS
 
 
+def node_id_of(n: TNode) -> str:
+    """The model id of traffic-map node ``n``."""
+    get = n.md.get
+    ident = (n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service, get("aggregate", ""),
+             get("aggregateValue", ""), "")
+    nid = model.known_node_id(ident)
+    if nid is None:
+        nid = model.node_id(*ident)
+    return nid
+
+
 def _model_node(n: TNode, dest_service_of: dict[tuple[str, str, str], model.DestService]) -> model.Node:
     """``n`` as a model node. ``dest_service_of`` (per call of ``to_model``) shares one DestService
     (they are immutable) among the nodes of a build that name the same service."""
@@ -55,11 +66,7 @@ def _model_node(n: TNode, dest_service_of: dict[tuple[str, str, str], model.Dest
     get = md.get
     aggregate = get("aggregate", "")
     aggregate_value = get("aggregateValue", "")
-    ident = (n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service, aggregate,
-             aggregate_value, "")
-    nid = model.known_node_id(ident)
-    if nid is None:
-        nid = model.node_id(*ident)
+    nid = node_id_of(n)
     traffic: dict[str, dict[str, float]] = {}
     for proto, names in _NODE_RATES_BY_PROTO:
         rates: dict[str, float] | None = None

@@ -21,13 +21,16 @@ matching no tolerance is Healthy; a node without request traffic has no health (
 with replicas wanted but none available is a Failure, some missing is Degraded.
 
 A node's inbound traffic is what its incoming edges carry, outbound what its outgoing edges carry.
-An edge's health uses its destination's inbound tolerances.
+An edge's health is the worse of its destination's inbound and its source's outbound verdicts; a TCP
+edge with traffic is Healthy (no tolerance speaks of TCP). As in Kiali, operation (aggregate) nodes
+get no health, and a service graph is judged before it is reduced to service-to-service edges
+(``carry_over``): a service by its own requests, a joined edge as its first part was judged.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import add
 from typing import Any
@@ -437,7 +440,8 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     checked: list[tuple[model.Node, tuple[Tolerance, ...], list[Workload]]] = []
     tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
     for n in graph.nodes.values():
-        if n.node_type == model.NODE_BOX or n.is_inaccessible:
+        # as Kiali: boxes, operations (aggregate nodes) and inaccessible nodes get no health
+        if n.node_type == model.NODE_BOX or n.node_type == model.NODE_AGGREGATE or n.is_inaccessible:
             continue
         tolerances, workloads = _tolerances(n, inv, ctx.notes)
         tolerances_of[n.id] = tolerances
@@ -455,9 +459,13 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     # _add_tally, inline; per protocol, no matches, and the tally of an edge without requests
     zeros = {p: [0.0] * len(plan.entries) for p, plan in default_plans.items()}
     nil = {p: [0.0, *z] for p, z in zeros.items()}
+    healthy_tcp = make_health(model.HEALTHY, 0.0, [])
     for e in graph.edges.values():
         protocol = e.protocol
         if protocol != "http" and protocol != "grpc":
+            if protocol == "tcp" and e.rates.get("tcp", 0.0) > 0:
+                # no tolerance speaks of TCP: traffic no tolerance covers is healthy (Kiali)
+                e.health = healthy_tcp
             continue
         source_tols = tolerances_of.get(e.source)
         target_tols = tolerances_of.get(e.target)
@@ -554,3 +562,19 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
         _with_pods(box, workload_status(_app_workloads(members[0][0], inv)))
         for m, _ in members:
             m.extra["appHealth"] = box
+
+
+def carry_over(judged: model.TrafficGraph, graph: model.TrafficGraph, joined: Mapping[str, str]) -> None:
+    """Give ``graph`` (a service graph after its reduction) the health judged on ``judged`` (the same
+    graph before it): each node its own, each edge that of the same edge or, for an edge the
+    reduction joined, of the edge ``joined`` names."""
+    for nid, n in graph.nodes.items():
+        before = judged.nodes.get(nid)
+        if before is not None:
+            n.health = before.health
+            if "appHealth" in before.extra:
+                n.extra["appHealth"] = before.extra["appHealth"]
+    for eid, e in graph.edges.items():
+        before_e = judged.edges.get(joined.get(eid, eid))
+        if before_e is not None:
+            e.health = before_e.health

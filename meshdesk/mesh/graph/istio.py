@@ -81,9 +81,11 @@ def _vs_features(spec: dict[str, Any]) -> dict[str, bool]:
         "hasTrafficShifting": any(len(destinations(r)) > 1 for r in http),
         "hasTCPTrafficShifting": any(len(destinations(r)) > 1 for r in tcp),
         "hasRequestRouting": any(destinations(r) for kind in ("http", "tcp", "tls") for r in _routes(spec, kind)),
-        "hasFaultInjection": any(r.get("fault") for r in http),
-        "hasMirroring": any(r.get("mirror") or r.get("mirrors") for r in http),
-        "hasRequestTimeout": any(r.get("timeout") for r in http),
+        # as Kiali: set when the field is there at all (an empty one too); only ``mirror``, not
+        # ``mirrors``, counts as mirroring
+        "hasFaultInjection": any(r.get("fault") is not None for r in http),
+        "hasMirroring": any(r.get("mirror") is not None for r in http),
+        "hasRequestTimeout": any(r.get("timeout") is not None for r in http),
     }
     return feats
 

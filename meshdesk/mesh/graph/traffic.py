@@ -879,9 +879,12 @@ def merge_maps(into: TrafficMap, ns: str, other: TrafficMap) -> None:
                 add_outgoing(node.md, edge.md)
 
 
-def reduce_to_service_graph(tm: TrafficMap) -> TrafficMap:
+def reduce_to_service_graph(tm: TrafficMap,
+                            origins: list[tuple[TNode, TNode, TNode, str]] | None = None) -> TrafficMap:
     """Keep service nodes (and root nodes that call services); join service->workload->service paths
-    into service->service edges (Kiali's ReduceToServiceGraph)."""
+    into service->service edges (Kiali's ReduceToServiceGraph). Each joined edge is the first
+    workload->service edge it takes in; ``origins`` gets (service, that workload, destination,
+    protocol) for each, so what was judged of that edge before (its health, as in Kiali) can follow."""
     out: TrafficMap = {}
     for key, n in tm.items():
         if n.node_type != model.NODE_SERVICE:
@@ -906,6 +909,8 @@ def reduce_to_service_graph(tm: TrafficMap) -> TrafficMap:
                 k = (e2.dest.key, e2.protocol)
                 existing = n.edges.get(k)
                 if existing is None:
+                    if origins is not None:
+                        origins.append((n, e2.source, e2.dest, e2.protocol))
                     e2.source = n
                     n.edges[k] = e2
                     add_outgoing(n.md, e2.md)
