@@ -257,3 +257,128 @@ def test_a_name_meshdesk_would_create_that_another_host_holds_is_said() -> None:
         service_routing_plan(inv, REVIEWS, ServiceRouting(timeout_seconds=2))
     # nothing to create of that kind: no objection (circuit breaking needs a DestinationRule only)
     assert service_routing_plan(inv, REVIEWS, ServiceRouting(circuit_breaker=CircuitBreaker(max_connections=3)))
+
+
+def test_subsets_select_the_version_label_the_pods_carry(schemas: CRDSchemas) -> None:
+    """Workloads versioned by app.kubernetes.io/version: subsets on ``version`` would select no pod and
+    fail every request; they select what the pods carry, as Kiali's wizards do."""
+    ws = [_wl("cart-1", {"app": "cart", "app.kubernetes.io/version": "1.0"}),
+          _wl("cart-2", {"app": "cart", "app.kubernetes.io/version": "2.0"})]
+    cart = Service("cart", "shop", selector={"app": "cart"})
+    vs, dr = build_service_routing(cart, ServiceRouting(weights={"1.0": 50, "2.0": 50}), ws)
+    _accepted(schemas, dr)
+    assert dr is not None and [s["labels"] for s in dr.spec["subsets"]] == [
+        {"app.kubernetes.io/version": "1.0"}, {"app.kubernetes.io/version": "2.0"}]
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=ws, services=[cart], istio=[o for o in (vs, dr) if o])
+    assert all(v.valid and not v.checks for v in validate(inv).values())
+    assert read_service_routing(vs, dr).weights == {"1.0": 50, "2.0": 50}  # read back as versions
+
+
+def test_go_durations_are_read_and_kept() -> None:
+    """Istio reads "1m30s": reading it as unset dropped it from a rewrite."""
+    from meshdesk.mesh.changes import service_routing_plan
+
+    host = "reviews.shop.svc.cluster.local"
+    dr = IstioObject("DestinationRule", "reviews", "shop", spec={"host": host, "trafficPolicy": {"outlierDetection": {
+        "consecutive5xxErrors": 7, "interval": "1m30s", "baseEjectionTime": "2m30s"}}})
+    vs = IstioObject("VirtualService", "reviews", "shop", spec={"hosts": [host], "http": [
+        {"route": [{"destination": {"host": host}}], "retries": {"attempts": 3, "perTryTimeout": "1m30s"},
+         "timeout": "1h0m0.5s"}]})
+    routing = read_service_routing(vs, dr)
+    assert routing.circuit_breaker.interval_seconds == 90 and routing.circuit_breaker.base_ejection_seconds == 150
+    assert routing.retry_per_try_timeout_seconds == 90 and routing.timeout_seconds == pytest.approx(3600.5)
+    assert unmodelled(vs, REVIEWS, dr) == []
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[vs, dr])
+    current, _, _ = current_routing(inv, REVIEWS)
+    current.circuit_breaker.max_connections = 5
+    plan = service_routing_plan(inv, REVIEWS, current)
+    written = {c.kind: c.obj for c in plan.changes}
+    outlier = written["DestinationRule"].spec["trafficPolicy"]["outlierDetection"]  # type: ignore[union-attr]
+    assert outlier["interval"] == "90s" and outlier["baseEjectionTime"] == "150s"
+    for bad in ("1x", "m", "1.2.3s", "-1s", "1s2"):
+        assert routing_seconds(bad) is None, bad
+
+
+def routing_seconds(text: str) -> float | None:
+    from meshdesk.mesh.routing import _parse_seconds
+
+    return _parse_seconds(text)
+
+
+def test_a_host_written_name_ns_svc_is_the_services_own() -> None:
+    from meshdesk.mesh.changes import service_routing_plan
+
+    vs = IstioObject("VirtualService", "reviews", "shop", spec={"hosts": ["reviews.shop.svc"], "http": [
+        {"route": [{"destination": {"host": "reviews.shop.svc"}}], "timeout": "3s"}]})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[vs])
+    routing, found, _ = current_routing(inv, REVIEWS)
+    assert found is vs and routing.timeout_seconds == 3
+    routing.timeout_seconds = 5
+    plan = service_routing_plan(inv, REVIEWS, routing)
+    assert [(c.kind, c.obj.name) for c in plan.changes if c.obj is not None] == [("VirtualService", "reviews")]
+
+
+def test_a_workloads_mtls_policy_selects_that_workload_alone() -> None:
+    from meshdesk.mesh.changes import peer_authentication_plan
+
+    tier_a = _wl("web-a", {"app": "web", "tier": "a"})
+    tier_b = _wl("web-b", {"app": "web", "tier": "b"})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=[tier_a, tier_b])
+    pa = peer_authentication_plan(inv, "shop", "DISABLE", workload=tier_a).changes[0].obj
+    assert pa is not None and pa.spec["selector"]["matchLabels"] == {"app": "web", "tier": "a"}
+    plain = _wl("details-v1", {"app": "details"})
+    canary = _wl("details-canary", {"app": "details", "track": "canary"})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=[plain, canary])
+    with pytest.raises(RoutingError, match="no label of details-v1 tells it from details-canary"):
+        peer_authentication_plan(inv, "shop", "DISABLE", workload=plain)
+    pa = peer_authentication_plan(inv, "shop", "DISABLE", workload=canary).changes[0].obj
+    assert pa is not None and pa.spec["selector"]["matchLabels"] == {"app": "details", "track": "canary"}
+
+
+def test_an_opt_out_on_the_pods_needs_no_restart() -> None:
+    w = _wl("batch", {"app": "batch"}, sidecar=False)
+    w.pods[0].annotations["sidecar.istio.io/inject"] = "false"
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=[w, _wl("legacy", {"app": "legacy"}, sidecar=False)])
+    assert injection_change(inv, "shop", True).restart == ["legacy (Deployment)"]
+
+
+def test_removal_keeps_a_destination_rule_someone_elses_routes_need() -> None:
+    """meshdesk pointed their VirtualService at its subsets; removing its DestinationRule would leave
+    those routes pointing at nothing (every request failing): it is kept, and the plan says why."""
+    from meshdesk.mesh.changes import removal_plan
+
+    host = "reviews.shop.svc.cluster.local"
+    theirs = IstioObject("VirtualService", "reviews", "shop", spec={"hosts": ["reviews"], "http": [
+        {"route": [{"destination": {"host": "reviews", "subset": "v2"}}]}]})
+    _vs, dr = build_service_routing(REVIEWS, ServiceRouting(weights={"v2": 100}), WORKLOADS)
+    pa = build_peer_authentication("shop", "STRICT")
+    assert dr is not None and dr.spec["host"] == host
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[theirs, dr, pa])
+    plan = removal_plan(inv, "shop")
+    assert [(c.kind, c.obj.name) for c in plan.changes if c.obj is not None] == [("PeerAuthentication", "default")]
+    assert any("Kept DestinationRule shop/reviews: VirtualService shop/reviews routes to v2" in n for n in plan.notes)
+    # without their routes, it goes
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[dr, pa])
+    assert len(removal_plan(inv, "shop").changes) == 2
+
+
+def test_names_hosts_and_patterns_istio_or_envoy_would_refuse() -> None:
+    with pytest.raises(RoutingError, match="at most 63"):
+        build_service_entry("x" * 64, "shop", ["a.example.com"], [(443, "TLS")])
+    with pytest.raises(RoutingError, match="not a valid host name"):
+        build_service_entry("x", "shop", [("a" * 64) + ".example.com"], [(443, "TLS")])
+    assert build_service_entry("x" * 63, "shop", [("a" * 63) + ".example.com"], [(443, "TLS")]).name == "x" * 63
+    for pattern, what in (("(?<=/api)/v1", "a lookaround"), ("(a)\\1", "a backreference"), ("(?>a+)b", "an atomic group")):
+        with pytest.raises(RoutingError, match=f"uses {what}, which Envoy's regular expressions"):
+            build_service_routing(REVIEWS, ServiceRouting(matches=[RouteMatch("v2", uri=True, kind="regex",
+                                                                               value=pattern)]), WORKLOADS)
+    vs, _ = build_service_routing(REVIEWS, ServiceRouting(matches=[RouteMatch("v2", uri=True, kind="regex",
+                                                                              value="^/api/v[0-9]+/(?:a|b)")]), WORKLOADS)
+    assert vs is not None
+
+
+def test_unset_where_no_policy_sets_a_mode_writes_nothing() -> None:
+    from meshdesk.mesh.changes import peer_authentication_plan
+
+    plan = peer_authentication_plan(Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS), "shop", "UNSET")
+    assert plan.empty and "UNSET already" in plan.notes[0]

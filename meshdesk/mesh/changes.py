@@ -34,7 +34,7 @@ from meshdesk.mesh.routing import (
     unmodelled,
 )
 from meshdesk.mesh.schema import CRDSchemas
-from meshdesk.mesh.validations import ERROR, route_destinations, validate
+from meshdesk.mesh.validations import ERROR, fqdn, route_destinations, validate
 
 CREATE = "create"
 REPLACE = "replace"
@@ -422,8 +422,11 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
     """mTLS mode for a namespace or a workload. An existing PeerAuthentication only gets its mode changed
     (its selector and per-port modes stay); ``UNSET`` removes one meshdesk created that holds nothing
     else."""
-    pa = build_peer_authentication(namespace, mode, workload=workload)
     existing = _peer_authentication_for(inv, namespace, workload)
+    # a new policy must select the workload alone (an existing one is changed, its selector kept)
+    pa = build_peer_authentication(namespace, mode, workload=workload,
+                                   others=[w for w in inv.workloads if w.namespace == namespace]
+                                   if existing is None else ())
     if existing is not None and workload is not None:
         others = sorted(w.name for w in inv.workloads if w.namespace == namespace and w.name != workload.name
                         and _selects(existing, w))
@@ -438,6 +441,11 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
                            "workloads: rename it first")
     target = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
     plan = ChangePlan(f"mTLS mode {pa.spec['mtls']['mode']} for {target}")
+    if existing is None and pa.spec["mtls"]["mode"] == "UNSET":
+        # a policy saying UNSET only inherits, as having none does: nothing to write
+        plan.notes.append(f"No PeerAuthentication sets the mode of {target}: it is UNSET already (it inherits "
+                          "the mode from above).")
+        return plan
     if existing is not None:
         mtls = existing.spec.get("mtls")
         only_mode = set(existing.spec) <= {"mtls", "selector"} and isinstance(mtls, dict) and set(mtls) <= {"mode"} \
@@ -497,11 +505,35 @@ def injection_plan(inv: Inventory, namespace: str, enable: bool) -> ChangePlan:
 
 def removal_plan(inv: Inventory, namespace: str | None = None) -> ChangePlan:
     """Delete everything meshdesk created (objects carrying ``MANAGED_LABEL``), VirtualServices first
-    so no route points at a subset that is gone."""
+    so no route points at a subset that is gone. A DestinationRule whose subsets a VirtualService that
+    stays (someone else's, which meshdesk may have pointed at them) still routes to is kept, and the
+    plan says why: deleting it would fail every request those routes carry."""
     objs = sorted(managed_objects(inv, namespace),
                   key=lambda o: (o.kind != "VirtualService", o.kind, o.namespace, o.name))
+    going = {(o.kind, o.namespace, o.name) for o in objs}
+    staying = [vs for vs in inv.istio_objects("VirtualService") if ("VirtualService", vs.namespace, vs.name) not in going]
+    notes: list[str] = []
+    kept: set[tuple[str, str, str]] = set()
+    for o in objs:
+        if o.kind != "DestinationRule":
+            continue
+        host = fqdn(str(o.spec.get("host") or ""), o.namespace)
+        subsets = {s.get("name") for s in o.spec.get("subsets") or () if isinstance(s, dict)}
+        users: dict[str, set[str]] = {}
+        for vs in staying:
+            for _path, dest in route_destinations(vs.spec):
+                if dest.get("subset") in subsets and fqdn(str(dest.get("host") or ""), vs.namespace) == host:
+                    users.setdefault(f"{vs.namespace}/{vs.name}", set()).add(str(dest["subset"]))
+        if users:
+            kept.add((o.kind, o.namespace, o.name))
+            named = "; ".join(f"VirtualService {name} routes to {', '.join(sorted(used))}"
+                              for name, used in sorted(users.items()))
+            notes.append(f"Kept DestinationRule {o.namespace}/{o.name}: {named}, which it defines; deleting it "
+                         "would fail those requests. Route that VirtualService to the whole service first, then "
+                         "remove it.")
+    objs = [o for o in objs if (o.kind, o.namespace, o.name) not in kept]
     where = f" in namespace {namespace}" if namespace else ""
-    plan = ChangePlan(f"Remove the config meshdesk created{where} ({len(objs)} object(s))")
+    plan = ChangePlan(f"Remove the config meshdesk created{where} ({len(objs)} object(s))", notes=notes)
     for o in objs:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))
     return plan

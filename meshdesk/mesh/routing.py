@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Service, Workload, first_label
 
 MANAGED_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_VALUE = "meshdesk"
@@ -101,17 +101,64 @@ def _seconds(value: float) -> str:
     return f"{text}s"
 
 
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|\u00b5s|ms|s|m|h)")
+_DURATION_SCALE = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
 def _parse_seconds(text: Any) -> float | None:
+    """Seconds in a duration as Istio reads it (Go's form: "2s", "1.5s", "1m30s", "250ms"); None when
+    it is not one."""
     if not isinstance(text, str):
         return None
-    m = re.fullmatch(r"\s*([0-9.]+)\s*(ms|s|m|h)\s*", text)
-    if not m:
+    text = text.strip()
+    if not text:
         return None
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[m.group(2)]
-    try:
-        return float(m.group(1)) * scale
-    except ValueError:
-        return None
+    total, pos = 0.0, 0
+    for m in _DURATION_PART.finditer(text):
+        if m.start() != pos:
+            return None
+        total += float(m.group(1)) * _DURATION_SCALE[m.group(2)]
+        pos = m.end()
+    return total if pos == len(text) else None
+
+
+def _not_re2(pattern: str) -> str:
+    """What in ``pattern`` RE2 (Envoy's, so Istio's) refuses, in words; "" when nothing: lookaround,
+    backreferences, atomic groups and conditionals, which Python's ``re`` has."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            if not in_class and pattern[i + 1:i + 2] in tuple("123456789"):
+                return "a backreference"
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":
+                i += 1  # a "]" first in a class is a member
+        elif c == "(" and pattern[i + 1:i + 2] == "?":
+            rest = pattern[i + 2:i + 4]
+            if rest[:1] in ("=", "!") or rest in ("<=", "<!"):
+                return "a lookaround"
+            if rest[:1] == ">":
+                return "an atomic group"
+            if rest[:1] == "(":
+                return "a conditional"
+            if rest == "P=":
+                return "a backreference"
+        i += 1
+    return ""
+
+
+def _dns_label(text: str) -> bool:
+    return len(text) <= 63 and _DNS_LABEL.match(text) is not None
+
+
+def _host_name(text: str) -> bool:
+    return len(text) <= 253 and _HOST.match(text) is not None and all(len(p) <= 63 for p in text.split("."))
 
 
 def _managed(labels: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -124,6 +171,30 @@ def is_managed(obj: IstioObject) -> bool:
 
 def service_host(svc: Service) -> str:
     return f"{svc.name}.{svc.namespace}.{CLUSTER_DOMAIN}"
+
+
+def host_names(svc: Service) -> set[str]:
+    """The ways a VirtualService or DestinationRule in the service's namespace may name its host."""
+    return {svc.name, f"{svc.name}.{svc.namespace}", f"{svc.name}.{svc.namespace}.svc", service_host(svc)}
+
+
+def version_labels(svc: Service, workloads: Sequence[Workload]) -> dict[str, str]:
+    """For each version behind ``svc``, the pod label a subset selects it by: the one its workloads
+    carry with that value ("version" first, then "app.kubernetes.io/version", then Istio's canonical
+    revision), as Kiali's wizards choose it. A subset on a label the pods do not carry selects
+    nothing and every request to the service fails."""
+    preferred = ("version", "app.kubernetes.io/version", "service.istio.io/canonical-revision")
+    by_version: dict[str, list[Workload]] = {}
+    for w in workloads:
+        if w.namespace == svc.namespace and svc.selects(w.labels) and w.version:
+            by_version.setdefault(w.version, []).append(w)
+    out: dict[str, str] = {}
+    for version, ws in by_version.items():
+        carried = [name for name in preferred if all(w.labels.get(name) == version for w in ws)]
+        if not carried:
+            carried = [name for name in preferred if ws[0].labels.get(name) == version]
+        out[version] = carried[0] if carried else "version"
+    return out
 
 
 def versions_of(svc: Service, workloads: Sequence[Workload]) -> list[str]:
@@ -162,6 +233,10 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
                 re.compile(m.value)
             except re.error as e:
                 raise RoutingError(f"the regular expression {m.value!r} is invalid: {e}") from e
+            unsupported = _not_re2(m.value)
+            if unsupported:
+                raise RoutingError(f"the regular expression {m.value!r} uses {unsupported}, which Envoy's "
+                                   "regular expressions (RE2) do not have")
     f = routing.fault
     _pct("delay percentage", f.delay_percent)
     _pct("abort percentage", f.abort_percent)
@@ -199,7 +274,8 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     used = set(routing.weights) | {m.version for m in routing.matches}
     dr_spec: dict[str, Any] = {"host": host}
     if used:
-        dr_spec["subsets"] = [{"name": v, "labels": {"version": v}} for v in sorted(used)]
+        label_of = version_labels(svc, workloads)
+        dr_spec["subsets"] = [{"name": v, "labels": {label_of.get(v, "version"): v}} for v in sorted(used)]
     policy = _traffic_policy(routing.circuit_breaker)
     if policy:
         dr_spec["trafficPolicy"] = policy
@@ -294,7 +370,7 @@ def _subset_versions(dr: IstioObject | None) -> dict[str, str]:
     """A DestinationRule's subsets by name -> the version each selects (its name when it says none)."""
     out: dict[str, str] = {}
     for s in _l(_d(dr.spec).get("subsets") if dr is not None else None):
-        name, version = _d(s).get("name"), _d(_d(s).get("labels")).get("version")
+        name, version = _d(s).get("name"), first_label(_d(_d(s).get("labels")), VERSION_LABELS)
         if isinstance(name, str):
             out[name] = str(version or name)
     return out
@@ -392,7 +468,7 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
     for key in spec:
         if key not in ("hosts", "gateways", "exportTo", "http"):
             add(f"a {key} section")
-    names = {svc.name, f"{svc.name}.{svc.namespace}", f"{svc.name}.{svc.namespace}.svc", service_host(svc)}
+    names = host_names(svc)
     subset_version = _subset_versions(dr)
     rules = _l(spec.get("http"))
     extras: list[tuple[Any, Any, Any]] = []
@@ -454,8 +530,7 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
 
 def current_routing(inv: Inventory, svc: Service) -> tuple[ServiceRouting, IstioObject | None, IstioObject | None]:
     """The routing in force for ``svc``: the VirtualService and DestinationRule whose host is the service."""
-    host = service_host(svc)
-    short = {svc.name, f"{svc.name}.{svc.namespace}", host}
+    short = host_names(svc)
 
     def _for(kind: str, key: str) -> IstioObject | None:
         mine = [o for o in inv.istio_objects(kind, svc.namespace)
@@ -473,14 +548,14 @@ def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: 
                         *, location: str = "MESH_EXTERNAL", resolution: str = "DNS",
                         addresses: Sequence[str] = ()) -> IstioObject:
     """A ServiceEntry for an external host; ports are (number, protocol) like (443, "TLS")."""
-    if not _DNS_LABEL.match(name):
-        raise RoutingError(f"{name!r} is not a valid name (lower-case letters, digits and '-')")
+    if not _dns_label(name):
+        raise RoutingError(f"{name!r} is not a valid name (at most 63 lower-case letters, digits and '-')")
     clean = [h.strip().lower() for h in hosts if h.strip()]
     if not clean:
         raise RoutingError("a ServiceEntry needs at least one host")
     for h in clean:
-        if not _HOST.match(h):
-            raise RoutingError(f"{h!r} is not a valid host name")
+        if not _host_name(h):
+            raise RoutingError(f"{h!r} is not a valid host name (labels of at most 63 letters, digits and '-')")
     if not ports:
         raise RoutingError("a ServiceEntry needs at least one port")
     if location not in ("MESH_EXTERNAL", "MESH_INTERNAL"):
@@ -507,17 +582,30 @@ def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: 
     return IstioObject("ServiceEntry", name, namespace, NETWORKING, spec, _managed())
 
 
-def build_peer_authentication(namespace: str, mode: str, *, workload: Workload | None = None) -> IstioObject:
-    """mTLS mode for a namespace (``default``) or one workload (selected by its labels)."""
+def build_peer_authentication(namespace: str, mode: str, *, workload: Workload | None = None,
+                              others: Sequence[Workload] = ()) -> IstioObject:
+    """mTLS mode for a namespace (``default``) or one workload, selected by its app and version labels,
+    or by all its labels when those would also select one of ``others`` (the namespace's other
+    workloads); refused when even all its labels would."""
     mode = mode.upper()
     if mode not in MTLS_MODES:
         raise RoutingError(f"mTLS mode must be one of {', '.join(MTLS_MODES)}")
     spec: dict[str, Any] = {"mtls": {"mode": mode}}
     name = "default"
     if workload is not None:
-        selector = {k: v for k, v in workload.labels.items() if k in ("app", "version")} or dict(workload.labels)
+        def also(sel: Mapping[str, str]) -> list[str]:
+            return sorted(o.name for o in others if o.name != workload.name and o.namespace == workload.namespace
+                          and all(o.labels.get(k) == v for k, v in sel.items()))
+
+        selector = {k: v for k, v in workload.labels.items() if k in ("app", "version")}
+        if not selector or also(selector):
+            selector = dict(workload.labels)
         if not selector:
             raise RoutingError(f"workload {workload.name} has no labels to select it by")
+        if also(selector):
+            raise RoutingError(f"no label of {workload.name} tells it from {', '.join(also(selector))}: a "
+                               "policy for it would set their mTLS mode too (set the namespace's mode, or give "
+                               "the workload a label of its own)")
         spec["selector"] = {"matchLabels": selector}
         name = workload.name
     return IstioObject("PeerAuthentication", name, namespace, SECURITY, spec, _managed())
@@ -551,7 +639,10 @@ def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionC
     for w in inv.workloads:
         if w.namespace != namespace or w.kind in ("Pod",) or not w.pods:
             continue
-        opted_out = (w.labels.get("sidecar.istio.io/inject") or w.annotations.get("sidecar.istio.io/inject")) == "false"
+        # the opt-out is written on the pods (the template), as a label or an annotation
+        opted_out = any((marks.get("sidecar.istio.io/inject") or "").lower() == "false"
+                        for marks in (w.labels, w.annotations, *(p.labels for p in w.pods),
+                                      *(p.annotations for p in w.pods)))
         if enable and w.has_sidecar is False and not opted_out:
             restart.append(f"{w.name} ({w.kind})")
         elif not enable and w.has_sidecar:
