@@ -936,7 +936,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    def _drain(self) -> None:
+        """Read a request body nothing read (an answer given before it, e.g. 403): left unread, it
+        would be taken for the next request on a kept-alive connection."""
+        if not getattr(self, "_body_read", False):
+            self._body_read = True
+            n = int(self.headers.get("Content-Length") or 0)
+            if n:
+                self.rfile.read(n)
+
     def _body(self) -> Any:
+        self._body_read = True
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b""
         if not raw:
@@ -950,6 +960,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 raise ApiError(400, "BadRequest", f"the body is not JSON: {e}") from e
 
     def _dispatch(self, method: str) -> None:
+        self._body_read = False  # one handler serves every request of a kept-alive connection
         emu = self.emulator
         parsed = urllib.parse.urlsplit(self.path)
         path, query = parsed.path, urllib.parse.parse_qs(parsed.query)
@@ -975,6 +986,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return
             self._route(method, path, query)
         except ApiError as e:
+            self._drain()
             self._send(e.code, e.status())
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -1290,6 +1302,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _forward(self, method: str, upstream: str, rest: str, what: str) -> None:
         raw_query = urllib.parse.urlsplit(self.path).query
         url = f"{upstream}/{rest}" + (f"?{raw_query}" if raw_query else "")
+        self._body_read = True
         n = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(n) if n else None
         headers = {k: v for k, v in self.headers.items()

@@ -598,3 +598,26 @@ def test_a_small_fault_share_reopens_as_it_is(emu: KubeEmulator, settings: Setti
     with qtbot.waitSignal(dialog.reviewReady):
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert dialog.plan is not None and dialog.plan.empty
+
+
+def test_an_apply_that_stops_part_way_still_refreshes(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                      qtbot: QtBot) -> None:
+    """The DestinationRule was created, the VirtualService refused: the window must read the cluster
+    again (it used to refresh on success only, and a reopened action then blamed someone else for
+    meshdesk's own DestinationRule)."""
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(dialog.form, TrafficShiftingForm)
+    dialog.form.sliders["v2"].setValue(100)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.confirm_button.isEnabled(), dialog.dry_run_text.toPlainText()
+    emu.forbid(resource="virtualservices", verb="update")
+    applied: list[str] = []
+    ctl.applied.connect(applied.append)
+    with qtbot.waitSignal(ctl.wrote, timeout=10000):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.outcome.text().startswith("Failed: Replace VirtualService bookinfo/reviews")
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET) is not None and applied == []
+    assert inventory(emu).istio_objects("DestinationRule", "bookinfo")

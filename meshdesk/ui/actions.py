@@ -66,6 +66,7 @@ class ActionSpec:
 
 class ActionsController(QObject):
     applied = Signal(str)  # the summary of a change that was applied
+    wrote = Signal()  # a change was written, wholly or in part
     dialogOpened = Signal(object)  # the ChangeDialog, so tests and the window can follow it
 
     def __init__(self, source: Any, settings: Any, parent: QWidget | None = None) -> None:
@@ -225,6 +226,7 @@ class ActionsController(QObject):
         """Open the action's dialog (non-modal, so the graph stays usable)."""
         dialog = ChangeDialog(spec.make_form(inventory), inventory, self.writer, self.schemas, self._parent)
         dialog.applied.connect(self.applied)
+        dialog.wrote.connect(self.wrote)
         dialog.finished.connect(dialog.deleteLater)
         self.dialog = dialog
         self.dialogOpened.emit(dialog)
@@ -406,5 +408,5 @@ def install_actions(window: Any) -> ActionsController:
         window.graphShown.connect(lambda graph: ctl.prefetch_permissions(graph.request.namespaces))
     window.destroyed.connect(lambda *_: ctl.wait_prefetch())
     ctl.applied.connect(lambda summary: window.statusBar().showMessage(f"Applied: {summary}", 10000))
-    ctl.applied.connect(lambda _summary: window.refresh_now())
+    ctl.wrote.connect(window.refresh_now)  # after a partial apply too: the inventory must show what was done
     return ctl

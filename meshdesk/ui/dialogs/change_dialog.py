@@ -49,6 +49,7 @@ class ChangeDialog(QDialog):
     """``applied(summary)`` is emitted after a successful apply (the window refreshes its graph)."""
 
     applied = Signal(str)
+    wrote = Signal()  # an apply changed the cluster, wholly or in part (the window reads it again)
     reviewReady = Signal(bool)  # the review page is filled (True) or the review failed (False)
     applyDone = Signal(object)  # the RunResult of Confirm
     _stepDone = Signal(str, object)  # from the worker thread: (step, result or exception)
@@ -295,6 +296,8 @@ class ChangeDialog(QDialog):
         self.outcome_details.setPlainText(r.text())
         self._show_page(DONE)
         self.applyDone.emit(r)
+        if r.done:  # an apply stopped part way wrote something too: what is open must see it
+            self.wrote.emit()
         if r.ok:
             self.applied.emit(self.plan.summary)
 
