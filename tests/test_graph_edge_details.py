@@ -39,6 +39,22 @@ def test_mtls_prefers_destination_reports() -> None:
     assert edge(g, "web-v1", "cart-v1").is_mtls == pytest.approx(100)
 
 
+def test_an_edge_only_the_client_reported_has_no_mtls_share_or_principals() -> None:
+    """As Kiali reads security labels from destination reports only: a call to a workload without a
+    sidecar (reported by the caller alone) shows no share and no principals."""
+    g = build(snapshot([
+        http("web-v1", "legacy-v1", 10, connection_security_policy="unknown", reporter="source",
+             source_principal="spiffe://cluster.local/ns/shop/sa/web", destination_principal="unknown"),
+        http("web-v1", "cart-v1", 10, connection_security_policy="mutual_tls", reporter="destination",
+             source_principal="spiffe://cluster.local/ns/shop/sa/web",
+             destination_principal="spiffe://cluster.local/ns/shop/sa/cart"),
+    ]))
+    legacy = edge(g, "web-v1", "legacy-v1")
+    assert legacy.is_mtls is None and not legacy.source_principal and not legacy.dest_principal
+    cart = edge(g, "web-v1", "cart-v1")
+    assert cart.is_mtls == pytest.approx(100) and cart.dest_principal.endswith("/sa/cart")
+
+
 def _duration(src: str, dst: str, stat: str, ms: float, **kw: str) -> Sample:
     return Sample("istio_request_duration_milliseconds",
                   labels(src, dst, request_protocol="http", stat=stat, **kw), ms)

@@ -365,3 +365,15 @@ def test_a_tcp_edge_with_traffic_is_healthy_and_an_operation_has_no_health() -> 
     assert op.health is None
     into = [e for e in ops.edges.values() if e.target == op.id]
     assert into and all(e.health is not None and e.health.status == model.FAILURE for e in into)
+
+
+def test_spaces_inside_an_annotation_entry_are_read_as_kiali_reads_them_and_said() -> None:
+    """Kiali trims only the thresholds: " http" is a protocol no traffic has, so the entry judges
+    nothing (the node's failing requests count as Healthy there too); the warning says why."""
+    samples = [http("web-v1", "cart-v1", 50), http("web-v1", "cart-v1", 50, "503")]
+    g = build(snapshot(samples, inventory=_inventory("5XX, 0 , 10, http,inbound")))
+    assert node(g, "cart-v1").health.status == model.HEALTHY  # type: ignore[union-attr]
+    assert any("spaces around 'http'" in w and "matches nothing" in w for w in g.warnings)
+    g = build(snapshot(samples, inventory=_inventory("5XX, 0 , 10,http,inbound")))  # thresholds may be spaced
+    assert node(g, "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
+    assert not any("spaces" in w for w in g.warnings)

@@ -64,7 +64,7 @@ class Tolerance:
 
 
 def _anchored(pattern: str, default: str = ".*") -> re.Pattern[str]:
-    pattern = pattern.strip() or default
+    pattern = pattern or default  # as Kiali: not trimmed (a spaced pattern matches what it says)
     if not pattern.startswith("^"):
         pattern = "^" + pattern
     if not pattern.endswith("$"):
@@ -77,7 +77,7 @@ def _anchored(pattern: str, default: str = ".*") -> re.Pattern[str]:
 
 def tolerance(code: str, degraded: float, failure: float, protocol: str, direction: str = ".*",
               label: str = "") -> Tolerance:
-    code_re = code.strip().replace("X", r"\d").replace("x", r"\d")
+    code_re = code.replace("X", r"\d").replace("x", r"\d")
     return Tolerance(_anchored(code_re), degraded, failure, _anchored(protocol), _anchored(direction),
                      f"{code},{degraded:g},{failure:g},{protocol},{direction}", label)
 
@@ -102,17 +102,22 @@ def parse_annotation(text: str) -> tuple[list[Tolerance], list[str]]:
         part = part.strip()
         if not part:
             continue
-        fields = [f.strip() for f in part.split(",")]
+        fields = part.split(",")
         if len(fields) != 5:
             problems.append(f"'{part}': expected CODE,DEGRADED,FAILURE,PROTOCOL,DIRECTION")
             continue
-        if not (_NUMBER.match(fields[1]) and _NUMBER.match(fields[2])):  # no "1_0", which Python's float takes
+        thresholds = fields[1].strip(), fields[2].strip()  # as Kiali: only the thresholds are trimmed
+        if not (_NUMBER.match(thresholds[0]) and _NUMBER.match(thresholds[1])):  # no "1_0", which float takes
             problems.append(f"'{part}': thresholds must be numbers")
             continue
-        degraded, failure = float(fields[1]), float(fields[2])
+        degraded, failure = float(thresholds[0]), float(thresholds[1])
         if degraded > failure:
             problems.append(f"'{part}': degraded threshold is above the failure threshold")
             continue
+        spaced = [f.strip() for f in (fields[0], fields[3], fields[4]) if f != f.strip()]
+        if spaced:  # kept, as Kiali keeps it; it can match nothing, which the user should hear
+            problems.append(f"'{part}': the spaces around {', '.join(repr(f) for f in spaced)} are part of the "
+                            "pattern (Kiali reads them so), so it matches nothing")
         out.append(tolerance(fields[0], degraded, failure, fields[3], fields[4]))
     return out, problems
 

@@ -4,7 +4,9 @@ Reads the ``connection_security_policy`` label (``mutual_tls`` / ``none`` / ...)
 (``istio_requests_total``, and the TCP/gRPC counters when they carry it), summed while samples are
 indexed: the share of an edge's traffic that used mutual TLS is ``mutual_tls / all * 100``.
 Destination-reported samples are the authority (the server side knows whether the connection was
-mTLS); source-reported ones are used for edges with no destination report. With injected service
+mTLS), and as in Kiali the only ones read, with a waypoint's and ztunnel's source-reported TCP series
+(ztunnel reports ztunnel-to-sidecar traffic as the source): an edge only a client proxy reported
+(to a service without a sidecar, PassthroughCluster) shows no share or principals. With injected service
 nodes both halves of the path get the value. ``source_principal``/``destination_principal`` labels,
 when present, become the edge's principals. Edges without any security label get nothing (unknown,
 not 0%), except an edge to or from an ambient waypoint, which is always mutual TLS (as Kiali has
@@ -38,9 +40,10 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     by_dest: dict[tuple[str, str, str], list[float]] = {}
     by_source: dict[tuple[str, str, str], list[float]] = {}
     principals: dict[tuple[str, str, str], tuple[str, str]] = {}
+    ztunnel = {id(g) for g in idx.ztunnel}
     for g in idx.all_groups:
         total = g.secured
-        if total is None:
+        if total is None or (g.reporter == "source" and id(g) not in ztunnel):
             continue
         ekey = (id(g.src), id(g.dst), g.protocol)
         pairs = ends_of.get(ekey, False)
