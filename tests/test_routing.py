@@ -382,3 +382,25 @@ def test_unset_where_no_policy_sets_a_mode_writes_nothing() -> None:
 
     plan = peer_authentication_plan(Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS), "shop", "UNSET")
     assert plan.empty and "UNSET already" in plan.notes[0]
+
+
+def test_the_policy_istio_applies_is_the_one_changed_the_oldest() -> None:
+    """Two PeerAuthentications select details-v1: Istio applies the older, so that is the mode shown
+    and the policy the action changes (it used to be the narrower one, whatever its age)."""
+    from meshdesk.mesh.changes import current_mtls_mode, peer_authentication_plan
+
+    wl = _wl("details-v1", {"app": "details", "version": "v1"})
+    old = IstioObject("PeerAuthentication", "details-old", "shop", "security.istio.io/v1", spec={
+        "selector": {"matchLabels": {"app": "details"}}, "mtls": {"mode": "PERMISSIVE"}},
+        created="2026-01-02T10:00:00Z")
+    new = IstioObject("PeerAuthentication", "details-v1", "shop", "security.istio.io/v1", spec={
+        "selector": {"matchLabels": {"app": "details", "version": "v1"}}, "mtls": {"mode": "DISABLE"}},
+        created="2026-11-02T10:00:00Z")
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=[wl], istio=[new, old])
+    assert current_mtls_mode(inv, "shop", wl) == "PERMISSIVE"
+    changed = peer_authentication_plan(inv, "shop", "STRICT", workload=wl).changes[0].obj
+    assert changed is not None and changed.name == "details-old"
+    # ages not known (an older snapshot): its own policy, as before
+    for o in (old, new):
+        o.created = ""
+    assert current_mtls_mode(inv, "shop", wl) == "DISABLE"

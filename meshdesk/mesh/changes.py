@@ -478,8 +478,9 @@ def _peer_authentication_for(inv: Inventory, namespace: str, workload: Workload 
     own = "default" if workload is None else workload.name
     found = [o for o in inv.istio_objects("PeerAuthentication", namespace)
              if (not _selector(o) if workload is None else _selects(o, workload))]
-    # its own first, then the one that selects it most narrowly (Istio would take the oldest: not known here)
-    found.sort(key=lambda o: (o.name != own, -len(_selector(o)), o.name))
+    # Istio applies the oldest; where the age is not known, its own first, then the one that selects it
+    # most narrowly
+    found.sort(key=lambda o: (not o.created, o.created, o.name != own, -len(_selector(o)), o.name))
     return found[0] if found else None
 
 

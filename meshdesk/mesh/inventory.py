@@ -335,6 +335,7 @@ class IstioObject:
     annotations: dict[str, str] = field(default_factory=dict)
     resource_version: str = ""
     cluster: str = ""
+    created: str = ""  # its creationTimestamp ("" when not known): Istio applies the oldest of rival policies
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

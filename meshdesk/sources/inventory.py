@@ -313,7 +313,8 @@ def istio_from_json(obj: Mapping[str, Any], kind: str, api_version: str, cluster
                        namespace=str(meta.get("namespace") or ""),
                        api_version=str(obj.get("apiVersion") or api_version), spec=_d(obj.get("spec")),
                        labels=_strmap(meta.get("labels")), annotations=_strmap(meta.get("annotations")),
-                       resource_version=str(meta.get("resourceVersion") or ""), cluster=cluster)
+                       resource_version=str(meta.get("resourceVersion") or ""), cluster=cluster,
+                       created=str(meta.get("creationTimestamp") or ""))
 
 
 _POD_ONLY_LABELS = ("pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name",
