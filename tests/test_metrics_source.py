@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from meshdesk.mesh.graph.model import NODE_SERVICE, NODE_WORKLOAD
+from meshdesk.mesh.graph.model import NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.metrics import (
     SPLIT_REMOTE_APP,
     SPLIT_RESPONSE_CODE,
@@ -328,3 +328,78 @@ def test_service_charts_match_the_graph_without_sidecars_and_through_waypoints()
     assert flights is not None and served is not None
     into = sum(e.rates.get("tcp", 0.0) for e in travel.in_edges(served.id))
     assert into > 0 and tcp_chart(target_for_node(travel, flights.id)) == pytest.approx(into, rel=0.02)
+
+
+def _real_graph(srv: PrometheusServer, **kw: object) -> TrafficGraph:
+    """The graph meshdesk draws from the real Prometheus' telemetry."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.mesh.snapshot import Snapshot
+    from meshdesk.sources.telemetry import fetch_samples
+
+    kw.setdefault("queryTime", srv.query_time)
+    request = GraphRequest(**kw)  # type: ignore[arg-type]
+    samples, _ = fetch_samples(PrometheusClient(srv.url), request)
+    return build(Snapshot(request, samples))
+
+
+@pytest.mark.parametrize("inject", [False, True])
+def test_operation_nodes_and_their_edges_chart_that_operation(prometheus_server: PrometheusServer,  # noqa: F811
+                                                               inject: bool) -> None:
+    """productpage sends 18 rps in all, 5 of them to reviews-v2 as operation "GetReviews": the edges
+    into and out of the GetReviews node chart those 5 (they charted all 18 of productpage's
+    outbound, or all of reviews-v2's inbound), and the operation node has charts of its own."""
+    from meshdesk.mesh.graph.model import NODE_AGGREGATE
+
+    g = _real_graph(prometheus_server, namespaces=("bookinfo",), graphType="workload",
+                    appenders=("operationNodes",), injectServiceNodes=inject)
+    op = g.find_node(node_type=NODE_AGGREGATE)
+    assert op is not None and op.aggregate_value == "GetReviews"
+    into = [e for e in g.in_edges(op.id)]
+    out = [e for e in g.out_edges(op.id)]
+    assert into and out
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    spec = _spec(prometheus_server, charts=("request_volume",))
+    for e in into + out:
+        assert e.rate == pytest.approx(5.0)
+        target = target_for_edge(g, e.id)
+        assert target is not None
+        assert _last(metrics.fetch(target, spec), "request_volume") == {("", "rate"): pytest.approx(5.0)}, target
+    node_target = target_for_node(g, op.id)
+    assert node_target is not None and "GetReviews" in node_target.title
+    assert _last(metrics.fetch(node_target, spec), "request_volume") == {("", "rate"): pytest.approx(5.0)}
+    by_version = metrics.fetch(node_target, _spec(prometheus_server, charts=("request_volume",), split=SPLIT_VERSION))
+    assert _last(by_version, "request_volume") == {("v2", "rate"): pytest.approx(5.0)}
+    assert target_for_node(g, op.id, "outbound") is None  # an operation sends nothing of its own
+
+
+def test_a_service_graphs_service_to_service_edge_says_it_has_no_charts(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """In a service graph a service -> service edge stands for the traffic of every workload behind
+    the source service; no label selects it (its chart said "No data"): no target, and a reason."""
+    from meshdesk.mesh.metrics import no_charts_reason
+
+    g = _real_graph(prometheus_server, namespaces=("bookinfo",), graphType="service")
+    edges = [e for e in g.edges.values()
+             if g.nodes[e.source].node_type == NODE_SERVICE and g.nodes[e.target].node_type == NODE_SERVICE]
+    assert edges
+    for e in edges:
+        assert target_for_edge(g, e.id) is None
+        assert "not available for service-to-service edges" in no_charts_reason(g, e.id)
+    other = next(e for e in g.edges.values() if g.nodes[e.source].node_type != NODE_SERVICE)
+    assert target_for_edge(g, other.id) is not None and no_charts_reason(g, other.id) == ""
+
+
+def test_the_tcp_hop_out_of_a_waypoint_charts_ztunnels_report(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """ztunnel reports the TCP hop from the mall waypoint to orders-v1 (300 B/s) on the destination's
+    side, as Kiali reads a waypoint's "from" edge; the edge's chart read the source's side (empty)."""
+    g = _real_graph(prometheus_server, namespaces=("mall",), graphType="workload")
+    edge = next(e for e in g.edges.values()
+                if g.nodes[e.source].workload == "waypoint" and g.nodes[e.target].workload == "orders-v1"
+                and e.protocol == "tcp")
+    assert edge.extra["waypoint"]["direction"] == "from"
+    target = target_for_edge(g, edge.id)
+    assert target is not None
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    got = _last(metrics.fetch(target, _spec(prometheus_server, charts=("tcp_sent",))), "tcp_sent")
+    assert got == {("", "rate"): pytest.approx(300.0)}
+    assert got[("", "rate")] == pytest.approx(edge.rates["tcp"])

@@ -44,10 +44,14 @@ class Answers:
         self.warnings: list[str] = []
         self.status = 200
         self.hang = False
+        self.time_out = ""  # queries containing this text: Prometheus gives up on them (its timeout)
 
     def __call__(self, req: StubRequest) -> StubResponse | object:
         if self.hang:
             return HANG
+        if self.time_out and self.time_out in req.params.get("query", ""):
+            return StubResponse(status=503, body={"status": "error", "errorType": "timeout",
+                                                  "error": "query timed out in expression evaluation"})
         if self.status != 200:
             return StubResponse(status=self.status, body="upstream connect error")
         start, end, step = float(req.params["start"]), float(req.params["end"]), float(req.params["step"])
@@ -399,3 +403,145 @@ def test_a_split_value_has_one_colour_in_every_chart(qtbot: QtBot) -> None:
     assert a["v1"] == b["v1"] and a["v2"] == b["v2"] and a["503"] == b["503"]
     assert len(set(a.values())) == 4, "distinct within a chart"
     assert a["200"] == "#3e8635" and a["503"].startswith("#") and a["503"] != a["200"]
+
+
+def test_a_chart_whose_query_timed_out_keeps_its_lines_and_says_so(qtbot: QtBot,
+                                                                    stub: tuple[StubServer, Answers]) -> None:
+    """Prometheus gives up on the duration quantiles partway through a refresh: the duration chart keeps
+    the four lines it had (it was left with the average alone) and says the query failed and since
+    when it shows older data; the other charts take the new values."""
+    server, answers = stub
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    duration, volume = view.charts["request_duration"], view.charts["request_volume"]
+    before = duration.data()
+    assert set(before) == {("avg", ""), ("p50", ""), ("p95", ""), ("p99", "")}
+    answers.level = 6.0
+    answers.time_out = "histogram_quantile"
+    _refresh(qtbot, view)
+    assert volume.data()[("rate", "")][1][-1] == 6.0 and volume.status_text == ""
+    assert duration.data() == before
+    assert duration.status_text.startswith("Query failed: Prometheus gave up on the query")
+    assert "showing data from" in duration.status_text
+    answers.time_out = ""
+    _refresh(qtbot, view)  # answered again: new data, no complaint
+    assert duration.data()[("p99", "")][1][-1] == 6.0 and duration.status_text == ""
+    view.shutdown()
+
+
+def test_the_legend_shows_the_current_lines_and_a_hidden_line_stays_hidden(qtbot: QtBot) -> None:
+    """Switching the split or the selection leaves only the lines now drawn in the legend (it kept
+    every earlier one, with an eye icon); a line's colour does not depend on what the chart showed
+    before; a line the user hid by clicking its legend entry stays hidden at the next poll."""
+    chart = MetricChart("request_volume")
+    qtbot.addWidget(chart)
+    chart.resize(500, 300)
+    chart.show()
+    qtbot.waitExposed(chart)
+    times = [100.0, 160.0]
+
+    def legend() -> list[str]:
+        assert chart.legend is not None
+        return [label.text for _sample, label in chart.legend.items]
+
+    def colour(key: tuple[str, str]) -> str:
+        return str(chart.items[key].opts["pen"].color().name())
+
+    chart.set_lines([Line("request_volume", "rate", v, times, [1.0, 2.0]) for v in ("v1", "v2", "v3")])
+    assert legend() == ["v1", "v2", "v3"]
+    chart.set_lines([Line("request_volume", "rate", "", times, [1.0, 2.0])])
+    assert legend() == ["Request volume"]
+    fresh = MetricChart("request_volume")
+    qtbot.addWidget(fresh)
+    fresh.set_lines([Line("request_volume", "rate", "", times, [1.0, 2.0])])
+    assert colour(("rate", "")) == str(fresh.items[("rate", "")].opts["pen"].color().name())
+    # the user hides a line in the legend; the next poll brings new data for it
+    chart.set_lines([Line("request_volume", "rate", v, times, [1.0, 2.0]) for v in ("200", "503")])
+    assert chart.legend is not None
+    sample = next(s for s, label in chart.legend.items if label.text == "503")
+    sample_pos = chart.plot.mapFromScene(sample.mapToScene(sample.boundingRect().center()))
+    QTest.mouseClick(chart.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, sample_pos)
+    qtbot.waitUntil(lambda: not chart.items[("rate", "503")].isVisible(), timeout=5000)
+    chart.set_lines([Line("request_volume", "rate", v, times, [3.0, 4.0]) for v in ("200", "503")])
+    assert not chart.items[("rate", "503")].isVisible()
+    assert set(chart.data()) == {("rate", "200")} and legend() == ["200", "503"]
+    assert "503" not in chart.text_at(160.0) and "200" in chart.text_at(160.0)
+
+
+def test_a_huge_share_does_not_break_the_percent_axis(qtbot: QtBot) -> None:
+    """Tick spacings near the float limit made the percent axis raise OverflowError at every repaint."""
+    from meshdesk.ui.charts import PercentAxis
+
+    axis = PercentAxis(orientation="left")
+    assert len(axis.tickStrings([0.0, 1e306, 2e306], 1.0, 1e306)) == 3
+    assert axis.tickStrings([0.0, 0.2, 0.4], 1.0, 0.2) == ["0%", "20%", "40%"]
+    chart = MetricChart("error_share", compact=True)
+    qtbot.addWidget(chart)
+    chart.resize(340, 160)
+    chart.show()
+    chart.set_lines([Line("error_share", "rate", "", [100.0, 160.0], [1e306, 5e306])])
+    qtbot.waitUntil(lambda: chart.plot.getAxis("left").range[1] > 1e300, timeout=5000)
+    image = QImage(400, 400, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = chart.plot.getAxis("left").generateDrawSpecs(painter)  # what a repaint does
+    finally:
+        painter.end()
+    assert specs is not None
+
+
+def _real_view_graph(srv: PrometheusServer, **kw: object) -> Any:
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.mesh.snapshot import Snapshot
+    from meshdesk.sources.telemetry import fetch_samples
+
+    request = GraphRequest(queryTime=srv.query_time, **kw)  # type: ignore[arg-type]
+    samples, _ = fetch_samples(PrometheusClient(srv.url), request)
+    return build(Snapshot(request, samples))
+
+
+class _AtQueryTime:
+    """The real Prometheus' charts at its dataset's "now"."""
+
+    def __init__(self, srv: PrometheusServer) -> None:
+        self.inner, self.end = PrometheusMetrics(PrometheusClient(srv.url)), float(srv.query_time)
+
+    def fetch(self, target: MetricsTarget, spec: Any, cancelled: Any = None) -> Any:
+        from dataclasses import replace
+        return self.inner.fetch(target, replace(spec, end=self.end), cancelled)
+
+
+def test_selecting_an_operation_node_or_a_service_to_service_edge(qtbot: QtBot,
+                                                                  prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """An operation node has charts of its own (it said "Select a workload, app, service or edge");
+    a service graph's service-to-service edge says its charts are not available (it said "No data"),
+    in the metrics view and in the sparklines."""
+    from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_SERVICE
+
+    source = _AtQueryTime(prometheus_server)
+    view = _view(qtbot, source)
+    ops = _real_view_graph(prometheus_server, namespaces=("bookinfo",), graphType="workload",
+                           appenders=("operationNodes",))
+    op = ops.find_node(node_type=NODE_AGGREGATE)
+    view.show_graph_selection(ops, [op.id])
+    assert view.target is not None and "GetReviews" in view.title.text()
+    volume = view.charts["request_volume"]
+    qtbot.waitUntil(lambda: ("rate", "") in volume.data(), timeout=20000)
+    assert volume.data()[("rate", "")][1][-1] == pytest.approx(5.0)
+
+    services = _real_view_graph(prometheus_server, namespaces=("bookinfo",), graphType="service")
+    edge = next(e for e in services.edges.values() if services.nodes[e.source].node_type == NODE_SERVICE
+                and services.nodes[e.target].node_type == NODE_SERVICE)
+    panel = SparklinePanel(source, poll_ms=0)
+    qtbot.addWidget(panel)
+    for w in (view, panel):
+        w.show_graph_selection(services, [edge.id])
+        if w.fetcher.busy:
+            qtbot.waitSignal(w.refreshed, timeout=20000).wait()
+        assert w.charts["request_volume"].status_text.startswith(
+            "Charts are not available for service-to-service edges"), w.charts["request_volume"].status_text
+        assert w.charts["request_volume"].data() == {}
+    assert "not available for service-to-service edges" in view.title.text()
+    view.shutdown()
+    panel.shutdown()

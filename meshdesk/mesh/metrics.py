@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from meshdesk.mesh.graph.model import (
+    NODE_AGGREGATE,
     NODE_APP,
     NODE_BOX,
     NODE_SERVICE,
@@ -41,6 +42,10 @@ KIND_WORKLOAD = "workload"
 KIND_APP = "app"
 KIND_SERVICE = "service"
 KIND_EDGE = "edge"
+KIND_OPERATION = "operation"
+
+# an operation (aggregate) node's label when the graph did not name it (the graph's own default)
+DEFAULT_AGGREGATE = "request_operation"
 
 SPLIT_NONE = ""
 SPLIT_VERSION = "version"
@@ -184,7 +189,21 @@ class MetricsTarget:
         raise ValueError(f"unknown split {split!r}")
 
 
+def _aggregate_labels(node: Node) -> list[tuple[str, str]]:
+    """An operation (aggregate) node's requests: those carrying its operation, into the services of
+    its namespace (or into its one service, when the graph has service nodes and so one operation
+    node per service), as the graph drew it."""
+    out = [(node.aggregate or DEFAULT_AGGREGATE, node.aggregate_value)]
+    if node.service:
+        out += [("destination_service_namespace", node.namespace), ("destination_service_name", node.service)]
+    elif node.namespace:
+        out.append(("destination_workload_namespace", node.namespace))
+    return out
+
+
 def _side_labels(node: Node, side: str) -> list[tuple[str, str]]:
+    if node.node_type == NODE_AGGREGATE:  # whichever end: an operation is of the requests' destination
+        return _aggregate_labels(node)
     if node.node_type == NODE_WORKLOAD:
         return [(f"{side}_workload_namespace", node.namespace), (f"{side}_workload", node.workload)]
     if node.node_type == NODE_APP:
@@ -228,7 +247,16 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
     if node is None:
         return None
     target = None
-    if node.node_type == NODE_WORKLOAD:
+    if node.node_type == NODE_AGGREGATE:
+        # as Kiali's aggregate metrics: the destination's reports of the requests carrying the
+        # operation, inbound only (an operation sends nothing of its own)
+        if direction != INBOUND or not node.aggregate_value:
+            return None
+        target = MetricsTarget(KIND_OPERATION, node.namespace, node.aggregate_value, INBOUND, "destination",
+                               tuple(_aggregate_labels(node)),
+                               f"operation {node.namespace}/{node.aggregate_value}"
+                               + (f" of service {node.service}" if node.service else ""))
+    elif node.node_type == NODE_WORKLOAD:
         target = MetricsTarget.workload(node.namespace, node.workload, direction)
     elif node.node_type == NODE_APP:
         target = MetricsTarget.app(node.namespace, node.app, direction, node.version)
@@ -267,15 +295,42 @@ def _entry_hosts(node: Node) -> tuple[tuple[str, tuple[str, ...]], ...]:
             ("destination_service_name", tuple(sorted({d.name for d in node.dest_services}))))
 
 
+# Kiali: "service-to-service edges are unsupported because they represent aggregations (of multiple
+# workload to service edges)"; no label of Istio's telemetry names the service a request came through
+SERVICE_TO_SERVICE = ("Charts are not available for service-to-service edges (each sums the requests of every "
+                      "workload behind the source service)")
+
+
+def no_charts_reason(graph: TrafficGraph | None, item_id: str) -> str:
+    """Why a graph item that exists has no charts of its own ("" when it has, or is unknown): a
+    service-to-service edge (of a service graph) sums traffic no label selects."""
+    if graph is None:
+        return ""
+    edge = graph.edges.get(item_id)
+    if edge is None:
+        return ""
+    src, dst = graph.nodes.get(edge.source), graph.nodes.get(edge.target)
+    if src is not None and dst is not None and src.node_type == NODE_SERVICE and dst.node_type == NODE_SERVICE:
+        return SERVICE_TO_SERVICE
+    return ""
+
+
+def _dedupe(labels: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(labels))
+
+
 def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     """The target for an edge: the source side's and the destination side's labels. Reported by the
-    client's proxy when the source is a workload or app, else by the server's."""
+    client's proxy when the source is a workload or app, else by the server's. An edge into or out of
+    an operation node keeps to that operation, read from the destination's reports (which alone carry
+    it). None for a service-to-service edge (``no_charts_reason`` says why)."""
     edge = graph.edges.get(edge_id)
     if edge is None:
         return None
     src, dst = graph.nodes.get(edge.source), graph.nodes.get(edge.target)
-    if src is None or dst is None:
+    if src is None or dst is None or no_charts_reason(graph, edge_id):
         return None
+    operation = NODE_AGGREGATE in (src.node_type, dst.node_type)
     labels: list[tuple[str, str]] = []
     any_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
     if src.node_type == NODE_SERVICE and _is_entry(src):  # an internal entry's node -> its workloads
@@ -289,7 +344,7 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     else:
         labels += _side_labels(dst, "destination")
     if spans_clusters(graph):
-        if src.node_type != NODE_SERVICE and _known(src.cluster):
+        if src.node_type not in (NODE_SERVICE, NODE_AGGREGATE) and _known(src.cluster):
             labels.append(("source_cluster", src.cluster))
         if _known(dst.cluster):
             labels.append(("destination_cluster", dst.cluster))
@@ -297,11 +352,20 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     labels.append(("request_protocol", edge.protocol))
     # its client's report, unless the client cannot report it (no sidecar) or is a gateway (Kiali reads
     # a gateway's edges from the destination's side); a server without a sidecar reports nothing, so
-    # then the client's report it is whatever the client is
-    reporter = "source" if (src.node_type in (NODE_WORKLOAD, NODE_APP) and not src.has_missing_sidecar
-                            and not src.is_gateway) or dst.has_missing_sidecar else "destination"
+    # then the client's report it is whatever the client is. An operation is known from the
+    # destination's reports only; and ztunnel reports the TCP hop out of a waypoint on the workload's
+    # side (as Kiali reads a waypoint's "from" edge)
+    waypoint = edge.extra.get("waypoint")
+    from_waypoint = isinstance(waypoint, dict) and waypoint.get("direction") == "from"
+    if operation or (edge.protocol == "tcp" and from_waypoint):
+        reporter = "destination"
+    elif (src.node_type in (NODE_WORKLOAD, NODE_APP) and not src.has_missing_sidecar and not src.is_gateway) \
+            or dst.has_missing_sidecar:
+        reporter = "source"
+    else:
+        reporter = "destination"
     title = f"{src.label} \u2192 {dst.label} ({edge.protocol})"
-    return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(labels), title,
+    return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(_dedupe(labels)), title,
                          _ambient(graph, src, dst), any_of)
 
 

@@ -88,9 +88,9 @@ class PercentAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's
-        step = spacing * scale * 100
-        decimals = min(6, max(0, -math.floor(math.log10(step)))) if step > 0 else 0
-        return [f"{v * scale * 100:.{decimals}f}%" for v in values]
+        step = spacing * scale * 100  # inf for spacings near the float limit: no decimals then
+        decimals = min(6, max(0, -math.floor(math.log10(step)))) if 0 < step < math.inf else 0
+        return [f"{v * scale * 100:.{decimals}f}%" if math.isfinite(v * scale * 100) else "" for v in values]
 
 
 class MetricChart(QWidget):
@@ -166,29 +166,37 @@ class MetricChart(QWidget):
 
     # -- data ----------------------------------------------------------------------------------
     def set_lines(self, lines: Sequence[Line]) -> None:
-        """Show ``lines``: existing items get new data, new keys get an item, vanished keys are emptied."""
+        """Show ``lines``: existing items get new data (a line the user hid in the legend stays hidden),
+        new keys get an item, vanished keys leave the plot and the legend. Colours follow the lines now
+        shown, not what the chart showed before: a split value's the view's colour for it, the others
+        the palette's in their order."""
         seen: set[tuple[str, str]] = set()
+        unsplit = 0
         for line in lines:
             key = (line.stat, line.split_value)
+            if key in seen:
+                continue
             seen.add(key)
+            if line.split_value:
+                color = line_colour(line.split_value, self.colours)
+            else:
+                color = _PALETTE[unsplit % len(_PALETTE)]
+                unsplit += 1
             x = np.asarray(line.times, dtype=float)
             y = np.asarray(line.values, dtype=float)
             item = self.items.get(key)
             if item is None:
-                color = line_colour(line.split_value, self.colours) if line.split_value else \
-                    _PALETTE[len(self.items) % len(_PALETTE)]
                 pen = pg.mkPen(color, width=1.5, style=_STAT_STYLE.get(line.stat, Qt.PenStyle.SolidLine))
                 item = self.plot.plot(x, y, pen=pen, connect="finite", name=line.name)
                 self.items[key] = item
             else:
+                if item.opts["pen"].color() != QColor(color):
+                    item.setPen(pg.mkPen(color, width=1.5, style=_STAT_STYLE.get(line.stat, Qt.PenStyle.SolidLine)))
                 item.setData(x, y, connect="finite")
-                item.setVisible(True)
             self._lines[key] = line
-        for key, item in self.items.items():
-            if key not in seen:
-                item.setData([], [])
-                item.setVisible(False)
-                self._lines.pop(key, None)
+        for key in [k for k in self.items if k not in seen]:
+            self.plot.removeItem(self.items.pop(key))  # from the legend too
+            self._lines.pop(key, None)
         starts = [line.times[0] for line in lines if line.times]
         if not starts:
             # nothing to range on: pyqtgraph would keep the last selection's axis; show 0 to 1
@@ -236,8 +244,9 @@ class MetricChart(QWidget):
         """The crosshair's text at time ``t``: the nearest grid time and each line's value there."""
         rows: list[str] = []
         when: float | None = None
-        for _key, line in sorted(self._lines.items()):
-            if not line.times:
+        for key, line in sorted(self._lines.items()):
+            item = self.items.get(key)
+            if not line.times or item is None or not item.isVisible():  # a line hidden in the legend too
                 continue
             i = int(np.argmin(np.abs(np.asarray(line.times) - t)))
             when = line.times[i]

@@ -8,8 +8,9 @@ strip for the details panel. Both fetch off the UI thread and poll.
     view.shutdown()                       # stops the fetch thread (closeEvent does it too)
 
 A failed refresh keeps every chart's data and says why on each chart ("Prometheus unreachable -
-showing data from 12:03:10"); a partial answer says so too; a refresh still running at the next tick
-is reported as slow rather than started twice.
+showing data from 12:03:10"); so does a chart whose own query failed (timed out, refused) while the
+others updated; a partial answer says so too; a refresh still running at the next tick is reported
+as slow rather than started twice.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from meshdesk.mesh.metrics import (
     MetricsResult,
     MetricsSpec,
     MetricsTarget,
+    no_charts_reason,
     target_for_edge,
     target_for_node,
 )
@@ -166,6 +168,14 @@ def selection_target(graph: TrafficGraph | None, ids: Sequence[str],
     return None, None
 
 
+def selection_reason(graph: TrafficGraph | None, ids: Sequence[str]) -> str:
+    """Why the selection has no charts, when an item of it is known to have none ("" otherwise)."""
+    return next((r for r in (no_charts_reason(graph, i) for i in ids) if r), "")
+
+
+NO_TARGET = "Select a workload, app, service, operation or edge"
+
+
 class _ChartsController(QWidget):
     """What the full view and the sparkline strip share: a source, a target, a spec, a fetcher, a
     poll timer and a set of charts updated in place."""
@@ -181,8 +191,11 @@ class _ChartsController(QWidget):
         colours: dict[str, str] = {}  # one colour per split value across the charts
         self.charts: dict[str, MetricChart] = {k: MetricChart(k, compact=compact, colours=colours)
                                                for k in chart_keys}
+        self.colours = colours
         self.last_result: MetricsResult | None = None
         self.last_good_at: float | None = None
+        self.chart_good_at: dict[str, float] = {}  # chart key -> when its own queries last answered
+        self.no_target_text = ""  # why the selection has no charts, when known
         self.last_error: str = ""
         self.fetcher = MetricsFetcher(self)
         self.fetcher.done.connect(self._on_result)
@@ -217,7 +230,11 @@ class _ChartsController(QWidget):
         self.refresh()
 
     def set_target(self, target: MetricsTarget | None) -> None:
+        if target is not None:
+            self.no_target_text = ""
         if target == self.target:
+            if target is None:
+                self.refresh()  # nothing to fetch; the charts say why
             return
         self.fetcher.cancel()
         self.target = target
@@ -226,13 +243,15 @@ class _ChartsController(QWidget):
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = INBOUND) -> None:
         """Target the first selected node or edge that has metrics (canvas ``selectionChanged``)."""
-        self.set_target(selection_target(graph, ids, direction)[1])
+        target = selection_target(graph, ids, direction)[1]
+        self.no_target_text = "" if target is not None else selection_reason(graph, ids)
+        self.set_target(target)
 
     @Slot()
     def refresh(self) -> None:
         if self.source is None or self.target is None:
             for c in self.charts.values():
-                c.set_status("No metrics source" if self.source is None else "Select a workload, app, service or edge")
+                c.set_status("No metrics source" if self.source is None else self.no_target_text or NO_TARGET)
             return
         self.fetcher.request(self.source, self.target, self.spec())
 
@@ -248,6 +267,8 @@ class _ChartsController(QWidget):
     def _clear(self) -> None:
         self.last_result = None
         self.last_good_at = None
+        self.chart_good_at.clear()
+        self.colours.clear()  # a new target's lines take their colours afresh
         for c in self.charts.values():
             c.set_lines([])
             c.reset_view()
@@ -267,15 +288,24 @@ class _ChartsController(QWidget):
         if result.target != self.target:
             return
         self.last_result = result
-        self.last_good_at = self.clock()
+        now = self.last_good_at = self.clock()
         self.last_error = ""
         partial = "; ".join(result.warnings)
         for key, chart in self.charts.items():
             lines = result.chart_lines(key)
-            chart.set_lines(lines)
             if key in result.errors:
+                kept = self.chart_good_at.get(key)
+                if kept is not None:
+                    # a query of this chart timed out or was refused: keep what it showed, and say so
+                    chart.set_status(f"Query failed: {result.errors[key]} - showing data from {clock_text(kept)}")
+                    continue
+                chart.set_lines(lines)
                 chart.set_status(f"Query failed: {result.errors[key]}")
-            elif partial:
+                continue
+            if key in result.lines:
+                self.chart_good_at[key] = now
+            chart.set_lines(lines)
+            if partial:
                 chart.set_status(f"Partial data: {partial}")
             elif not lines:
                 chart.set_status("No data")
@@ -368,7 +398,11 @@ class MetricsView(_ChartsController):
         super().show_graph_selection(graph, ids, direction)
         services = [graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
                     and graph.nodes[i].node_type == NODE_SERVICE and not graph.nodes[i].is_service_entry]
-        if self.target is None and direction == OUTBOUND and services:
+        edge = next((graph.edges[i] for i in ids if graph is not None and no_charts_reason(graph, i)), None)
+        if self.target is None and graph is not None and edge is not None:
+            src, dst = graph.nodes[edge.source].label, graph.nodes[edge.target].label
+            self.title.setText(f"{src} \u2192 {dst}: {self.no_target_text}")
+        elif self.target is None and direction == OUTBOUND and services:
             # a service sends nothing itself: say so, rather than "No selection" beside a selected one
             self.title.setText(f"service {services[0].namespace}/{services[0].service}: a service has no outbound "
                                "traffic of its own (choose Inbound, or select the workloads behind it)")
@@ -379,6 +413,7 @@ class MetricsView(_ChartsController):
 
     def _spec_changed(self) -> None:
         self.fetcher.cancel()
+        self.chart_good_at.clear()  # what the charts show is of the old range, step or split
         for c in self.charts.values():
             c.reset_view()  # a new range: follow the data again
         self.refresh()
@@ -437,4 +472,5 @@ class SparklinePanel(_ChartsController):
             self.target = None  # fetch again, for the charts now shown
         for key, chart in self.charts.items():
             chart.setVisible(key in shown)
+        self.no_target_text = "" if target is not None else selection_reason(graph, ids)
         self.set_target(target)
