@@ -324,6 +324,16 @@ def test_a_change_made_meanwhile_is_reported_not_overwritten(emu: KubeEmulator, 
     assert dialog.page == DONE
     assert CONFLICT_TEXT in dialog.outcome.text() and "VirtualService bookinfo/reviews" in dialog.outcome.text()
     assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"] == theirs["spec"]
+    # the same form, reviewed against what the cluster has now: the diff is against their change
+    assert dialog.reload_button.isVisible()
+    with qtbot.waitSignal(dialog.reviewReady, timeout=10000) as ready:
+        qtbot.mouseClick(dialog.reload_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True] and dialog.page == REVIEW and not dialog.reload_button.isVisible()
+    assert "-        subset: v2" in dialog.diff_text.toPlainText() and "+        subset: v3" in dialog.diff_text.toPlainText()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    route = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][-1]["route"]
+    assert [r["destination"]["subset"] for r in route] == ["v3"]
 
 
 def test_rbac_denial_disables_the_action_with_the_reason(emu: KubeEmulator, settings: Settings, window: QWidget,

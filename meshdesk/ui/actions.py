@@ -26,6 +26,7 @@ from meshdesk.mesh.inventory import Inventory, Service, Workload
 from meshdesk.mesh.routing import managed_objects
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.sources.base import SourceError
+from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import ClusterWriter, permission_problem, writer_for
 from meshdesk.ui.dialogs.change_dialog import ChangeDialog
 from meshdesk.ui.dialogs.forms import (
@@ -224,7 +225,8 @@ class ActionsController(QObject):
 
     def open(self, spec: ActionSpec, inventory: Inventory) -> ChangeDialog:
         """Open the action's dialog (non-modal, so the graph stays usable)."""
-        dialog = ChangeDialog(spec.make_form(inventory), inventory, self.writer, self.schemas, self._parent)
+        dialog = ChangeDialog(spec.make_form(inventory), inventory, self.writer, self.schemas, self._parent,
+                              reload=self._reloader(inventory))
         dialog.applied.connect(self.applied)
         dialog.wrote.connect(self.wrote)
         dialog.finished.connect(dialog.deleteLater)
@@ -232,6 +234,17 @@ class ActionsController(QObject):
         self.dialogOpened.emit(dialog)
         dialog.show()
         return dialog
+
+    def _reloader(self, inventory: Inventory) -> Callable[[], Inventory] | None:
+        """How a dialog reads again what ``inventory`` holds (the same namespaces), when the source is a
+        cluster."""
+        api = getattr(self.source, "api", None)
+        if api is None:
+            return None
+        names = [ns.name for ns in inventory.namespaces] or None
+        cluster = inventory.cluster
+        timeout = float(getattr(self.source, "timeout", 30.0))
+        return lambda: read_inventory(api, names, cluster=cluster, timeout=timeout)
 
     def open_action(self, key: str, selection: Node | None, graph: Any, inventory: Inventory) -> ChangeDialog:
         """Open the action ``key`` for a selection directly (keyboard shortcuts, tests)."""

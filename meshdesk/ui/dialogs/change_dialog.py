@@ -55,9 +55,14 @@ class ChangeDialog(QDialog):
     _stepDone = Signal(str, object)  # from the worker thread: (step, result or exception)
 
     def __init__(self, form: ActionForm, inventory: Inventory, writer: Any,
-                 schemas: Callable[[], tuple[CRDSchemas, list[str]]], parent: QWidget | None = None) -> None:
+                 schemas: Callable[[], tuple[CRDSchemas, list[str]]], parent: QWidget | None = None,
+                 reload: Callable[[], Inventory] | None = None) -> None:
+        """``reload`` reads the cluster's state again (None: it cannot be read again): after a conflict
+        the user may review the same form against what the cluster has now."""
         super().__init__(parent)
         self.form = form
+        self._reload = reload
+        self._conflicted = False  # someone changed what this dialog read: offer to read it again
         self.inventory = inventory
         self.writer = writer
         self._schemas = schemas
@@ -134,17 +139,20 @@ class ChangeDialog(QDialog):
         self.back_button = QPushButton("Back")
         self.review_button = QPushButton("Review…")
         self.confirm_button = QPushButton("Confirm")
+        self.reload_button = QPushButton("Reload and review again")
+        self.reload_button.setToolTip("Read the cluster again and review this form's change against it")
         self.close_button = QPushButton("Cancel")
         self.review_button.setDefault(True)
         self.back_button.clicked.connect(self.back)
         self.review_button.clicked.connect(self.review)
         self.confirm_button.clicked.connect(self.confirm)
+        self.reload_button.clicked.connect(self.reload)
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.busy_label)
         buttons.addStretch(1)
-        for b in (self.review_button, self.confirm_button, self.close_button):
+        for b in (self.reload_button, self.review_button, self.confirm_button, self.close_button):
             buttons.addWidget(b)
         outer = QVBoxLayout(self)
         outer.addWidget(self.pages, 1)
@@ -157,6 +165,7 @@ class ChangeDialog(QDialog):
         self.back_button.setVisible(page == REVIEW)
         self.review_button.setVisible(page == FORM)
         self.confirm_button.setVisible(page == REVIEW)
+        self.reload_button.setVisible(self._conflicted and self._reload is not None and page in (FORM, DONE))
         self.close_button.setText("Close" if page == DONE else "Cancel")
 
     @property
@@ -193,6 +202,13 @@ class ChangeDialog(QDialog):
         self._start("review", work, "Reading the cluster and running the dry run…")
         return True
 
+    def reload(self) -> bool:
+        """Read the cluster again (on the worker), then review the form against it."""
+        if self._reload is None or self.busy:
+            return False
+        self._start("reload", self._reload, "Reading the cluster again…")
+        return True
+
     def confirm(self) -> bool:
         """Apply the reviewed plan on the worker; ``applyDone`` (and ``applied`` on success) tell when done."""
         if self.plan is None or not self.confirm_button.isEnabled() or self.busy:
@@ -214,7 +230,7 @@ class ChangeDialog(QDialog):
                 pass
 
         self._step = step
-        for b in (self.review_button, self.confirm_button, self.back_button):
+        for b in (self.review_button, self.confirm_button, self.back_button, self.reload_button):
             b.setEnabled(False)
         self.close_button.setEnabled(step != "apply")  # a write is not left halfway
         self.busy_label.setText(message)
@@ -230,10 +246,21 @@ class ChangeDialog(QDialog):
         self._join()
         self.close_button.setEnabled(True)
         self.busy_label.setText("")
-        for b in (self.review_button, self.back_button):
+        for b in (self.review_button, self.back_button, self.reload_button):
             b.setEnabled(True)
         if step == "review":
             self._show_review(out)
+        elif step == "reload":
+            if isinstance(out, BaseException):
+                self._show_page(FORM)
+                text = str(out) if isinstance(out, SourceError) else f"unexpected error: {out}"
+                self.form_error.setText(f"Could not read the cluster again: {text}")
+                self.reviewReady.emit(False)
+                return
+            self.inventory = out
+            self._conflicted = False
+            self._show_page(FORM)  # the reload button goes
+            self.review()
         else:
             self._show_outcome(out)
 
@@ -241,7 +268,11 @@ class ChangeDialog(QDialog):
         if isinstance(out, BaseException):
             text = str(out) if isinstance(out, SourceError) else f"unexpected error: {out}"
             if isinstance(out, Conflict):  # the dialog's own reading is old: only a new one helps
-                text += " (this dialog keeps what was read when it opened: close it and open the action again)"
+                self._conflicted = True
+                text += (" (this dialog keeps what was read when it opened: reload it and review again)"
+                         if self._reload is not None else
+                         " (this dialog keeps what was read when it opened: close it and open the action again)")
+                self._show_page(self.page)
             if not isinstance(out, SourceError):
                 log.error("review failed", exc_info=out)
             self.form_error.setText(f"Could not review the change: {text}")
@@ -290,7 +321,10 @@ class ChangeDialog(QDialog):
         if r.ok:
             self.outcome.setText(f"Applied: {self.plan.summary}.")
         elif r.conflict:
-            self.outcome.setText(f"Not applied: {r.error}")
+            self._conflicted = True
+            self.outcome.setText(f"Not applied: {r.error}"
+                                 + (" Reload and review again to see the change against what is there now."
+                                    if self._reload is not None else ""))
         else:
             self.outcome.setText(f"Failed: {r.failed}: {r.error}")
         self.outcome_details.setPlainText(r.text())
