@@ -422,3 +422,32 @@ def test_authorization_policy_principals_are_not_judged_without_pods_accounts() 
     assert _findings(hidden) == []
     hidden.hidden = {}
     assert [c for c, _, _ in _findings(hidden)] == ["KIA0106"]
+
+
+def test_a_rule_for_an_app_named_by_its_first_app_label() -> None:
+    """Kiali reads a workload's app from the first of Istio's app labels: a rule for an app without a
+    Service is fine when app.kubernetes.io/name names it, and KIA0202 when only a later label does."""
+    inv = _shop()
+    inv.workloads.append(_wl("shop", "worker-v1", {"app.kubernetes.io/name": "worker"}))
+    inv.workloads.append(_wl("shop", "odd-v1", {"app.kubernetes.io/name": "other", "app": "odd"}))
+    inv.istio += [_obj("DestinationRule", "worker", {"host": "worker"}), _obj("DestinationRule", "odd", {"host": "odd"})]
+    assert _codes(inv, "DestinationRule", "worker") == []
+    assert _codes(inv, "DestinationRule", "odd") == ["KIA0202"]
+
+
+def test_a_gateway_selecting_no_workload_is_not_valid_though_only_a_warning() -> None:
+    inv = _shop()
+    inv.istio.append(_obj("Gateway", "gw", {"selector": {"app": "proxy"}}))
+    v = validate(inv)[("Gateway", "shop", "gw")]
+    assert [(c.code, c.severity) for c in v.checks] == [("KIA0302", WARNING)] and not v.valid
+
+
+def test_routes_without_a_destination_are_no_duplicates_and_a_host_twice_is_said() -> None:
+    inv = _shop()
+    inv.istio += [
+        _obj("VirtualService", "weights", {"hosts": ["reviews"], "http": [{"route": [{"weight": 50}, {"weight": 50}]}]}),
+        _obj("VirtualService", "twice", {"hosts": ["legacy", "legacy"], "http": [{"route": [{"destination": {"host": "legacy"}}]}]}),
+    ]
+    assert "KIA1105" not in _codes(inv, "VirtualService", "weights")
+    checks = validate(inv)[("VirtualService", "shop", "twice")].checks
+    assert [c.code for c in checks] == ["KIA1106"] and "more than once" in checks[0].message

@@ -31,6 +31,8 @@ class Check:
     # "namespace/workload" names the finding is about, when narrower than the whole object (e.g. the
     # sidecar-less workloads under a STRICT PeerAuthentication); empty = the object as a whole
     subjects: tuple[str, ...] = ()
+    # the object is not valid although this is no error (Kiali: a gateway selecting no workload)
+    invalidates: bool = False
 
     def __str__(self) -> str:
         where = f" ({self.path})" if self.path else ""
@@ -49,8 +51,9 @@ class Validation:
 
     @property
     def valid(self) -> bool:
-        """False when any check is an error (warnings keep an object valid, as in Kiali)."""
-        return not any(c.severity == ERROR for c in self.checks)
+        """False when any check is an error (warnings keep an object valid, as in Kiali, but for
+        the few Kiali counts as invalid: ``Check.invalidates``)."""
+        return not any(c.severity == ERROR or c.invalidates for c in self.checks)
 
     @property
     def severity(self) -> str:
@@ -111,6 +114,26 @@ class _Registry:
 
     def __init__(self, inv: Inventory) -> None:
         self.inv = inv
+        self.gateways = {f"{g.namespace}/{g.name}" for g in (*inv.istio_objects("Gateway"), *inv.outside_gateway_configs)
+                         if g.kind == "Gateway"}  # "namespace/name" of every Gateway known
+        self.workloads_by_ns: dict[str, list[Any]] = {}
+        self._by_label: dict[tuple[str, str, str], list[Any]] = {}  # (namespace, label, value) -> workloads
+        for w in inv.workloads:
+            self.workloads_by_ns.setdefault(w.namespace, []).append(w)
+            for k, v in w.labels.items():
+                self._by_label.setdefault((w.namespace, k, v), []).append(w)
+        # subset names DestinationRules define per host, and the wildcard hosts apart
+        self.subsets_by_host: dict[str, set[str]] = {}
+        self.wildcard_subsets: list[tuple[str, set[str]]] = []
+        for dr in inv.istio_objects("DestinationRule"):
+            dr_host = fqdn(_str(_dict(dr.spec).get("host")), dr.namespace)
+            if not dr_host:
+                continue
+            names = {_str(_dict(sub).get("name")) for sub in _list(_dict(dr.spec).get("subsets"))}
+            if dr_host.startswith("*"):
+                self.wildcard_subsets.append((dr_host, names))
+            else:
+                self.subsets_by_host.setdefault(dr_host, set()).update(names)
         self.namespaces = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads} | {
             s.namespace for s in inv.services}
         self.service_hosts = {f"{s.name}.{s.namespace}.{CLUSTER_DOMAIN}": s for s in inv.services}
@@ -136,7 +159,7 @@ class _Registry:
         """Label sets of the workloads behind ``host``; None when the host is not a known service."""
         svc = self.service_hosts.get(host)
         if svc is not None:
-            return [w.labels for w in self.inv.workloads_for_service(svc)]
+            return [w.labels for w in self.selected_by(svc)]
         for pattern, se in self.entry_hosts:
             if host_matches(pattern, host):
                 selector = _labels(_dict(se.spec.get("workloadSelector")).get("labels"))
@@ -154,11 +177,30 @@ class _Registry:
         if not host.endswith(suffix):
             return False
         app = host[: -len(suffix)]
-        return any(w.namespace == namespace and w.labels.get("app") == app for w in self.inv.workloads)
+        return any(w.app == app for w in self.workloads_by_ns.get(namespace, ()))  # its first app label
 
     def workloads_selected(self, namespace: str, selector: Mapping[str, str]) -> list[Any]:
-        return [w for w in self.inv.workloads if w.namespace == namespace
-                and all(w.labels.get(k) == v for k, v in selector.items())]
+        return [w for w in self.workloads_by_ns.get(namespace, ())
+                if all(w.labels.get(k) == v for k, v in selector.items())]
+
+    def selected_by(self, svc: Any) -> list[Any]:
+        """The workloads a Service selects (looked up by one of its selector's labels)."""
+        if not svc.selector:
+            return []
+        k, v = next(iter(svc.selector.items()))
+        return [w for w in self._by_label.get((svc.namespace, k, v), ()) if svc.selects(w.labels)]
+
+    def subsets_of(self, host: str) -> set[str] | None:
+        """Subset names DestinationRules define for ``host`` (None when no DestinationRule covers it)."""
+        found = self.subsets_by_host.get(host)
+        if host.startswith("*"):  # a wildcard route host: the rules for hosts it covers
+            for h, names in self.subsets_by_host.items():
+                if host_matches(h, host):
+                    found = (found or set()) | names
+        for pattern, names in self.wildcard_subsets:
+            if host_matches(pattern, host):
+                found = (found or set()) | names
+        return found
 
 
 # -- checks per kind -----------------------------------------------------------------------------
@@ -184,17 +226,6 @@ def _gateway_ref(name: str, namespace: str) -> tuple[str, bool]:
     return f"{namespace}/{name}", False
 
 
-def _subsets_of(inv: Inventory, host: str) -> set[str] | None:
-    """Subset names DestinationRules define for ``host`` (None when no DestinationRule covers it)."""
-    found: set[str] | None = None
-    for dr in inv.istio_objects("DestinationRule"):
-        dr_host = fqdn(_str(dr.spec.get("host")), dr.namespace)
-        if dr_host and host_matches(dr_host, host):
-            found = found or set()
-            found |= {_str(_dict(s).get("name")) for s in _list(dr.spec.get("subsets"))}
-    return found
-
-
 def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> list[Check]:
     checks: list[Check] = []
     spec = vs.spec if isinstance(vs.spec, dict) else {}
@@ -207,13 +238,12 @@ def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> l
                                 "(no Service or ServiceEntry)", path + "/host"))
         subset = _str(dest.get("subset"))
         if subset:
-            subsets = _subsets_of(inv, host)
+            subsets = reg.subsets_of(host)
             if reg.knows_namespace_of(host) and (subsets is None or subset not in subsets):
                 checks.append(Check("KIA1107", WARNING, f"subset {subset!r} of {dest.get('host')} is defined by no "
                                     "DestinationRule", path))
     checks += _check_route_weights(spec, vs.namespace, reg.namespaces)
-    gateways = {f"{g.namespace}/{g.name}" for g in (*inv.istio_objects("Gateway"), *inv.outside_gateway_configs)
-                if g.kind == "Gateway"}
+    gateways = reg.gateways
     places = [("spec", _list(spec.get("gateways")))]
     for i, rule in enumerate(_list(spec.get("http"))):  # a rule may name gateways in its matches too
         for match in _list(_dict(rule).get("match")):
@@ -248,6 +278,8 @@ def _check_route_weights(spec: Mapping[str, Any], namespace: str, namespaces: se
             seen: dict[tuple[tuple[str, str], str], list[int]] = {}
             for j, r in enumerate(routes):
                 dest = _dict(r.get("destination"))
+                if not dest:
+                    continue  # nothing it goes to (Kiali skips it)
                 key = (_host_key(_str(dest.get("host")), namespace, namespaces), _str(dest.get("subset")))
                 seen.setdefault(key, []).append(j)
             for ((ns, service), subset), dups in seen.items():
@@ -315,7 +347,8 @@ def _check_gateway(gw: IstioObject, reg: _Registry) -> list[Check]:
                if all(w.labels.get(k) == v for k, v in selector.items())]
     if not matches and gw.namespace in reg.namespaces:
         shown = ",".join(f"{k}={v}" for k, v in selector.items())
-        return [Check("KIA0302", WARNING, f"no workload matches the gateway selector {shown}", "spec/selector")]
+        return [Check("KIA0302", WARNING, f"no workload matches the gateway selector {shown}", "spec/selector",
+                      invalidates=True)]
     return []
 
 
@@ -508,18 +541,22 @@ def _multiple_vs_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKe
     """KIA1106, as Kiali judges it: per gateway (or none), two VirtualServices claiming one host, or one
     claiming every host of a namespace ("*") beside others claiming a host there."""
     by_scope: dict[tuple[str, str], dict[str, dict[ObjectKey, IstioObject]]] = {}
+    claims: dict[ObjectKey, set[ObjectKey]] = {}
+    hosts: dict[ObjectKey, set[str]] = {}
     for vs in inv.istio_objects("VirtualService"):
         spec = _dict(vs.spec)
         gateways = [g for g in _list(spec.get("gateways")) if isinstance(g, str)] or ["no-gateway"]
+        key: ObjectKey = ("VirtualService", vs.namespace, vs.name)
         for h in _list(spec.get("hosts")):
             if not isinstance(h, str):
                 continue
             ns, service = _host_key(h, vs.namespace, namespaces)
             for gw in gateways:
-                by_scope.setdefault((gw, ns), {}).setdefault(service, {})[("VirtualService", vs.namespace,
-                                                                             vs.name)] = vs
-    claims: dict[ObjectKey, set[ObjectKey]] = {}
-    hosts: dict[ObjectKey, set[str]] = {}
+                owners = by_scope.setdefault((gw, ns), {}).setdefault(service, {})
+                if key in owners:  # one VirtualService naming a host twice claims it twice (Kiali)
+                    claims.setdefault(key, set()).add(key)
+                    hosts.setdefault(key, set()).add(f"{service}.{ns}" if ns else service)
+                owners[key] = vs
     for (_gw, ns), services in by_scope.items():
         star = services.get("*", {})
         for service, owners in services.items():
@@ -532,11 +569,16 @@ def _multiple_vs_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKe
                 others = [k for svc, o in services.items() if svc != "*" for k in o]
                 for key in owners:
                     related = others if key in star else list(star)
-                    claims.setdefault(key, set()).update(k for k in related if k != key)
+                    # "*" and another host of the namespace in one VirtualService: it claims that twice
+                    claims.setdefault(key, set()).update(related)
                     hosts.setdefault(key, set()).add(shown)
     out: dict[ObjectKey, list[Check]] = {}
     for key, refs in claims.items():
         if not refs:
+            continue
+        if refs == {key}:
+            out[key] = [Check("KIA1106", WARNING, f"this VirtualService claims host {', '.join(sorted(hosts[key]))} "
+                              "more than once", "spec/hosts")]
             continue
         names = ", ".join(sorted(f"{ns}/{n}" for _k, ns, n in refs | {key}))
         out[key] = [Check("KIA1106", WARNING, f"more than one VirtualService claims host "
@@ -556,7 +598,8 @@ def _mtls_default(dr: IstioObject) -> bool:
 def _multiple_dr_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
     """KIA0201, as Kiali judges it: two DestinationRules for overlapping hosts that define a subset of
     the same name, or of which one has no subsets (it covers them all). Istio merges only the first."""
-    seen: list[tuple[str, dict[str, list[ObjectKey]]]] = []  # host -> subset ("~": all) -> rules
+    seen: dict[str, dict[str, list[ObjectKey]]] = {}  # host -> subset ("~": all) -> rules
+    wildcards: list[str] = []  # the wildcard hosts among them
     clashes: dict[ObjectKey, set[ObjectKey]] = {}
     for dr in inv.istio_objects("DestinationRule"):
         if _mtls_default(dr):
@@ -565,19 +608,23 @@ def _multiple_dr_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKe
         host = f"{service}.{ns}.{CLUSTER_DOMAIN}" if ns else service
         key: ObjectKey = ("DestinationRule", dr.namespace, dr.name)
         subsets = [_str(_dict(sub).get("name")) for sub in _list(_dict(dr.spec).get("subsets"))] or ["~"]
-        for other_host, by_subset in seen:
-            if not (host == other_host or host_matches(host, other_host) or host_matches(other_host, host)):
-                continue
+        if host.startswith("*"):
+            related = [h for h in seen if host == h or host_matches(host, h) or host_matches(h, host)]
+        else:  # a plain host overlaps only itself and the wildcards that cover it
+            related = ([host] if host in seen else []) + [h for h in wildcards if host_matches(h, host)]
+        for other_host in related:
+            by_subset = seen[other_host]
             others = [k for name, ks in by_subset.items() for k in ks
                       if subsets == ["~"] or name == "~" or name in subsets]
             for other in others:
                 if other != key:
                     clashes.setdefault(key, set()).add(other)
                     clashes.setdefault(other, set()).add(key)
-        mine = next((b for h, b in seen if h == host), None)
+        mine = seen.get(host)
         if mine is None:
-            mine = {}
-            seen.append((host, mine))
+            mine = seen[host] = {}
+            if host.startswith("*"):
+                wildcards.append(host)
         for name in subsets:
             mine.setdefault(name, []).append(key)
     return {key: [Check("KIA0201", WARNING, "more than one DestinationRule for the same host and subset: "
