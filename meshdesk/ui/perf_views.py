@@ -137,7 +137,10 @@ class PerformanceViews(QObject):
 
     def set_data(self, graph: TrafficGraph | None, inventory: Inventory | None) -> None:
         self.graph, self.inventory = graph, inventory
-        validations = validate(inventory) if inventory is not None else {}
+        if graph is not None and graph.validations is not None:
+            validations = graph.validations  # made with the graph, off the UI thread
+        else:
+            validations = validate(inventory) if inventory is not None else {}
         self.lists.set_data(graph, inventory, validations)
         self.config.set_data(inventory, validations)
         shown = self.logs.workload

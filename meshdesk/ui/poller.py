@@ -36,14 +36,17 @@ SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", 
 
 
 def default_builder(snapshot: Snapshot) -> TrafficGraph:
-    """Build the graph and mark the nodes whose Istio config has validation findings (both off the UI
-    thread, in the poller's worker)."""
+    """Build the graph, validate the inventory's Istio config and mark the nodes it has findings for
+    (all off the UI thread, in the poller's worker; the lists and config view take the validations
+    from ``graph.validations``)."""
     from meshdesk.mesh.graph import build  # imported lazily: the builder is heavy and optional in tests
     from meshdesk.mesh.validation_badges import annotate, node_badges
+    from meshdesk.mesh.validations import validate
 
     graph = build(snapshot)
     if snapshot.inventory is not None:
-        annotate(graph, node_badges(graph, snapshot.inventory))
+        graph.validations = validate(snapshot.inventory)
+        annotate(graph, node_badges(graph, snapshot.inventory, graph.validations))
     return graph
 
 

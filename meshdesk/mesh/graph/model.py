@@ -405,6 +405,9 @@ class TrafficGraph:
     timestamp: int = 0
     nx: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
     ambient_namespaces: frozenset[str] = frozenset()  # Istio ambient namespaces the build saw
+    # the validations of the inventory the graph was built with, when whoever built it made them
+    # (the window's poller does, off the UI thread), keyed (kind, namespace, name)
+    validations: dict[Any, Any] | None = None
 
     def add_node(self, node: Node) -> Node:
         existing = self.nodes.get(node.id)
