@@ -72,6 +72,25 @@ def test_nothing_selected_summarises_the_namespaces(panel: SidePanel, demo_data)
     assert text.split("Busiest edges\n", 1)[1].splitlines()[0].startswith(graph.nodes[busiest.source].label)
 
 
+def test_a_service_graphs_summary_lists_its_service_to_service_edges(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A service graph is reduced from an injected one (its service nodes still marked injected): its
+    edges were all left out of the busiest and failing lists, which then named the gateway alone."""
+    snap = DemoCluster(clock=lambda: NOW).snapshot(GraphRequest(graphType="service", namespaces=("shop",)))
+    graph = build(snap)
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, snap.inventory)
+    text = p.text()
+    between = [e for e in graph.edges.values() if e.rate > 0 and e.protocol == "http"
+               and graph.nodes[e.source].node_type == graph.nodes[e.target].node_type == NODE_SERVICE]
+    assert between
+    busiest = text.split("Busiest edges\n", 1)[1].splitlines()[:5]
+    top = max(between, key=lambda e: e.rate)
+    assert any(line.startswith(f"{graph.nodes[top.source].label} → {graph.nodes[top.target].label}: ")
+               for line in busiest), busiest
+    assert "Highest error shares" in text
+
+
 def test_workload_panel_shows_pods_sidecar_services_and_traffic(panel: SidePanel, demo_data) -> None:
     graph, inv, _ = demo_data
     node = next(n for n in graph.nodes.values() if n.node_type == NODE_WORKLOAD and n.workload.startswith("reviews")

@@ -456,9 +456,12 @@ class SidePanel(QWidget):
                     f"{_e(k)}: {_e(v)}" for k, v in sorted(inv.hidden.items()))))
         touching = [e for e in g.edges.values() if namespaces is None
                     or any(g.nodes[x].namespace in nss for x in (e.source, e.target) if x in g.nodes)]
-        # as Kiali's graph totals: an injected service node's edge onward repeats its incoming edge
+        # as Kiali's graph totals: an injected service node's edge onward repeats its incoming edge;
+        # but a service graph (reduced from an injected one, its service nodes still marked injected)
+        # has only service-to-service edges, every one its own
+        service_graph = g.request.graphType == "service" and g.request.node is None
         in_scope = [e for e in touching if not e.is_idle and e.rate > 0
-                    and not (e.source in g.nodes and g.nodes[e.source].is_injected)]
+                    and (service_graph or not (e.source in g.nodes and g.nodes[e.source].is_injected))]
         shares = [(error_share(e), e) for e in in_scope]
         failing = heapq.nlargest(5, ((share, i, e) for i, (share, e) in enumerate(shares) if share > 0),
                                  key=lambda t: (t[0], -t[1]))
