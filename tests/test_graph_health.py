@@ -377,3 +377,17 @@ def test_spaces_inside_an_annotation_entry_are_read_as_kiali_reads_them_and_said
     g = build(snapshot(samples, inventory=_inventory("5XX, 0 , 10,http,inbound")))  # thresholds may be spaced
     assert node(g, "cart-v1").health.status == model.FAILURE  # type: ignore[union-attr]
     assert not any("spaces" in w for w in g.warnings)
+
+
+def test_an_app_graphs_app_box_has_its_apps_health() -> None:
+    """In an app graph the app node is the whole app: its box shows that health (it said n/a)."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+
+    g = build(DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(graphType="app", namespaces=("shop",))))
+    boxes = [n for n in g.nodes.values() if n.node_type == model.NODE_BOX and n.box == "app"]
+    assert boxes
+    for box in boxes:
+        app = next(n for n in g.nodes.values() if n.parent == box.id and n.node_type == model.NODE_APP)
+        assert box.health is not None and app.health is not None and box.health.status == app.health.status
+    assert any(b.health.status == model.DEGRADED for b in boxes)  # type: ignore[union-attr]

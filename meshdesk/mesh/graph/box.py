@@ -6,7 +6,8 @@ there would be more than one of them. Inner boxes come first (app, then namespac
 an outer box takes the nodes (and inner boxes) that have no parent yet. The unknown namespace and
 cluster are never boxed. An app box is outside/inaccessible/missing-sidecar when any member is, and
 takes the health the health pass made for its app (``extra["appHealth"]`` of its versioned members:
-the requests of all its versions and every pod of the app; Kiali takes the first version's requests).
+the requests of all its versions and every pod of the app; Kiali takes the first version's requests),
+or in an app graph its app node's, which is the whole app.
 """
 
 from __future__ import annotations
@@ -61,4 +62,6 @@ def _box(graph: model.TrafficGraph, kind: str) -> None:
                 box.has_missing_sidecar = box.has_missing_sidecar or m.has_missing_sidecar
                 if box.health is None and isinstance(m.extra.get("appHealth"), model.Health):
                     box.health = m.extra["appHealth"]  # all its versions' requests and all its pods
+                elif box.health is None and m.node_type == model.NODE_APP and not m.workload and m.health:
+                    box.health = m.health  # an app graph's app node is the whole app (as Kiali takes it)
         graph.add_node(box)
