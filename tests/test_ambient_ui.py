@@ -234,3 +234,29 @@ def test_the_idle_nodes_toggle_decides_whether_idle_workloads_are_drawn(qtbot, d
     assert g.request.includeIdleNodes
     w.toolbar.display_actions["idle_nodes"].trigger()
     shown(qtbot, w, lambda g: not g.request.includeIdleNodes and not any(n.is_idle for n in g.nodes.values()))
+
+
+def test_an_app_box_lists_both_directions_of_its_members_waypoint_edge(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The search box's inbound traffic left out the waypoint's traffic back to search v1, which the
+    member's own panel lists."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import NODE_BOX
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.panels import SidePanel
+    from tests.ui_helpers import DEMO_NOW
+
+    snap = DemoCluster(clock=lambda: DEMO_NOW).snapshot(GraphRequest(graphType="versionedApp", namespaces=("travel",)))
+    g = build(snap)
+    edge = next(e for e in g.edges.values() if two_way_return(e) is not None)
+    member = g.nodes[edge.source] if g.nodes[edge.source].parent else g.nodes[edge.target]
+    box = g.nodes[member.parent]
+    assert box.node_type == NODE_BOX
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(g, snap.inventory)
+    p.show_selection([box.id])
+    inbound = p.text().split("Inbound traffic", 1)[1].split("Outbound traffic", 1)[0]
+    back = two_way_return(edge)
+    assert back is not None
+    assert f"from waypoint (into {member.label}): tcp {fmt_bytes_rate(back.rate)}" in inbound, inbound

@@ -252,11 +252,12 @@ def _traffic(graph: TrafficGraph, node: Node) -> str:
     else:
         ins = list(graph.in_edges(node.id))
         outs = list(graph.out_edges(node.id))
-        # an ambient waypoint's traffic back to a node is folded into the node's edge to the waypoint
-        backs_in = [b for e in outs if (b := two_way_return(e)) is not None]
-        backs_out = [b for e in ins if (b := two_way_return(e)) is not None]
-        ins += backs_in
-        outs += backs_out
+    # an ambient waypoint's traffic back to a node is folded into the node's edge to the waypoint (a
+    # box's member's too: it crosses the border as the edge does)
+    backs_in = [b for e in outs if (b := two_way_return(e)) is not None]
+    backs_out = [b for e in ins if (b := two_way_return(e)) is not None]
+    ins += backs_in
+    outs += backs_out
     return _section("Inbound traffic", block(ins, True)) + _section("Outbound traffic", block(outs, False))
 
 
