@@ -551,3 +551,19 @@ def test_a_pod_says_why_its_containers_do_not_run_and_the_workload_when_it_was_m
     text = _workload_panel_text(qtbot, cart)
     assert "1/2 ready, Running (CrashLoopBackOff)" in text and "17 restarts" in text
     assert "Created\n2026-11-20T08:00:00Z" in text
+
+
+def test_small_and_nearly_whole_shares_and_rates_say_so(panel: SidePanel, demo_data) -> None:
+    """A TCP edge with a trickle of bytes read "0B/s", 1023.6 B/s read "1024B/s", a 99.96% success
+    share "100.0%" and 0.4% mTLS "0% of traffic": each now says what it is."""
+    from meshdesk.mesh.graph.health import percent_text
+    from meshdesk.ui.canvas.items import fmt_bytes_rate
+    from meshdesk.ui.panels import _whole_percent
+
+    assert [fmt_bytes_rate(v) for v in (0.0, 0.004, 1023.6, 1048575.0)] == ["0B/s", "<0.01B/s", "1KB/s", "1MB/s"]
+    assert [percent_text(v) for v in (99.96, 100.0, 0.01)] == [">99.9%", "100.0%", "<0.1%"]
+    assert [_whole_percent(v) for v in (0.0, 0.4, 50.2, 99.6, 100.0)] == ["0%", "<1%", "50%", ">99%", "100%"]
+    graph, _inv, _ = demo_data
+    tcp = next(e for e in graph.edges.values() if e.protocol == "tcp" and e.rate > 0)
+    panel.show_selection([tcp.id])
+    assert f"Rate\n{fmt_bytes_rate(tcp.rate)}, bytes sent" in panel.text()  # the graph's TCP rate choice

@@ -115,6 +115,9 @@ def fmt_rate(v: float, protocol: str = "http", messages: bool = False) -> str:
 _GRPC_MESSAGES = {"sent": "messages sent", "received": "messages received", "total": "messages sent and received"}
 
 
+# what a TCP edge's rate counts, by the request's rateTcp
+_TCP_BYTES = {"sent": "bytes sent", "received": "bytes received", "total": "bytes sent and received"}
+
 _WAITING = ("No data yet", "Waiting for the first refresh.")
 
 
@@ -259,6 +262,15 @@ def _traffic(graph: TrafficGraph, node: Node) -> str:
     ins += backs_in
     outs += backs_out
     return _section("Inbound traffic", block(ins, True)) + _section("Outbound traffic", block(outs, False))
+
+
+def _whole_percent(percent: float) -> str:
+    """A share in whole percent that never says none or all when it is neither ("<1%", ">99%")."""
+    if 0.0 < percent < 0.5:
+        return "<1%"
+    if 99.5 <= percent < 100.0:
+        return ">99%"
+    return f"{percent:.0f}%"
 
 
 def _members(graph: TrafficGraph, box_id: str) -> set[str]:
@@ -705,6 +717,8 @@ class SidePanel(QWidget):
         rate = fmt_rate(e.rate, p, messages)
         if messages:
             rate += ", " + _e(_GRPC_MESSAGES.get(g.request.rateGrpc, "messages"))
+        elif p == "tcp":  # which bytes the graph counts (its TCP rate choice)
+            rate += ", " + _e(_TCP_BYTES.get(g.request.rateTcp, "bytes"))
         rows: list[tuple[str, str]] = [("Protocol", _e(p)), ("Rate", rate)]
         if p != "tcp":
             pct = e.rates.get(f"{p}PercentReq")
@@ -716,7 +730,7 @@ class SidePanel(QWidget):
             rows.append(("Response time", f"{_e(fmt_ms(e.response_time))} (quantile {_e(g.request.responseTimeQuantile)})"))
         if e.throughput is not None:
             rows.append(("Throughput", _e(fmt_bytes_rate(e.throughput))))
-        rows.append(("mTLS", f"{e.is_mtls:.0f}% of traffic" if e.is_mtls is not None else "unknown"))
+        rows.append(("mTLS", f"{_whole_percent(e.is_mtls)} of traffic" if e.is_mtls is not None else "unknown"))
         if e.is_idle:
             rows.append(("Idle", "no traffic in the time window"))
         parts = [_table(rows)]

@@ -267,11 +267,12 @@ def _write(pending: dict[str, float]) -> list[str]:
 
 
 def percent_text(percent: float) -> str:
-    """A percentage as every part of the app writes it: one decimal, and "<0.1%" for a share that is
-    there but rounds to 0.0 (a 5xx share past the 0% degraded threshold must not read "0.0%")."""
-    if percent == 0.0 or percent >= 0.05:
+    """A percentage as every part of the app writes it: one decimal, "<0.1%" for a share that is
+    there but rounds to 0.0 (a 5xx share past the 0% degraded threshold must not read "0.0%"), and
+    ">99.9%" for one short of everything that rounds to 100.0 (a success share beside errors)."""
+    if percent == 0.0 or 0.05 <= percent < 99.95 or percent >= 100.0:
         return f"{percent:.1f}%"
-    return "<0.1%"
+    return "<0.1%" if percent < 0.05 else ">99.9%"
 
 
 def _health(verdicts: list[_Verdict | None]) -> model.Health:

@@ -150,12 +150,17 @@ def fmt_bytes_rate(bytes_per_second: float) -> str:
     """Bytes per second, as Kiali writes TCP rates and throughput (bytes, with kilobytes of 1,024 from
     1 KB/s up, two decimals at most): "512B/s", "1.63KB/s", "2.5MB/s"."""
     v = bytes_per_second
-    if v < 1024.0:
+    if 0.0 < v < 0.005:
+        return "<0.01B/s"  # traffic there is, too little to write (as rates write "<0.01rps")
+    if v < 1023.5:  # what would round to 1024B/s is 1KB/s
         return f"{_trim(f'{v:.2f}') if v < 1.0 else f'{v:.0f}'}B/s"
-    for unit, div in (("GB/s", 1024.0 ** 3), ("MB/s", 1024.0 ** 2), ("KB/s", 1024.0)):
-        if v >= div:
-            return f"{_trim(f'{v / div:.2f}')}{unit}"
-    return f"{v:.0f}B/s"  # pragma: no cover - the loop always returns
+    text = ""
+    for unit in ("KB/s", "MB/s", "GB/s"):  # the first unit in which it reads below 1024 once rounded
+        v /= 1024.0
+        text = f"{_trim(f'{v:.2f}')}{unit}"
+        if round(v, 2) < 1024.0:
+            break
+    return text
 
 
 def _trim(fixed: str) -> str:
