@@ -324,3 +324,27 @@ def test_a_long_object_name_wraps_in_the_config_view(qtbot: QtBot, mesh: tuple[T
     QApplication.processEvents()  # the layout takes the new title in
     assert view.minimumSizeHint().width() <= max(before, 400)
     assert name in view.title.text()  # whole: what is copied from it is the name
+
+
+def test_list_health_does_not_change_with_the_graph_type() -> None:
+    """An app graph has no workload nodes and a service graph no app nodes: the lists fell back to
+    pod state and called a degraded workload Healthy. The window's builder gives such graphs the
+    per-version graph of the same telemetry for the lists, as Kiali's lists do not depend on the graph."""
+    from meshdesk.ui.lists import build_rows
+    from meshdesk.ui.poller import default_builder
+
+    demo = DemoCluster(clock=lambda: 1_790_000_000.0)
+    by_type = {}
+    for graph_type in ("workload", "versionedApp", "app", "service"):
+        snap = demo.snapshot(GraphRequest(graphType=graph_type, namespaces=("shop",), injectServiceNodes=True))
+        graph = default_builder(snap)
+        assert snap.inventory is not None
+        rows = build_rows(graph, snap.inventory, graph.validations or {})
+        by_type[graph_type] = {(kind, r.namespace, r.name): r.health for kind in (WORKLOADS, APPS, SERVICES)
+                               for r in rows[kind]}
+        for r in rows[WORKLOADS]:  # the rows still point at the shown graph's nodes
+            assert all(i in graph.nodes for i in r.node_ids)
+    assert by_type["app"] == by_type["versionedApp"] and by_type["service"] == by_type["versionedApp"]
+    assert "Degraded" in by_type["app"].values()
+    workload_rows = {k: v for k, v in by_type["workload"].items() if k[0] == WORKLOADS}
+    assert workload_rows == {k: v for k, v in by_type["app"].items() if k[0] == WORKLOADS}

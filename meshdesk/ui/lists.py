@@ -110,17 +110,21 @@ def _sidecar_text(has: bool | None, ambient: bool = False, control_plane: bool =
 
 def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                validations: Mapping[ObjectKey, Validation]) -> dict[str, list[ListRow]]:
-    """The four lists' rows (Qt-free, so it is easy to check)."""
+    """The four lists' rows (Qt-free, so it is easy to check). Health comes from
+    ``graph.list_health`` when the graph has one (an app or service graph merges what the lists judge
+    apart), else from the graph itself; the rows' node ids are always the shown graph's."""
     out: dict[str, list[ListRow]] = {APPS: [], WORKLOADS: [], SERVICES: [], CONFIG: []}
     if inventory is None:
         return out
     nodes = list(graph.nodes.values()) if graph is not None else []
+    judged = graph.list_health if graph is not None and graph.list_health is not None else graph
+    judged_nodes = list(judged.nodes.values()) if judged is not None else []
     ambient = ambient_namespaces(inventory)
 
     def health(ids: list[str]) -> str:
-        assert graph is not None or not ids
-        return _worst_health([graph.nodes[i].health.status for i in ids  # type: ignore[union-attr]
-                              if graph.nodes[i].health is not None])  # type: ignore[union-attr]
+        assert judged is not None or not ids
+        return _worst_health([judged.nodes[i].health.status for i in ids  # type: ignore[union-attr]
+                              if judged.nodes[i].health is not None])  # type: ignore[union-attr]
 
     def errors_warnings(objs: Sequence[Any], workloads: Sequence[Workload]) -> tuple[int, int]:
         return counts(validations, [key_of(o) for o in objs], {f"{w.namespace}/{w.name}" for w in workloads})
@@ -128,17 +132,21 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     for w in inventory.workloads:
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace
                and n.workload == w.name]
+        hids = [n.id for n in judged_nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace
+                and n.workload == w.name]
         e, wn = errors_warnings(objects_for_workload(inventory, w), [w])
         side = "waypoint" if is_waypoint(w) else \
             _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in CONTROL_PLANE_NAMESPACES)
         # a workload node's health counts its pods; an app (version) node's is its requests alone, and
         # with no traffic there is no node: the pods' state is joined in, as Kiali's workload list does
-        own = [i for i in ids if graph is not None and graph.nodes[i].node_type == NODE_WORKLOAD]
-        status = health(own) if own else _worst_health([s for s in (health(ids), workload_status([w])[0]) if s])
+        own = [i for i in hids if judged is not None and judged.nodes[i].node_type == NODE_WORKLOAD]
+        status = health(own) if own else _worst_health([s for s in (health(hids), workload_status([w])[0]) if s])
         out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids))
     for app in inventory.apps():
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == app.namespace
                and n.app == app.name]
+        hids = [n.id for n in judged_nodes if n.node_type in (NODE_WORKLOAD, NODE_APP)
+                and n.namespace == app.namespace and n.app == app.name]
         objs: dict[ObjectKey, Any] = {}
         for w in app.workloads:
             for o in objects_for_workload(inventory, w):
@@ -150,21 +158,23 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                              app.namespace in CONTROL_PLANE_NAMESPACES)
         # the app's own health where the graph has it (its box's: all versions' requests, all its pods),
         # so the list, the box and its panel agree; else its nodes' requests with its pods' state
-        whole = next((h for i in ids if isinstance(h := graph.nodes[i].extra.get("appHealth"), Health)), None) \
-            if graph is not None else None
+        whole = next((h for i in hids if isinstance(h := judged.nodes[i].extra.get("appHealth"), Health)), None) \
+            if judged is not None else None
         status = whole.status if whole is not None else \
-            _worst_health([s for s in (health(ids), workload_status(app.workloads)[0]) if s])
+            _worst_health([s for s in (health(hids), workload_status(app.workloads)[0]) if s])
         out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids))
     for s in inventory.services:
         ids = [n.id for n in nodes if n.node_type == NODE_SERVICE and n.namespace == s.namespace
                and n.service == s.name]
+        hids = [n.id for n in judged_nodes if n.node_type == NODE_SERVICE and n.namespace == s.namespace
+                and n.service == s.name]
         behind: list[Workload] = inventory.workloads_for_service(s)
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    all(is_ambient(w, ambient) for w in behind),
                                                    s.namespace in CONTROL_PLANE_NAMESPACES)
         e, wn = errors_warnings(objects_for_service(inventory, s), behind)
-        out[SERVICES].append(ListRow(s.name, s.namespace, health(ids), side, "Service", e, wn, ids))
+        out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids))
     by_object: dict[ObjectKey, list[str]] = {}
     if graph is not None:
         for nid, keys in node_objects(graph, inventory).items():

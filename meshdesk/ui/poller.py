@@ -9,6 +9,7 @@ backoff; the UI keeps the last good graph. ``shutdown()`` stops the thread and c
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import time
@@ -47,6 +48,11 @@ def default_builder(snapshot: Snapshot) -> TrafficGraph:
     if snapshot.inventory is not None:
         graph.validations = validate(snapshot.inventory)
         annotate(graph, node_badges(graph, snapshot.inventory, graph.validations))
+        request = snapshot.request
+        if request.graphType in ("app", "service") and request.node is None:
+            # the lists judge each workload and app by its own requests, which these graphs merge
+            per_version = dataclasses.replace(request, graphType="versionedApp", injectServiceNodes=True)
+            graph.list_health = build(dataclasses.replace(snapshot, request=per_version))
     return graph
 
 

@@ -408,6 +408,10 @@ class TrafficGraph:
     # the validations of the inventory the graph was built with, when whoever built it made them
     # (the window's poller does, off the UI thread), keyed (kind, namespace, name)
     validations: dict[Any, Any] | None = None
+    # for an app or service graph, which cannot tell a workload's (or an app's) own requests apart: a
+    # versioned-app graph of the same telemetry, whose health the Workloads, Apps and Services lists
+    # show, so that what they say does not change with the graph type (as Kiali's lists)
+    list_health: TrafficGraph | None = None
 
     def add_node(self, node: Node) -> Node:
         existing = self.nodes.get(node.id)
