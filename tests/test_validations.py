@@ -451,3 +451,52 @@ def test_routes_without_a_destination_are_no_duplicates_and_a_host_twice_is_said
     assert "KIA1105" not in _codes(inv, "VirtualService", "weights")
     checks = validate(inv)[("VirtualService", "shop", "twice")].checks
     assert [c.code for c in checks] == ["KIA1106"] and "more than once" in checks[0].message
+
+
+def test_a_sidecar_limits_which_conflicts_its_namespace_sees() -> None:
+    """Kiali's import-scope cases: with a Sidecar importing only its own namespace ("./*"), two rules
+    for a host in another namespace, and two VirtualServices for another namespace's host, are no
+    conflict there; two for a host of its own still are. Without the Sidecar all of them are."""
+    vault_host = "echo.vault.svc.cluster.local"
+    rules = [_obj("DestinationRule", name, {"host": vault_host, "subsets": [
+        {"name": "v1", "labels": {"version": "v1"}}, {"name": "v2", "labels": {"version": "v2"}}]}, ns="istio-test1")
+        for name in ("vault-a", "vault-b")]
+    routes = [_obj("VirtualService", name, {"hosts": [host], "http": [{"route": [{"destination": {"host": host}}]}]},
+                   ns="istio-test1")
+              for name, host in (("vs-a", "reviews.bookinfo.svc.cluster.local"),
+                                 ("vs-b", "reviews.bookinfo.svc.cluster.local"),
+                                 ("vs-local-a", "productpage.istio-test1.svc.cluster.local"),
+                                 ("vs-local-b", "productpage.istio-test1.svc.cluster.local"))]
+    sidecar = _obj("Sidecar", "default", {"egress": [{"hosts": ["./*"]}]}, ns="istio-test1")
+
+    def codes(with_sidecar: bool) -> dict[str, list[str]]:
+        inv = Inventory(namespaces=[Namespace("istio-test1"), Namespace("vault"), Namespace("bookinfo")],
+                        istio=[*rules, *routes, *([sidecar] if with_sidecar else [])])
+        return {name: [c.code for c in v.checks if c.code in ("KIA0201", "KIA1106")]
+                for (_k, _ns, name), v in validate(inv).items()}
+
+    scoped = codes(True)
+    assert scoped["vault-a"] == scoped["vault-b"] == [] and scoped["vs-a"] == scoped["vs-b"] == []
+    assert scoped["vs-local-a"] == scoped["vs-local-b"] == ["KIA1106"]
+    everything = codes(False)
+    assert everything["vault-a"] == ["KIA0201"] and everything["vs-a"] == ["KIA1106"]
+
+
+def test_a_sidecar_limits_the_subsets_a_route_may_name() -> None:
+    """A route of a namespace importing only itself names a subset only another namespace's rule
+    defines: Kiali warns (KIA1107); a VirtualService none of whose hosts is imported is not judged."""
+    rule = _obj("DestinationRule", "reviews", {"host": "reviews.shop.svc.cluster.local", "subsets": [
+        {"name": "v1", "labels": {"version": "v1"}}]}, ns="shop")
+    local = _obj("VirtualService", "local", {"hosts": ["front"], "http": [{"route": [
+        {"destination": {"host": "reviews.shop.svc.cluster.local", "subset": "v1"}}]}]}, ns="web")
+    foreign = _obj("VirtualService", "foreign", {"hosts": ["reviews.shop.svc.cluster.local"], "http": [{"route": [
+        {"destination": {"host": "reviews.shop.svc.cluster.local", "subset": "v9"}}]}]}, ns="web")
+    sidecar = _obj("Sidecar", "default", {"egress": [{"hosts": ["./*", "istio-system/*"]}]}, ns="web")
+    inv = _shop()
+    inv.namespaces.append(Namespace("web"))
+    inv.istio += [rule, local, foreign, sidecar]
+    assert "KIA1107" in _codes(inv, "VirtualService", "local", "web")
+    assert "KIA1107" not in _codes(inv, "VirtualService", "foreign", "web")
+    inv.istio.remove(sidecar)
+    assert "KIA1107" not in _codes(inv, "VirtualService", "local", "web")
+    assert "KIA1107" in _codes(inv, "VirtualService", "foreign", "web")

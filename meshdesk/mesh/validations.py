@@ -9,10 +9,11 @@ know), so a partial inventory never produces false errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from meshdesk.mesh.import_scope import ImportScope, import_scope
 from meshdesk.mesh.inventory import Inventory, IstioObject
 
 ERROR = "error"
@@ -122,18 +123,7 @@ class _Registry:
             self.workloads_by_ns.setdefault(w.namespace, []).append(w)
             for k, v in w.labels.items():
                 self._by_label.setdefault((w.namespace, k, v), []).append(w)
-        # subset names DestinationRules define per host, and the wildcard hosts apart
-        self.subsets_by_host: dict[str, set[str]] = {}
-        self.wildcard_subsets: list[tuple[str, set[str]]] = []
-        for dr in inv.istio_objects("DestinationRule"):
-            dr_host = fqdn(_str(_dict(dr.spec).get("host")), dr.namespace)
-            if not dr_host:
-                continue
-            names = {_str(_dict(sub).get("name")) for sub in _list(_dict(dr.spec).get("subsets"))}
-            if dr_host.startswith("*"):
-                self.wildcard_subsets.append((dr_host, names))
-            else:
-                self.subsets_by_host.setdefault(dr_host, set()).update(names)
+        self.subsets = _SubsetIndex(inv.istio_objects("DestinationRule"))
         self.namespaces = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads} | {
             s.namespace for s in inv.services}
         self.service_hosts = {f"{s.name}.{s.namespace}.{CLUSTER_DOMAIN}": s for s in inv.services}
@@ -190,14 +180,32 @@ class _Registry:
         k, v = next(iter(svc.selector.items()))
         return [w for w in self._by_label.get((svc.namespace, k, v), ()) if svc.selects(w.labels)]
 
-    def subsets_of(self, host: str) -> set[str] | None:
-        """Subset names DestinationRules define for ``host`` (None when no DestinationRule covers it)."""
-        found = self.subsets_by_host.get(host)
+
+
+class _SubsetIndex:
+    """Subset names some DestinationRules define, per host (wildcard hosts apart)."""
+
+    def __init__(self, rules: Iterable[IstioObject]) -> None:
+        self.by_host: dict[str, set[str]] = {}
+        self.wildcards: list[tuple[str, set[str]]] = []
+        for dr in rules:
+            dr_host = fqdn(_str(_dict(dr.spec).get("host")), dr.namespace)
+            if not dr_host:
+                continue
+            names = {_str(_dict(sub).get("name")) for sub in _list(_dict(dr.spec).get("subsets"))}
+            if dr_host.startswith("*"):
+                self.wildcards.append((dr_host, names))
+            else:
+                self.by_host.setdefault(dr_host, set()).update(names)
+
+    def of(self, host: str) -> set[str] | None:
+        """Subset names defined for ``host`` (None when no DestinationRule covers it)."""
+        found = self.by_host.get(host)
         if host.startswith("*"):  # a wildcard route host: the rules for hosts it covers
-            for h, names in self.subsets_by_host.items():
+            for h, names in self.by_host.items():
                 if host_matches(h, host):
                     found = (found or set()) | names
-        for pattern, names in self.wildcard_subsets:
+        for pattern, names in self.wildcards:
             if host_matches(pattern, host):
                 found = (found or set()) | names
         return found
@@ -226,9 +234,15 @@ def _gateway_ref(name: str, namespace: str) -> tuple[str, bool]:
     return f"{namespace}/{name}", False
 
 
-def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> list[Check]:
+def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory,
+                           scoped: tuple[ImportScope, _SubsetIndex] | None = None) -> list[Check]:
+    """``scoped``: the VirtualService's namespace imports only some hosts (its Sidecar), and the
+    subsets the DestinationRules it imports define: subset references are judged among those, and
+    not at all when none of its hosts is imported (Kiali)."""
     checks: list[Check] = []
     spec = vs.spec if isinstance(vs.spec, dict) else {}
+    subsets_index = reg.subsets if scoped is None else scoped[1]
+    judge_subsets = scoped is None or scoped[0].imports_any(vs)
     for path, dest in route_destinations(spec):
         host = fqdn(_str(dest.get("host")), vs.namespace)
         if not host:
@@ -237,8 +251,8 @@ def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory) -> l
             checks.append(Check("KIA1101", ERROR, f"route goes to host {dest.get('host')!r}, which does not exist "
                                 "(no Service or ServiceEntry)", path + "/host"))
         subset = _str(dest.get("subset"))
-        if subset:
-            subsets = reg.subsets_of(host)
+        if subset and judge_subsets:
+            subsets = subsets_index.of(host)
             if reg.knows_namespace_of(host) and (subsets is None or subset not in subsets):
                 checks.append(Check("KIA1107", WARNING, f"subset {subset!r} of {dest.get('host')} is defined by no "
                                     "DestinationRule", path))
@@ -537,13 +551,14 @@ def _host_key(host: str, namespace: str, namespaces: set[str]) -> tuple[str, str
     return "", host
 
 
-def _multiple_vs_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
+def _multiple_vs_per_host(virtual_services: Iterable[IstioObject],
+                          namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
     """KIA1106, as Kiali judges it: per gateway (or none), two VirtualServices claiming one host, or one
     claiming every host of a namespace ("*") beside others claiming a host there."""
     by_scope: dict[tuple[str, str], dict[str, dict[ObjectKey, IstioObject]]] = {}
     claims: dict[ObjectKey, set[ObjectKey]] = {}
     hosts: dict[ObjectKey, set[str]] = {}
-    for vs in inv.istio_objects("VirtualService"):
+    for vs in virtual_services:
         spec = _dict(vs.spec)
         gateways = [g for g in _list(spec.get("gateways")) if isinstance(g, str)] or ["no-gateway"]
         key: ObjectKey = ("VirtualService", vs.namespace, vs.name)
@@ -595,13 +610,13 @@ def _mtls_default(dr: IstioObject) -> bool:
     return host in ("*.local", f"*.{dr.namespace}.{CLUSTER_DOMAIN}") and _str(tls.get("mode")) == "ISTIO_MUTUAL"
 
 
-def _multiple_dr_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
+def _multiple_dr_per_host(rules: Iterable[IstioObject], namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
     """KIA0201, as Kiali judges it: two DestinationRules for overlapping hosts that define a subset of
     the same name, or of which one has no subsets (it covers them all). Istio merges only the first."""
     seen: dict[str, dict[str, list[ObjectKey]]] = {}  # host -> subset ("~": all) -> rules
     wildcards: list[str] = []  # the wildcard hosts among them
     clashes: dict[ObjectKey, set[ObjectKey]] = {}
-    for dr in inv.istio_objects("DestinationRule"):
+    for dr in rules:
         if _mtls_default(dr):
             continue
         ns, service = _host_key(_str(_dict(dr.spec).get("host")), dr.namespace, namespaces)
@@ -632,13 +647,39 @@ def _multiple_dr_per_host(inv: Inventory, namespaces: set[str]) -> dict[ObjectKe
             for key, others in clashes.items()}
 
 
+def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
+               namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
+    """KIA1106 and KIA0201 among these VirtualServices and DestinationRules."""
+    multi = _multiple_vs_per_host(services, namespaces)
+    for key, found in _multiple_dr_per_host(rules, namespaces).items():
+        multi.setdefault(key, []).extend(found)
+    return multi
+
+
 def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> dict[ObjectKey, Validation]:
     """Validate every Istio object of the inventory. Returns one Validation per object (with an empty
     list of checks when nothing is wrong). Never raises on odd objects."""
     reg = _Registry(inventory)
-    multi = _multiple_vs_per_host(inventory, reg.namespaces)
-    for key, found in _multiple_dr_per_host(inventory, reg.namespaces).items():
-        multi.setdefault(key, []).extend(found)
+    services = inventory.istio_objects("VirtualService")
+    rules = inventory.istio_objects("DestinationRule")
+    multi = _conflicts(services, rules, reg.namespaces)
+    # a namespace whose Sidecar imports only some hosts: its objects' conflicts and subset references
+    # are judged among what it imports (Kiali)
+    sidecars = inventory.istio_objects("Sidecar")
+    scopes: dict[str, tuple[ImportScope, _SubsetIndex]] = {}
+    for ns in sorted({o.namespace for o in (*services, *rules)}):
+        nso = inventory.namespace(ns)
+        scope = import_scope(ns, root_namespace, sidecars, reg.namespaces,
+                             ambient=nso is not None and nso.labels.get("istio.io/dataplane-mode") == "ambient")
+        if scope is None:
+            continue
+        seen_services = [o for o in services if scope.imports_any(o)]
+        seen_rules = [o for o in rules if scope.imports_any(o)]
+        scopes[ns] = (scope, _SubsetIndex(seen_rules))
+        mine = _conflicts(seen_services, seen_rules, reg.namespaces)
+        for key in [k for k in multi if k[1] == ns]:
+            del multi[key]
+        multi.update({k: v for k, v in mine.items() if k[1] == ns})
     routed = _routed_subsets(inventory)
     accounts = _service_accounts(inventory)
     out: dict[ObjectKey, Validation] = {}
@@ -646,7 +687,7 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
         checks: list[Check]
         try:
             if obj.kind == "VirtualService":
-                checks = _check_virtual_service(obj, reg, inventory)
+                checks = _check_virtual_service(obj, reg, inventory, scopes.get(obj.namespace))
             elif obj.kind == "DestinationRule":
                 checks = _check_destination_rule(obj, reg, routed)
             elif obj.kind == "Gateway":
