@@ -7,8 +7,10 @@ so ``meshdesk graph`` never loads Qt.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from meshdesk import __version__
 
@@ -30,6 +32,46 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _OutputFailed(Exception):
+    """Standard output could not be written (a closed pipe, a full disk); ``error`` says why."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Output:
+    """Standard output whose write failures are told apart from every other OSError a command meets."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as e:
+            raise _OutputFailed(e) from e
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as e:
+            raise _OutputFailed(e) from e
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _quiet_stdout(stream: Any) -> None:
+    """Point standard output at nothing, so the interpreter's own flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in SUBCOMMANDS:
@@ -40,11 +82,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             from meshdesk.commands import contexts as mod  # type: ignore[no-redef]
         else:
             from meshdesk.commands import inventory as mod  # type: ignore[no-redef]
+        real = sys.stdout
+        sys.stdout = _Output(real)
         try:
-            return int(mod.main(rest))
+            code = int(mod.main(rest))
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+            return code
         except KeyboardInterrupt:  # Ctrl+C: stop quietly, as a Unix tool does (128 + SIGINT)
             print(file=sys.stderr)
             return 130
+        except _OutputFailed as failed:
+            _quiet_stdout(real)
+            e = failed.error
+            if isinstance(e, BrokenPipeError):  # the reader went (`| head`): stop quietly, as Unix tools do
+                return 141  # 128 + SIGPIPE
+            print(f"meshdesk {cmd}: cannot write the output: {e.strerror or e}", file=sys.stderr)
+            return 1
+        finally:
+            sys.stdout = real
     opts = _gui_parser().parse_args(args)
     from meshdesk.ui.app import run
 

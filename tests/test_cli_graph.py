@@ -207,3 +207,61 @@ def test_ctrl_c_stops_quietly_with_status_130(tmp_path: Path) -> None:
             os.close(writer)
         proc.kill()
     assert proc.returncode == 130 and "Traceback" not in err
+
+
+def test_save_snapshot_replaces_only_regular_files_in_existing_folders(tmp_path: Path) -> None:
+    import os
+
+    path = str(_file(tmp_path))
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    out = run("--snapshot", path, "--save-snapshot", str(fifo))
+    assert out.returncode == 2 and "it is not a regular file" in out.stderr
+    assert fifo.is_fifo()  # left as it was
+    missing = tmp_path / "typo" / "deeper" / "x.json"
+    out = run("--snapshot", path, "--save-snapshot", str(missing))
+    assert out.returncode == 2 and "does not exist" in out.stderr and not (tmp_path / "typo").exists()
+
+
+def test_a_newer_format_and_boolean_values_are_refused(tmp_path: Path) -> None:
+    path = _file(tmp_path)
+    doc = json.loads(path.read_text())
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({**doc, "formatVersion": 99}))
+    out = run("--snapshot", str(newer))
+    assert out.returncode == 2 and "written by a newer meshdesk (format 99" in out.stderr and not out.stdout
+    doc["samples"][0]["value"] = True
+    flagged = tmp_path / "bool.json"
+    flagged.write_text(json.dumps(doc))
+    out = run("--snapshot", str(flagged), "--format", "json")
+    assert out.returncode == 0 and "malformed sample" in out.stderr
+
+
+def test_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    path = str(_file(tmp_path))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--snapshot", path, "--format", "json"],
+                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 1 and done.stderr.strip() == "meshdesk graph: cannot write the output: No space left on device"
+    # a reader that goes early (| head): quiet, as Unix tools are
+    proc = subprocess.Popen([sys.executable, "-m", "meshdesk", "inventory", "--demo", "--json"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.read(10)
+    proc.stdout.close()
+    _out, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err and proc.returncode in (0, 141)
+
+
+def test_the_app_refuses_a_pipe_at_once(tmp_path: Path) -> None:
+    """The app waited on a named pipe for ever (and could not close); the command line reads
+    ``<(...)`` on purpose, the app asks for a regular file."""
+    import os
+
+    import pytest
+
+    from meshdesk.sources.base import ConfigError
+
+    fifo = tmp_path / "p.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"is a named pipe \(FIFO\), not a regular file"):
+        load_snapshot(fifo, regular_only=True)

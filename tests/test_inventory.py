@@ -827,3 +827,24 @@ def test_labels_proxy_versions_and_ambient_pods_read_as_istio_reads_them(kube_em
     assert main(["inventory", "--kubeconfig", str(config), "-n", "shop", "-n", "plain"]) == 0
     rows = {line.split()[2]: line.split()[5] for line in capsys.readouterr().out.splitlines()[1:] if line.split()}
     assert rows["legacy"] == "no" and rows["joined"] == "ambient" and rows["front"] == "yes"
+
+
+def test_kubectls_copy_of_an_applied_manifest_is_never_kept(kube_emulator: KubeEmulator) -> None:
+    """kubectl apply keeps the whole manifest in an annotation, inline env values included: a snapshot
+    handed to a colleague carried the database password. It is dropped when read; others stay."""
+    import json
+
+    emu = kube_emulator
+    emu.add_namespace("shop")
+    secret = "hunter2-LEAK"
+    manifest = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "db", "namespace": "shop"},
+                "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [
+                    {"name": "pg", "image": "postgres", "env": [{"name": "POSTGRES_PASSWORD", "value": secret}]}]}}}}
+    emu.add({**manifest, "metadata": {**manifest["metadata"], "annotations": {
+        "kubectl.kubernetes.io/last-applied-configuration": json.dumps(manifest),
+        "health.kiali.io/rate": "5XX,5,10,http,inbound"}}})
+    emu.run_workloads()
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="c")
+    assert secret not in json.dumps(inv.to_json())
+    db = inv.workload("shop", "db")
+    assert db is not None and db.annotations == {"health.kiali.io/rate": "5XX,5,10,http,inbound"}

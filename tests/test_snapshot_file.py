@@ -21,7 +21,7 @@ from tests.graph_samples import http, snapshot
 def test_round_trip_keeps_request_samples_and_inventory(tmp_path: Path) -> None:
     snap = snapshot([http("web-v1", "cart-v1", 12.5), http(None, "web-v1", 1)], graphType="versionedApp",
                     inventory=Inventory(cluster="east", namespaces=[Namespace("shop", labels={"a": "b"})]))
-    path = tmp_path / "nested" / "snap.json"
+    path = tmp_path / "snap.json"
     save_snapshot(snap, path)
     back = load_snapshot(path)
     assert back.request == snap.request

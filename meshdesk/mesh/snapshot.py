@@ -48,6 +48,10 @@ class Snapshot:
     def from_json(obj: Any) -> Snapshot:
         if not isinstance(obj, Mapping):
             raise SnapshotFormatError("the top level must be a JSON object with 'request' and 'samples'")
+        version = obj.get("formatVersion")
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+            raise SnapshotFormatError(f"it was written by a newer meshdesk (format {version}; this one reads "
+                                      f"format {FORMAT_VERSION}): update meshdesk to open it")
         if "request" not in obj:
             raise SnapshotFormatError("it has no 'request'")
         try:

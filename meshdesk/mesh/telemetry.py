@@ -77,6 +77,8 @@ class Sample:
         if not isinstance(metric, str) or not isinstance(labels, Mapping):
             raise TypeError("sample needs a string 'metric' and an object 'labels'")
         raw = obj["value"]
+        if isinstance(raw, bool):  # JSON true is no rate (float() would take it for 1.0)
+            raise TypeError("sample value must be a number")
         try:
             value = float(raw)  # type: ignore[arg-type]
         except OverflowError:  # a whole number too large for a float

@@ -193,6 +193,15 @@ def _strmap(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in _d(value).items() if v is not None}
 
 
+# annotations that hold a whole copy of an applied manifest: inline env values (passwords) included,
+# and nothing meshdesk reads; they are never kept, so they never reach a snapshot file
+_COPIES = ("kubectl.kubernetes.io/last-applied-configuration",)
+
+
+def _annotations(value: Any) -> dict[str, str]:
+    return {k: v for k, v in _strmap(value).items() if k not in _COPIES}
+
+
 def _int(value: Any, default: int = 0) -> int:
     try:
         return int(value)
@@ -241,7 +250,7 @@ def pod_from_json(obj: Mapping[str, Any]) -> Pod:
     owner_kind, owner_name = _controller(meta)
     return Pod(
         name=str(meta["name"]), namespace=str(meta.get("namespace") or ""),
-        labels=_strmap(meta.get("labels")), annotations=_strmap(meta.get("annotations")),
+        labels=_strmap(meta.get("labels")), annotations=_annotations(meta.get("annotations")),
         phase=str(status.get("phase") or ""),
         containers=_containers(spec.get("containers"), status.get("containerStatuses")),
         init_containers=_containers(spec.get("initContainers"), status.get("initContainerStatuses")),
@@ -300,7 +309,7 @@ def service_from_json(obj: Mapping[str, Any], cluster: str) -> Service:
                                      app_protocol=str(p.get("appProtocol") or "")))
     return Service(name=str(meta["name"]), namespace=str(meta.get("namespace") or ""),
                    type=str(spec.get("type") or "ClusterIP"), ports=ports, selector=_strmap(spec.get("selector")),
-                   labels=_strmap(meta.get("labels")), annotations=_strmap(meta.get("annotations")),
+                   labels=_strmap(meta.get("labels")), annotations=_annotations(meta.get("annotations")),
                    cluster_ip=str(spec.get("clusterIP") or ""), external_name=str(spec.get("externalName") or ""),
                    cluster=cluster)
 
@@ -312,7 +321,7 @@ def istio_from_json(obj: Mapping[str, Any], kind: str, api_version: str, cluster
     return IstioObject(kind=str(obj.get("kind") or kind), name=str(meta["name"]),
                        namespace=str(meta.get("namespace") or ""),
                        api_version=str(obj.get("apiVersion") or api_version), spec=_d(obj.get("spec")),
-                       labels=_strmap(meta.get("labels")), annotations=_strmap(meta.get("annotations")),
+                       labels=_strmap(meta.get("labels")), annotations=_annotations(meta.get("annotations")),
                        resource_version=str(meta.get("resourceVersion") or ""), cluster=cluster,
                        created=str(meta.get("creationTimestamp") or ""))
 
@@ -781,7 +790,7 @@ class InventoryReader:
             try:
                 workloads[(ns, kind, name)] = Workload(
                     name=name, namespace=ns, kind=kind, labels=_template_labels(kind, _d(obj.get("spec"))),
-                    annotations=_strmap(meta.get("annotations")), cluster=self.cluster,
+                    annotations=_annotations(meta.get("annotations")), cluster=self.cluster,
                     created=str(meta.get("creationTimestamp") or ""))
             except (TypeError, ValueError) as e:
                 inv.warnings.append(f"skipped a malformed {kind} ({ns}/{name}): {e}")

@@ -10,17 +10,22 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from pathlib import Path
 
-from meshdesk.fileio import write_atomic
+from meshdesk.fileio import NotRegularFileError, read_regular_file, write_atomic
 from meshdesk.mesh.snapshot import Snapshot, SnapshotFormatError
 from meshdesk.sources.base import ConfigError
 
 
-def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
+def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False) -> Snapshot:
+    """``regular_only``: refuse what is not a regular file (a named pipe would block until someone
+    writes to it: the app asks this; the command line reads ``<(...)`` on purpose)."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        raw = read_regular_file(p) if regular_only else p.read_bytes()
+    except NotRegularFileError as e:
+        raise ConfigError(f"snapshot file {p} is {e.strerror}") from None
     except FileNotFoundError:
         raise ConfigError(f"snapshot file {p} does not exist") from None
     except IsADirectoryError:
@@ -38,7 +43,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ConfigError(f"snapshot file {p} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") \
+        raise ConfigError(f"snapshot file {p} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") \
             from None
     except RecursionError:
         raise ConfigError(f"snapshot file {p} is not a snapshot: JSON nested too deeply") from None
@@ -74,7 +79,15 @@ def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
     blocking = next((f for f in (folder, *folder.parents) if f.exists()), None)
     if blocking is not None and not blocking.is_dir():
         raise ConfigError(f"cannot write snapshot file {path}: {blocking} is a file, not a folder")
+    if not folder.is_dir():  # a mistyped folder is said, not made
+        raise ConfigError(f"cannot write snapshot file {path}: the folder {folder} does not exist")
     try:
-        write_atomic(path, data + "\n", mode=None)
+        mode = os.stat(path).st_mode  # through a symlink: what would be replaced
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):  # a pipe or a device is not replaced by a file
+        raise ConfigError(f"cannot write snapshot file {path}: it is not a regular file")
+    try:
+        write_atomic(path, data + "\n", mode=None, make_parents=False)
     except OSError as e:
         raise ConfigError(f"cannot write snapshot file {path}: {e.strerror or e}") from None

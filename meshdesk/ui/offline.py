@@ -23,7 +23,7 @@ class SnapshotSource:
         if snapshot is None:
             from meshdesk.sources.snapshot import load_snapshot
 
-            snapshot = load_snapshot(self.path)
+            snapshot = load_snapshot(self.path, regular_only=True)
         self._snap = snapshot
 
     def info(self) -> SourceInfo:
