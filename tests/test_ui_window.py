@@ -144,6 +144,48 @@ def test_save_snapshot_then_open_it_offline_shows_the_same_graph(qtbot, make_win
     assert w.inventory is not None and w.inventory.workload("shop", "reviews-v2") is not None
 
 
+def test_a_colleague_opening_a_snapshot_sees_the_graph_that_was_saved(qtbot, make_window, tmp_path) -> None:
+    """Another window (a colleague's, with its own choices) opens a saved workload graph with idle
+    nodes and TCP totals, then a saved node graph: each shows as saved, not as the opener's toolbar
+    would have it. Two files of one name in two folders stay two contexts."""
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w)
+    w.toolbar.choose(graph_type="workload", idle_nodes=True, rate_tcp="total")
+    wait_graph(qtbot, w, lambda w: w.graph.request.graphType == "workload"
+               and w.graph.request.includeIdleNodes and w.graph.request.rateTcp == "total")
+    saved = w.graph
+    path = tmp_path / "a" / "mesh.json"
+    path.parent.mkdir()
+    assert w.save_snapshot(str(path))
+    reviews = next(n for n in saved.nodes.values() if n.workload == "reviews-v2")
+    from meshdesk.ui.nodegraph import focus_for
+
+    w.set_focus(focus_for(reviews, "workload", saved))
+    wait_graph(qtbot, w, lambda w: w.graph.request.node is not None)
+    focused = w.graph
+    node_path = tmp_path / "b" / "mesh.json"
+    node_path.parent.mkdir()
+    assert w.save_snapshot(str(node_path))
+
+    other = make_window(context=DEMO, namespaces=["hello"])
+    other.toolbar.choose(graph_type="versionedApp", idle_nodes=False, rate_tcp="sent")  # the colleague's own
+    wait_graph(qtbot, other, lambda w: w.graph.request.graphType == "versionedApp")
+    other.open_snapshot(str(path))
+    wait_graph(qtbot, other, lambda w: w.info is not None and not w.info.live
+               and w.graph.request.graphType == "workload")
+    shown_graph = other.graph
+    assert shown_graph.request.includeIdleNodes and other.toolbar.choices.idle_nodes
+    assert shown_graph.request.namespaces == ("shop",) and set(shown_graph.nodes) == set(saved.nodes)
+    tcp = [e for e in saved.edges.values() if e.protocol == "tcp"]
+    assert tcp and all(shown_graph.edges[e.id].rate == pytest.approx(e.rate) for e in tcp)  # totals, both ways
+    other.open_snapshot(str(node_path))
+    wait_graph(qtbot, other, lambda w: w.graph.request.node is not None and not w.info.live)
+    node_graph = other.graph
+    assert node_graph.request.node == focused.request.node and set(node_graph.nodes) == set(focused.nodes)
+    assert other.focus_bar.isVisible()
+    assert len({c for c in other._context_names() if c.endswith("mesh.json")}) == 2
+
+
 def test_namespaces_survive_a_restart_through_the_settings_file(qtbot, make_window) -> None:
     settings = pytest.importorskip("meshdesk.store.settings", reason="settings store not available")
     a = shop_source("a")

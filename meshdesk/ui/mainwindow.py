@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else load_settings()
         self.kubeconfig = kubeconfig
         self.factories: dict[str, SourceFactory] = dict(factories or {})
+        self._snapshots_shaped: set[str] = set()  # snapshot contexts already shown as they were saved
         self.contexts = list(contexts)
         self.context = ""
         self._awaiting_namespaces = False  # a context's namespace list has not come yet
@@ -396,8 +397,11 @@ class MainWindow(QMainWindow):
         """Offer a snapshot file as a context and return its name."""
         from meshdesk.ui.offline import SnapshotSource
 
-        name = SNAPSHOT_PREFIX + Path(path).name
+        # by its whole path: two files of one name in two folders are two contexts (their namespaces and
+        # layouts are kept apart); opened again, it shows as it was saved again
+        name = SNAPSHOT_PREFIX + str(Path(path).resolve())
         self.factories[name] = lambda: SnapshotSource(path)
+        self._snapshots_shaped.discard(name)
         self.toolbar.set_contexts(self._context_names(), self.context or name)
         return name
 
@@ -677,6 +681,10 @@ class MainWindow(QMainWindow):
     # -- poller events ------------------------------------------------------------------------------------
     def _on_source_opened(self, source: Any, info: SourceInfo) -> None:
         self.info = info
+        saved = getattr(source, "request", None) if not info.live else None
+        if isinstance(saved, GraphRequest) and self.context not in self._snapshots_shaped:
+            self._snapshots_shaped.add(self.context)
+            self._show_as_saved(saved)
         # a snapshot file never changes, nor does the past replay shows: no timed refresh (the choice
         # stays for live contexts)
         timed = info.live and not self.toolbar.replay_action.isChecked()
@@ -684,6 +692,19 @@ class MainWindow(QMainWindow):
         self.poller.set_interval(max(0, self.toolbar.choices.refresh) if timed else 0)
         self._update_status()
         self._update_demo_actions()
+
+    def _show_as_saved(self, saved: GraphRequest) -> None:
+        """A snapshot just opened shows the graph that was saved: its graph type, toggles and rate
+        choices, and its node graph when it was one (a colleague opening it sees what was handed)."""
+        operations = bool(saved.appenders) and bool({"aggregateNode", "operationNodes", "operations"}
+                                                     & set(saved.appenders or ()))
+        self.toolbar.choose(graph_type=saved.graphType, service_nodes=saved.injectServiceNodes,
+                            idle_nodes=saved.includeIdleNodes, idle_edges=saved.includeIdleEdges,
+                            operation_nodes=operations, waypoints=saved.showWaypoints,
+                            ambient_traffic=saved.ambientTraffic, rate_http=saved.rateHttp,
+                            rate_grpc=saved.rateGrpc, rate_tcp=saved.rateTcp)
+        if saved.node is not None:
+            self.set_focus(saved.node)
 
     def _on_namespaces_ready(self, names: list[str], used: list[str]) -> None:
         self._awaiting_namespaces = False

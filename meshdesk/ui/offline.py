@@ -16,7 +16,11 @@ from meshdesk.sources.base import SourceInfo
 
 class SnapshotSource:
     """``snapshot()`` answers with the file's samples and inventory, shaped by the user's request
-    (graph type, toggles); the namespaces default to the file's. ``info().live`` is False."""
+    (graph type, toggles); the namespaces default to the file's (``preferred_namespaces``). What the
+    samples were queried for stays the file's: its time window, HTTP/gRPC/TCP rate choices, response
+    time quantile and throughput kind (another choice would read data the file does not have and show
+    wrong numbers). ``request`` is the file's, for the window to show the graph as it was saved.
+    ``info().live`` is False."""
 
     def __init__(self, path: str | os.PathLike[str], snapshot: Snapshot | None = None) -> None:
         self.path = Path(path)
@@ -35,6 +39,14 @@ class SnapshotSource:
             live=False,
         )
 
+    @property
+    def request(self) -> GraphRequest:
+        return self._snap.request
+
+    def preferred_namespaces(self) -> list[str]:
+        """The namespaces the graph was saved for (shown first, before any choice)."""
+        return list(self._snap.request.namespaces)
+
     def namespaces(self) -> list[Namespace]:
         inv = self._snap.inventory
         names = list(self._snap.request.namespaces)
@@ -45,8 +57,11 @@ class SnapshotSource:
     def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
                  cancelled: Callable[[], bool] | None = None) -> Snapshot:
         namespaces = request.namespaces or self._snap.request.namespaces
-        req = replace(request, namespaces=namespaces, queryTime=self._snap.request.queryTime,
-                      duration=self._snap.request.duration, cluster=self._snap.request.cluster)
+        saved = self._snap.request
+        req = replace(request, namespaces=namespaces, queryTime=saved.queryTime, duration=saved.duration,
+                      cluster=saved.cluster, rateHttp=saved.rateHttp, rateGrpc=saved.rateGrpc, rateTcp=saved.rateTcp,
+                      responseTimeQuantile=saved.responseTimeQuantile, throughputType=saved.throughputType,
+                      namespaceDurations=saved.namespaceDurations)
         inventory = self._snap.inventory
         if inventory is not None and request.namespaces:  # the chosen namespaces only, as a live read
             inventory = inventory.within(namespaces)

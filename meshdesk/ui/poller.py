@@ -161,7 +161,9 @@ class _Worker(QObject):
                     # may not list them, may still read the chosen ones
                     namespaces = [Namespace(n) for n in request.namespaces]
                 names = [n.name for n in namespaces]
-                used = list(request.namespaces) or default_namespaces(namespaces)
+                preferred = getattr(source, "preferred_namespaces", None)  # a snapshot's own
+                used = list(request.namespaces) or (list(preferred()) if preferred is not None else []) \
+                    or default_namespaces(namespaces)
                 self.namespacesReady.emit(token, generation, names, used)
                 if not request.namespaces:
                     request = replace(request, namespaces=tuple(used))
