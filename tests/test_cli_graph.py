@@ -265,3 +265,17 @@ def test_the_app_refuses_a_pipe_at_once(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(ConfigError, match=r"is a named pipe \(FIFO\), not a regular file"):
         load_snapshot(fifo, regular_only=True)
+
+
+def test_a_snapshot_is_not_asked_for_data_it_does_not_hold(tmp_path: Path) -> None:
+    """--rate-tcp total over a file of TCP bytes sent read a quarter of the traffic as all of it."""
+    path = str(_file(tmp_path))
+    for args, said in ((("--rate-tcp", "total"), "--rate-tcp total: the snapshot holds the data of rateTcp sent"),
+                       (("--response-time", "0.99"), "--response-time 0.99"),
+                       (("--duration", "60"), "--duration 60")):
+        out = run("--snapshot", path, *args)
+        assert out.returncode == 2 and said in out.stderr and not out.stdout, args
+    assert run("--snapshot", path, "--rate-tcp", "sent").returncode == 0  # what it holds
+    out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--demo", "--context", "nosuch"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 2 and "--demo is the built-in mesh" in out.stderr

@@ -110,6 +110,22 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
     return dataclasses.replace(req, **kw) if kw else req
 
 
+# options that choose what is queried: a snapshot holds the samples of its own choice only
+_QUERIED = {"rate_http": ("--rate-http", "rateHttp"), "rate_grpc": ("--rate-grpc", "rateGrpc"),
+            "rate_tcp": ("--rate-tcp", "rateTcp"), "quantile": ("--response-time", "responseTimeQuantile"),
+            "throughput": ("--throughput", "throughputType"), "duration": ("--duration", "duration")}
+
+
+def _same_data(saved: GraphRequest, a: argparse.Namespace) -> None:
+    """Refuse an option asking a snapshot for other data than it was queried for (another TCP rate,
+    quantile, throughput kind or time window): built anyway, its numbers would be wrong."""
+    for attr, (option, field) in _QUERIED.items():
+        value = getattr(a, attr)
+        if value is not None and value != getattr(saved, field):
+            raise ValueError(f"{option} {value}: the snapshot holds the data of {field} {getattr(saved, field)} "
+                             "only (take a new one with that choice)")
+
+
 def _live_source(a: argparse.Namespace) -> Any:
     if a.demo:
         try:
@@ -154,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     live = a.demo or a.context or a.kubeconfig or a.prometheus
     if a.snapshot and live:
         parser.error("--snapshot reads a file; it cannot be combined with --demo/--context/--kubeconfig/--prometheus")
+    if a.demo and (a.context or a.kubeconfig or a.prometheus):
+        parser.error("--demo is the built-in mesh; it cannot be combined with --context/--kubeconfig/--prometheus")
     if not a.snapshot and not live:
         parser.error("say where the data comes from: --snapshot FILE, --demo or --context/--kubeconfig")
     if a.save_snapshot is not None and not a.save_snapshot.strip():
@@ -164,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if a.snapshot:
             snap = load_snapshot(a.snapshot)
+            _same_data(snap.request, a)
             snap.request = _override(snap.request, a)
         else:
             base = GraphRequest(namespaces=tuple(a.namespace or ()))
