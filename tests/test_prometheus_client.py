@@ -346,6 +346,19 @@ def test_secrets_stay_out_of_errors_for_every_failure(caplog: pytest.LogCaptureF
     assert "[redacted]" in str(errors[1])
 
 
+def test_a_token_in_the_urls_query_stays_out_of_errors() -> None:
+    """A proxy's token may ride in the URL's query (``?token=...``): errors named the whole URL."""
+    from meshdesk.sources.prometheus import safe_url
+
+    secret = "q-SECRET-token"
+    url = f"http://127.0.0.1:{free_port()}/prom?token={secret}&tenant=a"
+    with pytest.raises(PrometheusError) as err:
+        PrometheusClient(url).query("up")
+    assert secret not in str(err.value) and secret not in repr(err.value)
+    assert safe_url(url).endswith("/prom?token=***&tenant=***")
+    assert safe_url(f"admin:pw@prometheus:9090?token={secret}") == "prometheus:9090?token=***"
+
+
 def test_password_in_the_url_stays_out_of_an_echoed_authorization_header() -> None:
     """http://user:password@host sends the password as basic auth; a server that echoes the header in
     its error must not show the base64 of it (the basic_auth setting is already safe)."""

@@ -159,17 +159,29 @@ def _to_unix(t: float | int | datetime) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL without any user:password@ part (for messages), also when it was typed without its
-    scheme (``admin:secret@prometheus:9090``, which is no URL to urlsplit, and is said to be wrong)."""
+    """The URL without any user:password@ part and with its query values hidden (``?token=***``: a
+    proxy's token may ride there), for messages; also when it was typed without its scheme
+    (``admin:secret@prometheus:9090``, which is no URL to urlsplit, and is said to be wrong)."""
     parts = urlsplit(url)
     if not parts.netloc:  # what is before the last "@" may be credentials: it is not shown
-        return url.rsplit("@", 1)[1] if "@" in url else url
-    if parts.username is None and parts.password is None:
+        shown = url.rsplit("@", 1)[1] if "@" in url else url
+        base, sep, query = shown.partition("?")
+        return base + sep + _hidden_query(query) if sep else shown
+    query = _hidden_query(parts.query)
+    if parts.username is None and parts.password is None and query == parts.query:
         return url
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
+
+
+def _hidden_query(query: str) -> str:
+    """A query string with every value replaced by ``***`` (the names stay, to say what was given)."""
+    if not query:
+        return query
+    return "&".join(f"{name}=***" if sep else name
+                    for name, sep, _value in (item.partition("=") for item in query.split("&")))
 
 
 def _basic_header_forms(user: str, password: str) -> list[str]:
