@@ -567,3 +567,26 @@ def test_small_and_nearly_whole_shares_and_rates_say_so(panel: SidePanel, demo_d
     tcp = next(e for e in graph.edges.values() if e.protocol == "tcp" and e.rate > 0)
     panel.show_selection([tcp.id])
     assert f"Rate\n{fmt_bytes_rate(tcp.rate)}, bytes sent" in panel.text()  # the graph's TCP rate choice
+
+
+def test_the_summary_tabulates_the_graphs_traffic_in_out_and_total(panel: SidePanel, demo_data) -> None:
+    """As Kiali's graph summary: traffic entering from the traffic sources, leaving the namespaces,
+    and all of it (an injected service's onward edges are not counted twice)."""
+    from meshdesk.ui.panels import fmt_rate
+
+    graph, _inv, _ = demo_data
+    text = panel.text()
+    table = text.split("Traffic\n", 1)[1].split("Highest error shares", 1)[0]
+    moving = [e for e in graph.edges.values() if e.rate > 0 and not e.is_idle and e.protocol == "http"]
+    total = sum(e.rate for e in moving if not graph.nodes[e.source].is_injected)
+    inbound = sum(e.rate for e in moving if graph.nodes[e.source].is_root)
+    assert f"Total\nhttp {fmt_rate(total, 'http')}," in table
+    assert f"Inbound\nhttp {fmt_rate(inbound, 'http')}," in table
+    assert total > inbound > 0
+
+
+def test_the_response_time_statistic_is_named_in_words() -> None:
+    from meshdesk.ui.panels import _stat_name
+
+    assert [_stat_name(q) for q in ("avg", "0.5", "0.95", "0.99")] == [
+        "average", "median", "95th percentile", "99th percentile"]

@@ -211,24 +211,29 @@ def _labels(labels: dict[str, str]) -> str:
     return _list([f"<code>{_e(k)}={_e(v)}</code>" for k, v in sorted(labels.items())])
 
 
+def _rate_totals(edges: Iterable[Edge], messages: bool) -> list[str]:
+    """Per protocol, the total and (for requests) the share that failed, as Kiali's rate tables."""
+    by_proto: dict[str, list[float]] = {}
+    for e in edges:
+        t = by_proto.setdefault(e.protocol, [0.0, 0.0])
+        t[0] += e.rate
+        t[1] += e.rate * error_share(e)
+    out = []
+    for proto in ("http", "grpc", "tcp"):
+        if proto in by_proto and by_proto[proto][0] > 0:
+            total, bad = by_proto[proto]
+            line = f"{proto} {fmt_rate(total, proto, messages)}"
+            if proto != "tcp" and not (proto == "grpc" and messages):
+                line += f", {fmt_pct(bad / total)} errors"
+            out.append(line)
+    return out
+
+
 def _traffic(graph: TrafficGraph, node: Node) -> str:
     messages = grpc_messages(graph.request)
 
     def totals(edges: list[Edge]) -> str:
-        """Per protocol, the total and (for requests) the share that failed, as Kiali's rate tables."""
-        by_proto: dict[str, list[float]] = {}
-        for e in edges:
-            t = by_proto.setdefault(e.protocol, [0.0, 0.0])
-            t[0] += e.rate
-            t[1] += e.rate * error_share(e)
-        out = []
-        for proto in ("http", "grpc", "tcp"):
-            if proto in by_proto and by_proto[proto][0] > 0:
-                total, bad = by_proto[proto]
-                line = f"{proto} {fmt_rate(total, proto, messages)}"
-                if proto != "tcp" and not (proto == "grpc" and messages):
-                    line += f", {fmt_pct(bad / total)} errors"
-                out.append(line)
+        out = _rate_totals(edges, messages)
         return f"<b>Total:</b> {'; '.join(out)}<br>" if len(edges) > 1 and out else ""
 
     def block(edges: list[Edge], incoming: bool) -> str:
@@ -262,6 +267,12 @@ def _traffic(graph: TrafficGraph, node: Node) -> str:
     ins += backs_in
     outs += backs_out
     return _section("Inbound traffic", block(ins, True)) + _section("Outbound traffic", block(outs, False))
+
+
+def _stat_name(quantile: str) -> str:
+    """A response time statistic in words: "average", "median", "95th percentile"."""
+    names = {"avg": "average", "0.5": "median", "0.95": "95th percentile", "0.99": "99th percentile"}
+    return names.get(quantile, f"quantile {quantile}")
 
 
 def _whole_percent(percent: float) -> str:
@@ -475,6 +486,17 @@ class SidePanel(QWidget):
         service_graph = g.request.graphType == "service" and g.request.node is None
         in_scope = [e for e in touching if not e.is_idle and e.rate > 0
                     and (service_graph or not (e.source in g.nodes and g.nodes[e.source].is_injected))]
+        # the graph's traffic as Kiali's summary tabulates it: entering from its traffic sources,
+        # leaving the chosen namespaces, and all of it (an injected service's onward edges left out)
+        messages = grpc_messages(g.request)
+        inside = {nid for nid, n in g.nodes.items() if n.node_type != NODE_BOX and n.namespace in nss}
+        moving = [e for e in touching if not e.is_idle and e.rate > 0]
+        rows_t = [("Inbound", [e for e in moving if e.source in g.nodes and g.nodes[e.source].is_root]),
+                  ("Outbound", [e for e in moving if e.source in inside and e.target not in inside]),
+                  ("Total", in_scope)]
+        if any(edges for _name, edges in rows_t):
+            parts.append(_section("Traffic", _table([(name, "; ".join(_rate_totals(edges, messages)) or "none")
+                                                     for name, edges in rows_t])))
         shares = [(error_share(e), e) for e in in_scope]
         failing = heapq.nlargest(5, ((share, i, e) for i, (share, e) in enumerate(shares) if share > 0),
                                  key=lambda t: (t[0], -t[1]))
@@ -727,7 +749,7 @@ class SidePanel(QWidget):
             rows.append(("Errors", "not known: message counts carry no response codes" if messages
                          else fmt_pct(error_share(e))))
         if e.response_time is not None:
-            rows.append(("Response time", f"{_e(fmt_ms(e.response_time))} (quantile {_e(g.request.responseTimeQuantile)})"))
+            rows.append(("Response time", f"{_e(fmt_ms(e.response_time))} ({_e(_stat_name(g.request.responseTimeQuantile))})"))
         if e.throughput is not None:
             rows.append(("Throughput", _e(fmt_bytes_rate(e.throughput))))
         rows.append(("mTLS", f"{_whole_percent(e.is_mtls)} of traffic" if e.is_mtls is not None else "unknown"))
