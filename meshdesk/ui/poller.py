@@ -51,7 +51,9 @@ def default_builder(snapshot: Snapshot) -> TrafficGraph:
         request = snapshot.request
         if request.graphType in ("app", "service") and request.node is None:
             # the lists judge each workload and app by its own requests, which these graphs merge
-            per_version = dataclasses.replace(request, graphType="versionedApp", injectServiceNodes=True)
+            # (health only: badges, response times and mTLS of that graph are never shown)
+            per_version = dataclasses.replace(request, graphType="versionedApp", injectServiceNodes=True,
+                                              appenders=("health",))
             graph.list_health = build(dataclasses.replace(snapshot, request=per_version))
     return graph
 
