@@ -42,3 +42,28 @@ def test_dot_quotes_names_and_groups_boxes() -> None:
 def test_table_says_when_there_is_no_traffic() -> None:
     g = build(snapshot([]))
     assert export.to_table(g) == "no traffic in the requested window\n"
+
+
+def test_kiali_json_leaves_out_empty_response_flags_and_hosts() -> None:
+    """Kiali's ResponseDetail omits empty flags and hosts (a gRPC message edge has no flags; a request
+    from an unknown host has no host)."""
+    from meshdesk.mesh.export import _response_detail
+
+    assert _response_detail({}, {"a.b": 100.0}) == {"hosts": {"a.b": "100.0"}}
+    assert _response_detail({"-": 100.0}, {}) == {"flags": {"-": "100.0"}}
+    assert _response_detail({}, {}) == {}
+
+
+def test_an_app_version_node_graph_in_an_app_graph_is_the_apps() -> None:
+    """Kiali drops the version of an app node outside versioned-app graphs: the node graph of reviews v1
+    in an app graph shows all of reviews' traffic and what reviews calls."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import NodeFocus
+    from tests.graph_samples import http, snapshot
+
+    samples = [http("productpage-v1", "reviews-v1", 10), http("productpage-v1", "reviews-v2", 20),
+               http("reviews-v2", "ratings-v1", 5, reporter="source")]
+    g = build(snapshot(samples, graphType="app", node=NodeFocus("shop", app="reviews", version="v1")))
+    reviews = next(n for n in g.nodes.values() if n.app == "reviews")
+    assert reviews.traffic["http"]["httpIn"] == 30
+    assert any(g.nodes[e.target].app == "ratings" for e in g.edges.values())

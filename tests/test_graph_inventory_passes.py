@@ -237,7 +237,9 @@ def test_an_ingress_gateway_is_marked_with_its_gateways_hosts() -> None:
     from meshdesk.mesh.export import to_kiali
 
     data = next(n["data"] for n in to_kiali(g)["elements"]["nodes"] if n["data"].get("workload") == "istio-ingressgateway")
-    assert data["isGateway"] == {"ingressInfo": {"hostnames": ["shop.example.com"]}}
+    # Kiali's GWInfo: all three parts (Go writes empty structs despite omitempty)
+    assert data["isGateway"] == {"ingressInfo": {"hostnames": ["shop.example.com"]}, "egressInfo": {},
+                                 "gatewayAPIInfo": {}}
 
 
 def test_workload_entries_stand_behind_the_app_version_they_label() -> None:
@@ -457,3 +459,43 @@ def test_hand_edited_config_with_odd_shapes_never_breaks_the_graph() -> None:
     web = g.find_node(node_type=model.NODE_SERVICE, service="web")
     cart = g.find_node(node_type=model.NODE_SERVICE, service="cart")
     assert web is not None and web.has_virtual_service and cart is not None and not cart.has_virtual_service
+
+
+def test_another_clusters_nodes_are_not_judged_by_this_clusters_inventory() -> None:
+    """A shared Prometheus carries a second cluster's telemetry: east's inventory marks east's gateway
+    only, and does not remove west's workload it does not know (as Kiali looks a node up in its own
+    cluster). When the telemetry does not name the inventory's cluster, names alone still match."""
+    from meshdesk.mesh.telemetry import Sample
+    from tests.graph_samples import labels
+
+    gw = Workload("istio-ingressgateway", "istio-system", labels={
+        "istio": "ingressgateway", "operator.istio.io/component": "IngressGateways"}, cluster="east")
+    gateway = IstioObject("Gateway", "bookinfo-gateway", "istio-system", spec={
+        "selector": {"istio": "ingressgateway"}, "servers": [{"hosts": ["bookinfo.example.com"]}]})
+
+    def call(cluster: str) -> Sample:
+        lab = labels("istio-ingressgateway", "productpage-v1", src_ns="istio-system", ns="bookinfo",
+                     request_protocol="http", response_code="200", grpc_response_status="", response_flags="-")
+        lab.update(source_cluster=cluster, destination_cluster=cluster, source_canonical_service="istio-ingressgateway",
+                   source_canonical_revision="latest")
+        return Sample("istio_requests_total", lab, 5.0)
+
+    def idle(cluster: str) -> Sample:
+        lab = labels("reviews-v9", "ratings-v1", ns="bookinfo", request_protocol="http", response_code="200",
+                     grpc_response_status="", response_flags="-")
+        lab.update(source_cluster=cluster, destination_cluster=cluster)
+        return Sample("istio_requests_total", lab, 0.0)
+
+    inv = Inventory(cluster="east", namespaces=[Namespace("bookinfo"), Namespace("istio-system")],
+                    workloads=[gw, Workload("productpage-v1", "bookinfo", labels={"app": "productpage", "version": "v1"},
+                                            cluster="east"),
+                               Workload("ratings-v1", "bookinfo", labels={"app": "ratings", "version": "v1"}, cluster="east")],
+                    istio=[gateway])
+    g = build(snapshot([call("east"), call("west"), idle("west")], inventory=inv, graphType="workload",
+                       namespaces=("bookinfo",), includeIdleEdges=True))
+    gateways = {n.cluster: n.is_gateway for n in g.nodes.values() if n.workload == "istio-ingressgateway"}
+    assert gateways == {"east": True, "west": False}
+    assert any(n.workload == "reviews-v9" and n.cluster == "west" for n in g.nodes.values())
+    # one cluster, named otherwise in the telemetry (Istio's cluster id): names match as before
+    g = build(snapshot([call("Kubernetes")], inventory=inv, graphType="workload", namespaces=("bookinfo",)))
+    assert [n.is_gateway for n in g.nodes.values() if n.workload == "istio-ingressgateway"] == [True]

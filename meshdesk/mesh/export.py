@@ -100,8 +100,8 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
         if n.extra.get(key):
             d[key] = True
     if n.is_gateway:
-        d["isGateway"] = n.extra.get("gateway") or {}
-        if "gatewayAPIInfo" in d["isGateway"]:
+        d["isGateway"] = _gateway_info(n.extra.get("gateway") or {})
+        if (n.extra.get("gateway") or {}).get("gatewayAPIInfo"):
             d["isK8sGatewayAPI"] = True
     if n.extra.get("hasIngressWaypoint"):
         d["hasIngressWaypoint"] = True
@@ -117,6 +117,25 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
         se = n.is_service_entry
         d["isServiceEntry"] = {"hosts": list(se.hosts), "location": se.location, "namespace": se.namespace}
     return d
+
+
+def _response_detail(flags: dict[str, float], hosts: dict[str, float]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if flags:
+        out["flags"] = {f: f"{v:.1f}" for f, v in flags.items()}
+    if hosts:
+        out["hosts"] = {h: f"{v:.1f}" for h, v in hosts.items()}
+    return out
+
+
+def _gateway_info(info: dict[str, Any]) -> dict[str, Any]:
+    """Kiali's GWInfo: its three parts always there (Go writes empty structs), a part's hostnames only
+    when there are some."""
+    out: dict[str, Any] = {}
+    for part in ("ingressInfo", "egressInfo", "gatewayAPIInfo"):
+        hosts = (info.get(part) or {}).get("hostnames") if isinstance(info.get(part), dict) else None
+        out[part] = {"hostnames": list(hosts)} if hosts else {}
+    return out
 
 
 def _kiali_edge(e: model.Edge) -> dict[str, Any]:
@@ -138,11 +157,8 @@ def _kiali_edge(e: model.Edge) -> dict[str, Any]:
     if e.rates:
         traffic["rates"] = {k: rate_text(k, v) for k, v in e.rates.items()}
         if e.responses:
-            traffic["responses"] = {
-                code: {"flags": {f: f"{v:.1f}" for f, v in r.flags.items()},
-                       "hosts": {h: f"{v:.1f}" for h, v in r.hosts.items()}}
-                for code, r in e.responses.items()
-            }
+            # as Kiali's ResponseDetail: empty flags or hosts are left out
+            traffic["responses"] = {code: _response_detail(r.flags, r.hosts) for code, r in e.responses.items()}
     d["traffic"] = traffic
     waypoint = e.extra.get("waypoint")
     if waypoint:

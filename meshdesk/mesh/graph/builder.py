@@ -91,6 +91,10 @@ def build(snapshot: Snapshot) -> model.TrafficGraph:
 def _build(snapshot: Snapshot) -> model.TrafficGraph:
     request = snapshot.request
     samples = snapshot.samples
+    if request.graphType == "app" and request.node is not None and request.node.app and request.node.version:
+        # an app graph has no versions: the node graph of an app version is the app's (Kiali's
+        # NewNodeExplicit drops the version outside versioned-app graphs)
+        request = dataclasses.replace(request, node=dataclasses.replace(request.node, version=None))
     focus = request.node
     operation = focus is not None and bool(focus.aggregateValue)
     if operation:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,3 +27,16 @@ class PassContext:
         if self.request.node is not None:
             return (self.request.node.namespace,)
         return self.request.namespaces
+
+
+def inventory_cluster(inventory: Inventory | None, clusters: Iterable[str]) -> Callable[[str], bool]:
+    """Whether what ``inventory`` holds is about a node of a given cluster. The inventory is read from
+    one cluster: when that cluster's name is among the telemetry's ``clusters`` beside others (a
+    shared Prometheus), a node of another cluster is not looked up in it (Kiali looks a node up in
+    its own cluster). When the telemetry does not name it (Istio's cluster id is not the name
+    meshdesk knows the cluster by) or names no other, every node is."""
+    named = {c for c in clusters if c and c != "unknown"}
+    own = inventory.cluster if inventory is not None else ""
+    if not own or own not in named or len(named) < 2:
+        return lambda _cluster: True
+    return lambda cluster: cluster == own

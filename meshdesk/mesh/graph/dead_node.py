@@ -16,7 +16,7 @@ always has its cluster to ask; its own golden graphs, built without this pass, k
 from __future__ import annotations
 
 from meshdesk.mesh.graph import model
-from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.context import PassContext, inventory_cluster
 from meshdesk.mesh.graph.trafficmap import IN_RATE, OUT_RATE, TrafficMap, is_ok
 
 MAX_ROUNDS = 5
@@ -33,6 +33,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     covered = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads}
     workloads = {(w.namespace, w.name): w for w in inv.workloads}
     request = ctx.request
+    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # another cluster's nodes: not judged
     for _ in range(max(MAX_ROUNDS, len(tm))):
         removed = []
         for key, n in tm.items():
@@ -45,7 +46,8 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             if n.node_type == model.NODE_UNKNOWN:
                 removed.append(key)
                 continue
-            if not is_ok(n.workload) or n.namespace not in covered or not request.is_accessible(n.cluster, n.namespace):
+            if not is_ok(n.workload) or n.namespace not in covered or not request.is_accessible(n.cluster, n.namespace) \
+                    or not ours(n.cluster):
                 continue
             w = workloads.get((n.namespace, n.workload))
             if w is None:

@@ -34,7 +34,7 @@ from typing import Any
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient
-from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.context import PassContext, inventory_cluster
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
 from meshdesk.mesh.inventory import (
     APP_LABELS,
@@ -146,9 +146,10 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         host = dr.spec.get("host") if isinstance(dr.spec, dict) else None
         if isinstance(host, str):
             dr_index.setdefault(normalize_host(host, dr.namespace), []).append(dr)
+    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})
     for n in tm.values():
-        if n.md.get("isOutside"):
-            continue  # Kiali leaves nodes outside the requested namespaces alone
+        if n.md.get("isOutside") or not ours(n.cluster):
+            continue  # Kiali leaves nodes outside the requested namespaces (and other clusters' config) alone
         if n.node_type == model.NODE_SERVICE:
             key = (n.namespace, n.service)
             for vs in vs_index.get(key, [])[:1]:  # the first VirtualService routing to it, as Kiali
@@ -199,7 +200,8 @@ def _gateways(tm: TrafficMap, inv: Inventory) -> None:
     """Workload nodes an Istio Gateway selects: ingress or egress gateways, with the Gateway's hosts;
     and those Istio runs for a Kubernetes Gateway API Gateway (in its namespace, by the
     ``gateway.networking.k8s.io/gateway-name`` label), with its listeners' hostnames ("*" without)."""
-    nodes = {(n.namespace, n.workload): n for n in tm.values() if is_ok(n.workload)}
+    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # a node of another cluster: not this one's
+    nodes = {(n.namespace, n.workload): n for n in tm.values() if is_ok(n.workload) and ours(n.cluster)}
     if not nodes:
         return
     workloads = inv.workloads + inv.outside_gateways

@@ -9,7 +9,7 @@ Without an inventory it does nothing.
 from __future__ import annotations
 
 from meshdesk.mesh.graph import model
-from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.context import PassContext, inventory_cluster
 from meshdesk.mesh.graph.trafficmap import TrafficMap
 from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, first_label
 
@@ -27,8 +27,10 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     if not by_namespace:
         return
     requested = set(ctx.namespaces)
+    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})
     for n in tm.values():
-        if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.namespace not in requested:
+        if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.namespace not in requested \
+                or not ours(n.cluster):
             continue
         if not ctx.request.is_accessible(n.cluster, n.namespace):
             continue
