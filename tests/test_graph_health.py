@@ -391,3 +391,21 @@ def test_an_app_graphs_app_box_has_its_apps_health() -> None:
         app = next(n for n in g.nodes.values() if n.parent == box.id and n.node_type == model.NODE_APP)
         assert box.health is not None and app.health is not None and box.health.status == app.health.status
     assert any(b.health.status == model.DEGRADED for b in boxes)  # type: ignore[union-attr]
+
+
+def test_a_service_graph_judges_each_service_by_its_workloads_own_responses() -> None:
+    """The reduction adds other workloads' responses into a joined edge; the judging came after it and
+    read c's inbound 5xx share as 7.3% (the real one is 11%). A workload behind two services gives
+    both joined edges its verdict."""
+    samples = [http(None, "b-v1", 100), http("b-v1", "c-v1", 78), http("b-v1", "c-v1", 22, "503"),
+               http(None, "b-v2", 100), http("b-v2", "c-v1", 100, service="c")]
+    per_version = build(snapshot(samples, graphType="versionedApp", injectServiceNodes=True))
+    services = build(snapshot(samples, graphType="service"))
+    c_versioned = next(n for n in per_version.nodes.values() if n.node_type == model.NODE_SERVICE and n.service == "c")
+    assert node(services, "c").health.reasons == c_versioned.health.reasons  # type: ignore[union-attr]
+    assert any("11.0%" in r for r in node(services, "c").health.reasons)  # type: ignore[union-attr]
+    twice = build(snapshot([http(None, "b-v1", 100), http(None, "b-v1", 100, service="b2"),
+                            http("b-v1", "c-v1", 50), http("b-v1", "c-v1", 50, "503")], graphType="service"))
+    joined = {twice.nodes[e.source].service: e.health.status if e.health else None
+              for e in twice.edges.values() if twice.nodes[e.target].service == "c"}
+    assert joined == {"b": model.FAILURE, "b2": model.FAILURE}

@@ -157,7 +157,11 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
     origins: list[tuple[Any, Any, Any, str]] = []
     if request.graphType == "service" and request.node is None:
         if judge_health:
+            # judged now: the reduction adds other workloads' responses into the first edge's
             before_reduction = finalize.to_model(tm, request, timestamp=request.queryTime)
+            from meshdesk.mesh.graph import health
+
+            health.apply(before_reduction, ctx)
         tm = traffic.reduce_to_service_graph(tm, origins)
 
     graph = finalize.to_model(tm, request, timestamp=request.queryTime)
@@ -173,7 +177,6 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
         if before_reduction is None:
             health.apply(graph, ctx)
         else:
-            health.apply(before_reduction, ctx)
             node_id_of = finalize.node_id_of
             joined = {model.edge_id(node_id_of(svc), node_id_of(dest), protocol):
                       model.edge_id(node_id_of(wl), node_id_of(dest), protocol)

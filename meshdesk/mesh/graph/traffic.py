@@ -909,8 +909,8 @@ def reduce_to_service_graph(tm: TrafficMap,
                 k = (e2.dest.key, e2.protocol)
                 existing = n.edges.get(k)
                 if existing is None:
-                    if origins is not None:
-                        origins.append((n, e2.source, e2.dest, e2.protocol))
+                    if origins is not None:  # the workload, not e2.source: another service may have taken e2
+                        origins.append((n, e.dest, e2.dest, e2.protocol))
                     e2.source = n
                     n.edges[k] = e2
                     add_outgoing(n.md, e2.md)
