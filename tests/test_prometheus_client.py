@@ -357,6 +357,7 @@ def test_a_token_in_the_urls_query_stays_out_of_errors() -> None:
     assert secret not in str(err.value) and secret not in repr(err.value)
     assert safe_url(url).endswith("/prom?token=***&tenant=***")
     assert safe_url(f"admin:pw@prometheus:9090?token={secret}") == "prometheus:9090?token=***"
+    assert safe_url(f"http://[::1]:9090/api?token={secret}") == "http://[::1]:9090/api?token=***"  # brackets kept
 
 
 def test_password_in_the_url_stays_out_of_an_echoed_authorization_header() -> None:

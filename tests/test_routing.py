@@ -382,6 +382,11 @@ def test_unset_where_no_policy_sets_a_mode_writes_nothing() -> None:
 
     plan = peer_authentication_plan(Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS), "shop", "UNSET")
     assert plan.empty and "UNSET already" in plan.notes[0]
+    # for a workload no label tells apart, too: nothing would be written, so nothing is refused
+    a, b = _wl("a", {"app": "x"}), _wl("b", {"app": "x", "version": "v2"})
+    plan = peer_authentication_plan(Inventory(namespaces=[Namespace("shop")], workloads=[a, b]), "shop", "UNSET",
+                                    workload=a)
+    assert plan.empty and "UNSET already" in plan.notes[0]
 
 
 def test_the_policy_istio_applies_is_the_one_changed_the_oldest() -> None:

@@ -423,6 +423,13 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
     (its selector and per-port modes stay); ``UNSET`` removes one meshdesk created that holds nothing
     else."""
     existing = _peer_authentication_for(inv, namespace, workload)
+    if existing is None and mode.upper() == "UNSET":
+        # a policy saying UNSET only inherits, as having none does: nothing to write
+        target = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
+        plan = ChangePlan(f"mTLS mode UNSET for {target}")
+        plan.notes.append(f"No PeerAuthentication sets the mode of {target}: it is UNSET already (it inherits "
+                          "the mode from above).")
+        return plan
     # a new policy must select the workload alone (an existing one is changed, its selector kept)
     pa = build_peer_authentication(namespace, mode, workload=workload,
                                    others=[w for w in inv.workloads if w.namespace == namespace]
@@ -441,11 +448,6 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
                            "workloads: rename it first")
     target = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
     plan = ChangePlan(f"mTLS mode {pa.spec['mtls']['mode']} for {target}")
-    if existing is None and pa.spec["mtls"]["mode"] == "UNSET":
-        # a policy saying UNSET only inherits, as having none does: nothing to write
-        plan.notes.append(f"No PeerAuthentication sets the mode of {target}: it is UNSET already (it inherits "
-                          "the mode from above).")
-        return plan
     if existing is not None:
         mtls = existing.spec.get("mtls")
         only_mode = set(existing.spec) <= {"mtls", "selector"} and isinstance(mtls, dict) and set(mtls) <= {"mode"} \

@@ -92,6 +92,11 @@ class ImportScope:
             return host.service.startswith("*") and within_wildcard(e.dns, full)
         return e.dns == host.service or within_wildcard(host.service, e.dns)
 
+    def namespaces_seen(self) -> set[str] | None:
+        """The namespaces of the hosts it may import (None: any namespace's)."""
+        included = [e.namespace for e in self._egress if not e.exclude]
+        return None if "*" in included else set(included)
+
     def imports_any(self, obj: IstioObject) -> bool:
         """A VirtualService or ServiceEntry is imported when one of its hosts is; a DestinationRule when
         its host is."""
@@ -138,3 +143,16 @@ def import_scope(namespace: str, root_namespace: str, sidecars: Sequence[IstioOb
         return None
     egress = _egress_of(effective, namespace)
     return ImportScope(namespace, egress, namespaces) if egress else None
+
+
+def host_namespaces(obj: IstioObject, namespaces: Collection[str]) -> set[str]:
+    """The namespaces an object's hosts are taken to be in, as ``ImportScope`` matches them: a
+    service's namespace, or (an external host) the object's own."""
+    spec = obj.spec if isinstance(obj.spec, dict) else {}
+    hosts = [spec.get("host")] if obj.kind == "DestinationRule" else (spec.get("hosts") or [])
+    out = set()
+    for h in hosts if isinstance(hosts, list) else ():
+        if isinstance(h, str) and h:
+            host = parse_host(h, obj.namespace, namespaces)
+            out.add(host.namespace if host.complete else obj.namespace)
+    return out

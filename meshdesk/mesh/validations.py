@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meshdesk.mesh.import_scope import ImportScope, import_scope
+from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope
 from meshdesk.mesh.inventory import Inventory, IstioObject
 
 ERROR = "error"
@@ -667,19 +667,35 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
     # are judged among what it imports (Kiali)
     sidecars = inventory.istio_objects("Sidecar")
     scopes: dict[str, tuple[ImportScope, _SubsetIndex]] = {}
-    for ns in sorted({o.namespace for o in (*services, *rules)}):
-        nso = inventory.namespace(ns)
-        scope = import_scope(ns, root_namespace, sidecars, reg.namespaces,
-                             ambient=nso is not None and nso.labels.get("istio.io/dataplane-mode") == "ambient")
-        if scope is None:
-            continue
-        seen_services = [o for o in services if scope.imports_any(o)]
-        seen_rules = [o for o in rules if scope.imports_any(o)]
-        scopes[ns] = (scope, _SubsetIndex(seen_rules))
-        mine = _conflicts(seen_services, seen_rules, reg.namespaces)
-        for key in [k for k in multi if k[1] == ns]:
-            del multi[key]
-        multi.update({k: v for k, v in mine.items() if k[1] == ns})
+    if sidecars:
+        # objects by the namespaces their hosts are in, so a scope looks only at the namespaces it
+        # imports from (a root Sidecar scopes every namespace: scanning all objects for each was slow)
+        by_host_ns: dict[str, list[IstioObject]] = {}
+        for o in (*services, *rules):
+            for hns in host_namespaces(o, reg.namespaces):
+                by_host_ns.setdefault(hns, []).append(o)
+        keys_by_ns: dict[str, list[ObjectKey]] = {}
+        for key in multi:
+            keys_by_ns.setdefault(key[1], []).append(key)
+        for ns in sorted({o.namespace for o in (*services, *rules)}):
+            nso = inventory.namespace(ns)
+            scope = import_scope(ns, root_namespace, sidecars, reg.namespaces,
+                                 ambient=nso is not None and nso.labels.get("istio.io/dataplane-mode") == "ambient")
+            if scope is None:
+                continue
+            seen = scope.namespaces_seen()
+            if seen is None:
+                candidates: list[IstioObject] = [*services, *rules]
+            else:
+                candidates = list({id(o): o for s in sorted(seen) for o in by_host_ns.get(s, ())}.values())
+            imported = [o for o in candidates if scope.imports_any(o)]
+            seen_services = [o for o in imported if o.kind == "VirtualService"]
+            seen_rules = [o for o in imported if o.kind == "DestinationRule"]
+            scopes[ns] = (scope, _SubsetIndex(seen_rules))
+            mine = _conflicts(seen_services, seen_rules, reg.namespaces)
+            for key in keys_by_ns.get(ns, ()):
+                multi.pop(key, None)
+            multi.update({k: v for k, v in mine.items() if k[1] == ns})
     routed = _routed_subsets(inventory)
     accounts = _service_accounts(inventory)
     out: dict[ObjectKey, Validation] = {}

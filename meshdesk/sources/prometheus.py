@@ -170,9 +170,7 @@ def safe_url(url: str) -> str:
     query = _hidden_query(parts.query)
     if parts.username is None and parts.password is None and query == parts.query:
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    host = parts.netloc.rsplit("@", 1)[-1]  # as written: an IPv6 address keeps its brackets
     return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
 
 
