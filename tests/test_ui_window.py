@@ -184,6 +184,11 @@ def test_a_colleague_opening_a_snapshot_sees_the_graph_that_was_saved(qtbot, mak
     assert node_graph.request.node == focused.request.node and set(node_graph.nodes) == set(focused.nodes)
     assert other.focus_bar.isVisible()
     assert len({c for c in other._context_names() if c.endswith("mesh.json")}) == 2
+    # back on the live mesh, the colleague's own choices, not the file's
+    other.switch_context(DEMO)
+    wait_graph(qtbot, other, lambda w: w.info is not None and w.info.live)
+    assert (other.toolbar.choices.idle_nodes, other.toolbar.choices.rate_tcp) == (False, "sent")
+    assert other.graph is not None and not other.graph.request.includeIdleNodes
 
 
 def test_namespaces_survive_a_restart_through_the_settings_file(qtbot, make_window) -> None:

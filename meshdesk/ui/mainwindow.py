@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         self.kubeconfig = kubeconfig
         self.factories: dict[str, SourceFactory] = dict(factories or {})
         self._snapshots_shaped: set[str] = set()  # snapshot contexts already shown as they were saved
+        self._live_choices: ViewChoices | None = None  # the toolbar's choices before a snapshot was shown
         self.contexts = list(contexts)
         self.context = ""
         self._awaiting_namespaces = False  # a context's namespace list has not come yet
@@ -407,6 +408,13 @@ class MainWindow(QMainWindow):
 
     def switch_context(self, context: str) -> None:
         """Show another context: in-flight work is cancelled and the namespaces remembered for it return."""
+        # a snapshot shows itself with its own choices: the live contexts get theirs back after it
+        to_file, from_file = context.startswith(SNAPSHOT_PREFIX), self.context.startswith(SNAPSHOT_PREFIX)
+        if to_file and not from_file:
+            self._live_choices = self.toolbar.choices
+        live_base = self._live_choices if not to_file else None
+        if not to_file:
+            self._live_choices = None
         self.context = context
         self.messages.forget()
         self.banner.hide()
@@ -427,7 +435,7 @@ class MainWindow(QMainWindow):
             self._ns_override = None
         else:
             ns = self.settings.namespaces_for(context)
-        choices = self._choices_for(context)
+        choices = self._choices_for(context, live_base)
         self.toolbar.set_choices(choices)
         self.toolbar.set_namespaces([], ns)
         self.demo_menu.menuAction().setVisible(False)
@@ -446,8 +454,9 @@ class MainWindow(QMainWindow):
             self.settings.last_context = context
             self._save_settings()
 
-    def _choices_for(self, context: str) -> ViewChoices:
-        """The toolbar's choices with the context's remembered graph type, window and refresh."""
+    def _choices_for(self, context: str, base: ViewChoices | None = None) -> ViewChoices:
+        """The toolbar's choices (or ``base``) with the context's remembered graph type, window and
+        refresh."""
         cs = self.settings.context_settings(context)
         changes: dict[str, Any] = {}
         if cs.refresh_interval is not None:
@@ -456,7 +465,7 @@ class MainWindow(QMainWindow):
             changes["duration"] = int(cs.duration)
         if cs.graph_type in GRAPH_TYPES:
             changes["graph_type"] = cs.graph_type
-        return dataclasses.replace(self.toolbar.choices, **changes)
+        return dataclasses.replace(base if base is not None else self.toolbar.choices, **changes)
 
     def open_demo(self) -> None:
         self.switch_context(DEMO)

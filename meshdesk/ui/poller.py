@@ -49,7 +49,8 @@ def default_builder(snapshot: Snapshot) -> TrafficGraph:
         graph.validations = validate(snapshot.inventory)
         annotate(graph, node_badges(graph, snapshot.inventory, graph.validations))
         request = snapshot.request
-        if request.graphType in ("app", "service") and request.node is None:
+        judged = request.appenders is None or "health" in request.appenders
+        if request.graphType in ("app", "service") and request.node is None and judged:
             # the lists judge each workload and app by its own requests, which these graphs merge
             # (health only: badges, response times and mTLS of that graph are never shown)
             per_version = dataclasses.replace(request, graphType="versionedApp", injectServiceNodes=True,
