@@ -24,6 +24,7 @@ if [ -f "$entry" ]; then
       exec_arg="\"$quoted\"" ;;
   esac
   exec_arg=${exec_arg//\\/\\\\}
+  exec_arg=${exec_arg//%/%%}  # a literal % in Exec is written twice (%x would be a field code)
   try_arg=${path//\\/\\\\}
   tmp=$(mktemp "$entry.XXXXXX")
   while IFS= read -r line || [ -n "$line" ]; do

@@ -135,10 +135,10 @@ def _desktop_exec_arg(path: str) -> str:
     if any(c in ' \t\n"\'\\><~|&;$*?#()`' for c in path):
         inner = path.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
         path = f'"{inner}"'
-    return path.replace("\\", "\\\\")
+    return path.replace("\\", "\\\\").replace("%", "%%")  # a literal % is no field code
 
 
-@pytest.mark.parametrize("prefix_name", ["prefix", "my apps", "R&D", "a|b", "my $dir"])
+@pytest.mark.parametrize("prefix_name", ["prefix", "my apps", "R&D", "a|b", "my $dir", "100%three"])
 def test_install_points_the_menu_entry_at_the_installed_program(tmp_path: Path, prefix_name: str) -> None:
     """The menu entry runs $PREFIX/bin/meshdesk by its full path: the desktop session's PATH may not hold
     $PREFIX/bin, and then the entry was hidden (TryExec) or did nothing. Whatever the prefix holds."""

@@ -22,7 +22,7 @@ PASSWORD = "pa55-w0rd-hunter2"
 
 
 def _asides(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.name.startswith("settings.json."))
+    return sorted(p for p in folder.iterdir() if p.name.startswith("settings.json.") and p.name != "settings.json.lock")
 
 
 def test_defaults_and_loading_writes_nothing() -> None:
@@ -167,10 +167,11 @@ def test_secrets_never_in_repr_str_or_logs(caplog: pytest.LogCaptureFixture) -> 
             "headers": {"Authorization": f"Bearer {TOKEN}"}}
     s.set_context_settings("prod", ContextSettings("https://p", auth))
     s.set_context_settings("dev", ContextSettings("https://d", {"type": "bearer", "token": TOKEN}))
+    s.set_context_settings("proxy", ContextSettings(f"https://q/prom?token={TOKEN}"))  # a proxy's token
     s.save()
     fresh = load_settings()
     shown = [repr(fresh), str(fresh), repr(fresh.context_settings("prod")), str(fresh.context_settings("dev")),
-             caplog.text]
+             repr(fresh.context_settings("proxy")), caplog.text]
     for text in shown:
         assert PASSWORD not in text and TOKEN not in text
     assert "viewer" in repr(fresh) and "https://d" in repr(fresh)  # the rest is still visible
@@ -232,7 +233,8 @@ def test_config_dir_override_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyP
     s.last_context = "kind"
     s.save()
     assert (tmp_path / "elsewhere" / "settings.json").is_file()
-    assert os.listdir(tmp_path / "elsewhere") == ["settings.json"]  # no temp file left behind
+    # no temp file left behind (the lock file that keeps two savers apart stays)
+    assert sorted(os.listdir(tmp_path / "elsewhere")) == ["settings.json", "settings.json.lock"]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
@@ -287,4 +289,31 @@ def test_a_file_saved_with_a_byte_order_mark_is_read() -> None:
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     fresh = load_settings()
     assert fresh.warnings == [] and fresh.theme == "dark"
-    assert [p.name for p in path.parent.iterdir() if p.name != path.name and "settings" in p.name] == []
+    assert [p.name for p in path.parent.iterdir() if p.name not in (path.name, f"{path.name}.lock")
+            and "settings" in p.name] == []
+
+
+_RACER = """
+import sys
+from meshdesk.store.settings import ContextSettings, load_settings
+name = sys.argv[1]
+for i in range(1, 61):
+    s = load_settings()
+    s.set_context_settings(name, ContextSettings(refresh_interval=i))
+    s.save()
+"""
+
+
+def test_processes_saving_at_once_lose_none_of_each_others_changes(tmp_path: Path) -> None:
+    """Each process re-read the file, then wrote it: one that re-read just before another wrote put
+    the other's older value back (the last saves of 'a' read 58 while 'a' had saved 60)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "MESHDESK_CONFIG_DIR": str(paths.config_dir())}
+    procs = [subprocess.Popen([sys.executable, "-c", _RACER, who], cwd=root, env=env) for who in ("a", "b", "c")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    fresh = load_settings()
+    assert {n: fresh.context_settings(n).refresh_interval for n in "abc"} == {"a": 60, "b": 60, "c": 60}

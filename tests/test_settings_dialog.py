@@ -172,6 +172,8 @@ def test_basic_auth_headers_ca_bundle_and_insecure_are_saved(qtbot, app, store, 
         # values that would only fail later, as a raw Python error in the banner
         ("url", "http://127.0.0.1:99999", "its host or port cannot be read"),
         ("url", "http://[::1", "its host or port cannot be read"),
+        ("url", "http://prom etheus:9090", "its host has a character no host name has"),
+        ("url", "http://%zz", "its host has a character no host name has"),
         ("headers", "X-Scope-OrgID: 租户", "characters an HTTP header cannot carry"),
         ("ca_bundle", "/etc/passwd", "holds no PEM certificate"),
     ],

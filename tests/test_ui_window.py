@@ -623,6 +623,18 @@ def test_choosing_a_kubeconfig_from_the_first_run_state(kube_emulator, qtbot, ma
     qtbot.waitUntil(lambda: w.info is not None and w.info.context == "prod-east", timeout=10000)
     w.empty.kubeconfigChosen.emit(str(tmp_path / "nope"))
     assert "does not exist" in w.banner.text() and w.context == "prod-east"
+    # the next start opens it again (it was forgotten, and the first-run page came back)
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.app import make_window as app_window
+
+    assert load_settings().kubeconfig == config
+    w.close()
+    again = app_window(argparse.Namespace(demo=False, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(again)
+    try:
+        assert again.kubeconfig == config and again.context == "prod-east"
+    finally:
+        again.shutdown()
 
 
 def test_graph_type_window_and_refresh_are_remembered_per_context(qtbot, make_window) -> None:
@@ -930,3 +942,12 @@ def test_sigterm_closes_the_app_cleanly_and_keeps_its_arrangement(tmp_path) -> N
             proc.wait()
     general = json.loads(settings.read_text())["general"]
     assert general["window_state"] and general["window_geometry"]
+
+
+def test_ctrl_q_quits_on_every_platform(qtbot, make_window) -> None:
+    """The shortcut list says Ctrl+Q; Qt's standard Quit key is empty on some platforms (offscreen,
+    Windows), where Ctrl+Q then did nothing."""
+    w = make_window(context=DEMO)
+    quit_act = next(a for a in w.findChildren(QAction) if a.text().replace("&", "") == "Quit")
+    assert "Ctrl+Q" in [k.toString() for k in quit_act.shortcuts()]
+    assert len({k.toString() for k in quit_act.shortcuts()}) == len(quit_act.shortcuts())  # none twice

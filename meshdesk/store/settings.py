@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshdesk.fileio import NotRegularFileError, move_aside, read_regular_file, write_atomic
+from meshdesk.fileio import NotRegularFileError, locked, move_aside, read_regular_file, write_atomic
 from meshdesk.store import paths
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,10 @@ class ContextSettings:
     graph_type: str = ""
 
     def __repr__(self) -> str:
-        return (f"ContextSettings(prometheus_url={self.prometheus_url!r}, "
+        from meshdesk.sources.prometheus import safe_url  # no credentials or query values shown
+
+        shown = safe_url(self.prometheus_url) if self.prometheus_url else self.prometheus_url
+        return (f"ContextSettings(prometheus_url={shown!r}, "
                 f"prometheus_auth={_masked_auth(self.prometheus_auth)!r}, "
                 f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
                 f"graph_type={self.graph_type!r})")
@@ -389,19 +392,21 @@ class Settings:
         if self._blocked:
             raise PermissionError(13, "the settings file there is unusable and could not be moved aside; "
                                   "not overwriting it", str(self.path))
-        try:
-            on_disk = _read(self.path, self.warnings)
-        except _Blocked as exc:
-            raise PermissionError(13, f"{exc}; not overwriting it", str(self.path)) from None
-        merged = on_disk if on_disk is not None else Settings(self.path)
-        for key in self._dirty_general:
-            merged._general[key] = self._general[key]
-        for name in self._dirty_namespaces:
-            merged._namespaces[name] = list(self._namespaces.get(name, []))
-        for name in self._dirty_contexts:
-            merged._contexts[name] = copy.deepcopy(self._contexts[name])
-        text = json.dumps(merged.to_json(), indent=2, sort_keys=False) + "\n"
-        write_atomic(self.path, text, mode=0o600)
+        # under a lock: two processes saving at once each re-read before the other wrote, and lost it
+        with locked(self.path):
+            try:
+                on_disk = _read(self.path, self.warnings)
+            except _Blocked as exc:
+                raise PermissionError(13, f"{exc}; not overwriting it", str(self.path)) from None
+            merged = on_disk if on_disk is not None else Settings(self.path)
+            for key in self._dirty_general:
+                merged._general[key] = self._general[key]
+            for name in self._dirty_namespaces:
+                merged._namespaces[name] = list(self._namespaces.get(name, []))
+            for name in self._dirty_contexts:
+                merged._contexts[name] = copy.deepcopy(self._contexts[name])
+            text = json.dumps(merged.to_json(), indent=2, sort_keys=False) + "\n"
+            write_atomic(self.path, text, mode=0o600)
         # take in what others saved meanwhile; our changes are now on disk
         self._general, self._namespaces, self._contexts = merged._general, merged._namespaces, merged._contexts
         self._dirty_general.clear()

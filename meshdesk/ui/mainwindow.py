@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -259,7 +260,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction("Export S&VG…").triggered.connect(lambda: self.export_image("svg"))
         file_menu.addSeparator()
         quit_act = file_menu.addAction("&Quit")
-        quit_act.setShortcut(QKeySequence.StandardKey.Quit)
+        # Ctrl+Q as the shortcut list says, on every platform (Quit has no standard key on some)
+        quit_keys = {k.toString(): k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)}
+        quit_act.setShortcuts([QKeySequence("Ctrl+Q")] + [k for text, k in quit_keys.items() if text != "Ctrl+Q"])
         quit_act.triggered.connect(self.close)
 
         view_menu = self.view_menu = mb.addMenu("&View")  # kept: extensions add their docks' toggles
@@ -480,6 +483,9 @@ class MainWindow(QMainWindow):
             self.banner.show_error(e.kind, str(e))
             return
         self.kubeconfig = path
+        # a kubeconfig chosen here is the one the next start opens (the first-run page leads here)
+        self.settings.kubeconfig = os.path.abspath(path)
+        self._save_settings()
         self.contexts = list(kc.context_names)
         current = kc.current_context if kc.current_context in self.contexts else \
             (self.contexts[0] if self.contexts else "")

@@ -116,6 +116,13 @@ def check_prometheus_url(url: str) -> str:
         raise SettingsInputError(shape)
     if parts.password:
         raise SettingsInputError("Prometheus URL: put the password in the basic auth fields, not in the address")
+    from requests.exceptions import InvalidURL
+    from requests.models import PreparedRequest
+
+    try:  # what the client will refuse when it connects (a space in the host, a bad %-escape)
+        PreparedRequest().prepare_url(url, None)
+    except (InvalidURL, ValueError):
+        raise SettingsInputError(shape + " (its host has a character no host name has)") from None
     return url.rstrip("/")
 
 
