@@ -279,3 +279,16 @@ def test_a_snapshot_is_not_asked_for_data_it_does_not_hold(tmp_path: Path) -> No
     out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--demo", "--context", "nosuch"],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 2 and "--demo is the built-in mesh" in out.stderr
+
+
+def test_the_graph_says_when_its_data_was_read(tmp_path: Path) -> None:
+    """Kiali's graph JSON carries the query time; a live graph (asked for "now") said 0."""
+    snap = snapshot([http("web-v1", "cart-v1", 10)])
+    snap.meta = {"takenAt": "2026-11-27T13:00:00Z"}
+    path = tmp_path / "live.json"
+    save_snapshot(snap, path)
+    out = run("--snapshot", str(path), "--format", "kiali")
+    assert out.returncode == 0 and json.loads(out.stdout)["timestamp"] == 1795784400
+    demo = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--demo", "--format", "kiali"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert demo.returncode == 0 and json.loads(demo.stdout)["timestamp"] > 1_700_000_000

@@ -25,7 +25,9 @@ the end, so a build leaves no cycles behind for it.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from meshdesk.mesh.gcpause import paused_gc
@@ -81,6 +83,20 @@ FINALIZER_NAMES = ("istio", "ambient", "labeler", "health")
 def known_appenders() -> list[str]:
     names = list(SERVICE_ENTRY_NAMES) + [n for names, _ in _appenders() for n in names]
     return names + list(FINALIZER_NAMES) + sorted(ALWAYS - {""})
+
+
+def _taken_at(meta: dict[str, Any]) -> int:
+    """When the telemetry of a snapshot asked for "now" was read (unix seconds; 0 when not said), for
+    the graph's timestamp as Kiali writes the query time."""
+    taken = meta.get("takenAt") if isinstance(meta, dict) else None
+    if isinstance(taken, int | float) and not isinstance(taken, bool) and math.isfinite(taken) and taken > 0:
+        return int(taken)
+    if isinstance(taken, str):
+        try:
+            return int(datetime.fromisoformat(taken.replace("Z", "+00:00")).timestamp())
+        except (ValueError, OverflowError, OSError):
+            return 0
+    return 0
 
 
 def build(snapshot: Snapshot) -> model.TrafficGraph:
@@ -164,7 +180,7 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
             health.apply(before_reduction, ctx)
         tm = traffic.reduce_to_service_graph(tm, origins)
 
-    graph = finalize.to_model(tm, request, timestamp=request.queryTime)
+    graph = finalize.to_model(tm, request, timestamp=request.queryTime or _taken_at(snapshot.meta))
     # nodes and edges of the working maps point at each other; untie them so they are freed now
     # rather than left for the cyclic garbage collector
     for m in (*working, tm):
