@@ -1137,3 +1137,55 @@ def test_app_boxes_stay_when_namespace_boxes_are_turned_off(qtbot, view: GraphVi
         assert box.children_items
         for child in box.children_items:
             assert box.boundingRect().contains(child.mapRectToScene(child.boundingRect())), box.title
+
+
+def test_a_layout_the_user_chose_stays_when_the_boxes_change(qtbot, view: GraphView) -> None:
+    """A layout asked for from the menu was saved but not kept: turning namespace boxes off laid every
+    node out again, and the screen no longer matched what was saved."""
+    g, _nodes = _two_namespaces()
+    shown(qtbot, view, g, key=KEY)
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.relayout("grid")
+    chosen = view.positions()
+    qtbot.waitUntil(lambda: set(LayoutStore().load(KEY)) == set(chosen) and all(
+        LayoutStore().load(KEY)[n] == pytest.approx(xy, abs=0.01) for n, xy in chosen.items()), timeout=5000)
+    view.set_display(DisplayOptions(show_boxes=False))
+    qtbot.wait(0)  # let anything the change started begin
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    assert view.positions() == chosen
+
+
+def test_a_box_drag_moves_a_node_that_came_during_it(qtbot, view: GraphView) -> None:
+    """The drag replayed the members' positions from the press: a node a refresh added meanwhile stayed
+    behind while the box moved on (and a layout landing meanwhile was undone)."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.sources.demo import DemoCluster
+
+    full = build(DemoCluster(seed=7).snapshot(GraphRequest(namespaces=("hello", "shop"), boxBy=("namespace", "app"))))
+    late = next(n.id for n in full.nodes.values() if n.node_type == "app" and n.app == "ratings")
+    partial = TrafficGraph(request=full.request)
+    for n in full.nodes.values():
+        if n.id != late:
+            partial.add_node(n)
+    for e in full.edges.values():
+        if late not in (e.source, e.target):
+            partial.add_edge(e)
+    shown(qtbot, view, partial, key=None)
+    view.fit()
+    box = next(b for b in view.boxes() if b.kind == "namespace" and b.title == "shop")
+    r = box.boundingRect()
+    vp = view.viewport()
+    start = view.mapFromScene(QPointF(r.left() + 30, r.top() + 6))
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(vp, start + QPoint(20, 10))
+    view.set_graph(full)  # a refresh brings ratings in, next to its neighbours in shop
+    assert view.node_item(late) is not None
+    before = view.positions()
+    QTest.mouseMove(vp, start + QPoint(80, 50))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(80, 50))
+    after = view.positions()
+    members = [nid for nid in after if full.nodes[nid].namespace == "shop"]
+    shifts = {nid: (round(after[nid][0] - before[nid][0], 2), round(after[nid][1] - before[nid][1], 2))
+              for nid in members}
+    assert late in shifts and len(set(shifts.values())) == 1, shifts  # all moved alike, the newcomer too
+    assert next(iter(shifts.values())) != (0.0, 0.0)

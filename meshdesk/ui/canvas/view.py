@@ -298,10 +298,14 @@ class GraphView(QGraphicsView):
         self._geometry_stale = True
         self._dragging = False
         self._moved: set[str] = set()
+        self._dirty_boxes: set[BoxItem] = set()  # boxes to refit after a drag's move
+        self._mouse_drag = False  # the drag is the mouse's (Qt moves the selected items one by one)
         self._pan_from: QPointF | None = None
         self._box_press: tuple[BoxItem, QPointF] | None = None  # a press inside a box: a click selects it
-        # a press on a box's title strip: the scene point pressed and where its member nodes were
-        self._box_drag: tuple[QPointF, dict[str, QPointF]] | None = None
+        # a press on a box's title strip: the box, the scene point the last move reached, and the nodes
+        # moved so far (each move shifts the box's members as they are then: a layout or a refresh
+        # during the drag is moved along, not undone)
+        self._box_drag: tuple[BoxItem, QPointF, set[str]] | None = None
         self._banding = False  # a selection rectangle is being drawn
         self._closed = False
         self.errors: list[str] = []  # saving failures etc., for the main window to show
@@ -681,6 +685,8 @@ class GraphView(QGraphicsView):
                 if nid in self._nodes and nid in job.targets and (job.save or nid not in self._pinned)}
         self.set_positions(move)
         self._awaiting.difference_update(job.targets)
+        if job.save:  # the user asked for it: kept like a saved layout (an automatic one does not move it)
+            self._pinned.update(move)
         if job.save and self._key is not None:
             self._saved.update(self.positions())
             self._chosen.update(move)
@@ -865,6 +871,16 @@ class GraphView(QGraphicsView):
         self._geometry_stale = True
         if self._batch:
             self._dirty_edges.update(e.edge_id for e in edges)
+            return
+        if self._dragging and self._mouse_drag:
+            # a mouse drag moves every selected node, one by one: their edges and boxes follow once per
+            # mouse move (``_follow_drag``), not once per node (a box refitted for each of its members)
+            self._moved.add(item.node_id)
+            self._dirty_edges.update(e.edge_id for e in edges)
+            box = self._box_of.get(item.node_id)
+            while box is not None and box not in self._dirty_boxes:
+                self._dirty_boxes.add(box)
+                box = self._box_of.get(box.box_id)
             return
         for e in edges:
             e.update_geometry()
@@ -1331,14 +1347,13 @@ class GraphView(QGraphicsView):
             return
         if event.button() == Qt.MouseButton.LeftButton and not on_background:
             self._dragging = True
+            self._mouse_drag = True
             self._moved.clear()
         if self._box_press is not None:
             grabbed = self._title_under(self.mapToScene(event.position().toPoint()))
             if grabbed is not None:  # moves the box and all in it (a click still selects it)
                 self._box_press = (grabbed, QPointF(event.position()))
-                members = self._members(grabbed)
-                self._box_drag = (self.mapToScene(event.position().toPoint()),
-                                  {nid: self._nodes[nid].pos() for nid in members})
+                self._box_drag = (grabbed, self.mapToScene(event.position().toPoint()), set())
                 self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
                 event.accept()
                 return
@@ -1370,15 +1385,20 @@ class GraphView(QGraphicsView):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._box_drag is not None:
-            start, members = self._box_drag
+            box, last, moved = self._box_drag
             pressed = self._box_press
             if pressed is not None and (event.position() - pressed[1]).manhattanLength() < \
                     QApplication.startDragDistance():
                 event.accept()  # not a drag yet: a click on the title selects the box
                 return
             self._box_press = None
-            delta = self.mapToScene(event.position().toPoint()) - start
-            self.set_positions({nid: (p.x() + delta.x(), p.y() + delta.y()) for nid, p in members.items()})
+            here = self.mapToScene(event.position().toPoint())
+            delta = here - last
+            members = self._members(box)
+            self.set_positions({nid: (self._nodes[nid].x() + delta.x(), self._nodes[nid].y() + delta.y())
+                                for nid in members})
+            moved.update(members)
+            self._box_drag = (box, here, moved)
             event.accept()
             return
         if self._pan_from is not None:
@@ -1389,13 +1409,15 @@ class GraphView(QGraphicsView):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if self._dragging:
+            self._follow_drag()  # once for all the nodes this move dragged
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._box_drag is not None:
-            _start, members = self._box_drag
+            _box, _last, moved = self._box_drag
             self._box_drag = None
             self.viewport().unsetCursor()
-            self._moved = {nid for nid, p in members.items() if nid in self._nodes and self._nodes[nid].pos() != p}
+            self._moved = {nid for nid in moved if nid in self._nodes}
             self.finish_drag()
         if self._pan_from is not None:
             self._pan_from = None
@@ -1407,6 +1429,7 @@ class GraphView(QGraphicsView):
         if self._dragging:
             self._dragging = False
             self.finish_drag()
+        self._mouse_drag = False
         pressed, self._box_press = self._box_press, None
         if pressed is not None and (event.position() - pressed[1]).manhattanLength() < \
                 QApplication.startDragDistance():  # a click inside a box, not a drag: the box
@@ -1427,9 +1450,18 @@ class GraphView(QGraphicsView):
                 if box.isSelected():
                     box.setSelected(False)
 
+    def _follow_drag(self) -> None:
+        """Edges and boxes catch up with the nodes a drag moved."""
+        self._flush_edges()
+        if self._dirty_boxes:
+            for box in sorted(self._dirty_boxes, key=self._box_depth, reverse=True):  # inner boxes first
+                box.refit()
+            self._dirty_boxes.clear()
+
     def finish_drag(self) -> None:
         """What follows the end of a drag (called by the mouse release; public so a drag made by
         moving items programmatically goes through the same path)."""
+        self._follow_drag()
         moved = {nid for nid in self._moved if nid in self._nodes}
         self._moved.clear()
         if not moved:
