@@ -1189,3 +1189,48 @@ def test_a_box_drag_moves_a_node_that_came_during_it(qtbot, view: GraphView) -> 
               for nid in members}
     assert late in shifts and len(set(shifts.values())) == 1, shifts  # all moved alike, the newcomer too
     assert next(iter(shifts.values())) != (0.0, 0.0)
+
+
+def test_edges_follow_each_mouse_move_of_a_drag_and_a_zoom_during_it(qtbot, view: GraphView) -> None:
+    """Edges and boxes follow a dragged node at every move, not only on release; also when Qt moves the
+    node itself (it replays the last mouse move after a zoom in the middle of a drag)."""
+    g, nodes = _two_namespaces()
+    shown(qtbot, view, g, key=None)
+    view.fit()
+    item = view.node_item(nodes[0].id)
+    assert item is not None
+    edge = next(e for e in view._edges_of[nodes[0].id])
+    vp = view.viewport()
+    start = view.mapFromScene(item.pos())
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for i in range(1, 4):
+        QTest.mouseMove(vp, start + QPoint(15 * i, 10 * i))
+        at = QPointF(edge.p1)
+        edge.update_geometry()
+        assert (edge.p1 - at).manhattanLength() < 0.01, "the edge was behind the node"
+    QTest.keyClick(view, Qt.Key.Key_Plus)  # zoom in while the button is down
+    box = next(b for b in view.boxes() if item in b.children_items)
+    qtbot.waitUntil(lambda: box.boundingRect().contains(item.mapRectToScene(item.boundingRect())), timeout=3000)
+    at = QPointF(edge.p1)
+    edge.update_geometry()
+    assert (edge.p1 - at).manhattanLength() < 0.01
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(45, 30))
+
+
+def test_a_box_dragged_back_where_it_started_moves_nothing(qtbot, view: GraphView) -> None:
+    g, _nodes = _two_namespaces()
+    shown(qtbot, view, g, key=None)
+    view.fit()
+    box = next(b for b in view.boxes() if b.box_id.endswith(":a"))
+    before = view.positions()
+    r = box.boundingRect()
+    vp = view.viewport()
+    start = view.mapFromScene(QPointF(r.left() + 30, r.top() + 6))
+    moved: list[dict] = []
+    view.nodesMoved.connect(moved.append)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(vp, start + QPoint(40, 0))
+    QTest.mouseMove(vp, start)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    after = view.positions()
+    assert all(after[n] == pytest.approx(xy, abs=0.01) for n, xy in before.items()) and moved == []

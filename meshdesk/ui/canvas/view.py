@@ -300,12 +300,16 @@ class GraphView(QGraphicsView):
         self._moved: set[str] = set()
         self._dirty_boxes: set[BoxItem] = set()  # boxes to refit after a drag's move
         self._mouse_drag = False  # the drag is the mouse's (Qt moves the selected items one by one)
+        self._follow_timer = QTimer(self)  # the catch-up of edges and boxes after a drag's moves
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.setInterval(0)
+        self._follow_timer.timeout.connect(self._follow_drag)
         self._pan_from: QPointF | None = None
         self._box_press: tuple[BoxItem, QPointF] | None = None  # a press inside a box: a click selects it
-        # a press on a box's title strip: the box, the scene point the last move reached, and the nodes
-        # moved so far (each move shifts the box's members as they are then: a layout or a refresh
-        # during the drag is moved along, not undone)
-        self._box_drag: tuple[BoxItem, QPointF, set[str]] | None = None
+        # a press on a box's title strip: the box, the scene point the last move reached, and where the
+        # nodes it moved were before (each move shifts the box's members as they are then: a layout or
+        # a refresh during the drag is moved along, not undone)
+        self._box_drag: tuple[BoxItem, QPointF, dict[str, QPointF]] | None = None
         self._banding = False  # a selection rectangle is being drawn
         self._closed = False
         self.errors: list[str] = []  # saving failures etc., for the main window to show
@@ -881,6 +885,8 @@ class GraphView(QGraphicsView):
             while box is not None and box not in self._dirty_boxes:
                 self._dirty_boxes.add(box)
                 box = self._box_of.get(box.box_id)
+            if not self._follow_timer.isActive():  # also when Qt replays a move itself (zoom or scroll mid-drag)
+                self._follow_timer.start()
             return
         for e in edges:
             e.update_geometry()
@@ -1353,7 +1359,7 @@ class GraphView(QGraphicsView):
             grabbed = self._title_under(self.mapToScene(event.position().toPoint()))
             if grabbed is not None:  # moves the box and all in it (a click still selects it)
                 self._box_press = (grabbed, QPointF(event.position()))
-                self._box_drag = (grabbed, self.mapToScene(event.position().toPoint()), set())
+                self._box_drag = (grabbed, self.mapToScene(event.position().toPoint()), {})
                 self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
                 event.accept()
                 return
@@ -1385,7 +1391,7 @@ class GraphView(QGraphicsView):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._box_drag is not None:
-            box, last, moved = self._box_drag
+            box, last, origins = self._box_drag
             pressed = self._box_press
             if pressed is not None and (event.position() - pressed[1]).manhattanLength() < \
                     QApplication.startDragDistance():
@@ -1395,10 +1401,11 @@ class GraphView(QGraphicsView):
             here = self.mapToScene(event.position().toPoint())
             delta = here - last
             members = self._members(box)
+            for nid in members:
+                origins.setdefault(nid, self._nodes[nid].pos())
             self.set_positions({nid: (self._nodes[nid].x() + delta.x(), self._nodes[nid].y() + delta.y())
                                 for nid in members})
-            moved.update(members)
-            self._box_drag = (box, here, moved)
+            self._box_drag = (box, here, origins)
             event.accept()
             return
         if self._pan_from is not None:
@@ -1408,16 +1415,22 @@ class GraphView(QGraphicsView):
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
             event.accept()
             return
+        if self._mouse_drag and not event.buttons() & Qt.MouseButton.LeftButton:
+            # the release never came (a popup took the mouse): the drag ended then
+            self._dragging = self._mouse_drag = False
+            self.finish_drag()
         super().mouseMoveEvent(event)
         if self._dragging:
             self._follow_drag()  # once for all the nodes this move dragged
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._box_drag is not None:
-            _box, _last, moved = self._box_drag
+            _box, _last, origins = self._box_drag
             self._box_drag = None
             self.viewport().unsetCursor()
-            self._moved = {nid for nid in moved if nid in self._nodes}
+            # what ended elsewhere than it began (a drag back to where it started moves nothing)
+            self._moved = {nid for nid, was in origins.items()
+                           if nid in self._nodes and (self._nodes[nid].pos() - was).manhattanLength() > 0.01}
             self.finish_drag()
         if self._pan_from is not None:
             self._pan_from = None
@@ -1452,6 +1465,7 @@ class GraphView(QGraphicsView):
 
     def _follow_drag(self) -> None:
         """Edges and boxes catch up with the nodes a drag moved."""
+        self._follow_timer.stop()
         self._flush_edges()
         if self._dirty_boxes:
             for box in sorted(self._dirty_boxes, key=self._box_depth, reverse=True):  # inner boxes first
