@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QStackedWidget,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -134,6 +135,10 @@ class MainWindow(QMainWindow):
         self.factories: dict[str, SourceFactory] = dict(factories or {})
         self._snapshots_shaped: set[str] = set()  # snapshot contexts already shown as they were saved
         self._live_choices: ViewChoices | None = None  # the toolbar's choices before a snapshot was shown
+        self._tab_bars_timer = QTimer(self)  # tidies the docks' tab bars once Qt has laid them out
+        self._tab_bars_timer.setSingleShot(True)
+        self._tab_bars_timer.setInterval(0)
+        self._tab_bars_timer.timeout.connect(self._hide_stray_tab_bars)
         self.contexts = list(contexts)
         self.context = ""
         self._awaiting_namespaces = False  # a context's namespace list has not come yet
@@ -1115,7 +1120,20 @@ class MainWindow(QMainWindow):
         if state:
             restored = self.restoreState(QByteArray.fromBase64(state.encode("ascii")), WINDOW_STATE_VERSION) \
                 and restored
+        for dock in self.findChildren(QDockWidget):
+            dock.visibilityChanged.connect(self._tab_bars_timer.start)
+        self._tab_bars_timer.start()
         return restored
+
+    def _hide_stray_tab_bars(self) -> None:
+        """Hide a dock tab bar no two shown docks share. Restoring a saved arrangement can leave Qt's
+        tab bar of a group whose docks are hidden on screen, over the File menu ("Logs" at the top
+        left); Qt shows the bars it uses again when it lays the docks out."""
+        shown = {d.windowTitle() for d in self.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()}
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            titles = [bar.tabText(i) for i in range(bar.count())]
+            if bar.isVisible() and sum(t in shown for t in titles) < 2:
+                bar.hide()
 
     def showEvent(self, event: QShowEvent) -> None:
         self._shown_once = True
