@@ -1234,3 +1234,22 @@ def test_a_box_dragged_back_where_it_started_moves_nothing(qtbot, view: GraphVie
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
     after = view.positions()
     assert all(after[n] == pytest.approx(xy, abs=0.01) for n, xy in before.items()) and moved == []
+
+
+def test_the_grid_layout_keeps_boxes_apart_and_nodes_in_their_own_box(qtbot, view: GraphView) -> None:
+    """The grid ignored boxes: namespace boxes overlapped and seemed to hold other namespaces' nodes
+    (the gateway inside 'travel'); each box is a grid of its own now."""
+    graph = _demo_with_boxes(qtbot, view)
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.relayout("grid")
+    _boxes_apart(view, graph)
+    for box in view.boxes():
+        inside = _in_box(graph, box.box_id)
+        for nid in view.positions():
+            item = view.node_item(nid)
+            assert item is not None
+            rect = item.mapRectToScene(item.boundingRect())
+            if nid in inside:
+                assert box.boundingRect().contains(rect), (box.title, graph.nodes[nid].label)
+            else:
+                assert not box.boundingRect().intersects(rect), (box.title, graph.nodes[nid].label)

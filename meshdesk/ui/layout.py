@@ -401,15 +401,18 @@ def _layout_groups(
     depth: int,
     sweeps: int,
     should_stop: Callable[[], bool] | None,
+    arrange: Callable[..., dict[int, Point]] | None = None,
 ) -> tuple[dict[int, Point], Rect]:
     """Compound layout for nested groups (e.g. namespace box > app box), like dagre's compound
     graphs: each inner group is laid out first, then stands as one big node in its parent's layout
     (edges to and from its members become edges to it), so traffic still flows left to right
     across boxes and no two boxes overlap. Also returns what the layout covers (x0, y0, x1, y1): its
     nodes, and its inner groups' boxes with their padding (an inner group at the edge of its parent
-    makes the parent's box that much bigger)."""
+    makes the parent's box that much bigger). ``arrange`` places a level's nodes and group boxes
+    (default: the layered layout of each component, packed)."""
+    place = arrange if arrange is not None else _layout_components
     if all(len(paths[v]) <= depth for v in vs):
-        flat = _layout_components(vs, es, wh, sweeps, should_stop)
+        flat = place(vs, es, wh, sweeps, should_stop)
         return flat, _covered([(p, wh[v]) for v, p in flat.items()])
     members: dict[str, list[int]] = {}
     direct: list[int] = []
@@ -428,7 +431,7 @@ def _layout_groups(
     for _key, group in sorted(members.items()):
         inside = set(group)
         sub, (x0, y0, x1, y1) = _layout_groups(group, [(a, b) for a, b in es if a in inside and b in inside], wh,
-                                               paths, depth + 1, sweeps, should_stop)
+                                               paths, depth + 1, sweeps, should_stop, arrange)
         mid = len(meta_wh)
         for v in group:
             meta_of[v] = mid
@@ -442,7 +445,7 @@ def _layout_groups(
             seen.add(e)
             meta_es.append(e)
     _check(should_stop)
-    meta_pos = _layout_components(list(range(len(meta_wh))), meta_es, meta_wh, sweeps, should_stop)
+    meta_pos = place(list(range(len(meta_wh))), meta_es, meta_wh, sweeps, should_stop)
     out: dict[int, Point] = {v: meta_pos[meta_of[v]] for v in direct}
     # members sit below the box's title: the box (members and padding) is centred on its meta node
     shift_y = (GROUP_PAD_TOP - GROUP_PAD_BOTTOM) / 2
@@ -686,6 +689,16 @@ def _neighbour_order(names: list[str], es: list[tuple[int, int]]) -> list[int]:
     return order
 
 
+def _grid_arrange(vs: list[int], es: list[tuple[int, int]], wh: list[Size], _sweeps: int,
+                  should_stop: Callable[[], bool] | None) -> dict[int, Point]:
+    """One level of a grouped grid: its nodes and group boxes in rows, neighbours next to each other
+    (breadth first from the busiest), each in the room its size needs."""
+    _check(should_stop)
+    local = {v: i for i, v in enumerate(vs)}
+    order = _neighbour_order([str(v) for v in vs], [(local[a], local[b]) for a, b in es if a in local and b in local])
+    return _pack([{vs[i]: (0.0, 0.0)} for i in order], wh, gap=NODE_SEP * 2)
+
+
 def grid(
     nodes: Iterable[str],
     edges: Iterable[tuple[str, str]],
@@ -695,18 +708,19 @@ def grid(
     groups: Mapping[str, str | tuple[str, ...]] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Point]:
-    """A square grid, filled row by row in breadth-first order so neighbours sit together."""
+    """A square grid, filled row by row in breadth-first order so neighbours sit together. With
+    ``groups`` each group (box) is a grid of its own, and the groups are packed in rows inside their
+    parent, so boxes do not overlap or take in nodes that are not theirs."""
     names, _index, es = _prepare(nodes, edges)
     if not names:
         return {}
-    order = _neighbour_order(names, es)
     if groups:
-        rank = {v: i for i, v in enumerate(order)}
-        def group_key(v: int) -> tuple[str, ...]:
-            g = groups.get(names[v], ())
-            return (g,) if isinstance(g, str) else tuple(g)
-
-        order.sort(key=lambda v: (group_key(v), rank[v]))
+        wh = [_size(sizes, n) for n in names]
+        paths = [(g,) if isinstance(g := groups.get(n, ()), str) else tuple(g) for n in names]
+        packed, _covers = _layout_groups(list(range(len(names))), es, wh, paths, 0, 0, should_stop,
+                                         arrange=_grid_arrange)
+        return _respect_fixed({names[v]: p for v, p in packed.items()}, fixed, names, es, sizes)
+    order = _neighbour_order(names, es)
     _check(should_stop)
     cw = max(_size(sizes, n)[0] for n in names) + NODE_SEP * 2
     ch = max(_size(sizes, n)[1] for n in names) + NODE_SEP * 2
