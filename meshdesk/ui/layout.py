@@ -319,11 +319,12 @@ def _layered_component(
 COLUMN_LIMIT = 8  # up to this many lone nodes are stacked in one column (like one rank)
 
 
-def _pack(comps: list[dict[int, Point]], wh: list[Size], gap: float = COMPONENT_GAP) -> dict[int, Point]:
+def _pack(comps: list[dict[int, Point]], wh: list[Size], gap: float = COMPONENT_GAP, *,
+          column: bool = True) -> dict[int, Point]:
     """Shelf-pack component layouts: rows of components, about as wide as the whole is tall. A few
     lone nodes (e.g. the versions inside an app box) are stacked in a column instead, as one rank
-    of a layered layout would be."""
-    if 1 < len(comps) <= COLUMN_LIMIT and all(len(c) == 1 for c in comps):
+    of a layered layout would be (unless ``column`` is False: a grid keeps to rows)."""
+    if column and 1 < len(comps) <= COLUMN_LIMIT and all(len(c) == 1 for c in comps):
         out_col: dict[int, Point] = {}
         y = 0.0
         for c in comps:
@@ -696,7 +697,7 @@ def _grid_arrange(vs: list[int], es: list[tuple[int, int]], wh: list[Size], _swe
     _check(should_stop)
     local = {v: i for i, v in enumerate(vs)}
     order = _neighbour_order([str(v) for v in vs], [(local[a], local[b]) for a, b in es if a in local and b in local])
-    return _pack([{vs[i]: (0.0, 0.0)} for i in order], wh, gap=NODE_SEP * 2)
+    return _pack([{vs[i]: (0.0, 0.0)} for i in order], wh, gap=NODE_SEP * 2, column=False)
 
 
 def grid(
