@@ -1243,6 +1243,8 @@ def test_the_grid_layout_keeps_boxes_apart_and_nodes_in_their_own_box(qtbot, vie
     with qtbot.waitSignal(view.layoutFinished, timeout=10000):
         view.relayout("grid")
     _boxes_apart(view, graph)
+    xs, ys = [x for x, _y in view.positions().values()], [y for _x, y in view.positions().values()]
+    assert max(xs) - min(xs) > (max(ys) - min(ys)) / 3, "a grid, not one tall column"
     for box in view.boxes():
         inside = _in_box(graph, box.box_id)
         for nid in view.positions():
