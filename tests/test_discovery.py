@@ -309,3 +309,16 @@ def test_explicit_url_auth_as_the_settings_store_it(kube_emulator: KubeEmulator)
             conn = connect_prometheus(kube_emulator.api_client(), url=stub.url, auth=auth)
             conn.close()
             assert seen[-1] == expected, auth
+
+
+def test_the_prometheus_proxy_path_skips_the_proxy_no_proxy_names() -> None:
+    """The kubernetes client goes straight to an API server NO_PROXY names; the session used for
+    Prometheus through that API server went to the proxy (a dead one: "Prometheus unreachable")."""
+    from kubernetes import client as k8s
+
+    cfg = k8s.Configuration()
+    cfg.host, cfg.proxy, cfg.no_proxy = "https://127.0.0.1:6443", "http://127.0.0.1:9", "127.0.0.1,localhost"
+    assert session_for(k8s.ApiClient(cfg)).proxies == {}
+    far = k8s.Configuration()
+    far.host, far.proxy, far.no_proxy = "https://10.0.0.1:6443", "http://127.0.0.1:9", "127.0.0.1,localhost"
+    assert session_for(k8s.ApiClient(far)).proxies == {"http": "http://127.0.0.1:9", "https": "http://127.0.0.1:9"}

@@ -167,8 +167,11 @@ def session_for(api: Any) -> requests.Session:
     elif getattr(cfg, "ssl_ca_cert", None):
         s.verify = cfg.ssl_ca_cert
     if getattr(cfg, "proxy", None):
-        s.proxies = {"http": cfg.proxy, "https": cfg.proxy}
         s.trust_env = False
+        # as the kubernetes client (and kubectl): not through the proxy for a host NO_PROXY names
+        no_proxy = getattr(cfg, "no_proxy", None)
+        if not (no_proxy and requests.utils.should_bypass_proxies(str(cfg.host), no_proxy=no_proxy)):
+            s.proxies = {"http": cfg.proxy, "https": cfg.proxy}
     return s
 
 
