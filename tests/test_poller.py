@@ -191,3 +191,28 @@ def test_a_first_look_shows_the_namespaces_in_the_mesh() -> None:
     plain = [Namespace("default"), Namespace("web"), Namespace("istio-system"), Namespace("kube-system")]
     assert default_namespaces(plain) == ["default", "web"]
     assert default_namespaces([Namespace("kube-system")]) == ["kube-system"]
+
+
+def test_closing_does_not_wait_for_a_call_that_will_not_end(qtbot) -> None:
+    """A credential plugin waiting for a login nobody finishes held the window's close for minutes
+    (the worker's call cannot be interrupted). The app's window leaves such a call behind."""
+    from meshdesk.ui import poller as poller_module
+
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck_factory():  # type: ignore[no-untyped-def]
+        entered.set()
+        release.wait(60)  # as a login that never comes (released by the test once shut down)
+        return shop_source()
+
+    p = Poller(tiny_builder, backoff_base=0.05, backoff_cap=0.2)
+    p.set_source(stuck_factory, GraphRequest(graphType="workload", namespaces=("shop",)))
+    assert entered.wait(10)
+    p.shutdown(abandon_after_ms=100)
+    assert not release.is_set() and p.thread_running  # it returned while the call still ran
+    left = [t for t, _w in poller_module._ABANDONED]
+    assert left
+    release.set()
+    for thread in left:
+        assert thread.wait(10000)
+    poller_module._ABANDONED.clear()

@@ -108,6 +108,7 @@ def run(opts: argparse.Namespace) -> int:
     apply_theme(app, settings.theme or "system")
     app.setWindowIcon(app_icon())
     win = make_window(opts, settings)
+    win.quick_exit = True
     window.append(win)
     win.show()
     if asked_to_close:
@@ -124,4 +125,13 @@ def run(opts: argparse.Namespace) -> int:
     tick.timeout.connect(lambda: None)
     code = app.exec()
     win.shutdown()
+    from meshdesk.ui.poller import running_qthreads
+
+    if running_qthreads():
+        # a fetch still in a call (a login that never finishes): settings are saved; do not wait for
+        # it, nor let its thread be destroyed while it runs at interpreter exit (that aborts)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(code))
     return int(code)

@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
         self.factories: dict[str, SourceFactory] = dict(factories or {})
         self._snapshots_shaped: set[str] = set()  # snapshot contexts already shown as they were saved
         self._live_choices: ViewChoices | None = None  # the toolbar's choices before a snapshot was shown
+        # closing leaves a fetch stuck in a call rather than wait for it (the app's own window: its
+        # process exits then; windows made in tests wait, to leave no thread behind)
+        self.quick_exit = False
         self._tab_bars_timer = QTimer(self)  # tidies the docks' tab bars once Qt has laid them out
         self._tab_bars_timer.setSingleShot(True)
         self._tab_bars_timer.setInterval(0)
@@ -1098,7 +1101,8 @@ class MainWindow(QMainWindow):
         self._remember_window()
         for extension in self.extensions:
             extension.shutdown()
-        self.poller.shutdown()
+        # the app's window does not wait on a call that will not end (its process then exits)
+        self.poller.shutdown(abandon_after_ms=2000 if self.quick_exit else None)
         self.view.shutdown()
         self._save_settings()
 

@@ -28,6 +28,9 @@ from meshdesk.sources.base import Cancelled, Forbidden, MeshSource, SourceError,
 log = logging.getLogger(__name__)
 
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+# threads left in a call at shutdown (``abandon_after_ms``): kept alive (a QThread destroyed while it
+# runs aborts the process) until they end or the process exits
+_ABANDONED: list[tuple[QThread, object]] = []
 
 SourceFactory = Callable[[], MeshSource]
 GraphBuilder = Callable[[Snapshot], TrafficGraph]
@@ -416,8 +419,11 @@ class Poller(QObject):
         return self._retry.remainingTime() / 1000 if self._retry.isActive() else 0.0
 
     # -- the end ---------------------------------------------------------------------------
-    def shutdown(self, timeout_ms: int = 10000) -> None:
-        """Cancel work, stop the thread, close the source. Safe to call twice."""
+    def shutdown(self, timeout_ms: int = 10000, *, abandon_after_ms: int | None = None) -> None:
+        """Cancel work, stop the thread, close the source. Safe to call twice. ``abandon_after_ms``: a
+        thread still in a call then (a credential plugin waiting for a login, an API server that does
+        not answer) is left to end on its own instead of being waited for - the app closing does not
+        freeze; its process then exits without waiting for it."""
         if self._stopped:
             return
         self._stopped = True
@@ -431,7 +437,12 @@ class Poller(QObject):
             thread.quit()
         for thread, worker in every:
             # a call that ignores cancellation ends at the latest with its own timeout
-            if not thread.wait(timeout_ms):
+            first = timeout_ms if abandon_after_ms is None else min(timeout_ms, abandon_after_ms)
+            if not thread.wait(first):
+                if abandon_after_ms is not None:
+                    log.warning("a poller thread is still in a call after %d ms; leaving it", first)
+                    _ABANDONED.append((thread, worker))
+                    continue
                 log.warning("a poller thread is still in a call after %d ms; waiting for it", timeout_ms)
                 thread.wait()
             worker.close_source()  # the thread has ended: safe to touch from here
