@@ -512,3 +512,16 @@ def test_messages_never_carry_secrets(tmp_path: Path, caplog: pytest.LogCaptureF
             assert secret not in text
     if sys.platform != "win32":
         assert oct(path.stat().st_mode & 0o777)  # untouched file, still there
+
+
+def test_a_missing_plugin_gets_the_kubeconfigs_install_hint(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    """kubectl shows the installHint the kubeconfig gives for its credential plugin; meshdesk said only
+    that the plugin was not on the PATH."""
+    user = _exec_user("does-not-exist-plugin")
+    user["exec"]["installHint"] = "Install it with:\n  brew install does-not-exist-plugin"
+    path = write(tmp_path / "kc", config({"emu": {"server": kube_emulator.url}}, {"u": user},
+                                         {"missing": {"cluster": "emu", "user": "u"}}))
+    with pytest.raises(ConfigError) as err:
+        load_kubeconfig(str(path)).api_client("missing")
+    assert "was not found" in str(err.value)
+    assert err.value.hint == "Install it with: brew install does-not-exist-plugin"

@@ -435,6 +435,10 @@ class KubeConfig:
             exc = Exception(failure)
         err = exc if isinstance(exc, ConfigError) else exec_plugin_error(command, exc)
         err.message = f'context "{context}": {err.message}'
+        install_hint = exec_cfg.get("installHint")
+        if isinstance(exc, FileNotFoundError) and isinstance(install_hint, str) and install_hint.strip():
+            # the kubeconfig says how to get it, as kubectl shows (one line: it may hold several)
+            err.hint = " ".join(install_hint.split())
         return err
 
     def _loader_error(self, context: str, exc: BaseException, user: Mapping[str, Any]) -> Exception:
