@@ -525,3 +525,44 @@ def test_a_missing_plugin_gets_the_kubeconfigs_install_hint(tmp_path: Path, kube
         load_kubeconfig(str(path)).api_client("missing")
     assert "was not found" in str(err.value)
     assert err.value.hint == "Install it with: brew install does-not-exist-plugin"
+
+
+def test_a_token_refresh_runs_the_plugin_once_at_a_time_and_within_the_deadline(
+        tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    """The client runs the credential plugin again inside a request when its token is about to expire:
+    parallel requests ran it several times at once (a browser login each), with no time limit (a login
+    nobody finishes held the request, and closing the app, for minutes)."""
+    import threading
+
+    kube_emulator.require_token("tok")
+    runs, overlap = tmp_path / "runs", tmp_path / "overlap"
+    plugin = _exec_plugin(tmp_path / "bin", "expiring-plugin", f"""
+if ! mkdir "{tmp_path}/running" 2>/dev/null; then touch "{overlap}"; fi
+echo run >> "{runs}"
+if [ "$(wc -l < "{runs}")" -gt 1 ]; then sleep 3; fi
+rmdir "{tmp_path}/running" 2>/dev/null
+exp=$(date -u -d '+250 seconds' +%Y-%m-%dT%H:%M:%SZ)
+echo '{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{{"token":"tok","expirationTimestamp":"'$exp'"}}}}'
+""")
+    path = write(tmp_path / "kc", config({"emu": {"server": kube_emulator.url}},
+                                         {"u": _exec_user(str(plugin))}, {"c": {"cluster": "emu", "user": "u"}}))
+    # the first login: a token that expires within the client's five-minute margin, so each request
+    # runs the plugin again
+    api = load_kubeconfig(str(path)).api_client("c", credential_timeout=1.0)
+    failures: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            namespaces(api)
+        except BaseException as e:  # noqa: BLE001 - collected for the assertions
+            failures.append(e)
+
+    askers = [threading.Thread(target=ask) for _ in range(3)]
+    for t in askers:
+        t.start()
+    for t in askers:
+        t.join(60)
+    assert not any(t.is_alive() for t in askers)
+    assert len(failures) == 3 and all(isinstance(f, Timeout) for f in failures), failures
+    assert "did not finish within 1 s" in str(failures[0])
+    assert not overlap.exists(), "the plugin ran twice at once"

@@ -398,8 +398,46 @@ class KubeConfig:
             raise self._loader_error(name, exc, user) from None
         if exec_cfg is not None and not self._has_credentials(configuration, user):
             raise self._exec_failure(name, exec_cfg, failures[-1] if failures else "")
+        refresh = getattr(configuration, "refresh_api_key_hook", None)
+        if runs_something and refresh is not None:
+            configuration.refresh_api_key_hook = self._guarded_refresh(refresh, name, user, credential_timeout)  # type: ignore[assignment]
         client.user_agent = f"meshdesk/{__version__}"
         return client
+
+    def _guarded_refresh(self, refresh: Callable[[Any], None], name: str, user: Mapping[str, Any],
+                         seconds: float | None) -> Callable[[Any], None]:
+        """The loader's token refresh (it runs the credential plugin again when the token is about to
+        expire, inside a request), one run at a time - parallel requests ran the plugin several times at
+        once, one browser login each - and within the same deadline as the first login (it had none: a
+        refresh waiting for a login nobody finishes held the request for ever)."""
+        lock = threading.Lock()
+        running: list[threading.Thread] = []  # the refresh still waiting after its deadline, if any
+
+        def guarded(configuration: Any) -> None:
+            with lock:  # the others then find the refreshed token
+                if seconds is None:
+                    refresh(configuration)
+                    return
+                if running and running[-1].is_alive():  # the last login is still waiting: not another
+                    raise self._credential_timeout(name, user, seconds)
+                errors: list[BaseException] = []
+
+                def run() -> None:
+                    try:
+                        refresh(configuration)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the request below
+                        errors.append(exc)
+
+                worker = threading.Thread(target=run, name="meshdesk-credentials", daemon=True)
+                running[:] = [worker]
+                worker.start()
+                worker.join(seconds)
+                if worker.is_alive():
+                    raise self._credential_timeout(name, user, seconds)
+                if errors:
+                    raise errors[0]
+
+        return guarded
 
     @staticmethod
     def _credential_timeout(context: str, user: Mapping[str, Any], seconds: float) -> Timeout:
