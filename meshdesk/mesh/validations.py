@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope
+from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
 from meshdesk.mesh.inventory import Inventory, IstioObject
 
 ERROR = "error"
@@ -539,16 +539,9 @@ def _host_key(host: str, namespace: str, namespaces: set[str]) -> tuple[str, str
     """(namespace, service) of a VirtualService host, as Kiali keys hosts: a short name is in the
     VirtualService's namespace (so "*" is every host of that namespace), "a.b" is service a of namespace
     b when b is one, "a.b.svc" and "a.b.svc.cluster.local" likewise; anything else (a ServiceEntry's
-    host) is keyed by itself."""
-    host = host.strip().lower()
-    parts = host.split(".")
-    if len(parts) == 1:
-        return namespace, host
-    if len(parts) == 2 and (parts[1] == namespace or parts[1] in namespaces):
-        return parts[1], parts[0]
-    if (len(parts) == 3 and parts[2] == "svc") or ".".join(parts[2:]) == CLUSTER_DOMAIN:
-        return parts[1], parts[0]
-    return "", host
+    host) is keyed by itself. (Kiali's host parsing: ``import_scope.parse_host``.)"""
+    parsed = parse_host(host.strip().lower(), namespace, namespaces)
+    return (parsed.namespace, parsed.service) if parsed.complete else ("", parsed.service)
 
 
 def _multiple_vs_per_host(virtual_services: Iterable[IstioObject],
