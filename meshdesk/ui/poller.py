@@ -9,7 +9,6 @@ backoff; the UI keeps the last good graph. ``shutdown()`` stops the thread and c
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import logging
 import time
@@ -56,9 +55,9 @@ def default_builder(snapshot: Snapshot) -> TrafficGraph:
         if request.graphType in ("app", "service") and request.node is None and judged:
             # the lists judge each workload and app by its own requests, which these graphs merge
             # (health only: badges, response times and mTLS of that graph are never shown)
-            per_version = dataclasses.replace(request, graphType="versionedApp", injectServiceNodes=True,
+            per_version = replace(request, graphType="versionedApp", injectServiceNodes=True,
                                               appenders=("health",))
-            graph.list_health = build(dataclasses.replace(snapshot, request=per_version))
+            graph.list_health = build(replace(snapshot, request=per_version))
     return graph
 
 

@@ -35,6 +35,7 @@ from meshdesk.mesh.graph import (
     ambient,
     box,
     finalize,
+    health,
     istio,
     labeler,
     model,
@@ -175,8 +176,6 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
         if judge_health:
             # judged now: the reduction adds other workloads' responses into the first edge's
             before_reduction = finalize.to_model(tm, request, timestamp=request.queryTime)
-            from meshdesk.mesh.graph import health
-
             health.apply(before_reduction, ctx)
         tm = traffic.reduce_to_service_graph(tm, origins)
 
@@ -188,8 +187,6 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
             if n.edges:
                 n.edges.clear()  # no map shares an edges dict
     if judge_health:
-        from meshdesk.mesh.graph import health
-
         if before_reduction is None:
             health.apply(graph, ctx)
         else:
