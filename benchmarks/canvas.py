@@ -8,6 +8,7 @@ Measures, with 1,000 nodes and 3,000 edges by default:
 - refresh: ``set_graph`` with the same nodes and new rates, on the UI thread (target < 50 ms);
 - drag frame: moving one node (its edges follow) plus the repaint (target < 16 ms), and a mouse
   drag of every node selected at once;
+- hover: highlighting the paths of the node under the mouse, and back, each with its repaint;
 - the layered layout of a 1,700-node graph (target < 300 ms).
 """
 
@@ -136,6 +137,22 @@ def main(argv: list[str]) -> None:
     view.select([])
     print(f"drag of all {len(view.positions())} nodes selected, per mouse move: median "
           f"{statistics.median(moves) * 1000:.1f} ms, max {max(moves) * 1000:.1f} ms")
+
+    # the mouse comes to rest on the busiest node, then on the background (nothing selected)
+    hover_on, hover_off = [], []
+    for _ in range(5):
+        t0 = clock()
+        view._hover(item)
+        view._apply_focus()  # what the hover timer runs
+        _until_painted(app, view)
+        hover_on.append(clock() - t0)
+        t0 = clock()
+        view._hover(None)
+        view._apply_focus()
+        _until_painted(app, view)
+        hover_off.append(clock() - t0)
+    print(f"hover highlight of the busiest node's paths + repaint: median {statistics.median(hover_on) * 1000:.1f} ms; "
+          f"back to plain: median {statistics.median(hover_off) * 1000:.1f} ms")
 
     view.fit()
     app.processEvents()

@@ -1255,3 +1255,40 @@ def test_the_grid_layout_keeps_boxes_apart_and_nodes_in_their_own_box(qtbot, vie
                 assert box.boundingRect().contains(rect), (box.title, graph.nodes[nid].label)
             else:
                 assert not box.boundingRect().intersects(rect), (box.title, graph.nodes[nid].label)
+
+
+def test_hovering_highlights_paths_until_something_is_selected(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """As in Kiali: with nothing selected, the paths of the node or edge under the mouse are
+    highlighted as a selected one's are; the background or leaving the view shows everything; while
+    something is selected, hovering changes nothing."""
+    shown(qtbot, view, bookinfo(), key=None)
+    view.fit()
+    vp = view.viewport()
+    rv, de, des = nid_wl("reviews-v1"), nid_wl("details-v1"), _svc("details").id
+
+    def at(nid: str) -> QPoint:
+        return view.mapFromScene(view.node_item(nid).pos())  # type: ignore[union-attr]
+
+    def dim(nid: str) -> bool:
+        return view.node_item(nid).opacity() < 0.5  # type: ignore[union-attr]
+
+    QTest.mouseMove(vp, at(rv))
+    qtbot.waitUntil(lambda: dim(de), timeout=3000)
+    assert not dim(rv) and not dim(nid_wl("ratings-v1")) and dim(des)
+    assert view.hovered_id() == rv
+    # an edge: the paths into its source and out of its target
+    edge = view.edge_item(edge_id(nid_wl("productpage-v1"), des, "http"))
+    assert edge is not None
+    QTest.mouseMove(vp, view.mapFromScene(edge.midpoint()))
+    qtbot.waitUntil(lambda: dim(rv) and not dim(de), timeout=3000)
+    # the empty corner of the view: nothing is dimmed
+    QTest.mouseMove(vp, QPoint(2, 2))
+    qtbot.waitUntil(lambda: view.dimmed_ids() == set(), timeout=3000)
+    # a selection wins over the mouse
+    view.select([de])
+    assert dim(rv)
+    QTest.mouseMove(vp, at(rv))
+    qtbot.waitUntil(lambda: not view._hover_timer.isActive(), timeout=3000)  # the hover was weighed
+    assert dim(rv) and not dim(de)
+    view.select([])
+    assert view.dimmed_ids() == set()

@@ -18,7 +18,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QPointF,
+    QRectF,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import (
     QBrush,
     QCloseEvent,
@@ -101,6 +112,7 @@ SHORTCUTS: list[tuple[str, str]] = [
 ]
 
 SAVE_DELAY_MS = 500
+HOVER_DELAY_MS = 80  # the mouse rests this long on an element before its paths are highlighted
 MIN_SCALE = 0.02
 MAX_SCALE = 6.0
 FIT_MAX_SCALE = 1.5
@@ -311,6 +323,14 @@ class GraphView(QGraphicsView):
         # a refresh during the drag is moved along, not undone)
         self._box_drag: tuple[BoxItem, QPointF, dict[str, QPointF]] | None = None
         self._banding = False  # a selection rectangle is being drawn
+        # the node, edge or app box under the mouse: with nothing selected, its paths are highlighted
+        # as a selected one's are (Kiali); applied after the mouse rests a moment, so sweeping across
+        # the graph does not flash every path it crosses
+        self._hovered: str | None = None
+        self._hover_timer = QTimer(self)
+        self._hover_timer.setSingleShot(True)
+        self._hover_timer.setInterval(HOVER_DELAY_MS)
+        self._hover_timer.timeout.connect(self._apply_focus)
         self._closed = False
         self.errors: list[str] = []  # saving failures etc., for the main window to show
         self.paints = 0  # viewport paints so far (benchmarks and tests wait on it)
@@ -1157,6 +1177,7 @@ class GraphView(QGraphicsView):
                     item.setSelected(True)
         finally:
             self._selecting = False
+        self._hovered = None
         self._apply_focus()
         self.selectionChanged.emit(self.selected_ids())
 
@@ -1174,6 +1195,7 @@ class GraphView(QGraphicsView):
     @Slot()
     def _on_scene_selection(self) -> None:
         if not self._selecting and not self._closed:
+            self._hovered = None  # a selection replaces what the mouse was over (as in Kiali)
             self._apply_focus()
             self.selectionChanged.emit(self.selected_ids())
 
@@ -1194,12 +1216,35 @@ class GraphView(QGraphicsView):
                     todo.append(far)
         return found
 
+    def _hover(self, item: QGraphicsItem | None) -> None:
+        """The mouse is over ``item`` now (None: over the background or out of the view)."""
+        hid: str | None = None
+        if isinstance(item, NodeItem):
+            hid = item.node_id
+        elif isinstance(item, EdgeItem):
+            hid = item.edge_id
+        elif isinstance(item, BoxItem) and item.kind == BOX_APP:
+            hid = item.box_id
+        if hid != self._hovered:
+            self._hovered = hid
+            self._hover_timer.start()
+
+    def hovered_id(self) -> str | None:
+        return self._hovered
+
     def _apply_focus(self) -> None:
         """Kiali's highlighting: with one node selected, every path into and out of it stays bright
         (its callers' callers, its callees' callees) and the rest of the graph is dimmed; with an edge,
         the paths into its source and out of its target; with an app box, those of its members. Any
-        other selection (several elements, a namespace box) shows everything plainly."""
+        other selection (several elements, a namespace box) shows everything plainly. With nothing
+        selected, the node, edge or app box under the mouse is highlighted the same way."""
+        self._hover_timer.stop()
         selected = self._scene.selectedItems()
+        if not selected and self._hovered is not None:
+            under = self._nodes.get(self._hovered) or self._edges.get(self._hovered) or \
+                self._boxes.get(self._hovered)
+            if under is not None and under.isVisible():
+                selected = [under]
         keep: set[str] | None = None
         if len(selected) == 1 and isinstance(selected[0], NodeItem):
             nid = selected[0].node_id
@@ -1390,6 +1435,8 @@ class GraphView(QGraphicsView):
         super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() == Qt.MouseButton.NoButton and not self._dragging and self._pan_from is None:
+            self._hover(self.itemAt(event.position().toPoint()))
         if self._box_drag is not None:
             box, last, origins = self._box_drag
             pressed = self._box_press
@@ -1422,6 +1469,11 @@ class GraphView(QGraphicsView):
         super().mouseMoveEvent(event)
         if self._dragging:
             self._follow_drag()  # once for all the nodes this move dragged
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self._hover(None)
+        return super().viewportEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._box_drag is not None:
@@ -1575,6 +1627,7 @@ class GraphView(QGraphicsView):
             self._save_timer.stop()
             self._save_now()
         self._closed = True
+        self._hover_timer.stop()
         self._animation.stop()
         self._still = None
         self._layout_generation += 1
