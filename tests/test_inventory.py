@@ -848,3 +848,41 @@ def test_kubectls_copy_of_an_applied_manifest_is_never_kept(kube_emulator: KubeE
     assert secret not in json.dumps(inv.to_json())
     db = inv.workload("shop", "db")
     assert db is not None and db.annotations == {"health.kiali.io/rate": "5XX,5,10,http,inbound"}
+
+
+def test_service_port_findings_from_the_pods_the_cluster_runs(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    """Container ports are read from the pods, so a Service sending to a port no Deployment behind it
+    declares is found (Kiali's KIA0701), and a meshed Service's port that names no protocol (KIA0601);
+    Istio's own bookinfo is clean."""
+    from meshdesk.mesh.validations import validate
+
+    _bookinfo(kube_emulator, shared_dir)
+    kube_emulator.load_yaml("""
+apiVersion: v1
+kind: Service
+metadata: {name: reviews-admin, namespace: bookinfo}
+spec:
+  selector: {app: reviews}
+  ports:
+  - {name: admin, port: 8081, targetPort: 9081}
+  - {name: http, port: 80, targetPort: 9080}
+""")
+    inv = read_inventory(kube_emulator.api_client(), ["bookinfo"], cluster="east")
+    reviews = inv.workload("bookinfo", "reviews-v1")
+    assert reviews is not None
+    app = next(c for c in reviews.pods[0].containers if c.name == "reviews")
+    assert app.ports == [9080]
+    result = validate(inv)
+    assert [k for k, v in result.items() if k[0] == "Service" and v.checks] == [("Service", "bookinfo", "reviews-admin")]
+    checks = result[("Service", "bookinfo", "reviews-admin")].checks
+    assert [(c.code, c.path) for c in checks] == [("KIA0601", "spec/ports[0]"), ("KIA0701", "spec/ports[0]")]
+    # the ports travel in a snapshot's inventory; an older snapshot without them judges no ports
+    again = Inventory.from_json(inv.to_json())
+    assert [c.code for c in validate(again)[("Service", "bookinfo", "reviews-admin")].checks] == ["KIA0601", "KIA0701"]
+    old = inv.to_json()
+    for w in old["workloads"]:
+        for pod in w["pods"]:
+            for c in pod["containers"]:
+                del c["ports"], c["port_names"]
+    assert [c.code for c in validate(Inventory.from_json(old))[("Service", "bookinfo", "reviews-admin")].checks] == \
+        ["KIA0601"]

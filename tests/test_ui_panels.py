@@ -590,3 +590,34 @@ def test_the_response_time_statistic_is_named_in_words() -> None:
 
     assert [_stat_name(q) for q in ("avg", "0.5", "0.95", "0.99")] == [
         "average", "median", "95th percentile", "99th percentile"]
+
+
+def test_a_service_panel_shows_the_services_own_config_findings(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A Service whose port names no protocol (Kiali's KIA0601) says so in its panel, where the
+    badge on its node sends the user; a clean Service shows no findings section."""
+    import copy
+
+    from meshdesk.mesh.validations import validate
+
+    demo = DemoCluster(clock=lambda: NOW)
+    snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("shop",)))
+    assert snap.inventory is not None
+    inv = copy.deepcopy(snap.inventory)
+    ratings = inv.service("shop", "ratings")
+    assert ratings is not None
+    ratings.ports[0].name, ratings.ports[0].app_protocol = "web", ""
+    graph = build(snap)
+    graph.validations = validate(inv)
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, inv)
+    node = graph.find_node(node_type=NODE_SERVICE, service="ratings", namespace="shop")
+    assert node is not None
+    p.show_selection([node.id])
+    text = p.text()
+    assert "Config findings" in text and "KIA0601" in text and "'web' does not name its protocol" in text
+    assert "(spec/ports[0])" in text
+    clean = graph.find_node(node_type=NODE_SERVICE, service="reviews", namespace="shop")
+    assert clean is not None
+    p.show_selection([clean.id])
+    assert "Config findings" not in p.text()

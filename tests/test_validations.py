@@ -54,7 +54,7 @@ def test_correct_routing_has_no_findings() -> None:
     ]
     result = validate(inv)
     assert all(v.valid and not v.checks for v in result.values())
-    assert summary(result) == {"objects": 2, "errors": 0, "warnings": 0}
+    assert summary(result) == {"objects": 4, "errors": 0, "warnings": 0}  # and the two Services
 
 
 def test_virtual_service_to_missing_host_and_subset() -> None:
@@ -251,7 +251,7 @@ def test_unexpected_fields_never_crash(spec: dict) -> None:
                  ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "PeerAuthentication", "Sidecar",
                   "AuthorizationPolicy", "EnvoyFilter")]
     result = validate(inv)
-    assert len(result) == 8
+    assert len(result) == 8 + len(inv.services)
     for v in result.values():
         for c in v.checks:
             assert c.code and c.severity in (ERROR, WARNING, "info") and c.message
@@ -500,3 +500,75 @@ def test_a_sidecar_limits_the_subsets_a_route_may_name() -> None:
     inv.istio.remove(sidecar)
     assert "KIA1107" not in _codes(inv, "VirtualService", "local", "web")
     assert "KIA1107" in _codes(inv, "VirtualService", "foreign", "web")
+
+
+def _ported(ns: str, name: str, labels: dict[str, str], ports: list[int] | None, names: tuple[str, ...] = (),
+            sidecar: bool = True, kind: str = "Deployment") -> Workload:
+    w = _wl(ns, name, labels, sidecar)
+    w.kind = kind
+    w.pods[0].containers[0].ports = ports
+    w.pods[0].containers[0].port_names = list(names)
+    return w
+
+
+def test_service_ports_in_the_mesh_name_their_protocol() -> None:
+    """Kiali's KIA0601/KIA0602: a meshed Service's ports say their protocol by name (<protocol>[-suffix])
+    or by appProtocol, so Istio routes them as what they are; UDP ports, Services Kiali's wizards
+    made and Services whose pods have no sidecar are not judged."""
+    from meshdesk.mesh.inventory import ServicePort
+
+    inv = _shop()
+    ports = [ServicePort("http", 9080), ServicePort("http2-api", 9081), ServicePort("grpc-web", 9082),
+             ServicePort("web", 9083), ServicePort("", 9084), ServicePort("web", 9085, app_protocol="HTTP"),
+             ServicePort("ws", 9086, app_protocol="kubernetes.io/ws"), ServicePort("x", 9087, app_protocol="websocket"),
+             ServicePort("dns", 53, protocol="UDP"), ServicePort("httpx", 9088), ServicePort("Http", 9089)]
+    inv.services = [Service("reviews", "shop", selector={"app": "reviews"}, ports=ports),
+                    Service("legacy", "shop", selector={"app": "legacy"}, ports=[ServicePort("web", 80)]),
+                    Service("made", "shop", selector={"app": "reviews"}, ports=[ServicePort("web", 80)],
+                            labels={"kiali_wizard": "request_routing"}),
+                    Service("orphan", "shop", selector={"app": "gone"}, ports=[ServicePort("web", 80)])]
+    result = validate(inv)
+    checks = result[("Service", "shop", "reviews")].checks
+    assert [(c.code, c.path) for c in checks] == [
+        ("KIA0601", "spec/ports[3]"), ("KIA0601", "spec/ports[4]"), ("KIA0602", "spec/ports[7]"),
+        ("KIA0601", "spec/ports[9]"), ("KIA0601", "spec/ports[10]")]
+    assert all(c.severity == ERROR for c in checks) and "'web'" in checks[0].message
+    assert "9084 has no name" in checks[1].message and "'websocket'" in checks[2].message
+    assert result[("Service", "shop", "legacy")].checks == []  # its pods have no sidecar
+    assert result[("Service", "shop", "made")].checks == []
+    # as Kiali, a Service with no pods behind it counts as meshed
+    assert [c.code for c in result[("Service", "shop", "orphan")].checks] == ["KIA0601"]
+    # an ambient namespace's Services are in the mesh without sidecars
+    inv.namespaces[0].labels = {"istio.io/dataplane-mode": "ambient"}
+    assert [c.code for c in validate(inv)[("Service", "shop", "legacy")].checks] == ["KIA0601"]
+
+
+def test_service_ports_a_deployment_behind_it_declares() -> None:
+    """Kiali's KIA0701: some Deployment behind the Service declares the container port it sends to
+    (by number, or by name for a named targetPort). Not judged when the pods' ports are not known,
+    in the control plane's namespace, or for workloads other than Deployments."""
+    from meshdesk.mesh.inventory import ServicePort
+
+    inv = _shop()
+    inv.workloads = [_ported("shop", "reviews-v1", {"app": "reviews"}, [9080, 15090], ("http-web",)),
+                     _ported("shop", "db", {"app": "db"}, [5432], kind="StatefulSet"),
+                     _ported("shop", "old", {"app": "old"}, None),
+                     _ported("istio-system", "istiod", {"app": "istiod"}, [15010])]
+    inv.services = [
+        Service("reviews", "shop", selector={"app": "reviews"}, ports=[
+            ServicePort("http", 9080, target_port="9080"), ServicePort("http-named", 80, target_port="http-web"),
+            ServicePort("http-default", 9080), ServicePort("http-moved", 80, target_port="8080"),
+            ServicePort("http-typo", 80, target_port="http-wbe")]),
+        Service("db", "shop", selector={"app": "db"}, ports=[ServicePort("tcp", 1234)]),
+        Service("old", "shop", selector={"app": "old"}, ports=[ServicePort("http", 1234)]),
+        Service("istiod", "istio-system", selector={"app": "istiod"}, ports=[ServicePort("grpc", 443, target_port="15017")]),
+    ]
+    result = validate(inv)
+    checks = result[("Service", "shop", "reviews")].checks
+    assert [(c.code, c.severity, c.path) for c in checks] == [("KIA0701", WARNING, "spec/ports[3]"),
+                                                              ("KIA0701", WARNING, "spec/ports[4]")]
+    assert "'8080' (where port 80 sends)" in checks[0].message and "'http-wbe'" in checks[1].message
+    assert all(result[("Service", ns, n)].checks == [] for ns, n in (("shop", "db"), ("shop", "old"),
+                                                                      ("istio-system", "istiod")))
+    # the Service's findings reach its graph node's badge and the services list
+    assert result[("Service", "shop", "reviews")].valid

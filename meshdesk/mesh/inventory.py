@@ -139,6 +139,10 @@ class Container:
     restarts: int = 0
     state: str = ""  # running / waiting:<reason> / terminated:<reason>
     sidecar: bool = False  # an init container with restartPolicy Always (native sidecar)
+    # the container ports its spec declares (containerPort numbers) and the names given them; None when
+    # not known (an older snapshot), [] when it declares none
+    ports: list[int] | None = None
+    port_names: list[str] = field(default_factory=list)
 
 
 @dataclass

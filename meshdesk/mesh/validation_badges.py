@@ -20,6 +20,7 @@ from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.validations import (
     ERROR,
     INFO,
+    SERVICE,
     WARNING,
     ObjectKey,
     Validation,
@@ -100,6 +101,7 @@ def node_objects(graph: TrafficGraph, inventory: Inventory) -> dict[str, list[Ob
     """node id -> keys of the Istio objects that concern the node."""
     out: dict[str, list[ObjectKey]] = {}
     workloads = {(w.namespace, w.name): w for w in inventory.workloads}
+    service_names = {(s.namespace, s.name) for s in inventory.services}
     for nid, node in graph.nodes.items():
         found: list[IstioObject] = []
         if node.node_type == NODE_SERVICE:
@@ -127,8 +129,12 @@ def node_objects(graph: TrafficGraph, inventory: Inventory) -> dict[str, list[Ob
                 for o in objects_for_workload(inventory, w):
                     keys.setdefault(key_of(o), o)
             found = list(keys.values())
-        if found:
-            out[nid] = [key_of(o) for o in found]
+        concern = [key_of(o) for o in found]
+        if node.node_type == NODE_SERVICE and node.is_service_entry is None and \
+                (node.namespace, node.service) in service_names:
+            concern.append((SERVICE, node.namespace, node.service))  # the Kubernetes Service's own findings
+        if concern:
+            out[nid] = concern
     return out
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
 from meshdesk.mesh.inventory import Inventory, IstioObject
 
@@ -41,6 +42,7 @@ class Check:
 
 
 ObjectKey = tuple[str, str, str]  # (kind, namespace, name)
+SERVICE = "Service"  # the kind in the keys of Kubernetes Services' validations
 
 
 @dataclass
@@ -401,6 +403,88 @@ def _check_service_entry(se: IstioObject) -> list[Check]:
     return checks
 
 
+# the protocols a Service port's name (``<protocol>[-suffix]``) or appProtocol may name (Kiali's list)
+PORT_PROTOCOLS = ("grpc", "grpc-web", "http", "http2", "https", "mongo", "redis", "tcp", "tls", "udp", "mysql")
+K8S_APP_PROTOCOLS = ("kubernetes.io/h2c", "kubernetes.io/ws", "kubernetes.io/wss")  # Istio knows these too
+WIZARD_LABEL = "kiali_wizard"  # Services Kiali's wizards made are not judged (as Kiali)
+_GATEWAY_SERVICE_LABELS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name")
+
+
+def port_name_valid(name: str) -> bool:
+    """Whether a Service port's name tells Istio its protocol: ``http``, ``http-web``, ``grpc-api`` ...
+    (as Kiali tests it: the protocol exactly at the start, in lower case)."""
+    return any(name.startswith(p) and (name.lower() == p or name[len(p):].startswith("-")) for p in PORT_PROTOCOLS)
+
+
+def app_protocol_valid(value: str) -> bool:
+    v = value.lower()
+    return v in PORT_PROTOCOLS or v in K8S_APP_PROTOCOLS
+
+
+def _gateway_service(svc: Any) -> bool:
+    labels = svc.labels
+    return labels.get("gateway.istio.io/managed") == "istio.io-mesh-controller" or \
+        labels.get("operator.istio.io/component") in ("IngressGateways", "EgressGateways") or \
+        any(k in labels for k in _GATEWAY_SERVICE_LABELS)
+
+
+SIDECAR_STATUS = "sidecar.istio.io/status"  # what Istio's injector writes on the pods it gives a sidecar
+
+
+def _injected(pod: Any) -> bool:
+    """Whether Istio's injector gave the pod its proxy (a gateway runs a proxy of its own, not
+    injected); a pod known without annotations (a hand-made snapshot) by its istio-proxy container."""
+    return SIDECAR_STATUS in pod.annotations or (not pod.annotations and pod.has_sidecar)
+
+
+def _check_service(svc: Any, reg: _Registry, ambient: set[str], root_namespace: str) -> list[Check]:
+    """Kiali's Service checks. In the mesh (every pod behind it injected, or one in ambient mode), every port
+    names its protocol: by ``appProtocol`` (KIA0602 when that is no protocol Istio knows) or else by
+    its name (KIA0601); UDP ports are not judged. Outside the control plane's namespace, and for
+    Services other than gateways and waypoints, some Deployment behind it declares the port it sends
+    to (KIA0701; judged only when the pods' container ports are known)."""
+    if WIZARD_LABEL in svc.labels:
+        return []
+    checks: list[Check] = []
+    behind = reg.selected_by(svc)
+    # Kiali's test: every pod behind it injected (so also a Service with no pods), or one captured by ztunnel
+    if all(_injected(pod) for w in behind for pod in w.pods) or \
+            any(w.pods and not is_waypoint(w) and w.labels.get("app") != "ztunnel" and is_ambient(w, ambient)
+                for w in behind):
+        for i, port in enumerate(svc.ports):
+            if port.protocol.lower() == "udp":
+                continue
+            if port.app_protocol:
+                if not app_protocol_valid(port.app_protocol):
+                    checks.append(Check("KIA0602", ERROR, f"appProtocol {port.app_protocol!r} names no protocol Istio "
+                                        f"knows (one of {', '.join(PORT_PROTOCOLS)})", f"spec/ports[{i}]"))
+            elif not port_name_valid(port.name):
+                named = f"port {port.name!r}" if port.name else f"port {port.port} has no name and"
+                checks.append(Check("KIA0601", ERROR, f"{named} does not name its protocol: Istio cannot tell "
+                                    "how to route it (name it <protocol>[-suffix], e.g. http-web, or set "
+                                    "appProtocol)", f"spec/ports[{i}]"))
+    if svc.namespace == root_namespace or _gateway_service(svc):
+        return checks
+    deployments = [w for w in behind if w.kind == "Deployment"]
+    known = [c for w in deployments for pod in w.pods for c in pod.containers if c.ports is not None]
+    if not known:
+        return checks  # no Deployment behind it, or its pods' ports are not known
+    numbers = {n for c in known for n in (c.ports or ())}
+    names = {n for c in known for n in c.port_names}
+    for i, port in enumerate(svc.ports):
+        target = port.target_port
+        if target and not target.isdigit():
+            found = target in names
+        else:
+            found = (int(target) if target and int(target) > 0 else port.port) in numbers
+        if not found:
+            sent = target or str(port.port)
+            checks.append(Check("KIA0701", WARNING, f"no Deployment behind this Service declares the container port "
+                                f"{sent!r}" + (f" (where port {port.port} sends)" if sent != str(port.port) else ""),
+                                f"spec/ports[{i}]"))
+    return checks
+
+
 def _peer_mode(pa: IstioObject) -> str:
     return _str(_dict(_dict(pa.spec).get("mtls")).get("mode")).upper()
 
@@ -650,8 +734,9 @@ def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
 
 
 def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> dict[ObjectKey, Validation]:
-    """Validate every Istio object of the inventory. Returns one Validation per object (with an empty
-    list of checks when nothing is wrong). Never raises on odd objects."""
+    """Validate every Istio object and every Service of the inventory (a Service's key has the kind
+    ``SERVICE``). Returns one Validation per object (with an empty list of checks when nothing is
+    wrong). Never raises on odd objects."""
     reg = _Registry(inventory)
     services = inventory.istio_objects("VirtualService")
     rules = inventory.istio_objects("DestinationRule")
@@ -716,6 +801,13 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
         key = (obj.kind, obj.namespace, obj.name)
         checks = checks + multi.get(key, [])
         out[key] = Validation(obj.kind, obj.namespace, obj.name, checks)
+    ambient = {n.name for n in inventory.namespaces if n.ambient}
+    for svc in inventory.services:
+        try:
+            checks = _check_service(svc, reg, ambient, root_namespace)
+        except (AttributeError, TypeError, ValueError) as e:
+            checks = [Check("MDK0001", WARNING, f"could not be fully validated: {e}")]
+        out[(SERVICE, svc.namespace, svc.name)] = Validation(SERVICE, svc.namespace, svc.name, checks)
     return out
 
 

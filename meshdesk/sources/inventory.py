@@ -237,9 +237,12 @@ def _containers(spec_list: Any, status_list: Any) -> list[Container]:
         if not isinstance(c, dict) or not c.get("name"):
             continue
         st = _d(statuses.get(str(c["name"])))
+        declared = [_d(port) for port in _l(c.get("ports"))]
         out.append(Container(name=str(c["name"]), image=str(c.get("image") or st.get("image") or ""),
                              ready=bool(st.get("ready", False)), restarts=_int(st.get("restartCount")),
-                             state=_container_state(st), sidecar=c.get("restartPolicy") == "Always"))
+                             state=_container_state(st), sidecar=c.get("restartPolicy") == "Always",
+                             ports=[n for port in declared if (n := _int(port.get("containerPort"))) > 0],
+                             port_names=[str(port["name"]) for port in declared if port.get("name")]))
     return out
 
 

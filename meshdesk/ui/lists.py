@@ -61,7 +61,7 @@ from meshdesk.mesh.validation_badges import (
     objects_for_service,
     objects_for_workload,
 )
-from meshdesk.mesh.validations import ObjectKey, Validation, validate
+from meshdesk.mesh.validations import SERVICE, ObjectKey, Validation, validate
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 _HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 3, "": 4}
@@ -173,7 +173,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    all(is_ambient(w, ambient) for w in behind),
                                                    s.namespace in CONTROL_PLANE_NAMESPACES)
-        e, wn = errors_warnings(objects_for_service(inventory, s), behind)
+        e, wn = counts(validations, [*(key_of(o) for o in objects_for_service(inventory, s)),
+                                     (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids))
     by_object: dict[ObjectKey, list[str]] = {}
     if graph is not None:

@@ -32,6 +32,7 @@ from meshdesk.mesh.graph.model import (
     TrafficGraph,
 )
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING
 from meshdesk.ui.canvas.items import (
     error_share,
     fmt_bytes_rate,
@@ -205,6 +206,20 @@ def _list(items: Sequence[str], empty: str = "none") -> str:
     if not items:
         return f"<i>{_e(empty)}</i>"
     return "<br>".join(items)
+
+
+SEVERITY_COLOUR = {ERROR: HEALTH_COLOUR[FAILURE], WARNING: HEALTH_COLOUR[DEGRADED], INFO: "#2b9af3"}
+
+
+def _findings(g: TrafficGraph, key: tuple[str, str, str]) -> str:
+    """A "Config findings" section for the object ``key`` names, when its validation says anything."""
+    validation = (g.validations or {}).get(key)
+    if validation is None or not validation.checks:
+        return ""
+    rows = [f"<span style='color:{SEVERITY_COLOUR.get(c.severity, '#6a6e73')}'><b>{_e(c.severity)}</b></span> "
+            f"<code>{_e(c.code)}</code> {_e(c.message)}" + (f" <i>({_e(c.path)})</i>" if c.path else "")
+            for c in validation.checks]
+    return _section("Config findings", _list(rows))
 
 
 def _labels(labels: dict[str, str]) -> str:
@@ -644,6 +659,7 @@ class SidePanel(QWidget):
         rows.append(("Health", _health_html(node.health)))
         rows += _routing_rows(node)
         parts.append(_table(rows))
+        parts.append(_findings(g, (SERVICE, node.namespace, node.service)))
         if svc is not None and inv is not None:
             parts.append(_section("Selector", _labels(svc.selector) if svc.selector else "<i>none</i>"))
             parts.append(_section("Workloads", _list([

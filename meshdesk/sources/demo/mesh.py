@@ -371,7 +371,7 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
             restarts = spec.restarts[i] if i < len(spec.restarts) else 0
             proxy_only = spec.name == "istio-ingressgateway" or spec.waypoint
             app = Container(name=spec.app if not proxy_only else "istio-proxy",
-                            image=spec.image, ready=True, restarts=restarts, state="running")
+                            image=spec.image, ready=True, restarts=restarts, state="running", ports=list(spec.ports))
             containers = [app]
             init: list[Container] = []
             if spec.sidecar and spec.name != "istio-ingressgateway":
@@ -384,9 +384,10 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
                     '"revision":"default"}'
                 )
                 annotations["kubectl.kubernetes.io/default-container"] = spec.app
-                containers.append(Container(name="istio-proxy", image=PROXY_IMAGE, ready=True, state="running"))
+                containers.append(Container(name="istio-proxy", image=PROXY_IMAGE, ready=True, state="running",
+                                            ports=[15090], port_names=["http-envoy-prom"]))
                 init.append(Container(name="istio-init", image=PROXY_IMAGE, ready=True,
-                                      state="terminated:Completed"))
+                                      state="terminated:Completed", ports=[]))
             elif spec.name == "istio-ingressgateway":
                 labels["service.istio.io/canonical-name"] = spec.app
                 labels["service.istio.io/canonical-revision"] = "latest"
