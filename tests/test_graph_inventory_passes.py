@@ -276,7 +276,8 @@ def test_an_idle_node_gets_no_workload_entry_badge_as_in_kiali() -> None:
 
 def test_nodes_carry_their_kubernetes_labels_for_find() -> None:
     """As Kiali's labeler: a workload's labels (app and version left out), an app's from all its
-    workloads (values joined), a service's from its Service; Find's label: operands then work."""
+    workloads and Services (values sorted and joined), a service's from its Service; Find's label:
+    operands then work."""
     from meshdesk.mesh.find import compile_expression
 
     east, west = _workload("cart-v1"), _workload("cart-v2")
@@ -289,7 +290,11 @@ def test_nodes_carry_their_kubernetes_labels_for_find() -> None:
     assert labels == {"web v1": None, "cart v1": {"datacenter": "east"}, "cart v2": {"datacenter": "west"},
                       "cart": {"tier": "backend"}}
     app = build(snapshot(samples, inventory=inv, graphType="app"))
-    assert node(app, "cart").extra["labels"] == {"datacenter": "east,west"}
+    # an app's labels are its workloads' and its Services', each label's values sorted (Kiali's app list)
+    assert node(app, "cart").extra["labels"] == {"datacenter": "east,west", "tier": "backend"}
+    east.labels["datacenter"], west.labels["datacenter"] = "west", "east"
+    app = build(snapshot(samples, inventory=inv, graphType="app"))
+    assert node(app, "cart").extra["labels"] == {"datacenter": "east,west", "tier": "backend"}
     found = compile_expression("label:datacenter = west")
     assert [n.label for n in versioned.nodes.values() if found.matches_node(n)] == ["cart v2"]
 
@@ -499,3 +504,39 @@ def test_another_clusters_nodes_are_not_judged_by_this_clusters_inventory() -> N
     # one cluster, named otherwise in the telemetry (Istio's cluster id): names match as before
     g = build(snapshot([call("Kubernetes")], inventory=inv, graphType="workload", namespaces=("bookinfo",)))
     assert [n.is_gateway for n in g.nodes.values() if n.workload == "istio-ingressgateway"] == [True]
+
+
+def test_a_workload_scaled_to_zero_is_not_out_of_the_mesh() -> None:
+    """As Kiali: a workload without pods cannot be shown to lack a sidecar, even when its template
+    opts out of injection (it was badged out of the mesh while its last requests still showed)."""
+    idle = Workload("legacy-v1", "shop", labels={"app": "legacy", "version": "v1", "sidecar.istio.io/inject": "false"},
+                    annotations={"sidecar.istio.io/inject": "false"}, pods=[], replicas=0)
+    running = _workload("batch-v1", sidecar=False)
+    inv = _inventory(_workload("web-v1"), idle, running)
+    g = build(snapshot([http("web-v1", "legacy-v1", 5), http("web-v1", "batch-v1", 5)], inventory=inv,
+                       graphType="workload"))
+    assert {n.workload for n in g.nodes.values() if n.has_missing_sidecar} == {"batch-v1"}
+
+
+def test_another_clusters_workloads_take_no_badge_labels_or_pods_from_this_inventory() -> None:
+    """A shared Prometheus with east's and west's telemetry and east's inventory: west's web-v1 is not
+    out of the mesh because east's is, does not wear east's labels, and west's cart-v1 is not failing
+    because east's has no pods."""
+    def call(cluster: str) -> Sample:
+        lab = labels("web-v1", "cart-v1", request_protocol="http", response_code="200", grpc_response_status="",
+                     response_flags="-")
+        lab.update(source_cluster=cluster, destination_cluster=cluster)
+        return Sample("istio_requests_total", lab, 5.0)
+
+    web = _workload("web-v1", sidecar=False)
+    web.labels["team"] = "east-team"
+    cart = Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"}, pods=[], replicas=2, available=0)
+    for w in (web, cart):
+        w.cluster = "east"
+    inv = _inventory(web, cart)
+    g = build(snapshot([call("east"), call("west")], inventory=inv, graphType="workload"))
+    by = {(n.cluster, n.workload): n for n in g.nodes.values()}
+    assert by[("east", "web-v1")].has_missing_sidecar and by[("east", "web-v1")].extra.get("labels") == {"team": "east-team"}
+    assert not by[("west", "web-v1")].has_missing_sidecar and "labels" not in by[("west", "web-v1")].extra
+    assert by[("east", "cart-v1")].health is not None and by[("east", "cart-v1")].health.status == model.FAILURE
+    assert by[("west", "cart-v1")].health is not None and by[("west", "cart-v1")].health.status == model.HEALTHY

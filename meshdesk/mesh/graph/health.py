@@ -30,13 +30,13 @@ get no health, and a service graph is judged before it is reduced to service-to-
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import add
 from typing import Any
 
 from meshdesk.mesh.graph import model
-from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.context import PassContext, inventory_cluster
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.graph.trafficmap import is_ok
 from meshdesk.mesh.inventory import Inventory, Workload
@@ -388,10 +388,12 @@ def _merged(parts: list[dict[str, float]]) -> dict[str, float]:
     return out
 
 
-def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str]) -> tuple[tuple[Tolerance, ...], list[Workload]]:
+def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str],
+                ours: Callable[[str], bool] = lambda _c: True) -> tuple[tuple[Tolerance, ...], list[Workload]]:
     """The tolerances for a node (its annotation's, else the defaults), and its workloads; a note per
-    bad annotation entry."""
-    if inv is None:
+    bad annotation entry. A node the inventory is not about (``ours``: another cluster's) has neither
+    annotations nor pods there."""
+    if inv is None or not ours(n.cluster):
         return DEFAULT_TOLERANCES, []
     workloads = _workloads_of(n, inv)
     # as Kiali: only a workload's or a service's annotation sets tolerances (app nodes keep the defaults)
@@ -445,11 +447,12 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     # 1. tolerances (and notes about annotations), in node order
     checked: list[tuple[model.Node, tuple[Tolerance, ...], list[Workload]]] = []
     tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
+    ours = inventory_cluster(inv, {n.cluster for n in graph.nodes.values()})
     for n in graph.nodes.values():
         # as Kiali: boxes, operations (aggregate nodes) and inaccessible nodes get no health
         if n.node_type == model.NODE_BOX or n.node_type == model.NODE_AGGREGATE or n.is_inaccessible:
             continue
-        tolerances, workloads = _tolerances(n, inv, ctx.notes)
+        tolerances, workloads = _tolerances(n, inv, ctx.notes, ours)
         tolerances_of[n.id] = tolerances
         checked.append((n, tolerances, workloads))
     default_plans = {p: _plan(plans, DEFAULT_TOLERANCES, "inbound", p) for p in ("http", "grpc")}
@@ -565,7 +568,8 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                         verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(traffic)))
             box = _health(verdicts)
         assert inv is not None
-        _with_pods(box, workload_status(_app_workloads(members[0][0], inv)))
+        if ours(members[0][0].cluster):
+            _with_pods(box, workload_status(_app_workloads(members[0][0], inv)))
         for m, _ in members:
             m.extra["appHealth"] = box
 

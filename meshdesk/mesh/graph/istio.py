@@ -254,15 +254,17 @@ def is_gateway(w: Workload) -> bool:
 
 def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
     """The meshCheck appender: a workload or app node is out of the mesh (``hasMissingSC``) when its
-    workloads are not all sidecar-injected, not all captured by ambient and not all gateways, as Kiali
-    judges it; one whose workloads are all ambient (or a waypoint) is ``isAmbient``."""
+    workloads are not all sidecar-injected (a workload without pods counts as injected), not all
+    captured by ambient and not all gateways, as Kiali judges it; one whose workloads are all ambient
+    (or a waypoint) is ``isAmbient``. Nodes of a cluster the inventory is not from are not judged."""
     inv = ctx.inventory
     if inv is None:
         return
     ambient = ambient_namespaces(inv)
     request = ctx.request
+    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # another cluster's: not known here
     for n in tm.values():
-        if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.md.get("isDead"):
+        if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.md.get("isDead") or not ours(n.cluster):
             continue
         if n.namespace in CONTROL_PLANE_NAMESPACES:
             continue
@@ -280,5 +282,7 @@ def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
             n.md["isAmbient"] = True
         if waypoint or in_ambient or not workloads:
             continue
-        if not all(w.has_sidecar is not False for w in workloads) and not all(is_gateway(w) for w in workloads):
+        # as Kiali: a workload without pods cannot be shown to lack a sidecar
+        if not all(not w.pods or w.has_sidecar is not False for w in workloads) and \
+                not all(is_gateway(w) for w in workloads):
             n.md["hasMissingSC"] = True

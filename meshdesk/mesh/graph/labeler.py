@@ -2,18 +2,18 @@
 Kiali JSON's ``labels``.
 
 A workload node (or a versioned app node naming its workload) takes its workload's labels; an
-unversioned app node the labels of the app's workloads together (values that differ are joined with
-commas, ``east,west``); a service node its Service's labels. The app and version labels are left out
-(the node says those already). Outside and inaccessible nodes get none, nor does anything without an
+unversioned app node the labels of the app's workloads and of the Services in front of them together
+(values that differ are sorted and joined with commas, ``east,west``); a service node its Service's
+labels. The app and version labels are left out (the node says those already). Outside and inaccessible nodes get none, nor does anything without an
 inventory.
 """
 
 from __future__ import annotations
 
 from meshdesk.mesh.graph import model
-from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.context import PassContext, inventory_cluster
 from meshdesk.mesh.graph.trafficmap import TrafficMap, is_ok
-from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS
+from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, Service
 
 
 def _without_app_and_version(labels: dict[str, str]) -> dict[str, str]:
@@ -32,9 +32,10 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     workloads = {(w.namespace, w.name): w for w in inv.workloads}
     services = {(s.namespace, s.name): s for s in inv.services}
     apps: dict[tuple[str, str], dict[str, str]] | None = None
+    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # another cluster's: not known here
     for n in tm.values():
         md = n.md
-        if md.get("isOutside") or md.get("isInaccessible"):
+        if md.get("isOutside") or md.get("isInaccessible") or not ours(n.cluster):
             continue
         labels: dict[str, str] | None = None
         if n.node_type == model.NODE_WORKLOAD or (n.node_type == model.NODE_APP and n.version):
@@ -43,14 +44,19 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         elif n.node_type == model.NODE_APP:
             if apps is None:
                 apps = {}
+                services_in: dict[str, list[Service]] = {}
+                for front in inv.services:
+                    services_in.setdefault(front.namespace, []).append(front)
                 for app in inv.apps():
-                    merged: dict[str, list[str]] = {}
-                    for w in app.workloads:
-                        for k, v in w.labels.items():
-                            values = merged.setdefault(k, [])
-                            if v not in values:
-                                values.append(v)
-                    apps[(app.namespace, app.name)] = {k: ",".join(vs) for k, vs in merged.items()}
+                    # as Kiali's app list: the labels of the Services in front of the app and of its
+                    # workloads, each label's values sorted
+                    merged: dict[str, set[str]] = {}
+                    fronts = [s for s in services_in.get(app.namespace, ())
+                              if any(s.selects(w.labels) for w in app.workloads)]
+                    for labelled in [*(f.labels for f in fronts), *(w.labels for w in app.workloads)]:
+                        for k, v in labelled.items():
+                            merged.setdefault(k, set()).add(v)
+                    apps[(app.namespace, app.name)] = {k: ",".join(sorted(vs)) for k, vs in merged.items()}
             labels = apps.get((n.namespace, n.app))
         elif n.node_type == model.NODE_SERVICE:
             svc = services.get((n.namespace, n.service))
