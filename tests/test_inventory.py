@@ -227,7 +227,8 @@ def test_forbidden_namespace_is_hidden_and_the_rest_loads(kube_emulator: KubeEmu
     kube_emulator.forbid(resource="destinationrules")
     inv = read_inventory(kube_emulator.api_client(), ["bookinfo", "default"], cluster="c")
     assert set(inv.hidden) == {"bookinfo/pods", "bookinfo/destinationrules", "default/destinationrules",
-                               "*/gateway pods"}  # looked for in istio-system alone
+                               "*/gateway pods",  # looked for in istio-system alone
+                               "*/destinationrules"}  # those of other namespaces are not applied to the graph
     assert inv.hidden["bookinfo/pods"].startswith("forbidden: not allowed to list pods in bookinfo")
     web = inv.workload("default", "web")
     assert web is not None and len(web.pods) == 1  # the other namespace still has its pods
@@ -886,3 +887,89 @@ spec:
                 del c["ports"], c["port_names"]
     assert [c.code for c in validate(Inventory.from_json(old))[("Service", "bookinfo", "reviews-admin")].checks] == \
         ["KIA0601"]
+
+
+def test_istio_config_outside_the_selection_shapes_the_graph(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    """As Kiali reads it from the whole cluster: a ServiceEntry kept in its own namespace names the
+    external host a selected workload calls, and a DestinationRule and VirtualService written in
+    istio-system badge the selected service. They are not listed or validated as the selection's own,
+    travel in snapshots, and a user who may not list them cluster-wide is told they are not applied."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.telemetry import Sample
+    from meshdesk.mesh.validations import validate
+    from tests.graph_samples import http, labels, snapshot
+
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    for ns in ("shop", "egress", "istio-system"):
+        emu.add_namespace(ns, {"istio-injection": "enabled"} if ns == "shop" else {})
+    emu.add(_deployment("web-v1", "shop", {"app": "web", "version": "v1"}))
+    emu.add(_deployment("cart-v1", "shop", {"app": "cart", "version": "v1"}))
+    emu.load_yaml("""
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec: {selector: {app: cart}, ports: [{name: http, port: 80}]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: payments-api, namespace: egress}
+spec:
+  hosts: [api.pay.example.com]
+  location: MESH_EXTERNAL
+  ports: [{number: 443, name: https, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: cart-cb, namespace: istio-system}
+spec: {host: cart.shop.svc.cluster.local, trafficPolicy: {outlierDetection: {consecutive5xxErrors: 5}}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cart-timeout, namespace: istio-system}
+spec:
+  hosts: [cart.shop.svc.cluster.local]
+  http: [{route: [{destination: {host: cart.shop.svc.cluster.local}}], timeout: 5s}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web-to-payments, namespace: shop}
+spec:
+  hosts: [api.pay.example.com]
+  tls: [{match: [{sniHosts: [api.pay.example.com]}], route: [{destination: {host: api.pay.example.com}}]}]
+""")
+    emu.run_workloads()
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
+    assert [(o.kind, o.namespace, o.name) for o in inv.istio] == [("VirtualService", "shop", "web-to-payments")]
+    assert sorted((o.kind, o.namespace, o.name) for o in inv.outside_config) == [
+        ("DestinationRule", "istio-system", "cart-cb"), ("ServiceEntry", "egress", "payments-api"),
+        ("VirtualService", "istio-system", "cart-timeout")]
+    # the route to the ServiceEntry's host is no route to nowhere
+    assert validate(inv)[("VirtualService", "shop", "web-to-payments")].checks == []
+    assert all(k[1] == "shop" for k in validate(inv))
+
+    ext = labels("web-v1", None, reporter="source", request_protocol="http", response_code="200",
+                 response_flags="-", grpc_response_status="0")
+    ext.update(destination_service="api.pay.example.com", destination_service_name="api.pay.example.com",
+               destination_service_namespace="unknown", destination_cluster="unknown")
+    samples = [http("web-v1", "cart-v1", 5), Sample("istio_requests_total", ext, 3.0)]
+    for saved in (inv, Inventory.from_json(inv.to_json())):
+        g = build(snapshot(samples, inventory=saved, injectServiceNodes=True))
+        entry = next(n for n in g.nodes.values() if n.is_service_entry is not None)
+        assert (entry.service, entry.is_service_entry.namespace) == ("payments-api", "egress")
+        cart = next(n for n in g.nodes.values() if n.service == "cart")
+        assert cart.has_virtual_service and cart.extra.get("hasCB") and cart.extra.get("hasRequestTimeout")
+
+    # no cluster-wide right to list DestinationRules: the selection's are read, and the user is told
+    emu.forbid(namespace="", resource="destinationrules")
+    emu.load_yaml("""
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: cart, namespace: shop}
+spec: {host: cart}
+""")
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
+    assert [o.name for o in inv.istio if o.kind == "DestinationRule"] == ["cart"]
+    assert not any(o.kind == "DestinationRule" for o in inv.outside_config)
+    assert "outside the selected namespaces are not applied" in inv.hidden["*/destinationrules"]

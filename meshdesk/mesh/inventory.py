@@ -321,6 +321,9 @@ class Service:
         return s
 
 
+# the Istio config Kiali applies to the graph from the whole cluster (``Inventory.outside_config``)
+OUTSIDE_CONFIG_KINDS = ("ServiceEntry", "DestinationRule", "VirtualService")
+
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "Sidecar",
                "PeerAuthentication", "AuthorizationPolicy", "WorkloadEntry", "RequestAuthentication",
                "EnvoyFilter", "WorkloadGroup", "Telemetry")
@@ -393,8 +396,16 @@ class Inventory:
     # the Kubernetes Gateway API's Gateways in the whole cluster (kind "K8sGateway", as Kiali names it):
     # the workloads Istio runs for them are gateway nodes too (ambient waypoints are such Gateways)
     k8s_gateways: list[IstioObject] = field(default_factory=list)
+    # ServiceEntries, DestinationRules and VirtualServices in namespaces outside the selection: Kiali
+    # applies them to the graph from the whole cluster (ServiceEntries often live in a namespace of
+    # their own, and a rule may be written beside the client rather than the service)
+    outside_config: list[IstioObject] = field(default_factory=list)
 
     # -- derived views -----------------------------------------------------------------
+    def mesh_config(self, kind: str) -> list[IstioObject]:
+        """The ``kind`` objects that shape the graph: the selection's, then those outside it."""
+        return self.istio_objects(kind) + [o for o in self.outside_config if o.kind == kind]
+
     def within(self, names: Iterable[str]) -> Inventory:
         """This inventory as if only the namespaces ``names`` had been read: their namespaces,
         workloads, services and Istio config; the Istio gateways of the others kept as gateways
@@ -412,6 +423,8 @@ class Inventory:
             outside_gateway_configs=[*self.outside_gateway_configs, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind == "Gateway")],
             hidden=dict(self.hidden), warnings=list(self.warnings), k8s_gateways=list(self.k8s_gateways),
+            outside_config=[*self.outside_config, *(
+                o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
 
     def namespace(self, name: str) -> Namespace | None:
@@ -456,6 +469,8 @@ class Inventory:
             out["outside_gateway_configs"] = [o.to_json() for o in self.outside_gateway_configs]
         if self.k8s_gateways:
             out["k8s_gateways"] = [o.to_json() for o in self.k8s_gateways]
+        if self.outside_config:
+            out["outside_config"] = [o.to_json() for o in self.outside_config]
         return out
 
     @staticmethod
@@ -485,6 +500,7 @@ class Inventory:
             outside_gateways=each("outside_gateways", Workload.from_json),
             outside_gateway_configs=each("outside_gateway_configs", IstioObject.from_json),
             k8s_gateways=each("k8s_gateways", IstioObject.from_json),
+            outside_config=each("outside_config", IstioObject.from_json),
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -499,4 +515,5 @@ class Inventory:
             out.outside_gateways += o.outside_gateways
             out.outside_gateway_configs += o.outside_gateway_configs
             out.k8s_gateways += o.k8s_gateways
+            out.outside_config += o.outside_config
         return out

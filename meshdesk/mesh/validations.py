@@ -130,7 +130,7 @@ class _Registry:
             s.namespace for s in inv.services}
         self.service_hosts = {f"{s.name}.{s.namespace}.{CLUSTER_DOMAIN}": s for s in inv.services}
         self.entry_hosts: list[tuple[str, IstioObject]] = []
-        for se in inv.istio_objects("ServiceEntry"):
+        for se in inv.mesh_config("ServiceEntry"):  # one outside the selection registers its hosts too
             for h in _list(se.spec.get("hosts")):
                 if isinstance(h, str):
                     self.entry_hosts.append((fqdn(h, se.namespace), se))

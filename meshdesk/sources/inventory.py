@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -32,6 +32,7 @@ from meshdesk.mesh.inventory import (
     GATEWAY_NAME_LABEL,
     ISTIO_NAMESPACE,
     K8S_GATEWAY,
+    OUTSIDE_CONFIG_KINDS,
     SYNCED,
     Container,
     Inventory,
@@ -392,6 +393,7 @@ def _by_convention(kind: str, name: str, pod_labels: Mapping[str, str]) -> tuple
 class _Listing:
     items: list[JsonObj]
     complete: bool = True  # False when part of it was hidden
+    outside: list[JsonObj] = field(default_factory=list)  # items outside the selected namespaces
 
 
 class InventoryReader:
@@ -456,6 +458,28 @@ class InventoryReader:
             else:
                 out.items += found
         return out
+
+    def _safe_list_around(self, prefix: str, plural: str, namespaces: Sequence[str]) -> _Listing:
+        """``_safe_list`` of Istio config Kiali applies to the graph from the whole cluster: one
+        cluster-wide call whose items outside ``namespaces`` are kept apart (``_Listing.outside``). A user
+        who may not list it cluster-wide gets the selection's, and is told the rest is not applied."""
+        wanted = set(namespaces)
+        try:
+            items = self.http.list_items(f"{prefix}/{plural}", what=f"list {plural}")
+        except (Unauthorized, Cancelled):
+            raise
+        except Forbidden:
+            self.inv.hidden[f"*/{plural}"] = f"forbidden cluster-wide: {plural} outside the selected namespaces " \
+                                             "are not applied to the graph"
+            return self._safe_list(prefix, plural, namespaces)
+        except SourceError:
+            return self._safe_list(prefix, plural, namespaces)  # says what failed, as for any kind
+        inside: list[JsonObj] = []
+        outside: list[JsonObj] = []
+        for i in items:  # one naming no namespace is malformed: kept with the selection's, to be said so
+            ns = _d(i.get("metadata")).get("namespace") if isinstance(i, dict) else None
+            (outside if ns and ns not in wanted else inside).append(i)
+        return _Listing(inside, outside=outside)
 
     def _safe_list(self, prefix: str, plural: str, namespaces: Sequence[str], label: str = "") -> _Listing:
         """``_list`` where a server failure on this one kind is recorded, not fatal (401 and network
@@ -558,7 +582,8 @@ class InventoryReader:
                 listed = {k: p for k, _, p in ISTIO_RESOURCES + OPTIONAL_ISTIO_RESOURCES}
                 istio_lists = [
                     (kind, group, version, pool.submit(
-                        self._safe_list, f"/apis/{group}/{version}", listed[kind], names))
+                        self._safe_list_around if kind in OUTSIDE_CONFIG_KINDS and self.selected is not None
+                        else self._safe_list, f"/apis/{group}/{version}", listed[kind], names))
                     for kind, (group, version) in istio_versions.result().items() if kind in listed]
                 gateways = pool.submit(self._read_gateways, names, istio_versions.result())
                 syncz = pool.submit(self._read_proxy_sync) if inv.istio_found else None
@@ -587,9 +612,15 @@ class InventoryReader:
                     inv.istio.append(istio_from_json(obj, kind, f"{group}/{version}", self.cluster))
                 except (TypeError, ValueError, AttributeError, KeyError) as e:
                     self._malformed(kind, obj, e)
+            for obj in listing.outside:
+                try:
+                    inv.outside_config.append(istio_from_json(obj, kind, f"{group}/{version}", self.cluster))
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    continue  # not ours to judge: it only shapes the graph
         inv.workloads.sort(key=lambda w: (w.namespace, w.name, w.kind))
         inv.services.sort(key=lambda s: (s.namespace, s.name))
         inv.istio.sort(key=lambda o: (o.kind, o.namespace, o.name))
+        inv.outside_config.sort(key=lambda o: (o.kind, o.namespace, o.name))
         return inv
 
     def _read_gateways(self, names: Sequence[str], versions: Mapping[str, tuple[str, str]]) -> None:

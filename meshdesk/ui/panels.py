@@ -91,12 +91,12 @@ def _vs_hosts(vs: IstioObject) -> list[str]:
 
 
 def rules_for_host(inventory: Inventory | None, host: str, host_ns: str) -> tuple[list[IstioObject], list[IstioObject]]:
-    """The VirtualServices and DestinationRules whose hosts cover ``host``."""
+    """The VirtualServices and DestinationRules whose hosts cover ``host`` (in any namespace read)."""
     if inventory is None:
         return [], []
-    vss = [vs for vs in inventory.istio_objects("VirtualService")
+    vss = [vs for vs in inventory.mesh_config("VirtualService")
            if any(host_matches(h, host, vs.namespace, host_ns) for h in _vs_hosts(vs))]
-    drs = [dr for dr in inventory.istio_objects("DestinationRule")
+    drs = [dr for dr in inventory.mesh_config("DestinationRule")
            if (dr.spec or {}).get("host") and host_matches(str(dr.spec["host"]), host, dr.namespace, host_ns)]
     return vss, drs
 

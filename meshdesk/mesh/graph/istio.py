@@ -138,11 +138,11 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     if inv is None or not tm:
         return
     vs_index: dict[tuple[str, str], list[IstioObject]] = {}
-    for vs in inv.istio_objects("VirtualService"):
+    for vs in inv.mesh_config("VirtualService"):  # from the whole cluster, as Kiali
         for target in _vs_targets(vs):
             vs_index.setdefault(target, []).append(vs)
     dr_index: dict[tuple[str, str], list[IstioObject]] = {}
-    for dr in inv.istio_objects("DestinationRule"):
+    for dr in inv.mesh_config("DestinationRule"):
         host = dr.spec.get("host") if isinstance(dr.spec, dict) else None
         if isinstance(host, str):
             dr_index.setdefault(normalize_host(host, dr.namespace), []).append(dr)

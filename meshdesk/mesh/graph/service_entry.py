@@ -54,7 +54,7 @@ def _entries(ctx: PassContext) -> list[_Entry]:
     if inv is None:
         return []
     out = []
-    for obj in inv.istio_objects("ServiceEntry"):
+    for obj in inv.mesh_config("ServiceEntry"):  # from the whole cluster, as Kiali
         spec = obj.spec if isinstance(obj.spec, dict) else {}
         raw_hosts, raw_export = spec.get("hosts"), spec.get("exportTo")
         hosts = tuple(h for h in raw_hosts if isinstance(h, str)) if isinstance(raw_hosts, list) else ()
