@@ -992,3 +992,51 @@ def test_no_stray_dock_tab_bar_covers_the_menu_after_a_restart(qtbot) -> None:  
         qtbot.waitUntil(lambda: ["Lists", "Logs"] in bars(), timeout=5000)
     finally:
         w.shutdown()
+
+
+# a window left at 1600x1000 with the bottom docks tabbed together and hidden (saved by this version)
+_TABBED_BOTTOM_DOCKS = (
+    "AAAA/wAAAAH9AAAAAgAAAAEAAAFUAAADgPwCAAAAAfwAAABSAAADgAAAAYsBAAAZ+gAAAAACAAAAAvsAAAAWAGQAZQB0AGEAaQBsAHMARABvAGMAawEAAAAA/////wAAAXEA////+wAAABQAbABlAGcAZQBuAGQARABvAGMAawEAAAAA/////wAAAFQA////AAAAAwAAA6YAAAEK/AEAAAAB/AAAAAAAAAOmAAAAAAD////6/////wEAAAAE+wAAABYAbQBlAHQAcgBpAGMAcwBEAG8AYwBrAAAAAAD/////AAACVAD////7AAAAEgBsAGkAcwB0AHMARABvAGMAawAAAAAA/////wAAAH8A////+wAAAB4AaQBzAHQAaQBvAGMAbwBuAGYAaQBnAEQAbwBjAGsAAAAAAP////8AAADaAP////sAAAAQAGwAbwBnAHMARABvAGMAawAAAAAA/////wAAAjYA////AAAE5gAAA4AAAAAEAAAABAAAAAgAAAAC/AAAAAIAAAACAAAAAQAAABYAbQBhAGkAbgBUAG8AbwBsAEIAYQByAQAAAAD/////AAAAAAAAAAAAAAACAAAAAQAAABYAdgBpAGUAdwBUAG8AbwBsAEIAYQByAQAAAAD/////AAAAAAAAAAA=")
+_GEOMETRY_1600 = "AdnQywADAAAAAAAAAAAAAAAABj8AAAPnAAAAAAAAAAAAAAY/AAAD5wAAAAAAAAAABkAAAAAAAAAAAAAABj8AAAPn"
+
+
+def test_one_details_legend_tab_bar_beside_its_docks_after_a_restart(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Restoring an arrangement saved in a window of another size left a second "Details | Legend"
+    tab bar where the docks had been, over the Metrics toolbar (seen with a standalone app; under the
+    test runner's application Qt does not leave it, so a bar like Qt's stale one is put there). The
+    tidy-up hides a bar that is not beside the docks it switches and keeps Qt's own."""
+    from PySide6.QtWidgets import QDockWidget, QTabBar
+
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.app import make_window as app_window
+    from meshdesk.ui.mainwindow import _beside
+
+    saved = load_settings()
+    saved.window_state = _TABBED_BOTTOM_DOCKS
+    saved.window_geometry = _GEOMETRY_1600
+    saved.save()
+    w = app_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        w.resize(1600, 1000)
+        w.show()
+        qtbot.waitUntil(lambda: w.graph is not None, timeout=15000)
+
+        def shown() -> list[QTabBar]:
+            return [b for b in w.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+                    if b.isVisible() and b.count()]
+
+        qtbot.waitUntil(lambda: len(shown()) == 1, timeout=5000)
+        legit = shown()[0]
+        stale = QTabBar(w)
+        stale.addTab("Details")
+        stale.addTab("Legend")
+        stale.setGeometry(legit.x() - 320, legit.y() - 200, legit.width(), legit.height())
+        stale.show()
+        docks = {d.windowTitle(): d for d in w.findChildren(QDockWidget)}
+        docks["Metrics"].show()  # the user opens the metrics, which the stale bar would cover
+        qtbot.waitUntil(lambda: not stale.isVisible(), timeout=5000)
+        assert shown() == [legit] and legit.tabText(0) == "Details"
+        assert _beside(legit.geometry(), docks["Details"].geometry())
+    finally:
+        w.shutdown()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -1130,18 +1130,31 @@ class MainWindow(QMainWindow):
         return restored
 
     def _hide_stray_tab_bars(self) -> None:
-        """Hide a dock tab bar no two shown docks share. Restoring a saved arrangement can leave Qt's
-        tab bar of a group whose docks are hidden on screen, over the File menu ("Logs" at the top
-        left); Qt shows the bars it uses again when it lays the docks out."""
-        shown = {d.windowTitle() for d in self.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()}
+        """Hide a dock tab bar no two shown docks share, or one that is not beside the dock it
+        switches. Restoring a saved arrangement can leave Qt's tab bar of a group whose docks are
+        hidden on screen, over the File menu ("Logs" at the top left), or a second "Details | Legend"
+        bar where the docks were in a window of another size (over the Metrics toolbar); Qt shows the
+        bars it uses again when it lays the docks out."""
+        docks = [d for d in self.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()]
+        shown = {d.windowTitle() for d in docks}
         for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if not bar.isVisible():
+                continue
             titles = [bar.tabText(i) for i in range(bar.count())]
-            if bar.isVisible() and sum(t in shown for t in titles) < 2:
+            if sum(t in shown for t in titles) < 2 or not any(
+                    d.windowTitle() in titles and _beside(bar.geometry(), d.geometry()) for d in docks):
                 bar.hide()
 
     def showEvent(self, event: QShowEvent) -> None:
         self._shown_once = True
         super().showEvent(event)
+
+
+def _beside(bar: QRect, dock: QRect) -> bool:
+    """Whether a tab bar lies along a dock's edge, as Qt puts the bar of the docks it tabs together
+    (below or above them: as wide; left or right of them: as tall)."""
+    return (abs(bar.left() - dock.left()) <= 2 and abs(bar.right() - dock.right()) <= 2) or \
+        (abs(bar.top() - dock.top()) <= 2 and abs(bar.bottom() - dock.bottom()) <= 2)
 
 
 WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
