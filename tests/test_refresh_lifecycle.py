@@ -199,18 +199,28 @@ def test_choosing_no_namespace_after_a_failed_first_open_is_a_choice(qtbot, wind
     assert w.poller.request is None and w.empty.mode == "no-namespace"
 
 
-@pytest.mark.parametrize("who, reopened", [("api server", True), ("prometheus", False)])
+@pytest.mark.parametrize("who, reopened", [("api server", True), ("prometheus", False),
+                                            ("api server unreachable", True), ("api server timeout", True),
+                                            ("prometheus unreachable", False)])
 def test_a_401_reopens_the_source_only_when_the_api_server_said_it(qtbot, windows, who: str, reopened: bool) -> None:  # type: ignore[no-untyped-def]
     """Rejected kubeconfig credentials: the user's Retry opens the source again (a new login is read);
     the automatic retries do not (an interactive login plugin would open a browser on each). A
     Prometheus 401 is Prometheus' own login: reopening the cluster connection ran the credential
-    plugin, rediscovered Prometheus and cleared the charts, for nothing."""
-    from meshdesk.sources.base import Unauthorized
-    from meshdesk.sources.prometheus import PrometheusUnauthorized
+    plugin, rediscovered Prometheus and cleared the charts, for nothing. An API server that cannot be
+    reached, or does not answer, may have moved (minikube or kind started again on another port, the
+    kubeconfig rewritten): the user's Retry reads the kubeconfig again too (it kept calling the old
+    address until the user switched context and back)."""
+    from meshdesk.sources.base import Timeout, Unauthorized, Unreachable
+    from meshdesk.sources.prometheus import PrometheusUnauthorized, PrometheusUnreachable
 
     src = ScriptedSource("s", dict(SAMPLES), small_inventory())
-    src.error = Unauthorized("credentials expired or rejected") if who == "api server" else \
-        PrometheusUnauthorized("Prometheus refused the login", status=401)
+    src.error = {
+        "api server": Unauthorized("credentials expired or rejected"),
+        "prometheus": PrometheusUnauthorized("Prometheus refused the login", status=401),
+        "api server unreachable": Unreachable("Cannot reach the cluster at https://127.0.0.1:6443"),
+        "api server timeout": Timeout("the cluster did not answer in time"),
+        "prometheus unreachable": PrometheusUnreachable("Cannot reach Prometheus at http://127.0.0.1:9090"),
+    }[who]
     opened = []
 
     def factory() -> ScriptedSource:

@@ -22,7 +22,16 @@ from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Namespace
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
-from meshdesk.sources.base import Cancelled, Forbidden, MeshSource, SourceError, SourceInfo, Unauthorized
+from meshdesk.sources.base import (
+    Cancelled,
+    Forbidden,
+    MeshSource,
+    SourceError,
+    SourceInfo,
+    Timeout,
+    Unauthorized,
+    Unreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +45,9 @@ GraphBuilder = Callable[[Snapshot], TrafficGraph]
 
 # Namespaces not chosen by default when the user has not picked any for a context yet.
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "local-path-storage"})
+# failures of the API server itself after which the user's Retry opens the source again (Prometheus'
+# errors have a kind of their own: the cluster connection is fine)
+_REOPEN_KINDS = frozenset({Unauthorized.kind, Unreachable.kind, Timeout.kind})
 
 
 def default_builder(snapshot: Snapshot) -> TrafficGraph:
@@ -314,10 +326,10 @@ class Poller(QObject):
 
     def reload_namespaces(self) -> None:
         """A refresh the user asked for (Refresh, Retry): the namespace list is read again, and after
-        the API server rejected the credentials, the source is opened again, which reads the
-        kubeconfig and runs its credential plugin again (a new login or a rotated token), as kubectl
-        does on its next command. Automatic retries do not: an interactive login plugin would open a
-        browser on every one."""
+        the API server rejected the credentials, could not be reached or did not answer, the source is
+        opened again, which reads the kubeconfig and runs its credential plugin again (a new login, a
+        rotated token, a server address that moved), as kubectl does on its next command. Automatic
+        retries do not: an interactive login plugin would open a browser on every one."""
         self._want_namespaces = True
         if self._rejected:
             self._rejected = False
@@ -388,8 +400,9 @@ class Poller(QObject):
         self._finish(generation)
         if generation != self._generation or self._stopped:
             return
-        # the API server's 401 (a Prometheus 401 is Prometheus' own login: the cluster connection stays)
-        self._rejected = isinstance(error, Unauthorized) and error.kind == Unauthorized.kind
+        # the API server's 401 (a Prometheus 401 is Prometheus' own login: the cluster connection stays),
+        # or an API server not reached or not answering (it may have moved: the kubeconfig is read again)
+        self._rejected = error.kind in _REOPEN_KINDS
         self._failures += 1
         delay = min(self.backoff_cap, self.backoff_base * (2 ** (self._failures - 1)))
         self._retry.start(int(delay * 1000))
