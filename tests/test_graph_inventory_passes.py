@@ -127,6 +127,16 @@ def test_dead_node_removed_or_marked() -> None:
                                                  _workload("idle-v1", pods=0))))
     assert scoped.find_node(workload="gone-v1") is None
     assert scoped.find_node(workload="idle-v1").is_dead  # type: ignore[union-attr]
+    # a namespace whose deployments (or pods) the user may not list: a workload not found, or found
+    # without pods, may be there all the same, so nothing is removed or marked dead (gone-v1 vanished)
+    for hidden in ({"shop/deployments": "forbidden: not allowed to list deployments in shop"},
+                   {"shop/pods": "forbidden: not allowed to list pods in shop"},
+                   {"*/replicasets": "unavailable: the server answered 503"}):
+        partial = _inventory(_workload("web-v1"), _workload("cart-v1"), _workload("idle-v1", pods=0))
+        partial.hidden = dict(hidden)
+        g = build(snapshot(samples, includeIdleEdges=True, inventory=partial))
+        assert g.find_node(workload="gone-v1") is not None, hidden
+        assert not g.find_node(workload="idle-v1").is_dead, hidden  # type: ignore[union-attr]
 
 
 def test_dead_services_and_the_silent_unknown_source_go_only_with_an_inventory() -> None:

@@ -12,6 +12,9 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+# the lists the workloads of a namespace are made from (a workload missing where one of them could not
+# be read may exist all the same)
+WORKLOAD_LISTS = ("pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet", "Pod",
                   "DeploymentConfig", "Rollout", "WorkloadEntry")
 
@@ -429,6 +432,11 @@ class Inventory:
 
     def namespace(self, name: str) -> Namespace | None:
         return next((n for n in self.namespaces if n.name == name), None)
+
+    def unread(self, namespace: str, plurals: Iterable[str]) -> bool:
+        """Whether any of these kinds (``pods``, ``deployments``...) could not be read in ``namespace``
+        (``hidden`` names it there, or everywhere): what the inventory lacks of them says nothing."""
+        return any(f"{namespace}/{p}" in self.hidden or f"*/{p}" in self.hidden for p in plurals)
 
     def workload(self, namespace: str, name: str) -> Workload | None:
         return next((w for w in self.workloads if w.namespace == namespace and w.name == name), None)

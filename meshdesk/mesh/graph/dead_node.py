@@ -5,8 +5,9 @@ A node with no traffic at all (no in/out rate; only idle telemetry makes one) is
 - a service node with no outgoing edge is removed, unless it is a ServiceEntry or
   PassthroughCluster/BlackHoleCluster; the unknown source is removed;
 - a workload (or versioned app) node is checked against the inventory when it covers the node's
-  namespace and the user may read it (``request.is_accessible``): removed when its workload no longer
-  exists, marked ``is_dead`` when the workload has no pods.
+  namespace and the user may read it (``request.is_accessible``, and every list the namespace's
+  workloads are made from was read): removed when its workload no longer exists, marked ``is_dead``
+  when the workload has no pods.
 
 Removing nodes may leave others without traffic or edges, so the rules repeat until nothing changes.
 Without an inventory the pass does nothing: a snapshot without one tells nothing of what exists (Kiali
@@ -18,6 +19,7 @@ from __future__ import annotations
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import PassContext, inventory_cluster
 from meshdesk.mesh.graph.trafficmap import IN_RATE, OUT_RATE, TrafficMap, is_ok
+from meshdesk.mesh.inventory import WORKLOAD_LISTS
 
 MAX_ROUNDS = 5
 
@@ -34,6 +36,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     workloads = {(w.namespace, w.name): w for w in inv.workloads}
     request = ctx.request
     ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # another cluster's nodes: not judged
+    judged: dict[str, bool] = {}  # namespace -> every list its workloads are made from was read
     for _ in range(max(MAX_ROUNDS, len(tm))):
         removed = []
         for key, n in tm.items():
@@ -49,6 +52,10 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             if not is_ok(n.workload) or n.namespace not in covered or not request.is_accessible(n.cluster, n.namespace) \
                     or not ours(n.cluster):
                 continue
+            if n.namespace not in judged:
+                judged[n.namespace] = not inv.unread(n.namespace, WORKLOAD_LISTS)
+            if not judged[n.namespace]:
+                continue  # the user may not read all of it: a workload not found may exist all the same
             w = workloads.get((n.namespace, n.workload))
             if w is None:
                 removed.append(key)
