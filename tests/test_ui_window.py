@@ -1040,3 +1040,43 @@ def test_one_details_legend_tab_bar_beside_its_docks_after_a_restart(qtbot) -> N
         assert _beside(legit.geometry(), docks["Details"].geometry())
     finally:
         w.shutdown()
+
+
+@pytest.mark.prometheus
+@pytest.mark.shared
+def test_what_the_cluster_would_not_let_us_read_is_said_not_shown_as_none(kube_emulator, shared_dir,
+                                                                          prometheus_server, qtbot, make_window,
+                                                                          tmp_path) -> None:
+    """RBAC forbids listing pods in shop: the banner says part of the mesh could not be read (it only
+    showed in the summary's last section), and the summary does not claim "Missing sidecars: none"
+    for pods it never saw."""
+    from meshdesk.store.settings import load_settings
+
+    kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    kube_emulator.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
+                       "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                                "template": {"metadata": {"labels": {"app": "web"}},
+                                             "spec": {"containers": [{"name": "web", "image": "example/web:1"}]}}}})
+    kube_emulator.run_workloads("shop")
+    kube_emulator.forbid(namespace="shop", resource="pods")
+    settings = load_settings()
+    cs = settings.context_settings("prod-east")
+    cs.prometheus_url = prometheus_server.url
+    settings.set_context_settings("prod-east", cs)
+    settings.save()
+    w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config, namespaces=["shop"])
+    qtbot.waitUntil(lambda: w.graph is not None and w.inventory is not None, timeout=15000)
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "pods in shop" in w.banner.text(), timeout=5000)
+    assert "Not everything could be read" in w.banner.text()
+    w.panel.show_selection([])
+    qtbot.waitUntil(lambda: "Missing sidecars" in w.panel.text(), timeout=5000)
+    text = w.panel.text()
+    assert "Missing sidecars\nunknown (its pods could not be read)" in text
+    assert "Workloads\nat least 1 (not all could be read)" in text  # the Deployment; bare pods are unknown
+    # closed by the user, it does not come back with every refresh
+    w.banner.hide()
+    before = w.last_ok
+    w.refresh_now()
+    qtbot.waitUntil(lambda: w.last_ok != before, timeout=15000)
+    assert not w.banner.isVisible()

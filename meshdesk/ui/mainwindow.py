@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         self._ns_override = list(namespaces) if namespaces else None
         self._closed = False
         self._shown_once = False
+        self._hidden_said: frozenset[str] = frozenset()  # the inventory's unread parts the banner told
         self.actions_controller: Any = None  # set by meshdesk.ui.app (meshdesk.ui.actions.install_actions)
         self.extensions: list[Any] = []  # parts added from outside (e.g. the performance views); see add_extension
 
@@ -429,6 +430,7 @@ class MainWindow(QMainWindow):
         self.context = context
         self.messages.forget()
         self.banner.hide()
+        self._hidden_said = frozenset()
         self.toolbar.replay_action.setChecked(False)  # a context opens live, on its full graph
         self._show_focus(None)
         self.toolbar.replay_action.setEnabled(not context.startswith(SNAPSHOT_PREFIX))  # no past in a file
@@ -747,6 +749,23 @@ class MainWindow(QMainWindow):
         if relayout:
             self._relayout_from = None
         self._show_graph(result.graph, result.snapshot.inventory, later=True, relayout=relayout)
+        self._say_hidden(result.snapshot.inventory)
+
+    def _say_hidden(self, inventory: Inventory | None) -> None:
+        """What the cluster would not let the user read (a 403 on pods in a namespace...) is said once
+        in the banner, as a warning: the graph and lists show what could be read, and a namespace
+        whose workloads are hidden would otherwise just look empty. Said again when it changes."""
+        hidden = frozenset(inventory.hidden) if inventory is not None else frozenset()
+        if not hidden or hidden <= self._hidden_said:
+            self._hidden_said = hidden
+            return
+        self._hidden_said = hidden
+        assert inventory is not None
+        what = [f"{k.split('/', 1)[1]} in {k.split('/', 1)[0]}" if not k.startswith("*/") else
+                f"{k[2:]} (cluster-wide)" for k in sorted(hidden)]
+        shown = ", ".join(what[:4]) + (f" and {len(what) - 4} more" if len(what) > 4 else "")
+        self.banner.show_note(f"Not everything could be read: {shown}. What could be read is shown; "
+                              "the namespace summary (nothing selected) says why.", "warning")
 
     def _show_graph(self, graph: TrafficGraph, inventory: Inventory | None, *, later: bool = False,
                     relayout: bool = False) -> None:

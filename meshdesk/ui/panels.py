@@ -31,7 +31,7 @@ from meshdesk.mesh.graph.model import (
     Node,
     TrafficGraph,
 )
-from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING
 from meshdesk.ui.canvas.items import (
     error_share,
@@ -465,8 +465,17 @@ class SidePanel(QWidget):
             rows: list[tuple[str, str]] = []
             if inv is not None:
                 wls = [w for w in inv.workloads if w.namespace == ns]
-                rows += [("Apps", str(len(inv.apps(ns)))), ("Workloads", str(len(wls))),
-                         ("Services", str(len([s for s in inv.services if s.namespace == ns])))]
+                # what could not be read is not "0": say so (the "Could not read" section says why)
+                unread_workloads = inv.unread(ns, WORKLOAD_LISTS)
+                unread_pods = inv.unread(ns, ("pods",))
+
+                def count(n: int, unread: bool) -> str:
+                    return (f"at least {n}" if n else "unknown") + " (not all could be read)" if unread else str(n)
+
+                rows += [("Apps", count(len(inv.apps(ns)), unread_workloads)),
+                         ("Workloads", count(len(wls), unread_workloads)),
+                         ("Services", count(len([s for s in inv.services if s.namespace == ns]),
+                                            inv.unread(ns, ("services",))))]
                 nso = inv.namespace(ns)
                 if ns in ambient:
                     rows.append(("Data plane", "ambient (ztunnel; no sidecars needed)"))
@@ -474,6 +483,8 @@ class SidePanel(QWidget):
                     rows.append(("Waypoints", ", ".join(_e(m) for m in waypoints) if waypoints else "none"))
                 elif ns in CONTROL_PLANE_NAMESPACES:
                     rows.append(("Sidecars", "none expected (the control plane's namespace)"))
+                elif unread_pods:
+                    rows.append(("Missing sidecars", "unknown (its pods could not be read)"))
                 else:
                     missing = [w.name for w in wls if w.has_sidecar is False]
                     rows.append(("Missing sidecars", ", ".join(_e(m) for m in missing) if missing else "none"))
