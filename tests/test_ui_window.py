@@ -1080,3 +1080,26 @@ def test_what_the_cluster_would_not_let_us_read_is_said_not_shown_as_none(kube_e
     w.refresh_now()
     qtbot.waitUntil(lambda: w.last_ok != before, timeout=15000)
     assert not w.banner.isVisible()
+
+
+@pytest.mark.prometheus
+@pytest.mark.shared
+def test_told_why_only_the_contexts_namespace_is_offered(kube_emulator, shared_dir, prometheus_server, qtbot,
+                                                         make_window, tmp_path) -> None:
+    """An account that may not list namespaces is offered the context's own ("default"); the user
+    was not told why, nor how to see others (the CLI said so)."""
+    from meshdesk.store.settings import load_settings
+
+    kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    kube_emulator.forbid(namespace="", resource="namespaces", verb="list")
+    settings = load_settings()
+    cs = settings.context_settings("prod-east")
+    cs.prometheus_url = prometheus_server.url
+    settings.set_context_settings("prod-east", cs)
+    settings.save()
+    w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config)
+    qtbot.waitUntil(lambda: w.graph is not None, timeout=15000)
+    assert w.toolbar._namespaces == ["default"]
+    assert w.banner.isVisible() and "may not list this cluster's namespaces" in w.banner.text()
+    assert "Other namespace" in w.banner.text()

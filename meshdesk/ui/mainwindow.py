@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._shown_once = False
         self._hidden_said: frozenset[str] = frozenset()  # the inventory's unread parts the banner told
+        self._told_no_listing = False  # the banner said the namespaces could not be listed
         self.actions_controller: Any = None  # set by meshdesk.ui.app (meshdesk.ui.actions.install_actions)
         self.extensions: list[Any] = []  # parts added from outside (e.g. the performance views); see add_extension
 
@@ -431,6 +432,7 @@ class MainWindow(QMainWindow):
         self.messages.forget()
         self.banner.hide()
         self._hidden_said = frozenset()
+        self._told_no_listing = False
         self.toolbar.replay_action.setChecked(False)  # a context opens live, on its full graph
         self._show_focus(None)
         self.toolbar.replay_action.setEnabled(not context.startswith(SNAPSHOT_PREFIX))  # no past in a file
@@ -733,6 +735,13 @@ class MainWindow(QMainWindow):
 
     def _on_namespaces_ready(self, names: list[str], used: list[str]) -> None:
         self._awaiting_namespaces = False
+        if getattr(self.poller.source, "namespace_list_forbidden", False) and not self._told_no_listing:
+            # only the context's namespace is offered: without this, a user saw just "default" and
+            # "Nothing sent requests in default", and no word of why or how to see others
+            self._told_no_listing = True
+            self.banner.show_note(f"Your account may not list this cluster's namespaces: offering {', '.join(names)}, "
+                                  "the context's namespace. Add others by name with Namespaces > Other namespace…",
+                                  "info")
         self.toolbar.set_namespaces(names, used if not self.toolbar.selected_namespaces() else
                                     self.toolbar.selected_namespaces())
 
