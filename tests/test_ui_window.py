@@ -1103,3 +1103,19 @@ def test_told_why_only_the_contexts_namespace_is_offered(kube_emulator, shared_d
     assert w.toolbar._namespaces == ["default"]
     assert w.banner.isVisible() and "may not list this cluster's namespaces" in w.banner.text()
     assert "Other namespace" in w.banner.text()
+
+
+def test_namespaces_given_on_the_command_line_come_back_after_a_context_switch(qtbot, make_window) -> None:
+    """`meshdesk -n blog`: switching to another context and back showed the context's remembered
+    namespaces instead of blog (and with them another saved layout)."""
+    a = ScriptedSource("a", {"shop": [sample("frontend-v1", "cart-v1", "shop", 5.0)],
+                             "blog": [sample("web-v1", "db-v1", "blog", 2.0)]})
+    b = ScriptedSource("b", {"shop": [sample("frontend-v1", "cart-v1", "shop", 5.0)]})
+    w = make_window(contexts=["a", "b"], context="a", namespaces=["blog"],
+                    factories={"a": lambda: a, "b": lambda: b})
+    wait_graph(qtbot, w, lambda w: w.graph.request.namespaces == ("blog",))
+    w.switch_context("b")
+    wait_graph(qtbot, w, lambda w: w.info is not None and w.info.context == "b")
+    w.switch_context("a")
+    wait_graph(qtbot, w, lambda w: w.info is not None and w.info.context == "a")
+    assert w.graph.request.namespaces == ("blog",) and w.toolbar.selected_namespaces() == ["blog"]

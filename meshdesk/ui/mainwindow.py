@@ -448,6 +448,9 @@ class MainWindow(QMainWindow):
         if self._ns_override is not None:
             ns = self._ns_override
             self._ns_override = None
+            if ns and context and not context.startswith(SNAPSHOT_PREFIX):
+                # as if chosen in the menu: switching away and back (or the next start) keeps them
+                self.settings.set_namespaces(context, ns)
         else:
             ns = self.settings.namespaces_for(context)
         choices = self._choices_for(context, live_base)
