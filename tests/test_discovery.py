@@ -81,6 +81,7 @@ def test_a_user_who_may_not_read_services_is_told_so_not_that_prometheus_is_miss
     message = str(err.value)
     assert "could not be looked for" in message and "istio-system/prometheus" in message
     assert "not found" not in message and "install" not in message
+    assert "is not allowed to read the service istio-system/prometheus, to list the services of" in message
 
 
 def test_not_found_says_what_was_looked_for(kube_emulator: KubeEmulator) -> None:

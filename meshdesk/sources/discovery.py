@@ -93,7 +93,7 @@ def find_prometheus_service(api: Any, *, timeout: float = 10.0,
         if found:
             return found
     except Forbidden:
-        refused.append(f"reading the service {ISTIO_NAMESPACE}/prometheus")
+        refused.append(f"to read the service {ISTIO_NAMESPACE}/prometheus")
     except NotFound:
         pass
     for selector in PROMETHEUS_SELECTORS:
@@ -106,8 +106,8 @@ def find_prometheus_service(api: Any, *, timeout: float = 10.0,
                     items += _items(http.get(f"/api/v1/namespaces/{ns}/services", [("labelSelector", selector)],
                                              what="find Prometheus"))
                 except Forbidden:
-                    if f"listing the services of {ns}" not in refused:
-                        refused.append(f"listing the services of {ns}")
+                    if f"to list the services of {ns}" not in refused:
+                        refused.append(f"to list the services of {ns}")
                 except NotFound:
                     pass
         # charts label their other parts as Prometheus too (stable/prometheus: app=prometheus on its
@@ -364,7 +364,7 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
     denied: list[str] = []
     svc = service or find_prometheus_service(api, timeout=min(timeout, 10.0), denied=denied)
     if svc is None and denied:
-        raise PrometheusError("Prometheus could not be looked for: your account may not do "
+        raise PrometheusError("Prometheus could not be looked for: your account is not allowed "
                               + ", ".join(denied[:3]) + (" and more" if len(denied) > 3 else ""),
                               hint=f"{GIVE_URL}, or ask for the right to list services")
     if svc is None:
