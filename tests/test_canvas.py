@@ -655,7 +655,9 @@ def test_legend_shows_shapes_colours_and_badges(qtbot) -> None:  # type: ignore[
     words = legend.entries()
     for w in ("Workload", "App", "Service", "Service entry", "Operation", "Unknown", "Degraded", "Failure",
               "TCP", "Idle", "Mutual TLS (mTLS)", "Missing sidecar", "Traffic source (root)", "Namespace",
-              "Failing app"):
+              "Failing app",
+              # the canvas draws these too: a red or orange "!" badge, an orange dashed app box, Find's halo
+              "Istio config error", "Istio config warning", "Degraded app", "Selected", "Found (Find)"):
         assert w in words
     image = legend.grab().toImage()
     assert image.width() > 100 and image.height() > 300
@@ -1292,3 +1294,41 @@ def test_hovering_highlights_paths_until_something_is_selected(qtbot, view: Grap
     assert dim(rv) and not dim(de)
     view.select([])
     assert view.dimmed_ids() == set()
+
+
+def test_a_note_says_names_are_hidden_when_zoomed_out_too_far(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """A big mesh fitted into a small window is drawn without names or badges (too small to read);
+    a note in the corner said nothing of it, so the graph looked nameless. It goes once they show."""
+    from meshdesk.ui.canvas.items import LABEL_LOD
+    from tests.synthetic_mesh import traffic_graph
+
+    view.resize(500, 350)
+    shown(qtbot, view, traffic_graph(300, 600), key=None)
+    view.fit()
+    assert view.zoom() < LABEL_LOD
+    assert view.zoom_hint_shown()
+    while view.zoom() < LABEL_LOD:
+        view.zoom_in()
+    assert not view.zoom_hint_shown()
+    view.zoom_out()
+    view.zoom_out()
+    assert view.zoom_hint_shown()
+    # nothing on the canvas: nothing hidden to speak of
+    view.set_graph(TrafficGraph(request=GraphRequest(namespaces=(NS,))))
+    assert not view.zoom_hint_shown()
+
+
+def test_marks_stand_apart_from_health_in_both_themes() -> None:
+    """Find's halo was the degraded orange (found nodes looked degraded), and the selection ring kept
+    the light theme's dark blue on the dark canvas, where it could hardly be seen."""
+    from meshdesk.ui.canvas import shapes
+
+    try:
+        for theme in ("light", "dark"):
+            shapes.set_theme(theme)
+            for health in (shapes.C_DEGRADED, shapes.C_FAILURE, shapes.C_HEALTHY):
+                assert abs(shapes.C_FIND.hslHue() - health.hslHue()) > 40
+            contrast = abs(shapes.C_SELECTED.lightness() - shapes.C_CANVAS.lightness())
+            assert contrast > 90, theme
+    finally:
+        shapes.set_theme("light")

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsSceneHelpEvent,
     QGraphicsView,
+    QLabel,
     QToolTip,
     QWidget,
 )
@@ -323,6 +324,12 @@ class GraphView(QGraphicsView):
         # a refresh during the drag is moved along, not undone)
         self._box_drag: tuple[BoxItem, QPointF, dict[str, QPointF]] | None = None
         self._banding = False  # a selection rectangle is being drawn
+        self._zoom_hint = QLabel("Names are hidden at this zoom: press + or scroll to zoom in", self.viewport())
+        self._zoom_hint.setObjectName("zoomHint")
+        self._zoom_hint.setStyleSheet("QLabel#zoomHint { background: rgba(128, 128, 128, 60); padding: 2px 6px;"
+                                      " border-radius: 3px; }")
+        self._zoom_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the canvas's clicks
+        self._zoom_hint.hide()
         # the node, edge or app box under the mouse: with nothing selected, its paths are highlighted
         # as a selected one's are (Kiali); applied after the mouse rests a moment, so sweeping across
         # the graph does not flash every path it crosses
@@ -495,6 +502,21 @@ class GraphView(QGraphicsView):
         self._apply_focus()  # new items join the dimmed background of a focused node
         if stale:
             self._update_scene_rect()
+        self._update_zoom_hint()
+
+    def _update_zoom_hint(self) -> None:
+        """Zoomed out so far that names and badges are not drawn (a big mesh fitted into a small
+        window), a note in the corner says so and how to see them; it goes when they show again."""
+        hidden = bool(self._nodes) and self.zoom() < LABEL_LOD and not self._closed
+        if hidden == self._zoom_hint.isVisible():
+            return
+        if hidden:
+            self._zoom_hint.adjustSize()
+            self._zoom_hint.move(8, 8)
+        self._zoom_hint.setVisible(hidden)
+
+    def zoom_hint_shown(self) -> bool:
+        return not self._zoom_hint.isHidden()
 
     def _source_totals(self, graph: TrafficGraph) -> dict[tuple[str, str], float]:
         totals: dict[tuple[str, str], float] = {}
@@ -1303,6 +1325,7 @@ class GraphView(QGraphicsView):
         elif s < MIN_SCALE:
             self._scale_by(MIN_SCALE / s)
         else:
+            self._update_zoom_hint()
             return
         # the zoom anchors under the mouse (for the wheel): a small graph fitted with the mouse over
         # the canvas, as after a double-click, ended up off to one side; centre it again
@@ -1323,6 +1346,7 @@ class GraphView(QGraphicsView):
         target = min(MAX_SCALE, max(MIN_SCALE, current * factor))
         if current > 0 and target != current:
             self.scale(target / current, target / current)
+        self._update_zoom_hint()
 
     def zoom(self) -> float:
         return float(self.transform().m11())
