@@ -24,9 +24,12 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Badges", [("badge:lock", "Mutual TLS (mTLS)"), ("badge:vs", "Virtual service"),
                 ("badge:dr", "Destination rule"), ("badge:cb", "Circuit breaker"), ("badge:sidecar", "Missing sidecar"),
                 ("badge:root", "Traffic source (root)"), ("badge:gateway", "Gateway (inner outline)"),
-                ("badge:waypoint", "Ambient waypoint")]),
+                ("badge:waypoint", "Ambient waypoint"), ("badge:config-error", "Istio config error"),
+                ("badge:config-warning", "Istio config warning")]),
     ("Boxes", [("box:cluster", "Cluster (several in the mesh)"), ("box:namespace", "Namespace"),
-               ("box:app", "App (its versions)"), ("box:app-failure", "Failing app")]),
+               ("box:app", "App (its versions)"), ("box:app-degraded", "Degraded app"),
+               ("box:app-failure", "Failing app")]),
+    ("Marks", [("mark:selected", "Selected"), ("mark:found", "Found (Find)")]),
 ]
 
 
@@ -73,6 +76,9 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
             shapes.draw_root_marker(painter, QPointF(0, 0))
         elif what == "waypoint":
             shapes.draw_waypoint(painter, QPointF(0, 0))
+        elif what.startswith("config-"):
+            shapes.draw_text_badge(painter, QRectF(-5.5, -4.5, 11, 9), "!",
+                                   shapes.C_FAILURE if what == "config-error" else shapes.C_DEGRADED)
         elif what == "gateway":
             painter.scale(1 / 1.6, 1 / 1.6)
             painter.setPen(QPen(shapes.C_NODE_BORDER, 1.5))
@@ -80,9 +86,18 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
             painter.drawPath(shapes.shape_path(shapes.SHAPE_APP))
             painter.setPen(QPen(shapes.C_NODE_BORDER, 1))
             painter.drawPath(shapes.shape_path(shapes.SHAPE_APP, shapes.NODE_W - 10, shapes.NODE_H - 10))
+    elif kind == "mark":
+        path = shapes.shape_path(shapes.SHAPE_APP)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(shapes.C_FIND, 9) if what == "found" else QPen(shapes.C_SELECTED, 4))
+        painter.drawPath(path)
+        painter.setPen(QPen(shapes.C_NODE_BORDER, 1.5))
+        painter.setBrush(QBrush(shapes.C_NODE_FILL))
+        painter.drawPath(path)
     elif kind == "box":
         box_kind, _, status = what.partition("-")
-        painter.setPen(box_pen(box_kind, shapes.C_FAILURE if status == "failure" else shapes.C_BOX_BORDER))
+        colour = {"failure": shapes.C_FAILURE, "degraded": shapes.C_DEGRADED}.get(status, shapes.C_BOX_BORDER)
+        painter.setPen(box_pen(box_kind, colour))
         painter.setBrush(QBrush(shapes.C_BOX_FILL))
         painter.drawRoundedRect(QRectF(-32, -14, 64, 28), 6, 6)
     painter.restore()

@@ -54,7 +54,7 @@ C_FAILURE = QColor("#c9190b")
 C_TCP = QColor("#0066cc")
 C_IDLE = QColor("#b8bbbe")
 C_SELECTED = QColor("#0066cc")
-C_FIND = QColor("#f4c145")
+C_FIND = QColor(161, 143, 255, 150)  # a soft violet halo: health and selection colours keep their meaning
 C_BOX_FILL = QColor(240, 240, 240, 150)
 C_BOX_BORDER = QColor("#8a8d90")
 C_TEXT = QColor("#151515")
@@ -73,11 +73,13 @@ THEMES: dict[str, dict[str, QColor]] = {
         "C_NODE_FILL": QColor("#ffffff"), "C_NODE_BORDER": QColor("#6a6e73"), "C_TEXT": QColor("#151515"),
         "C_TEXT_DIM": QColor("#6a6e73"), "C_BOX_FILL": QColor(240, 240, 240, 150), "C_BOX_BORDER": QColor("#8a8d90"),
         "C_LOCK": QColor("#151515"), "C_CANVAS": QColor("#ffffff"), "C_LABEL_BG": QColor(255, 255, 255, 220),
+        "C_SELECTED": QColor("#0066cc"),
     },
     "dark": {
         "C_NODE_FILL": QColor("#26292d"), "C_NODE_BORDER": QColor("#b8bbbe"), "C_TEXT": QColor("#e6e6e6"),
         "C_TEXT_DIM": QColor("#9a9da0"), "C_BOX_FILL": QColor(60, 63, 66, 160), "C_BOX_BORDER": QColor("#8a8d90"),
         "C_LOCK": QColor("#e6e6e6"), "C_CANVAS": QColor("#151515"), "C_LABEL_BG": QColor(21, 21, 21, 220),
+        "C_SELECTED": QColor("#73bcf7"),  # the light theme's blue is lost on the dark canvas
     },
 }
 _theme = ["light"]
