@@ -506,6 +506,7 @@ def test_find_and_hide_fields_reach_the_canvas(qtbot, make_window) -> None:
     w.toolbar.find_edit.setText("name = reviews")  # fixed: the error goes, and the help comes back
     qtbot.keyClick(w.toolbar.find_edit, Qt.Key.Key_Return)
     assert w.toolbar.find_edit.styleSheet() == "" and w.toolbar.find_edit.toolTip().startswith("Highlight nodes")
+    assert not w.statusBar().currentMessage().startswith("Find: ")  # the status bar no longer says it is wrong
     w.toolbar.hide_edit.setText("idle")
     qtbot.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Return)
     assert w.toolbar.hide_edit.styleSheet() == ""

@@ -690,6 +690,8 @@ class MainWindow(QMainWindow):
     def _expression(self, what: str, apply: Callable[[str], str | None], edit: Any, expr: str) -> None:
         error = apply(expr)
         self.toolbar.mark_expression(edit, error)
+        if not error and self.statusBar().currentMessage().startswith(f"{what}: "):
+            self.statusBar().clearMessage()  # the expression it spoke of is corrected or gone
         if error:
             self.statusBar().showMessage(f"{what}: {error}", 8000)
         elif not self.toolbar.choices.idle_nodes and self._asks_for_idle(expr):
