@@ -631,3 +631,19 @@ def test_an_apply_that_stops_part_way_still_refreshes(emu: KubeEmulator, setting
     assert dialog.outcome.text().startswith("Failed: Replace VirtualService bookinfo/reviews")
     assert emu.get("destinationrules", "bookinfo", "reviews", NET) is not None and applied == []
     assert inventory(emu).istio_objects("DestinationRule", "bookinfo")
+
+
+def test_number_fields_read_without_trailing_zeros(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The traffic forms showed "100.000 %" and "10.000 s"; a value still takes three decimals typed."""
+    from PySide6.QtTest import QTest
+
+    from meshdesk.ui.dialogs.forms import _dspin
+
+    spin = _dspin(0, 100, 100, " %")
+    qtbot.addWidget(spin)
+    assert spin.text() == "100 %"
+    spin.setValue(0.05)
+    assert spin.text() == "0.05 %"
+    spin.lineEdit().selectAll()
+    QTest.keyClicks(spin.lineEdit(), "12.125")
+    assert spin.value() == 12.125 and spin.text() == "12.125 %"

@@ -145,9 +145,9 @@ def test_skipped_samples_are_said_on_stderr_in_every_format(tmp_path: Path) -> N
     for fmt in ("kiali", "json", "dot", "table"):
         out = run("--snapshot", str(path), "--format", fmt)
         assert out.returncode == 0, out.stderr
-        assert out.stderr == "meshdesk graph: warning: skipped 1 sample(s): unknown metric name\n", fmt
+        assert out.stderr == "meshdesk graph: warning: skipped 1 sample: unknown metric name\n", fmt
         if fmt == "json":  # its own "warnings" key keeps them with the data
-            assert json.loads(out.stdout)["warnings"] == ["skipped 1 sample(s): unknown metric name"]
+            assert json.loads(out.stdout)["warnings"] == ["skipped 1 sample: unknown metric name"]
         else:
             assert "skipped" not in out.stdout, fmt
 

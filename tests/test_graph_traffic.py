@@ -171,11 +171,11 @@ def test_bad_samples_are_skipped_and_counted_never_fatal() -> None:
     g = build(snapshot(samples))
     assert edge(g, "web-v1", "cart-v1").rate == pytest.approx(10)
     text = "\n".join(g.warnings)
-    assert "skipped 1 sample(s): missing label 'destination_workload'" in text
-    assert "skipped 2 sample(s): value is NaN or infinite" in text
-    assert "skipped 1 sample(s): negative value" in text
-    assert "skipped 1 sample(s): unknown metric name" in text
-    assert "skipped 2 sample(s): odd label value" in text
+    assert "skipped 1 sample: missing label 'destination_workload'" in text
+    assert "skipped 2 samples: value is NaN or infinite" in text
+    assert "skipped 1 sample: negative value" in text
+    assert "skipped 1 sample: unknown metric name" in text
+    assert "skipped 2 samples: odd label value" in text
 
 
 def test_a_skipped_sample_leaves_no_node_or_edge_behind() -> None:
@@ -187,7 +187,7 @@ def test_a_skipped_sample_leaves_no_node_or_edge_behind() -> None:
     assert {n.workload for n in g.nodes.values() if n.workload} == {"api-v1", "cart-v1"}
     assert [(g.nodes[e.source].workload, g.nodes[e.target].workload) for e in g.edges.values()] == [
         ("api-v1", "cart-v1")]
-    assert "skipped 3 sample(s): odd label value" in "\n".join(g.warnings)
+    assert "skipped 3 samples: odd label value" in "\n".join(g.warnings)
 
 
 def test_a_label_value_that_is_not_text_is_skipped_as_odd() -> None:
@@ -195,7 +195,7 @@ def test_a_label_value_that_is_not_text_is_skipped_as_odd() -> None:
     number = Sample("istio_requests_total", {**good.labels, "source_workload": 5}, 1)  # type: ignore[dict-item]
     g = build(snapshot([number, good]))
     assert edge(g, "web-v1", "cart-v1").rate == pytest.approx(10)
-    assert "skipped 1 sample(s): odd label value" in "\n".join(g.warnings)
+    assert "skipped 1 sample: odd label value" in "\n".join(g.warnings)
 
 
 def test_ids_are_stable_and_builds_are_thread_safe() -> None:

@@ -184,7 +184,7 @@ def test_sidecar_injection_says_which_pods_need_a_restart() -> None:
     off = injection_change(inv, "shop", False)
     assert off.labels == {"istio-injection": "disabled"}
     assert off.restart == ["reviews-v1 (Deployment)", "reviews-v2 (Deployment)", "reviews-v3 (Deployment)"]
-    assert "3 workload(s) must restart to lose" in off.describe()
+    assert "3 workloads must restart to lose" in off.describe()
 
 
 def test_only_what_meshdesk_created_is_removable() -> None:

@@ -132,7 +132,7 @@ def test_malformed_samples_are_counted_not_fatal(tmp_path: Path) -> None:
     assert len(snap.samples) == 2  # a code written as a number is still a code
     assert snap.samples[1].labels["response_code"] == "200"
     g = build(snap)
-    assert ("skipped 5 sample(s): malformed sample (needs a metric, labels with text values and a numeric value)"
+    assert ("skipped 5 samples: malformed sample (needs a metric, labels with text values and a numeric value)"
             in g.warnings)
 
 
@@ -150,7 +150,7 @@ def test_non_finite_values_survive_a_save(tmp_path: Path) -> None:
     back = load_snapshot(path)
     assert math.isnan(back.samples[1].value) and back.samples[2].value == math.inf
     g = build(back)
-    assert "skipped 2 sample(s): value is NaN or infinite" in g.warnings
+    assert "skipped 2 samples: value is NaN or infinite" in g.warnings
 
 
 def test_values_no_rate_can_have_are_skipped_and_counted(tmp_path: Path) -> None:
@@ -162,9 +162,9 @@ def test_values_no_rate_can_have_are_skipped_and_counted(tmp_path: Path) -> None
     path = tmp_path / "huge.json"
     path.write_text(json.dumps(doc))
     g = build(load_snapshot(path))
-    assert "skipped 1 sample(s): malformed sample (needs a metric, labels with text values and a numeric value)" \
+    assert "skipped 1 sample: malformed sample (needs a metric, labels with text values and a numeric value)" \
         in g.warnings
-    assert "skipped 2 sample(s): value beyond any real rate, duration or size (over 1e15)" in g.warnings
+    assert "skipped 2 samples: value beyond any real rate, duration or size (over 1e15)" in g.warnings
     (edge,) = g.edges.values()
     assert edge.rates["http"] == 4.0 and "http5xx" not in edge.rates  # the good sample alone
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Service, Workload, first_label
+from meshdesk.mesh.words import counted
 
 MANAGED_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_VALUE = "meshdesk"
@@ -627,7 +628,7 @@ class InjectionChange:
                 "handling for the sidecar's. " if self.ambient and self.enable else "")
         if not self.restart:
             return f"{note}No running workload in {self.namespace} needs a restart."
-        return f"{note}{len(self.restart)} workload(s) must restart to {verb} their sidecar: " + ", ".join(self.restart)
+        return f"{note}{counted(len(self.restart), 'workload')} must restart to {verb} their sidecar: " + ", ".join(self.restart)
 
 
 def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionChange:

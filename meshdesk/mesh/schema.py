@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from meshdesk.mesh.words import counted
+
 
 @dataclass
 class CRDSchemas:
@@ -101,9 +103,9 @@ def validate_value(value: Any, schema: Mapping[str, Any], path: str) -> list[str
                 pass  # an ECMA-only pattern: the server checks it
     if isinstance(value, list):
         if "minItems" in schema and len(value) < schema["minItems"]:
-            errors.append(f"{where}: needs at least {schema['minItems']} item(s)")
+            errors.append(f"{where}: needs at least {counted(schema['minItems'], 'item')}")
         if "maxItems" in schema and len(value) > schema["maxItems"]:
-            errors.append(f"{where}: takes at most {schema['maxItems']} item(s)")
+            errors.append(f"{where}: takes at most {counted(schema['maxItems'], 'item')}")
         items = schema.get("items")
         if isinstance(items, Mapping):
             for i, item in enumerate(value):

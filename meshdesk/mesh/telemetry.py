@@ -27,6 +27,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from meshdesk.mesh.words import counted
+
 # Metric families the graph understands. Samples of any other name are skipped and counted.
 REQUESTS = "istio_requests_total"
 REQUEST_MESSAGES = "istio_request_messages_total"
@@ -108,7 +110,7 @@ class SampleWarnings:
         return sum(self.counts.values())
 
     def messages(self) -> list[str]:
-        return [f"skipped {n} sample(s): {reason}" for reason, n in sorted(self.counts.items())]
+        return [f"skipped {counted(n, 'sample')}: {reason}" for reason, n in sorted(self.counts.items())]
 
 
 def finite(value: float) -> bool:

@@ -92,7 +92,8 @@ class DemoCluster:
                                   services=services, istio=list(objects)).within(wanted)
             missing = [n for n in request.namespaces if n not in known]
             if missing:
-                inventory.warnings.append(f"namespace(s) not in the demo cluster: {', '.join(missing)}")
+                inventory.warnings.append(f"{'namespace' if len(missing) == 1 else 'namespaces'} not in the demo cluster: "
+                                           f"{', '.join(missing)}")
         meta: dict[str, Any] = {"context": "demo", "cluster": mesh.CLUSTER, "prometheus": "built-in simulation",
                                 "takenAt": int(now), "traffic": running}
         return Snapshot(request=request, samples=samples, inventory=inventory, name="demo", meta=meta)

@@ -36,6 +36,7 @@ from meshdesk.mesh.changes import ChangePlan, Findings, check
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.schema import CRDSchemas
+from meshdesk.mesh.words import counted
 from meshdesk.sources.base import Conflict, SourceError
 from meshdesk.sources.writes import RunResult, apply, dry_run, refresh
 from meshdesk.ui.dialogs.forms import ActionForm
@@ -289,7 +290,7 @@ class ChangeDialog(QDialog):
         self.dry_run_text.setPlainText(dry.text())
         problems = []
         if findings.schema:
-            problems.append(f"{len(findings.schema)} schema problem(s): the cluster would refuse this.")
+            problems.append(f"{counted(len(findings.schema), 'schema problem')}: the cluster would refuse this.")
         if not dry.ok:
             problems.append(f"The server's dry run failed: {dry.error}")
         if plan.empty:
@@ -300,13 +301,13 @@ class ChangeDialog(QDialog):
                                        if findings.schema else self.preview_text)
         else:
             if findings.errors:
-                warn = (f" But it adds {findings.errors} error(s) to the mesh's config (see Checks): other "
+                warn = (f" But it adds {counted(findings.errors, 'error')} to the mesh's config (see Checks): other "
                         "objects would stop working as written.")
             elif findings.validation:
-                warn = f" {len(findings.validation)} new validation finding(s): see Checks."
+                warn = f" {counted(len(findings.validation), 'new validation finding')}: see Checks."
             else:
                 warn = ""
-            self.verdict.setText(f"The dry run passed.{warn} Confirm to apply {len(plan.changes)} change(s).")
+            self.verdict.setText(f"The dry run passed.{warn} Confirm to apply {counted(len(plan.changes), 'change')}.")
         self.confirm_button.setEnabled(not problems)
         self._show_page(REVIEW)
         self.reviewReady.emit(True)

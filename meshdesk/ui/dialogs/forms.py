@@ -54,6 +54,7 @@ from meshdesk.mesh.routing import (
     unmodelled,
     versions_of,
 )
+from meshdesk.mesh.words import counted
 
 
 class ActionForm(QWidget):
@@ -411,8 +412,20 @@ def _enable_with(check: QCheckBox, *widgets: QWidget) -> None:
     follow(check.isChecked())
 
 
+class TrimmedSpinBox(QDoubleSpinBox):
+    """A number box that shows ``10 s`` and ``0.05 %``, not ``10.000 s`` and ``0.050 %``: the
+    decimals are there to be typed, not to be read on every value."""
+
+    def textFromValue(self, value: float) -> str:
+        text = self.locale().toString(value, "f", self.decimals())
+        point = self.locale().decimalPoint()
+        if point in text:
+            text = text.rstrip("0").rstrip(point)
+        return text
+
+
 def _dspin(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox:
-    spin = QDoubleSpinBox()
+    spin = TrimmedSpinBox()
     spin.setDecimals(3)  # seconds to the millisecond; shares as small as Istio's users write them (0.05 %)
     spin.setRange(low, high)
     spin.setValue(value)
@@ -515,7 +528,7 @@ class RemovalForm(ActionForm):
         self.subject = f"namespace {namespace}" if namespace else "every namespace"
         layout = QVBoxLayout(self)
         objs = managed_objects(inv, namespace)
-        layout.addWidget(QLabel(f"{len(objs)} object(s) will be deleted:" if objs else
+        layout.addWidget(QLabel(f"{counted(len(objs), 'object')} will be deleted:" if objs else
                                 "meshdesk created nothing here."))
         self.objects = QListWidget()
         self.objects.addItems([f"{o.kind} {o.namespace}/{o.name}" for o in objs])
