@@ -306,6 +306,10 @@ def test_sparklines_follow_the_demo(qtbot: QtBot) -> None:
     times, values = panel.charts["request_volume"].data()[("rate", "")]
     assert len(times) == 21 and all(v > 0 for v in values)
     assert set(panel.charts) == {"request_volume", "error_share", "request_duration", "tcp_sent"}
+    # a small chart has no legend box: the duration chart's title names its four lines
+    duration = panel.charts["request_duration"].title_text()
+    assert all(f">{name}</span>" in duration for name in ("avg", "p50", "p95", "p99")), duration
+    assert "</span> <span" not in panel.charts["request_volume"].title_text().split("(ops/s)")[-1]  # one line
     # an HTTP workload has no TCP data: that chart says so, and takes no more room than the others
     panel.resize(340, 460)
     panel.show()

@@ -13,6 +13,7 @@ A crosshair follows the mouse and shows the time and each line's value there.
 
 from __future__ import annotations
 
+import html
 import math
 import time
 from collections.abc import Sequence
@@ -107,7 +108,8 @@ class MetricChart(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(1)
         unit = "%" if self.chart.unit == "ratio" else self.chart.unit  # shares are shown in percent
-        self.title = QLabel(f"<b>{self.chart.title}</b> <span style='color:gray'>({unit})</span>")
+        self._title_html = f"<b>{self.chart.title}</b> <span style='color:gray'>({unit})</span>"
+        self.title = QLabel(self._title_html)
         self.status = QLabel("")
         self.status.setObjectName("chartStatus")
         self.status.setWordWrap(not compact)  # a wrapping label asks for height by width, which skews a strip of charts
@@ -197,6 +199,8 @@ class MetricChart(QWidget):
         for key in [k for k in self.items if k not in seen]:
             self.plot.removeItem(self.items.pop(key))  # from the legend too
             self._lines.pop(key, None)
+        if self.compact:
+            self._key_in_title()
         starts = [line.times[0] for line in lines if line.times]
         if not starts:
             # nothing to range on: pyqtgraph would keep the last selection's axis; show 0 to 1
@@ -208,6 +212,18 @@ class MetricChart(QWidget):
             self._floor.setData([min(starts)], [0.0])
         else:  # nothing above zero: pyqtgraph would keep the last range; show 0 to 1
             self._floor.setData([min(starts)] * 2, [0.0, 1.0])
+
+    def _key_in_title(self) -> None:
+        """A small chart has no legend box: when it draws several lines (average, p50, p95, p99), its
+        title names them in their colours."""
+        names = [(line.name, self.items[key].opts["pen"].color().name()) for key, line in self._lines.items()
+                 if key in self.items]
+        key = "" if len(names) < 2 else " " + " ".join(
+            f"<span style='color:{colour}'>{html.escape(name)}</span>" for name, colour in names)
+        self.title.setText(self._title_html + key)
+
+    def title_text(self) -> str:
+        return self.title.text()
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
