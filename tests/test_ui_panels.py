@@ -621,3 +621,33 @@ def test_a_service_panel_shows_the_services_own_config_findings(qtbot) -> None: 
     assert clean is not None
     p.show_selection([clean.id])
     assert "Config findings" not in p.text()
+
+
+def test_errors_read_in_the_colour_their_edge_is_drawn_in(qtbot, demo_data) -> None:  # type: ignore[no-untyped-def]
+    """details answers some 404s, within its tolerances: the edge is drawn green, and its panel line
+    said the errors in red. Now errors that degrade or fail an edge are orange or red, the others
+    grey; a healthy node's share says it is within the tolerances."""
+    from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY
+    from meshdesk.ui.panels import HEALTH_COLOUR
+
+    _g, inv, graph = demo_data
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, inv)
+    edges = [e for e in graph.edges.values() if error_share(e) > 0 and e.health is not None]
+    assert {e.health.status for e in edges} & {HEALTHY} and {e.health.status for e in edges} & {DEGRADED, FAILURE}
+    import re
+
+    def colour(e):  # type: ignore[no-untyped-def]
+        return HEALTH_COLOUR[e.health.status] if e.health.status in (DEGRADED, FAILURE) else "#6a6e73"
+
+    for target in {e.target for e in edges}:
+        p.show_selection([target])
+        html = p.body.toHtml().lower().replace(" ", "")
+        shown = set(re.findall(r"color:(#[0-9a-f]{6});?\">[^<]*errors</span>", html))
+        inbound = [e for e in edges if target in (e.source, e.target)]  # its in and out traffic
+        assert shown == {colour(e) for e in inbound}, (target, shown)
+    healthy = next(n for n in graph.nodes.values() if n.health is not None and n.health.status == HEALTHY
+                   and n.health.error_ratio > 0)
+    p.show_selection([healthy.id])
+    assert "errors, within the tolerances)" in p.text()

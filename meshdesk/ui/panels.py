@@ -180,13 +180,21 @@ def fmt_pct(share: float) -> str:
     return _e(fmt_percent(share * 100))
 
 
+def _error_colour(e: Edge) -> str:
+    """Errors read in the colour the edge is drawn in: red or orange when they make it failing or
+    degraded, grey when they are within its tolerances (a few 404s on a green edge were red)."""
+    status = e.health.status if e.health is not None else None
+    return HEALTH_COLOUR[status] if status in (DEGRADED, FAILURE) else "#6a6e73"
+
+
 def _health_html(h: Health | None) -> str:
     if h is None:
         return "n/a"
     colour = HEALTH_COLOUR.get(h.status, "#6a6e73")
     text = f"<span style='color:{colour}'><b>{_e(h.status)}</b></span>"
     if h.error_ratio:
-        text += f" ({fmt_pct(h.error_ratio)} errors)"
+        within = ", within the tolerances" if h.status == HEALTHY else ""
+        text += f" ({fmt_pct(h.error_ratio)} errors{within})"
     if h.reasons:
         text += "<br>" + "<br>".join(_e(r) for r in h.reasons)
     return text
@@ -262,7 +270,7 @@ def _traffic(graph: TrafficGraph, node: Node) -> str:
             member = graph.nodes.get(e.target if incoming else e.source) if node.node_type == NODE_BOX else None
             at = f" ({'into' if incoming else 'from'} {_e(member.label)})" if member is not None else ""
             err = error_share(e)
-            extra = f", <span style='color:#c9190b'>{fmt_pct(err)} errors</span>" if err else ""
+            extra = f", <span style='color:{_error_colour(e)}'>{fmt_pct(err)} errors</span>" if err else ""
             idle = " <i>(idle)</i>" if e.is_idle else ""
             rows.append(f"{'from' if incoming else 'to'} <b>{_e(name)}</b>{at}: {e.protocol} "
                         f"{fmt_rate(e.rate, e.protocol, messages)}{extra}{idle}")
@@ -528,7 +536,7 @@ class SidePanel(QWidget):
                                  key=lambda t: (t[0], -t[1]))
         if failing:
             parts.append(_section("Highest error shares", _list([
-                f"{self._edge_name(g, e)}: <span style='color:#c9190b'>{fmt_pct(share)}</span>"
+                f"{self._edge_name(g, e)}: <span style='color:{_error_colour(e)}'>{fmt_pct(share)}</span>"
                 for share, _, e in failing])))
         # by requests per second: bytes and gRPC messages are other units
         messages = grpc_messages(g.request)
