@@ -676,6 +676,10 @@ def test_f5_refreshes_and_help_lists_every_shortcut(qtbot, make_window) -> None:
         keys = action.shortcut().toString()
         if keys:
             assert any(keys in row for row in listed), f"{action.text()} ({keys}) is not in the shortcut list"
+    # each thing is listed once, with all its keys (zoom to the selection was listed twice)
+    described = [what for _, what in shortcut_rows()]
+    assert len(described) == len(set(described))
+    assert ("Ctrl+E / Z", "Zoom to the selection") in shortcut_rows()
 
 
 @pytest.mark.prometheus

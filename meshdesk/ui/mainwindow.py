@@ -1078,7 +1078,11 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td style='padding-right:16px'><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
                        for k, v in shortcut_rows())
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          QMessageBox.StandardButton.Close, self)
+        # a message box wraps its text at a narrow width: the descriptions broke onto two lines each
+        box.setStyleSheet("QLabel { min-width: 560px; }")
+        box.exec()
 
     def _save_settings(self) -> None:
         try:
@@ -1192,7 +1196,7 @@ def _beside(bar: QRect, dock: QRect) -> bool:
 
 WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("F5 / Ctrl+R", "Refresh now"),
-    ("Ctrl+E", "Zoom to the selection (also Z on the graph)"),
+    ("Ctrl+E", "Zoom to the selection"),
     ("Ctrl+F", "Find"),
     ("Ctrl+H", "Hide"),
     ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Layered / force / grid layout"),
@@ -1209,5 +1213,13 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
 
 
 def shortcut_rows() -> list[tuple[str, str]]:
-    """(keys, what) for the window and the canvas (which lists (what, keys))."""
-    return list(WINDOW_SHORTCUTS) + [(keys, what) for what, keys in SHORTCUTS]
+    """(keys, what) for the window and the canvas (which lists (what, keys)); one row for what both
+    do (Ctrl+E in the window, Z on the graph)."""
+    rows = list(WINDOW_SHORTCUTS)
+    for what, keys in SHORTCUTS:
+        same = next((i for i, (_k, w) in enumerate(rows) if w == what), None)
+        if same is None:
+            rows.append((keys, what))
+        else:
+            rows[same] = (f"{rows[same][0]} / {keys}", what)
+    return rows
