@@ -352,3 +352,12 @@ def test_list_health_does_not_change_with_the_graph_type() -> None:
     assert "Degraded" in by_type["app"].values()
     workload_rows = {k: v for k, v in by_type["workload"].items() if k[0] == WORKLOADS}
     assert workload_rows == {k: v for k, v in by_type["app"].items() if k[0] == WORKLOADS}
+
+
+def test_filter_fields_name_the_columns_they_filter(qtbot: QtBot) -> None:
+    """The Istio config list's field said "Filter istio config by name, namespace, health…": it has
+    no health column, and Istio is a name."""
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    assert lists.pages[CONFIG].filter.placeholderText() == "Filter Istio config by name, namespace, kind…"
+    assert lists.pages[SERVICES].filter.placeholderText() == "Filter services by name, namespace, health…"
