@@ -401,7 +401,7 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(path)
         if self.isSelected():
-            painter.setPen(QPen(shapes.C_SELECTED, width + 2.5))
+            painter.setPen(QPen(shapes.C_SELECTED, width + 6))  # a clear ring outside the health border
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(path)
         pen = shapes.idle_pen(border, width) if (self._idle or self._kind == shapes.SHAPE_UNKNOWN) else QPen(border, width)

@@ -89,7 +89,7 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
     elif kind == "mark":
         path = shapes.shape_path(shapes.SHAPE_APP)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(QPen(shapes.C_FIND, 9) if what == "found" else QPen(shapes.C_SELECTED, 4))
+        painter.setPen(QPen(shapes.C_FIND, 9) if what == "found" else QPen(shapes.C_SELECTED, 7.5))
         painter.drawPath(path)
         painter.setPen(QPen(shapes.C_NODE_BORDER, 1.5))
         painter.setBrush(QBrush(shapes.C_NODE_FILL))
