@@ -239,3 +239,21 @@ def test_a_401_reopens_the_source_only_when_the_api_server_said_it(qtbot, window
         seen = len(failures)
         qtbot.waitUntil(lambda: len(failures) >= seen + 2, timeout=10000)  # the Retry's and one more
         assert len(opened) == 1
+
+
+def test_the_status_bar_does_not_claim_prometheus_answers_while_it_does_not(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
+    """With Prometheus down, the status bar still read "Prometheus: s Prometheus" beside a banner
+    saying it could not be reached; it says it is not answering until it answers again."""
+    from meshdesk.sources.prometheus import PrometheusUnreachable
+
+    src = ScriptedSource("s", dict(SAMPLES), small_inventory())
+    w = windows(context="s", namespaces=["shop"], factories={"s": lambda: src}, backoff_base=0.05)
+    qtbot.waitUntil(lambda: w.graph is not None, timeout=10000)
+    assert w.status_prometheus.text() == "Prometheus: s Prometheus"
+    src.error = PrometheusUnreachable("Cannot reach Prometheus at http://127.0.0.1:9090: connection refused")
+    w.refresh_now()
+    qtbot.waitUntil(lambda: w.last_error is not None, timeout=10000)
+    assert w.status_prometheus.text() == "Prometheus: s Prometheus (not answering)"
+    src.error = None
+    qtbot.waitUntil(lambda: w.last_error is None, timeout=10000)
+    qtbot.waitUntil(lambda: w.status_prometheus.text() == "Prometheus: s Prometheus", timeout=10000)

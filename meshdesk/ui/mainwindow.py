@@ -949,7 +949,9 @@ class MainWindow(QMainWindow):
             live = "" if info.live else " (offline)"
             ro = " · read-only" if self.settings.read_only else ""
             self.status_source.setText(f"Context: {info.context} · cluster {info.cluster}{live}{ro}")
-            self.status_prometheus.setText(f"Prometheus: {info.prometheus}")
+            failing = self.last_error is not None and self.last_error.kind == "prometheus"
+            # how Prometheus was reached when it last answered; not a claim that it answers now
+            self.status_prometheus.setText(f"Prometheus: {info.prometheus}" + (" (not answering)" if failing else ""))
         self._update_age()
 
     def _update_age(self) -> None:
