@@ -156,3 +156,33 @@ def test_lists_charts_and_logs_let_go_when_nothing_or_another_context_is_shown(q
         assert perf.sparklines.target is None and perf.logs.source is None and perf.logs.workload is None
     finally:
         w.close()  # shuts its extensions down
+
+
+def test_a_deleted_workloads_pod_is_marked_gone_in_the_logs(qtbot: QtBot) -> None:
+    """The Logs dock kept offering a deleted workload's pod as if it were there; when the next poll's
+    inventory no longer has the workload, its pods are marked gone (the text read stays)."""
+    import dataclasses
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None and w.inventory is not None, timeout=20000)
+        graph, inventory = w.graph, w.inventory
+        app = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
+        assert app is not None
+        with qtbot.waitSignal(perf.logs.linesLoaded, timeout=20000):
+            w.view.select([app.id])
+        pod = perf.logs.pod.currentText()
+        text = perf.logs.text.toPlainText()
+        # the same mesh read again after `kubectl delete deployment reviews-v2`, but where deployments
+        # could not all be read: that says nothing of what was deleted
+        after = dataclasses.replace(inventory, workloads=[x for x in inventory.workloads if x.name != "reviews-v2"])
+        perf.set_data(graph, dataclasses.replace(after, hidden={"shop/deployments": "forbidden"}))
+        assert perf.logs.pod.currentText() == pod
+        perf.set_data(graph, after)
+        assert perf.logs.pod.currentText() == f"{pod} (gone)" and perf.logs.text.toPlainText() == text
+    finally:
+        perf.shutdown()
+        w.close()

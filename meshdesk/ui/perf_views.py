@@ -19,6 +19,7 @@ under the details panel in the details dock (``window.dock``), shown while the s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
 from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD, TrafficGraph
-from meshdesk.mesh.inventory import Inventory, Workload
+from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.validations import validate
 from meshdesk.sources.perf import log_source_for, metrics_source_for
 from meshdesk.ui.config_view import ConfigView
@@ -147,6 +148,10 @@ class PerformanceViews(QObject):
         fresh = inventory.workload(shown.namespace, shown.name) if shown is not None and inventory is not None else None
         if fresh is not None:
             self.logs.update_pods(fresh)  # the workload's pods now (a rollout replaces them)
+        elif shown is not None and inventory is not None and inventory.namespace(shown.namespace) is not None \
+                and not inventory.unread(shown.namespace, WORKLOAD_LISTS):
+            # the workload was deleted: its pods are gone too (the one shown stays, marked so)
+            self.logs.update_pods(dataclasses.replace(shown, pods=[]))
 
     def clear(self) -> None:
         """Nothing to show (another context is opening, or no namespace is chosen): lists, config,
