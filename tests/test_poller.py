@@ -110,6 +110,16 @@ def test_interval_refreshes_and_pause_stops(qtbot, poller: Poller) -> None:
     assert len(src.calls) == n
 
 
+def test_a_period_longer_than_a_qt_timer_counts_still_refreshes(qtbot, poller: Poller) -> None:
+    """QTimer takes a 32-bit int of milliseconds: 3,000,000 s raised OverflowError and stopped the app."""
+    poller.set_interval(3_000_000)
+    assert poller.interval == pytest.approx((2**31 - 1) / 1000)
+    poller.set_interval(1e30)
+    assert poller.interval == pytest.approx((2**31 - 1) / 1000)
+    poller.set_interval(0)
+    assert poller.interval == 0
+
+
 def test_auth_error_kind_survives(qtbot, poller: Poller) -> None:
     src = shop_source()
     src.error = Unauthorized("the server rejected the token")

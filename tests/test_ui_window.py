@@ -1124,3 +1124,12 @@ def test_namespaces_given_on_the_command_line_come_back_after_a_context_switch(q
     w.switch_context("a")
     wait_graph(qtbot, w, lambda w: w.info is not None and w.info.context == "a")
     assert w.graph.request.namespaces == ("blog",) and w.toolbar.selected_namespaces() == ["blog"]
+
+
+def test_a_refresh_period_a_combo_cannot_hold_does_not_stop_the_window(qtbot, make_window) -> None:
+    import dataclasses
+
+    w = make_window(context=DEMO)
+    shown_before = w.toolbar.refresh_combo.currentText()
+    w.toolbar.set_choices(dataclasses.replace(w.toolbar.choices, refresh=10**23))  # raised OverflowError
+    assert w.toolbar.refresh_combo.currentText() == shown_before

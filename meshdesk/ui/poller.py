@@ -44,6 +44,7 @@ SourceFactory = Callable[[], MeshSource]
 GraphBuilder = Callable[[Snapshot], TrafficGraph]
 
 # Namespaces not chosen by default when the user has not picked any for a context yet.
+QT_TIMER_MAX_MS = 2**31 - 1  # QTimer takes a 32-bit int of milliseconds
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "local-path-storage"})
 # failures of the API server itself after which the user's Retry opens the source again (Prometheus'
 # errors have a kind of their own: the cluster connection is fine)
@@ -348,8 +349,10 @@ class Poller(QObject):
         self._retry.stop()
 
     def set_interval(self, seconds: float) -> None:
-        """Automatic refresh every ``seconds``; 0 pauses (manual refresh only)."""
-        self._interval_ms = int(seconds * 1000)
+        """Automatic refresh every ``seconds``; 0 pauses (manual refresh only). Qt's timers count
+        milliseconds in a 32-bit int: a longer period is cut to that (24.8 days)."""
+        ms = seconds * 1000
+        self._interval_ms = int(min(ms, QT_TIMER_MAX_MS)) if ms == ms else 0  # (NaN: paused)
         if self._interval_ms > 0 and not self._stopped:
             self._timer.start(self._interval_ms)
         else:

@@ -38,6 +38,7 @@ DURATIONS: tuple[tuple[int, str], ...] = ((60, "Last 1m"), (300, "Last 5m"), (60
                                           (1800, "Last 30m"), (3600, "Last 1h"))
 PAUSE = -1
 MANUAL = 0
+_QT_INT_MAX = 2**31 - 1  # what a Qt combo's int data holds
 REFRESH: tuple[tuple[int, str], ...] = ((PAUSE, "Pause"), (MANUAL, "Manual refresh"), (10, "Every 10s"),
                                         (15, "Every 15s"), (30, "Every 30s"), (60, "Every 1m"),
                                         (300, "Every 5m"))
@@ -521,10 +522,14 @@ class MainToolBar(QToolBar):
     def set_choices(self, choices: ViewChoices) -> None:
         """Show ``choices`` without emitting (e.g. restored from settings)."""
         self.choices = choices
-        if self.refresh_combo.findData(choices.refresh) < 0 and choices.refresh > 0:  # e.g. from settings
+        # a number a Qt combo cannot hold (only settings edited by hand could give one) is not shown
+        fits = 0 < choices.refresh <= _QT_INT_MAX
+        if fits and self.refresh_combo.findData(choices.refresh) < 0:  # e.g. from settings
             self.refresh_combo.addItem(f"Every {choices.refresh}s", choices.refresh)
         for combo, value in ((self.graph_type_combo, choices.graph_type), (self.duration_combo, choices.duration),
                              (self.refresh_combo, choices.refresh), (self.edge_label_combo, choices.edge_labels)):
+            if isinstance(value, int) and not -_QT_INT_MAX <= value <= _QT_INT_MAX:
+                continue
             idx = combo.findData(value)
             if idx >= 0:
                 with QSignalBlocker(combo):
