@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import stat
 import tempfile
@@ -106,6 +107,46 @@ def move_aside(path: str | os.PathLike[str], reason: str = "unreadable") -> Path
         n += 1
     os.replace(src, dst)
     return dst
+
+
+def keep_copy(path: str | os.PathLike[str], data: bytes, suffix: str = "bak") -> Path:
+    """Keep ``data`` (a file's content as it was) beside ``path`` as ``<name>.<timestamp>.<suffix>``,
+    0600, and return the copy's path. Written atomically and never over an existing file; when a copy
+    with that very content is already there, it is returned and nothing is written (a file read on
+    every start does not pile up copies)."""
+    src = Path(path)
+    folder = src.parent
+    with contextlib.suppress(OSError):
+        for old in sorted(folder.glob(f"{glob.escape(src.name)}.*.{suffix}")):
+            try:
+                if old.stat().st_size == len(data) and read_regular_file(old) == data:
+                    return old
+            except OSError:
+                continue
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    fd, tmp = tempfile.mkstemp(prefix=f".{src.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        n = 0
+        while True:
+            dst = folder / (f"{src.name}.{stamp}.{suffix}" if n == 0 else f"{src.name}.{stamp}-{n}.{suffix}")
+            n += 1
+            try:
+                os.link(tmp, dst)  # fails, rather than replaces, when dst exists
+            except FileExistsError:
+                continue
+            except OSError:  # no hard links on this file system
+                if os.path.lexists(dst):
+                    continue
+                os.replace(tmp, dst)
+            return dst
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 class NotRegularFileError(OSError):
