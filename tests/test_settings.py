@@ -157,7 +157,10 @@ def test_bad_values_are_dropped_one_by_one(caplog: pytest.LogCaptureFixture) -> 
                  "context 'other'"):
         assert part in text
     assert "12345678901234" not in text and "12345678901234" not in caplog.text
-    assert _asides(path.parent) == []  # a file with some bad values is not moved aside
+    # a file with some bad values is not moved aside; a copy keeps what the next save leaves out
+    (kept,) = _asides(path.parent)
+    assert kept.name.endswith(".bak") and str(kept) in s.warnings[-1]
+    assert kept.read_bytes() == path.read_bytes()
 
 
 def test_secrets_never_in_repr_str_or_logs(caplog: pytest.LogCaptureFixture) -> None:
@@ -265,8 +268,9 @@ def test_deeply_nested_unknown_auth_value_is_dropped_and_the_rest_kept(caplog: p
     doc = {"schema_version": 2, "general": {"theme": "dark"},
            "contexts": {"prod": {"prometheus_url": "https://p", "prometheus_auth": auth}}}
     path.write_text(json.dumps(doc).replace('"JUNK"', "[" * depth + "]" * depth))
+    original = path.read_bytes()
     s = load_settings()
-    assert len(s.warnings) == 1 and "prometheus_auth.junk is nested too deeply" in s.warnings[0]
+    assert len(s.warnings) == 2 and "prometheus_auth.junk is nested too deeply" in s.warnings[0]
     cs = s.context_settings("prod")
     assert cs.prometheus_url == "https://p"
     assert cs.prometheus_auth == {"type": "bearer", "token": TOKEN, "future": [1, 2]}
@@ -277,7 +281,9 @@ def test_deeply_nested_unknown_auth_value_is_dropped_and_the_rest_kept(caplog: p
     assert fresh.warnings == [] and fresh.read_only
     assert fresh.context_settings("prod").prometheus_auth == cs.prometheus_auth
     assert TOKEN not in caplog.text
-    assert _asides(path.parent) == []  # one bad value does not set the whole file aside
+    # one bad value does not set the whole file aside; a copy of it as it was is kept
+    (kept,) = _asides(path.parent)
+    assert str(kept) in s.warnings[1] and kept.read_bytes() == original
 
 
 def test_a_file_saved_with_a_byte_order_mark_is_read() -> None:
@@ -317,3 +323,183 @@ def test_processes_saving_at_once_lose_none_of_each_others_changes(tmp_path: Pat
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
     fresh = load_settings()
     assert {n: fresh.context_settings(n).refresh_interval for n in "abc"} == {"a": 60, "b": 60, "c": 60}
+
+
+def _write(doc: object) -> Path:
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc) if not isinstance(doc, str) else doc, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("general, context, said", [
+    ({"window_geometry": "é"}, {}, "window_geometry is not the base64 text"),
+    ({"window_state": "AAAA/wAA!!"}, {}, "window_state is not the base64 text"),
+    ({"window_geometry": "A" * 100_000}, {}, "window_geometry is not the base64 text"),
+    ({}, {"refresh_interval": 3_000_000}, "refresh_interval 3000000 is not -1 (pause), 0 (manual) or 1 to 86400"),
+    ({}, {"refresh_interval": 10**23}, "refresh_interval 100000000000000000000000 is not -1"),
+    ({}, {"refresh_interval": 1e300}, "refresh_interval 1e+300 is not -1"),
+    ({}, {"duration": 10**23}, "duration 100000000000000000000000 is not 1 to 2592000 seconds"),
+    ({}, {"duration": 0}, "duration 0 is not 1 to 2592000 seconds"),
+    ({}, {"duration": 90.5}, "duration 90.5 is not a whole number of seconds"),
+    ({"kubeconfig": "/home/u/.kube/config\u0000x"}, {}, "kubeconfig is not a file name"),
+])
+def test_values_the_window_cannot_take_are_dropped_and_the_file_kept(general: dict, context: dict, said: str) -> None:
+    """These stopped the app on every start (Qt's timers and combos take 32/64-bit ints; the window's
+    geometry is decoded as ASCII base64)."""
+    path = _write({"schema_version": 2, "general": {"theme": "dark", **general},
+                   "contexts": {"kind": {"graph_type": "workload", **context}}})
+    original = path.read_bytes()
+    s = load_settings()
+    assert said in s.warnings[0] and "dropped" in s.warnings[0]
+    assert (s.window_geometry, s.window_state, s.kubeconfig) == ("", "", None)
+    cs = s.context_settings("kind")
+    assert (cs.refresh_interval, cs.duration, cs.graph_type, s.theme) == (None, None, "workload", "dark")
+    (kept,) = _asides(path.parent)
+    assert kept.read_bytes() == original and str(kept) in s.warnings[-1]
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600  # it may hold a token
+    assert path.read_bytes() == original  # loading alone changes nothing
+
+
+def test_whole_numbers_written_as_decimals_are_taken() -> None:
+    _write({"schema_version": 2, "contexts": {"kind": {"refresh_interval": 30.0, "duration": 600.0}}})
+    s = load_settings()
+    assert s.warnings == []
+    cs = s.context_settings("kind")
+    assert (cs.refresh_interval, cs.duration) == (30, 600)
+
+
+def test_keys_this_meshdesk_does_not_know_survive_a_save() -> None:
+    """A newer meshdesk's keys (or ones added by hand) were erased by the next save, even of a context
+    switch, without a word."""
+    doc = {"schema_version": 2, "sync": {"server": "https://s"},
+           "general": {"theme": "dark", "future_option": {"x": 1}},
+           "contexts": {"prod": {"namespaces": ["bookinfo"], "refresh_interval": 15, "future_ctx_key": [1, 2]},
+                        "lab": {"only_unknown": True}}}
+    path = _write(doc)
+    s = load_settings()
+    assert s.warnings == []
+    s.last_context = "prod"  # what the app saves on every context switch
+    s.set_context_settings("prod", ContextSettings(refresh_interval=60))
+    s.save()
+    back = json.loads(path.read_text())
+    assert back["sync"] == {"server": "https://s"}
+    assert back["general"]["future_option"] == {"x": 1} and back["general"]["last_context"] == "prod"
+    assert back["contexts"]["prod"]["future_ctx_key"] == [1, 2] and back["contexts"]["prod"]["refresh_interval"] == 60
+    assert back["contexts"]["lab"] == {"only_unknown": True}
+    assert _asides(path.parent) == []  # nothing was dropped: no copy needed
+    assert load_settings().warnings == []
+
+
+def test_values_of_the_wrong_type_are_kept_in_a_copy_before_a_save_leaves_them_out(
+        caplog: pytest.LogCaptureFixture) -> None:
+    text = json.dumps({"schema_version": 2, "general": {"theme": "dark", "read_only": "yes"},
+                       "contexts": {"prod": {"prometheus_url": "https://prom.example",
+                                             "prometheus_auth": {"type": "basic", "username": "admin",
+                                                                 "password": 12345678,
+                                                                 "headers": {"X-Org": "1", "X-Key": None}}}}},
+                      indent=1)
+    path = _write(text)
+    with caplog.at_level(logging.WARNING):
+        s = load_settings()
+    said = " | ".join(s.warnings)
+    assert "read_only 'yes'" in said and "prometheus_auth.password has the wrong type" in said
+    assert "prometheus_auth.headers.X-Key is not text" in said
+    (kept,) = _asides(path.parent)
+    assert f"as it was is kept as {kept}" in s.warnings[-1]
+    assert "12345678" not in said and "12345678" not in caplog.text
+    s.last_context = "prod"
+    s.save()
+    assert kept.read_text(encoding="utf-8") == text  # what the save left out is still there
+    assert "password" not in json.loads(path.read_text())["contexts"]["prod"]["prometheus_auth"]
+    # starting again with that bad file (nothing saved meanwhile) does not pile up copies
+    path.write_text(text, encoding="utf-8")
+    again = load_settings()
+    assert _asides(path.parent) == [kept] and str(kept) in again.warnings[-1]
+
+
+def test_a_copy_never_replaces_an_earlier_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(time, "strftime", lambda fmt, *a: "20260101-000000")
+    path = _write({"schema_version": 2, "general": {"theme": "purple"}})
+    earlier = path.parent / "settings.json.20260101-000000.bak"
+    earlier.write_text("an earlier copy")
+    s = load_settings()
+    (kept,) = [p for p in _asides(path.parent) if p != earlier]
+    assert earlier.read_text() == "an earlier copy"
+    assert json.loads(kept.read_text())["general"]["theme"] == "purple" and str(kept) in s.warnings[-1]
+
+
+def test_when_no_copy_can_be_kept_the_file_is_not_overwritten(monkeypatch: pytest.MonkeyPatch) -> None:
+    from meshdesk.store import settings as store
+
+    def no_room(*_a: object, **_kw: object) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "keep_copy", no_room)
+    path = _write({"schema_version": 2, "general": {"theme": "dark"}, "contexts": {"kind": {"duration": -5}}})
+    original = path.read_bytes()
+    s = load_settings()
+    assert s.theme == "dark"  # the usable values are still used
+    assert "no copy of it could be kept (No space left on device)" in s.warnings[-1]
+    assert "will not be overwritten" in s.warnings[-1]
+    s.last_context = "kind"
+    with pytest.raises(PermissionError):
+        s.save()
+    assert path.read_bytes() == original
+
+
+def test_schema_1_values_in_other_shapes_are_said_and_kept_in_a_copy() -> None:
+    v1 = {"theme": "dark", "namespaces": ["bookinfo", "reviews"], "window_geometry": "AdnQywAD",
+          "prometheus": {"prod": "https://prom.example:9090", "dev": 9090,
+                         "lab": {"url": "http://lab:9090", "timeout": 5}}}
+    path = _write(v1)
+    original = path.read_bytes()
+    s = load_settings()
+    said = " | ".join(s.warnings)
+    assert "(schema 1): namespaces is not an object of context: [names]" in said
+    assert "(schema 1): prometheus.dev is not a URL" in said
+    assert s.context_settings("prod").prometheus_url == "https://prom.example:9090"  # a URL alone is a URL
+    assert s.context_settings("lab").prometheus_url == "http://lab:9090"
+    assert (s.theme, s.window_geometry) == ("dark", "AdnQywAD")
+    (kept,) = _asides(path.parent)
+    assert kept.read_bytes() == original and str(kept) in s.warnings[-1]
+    s.last_context = "prod"
+    s.save()
+    back = json.loads(path.read_text())
+    assert back["schema_version"] == SCHEMA_VERSION and back["contexts"]["lab"]["timeout"] == 5
+
+
+def test_a_schema_2_file_without_its_number_is_not_read_as_schema_1() -> None:
+    _write({"general": {"theme": "dark"}, "contexts": {"prod": {"namespaces": ["shop"]}}})
+    s = load_settings()
+    assert s.warnings == [] and s.theme == "dark" and s.namespaces_for("prod") == ["shop"]
+
+
+def test_values_qt_cannot_take_are_refused_when_set() -> None:
+    s = load_settings()
+    with pytest.raises(ValueError, match="refresh_interval 3000000"):
+        s.set_context_settings("x", ContextSettings(refresh_interval=3_000_000))
+    with pytest.raises(ValueError, match="duration"):
+        s.set_context_settings("x", ContextSettings(duration=10**23))
+    with pytest.raises(ValueError, match="base64"):
+        s.window_geometry = "é"
+    s.window_geometry = "AdnQywAD"
+    assert s.context_names() == [] and s.window_geometry == "AdnQywAD"
+
+
+def test_the_app_starts_with_a_settings_file_that_stopped_it(tmp_path: Path) -> None:
+    """Each of these values stopped ``meshdesk`` at start, every time ("QThread destroyed ... Aborted")."""
+    import subprocess
+
+    path = _write({"schema_version": 2, "general": {"window_geometry": "é", "last_context": "demo"},
+                   "contexts": {"demo": {"refresh_interval": 99999999999999999999999}}})
+    env = {**os.environ, "MESHDESK_CONFIG_DIR": str(path.parent), "QT_QPA_PLATFORM": "offscreen",
+           "MESHDESK_EXIT_AFTER_SHOW": "1", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "meshdesk", "--demo"], env=env, cwd=Path(__file__).parent.parent,
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "window shown" in out.stderr and "Traceback" not in out.stderr
+    assert "window_geometry is not the base64 text" in out.stderr and "refresh_interval 9999" in out.stderr
+    assert len(_asides(path.parent)) == 1

@@ -1126,6 +1126,42 @@ def test_namespaces_given_on_the_command_line_come_back_after_a_context_switch(q
     assert w.graph.request.namespaces == ("blog",) and w.toolbar.selected_namespaces() == ["blog"]
 
 
+def test_a_settings_file_with_values_qt_cannot_take_still_opens_and_says_what_was_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A window geometry that is not base64 and a refresh period past what a QTimer counts stopped the
+    app on every start (UnicodeEncodeError, OverflowError) and the file was left as it was."""
+    from meshdesk.store import paths
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.app import make_window as app_window
+    from meshdesk.ui.toolbar import ViewChoices
+
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"schema_version": 2,
+                       "general": {"theme": "dark", "window_geometry": "é", "window_state": "AAAA/wAA",
+                                   "future_option": {"x": 1}},
+                       "contexts": {"demo": {"refresh_interval": 3_000_000, "graph_type": "workload",
+                                             "duration": 10**23}}})
+    path.write_text(text, encoding="utf-8")
+    w = app_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=None, snapshot=None),
+                   load_settings())
+    qtbot.addWidget(w)
+    try:
+        w.show()
+        qtbot.waitUntil(lambda: w.graph is not None, timeout=15000)
+        assert w.graph.request.graphType == "workload"  # the good values of the context are used
+        assert w.toolbar.choices.refresh == ViewChoices().refresh and w.poller.interval == ViewChoices().refresh
+        note = w.banner.text()
+        assert w.banner.isVisible() and "window_geometry" in note and "refresh_interval 3000000" in note
+        assert "duration" in note
+        (kept,) = path.parent.glob("settings.json.*.bak")
+        assert kept.name in note and kept.read_text(encoding="utf-8") == text  # the file as it was
+    finally:
+        w.shutdown()
+    doc = json.loads(path.read_text())
+    assert doc["general"]["future_option"] == {"x": 1} and doc["general"]["theme"] == "dark"
+    assert load_settings().warnings == []  # the next start opens without a word
+
+
 def test_a_refresh_period_a_combo_cannot_hold_does_not_stop_the_window(qtbot, make_window) -> None:
     import dataclasses
 

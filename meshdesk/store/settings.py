@@ -13,21 +13,28 @@ Layout (schema 2)::
          "refresh_interval": 15, "duration": 600, "graph_type": "versionedApp"}}}
 
 Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
-``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}``; it is
-migrated on load and written back as schema 2 on the next save.
+``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}`` (or
+just the URL); it is migrated on load and written back as schema 2 on the next save.
 
 Rules: loading never raises for a bad file - a file that is not JSON (or nested too deeply to parse),
 not an object, written by a newer meshdesk, or not a regular file at all (a named pipe would block the
 read forever) is moved aside (``fileio.move_aside``) and ``warnings`` says so; a folder in its place is
-left alone and never overwritten; a single bad value is dropped with a warning and the rest kept.
-Saving is atomic (``fileio.write_atomic``) with 0600 permissions because the file may hold a
-Prometheus token or password; it re-reads the file first and applies only what this process changed,
-so two windows do not undo each other. ``repr``/``str`` of
-settings never show a secret, and nothing here logs one.
+left alone and never overwritten. A single value that cannot be used (the wrong type, a number out of
+range - numbers reach Qt's timers and combo boxes, see ``MAX_REFRESH_INTERVAL`` -, a window geometry
+that is not base64) is dropped with a warning and the rest kept; as the next save writes the file
+without it, the file as it was is first copied beside it (``fileio.keep_copy``:
+``settings.json.<time>.bak``) and the warnings say where; when no copy can be made, the file is not
+overwritten. Keys this meshdesk does not know (a newer one's, or added by hand) are kept and written
+back as they were. Saving is atomic (``fileio.write_atomic``) with 0600 permissions because the file
+may hold a Prometheus token or password; it re-reads the file first and applies only what this
+process changed, so two windows do not undo each other. ``repr``/``str`` of settings never show a
+secret, and nothing here logs one.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import json
 import logging
@@ -37,7 +44,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshdesk.fileio import NotRegularFileError, locked, move_aside, read_regular_file, write_atomic
+from meshdesk.fileio import (
+    NotRegularFileError,
+    keep_copy,
+    locked,
+    move_aside,
+    read_regular_file,
+    write_atomic,
+)
 from meshdesk.store import paths
 
 log = logging.getLogger(__name__)
@@ -53,9 +67,59 @@ _AUTH_TYPES: dict[str, type | tuple[type, ...]] = {
     "insecure": bool,
 }
 
-# Unknown prometheus_auth values (from a newer meshdesk) are kept as they are, unless nested deeper than
-# this: such a value is no setting, and copying or writing it would exhaust Python's stack.
+# Unknown values (from a newer meshdesk, or added by hand) are kept as they are and written back,
+# unless nested deeper than this: such a value is no setting, and copying or writing it would exhaust
+# Python's stack.
 _MAX_UNKNOWN_DEPTH = 32
+
+# Bounds of the numbers that reach Qt: its timers count milliseconds in a 32-bit int (24.8 days), and
+# its combo boxes hold 64-bit ints at most. The longest refresh period is a day; the longest time
+# window is Kiali's longest, 30 days.
+PAUSE, MANUAL = -1, 0
+MAX_REFRESH_INTERVAL = 86_400
+MAX_DURATION = 30 * 86_400
+# Qt's saveGeometry()/saveState() in base64 take a few hundred characters; anything this long is not one.
+_MAX_WINDOW_TEXT = 65_536
+
+_CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type")
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` short enough for a message."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+
+
+def _whole_number(value: Any) -> int | None:
+    """``value`` as an int when it is a whole JSON number (600 or 600.0), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) else None
+
+
+def refresh_interval_problem(value: int) -> str:
+    """Why ``value`` cannot be a refresh interval ("" when it can)."""
+    if value in (PAUSE, MANUAL) or 1 <= value <= MAX_REFRESH_INTERVAL:
+        return ""
+    return f"is not -1 (pause), 0 (manual) or 1 to {MAX_REFRESH_INTERVAL} seconds"
+
+
+def duration_problem(value: int) -> str:
+    """Why ``value`` cannot be a time window ("" when it can)."""
+    return "" if 1 <= value <= MAX_DURATION else f"is not 1 to {MAX_DURATION} seconds"
+
+
+def is_window_text(value: Any) -> bool:
+    """Whether ``value`` is what the window's geometry and state are kept as: Qt's bytes in base64."""
+    if not isinstance(value, str) or len(value) > _MAX_WINDOW_TEXT:
+        return False
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):  # ValueError: not ASCII
+        return False
+    return True
 
 
 def _nested_deeper_than(value: Any, limit: int) -> bool:
@@ -125,79 +189,107 @@ class ContextSettings:
         if isinstance(url, str):
             cs.prometheus_url = url
         elif url is not None:
-            warn(f"{where}: prometheus_url is not text; ignored")
+            warn(f"{where}: prometheus_url is not text; dropped")
         auth = obj.get("prometheus_auth")
         if isinstance(auth, Mapping):
             clean: dict[str, Any] = {}
             for key, value in auth.items():
                 expected = _AUTH_TYPES.get(str(key))
                 if expected is not None and not isinstance(value, expected):
-                    warn(f"{where}: prometheus_auth.{key} has the wrong type; ignored")  # value not shown
+                    warn(f"{where}: prometheus_auth.{key} has the wrong type; dropped")  # value not shown
                     continue
                 if expected is None and _nested_deeper_than(value, _MAX_UNKNOWN_DEPTH):
                     # kept as it is otherwise: copying or writing it would exhaust the stack
-                    warn(f"{where}: prometheus_auth.{key} is nested too deeply; ignored")
+                    warn(f"{where}: prometheus_auth.{key} is nested too deeply; dropped")
                     continue
                 if key == "headers":
-                    value = {str(k): str(v) for k, v in value.items()
-                             if isinstance(v, str | int | float) and not isinstance(v, bool)}
+                    headers = {str(k): str(v) for k, v in value.items()
+                               if isinstance(v, str | int | float) and not isinstance(v, bool)}
+                    for name in value:
+                        if str(name) not in headers:  # value not shown: a header may carry a token
+                            warn(f"{where}: prometheus_auth.headers.{name} is not text; dropped")
+                    value = headers
                 clean[str(key)] = value
             cs.prometheus_auth = clean
         elif auth is not None:
-            warn(f"{where}: prometheus_auth is not an object; ignored")
-        for name in ("refresh_interval", "duration"):
+            warn(f"{where}: prometheus_auth is not an object; dropped")
+        for name, problem in (("refresh_interval", refresh_interval_problem), ("duration", duration_problem)):
             value = obj.get(name)
             if value is None:
                 continue
-            if isinstance(value, int) and not isinstance(value, bool) and (value >= -1 if name ==
-                                                                           "refresh_interval" else value > 0):
-                setattr(cs, name, value)
+            number = _whole_number(value)
+            why = "is not a whole number of seconds" if number is None else problem(number)
+            if why:
+                warn(f"{where}: {name} {_shown(value)} {why}; dropped")
             else:
-                warn(f"{where}: {name} {value!r} is not a valid number of seconds; ignored")
+                setattr(cs, name, number)
         graph_type = obj.get("graph_type")
         if isinstance(graph_type, str):
             cs.graph_type = graph_type
         elif graph_type is not None:
-            warn(f"{where}: graph_type is not text; ignored")
+            warn(f"{where}: graph_type is not text; dropped")
         return cs
 
 
 # ------------------------------------------------------------------------------------------ migrations
 
-def _migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
+_V1_KEYS = ("schema_version", "read_only", "theme", "last_context", "kubeconfig", "namespaces", "prometheus")
+
+
+def _migrate_1_to_2(doc: dict[str, Any], warn: Callable[[str], None]) -> dict[str, Any]:
+    """Schema 1 was flat; its other top-level keys are general ones (kept, as unknown keys are). What
+    has no place in schema 2 is said through ``warn`` (it is dropped)."""
+    where = "settings (schema 1)"
     contexts: dict[str, dict[str, Any]] = {}
     namespaces = doc.get("namespaces")
     if isinstance(namespaces, Mapping):
         for ctx, names in namespaces.items():
             contexts.setdefault(str(ctx), {})["namespaces"] = names
+    elif namespaces is not None:
+        warn(f"{where}: namespaces is not an object of context: [names]; dropped")
     prometheus = doc.get("prometheus")
     if isinstance(prometheus, Mapping):
         for ctx, prom in prometheus.items():
-            if isinstance(prom, Mapping):
+            if isinstance(prom, str):  # just the URL
+                contexts.setdefault(str(ctx), {})["prometheus_url"] = prom
+            elif isinstance(prom, Mapping):
                 entry = contexts.setdefault(str(ctx), {})
-                if "url" in prom:
-                    entry["prometheus_url"] = prom["url"]
-                if "auth" in prom:
-                    entry["prometheus_auth"] = prom["auth"]
-    general = {k: doc[k] for k in ("read_only", "theme", "last_context", "kubeconfig") if k in doc}
+                for key, value in prom.items():
+                    if key == "url":
+                        entry["prometheus_url"] = value
+                    elif key == "auth":
+                        entry["prometheus_auth"] = value
+                    elif key in _CONTEXT_KEYS:
+                        warn(f"{where}: prometheus.{ctx}.{key} has no place in schema 2; dropped")
+                    else:
+                        entry[str(key)] = value  # kept as the context's unknown key
+            elif prom is not None:
+                warn(f"{where}: prometheus.{ctx} is not a URL or an object with url and auth; dropped")
+    elif prometheus is not None:
+        warn(f"{where}: prometheus is not an object of context: {{url, auth}}; dropped")
+    general = {k: v for k, v in doc.items() if k not in ("schema_version", "namespaces", "prometheus")}
     return {"schema_version": 2, "general": general, "contexts": contexts}
 
 
-# version n -> n + 1
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
+# version n -> n + 1; each says through its second argument what it had to drop
+MIGRATIONS: dict[int, Callable[[dict[str, Any], Callable[[str], None]], dict[str, Any]]] = {1: _migrate_1_to_2}
 
 
-def migrate(doc: dict[str, Any]) -> dict[str, Any]:
-    """Bring a settings document of any older schema to ``SCHEMA_VERSION``. Raises ValueError for a
-    version this meshdesk does not know (newer, or not a positive number)."""
-    version = doc.get("schema_version", 1)  # files from before versioning had no number: schema 1
+def migrate(doc: dict[str, Any], warn: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Bring a settings document of any older schema to ``SCHEMA_VERSION``; ``warn`` is told what could
+    not be carried over. Raises ValueError for a version this meshdesk does not know (newer, or not a
+    positive number)."""
+    if "schema_version" in doc:
+        version = doc["schema_version"]
+    else:  # files from before versioning had no number: schema 1, unless laid out as schema 2
+        version = 2 if ("general" in doc or "contexts" in doc) and not any(k in doc for k in _V1_KEYS) else 1
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"has an invalid schema_version {version!r}")
+        raise ValueError(f"has an invalid schema_version {_shown(version)}")
     if version > SCHEMA_VERSION:
         raise ValueError(f"was written by a newer meshdesk (schema {version}; this one reads up to "
                          f"{SCHEMA_VERSION})")
     while version < SCHEMA_VERSION:
-        doc = MIGRATIONS[version](doc)
+        doc = MIGRATIONS[version](doc, warn or (lambda _message: None))
         version += 1
         doc["schema_version"] = version
     return doc
@@ -218,6 +310,10 @@ class Settings:
         self._general: dict[str, Any] = dict(_GENERAL_DEFAULTS)
         self._namespaces: dict[str, list[str]] = {}
         self._contexts: dict[str, ContextSettings] = {}
+        # keys this meshdesk does not know (a newer one's, or added by hand): written back as they were
+        self._unknown: dict[str, Any] = {}
+        self._unknown_general: dict[str, Any] = {}
+        self._unknown_in_context: dict[str, dict[str, Any]] = {}
         # what this process changed, applied on top of the file at save time
         self._dirty_general: set[str] = set()
         self._dirty_namespaces: set[str] = set()
@@ -225,7 +321,8 @@ class Settings:
         self._blocked = False  # an unusable file that could not be moved aside is in the way
 
     # -- undo --------------------------------------------------------------------------------------
-    _STATE = ("_general", "_namespaces", "_contexts", "_dirty_general", "_dirty_namespaces", "_dirty_contexts")
+    _STATE = ("_general", "_namespaces", "_contexts", "_unknown", "_unknown_general", "_unknown_in_context",
+              "_dirty_general", "_dirty_namespaces", "_dirty_contexts")
 
     def checkpoint(self) -> dict[str, Any]:
         """Everything this object holds now, for :meth:`restore` (e.g. when a save that should have
@@ -262,7 +359,7 @@ class Settings:
 
     @window_geometry.setter
     def window_geometry(self, value: str) -> None:
-        self._set_general("window_geometry", value)
+        self._set_general("window_geometry", _window_text("window_geometry", value))
 
     @property
     def window_state(self) -> str:
@@ -271,7 +368,7 @@ class Settings:
 
     @window_state.setter
     def window_state(self, value: str) -> None:
-        self._set_general("window_state", value)
+        self._set_general("window_state", _window_text("window_state", value))
 
     @property
     def last_context(self) -> str:
@@ -314,10 +411,13 @@ class Settings:
     def set_context_settings(self, context: str, settings: ContextSettings) -> None:
         if not isinstance(settings, ContextSettings):
             raise TypeError("set_context_settings needs a ContextSettings")
-        if settings.refresh_interval is not None and settings.refresh_interval < -1:
-            raise ValueError("refresh_interval must be -1 (pause), 0 (manual) or a number of seconds")
-        if settings.duration is not None and settings.duration <= 0:
-            raise ValueError("duration must be a positive number of seconds")
+        for name, problem in (("refresh_interval", refresh_interval_problem), ("duration", duration_problem)):
+            value = getattr(settings, name)
+            if value is None:
+                continue
+            why = "is not a whole number of seconds" if type(value) is not int else problem(value)
+            if why:
+                raise ValueError(f"{name} {_shown(value)} {why}")
         self._contexts[context] = copy.deepcopy(settings)
         self._dirty_contexts.add(context)
 
@@ -337,52 +437,65 @@ class Settings:
     # -- JSON ----------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         contexts: dict[str, dict[str, Any]] = {}
-        for name in self.context_names():
+        for name in sorted(set(self.context_names()) | set(self._unknown_in_context)):
             entry: dict[str, Any] = {}
             if name in self._namespaces:
                 entry["namespaces"] = list(self._namespaces[name])
             cs = self._contexts.get(name)
             if cs is not None and not cs.is_default:
                 entry.update(cs.to_json())
+            entry.update(self._unknown_in_context.get(name, {}))
             contexts[name] = entry
-        return {"schema_version": SCHEMA_VERSION, "general": dict(self._general), "contexts": contexts}
+        return {"schema_version": SCHEMA_VERSION, "general": {**self._general, **self._unknown_general},
+                "contexts": contexts, **self._unknown}
 
     def _apply(self, doc: Mapping[str, Any]) -> None:
-        """Take the values of a schema-``SCHEMA_VERSION`` document; bad values become warnings."""
+        """Take the values of a schema-``SCHEMA_VERSION`` document; a value that cannot be used is dropped
+        with a warning, and keys this meshdesk does not know are kept to be written back."""
         warn = self.warnings.append
+        self._unknown = _keep_unknown(doc, ("schema_version", "general", "contexts"), "settings", warn)
         general = doc.get("general", {})
         if not isinstance(general, Mapping):
-            warn("settings: 'general' is not an object; defaults used")
+            warn("settings: 'general' is not an object; dropped, defaults used")
             general = {}
         for key, default in _GENERAL_DEFAULTS.items():
             if key not in general:
                 continue
             value = general[key]
             if key == "read_only" and not isinstance(value, bool):
-                warn(f"settings: read_only {value!r} is not true/false; ignored")
+                warn(f"settings: read_only {_shown(value)} is not true/false; dropped")
             elif key == "theme" and value not in THEMES:
-                warn(f"settings: theme {value!r} is not one of {', '.join(THEMES)}; ignored")
+                warn(f"settings: theme {_shown(value)} is not one of {', '.join(THEMES)}; dropped")
             elif key in ("last_context", "kubeconfig", "window_geometry", "window_state") and value is not None \
                     and not isinstance(value, str):
-                warn(f"settings: {key} is not text; ignored")
+                warn(f"settings: {key} is not text; dropped")
+            elif key == "kubeconfig" and value and "\0" in value:
+                warn("settings: kubeconfig is not a file name (it holds a NUL character); dropped")
+            elif key in ("window_geometry", "window_state") and value and not is_window_text(value):
+                warn(f"settings: {key} is not the base64 text meshdesk saves; dropped (the window opens at "
+                     f"its default {'size' if key == 'window_geometry' else 'arrangement'})")
             else:
                 self._general[key] = value if value is not None else default
+        self._unknown_general = _keep_unknown(general, tuple(_GENERAL_DEFAULTS), "settings: general", warn)
         contexts = doc.get("contexts", {})
         if not isinstance(contexts, Mapping):
-            warn("settings: 'contexts' is not an object; ignored")
+            warn("settings: 'contexts' is not an object; dropped")
             contexts = {}
         for name, entry in contexts.items():
             where = f"settings for context {name!r}"
             if not isinstance(entry, Mapping):
-                warn(f"{where}: not an object; ignored")
+                warn(f"{where}: not an object; dropped")
                 continue
             names = entry.get("namespaces")
             if names is not None:
                 if isinstance(names, list) and all(isinstance(n, str) for n in names):
                     self._namespaces[str(name)] = [n for n in names if n]
                 else:
-                    warn(f"{where}: namespaces is not a list of names; ignored")
+                    warn(f"{where}: namespaces is not a list of names; dropped")
             self._contexts[str(name)] = ContextSettings.from_json(entry, warn, where)
+            unknown = _keep_unknown(entry, _CONTEXT_KEYS, where, warn)
+            if unknown:
+                self._unknown_in_context[str(name)] = unknown
 
     # -- disk ----------------------------------------------------------------------------------------
     def save(self) -> None:
@@ -394,10 +507,15 @@ class Settings:
                                   "not overwriting it", str(self.path))
         # under a lock: two processes saving at once each re-read before the other wrote, and lost it
         with locked(self.path):
+            found: list[str] = []  # what the file on disk now has that cannot be used (a copy is kept)
             try:
-                on_disk = _read(self.path, self.warnings)
+                on_disk = _read(self.path, found)
             except _Blocked as exc:
                 raise PermissionError(13, f"{exc}; not overwriting it", str(self.path)) from None
+            self.warnings.extend(w for w in found if w not in self.warnings)
+            if on_disk is not None and on_disk._blocked:
+                raise PermissionError(13, "the settings file there has values that cannot be used and no copy "
+                                      "of it could be kept; not overwriting it", str(self.path))
             merged = on_disk if on_disk is not None else Settings(self.path)
             for key in self._dirty_general:
                 merged._general[key] = self._general[key]
@@ -409,9 +527,32 @@ class Settings:
             write_atomic(self.path, text, mode=0o600)
         # take in what others saved meanwhile; our changes are now on disk
         self._general, self._namespaces, self._contexts = merged._general, merged._namespaces, merged._contexts
+        self._unknown, self._unknown_general = merged._unknown, merged._unknown_general
+        self._unknown_in_context = merged._unknown_in_context
         self._dirty_general.clear()
         self._dirty_namespaces.clear()
         self._dirty_contexts.clear()
+
+
+def _keep_unknown(obj: Mapping[str, Any], known: tuple[str, ...], where: str,
+                  warn: Callable[[str], None]) -> dict[str, Any]:
+    """The keys of ``obj`` that are not ``known``, to be written back as they are; one nested too
+    deeply to copy or write is dropped with a warning."""
+    kept: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key in known:
+            continue
+        if _nested_deeper_than(value, _MAX_UNKNOWN_DEPTH):
+            warn(f"{where}: {key} is nested too deeply; dropped")
+        else:
+            kept[str(key)] = value
+    return kept
+
+
+def _window_text(name: str, value: str) -> str:
+    if value and not is_window_text(value):
+        raise ValueError(f"{name} must be Qt's bytes in base64")
+    return value
 
 
 class _Blocked(Exception):
@@ -441,9 +582,10 @@ def _read(path: Path, warnings: list[str]) -> Settings | None:
             reason = f"is not valid JSON{where}"
     if not reason and not isinstance(doc, dict):
         reason = "is not a JSON object"
+    dropped: list[str] = []  # values the file holds that cannot be used
     if not reason:
         try:
-            doc = migrate(doc)
+            doc = migrate(doc, dropped.append)
         except ValueError as exc:
             reason = str(exc)
         except Exception as exc:  # noqa: BLE001 - a migration choking on odd content: keep the file aside
@@ -458,7 +600,18 @@ def _read(path: Path, warnings: list[str]) -> Settings | None:
         warnings.append(f"settings file {path} {reason}; it was kept as {aside.name} and defaults are used")
         return None
     s = Settings(path)
+    s.warnings = dropped
     s._apply(doc)
+    if s.warnings:
+        # the next save writes the file without them: the user's file is kept first, as it was
+        try:
+            kept = keep_copy(path, raw)
+        except OSError as exc:
+            s._blocked = True
+            s.warnings.append(f"settings file {path}: no copy of it could be kept ({exc.strerror or 'I/O error'}), "
+                              "so it will not be overwritten and changed settings are not saved")
+        else:
+            s.warnings.append(f"settings file {path} as it was is kept as {kept}")
     warnings.extend(s.warnings)
     s.warnings = warnings
     return s
