@@ -292,3 +292,17 @@ def test_the_graph_says_when_its_data_was_read(tmp_path: Path) -> None:
     demo = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--demo", "--format", "kiali"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert demo.returncode == 0 and json.loads(demo.stdout)["timestamp"] > 1_700_000_000
+
+
+def test_a_snapshot_nested_absurdly_deep_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """It loaded, and ``--save-snapshot`` then died with RecursionError in dataclasses.asdict."""
+    doc = json.loads(_file(tmp_path).read_text())
+    doc["request"]["extra"] = json.loads('{"a":' * 500 + "1" + "}" * 500)
+    deep = tmp_path / "deep.json"
+    deep.write_text(json.dumps(doc))
+    again = tmp_path / "again.json"
+    out = run("--snapshot", str(deep), "--save-snapshot", str(again))
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and out.stderr.strip().count("\n") == 0
+    assert str(deep) in out.stderr and "more than 64 levels deep, at request.extra.a.a.a.a…" in out.stderr
+    assert not again.exists()

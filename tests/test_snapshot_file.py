@@ -178,3 +178,38 @@ def test_a_snapshot_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None
     save_snapshot(Snapshot(GraphRequest(namespaces=("shop",)), []), path)
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert load_snapshot(path).request.namespaces == ("shop",)
+
+
+def _nested(depth: int, leaf: object = 1) -> object:
+    value = leaf
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_absurdly_nested_data_is_refused_where_it_is(tmp_path: Path) -> None:
+    """Such a file loaded, but saving it again died with RecursionError in dataclasses.asdict."""
+    good = json.loads(json.dumps(snapshot([http("web-v1", "cart-v1", 1)]).to_json()))
+    cases = {
+        "request.extra.a.a.a.a…": lambda d: d["request"].__setitem__("extra", _nested(500)),
+        "meta.x[0][0][0][0]…": lambda d: d.__setitem__("meta", {"x": json.loads("[" * 900 + "]" * 900)}),
+        'inventory.istio[0].spec."a b"[0]…': lambda d: d.__setitem__("inventory", {"istio": [
+            {"kind": "VirtualService", "name": "v", "namespace": "shop",
+             "spec": {"a b": json.loads("[" * 200 + "]" * 200)}}]}),
+    }
+    for where, change in cases.items():
+        doc = json.loads(json.dumps(good))
+        change(doc)
+        path = tmp_path / "deep.json"
+        path.write_text(json.dumps(doc))
+        with pytest.raises(ConfigError) as err:
+            load_snapshot(path)
+        message = str(err.value)
+        assert message == f"snapshot file {path} is not a snapshot: it nests lists and objects more than 64 levels " \
+                          f"deep, at {where}"
+    # deep, but as deep as data is: read, and saved again
+    doc = json.loads(json.dumps(good))
+    doc["request"]["extra"] = _nested(50)
+    path.write_text(json.dumps(doc))
+    save_snapshot(load_snapshot(path), tmp_path / "again.json")
+    assert json.loads((tmp_path / "again.json").read_text())["request"]["extra"] == _nested(50)

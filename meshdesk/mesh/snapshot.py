@@ -7,7 +7,9 @@ Reading and writing files lives in ``meshdesk.sources.snapshot``; this module on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,10 @@ from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample, SampleWarnings
 
 FORMAT_VERSION = 1
+# The deepest lists/objects nest in a snapshot: meshdesk's own go about a dozen levels (an Istio
+# object's spec). Far deeper data can still be parsed, but copying or writing it again (dataclasses,
+# the YAML and JSON writers) recurses a few frames per level and exhausts Python's stack.
+MAX_NESTING = 64
 
 
 class SnapshotFormatError(ValueError):
@@ -48,6 +54,9 @@ class Snapshot:
     def from_json(obj: Any) -> Snapshot:
         if not isinstance(obj, Mapping):
             raise SnapshotFormatError("the top level must be a JSON object with 'request' and 'samples'")
+        deep = _nested_too_deeply(obj, MAX_NESTING)
+        if deep is not None:
+            raise SnapshotFormatError(f"it nests lists and objects more than {MAX_NESTING} levels deep, at {deep}")
         version = obj.get("formatVersion")
         if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
             raise SnapshotFormatError(f"it was written by a newer meshdesk (format {version}; this one reads "
@@ -76,3 +85,37 @@ class Snapshot:
                 raise SnapshotFormatError(f"its 'inventory' is invalid: {e}") from e
         meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
         return Snapshot(request, samples, inventory, str(obj.get("name") or ""), dict(meta or {}), warnings)
+
+
+def _nested_too_deeply(obj: Any, limit: int) -> str | None:
+    """Where ``obj`` first nests lists/objects more than ``limit`` levels deep (``request.extra.a.a…``),
+    or None. Walked without recursion, keeping only the path being walked."""
+    def children(item: Any) -> Iterator[tuple[str, Any]]:
+        if isinstance(item, Mapping):
+            return ((_key(k), v) for k, v in item.items())
+        return ((f"[{i}]", v) for i, v in enumerate(item))
+
+    if not isinstance(obj, Mapping | list):
+        return None
+    path: list[str] = []
+    stack = [children(obj)]
+    while stack:
+        for key, child in stack[-1]:
+            if isinstance(child, Mapping | list):
+                path.append(key)
+                if len(stack) >= limit:
+                    shown = "".join(p if p.startswith("[") else f".{p}" for p in path[:6]).lstrip(".")
+                    return f"{shown}…" if len(path) > 6 else shown
+                stack.append(children(child))
+                break
+        else:
+            stack.pop()
+            if path:
+                path.pop()
+    return None
+
+
+def _key(key: Any) -> str:
+    """An object's key as a message shows it: as it is when plain, else quoted (one line, short)."""
+    text = str(key)
+    return text if re.fullmatch(r"[\w-]{1,40}", text) else json.dumps(text)[:40]
