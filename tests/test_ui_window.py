@@ -1169,3 +1169,12 @@ def test_a_refresh_period_a_combo_cannot_hold_does_not_stop_the_window(qtbot, ma
     shown_before = w.toolbar.refresh_combo.currentText()
     w.toolbar.set_choices(dataclasses.replace(w.toolbar.choices, refresh=10**23))  # raised OverflowError
     assert w.toolbar.refresh_combo.currentText() == shown_before
+
+
+def test_a_saved_arrangement_that_is_not_base64_text_is_ignored() -> None:
+    """The window restores what the settings kept; text that is not base64 (a hand-edited file the
+    loader let through) opens the window as the first time instead of failing to start it."""
+    from meshdesk.ui.mainwindow import _saved_bytes
+
+    assert _saved_bytes("é") is None and _saved_bytes("") is None and _saved_bytes(None) is None
+    assert _saved_bytes("AAAA/wAA") is not None

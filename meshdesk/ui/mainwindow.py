@@ -1156,13 +1156,12 @@ class MainWindow(QMainWindow):
     def restore_window(self) -> bool:
         """Put the window and its docks back as the user left them (call once every dock exists);
         False when nothing was kept, or what was kept does not fit this version's docks."""
-        geometry, state = self.settings.window_geometry, self.settings.window_state
+        geometry, state = _saved_bytes(self.settings.window_geometry), _saved_bytes(self.settings.window_state)
         restored = False
-        if geometry:
-            restored = self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
-        if state:
-            restored = self.restoreState(QByteArray.fromBase64(state.encode("ascii")), WINDOW_STATE_VERSION) \
-                and restored
+        if geometry is not None:
+            restored = self.restoreGeometry(geometry)
+        if state is not None:
+            restored = self.restoreState(state, WINDOW_STATE_VERSION) and restored
         for dock in self.findChildren(QDockWidget):
             dock.visibilityChanged.connect(self._tab_bars_timer.start)
         self._tab_bars_timer.start()
@@ -1187,6 +1186,17 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         self._shown_once = True
         super().showEvent(event)
+
+
+def _saved_bytes(text: str | None) -> QByteArray | None:
+    """A saved window geometry or dock arrangement (base64 text); None when there is none or it is
+    not base64 text (the window then opens as it would the first time, rather than not at all)."""
+    if not text:
+        return None
+    try:
+        return QByteArray.fromBase64(text.encode("ascii"))
+    except (UnicodeEncodeError, AttributeError):
+        return None
 
 
 def _beside(bar: QRect, dock: QRect) -> bool:
