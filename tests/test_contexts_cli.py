@@ -15,6 +15,7 @@ import yaml
 
 from meshdesk import cli
 from meshdesk.commands import contexts
+from tests.file_helpers import returns_without_blocking
 
 ROOT = Path(__file__).resolve().parent.parent
 KUBECTL = shutil.which("kubectl")
@@ -123,6 +124,15 @@ def test_bad_kubeconfig_exits_1_with_a_clear_message(tmp_path: Path) -> None:
     assert len(err.strip().splitlines()) == 1
     code, _, err = run_ours(["--kubeconfig", str(tmp_path / "missing")])
     assert code == 1 and "does not exist" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_as_kubeconfig_exits_1_without_blocking(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    code, out, err = returns_without_blocking(lambda: run_ours(["--kubeconfig", str(pipe)]), pipe)
+    assert code == 1 and out == ""
+    assert err == f"meshdesk contexts: kubeconfig {pipe} is a named pipe (FIFO), not a regular file\n"
 
 
 def test_one_broken_file_still_lists_the_others(tmp_path: Path, files: tuple[Path, Path],

@@ -170,6 +170,23 @@ def test_single_bad_file_raises_with_its_name(tmp_path: Path) -> None:
         load_kubeconfig(str(path))
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_as_kubeconfig_is_refused_without_blocking(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kubeconfig that is a named pipe blocked the app and the commands for good (nothing writes to
+    it): it is refused, by name, and a good file beside it in KUBECONFIG still lists its contexts."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(ConfigError) as err:
+        returns_without_blocking(lambda: load_kubeconfig(str(pipe)), pipe)
+    assert str(err.value) == f"kubeconfig {pipe} is a named pipe (FIFO), not a regular file"
+    good = write(tmp_path / "good.yaml", config({"c": {"server": "http://x"}}, {}, {"ok": {"cluster": "c"}}))
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(pipe), str(good)]))
+    kc = returns_without_blocking(load_kubeconfig, pipe)
+    assert kc.context_names == ["ok"]
+    assert [str(p) for p in kc.problems] == [f"kubeconfig {pipe} is a named pipe (FIFO), not a regular file"]
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
 def test_unreadable_file(tmp_path: Path) -> None:
     path = write(tmp_path / "kc", config({}, {}, {}))

@@ -164,7 +164,9 @@ def read_kubeconfig_file(path: Path) -> dict[str, Any]:
 
     Raises ConfigError naming the file when it cannot be read or is not a YAML mapping."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path)  # checked before reading: a named pipe would block for good
+    except NotRegularFileError as exc:
+        raise ConfigError(f"kubeconfig {path} is {exc.strerror}") from None
     except FileNotFoundError as exc:
         raise ConfigError(f"kubeconfig {path} does not exist") from exc
     except IsADirectoryError as exc:
