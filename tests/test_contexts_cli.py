@@ -155,6 +155,25 @@ def test_a_problem_is_printed_once_as_a_process(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [f"meshdesk contexts: kubeconfig {odd}: 'clusters' is not a list; ignored"]
 
 
+def test_a_value_yaml_cannot_read_is_one_line_and_the_good_file_still_lists(tmp_path: Path,
+                                                                            files: tuple[Path, Path]) -> None:
+    """An unquoted ``password: 2024-02-30`` (no such date) made ``contexts`` and ``graph`` print a
+    traceback, also when a good file came after it in KUBECONFIG."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("users:\n- name: u\n  user: {username: admin, password: 2024-02-30}\n")
+    env = {**os.environ, "KUBECONFIG": os.pathsep.join([str(bad), str(files[1])])}
+    said = (f"kubeconfig {bad} is not valid YAML at line 3, column 37: a value read as a date is not a valid date "
+            "(quote the value, without a !! tag, to keep it as text)")
+    done = subprocess.run([sys.executable, "-m", "meshdesk", "contexts", "-o", "name"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+    assert done.returncode == 1 and done.stdout == "Zeta\nkind-istio\nminikube\nünïcode-ctx\n"
+    assert done.stderr.splitlines() == [f"meshdesk contexts: {said}"]
+    done = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--kubeconfig", str(bad), "-n", "bookinfo"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"meshdesk graph: {said}"]
+
+
 def test_unknown_context_name(env: dict[str, str]) -> None:
     code, out, err = run_ours(["prod", "nope"])
     assert code == 1

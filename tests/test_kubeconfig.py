@@ -170,6 +170,49 @@ def test_single_bad_file_raises_with_its_name(tmp_path: Path) -> None:
         load_kubeconfig(str(path))
 
 
+def _user_with_password(value: str) -> str:
+    """A kubeconfig whose user's password, on line 11 at column 15, is ``value`` as written."""
+    return ("apiVersion: v1\nkind: Config\ncurrent-context: c1\nclusters:\n- name: k\n"
+            "  cluster: {server: 'https://127.0.0.1:6443'}\nusers:\n- name: u\n  user:\n    username: admin\n"
+            f"    password: {value}\ncontexts:\n- name: c1\n  context: {{cluster: k, user: u}}\n")
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("2024-02-30", "a value read as a date is not a valid date"),  # an unquoted date that is no date
+    ("!!int Hunter2pass", "a value cannot be read as an integer"),
+    ("!!float Hunter2pass", "a value cannot be read as a number"),
+    ("!!timestamp Hunter2pass", "a value read as a date is not a valid date"),
+    ("!Hunter2pass", "could not determine a constructor for the tag"),  # PyYAML quoted the tag
+    ("*Hunter2pass", "found undefined alias"),  # ... the alias
+    ('"Hunter2\\qpass"', "found unknown escape character"),  # ... the escape
+])
+def test_a_value_yaml_cannot_read_is_placed_and_never_quoted(tmp_path: Path, value: str, problem: str,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """PyYAML raised ValueError/AttributeError for some of these (a traceback in every command and the
+    app) and quoted the file's text for the others; one such file in KUBECONFIG also hid the good ones."""
+    bad = write(tmp_path / "bad.yaml", _user_with_password(value))
+    with pytest.raises(ConfigError) as err:
+        load_kubeconfig(str(bad))
+    column = 24 if value.startswith('"') else 15
+    assert str(err.value).startswith(f"kubeconfig {bad} is not valid YAML at line 11, column {column}: {problem}")
+    assert "Hunter2" not in str(err.value) and "'" not in str(err.value)  # nothing of the file's text
+
+    good = write(tmp_path / "good.yaml", config({"c": {"server": "http://x"}}, {}, {"ok": {"cluster": "c"}}))
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(bad), str(good)]))
+    with caplog.at_level(logging.WARNING):
+        kc = load_kubeconfig()
+    assert kc.context_names == ["ok"] and kc.files == [good]
+    assert [str(p) for p in kc.problems] == [str(err.value)]
+    assert [r.getMessage() for r in caplog.records] == [str(err.value)]  # the skipped file is named once
+
+
+def test_a_file_nested_too_deeply_is_a_plain_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "deep.yaml", "contexts: " + "[" * 20000 + "]" * 20000 + "\n")
+    with pytest.raises(ConfigError, match=r"deep.yaml is not valid YAML: it is nested too deeply$"):
+        load_kubeconfig(str(path))
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_named_pipe_as_kubeconfig_is_refused_without_blocking(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:

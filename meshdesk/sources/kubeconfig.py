@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -151,12 +152,58 @@ def _resolve_references(section: str, body: dict[str, Any], base: Path) -> None:
                 exec_cfg["command"] = _resolve(base, command)
 
 
-def _yaml_problem(path: Path, exc: yaml.YAMLError) -> str:
-    """Where the YAML is broken, without quoting the line (it may hold a token)."""
+# A quoted part of PyYAML's problem text ('!Hunter2pass', 'q', "it's"): it may be the file's own text
+_YAML_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
+# ... except the names of YAML's own tokens ('<block end>'), single punctuation marks (',' or ']') and a tab
+_YAML_OWN_WORDS = re.compile(r"""^['"](?:<[a-z ]+>|[^\w\s]|\\t)['"]$""")
+_YAML_TAG = "tag:yaml.org,2002:"
+_VALUE_KINDS = {"int": "an integer", "float": "a number", "bool": "true or false", "binary": "base64 data",
+                "timestamp": "a date", "null": "null", "set": "a set", "omap": "an ordered map",
+                "pairs": "a list of pairs", "map": "a mapping", "seq": "a list", "str": "text"}
+_QUOTE_HINT = "quote the value, without a !! tag, to keep it as text"
+
+
+class _KubeconfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` whose value conversions fail as YAML errors with a place in the file. Left to
+    itself it raises ValueError (an unquoted ``password: 2024-02-30`` is an invalid date) or TypeError
+    and AttributeError, with no place and often quoting the value."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except Exception:  # noqa: BLE001 - every conversion failure; its own text may quote the value
+            raise yaml.constructor.ConstructorError(None, None, _unreadable_value(node.tag),
+                                                    node.start_mark) from None
+
+
+def _unreadable_value(tag: str) -> str:
+    if tag == _YAML_TAG + "timestamp":
+        return "a value read as a date is not a valid date"
+    kind = _VALUE_KINDS.get(tag.removeprefix(_YAML_TAG)) if tag.startswith(_YAML_TAG) else None
+    return f"a value cannot be read as {kind}" if kind else "a value cannot be read"
+
+
+def _problem_words(problem: str) -> str:
+    """PyYAML's problem without the file's text it quotes (a tag, an alias or anchor name, an escape)."""
+    words = _YAML_QUOTED.sub(lambda m: m.group(0) if _YAML_OWN_WORDS.match(m.group(0)) else "", problem)
+    return " ".join(words.replace(" ,", ",").split()).rstrip(" ,:") or "cannot be parsed"
+
+
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> ConfigError:
+    """Where the YAML is broken and what kind of problem it is, without quoting the file's text (it may
+    hold a token or a password)."""
     mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or "cannot be parsed"
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    return redact(f"kubeconfig {path} is not valid YAML{where}: {problem}")
+    problem = getattr(exc, "problem", None)
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow (a control character)
+        problem = "a character YAML does not allow"
+        where = f" at position {exc.position + 1}"
+    else:
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    text = _problem_words(problem) if isinstance(problem, str) else "cannot be parsed"
+    hint = _QUOTE_HINT if text.startswith("a value ") else ""
+    return ConfigError(redact(f"kubeconfig {path} is not valid YAML{where}: {text}"), hint=hint)
 
 
 def read_kubeconfig_file(path: Path) -> dict[str, Any]:
@@ -181,9 +228,13 @@ def read_kubeconfig_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"kubeconfig {path} is not text (not UTF-8)") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_KubeconfigLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
-        raise ConfigError(_yaml_problem(path, exc)) from None
+        raise _yaml_problem(path, exc) from None
+    except RecursionError:
+        raise ConfigError(f"kubeconfig {path} is not valid YAML: it is nested too deeply") from None
+    except Exception:  # noqa: BLE001 - the loader's own failure: said without its text (it may quote the file)
+        raise ConfigError(f"kubeconfig {path} is not valid YAML: it cannot be parsed") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
