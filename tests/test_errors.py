@@ -266,3 +266,43 @@ def test_redact_removes_secrets(text: str, secret: str) -> None:
 ])
 def test_redact_keeps_ordinary_text(text: str) -> None:
     assert errors.redact(text) == text
+
+
+@pytest.mark.parametrize("text, secret", [
+    ('Get "https://admin:Hunter2pass@idp.example.com/token": dial tcp: connection refused', "Hunter2pass"),
+    ("Failed to parse: https://admin:SrvPw99@127.0.0.1:99999/version", "SrvPw99"),
+    ("clone https://ghp-Tok3n@github.com/org/repo failed", "ghp-Tok3n"),
+    ("error: session_token=Hunter2pass-xyz expired", "Hunter2pass"),
+    ("export GITHUB_TOKEN=gh-Secret1", "gh-Secret1"),
+    ("DB_PASSWORD=Hunter2pass ./run", "Hunter2pass"),
+    ("AWS_SESSION_TOKEN=IQoJb3JpZ2lu/X2VjEJr+abc", "IQoJb3JpZ2lu"),
+    ("kubectl --session-key=k3y-Value get ns", "k3y-Value"),
+    ('{"accessToken": "Hunter2 pass", "expiry": "2030-01-01"}', "Hunter2"),
+    ('{"idToken":"abc.def.ghi"}', "abc.def"),
+    ('private_key: "my secret words"', "secret words"),
+    ("password: 'p@ss w0rd'", "w0rd"),
+    ("Cookie: session=Hunter2passCookie; theme=dark", "Hunter2passCookie"),
+    ("login failed: password Hunter2pass rejected", "Hunter2pass"),
+])
+def test_redact_catches_any_secret_name_and_url_credentials(text: str, secret: str) -> None:
+    """Names kubectl's plugins, shells and identity providers print (``NAME_TOKEN=``, ``accessToken``,
+    ``user:password@`` in a URL) came through, as did a quoted value's words after its first."""
+    out = errors.redact(text)
+    assert secret not in out
+    assert "[redacted]" in out
+
+
+def test_redact_keeps_words_that_only_look_like_secret_names() -> None:
+    """The wider net catches no ordinary words: a bare "key", words ending in "key", a path's last part,
+    names that go on past the secret word, an e-mail address or a URL without credentials."""
+    keep = [
+        "the monkey: climbed, turkey=roasted, primary key: id, KeyError: 'x'",
+        "open /home/jane/.kube/my-token: no such file or directory",
+        'Get "https://idp.example.com/oauth/token": dial tcp: connection refused',
+        "tokenFile: /var/run/token, sessionTokenFile: /x, api_key_id: 5, secretName: db-creds",
+        "user jane@example.com cannot reach http://prometheus:9090/api/v1/query?query=up",
+        "login failed: password rejected; the token expired at 10:00",
+    ]
+    assert [errors.redact(text) for text in keep] == keep
+    assert errors.redact('Get "https://admin:pw@idp.example.com/token": dial tcp') == \
+        'Get "https://[redacted]@idp.example.com/token": dial tcp'

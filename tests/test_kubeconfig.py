@@ -574,6 +574,21 @@ def test_messages_never_carry_secrets(tmp_path: Path, caplog: pytest.LogCaptureF
         assert oct(path.stat().st_mode & 0o777)  # untouched file, still there
 
 
+def test_a_server_address_with_a_password_keeps_it_out_of_the_error(tmp_path: Path) -> None:
+    """A server written as https://user:password@host with a port no URL can have: the HTTP library
+    quoted the whole URL ("Failed to parse: https://admin:SrvPw99@...") and so did the message."""
+    path = write(tmp_path / "kc", config({"c": {"server": "https://admin:SrvPw99@127.0.0.1:99999"}},
+                                         {"u": {"token": SECRET}}, {"x": {"cluster": "c", "user": "u"}}))
+    try:
+        namespaces(load_kubeconfig(str(path)).api_client("x"))
+    except Exception as exc:  # noqa: BLE001 - whatever the libraries raise, as the app gets it
+        err = translate(exc, what="list namespaces")
+    else:
+        pytest.fail("a port beyond 65535 was accepted")
+    assert str(err).startswith("list namespaces: ") and "127.0.0.1:99999" in str(err)
+    assert "SrvPw99" not in str(err) and SECRET not in str(err)
+
+
 def test_a_missing_plugin_gets_the_kubeconfigs_install_hint(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
     """kubectl shows the installHint the kubeconfig gives for its credential plugin; meshdesk said only
     that the plugin was not on the PATH."""

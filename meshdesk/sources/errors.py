@@ -42,12 +42,31 @@ _SECRET_KEYS = (
     r"client[-_]key[-_]data|client[-_]certificate[-_]data|certificate[-_]authority[-_]data|"
     r"idp[-_]certificate[-_]authority[-_]data|clientKeyData|clientCertificateData"
 )
-_KEY_VALUE = re.compile(
-    r"(?i)(?P<key>[\"']?\b(?:" + _SECRET_KEYS + r")\b[\"']?)(?P<sep>\s*[=:]\s*)(?P<q>[\"']?)"
-    r"(?P<value>(?:(?:bearer|basic)\s+)?[^\s\"',;&}\]]+)"
+# Any other name ending in one of these words names a secret too: ``GITHUB_TOKEN``, ``session_token``,
+# ``DB_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``, ``--x-api-key``, ``private_key`` (with a prefix, so that a
+# word like "monkey" or a lone "key" is not one), and camelCase ``accessToken``, ``idToken``, ``privateKey``.
+# A name must end there (``tokenFile`` is a path), and none is the last part of a path: in
+# ``open /x/my-token: no such file`` or ``Get "https://idp/token": dial tcp`` what follows is no secret.
+_SECRET_SUFFIXES = r"token|password|passwd|pwd|secret|key|apikey"
+_SECRET_NAMES = (
+    r"(?<![/\\\w])(?<!\w-)(?i:(?:" + _SECRET_KEYS + r")\b)"
+    r"|(?<![/\\\w-])(?i:-{0,2}(?:[a-z0-9]+[_-])+(?:" + _SECRET_SUFFIXES + r"))(?![\w-])"
+    r"|(?<![/\\\w])(?:[a-z][a-z0-9]*|[A-Z][a-z0-9]+)(?:[A-Z][a-z0-9]*)*?"
+    r"(?:Token|Password|Passwd|Secret|Key|ApiKey)(?![\w-])"
 )
+# name=value, name: value, "name": "value" (a quoted value up to its closing quote, spaces and all)
+_KEY_VALUE = re.compile(
+    r"(?P<key>[\"']?(?:" + _SECRET_NAMES + r")[\"']?)(?P<sep>\s*[=:]\s*)"
+    r"(?:(?P<q>[\"'])(?P<quoted>(?:\\.|(?!(?P=q))[^\\\n])+)(?P<end>(?P=q)?)"
+    r"|(?P<value>(?i:(?:bearer|basic)\s+)?[^\s\"',;&}\]]+))"
+)
+# A URL's user:password@ (``https://admin:secret@host``, ``https://TOKEN@host``): all of it, up to the
+# last "@" before the host. (Bounded and unambiguous: no text makes it slow.)
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}://)(?:[^/\s\"'<>?#@]*@)+")
+# A Cookie or Set-Cookie header: every cookie on the line may be a session.
+_COOKIE = re.compile(r"(?i)\b((?:set-)?cookie)(\s*:\s*)[^\r\n]+")
 # "token <value>" in prose (a plugin's stderr): only values that do not look like an English word.
-_KEYWORD_SPACE = re.compile(r"(?i)\b(token|password|passwd|secret)(\s+)(?P<value>[^\s\"',;]{12,})")
+_KEYWORD_SPACE = re.compile(r"(?i)\b(token|password|passwd|secret)(\s+)(?P<value>[^\s\"',;]{6,})")
 # A random-looking run of letters and digits (upper, lower and digits all present), e.g. a bare token.
 _RANDOM_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{24,}(?![A-Za-z0-9])")
 # A JSON Web Token (OIDC id-token, service account token).
@@ -63,6 +82,13 @@ def _looks_like_base64_secret(run: str) -> bool:
     return (uppers >= len(run) // 10 and any(c.islower() for c in run) and any(c.isdigit() for c in run))
 
 
+def _looks_like_a_secret(word: str) -> bool:
+    """After "password"/"token" in prose: not an English word, and long or made of letters and digits."""
+    if word.isalpha() or word.startswith("[redacted"):
+        return False
+    return len(word) >= 12 or (any(c.isalpha() for c in word) and any(c.isdigit() for c in word))
+
+
 def redact(text: str) -> str:
     """``text`` with bearer/basic credentials, ``password=...``-style values, PEM blocks, JWTs and base64
     certificate or key data replaced by ``[redacted]``. Safe to call on any message before showing or
@@ -71,10 +97,16 @@ def redact(text: str) -> str:
         return text
     out = _PEM.sub("[redacted PEM block]", text)
 
+    out = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{_REDACTED}@", out)
+    out = _COOKIE.sub(lambda m: f"{m.group(1)}{m.group(2)}{_REDACTED}", out)
+
     def _kv(m: re.Match[str]) -> str:
-        if m.group("value").startswith("[redacted"):
+        value = m.group("value") if m.group("q") is None else m.group("quoted")
+        if value.startswith("[redacted"):
             return m.group(0)
-        return f"{m.group('key')}{m.group('sep')}{m.group('q')}{_REDACTED}"
+        if m.group("q") is not None:
+            return f"{m.group('key')}{m.group('sep')}{m.group('q')}{_REDACTED}{m.group('end')}"
+        return f"{m.group('key')}{m.group('sep')}{_REDACTED}"
 
     out = _KEY_VALUE.sub(_kv, out)
 
@@ -85,9 +117,8 @@ def redact(text: str) -> str:
         return f"{m.group(1)}{m.group(2)}{_REDACTED}"
 
     out = _AUTH_SCHEME.sub(_scheme, out)
-    out = _KEYWORD_SPACE.sub(
-        lambda m: m.group(0) if (m.group("value").isalpha() or m.group("value").startswith("[redacted"))
-        else f"{m.group(1)}{m.group(2)}{_REDACTED}", out)
+    out = _KEYWORD_SPACE.sub(lambda m: f"{m.group(1)}{m.group(2)}{_REDACTED}"
+                             if _looks_like_a_secret(m.group("value")) else m.group(0), out)
     out = _JWT.sub(_REDACTED, out)
     out = _RANDOM_RUN.sub(
         lambda m: _REDACTED if (any(c.isupper() for c in m.group(0)) and any(c.islower() for c in m.group(0))
