@@ -388,6 +388,17 @@ def test_password_in_the_url_stays_out_of_an_echoed_authorization_header() -> No
     assert "header was Basic [redacted]" in str(bad.value)
 
 
+def test_an_answer_nested_too_deeply_is_malformed_response() -> None:
+    """JSON arrays nested 100 000 deep raised RecursionError out of the client: a traceback in
+    ``meshdesk graph``."""
+    deep = '{"status":"success","data":{"resultType":"vector","result":' + "[" * 100_000 + "]" * 100_000 + "}}"
+    with StubServer(lambda r: StubResponse(200, deep, "application/json")) as stub:
+        with pytest.raises(MalformedResponse) as err:
+            PrometheusClient(stub.url).query("up")
+    assert str(err.value) == (f"{stub.url} sent JSON nested too deeply to be a Prometheus API answer "
+                              "(check the Prometheus address and its path prefix)")
+
+
 def test_bad_url_is_refused_early() -> None:
     with pytest.raises(ValueError, match="http"):
         PrometheusClient("prometheus:9090")

@@ -440,10 +440,13 @@ class PrometheusClient:
         status = resp.status_code
         body_text = self._redact(resp.text or "")
         excerpt = " ".join(body_text[:_BODY_EXCERPT].split())
+        too_deep = False
         try:
             body = resp.json()
         except (ValueError, json.JSONDecodeError):
             body = None
+        except RecursionError:  # arrays in arrays ... deeper than Python decodes: no Prometheus answer
+            body, too_deep = None, True
         if isinstance(body, dict) and body.get("kind") == "Status" and isinstance(body.get("message"), str):
             # the API server's own answer (service proxy): its message, not its JSON
             excerpt = " ".join(self._redact(body["message"])[:_BODY_EXCERPT].split())
@@ -468,6 +471,9 @@ class PrometheusClient:
             raise PrometheusHTTPError(
                 f"Prometheus at {where} answered HTTP {status}" + (f": {excerpt}" if excerpt else ""),
                 status=status, body=excerpt)
+        if too_deep:
+            raise MalformedResponse(f"{where} sent JSON nested too deeply to be a Prometheus API answer",
+                                    hint="check the Prometheus address and its path prefix")
         if not isinstance(body, dict):
             kind = "an HTML page" if excerpt.lstrip().lower().startswith(("<!doctype", "<html")) else "something"
             raise MalformedResponse(
