@@ -388,6 +388,37 @@ def test_password_in_the_url_stays_out_of_an_echoed_authorization_header() -> No
     assert "header was Basic [redacted]" in str(bad.value)
 
 
+def test_a_urls_query_is_kept_after_the_api_path_and_sent() -> None:
+    """``http://host/prom?access_token=Q`` got the API path after its query
+    (``/prom?access_token=Q/api/v1/query``): the token was mangled and the path wrong."""
+    secret = "QueryTok-55aa"
+
+    def answer(req: StubRequest) -> StubResponse:
+        if req.method == "POST":
+            return StubResponse(405, "Method Not Allowed")
+        return StubResponse(200, OK_BODY)
+
+    with StubServer(answer) as stub:
+        client = PrometheusClient(f"{stub.url}/prom/?access_token={secret}#frag=FragTok77")
+        assert client.query("up")[0].value == 1.0
+    post, get = stub.requests
+    assert (post.method, post.path) == ("POST", "/prom/api/v1/query")
+    assert post.params == {"access_token": secret, "query": "up"}  # the form, and the URL's own query
+    assert (get.method, get.path, get.params) == ("GET", "/prom/api/v1/query", {"access_token": secret, "query": "up"})
+    assert secret not in repr(client) and "FragTok77" not in repr(client)
+
+
+def test_a_fragment_is_hidden_like_a_query() -> None:
+    from meshdesk.sources.prometheus import safe_url
+
+    assert safe_url("http://h:9090/prom#access_token=FragTok77") == "http://h:9090/prom#access_token=***"
+    assert safe_url("http://h:9090/prom?a=1#FragTok77") == "http://h:9090/prom?a=***#***"
+    assert safe_url("admin:pw@h:9090#access_token=FragTok77") == "h:9090#access_token=***"
+    with pytest.raises(PrometheusUnreachable) as err:
+        PrometheusClient(f"http://127.0.0.1:{free_port()}/p#access_token=FragTok77").query("up")
+    assert "FragTok77" not in str(err.value) and "/p#access_token=***" in str(err.value)
+
+
 def test_an_answer_nested_too_deeply_is_malformed_response() -> None:
     """JSON arrays nested 100 000 deep raised RecursionError out of the client: a traceback in
     ``meshdesk graph``."""

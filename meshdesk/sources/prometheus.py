@@ -3,7 +3,8 @@
 ``url`` is where the Prometheus API lives, with any path prefix: a plain ``http://prometheus:9090``,
 an API server service proxy (``https://host/api/v1/namespaces/istio-system/services/prometheus:9090/proxy``)
 or a Thanos/Mimir prefix (``https://mimir/prometheus``). Queries go to ``<url>/api/v1/query`` and
-``/api/v1/query_range`` as POST forms (long queries fit; this is what Grafana does), falling back to
+``/api/v1/query_range`` (after the URL's path, before its query: a proxy's ``?access_token=`` is kept and
+sent) as POST forms (long queries fit; this is what Grafana does), falling back to
 GET once a server answers 405.
 
 Failures become typed errors a user can act on (all subclass ``PrometheusError``); none of their
@@ -159,26 +160,30 @@ def _to_unix(t: float | int | datetime) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL without any user:password@ part and with its query values hidden (``?token=***``: a
-    proxy's token may ride there), for messages; also when it was typed without its scheme
-    (``admin:secret@prometheus:9090``, which is no URL to urlsplit, and is said to be wrong)."""
+    """The URL without any user:password@ part and with its query and fragment values hidden
+    (``?token=***``, ``#access_token=***``: a proxy's token may ride there), for messages; also when it was
+    typed without its scheme (``admin:secret@prometheus:9090``, which is no URL to urlsplit, and is said
+    to be wrong)."""
     parts = urlsplit(url)
     if not parts.netloc:  # what is before the last "@" may be credentials: it is not shown
         shown = url.rsplit("@", 1)[1] if "@" in url else url
+        shown, hash_sep, fragment = shown.partition("#")
         base, sep, query = shown.partition("?")
-        return base + sep + _hidden_query(query) if sep else shown
+        return base + sep + _hidden_query(query) + hash_sep + _hidden_query(fragment, bare=True)
     query = _hidden_query(parts.query)
-    if parts.username is None and parts.password is None and query == parts.query:
+    fragment = _hidden_query(parts.fragment, bare=True)
+    if parts.username is None and parts.password is None and query == parts.query and fragment == parts.fragment:
         return url
     host = parts.netloc.rsplit("@", 1)[-1]  # as written: an IPv6 address keeps its brackets
-    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
+    return urlunsplit((parts.scheme, host, parts.path, query, fragment))
 
 
-def _hidden_query(query: str) -> str:
-    """A query string with every value replaced by ``***`` (the names stay, to say what was given)."""
+def _hidden_query(query: str, *, bare: bool = False) -> str:
+    """A query string with every value replaced by ``***`` (the names stay, to say what was given);
+    ``bare``: an item without "=" is hidden too (a fragment may be a token alone)."""
     if not query:
         return query
-    return "&".join(f"{name}=***" if sep else name
+    return "&".join(f"{name}=***" if sep else ("***" if bare and name else name)
                     for name, sep, _value in (item.partition("=") for item in query.split("&")))
 
 
@@ -265,6 +270,10 @@ class PrometheusClient:
             raise ValueError(f"Prometheus URL must look like http(s)://host[:port][/prefix], not {safe_url(url)!r}")
         self.url = url.rstrip("/")
         self._display_url = safe_url(self.url)
+        # the API's paths go after the URL's path; its query (a proxy's token) is kept and sent; a
+        # fragment is never sent
+        base = urlsplit(url)
+        self._base = base._replace(path=base.path.rstrip("/"), fragment="")
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
         self._token = token
@@ -385,8 +394,11 @@ class PrometheusClient:
             text = text.replace(s, "[redacted]")
         return text
 
+    def _endpoint(self, path: str) -> str:
+        return urlunsplit(self._base._replace(path=self._base.path + path))
+
     def _send(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
-        url = self.url + path
+        url = self._endpoint(path)
         auth = requests.auth.HTTPBasicAuth(*self._basic) if self._basic else None
         common: dict[str, Any] = {"headers": self._headers, "auth": auth, "timeout": self.timeout,
                                   "allow_redirects": True}
