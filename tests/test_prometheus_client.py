@@ -388,6 +388,50 @@ def test_password_in_the_url_stays_out_of_an_echoed_authorization_header() -> No
     assert "header was Basic [redacted]" in str(bad.value)
 
 
+def test_configured_headers_and_a_sessions_own_credentials_stay_out_of_errors(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Headers set in Settings (``Authorization: Bearer ...``, ``X-Scope-OrgID``) and the credentials a
+    given session adds (the kubeconfig's token, through the API server's proxy) were shown when the
+    server echoed them: "answered HTTP 400: bad request from Bearer HdrSecretTok42"."""
+    import requests
+
+    caplog.set_level(logging.DEBUG)
+    header_token, tenant, session_token = "HdrSecretTok42", "tenant-7731", "SessTok-0042"
+
+    def answer(req: StubRequest) -> StubResponse:
+        echoed = f"{req.headers.get('Authorization')} for {req.headers.get('X-Scope-OrgID')}"
+        bare = str(req.headers.get("Authorization")).split()[-1]  # the credential alone, without its scheme
+        if req.params["query"] == "bad":
+            return StubResponse(400, {"status": "error", "errorType": "bad_data", "error": f"bad {echoed}"})
+        if req.params["query"] == "warn":
+            return StubResponse(200, prometheus_vector([], warnings=[f"partial: {echoed}"]))
+        return StubResponse(400, f"bad request from {echoed}; credential {bare}")
+
+    class SessionAuth(requests.auth.AuthBase):
+        def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+            r.headers["Authorization"] = f"Bearer {session_token}"
+            return r
+
+    texts: list[str] = []
+    with StubServer(answer) as stub:
+        configured = PrometheusClient(stub.url, headers={"Authorization": f"Bearer {header_token}",
+                                                         "X-Scope-OrgID": tenant})
+        session = requests.Session()
+        session.auth = SessionAuth()
+        proxied = PrometheusClient(stub.url, session=session, headers={"X-Scope-OrgID": tenant})
+        for client in (configured, proxied):
+            with pytest.raises(PrometheusHTTPError) as http_error:
+                client.query("up")
+            with pytest.raises(PromQLError) as promql_error:
+                client.query("bad")
+            warnings = client.query("warn").warnings
+            texts += [str(http_error.value), http_error.value.body, str(promql_error.value), *warnings]
+    assert stub.requests[0].headers["X-Scope-OrgID"] == tenant  # the headers were sent
+    assert texts[0].startswith("Prometheus at ") and "answered HTTP 400: bad request from Bearer [redacted] for [redacted]" in texts[0]
+    for text in [*texts, caplog.text]:
+        assert header_token not in text and tenant not in text and session_token not in text
+
+
 def test_a_urls_query_is_kept_after_the_api_path_and_sent() -> None:
     """``http://host/prom?access_token=Q`` got the API path after its query
     (``/prom?access_token=Q/api/v1/query``): the token was mangled and the path wrong."""

@@ -17,6 +17,7 @@ import base64
 import json
 import logging
 import math
+import re
 import ssl
 import time as _time
 from collections.abc import Mapping
@@ -34,6 +35,8 @@ from meshdesk.sources.base import Forbidden, PrometheusError, Timeout, Unauthori
 log = logging.getLogger(__name__)
 
 _BODY_EXCERPT = 200
+_AUTHORIZATION_HEADERS = {"authorization", "proxy-authorization"}
+_CREDENTIAL_HEADERS = _AUTHORIZATION_HEADERS | {"cookie"}
 
 
 class PrometheusUnreachable(PrometheusError, Unreachable):
@@ -187,6 +190,40 @@ def _hidden_query(query: str, *, bare: bool = False) -> str:
                     for name, sep, _value in (item.partition("=") for item in query.split("&")))
 
 
+_MIN_SUBSTRING_SECRET = 8  # shorter secrets are redacted only where they stand alone, not inside words
+_MIN_QUERY_SECRET = 6  # a shorter query value ("tenant=a", "debug=1") is no credential
+
+
+def _header_secret_forms(name: str, value: str) -> list[str]:
+    """What of a header's value a server may echo: all of it; for Authorization only the credential after
+    its scheme ("Bearer X" -> X: the scheme says what was echoed) and, for Basic, the decoded
+    ``user:password`` and the password."""
+    value = value.strip()
+    scheme, _, credential = value.partition(" ")
+    credential = credential.strip()
+    if name.lower() not in _AUTHORIZATION_HEADERS or not credential or not scheme.isalpha():
+        return [value] if value else []
+    forms = [credential]
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credential, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            decoded = ""
+        if decoded.partition(":")[2]:
+            forms.extend([decoded, decoded.partition(":")[2]])
+    return forms
+
+
+def _redact_secrets(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret (longest first: a longer one may contain a shorter) replaced."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= _MIN_SUBSTRING_SECRET:
+            text = text.replace(secret, "[redacted]")
+        elif secret:
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "[redacted]", text)
+    return text
+
+
 def _basic_header_forms(user: str, password: str) -> list[str]:
     """The base64 of ``user:password`` as an ``Authorization: Basic`` header carries it: requests encodes
     it as Latin-1, other clients as UTF-8 (the same for ASCII)."""
@@ -294,6 +331,11 @@ class PrometheusClient:
         if parts.password:  # requests sends user:password@ in the URL as basic auth: redact it the same ways
             user, password = unquote(parts.username or ""), unquote(parts.password)
             self._secrets.extend([parts.password, password, *_basic_header_forms(user, password)])
+        for name, value in self._headers.items():  # a server echoing a header (X-Scope-OrgID, Authorization ...)
+            self._secrets.extend(_header_secret_forms(str(name), str(value)))
+        for _name, _sep, raw in (item.partition("=") for item in parts.query.split("&")):
+            if len(raw) >= _MIN_QUERY_SECRET:  # ?access_token=... is sent, and may be echoed
+                self._secrets.extend([raw, unquote(raw.replace("+", " "))])
         self._secrets = sorted(set(self._secrets), key=len, reverse=True)  # a longer one may contain a shorter
         if insecure:
             # the user chose this for this address; do not repeat urllib3's warning on every refresh
@@ -389,10 +431,21 @@ class PrometheusClient:
     def _labels(raw: Any) -> dict[str, str]:
         return series_labels(raw)
 
-    def _redact(self, text: str) -> str:
-        for s in self._secrets:
-            text = text.replace(s, "[redacted]")
-        return text
+    def _redact(self, text: str, sent: list[str] | None = None) -> str:
+        return _redact_secrets(text, self._secrets + (sent or []))
+
+    def _sent_secrets(self, resp: requests.Response) -> list[str]:
+        """The credentials the request that got ``resp`` carried, whatever set them (a session's own
+        authentication, e.g. the kubeconfig's token for the API server's proxy, included)."""
+        request = getattr(resp, "request", None)
+        headers = getattr(request, "headers", None) or {}
+        names = {n.lower() for n in self._headers} | _CREDENTIAL_HEADERS
+        out: list[str] = []
+        for name, value in headers.items():
+            if str(name).lower() in names and value:
+                text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                out.extend(_header_secret_forms(str(name), text))
+        return out
 
     def _endpoint(self, path: str) -> str:
         return urlunsplit(self._base._replace(path=self._base.path + path))
@@ -450,7 +503,10 @@ class PrometheusClient:
     def _decode(self, resp: requests.Response) -> tuple[Mapping[str, Any], list[str]]:
         where = self._display_url
         status = resp.status_code
-        body_text = self._redact(resp.text or "")
+        sent = self._sent_secrets(resp)
+        # only the start is shown: redacting all of a big answer cost more than decoding it
+        longest = max(map(len, self._secrets + sent), default=0)
+        body_text = self._redact((resp.text or "")[:_BODY_EXCERPT + longest], sent)
         excerpt = " ".join(body_text[:_BODY_EXCERPT].split())
         too_deep = False
         try:
@@ -461,7 +517,7 @@ class PrometheusClient:
             body, too_deep = None, True
         if isinstance(body, dict) and body.get("kind") == "Status" and isinstance(body.get("message"), str):
             # the API server's own answer (service proxy): its message, not its JSON
-            excerpt = " ".join(self._redact(body["message"])[:_BODY_EXCERPT].split())
+            excerpt = " ".join(self._redact(body["message"], sent)[:_BODY_EXCERPT].split())
 
         if status == 401:
             raise PrometheusUnauthorized(
@@ -473,7 +529,7 @@ class PrometheusClient:
                 hint="your account may not use the service proxy to Prometheus")
         if isinstance(body, dict) and body.get("status") == "error":
             error_type = str(body.get("errorType") or "")
-            message = self._redact(str(body.get("error") or "unknown error"))
+            message = self._redact(str(body.get("error") or "unknown error"), sent)
             if error_type == "timeout":
                 raise PrometheusTimeout(f"Prometheus gave up on the query: {message}",
                                         hint="try a shorter duration or fewer namespaces")
@@ -495,7 +551,7 @@ class PrometheusClient:
         if body.get("status") != "success" or not isinstance(body.get("data"), dict):
             raise MalformedResponse(f"{where} sent JSON that is not a Prometheus API answer: {excerpt[:80]}",
                                     hint="check the Prometheus address and its path prefix")
-        warnings = [self._redact(str(w)) for w in body.get("warnings") or []]
+        warnings = [self._redact(str(w), sent) for w in body.get("warnings") or []]
         self.last_warnings = warnings
         for w in warnings:
             log.warning("Prometheus at %s warns: %s", where, w)
