@@ -647,3 +647,30 @@ def test_number_fields_read_without_trailing_zeros(qtbot) -> None:  # type: igno
     spin.lineEdit().selectAll()
     QTest.keyClicks(spin.lineEdit(), "12.125")
     assert spin.value() == 12.125 and spin.text() == "12.125 %"
+
+
+def test_reload_and_review_keeps_what_another_dialog_applied_meanwhile(emu: KubeEmulator, settings: Settings,
+                                                                      window: QWidget, qtbot: QtBot) -> None:
+    """Traffic shifting and Fault injection open for reviews at once: the shift to v3 is applied, the
+    fault dialog meets the conflict, reloads and confirms. Its plan was made from the routing read
+    when it opened, so it wrote v1 back over the shift without a word; it now changes only the fault."""
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    inv = inventory(emu)
+    shift = open_action(ctl, qtbot, "traffic-shifting", node, inv)
+    fault = open_action(ctl, qtbot, "fault-injection", node, inv)
+    shift.form.sliders["v3"].setValue(100)
+    review_and_confirm(shift, qtbot, emu)
+    fault.form.delay_on.setChecked(True)
+    fault.form.delay_seconds.setValue(2)
+    with qtbot.waitSignal(fault.reviewReady, timeout=10000):
+        qtbot.mouseClick(fault.review_button, Qt.MouseButton.LeftButton)
+    # the dialog's copy of the VirtualService is older than the cluster's: the review says so
+    assert fault.page != REVIEW and fault.reload_button.isVisible(), fault.form_error.text()
+    with qtbot.waitSignal(fault.reviewReady, timeout=10000):
+        qtbot.mouseClick(fault.reload_button, Qt.MouseButton.LeftButton)
+    assert fault.page == REVIEW and "subset: v1" not in fault.diff_text.toPlainText()
+    with qtbot.waitSignal(fault.applied):
+        qtbot.mouseClick(fault.confirm_button, Qt.MouseButton.LeftButton)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][-1]
+    assert [r["destination"]["subset"] for r in http["route"]] == ["v3"] and "fault" in http

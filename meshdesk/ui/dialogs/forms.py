@@ -73,6 +73,9 @@ class ActionForm(QWidget):
 
 class _RoutingForm(ActionForm):
     edits_routes = True  # whether the form changes the VirtualService (else only the DestinationRule)
+    # the ServiceRouting fields this form sets; the rest are taken as the cluster has them when the plan
+    # is made (after "Reload and review again", what another dialog or person changed meanwhile stays)
+    aspects: tuple[str, ...] = ()
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,7 +94,10 @@ class _RoutingForm(ActionForm):
 
     def plan(self, inv: Inventory) -> ChangePlan:
         self._edit()
-        return service_routing_plan(inv, self.svc, copy.deepcopy(self.routing),
+        now, _vs, _dr = current_routing(inv, self.svc)
+        for name in self.aspects:
+            setattr(now, name, copy.deepcopy(getattr(self.routing, name)))
+        return service_routing_plan(inv, self.svc, now,
                                     f"{self.title} for service {self.svc.namespace}/{self.svc.name}")
 
 
@@ -100,6 +106,8 @@ class TrafficShiftingForm(_RoutingForm):
 
     title = "Traffic shifting"
     help_text = "Share the service's requests between its versions (weights add up to 100%)."
+
+    aspects = ("weights",)
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
@@ -196,6 +204,8 @@ class RequestRoutingForm(_RoutingForm):
     title = "Request routing"
     help_text = "Send requests that match a header or a URI to one version; other requests keep their routes."
 
+    aspects = ("matches",)
+
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
         self.matches: list[RouteMatch] = list(self.routing.matches)
@@ -276,6 +286,8 @@ class FaultInjectionForm(_RoutingForm):
     title = "Fault injection"
     help_text = "Delay or fail a share of the requests to this service, to see how its callers cope."
 
+    aspects = ("fault",)
+
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
         f = self.routing.fault
@@ -320,6 +332,8 @@ class FaultInjectionForm(_RoutingForm):
 class TimeoutsForm(_RoutingForm):
     title = "Timeouts and retries"
     help_text = "How long callers wait for this service, and how often a failed request is tried again."
+
+    aspects = ("timeout_seconds", "retry_attempts", "retry_per_try_timeout_seconds", "retry_on")
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
@@ -371,6 +385,8 @@ class CircuitBreakingForm(_RoutingForm):
     title = "Circuit breaking"
     edits_routes = False
     help_text = "Limit connections to this service and eject hosts that keep failing."
+
+    aspects = ("circuit_breaker",)
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
