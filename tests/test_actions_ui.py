@@ -674,3 +674,21 @@ def test_reload_and_review_keeps_what_another_dialog_applied_meanwhile(emu: Kube
         qtbot.mouseClick(fault.confirm_button, Qt.MouseButton.LeftButton)
     http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][-1]
     assert [r["destination"]["subset"] for r in http["route"]] == ["v3"] and "fault" in http
+
+
+def test_read_only_turned_on_while_a_dialog_is_open_refuses_its_confirm(emu: KubeEmulator, settings: Settings,
+                                                                        window: QWidget, qtbot: QtBot) -> None:
+    """Settings' read-only mode "refuses every action that writes": a dialog reviewed before it was
+    turned on still wrote on Confirm."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    dialog.form.sliders["v3"].setValue(100)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled()
+    before = emu.get("virtualservices", "bookinfo", "reviews", NET)["metadata"]["resourceVersion"]
+    settings.read_only = True  # the user turns read-only mode on in Settings
+    assert not dialog.confirm()
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert not dialog.busy and not dialog.confirm_button.isEnabled() and "Read-only mode" in dialog.verdict.text()
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["metadata"]["resourceVersion"] == before

@@ -226,7 +226,7 @@ class ActionsController(QObject):
     def open(self, spec: ActionSpec, inventory: Inventory) -> ChangeDialog:
         """Open the action's dialog (non-modal, so the graph stays usable)."""
         dialog = ChangeDialog(spec.make_form(inventory), inventory, self.writer, self.schemas, self._parent,
-                              reload=self._reloader(inventory))
+                              reload=self._reloader(inventory), read_only=lambda: self.read_only)
         dialog.applied.connect(self.applied)
         dialog.wrote.connect(self.wrote)
         dialog.finished.connect(dialog.deleteLater)

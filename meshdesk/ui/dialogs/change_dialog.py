@@ -57,12 +57,15 @@ class ChangeDialog(QDialog):
 
     def __init__(self, form: ActionForm, inventory: Inventory, writer: Any,
                  schemas: Callable[[], tuple[CRDSchemas, list[str]]], parent: QWidget | None = None,
-                 reload: Callable[[], Inventory] | None = None) -> None:
+                 reload: Callable[[], Inventory] | None = None,
+                 read_only: Callable[[], bool] | None = None) -> None:
         """``reload`` reads the cluster's state again (None: it cannot be read again): after a conflict
-        the user may review the same form against what the cluster has now."""
+        the user may review the same form against what the cluster has now. ``read_only`` says whether
+        read-only mode is on now: turned on while the dialog is open, it still refuses to apply."""
         super().__init__(parent)
         self.form = form
         self._reload = reload
+        self._read_only = read_only or (lambda: False)
         self._conflicted = False  # someone changed what this dialog read: offer to read it again
         self.inventory = inventory
         self.writer = writer
@@ -213,6 +216,10 @@ class ChangeDialog(QDialog):
     def confirm(self) -> bool:
         """Apply the reviewed plan on the worker; ``applyDone`` (and ``applied`` on success) tell when done."""
         if self.plan is None or not self.confirm_button.isEnabled() or self.busy:
+            return False
+        if self._read_only():
+            self.confirm_button.setEnabled(False)
+            self.verdict.setText("Read-only mode is on: nothing is written. Turn it off in Settings to apply.")
             return False
         writer, plan = self.writer, self.plan
         self._start("apply", lambda: apply(writer, plan), "Applying…")
