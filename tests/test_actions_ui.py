@@ -692,3 +692,31 @@ def test_read_only_turned_on_while_a_dialog_is_open_refuses_its_confirm(emu: Kub
     qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert not dialog.busy and not dialog.confirm_button.isEnabled() and "Read-only mode" in dialog.verdict.text()
     assert emu.get("virtualservices", "bookinfo", "reviews", NET)["metadata"]["resourceVersion"] == before
+
+
+def test_a_change_keeps_the_metadata_meshdesk_does_not_model(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                             qtbot: QtBot) -> None:
+    """A VirtualService applied with kubectl and owned by a controller: a replace sent only name,
+    labels, annotations and resourceVersion, so its owner references (Argo CD, Helm, an operator
+    collect it by them), finalizers and kubectl's last-applied-configuration were dropped."""
+    import json
+
+    vs = dict(emu.get("virtualservices", "bookinfo", "reviews", NET))
+    meta = dict(vs["metadata"])
+    applied = json.dumps({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                          "metadata": {"name": "reviews", "namespace": "bookinfo"}, "spec": vs["spec"]})
+    meta["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": applied, "team": "payments"}
+    meta["ownerReferences"] = [{"apiVersion": "example.com/v1", "kind": "Canary", "name": "reviews",
+                                "uid": "1234-5678", "controller": True}]
+    meta["finalizers"] = ["example.com/cleanup"]
+    vs["metadata"] = meta
+    emu.add(vs, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    dialog.form.sliders["v2"].setValue(100)
+    review_and_confirm(dialog, qtbot, emu)
+    after = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert [r["destination"]["subset"] for r in after["spec"]["http"][-1]["route"]] == ["v2"]
+    assert after["metadata"]["ownerReferences"] == meta["ownerReferences"]
+    assert after["metadata"]["finalizers"] == ["example.com/cleanup"]
+    assert after["metadata"]["annotations"] == meta["annotations"]

@@ -179,6 +179,29 @@ class ClusterWriter:
         return {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}, str(meta.get("resourceVersion") or "")
 
     # -- writes ------------------------------------------------------------------------------
+    def _keep_metadata(self, manifest: dict[str, Any], path: str, what: str) -> None:
+        """A replace sends the whole object: what meshdesk does not model of the object's metadata is
+        taken from the cluster's copy so it stays (owner references that let Helm, Argo CD or an
+        operator garbage-collect it, finalizers, and the annotations the inventory leaves out, such as
+        kubectl's last-applied-configuration). A copy that changed meanwhile is the PUT's 409 to find."""
+        from meshdesk.sources.inventory import _COPIES
+
+        try:
+            current = self._http().get(path, what=f"read {what}")
+        except NotFound:
+            return  # gone: the PUT says so
+        meta = current.get("metadata") if isinstance(current, dict) else None
+        if not isinstance(meta, dict):
+            return
+        ours = manifest["metadata"]
+        for key in ("ownerReferences", "finalizers"):
+            if meta.get(key):
+                ours[key] = meta[key]
+        theirs = meta.get("annotations")
+        kept = {k: v for k, v in theirs.items() if k in _COPIES} if isinstance(theirs, dict) else {}
+        if kept:
+            ours["annotations"] = {**kept, **(ours.get("annotations") or {})}
+
     def write(self, change: Change, *, dry_run: bool) -> None:
         query = [("dryRun", "All")] if dry_run else []
         http = self._http()
@@ -209,6 +232,7 @@ class ClusterWriter:
                 if not rv:
                     raise SourceError(f"{what}: no resourceVersion to replace it safely; reload and try again")
                 manifest["metadata"]["resourceVersion"] = rv
+                self._keep_metadata(manifest, f"{base}/{quote(obj.name)}", what)
                 http.request("PUT", f"{base}/{quote(obj.name)}", query, manifest, what=f"replace {what}")
             elif change.op == DELETE:
                 rv = change.before.resource_version if change.before else obj.resource_version
