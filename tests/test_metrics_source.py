@@ -123,6 +123,17 @@ def test_graph_targets() -> None:
     assert dict(t.labels) == {"source_workload_namespace": "shop", "source_workload": "a",
                               "destination_service_namespace": "shop", "destination_service_name": "b",
                               "request_protocol": "http"}  # the edge's protocol only, as Kiali charts it
+    # an HTTP edge's error chart counts HTTP error codes, not gRPC statuses (Kiali's edge charts)
+    spec = MetricsSpec(range_s=600, step_s=60, charts=("request_errors",))
+    assert "grpc_response_status" not in line_queries(t, spec)[0].promql
+    # without injected service nodes, an edge ends at a service only for what no workload served: its
+    # charts keep to those requests (they charted all the caller's traffic to the service)
+    plain = TrafficGraph(GraphRequest(injectServiceNodes=False))
+    for n in (src, svc):
+        plain.add_node(n)
+    plain.add_edge(Edge(e.id, src.id, svc.id, "http"))
+    bare = target_for_edge(plain, e.id)
+    assert bare is not None and dict(bare.labels)["destination_workload"] == "unknown"
     assert target_for_node(g, svc.id, "outbound") is None
     assert target_for_node(g, src.id, "outbound") == MetricsTarget.workload("shop", "a", "outbound")
 

@@ -343,6 +343,11 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
         any_of = _entry_hosts(dst)
     else:
         labels += _side_labels(dst, "destination")
+        if dst.node_type == NODE_SERVICE and not graph.request.injectServiceNodes \
+                and graph.request.graphType != "service":
+            # without injected service nodes, an edge ends at a service only for the requests no
+            # workload served (a 503, a route to nowhere): its charts keep to those, as Kiali's do
+            labels.append(("destination_workload", UNKNOWN))
     if spans_clusters(graph):
         if src.node_type not in (NODE_SERVICE, NODE_AGGREGATE) and _known(src.cluster):
             labels.append(("source_cluster", src.cluster))

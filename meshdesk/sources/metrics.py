@@ -65,9 +65,12 @@ def _by(*labels: str) -> str:
 
 def _errors(metric: str, base: Sequence[str], w: str) -> str:
     """The rates of the error series (Kiali's): an error code, or else a gRPC error status. The two sets
-    of series are disjoint, so their union is summed whole."""
+    of series are disjoint, so their union is summed whole. A chart of HTTP requests alone (an HTTP
+    edge's) counts error codes only, as Kiali's edge charts do: a gRPC status there is no HTTP error."""
     codes = promql.quote(ERROR_CODES)
     http = _sel(metric, [*base, f"response_code=~{codes}"])
+    if promql.eq("request_protocol", "http") in base:
+        return f"rate({http}{w})"
     grpc = _sel(metric, [*base, f"response_code!~{codes}", f"grpc_response_status=~{promql.quote(GRPC_ERROR_STATUSES)}"])
     return f"(rate({http}{w}) or rate({grpc}{w}))"
 
