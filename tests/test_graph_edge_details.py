@@ -98,6 +98,20 @@ def test_response_time_of_an_edge_between_two_namespaces_is_its_callers() -> Non
     assert edge(g, "cart", "cart-v1").response_time == pytest.approx(100)
 
 
+def test_a_time_reported_only_by_a_caller_outside_the_chosen_namespaces_is_not_the_edges() -> None:
+    """The ingress gateway (istio-system, not chosen) sends requests to shop's api that no workload
+    served, so only the gateway reported them. Kiali reads a namespace's own workloads' reports and its
+    services' destination reports: that edge has no response time (meshdesk showed the gateway's) until
+    istio-system is chosen too."""
+    gw = dict(src_ns="istio-system", service="api", reporter="source")
+    samples = [http("istio-ingressgateway", None, 5, "503", **gw),
+               _duration("istio-ingressgateway", None, "0.95", 4.8, **gw)]
+    g = build(snapshot(samples, namespaces=("shop",), appenders=("responseTime",)))
+    assert [e.response_time for e in g.edges.values()] == [None]
+    g = build(snapshot(samples, namespaces=("shop", "istio-system"), appenders=("responseTime",)))
+    assert [e.response_time for e in g.edges.values()] == [pytest.approx(4.8)]
+
+
 def test_throughput_by_type() -> None:
     """As Kiali reads them: request bytes from the caller's proxy, response bytes from the server's
     (their twins from the other proxy are not what it shows)."""

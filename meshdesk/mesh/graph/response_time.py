@@ -6,7 +6,8 @@ accepted too). As in Kiali, destination-reported values win over source-reported
 an ambient namespace what callers from outside reported comes first, and that an edge from a selected
 namespace into another one takes its caller's report: Kiali reads each namespace's edges in that
 namespace's own queries (destination reports of its services, then its workloads' own reports) and keeps
-the caller's namespace's copy of an edge. The first value for an edge is kept (quantiles cannot be
+the caller's namespace's copy of an edge; a report by a caller outside the chosen namespaces alone
+gives an edge no time. The first value for an edge is kept (quantiles cannot be
 added), and with injected service nodes the time is put on the service -> workload edge.
 """
 
@@ -49,6 +50,10 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
                         or labels.get("source_workload_namespace") == dest_ns:
                     continue
             elif reporter_of(labels, req.waypoint_reports) != phase:
+                continue
+            elif phase == "source" and selected and labels.get("source_workload_namespace") not in selected:
+                # Kiali reads a namespace's own workloads' reports only: what a caller outside the chosen
+                # namespaces reported (a gateway's requests no workload served) gives its edge no time
                 continue
             protocol = labels.get("request_protocol", HTTP)
             if (protocol == HTTP and req.rateHttp != "requests") or (protocol == GRPC and req.rateGrpc != "requests"):
