@@ -226,3 +226,17 @@ def test_closing_does_not_wait_for_a_call_that_will_not_end(qtbot) -> None:
     for thread in left:
         assert thread.wait(10000)
     poller_module._ABANDONED.clear()
+
+
+def test_timed_refreshes_offer_namespaces_created_meanwhile(qtbot, poller: Poller) -> None:
+    """A namespace created while the app runs was offered only after a manual refresh; timed
+    refreshes now read the namespace list again every so often (not on every poll)."""
+    src = shop_source()
+    poller.namespaces_every_s = 0.3
+    with qtbot.waitSignal(poller.namespacesReady, timeout=5000):
+        poller.set_source(lambda: src, GraphRequest(graphType="workload", namespaces=("shop",)))
+    src.samples["blog"] = [sample("web-v1", "db-v1", "blog", 2.0)]  # kubectl create namespace blog
+    poller.set_interval(0.05)
+    with qtbot.waitSignal(poller.namespacesReady, timeout=5000,
+                          check_params_cb=lambda names, _used: "blog" in names):
+        pass

@@ -49,6 +49,7 @@ SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", 
 # failures of the API server itself after which the user's Retry opens the source again (Prometheus'
 # errors have a kind of their own: the cluster connection is fine)
 _REOPEN_KINDS = frozenset({Unauthorized.kind, Unreachable.kind, Timeout.kind})
+NAMESPACES_EVERY_S = 120.0
 
 
 def default_builder(snapshot: Snapshot) -> TrafficGraph:
@@ -229,6 +230,10 @@ class Poller(QObject):
         super().__init__(parent)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        # timed refreshes read the namespace list again this often, so a namespace created meanwhile
+        # is offered without a manual refresh (as Kiali's namespace menu shows new ones)
+        self.namespaces_every_s = NAMESPACES_EVERY_S
+        self._listed_at = 0.0  # time.monotonic() of the last namespace list
         self._builder = builder or default_builder
         self._retired: list[tuple[QThread, _Worker]] = []
         self._thread, self._worker = self._start_worker()
@@ -379,6 +384,8 @@ class Poller(QObject):
 
     def _tick(self) -> None:
         if not self._retry.isActive():  # while backing off, the retry timer decides
+            if self._listed and time.monotonic() - self._listed_at >= self.namespaces_every_s:
+                self._want_namespaces = True
             self.refresh_now()
 
     def _finish(self, generation: int) -> None:
@@ -426,6 +433,7 @@ class Poller(QObject):
         if token is not self._token or self._stopped:
             return
         self._listed = True
+        self._listed_at = time.monotonic()
         if generation == self._generation and self._request is not None and not self._request.namespaces:
             self._request = replace(self._request, namespaces=tuple(used))  # same fetch: no new generation
         self.namespacesReady.emit(names, used)
