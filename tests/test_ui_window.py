@@ -1178,3 +1178,21 @@ def test_a_saved_arrangement_that_is_not_base64_text_is_ignored() -> None:
 
     assert _saved_bytes("é") is None and _saved_bytes("") is None and _saved_bytes(None) is None
     assert _saved_bytes("AAAA/wAA") is not None
+
+
+def test_long_names_neither_push_buttons_away_nor_crowd_the_status_bar(qtbot, make_window) -> None:
+    """A long namespace pushed Replay into the toolbar's overflow menu, and an EKS context ARN ran the
+    status bar's texts into "updated … ago". Names are shortened where they are shown, whole in tooltips."""
+    ns = "payments-processing-europe-west-production"
+    ctx = "arn:aws:eks:eu-west-1:123456789012:cluster/payments-processing-europe-west-production"
+    src = ScriptedSource(ctx, {ns: [sample("frontend-v1", "cart-v1", ns, 5.0)]})
+    w = make_window(contexts=[ctx], context=ctx, namespaces=[ns], factories={ctx: lambda: src})
+    w.resize(1000, 650)
+    wait_graph(qtbot, w)
+    button = w.toolbar.namespace_button
+    assert ns not in button.text() and button.text().startswith("Namespaces: payments-") and ns in button.toolTip()
+    replay = w.toolbar.widgetForAction(w.toolbar.replay_action)
+    assert replay is not None and replay.isVisible()  # not in the toolbar's overflow menu
+    assert ctx in w.status_source.text() and ctx in w.status_source.toolTip()
+    qtbot.waitUntil(lambda: w.status_source.geometry().right() < w.status_age.geometry().left(), timeout=5000)
+    assert w.status_prometheus.geometry().right() < w.status_age.geometry().left()

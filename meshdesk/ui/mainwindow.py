@@ -43,6 +43,7 @@ from meshdesk.store.settings import Settings, load_settings
 from meshdesk.ui.banner import Banner
 from meshdesk.ui.canvas import SHORTCUTS, DisplayOptions, GraphView, Legend
 from meshdesk.ui.empty import EmptyState
+from meshdesk.ui.labels import ElidedLabel
 from meshdesk.ui.messages import MessageBus, UserMessage, title_for
 from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, no_node_graph
 from meshdesk.ui.panels import SidePanel
@@ -219,8 +220,8 @@ class MainWindow(QMainWindow):
         self.dock.raise_()
 
         # status bar
-        self.status_source = QLabel()
-        self.status_prometheus = QLabel()
+        self.status_source = ElidedLabel()  # long context names (EKS ARNs) must not crowd the rest out
+        self.status_prometheus = ElidedLabel()
         self.status_age = QLabel()
         sb = self.statusBar()
         sb.addWidget(self.status_source)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.find import FIND_EXAMPLES, HIDE_EXAMPLES
 
 _NAMESPACE_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # an RFC 1123 label
+NS_SHOWN = 24  # characters of a namespace name the toolbar's button shows
 
 GRAPH_TYPES: tuple[tuple[str, str], ...] = (
     ("app", "App graph"),
@@ -502,12 +503,16 @@ class MainToolBar(QToolBar):
 
     def _update_ns_text(self) -> None:
         sel = self._selected_ns
+
+        def short(name: str) -> str:  # a long namespace must not push the toolbar's last buttons away
+            return name if len(name) <= NS_SHOWN else name[: NS_SHOWN - 1] + "\u2026"
+
         if not sel:
             text = "Namespaces: none"
         elif len(sel) <= 2:
-            text = "Namespaces: " + ", ".join(sel)
+            text = "Namespaces: " + ", ".join(short(n) for n in sel)
         else:
-            text = f"Namespaces: {sel[0]} +{len(sel) - 1}"
+            text = f"Namespaces: {short(sel[0])} +{len(sel) - 1}"
         self.namespace_button.setText(text)
         self.namespace_button.setToolTip("Namespaces shown: " + (", ".join(sel) or "none"))
 
