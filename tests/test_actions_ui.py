@@ -720,3 +720,24 @@ def test_a_change_keeps_the_metadata_meshdesk_does_not_model(emu: KubeEmulator, 
     assert after["metadata"]["ownerReferences"] == meta["ownerReferences"]
     assert after["metadata"]["finalizers"] == ["example.com/cleanup"]
     assert after["metadata"]["annotations"] == meta["annotations"]
+
+
+def test_a_gateway_only_virtual_service_is_left_alone(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                      qtbot: QtBot, shared_dir: Path) -> None:
+    """An edge VirtualService bound to bookinfo-gateway only (no "mesh") also names reviews: it routes
+    what enters through the gateway, not the mesh's traffic. Traffic shifting reviews edited it (first
+    by name) and left the mesh's reviews VirtualService as it was; it edits the mesh's one."""
+    emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/bookinfo-gateway.yaml", namespace="bookinfo")
+    edge_spec = {"hosts": ["reviews.bookinfo.svc.cluster.local"], "gateways": ["bookinfo-gateway"],
+                 "http": [{"route": [{"destination": {"host": "reviews", "subset": "v3"}}]}]}
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService", "metadata": {"name": "edge-reviews"},
+             "spec": edge_spec}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(dialog.form, TrafficShiftingForm)
+    assert dialog.form.weights() == {"v1": 100, "v2": 0, "v3": 0}  # the mesh's routing (all v1), not the edge's
+    dialog.form.sliders["v2"].setValue(100)
+    review_and_confirm(dialog, qtbot, emu)
+    mesh_route = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][-1]["route"]
+    assert [r["destination"]["subset"] for r in mesh_route] == ["v2"]
+    assert emu.get("virtualservices", "bookinfo", "edge-reviews", NET)["spec"] == edge_spec

@@ -409,3 +409,25 @@ def test_the_policy_istio_applies_is_the_one_changed_the_oldest() -> None:
     for o in (old, new):
         o.created = ""
     assert current_mtls_mode(inv, "shop", wl) == "DISABLE"
+
+
+def test_the_mesh_routing_is_not_a_gateway_only_virtual_service() -> None:
+    """A VirtualService bound to gateways only routes what enters through them: it is not the routing
+    a service's actions show and change (a "mesh" gateway among them makes it one)."""
+    from meshdesk.mesh.changes import CREATE, service_routing_plan
+
+    host = "reviews.shop.svc.cluster.local"
+    edge = IstioObject("VirtualService", "edge", "shop", spec={"hosts": [host], "gateways": ["shop/gw"], "http": [
+        {"route": [{"destination": {"host": host, "subset": "v3"}}]}]})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[edge])
+    routing, vs, _ = current_routing(inv, REVIEWS)
+    assert vs is None and routing.weights == {}
+    plan = service_routing_plan(inv, REVIEWS, ServiceRouting(weights={"v1": 100}))
+    assert [(c.op, c.kind, c.name) for c in plan.changes] == [(CREATE, "DestinationRule", "reviews"),
+                                                              (CREATE, "VirtualService", "reviews")]
+    edge.spec["gateways"] = ["shop/gw", "mesh"]
+    assert current_routing(inv, REVIEWS)[1] is edge
+    # one named as meshdesk would name the service's own, for the gateway only: said, not overwritten
+    edge.name, edge.spec["gateways"] = "reviews", ["shop/gw"]
+    with pytest.raises(RoutingError, match="routes only what enters through gateways \\(shop/gw\\)"):
+        service_routing_plan(inv, REVIEWS, ServiceRouting(weights={"v1": 100}))

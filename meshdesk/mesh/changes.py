@@ -25,6 +25,7 @@ from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.routing import (
     RoutingError,
     ServiceRouting,
+    applies_to_mesh,
     build_peer_authentication,
     build_service_routing,
     current_routing,
@@ -394,9 +395,16 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
 def _refuse_taken_names(inv: Inventory, svc: Service, creates: Sequence[str]) -> None:
     """meshdesk names a service's VirtualService and DestinationRule after the service: when it would
     create one (``creates``: their kinds) but that name is taken by an object for other hosts, say so
-    (the create could never go through, and overwriting it would break those hosts)."""
+    (the create could never go through, and overwriting it would break those hosts), or routes the
+    service's traffic from gateways only (overwriting it would change what enters through them)."""
     for kind in creates:
-        if any(o.name == svc.name for o in inv.istio_objects(kind, svc.namespace)):
+        taken = next((o for o in inv.istio_objects(kind, svc.namespace) if o.name == svc.name), None)
+        if taken is not None and kind == "VirtualService" and not applies_to_mesh(taken):
+            gateways = ", ".join(str(g) for g in taken.spec.get("gateways") or ())
+            raise RoutingError(f"VirtualService {svc.namespace}/{svc.name} routes only what enters through "
+                               f"gateways ({gateways}): meshdesk names the VirtualService for the mesh's "
+                               f"traffic to service {svc.name} so; rename that one first")
+        if taken is not None:
             raise RoutingError(f"a {kind} named {svc.name} already exists in {svc.namespace} for other hosts: "
                                f"meshdesk names the {kind} of service {svc.name} so; rename that one first")
 

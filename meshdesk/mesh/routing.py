@@ -529,14 +529,23 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
     return found
 
 
+def applies_to_mesh(vs: IstioObject) -> bool:
+    """Whether a VirtualService routes the mesh's own traffic (sidecars'): it names no gateway, or
+    names the reserved gateway ``mesh`` among them. One bound to gateways only routes what enters
+    through those, and is not the service's routing."""
+    gateways = _l(_d(vs.spec).get("gateways"))
+    return not gateways or "mesh" in gateways
+
+
 def current_routing(inv: Inventory, svc: Service) -> tuple[ServiceRouting, IstioObject | None, IstioObject | None]:
-    """The routing in force for ``svc``: the VirtualService and DestinationRule whose host is the service."""
+    """The routing in force for ``svc``: the VirtualService for mesh traffic (see ``applies_to_mesh``)
+    and the DestinationRule whose host is the service."""
     short = host_names(svc)
 
     def _for(kind: str, key: str) -> IstioObject | None:
         mine = [o for o in inv.istio_objects(kind, svc.namespace)
-                if (kind == "VirtualService" and any(isinstance(h, str) and h in short
-                                                     for h in _l(_d(o.spec).get("hosts"))))
+                if (kind == "VirtualService" and applies_to_mesh(o)
+                    and any(isinstance(h, str) and h in short for h in _l(_d(o.spec).get("hosts"))))
                 or (kind == "DestinationRule" and isinstance(_d(o.spec).get(key), str) and _d(o.spec).get(key) in short)]
         mine.sort(key=lambda o: (not is_managed(o), o.name))
         return mine[0] if mine else None
