@@ -741,3 +741,29 @@ def test_a_gateway_only_virtual_service_is_left_alone(emu: KubeEmulator, setting
     mesh_route = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][-1]["route"]
     assert [r["destination"]["subset"] for r in mesh_route] == ["v2"]
     assert emu.get("virtualservices", "bookinfo", "edge-reviews", NET)["spec"] == edge_spec
+
+
+def test_enabling_injection_removes_a_revision_label_that_would_mislead(emu: KubeEmulator, settings: Settings,
+                                                                      window: QWidget, qtbot: QtBot) -> None:
+    """A namespace labelled istio-injection=disabled and istio.io/rev=canary: enabling set
+    istio-injection=enabled and left the revision label, which it overrides (pods got the default
+    revision's sidecar, not canary's, without a word). As Kiali does, the revision label goes, and the
+    dialog says so before anything is written."""
+    emu.add_namespace("canary", {"istio-injection": "disabled", "istio.io/rev": "canary"})
+    ctl = controller_for(emu, settings, window)
+    inv = read_inventory(emu.api_client(), ["canary"], cluster="Kubernetes")
+    graph = TrafficGraph(request=GraphRequest(namespaces=("canary",)))
+    menu = ctl.menu_for(None, graph, inv)
+    action = next(a for a in menu.actions() if a.objectName() == "injection")
+    assert action.text() == "Enable sidecar injection in canary…"
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    said = "Its label istio.io/rev=canary is removed: istio-injection=enabled takes precedence over it"
+    assert said in dialog.form.restart_label.text()
+    review_and_confirm(dialog, qtbot, emu)
+    assert said in dialog.notes.text()
+    assert "-    istio.io/rev: canary" in dialog.diff_text.toPlainText()
+    labels = emu.get("namespaces", "", "canary")["metadata"]["labels"]
+    assert labels.get("istio-injection") == "enabled" and "istio.io/rev" not in labels

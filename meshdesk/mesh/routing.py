@@ -630,11 +630,16 @@ class InjectionChange:
     labels: dict[str, str | None]  # the label patch (None removes a label)
     restart: list[str]  # "workload (kind)" that must restart to get or lose their sidecar
     ambient: bool = False  # the namespace is in ambient mode (ztunnel carries its pods' traffic)
+    revision: str = ""  # the istio.io/rev label that enabling removes (istio-injection would win over it)
 
     def describe(self) -> str:
         verb = "get" if self.enable else "lose"
         note = (f"Namespace {self.namespace} is in ambient mode: pods that get a sidecar leave ztunnel's "
                 "handling for the sidecar's. " if self.ambient and self.enable else "")
+        if self.revision and self.enable:
+            note += (f"Its label istio.io/rev={self.revision} is removed: istio-injection=enabled takes "
+                     f"precedence over it, so new pods get the default revision's sidecar, not revision "
+                     f"{self.revision}'s. ")
         if not self.restart:
             return f"{note}No running workload in {self.namespace} needs a restart."
         return f"{note}{counted(len(self.restart), 'workload')} must restart to {verb} their sidecar: " + ", ".join(self.restart)
@@ -643,7 +648,10 @@ class InjectionChange:
 def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionChange:
     ns = inv.namespace(namespace)
     labels: dict[str, str | None] = {"istio-injection": "enabled" if enable else "disabled"}
-    if ns is not None and ns.labels.get("istio.io/rev") and not enable:
+    revision = ns.labels.get("istio.io/rev", "") if ns is not None else ""
+    if revision:
+        # as Kiali's buildNamespaceInjectionPatch: the two labels together leave pods to istio-injection,
+        # so the revision label only misleads (it is removed when disabling too)
         labels["istio.io/rev"] = None
     restart = []
     for w in inv.workloads:
@@ -658,7 +666,7 @@ def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionC
         elif not enable and w.has_sidecar:
             restart.append(f"{w.name} ({w.kind})")
     ambient = ns is not None and ns.labels.get("istio.io/dataplane-mode") == "ambient"
-    return InjectionChange(namespace, enable, labels, sorted(restart), ambient)
+    return InjectionChange(namespace, enable, labels, sorted(restart), ambient, revision)
 
 
 def managed_objects(inv: Inventory, namespace: str | None = None) -> list[IstioObject]:
