@@ -767,3 +767,40 @@ def test_enabling_injection_removes_a_revision_label_that_would_mislead(emu: Kub
     assert "-    istio.io/rev: canary" in dialog.diff_text.toPlainText()
     labels = emu.get("namespaces", "", "canary")["metadata"]["labels"]
     assert labels.get("istio-injection") == "enabled" and "istio.io/rev" not in labels
+
+
+def test_a_timeout_of_0s_stays_no_timeout(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                          qtbot: QtBot) -> None:
+    """ratings' route says timeout: 0s (Istio: no timeout) and retries with perTryTimeout: 0s. The
+    form showed "Request timeout [x] 10 s", and changing only the retry attempts wrote timeout: 10s
+    and dropped the per-try 0s; fault injection on it was refused ("timeout must be above 0")."""
+    vs = emu.get("virtualservices", "bookinfo", "ratings", NET)
+    vs["spec"]["http"][0].update({"timeout": "0s", "retries": {"attempts": 2, "perTryTimeout": "0s"}})
+    emu.add(vs, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "ratings")
+    dialog = open_action(ctl, qtbot, "timeouts", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, TimeoutsForm)
+    assert not form.timeout_on.isChecked() and not form.timeout.isEnabled()  # off: no timeout
+    assert form.retries_on.isChecked() and form.attempts.value() == 2 and form.per_try.text() == "none"
+    form.attempts.setValue(3)
+    review_and_confirm(dialog, qtbot, emu)
+    assert "timeout: 10s" not in dialog.diff_text.toPlainText()
+    rule = emu.get("virtualservices", "bookinfo", "ratings", NET)["spec"]["http"][0]
+    assert rule["timeout"] == "0s" and rule["retries"] == {"attempts": 3, "perTryTimeout": "0s"}
+
+    fault = open_action(ctl, qtbot, "fault-injection", node, inventory(emu))
+    assert isinstance(fault.form, FaultInjectionForm)
+    fault.form.abort_on.setChecked(True)
+    review_and_confirm(fault, qtbot, emu)
+    rule = emu.get("virtualservices", "bookinfo", "ratings", NET)["spec"]["http"][0]
+    assert rule["timeout"] == "0s" and "abort" in rule["fault"]
+
+    # a timeout the user sets replaces it
+    dialog = open_action(ctl, qtbot, "timeouts", node, inventory(emu))
+    assert isinstance(dialog.form, TimeoutsForm)
+    dialog.form.timeout_on.setChecked(True)
+    dialog.form.timeout.setValue(4)
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("virtualservices", "bookinfo", "ratings", NET)["spec"]["http"][0]["timeout"] == "4s"

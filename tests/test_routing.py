@@ -431,3 +431,19 @@ def test_the_mesh_routing_is_not_a_gateway_only_virtual_service() -> None:
     edge.name, edge.spec["gateways"] = "reviews", ["shop/gw"]
     with pytest.raises(RoutingError, match="routes only what enters through gateways \\(shop/gw\\)"):
         service_routing_plan(inv, REVIEWS, ServiceRouting(weights={"v1": 100}))
+
+
+def test_a_timeout_of_0s_is_read_and_written_as_it_is() -> None:
+    """Istio reads timeout: 0s as no timeout; rewriting the route for another reason kept nothing of
+    it (0 is falsy) or refused it ("must be above 0 seconds")."""
+    host = "reviews.shop.svc.cluster.local"
+    vs = IstioObject("VirtualService", "reviews", "shop", spec={"hosts": [host], "http": [
+        {"route": [{"destination": {"host": host}}], "timeout": "0s",
+         "retries": {"attempts": 2, "perTryTimeout": "0s"}}]})
+    routing = read_service_routing(vs, None)
+    assert routing.timeout_seconds == 0 and routing.retry_per_try_timeout_seconds == 0
+    routing.fault = Fault(abort_percent=10)
+    written, _ = build_service_routing(REVIEWS, routing, WORKLOADS)
+    assert written is not None
+    rule = written.spec["http"][-1]
+    assert rule["timeout"] == "0s" and rule["retries"] == {"attempts": 2, "perTryTimeout": "0s"}

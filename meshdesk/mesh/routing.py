@@ -99,7 +99,7 @@ def retry_policies(text: str) -> list[str]:
 
 def _seconds(value: float) -> str:
     text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return f"{text}s"
+    return f"{text or '0'}s"
 
 
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|\u00b5s|ms|s|m|h)")
@@ -246,7 +246,8 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
     if f.abort_percent > 0 and not 200 <= f.abort_status <= 599:
         raise RoutingError(f"abort status must be an HTTP status from 200 to 599, not {f.abort_status}")
     for name, value in (("timeout", routing.timeout_seconds), ("per-try timeout", routing.retry_per_try_timeout_seconds)):
-        if value is not None and value <= 0:
+        # 0 is what a hand-written "0s" reads as (Istio: no timeout), kept as it is written
+        if value is not None and value < 0:
             raise RoutingError(f"{name} must be above 0 seconds")
     if routing.retry_attempts is not None and routing.retry_attempts < 0:
         raise RoutingError("retry attempts cannot be negative")
@@ -303,11 +304,11 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         if f.abort_percent > 0:
             fault["abort"] = {"percentage": {"value": float(f.abort_percent)}, "httpStatus": int(f.abort_status)}
         extras["fault"] = fault
-    if routing.timeout_seconds:
+    if routing.timeout_seconds is not None:
         extras["timeout"] = _seconds(routing.timeout_seconds)
     if routing.retry_attempts is not None:
         retries: dict[str, Any] = {"attempts": int(routing.retry_attempts)}
-        if routing.retry_per_try_timeout_seconds:
+        if routing.retry_per_try_timeout_seconds is not None:
             retries["perTryTimeout"] = _seconds(routing.retry_per_try_timeout_seconds)
         if retry_policies(routing.retry_on):
             retries["retryOn"] = ",".join(retry_policies(routing.retry_on))

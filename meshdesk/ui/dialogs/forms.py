@@ -339,10 +339,18 @@ class TimeoutsForm(_RoutingForm):
         super().__init__(inv, svc, parent)
         r = self.routing
         form = QFormLayout(self)
+        # "0s" written by hand is Istio's "no timeout": shown as off, and written back as it is (as 0s)
+        # unless the user sets a timeout; so is a per-try timeout of 0s (shown as none)
+        self._kept_zero_timeout = r.timeout_seconds == 0
+        self._kept_zero_per_try = r.retry_per_try_timeout_seconds == 0
         self.timeout_on = QCheckBox("Request timeout")
-        self.timeout_on.setChecked(r.timeout_seconds is not None)
+        self.timeout_on.setChecked(bool(r.timeout_seconds))
         self.timeout = _dspin(0.001, 86400, r.timeout_seconds or 10, " s")
         form.addRow(self.timeout_on, self.timeout)
+        if self._kept_zero_timeout:
+            self.timeout_on.setToolTip("Its VirtualService says timeout: 0s, which Istio reads as no timeout; "
+                                       "it stays so unless you set one here.")
+            form.addRow(QLabel("No timeout now (timeout: 0s in its VirtualService, kept as it is)."))
         self.retries_on = QCheckBox("Retries")
         self.retries_on.setChecked(r.retry_attempts is not None)
         self.attempts = QSpinBox()
@@ -360,10 +368,11 @@ class TimeoutsForm(_RoutingForm):
 
     def _edit(self) -> None:
         r = self.routing
-        r.timeout_seconds = self.timeout.value() if self.timeout_on.isChecked() else None
+        r.timeout_seconds = self.timeout.value() if self.timeout_on.isChecked() else \
+            (0.0 if self._kept_zero_timeout else None)
         if self.retries_on.isChecked():
             r.retry_attempts = self.attempts.value()
-            r.retry_per_try_timeout_seconds = self.per_try.value() or None
+            r.retry_per_try_timeout_seconds = self.per_try.value() or (0.0 if self._kept_zero_per_try else None)
             r.retry_on = self.retry_on.text().strip()
         else:
             r.retry_attempts, r.retry_per_try_timeout_seconds, r.retry_on = None, None, ""
