@@ -804,3 +804,24 @@ def test_a_timeout_of_0s_stays_no_timeout(emu: KubeEmulator, settings: Settings,
     dialog.form.timeout.setValue(4)
     review_and_confirm(dialog, qtbot, emu)
     assert emu.get("virtualservices", "bookinfo", "ratings", NET)["spec"]["http"][0]["timeout"] == "4s"
+
+
+def test_request_routing_takes_the_regexes_envoy_takes(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                       qtbot: QtBot) -> None:
+    """Envoy matches with RE2: \\p{Lu} and \\z were refused ("bad escape", Python's dialect) while \\Z
+    and a*+, which Envoy refuses, were added."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    form.header.setText("end-user")
+    form.kind.setCurrentText("regex")
+    form.version.setCurrentText("v2")
+    for refused, reason in ((r"^jason\Z", r"invalid escape sequence: \Z"), (r"^a*+$", "bad repetition operator: *+")):
+        form.value.setText(refused)
+        assert not form.add_rule() and reason in form.error.text()
+    form.value.setText(r"^\p{Lu}\w+\z")
+    assert form.add_rule() and form.error.text() == ""
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert http[0]["match"] == [{"headers": {"end-user": {"regex": r"^\p{Lu}\w+\z"}}}]

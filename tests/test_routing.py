@@ -447,3 +447,18 @@ def test_a_timeout_of_0s_is_read_and_written_as_it_is() -> None:
     assert written is not None
     rule = written.spec["http"][-1]
     assert rule["timeout"] == "0s" and rule["retries"] == {"attempts": 2, "perTryTimeout": "0s"}
+
+
+def test_regexes_are_judged_in_envoys_dialect_re2() -> None:
+    """Envoy matches with RE2. Python's re refused \\p{Lu}, \\z, \\Q..\\E and \\x{..} (bad escape), which
+    RE2 takes, and took \\Z, a*+ and a{1001}, which it refuses (the route then rejected by the proxies)."""
+    def regex(pattern: str) -> ServiceRouting:
+        return ServiceRouting(matches=[RouteMatch("v2", uri=True, kind="regex", value=pattern)])
+
+    for pattern in (r"^/api/\p{Lu}+$", r"^jason\z", r"\Q1.0\E", r"^\x{263a}$", r"[[:alpha:]]+", r"(?P<v>v[0-9]+)"):
+        vs, _ = build_service_routing(REVIEWS, regex(pattern), WORKLOADS)
+        assert vs is not None and vs.spec["http"][0]["match"] == [{"uri": {"regex": pattern}}]
+    for pattern, reason in ((r"^jason\Z", r"invalid escape sequence: \\Z"), (r"^a*+$", r"bad repetition operator: \*\+"),
+                            (r"a{1001}", "invalid repetition size"), (r"(?<=/api)/v1", "uses a lookaround")):
+        with pytest.raises(RoutingError, match=reason):
+            build_service_routing(REVIEWS, regex(pattern), WORKLOADS)

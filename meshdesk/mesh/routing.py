@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import re2  # Google's RE2: the regular expressions Envoy (so Istio) matches with
+
 from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Service, Workload, first_label
 from meshdesk.mesh.words import counted
 
@@ -123,9 +125,23 @@ def _parse_seconds(text: Any) -> float | None:
     return total if pos == len(text) else None
 
 
+def re2_problem(pattern: str) -> str:
+    """Why RE2, as Envoy compiles a route's regex, refuses ``pattern`` (its own words, e.g. "invalid
+    escape sequence: \\Z"); "" when it takes it. Python's ``re`` is another dialect: it refuses
+    ``\\p{Lu}`` and ``\\z`` and takes ``\\Z``, ``a*+`` and lookarounds, all the other way round in RE2."""
+    options = re2.Options()
+    options.log_errors = False  # the reason is returned, not printed on stderr
+    try:
+        re2.compile(pattern, options)
+    except re2.error as e:
+        reason = e.args[0] if e.args else "not a regular expression"
+        return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    return ""
+
+
 def _not_re2(pattern: str) -> str:
-    """What in ``pattern`` RE2 (Envoy's, so Istio's) refuses, in words; "" when nothing: lookaround,
-    backreferences, atomic groups and conditionals, which Python's ``re`` has."""
+    """Perl features in ``pattern`` that RE2 leaves out, in words ("" when none): lookaround,
+    backreferences, atomic groups and conditionals (RE2 refuses them with a terser reason)."""
     i, in_class = 0, False
     while i < len(pattern):
         c = pattern[i]
@@ -229,15 +245,12 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
             raise RoutingError("a header match needs a header name")
         if not m.value:
             raise RoutingError("a match needs a value")
-        if m.kind == "regex":
-            try:
-                re.compile(m.value)
-            except re.error as e:
-                raise RoutingError(f"the regular expression {m.value!r} is invalid: {e}") from e
+        if m.kind == "regex" and (problem := re2_problem(m.value)):
             unsupported = _not_re2(m.value)
             if unsupported:
                 raise RoutingError(f"the regular expression {m.value!r} uses {unsupported}, which Envoy's "
                                    "regular expressions (RE2) do not have")
+            raise RoutingError(f"the regular expression {m.value!r} is invalid in Envoy's dialect (RE2): {problem}")
     f = routing.fault
     _pct("delay percentage", f.delay_percent)
     _pct("abort percentage", f.abort_percent)
