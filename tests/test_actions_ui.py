@@ -825,3 +825,41 @@ def test_request_routing_takes_the_regexes_envoy_takes(emu: KubeEmulator, settin
     review_and_confirm(dialog, qtbot, emu)
     http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
     assert http[0]["match"] == [{"headers": {"end-user": {"regex": r"^\p{Lu}\w+\z"}}}]
+
+
+def test_traffic_shifting_between_dotted_versions(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                 qtbot: QtBot) -> None:
+    """Workloads versioned 1.0.0 and 1.1.0: the subsets were named so, which Istio refuses (subset
+    names are DNS-1123 labels). They are named 1-0-0 and 1-1-0, select the real versions, and the
+    action reopens on them and changes them again."""
+    emu.add_namespace("semver", {"istio-injection": "enabled"})
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"},
+             "spec": {"selector": {"app": "api"}, "ports": [{"name": "http", "port": 80}]}}, "semver")
+    for v in ("1.0.0", "1.1.0"):
+        labels = {"app": "api", "version": v}
+        emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api-" + v.replace(".", "-")},
+                 "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+                     "metadata": {"labels": labels}, "spec": {"containers": [{"name": "api", "image": "nginx"}]}}}},
+                "semver")
+    emu.run_workloads()
+    ctl = controller_for(emu, settings, window)
+    graph = TrafficGraph(request=GraphRequest(namespaces=("semver",)))
+
+    def shift(weights: dict[str, int]) -> None:
+        inv = read_inventory(emu.api_client(), ["semver"], cluster="Kubernetes")
+        action = next(a for a in ctl.menu_for(service_node("semver", "api"), graph, inv).actions()
+                      if a.objectName() == "traffic-shifting")
+        with qtbot.waitSignal(ctl.dialogOpened) as opened:
+            action.trigger()
+        dialog = opened.args[0]
+        qtbot.addWidget(dialog)
+        assert not dialog.attention.isVisibleTo(dialog), dialog.attention.text()
+        dialog.form.set_weights(weights)
+        review_and_confirm(dialog, qtbot, emu)
+
+    shift({"1.0.0": 90, "1.1.0": 10})
+    assert emu.get("destinationrules", "semver", "api", NET)["spec"]["subsets"] == [
+        {"name": "1-0-0", "labels": {"version": "1.0.0"}}, {"name": "1-1-0", "labels": {"version": "1.1.0"}}]
+    shift({"1.0.0": 0, "1.1.0": 100})
+    route = emu.get("virtualservices", "semver", "api", NET)["spec"]["http"][-1]["route"]
+    assert [(r["destination"]["subset"], r["weight"]) for r in route] == [("1-1-0", 100)]

@@ -462,3 +462,50 @@ def test_regexes_are_judged_in_envoys_dialect_re2() -> None:
                             (r"a{1001}", "invalid repetition size"), (r"(?<=/api)/v1", "uses a lookaround")):
         with pytest.raises(RoutingError, match=reason):
             build_service_routing(REVIEWS, regex(pattern), WORKLOADS)
+
+
+def test_subset_names_are_ones_istio_takes_whatever_the_version(schemas: CRDSchemas) -> None:
+    """Versions 1.0.0 and 1.1.0 became subsets named so, which Istio refuses (a subset name is a
+    DNS-1123 label). They are named 1-0-0 and 1-1-0, and select the pods by their real version."""
+    from meshdesk.mesh.routing import _dns_label
+
+    ws = [_wl("api-1", {"app": "api", "version": "1.0.0"}), _wl("api-2", {"app": "api", "version": "1.1.0"}),
+          _wl("api-3", {"app": "api", "version": "V2_Beta"})]
+    api = Service("api", "shop", selector={"app": "api"})
+    routing = ServiceRouting(weights={"1.0.0": 50, "1.1.0": 30, "V2_Beta": 20},
+                             matches=[RouteMatch("1.1.0", header="end-user", value="jason")])
+    vs, dr = build_service_routing(api, routing, ws)
+    _accepted(schemas, dr)
+    assert dr is not None and vs is not None
+    assert dr.spec["subsets"] == [{"name": "1-0-0", "labels": {"version": "1.0.0"}},
+                                  {"name": "1-1-0", "labels": {"version": "1.1.0"}},
+                                  {"name": "v2-beta", "labels": {"version": "V2_Beta"}}]
+    assert all(_dns_label(s["name"]) for s in dr.spec["subsets"])
+    assert vs.spec["http"][0]["route"][0]["destination"]["subset"] == "1-1-0"
+    assert [r["destination"]["subset"] for r in vs.spec["http"][-1]["route"]] == ["1-0-0", "1-1-0", "v2-beta"]
+    # read back as versions, and meshdesk can rewrite what it wrote
+    assert read_service_routing(vs, dr) == routing
+    assert unmodelled(vs, api, dr) == []
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=ws, services=[api], istio=[vs, dr])
+    assert all(v.valid and not v.checks for v in validate(inv).values())
+
+
+def test_existing_subsets_keep_their_names() -> None:
+    """A subset a DestinationRule has for a version under the version's own name (written before
+    names were made valid) is routed to as it is, not doubled; two versions that would share a
+    name get one each."""
+    from meshdesk.mesh.changes import service_routing_plan
+
+    ws = [_wl("api-1", {"app": "api", "version": "1.0"}), _wl("api-2", {"app": "api", "version": "1-0"})]
+    api = Service("api", "shop", selector={"app": "api"})
+    vs, dr = build_service_routing(api, ServiceRouting(weights={"1.0": 50, "1-0": 50}), ws)
+    assert dr is not None and [s["name"] for s in dr.spec["subsets"]] == ["1-0", "1-0-2"]
+    assert read_service_routing(vs, dr).weights == {"1.0": 50, "1-0": 50}
+    host = "api.shop.svc.cluster.local"
+    old = IstioObject("DestinationRule", "api", "shop", spec={"host": host, "subsets": [
+        {"name": "1.0", "labels": {"version": "1.0"}}]})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=ws, services=[api], istio=[old])
+    plan = service_routing_plan(inv, api, ServiceRouting(weights={"1.0": 100}))
+    written = {c.kind: c.obj for c in plan.changes if c.obj is not None}
+    assert list(written) == ["VirtualService"]  # the DestinationRule has the subset already
+    assert written["VirtualService"].spec["http"][-1]["route"][0]["destination"]["subset"] == "1.0"

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Service, Workload, first_label
 from meshdesk.mesh.routing import (
     RoutingError,
     ServiceRouting,
@@ -31,6 +31,7 @@ from meshdesk.mesh.routing import (
     current_routing,
     injection_change,
     is_managed,
+    is_meshdesk_subset_name,
     managed_objects,
     unmodelled,
 )
@@ -296,12 +297,13 @@ def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> I
     ours = {s["name"]: s for s in out.spec.get("subsets") or []}
     theirs = [s for s in existing.spec.get("subsets") or [] if isinstance(s, dict)]
     for s in theirs:
-        name, labels = s.get("name"), s.get("labels")
-        version = labels.get("version") if isinstance(labels, dict) else None
-        if name in ours and version is not None and version != name:
+        name = s.get("name")
+        version = first_label(s.get("labels"), VERSION_LABELS)
+        wanted = first_label(ours[name].get("labels"), VERSION_LABELS) if name in ours else None
+        if wanted is not None and version is not None and version != wanted:
             raise RoutingError(f"DestinationRule {existing.namespace}/{existing.name} has a subset {name} for "
-                               f"version {version}; meshdesk names subsets after their versions, so rename that "
-                               f"subset first")
+                               f"version {version}, the name meshdesk gives the subset of version {wanted}: "
+                               f"rename that subset first")
     have = {s.get("name") for s in theirs}
     added = [s for name, s in ours.items() if name not in have]
     if theirs or added:
@@ -331,7 +333,9 @@ def _only_meshdesks(dr: IstioObject) -> bool:
     policy = spec.get("trafficPolicy")
     if policy is not None and (not isinstance(policy, dict) or _without_ours(policy)):
         return False
-    return all(isinstance(s, dict) and set(s) <= {"name", "labels"} and s.get("labels") == {"version": s.get("name")}
+    return all(isinstance(s, dict) and set(s) <= {"name", "labels"} and isinstance(s.get("labels"), dict)
+               and len(s["labels"]) == 1 and first_label(s["labels"], VERSION_LABELS) is not None
+               and is_meshdesk_subset_name(str(s.get("name")), str(first_label(s["labels"], VERSION_LABELS)))
                for s in spec.get("subsets") or [])
 
 
@@ -354,7 +358,7 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     ``RoutingError``, as is any other bad input."""
     now, vs_now, dr_now = current_routing(inv, svc)
     vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
-        not is_managed(vs_now) or bool(vs_now.spec.get("gateways"))))
+        not is_managed(vs_now) or bool(vs_now.spec.get("gateways"))), dr=dr_now)
     plan = ChangePlan(what or f"Routing of service {svc.namespace}/{svc.name}")
     keeps_vs = vs_now is not None and _vs_part(routing) == _vs_part(now)
     _refuse_taken_names(inv, svc, creates=[kind for kind, new, now_ in (("VirtualService", vs, vs_now),

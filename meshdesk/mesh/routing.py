@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,6 +214,44 @@ def version_labels(svc: Service, workloads: Sequence[Workload]) -> dict[str, str
     return out
 
 
+def subset_name(version: str) -> str:
+    """The name meshdesk gives the subset of ``version``: the version itself when Istio takes it as a
+    subset name (a DNS-1123 label: lower-case letters, digits and '-', a letter or digit at each end; a
+    digit may start it), else made one, each run of other characters a '-' ("1.0.0" -> "1-0-0",
+    "V2_beta" -> "v2-beta"). The subset's labels still select the version as the pods carry it."""
+    if _dns_label(version):
+        return version
+    name = re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")[:63].rstrip("-")
+    return name or "version"
+
+
+def subset_names(versions: Iterable[str], dr: IstioObject | None = None) -> dict[str, str]:
+    """version -> the subset meshdesk routes it to. A subset ``dr`` has for the version under the name
+    meshdesk gives it, or under the version itself (as bookinfo's v1, or one written before meshdesk
+    made names valid), keeps its name; otherwise ``subset_name``, with "-2", "-3"... when two versions
+    would share a name ("1.0" and "1-0")."""
+    existing = _subset_versions(dr)
+    out: dict[str, str] = {}
+    for v in sorted(set(versions)):
+        reused = [n for n in existing if existing[n] == v and is_meshdesk_subset_name(n, v)]
+        reused.sort(key=lambda n: (n != subset_name(v), n != v, len(n), n))
+        if reused:
+            out[v] = reused[0]
+    # versions that are valid names take them first, so a dotted one makes way ("1-0" before "1.0")
+    for v in sorted(set(versions) - set(out), key=lambda v: (subset_name(v) != v, v)):
+        name, n = subset_name(v), 2
+        while name in out.values():
+            name, n = f"{subset_name(v)[:59].rstrip('-')}-{n}", n + 1
+        out[v] = name
+    return out
+
+
+def is_meshdesk_subset_name(name: str, version: str) -> bool:
+    """Whether ``name`` is one meshdesk gives (or gave) the subset of ``version``."""
+    base = subset_name(version)
+    return name in (version, base) or re.fullmatch(re.escape(base[:59].rstrip("-")) + r"-[0-9]+", name) is not None
+
+
 def versions_of(svc: Service, workloads: Sequence[Workload]) -> list[str]:
     """The versions behind a service (the ``version`` label of the workloads it selects)."""
     return sorted({w.version for w in workloads if w.namespace == svc.namespace and svc.selects(w.labels) and w.version})
@@ -280,17 +318,20 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
 
 
 def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequence[Workload], *,
-                          always_vs: bool = False) -> tuple[IstioObject | None, IstioObject | None]:
+                          always_vs: bool = False, dr: IstioObject | None = None
+                          ) -> tuple[IstioObject | None, IstioObject | None]:
     """(VirtualService, DestinationRule) for ``svc``; either is None when nothing needs it (the
-    VirtualService is there, routing to the whole service, when ``always_vs`` says so)."""
+    VirtualService is there, routing to the whole service, when ``always_vs`` says so). ``dr``: the
+    service's DestinationRule now, whose subsets for its versions keep their names (``subset_names``)."""
     versions = versions_of(svc, workloads)
     check_routing(routing, versions)
     host = service_host(svc)
     used = set(routing.weights) | {m.version for m in routing.matches}
+    name_of = subset_names([*versions, *used], dr)
     dr_spec: dict[str, Any] = {"host": host}
     if used:
         label_of = version_labels(svc, workloads)
-        dr_spec["subsets"] = [{"name": v, "labels": {label_of.get(v, "version"): v}} for v in sorted(used)]
+        dr_spec["subsets"] = [{"name": name_of[v], "labels": {label_of.get(v, "version"): v}} for v in sorted(used)]
     policy = _traffic_policy(routing.circuit_breaker)
     if policy:
         dr_spec["trafficPolicy"] = policy
@@ -301,9 +342,9 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     for m in routing.matches:
         cond = {m.kind: m.value}
         match = {"uri": cond} if m.uri else {"headers": {m.header.strip().lower(): cond}}
-        http.append({"match": [match], "route": [{"destination": {"host": host, "subset": m.version}}]})
+        http.append({"match": [match], "route": [{"destination": {"host": host, "subset": name_of[m.version]}}]})
     if routing.weights:
-        default = [{"destination": {"host": host, "subset": v}, "weight": w}
+        default = [{"destination": {"host": host, "subset": name_of[v]}, "weight": w}
                    for v, w in sorted(routing.weights.items()) if w > 0]
     else:
         default = [{"destination": {"host": host}}]
@@ -506,7 +547,8 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
             if dest.get("host") not in names:
                 add(f"a route to another host ({dest.get('host')})")
             subset = dest.get("subset")
-            if isinstance(subset, str) and subset_version.get(subset, subset) != subset:
+            version = subset_version.get(subset, subset) if isinstance(subset, str) else None
+            if version is not None and subset_names([version], dr)[version] != subset:
                 add(f"subset {subset}, which is not named after its version")
         matches = _l(rule.get("match"))
         if "match" in rule:
