@@ -863,3 +863,38 @@ def test_traffic_shifting_between_dotted_versions(emu: KubeEmulator, settings: S
     shift({"1.0.0": 0, "1.1.0": 100})
     route = emu.get("virtualservices", "semver", "api", NET)["spec"]["http"][-1]["route"]
     assert [(r["destination"]["subset"], r["weight"]) for r in route] == [("1-1-0", 100)]
+
+
+def test_a_tcp_service_gets_tcp_traffic_shifting(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                qtbot: QtBot, shared_dir: Path) -> None:
+    """Istio's tcp-echo (ports named tcp and tcp-other): traffic shifting wrote http routes, which no
+    TCP connection meets, and said Applied. As Kiali, it is TCP traffic shifting, writing tcp routes;
+    the HTTP-only actions are disabled with the reason; circuit breaking stays."""
+    emu.load_yaml(shared_dir / "fixtures/istio/tcp-echo/tcp-echo-services.yaml", namespace="bookinfo")
+    emu.run_workloads()
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "tcp-echo")
+    menu = ctl.menu_for(node, GRAPH, inventory(emu))
+    by_key = {a.objectName(): a for a in menu.actions() if a.objectName()}
+    assert by_key["traffic-shifting"].text() == "TCP traffic shifting…" and by_key["traffic-shifting"].isEnabled()
+    assert by_key["circuit-breaking"].isEnabled()
+    for key, what in (("request-routing", "Request routing"), ("fault-injection", "Fault injection"),
+                      ("timeouts", "Timeouts and retries")):
+        assert not by_key[key].isEnabled()
+        assert by_key[key].toolTip() == (f"{what} acts on HTTP requests; service bookinfo/tcp-echo carries TCP only "
+                                         "(ports tcp, tcp-other), so only its traffic shifting applies.")
+    dialog = open_action(ctl, qtbot, "traffic-shifting", node, inventory(emu))
+    assert dialog.heading.text() == "<b>TCP traffic shifting for service bookinfo/tcp-echo</b>"
+    assert isinstance(dialog.form, TrafficShiftingForm) and dialog.form.weights() == {"v1": 50, "v2": 50}
+    dialog.form.sliders["v2"].setValue(20)
+    review_and_confirm(dialog, qtbot, emu)
+    spec = emu.get("virtualservices", "bookinfo", "tcp-echo", NET)["spec"]
+    assert "http" not in spec
+    assert [(r["destination"]["subset"], r["weight"]) for r in spec["tcp"][0]["route"]] == [("v1", 80), ("v2", 20)]
+    again = open_action(ctl, qtbot, "traffic-shifting", node, inventory(emu))
+    assert isinstance(again.form, TrafficShiftingForm) and again.form.weights() == {"v1": 80, "v2": 20}
+    assert not again.attention.isVisibleTo(again)
+    again.form.sliders["v2"].setValue(100)
+    review_and_confirm(again, qtbot, emu)
+    route = emu.get("virtualservices", "bookinfo", "tcp-echo", NET)["spec"]["tcp"][0]["route"]
+    assert [(r["destination"]["subset"], r["weight"]) for r in route] == [("v2", 100)]

@@ -509,3 +509,56 @@ def test_existing_subsets_keep_their_names() -> None:
     written = {c.kind: c.obj for c in plan.changes if c.obj is not None}
     assert list(written) == ["VirtualService"]  # the DestinationRule has the subset already
     assert written["VirtualService"].spec["http"][-1]["route"][0]["destination"]["subset"] == "1.0"
+
+
+def test_a_service_is_tcp_only_by_its_ports_protocols_as_istio_reads_them() -> None:
+    from meshdesk.mesh.inventory import ServicePort
+    from meshdesk.mesh.routing import tcp_only
+
+    def svc(*ports: ServicePort) -> Service:
+        return Service("db", "shop", selector={"app": "db"}, ports=list(ports))
+
+    assert tcp_only(svc(ServicePort("tcp", 9000), ServicePort("tcp-other", 9001)))
+    assert tcp_only(svc(ServicePort("mongo", 27017), ServicePort("Redis-cache", 6379), ServicePort("tls-x", 443)))
+    assert tcp_only(svc(ServicePort("db", 5432, app_protocol="tcp"), ServicePort("dns", 53, protocol="UDP")))
+    assert tcp_only(svc(ServicePort("web", 443, app_protocol="kubernetes.io/wss")))
+    # one HTTP port, a sniffed one (no known protocol), an appProtocol naming HTTP: HTTP routing stays
+    assert not tcp_only(svc(ServicePort("tcp", 9000), ServicePort("http-web", 8080)))
+    assert not tcp_only(svc(ServicePort("tcp", 9000), ServicePort("", 8080)))
+    assert not tcp_only(svc(ServicePort("tcp", 9000, app_protocol="http")))
+    assert not tcp_only(svc(ServicePort("grpc-web-api", 9000)))
+    assert not tcp_only(svc())  # no port: nothing says TCP
+
+
+def test_tcp_routing_is_built_read_and_kept_beside_http_routes(schemas: CRDSchemas) -> None:
+    """A TCP-only service is routed by tcp routes; an http section someone wrote (which none of its
+    traffic meets) is kept as it is; HTTP features are refused with the reason."""
+    from meshdesk.mesh.changes import service_routing_plan
+    from meshdesk.mesh.inventory import ServicePort
+
+    ws = [_wl("echo-v1", {"app": "echo", "version": "v1"}), _wl("echo-v2", {"app": "echo", "version": "v2"})]
+    echo = Service("echo", "shop", selector={"app": "echo"}, ports=[ServicePort("tcp", 9000)])
+    vs, dr = build_service_routing(echo, ServiceRouting(weights={"v1": 70, "v2": 30}), ws)
+    _accepted(schemas, vs)
+    assert vs is not None and set(vs.spec) == {"hosts", "tcp"}
+    assert [(r["destination"]["subset"], r["weight"]) for r in vs.spec["tcp"][0]["route"]] == [("v1", 70), ("v2", 30)]
+    assert read_service_routing(vs, dr, tcp=True).weights == {"v1": 70, "v2": 30}
+    assert unmodelled(vs, echo, dr) == []
+    with pytest.raises(RoutingError, match="Fault injection acts on HTTP requests; service shop/echo carries TCP "
+                                           "only \\(ports tcp\\)"):
+        build_service_routing(echo, ServiceRouting(fault=Fault(abort_percent=5)), ws)
+    host = "echo.shop.svc.cluster.local"
+    http = [{"route": [{"destination": {"host": host}}], "timeout": "3s"}]
+    theirs = IstioObject("VirtualService", "echo", "shop", spec={"hosts": [host], "http": http})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=ws, services=[echo], istio=[theirs])
+    routing, found, _ = current_routing(inv, echo)
+    assert found is theirs and routing == ServiceRouting()  # its http routes are not the service's routing
+    routing.weights = {"v2": 100}
+    written = {c.kind: c.obj for c in service_routing_plan(inv, echo, routing).changes if c.obj is not None}
+    assert written["VirtualService"].spec == {"hosts": [host], "http": http, "tcp": [{"route": [
+        {"destination": {"host": host, "subset": "v2"}, "weight": 100}]}]}
+    # a TCP match is more than meshdesk writes: said, not lost
+    matched = IstioObject("VirtualService", "echo", "shop", spec={"hosts": [host], "tcp": [
+        {"match": [{"port": 9000}], "route": [{"destination": {"host": host, "subset": "v1"}}]},
+        {"route": [{"destination": {"host": host, "subset": "v2"}}]}]})
+    assert unmodelled(matched, echo, dr) == ["a TCP match (on a port, addresses or the source)"]

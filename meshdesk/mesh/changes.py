@@ -33,6 +33,7 @@ from meshdesk.mesh.routing import (
     is_managed,
     is_meshdesk_subset_name,
     managed_objects,
+    tcp_only,
     unmodelled,
 )
 from meshdesk.mesh.schema import CRDSchemas
@@ -360,6 +361,7 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
         not is_managed(vs_now) or bool(vs_now.spec.get("gateways"))), dr=dr_now)
     plan = ChangePlan(what or f"Routing of service {svc.namespace}/{svc.name}")
+    tcp = tcp_only(svc)
     keeps_vs = vs_now is not None and _vs_part(routing) == _vs_part(now)
     _refuse_taken_names(inv, svc, creates=[kind for kind, new, now_ in (("VirtualService", vs, vs_now),
                                                                         ("DestinationRule", dr, dr_now))
@@ -367,8 +369,10 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     if dr is not None:
         _put(plan, _merge_destination_rule(dr, dr_now), dr_now)
     elif dr_now is not None:
-        # subsets a VirtualService left as it is still routes to must stay
-        routed = keeps_vs and vs_now is not None and any(dest.get("subset") for _path, dest in route_destinations(vs_now.spec))
+        # subsets a VirtualService left as it is (or the http section of a TCP-only service's) still
+        # routes to must stay
+        routed = vs_now is not None and any(dest.get("subset") for path, dest in route_destinations(vs_now.spec)
+                                            if keeps_vs or (tcp and path.startswith("spec/http")))
         if is_managed(dr_now) and _only_meshdesks(dr_now) and not routed:
             plan.changes.append(Change(DELETE, obj=copy.deepcopy(dr_now), before=copy.deepcopy(dr_now)))
         else:  # someone else's, or someone added to it: only the circuit breaker goes
@@ -383,7 +387,9 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
                            f"meshdesk manage this service's routing.")
     elif vs is not None:
         if vs_now is not None:
-            for key in ("hosts", "gateways", "exportTo"):  # what it is bound to stays as it was
+            # what it is bound to stays as it was; so do the HTTP routes of a TCP-only service, which
+            # none of its traffic meets (meshdesk writes its tcp routes)
+            for key in ("hosts", "gateways", "exportTo", *(("http",) if tcp else ())):
                 if vs_now.spec.get(key):
                     vs.spec[key] = copy.deepcopy(vs_now.spec[key])
             vs.spec = _in_order_of(vs.spec, vs_now.spec)

@@ -18,7 +18,15 @@ from typing import Any
 
 import re2  # Google's RE2: the regular expressions Envoy (so Istio) matches with
 
-from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Service, Workload, first_label
+from meshdesk.mesh.inventory import (
+    VERSION_LABELS,
+    Inventory,
+    IstioObject,
+    Service,
+    ServicePort,
+    Workload,
+    first_label,
+)
 from meshdesk.mesh.words import counted
 
 MANAGED_LABEL = "app.kubernetes.io/managed-by"
@@ -195,6 +203,44 @@ def host_names(svc: Service) -> set[str]:
     return {svc.name, f"{svc.name}.{svc.namespace}", f"{svc.name}.{svc.namespace}.svc", service_host(svc)}
 
 
+# the protocols Istio reads off a Service port (lower case): those it routes as HTTP, and the opaque
+# ones (TCP streams, TLS passed through), which only a VirtualService's ``tcp`` routes steer
+_HTTP_PROTOCOLS = frozenset(("http", "http2", "http_proxy", "grpc", "grpc-web"))
+_OPAQUE_PROTOCOLS = frozenset(("tcp", "tls", "https", "mongo", "redis", "mysql"))
+_K8S_APP_PROTOCOLS = {"kubernetes.io/h2c": "http2", "kubernetes.io/ws": "http", "kubernetes.io/wss": "https"}
+
+
+def port_protocol(port: ServicePort) -> str:
+    """The protocol Istio takes ``port`` to carry, as it reads it: ``udp`` for a UDP port; else from
+    its appProtocol when set, or its name's prefix ("tcp-other" -> tcp, "grpc-web-api" -> grpc-web),
+    in any case; "" when neither names a protocol it knows (it then sniffs the traffic, HTTP or not)."""
+    if port.protocol.upper() == "UDP":
+        return "udp"
+    name = port.app_protocol or port.name
+    if name in _K8S_APP_PROTOCOLS:
+        return _K8S_APP_PROTOCOLS[name]
+    lowered = name.lower()
+    if lowered.startswith("grpc-web"):
+        return "grpc-web"
+    prefix = lowered.split("-", 1)[0]
+    return prefix if prefix in _HTTP_PROTOCOLS | _OPAQUE_PROTOCOLS | {"udp"} else ""
+
+
+def tcp_only(svc: Service) -> bool:
+    """Whether every port of ``svc`` that Istio proxies (not UDP) carries opaque TCP (tcp, tls, https,
+    mongo, redis, mysql), so HTTP routes never apply to it: its routing is a VirtualService's ``tcp``
+    routes. A service with one HTTP port, or one whose protocol is sniffed, keeps HTTP routing."""
+    proxied = [p for p in map(port_protocol, svc.ports) if p != "udp"]
+    return bool(proxied) and all(p in _OPAQUE_PROTOCOLS for p in proxied)
+
+
+def http_only_reason(svc: Service, what: str) -> str:
+    """Why an HTTP feature (``what``: e.g. "Fault injection") does nothing for a TCP-only service."""
+    ports = ", ".join(p.name or str(p.port) for p in svc.ports if port_protocol(p) != "udp")
+    return (f"{what} acts on HTTP requests; service {svc.namespace}/{svc.name} carries TCP only "
+            f"(ports {ports}), so only its traffic shifting applies.")
+
+
 def version_labels(svc: Service, workloads: Sequence[Workload]) -> dict[str, str]:
     """For each version behind ``svc``, the pod label a subset selects it by: the one its workloads
     carry with that value ("version" first, then "app.kubernetes.io/version", then Istio's canonical
@@ -325,6 +371,13 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     service's DestinationRule now, whose subsets for its versions keep their names (``subset_names``)."""
     versions = versions_of(svc, workloads)
     check_routing(routing, versions)
+    tcp = tcp_only(svc)
+    if tcp:
+        http_only = [what for what, asked in (("Request routing", routing.matches), ("Fault injection", routing.fault.active),
+                                              ("A timeout", routing.timeout_seconds is not None),
+                                              ("Retries", routing.retry_attempts is not None)) if asked]
+        if http_only:
+            raise RoutingError(http_only_reason(svc, http_only[0]))
     host = service_host(svc)
     used = set(routing.weights) | {m.version for m in routing.matches}
     name_of = subset_names([*versions, *used], dr)
@@ -370,8 +423,9 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     for rule in http:
         rule.update(extras)
     needs_vs = bool(routing.weights or routing.matches or extras) or always_vs
+    # a TCP-only service is routed by tcp routes (the same weighted default route: no match, no extras)
     vs = IstioObject("VirtualService", svc.name, svc.namespace, NETWORKING,
-                     {"hosts": [host], "http": http}, _managed()) if needs_vs else None
+                     {"hosts": [host], "tcp" if tcp else "http": http}, _managed()) if needs_vs else None
     return vs, dr
 
 
@@ -432,8 +486,9 @@ def _subset_versions(dr: IstioObject | None) -> dict[str, str]:
     return out
 
 
-def read_service_routing(vs: IstioObject | None, dr: IstioObject | None) -> ServiceRouting:
-    """Read existing objects back into an intent (whoever wrote them); unknown shapes are ignored."""
+def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp: bool = False) -> ServiceRouting:
+    """Read existing objects back into an intent (whoever wrote them); unknown shapes are ignored.
+    ``tcp``: the service carries TCP only (``tcp_only``), so its routes are the ``tcp`` ones."""
     r = ServiceRouting()
     subset_version = _subset_versions(dr)
     if dr is not None:
@@ -449,7 +504,7 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None) -> Serv
         cb.max_ejection_percent = outlier.get("maxEjectionPercent")
     if vs is None:
         return r
-    for rule in _l(_d(vs.spec).get("http")):
+    for rule in _l(_d(vs.spec).get("tcp" if tcp else "http")):
         rule = _d(rule)
         routes = [_d(x) for x in _l(rule.get("route"))]
         matches = _l(rule.get("match"))
@@ -513,7 +568,9 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
 
     meshdesk writes one rule per match (one header or URI condition, to one subset) and a last default
     rule (the whole service or weighted subsets named after versions), every rule with the same fault,
-    timeout and retries; it keeps ``hosts``, ``gateways`` and ``exportTo`` as they are."""
+    timeout and retries; it keeps ``hosts``, ``gateways`` and ``exportTo`` as they are. For a TCP-only
+    service (``tcp_only``) it writes one ``tcp`` rule, the weighted default route, and keeps an ``http``
+    section (which no request of the service meets) as it is."""
     found: list[str] = []
 
     def add(what: str) -> None:
@@ -521,12 +578,14 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
             found.append(what)
 
     spec = _d(vs.spec)
+    tcp = tcp_only(svc)
+    section = "tcp" if tcp else "http"
     for key in spec:
-        if key not in ("hosts", "gateways", "exportTo", "http"):
+        if key not in ("hosts", "gateways", "exportTo", "http", section):
             add(f"a {key} section")
     names = host_names(svc)
     subset_version = _subset_versions(dr)
-    rules = _l(spec.get("http"))
+    rules = _l(spec.get(section))
     extras: list[tuple[Any, Any, Any]] = []
     default_seen = False
     for rule in rules:
@@ -534,7 +593,9 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
             add("a rule meshdesk cannot read")
             continue
         for key in rule:
-            if key not in _RULE_KEYS:
+            if tcp and key == "match":
+                add("a TCP match (on a port, addresses or the source)")
+            elif key not in _RULE_KEYS or (tcp and key != "route"):
                 add(_RULE_PARTS.get(key, f"a {key} setting"))
         if default_seen:
             add("rules after the default route")
@@ -551,7 +612,7 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
             if version is not None and subset_names([version], dr)[version] != subset:
                 add(f"subset {subset}, which is not named after its version")
         matches = _l(rule.get("match"))
-        if "match" in rule:
+        if "match" in rule and not tcp:
             if not matches:
                 add("an empty match")
             for m in matches:
@@ -565,7 +626,7 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
             if len(routes) != 1 or not isinstance(subsets[0], str) or not subsets[0] \
                     or _d(routes[0]).get("weight") not in (None, 100):
                 add("a matched rule that does not send all its requests to one version")
-        else:
+        elif "match" not in rule:
             default_seen = True
             subsets = [_d(_d(r).get("destination")).get("subset") for r in routes]
             if not routes or (len(routes) > 1 and not all(isinstance(s, str) and s for s in subsets)):
@@ -607,7 +668,7 @@ def current_routing(inv: Inventory, svc: Service) -> tuple[ServiceRouting, Istio
         return mine[0] if mine else None
 
     vs, dr = _for("VirtualService", "hosts"), _for("DestinationRule", "host")
-    return read_service_routing(vs, dr), vs, dr
+    return read_service_routing(vs, dr, tcp=tcp_only(svc)), vs, dr
 
 
 def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: Sequence[tuple[int, str]],

@@ -5,7 +5,8 @@ on a namespace (sidecar injection, mTLS mode, a ServiceEntry, removing what mesh
 ``ActionsController(source, settings, parent)`` gives the main window ``menu_for(selection, graph,
 inventory)`` (a context menu) and ``actions_for(...)`` (QActions for a panel or toolbar). In read-only
 mode, or on a source that takes no writes (a snapshot file), there are no actions at all. An action the
-user's RBAC forbids is shown disabled, with the reason as its tooltip. Each action opens a
+user's RBAC forbids is shown disabled, with the reason as its tooltip; so are the HTTP actions of a
+service that carries TCP only, which gets TCP traffic shifting instead. Each action opens a
 ``ChangeDialog``; ``applied(summary)`` is emitted after a successful write.
 """
 
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory, Service, Workload
-from meshdesk.mesh.routing import managed_objects
+from meshdesk.mesh.routing import http_only_reason, managed_objects, tcp_only
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.inventory import read_inventory
@@ -51,6 +52,9 @@ ENTRY_NEEDS = [("create", "ServiceEntry"), ("update", "ServiceEntry")]
 INJECTION_NEEDS = [("patch", "Namespace")]
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
                  ("delete", "PeerAuthentication")]
+# the service actions that act on HTTP requests (matches, faults, timeouts and retries): none for TCP
+HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "Fault injection",
+                     "timeouts": "Timeouts and retries"}
 
 
 @dataclass
@@ -118,12 +122,18 @@ class ActionsController(QObject):
         return specs
 
     def _service_specs(self, svc: Service) -> list[ActionSpec]:
+        """A TCP-only service (by its ports' protocols, as Istio reads them) gets TCP traffic shifting,
+        as Kiali offers it, and the HTTP actions disabled with the reason."""
+        tcp = tcp_only(svc)
         out = []
         for key, form in (("traffic-shifting", TrafficShiftingForm), ("request-routing", RequestRoutingForm),
                           ("fault-injection", FaultInjectionForm), ("timeouts", TimeoutsForm),
                           ("circuit-breaking", CircuitBreakingForm)):
-            out.append(ActionSpec(key, f"{form.title}…", svc.namespace, ROUTING_NEEDS,
-                                  _routing_form(form, svc)))
+            title = "TCP traffic shifting" if tcp and key == "traffic-shifting" else form.title
+            spec = ActionSpec(key, f"{title}…", svc.namespace, ROUTING_NEEDS, _routing_form(form, svc, title))
+            if tcp and key in HTTP_ONLY_ACTIONS:
+                spec.problem = http_only_reason(svc, HTTP_ONLY_ACTIONS[key])
+            out.append(spec)
         return out
 
     def _namespace_specs(self, ns: str, inv: Inventory) -> list[ActionSpec]:
@@ -271,9 +281,13 @@ def _form(cls: Callable[..., ActionForm], *args: Any) -> Callable[[Inventory], A
     return make
 
 
-def _routing_form(cls: Callable[..., ActionForm], svc: Service) -> Callable[[Inventory], ActionForm]:
+def _routing_form(cls: Callable[..., ActionForm], svc: Service, title: str) -> Callable[[Inventory], ActionForm]:
     def make(inv: Inventory) -> ActionForm:
-        return cls(inv, _fresh(inv, svc))
+        form = cls(inv, _fresh(inv, svc))
+        if title != form.title:  # TCP traffic shifting: the dialog and the change say which
+            form.title = title
+            form.help_text = "Share the service's TCP connections between its versions (weights add up to 100%)."
+        return form
     return make
 
 
