@@ -83,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from meshdesk.commands import inventory as mod  # type: ignore[no-redef]
         real = sys.stdout
+        if real is None:  # started with standard output closed (`>&-`): nowhere to write the answer
+            print(f"meshdesk {cmd}: cannot write the output: standard output is closed", file=sys.stderr)
+            return 1
         sys.stdout = _Output(real)
         try:
             code = int(mod.main(rest))

@@ -250,6 +250,11 @@ def test_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Pat
     proc.stdout.close()
     _out, err = proc.communicate(timeout=120)
     assert b"Traceback" not in err and proc.returncode in (0, 141)
+    # started with standard output closed (`>&-`): said in one line, not an AttributeError
+    shut = subprocess.run(["sh", "-c", f'"{sys.executable}" -m meshdesk graph --snapshot "{path}" >&-'],
+                          stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
+    assert shut.returncode == 1 and shut.stderr.strip() == \
+        "meshdesk graph: cannot write the output: standard output is closed"
 
 
 def test_the_app_refuses_a_pipe_at_once(tmp_path: Path) -> None:
