@@ -73,6 +73,9 @@ def test_snapshot_through_kubeconfig_and_service_proxy(tls_emulator: KubeEmulato
         assert (info.context, info.cluster, info.live) == ("prod-east", "Kubernetes", True)
         assert info.prometheus == "API server service proxy to istio-system/prometheus:9090"
         assert snap.meta["prometheus"] == info.prometheus and snap.meta["context"] == "prod-east"
+        # the moment the telemetry is of (a replayed one when the request names it), not the clock's
+        import time
+        assert snap.meta["takenAt"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(prometheus_server.query_time))
         workloads = {s.labels.get("destination_workload") for s in snap.samples}
         assert {"reviews-v1", "details-v1", "ratings-v1"} <= workloads
         assert snap.inventory is not None and len(snap.inventory.workloads) == 6

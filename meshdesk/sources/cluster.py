@@ -168,7 +168,9 @@ class ClusterSource:
             self._remember_births(inventory.namespaces)
         meta: dict[str, Any] = {"context": self.context, "cluster": self.cluster,
                                 "prometheus": prometheus.description,
-                                "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                                # the moment the telemetry is of: a replayed past one, else now
+                                "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                         time.gmtime(request.queryTime or None))}
         if inventory is not None and inventory.hidden:
             meta["hidden"] = dict(inventory.hidden)
         return Snapshot(request=request, samples=samples, inventory=inventory, name=self.context, meta=meta,
