@@ -134,6 +134,12 @@ def test_save_snapshot_then_open_it_offline_shows_the_same_graph(qtbot, make_win
     w.messages.message.connect(lambda m: errors.append(m.text))
     assert not w.save_snapshot(str(blocker / "s.json"))
     assert errors and "a-file" in errors[-1]
+    # no namespace chosen: the graph on screen is empty, so there is nothing to save (it wrote the last one)
+    w.toolbar.select_namespaces([])
+    assert not w.save_snapshot_action.isEnabled() and not w.save_snapshot(str(tmp_path / "none.json"))
+    assert not (tmp_path / "none.json").exists()
+    w.toolbar.select_namespaces(["shop"])
+    wait_graph(qtbot, w, lambda w: w.save_snapshot_action.isEnabled())
     w.open_snapshot(str(path))
     wait_graph(qtbot, w, lambda w: w.info is not None and not w.info.live)
     offline = w.graph

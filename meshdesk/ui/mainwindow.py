@@ -600,6 +600,8 @@ class MainWindow(QMainWindow):
         if not ns:
             self.poller.clear_request()
             self.graph = TrafficGraph(request=req)
+            self.snapshot = None  # what was shown before is not on screen: nothing to save
+            self.save_snapshot_action.setEnabled(False)
             self._show_graph(self.graph, None)
             for extension in self.extensions:  # nothing chosen: the lists show nothing either
                 set_data = getattr(extension, "set_data", None)
