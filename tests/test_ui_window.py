@@ -156,8 +156,9 @@ def test_a_colleague_opening_a_snapshot_sees_the_graph_that_was_saved(qtbot, mak
     would have it. Two files of one name in two folders stay two contexts."""
     w = make_window(context=DEMO, namespaces=["shop"])
     wait_graph(qtbot, w)
-    w.toolbar.choose(graph_type="workload", idle_nodes=True, rate_tcp="total")
-    wait_graph(qtbot, w, lambda w: w.graph.request.graphType == "workload"
+    w.toolbar.choose(graph_type="workload", idle_nodes=True, rate_tcp="total", duration=3600,
+                     edge_labels="responseTimeAvg")
+    wait_graph(qtbot, w, lambda w: w.graph.request.graphType == "workload" and w.graph.request.duration == 3600
                and w.graph.request.includeIdleNodes and w.graph.request.rateTcp == "total")
     saved = w.graph
     path = tmp_path / "a" / "mesh.json"
@@ -174,13 +175,18 @@ def test_a_colleague_opening_a_snapshot_sees_the_graph_that_was_saved(qtbot, mak
     assert w.save_snapshot(str(node_path))
 
     other = make_window(context=DEMO, namespaces=["hello"])
-    other.toolbar.choose(graph_type="versionedApp", idle_nodes=False, rate_tcp="sent")  # the colleague's own
+    other.toolbar.choose(graph_type="versionedApp", idle_nodes=False, rate_tcp="sent",  # the colleague's own
+                         duration=600, edge_labels="responseTimeP95")
     wait_graph(qtbot, other, lambda w: w.graph.request.graphType == "versionedApp")
     other.open_snapshot(str(path))
     wait_graph(qtbot, other, lambda w: w.info is not None and not w.info.live
                and w.graph.request.graphType == "workload")
     shown_graph = other.graph
     assert shown_graph.request.includeIdleNodes and other.toolbar.choices.idle_nodes
+    # the toolbar names the file's window and statistic (it said "Last 10m", "p95" beside an hour's
+    # averages), and the window cannot be changed: the file holds that one only
+    assert other.toolbar.choices.duration == 3600 and other.toolbar.choices.edge_labels == "responseTimeAvg"
+    assert not other.toolbar.duration_combo.isEnabled() and shown_graph.request.responseTimeQuantile == "avg"
     assert shown_graph.request.namespaces == ("shop",) and set(shown_graph.nodes) == set(saved.nodes)
     tcp = [e for e in saved.edges.values() if e.protocol == "tcp"]
     assert tcp and all(shown_graph.edges[e.id].rate == pytest.approx(e.rate) for e in tcp)  # totals, both ways
@@ -195,6 +201,17 @@ def test_a_colleague_opening_a_snapshot_sees_the_graph_that_was_saved(qtbot, mak
     wait_graph(qtbot, other, lambda w: w.info is not None and w.info.live)
     assert (other.toolbar.choices.idle_nodes, other.toolbar.choices.rate_tcp) == (False, "sent")
     assert other.graph is not None and not other.graph.request.includeIdleNodes
+    assert other.toolbar.duration_combo.isEnabled()
+    # namespaces narrowed in a file are not kept in the settings, and opened again it is as saved
+    other.open_snapshot(str(path))
+    wait_graph(qtbot, other, lambda w: not w.info.live and w.graph.request.graphType == "workload")
+    other.toolbar.add_namespace("hello")
+    wait_graph(qtbot, other, lambda w: set(w.graph.request.namespaces) == {"shop", "hello"})
+    assert not any(k.startswith("snapshot") or "mesh.json" in k for k in other.settings.to_json().get("contexts", {}))
+    other.switch_context(DEMO)
+    wait_graph(qtbot, other, lambda w: w.info is not None and w.info.live)
+    other.open_snapshot(str(path))
+    wait_graph(qtbot, other, lambda w: not w.info.live and w.graph.request.namespaces == ("shop",))
 
 
 def test_namespaces_survive_a_restart_through_the_settings_file(qtbot, make_window) -> None:

@@ -49,7 +49,7 @@ from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, no_node_graph
 from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory
 from meshdesk.ui.replay import ReplayBar
-from meshdesk.ui.toolbar import DURATIONS, GRAPH_SHAPING, MANUAL, PAUSE, MainToolBar, ViewChoices
+from meshdesk.ui.toolbar import DURATIONS, EDGE_LABELS, GRAPH_SHAPING, MANUAL, PAUSE, MainToolBar, ViewChoices
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
         self.kubeconfig = kubeconfig
         self.factories: dict[str, SourceFactory] = dict(factories or {})
         self._snapshots_shaped: set[str] = set()  # snapshot contexts already shown as they were saved
+        # the namespaces chosen in a snapshot this session (never kept in the settings: a file's
+        # namespaces are its own, and it opens as it was saved)
+        self._snapshot_namespaces: dict[str, list[str]] = {}
         self._live_choices: ViewChoices | None = None  # the toolbar's choices before a snapshot was shown
         # closing leaves a fetch stuck in a call rather than wait for it (the app's own window: its
         # process exits then; windows made in tests wait, to leave no thread behind)
@@ -417,6 +420,7 @@ class MainWindow(QMainWindow):
         name = SNAPSHOT_PREFIX + str(Path(path).resolve())
         self.factories[name] = lambda: SnapshotSource(path)
         self._snapshots_shaped.discard(name)
+        self._snapshot_namespaces.pop(name, None)  # opened again: its own namespaces again
         self.toolbar.set_contexts(self._context_names(), self.context or name)
         return name
 
@@ -452,6 +456,8 @@ class MainWindow(QMainWindow):
             if ns and context and not context.startswith(SNAPSHOT_PREFIX):
                 # as if chosen in the menu: switching away and back (or the next start) keeps them
                 self.settings.set_namespaces(context, ns)
+        elif to_file:
+            ns = list(self._snapshot_namespaces.get(context, []))  # none chosen: the file's own
         else:
             ns = self.settings.namespaces_for(context)
         choices = self._choices_for(context, live_base)
@@ -566,8 +572,11 @@ class MainWindow(QMainWindow):
     def _on_namespaces_selected(self, names: list[str]) -> None:
         self._awaiting_namespaces = False  # the user chose (none is then a choice too)
         self._show_focus(None)  # other namespaces: the full graph of those
-        self.settings.set_namespaces(self.context, names)
-        self._save_settings()
+        if self.context.startswith(SNAPSHOT_PREFIX):
+            self._snapshot_namespaces[self.context] = list(names)
+        else:
+            self.settings.set_namespaces(self.context, names)
+            self._save_settings()
         self._request_changed()
         self._relayout_from = self.poller.generation  # see _on_choices
 
@@ -724,6 +733,10 @@ class MainWindow(QMainWindow):
         # stays for live contexts)
         timed = info.live and not self.toolbar.replay_action.isChecked()
         self.toolbar.refresh_combo.setEnabled(timed)
+        # a snapshot holds the telemetry of its own window: another cannot be read from it
+        self.toolbar.duration_combo.setEnabled(info.live)
+        self.toolbar.duration_combo.setToolTip("Time window of the traffic shown" if info.live else
+                                               "A snapshot holds the telemetry of the window it was saved with")
         self.poller.set_interval(max(0, self.toolbar.choices.refresh) if timed else 0)
         self._update_status()
         self._update_demo_actions()
@@ -733,11 +746,21 @@ class MainWindow(QMainWindow):
         choices, and its node graph when it was one (a colleague opening it sees what was handed)."""
         operations = bool(saved.appenders) and bool({"aggregateNode", "operationNodes", "operations"}
                                                      & set(saved.appenders or ()))
+        # the window and the response-time statistic it holds (the toolbar said "Last 10m" and "p95"
+        # beside a graph of an hour's averages)
+        extra: dict[str, Any] = {}
+        if saved.duration in {d for d, _ in DURATIONS}:
+            extra["duration"] = saved.duration
+        if self.toolbar.choices.quantile != saved.responseTimeQuantile and \
+                any(q == self.toolbar.choices.quantile for _k, _l, q in EDGE_LABELS):
+            mode = next((k for k, _l, q in EDGE_LABELS if q == saved.responseTimeQuantile), None)
+            if mode is not None:
+                extra["edge_labels"] = mode
         self.toolbar.choose(graph_type=saved.graphType, service_nodes=saved.injectServiceNodes,
                             idle_nodes=saved.includeIdleNodes, idle_edges=saved.includeIdleEdges,
                             operation_nodes=operations, waypoints=saved.showWaypoints,
                             ambient_traffic=saved.ambientTraffic, rate_http=saved.rateHttp,
-                            rate_grpc=saved.rateGrpc, rate_tcp=saved.rateTcp)
+                            rate_grpc=saved.rateGrpc, rate_tcp=saved.rateTcp, **extra)
         if saved.node is not None:
             self.set_focus(saved.node)
 
