@@ -277,7 +277,9 @@ def test_a_snapshot_is_not_asked_for_data_it_does_not_hold(tmp_path: Path) -> No
     path = str(_file(tmp_path))
     for args, said in ((("--rate-tcp", "total"), "--rate-tcp total: the snapshot holds the data of rateTcp sent"),
                        (("--response-time", "0.99"), "--response-time 0.99"),
-                       (("--duration", "60"), "--duration 60")):
+                       (("--duration", "60"), "--duration 60"),
+                       # taken without idle edges, it has none: they were left out silently
+                       (("--include-idle-edges",), "--include-idle-edges: the snapshot was taken without idle edges")):
         out = run("--snapshot", path, *args)
         assert out.returncode == 2 and said in out.stderr and not out.stdout, args
     assert run("--snapshot", path, "--rate-tcp", "sent").returncode == 0  # what it holds

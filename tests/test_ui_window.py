@@ -1219,3 +1219,16 @@ def test_long_names_neither_push_buttons_away_nor_crowd_the_status_bar(qtbot, ma
     assert ctx in w.status_source.text() and ctx in w.status_source.toolTip()
     qtbot.waitUntil(lambda: w.status_source.geometry().right() < w.status_age.geometry().left(), timeout=5000)
     assert w.status_prometheus.geometry().right() < w.status_age.geometry().left()
+
+
+def test_idle_edges_asked_of_a_snapshot_taken_without_them_are_said_missing(qtbot, make_window, tmp_path) -> None:
+    """A snapshot taken without idle edges holds no samples of no traffic: turning idle edges on
+    showed the same graph without a word."""
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w)
+    path = tmp_path / "shop.json"
+    assert w.save_snapshot(str(path)) and not w.graph.request.includeIdleEdges
+    w.open_snapshot(str(path))
+    wait_graph(qtbot, w, lambda w: w.info is not None and not w.info.live)
+    w.toolbar.choose(idle_edges=True)
+    assert w.banner.isVisible() and "taken without idle edges" in w.banner.text()

@@ -118,12 +118,17 @@ _QUERIED = {"rate_http": ("--rate-http", "rateHttp"), "rate_grpc": ("--rate-grpc
 
 def _same_data(saved: GraphRequest, a: argparse.Namespace) -> None:
     """Refuse an option asking a snapshot for other data than it was queried for (another TCP rate,
-    quantile, throughput kind or time window): built anyway, its numbers would be wrong."""
+    quantile, throughput kind or time window, or idle edges it was taken without): built anyway, its
+    numbers would be wrong or its idle edges silently missing."""
     for attr, (option, field) in _QUERIED.items():
         value = getattr(a, attr)
         if value is not None and value != getattr(saved, field):
             raise ValueError(f"{option} {value}: the snapshot holds the data of {field} {getattr(saved, field)} "
                              "only (take a new one with that choice)")
+    if a.idle_edges and not saved.includeIdleEdges:
+        # idle edges come from samples of no traffic, which a query without them leaves out
+        raise ValueError("--include-idle-edges: the snapshot was taken without idle edges, so it holds none "
+                         "(take a new one with --include-idle-edges)")
 
 
 def _live_source(a: argparse.Namespace) -> Any:

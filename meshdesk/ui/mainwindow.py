@@ -587,6 +587,10 @@ class MainWindow(QMainWindow):
         if new.refresh != old.refresh:
             self.poller.set_interval(max(0, new.refresh))
             self._update_age()
+        saved = getattr(self.poller.source, "request", None) if self.context.startswith(SNAPSHOT_PREFIX) else None
+        if new.idle_edges and not old.idle_edges and isinstance(saved, GraphRequest) and not saved.includeIdleEdges:
+            # idle edges are samples of no traffic, which a query without them leaves out
+            self.banner.show_note("This snapshot was taken without idle edges, so it has none to show.", "info")
         if changed & (GRAPH_SHAPING | {"graph_type", "duration"}) or new.quantile != old.quantile:
             self._request_changed()
         if changed & (GRAPH_SHAPING | {"graph_type"}):
