@@ -114,3 +114,18 @@ def test_a_shorter_span_moves_the_time_into_it(qtbot) -> None:  # type: ignore[n
     with qtbot.assertNotEmitted(bar.timeChosen, wait=100):
         bar.span.setCurrentIndex(1)  # six hours: the time an hour back is still in it
     assert bar.time == bar.anchor - 3600
+
+
+def test_a_replayed_moment_without_traffic_gives_no_live_advice(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Replayed to an hour with no traffic, the page said "No traffic in the last 10m" and offered a
+    command to generate traffic, which cannot change the past; it now speaks of the replayed moment."""
+    from meshdesk.ui.empty import EmptyState
+
+    page = EmptyState()
+    qtbot.addWidget(page)
+    page.show_no_traffic(None, ["shop"], demo=True, duration_label="10m", replayed="09:40")
+    assert page.title.text() == "No traffic in the 10m before 09:40"
+    assert "replay slider" in page.text.text() and "Start it" not in page.text.text()
+    assert page.command.isHidden() and page.start_button.isHidden()
+    page.show_no_traffic(None, ["shop"], demo=False, duration_label="10m")  # live: the advice is back
+    assert page.title.text() == "No traffic in the last 10m" and not page.command.isHidden()

@@ -115,9 +115,11 @@ class EmptyState(QWidget):
         outer.addStretch(2)
 
     def show_no_traffic(self, inventory: Inventory | None, namespaces: Sequence[str], *, demo: bool,
-                        duration_label: str = "") -> None:
+                        duration_label: str = "", replayed: str = "") -> None:
+        """``replayed``: the past moment replay shows (then nothing can be started or sent to it)."""
         self.mode = "no-traffic"
-        window = f" in the last {duration_label}" if duration_label else ""
+        window = f" in the {duration_label} before {replayed}" if replayed and duration_label else \
+            f" before {replayed}" if replayed else f" in the last {duration_label}" if duration_label else ""
         self.title.setText(f"No traffic{window}")
         idle: list[str] = []
         if inventory is not None:
@@ -129,6 +131,13 @@ class EmptyState(QWidget):
             parts.append(f"Idle workloads found: {shown}.")
         elif inventory is not None:
             parts.append("No workloads were found in these namespaces.")
+        if replayed:
+            # the past cannot be given traffic: no demo button, no command to run
+            parts.append("Move the replay slider to another time, or leave replay to see the mesh now.")
+            self.command.hide()
+            self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
+            self._only(*([self.idle_button] if idle else []))
+            return
         if demo:
             parts.append("The demo's traffic is stopped. Start it to see the mesh come alive.")
             self.command.hide()

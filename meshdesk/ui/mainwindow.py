@@ -858,8 +858,10 @@ class MainWindow(QMainWindow):
         elif not show_graph:
             demo = self._demo_source() is not None
             label = next((lbl for d, lbl in DURATIONS if d == self.toolbar.choices.duration), "")
+            at = self._replay_at
             self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
-                                       duration_label=label.replace("Last ", ""))
+                                       duration_label=label.replace("Last ", ""),
+                                       replayed=time.strftime("%H:%M", time.localtime(at)) if at else "")
             self.stack.setCurrentWidget(self.empty)
         if not later:
             self._finish_show(graph)
