@@ -313,3 +313,12 @@ def test_a_snapshot_nested_absurdly_deep_is_one_line_not_a_traceback(tmp_path: P
     assert "Traceback" not in out.stderr and out.stderr.strip().count("\n") == 0
     assert str(deep) in out.stderr and "more than 64 levels deep, at request.extra.a.a.a.a…" in out.stderr
     assert not again.exists()
+
+
+def test_unknown_appender_names_are_refused(tmp_path: Path) -> None:
+    """`--appenders ?` ran no pass at all and said nothing; a name the builder does not know is refused."""
+    path = str(_file(tmp_path))
+    out = run("--snapshot", path, "--appenders", "responseTime,responsTime")
+    assert out.returncode == 2 and "--appenders: unknown 'responsTime'" in out.stderr and "responseTime" in out.stderr
+    assert not out.stdout
+    assert run("--snapshot", path, "--appenders", "responseTime").returncode == 0

@@ -87,7 +87,13 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
     if a.box_by:
         kw["boxBy"] = tuple(a.box_by)
     if a.appenders is not None:
+        from meshdesk.mesh.graph.builder import known_appenders
+
         kw["appenders"] = tuple(x.strip() for x in a.appenders.split(",") if x.strip())
+        unknown = [x for x in kw["appenders"] if x not in known_appenders()]
+        if unknown:  # a typo ran no pass at all without a word
+            raise ValueError(f"--appenders: unknown {', '.join(repr(x) for x in unknown)} "
+                             f"(known: {', '.join(sorted(set(known_appenders())))})")
     if a.node_operation is not None and (not a.node_operation or a.node_workload or a.node_app or a.node_cluster):
         raise ValueError("--node-operation needs an operation's name, and goes with --node-service alone")
     if a.node_cluster and not (a.node_workload or a.node_app or a.node_service):
