@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.inventory import Container, Pod, Workload
@@ -194,6 +195,11 @@ def test_logs_view_tails_switches_container_follows_and_searches(qtbot: QtBot, e
         assert "INFO served" not in view.text.toPlainText() and len(view.lines) == 4
         qtbot.keyClicks(view.search, "503 UF")
         assert view.matches.text() == "2 matches" and view.highlighted() == ["503 UF", "503 UF"]
+        # the marks are readable in either theme: dark text on their yellow (the dark theme's white was not)
+        marks = view.text.extraSelections()
+        assert marks and all(m.format.foreground().style() != Qt.BrushStyle.NoBrush  # not the theme's text colour
+                             and m.format.foreground().color().lightness() < 60
+                             and m.format.background().color().lightness() > 150 for m in marks)
         assert view.find_next()
         view.follow.setChecked(True)
         emu.add_pod_log(NS, POD, "istio-proxy", ['"GET /reviews/9 HTTP/1.1" 503 UF via_upstream'])

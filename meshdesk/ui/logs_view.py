@@ -291,6 +291,7 @@ class LogsView(QWidget):
         if needle:
             fmt = QTextCharFormat()
             fmt.setBackground(QColor("#ffe066"))
+            fmt.setForeground(QColor("#151515"))  # dark on the yellow in either theme (white was unreadable)
             doc = self.text.document()
             cursor = doc.find(needle, 0)
             while not cursor.isNull() and len(selections) < MAX_HIGHLIGHTS:
