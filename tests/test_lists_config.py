@@ -104,8 +104,8 @@ def test_a_services_config_column_agrees_with_its_graph_badge(qtbot: QtBot) -> N
 
 
 def test_a_workloads_config_column_counts_only_findings_about_it(qtbot: QtBot) -> None:
-    """shop's STRICT PeerAuthentication has one finding, about mongodb-v1 (no sidecar, so it refuses meshed
-    traffic). The lists said "1 error" on every app and workload of shop; the canvas badge, rightly,
+    """shop's STRICT PeerAuthentication has one finding, about mongodb-v1 (no sidecar, so it cannot be
+    enforced there). The lists said it on every app and workload of shop; the canvas badge, rightly,
     only on mongodb. The finding names whom it is about, and both now count it only there."""
     demo = DemoCluster(clock=lambda: 1_750_000_000.0)
     snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
@@ -116,8 +116,8 @@ def test_a_workloads_config_column_counts_only_findings_about_it(qtbot: QtBot) -
     lists = MeshLists()
     qtbot.addWidget(lists)
     lists.set_data(graph, snap.inventory, validations)
-    assert _row(lists, WORKLOADS, "mongodb-v1").badge == "1 error"
-    assert _row(lists, APPS, "mongodb").badge == "1 error"
+    assert _row(lists, WORKLOADS, "mongodb-v1").badge == "1 warning"
+    assert _row(lists, APPS, "mongodb").badge == "1 warning"
     for title in (WORKLOADS, APPS):
         for row in lists.pages[title].model.rows:
             nodes = [graph.nodes[i] for i in row.node_ids]

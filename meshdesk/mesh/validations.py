@@ -506,8 +506,10 @@ def _check_peer_authentication(pa: IstioObject, reg: _Registry, root_namespace: 
     bare = sorted(f"{w.namespace}/{w.name}" for w in affected if w.has_sidecar is False)
     if bare:
         shown = ", ".join(bare[:5]) + (f" and {len(bare) - 5} more" if len(bare) > 5 else "")
-        checks.append(Check("MDK0501", ERROR, f"STRICT mTLS applies to workloads without a sidecar, which will "
-                            f"refuse all meshed traffic: {shown}", "spec/mtls/mode", tuple(bare)))
+        # no proxy, nothing to enforce it: they take plain text from anyone (callers' sidecars send them
+        # plain text too), so the policy protects less than it says
+        checks.append(Check("MDK0501", WARNING, f"STRICT mTLS cannot be enforced on workloads without a sidecar: "
+                            f"they accept plain text from anyone: {shown}", "spec/mtls/mode", tuple(bare)))
     return checks
 
 

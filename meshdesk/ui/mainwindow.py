@@ -23,11 +23,14 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QScrollArea,
     QStackedWidget,
     QTabBar,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -163,6 +166,7 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._hidden_said: frozenset[str] = frozenset()  # the inventory's unread parts the banner told
         self._told_no_listing = False  # the banner said the namespaces could not be listed
+        self._canvas_focused = False  # the first graph shown gave the canvas the keyboard
         self.actions_controller: Any = None  # set by meshdesk.ui.app (meshdesk.ui.actions.install_actions)
         self.extensions: list[Any] = []  # parts added from outside (e.g. the performance views); see add_extension
 
@@ -869,6 +873,11 @@ class MainWindow(QMainWindow):
     def _finish_show(self, graph: TrafficGraph) -> None:
         self._update_demo_actions()
         self._update_status()
+        if not self._canvas_focused and self.stack.currentWidget() is self.view:
+            # the first graph takes the keyboard (F, Z, +, -, Esc act on it), unless the user is typing
+            self._canvas_focused = True
+            if not isinstance(QApplication.focusWidget(), (QLineEdit, QTextEdit, QPlainTextEdit)):
+                self.view.setFocus()
         self.graphShown.emit(graph)
 
     def _show_pending(self) -> None:
@@ -945,7 +954,7 @@ class MainWindow(QMainWindow):
 
     def copy_details(self) -> None:
         """Put the details panel's text on the clipboard."""
-        text = self.panel.text().strip()
+        text = self.panel.copy_text()
         if text:
             QApplication.clipboard().setText(text)
             self.statusBar().showMessage("Details copied", 3000)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 import html
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -354,6 +355,7 @@ class SidePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._body_html = ""
         self.graph: TrafficGraph | None = None
         self._no_graph = _WAITING  # what the panel says while it has no graph
         self.inventory: Inventory | None = None
@@ -444,6 +446,17 @@ class SidePanel(QWidget):
         self.title.setText(title)
         self.subtitle.setText(subtitle)
         self.body.setHtml(body)
+        self._body_html = body
+
+    def copy_text(self) -> str:
+        """The panel as text to paste into a ticket or a chat: a table's rows as "label: value" lines
+        (``text()`` has each cell on a line of its own, as the widget lays them out)."""
+        from PySide6.QtGui import QTextDocument
+
+        rows = re.sub(r"<tr><td[^>]*>(.*?)</td><td>(.*?)</td></tr>", r"\1: \2<br>", self._body_html, flags=re.S)
+        doc = QTextDocument()
+        doc.setHtml(re.sub(r"</?table[^>]*>", "", rows))
+        return f"{self.title.text()}\n{self.subtitle.text()}\n{doc.toPlainText()}".strip()
 
     def _multi(self, g: TrafficGraph) -> None:
         nodes = [g.nodes[i] for i in self.ids if i in g.nodes]
