@@ -1247,3 +1247,28 @@ def test_the_first_graph_takes_the_keyboard(qtbot, make_window) -> None:
     before = w.view.zoom()
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Plus)
     assert w.view.zoom() > before
+
+
+def test_opened_on_the_demo_the_users_contexts_are_offered_too(kube_emulator, qtbot, tmp_path) -> None:
+    """The Quick start opens the demo; the user's kubeconfig contexts were not offered beside it, so
+    seeing a real cluster needed a restart without --demo."""
+    from meshdesk.ui.app import make_window as app_window
+    from meshdesk.ui.mainwindow import DEMO
+
+    config = str(_emulated_cluster(kube_emulator, tmp_path))
+    w = app_window(argparse.Namespace(demo=True, kubeconfig=config, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.context == DEMO and "prod-east" in w._context_names()
+        w.switch_context("prod-east")  # no restart
+        qtbot.waitUntil(lambda: w.info is not None and w.info.context == "prod-east", timeout=10000)
+    finally:
+        w.shutdown()
+    # without any kubeconfig the demo opens as before, without a word about it
+    bare = app_window(argparse.Namespace(demo=True, kubeconfig=str(tmp_path / "none"), context=None, namespace=None,
+                                         snapshot=None))
+    qtbot.addWidget(bare)
+    try:
+        assert bare.context == DEMO and not bare.banner.isVisible()
+    finally:
+        bare.shutdown()

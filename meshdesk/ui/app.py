@@ -48,9 +48,12 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     access = settings if settings is not None else load_settings()
     kubeconfig = getattr(opts, "kubeconfig", None) or access.kubeconfig or None
     namespaces = getattr(opts, "namespace", None)
-    contexts, current, reason, problems = ([], "", "", []) if getattr(opts, "demo", False) \
-        else _contexts(kubeconfig)
-    if getattr(opts, "demo", False):
+    demo = bool(getattr(opts, "demo", False))
+    contexts, current, reason, problems = _contexts(kubeconfig)
+    if demo:
+        # opened on the demo, the user's own contexts are offered beside it (switching needs no restart);
+        # a machine without a kubeconfig is no problem worth a word here
+        reason, problems = "", [] if not contexts else problems
         context = DEMO
     elif getattr(opts, "context", None):
         context = opts.context
@@ -61,7 +64,7 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     snapshot = getattr(opts, "snapshot", None)
     win = MainWindow(contexts=contexts, context="" if snapshot else context, kubeconfig=kubeconfig,
                      namespaces=namespaces, settings=access, first_run_reason=reason,
-                     watch_kubeconfig=not getattr(opts, "demo", False))
+                     watch_kubeconfig=bool(contexts) or not demo)
     if snapshot:
         win.open_snapshot(snapshot)
     from meshdesk.ui.actions import install_actions
