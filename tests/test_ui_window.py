@@ -1272,3 +1272,25 @@ def test_opened_on_the_demo_the_users_contexts_are_offered_too(kube_emulator, qt
         assert bare.context == DEMO and not bare.banner.isVisible()
     finally:
         bare.shutdown()
+
+
+def test_the_demo_keeps_what_was_done_to_it_across_a_context_switch(qtbot, make_window, tmp_path) -> None:
+    """Switching to a snapshot and back made a new demo mesh: the traffic shift just applied (and a
+    stopped traffic switch) was silently gone, unlike a real cluster's state."""
+    from meshdesk.mesh.inventory import IstioObject
+
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w)
+    demo = w.poller.source
+    demo.apply(IstioObject("VirtualService", "ratings", "shop", spec={
+        "hosts": ["ratings"], "http": [{"route": [{"destination": {"host": "ratings"}}], "timeout": "3s"}]}))
+    w.stop_demo_traffic()
+    path = tmp_path / "s.json"
+    assert w.save_snapshot(str(path))
+    w.open_snapshot(str(path))
+    wait_graph(qtbot, w, lambda w: w.info is not None and not w.info.live)
+    w.switch_context(DEMO)
+    wait_graph(qtbot, w, lambda w: w.info is not None and w.info.live)
+    again = w.poller.source
+    assert not again.traffic_running
+    assert any(o.name == "ratings" and o.kind == "VirtualService" for o in w.inventory.istio)

@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
         self._hidden_said: frozenset[str] = frozenset()  # the inventory's unread parts the banner told
         self._told_no_listing = False  # the banner said the namespaces could not be listed
         self._canvas_focused = False  # the first graph shown gave the canvas the keyboard
+        self._demo_mesh: MeshSource | None = None  # the demo mesh, made once (see factory_for)
         self.actions_controller: Any = None  # set by meshdesk.ui.app (meshdesk.ui.actions.install_actions)
         self.extensions: list[Any] = []  # parts added from outside (e.g. the performance views); see add_extension
 
@@ -402,7 +403,11 @@ class MainWindow(QMainWindow):
             def demo() -> MeshSource:
                 from meshdesk.sources.demo import DemoCluster
 
-                return DemoCluster(traffic=True)
+                # one demo mesh per window: like a real cluster, it keeps what was applied to it (and its
+                # traffic switch) while the user looks at another context
+                if self._demo_mesh is None:
+                    self._demo_mesh = DemoCluster(traffic=True)
+                return self._demo_mesh
             return demo
         kubeconfig = self.kubeconfig
         cs = self.settings.context_settings(context)
