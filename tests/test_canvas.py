@@ -1332,3 +1332,42 @@ def test_marks_stand_apart_from_health_in_both_themes() -> None:
             assert contrast > 90, theme
     finally:
         shapes.set_theme("light")
+
+
+def test_a_drag_in_one_view_does_not_pin_every_node_in_the_next(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """After one drag the view saved every node's place, and the next view (the ingress gateway's
+    namespace, with shop's and hello's nodes outside) kept them all pinned there, interleaving the
+    outside namespaces' boxes. Only what the user dragged in that view carries over; the rest is laid
+    out anew, and the outside namespaces' boxes stand apart."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.sources.demo import DemoCluster
+
+    demo = DemoCluster(seed=7, clock=lambda: 1_750_000_000.0)
+    first = build(demo.snapshot(GraphRequest(namespaces=("shop", "hello"), boxBy=("namespace", "app"))))
+    shown(qtbot, view, first, key=LayoutKey("kind-test", ("shop", "hello"), "versionedApp"))
+    dragged = next(nid for nid, n in first.nodes.items() if n.app == "productpage" and n.version == "v1")
+    item = view.node_item(dragged)
+    assert item is not None
+    view.begin_drag()
+    item.setPos(item.pos() + QPointF(60, 120))
+    view.end_drag()
+    view._save_now()
+    kept = view.positions()[dragged]
+    # into a node graph and back: the view is drawn afresh from its saved places (every node's, now)
+    view.start_fresh()
+    view.set_layout_key(LayoutKey("kind-test", ("shop", "hello"), "versionedApp"))
+    view.set_graph(first)
+    assert view.positions()[dragged] == pytest.approx(kept, abs=0.01)
+    second = build(demo.snapshot(GraphRequest(namespaces=("istio-system",), boxBy=("namespace", "app"))))
+    # what the window does for another namespace: the new view's key, its graph, and the nodes the user
+    # has not placed laid out again
+    view.set_layout_key(LayoutKey("kind-test", ("istio-system",), "versionedApp"))
+    view.set_graph(second)
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    view.relayout_unplaced()
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    outer = [b for b in view.boxes() if b.isVisible() and b.kind == "namespace"]
+    assert len(outer) >= 2
+    for i, a in enumerate(outer):
+        for b in outer[i + 1:]:
+            assert not a.sceneBoundingRect().intersects(b.sceneBoundingRect()), (a.title, b.title)

@@ -298,6 +298,7 @@ class GraphView(QGraphicsView):
         # position is saved yet (another window may have placed it meanwhile)
         self._chosen: set[str] = set()
         self._pinned: set[str] = set()  # positions the user chose (saved or dragged)
+        self._dragged: set[str] = set()  # nodes the user dragged in this view (they keep that place in the next)
         self._awaiting: set[str] = set()  # nodes at a temporary place until a layout arrives
         self._find_expr = ""
         self._hide_expr = ""
@@ -786,6 +787,7 @@ class GraphView(QGraphicsView):
             self._remove_node(nid)
         self._awaiting.clear()
         self._pinned.clear()  # saved places pin their nodes again as they are drawn
+        self._dragged.clear()
         self._rebuild_boxes()
 
     def relayout(self, algorithm: str = "layered") -> None:
@@ -810,6 +812,7 @@ class GraphView(QGraphicsView):
         self._stored = {}
         self._chosen.clear()
         self._pinned.clear()
+        self._dragged.clear()
         self._save_timer.stop()
         if not self._nodes:
             self.layoutFinished.emit()
@@ -834,8 +837,11 @@ class GraphView(QGraphicsView):
         self._key = key
         self._saved = self.store.load(key) if key is not None else {}
         self._stored = dict(self._saved)
-        # nodes the user placed keep that place in the next view too, unless it saved its own
-        self._pinned = {nid for nid in self._nodes if nid in self._saved or nid in self._pinned}
+        # nodes the user dragged keep that place in the next view too, unless it saved its own; a place
+        # a view merely saved (every node's, after any drag) is not carried into another view, whose
+        # boxes are others (its outside namespaces' boxes came out overlapping)
+        self._pinned = {nid for nid in self._nodes if nid in self._saved or nid in self._dragged}
+        self._dragged = {nid for nid in self._dragged if nid in self._pinned}
         apply = {nid: p for nid, p in self._saved.items() if nid in self._nodes}
         if apply:
             self.set_positions(apply)
@@ -1558,6 +1564,7 @@ class GraphView(QGraphicsView):
             return
         self._pinned |= moved
         self._chosen |= moved
+        self._dragged |= moved
         self._awaiting -= moved
         self._update_scene_rect()
         self.nodesMoved.emit({nid: (self._nodes[nid].x(), self._nodes[nid].y()) for nid in sorted(moved)})
