@@ -572,3 +572,34 @@ def test_service_ports_a_deployment_behind_it_declares() -> None:
                                                                       ("istio-system", "istiod")))
     # the Service's findings reach its graph node's badge and the services list
     assert result[("Service", "shop", "reviews")].valid
+
+
+def test_two_peer_authentications_or_sidecars_for_one_workload() -> None:
+    """Kiali's KIA0002 and KIA0003: Istio applies one PeerAuthentication (and one Sidecar) to a
+    workload, so two without a selector in a namespace, or two selecting the same workload, mean one of
+    them is ignored; different workloads, or other namespaces, are fine."""
+    inv = _shop()
+    inv.istio = [
+        _obj("PeerAuthentication", "default", {"mtls": {"mode": "PERMISSIVE"}}),
+        _obj("PeerAuthentication", "default-2", {"mtls": {"mode": "STRICT"}}),
+        _obj("PeerAuthentication", "v1-a", {"selector": {"matchLabels": {"app": "reviews", "version": "v1"}}}),
+        _obj("PeerAuthentication", "reviews-all", {"selector": {"matchLabels": {"app": "reviews"}}}),
+        _obj("PeerAuthentication", "legacy", {"selector": {"matchLabels": {"app": "legacy"}}}),
+        _obj("PeerAuthentication", "mesh", {}, ns="istio-system"),
+        _obj("Sidecar", "default", {"egress": [{"hosts": ["./*"]}]}),
+        _obj("Sidecar", "also-default", {"egress": [{"hosts": ["istio-system/*"]}]}),
+    ]
+    inv.workloads[0].labels["version"] = "v1"  # reviews-v1
+    result = validate(inv)
+
+    def codes(kind: str, name: str, ns: str = "shop") -> list[str]:
+        return [c.code for c in result[(kind, ns, name)].checks if c.code in ("KIA0002", "KIA0003")]
+
+    assert codes("PeerAuthentication", "default") == ["KIA0002"] and codes("PeerAuthentication", "default-2") == ["KIA0002"]
+    assert "default-2" in result[("PeerAuthentication", "shop", "default")].checks[-1].message
+    assert codes("PeerAuthentication", "v1-a") == ["KIA0003"] and codes("PeerAuthentication", "reviews-all") == ["KIA0003"]
+    assert "reviews-v1" in next(c.message for c in result[("PeerAuthentication", "shop", "v1-a")].checks
+                                if c.code == "KIA0003")
+    assert codes("PeerAuthentication", "legacy") == [] and codes("PeerAuthentication", "mesh", "istio-system") == []
+    assert codes("Sidecar", "default") == ["KIA0002"] and codes("Sidecar", "also-default") == ["KIA0002"]
+    assert not result[("PeerAuthentication", "shop", "v1-a")].valid

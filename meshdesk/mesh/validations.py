@@ -803,6 +803,9 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
         key = (obj.kind, obj.namespace, obj.name)
         checks = checks + multi.get(key, [])
         out[key] = Validation(obj.kind, obj.namespace, obj.name, checks)
+    for key, found in _multiple_per_workload(inventory, reg).items():
+        if key in out:
+            out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}
     for svc in inventory.services:
         try:
@@ -810,6 +813,48 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
         except (AttributeError, TypeError, ValueError) as e:
             checks = [Check("MDK0001", WARNING, f"could not be fully validated: {e}")]
         out[(SERVICE, svc.namespace, svc.name)] = Validation(SERVICE, svc.namespace, svc.name, checks)
+    return out
+
+
+# the kinds of which one object applies to a workload: Kiali's generic multi-match checks
+_ONE_PER_WORKLOAD = {"PeerAuthentication": ("spec/selector", "selector", "matchLabels"),
+                     "Sidecar": ("spec/workloadSelector", "workloadSelector", "labels")}
+
+
+def _multiple_per_workload(inv: Inventory, reg: _Registry) -> dict[ObjectKey, list[Check]]:
+    """Kiali's KIA0002 and KIA0003 for PeerAuthentications and Sidecars: two of a kind without a
+    selector in one namespace (KIA0002), or two of a kind in one namespace selecting one workload
+    (KIA0003). Istio then applies one of them (the oldest), and which is not what the config says."""
+    out: dict[ObjectKey, list[Check]] = {}
+    for kind, (path, field, labels_key) in _ONE_PER_WORKLOAD.items():
+        by_ns: dict[str, list[tuple[IstioObject, dict[str, str]]]] = {}
+        for obj in inv.istio_objects(kind):
+            selector = _labels(_dict(_dict(obj.spec).get(field)).get(labels_key))
+            by_ns.setdefault(obj.namespace, []).append((obj, selector))
+        for ns, objs in by_ns.items():
+            bare = [o for o, sel in objs if not sel]
+            if len(bare) > 1:
+                for o in bare:
+                    others = ", ".join(x.name for x in bare if x is not o)
+                    out.setdefault((kind, ns, o.name), []).append(Check(
+                        "KIA0002", ERROR, f"more than one {kind} without a selector in this namespace (also "
+                        f"{others}): Istio applies only one of them", path))
+            selecting: dict[str, list[IstioObject]] = {}
+            for o, sel in objs:
+                if sel:
+                    for w in reg.workloads_selected(ns, sel):
+                        selecting.setdefault(w.name, []).append(o)
+            flagged: dict[str, tuple[str, list[str]]] = {}
+            for workload, objects in sorted(selecting.items()):
+                if len(objects) < 2:
+                    continue
+                for o in objects:
+                    if o.name not in flagged:
+                        flagged[o.name] = (workload, [x.name for x in objects if x is not o])
+            for name, (workload, rivals) in flagged.items():
+                out.setdefault((kind, ns, name), []).append(Check(
+                    "KIA0003", ERROR, f"selects workload {workload}, which {', '.join(rivals)} also selects: "
+                    f"Istio applies only one {kind} to a workload", path, (f"{ns}/{workload}",)))
     return out
 
 
