@@ -603,3 +603,25 @@ def test_two_peer_authentications_or_sidecars_for_one_workload() -> None:
     assert codes("PeerAuthentication", "legacy") == [] and codes("PeerAuthentication", "mesh", "istio-system") == []
     assert codes("Sidecar", "default") == ["KIA0002"] and codes("Sidecar", "also-default") == ["KIA0002"]
     assert not result[("PeerAuthentication", "shop", "v1-a")].valid
+
+
+def test_sidecar_egress_hosts_and_the_mesh_wide_default() -> None:
+    """Kiali's KIA1004 (an egress host no Service or ServiceEntry serves) and KIA1006 (the root
+    namespace's Sidecar is the mesh-wide default: a workloadSelector there makes it none)."""
+    inv = _shop()
+    inv.istio = [
+        _obj("Sidecar", "egress", {"egress": [{"hosts": ["./reviews", "shop/reviewz.shop.svc.cluster.local",
+                                                         "istio-system/*", "./*.example.com",
+                                                         "other/x.other.svc.cluster.local"]}]}),
+        _obj("ServiceEntry", "api", {"hosts": ["api.example.com"], "ports": [{"number": 443, "name": "https",
+                                                                            "protocol": "TLS"}]}),
+        _obj("Sidecar", "ext", {"egress": [{"hosts": ["./api.example.com", "./nowhere.example.com"]}]}),
+        _obj("Sidecar", "default", {"workloadSelector": {"labels": {"istio": "ingressgateway"}},
+                                    "egress": [{"hosts": ["./*"]}]}, ns="istio-system"),
+    ]
+    result = validate(inv)
+    egress = [(c.code, c.path) for c in result[("Sidecar", "shop", "egress")].checks if c.code == "KIA1004"]
+    assert egress == [("KIA1004", "spec/egress[0]/hosts[1]")]  # reviewz; "other" is a namespace not read
+    ext = [(c.code, c.path) for c in result[("Sidecar", "shop", "ext")].checks if c.code == "KIA1004"]
+    assert ext == [("KIA1004", "spec/egress[0]/hosts[1]")]
+    assert [c.code for c in result[("Sidecar", "istio-system", "default")].checks] == ["KIA1006"]

@@ -513,6 +513,29 @@ def _check_peer_authentication(pa: IstioObject, reg: _Registry, root_namespace: 
     return checks
 
 
+def _check_sidecar(sc: IstioObject, reg: _Registry, root_namespace: str) -> list[Check]:
+    """Kiali's Sidecar checks: its selector (KIA0004), a mesh-wide default with a selector (KIA1006),
+    and egress hosts (``namespace/host``) naming what no Service or ServiceEntry serves (KIA1004; hosts
+    of namespaces not read are not judged)."""
+    checks = _check_selector_kind(sc, reg)
+    spec = _dict(sc.spec)
+    if sc.namespace == root_namespace and _labels(_dict(spec.get("workloadSelector")).get("labels")):
+        checks.append(Check("KIA1006", WARNING, "a Sidecar in the root namespace is the mesh-wide default, which "
+                            "should not have a workloadSelector", "spec/workloadSelector"))
+    for i, egress in enumerate(_list(spec.get("egress"))):
+        for j, host in enumerate(_list(_dict(egress).get("hosts"))):
+            if not isinstance(host, str) or "/" not in host:
+                continue
+            dns = host.split("/", 1)[1]
+            if dns == "*" or dns.startswith("*"):
+                continue
+            name = fqdn(dns, sc.namespace)
+            if reg.knows_namespace_of(name) and not reg.host_exists(name):
+                checks.append(Check("KIA1004", WARNING, f"host {dns!r} has no Service or ServiceEntry",
+                                    f"spec/egress[{i}]/hosts[{j}]"))
+    return checks
+
+
 def _check_selector_kind(obj: IstioObject, reg: _Registry) -> list[Check]:
     """Sidecar, AuthorizationPolicy, RequestAuthentication: a selector that matches nothing."""
     spec = _dict(obj.spec)
@@ -794,7 +817,9 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
                 checks = _check_peer_authentication(obj, reg, root_namespace)
             elif obj.kind == "AuthorizationPolicy":
                 checks = _check_authorization_policy(obj, reg, accounts)
-            elif obj.kind in ("Sidecar", "RequestAuthentication"):
+            elif obj.kind == "Sidecar":
+                checks = _check_sidecar(obj, reg, root_namespace)
+            elif obj.kind == "RequestAuthentication":
                 checks = _check_selector_kind(obj, reg)
             else:
                 checks = []
