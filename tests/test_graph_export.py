@@ -67,3 +67,14 @@ def test_an_app_version_node_graph_in_an_app_graph_is_the_apps() -> None:
     reviews = next(n for n in g.nodes.values() if n.app == "reviews")
     assert reviews.traffic["http"]["httpIn"] == 30
     assert any(g.nodes[e.target].app == "ratings" for e in g.edges.values())
+
+
+def test_a_node_without_a_health_verdict_has_no_health_status_key() -> None:
+    """A TCP-only node has no health verdict: Kiali leaves healthStatus out (as meshdesk did for edges);
+    nodes carried "healthStatus": null."""
+    from tests.graph_samples import tcp
+
+    g = build(snapshot([http("web-v1", "cart-v1", 10), tcp("cart-v1", "db-v1", 500)], graphType="workload"))
+    nodes = {n["data"].get("workload"): n["data"] for n in export.to_kiali(g)["elements"]["nodes"]}
+    assert "healthStatus" not in nodes["db-v1"]
+    assert nodes["cart-v1"]["healthStatus"] == "Healthy"

@@ -80,8 +80,9 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
     if traffic:
         d["traffic"] = traffic
     d["healthData"] = None
-    if n.health is not None:
-        d["healthStatus"] = _health_status(n.health)
+    status = _health_status(n.health)
+    if status:  # no verdict: no key (Kiali omits it; null is no status of its)
+        d["healthStatus"] = status
     if n.health_annotation:
         d["hasHealthConfig"] = {"health.kiali.io/rate": n.health_annotation}
     if n.node_type == model.NODE_BOX:
