@@ -138,6 +138,8 @@ def main(argv: list[str]) -> None:
     print(f"drag of all {len(view.positions())} nodes selected, per mouse move: median "
           f"{statistics.median(moves) * 1000:.1f} ms, max {max(moves) * 1000:.1f} ms")
 
+    from PySide6.QtTest import QTest
+
     # the mouse comes to rest on the busiest node, then on the background (nothing selected)
     hover_on, hover_off = [], []
     for _ in range(5):
@@ -153,6 +155,15 @@ def main(argv: list[str]) -> None:
         hover_off.append(clock() - t0)
     print(f"hover highlight of the busiest node's paths + repaint: median {statistics.median(hover_on) * 1000:.1f} ms; "
           f"back to plain: median {statistics.median(hover_off) * 1000:.1f} ms")
+    # the mouse sweeping across nodes without resting (the lookup waits for a rest)
+    spots = [view.mapFromScene(it.pos()) for it in list(view._nodes.values())[:100]]
+    sweep = []
+    for spot in spots:
+        t0 = clock()
+        QTest.mouseMove(view.viewport(), spot)
+        sweep.append(clock() - t0)
+    print(f"mouse sweeping over nodes, per move: median {statistics.median(sweep) * 1000:.2f} ms, "
+          f"max {max(sweep) * 1000:.2f} ms")
 
     view.fit()
     app.processEvents()

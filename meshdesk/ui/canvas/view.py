@@ -338,7 +338,8 @@ class GraphView(QGraphicsView):
         self._hover_timer = QTimer(self)
         self._hover_timer.setSingleShot(True)
         self._hover_timer.setInterval(HOVER_DELAY_MS)
-        self._hover_timer.timeout.connect(self._apply_focus)
+        self._hover_timer.timeout.connect(self._hover_rest)
+        self._hover_pos: Any = None  # where the mouse was last seen over the canvas (None: it left)
         self._closed = False
         self.errors: list[str] = []  # saving failures etc., for the main window to show
         self.paints = 0  # viewport paints so far (benchmarks and tests wait on it)
@@ -1244,8 +1245,9 @@ class GraphView(QGraphicsView):
                     todo.append(far)
         return found
 
-    def _hover(self, item: QGraphicsItem | None) -> None:
-        """The mouse is over ``item`` now (None: over the background or out of the view)."""
+    def _hover(self, item: QGraphicsItem | None) -> bool:
+        """The mouse rests over ``item`` (None: the background, or out of the view); True when that is
+        another element than before."""
         hid: str | None = None
         if isinstance(item, NodeItem):
             hid = item.node_id
@@ -1253,9 +1255,17 @@ class GraphView(QGraphicsView):
             hid = item.edge_id
         elif isinstance(item, BoxItem) and item.kind == BOX_APP:
             hid = item.box_id
-        if hid != self._hovered:
-            self._hovered = hid
-            self._hover_timer.start()
+        if hid == self._hovered:
+            return False
+        self._hovered = hid
+        return True
+
+    def _hover_rest(self) -> None:
+        """The mouse has rested: what is under it now is looked up once (not on every move: on a big
+        mesh a lookup costs milliseconds) and its paths highlighted."""
+        pos = self._hover_pos
+        if self._hover(self.itemAt(pos) if pos is not None else None):
+            self._apply_focus()
 
     def hovered_id(self) -> str | None:
         return self._hovered
@@ -1266,7 +1276,6 @@ class GraphView(QGraphicsView):
         the paths into its source and out of its target; with an app box, those of its members. Any
         other selection (several elements, a namespace box) shows everything plainly. With nothing
         selected, the node, edge or app box under the mouse is highlighted the same way."""
-        self._hover_timer.stop()
         selected = self._scene.selectedItems()
         if not selected and self._hovered is not None:
             under = self._nodes.get(self._hovered) or self._edges.get(self._hovered) or \
@@ -1466,7 +1475,8 @@ class GraphView(QGraphicsView):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if event.buttons() == Qt.MouseButton.NoButton and not self._dragging and self._pan_from is None:
-            self._hover(self.itemAt(event.position().toPoint()))
+            self._hover_pos = event.position().toPoint()
+            self._hover_timer.start()  # looked up when the mouse rests
         if self._box_drag is not None:
             box, last, origins = self._box_drag
             pressed = self._box_press
@@ -1502,7 +1512,8 @@ class GraphView(QGraphicsView):
 
     def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Leave:
-            self._hover(None)
+            self._hover_pos = None
+            self._hover_timer.start()
         return super().viewportEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
