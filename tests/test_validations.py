@@ -625,3 +625,24 @@ def test_sidecar_egress_hosts_and_the_mesh_wide_default() -> None:
     ext = [(c.code, c.path) for c in result[("Sidecar", "shop", "ext")].checks if c.code == "KIA1004"]
     assert ext == [("KIA1004", "spec/egress[0]/hosts[1]")]
     assert [c.code for c in result[("Sidecar", "istio-system", "default")].checks] == ["KIA1006"]
+
+
+def test_service_entries_declaring_one_host_and_port() -> None:
+    """Kiali's KIA1211 (two ServiceEntries for one host and port) and KIA1212 (and with different
+    protocols: Istio takes one of them)."""
+    def entry(name: str, host: str, number: int, protocol: str) -> IstioObject:
+        return _obj("ServiceEntry", name, {"hosts": [host], "resolution": "DNS",
+                                           "ports": [{"number": number, "name": "p", "protocol": protocol}]})
+
+    inv = _shop()
+    inv.istio = [entry("a", "api.example.com", 443, "TLS"), entry("b", "API.example.com", 443, "TLS"),
+                 entry("c", "db.example.com", 5432, "TCP"), entry("d", "db.example.com", 5432, "HTTP"),
+                 entry("e", "db.example.com", 5433, "TCP")]
+    result = validate(inv)
+
+    def codes(name: str) -> list[str]:
+        return [c.code for c in result[("ServiceEntry", "shop", name)].checks if c.code.startswith("KIA12")]
+
+    assert codes("a") == ["KIA1211"] and codes("b") == ["KIA1211"]
+    assert codes("c") == ["KIA1212"] and codes("d") == ["KIA1212"] and codes("e") == []
+    assert "shop/b" in next(c.message for c in result[("ServiceEntry", "shop", "a")].checks if c.code == "KIA1211")

@@ -828,7 +828,7 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
         key = (obj.kind, obj.namespace, obj.name)
         checks = checks + multi.get(key, [])
         out[key] = Validation(obj.kind, obj.namespace, obj.name, checks)
-    for key, found in _multiple_per_workload(inventory, reg).items():
+    for key, found in [*_multiple_per_workload(inventory, reg).items(), *_entries_sharing_a_port(inventory).items()]:
         if key in out:
             out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}
@@ -880,6 +880,33 @@ def _multiple_per_workload(inv: Inventory, reg: _Registry) -> dict[ObjectKey, li
                 out.setdefault((kind, ns, name), []).append(Check(
                     "KIA0003", ERROR, f"selects workload {workload}, which {', '.join(rivals)} also selects: "
                     f"Istio applies only one {kind} to a workload", path, (f"{ns}/{workload}",)))
+    return out
+
+
+def _entries_sharing_a_port(inv: Inventory) -> dict[ObjectKey, list[Check]]:
+    """Kiali's KIA1211 and KIA1212: more than one ServiceEntry port for one host and port number
+    (KIA1212 when they disagree on the protocol, which Istio then takes from one of them)."""
+    index: dict[tuple[str, int], list[tuple[IstioObject, int, str]]] = {}
+    for se in inv.istio_objects("ServiceEntry"):
+        spec = _dict(se.spec)
+        for i, port in enumerate(_list(spec.get("ports"))):
+            number = _dict(port).get("number")
+            if not isinstance(number, int) or isinstance(number, bool):
+                continue
+            protocol = _str(_dict(port).get("protocol")).upper()
+            for host in _list(spec.get("hosts")):
+                if isinstance(host, str):
+                    index.setdefault((host.lower(), number), []).append((se, i, protocol))
+    out: dict[ObjectKey, list[Check]] = {}
+    for (host, number), entries in sorted(index.items()):
+        if len(entries) < 2:
+            continue
+        conflict = len({protocol for _se, _i, protocol in entries}) > 1
+        for se, i, _protocol in entries:
+            others = sorted({f"{o.namespace}/{o.name}" for o, _j, _p in entries if o is not se}) or ["itself"]
+            code, what = ("KIA1212", "with another protocol") if conflict else ("KIA1211", "too")
+            out.setdefault(("ServiceEntry", se.namespace, se.name), []).append(Check(
+                code, WARNING, f"{host}:{number} is declared by {', '.join(others)} {what}", f"spec/ports[{i}]"))
     return out
 
 
