@@ -1371,3 +1371,14 @@ def test_a_drag_in_one_view_does_not_pin_every_node_in_the_next(qtbot, view: Gra
     for i, a in enumerate(outer):
         for b in outer[i + 1:]:
             assert not a.sceneBoundingRect().intersects(b.sceneBoundingRect()), (a.title, b.title)
+
+
+def test_no_hover_work_after_the_view_is_shut_down(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """A mouse move or leaving the view after shutdown started the hover timer again."""
+    shown(qtbot, view, bookinfo(), key=None)
+    view.shutdown()
+    QTest.mouseMove(view.viewport(), QPoint(10, 10))
+    from PySide6.QtCore import QEvent
+
+    view.viewportEvent(QEvent(QEvent.Type.Leave))
+    assert not view._hover_timer.isActive()

@@ -1294,3 +1294,84 @@ def test_the_demo_keeps_what_was_done_to_it_across_a_context_switch(qtbot, make_
     again = w.poller.source
     assert not again.traffic_running
     assert any(o.name == "ratings" and o.kind == "VirtualService" for o in w.inventory.istio)
+
+
+def test_a_snapshot_chosen_again_in_the_switcher_shows_its_own_window(qtbot, make_window, tmp_path) -> None:
+    """Back from live to a snapshot through the context switcher (not File > Open), the toolbar named
+    the live window and statistic beside the file's hour of averages, with the window box disabled."""
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w)
+    w.toolbar.choose(duration=3600, edge_labels="responseTimeAvg")
+    wait_graph(qtbot, w, lambda w: w.graph.request.duration == 3600)
+    path = tmp_path / "hour.json"
+    assert w.save_snapshot(str(path))
+    w.toolbar.choose(duration=600, edge_labels="responseTimeP95")
+    name = w.add_snapshot(str(path))
+    for _ in range(2):
+        w.switch_context(name)
+        wait_graph(qtbot, w, lambda w: w.info is not None and not w.info.live)
+        assert (w.toolbar.choices.duration, w.toolbar.choices.quantile) == (3600, "avg")
+        w.switch_context(DEMO)
+        wait_graph(qtbot, w, lambda w: w.info is not None and w.info.live)
+    # a live context that cannot be opened still lets the window be chosen (it stayed off after a file)
+    w.factories["down"] = lambda: (_ for _ in ()).throw(Unreachable("cannot reach https://10.0.0.1:6443"))
+    w.switch_context(name)
+    wait_graph(qtbot, w, lambda w: w.info is not None and not w.info.live)
+    w.switch_context("down")
+    qtbot.waitUntil(lambda: w.last_error is not None, timeout=5000)
+    assert w.toolbar.duration_combo.isEnabled()
+
+
+def test_banner_notes_join_and_go_when_they_no_longer_hold(qtbot, make_window, tmp_path) -> None:
+    """The banner has one place: "Not everything could be read" replaced the start-up settings warning
+    (which says where the copy of the settings file is) and the namespace-listing note, and stayed up
+    once nothing was hidden any more."""
+    from meshdesk.store.settings import load_settings
+
+    settings = load_settings()
+    settings.warnings.append("theme 'pink' is not one of light, dark, system (kept as settings.json.1.bak)")
+    src = shop_source()
+    src.inventory.hidden = {"shop/pods": "forbidden: not allowed to list pods in shop"}
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src}, settings=settings)
+    wait_graph(qtbot, w, lambda w: "Not everything could be read" in w.banner.text())
+    assert "settings.json.1.bak" in w.banner.text()  # still said, beside it
+    src.inventory.hidden = {}  # the RBAC was fixed
+    w.refresh_now()
+    qtbot.waitUntil(lambda: not w.inventory.hidden, timeout=5000)
+    assert "Not everything could be read" not in w.banner.text() or not w.banner.isVisible()
+
+
+def test_the_status_bar_says_not_answering_only_when_prometheus_does_not_answer(qtbot, make_window) -> None:
+    """A 401 or a refused query is Prometheus answering: the status bar said "(not answering)"."""
+    from meshdesk.sources.prometheus import PrometheusUnauthorized, PromQLError
+
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
+    wait_graph(qtbot, w)
+    for err in (PrometheusUnauthorized("Prometheus answered 401 Unauthorized", status=401),
+                PromQLError("Prometheus refused the query: bad_data: parse error")):
+        src.error = err
+        w.refresh_now()
+        qtbot.waitUntil(lambda err=err: w.last_error is err, timeout=5000)
+        assert "not answering" not in w.status_prometheus.text()
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")
+def test_a_namespace_list_read_while_the_menu_is_open_waits_for_it_to_close(qtbot, make_window) -> None:
+    """The timed re-listing rebuilt the namespace menu while the user was ticking names in it: the
+    ticked "blog" was lost. The list waits until the menu closes; the user's choice is applied."""
+    from PySide6.QtCore import QPoint
+
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.poller.namespaces_every_s = 0.0  # stands for "two minutes later"
+    menu = w.toolbar.namespace_menu
+    menu.popup(w.mapToGlobal(QPoint(50, 50)))
+    qtbot.waitUntil(menu.isVisible, timeout=3000)
+    next(a for a in menu.actions() if a.text() == "blog").setChecked(True)
+    with qtbot.waitSignal(w.poller.namespacesReady, timeout=5000):
+        w.poller._tick()  # the refresh timer fires
+    assert [a.text() for a in menu.actions() if a.isCheckable() and a.isChecked()] == ["blog", "shop"]
+    menu.hide()
+    qtbot.waitUntil(lambda: w.toolbar.selected_namespaces() == ["blog", "shop"], timeout=3000)

@@ -29,6 +29,7 @@ class Banner(QFrame):
         super().__init__(parent)
         self.setObjectName("banner")
         self.kind = ""
+        self.note_text = ""  # the text of the note shown (show_note), as it was given
         lay = QHBoxLayout(self)
         lay.setContentsMargins(10, 6, 6, 6)
         self.text_label = QLabel()
@@ -49,6 +50,7 @@ class Banner(QFrame):
                    data_age: str = "") -> None:
         """Show (or update) the banner for an error of ``kind`` (SourceError.kind)."""
         self.kind = kind
+        self.note_text = ""
         parts = [f"<b>{_esc(title_for(kind))}</b>: {_esc(message)}"]
         advice = advice_for(kind)
         if advice:
@@ -68,7 +70,8 @@ class Banner(QFrame):
     def show_note(self, text: str, level: str = "info") -> None:
         """A note without Retry (e.g. a warning from the graph builder)."""
         self.kind = level
-        self.text_label.setText(_esc(text))
+        self.note_text = text
+        self.text_label.setText(_esc(text).replace("\n", "<br>"))
         self.setStyleSheet(_STYLE.get(level, _STYLE["info"]))
         self.retry_button.setVisible(False)
         self.show()

@@ -40,7 +40,7 @@ from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest, NodeFocus
 from meshdesk.mesh.snapshot import Snapshot
-from meshdesk.sources.base import MeshSource, SourceError, SourceInfo
+from meshdesk.sources.base import MeshSource, SourceError, SourceInfo, Timeout, Unreachable
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.store.settings import Settings, load_settings
 from meshdesk.ui.banner import Banner
@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._shown_once = False
         self._hidden_said: frozenset[str] = frozenset()  # the inventory's unread parts the banner told
+        self._hidden_note = ""  # the banner's text when it last said them
         self._told_no_listing = False  # the banner said the namespaces could not be listed
         self._canvas_focused = False  # the first graph shown gave the canvas the keyboard
         self._demo_mesh: MeshSource | None = None  # the demo mesh, made once (see factory_for)
@@ -446,6 +447,14 @@ class MainWindow(QMainWindow):
         self.messages.forget()
         self.banner.hide()
         self._hidden_said = frozenset()
+        self._hidden_note = ""
+        if to_file:
+            self._snapshots_shaped.discard(context)  # shown again as it was saved (its window, its statistic)
+        # a snapshot holds the telemetry of its own window; a live context may choose (even one that then
+        # fails to open)
+        self.toolbar.duration_combo.setEnabled(not to_file)
+        self.toolbar.duration_combo.setToolTip("A snapshot holds the telemetry of the window it was saved with"
+                                               if to_file else "Time window of the traffic shown")
         self._told_no_listing = False
         self.toolbar.replay_action.setChecked(False)  # a context opens live, on its full graph
         self._show_focus(None)
@@ -746,10 +755,6 @@ class MainWindow(QMainWindow):
         # stays for live contexts)
         timed = info.live and not self.toolbar.replay_action.isChecked()
         self.toolbar.refresh_combo.setEnabled(timed)
-        # a snapshot holds the telemetry of its own window: another cannot be read from it
-        self.toolbar.duration_combo.setEnabled(info.live)
-        self.toolbar.duration_combo.setToolTip("Time window of the traffic shown" if info.live else
-                                               "A snapshot holds the telemetry of the window it was saved with")
         self.poller.set_interval(max(0, self.toolbar.choices.refresh) if timed else 0)
         self._update_status()
         self._update_demo_actions()
@@ -783,9 +788,9 @@ class MainWindow(QMainWindow):
             # only the context's namespace is offered: without this, a user saw just "default" and
             # "Nothing sent requests in default", and no word of why or how to see others
             self._told_no_listing = True
-            self.banner.show_note(f"Your account may not list this cluster's namespaces: offering {', '.join(names)}, "
-                                  "the context's namespace. Add others by name with Namespaces > Other namespace…",
-                                  "info")
+            self._show_note_beside(f"Your account may not list this cluster's namespaces: offering "
+                                   f"{', '.join(names)}, the context's namespace. Add others by name with "
+                                   "Namespaces > Other namespace…", "info")
         self.toolbar.set_namespaces(names, used if not self.toolbar.selected_namespaces() else
                                     self.toolbar.selected_namespaces())
 
@@ -809,7 +814,12 @@ class MainWindow(QMainWindow):
         in the banner, as a warning: the graph and lists show what could be read, and a namespace
         whose workloads are hidden would otherwise just look empty. Said again when it changes."""
         hidden = frozenset(inventory.hidden) if inventory is not None else frozenset()
-        if not hidden or hidden <= self._hidden_said:
+        if not hidden:
+            if self._hidden_note and self.banner.isVisible() and self.banner.note_text == self._hidden_note:
+                self.banner.hide()  # nothing hidden any more: the warning about it goes
+            self._hidden_said, self._hidden_note = hidden, ""
+            return
+        if hidden <= self._hidden_said:
             self._hidden_said = hidden
             return
         self._hidden_said = hidden
@@ -817,8 +827,19 @@ class MainWindow(QMainWindow):
         what = [f"{k.split('/', 1)[1]} in {k.split('/', 1)[0]}" if not k.startswith("*/") else
                 f"{k[2:]} (cluster-wide)" for k in sorted(hidden)]
         shown = ", ".join(what[:4]) + (f" and {len(what) - 4} more" if len(what) > 4 else "")
-        self.banner.show_note(f"Not everything could be read: {shown}. What could be read is shown; "
-                              "the namespace summary (nothing selected) says why.", "warning")
+        self._show_note_beside(f"Not everything could be read: {shown}. What could be read is shown; "
+                               "the namespace summary (nothing selected) says why.", "warning")
+        self._hidden_note = self.banner.note_text
+
+    def _show_note_beside(self, text: str, level: str) -> None:
+        """A note that joins the one the banner shows (a start-up settings warning, the namespace
+        listing note) rather than replacing it; an error's banner gives way to it as before."""
+        previous = self.banner.note_text if self.banner.isVisible() and self.banner.kind in ("info", "warning") \
+            else ""
+        if previous and previous != self._hidden_note and text not in previous:
+            level = "warning" if "warning" in (level, self.banner.kind) else level
+            text = f"{previous}\n{text}"
+        self.banner.show_note(text, level)
 
     def _show_graph(self, graph: TrafficGraph, inventory: Inventory | None, *, later: bool = False,
                     relayout: bool = False) -> None:
@@ -995,7 +1016,7 @@ class MainWindow(QMainWindow):
             live = "" if info.live else " (offline)"
             ro = " · read-only" if self.settings.read_only else ""
             self.status_source.setText(f"Context: {info.context} · cluster {info.cluster}{live}{ro}")
-            failing = self.last_error is not None and self.last_error.kind == "prometheus"
+            failing = isinstance(self.last_error, (Unreachable, Timeout)) and self.last_error.kind == "prometheus"
             # how Prometheus was reached when it last answered; not a claim that it answers now
             self.status_prometheus.setText(f"Prometheus: {info.prometheus}" + (" (not answering)" if failing else ""))
         self._update_age()

@@ -202,6 +202,7 @@ class MainToolBar(QToolBar):
         self.addWidget(self.context_combo)
 
         self.namespace_menu = StickyMenu(self)
+        self._pending_namespaces: list[str] | None = None  # a namespace list that came while the menu was open
         self.namespace_menu.aboutToHide.connect(self._namespaces_closed)
         self.namespace_menu.aboutToShow.connect(self._namespaces_opened)
         # on big clusters, a filter over the list (see set_namespaces); the action belongs to the toolbar,
@@ -423,6 +424,12 @@ class MainToolBar(QToolBar):
         self.contextSelected.emit(self.current_context())
 
     def set_namespaces(self, available: Sequence[str], selected: Sequence[str]) -> None:
+        if self.namespace_menu.isVisible():
+            # the user is ticking names in the open menu: a list read meanwhile (a timed refresh) waits
+            # until it closes, so their ticks and filter text are not wiped
+            self._pending_namespaces = list(available)
+            return
+        self._pending_namespaces = None
         self._namespaces = sorted(set(available) | set(selected))
         self._selected_ns = [n for n in self._namespaces if n in set(selected)]
         self.namespace_menu.clear()
@@ -500,6 +507,9 @@ class MainToolBar(QToolBar):
             self._selected_ns = chosen
             self._update_ns_text()
             self.namespacesSelected.emit(chosen)
+        pending, self._pending_namespaces = self._pending_namespaces, None
+        if pending is not None:  # the list read while the menu was open
+            QTimer.singleShot(0, lambda: self.set_namespaces(pending, self._selected_ns))
 
     def _update_ns_text(self) -> None:
         sel = self._selected_ns

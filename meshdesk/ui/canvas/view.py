@@ -1263,6 +1263,8 @@ class GraphView(QGraphicsView):
     def _hover_rest(self) -> None:
         """The mouse has rested: what is under it now is looked up once (not on every move: on a big
         mesh a lookup costs milliseconds) and its paths highlighted."""
+        if self._closed:
+            return
         pos = self._hover_pos
         if self._hover(self.itemAt(pos) if pos is not None else None):
             self._apply_focus()
@@ -1474,7 +1476,8 @@ class GraphView(QGraphicsView):
         super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if event.buttons() == Qt.MouseButton.NoButton and not self._dragging and self._pan_from is None:
+        if event.buttons() == Qt.MouseButton.NoButton and not self._dragging and self._pan_from is None \
+                and not self._closed:
             self._hover_pos = event.position().toPoint()
             self._hover_timer.start()  # looked up when the mouse rests
         if self._box_drag is not None:
@@ -1511,7 +1514,7 @@ class GraphView(QGraphicsView):
             self._follow_drag()  # once for all the nodes this move dragged
 
     def viewportEvent(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Leave:
+        if event.type() == QEvent.Type.Leave and not self._closed:
             self._hover_pos = None
             self._hover_timer.start()
         return super().viewportEvent(event)
