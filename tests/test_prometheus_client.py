@@ -539,3 +539,25 @@ def test_a_given_session_keeps_its_own_tls_and_credentials(tls_pair: tuple[str, 
     assert stub.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
     assert stub.requests[0].headers["X-Scope-OrgID"] == "t"
     assert TOKEN not in repr(client)
+
+
+def test_a_secret_the_excerpt_cuts_does_not_leak_and_a_tenant_id_is_no_secret() -> None:
+    """The start of an error body is shown, redacted: a long token echoed twice was cut through its
+    second copy, which the redaction of the first (shorter once redacted) brought into view, 46
+    characters of it. And a short tenant id (X-Scope-OrgID: 1) was redacted everywhere, garbling
+    "1:5: parse error ... position 1"."""
+    token = "f00dfeedc0ffee1234567890abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+
+    def answer(req: StubRequest) -> StubResponse:
+        if req.params.get("query") == "bad":
+            return StubResponse(400, {"status": "error", "errorType": "bad_data",
+                                      "error": "1:5: parse error: unexpected character at position 1"})
+        return StubResponse(502, f"rejected {token} (" + "x" * 120 + f") credential={token}")
+
+    with StubServer(answer) as stub:
+        with pytest.raises(PrometheusError) as err:
+            PrometheusClient(stub.url, token=token).query("up")
+        assert not any(token[:k] in str(err.value) for k in range(8, len(token))), str(err.value)
+        with pytest.raises(PrometheusError) as refused:
+            PrometheusClient(stub.url, headers={"X-Scope-OrgID": "1"}).query("bad")
+        assert "1:5: parse error: unexpected character at position 1" in str(refused.value)

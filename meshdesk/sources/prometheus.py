@@ -194,6 +194,10 @@ _MIN_SUBSTRING_SECRET = 8  # shorter secrets are redacted only where they stand 
 _MIN_QUERY_SECRET = 6  # a shorter query value ("tenant=a", "debug=1") is no credential
 
 
+# header names that say they carry a credential, whatever its length
+_SECRET_HEADER = re.compile(r"(?i)auth|token|secret|key|cookie|password|session")
+
+
 def _header_secret_forms(name: str, value: str) -> list[str]:
     """What of a header's value a server may echo: all of it; for Authorization only the credential after
     its scheme ("Bearer X" -> X: the scheme says what was echoed) and, for Basic, the decoded
@@ -332,7 +336,13 @@ class PrometheusClient:
             user, password = unquote(parts.username or ""), unquote(parts.password)
             self._secrets.extend([parts.password, password, *_basic_header_forms(user, password)])
         for name, value in self._headers.items():  # a server echoing a header (X-Scope-OrgID, Authorization ...)
-            self._secrets.extend(_header_secret_forms(str(name), str(value)))
+            # a short value of another header (a tenant id "1") is no secret, and redacting it everywhere
+            # garbled messages ("position [redacted]"); credentials are always redacted
+            forms = _header_secret_forms(str(name), str(value))
+            if str(name).lower() in _AUTHORIZATION_HEADERS or _SECRET_HEADER.search(str(name)):
+                self._secrets.extend(forms)
+            else:
+                self._secrets.extend(f for f in forms if len(f) >= _MIN_QUERY_SECRET)
         for _name, _sep, raw in (item.partition("=") for item in parts.query.split("&")):
             if len(raw) >= _MIN_QUERY_SECRET:  # ?access_token=... is sent, and may be echoed
                 self._secrets.extend([raw, unquote(raw.replace("+", " "))])
@@ -444,7 +454,11 @@ class PrometheusClient:
         for name, value in headers.items():
             if str(name).lower() in names and value:
                 text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-                out.extend(_header_secret_forms(str(name), text))
+                forms = _header_secret_forms(str(name), text)
+                if str(name).lower() in _CREDENTIAL_HEADERS or _SECRET_HEADER.search(str(name)):
+                    out.extend(forms)
+                else:  # a short tenant id is no secret (see __init__)
+                    out.extend(f for f in forms if len(f) >= _MIN_QUERY_SECRET)
         return out
 
     def _endpoint(self, path: str) -> str:
@@ -506,7 +520,13 @@ class PrometheusClient:
         sent = self._sent_secrets(resp)
         # only the start is shown: redacting all of a big answer cost more than decoding it
         longest = max(map(len, self._secrets + sent), default=0)
-        body_text = self._redact((resp.text or "")[:_BODY_EXCERPT + longest], sent)
+        text = resp.text or ""
+        cut = _BODY_EXCERPT + longest
+        body_text = self._redact(text[:cut], sent)
+        if len(text) > cut and longest > 1:
+            # a secret the cut splits is not recognised: its piece is in the last longest-1 characters,
+            # which redacting earlier copies (shorter once redacted) would bring into what is shown
+            body_text = body_text[: max(0, len(body_text) - (longest - 1))]
         excerpt = " ".join(body_text[:_BODY_EXCERPT].split())
         too_deep = False
         try:
