@@ -283,6 +283,13 @@ def test_redact_keeps_ordinary_text(text: str) -> None:
     ("password: 'p@ss w0rd'", "w0rd"),
     ("Cookie: session=Hunter2passCookie; theme=dark", "Hunter2passCookie"),
     ("login failed: password Hunter2pass rejected", "Hunter2pass"),
+    # a credential header with a prefix, and a secret name ending an annotation key (the wider net had
+    # let these through, though the narrower one caught them)
+    ("Proxy-Authorization: abc123def456", "abc123def456"),
+    ("X-Authorization: s3cr3tvalue7", "s3cr3tvalue7"),
+    ("request header proxy-authorization=abcdef123456 rejected", "abcdef123456"),
+    ("annotation vault.example.com/token: s.abc123 is invalid", "s.abc123"),
+    ("annotations: {example.io/password: hunter2}", "hunter2"),
 ])
 def test_redact_catches_any_secret_name_and_url_credentials(text: str, secret: str) -> None:
     """Names kubectl's plugins, shells and identity providers print (``NAME_TOKEN=``, ``accessToken``,

@@ -47,7 +47,7 @@ _SECRET_KEYS = (
 # word like "monkey" or a lone "key" is not one), and camelCase ``accessToken``, ``idToken``, ``privateKey``.
 # A name must end there (``tokenFile`` is a path), and none is the last part of a path: in
 # ``open /x/my-token: no such file`` or ``Get "https://idp/token": dial tcp`` what follows is no secret.
-_SECRET_SUFFIXES = r"token|password|passwd|pwd|secret|key|apikey"
+_SECRET_SUFFIXES = r"token|password|passwd|pwd|secret|key|apikey|authorization"
 _SECRET_NAMES = (
     r"(?<![/\\\w])(?<!\w-)(?i:(?:" + _SECRET_KEYS + r")\b)"
     r"|(?<![/\\\w-])(?i:-{0,2}(?:[a-z0-9]+[_-])+(?:" + _SECRET_SUFFIXES + r"))(?![\w-])"
@@ -60,6 +60,10 @@ _KEY_VALUE = re.compile(
     r"(?:(?P<q>[\"'])(?P<quoted>(?:\\.|(?!(?P=q))[^\\\n])+)(?P<end>(?P=q)?)"
     r"|(?P<value>(?i:(?:bearer|basic)\s+)?[^\s\"',;&}\]]+))"
 )
+# A secret name as the last part of an annotation or label key (``vault.example.com/token: s.abc``):
+# a domain before the slash, the separator right after the name (a URL's ``/oauth/token": dial`` is not)
+_ANNOTATION_SECRET = re.compile(r"(?i)([a-z0-9]\.[a-z]{2,63}/(?:[a-z0-9]+[_-])*"
+                                r"(?:token|password|passwd|secret|api[-_]?key))(\s*[:=]\s*)([^\s\"',;}\]]+)")
 # A URL's user:password@ (``https://admin:secret@host``, ``https://TOKEN@host``): all of it, up to the
 # last "@" before the host. (Bounded and unambiguous: no text makes it slow.)
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}://)(?:[^/\s\"'<>?#@]*@)+")
@@ -109,6 +113,8 @@ def redact(text: str) -> str:
         return f"{m.group('key')}{m.group('sep')}{_REDACTED}"
 
     out = _KEY_VALUE.sub(_kv, out)
+    out = _ANNOTATION_SECRET.sub(lambda m: m.group(0) if m.group(3).startswith("[redacted")
+                                 else f"{m.group(1)}{m.group(2)}{_REDACTED}", out)
 
     def _scheme(m: re.Match[str]) -> str:
         cred = m.group(0)[len(m.group(1)) + len(m.group(2)):]
