@@ -163,6 +163,53 @@ def _kind_of(mode: int) -> str:
     return "a special file"
 
 
+def read_piped_file(path: str | os.PathLike[str], *, wait: float = 5.0, limit: int = 16 * 1024 * 1024) -> bytes:
+    """The bytes of ``path``: a regular file, or what a pipe or a device gives (``--kubeconfig <(sops
+    -d …)`` is a pipe, ``/dev/null`` a device). Never blocks for good: a pipe nobody writes to reads
+    as nothing; one whose writer sends nothing for ``wait`` seconds, or more than ``limit`` bytes (a
+    device such as /dev/zero), raises :class:`NotRegularFileError` saying so."""
+    import select
+
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        if stat.S_ISREG(mode):
+            with os.fdopen(fd, "rb") as fh:
+                fd = -1
+                return fh.read()
+        if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+            raise NotRegularFileError(errno.EINVAL, f"{_kind_of(mode)}, not a file that can be read",
+                                      os.fspath(path))
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:  # a writer is there but has sent nothing yet
+                ready, _w, _x = select.select([fd], [], [], wait)
+                if not ready:
+                    raise NotRegularFileError(errno.ETIMEDOUT, f"{_kind_of(mode)} that sent nothing for "
+                                              f"{wait:g} s", os.fspath(path)) from None
+                continue
+            if not chunk:
+                if not chunks and stat.S_ISFIFO(mode):  # no writer, or one that wrote nothing
+                    raise NotRegularFileError(errno.ENODATA, "a named pipe (FIFO) that nothing was written to",
+                                              os.fspath(path))
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limit:
+                raise NotRegularFileError(errno.EFBIG, f"{_kind_of(mode)} that gives more than "
+                                          f"{limit // (1024 * 1024)} MB", os.fspath(path))
+            chunks.append(chunk)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def read_regular_file(path: str | os.PathLike[str]) -> bytes:
     """The bytes of ``path``, which must be a regular file (a symlink to one is fine).
 

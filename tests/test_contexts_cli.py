@@ -132,7 +132,7 @@ def test_a_named_pipe_as_kubeconfig_exits_1_without_blocking(tmp_path: Path) -> 
     os.mkfifo(pipe)
     code, out, err = returns_without_blocking(lambda: run_ours(["--kubeconfig", str(pipe)]), pipe)
     assert code == 1 and out == ""
-    assert err == f"meshdesk contexts: kubeconfig {pipe} is a named pipe (FIFO), not a regular file\n"
+    assert err == f"meshdesk contexts: kubeconfig {pipe} is a named pipe (FIFO) that nothing was written to\n"
 
 
 def test_one_broken_file_still_lists_the_others(tmp_path: Path, files: tuple[Path, Path],
@@ -187,3 +187,21 @@ def test_no_kubeconfig_at_all_prints_only_the_header(tmp_path: Path, monkeypatch
     assert code == 0
     assert out == "CURRENT   NAME   CLUSTER   AUTHINFO   NAMESPACE\n"
     assert "no kubeconfig found" in err
+
+
+def test_a_kubeconfig_from_process_substitution_or_dev_null_is_read(tmp_path: Path) -> None:
+    """`--kubeconfig <(sops -d kubeconfig.enc)` (a pipe a process writes to) and /dev/null (an empty
+    config, as kubectl takes it) were refused once kubeconfigs had to be regular files."""
+    import subprocess
+    import sys
+
+    good = tmp_path / "config"
+    good.write_text("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://x'}}]\n"
+                    "users: [{name: u, user: {}}]\ncontexts: [{name: piped, context: {cluster: c, user: u}}]\n"
+                    "current-context: piped\n")
+    done = subprocess.run(["bash", "-c", f'"{sys.executable}" -m meshdesk contexts -o name --kubeconfig <(cat "{good}")'],
+                          capture_output=True, text=True, timeout=120, cwd=str(Path(__file__).resolve().parent.parent))
+    assert done.returncode == 0 and done.stdout.strip() == "piped", done.stderr
+    empty = subprocess.run([sys.executable, "-m", "meshdesk", "contexts", "--kubeconfig", "/dev/null"],
+                           capture_output=True, text=True, timeout=120, cwd=str(Path(__file__).resolve().parent.parent))
+    assert "not a regular file" not in empty.stderr and "is a device" not in empty.stderr and "Traceback" not in empty.stderr

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from meshdesk.fileio import NotRegularFileError, read_regular_file
+from meshdesk.fileio import NotRegularFileError, read_piped_file, read_regular_file
 from meshdesk.sources.base import ConfigError, SourceError, Timeout
 from meshdesk.sources.errors import PLUGIN_OUTPUT_HINT, exec_plugin_error, redact, translate
 
@@ -211,7 +211,8 @@ def read_kubeconfig_file(path: Path) -> dict[str, Any]:
 
     Raises ConfigError naming the file when it cannot be read or is not a YAML mapping."""
     try:
-        raw = read_regular_file(path)  # checked before reading: a named pipe would block for good
+        # a pipe (`--kubeconfig <(sops -d …)`) or /dev/null is read too, never waiting for good
+        raw = read_piped_file(path)
     except NotRegularFileError as exc:
         raise ConfigError(f"kubeconfig {path} is {exc.strerror}") from None
     except FileNotFoundError as exc:
