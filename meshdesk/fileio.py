@@ -163,13 +163,9 @@ def _kind_of(mode: int) -> str:
     return "a special file"
 
 
-def read_piped_file(path: str | os.PathLike[str], *, wait: float = 5.0, limit: int = 16 * 1024 * 1024) -> bytes:
-    """The bytes of ``path``: a regular file, or what a pipe or a device gives (``--kubeconfig <(sops
-    -d …)`` is a pipe, ``/dev/null`` a device). Never blocks for good: a pipe nobody writes to reads
-    as nothing; one whose writer sends nothing for ``wait`` seconds, or more than ``limit`` bytes (a
-    device such as /dev/zero), raises :class:`NotRegularFileError` saying so."""
-    import select
-
+def _open_without_waiting(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(fd, st_mode) of ``path`` opened for reading without waiting for a writer (a named pipe would
+    block ``open`` for good); a folder raises IsADirectoryError, and the fd is closed then."""
     flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
     fd = os.open(path, flags)
@@ -177,6 +173,21 @@ def read_piped_file(path: str | os.PathLike[str], *, wait: float = 5.0, limit: i
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, mode
+
+
+def read_piped_file(path: str | os.PathLike[str], *, wait: float = 5.0, limit: int = 16 * 1024 * 1024) -> bytes:
+    """The bytes of ``path``: a regular file, or what a pipe or a device gives (``--kubeconfig <(sops
+    -d …)`` is a pipe, ``/dev/null`` a device). Never blocks for good: a pipe nobody writes to reads
+    as nothing; one whose writer sends nothing for ``wait`` seconds, or more than ``limit`` bytes (a
+    device such as /dev/zero), raises :class:`NotRegularFileError` saying so."""
+    import select
+
+    fd, mode = _open_without_waiting(path)
+    try:
         if stat.S_ISREG(mode):
             with os.fdopen(fd, "rb") as fh:
                 fd = -1
@@ -216,13 +227,8 @@ def read_regular_file(path: str | os.PathLike[str]) -> bytes:
     Never blocks on a named pipe or device: the file is opened without waiting and checked before
     anything is read. Raises IsADirectoryError for a folder, :class:`NotRegularFileError` for any
     other kind of file that is not regular, and OSError as ``open`` does (FileNotFoundError, ...)."""
-    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
-    fd = os.open(path, flags)
+    fd, mode = _open_without_waiting(path)
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
         if not stat.S_ISREG(mode):
             raise NotRegularFileError(errno.EINVAL, f"{_kind_of(mode)}, not a regular file", os.fspath(path))
         with os.fdopen(fd, "rb") as fh:
