@@ -117,6 +117,17 @@ def review_and_confirm(dialog: ChangeDialog, qtbot: QtBot, emu: KubeEmulator) ->
     assert dialog.page == DONE and dialog.outcome.text().startswith("Applied")
 
 
+def reviewed_shift_to_v3(emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> ChangeDialog:
+    """Traffic shifting for bookinfo's reviews, all to v3, reviewed and ready to confirm."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    dialog.form.sliders["v3"].setValue(100)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled()
+    return dialog
+
+
 def test_traffic_shifting_end_to_end(emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     ctl = controller_for(emu, settings, window)
     inv = inventory(emu)
@@ -309,12 +320,7 @@ def test_namespace_and_workload_actions(emu: KubeEmulator, settings: Settings, w
 
 def test_a_change_made_meanwhile_is_reported_not_overwritten(emu: KubeEmulator, settings: Settings,
                                                             window: QWidget, qtbot: QtBot) -> None:
-    ctl = controller_for(emu, settings, window)
-    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
-    dialog.form.sliders["v3"].setValue(100)
-    with qtbot.waitSignal(dialog.reviewReady):
-        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
-    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled()
+    dialog = reviewed_shift_to_v3(emu, settings, window, qtbot)
     theirs = dict(emu.get("virtualservices", "bookinfo", "reviews", NET))
     theirs["spec"] = {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews",
                                                                                  "subset": "v2"}}]}]}
@@ -680,12 +686,7 @@ def test_read_only_turned_on_while_a_dialog_is_open_refuses_its_confirm(emu: Kub
                                                                         window: QWidget, qtbot: QtBot) -> None:
     """Settings' read-only mode "refuses every action that writes": a dialog reviewed before it was
     turned on still wrote on Confirm."""
-    ctl = controller_for(emu, settings, window)
-    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
-    dialog.form.sliders["v3"].setValue(100)
-    with qtbot.waitSignal(dialog.reviewReady):
-        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
-    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled()
+    dialog = reviewed_shift_to_v3(emu, settings, window, qtbot)
     before = emu.get("virtualservices", "bookinfo", "reviews", NET)["metadata"]["resourceVersion"]
     settings.read_only = True  # the user turns read-only mode on in Settings
     assert not dialog.confirm()

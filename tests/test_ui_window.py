@@ -428,6 +428,18 @@ def _emulated_cluster(emu: KubeEmulator, tmp_path, token: str = "t0ken-for-tests
     return str(emu.write_kubeconfig(tmp_path / "kubeconfig", context="prod-east", token=token))
 
 
+def _use_prometheus(context: str, url: str):  # type: ignore[no-untyped-def]
+    """The context's Prometheus address, as Settings keeps it (the settings saved are returned)."""
+    from meshdesk.store.settings import load_settings
+
+    settings = load_settings()
+    cs = settings.context_settings(context)
+    cs.prometheus_url = url
+    settings.set_context_settings(context, cs)
+    settings.save()
+    return settings
+
+
 def test_demo_to_real_cluster_context_and_its_errors(kube_emulator, qtbot, make_window, tmp_path) -> None:
     """A kubeconfig context through the official client to the API emulator: switching from the demo
     shows the cluster's own state, and Prometheus not being there is reported by kind, non-modally."""
@@ -709,17 +721,12 @@ def test_f5_refreshes_and_help_lists_every_shortcut(qtbot, make_window) -> None:
 @pytest.mark.shared
 def test_saving_a_prometheus_url_in_settings_reopens_the_context(kube_emulator, shared_dir, prometheus_server,
                                                                  qtbot, make_window, tmp_path) -> None:
-    from meshdesk.store.settings import load_settings
 
     kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
     config = _emulated_cluster(kube_emulator, tmp_path)
     w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config, namespaces=["shop"])
     qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.kind == "prometheus", timeout=15000)
-    settings = load_settings()
-    cs = settings.context_settings("prod-east")
-    cs.prometheus_url = prometheus_server.url
-    settings.set_context_settings("prod-east", cs)
-    settings.save()
+    settings = _use_prometheus("prod-east", prometheus_server.url)
     w._on_settings_saved(settings)  # what the settings dialog's OK sends
     qtbot.waitUntil(lambda: w.graph is not None, timeout=15000)
     assert not w.banner.isVisible() and w.last_error is None
@@ -983,6 +990,20 @@ def test_ctrl_q_quits_on_every_platform(qtbot, make_window) -> None:
     assert len({k.toString() for k in quit_act.shortcuts()}) == len(quit_act.shortcuts())  # none twice
 
 
+def _restarted_with(qtbot, state: str, geometry: str) -> MainWindow:  # type: ignore[no-untyped-def]
+    """The app's window on the demo, started with this saved dock arrangement and geometry."""
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.app import make_window as app_window
+
+    saved = load_settings()
+    saved.window_state = state
+    saved.window_geometry = geometry
+    saved.save()
+    w = app_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    return w
+
+
 # docks as a user left them: the four bottom docks side by side and all hidden (saved by this version)
 _HIDDEN_BOTTOM_DOCKS = (
     "AAAA/wAAAAH9AAAAAgAAAAEAAAFUAAACsPwCAAAAAfwAAABaAAACsAAAAUMBAAAZ+gAAAAACAAAAAvsAAAAWAGQAZQB0AGEAaQBsAHMARABvAGMAawEAAAAA/////wAAASkA////+wAAABQAbABlAGcAZQBuAGQARABvAGMAawEAAAAA/////wAAAFQA////AAAAAwAAAAAAAAAA/AEAAAAE+wAAABYAbQBlAHQAcgBpAGMAcwBEAG8AYwBrAAAAAAD/////AAACVAD////7AAAAEgBsAGkAcwB0AHMARABvAGMAawAAAAAA/////wAAAH8A////+wAAAB4AaQBzAHQAaQBvAGMAbwBuAGYAaQBnAEQAbwBjAGsAAAAAAP////8AAADaAP////sAAAAQAGwAbwBnAHMARABvAGMAawAAAAAA/////wAAAjYA////AAADpgAAArAAAAAEAAAABAAAAAgAAAAC/AAAAAIAAAACAAAAAQAAABYAbQBhAGkAbgBUAG8AbwBsAEIAYQByAQAAAAD/////AAAAAAAAAAAAAAACAAAAAQAAABYAdgBpAGUAdwBUAG8AbwBsAEIAYQByAQAAAAD/////AAAAAAAAAAA=")
@@ -995,15 +1016,8 @@ def test_no_stray_dock_tab_bar_covers_the_menu_after_a_restart(qtbot) -> None:  
     leaves the bars Qt needs: Details | Legend, and a bar for two docks shown in one place."""
     from PySide6.QtWidgets import QDockWidget, QTabBar
 
-    from meshdesk.store.settings import load_settings
-    from meshdesk.ui.app import make_window as app_window
 
-    saved = load_settings()
-    saved.window_state = _HIDDEN_BOTTOM_DOCKS
-    saved.window_geometry = "AdnQywADAAAAAAABAAAAGQAABQAAAAM4AAAAAQAAABkAAAUAAAADOAAAAAAAAAAABQAAAAABAAAAGQAABQAAAAM4"
-    saved.save()
-    w = app_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=None, snapshot=None))
-    qtbot.addWidget(w)
+    w = _restarted_with(qtbot, _HIDDEN_BOTTOM_DOCKS, "AdnQywADAAAAAAABAAAAGQAABQAAAAM4AAAAAQAAABkAAAUAAAADOAAAAAAAAAAABQAAAAABAAAAGQAABQAAAAM4")
     try:
         w.resize(1280, 800)
         w.show()
@@ -1037,16 +1051,9 @@ def test_one_details_legend_tab_bar_beside_its_docks_after_a_restart(qtbot) -> N
     tidy-up hides a bar that is not beside the docks it switches and keeps Qt's own."""
     from PySide6.QtWidgets import QDockWidget, QTabBar
 
-    from meshdesk.store.settings import load_settings
-    from meshdesk.ui.app import make_window as app_window
     from meshdesk.ui.mainwindow import _beside
 
-    saved = load_settings()
-    saved.window_state = _TABBED_BOTTOM_DOCKS
-    saved.window_geometry = _GEOMETRY_1600
-    saved.save()
-    w = app_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=None, snapshot=None))
-    qtbot.addWidget(w)
+    w = _restarted_with(qtbot, _TABBED_BOTTOM_DOCKS, _GEOMETRY_1600)
     try:
         w.resize(1600, 1000)
         w.show()
@@ -1080,7 +1087,6 @@ def test_what_the_cluster_would_not_let_us_read_is_said_not_shown_as_none(kube_e
     """RBAC forbids listing pods in shop: the banner says part of the mesh could not be read (it only
     showed in the summary's last section), and the summary does not claim "Missing sidecars: none"
     for pods it never saw."""
-    from meshdesk.store.settings import load_settings
 
     kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
     config = _emulated_cluster(kube_emulator, tmp_path)
@@ -1090,11 +1096,7 @@ def test_what_the_cluster_would_not_let_us_read_is_said_not_shown_as_none(kube_e
                                              "spec": {"containers": [{"name": "web", "image": "example/web:1"}]}}}})
     kube_emulator.run_workloads("shop")
     kube_emulator.forbid(namespace="shop", resource="pods")
-    settings = load_settings()
-    cs = settings.context_settings("prod-east")
-    cs.prometheus_url = prometheus_server.url
-    settings.set_context_settings("prod-east", cs)
-    settings.save()
+    _use_prometheus("prod-east", prometheus_server.url)
     w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config, namespaces=["shop"])
     qtbot.waitUntil(lambda: w.graph is not None and w.inventory is not None, timeout=15000)
     qtbot.waitUntil(lambda: w.banner.isVisible() and "pods in shop" in w.banner.text(), timeout=5000)
@@ -1118,16 +1120,11 @@ def test_told_why_only_the_contexts_namespace_is_offered(kube_emulator, shared_d
                                                          make_window, tmp_path) -> None:
     """An account that may not list namespaces is offered the context's own ("default"); the user
     was not told why, nor how to see others (the CLI said so)."""
-    from meshdesk.store.settings import load_settings
 
     kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
     config = _emulated_cluster(kube_emulator, tmp_path)
     kube_emulator.forbid(namespace="", resource="namespaces", verb="list")
-    settings = load_settings()
-    cs = settings.context_settings("prod-east")
-    cs.prometheus_url = prometheus_server.url
-    settings.set_context_settings("prod-east", cs)
-    settings.save()
+    _use_prometheus("prod-east", prometheus_server.url)
     w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config)
     qtbot.waitUntil(lambda: w.graph is not None, timeout=15000)
     assert w.toolbar._namespaces == ["default"]
