@@ -598,6 +598,46 @@ def test_a_refresh_that_changes_a_nodes_look_shows_under_the_dots(qtbot, view: G
                for dx in range(-30, 31) for dy in range(-25, 26)), "the failing node's red border is on screen"
 
 
+def test_the_dots_pass_under_nodes_not_over_their_badges_and_names(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """The traffic dots are painted over a picture of the scene; they used to run over the nodes at
+    both ends of their edge (over the VS/DR badges and the names). Like the edges, they now pass
+    under the nodes, and still show between them."""
+    import time
+
+    shown(qtbot, view, bookinfo(), key=None)
+    view.set_display(DisplayOptions(animation=True))
+    qtbot.waitUntil(lambda: view._still is not None and view._still_valid(), timeout=5000)
+    item = max((p[0] for p in view._animation.plans()), key=lambda e: math.dist(e.ends()[:2], e.ends()[2:]))
+    source, target = view.node_item(item.edge.source), view.node_item(item.edge.target)
+    assert source is not None and target is not None and source.lines
+    # the edge leaves its source straight down, through the source's name
+    before = view._still
+    target.setPos(source.pos() + QPointF(0, 220))
+    qtbot.waitUntil(lambda: view._still is not before and view._still_valid(), timeout=5000)
+    _item, _dots, speed, phase = next(p for p in view._animation.plans() if p[0] is item)
+    x1, y1, x2, y2 = item.ends()
+    length = math.dist((x1, y1), (x2, y2))
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    name_at = y1 + 6 - source.pos().y()  # 6 below where the edge starts: on the name's first line
+    assert source.boundingRect().top() < name_at < source.boundingRect().bottom()
+
+    def frame_at(t: float) -> tuple[QImage, QPoint]:
+        """The canvas with the first dot of ``item`` at fraction ``t`` of its length, and the pixel
+        just beside that dot's centre (on the dot, off the edge's line)."""
+        view._animation.started = time.monotonic() - ((t - phase) % 1.0) * length / speed
+        image = view.viewport().grab().toImage()
+        x, y = x1 + (x2 - x1) * t - uy * 1.7, y1 + (y2 - y1) * t + ux * 1.7
+        return image, view.mapFromScene(QPointF(x, y))
+
+    def changed(image: QImage, at: QPoint) -> bool:
+        assert view._still is not None
+        a, b = image.pixelColor(at), view._still.toImage().pixelColor(at)
+        return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) > 40
+
+    assert changed(*frame_at(0.5)), "a dot halfway along the edge is painted"
+    assert not changed(*frame_at(6.0 / length)), "a dot leaving its source node is under the node's name"
+
+
 def test_edge_labels_picked_while_the_dots_run_show_at_once(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     """Under the traffic animation the canvas is a still picture of the scene: picking an edge-label
     mode (or none) must reach it at once, not at the next refresh (never, with manual refresh)."""

@@ -331,6 +331,21 @@ class NodeItem(QGraphicsItem):
         self.update()
         return size_changed
 
+    def drawn_rects(self, labels: bool = True) -> tuple[QRectF, ...]:
+        """Where the node draws (local coordinates): its shape with the rings and marks around it,
+        and with ``labels`` (zoomed in far enough for them) the row of badges over its right edge
+        and its name under it. Tighter than the bounding rect, which spans the widest of them."""
+        hw, hh = shapes.NODE_W / 2, shapes.NODE_H / 2
+        out = [QRectF(-hw - 14, -hh - 5, 2 * hw + 22, 2 * hh + 10)]
+        if not labels:
+            return tuple(out)
+        if self._size[1]:
+            out.append(QRectF(hw - 5, -hh - 7, _BADGE_STEP * self._size[1] + 2, 11))
+        text_h = self._rect.bottom() - (hh + 4)
+        if self._lines and text_h > 0:
+            out.append(QRectF(-self._text_w / 2 - 2, hh + 4, self._text_w + 4, text_h))
+        return tuple(out)
+
     @property
     def shape_kind(self) -> str:
         return str(self._kind)

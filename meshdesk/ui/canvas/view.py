@@ -39,6 +39,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPixmap,
+    QRegion,
     QShowEvent,
     QWheelEvent,
 )
@@ -362,6 +363,7 @@ class GraphView(QGraphicsView):
         self._still: QPixmap | None = None  # the scene without dots, as the viewport shows it
         self._painting_still = False  # a paint for the still picture: draw the scene, not the still
         self._still_key: tuple[Any, ...] = ()
+        self._dot_clip: QRegion | None = None  # the viewport less the nodes in it: dots pass under nodes
         self._scene_changed_at = 0.0
         self._scene_dirty = True
         scene.changed.connect(self._on_scene_changed)
@@ -1098,6 +1100,21 @@ class GraphView(QGraphicsView):
         self._still = pixmap
         self._still_key = self._view_key()
         self._scene_dirty = False
+        self._dot_clip = self._region_without_nodes()
+
+    def _region_without_nodes(self) -> QRegion:
+        """The viewport less every visible node's drawing (shape, badges, name): the dots pass
+        under the nodes as their edges do, instead of over their badges and names. Made with the
+        still picture (nodes do not move while dots run)."""
+        region = QRegion(self.viewport().rect())
+        visible = self._visible_scene_rect()
+        labels = self._labels_shown()
+        for item in self._nodes.values():
+            if item.isVisible():
+                if item.sceneBoundingRect().intersects(visible):
+                    for rect in item.drawn_rects(labels):
+                        region -= QRegion(self.mapFromScene(item.mapRectToScene(rect)).boundingRect())
+        return region
 
     @Slot(str)
     def set_theme(self, name: str) -> None:
@@ -1635,6 +1652,8 @@ class GraphView(QGraphicsView):
             painter = QPainter(self.viewport())
             try:
                 painter.drawPixmap(0, 0, self._still)
+                if self._dot_clip is not None:
+                    painter.setClipRegion(self._dot_clip)
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing)
                 painter.setTransform(self.viewportTransform())
                 self._animation.paint_dots(painter, self._visible_scene_rect())
