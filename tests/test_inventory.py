@@ -973,3 +973,40 @@ spec: {host: cart}
     assert [o.name for o in inv.istio if o.kind == "DestinationRule"] == ["cart"]
     assert not any(o.kind == "DestinationRule" for o in inv.outside_config)
     assert "outside the selected namespaces are not applied" in inv.hidden["*/destinationrules"]
+
+
+def test_mesh_wide_peer_authentications_are_read_outside_the_selection(kube_emulator: KubeEmulator,
+                                                                      shared_dir: Path) -> None:
+    """The root namespace's PeerAuthentications turn mTLS on or off for the whole mesh, so they are read
+    when istio-system is not chosen: with the same calls (the one list is made cluster-wide), kept apart
+    from the selection's (not listed or validated as its own), carried in snapshots; a user who may not
+    list them cluster-wide gets the selection's and is told what is missed."""
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    for ns in ("shop", "istio-system"):
+        emu.add_namespace(ns, {"istio-injection": "enabled"} if ns == "shop" else {})
+    emu.load_yaml("""
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: istio-system}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: shop}
+spec: {mtls: {mode: PERMISSIVE}}
+""")
+    reader = InventoryReader(emu.api_client(), ["shop"], cluster="east")
+    inv = reader.read()
+    assert [(o.kind, o.namespace) for o in inv.istio] == [("PeerAuthentication", "shop")]
+    assert [(o.kind, o.namespace, o.spec) for o in inv.outside_config] == [
+        ("PeerAuthentication", "istio-system", {"mtls": {"mode": "STRICT"}})]
+    listed = [p for _, p in emu.calls if p.endswith("/peerauthentications")]
+    assert listed == ["/apis/security.istio.io/v1/peerauthentications"]  # one call, as before (namespaced)
+    assert [o.namespace for o in Inventory.from_json(inv.to_json()).mesh_config("PeerAuthentication")] == [
+        "shop", "istio-system"]
+
+    emu.forbid(namespace="", resource="peerauthentications")
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
+    assert [o.namespace for o in inv.mesh_config("PeerAuthentication")] == ["shop"]
+    assert "are not weighed by the mTLS checks" in inv.hidden["*/peerauthentications"]

@@ -324,8 +324,10 @@ class Service:
         return s
 
 
-# the Istio config Kiali applies to the graph from the whole cluster (``Inventory.outside_config``)
-OUTSIDE_CONFIG_KINDS = ("ServiceEntry", "DestinationRule", "VirtualService")
+# the Istio config read from the whole cluster (``Inventory.outside_config``): Kiali applies ServiceEntries,
+# DestinationRules and VirtualServices to the graph from anywhere, and judges the mTLS of DestinationRules
+# and PeerAuthentications against the mesh-wide PeerAuthentications of the root namespace
+OUTSIDE_CONFIG_KINDS = ("ServiceEntry", "DestinationRule", "VirtualService", "PeerAuthentication")
 
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "Sidecar",
                "PeerAuthentication", "AuthorizationPolicy", "WorkloadEntry", "RequestAuthentication",
@@ -401,12 +403,14 @@ class Inventory:
     k8s_gateways: list[IstioObject] = field(default_factory=list)
     # ServiceEntries, DestinationRules and VirtualServices in namespaces outside the selection: Kiali
     # applies them to the graph from the whole cluster (ServiceEntries often live in a namespace of
-    # their own, and a rule may be written beside the client rather than the service)
+    # their own, and a rule may be written beside the client rather than the service); and the
+    # PeerAuthentications there, the mesh-wide ones of the root namespace among them (mTLS checks)
     outside_config: list[IstioObject] = field(default_factory=list)
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
-        """The ``kind`` objects that shape the graph: the selection's, then those outside it."""
+        """The ``kind`` objects of the whole cluster as far as they were read: the selection's, then
+        those outside it (``OUTSIDE_CONFIG_KINDS`` only)."""
         return self.istio_objects(kind) + [o for o in self.outside_config if o.kind == kind]
 
     def within(self, names: Iterable[str]) -> Inventory:

@@ -387,6 +387,10 @@ def _by_convention(kind: str, name: str, pod_labels: Mapping[str, str]) -> tuple
     return kind, name
 
 
+# what is missed when a kind cannot be listed beyond the selection (the graph's kinds: their effect on it)
+_OUTSIDE_UNSEEN = {"peerauthentications": "(the mesh-wide ones among them) are not weighed by the mTLS checks"}
+
+
 # -- the reader ----------------------------------------------------------------------------------------
 
 @dataclass
@@ -460,9 +464,10 @@ class InventoryReader:
         return out
 
     def _safe_list_around(self, prefix: str, plural: str, namespaces: Sequence[str]) -> _Listing:
-        """``_safe_list`` of Istio config Kiali applies to the graph from the whole cluster: one
-        cluster-wide call whose items outside ``namespaces`` are kept apart (``_Listing.outside``). A user
-        who may not list it cluster-wide gets the selection's, and is told the rest is not applied."""
+        """``_safe_list`` of Istio config read from the whole cluster (``OUTSIDE_CONFIG_KINDS``): one
+        cluster-wide call whose items outside ``namespaces`` are kept apart (``_Listing.outside``), the
+        same number of calls as the selection's alone. A user who may not list it cluster-wide gets the
+        selection's, and is told what the rest is missed for."""
         wanted = set(namespaces)
         try:
             items = self.http.list_items(f"{prefix}/{plural}", what=f"list {plural}")
@@ -470,7 +475,7 @@ class InventoryReader:
             raise
         except Forbidden:
             self.inv.hidden[f"*/{plural}"] = f"forbidden cluster-wide: {plural} outside the selected namespaces " \
-                                             "are not applied to the graph"
+                                             + _OUTSIDE_UNSEEN.get(plural, "are not applied to the graph")
             return self._safe_list(prefix, plural, namespaces)
         except SourceError:
             return self._safe_list(prefix, plural, namespaces)  # says what failed, as for any kind
