@@ -981,6 +981,8 @@ def test_mesh_wide_peer_authentications_are_read_outside_the_selection(kube_emul
     when istio-system is not chosen: with the same calls (the one list is made cluster-wide), kept apart
     from the selection's (not listed or validated as its own), carried in snapshots; a user who may not
     list them cluster-wide gets the selection's and is told what is missed."""
+    from meshdesk.mesh.validations import validate
+
     emu = kube_emulator
     emu.load_crds(shared_dir / CRDS)
     for ns in ("shop", "istio-system"):
@@ -1005,8 +1007,24 @@ spec: {mtls: {mode: PERMISSIVE}}
     assert listed == ["/apis/security.istio.io/v1/peerauthentications"]  # one call, as before (namespaced)
     assert [o.namespace for o in Inventory.from_json(inv.to_json()).mesh_config("PeerAuthentication")] == [
         "shop", "istio-system"]
+    # a rule turning mTLS off for shop meets the mesh's STRICT policy (shop's own takes mTLS too)
+    emu.load_yaml("""
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: plain, namespace: shop}
+spec: {host: "*.shop.svc.cluster.local", trafficPolicy: {tls: {mode: DISABLE}}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: shop}
+spec: {mtls: {mode: UNSET}}
+""")
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
+    for saved in (inv, Inventory.from_json(inv.to_json())):
+        assert [c.code for c in validate(saved)[("DestinationRule", "shop", "plain")].checks] == ["KIA0208"]
 
     emu.forbid(namespace="", resource="peerauthentications")
     inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
     assert [o.namespace for o in inv.mesh_config("PeerAuthentication")] == ["shop"]
     assert "are not weighed by the mTLS checks" in inv.hidden["*/peerauthentications"]
+    assert validate(inv)[("DestinationRule", "shop", "plain")].checks == []

@@ -311,18 +311,20 @@ def test_two_destination_rules_for_one_host_and_subset() -> None:
     inv = _shop()
     v1 = {"name": "v1", "labels": {"version": "v1"}}
     v2 = {"name": "v2", "labels": {"version": "v2"}}
-    inv.istio = [_obj("DestinationRule", "a", {"host": "reviews", "subsets": [v1]}),
-                 _obj("DestinationRule", "b", {"host": "reviews.shop.svc.cluster.local", "subsets": [v2]}),
+    keep = {"tls": {"mode": "ISTIO_MUTUAL"}}  # the rules keep the mTLS of the wide ones (else KIA0204)
+    inv.istio = [_obj("DestinationRule", "a", {"host": "reviews", "subsets": [v1], "trafficPolicy": keep}),
+                 _obj("DestinationRule", "b", {"host": "reviews.shop.svc.cluster.local", "subsets": [v2],
+                                               "trafficPolicy": keep}),
                  _obj("DestinationRule", "mtls", {"host": "*.shop.svc.cluster.local",
                                                   "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}),
                  _obj("DestinationRule", "mesh", {"host": "*.local", "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}},
                       ns="istio-system")]
     assert all(not v.checks for v in validate(inv).values())  # different subsets: fine
-    inv.istio.append(_obj("DestinationRule", "c", {"host": "reviews.shop", "subsets": [v2]}))
+    inv.istio.append(_obj("DestinationRule", "c", {"host": "reviews.shop", "subsets": [v2], "trafficPolicy": keep}))
     assert _codes(inv, "DestinationRule", "b") == ["KIA0201"] and _codes(inv, "DestinationRule", "c") == ["KIA0201"]
     assert _codes(inv, "DestinationRule", "a") == []
     inv.istio.append(_obj("DestinationRule", "all", {"host": "reviews", "trafficPolicy": {
-        "loadBalancer": {"simple": "ROUND_ROBIN"}}}))  # no subsets: it covers every one
+        "loadBalancer": {"simple": "ROUND_ROBIN"}, **keep}}))  # no subsets: it covers every one
     assert all(_codes(inv, "DestinationRule", n) == ["KIA0201"] for n in ("a", "b", "c", "all"))
     check = validate(inv)[("DestinationRule", "shop", "all")].checks[0]
     assert check.severity == WARNING and check.path == "spec/host" and "shop/a" in check.message
@@ -646,3 +648,155 @@ def test_service_entries_declaring_one_host_and_port() -> None:
     assert codes("a") == ["KIA1211"] and codes("b") == ["KIA1211"]
     assert codes("c") == ["KIA1212"] and codes("d") == ["KIA1212"] and codes("e") == []
     assert "shop/b" in next(c.message for c in result[("ServiceEntry", "shop", "a")].checks if c.code == "KIA1211")
+
+
+# -- mTLS consistency between DestinationRules and PeerAuthentications (Kiali's KIA0204-0208, 0401, 050x)
+
+MTLS_CODES = ("KIA0204", "KIA0205", "KIA0206", "KIA0207", "KIA0208", "KIA0401", "KIA0501", "KIA0505", "KIA0506")
+
+
+def _mtls(inv: Inventory, kind: str, name: str, ns: str = "shop", **options: bool) -> list[tuple[str, str, str]]:
+    """(code, severity, path) of the object's mTLS-consistency findings."""
+    return [(c.code, c.severity, c.path) for c in validate(inv, **options)[(kind, ns, name)].checks
+            if c.code in MTLS_CODES]
+
+
+def _rule(name: str, host: str, mode: str | None, ns: str = "shop", **policy: dict) -> IstioObject:
+    traffic = ({"tls": {"mode": mode}} if mode else {}) | policy
+    return _obj("DestinationRule", name, {"host": host, **({"trafficPolicy": traffic} if traffic else {})}, ns)
+
+
+def _peers(name: str, mode: str, ns: str = "shop", selector: dict | None = None) -> IstioObject:
+    return _obj("PeerAuthentication", name, {"mtls": {"mode": mode}, **({"selector": selector} if selector else {})}, ns)
+
+
+SHOP_WIDE = "*.shop.svc.cluster.local"
+
+
+def test_a_destination_rule_turning_mtls_off_where_a_peer_authentication_is_strict() -> None:
+    """KIA0207: the namespace's policy is STRICT; KIA0208: the mesh's is, and the namespace has none
+    of its own (or the rule is the mesh's). Clients would send plain text to workloads that refuse it."""
+    inv = _shop()
+    inv.istio = [_rule("plain", SHOP_WIDE, "DISABLE"), _peers("default", "STRICT")]
+    assert _mtls(inv, "DestinationRule", "plain") == [("KIA0207", ERROR, "spec/trafficPolicy/tls/mode")]
+    check = next(c for c in validate(inv)[("DestinationRule", "shop", "plain")].checks if c.code == "KIA0207")
+    assert "default" in check.message and "STRICT" in check.message
+    assert not validate(inv)[("DestinationRule", "shop", "plain")].valid
+    inv.istio[1] = _peers("default", "PERMISSIVE")  # plain text is welcome
+    assert _mtls(inv, "DestinationRule", "plain") == []
+
+    # the mesh's policy, read outside the chosen namespaces, is STRICT and shop has none of its own
+    inv.istio = [_rule("plain", SHOP_WIDE, "DISABLE")]
+    inv.outside_config = [_peers("default", "STRICT", ns="istio-system")]
+    assert _mtls(inv, "DestinationRule", "plain") == [("KIA0208", ERROR, "spec/trafficPolicy/tls/mode")]
+    assert "istio-system/default" in validate(inv)[("DestinationRule", "shop", "plain")].checks[0].message
+    inv.istio.append(_peers("off", "DISABLE"))  # shop turns it off too: they agree
+    assert _mtls(inv, "DestinationRule", "plain") == []
+    inv.istio[1] = _peers("one", "DISABLE", selector={"matchLabels": {"app": "reviews"}})  # one workload's: no say
+    assert [c for c, _s, _p in _mtls(inv, "DestinationRule", "plain")] == ["KIA0208"]
+    # the mesh's rule turning mTLS off, in any namespace
+    inv.istio = [_rule("mesh-plain", "*.local", "DISABLE", ns="other")]
+    assert _mtls(inv, "DestinationRule", "mesh-plain", "other") == [("KIA0208", ERROR, "spec/trafficPolicy/tls/mode")]
+    inv.outside_config = [_peers("default", "STRICT", ns="istio-system", selector={"matchLabels": {"app": "x"}})]
+    assert _mtls(inv, "DestinationRule", "mesh-plain", "other") == []  # not the mesh's policy: one workload's
+
+
+def test_a_peer_authentication_turning_mtls_off_where_rules_send_it() -> None:
+    """KIA0505: a namespace's policy is DISABLE while its namespace-wide rule (or, without one, the
+    mesh's) makes clients send mTLS; KIA0506: the mesh's policy is DISABLE and the mesh's rule sends mTLS."""
+    inv = _shop()
+    inv.istio = [_peers("default", "DISABLE"), _rule("mtls", SHOP_WIDE, "ISTIO_MUTUAL", ns="clients")]
+    assert _mtls(inv, "PeerAuthentication", "default") == [("KIA0505", ERROR, "spec/mtls")]
+    check = validate(inv)[("PeerAuthentication", "shop", "default")].checks[0]
+    assert "clients/mtls" in check.message and SHOP_WIDE in check.message
+    inv.istio[1] = _rule("mtls", SHOP_WIDE, "DISABLE")  # the clients agree
+    assert _mtls(inv, "PeerAuthentication", "default") == []
+    # no rule of the namespace's own: the mesh's sends mTLS (MUTUAL counts too)
+    inv.istio[1] = _rule("mesh", "*.local", "MUTUAL", ns="istio-system")
+    assert [c for c, _s, _p in _mtls(inv, "PeerAuthentication", "default")] == ["KIA0505"]
+    inv.istio.append(_rule("plain", SHOP_WIDE, "DISABLE"))  # shop's own rule turns it off: fine
+    assert _mtls(inv, "PeerAuthentication", "default") == []
+
+    inv.istio = [_peers("default", "DISABLE", ns="istio-system")]
+    inv.outside_config = [_rule("enable-mtls", "*.local", "ISTIO_MUTUAL", ns="sleep")]
+    assert _mtls(inv, "PeerAuthentication", "default", "istio-system") == [("KIA0506", ERROR, "spec/mtls")]
+    assert "sleep/enable-mtls" in validate(inv)[("PeerAuthentication", "istio-system", "default")].checks[0].message
+    inv.outside_config = [_rule("enable-mtls", "*.local", "DISABLE", ns="sleep")]
+    assert _mtls(inv, "PeerAuthentication", "default", "istio-system") == []
+
+
+def test_a_rule_without_tls_settings_overrides_the_wide_mtls_mode() -> None:
+    """KIA0204 (a warning; the rule stays valid): Istio applies the most specific DestinationRule for a
+    host alone, so one that sets no TLS drops the ISTIO_MUTUAL of the mesh's or its namespace's rule."""
+    inv = _shop()
+    inv.outside_config = [_rule("mesh", "*.local", "ISTIO_MUTUAL", ns="istio-system")]
+    inv.istio = [_rule("reviews-lb", "reviews", None, loadBalancer={"simple": "ROUND_ROBIN"})]
+    assert _mtls(inv, "DestinationRule", "reviews-lb") == [("KIA0204", WARNING, "spec/trafficPolicy")]
+    result = validate(inv)[("DestinationRule", "shop", "reviews-lb")]
+    assert result.valid and "istio-system/mesh" in result.checks[0].message
+    # TLS set for the host or for one of its ports keeps a mode
+    inv.istio = [_rule("reviews-lb", "reviews", "ISTIO_MUTUAL", loadBalancer={"simple": "ROUND_ROBIN"}),
+                 _rule("ports", "legacy", None, portLevelSettings=[{"port": {"number": 80}, "tls": {"mode": "DISABLE"}}]),
+                 _obj("DestinationRule", "ext", {"host": "api.example.com"})]  # *.local does not cover it
+    assert all(_mtls(inv, "DestinationRule", n) == [] for n in ("reviews-lb", "ports", "ext"))
+    # a namespace's rule covers its own hosts only; another rule for the same host counts too
+    inv.outside_config = [_rule("ns-mtls", SHOP_WIDE, "ISTIO_MUTUAL")]
+    inv.namespaces.append(Namespace("web"))
+    inv.services.append(Service("front", "web", selector={"app": "front"}))
+    inv.istio = [_obj("DestinationRule", "reviews", {"host": "reviews.shop.svc.cluster.local"}, ns="web"),
+                 _obj("DestinationRule", "front", {"host": "front"}, ns="web"),
+                 _rule("legacy-mtls", "legacy.shop", "ISTIO_MUTUAL", ns="web"),
+                 _obj("DestinationRule", "legacy", {"host": "legacy"})]
+    assert [c for c, _s, _p in _mtls(inv, "DestinationRule", "reviews", "web")] == ["KIA0204"]
+    assert _mtls(inv, "DestinationRule", "front", "web") == []
+    checks = validate(inv)[("DestinationRule", "shop", "legacy")].checks
+    assert [c.code for c in checks if c.code in MTLS_CODES] == ["KIA0204"]
+    assert "shop/ns-mtls" in checks[-1].message and "web/legacy-mtls" in checks[-1].message
+
+
+def test_a_sidecar_limits_the_wide_rules_a_namespace_sees() -> None:
+    """As Kiali, KIA0204 is judged among the rules the namespace's Sidecar imports."""
+    inv = _shop()
+    inv.istio = [_rule("mesh", "*.local", "ISTIO_MUTUAL", ns="istio-system"),
+                 _obj("DestinationRule", "reviews", {"host": "reviews"}),
+                 _obj("Sidecar", "default", {"egress": [{"hosts": ["./*"]}]})]
+    assert _mtls(inv, "DestinationRule", "reviews") == []  # istio-system's rules are not imported
+    inv.istio[2] = _obj("Sidecar", "default", {"egress": [{"hosts": ["./*", "istio-system/*"]}]})
+    assert [c for c, _s, _p in _mtls(inv, "DestinationRule", "reviews")] == ["KIA0204"]
+
+
+def test_one_side_of_mtls_missing_matters_only_without_automatic_mtls() -> None:
+    """KIA0205, KIA0206 (a wide rule sends mTLS, no wide policy accepts it), KIA0401, KIA0501 (a wide
+    policy is STRICT, no wide rule sends ISTIO_MUTUAL): with Istio's automatic mTLS (its default, which
+    meshdesk assumes) clients send mTLS without a rule, and Kiali says nothing; with it off, these are
+    errors."""
+    inv = _shop()
+    inv.istio = [_rule("mesh", "*.local", "ISTIO_MUTUAL", ns="other"), _rule("ns", SHOP_WIDE, "ISTIO_MUTUAL"),
+                 _peers("default", "STRICT", ns="istio-system"), _peers("default", "STRICT")]
+    off = {"auto_mtls": False}
+    assert all(not _mtls(inv, k[0], k[2], k[1]) and not _mtls(inv, k[0], k[2], k[1], **off)
+               for k in validate(inv) if k[0] in ("DestinationRule", "PeerAuthentication"))  # the two agree
+    inv.istio = [_rule("mesh", "*.local", "ISTIO_MUTUAL", ns="other"), _rule("ns", SHOP_WIDE, "ISTIO_MUTUAL")]
+    assert _mtls(inv, "DestinationRule", "mesh", "other") == _mtls(inv, "DestinationRule", "ns") == []
+    assert _mtls(inv, "DestinationRule", "mesh", "other", **off) == [("KIA0205", ERROR, "spec/trafficPolicy/tls/mode")]
+    assert _mtls(inv, "DestinationRule", "ns", **off) == [("KIA0206", ERROR, "spec/trafficPolicy/tls/mode")]
+    assert "istio-system" in validate(inv, auto_mtls=False)[("DestinationRule", "other", "mesh")].checks[0].message
+    inv.istio.append(_peers("default", "PERMISSIVE"))  # shop accepts mTLS: the namespace's rule is answered
+    assert _mtls(inv, "DestinationRule", "ns", **off) == []
+    assert [c for c, _s, _p in _mtls(inv, "DestinationRule", "mesh", "other", **off)] == ["KIA0205"]
+    inv.hidden["*/peerauthentications"] = "forbidden cluster-wide"  # the mesh's may exist unseen: no guess
+    assert _mtls(inv, "DestinationRule", "mesh", "other", **off) == []
+
+    inv = _shop()
+    inv.istio = [_peers("default", "STRICT", ns="istio-system"), _peers("default", "STRICT"),
+                 _peers("reviews", "STRICT", selector={"matchLabels": {"app": "reviews"}})]
+    assert _mtls(inv, "PeerAuthentication", "default", "istio-system") == _mtls(inv, "PeerAuthentication", "default") == []
+    assert _mtls(inv, "PeerAuthentication", "default", "istio-system", **off) == [("KIA0401", ERROR, "spec/mtls")]
+    assert _mtls(inv, "PeerAuthentication", "default", **off) == [("KIA0501", ERROR, "spec/mtls")]
+    assert _mtls(inv, "PeerAuthentication", "reviews", **off) == []  # one workload's policy
+    assert SHOP_WIDE in validate(inv, auto_mtls=False)[("PeerAuthentication", "shop", "default")].checks[-1].message
+    inv.outside_config = [_rule("ns", SHOP_WIDE, "ISTIO_MUTUAL", ns="clients")]  # shop's clients send mTLS
+    assert _mtls(inv, "PeerAuthentication", "default", **off) == []
+    assert [c for c, _s, _p in _mtls(inv, "PeerAuthentication", "default", "istio-system", **off)] == ["KIA0401"]
+    inv.hidden["*/destinationrules"] = "forbidden cluster-wide"
+    assert _mtls(inv, "PeerAuthentication", "default", "istio-system", **off) == []

@@ -758,10 +758,13 @@ def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
     return multi
 
 
-def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> dict[ObjectKey, Validation]:
+def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
+             auto_mtls: bool = True) -> dict[ObjectKey, Validation]:
     """Validate every Istio object and every Service of the inventory (a Service's key has the kind
     ``SERVICE``). Returns one Validation per object (with an empty list of checks when nothing is
-    wrong). Never raises on odd objects."""
+    wrong). Never raises on odd objects. ``auto_mtls``: the mesh config's ``enableAutoMtls`` (Istio's
+    default; meshdesk does not read the mesh config), which some mTLS checks depend on."""
+    from meshdesk.mesh.validations_mtls import mtls_checks  # it builds on this module
     reg = _Registry(inventory)
     services = inventory.istio_objects("VirtualService")
     rules = inventory.istio_objects("DestinationRule")
@@ -828,7 +831,10 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system") -> d
         key = (obj.kind, obj.namespace, obj.name)
         checks = checks + multi.get(key, [])
         out[key] = Validation(obj.kind, obj.namespace, obj.name, checks)
-    for key, found in [*_multiple_per_workload(inventory, reg).items(), *_entries_sharing_a_port(inventory).items()]:
+    mtls = mtls_checks(inventory, root_namespace=root_namespace, namespaces=reg.namespaces, auto_mtls=auto_mtls,
+                       scopes={ns: scope for ns, (scope, _index) in scopes.items()})
+    for key, found in [*_multiple_per_workload(inventory, reg).items(), *_entries_sharing_a_port(inventory).items(),
+                       *mtls.items()]:
         if key in out:
             out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}

@@ -1,0 +1,261 @@
+"""Kiali's mTLS-consistency checks between DestinationRules and PeerAuthentications.
+
+A PeerAuthentication says what a workload accepts (STRICT: mTLS only; PERMISSIVE: both; DISABLE:
+plain text only); a DestinationRule's ``trafficPolicy.tls.mode`` says what its clients send. Istio's
+way of turning mTLS on or off for a whole namespace or mesh pairs the two: a PeerAuthentication
+without a selector (in the namespace, or in the root namespace for the mesh) and a DestinationRule for
+``*.<namespace>.svc.cluster.local`` (or ``*.local`` for the mesh). When the two disagree, requests fail:
+
+- KIA0207 / KIA0208: a namespace- or mesh-wide DestinationRule turns mTLS off (DISABLE) where a
+  STRICT PeerAuthentication (of the namespace / of the mesh) refuses plain text;
+- KIA0505 / KIA0506: a namespace- or mesh-wide PeerAuthentication turns mTLS off (DISABLE) while a
+  DestinationRule makes clients send mTLS there (ISTIO_MUTUAL or MUTUAL);
+- KIA0205 / KIA0206 and KIA0401 / KIA0501: one side turns mTLS on and the other side is missing.
+  With Istio's automatic mTLS (``enableAutoMtls``, on unless the mesh config turns it off) the client
+  side needs no DestinationRule and these never apply, as in Kiali;
+- KIA0204: a DestinationRule without TLS settings for a host that a namespace- or mesh-wide rule
+  (or another rule for the same host) puts under ISTIO_MUTUAL: Istio applies the most specific rule
+  only, so for that host the mTLS mode is dropped.
+
+As in Kiali, only the namespace- and mesh-wide objects count: a PeerAuthentication with a selector
+(one workload's) and DestinationRules for other hosts do not. Where part of the picture could not be
+read (cluster-wide lists forbidden), the "missing" checks are not made: absence would be a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from meshdesk.mesh.import_scope import ImportScope, parse_host
+from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey, fqdn, host_matches
+
+MESH_HOST = "*.local"  # Istio's host for a mesh-wide DestinationRule
+_DR = "DestinationRule"
+_PA = "PeerAuthentication"
+_TLS_PATH = "spec/trafficPolicy/tls/mode"
+_MTLS_PATH = "spec/mtls"
+
+
+def namespace_host(namespace: str) -> str:
+    """The host of a DestinationRule for every service of ``namespace``."""
+    return f"*.{namespace}.{CLUSTER_DOMAIN}"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _host(dr: IstioObject) -> str:
+    host = _dict(dr.spec).get("host")
+    return host.strip().lower() if isinstance(host, str) else ""
+
+
+def client_tls_mode(dr: IstioObject) -> str:
+    """The TLS mode a DestinationRule's traffic policy sets for its clients: "" when it sets no TLS,
+    DISABLE when its ``tls`` names no mode (Istio's default for the field)."""
+    tls = _dict(_dict(_dict(dr.spec).get("trafficPolicy")).get("tls"))
+    if "tls" not in _dict(_dict(dr.spec).get("trafficPolicy")):
+        return ""
+    mode = tls.get("mode")
+    return mode.strip().upper() if isinstance(mode, str) and mode.strip() else "DISABLE"
+
+
+def _has_tls_settings(dr: IstioObject) -> bool:
+    """TLS settings for the whole host or for one of its ports (Kiali: either keeps the mode)."""
+    policy = _dict(_dict(dr.spec).get("trafficPolicy"))
+    if "tls" in policy:
+        return True
+    ports = policy.get("portLevelSettings")
+    return any("tls" in _dict(p) for p in (ports if isinstance(ports, list) else ()))
+
+
+def _wide(pa: IstioObject) -> bool:
+    """A PeerAuthentication for its whole namespace (or the mesh): no workload selector labels."""
+    labels = _dict(_dict(_dict(pa.spec).get("selector")).get("matchLabels"))
+    return not labels
+
+
+def peer_mode(pa: IstioObject) -> str:
+    """STRICT, PERMISSIVE, DISABLE, UNSET (inherits), or "" when the policy says nothing of mTLS."""
+    mtls = _dict(pa.spec).get("mtls")
+    if not isinstance(mtls, dict):
+        return ""
+    mode = mtls.get("mode")
+    return mode.strip().upper() if isinstance(mode, str) and mode.strip() else "UNSET"
+
+
+def _accepts_mtls(pa: IstioObject) -> bool:
+    return peer_mode(pa) in ("STRICT", "PERMISSIVE")
+
+
+def _oldest_first(objects: Iterable[IstioObject]) -> list[IstioObject]:
+    """The order Istio weighs rival policies in: the oldest first (by name when the age is unknown)."""
+    return sorted(objects, key=lambda o: (o.created or "~", o.name))
+
+
+def _names(objects: Iterable[IstioObject]) -> str:
+    return ", ".join(sorted({f"{o.namespace}/{o.name}" for o in objects}))
+
+
+class _MtlsConfig:
+    """The namespace- and mesh-wide mTLS objects of the cluster, indexed once for all checks."""
+
+    def __init__(self, inv: Inventory, root_namespace: str) -> None:
+        self.root = root_namespace
+        # DestinationRules of the whole cluster, as far as they were read (those outside the selection too)
+        self.rules = inv.mesh_config(_DR)
+        self.mesh_rules: list[IstioObject] = []  # host *.local
+        self.namespace_rules: dict[str, list[IstioObject]] = {}  # namespace -> rules for *.<ns>.svc.cluster.local
+        self.mutual_by_host: dict[str, list[IstioObject]] = {}  # FQDN -> ISTIO_MUTUAL rules for it
+        suffix = "." + CLUSTER_DOMAIN
+        for dr in self.rules:
+            host = _host(dr)
+            if host == MESH_HOST:
+                self.mesh_rules.append(dr)
+            elif host.startswith("*.") and host.endswith(suffix) and "." not in (ns := host[2:-len(suffix)]) and ns:
+                self.namespace_rules.setdefault(ns, []).append(dr)
+            if client_tls_mode(dr) == "ISTIO_MUTUAL" and host:
+                self.mutual_by_host.setdefault(fqdn(host, dr.namespace), []).append(dr)
+        # the selector-less PeerAuthentications per namespace, oldest first; the root namespace's are the mesh's
+        wide: dict[str, list[IstioObject]] = {}
+        for pa in inv.mesh_config(_PA):
+            if _wide(pa):
+                wide.setdefault(pa.namespace, []).append(pa)
+        self.wide_policies = {ns: _oldest_first(pas) for ns, pas in wide.items()}
+        self.mesh_policies = self.wide_policies.get(root_namespace, [])
+        # absence can be judged only where the lists were read whole
+        self.policies_known = not inv.unread(root_namespace, ("peerauthentications",))
+        self.rules_known = "*/destinationrules" not in inv.hidden
+
+    def mesh_strict(self) -> list[IstioObject]:
+        return [pa for pa in self.mesh_policies if peer_mode(pa) == "STRICT"]
+
+
+def _check_rule(dr: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Check]:
+    """KIA0205-KIA0208: a namespace- or mesh-wide DestinationRule against the PeerAuthentications."""
+    host, mode, ns = _host(dr), client_tls_mode(dr), dr.namespace
+    checks: list[Check] = []
+    if host == MESH_HOST:
+        if mode == "DISABLE" and (strict := cfg.mesh_strict()):
+            checks.append(Check("KIA0208", ERROR, "turns mTLS off for the whole mesh, but the mesh-wide "
+                                f"PeerAuthentication {_names(strict)} is STRICT: workloads refuse the plain "
+                                "text its clients send (the PeerAuthentication must be PERMISSIVE)", _TLS_PATH))
+        elif mode == "ISTIO_MUTUAL" and not auto_mtls and cfg.policies_known \
+                and not any(_accepts_mtls(pa) for pa in cfg.mesh_policies):
+            checks.append(Check("KIA0205", ERROR, "turns mTLS on for the whole mesh, but no mesh-wide "
+                                f"PeerAuthentication (in {cfg.root}, without a selector) accepts mTLS "
+                                "(STRICT or PERMISSIVE)", _TLS_PATH))
+    elif host == namespace_host(ns):
+        local = cfg.wide_policies.get(ns, [])
+        if mode == "DISABLE":
+            # the namespace's own policy decides when it has one (the oldest that takes mTLS, as Istio
+            # applies the oldest); one turning mTLS off agrees; else the mesh's
+            deciding = next((pa for pa in local if _accepts_mtls(pa)), None)
+            if deciding is not None:
+                if peer_mode(deciding) == "STRICT":
+                    checks.append(Check("KIA0207", ERROR, f"turns mTLS off for namespace {ns}, but its "
+                                        f"PeerAuthentication {deciding.name} is STRICT: its workloads refuse "
+                                        "plain text (the PeerAuthentication must be PERMISSIVE)", _TLS_PATH))
+            elif not any(peer_mode(pa) == "DISABLE" for pa in local) and (strict := cfg.mesh_strict()):
+                checks.append(Check("KIA0208", ERROR, f"turns mTLS off for namespace {ns}, but the mesh-wide "
+                                    f"PeerAuthentication {_names(strict)} is STRICT and the namespace has none "
+                                    "of its own: its workloads refuse plain text (one must be PERMISSIVE)",
+                                    _TLS_PATH))
+        elif mode == "ISTIO_MUTUAL" and not auto_mtls and cfg.policies_known \
+                and not any(_accepts_mtls(pa) for pa in (*local, *cfg.mesh_policies)):
+            checks.append(Check("KIA0206", ERROR, f"turns mTLS on for namespace {ns}, but no PeerAuthentication "
+                                "of the namespace or the mesh (without a selector) accepts mTLS (STRICT or "
+                                "PERMISSIVE)", _TLS_PATH))
+    return checks
+
+
+def _covering_rules(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str]) -> list[IstioObject]:
+    """The other DestinationRules that put ``dr``'s host under ISTIO_MUTUAL: the mesh-wide and its
+    namespace's namespace-wide rules, and rules for the same host."""
+    raw = _host(dr)
+    if not raw:
+        return []
+    host = parse_host(raw, dr.namespace, namespaces)
+    full = fqdn(raw, dr.namespace)
+    found = [r for r in cfg.mesh_rules if host_matches(MESH_HOST, full)]
+    if host.complete:
+        found += cfg.namespace_rules.get(host.namespace, [])
+    found += cfg.mutual_by_host.get(full, [])
+    unique = {id(r): r for r in found if r is not dr and client_tls_mode(r) == "ISTIO_MUTUAL"}
+    return list(unique.values())
+
+
+def _check_override(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str],
+                    scope: ImportScope | None) -> list[Check]:
+    """KIA0204, judged (as Kiali) among the rules the namespace's Sidecar imports."""
+    if _has_tls_settings(dr) or (scope is not None and not scope.imports_any(dr)):
+        return []
+    covering = [r for r in _covering_rules(dr, cfg, namespaces) if scope is None or scope.imports_any(r)]
+    if not covering:
+        return []
+    return [Check("KIA0204", WARNING, f"sets no TLS mode, so for {_dict(dr.spec).get('host')} it replaces the "
+                  f"ISTIO_MUTUAL mode of {_names(covering)}: Istio applies the most specific DestinationRule "
+                  "alone (set trafficPolicy.tls.mode to keep mTLS)", "spec/trafficPolicy")]
+
+
+def _check_policy(pa: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Check]:
+    """KIA0401, KIA0501, KIA0505, KIA0506: a namespace- or mesh-wide PeerAuthentication against the
+    DestinationRules its clients follow."""
+    if not _wide(pa):
+        return []
+    mode = peer_mode(pa)
+    mutual = ("ISTIO_MUTUAL", "MUTUAL")
+    mesh_sending = [r for r in cfg.mesh_rules if client_tls_mode(r) in mutual]
+    if pa.namespace == cfg.root:
+        if mode == "DISABLE" and mesh_sending:
+            return [Check("KIA0506", ERROR, "turns mTLS off for the whole mesh, but DestinationRule "
+                          f"{_names(mesh_sending)} for *.local makes clients send mTLS: workloads refuse it "
+                          "(turn it off there too: tls mode DISABLE)", _MTLS_PATH)]
+        if mode == "STRICT" and not auto_mtls and cfg.rules_known \
+                and not any(client_tls_mode(r) == "ISTIO_MUTUAL" for r in cfg.mesh_rules):
+            return [Check("KIA0401", ERROR, "STRICT mTLS for the whole mesh, but no DestinationRule for *.local "
+                          "sets tls mode ISTIO_MUTUAL: without automatic mTLS clients send plain text, which "
+                          "is refused", _MTLS_PATH)]
+        return []
+    local = cfg.namespace_rules.get(pa.namespace, [])
+    if mode == "DISABLE":
+        sending = [r for r in local if client_tls_mode(r) in mutual]
+        if not sending and not any(client_tls_mode(r) == "DISABLE" for r in local):
+            sending = mesh_sending  # no rule of the namespace's own: the mesh's applies
+        if sending:
+            return [Check("KIA0505", ERROR, f"turns mTLS off for namespace {pa.namespace}, but DestinationRule "
+                          f"{_names(sending)} makes clients send mTLS there: its workloads refuse it (add a "
+                          f"DestinationRule for {namespace_host(pa.namespace)} with tls mode DISABLE)",
+                          _MTLS_PATH)]
+    elif mode == "STRICT" and not auto_mtls and cfg.rules_known \
+            and not any(client_tls_mode(r) == "ISTIO_MUTUAL" for r in (*local, *cfg.mesh_rules)):
+        return [Check("KIA0501", ERROR, f"STRICT mTLS for namespace {pa.namespace}, but no DestinationRule for "
+                      f"{namespace_host(pa.namespace)} or *.local sets tls mode ISTIO_MUTUAL: without automatic "
+                      "mTLS clients send plain text, which is refused", _MTLS_PATH)]
+    return []
+
+
+def mtls_checks(inv: Inventory, *, root_namespace: str, namespaces: set[str], auto_mtls: bool = True,
+                scopes: Mapping[str, ImportScope] | None = None) -> dict[ObjectKey, list[Check]]:
+    """The mTLS-consistency findings on the inventory's own DestinationRules and PeerAuthentications
+    (``namespaces``: those known, to read hosts with; ``scopes``: per namespace, the hosts its Sidecar
+    imports). ``auto_mtls``: Istio's automatic mTLS is on (its default; meshdesk does not read the mesh
+    config). Linear in the objects."""
+    cfg = _MtlsConfig(inv, root_namespace)
+    out: dict[ObjectKey, list[Check]] = {}
+    for obj in inv.istio:
+        try:
+            if obj.kind == _DR:
+                found = _check_rule(obj, cfg, auto_mtls) + \
+                    _check_override(obj, cfg, namespaces, (scopes or {}).get(obj.namespace))
+            elif obj.kind == _PA:
+                found = _check_policy(obj, cfg, auto_mtls)
+            else:
+                continue
+        except (AttributeError, TypeError, ValueError) as e:  # an object shaped like nothing we know
+            found = [Check("MDK0001", WARNING, f"its mTLS could not be fully validated: {e}")]
+        if found:
+            out[(obj.kind, obj.namespace, obj.name)] = found
+    return out
