@@ -2,8 +2,10 @@
 
 N Services, N workloads, N DestinationRules (one subset each) and N VirtualServices (each through one
 Gateway, to its service's subset) in one namespace, and the same spread over 150 namespaces under a
-root Sidecar (every namespace then has an import scope); prints the best of three ``validate()``
-times for N = 300, 1,000 and 3,000. Validation runs after every poll (lists and graph badges), so it must grow
+root Sidecar (every namespace then has an import scope), and that spread with mTLS turned on mesh-wide
+and per namespace (a ``*.local`` and a ``*.<ns>.svc.cluster.local`` ISTIO_MUTUAL DestinationRule, a
+STRICT PeerAuthentication each: every DestinationRule then overrides them); prints the best of three
+``validate()`` times for N = 300, 1,000 and 3,000. Validation runs after every poll (lists and graph badges), so it must grow
 with the objects, not with their square.
 
     python benchmarks/validate.py
@@ -46,6 +48,16 @@ def spread(n: int, namespaces: int) -> Inventory:
     return inv
 
 
+def with_mtls(inv: Inventory) -> Inventory:
+    """mTLS on for the mesh and each namespace, by a DestinationRule and a PeerAuthentication each."""
+    tls = {"tls": {"mode": "ISTIO_MUTUAL"}}
+    for ns in {n.name for n in inv.namespaces}:
+        host = "*.local" if ns == "istio-system" else f"*.{ns}.svc.cluster.local"
+        inv.istio.append(IstioObject("DestinationRule", "mtls", ns, spec={"host": host, "trafficPolicy": tls}))
+        inv.istio.append(IstioObject("PeerAuthentication", "default", ns, spec={"mtls": {"mode": "STRICT"}}))
+    return inv
+
+
 def best_ms(inv: Inventory) -> float:
     best = float("inf")
     for _ in range(3):
@@ -56,9 +68,10 @@ def best_ms(inv: Inventory) -> float:
 
 
 def main() -> int:
-    print(f"{'objects':>8} {'validate ms':>12} {'150 ns + root Sidecar ms':>25}")
+    print(f"{'objects':>8} {'validate ms':>12} {'150 ns + root Sidecar ms':>25} {'+ wide mTLS ms':>15}")
     for n in (300, 1000, 3000):
-        print(f"{n:>8} {best_ms(inventory(n)):>12.1f} {best_ms(spread(n, 150)):>25.1f}")
+        print(f"{n:>8} {best_ms(inventory(n)):>12.1f} {best_ms(spread(n, 150)):>25.1f} "
+              f"{best_ms(with_mtls(spread(n, 150))):>15.1f}")
     return 0
 
 

@@ -188,11 +188,19 @@ def _covering_rules(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str]) -> 
 
 
 def _check_override(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str],
-                    scope: ImportScope | None) -> list[Check]:
-    """KIA0204, judged (as Kiali) among the rules the namespace's Sidecar imports."""
-    if _has_tls_settings(dr) or (scope is not None and not scope.imports_any(dr)):
+                    scope: ImportScope | None, imported: dict[tuple[str, int], bool]) -> list[Check]:
+    """KIA0204, judged (as Kiali) among the rules the namespace's Sidecar imports (``imported``: what
+    each namespace's scope was found to import of the wide rules, which every rule asks after)."""
+    if _has_tls_settings(dr):
         return []
-    covering = [r for r in _covering_rules(dr, cfg, namespaces) if scope is None or scope.imports_any(r)]
+    covering = _covering_rules(dr, cfg, namespaces)
+    if not covering or (scope is not None and not scope.imports_any(dr)):
+        return []
+    if scope is not None:
+        for r in covering:
+            if (dr.namespace, id(r)) not in imported:
+                imported[(dr.namespace, id(r))] = scope.imports_any(r)
+        covering = [r for r in covering if imported[(dr.namespace, id(r))]]
     if not covering:
         return []
     return [Check("KIA0204", WARNING, f"sets no TLS mode, so for {_dict(dr.spec).get('host')} it replaces the "
@@ -244,12 +252,13 @@ def mtls_checks(inv: Inventory, *, root_namespace: str, namespaces: set[str], au
     imports). ``auto_mtls``: Istio's automatic mTLS is on (its default; meshdesk does not read the mesh
     config). Linear in the objects."""
     cfg = _MtlsConfig(inv, root_namespace)
+    imported: dict[tuple[str, int], bool] = {}
     out: dict[ObjectKey, list[Check]] = {}
     for obj in inv.istio:
         try:
             if obj.kind == _DR:
                 found = _check_rule(obj, cfg, auto_mtls) + \
-                    _check_override(obj, cfg, namespaces, (scopes or {}).get(obj.namespace))
+                    _check_override(obj, cfg, namespaces, (scopes or {}).get(obj.namespace), imported)
             elif obj.kind == _PA:
                 found = _check_policy(obj, cfg, auto_mtls)
             else:
