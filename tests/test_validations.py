@@ -781,6 +781,9 @@ def test_one_side_of_mtls_missing_matters_only_without_automatic_mtls() -> None:
     assert _mtls(inv, "DestinationRule", "mesh", "other", **off) == [("KIA0205", ERROR, "spec/trafficPolicy/tls/mode")]
     assert _mtls(inv, "DestinationRule", "ns", **off) == [("KIA0206", ERROR, "spec/trafficPolicy/tls/mode")]
     assert "istio-system" in validate(inv, auto_mtls=False)[("DestinationRule", "other", "mesh")].checks[0].message
+    inv.hidden["shop/peerauthentications"] = "forbidden"  # shop's own may exist unseen: no guess
+    assert _mtls(inv, "DestinationRule", "ns", **off) == []
+    del inv.hidden["shop/peerauthentications"]
     inv.istio.append(_peers("default", "PERMISSIVE"))  # shop accepts mTLS: the namespace's rule is answered
     assert _mtls(inv, "DestinationRule", "ns", **off) == []
     assert [c for c, _s, _p in _mtls(inv, "DestinationRule", "mesh", "other", **off)] == ["KIA0205"]

@@ -104,13 +104,11 @@ class _MtlsConfig:
 
     def __init__(self, inv: Inventory, root_namespace: str) -> None:
         self.root = root_namespace
-        # DestinationRules of the whole cluster, as far as they were read (those outside the selection too)
-        self.rules = inv.mesh_config(_DR)
         self.mesh_rules: list[IstioObject] = []  # host *.local
         self.namespace_rules: dict[str, list[IstioObject]] = {}  # namespace -> rules for *.<ns>.svc.cluster.local
         self.mutual_by_host: dict[str, list[IstioObject]] = {}  # FQDN -> ISTIO_MUTUAL rules for it
         suffix = "." + CLUSTER_DOMAIN
-        for dr in self.rules:
+        for dr in inv.mesh_config(_DR):  # those of the whole cluster, as far as they were read
             host = _host(dr)
             if host == MESH_HOST:
                 self.mesh_rules.append(dr)
@@ -126,8 +124,12 @@ class _MtlsConfig:
         self.wide_policies = {ns: _oldest_first(pas) for ns, pas in wide.items()}
         self.mesh_policies = self.wide_policies.get(root_namespace, [])
         # absence can be judged only where the lists were read whole
-        self.policies_known = not inv.unread(root_namespace, ("peerauthentications",))
         self.rules_known = "*/destinationrules" not in inv.hidden
+        self._inv = inv
+
+    def policies_known(self, *namespaces: str) -> bool:
+        """Whether the PeerAuthentications of the root namespace and ``namespaces`` were all read."""
+        return not any(self._inv.unread(ns, ("peerauthentications",)) for ns in (self.root, *namespaces))
 
     def mesh_strict(self) -> list[IstioObject]:
         return [pa for pa in self.mesh_policies if peer_mode(pa) == "STRICT"]
@@ -142,7 +144,7 @@ def _check_rule(dr: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Chec
             checks.append(Check("KIA0208", ERROR, "turns mTLS off for the whole mesh, but the mesh-wide "
                                 f"PeerAuthentication {_names(strict)} is STRICT: workloads refuse the plain "
                                 "text its clients send (the PeerAuthentication must be PERMISSIVE)", _TLS_PATH))
-        elif mode == "ISTIO_MUTUAL" and not auto_mtls and cfg.policies_known \
+        elif mode == "ISTIO_MUTUAL" and not auto_mtls and cfg.policies_known() \
                 and not any(_accepts_mtls(pa) for pa in cfg.mesh_policies):
             checks.append(Check("KIA0205", ERROR, "turns mTLS on for the whole mesh, but no mesh-wide "
                                 f"PeerAuthentication (in {cfg.root}, without a selector) accepts mTLS "
@@ -160,10 +162,10 @@ def _check_rule(dr: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Chec
                                         "plain text (the PeerAuthentication must be PERMISSIVE)", _TLS_PATH))
             elif not any(peer_mode(pa) == "DISABLE" for pa in local) and (strict := cfg.mesh_strict()):
                 checks.append(Check("KIA0208", ERROR, f"turns mTLS off for namespace {ns}, but the mesh-wide "
-                                    f"PeerAuthentication {_names(strict)} is STRICT and the namespace has none "
-                                    "of its own: its workloads refuse plain text (one must be PERMISSIVE)",
+                                    f"PeerAuthentication {_names(strict)} is STRICT and no policy of the namespace "
+                                    "says otherwise: its workloads refuse plain text (one must be PERMISSIVE)",
                                     _TLS_PATH))
-        elif mode == "ISTIO_MUTUAL" and not auto_mtls and cfg.policies_known \
+        elif mode == "ISTIO_MUTUAL" and not auto_mtls and cfg.policies_known(ns) \
                 and not any(_accepts_mtls(pa) for pa in (*local, *cfg.mesh_policies)):
             checks.append(Check("KIA0206", ERROR, f"turns mTLS on for namespace {ns}, but no PeerAuthentication "
                                 "of the namespace or the mesh (without a selector) accepts mTLS (STRICT or "
