@@ -831,10 +831,11 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
         key = (obj.kind, obj.namespace, obj.name)
         checks = checks + multi.get(key, [])
         out[key] = Validation(obj.kind, obj.namespace, obj.name, checks)
-    mtls = mtls_checks(inventory, root_namespace=root_namespace, namespaces=reg.namespaces, auto_mtls=auto_mtls,
-                       scopes={ns: scope for ns, (scope, _index) in scopes.items()})
-    for key, found in [*_multiple_per_workload(inventory, reg).items(), *_entries_sharing_a_port(inventory).items(),
-                       *mtls.items()]:
+    for key, found in [*_multiple_per_workload(inventory, reg).items(), *_entries_sharing_a_port(inventory).items()]:
+        if key in out:
+            out[key].checks.extend(found)
+    for key, found in mtls_checks(inventory, root_namespace=root_namespace, namespaces=reg.namespaces,
+                                  auto_mtls=auto_mtls, scopes={ns: s for ns, (s, _i) in scopes.items()}).items():
         if key in out:
             out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}
