@@ -838,6 +838,9 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
                                   auto_mtls=auto_mtls, scopes={ns: s for ns, (s, _i) in scopes.items()}).items():
         if key in out:
             out[key].checks.extend(found)
+    for key, found in _gateway_and_policy_checks(inventory).items():
+        if key in out:
+            out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}
     for svc in inventory.services:
         try:
@@ -846,6 +849,13 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
             checks = [Check("MDK0001", WARNING, f"could not be fully validated: {e}")]
         out[(SERVICE, svc.namespace, svc.name)] = Validation(SERVICE, svc.namespace, svc.name, checks)
     return out
+
+
+def _gateway_and_policy_checks(inv: Inventory) -> dict[ObjectKey, list[Check]]:
+    """Kiali's checks kept in modules of their own (they build on this one's Check): KIA0301."""
+    from meshdesk.mesh.gateway_checks import multiple_gateways_per_host
+
+    return multiple_gateways_per_host(inv.istio_objects("Gateway"), inv.outside_gateway_configs)
 
 
 # the kinds of which one object applies to a workload: Kiali's generic multi-match checks
