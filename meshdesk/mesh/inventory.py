@@ -406,6 +406,10 @@ class Inventory:
     # their own, and a rule may be written beside the client rather than the service); and the
     # PeerAuthentications there, the mesh-wide ones of the root namespace among them (mTLS checks)
     outside_config: list[IstioObject] = field(default_factory=list)
+    # the names of every namespace of the cluster (the selection is a part of them), as far as the user
+    # may list them; None when that is not known (listing namespaces forbidden, or a snapshot written
+    # before they were kept): what names no namespace can then not be told
+    cluster_namespaces: list[str] | None = None
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
@@ -430,6 +434,7 @@ class Inventory:
             outside_gateway_configs=[*self.outside_gateway_configs, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind == "Gateway")],
             hidden=dict(self.hidden), warnings=list(self.warnings), k8s_gateways=list(self.k8s_gateways),
+            cluster_namespaces=None if self.cluster_namespaces is None else list(self.cluster_namespaces),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -483,6 +488,8 @@ class Inventory:
             out["k8s_gateways"] = [o.to_json() for o in self.k8s_gateways]
         if self.outside_config:
             out["outside_config"] = [o.to_json() for o in self.outside_config]
+        if self.cluster_namespaces is not None:
+            out["cluster_namespaces"] = list(self.cluster_namespaces)
         return out
 
     @staticmethod
@@ -500,6 +507,9 @@ class Inventory:
             raise ValueError("hidden must map names to texts")
         if not _fits(warnings, list[str]):
             raise ValueError("warnings must be a list of texts")
+        cluster_namespaces = obj.get("cluster_namespaces")
+        if not _fits(cluster_namespaces, list[str] | None):
+            raise ValueError("cluster_namespaces must be a list of names")
         return Inventory(
             cluster=str(obj.get("cluster") or ""),
             namespaces=each("namespaces", lambda n, where: _build(Namespace, n, where)),
@@ -513,6 +523,7 @@ class Inventory:
             outside_gateway_configs=each("outside_gateway_configs", IstioObject.from_json),
             k8s_gateways=each("k8s_gateways", IstioObject.from_json),
             outside_config=each("outside_config", IstioObject.from_json),
+            cluster_namespaces=None if cluster_namespaces is None else list(cluster_namespaces),
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -528,4 +539,6 @@ class Inventory:
             out.outside_gateway_configs += o.outside_gateway_configs
             out.k8s_gateways += o.k8s_gateways
             out.outside_config += o.outside_config
+            out.cluster_namespaces = None if out.cluster_namespaces is None or o.cluster_namespaces is None \
+                else sorted({*out.cluster_namespaces, *o.cluster_namespaces})
         return out

@@ -609,8 +609,8 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry,
     """Kiali's AuthorizationPolicy checks that an inventory of the chosen namespaces can judge: a
     method no HTTP method matches (KIA0102), a host of a namespace read with no Service, ServiceEntry
     or VirtualService (KIA0104), a principal of this trust domain naming a service account no pod of a
-    namespace read runs as (KIA0106). Principals with wildcards or another trust domain, and source
-    namespaces (KIA0101: the cluster's namespace list is not read), are not judged."""
+    namespace read runs as (KIA0106). Principals with wildcards or another trust domain are not judged.
+    Source namespaces (KIA0101) and fields that need mTLS (KIA0105) are judged in ``policy_checks``."""
     checks = _check_selector_kind(ap, reg)
     for i, rule in enumerate(_list(_dict(ap.spec).get("rules"))):
         rule = _dict(rule)
@@ -838,7 +838,7 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
                                   auto_mtls=auto_mtls, scopes={ns: s for ns, (s, _i) in scopes.items()}).items():
         if key in out:
             out[key].checks.extend(found)
-    for key, found in _gateway_and_policy_checks(inventory).items():
+    for key, found in _gateway_and_policy_checks(inventory, root_namespace).items():
         if key in out:
             out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}
@@ -851,11 +851,16 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
     return out
 
 
-def _gateway_and_policy_checks(inv: Inventory) -> dict[ObjectKey, list[Check]]:
-    """Kiali's checks kept in modules of their own (they build on this one's Check): KIA0301."""
+def _gateway_and_policy_checks(inv: Inventory, root_namespace: str) -> dict[ObjectKey, list[Check]]:
+    """Kiali's checks kept in modules of their own (they build on this one's Check): KIA0301 on
+    Gateways, KIA0101 and KIA0105 on AuthorizationPolicies."""
     from meshdesk.mesh.gateway_checks import multiple_gateways_per_host
+    from meshdesk.mesh.policy_checks import authorization_checks
 
-    return multiple_gateways_per_host(inv.istio_objects("Gateway"), inv.outside_gateway_configs)
+    found = multiple_gateways_per_host(inv.istio_objects("Gateway"), inv.outside_gateway_configs)
+    for key, checks in authorization_checks(inv, root_namespace).items():
+        found.setdefault(key, []).extend(checks)
+    return found
 
 
 # the kinds of which one object applies to a workload: Kiali's generic multi-match checks

@@ -504,22 +504,30 @@ class InventoryReader:
 
     # -- steps -----------------------------------------------------------------------------------
     def read_namespaces(self) -> list[str]:
+        """The selected namespaces (all when none are selected), and the names of every namespace of the
+        cluster (``Inventory.cluster_namespaces``, what policies naming a namespace are judged against)
+        when the user may list them; one call either way. Without that right, each selected namespace is
+        read by itself, and the cluster's names stay unknown, quietly."""
         inv = self.inv
-        if self.selected is None or len(self.selected) > 1:
+        if self.selected is None or self.selected:
             try:
-                for i in self.http.list_items("/api/v1/namespaces", what="list namespaces"):
+                items = self.http.list_items("/api/v1/namespaces", what="list namespaces")
+                inv.cluster_namespaces = sorted({str(n) for i in items if (n := _d(i.get("metadata")).get("name"))})
+                for i in items:
                     meta = _d(i.get("metadata"))
                     if meta.get("name") and (self.selected is None or meta["name"] in self.selected):
                         inv.namespaces.append(Namespace(str(meta["name"]), _strmap(meta.get("labels")),
                                                         _strmap(meta.get("annotations")), self.cluster,
                                                         str(meta.get("creationTimestamp") or "")))
-                if self.selected is not None:
-                    found = {n.name for n in inv.namespaces}
-                    for ns in self.selected:
-                        if ns not in found:
-                            inv.warnings.append(f"namespace {ns} does not exist")
-                    inv.namespaces.sort(key=lambda n: self.selected.index(n.name) if self.selected else 0)
-                return [n.name for n in inv.namespaces]
+                lone = self.selected is not None and len(self.selected) == 1
+                if not (lone and not inv.namespaces):  # one not listed is asked for by name below
+                    if self.selected is not None:
+                        found = {n.name for n in inv.namespaces}
+                        for ns in self.selected:
+                            if ns not in found:
+                                inv.warnings.append(f"namespace {ns} does not exist")
+                        inv.namespaces.sort(key=lambda n: self.selected.index(n.name) if self.selected else 0)
+                    return [n.name for n in inv.namespaces]
             except Forbidden as e:
                 if self.selected is None:
                     raise Forbidden(f"cannot list namespaces ({e.message})",

@@ -89,7 +89,8 @@ class DemoCluster:
             # the chosen namespaces, and as a cluster read the gateways elsewhere (so the shop graph marks
             # istio-system's)
             inventory = Inventory(cluster=mesh.CLUSTER, namespaces=namespaces, workloads=workloads,
-                                  services=services, istio=list(objects)).within(wanted)
+                                  services=services, istio=list(objects),
+                                  cluster_namespaces=sorted(n.name for n in namespaces)).within(wanted)
             missing = [n for n in request.namespaces if n not in known]
             if missing:
                 inventory.warnings.append(f"{'namespace' if len(missing) == 1 else 'namespaces'} not in the demo cluster: "

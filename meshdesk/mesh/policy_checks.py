@@ -1,0 +1,345 @@
+"""Kiali's AuthorizationPolicy checks that need more than the policy's own namespace.
+
+- KIA0101 (warning): a ``from.source.namespaces`` entry that names no namespace of the cluster (an
+  exact name, ``prefix*``, ``*suffix`` or ``*``, as Istio matches them). Judged only when the inventory
+  knows the cluster's namespaces (``Inventory.cluster_namespaces``): without the right to list them,
+  or from a snapshot made before they were kept, nothing is said.
+- KIA0105 (error): fields that only mTLS can fill (source principals and namespaces, their ``not``
+  forms, and ``when`` conditions on ``source.principal``, ``source.namespace`` or ``connection.sni``)
+  in a policy for workloads whose mTLS is not on, as Kiali reckons it from PeerAuthentications (the
+  policy's namespace's and the root namespace's) and DestinationRules (``*.local``,
+  ``*.<namespace>.svc.cluster.local``, and those of the services a PERMISSIVE workload policy covers).
+
+How KIA0105 stays honest: meshdesk does not read the mesh config, so auto mTLS is taken as on
+(Istio's default; with it off Kiali finds more, never less: see ``mtls_enabled``). What could not be
+read (the root namespace's PeerAuthentications when it is not chosen, DestinationRules where listing
+them was forbidden) may be anything, and a policy is only accused when every value it could have
+leaves mTLS off. Without the policy's own namespace's PeerAuthentications nothing is said. Where
+several objects could decide and Kiali takes the first it meets (an order meshdesk cannot know), every
+one of them is taken as possibly first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import product
+from typing import Any
+
+from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey
+
+# -- KIA0101 --------------------------------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def namespace_pattern_matches(pattern: str, namespaces: Iterable[str]) -> bool:
+    """Whether a source ``namespaces`` entry matches one of ``namespaces``: exactly, ``prefix*``,
+    ``*suffix``, or ``*`` (any namespace at all)."""
+    names = list(namespaces)
+    if pattern == "*":
+        return bool(names)
+    if pattern in names:
+        return True
+    if pattern.endswith("*"):
+        prefix = pattern[:-1]
+        return bool(prefix) and any(n.startswith(prefix) for n in names)
+    if pattern.startswith("*"):
+        suffix = pattern[1:]
+        return bool(suffix) and any(n.endswith(suffix) for n in names)
+    return False
+
+
+class ClusterNamespaces:
+    """The cluster's namespace names, with each pattern's answer kept (policies repeat them)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = set(names)
+        self._patterns: dict[str, bool] = {}
+
+    def matched(self, pattern: str) -> bool:
+        if pattern in self.names:
+            return True
+        found = self._patterns.get(pattern)
+        if found is None:
+            found = self._patterns[pattern] = "*" in pattern and namespace_pattern_matches(pattern, self.names)
+        return found
+
+
+def source_namespaces_not_found(ap: IstioObject, cluster: ClusterNamespaces) -> list[Check]:
+    """KIA0101 for one policy, against the names of every namespace of the cluster."""
+    checks: list[Check] = []
+    for i, rule in enumerate(_list(_dict(ap.spec).get("rules"))):
+        for j, src in enumerate(_list(_dict(rule).get("from"))):
+            for k, pattern in enumerate(_list(_dict(_dict(src).get("source")).get("namespaces"))):
+                if not isinstance(pattern, str) or cluster.matched(pattern):
+                    continue
+                what = f"namespace {pattern!r} does not exist" if "*" not in pattern else \
+                    f"{pattern!r} matches no namespace"
+                checks.append(Check("KIA0101", WARNING, f"{what} in the cluster: this source never matches",
+                                    f"spec/rules[{i}]/from[{j}]/source/namespaces[{k}]"))
+    return checks
+
+
+# -- KIA0105 --------------------------------------------------------------------------------------
+
+ENABLED, PARTIAL, NOT_ENABLED, DISABLED = "enabled", "partial", "not enabled", "disabled"
+PEER_MODES = ("", "UNSET", "DISABLE", "PERMISSIVE", "STRICT")  # "": no mtls field
+TLS_MODES = ("", "DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL")  # "": no tls field
+_MTLS_FIELDS = ("principals", "notPrincipals", "namespaces", "notNamespaces")
+_MTLS_KEYS = ("source.namespace", "source.principal", "connection.sni")
+
+
+def needs_mtls(ap: IstioObject) -> list[str]:
+    """The paths of the policy's fields that only a peer's mTLS identity can match."""
+    paths: list[str] = []
+    for i, rule in enumerate(_list(_dict(ap.spec).get("rules"))):
+        rule = _dict(rule)
+        for j, src in enumerate(_list(rule.get("from"))):
+            source = _dict(_dict(src).get("source"))
+            paths += [f"spec/rules[{i}]/from[{j}]/source/{f}" for f in _MTLS_FIELDS if _list(source.get(f))]
+        for k, cond in enumerate(_list(rule.get("when"))):
+            if _dict(cond).get("key") in _MTLS_KEYS:
+                paths.append(f"spec/rules[{i}]/when[{k}]")
+    return paths
+
+
+def _final(dr: str, pa: str, auto: bool, permissive: bool) -> str:
+    """One level's status from its DestinationRule TLS mode and PeerAuthentication mode (Kiali's;
+    ``permissive``: a PERMISSIVE PeerAuthentication counts as turning mTLS on)."""
+    on = dr in ("ISTIO_MUTUAL", "MUTUAL") or (dr == "" and auto)
+    off = dr == "DISABLE" or (dr == "" and auto)
+    if (pa == "STRICT" or (pa == "PERMISSIVE" and permissive)) and on:
+        return ENABLED
+    if pa == "DISABLE" and off:
+        return DISABLED
+    if pa == "" and dr == "":
+        return NOT_ENABLED
+    return PARTIAL
+
+
+def _fallback(dr: str, pa: str, status: str, auto: bool, permissive: bool) -> str:
+    """Kiali's verdict on a level looked at as the mesh's: its status when that is on or off, else what
+    half a configuration says."""
+    if status in (ENABLED, DISABLED):
+        return status
+    if pa == "" and dr == "":
+        return NOT_ENABLED
+    if (pa == "DISABLE" and dr == "") or (dr == "DISABLE" and pa == ""):
+        return DISABLED
+    if auto and ((pa == "STRICT" and dr == "") or (dr in ("ISTIO_MUTUAL", "MUTUAL") and pa == "")
+                 or (permissive and pa == "PERMISSIVE" and dr == "")):
+        return ENABLED
+    return PARTIAL
+
+
+def mtls_enabled(ns_dr: str, ns_pa: str, mesh_dr: str, mesh_pa: str, auto: bool = True) -> bool:
+    """Whether Kiali takes mTLS as on for a namespace's policies, from the namespace-wide and mesh-wide
+    DestinationRule TLS modes and PeerAuthentication modes ("" where none sets one). ``auto``: the mesh
+    config's enableAutoMtls."""
+    ns = _final(ns_dr, ns_pa, auto, True)
+    if ns in (ENABLED, DISABLED):
+        status = ns
+    elif ns == PARTIAL:  # what the namespace leaves open, taken from the mesh
+        dr, pa = ns_dr or mesh_dr, ns_pa or mesh_pa
+        status = _fallback(dr, pa, _final(dr, pa, auto, False), auto, False)
+    else:
+        mesh = _fallback(mesh_dr, mesh_pa, _final(mesh_dr, mesh_pa, auto, True), auto, True)
+        status = _fallback(mesh_dr, mesh_pa, mesh, auto, False)
+    return status == ENABLED or (status == NOT_ENABLED and auto)
+
+
+def _peer_mode(pa: IstioObject) -> str:
+    mtls = _dict(pa.spec).get("mtls")
+    if not isinstance(mtls, dict):
+        return ""
+    mode = mtls.get("mode")
+    return mode.upper() if isinstance(mode, str) and mode else "UNSET"
+
+
+def _tls_mode(dr: IstioObject) -> str:
+    tls = _dict(_dict(_dict(dr.spec).get("trafficPolicy")).get("tls"))
+    if "tls" not in _dict(_dict(dr.spec).get("trafficPolicy")):
+        return ""
+    mode = tls.get("mode")
+    return mode.upper() if isinstance(mode, str) and mode else "DISABLE"  # proto's zero value
+
+
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in _dict(value).items()}
+
+
+class MtlsView:
+    """What decides mTLS for the policies of each namespace, as far as the inventory tells it."""
+
+    def __init__(self, inv: Inventory, root_namespace: str, *, auto: bool = True) -> None:
+        self.inv = inv
+        self.auto = auto  # the mesh config's enableAutoMtls (not read: Istio's default)
+        self.root = root_namespace
+        hidden = inv.hidden
+        self.istio_unread = "*/istio" in hidden
+        self.peers: dict[str, list[IstioObject]] = {}
+        for pa in inv.istio_objects("PeerAuthentication"):
+            self.peers.setdefault(pa.namespace, []).append(pa)
+        self.read = {n.name for n in inv.namespaces}
+        self.rules_known = not self.istio_unread and not any(k.endswith("/destinationrules") for k in hidden)
+        self.rules = inv.mesh_config("DestinationRule")
+        self.rules_by_host: dict[str, list[IstioObject]] = {}
+        for dr in self.rules:
+            host = _dict(dr.spec).get("host")
+            if isinstance(host, str):
+                self.rules_by_host.setdefault(host, []).append(dr)
+        self.services: dict[str, list[Any]] = {}
+        for svc in inv.services:
+            self.services.setdefault(svc.namespace, []).append(svc)
+        self._any_rule: dict[str, bool | None] = {}
+        self.existing = set(inv.cluster_namespaces or ()) | self.read
+        self.all_known = inv.cluster_namespaces is not None
+        # the namespaces whose labels were read (whether they are ambient is known)
+        self.labelled = {n for n in self.read if f"{n}/namespace" not in hidden}
+        self.ambient = {n.name for n in inv.namespaces if n.ambient}
+        self._verdicts: dict[str, set[bool]] = {}
+
+    def peers_known(self, ns: str) -> bool:
+        return not self.istio_unread and ns in self.read and not self.inv.unread(ns, ["peerauthentications"])
+
+    def _exported(self, dr: IstioObject, ns: str) -> bool | None:
+        """Whether ``dr`` applies in ``ns``, as Kiali filters them (its ``exportTo``; a rule naming a
+        namespace that does not exist counts; an ambient namespace's rules stay home); None when
+        that cannot be told (whether its namespace is ambient, whether a namespace it names exists)."""
+        if dr.namespace == ns:
+            ambient: bool | None = ns in self.ambient
+        else:
+            ambient = (dr.namespace in self.ambient) if dr.namespace in self.labelled else None
+        if ambient:
+            return dr.namespace == ns
+        export = [e for e in _list(_dict(dr.spec).get("exportTo")) if isinstance(e, str)]
+        answers: set[bool | None] = {True} if not export else {
+            True if e in ("*", ns) or (e == "." and dr.namespace == ns) else False if e in (".", "*")
+            else False if e in self.existing else True if self.all_known else None for e in export}
+        exported = True if True in answers else None if None in answers else False
+        return exported if ambient is False or exported is False else None
+
+    def _rule_modes(self, ns: str, host: str) -> tuple[str, ...]:
+        """The TLS modes the first rule for ``host`` that applies in ``ns`` may set ("": none sets one)."""
+        if not self.rules_known:
+            return TLS_MODES
+        surely: set[str] = set()
+        maybe: set[str] = set()
+        for dr in self.rules_by_host.get(host, ()):
+            exported = self._exported(dr, ns)
+            if exported is not False:
+                (surely if exported else maybe).add(_tls_mode(dr))
+        surely.discard("")
+        found = surely | maybe - {""}
+        return tuple(sorted(found | ({""} if not surely else set())))
+
+    def _peer_modes(self, ns: str) -> tuple[str, ...]:
+        if not self.peers_known(ns):
+            return PEER_MODES
+        found = {_peer_mode(pa) for pa in self.peers.get(ns, ()) if _dict(pa.spec).get("selector") is None} - {""}
+        return tuple(found) or ("",)
+
+    def namespace_verdicts(self, ns: str) -> set[bool]:
+        """Whether mTLS is on for a namespace's policies without a workload of their own to decide:
+        every answer the unread objects allow."""
+        found = self._verdicts.get(ns)
+        if found is None:
+            found = self._verdicts[ns] = {
+                mtls_enabled(ns_dr, ns_pa, mesh_dr, mesh_pa, self.auto) for ns_dr, ns_pa, mesh_dr, mesh_pa in product(
+                    self._rule_modes(ns, f"*.{ns}.{CLUSTER_DOMAIN}"), self._peer_modes(ns),
+                    self._rule_modes(ns, "*.local"), self._peer_modes(self.root))}
+        return found
+
+    def _service_rule_outcomes(self, ns: str, selector: Mapping[str, str]) -> set[str]:
+        """A PERMISSIVE workload PeerAuthentication's outcome from the DestinationRules of the
+        services its selector covers (Kiali's): on, off, or undecided."""
+        if not self.rules_known:
+            return {ENABLED, DISABLED, NOT_ENABLED}
+        applies = self._any_rule.get(ns)
+        if applies is None:
+            answers = set()
+            for dr in self.rules:
+                answers.add(self._exported(dr, ns))
+                if True in answers:
+                    break
+            applies = self._any_rule[ns] = True if True in answers else None if None in answers else False
+        if applies is False:
+            return {NOT_ENABLED}
+        outcomes: set[str] = set() if applies else {NOT_ENABLED}  # maybe no rule applies at all
+        for svc in self.services.get(ns, ()):
+            if not svc.selector or any(svc.selector.get(k) != v for k, v in selector.items()):
+                continue
+            for host in (svc.name, f"{svc.name}.{ns}", f"{svc.name}.{ns}.svc", f"{svc.name}.{ns}.{CLUSTER_DOMAIN}"):
+                for dr in self.rules_by_host.get(host, ()):
+                    exported = False if host == svc.name and dr.namespace != ns else self._exported(dr, ns)
+                    if exported is False:
+                        continue
+                    mode = _tls_mode(dr)
+                    if exported is None:
+                        outcomes.add(NOT_ENABLED)  # it may not apply
+                    if mode in ("ISTIO_MUTUAL", "MUTUAL"):
+                        outcomes.add(ENABLED)
+                    elif mode == "DISABLE":
+                        outcomes.add(DISABLED)
+        return outcomes or {NOT_ENABLED}
+
+    def policy_verdicts(self, ap: IstioObject) -> set[bool]:
+        """Every answer to "is mTLS on for this policy's workloads" that what was read allows; empty
+        when its namespace's PeerAuthentications are not known."""
+        ns = ap.namespace
+        if not self.peers_known(ns):
+            return set()
+        labels = _labels(_dict(_dict(ap.spec).get("selector")).get("matchLabels"))
+        outcomes: set[str] = set()
+        for pa in self.peers.get(ns, ()):
+            selector = _labels(_dict(_dict(pa.spec).get("selector")).get("matchLabels"))
+            if not selector or any(labels.get(k) != v for k, v in selector.items()):
+                continue
+            mode = _peer_mode(pa)
+            if mode == "STRICT":
+                outcomes.add(ENABLED)
+            elif mode == "DISABLE":
+                outcomes.add(DISABLED)
+            elif mode == "PERMISSIVE":
+                outcomes |= self._service_rule_outcomes(ns, selector)
+        verdicts: set[bool] = set()
+        for outcome in outcomes or {NOT_ENABLED}:
+            verdicts |= {True} if outcome == ENABLED else {False} if outcome == DISABLED else \
+                self.namespace_verdicts(ns)
+        return verdicts
+
+
+def mtls_needed_but_off(ap: IstioObject, view: MtlsView) -> list[Check]:
+    """KIA0105 for one policy."""
+    paths = needs_mtls(ap)
+    if not paths:
+        return []
+    verdicts = view.policy_verdicts(ap)
+    if not verdicts or True in verdicts:
+        return []
+    return [Check("KIA0105", ERROR, "only a peer's mTLS identity can match this field, and mTLS is not on for "
+                  "the workloads this policy applies to (a PeerAuthentication or DestinationRule turns it off)",
+                  path) for path in paths]
+
+
+def authorization_checks(inv: Inventory, root_namespace: str) -> dict[ObjectKey, list[Check]]:
+    """KIA0101 and KIA0105 on every AuthorizationPolicy of the inventory."""
+    out: dict[ObjectKey, list[Check]] = {}
+    policies = inv.istio_objects("AuthorizationPolicy")
+    if not policies:
+        return out
+    view = MtlsView(inv, root_namespace)
+    cluster = None if inv.cluster_namespaces is None else ClusterNamespaces(inv.cluster_namespaces)
+    for ap in policies:
+        checks = [] if cluster is None else source_namespaces_not_found(ap, cluster)
+        checks += mtls_needed_but_off(ap, view)
+        if checks:
+            out[("AuthorizationPolicy", ap.namespace, ap.name)] = checks
+    return out
