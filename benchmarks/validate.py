@@ -4,7 +4,9 @@ N Services, N workloads, N DestinationRules (one subset each) and N VirtualServi
 Gateway, to its service's subset) in one namespace, and the same spread over 150 namespaces under a
 root Sidecar (every namespace then has an import scope), and that spread with mTLS turned on mesh-wide
 and per namespace (a ``*.local`` and a ``*.<ns>.svc.cluster.local`` ISTIO_MUTUAL DestinationRule, a
-STRICT PeerAuthentication each: every DestinationRule then overrides them); prints the best of three
+STRICT PeerAuthentication each: every DestinationRule then overrides them); and N Gateways (under one
+selector, each host on two ports, some shared) with N AuthorizationPolicies naming principals and
+source namespaces, over 150 namespaces (KIA0301, KIA0101, KIA0105). It prints the best of three
 ``validate()`` times for N = 300, 1,000 and 3,000. Validation runs after every poll (lists and graph badges), so it must grow
 with the objects, not with their square.
 
@@ -58,6 +60,29 @@ def with_mtls(inv: Inventory) -> Inventory:
     return inv
 
 
+def gateways_and_policies(n: int, namespaces: int = 150) -> Inventory:
+    """N Gateways for one ingress, every tenth sharing a host with the one before it, one of them for
+    "*.example.com"; N AuthorizationPolicies with principals and source namespaces (one in ten naming a
+    namespace that does not exist), and a PeerAuthentication turning mTLS off in every other namespace."""
+    names = [f"ns{i}" for i in range(namespaces)]
+    gateways = [IstioObject("Gateway", f"gw{i}", names[i % namespaces], spec={
+        "selector": {"istio": "ingressgateway"},
+        "servers": [{"port": {"number": port, "name": f"p{port}", "protocol": "HTTP"},
+                     "hosts": [f"s{i - (i % 10 == 9)}.example.com", f"{names[i % namespaces]}/s{i}.shop.example.com"]}
+                    for port in (80, 443)]}) for i in range(n)]
+    gateways.append(IstioObject("Gateway", "wild", "ns0", spec={
+        "selector": {"istio": "ingressgateway"}, "servers": [{"port": {"number": 443}, "hosts": ["*.example.com"]}]}))
+    policies = [IstioObject("AuthorizationPolicy", f"ap{i}", names[i % namespaces], spec={
+        "selector": {"matchLabels": {"app": f"s{i}"}},
+        "rules": [{"from": [{"source": {"principals": [f"cluster.local/ns/{names[(i + 1) % namespaces]}/sa/s{i}"],
+                                        "namespaces": [names[(i + 1) % namespaces], "gone" if i % 10 == 0 else "ns*"]}}]}]})
+        for i in range(n)]
+    peers = [IstioObject("PeerAuthentication", "default", ns, spec={"mtls": {"mode": "DISABLE"}}) for ns in names[::2]]
+    workloads = [Workload(f"s{i}", names[i % namespaces], labels={"app": f"s{i}"}) for i in range(n)]
+    return Inventory(namespaces=[Namespace(ns) for ns in [*names, "istio-system"]], workloads=workloads,
+                     istio=[*gateways, *policies, *peers], cluster_namespaces=[*names, "istio-system"])
+
+
 def best_ms(inv: Inventory) -> float:
     best = float("inf")
     for _ in range(3):
@@ -68,10 +93,11 @@ def best_ms(inv: Inventory) -> float:
 
 
 def main() -> int:
-    print(f"{'objects':>8} {'validate ms':>12} {'150 ns + root Sidecar ms':>25} {'+ wide mTLS ms':>15}")
+    print(f"{'objects':>8} {'validate ms':>12} {'150 ns + root Sidecar ms':>25} {'+ wide mTLS ms':>15} "
+          f"{'gateways + policies ms':>23}")
     for n in (300, 1000, 3000):
         print(f"{n:>8} {best_ms(inventory(n)):>12.1f} {best_ms(spread(n, 150)):>25.1f} "
-              f"{best_ms(with_mtls(spread(n, 150))):>15.1f}")
+              f"{best_ms(with_mtls(spread(n, 150))):>15.1f} {best_ms(gateways_and_policies(n)):>23.1f}")
     return 0
 
 

@@ -126,6 +126,7 @@ class _Registry:
             for k, v in w.labels.items():
                 self._by_label.setdefault((w.namespace, k, v), []).append(w)
         self.subsets = _SubsetIndex(inv.istio_objects("DestinationRule"))
+        self._everywhere: dict[tuple[str, str], list[Any]] | None = None  # every workload by label, when asked
         self.namespaces = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads} | {
             s.namespace for s in inv.services}
         self.service_hosts = {f"{s.name}.{s.namespace}.{CLUSTER_DOMAIN}": s for s in inv.services}
@@ -174,6 +175,18 @@ class _Registry:
     def workloads_selected(self, namespace: str, selector: Mapping[str, str]) -> list[Any]:
         return [w for w in self.workloads_by_ns.get(namespace, ())
                 if all(w.labels.get(k) == v for k, v in selector.items())]
+
+    def any_workload_selected(self, selector: Mapping[str, str]) -> bool:
+        """Whether a workload of any namespace (gateways read outside the selection too) has every label
+        of ``selector``: found through one of its labels, so Gateways cost the workloads they name."""
+        index = self._everywhere
+        if index is None:
+            index = self._everywhere = {}
+            for w in (*self.inv.workloads, *self.inv.outside_gateways):
+                for k, v in w.labels.items():
+                    index.setdefault((k, v), []).append(w)
+        k, v = next(iter(selector.items()))
+        return any(all(w.labels.get(a) == b for a, b in selector.items()) for w in index.get((k, v), ()))
 
     def selected_by(self, svc: Any) -> list[Any]:
         """The workloads a Service selects (looked up by one of its selector's labels)."""
@@ -359,9 +372,7 @@ def _check_gateway(gw: IstioObject, reg: _Registry) -> list[Check]:
         return []
     # Istio looks for gateway workloads in every namespace unless PILOT_SCOPE_GATEWAY_TO_NAMESPACE is set;
     # we can only judge when the inventory saw at least the gateway's namespace.
-    matches = [w for w in (*reg.inv.workloads, *reg.inv.outside_gateways)
-               if all(w.labels.get(k) == v for k, v in selector.items())]
-    if not matches and gw.namespace in reg.namespaces:
+    if gw.namespace in reg.namespaces and not reg.any_workload_selected(selector):
         shown = ",".join(f"{k}={v}" for k, v in selector.items())
         return [Check("KIA0302", WARNING, f"no workload matches the gateway selector {shown}", "spec/selector",
                       invalidates=True)]
