@@ -223,6 +223,11 @@ def test_identity_fields_are_fine_with_istios_defaults_or_mtls_on() -> None:
     for mode in ("STRICT", "PERMISSIVE"):
         assert _on(_shop(policy, _peer("default", mode)), "p", "KIA0105") == []
         assert _on(_shop(policy, _peer("default", mode, "istio-system")), "p", "KIA0105") == []
+    # a namespace PeerAuthentication leaving the mode UNSET inherits the mesh's, as Istio says (Kiali
+    # takes UNSET as a mode of its own and reports this namespace under a STRICT mesh)
+    unset = _peer("default", "UNSET")
+    assert _on(_shop(policy, unset, _peer("default", "STRICT", "istio-system")), "p", "KIA0105") == []
+    assert len(_on(_shop(policy, unset, _peer("default", "DISABLE", "istio-system")), "p", "KIA0105")) == 2
 
 
 def test_mesh_wide_settings_in_the_root_namespace_decide_too() -> None:

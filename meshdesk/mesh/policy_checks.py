@@ -9,6 +9,7 @@
   in a policy for workloads whose mTLS is not on, as Kiali reckons it from PeerAuthentications (the
   policy's namespace's and the root namespace's) and DestinationRules (``*.local``,
   ``*.<namespace>.svc.cluster.local``, and those of the services a PERMISSIVE workload policy covers).
+  One difference: a PeerAuthentication mode UNSET inherits the mode above it, as Istio defines it.
 
 How KIA0105 stays honest: meshdesk does not read the mesh config, so auto mTLS is taken as on
 (Istio's default; with it off Kiali finds more, never less: see ``mtls_enabled``). What could not be
@@ -90,7 +91,7 @@ def source_namespaces_not_found(ap: IstioObject, cluster: ClusterNamespaces) -> 
 # -- KIA0105 --------------------------------------------------------------------------------------
 
 ENABLED, PARTIAL, NOT_ENABLED, DISABLED = "enabled", "partial", "not enabled", "disabled"
-PEER_MODES = ("", "UNSET", "DISABLE", "PERMISSIVE", "STRICT")  # "": no mtls field
+PEER_MODES = ("", "DISABLE", "PERMISSIVE", "STRICT")  # "": none set (or UNSET: inherited)
 TLS_MODES = ("", "DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL")  # "": no tls field
 _MTLS_FIELDS = ("principals", "notPrincipals", "namespaces", "notNamespaces")
 _MTLS_KEYS = ("source.namespace", "source.principal", "connection.sni")
@@ -156,11 +157,12 @@ def mtls_enabled(ns_dr: str, ns_pa: str, mesh_dr: str, mesh_pa: str, auto: bool 
 
 
 def _peer_mode(pa: IstioObject) -> str:
-    mtls = _dict(pa.spec).get("mtls")
-    if not isinstance(mtls, dict):
-        return ""
-    mode = mtls.get("mode")
-    return mode.upper() if isinstance(mode, str) and mode else "UNSET"
+    """Its mTLS mode; "" for none, and for UNSET, which inherits the mode of the level above (Istio's
+    meaning: Kiali takes UNSET as a mode of its own, and then finds mTLS off in a namespace whose
+    PeerAuthentication leaves the mode to a STRICT mesh)."""
+    mode = _dict(_dict(pa.spec).get("mtls")).get("mode")
+    mode = mode.upper() if isinstance(mode, str) else ""
+    return "" if mode == "UNSET" else mode
 
 
 def _tls_mode(dr: IstioObject) -> str:
