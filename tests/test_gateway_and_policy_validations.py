@@ -265,10 +265,15 @@ def test_identity_fields_are_not_judged_from_what_could_not_be_read() -> None:
     hidden = _shop(policy, _peer("default", "DISABLE"))
     hidden.hidden = {"shop/peerauthentications": "forbidden: no"}
     assert _on(hidden, "p", "KIA0105") == []
-    # the root namespace was not chosen: its mesh-wide PeerAuthentication is not known, and could say anything...
+    # the root namespace was not chosen: its mesh-wide PeerAuthentication is read from the whole cluster...
     mesh_off = _shop(policy, _peer("default", "DISABLE", "istio-system"))
     assert len(_on(mesh_off, "p", "KIA0105")) == 2
-    assert _on(mesh_off.within(["shop"]), "p", "KIA0105") == []
+    narrowed = mesh_off.within(["shop"])
+    assert len(_on(narrowed, "p", "KIA0105")) == 2
+    # ...and when that was forbidden it is not known, and could say anything...
+    narrowed.outside_config = []
+    narrowed.hidden = {"~/peerauthentications": "forbidden cluster-wide"}
+    assert _on(narrowed, "p", "KIA0105") == []
     # ...but not undo the namespace's own DISABLE
     assert len(_on(_shop(policy, _peer("default", "DISABLE"), root=False), "p", "KIA0105")) == 2
     # DestinationRules that could not be listed everywhere could be any

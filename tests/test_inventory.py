@@ -228,7 +228,7 @@ def test_forbidden_namespace_is_hidden_and_the_rest_loads(kube_emulator: KubeEmu
     inv = read_inventory(kube_emulator.api_client(), ["bookinfo", "default"], cluster="c")
     assert set(inv.hidden) == {"bookinfo/pods", "bookinfo/destinationrules", "default/destinationrules",
                                "*/gateway pods",  # looked for in istio-system alone
-                               "*/destinationrules"}  # those of other namespaces are not applied to the graph
+                               "~/destinationrules"}  # those of other namespaces are not applied to the graph
     assert inv.hidden["bookinfo/pods"].startswith("forbidden: not allowed to list pods in bookinfo")
     web = inv.workload("default", "web")
     assert web is not None and len(web.pods) == 1  # the other namespace still has its pods
@@ -972,7 +972,7 @@ spec: {host: cart}
     inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
     assert [o.name for o in inv.istio if o.kind == "DestinationRule"] == ["cart"]
     assert not any(o.kind == "DestinationRule" for o in inv.outside_config)
-    assert "outside the selected namespaces are not applied" in inv.hidden["*/destinationrules"]
+    assert "outside the selected namespaces are not applied" in inv.hidden["~/destinationrules"]
 
 
 def test_mesh_wide_peer_authentications_are_read_outside_the_selection(kube_emulator: KubeEmulator,
@@ -1026,5 +1026,40 @@ spec: {mtls: {mode: UNSET}}
     emu.forbid(namespace="", resource="peerauthentications")
     inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
     assert [o.namespace for o in inv.mesh_config("PeerAuthentication")] == ["shop"]
-    assert "are not weighed by the mTLS checks" in inv.hidden["*/peerauthentications"]
+    assert "are not weighed by the mTLS checks" in inv.hidden["~/peerauthentications"]
     assert validate(inv)[("DestinationRule", "shop", "plain")].checks == []
+
+
+def test_a_namespace_user_still_has_policies_judged_by_their_namespaces_mtls(kube_emulator: KubeEmulator,
+                                                                             shared_dir: Path) -> None:
+    """A user who may list PeerAuthentications only namespace by namespace: the selection's are read,
+    and an AuthorizationPolicy naming principals where the namespace turns mTLS off is still an error
+    (KIA0105). The forbidden cluster-wide list used to count as "the selection's are unknown" too, so
+    the check went silent; the banner says what is missed: those outside the selected namespaces."""
+    from meshdesk.mesh.validations import validate
+
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    emu.add_namespace("istio-system")
+    emu.load_yaml("""
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: shop}
+spec: {mtls: {mode: DISABLE}}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: from-frontend, namespace: shop}
+spec:
+  rules:
+  - from:
+    - source: {principals: ["cluster.local/ns/shop/sa/frontend"]}
+""")
+    emu.forbid(namespace="", resource="peerauthentications")
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
+    assert set(inv.hidden) >= {"~/peerauthentications"} and "*/peerauthentications" not in inv.hidden
+    assert not inv.unread("shop", ["peerauthentications"]) and inv.unread("istio-system", ["peerauthentications"])
+    for saved in (inv, Inventory.from_json(inv.to_json())):
+        found = validate(saved)[("AuthorizationPolicy", "shop", "from-frontend")].checks
+        assert ("KIA0105", "spec/rules[0]/from[0]/source/principals") in [(c.code, c.path) for c in found]

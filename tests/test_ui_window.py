@@ -1096,11 +1096,13 @@ def test_what_the_cluster_would_not_let_us_read_is_said_not_shown_as_none(kube_e
                                              "spec": {"containers": [{"name": "web", "image": "example/web:1"}]}}}})
     kube_emulator.run_workloads("shop")
     kube_emulator.forbid(namespace="shop", resource="pods")
+    kube_emulator.forbid(namespace="", resource="destinationrules")  # shop's are read; the others' are not
     _use_prometheus("prod-east", prometheus_server.url)
     w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config, namespaces=["shop"])
     qtbot.waitUntil(lambda: w.graph is not None and w.inventory is not None, timeout=15000)
     qtbot.waitUntil(lambda: w.banner.isVisible() and "pods in shop" in w.banner.text(), timeout=5000)
     assert "Not everything could be read" in w.banner.text()
+    assert "destinationrules outside the selected namespaces" in w.banner.text()
     w.panel.show_selection([])
     qtbot.waitUntil(lambda: "Missing sidecars" in w.panel.text(), timeout=5000)
     text = w.panel.text()

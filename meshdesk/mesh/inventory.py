@@ -328,6 +328,9 @@ class Service:
 # DestinationRules and VirtualServices to the graph from anywhere, and judges the mTLS of DestinationRules
 # and PeerAuthentications against the mesh-wide PeerAuthentications of the root namespace
 OUTSIDE_CONFIG_KINDS = ("ServiceEntry", "DestinationRule", "VirtualService", "PeerAuthentication")
+# ``Inventory.hidden``'s key prefix for such a kind whose cluster-wide list was forbidden: the selected
+# namespaces' were read, the rest of the cluster's are unknown
+OUTSIDE = "~"
 
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "Sidecar",
                "PeerAuthentication", "AuthorizationPolicy", "WorkloadEntry", "RequestAuthentication",
@@ -444,8 +447,13 @@ class Inventory:
 
     def unread(self, namespace: str, plurals: Iterable[str]) -> bool:
         """Whether any of these kinds (``pods``, ``deployments``...) could not be read in ``namespace``
-        (``hidden`` names it there, or everywhere): what the inventory lacks of them says nothing."""
-        return any(f"{namespace}/{p}" in self.hidden or f"*/{p}" in self.hidden for p in plurals)
+        (``hidden`` names it there, or everywhere, or - for a namespace not selected - everywhere
+        outside the selection): what the inventory lacks of them says nothing."""
+        hidden = self.hidden
+        if any(f"{namespace}/{p}" in hidden or f"*/{p}" in hidden for p in plurals):
+            return True
+        outside = [p for p in plurals if f"{OUTSIDE}/{p}" in hidden]
+        return bool(outside) and all(n.name != namespace for n in self.namespaces)
 
     def workload(self, namespace: str, name: str) -> Workload | None:
         return next((w for w in self.workloads if w.namespace == namespace and w.name == name), None)

@@ -13,9 +13,9 @@
 
 How KIA0105 stays honest: meshdesk does not read the mesh config, so auto mTLS is taken as on
 (Istio's default; with it off Kiali finds more, never less: see ``mtls_enabled``). What could not be
-read (the root namespace's PeerAuthentications when it is not chosen, DestinationRules where listing
-them was forbidden) may be anything, and a policy is only accused when every value it could have
-leaves mTLS off. Without the policy's own namespace's PeerAuthentications nothing is said. Where
+read (the root namespace's PeerAuthentications when they could not be listed cluster-wide and it is
+not chosen, DestinationRules where listing them was forbidden) may be anything, and a policy is only
+accused when every value it could have leaves mTLS off. Without the policy's own namespace's PeerAuthentications nothing is said. Where
 several objects could decide and Kiali takes the first it meets (an order meshdesk cannot know), every
 one of them is taken as possibly first.
 """
@@ -187,7 +187,7 @@ class MtlsView:
         hidden = inv.hidden
         self.istio_unread = "*/istio" in hidden
         self.peers: dict[str, list[IstioObject]] = {}
-        for pa in inv.istio_objects("PeerAuthentication"):
+        for pa in inv.mesh_config("PeerAuthentication"):  # the root namespace's too, read cluster-wide
             self.peers.setdefault(pa.namespace, []).append(pa)
         self.read = {n.name for n in inv.namespaces}
         self.rules_known = not self.istio_unread and not any(k.endswith("/destinationrules") for k in hidden)
@@ -209,7 +209,10 @@ class MtlsView:
         self._verdicts: dict[str, set[bool]] = {}
 
     def peers_known(self, ns: str) -> bool:
-        return not self.istio_unread and ns in self.read and not self.inv.unread(ns, ["peerauthentications"])
+        # those outside the selection are read from the whole cluster (Inventory.outside_config) unless
+        # that was forbidden; an inventory saved before they were read lacks them, which can only hide
+        # a finding (no PeerAuthentication leaves mTLS to the level above, on by default)
+        return not self.istio_unread and not self.inv.unread(ns, ["peerauthentications"])
 
     def _exported(self, dr: IstioObject, ns: str) -> bool | None:
         """Whether ``dr`` applies in ``ns``, as Kiali filters them (its ``exportTo``; a rule naming a

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from meshdesk.mesh.import_scope import ImportScope, parse_host
-from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.inventory import OUTSIDE, Inventory, IstioObject
 from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey, fqdn, host_matches
 
 MESH_HOST = "*.local"  # Istio's host for a mesh-wide DestinationRule
@@ -124,7 +124,7 @@ class _MtlsConfig:
         self.wide_policies = {ns: _oldest_first(pas) for ns, pas in wide.items()}
         self.mesh_policies = self.wide_policies.get(root_namespace, [])
         # absence can be judged only where the lists were read whole
-        self.rules_known = "*/destinationrules" not in inv.hidden
+        self.rules_known = "*/destinationrules" not in inv.hidden and f"{OUTSIDE}/destinationrules" not in inv.hidden
         self._inv = inv
 
     def policies_known(self, *namespaces: str) -> bool:

@@ -8,7 +8,9 @@ missing fields or an unexpected shape is skipped with a warning instead of faili
 
 ``Inventory.hidden`` keys say what is missing: ``"<namespace>/<resource>"`` (RBAC denied that list in
 that namespace), ``"<namespace>/namespace"`` (the namespace object itself, so its labels are unknown),
-``"*/<resource>"`` (the kind could not be read at all: forbidden, not served, or a server error).
+``"*/<resource>"`` (the kind could not be read at all: forbidden, not served, or a server error),
+``"~/<resource>"`` (Istio config read from the whole cluster, ``OUTSIDE_CONFIG_KINDS``, whose
+cluster-wide list was forbidden: that of the selected namespaces was read, the rest is unknown).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from meshdesk.mesh.inventory import (
     GATEWAY_NAME_LABEL,
     ISTIO_NAMESPACE,
     K8S_GATEWAY,
+    OUTSIDE,
     OUTSIDE_CONFIG_KINDS,
     SYNCED,
     Container,
@@ -474,7 +477,7 @@ class InventoryReader:
         except (Unauthorized, Cancelled):
             raise
         except Forbidden:
-            self.inv.hidden[f"*/{plural}"] = f"forbidden cluster-wide: {plural} outside the selected namespaces " \
+            self.inv.hidden[f"{OUTSIDE}/{plural}"] = f"forbidden cluster-wide: {plural} outside the selected namespaces " \
                                              + _OUTSIDE_UNSEEN.get(plural, "are not applied to the graph")
             return self._safe_list(prefix, plural, namespaces)
         except SourceError:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
 from meshdesk.mesh.graph.model import TrafficGraph
-from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.inventory import OUTSIDE, Inventory
 from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest, NodeFocus
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import MeshSource, SourceError, SourceInfo, Timeout, Unreachable
@@ -824,8 +824,9 @@ class MainWindow(QMainWindow):
             return
         self._hidden_said = hidden
         assert inventory is not None
-        what = [f"{k.split('/', 1)[1]} in {k.split('/', 1)[0]}" if not k.startswith("*/") else
-                f"{k[2:]} (cluster-wide)" for k in sorted(hidden)]
+        what = [f"{k[2:]} (cluster-wide)" if k.startswith("*/") else
+                f"{k[2:]} outside the selected namespaces" if k.startswith(f"{OUTSIDE}/") else
+                f"{k.split('/', 1)[1]} in {k.split('/', 1)[0]}" for k in sorted(hidden)]
         shown = ", ".join(what[:4]) + (f" and {len(what) - 4} more" if len(what) > 4 else "")
         self._show_note_beside(f"Not everything could be read: {shown}. What could be read is shown; "
                                "the namespace summary (nothing selected) says why.", "warning")
