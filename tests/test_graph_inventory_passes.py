@@ -164,6 +164,21 @@ def test_idle_nodes_only_when_asked() -> None:
     assert svc is not None and svc.is_idle
 
 
+def test_a_service_entry_node_takes_the_app_of_its_last_host_naming_a_service_with_one() -> None:
+    """Kiali's addLabels looks each host of a ServiceEntry's node up by its first label in the
+    cluster's service list and sets the app of every one found with an app label: the last wins."""
+    se = IstioObject("ServiceEntry", "internal", "shop", spec={
+        "hosts": ["reviews.shop.svc.cluster.local", "plain.shop.svc.cluster.local", "ratings.shop.svc.cluster.local"],
+        "location": "MESH_INTERNAL"})
+    inv = _inventory(_workload("web-v1"), istio=(se,), services=(
+        Service("reviews", "shop", labels={"app": "reviews"}), Service("plain", "shop"),
+        Service("ratings", "shop", labels={"app": "ratings"})))
+    g = build(snapshot([http("web-v1", None, 2, service="reviews", reporter="source")], inventory=inv))
+    entry = g.find_node(service="internal")
+    assert entry is not None and entry.is_service_entry is not None
+    assert entry.app == "ratings"
+
+
 def test_istio_badges_and_missing_sidecar() -> None:
     vs = IstioObject("VirtualService", "cart", "shop", spec={
         "hosts": ["cart"],

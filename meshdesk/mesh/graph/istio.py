@@ -169,7 +169,8 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
 
 
 def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
-    """A service node without an app takes its Kubernetes Service's app label (Kiali's addLabels)."""
+    """A service node without an app takes its Kubernetes Service's app label (Kiali's addLabels). A
+    ServiceEntry's node looks up each host's first label in turn; the last one with an app wins."""
     services = {(s.namespace, s.name): s for s in inv.services}
 
     def app_of(namespace: str, name: str) -> str | None:
@@ -185,8 +186,7 @@ def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
                 parts = host.split(".")
                 app = app_of(n.namespace, host if len(parts) == 3 and parts[2] == "global" else parts[0])
                 if app:
-                    n.app = app
-                    break
+                    n.app = app  # no break: the last host with an app wins, as in Kiali
         else:
             app = app_of(n.namespace, n.service)
             if app:
