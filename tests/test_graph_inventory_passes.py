@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from meshdesk.mesh.export import to_kiali
 from meshdesk.mesh.graph import build, model
 from meshdesk.mesh.inventory import Container, Inventory, IstioObject, Namespace, Pod, Service, Workload
 from meshdesk.mesh.telemetry import Sample
@@ -162,6 +163,50 @@ def test_idle_nodes_only_when_asked() -> None:
     assert spare is not None and spare.is_idle and spare.traffic == {}
     svc = g.find_node(node_type=model.NODE_SERVICE, service="spare")
     assert svc is not None and svc.is_idle
+
+
+def test_service_entry_hosts_are_idle_service_nodes_as_in_kiali() -> None:
+    """Kiali's service list names every host of a namespace's ServiceEntries beside its Services, so
+    with idle nodes and service nodes on each becomes an idle service node named by the host as
+    written: whatever the entry's location or exportTo, wildcards too, once per host, in the entry's
+    namespace, with the entry's labels (its app label as the node's app). A host naming a Service of
+    the namespace is that Service; the ServiceEntry node (named by the entry) is made from traffic
+    only, so an entry with traffic also gets an idle node for its host."""
+    pay = IstioObject("ServiceEntry", "payments-api", "shop", labels={"app": "payments", "team": "pay"},
+                      spec={"hosts": ["api.pay.example.com", "*.wikipedia.org", "cart",
+                                      "cart.shop.svc.cluster.local", "reviews.other"],
+                            "location": "MESH_INTERNAL", "exportTo": ["."]})
+    twin = IstioObject("ServiceEntry", "wiki", "shop", spec={"hosts": ["*.wikipedia.org"]})
+    hidden = IstioObject("ServiceEntry", "hidden", "shop", spec={"hosts": ["hidden.example.com"], "exportTo": ["other"]})
+    elsewhere = IstioObject("ServiceEntry", "ext", "other", spec={"hosts": ["ext.example.com"]})
+    inv = _inventory(_workload("web-v1"), _workload("cart-v1"),
+                     services=(Service("cart", "shop", selector={"app": "cart"}), Service("reviews", "other")),
+                     istio=(pay, twin, hidden, elsewhere), namespaces=("shop", "other"))
+    samples = [http("web-v1", "cart-v1", 5), _external("web-v1", "api.pay.example.com", 3)]
+    hosts = ["*.wikipedia.org", "api.pay.example.com", "hidden.example.com", "reviews.other"]
+
+    def idle_services(g: model.TrafficGraph) -> list[str]:
+        return sorted(n.service for n in g.nodes.values() if n.is_idle and n.node_type == model.NODE_SERVICE)
+
+    g = build(snapshot(samples, inventory=inv, includeIdleNodes=True, injectServiceNodes=True))
+    assert idle_services(g) == hosts
+    assert g.find_node(service="payments-api").is_service_entry is not None  # type: ignore[union-attr]
+    wiki = g.find_node(service="*.wikipedia.org")
+    assert wiki is not None and wiki.is_service_entry is None and not wiki.traffic
+    node = next(n for n in to_kiali(g)["elements"]["nodes"] if n["data"].get("service") == "api.pay.example.com")
+    assert node["data"] == {"id": node["data"]["id"], "nodeType": "service", "cluster": "east", "namespace": "shop",
+                            "app": "payments", "service": "api.pay.example.com", "healthData": None,
+                            "isIdle": True, "labels": {"team": "pay"}}
+    # the app comes from the cluster's service list, where other/reviews is the Service of that name
+    crossing = g.find_node(service="reviews.other")
+    assert crossing is not None and crossing.extra.get("labels") == {"team": "pay"} and crossing.app == ""
+    assert idle_services(build(snapshot(samples, inventory=inv, includeIdleNodes=True, graphType="service"))) == hosts
+    # no service nodes, no service list (Kiali reads it only then)
+    assert idle_services(build(snapshot(samples, inventory=inv, includeIdleNodes=True))) == []
+    both = build(snapshot(samples, inventory=inv, includeIdleNodes=True, injectServiceNodes=True,
+                          namespaces=("shop", "other")))
+    assert idle_services(both) == sorted([*hosts, "ext.example.com", "reviews"])
+    assert both.find_node(service="ext.example.com").namespace == "other"  # type: ignore[union-attr]
 
 
 def test_a_service_entry_node_takes_the_app_of_its_last_host_naming_a_service_with_one() -> None:

@@ -14,8 +14,8 @@ From the inventory, as Kiali decides them:
   DestinationRule has one at the top level or in a subset labelled with that version; never on an
   unversioned workload node;
 - a service node inside the requested namespaces without an app takes the app label of its
-  Kubernetes Service (for a ServiceEntry, the Service named by a host's first label), so it joins
-  that app's box;
+  Kubernetes Service or of the ServiceEntry it is a host of (for a ServiceEntry's node, the service
+  named by a host's first label), so it joins that app's box;
 - a workload node, inside the requested namespaces or not, that an Istio Gateway anywhere in the
   cluster selects becomes an ingress or egress gateway (``operator.istio.io/component``
   IngressGateways/EgressGateways), with the Gateway's hosts (``Inventory.outside_gateways`` and
@@ -35,6 +35,7 @@ from typing import Any
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient
 from meshdesk.mesh.graph.context import PassContext, inventory_cluster
+from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
 from meshdesk.mesh.inventory import (
     APP_LABELS,
@@ -169,13 +170,17 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
 
 
 def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
-    """A service node without an app takes its Kubernetes Service's app label (Kiali's addLabels). A
-    ServiceEntry's node looks up each host's first label in turn; the last one with an app wins."""
-    services = {(s.namespace, s.name): s for s in inv.services}
+    """A service node without an app takes the app label of the service Kiali's cluster-wide service
+    list has by its name (Kiali's addLabels): a Kubernetes Service's, or a ServiceEntry host's (the
+    entry's labels). A ServiceEntry's node looks up each host's first label in turn; the last one
+    with an app wins."""
+    services = {(s.namespace, s.name): s.labels for s in inv.services}
+    for h in listed_hosts(inv, cluster_wide=True):
+        services.setdefault((h.namespace, h.name), h.labels)
 
     def app_of(namespace: str, name: str) -> str | None:
-        svc = services.get((namespace, name))
-        return first_label(svc.labels, APP_LABELS) if svc is not None else None
+        labels = services.get((namespace, name))
+        return first_label(labels, APP_LABELS) if labels is not None else None
 
     for n in tm.values():
         if n.node_type != model.NODE_SERVICE or n.app or n.md.get("isEgressCluster") or n.md.get("isOutside"):

@@ -4,7 +4,8 @@ Kiali JSON's ``labels``.
 A workload node (or a versioned app node naming its workload) takes its workload's labels; an
 unversioned app node the labels of the app's workloads and of the Services in front of them together
 (values that differ are sorted and joined with commas, ``east,west``); a service node its Service's
-labels. The app and version labels are left out (the node says those already). Outside and inaccessible nodes get none, nor does anything without an
+labels, or, named by a host of a ServiceEntry of its namespace, the entry's (Kiali's service list
+offers such hosts as services). The app and version labels are left out (the node says those already). Outside and inaccessible nodes get none, nor does anything without an
 inventory.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import PassContext, inventory_cluster
+from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.graph.trafficmap import TrafficMap, is_ok
 from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, Service
 
@@ -30,7 +32,8 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     if inv is None or not tm:
         return
     workloads = {(w.namespace, w.name): w for w in inv.workloads}
-    services = {(s.namespace, s.name): s for s in inv.services}
+    services = {(s.namespace, s.name): s.labels for s in inv.services}
+    listed: dict[tuple[str, str], dict[str, str]] | None = None
     apps: dict[tuple[str, str], dict[str, str]] | None = None
     ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # another cluster's: not known here
     for n in tm.values():
@@ -59,8 +62,14 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
                     apps[(app.namespace, app.name)] = {k: ",".join(sorted(vs)) for k, vs in merged.items()}
             labels = apps.get((n.namespace, n.app))
         elif n.node_type == model.NODE_SERVICE:
-            svc = services.get((n.namespace, n.service))
-            labels = dict(svc.labels) if svc is not None else None
+            found = services.get((n.namespace, n.service))
+            if found is None:
+                if listed is None:
+                    listed = {}
+                    for h in listed_hosts(inv):
+                        listed.setdefault((h.namespace, h.name), h.labels)
+                found = listed.get((n.namespace, n.service))
+            labels = dict(found) if found is not None else None
         if labels:
             labels = _without_app_and_version(labels)
             if labels:

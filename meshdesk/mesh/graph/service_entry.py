@@ -37,7 +37,7 @@ from meshdesk.mesh.graph.trafficmap import (
     merge_edge_traffic,
     merge_node_traffic,
 )
-from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.inventory import Inventory, IstioObject
 
 
 @dataclass
@@ -87,6 +87,56 @@ def _match(entries: list[_Entry], namespace: str, service: str, readable: Callab
                 if parts[0] == service:
                     return e
     return None
+
+
+@dataclass(frozen=True)
+class ListedHost:
+    """A ServiceEntry host as Kiali's service list offers it: a service named by the host as written
+    (wildcards and all), in the entry's cluster and namespace, with the entry's labels."""
+
+    cluster: str
+    namespace: str
+    name: str
+    labels: dict[str, str]
+    entry: str  # the ServiceEntry's name (the first one of the namespace with the host)
+
+
+def _names_service(host: str, namespace: str) -> tuple[str, str]:
+    """(namespace, service) a host is taken to name when the list checks it against the Kubernetes
+    Services: its first two labels, or a one-label host in the entry's namespace."""
+    parts = host.split(".")
+    return (namespace, host) if len(parts) == 1 else (parts[1], parts[0])
+
+
+def listed_hosts(inv: Inventory, *, cluster_wide: bool = False) -> list[ListedHost]:
+    """The ServiceEntry hosts a service list of Kiali names beside the Kubernetes Services.
+
+    Every host of every ServiceEntry (whatever its location, exportTo or resolution) is listed once per
+    cluster and namespace, unless it names a Service that the list has already (``reviews``,
+    ``reviews.shop`` or ``reviews.shop.svc.cluster.local`` beside Service shop/reviews). A namespace's
+    list (the default) checks against the Services of the entry's namespace only; the list of a whole
+    cluster (``cluster_wide``) against all of the cluster's."""
+    home = inv.cluster
+    known = {(s.cluster or home, s.namespace, s.name) for s in inv.services}
+    out: list[ListedHost] = []
+    seen: set[tuple[str, str, str]] = set()
+    for obj in inv.mesh_config("ServiceEntry"):
+        spec = obj.spec if isinstance(obj.spec, dict) else {}
+        hosts = spec.get("hosts")
+        if not isinstance(hosts, list):
+            continue
+        cluster = obj.cluster or home
+        for host in hosts:
+            if not isinstance(host, str) or not host:
+                continue
+            ns, name = _names_service(host, obj.namespace)
+            if ns and name and (cluster_wide or ns == obj.namespace) and (cluster, ns, name) in known:
+                continue
+            key = (cluster, obj.namespace, host)
+            if key not in seen:
+                seen.add(key)
+                out.append(ListedHost(cluster, obj.namespace, host, dict(obj.labels), obj.name))
+    return out
 
 
 def apply(tm: TrafficMap, ctx: PassContext, namespace: str) -> None:
