@@ -592,6 +592,27 @@ def test_the_response_time_statistic_is_named_in_words() -> None:
         "average", "median", "95th percentile", "99th percentile"]
 
 
+def test_an_idle_service_entry_host_names_its_entry(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """With idle nodes and service nodes on, a ServiceEntry host is an idle service node (as in Kiali):
+    its panel names the entry it is a host of (not "not found in the inventory") and the rules for it."""
+    from meshdesk.sources.demo.mesh import PAYMENTS_HOST
+
+    demo = DemoCluster(clock=lambda: NOW)
+    snap = demo.snapshot(GraphRequest(graphType="workload", namespaces=("shop",), includeIdleNodes=True,
+                                      injectServiceNodes=True))
+    assert snap.inventory is not None
+    graph = build(snap)
+    node = graph.find_node(node_type=NODE_SERVICE, service=PAYMENTS_HOST, namespace="shop")
+    assert node is not None and node.is_idle and node.is_service_entry is None
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, snap.inventory)
+    p.show_selection([node.id])
+    text = p.text()
+    assert p.kind == "service" and "ServiceEntry\na host of shop/payments-api" in text
+    assert "not found in the inventory" not in text and "payments-api-tls" in text
+
+
 def test_a_service_panel_shows_the_services_own_config_findings(qtbot) -> None:  # type: ignore[no-untyped-def]
     """A Service whose port names no protocol (Kiali's KIA0601) says so in its panel, where the
     badge on its node sends the user; a clean Service shows no findings section."""

@@ -32,6 +32,7 @@ from meshdesk.mesh.graph.model import (
     Node,
     TrafficGraph,
 )
+from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING
 from meshdesk.ui.canvas.items import (
@@ -698,7 +699,13 @@ class SidePanel(QWidget):
                 f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')})"
                 for w in inv.workloads_for_service(svc)])))
         elif inv is not None:
-            parts.append(_section("Inventory", "<i>not found in the inventory</i>"))
+            # a host of a ServiceEntry is a service of its namespace (an idle one when nothing called it)
+            listed = next((h for h in listed_hosts(inv) if (h.namespace, h.name) == (node.namespace, node.service)),
+                          None)
+            if listed is not None:
+                parts.append(_section("ServiceEntry", f"a host of <b>{_e(listed.namespace)}/{_e(listed.entry)}</b>"))
+            else:
+                parts.append(_section("Inventory", "<i>not found in the inventory</i>"))
         vss, drs = rules_for_host(inv, node.service, node.namespace)
         parts.append(self._rules(vss, drs))
         parts.append(_traffic(g, node))
