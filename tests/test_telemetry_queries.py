@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import pytest
 
@@ -24,11 +24,17 @@ from meshdesk.sources.telemetry import (
     fetch_samples,
 )
 from tests.prom_server import (
+    FRESH_AGE_S,
     HANG,
+    Histogram,
     PrometheusServer,
+    Series,
     StubRequest,
     StubResponse,
     StubServer,
+    Workload,
+    binaries_missing,
+    istio_edge,
     prometheus_server,  # noqa: F401 - the session fixture
     prometheus_vector,
 )
@@ -275,6 +281,68 @@ def test_a_young_namespaces_rates_are_not_diluted(prometheus_server: PrometheusS
                   destination_workload="productpage-v1")
     assert ingress.value == pytest.approx(10.0, abs=1e-6)
     assert len(young) == len(diluted)
+
+
+@pytest.fixture(scope="module")
+def young_neighbour_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """shop (old) and fresh (three minutes old), calling each other since fresh was made: web -> api,
+    api -> db, and web -> a service of fresh that no workload served; each with its request bytes."""
+    reason = binaries_missing()
+    if reason:
+        pytest.skip(reason)
+    web, db, api = Workload("shop", "web-v1", "web"), Workload("shop", "db-v1", "db"), Workload("fresh", "api-v1", "api")
+    series: list[Series | Histogram] = []
+    for src, dst, service, ns, rate, size in ((web, api, "api", "fresh", 2.0, 1000.0), (api, db, "db", "shop", 1.0, 500.0),
+                                              (web, None, "gone", "fresh", 1.0, 300.0)):
+        for reporter in ("source", "destination") if dst is not None else ("source",):
+            labels = istio_edge(src, dst, service, ns, reporter=reporter)
+            series.append(Series(tm.REQUESTS, labels, rate, born_s=FRESH_AGE_S))
+            if reporter == "source":
+                series.append(Series(tm.REQUEST_BYTES + "_sum", labels, size, born_s=FRESH_AGE_S))
+    srv = PrometheusServer(tmp_path_factory.mktemp("young-neighbour"), series)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.mark.prometheus
+def test_throughput_between_an_older_and_a_younger_namespace_is_read_over_kialis_window(
+        young_neighbour_prometheus: PrometheusServer) -> None:
+    """Kiali reads the bytes between two chosen namespaces in both namespaces' maps, each over its own
+    window, and keeps the copy of the namespace of the edge's source node: without injected service
+    nodes the caller's (shop -> fresh over shop's ten minutes, fresh -> shop over fresh's three);
+    with them the service's, for the service -> workload edge the bytes go on, but the caller's for
+    requests no workload served."""
+    from meshdesk.mesh.graph import build
+
+    srv = young_neighbour_prometheus
+    client = client_for(srv)
+
+    def over(window: int, src: str, service: str) -> float:
+        found = client.query(f'sum(rate({tm.REQUEST_BYTES}_sum{{source_workload="{src}",'
+                             f'destination_service_name="{service}"}}[{window}s]))', time=srv.query_time)
+        return found[0].value
+
+    assert over(600, "web-v1", "api") < 0.5 * over(FRESH_AGE_S, "web-v1", "api")  # the windows tell apart
+    for inject in (False, True):
+        request = GraphRequest(namespaces=("shop", "fresh"), graphType="workload", injectServiceNodes=inject,
+                               namespaceDurations={"fresh": FRESH_AGE_S}, throughputType="request",
+                               appenders=("throughput",), queryTime=srv.query_time)
+        samples, warnings = fetch_samples(client, request)
+        assert warnings.total == 0, warnings.messages()
+        g = build(Snapshot(request, samples))
+        bytes_on = {(g.nodes[e.source].label, g.nodes[e.target].label): e.throughput
+                    for e in g.edges.values() if e.throughput is not None}
+        if inject:
+            expected = {("api", "api-v1"): over(FRESH_AGE_S, "web-v1", "api"),
+                        ("db", "db-v1"): over(600, "api-v1", "db"), ("web-v1", "gone"): over(600, "web-v1", "gone")}
+        else:
+            expected = {("web-v1", "api-v1"): over(600, "web-v1", "api"),
+                        ("api-v1", "db-v1"): over(FRESH_AGE_S, "api-v1", "db"),
+                        ("web-v1", "gone"): over(600, "web-v1", "gone")}
+        assert bytes_on == pytest.approx(expected, rel=1e-9), inject
 
 
 # --- numbers --------------------------------------------------------------------------------------

@@ -368,9 +368,29 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
         request_side = request.throughputType == "request"
         metric = tm.REQUEST_BYTES if request_side else tm.RESPONSE_BYTES
         reporter = _reporter("source" if request_side else "destination", request)
-        kinds = [(window, [[reporter, promql.one_of("destination_service_namespace", share)],
-                           [reporter, promql.one_of("source_workload_namespace", share)]])
-                 for window, share in windows]
+
+        def into(share: Sequence[str]) -> list[str]:
+            return [reporter, promql.one_of("destination_service_namespace", share)]
+
+        def out_of(share: Sequence[str]) -> list[str]:
+            return [reporter, promql.one_of("source_workload_namespace", share)]
+
+        # Bytes between two chosen namespaces are read by both namespaces' maps in Kiali, each over its
+        # own window, and its merge keeps the copy of the namespace of the edge's source node. Without
+        # injected service nodes that is the caller's: its window comes first. With them the bytes
+        # go on the service -> workload edge, whose source is the service: the destination's window
+        # first, but for requests no workload served (no service node is injected before a service
+        # node), which stay on the caller's edge.
+        if not (request.injectServiceNodes or request.graphType == "service"):
+            kinds = [(window, [out_of(share), into(share)]) for window, share in windows]
+        elif len(windows) > 1:
+            unserved = [promql.eq("destination_workload", "unknown")]
+            if request.graphType in ("app", "versionedApp"):
+                unserved.append(promql.eq("destination_canonical_service", "unknown"))
+            kinds = [(window, [[*out_of(share), *unserved], into(share), out_of(share)])
+                     for window, share in windows]
+        else:
+            kinds = [(window, [into(share), out_of(share)]) for window, share in windows]
         parts = _windowed(metric + "_sum", GROUP_THROUGHPUT, kinds, " > 0")
         queries.append(TelemetryQuery(metric, _union(parts), "throughput", {tm.STAT_LABEL: "rate"}))
 
