@@ -127,6 +127,31 @@ def test_throughput_by_type() -> None:
         == pytest.approx(300)
 
 
+def test_an_edges_throughput_is_what_the_namespace_map_it_was_kept_from_read() -> None:
+    """Web (shop) and ui (front) call api in a namespace that is not chosen. Kiali builds the injected
+    api -> api-v1 edge in both chosen namespaces' maps, each with its own callers' requests and bytes,
+    and its merge keeps the first one: the edge's throughput is that copy's, like its rate (meshdesk
+    added every caller's bytes to the first caller's rate). With the service's namespace chosen too,
+    its map has every caller's."""
+    def calls(src: str, ns: str, rate: float, size: float) -> list[Sample]:
+        sent = http(src, "api-v1", rate, src_ns=ns, dst_ns="back", reporter="source")
+        return [sent, Sample("istio_request_bytes", {**sent.labels, "stat": "rate"}, size)]
+
+    samples = calls("web-v1", "shop", 2, 100) + calls("ui-v1", "front", 3, 1000)
+    samples += [http(src, "api-v1", rate, src_ns=ns, dst_ns="back") for src, ns, rate in
+                (("web-v1", "shop", 2), ("ui-v1", "front", 3))]
+
+    def service_edge(*namespaces: str) -> tuple[float, float | None]:
+        g = build(snapshot(samples, namespaces=namespaces, throughputType="request", injectServiceNodes=True))
+        e = edge(g, "api", "api-v1")
+        return e.rate, e.throughput
+
+    assert service_edge("shop", "front") == (pytest.approx(2), pytest.approx(100))
+    assert service_edge("front", "shop") == (pytest.approx(3), pytest.approx(1000))
+    assert service_edge("shop", "front", "back") == (pytest.approx(5), pytest.approx(1100))
+    assert service_edge("shop") == (pytest.approx(2), pytest.approx(100))
+
+
 def test_passes_can_be_selected() -> None:
     samples = [http("web-v1", "cart-v1", 10, connection_security_policy="mutual_tls"),
                _duration("web-v1", "cart-v1", "0.95", 80)]

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from meshdesk.mesh import telemetry
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.graph import (
     ambient,
@@ -142,11 +143,20 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
             # nothing chosen: every namespace the telemetry has workloads in
             request = dataclasses.replace(request, namespaces=traffic.namespaces_in(idx))
             ctx.request = request
-        for ns in dict.fromkeys(request.namespaces):
+        chosen = list(dict.fromkeys(request.namespaces))
+        # which map each edge comes from matters to the throughput pass when there are several
+        throughput = (selected is None or "throughput" in selected) and request.rateHttp == "requests" and \
+            any(idx.others.get(m) for m in (telemetry.REQUEST_BYTES, telemetry.RESPONSE_BYTES))
+        edge_maps = ctx.edge_maps if throughput and len(chosen) > 1 else None
+        for ns in chosen:
             ns_map = traffic.build_namespace_map(idx, request, ns, caches)
             if entries:
                 service_entry.apply(ns_map, ctx, ns)
             working.append(ns_map)
+            if edge_maps is not None:
+                for n in ns_map.values():
+                    for e in n.edges.values():
+                        edge_maps[id(e)] = ns
             traffic.merge_maps(tm, ns, ns_map)
 
     for names, run in _appenders():

@@ -21,6 +21,9 @@ class PassContext:
     warnings: SampleWarnings = field(default_factory=SampleWarnings)
     notes: list[str] = field(default_factory=list)  # non-sample warnings (e.g. unknown appender names)
     caches: dict[str, dict[Any, Any]] = field(default_factory=dict)  # label-set decisions, per build
+    # a graph of several namespaces: the namespace whose map built each edge (by id), before the
+    # maps were merged, for passes that read what that map would have read (throughput)
+    edge_maps: dict[int, str] = field(default_factory=dict)
 
     @property
     def namespaces(self) -> tuple[str, ...]:

@@ -5,6 +5,12 @@ per-second rate of the byte counters for an edge, as Kiali reads them: request b
 proxy reported them, response bytes as the server's did (its waypoint's, in ambient). Values for the
 same edge add up. With injected service nodes the value goes on the service -> workload edge, as Kiali
 does.
+
+Kiali reads the bytes in each chosen namespace's map (those its workloads sent, and those sent to its
+services from elsewhere) and keeps one map's copy of an edge when it merges them: an edge shows the
+bytes read by the map it was kept from (``PassContext.edge_maps``), so the service -> workload edge of a
+service outside the chosen namespaces shows the first calling namespace's bytes only, as its request
+rate does. (Which window a series was read over is settled in the query: see ``sources.telemetry``.)
 """
 
 from __future__ import annotations
@@ -25,7 +31,12 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         return
     resolver = EdgeResolver(req, ctx.caches)
     wanted = "source" if req.throughputType == "request" else "destination"
-    found: dict[tuple[str, str], float] = {}
+    # in a namespace graph: the map each edge was kept from (the one namespace's, when there is one),
+    # and which maps read a sample
+    origins = ctx.edge_maps
+    chosen = set(req.namespaces) if req.node is None else set()
+    only = next(iter(chosen)) if len(chosen) == 1 else None
+    found: dict[tuple[str, str], list[tuple[float, tuple[str, ...]]]] = {}
     for s in samples:
         labels = s.labels
         stat = labels.get(telemetry.STAT_LABEL, "rate")
@@ -41,11 +52,17 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             continue
         src, dst, svc, _host = ends
         key = (svc, dst) if svc is not None else (src, dst)
-        found[key] = found.get(key, 0.0) + s.value
+        # Kiali's throughput queries of a namespace: what its workloads sent, what was sent to its services
+        maps = tuple(ns for ns in (labels.get("source_workload_namespace"), labels.get("destination_service_namespace"))
+                     if ns in chosen)
+        found.setdefault(key, []).append((s.value, maps))
     for n in tm.values():
         for e in n.edges.values():
             if e.protocol != HTTP:
                 continue
-            v = found.get((e.source.key, e.dest.key))
-            if v is not None:
-                e.md["throughput"] = v
+            parts = found.get((e.source.key, e.dest.key))
+            if parts is not None:
+                kept = origins.get(id(e), only)
+                read = [v for v, maps in parts if kept is None or kept in maps]
+                if read:
+                    e.md["throughput"] = sum(read)
