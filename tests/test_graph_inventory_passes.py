@@ -153,6 +153,26 @@ def test_dead_services_and_the_silent_unknown_source_go_only_with_an_inventory()
     assert kept.find_node(service="ghost") is not None
 
 
+def test_a_host_called_from_two_clusters_folds_into_each_clusters_service_entry() -> None:
+    """An inventory merged from two clusters holds each cluster's payments-api entry. Kiali asks each
+    caller's cluster for its entries, so east's call goes to east's entry node and west's to west's
+    (meshdesk folded the host into the first cluster's only, and west's call stayed on the host)."""
+    entries = tuple(IstioObject("ServiceEntry", "payments-api", "shop", cluster=c,
+                                spec={"hosts": ["api.pay.example.com"], "location": "MESH_EXTERNAL"})
+                    for c in ("east", "west"))
+    web_west = _workload("web-v1")
+    web_west.cluster = "west"
+    inv = _inventory(_workload("web-v1"), web_west, istio=entries)
+    samples = [_external_from("web-v1", "shop", "api.pay.example.com", 3),
+               _external_from("web-v1", "shop", "api.pay.example.com", 2, cluster="west")]
+    g = build(snapshot(samples, inventory=inv))
+    assert g.find_node(service="api.pay.example.com") is None
+    calls = {(g.nodes[e.source].cluster, g.nodes[e.target].cluster, g.nodes[e.target].service): e.rate
+             for e in g.edges.values()}
+    assert calls == {("east", "east", "payments-api"): pytest.approx(3), ("west", "west", "payments-api"): pytest.approx(2)}
+    assert all(n.is_service_entry is not None for n in g.nodes.values() if n.service == "payments-api")
+
+
 def test_idle_nodes_only_when_asked() -> None:
     inv = _inventory(_workload("web-v1"), _workload("cart-v1"), _workload("spare-v1"),
                      services=(Service("spare", "shop", selector={"app": "spare"}),))

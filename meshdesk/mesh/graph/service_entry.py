@@ -15,11 +15,16 @@ MESH_EXTERNAL/MESH_INTERNAL and the hosts):
   ``reviews.bookinfo.svc``), except for multi-cluster ``name.namespace.global`` hosts;
 - all service nodes matching the same entry are folded into one: their traffic adds up, edges into
   them from the entry's cluster are redirected (parallel edges merged; a node still called from
-  another cluster stays for those calls) and their outgoing edges move to the new node.
+  another cluster stays for those calls) and their outgoing edges move to the new node. A host called
+  from several clusters (an inventory merged from them) folds into each cluster's entry in turn, each
+  entry's node taking the host node's traffic as Kiali aggregates it, and goes once no call is left.
 
 PassthroughCluster/BlackHoleCluster and injected service nodes are never candidates; entries are only
 looked up for namespaces the user may read, and only entries defined in such namespaces are known. ``ServiceEntryInfo.namespace`` is where the entry is
 defined (what its details and config links need). Needs an inventory; without one it does nothing.
+
+``listed_hosts`` gives the ServiceEntry hosts Kiali's service lists name beside the Kubernetes
+Services (for the idle-node, labeler and istio passes).
 """
 
 from __future__ import annotations
@@ -144,7 +149,8 @@ def apply(tm: TrafficMap, ctx: PassContext, namespace: str) -> None:
     if not entries or not tm:
         return
     request = ctx.request
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()  # (service node, cluster asked in): a host called from two
+    # clusters folds into each cluster's entry
     # as Kiali reads ServiceEntries per cluster: in a graph that spans several clusters, an entry of a
     # cluster the graph shows applies in that cluster only (another cluster does not have it)
     clusters = {n.cluster for n in tm.values() if is_ok(n.cluster)}
@@ -164,14 +170,14 @@ def apply(tm: TrafficMap, ctx: PassContext, namespace: str) -> None:
             candidates = [(e.dest, n.cluster, n.namespace) for e in n.edges.values()
                           if e.dest.node_type == model.NODE_SERVICE and not e.dest.md.get("isInjected")]
         for cand, cluster, lookup_ns in candidates:
-            if cand.key in seen or cand.md.get("isEgressCluster"):
+            if (cand.key, cluster) in seen or cand.md.get("isEgressCluster"):
                 continue
             if not request.is_accessible(cluster, lookup_ns):
                 continue
             entry = _match([e for e in entries if defines(e, cluster)], lookup_ns, cand.service,
                            partial(request.is_accessible, cluster))
             if entry is not None:
-                seen.add(cand.key)
+                seen.add((cand.key, cluster))
                 found.setdefault((id(entry), cluster), (entry, []))[1].append(cand)
     for (_e, cluster), (entry, nodes) in found.items():
         _fold(tm, entry, cluster, namespace, nodes)
