@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from meshdesk.ui.messages import advice_for, title_for
@@ -33,6 +34,9 @@ class Banner(QFrame):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(10, 6, 6, 6)
         self.text_label = QLabel()
+        # always rich text: the notes are escaped, and Qt's guess takes a one-line note for plain text
+        # and shows its escapes ("Namespaces &gt; Other namespace…")
+        self.text_label.setTextFormat(Qt.TextFormat.RichText)
         self.text_label.setWordWrap(True)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.text_label, 1)
@@ -77,7 +81,10 @@ class Banner(QFrame):
         self.show()
 
     def text(self) -> str:
-        return self.text_label.text()
+        """What the banner says, as the user reads it (markup and escapes resolved)."""
+        doc = QTextDocument()
+        doc.setHtml(self.text_label.text())
+        return doc.toPlainText().replace("\u2028", "\n").replace("\u2029", "\n")
 
     def _dismiss(self) -> None:
         self.hide()
