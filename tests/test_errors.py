@@ -59,6 +59,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         path = self.path.split("?", 1)[0]
         code, body = ROUTES.get(path, (404, _status(404, "NotFound", "not found")))
+        if path.startswith("/not-an-api/"):  # a web server where an API server was expected
+            code, body = 404, "<html><body>404 Not Found</body></html>"
         raw = (body if isinstance(body, str) else json.dumps(body)).encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain" if isinstance(body, str) else "application/json")
@@ -137,6 +139,21 @@ def test_404_without_status_body_suggests_missing_api(stub_url: str) -> None:
     assert isinstance(err, NotFound)
     assert "peerauthentications: the resource was not found" in _check_plain(err)
     assert "is the API for it installed" in str(err)
+
+
+def test_an_address_that_is_no_api_server_says_so(stub_url: str) -> None:
+    """A kubeconfig pointing at some other server (a web server answering 404 to everything): the
+    requests every API server serves get a plain 404, which used to read "Not found: ... It may have
+    been deleted meanwhile". It is a configuration problem, and the message says what is wrong."""
+    from meshdesk.sources.inventory import RawApi
+
+    for path, what in (("/version", errors.CONTACT_API), ("/api/v1/namespaces", errors.LIST_NAMESPACES)):
+        with pytest.raises(SourceError) as raised:
+            RawApi(_client(stub_url + "/not-an-api"), 5.0, None).get(path, what=what)
+        err = raised.value
+        assert err.kind == "config", err
+        assert "does not look like a Kubernetes API server" in _check_plain(err)
+        assert "kubeconfig" in str(err)
 
 
 def test_409_is_a_conflict_with_advice(stub_url: str) -> None:

@@ -31,6 +31,7 @@ from meshdesk.sources.base import (
     SourceInfo,
 )
 from meshdesk.sources.discovery import PrometheusConnection, connect_prometheus
+from meshdesk.sources.errors import CONTACT_API
 from meshdesk.sources.inventory import (
     ISTIO_GROUP,
     ISTIO_RESOURCES,
@@ -222,7 +223,7 @@ class ClusterSource:
 
     def check(self) -> None:
         """Ask the API server for its version: raises Unreachable, Unauthorized or Timeout."""
-        RawApi(self.api, min(self.timeout, 15.0), None).get("/version", what="contact the API server")
+        RawApi(self.api, min(self.timeout, 15.0), None).get("/version", what=CONTACT_API)
 
     # -- WritableSource ----------------------------------------------------------------------------
     def _istio_path(self, kind: str, namespace: str, api_version: str = "") -> tuple[str, str]:

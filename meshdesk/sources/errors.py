@@ -195,6 +195,13 @@ def _forbidden_message(status: dict[str, Any], what: str) -> str:
     return f"not allowed to {what}" if what else "not allowed by the cluster's access rules (RBAC)"
 
 
+# what requests to the core API are called (``what=``): a Kubernetes API server always serves them, so a
+# bare 404 means the address is some other server (a wrong port, a proxy, a web server)
+CONTACT_API = "contact the API server"
+LIST_NAMESPACES = "list namespaces"
+_ALWAYS_SERVED = frozenset({CONTACT_API, LIST_NAMESPACES})
+
+
 def _api_exception(exc: Any, what: str) -> SourceError:
     status_code = int(getattr(exc, "status", 0) or 0)
     reason = str(getattr(exc, "reason", "") or "")
@@ -216,6 +223,9 @@ def _api_exception(exc: Any, what: str) -> SourceError:
     if status_code == 404:
         if server_msg:
             return NotFound(with_what(server_msg))
+        if not status and what in _ALWAYS_SERVED:
+            return ConfigError(with_what("the server answered 404 Not Found: it does not look like a "
+                                         "Kubernetes API server (is the server address in the kubeconfig right?)"))
         if not status:  # a bare "404 page not found": the whole API is absent
             return NotFound(with_what(f"{obj or 'the resource'} was not found "
                                       "(is the API for it installed on this cluster?)"))

@@ -47,7 +47,7 @@ from meshdesk.mesh.inventory import (
     Workload,
 )
 from meshdesk.sources.base import Cancelled, Forbidden, NotFound, SourceError, Unauthorized
-from meshdesk.sources.errors import translate
+from meshdesk.sources.errors import LIST_NAMESPACES, translate
 
 JsonObj = dict[str, Any]
 
@@ -514,7 +514,7 @@ class InventoryReader:
         inv = self.inv
         if self.selected is None or self.selected:
             try:
-                items = self.http.list_items("/api/v1/namespaces", what="list namespaces")
+                items = self.http.list_items("/api/v1/namespaces", what=LIST_NAMESPACES)
                 inv.cluster_namespaces = sorted({str(n) for i in items if (n := _d(i.get("metadata")).get("name"))})
                 for i in items:
                     meta = _d(i.get("metadata"))
