@@ -16,7 +16,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 from meshdesk.mesh.graph.model import NODE_WORKLOAD
-from meshdesk.sources.base import Forbidden, PrometheusError, Unreachable
+from meshdesk.sources.base import Forbidden, PrometheusError, Unauthorized, Unreachable
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.store.layouts import LayoutStore
 from meshdesk.ui.mainwindow import DEMO, MainWindow
@@ -228,6 +228,21 @@ def test_namespaces_survive_a_restart_through_the_settings_file(qtbot, make_wind
     assert w2.graph.request.namespaces == ("shop",)
 
 
+def test_a_one_line_note_shows_its_characters_not_html_escapes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Notes are escaped for the banner's label; Qt took a one-line note without tags for plain text
+    and showed the escapes ("Namespaces &gt; Other namespace…", "R&amp;D")."""
+    from meshdesk.ui.banner import Banner
+
+    banner = Banner()
+    qtbot.addWidget(banner)
+    note = "Context R&D: add others by name with Namespaces > Other namespace…"
+    banner.show_note(note, "info")
+    assert banner.text_label.textFormat() == Qt.TextFormat.RichText  # the escapes are read as markup
+    assert banner.text() == note
+    banner.show_note("two\nlines <b>kept</b> as written", "warning")
+    assert banner.text() == "two\nlines <b>kept</b> as written"
+
+
 def test_failing_poll_shows_banner_keeps_graph_and_retries(qtbot, make_window) -> None:
     src = shop_source()
     w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
@@ -245,6 +260,18 @@ def test_failing_poll_shows_banner_keeps_graph_and_retries(qtbot, make_window) -
     src.error = None
     qtbot.waitUntil(lambda: not w.banner.isVisible(), timeout=5000)
     assert w.graph is not good and "refresh failing" not in w.status_age.text()
+
+
+def test_a_context_left_leaves_no_error_in_the_status_bar(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
+    """Switching from a context whose credentials were rejected to one that works: the new graph
+    showed for ten seconds beside "Credentials rejected: ..." of the context left."""
+    bad, good = shop_source("bad"), shop_source("good")
+    bad.error = Unauthorized("log in again")
+    w = make_window(context="bad", namespaces=["shop"], factories={"bad": lambda: bad, "good": lambda: good})
+    qtbot.waitUntil(lambda: "Credentials rejected" in w.statusBar().currentMessage(), timeout=5000)
+    w.switch_context("good")
+    wait_graph(qtbot, w, lambda w: w.context == "good" and w.stack.currentWidget() is w.view)
+    assert "Credentials rejected" not in w.statusBar().currentMessage()
 
 
 def test_banner_retry_button_fetches_now(qtbot, make_window) -> None:
@@ -461,6 +488,7 @@ def test_demo_to_real_cluster_context_and_its_errors(kube_emulator, qtbot, make_
     assert "t0ken" not in w.banner.text() and "t0ken" not in w.statusBar().currentMessage()
 
 
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))$")  # a popup, offscreen
 def test_a_context_added_to_the_kubeconfig_is_offered_after_a_refresh(kube_emulator, qtbot, make_window,
                                                                       tmp_path) -> None:
     """A context added meanwhile (kubectl config, a cloud CLI's get-credentials) is offered after a
@@ -484,6 +512,16 @@ def test_a_context_added_to_the_kubeconfig_is_offered_after_a_refresh(kube_emula
     w.refresh_now()
     assert {"prod-east", "staging"} <= {combo.itemData(i) for i in range(combo.count())}
     assert "could not be read again" in w.statusBar().currentMessage()
+    # no refresh needed: opening the switcher reads the kubeconfig again, as k9s's :ctx does
+    doc["contexts"].append({"name": "qa", "context": {"cluster": "prod-east", "user": "prod-east-user"}})
+    with open(config, "w") as fh:
+        fh.write(yaml.safe_dump(doc))
+    combo.showPopup()
+    try:
+        assert "qa" in [combo.itemData(i) for i in range(combo.count())]
+        assert combo.currentData() == "prod-east"
+    finally:
+        combo.hidePopup()
 
 
 def test_retry_after_rejected_credentials_reads_the_kubeconfig_again(kube_emulator, qtbot, make_window,

@@ -381,6 +381,7 @@ class MainWindow(QMainWindow):
         self.empty.retryRequested.connect(self.refresh_now)
         self.empty.settingsRequested.connect(self.show_settings)
         self.toolbar.replay_action.toggled.connect(self.set_replay)
+        self.toolbar.context_combo.aboutToShowPopup.connect(self._on_context_list_opening)
         self.focus_bar.backRequested.connect(lambda: self.set_focus(None))
         self.replay.timeChosen.connect(self._replay_to)
         self.replay.liveRequested.connect(lambda: self.toolbar.replay_action.setChecked(False))
@@ -445,6 +446,7 @@ class MainWindow(QMainWindow):
             self._live_choices = None
         self.context = context
         self.messages.forget()
+        self.statusBar().clearMessage()  # nothing said of the context left stays beside the new one
         self.banner.hide()
         self._hidden_said = frozenset()
         self._hidden_note = ""
@@ -706,6 +708,10 @@ class MainWindow(QMainWindow):
         if names != self.contexts:
             self.contexts = names
             self.toolbar.set_contexts(self._context_names(), self.context)
+
+    def _on_context_list_opening(self) -> None:
+        if self._watch_kubeconfig:
+            self.reload_contexts()
 
     def refresh_now(self) -> None:
         if self._watch_kubeconfig:

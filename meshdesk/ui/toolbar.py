@@ -169,6 +169,17 @@ def _combo(items: Sequence[tuple[object, str]], tip: str) -> QComboBox:
     return c
 
 
+class ContextCombo(QComboBox):
+    """The context switcher: says when its list is about to open, so the kubeconfig can be read
+    again first (a context added meanwhile is offered where the user looks for it, as k9s's ``:ctx``)."""
+
+    aboutToShowPopup = Signal()
+
+    def showPopup(self) -> None:
+        self.aboutToShowPopup.emit()
+        super().showPopup()
+
+
 class MainToolBar(QToolBar):
     """Signals carry the new value; ``choices`` always holds the current ``ViewChoices``."""
 
@@ -194,7 +205,7 @@ class MainToolBar(QToolBar):
         self._namespaces: list[str] = []
         self._selected_ns: list[str] = []
 
-        self.context_combo = QComboBox()
+        self.context_combo = ContextCombo()
         self.context_combo.setToolTip("Cluster context (from your kubeconfig), or the demo mesh")
         self.context_combo.setMinimumContentsLength(10)
         self.context_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
