@@ -237,6 +237,20 @@ class Workload:
     cluster: str = ""
     created: str = ""
     current: int = -1  # the pods its controller runs now (status.replicas), -1 when unknown
+    # what its controller says of itself, in the words kubectl, Lens and k9s use for its kind; -1, ""
+    # or None when not known (the controller was not read, or a snapshot from before they were kept)
+    ready: int = -1  # pods ready: readyReplicas (a DaemonSet's numberReady, a Job's status.ready)
+    completions: int = -1  # a Job's wanted successful pods (spec.completions; -1 also when unset: one will do)
+    succeeded: int = -1  # a Job's pods that succeeded
+    failed: int = -1  # a Job's pods that failed
+    active: int = -1  # a Job's pods running now; a CronJob's Jobs running now
+    job_state: str = ""  # a Job's, as kubectl says it: Complete, Failed, Suspended, Running...
+    job_reason: str = ""  # why a Job failed (BackoffLimitExceeded, DeadlineExceeded...)
+    schedule: str = ""  # a CronJob's cron schedule
+    time_zone: str = ""  # a CronJob's spec.timeZone ("": the controller's local time)
+    suspended: bool | None = None  # a CronJob's (or a Job's) spec.suspend
+    last_schedule: str = ""  # a CronJob's last scheduled run (status.lastScheduleTime)
+    last_success: str = ""  # a CronJob's last successful run (status.lastSuccessfulTime)
 
     @property
     def app(self) -> str:

@@ -209,8 +209,15 @@ def _annotations(value: Any) -> dict[str, str]:
 def _int(value: Any, default: int = 0) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite number (1e999)
         return default
+
+
+def _count(value: Any, default: int = 0) -> int:
+    """A count a status gives (Kubernetes leaves out a zero): ``default`` when missing or not a
+    number, never below zero."""
+    n = _int(value, default)
+    return n if n >= 0 else default
 
 
 def _controller(meta: Mapping[str, Any]) -> tuple[str, str]:
@@ -379,6 +386,67 @@ def _replicas(kind: str, obj: Mapping[str, Any], pods: Sequence[Pod]) -> tuple[i
         return active + succeeded + _int(status.get("failed")), active + succeeded
     running = sum(1 for p in pods if p.containers and all(c.ready for c in p.containers))
     return len(pods), running
+
+
+def _true(conditions: Any, kind: str) -> JsonObj | None:
+    """The condition of type ``kind`` whose status is "True", None when there is none."""
+    return next((c for c in _l(conditions) if isinstance(c, dict) and c.get("type") == kind
+                 and str(c.get("status")) == "True"), None)
+
+
+def _job_state(meta: Mapping[str, Any], spec: Mapping[str, Any], status: Mapping[str, Any]) -> tuple[str, str]:
+    """(state, reason) of a Job, as kubectl's STATUS column words it: Complete, Failed, Terminating,
+    Suspended, Failing (its failure is decided, its pods still stop), Completing (the same for
+    success), else Running."""
+    conditions = status.get("conditions")
+    for kind, state in (("Complete", "Complete"), ("Failed", "Failed")):
+        cond = _true(conditions, kind)
+        if cond is not None:
+            return state, str(cond.get("reason") or "") if state == "Failed" else ""
+    if meta.get("deletionTimestamp"):
+        return "Terminating", ""
+    if _true(conditions, "Suspended") is not None or spec.get("suspend") is True:
+        return "Suspended", ""
+    cond = _true(conditions, "FailureTarget")
+    if cond is not None:
+        return "Failing", str(cond.get("reason") or "")
+    if _true(conditions, "SuccessCriteriaMet") is not None:
+        return "Completing", ""
+    return "Running", ""
+
+
+def _text_field(obj: Mapping[str, Any], key: str) -> str:
+    """``obj[key]`` when it is text, else "" (missing, or of another shape)."""
+    value = obj.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _controller_status(w: Workload, obj: Mapping[str, Any]) -> None:
+    """What ``w``'s controller says of itself, for its panel, in its kind's words: ready replicas;
+    a Job's completions and state; a CronJob's schedule, suspension, last runs and active Jobs. Fields
+    of the wrong shape read as not known (or, for counts Kubernetes leaves out at zero, as zero)."""
+    if not obj:
+        return  # not read: nothing known
+    meta, spec, status = _d(obj.get("metadata")), _d(obj.get("spec")), _d(obj.get("status"))
+    kind = w.kind
+    if kind in ("Deployment", "ReplicaSet", "StatefulSet"):
+        w.ready = _count(status.get("readyReplicas"))
+    elif kind == "DaemonSet":
+        w.ready = _count(status.get("numberReady"))
+    elif kind == "Job":
+        completions = spec.get("completions")
+        w.completions = completions if isinstance(completions, int) and not isinstance(completions, bool) \
+            and completions >= 0 else -1
+        w.succeeded, w.failed = _count(status.get("succeeded")), _count(status.get("failed"))
+        w.active, w.ready = _count(status.get("active")), _count(status.get("ready"), -1)
+        w.job_state, w.job_reason = _job_state(meta, spec, status)
+        w.suspended = spec.get("suspend") is True
+    elif kind == "CronJob":
+        w.schedule, w.time_zone = _text_field(spec, "schedule"), _text_field(spec, "timeZone")
+        w.suspended = spec.get("suspend") is True
+        w.active = len(_l(status.get("active")))
+        w.last_schedule = _text_field(status, "lastScheduleTime")
+        w.last_success = _text_field(status, "lastSuccessfulTime")
 
 
 def _by_convention(kind: str, name: str, pod_labels: Mapping[str, str]) -> tuple[str, str]:
@@ -871,10 +939,12 @@ class InventoryReader:
                 w.replicas = sum(_replicas("ReplicaSet", rs, [])[0] for rs in owned)
                 w.available = sum(_replicas("ReplicaSet", rs, [])[1] for rs in owned)
                 w.current = sum(max(0, _current("ReplicaSet", rs)) for rs in owned)
+                w.ready = sum(_count(_d(rs.get("status")).get("readyReplicas")) for rs in owned)
                 continue
             controller = controllers.get((ns, kind, name)) or {}
             w.replicas, w.available = _replicas(kind, controller, w.pods)
             w.current = _current(kind, controller)
+            _controller_status(w, controller)
         inv.workloads.extend(workloads.values())
 
 

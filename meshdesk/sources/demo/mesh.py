@@ -415,7 +415,8 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
         annotations.update(dict(spec.annotations))
         out.append(Workload(
             name=spec.name, namespace=spec.namespace, kind=spec.kind, labels=template, annotations=annotations,
-            pods=pods, replicas=spec.replicas, available=spec.replicas, cluster=CLUSTER, created=_iso(created),
+            pods=pods, replicas=spec.replicas, available=spec.replicas, ready=spec.replicas, cluster=CLUSTER,
+            created=_iso(created),
         ))
     return out
 

@@ -136,7 +136,7 @@ def update_pods(workloads: Iterable[Workload], seed: int, t: float) -> None:
                 app.ready = False
                 app.state = "waiting:CrashLoopBackOff"
         if crashing:
-            w.available = 0
+            w.available = w.ready = 0
 
 
 def _parse_time(text: str) -> float:

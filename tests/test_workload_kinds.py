@@ -1,0 +1,138 @@
+"""Workloads of every kind as Kiali, Lens and k9s users know them: what the inventory reads of each
+controller (from the Kubernetes API emulator)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from meshdesk.mesh.graph.health import workload_status
+from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, NOT_READY
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.sources.inventory import read_inventory
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+
+NS = "batch"
+LAST_RUN, LAST_SUCCESS = "2026-11-27T02:00:00Z", "2026-11-26T02:00:00Z"
+
+
+def _tmpl(labels: dict[str, str]) -> dict[str, Any]:
+    return {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "main", "image": "img:1"}]}}
+
+
+def _controller(kind: str, name: str, spec: dict[str, Any], status: dict[str, Any] | None = None) -> dict[str, Any]:
+    group = "batch/v1" if kind in ("Job", "CronJob") else "apps/v1"
+    obj: dict[str, Any] = {"apiVersion": group, "kind": kind, "metadata": {"name": name, "namespace": NS},
+                           "spec": spec}
+    if status is not None:
+        obj["status"] = status
+    return obj
+
+
+def _every_kind(emu: KubeEmulator) -> None:
+    """A namespace with a controller of every kind in a state worth telling apart, as their
+    controllers report them (no ``run_workloads``: it would overwrite the statuses)."""
+    emu.add_namespace(NS)
+    both = {"app": "shop", "version": "v2"}
+    emu.add(_controller("Deployment", "web", {"replicas": 3, "template": _tmpl(both)},
+                        {"replicas": 3, "readyReplicas": 2, "availableReplicas": 1}))
+    emu.add(_controller("StatefulSet", "db", {"replicas": 2, "template": _tmpl(both)},
+                        {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2}))
+    emu.add(_controller("DaemonSet", "agent", {"template": _tmpl({"app": "agent"})},
+                        {"desiredNumberScheduled": 3, "currentNumberScheduled": 2, "numberReady": 1,
+                         "numberAvailable": 1}))
+    emu.add(_controller("Job", "migrate", {"completions": 3, "template": _tmpl({})},
+                        {"succeeded": 3, "conditions": [{"type": "Complete", "status": "True"}]}))
+    emu.add(_controller("Job", "broken", {"template": _tmpl(both)},
+                        {"failed": 4, "conditions": [
+                            {"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded"},
+                            {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}))
+    emu.add(_controller("Job", "index", {"parallelism": 2, "template": _tmpl(both)}, {"active": 2, "ready": 2}))
+    emu.add(_controller("Job", "paused", {"suspend": True, "template": _tmpl(both)}))
+    emu.add(_controller("CronJob", "nightly", {
+        "schedule": "0 2 * * *", "timeZone": "Europe/Paris", "suspend": True,
+        "jobTemplate": {"spec": {"template": _tmpl(both)}}},
+        {"active": [{"kind": "Job", "name": "nightly-1", "namespace": NS},
+                    {"kind": "Job", "name": "nightly-2", "namespace": NS}],
+         "lastScheduleTime": LAST_RUN, "lastSuccessfulTime": LAST_SUCCESS}))
+    emu.add(_controller("CronJob", "hourly", {"schedule": "@hourly", "jobTemplate": {"spec": {"template": _tmpl(both)}}}))
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": NS,
+                                                            "labels": {"app": "debug"}},
+             "spec": {"containers": [{"name": "sh", "image": "busybox"}]}, "status": {"phase": "Pending"}})
+
+
+@pytest.fixture
+def every_kind(kube_emulator: KubeEmulator) -> Inventory:
+    _every_kind(kube_emulator)
+    return read_inventory(kube_emulator.api_client(), [NS], cluster="east")
+
+
+# -- what the inventory reads --------------------------------------------------------------------------
+
+def test_each_controller_is_read_in_its_kinds_terms(every_kind: Inventory) -> None:
+    got = {w.name: w for w in every_kind.workloads}
+    web, db, agent = got["web"], got["db"], got["agent"]
+    assert (web.replicas, web.ready, web.available, web.current) == (3, 2, 1, 3)
+    assert (db.replicas, db.ready) == (2, 2)
+    assert (agent.replicas, agent.current, agent.ready, agent.available) == (3, 2, 1, 1)
+    jobs = {n: (got[n].completions, got[n].succeeded, got[n].failed, got[n].active, got[n].job_state,
+                got[n].job_reason) for n in ("migrate", "broken", "index", "paused")}
+    assert jobs == {"migrate": (3, 3, 0, 0, "Complete", ""),
+                    "broken": (-1, 0, 4, 0, "Failed", "BackoffLimitExceeded"),
+                    "index": (-1, 0, 0, 2, "Running", ""),
+                    "paused": (-1, 0, 0, 0, "Suspended", "")}
+    nightly, hourly = got["nightly"], got["hourly"]
+    assert (nightly.schedule, nightly.time_zone, nightly.suspended, nightly.active, nightly.last_schedule,
+            nightly.last_success) == ("0 2 * * *", "Europe/Paris", True, 2, LAST_RUN, LAST_SUCCESS)
+    assert (hourly.schedule, hourly.suspended, hourly.active, hourly.last_schedule) == ("@hourly", False, 0, "")
+    # Kiali's pod-based health is what it was
+    assert {n: workload_status([w])[0] for n, w in got.items()} == {
+        "web": DEGRADED, "db": HEALTHY, "agent": DEGRADED, "migrate": HEALTHY, "broken": FAILURE, "index": HEALTHY,
+        "paused": NOT_READY, "nightly": NOT_READY, "hourly": NOT_READY, "debug": FAILURE}
+
+
+def test_the_controllers_word_survives_a_snapshot_and_older_snapshots_still_read(every_kind: Inventory) -> None:
+    assert Inventory.from_json(json.loads(json.dumps(every_kind.to_json()))).to_json() == every_kind.to_json()
+    old = every_kind.to_json()
+    added = ("ready", "completions", "succeeded", "failed", "active", "job_state", "job_reason", "schedule",
+             "time_zone", "suspended", "last_schedule", "last_success")
+    for w in old["workloads"]:
+        for key in added:
+            del w[key]
+    web = Inventory.from_json(old).workload(NS, "web")
+    assert web is not None and (web.replicas, web.available, web.ready, web.job_state, web.suspended) == \
+        (3, 1, -1, "", None)
+    bad = every_kind.to_json()
+    bad["workloads"][0]["suspended"] = "yes"
+    with pytest.raises(ValueError, match=r"workloads\[0\]\.suspended has the wrong type"):
+        Inventory.from_json(bad)
+
+
+def test_odd_controller_fields_never_crash_the_read(kube_emulator: KubeEmulator) -> None:
+    emu = kube_emulator
+    emu.add_namespace(NS)
+    emu.add_raw("jobs", NS, {"metadata": {"name": "odd-job", "namespace": NS},
+                             "spec": {"completions": "three", "suspend": "yes", "template": _tmpl({})},
+                             "status": {"succeeded": "many", "failed": -2, "active": [1], "ready": None,
+                                        "conditions": ["Complete", {"type": "Failed"}, None]}}, group="batch")
+    emu.add_raw("jobs", NS, {"metadata": {"name": "no-status", "namespace": NS}, "spec": None, "status": "??"},
+                group="batch")
+    emu.add_raw("cronjobs", NS, {"metadata": {"name": "odd-cron", "namespace": NS},
+                                 "spec": {"schedule": 5, "timeZone": ["UTC"], "suspend": 1},
+                                 "status": {"active": "x", "lastScheduleTime": 7}}, group="batch")
+    emu.add_raw("daemonsets", NS, {"metadata": {"name": "odd-ds", "namespace": NS}, "spec": {},
+                                   "status": {"desiredNumberScheduled": 1e999, "numberReady": {"n": 1}}},
+                group="apps")
+    emu.add_raw("deployments", NS, {"metadata": {"name": "odd-dep", "namespace": NS}, "spec": {"replicas": 2},
+                                    "status": {"readyReplicas": "2"}}, group="apps")
+    got = {w.name: w for w in read_inventory(emu.api_client(), [NS], cluster="east").workloads}
+    job = got["odd-job"]
+    assert (job.completions, job.succeeded, job.failed, job.active, job.ready, job.job_state, job.suspended) == \
+        (-1, 0, 0, 0, -1, "Running", False)
+    assert (got["no-status"].job_state, got["no-status"].succeeded) == ("Running", 0)
+    cron = got["odd-cron"]
+    assert (cron.schedule, cron.time_zone, cron.suspended, cron.active, cron.last_schedule) == ("", "", False, 0, "")
+    assert (got["odd-ds"].replicas, got["odd-ds"].ready) == (0, 0)
+    assert got["odd-dep"].ready == 2  # a number written as text, as the counts are read
