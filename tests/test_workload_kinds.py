@@ -1,5 +1,5 @@
 """Workloads of every kind as Kiali, Lens and k9s users know them: what the inventory reads of each
-controller (from the Kubernetes API emulator)."""
+controller (from the Kubernetes API emulator) and the words the workload panel says it in."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import json
 from typing import Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
+from meshdesk.mesh.graph import build
 from meshdesk.mesh.graph.health import workload_status
-from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, NOT_READY
+from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, NOT_READY, TrafficGraph
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.sources.inventory import read_inventory
+from meshdesk.ui.panels import SidePanel
+from tests.graph_samples import http, snapshot
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 
 NS = "batch"
@@ -136,3 +140,57 @@ def test_odd_controller_fields_never_crash_the_read(kube_emulator: KubeEmulator)
     assert (cron.schedule, cron.time_zone, cron.suspended, cron.active, cron.last_schedule) == ("", "", False, 0, "")
     assert (got["odd-ds"].replicas, got["odd-ds"].ready) == (0, 0)
     assert got["odd-dep"].ready == 2  # a number written as text, as the counts are read
+
+
+# -- what the workload panel says -----------------------------------------------------------------------
+
+def _panels(qtbot: QtBot, inventory: Inventory) -> dict[str, str]:
+    """Each workload's panel text, web-v1 calling every one of them (so each has a node)."""
+    graph: TrafficGraph = build(snapshot([http("web-v1", w.name, 1, ns=NS) for w in inventory.workloads],
+                                         inventory=inventory, namespaces=(NS,)))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inventory)
+    out = {}
+    for w in inventory.workloads:
+        node = graph.find_node(workload=w.name)
+        assert node is not None, w.name
+        panel.show_selection([node.id])
+        assert panel.kind == "workload"
+        out[w.name] = panel.text()
+    return out
+
+
+def test_the_workload_panel_speaks_each_controllers_language(qtbot: QtBot, every_kind: Inventory) -> None:
+    """Every kind said "Replicas x/y available"; a Job has completions and a state, a CronJob a
+    schedule, a DaemonSet pods per node, a bare pod a phase."""
+    text = _panels(qtbot, every_kind)
+    assert "Replicas\n2/3 ready, 1 available" in text["web"]
+    assert "Replicas\n2/2 ready\n" in text["db"]
+    assert "Pods\n3 desired, 2 scheduled, 1 ready\n" in text["agent"]
+    assert "Completions\n3/3\nState\nComplete\n" in text["migrate"]
+    assert "Completions\n0/1, 4 failed\nState\nFailed (BackoffLimitExceeded)\n" in text["broken"]
+    assert "Completions\n0/1, 2 running\nState\nRunning\n" in text["index"]
+    assert "State\nSuspended\n" in text["paused"]
+    assert (f"Schedule\n0 2 * * * (Europe/Paris)\nSuspended\nyes\nLast schedule\n{LAST_RUN}\n"
+            f"Last success\n{LAST_SUCCESS}\nActive jobs\n2\n") in text["nightly"]
+    assert "Schedule\n@hourly\nSuspended\nno\nLast schedule\nnever\nActive jobs\n0\n" in text["hourly"]
+    assert "Phase\nPending\n" in text["debug"]
+    for name in ("agent", "migrate", "broken", "index", "paused", "nightly", "hourly", "debug"):
+        assert "Replicas" not in text[name] and "available" not in text[name].split("Health")[0], name
+    # health is Kiali's, as before
+    assert "Health\nFailure" in text["broken"] and "Health\nHealthy" in text["migrate"]
+
+
+def test_a_panel_from_an_older_snapshot_counts_from_the_pods(qtbot: QtBot, every_kind: Inventory) -> None:
+    """A snapshot written before the controllers' own word was kept: a Deployment says what it did, a
+    Job its pods, in none of the words it cannot back."""
+    old = every_kind.to_json()
+    for w in old["workloads"]:
+        for key in ("ready", "completions", "succeeded", "failed", "active", "job_state", "job_reason", "schedule",
+                    "time_zone", "suspended", "last_schedule", "last_success"):
+            w.pop(key)
+    text = _panels(qtbot, Inventory.from_json(old))
+    assert "Replicas\n1/3 available\n" in text["web"]
+    assert "Pods\n0/4 available\n" in text["broken"] and "State" not in text["broken"]
+    assert "Pods\n0/0 available\n" in text["nightly"] and "Schedule" not in text["nightly"]

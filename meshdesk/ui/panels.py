@@ -236,6 +236,54 @@ def _labels(labels: dict[str, str]) -> str:
     return _list([f"<code>{_e(k)}={_e(v)}</code>" for k, v in sorted(labels.items())])
 
 
+# -- a workload's controller's own word, in its kind's vocabulary -----------------------
+# the kinds whose controller keeps a number of replicas (kubectl's READY column: ready/desired)
+_REPLICA_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "Rollout", "DeploymentConfig", "ReplicationController")
+# the colour of a Job's state, of a bare pod's phase (the rest in the text's own)
+_STATE_COLOUR = {"Failed": HEALTH_COLOUR[FAILURE], "Failing": HEALTH_COLOUR[FAILURE],
+                 "Suspended": HEALTH_COLOUR[DEGRADED], "Pending": HEALTH_COLOUR[DEGRADED],
+                 "Unknown": HEALTH_COLOUR[DEGRADED]}
+
+
+def _coloured(text: str, colour: str | None) -> str:
+    """``text`` (HTML) in ``colour``, or as it is with none."""
+    return f"<span style='color:{colour}'>{text}</span>" if colour else text
+
+
+def _controller_rows(w: Workload) -> list[tuple[str, str]]:
+    """What a workload's controller says of itself, in the words kubectl, Lens and k9s use for its
+    kind: replicas ready of those desired; a DaemonSet's pods desired, scheduled and ready; a Job's
+    completions and state; a CronJob's schedule, suspension, last runs and active Jobs; a bare pod's
+    phase. What its controller did not say (not read, or a snapshot from before it was kept) is
+    counted from the pods, as Kiali counts them."""
+    kind = w.kind
+    running = f", {w.current} running" if w.current >= 0 and w.current != w.replicas else ""
+    if kind == "Pod" and w.pods:
+        phase = w.pods[0].phase or "Unknown"
+        return [("Phase", _coloured(_e(phase), _STATE_COLOUR.get(phase)))]
+    if kind == "DaemonSet" and w.ready >= 0:
+        pods = f"{w.replicas} desired, {max(w.current, 0)} scheduled, {w.ready} ready"
+        return [("Pods", pods + (f", {w.available} available" if w.available != w.ready else ""))]
+    if kind == "Job" and w.job_state:
+        done = f"{max(w.succeeded, 0)}/{w.completions if w.completions >= 0 else 1}"
+        done += (f", {w.failed} failed" if w.failed > 0 else "") + (f", {w.active} running" if w.active > 0 else "")
+        state = _e(w.job_state) + (f" ({_e(w.job_reason)})" if w.job_reason else "")
+        return [("Completions", done), ("State", _coloured(state, _STATE_COLOUR.get(w.job_state)))]
+    if kind == "CronJob" and w.suspended is not None:
+        schedule = _e(w.schedule or "-") + (f" ({_e(w.time_zone)})" if w.time_zone else "")
+        rows = [("Schedule", f"<code>{schedule}</code>"),
+                ("Suspended", _coloured("yes", HEALTH_COLOUR[DEGRADED]) if w.suspended else "no"),
+                ("Last schedule", _e(w.last_schedule or "never"))]
+        if w.last_success:
+            rows.append(("Last success", _e(w.last_success)))
+        return rows + [("Active jobs", str(max(w.active, 0)))]
+    if kind in _REPLICA_KINDS and w.ready >= 0:
+        ready = f"{w.ready}/{w.replicas} ready" + (f", {w.available} available" if w.available != w.ready else "")
+        return [("Replicas", ready + running)]
+    counted = f"{w.available}/{w.replicas} available" + running
+    return [("Pods" if kind in ("DaemonSet", "Job", "CronJob") else "Replicas", counted)]
+
+
 def _rate_totals(edges: Iterable[Edge], messages: bool) -> list[str]:
     """Per protocol, the total and (for requests) the share that failed, as Kiali's rate tables."""
     by_proto: dict[str, list[float]] = {}
@@ -590,9 +638,7 @@ class SidePanel(QWidget):
                                     "namespace's ambient workloads (what it reports is their HTTP/gRPC traffic)"))
         if w is not None:
             rows.insert(0, ("Kind", _e(w.kind)))
-            rows += [("App", _e(w.app or "-")), ("Version", _e(w.version or "-")),
-                     ("Replicas", f"{w.available}/{w.replicas} available"
-                                  + (f", {w.current} running" if w.current >= 0 and w.current != w.replicas else ""))]
+            rows += [("App", _e(w.app or "-")), ("Version", _e(w.version or "-"))] + _controller_rows(w)
             if w.created:
                 rows.append(("Created", _e(w.created)))
             sc = w.has_sidecar
