@@ -19,7 +19,7 @@ from meshdesk.mesh.validations import validate
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.canvas import GraphView
 from meshdesk.ui.config_view import ConfigView
-from meshdesk.ui.lists import APPS, CONFIG, SERVICES, WORKLOADS, MeshLists
+from meshdesk.ui.lists import APPS, COLUMNS, CONFIG, SERVICES, WORKLOADS, MeshLists
 
 BAD_DR = ("DestinationRule", "shop", "reviews-canary")
 
@@ -136,7 +136,7 @@ def test_sort_and_filter(lists: MeshLists, qtbot: QtBot) -> None:
     assert [r.name for r in page.visible_rows()] == sorted(names, reverse=True)
     lists.set_data(lists.graph, lists.inventory)  # the next poll keeps the user's sort
     assert [r.name for r in page.visible_rows()] == sorted(names, reverse=True)
-    page.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # health: the worst first
+    page.table.sortByColumn(COLUMNS[WORKLOADS].index("Health"), Qt.SortOrder.AscendingOrder)  # the worst first
     ranks = [["Failure", "Degraded", "Healthy", "NA", ""].index(r.health) for r in page.visible_rows()]
     assert ranks == sorted(ranks)
     qtbot.keyClicks(page.filter, "REVIEWS")

@@ -1,12 +1,16 @@
 """Workloads of every kind as Kiali, Lens and k9s users know them: what the inventory reads of each
-controller (from the Kubernetes API emulator) and the words the workload panel says it in."""
+controller (from the Kubernetes API emulator), the words the workload panel says it in, and the
+Workloads list's Type column."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
@@ -14,6 +18,7 @@ from meshdesk.mesh.graph.health import workload_status
 from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, NOT_READY, TrafficGraph
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.sources.inventory import read_inventory
+from meshdesk.ui.lists import COLUMNS, WORKLOADS, MeshLists
 from meshdesk.ui.panels import SidePanel
 from tests.graph_samples import http, snapshot
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
@@ -194,3 +199,94 @@ def test_a_panel_from_an_older_snapshot_counts_from_the_pods(qtbot: QtBot, every
     assert "Replicas\n1/3 available\n" in text["web"]
     assert "Pods\n0/4 available\n" in text["broken"] and "State" not in text["broken"]
     assert "Pods\n0/0 available\n" in text["nightly"] and "Schedule" not in text["nightly"]
+
+
+# -- the Workloads list ------------------------------------------------------------------------------
+
+@pytest.fixture
+def workload_list(qtbot: QtBot, every_kind: Inventory) -> Iterator[MeshLists]:
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.resize(1200, 400)
+    lists.show()
+    qtbot.waitExposed(lists)
+    lists.set_data(None, every_kind)
+    yield lists
+
+
+def _shown(lists: MeshLists, column: str) -> dict[str, str]:
+    """Each visible row's ``column`` as the table shows it, by name."""
+    page = lists.pages[WORKLOADS]
+    c = page.model.columns.index(column)
+    return {page.proxy.index(r, 0).data(): page.proxy.index(r, c).data() for r in range(page.proxy.rowCount())}
+
+
+def test_the_workloads_list_has_a_type_column_to_sort_and_filter_by(qtbot: QtBot, workload_list: MeshLists) -> None:
+    page = workload_list.pages[WORKLOADS]
+    header = page.table.horizontalHeader()
+    titles = [page.proxy.headerData(i, Qt.Orientation.Horizontal) for i in range(header.count())]
+    assert titles == ["Name", "Namespace", "Type", "Health", "Sidecar", "Config"]
+    assert page.filter.placeholderText() == "Filter workloads by name, namespace, type…"
+    assert _shown(workload_list, "Type") == {
+        "agent": "DaemonSet", "broken": "Job", "db": "StatefulSet", "debug": "Pod", "hourly": "CronJob",
+        "index": "Job", "migrate": "Job", "nightly": "CronJob", "paused": "Job", "web": "Deployment"}
+    # the column fits its longest kind
+    assert page.table.columnWidth(2) >= page.table.fontMetrics().horizontalAdvance("StatefulSet")
+    # a kind typed in the filter finds that kind: "Job" finds Jobs, not CronJobs; any case
+    for text, names in (("StatefulSet", ["db"]), ("DaemonSet", ["agent"]), ("CronJob", ["hourly", "nightly"]),
+                        ("job", ["broken", "index", "migrate", "paused"]), ("Pod", ["debug"]),
+                        ("deploy", ["web"]), ("ron", []), ("nightly", ["nightly"])):
+        page.filter.clear()
+        qtbot.keyClicks(page.filter, text)
+        assert sorted(r.name for r in page.visible_rows()) == names, text
+    page.filter.clear()
+    page.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
+    kinds = [r.kind for r in page.visible_rows()]
+    assert kinds == sorted(kinds, key=str.lower) and kinds[0] == "CronJob"
+    workload_list.set_data(None, workload_list.inventory)  # a refresh keeps the sort by type
+    assert [r.kind for r in page.visible_rows()] == kinds
+
+
+# a window state saved (by closing the app) before the Type column came, the Lists dock
+# open on the demo: the columns' arrangement is not in it, so it cannot hide or shuffle them
+_STATE_BEFORE_THE_TYPE_COLUMN = {
+    "window_geometry": "AdnQywADAAAAAAAAAAAAAAAABQMAAAIzAAAAAgAAAAIAAAUBAAACMQAAAAAAAAAAAyAAAAACAAAAAgAABQEAAAIx",
+    "window_state": "AAAA/wAAAAH9AAAAAgAAAAEAAAFUAAABwPwCAAAAAfwAAABaAAABwAAAAUMBAAAZ+gAAAAACAAAAAvsAAAAWAGQAZQB0AGEAaQBs"
+                    "AHMARABvAGMAawEAAAAA/////wAAASkA////+wAAABQAbABlAGcAZQBuAGQARABvAGMAawEAAAAA/////wAAAFQA////AA"
+                    "AAAwAAA6YAAAEK/AEAAAAB/AAAAAAAAAOmAAAAfwD////6AAAAAQEAAAAE+wAAABYAbQBlAHQAcgBpAGMAcwBEAG8AYwBr"
+                    "AAAAAAD/////AAACVAD////7AAAAEgBsAGkAcwB0AHMARABvAGMAawEAAAAA/////wAAAH8A////+wAAAB4AaQBzAHQAaQ"
+                    "BvAGMAbwBuAGYAaQBnAEQAbwBjAGsAAAAAAP////8AAADaAP////sAAAAQAGwAbwBnAHMARABvAGMAawAAAAAA/////wAA"
+                    "AjYA////AAADpgAAALAAAAAEAAAABAAAAAgAAAAC/AAAAAIAAAACAAAAAQAAABYAbQBhAGkAbgBUAG8AbwBsAEIAYQByAQ"
+                    "AAAAD/////AAAAAAAAAAAAAAACAAAAAQAAABYAdgBpAGUAdwBUAG8AbwBsAEIAYQByAQAAAAD/////AAAAAAAAAAA=",
+}
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_a_window_saved_before_the_type_column_shows_every_column_in_order(qtbot: QtBot) -> None:
+    import argparse
+
+    from meshdesk.store.paths import settings_file
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.app import make_window
+
+    saved = load_settings()
+    saved.window_geometry = _STATE_BEFORE_THE_TYPE_COLUMN["window_geometry"]
+    saved.window_state = _STATE_BEFORE_THE_TYPE_COLUMN["window_state"]
+    saved.save()
+    w = make_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["shop"], snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        lists = w.extensions[0].lists
+        assert not w.extensions[0].docks["Lists"].isHidden(), "the Lists dock the user left open"
+        page = lists.pages[WORKLOADS]
+        qtbot.waitUntil(lambda: bool(page.model.rows), timeout=20000)
+        header = page.table.horizontalHeader()
+        assert header.count() == len(COLUMNS[WORKLOADS]) == 6
+        assert [header.visualIndex(i) for i in range(header.count())] == list(range(header.count()))
+        assert not any(header.isSectionHidden(i) for i in range(header.count()))
+        assert all(header.sectionSize(i) > 0 for i in range(header.count()))
+        assert _shown(lists, "Type")["mongodb-v1"] == "StatefulSet"
+    finally:
+        w.close()
+    general = json.loads(Path(settings_file()).read_text())["general"]
+    assert not any("header" in key or "column" in key for key in general), "lists keep no header state"

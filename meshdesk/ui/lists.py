@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QRegularExpression,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -64,6 +65,10 @@ from meshdesk.mesh.validation_badges import (
 from meshdesk.mesh.validations import SERVICE, ObjectKey, Validation, validate
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+# what the filter field matches a cell by: its text; a workload's Type behind a mark, so that it
+# matches from its start only (``_filter_pattern``): "Job" finds Jobs, not CronJobs
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
+_FROM_START = "\x1f"
 _HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 3, "": 4}
 _HEALTH_COLOUR = {FAILURE: "#c9190b", DEGRADED: "#f0ab00", NOT_READY: "#2b9af3", HEALTHY: "#3e8635"}
 _BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
@@ -71,7 +76,7 @@ _BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
 APPS, WORKLOADS, SERVICES, CONFIG = "Applications", "Workloads", "Services", "Istio config"
 COLUMNS: dict[str, tuple[str, ...]] = {
     APPS: ("Name", "Namespace", "Health", "Sidecar", "Config"),
-    WORKLOADS: ("Name", "Namespace", "Health", "Sidecar", "Config"),
+    WORKLOADS: ("Name", "Namespace", "Type", "Health", "Sidecar", "Config"),  # Type: its kind, Kiali's word
     SERVICES: ("Name", "Namespace", "Health", "Sidecar", "Config"),
     CONFIG: ("Name", "Namespace", "Kind", "Config"),
 }
@@ -188,6 +193,16 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     return out
 
 
+def _filter_pattern(text: str) -> QRegularExpression:
+    """The rows a filter text keeps, case-insensitive: those with a cell that contains it, or whose
+    Type (kind) starts with it (its filter text is marked ``_FROM_START``)."""
+    if not text:
+        return QRegularExpression()
+    found = QRegularExpression.escape(text)
+    return QRegularExpression(f"^(?:{_FROM_START}{found}|(?!{_FROM_START}).*{found})",
+                              QRegularExpression.PatternOption.CaseInsensitiveOption)
+
+
 class ListModel(QAbstractTableModel):
     def __init__(self, title: str, parent: Any = None) -> None:
         super().__init__(parent)
@@ -219,7 +234,10 @@ class ListModel(QAbstractTableModel):
         col = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return {"Name": row.name, "Namespace": row.namespace, "Health": row.health or NO_HEALTH,
-                    "Sidecar": row.sidecar, "Kind": row.kind, "Config": row.badge}[col]
+                    "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Config": row.badge}[col]
+        if role == FILTER_ROLE:
+            text = self.data(index, Qt.ItemDataRole.DisplayRole)
+            return _FROM_START + text if col == "Type" else text
         if role == SORT_ROLE:
             if col == "Health":
                 return _HEALTH_RANK.get(row.health, 4)
@@ -246,14 +264,14 @@ class ListPage(QWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setFilterKeyColumn(-1)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterRole(FILTER_ROLE)
         self.filter = QLineEdit()
         # the columns it can filter by, as the table names them (Istio keeps its capital)
         what = title if title == CONFIG else title.lower()
         by = ", ".join(c.lower() for c in COLUMNS[title][:3])
         self.filter.setPlaceholderText(f"Filter {what} by {by}…")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter.textChanged.connect(lambda text: self.proxy.setFilterRegularExpression(_filter_pattern(text)))
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
