@@ -1,6 +1,6 @@
 """Workloads of every kind as Kiali, Lens and k9s users know them: what the inventory reads of each
-controller (from the Kubernetes API emulator), the words the workload panel says it in, and the
-Workloads list's Type column."""
+controller (from the Kubernetes API emulator), the words the workload panel says it in, the
+Workloads list's Type column, and the app/version labels Kiali marks missing."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from meshdesk.mesh.graph import build
 from meshdesk.mesh.graph.health import workload_status
 from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, NOT_READY, TrafficGraph
-from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.inventory import Inventory, Workload
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.ui.lists import COLUMNS, WORKLOADS, MeshLists
 from meshdesk.ui.panels import SidePanel
@@ -201,6 +201,28 @@ def test_a_panel_from_an_older_snapshot_counts_from_the_pods(qtbot: QtBot, every
     assert "Pods\n0/0 available\n" in text["nightly"] and "Schedule" not in text["nightly"]
 
 
+def test_missing_app_and_version_labels_are_marked_as_kiali_marks_them(qtbot: QtBot, every_kind: Inventory) -> None:
+    """Kiali says "Missing App" or "Missing Version" of a workload whose pods lack the label (any of
+    app, app.kubernetes.io/name, service.istio.io/canonical-name; likewise for the version); a
+    waypoint is not asked for them."""
+    text = _panels(qtbot, every_kind)
+    assert "App\nno app label (it belongs to no app)\n" in text["migrate"]
+    assert 'Version\nno version label (its telemetry calls its version "latest")\n' in text["migrate"]
+    assert "App\nagent\nVersion\nno version label" in text["agent"]
+    assert "App\nshop\nVersion\nv2\n" in text["web"] and "label" not in text["web"].split("Health")[0]
+    canonical = Workload("cart", NS, labels={"app.kubernetes.io/name": "cart", "service.istio.io/canonical-revision": ""})
+    assert canonical.missing_labels == []  # a label there, even empty, is not missing (Kiali asks only that)
+    waypoint = Workload("waypoint", NS, labels={"gateway.networking.k8s.io/gateway-name": "waypoint",
+                                                "gateway.istio.io/managed": "istio.io-mesh-controller"})
+    assert waypoint.missing_labels == ["app", "version"]
+    inv = Inventory(cluster="east", namespaces=every_kind.namespaces, workloads=[waypoint])
+    assert "no app label" not in _panels(qtbot, inv)["waypoint"]
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(None, inv)
+    assert [(r.name, r.labels_text) for r in lists.pages[WORKLOADS].model.rows] == [("waypoint", "")]
+
+
 # -- the Workloads list ------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -225,7 +247,7 @@ def test_the_workloads_list_has_a_type_column_to_sort_and_filter_by(qtbot: QtBot
     page = workload_list.pages[WORKLOADS]
     header = page.table.horizontalHeader()
     titles = [page.proxy.headerData(i, Qt.Orientation.Horizontal) for i in range(header.count())]
-    assert titles == ["Name", "Namespace", "Type", "Health", "Sidecar", "Config"]
+    assert titles == ["Name", "Namespace", "Type", "Health", "Sidecar", "Labels", "Config"]
     assert page.filter.placeholderText() == "Filter workloads by name, namespace, type…"
     assert _shown(workload_list, "Type") == {
         "agent": "DaemonSet", "broken": "Job", "db": "StatefulSet", "debug": "Pod", "hourly": "CronJob",
@@ -247,7 +269,22 @@ def test_the_workloads_list_has_a_type_column_to_sort_and_filter_by(qtbot: QtBot
     assert [r.kind for r in page.visible_rows()] == kinds
 
 
-# a window state saved (by closing the app) before the Type column came, the Lists dock
+def test_the_workloads_list_marks_missing_labels(qtbot: QtBot, workload_list: MeshLists) -> None:
+    page = workload_list.pages[WORKLOADS]
+    labels = _shown(workload_list, "Labels")
+    assert labels["migrate"] == "no app label, no version label" and labels["agent"] == "no version label"
+    assert labels["web"] == "" and labels["debug"] == "no version label"
+    qtbot.keyClicks(page.filter, "no version")
+    assert sorted(r.name for r in page.visible_rows()) == ["agent", "debug", "migrate"]
+    page.filter.clear()
+    page.table.sortByColumn(COLUMNS[WORKLOADS].index("Labels"), Qt.SortOrder.AscendingOrder)
+    assert [r.name for r in page.visible_rows()][0] == "migrate"  # the most missing first
+    row = next(i for i, r in enumerate(page.visible_rows()) if r.name == "migrate")
+    tip = page.proxy.index(row, COLUMNS[WORKLOADS].index("Labels")).data(Qt.ItemDataRole.ToolTipRole)
+    assert "No app label" in tip and "No version label" in tip and '"latest"' in tip
+
+
+# a window state saved (by closing the app) before the Type and Labels columns came, the Lists dock
 # open on the demo: the columns' arrangement is not in it, so it cannot hide or shuffle them
 _STATE_BEFORE_THE_TYPE_COLUMN = {
     "window_geometry": "AdnQywADAAAAAAAAAAAAAAAABQMAAAIzAAAAAgAAAAIAAAUBAAACMQAAAAAAAAAAAyAAAAACAAAAAgAABQEAAAIx",
@@ -262,7 +299,7 @@ _STATE_BEFORE_THE_TYPE_COLUMN = {
 
 
 @pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
-def test_a_window_saved_before_the_type_column_shows_every_column_in_order(qtbot: QtBot) -> None:
+def test_a_window_saved_before_the_new_columns_shows_every_column_in_order(qtbot: QtBot) -> None:
     import argparse
 
     from meshdesk.store.paths import settings_file
@@ -281,7 +318,7 @@ def test_a_window_saved_before_the_type_column_shows_every_column_in_order(qtbot
         page = lists.pages[WORKLOADS]
         qtbot.waitUntil(lambda: bool(page.model.rows), timeout=20000)
         header = page.table.horizontalHeader()
-        assert header.count() == len(COLUMNS[WORKLOADS]) == 6
+        assert header.count() == len(COLUMNS[WORKLOADS]) == 7
         assert [header.visualIndex(i) for i in range(header.count())] == list(range(header.count()))
         assert not any(header.isSectionHidden(i) for i in range(header.count()))
         assert all(header.sectionSize(i) > 0 for i in range(header.count()))

@@ -261,6 +261,15 @@ class Workload:
     def version(self) -> str:
         return first_label(self.labels, VERSION_LABELS) or ""
 
+    @property
+    def missing_labels(self) -> list[str]:
+        """"app" and/or "version" when its pods carry none of the labels naming them (APP_LABELS,
+        VERSION_LABELS; a label there, even empty, counts), as Kiali marks a workload "Missing App" or
+        "Missing Version": without an app it is in no app, without a version its telemetry says
+        "latest"."""
+        return [what for what, names in (("app", APP_LABELS), ("version", VERSION_LABELS))
+                if not any(k in self.labels for k in names)]
+
     def runs_version(self, version: str) -> bool:
         """Whether a graph node of ``version`` ("" for any) stands for this workload: a workload without a
         version label is "latest", as Istio's canonical revision names it in telemetry."""

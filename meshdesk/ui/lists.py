@@ -76,7 +76,9 @@ _BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
 APPS, WORKLOADS, SERVICES, CONFIG = "Applications", "Workloads", "Services", "Istio config"
 COLUMNS: dict[str, tuple[str, ...]] = {
     APPS: ("Name", "Namespace", "Health", "Sidecar", "Config"),
-    WORKLOADS: ("Name", "Namespace", "Type", "Health", "Sidecar", "Config"),  # Type: its kind, Kiali's word
+    # Type: the workload's kind (Kiali's word); Labels: the app/version labels it lacks (Kiali's
+    # "Missing App"/"Missing Version")
+    WORKLOADS: ("Name", "Namespace", "Type", "Health", "Sidecar", "Labels", "Config"),
     SERVICES: ("Name", "Namespace", "Health", "Sidecar", "Config"),
     CONFIG: ("Name", "Namespace", "Kind", "Config"),
 }
@@ -93,10 +95,29 @@ class ListRow:
     warnings: int = 0
     node_ids: list[str] = field(default_factory=list)
     key: ObjectKey | None = None  # for config rows
+    missing_labels: tuple[str, ...] = ()  # "app", "version": the labels a workload lacks
 
     @property
     def badge(self) -> str:
         return badge_text(self.errors, self.warnings)
+
+    @property
+    def labels_text(self) -> str:
+        return missing_labels_text(self.missing_labels)
+
+
+def missing_labels_text(missing: Sequence[str]) -> str:
+    """"no app label", "no version label", both (each found by its own words), or "" with both."""
+    return ", ".join(f"no {m} label" for m in missing)
+
+
+# what each missing label costs (the Labels column's tooltip)
+_MISSING_LABEL_EFFECT = {
+    "app": "No app label (app, app.kubernetes.io/name or service.istio.io/canonical-name): it belongs to no "
+           "app.",
+    "version": "No version label (version, app.kubernetes.io/version or service.istio.io/canonical-revision): "
+               "its telemetry calls its version \"latest\", and versions cannot be told apart.",
+}
 
 
 def _worst_health(statuses: Sequence[str]) -> str:
@@ -146,7 +167,10 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         # with no traffic there is no node: the pods' state is joined in, as Kiali's workload list does
         own = [i for i in hids if judged is not None and judged.nodes[i].node_type == NODE_WORKLOAD]
         status = health(own) if own else _worst_health([s for s in (health(hids), workload_status([w])[0]) if s])
-        out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids))
+        # as Kiali, a waypoint is not asked for app and version labels
+        missing = () if is_waypoint(w) else tuple(w.missing_labels)
+        out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids,
+                                      missing_labels=missing))
     for app in inventory.apps():
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == app.namespace
                and n.app == app.name]
@@ -234,7 +258,8 @@ class ListModel(QAbstractTableModel):
         col = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return {"Name": row.name, "Namespace": row.namespace, "Health": row.health or NO_HEALTH,
-                    "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Config": row.badge}[col]
+                    "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Labels": row.labels_text,
+                    "Config": row.badge}[col]
         if role == FILTER_ROLE:
             text = self.data(index, Qt.ItemDataRole.DisplayRole)
             return _FROM_START + text if col == "Type" else text
@@ -243,14 +268,18 @@ class ListModel(QAbstractTableModel):
                 return _HEALTH_RANK.get(row.health, 4)
             if col == "Config":  # errors first, then warnings, then ok
                 return -(row.errors * 10000 + row.warnings)
+            if col == "Labels":  # the most missing first (no app weighs more than no version), as Config
+                return -(2 * ("app" in row.missing_labels) + ("version" in row.missing_labels))
             return self.data(index, Qt.ItemDataRole.DisplayRole).lower()
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == "Health" and row.health in _HEALTH_COLOUR:
                 return QBrush(QColor(_HEALTH_COLOUR[row.health]))
             if col == "Config" and (row.errors or row.warnings):
                 return QBrush(QColor(_BADGE_COLOUR["error" if row.errors else "warning"]))
-            if col == "Sidecar" and row.sidecar == "missing":
+            if (col == "Sidecar" and row.sidecar == "missing") or (col == "Labels" and row.missing_labels):
                 return QBrush(QColor(_BADGE_COLOUR["warning"]))
+        if role == Qt.ItemDataRole.ToolTipRole and col == "Labels" and row.missing_labels:
+            return "\n".join(_MISSING_LABEL_EFFECT.get(m, f"No {m} label.") for m in row.missing_labels)
         return None
 
 

@@ -236,18 +236,34 @@ def _labels(labels: dict[str, str]) -> str:
     return _list([f"<code>{_e(k)}={_e(v)}</code>" for k, v in sorted(labels.items())])
 
 
-# -- a workload's controller's own word, in its kind's vocabulary -----------------------
+# -- a workload's labels and its controller's own word, in its kind's vocabulary -----------------------
 # the kinds whose controller keeps a number of replicas (kubectl's READY column: ready/desired)
 _REPLICA_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "Rollout", "DeploymentConfig", "ReplicationController")
 # the colour of a Job's state, of a bare pod's phase (the rest in the text's own)
 _STATE_COLOUR = {"Failed": HEALTH_COLOUR[FAILURE], "Failing": HEALTH_COLOUR[FAILURE],
                  "Suspended": HEALTH_COLOUR[DEGRADED], "Pending": HEALTH_COLOUR[DEGRADED],
                  "Unknown": HEALTH_COLOUR[DEGRADED]}
+# what a missing app or version label costs (Kiali marks them "Missing App", "Missing Version")
+_MISSING_LABEL = {"app": "it belongs to no app", "version": "its telemetry calls its version \"latest\""}
 
 
 def _coloured(text: str, colour: str | None) -> str:
     """``text`` (HTML) in ``colour``, or as it is with none."""
     return f"<span style='color:{colour}'>{text}</span>" if colour else text
+
+
+def _app_version_rows(w: Workload, waypoint: bool) -> list[tuple[str, str]]:
+    """The App and Version rows: the label's value, or that it is missing and what that costs (a
+    waypoint, as in Kiali, needs neither)."""
+    missing = [] if waypoint else w.missing_labels
+    rows = []
+    for title, what, value in (("App", "app", w.app), ("Version", "version", w.version)):
+        if what in missing:
+            rows.append((title, _coloured(f"no {what} label", HEALTH_COLOUR[DEGRADED])
+                         + f" ({_e(_MISSING_LABEL[what])})"))
+        else:
+            rows.append((title, _e(value or "-")))
+    return rows
 
 
 def _controller_rows(w: Workload) -> list[tuple[str, str]]:
@@ -638,7 +654,7 @@ class SidePanel(QWidget):
                                     "namespace's ambient workloads (what it reports is their HTTP/gRPC traffic)"))
         if w is not None:
             rows.insert(0, ("Kind", _e(w.kind)))
-            rows += [("App", _e(w.app or "-")), ("Version", _e(w.version or "-"))] + _controller_rows(w)
+            rows += _app_version_rows(w, waypoint or is_waypoint(w)) + _controller_rows(w)
             if w.created:
                 rows.append(("Created", _e(w.created)))
             sc = w.has_sidecar
