@@ -762,6 +762,24 @@ class InjectionChange:
         return f"{note}{counted(len(self.restart), 'workload')} must restart to {verb} their sidecar: " + ", ".join(self.restart)
 
 
+def opts_out_of_injection(w: Workload) -> bool:
+    """Whether a workload's pods refuse a sidecar (``sidecar.istio.io/inject: "false"``): written on the
+    pods (the template), as a label or an annotation."""
+    return any((marks.get("sidecar.istio.io/inject") or "").lower() == "false"
+               for marks in (w.labels, w.annotations, *(p.labels for p in w.pods), *(p.annotations for p in w.pods)))
+
+
+def restarts_for_injection(w: Workload, enable: bool) -> bool:
+    """Whether a running workload must restart to get (``enable``) or lose its sidecar once its
+    namespace's injection is turned so: injection changes new pods only. A bare Pod is no controller
+    to restart, and a workload that opts out gets no sidecar either way."""
+    if w.kind == "Pod" or not w.pods:
+        return False
+    if enable:
+        return w.has_sidecar is False and not opts_out_of_injection(w)
+    return bool(w.has_sidecar)
+
+
 def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionChange:
     ns = inv.namespace(namespace)
     labels: dict[str, str | None] = {"istio-injection": "enabled" if enable else "disabled"}
@@ -770,18 +788,8 @@ def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionC
         # as Kiali's buildNamespaceInjectionPatch: the two labels together leave pods to istio-injection,
         # so the revision label only misleads (it is removed when disabling too)
         labels["istio.io/rev"] = None
-    restart = []
-    for w in inv.workloads:
-        if w.namespace != namespace or w.kind in ("Pod",) or not w.pods:
-            continue
-        # the opt-out is written on the pods (the template), as a label or an annotation
-        opted_out = any((marks.get("sidecar.istio.io/inject") or "").lower() == "false"
-                        for marks in (w.labels, w.annotations, *(p.labels for p in w.pods),
-                                      *(p.annotations for p in w.pods)))
-        if enable and w.has_sidecar is False and not opted_out:
-            restart.append(f"{w.name} ({w.kind})")
-        elif not enable and w.has_sidecar:
-            restart.append(f"{w.name} ({w.kind})")
+    restart = [f"{w.name} ({w.kind})" for w in inv.workloads
+               if w.namespace == namespace and restarts_for_injection(w, enable)]
     ambient = ns is not None and ns.labels.get("istio.io/dataplane-mode") == "ambient"
     return InjectionChange(namespace, enable, labels, sorted(restart), ambient, revision)
 
