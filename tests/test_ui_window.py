@@ -349,7 +349,9 @@ def test_empty_live_cluster_shows_a_kubectl_line(qtbot, make_window) -> None:
     w = make_window(context="quiet", namespaces=["shop"], factories={"quiet": lambda: src})
     qtbot.waitUntil(lambda: w.empty.mode == "no-traffic", timeout=5000)
     assert not w.empty.start_button.isVisibleTo(w)
-    first, second = w.empty.command.toPlainText().splitlines()
+    restart, first, second = [c for c in w.empty.command.toPlainText().splitlines() if not c.startswith("#")]
+    assert restart == "kubectl rollout restart -n shop deployment/legacy-v1", \
+        "legacy-v1 runs no sidecar in a namespace with injection on: it reports nothing until restarted"
     assert first.startswith("kubectl apply -n shop -f ") and first.endswith("samples/curl/curl.yaml"), \
         "no curl deployment in shop: start Istio's curl sample first"
     assert second.startswith("kubectl exec deploy/curl -n shop")
@@ -863,7 +865,7 @@ def test_traffic_command_uses_an_existing_curl_and_prefers_helloworld() -> None:
     from tests.ui_helpers import workload
 
     inv = small_inventory("shop")
-    inv.workloads.append(workload("curl", "shop", "curl"))
+    inv.workloads += [workload("curl", "shop", "curl"), workload("helloworld-v1", "shop", "hello")]
     inv.services.append(Service("helloworld", "shop", ports=[ServicePort("http", 5000)], selector={"app": "hello"}))
     assert traffic_command(inv, ["shop"]) == ("kubectl exec deploy/curl -n shop -- sh -c 'while true; do curl -s "
                                               "http://helloworld.shop.svc.cluster.local:5000/hello; sleep 1; done'")

@@ -1,7 +1,9 @@
 """Empty and first-run states, shown in place of the graph.
 
 - *No traffic*: the window holds no requests. Say so, list the idle workloads the inventory found and
-  show how to make traffic (in the demo: a "Start traffic" button).
+  show how to make traffic (in the demo: a "Start traffic" button); first, for a namespace whose pods
+  run no sidecar, how to put it in the mesh (``meshdesk.mesh.traffic_advice``), as nothing is recorded
+  before.
 - *No cluster*: no kubeconfig, or the cluster cannot be reached. Offer the demo mesh or another
   kubeconfig file.
 """
@@ -12,7 +14,7 @@ import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,32 +26,33 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.traffic_advice import CURL_SAMPLE, no_traffic_advice, traffic_command
 
-TRAFFIC_COMMAND = ("kubectl exec deploy/curl -n {ns} -- sh -c 'while true; do "
-                   "curl -s http://{svc}.{ns}.svc.cluster.local:{port}{path}; sleep 1; done'")
-
-
-CURL_SAMPLE = "https://raw.githubusercontent.com/istio/istio/master/samples/curl/curl.yaml"
+__all__ = ["CURL_SAMPLE", "EmptyState", "traffic_command"]
 
 
-def traffic_command(inventory: Inventory | None, namespaces: Sequence[str]) -> str:
-    """kubectl lines that send requests to a service of the first namespace (helloworld if present),
-    starting Istio's curl sample first when the namespace has no ``curl`` deployment."""
-    ns = namespaces[0] if namespaces else "default"
-    svc, port, path = "helloworld", 5000, "/hello"
-    if inventory is not None:
-        services = [s for s in inventory.services if s.namespace in namespaces]
-        chosen = next((s for s in services if s.name == "helloworld"), None) or \
-            next((s for s in services if s.name == "productpage"), None) or \
-            (services[0] if services else None)
-        if chosen is not None:
-            ns, svc = chosen.namespace, chosen.name
-            port = chosen.ports[0].port if chosen.ports else 80
-            path = {"helloworld": "/hello", "productpage": "/productpage"}.get(svc, "/")
-    command = TRAFFIC_COMMAND.format(ns=ns, svc=svc, port=port, path=path)
-    if inventory is not None and inventory.workload(ns, "curl") is None:
-        command = f"kubectl apply -n {ns} -f {CURL_SAMPLE}\n{command}"
-    return command
+class CommandBox(QPlainTextEdit):
+    """Commands to copy, read-only, as tall as their lines wrapped at its width (up to ten)."""
+
+    MAX_LINES = 10
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setFont(QFont("monospace"))
+        self.document().documentLayout().documentSizeChanged.connect(lambda _size: self._fit())
+        self._fit()
+
+    def _fit(self) -> None:
+        # a plain text document's height is counted in lines (wrapped ones included)
+        lines = max(1, min(self.MAX_LINES, round(self.document().documentLayout().documentSize().height())))
+        margins = self.contentsMargins()
+        extra = 2 * self.frameWidth() + margins.top() + margins.bottom() + 2 * self.document().documentMargin()
+        self.setFixedHeight(int(self.fontMetrics().lineSpacing() * lines + extra) + 2)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
 
 
 class EmptyState(QWidget):
@@ -59,6 +62,7 @@ class EmptyState(QWidget):
     retryRequested = Signal()
     showIdleRequested = Signal()
     settingsRequested = Signal()
+    enableInjectionRequested = Signal(str)  # a namespace not in the mesh
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,10 +84,7 @@ class EmptyState(QWidget):
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.text)
-        self.command = QPlainTextEdit()
-        self.command.setReadOnly(True)
-        self.command.setFont(QFont("monospace"))
-        self.command.setMaximumHeight(72)
+        self.command = CommandBox()
         lay.addWidget(self.command)
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start traffic")
@@ -101,8 +102,11 @@ class EmptyState(QWidget):
         self.idle_button = QPushButton("Show idle nodes")
         self.idle_button.setToolTip("Draw the workloads that exist but had no traffic in the time window")
         self.idle_button.clicked.connect(self.showIdleRequested)
-        self._buttons = (self.start_button, self.idle_button, self.settings_button, self.retry_button,
-                         self.demo_button, self.kubeconfig_button)
+        self.injection_button = QPushButton("Enable sidecar injection…")
+        self.injection_button.clicked.connect(
+            lambda: self.enableInjectionRequested.emit(self.injection_button.property("namespace")))
+        self._buttons = (self.start_button, self.injection_button, self.idle_button, self.settings_button,
+                         self.retry_button, self.demo_button, self.kubeconfig_button)
         for b in self._buttons:
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -115,8 +119,10 @@ class EmptyState(QWidget):
         outer.addStretch(2)
 
     def show_no_traffic(self, inventory: Inventory | None, namespaces: Sequence[str], *, demo: bool,
-                        duration_label: str = "", replayed: str = "") -> None:
-        """``replayed``: the past moment replay shows (then nothing can be started or sent to it)."""
+                        duration_label: str = "", replayed: str = "", can_enable_injection: bool = False) -> None:
+        """``replayed``: the past moment replay shows (then nothing can be started or sent to it).
+        ``can_enable_injection``: the window can open the action that labels a namespace for injection
+        (offered for a namespace not in the mesh)."""
         self.mode = "no-traffic"
         window = f" in the {duration_label} before {replayed}" if replayed and duration_label else \
             f" before {replayed}" if replayed else f" in the last {duration_label}" if duration_label else ""
@@ -138,15 +144,38 @@ class EmptyState(QWidget):
             self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
             self._only(*([self.idle_button] if idle else []))
             return
+        offer: list[QPushButton] = []
         if demo:
             parts.append("The demo's traffic is stopped. Start it to see the mesh come alive.")
             self.command.hide()
+            offer.append(self.start_button)
         else:
-            parts.append("To generate traffic, run for example:")
-            self.command.setPlainText(traffic_command(inventory, list(namespaces)))
-            self.command.show()
+            advice = no_traffic_advice(inventory, list(namespaces))
+            # nothing is recorded where no proxy runs: say how to join the mesh before how to send requests
+            outside = [g.namespace for g in advice.gaps if g.not_in_mesh]
+            for gap in advice.gaps:
+                sentence = _esc(gap.sentence())
+                if can_enable_injection and gap.namespace == (outside[0] if outside else None):
+                    sentence += " The button <b>Enable sidecar injection</b> below labels it for you."
+                parts.append(sentence)
+            if not advice.traffic:
+                parts.append(_esc(advice.traffic_sentence()))
+            if advice.gaps:  # the commands come under comments saying which step each is
+                parts.append("Run, for example:" if advice.traffic else "Run:")
+            elif advice.traffic:
+                parts.append(_esc(advice.traffic_sentence()))
+            if outside and can_enable_injection:
+                self.injection_button.setText(f"Enable sidecar injection in {outside[0]}…")
+                self.injection_button.setProperty("namespace", outside[0])
+                offer.append(self.injection_button)
+            self._set_commands(advice.script())
         self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
-        self._only(*([self.start_button] if demo else []), *([self.idle_button] if idle else []))
+        self._only(*offer, *([self.idle_button] if idle else []))
+
+    def _set_commands(self, lines: Sequence[str]) -> None:
+        if lines:
+            self.command.setPlainText("\n".join(lines))
+        self.command.setVisible(bool(lines))
 
     def show_no_namespace(self) -> None:
         self.mode = "no-namespace"

@@ -386,6 +386,7 @@ class MainWindow(QMainWindow):
         self.replay.timeChosen.connect(self._replay_to)
         self.replay.liveRequested.connect(lambda: self.toolbar.replay_action.setChecked(False))
         self.empty.showIdleRequested.connect(lambda: self.toolbar.choose(idle_nodes=True))
+        self.empty.enableInjectionRequested.connect(self._enable_injection)
         self.view.nodeDoubleClicked.connect(self._on_double_click)
 
     # -- sources ------------------------------------------------------------------------------------
@@ -896,9 +897,11 @@ class MainWindow(QMainWindow):
             demo = self._demo_source() is not None
             label = next((lbl for d, lbl in DURATIONS if d == self.toolbar.choices.duration), "")
             at = self._replay_at
+            ctl = self.actions_controller
             self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
                                        duration_label=label.replace("Last ", ""),
-                                       replayed=time.strftime("%H:%M", time.localtime(at)) if at else "")
+                                       replayed=time.strftime("%H:%M", time.localtime(at)) if at else "",
+                                       can_enable_injection=ctl is not None and ctl.enabled)
             self.stack.setCurrentWidget(self.empty)
         if not later:
             self._finish_show(graph)
@@ -963,6 +966,21 @@ class MainWindow(QMainWindow):
         extra = f" (repeated {msg.repeats} more times)" if msg.repeats else ""
         self.statusBar().showMessage(f"{title_for(msg.kind)}: {msg.text}{extra}" if msg.level == "error"
                                      else msg.text + extra, 10000)
+
+    def _enable_injection(self, namespace: str) -> None:
+        """The empty state's way into the mesh: the action that labels ``namespace`` for injection (its
+        dialog shows the change and the workloads to restart); a refusal (RBAC) goes to the status bar."""
+        ctl, inventory = self.actions_controller, self.inventory
+        if ctl is None or inventory is None:
+            return
+        spec = next((s for s in ctl.specs_for(None, self.graph, inventory)
+                     if s.key == "injection" and s.namespace == namespace), None)
+        if spec is None:
+            return
+        if spec.problem:
+            self.statusBar().showMessage(spec.problem, 10000)
+        else:
+            ctl.open(spec, inventory)
 
     def _on_double_click(self, nid: str) -> None:
         """Kiali's drill-down: the node's own graph (its callers and callees), with its details. A node

@@ -1,0 +1,153 @@
+"""What a user whose namespaces show no traffic is told to do: put a namespace that runs no sidecar in the
+mesh (label, restart) before sending it requests; restart the workloads whose pods predate injection
+(not those that opt out); curl a service that answers HTTP. In the window (real widgets, offscreen,
+against the Kubernetes API emulator and a real Prometheus) and from ``meshdesk graph``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshdesk.mesh.inventory import Inventory, Namespace, Service, ServicePort
+from meshdesk.mesh.traffic_advice import no_traffic_advice, traffic_command
+from meshdesk.ui.mainwindow import MainWindow
+from tests import prom_server
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.ui_helpers import open_windows, workload
+
+prometheus_server = prom_server.prometheus_server  # the session's real Prometheus (skips without the binary)
+
+CONTEXT = "prod-east"
+
+pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
+
+
+def deployment(name: str, ns: str, app: str, *, port: int = 8080, opt_out: bool = False) -> dict[str, Any]:
+    labels = {"app": app, "version": "v1"}
+    annotations = {"sidecar.istio.io/inject": "false"} if opt_out else {}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels, "annotations": annotations},
+                                  "spec": {"containers": [{"name": app, "image": f"example/{app}:1",
+                                                           "ports": [{"containerPort": port}]}]}}}}
+
+
+def service(name: str, ns: str, selector: dict[str, str] | None, port: int, port_name: str = "http") -> dict[str, Any]:
+    spec: dict[str, Any] = {"ports": [{"name": port_name, "port": port, "targetPort": port}]}
+    if selector is not None:
+        spec["selector"] = selector
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+
+def cluster(emu: KubeEmulator, shared_dir: Path, tmp_path: Path, prometheus_url: str) -> str:
+    """``plain``: no injection label, pods without sidecars. ``late``: labelled after its pods started
+    (``orders-v1`` needs a restart; ``legacy-v1`` opts out). ``data``: injection on, and the services a
+    request loop must not call (TCP, selector-less HTTPS) beside one it should (``web``)."""
+    emu.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+    emu.add_namespace("plain")
+    emu.add(deployment("web-v1", "plain", "web"))
+    emu.add(service("web", "plain", {"app": "web"}, 8080))
+    emu.add_namespace("late")
+    emu.add(deployment("orders-v1", "late", "orders"))
+    emu.add(deployment("legacy-v1", "late", "legacy", opt_out=True))
+    emu.add(service("orders", "late", {"app": "orders"}, 8080))
+    emu.add_namespace("data", {"istio-injection": "enabled"})
+    emu.add(deployment("archive-db", "data", "archive-db", port=5432))
+    emu.add(service("archive-db", "data", {"app": "archive-db"}, 5432, "tcp-postgres"))
+    emu.add(service("aaa-external", "data", None, 443, "https"))
+    emu.add(deployment("web-v1", "data", "web"))
+    emu.add(service("web", "data", {"app": "web"}, 8080))
+    emu.run_workloads()
+    emu.add_namespace("late", {"istio-injection": "enabled"})  # after its pods: they run no sidecar
+    from meshdesk.store.settings import load_settings
+
+    settings = load_settings()
+    cs = settings.context_settings(CONTEXT)
+    cs.prometheus_url = prometheus_url
+    settings.set_context_settings(CONTEXT, cs)
+    settings.save()
+    return str(emu.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT))
+
+
+@pytest.fixture
+def app_window(qtbot: Any) -> Iterator[Callable[..., MainWindow]]:
+    """The app's own window (actions installed, as ``meshdesk`` opens it) on a kubeconfig's context."""
+    from meshdesk.ui.app import make_window
+
+    def new_window(kubeconfig: str, namespaces: list[str]) -> MainWindow:
+        return make_window(argparse.Namespace(demo=False, kubeconfig=kubeconfig, context=CONTEXT,
+                                              namespace=namespaces, snapshot=None, ))
+
+    yield from open_windows(qtbot, new_window)
+
+
+def no_traffic(qtbot: Any, w: MainWindow) -> None:
+    qtbot.waitUntil(lambda: w.stack.currentWidget() is w.empty and w.empty.mode == "no-traffic"
+                    and w.inventory is not None, timeout=20000)
+
+
+@pytest.mark.ui
+@pytest.mark.prometheus
+@pytest.mark.shared
+def test_a_namespace_outside_the_mesh_is_told_to_join_it_before_traffic_is_sent(
+        kube_emulator, shared_dir, prometheus_server, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    w = app_window(cluster(kube_emulator, shared_dir, tmp_path, prometheus_server.url), ["plain"])
+    no_traffic(qtbot, w)
+    text = w.empty.text.text()
+    assert "plain is not in the mesh" in text and "Istio records none of its traffic" in text
+    commands = [c for c in w.empty.command.toPlainText().splitlines() if not c.startswith("#")]
+    assert commands[:2] == ["kubectl label namespace plain istio-injection=enabled",
+                            "kubectl rollout restart -n plain deployment/web-v1"], "label and restart come first"
+    assert commands[2].startswith("kubectl apply -n plain -f ") and "web.plain.svc.cluster.local:8080/" in commands[3]
+    assert text.index("not in the mesh") < text.index("Run, for example")
+    # every command line is shown whole, not scrolled out of sight
+    box = w.empty.command
+    assert box.verticalScrollBar().maximum() == 0 and box.isVisibleTo(w)
+    # the way to do it from here: the action that labels the namespace, with its restart list
+    button = w.empty.injection_button
+    assert button.isVisibleTo(w) and button.text() == "Enable sidecar injection in plain…"
+    button.click()
+    qtbot.waitUntil(lambda: w.actions_controller.dialog is not None, timeout=5000)
+    dialog = w.actions_controller.dialog
+    assert dialog.form.title == "Enable sidecar injection" and "web-v1 (Deployment)" in dialog.form.restart_label.text()
+    dialog.close()
+
+
+@pytest.mark.ui
+@pytest.mark.prometheus
+@pytest.mark.shared
+def test_the_request_loop_calls_an_http_service_with_workloads(
+        kube_emulator, shared_dir, prometheus_server, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    w = app_window(cluster(kube_emulator, shared_dir, tmp_path, prometheus_server.url), ["data"])
+    no_traffic(qtbot, w)
+    command = w.empty.command.toPlainText()
+    assert "curl -s http://web.data.svc.cluster.local:8080/;" in command
+    assert "aaa-external" not in command and "archive-db" not in command
+    assert "in the mesh" not in w.empty.text.text()  # injection on and every pod has its sidecar
+
+
+def _inventory(*services: Service) -> Inventory:
+    return Inventory(namespaces=[Namespace("data", {"istio-injection": "enabled"})],
+                     workloads=[workload("db-v1", "data", "db"), workload("web-v1", "data", "web")],
+                     services=list(services))
+
+
+def test_the_request_loop_prefers_a_port_that_says_http_and_avoids_tls_ports() -> None:
+    web = Service("web", "data", ports=[ServicePort("", 443), ServicePort("metrics", 9090),
+                                         ServicePort("api", 8000, app_protocol="http")], selector={"app": "web"})
+    assert "web.data.svc.cluster.local:8000/" in traffic_command(_inventory(web), ["data"])
+    plain = Service("web", "data", ports=[ServicePort("", 443), ServicePort("", 8080)], selector={"app": "web"})
+    assert "web.data.svc.cluster.local:8080/" in traffic_command(_inventory(plain), ["data"])
+
+
+def test_with_no_http_service_to_call_the_advice_says_what_to_do_without_a_url() -> None:
+    db = Service("db", "data", ports=[ServicePort("tcp-postgres", 5432)], selector={"app": "db"})
+    tls = Service("web", "data", ports=[ServicePort("https", 443)], selector={"app": "web"})
+    advice = no_traffic_advice(_inventory(db, tls), ["data"])
+    assert advice.traffic == "" and advice.script() == []
+    assert "No Service in data has an HTTP port with workloads behind it" in advice.traffic_sentence()
+    assert "http://" not in "\n".join(advice.lines())
