@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD
 from meshdesk.mesh.inventory import Inventory, Namespace, Service, ServicePort
 from meshdesk.mesh.traffic_advice import no_traffic_advice, traffic_command
 from meshdesk.ui.mainwindow import MainWindow
@@ -115,6 +116,65 @@ def test_a_namespace_outside_the_mesh_is_told_to_join_it_before_traffic_is_sent(
     dialog = w.actions_controller.dialog
     assert dialog.form.title == "Enable sidecar injection" and "web-v1 (Deployment)" in dialog.form.restart_label.text()
     dialog.close()
+    # the summary says the same: not in the mesh, and how to put it there
+    w.panel.show_selection([])
+    qtbot.waitUntil(lambda: "Sidecar injection" in w.panel.text(), timeout=5000)
+    panel = w.panel.text()
+    assert "not enabled: plain is not in the mesh" in panel
+    assert "kubectl label namespace plain istio-injection=enabled" in panel
+
+
+@pytest.mark.ui
+@pytest.mark.prometheus
+@pytest.mark.shared
+def test_pods_started_before_injection_are_told_to_restart_and_opt_outs_are_kept_apart(
+        kube_emulator, shared_dir, prometheus_server, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from meshdesk.ui.lists import WORKLOADS, MeshLists
+
+    w = app_window(cluster(kube_emulator, shared_dir, tmp_path, prometheus_server.url), ["late"])
+    no_traffic(qtbot, w)
+    text = w.empty.text.text()
+    assert "In late, orders-v1 started before sidecar injection was enabled" in text
+    assert "until then it reports no traffic" in text and "legacy-v1 started" not in text
+    assert "not in the mesh" not in text and not w.empty.injection_button.isVisibleTo(w)
+    commands = w.empty.command.toPlainText().splitlines()
+    assert "kubectl rollout restart -n late deployment/orders-v1" in commands
+    assert commands.index("kubectl rollout restart -n late deployment/orders-v1") < \
+        next(i for i, c in enumerate(commands) if c.startswith("kubectl exec deploy/curl"))
+    # the summary names them apart: restart those, leave the one that opts out
+    w.panel.show_selection([])
+    qtbot.waitUntil(lambda: "Missing sidecars" in w.panel.text(), timeout=5000)
+    panel = w.panel.text()
+    assert "orders-v1: started before injection was enabled: restart it" in panel
+    assert "kubectl rollout restart -n late deployment/orders-v1" in panel
+    assert 'Opted out\nlegacy-v1 (sidecar.istio.io/inject: "false")' in panel
+    assert "legacy-v1" not in panel[panel.index("Missing sidecars"):panel.index("Opted out")]
+    assert "Sidecar injection\nenabled" in panel
+    # the app's and the workload's own panels say what gets it its sidecar
+    w.empty.idle_button.click()
+    qtbot.waitUntil(lambda: w.stack.currentWidget() is w.view and w.graph is not None
+                    and any(n.workload == "orders-v1" for n in w.graph.nodes.values()), timeout=15000)
+    orders = next(n for n in w.graph.nodes.values() if n.workload == "orders-v1" and n.node_type == NODE_APP)
+    w.view.select([orders.id])
+    qtbot.waitUntil(lambda: w.panel.kind == "app", timeout=5000)
+    assert "orders-v1 (v1): 1/1 pods ready, no sidecar: restart it to get one" in w.panel.text()
+    w.toolbar.choose(graph_type="workload")
+    qtbot.waitUntil(lambda: w.graph is not None and w.graph.request.graphType == "workload"
+                    and any(n.node_type == NODE_WORKLOAD for n in w.graph.nodes.values()), timeout=15000)
+    orders = next(n for n in w.graph.nodes.values() if n.workload == "orders-v1" and n.node_type == NODE_WORKLOAD)
+    w.view.select([orders.id])
+    qtbot.waitUntil(lambda: w.panel.kind == "workload", timeout=5000)
+    assert "missing: started before injection was enabled; restart to get the sidecar\n" \
+        "kubectl rollout restart -n late deployment/orders-v1" in w.panel.text()
+    legacy = next(n for n in w.graph.nodes.values() if n.workload == "legacy-v1" and n.node_type == NODE_WORKLOAD)
+    w.view.select([legacy.id])
+    qtbot.waitUntil(lambda: "legacy-v1" in w.panel.title.text(), timeout=5000)
+    assert 'none: it opts out (sidecar.istio.io/inject: "false")' in w.panel.text()
+    # and the workloads list
+    lists = w.findChild(MeshLists)
+    qtbot.waitUntil(lambda: lists is not None and len(lists.pages[WORKLOADS].model.rows) == 2, timeout=5000)
+    sidecar = {r.name: r.sidecar for r in lists.pages[WORKLOADS].model.rows}
+    assert sidecar == {"orders-v1": "missing: restart", "legacy-v1": "missing"}
 
 
 @pytest.mark.ui

@@ -54,6 +54,7 @@ from meshdesk.mesh.graph.model import (
     TrafficGraph,
 )
 from meshdesk.mesh.inventory import Inventory, Workload
+from meshdesk.mesh.routing import restarts_for_injection
 from meshdesk.mesh.validation_badges import (
     badge_text,
     counts,
@@ -82,6 +83,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     SERVICES: ("Name", "Namespace", "Health", "Sidecar", "Config"),
     CONFIG: ("Name", "Namespace", "Kind", "Config"),
 }
+
+
+RESTART = "missing: restart"  # the sidecar column of a workload that gets its sidecar by a restart
 
 
 @dataclass
@@ -124,13 +128,17 @@ def _worst_health(statuses: Sequence[str]) -> str:
     return min(statuses, key=lambda s: _HEALTH_RANK.get(s, 4)) if statuses else ""
 
 
-def _sidecar_text(has: bool | None, ambient: bool = False, control_plane: bool = False) -> str:
+def _sidecar_text(has: bool | None, ambient: bool = False, control_plane: bool = False,
+                  restart: bool = False) -> str:
     """The sidecar column; in an ambient namespace a pod without a sidecar is as it should be, and so
-    it is in the control plane's namespace (Kiali flags none there either)."""
+    it is in the control plane's namespace (Kiali flags none there either). ``restart``: its pods started
+    before its namespace's injection was enabled, and a restart gives them the sidecar."""
     if ambient and has is False:
         return "ambient"
     if control_plane and has is False:
         return "control plane"
+    if restart and has is False:
+        return RESTART
     return "yes" if has else "missing" if has is False else "unknown"
 
 
@@ -146,6 +154,10 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     judged = graph.list_health if graph is not None and graph.list_health is not None else graph
     judged_nodes = list(judged.nodes.values()) if judged is not None else []
     ambient = ambient_namespaces(inventory)
+    injected = {n.name for n in inventory.namespaces if n.injection_enabled}
+
+    def restart(workloads: Sequence[Workload]) -> bool:
+        return any(w.namespace in injected and restarts_for_injection(w, True) for w in workloads)
 
     def health(ids: list[str]) -> str:
         assert judged is not None or not ids
@@ -162,7 +174,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                 and n.workload == w.name]
         e, wn = errors_warnings(objects_for_workload(inventory, w), [w])
         side = "waypoint" if is_waypoint(w) else \
-            _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in CONTROL_PLANE_NAMESPACES)
+            _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in CONTROL_PLANE_NAMESPACES, restart([w]))
         # a workload node's health counts its pods; an app (version) node's is its requests alone, and
         # with no traffic there is no node: the pods' state is joined in, as Kiali's workload list does
         own = [i for i in hids if judged is not None and judged.nodes[i].node_type == NODE_WORKLOAD]
@@ -184,7 +196,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                              bool(app.workloads) and all(is_ambient(w, ambient) for w in app.workloads),
-                             app.namespace in CONTROL_PLANE_NAMESPACES)
+                             app.namespace in CONTROL_PLANE_NAMESPACES, restart(app.workloads))
         # the app's own health where the graph has it (its box's: all versions' requests, all its pods),
         # so the list, the box and its panel agree; else its nodes' requests with its pods' state
         whole = next((h for i in hids if isinstance(h := judged.nodes[i].extra.get("appHealth"), Health)), None) \
@@ -201,7 +213,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    all(is_ambient(w, ambient) for w in behind),
-                                                   s.namespace in CONTROL_PLANE_NAMESPACES)
+                                                   s.namespace in CONTROL_PLANE_NAMESPACES, restart(behind))
         e, wn = counts(validations, [*(key_of(o) for o in objects_for_service(inventory, s)),
                                      (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids))
@@ -276,10 +288,12 @@ class ListModel(QAbstractTableModel):
                 return QBrush(QColor(_HEALTH_COLOUR[row.health]))
             if col == "Config" and (row.errors or row.warnings):
                 return QBrush(QColor(_BADGE_COLOUR["error" if row.errors else "warning"]))
-            if (col == "Sidecar" and row.sidecar == "missing") or (col == "Labels" and row.missing_labels):
+            if (col == "Sidecar" and row.sidecar in ("missing", RESTART)) or (col == "Labels" and row.missing_labels):
                 return QBrush(QColor(_BADGE_COLOUR["warning"]))
         if role == Qt.ItemDataRole.ToolTipRole and col == "Labels" and row.missing_labels:
             return "\n".join(_MISSING_LABEL_EFFECT.get(m, f"No {m} label.") for m in row.missing_labels)
+        if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar == RESTART:
+            return "Its pods started before sidecar injection was enabled: restart them (kubectl rollout restart) to get the sidecar"
         return None
 
 

@@ -34,6 +34,8 @@ from meshdesk.mesh.graph.model import (
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.routing import opts_out_of_injection, restarts_for_injection
+from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING
 from meshdesk.ui.canvas.items import (
     error_share,
@@ -216,6 +218,58 @@ def _list(items: Sequence[str], empty: str = "none") -> str:
     if not items:
         return f"<i>{_e(empty)}</i>"
     return "<br>".join(items)
+
+
+def _sidecar_rows(inv: Inventory, ns: str, wls: Sequence[Workload]) -> list[tuple[str, str]]:
+    """A sidecar namespace's summary rows: the workloads without a sidecar by what to do about them
+    (restart those started before injection was enabled; nothing for those that opt out), and whether
+    injection is on (off, with no sidecar running: the namespace is not in the mesh, and how to put it
+    there). The workloads to restart are those the injection action names (``mesh_gap``)."""
+    nso = inv.namespace(ns)
+    enabled = nso is not None and nso.injection_enabled
+    gap = mesh_gap(inv, ns)
+    restart = gap.restart if gap is not None and enabled else []
+    opted = [w.name for w in wls if w.has_sidecar is False and opts_out_of_injection(w)]
+    skip = {w.name for w in restart} | set(opted)
+    other = [w.name for w in wls if w.has_sidecar is False and w.name not in skip]
+    lines = [", ".join(_e(m) for m in other)] if other else []
+    if restart:
+        commands = rollout_restart(ns, restart, gap.kind_counts if gap is not None else None)
+        lines.append(f"<span style='color:#d18b00'>{_e(', '.join(w.name for w in restart))}</span>: started "
+                     f"before injection was enabled: restart {'it' if len(restart) == 1 else 'them'}"
+                     + "".join(f"<br><code>{_e(c)}</code>" for c in commands))
+    rows = [("Missing sidecars", "<br>".join(lines) or "none")]
+    if opted:  # no sidecar, on purpose
+        rows.append(("Opted out", f"{_e(', '.join(opted))} (<code>sidecar.istio.io/inject: \"false\"</code>)"))
+    if nso is not None:
+        injection = "enabled" if enabled else "not enabled"
+        if gap is not None and gap.not_in_mesh:
+            injection += (f": {_e(ns)} is not in the mesh. Label it and restart its workloads:"
+                          + "".join(f"<br><code>{_e(c)}</code>" for c in gap.commands()))
+        rows.append(("Sidecar injection", injection))
+    return rows
+
+
+def _predates_injection(inv: Inventory, w: Workload) -> bool:
+    """Whether a workload runs no sidecar only because its pods started before its namespace's injection
+    was enabled (a restart gives it one)."""
+    nso = inv.namespace(w.namespace)
+    return nso is not None and nso.injection_enabled and restarts_for_injection(w, True)
+
+
+def _missing_sidecar(inv: Inventory, w: Workload) -> str:
+    """A workload panel's "Sidecar" when it runs none: why, and what to do."""
+    if opts_out_of_injection(w):
+        return "none: it opts out (<code>sidecar.istio.io/inject: \"false\"</code>)"
+    missing = "<span style='color:#d18b00'>missing</span>"
+    nso = inv.namespace(w.namespace)
+    if _predates_injection(inv, w):
+        commands = rollout_restart(w.namespace, [w])
+        return (f"{missing}: started before injection was enabled; restart to get the sidecar"
+                + (f"<br><code>{_e(commands[0])}</code>" if commands else " (recreate its pods)"))
+    if nso is not None and not nso.in_mesh:
+        return f"{missing}: namespace {_e(w.namespace)} has no sidecar injection (it is not in the mesh)"
+    return missing
 
 
 SEVERITY_COLOUR = {ERROR: HEALTH_COLOUR[FAILURE], WARNING: HEALTH_COLOUR[DEGRADED], INFO: "#2b9af3"}
@@ -562,7 +616,6 @@ class SidePanel(QWidget):
                          ("Workloads", count(len(wls), unread_workloads)),
                          ("Services", count(len([s for s in inv.services if s.namespace == ns]),
                                             inv.unread(ns, ("services",))))]
-                nso = inv.namespace(ns)
                 if ns in ambient:
                     rows.append(("Data plane", "ambient (ztunnel; no sidecars needed)"))
                     waypoints = [w.name for w in wls if is_waypoint(w)]
@@ -572,10 +625,7 @@ class SidePanel(QWidget):
                 elif unread_pods:
                     rows.append(("Missing sidecars", "unknown (its pods could not be read)"))
                 else:
-                    missing = [w.name for w in wls if w.has_sidecar is False]
-                    rows.append(("Missing sidecars", ", ".join(_e(m) for m in missing) if missing else "none"))
-                    if nso is not None:
-                        rows.append(("Sidecar injection", "enabled" if nso.injection_enabled else "not enabled"))
+                    rows += _sidecar_rows(inv, ns, wls)
             health = health_by_ns.get(ns)
             if health:
                 rows.append(("Health", ", ".join(
@@ -664,9 +714,10 @@ class SidePanel(QWidget):
                 rows.append(("Sidecar", "none needed (ambient: ztunnel)"))
             elif w.namespace in CONTROL_PLANE_NAMESPACES and not sc:
                 rows.append(("Sidecar", "none (the control plane is not in the mesh)"))
+            elif sc is False and inv is not None:
+                rows.append(("Sidecar", _missing_sidecar(inv, w)))
             else:
-                rows.append(("Sidecar", "yes" if sc else ("<span style='color:#d18b00'>missing</span>"
-                                                          if sc is False else "unknown (no pods)")))
+                rows.append(("Sidecar", "yes" if sc else "unknown (no pods)"))
             versions = sorted({p.proxy_version for p in w.pods if p.proxy_version})
             if versions:
                 rows.append(("Proxy version", _e(", ".join(versions))))
@@ -716,8 +767,10 @@ class SidePanel(QWidget):
                     rows2.append(f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')}): "
                                  f"{ready}/{len(w.pods)} pods ready"
                                  + ("" if w.has_sidecar is not False else ", ambient (ztunnel)"
-                                    if is_ambient(w, ambient_ns) else
-                                    ", <span style='color:#d18b00'>no sidecar</span>"))
+                                    if is_ambient(w, ambient_ns) else ", opts out of the sidecar"
+                                    if opts_out_of_injection(w) else
+                                    ", <span style='color:#d18b00'>no sidecar</span>"
+                                    + (": restart it to get one" if _predates_injection(inv, w) else "")))
                 parts.append(_section("Workloads", _list(rows2)))
                 parts.append(_section("Versions", _e(", ".join(app.versions) or "-")))
                 svcs: dict[str, Service] = {}
