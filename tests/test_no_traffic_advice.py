@@ -6,6 +6,9 @@ against the Kubernetes API emulator and a real Prometheus) and from ``meshdesk g
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from tests.ui_helpers import open_windows, workload
 
 prometheus_server = prom_server.prometheus_server  # the session's real Prometheus (skips without the binary)
 
+ROOT = Path(__file__).resolve().parent.parent
 CONTEXT = "prod-east"
 
 pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
@@ -211,3 +215,33 @@ def test_with_no_http_service_to_call_the_advice_says_what_to_do_without_a_url()
     assert advice.traffic == "" and advice.script() == []
     assert "No Service in data has an HTTP port with workloads behind it" in advice.traffic_sentence()
     assert "http://" not in "\n".join(advice.lines())
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "meshdesk", "graph", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+@pytest.mark.prometheus
+@pytest.mark.shared
+def test_the_cli_says_on_stderr_how_to_get_traffic_and_keeps_its_output_clean(
+        kube_emulator, shared_dir, prometheus_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = cluster(kube_emulator, shared_dir, tmp_path, prometheus_server.url)
+    table = _cli("--kubeconfig", config, "--context", CONTEXT, "-n", "plain")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout == "no traffic in the requested window\n"
+    err = table.stderr.splitlines()
+    assert err[0].startswith("meshdesk graph: plain is not in the mesh")
+    assert err[1:3] == ["  kubectl label namespace plain istio-injection=enabled",
+                        "  kubectl rollout restart -n plain deployment/web-v1"]
+    assert any(line.startswith("  kubectl exec deploy/curl -n plain") for line in err)
+    for fmt in ("kiali", "json"):
+        out = _cli("--kubeconfig", config, "--context", CONTEXT, "-n", "late", "-o", fmt)
+        assert out.returncode == 0, out.stderr
+        json.loads(out.stdout)  # the machine format alone
+        assert "In late, orders-v1 started before sidecar injection was enabled" in out.stderr
+        assert "  kubectl rollout restart -n late deployment/orders-v1" in out.stderr.splitlines()
+    # a namespace in the mesh: only how to send requests
+    data = _cli("--kubeconfig", config, "--context", CONTEXT, "-n", "data")
+    assert "in the mesh" not in data.stderr and "restart" not in data.stderr
+    assert data.stderr.splitlines()[0] == "meshdesk graph: To generate traffic, run for example:"

@@ -232,4 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.write(_render(graph, a.format))
     for w in graph.warnings:  # skipped samples and the like: said on stderr, whatever the format
         print(f"meshdesk graph: warning: {w}", file=sys.stderr)
+    if live and not a.demo and snap.inventory is not None \
+            and not any(e.rate > 0 and not e.is_idle for e in graph.edges.values()):
+        # as the app's empty state: what makes a live cluster's namespaces report traffic (not the output's
+        # data, so on stderr, the commands indented to copy)
+        from meshdesk.mesh.traffic_advice import no_traffic_advice
+
+        for line in no_traffic_advice(snap.inventory, list(graph.request.namespaces)).lines():
+            print(line if line.startswith("  ") else f"meshdesk graph: {line}", file=sys.stderr)
     return 0
