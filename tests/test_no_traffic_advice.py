@@ -215,6 +215,9 @@ def test_with_no_http_service_to_call_the_advice_says_what_to_do_without_a_url()
     assert advice.traffic == "" and advice.script() == []
     assert "No Service in data has an HTTP port with workloads behind it" in advice.traffic_sentence()
     assert "http://" not in "\n".join(advice.lines())
+    unknown = no_traffic_advice(None, ["data"])  # no inventory: nothing to name, nothing claimed
+    assert unknown.script() == [] and unknown.lines() == [
+        "To generate traffic, send requests to one of the services of data from a client in the mesh."]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

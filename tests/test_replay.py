@@ -128,4 +128,5 @@ def test_a_replayed_moment_without_traffic_gives_no_live_advice(qtbot) -> None: 
     assert "replay slider" in page.text.text() and "Start it" not in page.text.text()
     assert page.command.isHidden() and page.start_button.isHidden()
     page.show_no_traffic(None, ["shop"], demo=False, duration_label="10m")  # live: the advice is back
-    assert page.title.text() == "No traffic in the last 10m" and not page.command.isHidden()
+    assert page.title.text() == "No traffic in the last 10m" and "To generate traffic" in page.text.text()
+    assert page.command.isHidden(), "no inventory: no service is known to call, and none is made up"

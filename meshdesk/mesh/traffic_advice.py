@@ -190,12 +190,15 @@ class NoTrafficAdvice:
     gaps: list[MeshGap]
     traffic: str  # the request loop's commands, "" when no service fits
     namespaces: list[str]
+    inventory_read: bool = True  # False: what the namespaces hold is not known (no service to suggest)
 
     def traffic_sentence(self) -> str:
         then = "Then, to generate traffic" if self.gaps else "To generate traffic"
         if self.traffic:
             return f"{then}, run for example:"
         where = ", ".join(self.namespaces) or "these namespaces"
+        if not self.inventory_read:
+            return f"{then}, send requests to one of the services of {where} from a client in the mesh."
         return (f"No Service in {where} has an HTTP port with workloads behind it, so no request loop is "
                 f"suggested: {then[0].lower() + then[1:]}, send requests to one of its workloads, in the "
                 "protocol it speaks, from a client in the mesh.")
@@ -229,7 +232,7 @@ class NoTrafficAdvice:
 
 def no_traffic_advice(inv: Inventory | None, namespaces: Sequence[str]) -> NoTrafficAdvice:
     chosen = list(namespaces)
-    return NoTrafficAdvice(mesh_gaps(inv, chosen), traffic_command(inv, chosen), chosen)
+    return NoTrafficAdvice(mesh_gaps(inv, chosen), traffic_command(inv, chosen), chosen, inv is not None)
 
 
 def _names(names: Sequence[str]) -> str:
