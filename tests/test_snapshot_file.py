@@ -13,7 +13,7 @@ import pytest
 
 from meshdesk.mesh.graph import build
 from meshdesk.mesh.inventory import Inventory, Namespace
-from meshdesk.sources.base import ConfigError
+from meshdesk.sources.base import ConfigError, SnapshotFileError, SnapshotWriteError
 from meshdesk.sources.snapshot import load_snapshot, save_snapshot
 from tests.graph_samples import http, snapshot
 
@@ -213,3 +213,73 @@ def test_absurdly_nested_data_is_refused_where_it_is(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     save_snapshot(load_snapshot(path), tmp_path / "again.json")
     assert json.loads((tmp_path / "again.json").read_text())["request"]["extra"] == _nested(50)
+
+
+def test_the_app_refuses_a_file_too_large_before_reading_it(tmp_path: Path) -> None:
+    """A 150 MB file that was no snapshot took a gigabyte and froze the window for seconds per try;
+    the app now names the size and its limit before reading a byte (the command line reads any)."""
+    path = tmp_path / "big.json"
+    with open(path, "wb") as fh:  # sparse: its size on paper, nothing on the disk
+        fh.truncate(3 * 1024 * 1024)
+    with pytest.raises(SnapshotFileError) as err:
+        load_snapshot(path, max_bytes=2 * 1024 * 1024)
+    assert err.value.path == str(path) and not err.value.transient
+    assert err.value.reason == "it is too large (3 MB; meshdesk opens snapshots of up to 2 MB)"
+    assert str(err.value) == f"snapshot file {path} is too large to open (3 MB; meshdesk opens snapshots of up to 2 MB)"
+    with pytest.raises(SnapshotFileError, match="is not valid JSON"):
+        load_snapshot(path)
+    # a list is no snapshot, however long: said without parsing it
+    path.write_text("[" + "1," * 100_000 + "x")
+    with pytest.raises(SnapshotFileError) as err:
+        load_snapshot(path)
+    assert err.value.reason == "not a snapshot: the top level must be a JSON object with 'request' and 'samples'"
+
+
+def test_a_big_file_parsed_beside_the_ui_reads_the_same(tmp_path: Path) -> None:
+    snap = snapshot([http(f"web-{i}", "cart-v1", i) for i in range(6000)])
+    path = tmp_path / "big.json"
+    save_snapshot(snap, path)
+    assert path.stat().st_size > 1024 * 1024  # parsed the way that lets the UI thread in
+    shared, plain = load_snapshot(path, beside_ui=True), load_snapshot(path)
+    assert [s.to_json() for s in shared.samples] == [s.to_json() for s in plain.samples]
+    assert shared.request == plain.request
+
+
+def test_a_snapshot_that_cannot_be_written_says_where_and_why(tmp_path: Path) -> None:
+    """The reasons are the dialog's: a write failure, not a "Configuration problem"."""
+    snap = snapshot([http("web-v1", "cart-v1", 1)])
+    (tmp_path / "afile").write_text("x")
+    for path, reason in [(tmp_path, "it is a folder: give a file name in it"),
+                         (tmp_path / "afile" / "s.json", f"{tmp_path / 'afile'} is a file, not a folder"),
+                         (tmp_path / "nope" / "s.json", f"the folder {tmp_path / 'nope'} does not exist")]:
+        with pytest.raises(SnapshotWriteError) as err:
+            save_snapshot(snap, path)
+        assert (err.value.kind, err.value.path, err.value.reason) == ("write", str(path), reason)
+        assert str(err.value) == f"cannot write snapshot file {path}: {reason}"
+
+
+def test_a_read_only_folder_is_named_when_a_snapshot_cannot_be_written_there(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    target = folder / "s.json"
+    code = ("import sys\nfrom meshdesk.sources.snapshot import save_snapshot\nfrom meshdesk.sources.base import "
+            "SnapshotWriteError\nfrom tests.graph_samples import http, snapshot\ntry:\n"
+            "    save_snapshot(snapshot([http('web-v1', 'cart-v1', 1)]), sys.argv[1])\n"
+            "except SnapshotWriteError as e:\n    print(e.reason)\n")
+    try:
+        command = [sys.executable, "-c", code, str(target)]
+        if not os.access(folder, os.W_OK):
+            pass  # an ordinary user: as it is
+        elif (setpriv := shutil.which("setpriv")) is not None:  # root: without the capability to write anywhere
+            command = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *command]
+        else:
+            pytest.skip("running as root and setpriv (util-linux) is absent to drop CAP_DAC_OVERRIDE")
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        if run.returncode != 0 and "setpriv" in run.stderr:
+            pytest.skip(f"setpriv cannot drop capabilities here: {run.stderr.strip()}")
+        assert run.stdout.strip() == f"permission denied: you may not write in the folder {folder}", run.stderr
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)

@@ -28,6 +28,10 @@ class SnapshotFormatError(ValueError):
     """The snapshot's content is not what a snapshot holds; the message says what is wrong."""
 
 
+class NewerFormatError(SnapshotFormatError):
+    """A snapshot written by a newer meshdesk, in a format this one does not read."""
+
+
 @dataclass
 class Snapshot:
     request: GraphRequest
@@ -59,8 +63,8 @@ class Snapshot:
             raise SnapshotFormatError(f"it nests lists and objects more than {MAX_NESTING} levels deep, at {deep}")
         version = obj.get("formatVersion")
         if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-            raise SnapshotFormatError(f"it was written by a newer meshdesk (format {version}; this one reads "
-                                      f"format {FORMAT_VERSION}): update meshdesk to open it")
+            raise NewerFormatError(f"it was written by a newer meshdesk (format {version}; this one reads "
+                                   f"format {FORMAT_VERSION}): update meshdesk to open it")
         if "request" not in obj:
             raise SnapshotFormatError("it has no 'request'")
         try:

@@ -23,6 +23,10 @@ class SourceError(Exception):
     contains a token, password or certificate."""
 
     kind = "error"
+    # whether the same call may succeed later by itself (an outage, a timeout, a login renewed by a
+    # plugin): the poller then retries with backoff. False: only a change the user makes helps (a
+    # file that is not a snapshot), so the error is said once and tried again only when asked.
+    transient = True
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -67,6 +71,27 @@ class ConfigError(SourceError):
     """A kubeconfig, settings or snapshot file that is missing, unreadable or wrong."""
 
     kind = "config"
+
+
+class SnapshotFileError(ConfigError):
+    """A snapshot file that cannot be read (missing, a folder, too large, not JSON, not a snapshot).
+    ``path`` and ``reason`` apart, for a dialog that names the file and then says what is wrong
+    ("not valid JSON: Expecting ',' delimiter (line 713, column 25)"); the message says both, as the
+    command line prints it. Reading it again changes nothing until the file changes: not transient."""
+
+    kind = "snapshot"
+    transient = False
+
+    def __init__(self, path: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+
+
+class SnapshotWriteError(SnapshotFileError):
+    """A snapshot that could not be written (a folder in the way, no permission, a full disk)."""
+
+    kind = "write"
 
 
 class PrometheusError(SourceError):

@@ -1,60 +1,119 @@
 """Snapshot files: read and write ``{"name", "request", "samples", "inventory"?}`` JSON.
 
-Every problem with a file becomes a ``ConfigError`` whose message names the file and says what is
-wrong (missing, unreadable, not JSON, not a snapshot); a bad sample inside a good file is skipped and
-counted instead (``Snapshot.warnings``). Files are written atomically.
+Every problem with a file becomes a ``SnapshotFileError`` (a ``ConfigError``) whose message names the
+file and says what is wrong (missing, unreadable, too large for the app, not JSON, not a snapshot;
+when writing, a ``SnapshotWriteError``: where and why it could not be written); a bad sample inside a
+good file is skipped and counted instead (``Snapshot.warnings``). Files are written atomically.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import re
 import stat
 from pathlib import Path
 
 from meshdesk.fileio import NotRegularFileError, read_regular_file, write_atomic
-from meshdesk.mesh.snapshot import Snapshot, SnapshotFormatError
-from meshdesk.sources.base import ConfigError
+from meshdesk.mesh.snapshot import NewerFormatError, Snapshot, SnapshotFormatError
+from meshdesk.sources.base import SnapshotFileError, SnapshotWriteError
+
+# The largest snapshot file the app opens. A snapshot of a big mesh is a few MB (60 MB holds some
+# 60 000 samples and reads in about a second); reading a far larger file made Python hold more than
+# a gigabyte and parsing it stalled the window for seconds. The command line reads any size.
+APP_MAX_BYTES = 64 * 1024 * 1024
+_PARSE_SHARING_FROM = 1024 * 1024  # characters of JSON parsed at once below this (a few ms)
+_LEADING_SPACE = re.compile(r"[ \t\r\n]*")
 
 
-def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False) -> Snapshot:
+def _size_text(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+def _hand_back(obj: dict[str, object]) -> dict[str, object]:
+    return obj
+
+
+def _whole_number(text: str) -> int:
+    return int(text)
+
+
+def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
+                  max_bytes: int | None = None, beside_ui: bool = False) -> Snapshot:
     """``regular_only``: refuse what is not a regular file (a named pipe would block until someone
-    writes to it: the app asks this; the command line reads ``<(...)`` on purpose)."""
+    writes to it: the app asks this; the command line reads ``<(...)`` on purpose). ``max_bytes``:
+    refuse a larger file before reading it (the app's :data:`APP_MAX_BYTES`). ``beside_ui``: read on
+    a thread beside a UI thread. Python's JSON parser holds the interpreter lock for the whole parse,
+    which froze the window for as long (2-3 s for 60 MB); a big file is then parsed calling back into
+    Python for each object and whole number, which lets the UI thread in between, for about twice
+    the parse time.
+
+    Every problem raises :class:`SnapshotFileError` (a ``ConfigError``), naming the file and what is
+    wrong with it."""
     p = Path(path)
+
+    def bad(reason: str, says: str) -> SnapshotFileError:
+        """``reason``: what is wrong, for "Cannot open snapshot FILE: <reason>"; ``says``: the same as
+        the rest of the sentence "snapshot file FILE <says>"."""
+        return SnapshotFileError(str(p), reason, f"snapshot file {p} {says}")
+
     try:
+        if max_bytes is not None:
+            info = os.stat(p)
+            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+                limit = _size_text(max_bytes)
+                raise bad(f"it is too large ({_size_text(info.st_size)}; meshdesk opens snapshots of up to {limit})",
+                          f"is too large to open ({_size_text(info.st_size)}; meshdesk opens snapshots of up to "
+                          f"{limit})")
         raw = read_regular_file(p) if regular_only else p.read_bytes()
     except NotRegularFileError as e:
-        raise ConfigError(f"snapshot file {p} is {e.strerror}") from None
+        raise bad(f"it is {e.strerror}", f"is {e.strerror}") from None
     except FileNotFoundError:
-        raise ConfigError(f"snapshot file {p} does not exist") from None
+        raise bad("the file does not exist", "does not exist") from None
     except IsADirectoryError:
-        raise ConfigError(f"snapshot file {p} is a directory, not a file") from None
+        raise bad("it is a folder, not a file", "is a directory, not a file") from None
     except PermissionError:
-        raise ConfigError(f"snapshot file {p} cannot be read: permission denied") from None
+        raise bad("permission denied (the file may not be read)", "cannot be read: permission denied") from None
     except OSError as e:
-        raise ConfigError(f"snapshot file {p} cannot be read: {e.strerror or e}") from None
+        why = e.strerror or str(e)
+        raise bad(f"it cannot be read: {why}", f"cannot be read: {why}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ConfigError(f"snapshot file {p} is not UTF-8 text (byte {e.start})") from None
-    if not text.strip():
-        raise ConfigError(f"snapshot file {p} is empty")
+        raise bad(f"not UTF-8 text (byte {e.start}), so not a snapshot",
+                  f"is not UTF-8 text (byte {e.start})") from None
+    del raw
+    start = _LEADING_SPACE.match(text)
+    first = text[start.end():start.end() + 1] if start is not None else text[:1]
+    if not first:
+        raise bad("the file is empty", "is empty")
+    if first == "[":  # a list is never a snapshot: said without parsing what may be a huge file
+        problem = "the top level must be a JSON object with 'request' and 'samples'"
+        raise bad(f"not a snapshot: {problem}", f"is not a snapshot: {problem}")
     try:
-        obj = json.loads(text)
+        if beside_ui and len(text) > _PARSE_SHARING_FROM:
+            obj = json.loads(text, object_hook=_hand_back, parse_int=_whole_number)
+        else:
+            obj = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ConfigError(f"snapshot file {p} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") \
-            from None
+        where = f"line {e.lineno}, column {e.colno}"
+        raise bad(f"not valid JSON: {e.msg} ({where})", f"is not valid JSON: {e.msg} ({where})") from None
     except RecursionError:
-        raise ConfigError(f"snapshot file {p} is not a snapshot: JSON nested too deeply") from None
+        raise bad("not a snapshot: JSON nested too deeply", "is not a snapshot: JSON nested too deeply") from None
     except ValueError:  # Python refuses whole numbers of more than 4300 digits
-        raise ConfigError(f"snapshot file {p} is not a snapshot: a number in it is too long") from None
+        raise bad("not a snapshot: a number in it is too long",
+                  "is not a snapshot: a number in it is too long") from None
+    del text
     try:
         snap = Snapshot.from_json(obj)
+    except NewerFormatError as e:
+        raise bad(str(e), f"cannot be opened: {e}") from None
     except SnapshotFormatError as e:
-        raise ConfigError(f"snapshot file {p} is not a snapshot: {e}") from None
+        raise bad(f"not a snapshot: {e}", f"is not a snapshot: {e}") from None
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
-        raise ConfigError(f"snapshot file {p} is not a snapshot: {e}") from None
+        raise bad(f"not a snapshot: {e}", f"is not a snapshot: {e}") from None
     if not snap.name:
         snap.name = p.stem
     return snap
@@ -65,7 +124,13 @@ def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
 
     JSON has no NaN or infinity: such sample values (Prometheus returns them, e.g. for a quantile of
     no requests) are written as the strings "NaN", "+Inf", "-Inf", which read back as the same floats
-    (and are then skipped and counted by the graph like any non-finite value)."""
+    (and are then skipped and counted by the graph like any non-finite value).
+
+    A file that cannot be written raises :class:`SnapshotWriteError` saying where and why."""
+
+    def cannot(reason: str) -> SnapshotWriteError:
+        return SnapshotWriteError(str(path), reason, f"cannot write snapshot file {path}: {reason}")
+
     obj = snapshot.to_json()
     for sample in obj.get("samples", []):
         value = sample.get("value")
@@ -74,20 +139,28 @@ def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
     try:
         data = json.dumps(obj, indent=1, sort_keys=False, allow_nan=False)
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"cannot write snapshot file {path}: {e}") from None
+        raise cannot(str(e)) from None
     folder = Path(path).parent
     blocking = next((f for f in (folder, *folder.parents) if f.exists()), None)
     if blocking is not None and not blocking.is_dir():
-        raise ConfigError(f"cannot write snapshot file {path}: {blocking} is a file, not a folder")
+        raise cannot(f"{blocking} is a file, not a folder")
     if not folder.is_dir():  # a mistyped folder is said, not made
-        raise ConfigError(f"cannot write snapshot file {path}: the folder {folder} does not exist")
+        raise cannot(f"the folder {folder} does not exist")
     try:
         mode = os.stat(path).st_mode  # through a symlink: what would be replaced
     except OSError:
         mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise cannot("it is a folder: give a file name in it")
     if mode is not None and not stat.S_ISREG(mode):  # a pipe or a device is not replaced by a file
-        raise ConfigError(f"cannot write snapshot file {path}: it is not a regular file")
+        raise cannot("it is not a regular file")
     try:
         write_atomic(path, data + "\n", mode=None, make_parents=False)
     except OSError as e:
-        raise ConfigError(f"cannot write snapshot file {path}: {e.strerror or e}") from None
+        if e.errno in (errno.EACCES, errno.EPERM):
+            raise cannot(f"permission denied: you may not write in the folder {folder}") from None
+        if e.errno == errno.EROFS:
+            raise cannot(f"the folder {folder} is on a read-only file system") from None
+        if e.errno == errno.ENOSPC:
+            raise cannot(f"no space left on the disk of {folder}") from None
+        raise cannot(e.strerror or str(e)) from None
