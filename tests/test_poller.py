@@ -96,6 +96,31 @@ def test_failure_is_reported_then_retried_with_backoff(qtbot, poller: Poller) ->
         pass  # the scheduled retry succeeds on its own
 
 
+def test_a_failure_no_wait_can_mend_is_said_once_and_read_again_when_asked(qtbot, poller: Poller) -> None:
+    """A snapshot file that is not one was read again every few seconds for ever (backoff up to two
+    minutes, and each try of a 150 MB file froze the window); now once, then only on Retry/Refresh."""
+    from meshdesk.sources.base import SnapshotFileError
+
+    reads: list[int] = []
+
+    def broken() -> ScriptedSource:
+        reads.append(1)
+        raise SnapshotFileError("/tmp/x.json", "the file is empty", "snapshot file /tmp/x.json is empty")
+
+    failures: list[PollFailure] = []
+    poller.failed.connect(failures.append)
+    poller.set_interval(0.05)  # a timed refresh does not read it again either
+    poller.set_source(broken, GraphRequest(graphType="workload", namespaces=("shop",)))
+    qtbot.waitUntil(lambda: len(failures) == 1, timeout=5000)
+    assert failures[0].retry_in is None and poller.retry_delay() == 0
+    with qtbot.assertNotEmitted(poller.failed, wait=400):  # eight backoff bases, eight ticks
+        pass
+    assert len(reads) == 1
+    poller.reload_namespaces()  # the user's Retry or Refresh
+    qtbot.waitUntil(lambda: len(failures) == 2, timeout=5000)
+    assert len(reads) == 2
+
+
 def test_interval_refreshes_and_pause_stops(qtbot, poller: Poller) -> None:
     src = shop_source()
     poller.set_interval(0.05)

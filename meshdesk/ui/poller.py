@@ -4,7 +4,8 @@ A ``Poller`` (UI thread) owns a worker QObject living on its own QThread (Orange
 ``ConcurrentWidgetMixin`` idea). Every change of source or request bumps a *generation*; work of an
 older generation is cancelled through the ``cancelled`` callable the source polls, and any result it
 still produces is dropped. Failures are reported by signal and retried with capped exponential
-backoff; the UI keeps the last good graph. ``shutdown()`` stops the thread and closes the source.
+backoff (those no wait can mend, ``SourceError.transient`` False, only when asked); the UI keeps the
+last good graph. ``shutdown()`` stops the thread and closes the source.
 """
 
 from __future__ import annotations
@@ -245,6 +246,7 @@ class Poller(QObject):
         self._want_namespaces = False
         self._listed = False  # a namespace list came for the current source
         self._rejected = False  # the API server rejected the source's credentials (a 401)
+        self._held = False  # the last failure is not transient: timed refreshes wait for the user
         self._in_flight: set[int] = set()  # generations with a fetch queued or running
         self._interval_ms = 0
         self._failures = 0
@@ -337,6 +339,7 @@ class Poller(QObject):
         rotated token, a server address that moved), as kubectl does on its next command. Automatic
         retries do not: an interactive login plugin would open a browser on every one."""
         self._want_namespaces = True
+        self._held = False
         if self._rejected:
             self._rejected = False
             self._token = object()  # the worker closes the source it has and opens a new one
@@ -351,6 +354,7 @@ class Poller(QObject):
         self._generation += 1
         self._worker.current_generation = self._generation
         self._failures = 0
+        self._held = False
         self._retry.stop()
 
     def set_interval(self, seconds: float) -> None:
@@ -383,7 +387,7 @@ class Poller(QObject):
         self._fetch.emit((self._generation, self._token, self._factory, self._request, want))
 
     def _tick(self) -> None:
-        if not self._retry.isActive():  # while backing off, the retry timer decides
+        if not self._retry.isActive() and not self._held:  # while backing off, the retry timer decides
             if self._listed and time.monotonic() - self._listed_at >= self.namespaces_every_s:
                 self._want_namespaces = True
             self.refresh_now()
@@ -399,6 +403,7 @@ class Poller(QObject):
             return
         self._failures = 0
         self._rejected = False
+        self._held = False
         self.last_result = result
         self.info = result.info
         self.graphReady.emit(result)
@@ -414,6 +419,12 @@ class Poller(QObject):
         # or an API server not reached or not answering (it may have moved: the kubeconfig is read again)
         self._rejected = error.kind in _REOPEN_KINDS
         self._failures += 1
+        if not error.transient:
+            # a file that is not a snapshot stays one until it is changed: said once, read again
+            # when the user asks (Retry, Refresh), not every few seconds for ever
+            self._held = True
+            self.failed.emit(PollFailure(generation, error, self._failures, None))
+            return
         delay = min(self.backoff_cap, self.backoff_base * (2 ** (self._failures - 1)))
         self._retry.start(int(delay * 1000))
         self.failed.emit(PollFailure(generation, error, self._failures, delay))
