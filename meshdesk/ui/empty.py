@@ -6,6 +6,8 @@
   before.
 - *No cluster*: no kubeconfig, or the cluster cannot be reached. Offer the demo mesh or another
   kubeconfig file.
+- *No snapshot*: the snapshot file the app was started with cannot be opened. Say why; offer another
+  snapshot, the demo mesh or a kubeconfig.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class EmptyState(QWidget):
     startTrafficRequested = Signal()
     openDemoRequested = Signal()
     kubeconfigChosen = Signal(str)
+    snapshotRequested = Signal()
     retryRequested = Signal()
     showIdleRequested = Signal()
     settingsRequested = Signal()
@@ -94,6 +97,8 @@ class EmptyState(QWidget):
         self.demo_button.clicked.connect(self.openDemoRequested)
         self.kubeconfig_button = QPushButton("Choose a kubeconfig…")
         self.kubeconfig_button.clicked.connect(self._choose_kubeconfig)
+        self.snapshot_button = QPushButton("Open a snapshot…")
+        self.snapshot_button.clicked.connect(self.snapshotRequested)
         self.retry_button = QPushButton("Retry")
         self.retry_button.clicked.connect(self.retryRequested)
         self.settings_button = QPushButton("Prometheus settings…")
@@ -106,7 +111,7 @@ class EmptyState(QWidget):
         self.injection_button.clicked.connect(
             lambda: self.enableInjectionRequested.emit(self.injection_button.property("namespace")))
         self._buttons = (self.start_button, self.injection_button, self.idle_button, self.settings_button,
-                         self.retry_button, self.demo_button, self.kubeconfig_button)
+                         self.retry_button, self.snapshot_button, self.demo_button, self.kubeconfig_button)
         for b in self._buttons:
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -196,6 +201,18 @@ class EmptyState(QWidget):
                           "like a small cluster with Istio, or choose a kubeconfig file.</p>")
         self.command.hide()
         self._only(self.demo_button, self.kubeconfig_button, *([self.retry_button] if can_retry else []))
+
+    def show_no_snapshot(self, path: str, reason: str, *, can_retry: bool = False) -> None:
+        """A snapshot file that cannot be shown, and nothing else on screen (the app was started on it,
+        or it was cut short since it was offered)."""
+        self.mode = "no-snapshot"
+        self.title.setText("Cannot open the snapshot")
+        self.text.setText(f"<p>Cannot open the snapshot <b>{_esc(path)}</b>: {_esc(reason)}.</p><p>Open another "
+                          "snapshot, the built-in demo mesh, or a context of your kubeconfig (the context box "
+                          "above).</p>")
+        self.command.hide()
+        self._only(*([self.retry_button] if can_retry else []), self.snapshot_button, self.demo_button,
+                   self.kubeconfig_button)
 
     def show_no_prometheus(self, reason: str) -> None:
         """The cluster answers but its Prometheus does not: the way out is Prometheus's address."""

@@ -40,7 +40,7 @@ from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import OUTSIDE, Inventory
 from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest, NodeFocus
 from meshdesk.mesh.snapshot import Snapshot
-from meshdesk.sources.base import MeshSource, SourceError, SourceInfo, Timeout, Unreachable
+from meshdesk.sources.base import MeshSource, SnapshotFileError, SourceError, SourceInfo, Timeout, Unreachable
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.store.settings import Settings, load_settings
 from meshdesk.ui.banner import Banner
@@ -52,6 +52,7 @@ from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, no_node_graph
 from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory
 from meshdesk.ui.replay import ReplayBar
+from meshdesk.ui.snapshot_open import SnapshotOpener, file_problem, reason_of
 from meshdesk.ui.toolbar import DURATIONS, EDGE_LABELS, GRAPH_SHAPING, MANUAL, PAUSE, MainToolBar, ViewChoices
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,12 @@ class MainWindow(QMainWindow):
         # namespaces are its own, and it opens as it was saved)
         self._snapshot_namespaces: dict[str, list[str]] = {}
         self._live_choices: ViewChoices | None = None  # the toolbar's choices before a snapshot was shown
+        self._snapshot_paths: dict[str, str] = {}  # snapshot context -> its file, as it was opened
+        # a file is read and checked before the window switches to it (what is shown stays meanwhile)
+        self.snapshot_opener = SnapshotOpener(self)
+        self.snapshot_opener.opened.connect(self._on_snapshot_opened)
+        self.snapshot_opener.failed.connect(self._on_snapshot_failed)
+        self.file_problem_box: QMessageBox | None = None  # the last dialog about a file not opened or saved
         # closing leaves a fetch stuck in a call rather than wait for it (the app's own window: its
         # process exits then; windows made in tests wait, to leave no thread behind)
         self.quick_exit = False
@@ -378,6 +385,7 @@ class MainWindow(QMainWindow):
         self.empty.startTrafficRequested.connect(self.start_demo_traffic)
         self.empty.openDemoRequested.connect(self.open_demo)
         self.empty.kubeconfigChosen.connect(self.open_kubeconfig)
+        self.empty.snapshotRequested.connect(self._choose_snapshot)
         self.empty.retryRequested.connect(self.refresh_now)
         self.empty.settingsRequested.connect(self.show_settings)
         self.toolbar.replay_action.toggled.connect(self.set_replay)
@@ -423,14 +431,21 @@ class MainWindow(QMainWindow):
                 prometheus_url=cs.prometheus_url or None, prometheus_auth=cs.prometheus_auth or None)
         return cluster
 
-    def add_snapshot(self, path: str) -> str:
-        """Offer a snapshot file as a context and return its name."""
+    def add_snapshot(self, path: str, snapshot: Snapshot | None = None) -> str:
+        """Offer a snapshot file as a context and return its name. ``snapshot``: the file as it was just
+        read (``open_snapshot``), which its first opening shows rather than read the file again."""
         from meshdesk.ui.offline import SnapshotSource
 
         # by its whole path: two files of one name in two folders are two contexts (their namespaces and
         # layouts are kept apart); opened again, it shows as it was saved again
         name = SNAPSHOT_PREFIX + str(Path(path).resolve())
-        self.factories[name] = lambda: SnapshotSource(path)
+        read = [snapshot] if snapshot is not None else []  # used once: not kept after it is shown
+
+        def offline() -> SnapshotSource:
+            return SnapshotSource(path, read.pop() if read else None)
+
+        self.factories[name] = offline
+        self._snapshot_paths[name] = path
         self._snapshots_shaped.discard(name)
         self._snapshot_namespaces.pop(name, None)  # opened again: its own namespaces again
         self.toolbar.set_contexts(self._context_names(), self.context or name)
@@ -538,7 +553,50 @@ class MainWindow(QMainWindow):
         self.switch_context(current)
 
     def open_snapshot(self, path: str) -> None:
-        self.switch_context(self.add_snapshot(path))
+        """Show the snapshot file ``path``, once it is read and checked (off the UI thread). A file that
+        cannot be shown (missing, too large, not JSON, not a snapshot, of a newer format) is said in a
+        dialog naming it and what is wrong; what the window shows stays, and no context is added."""
+        if not self.context:  # nothing on screen (started with --snapshot): say what is coming
+            self.empty.show_loading(f"the snapshot {path}")
+            self.stack.setCurrentWidget(self.empty)
+        self.statusBar().showMessage(f"Opening the snapshot {path}…")
+        self.setCursor(Qt.CursorShape.BusyCursor)  # the window stays usable meanwhile
+        self.snapshot_opener.open(path)
+
+    def _on_snapshot_opened(self, path: str, snapshot: Snapshot) -> None:
+        self.unsetCursor()
+        self.statusBar().clearMessage()
+        self.switch_context(self.add_snapshot(path, snapshot))
+
+    def _on_snapshot_failed(self, path: str, error: SourceError) -> None:
+        self.unsetCursor()
+        self.statusBar().clearMessage()
+        log.warning("%s", error)
+        name = SNAPSHOT_PREFIX + str(Path(path).resolve())
+        if name in self.factories and name != self.context:
+            # offered before, unreadable now (moved, replaced, cut short): no entry that cannot open
+            self.factories.pop(name, None)
+            self._snapshot_paths.pop(name, None)
+            self.toolbar.set_contexts(self._context_names(), self.context)
+        reason = reason_of(error)
+        if not self.context:  # started on it: the page in place of the graph says it, with the ways on
+            self.empty.show_no_snapshot(path, reason)
+            self.stack.setCurrentWidget(self.empty)
+            self.panel.show_nothing("Cannot open the snapshot", "Open another snapshot, the demo mesh or a "
+                                    "context to see a mesh here.")
+            self._update_status()
+            return
+        self.show_file_problem("Cannot open the snapshot", f"Cannot open the snapshot {path}: {reason}.",
+                               f"The window goes on showing {self.context}.")
+
+    def show_file_problem(self, title: str, text: str, advice: str = "") -> QMessageBox:
+        """A dialog about a file that could not be opened or written (the one shown before goes)."""
+        old = self.file_problem_box
+        if old is not None:
+            old.done(0)
+            old.deleteLater()
+        self.file_problem_box = file_problem(self, title, text, advice)
+        return self.file_problem_box
 
     def _choose_snapshot(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a snapshot", "", "Snapshots (*.json);;All files (*)")
@@ -588,6 +646,13 @@ class MainWindow(QMainWindow):
     # -- toolbar events ---------------------------------------------------------------------------------
     def _on_context_selected(self, context: str) -> None:
         if context and context != self.context:
+            path = self._snapshot_paths.get(context)
+            if path is not None:
+                # a file chosen again is read and checked first, like File > Open snapshot (it may have
+                # been moved or cut short since): the switcher names what is shown until it is
+                self.toolbar.set_contexts(self._context_names(), self.context)
+                self.open_snapshot(path)
+                return
             self.switch_context(context)
 
     def _on_namespaces_selected(self, names: list[str]) -> None:
@@ -956,6 +1021,11 @@ class MainWindow(QMainWindow):
                 self.empty.show_no_prometheus(str(e))
                 self.stack.setCurrentWidget(self.empty)
                 self.panel.show_nothing("Prometheus cannot be reached", "Retry, or give its address in Settings.")
+            elif isinstance(e, SnapshotFileError):  # a file, not a cluster: no kubeconfig advice
+                self.empty.show_no_snapshot(e.path, e.reason, can_retry=True)
+                self.stack.setCurrentWidget(self.empty)
+                self.panel.show_nothing(title_for(e.kind), "Retry, or open another snapshot, the demo mesh or "
+                                        "a context.")
             elif e.kind in NO_CLUSTER_KINDS:
                 self.show_no_cluster(f"{title_for(e.kind)}: {e}", can_retry=True)
             else:
@@ -1088,7 +1158,9 @@ class MainWindow(QMainWindow):
         try:
             save_snapshot(snap, path)
         except SourceError as e:
-            self.messages.error(e.kind, e.message)
+            self.messages.error(e.kind, e.message)  # logged; the status bar says it too
+            self.show_file_problem("Snapshot not saved", f"The snapshot could not be written to {path}: "
+                                   f"{reason_of(e)}.", "Choose another folder or file name (File > Save snapshot…).")
             return False
         self.statusBar().showMessage(f"Snapshot saved to {path}", 5000)
         return True
@@ -1232,6 +1304,7 @@ class MainWindow(QMainWindow):
         self._remember_window()
         for extension in self.extensions:
             extension.shutdown()
+        self.snapshot_opener.shutdown(2.0 if self.quick_exit else 30.0)
         # the app's window does not wait on a call that will not end (its process then exits)
         self.poller.shutdown(abandon_after_ms=2000 if self.quick_exit else None)
         self.view.shutdown()

@@ -24,6 +24,9 @@ KIND_TEXT: dict[str, tuple[str, str]] = {
     "not-found": ("Not found", "It may have been deleted meanwhile."),
     "conflict": ("Changed meanwhile", "Reload and try again."),
     "config": ("Configuration problem", "Check the kubeconfig or settings file named above."),
+    "snapshot": ("Cannot open the snapshot", "Open another snapshot file (File > Open snapshot…), the demo "
+                 "mesh or a context."),
+    "write": ("Not saved", "Choose another folder or file name."),
     "prometheus": ("Prometheus problem", "Traffic needs Prometheus; check its address in the context "
                    "settings."),
     "cancelled": ("Cancelled", ""),

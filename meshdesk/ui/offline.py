@@ -25,9 +25,9 @@ class SnapshotSource:
     def __init__(self, path: str | os.PathLike[str], snapshot: Snapshot | None = None) -> None:
         self.path = Path(path)
         if snapshot is None:
-            from meshdesk.sources.snapshot import load_snapshot
+            from meshdesk.sources.snapshot import APP_MAX_BYTES, load_snapshot
 
-            snapshot = load_snapshot(self.path, regular_only=True)
+            snapshot = load_snapshot(self.path, regular_only=True, max_bytes=APP_MAX_BYTES, beside_ui=True)
         self._snap = snapshot
 
     def info(self) -> SourceInfo:
@@ -35,9 +35,14 @@ class SnapshotSource:
         return SourceInfo(
             context=f"snapshot {self.path.name}",
             cluster=str(meta.get("cluster") or self._snap.request.cluster),
-            prometheus=f"none (offline snapshot, taken {_when(meta.get('taken_at') or meta.get('takenAt'))})",
+            prometheus=f"none (offline snapshot, taken {self.taken() or 'at an unknown time'})",
             live=False,
         )
+
+    def taken(self) -> str:
+        """When the snapshot was taken, as a person reads it ("2026-11-28 01:47 UTC"); "" when unknown."""
+        meta = self._snap.meta or {}
+        return _when(meta.get("taken_at") or meta.get("takenAt"))
 
     @property
     def request(self) -> GraphRequest:
@@ -72,13 +77,20 @@ class SnapshotSource:
 
 
 def _when(taken: object) -> str:
-    """When a snapshot was taken, as a person reads it: its text (a cluster writes ISO time), or its
-    unix time (the demo writes one) as UTC."""
+    """When a snapshot was taken, as a person reads it: its unix time (the demo writes one) or its ISO
+    time (a cluster writes "2026-11-28T01:47:55Z") as UTC, other text as it is; "" when unknown."""
     if isinstance(taken, bool) or taken in (None, ""):
-        return "at an unknown time"
+        return ""
     if isinstance(taken, int | float):
         try:
             return datetime.fromtimestamp(float(taken), tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
         except (OverflowError, OSError, ValueError):
-            return "at an unknown time"
-    return str(taken)
+            return ""
+    text = str(taken)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if at.tzinfo is None:
+        return text  # a local time of some machine: said as written
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
