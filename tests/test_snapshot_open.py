@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
+from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD
 from meshdesk.ui.mainwindow import DEMO, SNAPSHOT_PREFIX, MainWindow
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
@@ -244,3 +245,45 @@ def test_a_snapshot_that_cannot_be_written_says_where_and_why(qtbot, app_window,
     finally:
         read_only.chmod(0o755)
     assert w.graph is not None and w.context == "east"
+
+
+def test_an_offline_snapshot_says_metrics_and_logs_are_not_available(qtbot, app_window, cluster, tmp_path) -> None:
+    """Offline, the Metrics and Logs docks said "No metrics source" / "No log source" with their
+    controls on, and four empty sparklines filled half the Details dock."""
+    w = app_window(kubeconfig=cluster, context="east", namespace=["bookinfo"])
+    live_graph(qtbot, w)
+    perf = next(e for e in w.extensions if hasattr(e, "docks"))
+    path = tmp_path / "bookinfo.json"
+    assert w.save_snapshot(str(path))
+
+    def select_productpage() -> None:
+        node = next(n for n in w.graph.nodes.values()  # type: ignore[union-attr]
+                    if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.workload == "productpage-v1")
+        w.view.select([node.id])
+
+    select_productpage()
+    qtbot.waitUntil(lambda: perf.sparkline_area.isVisible(), timeout=5000)  # live: charts under the details
+    w.open_snapshot(str(path))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.graph is not None, timeout=10000)
+    for title in ("Metrics", "Logs"):
+        perf.docks[title].show()
+    select_productpage()
+    qtbot.waitUntil(lambda: perf.logs.pod.count() > 0, timeout=5000)
+    taken = json.loads(path.read_text())["meta"]["takenAt"]  # "2026-11-28T01:47:55Z"
+    said = f"Not available in an offline snapshot (taken {taken[:10]} {taken[11:16]} UTC)"
+    metrics, logs = perf.metrics, perf.logs
+    assert metrics.notice.isVisible() and metrics.notice.text().startswith(said)
+    assert not metrics._scroll.isVisible(), "no empty charts"
+    assert not any(c.isEnabled() for c in (metrics.range, metrics.step, metrics.split, metrics.direction,
+                                           metrics.refresh_button))
+    assert "No metrics source" not in metrics.notice.text()
+    assert logs.status.isVisible() and logs.status.text().startswith(said)
+    assert not any(c.isEnabled() for c in (logs.pod, logs.container, logs.tail, logs.follow, logs.reload))
+    assert not perf.sparkline_area.isVisible(), "no empty sparklines under the details"
+    # live again: all of it back
+    w.switch_context("east")
+    live_graph(qtbot, w)
+    select_productpage()
+    qtbot.waitUntil(lambda: perf.sparkline_area.isVisible(), timeout=5000)
+    assert not metrics.notice.isVisible() and metrics._scroll.isVisible() and metrics.range.isEnabled()
+    assert logs.reload.isEnabled() and not logs.status.text().startswith("Not available")

@@ -76,6 +76,7 @@ class LogsView(QWidget):
     def __init__(self, source: Any = None, *, follow_ms: int = 2000, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.source = source
+        self.unavailable = ""  # why there is no source, when there is a reason (see set_source)
         self.workload: Workload | None = None
         self.follower: LogFollower | None = None
         self.pod = QComboBox()
@@ -137,8 +138,15 @@ class LogsView(QWidget):
         self.search.returnPressed.connect(self.find_next)
 
     # -- public ---------------------------------------------------------------------------------
-    def set_source(self, source: Any) -> None:
+    def set_source(self, source: Any, *, unavailable: str = "") -> None:
+        """``unavailable``: why there is no source (an offline snapshot has no pods to read): said
+        instead of "No log source", with the controls off."""
         self.source = source
+        self.unavailable = unavailable if source is None else ""
+        if self.unavailable:
+            self.follow.setChecked(False)
+        for w in (self.pod, self.container, self.tail, self.follow, self.reload, self.search):
+            w.setEnabled(not self.unavailable)
         self.load()
 
     def set_workload(self, workload: Workload | None) -> None:
@@ -189,7 +197,7 @@ class LogsView(QWidget):
         self._lines = []
         if self.source is None or pod is None or not container:
             self.follower = None
-            self._say("No pod selected" if self.source is not None else "No log source")
+            self._say("No pod selected" if self.source is not None else self.unavailable or "No log source")
             return
         self.follower = LogFollower(self.source, pod.namespace, pod.name, container, tail_lines=self.tail.value())
         self._say("")

@@ -5,6 +5,7 @@ strip for the details panel. Both fetch off the UI thread and poll.
     view.set_target(MetricsTarget.workload("shop", "reviews-v2"))
     view.show_graph_selection(graph, ids) # or: pick the target from the canvas selection
     view.set_source(other_source)         # after a context switch (None: no metrics)
+    view.set_source(None, unavailable="Not available in an offline snapshot")  # why there are none
     view.shutdown()                       # stops the fetch thread (closeEvent does it too)
 
 A failed refresh keeps every chart's data and says why on each chart ("Prometheus unreachable -
@@ -21,7 +22,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -196,6 +197,7 @@ class _ChartsController(QWidget):
         self.last_good_at: float | None = None
         self.chart_good_at: dict[str, float] = {}  # chart key -> when its own queries last answered
         self.no_target_text = ""  # why the selection has no charts, when known
+        self.unavailable = ""  # why there is no source, when there is a reason (an offline snapshot)
         self.last_error: str = ""
         self.fetcher = MetricsFetcher(self)
         self.fetcher.done.connect(self._on_result)
@@ -223,9 +225,11 @@ class _ChartsController(QWidget):
         if ms > 0:
             self.timer.start(ms)
 
-    def set_source(self, source: Any) -> None:
+    def set_source(self, source: Any, *, unavailable: str = "") -> None:
+        """``unavailable``: why there is no source (said on the charts instead of "No metrics source")."""
         self.fetcher.cancel()
         self.source = source
+        self.unavailable = unavailable if source is None else ""
         self._clear()
         self.refresh()
 
@@ -251,7 +255,8 @@ class _ChartsController(QWidget):
     def refresh(self) -> None:
         if self.source is None or self.target is None:
             for c in self.charts.values():
-                c.set_status("No metrics source" if self.source is None else self.no_target_text or NO_TARGET)
+                c.set_status((self.unavailable or "No metrics source") if self.source is None
+                             else self.no_target_text or NO_TARGET)
             return
         self.fetcher.request(self.source, self.target, self.spec())
 
@@ -359,6 +364,12 @@ class MetricsView(_ChartsController):
         for key, text in SPLITS:
             self.split.addItem(text, key)
         self.refresh_button = QPushButton("Refresh")
+        # why there are no charts at all (an offline snapshot): said once, in place of the charts
+        self.notice = QLabel()
+        self.notice.setObjectName("metricsUnavailable")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #b35900; padding: 12px 0;")
+        self.notice.hide()
         bar = QHBoxLayout()
         for label, w in (("Range", self.range), ("Step", self.step), ("Split", self.split), ("", self.direction)):
             if label:
@@ -376,7 +387,9 @@ class MetricsView(_ChartsController):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(bar)
+        layout.addWidget(self.notice, 1, Qt.AlignmentFlag.AlignTop)  # in the charts' place, at the top
         layout.addWidget(scroll, 1)
+        self._scroll = scroll
         self._graph: TrafficGraph | None = None
         self._ids: list[str] = []
         for combo in (self.range, self.step, self.split):
@@ -391,6 +404,14 @@ class MetricsView(_ChartsController):
     def set_target(self, target: MetricsTarget | None) -> None:
         self.title.setText(target.title if target else "No selection")
         super().set_target(target)
+
+    def set_source(self, source: Any, *, unavailable: str = "") -> None:
+        super().set_source(source, unavailable=unavailable)
+        self.notice.setText(self.unavailable)
+        self.notice.setVisible(bool(self.unavailable))
+        self._scroll.setVisible(not self.unavailable)  # empty charts say nothing more
+        for w in (self.range, self.step, self.split, self.direction, self.refresh_button):
+            w.setEnabled(not self.unavailable)
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
         self._graph, self._ids = graph, list(ids)

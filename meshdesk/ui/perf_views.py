@@ -49,6 +49,18 @@ def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, i
     return None
 
 
+def offline_reason(source: Any, info: Any) -> str:
+    """Why a source has no metrics or logs to show, when that is its nature: a snapshot file holds the
+    graph's telemetry and the inventory, not time series or pod logs. "" for a live source."""
+    if source is None or info is None or getattr(info, "live", True):
+        return ""
+    taken = getattr(source, "taken", None)
+    when = taken() if callable(taken) else ""
+    return (f"Not available in an offline snapshot (taken {when})" if when else
+            "Not available in an offline snapshot") + \
+        ": a snapshot keeps the graph's traffic and the inventory, not charts or logs."
+
+
 class PerformanceViews(QObject):
     def __init__(self, window: QMainWindow, *, poll_ms: int = 15000) -> None:
         super().__init__(window)
@@ -127,11 +139,14 @@ class PerformanceViews(QObject):
         dock.raise_()
 
     # -- slots -----------------------------------------------------------------------------------
-    def set_source(self, source: Any, _info: Any = None) -> None:
+    def set_source(self, source: Any, info: Any = None) -> None:
         metrics = metrics_source_for(source)
-        self.metrics.set_source(metrics)
-        self.sparklines.set_source(metrics)
-        self.logs.set_source(log_source_for(source))
+        why = offline_reason(source, info)
+        self.metrics.set_source(metrics, unavailable=why)
+        self.sparklines.set_source(metrics, unavailable=why)
+        self.logs.set_source(log_source_for(source), unavailable=why)
+        if metrics is None and self.docks.get("Charts") is None:
+            self.sparkline_area.hide()  # four empty charts under the details say nothing
 
     def _on_graph(self, result: Any) -> None:
         self.set_data(result.graph, result.snapshot.inventory)
@@ -166,7 +181,7 @@ class PerformanceViews(QObject):
         self.metrics.show_graph_selection(self.graph, ids)
         self.sparklines.show_graph_selection(self.graph, ids)
         if self.docks.get("Charts") is None:
-            self.sparkline_area.setVisible(self.sparklines.target is not None)
+            self.sparkline_area.setVisible(self.sparklines.source is not None and self.sparklines.target is not None)
         workload = selected_workload(self.graph, self.inventory, ids)
         current = self.logs.workload
         if workload is not None and (current is None or (current.namespace, current.name) !=
