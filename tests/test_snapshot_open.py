@@ -113,8 +113,8 @@ def test_a_file_that_is_not_a_snapshot_is_said_and_the_live_view_stays(qtbot, ap
             (tmp_path / name).mkdir()
         else:
             (tmp_path / name).write_bytes(content)
-    with open(tmp_path / "huge.json", "wb") as fh:  # sparse: 100 MB on paper, nothing on the disk
-        fh.truncate(100 * 1024 * 1024)
+    with open(tmp_path / "huge.json", "wb") as fh:  # sparse: 600 MB on paper, nothing on the disk
+        fh.truncate(600 * 1024 * 1024)
     with pytest.raises(json.JSONDecodeError) as cut:  # the line the cut falls on, as the parser says
         json.loads(text[: len(text) // 2])
     cut_at = f"{cut.value.msg} (line {cut.value.lineno}, column {cut.value.colno})"
@@ -125,7 +125,7 @@ def test_a_file_that_is_not_a_snapshot_is_said_and_the_live_view_stays(qtbot, ap
         "binary.json": "not UTF-8 text",
         "newer.json": "written by a newer meshdesk (format 99",
         "folder.json": "it is a folder, not a file",
-        "huge.json": "it is too large (100 MB; meshdesk opens snapshots of up to 64 MB)",
+        "huge.json": "it is too large (600 MB; meshdesk opens snapshots of up to 512 MB)",
     }
     offered = switcher(w)
     failures: list[Any] = []

@@ -20,10 +20,12 @@ from meshdesk.fileio import NotRegularFileError, read_regular_file, write_atomic
 from meshdesk.mesh.snapshot import NewerFormatError, Snapshot, SnapshotFormatError
 from meshdesk.sources.base import SnapshotFileError, SnapshotWriteError
 
-# The largest snapshot file the app opens. A snapshot of a big mesh is a few MB (60 MB holds some
-# 60 000 samples and reads in about a second); reading a far larger file made Python hold more than
-# a gigabyte and parsing it stalled the window for seconds. The command line reads any size.
-APP_MAX_BYTES = 64 * 1024 * 1024
+# The largest snapshot file the app opens. A snapshot of a big mesh is a few MB to a few tens (60 MB
+# holds some 60 000 samples and reads in about a second), and the app writes them itself, so the
+# limit is far above what it saves: it only keeps an absurd file (a disk image chosen by mistake)
+# from taking gigabytes of memory (Python holds about 7 times the file's size while parsing it).
+# The command line reads any size.
+APP_MAX_BYTES = 512 * 1024 * 1024
 _PARSE_SHARING_FROM = 1024 * 1024  # characters of JSON parsed at once below this (a few ms)
 _LEADING_SPACE = re.compile(r"[ \t\r\n]*")
 
