@@ -43,6 +43,7 @@ KIND_APP = "app"
 KIND_SERVICE = "service"
 KIND_EDGE = "edge"
 KIND_OPERATION = "operation"
+KIND_SERVICE_ENTRY = "serviceentry"
 
 # an operation (aggregate) node's label when the graph did not name it (the graph's own default)
 DEFAULT_AGGREGATE = "request_operation"
@@ -241,8 +242,9 @@ def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:
 
 
 def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND) -> MetricsTarget | None:
-    """The target for a graph node (workload, app or service); None for nodes without metrics. What
-    comes into a workload without a sidecar is read from its callers' reports."""
+    """The target for a graph node (workload, app, service, ServiceEntry or operation); None for nodes
+    without metrics. What comes into a workload without a sidecar is read from its callers' reports; a
+    ServiceEntry's node charts the requests to the hosts it stands for (``_entry_target``)."""
     node = graph.nodes.get(node_id)
     if node is None:
         return None
@@ -260,7 +262,16 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         target = MetricsTarget.workload(node.namespace, node.workload, direction)
     elif node.node_type == NODE_APP:
         target = MetricsTarget.app(node.namespace, node.app, direction, node.version)
-    elif node.node_type == NODE_SERVICE and not node.is_service_entry and direction == INBOUND:
+    elif node.node_type == NODE_SERVICE and node.is_service_entry is not None:
+        # the requests to the hosts it stands for (an entry sends nothing of its own); its own cluster,
+        # as the graph asked for it there, is told by whichever side reports
+        if direction != INBOUND or not _is_entry(node):
+            return None
+        target = _entry_target(graph, node)
+        if spans_clusters(graph) and _known(node.cluster):
+            target = replace(target, labels=(*target.labels, (f"{target.reporter}_cluster", node.cluster)))
+        return target
+    elif node.node_type == NODE_SERVICE and direction == INBOUND:
         target = MetricsTarget.service(node.namespace, node.service)
         served = [graph.nodes[e.target] for e in graph.out_edges(node.id) if e.target in graph.nodes]
         if served and all(n.has_missing_sidecar for n in served):
@@ -293,6 +304,22 @@ def _entry_hosts(node: Node) -> tuple[tuple[str, tuple[str, ...]], ...]:
     reached, as the graph matched them to the entry), which are not the entry's name."""
     return (("destination_service_namespace", tuple(sorted({d.namespace for d in node.dest_services}))),
             ("destination_service_name", tuple(sorted({d.name for d in node.dest_services}))))
+
+
+def _entry_target(graph: TrafficGraph, node: Node) -> MetricsTarget:
+    """A ServiceEntry node's inbound requests: those to the hosts it stands for (``_entry_hosts``), as
+    its edges are read. The servers report them when every workload behind the entry has a proxy (an
+    internal entry of meshed workloads); otherwise only the callers' proxies do (an external host)."""
+    info = node.is_service_entry
+    assert info is not None
+    served = [graph.nodes[e.target] for e in graph.out_edges(node.id) if e.target in graph.nodes]
+    meshed = bool(served) and all(n.node_type in (NODE_WORKLOAD, NODE_APP) and not n.has_missing_sidecar
+                                  for n in served)
+    name = info.name or node.service
+    hosts = ", ".join(sorted({d.name for d in node.dest_services}))
+    return MetricsTarget(KIND_SERVICE_ENTRY, node.namespace, name, INBOUND, "destination" if meshed else "source",
+                         (), f"ServiceEntry {info.namespace or node.namespace}/{name}: requests to {hosts}",
+                         _ambient(graph, node), _entry_hosts(node))
 
 
 # Kiali: "service-to-service edges are unsupported because they represent aggregations (of multiple

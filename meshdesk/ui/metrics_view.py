@@ -174,7 +174,7 @@ def selection_reason(graph: TrafficGraph | None, ids: Sequence[str]) -> str:
     return next((r for r in (no_charts_reason(graph, i) for i in ids) if r), "")
 
 
-NO_TARGET = "Select a workload, app, service, operation or edge"
+NO_TARGET = "Select a workload, app, service, ServiceEntry, operation or edge"
 
 
 class _ChartsController(QWidget):
@@ -420,7 +420,12 @@ class MetricsView(_ChartsController):
         services = [graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
                     and graph.nodes[i].node_type == NODE_SERVICE and not graph.nodes[i].is_service_entry]
         edge = next((graph.edges[i] for i in ids if graph is not None and no_charts_reason(graph, i)), None)
-        if self.target is None and graph is not None and edge is not None:
+        entry = _entry_without_charts(graph, ids, direction) if self.target is None else None
+        if entry:
+            self.title.setText(entry[0])
+            self.no_target_text = entry[1]
+            self.refresh()  # the charts say why too, not "Select a workload, ..."
+        elif self.target is None and graph is not None and edge is not None:
             src, dst = graph.nodes[edge.source].label, graph.nodes[edge.target].label
             self.title.setText(f"{src} \u2192 {dst}: {self.no_target_text}")
         elif self.target is None and direction == OUTBOUND and services:
@@ -438,6 +443,23 @@ class MetricsView(_ChartsController):
         for c in self.charts.values():
             c.reset_view()  # a new range: follow the data again
         self.refresh()
+
+
+def _entry_without_charts(graph: TrafficGraph | None, ids: Sequence[str], direction: str) -> tuple[str, str] | None:
+    """(title, reason) for a selected ServiceEntry node that has no charts in this direction: it sends
+    nothing of its own, or the graph matched no host of it to telemetry."""
+    node = next((graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
+                 and graph.nodes[i].is_service_entry is not None), None)
+    if node is None or node.is_service_entry is None:
+        return None
+    info = node.is_service_entry
+    name = f"ServiceEntry {info.namespace or node.namespace}/{info.name or node.service}"
+    if direction == OUTBOUND:
+        why = ("A ServiceEntry has no outbound traffic of its own: choose Inbound for the requests to its hosts, "
+               "or select the workloads calling it")
+    else:
+        why = "No request to a host of this ServiceEntry is in the graph, so there is nothing to chart"
+    return f"{name}: {why}", why
 
 
 class SparklinePanel(_ChartsController):
