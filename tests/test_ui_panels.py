@@ -198,7 +198,7 @@ def test_operation_panel(qtbot) -> None:
     assert f"Operation {op.aggregate_value}" in text and f"Service\n{op.service or '-'}" in text
     rate = sum(e.rate for e in graph.in_edges(op.id))
     assert rate > 0 and f"Rate\n{fmt_rps(rate)}" in text
-    assert "Errors\n" in text and "Response time\n" in text
+    assert "Errors\n" in text  # no response time: the graph keeps none for an operation (test_panel_details)
 
 
 def test_box_selection_shows_its_namespace_or_app_and_the_traffic_crossing_it(qtbot) -> None:

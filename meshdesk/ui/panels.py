@@ -883,7 +883,9 @@ class SidePanel(QWidget):
             ("Namespace", _e(node.namespace)),
             ("Rate", fmt_rate(rate)),
             ("Errors", fmt_pct(errs / rate) if rate else "0%"),
-            ("Response time", _e(fmt_ms(max(times))) if times else "n/a"),
+            # as in Kiali, the graph keeps no response time on an operation's edges: no row then (the
+            # Metrics dock charts its request durations), rather than "n/a" beside a chart with numbers
+            *([("Response time", _e(fmt_ms(max(times))))] if times else []),
             ("Health", _health_html(node.health)),
         ]
         self._show("operation", f"Operation {node.aggregate_value}", node.namespace,
