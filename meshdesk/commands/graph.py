@@ -163,6 +163,24 @@ class _Unavailable(Exception):
     pass
 
 
+def _service_entry_focus(snap: Any) -> str:
+    """Why a node graph of ``--node-service NAME`` is empty when NAME is a ServiceEntry of the namespace
+    and no Service: a ServiceEntry has no node graph (the window opens none for its node, as Kiali's
+    graph does not); "" otherwise."""
+    focus, inv = snap.request.node, snap.inventory
+    if focus is None or not focus.service or focus.aggregateValue or inv is None \
+            or inv.service(focus.namespace, focus.service) is not None:
+        return ""
+    entry = next((o for o in inv.istio_objects("ServiceEntry", focus.namespace) if o.name == focus.service), None)
+    if entry is None:
+        return ""
+    hosts = entry.spec.get("hosts") if isinstance(entry.spec, dict) else None
+    named = ", ".join(str(h) for h in hosts) if isinstance(hosts, list) and hosts else "none"
+    return (f"{focus.namespace}/{focus.service} is a ServiceEntry (hosts: {named}), not a service: a ServiceEntry "
+            f"has no node graph, as in Kiali. Graph namespace {focus.namespace} (without --node-service) to see "
+            "the requests to its hosts")
+
+
 def _render(graph: Any, fmt: str) -> str:
     from meshdesk.mesh import export
 
@@ -220,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.save_snapshot is not None:
             save_snapshot(snap, a.save_snapshot)
         graph = build(snap)
+        entry = _service_entry_focus(snap) if not graph.edges else ""
+        if entry:
+            raise ValueError(entry)
     except ConfigError as e:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 2

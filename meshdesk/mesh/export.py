@@ -261,7 +261,8 @@ def _describe(n: model.Node) -> str:
     if n.node_type == model.NODE_UNKNOWN:
         return "unknown"
     ns = f"{n.namespace}/" if n.namespace else ""
-    kind = "waypoint" if n.extra.get("isWaypoint") else n.node_type
+    kind = "waypoint" if n.extra.get("isWaypoint") else "ServiceEntry" if n.is_service_entry is not None \
+        else n.node_type
     return f"{ns}{n.label} ({kind})"
 
 
