@@ -4,6 +4,9 @@ traffic policy), in real widgets."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -35,3 +38,126 @@ def test_an_operation_panel_says_no_response_time_it_does_not_have(qtbot: QtBot)
     assert panel.kind == "operation" and "Rate\n" in text
     assert "Response time" not in text
 
+
+
+# -- the routes a service's Istio config sets --------------------------------------------------------
+
+REVIEWS_VS: dict[str, Any] = {"hosts": ["reviews"], "http": [
+    {"match": [{"headers": {"end-user": {"exact": "jason"}}}],
+     "route": [{"destination": {"host": "reviews", "subset": "v2"}}]},
+    {"route": [{"destination": {"host": "reviews", "subset": "v1"}, "weight": 80},
+               {"destination": {"host": "reviews", "subset": "v2"}, "weight": 20}],
+     "timeout": "2s", "retries": {"attempts": 3, "perTryTimeout": "500ms", "retryOn": "5xx,connect-failure"}}]}
+REVIEWS_DR: dict[str, Any] = {
+    "host": "reviews", "subsets": [{"name": "v1", "labels": {"version": "v1"}}, {"name": "v2", "labels": {"version": "v2"}}],
+    "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 100}, "http": {"http1MaxPendingRequests": 10}},
+                      "outlierDetection": {"consecutive5xxErrors": 5, "interval": "10s", "baseEjectionTime": "30s"},
+                      "tls": {"mode": "ISTIO_MUTUAL"}}}
+
+
+def _reviews_panel(qtbot: QtBot, vs_spec: Any, dr_spec: Any) -> SidePanel:
+    """The service panel of reviews (called by productpage, served by v1 and v2) under these specs."""
+    from meshdesk.mesh.graph.model import NODE_SERVICE
+    from meshdesk.mesh.inventory import IstioObject, Service, ServicePort
+    from tests.graph_samples import http, snapshot
+    from tests.ui_helpers import small_inventory, workload
+
+    inv = small_inventory("shop")
+    inv.workloads += [workload("productpage-v1", "shop", "productpage"), workload("reviews-v1", "shop", "reviews"),
+                      workload("reviews-v2", "shop", "reviews", "v2")]
+    inv.services.append(Service("reviews", "shop", ports=[ServicePort("http", 9080)], selector={"app": "reviews"}))
+    inv.istio += [IstioObject("VirtualService", "reviews", "shop", spec=vs_spec),
+                  IstioObject("DestinationRule", "reviews", "shop", spec=dr_spec)]
+    graph = build(snapshot([http("productpage-v1", "reviews-v1", 8.0), http("productpage-v1", "reviews-v2", 2.0)],
+                           inv, graphType="versionedApp", injectServiceNodes=True))
+    reviews = graph.find_node(node_type=NODE_SERVICE, service="reviews")
+    assert reviews is not None
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.resize(420, 900)
+    panel.set_data(graph, inv)
+    panel.show_selection([reviews.id])
+    assert panel.kind == "service"
+    return panel
+
+
+def test_a_service_panel_shows_its_routes_and_traffic_policy(qtbot: QtBot) -> None:
+    """It named the routing features ("circuit breaker, request routing, request timeout, traffic
+    shifting") and the objects, but not what they do: now each route (match -> subsets with weights,
+    timeout, retries) and the DestinationRule's subsets and policy are written out."""
+    text = _reviews_panel(qtbot, REVIEWS_VS, REVIEWS_DR).text()
+    assert "Routing\ncircuit breaker, request routing, request timeout, traffic shifting" in text
+    routes = text.split("VirtualServices\n", 1)[1].split("DestinationRules\n", 1)
+    assert routes[0].splitlines()[:3] == [
+        "shop/reviews",
+        "header end-user = jason \u2192 v2",
+        "any other request \u2192 v1 80%, v2 20%; timeout 2s; 3 retries, 500ms per try, on 5xx,connect-failure",
+    ]
+    assert routes[1].splitlines()[:5] == [
+        "shop/reviews",
+        "subsets v1 (version=v1); v2 (version=v2)",
+        "connection pool max 100 connections, max 10 pending requests",
+        "outlier detection eject a host after 5 consecutive 5xx errors, checked every 10s, for at least 30s",
+        "TLS ISTIO_MUTUAL",
+    ]
+
+
+def test_faults_mirrors_and_tcp_routes_are_written_out(qtbot: QtBot) -> None:
+    vs = {"hosts": ["reviews"], "http": [
+        {"match": [{"uri": {"prefix": "/api"}, "method": {"exact": "GET"}}, {"headers": {"x-canary": {"regex": "^1$"}}}],
+         "route": [{"destination": {"host": "reviews", "subset": "v2", "port": {"number": 9080}}}],
+         "fault": {"delay": {"percentage": {"value": 10}, "fixedDelay": "5s"},
+                   "abort": {"percentage": {"value": 1.5}, "httpStatus": 500}}},
+        {"route": [{"destination": {"host": "reviews", "subset": "v1"}}],
+         "mirror": {"host": "reviews", "subset": "v2"}, "mirrorPercentage": {"value": 5}, "retries": {"attempts": 0}}],
+        "tcp": [{"match": [{"port": 9090}], "route": [{"destination": {"host": "ratings.other.svc.cluster.local"}}]}]}
+    text = _reviews_panel(qtbot, vs, {"host": "reviews"}).text()
+    routes = text.split("VirtualServices\n", 1)[1].splitlines()
+    assert routes[1:4] == [
+        "URI starts with /api and method = GET or header x-canary ~ ^1$ \u2192 v2:9080; delay 5s for 10% of requests; "
+        "abort with 500 for 1.5% of requests",
+        "any other request \u2192 v1; no retries; mirror to v2 (5%)",
+        "TCP port 9090 \u2192 ratings.other.svc.cluster.local",
+    ]
+    assert text.split("DestinationRules\n", 1)[1].splitlines()[0] == "shop/reviews"
+
+
+def _odd_variants(spec: Any) -> Iterator[Any]:
+    """The spec with each part in turn replaced by a value of another shape (missing, null, a number, a
+    string, a list, a map), as a hand-written or half-applied object may hold."""
+    odd: list[Any] = [None, 7, "x", [], [1, "y"], {}, {"exact": {"z": 1}}, -3.5, True]
+    if isinstance(spec, dict):
+        for key in spec:
+            yield {k: v for k, v in spec.items() if k != key}
+            for value in odd:
+                yield {**spec, key: value}
+            for variant in _odd_variants(spec[key]):
+                yield {**spec, key: variant}
+    elif isinstance(spec, list):
+        for i, item in enumerate(spec):
+            for variant in _odd_variants(item):
+                yield [*spec[:i], variant, *spec[i + 1:]]
+
+
+def test_odd_routing_specs_do_not_break_the_service_panel(qtbot: QtBot) -> None:
+    """Missing fields and fields of the wrong type, anywhere in the VirtualService or DestinationRule:
+    the panel still shows the service, its objects and what it can read of them."""
+    from meshdesk.mesh.inventory import IstioObject
+    from meshdesk.mesh.routing import destination_rule_texts, route_texts
+    from meshdesk.ui.panels import _rules_with_routes
+
+    count = 0
+    for vs_spec in _odd_variants(REVIEWS_VS):
+        vs = IstioObject("VirtualService", "reviews", "shop", spec=vs_spec)
+        assert all(isinstance(str(r), str) for r in route_texts(vs))
+        count += 1
+    for dr_spec in _odd_variants(REVIEWS_DR):
+        dr = IstioObject("DestinationRule", "reviews", "shop", spec=dr_spec)
+        assert all(isinstance(how, str) for _what, how in destination_rule_texts(dr))
+        assert "shop/<b>reviews</b>" in _rules_with_routes([], [dr])
+        count += 1
+    assert count > 400
+    # and in the panel itself, a few of them together
+    for vs_spec, dr_spec in zip(_odd_variants(REVIEWS_VS), _odd_variants(REVIEWS_DR), strict=False):
+        text = _reviews_panel(qtbot, vs_spec, dr_spec).text()
+        assert text.startswith("Service reviews\n") and "VirtualServices\n" in text and "DestinationRules\n" in text

@@ -492,16 +492,7 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
     r = ServiceRouting()
     subset_version = _subset_versions(dr)
     if dr is not None:
-        policy = _d(_d(dr.spec).get("trafficPolicy"))
-        pool, outlier = _d(policy.get("connectionPool")), _d(policy.get("outlierDetection"))
-        cb = r.circuit_breaker
-        cb.max_connections = _d(pool.get("tcp")).get("maxConnections")
-        cb.http1_max_pending_requests = _d(pool.get("http")).get("http1MaxPendingRequests")
-        cb.max_requests_per_connection = _d(pool.get("http")).get("maxRequestsPerConnection")
-        cb.consecutive_5xx_errors = outlier.get("consecutive5xxErrors")
-        cb.interval_seconds = _parse_seconds(outlier.get("interval"))
-        cb.base_ejection_seconds = _parse_seconds(outlier.get("baseEjectionTime"))
-        cb.max_ejection_percent = outlier.get("maxEjectionPercent")
+        r.circuit_breaker = _read_circuit_breaker(_d(dr.spec).get("trafficPolicy"))
     if vs is None:
         return r
     for rule in _l(_d(vs.spec).get("tcp" if tcp else "http")):
@@ -528,23 +519,294 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
                 if len(weighted) == 1 and weighted[0][1] is None:
                     weighted = [(weighted[0][0], 100)]
                 r.weights = {subset_version.get(str(s), str(s)): int(_number(w)) for s, w in weighted if s}
-        fault = _d(rule.get("fault"))
-        if fault:
-            delay, abort = _d(fault.get("delay")), _d(fault.get("abort"))
-            r.fault = Fault(
-                delay_percent=_number(_d(delay.get("percentage")).get("value")) if delay else 0.0,
-                delay_seconds=_parse_seconds(delay.get("fixedDelay")) or 0.0,
-                abort_percent=_number(_d(abort.get("percentage")).get("value")) if abort else 0.0,
-                abort_status=int(_number(abort.get("httpStatus"), 503)) if abort else 503,
-            )
+        if _d(rule.get("fault")):
+            r.fault = _read_fault(rule)
         if rule.get("timeout"):
             r.timeout_seconds = _parse_seconds(rule.get("timeout"))
-        retries = _d(rule.get("retries"))
-        if retries:
-            r.retry_attempts = retries.get("attempts")
-            r.retry_per_try_timeout_seconds = _parse_seconds(retries.get("perTryTimeout"))
-            r.retry_on = str(retries.get("retryOn") or "")
+        if _d(rule.get("retries")):
+            r.retry_attempts, r.retry_per_try_timeout_seconds, r.retry_on = _read_retries(rule)
     return r
+
+
+def _read_circuit_breaker(traffic_policy: Any) -> CircuitBreaker:
+    """A DestinationRule's (or one subset's) ``trafficPolicy`` as the circuit-breaking intent."""
+    policy = _d(traffic_policy)
+    pool, outlier = _d(policy.get("connectionPool")), _d(policy.get("outlierDetection"))
+    return CircuitBreaker(
+        max_connections=_d(pool.get("tcp")).get("maxConnections"),
+        http1_max_pending_requests=_d(pool.get("http")).get("http1MaxPendingRequests"),
+        max_requests_per_connection=_d(pool.get("http")).get("maxRequestsPerConnection"),
+        consecutive_5xx_errors=outlier.get("consecutive5xxErrors"),
+        interval_seconds=_parse_seconds(outlier.get("interval")),
+        base_ejection_seconds=_parse_seconds(outlier.get("baseEjectionTime")),
+        max_ejection_percent=outlier.get("maxEjectionPercent"),
+    )
+
+
+def _read_fault(rule: Mapping[str, Any]) -> Fault:
+    """An HTTP rule's fault injection (no fault: an inactive one)."""
+    fault = _d(rule.get("fault"))
+    delay, abort = _d(fault.get("delay")), _d(fault.get("abort"))
+    return Fault(
+        delay_percent=_number(_d(delay.get("percentage")).get("value")) if delay else 0.0,
+        delay_seconds=_parse_seconds(delay.get("fixedDelay")) or 0.0,
+        abort_percent=_number(_d(abort.get("percentage")).get("value")) if abort else 0.0,
+        abort_status=int(_number(abort.get("httpStatus"), 503)) if abort else 503,
+    )
+
+
+def _read_retries(rule: Mapping[str, Any]) -> tuple[Any, float | None, str]:
+    """An HTTP rule's retries: attempts (as written), per-try timeout in seconds, retry-on."""
+    retries = _d(rule.get("retries"))
+    return retries.get("attempts"), _parse_seconds(retries.get("perTryTimeout")), str(retries.get("retryOn") or "")
+
+
+# -- routing in words (the service panel's summary) -----------------------------------------------
+
+_LONG = 60  # a value longer than this (a regex, a header) is cut in a summary
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _LONG else text[:_LONG - 1] + "\u2026"
+
+
+def _percent_text(value: float) -> str:
+    return f"{value:g}%"
+
+
+def _duration_text(value: Any) -> str:
+    """A duration as written ("500ms", "2s"), or marked when Istio would not read it as one."""
+    return _short(value).strip() if _parse_seconds(value) is not None else f"{_short(value)} (not a duration)"
+
+
+def _string_match(cond: Any) -> str:
+    """An Istio StringMatch in words: "= jason", "starts with /api", "~ ^v[0-9]"."""
+    cond = _d(cond)
+    words = {"exact": "=", "prefix": "starts with", "regex": "~"}
+    for kind, word in words.items():
+        if kind in cond:
+            return f"{word} {_short(cond[kind])}"
+    return "matches anything" if not cond else _short(cond)
+
+
+def _match_text(match: Any) -> str:
+    """One match block of a rule: its conditions, all of which must hold."""
+    m = _d(match)
+    parts: list[str] = []
+    for key, value in m.items():
+        if key in ("uri", "scheme", "method", "authority"):
+            parts.append(f"{'URI' if key == 'uri' else key} {_string_match(value)}")
+        elif key in ("headers", "queryParams", "withoutHeaders"):
+            what = {"headers": "header", "queryParams": "query", "withoutHeaders": "no header"}[key]
+            parts += [f"{what} {_short(name)} {_string_match(cond)}" for name, cond in _d(value).items()]
+        elif key == "sourceLabels":
+            parts.append("from " + ", ".join(f"{_short(k)}={_short(v)}" for k, v in _d(value).items()))
+        elif key == "sourceNamespace":
+            parts.append(f"from namespace {_short(value)}")
+        elif key == "sniHosts":
+            parts.append("SNI " + ", ".join(_short(h) for h in _l(value)))
+        elif key == "destinationSubnets":
+            parts.append("to " + ", ".join(_short(h) for h in _l(value)))
+        elif key not in ("name", "ignoreUriCase"):
+            parts.append(f"{key} {_short(value)}")
+    return " and ".join(parts) or "any request"
+
+
+def _destination_text(dest: Any, own_hosts: set[str]) -> str:
+    """A route's destination: its subset (the host too when it is another service's), and port."""
+    dest = _d(dest)
+    host, subset = dest.get("host"), dest.get("subset")
+    port = _d(dest.get("port")).get("number")
+    other = isinstance(host, str) and host.split(".")[0] not in own_hosts
+    text = " ".join(_short(x) for x in ((host if other or not subset else None), subset) if x) or "?"
+    return text + (f":{_short(port)}" if port is not None else "")
+
+
+def _routes_text(routes: list[Any], own_hosts: set[str]) -> str:
+    weighted = [_d(r) for r in routes]
+    if not weighted:
+        return "no destination"
+    texts = [_destination_text(r.get("destination"), own_hosts) for r in weighted]
+    if len(weighted) == 1 and weighted[0].get("weight") in (None, 100):
+        return texts[0]
+    return ", ".join(f"{t} {_percent_text(_number(r.get('weight')))}" for t, r in zip(texts, weighted, strict=True))
+
+
+def _fault_texts(rule: Mapping[str, Any]) -> list[str]:
+    fault = _d(rule.get("fault"))
+    if not fault:
+        return []
+    read, out = _read_fault(rule), []
+    delay, abort = _d(fault.get("delay")), _d(fault.get("abort"))
+    if delay:
+        wait = _duration_text(delay.get("fixedDelay") or delay.get("exponentialDelay") or "?")
+        out.append(f"delay {wait} for {_percent_text(read.delay_percent)} of requests")
+    if abort:
+        code = f"gRPC status {_short(abort['grpcStatus'])}" if "grpcStatus" in abort else \
+            _short(abort.get("http2Error")) if "http2Error" in abort else \
+            str(read.abort_status) if "httpStatus" in abort else "?"
+        out.append(f"abort with {code} for {_percent_text(read.abort_percent)} of requests")
+    return out or ["a fault meshdesk cannot read"]
+
+
+def _mirror_texts(rule: Mapping[str, Any], own_hosts: set[str]) -> list[str]:
+    mirrors = [(rule.get("mirror"), rule.get("mirrorPercentage"), rule.get("mirrorPercent"))] if rule.get("mirror") \
+        else []
+    mirrors += [(_d(m).get("destination"), _d(m).get("percentage"), None) for m in _l(rule.get("mirrors"))]
+    out = []
+    for dest, percentage, legacy in mirrors:
+        share = _number(_d(percentage).get("value"), 100.0) if percentage is not None else _number(legacy, 100.0)
+        out.append(f"mirror to {_destination_text(dest, own_hosts)} ({_percent_text(share)})")
+    return out
+
+
+def _rule_notes(rule: Mapping[str, Any], own_hosts: set[str]) -> list[str]:
+    """What a rule does besides choosing destinations: timeout, retries, faults, mirroring, rewrites."""
+    notes: list[str] = []
+    if rule.get("timeout") is not None:
+        notes.append(f"timeout {_duration_text(rule['timeout'])}")
+    if "retries" in rule:
+        attempts, _per_try, retry_on = _read_retries(rule)
+        per_try = _d(rule.get("retries")).get("perTryTimeout")
+        n = int(_number(attempts, -1))
+        text = "no retries" if n == 0 else f"{n} retries" if n > 0 else "retries"
+        if n != 0:
+            if per_try is not None:
+                text += f", {_duration_text(per_try)} per try"
+            if retry_on:
+                text += f", on {_short(retry_on)}"
+        notes.append(text)
+    notes += _fault_texts(rule)
+    notes += _mirror_texts(rule, own_hosts)
+    rewrite, redirect = _d(rule.get("rewrite")), _d(rule.get("redirect"))
+    if rewrite:
+        notes.append("rewrite " + ", ".join(f"{k} to {_short(v)}" for k, v in rewrite.items()))
+    if redirect:
+        notes.append("redirect " + ", ".join(f"{k} to {_short(v)}" for k, v in redirect.items()))
+    if rule.get("directResponse") is not None:
+        notes.append(f"direct response {_short(_d(rule.get('directResponse')).get('status', '?'))}")
+    if rule.get("delegate") is not None:
+        delegate = _d(rule.get("delegate"))
+        notes.append(f"delegated to {_short(delegate.get('namespace') or '')}/{_short(delegate.get('name') or '?')}")
+    return notes
+
+
+@dataclass(frozen=True)
+class RouteText:
+    """One rule of a VirtualService in words: which requests (``when``), where they go (``to``), and what
+    else the rule does (``notes``: timeout, retries, faults, mirroring)."""
+
+    protocol: str  # http, tls or tcp
+    when: str
+    to: str
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return "; ".join((f"{self.when} \u2192 {self.to}", *self.notes))
+
+
+def route_texts(vs: IstioObject) -> list[RouteText]:
+    """A VirtualService's rules in words, in the order Istio tries them. A rule without a match takes
+    what no rule before it took ("any other request"); odd fields are shown as written, never fatal."""
+    spec = _d(vs.spec)
+    own = {h.split(".")[0] for h in _l(spec.get("hosts")) if isinstance(h, str)}
+    out: list[RouteText] = []
+    for protocol in ("http", "tls", "tcp"):
+        rules = _l(spec.get(protocol))
+        for i, rule in enumerate(rules):
+            if not isinstance(rule, dict):
+                out.append(RouteText(protocol, "a rule meshdesk cannot read", _short(rule)))
+                continue
+            matches = _l(rule.get("match"))
+            if matches:
+                when = " or ".join(_match_text(m) for m in matches)
+            else:
+                when = "any other request" if i else "every request"
+            to = _routes_text(_l(rule.get("route")), own)
+            if protocol == "http" and not rule.get("route"):
+                to = "no route of its own" if rule.get("redirect") or rule.get("directResponse") or \
+                    rule.get("delegate") else to
+            if protocol != "http":
+                when = f"{protocol.upper()} {when}" if when != "any other request" else f"other {protocol.upper()}"
+            out.append(RouteText(protocol, when, to, tuple(_rule_notes(rule, own) if protocol == "http" else ())))
+    return out
+
+
+def _pool_text(pool: Any) -> str:
+    cb = _read_circuit_breaker({"connectionPool": pool})
+    known = [(cb.max_connections, "max {} connections"),
+             (cb.http1_max_pending_requests, "max {} pending requests"),
+             (cb.max_requests_per_connection, "max {} requests per connection")]
+    parts = [text.format(_short(v)) for v, text in known if v is not None]
+    for side in ("tcp", "http"):
+        for key, value in _d(_d(pool).get(side)).items():
+            if key not in ("maxConnections", "http1MaxPendingRequests", "maxRequestsPerConnection"):
+                parts.append(f"{key} {_short(value)}")
+    return ", ".join(parts)
+
+
+def _outlier_text(outlier: Any) -> str:
+    o = _d(outlier)
+    cb = _read_circuit_breaker({"outlierDetection": o})
+    triggers = []
+    if cb.consecutive_5xx_errors is not None:
+        triggers.append(f"{_short(cb.consecutive_5xx_errors)} consecutive 5xx errors")
+    if o.get("consecutiveGatewayErrors") is not None:
+        triggers.append(f"{_short(o['consecutiveGatewayErrors'])} consecutive gateway errors")
+    parts = [f"eject a host after {' or '.join(triggers)}"] if triggers else []
+    if o.get("interval") is not None:
+        parts.append(f"checked every {_duration_text(o['interval'])}")
+    if o.get("baseEjectionTime") is not None:
+        parts.append(f"for at least {_duration_text(o['baseEjectionTime'])}")
+    if cb.max_ejection_percent is not None:
+        parts.append(f"at most {_short(cb.max_ejection_percent)}% of hosts")
+    done = {"consecutive5xxErrors", "consecutiveGatewayErrors", "interval", "baseEjectionTime", "maxEjectionPercent"}
+    parts += [f"{k} {_short(v)}" for k, v in o.items() if k not in done]
+    return ", ".join(parts)
+
+
+def traffic_policy_texts(policy: Any) -> list[tuple[str, str]]:
+    """A DestinationRule's (or a subset's) traffic policy in words, as (what, how) pairs: connection pool
+    and outlier detection (the circuit breaker), TLS mode, load balancing, per-port settings."""
+    p = _d(policy)
+    out: list[tuple[str, str]] = []
+    if _d(p.get("connectionPool")):
+        out.append(("connection pool", _pool_text(p["connectionPool"]) or "defaults"))
+    if _d(p.get("outlierDetection")):
+        out.append(("outlier detection", _outlier_text(p["outlierDetection"]) or "defaults"))
+    tls = _d(p.get("tls"))
+    if tls:
+        out.append(("TLS", _short(tls.get("mode") or "mode not set")
+                    + (f", SNI {_short(tls['sni'])}" if tls.get("sni") else "")))
+    lb = _d(p.get("loadBalancer"))
+    if lb:
+        out.append(("load balancing", _short(lb["simple"]) if "simple" in lb else
+                    "consistent hash" if "consistentHash" in lb else ", ".join(_short(k) for k in lb)))
+    ports = [_d(_d(x).get("port")).get("number") for x in _l(p.get("portLevelSettings"))]
+    if ports:
+        out.append(("per port", "own settings for port " + ", ".join(_short(n) for n in ports)))
+    return out
+
+
+def destination_rule_texts(dr: IstioObject) -> list[tuple[str, str]]:
+    """A DestinationRule in words, as (what, how) pairs: its subsets (with the labels each selects and
+    any policy of its own) and its traffic policy (``traffic_policy_texts``)."""
+    spec = _d(dr.spec)
+    out: list[tuple[str, str]] = []
+    subsets = []
+    for s in _l(spec.get("subsets")):
+        s = _d(s)
+        labels = ", ".join(f"{_short(k)}={_short(v)}" for k, v in _d(s.get("labels")).items())
+        text = _short(s.get("name") or "?") + (f" ({labels})" if labels else "")
+        own = traffic_policy_texts(s.get("trafficPolicy"))
+        if own:
+            text += ": " + "; ".join(f"{what} {how}" for what, how in own)
+        subsets.append(text)
+    if subsets:
+        out.append(("subsets", "; ".join(subsets)))
+    out += traffic_policy_texts(spec.get("trafficPolicy"))
+    return out
 
 
 _MATCH_KEYS = frozenset(MATCH_KINDS)

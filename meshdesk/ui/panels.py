@@ -9,6 +9,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
@@ -34,7 +35,12 @@ from meshdesk.mesh.graph.model import (
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Service, Workload
-from meshdesk.mesh.routing import opts_out_of_injection, restarts_for_injection
+from meshdesk.mesh.routing import (
+    destination_rule_texts,
+    opts_out_of_injection,
+    restarts_for_injection,
+    route_texts,
+)
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING
 from meshdesk.ui.canvas.items import (
@@ -82,13 +88,19 @@ def _vs_hosts(vs: IstioObject) -> list[str]:
     """Hosts a VirtualService applies to: its ``hosts`` when it binds to the mesh (no gateways, or
     ``mesh`` among them; a gateway-only VS with ``hosts: ["*"]`` does not route mesh traffic), plus
     every route destination host."""
-    spec = vs.spec or {}
-    gateways = [str(g) for g in spec.get("gateways") or []]
-    hosts = [str(h) for h in spec.get("hosts") or []] if not gateways or "mesh" in gateways else []
+    def items(value: object) -> list[Any]:  # a hand-written spec's list, or none when it is not one
+        return value if isinstance(value, list) else []
+
+    def fields(value: object) -> dict[str, Any]:
+        return value if isinstance(value, dict) else {}
+
+    spec = fields(vs.spec)
+    gateways = [str(g) for g in items(spec.get("gateways"))]
+    hosts = [str(h) for h in items(spec.get("hosts"))] if not gateways or "mesh" in gateways else []
     for proto in ("http", "tcp", "tls"):
-        for rule in spec.get(proto) or []:
-            for route in (rule or {}).get("route") or []:
-                dest = (route or {}).get("destination") or {}
+        for rule in items(spec.get(proto)):
+            for route in items(fields(rule).get("route")):
+                dest = fields(fields(route).get("destination"))
                 if dest.get("host"):
                     hosts.append(str(dest["host"]))
     return hosts
@@ -161,6 +173,25 @@ def _routing_rows(node: Node) -> list[tuple[str, str]]:
     """A "Routing" row naming what the Istio config does to the node's traffic, when it does anything."""
     found = [name for key, name in _ROUTING_FEATURES if node.extra.get(key)]
     return [("Routing", _e(", ".join(found)))] if found else []
+
+
+def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject]) -> str:
+    """The VirtualServices and DestinationRules of a service, each with what it does in words (the
+    routing forms' reading of them, ``meshdesk.mesh.routing``): every route (which requests, to which
+    subsets with which weights, timeout, retries, faults, mirroring), then each rule's subsets and
+    traffic policy (connection pool, outlier detection, TLS mode)."""
+    def block(obj: IstioObject, lines: list[str]) -> str:
+        raw = obj.spec.get("gateways") if isinstance(obj.spec, dict) else None
+        gateways = [str(x) for x in raw] if isinstance(raw, list) else []
+        bound = f" <i>(for gateway {_e(', '.join(gateways))})</i>" if gateways and "mesh" not in gateways else ""
+        return f"<div>{_e(obj.namespace)}/<b>{_e(obj.name)}</b>{bound}</div>" + "".join(
+            f"<div style='margin-left:14px'>{line}</div>" for line in lines)
+
+    routes = [block(vs, [_e(str(r)) for r in route_texts(vs)] or ["<i>no routes</i>"]) for vs in vss]
+    policies = [block(dr, [f"<span style='color:#6a6e73'>{_e(what)}</span> {_e(how)}"
+                           for what, how in destination_rule_texts(dr)]) for dr in drs]
+    return _section("VirtualServices", "".join(routes) or "<i>none</i>") + \
+        _section("DestinationRules", "".join(policies) or "<i>none</i>")
 
 
 # gRPC status codes by number (what a gRPC edge's responses are counted under)
@@ -822,7 +853,7 @@ class SidePanel(QWidget):
             else:
                 parts.append(_section("Inventory", "<i>not found in the inventory</i>"))
         vss, drs = rules_for_host(inv, node.service, node.namespace)
-        parts.append(self._rules(vss, drs))
+        parts.append(_rules_with_routes(vss, drs))
         parts.append(_traffic(g, node))
         self._show("service", f"Service {node.service}", node.namespace, "".join(parts))
 
