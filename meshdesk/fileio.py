@@ -65,14 +65,25 @@ LOCK_WAIT_S = 3.0  # the most a change waits for another process's lock before g
 
 
 @contextlib.contextmanager
-def locked(path: str | os.PathLike[str], wait_s: float | None = None) -> Iterator[bool]:
+def locked(path: str | os.PathLike[str], wait_s: float | None = None, *,
+           required: bool = True) -> Iterator[bool]:
     """Hold an exclusive lock on ``<path>.lock`` (created when missing) for a read-change-write of
     ``path``, so two processes changing one file do not lose each other's changes. Yields whether the
     lock is held: after ``wait_s`` (a process stopped while holding it), or where the system offers no
-    file locks, the change goes on unlocked rather than freeze its caller."""
+    file locks, the change goes on unlocked rather than freeze its caller. ``required`` False: a lock
+    file that cannot be made or opened (a read-only folder, a folder of that name) is no error either;
+    the change goes on unlocked, and the write itself says what is wrong, if anything is."""
     lock_path = Path(f"{os.fspath(path)}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    fd = -1
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError:
+        if required:
+            raise
+    if fd < 0:
+        yield False
+        return
     try:
         try:
             import fcntl
@@ -227,13 +238,37 @@ def read_regular_file(path: str | os.PathLike[str]) -> bytes:
     Never blocks on a named pipe or device: the file is opened without waiting and checked before
     anything is read. Raises IsADirectoryError for a folder, :class:`NotRegularFileError` for any
     other kind of file that is not regular, and OSError as ``open`` does (FileNotFoundError, ...)."""
+    return read_regular_file_as_found(path)[0]
+
+
+FileIdentity = tuple[int, int, int, int]
+
+
+def file_identity(st: os.stat_result) -> FileIdentity:
+    """What tells one version of a file from another: device, inode (an atomic write makes a new
+    one), size and modification time."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def identity_of(path: str | os.PathLike[str]) -> FileIdentity | None:
+    """:func:`file_identity` of what ``path`` names now (a symlink followed); None when nothing is there."""
+    try:
+        return file_identity(os.stat(path))
+    except OSError:
+        return None
+
+
+def read_regular_file_as_found(path: str | os.PathLike[str]) -> tuple[bytes, FileIdentity]:
+    """:func:`read_regular_file`, with the :func:`file_identity` of the very file read (taken from the
+    open file, so a file replaced just after is not mistaken for it)."""
     fd, mode = _open_without_waiting(path)
     try:
         if not stat.S_ISREG(mode):
             raise NotRegularFileError(errno.EINVAL, f"{_kind_of(mode)}, not a regular file", os.fspath(path))
         with os.fdopen(fd, "rb") as fh:
             fd = -1  # the file object closes it now
-            return fh.read()
+            data = fh.read()
+            return data, file_identity(os.fstat(fh.fileno()))
     finally:
         if fd >= 0:
             os.close(fd)

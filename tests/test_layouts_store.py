@@ -8,10 +8,13 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from meshdesk.fileio import move_aside
 from meshdesk.store import paths
 from meshdesk.store.layouts import SCHEMA_VERSION, LayoutFormatError, LayoutKey, LayoutStore, layout_file
 from tests.file_helpers import returns_without_blocking
@@ -319,3 +322,96 @@ def test_a_lock_left_held_does_not_freeze_a_save(monkeypatch: pytest.MonkeyPatch
         fcntl.flock(held, fcntl.LOCK_EX)  # another open file: as another process would hold it
         store.update(KEY, {"b": (3, 4)})
     assert store.load(KEY) == {"a": (1.0, 2.0), "b": (3.0, 4.0)}
+
+
+_CORRUPT = "{corrupt"
+
+
+class _OtherProcessActsFirst(LayoutStore):
+    """A store that found the context's file unusable and, just before moving it aside, lets
+    ``meanwhile`` run: what another meshdesk started on the same damaged file does in that moment (it
+    moved the file aside itself, and maybe saved a drag in a fresh one)."""
+
+    def __init__(self, meanwhile: Callable[[], None]) -> None:
+        super().__init__()
+        self._meanwhile: Callable[[], None] | None = meanwhile
+
+    def _set_aside(self, *args: Any) -> Any:
+        if self._meanwhile is not None:
+            act, self._meanwhile = self._meanwhile, None
+            act()
+        return super()._set_aside(*args)
+
+
+def _aside_files(path: Path) -> list[Path]:
+    return sorted(p for p in path.parent.iterdir() if ".corrupt-" in p.name)
+
+
+def test_a_damaged_file_another_process_set_aside_first_is_no_failure_to_report() -> None:
+    """Two windows starting on one damaged layout file: the second found it gone when it came to move
+    it aside and told its user that moving it aside failed and layouts would not be saved (false)."""
+    path = layout_file(KEY.context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_CORRUPT)
+    other = LayoutStore()
+    late = _OtherProcessActsFirst(lambda: other.load(KEY))
+    assert late.load(KEY) == {}
+    assert late.warnings == []  # the other window said it (the file was kept aside, positions start fresh)
+    assert len(other.warnings) == 1 and "kept as" in other.warnings[0]
+    assert [p.read_text() for p in _aside_files(path)] == [_CORRUPT]
+    late.update(KEY, {"n": (1.0, 2.0)})  # and saving works
+    assert LayoutStore().load(KEY) == {"n": (1.0, 2.0)} and late.warnings == []
+
+
+def test_a_good_file_saved_in_place_of_a_damaged_one_is_not_set_aside() -> None:
+    """The second window read the damaged file; before it moved it aside, the first moved it aside and
+    saved a drag in a fresh file, which the second then moved aside as 'corrupt': the drag was lost."""
+    path = layout_file(KEY.context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_CORRUPT)
+    first = LayoutStore()
+
+    def first_moves_it_aside_and_saves_a_drag() -> None:
+        # as the other process's update does, whose lock this process cannot see from inside its own
+        move_aside(path, "corrupt")
+        first._write(KEY.context, {"views": {KEY.view_name: {"namespaces": list(KEY.namespaces),
+                                                             "graph_type": KEY.graph_type,
+                                                             "positions": {"productpage": (111.0, 222.0)},
+                                                             "saved_at": ""}}})
+
+    second = _OtherProcessActsFirst(first_moves_it_aside_and_saves_a_drag)
+    assert second.load(KEY) == {"productpage": (111.0, 222.0)}
+    assert second.warnings == []
+    assert [p.read_text() for p in _aside_files(path)] == [_CORRUPT]  # only the damaged file is aside
+    assert LayoutStore().load(KEY) == {"productpage": (111.0, 222.0)}
+
+
+def test_a_folder_where_the_lock_file_goes_does_not_stop_saving() -> None:
+    """The lock is a help against two saves at once, not a condition: with a folder named like the lock
+    file, every save failed ('Is a directory: …east.json.lock')."""
+    path = layout_file(KEY.context)
+    Path(f"{path}.lock").mkdir(parents=True)
+    store = LayoutStore()
+    store.update(KEY, {"a": (1, 2)})
+    assert LayoutStore().load(KEY) == {"a": (1.0, 2.0)} and store.warnings == []
+
+
+def test_a_save_that_fails_names_the_layouts_folder(tmp_path: Path) -> None:
+    """'Permission denied: …/east.json.lock' named a file the user never made; the folder they can fix
+    is named instead (as root, checked in a child process without the capability that bypasses file
+    permissions)."""
+    folder = paths.layouts_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o555)
+    probe = ("from meshdesk.store.layouts import LayoutKey, LayoutStore\n"
+             "try:\n    LayoutStore().update(LayoutKey('east', ('bookinfo',), 'app'), {'a': (1, 2)})\n"
+             "except OSError as e:\n    print(type(e).__name__, e)\n")
+    cmd = [sys.executable, "-c", probe]
+    if os.geteuid() == 0:
+        cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *cmd]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        folder.chmod(0o755)
+    assert out.stdout.strip() == f"LayoutSaveError the layouts folder {folder} cannot be written to (Permission denied)", \
+        out.stderr

@@ -20,16 +20,27 @@ older schema is migrated.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshdesk.fileio import NotRegularFileError, locked, move_aside, read_regular_file, write_atomic
+from meshdesk.fileio import (
+    FileIdentity,
+    NotRegularFileError,
+    identity_of,
+    locked,
+    move_aside,
+    read_regular_file,
+    read_regular_file_as_found,
+    write_atomic,
+)
 from meshdesk.store import paths
 
 SCHEMA_VERSION = 1
@@ -173,6 +184,33 @@ class NewerSchemaError(LayoutFormatError):
     pass
 
 
+class LayoutSaveError(OSError):
+    """A layout could not be written; the message says so in the user's words, naming the layouts
+    folder (not the temporary or lock file the system named)."""
+
+
+def _save_error(e: OSError, context: str) -> LayoutSaveError:
+    folder = layout_file(context).parent
+    reason = e.strerror or str(e)
+    if isinstance(e, LayoutSaveError):
+        return e
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        text = f"the layouts folder {folder} cannot be written to ({reason})"
+    elif e.errno in (errno.ENOSPC, errno.EDQUOT):
+        text = f"there is no room left for the layouts folder {folder} ({reason})"
+    elif e.errno in (errno.ENOTDIR, errno.EEXIST) and not folder.is_dir():
+        text = f"the layouts folder {folder} cannot be made: something else is in its place ({reason})"
+    else:
+        text = f"{reason}: {e.filename}" if e.filename else f"{reason} (in the layouts folder {folder})"
+    err = LayoutSaveError(text)
+    err.errno = e.errno
+    return err
+
+
+def _empty(context: str) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "context": context, "views": {}}
+
+
 class LayoutStore:
     """Saved layouts of every context; reads and writes the per-context files on each call (the
     files are small), so several stores and processes see each other's saves."""
@@ -182,21 +220,54 @@ class LayoutStore:
 
     # ---- reading
 
-    def _read(self, context: str) -> dict[str, Any]:
+    def _read(self, context: str, *, lock_held: bool = False) -> dict[str, Any]:
         """The current content for ``context`` (empty when there is none). An unusable file is moved
-        aside with a warning, and reading starts fresh."""
+        aside with a warning, and reading starts fresh.
+
+        It is moved aside only under the context's lock (``lock_held``: the caller holds it) and only if
+        it is still the very file found unusable: another process starting on the same damaged file
+        may have moved it aside first and saved a good one in its place, which must not be taken for
+        the damaged one (nor the missing file for a failure to move it)."""
         path = layout_file(context)
-        empty: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "context": context, "views": {}}
+        doc, problem = self._parse(path, context)
+        if problem is None:
+            return doc
+        if lock_held:
+            return self._read_again_and_set_aside(path, context, problem)
+        with locked(path, required=False):
+            doc, problem = self._parse(path, context)  # what it is now that no one else may change it
+            if problem is None:
+                return doc
+            return self._read_again_and_set_aside(path, context, problem)
+
+    def _read_again_and_set_aside(self, path: Path, context: str,
+                                  problem: tuple[str, str, FileIdentity | None]) -> dict[str, Any]:
+        """Move aside the unusable file ``problem`` describes, unless what is at ``path`` now is another
+        file: then that one is read (a few times at most; each a newer file than the last)."""
+        for _attempt in range(3):
+            if self._set_aside(path, context, *problem):
+                break
+            doc, found = self._parse(path, context)
+            if found is None:
+                return doc
+            problem = found
+        return _empty(context)
+
+    def _parse(self, path: Path, context: str) -> tuple[dict[str, Any], tuple[str, str, FileIdentity | None] | None]:
+        """``(content, None)``, or ``(empty content, (reason, why, identity))`` for a file that cannot be
+        used: the reason it would be set aside for, what is wrong in words, and which file that is."""
+        empty = _empty(context)
         try:
-            text = read_regular_file(path).decode("utf-8-sig")  # checked first: a named pipe would block
+            raw, ident = read_regular_file_as_found(path)  # checked first: a named pipe would block
+            text = raw.decode("utf-8-sig")
         except FileNotFoundError:
-            return empty
+            return empty, None
         except NotRegularFileError as e:
-            self._set_aside(path, context, "unreadable", f"it is {e.strerror}")
-            return empty
-        except (OSError, UnicodeDecodeError) as e:
-            self._set_aside(path, context, "unreadable", f"it could not be read ({e})")
-            return empty
+            return empty, ("unreadable", f"it is {e.strerror}", identity_of(path))
+        except UnicodeDecodeError as e:
+            return empty, ("unreadable", f"it could not be read ({e})", ident)
+        except OSError as e:
+            return empty, ("unreadable", f"it could not be read ({e})", identity_of(path))
         try:
             doc = json.loads(text)
             version = doc.get("schema_version", 0) if isinstance(doc, dict) else 0
@@ -205,19 +276,27 @@ class LayoutStore:
                     f"it was written by a newer meshdesk (layout schema {version}, this one reads up to "
                     f"{SCHEMA_VERSION})"
                 )
-            return _validate(doc)
+            return _validate(doc), None
         except NewerSchemaError as e:
-            self._set_aside(path, context, "newer", str(e))
+            return empty, ("newer", str(e), ident)
         except RecursionError:  # json.loads on lists or objects nested thousands deep
-            self._set_aside(path, context, "corrupt", "its content is not a layout file (nested too deeply)")
+            return empty, ("corrupt", "its content is not a layout file (nested too deeply)", ident)
         except (ValueError, KeyError, OverflowError) as e:
             # JSONDecodeError, LayoutFormatError and a number too long to convert are ValueErrors
-            self._set_aside(path, context, "corrupt", f"its content is not a layout file ({e})")
-        return empty
+            return empty, ("corrupt", f"its content is not a layout file ({e})", ident)
 
-    def _set_aside(self, path: Path, context: str, reason: str, why: str) -> None:
+    def _set_aside(self, path: Path, context: str, reason: str, why: str, seen: FileIdentity | None) -> bool:
+        """Move the unusable file at ``path`` aside (with a warning); True when it is set aside or gone,
+        False when ``path`` is no longer the file ``seen`` (nothing moved: the caller reads it)."""
+        now = identity_of(path)
+        if now is None and not os.path.lexists(path):
+            return True  # set aside by another process meanwhile (which told its user)
+        if seen is not None and now != seen:
+            return False
         try:
             dst = move_aside(path, reason)
+        except FileNotFoundError:
+            return True
         except OSError as e:
             self.warnings.append(
                 f"Saved layouts for context {context!r} in {path} are not usable: {why}; moving the file "
@@ -228,6 +307,7 @@ class LayoutStore:
             f"Saved layouts for context {context!r} were not usable: {why}. The file was kept as "
             f"{dst}; node positions start fresh."
         )
+        return True
 
     def load(self, key: LayoutKey) -> Positions:
         """Saved positions of this view; empty when nothing was saved."""
@@ -280,30 +360,39 @@ class LayoutStore:
                placed: Mapping[str, Iterable[float]] | None = None) -> Positions:
         clean = {nid: tuple(float(v) for v in xy) for nid, xy in positions.items()}
         # read, change and write under the context's lock, so two processes saving at once keep both
-        with locked(layout_file(key.context)):
-            doc = self._read(key.context)
-            old = doc["views"].get(key.view_name)
-            if not replace:
-                fill = {nid: tuple(float(v) for v in xy) for nid, xy in (placed or {}).items()}
-                clean = {**fill, **(old["positions"] if old else {}), **clean}
-            doc["views"][key.view_name] = {
-                "namespaces": list(key.namespaces),
-                "graph_type": key.graph_type,
-                "positions": clean,
-                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            }
-            self._write(key.context, doc)
+        try:
+            with locked(layout_file(key.context), required=False):
+                doc = self._read(key.context, lock_held=True)
+                old = doc["views"].get(key.view_name)
+                if not replace:
+                    fill = {nid: tuple(float(v) for v in xy) for nid, xy in (placed or {}).items()}
+                    clean = {**fill, **(old["positions"] if old else {}), **clean}
+                doc["views"][key.view_name] = {
+                    "namespaces": list(key.namespaces),
+                    "graph_type": key.graph_type,
+                    "positions": clean,
+                    "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
+                self._write(key.context, doc)
+        except OSError as e:
+            raise _save_error(e, key.context) from e
         return {nid: (xy[0], xy[1]) for nid, xy in clean.items()}
 
-    def reset(self, key: LayoutKey) -> None:
-        """Forget this view's positions (the next open lays it out afresh)."""
+    def reset(self, key: LayoutKey) -> Positions:
+        """Forget this view's positions (the next open lays it out afresh); returns them, as they were
+        saved, so that the reset can be undone (:meth:`update` with them)."""
         path = layout_file(key.context)
         if not path.exists():
-            return
-        with locked(path):
-            doc = self._read(key.context)
-            if doc["views"].pop(key.view_name, None) is not None:
-                self._write(key.context, doc)
+            return {}
+        try:
+            with locked(path, required=False):
+                doc = self._read(key.context, lock_held=True)
+                view = doc["views"].pop(key.view_name, None)
+                if view is not None:
+                    self._write(key.context, doc)
+        except OSError as e:
+            raise _save_error(e, key.context) from e
+        return dict(view["positions"]) if view is not None else {}
 
     # ---- sharing
 
