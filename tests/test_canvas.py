@@ -1422,3 +1422,69 @@ def test_no_hover_work_after_the_view_is_shut_down(qtbot, view: GraphView) -> No
 
     view.viewportEvent(QEvent(QEvent.Type.Leave))
     assert not view._hover_timer.isActive()
+
+
+def _elsewhere(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]],
+               tol: float = 0.01) -> list[str]:
+    """The nodes of ``before`` that are elsewhere (or gone) in ``after`` (saved places are rounded)."""
+    return sorted(nid for nid, (x, y) in before.items()
+                  if nid not in after or abs(after[nid][0] - x) > tol or abs(after[nid][1] - y) > tol)
+
+
+def test_a_view_arranged_by_one_drag_keeps_every_node_as_it_was_when_reopened(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """After one drag every node of the view is saved; opened again, every saved node is kept by the
+    automatic layouts. Before a reopen only the dragged node was: other boxes, or many new nodes, laid
+    the others out again (unsaved), so the screen and what a reopen showed told two stories."""
+    shown(qtbot, view, bookinfo())
+    rv = nid_wl("reviews-v1")
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000):
+        _mouse_drag(qtbot, view, rv, QPoint(-60, 160))
+    arranged = view.positions()
+    view.set_display(DisplayOptions(show_boxes=False))  # other boxes
+    qtbot.wait(0)
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    assert _elsewhere(arranged, view.positions()) == []
+    # many new nodes at once (more than are placed one by one): laid out around the arrangement
+    g = bookinfo()
+    ratings = g.nodes[nid_wl("ratings-v1")]
+    for i in range(45):
+        n = g.add_node(_wl(f"batch{i}-v1"))
+        g.add_edge(_edge(ratings, n, 1.0))
+    view.set_graph(g)
+    view.relayout_unplaced()  # as the window does for a graph that answers a change of shape
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    now = view.positions()
+    assert _elsewhere(arranged, now) == []
+    sizes = {n: view.node_item(n).layout_size() for n in now}  # type: ignore[union-attr]
+    assert layout_engine.overlaps(now, sizes) == []
+    # what is on screen is saved, and a view opened again on it shows the same
+    qtbot.waitUntil(lambda: set(LayoutStore().load(KEY)) == set(now), timeout=5000)
+    other = GraphView()
+    qtbot.addWidget(other)
+    other.set_layout_key(KEY)
+    other.set_graph(g)
+    assert _elsewhere(now, other.positions()) == []
+    other.shutdown()
+
+
+def test_an_arranged_view_opened_next_does_not_keep_the_places_another_view_gave(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """An arranged view keeps every node placed in it; not the nodes still where the view before put
+    them (that view's places are not this one's arrangement): those are laid out around it."""
+    other_key = LayoutKey(KEY.context, KEY.namespaces, "workload")
+    pp, rv = nid_wl("productpage-v1"), nid_wl("reviews-v1")
+    LayoutStore().save(other_key, {pp: (3000.0, 3000.0)})  # arranged before, when it had one node
+    shown(qtbot, view, bookinfo())
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000):
+        _mouse_drag(qtbot, view, rv, QPoint(-60, 160))
+    first = view.positions()
+    view.set_layout_key(other_key)  # what the window does for another graph type
+    view.set_graph(bookinfo())
+    view.relayout_unplaced()
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    now = view.positions()
+    assert now[pp] == (3000.0, 3000.0)  # its place in this view
+    assert now[rv] == first[rv]  # dragged: it keeps that place in the next view too
+    carried = [nid for nid in first if nid not in (pp, rv)]
+    assert _elsewhere({nid: first[nid] for nid in carried}, now) == sorted(carried)  # laid out anew
+    sizes = {n: view.node_item(n).layout_size() for n in now}  # type: ignore[union-attr]
+    assert layout_engine.overlaps(now, sizes) == []

@@ -6,10 +6,13 @@ and layout worker."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QGraphicsItem
 
 from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_APP, NODE_BOX
+from meshdesk.store.layouts import LayoutStore
+from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.mainwindow import MainWindow
 from tests.ui_helpers import ScriptedSource, open_windows, sample, shown, window_test_marks
 
@@ -68,7 +71,10 @@ def _place_ratings(qtbot, w: MainWindow, by: QPointF) -> tuple[str, QGraphicsIte
     return ratings, item
 
 
-def test_a_node_the_user_placed_stays_put_when_the_graph_changes_shape(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+def test_an_arrangement_stays_put_when_the_graph_changes_shape(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """Once the user arranged a view (here: moved one node), every node on screen is part of the
+    arrangement: service nodes going leave the others where they were. (They used to be laid out
+    again, unsaved, and jumped back to their saved places later: QA s9c.)"""
     w = demo_window(["shop"])
     ratings, item = _place_ratings(qtbot, w, QPointF(-150, 120))
     placed = (item.x(), item.y())
@@ -78,10 +84,9 @@ def test_a_node_the_user_placed_stays_put_when_the_graph_changes_shape(qtbot, de
     shown(qtbot, w, lambda g: not g.request.injectServiceNodes)
     _settled(qtbot, w)
     assert (item.x(), item.y()) == placed
-    # the rest was laid out again: without the service nodes between them, apps sit closer
-    moved = [nid for nid, p in others.items() if nid in w.view.node_ids()
-             and (w.view.node_item(nid).x(), w.view.node_item(nid).y()) != p]  # type: ignore[union-attr]
-    assert moved
+    kept = {nid: p for nid, p in others.items() if nid in w.view.node_ids()}
+    assert len(kept) >= 5
+    assert {nid: w.view.positions()[nid] for nid in kept} == kept
 
 
 def test_a_refresh_after_a_change_that_added_no_node_moves_nothing(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -163,3 +168,90 @@ def test_an_arrangement_the_user_made_stays_and_is_fitted_when_a_namespace_goes(
     _settled(qtbot, w)
     assert w.view.positions() == {nid: arranged[nid] for nid in w.view.node_ids()}
     qtbot.waitUntil(lambda: _centred(w), timeout=5000)
+
+
+# ------------------------------------------------------------------------------------------------
+# what the user sees is what comes back (QA s9b, s9c)
+
+Positions = dict[str, tuple[float, float]]
+
+
+def _mouse_drag(qtbot, w: MainWindow, nid: str, delta: QPoint) -> None:  # type: ignore[no-untyped-def]
+    """Drag node ``nid`` by ``delta`` (pixels) with the mouse, as the user would."""
+    view = w.view
+    item = view.node_item(nid)
+    assert item is not None
+    view.centerOn(item)
+    start = view.mapFromScene(item.pos())
+    vp = view.viewport()
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000):
+        QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+        for i in range(1, 6):
+            QTest.mouseMove(vp, start + QPoint(delta.x() * i // 5, delta.y() * i // 5))
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + delta)
+
+
+def _moved(before: Positions, after: Positions, tol: float = 0.5) -> list[str]:
+    """The nodes of ``before`` that are elsewhere (or gone) in ``after``."""
+    return sorted(nid for nid, (x, y) in before.items()
+                  if nid not in after or abs(after[nid][0] - x) > tol or abs(after[nid][1] - y) > tol)
+
+
+def _saved(w: MainWindow) -> Positions:
+    key = w.view.layout_key
+    assert key is not None
+    return LayoutStore().load(key)
+
+
+def _arranged_shop(qtbot, demo_window) -> tuple[MainWindow, Positions]:  # type: ignore[no-untyped-def]
+    """A window on shop whose ratings app the user dragged well below the rest, saved."""
+    w = demo_window(["shop"])
+    w.resize(1280, 800)
+    graph = shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    ratings = next(nid for nid, n in graph.nodes.items() if n.node_type == NODE_APP and n.app == "ratings")
+    _mouse_drag(qtbot, w, ratings, QPoint(-150, 200))
+    arranged = w.view.positions()
+    qtbot.waitUntil(lambda: _moved(arranged, _saved(w)) == [], timeout=5000)
+    return w, arranged
+
+
+def test_what_the_user_arranged_stays_across_toggles_and_comes_back_after_a_restart(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """QA s9c and s9b: after a drag, idle nodes on and off laid the other nodes out again around the
+    dragged one (unsaved); graph type Workload and back then made them jump to their old saved places,
+    and a restart showed another picture than the one at close. Now the nodes on screen keep their
+    places, only new ones are placed (around them, covering no one), what is shown is saved, and it
+    all comes back after the trip and after a restart."""
+    w, arranged = _arranged_shop(qtbot, demo_window)
+    w.toolbar.choose(idle_nodes=True)
+    shown(qtbot, w, lambda g: g.request.includeIdleNodes)
+    _settled(qtbot, w)
+    with_idle = w.view.positions()
+    assert _moved(arranged, with_idle) == []
+    assert len(set(with_idle) - set(arranged)) == 3  # the idle nodes came
+    sizes = {nid: w.view.node_item(nid).layout_size() for nid in with_idle}  # type: ignore[union-attr]
+    assert layout_engine.overlaps(with_idle, sizes) == []
+    qtbot.waitUntil(lambda: _moved(with_idle, _saved(w)) == [], timeout=5000)  # what is shown is saved
+
+    w.toolbar.choose(idle_nodes=False)
+    shown(qtbot, w, lambda g: not g.request.includeIdleNodes)
+    _settled(qtbot, w)
+    assert _moved(arranged, w.view.positions()) == [] and set(w.view.positions()) == set(arranged)
+
+    w.toolbar.choose(graph_type="workload")
+    shown(qtbot, w, lambda g: g.request.graphType == "workload")
+    _settled(qtbot, w)
+    w.toolbar.choose(graph_type="versionedApp")
+    shown(qtbot, w, lambda g: g.request.graphType == "versionedApp")
+    _settled(qtbot, w)
+    assert _moved(arranged, w.view.positions()) == []
+    w.close()
+
+    again = demo_window(["shop"])  # a restart: a new window on the same config dir
+    shown(qtbot, again, lambda g: bool(g.edges) and g.request.graphType == "versionedApp")
+    _settled(qtbot, again)
+    assert _moved(arranged, again.view.positions()) == []
+    again.toolbar.choose(idle_nodes=True)  # the idle nodes come back where they were shown
+    shown(qtbot, again, lambda g: g.request.includeIdleNodes)
+    _settled(qtbot, again)
+    assert _moved(with_idle, again.view.positions()) == []

@@ -301,6 +301,10 @@ class GraphView(QGraphicsView):
         self._pinned: set[str] = set()  # positions the user chose (saved or dragged)
         self._dragged: set[str] = set()  # nodes the user dragged in this view (they keep that place in the next)
         self._awaiting: set[str] = set()  # nodes at a temporary place until a layout arrives
+        # nodes an automatic placement or layout put where they are while this view (layout key) was
+        # shown: with the saved and dragged ones, what an arranged view keeps (see relayout_unplaced);
+        # not the nodes that kept the place another view gave them
+        self._placed_here: set[str] = set()
         self._find_expr = ""
         self._hide_expr = ""
         self._highlighted: set[str] = set()
@@ -568,6 +572,7 @@ class GraphView(QGraphicsView):
             if e.edge_id in self._edges:
                 self._remove_edge(e.edge_id)
         self._awaiting.discard(nid)
+        self._placed_here.discard(nid)
         self._highlighted.discard(nid)
         self._dimmed.discard(nid)
         self._hidden.discard(nid)
@@ -623,6 +628,9 @@ class GraphView(QGraphicsView):
                                           anchors=anchors, keep_out=keep_out)
             for nid, p in pos.items():
                 self._nodes[nid].setPos(QPointF(*p))
+            self._placed_here.update(pos)
+            if self._arranged():
+                self._schedule_save()  # they join the arrangement: what is on screen is what comes back
             return
         # temporary places (a grid right of what is there), then a layout in the worker
         if new_ids:
@@ -735,12 +743,15 @@ class GraphView(QGraphicsView):
                 if nid in self._nodes and nid in job.targets and (job.save or nid not in self._pinned)}
         self.set_positions(move)
         self._awaiting.difference_update(job.targets)
+        self._placed_here.update(move)
         if job.save:  # the user asked for it: kept like a saved layout (an automatic one does not move it)
             self._pinned.update(move)
         if job.save and self._key is not None:
             self._saved.update(self.positions())
             self._chosen.update(move)
             self._save_now()
+        elif move and self._arranged():
+            self._schedule_save()  # new nodes placed around an arrangement join it
         self._update_scene_rect()
         if job.fit:
             self.fit()
@@ -759,19 +770,34 @@ class GraphView(QGraphicsView):
     def layout_running(self) -> bool:
         return self._layout_pending is not None
 
+    def _arranged(self) -> bool:
+        """Whether the user arranged this view: it has a saved layout (a drag in it, a layout chosen or
+        imported for it) or a drag waits to be saved. Then every node on screen is part of the
+        arrangement: kept where it is when the graph changes shape, and saved."""
+        return bool(self._saved) or bool(self._chosen)
+
     def relayout_unplaced(self) -> None:
         """Lay out again, in the worker, every node the user has not placed, around the ones they
-        placed (saved or dragged), then fit. For a change of what the graph shows: other boxes, or
-        (from the window) other nodes after a toggle or another graph type, where placing nodes
-        beside their neighbours one by one would leave boxes overlapping. Refreshes never call it.
-        With every node placed by the user, nothing moves; the view is fitted."""
+        placed, then fit. For a change of what the graph shows: other boxes, or (from the window) other
+        nodes after a toggle or another graph type, where placing nodes beside their neighbours one by
+        one would leave boxes overlapping. Refreshes never call it.
+
+        In a view the user arranged (:meth:`_arranged`), every node placed in this view stays where it
+        is (a toggle there and back must not undo the arrangement, in or out of this session); only
+        nodes still waiting for a place, or keeping one another view gave them, are laid out, around
+        the others. In a view not arranged, only the nodes dragged in the view before keep their
+        place. With nothing to place, nothing moves; the view is fitted."""
         if self._closed:
             return
-        free = {nid for nid in self._nodes if nid not in self._pinned}
+        if self._arranged():
+            free = {nid for nid in self._nodes if nid in self._awaiting
+                    or (nid not in self._pinned and nid not in self._placed_here)}
+        else:
+            free = {nid for nid in self._nodes if nid not in self._pinned}
         if not free:
             self.fit()
             return
-        pinned = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid in self._pinned}
+        pinned = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in free}
         self._awaiting |= free
         self._start_layout("layered", fixed=pinned or None, targets=set(self._awaiting), save=False, fit=True)
 
@@ -789,6 +815,7 @@ class GraphView(QGraphicsView):
         for nid in list(self._nodes):
             self._remove_node(nid)
         self._awaiting.clear()
+        self._placed_here.clear()
         self._pinned.clear()  # saved places pin their nodes again as they are drawn
         self._dragged.clear()
         self._rebuild_boxes()
@@ -837,6 +864,9 @@ class GraphView(QGraphicsView):
         if self._save_timer.isActive():
             self._save_timer.stop()
             self._save_now()
+        if key != self._key:
+            self._chosen.clear()  # (left only by a save that failed) not the next view's to save
+            self._placed_here.clear()
         self._key = key
         self._saved = self.store.load(key) if key is not None else {}
         self._stored = dict(self._saved)
@@ -879,6 +909,8 @@ class GraphView(QGraphicsView):
             # the user moves it)
             self._stored = {**held, **placed}
             self._chosen.clear()
+            # every node saved is part of the arrangement, as it is after the view is opened again
+            self._pinned.update(nid for nid in self._saved if nid in self._nodes)
         except OSError as e:
             msg = f"Could not save the layout: {e}"
             log.warning(msg)
