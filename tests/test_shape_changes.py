@@ -6,14 +6,18 @@ and layout worker."""
 
 from __future__ import annotations
 
+import shutil
+
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QGraphicsItem
 
 from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_APP, NODE_BOX
+from meshdesk.store import paths
 from meshdesk.store.layouts import LayoutStore
 from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.mainwindow import MainWindow
+from meshdesk.ui.toolbar import MANUAL
 from tests.ui_helpers import ScriptedSource, open_windows, sample, shown, window_test_marks
 
 pytestmark = window_test_marks()
@@ -171,7 +175,7 @@ def test_an_arrangement_the_user_made_stays_and_is_fitted_when_a_namespace_goes(
 
 
 # ------------------------------------------------------------------------------------------------
-# what the user sees is what comes back (QA s9b, s9c)
+# what the user sees is what comes back (QA s9b, s9c), and is told when it cannot be saved (s3b)
 
 Positions = dict[str, tuple[float, float]]
 
@@ -255,3 +259,22 @@ def test_what_the_user_arranged_stays_across_toggles_and_comes_back_after_a_rest
     shown(qtbot, again, lambda g: g.request.includeIdleNodes)
     _settled(qtbot, again)
     assert _moved(with_idle, again.view.positions()) == []
+
+
+def test_a_layout_that_cannot_be_saved_is_said_at_the_drag(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """QA s3b: with the layouts folder unusable, the drag's failed save was said only at the next graph
+    (never with refresh paused or manual), and named the lock file rather than the layouts folder."""
+    w = demo_window(["shop"])
+    graph = shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    w.toolbar.choose(refresh=MANUAL)  # no graph comes after the drag to carry the news
+    folder = paths.layouts_dir()  # taken away meanwhile (a synced or removable folder), a file in its place
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.write_text("a file where the layouts folder should be")
+    assert not w.banner.isVisible()
+    ratings = next(nid for nid, n in graph.nodes.items() if n.node_type == NODE_APP and n.app == "ratings")
+    _mouse_drag(qtbot, w, ratings, QPoint(60, 80))
+    qtbot.waitUntil(w.banner.isVisible, timeout=3000)
+    assert "Could not save the layout" in w.banner.text()
+    assert f"the layouts folder {folder}" in w.banner.text()
+    assert ".lock" not in w.banner.text()

@@ -368,6 +368,7 @@ class MainWindow(QMainWindow):
         tb.refreshNowRequested.connect(self.refresh_now)
         tb.layoutRequested.connect(self.view.relayout)
         tb.resetLayoutRequested.connect(self.view.reset_layout)
+        self.view.problemsReported.connect(self._show_canvas_problems)  # a failed save: said at the drag
         tb.exportLayoutRequested.connect(self.export_layout)
         tb.importLayoutRequested.connect(self.import_layout)
         tb.findChanged.connect(lambda e: self._expression("Find", self.view.set_find, tb.find_edit, e))

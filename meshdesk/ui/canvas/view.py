@@ -249,6 +249,9 @@ class GraphView(QGraphicsView):
     selectionChanged = Signal(list)  # ids of the selected nodes, edges and boxes
     nodesMoved = Signal(dict)  # node id -> (x, y), after a drag ends
     layoutFinished = Signal()
+    # something to tell the user came into ``errors`` or the store's warnings (a save that failed at
+    # the end of a drag): said now, not at the next graph or layout
+    problemsReported = Signal()
     nodeDoubleClicked = Signal(str)
 
     _runLayout = Signal(object)
@@ -837,7 +840,7 @@ class GraphView(QGraphicsView):
             try:
                 self.store.reset(self._key)
             except OSError as e:
-                self.errors.append(f"Could not reset the saved layout: {e}")
+                self._report(f"Could not reset the saved layout: {e}")
         self._saved = {}
         self._stored = {}
         self._chosen.clear()
@@ -912,9 +915,16 @@ class GraphView(QGraphicsView):
             # every node saved is part of the arrangement, as it is after the view is opened again
             self._pinned.update(nid for nid in self._saved if nid in self._nodes)
         except OSError as e:
-            msg = f"Could not save the layout: {e}"
-            log.warning(msg)
-            self.errors.append(msg)
+            self._report(f"Could not save the layout: {e}")
+            return
+        if self.store.warnings:  # the file was found damaged and set aside while saving
+            self.problemsReported.emit()
+
+    def _report(self, msg: str) -> None:
+        """Tell the user (through the main window, at once) about a problem with the layout."""
+        log.warning(msg)
+        self.errors.append(msg)
+        self.problemsReported.emit()
 
     # ------------------------------------------------------------------ positions
 
