@@ -175,7 +175,7 @@ def test_an_arrangement_the_user_made_stays_and_is_fitted_when_a_namespace_goes(
 
 
 # ------------------------------------------------------------------------------------------------
-# what the user sees is what comes back (QA s9b, s9c), and is told when it cannot be saved (s3b)
+# what the user sees is what comes back (QA s9b, s9c, s9, s3b)
 
 Positions = dict[str, tuple[float, float]]
 
@@ -278,3 +278,33 @@ def test_a_layout_that_cannot_be_saved_is_said_at_the_drag(qtbot, demo_window) -
     assert "Could not save the layout" in w.banner.text()
     assert f"the layouts folder {folder}" in w.banner.text()
     assert ".lock" not in w.banner.text()
+
+
+def test_a_reset_layout_can_be_undone_from_the_canvas_and_with_ctrl_z(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """QA s9: Reset layout threw the arrangement away at once, with no way back. The canvas offers to
+    undo it for a while, Ctrl+Z (Layout > Undo reset layout) as long as the view is shown; the
+    arrangement comes back on screen and saved, so also after a restart."""
+    w, arranged = _arranged_shop(qtbot, demo_window)
+    assert not w.toolbar.undo_reset_action.isEnabled()
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        w.toolbar.reset_layout_action.trigger()
+    assert _moved(arranged, w.view.positions())  # laid out afresh
+    assert _saved(w) == {}
+    qtbot.waitUntil(lambda: w.view.undo_reset_button.isVisible(), timeout=3000)
+    assert w.toolbar.undo_reset_action.isEnabled()
+    qtbot.mouseClick(w.view.undo_reset_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _moved(arranged, w.view.positions()) == [], timeout=5000)
+    assert _moved(arranged, _saved(w)) == []
+    assert not w.view.undo_reset_button.isVisible() and not w.toolbar.undo_reset_action.isEnabled()
+
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        w.toolbar.reset_layout_action.trigger()
+    assert _moved(arranged, w.view.positions())
+    w.view.setFocus()
+    QTest.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _moved(arranged, w.view.positions()) == [], timeout=5000)
+    w.close()
+    again = demo_window(["shop"])
+    shown(qtbot, again, lambda g: bool(g.edges))
+    _settled(qtbot, again)
+    assert _moved(arranged, again.view.positions()) == []

@@ -368,6 +368,8 @@ class MainWindow(QMainWindow):
         tb.refreshNowRequested.connect(self.refresh_now)
         tb.layoutRequested.connect(self.view.relayout)
         tb.resetLayoutRequested.connect(self.view.reset_layout)
+        tb.undoResetLayoutRequested.connect(self.view.undo_reset)
+        self.view.undoResetAvailable.connect(tb.undo_reset_action.setEnabled)
         self.view.problemsReported.connect(self._show_canvas_problems)  # a failed save: said at the drag
         tb.exportLayoutRequested.connect(self.export_layout)
         tb.importLayoutRequested.connect(self.import_layout)

@@ -189,6 +189,7 @@ class MainToolBar(QToolBar):
     refreshNowRequested = Signal()
     layoutRequested = Signal(str)  # "layered" / "force" / "grid"
     resetLayoutRequested = Signal()
+    undoResetLayoutRequested = Signal()
     exportLayoutRequested = Signal()
     importLayoutRequested = Signal()
     findChanged = Signal(str)
@@ -296,6 +297,11 @@ class MainToolBar(QToolBar):
         self.layout_menu.addSeparator()
         self.reset_layout_action = self.layout_menu.addAction("Reset layout")
         self.reset_layout_action.triggered.connect(self.resetLayoutRequested)
+        self.undo_reset_action = self.layout_menu.addAction("Undo reset layout")
+        self.undo_reset_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.undo_reset_action.setToolTip("Put back the arrangement the last reset of this view replaced")
+        self.undo_reset_action.setEnabled(False)  # the canvas enables it after a reset
+        self.undo_reset_action.triggered.connect(self.undoResetLayoutRequested)
         self.layout_menu.addAction("Export layout…").triggered.connect(self.exportLayoutRequested)
         self.layout_menu.addAction("Import layout…").triggered.connect(self.importLayoutRequested)
         self.layout_button = QToolButton()

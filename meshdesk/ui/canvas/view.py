@@ -40,16 +40,21 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPixmap,
     QRegion,
+    QResizeEvent,
     QShowEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QFrame,
     QGraphicsItem,
     QGraphicsScene,
     QGraphicsSceneHelpEvent,
     QGraphicsView,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QToolTip,
     QWidget,
 )
@@ -111,9 +116,11 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Move nodes", "Drag a node (all selected nodes move together)"),
     ("Move a box and all in it", "Drag the box by its title"),
     ("Node graph and details", "Double-click a node or an app box"),
+    ("Undo a reset of the layout", "Ctrl+Z"),
 ]
 
 SAVE_DELAY_MS = 500
+UNDO_NOTE_MS = 20000  # how long the canvas offers to undo a reset (Ctrl+Z does while the view is shown)
 HOVER_DELAY_MS = 80  # the mouse rests this long on an element before its paths are highlighted
 MIN_SCALE = 0.02
 MAX_SCALE = 6.0
@@ -191,6 +198,19 @@ def running_layout_threads() -> list[QThread]:
     return [t for t in list(_THREADS) if t.isRunning()]
 
 
+@dataclass(frozen=True)
+class _ResetUndo:
+    """What a reset replaced: the view's saved positions, the nodes' places on screen, the nodes
+    dragged, and the zoom and centre of the canvas."""
+
+    key: LayoutKey | None
+    saved: dict[str, tuple[float, float]]
+    shown: dict[str, tuple[float, float]]
+    dragged: set[str]
+    transform: QTransform
+    centre: tuple[float, float]
+
+
 @dataclass
 class _LayoutJob:
     generation: int
@@ -252,6 +272,8 @@ class GraphView(QGraphicsView):
     # something to tell the user came into ``errors`` or the store's warnings (a save that failed at
     # the end of a drag): said now, not at the next graph or layout
     problemsReported = Signal()
+    # whether the current view's last reset can be undone (:meth:`undo_reset`)
+    undoResetAvailable = Signal(bool)
     nodeDoubleClicked = Signal(str)
 
     _runLayout = Signal(object)
@@ -339,6 +361,25 @@ class GraphView(QGraphicsView):
                                       " border-radius: 3px; }")
         self._zoom_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the canvas's clicks
         self._zoom_hint.hide()
+        # after a reset, what it replaced, and a note offering to put it back (see reset_layout)
+        self._reset_undo: _ResetUndo | None = None
+        # on the view, not its viewport: the viewport's children are scrolled along with the scene
+        self._undo_note = QFrame(self)
+        self._undo_note.setObjectName("undoNote")
+        self._undo_note.setStyleSheet("QFrame#undoNote { background: rgba(60, 60, 60, 220); border-radius: 4px; }"
+                                      " QFrame#undoNote QLabel { color: white; }")
+        note_row = QHBoxLayout(self._undo_note)
+        note_row.setContentsMargins(10, 4, 4, 4)
+        note_row.addWidget(QLabel("Layout reset."))
+        self.undo_reset_button = QPushButton("Undo")
+        self.undo_reset_button.setToolTip("Put the arrangement back as it was before the reset (Ctrl+Z)")
+        self.undo_reset_button.clicked.connect(self.undo_reset)
+        note_row.addWidget(self.undo_reset_button)
+        self._undo_note.hide()
+        self._undo_note_timer = QTimer(self)
+        self._undo_note_timer.setSingleShot(True)
+        self._undo_note_timer.setInterval(UNDO_NOTE_MS)
+        self._undo_note_timer.timeout.connect(self._undo_note.hide)
         # the node, edge or app box under the mouse: with nothing selected, its paths are highlighted
         # as a selected one's are (Kiali); applied after the mouse rests a moment, so sweeping across
         # the graph does not flash every path it crosses
@@ -835,23 +876,112 @@ class GraphView(QGraphicsView):
         self._start_layout(algorithm, fixed=None, targets=set(self._nodes), save=True, fit=True)
 
     def reset_layout(self) -> None:
-        """Forget the saved positions of the current view and lay it out afresh."""
+        """Forget the saved positions of the current view and lay it out afresh. The arrangement it
+        replaced is kept until another view opens: :meth:`undo_reset` puts it back (a note on the
+        canvas offers it for a while, the window's Ctrl+Z for as long as the view is shown)."""
+        if self._closed:
+            return
+        if self._save_timer.isActive():  # a drag not saved yet is part of what an undo gives back
+            self._save_timer.stop()
+            self._save_now()
+        forgotten: dict[str, tuple[float, float]] = {}
         if self._key is not None:
             try:
-                self.store.reset(self._key)
+                forgotten = self.store.reset(self._key)
             except OSError as e:
                 self._report(f"Could not reset the saved layout: {e}")
+                forgotten = dict(self._saved)  # still saved: what an undo keeps
+        centre = self.mapToScene(self.viewport().rect().center())
+        self._reset_undo = _ResetUndo(
+            self._key, forgotten,
+            {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in self._awaiting},
+            set(self._dragged), self.transform(), (centre.x(), centre.y()))
         self._saved = {}
         self._stored = {}
         self._chosen.clear()
         self._pinned.clear()
         self._dragged.clear()
-        self._save_timer.stop()
+        self._show_undo_note()
+        self.undoResetAvailable.emit(True)
         if not self._nodes:
             self.layoutFinished.emit()
             return
         self._awaiting = set(self._nodes)
         self._start_layout("layered", fixed=None, targets=set(self._nodes), save=False, fit=True)
+
+    @property
+    def can_undo_reset(self) -> bool:
+        """Whether the current view was reset since it opened, so that :meth:`undo_reset` can act."""
+        return self._reset_undo is not None and self._reset_undo.key == self._key and not self._closed
+
+    def undo_reset(self) -> bool:
+        """Put back the arrangement the last :meth:`reset_layout` of this view replaced: on screen and
+        saved, as it was (nodes that came since are placed around it). False when there is none."""
+        undo = self._reset_undo
+        if undo is None or not self.can_undo_reset:
+            return False
+        self._reset_undo = None
+        self._hide_undo_note()
+        self.undoResetAvailable.emit(False)
+        self._layout_generation += 1  # the reset's layout, if still running, is not wanted any more
+        self._layout_pending = None
+        self._save_timer.stop()
+        held: dict[str, tuple[float, float]] = {}
+        if self._key is not None and undo.saved:
+            try:
+                held = self.store.update(self._key, undo.saved)
+            except OSError as e:
+                self._report(f"Could not save the layout put back: {e}")
+                held = dict(undo.saved)
+        # on screen as saved (the file may hold another window's later move); else as it was shown
+        restore = {nid: held.get(nid, undo.shown.get(nid)) for nid in self._nodes
+                   if nid in held or nid in undo.shown}
+        back = {nid: p for nid, p in restore.items() if p is not None}
+        self._saved = dict(held)
+        self._stored = dict(held)
+        self._chosen.clear()
+        self._dragged = {nid for nid in undo.dragged if nid in self._nodes}
+        self._pinned = {nid for nid in self._nodes if nid in held or nid in self._dragged}
+        self.set_positions(back)
+        self._placed_here = set(back)
+        self._awaiting = {nid for nid in self._nodes if nid not in back}  # came after the reset
+        self.setTransform(undo.transform)
+        self.centerOn(QPointF(*undo.centre))
+        self._update_zoom_hint()
+        if self._awaiting:
+            self._start_layout("layered", fixed=back or None, targets=set(self._awaiting), save=False, fit=False)
+        else:
+            self._update_scene_rect()
+            self.layoutFinished.emit()
+        return True
+
+    def _forget_reset(self) -> None:
+        if self._reset_undo is not None:
+            self._reset_undo = None
+            self._hide_undo_note()
+            self.undoResetAvailable.emit(False)
+
+    def _show_undo_note(self) -> None:
+        self._undo_note.adjustSize()
+        self._place_undo_note()
+        self._undo_note.show()
+        self._undo_note.raise_()
+        self._undo_note_timer.start()
+
+    def _place_undo_note(self) -> None:
+        """In the bottom left corner of the canvas."""
+        port = self.viewport().geometry()
+        note = self._undo_note
+        note.move(port.left() + 8, max(port.top() + 8, port.bottom() - note.height() - 8))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._undo_note.isHidden():
+            self._place_undo_note()
+
+    def _hide_undo_note(self) -> None:
+        self._undo_note_timer.stop()
+        self._undo_note.hide()
 
     # ------------------------------------------------------------------ saved layouts
 
@@ -868,6 +998,7 @@ class GraphView(QGraphicsView):
             self._save_timer.stop()
             self._save_now()
         if key != self._key:
+            self._forget_reset()  # an undo of a reset is for the view that was reset
             self._chosen.clear()  # (left only by a save that failed) not the next view's to save
             self._placed_here.clear()
         self._key = key
