@@ -1353,6 +1353,12 @@ def test_a_note_says_names_are_hidden_when_zoomed_out_too_far(qtbot, view: Graph
     view.zoom_out()
     view.zoom_out()
     assert view.zoom_hint_shown()
+    # it stays in the corner of the canvas while the user pans (it scrolled away with the picture)
+    corner = view._zoom_hint.mapTo(view, QPoint(0, 0))
+    view.horizontalScrollBar().setValue(view.horizontalScrollBar().value() + 120)
+    view.verticalScrollBar().setValue(view.verticalScrollBar().value() + 90)
+    assert view._zoom_hint.mapTo(view, QPoint(0, 0)) == corner
+    assert view.viewport().geometry().contains(corner)
     # nothing on the canvas: nothing hidden to speak of
     view.set_graph(TrafficGraph(request=GraphRequest(namespaces=(NS,))))
     assert not view.zoom_hint_shown()

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
     QObject,
+    QPoint,
     QPointF,
     QRectF,
     Qt,
@@ -355,7 +356,9 @@ class GraphView(QGraphicsView):
         # a refresh during the drag is moved along, not undone)
         self._box_drag: tuple[BoxItem, QPointF, dict[str, QPointF]] | None = None
         self._banding = False  # a selection rectangle is being drawn
-        self._zoom_hint = QLabel("Names are hidden at this zoom: press + or scroll to zoom in", self.viewport())
+        # a child of the view over its viewport, not of the viewport: the viewport scrolls its children
+        # with the picture when the user pans
+        self._zoom_hint = QLabel("Names are hidden at this zoom: press + or scroll to zoom in", self)
         self._zoom_hint.setObjectName("zoomHint")
         self._zoom_hint.setStyleSheet("QLabel#zoomHint { background: rgba(128, 128, 128, 60); padding: 2px 6px;"
                                       " border-radius: 3px; }")
@@ -564,7 +567,7 @@ class GraphView(QGraphicsView):
             return
         if hidden:
             self._zoom_hint.adjustSize()
-            self._zoom_hint.move(8, 8)
+            self._zoom_hint.move(self.viewport().geometry().topLeft() + QPoint(8, 8))
         self._zoom_hint.setVisible(hidden)
 
     def zoom_hint_shown(self) -> bool:
