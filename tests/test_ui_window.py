@@ -214,6 +214,35 @@ def test_a_colleague_opening_a_snapshot_sees_the_graph_that_was_saved(qtbot, mak
     wait_graph(qtbot, other, lambda w: not w.info.live and w.graph.request.namespaces == ("shop",))
 
 
+def test_a_context_picked_while_a_snapshot_is_read_stays_when_the_read_ends(qtbot, make_window, tmp_path) -> None:
+    """File > Open snapshot, then another context picked in the switcher before the window heard back
+    from the read: the window stays on the context picked (the file's answer, when it comes, is
+    dropped), the busy cursor goes at the pick, and the file is not offered as a context."""
+    w = make_window(context=DEMO, namespaces=["shop"], factories={"other": lambda: DemoCluster()})
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    path = tmp_path / "shop.json"
+    assert w.save_snapshot(str(path))
+    combo = w.toolbar.context_combo
+    with qtbot.waitSignal(w.snapshot_opener.readEnded, timeout=10000):
+        # the read runs on its own thread; its answer reaches the window only through the event loop,
+        # which does not run between these lines: the user picks while the file is being read
+        w.open_snapshot(str(path))
+        assert w.cursor().shape() == Qt.CursorShape.BusyCursor
+        combo.setCurrentIndex(combo.findData("other"))
+        combo.activated.emit(combo.currentIndex())
+        assert w.context == "other"
+        assert w.cursor().shape() != Qt.CursorShape.BusyCursor, "the busy cursor went with the pick"
+    wait_graph(qtbot, w, lambda w: w.info is not None and w.info.live and w.stack.currentWidget() is w.view)
+    assert w.context == "other" and combo.currentData() == "other"
+    assert "(offline)" not in w.status_source.text()
+    assert not any("shop.json" in c for c in w._context_names())
+    assert w.cursor().shape() != Qt.CursorShape.BusyCursor
+    # opened again and left to finish, the file is shown
+    w.open_snapshot(str(path))
+    wait_graph(qtbot, w, lambda w: w.info is not None and not w.info.live)
+    assert w.cursor().shape() != Qt.CursorShape.BusyCursor
+
+
 def test_namespaces_survive_a_restart_through_the_settings_file(qtbot, make_window) -> None:
     settings = pytest.importorskip("meshdesk.store.settings", reason="settings store not available")
     a = shop_source("a")

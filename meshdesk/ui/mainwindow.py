@@ -148,6 +148,8 @@ class MainWindow(QMainWindow):
         self.snapshot_opener = SnapshotOpener(self)
         self.snapshot_opener.opened.connect(self._on_snapshot_opened)
         self.snapshot_opener.failed.connect(self._on_snapshot_failed)
+        # the busy cursor lasts as long as a read is awaited (an answer, a newer choice or a cancel ends it)
+        self.snapshot_opener.busyChanged.connect(self._on_snapshot_busy)
         self.file_problem_box: QMessageBox | None = None  # the last dialog about a file not opened or saved
         # closing leaves a fetch stuck in a call rather than wait for it (the app's own window: its
         # process exits then; windows made in tests wait, to leave no thread behind)
@@ -456,6 +458,8 @@ class MainWindow(QMainWindow):
 
     def switch_context(self, context: str) -> None:
         """Show another context: in-flight work is cancelled and the namespaces remembered for it return."""
+        # a snapshot still being read was asked for before this choice: it must not replace it when read
+        self.snapshot_opener.cancel()
         # a snapshot shows itself with its own choices: the live contexts get theirs back after it
         to_file, from_file = context.startswith(SNAPSHOT_PREFIX), self.context.startswith(SNAPSHOT_PREFIX)
         if to_file and not from_file:
@@ -563,16 +567,19 @@ class MainWindow(QMainWindow):
             self.empty.show_loading(f"the snapshot {path}")
             self.stack.setCurrentWidget(self.empty)
         self.statusBar().showMessage(f"Opening the snapshot {path}…")
-        self.setCursor(Qt.CursorShape.BusyCursor)  # the window stays usable meanwhile
-        self.snapshot_opener.open(path)
+        self.snapshot_opener.open(path)  # the window stays usable meanwhile, with a busy cursor
+
+    def _on_snapshot_busy(self, busy: bool) -> None:
+        if busy:
+            self.setCursor(Qt.CursorShape.BusyCursor)
+        else:
+            self.unsetCursor()
 
     def _on_snapshot_opened(self, path: str, snapshot: Snapshot) -> None:
-        self.unsetCursor()
         self.statusBar().clearMessage()
         self.switch_context(self.add_snapshot(path, snapshot))
 
     def _on_snapshot_failed(self, path: str, error: SourceError) -> None:
-        self.unsetCursor()
         self.statusBar().clearMessage()
         log.warning("%s", error)
         name = SNAPSHOT_PREFIX + str(Path(path).resolve())

@@ -5,7 +5,8 @@ cannot be opened or written.
 network drive may take longer) and reports ``opened(path, Snapshot)`` or ``failed(path, error)`` on
 the UI thread. The window switches to the snapshot only once it is known to be one it can show; a
 file that is not stays a dialog, not a context. A newer ``open()`` supersedes an older one whose
-answer has not come yet.
+answer has not come yet, and ``cancel()`` (the user chose something else to show meanwhile) drops it:
+a file read slowly never takes the window from what the user picked after asking for it.
 
 ``file_problem(parent, title, text, advice)`` is that dialog: window-modal, but not a nested event
 loop (``QMessageBox.open``), so the window's timers and workers go on and tests can read and close it.
@@ -33,6 +34,7 @@ class SnapshotOpener(QObject):
     opened = Signal(str, object)  # path, Snapshot
     failed = Signal(str, object)  # path, SourceError (a SnapshotFileError for a file that is not one)
     busyChanged = Signal(bool)
+    readEnded = Signal(str)  # path: a read's answer came, whether it was used or dropped (superseded, cancelled)
 
     _answer = Signal(int, str, object, object)  # generation, path, Snapshot | None, SourceError | None
 
@@ -63,6 +65,14 @@ class SnapshotOpener(QObject):
         thread.start()
         self.busyChanged.emit(True)
 
+    def cancel(self) -> None:
+        """Forget the read awaited, if any: its answer, when it comes, is dropped (the thread is left to
+        end on its own; a file read ends soon)."""
+        self._generation += 1
+        if self._waiting is not None:
+            self._waiting = None
+            self.busyChanged.emit(False)
+
     def _read(self, generation: int, path: str) -> None:
         from meshdesk.sources.snapshot import load_snapshot
 
@@ -85,13 +95,15 @@ class SnapshotOpener(QObject):
 
     def _on_answer(self, generation: int, path: str, snapshot: object, error: object) -> None:
         if generation != self._waiting or self._stopped:
-            return  # another file was asked for meanwhile
+            self.readEnded.emit(path)
+            return  # another file was asked for meanwhile, or something else was chosen
         self._waiting = None
         self.busyChanged.emit(False)
         if isinstance(error, SourceError):
             self.failed.emit(path, error)
         else:
             self.opened.emit(path, snapshot)
+        self.readEnded.emit(path)
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Answers that come later are dropped; reads still running are waited for (a file read ends
