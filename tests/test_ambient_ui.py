@@ -221,7 +221,8 @@ def test_lists_say_ambient_rather_than_missing_sidecar(qtbot) -> None:  # type: 
     lists.set_data(build(snap), snap.inventory)
     sidecar = {r.name: r.sidecar for r in lists.pages[WORKLOADS].model.rows}
     assert sidecar["search-v1"] == "ambient" and sidecar["waypoint"] == "waypoint"
-    assert sidecar["uptime-checker"] == "missing", "a sidecar namespace's bare pod is still called out"
+    # a sidecar namespace's pod without one is not "ambient": it opts out (as the namespace summary says)
+    assert sidecar["uptime-checker"] == "opted out"
 
 
 def test_the_idle_nodes_toggle_decides_whether_idle_workloads_are_drawn(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]

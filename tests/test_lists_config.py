@@ -61,8 +61,9 @@ def test_rows_carry_health_sidecars_and_badges(lists: MeshLists, mesh: tuple[Tra
     assert svc.badge == "1 error"  # the canary subset selects no workload
     for w in inventory.workloads:
         row = _row(lists, WORKLOADS, w.name)
-        assert row.sidecar == ("yes" if w.has_sidecar else "missing" if w.has_sidecar is False else "unknown")
-    assert _row(lists, WORKLOADS, "mongodb-v1").sidecar == "missing"
+        assert row.sidecar == ("yes" if w.has_sidecar else "opted out" if w.name == "mongodb-v1"
+                               else "missing" if w.has_sidecar is False else "unknown")
+    assert _row(lists, WORKLOADS, "mongodb-v1").sidecar == "opted out"  # sidecar.istio.io/inject: "false"
     v3 = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v3")
     assert v3 is not None and v3.health is not None
     assert _row(lists, WORKLOADS, "reviews-v3").health == v3.health.status
@@ -72,6 +73,47 @@ def test_rows_carry_health_sidecars_and_badges(lists: MeshLists, mesh: tuple[Tra
     bad = _row(lists, CONFIG, "reviews-canary")
     assert bad.badge == "1 error" and bad.node_ids == [reviews_svc.id]
     assert _row(lists, CONFIG, "storefront").badge == "ok"
+
+
+def _cell(lists: MeshLists, title: str, name: str, column: str, role: Qt.ItemDataRole) -> object:
+    """What the list's table shows in ``column`` of the row ``name`` (through the view's model)."""
+    model = lists.pages[title].table.model()
+    col = COLUMNS[title].index(column)
+    row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == name)
+    return model.index(row, col).data(role)
+
+
+def test_a_workload_that_opts_out_is_opted_out_in_the_lists_as_in_the_panel(qtbot: QtBot) -> None:
+    """The demo's mongodb-v1 and uptime-checker refuse the sidecar with the label
+    sidecar.istio.io/inject: "false". The namespace summary said "Opted out", the lists "missing" in
+    warning orange; now the lists say "opted out", uncoloured, and the tooltip names the mark."""
+    from meshdesk.ui.panels import SidePanel
+
+    snap = DemoCluster(clock=lambda: 1_750_000_000.0).snapshot(GraphRequest(namespaces=("hello", "shop")))
+    assert snap.inventory is not None
+    graph, inv = build(snap), snap.inventory
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(graph, inv)
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    shown = panel.text()
+    assert "Opted out\nmongodb-v1" in shown and "Opted out\nuptime-checker" in shown
+    display, colour, tip = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole
+    for title, name, workload in ((WORKLOADS, "mongodb-v1", "mongodb-v1"), (APPS, "mongodb", "mongodb-v1"),
+                                  (WORKLOADS, "uptime-checker", "uptime-checker"),
+                                  (APPS, "uptime-checker", "uptime-checker")):
+        assert _cell(lists, title, name, "Sidecar", display) == "opted out", (title, name)
+        assert _cell(lists, title, name, "Sidecar", colour) is None, "no warning colour: nothing to do"
+        assert _cell(lists, title, name, "Sidecar", tip) == (
+            f'{workload} opts out of the sidecar (label sidecar.istio.io/inject: "false"): Istio injects none '
+            "into its pods, on purpose")
+    assert _cell(lists, SERVICES, "mongodb", "Sidecar", display) == "opted out"
+    # a workload with its sidecar is as before
+    assert _cell(lists, WORKLOADS, "reviews-v1", "Sidecar", display) == "yes"
+    # and the canvas marks them as Kiali does: a workload without a sidecar has the missing-sidecar badge
+    assert any(n.has_missing_sidecar for n in graph.nodes.values() if n.workload == "mongodb-v1")
 
 
 def test_a_services_config_column_agrees_with_its_graph_badge(qtbot: QtBot) -> None:

@@ -562,3 +562,27 @@ def test_tcp_routing_is_built_read_and_kept_beside_http_routes(schemas: CRDSchem
         {"match": [{"port": 9000}], "route": [{"destination": {"host": host, "subset": "v1"}}]},
         {"route": [{"destination": {"host": host, "subset": "v2"}}]}]})
     assert unmodelled(matched, echo, dr) == ["a TCP match (on a port, addresses or the source)"]
+
+
+def test_why_a_workload_runs_no_sidecar_is_one_rule() -> None:
+    """The lists and the panels ask ``sidecar_gap``: a workload that opts out (a label or an annotation
+    on its pods) is "opted out" even where injection is on; one started before injection was enabled
+    needs a restart; any other is missing. An app with both kinds says what needs doing first."""
+    from meshdesk.mesh.routing import MISSING, OPTED_OUT, RESTART, opt_out_mark, sidecar_gap
+    from tests.ui_helpers import workload
+
+    late = workload("orders-v1", "late", "orders", sidecar=False)
+    legacy = workload("legacy-v1", "late", "legacy", sidecar=False)
+    legacy.pods[0].annotations["sidecar.istio.io/inject"] = "false"
+    tagged = workload("batch-v1", "plain", "batch", sidecar=False)
+    tagged.labels["sidecar.istio.io/inject"] = "False"
+    plain = workload("web-v1", "plain", "web", sidecar=False)
+    meshed = workload("cart-v1", "late", "cart")
+    inv = Inventory(namespaces=[Namespace("late", {"istio-injection": "enabled"}), Namespace("plain")],
+                    workloads=[late, legacy, tagged, plain, meshed])
+    assert [sidecar_gap(inv, w) for w in (late, legacy, tagged, plain, meshed)] == \
+        [RESTART, OPTED_OUT, OPTED_OUT, MISSING, ""]
+    assert opt_out_mark(legacy) == 'annotation sidecar.istio.io/inject: "false"'
+    assert opt_out_mark(tagged) == 'label sidecar.istio.io/inject: "false"' and opt_out_mark(plain) == ""
+    assert sidecar_gap(inv, [legacy, late]) == RESTART and sidecar_gap(inv, [tagged, plain]) == MISSING
+    assert sidecar_gap(inv, [legacy, meshed]) == OPTED_OUT

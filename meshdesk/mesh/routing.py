@@ -1031,6 +1031,41 @@ def opts_out_of_injection(w: Workload) -> bool:
                for marks in (w.labels, w.annotations, *(p.labels for p in w.pods), *(p.annotations for p in w.pods)))
 
 
+def opt_out_mark(w: Workload) -> str:
+    """How a workload opts out of the sidecar, as a person reads it ('annotation
+    sidecar.istio.io/inject: "false"', or 'label ...'); "" when it does not."""
+    for marks, what in ((w.annotations, "annotation"), (w.labels, "label"),
+                        *((p.annotations, "annotation") for p in w.pods), *((p.labels, "label") for p in w.pods)):
+        if (marks.get("sidecar.istio.io/inject") or "").lower() == "false":
+            return f'{what} sidecar.istio.io/inject: "false"'
+    return ""
+
+
+# Why a workload runs no sidecar (:func:`sidecar_gap`): the lists' Sidecar column and the panels say
+# the same. RESTART: its pods started before its namespace's injection was enabled (a restart gives it
+# the sidecar); OPTED_OUT: it refuses one on purpose (nothing to do); MISSING: anything else.
+RESTART, OPTED_OUT, MISSING = "restart", "opted out", "missing"
+
+
+def sidecar_gap(inv: Inventory, workloads: Workload | Sequence[Workload]) -> str:
+    """Why the workloads (one, or an app's or a service's) run no sidecar: "" when none lacks one (or
+    it is not known), else RESTART when a restart gives one its sidecar, MISSING when one lacks it for
+    no reason of its own, OPTED_OUT when every one without a sidecar opts out. Ambient and control-plane
+    workloads are the caller's to set apart first (they need none)."""
+    ws = [workloads] if isinstance(workloads, Workload) else list(workloads)
+    reasons = set()
+    for w in ws:
+        if w.has_sidecar is not False:
+            continue
+        if opts_out_of_injection(w):
+            reasons.add(OPTED_OUT)
+            continue
+        nso = inv.namespace(w.namespace)
+        reasons.add(RESTART if nso is not None and nso.injection_enabled and restarts_for_injection(w, True)
+                    else MISSING)
+    return next((r for r in (RESTART, MISSING, OPTED_OUT) if r in reasons), "")
+
+
 def restarts_for_injection(w: Workload, enable: bool) -> bool:
     """Whether a running workload must restart to get (``enable``) or lose its sidecar once its
     namespace's injection is turned so: injection changes new pods only. A bare Pod is no controller

@@ -54,7 +54,8 @@ from meshdesk.mesh.graph.model import (
     TrafficGraph,
 )
 from meshdesk.mesh.inventory import Inventory, Workload
-from meshdesk.mesh.routing import restarts_for_injection
+from meshdesk.mesh.routing import OPTED_OUT, opt_out_mark, sidecar_gap
+from meshdesk.mesh.routing import RESTART as RESTART_GAP
 from meshdesk.mesh.validation_badges import (
     badge_text,
     counts,
@@ -86,6 +87,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 RESTART = "missing: restart"  # the sidecar column of a workload that gets its sidecar by a restart
+OPTED_OUT_TEXT = "opted out"  # ... of one that refuses a sidecar on purpose (no warning: nothing to do)
 
 
 @dataclass
@@ -100,6 +102,7 @@ class ListRow:
     node_ids: list[str] = field(default_factory=list)
     key: ObjectKey | None = None  # for config rows
     missing_labels: tuple[str, ...] = ()  # "app", "version": the labels a workload lacks
+    sidecar_tip: str = ""  # the Sidecar cell's tooltip (which workloads opt out, and how)
 
     @property
     def badge(self) -> str:
@@ -128,18 +131,26 @@ def _worst_health(statuses: Sequence[str]) -> str:
     return min(statuses, key=lambda s: _HEALTH_RANK.get(s, 4)) if statuses else ""
 
 
-def _sidecar_text(has: bool | None, ambient: bool = False, control_plane: bool = False,
-                  restart: bool = False) -> str:
+def _sidecar_text(has: bool | None, ambient: bool = False, control_plane: bool = False, gap: str = "") -> str:
     """The sidecar column; in an ambient namespace a pod without a sidecar is as it should be, and so
-    it is in the control plane's namespace (Kiali flags none there either). ``restart``: its pods started
-    before its namespace's injection was enabled, and a restart gives them the sidecar."""
+    it is in the control plane's namespace (Kiali flags none there either). ``gap``: why it runs none
+    (``routing.sidecar_gap``, as the panels say it): its pods started before its namespace's injection
+    was enabled, and a restart gives them the sidecar, or it opts out."""
     if ambient and has is False:
         return "ambient"
     if control_plane and has is False:
         return "control plane"
-    if restart and has is False:
+    if gap == RESTART_GAP and has is False:
         return RESTART
+    if gap == OPTED_OUT and has is False:
+        return OPTED_OUT_TEXT
     return "yes" if has else "missing" if has is False else "unknown"
+
+
+def _opted_out_tip(workloads: Sequence[Workload]) -> str:
+    """Which of the workloads opt out of the sidecar, and how (the Sidecar cell's tooltip)."""
+    return "\n".join(f"{w.name} opts out of the sidecar ({mark}): Istio injects none into its pods, on purpose"
+                     for w in workloads if w.has_sidecar is False and (mark := opt_out_mark(w)))
 
 
 def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
@@ -154,10 +165,9 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     judged = graph.list_health if graph is not None and graph.list_health is not None else graph
     judged_nodes = list(judged.nodes.values()) if judged is not None else []
     ambient = ambient_namespaces(inventory)
-    injected = {n.name for n in inventory.namespaces if n.injection_enabled}
 
-    def restart(workloads: Sequence[Workload]) -> bool:
-        return any(w.namespace in injected and restarts_for_injection(w, True) for w in workloads)
+    def gap(workloads: Sequence[Workload]) -> str:
+        return sidecar_gap(inventory, workloads)
 
     def health(ids: list[str]) -> str:
         assert judged is not None or not ids
@@ -174,7 +184,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                 and n.workload == w.name]
         e, wn = errors_warnings(objects_for_workload(inventory, w), [w])
         side = "waypoint" if is_waypoint(w) else \
-            _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in CONTROL_PLANE_NAMESPACES, restart([w]))
+            _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in CONTROL_PLANE_NAMESPACES, gap([w]))
         # a workload node's health counts its pods; an app (version) node's is its requests alone, and
         # with no traffic there is no node: the pods' state is joined in, as Kiali's workload list does
         own = [i for i in hids if judged is not None and judged.nodes[i].node_type == NODE_WORKLOAD]
@@ -182,7 +192,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         # as Kiali, a waypoint is not asked for app and version labels
         missing = () if is_waypoint(w) else tuple(w.missing_labels)
         out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids,
-                                      missing_labels=missing))
+                                      missing_labels=missing, sidecar_tip=_opted_out_tip([w])))
     for app in inventory.apps():
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == app.namespace
                and n.app == app.name]
@@ -196,14 +206,15 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                              bool(app.workloads) and all(is_ambient(w, ambient) for w in app.workloads),
-                             app.namespace in CONTROL_PLANE_NAMESPACES, restart(app.workloads))
+                             app.namespace in CONTROL_PLANE_NAMESPACES, gap(app.workloads))
         # the app's own health where the graph has it (its box's: all versions' requests, all its pods),
         # so the list, the box and its panel agree; else its nodes' requests with its pods' state
         whole = next((h for i in hids if isinstance(h := judged.nodes[i].extra.get("appHealth"), Health)), None) \
             if judged is not None else None
         status = whole.status if whole is not None else \
             _worst_health([s for s in (health(hids), workload_status(app.workloads)[0]) if s])
-        out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids))
+        out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids,
+                                 sidecar_tip=_opted_out_tip(app.workloads)))
     for s in inventory.services:
         ids = [n.id for n in nodes if n.node_type == NODE_SERVICE and n.namespace == s.namespace
                and n.service == s.name]
@@ -213,10 +224,11 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    all(is_ambient(w, ambient) for w in behind),
-                                                   s.namespace in CONTROL_PLANE_NAMESPACES, restart(behind))
+                                                   s.namespace in CONTROL_PLANE_NAMESPACES, gap(behind))
         e, wn = counts(validations, [*(key_of(o) for o in objects_for_service(inventory, s)),
                                      (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
-        out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids))
+        out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids,
+                                     sidecar_tip=_opted_out_tip(behind)))
     by_object: dict[ObjectKey, list[str]] = {}
     if graph is not None:
         for nid, keys in node_objects(graph, inventory).items():
@@ -294,6 +306,9 @@ class ListModel(QAbstractTableModel):
             return "\n".join(_MISSING_LABEL_EFFECT.get(m, f"No {m} label.") for m in row.missing_labels)
         if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar == RESTART:
             return "Its pods started before sidecar injection was enabled: restart them (kubectl rollout restart) to get the sidecar"
+        if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar_tip and \
+                row.sidecar in (OPTED_OUT_TEXT, "missing", RESTART):
+            return row.sidecar_tip
         return None
 
 

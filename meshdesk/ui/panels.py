@@ -36,10 +36,11 @@ from meshdesk.mesh.graph.model import (
 from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.routing import (
+    OPTED_OUT,
+    RESTART,
     destination_rule_texts,
-    opts_out_of_injection,
-    restarts_for_injection,
     route_texts,
+    sidecar_gap,
 )
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING
@@ -260,7 +261,7 @@ def _sidecar_rows(inv: Inventory, ns: str, wls: Sequence[Workload]) -> list[tupl
     enabled = nso is not None and nso.injection_enabled
     gap = mesh_gap(inv, ns)
     restart = gap.restart if gap is not None and enabled else []
-    opted = [w.name for w in wls if w.has_sidecar is False and opts_out_of_injection(w)]
+    opted = [w.name for w in wls if sidecar_gap(inv, w) == OPTED_OUT]
     skip = {w.name for w in restart} | set(opted)
     other = [w.name for w in wls if w.has_sidecar is False and w.name not in skip]
     lines = [", ".join(_e(m) for m in other)] if other else []
@@ -284,17 +285,17 @@ def _sidecar_rows(inv: Inventory, ns: str, wls: Sequence[Workload]) -> list[tupl
 def _predates_injection(inv: Inventory, w: Workload) -> bool:
     """Whether a workload runs no sidecar only because its pods started before its namespace's injection
     was enabled (a restart gives it one)."""
-    nso = inv.namespace(w.namespace)
-    return nso is not None and nso.injection_enabled and restarts_for_injection(w, True)
+    return sidecar_gap(inv, w) == RESTART
 
 
 def _missing_sidecar(inv: Inventory, w: Workload) -> str:
     """A workload panel's "Sidecar" when it runs none: why, and what to do."""
-    if opts_out_of_injection(w):
+    gap = sidecar_gap(inv, w)
+    if gap == OPTED_OUT:
         return "none: it opts out (<code>sidecar.istio.io/inject: \"false\"</code>)"
     missing = "<span style='color:#d18b00'>missing</span>"
     nso = inv.namespace(w.namespace)
-    if _predates_injection(inv, w):
+    if gap == RESTART:
         commands = rollout_restart(w.namespace, [w])
         return (f"{missing}: started before injection was enabled; restart to get the sidecar"
                 + (f"<br><code>{_e(commands[0])}</code>" if commands else " (recreate its pods)"))
@@ -799,7 +800,7 @@ class SidePanel(QWidget):
                                  f"{ready}/{len(w.pods)} pods ready"
                                  + ("" if w.has_sidecar is not False else ", ambient (ztunnel)"
                                     if is_ambient(w, ambient_ns) else ", opts out of the sidecar"
-                                    if opts_out_of_injection(w) else
+                                    if sidecar_gap(inv, w) == OPTED_OUT else
                                     ", <span style='color:#d18b00'>no sidecar</span>"
                                     + (": restart it to get one" if _predates_injection(inv, w) else "")))
                 parts.append(_section("Workloads", _list(rows2)))
