@@ -437,6 +437,33 @@ def test_snapshot_file_opens_offline(qtbot, make_window, tmp_path) -> None:
     assert w.poller.interval == w.toolbar.choices.refresh and w.toolbar.refresh_combo.isEnabled()
 
 
+def test_a_snapshot_without_traffic_says_what_it_holds_and_offers_no_command(qtbot, make_window, tmp_path) -> None:
+    """A snapshot taken while nothing sent requests is a file: the page says when it was taken and what it
+    holds, with no kubectl command to send it traffic (it told the user to "Run: kubectl apply ...
+    kubectl exec ...") and no other way on than drawing its idle nodes."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.snapshot import save_snapshot
+
+    quiet = DemoCluster(traffic=False, clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("shop",)))
+    assert not quiet.samples or all(s.value == 0 for s in quiet.samples)
+    path = tmp_path / "quiet.json"
+    save_snapshot(quiet, path)
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.open_snapshot(str(path))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.empty.mode == "no-traffic"
+                    and w.stack.currentWidget() is w.empty, timeout=10000)
+    assert w.empty.title.text() == "No traffic in this snapshot"
+    text = w.empty.text.text()
+    assert "This snapshot (taken 2026-09-21 14:13 UTC) holds no requests in <b>shop</b>" in text
+    assert "Run" not in text and "kubectl" not in text and "label" not in text
+    assert not w.empty.command.isVisibleTo(w)
+    assert [b.text() for b in w.empty._buttons if b.isVisibleTo(w)] == ["Show idle nodes"]
+    w.empty.idle_button.click()
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view and w.graph.request.includeIdleNodes)
+    assert any(n.workload == "reviews-v1" for n in w.graph.nodes.values())
+
+
 def test_a_snapshot_answers_for_the_namespaces_chosen(tmp_path) -> None:
     """Offline, choosing fewer namespaces than the file holds narrows the inventory too (the lists,
     config and panels come from it), as a live read would; istio-system's gateway stays known."""

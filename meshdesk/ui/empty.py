@@ -124,13 +124,18 @@ class EmptyState(QWidget):
         outer.addStretch(2)
 
     def show_no_traffic(self, inventory: Inventory | None, namespaces: Sequence[str], *, demo: bool,
-                        duration_label: str = "", replayed: str = "", can_enable_injection: bool = False) -> None:
+                        duration_label: str = "", replayed: str = "", can_enable_injection: bool = False,
+                        snapshot_taken: str | None = None) -> None:
         """``replayed``: the past moment replay shows (then nothing can be started or sent to it).
         ``can_enable_injection``: the window can open the action that labels a namespace for injection
-        (offered for a namespace not in the mesh)."""
+        (offered for a namespace not in the mesh). ``snapshot_taken``: an offline snapshot is shown,
+        taken then ("" when unknown): a file cannot be given traffic either, nor a namespace labelled."""
         self.mode = "no-traffic"
         window = f" in the {duration_label} before {replayed}" if replayed and duration_label else \
             f" before {replayed}" if replayed else f" in the last {duration_label}" if duration_label else ""
+        if snapshot_taken is not None:
+            self._show_quiet_snapshot(inventory, namespaces, duration_label, snapshot_taken)
+            return
         self.title.setText(f"No traffic{window}")
         idle: list[str] = []
         if inventory is not None:
@@ -176,6 +181,27 @@ class EmptyState(QWidget):
             self._set_commands(advice.script())
         self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
         self._only(*offer, *([self.idle_button] if idle else []))
+
+    def _show_quiet_snapshot(self, inventory: Inventory | None, namespaces: Sequence[str], duration_label: str,
+                             taken: str) -> None:
+        """A snapshot that holds no requests: what it holds, and no command (it is a file, not a cluster)."""
+        self.title.setText("No traffic in this snapshot")
+        idle = [f"{w.namespace}/{w.name}" for w in inventory.workloads if w.namespace in namespaces] \
+            if inventory is not None else []
+        ns_text = ", ".join(namespaces) if namespaces else "no namespace"
+        when = f" (taken {taken})" if taken else ""
+        window = f" in the {duration_label} before it was taken" if duration_label else ""
+        parts = [f"This snapshot{_esc(when)} holds no requests in <b>{_esc(ns_text)}</b>{_esc(window)}."]
+        if idle:
+            shown = ", ".join(_esc(i) for i in idle[:30]) + (f" and {len(idle) - 30} more" if len(idle) > 30 else "")
+            parts.append(f"Idle workloads it holds: {shown}.")
+        elif inventory is not None:
+            parts.append("It holds no workloads in these namespaces.")
+        parts.append("A snapshot is what was recorded then: open the context it was taken from to see the mesh "
+                     "as it is now.")
+        self.command.hide()
+        self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
+        self._only(*([self.idle_button] if idle else []))
 
     def _set_commands(self, lines: Sequence[str]) -> None:
         if lines:

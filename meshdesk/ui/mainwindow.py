@@ -973,10 +973,15 @@ class MainWindow(QMainWindow):
             label = next((lbl for d, lbl in DURATIONS if d == self.toolbar.choices.duration), "")
             at = self._replay_at
             ctl = self.actions_controller
+            # a file holds what was recorded: no command to send it traffic, no namespace to label
+            offline = self.context.startswith(SNAPSHOT_PREFIX) or (self.info is not None and not self.info.live)
+            taken = getattr(self.poller.source, "taken", None)
             self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
                                        duration_label=label.replace("Last ", ""),
                                        replayed=time.strftime("%H:%M", time.localtime(at)) if at else "",
-                                       can_enable_injection=ctl is not None and ctl.enabled)
+                                       can_enable_injection=ctl is not None and ctl.enabled,
+                                       snapshot_taken=(str(taken() or "") if callable(taken) else "") if offline
+                                       else None)
             self.stack.setCurrentWidget(self.empty)
         if not later:
             self._finish_show(graph)
