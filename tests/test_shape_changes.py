@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_APP, NODE_BOX
 from meshdesk.store import paths
@@ -308,3 +309,50 @@ def test_a_reset_layout_can_be_undone_from_the_canvas_and_with_ctrl_z(qtbot, dem
     shown(qtbot, again, lambda g: bool(g.edges))
     _settled(qtbot, again)
     assert _moved(arranged, again.view.positions()) == []
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))$")  # a popup, offscreen
+def test_ctrl_z_undoes_a_reset_only_on_the_canvas(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """Undo reset layout's Ctrl+Z was the window's: in the Details panel (read-only text) it put the
+    layout back. It acts with the canvas focused; in the Find box Ctrl+Z undoes the typing; the menu
+    item (which still shows Ctrl+Z) works by click."""
+    w, arranged = _arranged_shop(qtbot, demo_window)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        w.toolbar.reset_layout_action.trigger()
+    reset = w.view.positions()
+    assert _moved(arranged, reset) and w.view.can_undo_reset
+
+    find = w.toolbar.find_edit
+    find.setFocus()
+    qtbot.waitUntil(find.hasFocus, timeout=3000)
+    QTest.keyClicks(find, "name=x")
+    QTest.keyClick(find, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert find.text() != "name=x", "the Find box's own undo"
+    assert w.view.can_undo_reset and _moved(reset, w.view.positions()) == []
+
+    details = w.panel.body
+    details.setFocus()
+    qtbot.waitUntil(details.hasFocus, timeout=3000)
+    QTest.keyClick(details, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    QApplication.processEvents()
+    assert w.view.can_undo_reset and _moved(reset, w.view.positions()) == []
+
+    assert w.toolbar.undo_reset_action.shortcut().toString() == "Ctrl+Z"  # the menu names the key
+    w.view.setFocus()
+    qtbot.waitUntil(w.view.hasFocus, timeout=3000)
+    QTest.keyClick(w.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _moved(arranged, w.view.positions()) == [], timeout=5000)
+    assert not w.view.can_undo_reset
+
+    # and Layout > Undo reset layout, clicked
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        w.toolbar.reset_layout_action.trigger()
+    find.setFocus()
+    menu = w.toolbar.layout_menu
+    menu.popup(w.toolbar.layout_button.mapToGlobal(QPoint(0, w.toolbar.layout_button.height())))
+    qtbot.waitUntil(menu.isVisible, timeout=3000)
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton,
+                     pos=menu.actionGeometry(w.toolbar.undo_reset_action).center())
+    qtbot.waitUntil(lambda: _moved(arranged, w.view.positions()) == [], timeout=5000)

@@ -371,6 +371,7 @@ class MainWindow(QMainWindow):
         tb.layoutRequested.connect(self.view.relayout)
         tb.resetLayoutRequested.connect(self.view.reset_layout)
         tb.undoResetLayoutRequested.connect(self.view.undo_reset)
+        self.view.addAction(tb.undo_reset_action)  # its Ctrl+Z acts with the canvas focused (the menu shows it)
         self.view.undoResetAvailable.connect(tb.undo_reset_action.setEnabled)
         self.view.problemsReported.connect(self._show_canvas_problems)  # a failed save: said at the drag
         tb.exportLayoutRequested.connect(self.export_layout)
