@@ -364,7 +364,9 @@ class MetricsView(_ChartsController):
         for key, text in SPLITS:
             self.split.addItem(text, key)
         self.refresh_button = QPushButton("Refresh")
-        # why there are no charts at all (an offline snapshot): said once, in place of the charts
+        # why there are no charts at all (an offline snapshot, a ServiceEntry in a direction it has no
+        # traffic in): said once, in place of the charts
+        self._reason = ""  # the selection's own reason (the ServiceEntry's)
         self.notice = QLabel()
         self.notice.setObjectName("metricsUnavailable")
         self.notice.setWordWrap(True)
@@ -407,11 +409,18 @@ class MetricsView(_ChartsController):
 
     def set_source(self, source: Any, *, unavailable: str = "") -> None:
         super().set_source(source, unavailable=unavailable)
-        self.notice.setText(self.unavailable)
-        self.notice.setVisible(bool(self.unavailable))
-        self._scroll.setVisible(not self.unavailable)  # empty charts say nothing more
+        self._show_notice()
         for w in (self.range, self.step, self.split, self.direction, self.refresh_button):
             w.setEnabled(not self.unavailable)
+
+    def _show_notice(self) -> None:
+        """Why there are no charts, once, in their place (empty charts would each say it again)."""
+        text = self.unavailable or self._reason
+        self.notice.setText(text)
+        # no source is a problem; a selection with nothing to chart in this direction is not
+        self.notice.setStyleSheet(f"color: {'#b35900' if self.unavailable else 'palette(text)'}; padding: 12px 0;")
+        self.notice.setVisible(bool(text))
+        self._scroll.setVisible(not text)
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
         self._graph, self._ids = graph, list(ids)
@@ -421,10 +430,12 @@ class MetricsView(_ChartsController):
                     and graph.nodes[i].node_type == NODE_SERVICE and not graph.nodes[i].is_service_entry]
         edge = next((graph.edges[i] for i in ids if graph is not None and no_charts_reason(graph, i)), None)
         entry = _entry_without_charts(graph, ids, direction) if self.target is None else None
+        self._reason = entry[1] if entry else ""
+        self._show_notice()
         if entry:
-            self.title.setText(entry[0])
+            self.title.setText(f"{entry[0]} ({'outbound' if direction == OUTBOUND else 'inbound'})")
             self.no_target_text = entry[1]
-            self.refresh()  # the charts say why too, not "Select a workload, ..."
+            self.refresh()  # said once, in place of the charts (not "Select a workload, ..." on each)
         elif self.target is None and graph is not None and edge is not None:
             src, dst = graph.nodes[edge.source].label, graph.nodes[edge.target].label
             self.title.setText(f"{src} \u2192 {dst}: {self.no_target_text}")
@@ -446,7 +457,7 @@ class MetricsView(_ChartsController):
 
 
 def _entry_without_charts(graph: TrafficGraph | None, ids: Sequence[str], direction: str) -> tuple[str, str] | None:
-    """(title, reason) for a selected ServiceEntry node that has no charts in this direction: it sends
+    """(name, reason) for a selected ServiceEntry node that has no charts in this direction: it sends
     nothing of its own, or the graph matched no host of it to telemetry."""
     node = next((graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
                  and graph.nodes[i].is_service_entry is not None), None)
@@ -459,7 +470,7 @@ def _entry_without_charts(graph: TrafficGraph | None, ids: Sequence[str], direct
                "or select the workloads calling it")
     else:
         why = "No request to a host of this ServiceEntry is in the graph, so there is nothing to chart"
-    return f"{name}: {why}", why
+    return name, why
 
 
 class SparklinePanel(_ChartsController):
