@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDockWidget
 
@@ -811,6 +811,12 @@ def test_f5_refreshes_and_help_lists_every_shortcut(qtbot, make_window) -> None:
     described = [what for _, what in shortcut_rows()]
     assert len(described) == len(set(described))
     assert ("Ctrl+E / Z", "Zoom to the selection") in shortcut_rows()
+    # the undo keys as the platform's menus write them (the Layout menu's entry shows the same), and said
+    # to act on the graph
+    undo = w.toolbar.undo_reset_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    assert undo == QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
+    assert (undo, "Undo a reset of the layout (on the graph)") in shortcut_rows()
+    assert w.view.undo_reset_button.toolTip().endswith(f"({undo})")
 
 
 @pytest.mark.prometheus

@@ -44,7 +44,7 @@ from meshdesk.sources.base import MeshSource, SnapshotFileError, SourceError, So
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.store.settings import Settings, load_settings
 from meshdesk.ui.banner import Banner
-from meshdesk.ui.canvas import SHORTCUTS, DisplayOptions, GraphView, Legend
+from meshdesk.ui.canvas import DisplayOptions, GraphView, Legend, canvas_shortcuts
 from meshdesk.ui.empty import EmptyState
 from meshdesk.ui.labels import ElidedLabel
 from meshdesk.ui.messages import MessageBus, UserMessage, title_for
@@ -1409,7 +1409,7 @@ def shortcut_rows() -> list[tuple[str, str]]:
     """(keys, what) for the window and the canvas (which lists (what, keys)); one row for what both
     do (Ctrl+E in the window, Z on the graph)."""
     rows = list(WINDOW_SHORTCUTS)
-    for what, keys in SHORTCUTS:
+    for what, keys in canvas_shortcuts():
         same = next((i for i, (_k, w) in enumerate(rows) if w == what), None)
         if same is None:
             rows.append((keys, what))

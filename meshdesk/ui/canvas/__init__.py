@@ -7,9 +7,11 @@ from meshdesk.ui.canvas.view import (
     SHORTCUTS,
     DisplayOptions,
     GraphView,
+    canvas_shortcuts,
     edge_label,
     running_layout_threads,
+    undo_keys,
 )
 
-__all__ = ["EDGE_LABEL_MODES", "SHORTCUTS", "DisplayOptions", "GraphView", "Legend", "edge_label",
-           "running_layout_threads"]
+__all__ = ["EDGE_LABEL_MODES", "SHORTCUTS", "DisplayOptions", "GraphView", "Legend", "canvas_shortcuts",
+           "edge_label", "running_layout_threads", "undo_keys"]

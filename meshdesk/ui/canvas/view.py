@@ -36,6 +36,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QHideEvent,
     QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -117,11 +118,20 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Move nodes", "Drag a node (all selected nodes move together)"),
     ("Move a box and all in it", "Drag the box by its title"),
     ("Node graph and details", "Double-click a node or an app box"),
-    ("Undo a reset of the layout", "Ctrl+Z"),
 ]
 
+
+def undo_keys() -> str:
+    """The platform's Undo keys as its menus write them (Ctrl+Z; ⌘Z on macOS). Needs the application."""
+    return QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
+
+
+def canvas_shortcuts() -> list[tuple[str, str]]:
+    """:data:`SHORTCUTS` and those whose keys the platform decides (once the application exists)."""
+    return [*SHORTCUTS, ("Undo a reset of the layout (on the graph)", undo_keys())]
+
 SAVE_DELAY_MS = 500
-UNDO_NOTE_MS = 20000  # how long the canvas offers to undo a reset (Ctrl+Z does while the view is shown)
+UNDO_NOTE_MS = 20000  # how long the canvas offers to undo a reset (Ctrl+Z on it does while the view is shown)
 HOVER_DELAY_MS = 80  # the mouse rests this long on an element before its paths are highlighted
 MIN_SCALE = 0.02
 MAX_SCALE = 6.0
@@ -375,7 +385,7 @@ class GraphView(QGraphicsView):
         note_row.setContentsMargins(10, 4, 4, 4)
         note_row.addWidget(QLabel("Layout reset."))
         self.undo_reset_button = QPushButton("Undo")
-        self.undo_reset_button.setToolTip("Put the arrangement back as it was before the reset (Ctrl+Z)")
+        self.undo_reset_button.setToolTip(f"Put the arrangement back as it was before the reset ({undo_keys()})")
         self.undo_reset_button.clicked.connect(self.undo_reset)
         note_row.addWidget(self.undo_reset_button)
         self._undo_note.hide()
