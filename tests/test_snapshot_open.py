@@ -137,7 +137,7 @@ def test_a_file_that_is_not_a_snapshot_is_said_and_the_live_view_stays(qtbot, ap
         assert box.windowTitle() == "Cannot open the snapshot"
         assert box.text().startswith(f"Cannot open the snapshot {path}: ") and reason in box.text(), box.text()
         assert "kubeconfig" not in box.text() + box.informativeText()
-        assert "goes on showing east" in box.informativeText()
+        assert box.informativeText() == "The window keeps showing context east."
         # the live graph is still on screen, the context and the switcher as they were
         assert w.graph is live and w.stack.currentWidget() is w.view and w.context == "east"
         assert w.toolbar.current_context() == "east" and switcher(w) == offered

@@ -464,6 +464,27 @@ def test_a_snapshot_without_traffic_says_what_it_holds_and_offers_no_command(qtb
     assert any(n.workload == "reviews-v1" for n in w.graph.nodes.values())
 
 
+def test_a_file_that_cannot_be_opened_names_what_the_window_keeps_showing(qtbot, make_window, tmp_path) -> None:
+    """The dialog's advice named the context's inner name ("The window goes on showing snapshot:
+    /tmp/.../demo-snap.json."): it says the demo mesh, or the snapshot by its file name."""
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    bad = tmp_path / "bad.json"
+    bad.write_text("not a snapshot")
+    w.open_snapshot(str(bad))
+    qtbot.waitUntil(lambda: w.file_problem_box is not None and w.file_problem_box.isVisible(), timeout=10000)
+    assert w.file_problem_box.informativeText() == "The window keeps showing the demo mesh."
+    w.file_problem_box.done(0)
+    good = tmp_path / "demo-snap.json"
+    assert w.save_snapshot(str(good))
+    w.open_snapshot(str(good))
+    wait_graph(qtbot, w, lambda w: w.info is not None and not w.info.live)
+    w.open_snapshot(str(bad))
+    qtbot.waitUntil(lambda: w.file_problem_box is not None and w.file_problem_box.isVisible(), timeout=10000)
+    assert w.file_problem_box.informativeText() == "The window keeps showing the snapshot demo-snap.json."
+    w.file_problem_box.done(0)
+
+
 def test_a_snapshot_answers_for_the_namespaces_chosen(tmp_path) -> None:
     """Offline, choosing fewer namespaces than the file holds narrows the inventory too (the lists,
     config and panels come from it), as a live read would; istio-system's gateway stays known."""

@@ -59,6 +59,20 @@ log = logging.getLogger(__name__)
 
 DEMO = "demo"
 SNAPSHOT_PREFIX = "snapshot: "
+
+
+def snapshot_context(path: str) -> str:
+    """The context a snapshot file is offered as: by its whole path, so two files of one name in two
+    folders are two contexts (their namespaces and layouts are kept apart)."""
+    return SNAPSHOT_PREFIX + str(Path(path).resolve())
+
+
+def shown_name(context: str) -> str:
+    """What the window shows, as a sentence names it: "the snapshot shop.json", "the demo mesh",
+    "context prod"."""
+    if context.startswith(SNAPSHOT_PREFIX):
+        return f"the snapshot {Path(context[len(SNAPSHOT_PREFIX):]).name}"
+    return "the demo mesh" if context == DEMO else f"context {context}"
 # The appenders the app asks for; idle and operation nodes only when their toggle is on (an appender
 # asked for by name always runs; None would mean all).
 BASE_APPENDERS = ("serviceEntry", "deadNode", "workloadEntry", "responseTime", "securityPolicy", "throughput",
@@ -442,9 +456,7 @@ class MainWindow(QMainWindow):
         read (``open_snapshot``), which its first opening shows rather than read the file again."""
         from meshdesk.ui.offline import SnapshotSource
 
-        # by its whole path: two files of one name in two folders are two contexts (their namespaces and
-        # layouts are kept apart); opened again, it shows as it was saved again
-        name = SNAPSHOT_PREFIX + str(Path(path).resolve())
+        name = snapshot_context(path)  # opened again, it shows as it was saved again
         read = [snapshot] if snapshot is not None else []  # used once: not kept after it is shown
 
         def offline() -> SnapshotSource:
@@ -583,7 +595,7 @@ class MainWindow(QMainWindow):
     def _on_snapshot_failed(self, path: str, error: SourceError) -> None:
         self.statusBar().clearMessage()
         log.warning("%s", error)
-        name = SNAPSHOT_PREFIX + str(Path(path).resolve())
+        name = snapshot_context(path)
         if name in self.factories and name != self.context:
             # offered before, unreadable now (moved, replaced, cut short): no entry that cannot open
             self.factories.pop(name, None)
@@ -598,7 +610,7 @@ class MainWindow(QMainWindow):
             self._update_status()
             return
         self.show_file_problem("Cannot open the snapshot", f"Cannot open the snapshot {path}: {reason}.",
-                               f"The window goes on showing {self.context}.")
+                               f"The window keeps showing {shown_name(self.context)}.")
 
     def show_file_problem(self, title: str, text: str, advice: str = "") -> QMessageBox:
         """A dialog about a file that could not be opened or written (the one shown before goes)."""
