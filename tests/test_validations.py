@@ -705,6 +705,7 @@ def test_a_peer_authentication_turning_mtls_off_where_rules_send_it() -> None:
     """KIA0505: a namespace's policy is DISABLE while its namespace-wide rule (or, without one, the
     mesh's) makes clients send mTLS; KIA0506: the mesh's policy is DISABLE and the mesh's rule sends mTLS."""
     inv = _shop()
+    inv.namespaces += [Namespace("clients"), Namespace("sleep")]  # read: not ambient, so they export
     inv.istio = [_peers("default", "DISABLE"), _rule("mtls", SHOP_WIDE, "ISTIO_MUTUAL", ns="clients")]
     assert _mtls(inv, "PeerAuthentication", "default") == [("KIA0505", ERROR, "spec/mtls")]
     check = validate(inv)[("PeerAuthentication", "shop", "default")].checks[0]
@@ -752,6 +753,46 @@ def test_a_rule_without_tls_settings_overrides_the_wide_mtls_mode() -> None:
     checks = validate(inv)[("DestinationRule", "shop", "legacy")].checks
     assert [c.code for c in checks if c.code in MTLS_CODES] == ["KIA0204"]
     assert "shop/ns-mtls" in checks[-1].message and "web/legacy-mtls" in checks[-1].message
+
+
+def test_wide_mtls_rules_count_only_where_they_are_exported() -> None:
+    """As Istio shows them and Kiali counts them: a rule kept to its namespace (exportTo ".") neither
+    makes another namespace's clients send mTLS (KIA0505) nor is overridden by another namespace's rule
+    (KIA0204); one exported there is; one whose namespace's labels were not read (ambient rules stay
+    home) may not apply, and nothing is said."""
+    def exported(rule: IstioObject, to: list[str]) -> IstioObject:
+        rule.spec["exportTo"] = to
+        return rule
+
+    inv = Inventory(namespaces=[Namespace(n) for n in ("shop", "client", "legacy", "istio-system")],
+                    cluster_namespaces=["shop", "client", "legacy", "istio-system"])
+    inv.istio = [exported(_rule("shop-mtls", SHOP_WIDE, "ISTIO_MUTUAL"), ["."]),
+                 _obj("DestinationRule", "reviews-lb", {"host": "reviews.shop.svc.cluster.local"}, ns="client"),
+                 exported(_rule("mesh-mtls", "*.local", "ISTIO_MUTUAL", ns="istio-system"), ["."]),
+                 _peers("default", "DISABLE", ns="legacy")]
+    assert _mtls(inv, "PeerAuthentication", "default", "legacy") == []
+    assert _mtls(inv, "DestinationRule", "reviews-lb", "client") == []
+    # exported to the namespaces judged: Istio shows them there
+    inv.istio[0].spec["exportTo"] = ["client"]
+    inv.istio[2].spec["exportTo"] = ["legacy", "client"]
+    assert _mtls(inv, "PeerAuthentication", "default", "legacy") == [("KIA0505", ERROR, "spec/mtls")]
+    message = validate(inv)[("PeerAuthentication", "legacy", "default")].checks[0].message
+    assert "istio-system/mesh-mtls" in message
+    assert _mtls(inv, "DestinationRule", "reviews-lb", "client") == [("KIA0204", WARNING, "spec/trafficPolicy")]
+    message = next(c.message for c in validate(inv)[("DestinationRule", "client", "reviews-lb")].checks
+                   if c.code == "KIA0204")
+    assert "shop/shop-mtls" in message and "istio-system/mesh-mtls" in message
+    # the mesh's rule kept home: of the others, only what surely applies accuses
+    inv.istio[2].spec["exportTo"] = ["."]
+    message = next(c.message for c in validate(inv)[("DestinationRule", "client", "reviews-lb")].checks
+                   if c.code == "KIA0204")
+    assert "shop/shop-mtls" in message and "mesh-mtls" not in message
+    # a rule from a namespace whose labels were not read: it may be ambient (its rules stay home)
+    inv.istio[2].spec.pop("exportTo")
+    inv.istio[2].namespace = "mesh-config"
+    assert _mtls(inv, "PeerAuthentication", "default", "legacy") == []
+    inv.namespaces.append(Namespace("mesh-config"))
+    assert [c for c, _s, _p in _mtls(inv, "PeerAuthentication", "default", "legacy")] == ["KIA0505"]
 
 
 def test_a_sidecar_limits_the_wide_rules_a_namespace_sees() -> None:

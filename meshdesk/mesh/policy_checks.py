@@ -27,6 +27,7 @@ from itertools import product
 from typing import Any
 
 from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.mtls_common import Exports
 from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey
 
 # -- KIA0101 --------------------------------------------------------------------------------------
@@ -189,7 +190,6 @@ class MtlsView:
         self.peers: dict[str, list[IstioObject]] = {}
         for pa in inv.mesh_config("PeerAuthentication"):  # the root namespace's too, read cluster-wide
             self.peers.setdefault(pa.namespace, []).append(pa)
-        self.read = {n.name for n in inv.namespaces}
         self.rules_known = not self.istio_unread and not any(k.endswith("/destinationrules") for k in hidden)
         self.rules = inv.mesh_config("DestinationRule")
         self.rules_by_host: dict[str, list[IstioObject]] = {}
@@ -201,11 +201,7 @@ class MtlsView:
         for svc in inv.services:
             self.services.setdefault(svc.namespace, []).append(svc)
         self._any_rule: dict[str, bool | None] = {}
-        self.existing = set(inv.cluster_namespaces or ()) | self.read
-        self.all_known = inv.cluster_namespaces is not None
-        # the namespaces whose labels were read (whether they are ambient is known)
-        self.labelled = {n for n in self.read if f"{n}/namespace" not in hidden}
-        self.ambient = {n.name for n in inv.namespaces if n.ambient}
+        self.exports = Exports(inv)
         self._verdicts: dict[str, set[bool]] = {}
 
     def peers_known(self, ns: str) -> bool:
@@ -214,23 +210,6 @@ class MtlsView:
         # a finding (no PeerAuthentication leaves mTLS to the level above, on by default)
         return not self.istio_unread and not self.inv.unread(ns, ["peerauthentications"])
 
-    def _exported(self, dr: IstioObject, ns: str) -> bool | None:
-        """Whether ``dr`` applies in ``ns``, as Kiali filters them (its ``exportTo``; a rule naming a
-        namespace that does not exist counts; an ambient namespace's rules stay home); None when
-        that cannot be told (whether its namespace is ambient, whether a namespace it names exists)."""
-        if dr.namespace == ns:
-            ambient: bool | None = ns in self.ambient
-        else:
-            ambient = (dr.namespace in self.ambient) if dr.namespace in self.labelled else None
-        if ambient:
-            return dr.namespace == ns
-        export = [e for e in _list(_dict(dr.spec).get("exportTo")) if isinstance(e, str)]
-        answers: set[bool | None] = {True} if not export else {
-            True if e in ("*", ns) or (e == "." and dr.namespace == ns) else False if e in (".", "*")
-            else False if e in self.existing else True if self.all_known else None for e in export}
-        exported = True if True in answers else None if None in answers else False
-        return exported if ambient is False or exported is False else None
-
     def _rule_modes(self, ns: str, host: str) -> tuple[str, ...]:
         """The TLS modes the first rule for ``host`` that applies in ``ns`` may set ("": none sets one)."""
         if not self.rules_known:
@@ -238,7 +217,7 @@ class MtlsView:
         surely: set[str] = set()
         maybe: set[str] = set()
         for dr in self.rules_by_host.get(host, ()):
-            exported = self._exported(dr, ns)
+            exported = self.exports.exported(dr, ns)
             if exported is not False:
                 (surely if exported else maybe).add(_tls_mode(dr))
         surely.discard("")
@@ -271,7 +250,7 @@ class MtlsView:
         if applies is None:
             answers = set()
             for dr in self.rules:
-                answers.add(self._exported(dr, ns))
+                answers.add(self.exports.exported(dr, ns))
                 if True in answers:
                     break
             applies = self._any_rule[ns] = True if True in answers else None if None in answers else False
@@ -283,7 +262,7 @@ class MtlsView:
                 continue
             for host in (svc.name, f"{svc.name}.{ns}", f"{svc.name}.{ns}.svc", f"{svc.name}.{ns}.{CLUSTER_DOMAIN}"):
                 for dr in self.rules_by_host.get(host, ()):
-                    exported = False if host == svc.name and dr.namespace != ns else self._exported(dr, ns)
+                    exported = False if host == svc.name and dr.namespace != ns else self.exports.exported(dr, ns)
                     if exported is False:
                         continue
                     mode = _tls_mode(dr)

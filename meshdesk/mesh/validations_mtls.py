@@ -29,6 +29,7 @@ from typing import Any
 
 from meshdesk.mesh.import_scope import ImportScope, parse_host
 from meshdesk.mesh.inventory import OUTSIDE, Inventory, IstioObject
+from meshdesk.mesh.mtls_common import Exports
 from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey, fqdn, host_matches
 
 MESH_HOST = "*.local"  # Istio's host for a mesh-wide DestinationRule
@@ -126,6 +127,23 @@ class _MtlsConfig:
         # absence can be judged only where the lists were read whole
         self.rules_known = "*/destinationrules" not in inv.hidden and f"{OUTSIDE}/destinationrules" not in inv.hidden
         self._inv = inv
+        self._exports = Exports(inv)
+        self._exported: dict[tuple[str, int], bool | None] = {}
+
+    def exported(self, dr: IstioObject, ns: str) -> bool | None:
+        """Whether ``dr`` applies in ``ns`` (its ``exportTo``): None when that cannot be told."""
+        key = (ns, id(dr))
+        if key not in self._exported:
+            self._exported[key] = self._exports.exported(dr, ns)
+        return self._exported[key]
+
+    def surely(self, rules: Iterable[IstioObject], ns: str) -> list[IstioObject]:
+        """Those of ``rules`` that surely apply in ``ns``."""
+        return [r for r in rules if self.exported(r, ns) is True]
+
+    def maybe(self, rules: Iterable[IstioObject], ns: str) -> list[IstioObject]:
+        """Those of ``rules`` that may apply in ``ns``."""
+        return [r for r in rules if self.exported(r, ns) is not False]
 
     def policies_known(self, *namespaces: str) -> bool:
         """Whether the PeerAuthentications of the root namespace and ``namespaces`` were all read."""
@@ -175,7 +193,8 @@ def _check_rule(dr: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Chec
 
 def _covering_rules(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str]) -> list[IstioObject]:
     """The other DestinationRules that put ``dr``'s host under ISTIO_MUTUAL: the mesh-wide and its
-    namespace's namespace-wide rules, and rules for the same host."""
+    namespace's namespace-wide rules, and rules for the same host, of those surely exported to ``dr``'s
+    namespace."""
     raw = _host(dr)
     if not raw:
         return []
@@ -185,7 +204,10 @@ def _covering_rules(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str]) -> 
     if host.complete:
         found += cfg.namespace_rules.get(host.namespace, [])
     found += cfg.mutual_by_host.get(full, [])
-    unique = {id(r): r for r in found if r is not dr and client_tls_mode(r) == "ISTIO_MUTUAL"}
+    # only those Istio shows the rule's namespace (their exportTo; Kiali: those exported to the
+    # namespace it validates), and only where that is sure
+    unique = {id(r): r for r in cfg.surely(found, dr.namespace)
+              if r is not dr and client_tls_mode(r) == "ISTIO_MUTUAL"}
     return list(unique.values())
 
 
@@ -217,21 +239,25 @@ def _check_policy(pa: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Ch
         return []
     mode = peer_mode(pa)
     mutual = ("ISTIO_MUTUAL", "MUTUAL")
-    mesh_sending = [r for r in cfg.mesh_rules if client_tls_mode(r) in mutual]
+    # the rules the policy's namespace's clients follow: those exported there (Kiali: those exported to
+    # the namespace it validates); accused only with rules that surely are, absolved by any that may be
+    ns = pa.namespace
+    mesh_sending = [r for r in cfg.surely(cfg.mesh_rules, ns) if client_tls_mode(r) in mutual]
+    mesh_maybe = cfg.maybe(cfg.mesh_rules, ns)
     if pa.namespace == cfg.root:
         if mode == "DISABLE" and mesh_sending:
             return [Check("KIA0506", ERROR, "turns mTLS off for the whole mesh, but DestinationRule "
                           f"{_names(mesh_sending)} for *.local makes clients send mTLS: workloads refuse it "
                           "(turn it off there too: tls mode DISABLE)", _MTLS_PATH)]
         if mode == "STRICT" and not auto_mtls and cfg.rules_known \
-                and not any(client_tls_mode(r) == "ISTIO_MUTUAL" for r in cfg.mesh_rules):
+                and not any(client_tls_mode(r) == "ISTIO_MUTUAL" for r in mesh_maybe):
             return [Check("KIA0401", ERROR, "STRICT mTLS for the whole mesh, but no DestinationRule for *.local "
                           "sets tls mode ISTIO_MUTUAL: without automatic mTLS clients send plain text, which "
                           "is refused", _MTLS_PATH)]
         return []
-    local = cfg.namespace_rules.get(pa.namespace, [])
+    local = cfg.maybe(cfg.namespace_rules.get(ns, []), ns)
     if mode == "DISABLE":
-        sending = [r for r in local if client_tls_mode(r) in mutual]
+        sending = [r for r in cfg.surely(local, ns) if client_tls_mode(r) in mutual]
         if not sending and not any(client_tls_mode(r) == "DISABLE" for r in local):
             sending = mesh_sending  # no rule of the namespace's own: the mesh's applies
         if sending:
@@ -240,7 +266,7 @@ def _check_policy(pa: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Ch
                           f"DestinationRule for {namespace_host(pa.namespace)} with tls mode DISABLE)",
                           _MTLS_PATH)]
     elif mode == "STRICT" and not auto_mtls and cfg.rules_known \
-            and not any(client_tls_mode(r) == "ISTIO_MUTUAL" for r in (*local, *cfg.mesh_rules)):
+            and not any(client_tls_mode(r) == "ISTIO_MUTUAL" for r in (*local, *mesh_maybe)):
         return [Check("KIA0501", ERROR, f"STRICT mTLS for namespace {pa.namespace}, but no DestinationRule for "
                       f"{namespace_host(pa.namespace)} or *.local sets tls mode ISTIO_MUTUAL: without automatic "
                       "mTLS clients send plain text, which is refused", _MTLS_PATH)]
