@@ -6,7 +6,8 @@ root Sidecar (every namespace then has an import scope), and that spread with mT
 and per namespace (a ``*.local`` and a ``*.<ns>.svc.cluster.local`` ISTIO_MUTUAL DestinationRule, a
 STRICT PeerAuthentication each: every DestinationRule then overrides them); and N Gateways (under one
 selector, each host on two ports, some shared) with N AuthorizationPolicies naming principals and
-source namespaces, over 150 namespaces (KIA0301, KIA0101, KIA0105). It prints the best of three
+source namespaces, over 150 namespaces (KIA0301, KIA0101, KIA0105); and N workloads of one namespace
+with a PeerAuthentication and an AuthorizationPolicy each (KIA0105 per workload). It prints the best of three
 ``validate()`` times for N = 300, 1,000 and 3,000. Validation runs after every poll (lists and graph badges), so it must grow
 with the objects, not with their square.
 
@@ -83,6 +84,23 @@ def gateways_and_policies(n: int, namespaces: int = 150) -> Inventory:
                      istio=[*gateways, *policies, *peers], cluster_namespaces=[*names, "istio-system"])
 
 
+def per_workload(n: int) -> Inventory:
+    """N workloads in one namespace, each with its Service, a PERMISSIVE PeerAuthentication and an
+    AuthorizationPolicy naming a principal (KIA0105 per workload: a policy must find its own
+    PeerAuthentications and services without scanning the namespace's)."""
+    istio: list[IstioObject] = []
+    for i in range(n):
+        selector = {"matchLabels": {"app": f"s{i}"}}
+        istio.append(IstioObject("PeerAuthentication", f"pa{i}", "ns", spec={
+            "selector": selector, "mtls": {"mode": "PERMISSIVE"}}))
+        istio.append(IstioObject("AuthorizationPolicy", f"ap{i}", "ns", spec={"selector": selector, "rules": [
+            {"from": [{"source": {"principals": [f"cluster.local/ns/ns/sa/s{i}"]}}]}]}))
+    istio.append(IstioObject("DestinationRule", "s0", "ns", spec={"host": "s0"}))
+    return Inventory(namespaces=[Namespace("ns"), Namespace("istio-system")],
+                     workloads=[Workload(f"s{i}", "ns", labels={"app": f"s{i}"}) for i in range(n)],
+                     services=[Service(f"s{i}", "ns", selector={"app": f"s{i}"}) for i in range(n)], istio=istio)
+
+
 def best_ms(inv: Inventory) -> float:
     best = float("inf")
     for _ in range(3):
@@ -94,10 +112,11 @@ def best_ms(inv: Inventory) -> float:
 
 def main() -> int:
     print(f"{'objects':>8} {'validate ms':>12} {'150 ns + root Sidecar ms':>25} {'+ wide mTLS ms':>15} "
-          f"{'gateways + policies ms':>23}")
+          f"{'gateways + policies ms':>23} {'1 ns per-workload mTLS ms':>26}")
     for n in (300, 1000, 3000):
         print(f"{n:>8} {best_ms(inventory(n)):>12.1f} {best_ms(spread(n, 150)):>25.1f} "
-              f"{best_ms(with_mtls(spread(n, 150))):>15.1f} {best_ms(gateways_and_policies(n)):>23.1f}")
+              f"{best_ms(with_mtls(spread(n, 150))):>15.1f} {best_ms(gateways_and_policies(n)):>23.1f} "
+              f"{best_ms(per_workload(n)):>26.1f}")
     return 0
 
 

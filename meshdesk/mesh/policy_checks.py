@@ -197,10 +197,22 @@ class MtlsView:
             host = _dict(dr.spec).get("host")
             if isinstance(host, str):
                 self.rules_by_host.setdefault(host, []).append(dr)
-        self.services: dict[str, list[Any]] = {}
+        # Services by each label of their selector, and workload PeerAuthentications by one label of
+        # theirs, per namespace: a policy looks only at those that can match it (scanning the whole
+        # namespace for each made one namespace of per-workload policies quadratic)
+        self.services: dict[tuple[str, str, str], list[Any]] = {}
         for svc in inv.services:
-            self.services.setdefault(svc.namespace, []).append(svc)
+            for k, v in (svc.selector or {}).items():
+                self.services.setdefault((svc.namespace, k, v), []).append(svc)
+        self.workload_peers: dict[tuple[str, str, str], list[tuple[IstioObject, dict[str, str]]]] = {}
+        for ns, pas in self.peers.items():
+            for pa in pas:
+                selector = _labels(_dict(_dict(pa.spec).get("selector")).get("matchLabels"))
+                if selector:
+                    k, v = min(selector.items())
+                    self.workload_peers.setdefault((ns, k, v), []).append((pa, selector))
         self._any_rule: dict[str, bool | None] = {}
+        self._outcomes: dict[tuple[str, frozenset[tuple[str, str]]], set[str]] = {}
         self.exports = Exports(inv)
         self._verdicts: dict[str, set[bool]] = {}
 
@@ -256,9 +268,18 @@ class MtlsView:
             applies = self._any_rule[ns] = True if True in answers else None if None in answers else False
         if applies is False:
             return {NOT_ENABLED}
+        key = (ns, frozenset(selector.items()))
+        found = self._outcomes.get(key)
+        if found is None:
+            found = self._outcomes[key] = self._rule_outcomes(ns, selector, applies)
+        return found
+
+    def _rule_outcomes(self, ns: str, selector: Mapping[str, str], applies: bool | None) -> set[str]:
         outcomes: set[str] = set() if applies else {NOT_ENABLED}  # maybe no rule applies at all
-        for svc in self.services.get(ns, ()):
-            if not svc.selector or any(svc.selector.get(k) != v for k, v in selector.items()):
+        # the services whose selectors hold every label of the policy's: among those with its rarest
+        rarest = min((self.services.get((ns, k, v), []) for k, v in selector.items()), key=len)
+        for svc in rarest:
+            if any(svc.selector.get(k) != v for k, v in selector.items()):
                 continue
             for host in (svc.name, f"{svc.name}.{ns}", f"{svc.name}.{ns}.svc", f"{svc.name}.{ns}.{CLUSTER_DOMAIN}"):
                 for dr in self.rules_by_host.get(host, ()):
@@ -282,9 +303,9 @@ class MtlsView:
             return set()
         labels = _labels(_dict(_dict(ap.spec).get("selector")).get("matchLabels"))
         outcomes: set[str] = set()
-        for pa in self.peers.get(ns, ()):
-            selector = _labels(_dict(_dict(pa.spec).get("selector")).get("matchLabels"))
-            if not selector or any(labels.get(k) != v for k, v in selector.items()):
+        candidates = (p for k, v in labels.items() for p in self.workload_peers.get((ns, k, v), ()))
+        for pa, selector in candidates:
+            if any(labels.get(k) != v for k, v in selector.items()):
                 continue
             mode = _peer_mode(pa)
             if mode == "STRICT":
