@@ -701,6 +701,32 @@ def test_a_destination_rule_turning_mtls_off_where_a_peer_authentication_is_stri
     assert _mtls(inv, "DestinationRule", "mesh-plain", "other") == []  # not the mesh's policy: one workload's
 
 
+def test_the_oldest_wide_peer_authentication_decides_as_in_istio() -> None:
+    """Istio applies a namespace's (or the mesh's) oldest selector-less PeerAuthentication: a younger
+    STRICT one does not make a namespace-wide DISABLE rule wrong when the oldest turns mTLS off too
+    (Kiali flags any STRICT one); an oldest that leaves the mode UNSET hands it to the mesh's."""
+    def aged(name: str, mode: str, created: str, ns: str = "shop") -> IstioObject:
+        pa = _peers(name, mode, ns=ns)
+        pa.created = created
+        return pa
+
+    inv = _shop()
+    inv.istio = [aged("new-strict", "STRICT", "2025-06-01T00:00:00Z"), aged("old-off", "DISABLE", "2024-01-01T00:00:00Z"),
+                 _rule("plain", SHOP_WIDE, "DISABLE")]
+    assert _mtls(inv, "DestinationRule", "plain") == []
+    inv.istio[1] = aged("old-permissive", "PERMISSIVE", "2024-01-01T00:00:00Z")
+    assert _mtls(inv, "DestinationRule", "plain") == []
+    inv.istio[0].created, inv.istio[1].created = "2023-01-01T00:00:00Z", "2025-01-01T00:00:00Z"  # STRICT is older
+    assert _mtls(inv, "DestinationRule", "plain") == [("KIA0207", ERROR, "spec/trafficPolicy/tls/mode")]
+    assert "new-strict is STRICT" in validate(inv)[("DestinationRule", "shop", "plain")].checks[0].message
+    # the oldest leaves the mode to the mesh, whose oldest is STRICT
+    inv.istio = [aged("inherit", "UNSET", "2024-01-01T00:00:00Z"), aged("young-off", "DISABLE", "2025-01-01T00:00:00Z"),
+                 _rule("plain", SHOP_WIDE, "DISABLE"), aged("mesh", "STRICT", "2024-01-01T00:00:00Z", ns="istio-system")]
+    assert _mtls(inv, "DestinationRule", "plain") == [("KIA0208", ERROR, "spec/trafficPolicy/tls/mode")]
+    inv.istio.append(aged("mesh-old-off", "DISABLE", "2023-01-01T00:00:00Z", ns="istio-system"))
+    assert _mtls(inv, "DestinationRule", "plain") == []  # the mesh's oldest takes plain text
+
+
 def test_a_peer_authentication_turning_mtls_off_where_rules_send_it() -> None:
     """KIA0505: a namespace's policy is DISABLE while its namespace-wide rule (or, without one, the
     mesh's) makes clients send mTLS; KIA0506: the mesh's policy is DISABLE and the mesh's rule sends mTLS."""

@@ -150,7 +150,8 @@ class _MtlsConfig:
         return not any(self._inv.unread(ns, ("peerauthentications",)) for ns in (self.root, *namespaces))
 
     def mesh_strict(self) -> list[IstioObject]:
-        return [pa for pa in self.mesh_policies if peer_mode(pa) == "STRICT"]
+        """The mesh-wide policy that decides, when it is STRICT (the oldest decides, as in Istio)."""
+        return self.mesh_policies[:1] if self.mesh_policies and peer_mode(self.mesh_policies[0]) == "STRICT" else []
 
 
 def _check_rule(dr: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Check]:
@@ -170,15 +171,14 @@ def _check_rule(dr: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Chec
     elif host == namespace_host(ns):
         local = cfg.wide_policies.get(ns, [])
         if mode == "DISABLE":
-            # the namespace's own policy decides when it has one (the oldest that takes mTLS, as Istio
-            # applies the oldest); one turning mTLS off agrees; else the mesh's
-            deciding = next((pa for pa in local if _accepts_mtls(pa)), None)
-            if deciding is not None:
-                if peer_mode(deciding) == "STRICT":
-                    checks.append(Check("KIA0207", ERROR, f"turns mTLS off for namespace {ns}, but its "
-                                        f"PeerAuthentication {deciding.name} is STRICT: its workloads refuse "
-                                        "plain text (the PeerAuthentication must be PERMISSIVE)", _TLS_PATH))
-            elif not any(peer_mode(pa) == "DISABLE" for pa in local) and (strict := cfg.mesh_strict()):
+            # the namespace's oldest policy decides, as Istio applies the oldest (Kiali: any STRICT one):
+            # STRICT refuses plain text, DISABLE and PERMISSIVE take it, UNSET (or none) leaves it to the mesh
+            deciding = peer_mode(local[0]) if local else ""
+            if deciding == "STRICT":
+                checks.append(Check("KIA0207", ERROR, f"turns mTLS off for namespace {ns}, but its "
+                                    f"PeerAuthentication {local[0].name} is STRICT: its workloads refuse "
+                                    "plain text (the PeerAuthentication must be PERMISSIVE)", _TLS_PATH))
+            elif deciding in ("", "UNSET") and (strict := cfg.mesh_strict()):
                 checks.append(Check("KIA0208", ERROR, f"turns mTLS off for namespace {ns}, but the mesh-wide "
                                     f"PeerAuthentication {_names(strict)} is STRICT and no policy of the namespace "
                                     "says otherwise: its workloads refuse plain text (one must be PERMISSIVE)",
