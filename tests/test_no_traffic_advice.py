@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD
-from meshdesk.mesh.inventory import Inventory, Namespace, Service, ServicePort
+from meshdesk.mesh.inventory import Container, Inventory, Namespace, Pod, Service, ServicePort, Workload
 from meshdesk.mesh.traffic_advice import no_traffic_advice, traffic_command
 from meshdesk.ui.mainwindow import MainWindow
 from tests import prom_server
@@ -248,3 +248,30 @@ def test_the_cli_says_on_stderr_how_to_get_traffic_and_keeps_its_output_clean(
     data = _cli("--kubeconfig", config, "--context", CONTEXT, "-n", "data")
     assert "in the mesh" not in data.stderr and "restart" not in data.stderr
     assert data.stderr.splitlines()[0] == "meshdesk graph: To generate traffic, run for example:"
+
+
+def test_a_namespace_whose_labels_could_not_be_read_is_not_said_to_lack_them() -> None:
+    """Reading the namespace object was forbidden (it stands as a bare Namespace): it may carry
+    istio.io/rev or istio-injection, so no "not in the mesh", no label command (which would take
+    injection from a revision); its workloads without a sidecar may need a restart, said as possible."""
+    def bare(name: str) -> Workload:
+        pod = Pod(f"{name}-1", "shop", phase="Running", containers=[Container(name)], owner_kind="Deployment",
+                  owner_name=name)
+        return Workload(name, "shop", kind="Deployment", pods=[pod])
+
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=[bare("web")],
+                    hidden={"shop/namespace": "forbidden: namespaces \"shop\" is forbidden"})
+    advice = no_traffic_advice(inv, ["shop"])
+    text = "\n".join(advice.lines())
+    assert "not in the mesh" not in text and "istio-injection=enabled" not in text and "kubectl label" not in text
+    assert advice.lines()[:2] == [
+        "In shop, web runs without a sidecar and so reports no traffic. shop's labels could not be read: if it "
+        "is labelled for sidecar injection, restart it to get one (injection changes new pods only).",
+        "  kubectl rollout restart -n shop deployment/web"]
+    assert advice.script()[:2] == ["# restart shop's workloads that have no sidecar",
+                                   "kubectl rollout restart -n shop deployment/web"]
+    inv.workloads.append(bare("api"))
+    assert "In shop, api and web run without a sidecar and so report no traffic." in no_traffic_advice(inv, ["shop"]).lines()[0]
+    # the same namespace read, without a label: it is not in the mesh
+    del inv.hidden["shop/namespace"]
+    assert "shop is not in the mesh: it has no istio-injection=enabled" in no_traffic_advice(inv, ["shop"]).lines()[0]

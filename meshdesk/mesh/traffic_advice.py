@@ -46,6 +46,9 @@ class MeshGap:
     restart: list[Workload] = field(default_factory=list)
     # the namespace's workloads of each kind ``restart`` holds (to restart a kind whole when all need it)
     kind_counts: dict[str, int] = field(default_factory=dict)
+    # the namespace's labels could not be read: whether injection is on is not known, so a restart is
+    # offered as what may help, and nothing is said of its labels
+    labels_unknown: bool = False
 
     def label_command(self) -> str:
         return f"kubectl label namespace {self.namespace} istio-injection=enabled" + \
@@ -71,6 +74,12 @@ class MeshGap:
             text = (f"{ns} is not in the mesh: {why} and its pods run no sidecar, so Istio records none of its "
                     f"traffic. Label it for injection" + (" and restart its workloads" if self.restart else "")
                     + " (new pods get the sidecar).")
+        elif self.labels_unknown:
+            one = len(self.restart) == 1
+            text = (f"In {ns}, {names} {'runs' if one else 'run'} without a sidecar and so "
+                    f"{'reports' if one else 'report'} no traffic. {ns}'s labels could not be read: if it is "
+                    f"labelled for sidecar injection, restart {'it' if one else 'them'} to get one "
+                    "(injection changes new pods only).")
         else:
             them = "it" if len(self.restart) == 1 else "them"
             text = (f"In {ns}, {names} started before sidecar injection was enabled and "
@@ -117,6 +126,9 @@ def mesh_gap(inv: Inventory, namespace: str) -> MeshGap | None:
     kinds: dict[str, int] = {}
     for w in wls:
         kinds[w.kind] = kinds.get(w.kind, 0) + 1
+    if inv.unread(namespace, ("namespace",)):
+        # its labels were not read (Namespace(name) stands in for it): injection may be on, by either label
+        return MeshGap(namespace, restart=restart, kind_counts=kinds, labels_unknown=True) if restart else None
     if not ns.injection_enabled:
         if any(w.has_sidecar for w in wls):
             return None  # some pods are injected on their own (a pod label): the mesh sees them
