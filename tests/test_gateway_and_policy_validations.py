@@ -99,6 +99,24 @@ def test_hosts_for_a_namespace_clash_only_with_hosts_for_it_or_for_all() -> None
                                                                  ("KIA0301", WARNING, "spec/servers[0]/hosts[1]")]
 
 
+def test_many_gateways_for_every_host_name_a_few_of_the_others() -> None:
+    """One Gateway per team on the shared ingress, each for "*" on port 80: every one clashes with
+    every other, and each warning names five of them (by namespace and name) and counts the rest
+    (naming all made megabytes of text for 2,000 Gateways)."""
+    gateways = [_gateway(f"gw{i:02d}", f"team{i % 3}", [(80, ["*"])]) for i in range(40)]
+    found = validate(_mesh(*gateways))
+    for gw in gateways:
+        checks = [c for c in found[("Gateway", gw.namespace, gw.name)].checks if c.code == "KIA0301"]
+        assert [(c.severity, c.path) for c in checks] == [(WARNING, "spec/servers[0]/hosts[0]")]
+        first = sorted((g.namespace, g.name) for g in gateways if g is not gw)[:5]
+        assert checks[0].message == ("more than one Gateway for host '*' on port 80: also "
+                                     + ", ".join(f"{ns}/{name}" for ns, name in first) + " and 34 more")
+    # hosts for one namespace clash only with those for it or for all
+    inv = _mesh(*gateways[:7], _gateway("own", "team1", [(80, ["team1/*"])]))
+    message = next(c.message for c in validate(inv)[("Gateway", "team1", "own")].checks if c.code == "KIA0301")
+    assert message.endswith("also team0/gw00, team0/gw03, team0/gw06, team1/gw01, team1/gw04 and 2 more")
+
+
 def test_one_gateway_declaring_a_host_twice_on_a_port() -> None:
     inv = _mesh(_gateway("gw", "shop", [(80, ["shop.example.com"]), (443, ["shop.example.com"]),
                                         (80, ["www.example.com", "SHOP.example.com"])]))
