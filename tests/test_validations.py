@@ -821,6 +821,36 @@ def test_wide_mtls_rules_count_only_where_they_are_exported() -> None:
     assert [c for c, _s, _p in _mtls(inv, "PeerAuthentication", "default", "legacy")] == ["KIA0505"]
 
 
+def test_every_check_reads_the_mtls_fields_alike() -> None:
+    """The mTLS-consistency checks, KIA0105 and MDK0501 read one object the same way: ``tls: null`` is
+    no TLS setting (Go reads a nil Tls; Kiali sees no mode), ``selector: {}`` is a namespace-wide
+    policy (as Istio), a mode is read whatever its case and spaces."""
+    identities = _obj("AuthorizationPolicy", "p", {"rules": [{"from": [{"source": {"principals": [
+        "cluster.local/ns/web/sa/frontend"]}}]}]})
+
+    def codes(inv: Inventory, kind: str, name: str) -> list[str]:
+        return [c.code for c in validate(inv)[(kind, "shop", name)].checks]
+
+    inv = _shop()
+    inv.istio = [_peers("default", "STRICT"), identities,
+                 _obj("DestinationRule", "lb", {"host": SHOP_WIDE, "trafficPolicy": {"tls": None}})]
+    assert codes(inv, "DestinationRule", "lb") == []  # no KIA0207: it turns nothing off
+    # without TLS settings it replaces the mesh's ISTIO_MUTUAL (KIA0204), as one without the field
+    inv.istio.append(_rule("mesh", "*.local", "ISTIO_MUTUAL", ns="istio-system"))
+    assert codes(inv, "DestinationRule", "lb") == ["KIA0204"]
+
+    # selector: {} selects no workload in particular: the namespace's policy, for every check
+    inv.istio = [identities, _obj("PeerAuthentication", "off", {"selector": {}, "mtls": {"mode": "DISABLE"}}),
+                 _rule("mtls", SHOP_WIDE, "ISTIO_MUTUAL")]
+    assert codes(inv, "PeerAuthentication", "off") == ["KIA0505"]
+    assert codes(inv, "AuthorizationPolicy", "p") == ["KIA0105"]
+
+    # " strict " is STRICT for MDK0501 (legacy runs no sidecar) as for KIA0207
+    inv.istio = [_obj("PeerAuthentication", "on", {"mtls": {"mode": " strict "}}), _rule("plain", SHOP_WIDE, "DISABLE")]
+    assert codes(inv, "PeerAuthentication", "on") == ["MDK0501"]
+    assert codes(inv, "DestinationRule", "plain") == ["KIA0207"]
+
+
 def test_a_sidecar_limits_the_wide_rules_a_namespace_sees() -> None:
     """As Kiali, KIA0204 is judged among the rules the namespace's Sidecar imports."""
     inv = _shop()

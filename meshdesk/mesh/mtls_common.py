@@ -1,6 +1,7 @@
-"""What the mTLS checks of ``validations_mtls`` (KIA0204-0208, KIA0401, KIA0501, KIA0505, KIA0506) and
-of ``policy_checks`` (KIA0105) share: where a DestinationRule applies (its ``exportTo``, as Kiali
-filters the rules of the namespace it validates)."""
+"""What the mTLS checks of ``validations_mtls`` (KIA0204-0208, KIA0401, KIA0501, KIA0505, KIA0506), of
+``policy_checks`` (KIA0105) and of ``validations`` (MDK0501) share: where a DestinationRule applies (its
+``exportTo``, as Kiali filters the rules of the namespace it validates), and how the mTLS fields of
+DestinationRules and PeerAuthentications read, so that no two checks read one object differently."""
 
 from __future__ import annotations
 
@@ -44,3 +45,46 @@ class Exports:
             else False if e in self.existing else True if self.all_known else None for e in export}
         exported = True if True in answers else None if None in answers else False
         return exported if ambient is False or exported is False else None
+
+
+# -- the mTLS fields, read alike by every check ----------------------------------------------------
+
+
+def tls_mode(dr: IstioObject) -> str:
+    """The TLS mode a DestinationRule's traffic policy sets for its clients, upper case: "" when it
+    sets no TLS (``tls`` absent, null or not an object: Go reads a nil ``Tls``), DISABLE when its
+    ``tls`` names no mode (the field's zero value)."""
+    tls = _dict(_dict(dr.spec).get("trafficPolicy")).get("tls")
+    if not isinstance(tls, dict):
+        return ""
+    mode = tls.get("mode")
+    return mode.strip().upper() if isinstance(mode, str) and mode.strip() else "DISABLE"
+
+
+def has_tls_settings(dr: IstioObject) -> bool:
+    """TLS settings for the whole host or for one of its ports (Kiali: either keeps the mode)."""
+    policy = _dict(_dict(dr.spec).get("trafficPolicy"))
+    if isinstance(policy.get("tls"), dict):
+        return True
+    return any(isinstance(_dict(p).get("tls"), dict) for p in _list(policy.get("portLevelSettings")))
+
+
+def peer_mode(pa: IstioObject) -> str:
+    """A PeerAuthentication's mTLS mode, upper case: STRICT, PERMISSIVE, DISABLE, UNSET (inherits the
+    level above; also a ``mtls`` without a mode), or "" when it says nothing of mTLS."""
+    mtls = _dict(pa.spec).get("mtls")
+    if not isinstance(mtls, dict):
+        return ""
+    mode = mtls.get("mode")
+    return mode.strip().upper() if isinstance(mode, str) and mode.strip() else "UNSET"
+
+
+def peer_selector(pa: IstioObject) -> dict[str, str]:
+    """The workload labels a PeerAuthentication selects by; empty for one of its whole namespace."""
+    return {str(k): str(v) for k, v in _dict(_dict(_dict(pa.spec).get("selector")).get("matchLabels")).items()}
+
+
+def is_wide(pa: IstioObject) -> bool:
+    """A PeerAuthentication for its whole namespace (the mesh, in the root namespace): no selector
+    labels (``selector: {}`` selects nothing, as in Istio)."""
+    return not peer_selector(pa)

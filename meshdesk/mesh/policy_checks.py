@@ -27,7 +27,7 @@ from itertools import product
 from typing import Any
 
 from meshdesk.mesh.inventory import Inventory, IstioObject
-from meshdesk.mesh.mtls_common import Exports
+from meshdesk.mesh.mtls_common import Exports, is_wide, peer_mode, peer_selector, tls_mode
 from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey
 
 # -- KIA0101 --------------------------------------------------------------------------------------
@@ -161,17 +161,8 @@ def _peer_mode(pa: IstioObject) -> str:
     """Its mTLS mode; "" for none, and for UNSET, which inherits the mode of the level above (Istio's
     meaning: Kiali takes UNSET as a mode of its own, and then finds mTLS off in a namespace whose
     PeerAuthentication leaves the mode to a STRICT mesh)."""
-    mode = _dict(_dict(pa.spec).get("mtls")).get("mode")
-    mode = mode.upper() if isinstance(mode, str) else ""
+    mode = peer_mode(pa)
     return "" if mode == "UNSET" else mode
-
-
-def _tls_mode(dr: IstioObject) -> str:
-    tls = _dict(_dict(_dict(dr.spec).get("trafficPolicy")).get("tls"))
-    if "tls" not in _dict(_dict(dr.spec).get("trafficPolicy")):
-        return ""
-    mode = tls.get("mode")
-    return mode.upper() if isinstance(mode, str) and mode else "DISABLE"  # proto's zero value
 
 
 def _labels(value: Any) -> dict[str, str]:
@@ -207,7 +198,7 @@ class MtlsView:
         self.workload_peers: dict[tuple[str, str, str], list[tuple[IstioObject, dict[str, str]]]] = {}
         for ns, pas in self.peers.items():
             for pa in pas:
-                selector = _labels(_dict(_dict(pa.spec).get("selector")).get("matchLabels"))
+                selector = peer_selector(pa)
                 if selector:
                     k, v = min(selector.items())
                     self.workload_peers.setdefault((ns, k, v), []).append((pa, selector))
@@ -231,7 +222,7 @@ class MtlsView:
         for dr in self.rules_by_host.get(host, ()):
             exported = self.exports.exported(dr, ns)
             if exported is not False:
-                (surely if exported else maybe).add(_tls_mode(dr))
+                (surely if exported else maybe).add(tls_mode(dr))
         surely.discard("")
         found = surely | maybe - {""}
         return tuple(sorted(found | ({""} if not surely else set())))
@@ -239,7 +230,7 @@ class MtlsView:
     def _peer_modes(self, ns: str) -> tuple[str, ...]:
         if not self.peers_known(ns):
             return PEER_MODES
-        found = {_peer_mode(pa) for pa in self.peers.get(ns, ()) if _dict(pa.spec).get("selector") is None} - {""}
+        found = {_peer_mode(pa) for pa in self.peers.get(ns, ()) if is_wide(pa)} - {""}
         return tuple(found) or ("",)
 
     def namespace_verdicts(self, ns: str) -> set[bool]:
@@ -286,7 +277,7 @@ class MtlsView:
                     exported = False if host == svc.name and dr.namespace != ns else self.exports.exported(dr, ns)
                     if exported is False:
                         continue
-                    mode = _tls_mode(dr)
+                    mode = tls_mode(dr)
                     if exported is None:
                         outcomes.add(NOT_ENABLED)  # it may not apply
                     if mode in ("ISTIO_MUTUAL", "MUTUAL"):

@@ -16,6 +16,7 @@ from typing import Any
 from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
 from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.mtls_common import peer_mode, peer_selector
 
 ERROR = "error"
 WARNING = "warning"
@@ -501,17 +502,13 @@ def _check_service(svc: Any, reg: _Registry, ambient: set[str], root_namespace: 
     return checks
 
 
-def _peer_mode(pa: IstioObject) -> str:
-    return _str(_dict(_dict(pa.spec).get("mtls")).get("mode")).upper()
-
-
 def _check_peer_authentication(pa: IstioObject, reg: _Registry, root_namespace: str) -> list[Check]:
     checks: list[Check] = []
-    selector = _labels(_dict(_dict(pa.spec).get("selector")).get("matchLabels"))
+    selector = peer_selector(pa)
     if selector and pa.namespace in reg.namespaces and not reg.workloads_selected(pa.namespace, selector):
         checks.append(Check("KIA0004", WARNING, "no workload in this namespace matches the selector",
                             "spec/selector/matchLabels"))
-    if _peer_mode(pa) != "STRICT":
+    if peer_mode(pa) != "STRICT":
         return checks
     if pa.namespace == root_namespace and not selector:
         affected = list(reg.inv.workloads)

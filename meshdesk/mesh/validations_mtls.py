@@ -29,7 +29,7 @@ from typing import Any
 
 from meshdesk.mesh.import_scope import ImportScope, parse_host
 from meshdesk.mesh.inventory import OUTSIDE, Inventory, IstioObject
-from meshdesk.mesh.mtls_common import Exports
+from meshdesk.mesh.mtls_common import Exports, has_tls_settings, is_wide, peer_mode, tls_mode
 from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey, fqdn, host_matches
 
 MESH_HOST = "*.local"  # Istio's host for a mesh-wide DestinationRule
@@ -51,40 +51,6 @@ def _dict(value: Any) -> dict[str, Any]:
 def _host(dr: IstioObject) -> str:
     host = _dict(dr.spec).get("host")
     return host.strip().lower() if isinstance(host, str) else ""
-
-
-def client_tls_mode(dr: IstioObject) -> str:
-    """The TLS mode a DestinationRule's traffic policy sets for its clients: "" when it sets no TLS,
-    DISABLE when its ``tls`` names no mode (Istio's default for the field)."""
-    tls = _dict(_dict(_dict(dr.spec).get("trafficPolicy")).get("tls"))
-    if "tls" not in _dict(_dict(dr.spec).get("trafficPolicy")):
-        return ""
-    mode = tls.get("mode")
-    return mode.strip().upper() if isinstance(mode, str) and mode.strip() else "DISABLE"
-
-
-def _has_tls_settings(dr: IstioObject) -> bool:
-    """TLS settings for the whole host or for one of its ports (Kiali: either keeps the mode)."""
-    policy = _dict(_dict(dr.spec).get("trafficPolicy"))
-    if "tls" in policy:
-        return True
-    ports = policy.get("portLevelSettings")
-    return any("tls" in _dict(p) for p in (ports if isinstance(ports, list) else ()))
-
-
-def _wide(pa: IstioObject) -> bool:
-    """A PeerAuthentication for its whole namespace (or the mesh): no workload selector labels."""
-    labels = _dict(_dict(_dict(pa.spec).get("selector")).get("matchLabels"))
-    return not labels
-
-
-def peer_mode(pa: IstioObject) -> str:
-    """STRICT, PERMISSIVE, DISABLE, UNSET (inherits), or "" when the policy says nothing of mTLS."""
-    mtls = _dict(pa.spec).get("mtls")
-    if not isinstance(mtls, dict):
-        return ""
-    mode = mtls.get("mode")
-    return mode.strip().upper() if isinstance(mode, str) and mode.strip() else "UNSET"
 
 
 def _accepts_mtls(pa: IstioObject) -> bool:
@@ -115,12 +81,12 @@ class _MtlsConfig:
                 self.mesh_rules.append(dr)
             elif host.startswith("*.") and host.endswith(suffix) and "." not in (ns := host[2:-len(suffix)]) and ns:
                 self.namespace_rules.setdefault(ns, []).append(dr)
-            if client_tls_mode(dr) == "ISTIO_MUTUAL" and host:
+            if tls_mode(dr) == "ISTIO_MUTUAL" and host:
                 self.mutual_by_host.setdefault(fqdn(host, dr.namespace), []).append(dr)
         # the selector-less PeerAuthentications per namespace, oldest first; the root namespace's are the mesh's
         wide: dict[str, list[IstioObject]] = {}
         for pa in inv.mesh_config(_PA):
-            if _wide(pa):
+            if is_wide(pa):
                 wide.setdefault(pa.namespace, []).append(pa)
         self.wide_policies = {ns: _oldest_first(pas) for ns, pas in wide.items()}
         self.mesh_policies = self.wide_policies.get(root_namespace, [])
@@ -156,7 +122,7 @@ class _MtlsConfig:
 
 def _check_rule(dr: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Check]:
     """KIA0205-KIA0208: a namespace- or mesh-wide DestinationRule against the PeerAuthentications."""
-    host, mode, ns = _host(dr), client_tls_mode(dr), dr.namespace
+    host, mode, ns = _host(dr), tls_mode(dr), dr.namespace
     checks: list[Check] = []
     if host == MESH_HOST:
         if mode == "DISABLE" and (strict := cfg.mesh_strict()):
@@ -207,7 +173,7 @@ def _covering_rules(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str]) -> 
     # only those Istio shows the rule's namespace (their exportTo; Kiali: those exported to the
     # namespace it validates), and only where that is sure
     unique = {id(r): r for r in cfg.surely(found, dr.namespace)
-              if r is not dr and client_tls_mode(r) == "ISTIO_MUTUAL"}
+              if r is not dr and tls_mode(r) == "ISTIO_MUTUAL"}
     return list(unique.values())
 
 
@@ -215,7 +181,7 @@ def _check_override(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str],
                     scope: ImportScope | None, imported: dict[tuple[str, int], bool]) -> list[Check]:
     """KIA0204, judged (as Kiali) among the rules the namespace's Sidecar imports (``imported``: what
     each namespace's scope was found to import of the wide rules, which every rule asks after)."""
-    if _has_tls_settings(dr):
+    if has_tls_settings(dr):
         return []
     covering = _covering_rules(dr, cfg, namespaces)
     if not covering or (scope is not None and not scope.imports_any(dr)):
@@ -235,14 +201,14 @@ def _check_override(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str],
 def _check_policy(pa: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Check]:
     """KIA0401, KIA0501, KIA0505, KIA0506: a namespace- or mesh-wide PeerAuthentication against the
     DestinationRules its clients follow."""
-    if not _wide(pa):
+    if not is_wide(pa):
         return []
     mode = peer_mode(pa)
     mutual = ("ISTIO_MUTUAL", "MUTUAL")
     # the rules the policy's namespace's clients follow: those exported there (Kiali: those exported to
     # the namespace it validates); accused only with rules that surely are, absolved by any that may be
     ns = pa.namespace
-    mesh_sending = [r for r in cfg.surely(cfg.mesh_rules, ns) if client_tls_mode(r) in mutual]
+    mesh_sending = [r for r in cfg.surely(cfg.mesh_rules, ns) if tls_mode(r) in mutual]
     mesh_maybe = cfg.maybe(cfg.mesh_rules, ns)
     if pa.namespace == cfg.root:
         if mode == "DISABLE" and mesh_sending:
@@ -250,15 +216,15 @@ def _check_policy(pa: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Ch
                           f"{_names(mesh_sending)} for *.local makes clients send mTLS: workloads refuse it "
                           "(turn it off there too: tls mode DISABLE)", _MTLS_PATH)]
         if mode == "STRICT" and not auto_mtls and cfg.rules_known \
-                and not any(client_tls_mode(r) == "ISTIO_MUTUAL" for r in mesh_maybe):
+                and not any(tls_mode(r) == "ISTIO_MUTUAL" for r in mesh_maybe):
             return [Check("KIA0401", ERROR, "STRICT mTLS for the whole mesh, but no DestinationRule for *.local "
                           "sets tls mode ISTIO_MUTUAL: without automatic mTLS clients send plain text, which "
                           "is refused", _MTLS_PATH)]
         return []
     local = cfg.maybe(cfg.namespace_rules.get(ns, []), ns)
     if mode == "DISABLE":
-        sending = [r for r in cfg.surely(local, ns) if client_tls_mode(r) in mutual]
-        if not sending and not any(client_tls_mode(r) == "DISABLE" for r in local):
+        sending = [r for r in cfg.surely(local, ns) if tls_mode(r) in mutual]
+        if not sending and not any(tls_mode(r) == "DISABLE" for r in local):
             sending = mesh_sending  # no rule of the namespace's own: the mesh's applies
         if sending:
             return [Check("KIA0505", ERROR, f"turns mTLS off for namespace {pa.namespace}, but DestinationRule "
@@ -266,7 +232,7 @@ def _check_policy(pa: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Ch
                           f"DestinationRule for {namespace_host(pa.namespace)} with tls mode DISABLE)",
                           _MTLS_PATH)]
     elif mode == "STRICT" and not auto_mtls and cfg.rules_known \
-            and not any(client_tls_mode(r) == "ISTIO_MUTUAL" for r in (*local, *mesh_maybe)):
+            and not any(tls_mode(r) == "ISTIO_MUTUAL" for r in (*local, *mesh_maybe)):
         return [Check("KIA0501", ERROR, f"STRICT mTLS for namespace {pa.namespace}, but no DestinationRule for "
                       f"{namespace_host(pa.namespace)} or *.local sets tls mode ISTIO_MUTUAL: without automatic "
                       "mTLS clients send plain text, which is refused", _MTLS_PATH)]
