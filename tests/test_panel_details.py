@@ -122,6 +122,19 @@ def test_faults_mirrors_and_tcp_routes_are_written_out(qtbot: QtBot) -> None:
     assert text.split("DestinationRules\n", 1)[1].splitlines()[0] == "shop/reviews"
 
 
+def test_a_delay_with_the_deprecated_integer_percent_says_its_share(qtbot: QtBot) -> None:
+    """Istio still applies a delay's integer ``percent`` when ``percentage`` is not set: the panel says
+    that share (it said 0%), and ``percentage`` wins when both are written."""
+    vs = {"hosts": ["reviews"], "http": [
+        {"match": [{"uri": {"prefix": "/slow"}}], "route": [{"destination": {"host": "reviews", "subset": "v1"}}],
+         "fault": {"delay": {"fixedDelay": "7s", "percent": 50}}},
+        {"route": [{"destination": {"host": "reviews", "subset": "v2"}}],
+         "fault": {"delay": {"fixedDelay": "2s", "percent": 50, "percentage": {"value": 0.5}}}}]}
+    routes = _reviews_panel(qtbot, vs, {"host": "reviews"}).text().split("VirtualServices\n", 1)[1].splitlines()
+    assert routes[1:3] == ["URI starts with /slow \u2192 v1; delay 7s for 50% of requests",
+                           "any other request \u2192 v2; delay 2s for 0.5% of requests"]
+
+
 def _odd_variants(spec: Any) -> Iterator[Any]:
     """The spec with each part in turn replaced by a value of another shape (missing, null, a number, a
     string, a list, a map), as a hand-written or half-applied object may hold."""

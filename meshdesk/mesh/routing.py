@@ -548,7 +548,9 @@ def _read_fault(rule: Mapping[str, Any]) -> Fault:
     fault = _d(rule.get("fault"))
     delay, abort = _d(fault.get("delay")), _d(fault.get("abort"))
     return Fault(
-        delay_percent=_number(_d(delay.get("percentage")).get("value")) if delay else 0.0,
+        # the integer ``percent`` is deprecated, and Istio still applies it when ``percentage`` is not set
+        delay_percent=_number(_d(delay.get("percentage")).get("value")) if delay.get("percentage") is not None
+        else _number(delay.get("percent")),
         delay_seconds=_parse_seconds(delay.get("fixedDelay")) or 0.0,
         abort_percent=_number(_d(abort.get("percentage")).get("value")) if abort else 0.0,
         abort_status=int(_number(abort.get("httpStatus"), 503)) if abort else 503,
