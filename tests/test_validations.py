@@ -761,6 +761,15 @@ def test_a_rule_without_tls_settings_overrides_the_wide_mtls_mode() -> None:
     assert _mtls(inv, "DestinationRule", "reviews-lb") == [("KIA0204", WARNING, "spec/trafficPolicy")]
     result = validate(inv)[("DestinationRule", "shop", "reviews-lb")]
     assert result.valid and "istio-system/mesh" in result.checks[0].message
+    # the rule's mode replaces the wide one: with automatic mTLS (Istio's default) sidecars still get
+    # mTLS, so the message does not say it is lost; without it, plain text is sent
+    assert result.checks[0].message == (
+        "sets no TLS mode, and for reviews its mode replaces the ISTIO_MUTUAL mode of istio-system/mesh (Istio "
+        "applies the most specific DestinationRule alone): its clients fall back to automatic mTLS, which reaches "
+        "workloads with a sidecar only (set trafficPolicy.tls.mode ISTIO_MUTUAL to keep the wide mode)")
+    manual = validate(inv, auto_mtls=False)[("DestinationRule", "shop", "reviews-lb")].checks
+    assert "(Istio applies the most specific DestinationRule alone): its clients send plain text (set" in next(
+        c.message for c in manual if c.code == "KIA0204")
     # TLS set for the host or for one of its ports keeps a mode
     inv.istio = [_rule("reviews-lb", "reviews", "ISTIO_MUTUAL", loadBalancer={"simple": "ROUND_ROBIN"}),
                  _rule("ports", "legacy", None, portLevelSettings=[{"port": {"number": 80}, "tls": {"mode": "DISABLE"}}]),

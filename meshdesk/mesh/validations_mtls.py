@@ -15,7 +15,8 @@ without a selector (in the namespace, or in the root namespace for the mesh) and
   side needs no DestinationRule and these never apply, as in Kiali;
 - KIA0204: a DestinationRule without TLS settings for a host that a namespace- or mesh-wide rule
   (or another rule for the same host) puts under ISTIO_MUTUAL: Istio applies the most specific rule
-  only, so for that host the mTLS mode is dropped.
+  only, so for that host the rule's mode (none) replaces the wide one: its clients fall back to
+  automatic mTLS (sent to workloads with a sidecar only), or without it send plain text.
 
 As in Kiali, only the namespace- and mesh-wide objects count: a PeerAuthentication with a selector
 (one workload's) and DestinationRules for other hosts do not. Where part of the picture could not be
@@ -178,7 +179,7 @@ def _covering_rules(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str]) -> 
 
 
 def _check_override(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str],
-                    scope: ImportScope | None, imported: dict[tuple[str, int], bool]) -> list[Check]:
+                    scope: ImportScope | None, imported: dict[tuple[str, int], bool], auto_mtls: bool) -> list[Check]:
     """KIA0204, judged (as Kiali) among the rules the namespace's Sidecar imports (``imported``: what
     each namespace's scope was found to import of the wide rules, which every rule asks after)."""
     if has_tls_settings(dr):
@@ -193,9 +194,12 @@ def _check_override(dr: IstioObject, cfg: _MtlsConfig, namespaces: set[str],
         covering = [r for r in covering if imported[(dr.namespace, id(r))]]
     if not covering:
         return []
-    return [Check("KIA0204", WARNING, f"sets no TLS mode, so for {_dict(dr.spec).get('host')} it replaces the "
-                  f"ISTIO_MUTUAL mode of {_names(covering)}: Istio applies the most specific DestinationRule "
-                  "alone (set trafficPolicy.tls.mode to keep mTLS)", "spec/trafficPolicy")]
+    then = "its clients fall back to automatic mTLS, which reaches workloads with a sidecar only" if auto_mtls \
+        else "its clients send plain text"
+    return [Check("KIA0204", WARNING, f"sets no TLS mode, and for {_dict(dr.spec).get('host')} its mode replaces "
+                  f"the ISTIO_MUTUAL mode of {_names(covering)} (Istio applies the most specific DestinationRule "
+                  f"alone): {then} (set trafficPolicy.tls.mode ISTIO_MUTUAL to keep the wide mode)",
+                  "spec/trafficPolicy")]
 
 
 def _check_policy(pa: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Check]:
@@ -252,7 +256,8 @@ def mtls_checks(inv: Inventory, *, root_namespace: str, namespaces: set[str], au
         try:
             if obj.kind == _DR:
                 found = _check_rule(obj, cfg, auto_mtls) + \
-                    _check_override(obj, cfg, namespaces, (scopes or {}).get(obj.namespace), imported)
+                    _check_override(obj, cfg, namespaces, (scopes or {}).get(obj.namespace), imported,
+                                    auto_mtls)
             elif obj.kind == _PA:
                 found = _check_policy(obj, cfg, auto_mtls)
             else:
