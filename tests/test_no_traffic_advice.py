@@ -275,3 +275,10 @@ def test_a_namespace_whose_labels_could_not_be_read_is_not_said_to_lack_them() -
     # the same namespace read, without a label: it is not in the mesh
     del inv.hidden["shop/namespace"]
     assert "shop is not in the mesh: it has no istio-injection=enabled" in no_traffic_advice(inv, ["shop"]).lines()[0]
+    # nor does the namespace's summary say injection is off
+    from meshdesk.ui.panels import _sidecar_rows
+
+    inv.hidden["shop/namespace"] = "forbidden"
+    rows = dict(_sidecar_rows(inv, "shop", inv.workloads))
+    assert rows["Sidecar injection"] == "unknown (the namespace's labels could not be read)"
+    assert rows["Missing sidecars"] == "web, api"  # without a sidecar, no restart asserted

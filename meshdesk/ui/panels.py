@@ -273,7 +273,9 @@ def _sidecar_rows(inv: Inventory, ns: str, wls: Sequence[Workload]) -> list[tupl
     rows = [("Missing sidecars", "<br>".join(lines) or "none")]
     if opted:  # no sidecar, on purpose
         rows.append(("Opted out", f"{_e(', '.join(opted))} (<code>sidecar.istio.io/inject: \"false\"</code>)"))
-    if nso is not None:
+    if inv.unread(ns, ("namespace",)):  # a bare Namespace stands in for it: its labels are unknown
+        rows.append(("Sidecar injection", "unknown (the namespace's labels could not be read)"))
+    elif nso is not None:
         injection = "enabled" if enabled else "not enabled"
         if gap is not None and gap.not_in_mesh:
             injection += (f": {_e(ns)} is not in the mesh. Label it and restart its workloads:"
