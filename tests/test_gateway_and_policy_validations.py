@@ -3,7 +3,6 @@ cluster's namespaces (KIA0101) or its mTLS settings (KIA0105): what a user sees 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from meshdesk.mesh.inventory import Inventory, IstioObject, Namespace, Service, Workload
@@ -281,9 +280,9 @@ def test_workload_policies_follow_the_peer_authentication_of_their_workloads() -
 def test_many_workload_policies_in_one_namespace_are_judged_each_by_its_own() -> None:
     """Per-workload PeerAuthentications and AuthorizationPolicies by the thousand in one namespace (a
     common layout): each policy is judged by the PeerAuthentications selecting its workloads and, when
-    PERMISSIVE, its services' rules, and validating them stays quick (it scanned the namespace per
-    policy: 3,000 took over ten seconds)."""
-    n = 3000
+    PERMISSIVE, its services' rules. (It scanned the namespace per policy: 3,000 took over ten seconds;
+    the cost is measured by benchmarks/validate.py's one-namespace column, not timed here.)"""
+    n = 300
     istio: list[IstioObject] = []
     for i in range(n):
         selector = {"app": f"s{i}", "tier": "back"}
@@ -293,15 +292,12 @@ def test_many_workload_policies_in_one_namespace_are_judged_each_by_its_own() ->
     istio.append(_peer("pa-other", "DISABLE", selector={"app": "s9", "tier": "front"}))  # not s9's workloads
     inv = _shop(*istio)
     inv.services = [Service(f"s{i}", "shop", selector={"app": f"s{i}", "tier": "back"}) for i in range(n)]
-    began = time.perf_counter()
     found = validate(inv)
-    took = time.perf_counter() - began
     accused = sorted(k[2] for k, v in found.items()
                      if k[0] == "AuthorizationPolicy" and any(c.code == "KIA0105" for c in v.checks))
     assert accused == ["ap7"]
     assert [c.path for c in found[("AuthorizationPolicy", "shop", "ap7")].checks if c.code == "KIA0105"] == [
         "spec/rules[0]/from[0]/source/principals", "spec/rules[0]/when[1]"]
-    assert took < 4, f"validate() took {took:.1f} s"
 
 
 def test_identity_fields_are_not_judged_from_what_could_not_be_read() -> None:
