@@ -137,16 +137,11 @@ class EmptyState(QWidget):
             self._show_quiet_snapshot(inventory, namespaces, duration_label, snapshot_taken)
             return
         self.title.setText(f"No traffic{window}")
-        idle: list[str] = []
-        if inventory is not None:
-            idle = [f"{w.namespace}/{w.name}" for w in inventory.workloads if w.namespace in namespaces]
         ns_text = ", ".join(namespaces) if namespaces else "no namespace"
         parts = [f"Nothing sent requests in <b>{_esc(ns_text)}</b>{_esc(window)}."]
-        if idle:
-            shown = ", ".join(_esc(i) for i in idle[:30]) + (f" and {len(idle) - 30} more" if len(idle) > 30 else "")
-            parts.append(f"Idle workloads found: {shown}.")
-        elif inventory is not None:
-            parts.append("No workloads were found in these namespaces.")
+        idle = _idle_names(inventory, namespaces)
+        parts += _idle_text(idle, inventory is not None, "Idle workloads found",
+                            "No workloads were found in these namespaces.")
         if replayed:
             # the past cannot be given traffic: no demo button, no command to run
             parts.append("Move the replay slider to another time, or leave replay to see the mesh now.")
@@ -186,17 +181,13 @@ class EmptyState(QWidget):
                              taken: str) -> None:
         """A snapshot that holds no requests: what it holds, and no command (it is a file, not a cluster)."""
         self.title.setText("No traffic in this snapshot")
-        idle = [f"{w.namespace}/{w.name}" for w in inventory.workloads if w.namespace in namespaces] \
-            if inventory is not None else []
         ns_text = ", ".join(namespaces) if namespaces else "no namespace"
         when = f" (taken {taken})" if taken else ""
         window = f" in the {duration_label} before it was taken" if duration_label else ""
         parts = [f"This snapshot{_esc(when)} holds no requests in <b>{_esc(ns_text)}</b>{_esc(window)}."]
-        if idle:
-            shown = ", ".join(_esc(i) for i in idle[:30]) + (f" and {len(idle) - 30} more" if len(idle) > 30 else "")
-            parts.append(f"Idle workloads it holds: {shown}.")
-        elif inventory is not None:
-            parts.append("It holds no workloads in these namespaces.")
+        idle = _idle_names(inventory, namespaces)
+        parts += _idle_text(idle, inventory is not None, "Idle workloads it holds",
+                            "It holds no workloads in these namespaces.")
         parts.append("A snapshot is what was recorded then: open the context it was taken from to see the mesh "
                      "as it is now.")
         self.command.hide()
@@ -261,6 +252,22 @@ class EmptyState(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Choose a kubeconfig", "", "All files (*)")
         if path:
             self.kubeconfigChosen.emit(path)
+
+
+def _idle_names(inventory: Inventory | None, namespaces: Sequence[str]) -> list[str]:
+    """The inventory's workloads in ``namespaces`` (idle: nothing called them), as namespace/name."""
+    if inventory is None:
+        return []
+    return [f"{w.namespace}/{w.name}" for w in inventory.workloads if w.namespace in namespaces]
+
+
+def _idle_text(idle: Sequence[str], read: bool, found: str, none: str) -> list[str]:
+    """The sentence naming the ``idle`` workloads, the first 30 of them; ``none`` when there are none
+    and the inventory was ``read``; nothing without an inventory."""
+    if not idle:
+        return [none] if read else []
+    shown = ", ".join(_esc(i) for i in idle[:30]) + (f" and {len(idle) - 30} more" if len(idle) > 30 else "")
+    return [f"{found}: {shown}."]
 
 
 def _esc(s: str) -> str:
