@@ -546,6 +546,12 @@ def test_selecting_an_operation_node_or_a_service_to_service_edge(qtbot: QtBot,
         assert w.charts["request_volume"].status_text.startswith(
             "Charts are not available for service-to-service edges"), w.charts["request_volume"].status_text
         assert w.charts["request_volume"].data() == {}
-    assert "not available for service-to-service edges" in view.title.text()
+    # the view says it once, in the charts' place (it was in the title and on each of its twelve charts)
+    assert "\u2192" in view.title.text() and "not available" not in view.title.text()
+    assert view.notice.text().startswith("Charts are not available for service-to-service edges")
+    assert not view.notice.isHidden() and view._scroll.isHidden()
+    # an edge with charts shows them again
+    view.show_graph_selection(ops, [next(iter(ops.edges))])
+    assert view.notice.isHidden() and not view._scroll.isHidden()
     view.shutdown()
     panel.shutdown()

@@ -430,7 +430,8 @@ class MetricsView(_ChartsController):
                     and graph.nodes[i].node_type == NODE_SERVICE and not graph.nodes[i].is_service_entry]
         edge = next((graph.edges[i] for i in ids if graph is not None and no_charts_reason(graph, i)), None)
         entry = _entry_without_charts(graph, ids, direction) if self.target is None else None
-        self._reason = entry[1] if entry else ""
+        edge_reason = self.no_target_text if self.target is None and graph is not None and edge is not None else ""
+        self._reason = entry[1] if entry else edge_reason
         self._show_notice()
         if entry:
             self.title.setText(f"{entry[0]} ({'outbound' if direction == OUTBOUND else 'inbound'})")
@@ -438,7 +439,7 @@ class MetricsView(_ChartsController):
             self.refresh()  # said once, in place of the charts (not "Select a workload, ..." on each)
         elif self.target is None and graph is not None and edge is not None:
             src, dst = graph.nodes[edge.source].label, graph.nodes[edge.target].label
-            self.title.setText(f"{src} \u2192 {dst}: {self.no_target_text}")
+            self.title.setText(f"{src} \u2192 {dst}")  # why there are no charts: once, in their place
         elif self.target is None and direction == OUTBOUND and services:
             # a service sends nothing itself: say so, rather than "No selection" beside a selected one
             self.title.setText(f"service {services[0].namespace}/{services[0].service}: a service has no outbound "
