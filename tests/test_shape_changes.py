@@ -356,3 +356,37 @@ def test_ctrl_z_undoes_a_reset_only_on_the_canvas(qtbot, demo_window) -> None:  
     qtbot.mouseClick(menu, Qt.MouseButton.LeftButton,
                      pos=menu.actionGeometry(w.toolbar.undo_reset_action).center())
     qtbot.waitUntil(lambda: _moved(arranged, w.view.positions()) == [], timeout=5000)
+
+
+def test_a_chosen_layout_can_be_undone_and_the_arrangement_comes_back_saved(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """Layout > Force-directed (Ctrl+2) saved its positions over the user's arrangement with no way back,
+    unlike Reset layout. The canvas offers to undo it; the arrangement comes back on screen and saved."""
+    w, arranged = _arranged_shop(qtbot, demo_window)
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        w.view.setFocus()
+        QTest.keyClick(w.view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert _moved(arranged, w.view.positions())
+    assert _moved(arranged, _saved(w))  # the chosen layout is what is saved now
+    qtbot.waitUntil(lambda: w.view.undo_reset_button.isVisible(), timeout=3000)
+    assert w.view._undo_label.text() == "Layout replaced."
+    assert w.toolbar.undo_reset_action.isEnabled()
+    QTest.keyClick(w.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _moved(arranged, w.view.positions()) == [], timeout=5000)
+    assert _moved(arranged, _saved(w)) == [] and set(_saved(w)) == set(arranged)
+    assert not w.view.undo_reset_button.isVisible() and not w.toolbar.undo_reset_action.isEnabled()
+
+
+def test_undoing_a_layout_chosen_for_an_unarranged_view_leaves_it_unarranged(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """A view nobody arranged, given a grid layout by mistake and undone: nothing stays saved for it
+    (it is laid out again as before when it changes shape), and the nodes are where they were."""
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    before = w.view.positions()
+    assert _saved(w) == {}
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        w.toolbar.layoutRequested.emit("grid")
+    assert _moved(before, w.view.positions()) and _saved(w)
+    assert w.view.undo_reset()
+    qtbot.waitUntil(lambda: _moved(before, w.view.positions()) == [], timeout=5000)
+    assert _saved(w) == {}

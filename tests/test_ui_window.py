@@ -836,7 +836,7 @@ def test_f5_refreshes_and_help_lists_every_shortcut(qtbot, make_window) -> None:
     # to act on the graph
     undo = w.toolbar.undo_reset_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
     assert undo == QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
-    assert (undo, "Undo a reset of the layout (on the graph)") in shortcut_rows()
+    assert (undo, "Undo a reset or a chosen layout (on the graph)") in shortcut_rows()
     assert w.view.undo_reset_button.toolTip().endswith(f"({undo})")
 
 

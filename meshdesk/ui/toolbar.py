@@ -297,13 +297,13 @@ class MainToolBar(QToolBar):
         self.layout_menu.addSeparator()
         self.reset_layout_action = self.layout_menu.addAction("Reset layout")
         self.reset_layout_action.triggered.connect(self.resetLayoutRequested)
-        self.undo_reset_action = self.layout_menu.addAction("Undo reset layout")
+        self.undo_reset_action = self.layout_menu.addAction("Undo layout change")
         self.undo_reset_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
         # Ctrl+Z undoes the reset only on the canvas (the window adds the action to it): in a text box it
         # is that box's undo, and in the Details panel, the Logs or a YAML view it does nothing
         self.undo_reset_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.undo_reset_action.setToolTip("Put back the arrangement the last reset of this view replaced")
-        self.undo_reset_action.setEnabled(False)  # the canvas enables it after a reset
+        self.undo_reset_action.setToolTip("Put back the arrangement the last reset or chosen layout of this view replaced")
+        self.undo_reset_action.setEnabled(False)  # the canvas enables it after a reset or a chosen layout
         self.undo_reset_action.triggered.connect(self.undoResetLayoutRequested)
         self.layout_menu.addAction("Export layout…").triggered.connect(self.exportLayoutRequested)
         self.layout_menu.addAction("Import layout…").triggered.connect(self.importLayoutRequested)

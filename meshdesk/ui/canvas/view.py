@@ -128,7 +128,7 @@ def undo_keys() -> str:
 
 def canvas_shortcuts() -> list[tuple[str, str]]:
     """:data:`SHORTCUTS` and those whose keys the platform decides (once the application exists)."""
-    return [*SHORTCUTS, ("Undo a reset of the layout (on the graph)", undo_keys())]
+    return [*SHORTCUTS, ("Undo a reset or a chosen layout (on the graph)", undo_keys())]
 
 SAVE_DELAY_MS = 500
 UNDO_NOTE_MS = 20000  # how long the canvas offers to undo a reset (Ctrl+Z on it does while the view is shown)
@@ -220,6 +220,9 @@ class _ResetUndo:
     dragged: set[str]
     transform: QTransform
     centre: tuple[float, float]
+    # a layout chosen (Ctrl+1/2/3) saved its own positions over the view's: an undo makes the saved
+    # layout exactly ``saved`` again (none: the view was not arranged); a reset's undo adds them back
+    replaced: bool = False
 
 
 @dataclass
@@ -383,9 +386,10 @@ class GraphView(QGraphicsView):
                                       " QFrame#undoNote QLabel { color: white; }")
         note_row = QHBoxLayout(self._undo_note)
         note_row.setContentsMargins(10, 4, 4, 4)
-        note_row.addWidget(QLabel("Layout reset."))
+        self._undo_label = QLabel("Layout reset.")
+        note_row.addWidget(self._undo_label)
         self.undo_reset_button = QPushButton("Undo")
-        self.undo_reset_button.setToolTip(f"Put the arrangement back as it was before the reset ({undo_keys()})")
+        self.undo_reset_button.setToolTip(f"Put the arrangement back as it was before ({undo_keys()})")
         self.undo_reset_button.clicked.connect(self.undo_reset)
         note_row.addWidget(self.undo_reset_button)
         self._undo_note.hide()
@@ -885,8 +889,27 @@ class GraphView(QGraphicsView):
         if not self._nodes:
             self.layoutFinished.emit()
             return
+        self._flush_pending_save()
+        self._remember_for_undo(dict(self._saved), replaced=True)
         self._awaiting = set(self._nodes)
         self._start_layout(algorithm, fixed=None, targets=set(self._nodes), save=True, fit=True)
+
+    def _flush_pending_save(self) -> None:
+        if self._save_timer.isActive():  # a drag not saved yet is part of what an undo gives back
+            self._save_timer.stop()
+            self._save_now()
+
+    def _remember_for_undo(self, saved: dict[str, tuple[float, float]], *, replaced: bool) -> None:
+        """Keep the arrangement on screen (and ``saved``, the view's saved positions) for :meth:`undo_reset`,
+        and offer the undo on the canvas."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        self._reset_undo = _ResetUndo(
+            self._key, saved,
+            {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in self._awaiting},
+            set(self._dragged), self.transform(), (centre.x(), centre.y()), replaced)
+        self._undo_label.setText("Layout replaced." if replaced else "Layout reset.")
+        self._show_undo_note()
+        self.undoResetAvailable.emit(True)
 
     def reset_layout(self) -> None:
         """Forget the saved positions of the current view and lay it out afresh. The arrangement it
@@ -894,9 +917,7 @@ class GraphView(QGraphicsView):
         canvas offers it for a while, the window's Ctrl+Z for as long as the view is shown)."""
         if self._closed:
             return
-        if self._save_timer.isActive():  # a drag not saved yet is part of what an undo gives back
-            self._save_timer.stop()
-            self._save_now()
+        self._flush_pending_save()
         forgotten: dict[str, tuple[float, float]] = {}
         if self._key is not None:
             try:
@@ -904,18 +925,12 @@ class GraphView(QGraphicsView):
             except OSError as e:
                 self._report(f"Could not reset the saved layout: {e}")
                 forgotten = dict(self._saved)  # still saved: what an undo keeps
-        centre = self.mapToScene(self.viewport().rect().center())
-        self._reset_undo = _ResetUndo(
-            self._key, forgotten,
-            {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in self._awaiting},
-            set(self._dragged), self.transform(), (centre.x(), centre.y()))
+        self._remember_for_undo(forgotten, replaced=False)
         self._saved = {}
         self._stored = {}
         self._chosen.clear()
         self._pinned.clear()
         self._dragged.clear()
-        self._show_undo_note()
-        self.undoResetAvailable.emit(True)
         if not self._nodes:
             self.layoutFinished.emit()
             return
@@ -928,8 +943,9 @@ class GraphView(QGraphicsView):
         return self._reset_undo is not None and self._reset_undo.key == self._key and not self._closed
 
     def undo_reset(self) -> bool:
-        """Put back the arrangement the last :meth:`reset_layout` of this view replaced: on screen and
-        saved, as it was (nodes that came since are placed around it). False when there is none."""
+        """Put back the arrangement the last :meth:`reset_layout` or :meth:`relayout` of this view
+        replaced: on screen and saved, as it was (nodes that came since are placed around it). False
+        when there is none."""
         undo = self._reset_undo
         if undo is None or not self.can_undo_reset:
             return False
@@ -940,7 +956,16 @@ class GraphView(QGraphicsView):
         self._layout_pending = None
         self._save_timer.stop()
         held: dict[str, tuple[float, float]] = {}
-        if self._key is not None and undo.saved:
+        if self._key is not None and undo.replaced:  # the chosen layout's positions go
+            try:
+                if undo.saved:
+                    self.store.save(self._key, undo.saved)
+                else:
+                    self.store.reset(self._key)
+            except OSError as e:
+                self._report(f"Could not save the layout put back: {e}")
+            held = dict(undo.saved)
+        elif self._key is not None and undo.saved:
             try:
                 held = self.store.update(self._key, undo.saved)
             except OSError as e:
