@@ -403,3 +403,32 @@ def test_filter_fields_name_the_columns_they_filter(qtbot: QtBot) -> None:
     qtbot.addWidget(lists)
     assert lists.pages[CONFIG].filter.placeholderText() == "Filter Istio config by name, namespace, kind…"
     assert lists.pages[SERVICES].filter.placeholderText() == "Filter services by name, namespace, health…"
+
+
+def test_columns_grow_for_longer_names_that_come_later_but_not_over_the_users_width(
+        qtbot: QtBot, mesh: tuple[TrafficGraph, Inventory]) -> None:
+    """The columns were sized once, with the first rows: a workload with a longer name (another
+    namespace chosen, a new deployment) came cut off in the Name column until the user widened it.
+    Columns grow to fit; one the user sized keeps its width."""
+    import copy
+    graph, inventory = mesh
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.resize(1000, 400)
+    lists.show()
+    qtbot.waitExposed(lists)
+    lists.set_data(graph, inventory)
+    table = lists.pages[WORKLOADS].table
+    name_col, ns_col = COLUMNS[WORKLOADS].index("Name"), COLUMNS[WORKLOADS].index("Namespace")
+    table.setColumnWidth(ns_col, 50)  # the user's
+    grown = copy.deepcopy(inventory)
+    newcomer = copy.deepcopy(next(w for w in grown.workloads if w.namespace == "shop"))
+    newcomer.name = "recommendations-engine-with-a-long-name-v2"
+    grown.workloads.append(newcomer)
+    lists.set_data(graph, grown)
+    assert any(r.name == newcomer.name for r in lists.pages[WORKLOADS].model.rows)
+    assert table.columnWidth(name_col) >= table.fontMetrics().horizontalAdvance(newcomer.name)
+    assert table.columnWidth(ns_col) == 50
+    wide = table.columnWidth(name_col)
+    lists.set_data(graph, inventory)  # the long name gone: the column does not jump back
+    assert table.columnWidth(name_col) == wide

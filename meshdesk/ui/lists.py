@@ -344,15 +344,34 @@ class ListPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter)
         layout.addWidget(self.table, 1)
-        self._sized = False
+        # columns the user widened or narrowed keep their width; the others grow to fit what comes
+        self._user_sized: set[int] = set()
+        self._sizing = False
+        self._sized = False  # the first rows size every column to fit; later ones only widen
+        self.table.horizontalHeader().sectionResized.connect(self._section_resized)
+
+    def _section_resized(self, index: int, _old: int, _new: int) -> None:
+        if not self._sizing and index != self.model.columnCount() - 1:  # the last one stretches with the table
+            self._user_sized.add(index)
 
     def set_rows(self, rows: list[ListRow]) -> None:
         self.model.set_rows(rows)
-        if rows and not self._sized:
-            # once, with the first rows: names like "productpage-v1" fit instead of wrapping; after
-            # that the widths are the user's
-            self._sized = True
-            self.table.resizeColumnsToContents()
+        if not rows:
+            return
+        # names like "productpage-v1" fit instead of being cut; a column grows when longer names or
+        # labels come (another namespace, a new workload), never shrinks, and one the user sized is theirs
+        header = self.table.horizontalHeader()
+        self._sizing = True
+        try:
+            for col in range(self.model.columnCount() - 1):
+                if col in self._user_sized:
+                    continue
+                want = max(self.table.sizeHintForColumn(col), header.sectionSizeHint(col))
+                if want > header.sectionSize(col) or not self._sized:
+                    header.resizeSection(col, want)
+        finally:
+            self._sizing = False
+        self._sized = True
 
     def visible_rows(self) -> list[ListRow]:
         """Rows as shown (filtered and sorted)."""
