@@ -64,8 +64,54 @@ def test_options_override_the_snapshot_request(tmp_path: Path) -> None:
     assert {n["data"]["nodeType"] for n in data["elements"]["nodes"]} >= {"app"}
     injected = json.loads(run("--snapshot", path, "--format", "kiali", "--inject-service-nodes").stdout)
     assert any(n["data"].get("isInjected") for n in injected["elements"]["nodes"])
-    other_ns = json.loads(run("--snapshot", path, "--format", "kiali", "-n", "elsewhere").stdout)
-    assert other_ns["elements"]["nodes"] == []
+
+
+
+def test_a_snapshot_is_not_asked_for_namespaces_or_a_node_graph_it_was_not_taken_for(tmp_path: Path) -> None:
+    """QA s13: a snapshot of hello asked for shop said "no traffic" (exit 0), asked for hello and shop
+    showed hello alone without a word, and --save-snapshot wrote "namespaces: shop" over hello's
+    samples. A node graph's snapshot holds that node's traffic only."""
+    path = str(_file(tmp_path))
+    for ns in ("elsewhere", "shop,elsewhere"):
+        out = run("--snapshot", path, "-n", ns, "--save-snapshot", str(tmp_path / "again.json"))
+        assert out.returncode == 2 and not out.stdout
+        assert "--namespace elsewhere: the snapshot holds namespace shop only" in out.stderr
+        assert not (tmp_path / "again.json").exists()
+    assert run("--snapshot", path, "-n", "shop").returncode == 0
+    node = tmp_path / "node.json"
+    assert run("--demo", "-n", "hello", "--node-app", "helloworld", "--save-snapshot", str(node)).returncode == 0
+    assert run("--snapshot", str(node)).returncode == 0
+    other = run("--snapshot", str(node), "--node-app", "sleep")
+    assert other.returncode == 2 and "holds the node graph of app helloworld in hello only" in other.stderr
+
+
+def test_a_node_graph_of_what_the_namespace_does_not_have_says_so(tmp_path: Path) -> None:
+    """QA s13: --node-app with a typo said "no traffic in the requested window" although the snapshot's
+    inventory shows there is no such app."""
+    saved = tmp_path / "hello.json"
+    assert run("--demo", "-n", "hello", "--save-snapshot", str(saved)).returncode == 0
+    for args, said in ((("--node-app", "helloword"), "hello has no app helloword (apps: helloworld, sleep"),
+                       (("--node-app", "helloworld", "--node-version", "v9"),
+                        "app helloworld in hello has no version v9 (its versions: v1, v2)"),
+                       (("--node-workload", "sleepy"), "hello has no workload sleepy (workloads: helloworld-v1"),
+                       (("--node-service", "hello"), "hello has no service hello (services: helloworld, sleep)")):
+        out = run("--snapshot", str(saved), *args)
+        assert out.returncode == 2 and said in out.stderr and not out.stdout, (args, out.stderr)
+    found = run("--snapshot", str(saved), "--node-app", "helloworld", "--node-version", "v2")
+    assert found.returncode == 0 and "helloworld v2" in found.stdout
+
+
+def test_an_empty_snapshot_name_and_a_prometheus_url_that_is_not_http_are_named(tmp_path: Path) -> None:
+    """QA s13: --snapshot '' was told to say where the data comes from; --prometheus ftp://x was
+    "Cannot reach Prometheus ... InvalidSchema"."""
+    out = run("--snapshot", "")
+    assert out.returncode == 2 and "--snapshot needs a file name" in out.stderr
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+                          "users: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+                          "current-context: x\n")
+    out = run("--kubeconfig", str(kubeconfig), "-n", "shop", "--prometheus", "ftp://prometheus.example")
+    assert out.returncode == 2 and "must look like http(s)://host" in out.stderr, out.stderr
 
 
 def test_bad_snapshot_exits_2_with_one_plain_line(tmp_path: Path) -> None:

@@ -56,7 +56,8 @@ def test_a_node_graph_of_a_service_entry_says_there_is_none(tmp_path: Path) -> N
         "meshdesk graph: shop/stripe is a ServiceEntry (hosts: api.stripe.com), not a service: a ServiceEntry "
         "has no node graph, as in Kiali. Graph namespace shop (without --node-service) to see the requests to "
         "its hosts")
-    # a service's node graph is as it was; one without traffic still says so
+    # a service's node graph is as it was; a name that is neither says what the namespace has
     assert "shop/cart v1 (app)" in run("--snapshot", path, "--node-service", "cart").stdout
-    quiet = run("--snapshot", path, "--node-service", "nowhere")
-    assert quiet.returncode == 0 and quiet.stdout == "no traffic in the requested window\n"
+    unknown = run("--snapshot", path, "--node-service", "nowhere")
+    assert unknown.returncode == 2 and unknown.stderr.strip() == \
+        "meshdesk graph: shop has no service nowhere (services: cart, frontend)"

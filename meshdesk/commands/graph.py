@@ -137,6 +137,32 @@ def _same_data(saved: GraphRequest, a: argparse.Namespace) -> None:
                          "(take a new one with --include-idle-edges)")
 
 
+def _same_scope(saved: GraphRequest, asked: GraphRequest) -> None:
+    """Refuse namespaces, or a node graph, a snapshot was not taken for: it holds no samples of them, so
+    the graph would say "no traffic" where there may be plenty (and ``--save-snapshot`` would write that
+    request beside the other namespaces' samples)."""
+    missing = [ns for ns in asked.namespaces if ns not in saved.namespaces]
+    if missing:
+        raise ValueError(f"--namespace {','.join(missing)}: the snapshot holds namespace"
+                         f"{'s' if len(saved.namespaces) != 1 else ''} {', '.join(saved.namespaces) or 'none'} "
+                         "only (take a new one with those namespaces)")
+    if saved.node is not None and asked.node != saved.node:
+        raise ValueError(f"the snapshot holds the node graph of {_focus_name(saved.node)} only (a node graph's "
+                         "snapshot has that node's traffic alone; take one of the namespace for other graphs)")
+
+
+def _focus_name(node: NodeFocus) -> str:
+    if node.aggregateValue:
+        what = f"operation {node.aggregateValue}" + (f" of service {node.service}" if node.service else "")
+    elif node.workload:
+        what = f"workload {node.workload}"
+    elif node.service:
+        what = f"service {node.service}"
+    else:
+        what = f"app {node.app}" + (f" version {node.version}" if node.version else "")
+    return f"{what} in {node.namespace}"
+
+
 def _live_source(a: argparse.Namespace) -> Any:
     if a.demo:
         try:
@@ -151,7 +177,11 @@ def _live_source(a: argparse.Namespace) -> Any:
     except ImportError:
         raise _Unavailable("live clusters are not available in this build (meshdesk.sources.cluster)") from None
     url, auth = a.prometheus, None
-    if not url:
+    if url:
+        from meshdesk.sources.prometheus import check_url
+
+        check_url(url)  # before the cluster is contacted: a typo is the user's to mend (exit code 2)
+    else:
         # as the app opens the context: the Prometheus address and credentials saved in its Settings
         context = a.context or load_kubeconfig(a.kubeconfig, log_problems=False).context(None).name
         saved = load_settings().context_settings(context)
@@ -181,6 +211,49 @@ def _service_entry_focus(snap: Any) -> str:
             "the requests to its hosts")
 
 
+def _missing_focus(snap: Any) -> str:
+    """Why a node graph is empty when its workload, app or service is not in the namespace's inventory
+    (a typo said "no traffic"); "" when it is there, or when the inventory cannot tell (not read, or
+    its workloads or services hidden)."""
+    from meshdesk.mesh.inventory import WORKLOAD_LISTS
+
+    focus, inv = snap.request.node, snap.inventory
+    if focus is None or focus.aggregateValue or inv is None or inv.namespace(focus.namespace) is None:
+        return ""
+    ns = focus.namespace
+    if focus.service:
+        if inv.unread(ns, ("services",)):
+            return ""
+        names = sorted({s.name for s in inv.services if s.namespace == ns})
+        if focus.service in names:
+            return ""
+        what, name = "service", focus.service
+    else:
+        if inv.unread(ns, WORKLOAD_LISTS):
+            return ""
+        workloads = [w for w in inv.workloads if w.namespace == ns]
+        if focus.workload:
+            names = sorted({w.name for w in workloads})
+            if focus.workload in names:
+                return ""
+            what, name = "workload", focus.workload
+        else:
+            apps = {w.labels.get("app", ""): w for w in workloads}
+            names = sorted(a for a in apps if a)
+            if focus.app in names:
+                if not focus.version or any(w.labels.get("app") == focus.app and w.labels.get("version") == focus.version
+                                            for w in workloads):
+                    return ""
+                versions = sorted({w.labels.get("version", "") for w in workloads
+                                   if w.labels.get("app") == focus.app} - {""})
+                return (f"app {focus.app} in {ns} has no version {focus.version} "
+                        f"(its versions: {', '.join(versions) or 'none'})")
+            what, name = "app", focus.app
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    plural = {"service": "services", "workload": "workloads", "app": "apps"}[what]
+    return f"{ns} has no {what} {name} ({plural}: {shown or 'none'})"
+
+
 def _render(graph: Any, fmt: str) -> str:
     from meshdesk.mesh import export
 
@@ -197,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
     live = a.demo or a.context or a.kubeconfig or a.prometheus
+    if a.snapshot is not None and not a.snapshot.strip():
+        parser.error("--snapshot needs a file name")
     if a.snapshot and live:
         parser.error("--snapshot reads a file; it cannot be combined with --demo/--context/--kubeconfig/--prometheus")
     if a.demo and (a.context or a.kubeconfig or a.prometheus):
@@ -212,7 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.snapshot:
             snap = load_snapshot(a.snapshot)
             _same_data(snap.request, a)
+            saved = snap.request
             snap.request = _override(snap.request, a)
+            _same_scope(saved, snap.request)
         else:
             base = GraphRequest(namespaces=tuple(a.namespace or ()))
             request = _override(base, a)
@@ -238,9 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.save_snapshot is not None:
             save_snapshot(snap, a.save_snapshot)
         graph = build(snap)
-        entry = _service_entry_focus(snap) if not graph.edges else ""
-        if entry:
-            raise ValueError(entry)
+        why = (_service_entry_focus(snap) or _missing_focus(snap)) if not graph.edges else ""
+        if why:
+            raise ValueError(why)
     except ConfigError as e:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 2
