@@ -1,8 +1,9 @@
 """``meshdesk inventory``: what the mesh has in a cluster (workloads with their pods and sidecars, services,
 Istio config), read through a kubeconfig context, printed as a table or as JSON (``--json``).
 
-Exit codes: 0 ok (parts hidden by RBAC are listed on stderr), 1 the cluster could not be read (one plain
-line on stderr), 2 bad usage.
+Exit codes, as ``meshdesk graph``'s: 0 ok (parts hidden by RBAC are listed on stderr), 1 the cluster could
+not be read (one plain line on stderr), 2 bad usage or a bad kubeconfig (no such context, a file that is no
+kubeconfig).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TextIO
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.inventory import Inventory
-from meshdesk.sources.base import Forbidden, SourceError
+from meshdesk.sources.base import ConfigError, Forbidden, SourceError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,7 +87,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print("meshdesk inventory: --demo reads no cluster; it cannot be combined with --kubeconfig/--context",
               file=err)
         return 2
-    inv = _demo_inventory(args.namespace) if args.demo else _cluster_inventory(args, err)
+    try:
+        inv = _demo_inventory(args.namespace) if args.demo else _cluster_inventory(args, err)
+    except ConfigError as e:
+        print(f"meshdesk inventory: {e}", file=err)
+        return 2
     if inv is None:
         return 1
     if args.json:
@@ -131,6 +136,8 @@ def _cluster_inventory(args: argparse.Namespace, err: TextIO) -> Inventory | Non
                   "(the context's namespace; pick others with -n)", file=err)
             inv = read_inventory(source.api, [source.default_namespace], cluster=source.cluster,
                                  timeout=args.timeout)
+    except ConfigError:
+        raise  # the user's to mend (exit code 2)
     except SourceError as e:
         print(f"meshdesk inventory: {e}", file=err)
         return None

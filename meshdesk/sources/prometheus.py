@@ -162,6 +162,12 @@ def _to_unix(t: float | int | datetime) -> str:
     return repr(float(t))
 
 
+def check_url(url: str) -> None:
+    """Raise ValueError unless ``url`` is an http(s) URL with a host (what Prometheus is reached by)."""
+    if not url or urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
+        raise ValueError(f"Prometheus URL must look like http(s)://host[:port][/prefix], not {safe_url(url)!r}")
+
+
 def safe_url(url: str) -> str:
     """The URL without any user:password@ part and with its query and fragment values hidden
     (``?token=***``, ``#access_token=***``: a proxy's token may ride there), for messages; also when it was
@@ -307,8 +313,7 @@ class PrometheusClient:
         insecure: bool = False,
         timeout: float = 30.0,
     ) -> None:
-        if not url or not urlsplit(url).scheme or not urlsplit(url).netloc:
-            raise ValueError(f"Prometheus URL must look like http(s)://host[:port][/prefix], not {safe_url(url)!r}")
+        check_url(url)
         self.url = url.rstrip("/")
         self._display_url = safe_url(self.url)
         # the API's paths go after the URL's path; its query (a proxy's token) is kept and sent; a
