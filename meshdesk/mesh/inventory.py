@@ -394,6 +394,63 @@ class IstioObject:
         return {"apiVersion": self.api_version, "kind": self.kind, "metadata": meta, "spec": self.spec}
 
 
+DEFAULT_TRUST_DOMAIN = "cluster.local"  # Istio's trust domain when the mesh config names none
+OUTBOUND_POLICIES = ("ALLOW_ANY", "REGISTRY_ONLY")  # the mesh config's outboundTrafficPolicy modes
+
+
+@dataclass(frozen=True)
+class MeshConfig:
+    """What meshdesk uses of Istio's mesh config (the ``mesh`` key of the control plane's ``istio``
+    ConfigMap, ``istio-<revision>`` for a revision), Istio's defaults where it says nothing. Not the
+    same thing as ``Inventory.mesh_config(kind)``, the Istio objects of the whole cluster.
+
+    ``source`` names the ConfigMap read ("istio-system/istio"); "" when none was. ``unread`` says why
+    not (forbidden, absent, not YAML...), and then every value is Istio's default: checks that need
+    the real value (a principal's foreign trust domain) are not made."""
+
+    root_namespace: str = ISTIO_NAMESPACE  # where mesh-wide PeerAuthentications and Sidecars live
+    auto_mtls: bool = True  # enableAutoMtls
+    trust_domain: str = DEFAULT_TRUST_DOMAIN
+    trust_domain_aliases: tuple[str, ...] = ()
+    outbound_policy: str = "ALLOW_ANY"  # outboundTrafficPolicy.mode
+    source: str = ""
+    revision: str = ""  # the istiod revision whose config this is ("" for the default one)
+    revisions: tuple[str, ...] = ()  # every revision found running, when more than one
+    unread: str = ""
+
+    @property
+    def read(self) -> bool:
+        """Whether the values are the cluster's own, not defaults assumed in its place."""
+        return bool(self.source) and not self.unread
+
+    @property
+    def trust_domains(self) -> tuple[str, ...]:
+        """The trust domain and its aliases: the identities Istio takes as this mesh's."""
+        return (self.trust_domain, *(a for a in self.trust_domain_aliases if a != self.trust_domain))
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["trust_domain_aliases"] = list(self.trust_domain_aliases)
+        out["revisions"] = list(self.revisions)
+        return out
+
+    @staticmethod
+    def from_json(obj: Any, where: str = "mesh_settings") -> MeshConfig:
+        if not isinstance(obj, Mapping):
+            raise ValueError(f"{where} must be an object")
+        lists = ("trust_domain_aliases", "revisions")
+        for k in lists:
+            if not _fits(obj.get(k, []), list[str]):
+                raise ValueError(f"{where}.{k} must be a list of texts")
+        built: MeshConfig = _build(MeshConfig, {k: v for k, v in obj.items() if k not in lists}, where)
+        return replace(built, trust_domain_aliases=tuple(obj.get("trust_domain_aliases", ())),
+                       revisions=tuple(obj.get("revisions", ())))
+
+
+# what an inventory from a snapshot written before meshdesk read the mesh config says of it
+NOT_IN_SNAPSHOT = "this snapshot was written before meshdesk kept the mesh config"
+
+
 @dataclass
 class App:
     """Workloads sharing an app label (derived, never stored)."""
@@ -436,6 +493,8 @@ class Inventory:
     # may list them; None when that is not known (listing namespaces forbidden, or a snapshot written
     # before they were kept): what names no namespace can then not be told
     cluster_namespaces: list[str] | None = None
+    # Istio's mesh config, as far as it was read (``MeshConfig.unread`` says why not)
+    mesh_settings: MeshConfig = field(default_factory=MeshConfig)
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
@@ -521,6 +580,7 @@ class Inventory:
             out["outside_config"] = [o.to_json() for o in self.outside_config]
         if self.cluster_namespaces is not None:
             out["cluster_namespaces"] = list(self.cluster_namespaces)
+        out["mesh_settings"] = self.mesh_settings.to_json()
         return out
 
     @staticmethod
@@ -541,6 +601,7 @@ class Inventory:
         cluster_namespaces = obj.get("cluster_namespaces")
         if not _fits(cluster_namespaces, list[str] | None):
             raise ValueError("cluster_namespaces must be a list of names")
+        settings = obj.get("mesh_settings")
         return Inventory(
             cluster=str(obj.get("cluster") or ""),
             namespaces=each("namespaces", lambda n, where: _build(Namespace, n, where)),
@@ -555,6 +616,8 @@ class Inventory:
             k8s_gateways=each("k8s_gateways", IstioObject.from_json),
             outside_config=each("outside_config", IstioObject.from_json),
             cluster_namespaces=None if cluster_namespaces is None else list(cluster_namespaces),
+            mesh_settings=MeshConfig(unread=NOT_IN_SNAPSHOT) if settings is None
+            else MeshConfig.from_json(settings),
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:

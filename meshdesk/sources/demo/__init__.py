@@ -90,7 +90,8 @@ class DemoCluster:
             # istio-system's)
             inventory = Inventory(cluster=mesh.CLUSTER, namespaces=namespaces, workloads=workloads,
                                   services=services, istio=list(objects),
-                                  cluster_namespaces=sorted(n.name for n in namespaces)).within(wanted)
+                                  cluster_namespaces=sorted(n.name for n in namespaces),
+                                  mesh_settings=mesh.MESH_SETTINGS).within(wanted)
             missing = [n for n in request.namespaces if n not in known]
             if missing:
                 inventory.warnings.append(f"{'namespace' if len(missing) == 1 else 'namespaces'} not in the demo cluster: "

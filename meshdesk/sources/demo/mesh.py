@@ -31,6 +31,7 @@ from meshdesk.mesh.inventory import (
     XDS_KINDS,
     Container,
     IstioObject,
+    MeshConfig,
     Namespace,
     Pod,
     Service,
@@ -39,6 +40,8 @@ from meshdesk.mesh.inventory import (
 )
 
 CLUSTER = "demo"
+# the demo's mesh config: Istio's defaults, as istiod's own ConfigMap holds them after a plain install
+MESH_SETTINGS = MeshConfig(source="istio-system/istio")
 DOMAIN = "svc.cluster.local"
 PROXY_IMAGE = "docker.io/istio/proxyv2:1.24.2"
 ISTIO_VERSION = "1.24.2"
