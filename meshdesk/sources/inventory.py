@@ -40,12 +40,14 @@ from meshdesk.mesh.inventory import (
     Container,
     Inventory,
     IstioObject,
+    MeshConfig,
     Namespace,
     Pod,
     Service,
     ServicePort,
     Workload,
 )
+from meshdesk.sources import mesh_settings
 from meshdesk.sources.base import Cancelled, Forbidden, NotFound, SourceError, Unauthorized
 from meshdesk.sources.errors import LIST_NAMESPACES, translate
 
@@ -670,7 +672,7 @@ class InventoryReader:
                         else self._safe_list, f"/apis/{group}/{version}", listed[kind], names))
                     for kind, (group, version) in istio_versions.result().items() if kind in listed]
                 gateways = pool.submit(self._read_gateways, names, istio_versions.result())
-                syncz = pool.submit(self._read_proxy_sync) if inv.istio_found else None
+                syncz = pool.submit(self._read_control_plane) if inv.istio_found else None
                 lists = {plural: f.result() for plural, f in core.items()}
                 istio = [(kind, group, version, f.result()) for kind, group, version, f in istio_lists]
                 gateways.result()
@@ -679,6 +681,9 @@ class InventoryReader:
                 self.stop = True  # the other calls give up at their next step
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
+        if not inv.istio_found:  # no Istio, no mesh config to speak of
+            inv.hidden = {k: v for k, v in inv.hidden.items() if not k.endswith("/mesh config")}
+            inv.mesh_settings = MeshConfig(unread="Istio was not found")
         self._build_workloads(lists)
         for w in inv.workloads:
             for pod in w.pods:
@@ -790,17 +795,12 @@ class InventoryReader:
                 continue
         inv.outside_gateway_configs.sort(key=lambda o: (o.namespace, o.name))
 
-    def _read_proxy_sync(self) -> dict[tuple[str, str], dict[str, str]]:
-        """Each sidecar's config sync state by (pod, namespace), from every running istiod's
-        ``/debug/syncz`` on its monitoring port through the API server's pod proxy (Kiali reads the same
-        endpoint), while the lists are read. Pods istiod does not know, an istiod that cannot be
-        reached, or none found (a control plane run outside the cluster) leave the state unknown, never
-        fatal; the user is told in ``hidden`` when istiod could not be asked. An istiod that could not
-        be asked (not allowed, or a firewall between it and the API server) is not asked again for five
-        minutes, and each ask waits a few seconds at most, so refreshes do not wait on it; an answer is
-        used again for 20 s, as often as Kiali asks."""
-        inv = self.inv
+    def _read_control_plane(self) -> dict[tuple[str, str], dict[str, str]]:
+        """istiod's pods, listed once (cluster-wide, else in istio-system): the mesh config of the
+        control plane they show (``_read_mesh_settings``), and each sidecar's sync state
+        (``_read_proxy_sync``, returned)."""
         selector = [("labelSelector", "app=istiod")]
+        found: list[JsonObj] | None
         try:
             try:
                 found = self.http.list_items("/api/v1/pods", selector, what="list istiod pods")
@@ -810,7 +810,63 @@ class InventoryReader:
         except (Unauthorized, Cancelled):
             raise
         except SourceError as e:
-            inv.hidden["*/proxy sync state"] = f"{e.kind}: {e.message}"
+            self.inv.hidden["*/proxy sync state"] = f"{e.kind}: {e.message}"
+            found = None
+        self._read_mesh_settings(found or [])
+        return self._read_proxy_sync(found)
+
+    def _read_mesh_settings(self, istiod_pods: Sequence[JsonObj]) -> None:
+        """``Inventory.mesh_settings`` from the ConfigMap of the control plane ``istiod_pods`` show (of
+        several revisions, the one most selected namespaces use: ``mesh_settings.choose``; none
+        found: istio-system's ``istio``). Absent, or without its ``mesh`` key: Istio's defaults, as
+        Istio itself then runs. Forbidden, failing, or no YAML: Istio's defaults too, and ``hidden``
+        says what was not read. Never fatal but for an expired login or a cancel."""
+        inv = self.inv
+        planes = mesh_settings.control_planes(istiod_pods)
+        used = [n.labels.get(mesh_settings.REVISION_LABEL, "") for n in inv.namespaces if n.injection_enabled]
+        plane = mesh_settings.choose(planes, used)
+        name = mesh_settings.configmap_name(plane.revision)
+        source = f"{plane.namespace}/{name}"
+        revisions = tuple(p.revision or "default" for p in planes) if len(planes) > 1 else ()
+        defaults = MeshConfig(root_namespace=plane.namespace, revision=plane.revision, revisions=revisions)
+        key = f"{plane.namespace}/mesh config"
+        try:
+            doc = _d(self.http.get(f"/api/v1/namespaces/{quote(plane.namespace, safe='')}/configmaps/"
+                                   f"{quote(name, safe='')}", what=f"read the mesh config {source}"))
+        except (Unauthorized, Cancelled):
+            raise
+        except NotFound:
+            inv.mesh_settings = dataclasses.replace(defaults, unread=f"there is no ConfigMap {source}")
+            return
+        except SourceError as e:
+            inv.hidden[key] = f"{e.kind}: {e.message} (Istio's defaults are assumed)"
+            inv.mesh_settings = dataclasses.replace(defaults, unread=f"{e.kind}: {e.message}")
+            return
+        text = _d(doc.get("data")).get(mesh_settings.MESH_KEY)
+        if not isinstance(text, str):
+            inv.mesh_settings = dataclasses.replace(defaults, unread=f"ConfigMap {source} has no "
+                                                    f"'{mesh_settings.MESH_KEY}' key")
+            return
+        try:
+            inv.mesh_settings = mesh_settings.parse(text, namespace=plane.namespace, source=source,
+                                                    revision=plane.revision)
+        except mesh_settings.Unparseable as e:
+            inv.hidden[key] = f"not understood: in ConfigMap {source}, {e} (Istio's defaults are assumed)"
+            inv.mesh_settings = dataclasses.replace(defaults, unread=f"not understood: {e}")
+            return
+        inv.mesh_settings = dataclasses.replace(inv.mesh_settings, revisions=revisions)
+
+    def _read_proxy_sync(self, found: Sequence[JsonObj] | None) -> dict[tuple[str, str], dict[str, str]]:
+        """Each sidecar's config sync state by (pod, namespace), from every running istiod's
+        ``/debug/syncz`` on its monitoring port through the API server's pod proxy (Kiali reads the same
+        endpoint), while the lists are read. Pods istiod does not know, an istiod that cannot be
+        reached, or none found (a control plane run outside the cluster) leave the state unknown, never
+        fatal; the user is told in ``hidden`` when istiod could not be asked. An istiod that could not
+        be asked (not allowed, or a firewall between it and the API server) is not asked again for five
+        minutes, and each ask waits a few seconds at most, so refreshes do not wait on it; an answer is
+        used again for 20 s, as often as Kiali asks."""
+        inv = self.inv
+        if found is None:
             return {}
         istiods = []
         for obj in found:

@@ -1,0 +1,113 @@
+"""Istio's mesh config as a cluster holds it: the ``mesh`` key (YAML) of the ``istio`` ConfigMap in
+the control plane's namespace, ``istio-<revision>`` for a revisioned istiod (Kiali reads the same).
+
+Only what meshdesk uses is kept (``meshdesk.mesh.inventory.MeshConfig``); the rest of the config
+(extension providers, proxy defaults...) is never kept, so nothing of it reaches a snapshot or a
+message. A config that is no YAML, or whose fields have the wrong shape, is not half-used: Istio's
+defaults stand in for all of it, as Kiali falls back to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from meshdesk.mesh.inventory import DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE, OUTBOUND_POLICIES, MeshConfig
+
+REVISION_LABEL = "istio.io/rev"
+CONFIGMAP = "istio"  # Istio's charts name it so, ``istio-<revision>`` for a revision
+MESH_KEY = "mesh"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def configmap_name(revision: str) -> str:
+    """The mesh config's ConfigMap for an istiod revision ("" and "default": the default one)."""
+    return CONFIGMAP if revision in ("", "default") else f"{CONFIGMAP}-{revision}"
+
+
+@dataclass(frozen=True)
+class ControlPlane:
+    """A running istiod revision: its namespace and revision ("" for none)."""
+
+    namespace: str
+    revision: str
+
+
+def control_planes(pods: Sequence[Mapping[str, Any]]) -> list[ControlPlane]:
+    """The control planes running istiod pods show (pods not running are left out), sorted."""
+    found = set()
+    for pod in pods:
+        meta = pod.get("metadata")
+        status = pod.get("status")
+        if not isinstance(meta, Mapping) or not isinstance(status, Mapping) or status.get("phase") != "Running":
+            continue
+        labels = meta.get("labels")
+        rev = labels.get(REVISION_LABEL, "") if isinstance(labels, Mapping) else ""
+        ns = meta.get("namespace")
+        if isinstance(ns, str) and ns:
+            found.add(ControlPlane(ns, rev if isinstance(rev, str) and rev != "default" else ""))
+    return sorted(found, key=lambda c: (c.namespace, c.revision))
+
+
+def choose(planes: Sequence[ControlPlane], namespace_revisions: Sequence[str]) -> ControlPlane:
+    """The control plane whose mesh config stands for the mesh: the revision most of the selected
+    namespaces name (``istio.io/rev``, "" for none), else the default revision, else the first.
+    None running (or none that could be listed): Istio's usual place, istio-system."""
+    if not planes:
+        return ControlPlane(ISTIO_NAMESPACE, "")
+    named = [r for r in namespace_revisions if r in {p.revision for p in planes}]
+    if named:
+        wanted = max(sorted(set(named)), key=named.count)
+        return next(p for p in planes if p.revision == wanted)
+    return next((p for p in planes if not p.revision), planes[0])
+
+
+class Unparseable(ValueError):
+    """The mesh config is no YAML mapping, or a field of it has the wrong shape."""
+
+
+def _text(config: Mapping[str, Any], key: str) -> str | None:
+    value = config.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Unparseable(f"{key} is not a text")
+    return value
+
+
+def parse(text: str, *, namespace: str, source: str, revision: str = "") -> MeshConfig:
+    """The fields meshdesk uses of a mesh config, Istio's defaults for those it does not set (the root
+    namespace defaults to the control plane's own, as in Istio). Raises Unparseable, whose message
+    never quotes the config (it may hold secrets): only where it went wrong."""
+    try:
+        doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise Unparseable(f"it is not YAML{where}") from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, Mapping):
+        raise Unparseable("it is not a YAML mapping")
+    auto = doc.get("enableAutoMtls")
+    if isinstance(auto, str) and auto.lower() in ("true", "false"):  # protobuf's JSON takes these too
+        auto = auto.lower() == "true"
+    if auto is not None and not isinstance(auto, bool):
+        raise Unparseable("enableAutoMtls is not true or false")
+    aliases = doc.get("trustDomainAliases")
+    if aliases is not None and (not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases)):
+        raise Unparseable("trustDomainAliases is not a list of texts")
+    outbound = doc.get("outboundTrafficPolicy")
+    if outbound is not None and not isinstance(outbound, Mapping):
+        raise Unparseable("outboundTrafficPolicy is not a mapping")
+    mode = _text(outbound or {}, "mode")
+    if mode is not None and mode not in OUTBOUND_POLICIES:
+        raise Unparseable(f"outboundTrafficPolicy.mode is none of {', '.join(OUTBOUND_POLICIES)}")
+    return MeshConfig(root_namespace=_text(doc, "rootNamespace") or namespace,
+                      auto_mtls=True if auto is None else auto,
+                      trust_domain=_text(doc, "trustDomain") or DEFAULT_TRUST_DOMAIN,
+                      trust_domain_aliases=tuple(dict.fromkeys(a for a in aliases or () if a)),
+                      outbound_policy=mode or "ALLOW_ANY", source=source, revision=revision)
