@@ -11,8 +11,8 @@
   ``*.<namespace>.svc.cluster.local``, and those of the services a PERMISSIVE workload policy covers).
   One difference: a PeerAuthentication mode UNSET inherits the mode above it, as Istio defines it.
 
-How KIA0105 stays honest: meshdesk does not read the mesh config, so auto mTLS is taken as on
-(Istio's default; with it off Kiali finds more, never less: see ``mtls_enabled``). What could not be
+How KIA0105 stays honest: auto mTLS is the mesh config's (on, Istio's default, where it could not be
+read; with it off Kiali finds more, never less: see ``mtls_enabled``). What could not be
 read (the root namespace's PeerAuthentications when they could not be listed cluster-wide and it is
 not chosen, DestinationRules where listing them was forbidden) may be anything, and a policy is only
 accused when every value it could have leaves mTLS off. Without the policy's own namespace's PeerAuthentications nothing is said. Where
@@ -174,7 +174,7 @@ class MtlsView:
 
     def __init__(self, inv: Inventory, root_namespace: str, *, auto: bool = True) -> None:
         self.inv = inv
-        self.auto = auto  # the mesh config's enableAutoMtls (not read: Istio's default)
+        self.auto = auto  # the mesh config's enableAutoMtls
         self.root = root_namespace
         hidden = inv.hidden
         self.istio_unread = "*/istio" in hidden
@@ -325,13 +325,13 @@ def mtls_needed_but_off(ap: IstioObject, view: MtlsView) -> list[Check]:
                   path) for path in paths]
 
 
-def authorization_checks(inv: Inventory, root_namespace: str) -> dict[ObjectKey, list[Check]]:
+def authorization_checks(inv: Inventory, root_namespace: str, auto_mtls: bool = True) -> dict[ObjectKey, list[Check]]:
     """KIA0101 and KIA0105 on every AuthorizationPolicy of the inventory."""
     out: dict[ObjectKey, list[Check]] = {}
     policies = inv.istio_objects("AuthorizationPolicy")
     if not policies:
         return out
-    view = MtlsView(inv, root_namespace)
+    view = MtlsView(inv, root_namespace, auto=auto_mtls)
     cluster = None if inv.cluster_namespaces is None else ClusterNamespaces(inv.cluster_namespaces)
     for ap in policies:
         checks = [] if cluster is None else source_namespaces_not_found(ap, cluster)

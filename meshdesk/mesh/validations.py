@@ -15,7 +15,7 @@ from typing import Any
 
 from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
-from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.inventory import Inventory, IstioObject, MeshConfig
 from meshdesk.mesh.mtls_common import peer_mode, peer_selector
 
 ERROR = "error"
@@ -561,7 +561,6 @@ def _check_selector_kind(obj: IstioObject, reg: _Registry) -> list[Check]:
 
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE")
-TRUST_DOMAIN = "cluster.local"  # Istio's default; meshdesk does not read the mesh config's own
 
 
 def _http_method(value: str) -> bool:
@@ -617,14 +616,17 @@ def _virtual_service_claims(inv: Inventory, fq: str) -> bool:
                for vs in inv.istio_objects("VirtualService") for h in _list(_dict(vs.spec).get("hosts")))
 
 
-def _check_authorization_policy(ap: IstioObject, reg: _Registry,
-                                accounts: dict[str, set[str] | None]) -> list[Check]:
+def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[str, set[str] | None],
+                                mesh: MeshConfig) -> list[Check]:
     """Kiali's AuthorizationPolicy checks that an inventory of the chosen namespaces can judge: a
     method no HTTP method matches (KIA0102), a host of a namespace read with no Service, ServiceEntry
-    or VirtualService (KIA0104), a principal of this trust domain naming a service account no pod of a
-    namespace read runs as (KIA0106). Principals with wildcards or another trust domain are not judged.
-    Source namespaces (KIA0101) and fields that need mTLS (KIA0105) are judged in ``policy_checks``."""
+    or VirtualService (KIA0104), a principal of the mesh's trust domain (or an alias of it) naming a
+    service account no pod of a namespace read runs as (KIA0106), a principal of another trust domain,
+    which cannot be verified (KIA0108; only when the mesh config was read: a guessed trust domain
+    proves nothing foreign). Principals with wildcards are not judged. Source namespaces (KIA0101) and
+    fields that need mTLS (KIA0105) are judged in ``policy_checks``."""
     checks = _check_selector_kind(ap, reg)
+    domains = mesh.trust_domains
     for i, rule in enumerate(_list(_dict(ap.spec).get("rules"))):
         rule = _dict(rule)
         for j, src in enumerate(_list(rule.get("from"))):
@@ -634,7 +636,13 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry,
                     continue
                 domain, sep, rest = principal.partition("/ns/")
                 ns, sep2, sa = rest.partition("/sa/")
-                if not sep or not sep2 or domain != TRUST_DOMAIN or "/" in sa:
+                if sep and domain and domain not in domains:
+                    if mesh.read:
+                        checks.append(Check("KIA0108", WARNING, f"trust domain {domain!r} is not this mesh's "
+                                            f"({', '.join(domains)}): the principal cannot be verified",
+                                            f"spec/rules[{i}]/from[{j}]/source/principals[{k}]"))
+                    continue
+                if not sep or not sep2 or "/" in sa:
                     continue
                 known = None if "*" in accounts else accounts.get(ns, set())
                 if ns in reg.namespaces and known is not None and sa not in known:
@@ -771,13 +779,17 @@ def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
     return multi
 
 
-def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
-             auto_mtls: bool = True) -> dict[ObjectKey, Validation]:
+def validate(inventory: Inventory, *, root_namespace: str | None = None,
+             auto_mtls: bool | None = None) -> dict[ObjectKey, Validation]:
     """Validate every Istio object and every Service of the inventory (a Service's key has the kind
     ``SERVICE``). Returns one Validation per object (with an empty list of checks when nothing is
-    wrong). Never raises on odd objects. ``auto_mtls``: the mesh config's ``enableAutoMtls`` (Istio's
-    default; meshdesk does not read the mesh config), which some mTLS checks depend on."""
+    wrong). Never raises on odd objects. ``root_namespace`` and ``auto_mtls`` (the mesh config's
+    ``enableAutoMtls``, which some mTLS checks depend on) default to the inventory's mesh config
+    (``Inventory.mesh_settings``: Istio's defaults where it was not read)."""
     from meshdesk.mesh.validations_mtls import mtls_checks  # it builds on this module
+    settings = inventory.mesh_settings
+    root_namespace = settings.root_namespace if root_namespace is None else root_namespace
+    auto_mtls = settings.auto_mtls if auto_mtls is None else auto_mtls
     reg = _Registry(inventory)
     services = inventory.istio_objects("VirtualService")
     rules = inventory.istio_objects("DestinationRule")
@@ -832,7 +844,7 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
             elif obj.kind == "PeerAuthentication":
                 checks = _check_peer_authentication(obj, reg, root_namespace)
             elif obj.kind == "AuthorizationPolicy":
-                checks = _check_authorization_policy(obj, reg, accounts)
+                checks = _check_authorization_policy(obj, reg, accounts, settings)
             elif obj.kind == "Sidecar":
                 checks = _check_sidecar(obj, reg, root_namespace)
             elif obj.kind == "RequestAuthentication":
@@ -851,7 +863,7 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
                                   auto_mtls=auto_mtls, scopes={ns: s for ns, (s, _i) in scopes.items()}).items():
         if key in out:
             out[key].checks.extend(found)
-    for key, found in _gateway_and_policy_checks(inventory, root_namespace).items():
+    for key, found in _gateway_and_policy_checks(inventory, root_namespace, auto_mtls).items():
         if key in out:
             out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}
@@ -864,14 +876,15 @@ def validate(inventory: Inventory, *, root_namespace: str = "istio-system",
     return out
 
 
-def _gateway_and_policy_checks(inv: Inventory, root_namespace: str) -> dict[ObjectKey, list[Check]]:
+def _gateway_and_policy_checks(inv: Inventory, root_namespace: str,
+                               auto_mtls: bool = True) -> dict[ObjectKey, list[Check]]:
     """Kiali's checks kept in modules of their own (they build on this one's Check): KIA0301 on
     Gateways, KIA0101 and KIA0105 on AuthorizationPolicies."""
     from meshdesk.mesh.gateway_checks import multiple_gateways_per_host
     from meshdesk.mesh.policy_checks import authorization_checks
 
     found = multiple_gateways_per_host(inv.istio_objects("Gateway"), inv.outside_gateway_configs)
-    for key, checks in authorization_checks(inv, root_namespace).items():
+    for key, checks in authorization_checks(inv, root_namespace, auto_mtls).items():
         found.setdefault(key, []).extend(checks)
     return found
 

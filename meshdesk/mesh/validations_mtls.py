@@ -247,8 +247,8 @@ def mtls_checks(inv: Inventory, *, root_namespace: str, namespaces: set[str], au
                 scopes: Mapping[str, ImportScope] | None = None) -> dict[ObjectKey, list[Check]]:
     """The mTLS-consistency findings on the inventory's own DestinationRules and PeerAuthentications
     (``namespaces``: those known, to read hosts with; ``scopes``: per namespace, the hosts its Sidecar
-    imports). ``auto_mtls``: Istio's automatic mTLS is on (its default; meshdesk does not read the mesh
-    config). Linear in the objects."""
+    imports). ``auto_mtls``: Istio's automatic mTLS is on (the mesh config's ``enableAutoMtls``).
+    Linear in the objects."""
     cfg = _MtlsConfig(inv, root_namespace)
     imported: dict[tuple[str, int], bool] = {}
     out: dict[ObjectKey, list[Check]] = {}
