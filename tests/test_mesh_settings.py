@@ -329,3 +329,59 @@ def test_principals_are_judged_against_the_mesh_configs_trust_domains(cluster: K
     emu.forbid(namespace="istio-system", resource="configmaps")
     inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
     assert validate(inv)[("AuthorizationPolicy", "shop", "callers")].checks == []
+
+
+# -- where the user sees it ---------------------------------------------------------------------------
+
+@pytest.mark.ui
+def test_the_namespace_summary_says_what_mesh_config_the_checks_use(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Nothing selected, the side panel's summary has a Mesh config section beside Istio's: where it
+    was read, or why not and that Istio's defaults stand in."""
+    from dataclasses import replace
+
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.panels import SidePanel
+
+    snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("shop",)))
+    assert snap.inventory is not None
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(build(snap), snap.inventory)
+    text = panel.text()
+    assert ("Mesh config\nSource\nConfigMap istio-system/istio\nRoot namespace\nistio-system\nTrust domain\n"
+            "cluster.local\nAutomatic mTLS\non\nOutbound traffic\nALLOW_ANY (any external host)") in text
+    unread = replace(snap.inventory, mesh_settings=MeshConfig(
+        unread="forbidden: configmaps \"istio\" is forbidden", trust_domain_aliases=("old.example",),
+        auto_mtls=True))
+    panel.set_data(build(snap), unread)
+    text = panel.text()
+    assert "Source\nnot read (forbidden: configmaps \"istio\" is forbidden): Istio's defaults are assumed" in text
+    assert "Trust domain\ncluster.local (aliases: old.example)" in text
+
+
+def test_the_inventory_command_prints_the_mesh_config(cluster: KubeEmulator, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.cli import main
+
+    cluster.add(_istiod(revision="canary"))
+    cluster.add(_configmap(MESH))
+    cluster.run_workloads()
+    config = cluster.write_kubeconfig(tmp_path / "config")
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "shop"]) == 0
+    out = capsys.readouterr().out
+    table = out.split("MESH CONFIG", 1)[1].splitlines()[1:]
+    assert [line.split(None, 2) if line.startswith(("Source", "Root", "Trust")) else line.split()
+            for line in table] == [
+        ["Source", "ConfigMap", "istio-system/istio (revision default of default, canary)"],
+        ["Root", "namespace", "istio-config"],
+        ["Trust", "domain", "example.org (aliases: old.example.org)"],
+        ["Automatic", "mTLS", "off"],
+        ["Outbound", "traffic", "REGISTRY_ONLY", "(only", "hosts", "of", "the", "registry:", "Services,",
+         "ServiceEntries)"]]
+    cluster.forbid(namespace="istio-system", resource="configmaps")
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "shop"]) == 0
+    out, err = capsys.readouterr()
+    assert "Source             not read (forbidden: " in out and "Istio's defaults are assumed" in out
+    assert "hidden: istio-system/mesh config: forbidden: " in err

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.words import mesh_config_rows
 from meshdesk.sources.base import ConfigError, Forbidden, SourceError
 
 
@@ -70,6 +71,8 @@ def render_table(inv: Inventory) -> str:
         irows = [("NAMESPACE", "KIND", "NAME", "API VERSION")]
         irows += [(o.namespace, o.kind, o.name, o.api_version) for o in inv.istio]
         out.append("\n" + _table(irows))
+    if inv.istio_found:
+        out.append("\n" + _table([("MESH CONFIG", "VALUE"), *mesh_config_rows(inv.mesh_settings)]))
     return "".join(out)
 
 

@@ -44,6 +44,7 @@ from meshdesk.mesh.routing import (
 )
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING
+from meshdesk.mesh.words import mesh_config_rows
 from meshdesk.ui.canvas.items import (
     error_share,
     fmt_bytes_rate,
@@ -671,6 +672,9 @@ class SidePanel(QWidget):
             parts.append(_section("Istio", "found" if inv.istio_found else
                                   "<span style='color:#c9190b'>not found: Istio's resources are not served "
                                   "by this cluster</span>"))
+            if inv.istio_found:
+                parts.append(_section("Mesh config", _table(
+                    (k, _e(v)) for k, v in mesh_config_rows(inv.mesh_settings))))
             if inv.hidden:
                 parts.append(_section("Could not read", "<br>".join(
                     f"{_e(k)}: {_e(v)}" for k, v in sorted(inv.hidden.items()))))
