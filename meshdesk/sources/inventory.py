@@ -10,7 +10,9 @@ missing fields or an unexpected shape is skipped with a warning instead of faili
 that namespace), ``"<namespace>/namespace"`` (the namespace object itself, so its labels are unknown),
 ``"*/<resource>"`` (the kind could not be read at all: forbidden, not served, or a server error),
 ``"~/<resource>"`` (Istio config read from the whole cluster, ``OUTSIDE_CONFIG_KINDS``, whose
-cluster-wide list was forbidden: that of the selected namespaces was read, the rest is unknown).
+cluster-wide list was forbidden: that of the selected namespaces was read, the rest is unknown),
+``"<namespace>/mesh config"`` (the control plane's mesh config ConfigMap could not be read or
+understood: Istio's defaults stand in, ``Inventory.mesh_settings.unread`` says why).
 """
 
 from __future__ import annotations
