@@ -56,7 +56,7 @@ def test_gateways_are_compared_only_on_one_port_under_one_selector() -> None:
     # one selector written in another order is the same selector
     inv = _mesh(_gateway("a", "shop", [(80, ["shop.example.com"])], {"istio": "ingressgateway", "tier": "edge"}),
                 _gateway("b", "shop", [(80, ["shop.example.com"])], {"tier": "edge", "istio": "ingressgateway"}))
-    assert [len(_clashes(v)) for v in validate(inv).values()] == [1, 1]
+    assert [len(_clashes(v)) for v in validate(inv).values() if v.kind == "Gateway"] == [1, 1]
 
 
 def test_wildcard_hosts_clash_as_kiali_matches_them() -> None:

@@ -54,7 +54,7 @@ def test_correct_routing_has_no_findings() -> None:
     ]
     result = validate(inv)
     assert all(v.valid and not v.checks for v in result.values())
-    assert summary(result) == {"objects": 4, "errors": 0, "warnings": 0}  # and the two Services
+    assert summary(result) == {"objects": 8, "errors": 0, "warnings": 0}  # and the two Services, the four workloads
 
 
 def test_virtual_service_to_missing_host_and_subset() -> None:
@@ -251,7 +251,7 @@ def test_unexpected_fields_never_crash(spec: dict) -> None:
                  ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "PeerAuthentication", "Sidecar",
                   "AuthorizationPolicy", "EnvoyFilter")]
     result = validate(inv)
-    assert len(result) == 8 + len(inv.services)
+    assert len(result) == 8 + len(inv.services) + len(inv.workloads)
     for v in result.values():
         for c in v.checks:
             assert c.code and c.severity in (ERROR, WARNING, "info") and c.message

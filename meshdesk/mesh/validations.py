@@ -44,6 +44,7 @@ class Check:
 
 ObjectKey = tuple[str, str, str]  # (kind, namespace, name)
 SERVICE = "Service"  # the kind in the keys of Kubernetes Services' validations
+WORKLOAD = "Workload"  # the kind in the keys of workloads' validations (Kiali's workload checks)
 
 
 @dataclass
@@ -781,11 +782,11 @@ def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
 
 def validate(inventory: Inventory, *, root_namespace: str | None = None,
              auto_mtls: bool | None = None) -> dict[ObjectKey, Validation]:
-    """Validate every Istio object and every Service of the inventory (a Service's key has the kind
-    ``SERVICE``). Returns one Validation per object (with an empty list of checks when nothing is
-    wrong). Never raises on odd objects. ``root_namespace`` and ``auto_mtls`` (the mesh config's
-    ``enableAutoMtls``, which some mTLS checks depend on) default to the inventory's mesh config
-    (``Inventory.mesh_settings``: Istio's defaults where it was not read)."""
+    """Validate every Istio object, every Service and every workload of the inventory (a Service's key
+    has the kind ``SERVICE``, a workload's ``WORKLOAD``). Returns one Validation per object (with an
+    empty list of checks when nothing is wrong). Never raises on odd objects. ``root_namespace`` and
+    ``auto_mtls`` (the mesh config's ``enableAutoMtls``, which some mTLS checks depend on) default to
+    the inventory's mesh config (``Inventory.mesh_settings``: Istio's defaults where it was not read)."""
     from meshdesk.mesh.validations_mtls import mtls_checks  # it builds on this module
     settings = inventory.mesh_settings
     root_namespace = settings.root_namespace if root_namespace is None else root_namespace
@@ -866,6 +867,10 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     for key, found in _gateway_and_policy_checks(inventory, root_namespace, auto_mtls).items():
         if key in out:
             out[key].checks.extend(found)
+    from meshdesk.mesh.ambient_checks import config_checks, workload_checks  # they build on this module
+    for key, found in config_checks(inventory).items():
+        if key in out:
+            out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}
     for svc in inventory.services:
         try:
@@ -873,6 +878,11 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
         except (AttributeError, TypeError, ValueError) as e:
             checks = [Check("MDK0001", WARNING, f"could not be fully validated: {e}")]
         out[(SERVICE, svc.namespace, svc.name)] = Validation(SERVICE, svc.namespace, svc.name, checks)
+    for (kind, ns, name), found in workload_checks(inventory).items():
+        if (kind, ns, name) in out:
+            out[(kind, ns, name)].checks.extend(found)  # two workloads of one name (of different kinds)
+        else:
+            out[(kind, ns, name)] = Validation(kind, ns, name, found)
     return out
 
 
