@@ -1064,3 +1064,29 @@ spec:
     for saved in (inv, Inventory.from_json(inv.to_json())):
         found = validate(saved)[("AuthorizationPolicy", "shop", "from-frontend")].checks
         assert ("KIA0105", "spec/rules[0]/from[0]/source/principals") in [(c.code, c.path) for c in found]
+
+
+def test_ambient_findings_from_a_cluster_survive_a_snapshot(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    """A WasmPlugin is read with the other optional Istio kinds, and what the ambient checks read (the
+    namespace's, Service's and pods' labels and annotations) travels in a snapshot's inventory."""
+    from meshdesk.mesh.validations import WORKLOAD, validate
+
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    emu.add_namespace("travel", {"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint"})
+    search = _deployment("search", "travel", {"app": "search"})
+    search["spec"]["template"]["metadata"]["annotations"] = {"ambient.istio.io/redirection": "enabled"}
+    emu.add(search)
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "search", "namespace": "travel"},
+             "spec": {"selector": {"app": "search"}, "ports": [{"name": "http", "port": 8080}]}})
+    emu.add({"apiVersion": "extensions.istio.io/v1alpha1", "kind": "WasmPlugin",
+             "metadata": {"name": "filter", "namespace": "travel"},
+             "spec": {"selector": {"matchLabels": {"app": "search"}}, "url": "oci://example.com/filter:1"}})
+    emu.run_workloads("travel")
+    inv = read_inventory(emu.api_client(), ["travel"], cluster="c", with_optional_istio=True)
+    assert [(o.kind, o.api_version) for o in inv.istio] == [("WasmPlugin", "extensions.istio.io/v1alpha1")]
+    for read in (inv, Inventory.from_json(json.loads(json.dumps(inv.to_json())))):
+        result = validate(read)
+        # waypoints ignore a selector; and the waypoint the namespace sends its workloads to is not there
+        assert [c.code for c in result[("WasmPlugin", "travel", "filter")].checks] == ["KIA1116"]
+        assert [c.code for c in result[(WORKLOAD, "travel", "search")].checks] == ["KIA1313"]

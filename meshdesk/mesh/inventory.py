@@ -357,7 +357,7 @@ OUTSIDE = "~"
 
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "Sidecar",
                "PeerAuthentication", "AuthorizationPolicy", "WorkloadEntry", "RequestAuthentication",
-               "EnvoyFilter", "WorkloadGroup", "Telemetry")
+               "EnvoyFilter", "WorkloadGroup", "Telemetry", "WasmPlugin")
 
 
 @dataclass

@@ -71,6 +71,7 @@ OPTIONAL_ISTIO_RESOURCES: tuple[tuple[str, str, str], ...] = (
     ("EnvoyFilter", "networking.istio.io", "envoyfilters"),
     ("WorkloadGroup", "networking.istio.io", "workloadgroups"),
     ("Telemetry", "telemetry.istio.io", "telemetries"),
+    ("WasmPlugin", "extensions.istio.io", "wasmplugins"),
 )
 # the Kubernetes Gateway API's Gateway (Istio runs a gateway workload for each): read cluster-wide for
 # the graph's gateway marks, not listed with the Istio config

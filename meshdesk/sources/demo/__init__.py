@@ -31,6 +31,7 @@ _API_GROUPS = {
     "AuthorizationPolicy": "security.istio.io/v1",
     "RequestAuthentication": "security.istio.io/v1",
     "Telemetry": "telemetry.istio.io/v1",
+    "WasmPlugin": "extensions.istio.io/v1alpha1",
     "EnvoyFilter": "networking.istio.io/v1alpha3",
 }
 
