@@ -170,6 +170,38 @@ def test_a_workloads_config_column_counts_only_findings_about_it(qtbot: QtBot) -
     assert _row(lists, APPS, "reviews").badge == "ok"
 
 
+def test_a_workloads_own_ambient_findings_in_the_list_and_on_its_node(qtbot: QtBot) -> None:
+    """travel is sent to a waypoint that is not there (its namespace names another): Kiali's KIA1313
+    on each ambient workload. The Workloads list's Config column and the workload's node say so; the
+    waypoint itself, which is no client of a waypoint, stays clean."""
+    from meshdesk.mesh.graph.model import NODE_WORKLOAD
+
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    demo.label_namespace("travel", {"istio.io/use-waypoint": "waypoint-v2"})
+    snap = demo.snapshot(GraphRequest(namespaces=("travel",), graphType="workload"))
+    assert snap.inventory is not None
+    graph = build(snap)
+    validations = validate(snap.inventory)
+    annotate(graph, node_badges(graph, snap.inventory, validations))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(graph, snap.inventory, validations)
+    for name in ("traveller", "search-v1", "flights-v1"):
+        assert _row(lists, WORKLOADS, name).badge == "1 error", name
+        node = graph.find_node(node_type=NODE_WORKLOAD, namespace="travel", workload=name)
+        assert node is not None and node.extra.get("validation") == "error", name
+    assert _row(lists, WORKLOADS, "waypoint").badge == "ok"
+    # in an app graph the app's node and row say it too, as for the findings of config about its workloads
+    snap = demo.snapshot(GraphRequest(namespaces=("travel",), graphType="versionedApp"))
+    assert snap.inventory is not None
+    graph = build(snap)
+    annotate(graph, node_badges(graph, snap.inventory, validations))
+    lists.set_data(graph, snap.inventory, validations)
+    assert _row(lists, APPS, "search").badge == "1 error"
+    node = graph.find_node(node_type=NODE_APP, namespace="travel", app="search")
+    assert node is not None and node.extra.get("validation") == "error"
+
+
 def test_sort_and_filter(lists: MeshLists, qtbot: QtBot) -> None:
     page = lists.pages[WORKLOADS]
     names = [r.name for r in page.visible_rows()]

@@ -672,3 +672,37 @@ def test_errors_read_in_the_colour_their_edge_is_drawn_in(qtbot, demo_data) -> N
                    and n.health.error_ratio > 0)
     p.show_selection([healthy.id])
     assert "errors, within the tolerances)" in p.text()
+
+
+def test_a_workload_panel_shows_the_workloads_own_ambient_findings(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A workload whose namespace sends it to a waypoint that does not exist (Kiali's KIA1313) says
+    so in its panel, where the badge on its node sends the user; the same workload once the waypoint
+    is the right one shows no findings section."""
+    from meshdesk.mesh.validations import validate
+
+    demo = DemoCluster(clock=lambda: NOW)
+    p = SidePanel()
+    qtbot.addWidget(p)
+    for waypoint, expected in (("waypoint-v2", True), ("waypoint", False)):
+        demo.label_namespace("travel", {"istio.io/use-waypoint": waypoint})
+        snap = demo.snapshot(GraphRequest(graphType="workload", namespaces=("travel",)))
+        assert snap.inventory is not None
+        graph = build(snap)
+        graph.validations = validate(snap.inventory)
+        p.set_data(graph, snap.inventory)
+        node = graph.find_node(node_type=NODE_WORKLOAD, workload="search-v1", namespace="travel")
+        assert node is not None
+        p.show_selection([node.id])
+        text = p.text()
+        assert ("Config findings" in text and "KIA1313" in text and "waypoint travel/waypoint-v2 it asks for" in text) is expected
+        assert ("Config findings" in text) is expected
+        # an app node names the workload each finding is about
+        snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("travel",)))
+        assert snap.inventory is not None
+        graph = build(snap)
+        graph.validations = validate(snap.inventory)
+        p.set_data(graph, snap.inventory)
+        app = graph.find_node(node_type=NODE_APP, app="search", namespace="travel")
+        assert app is not None
+        p.show_selection([app.id])
+        assert ("search-v1: error KIA1313" in p.text()) is expected

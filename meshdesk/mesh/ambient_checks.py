@@ -422,7 +422,7 @@ class _Waypoints:
             return []  # Kiali looks for a waypoint only for a workload with a pod in ambient
         if w.labels.get(USE_WAYPOINT) == NONE:
             return []
-        named = self._named(w, ns)
+        named = self.named(w, ns)
         if named is None or not named[0]:
             return None if named is None else []
         name, where = named
@@ -433,7 +433,7 @@ class _Waypoints:
             return []
         return [wp]
 
-    def _named(self, w: Workload, ns: Namespace) -> tuple[str, str] | None:
+    def named(self, w: Workload, ns: Namespace) -> tuple[str, str] | None:
         """(waypoint name, its namespace) the workload is sent to, ("", "") for none; None: cannot tell.
         The workload's own label decides, then its pods', then its Service's, then its namespace's."""
         holders: list[dict[str, str]] = [w.labels] if USE_WAYPOINT in w.labels else \
@@ -496,8 +496,11 @@ def _check_workload(w: Workload, ns: Namespace, known: _Known, waypoints: _Waypo
                             "but is not in ambient mode: no waypoint carries its traffic", invalidates=True))
     served = waypoints.serving(w, ns)
     if w.pods and asks_waypoint and served == []:
-        checks.append(Check("KIA1313", ERROR, f"the waypoint it asks for ({USE_WAYPOINT}) does not exist, or is "
-                            f"not one that serves workloads ({WAYPOINT_FOR}=none)"))
+        named = waypoints.named(w, ns)
+        which = f"waypoint {named[1]}/{named[0]}" if named and named[0] else "waypoint"
+        checks.append(Check("KIA1313", ERROR, f"the {which} it asks for ({USE_WAYPOINT}) does not exist, or does "
+                            f"not serve workloads ({WAYPOINT_FOR}=none)" + (
+                                "" if _in_ambient(w, ns) else ", or it is not in ambient mode to be served")))
     if asks_sidecar and any(_pod_ambient(p) for p in w.pods):
         checks.append(Check("KIA1314", ERROR, "sidecar injection is asked for, but ztunnel captures its pods "
                             f"({AMBIENT_ANNOTATION}=enabled): choose one"))

@@ -7,7 +7,8 @@ the service (and the ServiceEntry) of that host; a ServiceEntry concerns the ser
 hosts; a Gateway (``selector``), Sidecar (``workloadSelector``) and AuthorizationPolicy,
 RequestAuthentication and PeerAuthentication (``selector.matchLabels``) concern the workloads they
 select (and those workloads' app nodes); without a selector the last four concern every workload of
-their namespace.
+their namespace. A Kubernetes Service's own findings concern its node; a workload's own its node and
+its app nodes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from meshdesk.mesh.validations import (
     INFO,
     SERVICE,
     WARNING,
+    WORKLOAD,
     ObjectKey,
     Validation,
     fqdn,
@@ -130,9 +132,13 @@ def node_objects(graph: TrafficGraph, inventory: Inventory) -> dict[str, list[Ob
                     keys.setdefault(key_of(o), o)
             found = list(keys.values())
         concern = [key_of(o) for o in found]
+        if node.node_type == NODE_APP:
+            concern += [(WORKLOAD, w.namespace, w.name) for w in members]  # its workloads' own findings
         if node.node_type == NODE_SERVICE and node.is_service_entry is None and \
                 (node.namespace, node.service) in service_names:
             concern.append((SERVICE, node.namespace, node.service))  # the Kubernetes Service's own findings
+        if node.node_type == NODE_WORKLOAD and (node.namespace, node.workload) in workloads:
+            concern.append((WORKLOAD, node.namespace, node.workload))  # the workload's own findings
         if concern:
             out[nid] = concern
     return out

@@ -64,7 +64,7 @@ from meshdesk.mesh.validation_badges import (
     objects_for_service,
     objects_for_workload,
 )
-from meshdesk.mesh.validations import SERVICE, ObjectKey, Validation, validate
+from meshdesk.mesh.validations import SERVICE, WORKLOAD, ObjectKey, Validation, validate
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 # what the filter field matches a cell by: its text; a workload's Type behind a mark, so that it
@@ -175,7 +175,9 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                               if judged.nodes[i].health is not None])  # type: ignore[union-attr]
 
     def errors_warnings(objs: Sequence[Any], workloads: Sequence[Workload]) -> tuple[int, int]:
-        return counts(validations, [key_of(o) for o in objs], {f"{w.namespace}/{w.name}" for w in workloads})
+        """The findings of the objects about these workloads, and the workloads' own."""
+        return counts(validations, [*(key_of(o) for o in objs), *((WORKLOAD, w.namespace, w.name) for w in workloads)],
+                      {f"{w.namespace}/{w.name}" for w in workloads})
 
     for w in inventory.workloads:
         ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace

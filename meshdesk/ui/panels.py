@@ -43,7 +43,7 @@ from meshdesk.mesh.routing import (
     sidecar_gap,
 )
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
-from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING
+from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING, WORKLOAD, Check
 from meshdesk.mesh.words import mesh_config_rows
 from meshdesk.ui.canvas.items import (
     error_share,
@@ -310,15 +310,26 @@ def _missing_sidecar(inv: Inventory, w: Workload) -> str:
 SEVERITY_COLOUR = {ERROR: HEALTH_COLOUR[FAILURE], WARNING: HEALTH_COLOUR[DEGRADED], INFO: "#2b9af3"}
 
 
+def _check_html(c: Check) -> str:
+    return (f"<span style='color:{SEVERITY_COLOUR.get(c.severity, '#6a6e73')}'><b>{_e(c.severity)}</b></span> "
+            f"<code>{_e(c.code)}</code> {_e(c.message)}" + (f" <i>({_e(c.path)})</i>" if c.path else ""))
+
+
 def _findings(g: TrafficGraph, key: tuple[str, str, str]) -> str:
     """A "Config findings" section for the object ``key`` names, when its validation says anything."""
     validation = (g.validations or {}).get(key)
     if validation is None or not validation.checks:
         return ""
-    rows = [f"<span style='color:{SEVERITY_COLOUR.get(c.severity, '#6a6e73')}'><b>{_e(c.severity)}</b></span> "
-            f"<code>{_e(c.code)}</code> {_e(c.message)}" + (f" <i>({_e(c.path)})</i>" if c.path else "")
-            for c in validation.checks]
-    return _section("Config findings", _list(rows))
+    return _section("Config findings", _list([_check_html(c) for c in validation.checks]))
+
+
+def _workloads_findings(g: TrafficGraph, workloads: Sequence[Workload]) -> str:
+    """A "Config findings" section with the findings about each of an app node's workloads."""
+    rows = []
+    for w in workloads:
+        validation = (g.validations or {}).get((WORKLOAD, w.namespace, w.name))
+        rows += [f"<b>{_e(w.name)}</b>: {_check_html(c)}" for c in (validation.checks if validation else [])]
+    return _section("Config findings", _list(rows)) if rows else ""
 
 
 def _labels(labels: dict[str, str]) -> str:
@@ -772,6 +783,7 @@ class SidePanel(QWidget):
         rows += _routing_rows(node) + _entry_rows(node)
         rows[:0] = _gateway_rows(node)
         parts.append(_table(rows))
+        parts.append(_findings(g, (WORKLOAD, node.namespace, node.workload)))  # its ambient checks (Kiali's)
         if w is not None:
             parts.append(_section("Pods", _pods(w, ambient and not waypoint)))
             svcs = inv.services_for_workload(w) if inv is not None else []
@@ -799,6 +811,7 @@ class SidePanel(QWidget):
             app = next((a for a in inv.apps(node.namespace) if a.name == node.app), None)
             if app is not None:
                 wls = [w for w in app.workloads if w.runs_version(node.version)]
+                parts.append(_workloads_findings(g, wls))
                 rows2 = []
                 for w in wls:
                     ready = sum(p.ready_count[0] == p.ready_count[1] for p in w.pods)

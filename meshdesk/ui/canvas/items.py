@@ -207,7 +207,7 @@ def node_tooltip(node: Node) -> str:
     if node.is_idle:
         lines.append("Idle (no traffic in the window)")
     if node.extra.get("validation") in ("error", "warning"):
-        lines.append(f"Istio config: {node.extra['validation']}s found (see the Istio config view)")
+        lines.append(f"Istio config: {node.extra['validation']}s found (see its details and the Istio config view)")
     return "\n".join(lines)
 
 
