@@ -374,3 +374,23 @@ def test_workloads_are_not_judged_on_what_could_not_be_read() -> None:
     inv = _travel()  # the AuthorizationPolicies could not be listed
     inv.hidden["travel/authorizationpolicies"] = "forbidden"
     assert _wcodes(inv, "search-v1") == []
+
+
+def test_the_demo_mesh_has_no_ambient_findings_until_its_waypoint_is_lost() -> None:
+    """The demo's ambient namespace travel is enrolled to its waypoint, which exists: nothing to say.
+    Sent to a waypoint that is not there, each of its ambient workloads says so (and only they)."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+
+    demo = DemoCluster(traffic=False)
+    inv = demo.snapshot(GraphRequest()).inventory
+    assert inv is not None and {"travel", "shop", "hello"} <= {n.name for n in inv.namespaces}
+    result = validate(inv)
+    assert [k for k, v in result.items() if any(c.code in AMBIENT_CODES or c.code.startswith("KIA13")
+                                                for c in v.checks)] == []
+    assert {k for k in result if k[0] == WORKLOAD} == {(WORKLOAD, w.namespace, w.name) for w in inv.workloads}
+    demo.label_namespace("travel", {"istio.io/use-waypoint": "waypoint-v2"})
+    inv = demo.snapshot(GraphRequest()).inventory
+    assert inv is not None
+    assert sorted(k[2] for k, v in validate(inv).items() if v.checks and k[0] == WORKLOAD) == [
+        "flights-v1", "search-v1", "traveller"]

@@ -53,6 +53,7 @@ from meshdesk.mesh.inventory import (
     IstioObject,
     Namespace,
     Pod,
+    Service,
     Workload,
 )
 from meshdesk.mesh.validations import ERROR, SIDECAR_STATUS, WARNING, WORKLOAD, Check, ObjectKey
@@ -187,6 +188,9 @@ class _Known:
         self.read = {n.name for n in inv.namespaces}
         self.names = self.read | set(inv.cluster_namespaces or ())  # Kiali parses hosts against these
         self.services = {(s.namespace, s.name): s for s in inv.services}
+        self.services_in: dict[str, list[Service]] = {}
+        for s in inv.services:
+            self.services_in.setdefault(s.namespace, []).append(s)
         self.workloads: dict[str, list[Workload]] = {}
         for w in inv.workloads:
             self.workloads.setdefault(w.namespace, []).append(w)
@@ -442,7 +446,7 @@ class _Waypoints:
             if w.labels:  # a workload without labels has no Service
                 if not self.known.services_known(w.namespace):
                     return None
-                services = [s for s in self.known.inv.services if s.namespace == w.namespace and s.selects(w.labels)]
+                services = [s for s in self.known.services_in.get(w.namespace, ()) if s.selects(w.labels)]
                 if len(services) == 1 and USE_WAYPOINT in services[0].labels:
                     holders = [services[0].labels]
             if not holders and USE_WAYPOINT in ns.labels:
