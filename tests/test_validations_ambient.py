@@ -119,6 +119,9 @@ def test_l4_policies_and_sidecar_namespaces_are_left_alone() -> None:
                  _obj("Telemetry", "traces", {"tracing": [{"randomSamplingPercentage": 10}]}, ns="shop")]
     result = validate(inv)
     assert [k for k, v in result.items() if any(c.code in AMBIENT_CODES for c in v.checks)] == []
+    # the same L7 policy in the ambient namespace is another matter
+    inv.istio.append(_obj("AuthorizationPolicy", "sidecars", {"rules": L7_RULES}))
+    assert _codes(inv, "AuthorizationPolicy", "sidecars") == ["KIA0110", "KIA0109"]
 
 
 def test_waypoint_enrollment_of_what_the_policy_attaches_to() -> None:
@@ -271,6 +274,8 @@ def test_odd_fields_in_ambient_namespaces_never_crash(spec: dict) -> None:
     for v in result.values():
         for c in v.checks:
             assert c.code.startswith("KIA") and c.severity in (ERROR, WARNING) and c.message
+    # what can be read is still judged: no targetRefs there (a waypoint would ignore it)
+    assert "KIA1115" in [c.code for c in result[("RequestAuthentication", "travel", "odd")].checks]
 
 
 # -- workloads -------------------------------------------------------------------------------------
@@ -364,15 +369,26 @@ def test_l7_authorization_policies_over_an_ambient_workload_without_a_waypoint()
 
 def test_workloads_are_not_judged_on_what_could_not_be_read() -> None:
     inv = _travel({**AMBIENT, "istio-injection": "enabled"})
-    inv.hidden["travel/namespace"] = "forbidden"
+    assert _wcodes(inv, "search-v1") == ["KIA1311", "KIA1314"]
+    inv.hidden["travel/namespace"] = "forbidden"  # its labels unknown: nothing to go by
     assert _wcodes(inv, "search-v1") == []
     inv = _travel(ENROLLED)  # no waypoint, but its pods could not be read either
     inv.hidden["travel/pods"] = "forbidden"
     for w in inv.workloads:
         w.pods = []
     assert _wcodes(inv, "search-v1") == []
-    inv = _travel()  # the AuthorizationPolicies could not be listed
+    inv = _travel()
+    inv.istio = [_obj("AuthorizationPolicy", "all", {"rules": L7_RULES})]
+    assert _wcodes(inv, "search-v1") == ["KIA1317"]
+    # a policy that was read is enough, whatever else could not be listed
     inv.hidden["travel/authorizationpolicies"] = "forbidden"
+    assert _wcodes(inv, "search-v1") == ["KIA1317"]
+    # the waypoint's namespace could not be read: whether it exists is unknown
+    inv = _travel({**AMBIENT, "istio.io/use-waypoint": "shared", "istio.io/use-waypoint-namespace": "mesh-gw"})
+    assert _wcodes(inv, "search-v1") == []
+    inv.namespaces.append(Namespace("mesh-gw"))
+    assert _wcodes(inv, "search-v1") == ["KIA1313"]
+    inv.hidden["mesh-gw/deployments"] = "forbidden"
     assert _wcodes(inv, "search-v1") == []
 
 

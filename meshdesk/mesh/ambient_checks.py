@@ -33,8 +33,8 @@ workload no AuthorizationPolicy covers) is off in Kiali by default and not made 
 
 All of these say the object is not valid though they are warnings (Kiali marks them so). What the
 inventory cannot tell is not judged: a namespace not read (or whose labels could not be read), a
-kind that could not be listed where the answer depends on it (pods, workloads, services,
-AuthorizationPolicies), a host naming a namespace the inventory may not know.
+kind that could not be listed where the answer depends on it (pods, workloads, services), a
+waypoint in a namespace not read, a host naming a namespace the inventory may not know.
 """
 
 from __future__ import annotations
@@ -479,8 +479,7 @@ def _needs_waypoint_for_policies(w: Workload, ns: Namespace, served: list[Worklo
         return False
     if not (_in_ambient(w, ns) or _asks_ambient(w, ns)) or served is None or served:
         return False
-    if known.inv.unread(w.namespace, ("authorizationpolicies",)):
-        return False
+    # one policy read that applies is enough (those that could not be listed can only add to it)
     return any(l7_authorization(_d(ap.spec)) and _policy_applies(ap, w, known) for ap in policies)
 
 
