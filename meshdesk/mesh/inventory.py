@@ -91,6 +91,18 @@ GATEWAY_COMPONENTS = ("IngressGateways", "EgressGateways")
 # the label Istio puts on the pods it runs for a Kubernetes Gateway API Gateway (its value: the name)
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 K8S_GATEWAY = "K8sGateway"
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+# the Kubernetes Gateway API's config kinds as Kiali names them (Istio's "Gateway" is another kind), and
+# the kind each is in its manifest; they are kept with the Istio config (``Inventory.istio``) because
+# Istio turns them into its own config, and Kiali lists and validates them with it
+GATEWAY_API_KINDS: dict[str, str] = {
+    K8S_GATEWAY: "Gateway",
+    "K8sHTTPRoute": "HTTPRoute",
+    "K8sGRPCRoute": "GRPCRoute",
+    "K8sTCPRoute": "TCPRoute",
+    "K8sTLSRoute": "TLSRoute",
+    "K8sReferenceGrant": "ReferenceGrant",
+}
 ISTIO_NAMESPACE = "istio-system"  # where Istio runs its control plane and, usually, its gateways
 
 
@@ -383,6 +395,11 @@ class IstioObject:
         o: IstioObject = _build(IstioObject, obj, where)
         return o
 
+    @property
+    def gateway_api(self) -> bool:
+        """Whether it is a Kubernetes Gateway API object (``GATEWAY_API_KINDS``), not Istio's own."""
+        return self.kind in GATEWAY_API_KINDS
+
     def to_manifest(self) -> dict[str, Any]:
         meta: dict[str, Any] = {"name": self.name, "namespace": self.namespace}
         if self.labels:
@@ -391,7 +408,9 @@ class IstioObject:
             meta["annotations"] = dict(self.annotations)
         if self.resource_version:
             meta["resourceVersion"] = self.resource_version
-        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": meta, "spec": self.spec}
+        # a Gateway API object under the kind its API gives it ("HTTPRoute", not Kiali's "K8sHTTPRoute")
+        kind = GATEWAY_API_KINDS.get(self.kind, self.kind)
+        return {"apiVersion": self.api_version, "kind": kind, "metadata": meta, "spec": self.spec}
 
 
 DEFAULT_TRUST_DOMAIN = "cluster.local"  # Istio's trust domain when the mesh config names none
@@ -495,6 +514,10 @@ class Inventory:
     cluster_namespaces: list[str] | None = None
     # Istio's mesh config, as far as it was read (``MeshConfig.unread`` says why not)
     mesh_settings: MeshConfig = field(default_factory=MeshConfig)
+    # the Gateway API's GatewayClasses of the cluster (they are cluster-wide): name -> its controller
+    # (``spec.controllerName``); None when not known (not served, not readable, or an older snapshot):
+    # Gateways' classes are then not judged
+    gateway_classes: dict[str, str] | None = None
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
@@ -520,6 +543,7 @@ class Inventory:
                 o for o in self.istio if o.namespace not in chosen and o.kind == "Gateway")],
             hidden=dict(self.hidden), warnings=list(self.warnings), k8s_gateways=list(self.k8s_gateways),
             cluster_namespaces=None if self.cluster_namespaces is None else list(self.cluster_namespaces),
+            gateway_classes=None if self.gateway_classes is None else dict(self.gateway_classes),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -581,6 +605,8 @@ class Inventory:
         if self.cluster_namespaces is not None:
             out["cluster_namespaces"] = list(self.cluster_namespaces)
         out["mesh_settings"] = self.mesh_settings.to_json()
+        if self.gateway_classes is not None:
+            out["gateway_classes"] = dict(self.gateway_classes)
         return out
 
     @staticmethod
@@ -602,6 +628,9 @@ class Inventory:
         if not _fits(cluster_namespaces, list[str] | None):
             raise ValueError("cluster_namespaces must be a list of names")
         settings = obj.get("mesh_settings")
+        gateway_classes = obj.get("gateway_classes")
+        if not _fits(gateway_classes, dict[str, str] | None):
+            raise ValueError("gateway_classes must map class names to controller names")
         return Inventory(
             cluster=str(obj.get("cluster") or ""),
             namespaces=each("namespaces", lambda n, where: _build(Namespace, n, where)),
@@ -618,6 +647,7 @@ class Inventory:
             cluster_namespaces=None if cluster_namespaces is None else list(cluster_namespaces),
             mesh_settings=MeshConfig(unread=NOT_IN_SNAPSHOT) if settings is None
             else MeshConfig.from_json(settings),
+            gateway_classes=None if gateway_classes is None else dict(gateway_classes),
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -635,4 +665,7 @@ class Inventory:
             out.outside_config += o.outside_config
             out.cluster_namespaces = None if out.cluster_namespaces is None or o.cluster_namespaces is None \
                 else sorted({*out.cluster_namespaces, *o.cluster_namespaces})
+            # known only when every part knows them (as the cluster's namespaces)
+            out.gateway_classes = None if out.gateway_classes is None or o.gateway_classes is None \
+                else {**out.gateway_classes, **o.gateway_classes}
         return out

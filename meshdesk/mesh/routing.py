@@ -1094,5 +1094,7 @@ def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionC
 
 
 def managed_objects(inv: Inventory, namespace: str | None = None) -> list[IstioObject]:
-    """What meshdesk created (and may remove)."""
-    return [o for o in inv.istio if is_managed(o) and (namespace is None or o.namespace == namespace)]
+    """What meshdesk created (and may remove). Only Istio's kinds: meshdesk writes no Gateway API object,
+    so one carrying its label (copied by hand) is not offered for removal."""
+    return [o for o in inv.istio if is_managed(o) and not o.gateway_api
+            and (namespace is None or o.namespace == namespace)]

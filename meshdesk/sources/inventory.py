@@ -32,6 +32,7 @@ from urllib.parse import quote, urlencode
 import urllib3
 
 from meshdesk.mesh.inventory import (
+    GATEWAY_API_KINDS,
     GATEWAY_COMPONENTS,
     GATEWAY_NAME_LABEL,
     ISTIO_NAMESPACE,
@@ -50,6 +51,7 @@ from meshdesk.mesh.inventory import (
     Workload,
 )
 from meshdesk.sources import mesh_settings
+from meshdesk.sources import gateway_api
 from meshdesk.sources.base import Cancelled, Forbidden, NotFound, SourceError, Unauthorized
 from meshdesk.sources.errors import LIST_NAMESPACES, translate
 
@@ -74,8 +76,11 @@ OPTIONAL_ISTIO_RESOURCES: tuple[tuple[str, str, str], ...] = (
     ("WasmPlugin", "extensions.istio.io", "wasmplugins"),
 )
 # the Kubernetes Gateway API's Gateway (Istio runs a gateway workload for each): read cluster-wide for
-# the graph's gateway marks, not listed with the Istio config
+# the graph's gateway marks (those of the selection are listed with the Istio config too)
 GATEWAY_API_RESOURCES: tuple[tuple[str, str, str], ...] = ((K8S_GATEWAY, "gateway.networking.k8s.io", "gateways"),)
+# and the Gateway API's routes, ReferenceGrants and GatewayClasses, listed with the Istio config
+# (``meshdesk.sources.gateway_api``)
+GATEWAY_API_RESOURCES += gateway_api.GATEWAY_API_DISCOVERED
 ISTIO_GROUP = "networking.istio.io"
 # versions we understand, best first
 KNOWN_ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3", "v1alpha1")
@@ -337,7 +342,9 @@ def istio_from_json(obj: Mapping[str, Any], kind: str, api_version: str, cluster
     meta = _d(obj.get("metadata"))
     if not meta.get("name"):
         raise ValueError(f"a {kind} without a name")
-    return IstioObject(kind=str(obj.get("kind") or kind), name=str(meta["name"]),
+    # a Gateway API object keeps Kiali's name for its kind ("K8sHTTPRoute"), not its manifest's
+    kind = kind if kind in GATEWAY_API_KINDS else str(obj.get("kind") or kind)
+    return IstioObject(kind=kind, name=str(meta["name"]),
                        namespace=str(meta.get("namespace") or ""),
                        api_version=str(obj.get("apiVersion") or api_version), spec=_d(obj.get("spec")),
                        labels=_strmap(meta.get("labels")), annotations=_annotations(meta.get("annotations")),
@@ -674,11 +681,14 @@ class InventoryReader:
                         self._safe_list_around if kind in OUTSIDE_CONFIG_KINDS and self.selected is not None
                         else self._safe_list, f"/apis/{group}/{version}", listed[kind], names))
                     for kind, (group, version) in istio_versions.result().items() if kind in listed]
+                istio_lists += gateway_api.submit_lists(self, pool, names, istio_versions.result())
+                classes = pool.submit(gateway_api.read_gateway_classes, self, istio_versions.result())
                 gateways = pool.submit(self._read_gateways, names, istio_versions.result())
                 syncz = pool.submit(self._read_control_plane) if inv.istio_found else None
                 lists = {plural: f.result() for plural, f in core.items()}
                 istio = [(kind, group, version, f.result()) for kind, group, version, f in istio_lists]
                 gateways.result()
+                classes.result()
                 sync_states = syncz.result() if syncz is not None else {}
             except BaseException:
                 self.stop = True  # the other calls give up at their next step
