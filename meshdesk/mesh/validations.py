@@ -871,6 +871,11 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     for key, found in config_checks(inventory).items():
         if key in out:
             out[key].checks.extend(found)
+    from meshdesk.mesh.gateway_api_checks import gateway_api_checks  # the Gateway API's (KIA14xx-16xx)
+
+    for key, found in gateway_api_checks(inventory).items():
+        if key in out:
+            out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}
     for svc in inventory.services:
         try:
