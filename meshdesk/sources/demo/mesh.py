@@ -500,4 +500,12 @@ def default_istio_config() -> list[IstioObject]:
         }),
         _obj("PeerAuthentication", "shop", "default", {"mtls": {"mode": "STRICT"}},
              api="security.istio.io/v1"),
+        # ambient's L7 routing is the Gateway API's: a mesh route (GAMMA) whose parent is the flights
+        # Service; the travel namespace's waypoint applies it (a timeout for the slow fare search)
+        _obj("K8sHTTPRoute", "travel", "flights", {
+            "parentRefs": [{"group": "", "kind": "Service", "name": "flights", "port": 8080}],
+            "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                       "backendRefs": [{"name": "flights", "port": 8080}],
+                       "timeouts": {"request": "5s"}}],
+        }, api="gateway.networking.k8s.io/v1"),
     ]
