@@ -3,8 +3,9 @@ gets: ``node_badges(graph, inventory)`` gives ``{node_id: "error" | "warning" | 
 node that an object with findings concerns (nodes without findings are left out).
 
 What "concerns" means: a VirtualService by its ``hosts`` and a DestinationRule by its ``host`` concern
-the service (and the ServiceEntry) of that host; a ServiceEntry concerns the service nodes of its
-hosts; a Gateway (``selector``), Sidecar (``workloadSelector``) and AuthorizationPolicy,
+the service (and the ServiceEntry) of that host; a Gateway API route concerns the Services it sends to
+(``backendRefs``) and, as a mesh route, those it is attached to (``parentRefs`` of kind Service); a
+ServiceEntry concerns the service nodes of its hosts; a Gateway (``selector``), Sidecar (``workloadSelector``) and AuthorizationPolicy,
 RequestAuthentication and PeerAuthentication (``selector.matchLabels``) concern the workloads they
 select (and those workloads' app nodes); without a selector the last four concern every workload of
 their namespace. A Kubernetes Service's own findings concern its node; a workload's own its node and
@@ -33,6 +34,7 @@ from meshdesk.mesh.validations import (
 
 _RANK = {ERROR: 3, WARNING: 2, INFO: 1, "": 0}
 _SELECTING = ("Gateway", "Sidecar", "AuthorizationPolicy", "RequestAuthentication", "PeerAuthentication")
+_ROUTES = ("K8sHTTPRoute", "K8sGRPCRoute", "K8sTCPRoute", "K8sTLSRoute")  # the Gateway API's routes
 
 
 def _d(value: Any) -> dict[str, Any]:
@@ -55,7 +57,28 @@ def object_hosts(obj: IstioObject) -> list[str]:
     if obj.kind == "DestinationRule":
         host = spec.get("host")
         return [fqdn(host, obj.namespace)] if isinstance(host, str) and host else []
+    if obj.kind in _ROUTES:
+        return _route_services(obj)
     return []
+
+
+def _route_services(route: IstioObject) -> list[str]:
+    """The hosts of the Services a Gateway API route sends to (``backendRefs``, a core Service by
+    default) or, as a mesh route, is attached to (``parentRefs`` of kind Service)."""
+    spec = _d(route.spec)
+    refs = [(_d(r), "Gateway") for r in _items(spec.get("parentRefs"))]
+    refs += [(_d(r), "Service") for rule in _items(spec.get("rules")) for r in _items(_d(rule).get("backendRefs"))]
+    out = []
+    for ref, default_kind in refs:
+        name, namespace = ref.get("name"), ref.get("namespace") or route.namespace
+        if ref.get("kind", default_kind) == "Service" and ref.get("group", "") in ("", "core") and \
+                isinstance(name, str) and name and "." not in name and isinstance(namespace, str):
+            out.append(f"{name}.{namespace}.svc.cluster.local")
+    return list(dict.fromkeys(out))
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def object_selector(obj: IstioObject) -> dict[str, str] | None:
