@@ -50,8 +50,7 @@ from meshdesk.mesh.inventory import (
     ServicePort,
     Workload,
 )
-from meshdesk.sources import mesh_settings
-from meshdesk.sources import gateway_api
+from meshdesk.sources import gateway_api, mesh_settings
 from meshdesk.sources.base import Cancelled, Forbidden, NotFound, SourceError, Unauthorized
 from meshdesk.sources.errors import LIST_NAMESPACES, translate
 
