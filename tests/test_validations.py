@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -65,11 +66,34 @@ def test_virtual_service_to_missing_host_and_subset() -> None:
             {"destination": {"host": "reviewz"}},
             {"destination": {"host": "reviews", "subset": "v3"}}]}]}),
     ]
+    # the mesh sends only registered hosts out: a route to a host it does not know fails
+    inv.mesh_settings = dataclasses.replace(inv.mesh_settings, outbound_policy="REGISTRY_ONLY")
     v = validate(inv)[("VirtualService", "shop", "bad")]
     assert [c.code for c in v.checks] == ["KIA1101", "KIA1107"]
     assert v.checks[0].severity == ERROR and "reviewz" in v.checks[0].message
     assert v.checks[1].severity == WARNING and "v3" in v.checks[1].message
     assert not v.valid and v.severity == ERROR
+
+
+def test_a_host_no_registry_has_is_a_warning_where_the_mesh_lets_unknown_hosts_out() -> None:
+    """Istio's default outbound policy, ALLOW_ANY, sends a request to a host the mesh does not know out
+    as passthrough: Kiali warns (and marks the object not valid) where meshdesk said error, for the
+    routes of a VirtualService (KIA1101), a DestinationRule's host (KIA0202) and an
+    AuthorizationPolicy's hosts (KIA0104). REGISTRY_ONLY keeps them errors."""
+    inv = _with_accounts(_shop())
+    inv.istio = [
+        _obj("VirtualService", "bad", {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviewz"}}]}]}),
+        _obj("DestinationRule", "nowhere", {"host": "reviewz"}),
+        _policy([{"to": [{"operation": {"hosts": ["ratings"]}}]}]),
+    ]
+    assert inv.mesh_settings.outbound_policy == "ALLOW_ANY"  # Istio's default, also when not read
+    for policy, severity in (("ALLOW_ANY", WARNING), ("REGISTRY_ONLY", ERROR)):
+        inv.mesh_settings = dataclasses.replace(inv.mesh_settings, outbound_policy=policy)
+        found = {(k[0], c.code): c.severity for k, v in validate(inv).items() for c in v.checks}
+        assert found == {("VirtualService", "KIA1101"): severity, ("DestinationRule", "KIA0202"): severity,
+                         ("AuthorizationPolicy", "KIA0104"): severity}, policy
+        assert not any(v.valid for k, v in validate(inv).items() if k[0] != "Service" and k[0] != "Workload"
+                       and v.checks)
 
 
 def test_destination_rule_subset_matching_no_workload() -> None:
@@ -387,8 +411,8 @@ def test_authorization_policy_hosts_must_exist_where_they_can_be_judged() -> Non
             "ratings:9080", "reviews:9080",  # a Host header with its port: not judged
         ]}}]}]),
     ]
-    assert _findings(inv) == [("KIA0104", ERROR, "spec/rules[0]/to[0]/operation/hosts[4]"),
-                              ("KIA0104", ERROR, "spec/rules[0]/to[0]/operation/hosts[5]")]
+    assert _findings(inv) == [("KIA0104", WARNING, "spec/rules[0]/to[0]/operation/hosts[4]"),  # ALLOW_ANY
+                              ("KIA0104", WARNING, "spec/rules[0]/to[0]/operation/hosts[5]")]
 
 
 def test_authorization_policy_principals_name_service_accounts_pods_run_as() -> None:

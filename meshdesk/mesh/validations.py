@@ -235,6 +235,16 @@ class _SubsetIndex:
 
 # -- checks per kind -----------------------------------------------------------------------------
 
+def _unregistered(code: str, reg: _Registry, message: str, path: str) -> Check:
+    """A host no registry entry has: an error where the mesh sends only registered hosts out
+    (``outboundTrafficPolicy: REGISTRY_ONLY``); under Istio's default ``ALLOW_ANY`` the request still
+    leaves the mesh (unrouted, as passthrough), so a warning that still marks the object not valid, as
+    Kiali judges it."""
+    if reg.inv.mesh_settings.outbound_policy == "REGISTRY_ONLY":
+        return Check(code, ERROR, message, path)
+    return Check(code, WARNING, message, path, invalidates=True)
+
+
 def route_destinations(spec: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
     """The route destinations of a VirtualService's rules (as Kiali judges them: not its mirrors)."""
     for proto in ("http", "tcp", "tls"):
@@ -270,8 +280,8 @@ def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory,
         if not host:
             continue  # nothing to look for (the CRD schema requires a host)
         if reg.knows_namespace_of(host) and not reg.host_exists(host):
-            checks.append(Check("KIA1101", ERROR, f"route goes to host {dest.get('host')!r}, which does not exist "
-                                "(no Service or ServiceEntry)", path + "/host"))
+            checks.append(_unregistered("KIA1101", reg, f"route goes to host {dest.get('host')!r}, which does not "
+                                        "exist (no Service or ServiceEntry)", path + "/host"))
         subset = _str(dest.get("subset"))
         if subset and judge_subsets:
             subsets = subsets_index.of(host)
@@ -342,12 +352,12 @@ def _check_destination_rule(dr: IstioObject, reg: _Registry, routed: set[tuple[s
     spec = dr.spec if isinstance(dr.spec, dict) else {}
     host = fqdn(_str(spec.get("host")), dr.namespace)
     if not host:
-        return [Check("KIA0202", ERROR, "DestinationRule has no host", "spec/host")]
+        return [_unregistered("KIA0202", reg, "DestinationRule has no host", "spec/host")]
     if not reg.knows_namespace_of(host):
         return checks
     if not reg.host_exists(host) and not reg.app_in_namespace(host, dr.namespace):
-        checks.append(Check("KIA0202", ERROR, f"host {spec.get('host')!r} has no Service, workload or ServiceEntry",
-                            "spec/host"))
+        checks.append(_unregistered("KIA0202", reg, f"host {spec.get('host')!r} has no Service, workload or "
+                                    "ServiceEntry", "spec/host"))
         return checks
     behind = None if host.startswith("*") else reg.workloads_for_host(host)  # a wildcard covers any
     unlabelled: list[Check] = []
@@ -661,7 +671,7 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[
                 if fq is None or not reg.knows_namespace_of(fq):
                     continue
                 if not reg.host_exists(fq) and not _virtual_service_claims(reg.inv, fq):
-                    checks.append(Check("KIA0104", ERROR, f"host {host!r} has no Service, ServiceEntry or "
+                    checks.append(_unregistered("KIA0104", reg, f"host {host!r} has no Service, ServiceEntry or "
                                         "VirtualService", f"spec/rules[{i}]/to[{j}]/operation/hosts[{k}]"))
     return checks
 
