@@ -6,18 +6,24 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 
 import pytest
 
 from meshdesk.mesh import telemetry as tm
+from meshdesk.mesh.find import FIND_PRESETS, compile_expression
 from meshdesk.mesh.graph import build
+from meshdesk.mesh.graph.model import Edge, TrafficGraph
 from meshdesk.mesh.inventory import IstioObject
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.base import Cancelled, Conflict, MeshSource, NotFound, SourceError, WritableSource
 from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.prometheus import PrometheusClient
+from meshdesk.sources.telemetry import GROUP_MESSAGES, GROUP_REQUESTS, GROUP_TCP, fetch_samples
+from tests.prom_server import PrometheusServer, Series, binaries_missing
 
 T0 = 1_780_000_000.0  # a fixed moment; every test drives time itself
 ALL = ("hello", "shop", "istio-system")
@@ -103,12 +109,16 @@ def test_samples_cover_the_selected_namespaces_only(demo: DemoCluster) -> None:
     hello = snap(demo, ["hello"])
     assert hello.samples
     for s in hello.samples:
-        side = "destination_workload_namespace" if s.labels["reporter"] == "destination" else "source_workload_namespace"
-        assert s.labels[side] == "hello", s
+        # as the live queries select: reported by or about a workload of the namespace
+        assert "hello" in (s.labels["destination_workload_namespace"], s.labels["source_workload_namespace"]), s
     assert {w.namespace for w in hello.inventory.workloads} == {"hello"}  # type: ignore[union-attr]
-    # the gateway's own reports belong to istio-system; helloworld's proxy reports the same calls
-    assert not requests(hello.samples, source_workload="istio-ingressgateway", reporter="source")
+    # the gateway's calls into hello: helloworld's proxy reports them, and the gateway's own reports of
+    # them come too (Kiali asks for callers' reports into a namespace, which an ambient one needs);
+    # the gateway's reports of its calls elsewhere do not
     assert requests(hello.samples, source_workload="istio-ingressgateway", reporter="destination")
+    assert requests(hello.samples, source_workload="istio-ingressgateway", reporter="source",
+                    destination_workload_namespace="hello")
+    assert not requests(hello.samples, source_workload="istio-ingressgateway", destination_workload_namespace="shop")
 
     shop = snap(demo, ["shop"])
     workloads = {s.labels.get("source_workload") for s in shop.samples} | \
@@ -608,6 +618,43 @@ def test_demo_snapshot_builds_the_expected_graph(demo: DemoCluster) -> None:
     assert split == pytest.approx({"v1": 50.0, "v2": 30.0, "v3": 20.0}, abs=0.5)  # the default VirtualService
 
 
+def _edges_by_name(graph: TrafficGraph) -> dict[tuple[str, str, str, str, str], Edge]:
+    def name(nid: str) -> tuple[str, str]:
+        return graph.nodes[nid].namespace, graph.nodes[nid].label
+
+    return {(*name(e.source), *name(e.target), e.protocol): e for e in graph.edges.values()}
+
+
+def test_edges_leaving_the_graphed_namespace_show_their_mutual_tls(demo: DemoCluster) -> None:
+    """QA: graphing istio-system alone showed the ingress gateway's calls into hello and shop without
+    mTLS, and "Edges with traffic but without mTLS" lit them, while the whole mesh's graph says mTLS
+    100% on the same edges. The live queries ask for the servers' reports of calls leaving the
+    namespaces (Kiali's securityPolicy appender); the demo answers them too."""
+    graph = build(snap(demo, ["istio-system"]))
+    edges = _edges_by_name(graph)
+    into = {k[3]: e for k, e in edges.items() if k[1] == "istio-ingressgateway latest"}
+    assert set(into) == {"helloworld", "productpage"}
+    assert {name: e.is_mtls for name, e in into.items()} == {"helloworld": 100.0, "productpage": 100.0}
+    without_mtls = dict(FIND_PRESETS)["Edges with traffic but without mTLS"]
+    assert compile_expression(without_mtls).edges(graph) == set()
+
+
+def test_an_edges_mutual_tls_does_not_depend_on_the_namespaces_graphed(demo: DemoCluster) -> None:
+    """Every edge between two namespaces shows the same mTLS share whichever of its ends is graphed.
+    (An edge inside a namespace seen from outside may carry only the outsiders' part of its traffic, as
+    in Kiali: the helloworld service's edges in the istio-system graph carry the gateway's calls only.)"""
+    whole = _edges_by_name(build(snap(demo, [*ALL, "travel"])))
+    crossing = []
+    for ns in (*ALL, "travel"):
+        for key, e in _edges_by_name(build(snap(demo, [ns]))).items():
+            if key[0] != key[2]:
+                assert e.is_mtls == whole[key].is_mtls, (ns, key)
+                crossing.append((ns, key[1], key[3]))
+    assert {("istio-system", "istio-ingressgateway latest", "helloworld"), ("hello", "istio-ingressgateway latest", "helloworld"),
+            ("istio-system", "istio-ingressgateway latest", "productpage"),
+            ("shop", "istio-ingressgateway latest", "productpage")} <= set(crossing)
+
+
 # -- the ambient namespace ------------------------------------------------------------------------
 
 
@@ -664,3 +711,54 @@ def test_the_shop_graph_marks_the_ingress_gateway_in_istio_system(clock: Clock) 
     assert gateway is not None and gateway.is_outside and gateway.is_gateway
     assert gateway.extra["gateway"] == {"ingressInfo": {"hostnames": ["*"]}}
     assert [n.label for n in g.nodes.values() if n.is_gateway] == [gateway.label]
+
+
+# -- the demo answers as a live cluster's Prometheus would ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PrometheusServer, list[Sample]]]:
+    """A real Prometheus holding the demo mesh's counters at T0, every namespace's."""
+    reason = binaries_missing()
+    if reason:
+        pytest.skip(reason)
+    demo = DemoCluster(clock=Clock())
+    counters = [s for s in demo.snapshot(GraphRequest(queryTime=int(T0))).samples if s.metric in _COUNTERS]
+    srv = PrometheusServer(tmp_path_factory.mktemp("demo-mesh"), [Series(s.metric, s.labels, s.value) for s in counters])
+    srv.start()
+    try:
+        yield srv, counters
+    finally:
+        srv.stop()
+
+
+_COUNTERS = {tm.REQUESTS: GROUP_REQUESTS, tm.REQUEST_MESSAGES: GROUP_MESSAGES, tm.RESPONSE_MESSAGES: GROUP_MESSAGES,
+             tm.TCP_SENT: GROUP_TCP, tm.TCP_RECEIVED: GROUP_TCP}
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize("namespaces", [("istio-system",), ("hello",), ("shop",), ("travel",), ("hello", "shop")])
+@pytest.mark.parametrize("options", [{}, {"ambientTraffic": "waypoint", "appenders": ("responseTime",)}],
+                         ids=["defaults", "waypoint-without-security"])
+def test_the_demo_returns_the_series_the_live_queries_return(
+        demo_prometheus: tuple[PrometheusServer, list[Sample]], namespaces: tuple[str, ...],
+        options: dict[str, object]) -> None:
+    """The live path's own queries against a real Prometheus holding the demo's series, and the demo
+    asked the same request, return the same series (projected on what the queries group by)."""
+    srv, _ = demo_prometheus
+    request = GraphRequest(namespaces=namespaces, rateGrpc="total", rateTcp="total", queryTime=srv.query_time,
+                           **options)  # type: ignore[arg-type]
+    live, warnings = fetch_samples(PrometheusClient(srv.url), request)
+    assert warnings.total == 0, warnings.messages()
+    # the labels the queries group by: the security policy appender's too when it runs
+    security = ("connection_security_policy", "source_principal", "destination_principal") \
+        if request.appenders is None else ()
+
+    def series(samples: Iterable[Sample]) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+        return {(s.metric, tuple(sorted((k, s.labels[k]) for k in (*_COUNTERS[s.metric], *security)
+                                        if s.labels.get(k))))
+                for s in samples if s.metric in _COUNTERS}
+
+    answered = DemoCluster(clock=Clock()).snapshot(replace(request, queryTime=int(T0))).samples
+    assert series(live)
+    assert series(answered) == series(live)

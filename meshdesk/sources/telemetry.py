@@ -94,6 +94,9 @@ class TelemetryQuery:
     promql: str
     purpose: str  # "traffic", "responseTime" or "throughput"
     labels: Mapping[str, str] = field(default_factory=dict)
+    # the label matchers of each selector the query's union reads (a series any of them matches is
+    # asked for): what a source without PromQL, the demo, answers with
+    selectors: tuple[tuple[str, ...], ...] = ()
 
 
 class InstantQuerier(Protocol):
@@ -280,6 +283,11 @@ def _windowed(metric: str, group: Sequence[str], kinds: Sequence[tuple[int, list
             for k in range(len(kinds[0][1])) for window, selectors in kinds]
 
 
+def _selectors(kinds: Sequence[tuple[int, list[list[str]]]]) -> tuple[tuple[str, ...], ...]:
+    """Every window's selectors of ``kinds``, once each."""
+    return tuple(dict.fromkeys(tuple(sel) for _window, selectors in kinds for sel in selectors))
+
+
 def _aggregate_label(request: GraphRequest) -> str:
     if request.node is not None and request.node.aggregate:
         return promql.label_name(request.node.aggregate)
@@ -312,7 +320,8 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
             kinds = [(window, [[*extra, *sel] for sel in _namespace_selectors(request, share, family,
                                                                                 security=security, every=namespaces)])
                      for window, share in windows]
-        queries.append(TelemetryQuery(metric, _union(_windowed(metric, group, kinds, idle)), "traffic"))
+        queries.append(TelemetryQuery(metric, _union(_windowed(metric, group, kinds, idle)), "traffic",
+                                      selectors=_selectors(kinds)))
 
     # With the security policy appender every traffic family also says which share was mTLS and
     # between which principals (what Kiali's securityPolicy appender groups by).
@@ -362,7 +371,8 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
         else:
             parts = [f"histogram_quantile({stat}, {b}) > 0"
                      for b in _windowed(tm.REQUEST_DURATION + "_bucket", ("le", *GROUP_RESPONSE_TIME), kinds)]
-        queries.append(TelemetryQuery(tm.REQUEST_DURATION, _union(parts), "responseTime", {tm.STAT_LABEL: stat}))
+        queries.append(TelemetryQuery(tm.REQUEST_DURATION, _union(parts), "responseTime", {tm.STAT_LABEL: stat},
+                                      _selectors(kinds)))
 
     if wants(request, THROUGHPUT):
         request_side = request.throughputType == "request"
@@ -392,7 +402,7 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
         else:
             kinds = [(window, [into(share), out_of(share)]) for window, share in windows]
         parts = _windowed(metric + "_sum", GROUP_THROUGHPUT, kinds, " > 0")
-        queries.append(TelemetryQuery(metric, _union(parts), "throughput", {tm.STAT_LABEL: "rate"}))
+        queries.append(TelemetryQuery(metric, _union(parts), "throughput", {tm.STAT_LABEL: "rate"}, _selectors(kinds)))
 
     return queries
 

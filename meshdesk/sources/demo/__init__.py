@@ -23,6 +23,7 @@ from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import Cancelled, Conflict, NotFound, SourceError, SourceInfo
 from meshdesk.sources.demo import mesh
 from meshdesk.sources.demo import traffic as sim
+from meshdesk.sources.demo.selection import live_selection
 
 __all__ = ["DemoCluster"]
 
@@ -83,7 +84,8 @@ class DemoCluster:
         samples = []
         if running and wanted:
             every = sim.simulate(sim.Config(objects), self._seed, now, float(request.duration), cancelled)
-            samples = [s for s in every if sim.in_namespaces(s, wanted)]
+            selected = live_selection(request, wanted)  # what the live queries would return
+            samples = [s for s in every if selected(s)]
         inventory = None
         if with_inventory:
             sim.update_pods(workloads, self._seed, now)

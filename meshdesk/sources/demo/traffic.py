@@ -1151,24 +1151,3 @@ def overflow_share(concurrency: float, capacity: float) -> float:
     d = (concurrency - capacity - 0.5) / sigma
     excess = (concurrency - capacity - 0.5) * _NORMAL.cdf(d) + sigma * _NORMAL.pdf(d)
     return min(max(excess / concurrency, 0.0), 1.0)
-
-
-def in_namespaces(sample: Sample, namespaces: Iterable[str]) -> bool:
-    """Whether a Prometheus source asking Kiali's three per-namespace queries would return this series:
-    reported by a server in the namespace, by a client in it, or by an outside client whose request
-    for a service of the namespace never reached a workload."""
-    lb = sample.labels
-    reporter = lb.get("reporter")
-    for ns in namespaces:
-        if reporter == "waypoint" and ns in (lb.get("destination_workload_namespace"),
-                                             lb.get("source_workload_namespace")):
-            return True  # Kiali reads waypoint reports with both sides' selectors
-        if reporter == "destination" and lb.get("destination_workload_namespace") == ns:
-            return True
-        if reporter == "source":
-            if lb.get("source_workload_namespace") == ns:
-                return True
-            if (lb.get("destination_workload_namespace") == UNKNOWN and lb.get("destination_workload") == UNKNOWN
-                    and f".{ns}." in lb.get("destination_service", "")):
-                return True
-    return False
