@@ -22,7 +22,7 @@ from meshdesk.store.layouts import LayoutStore
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
-from tests.ui_helpers import ScriptedSource, extra_threads, open_windows, sample, small_inventory
+from tests.ui_helpers import ScriptedSource, extra_threads, open_windows, sample, shown, small_inventory
 
 prometheus_server = prom_server.prometheus_server  # the session's real Prometheus (skips without the binary)
 
@@ -669,6 +669,26 @@ def test_find_and_hide_fields_reach_the_canvas(qtbot, make_window) -> None:
     w.toolbar.hide_edit.setFocus()
     qtbot.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Escape)
     assert w.toolbar.hide_edit.text() == ""
+
+
+def test_a_bad_find_or_hide_typed_before_the_first_graph_is_reported(qtbot, demo_window) -> None:
+    """QA: an expression entered while the window still waited for its first graph was never said to be
+    wrong (no red border, no status message, the help as tooltip). A syntax error needs no graph: it is
+    marked at once, and still when the graph comes."""
+    w = demo_window(["shop"])
+    assert w.graph is None  # nothing drawn yet
+    edits = {"Find": w.toolbar.find_edit, "Hide": w.toolbar.hide_edit}
+    for what, edit in edits.items():
+        edit.setText("rt >>> nonsense")
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+        assert "border" in edit.styleSheet(), what
+        assert w.statusBar().currentMessage().startswith(f"{what}: "), what
+        assert "nonsense" in edit.toolTip(), what
+    assert w.graph is None  # all of that before the graph
+    shown(qtbot, w, lambda g: bool(g.nodes))
+    for what, edit in edits.items():
+        assert "border" in edit.styleSheet() and "nonsense" in edit.toolTip(), what
+    assert w.view.highlighted_ids() == set() and w.view.hidden_ids() == set()  # nothing lit or hidden by it
 
 
 def test_find_reads_kubernetes_labels_and_gateways_in_the_apps_own_graph(qtbot, make_window) -> None:

@@ -1370,12 +1370,13 @@ class GraphView(QGraphicsView):
         expression, which (as in Kiali) clears the highlight: what is lit must match what is typed."""
         expr = expr.strip()
         matched: set[str] = set()
-        if expr and self._graph is not None:
+        if expr:  # compiled with or without a graph: a syntax error is said at once, not lost
             matcher, error = self._compile(expr)
             if error is not None:
                 self.set_find("")
                 return error
-            matched = self._ids(matcher.nodes(self._graph)) | self._ids(matcher.edges(self._graph))
+            if self._graph is not None:
+                matched = self._ids(matcher.nodes(self._graph)) | self._ids(matcher.edges(self._graph))
         self._find_expr = expr
         for iid in self._highlighted ^ matched:
             item = self._nodes.get(iid) or self._edges.get(iid)
@@ -1391,19 +1392,20 @@ class GraphView(QGraphicsView):
         expr = expr.strip()
         hidden_nodes: set[str] = set()
         hidden_edges: set[str] = set()
-        if expr and self._graph is not None:
+        if expr:  # as in set_find: compiled with or without a graph
             matcher, error = self._compile(expr)
             if error is not None:
                 self.set_hide("")
                 return error
-            if hasattr(matcher, "hidden"):  # Kiali's rules, boxes included
-                found_nodes, found_edges = matcher.hidden(self._graph)
-            else:
-                found_nodes, found_edges = matcher.nodes(self._graph), matcher.edges(self._graph)
-            hidden_nodes = {i for i in self._ids(found_nodes) if i in self._nodes or i in self._boxes}
-            hidden_edges = {i for i in self._ids(found_edges) if i in self._edges}
-            for nid in hidden_nodes:
-                hidden_edges.update(e.edge_id for e in self._edges_of.get(nid, ()))
+            if self._graph is not None:
+                if hasattr(matcher, "hidden"):  # Kiali's rules, boxes included
+                    found_nodes, found_edges = matcher.hidden(self._graph)
+                else:
+                    found_nodes, found_edges = matcher.nodes(self._graph), matcher.edges(self._graph)
+                hidden_nodes = {i for i in self._ids(found_nodes) if i in self._nodes or i in self._boxes}
+                hidden_edges = {i for i in self._ids(found_edges) if i in self._edges}
+                for nid in hidden_nodes:
+                    hidden_edges.update(e.edge_id for e in self._edges_of.get(nid, ()))
         self._hide_expr = expr
         now = hidden_nodes | hidden_edges
         for iid in self._hidden ^ now:
