@@ -319,6 +319,30 @@ def test_syntax_errors_say_what_is_wrong(text: str, message: str) -> None:
     assert validate(text) == err.value.message
 
 
+@pytest.mark.parametrize("text, says, not_says", [
+    # the operand is there: the space inside the operator is what is wrong
+    ("app ! = reviews", "'! =' is not an operator: write '!=' without the space in 'app ! = reviews'",
+     "missing an operand"),
+    ("rt > = 5", "write '>=' without the space", "is not a number"),
+    ("app not > 3", "no valid operator in 'app not > 3'", "missing an operand"),
+    # the user's own words are quoted, not the rewritten expression
+    ("is not healthy and", "AND/OR needs a condition on both sides in 'is not healthy and'", "!healthy"),
+    ("not not healthy", "'not not healthy' negates twice: write 'healthy' or 'not healthy'", "!not"),
+    ("!!idle", "'!!idle' negates twice", "operand '!idle'"),
+    ("idle or app not contains", "'app not contains' has no value", "'app !contains'"),
+    ("app = x and is not traffic", "('app = x' is about nodes, 'is not traffic' about edges)", "'!traffic'"),
+    # an operand that is none is said first, with the nearest real one or a few to choose from
+    ("bogus =", "unknown operand 'bogus' in 'bogus =' (operands are e.g. name, app", "no value"),
+    ("aplp = reviews", "unknown operand 'aplp' in 'aplp = reviews' (did you mean 'app'?)", None),
+    ("nmae", "unknown node or edge operand 'nmae' (did you mean 'name'?)", None),
+    ("label: = x", "write the label's name after 'label:'", "did you mean"),
+])
+def test_syntax_errors_point_at_what_the_user_wrote(text: str, says: str, not_says: str | None) -> None:
+    message = validate(text)
+    assert message is not None and says in message, message
+    assert not_says is None or not_says not in message, message
+
+
 def test_empty_expression_selects_nothing(graph: TrafficGraph) -> None:
     for text in ("", "   "):
         m = compile_expression(text)

@@ -27,6 +27,7 @@ meshdesk extensions beyond Kiali's operands: ``degraded``, ``failure`` (``failin
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -212,6 +213,8 @@ _UNARY_EDGE: dict[str, Callable[[Edge], bool]] = {
 OPERANDS: tuple[str, ...] = tuple(sorted(
     {*_TEXT_NODE, *_TEXT_EDGE, *_NUM_NODE, *_NUM_EDGE, *_UNARY_NODE, *_UNARY_EDGE,
      "name", "node", "health", "healthy", "label:"}))
+_KNOWN = frozenset(OPERANDS) - {"label:"}
+_SOME_OPERANDS = ("name", "app", "ns", "http", "rt", "%httperr", "idle", "healthy")
 
 # ----------------------------------------------------------------------------------------------- conditions
 
@@ -234,6 +237,9 @@ _OP_RE = re.compile(
     re.IGNORECASE,
 )
 _UNARY_RE = re.compile(r"^(?P<neg>!|not\s+)?\s*(?:(?:is|has)\s+)?(?P<name>\S+)$", re.IGNORECASE)
+# an operator with a space inside, e.g. "app ! = reviews" or "rt > = 5"
+_SPLIT_OP = re.compile(r"^[^\s!=<>*^$]+\s*(?P<op>[!<>*^$])\s+=")
+_TWICE = re.compile(r"^(?:!|not\s)\s*(?:!|not\s)\s*(?P<rest>\S+)$", re.IGNORECASE)
 
 
 def _normalise_op(op: str) -> str:
@@ -311,8 +317,23 @@ def _labels(n: Node) -> dict[str, str]:
     return labels if isinstance(labels, dict) else {}
 
 
+def _known_operand(key: str) -> bool:
+    return key in _KNOWN or (key.startswith("label:") and len(key) > len("label:"))
+
+
+def _unknown_operand(field: str) -> str:
+    """What to say of an operand that is none: the nearest real one, or a few to choose from."""
+    if field.lower() == "label:":
+        return "write the label's name after 'label:', e.g. label:region"
+    close = difflib.get_close_matches(field.lower(), _KNOWN, n=1, cutoff=0.75)
+    return f"did you mean '{close[0]}'?" if close else f"operands are e.g. {', '.join(_SOME_OPERANDS)}"
+
+
 def _comparison(expression: str, field: str, op: str, value: str, conjunctive: bool) -> Condition:
+    """``expression`` is the condition as the user typed it (what messages quote)."""
     key = field.lower()
+    if not _known_operand(key):  # said first: a value would not make it one
+        raise FindSyntaxError(f"unknown operand '{field}' in '{expression}' ({_unknown_operand(field)})")
     if not value:
         raise FindSyntaxError(f"'{expression}' has no value after '{_OP_WORDS.get(op, op)}'")
     if key == "name":
@@ -369,12 +390,12 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
         label = field[len("label:"):]
         tt = _text_test(op, value, "a label", expression)
         return Condition("node", expression, _node_only(lambda n: tt(str(_labels(n).get(label, "")))), key)
-    if key in _UNARY_NODE or key in _UNARY_EDGE or key == "healthy":
-        raise FindSyntaxError(f"'{field}' takes no operator or value: write '{field}' or '!{field}'")
-    raise FindSyntaxError(f"unknown operand '{field}' in '{expression}'")
+    # what is left: a word that stands alone (an unknown operand was turned away above)
+    raise FindSyntaxError(f"'{field}' takes no operator or value: write '{field}' or '!{field}'")
 
 
-def _unary(expression: str) -> Condition:
+def _unary(expression: str, typed: str) -> Condition:
+    """``expression`` as prepared for parsing, ``typed`` as the user wrote it."""
     m = _UNARY_RE.match(expression)
     assert m is not None  # checked by the caller
     negated = bool(m.group("neg"))
@@ -384,38 +405,48 @@ def _unary(expression: str) -> Condition:
         if negated:  # Kiali: not healthy means degraded or failing (no health data does not count)
             def unhealthy(n: Node) -> bool:
                 return _health(n) not in (HEALTHY, NO_HEALTH, NOT_READY)
-            return Condition("node", expression, _node_only(unhealthy), key)
-        return Condition("node", expression, _node_only(lambda n: _health(n) == HEALTHY), key)
+            return Condition("node", typed, _node_only(unhealthy), key)
+        return Condition("node", typed, _node_only(lambda n: _health(n) == HEALTHY), key)
     if key in _UNARY_NODE:
         flag = _UNARY_NODE[key]
-        return Condition("node", expression, _node_only(lambda n: flag(n) != negated), key)
+        return Condition("node", typed, _node_only(lambda n: flag(n) != negated), key)
     if key in _UNARY_EDGE:
         eflag = _UNARY_EDGE[key]
-        return Condition("edge", expression, _edge_only(lambda e: eflag(e) != negated), key)
+        return Condition("edge", typed, _edge_only(lambda e: eflag(e) != negated), key)
     if key.startswith("label:") and len(key) > len("label:"):
         label = name[len("label:"):]
-        return Condition("node", expression, _node_only(lambda n: (label in _labels(n)) != negated), key)
+        return Condition("node", typed, _node_only(lambda n: (label in _labels(n)) != negated), key)
     if key in _TEXT_NODE or key in _TEXT_EDGE or key in _NUM_NODE or key in _NUM_EDGE or key in (
             "name", "node", "health"):
         raise FindSyntaxError(f"'{name}' needs an operator and a value, e.g. '{name} = ...'")
-    raise FindSyntaxError(f"unknown node or edge operand '{name}'")
+    raise FindSyntaxError(f"unknown node or edge operand '{name}' ({_unknown_operand(name)})")
 
 
-def _condition(expression: str, conjunctive: bool) -> Condition:
+def _condition(expression: str, conjunctive: bool, typed: str) -> Condition:
+    """One condition: ``expression`` as prepared for parsing (``_mnemonics``), ``typed`` as the user
+    wrote it, which is what messages quote."""
+    split = _SPLIT_OP.match(expression)
+    if split is not None:  # e.g. "app ! = reviews": not "!=" but an operand "app !"
+        op = split.group("op")
+        raise FindSyntaxError(f"'{op} =' is not an operator: write '{op}=' without the space in '{typed}'")
     m = _OP_RE.match(expression)
     if m is not None:
         field, op = m.group("field"), _normalise_op(m.group("op"))
-        return _comparison(expression, field, op, m.group("value").strip(), conjunctive)
+        return _comparison(typed, field, op, m.group("value").strip(), conjunctive)
+    twice = _TWICE.match(expression)
+    if twice is not None:  # e.g. "not not healthy", "!!idle"
+        rest = twice.group("rest")
+        raise FindSyntaxError(f"'{typed}' negates twice: write '{rest}' or 'not {rest}'")
     if _UNARY_RE.match(expression):
-        return _unary(expression)
+        return _unary(expression, typed)
     if re.match(r"^(?:!|not\s)\s*label:\S+\s*(?:[=<>]|!=)", expression, re.IGNORECASE):
         raise FindSyntaxError("a leading '!' only tests that a label exists: write 'label:region != east'")
     if re.match(r"^(?:!|not\s)", expression, re.IGNORECASE):
         raise FindSyntaxError(f"a leading '!' or 'not' only goes with a single word (like !idle); "
-                              f"use '!=' or 'not contains' in '{expression}'")
-    if re.search(r"[=<>]", expression):
-        raise FindSyntaxError(f"'{expression}' is missing an operand before its operator")
-    raise FindSyntaxError(f"no valid operator in '{expression}' (expected e.g. app = reviews, rt > 500, "
+                              f"use '!=' or 'not contains' in '{typed}'")
+    if re.match(r"^[=<>*^$]", expression):  # "= 3"; not "app !> 3", whose operand is there
+        raise FindSyntaxError(f"'{typed}' is missing an operand before its operator")
+    raise FindSyntaxError(f"no valid operator in '{typed}' (expected e.g. app = reviews, rt > 500, "
                           "or a single word like idle)")
 
 
@@ -550,20 +581,27 @@ def _mnemonics(text: str) -> str:
 def compile_expression(text: str) -> Matcher:
     """Parse a Find/Hide expression. Empty text gives a matcher that selects nothing. Raises
     ``FindSyntaxError`` with a plain message for anything it cannot understand."""
-    prepared = _mnemonics(" ".join(str(text).split()))
+    typed = " ".join(str(text).split())
+    prepared = _mnemonics(typed)
     if not prepared:
         return Matcher(text)
     if _DANGLING.match(prepared) or re.search(r"\s(?:and|or)$", prepared, re.IGNORECASE) or \
             prepared.lower() in ("and", "or"):
-        raise FindSyntaxError(f"AND/OR needs a condition on both sides in '{prepared}'")
+        raise FindSyntaxError(f"AND/OR needs a condition on both sides in '{typed}'")
+    clause_texts = [_SPLIT_AND.split(c) for c in _SPLIT_OR.split(prepared)]
+    # each condition as the user wrote it, for the messages (the whole text when the rewriting moved
+    # a boundary, as "x is and y" would)
+    as_typed = [_SPLIT_AND.split(c) for c in _SPLIT_OR.split(typed)]
+    if [len(c) for c in as_typed] != [len(c) for c in clause_texts]:
+        as_typed = [[typed] * len(c) for c in clause_texts]
     clauses: list[tuple[Condition, ...]] = []
-    for clause_text in _SPLIT_OR.split(prepared):
-        expressions = _SPLIT_AND.split(clause_text)
+    for expressions, typed_expressions in zip(clause_texts, as_typed, strict=True):
         if any(not e.strip() or re.search(r"(?:^|\s)(?:and|or)$|^(?:and|or)(?:\s|$)", e.strip(), re.IGNORECASE)
                for e in expressions):
-            raise FindSyntaxError(f"AND/OR needs a condition on both sides in '{prepared}'")
+            raise FindSyntaxError(f"AND/OR needs a condition on both sides in '{typed}'")
         conjunctive = len(expressions) > 1
-        conditions = [_condition(e.strip(), conjunctive) for e in expressions]
+        conditions = [_condition(e.strip(), conjunctive, t.strip())
+                      for e, t in zip(expressions, typed_expressions, strict=True)]
         targets = {c.target for c in conditions}
         if len(targets) > 1:
             node_c = next(c for c in conditions if c.target == "node")
