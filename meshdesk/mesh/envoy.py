@@ -1,0 +1,539 @@
+"""An Envoy proxy's configuration, as its admin ``/config_dump`` reports it, in rows people read.
+
+The same facts Kiali's workload "Envoy" tab shows, for one pod's sidecar, gateway or waypoint:
+
+- **clusters**: Istio names each ``direction|port|subset|host`` (``outbound|9080|v2|reviews.shop.svc.
+  cluster.local``); a row gives the service host (and, for a Kubernetes service, its name and
+  namespace), port, subset, direction, discovery type and the DestinationRule that made it (Istio
+  writes the rule's path in the cluster's ``filter_metadata.istio.config``);
+- **listeners**: one row per filter chain: address, port, what the chain matches (SNI, transport,
+  application protocols, destination addresses and port) and where it sends (a route configuration,
+  a cluster, an inline route);
+- **routes**: one row per route of each virtual host: route configuration name, the host's shortest
+  domain, the match (prefix, path, regex) and the VirtualService behind it (its metadata), with a
+  virtual host that has no route shown as a "404";
+- **bootstrap**: who the proxy is (node id, Istio and Envoy versions, mesh, cluster, pod,
+  namespace, labels, admin and xDS addresses).
+
+``parse_config_dump`` never raises: an entry of the wrong shape is skipped and counted in
+``EnvoyConfig.skipped`` by section. ``redact_secrets`` removes private keys and other secret
+material from a dump (Envoy's ``SecretsConfigDump`` and any inline TLS key) before it is kept or
+shown. Linear in the size of the dump: thousands of clusters parse in milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+CLUSTERS_DUMP = "type.googleapis.com/envoy.admin.v3.ClustersConfigDump"
+LISTENERS_DUMP = "type.googleapis.com/envoy.admin.v3.ListenersConfigDump"
+ROUTES_DUMP = "type.googleapis.com/envoy.admin.v3.RoutesConfigDump"
+BOOTSTRAP_DUMP = "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump"
+SECRETS_DUMP = "type.googleapis.com/envoy.admin.v3.SecretsConfigDump"
+
+KUBERNETES_DOMAIN = "svc.cluster.local"  # Istio's default trust/identity domain for service hosts
+HTTP_CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager"
+TCP_PROXY = "envoy.filters.network.tcp_proxy"
+PASSTHROUGH = "PassthroughCluster"
+REDACTED = "[redacted by meshdesk]"
+
+# the field names that hold secret material wherever they appear in a dump: a TLS private key (Envoy
+# blanks it itself, but a build or a static bootstrap may not), a key file's password, session ticket
+# keys, HMAC secrets, generic secrets (OAuth client secrets), PKCS#12 bundles (they carry the key)
+SECRET_FIELDS = frozenset({"private_key", "password", "session_ticket_keys", "hmac_secret", "generic_secret",
+                           "pkcs12", "private_key_provider", "client_secret"})
+
+# application protocols a filter chain matches, as Istio writes them, in words (Kiali's labels)
+_APP_PROTOCOLS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("http/1.0", "http/1.1", "h2c", "istio-http/1.0", "istio-http/1.1", "istio-h2"), "App: HTTP TLS"),
+    (("istio", "istio-http/1.0", "istio-http/1.1", "istio-h2"), "App: Istio HTTP Plain"),
+    (("istio-peer-exchange", "istio"), "App: TCP TLS"),
+    (("http/1.0", "http/1.1", "h2c"), "App: HTTP"),
+)
+
+# /apis/networking.istio.io/<version>/namespaces/<ns>/<kind>/<name>
+_CONFIG_PATH = re.compile(r"^/apis/networking\.istio\.io/[^/]+/namespaces/([^/]+)/([^/]+)/([^/]+)$")
+
+
+@dataclass(frozen=True)
+class EnvoyCluster:
+    name: str  # as Envoy names it ("outbound|9080|v1|reviews.shop.svc.cluster.local", "BlackHoleCluster")
+    host: str  # the service host ("reviews.shop.svc.cluster.local"); the name itself when not Istio's form
+    service: str  # "reviews" for a Kubernetes service host, else the host
+    namespace: str  # "shop" for a Kubernetes service host, else ""
+    port: int  # 0 when the name carries none
+    subset: str
+    direction: str  # "outbound", "inbound", "inbound-vip", ... ("" for a cluster not named by Istio)
+    type: str  # discovery type: EDS, STATIC, STRICT_DNS, ORIGINAL_DST, ... or a custom cluster type's name
+    destination_rule: str  # "namespace/name" of the DestinationRule that shaped it, "" when none
+    static: bool = False  # from the bootstrap (static_clusters) rather than from istiod
+
+
+@dataclass(frozen=True)
+class EnvoyListener:
+    name: str
+    address: str
+    port: int
+    match: str  # "ALL" when the chain matches everything
+    destination: str
+
+
+@dataclass(frozen=True)
+class EnvoyRoute:
+    name: str  # the route configuration's name ("9080", "http.8080", "inbound|9080||")
+    domains: str  # the virtual host's shortest name-like domain
+    all_domains: tuple[str, ...]
+    match: str
+    virtual_service: str  # "namespace/name", "404" for a virtual host without routes, "" when none
+    destination: str = ""  # the cluster, or the weighted clusters, the route sends to
+
+
+@dataclass(frozen=True)
+class BootstrapFact:
+    name: str
+    value: str
+
+
+@dataclass
+class EnvoyConfig:
+    clusters: list[EnvoyCluster] = field(default_factory=list)
+    listeners: list[EnvoyListener] = field(default_factory=list)
+    routes: list[EnvoyRoute] = field(default_factory=list)
+    bootstrap: list[BootstrapFact] = field(default_factory=list)
+    # entries of the wrong shape left out, by section ("clusters", "listeners", "routes", "bootstrap",
+    # "configs"): a dump from another Envoy version must show what it can, and say what it could not
+    skipped: dict[str, int] = field(default_factory=dict)
+    # sections the dump does not have at all (an Envoy asked with ?resource=, or not an Envoy)
+    missing: list[str] = field(default_factory=list)
+
+    def skip(self, section: str, n: int = 1) -> None:
+        self.skipped[section] = self.skipped.get(section, 0) + n
+
+    def summary(self) -> str:
+        """"412 clusters, 38 listeners, 96 routes" and what was skipped or missing, in words."""
+        text = (f"{len(self.clusters)} clusters, {len(self.listeners)} listeners, "
+                f"{len(self.routes)} routes")
+        if self.skipped:
+            text += "; skipped as unreadable: " + ", ".join(f"{n} {what}" for what, n in sorted(self.skipped.items()))
+        if self.missing:
+            text += "; not in the dump: " + ", ".join(self.missing)
+        return text
+
+
+# -- small helpers --------------------------------------------------------------------------------
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return 0
+
+
+def split_host(host: str, domain: str = KUBERNETES_DOMAIN) -> tuple[str, str]:
+    """(service, namespace) of a Kubernetes service host ``name.namespace.svc.cluster.local``; (host, "")
+    for any other host (a ServiceEntry's, an IP, a wildcard), as Kiali tells them apart."""
+    parts = host.split(".")
+    if len(parts) > 2 and ".".join(parts[2:]) == domain:
+        return parts[0], parts[1]
+    return host, ""
+
+
+def config_reference(metadata: Any) -> str:
+    """"namespace/name" of the Istio object whose path Istio wrote in ``filter_metadata.istio.config``."""
+    path = _s(_d(_d(_d(metadata).get("filter_metadata")).get("istio")).get("config"))
+    m = _CONFIG_PATH.match(path)
+    return f"{m.group(1)}/{m.group(3)}" if m else ""
+
+
+def configs_by_type(dump: Any) -> dict[str, dict[str, Any]]:
+    """The dump's ``configs`` sections by their ``@type``."""
+    out: dict[str, dict[str, Any]] = {}
+    for conf in _l(_d(dump).get("configs")):
+        kind = _s(_d(conf).get("@type"))
+        if kind and kind not in out:
+            out[kind] = conf
+    return out
+
+
+# -- clusters -----------------------------------------------------------------------------------------
+
+def _cluster_row(cluster: dict[str, Any], static: bool) -> EnvoyCluster | None:
+    name = _s(cluster.get("name"))
+    if not name:
+        return None
+    kind = _s(cluster.get("type"))
+    if not kind:
+        custom = _d(cluster.get("cluster_type"))
+        # proto3 JSON leaves the default out: no type means STATIC (a custom type names itself)
+        kind = _s(custom.get("name")) or ("" if custom else "STATIC")
+    parts = name.split("|")
+    if len(parts) > 3:
+        host = parts[3]
+        service, namespace = split_host(host)
+        return EnvoyCluster(name, host, service, namespace, _int(parts[1].rstrip("_")), parts[2],
+                            parts[0].rstrip("_"), kind, config_reference(cluster.get("metadata")), static)
+    return EnvoyCluster(name, name, name, "", 0, "", "", kind, "", static)
+
+
+def parse_clusters(section: dict[str, Any], out: EnvoyConfig) -> None:
+    for key, static in (("dynamic_active_clusters", False), ("static_clusters", True)):
+        entries = section.get(key)
+        if entries is not None and not isinstance(entries, list):
+            out.skip("clusters")
+            continue
+        for entry in _l(entries):
+            row = _cluster_row(_d(_d(entry).get("cluster")), static)
+            if row is None:
+                out.skip("clusters")
+            else:
+                out.clusters.append(row)
+
+
+# -- routes -------------------------------------------------------------------------------------------
+
+def match_summary(match: Any) -> str:
+    """A route's match in a few characters: ``/api*`` (prefix), ``/productpage`` (path), ``regex …``.
+    Headers and query parameters are left out, as Kiali leaves them out."""
+    m = _d(match)
+    conds = []
+    if _s(m.get("prefix")):
+        conds.append(f"{m['prefix']}*")
+    if _s(m.get("path_separated_prefix")):
+        conds.append(f"{m['path_separated_prefix']}/*")
+    if _s(m.get("path")):
+        conds.append(str(m["path"]))
+    regex = m.get("safe_regex")
+    if regex is not None:
+        conds.append(f"regex {_s(_d(regex).get('regex')) or regex}")
+    return " ".join(conds)
+
+
+def _best_domain(domains: list[str]) -> str:
+    """The shortest domain that is a name (not an IP address), as Kiali picks it; the only one when one."""
+    if not domains:
+        return ""
+    best = domains[0]
+    for d in domains:
+        if d and not ("1" <= d[0] <= "9") and len(d) < len(best):
+            best = d
+    return best
+
+
+def _route_destination(action: dict[str, Any]) -> str:
+    cluster = _s(action.get("cluster"))
+    if cluster:
+        return cluster
+    weighted = _l(_d(action.get("weighted_clusters")).get("clusters"))
+    parts = []
+    for w in weighted:
+        wd = _d(w)
+        if _s(wd.get("name")):
+            weight = wd.get("weight")
+            parts.append(f"{wd['name']} ({weight})" if weight is not None else str(wd["name"]))
+    if parts:
+        return ", ".join(parts)
+    header = _s(action.get("cluster_header"))
+    return f"cluster named by header {header}" if header else ""
+
+
+def parse_route_config(config: dict[str, Any], out: EnvoyConfig) -> None:
+    name = _s(config.get("name"))
+    for vh in _l(config.get("virtual_hosts")):
+        vhd = _d(vh)
+        if not vhd:
+            out.skip("routes")
+            continue
+        all_domains = tuple(d for d in _l(vhd.get("domains")) if isinstance(d, str))
+        best = _best_domain(list(all_domains))
+        routes = _l(vhd.get("routes"))
+        for r in routes:
+            rd = _d(r)
+            if not rd:
+                out.skip("routes")
+                continue
+            action = rd.get("route")
+            if not isinstance(action, dict):
+                continue  # a redirect or a direct answer: nothing routed (Kiali leaves them out too)
+            if action.get("cluster") == PASSTHROUGH:
+                continue
+            out.routes.append(EnvoyRoute(name, best, all_domains, match_summary(rd.get("match")),
+                                         config_reference(rd.get("metadata")), _route_destination(action)))
+        if not routes:
+            out.routes.append(EnvoyRoute(name, best, all_domains, "/*", "404"))
+
+
+def parse_routes(section: dict[str, Any], out: EnvoyConfig) -> None:
+    for key in ("dynamic_route_configs", "static_route_configs"):
+        for entry in _l(section.get(key)):
+            config = _d(_d(entry).get("route_config"))
+            if not config:
+                out.skip("routes")
+                continue
+            parse_route_config(config, out)
+
+
+# -- listeners ----------------------------------------------------------------------------------------
+
+def _cluster_words(cluster: str) -> str:
+    # Istio's own clusters (PassthroughCluster, BlackHoleCluster, InboundPassthroughCluster...) say
+    # what they are; a service's cluster is named as one
+    return cluster if "Cluster" in cluster else f"Cluster: {cluster}"
+
+
+def _match_all_cluster(route_config: dict[str, Any]) -> str:
+    vhs = _l(route_config.get("virtual_hosts"))
+    if len(vhs) != 1:
+        return ""
+    vh = _d(vhs[0])
+    if _l(vh.get("domains")) != ["*"] or len(_l(vh.get("routes"))) != 1:
+        return ""
+    route = _d(_l(vh.get("routes"))[0])
+    prefix = _d(route.get("match")).get("prefix")
+    if prefix is not None and prefix != "/":
+        return ""
+    cluster = _s(_d(route.get("route")).get("cluster"))
+    return _cluster_words(cluster) if cluster else ""
+
+
+def _listener_destination(filters: list[Any]) -> str:
+    if not filters:
+        return ""
+    for f in filters:
+        fd = _d(f)
+        typed = _d(fd.get("typed_config"))
+        name = _s(fd.get("name"))
+        kind = _s(typed.get("@type"))
+        if name == HTTP_CONNECTION_MANAGER or kind.endswith(".HttpConnectionManager"):
+            inline = typed.get("route_config")
+            if isinstance(inline, dict):
+                cluster = _match_all_cluster(inline)
+                if cluster:
+                    return cluster
+                hosts = []
+                for vh in _l(inline.get("virtual_hosts")):
+                    vhd = _d(vh)
+                    domains = [d for d in _l(vhd.get("domains")) if isinstance(d, str)]
+                    described = "" if domains == ["*"] else "/".join(domains)
+                    routes = ", ".join(match_summary(_d(r).get("match")) for r in _l(vhd.get("routes")))
+                    hosts.append(f"{described} {routes}".strip())
+                return "Inline Route: " + "; ".join(hosts)
+            rds = _s(_d(typed.get("rds")).get("route_config_name"))
+            return f"Route: {rds}" if rds else "HTTP"
+        if name == TCP_PROXY or kind.endswith(".TcpProxy"):
+            cluster = _s(typed.get("cluster"))
+            if not cluster:
+                weighted = [_s(_d(c).get("name")) for c in _l(_d(typed.get("weighted_clusters")).get("clusters"))]
+                cluster = ", ".join(w for w in weighted if w)
+            return _cluster_words(cluster)
+    return "Non-HTTP/Non-TCP"
+
+
+def _chain_match(match: dict[str, Any]) -> str:
+    words = []
+    names = [n for n in _l(match.get("server_names")) if isinstance(n, str)]
+    if names:
+        words.append("SNI: " + ", ".join(names))
+    if _s(match.get("transport_protocol")):
+        words.append(f"Trans: {match['transport_protocol']}")
+    protocols = tuple(p for p in _l(match.get("application_protocols")) if isinstance(p, str))
+    for known, label in _APP_PROTOCOLS:
+        if protocols == known:
+            words.append(label)
+            break
+    port = match.get("destination_port")
+    port_text = f":{_int(port)}" if port is not None else ""
+    ranges = []
+    for p in _l(match.get("prefix_ranges")):
+        pd = _d(p)
+        if _s(pd.get("address_prefix")):
+            ranges.append(f"{pd['address_prefix']}/{_int(pd.get('prefix_len'))}")
+    if ranges:
+        words.append(f"Addr: {', '.join(ranges)}{port_text}")
+    elif port_text:
+        words.append(f"Addr: *{port_text}")
+    return "; ".join(words) or "ALL"
+
+
+def _listener_rows(listener: dict[str, Any], out: EnvoyConfig, name: str = "") -> None:
+    name = _s(listener.get("name")) or name
+    socket = _d(_d(listener.get("address")).get("socket_address"))
+    address = _s(socket.get("address"))
+    if not socket:  # an internal listener (waypoints, ambient): named, not bound to an address
+        internal = _d(_d(listener.get("address")).get("envoy_internal_address"))
+        address = _s(internal.get("server_listener_name")) or ("internal" if "internal_listener" in listener else "")
+    port = _int(socket.get("port_value"))
+    chains = list(_l(listener.get("filter_chains")))
+    default = listener.get("default_filter_chain")
+    if isinstance(default, dict):
+        chains.append(default)
+    if not chains:
+        out.listeners.append(EnvoyListener(name, address, port, "ALL", ""))
+        return
+    for chain in chains:
+        cd = _d(chain)
+        if not cd:
+            out.skip("listeners")
+            continue
+        out.listeners.append(EnvoyListener(name, address, port, _chain_match(_d(cd.get("filter_chain_match"))),
+                                           _listener_destination(_l(cd.get("filters")))))
+
+
+def parse_listeners(section: dict[str, Any], out: EnvoyConfig) -> None:
+    for entry in _l(section.get("dynamic_listeners")):
+        listener = _d(_d(_d(entry).get("active_state")).get("listener"))
+        if not listener:
+            if _d(entry).get("error_state") or _d(entry).get("warming_state") or _d(entry).get("draining_state"):
+                continue  # not serving: no active state to show
+            out.skip("listeners")
+            continue
+        _listener_rows(listener, out, _s(_d(entry).get("name")))
+    for entry in _l(section.get("static_listeners")):
+        listener = _d(_d(entry).get("listener"))
+        if not listener:
+            out.skip("listeners")
+            continue
+        _listener_rows(listener, out)
+
+
+# -- bootstrap ----------------------------------------------------------------------------------------
+
+def _envoy_version(node: dict[str, Any]) -> str:
+    build = _d(node.get("user_agent_build_version"))
+    v = _d(build.get("version"))
+    if v:
+        return f"{_int(v.get('major_number'))}.{_int(v.get('minor_number'))}.{_int(v.get('patch'))}"
+    return _s(node.get("build_version"))
+
+
+def parse_bootstrap(section: dict[str, Any], out: EnvoyConfig) -> None:
+    boot = _d(section.get("bootstrap"))
+    if not boot:
+        out.skip("bootstrap")
+        return
+    node = _d(boot.get("node"))
+    meta = _d(node.get("metadata"))
+    node_id = _s(node.get("id"))
+    facts: list[tuple[str, Any]] = [
+        ("Node ID", node_id),
+        # Istio's node ids are "<type>~<ip>~<pod>.<namespace>~<namespace>.svc.cluster.local"
+        ("Proxy type", node_id.split("~", 1)[0] if "~" in node_id else ""),
+        ("Istio version", meta.get("ISTIO_VERSION")),
+        ("Envoy version", _envoy_version(node)),
+        ("Pod", meta.get("NAME")),
+        ("Namespace", meta.get("NAMESPACE")),
+        ("Workload", meta.get("WORKLOAD_NAME")),
+        ("Service cluster", node.get("cluster")),
+        ("Mesh ID", meta.get("MESH_ID")),
+        ("Cluster ID", meta.get("CLUSTER_ID")),
+        ("Network", meta.get("NETWORK")),
+        ("Revision", _d(meta.get("LABELS")).get("istio.io/rev") or meta.get("ISTIO_REVISION")),
+        ("Service account", meta.get("SERVICE_ACCOUNT")),
+        ("Labels", ", ".join(f"{k}={v}" for k, v in sorted(_d(meta.get("LABELS")).items()))),
+        ("Instance IPs", meta.get("INSTANCE_IPS")),
+        ("Interception mode", meta.get("INTERCEPTION_MODE")),
+        ("Discovery address", _d(meta.get("PROXY_CONFIG")).get("discoveryAddress")),
+    ]
+    admin = _d(_d(_d(boot.get("admin")).get("address")).get("socket_address"))
+    if admin:
+        facts.append(("Admin address", f"{_s(admin.get('address'))}:{_int(admin.get('port_value'))}"))
+    static = _d(boot.get("static_resources"))
+    facts.append(("Static clusters", len(_l(static.get("clusters")))))
+    facts.append(("Static listeners", len(_l(static.get("listeners")))))
+    for name, value in facts:
+        if isinstance(value, bool | int | float) or (isinstance(value, str) and value):
+            out.bootstrap.append(BootstrapFact(name, str(value)))
+
+
+# -- the whole dump -----------------------------------------------------------------------------------
+
+_SECTIONS = ((CLUSTERS_DUMP, "clusters", parse_clusters), (LISTENERS_DUMP, "listeners", parse_listeners),
+             (ROUTES_DUMP, "routes", parse_routes), (BOOTSTRAP_DUMP, "bootstrap", parse_bootstrap))
+
+
+def parse_config_dump(dump: Any) -> EnvoyConfig:
+    """Rows for every section of an Envoy ``/config_dump``. Never raises: a dump that is not one gives
+    empty tables with every section in ``missing``."""
+    out = EnvoyConfig()
+    if not isinstance(_d(dump).get("configs"), list):
+        out.missing = [label for _, label, _ in _SECTIONS]
+        return out
+    unreadable = sum(1 for c in dump["configs"] if not _s(_d(c).get("@type")))
+    if unreadable:
+        out.skip("configs", unreadable)
+    sections = configs_by_type(dump)
+    for kind, label, parse in _SECTIONS:
+        section = sections.get(kind)
+        if section is None:
+            out.missing.append(label)
+            continue
+        try:
+            parse(section, out)
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError):  # a shape not foreseen
+            out.skip(label)
+    return out
+
+
+def redact_secrets(dump: Any) -> tuple[Any, int]:
+    """A copy of ``dump`` with secret material replaced by a marker, and how many values were replaced.
+
+    The secrets section keeps each secret's name, version and certificate chain (public), never its
+    private key; anywhere else in the dump (a static cluster's inline TLS context, a bootstrap's
+    SDS config) a field named in ``SECRET_FIELDS`` is replaced whole. Parts of the dump without such
+    fields are shared with the original, not copied."""
+    count = 0
+
+    def walk(value: Any, depth: int) -> Any:
+        nonlocal count
+        if depth > 200:  # a dump is never this deep; stop rather than recurse without end
+            count += 1
+            return REDACTED
+        if isinstance(value, dict):
+            changed: dict[str, Any] | None = None
+            for k, v in value.items():
+                if k in SECRET_FIELDS:
+                    new: Any = REDACTED
+                    count += 1
+                elif isinstance(v, dict | list):
+                    new = walk(v, depth + 1)
+                else:
+                    continue
+                if new is not v:
+                    if changed is None:
+                        changed = dict(value)
+                    changed[k] = new
+            return value if changed is None else changed
+        if isinstance(value, list):
+            items = [walk(v, depth + 1) if isinstance(v, dict | list) else v for v in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        return value
+
+    return walk(dump, 0), count
+
+
+def filter_rows(rows: Iterable[Any], text: str, columns: Iterable[str]) -> list[Any]:
+    """The rows with ``text`` (case-insensitive) in any of ``columns``; all rows for an empty text."""
+    needle = text.strip().lower()
+    cols = tuple(columns)
+    if not needle:
+        return list(rows)
+    return [r for r in rows if any(needle in str(getattr(r, c)).lower() for c in cols)]

@@ -1,0 +1,179 @@
+"""The Envoy config dump parser (``meshdesk.mesh.envoy``) on synthetic dumps: clusters, listeners,
+routes and bootstrap as Kiali's Envoy tab reads them, odd and broken input, secrets, and size."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from meshdesk.mesh.envoy import (
+    EnvoyCluster,
+    EnvoyListener,
+    EnvoyRoute,
+    filter_rows,
+    parse_config_dump,
+    redact_secrets,
+    split_host,
+)
+from tests.envoy_samples import CERT_B64, PRIVATE_KEY_B64, cluster, sidecar_dump
+
+
+def test_clusters_are_split_into_service_port_subset_direction_type_and_rule() -> None:
+    cfg = parse_config_dump(sidecar_dump())
+    by_name = {c.name: c for c in cfg.clusters}
+    assert by_name["outbound|9080|v2|reviews.shop.svc.cluster.local"] == EnvoyCluster(
+        "outbound|9080|v2|reviews.shop.svc.cluster.local", "reviews.shop.svc.cluster.local", "reviews", "shop",
+        9080, "v2", "outbound", "EDS", "shop/reviews")
+    external = by_name["outbound|443||api.payments.example.com"]
+    assert (external.service, external.namespace, external.type, external.destination_rule) == \
+        ("api.payments.example.com", "", "STRICT_DNS", "")
+    inbound = by_name["inbound|9080||"]
+    assert (inbound.direction, inbound.port, inbound.host, inbound.type) == ("inbound", 9080, "", "ORIGINAL_DST")
+    # Istio's own clusters keep their name; no type in the JSON is Envoy's default, STATIC
+    assert (by_name["BlackHoleCluster"].direction, by_name["BlackHoleCluster"].type) == ("", "STATIC")
+    assert by_name["agent"].static and not by_name["BlackHoleCluster"].static
+    # dynamic first, then the bootstrap's, in the dump's order
+    assert [c.name for c in cfg.clusters][-2:] == ["agent", "prometheus_stats"]
+    assert len(cfg.clusters) == 10
+
+
+def test_listeners_one_row_per_filter_chain_with_match_and_destination() -> None:
+    cfg = parse_config_dump(sidecar_dump())
+    rows = [(r.name, r.address, r.port, r.match, r.destination) for r in cfg.listeners]
+    assert rows == [
+        ("0.0.0.0_9080", "0.0.0.0", 9080, "ALL", "Route: 9080"),
+        ("0.0.0.0_9080", "0.0.0.0", 9080, "ALL", "PassthroughCluster"),  # the default chain
+        ("10.96.4.7_27017", "10.96.4.7", 27017, "ALL", "Cluster: outbound|27017||mongodb.shop.svc.cluster.local"),
+        ("virtualInbound", "0.0.0.0", 15006, "Trans: tls; App: TCP TLS; Addr: *:9080", "Cluster: inbound|9080||"),
+        ("virtualInbound", "0.0.0.0", 15006,
+         "SNI: outbound_.9080_._.productpage; Addr: 10.244.1.5/32:9080", "Cluster: inbound|9080||"),
+    ]
+    assert cfg.skipped == {"listeners": 1}  # the listener with neither state nor listener
+
+
+def test_routes_with_their_virtual_service_and_the_404_of_an_empty_host() -> None:
+    cfg = parse_config_dump(sidecar_dump())
+    rows = [(r.name, r.domains, r.match, r.virtual_service) for r in cfg.routes]
+    assert rows == [
+        ("9080", "reviews", "/api*", "shop/reviews"),
+        ("9080", "reviews", "/health", "shop/reviews"),
+        # the redirect and the passthrough route are not routes to a service (Kiali leaves them out)
+        ("9080", "empty.example.com", "/*", "404"),
+        ("static-health", "*", "regex /healthz/.*", ""),
+    ]
+    weighted = cfg.routes[0]
+    assert weighted.destination == ("outbound|9080|v1|reviews.shop.svc.cluster.local (80), "
+                                    "outbound|9080|v2|reviews.shop.svc.cluster.local (20)")
+    assert "10.96.1.9" in weighted.all_domains
+
+
+def test_bootstrap_says_who_the_proxy_is() -> None:
+    facts = {f.name: f.value for f in parse_config_dump(sidecar_dump()).bootstrap}
+    assert facts["Proxy type"] == "sidecar"
+    assert facts["Istio version"] == "1.24.2" and facts["Envoy version"] == "1.32.3"
+    assert facts["Pod"] == "productpage-v1-7d9f-abcde" and facts["Namespace"] == "shop"
+    assert facts["Labels"] == "app=productpage, version=v1"
+    assert facts["Admin address"] == "127.0.0.1:15000"
+    assert facts["Discovery address"] == "istiod.istio-system.svc:15012"
+    assert facts["Static clusters"] == "2"
+    assert "Network" not in facts  # not in the dump: not shown empty
+
+
+def test_secrets_lose_their_private_keys_and_keep_the_rest() -> None:
+    dump = sidecar_dump()
+    original = json.dumps(dump)
+    clean, count = redact_secrets(dump)
+    text = json.dumps(clean)
+    assert PRIVATE_KEY_B64 not in text and "PRIVATE KEY" not in text
+    assert count == 1
+    assert CERT_B64 in text  # the certificate chain and root CA are public and stay
+    assert json.dumps(dump) == original, "the dump handed in is left as it was"
+    # parts without secrets are shared, not copied (a dump may be tens of megabytes)
+    assert clean["configs"][1] is dump["configs"][1]
+    # anywhere else in the dump: a static cluster's inline TLS key, a password
+    inline = {"configs": [{"@type": "x", "static_clusters": [{"transport_socket": {"typed_config": {
+        "common_tls_context": {"tls_certificates": [{"private_key": {"inline_string": "KEY"},
+                                                    "password": {"inline_string": "pw"}}]}}}}]}]}
+    clean, count = redact_secrets(inline)
+    assert count == 2 and "KEY" not in json.dumps(clean) and '"pw"' not in json.dumps(clean)
+
+
+@pytest.mark.parametrize("junk", [None, 3, "text", [], {}, {"configs": None}, {"configs": "x"},
+                                  {"configs": [None, 1, "x", {"@type": 5}]}])
+def test_anything_that_is_not_a_dump_gives_empty_tables(junk: Any) -> None:
+    cfg = parse_config_dump(junk)
+    assert (cfg.clusters, cfg.listeners, cfg.routes, cfg.bootstrap) == ([], [], [], [])
+    assert cfg.missing == ["clusters", "listeners", "routes", "bootstrap"]
+    assert redact_secrets(junk) == (junk, 0)
+
+
+def test_odd_entries_are_skipped_and_counted_the_rest_shown() -> None:
+    dump = sidecar_dump()
+    clusters = dump["configs"][1]
+    clusters["dynamic_active_clusters"] += [None, {"cluster": "x"}, {"cluster": {"name": 7}},
+                                            cluster("outbound|notaport|v1|a.b.svc.cluster.local")]
+    clusters["static_clusters"] = "not a list"
+    routes = dump["configs"][4]["dynamic_route_configs"]
+    routes += [None, {"route_config": {"name": "r", "virtual_hosts": [None, {"domains": "*", "routes": [5]}]}}]
+    listeners = dump["configs"][2]["dynamic_listeners"]
+    listeners.append({"name": "l", "active_state": {"listener": {"address": {"socket_address": {"port_value": "x"}},
+                                                                 "filter_chains": [None, {"filters": "x"}]}}})
+    listeners.append({"name": "warming", "warming_state": {"listener": {}}})  # not serving yet: not a fault
+    dump["configs"][0]["bootstrap"] = []
+    dump["configs"].append({"no type": True})
+    cfg = parse_config_dump(dump)
+    assert cfg.skipped == {"clusters": 4, "routes": 3, "listeners": 2, "bootstrap": 1, "configs": 1}
+    odd = next(c for c in cfg.clusters if c.host == "a.b.svc.cluster.local")
+    assert odd.port == 0 and odd.subset == "v1"
+    assert ("l", "", 0, "ALL", "") in [(r.name, r.address, r.port, r.match, r.destination) for r in cfg.listeners]
+    assert len([c for c in cfg.clusters if c.host.startswith("reviews")]) == 3
+    assert "skipped as unreadable: 1 bootstrap, 4 clusters, 1 configs, 2 listeners, 3 routes" in cfg.summary()
+
+
+def test_a_dump_with_sections_missing_says_which() -> None:
+    dump = sidecar_dump()
+    dump["configs"] = [c for c in dump["configs"] if not c["@type"].endswith(("RoutesConfigDump", "ListenersConfigDump"))]
+    cfg = parse_config_dump(dump)
+    assert cfg.missing == ["listeners", "routes"] and cfg.clusters
+    assert cfg.summary().endswith("not in the dump: listeners, routes")
+
+
+def test_thousands_of_clusters_are_read_in_one_pass() -> None:
+    """A big mesh's sidecar (every service of every namespace): every cluster becomes a row, and
+    redaction does not copy what it need not."""
+    dump = sidecar_dump(extra_clusters=20_000)
+    cfg = parse_config_dump(dump)
+    assert len(cfg.clusters) == 20_010
+    assert cfg.clusters[-3] == EnvoyCluster("outbound|80||svc19999.load.svc.cluster.local",
+                                            "svc19999.load.svc.cluster.local", "svc19999", "load", 80, "", "outbound",
+                                            "EDS", "")
+    clean, _ = redact_secrets(dump)
+    assert clean["configs"][1] is dump["configs"][1]
+
+
+def test_filter_matches_any_column_case_insensitively() -> None:
+    cfg = parse_config_dump(sidecar_dump())
+    cols = ("host", "port", "subset", "direction", "type", "destination_rule")
+    assert {c.subset for c in filter_rows(cfg.clusters, "V2", cols)} == {"v2"}
+    assert len(filter_rows(cfg.clusters, "27017", cols)) == 1
+    assert filter_rows(cfg.clusters, "  ", cols) == cfg.clusters
+    assert [r.match for r in filter_rows(cfg.routes, "404", ("virtual_service",))] == ["/*"]
+    assert all(isinstance(r, EnvoyListener) for r in filter_rows(cfg.listeners, "inbound", ("destination",)))
+    assert all(isinstance(r, EnvoyRoute) for r in cfg.routes)
+
+
+def test_hosts_split_only_in_the_kubernetes_domain() -> None:
+    assert split_host("reviews.shop.svc.cluster.local") == ("reviews", "shop")
+    assert split_host("reviews.shop") == ("reviews.shop", "")
+    assert split_host("api.example.com") == ("api.example.com", "")
+    assert split_host("") == ("", "")
+
+
+def test_parsing_does_not_change_the_dump() -> None:
+    dump = sidecar_dump()
+    before = copy.deepcopy(dump)
+    parse_config_dump(dump)
+    assert dump == before
