@@ -8,7 +8,7 @@ keeps objects in memory. It serves discovery (``/api``, ``/apis``, group and res
 apps, batch and RBAC kinds, any CRD loaded from a manifest (under every version the CRD marks
 ``served``; ``load_crds`` drops the OpenAPI schemas, ``add_crd`` keeps them), self-subject access
 reviews, the service and pod proxies (forwarded to a registered upstream URL, e.g. a real Prometheus
-or a stand-in for istiod's debug endpoint), and a pod port-forward over WebSocket (``v4.channel.k8s.io``) to a registered local TCP port. No watches.
+or a stand-in for istiod's debug endpoint, or an Envoy admin's ``/config_dump``: ``serve_envoy_admin``), and a pod port-forward over WebSocket (``v4.channel.k8s.io``) to a registered local TCP port. No watches.
 
 Faults are injected by tests: ``require_token``, ``require_client_cert``, ``forbid``, ``fail``,
 ``slow``, ``clear_faults``; ``calls`` records every request as ``(method, path)`` so tests and
@@ -374,6 +374,7 @@ class KubeEmulator:
         self._proxies: dict[tuple[str, str, str], str] = {}
         self._pod_proxies: dict[tuple[str, str, str], str] = {}
         self._port_forwards: dict[tuple[str, str, int], int] = {}
+        self._envoy_admins: list[http.server.ThreadingHTTPServer] = []  # see serve_envoy_admin
         self._pod_logs: dict[tuple[str, str, str], list[tuple[float, str]]] = {}  # see add_pod_log
         self._stop_event = threading.Event()
         self.calls: list[tuple[str, str]] = []
@@ -452,6 +453,10 @@ class KubeEmulator:
 
     def stop(self) -> None:
         self._stop_event.set()
+        for admin in self._envoy_admins:
+            admin.shutdown()
+            admin.server_close()
+        self._envoy_admins.clear()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -564,6 +569,37 @@ class KubeEmulator:
     def port_forward_pod(self, namespace: str, pod: str, port: int, local_port: int) -> None:
         """Relay a port-forward to ``pod``:``port`` to the TCP port 127.0.0.1:``local_port``."""
         self._port_forwards[(namespace, pod, int(port))] = int(local_port)
+
+    def serve_envoy_admin(self, namespace: str, pod: str, dump: Any, *, port: int = 15000) -> list[str]:
+        """An Envoy admin stand-in for ``pod``: ``GET /config_dump`` answers ``dump`` as JSON (bytes as
+        they are), reachable both through the pod proxy (``pods/{pod}:{port}/proxy/config_dump``) and
+        a port-forward to ``port``. Returns the paths it was asked for (a list that grows)."""
+        body = dump if isinstance(dump, bytes) else json.dumps(dump).encode()
+        asked: list[str] = []
+
+        class Admin(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                asked.append(self.path)
+                if self.path.split("?")[0] != "/config_dump":
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Admin)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, args=(0.05,), name="envoy-admin", daemon=True).start()
+        self._envoy_admins.append(server)
+        local = int(server.server_address[1])
+        self.proxy_pod(namespace, pod, port, f"http://127.0.0.1:{local}")
+        self.port_forward_pod(namespace, pod, port, local)
+        return asked
 
     # -- types and objects -----------------------------------------------------------------
     def register_type(self, t: ResourceType) -> None:

@@ -1,0 +1,174 @@
+"""An Envoy proxy's ``/config_dump`` (its admin port, 15000, inside the pod), read through the API server.
+
+``KubeEnvoyAdmin(api_client).config_dump(namespace, pod)`` asks, in order:
+
+1. the API server's pod proxy, ``/api/v1/namespaces/{ns}/pods/{pod}:15000/proxy/config_dump`` (``get``
+   on ``pods/proxy``);
+2. when that is refused (403), or cannot reach the port (502/503: Istio binds Envoy's admin to the
+   pod's localhost, which the API server's proxy cannot reach), a port-forward to the pod's port 15000
+   (``create`` on ``pods/portforward``), as Kiali reads it. Once the proxy was refused, later reads of
+   the same ``KubeEnvoyAdmin`` go straight to the port-forward.
+
+The answer is decoded and its secret material removed (``meshdesk.mesh.envoy.redact_secrets``) before
+it is returned: no private key is kept, shown or logged. Failures are typed: ``PodGone`` (the pod no
+longer exists), ``NoEnvoyAdmin`` (nothing answers on port 15000: no sidecar, or Envoy not started),
+``Forbidden`` naming both rights that would do, ``Timeout``, ``Unreachable``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import logging
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from meshdesk.mesh.envoy import redact_secrets
+from meshdesk.sources.base import Forbidden, NotFound, SourceError, Timeout, Unauthorized, Unreachable
+from meshdesk.sources.errors import one_line, redact, translate
+from meshdesk.sources.inventory import RawApi
+
+log = logging.getLogger(__name__)
+
+ENVOY_ADMIN_PORT = 15000
+CONFIG_DUMP_PATH = "/config_dump"
+MAX_DUMP_BYTES = 256 * 1024 * 1024  # a dump larger than this is not read (a mesh of ~100k clusters)
+RIGHTS = "`get` on `pods/proxy` or `create` on `pods/portforward`"
+
+
+class PodGone(NotFound):
+    """The pod asked about no longer exists (a rollout replaced it)."""
+
+
+class NoEnvoyAdmin(SourceError):
+    """Nothing answers on the pod's Envoy admin port: the pod runs no sidecar, or Envoy is not up."""
+
+    kind = "no-proxy"
+
+
+class EnvoySource(Protocol):
+    def config_dump(self, namespace: str, pod: str) -> dict[str, Any]: ...
+
+
+def _decode(body: bytes, what: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise SourceError(f"{what}: the proxy answered something that is not JSON") from None
+    return _checked(doc, what)
+
+
+def _checked(doc: Any, what: str) -> dict[str, Any]:
+    """The dump without its secret material (before anything keeps it)."""
+    if not isinstance(doc, dict):
+        raise SourceError(f"{what}: the proxy's answer is not a config dump")
+    clean, _ = redact_secrets(doc)
+    out: dict[str, Any] = clean
+    return out
+
+
+def _pod_gone(e: SourceError, namespace: str, pod: str) -> bool:
+    return isinstance(e, NotFound) and f'pods "{pod}" not found' in e.message
+
+
+class KubeEnvoyAdmin:
+    """Reads Envoy admin pages of pods over the official client's connection (its credentials, TLS and
+    proxy settings). Safe to use from one worker thread at a time."""
+
+    def __init__(self, api_client: Any, *, timeout: float = 30.0) -> None:
+        self.api_client = api_client
+        self.timeout = timeout
+        self.use_port_forward = False  # the pod proxy was refused once: go straight to the port-forward
+        self.last_way = ""  # how the last dump was read, in words (for the status line)
+
+    def config_dump(self, namespace: str, pod: str) -> dict[str, Any]:
+        what = f"read the Envoy config of {namespace}/{pod}"
+        refused = ""
+        if not self.use_port_forward:
+            try:
+                doc = self._through_proxy(namespace, pod, what)
+                self.last_way = "API server pod proxy"
+                return _checked(doc, what)
+            except SourceError as e:
+                if _pod_gone(e, namespace, pod):
+                    raise PodGone(f"{what}: the pod no longer exists", hint="pick one of its pods now") from None
+                status = getattr(e, "http_status", None)
+                if not (isinstance(e, Forbidden) or status in (502, 503)):
+                    raise
+                refused = e.message
+                self.use_port_forward = True
+        try:
+            body = self._through_port_forward(namespace, pod, what)
+        except Forbidden:
+            if refused and "not allowed" in refused:
+                raise Forbidden(f"{what}: not allowed to get pods/proxy nor to create pods/portforward "
+                                f"in {namespace}", hint=f"ask a cluster admin for {RIGHTS} in {namespace}") from None
+            raise Forbidden(f"{what}: not allowed to create pods/portforward in {namespace}",
+                            hint=f"ask a cluster admin for {RIGHTS} in {namespace}") from None
+        self.last_way = "port-forward"
+        return _decode(body, what)
+
+    # -- the two ways ---------------------------------------------------------------------------------
+    def _through_proxy(self, namespace: str, pod: str, what: str) -> Any:
+        path = (f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}:{ENVOY_ADMIN_PORT}"
+                f"/proxy{CONFIG_DUMP_PATH}")
+        return RawApi(self.api_client, self.timeout, None).get(path, what=what)
+
+    def _through_port_forward(self, namespace: str, pod: str, what: str) -> bytes:
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.stream import portforward
+
+        core = client.CoreV1Api(self.api_client)
+        try:
+            pf = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
+                             ports=str(ENVOY_ADMIN_PORT), _request_timeout=self.timeout)
+        except ApiException as e:
+            raise self._handshake_error(e, namespace, pod, what) from None
+        except Exception as e:  # noqa: BLE001 - every library failure becomes a typed, secret-free error
+            raise translate(e, what=what) from None
+        try:
+            conn = http.client.HTTPConnection("localhost", ENVOY_ADMIN_PORT, timeout=self.timeout)
+            sock = pf.socket(ENVOY_ADMIN_PORT)
+            sock.settimeout(self.timeout)
+            conn.sock = sock
+            try:
+                conn.request("GET", CONFIG_DUMP_PATH, headers={"Accept": "application/json"})
+                resp = conn.getresponse()
+                body = resp.read(MAX_DUMP_BYTES + 1)
+            except TimeoutError:
+                raise Timeout(f"{what}: the proxy did not answer within {self.timeout:g} s") from None
+            except (http.client.HTTPException, OSError):
+                said = one_line(redact(str(pf.error(ENVOY_ADMIN_PORT) or "")), 300)
+                raise NoEnvoyAdmin(f"{what}: nothing answers on port {ENVOY_ADMIN_PORT} of the pod"
+                                   + (f" ({said})" if said else ""),
+                                   hint="the pod runs no Istio sidecar, or its proxy has not started") from None
+            if len(body) > MAX_DUMP_BYTES:
+                raise SourceError(f"{what}: the config dump is larger than {MAX_DUMP_BYTES // 2**20} MB")
+            if resp.status != 200:
+                raise SourceError(f"{what}: the proxy answered {resp.status} {resp.reason}")
+            return body
+        finally:
+            with contextlib.suppress(Exception):
+                pf.close()
+
+    @staticmethod
+    def _handshake_error(e: Any, namespace: str, pod: str, what: str) -> SourceError:
+        """The port-forward's WebSocket refused: the status is in the reason text ("Handshake status
+        403 Forbidden") with the API's Status object as the body, when the client kept it."""
+        status = int(getattr(e, "status", 0) or 0)
+        reason = str(getattr(e, "reason", "") or "")
+        body = str(getattr(e, "body", "") or "")
+        if status == 403 or "403" in reason:
+            return Forbidden(f"{what}: not allowed to create pods/portforward in {namespace}")
+        if status == 401 or "401" in reason:
+            return Unauthorized("credentials expired or rejected: run your login again, e.g. `kubectl get ns`")
+        if status == 404 or "404" in reason:
+            if f'pods "{pod}" not found' in body or "404" in reason:
+                return PodGone(f"{what}: the pod no longer exists", hint="pick one of its pods now")
+        translated = translate(e, what=what)
+        return translated if isinstance(translated, SourceError) else Unreachable(str(translated))
+
+
+__all__ = ["CONFIG_DUMP_PATH", "ENVOY_ADMIN_PORT", "EnvoySource", "KubeEnvoyAdmin", "NoEnvoyAdmin", "PodGone"]

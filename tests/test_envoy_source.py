@@ -1,0 +1,123 @@
+"""Reading a pod's Envoy ``/config_dump`` over HTTP from the Kubernetes API emulator: the pod proxy,
+the port-forward when the proxy is refused or cannot reach the port, and the typed errors (pod gone,
+no sidecar, forbidden with the rights that would do, timeout). No secret comes back."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from meshdesk.mesh.envoy import parse_config_dump
+from meshdesk.sources.base import Forbidden, Timeout
+from meshdesk.sources.envoy import KubeEnvoyAdmin, NoEnvoyAdmin, PodGone
+from tests.envoy_samples import PRIVATE_KEY_B64, sidecar_dump
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+
+NS, POD = "shop", "productpage-v1-7d9f-abcde"
+
+
+def _pod(emu: KubeEmulator, name: str = POD, sidecar: bool = True) -> None:
+    containers = [{"name": "productpage", "image": "example/productpage:1"}]
+    if sidecar:
+        containers.append({"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.24.2"})
+    emu.add_namespace(NS, {"istio-injection": "enabled"})
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS, "labels": {"app": "x"}},
+             "spec": {"containers": containers}, "status": {"phase": "Running"}})
+
+
+def _port_forwards(emu: KubeEmulator) -> list[str]:
+    return [p for _, p in emu.calls if p.endswith("/portforward")]
+
+
+def test_read_through_the_pod_proxy(kube_emulator: KubeEmulator, caplog: pytest.LogCaptureFixture) -> None:
+    emu = kube_emulator
+    _pod(emu)
+    asked = emu.serve_envoy_admin(NS, POD, sidecar_dump())
+    caplog.set_level(logging.DEBUG)
+    admin = KubeEnvoyAdmin(emu.api_client(), timeout=10)
+    dump = admin.config_dump(NS, POD)
+    assert asked == ["/config_dump"]
+    assert admin.last_way == "API server pod proxy" and not _port_forwards(emu)
+    assert any(p == f"/api/v1/namespaces/{NS}/pods/{POD}:15000/proxy/config_dump" for _, p in emu.calls)
+    cfg = parse_config_dump(dump)
+    assert len(cfg.clusters) == 10 and cfg.routes and cfg.listeners and cfg.bootstrap
+    # the private key never leaves the source: not in what it returns, not in a log line
+    assert PRIVATE_KEY_B64 not in json.dumps(dump)
+    assert PRIVATE_KEY_B64 not in caplog.text
+
+
+@pytest.mark.parametrize("refusal", ["forbidden", "unreachable"])
+def test_falls_back_to_a_port_forward(kube_emulator: KubeEmulator, refusal: str) -> None:
+    """Forbidden pod proxy, or one that cannot reach the port (Istio binds Envoy's admin to the pod's
+    localhost): the port-forward reads it, and the next read goes straight there."""
+    emu = kube_emulator
+    _pod(emu)
+    asked = emu.serve_envoy_admin(NS, POD, sidecar_dump())
+    if refusal == "forbidden":
+        emu.forbid(namespace=NS, resource="pods/proxy")
+    else:
+        emu._pod_proxies.clear()  # the API server answers 503 "connection refused"
+    admin = KubeEnvoyAdmin(emu.api_client(), timeout=10)
+    dump = admin.config_dump(NS, POD)
+    assert admin.last_way == "port-forward" and _port_forwards(emu)
+    assert len(parse_config_dump(dump).clusters) == 10
+    assert PRIVATE_KEY_B64 not in json.dumps(dump)
+    emu.calls.clear()
+    admin.config_dump(NS, POD)
+    assert not any("/proxy/" in p for _, p in emu.calls) and len(_port_forwards(emu)) == 1
+    assert asked == ["/config_dump", "/config_dump"]  # each read asked Envoy once
+
+
+def test_both_ways_forbidden_names_the_rights(kube_emulator: KubeEmulator) -> None:
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, sidecar_dump())
+    emu.forbid(namespace=NS, resource="pods/proxy")
+    emu.forbid(namespace=NS, resource="pods/portforward")
+    with pytest.raises(Forbidden) as err:
+        KubeEnvoyAdmin(emu.api_client(), timeout=10).config_dump(NS, POD)
+    text = str(err.value)
+    assert "pods/proxy" in text and "pods/portforward" in text and NS in text
+
+
+def test_a_pod_that_is_gone(kube_emulator: KubeEmulator) -> None:
+    emu = kube_emulator
+    _pod(emu)
+    with pytest.raises(PodGone) as err:
+        KubeEnvoyAdmin(emu.api_client(), timeout=10).config_dump(NS, "productpage-v1-7d9f-gone1")
+    assert "no longer exists" in str(err.value)
+    # the same through the port-forward (the proxy not allowed)
+    emu.forbid(namespace=NS, resource="pods/proxy")
+    with pytest.raises(PodGone):
+        KubeEnvoyAdmin(emu.api_client(), timeout=10).config_dump(NS, "productpage-v1-7d9f-gone1")
+
+
+def test_a_pod_without_a_sidecar(kube_emulator: KubeEmulator) -> None:
+    """Nothing listens on 15000: neither the proxy nor the port-forward reach an Envoy."""
+    emu = kube_emulator
+    _pod(emu, sidecar=False)
+    with pytest.raises(NoEnvoyAdmin) as err:
+        KubeEnvoyAdmin(emu.api_client(), timeout=10).config_dump(NS, POD)
+    assert "nothing answers on port 15000" in str(err.value) and "sidecar" in str(err.value)
+
+
+def test_a_proxy_that_does_not_answer_in_time(kube_emulator: KubeEmulator) -> None:
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, sidecar_dump())
+    emu.slow(3)
+    with pytest.raises(Timeout):
+        KubeEnvoyAdmin(emu.api_client(), timeout=0.5).config_dump(NS, POD)
+
+
+def test_an_answer_that_is_not_a_dump(kube_emulator: KubeEmulator) -> None:
+    from meshdesk.sources.base import SourceError
+
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, b"<html>admin</html>")
+    with pytest.raises(SourceError) as err:
+        KubeEnvoyAdmin(emu.api_client(), timeout=10).config_dump(NS, POD)
+    assert "not JSON" in str(err.value)
