@@ -1,10 +1,12 @@
-"""Which metrics and log source goes with a mesh source (Qt-free, so the UI never asks "what kind
+"""Which metrics, log and Envoy config source goes with a mesh source (Qt-free, so the UI never asks "what kind
 of source is this?" itself).
 
-- the demo cluster: ``DemoMetrics`` (its own simulation sampled at each step) and its synthetic logs;
+- the demo cluster: ``DemoMetrics`` (its own simulation sampled at each step), its synthetic logs and
+  Envoy config dumps;
 - a live cluster (``ClusterSource``): Prometheus range queries over the connection the source finds
-  (connected lazily, under the source's lock, on the worker thread) and pod logs over its API client;
-- a snapshot file or anything else: None (charts and logs say there is no source).
+  (connected lazily, under the source's lock, on the worker thread), pod logs and Envoy config dumps
+  over its API client;
+- a snapshot file or anything else: None (charts, logs and the Envoy view say there is no source).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from meshdesk.mesh.metrics import MetricsResult, MetricsSpec, MetricsTarget
+from meshdesk.sources.envoy import EnvoySource, KubeEnvoyAdmin
 from meshdesk.sources.logs import KubePodLogs, LogSource
 from meshdesk.sources.metrics import MetricsSource, PrometheusMetrics
 
@@ -49,4 +52,15 @@ def log_source_for(source: Any) -> LogSource | None:
     api = getattr(source, "api", None)
     if api is not None:
         return KubePodLogs(api, timeout=float(getattr(source, "timeout", 30.0)))
+    return None
+
+
+def envoy_source_for(source: Any) -> EnvoySource | None:
+    from meshdesk.sources.demo import DemoCluster
+
+    if isinstance(source, DemoCluster):
+        return source
+    api = getattr(source, "api", None)
+    if api is not None:
+        return KubeEnvoyAdmin(api, timeout=float(getattr(source, "timeout", 30.0)))
     return None

@@ -121,6 +121,20 @@ class DemoCluster:
 
         return pod_logs(self, namespace, pod, container, tail_lines, since_seconds, since_time, limit_bytes)
 
+    def config_dump(self, namespace: str, pod: str) -> dict[str, Any]:
+        """A synthetic Envoy ``/config_dump`` of the pod's proxy, made from the demo mesh as it is now
+        (``meshdesk.sources.demo.envoy``)."""
+        from meshdesk.mesh.envoy import redact_secrets
+        from meshdesk.sources.demo.envoy import config_dump
+
+        with self._lock:
+            workloads = copy.deepcopy(self._workloads)
+            services = copy.deepcopy(self._services)
+            objects = copy.deepcopy(list(self._istio.values()))
+        dump, _ = redact_secrets(config_dump(workloads, services, objects, namespace, pod))
+        out: dict[str, Any] = dump
+        return out
+
     # -- traffic switch ------------------------------------------------------------------------------
     def start_traffic(self) -> None:
         with self._lock:
