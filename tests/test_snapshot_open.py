@@ -247,7 +247,7 @@ def test_a_snapshot_that_cannot_be_written_says_where_and_why(qtbot, app_window,
     assert w.graph is not None and w.context == "east"
 
 
-def test_an_offline_snapshot_says_metrics_and_logs_are_not_available(qtbot, app_window, cluster, tmp_path) -> None:
+def test_an_offline_snapshot_says_metrics_logs_and_envoy_are_not_available(qtbot, app_window, cluster, tmp_path) -> None:
     """Offline, the Metrics and Logs docks said "No metrics source" / "No log source" with their
     controls on, and four empty sparklines filled half the Details dock."""
     w = app_window(kubeconfig=cluster, context="east", namespace=["bookinfo"])
@@ -265,7 +265,7 @@ def test_an_offline_snapshot_says_metrics_and_logs_are_not_available(qtbot, app_
     qtbot.waitUntil(lambda: perf.sparkline_area.isVisible(), timeout=5000)  # live: charts under the details
     w.open_snapshot(str(path))
     qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.graph is not None, timeout=10000)
-    for title in ("Metrics", "Logs"):
+    for title in ("Metrics", "Logs", "Envoy"):
         perf.docks[title].show()
     select_productpage()
     qtbot.waitUntil(lambda: perf.logs.pod.count() > 0, timeout=5000)
@@ -279,6 +279,7 @@ def test_an_offline_snapshot_says_metrics_and_logs_are_not_available(qtbot, app_
     assert "No metrics source" not in metrics.notice.text()
     assert logs.status.isVisible() and logs.status.text().startswith(said)
     assert not any(c.isEnabled() for c in (logs.pod, logs.container, logs.tail, logs.follow, logs.reload))
+    assert perf.envoy.status.text().startswith(said) and not perf.envoy.refresh.isEnabled()
     assert not perf.sparkline_area.isVisible(), "no empty sparklines under the details"
     # live again: all of it back
     w.switch_context("east")

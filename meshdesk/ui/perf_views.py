@@ -5,14 +5,14 @@
     ...
     perf.shutdown()                      # from MainWindow.shutdown(), before the poller stops
 
-It adds docks (tabbed at the bottom): Metrics, Lists, Istio config, Logs; and puts the sparklines
+It adds docks (tabbed at the bottom): Metrics, Lists, Istio config, Logs, Envoy; and puts the sparklines
 under the details panel in the details dock (``window.dock``), shown while the selection has metrics
 (a "Charts" dock instead when the window has no details dock). Wiring, all through public signals and attributes:
 
-- ``window.poller.sourceOpened``  -> metrics and log sources (``meshdesk.sources.perf``)
+- ``window.poller.sourceOpened``  -> metrics, log and Envoy config sources (``meshdesk.sources.perf``)
 - ``window.poller.graphReady``    -> lists and config view get the graph and inventory
 - ``window.view.selectionChanged`` -> lists select the rows, metrics/sparklines target the node or
-  edge, logs show the selected workload's pods
+  edge, logs and the Envoy view show the selected workload's pods
 - ``lists.nodesSelected``         -> ``window.view.select`` (the canvas selects the nodes)
 - ``lists.configSelected``        -> ``config.show_object``
 """
@@ -29,8 +29,9 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.validations import validate
-from meshdesk.sources.perf import log_source_for, metrics_source_for
+from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for
 from meshdesk.ui.config_view import ConfigView
+from meshdesk.ui.envoy_view import EnvoyView
 from meshdesk.ui.lists import MeshLists
 from meshdesk.ui.logs_view import LogsView
 from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
@@ -50,15 +51,16 @@ def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, i
 
 
 def offline_reason(source: Any, info: Any) -> str:
-    """Why a source has no metrics or logs to show, when that is its nature: a snapshot file holds the
-    graph's telemetry and the inventory, not time series or pod logs. "" for a live source."""
+    """Why a source has no metrics, logs or proxy config to show, when that is its nature: a snapshot
+    file holds the graph's telemetry and the inventory, not time series, pod logs or a proxy to ask.
+    "" for a live source."""
     if source is None or info is None or getattr(info, "live", True):
         return ""
     taken = getattr(source, "taken", None)
     when = taken() if callable(taken) else ""
     return (f"Not available in an offline snapshot (taken {when})" if when else
             "Not available in an offline snapshot") + \
-        ": a snapshot keeps the graph's traffic and the inventory, not charts or logs."
+        ": a snapshot keeps the graph's traffic and the inventory, not charts, logs or proxy config."
 
 
 class PerformanceViews(QObject):
@@ -71,13 +73,14 @@ class PerformanceViews(QObject):
         self.lists = MeshLists()
         self.config = ConfigView()
         self.logs = LogsView()
+        self.envoy = EnvoyView()
         self.graph: TrafficGraph | None = None
         self.inventory: Inventory | None = None
         self.docks: dict[str, QDockWidget] = {}
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         first: QDockWidget | None = None
         for title, widget in (("Metrics", self.metrics), ("Lists", self.lists), ("Istio config", self.config),
-                              ("Logs", self.logs)):
+                              ("Logs", self.logs), ("Envoy", self.envoy)):
             dock = self._dock(title, widget, bottom)
             if first is None:
                 first = dock
@@ -145,6 +148,7 @@ class PerformanceViews(QObject):
         self.metrics.set_source(metrics, unavailable=why)
         self.sparklines.set_source(metrics, unavailable=why)
         self.logs.set_source(log_source_for(source), unavailable=why)
+        self.envoy.set_source(envoy_source_for(source), unavailable=why)
         if metrics is None and self.docks.get("Charts") is None:
             self.sparkline_area.hide()  # four empty charts under the details say nothing
 
@@ -163,6 +167,11 @@ class PerformanceViews(QObject):
         fresh = inventory.workload(shown.namespace, shown.name) if shown is not None and inventory is not None else None
         if fresh is not None:
             self.logs.update_pods(fresh)  # the workload's pods now (a rollout replaces them)
+        shown_envoy = self.envoy.workload
+        fresh_envoy = inventory.workload(shown_envoy.namespace, shown_envoy.name) \
+            if shown_envoy is not None and inventory is not None else None
+        if fresh_envoy is not None:
+            self.envoy.update_pods(fresh_envoy)
         elif shown is not None and inventory is not None and inventory.namespace(shown.namespace) is not None \
                 and not inventory.unread(shown.namespace, WORKLOAD_LISTS):
             # the workload was deleted: its pods are gone too (the one shown stays, marked so)
@@ -175,6 +184,7 @@ class PerformanceViews(QObject):
         self.set_data(None, None)
         self.show_selection([])
         self.logs.set_workload(None)
+        self.envoy.set_workload(None)
 
     def show_selection(self, ids: list[str]) -> None:
         self.lists.select_graph_ids(ids)
@@ -189,6 +199,12 @@ class PerformanceViews(QObject):
             self.logs.set_workload(workload)
         elif workload is not None:
             self.logs.update_pods(workload)
+        shown = self.envoy.workload
+        if workload is not None and (shown is None or (shown.namespace, shown.name) !=
+                                     (workload.namespace, workload.name)):
+            self.envoy.set_workload(workload)
+        elif workload is not None:
+            self.envoy.update_pods(workload)
 
     def set_time(self, t: float | None) -> None:
         """The charts end at ``t`` (replay), or (None) now."""
@@ -196,5 +212,5 @@ class PerformanceViews(QObject):
             charts.set_end(float(t or 0))
 
     def shutdown(self) -> None:
-        for w in (self.metrics, self.sparklines, self.logs):
+        for w in (self.metrics, self.sparklines, self.logs, self.envoy):
             w.shutdown()

@@ -1,0 +1,157 @@
+"""The Envoy dock: selecting a workload on the demo shows its proxy's clusters, listeners, routes and
+bootstrap; the filter narrows the tables; a workload without a proxy says why; over a cluster (the
+emulator) the view reads through the port-forward when the pod proxy is refused."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD
+from meshdesk.mesh.inventory import Container, Pod, Workload
+from meshdesk.sources.envoy import KubeEnvoyAdmin
+from meshdesk.ui.envoy_view import EnvoyView
+from tests.envoy_samples import PRIVATE_KEY_B64, sidecar_dump
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.ui_helpers import DEMO_NOW, open_windows, shown
+
+pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
+
+
+def _select(w, workload: str) -> None:  # type: ignore[no-untyped-def]
+    node = next(n for n in w.graph.nodes.values()
+                if n.node_type in (NODE_APP, NODE_WORKLOAD) and n.workload == workload)
+    w.view.select([node.id])
+
+
+def _demo_window_with_docks(qtbot: QtBot):  # type: ignore[no-untyped-def]
+    """Windows on the demo at a fixed clock, with the performance views (their docks) as the app has them."""
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+    from meshdesk.ui.perf_views import PerformanceViews
+
+    def new_window() -> MainWindow:
+        w = MainWindow(context=DEMO, namespaces=["shop", "hello", "travel", "istio-system"],
+                       factories={DEMO: lambda: DemoCluster(clock=lambda: DEMO_NOW)})
+        w.add_extension(PerformanceViews(w, poll_ms=0))
+        return w
+
+    return open_windows(qtbot, new_window)
+
+
+def test_selecting_a_workload_and_opening_the_envoy_dock_shows_its_clusters(qtbot: QtBot) -> None:
+    windows = _demo_window_with_docks(qtbot)
+    try:
+        _envoy_dock_on_the_demo(qtbot, next(windows)())
+    finally:
+        next(windows, None)
+
+
+def _envoy_dock_on_the_demo(qtbot: QtBot, w) -> None:  # type: ignore[no-untyped-def]
+    shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
+    perf = next(e for e in w.extensions if hasattr(e, "docks"))
+    envoy = perf.envoy
+    assert "Envoy" in perf.docks and perf.docks["Envoy"].isHidden()
+    _select(w, "productpage-v1")
+    assert envoy.config is None, "nothing is read while the dock is closed"
+    with qtbot.waitSignal(envoy.loaded, timeout=20000):
+        perf.docks["Envoy"].show()
+    assert envoy.pod.count() == 1 and envoy.pod.currentText().startswith("productpage-v1-")
+    clusters = envoy.clusters.visible_rows()
+    hosts = {c.host for c in clusters}
+    # every service of the demo mesh is a cluster of the sidecar, with the DestinationRule's subsets
+    assert {"reviews.shop.svc.cluster.local", "helloworld.hello.svc.cluster.local",
+            "api.payments.example.com"} <= hosts
+    reviews = [c for c in clusters if c.host == "reviews.shop.svc.cluster.local"]
+    assert sorted(c.subset for c in reviews) == ["", "v1", "v2", "v3"]
+    assert {c.destination_rule for c in reviews} == {"shop/reviews"}
+    assert envoy.tabs.tabText(0) == f"Clusters ({len(clusters)})"
+    # the VirtualService's weights are the reviews route
+    route = next(r for r in envoy.routes.visible_rows() if r.virtual_service == "shop/reviews")
+    assert "v1|reviews.shop.svc.cluster.local (50)" in route.destination
+    assert any(b.name == "Proxy type" and b.value == "sidecar" for b in envoy.bootstrap.visible_rows())
+
+    # filtering: any column, case-insensitive, and the count says how many of how many
+    qtbot.keyClicks(envoy.clusters.filter, "REVIEWS")
+    assert {c.host for c in envoy.clusters.visible_rows()} == {"reviews.shop.svc.cluster.local"}
+    assert envoy.clusters.count.text() == f"4 of {len(clusters)}"
+    envoy.clusters.filter.setText("v3")
+    assert [(c.host, c.subset) for c in envoy.clusters.visible_rows()] == [("reviews.shop.svc.cluster.local", "v3")]
+    envoy.clusters.filter.clear()
+    assert len(envoy.clusters.visible_rows()) == len(clusters)
+    # sorted by a column header: ports as numbers
+    envoy.clusters.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    ports = [c.port for c in envoy.clusters.visible_rows()]
+    assert ports == sorted(ports, reverse=True)
+    # the raw config: shown when its tab is opened, without key material
+    envoy.tabs.setCurrentIndex(4)
+    text = envoy.raw.toPlainText()
+    assert '"dynamic_active_secrets"' in text and "[redacted by meshdesk]" in text
+    envoy.raw_find.setText("BlackHoleCluster")
+    assert envoy.find_next()
+
+    # another workload: its own proxy; a workload without one says why (and reads nothing)
+    with qtbot.waitSignal(envoy.loaded, timeout=20000):
+        _select(w, "istio-ingressgateway")
+    assert any(b.name == "Proxy type" and b.value == "router" for b in envoy.bootstrap.visible_rows())
+    _select(w, "mongodb-v1")
+    assert envoy.pod.count() == 0 and envoy.config is None
+    assert "no istio-proxy container" in envoy.status.text()
+    _select(w, "search-v1")
+    assert "ambient" in envoy.status.text() and "waypoint" in envoy.status.text()
+    with qtbot.waitSignal(envoy.loaded, timeout=20000):
+        _select(w, "waypoint")
+    assert {c.direction for c in envoy.clusters.visible_rows()} >= {"inbound-vip"}
+
+
+def _pod(name: str) -> Pod:
+    return Pod(name, "shop", labels={"app": "productpage"}, phase="Running",
+               containers=[Container("productpage", ready=True), Container("istio-proxy", ready=True)])
+
+
+def test_the_view_reads_a_cluster_pod_and_says_what_went_wrong(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    emu = kube_emulator
+    emu.add_namespace("shop")
+    for name in ("productpage-v1-7d9f-abcde", "productpage-v1-7d9f-fghij"):
+        emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop"},
+                 "spec": {"containers": [{"name": "productpage"}, {"name": "istio-proxy"}]}})
+    emu.serve_envoy_admin("shop", "productpage-v1-7d9f-abcde", sidecar_dump())
+    emu.forbid(namespace="shop", resource="pods/proxy")
+    view = EnvoyView(KubeEnvoyAdmin(emu.api_client(), timeout=10))
+    qtbot.addWidget(view)
+    try:
+        view.show()
+        with qtbot.waitSignal(view.loaded, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde"),
+                                                                       _pod("productpage-v1-7d9f-fghij")]))
+        assert len(view.clusters.visible_rows()) == 10
+        assert view.summary.text().endswith("read through the port-forward")
+        assert "listeners: 1" not in view.status.text() and "Shown in part" in view.status.text()
+        view.tabs.setCurrentIndex(4)
+        assert PRIVATE_KEY_B64 not in view.raw.toPlainText()
+        # the second pod's proxy is not listening: said, nothing else shown
+        with qtbot.waitSignal(view.failed, timeout=20000):
+            view.pod.setCurrentIndex(1)
+        assert "nothing answers on port 15000" in view.status.text()
+        assert view.clusters.visible_rows() == []
+        # a rollout took the first pod away: it stays chosen, marked gone
+        view.pod.setCurrentIndex(0)
+        qtbot.waitUntil(lambda: view.config is not None, timeout=20000)
+        view.update_pods(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-fghij")]))
+        assert view.pod.currentText() == "productpage-v1-7d9f-abcde (gone)" and view.config is not None
+    finally:
+        view.shutdown()
+
+
+def test_offline_the_envoy_view_says_it_is_not_available(qtbot: QtBot) -> None:
+    view = EnvoyView()
+    qtbot.addWidget(view)
+    try:
+        view.show()
+        view.set_source(None, unavailable="Not available in an offline snapshot")
+        view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        assert view.status.text() == "Not available in an offline snapshot"
+        assert not view.pod.isEnabled() and not view.refresh.isEnabled()
+    finally:
+        view.shutdown()
