@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from meshdesk.sources.base import SourceError
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+_DIGITS = re.compile(r"\d+")
 MAX_RAW_CHARS = 40_000_000  # the raw text shown (a bigger dump is cut, and says so)
 
 # (title, attribute, numeric) per table, in Kiali's order
@@ -65,6 +67,11 @@ LISTENER_COLUMNS = (("Address", "address", False), ("Port", "port", True), ("Mat
 ROUTE_COLUMNS = (("Name", "name", False), ("Domains", "domains", False), ("Match", "match", False),
                  ("VirtualService", "virtual_service", False), ("Destination", "destination", False))
 BOOTSTRAP_COLUMNS = (("Field", "name", False), ("Value", "value", False))
+
+
+def natural_key(text: str) -> str:
+    """Text that sorts numbers by value ("5000" before "15010", "v2" before "v10"), case-insensitively."""
+    return _DIGITS.sub(lambda m: m.group().zfill(12), text.lower())
 
 
 @dataclass
@@ -164,7 +171,7 @@ class RowsModel(QAbstractTableModel):
                 return ""  # no port: an empty cell rather than a 0
             return str(value)
         if role == SORT_ROLE:
-            return int(value or 0) if numeric else str(value).lower()
+            return int(value or 0) if numeric else natural_key(str(value))
         return None
 
 
@@ -404,6 +411,7 @@ class EnvoyView(QWidget):
 
     def _pod_changed(self) -> None:
         self._clear()
+        self.refresh.setEnabled(not self.unavailable and self.pod.count() > 0)
         if self.isVisible():
             self.load()
         else:

@@ -38,13 +38,17 @@ from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
 
 
 def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, ids: Sequence[str]) -> Workload | None:
-    """The inventory workload behind the first selected workload (or versioned app) node."""
+    """The inventory workload behind the first selected workload (or versioned app) node; a gateway
+    in a namespace not chosen (the usual ingress gateway in istio-system) is found among the gateways
+    the inventory read outside the selection."""
     if graph is None or inventory is None:
         return None
     for i in ids:
         node = graph.nodes.get(i)
         if node is not None and node.node_type in (NODE_WORKLOAD, NODE_APP) and node.workload:
-            w = inventory.workload(node.namespace, node.workload)
+            w = inventory.workload(node.namespace, node.workload) or next(
+                (g for g in inventory.outside_gateways if (g.namespace, g.name) == (node.namespace, node.workload)),
+                None)
             if w is not None:
                 return w
     return None
