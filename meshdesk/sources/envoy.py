@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import logging
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -28,8 +27,6 @@ from meshdesk.mesh.envoy import redact_secrets
 from meshdesk.sources.base import Forbidden, NotFound, SourceError, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.errors import one_line, redact, translate
 from meshdesk.sources.inventory import RawApi
-
-log = logging.getLogger(__name__)
 
 ENVOY_ADMIN_PORT = 15000
 CONFIG_DUMP_PATH = "/config_dump"
