@@ -486,7 +486,7 @@ class InventoryReader:
     """One inventory read. ``read_inventory`` is the usual entry point."""
 
     def __init__(self, api: Any, namespaces: Sequence[str] | None, *, cluster: str, timeout: float = 30.0,
-                 cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = False,
+                 cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = True,
                  parallel: int = 4, page_size: int = 0) -> None:
         self.stop = False
 
@@ -1017,7 +1017,7 @@ class InventoryReader:
 
 
 def read_inventory(api: Any, namespaces: Sequence[str] | None, *, cluster: str, timeout: float = 30.0,
-                   cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = False) -> Inventory:
+                   cancelled: Callable[[], bool] | None = None, with_optional_istio: bool = True) -> Inventory:
     """The inventory of ``namespaces`` (None: every namespace) read through ``api`` (a
     ``kubernetes.client.ApiClient``). Raises Unauthorized, Unreachable, Timeout or Cancelled for
     failures that concern everything; anything RBAC hides is listed in ``Inventory.hidden``."""
