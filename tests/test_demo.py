@@ -105,6 +105,22 @@ def test_it_is_a_mesh_source_named_demo(demo: DemoCluster) -> None:
     demo.close()
 
 
+def test_a_demo_snapshot_says_when_it_was_taken_as_a_live_one_does(demo: DemoCluster, clock: Clock) -> None:
+    """QA s13: a demo snapshot's meta.takenAt was a number of seconds, a live one's an RFC 3339 time:
+    a script reading saved snapshots had to handle both. The demo's logs still end at that moment."""
+    import time as _time
+
+    from meshdesk.sources.demo.logs import pod_logs
+
+    taken = snap(demo).meta["takenAt"]
+    assert taken == _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(int(clock.t)))
+    inv = snap(demo, ["shop"]).inventory
+    assert inv is not None
+    pod = next(p for w in inv.workloads if w.name == "productpage-v1" for p in w.pods)
+    lines = pod_logs(demo, "shop", pod.name, "istio-proxy")
+    assert lines and int(clock.t) - 60 < max(line.unix for line in lines) <= int(clock.t)
+
+
 def test_samples_cover_the_selected_namespaces_only(demo: DemoCluster) -> None:
     hello = snap(demo, ["hello"])
     assert hello.samples

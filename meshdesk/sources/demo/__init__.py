@@ -100,7 +100,9 @@ class DemoCluster:
                 inventory.warnings.append(f"{'namespace' if len(missing) == 1 else 'namespaces'} not in the demo cluster: "
                                            f"{', '.join(missing)}")
         meta: dict[str, Any] = {"context": "demo", "cluster": mesh.CLUSTER, "prometheus": "built-in simulation",
-                                "takenAt": int(now), "traffic": running}
+                                # as a live snapshot says it (a number here and a time there confused readers)
+                                "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(now))),
+                                "traffic": running}
         return Snapshot(request=request, samples=samples, inventory=inventory, name="demo", meta=meta)
 
     def close(self) -> None:

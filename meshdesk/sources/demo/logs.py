@@ -27,6 +27,13 @@ HEALTH_CHECK = ("GET", "/healthz")
 _BY_OPERATION = {op.label: (op.method, op.path) for call in CALLS for op in call.operations}
 
 
+def _taken_at(taken: object) -> float:
+    """When a demo snapshot was taken (an RFC 3339 time; a number in older ones), else now."""
+    when = parse_timestamp(taken) if isinstance(taken, str) else \
+        float(taken) if isinstance(taken, int | float) and not isinstance(taken, bool) else math.nan
+    return when if math.isfinite(when) and when > 0 else time.time()
+
+
 def served_requests(samples: Iterable[Sample], namespace: str, app: str) -> tuple[tuple[str, str], ...]:
     """The (method, path) requests a demo app's log names: the operations its telemetry shows it
     serving (so they follow routing changes), then the kubelet's health checks. A database or a pure
@@ -81,7 +88,7 @@ def pod_logs(demo: DemoCluster, namespace: str, pod: str, container: str, tail_l
     names = [c.name for c in found.containers + found.init_containers]
     if container not in names:
         raise NotFound(f"container {container} is not valid for pod {pod}", hint=f"choose one of: {', '.join(names)}")
-    current = now if now is not None else float(snap.meta.get("takenAt") or time.time())
+    current = now if now is not None else _taken_at(snap.meta.get("takenAt"))
     every = PROXY_EVERY_S if container == "istio-proxy" else APP_EVERY_S
     window: float = since_seconds if since_seconds is not None else DEFAULT_WINDOW_S
     if since_time is not None:
