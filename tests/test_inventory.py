@@ -376,6 +376,21 @@ def test_inventory_command_on_the_demo_mesh(capsys: pytest.CaptureFixture[str]) 
     assert "cannot be combined" in capsys.readouterr().err
 
 
+def test_inventory_command_sorts_by_namespace_and_names_the_gateway(capsys: pytest.CaptureFixture[str]) -> None:
+    """QA s13: the table listed istio-system last (in the order read, not kubectl's), and said the
+    ingress gateway's proxy was a sidecar ("yes")."""
+    from meshdesk.cli import main
+
+    assert main(["inventory", "--demo"]) == 0
+    tables = capsys.readouterr().out.split("\n\n")
+    for table in tables[:3]:  # workloads, services, Istio config
+        keys = [tuple(line.split()[:3]) for line in table.splitlines()[1:] if line.strip()]
+        namespaces = [k[0] for k in keys]
+        assert namespaces == sorted(namespaces) and len(set(namespaces)) > 1, table
+    rows = {line.split()[2]: line.split() for line in tables[0].splitlines()[1:]}
+    assert rows["istio-ingressgateway"][5] == "gateway" and rows["productpage-v1"][5] == "yes"
+
+
 def test_inventory_command_as_a_process(kube_emulator: KubeEmulator, tmp_path: Path) -> None:
     kube_emulator.add(_deployment("web", "shop", {"app": "web", "version": "v2"}, replicas=2))
     kube_emulator.run_workloads()

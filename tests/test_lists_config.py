@@ -464,3 +464,16 @@ def test_columns_grow_for_longer_names_that_come_later_but_not_over_the_users_wi
     wide = table.columnWidth(name_col)
     lists.set_data(graph, inventory)  # the long name gone: the column does not jump back
     assert table.columnWidth(name_col) == wide
+
+
+def test_the_ingress_gateway_is_a_gateway_in_the_workloads_list(qtbot: QtBot) -> None:
+    """QA s13: the ingress gateway's Envoy was called a sidecar ("yes") beside the apps' sidecars."""
+    snap = DemoCluster(clock=lambda: 1_750_000_000.0).snapshot(GraphRequest(namespaces=("istio-system", "shop")))
+    assert snap.inventory is not None
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(build(snap), snap.inventory)
+    display = Qt.ItemDataRole.DisplayRole
+    assert _cell(lists, WORKLOADS, "istio-ingressgateway", "Sidecar", display) == "gateway"
+    assert _cell(lists, WORKLOADS, "productpage-v1", "Sidecar", display) == "yes"
+    assert _cell(lists, WORKLOADS, "istiod", "Sidecar", display) == "control plane"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
+from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.words import mesh_config_rows
 from meshdesk.sources.base import ConfigError, Forbidden, SourceError
@@ -44,12 +45,14 @@ def render_table(inv: Inventory) -> str:
     rows = [("NAMESPACE", "KIND", "NAME", "PODS", "READY", "SIDECAR", "PROXY", "SYNCED", "RESTARTS", "APP",
              "VERSION")]
     ambient = ambient_namespaces(inv)
-    for w in inv.workloads:
+    for w in sorted(inv.workloads, key=lambda w: (w.namespace, w.name)):  # as kubectl get -A
         ready = sum(p.ready_count[0] for p in w.pods)
         total = sum(p.ready_count[1] for p in w.pods)
         sidecar = {True: "yes", False: "no", None: "-"}[w.has_sidecar]
         if is_waypoint(w):
             sidecar = "waypoint"  # an ambient namespace's L7 proxy, not a sidecar
+        elif w.has_sidecar and is_gateway(w):
+            sidecar = "gateway"  # its istio-proxy is the gateway itself
         elif not w.has_sidecar and is_ambient(w, ambient):
             sidecar = "ambient"  # in the mesh through ztunnel: none needed
         proxies = sorted({p.proxy_version for p in w.pods if p.proxy_version})
@@ -62,14 +65,15 @@ def render_table(inv: Inventory) -> str:
     out.append(_table(rows) if len(rows) > 1 else "No workloads.\n")
     if inv.services:
         srows = [("NAMESPACE", "SERVICE", "TYPE", "PORTS", "SELECTOR")]
-        for s in inv.services:
+        for s in sorted(inv.services, key=lambda s: (s.namespace, s.name)):
             ports = ",".join(f"{p.port}/{p.protocol}" + (f"({p.name})" if p.name else "") for p in s.ports)
             selector = ",".join(f"{k}={v}" for k, v in sorted(s.selector.items()))
             srows.append((s.namespace, s.name, s.type, ports or "-", selector or "-"))
         out.append("\n" + _table(srows))
     if inv.istio:
         irows = [("NAMESPACE", "KIND", "NAME", "API VERSION")]
-        irows += [(o.namespace, o.kind, o.name, o.api_version) for o in inv.istio]
+        irows += [(o.namespace, o.kind, o.name, o.api_version)
+                  for o in sorted(inv.istio, key=lambda o: (o.namespace, o.kind, o.name))]
         out.append("\n" + _table(irows))
     if inv.istio_found:
         out.append("\n" + _table([("MESH CONFIG", "VALUE"), *mesh_config_rows(inv.mesh_settings)]))

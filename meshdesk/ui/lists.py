@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.health import workload_status
-from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES
+from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, is_gateway
 from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
@@ -185,7 +185,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         hids = [n.id for n in judged_nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace
                 and n.workload == w.name]
         e, wn = errors_warnings(objects_for_workload(inventory, w), [w])
-        side = "waypoint" if is_waypoint(w) else \
+        # a gateway's istio-proxy is the gateway itself, not a sidecar beside an app
+        side = "waypoint" if is_waypoint(w) else "gateway" if w.has_sidecar and is_gateway(w) else \
             _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in CONTROL_PLANE_NAMESPACES, gap([w]))
         # a workload node's health counts its pods; an app (version) node's is its requests alone, and
         # with no traffic there is no node: the pods' state is joined in, as Kiali's workload list does
