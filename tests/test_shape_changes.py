@@ -390,3 +390,24 @@ def test_undoing_a_layout_chosen_for_an_unarranged_view_leaves_it_unarranged(qtb
     assert w.view.undo_reset()
     qtbot.waitUntil(lambda: _moved(before, w.view.positions()) == [], timeout=5000)
     assert _saved(w) == {}
+
+
+def test_two_layouts_tried_one_after_the_other_are_undone_one_by_one(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """QA s13b: the undo was one level deep: force-directed then grid, and Ctrl+Z gave back the
+    force-directed layout - saved - with no way further back to the user's arrangement."""
+    w, arranged = _arranged_shop(qtbot, demo_window)
+    w.view.setFocus()
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        QTest.keyClick(w.view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    forced = w.view.positions()
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        QTest.keyClick(w.view, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert _moved(forced, w.view.positions()) and _moved(arranged, w.view.positions())
+    QTest.keyClick(w.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _moved(forced, w.view.positions()) == [], timeout=5000)
+    assert _moved(forced, _saved(w)) == []
+    assert w.toolbar.undo_reset_action.isEnabled()  # the arrangement before it is still there
+    QTest.keyClick(w.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _moved(arranged, w.view.positions()) == [], timeout=5000)
+    assert _moved(arranged, _saved(w)) == [] and set(_saved(w)) == set(arranged)
+    assert not w.toolbar.undo_reset_action.isEnabled() and not w.view.can_undo_reset

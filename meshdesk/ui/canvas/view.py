@@ -131,6 +131,7 @@ def canvas_shortcuts() -> list[tuple[str, str]]:
     return [*SHORTCUTS, ("Undo a reset or a chosen layout (on the graph)", undo_keys())]
 
 SAVE_DELAY_MS = 500
+UNDO_DEPTH = 10  # resets and chosen layouts of one view that can be undone, one after the other
 UNDO_NOTE_MS = 20000  # how long the canvas offers to undo a reset (Ctrl+Z on it does while the view is shown)
 HOVER_DELAY_MS = 80  # the mouse rests this long on an element before its paths are highlighted
 MIN_SCALE = 0.02
@@ -378,7 +379,8 @@ class GraphView(QGraphicsView):
         self._zoom_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the canvas's clicks
         self._zoom_hint.hide()
         # after a reset, what it replaced, and a note offering to put it back (see reset_layout)
-        self._reset_undo: _ResetUndo | None = None
+        # the arrangements the last resets and chosen layouts of this view replaced, the latest last
+        self._undo_stack: list[_ResetUndo] = []
         # on the view, not its viewport: the viewport's children are scrolled along with the scene
         self._undo_note = QFrame(self)
         self._undo_note.setObjectName("undoNote")
@@ -903,10 +905,11 @@ class GraphView(QGraphicsView):
         """Keep the arrangement on screen (and ``saved``, the view's saved positions) for :meth:`undo_reset`,
         and offer the undo on the canvas."""
         centre = self.mapToScene(self.viewport().rect().center())
-        self._reset_undo = _ResetUndo(
+        self._undo_stack.append(_ResetUndo(
             self._key, saved,
             {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in self._awaiting},
-            set(self._dragged), self.transform(), (centre.x(), centre.y()), replaced)
+            set(self._dragged), self.transform(), (centre.x(), centre.y()), replaced))
+        del self._undo_stack[:-UNDO_DEPTH]
         self._undo_label.setText("Layout replaced." if replaced else "Layout reset.")
         self._show_undo_note()
         self.undoResetAvailable.emit(True)
@@ -939,19 +942,19 @@ class GraphView(QGraphicsView):
 
     @property
     def can_undo_reset(self) -> bool:
-        """Whether the current view was reset since it opened, so that :meth:`undo_reset` can act."""
-        return self._reset_undo is not None and self._reset_undo.key == self._key and not self._closed
+        """Whether the current view was reset or given a layout since it opened (and that is not undone
+        yet), so that :meth:`undo_reset` can act."""
+        return bool(self._undo_stack) and self._undo_stack[-1].key == self._key and not self._closed
 
     def undo_reset(self) -> bool:
         """Put back the arrangement the last :meth:`reset_layout` or :meth:`relayout` of this view
         replaced: on screen and saved, as it was (nodes that came since are placed around it). False
         when there is none."""
-        undo = self._reset_undo
-        if undo is None or not self.can_undo_reset:
+        if not self.can_undo_reset:
             return False
-        self._reset_undo = None
+        undo = self._undo_stack.pop()
         self._hide_undo_note()
-        self.undoResetAvailable.emit(False)
+        self.undoResetAvailable.emit(self.can_undo_reset)  # an earlier reset or layout can be undone next
         self._layout_generation += 1  # the reset's layout, if still running, is not wanted any more
         self._layout_pending = None
         self._save_timer.stop()
@@ -994,8 +997,8 @@ class GraphView(QGraphicsView):
         return True
 
     def _forget_reset(self) -> None:
-        if self._reset_undo is not None:
-            self._reset_undo = None
+        if self._undo_stack:
+            self._undo_stack.clear()
             self._hide_undo_note()
             self.undoResetAvailable.emit(False)
 
