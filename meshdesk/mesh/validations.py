@@ -15,7 +15,7 @@ from typing import Any
 
 from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
-from meshdesk.mesh.inventory import Inventory, IstioObject, MeshConfig
+from meshdesk.mesh.inventory import DEFAULT_TRUST_DOMAIN, Inventory, IstioObject, MeshConfig
 from meshdesk.mesh.mtls_common import peer_mode, peer_selector
 
 ERROR = "error"
@@ -631,9 +631,10 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[
                                 mesh: MeshConfig) -> list[Check]:
     """Kiali's AuthorizationPolicy checks that an inventory of the chosen namespaces can judge: a
     method no HTTP method matches (KIA0102), a host of a namespace read with no Service, ServiceEntry
-    or VirtualService (KIA0104), a principal of the mesh's trust domain (or an alias of it) naming a
-    service account no pod of a namespace read runs as (KIA0106), a principal of another trust domain,
-    which cannot be verified (KIA0108; only when the mesh config was read: a guessed trust domain
+    or VirtualService (KIA0104), a principal of the mesh's trust domain (or an alias of it, or
+    ``cluster.local``, which Istio reads in a policy as the local trust domain) naming a service
+    account no pod of a namespace read runs as (KIA0106), a principal of another trust domain, which
+    cannot be verified (KIA0108; only when the mesh config was read: a guessed trust domain
     proves nothing foreign). Principals with wildcards are not judged. Source namespaces (KIA0101) and
     fields that need mTLS (KIA0105) are judged in ``policy_checks``."""
     checks = _check_selector_kind(ap, reg)
@@ -647,7 +648,9 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[
                     continue
                 domain, sep, rest = principal.partition("/ns/")
                 ns, sep2, sa = rest.partition("/sa/")
-                if sep and domain and domain not in domains:
+                # Istio takes "cluster.local" in a policy as the local trust domain and its aliases
+                # (ReplaceTrustDomainAliases), whatever the mesh's own trust domain is called
+                if sep and domain and domain not in domains and domain != DEFAULT_TRUST_DOMAIN:
                     if mesh.read:
                         checks.append(Check("KIA0108", WARNING, f"trust domain {domain!r} is not this mesh's "
                                             f"({', '.join(domains)}): the principal cannot be verified",
