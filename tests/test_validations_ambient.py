@@ -309,6 +309,33 @@ def test_sidecar_injection_asked_for_while_ztunnel_captures_the_pod() -> None:
     assert _wcodes(inv, "old", "legacy") == ["KIA1314"]
 
 
+def test_sidecar_injection_is_read_with_istios_values() -> None:
+    """``sidecar.istio.io/inject`` takes Istio's "true"/"false" (Kiali reads "enabled"/"none"): a
+    workload of an injected namespace that opts out with "false" and moved to ambient asks for one
+    data plane only, and one asking for a sidecar with "true" in an ambient namespace asks for both."""
+    inv = _travel()
+    inv.namespaces.append(Namespace("legacy", {"istio-injection": "enabled"}))
+    migrated = {"app": "migrated", "istio.io/dataplane-mode": "ambient", "sidecar.istio.io/inject": "false"}
+    inv.workloads.append(_wl("legacy", "migrated", migrated, ambient=True))
+    assert _wcodes(inv, "migrated", "legacy") == []
+    # the opt-out written on the pods as an annotation, as Istio's injector also reads it
+    del inv.workloads[-1].labels["sidecar.istio.io/inject"]
+    inv.workloads[-1].pods[0].annotations["sidecar.istio.io/inject"] = "false"
+    assert _wcodes(inv, "migrated", "legacy") == []
+    # Kiali's "none" opts out too; "enabled" is not a value the injector takes as yes, so no conflict
+    for value in ("none", "enabled"):
+        inv.workloads[-1].labels["sidecar.istio.io/inject"] = value
+        assert _wcodes(inv, "migrated", "legacy") == []
+    # the mirror: "true" in an ambient namespace asks for a sidecar beside ambient
+    inv.workloads.append(_wl("travel", "tagged", {"app": "tagged", "sidecar.istio.io/inject": "true"}))
+    found = validate(inv)[(WORKLOAD, "travel", "tagged")].checks
+    assert [(c.code, c.severity) for c in found] == [("KIA1311", ERROR), ("KIA1314", ERROR)]
+    assert found[0].message.startswith("both ambient mode and sidecar injection are asked for")
+    # a namespace that turns injection off wins over the workload's "true"
+    inv.namespaces[0].labels["istio-injection"] = "disabled"
+    assert _wcodes(inv, "tagged") == []
+
+
 def test_a_sidecar_in_an_ambient_namespace() -> None:
     inv = _travel()
     inv.workloads.append(_wl("travel", "injected", {"app": "injected"}, ambient=False, sidecar=True))

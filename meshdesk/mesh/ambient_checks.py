@@ -397,14 +397,34 @@ def _asks_ambient(w: Workload, ns: Namespace) -> bool:
     return mode == "ambient" or (ns.labels.get(DATAPLANE_MODE_LABEL) == "ambient" and mode != NONE)
 
 
+SIDECAR_INJECT = "sidecar.istio.io/inject"
+_INJECT_YES = ("y", "yes", "true", "on")  # what Istio's injector reads as "inject" (YAML's booleans)
+
+
+def _inject_mark(w: Workload) -> str | None:
+    """The workload's ``sidecar.istio.io/inject``: its label, else its pods' annotation (the label wins
+    in Istio's injector when both are set); None when neither says anything."""
+    if SIDECAR_INJECT in w.labels:
+        return w.labels[SIDECAR_INJECT]
+    for marks in (w.annotations, *(p.annotations for p in w.pods[:1])):
+        if SIDECAR_INJECT in marks:
+            return marks[SIDECAR_INJECT]
+    return None
+
+
 def _asks_sidecar(w: Workload, ns: Namespace) -> bool:
-    """Injection asked for by the namespace (``istio-injection=enabled`` or a revision) or the workload,
-    and refused by neither (Kiali reads the workload's ``sidecar.istio.io/inject`` label as enabled
-    with ``enabled`` and refused with ``none``)."""
-    on = ns.labels.get("istio-injection") == "enabled" or bool(ns.labels.get("istio.io/rev")) or \
-        w.labels.get("sidecar.istio.io/inject") == "enabled"
-    off = ns.labels.get("istio-injection") == "disabled" or w.labels.get("sidecar.istio.io/inject") == NONE
-    return on and not off
+    """Whether Istio's injector would give the workload's pods a sidecar, by its webhooks' selectors
+    and ``injectRequired``: in a namespace labelled ``istio-injection=enabled`` (or, without
+    ``istio-injection``, ``istio.io/rev``) unless the workload says something other than
+    y/yes/true/on (``"false"``, and Kiali's ``"none"``, opt out); in a namespace without
+    ``istio-injection`` by the workload's own ``sidecar.istio.io/inject: "true"``; never in a
+    namespace labelled ``istio-injection`` otherwise (``disabled``). Kiali reads ``enabled`` on the
+    workload as asking, which Istio's injector does not (in an injected namespace it opts out)."""
+    injection = ns.labels.get("istio-injection")
+    mark = _inject_mark(w)
+    if injection == "enabled" or (injection is None and ns.labels.get("istio.io/rev")):
+        return mark is None or mark == "" or mark.lower() in _INJECT_YES
+    return injection is None and mark == "true"
 
 
 def _asks_waypoint(w: Workload, ns: Namespace) -> bool:
@@ -489,7 +509,8 @@ def _check_workload(w: Workload, ns: Namespace, known: _Known, waypoints: _Waypo
     asks_ambient, asks_sidecar = _asks_ambient(w, ns), _asks_sidecar(w, ns)
     if asks_ambient and asks_sidecar:
         checks.append(Check("KIA1311", ERROR, "both ambient mode and sidecar injection are asked for (by its own or "
-                            f"its namespace's labels: {DATAPLANE_MODE_LABEL}, istio-injection or istio.io/rev): "
+                            f"its namespace's labels: {DATAPLANE_MODE_LABEL}, istio-injection, istio.io/rev or "
+                            f"{SIDECAR_INJECT}): "
                             "choose one"))
     if known.inv.unread(w.namespace, ("pods",)):
         return checks  # what its pods are is not known
