@@ -145,6 +145,28 @@ def test_waypoint_enrollment_of_what_the_policy_attaches_to() -> None:
     assert _codes(inv, "AuthorizationPolicy", "p") == ["KIA0110"]
 
 
+def test_policies_attached_to_a_gateway_need_no_waypoint_enrollment() -> None:
+    """A policy attached by targetRefs to a Gateway runs in that Gateway's proxy: the waypoint itself
+    (Services use it, not the namespace) or an ingress Gateway, an Envoy of its own. No KIA0109 (nor
+    its RequestAuthentication, WasmPlugin and Telemetry counterparts) for it."""
+    inv = _travel(waypoint=True, **{"istio.io/use-waypoint": "waypoint"})  # the Service, not the namespace
+    to_gateway = {"targetRefs": [{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "waypoint"}]}
+    to_ingress = {"targetRef": {"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "ingress"}}
+    inv.istio = [_obj("AuthorizationPolicy", "at-waypoint", {**to_gateway, "rules": L7_RULES}),
+                 _obj("AuthorizationPolicy", "at-ingress", {**to_ingress, "rules": L7_RULES}),
+                 _obj("RequestAuthentication", "jwt", {**to_gateway, "jwtRules": [{"issuer": "me"}]}),
+                 _obj("WasmPlugin", "filter", {**to_ingress, "url": "oci://example/filter:1"}),
+                 _obj("Telemetry", "traces", {**to_gateway, "tracing": [{"randomSamplingPercentage": 10}]})]
+    result = validate(inv)
+    for kind, name in (("AuthorizationPolicy", "at-waypoint"), ("AuthorizationPolicy", "at-ingress"),
+                       ("RequestAuthentication", "jwt"), ("WasmPlugin", "filter"), ("Telemetry", "traces")):
+        assert [c.message for c in result[(kind, "travel", name)].checks if c.code in AMBIENT_CODES] == [], name
+    # a Service beside the Gateway among its targets is still judged
+    inv.istio = [_obj("AuthorizationPolicy", "both", {"targetRefs": [
+        *to_gateway["targetRefs"], {"kind": "Service", "group": "", "name": "flights"}], "rules": L7_RULES})]
+    assert _codes(inv, "AuthorizationPolicy", "both") == ["KIA0109"]
+
+
 def test_request_authentication_wasm_plugin_and_l7_telemetry_in_ambient() -> None:
     inv = _travel()
     inv.istio = [_obj("RequestAuthentication", "jwt", {"selector": {"matchLabels": {"app": "search"}},

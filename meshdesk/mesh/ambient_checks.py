@@ -48,6 +48,7 @@ from meshdesk.mesh.import_scope import parse_host
 from meshdesk.mesh.inventory import (
     AMBIENT_ANNOTATION,
     DATAPLANE_MODE_LABEL,
+    GATEWAY_API_GROUP,
     WORKLOAD_LISTS,
     Inventory,
     IstioObject,
@@ -177,6 +178,11 @@ def _service_refs(spec: Mapping[str, Any]) -> list[str]:
             if r.get("kind") == "Service" and _s(r.get("group")) in ("", "core")]
 
 
+def _gateway_ref(ref: Mapping[str, Any]) -> bool:
+    """A target reference to a Gateway API Gateway (or GatewayClass): the policy runs in its proxy."""
+    return ref.get("kind") in ("Gateway", "GatewayClass") and _s(ref.get("group")) in ("", GATEWAY_API_GROUP)
+
+
 # -- what the inventory can tell ---------------------------------------------------------------------
 
 class _Known:
@@ -207,7 +213,12 @@ class _Known:
 
 
 def _enrollment_missing(spec: Mapping[str, Any], ns: Namespace, known: _Known) -> bool | None:
-    """Whether what a policy attaches to is not enrolled to use a waypoint (None: cannot tell)."""
+    """Whether what a policy attaches to is not enrolled to use a waypoint (None: cannot tell). A policy
+    attached only to Gateways is not: it applies in the Gateway's own proxy (a waypoint, or an ingress
+    gateway's Envoy), which needs no waypoint, whoever uses the waypoint."""
+    attached = target_refs(spec)
+    if attached and all(_gateway_ref(r) for r in attached):
+        return False
     refs = _service_refs(spec)
     if refs and not known.services_known(ns.name):
         return None
