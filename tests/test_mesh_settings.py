@@ -12,6 +12,7 @@ import pytest
 
 from meshdesk.mesh.inventory import NOT_IN_SNAPSHOT, Inventory, MeshConfig
 from meshdesk.mesh.validations import validate
+from meshdesk.mesh.words import mesh_config_rows
 from meshdesk.sources.inventory import read_inventory
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 
@@ -131,6 +132,11 @@ def test_a_forbidden_mesh_config_is_said_and_the_rest_loads(cluster: KubeEmulato
     ("trustDomainAliases: example.org\n", "trustDomainAliases is not a list of texts"),
     ("outboundTrafficPolicy: {mode: ALLOW_SOME}\n", "outboundTrafficPolicy.mode is none of ALLOW_ANY, REGISTRY_ONLY"),
     ("rootNamespace: 42\n", "rootNamespace is not a text"),
+    # a field inside another is named by its whole path
+    ("outboundTrafficPolicy: {mode: [ALLOW_ANY]}\n", "outboundTrafficPolicy.mode is not a text"),
+    ("outboundTrafficPolicy: {mode: true}\n", "outboundTrafficPolicy.mode is not a text"),
+    ("outboundTrafficPolicy: {mode: 2}\n", "outboundTrafficPolicy.mode is none of ALLOW_ANY, REGISTRY_ONLY "
+     "(as numbers: 0 is REGISTRY_ONLY, 1 is ALLOW_ANY)"),
 ])
 def test_a_mesh_config_that_is_not_understood_is_not_half_used(cluster: KubeEmulator, mesh: str, why: str) -> None:
     """Garbage in the ConfigMap: Istio's defaults for all of it, the reason said without quoting the
@@ -143,6 +149,20 @@ def test_a_mesh_config_that_is_not_understood_is_not_half_used(cluster: KubeEmul
     assert inv.mesh_settings == MeshConfig(unread=f"not understood: {inv.mesh_settings.unread[16:]}")
     assert inv.mesh_settings.unread.startswith(f"not understood: {why}")
     assert [w.name for w in inv.workloads] == ["frontend"]
+
+
+@pytest.mark.parametrize("mode, policy", [("1", "ALLOW_ANY"), ("0", "REGISTRY_ONLY")])
+def test_the_outbound_mode_may_be_the_number_protobufs_json_writes(cluster: KubeEmulator, mode: str,
+                                                                   policy: str) -> None:
+    """``outboundTrafficPolicy.mode: 1`` is ALLOW_ANY to Istio (the MeshConfig proto's enum; 0 is
+    REGISTRY_ONLY): the config is read, not thrown away for Istio's defaults."""
+    cluster.add(_configmap(f"trustDomain: example.org\noutboundTrafficPolicy:\n  mode: {mode}\n"))
+    inv = read_inventory(cluster.api_client(), ["shop"], cluster="east")
+    assert _mesh_config_keys(inv) == []
+    rows = dict(mesh_config_rows(inv.mesh_settings))
+    assert rows["Source"] == "ConfigMap istio-system/istio"
+    assert rows["Trust domain"] == "example.org"
+    assert rows["Outbound traffic"].startswith(f"{policy} (")
 
 
 def test_of_several_revisions_the_one_the_namespaces_use_is_read(cluster: KubeEmulator) -> None:

@@ -21,6 +21,8 @@ REVISION_LABEL = "istio.io/rev"
 CONFIGMAP = "istio"  # Istio's charts name it so, ``istio-<revision>`` for a revision
 MESH_KEY = "mesh"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# outboundTrafficPolicy.mode by its number in Istio's MeshConfig proto (OutboundTrafficPolicy.Mode)
+_OUTBOUND_NUMBERS = ("REGISTRY_ONLY", "ALLOW_ANY")
 
 
 def configmap_name(revision: str) -> str:
@@ -69,13 +71,30 @@ class Unparseable(ValueError):
     """The mesh config is no YAML mapping, or a field of it has the wrong shape."""
 
 
-def _text(config: Mapping[str, Any], key: str) -> str | None:
+def _text(config: Mapping[str, Any], key: str, path: str = "") -> str | None:
+    """A text field of the config; ``path`` (the field's whole path, ``key`` by default) names it in
+    the message when it is something else."""
     value = config.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Unparseable(f"{key} is not a text")
+        raise Unparseable(f"{path or key} is not a text")
     return value
+
+
+def _outbound_mode(outbound: Mapping[str, Any]) -> str | None:
+    """``outboundTrafficPolicy.mode``: its name, or the number protobuf's JSON writes for it (the
+    proto's enum: 0 is REGISTRY_ONLY, 1 is ALLOW_ANY)."""
+    mode = outbound.get("mode")
+    if isinstance(mode, int) and not isinstance(mode, bool):
+        if 0 <= mode < len(_OUTBOUND_NUMBERS):
+            return _OUTBOUND_NUMBERS[mode]
+        raise Unparseable(f"outboundTrafficPolicy.mode is none of {', '.join(OUTBOUND_POLICIES)} "
+                          f"(as numbers: 0 is {_OUTBOUND_NUMBERS[0]}, 1 is {_OUTBOUND_NUMBERS[1]})")
+    mode = _text(outbound, "mode", "outboundTrafficPolicy.mode")
+    if mode is not None and mode not in OUTBOUND_POLICIES:
+        raise Unparseable(f"outboundTrafficPolicy.mode is none of {', '.join(OUTBOUND_POLICIES)}")
+    return mode
 
 
 def parse(text: str, *, namespace: str, source: str, revision: str = "") -> MeshConfig:
@@ -103,9 +122,7 @@ def parse(text: str, *, namespace: str, source: str, revision: str = "") -> Mesh
     outbound = doc.get("outboundTrafficPolicy")
     if outbound is not None and not isinstance(outbound, Mapping):
         raise Unparseable("outboundTrafficPolicy is not a mapping")
-    mode = _text(outbound or {}, "mode")
-    if mode is not None and mode not in OUTBOUND_POLICIES:
-        raise Unparseable(f"outboundTrafficPolicy.mode is none of {', '.join(OUTBOUND_POLICIES)}")
+    mode = _outbound_mode(outbound or {})
     return MeshConfig(root_namespace=_text(doc, "rootNamespace") or namespace,
                       auto_mtls=True if auto is None else auto,
                       trust_domain=_text(doc, "trustDomain") or DEFAULT_TRUST_DOMAIN,
