@@ -261,3 +261,35 @@ def test_an_app_box_lists_both_directions_of_its_members_waypoint_edge(qtbot) ->
     back = two_way_return(edge)
     assert back is not None
     assert f"from waypoint (into {member.label}): tcp {fmt_bytes_rate(back.rate)}" in inbound, inbound
+
+
+def test_the_summary_of_a_namespace_labelled_ambient_and_injected_says_the_conflict(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """An ambient namespace also labelled ``istio-injection=enabled`` was summed up as "ambient (ztunnel;
+    no sidecars needed)" while each of its workloads carried KIA1311. The summary says both labels are
+    set, that sidecar injection wins (ztunnel leaves pods with a sidecar alone), and that it is a
+    finding."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.mesh.validations import WORKLOAD, validate
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.panels import SidePanel
+    from tests.ui_helpers import DEMO_NOW
+
+    snap = DemoCluster(clock=lambda: DEMO_NOW).snapshot(GraphRequest(namespaces=("travel",)))
+    inv = snap.inventory
+    assert inv is not None
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(build(snap), inv)
+    assert "Data plane\nambient (ztunnel; no sidecars needed)" in p.text()
+
+    travel = inv.namespace("travel")
+    assert travel is not None
+    travel.labels["istio-injection"] = "enabled"
+    assert "KIA1311" in [c.code for c in validate(inv)[(WORKLOAD, "travel", "search-v1")].checks]
+    p.set_data(build(snap), inv)
+    text = p.text()
+    assert "no sidecars needed" not in text
+    assert ("Data plane\nconflict: labelled both istio.io/dataplane-mode=ambient and istio-injection=enabled. "
+            "Sidecar injection wins") in text
+    assert "KIA1311 (an error) on its workloads: remove one of the two labels" in text

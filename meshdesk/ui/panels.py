@@ -34,7 +34,7 @@ from meshdesk.mesh.graph.model import (
     TrafficGraph,
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
-from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Namespace, Service, Workload
 from meshdesk.mesh.routing import (
     OPTED_OUT,
     RESTART,
@@ -283,6 +283,20 @@ def _sidecar_rows(inv: Inventory, ns: str, wls: Sequence[Workload]) -> list[tupl
                           + "".join(f"<br><code>{_e(c)}</code>" for c in gap.commands()))
         rows.append(("Sidecar injection", injection))
     return rows
+
+
+def _ambient_data_plane(nso: Namespace | None) -> str:
+    """An ambient namespace's "Data plane" row; when sidecar injection is asked for too, the conflict:
+    Istio's injector gives new pods a sidecar and ztunnel leaves pods with one alone, so the sidecar
+    wins, and each workload that does not opt out carries KIA1311."""
+    if nso is None or not nso.injection_enabled:
+        return "ambient (ztunnel; no sidecars needed)"
+    injection = "istio-injection=enabled" if nso.labels.get("istio-injection") == "enabled" else \
+        f"istio.io/rev={nso.labels.get('istio.io/rev', '')}"
+    return (f"<span style='color:{SEVERITY_COLOUR[ERROR]}'>conflict: labelled both "
+            f"<code>istio.io/dataplane-mode=ambient</code> and <code>{_e(injection)}</code></span>. "
+            "Sidecar injection wins: new pods get a sidecar (unless they opt out), and ztunnel leaves "
+            "those alone. KIA1311 (an error) on its workloads: remove one of the two labels")
 
 
 def _predates_injection(inv: Inventory, w: Workload) -> bool:
@@ -663,7 +677,7 @@ class SidePanel(QWidget):
                          ("Services", count(len([s for s in inv.services if s.namespace == ns]),
                                             inv.unread(ns, ("services",))))]
                 if ns in ambient:
-                    rows.append(("Data plane", "ambient (ztunnel; no sidecars needed)"))
+                    rows.append(("Data plane", _ambient_data_plane(inv.namespace(ns))))
                     waypoints = [w.name for w in wls if is_waypoint(w)]
                     rows.append(("Waypoints", ", ".join(_e(m) for m in waypoints) if waypoints else "none"))
                 elif ns in CONTROL_PLANE_NAMESPACES:
