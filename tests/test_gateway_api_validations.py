@@ -1,6 +1,7 @@
 """Kiali's checks of the Kubernetes Gateway API config: routes to missing or closed Gateways (KIA1401)
 and to missing Services (KIA1402), Gateways sharing listeners or addresses (KIA1501, KIA1502), a
-Gateway's own listeners clashing (KIA1503), a class Istio does not run (KIA1504) and ReferenceGrants
+Gateway's own listeners clashing (KIA1503), a class the cluster does not have (KIA1504; a Gateway of
+another implementation is not judged) and ReferenceGrants
 from namespaces that do not exist (KIA1601). Cases after Kiali's checker tests; what the inventory did
 not read is never judged."""
 
@@ -213,17 +214,47 @@ def test_listeners_of_one_gateway_need_their_own_hostname_port_and_protocol() ->
 
 # -- KIA1504 ----------------------------------------------------------------------------------------
 
-def test_a_gateway_class_istio_does_not_run_is_an_error_when_the_classes_are_known() -> None:
+def test_a_gateway_class_the_cluster_does_not_have_is_an_error_when_the_classes_are_known() -> None:
     gws = (_gateway("ours", "bookinfo"), _gateway("waypoint", "bookinfo", gateway_class="istio-waypoint"),
-           _gateway("typo", "bookinfo", gateway_class="isito"),
-           _gateway("envoy", "bookinfo", gateway_class="eg"))
-    inv = _inv(*gws, gateway_classes={**ISTIO_CLASSES, "eg": "gateway.envoyproxy.io/gatewayclass-controller"})
+           _gateway("typo", "bookinfo", gateway_class="isito"))
+    inv = _inv(*gws, gateway_classes=ISTIO_CLASSES)
     assert _codes(inv, "K8sGateway", "bookinfo", "ours") == _codes(inv, "K8sGateway", "bookinfo", "waypoint") == []
     assert _codes(inv, "K8sGateway", "bookinfo", "typo") == [("KIA1504", ERROR, "spec/gatewayClassName")]
-    assert _codes(inv, "K8sGateway", "bookinfo", "envoy") == [("KIA1504", ERROR, "spec/gatewayClassName")]
-    assert "gateway.envoyproxy.io" in validate(inv)[("K8sGateway", "bookinfo", "envoy")].checks[0].message
+    assert validate(inv)[("K8sGateway", "bookinfo", "typo")].checks[0].message == \
+        "the cluster has no GatewayClass isito: no controller runs this Gateway"
     # the classes not known (not readable, or an older snapshot): not judged
     assert all(not v.checks for v in validate(_inv(*gws)).values())
+
+
+OTHER_CLASSES = {"eg": "gateway.envoyproxy.io/gatewayclass-controller",
+                 "gke-l7-global-external-managed": "networking.gke.io/gateway",
+                 "nginx": "gateway.nginx.org/nginx-gateway-controller"}
+
+
+def test_a_gateway_another_controller_runs_is_not_judged() -> None:
+    """On a shared cluster Gateways of other implementations (Envoy Gateway, GKE, NGINX) are common
+    and none of Istio's business: Kiali calls each an error (KIA1504), meshdesk says nothing of them,
+    neither of their class nor of their listeners and addresses (the other controller reports those
+    in the Gateway's status), and does not hold them against Istio's Gateways (other proxies, other
+    addresses)."""
+    shared = [_listener("web", "shop.example.com"), _listener("again", "shop.example.com")]
+    address = [{"type": "IPAddress", "value": "10.0.0.9"}]
+    others = [_gateway(f"by-{cls}", "bookinfo", shared, gateway_class=cls, addresses=address) for cls in OTHER_CLASSES]
+    ours = _gateway("ours", "bookinfo", [_listener("web", "shop.example.com")], addresses=address)
+    inv = _inv(ours, *others, gateway_classes={**ISTIO_CLASSES, **OTHER_CLASSES})
+    found = validate(inv)
+    for gw in others:
+        assert found[("K8sGateway", "bookinfo", gw.name)].checks == [], gw.name
+        assert found[("K8sGateway", "bookinfo", gw.name)].valid
+    assert found[("K8sGateway", "bookinfo", "ours")].checks == []
+    # a route on such a Gateway is still checked: a missing Service is missing for every implementation
+    route = _route("r", "bookinfo", [{"name": "by-eg"}], [{"name": "nothere", "port": 80}])
+    inv.istio.append(route)
+    assert _codes(inv, "K8sHTTPRoute", "bookinfo", "r") == [("KIA1402", ERROR, "spec/rules[0]/backendRefs[0]/name")]
+    # with the classes unknown, which Gateways are Istio's cannot be told: all are judged as before
+    unknown = _inv(ours, *others)
+    assert [c for c, _s, _p in _codes(unknown, "K8sGateway", "bookinfo", "by-eg")] == \
+        ["KIA1503", "KIA1503", "KIA1501", "KIA1501", "KIA1502"]
 
 
 # -- KIA1601 ----------------------------------------------------------------------------------------

@@ -26,11 +26,17 @@ Gateways:
   compares listeners that both have a hostname; the Gateway API requires the combination to be unique
   with an absent hostname counted as a value of its own (two listeners for any host on one port and
   protocol conflict), so meshdesk compares those too.
-* KIA1504 (error): the ``gatewayClassName`` is not one Istio runs. Kiali compares it with the classes
-  set in its own configuration or, without those, with the cluster's GatewayClasses whose controller
-  is Istio's (``istio.io/...``). meshdesk has no such configuration, so it compares with the
-  cluster's GatewayClasses as read (``Inventory.gateway_classes``): a class that does not exist, or one
-  another controller runs, is reported. When the classes could not be read, nothing is said.
+* KIA1504 (error): the ``gatewayClassName`` names no GatewayClass of the cluster, so no controller
+  runs the Gateway. Kiali compares it with the classes set in its own configuration or, without
+  those, with the cluster's GatewayClasses whose controller is Istio's (``istio.io/...``), so it
+  calls every Gateway of another implementation an error. meshdesk compares with the cluster's
+  GatewayClasses as read (``Inventory.gateway_classes``); when they could not be read, nothing is said.
+
+A Gateway whose class another controller runs (Envoy Gateway, GKE, NGINX... on a shared cluster) is
+that implementation's to judge and report in its status: none of these checks is made on it (not
+KIA1501-KIA1504), and it is not compared with Istio's Gateways for KIA1501 and KIA1502 (each
+implementation has its own proxies and addresses). Routes are checked whatever their parents are:
+what KIA1401 and KIA1402 say holds for every implementation.
 
 ReferenceGrants:
 
@@ -93,19 +99,21 @@ def gateway_api_checks(inv: Inventory) -> dict[ObjectKey, list[Check]]:
         if found:
             out.setdefault((obj.kind, obj.namespace, obj.name), []).extend(found)
 
-    gateways = inv.istio_objects(K8S_GATEWAY)
+    classes = inv.gateway_classes
+    gateways = [gw for gw in inv.istio_objects(K8S_GATEWAY) if not other_controller(gw, classes)]
     for obj in inv.istio:
         try:
             if obj.kind in ROUTE_KINDS:
                 add(obj, _route_checks(obj, known))
-            elif obj.kind == K8S_GATEWAY:
+            elif obj.kind == K8S_GATEWAY and not other_controller(obj, classes):
                 add(obj, _listener_uniqueness(obj))
-                add(obj, _class_check(obj, inv.gateway_classes))
+                add(obj, _class_check(obj, classes))
             elif obj.kind == REFERENCE_GRANT:
                 add(obj, _grant_checks(obj, known))
         except (AttributeError, TypeError, ValueError) as e:  # an object shaped like nothing we know
             add(obj, [Check("MDK0001", WARNING, f"could not be fully validated: {e}")])
-    for key, found in _shared_listeners_and_addresses(gateways, known.gateways.values()).items():
+    istio_gateways = [gw for gw in known.gateways.values() if not other_controller(gw, classes)]
+    for key, found in _shared_listeners_and_addresses(gateways, istio_gateways).items():
         out.setdefault(key, []).extend(found)
     return out
 
@@ -300,19 +308,25 @@ def _listener_uniqueness(gw: IstioObject) -> list[Check]:
     return found
 
 
+def other_controller(gw: IstioObject, classes: Mapping[str, str] | None) -> str:
+    """The controller of another implementation than Istio that runs ``gw`` by its class ("" when
+    Istio's, when its class does not exist, or when the cluster's classes are not known)."""
+    if classes is None:
+        return ""
+    controller = classes.get(_str(_dict(gw.spec).get("gatewayClassName")), "")
+    return "" if controller.startswith(ISTIO_CONTROLLERS) else controller
+
+
 def _class_check(gw: IstioObject, classes: Mapping[str, str] | None) -> list[Check]:
-    """KIA1504: a class Istio does not run (judged only when the cluster's classes are known)."""
+    """KIA1504: a class the cluster does not have (judged only when the cluster's classes are known).
+    A class another controller runs is no finding (that Gateway is not judged at all)."""
     if classes is None:
         return []
     name = _str(_dict(gw.spec).get("gatewayClassName"))
-    path = "spec/gatewayClassName"
     if name not in classes:
         what = f"GatewayClass {name}" if name else "a GatewayClass"
-        return [Check("KIA1504", ERROR, f"the cluster has no {what}: no controller runs this Gateway", path)]
-    controller = classes[name]
-    if not controller.startswith(ISTIO_CONTROLLERS):
-        return [Check("KIA1504", ERROR, f"GatewayClass {name} is run by {controller or 'no named controller'}, "
-                      "not by Istio", path)]
+        return [Check("KIA1504", ERROR, f"the cluster has no {what}: no controller runs this Gateway",
+                      "spec/gatewayClassName")]
     return []
 
 
