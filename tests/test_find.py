@@ -336,6 +336,15 @@ def test_syntax_errors_say_what_is_wrong(text: str, message: str) -> None:
     ("aplp = reviews", "unknown operand 'aplp' in 'aplp = reviews' (did you mean 'app'?)", None),
     ("nmae", "unknown node or edge operand 'nmae' (did you mean 'name'?)", None),
     ("label: = x", "write the label's name after 'label:'", "did you mean"),
+    # a real operand with signs that are no operator: the operator is what is wrong, not the operand
+    ("name!~review", "'!~' is not an operator in 'name!~review' (operators are =, !=, >, <, >=, <=, contains, "
+     "startswith, endswith, !contains, !startswith, !endswith): there are no regular expressions; "
+     "'!contains' may do", "operand"),
+    ("app =~ rev", "'=~' is not an operator in 'app =~ rev'", "operand"),  # not app = "~ rev"
+    ("label:region ~ east", "'~' is not an operator in 'label:region ~ east'", "operand"),
+    ("name!review", "'!' is not an operator in 'name!review'", "operand"),
+    ("app !! x", "'!!' is not an operator in 'app !! x'", "no valid operator"),
+    ("bogus!~x", "unknown operand 'bogus' in 'bogus!~x'", "operand 'bogus!~x'"),
 ])
 def test_syntax_errors_point_at_what_the_user_wrote(text: str, says: str, not_says: str | None) -> None:
     message = validate(text)

@@ -239,6 +239,9 @@ _OP_RE = re.compile(
 _UNARY_RE = re.compile(r"^(?P<neg>!|not\s+)?\s*(?:(?:is|has)\s+)?(?P<name>\S+)$", re.IGNORECASE)
 # an operator with a space inside, e.g. "app ! = reviews" or "rt > = 5"
 _SPLIT_OP = re.compile(r"^[^\s!=<>*^$]+\s*(?P<op>[!<>*^$])\s+=")
+# an operand followed by a run of operator signs that may be no operator, e.g. "name!~review", "app =~ x"
+_BAD_OP = re.compile(r"^(?P<field>[^\s!=<>*^$~]+)\s*(?P<op>[!=<>*^$~]+)\s*(?P<value>.*)$")
+_OPERATORS = "=, !=, >, <, >=, <=, contains, startswith, endswith, !contains, !startswith, !endswith"
 _TWICE = re.compile(r"^(?:!|not\s)\s*(?:!|not\s)\s*(?P<rest>\S+)$", re.IGNORECASE)
 
 
@@ -422,6 +425,30 @@ def _unary(expression: str, typed: str) -> Condition:
     raise FindSyntaxError(f"unknown node or edge operand '{name}' ({_unknown_operand(name)})")
 
 
+def _check_operator(expression: str, typed: str, parsed: bool) -> None:
+    """Say so when a real operand is followed by signs that are no operator: regular-expression
+    operators (``!~``, ``=~``, ``~``; "app =~ x" would otherwise look for the value "~ x", which no
+    name or label value can be), or any run of signs no operator reads (``name!review``). Quoted as
+    the user typed it; an operand that is none is left to the messages that name it."""
+    bad = _BAD_OP.match(expression)
+    if bad is None:
+        return
+    field, op = bad.group("field"), bad.group("op")
+    if not _known_operand(field.lower()):
+        if not parsed and field in typed:  # the operand is what is wrong first: "bogus!~x"
+            raise FindSyntaxError(f"unknown operand '{field}' in '{typed}' ({_unknown_operand(field)})")
+        return
+    if parsed and "~" not in op:
+        return
+    if op not in typed:  # the rewriting of "not" made these signs: the user did not type them
+        return
+    message = f"'{op}' is not an operator in '{typed}' (operators are {_OPERATORS})"
+    if "~" in op:
+        instead = "!contains" if op.startswith("!") else "contains"
+        message += f": there are no regular expressions; '{instead}' may do"
+    raise FindSyntaxError(message)
+
+
 def _condition(expression: str, conjunctive: bool, typed: str) -> Condition:
     """One condition: ``expression`` as prepared for parsing (``_mnemonics``), ``typed`` as the user
     wrote it, which is what messages quote."""
@@ -430,6 +457,7 @@ def _condition(expression: str, conjunctive: bool, typed: str) -> Condition:
         op = split.group("op")
         raise FindSyntaxError(f"'{op} =' is not an operator: write '{op}=' without the space in '{typed}'")
     m = _OP_RE.match(expression)
+    _check_operator(expression, typed, parsed=m is not None)
     if m is not None:
         field, op = m.group("field"), _normalise_op(m.group("op"))
         return _comparison(typed, field, op, m.group("value").strip(), conjunctive)
