@@ -886,6 +886,7 @@ def reduce_to_service_graph(tm: TrafficMap,
     workload->service edge it takes in; ``origins`` gets (service, that workload, destination,
     protocol) for each, so what was judged of that edge before (its health, as in Kiali) can follow."""
     out: TrafficMap = {}
+    own_breakdown: set[int] = set()  # the joined edges whose response breakdown is a copy already
     for key, n in tm.items():
         if n.node_type != model.NODE_SERVICE:
             if n.md.get("isRoot"):
@@ -916,6 +917,14 @@ def reduce_to_service_graph(tm: TrafficMap,
                     add_outgoing(n.md, e2.md)
                 else:
                     add_outgoing(existing.source.md, e2.md)
+                    if id(existing) not in own_breakdown:
+                        # the model made before the reduction (whose health was judged) shares these
+                        # dicts with this edge: add into copies, so that it keeps the edge's own
+                        own_breakdown.add(id(existing))
+                        for part in ("responses", "responseHosts"):
+                            codes = existing.md.get(part)
+                            if codes:
+                                existing.md[part] = {c: dict(v) for c, v in codes.items()}
                     merge_edge_traffic(e2.md, existing.md, e2.protocol)
     return out
 
