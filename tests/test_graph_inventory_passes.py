@@ -215,7 +215,10 @@ def test_service_entry_hosts_are_idle_service_nodes_as_in_kiali() -> None:
     assert wiki is not None and wiki.is_service_entry is None and not wiki.traffic
     node = next(n for n in to_kiali(g)["elements"]["nodes"] if n["data"].get("service") == "api.pay.example.com")
     assert node["data"] == {"id": node["data"]["id"], "nodeType": "service", "cluster": "east", "namespace": "shop",
-                            "app": "payments", "service": "api.pay.example.com", "healthData": None,
+                            "app": "payments", "service": "api.pay.example.com",
+                            # an idle node's health data, as Kiali's: no requests, no verdict
+                            "healthData": {"requests": {"healthAnnotations": {}, "inbound": {}, "outbound": {}},
+                                           "status": {"errorRatio": -1, "status": "NA"}},
                             "isIdle": True, "labels": {"team": "pay"}}
     # the app comes from the cluster's service list, where other/reviews is the Service of that name
     crossing = g.find_node(service="reviews.other")

@@ -2,7 +2,7 @@
 
 ``to_kiali`` writes what Kiali's ``/api/namespaces/graph`` returns (the "common" config vendor):
 rates as strings with Kiali's precision (two decimals for rates, one for percentages), nodes boxes
-first, flags only when set.
+first, flags only when set; each node's ``healthData`` when the health pass ran (``health_data``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from meshdesk.mesh.graph import model
+from meshdesk.mesh.graph.health_data import health_data
 from meshdesk.mesh.graph.trafficmap import NODE_RATES, PROTOCOLS
 
 _PERCENT_RATES = frozenset({"httpPercentErr", "httpPercentReq", "grpcPercentErr", "grpcPercentReq"})
@@ -55,7 +56,7 @@ def _health_status(h: model.Health | None) -> str | None:
     return None if h is None or h.status == model.NO_HEALTH else h.status
 
 
-def _kiali_node(n: model.Node) -> dict[str, Any]:
+def _kiali_node(n: model.Node, health_data: dict[str, Any] | None) -> dict[str, Any]:
     d: dict[str, Any] = {"id": n.id}
     if n.parent:
         d["parent"] = n.parent
@@ -79,7 +80,7 @@ def _kiali_node(n: model.Node) -> dict[str, Any]:
             traffic.append({"protocol": proto, "rates": ordered})
     if traffic:
         d["traffic"] = traffic
-    d["healthData"] = None
+    d["healthData"] = health_data.get(n.id) if health_data is not None else None
     status = _health_status(n.health)
     if status:  # no verdict: no key (Kiali omits it; null is no status of its)
         d["healthStatus"] = status
@@ -174,12 +175,13 @@ def to_kiali(graph: model.TrafficGraph) -> dict[str, Any]:
     """Kiali's graph JSON (``elements.nodes[].data`` / ``elements.edges[].data``)."""
     nodes = sorted(graph.nodes.values(), key=_node_order)
     edges = sorted(graph.edges.values(), key=lambda e: (e.source, e.target, e.protocol))
+    data = health_data(graph)  # made here: only this export writes it
     return {
         "timestamp": graph.timestamp or graph.request.queryTime,
         "duration": graph.request.duration,
         "graphType": graph.request.graphType,
         "elements": {
-            "nodes": [{"data": _kiali_node(n)} for n in nodes],
+            "nodes": [{"data": _kiali_node(n, data)} for n in nodes],
             "edges": [{"data": _kiali_edge(e)} for e in edges],
         },
     }

@@ -205,6 +205,7 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
                       model.edge_id(node_id_of(wl), node_id_of(dest), protocol)
                       for svc, wl, dest, protocol in origins}
             health.carry_over(before_reduction, graph, joined)
+        graph.health_basis = model.HealthBasis(ctx.inventory, before_reduction)
     box.apply(graph)
     inventory_notes = list(snapshot.inventory.warnings) if snapshot.inventory is not None else []
     graph.warnings = snapshot.warnings.messages() + idx.warnings.messages() + ctx.notes + inventory_notes

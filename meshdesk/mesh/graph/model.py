@@ -394,6 +394,17 @@ def _plain_multidigraph(g: nx.MultiDiGraph) -> bool:
             and hasattr(nx, "_clear_cache"))
 
 
+@dataclass(frozen=True)
+class HealthBasis:
+    """What the health pass judged a graph from, kept so that an export can write the numbers behind
+    the verdicts (Kiali's ``healthData``) when asked, rather than every build making them."""
+
+    inventory: Any = None  # the Inventory the pass read (pods, annotations), None without one
+    # the graph whose edges the pass read: a service graph's before its reduction to service-to-service
+    # edges (its nodes keep their ids), None for the graph itself (no reference cycle)
+    judged: TrafficGraph | None = None
+
+
 @dataclass
 class TrafficGraph:
     """Nodes and edges keyed by id, with a networkx DiGraph over the ids for topology questions."""
@@ -412,6 +423,8 @@ class TrafficGraph:
     # versioned-app graph of the same telemetry, whose health the Workloads, Apps and Services lists
     # show, so that what they say does not change with the graph type (as Kiali's lists)
     list_health: TrafficGraph | None = None
+    # set when the health pass (Kiali's health appender) ran on the graph, None when it did not
+    health_basis: HealthBasis | None = None
 
     def add_node(self, node: Node) -> Node:
         existing = self.nodes.get(node.id)

@@ -1,0 +1,218 @@
+"""Kiali's ``healthData``: per node, the numbers behind its health, as Kiali's health appender hands
+them to its UI (``graph/telemetry/istio/appender/health.go``, shapes of ``models/health.go``).
+
+Made when an export asks (``export.to_kiali``), not by every build: the health pass leaves what it
+judged from on the graph (``TrafficGraph.health_basis``); a graph the pass did not run on has none, and
+its nodes' ``healthData`` is null, as in Kiali without its health appender.
+
+Per node type:
+
+- service: ServiceHealth ``{"requests": ..., "status": ...}``;
+- workload: WorkloadHealth ``{"requests": ..., "status": ..., "workloadStatus": {...} | null}``;
+- app: AppHealth ``{"requests": ..., "status": ..., "workloadStatuses": [...]}``: an app node's are its
+  app's workloads; a versioned app node (an app node with a workload) has none (Kiali hands the app's
+  to its box only, ``healthDataApp``);
+- an app box: the app's health (its versions' requests added up, all its workloads, the box's verdict);
+  an app graph's box that of its app node; other boxes, unknown and operation nodes: null.
+
+``requests`` is Kiali's RequestHealth: ``inbound``/``outbound`` map protocol -> response code -> rate,
+what the node's incoming and outgoing edges carried (requests per second, TCP in bytes per second under
+code "-", as Kiali tallies its edges' responses; to 12 significant digits, see ``exact``), and ``healthAnnotations`` the service's or
+workload's ``health.kiali.io/rate`` annotation (apps: none, as in Kiali). ``status`` is the verdict the
+health pass made (Kiali's CalculatedHealthStatus: ``status``; ``errorRatio`` in percent, -1 when no
+request was judged, left out when 0; ``totalRequestRate``, left out when 0); an inaccessible node has
+none, as it has no verdict. ``workloadStatus`` is Kiali's WorkloadStatus from the inventory (replicas
+wanted, running and available, proxies in sync with istiod, -1 when not known or not asked: no sidecar,
+a gateway); without an inventory (an offline snapshot that carries none), or for a node of another
+cluster than the inventory's, it is null and ``workloadStatuses`` empty, what Kiali writes for a
+workload it does not find.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshdesk.mesh.graph import model
+from meshdesk.mesh.graph.context import inventory_cluster
+from meshdesk.mesh.graph.health import ANNOTATION
+from meshdesk.mesh.graph.istio import is_gateway
+from meshdesk.mesh.graph.trafficmap import is_ok
+from meshdesk.mesh.inventory import Inventory, Workload
+
+Requests = dict[str, dict[str, float]]  # protocol -> code -> rate
+_KINDS = frozenset({model.NODE_APP, model.NODE_WORKLOAD, model.NODE_SERVICE})
+_REQUEST_PROTOCOLS = ("http", "grpc")  # what health tolerances speak of
+
+
+def exact(rate: float) -> float:
+    """A rate to 12 significant digits: the same whether it was added up from an edge's raw rates or
+    taken back from its percentages (which an edge makes once its breakdown is read, and which give
+    90.00000000000001 for 90), so that every export writes the same numbers."""
+    return float(f"{rate:.12g}")
+
+
+def code_rates(e: model.Edge) -> dict[str, float]:
+    """Per response code, the rate the edge carried with it, as Kiali adds an edge's responses into its
+    nodes' health: the rates behind each code's response flags, added up (from the raw breakdown while
+    the edge has not made its percentages, else from them)."""
+    raw = e._raw_responses
+    if raw is not None:
+        return {code: sum(flags.values()) for code, flags in raw.items()}
+    return e.code_rates()
+
+
+def _tally(graph: model.TrafficGraph) -> tuple[dict[str, Requests], dict[str, Requests]]:
+    """Per node id (of the types Kiali gives health data), its inbound and outbound requests."""
+    inbound: dict[str, Requests] = {}
+    outbound: dict[str, Requests] = {}
+    kept = {nid for nid, n in graph.nodes.items() if n.node_type in _KINDS}
+    for e in graph.edges.values():
+        source, target = e.source in kept, e.target in kept
+        if not (source or target):
+            continue
+        codes = code_rates(e)
+        if not codes:
+            continue
+        for side, nid, on in ((outbound, e.source, source), (inbound, e.target, target)):
+            if not on:
+                continue
+            by_protocol = side.get(nid)
+            if by_protocol is None:
+                by_protocol = side[nid] = {}
+            mine = by_protocol.get(e.protocol)
+            if mine is None:
+                by_protocol[e.protocol] = dict(codes)
+                continue
+            for code, v in codes.items():
+                mine[code] = mine.get(code, 0.0) + v
+    return inbound, outbound
+
+
+def _added(parts: list[Requests]) -> Requests:
+    out: Requests = {}
+    for part in parts:
+        for protocol, codes in part.items():
+            mine = out.setdefault(protocol, {})
+            for code, v in codes.items():
+                mine[code] = mine.get(code, 0.0) + v
+    return out
+
+
+def _sorted(requests: Requests | None) -> Requests:
+    """As Go writes a map: keys in order."""
+    if not requests:
+        return {}
+    return {p: {c: exact(requests[p][c]) for c in sorted(requests[p])} for p in sorted(requests)}
+
+
+def workload_status(w: Workload) -> dict[str, Any]:
+    """Kiali's WorkloadStatus of a workload (its ``CastWorkloadStatus``), fields in Kiali's order. A
+    controller that does not say how many pods it runs (a bare pod, a CronJob) runs as many as it wants,
+    as Kiali counts them."""
+    synced = -1 if is_gateway(w) else w.synced_proxies
+    return {"availableReplicas": w.available, "currentReplicas": w.current if w.current >= 0 else w.replicas,
+            "desiredReplicas": w.replicas, "name": w.name, "syncedProxies": synced}
+
+
+def _status(h: model.Health, inbound: Requests, outbound: Requests) -> dict[str, Any]:
+    """Kiali's CalculatedHealthStatus of a verdict on this traffic."""
+    judged = any(v > 0 for side in (inbound, outbound) for p in _REQUEST_PROTOCOLS for v in side.get(p, {}).values())
+    ratio = exact(h.error_ratio * 100.0) if judged and h.status != model.NO_HEALTH else -1
+    out: dict[str, Any] = {}
+    if ratio:
+        out["errorRatio"] = ratio
+    out["status"] = h.status
+    total = exact(sum(v for side in (inbound, outbound) for codes in side.values() for v in codes.values()))
+    if total:
+        out["totalRequestRate"] = total
+    return out
+
+
+class _Lookup:
+    """The inventory's workloads and services by name, looked up as the health pass does."""
+
+    def __init__(self, inv: Inventory | None, clusters: set[str]) -> None:
+        self.inv = inv
+        self.ours = inventory_cluster(inv, clusters)
+        self.workloads: dict[tuple[str, str], Workload] = {}
+        self.apps: dict[tuple[str, str], list[Workload]] = {}
+        self.services: dict[tuple[str, str], dict[str, str]] = {}
+        if inv is None:
+            return
+        for w in inv.workloads:
+            self.workloads.setdefault((w.namespace, w.name), w)  # the first, as Inventory.workload
+            self.apps.setdefault((w.namespace, w.app), []).append(w)
+        for s in inv.services:
+            self.services.setdefault((s.namespace, s.name), s.annotations)
+
+    def known(self, n: model.Node) -> bool:
+        return self.inv is not None and not n.is_inaccessible and self.ours(n.cluster)
+
+    def annotations(self, ann: dict[str, str] | None) -> dict[str, str]:
+        return {ANNOTATION: ann[ANNOTATION]} if ann and ANNOTATION in ann else {}
+
+    def app_statuses(self, n: model.Node) -> list[dict[str, Any]]:
+        return [workload_status(w) for w in self.apps.get((n.namespace, n.app), [])] if self.known(n) else []
+
+
+def health_data(graph: model.TrafficGraph) -> dict[str, Any] | None:
+    """Each node's ``healthData`` by node id (None for a node that has none), or None when the health
+    pass did not run on the graph."""
+    basis = graph.health_basis
+    if basis is None:
+        return None
+    judged = basis.judged or graph
+    inbound, outbound = _tally(judged)
+    look = _Lookup(basis.inventory, {n.cluster for n in judged.nodes.values()})
+    out: dict[str, Any] = {}
+    for nid, n in graph.nodes.items():
+        if n.node_type in _KINDS:
+            out[nid] = _node_data(n, look, inbound.get(nid) or {}, outbound.get(nid) or {})
+    boxes = {nid: n for nid, n in graph.nodes.items() if n.node_type == model.NODE_BOX and n.box == model.BOX_APP}
+    if boxes:
+        apps: dict[str, list[model.Node]] = {}
+        for n in graph.nodes.values():
+            if n.parent in boxes and n.node_type == model.NODE_APP:
+                apps.setdefault(n.parent, []).append(n)
+        for nid, n in boxes.items():
+            out[nid] = _box_data(n, apps.get(nid, []), look, inbound, outbound, out)
+    return out
+
+
+def _node_data(n: model.Node, look: _Lookup, ins: Requests, outs: Requests) -> dict[str, Any]:
+    annotations: dict[str, str] = {}
+    workload: Workload | None = None
+    if look.known(n):
+        if n.node_type == model.NODE_SERVICE:
+            annotations = look.annotations(look.services.get((n.namespace, n.service)))
+        elif n.node_type == model.NODE_WORKLOAD:
+            workload = look.workloads.get((n.namespace, n.workload))
+            annotations = look.annotations(workload.annotations if workload is not None else None)
+    d: dict[str, Any] = {"requests": {"healthAnnotations": annotations, "inbound": _sorted(ins),
+                                      "outbound": _sorted(outs)}}
+    if n.health is not None:
+        d["status"] = _status(n.health, ins, outs)
+    if n.node_type == model.NODE_WORKLOAD:
+        d["workloadStatus"] = workload_status(workload) if workload is not None else None
+    elif n.node_type == model.NODE_APP:
+        # a versioned app node's workload statuses go to its box (Kiali's healthDataApp)
+        d["workloadStatuses"] = [] if is_ok(n.workload) else look.app_statuses(n)
+    return d
+
+
+def _box_data(box: model.Node, apps: list[model.Node], look: _Lookup, inbound: dict[str, Requests],
+              outbound: dict[str, Requests], nodes: dict[str, Any]) -> dict[str, Any] | None:
+    """An app box's: its app's health (``apps``: its app nodes)."""
+    if not apps:
+        return None
+    versions = [m for m in apps if is_ok(m.workload)]
+    if not versions:  # an app graph's app node is the whole app
+        data: dict[str, Any] = nodes[apps[0].id]
+        return data
+    ins = _added([inbound.get(m.id) or {} for m in versions])
+    outs = _added([outbound.get(m.id) or {} for m in versions])
+    d: dict[str, Any] = {"requests": {"healthAnnotations": {}, "inbound": _sorted(ins), "outbound": _sorted(outs)}}
+    if box.health is not None:
+        d["status"] = _status(box.health, ins, outs)
+    d["workloadStatuses"] = look.app_statuses(versions[0])
+    return d
