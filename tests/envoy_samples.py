@@ -142,3 +142,92 @@ def sidecar_dump(extra_clusters: int = 0) -> dict[str, Any]:
                                     "static_clusters": [cluster("agent", None), cluster("prometheus_stats", "STATIC")],
                                     "dynamic_active_clusters": clusters},
                         listeners, {"@type": A + "ScopedRoutesConfigDump"}, routes, secrets]}
+
+
+def secrets_everywhere_dump() -> tuple[dict[str, Any], list[str]]:
+    """A sidecar's dump with secret material in every place Envoy and Istio can put it, spelled every
+    way (snake and camel case), and the secret values (each one a distinct made-up string). None of
+    them may reach what meshdesk keeps, shows or logs."""
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nU0VDUkVULXBlbS10ZXh0\n-----END RSA PRIVATE KEY-----\n"
+    pem_b64 = base64.b64encode(pem.replace("U0VDUkVULXBlbS10ZXh0", "U0VDUkVULXBlbS1iNjQ=").encode()).decode()
+    json_key = ('{"type": "service_account", "private_key_id": "sek-json-key-id", "private_key": "'
+                + pem.replace("\n", "\\n") + '", "client_email": "sa@example.iam"}')
+    secrets = ["sek-proxy-metadata-token", "postgres://app:sek-db-password@db", "sek-inline-private-key",
+               "sek-key-password", "sek-camel-private-key", "sek-upper-private-key", "ya29.sek-access-token",
+               "sek-refresh-token", "sek-json-key-id", "sek-iam-authorization-token", "sek-iam-selector",
+               "sek-plugin-config", "sek-sts-audience", "sek-channel-private-key", "sek-camel-json-key",
+               "sek-camel-access-token", "sek-oauth-client-secret", "sek-oauth-hmac", "sek-api-key-value",
+               "user1:{SHA}sek-basic-auth-hash", "Bearer sek-header-token", "sek-x-api-key-header",
+               "sek-aws-secret-access-key", "sek-aws-session-token", "sek-secret-private-key",
+               "sek-secret-password", "sek-generic-secret", "sek-session-ticket-key", "sek-static-secret-key",
+               "sek-warming-secret-key", "sek-future-secret-field", "U0VDUkVULXBlbS10ZXh0", pem_b64, "sek-pkcs12",
+               "sek-db-password-field"]
+    dump = sidecar_dump()
+    boot = dump["configs"][0]["bootstrap"]
+    boot["node"]["metadata"]["PROXY_CONFIG"]["proxyMetadata"] = {
+        "API_TOKEN": "sek-proxy-metadata-token", "DATABASE_URL": "postgres://app:sek-db-password@db",
+        "ISTIO_META_DNS_CAPTURE": "true"}
+    tls = {"@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+           "common_tls_context": {"tls_certificates": [
+               {"certificate_chain": {"inline_bytes": CERT_B64},
+                "private_key": {"inline_string": "sek-inline-private-key"},
+                "password": {"inline_string": "sek-key-password"}},
+               {"certificateChain": {"inlineBytes": CERT_B64}, "privateKey": {"inlineString": "sek-camel-private-key"}},
+               {"PRIVATE-KEY": "sek-upper-private-key", "pkcs12": {"inline_bytes": "sek-pkcs12"}}]}}
+    grpc = {"envoy_grpc": None, "google_grpc": {
+        "target_uri": "meshca.googleapis.com:443", "stat_prefix": "meshca",
+        "channel_credentials": {"ssl_credentials": {"root_certs": {"inline_bytes": CERT_B64},
+                                                    "private_key": {"inline_string": "sek-channel-private-key"}}},
+        "call_credentials": [
+            {"access_token": "ya29.sek-access-token"},
+            {"google_refresh_token": '{"client_id": "c", "refresh_token": "sek-refresh-token"}'},
+            {"service_account_jwt_access": {"json_key": json_key, "token_lifetime_seconds": 3600}},
+            {"google_iam": {"authorization_token": "sek-iam-authorization-token",
+                            "authority_selector": "sek-iam-selector"}},
+            {"from_plugin": {"name": "vault", "typed_config": {"@type": "x", "value": "sek-plugin-config"}}},
+            {"sts_service": {"token_exchange_service_uri": "https://sts.example/v1/token",
+                             "audience": "sek-sts-audience", "subject_token_path": "/var/run/token"}}]}}
+    camel_grpc = {"googleGrpc": {"targetUri": "x:443", "callCredentials": [
+        {"serviceAccountJwtAccess": {"jsonKey": "sek-camel-json-key"}}, {"accessToken": "sek-camel-access-token"}]}}
+    filters = [
+        {"name": "envoy.filters.http.oauth2", "typed_config": {"config": {"credentials": {
+            "client_id": "shop", "token_secret": {"name": "token", "sds_config": {"path": "/etc/sds"}},
+            "hmac_secret": {"name": "hmac"}}, "client_secret": "sek-oauth-client-secret",
+            "hmacSecret": "sek-oauth-hmac", "use_refresh_token": True}}},
+        {"name": "envoy.filters.http.api_key_auth", "typed_config": {"credentials": [
+            {"key": "sek-api-key-value", "client": "shop"}]}},
+        {"name": "envoy.filters.http.basic_auth", "typed_config": {"users": {
+            "inline_string": "user1:{SHA}sek-basic-auth-hash"}}},
+        {"name": "envoy.filters.http.header_mutation", "typed_config": {"request_headers_to_add": [
+            {"header": {"key": "Authorization", "value": "Bearer sek-header-token"}},
+            {"header": {"key": "x-api-key", "value": "sek-x-api-key-header"}},
+            {"header": {"key": "x-shop", "value": "public-header-value"}}]}},
+        {"name": "envoy.filters.http.aws_request_signing", "typed_config": {"credential_provider": {
+            "inline_credential": {"access_key_id": "AKIAEXAMPLE", "secret_access_key": "sek-aws-secret-access-key",
+                                  "session_token": "sek-aws-session-token"}}}},
+        {"name": "envoy.filters.http.lua", "typed_config": {"note": pem, "blob": pem_b64,
+                                                            "db_password": "sek-db-password-field"}},
+    ]
+    boot["static_resources"]["clusters"].append(
+        {"name": "meshca", "transport_socket": {"name": "tls", "typed_config": tls},
+         "typed_extension_protocol_options": {"grpc": grpc, "grpcCamel": camel_grpc}})
+    boot["static_resources"]["listeners"].append({"name": "filters", "filter_chains": [{"filters": [
+        {"name": "envoy.filters.network.http_connection_manager", "typed_config": {"http_filters": filters}}]}]})
+
+    def secret(name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "version_info": "1", "secret": {"name": name, **body}}
+
+    section = dump["configs"][-1]
+    section["dynamic_active_secrets"] += [
+        secret("key-with-password", {"tls_certificate": {"certificate_chain": {"inline_bytes": CERT_B64},
+                                                         "private_key": {"inline_string": "sek-secret-private-key"},
+                                                         "password": {"inline_string": "sek-secret-password"}}}),
+        secret("generic", {"generic_secret": {"secret": {"inline_string": "sek-generic-secret"}}}),
+        secret("tickets", {"session_ticket_keys": {"keys": [{"inline_string": "sek-session-ticket-key"}]}}),
+        secret("future", {"some_future_field": {"inline_string": "sek-future-secret-field"}}),
+    ]
+    section["static_secrets"] = [secret("static", {"tls_certificate": {
+        "privateKey": {"inlineString": "sek-static-secret-key"}}})]
+    section["dynamic_warming_secrets"] = [secret("warming", {"tls_certificate": {
+        "private_key": {"inline_string": "sek-warming-secret-key"}}})]
+    return dump, secrets

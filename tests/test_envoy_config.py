@@ -18,7 +18,7 @@ from meshdesk.mesh.envoy import (
     redact_secrets,
     split_host,
 )
-from tests.envoy_samples import CERT_B64, PRIVATE_KEY_B64, cluster, sidecar_dump
+from tests.envoy_samples import CERT_B64, PRIVATE_KEY_B64, cluster, secrets_everywhere_dump, sidecar_dump
 
 
 def test_clusters_are_split_into_service_port_subset_direction_type_and_rule() -> None:
@@ -177,3 +177,33 @@ def test_parsing_does_not_change_the_dump() -> None:
     before = copy.deepcopy(dump)
     parse_config_dump(dump)
     assert dump == before
+
+
+def test_every_kind_of_secret_is_redacted_in_any_spelling() -> None:
+    """A dump seeded with secrets wherever Envoy or Istio put them (proxyMetadata, a gRPC service's
+    call credentials, camelCase names, header values, the secrets section, PEM keys under any name):
+    none is left anywhere in what ``redact_secrets`` gives, and what is public stays."""
+    dump, secrets = secrets_everywhere_dump()
+    original = json.dumps(dump)
+    assert all(s in original for s in secrets)
+    clean, count = redact_secrets(dump)
+    text = json.dumps(clean)
+    leaked = [s for s in secrets if s in text]
+    assert leaked == []
+    assert "PRIVATE KEY" not in text and "sek-" not in text
+    assert count >= 20  # some are in one container (call_credentials, a secret) together
+    # what is public stays: certificates, names, the variables' names, plain header values, flags
+    assert CERT_B64 in text and '"API_TOKEN"' in text and "public-header-value" in text
+    assert "istiod.istio-system.svc:15012" in text and '"use_refresh_token": true' in text
+    assert '"name": "key-with-password"' in text and "AKIAEXAMPLE" not in text
+    # the facts read from the bootstrap do not change
+    assert parse_config_dump(clean).bootstrap == parse_config_dump(dump).bootstrap
+    assert json.dumps(dump) == original, "the dump handed in is left as it was"
+
+
+@pytest.mark.parametrize("name", ["private_key", "privateKey", "PrivateKey", "PRIVATE_KEY", "private-key",
+                                  "jsonKey", "json_key", "accessToken", "clientSecret", "callCredentials",
+                                  "call_credentials", "sts_subject_token", "dbPassword"])
+def test_secret_field_names_in_any_spelling(name: str) -> None:
+    clean, count = redact_secrets({"a": {name: "sek-value"}})
+    assert clean == {"a": {name: "[redacted by meshdesk]"}} and count == 1

@@ -17,12 +17,14 @@ The same facts Kiali's workload "Envoy" tab shows, for one pod's sidecar, gatewa
 
 ``parse_config_dump`` never raises: an entry of the wrong shape is skipped and counted in
 ``EnvoyConfig.skipped`` by section. ``redact_secrets`` removes private keys and other secret
-material from a dump (Envoy's ``SecretsConfigDump`` and any inline TLS key) before it is kept or
-shown. Linear in the size of the dump: thousands of clusters parse in milliseconds.
+material from a dump before it is kept or shown: secret fields in any spelling, credential containers
+whole (a gRPC service's ``call_credentials``), ``proxyMetadata`` values, and all of a secret in the
+secrets section but its name and public certificates. Linear in the size of the dump: thousands of clusters parse in milliseconds.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,11 +42,87 @@ TCP_PROXY = "envoy.filters.network.tcp_proxy"
 PASSTHROUGH = "PassthroughCluster"
 REDACTED = "[redacted by meshdesk]"
 
-# the field names that hold secret material wherever they appear in a dump: a TLS private key (Envoy
-# blanks it itself, but a build or a static bootstrap may not), a key file's password, session ticket
-# keys, HMAC secrets, generic secrets (OAuth client secrets), PKCS#12 bundles (they carry the key)
+# the field names that hold secret material wherever they appear in a dump, compared in any spelling
+# (``private_key``, ``privateKey``, ``PRIVATE-KEY`` are one name): a TLS private key (Envoy blanks it
+# itself, but a build or a static bootstrap may not), a key file's password, session ticket keys,
+# HMAC and generic secrets (OAuth client secrets), PKCS#12 bundles (they carry the key), a Google
+# service account's JSON key, OAuth access and refresh tokens, API keys, cloud secret keys
 SECRET_FIELDS = frozenset({"private_key", "password", "session_ticket_keys", "hmac_secret", "generic_secret",
-                           "pkcs12", "private_key_provider", "client_secret"})
+                           "pkcs12", "private_key_provider", "client_secret", "json_key", "access_token",
+                           "refresh_token", "google_refresh_token", "authorization_token", "id_token",
+                           "session_token", "api_key", "secret_access_key", "token_secret", "secret",
+                           "passphrase", "users"})
+# any name ending so (``sts_subject_token``, ``db_password``, ``x_api_key``, ``hmacSecret``) is one too
+SECRET_SUFFIXES = ("password", "passphrase", "privatekey", "secret", "secretkey", "token", "apikey", "jsonkey")
+# credential containers: everything under them goes, whatever its fields are called (a gRPC service's
+# ``call_credentials`` hold tokens, JSON keys and STS settings; ``channel_credentials`` a key; an
+# API-key filter's ``credentials`` the keys)
+CREDENTIAL_SUFFIXES = ("credentials", "credential")
+# maps whose keys are public and whose values may not be: Istio copies ``proxyMetadata`` (environment
+# variables meant for the proxy: tokens, passwords) into every node's metadata
+SECRET_VALUE_MAPS = frozenset({"proxy_metadata"})
+# header-like pairs ({"key": "authorization", "value": "Bearer ..."}): the value goes when the name says
+SECRET_HEADERS = frozenset({"authorization", "proxy_authorization", "cookie", "set_cookie", "x_api_key"})
+# in the secrets section, a secret keeps only what is public: its name and certificates
+_PUBLIC_SECRET_PARTS = frozenset({"@type", "name", "validation_context"})
+_PUBLIC_CERTIFICATE_PARTS = frozenset({"certificatechain", "watcheddirectory"})
+# strings that are key material whatever field holds them: PEM private keys, as text or base64 (its
+# "-----BEGIN" is "LS0tLS1CRUdJTi"), and JSON documents with a private key inside (a JSON key file)
+_KEY_MARKERS = ("PRIVATE KEY", "private_key", "privateKey")
+_BASE64_PEM = "LS0tLS1CRUdJTi"
+
+
+def _norm(name: str) -> str:
+    """A field name in one spelling: ``privateKey``, ``private_key`` and ``PRIVATE-KEY`` are ``privatekey``."""
+    return name.replace("_", "").replace("-", "").lower()
+
+
+_SECRET_NAMES = frozenset(_norm(n) for n in SECRET_FIELDS)
+_VALUE_MAPS = frozenset(_norm(n) for n in SECRET_VALUE_MAPS)
+_HEADER_NAMES = frozenset(_norm(n) for n in SECRET_HEADERS)
+# what a field name is, for redaction: "" (nothing), "secret" (its value goes), "tree" (a credential
+# container: the whole subtree goes), "values" (a map whose values go)
+_FIELD_KINDS: dict[str, str] = {}
+
+
+def _field_kind(name: str) -> str:
+    kind = _FIELD_KINDS.get(name)
+    if kind is None:
+        n = _norm(name)
+        if n in _VALUE_MAPS:
+            kind = "values"
+        elif n.endswith(CREDENTIAL_SUFFIXES):
+            kind = "tree"
+        elif n in _SECRET_NAMES or n.endswith(SECRET_SUFFIXES):
+            kind = "secret"
+        else:
+            kind = ""
+        if len(_FIELD_KINDS) < 100_000:  # field names repeat; a dump of random names must not grow it
+            _FIELD_KINDS[name] = kind
+    return kind
+
+
+def is_secret_field(name: str) -> bool:
+    """Whether a field of that name (any spelling) holds secret material, or credentials under it."""
+    return _field_kind(name) in ("secret", "tree")
+
+
+_CONTAINERS = (dict, list, str)
+_SHORTEST_KEY = 52  # "-----BEGIN PRIVATE KEY-----" and "-----END PRIVATE KEY-----": no key is shorter
+
+
+def _looks_like_key(text: str) -> bool:
+    if any(m in text for m in _KEY_MARKERS):
+        return True
+    at = text.find(_BASE64_PEM)
+    if at < 0:
+        return False
+    try:  # "-----BEGIN ENCRYPTED PRIVATE KEY-----" is 37 bytes: 64 base64 characters hold it
+        head = base64.b64decode(text[at:at + 64] + "===", validate=False)
+    except ValueError:
+        return False
+    return b"PRIVATE KEY" in head
+
 
 # application protocols a filter chain matches, as Istio writes them, in words (Kiali's labels)
 _APP_PROTOCOLS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -496,36 +574,93 @@ def parse_config_dump(dump: Any) -> EnvoyConfig:
 def redact_secrets(dump: Any) -> tuple[Any, int]:
     """A copy of ``dump`` with secret material replaced by a marker, and how many values were replaced.
 
-    The secrets section keeps each secret's name, version and certificate chain (public), never its
-    private key; anywhere else in the dump (a static cluster's inline TLS context, a bootstrap's
-    SDS config) a field named in ``SECRET_FIELDS`` is replaced whole. Parts of the dump without such
-    fields are shared with the original, not copied."""
+    Field names are compared in any spelling (snake or camel case, any letter case). Replaced whole:
+
+    - a field named in ``SECRET_FIELDS`` or ending as ``SECRET_SUFFIXES`` say (``private_key``,
+      ``privateKey``, ``json_key``, ``access_token``, ``db_password``...), wherever it is;
+    - everything under a credential container (``call_credentials``, ``channel_credentials``,
+      ``credentials``): tokens, JSON keys, STS settings, plugin configs;
+    - every value of ``proxyMetadata`` (its keys, the variables' names, stay);
+    - the value of a header-like pair whose name is a credential (``authorization``, ``cookie``);
+    - any string that holds a PEM private key (as text or base64) or a JSON document with one;
+    - in the secrets section, every part of a secret but its name, certificate chain and validation
+      context (the public certificates).
+
+    Parts of the dump without secrets are shared with the original, not copied."""
     count = 0
+    kinds = _FIELD_KINDS
+
+    def secret(value: Any) -> Any:
+        nonlocal count
+        if value is None or isinstance(value, bool) or value == REDACTED:
+            return value  # a flag ("use_refresh_token": true) or nothing is no secret
+        count += 1
+        return REDACTED
 
     def walk(value: Any, depth: int) -> Any:
         nonlocal count
         if depth > 200:  # a dump is never this deep; stop rather than recurse without end
             count += 1
             return REDACTED
-        if isinstance(value, dict):
-            changed: dict[str, Any] | None = None
-            for k, v in value.items():
-                if k in SECRET_FIELDS:
-                    new: Any = REDACTED
-                    count += 1
-                elif isinstance(v, dict | list):
-                    new = walk(v, depth + 1)
-                else:
-                    continue
-                if new is not v:
-                    if changed is None:
-                        changed = dict(value)
-                    changed[k] = new
-            return value if changed is None else changed
-        if isinstance(value, list):
-            items = [walk(v, depth + 1) if isinstance(v, dict | list) else v for v in value]
+        kind = type(value)
+        if kind is dict:
+            return walk_dict(value, depth)
+        if kind is list:
+            items = [v if type(v) not in _CONTAINERS else walk(v, depth + 1) for v in value]
             return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        if kind is str and len(value) >= _SHORTEST_KEY and _looks_like_key(value):
+            return secret(value)
         return value
+
+    def walk_dict(value: dict[str, Any], depth: int) -> dict[str, Any]:
+        if value.get("@type") == SECRETS_DUMP:
+            return {k: ([secret_entry(e, depth + 2) for e in v] if isinstance(v, list) else walk(v, depth + 1))
+                    for k, v in value.items()}
+        changed: dict[str, Any] | None = None
+        header = value.get("key", value.get("name"))
+        header_secret = isinstance(header, str) and (_norm(header) in _HEADER_NAMES or is_secret_field(header))
+        for k, v in value.items():
+            t = type(v)
+            if header_secret or kinds.get(k) != "" or t not in _CONTAINERS:
+                new = field(k, v, depth, header_secret)  # the few fields that may change
+            elif t is str:  # the commonest case: a short string under a plain name
+                new = v if len(v) < _SHORTEST_KEY or not _looks_like_key(v) else secret(v)
+            else:
+                new = walk(v, depth + 1)  # a dict or list under a plain name
+            if new is not v:
+                if changed is None:
+                    changed = dict(value)
+                changed[k] = new
+        return value if changed is None else changed
+
+    def field(k: Any, v: Any, depth: int, header_secret: bool = False) -> Any:
+        kind = _field_kind(k) if isinstance(k, str) else ""
+        if kind in ("secret", "tree") or (header_secret and k in ("value", "raw_value", "rawValue")):
+            return secret(v)
+        if kind == "values":
+            return {vk: secret(vv) for vk, vv in v.items()} if isinstance(v, dict) else secret(v)
+        if isinstance(v, dict | list | str):
+            return walk(v, depth + 1)
+        return v
+
+    def secret_entry(entry: Any, depth: int) -> Any:
+        # an entry of dynamic_active_secrets, dynamic_warming_secrets, static_secrets: {name, version_info,
+        # last_updated, secret}: the secret keeps its public parts only
+        if not (isinstance(entry, dict) and isinstance(entry.get("secret"), dict)):
+            return walk(entry, depth)
+        return {k: (public_secret(v, depth + 1) if k == "secret" else field(k, v, depth)) for k, v in entry.items()}
+
+    def public_secret(body: dict[str, Any], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in body.items():
+            if k in _PUBLIC_SECRET_PARTS:
+                out[k] = walk(v, depth + 3)
+            elif k in ("tls_certificate", "tlsCertificate") and isinstance(v, dict):
+                out[k] = {ck: (walk(cv, depth + 4) if _norm(ck) in _PUBLIC_CERTIFICATE_PARTS else secret(cv))
+                          for ck, cv in v.items()}
+            else:
+                out[k] = secret(v)
+        return out
 
     return walk(dump, 0), count
 
