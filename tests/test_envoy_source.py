@@ -121,3 +121,93 @@ def test_an_answer_that_is_not_a_dump(kube_emulator: KubeEmulator) -> None:
     with pytest.raises(SourceError) as err:
         KubeEnvoyAdmin(emu.api_client(), timeout=10).config_dump(NS, POD)
     assert "not JSON" in str(err.value)
+
+
+@pytest.mark.parametrize("way", ["pod proxy", "port-forward"])
+def test_the_size_limit_holds_both_ways(kube_emulator: KubeEmulator, way: str) -> None:
+    """A dump larger than the limit is not read whole, through the pod proxy as through the
+    port-forward, and the message names the limit; one under it reads."""
+    from meshdesk.sources.base import TooLarge
+
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, sidecar_dump())  # about 17 kB
+    if way == "port-forward":
+        emu.forbid(namespace=NS, resource="pods/proxy")
+    with pytest.raises(TooLarge) as err:
+        KubeEnvoyAdmin(emu.api_client(), timeout=10, max_bytes=4096).config_dump(NS, POD)
+    assert "larger than 4096 bytes" in str(err.value) and f"{NS}/{POD}" in str(err.value)
+    admin = KubeEnvoyAdmin(emu.api_client(), timeout=10, max_bytes=1_000_000)
+    assert len(parse_config_dump(admin.config_dump(NS, POD)).clusters) == 10
+    assert admin.last_way == ("port-forward" if way == "port-forward" else "API server pod proxy")
+
+
+def test_a_big_answer_is_read_in_pieces_and_stopped_at_the_limit(kube_emulator: KubeEmulator) -> None:
+    """The pod proxy's answer: one that says its length is refused before it is read; one that does
+    not (chunked, as Envoy sends it) is read in pieces and dropped past the limit, never taken whole."""
+    from types import SimpleNamespace
+
+    from meshdesk.sources.base import TooLarge
+    from meshdesk.sources.inventory import RawApi
+
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, b'{"configs": []' + b" " * 8_000_000 + b"}")
+    raw = RawApi(emu.api_client(), 10, None)
+    path = f"/api/v1/namespaces/{NS}/pods/{POD}:15000/proxy/config_dump"
+    with pytest.raises(TooLarge) as err:
+        raw.get_bytes(path, max_bytes=2 * 2**20, what="read it")
+    assert str(err.value) == "read it: the answer is larger than 2 MB, the most meshdesk reads"
+    assert len(raw.get_bytes(path, max_bytes=9_000_000, what="read it")) == 8_000_015
+
+    class Endless:
+        """An answer without a length that never ends."""
+
+        status, reason, headers = 200, "OK", {"Transfer-Encoding": "chunked"}
+        read_bytes, closed = 0, False
+
+        def read(self, amt: int, decode_content: bool = True) -> bytes:
+            self.read_bytes += amt
+            return b" " * amt
+
+        def isclosed(self) -> bool:
+            return self.closed
+
+        def close(self) -> None:
+            self.closed = True
+
+    endless = Endless()
+    pool = SimpleNamespace(request=lambda *a, **k: endless)
+    api = SimpleNamespace(configuration=SimpleNamespace(host="https://k8s", auth_settings=dict),
+                          rest_client=SimpleNamespace(pool_manager=pool), default_headers={})
+    with pytest.raises(TooLarge):
+        RawApi(api, 10, None).get_bytes(path, max_bytes=5 * 2**20, what="read it")
+    assert endless.read_bytes <= 6 * 2**20 and endless.closed
+
+
+_ODD = {"html": b"<html>admin</html>", "empty": b"", "list": b"[1, 2]", "null": b"null",
+        "no configs": b'{"configs": {"a": 1}}', "truncated": json.dumps(sidecar_dump()).encode()[:5000],
+        "deep": b'{"configs":' + b"[" * 100_000 + b"]" * 100_000 + b"}"}
+
+
+@pytest.mark.parametrize("way", ["pod proxy", "port-forward"])
+@pytest.mark.parametrize("answer", sorted(_ODD))
+def test_an_odd_answer_is_not_a_config_dump(kube_emulator: KubeEmulator, caplog: pytest.LogCaptureFixture,
+                                            way: str, answer: str) -> None:
+    """Whatever the proxy answers that is not a dump (HTML, nothing, JSON nested without end...), the
+    message says so and names the pod, not the API server; nothing is logged."""
+    from meshdesk.sources.base import SourceError
+
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, _ODD[answer])
+    if way == "port-forward":
+        emu.forbid(namespace=NS, resource="pods/proxy")
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(SourceError) as err:  # NotADump, a SourceError (never a RecursionError)
+        KubeEnvoyAdmin(emu.api_client(), timeout=10).config_dump(NS, POD)
+    assert err.value.kind == "not-a-dump"
+    text = str(err.value)
+    assert f"read the Envoy config of {NS}/{POD}: the proxy answered, but not with a config dump" in text
+    assert "API server" not in text and "Recursion" not in text
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]

@@ -102,6 +102,17 @@ class Cancelled(SourceError):
     kind = "cancelled"
 
 
+class TooLarge(SourceError):
+    """An answer larger than the most meshdesk reads (it stopped reading at that limit)."""
+
+    kind = "too-large"
+
+
+def size_words(n: int) -> str:
+    """A byte count in words: "256 MB", "1.5 MB", "900 bytes"."""
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n} bytes"
+
+
 @dataclass(frozen=True)
 class SourceInfo:
     """What the status bar shows: which cluster, and how Prometheus is reached."""

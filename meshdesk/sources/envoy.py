@@ -9,10 +9,12 @@
    (``create`` on ``pods/portforward``), as Kiali reads it. Once the proxy was refused, later reads of
    the same ``KubeEnvoyAdmin`` go straight to the port-forward.
 
-The answer is decoded and its secret material removed (``meshdesk.mesh.envoy.redact_secrets``) before
-it is returned: no private key is kept, shown or logged. Failures are typed: ``PodGone`` (the pod no
-longer exists), ``NoEnvoyAdmin`` (nothing answers on port 15000: no sidecar, or Envoy not started),
-``Forbidden`` naming both rights that would do, ``Timeout``, ``Unreachable``.
+Either way the answer is read in pieces and no further than ``MAX_DUMP_BYTES`` (``TooLarge`` names
+the limit), then decoded and its secret material removed (``meshdesk.mesh.envoy.redact_secrets``)
+before it is returned: no private key is kept, shown or logged. Failures are typed: ``PodGone`` (the
+pod no longer exists), ``NoEnvoyAdmin`` (nothing answers on port 15000: no sidecar, or Envoy not
+started), ``NotADump`` (the proxy answered something else: not JSON, nested without end, no
+``configs``), ``TooLarge``, ``Forbidden`` naming both rights that would do, ``Timeout``, ``Unreachable``.
 """
 
 from __future__ import annotations
@@ -24,13 +26,22 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from meshdesk.mesh.envoy import redact_secrets
-from meshdesk.sources.base import Forbidden, NotFound, SourceError, Timeout, Unauthorized, Unreachable
+from meshdesk.sources.base import (
+    Forbidden,
+    NotFound,
+    SourceError,
+    Timeout,
+    TooLarge,
+    Unauthorized,
+    Unreachable,
+    size_words,
+)
 from meshdesk.sources.errors import one_line, redact, translate
 from meshdesk.sources.inventory import RawApi
 
 ENVOY_ADMIN_PORT = 15000
 CONFIG_DUMP_PATH = "/config_dump"
-MAX_DUMP_BYTES = 256 * 1024 * 1024  # a dump larger than this is not read (a mesh of ~100k clusters)
+MAX_DUMP_BYTES = 256 * 1024 * 1024  # a dump larger than this is not read, either way (~1.3M clusters)
 RIGHTS = "`get` on `pods/proxy` or `create` on `pods/portforward`"
 
 
@@ -48,21 +59,37 @@ class EnvoySource(Protocol):
     def config_dump(self, namespace: str, pod: str) -> dict[str, Any]: ...
 
 
+class NotADump(SourceError):
+    """The proxy answered, with something that is not an Envoy config dump."""
+
+    kind = "not-a-dump"
+
+
 def _decode(body: bytes, what: str) -> dict[str, Any]:
+    """The config dump in the proxy's answer, without its secret material (before anything keeps it)."""
+    if not body.strip():
+        raise NotADump(f"{what}: the proxy answered, but not with a config dump (the answer is empty)")
     try:
         doc = json.loads(body)
+    except RecursionError:  # before ValueError: it is not one, and it must not reach a log as a traceback
+        raise NotADump(f"{what}: the proxy answered, but not with a config dump (JSON nested deeper than "
+                       "any config dump)") from None
     except ValueError:
-        raise SourceError(f"{what}: the proxy answered something that is not JSON") from None
-    return _checked(doc, what)
-
-
-def _checked(doc: Any, what: str) -> dict[str, Any]:
-    """The dump without its secret material (before anything keeps it)."""
-    if not isinstance(doc, dict):
-        raise SourceError(f"{what}: the proxy's answer is not a config dump")
-    clean, _ = redact_secrets(doc)
+        raise NotADump(f"{what}: the proxy answered, but not with a config dump (not JSON)") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("configs"), list):
+        raise NotADump(f"{what}: the proxy answered, but not with a config dump (no \"configs\" list)")
+    try:
+        clean, _ = redact_secrets(doc)
+    except RecursionError:
+        raise NotADump(f"{what}: the proxy answered, but not with a config dump (JSON nested deeper than "
+                       "any config dump)") from None
     out: dict[str, Any] = clean
     return out
+
+
+def _too_large(what: str, limit: int, namespace: str, pod: str) -> TooLarge:
+    return TooLarge(f"{what}: the config dump is larger than {size_words(limit)}, the most meshdesk reads",
+                    hint=f"istioctl proxy-config all {pod} -n {namespace} -o json writes it whole")
 
 
 def _pod_gone(e: SourceError, namespace: str, pod: str) -> bool:
@@ -73,9 +100,10 @@ class KubeEnvoyAdmin:
     """Reads Envoy admin pages of pods over the official client's connection (its credentials, TLS and
     proxy settings). Safe to use from one worker thread at a time."""
 
-    def __init__(self, api_client: Any, *, timeout: float = 30.0) -> None:
+    def __init__(self, api_client: Any, *, timeout: float = 30.0, max_bytes: int = MAX_DUMP_BYTES) -> None:
         self.api_client = api_client
         self.timeout = timeout
+        self.max_bytes = max_bytes  # a bigger answer is not read further, whichever way it comes
         self.use_port_forward = False  # the pod proxy was refused once: go straight to the port-forward
         self.last_way = ""  # how the last dump was read, in words (for the status line)
 
@@ -84,9 +112,9 @@ class KubeEnvoyAdmin:
         refused = ""
         if not self.use_port_forward:
             try:
-                doc = self._through_proxy(namespace, pod, what)
-                self.last_way = "API server pod proxy"
-                return _checked(doc, what)
+                body = self._through_proxy(namespace, pod, what)
+            except TooLarge:
+                raise _too_large(what, self.max_bytes, namespace, pod) from None
             except SourceError as e:
                 if _pod_gone(e, namespace, pod):
                     raise PodGone(f"{what}: the pod no longer exists", hint="pick one of its pods now") from None
@@ -95,6 +123,9 @@ class KubeEnvoyAdmin:
                     raise
                 refused = e.message
                 self.use_port_forward = True
+            else:
+                self.last_way = "API server pod proxy"
+                return _decode(body, what)
         try:
             body = self._through_port_forward(namespace, pod, what)
         except Forbidden:
@@ -107,10 +138,10 @@ class KubeEnvoyAdmin:
         return _decode(body, what)
 
     # -- the two ways ---------------------------------------------------------------------------------
-    def _through_proxy(self, namespace: str, pod: str, what: str) -> Any:
+    def _through_proxy(self, namespace: str, pod: str, what: str) -> bytes:
         path = (f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}:{ENVOY_ADMIN_PORT}"
                 f"/proxy{CONFIG_DUMP_PATH}")
-        return RawApi(self.api_client, self.timeout, None).get(path, what=what)
+        return RawApi(self.api_client, self.timeout, None).get_bytes(path, max_bytes=self.max_bytes, what=what)
 
     def _through_port_forward(self, namespace: str, pod: str, what: str) -> bytes:
         from kubernetes import client
@@ -133,7 +164,10 @@ class KubeEnvoyAdmin:
             try:
                 conn.request("GET", CONFIG_DUMP_PATH, headers={"Accept": "application/json"})
                 resp = conn.getresponse()
-                body = resp.read(MAX_DUMP_BYTES + 1)
+                declared = str(resp.getheader("Content-Length") or "")
+                if resp.status == 200 and declared.isdigit() and int(declared) > self.max_bytes:
+                    raise _too_large(what, self.max_bytes, namespace, pod)
+                body = resp.read(self.max_bytes + 1)  # never more than one byte past the limit
             except TimeoutError:
                 raise Timeout(f"{what}: the proxy did not answer within {self.timeout:g} s") from None
             except (http.client.HTTPException, OSError):
@@ -141,8 +175,8 @@ class KubeEnvoyAdmin:
                 raise NoEnvoyAdmin(f"{what}: nothing answers on port {ENVOY_ADMIN_PORT} of the pod"
                                    + (f" ({said})" if said else ""),
                                    hint="the pod runs no Istio sidecar, or its proxy has not started") from None
-            if len(body) > MAX_DUMP_BYTES:
-                raise SourceError(f"{what}: the config dump is larger than {MAX_DUMP_BYTES // 2**20} MB")
+            if len(body) > self.max_bytes:
+                raise _too_large(what, self.max_bytes, namespace, pod)
             if resp.status != 200:
                 raise SourceError(f"{what}: the proxy answered {resp.status} {resp.reason}")
             return body
@@ -168,4 +202,5 @@ class KubeEnvoyAdmin:
         return translated if isinstance(translated, SourceError) else Unreachable(str(translated))
 
 
-__all__ = ["CONFIG_DUMP_PATH", "ENVOY_ADMIN_PORT", "EnvoySource", "KubeEnvoyAdmin", "NoEnvoyAdmin", "PodGone"]
+__all__ = ["CONFIG_DUMP_PATH", "ENVOY_ADMIN_PORT", "MAX_DUMP_BYTES", "EnvoySource", "KubeEnvoyAdmin", "NoEnvoyAdmin",
+           "NotADump", "PodGone"]

@@ -18,6 +18,7 @@ understood: Istio's defaults stand in, ``Inventory.mesh_settings.unread`` says w
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 import re
@@ -51,7 +52,15 @@ from meshdesk.mesh.inventory import (
     Workload,
 )
 from meshdesk.sources import gateway_api, mesh_settings
-from meshdesk.sources.base import Cancelled, Forbidden, NotFound, SourceError, Unauthorized
+from meshdesk.sources.base import (
+    Cancelled,
+    Forbidden,
+    NotFound,
+    SourceError,
+    TooLarge,
+    Unauthorized,
+    size_words,
+)
 from meshdesk.sources.errors import LIST_NAMESPACES, translate
 
 JsonObj = dict[str, Any]
@@ -138,6 +147,51 @@ class RawApi:
                 content_type: str = "application/json", what: str = "", timeout: float | None = None) -> Any:
         """One API call; the decoded JSON answer. Failures raise typed, secret-free SourceErrors (those
         that are an HTTP answer carry ``http_status``)."""
+        resp = self._send(method, path, query, body, content_type=content_type, what=what, timeout=timeout,
+                          preload=True)
+        status, data, reason = int(resp.status), resp.data, resp.reason
+        if not 200 <= status <= 299:
+            raise _answer_error(status, reason, data, what)
+        try:
+            return json.loads(data) if data else {}
+        except ValueError:
+            raise SourceError(f"{what}: the API server answered something that is not JSON") from None
+
+    def get_bytes(self, path: str, *, max_bytes: int, what: str = "", timeout: float | None = None) -> bytes:
+        """A GET's body as it came (not decoded), read in pieces: an answer larger than ``max_bytes``
+        raises ``TooLarge`` naming the limit, and is not read further (its connection is dropped)."""
+        resp = self._send("GET", path, (), None, content_type="", what=what, timeout=timeout, preload=False)
+        complete = False
+        try:
+            status, reason = int(resp.status), resp.reason
+            if not 200 <= status <= 299:
+                raise _answer_error(status, reason, resp.read(64 * 1024, decode_content=True), what)
+            declared = str(resp.headers.get("Content-Length") or "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise TooLarge(f"{what}: the answer is larger than {size_words(max_bytes)}, the most meshdesk reads")
+            parts, size = [], 0
+            while True:
+                try:
+                    part = resp.read(1024 * 1024, decode_content=True)
+                except Exception as e:  # noqa: BLE001 - every library failure becomes a typed, secret-free error
+                    raise translate(e, what=what) from None
+                if not part:
+                    complete = True
+                    break
+                size += len(part)
+                if size > max_bytes:
+                    raise TooLarge(f"{what}: the answer is larger than {size_words(max_bytes)}, the most meshdesk reads")
+                parts.append(part)
+            return b"".join(parts)
+        finally:
+            with contextlib.suppress(Exception):
+                if complete:
+                    resp.release_conn()  # read to its end: the connection serves the next call
+                else:
+                    resp.close()  # the rest of a too large answer is not read: drop the connection
+
+    def _send(self, method: str, path: str, query: Sequence[tuple[str, str]], body: Any, *, content_type: str,
+              what: str, timeout: float | None, preload: bool) -> Any:
         if self.cancelled is not None and self.cancelled():
             raise Cancelled("reading the inventory was cancelled")
         with self._count_lock:
@@ -154,26 +208,24 @@ class RawApi:
             # straight to the client's connection pool (its TLS and proxy settings), the same way in every
             # client version, and so that a timeout is one timeout: urllib3's default retries would repeat a
             # slow GET four times
-            resp = self.api.rest_client.pool_manager.request(method, url, body=raw, headers=headers,
+            return self.api.rest_client.pool_manager.request(method, url, body=raw, headers=headers,
                                                              timeout=timeout or self.timeout, retries=_RETRIES,
-                                                             preload_content=True)
-            status, data, reason = int(resp.status), resp.data, resp.reason
+                                                             preload_content=preload)
         except SourceError:
             raise
         except Exception as e:  # noqa: BLE001 - every library failure becomes a typed, secret-free error
             raise translate(e, what=what) from None
-        if not 200 <= status <= 299:
-            from kubernetes.client.exceptions import ApiException
 
-            answer = ApiException(status=status, reason=reason)
-            answer.body = _text(data)  # set after: older clients take no body argument
-            err = translate(answer, what=what)
-            err.http_status = status  # type: ignore[attr-defined]  # an answer, not a network failure
-            raise err from None
-        try:
-            return json.loads(data) if data else {}
-        except ValueError:
-            raise SourceError(f"{what}: the API server answered something that is not JSON") from None
+
+def _answer_error(status: int, reason: Any, data: Any, what: str) -> SourceError:
+    """The typed error of an HTTP answer that is not a success (it carries ``http_status``)."""
+    from kubernetes.client.exceptions import ApiException
+
+    answer = ApiException(status=status, reason=reason)
+    answer.body = _text(data)  # set after: older clients take no body argument
+    err = translate(answer, what=what)
+    err.http_status = status  # type: ignore[attr-defined]  # an answer, not a network failure
+    return err
 
 
 def api_auth_headers(configuration: Any) -> dict[str, str]:
