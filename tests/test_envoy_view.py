@@ -4,6 +4,8 @@ emulator) the view reads through the port-forward when the pod proxy is refused.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -154,5 +156,155 @@ def test_offline_the_envoy_view_says_it_is_not_available(qtbot: QtBot) -> None:
         view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
         assert view.status.text() == "Not available in an offline snapshot"
         assert not view.pod.isEnabled() and not view.refresh.isEnabled()
+    finally:
+        view.shutdown()
+
+
+@pytest.mark.parametrize("way", ["pod proxy", "port-forward"])
+def test_no_secret_reaches_the_view_its_tables_or_the_log(qtbot: QtBot, kube_emulator: KubeEmulator,
+                                                          caplog: pytest.LogCaptureFixture, way: str) -> None:
+    """A dump seeded with every kind of secret (proxyMetadata, call credentials, camelCase names, the
+    secrets section...), read through either way: none of the secret values is in the Config tab's
+    text, the text kept for Save, the tables' rows, the labels, or a log line."""
+    from tests.envoy_samples import secrets_everywhere_dump
+
+    dump, secrets = secrets_everywhere_dump()
+    emu = kube_emulator
+    emu.add_namespace("shop")
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "productpage-v1-7d9f-abcde", "namespace": "shop"},
+             "spec": {"containers": [{"name": "productpage"}, {"name": "istio-proxy"}]}})
+    emu.serve_envoy_admin("shop", "productpage-v1-7d9f-abcde", dump)
+    if way == "port-forward":
+        emu.forbid(namespace="shop", resource="pods/proxy")
+    caplog.set_level(logging.DEBUG)
+    view = EnvoyView(KubeEnvoyAdmin(emu.api_client(), timeout=10))
+    qtbot.addWidget(view)
+    try:
+        view.show()
+        with qtbot.waitSignal(view.loaded, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        view.tabs.setCurrentIndex(4)
+        qtbot.waitUntil(lambda: view.raw.toPlainText().rstrip().endswith("}"), timeout=20000)  # all laid out
+        shown = view.raw.toPlainText()
+        assert "[redacted by meshdesk]" in shown and "sek-" not in shown and "PRIVATE KEY" not in shown
+        held = [shown, view._raw_text, repr(view.config), view.summary.text(), view.status.text(), caplog.text]
+        for table in (view.clusters, view.listeners, view.routes, view.bootstrap):
+            held.append(repr(table.model.rows))
+            held += [table.model.index(r, c).data() or "" for r in range(table.model.rowCount())
+                     for c in range(table.model.columnCount())]
+        everything = "\n".join(held)
+        assert [s for s in secrets if s in everything] == []
+    finally:
+        view.shutdown()
+
+
+def test_an_answer_nested_without_end_says_not_a_config_dump_and_logs_nothing(
+        qtbot: QtBot, kube_emulator: KubeEmulator, caplog: pytest.LogCaptureFixture) -> None:
+    emu = kube_emulator
+    emu.add_namespace("shop")
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "productpage-v1-7d9f-abcde", "namespace": "shop"},
+             "spec": {"containers": [{"name": "productpage"}, {"name": "istio-proxy"}]}})
+    emu.serve_envoy_admin("shop", "productpage-v1-7d9f-abcde", b'{"configs":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    caplog.set_level(logging.DEBUG)
+    view = EnvoyView(KubeEnvoyAdmin(emu.api_client(), timeout=10))
+    qtbot.addWidget(view)
+    try:
+        view.show()
+        with qtbot.waitSignal(view.failed, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        status = view.status.text()
+        assert "not with a config dump" in status and "shop/productpage-v1-7d9f-abcde" in status
+        assert "Recursion" not in status and "API server" not in status
+        assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+    finally:
+        view.shutdown()
+
+
+def test_a_big_table_is_sorted_and_filtered_without_asking_for_each_cell(qtbot: QtBot,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tens of thousands of clusters: filling, sorting and filtering the table ask the model only for
+    the cells on screen (a proxy model asked for every cell, on the UI thread, for each), and the
+    filter waits for typing to pause."""
+    from meshdesk.ui import envoy_view
+    from tests.envoy_samples import sidecar_dump
+
+    asked = {"n": 0}
+    data = envoy_view.RowsModel.data
+
+    def counted(self, index, role=Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
+        asked["n"] += 1
+        return data(self, index, role)
+
+    monkeypatch.setattr(envoy_view.RowsModel, "data", counted)
+    dump = sidecar_dump(extra_clusters=30_000)
+
+    class Source:
+        def config_dump(self, namespace: str, pod: str) -> object:
+            return dump
+
+    view = EnvoyView(Source())
+    qtbot.addWidget(view)
+    try:
+        view.resize(900, 500)
+        view.show()
+        with qtbot.waitSignal(view.loaded, timeout=60000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        table = view.clusters
+        assert view.tabs.tabText(0) == "Clusters (30010)" and table.count.text() == "30010"
+        table.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        assert table.visible_rows()[0].host == "svc29999.load.svc.cluster.local"  # numbers by value
+        table.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+        ports = [c.port for c in table.visible_rows()]
+        assert ports == sorted(ports)
+        qtbot.wait(1)  # let the view paint what it shows
+        assert asked["n"] < 20_000, f"the model was asked for {asked['n']} cells"
+        qtbot.keyClicks(table.filter, "SVC2999")
+        assert table.count.text() == "30010", "a big table is not filtered at each key"
+        qtbot.waitUntil(lambda: table.count.text() == "11 of 30010", timeout=10000)  # svc2999, svc29990..29999
+        assert {c.host for c in table.visible_rows()} == {f"svc{n}.load.svc.cluster.local"
+                                                          for n in [2999, *range(29990, 30000)]}
+        qtbot.wait(1)
+        assert asked["n"] < 20_000, f"the model was asked for {asked['n']} cells"
+    finally:
+        view.shutdown()
+
+
+def test_the_config_tab_lays_out_a_big_dump_in_slices_and_saves_it_whole(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The raw text is laid out a slice per turn of the event loop (the window stays live), up to
+    MAX_RAW_CHARS in whole lines, with a note; Save to file writes all of it."""
+    import json
+
+    from meshdesk.ui import envoy_view
+    from tests.envoy_samples import sidecar_dump
+
+    monkeypatch.setattr(envoy_view, "MAX_RAW_CHARS", 1_000_000)
+    monkeypatch.setattr(envoy_view, "RAW_TURN_MS", 0)  # one slice per turn
+    dump = sidecar_dump(extra_clusters=20_000)
+
+    class Source:
+        def config_dump(self, namespace: str, pod: str) -> object:
+            return dump
+
+    view = EnvoyView(Source())
+    qtbot.addWidget(view)
+    try:
+        view.show()
+        with qtbot.waitSignal(view.loaded, timeout=60000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        assert view.raw.document().isEmpty(), "laid out only when looked at"
+        view.tabs.setCurrentIndex(4)
+        first = len(view.raw.toPlainText())
+        assert 0 < first < 1_000_000 and "Laying out" in view.raw_note.text()
+        with qtbot.waitSignal(view.raw_shown, timeout=60000):
+            pass
+        shown = view.raw.toPlainText()
+        assert len(shown) <= 1_000_000 and view._raw_text.startswith(shown) and shown.endswith("\n")
+        assert view.raw_note.text().startswith("Showing the first") and "Save to file" in view.raw_note.text()
+        view.raw_find.setText("svc19999.")
+        assert not view.find_next() and "not in the first" in view.raw_note.text()
+        path = tmp_path / "dump.json"
+        view.save_raw(str(path))
+        assert json.loads(path.read_text()) == dump
     finally:
         view.shutdown()

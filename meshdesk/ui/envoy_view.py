@@ -9,6 +9,13 @@ sortable, filterable tables, and the whole config dump (secrets removed) as text
 The dump is read and parsed on a worker thread, and only while the view is shown (a config dump can
 be megabytes, read through a port-forward): choosing a workload while the dock is closed reads nothing
 until it is opened. A newer request makes an older answer be dropped.
+
+A big mesh's sidecar has hundreds of thousands of clusters (tens of megabytes of JSON), so the UI
+thread does no per-row or per-cell work that grows with the dump: the worker parses, pretty-prints,
+and makes each table's filter text and per-column sort orders (``TableData``); a table is filled in
+one model reset, sorted by picking a ready order and filtered by one pass over plain strings (once
+typing pauses, for a big table); the raw text is laid out only when its tab is opened, a slice per
+turn of the event loop, at most ``MAX_RAW_CHARS`` of it ("Save to file…" writes it whole).
 """
 
 from __future__ import annotations
@@ -23,19 +30,21 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QElapsedTimer,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     QThread,
+    QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent, QFontDatabase, QShowEvent
+from PySide6.QtGui import QCloseEvent, QFontDatabase, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -48,15 +57,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meshdesk.fileio import write_atomic
 from meshdesk.mesh.envoy import EnvoyConfig, parse_config_dump
 from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
-from meshdesk.sources.base import SourceError
+from meshdesk.sources.base import SourceError, size_words
+from meshdesk.sources.envoy import NotADump
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 _DIGITS = re.compile(r"\d+")
-MAX_RAW_CHARS = 40_000_000  # the raw text shown (a bigger dump is cut, and says so)
+MAX_RAW_CHARS = 40_000_000  # the raw text shown (a bigger dump is cut, and says so; Save writes it all)
+RAW_SLICE_CHARS = 128 * 1024  # raw text laid out at a time (about 10 ms)
+RAW_TURN_MS = 25  # laying out the raw text yields to the event loop this often
+FILTER_AT_ONCE_ROWS = 20_000  # a table this small filters as you type; a bigger one when typing pauses
+FILTER_PAUSE_MS = 200
+_CELL_SEPARATOR = "\x1f"  # between a row's cells in its filter text: a match never spans two cells
 
 # (title, attribute, numeric) per table, in Kiali's order
 CLUSTER_COLUMNS = (("Service FQDN", "host", False), ("Port", "port", True), ("Subset", "subset", False),
@@ -67,6 +82,8 @@ LISTENER_COLUMNS = (("Address", "address", False), ("Port", "port", True), ("Mat
 ROUTE_COLUMNS = (("Name", "name", False), ("Domains", "domains", False), ("Match", "match", False),
                  ("VirtualService", "virtual_service", False), ("Destination", "destination", False))
 BOOTSTRAP_COLUMNS = (("Field", "name", False), ("Value", "value", False))
+TABLES = (("clusters", CLUSTER_COLUMNS), ("listeners", LISTENER_COLUMNS), ("routes", ROUTE_COLUMNS),
+          ("bootstrap", BOOTSTRAP_COLUMNS))
 
 
 def natural_key(text: str) -> str:
@@ -75,22 +92,61 @@ def natural_key(text: str) -> str:
 
 
 @dataclass
+class TableData:
+    """A table's rows with what sorting and filtering them needs, made off the UI thread: the UI
+    thread then sorts by picking an order and filters by one pass over plain strings, never asking
+    Qt (and Python) for each cell of each row."""
+
+    rows: list[Any]
+    text: list[str]  # per row: its cells as shown, lowercased, separated (what the filter searches)
+    orders: list[list[int]]  # per column: the rows' indices in ascending order of that column
+
+
+def cell_text(value: Any, numeric: bool) -> str:
+    return "" if numeric and not value else str(value)  # no port: an empty cell rather than a 0
+
+
+def table_data(rows: Sequence[Any], columns: Sequence[tuple[str, str, bool]]) -> TableData:
+    """Each row's filter text and each column's sort order (numbers by value, text naturally)."""
+    rows = list(rows)
+    cells: list[list[str]] = []
+    orders: list[list[int]] = []
+    for _, attr, numeric in columns:
+        values = [getattr(r, attr) for r in rows]
+        shown = [cell_text(v, numeric) for v in values]
+        keys: list[Any]
+        if numeric:
+            keys = [int(v or 0) for v in values]
+        else:
+            known: dict[str, str] = {}  # a column repeats itself (directions, types, rules): key each once
+            keys = [known.get(t) or known.setdefault(t, natural_key(t)) for t in shown]
+        orders.append(sorted(range(len(rows)), key=keys.__getitem__))
+        cells.append(shown)
+    text = [_CELL_SEPARATOR.join(row).lower() for row in zip(*cells, strict=True)] if cells else [""] * len(rows)
+    return TableData(rows, text, orders)
+
+
+@dataclass
 class EnvoyLoad:
-    """What one read gives the view: the parsed tables and the dump as text."""
+    """What one read gives the view: the parsed tables, ready to show, and the dump as text."""
 
     config: EnvoyConfig
     raw: str
     way: str = ""  # how it was read ("port-forward", ...), "" when the source does not say
+    tables: dict[str, TableData] | None = None  # by table ("clusters", ...), made on the worker thread
 
 
 def read_envoy(source: Any, namespace: str, pod: str) -> EnvoyLoad:
-    """Read, parse and pretty-print a pod's config dump (run on the worker thread)."""
+    """Read, parse and pretty-print a pod's config dump, and make its tables (run on the worker thread)."""
     dump = source.config_dump(namespace, pod)
-    config = parse_config_dump(dump)
-    raw = json.dumps(dump, indent=2, sort_keys=False, default=str)
-    if len(raw) > MAX_RAW_CHARS:
-        raw = raw[:MAX_RAW_CHARS] + f"\n… cut: the dump is {len(raw) // 1_000_000} MB of text"
-    return EnvoyLoad(config, raw, str(getattr(source, "last_way", "") or ""))
+    try:
+        config = parse_config_dump(dump)
+        raw = json.dumps(dump, indent=2, sort_keys=False, default=str)
+    except (RecursionError, ValueError):  # a source that does not check its answer: no traceback for it
+        raise NotADump(f"read the Envoy config of {namespace}/{pod}: the proxy answered, but not with a "
+                       "config dump (JSON nested deeper than any config dump)") from None
+    tables = {name: table_data(getattr(config, name), columns) for name, columns in TABLES}
+    return EnvoyLoad(config, raw, str(getattr(source, "last_way", "") or ""), tables)
 
 
 def proxy_pods(workload: Workload | None) -> list[Pod]:
@@ -137,20 +193,60 @@ class _Worker(QObject):
 
 
 class RowsModel(QAbstractTableModel):
-    """Rows of dataclass instances, one column per attribute."""
+    """Rows of dataclass instances, one column per attribute, sorted and filtered here (no proxy
+    model: that would ask for every cell of every row, in Python, to sort or filter)."""
 
     def __init__(self, columns: Sequence[tuple[str, str, bool]], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.columns = tuple(columns)
+        self.table = TableData([], [], [[] for _ in self.columns])
         self.rows: list[Any] = []
+        self.shown: list[int] = []  # the rows' indices as shown: filtered, sorted
+        self.sort_column = -1
+        self.sort_order = Qt.SortOrder.AscendingOrder
+        self.needle = ""
 
-    def set_rows(self, rows: list[Any]) -> None:
+    def set_data(self, table: TableData) -> None:
+        """New rows, in one reset, in the order and under the filter shown."""
         self.beginResetModel()
-        self.rows = rows
+        self.table, self.rows = table, table.rows
+        self.shown = self._arranged()
         self.endResetModel()
 
+    def set_rows(self, rows: list[Any]) -> None:
+        self.set_data(table_data(rows, self.columns))
+
+    def set_filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        if needle != self.needle:
+            self.needle = needle
+            self._rearrange()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.sort_column, self.sort_order = column, order
+        self._rearrange()
+
+    def visible(self) -> list[Any]:
+        return [self.rows[i] for i in self.shown]
+
+    def _rearrange(self) -> None:
+        self.beginResetModel()  # selection and scroll go: the rows under them are others
+        self.shown = self._arranged()
+        self.endResetModel()
+
+    def _arranged(self) -> list[int]:
+        orders = self.table.orders
+        order: Sequence[int] = (orders[self.sort_column] if 0 <= self.sort_column < len(orders)
+                                else range(len(self.rows)))
+        if self.sort_column >= 0 and self.sort_order == Qt.SortOrder.DescendingOrder:
+            order = order[::-1]
+        if not self.needle:
+            return list(order)
+        text, needle = self.table.text, self.needle
+        return [i for i in order if needle in text[i]]
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else len(self.shown)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.columns)
@@ -162,17 +258,10 @@ class RowsModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         _, attr, numeric = self.columns[index.column()]
-        value = getattr(self.rows[index.row()], attr)
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if numeric and not value:
-                return ""  # no port: an empty cell rather than a 0
-            return str(value)
-        if role == SORT_ROLE:
-            return int(value or 0) if numeric else natural_key(str(value))
-        return None
+        return cell_text(getattr(self.rows[self.shown[index.row()]], attr), numeric)
 
 
 class EnvoyTable(QWidget):
@@ -182,24 +271,27 @@ class EnvoyTable(QWidget):
         super().__init__(parent)
         self.what = what
         self.model = RowsModel(columns, self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.proxy.setFilterKeyColumn(-1)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText(f"Filter {what} (any column)…")
         self.filter.setClearButtonEnabled(True)
         self.count = QLabel("")
-        self.filter.textChanged.connect(self._filter)
+        # a big table filters when typing pauses, not at each key (each pass reads every row)
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.setInterval(FILTER_PAUSE_MS)
+        self._pause.timeout.connect(self._filter)
+        self.filter.textChanged.connect(self._typed)
         self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # one height for all: nothing measured per row
+        rows.setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -214,32 +306,48 @@ class EnvoyTable(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
 
-    def set_rows(self, rows: list[Any]) -> None:
-        self.model.set_rows(rows)
-        if rows and not self._sized:  # the first rows size the columns; the user's widths stay after
+    def set_data(self, table: TableData) -> None:
+        self._pause.stop()
+        self.model.needle = self.filter.text().strip().lower()
+        self.model.set_data(table)
+        if table.rows and not self._sized:  # the first rows size the columns; the user's widths stay after
             self._sized = True
             header = self.table.horizontalHeader()
             for col in range(self.model.columnCount() - 1):
                 header.resizeSection(col, min(420, max(self.table.sizeHintForColumn(col), header.sectionSizeHint(col))))
         self._count()
 
+    def set_rows(self, rows: list[Any]) -> None:
+        self.set_data(table_data(rows, self.model.columns))
+
     def visible_rows(self) -> list[Any]:
         """The rows as shown (filtered and sorted)."""
-        return [self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
-                for r in range(self.proxy.rowCount())]
+        return self.model.visible()
 
-    def _filter(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text.strip())
+    def filter_pending(self) -> bool:
+        """Typed into the filter, not yet applied (a big table waits for typing to pause)."""
+        return self._pause.isActive()
+
+    def _typed(self, _text: str) -> None:
+        if len(self.model.rows) <= FILTER_AT_ONCE_ROWS:
+            self._filter()
+        else:
+            self._pause.start()
+
+    def _filter(self) -> None:
+        self._pause.stop()
+        self.model.set_filter(self.filter.text())
         self._count()
 
     def _count(self) -> None:
-        total, shown = self.model.rowCount(), self.proxy.rowCount()
-        self.count.setText(f"{shown} of {total}" if self.filter.text().strip() else f"{total}")
+        total, shown = len(self.model.rows), self.model.rowCount()
+        self.count.setText(f"{shown} of {total}" if self.model.needle else f"{total}")
 
 
 class EnvoyView(QWidget):
     loaded = Signal(object)  # the EnvoyConfig shown
     failed = Signal(str)
+    raw_shown = Signal()  # the Config tab's text is laid out (all of it, or the first MAX_RAW_CHARS)
 
     _job = Signal(object)
 
@@ -267,13 +375,22 @@ class EnvoyView(QWidget):
         self.raw.setReadOnly(True)
         self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.raw.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.raw.document().setUndoRedoEnabled(False)  # text added in slices is not to be undone, nor kept twice
         self.raw_find = QLineEdit()
         self.raw_find.setPlaceholderText("Find in the config dump (Enter: next)")
         self.raw_find.setClearButtonEnabled(True)
+        self.raw_note = QLabel("")
+        self.raw_save = QPushButton("Save to file…")
+        self.raw_save.setToolTip("Write the whole config dump (secrets removed) to a JSON file")
+        self.raw_save.setEnabled(False)
         raw_page = QWidget()
         raw_layout = QVBoxLayout(raw_page)
         raw_layout.setContentsMargins(0, 0, 0, 0)
-        raw_layout.addWidget(self.raw_find)
+        raw_top = QHBoxLayout()
+        raw_top.addWidget(self.raw_find, 1)
+        raw_top.addWidget(self.raw_note)
+        raw_top.addWidget(self.raw_save)
+        raw_layout.addLayout(raw_top)
         raw_layout.addWidget(self.raw, 1)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -300,13 +417,20 @@ class EnvoyView(QWidget):
         self._worker.failed.connect(self._on_failed)
         self._thread.start()
         self._generation = 0
-        self._raw_text = ""
+        self._raw_text = ""  # the whole dump as text (Save writes it)
+        self._raw_end = 0  # how much of it the Config tab shows (at most MAX_RAW_CHARS, whole lines)
+        self._raw_done = 0  # how much of that is laid out
+        self._raw_slices = QTimer(self)  # lays the text out a slice per turn of the event loop
+        self._raw_slices.setSingleShot(True)
+        self._raw_slices.setInterval(0)
+        self._raw_slices.timeout.connect(self._raw_slice)
         self._stale = True  # what is shown is not the chosen pod's (read when next shown)
 
         self.pod.currentIndexChanged.connect(self._pod_changed)
         self.refresh.clicked.connect(self.load)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.raw_find.returnPressed.connect(self.find_next)
+        self.raw_save.clicked.connect(self._ask_save_raw)
         self._set_enabled()
 
     # -- public ---------------------------------------------------------------------------------
@@ -362,6 +486,7 @@ class EnvoyView(QWidget):
         self._job.emit((self._generation, lambda: read_envoy(source, namespace, name)))
 
     def find_next(self) -> bool:
+        """Select the next place the find text is (from the top again after the last)."""
         needle = self.raw_find.text()
         if not needle:
             return False
@@ -371,9 +496,21 @@ class EnvoyView(QWidget):
         cursor = self.raw.textCursor()
         cursor.movePosition(cursor.MoveOperation.Start)
         self.raw.setTextCursor(cursor)
-        return self.raw.find(needle)
+        if self.raw.find(needle):
+            return True
+        if self._raw_done < self._raw_end:
+            self.raw_note.setText(f"“{needle}” is not in the part laid out so far ({self._raw_progress()})")
+        elif self._raw_end < len(self._raw_text):
+            self.raw_note.setText(f"“{needle}” is not in the first {size_words(self._raw_end)} shown: "
+                                  "Save to file… to search all of it")
+        return False
+
+    def save_raw(self, path: str) -> None:
+        """Write the whole config dump as shown (secrets removed) to ``path``."""
+        write_atomic(path, self._raw_text, mode=None)
 
     def shutdown(self) -> None:
+        self._raw_slices.stop()
         self._generation += 1
         self._worker.generation = self._generation
         self._thread.quit()
@@ -423,8 +560,7 @@ class EnvoyView(QWidget):
 
     def _clear(self) -> None:
         self.config = None
-        self._raw_text = ""
-        self.raw.clear()
+        self._set_raw("")
         self.summary.setText("")
         for table in (self.clusters, self.listeners, self.routes, self.bootstrap):
             table.set_rows([])
@@ -445,22 +581,67 @@ class EnvoyView(QWidget):
         if self.tabs.tabText(index) == "Config":
             self._fill_raw()
 
+    def _set_raw(self, text: str) -> None:
+        self._raw_slices.stop()
+        self._raw_text = text
+        self._raw_done = 0
+        self._raw_end = len(text)
+        if len(text) > MAX_RAW_CHARS:  # whole lines only
+            self._raw_end = text.rfind("\n", 0, MAX_RAW_CHARS) + 1 or MAX_RAW_CHARS
+        self.raw.clear()
+        self.raw_note.setText("")
+        self.raw_save.setEnabled(bool(text))
+
     def _fill_raw(self) -> None:
-        # set when first looked at: megabytes of text are laid out only for a user who wants them
-        if self._raw_text and not self.raw.toPlainText():
-            self.raw.setPlainText(self._raw_text)
+        # laid out when first looked at (megabytes of text only for a user who wants them), a slice at
+        # a time: the first at once (a small dump is then all there), the rest on later turns
+        if self._raw_done < self._raw_end and not self._raw_slices.isActive():
+            self._raw_slice()
+
+    def _raw_slice(self) -> None:
+        clock = QElapsedTimer()
+        clock.start()
+        cursor = QTextCursor(self.raw.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        text, end = self._raw_text, self._raw_end
+        while self._raw_done < end:  # at least one slice a turn, more while the turn lasts
+            stop = text.find("\n", min(self._raw_done + RAW_SLICE_CHARS, end - 1), end) + 1 or end
+            cursor.insertText(text[self._raw_done:stop])
+            self._raw_done = stop
+            if clock.elapsed() >= RAW_TURN_MS:
+                break
+        if self._raw_done < end:
+            self.raw_note.setText(f"Laying out the dump… {self._raw_progress()}")
+            self._raw_slices.start()
+            return
+        cut = end < len(text)
+        self.raw_note.setText(f"Showing the first {size_words(end)} of {size_words(len(text))}: Save to file… "
+                              "for all of it" if cut else "")
+        self.raw_shown.emit()
+
+    def _raw_progress(self) -> str:
+        return f"{self._raw_done * 100 // max(1, self._raw_end)}%"
+
+    def _ask_save_raw(self) -> None:
+        pod = self.pod.currentData()
+        name = f"{pod.name}-config_dump.json" if pod is not None else "config_dump.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Save the config dump", name, "JSON (*.json)")
+        if not path:
+            return
+        try:
+            self.save_raw(path)
+        except OSError as e:
+            self._say(f"Could not save the config dump: {e.strerror or e}")
 
     def _on_done(self, generation: int, result: EnvoyLoad) -> None:
         if generation != self._generation:
             return
         cfg = result.config
         self.config = cfg
-        self._raw_text = result.raw
-        self.raw.clear()
-        self.clusters.set_rows(cfg.clusters)
-        self.listeners.set_rows(cfg.listeners)
-        self.routes.set_rows(cfg.routes)
-        self.bootstrap.set_rows(cfg.bootstrap)
+        self._set_raw(result.raw)
+        tables = result.tables or {name: table_data(getattr(cfg, name), columns) for name, columns in TABLES}
+        for name, _ in TABLES:
+            getattr(self, name).set_data(tables[name])
         self._titles()
         if self.tabs.tabText(self.tabs.currentIndex()) == "Config":
             self._fill_raw()
