@@ -22,6 +22,7 @@ from meshdesk.mesh.tls_status import (
     namespace_tls,
     namespace_tls_all,
 )
+from tests.kube_emulator import kube_emulator_fixture  # noqa: F401 - the fixture
 
 INJECTED = {"istio-injection": "enabled"}
 ROOT = "istio-system"
@@ -302,3 +303,48 @@ def test_no_istio_no_status() -> None:
     inv.istio_found = False
     assert mesh_tls(inv).status == UNKNOWN
     assert namespace_tls(inv, "bookinfo").status == UNKNOWN
+
+
+# -- meshdesk inventory ----------------------------------------------------------------------------------
+
+def test_the_inventory_command_prints_the_mesh_and_namespace_status(capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.cli import main
+
+    assert main(["inventory", "--demo"]) == 0
+    out = capsys.readouterr().out
+    mesh = out.split("MESH CONFIG", 1)[1]
+    assert "Mesh-wide mTLS     Only automatic mTLS: nothing mesh-wide enforces mTLS\n" in mesh
+    assert "  no mesh-wide PeerAuthentication (in istio-system, without a selector)" in mesh
+    rows = {line.split("   ")[0].strip(): line for line in mesh.split("NAMESPACE", 1)[1].splitlines()[1:]}
+    assert set(rows) == {"hello", "istio-system", "shop", "travel"}
+    assert rows["shop"].split(None, 2)[1] == "Strict" and "PeerAuthentication shop/default: STRICT" in rows["shop"]
+    assert "Permissive (from the mesh)" in rows["hello"] and "Permissive (from the mesh)" in rows["travel"]
+
+
+def test_the_inventory_command_says_unknown_where_policies_are_forbidden(
+        kube_emulator: Any, shared_dir: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.cli import main
+    from tests.test_mesh_settings import CRDS, _configmap, _deployment, _istiod
+
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    emu.add_namespace("istio-system")
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    emu.add(_istiod())
+    emu.add(_configmap("enableAutoMtls: true\n"))
+    emu.add(_deployment("frontend", "shop", {"app": "frontend"}))
+    emu.add({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+             "metadata": {"name": "default", "namespace": "istio-system"}, "spec": {"mtls": {"mode": "STRICT"}}})
+    emu.run_workloads()
+    config = emu.write_kubeconfig(tmp_path / "config")
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "shop"]) == 0
+    out = capsys.readouterr().out
+    assert "Mesh-wide mTLS     Mesh-wide mTLS is enabled\n" in out
+    assert "  PeerAuthentication istio-system/default: STRICT\n" in out
+    assert "\nshop        Strict (from the mesh)   " in out
+    emu.forbid(namespace="", resource="peerauthentications")  # the selection's may be read, not the mesh's
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "shop"]) == 0
+    out = capsys.readouterr().out
+    assert "Mesh-wide mTLS     The mesh-wide mTLS status cannot be told\n" in out
+    assert "  unknown: the PeerAuthentications of istio-system could not be read\n" in out
+    assert "\nshop        unknown   " in out

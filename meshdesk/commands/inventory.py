@@ -17,6 +17,7 @@ from typing import TextIO
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.tls_status import mesh_tls, namespace_tls_all
 from meshdesk.mesh.words import mesh_config_rows
 from meshdesk.sources.base import ConfigError, Forbidden, SourceError
 
@@ -76,7 +77,15 @@ def render_table(inv: Inventory) -> str:
                   for o in sorted(inv.istio, key=lambda o: (o.namespace, o.kind, o.name))]
         out.append("\n" + _table(irows))
     if inv.istio_found:
-        out.append("\n" + _table([("MESH CONFIG", "VALUE"), *mesh_config_rows(inv.mesh_settings)]))
+        mesh = mesh_tls(inv)
+        out.append("\n" + _table([("MESH CONFIG", "VALUE"), *mesh_config_rows(inv.mesh_settings),
+                                   ("Mesh-wide mTLS", mesh.headline)]))
+        out.append("".join(f"  {line}\n" for line in mesh.reasons()))
+        nrows = [("NAMESPACE", "MTLS", "WHY")]
+        nrows += [(t.namespace, t.label, "; ".join(t.reasons()))
+                  for t in sorted(namespace_tls_all(inv, mesh=mesh), key=lambda t: t.namespace)]
+        if len(nrows) > 1:
+            out.append("\n" + _table(nrows))
     return "".join(out)
 
 
