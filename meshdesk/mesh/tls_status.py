@@ -308,7 +308,8 @@ class NamespaceTls:
         return _NAMESPACE_WORDS[self.status][1]
 
     def reasons(self) -> list[str]:
-        lines = [_NAMESPACE_WORDS[self.status][2]]
+        # what the status means, unless the namespace's own policy below says it
+        lines = [_NAMESPACE_WORDS[self.status][2]] if self.policy is None else []
         if self.root:
             lines.append(f"the root namespace: it shows the mesh-wide status (its PeerAuthentications are the "
                          f"mesh's): {self.mesh.label}")

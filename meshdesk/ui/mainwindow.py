@@ -53,6 +53,7 @@ from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory
 from meshdesk.ui.replay import ReplayBar
 from meshdesk.ui.snapshot_open import SnapshotOpener, file_problem, reason_of
+from meshdesk.ui.tls_lock import MeshTlsIndicator
 from meshdesk.ui.toolbar import DURATIONS, EDGE_LABELS, GRAPH_SHAPING, MANUAL, PAUSE, MainToolBar, ViewChoices
 
 log = logging.getLogger(__name__)
@@ -255,9 +256,11 @@ class MainWindow(QMainWindow):
         self.status_source = ElidedLabel()  # long context names (EKS ARNs) must not crowd the rest out
         self.status_prometheus = ElidedLabel()
         self.status_age = QLabel()
+        self.status_mtls = MeshTlsIndicator()  # the mesh-wide mTLS lock, as Kiali's masthead shows it
         sb = self.statusBar()
         sb.addWidget(self.status_source)
         sb.addWidget(self.status_prometheus, 1)
+        sb.addPermanentWidget(self.status_mtls)
         sb.addPermanentWidget(self.status_age)
         self._age_timer = QTimer(self)
         self._age_timer.timeout.connect(self._update_age)
@@ -1135,7 +1138,9 @@ class MainWindow(QMainWindow):
         if info is None:
             self.status_source.setText(f"Context: {self.context or 'none'}")
             self.status_prometheus.setText("")
+            self.status_mtls.set_inventory(None)
         else:
+            self.status_mtls.set_inventory(self.inventory)
             live = "" if info.live else " (offline)"
             ro = " · read-only" if self.settings.read_only else ""
             self.status_source.setText(f"Context: {info.context} · cluster {info.cluster}{live}{ro}")

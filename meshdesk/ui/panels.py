@@ -42,6 +42,7 @@ from meshdesk.mesh.routing import (
     route_texts,
     sidecar_gap,
 )
+from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, mesh_tls, namespace_tls
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING, WORKLOAD, Check
 from meshdesk.mesh.words import mesh_config_rows
@@ -529,6 +530,15 @@ def _pods(w: Workload, ambient: bool = False) -> str:
 
 
 # -- the panel -----------------------------------------------------------------------------------
+def _mtls_html(status: MeshTls | NamespaceTls) -> str:
+    """An mTLS status (mesh-wide or a namespace's) and, in grey under it, what decides it."""
+    colour = "#c9190b" if status.icon == "open" and status.label != "not enabled" else None
+    name = status.headline if isinstance(status, MeshTls) else status.label
+    why = status.reasons()
+    return _coloured(f"<b>{_e(name)}</b>", colour) + "".join(
+        f"<br><span style='color:#6a6e73'>{_e(r)}</span>" for r in why)
+
+
 class SidePanel(QWidget):
     """Shows what is selected. ``kind`` says which panel is showing (for tests and the dock title)."""
 
@@ -692,6 +702,8 @@ class SidePanel(QWidget):
                     f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(k)}</span>"
                     for k, v in sorted(health.items()))))
             rows.append(("Edges with traffic", str(traffic_by_ns.get(ns, 0))))
+            if inv is not None and inv.istio_found:
+                rows.append(("mTLS", _mtls_html(namespace_tls(inv, ns, validations=g.validations))))
             parts.append(_section(f"Namespace {ns}", _table(rows)))
         if inv is not None:
             parts.append(_section("Istio", "found" if inv.istio_found else
@@ -699,7 +711,8 @@ class SidePanel(QWidget):
                                   "by this cluster</span>"))
             if inv.istio_found:
                 parts.append(_section("Mesh config", _table(
-                    (k, _e(v)) for k, v in mesh_config_rows(inv.mesh_settings))))
+                    [*((k, _e(v)) for k, v in mesh_config_rows(inv.mesh_settings)),
+                     ("Mesh-wide mTLS", _mtls_html(mesh_tls(inv)))])))
             if inv.hidden:
                 parts.append(_section("Could not read", "<br>".join(
                     f"{_e(k)}: {_e(v)}" for k, v in sorted(inv.hidden.items()))))
