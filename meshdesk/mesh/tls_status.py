@@ -106,13 +106,27 @@ def _host(dr: IstioObject) -> str:
     return host if isinstance(host, str) else ""
 
 
-def _policy_choices(inv: Inventory, namespace: str, unread_why: list[str]) -> list[_Choice]:
+class _Config:
+    """The inventory's PeerAuthentications and DestinationRules indexed once (a summary of many
+    namespaces asks after each)."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.wide: dict[str, list[IstioObject]] = {}  # namespace -> its selector-less policies, oldest first
+        for pa in _oldest_first(inv.mesh_config(_PA)):
+            if is_wide(pa):
+                self.wide.setdefault(pa.namespace, []).append(pa)
+        self.rules: dict[str, list[IstioObject]] = {}  # exact host -> the rules for it, oldest first
+        for dr in _oldest_first(inv.mesh_config(_DR)):
+            self.rules.setdefault(_host(dr), []).append(dr)
+
+
+def _policy_choices(inv: Inventory, cfg: _Config, namespace: str, unread_why: list[str]) -> list[_Choice]:
     """Kiali's ``hasPeerAuthnNamespacemTLSDefinition``: the mode of the first selector-less policy of
     ``namespace`` that has ``mtls`` (UNSET counts, as in Kiali); every mode when they were not read."""
     if inv.unread(namespace, ("peerauthentications",)):
         unread_why.append(f"the PeerAuthentications of {namespace} could not be read")
         return [_Choice(m) for m in _ANY_PEER]
-    for pa in _oldest_first(p for p in inv.mesh_config(_PA) if p.namespace == namespace and is_wide(p)):
+    for pa in cfg.wide.get(namespace, ()):
         mode = peer_mode(pa)
         if mode:
             return [_Choice(mode, pa)]
@@ -123,7 +137,7 @@ def _rules_unread(inv: Inventory) -> bool:
     return any(k.endswith("/destinationrules") for k in inv.hidden)
 
 
-def _rule_choices(inv: Inventory, host: str, counts: Callable[[IstioObject], bool | None],
+def _rule_choices(inv: Inventory, cfg: _Config, host: str, counts: Callable[[IstioObject], bool | None],
                   unread_why: list[str], *, counts_unknown: str = "") -> list[_Choice]:
     """The TLS mode of the first rule for exactly ``host`` that sets one, among those ``counts``
     (None: that cannot be told, so either way); every mode when not all rules were read."""
@@ -131,7 +145,7 @@ def _rule_choices(inv: Inventory, host: str, counts: Callable[[IstioObject], boo
         unread_why.append("not all DestinationRules could be read")
         return [_Choice(m) for m in _ANY_TLS]
     found: list[_Choice] = []
-    for dr in _oldest_first(r for r in inv.mesh_config(_DR) if _host(r) == host):
+    for dr in cfg.rules.get(host, ()):
         mode = tls_mode(dr)
         if not mode:
             continue
@@ -232,7 +246,7 @@ class MeshTls:
         return "\n".join([self.headline, *(f"• {r}" for r in self.reasons())])
 
 
-def mesh_tls(inv: Inventory) -> MeshTls:
+def mesh_tls(inv: Inventory, *, _cfg: _Config | None = None) -> MeshTls:
     """The mesh-wide mTLS status of ``inv``'s cluster, as Kiali computes it (see the module)."""
     settings = inv.mesh_settings
     root = settings.root_namespace
@@ -249,8 +263,9 @@ def mesh_tls(inv: Inventory) -> MeshTls:
             return None
         return ns.labels.get("istio.io/rev") == revision or ns.labels.get("istio-injection") == "enabled"
 
-    policies = _policy_choices(inv, root, why)
-    rules = _rule_choices(inv, MESH_HOST, injected, why, counts_unknown=(
+    cfg = _cfg or _Config(inv)
+    policies = _policy_choices(inv, cfg, root, why)
+    rules = _rule_choices(inv, cfg, MESH_HOST, injected, why, counts_unknown=(
         "whether DestinationRule {name} counts (its namespace's labels were not read: Kiali weighs the rules "
         "of injected namespaces only)"))
     autos = _auto_choices(inv, why)
@@ -362,7 +377,8 @@ def namespace_tls_all(inv: Inventory, namespaces: Iterable[str] | None = None, *
                       validations: Mapping[ObjectKey, Validation] | None = None) -> list[NamespaceTls]:
     """``namespace_tls`` of each of ``namespaces`` (default: the inventory's), the validations made
     at most once."""
-    mesh = mesh if mesh is not None else mesh_tls(inv)
+    cfg = _Config(inv)
+    mesh = mesh if mesh is not None else mesh_tls(inv, _cfg=cfg)
     cache: dict[str, Mapping[ObjectKey, Validation]] = {}
 
     def checked() -> Mapping[ObjectKey, Validation]:
@@ -374,17 +390,17 @@ def namespace_tls_all(inv: Inventory, namespaces: Iterable[str] | None = None, *
         return cache["v"]
 
     names = [n.name for n in inv.namespaces] if namespaces is None else list(namespaces)
-    return [_namespace(inv, ns, mesh, checked) for ns in names]
+    return [_namespace(inv, cfg, ns, mesh, checked) for ns in names]
 
 
-def _namespace(inv: Inventory, ns: str, mesh: MeshTls,
+def _namespace(inv: Inventory, cfg: _Config, ns: str, mesh: MeshTls,
                validations: Callable[[], Mapping[ObjectKey, Validation]]) -> NamespaceTls:
     if not inv.istio_found:
         return NamespaceTls(ns, UNKNOWN, mesh, unknown=mesh.unknown)
     root = ns == mesh.root_namespace
     why: list[str] = []
     # the root namespace's policies are the mesh's: the namespace itself has none (Kiali)
-    wide = [] if root else _oldest_first(p for p in inv.mesh_config(_PA) if p.namespace == ns and is_wide(p))
+    wide = [] if root else cfg.wide.get(ns, [])
     unread = not root and inv.unread(ns, ("peerauthentications",))
     invalid = () if unread else _invalid_policies(wide, validations)
     if invalid:
@@ -403,10 +419,10 @@ def _namespace(inv: Inventory, ns: str, mesh: MeshTls,
             status = {ENABLED: UNSET_INHERITED_STRICT, DISABLED: UNSET_INHERITED_DISABLED}.get(
                 mesh.status, UNSET_INHERITED_PERMISSIVE)
         return NamespaceTls(ns, status, mesh, root=root)
-    policies = _policy_choices(inv, ns, why)
+    policies = _policy_choices(inv, cfg, ns, why)
     domain = f"svc.{inv.mesh_settings.trust_domain}"  # Kiali's identity domain: "svc." + the trust domain
     host = f"*.{ns}.{domain}"
-    rules = _rule_choices(inv, host, lambda _dr: True, why)
+    rules = _rule_choices(inv, cfg, host, lambda _dr: True, why)
     autos = _auto_choices(inv, why)
     outcomes = {final_status(r.mode, p.mode, a) for p, r, a in product(policies, rules, autos)}
     policy, rule = _one(policies), _one(rules)

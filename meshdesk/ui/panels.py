@@ -42,7 +42,7 @@ from meshdesk.mesh.routing import (
     route_texts,
     sidecar_gap,
 )
-from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, mesh_tls, namespace_tls
+from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, namespace_tls, namespace_tls_all
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING, WORKLOAD, Check
 from meshdesk.mesh.words import mesh_config_rows
@@ -703,7 +703,7 @@ class SidePanel(QWidget):
                     for k, v in sorted(health.items()))))
             rows.append(("Edges with traffic", str(traffic_by_ns.get(ns, 0))))
             if inv is not None and inv.istio_found:
-                rows.append(("mTLS", _mtls_html(namespace_tls(inv, ns, validations=g.validations))))
+                rows.append(("mTLS", _mtls_html(self._mtls(g, inv, ns))))
             parts.append(_section(f"Namespace {ns}", _table(rows)))
         if inv is not None:
             parts.append(_section("Istio", "found" if inv.istio_found else
@@ -712,7 +712,7 @@ class SidePanel(QWidget):
             if inv.istio_found:
                 parts.append(_section("Mesh config", _table(
                     [*((k, _e(v)) for k, v in mesh_config_rows(inv.mesh_settings)),
-                     ("Mesh-wide mTLS", _mtls_html(mesh_tls(inv)))])))
+                     ("Mesh-wide mTLS", _mtls_html(self._mtls(g, inv, inv.mesh_settings.root_namespace).mesh))])))
             if inv.hidden:
                 parts.append(_section("Could not read", "<br>".join(
                     f"{_e(k)}: {_e(v)}" for k, v in sorted(inv.hidden.items()))))
@@ -762,6 +762,15 @@ class SidePanel(QWidget):
             title = f"Node graph of {focus_text(g.request.node)}"
         self._show("summary", title or ("Namespaces: " + ", ".join(nss) if nss else "No namespace selected"),
                    sub, "".join(parts) or "<i>Nothing here yet.</i>")
+
+    def _mtls(self, g: TrafficGraph, inv: Inventory, ns: str) -> NamespaceTls:
+        """``ns``'s mTLS status; those of the inventory's namespaces are weighed together, once per graph."""
+        memo = getattr(self, "_mtls_memo", None)
+        if memo is None or memo[0] is not g or memo[1] is not inv:
+            memo = self._mtls_memo = (g, inv, {t.namespace: t for t in namespace_tls_all(
+                inv, validations=g.validations)})
+        found = memo[2].get(ns)
+        return found if found is not None else namespace_tls(inv, ns, validations=g.validations)
 
     @staticmethod
     def _edge_name(g: TrafficGraph, e: Edge) -> str:
