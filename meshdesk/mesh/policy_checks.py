@@ -28,6 +28,14 @@ from typing import Any
 
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.mtls_common import Exports, is_wide, peer_mode, peer_selector, tls_mode
+from meshdesk.mesh.tls_status import (
+    DISABLED,
+    ENABLED,
+    NOT_ENABLED,
+    PARTIALLY_ENABLED,
+    final_status,
+    overall_status,
+)
 from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey
 
 # -- KIA0101 --------------------------------------------------------------------------------------
@@ -91,7 +99,6 @@ def source_namespaces_not_found(ap: IstioObject, cluster: ClusterNamespaces) -> 
 
 # -- KIA0105 --------------------------------------------------------------------------------------
 
-ENABLED, PARTIAL, NOT_ENABLED, DISABLED = "enabled", "partial", "not enabled", "disabled"
 PEER_MODES = ("", "DISABLE", "PERMISSIVE", "STRICT")  # "": none set (or UNSET: inherited)
 TLS_MODES = ("", "DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL")  # "": no tls field
 _MTLS_FIELDS = ("principals", "notPrincipals", "namespaces", "notNamespaces")
@@ -112,48 +119,21 @@ def needs_mtls(ap: IstioObject) -> list[str]:
     return paths
 
 
-def _final(dr: str, pa: str, auto: bool, permissive: bool) -> str:
-    """One level's status from its DestinationRule TLS mode and PeerAuthentication mode (Kiali's;
-    ``permissive``: a PERMISSIVE PeerAuthentication counts as turning mTLS on)."""
-    on = dr in ("ISTIO_MUTUAL", "MUTUAL") or (dr == "" and auto)
-    off = dr == "DISABLE" or (dr == "" and auto)
-    if (pa == "STRICT" or (pa == "PERMISSIVE" and permissive)) and on:
-        return ENABLED
-    if pa == "DISABLE" and off:
-        return DISABLED
-    if pa == "" and dr == "":
-        return NOT_ENABLED
-    return PARTIAL
-
-
-def _fallback(dr: str, pa: str, status: str, auto: bool, permissive: bool) -> str:
-    """Kiali's verdict on a level looked at as the mesh's: its status when that is on or off, else what
-    half a configuration says."""
-    if status in (ENABLED, DISABLED):
-        return status
-    if pa == "" and dr == "":
-        return NOT_ENABLED
-    if (pa == "DISABLE" and dr == "") or (dr == "DISABLE" and pa == ""):
-        return DISABLED
-    if auto and ((pa == "STRICT" and dr == "") or (dr in ("ISTIO_MUTUAL", "MUTUAL") and pa == "")
-                 or (permissive and pa == "PERMISSIVE" and dr == "")):
-        return ENABLED
-    return PARTIAL
-
-
 def mtls_enabled(ns_dr: str, ns_pa: str, mesh_dr: str, mesh_pa: str, auto: bool = True) -> bool:
     """Whether Kiali takes mTLS as on for a namespace's policies, from the namespace-wide and mesh-wide
     DestinationRule TLS modes and PeerAuthentication modes ("" where none sets one). ``auto``: the mesh
     config's enableAutoMtls."""
-    ns = _final(ns_dr, ns_pa, auto, True)
+    # Kiali's arithmetic, shared with the mTLS status (``tls_status``)
+    ns = final_status(ns_dr, ns_pa, auto, permissive=True)
     if ns in (ENABLED, DISABLED):
         status = ns
-    elif ns == PARTIAL:  # what the namespace leaves open, taken from the mesh
+    elif ns == PARTIALLY_ENABLED:  # what the namespace leaves open, taken from the mesh
         dr, pa = ns_dr or mesh_dr, ns_pa or mesh_pa
-        status = _fallback(dr, pa, _final(dr, pa, auto, False), auto, False)
+        status = overall_status(dr, pa, final_status(dr, pa, auto), auto)
     else:
-        mesh = _fallback(mesh_dr, mesh_pa, _final(mesh_dr, mesh_pa, auto, True), auto, True)
-        status = _fallback(mesh_dr, mesh_pa, mesh, auto, False)
+        mesh = overall_status(mesh_dr, mesh_pa, final_status(mesh_dr, mesh_pa, auto, permissive=True), auto,
+                              permissive=True)
+        status = overall_status(mesh_dr, mesh_pa, mesh, auto)
     return status == ENABLED or (status == NOT_ENABLED and auto)
 
 

@@ -59,11 +59,12 @@ _MUTUAL = ("ISTIO_MUTUAL", "MUTUAL")
 
 # -- Kiali's arithmetic (util/mtls/status.go), AllowPermissive off as Kiali calls it ------------------
 
-def final_status(dr: str, pa: str, auto_mtls: bool) -> str:
-    """Kiali's ``finalStatus``: a PeerAuthentication mode and a DestinationRule TLS mode together."""
+def final_status(dr: str, pa: str, auto_mtls: bool, permissive: bool = False) -> str:
+    """Kiali's ``finalStatus``: a PeerAuthentication mode and a DestinationRule TLS mode together
+    (``permissive``: Kiali's AllowPermissive, a PERMISSIVE PeerAuthentication counting as mTLS on)."""
     mtls_on = dr in _MUTUAL or (dr == "" and auto_mtls)
     mtls_off = dr == "DISABLE" or (dr == "" and auto_mtls)
-    if pa == "STRICT" and mtls_on:
+    if (pa == "STRICT" or (pa == "PERMISSIVE" and permissive)) and mtls_on:
         return ENABLED
     if pa == "DISABLE" and mtls_off:
         return DISABLED
@@ -75,14 +76,20 @@ def final_status(dr: str, pa: str, auto_mtls: bool) -> str:
 def mesh_status(dr: str, pa: str, auto_mtls: bool) -> str:
     """Kiali's mesh-wide ``OverallStatus``: ``final_status`` where it is decided, then what half a
     configuration means (a mode on one side only)."""
-    status = final_status(dr, pa, auto_mtls)
+    return overall_status(dr, pa, final_status(dr, pa, auto_mtls), auto_mtls)
+
+
+def overall_status(dr: str, pa: str, status: str, auto_mtls: bool, permissive: bool = False) -> str:
+    """Kiali's ``OverallStatus`` of a level whose ``final_status`` (or a verdict standing in for it) is
+    ``status``: that when it is on or off, else what half a configuration means."""
     if status in (ENABLED, DISABLED):
         return status
     if pa == "" and dr == "":
         return NOT_ENABLED
     if (pa == "DISABLE" and dr == "") or (dr == "DISABLE" and pa == ""):
         return DISABLED
-    if auto_mtls and ((pa == "STRICT" and dr == "") or (dr in _MUTUAL and pa == "")):
+    if auto_mtls and ((pa == "STRICT" and dr == "") or (dr in _MUTUAL and pa == "")
+                      or (permissive and pa == "PERMISSIVE" and dr == "")):
         return ENABLED
     return PARTIALLY_ENABLED
 
