@@ -207,3 +207,111 @@ def test_every_kind_of_secret_is_redacted_in_any_spelling() -> None:
 def test_secret_field_names_in_any_spelling(name: str) -> None:
     clean, count = redact_secrets({"a": {name: "sek-value"}})
     assert clean == {"a": {name: "[redacted by meshdesk]"}} and count == 1
+
+
+SEK = "sek-match-value"
+
+
+@pytest.mark.parametrize("header", ["authorization", "Authorization", "proxy-authorization", "cookie", "set-cookie",
+                                    "x-api-key", "api-key", "token", "x-auth-token", "x-goog-authorization",
+                                    "access_token"])
+@pytest.mark.parametrize("matcher", [
+    {"exact_match": SEK}, {"exactMatch": SEK}, {"prefix_match": SEK}, {"suffix_match": SEK}, {"contains_match": SEK},
+    {"safe_regex_match": {"google_re2": {}, "regex": f"session={SEK}.*"}}, {"string_match": {"exact": SEK}},
+    {"string_match": {"prefix": SEK, "ignore_case": True}}, {"string_match": {"safe_regex": {"regex": SEK}}},
+    {"stringMatch": {"contains": SEK}}, {"present_match": True, "invert_match": False, "future_match": SEK}])
+def test_a_credential_header_matcher_loses_its_match_values(header: str, matcher: dict[str, Any]) -> None:
+    """A route's header matcher, an RBAC principal's (Istio writes ``request.headers[x-api-key]`` of an
+    AuthorizationPolicy so) or a query-parameter matcher on a credential name: whatever the match field
+    is called, its value goes; the name and the flags stay."""
+    dump = {"configs": [{"@type": "x", "routes": [{"name": "r", "match": {"prefix": "/", "headers": [
+        {"name": header, **matcher}]}}]},
+        {"@type": "y", "principals": [{"and_ids": {"ids": [{"header": {"name": header, **matcher}}]}}]},
+        {"@type": "z", "match": {"query_parameters": [{"name": header, **matcher}]}}]}
+    clean, count = redact_secrets(dump)
+    text = json.dumps(clean)
+    assert SEK not in text and count >= 3
+    assert text.count(f'"name": "{header}"') == 3 and '"name": "r"' in text and '"prefix": "/"' in text
+    if "present_match" in matcher:
+        assert '"present_match": true' in text and '"invert_match": false' in text
+
+
+def test_query_parameter_matchers_on_a_token_lose_their_values() -> None:
+    dump = {"match": {"query_parameters": [{"name": "token", "string_match": {"exact": "sek-query-token"}},
+                                           {"name": "access_token", "present_match": True},
+                                           {"name": "page", "string_match": {"exact": "2"}}]}}
+    clean, count = redact_secrets(dump)
+    assert count == 1 and "sek-query-token" not in json.dumps(clean)
+    assert clean["match"]["query_parameters"][1:] == dump["match"]["query_parameters"][1:]
+
+
+def test_plain_header_matchers_route_and_cluster_names_stay() -> None:
+    """Little is redacted that is no secret: plain headers' values, route and cluster names, a route
+    named like a credential keeps its match."""
+    dump = {"virtual_hosts": [{"name": "reviews.shop.svc.cluster.local:9080", "domains": ["reviews"], "routes": [
+        {"name": "refresh-token", "match": {"prefix": "/token", "headers": [
+            {"name": "x-request-id", "string_match": {"exact": "abc-123"}},
+            {"name": ":authority", "exact_match": "reviews.shop"},
+            {"name": "end-user", "safe_regex_match": {"regex": "jason"}}]},
+         "route": {"cluster": "outbound|9080|v2|reviews.shop.svc.cluster.local"}}],
+        "request_headers_to_add": [{"header": {"key": "x-envoy-peer", "value": "productpage"}}]}],
+        "env": [{"name": "PILOT_CERT_PROVIDER", "value": "istiod"}, {"name": "KEYCLOAK_URL", "value": "http://kc"}],
+        "metadata": {"ISTIO_META_CLUSTER_ID": "Kubernetes", "MESH_ID": "cluster.local", "LABELS": {"app": "x"}},
+        "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue",
+                          "value": '{"header": "x-request-id", "token_endpoint": "https://idp/token"}'}}
+    assert redact_secrets(dump) == (dump, 0)
+
+
+@pytest.mark.parametrize("name", ["AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "DB_PASS", "GH_TOKEN", "API_KEY",
+                                  "GOOGLE_APPLICATION_CREDENTIALS", "MY_CREDS", "SMTP_PASSWD", "SIGNING_KEY",
+                                  "dbPassword"])
+def test_environment_variable_pairs_with_a_credential_name_lose_their_value(name: str) -> None:
+    dump = {"env": [{"name": name, "value": "sek-env-value"}, {"name": "LOG_LEVEL", "value": "debug"}]}
+    clean, count = redact_secrets(dump)
+    assert count == 1 and clean["env"][0] == {"name": name, "value": "[redacted by meshdesk]"}
+    assert clean["env"][1] == {"name": "LOG_LEVEL", "value": "debug"}
+
+
+def test_istio_meta_node_metadata_with_a_credential_name_is_redacted() -> None:
+    """Istio puts a pod's ``ISTIO_META_*`` variables into its node's metadata (with and without the prefix)."""
+    dump = {"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump", "bootstrap": {"node": {
+        "id": "sidecar~10.0.0.1~p.shop~shop.svc.cluster.local", "metadata": {
+            "ISTIO_META_DB_PASS": "sek-db-pass", "MY_CREDS": "sek-my-creds", "ISTIO_META_API_TOKEN": "sek-api-token",
+            "ISTIO_META_CLUSTER_ID": "Kubernetes", "NAMESPACE": "shop", "ISTIO_VERSION": "1.26.0"}}}}]}
+    clean, count = redact_secrets(dump)
+    meta = clean["configs"][0]["bootstrap"]["node"]["metadata"]
+    assert count == 3 and "sek-" not in json.dumps(clean)
+    assert meta["ISTIO_META_CLUSTER_ID"] == "Kubernetes" and meta["NAMESPACE"] == "shop"
+    assert parse_config_dump(clean).bootstrap == parse_config_dump(dump).bootstrap
+
+
+def test_configuration_as_a_json_string_is_redacted_inside() -> None:
+    """A Wasm plugin's configuration arrives as a StringValue holding JSON: it is read, redacted inside
+    and written again; one that is not JSON goes whole when a credential-looking key is in it."""
+    wasm = {"@type": "type.googleapis.com/google.protobuf.StringValue",
+            "value": '{"api_key": "sek-wasm-key", "upstream": "auth.shop", "nested": {"clientSecret": "sek-2"}}'}
+    yaml = {"@type": "type.googleapis.com/google.protobuf.StringValue", "value": "upstream: a\naccess_token: sek-3\n"}
+    bad = {"@type": "type.googleapis.com/google.protobuf.StringValue", "value": '{"password": "sek-4", '}
+    loose = {"config": '  {"headers": [{"name": "x-api-key", "exact_match": "sek-5"}]}'}
+    dump = {"ecds_filters": [{"typed_config": {"config": {"configuration": wasm}}},
+                             {"typed_config": {"config": {"configuration": yaml}}},
+                             {"typed_config": {"config": {"configuration": bad}}}, loose]}
+    clean, count = redact_secrets(dump)
+    text = json.dumps(clean)
+    assert "sek-" not in text and count == 5
+    inner = json.loads(clean["ecds_filters"][0]["typed_config"]["config"]["configuration"]["value"])
+    assert inner == {"api_key": "[redacted by meshdesk]", "upstream": "auth.shop",
+                     "nested": {"clientSecret": "[redacted by meshdesk]"}}
+    assert clean["ecds_filters"][1]["typed_config"]["config"]["configuration"]["value"] == "[redacted by meshdesk]"
+    assert json.loads(clean["ecds_filters"][3]["config"]) == {"headers": [{"name": "x-api-key",
+                                                                           "exact_match": "[redacted by meshdesk]"}]}
+
+
+def test_strict_numbers_writes_nan_and_infinity_as_strings() -> None:
+    from meshdesk.mesh.envoy import strict_numbers
+
+    dump = {"a": [1.5, float("inf"), {"b": float("-inf"), "c": float("nan")}], "d": {"e": 1}}
+    out = strict_numbers(dump)
+    assert out == {"a": [1.5, "Infinity", {"b": "-Infinity", "c": "NaN"}], "d": {"e": 1}}
+    assert out["d"] is dump["d"] and strict_numbers(dump["d"]) is dump["d"]
+    json.dumps(out, allow_nan=False)

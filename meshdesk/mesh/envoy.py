@@ -18,13 +18,17 @@ The same facts Kiali's workload "Envoy" tab shows, for one pod's sidecar, gatewa
 ``parse_config_dump`` never raises: an entry of the wrong shape is skipped and counted in
 ``EnvoyConfig.skipped`` by section. ``redact_secrets`` removes private keys and other secret
 material from a dump before it is kept or shown: secret fields in any spelling, credential containers
-whole (a gRPC service's ``call_credentials``), ``proxyMetadata`` values, and all of a secret in the
-secrets section but its name and public certificates. Linear in the size of the dump: thousands of clusters parse in milliseconds.
+whole (a gRPC service's ``call_credentials``), ``proxyMetadata`` values, the values of headers,
+header and query-parameter matchers, environment variables and node metadata named like a credential,
+secrets inside configuration held as JSON text, and all of a secret in the secrets section but its name
+and public certificates. Linear in the size of the dump: thousands of clusters parse in milliseconds.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,8 +65,30 @@ CREDENTIAL_SUFFIXES = ("credentials", "credential")
 # maps whose keys are public and whose values may not be: Istio copies ``proxyMetadata`` (environment
 # variables meant for the proxy: tokens, passwords) into every node's metadata
 SECRET_VALUE_MAPS = frozenset({"proxy_metadata"})
-# header-like pairs ({"key": "authorization", "value": "Bearer ..."}): the value goes when the name says
-SECRET_HEADERS = frozenset({"authorization", "proxy_authorization", "cookie", "set_cookie", "x_api_key"})
+# header-like pairs ({"key": "authorization", "value": "Bearer ..."}) and header or query-parameter
+# matchers ({"name": "x-api-key", "string_match": {"exact": "..."}}, as Istio writes an AuthorizationPolicy's
+# ``request.headers[x-api-key]``): the value and every match value go when the name says (these, or a
+# secret field's name: ``x-auth-token``, ``access_token``)
+SECRET_HEADERS = frozenset({"authorization", "proxy_authorization", "cookie", "set_cookie", "x_api_key",
+                            "api_key", "token", "x_auth_token"})
+# the fields of such a pair or matcher that hold the value, besides any ``*_match`` field (``exact_match``,
+# ``string_match``, ``safe_regex_match``...): its name and flags (``invert_match``: a bool) stay
+_MATCH_VALUE_FIELDS = frozenset({"value", "rawvalue", "values", "exact", "prefix", "suffix", "contains", "saferegex",
+                                 "regex"})
+# environment-variable names (``AWS_SECRET_ACCESS_KEY``, ``DB_PASS``, ``GH_TOKEN``: upper case, words joined
+# by "_"), as a pair's name or a key of node metadata (Istio copies ``ISTIO_META_*`` variables there): the
+# value goes when a word says it is a credential
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+_ENV_SECRET_WORDS = frozenset({"SECRET", "SECRETS", "PASSWORD", "PASSWORDS", "PASSWD", "PASS", "TOKEN",
+                               "TOKENS", "KEY", "KEYS", "APIKEY", "CREDENTIAL", "CREDENTIALS", "CREDS",
+                               "PASSPHRASE"})
+# a string that may be configuration in JSON (a Wasm plugin's or a Lua filter's ``configuration``, a
+# ``google.protobuf.StringValue``): its secrets go inside it; one that is not JSON goes whole when a
+# credential-looking key is in it
+_CREDENTIAL_KEY = re.compile(r"(?i)(?:secret|passw(?:or)?d|passphrase|token|api[_-]?key|credentials?|"
+                             r"private[_-]?key)[\"']?\s*[:=]")
+_STRING_VALUE = "type.googleapis.com/google.protobuf.StringValue"
+_JSON_STARTS = frozenset("{[ \t\r\n")
 # in the secrets section, a secret keeps only what is public: its name and certificates
 _PUBLIC_SECRET_PARTS = frozenset({"@type", "name", "validation_context"})
 _PUBLIC_CERTIFICATE_PARTS = frozenset({"certificatechain", "watcheddirectory"})
@@ -80,6 +106,44 @@ def _norm(name: str) -> str:
 _SECRET_NAMES = frozenset(_norm(n) for n in SECRET_FIELDS)
 _VALUE_MAPS = frozenset(_norm(n) for n in SECRET_VALUE_MAPS)
 _HEADER_NAMES = frozenset(_norm(n) for n in SECRET_HEADERS)
+
+
+def _header_secret(name: Any) -> bool:
+    """Whether a header or query parameter of that name carries a credential (its values go)."""
+    if not isinstance(name, str):
+        return False
+    n = _norm(name)
+    return n in _HEADER_NAMES or n.endswith(("authorization", "cookie")) or is_secret_field(name)
+
+
+def _match_value_field(name: Any) -> bool:
+    """Whether a field of a header pair or matcher holds the value (``value``, ``exact_match``, ``string_match``)."""
+    if not isinstance(name, str):
+        return False
+    n = _norm(name)
+    return n in _MATCH_VALUE_FIELDS or (n.endswith("match") and n != "match")
+
+
+def strict_numbers(value: Any) -> Any:
+    """``value`` with every NaN or infinite float as a string ("NaN", "Infinity", "-Infinity"): strict JSON has
+    neither, and a file with them is one ``jq`` and ``JSON.parse`` refuse. Parts without one are shared."""
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else ("NaN" if value != value else "Infinity" if value > 0 else "-Infinity")
+    if kind is dict:
+        out = {k: strict_numbers(v) for k, v in value.items()}
+        return value if all(out[k] is v for k, v in value.items()) else out
+    if kind is list:
+        items = [strict_numbers(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+def _env_secret(name: str) -> bool:
+    """Whether an environment-variable-like name (``AWS_SECRET_ACCESS_KEY``, ``DB_PASS``) names a credential."""
+    return _ENV_NAME.fullmatch(name) is not None and any(w in _ENV_SECRET_WORDS for w in name.split("_"))
+
+
 # what a field name is, for redaction: "" (nothing), "secret" (its value goes), "tree" (a credential
 # container: the whole subtree goes), "values" (a map whose values go)
 _FIELD_KINDS: dict[str, str] = {}
@@ -93,7 +157,7 @@ def _field_kind(name: str) -> str:
             kind = "values"
         elif n.endswith(CREDENTIAL_SUFFIXES):
             kind = "tree"
-        elif n in _SECRET_NAMES or n.endswith(SECRET_SUFFIXES):
+        elif n in _SECRET_NAMES or n.endswith(SECRET_SUFFIXES) or _env_secret(name):
             kind = "secret"
         else:
             kind = ""
@@ -581,7 +645,12 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
     - everything under a credential container (``call_credentials``, ``channel_credentials``,
       ``credentials``): tokens, JSON keys, STS settings, plugin configs;
     - every value of ``proxyMetadata`` (its keys, the variables' names, stay);
-    - the value of a header-like pair whose name is a credential (``authorization``, ``cookie``);
+    - the value of a header-like pair, and every match value of a header or query-parameter matcher
+      (``exact_match``, ``string_match``, any ``*_match``), whose name is a credential (``authorization``,
+      ``cookie``, ``x-api-key``, a secret field's name), or of an environment variable or node metadata
+      key named like one (``AWS_SECRET_ACCESS_KEY``, ``ISTIO_META_DB_PASS``);
+    - inside a string that holds JSON (a Wasm plugin's ``configuration``), the same, written again as
+      JSON; a StringValue's text that is not JSON whole, when a credential-looking key is in it;
     - any string that holds a PEM private key (as text or base64) or a JSON document with one;
     - in the secrets section, every part of a secret but its name, certificate chain and validation
       context (the public certificates).
@@ -608,7 +677,27 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
         if kind is list:
             items = [v if type(v) not in _CONTAINERS else walk(v, depth + 1) for v in value]
             return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-        if kind is str and len(value) >= _SHORTEST_KEY and _looks_like_key(value):
+        if kind is str:
+            return string(value, depth)
+        return value
+
+    def string(value: str, depth: int, config: bool = False) -> Any:
+        # a key as text, or configuration as JSON text (``config``: a StringValue's, whatever it looks like)
+        if len(value) >= _SHORTEST_KEY and _looks_like_key(value):
+            return secret(value)
+        first = value[:1]
+        if first.isspace():
+            first = value.lstrip()[:1]
+        if first in ("{", "["):
+            try:
+                doc = json.loads(value)
+            except (ValueError, RecursionError):
+                config = True
+            else:
+                if isinstance(doc, dict | list):
+                    new = walk(doc, depth + 1)
+                    return value if new is doc else json.dumps(strict_numbers(new), allow_nan=False)
+        if config and _CREDENTIAL_KEY.search(value):
             return secret(value)
         return value
 
@@ -617,14 +706,15 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
             return {k: ([secret_entry(e, depth + 2) for e in v] if isinstance(v, list) else walk(v, depth + 1))
                     for k, v in value.items()}
         changed: dict[str, Any] | None = None
-        header = value.get("key", value.get("name"))
-        header_secret = isinstance(header, str) and (_norm(header) in _HEADER_NAMES or is_secret_field(header))
+        header_secret = _header_secret(value.get("key", value.get("name")))
+        string_value = value.get("@type") == _STRING_VALUE
         for k, v in value.items():
             t = type(v)
-            if header_secret or kinds.get(k) != "" or t not in _CONTAINERS:
-                new = field(k, v, depth, header_secret)  # the few fields that may change
+            if header_secret or string_value or kinds.get(k) != "" or t not in _CONTAINERS:
+                new = field(k, v, depth, header_secret, string_value)  # the few fields that may change
             elif t is str:  # the commonest case: a short string under a plain name
-                new = v if len(v) < _SHORTEST_KEY or not _looks_like_key(v) else secret(v)
+                new = v if (len(v) < _SHORTEST_KEY or not _looks_like_key(v)) and v[:1] not in _JSON_STARTS \
+                    else string(v, depth)
             else:
                 new = walk(v, depth + 1)  # a dict or list under a plain name
             if new is not v:
@@ -633,12 +723,14 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
                 changed[k] = new
         return value if changed is None else changed
 
-    def field(k: Any, v: Any, depth: int, header_secret: bool = False) -> Any:
+    def field(k: Any, v: Any, depth: int, header_secret: bool = False, string_value: bool = False) -> Any:
         kind = _field_kind(k) if isinstance(k, str) else ""
-        if kind in ("secret", "tree") or (header_secret and k in ("value", "raw_value", "rawValue")):
+        if kind in ("secret", "tree") or (header_secret and _match_value_field(k)):
             return secret(v)
         if kind == "values":
             return {vk: secret(vv) for vk, vv in v.items()} if isinstance(v, dict) else secret(v)
+        if string_value and k == "value" and isinstance(v, str):
+            return string(v, depth + 1, config=True)
         if isinstance(v, dict | list | str):
             return walk(v, depth + 1)
         return v
