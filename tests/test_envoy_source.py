@@ -211,3 +211,15 @@ def test_an_odd_answer_is_not_a_config_dump(kube_emulator: KubeEmulator, caplog:
     assert f"read the Envoy config of {NS}/{POD}: the proxy answered, but not with a config dump" in text
     assert "API server" not in text and "Recursion" not in text
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+
+
+def test_numbers_json_has_not_are_read_as_their_text(kube_emulator: KubeEmulator) -> None:
+    """A proxy's dump with 1e400, NaN or Infinity (Python's JSON reads them, strict JSON has none): they
+    come back as their text, so what is shown and saved is strict JSON."""
+    emu = kube_emulator
+    _pod(emu)
+    body = json.dumps(sidecar_dump())[:-1] + ', "big": 1e400, "nan": NaN, "inf": -Infinity, "ok": 0.25}'
+    emu.serve_envoy_admin(NS, POD, body.encode())
+    dump = KubeEnvoyAdmin(emu.api_client(), timeout=10).config_dump(NS, POD)
+    assert (dump["big"], dump["nan"], dump["inf"], dump["ok"]) == ("1e400", "NaN", "-Infinity", 0.25)
+    json.dumps(dump, allow_nan=False)

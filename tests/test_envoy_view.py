@@ -308,3 +308,89 @@ def test_the_config_tab_lays_out_a_big_dump_in_slices_and_saves_it_whole(
         assert json.loads(path.read_text()) == dump
     finally:
         view.shutdown()
+
+
+def test_matchers_plugin_config_and_odd_numbers_are_safe_in_the_text_and_the_saved_file(
+        qtbot: QtBot, kube_emulator: KubeEmulator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """QA's dump: an RBAC filter matching ``x-api-key`` (an AuthorizationPolicy's ``request.headers``), a
+    route matching ``authorization``, a Wasm plugin's JSON configuration with an API key, an
+    ``ISTIO_META_*`` password, 1e400 and NaN. No secret in the Config text or the saved file, and the
+    file is strict JSON (``jq`` and ``JSON.parse`` read it)."""
+    import json
+
+    from tests.envoy_samples import sidecar_dump
+
+    dump = sidecar_dump()
+    rbac = {"name": "envoy.filters.http.rbac", "typed_config": {"rules": {"policies": {"ns[shop]-policy[apikey]-rule[0]": {
+        "permissions": [{"any": True}], "principals": [{"and_ids": {"ids": [
+            {"header": {"name": "x-api-key", "string_match": {"exact": "SEKRET-APIKEY-1"}}}]}}]}}}}}
+    route = {"match": {"prefix": "/", "headers": [{"name": "authorization", "string_match": {"exact": "SEKRET-2"}}]},
+             "route": {"cluster": "inbound|9080||"}}
+    dump["configs"].append({"@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump", "dynamic_listeners": [
+        {"name": "virtualInbound", "active_state": {"listener": {"name": "virtualInbound", "filter_chains": [
+            {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": {
+                "http_filters": [rbac], "route_config": {"name": "inbound|9080||", "virtual_hosts": [
+                    {"name": "inbound|http|9080", "domains": ["*"], "routes": [route]}]}}}]}]}}}]})
+    dump["configs"].append({"@type": "type.googleapis.com/envoy.admin.v3.EcdsConfigDump", "ecds_filters": [
+        {"ecds_filter": {"name": "shop.apikey-plugin", "typed_config": {"config": {"configuration": {
+            "@type": "type.googleapis.com/google.protobuf.StringValue", "value": '{"api_key":"SEKRET-WASM-3"}'}}}}}]})
+    dump["configs"].append({"@type": "x", "metadata": {"ISTIO_META_DB_PASS": "SEKRET-4"}, "env": [
+        {"name": "AWS_SECRET_ACCESS_KEY", "value": "SEKRET-5"}]})
+    body = json.dumps(dump)[:-2] + ', {"@type": "y", "big": 1e400, "nan": NaN}]}'
+    emu = kube_emulator
+    emu.add_namespace("shop")
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "productpage-v1-7d9f-abcde", "namespace": "shop"},
+             "spec": {"containers": [{"name": "productpage"}, {"name": "istio-proxy"}]}})
+    emu.serve_envoy_admin("shop", "productpage-v1-7d9f-abcde", body.encode())
+    view = EnvoyView(KubeEnvoyAdmin(emu.api_client(), timeout=10))
+    qtbot.addWidget(view)
+    try:
+        view.show()
+        with qtbot.waitSignal(view.loaded, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        view.tabs.setCurrentIndex(4)
+        qtbot.waitUntil(lambda: view.raw.toPlainText().rstrip().endswith("}"), timeout=20000)
+        path = tmp_path / "dump.json"
+        view.save_raw(str(path))
+        saved = path.read_text()
+        for text in (view.raw.toPlainText(), saved):
+            assert "SEKRET" not in text and '"x-api-key"' in text and "shop.apikey-plugin" in text
+
+        def refuse(constant: str) -> None:
+            raise ValueError(f"not strict JSON: {constant}")
+
+        doc = json.loads(saved, parse_constant=refuse)
+        assert doc["configs"][-1] == {"@type": "y", "big": "1e400", "nan": "NaN"}
+    finally:
+        view.shutdown()
+
+
+def test_a_source_with_nan_and_infinity_saves_strict_json(qtbot: QtBot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.envoy_samples import sidecar_dump
+
+    dump = sidecar_dump()
+    dump["configs"].append({"@type": "y", "big": float("inf"), "nan": float("nan"), "small": -float("inf")})
+
+    class Source:
+        def config_dump(self, namespace: str, pod: str) -> object:
+            return dump
+
+    view = EnvoyView(Source())
+    qtbot.addWidget(view)
+    try:
+        view.show()
+        with qtbot.waitSignal(view.loaded, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        path = tmp_path / "dump.json"
+        view.save_raw(str(path))
+
+        def refuse(constant: str) -> None:
+            raise ValueError(f"not strict JSON: {constant}")
+
+        doc = json.loads(path.read_text(), parse_constant=refuse)
+        assert doc["configs"][-1] == {"@type": "y", "big": "Infinity", "nan": "NaN", "small": "-Infinity"}
+        assert len(doc["configs"]) == len(dump["configs"])
+    finally:
+        view.shutdown()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import math
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -65,12 +66,19 @@ class NotADump(SourceError):
     kind = "not-a-dump"
 
 
+def _finite_float(text: str) -> float | str:
+    # JSON has no NaN or infinity: a number too large for a float (1e400) stays as its text, as NaN and
+    # Infinity do (``parse_constant``), so the dump shown and saved is strict JSON
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
 def _decode(body: bytes, what: str) -> dict[str, Any]:
     """The config dump in the proxy's answer, without its secret material (before anything keeps it)."""
     if not body.strip():
         raise NotADump(f"{what}: the proxy answered, but not with a config dump (the answer is empty)")
     try:
-        doc = json.loads(body)
+        doc = json.loads(body, parse_constant=str, parse_float=_finite_float)
     except RecursionError:  # before ValueError: it is not one, and it must not reach a log as a traceback
         raise NotADump(f"{what}: the proxy answered, but not with a config dump (JSON nested deeper than "
                        "any config dump)") from None

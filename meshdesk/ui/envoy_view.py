@@ -58,7 +58,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.fileio import write_atomic
-from meshdesk.mesh.envoy import EnvoyConfig, parse_config_dump
+from meshdesk.mesh.envoy import EnvoyConfig, parse_config_dump, strict_numbers
 from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
 from meshdesk.sources.base import SourceError, size_words
 from meshdesk.sources.envoy import NotADump
@@ -141,7 +141,10 @@ def read_envoy(source: Any, namespace: str, pod: str) -> EnvoyLoad:
     dump = source.config_dump(namespace, pod)
     try:
         config = parse_config_dump(dump)
-        raw = json.dumps(dump, indent=2, sort_keys=False, default=str)
+        try:
+            raw = json.dumps(dump, indent=2, sort_keys=False, default=str, allow_nan=False)
+        except ValueError:  # a NaN or infinity: strict JSON has neither, so jq reads what is saved
+            raw = json.dumps(strict_numbers(dump), indent=2, sort_keys=False, default=str, allow_nan=False)
     except (RecursionError, ValueError):  # a source that does not check its answer: no traceback for it
         raise NotADump(f"read the Envoy config of {namespace}/{pod}: the proxy answered, but not with a "
                        "config dump (JSON nested deeper than any config dump)") from None
