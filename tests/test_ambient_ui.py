@@ -293,3 +293,14 @@ def test_the_summary_of_a_namespace_labelled_ambient_and_injected_says_the_confl
     assert ("Data plane\nconflict: labelled both istio.io/dataplane-mode=ambient and istio-injection=enabled. "
             "Sidecar injection wins") in text
     assert "KIA1311 (an error) on its workloads: remove one of the two labels" in text
+
+    # istio-injection=yes is not "enabled", and it keeps the revision's webhook off: no conflict, as
+    # the checks say (the same rule, inventory.namespace_injects)
+    travel.labels.update({"istio-injection": "yes", "istio.io/rev": "canary"})
+    assert "KIA1311" not in [c.code for c in validate(inv)[(WORKLOAD, "travel", "search-v1")].checks]
+    p.set_data(build(snap), inv)
+    assert "Data plane\nambient (ztunnel; no sidecars needed)" in p.text()
+    del travel.labels["istio-injection"]  # the revision alone injects: the conflict names it
+    assert "KIA1311" in [c.code for c in validate(inv)[(WORKLOAD, "travel", "search-v1")].checks]
+    p.set_data(build(snap), inv)
+    assert "labelled both istio.io/dataplane-mode=ambient and istio.io/rev=canary" in p.text()

@@ -358,6 +358,58 @@ def test_sidecar_injection_is_read_with_istios_values() -> None:
     assert _wcodes(inv, "tagged") == []
 
 
+def test_only_a_label_sends_a_pod_of_an_unlabelled_namespace_to_the_injector() -> None:
+    """In a namespace with neither ``istio-injection`` nor ``istio.io/rev`` only Istio's object
+    webhooks can take a pod, and they select on labels: the annotation ``sidecar.istio.io/inject:
+    "true"`` alone asks for nothing (no KIA1311/KIA1314), the label does, and so does the pod's own
+    ``istio.io/rev`` label (the revision's object webhook)."""
+    inv = _travel()
+    annotated = _wl("travel", "annotated", {"app": "annotated"})
+    annotated.pods[0].annotations["sidecar.istio.io/inject"] = "true"
+    inv.workloads.append(annotated)
+    assert _wcodes(inv, "annotated") == []
+    annotated.annotations["sidecar.istio.io/inject"] = "true"  # on the workload itself: the same
+    assert _wcodes(inv, "annotated") == []
+    annotated.labels["sidecar.istio.io/inject"] = "true"
+    assert _wcodes(inv, "annotated") == ["KIA1311", "KIA1314"]
+    # the object selector reads "true" exactly: "True" is not sent to the injector
+    annotated.labels["sidecar.istio.io/inject"] = "True"
+    assert _wcodes(inv, "annotated") == []
+    # the pod's istio.io/rev sends it to that revision's injector, which injects unless it opts out
+    del annotated.labels["sidecar.istio.io/inject"]
+    annotated.labels["istio.io/rev"] = "canary"
+    assert _wcodes(inv, "annotated") == ["KIA1311", "KIA1314"]
+    annotated.pods[0].annotations["sidecar.istio.io/inject"] = "false"
+    annotated.annotations.pop("sidecar.istio.io/inject")
+    assert _wcodes(inv, "annotated") == []
+
+
+def test_injection_follows_istios_webhook_selectors() -> None:
+    """The one rule the checks and the namespace summary share: the revision webhook needs
+    ``istio-injection`` absent, and an ``istio-injection`` value other than ``enabled`` (``yes``,
+    ``disabled``) turns every injector webhook off, the workload's own "true" label included."""
+    from meshdesk.mesh.inventory import injects_sidecar, namespace_injects
+
+    assert namespace_injects({"istio-injection": "enabled"})
+    assert namespace_injects({"istio-injection": "enabled", "istio.io/rev": "canary"})
+    assert namespace_injects({"istio.io/rev": "canary"})
+    assert not namespace_injects({"istio-injection": "yes", "istio.io/rev": "canary"})
+    assert not namespace_injects({"istio-injection": "disabled", "istio.io/rev": "canary"})
+    assert not namespace_injects({})
+    inv = _travel({**AMBIENT, "istio-injection": "yes", "istio.io/rev": "canary"})
+    assert not inv.namespaces[0].injection_enabled
+    assert _wcodes(inv, "search-v1") == []
+    inv.workloads.append(_wl("travel", "tagged", {"app": "tagged", "sidecar.istio.io/inject": "true"}))
+    assert _wcodes(inv, "tagged") == []
+    assert not injects_sidecar({"istio-injection": "yes"}, {"sidecar.istio.io/inject": "true"}, {})
+    assert injects_sidecar({}, {"sidecar.istio.io/inject": "true"}, {})
+    assert not injects_sidecar({}, {}, {"sidecar.istio.io/inject": "true"})
+    # in an injected namespace the label "false" is left out by the webhook, the annotation by the injector
+    assert not injects_sidecar({"istio-injection": "enabled"}, {"sidecar.istio.io/inject": "false"}, {})
+    assert not injects_sidecar({"istio.io/rev": "canary"}, {}, {"sidecar.istio.io/inject": "false"})
+    assert injects_sidecar({"istio.io/rev": "canary"}, {}, {})
+
+
 def test_a_sidecar_in_an_ambient_namespace() -> None:
     inv = _travel()
     inv.workloads.append(_wl("travel", "injected", {"app": "injected"}, ambient=False, sidecar=True))

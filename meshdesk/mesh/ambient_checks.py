@@ -49,6 +49,7 @@ from meshdesk.mesh.inventory import (
     AMBIENT_ANNOTATION,
     DATAPLANE_MODE_LABEL,
     GATEWAY_API_GROUP,
+    SIDECAR_INJECT,
     WORKLOAD_LISTS,
     Inventory,
     IstioObject,
@@ -56,6 +57,7 @@ from meshdesk.mesh.inventory import (
     Pod,
     Service,
     Workload,
+    injects_sidecar,
 )
 from meshdesk.mesh.validations import ERROR, SIDECAR_STATUS, WARNING, WORKLOAD, Check, ObjectKey
 
@@ -408,34 +410,13 @@ def _asks_ambient(w: Workload, ns: Namespace) -> bool:
     return mode == "ambient" or (ns.labels.get(DATAPLANE_MODE_LABEL) == "ambient" and mode != NONE)
 
 
-SIDECAR_INJECT = "sidecar.istio.io/inject"
-_INJECT_YES = ("y", "yes", "true", "on")  # what Istio's injector reads as "inject" (YAML's booleans)
-
-
-def _inject_mark(w: Workload) -> str | None:
-    """The workload's ``sidecar.istio.io/inject``: its label, else its pods' annotation (the label wins
-    in Istio's injector when both are set); None when neither says anything."""
-    if SIDECAR_INJECT in w.labels:
-        return w.labels[SIDECAR_INJECT]
-    for marks in (w.annotations, *(p.annotations for p in w.pods[:1])):
-        if SIDECAR_INJECT in marks:
-            return marks[SIDECAR_INJECT]
-    return None
-
-
 def _asks_sidecar(w: Workload, ns: Namespace) -> bool:
-    """Whether Istio's injector would give the workload's pods a sidecar, by its webhooks' selectors
-    and ``injectRequired``: in a namespace labelled ``istio-injection=enabled`` (or, without
-    ``istio-injection``, ``istio.io/rev``) unless the workload says something other than
-    y/yes/true/on (``"false"``, and Kiali's ``"none"``, opt out); in a namespace without
-    ``istio-injection`` by the workload's own ``sidecar.istio.io/inject: "true"``; never in a
-    namespace labelled ``istio-injection`` otherwise (``disabled``). Kiali reads ``enabled`` on the
-    workload as asking, which Istio's injector does not (in an injected namespace it opts out)."""
-    injection = ns.labels.get("istio-injection")
-    mark = _inject_mark(w)
-    if injection == "enabled" or (injection is None and ns.labels.get("istio.io/rev")):
-        return mark is None or mark == "" or mark.lower() in _INJECT_YES
-    return injection is None and mark == "true"
+    """Whether Istio's injector would give the workload's pods a sidecar (``injects_sidecar``, the rule
+    the namespace summary uses too): its pod template's labels, and the ``sidecar.istio.io/inject``
+    annotation of the workload or, else, its first pod. Kiali reads ``enabled`` on the workload as
+    asking, which Istio's injector does not (in an injected namespace it opts out)."""
+    marks = next((m for m in (w.annotations, *(p.annotations for p in w.pods[:1])) if SIDECAR_INJECT in m), {})
+    return injects_sidecar(ns.labels, w.labels, marks)
 
 
 def _asks_waypoint(w: Workload, ns: Namespace) -> bool:

@@ -113,6 +113,46 @@ def first_label(labels: Any, names: tuple[str, ...]) -> str | None:
     return next((str(labels[k]) for k in names if k in labels), None)
 
 
+SIDECAR_INJECT = "sidecar.istio.io/inject"
+INJECT_YES = ("y", "yes", "true", "on")  # what Istio's injector reads as "inject" (YAML's booleans)
+
+
+def namespace_injects(labels: Mapping[str, str]) -> bool:
+    """Whether one of Istio's namespace webhooks takes the namespace's new pods: ``istio-injection=
+    enabled`` (namespace.sidecar-injector), or ``istio.io/rev`` with no ``istio-injection`` label at
+    all (rev.namespace.sidecar-injector selects ``istio-injection DoesNotExist``). Any other
+    ``istio-injection`` value (``disabled``, but also ``yes``) turns every injector webhook off, the
+    revision's included. The one rule for the summary's "Sidecar injection" and the ambient checks."""
+    injection = labels.get("istio-injection")
+    return injection == "enabled" or (injection is None and bool(labels.get("istio.io/rev")))
+
+
+def injects_sidecar(namespace_labels: Mapping[str, str], labels: Mapping[str, str],
+                    annotations: Mapping[str, str]) -> bool:
+    """Whether Istio's injector gives a pod (its ``labels``, ``annotations``) a sidecar, by its
+    webhooks' selectors and then ``injectRequired``. Every webhook's object selector leaves out the
+    label ``sidecar.istio.io/inject: "false"``. In a namespace a namespace webhook takes
+    (``namespace_injects``) the pod is sent to the injector; in a namespace with neither
+    ``istio-injection`` nor ``istio.io/rev`` only the object webhooks can take it, and they select on
+    *labels*: ``sidecar.istio.io/inject: "true"`` (exactly), or the pod's own ``istio.io/rev`` -- the
+    annotation alone never sends a pod to the injector; in a namespace with another ``istio-injection``
+    value nothing does. The injector then reads ``sidecar.istio.io/inject`` (the label, else the
+    annotation): unset or y/yes/true/on injects, anything else (``false``, Kiali's ``enabled``) does not."""
+    label = labels.get(SIDECAR_INJECT)
+    if label == "false":
+        return False
+    if namespace_injects(namespace_labels):
+        sent = True
+    elif "istio-injection" in namespace_labels or namespace_labels.get("istio.io/rev"):
+        sent = False
+    else:
+        sent = label == "true" or bool(labels.get("istio.io/rev"))
+    if not sent:
+        return False
+    mark = label if label is not None else annotations.get(SIDECAR_INJECT)
+    return not mark or mark.lower() in INJECT_YES
+
+
 @dataclass
 class Namespace:
     name: str
@@ -123,12 +163,8 @@ class Namespace:
 
     @property
     def injection_enabled(self) -> bool:
-        """True when new pods get a sidecar: ``istio-injection=enabled`` or an ``istio.io/rev`` label
-        (and injection is not explicitly disabled)."""
-        inj = self.labels.get("istio-injection")
-        if inj == "disabled":
-            return False
-        return inj == "enabled" or bool(self.labels.get("istio.io/rev"))
+        """True when new pods get a sidecar unless they opt out (``namespace_injects``)."""
+        return namespace_injects(self.labels)
 
     @property
     def ambient(self) -> bool:
