@@ -345,11 +345,35 @@ def test_syntax_errors_say_what_is_wrong(text: str, message: str) -> None:
     ("name!review", "'!' is not an operator in 'name!review'", "operand"),
     ("app !! x", "'!!' is not an operator in 'app !! x'", "no valid operator"),
     ("bogus!~x", "unknown operand 'bogus' in 'bogus!~x'", "operand 'bogus!~x'"),
+    # signs the wrong way round or '=' doubled: the operator meant, not '=' with the rest in the value
+    # (Kiali splits 'rt =< 5' at '=' and looks for the value '< 5', 'ns == shop' for '')
+    ("rt =< 5", "'=<' is not an operator in 'rt =< 5' (operators are =, !=, >, <, >=, <=, contains, "
+     "startswith, endswith, !contains, !startswith, !endswith): did you mean '<='?", "value"),
+    ("http => 3", "'=>' is not an operator in 'http => 3'", "value"),
+    ("http => 3", "did you mean '>='?", None),
+    ("http =! 3", "'=!' is not an operator in 'http =! 3' (operators are", "value"),
+    ("http =! 3", "did you mean '!='?", None),
+    ("ns == shop", "'==' is not an operator in 'ns == shop'", "operand"),
+    ("ns == shop", "did you mean '='?", None),
+    ("name !== x", "'!==' is not an operator in 'name !== x'", "operand"),
+    ("name !== x", "did you mean '!='?", None),
+    ("app=>x", "'=>' is not an operator in 'app=>x'", None),
+    ("app=>x", "did you mean '>='?", None),
+    ("ns = shop AND rt =< 5", "'=<' is not an operator in 'rt =< 5'", None),
+    ("app !=! x", "'!=!' is not an operator in 'app !=! x'", "did you mean"),
 ])
 def test_syntax_errors_point_at_what_the_user_wrote(text: str, says: str, not_says: str | None) -> None:
     message = validate(text)
     assert message is not None and says in message, message
     assert not_says is None or not_says not in message, message
+
+
+def test_operators_that_are_right_still_parse() -> None:
+    """The runs of signs that are operators, glued to the operand and value or not, and signs before
+    a word operator ("!contains"), are no mistake."""
+    for text in ("rt <= 5", "rt>=5", "http != 3", "app=x", "name *=x", "name !*= x", "name !^=x", "name $= x",
+                 "app !contains view", "app = !x", "label:region=east"):
+        assert validate(text) is None, text
 
 
 def test_empty_expression_selects_nothing(graph: TrafficGraph) -> None:

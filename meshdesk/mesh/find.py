@@ -242,6 +242,10 @@ _SPLIT_OP = re.compile(r"^[^\s!=<>*^$]+\s*(?P<op>[!<>*^$])\s+=")
 # an operand followed by a run of operator signs that may be no operator, e.g. "name!~review", "app =~ x"
 _BAD_OP = re.compile(r"^(?P<field>[^\s!=<>*^$~]+)\s*(?P<op>[!=<>*^$~]+)\s*(?P<value>.*)$")
 _OPERATORS = "=, !=, >, <, >=, <=, contains, startswith, endswith, !contains, !startswith, !endswith"
+# the operators written with signs only: a run of signs that is none of these is no operator (Kiali
+# splits "rt =< 5" at "=" and looks for the value "< 5"; "ns == shop" for the value "")
+_WORD_OP = re.compile(r"(?:contains|startswith|endswith)\b", re.IGNORECASE)
+_SIGN_OPERATORS = frozenset(("=", "!=", ">", "<", ">=", "<=", "*=", "^=", "$=", "!*=", "!^=", "!$="))
 _TWICE = re.compile(r"^(?:!|not\s)\s*(?:!|not\s)\s*(?P<rest>\S+)$", re.IGNORECASE)
 
 
@@ -438,7 +442,7 @@ def _check_operator(expression: str, typed: str, parsed: bool) -> None:
         if not parsed and field in typed:  # the operand is what is wrong first: "bogus!~x"
             raise FindSyntaxError(f"unknown operand '{field}' in '{typed}' ({_unknown_operand(field)})")
         return
-    if parsed and "~" not in op:
+    if parsed and (op in _SIGN_OPERATORS or _WORD_OP.match(bad.group("value"))):  # "app !contains x"
         return
     if op not in typed:  # the rewriting of "not" made these signs: the user did not type them
         return
@@ -446,7 +450,18 @@ def _check_operator(expression: str, typed: str, parsed: bool) -> None:
     if "~" in op:
         instead = "!contains" if op.startswith("!") else "contains"
         message += f": there are no regular expressions; '{instead}' may do"
+    elif (meant := _meant_operator(op)) is not None:
+        message += f": did you mean '{meant}'?"
     raise FindSyntaxError(message)
+
+
+def _meant_operator(signs: str) -> str | None:
+    """The operator a run of signs that is none most likely meant: the signs the other way round
+    (``=<``, ``=>``, ``=!``) or with the ``=`` doubled (``==``, ``!==``, ``>==``)."""
+    for candidate in (signs[::-1], re.sub("=+", "=", signs), re.sub("=+", "=", signs)[::-1]):
+        if candidate in _SIGN_OPERATORS:
+            return candidate
+    return None
 
 
 def _condition(expression: str, conjunctive: bool, typed: str) -> Condition:
