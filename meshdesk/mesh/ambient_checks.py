@@ -59,6 +59,9 @@ from meshdesk.mesh.inventory import (
     Workload,
     injects_sidecar,
 )
+from meshdesk.mesh.readers import as_dict as _d
+from meshdesk.mesh.readers import as_list as _l
+from meshdesk.mesh.readers import as_str as _s
 from meshdesk.mesh.validations import ERROR, SIDECAR_STATUS, WARNING, WORKLOAD, Check, ObjectKey
 
 USE_WAYPOINT = "istio.io/use-waypoint"
@@ -70,18 +73,6 @@ _ENROLL = f"label it {USE_WAYPOINT}=<waypoint>"
 # ``when`` keys only a waypoint can evaluate (destination.port and the source keys ztunnel knows)
 _L7_CONDITION_PREFIXES = ("request.headers", "request.auth.claims", "request.auth.principal",
                           "request.auth.audiences", "request.auth.presenter")
-
-
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _s(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _labels(value: Any) -> dict[str, str]:

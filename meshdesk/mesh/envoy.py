@@ -34,6 +34,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from meshdesk.mesh.readers import as_dict as _d
+from meshdesk.mesh.readers import as_list as _l
+from meshdesk.mesh.readers import as_str as _s
+
 CLUSTERS_DUMP = "type.googleapis.com/envoy.admin.v3.ClustersConfigDump"
 LISTENERS_DUMP = "type.googleapis.com/envoy.admin.v3.ListenersConfigDump"
 ROUTES_DUMP = "type.googleapis.com/envoy.admin.v3.RoutesConfigDump"
@@ -266,18 +270,6 @@ class EnvoyConfig:
 
 
 # -- small helpers --------------------------------------------------------------------------------
-
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _s(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
 
 def _int(value: Any) -> int:
     if isinstance(value, bool):

@@ -55,6 +55,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from meshdesk.mesh.inventory import GATEWAY_API_GROUP, GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject
+from meshdesk.mesh.readers import as_dict as _dict
+from meshdesk.mesh.readers import as_list as _list
+from meshdesk.mesh.readers import as_str as _str
 from meshdesk.mesh.validations import ERROR, WARNING, Check, ObjectKey
 
 ROUTE_KINDS = ("K8sHTTPRoute", "K8sGRPCRoute", "K8sTCPRoute", "K8sTLSRoute")
@@ -66,18 +69,6 @@ _GATEWAYS_HIDDEN = f"gateways.{GATEWAY_API_GROUP}"
 _GRANTS_HIDDEN = f"referencegrants.{GATEWAY_API_GROUP}"
 _CLUSTER_GATEWAYS_HIDDEN = "*/Gateway API gateways"
 _NAMED = 3  # other objects a finding names before "and N more"
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _port(value: Any) -> int | None:

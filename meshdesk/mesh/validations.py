@@ -17,6 +17,9 @@ from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
 from meshdesk.mesh.inventory import DEFAULT_TRUST_DOMAIN, Inventory, IstioObject, MeshConfig
 from meshdesk.mesh.mtls_common import peer_mode, peer_selector
+from meshdesk.mesh.readers import as_dict as _dict
+from meshdesk.mesh.readers import as_list as _list
+from meshdesk.mesh.readers import as_str as _str
 
 ERROR = "error"
 WARNING = "warning"
@@ -71,18 +74,6 @@ class Validation:
 
 
 # -- defensive readers --------------------------------------------------------------------------
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
 
 def _labels(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in _dict(value).items()}
