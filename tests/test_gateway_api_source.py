@@ -119,6 +119,40 @@ def test_forbidden_gateway_api_kinds_are_recorded_and_not_judged(kube_emulator: 
     assert validate(inv)[("K8sGateway", "bookinfo", "books")].checks == []
 
 
+def test_a_gateways_status_is_read_shown_and_carried_by_snapshots(kube_emulator: KubeEmulator,
+                                                                    shared_dir: Path) -> None:
+    """What Istio reports of a Gateway (a certificate it cannot find) comes with the Gateway: a GWAPI
+    warning, and a snapshot keeps it; Istio's own objects keep no status, and no status is ever written."""
+    emu = kube_emulator
+    _cluster(emu, shared_dir)
+    broken = _obj("Gateway", "v1", "secure", "bookinfo", {
+        "gatewayClassName": "istio", "listeners": [{"name": "https", "port": 443, "protocol": "HTTPS",
+                                                    "hostname": "books.example.com"}]})
+    broken["status"] = {
+        "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted", "message": "Resource accepted"},
+                       {"type": "Programmed", "status": "True", "reason": "Programmed", "message": "Resource programmed"}],
+        "listeners": [{"name": "https", "attachedRoutes": 0, "supportedKinds": [{"kind": "HTTPRoute"}], "conditions": [
+            {"type": "ResolvedRefs", "status": "False", "reason": "InvalidCertificateRef",
+             "message": "invalid certificate reference /Secret/books-cert. secret bookinfo/books-cert not found"}]}]}
+    emu.add(broken)
+    emu.add({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+             "metadata": {"name": "reviews", "namespace": "bookinfo"}, "spec": {"host": "reviews"},
+             "status": {"observedGeneration": "1"}})
+    inv = read_inventory(emu.api_client(), ["bookinfo"], cluster="east")
+    secure = next(o for o in inv.istio if (o.kind, o.name) == ("K8sGateway", "secure"))
+    assert secure.status == broken["status"]
+    dr = next(o for o in inv.istio if o.kind == "DestinationRule")
+    assert dr.status == {} and "status" not in dr.to_json()
+    # what meshdesk would write never carries a status
+    assert "status" not in secure.to_manifest()
+    [check] = validate(inv)[("K8sGateway", "bookinfo", "secure")].checks
+    assert (check.code, check.severity, check.path) == ("GWAPI", "warning", "status/listeners[0]/conditions[0]")
+    assert "secret bookinfo/books-cert not found" in check.message
+    again = Inventory.from_json(json.loads(json.dumps(inv.to_json())))
+    assert next(o for o in again.istio if o.name == "secure").status == broken["status"]
+    assert [c.code for c in validate(again)[("K8sGateway", "bookinfo", "secure")].checks] == ["GWAPI"]
+
+
 def test_a_cluster_without_the_gateway_api_reads_as_before(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
     emu = kube_emulator
     _cluster(emu, shared_dir, gateway_api=False)

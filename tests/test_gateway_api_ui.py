@@ -61,6 +61,28 @@ def test_the_config_list_shows_an_http_route_with_its_finding(qtbot: QtBot) -> N
     assert "K8sHTTPRoute shop/reviews-split  [1 error]" in items
 
 
+def test_the_config_view_shows_a_gateways_status_and_what_it_says(qtbot: QtBot) -> None:
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    inventory = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inventory is not None
+    gw = IstioObject("K8sGateway", "shop-gateway", "shop", "gateway.networking.k8s.io/v1", {
+        "gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]},
+        status={"conditions": [{"type": "Programmed", "status": "False", "reason": "Invalid",
+                                "message": "Failed to assign to any requested addresses"}]})
+    inventory.istio.append(gw)
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(inventory)
+    with qtbot.waitSignal(view.objectShown, timeout=5000):
+        view.show_object(("K8sGateway", "shop", "shop-gateway"))
+    text = view.yaml_text
+    assert "kind: Gateway" in text and "status:" in text and text.index("spec:") < text.index("status:")
+    assert "reason: Invalid" in text
+    [(code, severity, message, path)] = view.finding_rows()
+    assert (code, severity, path) == ("GWAPI", "warning", "status/conditions[0]")
+    assert "Failed to assign" in message
+
+
 def test_no_gateway_api_object_is_offered_for_removal() -> None:
     """meshdesk writes only Istio's kinds (through networking.istio.io and security.istio.io): a Gateway
     API object carrying meshdesk's label (copied by hand) is not among what it offers to remove."""

@@ -1,8 +1,8 @@
 """Kiali's checks of the Kubernetes Gateway API config: routes to missing or closed Gateways (KIA1401)
 and to missing Services (KIA1402), Gateways sharing listeners or addresses (KIA1501, KIA1502), a
 Gateway's own listeners clashing (KIA1503), a class the cluster does not have (KIA1504; a Gateway of
-another implementation is not judged) and ReferenceGrants
-from namespaces that do not exist (KIA1601). Cases after Kiali's checker tests; what the inventory did
+another implementation is not judged), the conditions a Gateway's controller reports as failing
+(Kiali's GWAPI) and ReferenceGrants from namespaces that do not exist (KIA1601). Cases after Kiali's checker tests; what the inventory did
 not read is never judged."""
 
 from __future__ import annotations
@@ -255,6 +255,86 @@ def test_a_gateway_another_controller_runs_is_not_judged() -> None:
     unknown = _inv(ours, *others)
     assert [c for c, _s, _p in _codes(unknown, "K8sGateway", "bookinfo", "by-eg")] == \
         ["KIA1503", "KIA1503", "KIA1501", "KIA1501", "KIA1502"]
+
+
+# -- GWAPI: what the controller reports -------------------------------------------------------------
+
+def _with_status(gw: IstioObject, status: Any) -> IstioObject:
+    gw.status = status
+    return gw
+
+
+def _cond(kind: str, status: str, reason: str = "", message: str = "") -> dict[str, str]:
+    return {"type": kind, "status": status, "reason": reason, "message": message,
+            "lastTransitionTime": "2026-11-27T10:00:00Z"}
+
+
+def test_conditions_the_controller_reports_as_failing_are_warnings_quoting_it() -> None:
+    broken = _with_status(_gateway("books", "bookinfo", [_listener("https", "books.example.com")]), {
+        "conditions": [_cond("Accepted", "True", "Accepted"),
+                       _cond("Programmed", "False", "Invalid", "Failed to assign to any requested addresses")],
+        "listeners": [{"name": "https", "attachedRoutes": 0, "conditions": [
+            _cond("Accepted", "True", "Accepted"),
+            _cond("ResolvedRefs", "False", "InvalidCertificateRef", "secret bookinfo/books-cert  does not exist"),
+            _cond("Conflicted", "True", "HostnameConflict")]}]})
+    healthy = _with_status(_gateway("ok", "bookinfo", [_listener("web", "ok.example.com")]), {
+        "conditions": [_cond("Accepted", "True", "Accepted"), _cond("Programmed", "True", "Programmed")],
+        "listeners": [{"name": "web", "conditions": [_cond("Conflicted", "False", "NoConflicts"),
+                                                     _cond("ResolvedRefs", "True", "ResolvedRefs")]}]})
+    inv = _inv(broken, healthy, gateway_classes=ISTIO_CLASSES)
+    assert _codes(inv, "K8sGateway", "bookinfo", "books") == [
+        ("GWAPI", WARNING, "status/conditions[1]"),
+        ("GWAPI", WARNING, "status/listeners[0]/conditions[1]"),
+        ("GWAPI", WARNING, "status/listeners[0]/conditions[2]")]
+    messages = [c.message for c in validate(inv)[("K8sGateway", "bookinfo", "books")].checks]
+    assert messages[0] == "the controller reports Programmed=False (Invalid): Failed to assign to any requested addresses"
+    assert messages[1] == ("listener https: the controller reports ResolvedRefs=False (InvalidCertificateRef): "
+                           "secret bookinfo/books-cert does not exist")
+    assert messages[2] == "listener https: the controller reports Conflicted=True (HostnameConflict)"
+    assert _codes(inv, "K8sGateway", "bookinfo", "ok") == []
+
+
+def test_states_a_controller_passes_through_are_not_reported() -> None:
+    """As in Kiali: a Gateway waiting for its controller, one whose listeners carry the problem, or one
+    whose address Istio has not assigned yet is not called broken."""
+    waiting = _with_status(_gateway("waiting", "bookinfo"), {"conditions": [
+        _cond("Accepted", "False", "Pending", "Waiting for controller"),
+        _cond("Programmed", "False", "ListenersNotValid", "a listener is invalid"),
+        _cond("Programmed", "False", "AddressNotAssigned", "Assigned to service(s) x, but failed to assign to "
+                                                           "all requested addresses: address pending for hostname")]})
+    assert _codes(_inv(waiting, gateway_classes=ISTIO_CLASSES), "K8sGateway", "bookinfo", "waiting") == []
+    # an address that could not be assigned for another reason is reported
+    stuck = _with_status(_gateway("stuck", "bookinfo"), {"conditions": [
+        _cond("Programmed", "False", "AddressNotAssigned", "no address of type Hostname can be assigned")]})
+    assert _codes(_inv(stuck, gateway_classes=ISTIO_CLASSES), "K8sGateway", "bookinfo", "stuck") == [
+        ("GWAPI", WARNING, "status/conditions[0]")]
+    # Istio's older spellings are read too (Ready, Scheduled; a Detached listener)
+    old = _with_status(_gateway("old", "bookinfo"), {
+        "conditions": [_cond("Scheduled", "False", "NotReconciled")],
+        "listeners": [{"name": "http", "conditions": [_cond("Detached", "True", "UnsupportedProtocol")]}]})
+    assert [p for _c, _s, p in _codes(_inv(old, gateway_classes=ISTIO_CLASSES), "K8sGateway", "bookinfo", "old")] == \
+        ["status/conditions[0]", "status/listeners[0]/conditions[0]"]
+
+
+def test_another_controllers_gateway_shows_what_its_controller_reports() -> None:
+    """meshdesk does not judge another implementation's Gateway, but what that controller says of it
+    in its status is the user's to see."""
+    theirs = _with_status(_gateway("eg", "bookinfo", gateway_class="eg"), {"conditions": [
+        _cond("Accepted", "False", "InvalidParameters", "parametersRef not found")]})
+    inv = _inv(theirs, gateway_classes={**ISTIO_CLASSES, **OTHER_CLASSES})
+    assert _codes(inv, "K8sGateway", "bookinfo", "eg") == [("GWAPI", WARNING, "status/conditions[0]")]
+
+
+def test_odd_statuses_are_read_defensively() -> None:
+    long_message = "x" * 2000
+    odd = [_with_status(_gateway(f"g{i}", "bookinfo"), status) for i, status in enumerate([
+        "Programmed", {"conditions": "x", "listeners": {"a": 1}}, {"conditions": [None, 3, {"type": 5}]},
+        {"listeners": [None, "l", {"conditions": [None, {"type": "Accepted"}]}]},
+        {"conditions": [{"type": "Programmed", "status": "False", "reason": 7, "message": long_message}]}])]
+    found = validate(_inv(*odd, gateway_classes=ISTIO_CLASSES))
+    assert all(found[("K8sGateway", "bookinfo", f"g{i}")].checks == [] for i in range(4))
+    [check] = found[("K8sGateway", "bookinfo", "g4")].checks
+    assert check.code == "GWAPI" and len(check.message) < 600 and check.message.endswith("\u2026")
 
 
 # -- KIA1601 ----------------------------------------------------------------------------------------

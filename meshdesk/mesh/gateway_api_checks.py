@@ -32,9 +32,17 @@ Gateways:
   calls every Gateway of another implementation an error. meshdesk compares with the cluster's
   GatewayClasses as read (``Inventory.gateway_classes``); when they could not be read, nothing is said.
 
+* GWAPI (warning), Kiali's: a condition the Gateway's controller reports in its ``status`` that says
+  it is not working: the Gateway's ``Accepted``, ``Programmed``, ``Ready`` or ``Scheduled`` False, a
+  listener's ``Accepted``, ``Programmed``, ``Ready`` or ``ResolvedRefs`` False or ``Conflicted`` or
+  ``Detached`` True. As in Kiali, a condition False for a passing reason is not one: ``Pending``, the
+  Gateway-level ``ListenersNotValid`` and ``ListenerSetsNotValid`` (the listeners' own conditions say
+  what is wrong) and ``AddressNotAssigned`` while Istio says the address is pending. The controller's
+  message is quoted.
+
 A Gateway whose class another controller runs (Envoy Gateway, GKE, NGINX... on a shared cluster) is
-that implementation's to judge and report in its status: none of these checks is made on it (not
-KIA1501-KIA1504), and it is not compared with Istio's Gateways for KIA1501 and KIA1502 (each
+that implementation's to judge and report in its status: what that status says is shown (GWAPI), but
+none of meshdesk's own checks is made on it (not KIA1501-KIA1504), and it is not compared with Istio's Gateways for KIA1501 and KIA1502 (each
 implementation has its own proxies and addresses). Routes are checked whatever their parents are:
 what KIA1401 and KIA1402 say holds for every implementation.
 
@@ -96,9 +104,11 @@ def gateway_api_checks(inv: Inventory) -> dict[ObjectKey, list[Check]]:
         try:
             if obj.kind in ROUTE_KINDS:
                 add(obj, _route_checks(obj, known))
-            elif obj.kind == K8S_GATEWAY and not other_controller(obj, classes):
-                add(obj, _listener_uniqueness(obj))
-                add(obj, _class_check(obj, classes))
+            elif obj.kind == K8S_GATEWAY:
+                if not other_controller(obj, classes):
+                    add(obj, _listener_uniqueness(obj))
+                    add(obj, _class_check(obj, classes))
+                add(obj, status_checks(obj))
             elif obj.kind == REFERENCE_GRANT:
                 add(obj, _grant_checks(obj, known))
         except (AttributeError, TypeError, ValueError) as e:  # an object shaped like nothing we know
@@ -370,4 +380,57 @@ def _grant_checks(grant: IstioObject, known: _Known) -> list[Check]:
         if namespace and known.namespace_exists(namespace) is False:
             found.append(Check("KIA1601", ERROR, f"namespace {namespace} does not exist (or you may not see it)",
                                f"spec/from[{i}]/namespace"))
+    return found
+
+
+# -- what the controller reports (GWAPI) --------------------------------------------------------------
+
+STATUS_CODE = "GWAPI"
+# condition type -> the status that says something is wrong
+_GATEWAY_BAD = {"Accepted": "False", "Programmed": "False", "Ready": "False", "Scheduled": "False"}
+_LISTENER_BAD = {"Accepted": "False", "Programmed": "False", "Ready": "False", "ResolvedRefs": "False",
+                 "Conflicted": "True", "Detached": "True"}
+_POSITIVE = frozenset({"Accepted", "Programmed", "Ready", "ResolvedRefs", "Scheduled"})
+_PASSING = frozenset({"Pending", "ListenersNotValid", "ListenerSetsNotValid"})
+_MAX_MESSAGE = 500  # a controller's message is quoted up to this many characters
+
+
+def _bad_condition(condition: Mapping[str, Any], bad: Mapping[str, str]) -> bool:
+    kind, status = _str(condition.get("type")), _str(condition.get("status"))
+    if bad.get(kind) != status:
+        return False
+    if status == "False" and kind in _POSITIVE:
+        reason = _str(condition.get("reason"))
+        if reason in _PASSING:
+            return False  # a state the controller passes through, not a mistake in the spec
+        if reason == "AddressNotAssigned" and "address pending" in _str(condition.get("message")).lower():
+            return False  # Istio assigns the address after the listeners are programmed
+    return True
+
+
+def _condition_text(condition: Mapping[str, Any]) -> str:
+    reason, message = _str(condition.get("reason")), " ".join(_str(condition.get("message")).split())
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE - 1] + "\u2026"
+    text = f"the controller reports {_str(condition.get('type'))}={_str(condition.get('status'))}"
+    text += f" ({reason})" if reason else ""
+    return text + (f": {message}" if message else "")
+
+
+def status_checks(gw: IstioObject) -> list[Check]:
+    """GWAPI: the conditions of a Gateway's status (its own and its listeners') that say it does not work."""
+    status = _dict(gw.status)
+    found: list[Check] = []
+    for i, condition in enumerate(_list(status.get("conditions"))):
+        condition = _dict(condition)
+        if _bad_condition(condition, _GATEWAY_BAD):
+            found.append(Check(STATUS_CODE, WARNING, _condition_text(condition), f"status/conditions[{i}]"))
+    for j, listener in enumerate(_list(status.get("listeners"))):
+        listener = _dict(listener)
+        name = _str(listener.get("name")) or f"#{j}"
+        for k, condition in enumerate(_list(listener.get("conditions"))):
+            condition = _dict(condition)
+            if _bad_condition(condition, _LISTENER_BAD):
+                found.append(Check(STATUS_CODE, WARNING, f"listener {name}: {_condition_text(condition)}",
+                                   f"status/listeners[{j}]/conditions[{k}]"))
     return found

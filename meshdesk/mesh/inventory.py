@@ -422,9 +422,15 @@ class IstioObject:
     resource_version: str = ""
     cluster: str = ""
     created: str = ""  # its creationTimestamp ("" when not known): Istio applies the oldest of rival policies
+    # what its controller reports (kept for Gateway API objects only: their conditions say whether the
+    # controller accepted and programmed them); never part of the manifest meshdesk writes
+    status: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.status:
+            del out["status"]  # snapshots of objects without one stay as they were
+        return out
 
     @staticmethod
     def from_json(obj: Mapping[str, Any], where: str = "Istio object") -> IstioObject:

@@ -400,7 +400,8 @@ def istio_from_json(obj: Mapping[str, Any], kind: str, api_version: str, cluster
                        api_version=str(obj.get("apiVersion") or api_version), spec=_d(obj.get("spec")),
                        labels=_strmap(meta.get("labels")), annotations=_annotations(meta.get("annotations")),
                        resource_version=str(meta.get("resourceVersion") or ""), cluster=cluster,
-                       created=str(meta.get("creationTimestamp") or ""))
+                       created=str(meta.get("creationTimestamp") or ""),
+                       status=_d(obj.get("status")) if kind in GATEWAY_API_KINDS else {})
 
 
 _POD_ONLY_LABELS = ("pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name",

@@ -6,7 +6,8 @@
     lists.configSelected.connect(view.show_object)
 
 The YAML is ``IstioObject.to_manifest()`` through ``yaml.safe_dump`` (fields we do not know are shown
-as the cluster served them); findings list code, severity, message and path.
+as the cluster served them), with a Gateway API object's ``status`` under it; findings list code,
+severity, message and path.
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ _SEVERITY_COLOUR = {ERROR: "#c9190b", WARNING: "#b35900"}
 
 
 def manifest_yaml(obj: IstioObject) -> str:
+    shown = obj.to_manifest()
+    if obj.status:
+        shown["status"] = obj.status  # what its controller reports (Gateway API objects), as kubectl shows it
     try:
-        return yaml.safe_dump(obj.to_manifest(), sort_keys=False, default_flow_style=False, allow_unicode=True)
+        return yaml.safe_dump(shown, sort_keys=False, default_flow_style=False, allow_unicode=True)
     except yaml.YAMLError as e:  # a value YAML cannot represent: show what we can, say why
-        return f"# cannot show this object as YAML: {e}\n{obj.to_manifest()!r}\n"
+        return f"# cannot show this object as YAML: {e}\n{shown!r}\n"
 
 
 _NOTHING_SHOWN = "Pick an object on the left to see its YAML and validation findings"
