@@ -530,10 +530,17 @@ def _check_peer_authentication(pa: IstioObject, reg: _Registry, root_namespace: 
 
 def _check_sidecar(sc: IstioObject, reg: _Registry, root_namespace: str) -> list[Check]:
     """Kiali's Sidecar checks: its selector (KIA0004), a mesh-wide default with a selector (KIA1006),
-    and egress hosts (``namespace/host``) naming what no Service or ServiceEntry serves (KIA1004; hosts
-    of namespaces not read are not judged)."""
+    egress hosts (``namespace/host``) naming what no Service or ServiceEntry serves (KIA1004; hosts
+    of namespaces not read are not judged), and an outbound traffic policy without a mode (KIA1007, a
+    note: Kiali cannot tell it from an explicit REGISTRY_ONLY, meshdesk reads the object as served and
+    notes only the missing mode)."""
     checks = _check_selector_kind(sc, reg)
     spec = _dict(sc.spec)
+    policy = spec.get("outboundTrafficPolicy")
+    if isinstance(policy, dict) and not policy.get("mode"):
+        checks.append(Check("KIA1007", INFO, "outboundTrafficPolicy has no mode, which Istio reads as "
+                            "REGISTRY_ONLY: requests to hosts outside the service registry are blocked",
+                            "spec/outboundTrafficPolicy"))
     if sc.namespace == root_namespace and _labels(_dict(spec.get("workloadSelector")).get("labels")):
         checks.append(Check("KIA1006", WARNING, "a Sidecar in the root namespace is the mesh-wide default, which "
                             "should not have a workloadSelector", "spec/workloadSelector"))
@@ -878,6 +885,11 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     from meshdesk.mesh.gateway_api_checks import gateway_api_checks  # the Gateway API's (KIA14xx-16xx)
 
     for key, found in gateway_api_checks(inventory).items():
+        if key in out:
+            out[key].checks.extend(found)
+    from meshdesk.mesh.export_and_group_checks import export_and_group_checks  # KIA0005, KIA1701, KIA1702
+
+    for key, found in export_and_group_checks(inventory, accounts).items():
         if key in out:
             out[key].checks.extend(found)
     ambient = {n.name for n in inventory.namespaces if n.ambient}
