@@ -18,7 +18,7 @@ from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypo
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.tls_status import mesh_tls, namespace_tls_all
-from meshdesk.mesh.words import mesh_config_rows
+from meshdesk.mesh.words import control_plane_rows, mesh_config_rows
 from meshdesk.sources.base import ConfigError, Forbidden, SourceError
 
 
@@ -77,6 +77,8 @@ def render_table(inv: Inventory) -> str:
                   for o in sorted(inv.istio, key=lambda o: (o.namespace, o.kind, o.name))]
         out.append("\n" + _table(irows))
     if inv.istio_found:
+        out.append("\n" + _table([("CONTROL PLANE", "STATE"),
+                                   *((k, ("! " if problem else "") + v) for k, v, problem in control_plane_rows(inv))]))
         mesh = mesh_tls(inv)
         out.append("\n" + _table([("MESH CONFIG", "VALUE"), *mesh_config_rows(inv.mesh_settings),
                                    ("Mesh-wide mTLS", mesh.headline)]))

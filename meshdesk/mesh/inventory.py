@@ -455,6 +455,29 @@ class IstioObject:
         return {"apiVersion": self.api_version, "kind": kind, "metadata": meta, "spec": self.spec}
 
 
+@dataclass(frozen=True)
+class Istiod:
+    """One control plane, an istiod revision, as its pods show it."""
+
+    namespace: str
+    revision: str = ""  # "" for the default revision
+    version: str = ""  # the tag of its discovery image ("1.24.2"); "" when the image says none
+    pods: int = 0
+    ready: int = 0  # pods running with every container ready
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def release(tag: str) -> str:
+    """An Istio image tag as the release it is (``1.24.2-distroless`` and ``1.24.2-debug`` are 1.24.2),
+    to compare the versions of proxies and control planes."""
+    for variant in ("-distroless", "-debug"):
+        if tag.endswith(variant):
+            return tag[: -len(variant)]
+    return tag
+
+
 DEFAULT_TRUST_DOMAIN = "cluster.local"  # Istio's trust domain when the mesh config names none
 OUTBOUND_POLICIES = ("ALLOW_ANY", "REGISTRY_ONLY")  # the mesh config's outboundTrafficPolicy modes
 
@@ -560,6 +583,10 @@ class Inventory:
     # (``spec.controllerName``); None when not known (not served, not readable, or an older snapshot):
     # Gateways' classes are then not judged
     gateway_classes: dict[str, str] | None = None
+    # the control planes (istiod revisions) running in the cluster, as far as their pods could be
+    # listed (cluster-wide, else in istio-system); None when not known (not readable, or a snapshot
+    # written before they were kept)
+    control_planes: list[Istiod] | None = None
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
@@ -586,6 +613,7 @@ class Inventory:
             hidden=dict(self.hidden), warnings=list(self.warnings), k8s_gateways=list(self.k8s_gateways),
             cluster_namespaces=None if self.cluster_namespaces is None else list(self.cluster_namespaces),
             gateway_classes=None if self.gateway_classes is None else dict(self.gateway_classes),
+            control_planes=None if self.control_planes is None else list(self.control_planes),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -649,6 +677,8 @@ class Inventory:
         out["mesh_settings"] = self.mesh_settings.to_json()
         if self.gateway_classes is not None:
             out["gateway_classes"] = dict(self.gateway_classes)
+        if self.control_planes is not None:
+            out["control_planes"] = [c.to_json() for c in self.control_planes]
         return out
 
     @staticmethod
@@ -673,6 +703,9 @@ class Inventory:
         gateway_classes = obj.get("gateway_classes")
         if not _fits(gateway_classes, dict[str, str] | None):
             raise ValueError("gateway_classes must map class names to controller names")
+        planes = obj.get("control_planes")
+        if planes is not None and not isinstance(planes, list):
+            raise ValueError("control_planes must be a list")
         return Inventory(
             cluster=str(obj.get("cluster") or ""),
             namespaces=each("namespaces", lambda n, where: _build(Namespace, n, where)),
@@ -690,6 +723,8 @@ class Inventory:
             mesh_settings=MeshConfig(unread=NOT_IN_SNAPSHOT) if settings is None
             else MeshConfig.from_json(settings),
             gateway_classes=None if gateway_classes is None else dict(gateway_classes),
+            control_planes=None if planes is None else [_build(Istiod, c, f"control_planes[{i}]")
+                                                        for i, c in enumerate(planes)],
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -710,4 +745,6 @@ class Inventory:
             # known only when every part knows them (as the cluster's namespaces)
             out.gateway_classes = None if out.gateway_classes is None or o.gateway_classes is None \
                 else {**out.gateway_classes, **o.gateway_classes}
+            if o.control_planes is not None:  # the same cluster's, read again: the later reading stands
+                out.control_planes = list(o.control_planes)
         return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from meshdesk.mesh.inventory import MeshConfig
+    from meshdesk.mesh.inventory import Inventory, MeshConfig
 
 
 def counted(n: int, word: str, plural: str | None = None) -> str:
@@ -31,3 +31,45 @@ def mesh_config_rows(settings: MeshConfig) -> list[tuple[str, str]]:
             ("Trust domain", settings.trust_domain + (f" (aliases: {', '.join(aliases)})" if aliases else "")),
             ("Automatic mTLS", "on" if settings.auto_mtls else "off"),
             ("Outbound traffic", outbound.get(settings.outbound_policy, settings.outbound_policy))]
+
+
+SKEW_NAMED = 3  # workloads named before "and N more"
+
+
+def control_plane_rows(inv: Inventory) -> list[tuple[str, str, bool]]:
+    """(label, text, whether it is a problem) rows of the control planes (istiod revisions: version,
+    ready pods) and the versions of the proxies read, with those no running istiod is of: proxies left
+    at an old version after an upgrade (``istioctl proxy-status`` tells the same), to be restarted."""
+    from meshdesk.mesh.inventory import release
+
+    rows: list[tuple[str, str, bool]] = []
+    planes = inv.control_planes
+    if planes is None:
+        rows.append(("istiod", "not known (its pods could not be listed)", False))
+    elif not planes:
+        rows.append(("istiod", "none running", True))
+    for p in planes or ():
+        name = f"istiod {p.revision}" if p.revision else "istiod"
+        text = f"{p.version or 'version not told by its image'} in {p.namespace}, {p.ready}/{p.pods} ready"
+        rows.append((name, text, p.ready < p.pods or p.pods == 0))
+    by_version: dict[str, list[str]] = {}
+    for w in [*inv.workloads, *inv.outside_gateways]:
+        for pod in w.pods:
+            if pod.proxy is not None:
+                by_version.setdefault(release(pod.proxy_version) or "version not told", []).append(
+                    f"{w.namespace}/{w.name}")
+    if not by_version:
+        return rows
+    counts = sorted(by_version.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    rows.append(("Proxies", ", ".join(f"{len(ws)} at {v}" for v, ws in counts), False))
+    running = {release(v.strip()) for p in planes or () for v in p.version.split(",") if v.strip()}
+    if planes and running:
+        for version, names in counts:
+            if version == "version not told" or version in running:
+                continue
+            wls = sorted(set(names))
+            shown = ", ".join(wls[:SKEW_NAMED]) + (f" and {len(wls) - SKEW_NAMED} more" if len(wls) > SKEW_NAMED else "")
+            rows.append((f"At {version}", f"{counted(len(names), 'proxy', 'proxies')} ({shown}) run a version no "
+                         f"running istiod is of ({', '.join(sorted(running))}): restart their pods to upgrade them",
+                         True))
+    return rows

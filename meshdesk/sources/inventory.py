@@ -878,6 +878,7 @@ class InventoryReader:
             self.inv.hidden["*/proxy sync state"] = f"{e.kind}: {e.message}"
             found = None
         self._read_mesh_settings(found or [])
+        self.inv.control_planes = None if found is None else mesh_settings.istiods(found)
         return self._read_proxy_sync(found)
 
     def _read_mesh_settings(self, istiod_pods: Sequence[JsonObj]) -> None:

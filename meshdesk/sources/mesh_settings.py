@@ -15,7 +15,13 @@ from typing import Any
 
 import yaml
 
-from meshdesk.mesh.inventory import DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE, OUTBOUND_POLICIES, MeshConfig
+from meshdesk.mesh.inventory import (
+    DEFAULT_TRUST_DOMAIN,
+    ISTIO_NAMESPACE,
+    OUTBOUND_POLICIES,
+    Istiod,
+    MeshConfig,
+)
 
 REVISION_LABEL = "istio.io/rev"
 CONFIGMAP = "istio"  # Istio's charts name it so, ``istio-<revision>`` for a revision
@@ -52,6 +58,41 @@ def control_planes(pods: Sequence[Mapping[str, Any]]) -> list[ControlPlane]:
         if isinstance(ns, str) and ns:
             found.add(ControlPlane(ns, rev if isinstance(rev, str) and rev != "default" else ""))
     return sorted(found, key=lambda c: (c.namespace, c.revision))
+
+
+def istiods(pods: Sequence[Mapping[str, Any]]) -> list[Istiod]:
+    """Each istiod revision its pods show, with the version of its discovery image (the tag; the
+    first container's when none is called ``discovery``) and how many of its pods are ready (running,
+    every container ready), sorted. Pods of odd shape are left out."""
+    found: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+    for pod in pods:
+        meta, spec, status = (pod.get(k) if isinstance(pod, Mapping) else None for k in ("metadata", "spec", "status"))
+        if not isinstance(meta, Mapping) or not isinstance(meta.get("namespace"), str) or not meta["namespace"]:
+            continue
+        labels = meta.get("labels")
+        rev = labels.get(REVISION_LABEL, "") if isinstance(labels, Mapping) else ""
+        rev = rev if isinstance(rev, str) and rev != "default" else ""
+        containers = [c for c in (spec.get("containers") if isinstance(spec, Mapping) else None) or []
+                      if isinstance(c, Mapping)]
+        main = next((c for c in containers if c.get("name") == "discovery"), containers[0] if containers else {})
+        image = main.get("image")
+        statuses = status.get("containerStatuses") if isinstance(status, Mapping) else None
+        ready = isinstance(status, Mapping) and status.get("phase") == "Running" and isinstance(statuses, list) \
+            and bool(statuses) and all(isinstance(c, Mapping) and c.get("ready") is True for c in statuses)
+        found.setdefault((meta["namespace"], rev), []).append((_tag(image) if isinstance(image, str) else "", ready))
+    out = []
+    for (ns, rev), seen in sorted(found.items()):
+        versions = sorted({v for v, _r in seen if v})
+        # during a rollout of a new version both run at once: both are said
+        out.append(Istiod(ns, rev, ", ".join(versions), len(seen), sum(1 for _v, r in seen if r)))
+    return out
+
+
+def _tag(image: str) -> str:
+    """An image's tag ("docker.io/istio/pilot:1.24.2" -> "1.24.2"); "" when pinned by digest alone or
+    untagged."""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.rsplit(":", 1)[-1] if ":" in name else ""
 
 
 def choose(planes: Sequence[ControlPlane], namespace_revisions: Sequence[str]) -> ControlPlane:

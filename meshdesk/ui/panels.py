@@ -45,7 +45,7 @@ from meshdesk.mesh.routing import (
 from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, namespace_tls, namespace_tls_all
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING, WORKLOAD, Check
-from meshdesk.mesh.words import mesh_config_rows
+from meshdesk.mesh.words import control_plane_rows, mesh_config_rows
 from meshdesk.ui.canvas.items import (
     error_share,
     fmt_bytes_rate,
@@ -710,6 +710,9 @@ class SidePanel(QWidget):
                                   "<span style='color:#c9190b'>not found: Istio's resources are not served "
                                   "by this cluster</span>"))
             if inv.istio_found:
+                parts.append(_section("Control plane", _table(
+                    [(k, f"<span style='color:#c9190b'>{_e(v)}</span>" if problem else _e(v))
+                     for k, v, problem in control_plane_rows(inv)])))
                 parts.append(_section("Mesh config", _table(
                     [*((k, _e(v)) for k, v in mesh_config_rows(inv.mesh_settings)),
                      ("Mesh-wide mTLS", _mtls_html(self._mtls(g, inv, inv.mesh_settings.root_namespace).mesh))])))

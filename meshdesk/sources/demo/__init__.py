@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from meshdesk.mesh.inventory import ISTIO_KINDS, Inventory, IstioObject, Namespace
+from meshdesk.mesh.inventory import ISTIO_KINDS, Inventory, Istiod, IstioObject, Namespace, Workload
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import Cancelled, Conflict, NotFound, SourceError, SourceInfo
@@ -94,7 +94,8 @@ class DemoCluster:
             inventory = Inventory(cluster=mesh.CLUSTER, namespaces=namespaces, workloads=workloads,
                                   services=services, istio=list(objects),
                                   cluster_namespaces=sorted(n.name for n in namespaces),
-                                  mesh_settings=mesh.MESH_SETTINGS).within(wanted)
+                                  mesh_settings=mesh.MESH_SETTINGS,
+                                  control_planes=_control_planes(workloads)).within(wanted)
             missing = [n for n in request.namespaces if n not in known]
             if missing:
                 inventory.warnings.append(f"{'namespace' if len(missing) == 1 else 'namespaces'} not in the demo cluster: "
@@ -259,3 +260,14 @@ def _check(obj: IstioObject) -> None:
             if route.get("timeout") is not None and sim.parse_duration_ms(route["timeout"]) is None:
                 raise SourceError(f"{what} rejected as invalid: http[{i}].timeout {route['timeout']!r} is not "
                                   "a duration like 3s or 500ms")
+
+
+def _control_planes(workloads: list[Workload]) -> list[Istiod]:
+    """The demo's istiod as a cluster read sees it (``sources.mesh_settings.istiods``)."""
+    out = []
+    for w in workloads:
+        if w.labels.get("app") == "istiod":
+            tags = sorted({p.containers[0].image.rsplit(":", 1)[-1] for p in w.pods if p.containers})
+            ready = sum(1 for p in w.pods if p.phase == "Running" and all(c.ready for c in p.containers))
+            out.append(Istiod(w.namespace, w.labels.get("istio.io/rev", ""), ", ".join(tags), len(w.pods), ready))
+    return out
