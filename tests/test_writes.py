@@ -554,9 +554,11 @@ def test_mtls_mode_is_read_from_and_set_on_the_policy_in_force(emu: KubeEmulator
     with pytest.raises(RoutingError, match="PeerAuthentication reviews-strict sets the mode of reviews-v1 and of "
                                            "reviews-v2, reviews-v3"):
         peer_authentication_plan(inv, "bookinfo", "PERMISSIVE", workload=reviews)
-    # a policy of the workload's own (whatever its name) is changed in place
+    # a policy of the workload's own (whatever its name) is changed in place: the one in force, as
+    # Istio applies the oldest of a workload's policies (made older here than reviews-strict, which
+    # otherwise wins whenever the two were made in different seconds)
     emu.add({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
-             "metadata": {"name": "v1-only", "namespace": "bookinfo"},
+             "metadata": {"name": "v1-only", "namespace": "bookinfo", "creationTimestamp": "2020-01-01T00:00:00Z"},
              "spec": {"selector": {"matchLabels": {"app": "reviews", "version": "v1"}}, "mtls": {"mode": "STRICT"}}},
             "bookinfo")
     inv = inventory(emu)
