@@ -72,6 +72,42 @@ def test_nothing_selected_summarises_the_namespaces(panel: SidePanel, demo_data)
     assert text.split("Busiest edges\n", 1)[1].splitlines()[0].startswith(graph.nodes[busiest.source].label)
 
 
+def test_the_summary_counts_each_namespaces_istio_config_and_its_findings(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """As Kiali's overview: per namespace, how many Istio objects and how many with errors or warnings;
+    said when some of its config could not be read."""
+    import dataclasses
+
+    from meshdesk.mesh.inventory import IstioObject
+    from meshdesk.mesh.validations import validate
+
+    snap = DemoCluster(clock=lambda: NOW).snapshot(GraphRequest(namespaces=("hello",)))
+    inv = snap.inventory
+    assert inv is not None
+    graph = build(snap)
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    objects = len([o for o in inv.istio if o.namespace == "hello"])
+    graph.validations = validate(inv)
+    panel.set_data(graph, inv)
+    assert f"Istio config\n{objects} objects, all valid\n" in panel.text()
+    # a route to a subset no DestinationRule has (a warning), one through a Gateway that does not
+    # exist (an error), and the namespace's AuthorizationPolicies could not be read
+    route = {"hosts": ["helloworld"], "http": [{"route": [{"destination": {"host": "helloworld", "subset": "v9"}}]}]}
+    broken = dataclasses.replace(inv, istio=[
+        *inv.istio, IstioObject("VirtualService", "typo", "hello", spec=route),
+        IstioObject("VirtualService", "edge", "hello", spec={**route, "hosts": ["hello.example.com"],
+                                                             "gateways": ["nowhere"]})],
+        hidden={**inv.hidden, "hello/authorizationpolicies": "forbidden: authorizationpolicies is forbidden"})
+    graph.validations = validate(broken)
+    panel.set_data(graph, broken)
+    assert (f"Istio config\n{objects + 2} objects: 1 with errors, 1 with warnings (not all could be read)\n"
+            in panel.text())
+    # without validations (a graph made outside the app's poller) the row is left out
+    graph.validations = None
+    panel.set_data(graph, inv)
+    assert "Istio config" not in panel.text()
+
+
 def test_a_service_graphs_summary_lists_its_service_to_service_edges(qtbot) -> None:  # type: ignore[no-untyped-def]
     """A service graph is reduced from an injected one (its service nodes still marked injected): its
     edges were all left out of the busiest and failing lists, which then named the gateway alone."""

@@ -8,7 +8,7 @@ import heapq
 import html
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
@@ -44,8 +44,10 @@ from meshdesk.mesh.routing import (
 )
 from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, namespace_tls, namespace_tls_all
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
-from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING, WORKLOAD, Check
-from meshdesk.mesh.words import control_plane_rows, mesh_config_rows
+from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING, WORKLOAD, Check, Validation
+from meshdesk.mesh.words import control_plane_rows, counted, mesh_config_rows
+from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
+from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 from meshdesk.ui.canvas.items import (
     error_share,
     fmt_bytes_rate,
@@ -336,6 +338,33 @@ def _findings(g: TrafficGraph, key: tuple[str, str, str]) -> str:
     if validation is None or not validation.checks:
         return ""
     return _section("Config findings", _list([_check_html(c) for c in validation.checks]))
+
+
+# what the inventory's ``hidden`` names the Istio and Gateway API lists by (``sources.inventory``)
+_ISTIO_LISTS = tuple(plural for _k, _g, plural in (*ISTIO_RESOURCES, *OPTIONAL_ISTIO_RESOURCES)) + tuple(
+    f"{plural}.{group}" for _k, group, plural in GATEWAY_API_CONFIG)
+
+
+def _config_html(inv: Inventory, validations: Mapping[tuple[str, str, str], Validation], ns: str) -> str:
+    """A namespace's Istio config as Kiali's overview counts it: how many objects, how many of them
+    have errors or only warnings; said when some of its kinds could not be read."""
+    objs = [o for o in inv.istio if o.namespace == ns]
+    with_errors = with_warnings = 0
+    for o in objs:
+        v = validations.get((o.kind, o.namespace, o.name))
+        if v is None:
+            continue
+        if any(c.severity == ERROR for c in v.checks):
+            with_errors += 1
+        elif any(c.severity == WARNING for c in v.checks):
+            with_warnings += 1
+    parts = [counted(len(objs), "object")]
+    if with_errors:
+        parts.append(f"<span style='color:{SEVERITY_COLOUR[ERROR]}'>{with_errors} with errors</span>")
+    if with_warnings:
+        parts.append(f"<span style='color:{SEVERITY_COLOUR[WARNING]}'>{with_warnings} with warnings</span>")
+    text = parts[0] + (": " + ", ".join(parts[1:]) if len(parts) > 1 else ", all valid" if objs else "")
+    return text + (" (not all could be read)" if inv.unread(ns, _ISTIO_LISTS) else "")
 
 
 def _workloads_findings(g: TrafficGraph, workloads: Sequence[Workload]) -> str:
@@ -704,6 +733,8 @@ class SidePanel(QWidget):
             rows.append(("Edges with traffic", str(traffic_by_ns.get(ns, 0))))
             if inv is not None and inv.istio_found:
                 rows.append(("mTLS", _mtls_html(self._mtls(g, inv, ns))))
+                if g.validations is not None:
+                    rows.append(("Istio config", _config_html(inv, g.validations, ns)))
             parts.append(_section(f"Namespace {ns}", _table(rows)))
         if inv is not None:
             parts.append(_section("Istio", "found" if inv.istio_found else
