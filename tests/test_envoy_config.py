@@ -315,3 +315,83 @@ def test_strict_numbers_writes_nan_and_infinity_as_strings() -> None:
     assert out == {"a": [1.5, "Infinity", {"b": "-Infinity", "c": "NaN"}], "d": {"e": 1}}
     assert out["d"] is dump["d"] and strict_numbers(dump["d"]) is dump["d"]
     json.dumps(out, allow_nan=False)
+
+
+def test_credentials_in_urls_lose_their_password_and_token_users() -> None:
+    """A URL's password (a database DSN, a basic-auth URL) and a long user name (a token standing as
+    the user) go; the scheme, the user name, the host and the rest stay, and so do strings that only
+    look alike (SPIFFE names, mail addresses, a short user)."""
+    dump = {"a": {"dsn": "mongodb://app:sek-dsn-pw@db.shop:27017/orders?authSource=admin",
+                  "uri": "https://ghp_sekTokenAsUser1234@github.com/org/repo.git",
+                  "list": ["redis://:sek-redis@cache:6379", "see http://u:sek-inline@h/x and more"],
+                  "spiffe": "spiffe://cluster.local/ns/shop/sa/reviews", "mail": "ops@shop.example",
+                  "user": "https://bob@host/x", "empty": "postgres://app:@db/x"}}
+    clean, count = redact_secrets(dump)
+    a = clean["a"]
+    assert "sek" not in json.dumps(clean) and count == 4
+    assert a["dsn"] == "mongodb://app:[redacted by meshdesk]@db.shop:27017/orders?authSource=admin"
+    assert a["uri"] == "https://[redacted by meshdesk]@github.com/org/repo.git"
+    assert a["list"][1] == "see http://u:[redacted by meshdesk]@h/x and more"
+    assert {k: a[k] for k in ("spiffe", "mail", "user", "empty")} == {k: dump["a"][k] for k in ("spiffe", "mail",
+                                                                                                 "user", "empty")}
+
+
+def test_a_jwks_given_inline_loses_its_private_members() -> None:
+    """A JWT filter's ``local_jwks`` holds a key set as text (or base64): an RSA key's private members
+    (d, p, q, dp, dq, qi) and a symmetric key's k go; the public ones a user checks (kid, n, e) stay."""
+    import base64
+
+    keys = {"keys": [{"kty": "RSA", "kid": "2024", "alg": "RS256", "n": "pub-modulus", "e": "AQAB",
+                      "d": "sek-d", "p": "sek-p", "q": "sek-q", "dp": "sek-dp", "dq": "sek-dq", "qi": "sek-qi"},
+                     {"kty": "oct", "kid": "hmac", "k": "sek-k"}, {"kty": "EC", "crv": "P-256", "x": "px", "y": "py"}]}
+    text = json.dumps(keys)
+    dump = {"providers": {"a": {"local_jwks": {"inline_string": text}},
+                          "b": {"local_jwks": {"inline_bytes": base64.b64encode(text.encode()).decode()}}}}
+    clean, count = redact_secrets(dump)
+    assert count == 14 and "sek-" not in json.dumps(clean)
+    shown = json.loads(clean["providers"]["a"]["local_jwks"]["inline_string"])
+    decoded = json.loads(base64.b64decode(clean["providers"]["b"]["local_jwks"]["inline_bytes"]))
+    for got in (shown, decoded):
+        rsa, oct_, ec = got["keys"]
+        assert (rsa["kid"], rsa["n"], rsa["e"], rsa["d"]) == ("2024", "pub-modulus", "AQAB", "[redacted by meshdesk]")
+        assert oct_["k"] == "[redacted by meshdesk]" and ec == keys["keys"][2]
+    # a public key set is left as it is
+    public = {"local_jwks": {"inline_string": json.dumps({"keys": [keys["keys"][2]]})}}
+    assert redact_secrets(public) == (public, 0)
+
+
+def test_maps_keyed_by_a_credential_header_lose_their_values() -> None:
+    """Headers given as a map ({"Authorization": "Bearer ..."}: a plugin's configuration, extra gRPC
+    metadata): the credential headers' values go; other headers, and an Envoy ``cookie`` setting (a
+    hash policy's: a name, not a value) stay."""
+    dump = {"headers": {"Authorization": "Bearer sek-a", "Proxy-Authorization": "Basic sek-b", "Cookie": "s=sek-c",
+                        "Set-Cookie": ["id=sek-d"], "Accept": "application/json"},
+            "route": {"hash_policy": [{"cookie": {"name": "user", "ttl": "0s"}}]}}
+    clean, count = redact_secrets(dump)
+    assert count == 4 and "sek-" not in json.dumps(clean)
+    assert clean["headers"]["Accept"] == "application/json" and clean["route"] == dump["route"]
+
+
+def test_lua_code_keeps_its_code_and_loses_credential_literals() -> None:
+    """A Lua filter's code is what a user opens the dump to read: it stays, but for string literals
+    given to a name that says it is a credential, or after a credential header's name."""
+    code = ("function envoy_on_request(handle)\n"
+            '  local api_token = "sek-lua-1"\n'
+            "  local DB_PASSWORD='sek-lua-2'\n"
+            '  handle:headers():add("authorization", "Bearer sek-lua-3")\n'
+            "  handle:headers():replace('Cookie', 'session=sek-lua-4')\n"
+            '  handle:headers():add("x-request-id", "abc-123")\n'
+            '  local greeting = "hello"\n'
+            "end\n")
+    dump = {"lua": {"inline_code": code, "default_source_code": {"inline_string": code},
+                    "source_codes": {"other.lua": {"inline_string": code}}},
+            "tls": {"trusted_ca": {"inline_string": "-----BEGIN CERTIFICATE-----\nMIIBpublic\n-----END CERTIFICATE-----\n"}}}
+    clean, count = redact_secrets(dump)
+    text = json.dumps(clean)
+    assert "sek-lua" not in text and count == 12
+    shown = clean["lua"]["inline_code"]
+    assert 'local api_token = "[redacted by meshdesk]"' in shown
+    assert 'handle:headers():add("authorization", "[redacted by meshdesk]")' in shown
+    assert 'handle:headers():add("x-request-id", "abc-123")' in shown and 'local greeting = "hello"' in shown
+    assert "function envoy_on_request(handle)" in shown and clean["tls"] == dump["tls"]
+
