@@ -570,24 +570,30 @@ class KubeEmulator:
         """Relay a port-forward to ``pod``:``port`` to the TCP port 127.0.0.1:``local_port``."""
         self._port_forwards[(namespace, pod, int(port))] = int(local_port)
 
-    def serve_envoy_admin(self, namespace: str, pod: str, dump: Any, *, port: int = 15000) -> list[str]:
+    def serve_envoy_admin(self, namespace: str, pod: str, dump: Any, *, port: int = 15000,
+                          stats: str | bytes | None = None) -> list[str]:
         """An Envoy admin stand-in for ``pod``: ``GET /config_dump`` answers ``dump`` as JSON (bytes as
-        they are), reachable both through the pod proxy (``pods/{pod}:{port}/proxy/config_dump``) and
-        a port-forward to ``port``. Returns the paths it was asked for (a list that grows)."""
+        they are), and ``GET /stats`` answers ``stats`` as text when given, reachable both through the
+        pod proxy (``pods/{pod}:{port}/proxy/config_dump``) and a port-forward to ``port``. Returns the
+        paths it was asked for (a list that grows)."""
         body = dump if isinstance(dump, bytes) else json.dumps(dump).encode()
+        pages = {"/config_dump": (body, "application/json")}
+        if stats is not None:
+            pages["/stats"] = (stats if isinstance(stats, bytes) else stats.encode(), "text/plain; charset=UTF-8")
         asked: list[str] = []
 
         class Admin(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 asked.append(self.path)
-                if self.path.split("?")[0] != "/config_dump":
+                page = pages.get(self.path.split("?")[0])
+                if page is None:
                     self.send_error(404)
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Type", page[1])
+                self.send_header("Content-Length", str(len(page[0])))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(page[0])
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
                 pass

@@ -395,3 +395,20 @@ def test_lua_code_keeps_its_code_and_loses_credential_literals() -> None:
     assert 'handle:headers():add("x-request-id", "abc-123")' in shown and 'local greeting = "hello"' in shown
     assert "function envoy_on_request(handle)" in shown and clean["tls"] == dump["tls"]
 
+
+def test_statistics_lines_that_are_no_name_and_value_are_skipped_and_counted() -> None:
+    from meshdesk.mesh.envoy import parse_stats
+
+    text = ("server.live: 1\n\n"
+            "cluster.outbound|9080||reviews.shop.svc.cluster.local.upstream_rq_total: 12\n"
+            "  listener.0.0.0.0_15006.downstream_cx_total:  3  \n"
+            "<html>not stats</html>\n"
+            "no value here\n"
+            "name with spaces: 4\n"
+            "histogram.h: P0(nan,1) P50(2,3)\n")
+    parsed = parse_stats(text)
+    assert [(s.name, s.value) for s in parsed.stats] == [
+        ("server.live", "1"), ("cluster.outbound|9080||reviews.shop.svc.cluster.local.upstream_rq_total", "12"),
+        ("listener.0.0.0.0_15006.downstream_cx_total", "3"), ("histogram.h", "P0(nan,1) P50(2,3)")]
+    assert parsed.skipped == 3
+    assert parse_stats("").stats == [] and parse_stats("\x00\xff garbage").skipped == 1

@@ -223,3 +223,45 @@ def test_numbers_json_has_not_are_read_as_their_text(kube_emulator: KubeEmulator
     dump = KubeEnvoyAdmin(emu.api_client(), timeout=10).config_dump(NS, POD)
     assert (dump["big"], dump["nan"], dump["inf"], dump["ok"]) == ("1e400", "NaN", "-Infinity", 0.25)
     json.dumps(dump, allow_nan=False)
+
+
+STATS = ("cluster.outbound|9080||reviews.shop.svc.cluster.local.upstream_rq_total: 1234\n"
+         "cluster.outbound|9080||reviews.shop.svc.cluster.local.upstream_rq_5xx: 7\n"
+         "server.live: 1\n"
+         "cluster.xds-grpc.upstream_cx_length_ms: P0(nan,1) P25(nan,1.025) P100(nan,1.1)\n")
+
+
+@pytest.mark.parametrize("refusal", [None, "forbidden", "unreachable"])
+def test_statistics_are_read_the_same_two_ways(kube_emulator: KubeEmulator, refusal: str | None) -> None:
+    """The Stats tab's ``/stats?usedonly`` comes through the pod proxy, or the port-forward when the
+    proxy is refused or cannot reach the port, as the config dump does."""
+    from meshdesk.mesh.envoy import parse_stats
+
+    emu = kube_emulator
+    _pod(emu)
+    asked = emu.serve_envoy_admin(NS, POD, sidecar_dump(), stats=STATS)
+    if refusal == "forbidden":
+        emu.forbid(namespace=NS, resource="pods/proxy")
+    elif refusal == "unreachable":
+        emu._pod_proxies.clear()
+    admin = KubeEnvoyAdmin(emu.api_client(), timeout=10)
+    text = admin.stats(NS, POD)
+    assert [p.split("=")[0] for p in asked] == ["/stats?usedonly"]
+    assert admin.last_way == ("API server pod proxy" if refusal is None else "port-forward")
+    parsed = parse_stats(text)
+    assert [(s.name, s.value) for s in parsed.stats][1:3] == [
+        ("cluster.outbound|9080||reviews.shop.svc.cluster.local.upstream_rq_5xx", "7"), ("server.live", "1")]
+    assert parsed.stats[3].value.startswith("P0(nan,1) P25") and parsed.skipped == 0
+
+
+def test_statistics_beyond_the_limit_are_not_read(kube_emulator: KubeEmulator) -> None:
+    from meshdesk.sources.base import TooLarge
+
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, sidecar_dump(), stats="server.live: 1\n" * 2000)
+    for refusal in (False, True):
+        if refusal:
+            emu.forbid(namespace=NS, resource="pods/proxy")
+        with pytest.raises(TooLarge, match="statistics are larger than .* the most meshdesk reads"):
+            KubeEnvoyAdmin(emu.api_client(), timeout=10, max_bytes=10_000).stats(NS, POD)

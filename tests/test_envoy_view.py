@@ -394,3 +394,53 @@ def test_a_source_with_nan_and_infinity_saves_strict_json(qtbot: QtBot, tmp_path
         assert len(doc["configs"]) == len(dump["configs"])
     finally:
         view.shutdown()
+
+
+def test_the_stats_tab_reads_the_proxys_statistics_when_opened(qtbot: QtBot) -> None:
+    """Kiali's Envoy tab has the proxy's metrics: the Stats tab reads ``/stats`` of the chosen pod when
+    it is opened (not before), shows them as a sortable, filterable table, reads them again on Refresh
+    and for another pod, and a source without statistics says so."""
+    windows = _demo_window_with_docks(qtbot)
+    try:
+        w = next(windows)()
+        shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
+        perf = next(e for e in w.extensions if hasattr(e, "docks"))
+        envoy = perf.envoy
+        _select(w, "productpage-v1")
+        with qtbot.waitSignal(envoy.loaded, timeout=20000):
+            perf.docks["Envoy"].show()
+        assert envoy.stats.visible_rows() == [], "statistics are read when their tab is opened"
+        with qtbot.waitSignal(envoy.stats_loaded, timeout=20000) as got:
+            envoy.tabs.setCurrentIndex(5)
+        n = got.args[0]
+        rows = envoy.stats.visible_rows()
+        assert n == len(rows) > 20 and envoy.tabs.tabText(5) == f"Stats ({n})"
+        names = {r.name for r in rows}
+        assert "server.live" in names and "cluster.outbound|9080||reviews.shop.svc.cluster.local.upstream_rq_total" in names
+        assert f"{n} statistics" in envoy.stats_note.text()
+        # a histogram's quantiles are shown as Envoy writes them
+        assert any(r.value.startswith("P0(") for r in rows)
+        # filtering and sorting, as the other tables
+        qtbot.keyClicks(envoy.stats.filter, "reviews.shop")
+        assert envoy.stats.visible_rows() and all("reviews.shop" in r.name for r in envoy.stats.visible_rows())
+        envoy.stats.filter.clear()
+        envoy.stats.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        shown_names = [r.name for r in envoy.stats.visible_rows()]
+        assert shown_names[0] > shown_names[-1]
+        # Refresh while the tab is open reads them again; another pod's replace them
+        with qtbot.waitSignal(envoy.stats_loaded, timeout=20000):
+            envoy.refresh.click()
+        with qtbot.waitSignal(envoy.stats_loaded, timeout=20000):
+            _select(w, "istio-ingressgateway")
+        assert not any("inbound|9080||" in r.name for r in envoy.stats.visible_rows())
+
+        # a source that has no statistics to give (only config dumps) says so
+        class DumpOnly:
+            def config_dump(self, namespace: str, pod: str) -> object:
+                return sidecar_dump()
+
+        envoy.set_source(DumpOnly())
+        envoy.load_stats()
+        assert "cannot read a proxy's statistics" in envoy.stats_note.text() and envoy.stats.visible_rows() == []
+    finally:
+        next(windows, None)

@@ -842,6 +842,38 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
     return walk(dump, 0), count
 
 
+@dataclass
+class EnvoyStat:
+    """One of a proxy's statistics as its admin's ``/stats`` writes it: a counter's or gauge's number, a
+    histogram's quantiles and sums as text."""
+
+    name: str
+    value: str
+
+
+@dataclass
+class EnvoyStats:
+    stats: list[EnvoyStat]
+    skipped: int = 0  # lines that are no "name: value"
+
+
+def parse_stats(text: str) -> EnvoyStats:
+    """The ``name: value`` lines of Envoy's ``/stats`` text, in its order; other lines are skipped and
+    counted, never an error."""
+    out: list[EnvoyStat] = []
+    skipped = 0
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        name, sep, value = line.partition(": ")
+        if not sep or not name or " " in name:
+            skipped += 1
+            continue
+        out.append(EnvoyStat(name, value.strip()))
+    return EnvoyStats(out, skipped)
+
+
 def filter_rows(rows: Iterable[Any], text: str, columns: Iterable[str]) -> list[Any]:
     """The rows with ``text`` (case-insensitive) in any of ``columns``; all rows for an empty text."""
     needle = text.strip().lower()

@@ -23,8 +23,9 @@ import contextlib
 import http.client
 import json
 import math
+from collections.abc import Callable
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from meshdesk.mesh.envoy import redact_secrets
 from meshdesk.sources.base import (
@@ -42,7 +43,9 @@ from meshdesk.sources.inventory import RawApi
 
 ENVOY_ADMIN_PORT = 15000
 CONFIG_DUMP_PATH = "/config_dump"
+STATS_PATH = "/stats"
 MAX_DUMP_BYTES = 256 * 1024 * 1024  # a dump larger than this is not read, either way (~1.3M clusters)
+MAX_STATS_BYTES = 64 * 1024 * 1024  # statistics: about 600k lines
 RIGHTS = "`get` on `pods/proxy` or `create` on `pods/portforward`"
 
 
@@ -58,6 +61,8 @@ class NoEnvoyAdmin(SourceError):
 
 class EnvoySource(Protocol):
     def config_dump(self, namespace: str, pod: str) -> dict[str, Any]: ...
+
+    def stats(self, namespace: str, pod: str) -> str: ...
 
 
 class NotADump(SourceError):
@@ -117,12 +122,30 @@ class KubeEnvoyAdmin:
 
     def config_dump(self, namespace: str, pod: str) -> dict[str, Any]:
         what = f"read the Envoy config of {namespace}/{pod}"
+        return _decode(self._admin_get(namespace, pod, CONFIG_DUMP_PATH, (), what, self.max_bytes,
+                                       lambda: _too_large(what, self.max_bytes, namespace, pod)), what)
+
+    def stats(self, namespace: str, pod: str) -> str:
+        """The proxy's statistics that have been updated (``/stats?usedonly``), as Envoy writes them:
+        ``name: value`` lines. At most ``MAX_STATS_BYTES`` of them are read."""
+        what = f"read the Envoy statistics of {namespace}/{pod}"
+        limit = min(self.max_bytes, MAX_STATS_BYTES)
+        body = self._admin_get(namespace, pod, STATS_PATH, (("usedonly", ""),), what, limit, lambda: TooLarge(
+            f"{what}: the statistics are larger than {size_words(limit)}, the most meshdesk reads",
+            hint=f"kubectl exec {pod} -n {namespace} -c istio-proxy -- pilot-agent request GET stats "
+                 "writes them whole"))
+        return body.decode("utf-8", errors="replace")
+
+    def _admin_get(self, namespace: str, pod: str, path: str, query: tuple[tuple[str, str], ...], what: str,
+                   limit: int, too_large: Callable[[], TooLarge]) -> bytes:
+        """A GET of the pod's Envoy admin ``path``: through the pod proxy, or the port-forward when that
+        is refused or cannot reach the port (see the module's words)."""
         refused = ""
         if not self.use_port_forward:
             try:
-                body = self._through_proxy(namespace, pod, what)
+                body = self._through_proxy(namespace, pod, what, path, query, limit)
             except TooLarge:
-                raise _too_large(what, self.max_bytes, namespace, pod) from None
+                raise too_large() from None
             except SourceError as e:
                 if _pod_gone(e, namespace, pod):
                     raise PodGone(f"{what}: the pod no longer exists", hint="pick one of its pods now") from None
@@ -133,9 +156,9 @@ class KubeEnvoyAdmin:
                 self.use_port_forward = True
             else:
                 self.last_way = "API server pod proxy"
-                return _decode(body, what)
+                return body
         try:
-            body = self._through_port_forward(namespace, pod, what)
+            body = self._through_port_forward(namespace, pod, what, path, query, limit, too_large)
         except Forbidden:
             if refused and "not allowed" in refused:
                 raise Forbidden(f"{what}: not allowed to get pods/proxy nor to create pods/portforward "
@@ -143,15 +166,18 @@ class KubeEnvoyAdmin:
             raise Forbidden(f"{what}: not allowed to create pods/portforward in {namespace}",
                             hint=f"ask a cluster admin for {RIGHTS} in {namespace}") from None
         self.last_way = "port-forward"
-        return _decode(body, what)
+        return body
 
     # -- the two ways ---------------------------------------------------------------------------------
-    def _through_proxy(self, namespace: str, pod: str, what: str) -> bytes:
+    def _through_proxy(self, namespace: str, pod: str, what: str, admin_path: str,
+                       query: tuple[tuple[str, str], ...], limit: int) -> bytes:
         path = (f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}:{ENVOY_ADMIN_PORT}"
-                f"/proxy{CONFIG_DUMP_PATH}")
-        return RawApi(self.api_client, self.timeout, None).get_bytes(path, max_bytes=self.max_bytes, what=what)
+                f"/proxy{admin_path}")
+        return RawApi(self.api_client, self.timeout, None).get_bytes(path, max_bytes=limit, what=what, query=query)
 
-    def _through_port_forward(self, namespace: str, pod: str, what: str) -> bytes:
+    def _through_port_forward(self, namespace: str, pod: str, what: str, admin_path: str,
+                              query: tuple[tuple[str, str], ...], limit: int,
+                              too_large: Callable[[], TooLarge]) -> bytes:
         from kubernetes import client
         from kubernetes.client.exceptions import ApiException
         from kubernetes.stream import portforward
@@ -170,12 +196,13 @@ class KubeEnvoyAdmin:
             sock.settimeout(self.timeout)
             conn.sock = sock
             try:
-                conn.request("GET", CONFIG_DUMP_PATH, headers={"Accept": "application/json"})
+                target = admin_path + ("?" + urlencode(query).replace("=&", "&").rstrip("=") if query else "")
+                conn.request("GET", target, headers={"Accept": "application/json"})
                 resp = conn.getresponse()
                 declared = str(resp.getheader("Content-Length") or "")
-                if resp.status == 200 and declared.isdigit() and int(declared) > self.max_bytes:
-                    raise _too_large(what, self.max_bytes, namespace, pod)
-                body = resp.read(self.max_bytes + 1)  # never more than one byte past the limit
+                if resp.status == 200 and declared.isdigit() and int(declared) > limit:
+                    raise too_large()
+                body = resp.read(limit + 1)  # never more than one byte past the limit
             except TimeoutError:
                 raise Timeout(f"{what}: the proxy did not answer within {self.timeout:g} s") from None
             except (http.client.HTTPException, OSError):
@@ -183,8 +210,8 @@ class KubeEnvoyAdmin:
                 raise NoEnvoyAdmin(f"{what}: nothing answers on port {ENVOY_ADMIN_PORT} of the pod"
                                    + (f" ({said})" if said else ""),
                                    hint="the pod runs no Istio sidecar, or its proxy has not started") from None
-            if len(body) > self.max_bytes:
-                raise _too_large(what, self.max_bytes, namespace, pod)
+            if len(body) > limit:
+                raise too_large()
             if resp.status != 200:
                 raise SourceError(f"{what}: the proxy answered {resp.status} {resp.reason}")
             return body
@@ -210,5 +237,5 @@ class KubeEnvoyAdmin:
         return translated if isinstance(translated, SourceError) else Unreachable(str(translated))
 
 
-__all__ = ["CONFIG_DUMP_PATH", "ENVOY_ADMIN_PORT", "MAX_DUMP_BYTES", "EnvoySource", "KubeEnvoyAdmin", "NoEnvoyAdmin",
+__all__ = ["CONFIG_DUMP_PATH", "ENVOY_ADMIN_PORT", "MAX_DUMP_BYTES", "MAX_STATS_BYTES", "STATS_PATH", "EnvoySource", "KubeEnvoyAdmin", "NoEnvoyAdmin",
            "NotADump", "PodGone"]

@@ -157,10 +157,11 @@ class RawApi:
         except ValueError:
             raise SourceError(f"{what}: the API server answered something that is not JSON") from None
 
-    def get_bytes(self, path: str, *, max_bytes: int, what: str = "", timeout: float | None = None) -> bytes:
+    def get_bytes(self, path: str, *, max_bytes: int, what: str = "", timeout: float | None = None,
+                  query: Sequence[tuple[str, str]] = ()) -> bytes:
         """A GET's body as it came (not decoded), read in pieces: an answer larger than ``max_bytes``
         raises ``TooLarge`` naming the limit, and is not read further (its connection is dropped)."""
-        resp = self._send("GET", path, (), None, content_type="", what=what, timeout=timeout, preload=False)
+        resp = self._send("GET", path, query, None, content_type="", what=what, timeout=timeout, preload=False)
         complete = False
         try:
             status, reason = int(resp.status), resp.reason

@@ -58,7 +58,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.fileio import write_atomic
-from meshdesk.mesh.envoy import EnvoyConfig, parse_config_dump, strict_numbers
+from meshdesk.mesh.envoy import EnvoyConfig, parse_config_dump, parse_stats, strict_numbers
 from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
 from meshdesk.sources.base import SourceError, size_words
 from meshdesk.sources.envoy import NotADump
@@ -82,6 +82,7 @@ LISTENER_COLUMNS = (("Address", "address", False), ("Port", "port", True), ("Mat
 ROUTE_COLUMNS = (("Name", "name", False), ("Domains", "domains", False), ("Match", "match", False),
                  ("VirtualService", "virtual_service", False), ("Destination", "destination", False))
 BOOTSTRAP_COLUMNS = (("Field", "name", False), ("Value", "value", False))
+STATS_COLUMNS = (("Statistic", "name", False), ("Value", "value", False))  # a number sorts by value (naturally)
 TABLES = (("clusters", CLUSTER_COLUMNS), ("listeners", LISTENER_COLUMNS), ("routes", ROUTE_COLUMNS),
           ("bootstrap", BOOTSTRAP_COLUMNS))
 
@@ -150,6 +151,22 @@ def read_envoy(source: Any, namespace: str, pod: str) -> EnvoyLoad:
                        "config dump (JSON nested deeper than any config dump)") from None
     tables = {name: table_data(getattr(config, name), columns) for name, columns in TABLES}
     return EnvoyLoad(config, raw, str(getattr(source, "last_way", "") or ""), tables)
+
+
+@dataclass
+class StatsLoad:
+    """A pod's proxy statistics, ready to show (made on the stats worker's thread)."""
+
+    table: TableData
+    skipped: int = 0  # lines that were no "name: value"
+    way: str = ""
+
+
+def read_stats(source: Any, namespace: str, pod: str) -> StatsLoad:
+    """Read and parse a pod's proxy statistics, and make their table (run on the worker thread)."""
+    parsed = parse_stats(source.stats(namespace, pod))
+    return StatsLoad(table_data(parsed.stats, STATS_COLUMNS), parsed.skipped,
+                     str(getattr(source, "last_way", "") or ""))
 
 
 def proxy_pods(workload: Workload | None) -> list[Pod]:
@@ -270,9 +287,11 @@ class RowsModel(QAbstractTableModel):
 class EnvoyTable(QWidget):
     """A filter field (any column, case-insensitive) over a sortable table, with "n of m" beside it."""
 
-    def __init__(self, what: str, columns: Sequence[tuple[str, str, bool]], parent: QWidget | None = None) -> None:
+    def __init__(self, what: str, columns: Sequence[tuple[str, str, bool]], parent: QWidget | None = None, *,
+                 max_column_width: int = 420) -> None:
         super().__init__(parent)
         self.what = what
+        self.max_column_width = max_column_width  # what the first rows may widen a column to
         self.model = RowsModel(columns, self)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText(f"Filter {what} (any column)…")
@@ -317,7 +336,8 @@ class EnvoyTable(QWidget):
             self._sized = True
             header = self.table.horizontalHeader()
             for col in range(self.model.columnCount() - 1):
-                header.resizeSection(col, min(420, max(self.table.sizeHintForColumn(col), header.sectionSizeHint(col))))
+                header.resizeSection(col, min(self.max_column_width,
+                                              max(self.table.sizeHintForColumn(col), header.sectionSizeHint(col))))
         self._count()
 
     def set_rows(self, rows: list[Any]) -> None:
@@ -351,8 +371,11 @@ class EnvoyView(QWidget):
     loaded = Signal(object)  # the EnvoyConfig shown
     failed = Signal(str)
     raw_shown = Signal()  # the Config tab's text is laid out (all of it, or the first MAX_RAW_CHARS)
+    stats_loaded = Signal(int)  # how many statistics the Stats tab shows
+    stats_failed = Signal(str)
 
     _job = Signal(object)
+    _stats_job = Signal(object)
 
     def __init__(self, source: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -374,6 +397,16 @@ class EnvoyView(QWidget):
         self.listeners = EnvoyTable("listeners", LISTENER_COLUMNS)
         self.routes = EnvoyTable("routes", ROUTE_COLUMNS)
         self.bootstrap = EnvoyTable("bootstrap", BOOTSTRAP_COLUMNS)
+        self.stats = EnvoyTable("statistics", STATS_COLUMNS, max_column_width=760)
+        # a statistic's name ends with what it counts: a name too long to show loses its middle
+        self.stats.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.stats_note = QLabel("")
+        self.stats_note.setWordWrap(True)
+        stats_page = self._stats_page = QWidget()
+        stats_layout = QVBoxLayout(stats_page)
+        stats_layout.setContentsMargins(0, 0, 0, 0)
+        stats_layout.addWidget(self.stats_note)
+        stats_layout.addWidget(self.stats, 1)
         self.raw = QPlainTextEdit()
         self.raw.setReadOnly(True)
         self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -398,7 +431,7 @@ class EnvoyView(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for title, page in (("Clusters", self.clusters), ("Listeners", self.listeners), ("Routes", self.routes),
-                            ("Bootstrap", self.bootstrap), ("Config", raw_page)):
+                            ("Bootstrap", self.bootstrap), ("Config", raw_page), ("Stats", stats_page)):
             self.tabs.addTab(page, title)
         top = QHBoxLayout()
         top.addWidget(QLabel("Pod"))
@@ -420,6 +453,19 @@ class EnvoyView(QWidget):
         self._worker.failed.connect(self._on_failed)
         self._thread.start()
         self._generation = 0
+        # statistics are read on a thread of their own, when their tab is looked at: a config dump being
+        # read does not hold them up, nor they it
+        self._stats_thread = QThread()
+        self._stats_thread.setObjectName("meshdesk-envoy-stats")
+        _THREADS.add(self._stats_thread)
+        self._stats_worker = _Worker()
+        self._stats_worker.moveToThread(self._stats_thread)
+        self._stats_job.connect(self._stats_worker.run)
+        self._stats_worker.done.connect(self._on_stats)
+        self._stats_worker.failed.connect(self._on_stats_failed)
+        self._stats_thread.start()
+        self._stats_generation = 0
+        self._stats_stale = True  # the Stats tab does not show the chosen pod's as of the last Refresh
         self._raw_text = ""  # the whole dump as text (Save writes it)
         self._raw_end = 0  # how much of it the Config tab shows (at most MAX_RAW_CHARS, whole lines)
         self._raw_done = 0  # how much of that is laid out
@@ -487,6 +533,25 @@ class EnvoyView(QWidget):
         self.summary.setText(f"Reading the proxy config of {pod.name}…")
         source, namespace, name = self.source, pod.namespace, pod.name
         self._job.emit((self._generation, lambda: read_envoy(source, namespace, name)))
+        self._stats_stale = True
+        if self._stats_tab_shown():
+            self.load_stats()
+
+    @Slot()
+    def load_stats(self) -> None:
+        """Read the chosen pod's proxy statistics again (the Stats tab reads them when it is opened)."""
+        self._stats_generation += 1
+        self._stats_worker.generation = self._stats_generation
+        self._stats_stale = False
+        pod = self.pod.currentData()
+        if self.source is None or pod is None or not callable(getattr(self.source, "stats", None)):
+            self.stats.set_rows([])
+            self.stats_note.setText(self._why_nothing() if self.source is None or pod is None else
+                                    "This source cannot read a proxy's statistics")
+            return
+        self.stats_note.setText(f"Reading the statistics of {pod.name}…")
+        source, namespace, name = self.source, pod.namespace, pod.name
+        self._stats_job.emit((self._stats_generation, lambda: read_stats(source, namespace, name)))
 
     def find_next(self) -> bool:
         """Select the next place the find text is (from the top again after the last)."""
@@ -516,8 +581,12 @@ class EnvoyView(QWidget):
         self._raw_slices.stop()
         self._generation += 1
         self._worker.generation = self._generation
-        self._thread.quit()
-        self._thread.wait(30000)
+        self._stats_generation += 1
+        self._stats_worker.generation = self._stats_generation
+        for thread in (self._thread, self._stats_thread):
+            thread.quit()
+        for thread in (self._thread, self._stats_thread):
+            thread.wait(30000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.shutdown()
@@ -538,7 +607,8 @@ class EnvoyView(QWidget):
 
     def _set_enabled(self) -> None:
         on = not self.unavailable
-        for w in (self.pod, self.refresh, self.clusters, self.listeners, self.routes, self.bootstrap, self.raw_find):
+        for w in (self.pod, self.refresh, self.clusters, self.listeners, self.routes, self.bootstrap, self.raw_find,
+                  self.stats):
             w.setEnabled(on)
 
     def _show_pods(self) -> None:
@@ -558,6 +628,8 @@ class EnvoyView(QWidget):
             self._stale = True
             self._generation += 1  # an answer on its way is for another pod
             self._worker.generation = self._generation
+            self._stats_generation += 1
+            self._stats_worker.generation = self._stats_generation
             if self.source is None or self.pod.currentData() is None:
                 self._say(self._why_nothing())
 
@@ -565,8 +637,10 @@ class EnvoyView(QWidget):
         self.config = None
         self._set_raw("")
         self.summary.setText("")
-        for table in (self.clusters, self.listeners, self.routes, self.bootstrap):
+        for table in (self.clusters, self.listeners, self.routes, self.bootstrap, self.stats):
             table.set_rows([])
+        self.stats_note.setText("")
+        self._stats_stale = True
         self._titles()
 
     def _say(self, text: str) -> None:
@@ -579,10 +653,18 @@ class EnvoyView(QWidget):
                                         ("Listeners", len(cfg.listeners) if cfg else None),
                                         ("Routes", len(cfg.routes) if cfg else None))):
             self.tabs.setTabText(i, f"{title} ({n})" if n is not None else title)
+        stats = self.tabs.indexOf(self._stats_page)
+        n_stats = len(self.stats.model.rows)
+        self.tabs.setTabText(stats, f"Stats ({n_stats})" if n_stats else "Stats")
+
+    def _stats_tab_shown(self) -> bool:
+        return self.tabs.currentWidget() is self._stats_page
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.tabText(index) == "Config":
             self._fill_raw()
+        elif self._stats_tab_shown() and self._stats_stale and self.isVisible():
+            self.load_stats()
 
     def _set_raw(self, text: str) -> None:
         self._raw_slices.stop()
@@ -653,6 +735,25 @@ class EnvoyView(QWidget):
         self.summary.setToolTip(cfg.summary())
         self._say("" if not (cfg.skipped or cfg.missing) else f"Shown in part: {cfg.summary()}")
         self.loaded.emit(cfg)
+
+    def _on_stats(self, generation: int, result: StatsLoad) -> None:
+        if generation != self._stats_generation:
+            return
+        self.stats.set_data(result.table)
+        n = len(result.table.rows)
+        note = f"{n} statistics that have changed since the proxy started (/stats?usedonly)"
+        if result.skipped:
+            note += f"; {result.skipped} lines that were no “name: value” left out"
+        self.stats_note.setText(note + (f", read through the {result.way}" if result.way else ""))
+        self._titles()
+        self.stats_loaded.emit(n)
+
+    def _on_stats_failed(self, generation: int, error: SourceError) -> None:
+        if generation != self._stats_generation:
+            return
+        text = str(error)
+        self.stats_note.setText(f"Could not read the statistics: {text}")
+        self.stats_failed.emit(text)
 
     def _on_failed(self, generation: int, error: SourceError) -> None:
         if generation != self._generation:

@@ -138,6 +138,16 @@ class DemoCluster:
         out: dict[str, Any] = dump
         return out
 
+    def stats(self, namespace: str, pod: str) -> str:
+        """Synthetic Envoy ``/stats`` of the pod's proxy (``meshdesk.sources.demo.envoy.stats``)."""
+        from meshdesk.sources.demo.envoy import stats
+
+        with self._lock:
+            workloads = copy.deepcopy(self._workloads)
+            services = copy.deepcopy(self._services)
+            objects = copy.deepcopy(list(self._istio.values()))
+        return stats(workloads, services, objects, namespace, pod, float(self._clock()))
+
     # -- traffic switch ------------------------------------------------------------------------------
     def start_traffic(self) -> None:
         with self._lock:

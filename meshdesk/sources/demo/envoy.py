@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -344,3 +345,35 @@ def config_dump(workloads: Iterable[Workload], services: list[Service], objects:
             return _sidecar(pod, w, services, objects)
     raise PodGone(f"read the Envoy config of {namespace}/{pod_name}: the pod no longer exists",
                   hint="pick one of its pods now")
+
+
+def stats(workloads: Iterable[Workload], services: list[Service], objects: list[IstioObject],
+          namespace: str, pod_name: str, now: float) -> str:
+    """The demo's ``/stats?usedonly`` of ``pod_name``'s proxy: the server's own statistics, and per
+    cluster and listener of its config dump the usual counters and gauges (numbers made up from their
+    names and the clock, growing with it), plus a histogram as Envoy writes one."""
+    dump = config_dump(workloads, services, objects, namespace, pod_name)
+    uptime = int(now) % 86400 + 3600
+
+    def made_up(name: str, scale: int, counter: bool = True) -> int:
+        # a counter grows with the clock; a gauge (connections open now) does not
+        return zlib.crc32(name.encode()) % scale + (uptime // 60 if counter else 0)
+
+    lines = ["server.concurrency: 2", "server.live: 1", "server.state: 0", f"server.uptime: {uptime}",
+             f"server.memory_allocated: {18_000_000 + made_up('memory', 4_000_000, counter=False)}",
+             f"server.total_connections: {made_up('connections', 40, counter=False)}",
+             "cluster_manager.warming_clusters: 0"]
+    for config in dump["configs"]:
+        for entry in config.get("dynamic_active_clusters") or []:
+            name = entry["cluster"]["name"]
+            total = made_up(name, 5000)
+            errors = made_up(name + "5xx", 20, counter=False) if "outbound" in name else 0
+            lines += [f"cluster.{name}.membership_healthy: 1", f"cluster.{name}.upstream_cx_active: {made_up(name, 8, counter=False)}",
+                      f"cluster.{name}.upstream_cx_total: {made_up(name, 300)}",
+                      f"cluster.{name}.upstream_rq_total: {total}", f"cluster.{name}.upstream_rq_2xx: {total - errors}",
+                      f"cluster.{name}.upstream_rq_5xx: {errors}"]
+        for entry in config.get("dynamic_listeners") or []:
+            lines.append(f"listener.{entry['name']}.downstream_cx_total: {made_up(entry['name'], 900)}")
+    lines.append("cluster.xds-grpc.upstream_cx_length_ms: P0(nan,1) P25(nan,1.025) P50(nan,1.05) P75(nan,1.075) "
+                 "P90(nan,1.09) P95(nan,1.095) P99(nan,1.099) P99.5(nan,1.0995) P99.9(nan,1.0999) P100(nan,1.1)")
+    return "\n".join(sorted(lines)) + "\n"
