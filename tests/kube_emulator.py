@@ -108,6 +108,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
 )
 
 DEFAULT_PROXY_IMAGE = "docker.io/istio/proxyv2:1.24.2"
+ENVOY_LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -375,6 +376,8 @@ class KubeEmulator:
         self._pod_proxies: dict[tuple[str, str, str], str] = {}
         self._port_forwards: dict[tuple[str, str, int], int] = {}
         self._envoy_admins: list[http.server.ThreadingHTTPServer] = []  # see serve_envoy_admin
+        # (namespace, pod) -> the log level last set on its Envoy admin stand-in ([] until one is set)
+        self.envoy_log_levels: dict[tuple[str, str], list[str]] = {}
         self._pod_logs: dict[tuple[str, str, str], list[tuple[float, str]]] = {}  # see add_pod_log
         self._stop_event = threading.Event()
         self.calls: list[tuple[str, str]] = []
@@ -595,9 +598,26 @@ class KubeEmulator:
                 self.end_headers()
                 self.wfile.write(page[0])
 
+            def do_POST(self) -> None:  # noqa: N802 - /logging?level=: every logger to that level
+                asked.append(f"POST {self.path}")
+                path, _, query = self.path.partition("?")
+                level = urllib.parse.parse_qs(query).get("level", [""])[0]
+                if path != "/logging" or level not in ENVOY_LOG_LEVELS:
+                    self.send_error(404 if path != "/logging" else 400)
+                    return
+                levels[:] = [level]
+                text = "active loggers:\n" + "".join(f"  {name}: {level}\n" for name in ("admin", "http", "router"))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; charset=UTF-8")
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text.encode())
+
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
                 pass
 
+        levels: list[str] = []
+        self.envoy_log_levels[(namespace, pod)] = levels
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Admin)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, args=(0.05,), name="envoy-admin", daemon=True).start()

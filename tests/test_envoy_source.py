@@ -265,3 +265,36 @@ def test_statistics_beyond_the_limit_are_not_read(kube_emulator: KubeEmulator) -
             emu.forbid(namespace=NS, resource="pods/proxy")
         with pytest.raises(TooLarge, match="statistics are larger than .* the most meshdesk reads"):
             KubeEnvoyAdmin(emu.api_client(), timeout=10, max_bytes=10_000).stats(NS, POD)
+
+
+@pytest.mark.parametrize("refusal", [None, "forbidden"])
+def test_the_log_level_is_set_through_the_pod_proxy_or_the_port_forward(kube_emulator: KubeEmulator,
+                                                                       refusal: str | None) -> None:
+    """``POST /logging?level=`` reaches the proxy's admin the same two ways (a POST through the pod proxy
+    needs ``create`` on pods/proxy); the answer's loggers and levels come back."""
+    emu = kube_emulator
+    _pod(emu)
+    asked = emu.serve_envoy_admin(NS, POD, sidecar_dump())
+    if refusal:
+        emu.forbid(namespace=NS, resource="pods/proxy", verb="create")
+    admin = KubeEnvoyAdmin(emu.api_client(), timeout=10)
+    levels = admin.set_log_level(NS, POD, "debug")
+    assert levels == {"admin": "debug", "http": "debug", "router": "debug"}
+    assert asked == ["POST /logging?level=debug"] and emu.envoy_log_levels[(NS, POD)] == ["debug"]
+    assert admin.last_way == ("API server pod proxy" if refusal is None else "port-forward")
+    with pytest.raises(ValueError, match="'verbose' is no Envoy log level"):
+        admin.set_log_level(NS, POD, "verbose")
+    assert len(asked) == 1, "a level Envoy does not have is never sent"
+
+
+def test_a_log_level_change_both_ways_forbidden_names_the_rights(kube_emulator: KubeEmulator) -> None:
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, sidecar_dump())
+    emu.forbid(namespace=NS, resource="pods/proxy", verb="create")
+    emu.forbid(namespace=NS, resource="pods/portforward")
+    with pytest.raises(Forbidden) as info:
+        KubeEnvoyAdmin(emu.api_client(), timeout=10).set_log_level(NS, POD, "info")
+    assert "not allowed to create pods/proxy nor to create pods/portforward in shop" in str(info.value)
+    assert "`create` on `pods/proxy` or on `pods/portforward`" in (info.value.hint or "")
+    assert emu.envoy_log_levels[(NS, POD)] == []

@@ -444,3 +444,42 @@ def test_the_stats_tab_reads_the_proxys_statistics_when_opened(qtbot: QtBot) -> 
         assert "cannot read a proxy's statistics" in envoy.stats_note.text() and envoy.stats.visible_rows() == []
     finally:
         next(windows, None)
+
+
+def test_the_proxys_log_level_is_set_once_confirmed_and_never_in_read_only_mode(qtbot: QtBot) -> None:
+    """Kiali can set a proxy's log level: the dock does, after asking (it changes the running proxy
+    until it restarts); declined, nothing is asked of the proxy; in read-only mode the control is not
+    there and a call is refused."""
+    windows = _demo_window_with_docks(qtbot)
+    try:
+        w = next(windows)()
+        shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
+        perf = next(e for e in w.extensions if hasattr(e, "docks"))
+        envoy = perf.envoy
+        _select(w, "productpage-v1")
+        with qtbot.waitSignal(envoy.loaded, timeout=20000):
+            perf.docks["Envoy"].show()
+        pod = envoy.pod.currentData()
+        demo = envoy.source
+        assert envoy.set_level.isVisible() and envoy.set_level.isEnabled() and envoy.level.isVisible()
+        asked: list[str] = []
+        envoy.confirm = lambda text: asked.append(text) is None and False  # the user says no
+        assert not envoy.change_log_level("debug")
+        assert demo.log_level(pod.namespace, pod.name) == "warning" and len(asked) == 1
+        assert pod.name in asked[0] and "until the proxy restarts" in asked[0] and "set it back" in asked[0]
+        envoy.confirm = lambda text: True
+        envoy.level.setCurrentText("info")
+        with qtbot.waitSignal(envoy.log_level_set, timeout=20000) as got:
+            envoy.set_level.click()
+        assert got.args == ["info"] and demo.log_level(pod.namespace, pod.name) == "info"
+        assert envoy.level_note.text() == "Log level info"
+
+        # read-only mode: the control goes when the dock is shown again, and a call is refused
+        w.settings.read_only = True
+        perf.docks["Envoy"].hide()
+        perf.docks["Envoy"].show()
+        assert not envoy.set_level.isVisible() and not envoy.level.isVisible()
+        assert not envoy.change_log_level("debug") and demo.log_level(pod.namespace, pod.name) == "info"
+        assert envoy.level_note.text() == "Read-only: the proxy is not changed"
+    finally:
+        next(windows, None)

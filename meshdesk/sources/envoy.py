@@ -1,4 +1,5 @@
-"""An Envoy proxy's ``/config_dump`` (its admin port, 15000, inside the pod), read through the API server.
+"""An Envoy proxy's ``/config_dump`` and ``/stats`` (its admin port, 15000, inside the pod), read through
+the API server, and its log level set (``POST /logging?level=``, ``set_log_level``) the same ways.
 
 ``KubeEnvoyAdmin(api_client).config_dump(namespace, pod)`` asks, in order:
 
@@ -44,9 +45,14 @@ from meshdesk.sources.inventory import RawApi
 ENVOY_ADMIN_PORT = 15000
 CONFIG_DUMP_PATH = "/config_dump"
 STATS_PATH = "/stats"
+LOGGING_PATH = "/logging"
+# Envoy's log levels, from the most it writes to nothing (Istio's proxies start at "warning")
+LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
+MAX_LOGGING_BYTES = 1024 * 1024  # the loggers and their levels, as /logging lists them
 MAX_DUMP_BYTES = 256 * 1024 * 1024  # a dump larger than this is not read, either way (~1.3M clusters)
 MAX_STATS_BYTES = 64 * 1024 * 1024  # statistics: about 600k lines
 RIGHTS = "`get` on `pods/proxy` or `create` on `pods/portforward`"
+WRITE_RIGHTS = "`create` on `pods/proxy` or on `pods/portforward`"
 
 
 class PodGone(NotFound):
@@ -63,6 +69,8 @@ class EnvoySource(Protocol):
     def config_dump(self, namespace: str, pod: str) -> dict[str, Any]: ...
 
     def stats(self, namespace: str, pod: str) -> str: ...
+
+    def set_log_level(self, namespace: str, pod: str, level: str) -> dict[str, str]: ...
 
 
 class NotADump(SourceError):
@@ -97,6 +105,17 @@ def _decode(body: bytes, what: str) -> dict[str, Any]:
         raise NotADump(f"{what}: the proxy answered, but not with a config dump (JSON nested deeper than "
                        "any config dump)") from None
     out: dict[str, Any] = clean
+    return out
+
+
+def parse_log_levels(text: str) -> dict[str, str]:
+    """The loggers and their levels in Envoy's answer to ``/logging`` ("active loggers:" then
+    ``  name: level`` lines); lines of other shapes are left out."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, level = line.strip().partition(": ")
+        if sep and name and " " not in name and level.strip() in LOG_LEVELS:
+            out[name] = level.strip()
     return out
 
 
@@ -136,14 +155,28 @@ class KubeEnvoyAdmin:
                  "writes them whole"))
         return body.decode("utf-8", errors="replace")
 
+    def set_log_level(self, namespace: str, pod: str, level: str) -> dict[str, str]:
+        """Set every logger of the pod's proxy to ``level`` (``POST /logging?level=``, until the proxy
+        restarts); the loggers and their levels as the proxy then lists them."""
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{level!r} is no Envoy log level (one of {', '.join(LOG_LEVELS)})")
+        what = f"set the Envoy log level of {namespace}/{pod}"
+        body = self._admin_get(namespace, pod, LOGGING_PATH, (("level", level),), what, MAX_LOGGING_BYTES,
+                               lambda: TooLarge(f"{what}: the proxy's answer is larger than "
+                                                f"{size_words(MAX_LOGGING_BYTES)}"), method="POST",
+                               rights=WRITE_RIGHTS)
+        return parse_log_levels(body.decode("utf-8", errors="replace"))
+
     def _admin_get(self, namespace: str, pod: str, path: str, query: tuple[tuple[str, str], ...], what: str,
-                   limit: int, too_large: Callable[[], TooLarge]) -> bytes:
-        """A GET of the pod's Envoy admin ``path``: through the pod proxy, or the port-forward when that
-        is refused or cannot reach the port (see the module's words)."""
+                   limit: int, too_large: Callable[[], TooLarge], *, method: str = "GET",
+                   rights: str = RIGHTS) -> bytes:
+        """A request to the pod's Envoy admin ``path`` (a GET, or a POST for what changes the proxy):
+        through the pod proxy, or the port-forward when that is refused or cannot reach the port (see
+        the module's words)."""
         refused = ""
         if not self.use_port_forward:
             try:
-                body = self._through_proxy(namespace, pod, what, path, query, limit)
+                body = self._through_proxy(namespace, pod, what, path, query, limit, method)
             except TooLarge:
                 raise too_large() from None
             except SourceError as e:
@@ -158,26 +191,33 @@ class KubeEnvoyAdmin:
                 self.last_way = "API server pod proxy"
                 return body
         try:
-            body = self._through_port_forward(namespace, pod, what, path, query, limit, too_large)
+            body = self._through_port_forward(namespace, pod, what, path, query, limit, too_large, method)
         except Forbidden:
+            proxy_verb = "get" if method == "GET" else "create"
             if refused and "not allowed" in refused:
-                raise Forbidden(f"{what}: not allowed to get pods/proxy nor to create pods/portforward "
-                                f"in {namespace}", hint=f"ask a cluster admin for {RIGHTS} in {namespace}") from None
+                raise Forbidden(f"{what}: not allowed to {proxy_verb} pods/proxy nor to create pods/portforward "
+                                f"in {namespace}", hint=f"ask a cluster admin for {rights} in {namespace}") from None
             raise Forbidden(f"{what}: not allowed to create pods/portforward in {namespace}",
-                            hint=f"ask a cluster admin for {RIGHTS} in {namespace}") from None
+                            hint=f"ask a cluster admin for {rights} in {namespace}") from None
         self.last_way = "port-forward"
         return body
 
     # -- the two ways ---------------------------------------------------------------------------------
     def _through_proxy(self, namespace: str, pod: str, what: str, admin_path: str,
-                       query: tuple[tuple[str, str], ...], limit: int) -> bytes:
+                       query: tuple[tuple[str, str], ...], limit: int, method: str = "GET") -> bytes:
         path = (f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}:{ENVOY_ADMIN_PORT}"
                 f"/proxy{admin_path}")
-        return RawApi(self.api_client, self.timeout, None).get_bytes(path, max_bytes=limit, what=what, query=query)
+        api = RawApi(self.api_client, self.timeout, None)
+        if method == "POST":
+            body = api.post_bytes(path, query, what=what)
+            if len(body) > limit:
+                raise TooLarge(f"{what}: the answer is larger than {size_words(limit)}")
+            return body
+        return api.get_bytes(path, max_bytes=limit, what=what, query=query)
 
     def _through_port_forward(self, namespace: str, pod: str, what: str, admin_path: str,
                               query: tuple[tuple[str, str], ...], limit: int,
-                              too_large: Callable[[], TooLarge]) -> bytes:
+                              too_large: Callable[[], TooLarge], method: str = "GET") -> bytes:
         from kubernetes import client
         from kubernetes.client.exceptions import ApiException
         from kubernetes.stream import portforward
@@ -197,7 +237,7 @@ class KubeEnvoyAdmin:
             conn.sock = sock
             try:
                 target = admin_path + ("?" + urlencode(query).replace("=&", "&").rstrip("=") if query else "")
-                conn.request("GET", target, headers={"Accept": "application/json"})
+                conn.request(method, target, headers={"Accept": "application/json"})
                 resp = conn.getresponse()
                 declared = str(resp.getheader("Content-Length") or "")
                 if resp.status == 200 and declared.isdigit() and int(declared) > limit:
@@ -237,5 +277,6 @@ class KubeEnvoyAdmin:
         return translated if isinstance(translated, SourceError) else Unreachable(str(translated))
 
 
-__all__ = ["CONFIG_DUMP_PATH", "ENVOY_ADMIN_PORT", "MAX_DUMP_BYTES", "MAX_STATS_BYTES", "STATS_PATH", "EnvoySource", "KubeEnvoyAdmin", "NoEnvoyAdmin",
+__all__ = ["CONFIG_DUMP_PATH", "ENVOY_ADMIN_PORT", "LOG_LEVELS", "MAX_DUMP_BYTES", "MAX_STATS_BYTES", "STATS_PATH",
+           "parse_log_levels", "EnvoySource", "KubeEnvoyAdmin", "NoEnvoyAdmin",
            "NotADump", "PodGone"]

@@ -157,6 +157,15 @@ class RawApi:
         except ValueError:
             raise SourceError(f"{what}: the API server answered something that is not JSON") from None
 
+    def post_bytes(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "",
+                   timeout: float | None = None) -> bytes:
+        """A POST without a body; its answer as it came (an Envoy admin's text, say)."""
+        resp = self._send("POST", path, query, None, content_type="", what=what, timeout=timeout, preload=True)
+        status, data, reason = int(resp.status), resp.data, resp.reason
+        if not 200 <= status <= 299:
+            raise _answer_error(status, reason, data, what)
+        return bytes(data or b"")
+
     def get_bytes(self, path: str, *, max_bytes: int, what: str = "", timeout: float | None = None,
                   query: Sequence[tuple[str, str]] = ()) -> bytes:
         """A GET's body as it came (not decoded), read in pieces: an answer larger than ``max_bytes``

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTableView,
@@ -61,7 +62,7 @@ from meshdesk.fileio import write_atomic
 from meshdesk.mesh.envoy import EnvoyConfig, parse_config_dump, parse_stats, strict_numbers
 from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
 from meshdesk.sources.base import SourceError, size_words
-from meshdesk.sources.envoy import NotADump
+from meshdesk.sources.envoy import LOG_LEVELS, NotADump
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -373,13 +374,20 @@ class EnvoyView(QWidget):
     raw_shown = Signal()  # the Config tab's text is laid out (all of it, or the first MAX_RAW_CHARS)
     stats_loaded = Signal(int)  # how many statistics the Stats tab shows
     stats_failed = Signal(str)
+    log_level_set = Signal(str)  # the level the proxy's loggers were set to
+    log_level_failed = Signal(str)
 
     _job = Signal(object)
     _stats_job = Signal(object)
+    _admin_job = Signal(object)
 
-    def __init__(self, source: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, source: Any = None, parent: QWidget | None = None, *,
+                 read_only: Callable[[], bool] | None = None) -> None:
         super().__init__(parent)
         self.source = source
+        self.read_only = read_only or (lambda: False)  # the user's Read-only setting: nothing is changed then
+        # asked before the proxy is changed (a test answers it); True: go ahead
+        self.confirm: Callable[[str], bool] = self._ask
         self.unavailable = ""
         self.workload: Workload | None = None
         self.config: EnvoyConfig | None = None
@@ -389,6 +397,14 @@ class EnvoyView(QWidget):
         self.refresh = QPushButton("Refresh")
         self.refresh.setToolTip("Read the proxy's configuration again (/config_dump on its admin port)")
         self.summary = QLabel("")
+        self.level = QComboBox()
+        self.level.addItems(LOG_LEVELS)
+        self.level.setCurrentText("debug")
+        self.level.setToolTip("Envoy log level for every logger of the proxy (Istio starts it at warning)")
+        self.set_level = QPushButton("Set log level")
+        self.set_level.setToolTip("Change the proxy's log level now (POST /logging on its admin port); it "
+                                  "lasts until the proxy restarts")
+        self.level_note = QLabel("")
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color: #b35900;")
@@ -438,6 +454,9 @@ class EnvoyView(QWidget):
         top.addWidget(self.pod)
         top.addWidget(self.refresh)
         top.addWidget(self.summary, 1)
+        top.addWidget(self.level_note)
+        top.addWidget(self.level)
+        top.addWidget(self.set_level)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.status)
@@ -465,6 +484,17 @@ class EnvoyView(QWidget):
         self._stats_worker.failed.connect(self._on_stats_failed)
         self._stats_thread.start()
         self._stats_generation = 0
+        # changes to the proxy (its log level), one at a time
+        self._admin_thread = QThread()
+        self._admin_thread.setObjectName("meshdesk-envoy-admin")
+        _THREADS.add(self._admin_thread)
+        self._admin_worker = _Worker()
+        self._admin_worker.moveToThread(self._admin_thread)
+        self._admin_job.connect(self._admin_worker.run)
+        self._admin_worker.done.connect(self._on_level)
+        self._admin_worker.failed.connect(self._on_level_failed)
+        self._admin_thread.start()
+        self._admin_generation = 0
         self._stats_stale = True  # the Stats tab does not show the chosen pod's as of the last Refresh
         self._raw_text = ""  # the whole dump as text (Save writes it)
         self._raw_end = 0  # how much of it the Config tab shows (at most MAX_RAW_CHARS, whole lines)
@@ -480,6 +510,7 @@ class EnvoyView(QWidget):
         self.tabs.currentChanged.connect(self._tab_changed)
         self.raw_find.returnPressed.connect(self.find_next)
         self.raw_save.clicked.connect(self._ask_save_raw)
+        self.set_level.clicked.connect(lambda: self.change_log_level(self.level.currentText()))
         self._set_enabled()
 
     # -- public ---------------------------------------------------------------------------------
@@ -583,9 +614,11 @@ class EnvoyView(QWidget):
         self._worker.generation = self._generation
         self._stats_generation += 1
         self._stats_worker.generation = self._stats_generation
-        for thread in (self._thread, self._stats_thread):
+        self._admin_generation += 1
+        self._admin_worker.generation = self._admin_generation
+        for thread in (self._thread, self._stats_thread, self._admin_thread):
             thread.quit()
-        for thread in (self._thread, self._stats_thread):
+        for thread in (self._thread, self._stats_thread, self._admin_thread):
             thread.wait(30000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
@@ -594,6 +627,7 @@ class EnvoyView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
+        self._set_enabled()  # the Read-only setting may have changed while the dock was closed
         if self._stale:
             self.load()
 
@@ -610,6 +644,14 @@ class EnvoyView(QWidget):
         for w in (self.pod, self.refresh, self.clusters, self.listeners, self.routes, self.bootstrap, self.raw_find,
                   self.stats):
             w.setEnabled(on)
+        # changing the proxy: only where the source can, and never in read-only mode (hidden, as the
+        # other write actions are)
+        writable = on and callable(getattr(self.source, "set_log_level", None)) and not self.read_only()
+        for w in (self.level, self.set_level):
+            w.setVisible(writable)
+            w.setEnabled(writable and self.pod.count() > 0)
+        if not writable:
+            self.level_note.setText("")
 
     def _show_pods(self) -> None:
         self.pod.blockSignals(True)
@@ -621,6 +663,8 @@ class EnvoyView(QWidget):
 
     def _pod_changed(self) -> None:
         self._clear()
+        self.level_note.setText("")
+        self._set_enabled()
         self.refresh.setEnabled(not self.unavailable and self.pod.count() > 0)
         if self.isVisible():
             self.load()
@@ -735,6 +779,48 @@ class EnvoyView(QWidget):
         self.summary.setToolTip(cfg.summary())
         self._say("" if not (cfg.skipped or cfg.missing) else f"Shown in part: {cfg.summary()}")
         self.loaded.emit(cfg)
+
+    def change_log_level(self, level: str) -> bool:
+        """Set the chosen pod's proxy loggers to ``level``, once the user confirms; False when nothing
+        was asked of the proxy (read-only, no pod, not confirmed)."""
+        pod = self.pod.currentData()
+        if self.read_only() or pod is None or not callable(getattr(self.source, "set_log_level", None)):
+            self.level_note.setText("Read-only: the proxy is not changed" if self.read_only() else "")
+            return False
+        if level not in LOG_LEVELS:
+            self.level_note.setText(f"{level!r} is no Envoy log level")
+            return False
+        noisy = " debug and trace write a great deal: set it back when you are done." if level in ("debug", "trace") \
+            else ""
+        if not self.confirm(f"Set every logger of the Envoy proxy of {pod.namespace}/{pod.name} to {level}? It "
+                            f"lasts until the proxy restarts.{noisy}"):
+            return False
+        self._admin_generation += 1
+        self._admin_worker.generation = self._admin_generation
+        self.level_note.setText(f"Setting the log level to {level}…")
+        source, namespace, name = self.source, pod.namespace, pod.name
+        self._admin_job.emit((self._admin_generation, lambda: (level, source.set_log_level(namespace, name, level))))
+        return True
+
+    def _ask(self, text: str) -> bool:
+        answer = QMessageBox.question(self, "Change the proxy's log level", text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _on_level(self, generation: int, result: tuple[str, dict[str, str]]) -> None:
+        if generation != self._admin_generation:
+            return
+        level, loggers = result
+        others = sorted({v for v in loggers.values() if v != level})
+        self.level_note.setText(f"Log level {level}" + (f" (some loggers at {', '.join(others)})" if others else ""))
+        self.log_level_set.emit(level)
+
+    def _on_level_failed(self, generation: int, error: SourceError) -> None:
+        if generation != self._admin_generation:
+            return
+        text = str(error)
+        self.level_note.setText("")
+        self._say(f"Could not set the proxy's log level: {text}")
+        self.log_level_failed.emit(text)
 
     def _on_stats(self, generation: int, result: StatsLoad) -> None:
         if generation != self._stats_generation:

@@ -77,7 +77,8 @@ class PerformanceViews(QObject):
         self.lists = MeshLists()
         self.config = ConfigView()
         self.logs = LogsView()
-        self.envoy = EnvoyView()
+        # the proxy's log level is a change to the cluster: not offered in read-only mode
+        self.envoy = EnvoyView(read_only=lambda: bool(getattr(getattr(window, "settings", None), "read_only", False)))
         self.graph: TrafficGraph | None = None
         self.inventory: Inventory | None = None
         self.docks: dict[str, QDockWidget] = {}

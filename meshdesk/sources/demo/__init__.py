@@ -49,6 +49,7 @@ class DemoCluster:
         self._clock = clock
         self._seed = seed
         self._traffic = traffic
+        self._log_levels: dict[tuple[str, str], str] = {}  # (namespace, pod) -> the Envoy log level set
         self._namespaces = mesh.build_namespaces()
         self._workloads = mesh.build_workloads(seed, clock())
         self._services = mesh.build_services(seed)
@@ -147,6 +148,27 @@ class DemoCluster:
             services = copy.deepcopy(self._services)
             objects = copy.deepcopy(list(self._istio.values()))
         return stats(workloads, services, objects, namespace, pod, float(self._clock()))
+
+    def set_log_level(self, namespace: str, pod: str, level: str) -> dict[str, str]:
+        """Set the demo proxy's log level (remembered per pod, as a proxy keeps it until it restarts)."""
+        from meshdesk.sources.demo.envoy import log_levels
+        from meshdesk.sources.envoy import LOG_LEVELS
+
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{level!r} is no Envoy log level (one of {', '.join(LOG_LEVELS)})")
+        with self._lock:
+            workloads = copy.deepcopy(self._workloads)
+            services = copy.deepcopy(self._services)
+            objects = copy.deepcopy(list(self._istio.values()))
+        levels = log_levels(workloads, services, objects, namespace, pod, level)
+        with self._lock:
+            self._log_levels[(namespace, pod)] = level
+        return levels
+
+    def log_level(self, namespace: str, pod: str) -> str:
+        """The level the demo proxy was last set to ("warning", Istio's, until then)."""
+        with self._lock:
+            return self._log_levels.get((namespace, pod), "warning")
 
     # -- traffic switch ------------------------------------------------------------------------------
     def start_traffic(self) -> None:

@@ -377,3 +377,17 @@ def stats(workloads: Iterable[Workload], services: list[Service], objects: list[
     lines.append("cluster.xds-grpc.upstream_cx_length_ms: P0(nan,1) P25(nan,1.025) P50(nan,1.05) P75(nan,1.075) "
                  "P90(nan,1.09) P95(nan,1.095) P99(nan,1.099) P99.5(nan,1.0995) P99.9(nan,1.0999) P100(nan,1.1)")
     return "\n".join(sorted(lines)) + "\n"
+
+
+# some of Envoy's loggers, as its /logging lists them
+LOGGERS = ("admin", "client", "config", "connection", "conn_handler", "dns", "filter", "grpc", "health_checker",
+           "http", "http2", "init", "jwt", "lua", "main", "misc", "pool", "rbac", "router", "runtime", "secret",
+           "stats", "tracing", "upstream", "wasm")
+
+
+def log_levels(workloads: Iterable[Workload], services: list[Service], objects: list[IstioObject],
+               namespace: str, pod_name: str, level: str) -> dict[str, str]:
+    """Every logger of ``pod_name``'s proxy at ``level``, as a proxy answers ``/logging?level=``; an unknown
+    pod or one without an Envoy fails as ``config_dump`` does."""
+    config_dump(workloads, services, objects, namespace, pod_name)
+    return dict.fromkeys(LOGGERS, level)
