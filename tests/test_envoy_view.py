@@ -472,13 +472,13 @@ def test_the_proxys_log_level_is_set_once_confirmed_and_never_in_read_only_mode(
         with qtbot.waitSignal(envoy.log_level_set, timeout=20000) as got:
             envoy.set_level.click()
         assert got.args == ["info"] and demo.log_level(pod.namespace, pod.name) == "info"
-        assert envoy.level_note.text() == "Log level info"
+        assert envoy.level_note.text() == "set to info"
 
         # read-only mode: the control goes when the dock is shown again, and a call is refused
         w.settings.read_only = True
         perf.docks["Envoy"].hide()
         perf.docks["Envoy"].show()
-        assert not envoy.set_level.isVisible() and not envoy.level.isVisible()
+        assert not envoy.set_level.isVisible() and not envoy.level.isVisible() and not envoy.level_label.isVisible()
         assert not envoy.change_log_level("debug") and demo.log_level(pod.namespace, pod.name) == "info"
         assert envoy.level_note.text() == "Read-only: the proxy is not changed"
     finally:

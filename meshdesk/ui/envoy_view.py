@@ -404,6 +404,7 @@ class EnvoyView(QWidget):
         self.set_level = QPushButton("Set log level")
         self.set_level.setToolTip("Change the proxy's log level now (POST /logging on its admin port); it "
                                   "lasts until the proxy restarts")
+        self.level_label = QLabel("Log level")
         self.level_note = QLabel("")
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -454,9 +455,10 @@ class EnvoyView(QWidget):
         top.addWidget(self.pod)
         top.addWidget(self.refresh)
         top.addWidget(self.summary, 1)
-        top.addWidget(self.level_note)
+        top.addWidget(self.level_label)
         top.addWidget(self.level)
         top.addWidget(self.set_level)
+        top.addWidget(self.level_note)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.status)
@@ -647,7 +649,7 @@ class EnvoyView(QWidget):
         # changing the proxy: only where the source can, and never in read-only mode (hidden, as the
         # other write actions are)
         writable = on and callable(getattr(self.source, "set_log_level", None)) and not self.read_only()
-        for w in (self.level, self.set_level):
+        for w in (self.level_label, self.level, self.set_level):
             w.setVisible(writable)
             w.setEnabled(writable and self.pod.count() > 0)
         if not writable:
@@ -811,7 +813,7 @@ class EnvoyView(QWidget):
             return
         level, loggers = result
         others = sorted({v for v in loggers.values() if v != level})
-        self.level_note.setText(f"Log level {level}" + (f" (some loggers at {', '.join(others)})" if others else ""))
+        self.level_note.setText(f"set to {level}" + (f" (some loggers at {', '.join(others)})" if others else ""))
         self.log_level_set.emit(level)
 
     def _on_level_failed(self, generation: int, error: SourceError) -> None:
