@@ -649,9 +649,10 @@ class EnvoyView(QWidget):
         # changing the proxy: only where the source can, and never in read-only mode (hidden, as the
         # other write actions are)
         writable = on and callable(getattr(self.source, "set_log_level", None)) and not self.read_only()
-        for w in (self.level_label, self.level, self.set_level):
-            w.setVisible(writable)
-            w.setEnabled(writable and self.pod.count() > 0)
+        control: QWidget
+        for control in (self.level_label, self.level, self.set_level):
+            control.setVisible(writable)
+            control.setEnabled(writable and self.pod.count() > 0)
         if not writable:
             self.level_note.setText("")
 
