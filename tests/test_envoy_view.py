@@ -483,3 +483,35 @@ def test_the_proxys_log_level_is_set_once_confirmed_and_never_in_read_only_mode(
         assert envoy.level_note.text() == "Read-only: the proxy is not changed"
     finally:
         next(windows, None)
+
+
+def test_a_clusters_destination_rule_and_a_routes_virtual_service_open_in_the_config_view(qtbot: QtBot) -> None:
+    """A row of the clusters or routes table names the Istio object behind it: double-clicked, that
+    object opens in the Istio config dock; a row naming none opens nothing."""
+    windows = _demo_window_with_docks(qtbot)
+    try:
+        w = next(windows)()
+        shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
+        perf = next(e for e in w.extensions if hasattr(e, "docks"))
+        envoy, config = perf.envoy, perf.config
+        _select(w, "productpage-v1")
+        with qtbot.waitSignal(envoy.loaded, timeout=20000):
+            perf.docks["Envoy"].show()
+        envoy.clusters.filter.setText("reviews")
+        rows = envoy.clusters.visible_rows()
+        row = next(i for i, c in enumerate(rows) if c.destination_rule == "shop/reviews")
+        index = envoy.clusters.model.index(row, 0)
+        with qtbot.waitSignal(config.objectShown, timeout=5000) as got:
+            envoy.clusters.table.doubleClicked.emit(index)
+        assert got.args == [("DestinationRule", "shop", "reviews")]
+        assert perf.docks["Istio config"].isVisible() and "kind: DestinationRule" in config.yaml_text
+        route = next(i for i, r in enumerate(envoy.routes.visible_rows()) if r.virtual_service == "shop/reviews")
+        with qtbot.waitSignal(config.objectShown, timeout=5000):
+            envoy.routes.table.doubleClicked.emit(envoy.routes.model.index(route, 0))
+        assert "kind: VirtualService" in config.yaml_text and "reviews" in config.title.text()
+        # a cluster no DestinationRule shapes (BlackHoleCluster) opens nothing
+        envoy.clusters.filter.setText("BlackHole")
+        with qtbot.assertNotEmitted(envoy.configRequested):
+            envoy.clusters.table.doubleClicked.emit(envoy.clusters.model.index(0, 0))
+    finally:
+        next(windows, None)

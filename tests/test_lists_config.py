@@ -477,3 +477,21 @@ def test_the_ingress_gateway_is_a_gateway_in_the_workloads_list(qtbot: QtBot) ->
     assert _cell(lists, WORKLOADS, "istio-ingressgateway", "Sidecar", display) == "gateway"
     assert _cell(lists, WORKLOADS, "productpage-v1", "Sidecar", display) == "yes"
     assert _cell(lists, WORKLOADS, "istiod", "Sidecar", display) == "control plane"
+
+
+def test_the_config_view_opens_config_of_other_namespaces_that_shapes_the_graph(qtbot: QtBot) -> None:
+    """Asked for a DestinationRule of istio-system that applies to the chosen namespaces (read for the
+    graph), the view shows it; asked for one that was not read, it says so rather than nothing."""
+    inv = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    inv.outside_config.append(IstioObject("DestinationRule", "default-tls", "istio-system", spec={
+        "host": "*.local", "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}))
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(inv)
+    with qtbot.waitSignal(view.objectShown, timeout=5000):
+        view.show_object(("DestinationRule", "istio-system", "default-tls"))
+    assert "host: '*.local'" in view.yaml_text and "istio-system/default-tls" in view.title.text()
+    view.show_object(("VirtualService", "travel", "flights"))
+    assert "was not read: choose its namespace" in view.title.text()
+    assert view.yaml_text == ""

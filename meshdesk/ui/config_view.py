@@ -133,6 +133,10 @@ class ConfigView(QWidget):
         key = tuple(key)  # type: ignore[assignment]
         obj = self._find(key)
         self._show(obj)
+        if obj is None and len(key) == 3 and self.inventory is not None:
+            kind, ns, name = key
+            self.title.setText(f"<b>{html.escape(kind)}</b> {html.escape(f'{ns}/{name}')} was not read: choose "
+                               "its namespace to see it")
         for i in range(self.objects.count()):
             item = self.objects.item(i)
             if item.data(_KEY_ROLE) == key:
@@ -156,7 +160,9 @@ class ConfigView(QWidget):
     def _find(self, key: ObjectKey) -> IstioObject | None:
         if self.inventory is None:
             return None
-        return next((o for o in self.inventory.istio if key_of(o) == tuple(key)), None)
+        # the selection's config, else the cluster's that shapes its graph (a DestinationRule in istio-system)
+        return next((o for o in (*self.inventory.istio, *self.inventory.outside_config) if key_of(o) == tuple(key)),
+                    None)
 
     def _picked(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if item is not None:

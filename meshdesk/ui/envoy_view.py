@@ -375,6 +375,7 @@ class EnvoyView(QWidget):
     stats_loaded = Signal(int)  # how many statistics the Stats tab shows
     stats_failed = Signal(str)
     log_level_set = Signal(str)  # the level the proxy's loggers were set to
+    configRequested = Signal(object)  # (kind, namespace, name): a row's DestinationRule or VirtualService
     log_level_failed = Signal(str)
 
     _job = Signal(object)
@@ -513,6 +514,12 @@ class EnvoyView(QWidget):
         self.raw_find.returnPressed.connect(self.find_next)
         self.raw_save.clicked.connect(self._ask_save_raw)
         self.set_level.clicked.connect(lambda: self.change_log_level(self.level.currentText()))
+        # a cluster's DestinationRule and a route's VirtualService open in the Istio config view
+        for table, kind, attr in ((self.clusters, "DestinationRule", "destination_rule"),
+                                  (self.routes, "VirtualService", "virtual_service")):
+            table.table.setToolTip(f"Double-click a row to open its {kind}")
+            table.table.doubleClicked.connect(
+                lambda index, table=table, kind=kind, attr=attr: self.open_config(table, index.row(), kind, attr))
         self._set_enabled()
 
     # -- public ---------------------------------------------------------------------------------
@@ -782,6 +789,16 @@ class EnvoyView(QWidget):
         self.summary.setToolTip(cfg.summary())
         self._say("" if not (cfg.skipped or cfg.missing) else f"Shown in part: {cfg.summary()}")
         self.loaded.emit(cfg)
+
+    def open_config(self, table: EnvoyTable, row: int, kind: str, attr: str) -> bool:
+        """Ask for the Istio object a shown row names ("namespace/name" in ``attr``) to be opened."""
+        rows = table.visible_rows()
+        ref = str(getattr(rows[row], attr, "") or "") if 0 <= row < len(rows) else ""
+        namespace, _, name = ref.partition("/")
+        if not namespace or not name:
+            return False
+        self.configRequested.emit((kind, namespace, name))
+        return True
 
     def change_log_level(self, level: str) -> bool:
         """Set the chosen pod's proxy loggers to ``level``, once the user confirms; False when nothing

@@ -15,6 +15,7 @@ under the details panel in the details dock (``window.dock``), shown while the s
   edge, logs and the Envoy view show the selected workload's pods
 - ``lists.nodesSelected``         -> ``window.view.select`` (the canvas selects the nodes)
 - ``lists.configSelected``        -> ``config.show_object``
+- ``envoy.configRequested``       -> ``config.show_object`` (a cluster's DestinationRule, a route's VirtualService)
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ class PerformanceViews(QObject):
             self.lists.nodesSelected.connect(canvas.select)
         self.lists.configSelected.connect(self.config.show_object)
         self.lists.configSelected.connect(lambda _k: self._raise("Istio config"))
+        self.envoy.configRequested.connect(self.config.show_object)
+        self.envoy.configRequested.connect(lambda _k: self._raise("Istio config"))
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self.window)
