@@ -100,23 +100,6 @@ _PUBLIC_CERTIFICATE_PARTS = frozenset({"certificatechain", "watcheddirectory"})
 # "-----BEGIN" is "LS0tLS1CRUdJTi"), and JSON documents with a private key inside (a JSON key file)
 _KEY_MARKERS = ("PRIVATE KEY", "private_key", "privateKey")
 _BASE64_PEM = "LS0tLS1CRUdJTi"
-# credentials in a URL's user info, in any string: a password (``mongodb://app:pw@db``), or a user name
-# this long, which is a token standing as the user (``https://ghp_...@github.com``)
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s/?#@:]*)(?::([^\s/?#@]*))?@")
-_TOKEN_AS_USER = 16
-# a JSON Web Key's private members (RSA and EC: d, p, q, dp, dq, qi, oth; a symmetric key's k): a JWKS
-# given inline (a JWT filter's ``local_jwks``) may hold a private key where only public ones belong
-_JWK_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-# Lua source (a Lua filter's ``inline_code``, its sources' ``inline_string``): a string literal given to a
-# name that says it is a credential (``local api_token = "..."``), or after a credential header's name
-# (``headers:add("authorization", "Bearer ...")``). Other code stays: it is what the user reads it for.
-_LUA_NAMED = re.compile(r"""(?i)\b([A-Za-z0-9_]*(?:secret|passw(?:or)?d|passphrase|token|api_?key|credentials?|"""
-                        r"""private_?key)[A-Za-z0-9_]*)(\s*=\s*)(["'])((?:\\.|(?!\3).)*)\3""")
-_LUA_HEADER = re.compile(r"""(?i)(["'])((?:proxy-)?authorization|(?:set-)?cookie|x-api-key|api-key|x-auth-token|"""
-                         r"""token)\1(\s*,\s*)(["'])((?:\\.|(?!\4).)*)\4""")
-_SPECIAL_KINDS = {"inlinecode": "code", "inlinestring": "code", "inlinebytes": "code"}
-# a field named so holds a header's value (the other credential headers' names end as secret fields do)
-_HEADER_ENDINGS = ("authorization", "cookie")
 
 
 def _norm(name: str) -> str:
@@ -131,10 +114,10 @@ _HEADER_NAMES = frozenset(_norm(n) for n in SECRET_HEADERS)
 
 def _header_secret(name: Any) -> bool:
     """Whether a header or query parameter of that name carries a credential (its values go)."""
-    if not isinstance(name, str) or "|" in name:
-        return False  # "outbound|9080||reviews.shop.svc.cluster.local": Envoy names its clusters so, no header
+    if not isinstance(name, str):
+        return False
     n = _norm(name)
-    return n in _HEADER_NAMES or n.endswith(_HEADER_ENDINGS) or is_secret_field(name)
+    return n in _HEADER_NAMES or n.endswith(("authorization", "cookie")) or is_secret_field(name)
 
 
 def _match_value_field(name: Any) -> bool:
@@ -180,11 +163,8 @@ def _field_kind(name: str) -> str:
             kind = "tree"
         elif n in _SECRET_NAMES or n.endswith(SECRET_SUFFIXES) or _env_secret(name):
             kind = "secret"
-        elif n.endswith(_HEADER_ENDINGS):
-            kind = "header"  # a map keyed by header names ({"Authorization": "Bearer ..."}): a text value goes
         else:
-            # "code": inline Lua source, or inline data (base64) that may be a JWKS
-            kind = _SPECIAL_KINDS.get(n, "")
+            kind = ""
         if len(_FIELD_KINDS) < 100_000:  # field names repeat; a dump of random names must not grow it
             _FIELD_KINDS[name] = kind
     return kind
@@ -707,72 +687,11 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
                 config = True
             else:
                 if isinstance(doc, dict | list):
-                    new = walk(jwks(doc), depth + 1)
+                    new = walk(doc, depth + 1)
                     return value if new is doc else json.dumps(strict_numbers(new), allow_nan=False)
         if config and _CREDENTIAL_KEY.search(value):
             return secret(value)
-        if "@" in value and "://" in value:
-            return url_userinfo(value)
         return value
-
-    def jwks(doc: Any) -> Any:
-        # a JSON Web Key Set (or one key) given as text, as a JWT filter's ``local_jwks`` holds it: its
-        # keys' private members go
-        keys = doc.get("keys") if isinstance(doc, dict) else None
-        if isinstance(doc, dict) and isinstance(doc.get("kty"), str):
-            return {k: secret(v) if k in _JWK_PRIVATE else v for k, v in doc.items()}
-        if not isinstance(keys, list):
-            return doc
-        return {**doc, "keys": [jwks(k) if isinstance(k, dict) and isinstance(k.get("kty"), str) else k
-                                for k in keys]}
-
-    def url_userinfo(value: str) -> str:
-        nonlocal count
-
-        def replace(m: re.Match[str]) -> str:
-            nonlocal count
-            scheme, user, password = m.group(1), m.group(2), m.group(3)
-            if password:
-                count += 1
-                return f"{scheme}{user}:{REDACTED}@"
-            if len(user) >= _TOKEN_AS_USER:
-                count += 1
-                return f"{scheme}{REDACTED}@"
-            return m.group(0)
-
-        return _URL_USERINFO.sub(replace, value)
-
-    def lua(value: str) -> str:
-        nonlocal count
-
-        def named(m: re.Match[str]) -> str:
-            nonlocal count
-            if not m.group(4):
-                return m.group(0)
-            count += 1
-            return f"{m.group(1)}{m.group(2)}{m.group(3)}{REDACTED}{m.group(3)}"
-
-        def header(m: re.Match[str]) -> str:
-            nonlocal count
-            if not m.group(5):
-                return m.group(0)
-            count += 1
-            return f"{m.group(1)}{m.group(2)}{m.group(1)}{m.group(3)}{m.group(4)}{REDACTED}{m.group(4)}"
-
-        return _LUA_HEADER.sub(header, _LUA_NAMED.sub(named, value))
-
-    def inline_bytes(value: str, depth: int) -> Any:
-        # base64 data: a JWKS or other JSON inside is redacted and encoded again; a key is caught as text
-        if len(value) >= _SHORTEST_KEY and _looks_like_key(value):
-            return secret(value)
-        try:
-            text = base64.b64decode(value, validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return value
-        new = string(text, depth + 1)
-        if new is text or new == text:
-            return value
-        return secret(value) if new == REDACTED else base64.b64encode(new.encode("utf-8")).decode("ascii")
 
     def walk_dict(value: dict[str, Any], depth: int) -> dict[str, Any]:
         if value.get("@type") == SECRETS_DUMP:
@@ -787,7 +706,7 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
                 new = field(k, v, depth, header_secret, string_value)  # the few fields that may change
             elif t is str:  # the commonest case: a short string under a plain name
                 new = v if (len(v) < _SHORTEST_KEY or not _looks_like_key(v)) and v[:1] not in _JSON_STARTS \
-                    and ("@" not in v or "://" not in v) else string(v, depth)
+                    else string(v, depth)
             else:
                 new = walk(v, depth + 1)  # a dict or list under a plain name
             if new is not v:
@@ -797,23 +716,11 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
         return value if changed is None else changed
 
     def field(k: Any, v: Any, depth: int, header_secret: bool = False, string_value: bool = False) -> Any:
-        kind = kinds.get(k, None) if type(k) is str else ""
-        if kind is None:
-            kind = _field_kind(k)
-        if not kind and not header_secret and not string_value:  # the common case: a plain name
-            return walk(v, depth + 1) if type(v) in _CONTAINERS else v
+        kind = _field_kind(k) if isinstance(k, str) else ""
         if kind in ("secret", "tree") or (header_secret and _match_value_field(k)):
             return secret(v)
         if kind == "values":
             return {vk: secret(vv) for vk, vv in v.items()} if isinstance(v, dict) else secret(v)
-        if kind == "header" and (isinstance(v, str) or (isinstance(v, list) and v and
-                                                         all(isinstance(x, str) for x in v))):
-            return secret(v)
-        if kind == "code" and isinstance(v, str):
-            if _norm(k) == "inlinebytes":  # "code" fields: inline_code, inline_string, inline_bytes
-                return inline_bytes(v, depth)
-            new = string(v, depth + 1)
-            return new if new is not v or v.lstrip()[:1] in ("{", "[") else lua(v)
         if string_value and k == "value" and isinstance(v, str):
             return string(v, depth + 1, config=True)
         if isinstance(v, dict | list | str):
