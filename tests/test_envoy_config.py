@@ -333,3 +333,34 @@ def test_statistics_lines_that_are_no_name_and_value_are_skipped_and_counted() -
         ("listener.0.0.0.0_15006.downstream_cx_total", "3"), ("histogram.h", "P0(nan,1) P50(2,3)")]
     assert parsed.skipped == 3
     assert parse_stats("").stats == [] and parse_stats("\x00\xff garbage").skipped == 1
+
+
+REDACTED = "[redacted by meshdesk]"
+ROUTES_TYPE = "type.googleapis.com/envoy.admin.v3.RoutesConfigDump"
+
+
+def test_a_header_map_keyed_by_a_credential_name_loses_its_values() -> None:
+    """Headers written as a map ({"Authorization": "Bearer ..."}, as a Wasm plugin's JSON configuration
+    holds them) lose their values like header pairs do (a route's ``request_headers_to_add``, a gRPC
+    service's ``initial_metadata``); other headers, and a hash policy's ``cookie`` settings, stay."""
+    wasm = {"@type": "type.googleapis.com/google.protobuf.StringValue", "value": json.dumps(
+        {"upstream": "auth.shop", "headers": {"Authorization": "Bearer sek-map-bearer", "Cookie": "session=sek-map-c",
+                                              "Set-Cookie": ["a=sek-map-s1", "b=sek-map-s2"],
+                                              "x-request-id": "keep-request-id"}})}
+    route = {"name": "r", "route": {"cluster": "outbound|9080||reviews.shop.svc.cluster.local",
+                                    "hash_policy": [{"cookie": {"name": "session-affinity", "ttl": "0s"}}]},
+             "request_headers_to_add": [
+                 {"header": {"key": "Authorization", "value": "Bearer sek-pair-bearer"}, "append": False},
+                 {"header": {"key": "proxy-authorization", "raw_value": "c2VrLXJhdy12YWx1ZQ=="}},
+                 {"header": {"key": "x-envoy-peer", "value": "keep-peer"}}],
+             "typed_per_filter_config": {"proxy-wasm": {"config": {"configuration": wasm}}},
+             "extra": {"headers": {"proxy-authorization": "Basic sek-map-proxy"}}}
+    clean, count = redact_secrets({"configs": [{"@type": ROUTES_TYPE, "routes": [route]}]})
+    text = json.dumps(clean)
+    assert "sek-" not in text and "c2VrLXJhdy12YWx1ZQ" not in text and count == 7
+    assert "keep-peer" in text and "keep-request-id" in text and "auth.shop" in text
+    out = clean["configs"][0]["routes"][0]
+    assert out["route"] == route["route"]  # the hash policy's cookie is settings, not a cookie
+    inner = json.loads(out["typed_per_filter_config"]["proxy-wasm"]["config"]["configuration"]["value"])
+    assert inner["headers"] == {"Authorization": REDACTED, "Cookie": REDACTED, "Set-Cookie": [REDACTED, REDACTED],
+                                "x-request-id": "keep-request-id"}

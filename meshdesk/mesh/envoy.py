@@ -149,7 +149,8 @@ def _env_secret(name: str) -> bool:
 
 
 # what a field name is, for redaction: "" (nothing), "secret" (its value goes), "tree" (a credential
-# container: the whole subtree goes), "values" (a map whose values go)
+# container: the whole subtree goes), "values" (a map whose values go), "header" (a credential header's
+# name as a map key: its text goes, an object under it, as a hash policy's ``cookie``, is walked)
 _FIELD_KINDS: dict[str, str] = {}
 
 
@@ -163,6 +164,8 @@ def _field_kind(name: str) -> str:
             kind = "tree"
         elif n in _SECRET_NAMES or n.endswith(SECRET_SUFFIXES) or _env_secret(name):
             kind = "secret"
+        elif n in _HEADER_NAMES or n.endswith(("authorization", "cookie")):
+            kind = "header"  # a header map's key ({"Authorization": "Bearer ..."}): its text goes
         else:
             kind = ""
         if len(_FIELD_KINDS) < 100_000:  # field names repeat; a dump of random names must not grow it
@@ -719,6 +722,11 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
         kind = _field_kind(k) if isinstance(k, str) else ""
         if kind in ("secret", "tree") or (header_secret and _match_value_field(k)):
             return secret(v)
+        if kind == "header":
+            if isinstance(v, str):
+                return secret(v)
+            if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+                return [secret(x) for x in v]
         if kind == "values":
             return {vk: secret(vv) for vk, vv in v.items()} if isinstance(v, dict) else secret(v)
         if string_value and k == "value" and isinstance(v, str):
