@@ -364,3 +364,28 @@ def test_a_header_map_keyed_by_a_credential_name_loses_its_values() -> None:
     inner = json.loads(out["typed_per_filter_config"]["proxy-wasm"]["config"]["configuration"]["value"])
     assert inner["headers"] == {"Authorization": REDACTED, "Cookie": REDACTED, "Set-Cookie": [REDACTED, REDACTED],
                                 "x-request-id": "keep-request-id"}
+
+
+URLS_KEPT = ["a@b.com", "spiffe://cluster.local/ns/shop/sa/reviews", "user@host", "https://user@host/path",
+             "http://host:8080/users/@me", "git@github.com:org/repo.git", f"https://u:{REDACTED}@host"]
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://user:pa55-sek@host/path?q=1", f"https://user:{REDACTED}@host/path?q=1"),
+    ("mongodb://admin:sek-mongo@db:27017", f"mongodb://admin:{REDACTED}@db:27017"),
+    ("redis://:sek-redis@cache", f"redis://:{REDACTED}@cache"),
+    ("postgres://app:p@ss-sek@db/x?a=b@c", f"postgres://app:{REDACTED}@db/x?a=b@c"),
+    ("upstream http://host:8080/a@b, then amqp://u:sek-amqp@mq:5672/vh",
+     f"upstream http://host:8080/a@b, then amqp://u:{REDACTED}@mq:5672/vh")])
+def test_a_password_in_a_url_goes_and_the_rest_of_the_url_stays(url: str, shown: str) -> None:
+    """A password in a URL's userinfo, in any string of the dump (a plain field, a list, JSON configuration):
+    the scheme, user, host, port and path stay readable. Strings with an "@" and no password in a URL stay."""
+    wasm = {"@type": "type.googleapis.com/google.protobuf.StringValue", "value": json.dumps({"backend": url})}
+    dump = {"configs": [{"@type": "x", "http_uri": {"uri": url, "cluster": "c"}, "endpoints": [url],
+                         "configuration": wasm, "kept": URLS_KEPT, "named": {f"f{i}": v for i, v in enumerate(URLS_KEPT)}}]}
+    clean, count = redact_secrets(dump)
+    section = clean["configs"][0]
+    assert "sek" not in json.dumps(clean) and count == 3
+    assert section["kept"] is URLS_KEPT and section["named"] == dump["configs"][0]["named"]
+    assert section["http_uri"] == {"uri": shown, "cluster": "c"} and section["endpoints"] == [shown]
+    assert json.loads(section["configuration"]["value"]) == {"backend": shown}

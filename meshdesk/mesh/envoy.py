@@ -100,6 +100,11 @@ _PUBLIC_CERTIFICATE_PARTS = frozenset({"certificatechain", "watcheddirectory"})
 # "-----BEGIN" is "LS0tLS1CRUdJTi"), and JSON documents with a private key inside (a JSON key file)
 _KEY_MARKERS = ("PRIVATE KEY", "private_key", "privateKey")
 _BASE64_PEM = "LS0tLS1CRUdJTi"
+# a password in a URL's userinfo (``https://user:pa55@host``, ``redis://:pw@cache``): only the password goes,
+# the scheme, user, host and the rest stay; the password runs to the authority's last "@" (one written with
+# an "@" unescaped goes whole). A URL with a user and no password, and text with an "@" but no "scheme://"
+# (an e-mail address, ``user@host``), are left as they are
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:\"'<>]*):([^\s/?#\"'<>]+)@")
 
 
 def _norm(name: str) -> str:
@@ -694,7 +699,17 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
                     return value if new is doc else json.dumps(strict_numbers(new), allow_nan=False)
         if config and _CREDENTIAL_KEY.search(value):
             return secret(value)
+        if "@" in value and "://" in value:
+            return url_passwords(value)
         return value
+
+    def url_passwords(value: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            nonlocal count
+            count += 1
+            return f"{m.group(1)}:{REDACTED}@"
+
+        return _URL_PASSWORD.sub(one, value)
 
     def walk_dict(value: dict[str, Any], depth: int) -> dict[str, Any]:
         if value.get("@type") == SECRETS_DUMP:
@@ -709,7 +724,7 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
                 new = field(k, v, depth, header_secret, string_value)  # the few fields that may change
             elif t is str:  # the commonest case: a short string under a plain name
                 new = v if (len(v) < _SHORTEST_KEY or not _looks_like_key(v)) and v[:1] not in _JSON_STARTS \
-                    else string(v, depth)
+                    and ("@" not in v or "://" not in v) else string(v, depth)
             else:
                 new = walk(v, depth + 1)  # a dict or list under a plain name
             if new is not v:
