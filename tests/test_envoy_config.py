@@ -389,3 +389,45 @@ def test_a_password_in_a_url_goes_and_the_rest_of_the_url_stays(url: str, shown:
     assert section["kept"] is URLS_KEPT and section["named"] == dump["configs"][0]["named"]
     assert section["http_uri"] == {"uri": shown, "cluster": "c"} and section["endpoints"] == [shown]
     assert json.loads(section["configuration"]["value"]) == {"backend": shown}
+
+
+
+RSA_JWK = {"kty": "RSA", "kid": "rsa-1", "alg": "RS256", "use": "sig", "n": "pub-modulus-n", "e": "AQAB",
+           "d": "sek-rsa-d", "p": "sek-rsa-p", "q": "sek-rsa-q", "dp": "sek-rsa-dp", "dq": "sek-rsa-dq",
+           "qi": "sek-rsa-qi", "oth": [{"r": "sek-oth-r", "d": "sek-oth-d", "t": "sek-oth-t"}]}
+EC_JWK = {"kty": "EC", "kid": "ec-1", "crv": "P-256", "x": "pub-ec-x", "y": "pub-ec-y", "d": "sek-ec-d"}
+OCT_JWK = {"kty": "oct", "kid": "hmac-1", "alg": "HS256", "k": "sek-oct-k"}
+JWKS_PUBLIC = {"keys": [{k: v for k, v in jwk.items() if k not in ("d", "p", "q", "dp", "dq", "qi", "oth", "k")}
+                        for jwk in (RSA_JWK, EC_JWK, OCT_JWK)]}
+
+
+def _jwt_filter(local_jwks: dict[str, Any]) -> dict[str, Any]:
+    return {"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump", "dynamic_listeners": [
+        {"name": "0.0.0.0_8080", "active_state": {"listener": {"filter_chains": [{"filters": [
+            {"name": "envoy.filters.network.http_connection_manager", "typed_config": {"http_filters": [
+                {"name": "envoy.filters.http.jwt_authn", "typed_config": {"providers": {"origins-0": {
+                    "issuer": "https://idp.example", "local_jwks": local_jwks, "forward": True}}}}]}}]}]}}}]}]}
+
+
+def _local_jwks(clean: Any) -> dict[str, Any]:
+    listener = clean["configs"][0]["dynamic_listeners"][0]["active_state"]["listener"]
+    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    provider: dict[str, Any] = hcm["http_filters"][0]["typed_config"]["providers"]["origins-0"]
+    assert provider["issuer"] == "https://idp.example" and provider["forward"] is True
+    local_jwks: dict[str, Any] = provider["local_jwks"]
+    return local_jwks
+
+
+def test_a_jwks_held_inline_loses_its_private_key_members_and_keeps_the_public_key() -> None:
+    """A RequestAuthentication's ``jwks`` reaches Envoy as the JWT filter's ``local_jwks.inline_string``: a JWKS
+    that by mistake holds private keys (RSA's d, p, q..., EC's d, an HMAC key's k) shows only its public keys."""
+    jwks = {"keys": [RSA_JWK, EC_JWK, OCT_JWK]}
+    dump = _jwt_filter({"inline_string": json.dumps(jwks)})
+    clean, count = redact_secrets(dump)
+    assert "sek-" not in json.dumps(clean) and count == 9  # RSA: 7 members, EC: d, oct: k
+    shown = json.loads(_local_jwks(clean)["inline_string"])
+    assert [{k: v for k, v in jwk.items() if v != REDACTED} for jwk in shown["keys"]] == JWKS_PUBLIC["keys"]
+    assert shown["keys"][0]["d"] == REDACTED and shown["keys"][2]["k"] == REDACTED
+    # a JWKS with public keys only is shown as it is
+    public = _jwt_filter({"inline_string": json.dumps(JWKS_PUBLIC)})
+    assert redact_secrets(public) == (public, 0)

@@ -105,6 +105,10 @@ _BASE64_PEM = "LS0tLS1CRUdJTi"
 # an "@" unescaped goes whole). A URL with a user and no password, and text with an "@" but no "scheme://"
 # (an e-mail address, ``user@host``), are left as they are
 _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:\"'<>]*):([^\s/?#\"'<>]+)@")
+# the private members of a JSON Web Key (RFC 7518: an RSA key's ``d``, ``p``, ``q``, ``dp``, ``dq``, ``qi``
+# and ``oth``, an EC or OKP key's ``d``, a symmetric "oct" key's ``k``), in any object with a ``kty``: a
+# JWT filter's ``local_jwks``; the public members (``n``, ``e``, ``x``, ``y``, ``kid``, ``alg``...) stay
+_JWK_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
 def _norm(name: str) -> str:
@@ -718,10 +722,11 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
         changed: dict[str, Any] | None = None
         header_secret = _header_secret(value.get("key", value.get("name")))
         string_value = value.get("@type") == _STRING_VALUE
+        jwk = "kty" in value
         for k, v in value.items():
             t = type(v)
-            if header_secret or string_value or kinds.get(k) != "" or t not in _CONTAINERS:
-                new = field(k, v, depth, header_secret, string_value)  # the few fields that may change
+            if header_secret or string_value or jwk or kinds.get(k) != "" or t not in _CONTAINERS:
+                new = field(k, v, depth, header_secret, string_value, jwk)  # the few fields that may change
             elif t is str:  # the commonest case: a short string under a plain name
                 new = v if (len(v) < _SHORTEST_KEY or not _looks_like_key(v)) and v[:1] not in _JSON_STARTS \
                     and ("@" not in v or "://" not in v) else string(v, depth)
@@ -733,9 +738,10 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
                 changed[k] = new
         return value if changed is None else changed
 
-    def field(k: Any, v: Any, depth: int, header_secret: bool = False, string_value: bool = False) -> Any:
+    def field(k: Any, v: Any, depth: int, header_secret: bool = False, string_value: bool = False,
+              jwk: bool = False) -> Any:
         kind = _field_kind(k) if isinstance(k, str) else ""
-        if kind in ("secret", "tree") or (header_secret and _match_value_field(k)):
+        if kind in ("secret", "tree") or (header_secret and _match_value_field(k)) or (jwk and k in _JWK_PRIVATE):
             return secret(v)
         if kind == "header":
             if isinstance(v, str):
