@@ -431,3 +431,44 @@ def test_a_jwks_held_inline_loses_its_private_key_members_and_keeps_the_public_k
     # a JWKS with public keys only is shown as it is
     public = _jwt_filter({"inline_string": json.dumps(JWKS_PUBLIC)})
     assert redact_secrets(public) == (public, 0)
+
+
+LUA = '''-- the token comes from vault
+local token = "sek-lua-token"
+local API_KEY = 'sek-lua-api-key'
+local cfg = {["x-api-key"] = "sek-lua-bracket", path = "/healthz", ["x-request-id"] = "keep-request-id"}
+function envoy_on_request(handle)
+  handle:headers():add("authorization", "Bearer sek-lua-bearer")
+  handle:headers():replace("Cookie", "session=sek-lua-cookie")
+  handle:headers():add("x-envoy-peer", "keep-peer")
+  if handle:headers():get("x-api-key") ~= "sek-lua-compare" then
+    handle:logWarn("Basic auth is needed")
+  end
+  local db_password = [[sek-lua-long-string]]
+  local header = "Basic c2VrLWx1YS1iYXNpYw=="
+  local db = "postgres://app:sek-lua-url@db/orders"
+end
+'''
+
+
+def test_lua_code_loses_credential_literals_and_keeps_the_rest() -> None:
+    """A Lua filter's code (``inline_code``, ``source_codes``, ``default_source_code``)
+    is shown with the string literals that hold a credential replaced: one given to a credential's name,
+    the value after a credential header's name, a "Bearer"/"Basic" credential, a URL's password. Other
+    literals, the comments and the code stay."""
+    lua_filter = {"name": "envoy.filters.http.lua", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua", "inline_code": LUA,
+        "source_codes": {"hello.lua": {"inline_string": LUA}},
+        "default_source_code": {"inline_string": LUA}}}
+    clean, count = redact_secrets({"http_filters": [lua_filter]})
+    config = clean["http_filters"][0]["typed_config"]
+    code = config["inline_code"]
+    assert "sek-" not in json.dumps(clean) and count == 3 * 9
+    assert config["source_codes"]["hello.lua"]["inline_string"] == code
+    assert config["default_source_code"]["inline_string"] == code
+    assert f'local token = "{REDACTED}"' in code and f'handle:headers():add("authorization", "{REDACTED}")' in code
+    assert f'local db = "postgres://app:{REDACTED}@db/orders"' in code
+    for kept in ("-- the token comes from vault", 'path = "/healthz"', '["x-request-id"] = "keep-request-id"',
+                 '"x-envoy-peer", "keep-peer"', 'logWarn("Basic auth is needed")', "function envoy_on_request"):
+        assert kept in code
+    assert code.count("\n") == LUA.count("\n")

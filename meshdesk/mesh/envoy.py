@@ -109,6 +109,20 @@ _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:\"'<>]*):([^\s/
 # and ``oth``, an EC or OKP key's ``d``, a symmetric "oct" key's ``k``), in any object with a ``kty``: a
 # JWT filter's ``local_jwks``; the public members (``n``, ``e``, ``x``, ``y``, ``kid``, ``alg``...) stay
 _JWK_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+# Lua source (a Lua filter's ``inline_code``, a ``source_codes`` or ``default_source_code`` entry's
+# ``inline_string``): the code stays, and a string literal ("...", '...', [[...]]) goes when
+# - it is assigned to, or compared with, a name that is a credential's (``token = "..."``,
+#   ``local db_password = '...'``, ``api_key ~= "..."``, ``["authorization"] = "..."``);
+# - it follows a credential header's name as the next argument (``headers:add("authorization", "...")``)
+#   or is compared with that header's value (``headers:get("x-api-key") == "..."``);
+# - it is a credential itself ("Bearer <token>", "Basic <base64>", nothing else in it);
+# besides any URL password in it. Comments are skipped, not redacted
+_LUA_TOKEN = re.compile(r"""--\[(=*)\[.*?\]\1\]|--[^\n]*|"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|\[(=*)\[(.*?)\]\4\]""",
+                        re.S)
+_LUA_NAMED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:=|==|~=)\s*$")
+_LUA_AFTER_NAME = re.compile(r"\s*(?:,|\]\s*(?:=|==|~=)|\)\s*(?:==|~=))\s*")
+_LUA_CREDENTIAL = re.compile(r"(?i)(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}\s*")
+_CODE_FIELDS = frozenset({"inlinecode", "inlinestring"})
 
 
 def _norm(name: str) -> str:
@@ -169,6 +183,8 @@ def _field_kind(name: str) -> str:
         n = _norm(name)
         if n in _VALUE_MAPS:
             kind = "values"
+        elif n in _CODE_FIELDS:
+            kind = "code"  # inline text: Lua source, a JWKS, a file's content
         elif n.endswith(CREDENTIAL_SUFFIXES):
             kind = "tree"
         elif n in _SECRET_NAMES or n.endswith(SECRET_SUFFIXES) or _env_secret(name):
@@ -715,6 +731,35 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
 
         return _URL_PASSWORD.sub(one, value)
 
+    def code(value: str, depth: int) -> Any:
+        # inline text: a key or JSON (a JWKS) as any string is, then Lua's string literals
+        nonlocal count
+        out = string(value, depth)
+        if type(out) is not str or out == REDACTED or not ('"' in out or "'" in out or "[[" in out or "[=" in out):
+            return out
+        spans: list[tuple[int, int]] = []
+        at = 0  # where the last token ended: the text between it and the next is code
+        last = None  # the last literal's text, None after a comment
+        for m in _LUA_TOKEN.finditer(out):
+            between, at = out[at:m.start()], m.end()
+            if m.group(0).startswith("--"):
+                last = None
+                continue
+            text = next(g for g in (m.group(2), m.group(3), m.group(5)) if g is not None)
+            named = _LUA_NAMED.search(between[-200:])
+            if text and ((named is not None and _header_secret(named.group(1))) or _LUA_CREDENTIAL.fullmatch(text) or
+                         (last is not None and _LUA_AFTER_NAME.fullmatch(between) and _header_secret(last))):
+                spans.append((m.start(), m.end()))
+            last = text
+        if not spans:
+            return out
+        count += len(spans)
+        parts, start = [], 0
+        for a, b in spans:
+            parts += [out[start:a], json.dumps(REDACTED)]
+            start = b
+        return "".join(parts) + out[start:]
+
     def walk_dict(value: dict[str, Any], depth: int) -> dict[str, Any]:
         if value.get("@type") == SECRETS_DUMP:
             return {k: ([secret_entry(e, depth + 2) for e in v] if isinstance(v, list) else walk(v, depth + 1))
@@ -750,6 +795,8 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
                 return [secret(x) for x in v]
         if kind == "values":
             return {vk: secret(vv) for vk, vv in v.items()} if isinstance(v, dict) else secret(v)
+        if kind == "code" and isinstance(v, str):
+            return code(v, depth + 1)
         if string_value and k == "value" and isinstance(v, str):
             return string(v, depth + 1, config=True)
         if isinstance(v, dict | list | str):
