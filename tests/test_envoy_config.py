@@ -3,6 +3,7 @@ routes and bootstrap as Kiali's Envoy tab reads them, odd and broken input, secr
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from typing import Any
@@ -433,6 +434,18 @@ def test_a_jwks_held_inline_loses_its_private_key_members_and_keeps_the_public_k
     assert redact_secrets(public) == (public, 0)
 
 
+def test_a_jwks_held_as_base64_is_redacted_inside_and_written_again_as_base64() -> None:
+    jwks = {"keys": [RSA_JWK, OCT_JWK]}
+    dump = _jwt_filter({"inline_bytes": base64.b64encode(json.dumps(jwks).encode()).decode()})
+    clean, count = redact_secrets(dump)
+    shown = base64.b64decode(_local_jwks(clean)["inline_bytes"]).decode()
+    assert "sek-" not in shown and count == 8
+    assert json.loads(shown)["keys"][0]["n"] == "pub-modulus-n" and json.loads(shown)["keys"][1]["kid"] == "hmac-1"
+    # bytes that are not text, and base64 of text without secrets, stay as they were
+    other = {"inline_bytes": base64.b64encode(bytes(range(256))).decode(), "filename": "/etc/jwks.json"}
+    assert redact_secrets({"a": other, "b": {"inline_bytes": CERT_B64}}) == ({"a": other, "b": {"inline_bytes": CERT_B64}}, 0)
+
+
 LUA = '''-- the token comes from vault
 local token = "sek-lua-token"
 local API_KEY = 'sek-lua-api-key'
@@ -452,20 +465,20 @@ end
 
 
 def test_lua_code_loses_credential_literals_and_keeps_the_rest() -> None:
-    """A Lua filter's code (``inline_code``, ``source_codes``, ``default_source_code``)
+    """A Lua filter's code (``inline_code``, ``source_codes``, ``default_source_code``, as text or base64)
     is shown with the string literals that hold a credential replaced: one given to a credential's name,
     the value after a credential header's name, a "Bearer"/"Basic" credential, a URL's password. Other
     literals, the comments and the code stay."""
     lua_filter = {"name": "envoy.filters.http.lua", "typed_config": {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua", "inline_code": LUA,
         "source_codes": {"hello.lua": {"inline_string": LUA}},
-        "default_source_code": {"inline_string": LUA}}}
+        "default_source_code": {"inline_bytes": base64.b64encode(LUA.encode()).decode()}}}
     clean, count = redact_secrets({"http_filters": [lua_filter]})
     config = clean["http_filters"][0]["typed_config"]
     code = config["inline_code"]
     assert "sek-" not in json.dumps(clean) and count == 3 * 9
     assert config["source_codes"]["hello.lua"]["inline_string"] == code
-    assert config["default_source_code"]["inline_string"] == code
+    assert base64.b64decode(config["default_source_code"]["inline_bytes"]).decode() == code
     assert f'local token = "{REDACTED}"' in code and f'handle:headers():add("authorization", "{REDACTED}")' in code
     assert f'local db = "postgres://app:{REDACTED}@db/orders"' in code
     for kept in ("-- the token comes from vault", 'path = "/healthz"', '["x-request-id"] = "keep-request-id"',

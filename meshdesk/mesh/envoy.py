@@ -185,6 +185,8 @@ def _field_kind(name: str) -> str:
             kind = "values"
         elif n in _CODE_FIELDS:
             kind = "code"  # inline text: Lua source, a JWKS, a file's content
+        elif n == "inlinebytes":
+            kind = "bytes"  # the same, as base64
         elif n.endswith(CREDENTIAL_SUFFIXES):
             kind = "tree"
         elif n in _SECRET_NAMES or n.endswith(SECRET_SUFFIXES) or _env_secret(name):
@@ -760,6 +762,17 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
             start = b
         return "".join(parts) + out[start:]
 
+    def inline_bytes(value: str, depth: int) -> Any:
+        # a DataSource's base64 (a JWKS, Lua source): its text is redacted as ``code`` and written again as base64
+        try:
+            text = base64.b64decode(value, validate=True).decode("utf-8")
+        except ValueError:  # not base64 or not text (binascii.Error and UnicodeDecodeError are ValueErrors)
+            return string(value, depth)
+        out = code(text, depth)
+        if out is text:
+            return value
+        return out if out == REDACTED else base64.b64encode(out.encode("utf-8")).decode("ascii")
+
     def walk_dict(value: dict[str, Any], depth: int) -> dict[str, Any]:
         if value.get("@type") == SECRETS_DUMP:
             return {k: ([secret_entry(e, depth + 2) for e in v] if isinstance(v, list) else walk(v, depth + 1))
@@ -797,6 +810,8 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
             return {vk: secret(vv) for vk, vv in v.items()} if isinstance(v, dict) else secret(v)
         if kind == "code" and isinstance(v, str):
             return code(v, depth + 1)
+        if kind == "bytes" and isinstance(v, str):
+            return inline_bytes(v, depth + 1)
         if string_value and k == "value" and isinstance(v, str):
             return string(v, depth + 1, config=True)
         if isinstance(v, dict | list | str):
