@@ -20,8 +20,9 @@ The same facts Kiali's workload "Envoy" tab shows, for one pod's sidecar, gatewa
 material from a dump before it is kept or shown: secret fields in any spelling, credential containers
 whole (a gRPC service's ``call_credentials``), ``proxyMetadata`` values, the values of headers,
 header and query-parameter matchers, environment variables and node metadata named like a credential,
-secrets inside configuration held as JSON text, and all of a secret in the secrets section but its name
-and public certificates. Linear in the size of the dump: thousands of clusters parse in milliseconds.
+secrets inside configuration held as JSON text (or base64), URL passwords, JSON Web Keys' private members,
+credential literals in Lua code, and all of a secret in the secrets section but its name and public
+certificates. Linear in the size of the dump: thousands of clusters parse in milliseconds.
 """
 
 from __future__ import annotations
@@ -670,10 +671,16 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
     - the value of a header-like pair, and every match value of a header or query-parameter matcher
       (``exact_match``, ``string_match``, any ``*_match``), whose name is a credential (``authorization``,
       ``cookie``, ``x-api-key``, a secret field's name), or of an environment variable or node metadata
-      key named like one (``AWS_SECRET_ACCESS_KEY``, ``ISTIO_META_DB_PASS``);
+      key named like one (``AWS_SECRET_ACCESS_KEY``, ``ISTIO_META_DB_PASS``); the text under a map key
+      that is a credential header's name (``{"Authorization": "Bearer ..."}``);
+    - the private members of a JSON Web Key (``d``, ``p``, ``q``, ``dp``, ``dq``, ``qi``, ``oth``, ``k``) in
+      any object with a ``kty`` (a JWT filter's ``local_jwks``);
     - inside a string that holds JSON (a Wasm plugin's ``configuration``), the same, written again as
       JSON; a StringValue's text that is not JSON whole, when a credential-looking key is in it;
     - any string that holds a PEM private key (as text or base64) or a JSON document with one;
+    - the password of a URL in any string (``https://user:REDACTED@host/path``);
+    - in inline text (``inline_string``, ``inline_code``; ``inline_bytes`` decoded, redacted and encoded
+      again), Lua string literals that hold a credential (the rules are above ``_LUA_TOKEN``);
     - in the secrets section, every part of a secret but its name, certificate chain and validation
       context (the public certificates).
 
