@@ -458,6 +458,8 @@ function envoy_on_request(handle)
     handle:logWarn("Basic auth is needed")
   end
   local db_password = [[sek-lua-long-string]]
+  -- don't log the "token" here, nor a ]] or a [[
+  local client_secret = [==[sek-lua-level-2]==]
   local header = "Basic c2VrLWx1YS1iYXNpYw=="
   local db = "postgres://app:sek-lua-url@db/orders"
 end
@@ -476,12 +478,12 @@ def test_lua_code_loses_credential_literals_and_keeps_the_rest() -> None:
     clean, count = redact_secrets({"http_filters": [lua_filter]})
     config = clean["http_filters"][0]["typed_config"]
     code = config["inline_code"]
-    assert "sek-" not in json.dumps(clean) and count == 3 * 9
+    assert "sek-" not in json.dumps(clean) and count == 3 * 10
     assert config["source_codes"]["hello.lua"]["inline_string"] == code
     assert base64.b64decode(config["default_source_code"]["inline_bytes"]).decode() == code
     assert f'local token = "{REDACTED}"' in code and f'handle:headers():add("authorization", "{REDACTED}")' in code
     assert f'local db = "postgres://app:{REDACTED}@db/orders"' in code
-    for kept in ("-- the token comes from vault", 'path = "/healthz"', '["x-request-id"] = "keep-request-id"',
+    for kept in ("-- the token comes from vault", """-- don't log the "token" here, nor a ]] or a [[""", 'path = "/healthz"', '["x-request-id"] = "keep-request-id"',
                  '"x-envoy-peer", "keep-peer"', 'logWarn("Basic auth is needed")', "function envoy_on_request"):
         assert kept in code
     assert code.count("\n") == LUA.count("\n")

@@ -31,7 +31,7 @@ import base64
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +105,7 @@ _BASE64_PEM = "LS0tLS1CRUdJTi"
 # the scheme, user, host and the rest stay; the password runs to the authority's last "@" (one written with
 # an "@" unescaped goes whole). A URL with a user and no password, and text with an "@" but no "scheme://"
 # (an e-mail address, ``user@host``), are left as they are
-_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:\"'<>]*):([^\s/?#\"'<>]+)@")
+_URL_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:\"'<>]*):([^\s/?#\"'<>]+)@")
 # the private members of a JSON Web Key (RFC 7518: an RSA key's ``d``, ``p``, ``q``, ``dp``, ``dq``, ``qi``
 # and ``oth``, an EC or OKP key's ``d``, a symmetric "oct" key's ``k``), in any object with a ``kty``: a
 # JWT filter's ``local_jwks``; the public members (``n``, ``e``, ``x``, ``y``, ``kid``, ``alg``...) stay
@@ -118,12 +118,40 @@ _JWK_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 #   or is compared with that header's value (``headers:get("x-api-key") == "..."``);
 # - it is a credential itself ("Bearer <token>", "Basic <base64>", nothing else in it);
 # besides any URL password in it. Comments are skipped, not redacted
-_LUA_TOKEN = re.compile(r"""--\[(=*)\[.*?\]\1\]|--[^\n]*|"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|\[(=*)\[(.*?)\]\4\]""",
-                        re.S)
+_LUA_TOKEN = re.compile(r"""--\[(=*)\[|--|"|'|\[(=*)\[""")  # where a comment or a literal starts
+_LUA_QUOTED = {'"': re.compile(r'"((?:[^"\\\n]|\\.)*)"'), "'": re.compile(r"'((?:[^'\\\n]|\\.)*)'")}
 _LUA_NAMED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:=|==|~=)\s*$")
 _LUA_AFTER_NAME = re.compile(r"\s*(?:,|\]\s*(?:=|==|~=)|\)\s*(?:==|~=))\s*")
 _LUA_CREDENTIAL = re.compile(r"(?i)(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}\s*")
 _CODE_FIELDS = frozenset({"inlinecode", "inlinestring"})
+
+
+def _lua_literals(code: str) -> Iterator[tuple[int, int, str | None]]:
+    """Where each string literal of Lua source starts and ends, and its text (``None`` for a comment, which
+    breaks what a literal follows). In one pass: an unterminated long string or comment ends the scan, as
+    it ends the code; an unterminated quote ends its line."""
+    at = 0
+    while (m := _LUA_TOKEN.search(code, at)) is not None:
+        token = m.group(0)
+        if token == "--":
+            end = code.find("\n", m.end())
+            at = len(code) if end < 0 else end
+            yield m.start(), at, None
+        elif token in _LUA_QUOTED:
+            quoted = _LUA_QUOTED[token].match(code, m.start())
+            if quoted is None:
+                end = code.find("\n", m.end())
+                at = len(code) if end < 0 else end
+                continue
+            at = quoted.end()
+            yield m.start(), at, quoted.group(1)
+        else:  # a long bracket, [[...]] or [==[...]==], as a comment's or a literal's
+            level = m.group(1) if m.group(1) is not None else m.group(2)
+            end = code.find(f"]{level}]", m.end())
+            if end < 0:
+                return
+            at = end + len(level) + 2
+            yield m.start(), at, None if token.startswith("--") else code[m.end():end]
 
 
 def _norm(name: str) -> str:
@@ -749,16 +777,15 @@ def redact_secrets(dump: Any) -> tuple[Any, int]:
         spans: list[tuple[int, int]] = []
         at = 0  # where the last token ended: the text between it and the next is code
         last = None  # the last literal's text, None after a comment
-        for m in _LUA_TOKEN.finditer(out):
-            between, at = out[at:m.start()], m.end()
-            if m.group(0).startswith("--"):
+        for begin, end, text in _lua_literals(out):
+            between, at = out[at:begin], end
+            if text is None:  # a comment
                 last = None
                 continue
-            text = next(g for g in (m.group(2), m.group(3), m.group(5)) if g is not None)
             named = _LUA_NAMED.search(between[-200:])
             if text and ((named is not None and _header_secret(named.group(1))) or _LUA_CREDENTIAL.fullmatch(text) or
                          (last is not None and _LUA_AFTER_NAME.fullmatch(between) and _header_secret(last))):
-                spans.append((m.start(), m.end()))
+                spans.append((begin, end))
             last = text
         if not spans:
             return out
