@@ -243,11 +243,8 @@ class Pod:
         proxy = self.proxy
         if proxy is None:
             return ""
-        # the image's tag ("proxyv2:1.24.2"); an image pinned by digest or without a tag says nothing
-        # a person reads as a version, and neither does the injection status (JSON)
-        image = proxy.image.split("@", 1)[0]
-        name = image.rsplit("/", 1)[-1]
-        return name.rsplit(":", 1)[-1] if ":" in name else ""
+        # the image's tag; the injection status (JSON) says nothing a person reads as a version
+        return image_tag(proxy.image)
 
     @property
     def ready_count(self) -> tuple[int, int]:
@@ -467,6 +464,13 @@ class Istiod:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def image_tag(image: str) -> str:
+    """An image's tag, the version a person reads ("docker.io/istio/proxyv2:1.24.2" -> "1.24.2"); "" for
+    an image pinned by digest alone or without a tag (a registry's port is no tag)."""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.rsplit(":", 1)[-1] if ":" in name else ""
 
 
 def release(tag: str) -> str:

@@ -21,6 +21,7 @@ from meshdesk.mesh.inventory import (
     OUTBOUND_POLICIES,
     Istiod,
     MeshConfig,
+    image_tag,
 )
 
 REVISION_LABEL = "istio.io/rev"
@@ -79,20 +80,13 @@ def istiods(pods: Sequence[Mapping[str, Any]]) -> list[Istiod]:
         statuses = status.get("containerStatuses") if isinstance(status, Mapping) else None
         ready = isinstance(status, Mapping) and status.get("phase") == "Running" and isinstance(statuses, list) \
             and bool(statuses) and all(isinstance(c, Mapping) and c.get("ready") is True for c in statuses)
-        found.setdefault((meta["namespace"], rev), []).append((_tag(image) if isinstance(image, str) else "", ready))
+        found.setdefault((meta["namespace"], rev), []).append((image_tag(image) if isinstance(image, str) else "", ready))
     out = []
     for (ns, rev), seen in sorted(found.items()):
         versions = sorted({v for v, _r in seen if v})
         # during a rollout of a new version both run at once: both are said
         out.append(Istiod(ns, rev, ", ".join(versions), len(seen), sum(1 for _v, r in seen if r)))
     return out
-
-
-def _tag(image: str) -> str:
-    """An image's tag ("docker.io/istio/pilot:1.24.2" -> "1.24.2"); "" when pinned by digest alone or
-    untagged."""
-    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
-    return name.rsplit(":", 1)[-1] if ":" in name else ""
 
 
 def choose(planes: Sequence[ControlPlane], namespace_revisions: Sequence[str]) -> ControlPlane:

@@ -17,7 +17,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from meshdesk.mesh.inventory import ISTIO_KINDS, Inventory, Istiod, IstioObject, Namespace, Workload
+from meshdesk.mesh.inventory import (
+    ISTIO_KINDS,
+    Inventory,
+    Istiod,
+    IstioObject,
+    Namespace,
+    Workload,
+    image_tag,
+)
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import Cancelled, Conflict, NotFound, SourceError, SourceInfo
@@ -299,7 +307,7 @@ def _control_planes(workloads: list[Workload]) -> list[Istiod]:
     out = []
     for w in workloads:
         if w.labels.get("app") == "istiod":
-            tags = sorted({p.containers[0].image.rsplit(":", 1)[-1] for p in w.pods if p.containers})
+            tags = sorted({image_tag(p.containers[0].image) for p in w.pods if p.containers} - {""})
             ready = sum(1 for p in w.pods if p.phase == "Running" and all(c.ready for c in p.containers))
             out.append(Istiod(w.namespace, w.labels.get("istio.io/rev", ""), ", ".join(tags), len(w.pods), ready))
     return out
