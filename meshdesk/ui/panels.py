@@ -345,10 +345,10 @@ _ISTIO_LISTS = tuple(plural for _k, _g, plural in (*ISTIO_RESOURCES, *OPTIONAL_I
     f"{plural}.{group}" for _k, group, plural in GATEWAY_API_CONFIG)
 
 
-def _config_html(inv: Inventory, validations: Mapping[tuple[str, str, str], Validation], ns: str) -> str:
-    """A namespace's Istio config as Kiali's overview counts it: how many objects, how many of them
-    have errors or only warnings; said when some of its kinds could not be read."""
-    objs = [o for o in inv.istio if o.namespace == ns]
+def _config_html(inv: Inventory, validations: Mapping[tuple[str, str, str], Validation], ns: str,
+                 objs: Sequence[IstioObject]) -> str:
+    """A namespace's Istio config (``objs``) as Kiali's overview counts it: how many objects, how many
+    of them have errors or only warnings; said when some of its kinds could not be read."""
     with_errors = with_warnings = 0
     for o in objs:
         v = validations.get((o.kind, o.namespace, o.name))
@@ -700,6 +700,9 @@ class SidePanel(QWidget):
                 traffic_by_ns[target.namespace] += 1
         parts = []
         ambient = ambient_namespaces(inv)
+        config_by_ns: dict[str, list[IstioObject]] = {}  # one pass over the config for every namespace
+        for o in inv.istio if inv is not None else ():
+            config_by_ns.setdefault(o.namespace, []).append(o)
         for ns in nss:
             rows: list[tuple[str, str]] = []
             if inv is not None:
@@ -734,7 +737,7 @@ class SidePanel(QWidget):
             if inv is not None and inv.istio_found:
                 rows.append(("mTLS", _mtls_html(self._mtls(g, inv, ns))))
                 if g.validations is not None:
-                    rows.append(("Istio config", _config_html(inv, g.validations, ns)))
+                    rows.append(("Istio config", _config_html(inv, g.validations, ns, config_by_ns.get(ns, []))))
             parts.append(_section(f"Namespace {ns}", _table(rows)))
         if inv is not None:
             parts.append(_section("Istio", "found" if inv.istio_found else
