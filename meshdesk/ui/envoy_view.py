@@ -213,6 +213,22 @@ class _Worker(QObject):
         self.done.emit(generation, result)
 
 
+def _start_worker(name: str, job: Any, done: Callable[[int, Any], None],
+                  failed: Callable[[int, SourceError], None]) -> tuple[QThread, _Worker]:
+    """A worker on a thread of its own (``name``): ``job`` (a signal of the view) hands it work, and
+    ``done`` and ``failed`` hear back on the UI thread."""
+    thread = QThread()
+    thread.setObjectName(name)
+    _THREADS.add(thread)
+    worker = _Worker()
+    worker.moveToThread(thread)
+    job.connect(worker.run)
+    worker.done.connect(done)
+    worker.failed.connect(failed)
+    thread.start()
+    return thread, worker
+
+
 class RowsModel(QAbstractTableModel):
     """Rows of dataclass instances, one column per attribute, sorted and filtered here (no proxy
     model: that would ask for every cell of every row, in Python, to sort or filter)."""
@@ -465,38 +481,16 @@ class EnvoyView(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
 
-        self._thread = QThread()
-        self._thread.setObjectName("meshdesk-envoy")
-        _THREADS.add(self._thread)
-        self._worker = _Worker()
-        self._worker.moveToThread(self._thread)
-        self._job.connect(self._worker.run)
-        self._worker.done.connect(self._on_done)
-        self._worker.failed.connect(self._on_failed)
-        self._thread.start()
+        self._thread, self._worker = _start_worker("meshdesk-envoy", self._job, self._on_done, self._on_failed)
         self._generation = 0
         # statistics are read on a thread of their own, when their tab is looked at: a config dump being
         # read does not hold them up, nor they it
-        self._stats_thread = QThread()
-        self._stats_thread.setObjectName("meshdesk-envoy-stats")
-        _THREADS.add(self._stats_thread)
-        self._stats_worker = _Worker()
-        self._stats_worker.moveToThread(self._stats_thread)
-        self._stats_job.connect(self._stats_worker.run)
-        self._stats_worker.done.connect(self._on_stats)
-        self._stats_worker.failed.connect(self._on_stats_failed)
-        self._stats_thread.start()
+        self._stats_thread, self._stats_worker = _start_worker("meshdesk-envoy-stats", self._stats_job,
+                                                               self._on_stats, self._on_stats_failed)
         self._stats_generation = 0
         # changes to the proxy (its log level), one at a time
-        self._admin_thread = QThread()
-        self._admin_thread.setObjectName("meshdesk-envoy-admin")
-        _THREADS.add(self._admin_thread)
-        self._admin_worker = _Worker()
-        self._admin_worker.moveToThread(self._admin_thread)
-        self._admin_job.connect(self._admin_worker.run)
-        self._admin_worker.done.connect(self._on_level)
-        self._admin_worker.failed.connect(self._on_level_failed)
-        self._admin_thread.start()
+        self._admin_thread, self._admin_worker = _start_worker("meshdesk-envoy-admin", self._admin_job,
+                                                               self._on_level, self._on_level_failed)
         self._admin_generation = 0
         self._stats_stale = True  # the Stats tab does not show the chosen pod's as of the last Refresh
         self._raw_text = ""  # the whole dump as text (Save writes it)
