@@ -42,6 +42,16 @@ def _demo_window_with_docks(qtbot: QtBot):  # type: ignore[no-untyped-def]
     return open_windows(qtbot, new_window)
 
 
+def _envoy_dock_shown(qtbot: QtBot, w):  # type: ignore[no-untyped-def]
+    """The window's performance views and Envoy view, the dock open on productpage-v1's proxy."""
+    shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
+    perf = next(e for e in w.extensions if hasattr(e, "docks"))
+    _select(w, "productpage-v1")
+    with qtbot.waitSignal(perf.envoy.loaded, timeout=20000):
+        perf.docks["Envoy"].show()
+    return perf, perf.envoy
+
+
 def test_selecting_a_workload_and_opening_the_envoy_dock_shows_its_clusters(qtbot: QtBot) -> None:
     windows = _demo_window_with_docks(qtbot)
     try:
@@ -403,12 +413,7 @@ def test_the_stats_tab_reads_the_proxys_statistics_when_opened(qtbot: QtBot) -> 
     windows = _demo_window_with_docks(qtbot)
     try:
         w = next(windows)()
-        shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
-        perf = next(e for e in w.extensions if hasattr(e, "docks"))
-        envoy = perf.envoy
-        _select(w, "productpage-v1")
-        with qtbot.waitSignal(envoy.loaded, timeout=20000):
-            perf.docks["Envoy"].show()
+        perf, envoy = _envoy_dock_shown(qtbot, w)
         assert envoy.stats.visible_rows() == [], "statistics are read when their tab is opened"
         with qtbot.waitSignal(envoy.stats_loaded, timeout=20000) as got:
             envoy.tabs.setCurrentIndex(5)
@@ -453,12 +458,7 @@ def test_the_proxys_log_level_is_set_once_confirmed_and_never_in_read_only_mode(
     windows = _demo_window_with_docks(qtbot)
     try:
         w = next(windows)()
-        shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
-        perf = next(e for e in w.extensions if hasattr(e, "docks"))
-        envoy = perf.envoy
-        _select(w, "productpage-v1")
-        with qtbot.waitSignal(envoy.loaded, timeout=20000):
-            perf.docks["Envoy"].show()
+        perf, envoy = _envoy_dock_shown(qtbot, w)
         pod = envoy.pod.currentData()
         demo = envoy.source
         assert envoy.set_level.isVisible() and envoy.set_level.isEnabled() and envoy.level.isVisible()
@@ -491,12 +491,8 @@ def test_a_clusters_destination_rule_and_a_routes_virtual_service_open_in_the_co
     windows = _demo_window_with_docks(qtbot)
     try:
         w = next(windows)()
-        shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
-        perf = next(e for e in w.extensions if hasattr(e, "docks"))
-        envoy, config = perf.envoy, perf.config
-        _select(w, "productpage-v1")
-        with qtbot.waitSignal(envoy.loaded, timeout=20000):
-            perf.docks["Envoy"].show()
+        perf, envoy = _envoy_dock_shown(qtbot, w)
+        config = perf.config
         envoy.clusters.filter.setText("reviews")
         rows = envoy.clusters.visible_rows()
         row = next(i for i, c in enumerate(rows) if c.destination_rule == "shop/reviews")
