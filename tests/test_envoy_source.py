@@ -123,6 +123,9 @@ def test_an_answer_that_is_not_a_dump(kube_emulator: KubeEmulator) -> None:
     assert "not JSON" in str(err.value)
 
 
+# closing a forward with bytes unread resets it, and the kubernetes client's relay thread then fails
+# (the app's thread hook keeps that off the terminal; pytest reports it as a warning)
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 @pytest.mark.parametrize("way", ["pod proxy", "port-forward"])
 def test_the_size_limit_holds_both_ways(kube_emulator: KubeEmulator, way: str) -> None:
     """A dump larger than the limit is not read whole, through the pod proxy as through the
@@ -254,6 +257,9 @@ def test_statistics_are_read_the_same_two_ways(kube_emulator: KubeEmulator, refu
     assert parsed.stats[3].value.startswith("P0(nan,1) P25") and parsed.skipped == 0
 
 
+# closing a forward with bytes unread resets it, and the kubernetes client's relay thread then fails
+# (the app's thread hook keeps that off the terminal; pytest reports it as a warning)
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_statistics_beyond_the_limit_are_not_read(kube_emulator: KubeEmulator) -> None:
     from meshdesk.sources.base import TooLarge
 
@@ -298,3 +304,26 @@ def test_a_log_level_change_both_ways_forbidden_names_the_rights(kube_emulator: 
     assert "not allowed to create pods/proxy nor to create pods/portforward in shop" in str(info.value)
     assert "`create` on `pods/proxy` or on `pods/portforward`" in (info.value.hint or "")
     assert emu.envoy_log_levels[(NS, POD)] == []
+
+
+def test_the_port_forward_relays_reset_is_quiet_and_other_thread_errors_are_not() -> None:
+    """Closing a forward with bytes unread (an answer over the limit) makes the kubernetes client's
+    relay thread fail with a reset: the app's thread hook drops exactly that, and hands on the rest."""
+    import threading
+
+    from meshdesk.sources.envoy import quiet_port_forward_resets
+
+    seen: list[object] = []
+    hook = quiet_port_forward_resets(seen.append)
+
+    def args(name: str, error: BaseException) -> object:
+        return threading.ExceptHookArgs((type(error), error, None, threading.Thread(name=name)))
+
+    hook(args("Kubernetes port forward proxy: 15000", ConnectionResetError(104, "Connection reset by peer")))
+    hook(args("Kubernetes port forward proxy: 15000", BrokenPipeError(32, "Broken pipe")))
+    assert seen == []
+    others = [args("Kubernetes port forward proxy: 15000", ValueError("a bug")),
+              args("meshdesk-envoy", ConnectionResetError(104, "reset"))]
+    for a in others:
+        hook(a)
+    assert seen == others

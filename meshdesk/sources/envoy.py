@@ -108,6 +108,26 @@ def _decode(body: bytes, what: str) -> dict[str, Any]:
     return out
 
 
+PORT_FORWARD_THREAD = "Kubernetes port forward proxy"  # how the kubernetes client names its relay threads
+
+
+def quiet_port_forward_resets(default: Callable[[Any], object]) -> Callable[[Any], object]:
+    """A ``threading.excepthook`` that drops what the kubernetes client's port-forward relay thread
+    raises when meshdesk closes a forward it stopped reading (an answer over the size limit: the
+    unread bytes make the socket reset, and the relay's ``recv`` fails), and hands everything else to
+    ``default``. That thread is the library's; its failure is expected and says nothing to a user."""
+
+    def hook(args: Any) -> object:
+        thread = getattr(args, "thread", None)
+        name = str(getattr(thread, "name", "") or "")
+        if name.startswith(PORT_FORWARD_THREAD) and isinstance(getattr(args, "exc_value", None),
+                                                               ConnectionResetError | BrokenPipeError):
+            return None
+        return default(args)
+
+    return hook
+
+
 def parse_log_levels(text: str) -> dict[str, str]:
     """The loggers and their levels in Envoy's answer to ``/logging`` ("active loggers:" then
     ``  name: level`` lines); lines of other shapes are left out."""

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
@@ -107,6 +108,11 @@ def run(opts: argparse.Namespace) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, close)
+    # the kubernetes client's port-forward relay fails when a forward closes with bytes unread (an
+    # Envoy answer over meshdesk's limit): expected, and no traceback on the terminal for it
+    from meshdesk.sources.envoy import quiet_port_forward_resets
+
+    threading.excepthook = quiet_port_forward_resets(threading.excepthook)
     settings = load_settings()
     apply_theme(app, settings.theme or "system")
     app.setWindowIcon(app_icon())
