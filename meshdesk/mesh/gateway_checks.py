@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.readers import as_dict as _dict
+from meshdesk.mesh.readers import as_list as _list
 from meshdesk.mesh.validations import WARNING, Check, ObjectKey
 
 ANY_NAMESPACE = "*"
@@ -36,14 +38,6 @@ class _Host(NamedTuple):
     shown: str  # as written
     name: str  # without the namespace, in lower case
     namespace: str  # the namespace it is for ("*": every one)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _hosts(gw: IstioObject) -> Iterable[tuple[tuple[int, tuple[tuple[str, str], ...]], _Host]]:

@@ -5,17 +5,9 @@ DestinationRules and PeerAuthentications read, so that no two checks read one ob
 
 from __future__ import annotations
 
-from typing import Any
-
 from meshdesk.mesh.inventory import Inventory, IstioObject
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+from meshdesk.mesh.readers import as_dict as _dict
+from meshdesk.mesh.readers import as_list as _list
 
 
 class Exports:

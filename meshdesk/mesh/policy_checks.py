@@ -28,6 +28,8 @@ from typing import Any
 
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.mtls_common import Exports, is_wide, peer_mode, peer_selector, tls_mode
+from meshdesk.mesh.readers import as_dict as _dict
+from meshdesk.mesh.readers import as_list as _list
 from meshdesk.mesh.tls_status import (
     DISABLED,
     ENABLED,
@@ -39,14 +41,6 @@ from meshdesk.mesh.tls_status import (
 from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey
 
 # -- KIA0101 --------------------------------------------------------------------------------------
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def namespace_pattern_matches(pattern: str, namespaces: Iterable[str]) -> bool:

@@ -27,6 +27,8 @@ from meshdesk.mesh.inventory import (
     Workload,
     first_label,
 )
+from meshdesk.mesh.readers import as_dict as _d
+from meshdesk.mesh.readers import as_list as _l
 from meshdesk.mesh.words import counted
 
 MANAGED_LABEL = "app.kubernetes.io/managed-by"
@@ -455,14 +457,6 @@ def _traffic_policy(cb: CircuitBreaker) -> dict[str, Any]:
     if outlier:
         policy["outlierDetection"] = outlier
     return policy
-
-
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _number(value: Any, default: float = 0.0) -> float:

@@ -19,6 +19,8 @@ from typing import Any
 
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.readers import as_dict as _d
+from meshdesk.mesh.readers import as_list as _items
 from meshdesk.mesh.validations import (
     ERROR,
     INFO,
@@ -35,10 +37,6 @@ from meshdesk.mesh.validations import (
 _RANK = {ERROR: 3, WARNING: 2, INFO: 1, "": 0}
 _SELECTING = ("Gateway", "Sidecar", "AuthorizationPolicy", "RequestAuthentication", "PeerAuthentication")
 _ROUTES = ("K8sHTTPRoute", "K8sGRPCRoute", "K8sTCPRoute", "K8sTLSRoute")  # the Gateway API's routes
-
-
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _strs(value: Any) -> list[str]:
@@ -75,10 +73,6 @@ def _route_services(route: IstioObject) -> list[str]:
                 isinstance(name, str) and name and "." not in name and isinstance(namespace, str):
             out.append(f"{name}.{namespace}.svc.cluster.local")
     return list(dict.fromkeys(out))
-
-
-def _items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def object_selector(obj: IstioObject) -> dict[str, str] | None:

@@ -26,11 +26,11 @@ read (cluster-wide lists forbidden), the "missing" checks are not made: absence 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from meshdesk.mesh.import_scope import ImportScope, parse_host
 from meshdesk.mesh.inventory import OUTSIDE, Inventory, IstioObject
 from meshdesk.mesh.mtls_common import Exports, has_tls_settings, is_wide, peer_mode, tls_mode
+from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey, fqdn, host_matches
 
 MESH_HOST = "*.local"  # Istio's host for a mesh-wide DestinationRule
@@ -43,10 +43,6 @@ _MTLS_PATH = "spec/mtls"
 def namespace_host(namespace: str) -> str:
     """The host of a DestinationRule for every service of ``namespace``."""
     return f"*.{namespace}.{CLUSTER_DOMAIN}"
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _host(dr: IstioObject) -> str:
