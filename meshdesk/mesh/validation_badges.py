@@ -40,7 +40,8 @@ _ROUTES = ("K8sHTTPRoute", "K8sGRPCRoute", "K8sTCPRoute", "K8sTLSRoute")  # the 
 
 
 def _strs(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    """The text items of a list field (hosts); other items, or a field that is no list, read as none."""
+    return [v for v in _items(value) if isinstance(v, str)]
 
 
 def key_of(obj: IstioObject) -> ObjectKey:
