@@ -29,8 +29,9 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from meshdesk.mesh.inventory import ISTIO_NAMESPACE
+from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.sources.base import ConfigError, Forbidden, NotFound, PrometheusError, SourceError
-from meshdesk.sources.inventory import RawApi, _d, api_auth_headers
+from meshdesk.sources.inventory import RawApi, api_auth_headers
 from meshdesk.sources.prometheus import PrometheusClient, safe_url
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from meshdesk.mesh.inventory import GATEWAY_API_GROUP, K8S_GATEWAY
+from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.sources.base import Cancelled, Forbidden, NotFound, SourceError, Unauthorized
 
 if TYPE_CHECKING:
@@ -93,7 +94,3 @@ def read_gateway_classes(reader: InventoryReader, versions: Mapping[str, tuple[s
             controller = spec.get("controllerName")
             classes[meta["name"]] = controller if isinstance(controller, str) else ""
     reader.inv.gateway_classes = dict(sorted(classes.items()))
-
-
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

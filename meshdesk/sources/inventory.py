@@ -51,6 +51,8 @@ from meshdesk.mesh.inventory import (
     ServicePort,
     Workload,
 )
+from meshdesk.mesh.readers import as_dict as _d
+from meshdesk.mesh.readers import as_list as _l
 from meshdesk.sources import gateway_api, mesh_settings
 from meshdesk.sources.base import (
     Cancelled,
@@ -254,14 +256,6 @@ def api_auth_headers(configuration: Any) -> dict[str, str]:
 
 def _text(data: Any) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes | bytearray) else str(data or "")
-
-
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _strmap(value: Any) -> dict[str, str]:
