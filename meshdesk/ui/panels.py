@@ -9,7 +9,6 @@ import html
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
@@ -35,6 +34,7 @@ from meshdesk.mesh.graph.model import (
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Namespace, Service, Workload
+from meshdesk.mesh.readers import as_dict, as_list
 from meshdesk.mesh.routing import (
     OPTED_OUT,
     RESTART,
@@ -92,20 +92,14 @@ def host_matches(pattern: str, host: str, pattern_ns: str, host_ns: str = "") ->
 def _vs_hosts(vs: IstioObject) -> list[str]:
     """Hosts a VirtualService applies to: its ``hosts`` when it binds to the mesh (no gateways, or
     ``mesh`` among them; a gateway-only VS with ``hosts: ["*"]`` does not route mesh traffic), plus
-    every route destination host."""
-    def items(value: object) -> list[Any]:  # a hand-written spec's list, or none when it is not one
-        return value if isinstance(value, list) else []
-
-    def fields(value: object) -> dict[str, Any]:
-        return value if isinstance(value, dict) else {}
-
-    spec = fields(vs.spec)
-    gateways = [str(g) for g in items(spec.get("gateways"))]
-    hosts = [str(h) for h in items(spec.get("hosts"))] if not gateways or "mesh" in gateways else []
+    every route destination host. A field of the wrong type in a hand-written spec reads as empty."""
+    spec = as_dict(vs.spec)
+    gateways = [str(g) for g in as_list(spec.get("gateways"))]
+    hosts = [str(h) for h in as_list(spec.get("hosts"))] if not gateways or "mesh" in gateways else []
     for proto in ("http", "tcp", "tls"):
-        for rule in items(spec.get(proto)):
-            for route in items(fields(rule).get("route")):
-                dest = fields(fields(route).get("destination"))
+        for rule in as_list(spec.get(proto)):
+            for route in as_list(as_dict(rule).get("route")):
+                dest = as_dict(as_dict(route).get("destination"))
                 if dest.get("host"):
                     hosts.append(str(dest["host"]))
     return hosts

@@ -47,14 +47,10 @@ from meshdesk.mesh.inventory import (
     Workload,
     first_label,
 )
+from meshdesk.mesh.readers import as_list as _seq  # a hand-edited spec's non-list counts as empty
 
 CONTROL_PLANE_NAMESPACES = frozenset({"istio-system"})
 GATEWAY_LABELS = (("istio", "ingressgateway"), ("istio", "egressgateway"))
-
-
-def _seq(value: Any) -> list[Any]:
-    """A spec field that should be a list; anything else (a hand-edited object) counts as empty."""
-    return value if isinstance(value, list) else []
 
 
 def normalize_host(host: str, namespace: str) -> tuple[str, str]:
