@@ -308,6 +308,9 @@ class Leg:
     retry: RetryPolicy = RetryPolicy()
 
 
+# Not meshdesk.mesh.readers.as_dict / as_list on purpose: the demo reads specs it builds itself,
+# where any Mapping counts as an object (as_dict takes only a dict) and a tuple as a list, handed back
+# as a fresh list (as_list takes only a list and returns that very list).
 def _dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
