@@ -576,9 +576,10 @@ class KubeEmulator:
     def serve_envoy_admin(self, namespace: str, pod: str, dump: Any, *, port: int = 15000,
                           stats: str | bytes | None = None) -> list[str]:
         """An Envoy admin stand-in for ``pod``: ``GET /config_dump`` answers ``dump`` as JSON (bytes as
-        they are), and ``GET /stats`` answers ``stats`` as text when given, reachable both through the
-        pod proxy (``pods/{pod}:{port}/proxy/config_dump``) and a port-forward to ``port``. Returns the
-        paths it was asked for (a list that grows)."""
+        they are), ``GET /stats`` answers ``stats`` as text when given, ``POST /logging?level=`` sets
+        every logger's level (the levels set are kept in ``envoy_log_levels``) and ``POST /logging``
+        lists them; reachable both through the pod proxy (``pods/{pod}:{port}/proxy/config_dump``) and
+        a port-forward to ``port``. Returns the paths it was asked for (a list that grows)."""
         body = dump if isinstance(dump, bytes) else json.dumps(dump).encode()
         pages = {"/config_dump": (body, "application/json")}
         if stats is not None:
@@ -601,11 +602,14 @@ class KubeEmulator:
             def do_POST(self) -> None:  # noqa: N802 - /logging?level=: every logger to that level
                 asked.append(f"POST {self.path}")
                 path, _, query = self.path.partition("?")
-                level = urllib.parse.parse_qs(query).get("level", [""])[0]
-                if path != "/logging" or level not in ENVOY_LOG_LEVELS:
+                level = urllib.parse.parse_qs(query, keep_blank_values=True).get("level", [""])[0]
+                if path != "/logging" or (query and level not in ENVOY_LOG_LEVELS):
                     self.send_error(404 if path != "/logging" else 400)
                     return
-                levels[:] = [level]
+                if query:
+                    levels[:] = [level]
+                else:  # no level: the loggers as they are (Istio starts its proxies at warning)
+                    level = levels[-1] if levels else "warning"
                 text = "active loggers:\n" + "".join(f"  {name}: {level}\n" for name in ("admin", "http", "router"))
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; charset=UTF-8")

@@ -327,3 +327,54 @@ def test_the_port_forward_relays_reset_is_quiet_and_other_thread_errors_are_not(
     for a in others:
         hook(a)
     assert seen == others
+
+
+def test_the_log_level_is_read_without_changing_it(kube_emulator: KubeEmulator) -> None:
+    """``POST /logging`` without a level lists the loggers as they are (Envoy takes no GET there):
+    Istio's warning first, the level set after a change."""
+    from meshdesk.sources.envoy import summarize_log_levels
+
+    emu = kube_emulator
+    _pod(emu)
+    asked = emu.serve_envoy_admin(NS, POD, sidecar_dump())
+    admin = KubeEnvoyAdmin(emu.api_client(), timeout=10)
+    assert summarize_log_levels(admin.log_levels(NS, POD)) == "warning"
+    assert asked == ["POST /logging"] and emu.envoy_log_levels[(NS, POD)] == [], "reading changes nothing"
+    admin.set_log_level(NS, POD, "trace")
+    assert admin.log_levels(NS, POD) == {"admin": "trace", "http": "trace", "router": "trace"}
+    assert summarize_log_levels({"admin": "warning", "http": "debug", "router": "warning"}) == \
+        "warning (some loggers at debug)"
+
+
+def test_a_refused_post_does_not_send_later_reads_to_the_port_forward(kube_emulator: KubeEmulator) -> None:
+    """``get`` on pods/proxy without ``create``: the log level change is refused, and the config dump
+    and statistics are still read through the pod proxy (a refused POST says nothing about GETs), with
+    no port-forward, which this user may not open either."""
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, sidecar_dump(), stats=STATS)
+    emu.forbid(namespace=NS, resource="pods/proxy", verb="create")
+    emu.forbid(namespace=NS, resource="pods/portforward")
+    admin = KubeEnvoyAdmin(emu.api_client(), timeout=10)
+    with pytest.raises(Forbidden, match="not allowed to create pods/proxy nor to create pods/portforward"):
+        admin.set_log_level(NS, POD, "debug")
+    assert admin.config_dump(NS, POD)["configs"] and admin.last_way == "API server pod proxy"
+    assert "server.live: 1" in admin.stats(NS, POD)
+    assert len(_port_forwards(emu)) == 1, "only the change tried the port-forward"
+
+
+def test_each_thread_hears_how_its_own_request_went(kube_emulator: KubeEmulator) -> None:
+    """The Envoy dock reads config dumps, statistics and log levels on three threads through one
+    ``KubeEnvoyAdmin``: the way one request went is not another thread's."""
+    import threading
+
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, sidecar_dump())
+    admin = KubeEnvoyAdmin(emu.api_client(), timeout=10)
+    admin.config_dump(NS, POD)
+    other: list[str] = []
+    t = threading.Thread(target=lambda: other.append(admin.last_way))
+    t.start()
+    t.join()
+    assert admin.last_way == "API server pod proxy" and other == [""]

@@ -7,8 +7,10 @@ the API server, and its log level set (``POST /logging?level=``, ``set_log_level
    on ``pods/proxy``);
 2. when that is refused (403), or cannot reach the port (502/503: Istio binds Envoy's admin to the
    pod's localhost, which the API server's proxy cannot reach), a port-forward to the pod's port 15000
-   (``create`` on ``pods/portforward``), as Kiali reads it. Once the proxy was refused, later reads of
-   the same ``KubeEnvoyAdmin`` go straight to the port-forward.
+   (``create`` on ``pods/portforward``), as Kiali reads it. Once the proxy was refused, later requests
+   of the same ``KubeEnvoyAdmin`` go straight to the port-forward: every request when the proxy could
+   not reach the port, requests of the same method when it was forbidden (``get`` on ``pods/proxy``
+   does not imply ``create``, which a POST needs, nor the other way round).
 
 Either way the answer is read in pieces and no further than ``MAX_DUMP_BYTES`` (``TooLarge`` names
 the limit), then decoded and its secret material removed (``meshdesk.mesh.envoy.redact_secrets``)
@@ -24,6 +26,7 @@ import contextlib
 import http.client
 import json
 import math
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
@@ -71,6 +74,8 @@ class EnvoySource(Protocol):
     def stats(self, namespace: str, pod: str) -> str: ...
 
     def set_log_level(self, namespace: str, pod: str, level: str) -> dict[str, str]: ...
+
+    def log_levels(self, namespace: str, pod: str) -> dict[str, str]: ...
 
 
 class NotADump(SourceError):
@@ -139,6 +144,17 @@ def parse_log_levels(text: str) -> dict[str, str]:
     return out
 
 
+def summarize_log_levels(loggers: dict[str, str]) -> str:
+    """The level most of the proxy's loggers are at, then the others' ("warning", "warning (some
+    loggers at debug)"); "" when none is listed. Levels are those of ``parse_log_levels``."""
+    counts = {level: list(loggers.values()).count(level) for level in LOG_LEVELS if level in loggers.values()}
+    if not counts:
+        return ""
+    main = max(counts, key=counts.__getitem__)  # on a tie, the more verbose (LOG_LEVELS' order)
+    others = [level for level in counts if level != main]
+    return main + (f" (some loggers at {', '.join(others)})" if others else "")
+
+
 def _too_large(what: str, limit: int, namespace: str, pod: str) -> TooLarge:
     return TooLarge(f"{what}: the config dump is larger than {size_words(limit)}, the most meshdesk reads",
                     hint=f"istioctl proxy-config all {pod} -n {namespace} -o json writes it whole")
@@ -150,14 +166,25 @@ def _pod_gone(e: SourceError, namespace: str, pod: str) -> bool:
 
 class KubeEnvoyAdmin:
     """Reads Envoy admin pages of pods over the official client's connection (its credentials, TLS and
-    proxy settings). Safe to use from one worker thread at a time."""
+    proxy settings). The Envoy dock asks from three worker threads at once (config dump, statistics,
+    log level): ``last_way`` is each thread's own."""
 
     def __init__(self, api_client: Any, *, timeout: float = 30.0, max_bytes: int = MAX_DUMP_BYTES) -> None:
         self.api_client = api_client
         self.timeout = timeout
         self.max_bytes = max_bytes  # a bigger answer is not read further, whichever way it comes
-        self.use_port_forward = False  # the pod proxy was refused once: go straight to the port-forward
-        self.last_way = ""  # how the last dump was read, in words (for the status line)
+        # the methods ("GET", "POST") the pod proxy refused once: they go straight to the port-forward
+        self.port_forward_methods: set[str] = set()
+        self._local = threading.local()
+
+    @property
+    def last_way(self) -> str:
+        """How this thread's last request reached the proxy, in words (for the status line)."""
+        return str(getattr(self._local, "way", ""))
+
+    @last_way.setter
+    def last_way(self, way: str) -> None:
+        self._local.way = way
 
     def config_dump(self, namespace: str, pod: str) -> dict[str, Any]:
         what = f"read the Envoy config of {namespace}/{pod}"
@@ -187,6 +214,16 @@ class KubeEnvoyAdmin:
                                rights=WRITE_RIGHTS)
         return parse_log_levels(body.decode("utf-8", errors="replace"))
 
+    def log_levels(self, namespace: str, pod: str) -> dict[str, str]:
+        """The proxy's loggers and their levels now: ``POST /logging`` without a level changes nothing
+        and lists them (Envoy's admin answers ``GET /logging`` with 405: it takes only POSTs there)."""
+        what = f"read the Envoy log level of {namespace}/{pod}"
+        body = self._admin_get(namespace, pod, LOGGING_PATH, (), what, MAX_LOGGING_BYTES,
+                               lambda: TooLarge(f"{what}: the proxy's answer is larger than "
+                                                f"{size_words(MAX_LOGGING_BYTES)}"), method="POST",
+                               rights=WRITE_RIGHTS)
+        return parse_log_levels(body.decode("utf-8", errors="replace"))
+
     def _admin_get(self, namespace: str, pod: str, path: str, query: tuple[tuple[str, str], ...], what: str,
                    limit: int, too_large: Callable[[], TooLarge], *, method: str = "GET",
                    rights: str = RIGHTS) -> bytes:
@@ -194,7 +231,7 @@ class KubeEnvoyAdmin:
         through the pod proxy, or the port-forward when that is refused or cannot reach the port (see
         the module's words)."""
         refused = ""
-        if not self.use_port_forward:
+        if method not in self.port_forward_methods:
             try:
                 body = self._through_proxy(namespace, pod, what, path, query, limit, method)
             except TooLarge:
@@ -206,7 +243,8 @@ class KubeEnvoyAdmin:
                 if not (isinstance(e, Forbidden) or status in (502, 503)):
                     raise
                 refused = e.message
-                self.use_port_forward = True
+                # forbidden: this verb on pods/proxy; unreachable: the port, whatever the method
+                self.port_forward_methods.update((method,) if isinstance(e, Forbidden) else ("GET", "POST"))
             else:
                 self.last_way = "API server pod proxy"
                 return body
@@ -298,5 +336,5 @@ class KubeEnvoyAdmin:
 
 
 __all__ = ["CONFIG_DUMP_PATH", "ENVOY_ADMIN_PORT", "LOG_LEVELS", "MAX_DUMP_BYTES", "MAX_STATS_BYTES", "STATS_PATH",
-           "parse_log_levels", "EnvoySource", "KubeEnvoyAdmin", "NoEnvoyAdmin",
+           "parse_log_levels", "summarize_log_levels", "EnvoySource", "KubeEnvoyAdmin", "NoEnvoyAdmin",
            "NotADump", "PodGone"]
