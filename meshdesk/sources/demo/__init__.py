@@ -173,6 +173,16 @@ class DemoCluster:
             self._log_levels[(namespace, pod)] = level
         return levels
 
+    def log_levels(self, namespace: str, pod: str) -> dict[str, str]:
+        """The demo proxy's loggers at the level it was last set to, as ``POST /logging`` lists them."""
+        from meshdesk.sources.demo.envoy import log_levels
+
+        with self._lock:
+            workloads = copy.deepcopy(self._workloads)
+            services = copy.deepcopy(self._services)
+            objects = copy.deepcopy(list(self._istio.values()))
+        return log_levels(workloads, services, objects, namespace, pod, self.log_level(namespace, pod))
+
     def log_level(self, namespace: str, pod: str) -> str:
         """The level the demo proxy was last set to ("warning", Istio's, until then)."""
         with self._lock:
