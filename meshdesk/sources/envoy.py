@@ -173,8 +173,9 @@ class KubeEnvoyAdmin:
         self.api_client = api_client
         self.timeout = timeout
         self.max_bytes = max_bytes  # a bigger answer is not read further, whichever way it comes
-        # the methods ("GET", "POST") the pod proxy refused once: they go straight to the port-forward
-        self.port_forward_methods: set[str] = set()
+        # the methods ("GET", "POST") the pod proxy refused once, with its words: they go straight to
+        # the port-forward (and a refused port-forward then names both rights missing)
+        self.port_forward_methods: dict[str, str] = {}
         self._local = threading.local()
 
     @property
@@ -230,7 +231,7 @@ class KubeEnvoyAdmin:
         """A request to the pod's Envoy admin ``path`` (a GET, or a POST for what changes the proxy):
         through the pod proxy, or the port-forward when that is refused or cannot reach the port (see
         the module's words)."""
-        refused = ""
+        refused = self.port_forward_methods.get(method, "")
         if method not in self.port_forward_methods:
             try:
                 body = self._through_proxy(namespace, pod, what, path, query, limit, method)
@@ -244,7 +245,8 @@ class KubeEnvoyAdmin:
                     raise
                 refused = e.message
                 # forbidden: this verb on pods/proxy; unreachable: the port, whatever the method
-                self.port_forward_methods.update((method,) if isinstance(e, Forbidden) else ("GET", "POST"))
+                self.port_forward_methods.update(dict.fromkeys((method,) if isinstance(e, Forbidden)
+                                                               else ("GET", "POST"), refused))
             else:
                 self.last_way = "API server pod proxy"
                 return body
