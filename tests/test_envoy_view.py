@@ -462,6 +462,8 @@ def test_the_proxys_log_level_is_set_once_confirmed_and_never_in_read_only_mode(
         pod = envoy.pod.currentData()
         demo = envoy.source
         assert envoy.set_level.isVisible() and envoy.set_level.isEnabled() and envoy.level.isVisible()
+        # the level the proxy runs at now is read (POST /logging, no level) and shown beside the control
+        qtbot.waitUntil(lambda: envoy.level_note.text() == "now warning", timeout=20000)
         asked: list[str] = []
         envoy.confirm = lambda text: asked.append(text) is None and False  # the user says no
         assert not envoy.change_log_level("debug")
@@ -473,14 +475,30 @@ def test_the_proxys_log_level_is_set_once_confirmed_and_never_in_read_only_mode(
             envoy.set_level.click()
         assert got.args == ["info"] and demo.log_level(pod.namespace, pod.name) == "info"
         assert envoy.level_note.text() == "set to info"
+        # the level is the pod's: another proxy's is its own, and this one's is still info after
+        with qtbot.waitSignal(envoy.log_level_read, timeout=20000) as read:
+            _select(w, "reviews-v2")
+        assert read.args == ["warning"] and envoy.level_note.text() == "now warning"
+        with qtbot.waitSignal(envoy.log_level_read, timeout=20000) as read:
+            _select(w, "productpage-v1")
+        assert read.args == ["info"] and envoy.level_note.text() == "now info"
 
-        # read-only mode: the control goes when the dock is shown again, and a call is refused
+        # read-only mode: saving the setting takes the control away at once, and a call is refused
         w.settings.read_only = True
-        perf.docks["Envoy"].hide()
-        perf.docks["Envoy"].show()
+        w._on_settings_saved(w.settings)
         assert not envoy.set_level.isVisible() and not envoy.level.isVisible() and not envoy.level_label.isVisible()
+        assert envoy.level_note.text() == ""
         assert not envoy.change_log_level("debug") and demo.log_level(pod.namespace, pod.name) == "info"
         assert envoy.level_note.text() == "Read-only: the proxy is not changed"
+        # and it is still gone when the dock is shown again
+        perf.docks["Envoy"].hide()
+        perf.docks["Envoy"].show()
+        assert not envoy.set_level.isVisible()
+        # read-only off: the control is back, with the level read again
+        w.settings.read_only = False
+        with qtbot.waitSignal(envoy.log_level_read, timeout=20000) as read:
+            w._on_settings_saved(w.settings)
+        assert envoy.set_level.isVisible() and read.args == ["info"]
     finally:
         next(windows, None)
 
@@ -511,3 +529,80 @@ def test_a_clusters_destination_rule_and_a_routes_virtual_service_open_in_the_co
             envoy.clusters.table.doubleClicked.emit(envoy.clusters.model.index(0, 0))
     finally:
         next(windows, None)
+
+
+def _cluster_view(qtbot: QtBot, emu: KubeEmulator, stats: str) -> EnvoyView:
+    """An Envoy view over the emulator, shown on productpage's pod, its config read."""
+    emu.add_namespace("shop")
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "productpage-v1-7d9f-abcde", "namespace": "shop"},
+             "spec": {"containers": [{"name": "productpage"}, {"name": "istio-proxy"}]}})
+    emu.serve_envoy_admin("shop", "productpage-v1-7d9f-abcde", sidecar_dump(), stats=stats)
+    view = EnvoyView(KubeEnvoyAdmin(emu.api_client(), timeout=10))
+    qtbot.addWidget(view)
+    view.confirm = lambda text: True
+    view.show()
+    return view
+
+
+def test_over_a_cluster_the_stats_sort_by_value_and_the_log_level_is_read_then_set(
+        qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """Through the API server: the Stats tab shows /stats (odd lines left out and counted), values
+    sort as numbers (a 64-bit counter past 10^12 after a small one); the proxy's level is read, set,
+    and the change is what the proxy got."""
+    stats = ("cluster.inbound|9080||.upstream_cx_rx_bytes_total: 1234567890123\n"
+             "cluster.inbound|9080||.upstream_rq_total: 999999999999\n"
+             "server.live: 1\n"
+             "this line is no statistic\n"
+             "cluster.xds-grpc.upstream_cx_length_ms: No recorded values\n")
+    view = _cluster_view(qtbot, kube_emulator, stats)
+    try:
+        with qtbot.waitSignal(view.log_level_read, timeout=20000) as read:
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        assert read.args == ["warning"] and view.level_note.text() == "now warning"
+        with qtbot.waitSignal(view.stats_loaded, timeout=20000):
+            view.tabs.setCurrentWidget(view._stats_page)
+        rows = view.stats.visible_rows()
+        assert len(rows) == 4 and "1 line that was no “name: value” left out" in view.stats_note.text()
+        assert "read through the API server pod proxy" in view.stats_note.text()
+        view.stats.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        values = [r.value for r in view.stats.visible_rows()]
+        assert values[:3] == ["No recorded values", "1234567890123", "999999999999"], values
+        qtbot.keyClicks(view.stats.filter, "rx_bytes")
+        assert [r.value for r in view.stats.visible_rows()] == ["1234567890123"]
+
+        view.level.setCurrentText("debug")
+        with qtbot.waitSignal(view.log_level_set, timeout=20000):
+            view.set_level.click()
+        assert view.level_note.text() == "set to debug"
+        assert kube_emulator.envoy_log_levels[("shop", "productpage-v1-7d9f-abcde")] == ["debug"]
+    finally:
+        view.shutdown()
+
+
+def test_a_denied_request_says_which_right_is_missing(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """Neither the pod proxy nor a port-forward allowed: the Stats tab and the log-level change each
+    say what was not allowed and which rights would do; no level is shown for a proxy not read, and
+    nothing is changed."""
+    emu = kube_emulator
+    emu.forbid(namespace="shop", resource="pods/proxy")
+    emu.forbid(namespace="shop", resource="pods/portforward")
+    view = _cluster_view(qtbot, emu, "server.live: 1\n")
+    try:
+        with qtbot.waitSignal(view.failed, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        with qtbot.waitSignal(view.stats_failed, timeout=20000):
+            view.tabs.setCurrentWidget(view._stats_page)
+        note = view.stats_note.text()
+        assert note.startswith("Could not read the statistics") and view.stats.visible_rows() == []
+        assert "not allowed to get pods/proxy nor to create pods/portforward in shop" in note
+        assert "`get` on `pods/proxy` or `create` on `pods/portforward`" in note
+
+        with qtbot.waitSignal(view.log_level_failed, timeout=20000):
+            view.set_level.click()
+        said = view.status.text()
+        assert view.status.isVisible() and said.startswith("Could not set the proxy's log level")
+        assert "not allowed to create pods/proxy nor to create pods/portforward in shop" in said
+        assert "`create` on `pods/proxy` or on `pods/portforward`" in said
+        assert view.level_note.text() == "" and emu.envoy_log_levels[("shop", "productpage-v1-7d9f-abcde")] == []
+    finally:
+        view.shutdown()

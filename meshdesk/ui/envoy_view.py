@@ -62,7 +62,7 @@ from meshdesk.fileio import write_atomic
 from meshdesk.mesh.envoy import EnvoyConfig, parse_config_dump, parse_stats, strict_numbers
 from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
 from meshdesk.sources.base import SourceError, size_words
-from meshdesk.sources.envoy import LOG_LEVELS, NotADump
+from meshdesk.sources.envoy import LOG_LEVELS, NotADump, summarize_log_levels
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -90,7 +90,8 @@ TABLES = (("clusters", CLUSTER_COLUMNS), ("listeners", LISTENER_COLUMNS), ("rout
 
 def natural_key(text: str) -> str:
     """Text that sorts numbers by value ("5000" before "15010", "v2" before "v10"), case-insensitively."""
-    return _DIGITS.sub(lambda m: m.group().zfill(12), text.lower())
+    # 20 digits: a counter is a 64-bit number (bytes sent by a busy gateway pass 10^12 in days)
+    return _DIGITS.sub(lambda m: m.group().zfill(20), text.lower())
 
 
 @dataclass
@@ -391,6 +392,7 @@ class EnvoyView(QWidget):
     stats_loaded = Signal(int)  # how many statistics the Stats tab shows
     stats_failed = Signal(str)
     log_level_set = Signal(str)  # the level the proxy's loggers were set to
+    log_level_read = Signal(str)  # the proxy's log level as read ("warning (some loggers at debug)"; "": unknown)
     configRequested = Signal(object)  # (kind, namespace, name): a row's DestinationRule or VirtualService
     log_level_failed = Signal(str)
 
@@ -412,7 +414,8 @@ class EnvoyView(QWidget):
         self.pod.setMinimumContentsLength(28)
         self.pod.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.refresh = QPushButton("Refresh")
-        self.refresh.setToolTip("Read the proxy's configuration again (/config_dump on its admin port)")
+        self.refresh.setToolTip("Read the proxy's configuration again (/config_dump on its admin port), and "
+                                "its statistics (/stats) when the Stats tab is open")
         self.summary = QLabel("")
         self.level = QComboBox()
         self.level.addItems(LOG_LEVELS)
@@ -570,6 +573,7 @@ class EnvoyView(QWidget):
         self._stats_stale = True
         if self._stats_tab_shown():
             self.load_stats()
+        self.read_log_level()
 
     @Slot()
     def load_stats(self) -> None:
@@ -586,6 +590,32 @@ class EnvoyView(QWidget):
         self.stats_note.setText(f"Reading the statistics of {pod.name}…")
         source, namespace, name = self.source, pod.namespace, pod.name
         self._stats_job.emit((self._stats_generation, lambda: read_stats(source, namespace, name)))
+
+    def read_log_level(self) -> None:
+        """Ask the chosen pod's proxy for its log level (``POST /logging`` without a level changes
+        nothing), shown beside the control; only where the control is offered (not in read-only mode:
+        the request is a POST). A proxy that does not tell leaves the level unsaid."""
+        pod = self.pod.currentData()
+        if not self._writable() or pod is None or not callable(getattr(self.source, "log_levels", None)):
+            return
+        source, namespace, name = self.source, pod.namespace, pod.name
+
+        def read() -> tuple[str, str, str, str, dict[str, str]]:
+            try:
+                loggers = source.log_levels(namespace, name)
+            except SourceError as e:  # unknown then, not an error: nothing was asked to change
+                log.debug("the log level of %s/%s is not known: %s", namespace, name, e)
+                loggers = {}
+            return "read", namespace, name, "", loggers
+
+        # with the admin worker's generation as it is: a change asked before is not dropped for it
+        self._admin_job.emit((self._admin_generation, read))
+
+    def settings_changed(self) -> None:
+        """The user's settings were saved: Read-only may have changed (the control goes, or comes)."""
+        self._set_enabled()
+        if self.isVisible():
+            self.read_log_level()
 
     def find_next(self) -> bool:
         """Select the next place the find text is (from the top again after the last)."""
@@ -649,13 +679,16 @@ class EnvoyView(QWidget):
             w.setEnabled(on)
         # changing the proxy: only where the source can, and never in read-only mode (hidden, as the
         # other write actions are)
-        writable = on and callable(getattr(self.source, "set_log_level", None)) and not self.read_only()
+        writable = on and self._writable()
         control: QWidget
         for control in (self.level_label, self.level, self.set_level):
             control.setVisible(writable)
             control.setEnabled(writable and self.pod.count() > 0)
         if not writable:
             self.level_note.setText("")
+
+    def _writable(self) -> bool:
+        return not self.unavailable and callable(getattr(self.source, "set_log_level", None)) and not self.read_only()
 
     def _show_pods(self) -> None:
         self.pod.blockSignals(True)
@@ -813,18 +846,27 @@ class EnvoyView(QWidget):
         self._admin_worker.generation = self._admin_generation
         self.level_note.setText(f"Setting the log level to {level}…")
         source, namespace, name = self.source, pod.namespace, pod.name
-        self._admin_job.emit((self._admin_generation, lambda: (level, source.set_log_level(namespace, name, level))))
+        self._admin_job.emit((self._admin_generation,
+                              lambda: ("set", namespace, name, level, source.set_log_level(namespace, name, level))))
         return True
 
     def _ask(self, text: str) -> bool:
         answer = QMessageBox.question(self, "Change the proxy's log level", text)
         return answer == QMessageBox.StandardButton.Yes
 
-    def _on_level(self, generation: int, result: tuple[str, dict[str, str]]) -> None:
+    def _on_level(self, generation: int, result: tuple[str, str, str, str, dict[str, str]]) -> None:
         if generation != self._admin_generation:
             return
-        level, loggers = result
-        others = sorted({v for v in loggers.values() if v != level})
+        kind, namespace, name, level, loggers = result
+        pod = self.pod.currentData()
+        if pod is None or (pod.namespace, pod.name) != (namespace, name):
+            return  # another pod's proxy: its level is not this one's
+        if kind == "read":
+            now = summarize_log_levels(loggers)
+            self.level_note.setText(f"now {now}" if now else "")
+            self.log_level_read.emit(now)
+            return
+        others = sorted({v for v in loggers.values() if v != level}, key=LOG_LEVELS.index)
         self.level_note.setText(f"set to {level}" + (f" (some loggers at {', '.join(others)})" if others else ""))
         self.log_level_set.emit(level)
 
@@ -843,7 +885,8 @@ class EnvoyView(QWidget):
         n = len(result.table.rows)
         note = f"{n} statistics that have changed since the proxy started (/stats?usedonly)"
         if result.skipped:
-            note += f"; {result.skipped} lines that were no “name: value” left out"
+            note += (f"; {result.skipped} lines that were no “name: value” left out" if result.skipped > 1 else
+                     "; 1 line that was no “name: value” left out")
         self.stats_note.setText(note + (f", read through the {result.way}" if result.way else ""))
         self._titles()
         self.stats_loaded.emit(n)

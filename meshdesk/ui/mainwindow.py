@@ -1309,6 +1309,10 @@ class MainWindow(QMainWindow):
     def _on_settings_saved(self, saved: Any) -> None:
         if saved is not None:
             self.settings = saved
+        for extension in self.extensions:  # what follows a setting now (the docks' write controls)
+            changed = getattr(extension, "settings_changed", None)
+            if callable(changed):
+                changed()
         if self.context in self.contexts and self.context != DEMO:
             self.switch_context(self.context)  # reopen: the Prometheus address or login may have changed
 

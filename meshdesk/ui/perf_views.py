@@ -219,6 +219,10 @@ class PerformanceViews(QObject):
         for charts in (self.metrics, self.sparklines):
             charts.set_end(float(t or 0))
 
+    def settings_changed(self) -> None:
+        """The user saved the settings: the Envoy dock's log-level control follows Read-only at once."""
+        self.envoy.settings_changed()
+
     def shutdown(self) -> None:
         for w in (self.metrics, self.sparklines, self.logs, self.envoy):
             w.shutdown()
