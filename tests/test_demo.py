@@ -778,3 +778,29 @@ def test_the_demo_returns_the_series_the_live_queries_return(
     answered = DemoCluster(clock=Clock()).snapshot(replace(request, queryTime=int(T0))).samples
     assert series(live)
     assert series(answered) == series(live)
+
+
+def test_the_demo_proxies_have_statistics_and_remember_their_log_level() -> None:
+    """Every line of a demo proxy's /stats is a statistic; its clusters' counters add up (2xx + 5xx
+    = requests), the BlackHoleCluster sends nothing upstream; a level set is the pod's alone, as a
+    proxy keeps it until it restarts."""
+    from meshdesk.mesh.envoy import parse_stats
+    from meshdesk.sources.demo import DemoCluster
+
+    demo = DemoCluster(clock=lambda: 1_700_000_000.0)
+    pods = [(w.namespace, p.name) for w in demo._workloads if w.name in ("productpage-v1", "reviews-v2")
+            for p in w.pods]
+    (ns, pod), (other_ns, other) = pods[0], pods[-1]
+    parsed = parse_stats(demo.stats(ns, pod))
+    values = {s.name: s.value for s in parsed.stats}
+    assert parsed.skipped == 0 and len(values) > 50 and values["server.live"] == "1"
+    reviews = "cluster.outbound|9080||reviews.shop.svc.cluster.local"
+    assert int(values[f"{reviews}.upstream_rq_2xx"]) + int(values[f"{reviews}.upstream_rq_5xx"]) == \
+        int(values[f"{reviews}.upstream_rq_total"])
+    assert not any(n.startswith("cluster.BlackHoleCluster.upstream_rq") for n in values)
+    assert any(v.startswith("P0(") for v in values.values())
+
+    assert set(demo.log_levels(ns, pod).values()) == {"warning"}
+    demo.set_log_level(ns, pod, "trace")
+    assert set(demo.log_levels(ns, pod).values()) == {"trace"}
+    assert set(demo.log_levels(other_ns, other).values()) == {"warning"}

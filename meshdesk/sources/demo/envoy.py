@@ -366,6 +366,10 @@ def stats(workloads: Iterable[Workload], services: list[Service], objects: list[
     for config in dump["configs"]:
         for entry in config.get("dynamic_active_clusters") or []:
             name = entry["cluster"]["name"]
+            if name == "BlackHoleCluster":  # no endpoints: what it gets is refused, nothing goes upstream
+                lines += [f"cluster.{name}.membership_healthy: 0", f"cluster.{name}.upstream_cx_none_healthy: "
+                          f"{made_up(name, 30, counter=False)}"]
+                continue
             total = made_up(name, 5000)
             errors = made_up(name + "5xx", 20, counter=False) if "outbound" in name else 0
             lines += [f"cluster.{name}.membership_healthy: 1", f"cluster.{name}.upstream_cx_active: {made_up(name, 8, counter=False)}",
