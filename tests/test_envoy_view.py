@@ -463,7 +463,7 @@ def test_the_proxys_log_level_is_set_once_confirmed_and_never_in_read_only_mode(
         demo = envoy.source
         assert envoy.set_level.isVisible() and envoy.set_level.isEnabled() and envoy.level.isVisible()
         # the level the proxy runs at now is read (POST /logging, no level) and shown beside the control
-        qtbot.waitUntil(lambda: envoy.level_note.text() == "now warning", timeout=20000)
+        qtbot.waitUntil(lambda: envoy.level_note.text() == "currently warning", timeout=20000)
         asked: list[str] = []
         envoy.confirm = lambda text: asked.append(text) is None and False  # the user says no
         assert not envoy.change_log_level("debug")
@@ -478,10 +478,10 @@ def test_the_proxys_log_level_is_set_once_confirmed_and_never_in_read_only_mode(
         # the level is the pod's: another proxy's is its own, and this one's is still info after
         with qtbot.waitSignal(envoy.log_level_read, timeout=20000) as read:
             _select(w, "reviews-v2")
-        assert read.args == ["warning"] and envoy.level_note.text() == "now warning"
+        assert read.args == ["warning"] and envoy.level_note.text() == "currently warning"
         with qtbot.waitSignal(envoy.log_level_read, timeout=20000) as read:
             _select(w, "productpage-v1")
-        assert read.args == ["info"] and envoy.level_note.text() == "now info"
+        assert read.args == ["info"] and envoy.level_note.text() == "currently info"
 
         # read-only mode: saving the setting takes the control away at once, and a call is refused
         w.settings.read_only = True
@@ -558,7 +558,7 @@ def test_over_a_cluster_the_stats_sort_by_value_and_the_log_level_is_read_then_s
     try:
         with qtbot.waitSignal(view.log_level_read, timeout=20000) as read:
             view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
-        assert read.args == ["warning"] and view.level_note.text() == "now warning"
+        assert read.args == ["warning"] and view.level_note.text() == "currently warning"
         with qtbot.waitSignal(view.stats_loaded, timeout=20000):
             view.tabs.setCurrentWidget(view._stats_page)
         rows = view.stats.visible_rows()

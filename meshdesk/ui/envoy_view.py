@@ -863,7 +863,7 @@ class EnvoyView(QWidget):
             return  # another pod's proxy: its level is not this one's
         if kind == "read":
             now = summarize_log_levels(loggers)
-            self.level_note.setText(f"now {now}" if now else "")
+            self.level_note.setText(f"currently {now}" if now else "")
             self.log_level_read.emit(now)
             return
         others = sorted({v for v in loggers.values() if v != level}, key=LOG_LEVELS.index)
