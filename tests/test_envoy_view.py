@@ -606,3 +606,24 @@ def test_a_denied_request_says_which_right_is_missing(qtbot: QtBot, kube_emulato
         assert view.level_note.text() == "" and emu.envoy_log_levels[("shop", "productpage-v1-7d9f-abcde")] == []
     finally:
         view.shutdown()
+
+
+def test_the_view_is_freed_when_let_go_not_left_to_the_cyclic_collector(qtbot: QtBot) -> None:
+    """A widget in a reference cycle is freed whenever the cyclic collector runs, on whatever thread
+    runs it: a worker thread parsing a dump then destroys a Qt widget, and the app crashes. The view
+    keeps no such cycle (slots are methods; the confirmation is no bound method kept on it)."""
+    import gc
+    import weakref
+
+    view = EnvoyView()
+    ref = weakref.ref(view)
+    view.confirm = None
+    view.shutdown()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del view
+        assert ref() is None, "something still holds the view: a reference cycle"
+    finally:
+        if enabled:
+            gc.enable()

@@ -406,7 +406,9 @@ class EnvoyView(QWidget):
         self.source = source
         self.read_only = read_only or (lambda: False)  # the user's Read-only setting: nothing is changed then
         # asked before the proxy is changed (a test answers it); True: go ahead
-        self.confirm: Callable[[str], bool] = self._ask
+        # (None: a question box. Not ``self._ask`` itself: a bound method kept on the widget is a reference
+        # cycle, and a widget freed by the cyclic collector may be freed on a worker thread, which crashes Qt)
+        self.confirm: Callable[[str], bool] | None = None
         self.unavailable = ""
         self.workload: Workload | None = None
         self.config: EnvoyConfig | None = None
@@ -510,13 +512,13 @@ class EnvoyView(QWidget):
         self.tabs.currentChanged.connect(self._tab_changed)
         self.raw_find.returnPressed.connect(self.find_next)
         self.raw_save.clicked.connect(self._ask_save_raw)
-        self.set_level.clicked.connect(lambda: self.change_log_level(self.level.currentText()))
+        # slots are methods, not lambdas holding ``self``: Qt's connections would keep the view alive
+        self.set_level.clicked.connect(self._set_level_clicked)
         # a cluster's DestinationRule and a route's VirtualService open in the Istio config view
-        for table, kind, attr in ((self.clusters, "DestinationRule", "destination_rule"),
-                                  (self.routes, "VirtualService", "virtual_service")):
+        for table, kind in ((self.clusters, "DestinationRule"), (self.routes, "VirtualService")):
             table.table.setToolTip(f"Double-click a row to open its {kind}")
-            table.table.doubleClicked.connect(
-                lambda index, table=table, kind=kind, attr=attr: self.open_config(table, index.row(), kind, attr))
+        self.clusters.table.doubleClicked.connect(self._cluster_double_clicked)
+        self.routes.table.doubleClicked.connect(self._route_double_clicked)
         self._set_enabled()
 
     # -- public ---------------------------------------------------------------------------------
@@ -817,6 +819,15 @@ class EnvoyView(QWidget):
         self._say("" if not (cfg.skipped or cfg.missing) else f"Shown in part: {cfg.summary()}")
         self.loaded.emit(cfg)
 
+    def _set_level_clicked(self) -> None:
+        self.change_log_level(self.level.currentText())
+
+    def _cluster_double_clicked(self, index: QModelIndex) -> None:
+        self.open_config(self.clusters, index.row(), "DestinationRule", "destination_rule")
+
+    def _route_double_clicked(self, index: QModelIndex) -> None:
+        self.open_config(self.routes, index.row(), "VirtualService", "virtual_service")
+
     def open_config(self, table: EnvoyTable, row: int, kind: str, attr: str) -> bool:
         """Ask for the Istio object a shown row names ("namespace/name" in ``attr``) to be opened."""
         rows = table.visible_rows()
@@ -839,7 +850,7 @@ class EnvoyView(QWidget):
             return False
         noisy = " debug and trace write a great deal: set it back when you are done." if level in ("debug", "trace") \
             else ""
-        if not self.confirm(f"Set every logger of the Envoy proxy of {pod.namespace}/{pod.name} to {level}? It "
+        if not (self.confirm or self._ask)(f"Set every logger of the Envoy proxy of {pod.namespace}/{pod.name} to {level}? It "
                             f"lasts until the proxy restarts.{noisy}"):
             return False
         self._admin_generation += 1
