@@ -899,3 +899,39 @@ def test_a_tcp_service_gets_tcp_traffic_shifting(emu: KubeEmulator, settings: Se
     review_and_confirm(again, qtbot, emu)
     route = emu.get("virtualservices", "bookinfo", "tcp-echo", NET)["spec"]["tcp"][0]["route"]
     assert [(r["destination"]["subset"], r["weight"]) for r in route] == [("v2", 100)]
+
+
+def test_forms_keep_large_limits_and_long_durations_they_do_not_touch(qtbot: QtBot) -> None:
+    """Istio writes 2^32-1 for "no limit", and users write 48h timeouts: a form opened on them shows
+    them (it did not open at all for 2^32-1) and, when another field is changed, writes them back as
+    they were (they were lowered to the boxes' old maxima: 1,000,000, 24 h, 100 attempts)."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+
+    inv = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    svc = next(s for s in inv.services if s.name == "reviews")
+    dr = next(o for o in inv.istio if o.kind == "DestinationRule" and o.name == "reviews")
+    dr.spec["trafficPolicy"] = {
+        "connectionPool": {"tcp": {"maxConnections": 2**32 - 1}, "http": {"http1MaxPendingRequests": 5_000_000}},
+        "outlierDetection": {"interval": "48h"}}
+    form = CircuitBreakingForm(inv, svc)
+    qtbot.addWidget(form)
+    check, _spin = form.fields["max_ejection_percent"]
+    check.setChecked(True)
+    form._edit()
+    cb = form.routing.circuit_breaker
+    assert (cb.max_connections, cb.http1_max_pending_requests, cb.interval_seconds) == (2**32 - 1, 5_000_000,
+                                                                                          48 * 3600)
+    vs = next(o for o in inv.istio if o.kind == "VirtualService" and o.name == "reviews")
+    for rule in vs.spec.get("http") or []:
+        rule["timeout"] = "48h"
+        rule["retries"] = {"attempts": 200, "perTryTimeout": "30h"}
+        rule["fault"] = {"delay": {"fixedDelay": "2h", "percentage": {"value": 10}}}
+    timeouts = TimeoutsForm(inv, svc)
+    qtbot.addWidget(timeouts)
+    assert (timeouts.timeout.value(), timeouts.attempts.value(), timeouts.per_try.value()) == (48 * 3600, 200,
+                                                                                               30 * 3600)
+    fault = FaultInjectionForm(inv, svc)
+    qtbot.addWidget(fault)
+    assert fault.delay_seconds.value() == 2 * 3600

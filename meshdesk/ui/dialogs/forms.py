@@ -297,7 +297,7 @@ class FaultInjectionForm(_RoutingForm):
         self.delay_on = QCheckBox("Delay requests")
         self.delay_on.setChecked(f.delay_percent > 0)
         self.delay_percent = _dspin(0, 100, f.delay_percent or 100, " %")
-        self.delay_seconds = _dspin(0, 3600, f.delay_seconds or 5, " s")
+        self.delay_seconds = _dspin(0, MAX_SECONDS, f.delay_seconds or 5, " s")
         form.addRow(self.delay_on)
         form.addRow("Share of requests", self.delay_percent)
         form.addRow("Delay", self.delay_seconds)
@@ -345,7 +345,7 @@ class TimeoutsForm(_RoutingForm):
         self._kept_zero_per_try = r.retry_per_try_timeout_seconds == 0
         self.timeout_on = QCheckBox("Request timeout")
         self.timeout_on.setChecked(bool(r.timeout_seconds))
-        self.timeout = _dspin(0.001, 86400, r.timeout_seconds or 10, " s")
+        self.timeout = _dspin(0.001, MAX_SECONDS, r.timeout_seconds or 10, " s")
         form.addRow(self.timeout_on, self.timeout)
         if self._kept_zero_timeout:
             self.timeout_on.setToolTip("Its VirtualService says timeout: 0s, which Istio reads as no timeout; "
@@ -354,10 +354,10 @@ class TimeoutsForm(_RoutingForm):
         self.retries_on = QCheckBox("Retries")
         self.retries_on.setChecked(r.retry_attempts is not None)
         self.attempts = QSpinBox()
-        self.attempts.setRange(0, 100)
+        self.attempts.setRange(0, MAX_INT32)
         self.attempts.setValue(r.retry_attempts if r.retry_attempts is not None else 3)
         form.addRow(self.retries_on, self.attempts)
-        self.per_try = _dspin(0, 86400, r.retry_per_try_timeout_seconds or 0, " s")
+        self.per_try = _dspin(0, MAX_SECONDS, r.retry_per_try_timeout_seconds or 0, " s")
         self.per_try.setSpecialValueText("none")
         form.addRow("Per-try timeout", self.per_try)
         self.retry_on = QLineEdit(r.retry_on)
@@ -408,13 +408,17 @@ class CircuitBreakingForm(_RoutingForm):
             check.setChecked(value is not None)
             spin: QSpinBox | QDoubleSpinBox
             if seconds:
-                spin = _dspin(0.001, 86400, value if value is not None else default, " s")
-            else:
+                spin = _dspin(0.001, MAX_SECONDS, value if value is not None else default, " s")
+            elif attr == "max_ejection_percent":
                 spin = QSpinBox()
-                spin.setRange(0, 100 if attr == "max_ejection_percent" else 1_000_000)
+                spin.setRange(0, 100)
                 spin.setValue(int(value if value is not None else default))
-                if attr == "max_ejection_percent":
-                    spin.setSuffix(" %")
+                spin.setSuffix(" %")
+            else:
+                # a count as large as Envoy's thresholds go (Istio writes 2^32-1 for "no limit"): whole
+                # numbers in a box that holds them, so a limit the user does not touch is kept as it is
+                spin = _dspin(0, MAX_COUNT, value if value is not None else default, "")
+                spin.setDecimals(0)
             spin.setObjectName(attr)
             form.addRow(check, spin)
             _enable_with(check, spin)
@@ -423,8 +427,8 @@ class CircuitBreakingForm(_RoutingForm):
     def _edit(self) -> None:
         values: dict[str, Any] = {}
         for attr, (check, spin) in self.fields.items():
-            values[attr] = (spin.value() if isinstance(spin, QDoubleSpinBox) else int(spin.value())) \
-                if check.isChecked() else None
+            seconds = attr.endswith("_seconds")
+            values[attr] = (spin.value() if seconds else int(round(spin.value()))) if check.isChecked() else None
         self.routing.circuit_breaker = CircuitBreaker(**values)
 
 
@@ -447,6 +451,14 @@ class TrimmedSpinBox(QDoubleSpinBox):
         if point in text:
             text = text.rstrip("0").rstrip(point)
         return text
+
+
+# the most the forms take: a duration of ten years, a count as Envoy's thresholds (uint32), a retry count
+# as Istio's (int32). Larger values than a box takes would be written back lowered when another field
+# of the form is changed; none that Istio or Envoy accept is larger
+MAX_SECONDS = 10 * 365 * 86400
+MAX_COUNT = 2**32 - 1
+MAX_INT32 = 2**31 - 1
 
 
 def _dspin(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox:
