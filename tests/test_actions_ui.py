@@ -579,19 +579,19 @@ def test_cancel_during_a_review_leaves_at_once(emu: KubeEmulator, settings: Sett
 def test_form_details_that_used_to_be_lost(emu: KubeEmulator, settings: Settings, window: QWidget,
                                            qtbot: QtBot) -> None:
     """A rule typed but not added is added on Review (it was dropped: "Nothing to change"); a delay
-    ticked at 0 % is refused with the reason; a header name in Unicode reads as itself in the YAML."""
+    ticked at 0 % is refused with the reason; a header value in Unicode reads as itself in the YAML."""
     ctl = controller_for(emu, settings, window)
     node = service_node("bookinfo", "reviews")
     dialog = open_action(ctl, qtbot, "request-routing", node, inventory(emu))
     form = dialog.form
     assert isinstance(form, RequestRoutingForm)
-    form.header.setText("x-ünï")
-    form.value.setText("jason")
+    form.header.setText("end-user")
+    form.value.setText("jäson")
     form.version.setCurrentText("v2")
     with qtbot.waitSignal(dialog.reviewReady):
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert dialog.page == REVIEW and form.rules.count() == 1
-    assert "x-ünï:" in dialog.preview_text.toPlainText() and "\\xFC" not in dialog.preview_text.toPlainText()
+    assert "exact: jäson" in dialog.preview_text.toPlainText() and "\\xE4" not in dialog.preview_text.toPlainText()
     fault = open_action(ctl, qtbot, "fault-injection", node, inventory(emu))
     assert isinstance(fault.form, FaultInjectionForm)
     fault.form.delay_on.setChecked(True)
@@ -826,6 +826,45 @@ def test_request_routing_takes_the_regexes_envoy_takes(emu: KubeEmulator, settin
     review_and_confirm(dialog, qtbot, emu)
     http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
     assert http[0]["match"] == [{"headers": {"end-user": {"regex": r"^\p{Lu}\w+\z"}}}]
+
+
+def test_request_routing_refuses_header_names_no_request_carries(emu: KubeEmulator, settings: Settings,
+                                                                 window: QWidget, qtbot: QtBot) -> None:
+    """A header name with a space or a non-ASCII letter was added, though no request can carry it (the
+    rule never matched); it is refused with the reason. Names Envoy and Istio match on (pseudo-headers,
+    JWT claims) are taken, and an odd name already in a VirtualService is kept as written."""
+    spec = {"hosts": ["reviews"], "http": [
+        {"match": [{"headers": {"x ünï": {"exact": "a"}}}], "route": [{"destination": {"host": "reviews", "subset": "v2"}}]},
+        {"route": [{"destination": {"host": "reviews", "subset": "v1"}}]}]}
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService", "metadata": {"name": "reviews", "namespace": "bookinfo"},
+             "spec": spec}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    assert [m.header for m in form.matches] == ["x ünï"]
+    assert "never matches: no request carries this header name" in form.rules.item(0).text()
+    form.version.setCurrentText("v3")
+    form.value.setText("jason")
+    for refused, reason in (("end user", "cannot hold a space"), ("x-ünï", "cannot hold 'ü'"),
+                            ("a:b", "cannot hold ':'")):
+        form.header.setText(refused)
+        assert not form.add_rule() and reason in form.error.text() and "never match" in form.error.text()
+        assert form.rules.count() == 1
+    form.header.setText("x-ünï")
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != REVIEW and "cannot hold 'ü'" in dialog.form_error.text()
+    for taken in ("@request.auth.claims.userGroups", ":authority"):
+        form.header.setText(taken)
+        form.value.setText("x")
+        assert form.add_rule() and form.error.text() == ""
+    form.header.setText("End-User")
+    form.value.setText("jason")
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    names = [next(iter(m["match"][0]["headers"])) for m in http if m.get("match")]
+    # header names in lower case, as Envoy keeps them; a JWT claim's name as written (it is case-sensitive)
+    assert names == ["x ünï", "@request.auth.claims.userGroups", ":authority", "end-user"]
 
 
 def test_traffic_shifting_between_dotted_versions(emu: KubeEmulator, settings: Settings, window: QWidget,

@@ -311,6 +311,35 @@ def _pct(name: str, value: float) -> float:
     return value
 
 
+# what an HTTP header name may hold (RFC 9110's token; HTTP/2 and HTTP/3 carry the same names)
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# the request's pseudo-headers Envoy matches on, and Istio's JWT-claim routing on a gateway
+_PSEUDO = (":authority", ":method", ":path", ":scheme")
+_CLAIM = re.compile(r"@request\.auth\.claims(\.[^.\s]+|\[[^\]\s]+\])+")
+
+
+def header_key(name: str) -> str:
+    """A header name as written in a match: lower case (as Envoy keeps headers), but a JWT claim's
+    name as it is (claims are case-sensitive)."""
+    name = name.strip()
+    return name if name.startswith("@") else name.lower()
+
+
+def header_name_problem(name: str) -> str | None:
+    """Why no request can carry a header of this name (so a match on it never applies), or None.
+
+    Istio accepts any non-empty name, so an object that has one is read and kept as written; this
+    is asked of a name the user types for a new rule."""
+    if not name:
+        return "a header match needs a header name"
+    if _TOKEN.fullmatch(name) or name.lower() in _PSEUDO or _CLAIM.fullmatch(name):
+        return None
+    bad = next((c for c in name if not _TOKEN.fullmatch(c)), name[0])
+    what = "a space" if bad == " " else "a tab" if bad == "\t" else repr(bad)
+    return (f"no request can carry a header named {name!r}: a header name cannot hold {what} (only ASCII "
+            "letters, digits and !#$%&'*+-.^_`|~), so the rule would never match")
+
+
 def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
     if routing.weights:
         unknown = sorted(set(routing.weights) - set(versions))
@@ -396,7 +425,7 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     http: list[dict[str, Any]] = []
     for m in routing.matches:
         cond = {m.kind: m.value}
-        match = {"uri": cond} if m.uri else {"headers": {m.header.strip().lower(): cond}}
+        match = {"uri": cond} if m.uri else {"headers": {header_key(m.header): cond}}
         http.append({"match": [match], "route": [{"destination": {"host": host, "subset": name_of[m.version]}}]})
     if routing.weights:
         default = [{"destination": {"host": host, "subset": name_of[v]}, "weight": w}

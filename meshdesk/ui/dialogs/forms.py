@@ -49,6 +49,7 @@ from meshdesk.mesh.routing import (
     RoutingError,
     build_service_entry,
     current_routing,
+    header_name_problem,
     injection_change,
     managed_objects,
     unmodelled,
@@ -249,7 +250,9 @@ class RequestRoutingForm(_RoutingForm):
         self.rules.clear()
         for m in self.matches:
             what = f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
-            self.rules.addItem(f"{what} -> {m.version}")
+            odd = not m.uri and header_name_problem(m.header) is not None
+            self.rules.addItem(f"{what} -> {m.version}" + (" (never matches: no request carries this header name)"
+                                                            if odd else ""))
 
     def add_rule(self) -> bool:
         uri = self.on.currentText() == "URI"
@@ -259,6 +262,8 @@ class RequestRoutingForm(_RoutingForm):
             from meshdesk.mesh.routing import ServiceRouting, check_routing
 
             check_routing(ServiceRouting(matches=[match]), self.versions)
+            if not uri and (problem := header_name_problem(match.header)):
+                raise RoutingError(problem)
         except RoutingError as e:
             self.error.setText(str(e))
             return False
