@@ -186,3 +186,57 @@ def test_a_deleted_workloads_pod_is_marked_gone_in_the_logs(qtbot: QtBot) -> Non
     finally:
         perf.shutdown()
         w.close()
+
+
+def test_the_keyboard_reaches_every_dock(qtbot: QtBot) -> None:
+    """The docks could be reached only with the mouse: Alt+1 ... Alt+5 show one and put the keyboard
+    in it (again: hide it, the keyboard back on the graph), F6 / Shift+F6 go round the panes in view."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None, timeout=20000)
+        w.view.setFocus()
+        qtbot.waitUntil(lambda: w.view.hasFocus(), timeout=5000)
+
+        def focus_in(widget: object) -> bool:
+            now = QApplication.focusWidget()
+            return now is not None and (now is widget or widget.isAncestorOf(now))  # type: ignore[attr-defined]
+
+        lists = perf.docks["Lists"]
+        QTest.keyClick(w.view, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(lambda: lists.isVisible() and focus_in(lists), timeout=5000)
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+        logs = perf.docks["Logs"]  # shares Lists' tab bar: raised in front of it
+        qtbot.waitUntil(lambda: focus_in(logs) and lists.visibleRegion().isEmpty(), timeout=5000)
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(lambda: logs.isHidden() and w.view.hasFocus(), timeout=5000)
+
+        # F6 round the panes in view: the graph, then the docks (details, the one bottom dock)
+        QTest.keyClick(w.view, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(lambda: focus_in(lists), timeout=5000)
+        panes = w.panes()
+        assert panes[0] is w.view and lists in panes and logs not in panes and perf.docks["Envoy"] not in panes
+        def pane_with_focus() -> object:
+            return next((p for p in panes if focus_in(p)), None)
+
+        visited = []
+        for _ in range(len(panes)):
+            QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_F6)
+            visited.append(pane_with_focus())
+        # all the way round, each pane once, back to the Lists dock
+        assert visited[-1] is lists and visited[0] is w.view and w.dock in visited
+        assert len(set(map(id, visited))) == len(visited)
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier)
+        assert pane_with_focus() is visited[-2]
+    finally:
+        perf.shutdown()
+        w.close()

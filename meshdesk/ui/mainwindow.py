@@ -337,6 +337,14 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self._dock_action(self.dock, "Details panel", "Ctrl+D"))
         if self.legend_dock is not None:
             view_menu.addAction(self._dock_action(self.legend_dock, "Legend", "Ctrl+L"))
+        # keyboard reach: F6 moves the keyboard focus from pane to pane (graph, then each dock in
+        # view), as in browsers and file managers; the docks' own keys show one and go into it
+        self.next_pane_action = view_menu.addAction("Next pane")
+        self.next_pane_action.setShortcut(QKeySequence("F6"))
+        self.next_pane_action.triggered.connect(lambda: self.focus_pane(1))
+        self.previous_pane_action = view_menu.addAction("Previous pane")
+        self.previous_pane_action.setShortcut(QKeySequence("Shift+F6"))
+        self.previous_pane_action.triggered.connect(lambda: self.focus_pane(-1))
         view_menu.addMenu(self.toolbar.traffic_menu).setText("Traffic")
         view_menu.addMenu(self.toolbar.display_menu).setText("Display")
         view_menu.addMenu(self.toolbar.layout_menu).setText("Layout")
@@ -354,25 +362,55 @@ class MainWindow(QMainWindow):
         keys.triggered.connect(self.show_shortcuts)
         help_menu.addAction("About meshdesk").triggered.connect(self._about)
 
-    def _dock_action(self, dock: QDockWidget, text: str, keys: str) -> QAction:
+    def _dock_action(self, dock: QDockWidget, text: str, keys: str, focus: bool = False) -> QAction:
         """A checkable action that shows ``dock`` in front (raising its tab when it shares one) or hides
         it when it is in view: Qt's own toggle only closes and reopens it, so a dock behind another
-        tab stayed behind it."""
+        tab stayed behind it. With ``focus``, the keyboard goes into the dock it shows, and back to the
+        graph from the dock it hides."""
         act = QAction(text, self)
         act.setCheckable(True)
         act.setShortcut(QKeySequence(keys))
 
         def toggle() -> None:
-            if dock.isVisible() and not dock.visibleRegion().isEmpty():
+            if _in_view(dock):
+                now = QApplication.focusWidget()
+                had_focus = now is not None and dock.isAncestorOf(now)
                 dock.hide()
+                if focus and had_focus:
+                    self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
             else:
                 dock.show()
                 dock.raise_()
+                if focus:
+                    _focus_into(dock)
 
         act.triggered.connect(toggle)
         dock.visibilityChanged.connect(act.setChecked)
         act.setChecked(dock.isVisible())
         return act
+
+    def dock_action(self, dock: QDockWidget, text: str, keys: str) -> QAction:
+        """The View menu's action for an extension's dock: shows it and puts the keyboard in it."""
+        return self._dock_action(dock, text, keys, focus=True)
+
+    def panes(self) -> list[QWidget]:
+        """What F6 moves between: the graph, then each dock in view (not one behind another's tab)."""
+        docks = [d for d in self.findChildren(QDockWidget) if d.parent() is self and _in_view(d)]
+        return [self.view, *docks]
+
+    def focus_pane(self, step: int) -> None:
+        """Move the keyboard focus ``step`` panes on from the one holding it (round the end)."""
+        panes = self.panes()
+        now = QApplication.focusWidget()
+        at = next((i for i, p in enumerate(panes) if now is not None and (p is now or p.isAncestorOf(now))),
+                  -1 if step > 0 else 0)
+        for k in range(1, len(panes) + 1):
+            pane = panes[(at + step * k) % len(panes)]
+            if pane is self.view:
+                self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                return
+            if isinstance(pane, QDockWidget) and _focus_into(pane):
+                return
 
     @staticmethod
     def _focus(edit: Any) -> None:
@@ -1416,6 +1454,8 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Layered / force / grid layout"),
     ("Ctrl+D", "Show or hide the details panel"),
     ("Ctrl+L", "Show or hide the legend"),
+    ("Alt+1 … Alt+5", "Show the Metrics, Lists, Istio config, Logs or Envoy dock and go into it (or hide it)"),
+    ("F6 / Shift+F6", "Move the keyboard to the next / previous pane (graph, docks)"),
     ("Ctrl+,", "Settings"),
     ("Ctrl+O", "Open a snapshot"),
     ("Ctrl+S", "Save what the graph shows as a snapshot"),
@@ -1424,6 +1464,30 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("F1", "Keyboard shortcuts"),
     ("Ctrl+Q", "Quit"),
 )
+
+
+def _in_view(dock: QDockWidget) -> bool:
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+
+def _focus_into(dock: QDockWidget) -> bool:
+    """Give the keyboard to the first widget in ``dock`` that takes it from Tab (the one it kept last
+    when it had it before); False when none does."""
+    inner = dock.widget()
+    if inner is None:
+        return False
+    last = inner.focusWidget()
+    takes = Qt.FocusPolicy.TabFocus
+
+    def able(w: QWidget) -> bool:
+        return w.isVisible() and w.isEnabled() and bool(w.focusPolicy() & takes)
+
+    target = last if last is not None and able(last) else next(
+        (w for w in inner.findChildren(QWidget) if able(w)), None)
+    if target is None:
+        return False
+    target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    return True
 
 
 def shortcut_rows() -> list[tuple[str, str]]:

@@ -120,8 +120,11 @@ class PerformanceViews(QObject):
         view_menu = getattr(window, "view_menu", None)
         if isinstance(view_menu, QMenu):
             view_menu.addSeparator()
-            for dock in self.docks.values():
-                view_menu.addAction(dock.toggleViewAction())
+            keyed = getattr(window, "dock_action", None)
+            for i, (title, dock) in enumerate(self.docks.items(), start=1):
+                # Alt+1 ... in the order of the tabs, as an IDE's tool windows
+                view_menu.addAction(keyed(dock, title, f"Alt+{i}") if callable(keyed) and i <= 9
+                                    else dock.toggleViewAction())
 
         poller = getattr(window, "poller", None)
         if poller is not None:
