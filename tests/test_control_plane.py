@@ -108,3 +108,29 @@ def test_the_summary_and_the_inventory_command_show_the_control_plane(
     table = out.split("CONTROL PLANE", 1)[1].splitlines()
     assert table[1].split() == ["istiod", "1.24.2", "in", "istio-system,", "1/1", "ready"]
     assert table[2].split()[0] == "Proxies"
+
+
+def test_istiod_listed_in_istio_system_only_says_the_rest_is_not_known(upgrading: KubeEmulator) -> None:
+    """A user who may list pods in istio-system but not cluster-wide: its istiods are shown, and the
+    summary says an istiod in another namespace would not be (it said nothing: a control plane in its
+    own namespace looked absent, and proxies of it looked left behind)."""
+    upgrading.run_workloads("istio-system")
+    upgrading.forbid(namespace="", resource="pods")
+    inv = read_inventory(upgrading.api_client(), ["shop", "legacy"], cluster="east")
+    assert inv.control_planes is not None and len(inv.control_planes) == 2
+    rows = control_plane_rows(inv)
+    assert ("istiod elsewhere", "not known (its pods could be listed in istio-system only)", False) in rows
+    skew = next(text for label, text, _p in rows if label == "At 1.23.1")
+    assert "(1.24.2, 1.25.0, of those in istio-system)" in skew
+    assert "istiod pods" in " ".join(inv.hidden)
+
+
+def test_no_istiod_in_istio_system_is_not_none_running_when_the_rest_was_not_listed(
+        upgrading: KubeEmulator) -> None:
+    upgrading.forbid(namespace="", resource="pods")  # (istio-system's pods are not started)
+    inv = read_inventory(upgrading.api_client(), ["shop"], cluster="east")
+    assert control_plane_rows(inv)[0] == ("istiod", "none in istio-system; other namespaces' pods could not be listed",
+                                          True)
+    upgrading.clear_faults()
+    assert control_plane_rows(read_inventory(upgrading.api_client(), ["shop"], cluster="east"))[0] == (
+        "istiod", "none running", True)

@@ -228,6 +228,7 @@ def test_forbidden_namespace_is_hidden_and_the_rest_loads(kube_emulator: KubeEmu
     inv = read_inventory(kube_emulator.api_client(), ["bookinfo", "default"], cluster="c")
     assert set(inv.hidden) == {"bookinfo/pods", "bookinfo/destinationrules", "default/destinationrules",
                                "*/gateway pods",  # looked for in istio-system alone
+                               "*/istiod pods outside istio-system",  # as istiod's
                                "~/destinationrules"}  # those of other namespaces are not applied to the graph
     assert inv.hidden["bookinfo/pods"].startswith("forbidden: not allowed to list pods in bookinfo")
     web = inv.workload("default", "web")

@@ -104,6 +104,8 @@ GATEWAY_API_KINDS: dict[str, str] = {
     "K8sReferenceGrant": "ReferenceGrant",
 }
 ISTIO_NAMESPACE = "istio-system"  # where Istio runs its control plane and, usually, its gateways
+# ``Inventory.hidden``'s key when istiod's pods could be listed in ISTIO_NAMESPACE only
+ISTIOD_ELSEWHERE = "*/istiod pods outside istio-system"
 
 
 def first_label(labels: Any, names: tuple[str, ...]) -> str | None:

@@ -40,18 +40,23 @@ def control_plane_rows(inv: Inventory) -> list[tuple[str, str, bool]]:
     """(label, text, whether it is a problem) rows of the control planes (istiod revisions: version,
     ready pods) and the versions of the proxies read, with those no running istiod is of: proxies left
     at an old version after an upgrade (``istioctl proxy-status`` tells the same), to be restarted."""
-    from meshdesk.mesh.inventory import release
+    from meshdesk.mesh.inventory import ISTIO_NAMESPACE, ISTIOD_ELSEWHERE, release
 
     rows: list[tuple[str, str, bool]] = []
     planes = inv.control_planes
     if planes is None:
         rows.append(("istiod", "not known (its pods could not be listed)", False))
+    elif not planes and ISTIOD_ELSEWHERE in inv.hidden:
+        rows.append(("istiod", f"none in {ISTIO_NAMESPACE}; other namespaces' pods could not be listed", True))
     elif not planes:
         rows.append(("istiod", "none running", True))
     for p in planes or ():
         name = f"istiod {p.revision}" if p.revision else "istiod"
         text = f"{p.version or 'version not told by its image'} in {p.namespace}, {p.ready}/{p.pods} ready"
         rows.append((name, text, p.ready < p.pods or p.pods == 0))
+    if planes and ISTIOD_ELSEWHERE in inv.hidden:
+        # listed in istio-system alone: one elsewhere (a revision in its own namespace) is not known
+        rows.append(("istiod elsewhere", f"not known (its pods could be listed in {ISTIO_NAMESPACE} only)", False))
     by_version: dict[str, list[str]] = {}
     for w in [*inv.workloads, *inv.outside_gateways]:
         for pod in w.pods:
@@ -70,6 +75,8 @@ def control_plane_rows(inv: Inventory) -> list[tuple[str, str, bool]]:
             wls = sorted(set(names))
             shown = ", ".join(wls[:SKEW_NAMED]) + (f" and {len(wls) - SKEW_NAMED} more" if len(wls) > SKEW_NAMED else "")
             rows.append((f"At {version}", f"{counted(len(names), 'proxy', 'proxies')} ({shown}) run a version no "
-                         f"running istiod is of ({', '.join(sorted(running))}): restart their pods to upgrade them",
+                         f"running istiod is of ({', '.join(sorted(running))}"
+                         + (f", of those in {ISTIO_NAMESPACE}" if ISTIOD_ELSEWHERE in inv.hidden else "")
+                         + "): restart their pods to upgrade them",
                          True))
     return rows

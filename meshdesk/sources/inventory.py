@@ -37,6 +37,7 @@ from meshdesk.mesh.inventory import (
     GATEWAY_COMPONENTS,
     GATEWAY_NAME_LABEL,
     ISTIO_NAMESPACE,
+    ISTIOD_ELSEWHERE,
     K8S_GATEWAY,
     OUTSIDE,
     OUTSIDE_CONFIG_KINDS,
@@ -876,6 +877,9 @@ class InventoryReader:
             except Forbidden:
                 found = self.http.list_items(f"/api/v1/namespaces/{ISTIO_NAMESPACE}/pods", selector,
                                              what=f"list istiod pods in {ISTIO_NAMESPACE}")
+                self.inv.hidden[ISTIOD_ELSEWHERE] = (f"forbidden cluster-wide: istiod pods were listed in "
+                                                     f"{ISTIO_NAMESPACE} only; a control plane in another "
+                                                     "namespace is not shown")
         except (Unauthorized, Cancelled):
             raise
         except SourceError as e:
