@@ -34,6 +34,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QBrush,
     QCloseEvent,
+    QContextMenuEvent,
     QHideEvent,
     QKeyEvent,
     QKeySequence,
@@ -118,6 +119,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Move nodes", "Drag a node (all selected nodes move together)"),
     ("Move a box and all in it", "Drag the box by its title"),
     ("Node graph and details", "Double-click a node or an app box"),
+    ("Actions for the selection", "Menu key or Shift+F10"),
 ]
 
 
@@ -290,6 +292,10 @@ class GraphView(QGraphicsView):
     # whether the current view's last reset can be undone (:meth:`undo_reset`)
     undoResetAvailable = Signal(bool)
     nodeDoubleClicked = Signal(str)
+    # the keyboard asked for the context menu (the Menu key, Shift+F10): it is for the selection, shown
+    # where the selection is (:meth:`viewport_point_of`), not for what lies at the viewport's centre;
+    # a mouse's request stays ``customContextMenuRequested`` at the pointer
+    selectionMenuRequested = Signal()
 
     _runLayout = Signal(object)
 
@@ -1650,6 +1656,8 @@ class GraphView(QGraphicsView):
             self.select(nid for nid, it in self._nodes.items() if it.isVisible())
         elif key == Qt.Key.Key_Escape:
             self.select([])
+        elif key == Qt.Key.Key_F10 and mods == Qt.KeyboardModifier.ShiftModifier and self._custom_menu():
+            self.selectionMenuRequested.emit()  # Shift+F10: the platform may not make it a context menu
         else:
             super().keyPressEvent(event)
             return
@@ -1746,7 +1754,47 @@ class GraphView(QGraphicsView):
         if self._dragging:
             self._follow_drag()  # once for all the nodes this move dragged
 
+    def _custom_menu(self) -> bool:
+        return self.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+
+    def _keyboard_menu(self, event: QEvent) -> bool:
+        """A context menu event the keyboard caused becomes ``selectionMenuRequested`` (True: handled);
+        Qt would pass it on as ``customContextMenuRequested`` at the viewport's centre."""
+        if not isinstance(event, QContextMenuEvent) or event.reason() != QContextMenuEvent.Reason.Keyboard \
+                or not self._custom_menu():
+            return False
+        event.accept()
+        self.selectionMenuRequested.emit()
+        return True
+
+    def event(self, event: QEvent) -> bool:
+        # the keyboard's context menu goes to the focus widget, the view (the viewport's focus proxy)
+        if event.type() == QEvent.Type.ContextMenu and self._keyboard_menu(event):
+            return True
+        return super().event(event)
+
+    def viewport_point_of(self, item_id: str) -> QPoint | None:
+        """Where the node, box or edge ``item_id`` is drawn, in viewport coordinates, kept inside the
+        viewport (a menu for it opens there even when it is scrolled out of view); None: not drawn."""
+        scene_point: QPointF | None = None
+        node = self._nodes.get(item_id)
+        edge = self._edges.get(item_id)
+        box = self._boxes.get(item_id)
+        if node is not None and node.isVisible():
+            scene_point = node.scenePos()
+        elif box is not None and box.isVisible():
+            scene_point = box.sceneBoundingRect().center()
+        elif edge is not None and edge.isVisible():
+            scene_point = edge.mapToScene(edge.midpoint())
+        if scene_point is None:
+            return None
+        point = self.mapFromScene(scene_point)
+        area = self.viewport().rect()
+        return QPoint(min(max(point.x(), area.left()), area.right()), min(max(point.y(), area.top()), area.bottom()))
+
     def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ContextMenu and self._keyboard_menu(event):
+            return True
         if event.type() == QEvent.Type.Leave and not self._closed:
             self._hover_pos = None
             self._hover_timer.start()
