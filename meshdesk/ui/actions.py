@@ -353,6 +353,15 @@ def selected_node(window: Any) -> Node | None:
     return None
 
 
+def selected_edge_id(window: Any) -> str | None:
+    """The first selected edge of the window's graph (None: no edge is selected)."""
+    graph = getattr(window, "graph", None)
+    view = getattr(window, "view", None)
+    if graph is None or view is None or not hasattr(view, "selected_ids"):
+        return None
+    return next((eid for eid in view.selected_ids() if eid in graph.edges), None)
+
+
 def node_at(window: Any, pos: Any) -> Node | None:
     """The graph node (or namespace box) drawn at ``pos`` (viewport coordinates) on the window's canvas."""
     view, graph = getattr(window, "view", None), getattr(window, "graph", None)
@@ -414,11 +423,8 @@ def install_actions(window: Any) -> ActionsController:
 
     view = window.view
 
-    def context_menu(pos: Any) -> None:
-        # a right click acts on what is under the pointer (selecting it), the background on the namespaces
-        node = node_at(window, pos)
-        if node is not None and hasattr(view, "select") and node.id not in view.selected_ids():
-            view.select([node.id])
+    def show_menu(node: Node | None, pos: Any) -> None:
+        """The context menu for ``node`` (None: the graph's namespaces) at ``pos`` (viewport coordinates)."""
         if ctl.popup_menu is not None:
             ctl.popup_menu.close()
         popup = ctl.menu_for(node, window.graph, window.inventory, view)
@@ -429,8 +435,25 @@ def install_actions(window: Any) -> ActionsController:
         target = view.viewport() if hasattr(view, "viewport") else view
         popup.popup(target.mapToGlobal(pos))
 
+    def context_menu(pos: Any) -> None:
+        # a right click acts on what is under the pointer (selecting it), the background on the namespaces
+        node = node_at(window, pos)
+        if node is not None and hasattr(view, "select") and node.id not in view.selected_ids():
+            view.select([node.id])
+        show_menu(node, pos)
+
+    def selection_menu() -> None:
+        # the keyboard's menu (Menu key, Shift+F10) acts on the selection, whatever lies at the viewport's
+        # centre where Qt puts it, and opens at the selected node (else edge); nothing selected: the namespaces
+        node = selected_node(window)
+        anchor = node.id if node is not None else selected_edge_id(window)
+        pos = view.viewport_point_of(anchor) if anchor is not None else None
+        show_menu(node, pos if pos is not None else view.viewport().rect().center())
+
     view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     view.customContextMenuRequested.connect(context_menu)
+    if hasattr(view, "selectionMenuRequested"):
+        view.selectionMenuRequested.connect(selection_menu)
     if hasattr(window, "graphShown"):
         window.graphShown.connect(lambda graph: ctl.prefetch_permissions(graph.request.namespaces))
     window.destroyed.connect(lambda *_: ctl.wait_prefetch())
