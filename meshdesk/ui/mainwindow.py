@@ -53,6 +53,7 @@ from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory
 from meshdesk.ui.replay import ReplayBar
 from meshdesk.ui.snapshot_open import SnapshotOpener, file_problem, reason_of
+from meshdesk.ui.textcopy import TextCopyKeys, leave_copy_keys_to_the_window
 from meshdesk.ui.tls_lock import MeshTlsIndicator
 from meshdesk.ui.toolbar import DURATIONS, EDGE_LABELS, GRAPH_SHAPING, MANUAL, PAUSE, MainToolBar, ViewChoices
 
@@ -324,6 +325,10 @@ class MainWindow(QMainWindow):
         copy.setShortcut(QKeySequence.StandardKey.Copy)
         copy.setToolTip("Copy what the details panel says about the selection, as text (for a ticket or a chat)")
         copy.triggered.connect(self.copy_details)
+        # where the user selected text (the YAML, the logs, Envoy's dumps, a table) Ctrl+C copies that:
+        # the window-wide shortcut keeps the keys only on the canvas, the details panel and the rest
+        self._text_copy_keys = TextCopyKeys(self)
+        leave_copy_keys_to_the_window(self.panel)
         zoom = view_menu.addAction("Zoom to selection")
         zoom.setShortcut(QKeySequence("Ctrl+E"))
         zoom.triggered.connect(self.view.zoom_to_selection)
@@ -1459,7 +1464,7 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+,", "Settings"),
     ("Ctrl+O", "Open a snapshot"),
     ("Ctrl+S", "Save what the graph shows as a snapshot"),
-    ("Ctrl+C", "Copy the details of the selection"),
+    ("Ctrl+C", "Copy the details of the selection (in a text view or a table: what is selected there)"),
     ("Alt+Left", "Back to the full graph from a node graph"),
     ("F1", "Keyboard shortcuts"),
     ("Ctrl+Q", "Quit"),
