@@ -5,6 +5,7 @@ client, and Istio's own CRD schemas."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -531,6 +532,58 @@ def test_adding_a_service_entry_never_replaces_someone_elses(emu: KubeEmulator) 
     # one meshdesk added is its to change
     inv.istio[-1].labels[MANAGED_LABEL] = "meshdesk"
     assert [c.op for c in service_entry_plan(inv, se).changes] == [REPLACE]
+
+
+def test_service_entry_endpoints_as_istio_takes_them() -> None:
+    """STATIC takes IP addresses and unix:// sockets, DNS host names too, NONE none; an endpoint's port
+    override names a port of the entry; what the form does not set is kept from the entry it changes."""
+    def se(resolution: str, *endpoints: dict, ports: tuple = ((5432, "TCP"),)) -> dict:
+        return build_service_entry("db", "shop", ["db.example.com"], list(ports), resolution=resolution,
+                                   endpoints=endpoints).spec
+
+    assert se("STATIC", {"address": "10.0.0.1", "ports": {5432: 6432}}, {"address": "fd00::1"})["endpoints"] == [
+        {"address": "10.0.0.1", "ports": {"tcp-5432": 6432}}, {"address": "fd00::1"}]
+    assert se("STATIC", {"address": "unix:///var/run/db.sock"})["endpoints"] == [{"address": "unix:///var/run/db.sock"}]
+    assert se("DNS", {"address": "db.internal"})["endpoints"] == [{"address": "db.internal"}]
+    for resolution, endpoint, message in (
+            ("STATIC", {"address": "db.internal"}, "endpoint 1: 'db.internal' is not an IP address"),
+            ("STATIC", {"address": " "}, "endpoint 1: an endpoint needs an address"),
+            ("STATIC", {"address": "unix://relative"}, "must be absolute"),
+            ("STATIC", {"address": "unix:///run/", "x": 1}, "not a directory"),
+            ("DNS", {"address": "unix:///run/db.sock"}, "resolution STATIC only"),
+            ("DNS", {"address": "*.internal"}, "neither an IP address nor a host name"),
+            ("NONE", {"address": "10.0.0.1"}, "resolution NONE takes no endpoints"),
+            ("STATIC", {"address": "10.0.0.1", "ports": {443: 8443}}, "port 443 is not one of the ServiceEntry's"),
+            ("STATIC", {"address": "10.0.0.1", "ports": {5432: 70000}}, "out of range")):
+        with pytest.raises(RoutingError, match=re.escape(message)):
+            se(resolution, endpoint)
+    with pytest.raises(RoutingError, match="at most one endpoint"):
+        se("DNS_ROUND_ROBIN", {"address": "a.internal"}, {"address": "b.internal"})
+    with pytest.raises(RoutingError, match="exactly one port"):
+        se("STATIC", {"address": "unix:///run/db.sock"}, ports=((5432, "TCP"), (5433, "TCP")))
+
+    inv = Inventory(namespaces=[Namespace("shop")])
+    written = {"hosts": ["db.example.com"], "exportTo": ["."], "resolution": "STATIC", "location": "MESH_EXTERNAL",
+               "ports": [{"number": 5432, "name": "postgres", "protocol": "TCP", "targetPort": 6000}],
+               "endpoints": [{"address": "10.0.0.1", "labels": {"role": "primary"}, "ports": {"postgres": 1},
+                              "weight": 3}]}
+    inv.istio.append(IstioObject("ServiceEntry", "db", "shop", spec=written, labels={MANAGED_LABEL: "meshdesk"}))
+    same = service_entry_plan(inv, build_service_entry("db", "shop", ["db.example.com"], [(5432, "TCP")],
+                                                       resolution="STATIC",
+                                                       endpoints=[{"address": "10.0.0.1", "ports": {5432: 1}}]))
+    assert same.empty  # typed again as it is: nothing is lost, nothing changes
+    moved = service_entry_plan(inv, build_service_entry("db", "shop", ["db.example.com"], [(5432, "TCP")],
+                                                        resolution="STATIC", endpoints=[{"address": "10.0.0.1"},
+                                                                                        {"address": "10.0.0.2"}]))
+    spec = moved.changes[0].obj.spec if moved.changes[0].obj else {}
+    assert spec["exportTo"] == ["."] and spec["ports"] == written["ports"]
+    assert spec["endpoints"] == [{"address": "10.0.0.1", "labels": {"role": "primary"}, "weight": 3},
+                                 {"address": "10.0.0.2"}]
+    inv.istio[0].spec = {**written, "workloadSelector": {"labels": {"app": "db"}}}
+    del inv.istio[0].spec["endpoints"]
+    with pytest.raises(RoutingError, match="takes its endpoints from its workloadSelector"):
+        service_entry_plan(inv, build_service_entry("db", "shop", ["db.example.com"], [(5432, "TCP")],
+                                                    resolution="STATIC", endpoints=[{"address": "10.0.0.1"}]))
 
 
 def test_mtls_mode_is_read_from_and_set_on_the_policy_in_force(emu: KubeEmulator) -> None:

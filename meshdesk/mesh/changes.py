@@ -33,6 +33,7 @@ from meshdesk.mesh.routing import (
     is_managed,
     is_meshdesk_subset_name,
     managed_objects,
+    merge_service_entry,
     tcp_only,
     unmodelled,
 )
@@ -424,12 +425,20 @@ def _and(items: Sequence[str]) -> str:
 
 
 def service_entry_plan(inv: Inventory, entry: IstioObject) -> ChangePlan:
-    """Add a ServiceEntry (or change one meshdesk added). One of that name someone else wrote is not
-    replaced: ``RoutingError``."""
+    """Add a ServiceEntry (or change one meshdesk added, keeping what ``entry`` does not set: see
+    ``merge_service_entry``). One of that name someone else wrote is not replaced: ``RoutingError``."""
     existing = next((o for o in inv.istio_objects("ServiceEntry", entry.namespace) if o.name == entry.name), None)
     if existing is not None and not is_managed(existing):
         raise RoutingError(f"a ServiceEntry {entry.name} already exists in {entry.namespace} (not added by "
                            "meshdesk): pick another name")
+    if existing is not None:
+        # what the form does not set (exportTo, a workloadSelector, an endpoint's labels, network,
+        # locality, weight ...) stays as written
+        entry = copy.deepcopy(entry)
+        entry.spec = merge_service_entry(existing.spec if isinstance(existing.spec, dict) else {}, entry.spec)
+        if entry.spec.get("workloadSelector") and entry.spec.get("endpoints"):
+            raise RoutingError(f"ServiceEntry {entry.name} takes its endpoints from its workloadSelector: it cannot "
+                               "list endpoints too (Istio refuses both); remove the endpoints")
     plan = ChangePlan(f"ServiceEntry {entry.namespace}/{entry.name} for {', '.join(entry.spec.get('hosts') or [])}")
     _put(plan, entry, existing)
     return plan

@@ -10,6 +10,8 @@ Every builder checks its input and raises ``RoutingError`` with a plain message.
 
 from __future__ import annotations
 
+import copy
+import ipaddress
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -958,10 +960,90 @@ def current_routing(inv: Inventory, svc: Service) -> tuple[ServiceRouting, Istio
     return read_service_routing(vs, dr, tcp=tcp_only(svc)), vs, dr
 
 
+RESOLUTIONS = ("DNS", "DNS_ROUND_ROBIN", "STATIC", "NONE")
+# the resolutions whose endpoints Istio reads (NONE takes none: its CRD refuses them)
+ENDPOINT_RESOLUTIONS = ("STATIC", "DNS", "DNS_ROUND_ROBIN")
+UNIX_PREFIX = "unix://"
+
+
+def endpoint_address_problem(address: str, resolution: str) -> str:
+    """Why ``address`` cannot be an endpoint's address of a ServiceEntry resolved so ("" if it can):
+    with STATIC an IP address or a ``unix://`` socket path; with DNS and DNS_ROUND_ROBIN an IP
+    address or a host name (Istio resolves it)."""
+    address = address.strip()
+    if not address:
+        return "an endpoint needs an address"
+    if address.startswith(UNIX_PREFIX):
+        if resolution != "STATIC":
+            return f"{address!r}: a unix:// socket path is an endpoint with resolution STATIC only"
+        path = address[len(UNIX_PREFIX):]
+        if not path.startswith(("/", "@")):
+            return f"{address!r}: a unix:// socket path must be absolute (unix:///path) or abstract (unix://@name)"
+        if path.endswith("/") or len(path) < 2:
+            return f"{address!r}: a unix:// socket path must name a socket, not a directory"
+        return ""
+    try:
+        ipaddress.ip_address(address)
+        return ""
+    except ValueError:
+        pass
+    if resolution == "STATIC":
+        return (f"{address!r} is not an IP address: with resolution STATIC an endpoint is an IP address "
+                "or a unix:// socket path (use resolution DNS for host names)")
+    if "*" in address or not _host_name(address.lower()):
+        return f"{address!r} is neither an IP address nor a host name"
+    return ""
+
+
+def _service_entry_endpoints(endpoints: Sequence[Mapping[str, Any]], resolution: str,
+                             spec_ports: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The endpoints in Istio's shape. Each is a mapping with ``address`` and, optionally, ``ports``
+    mapping a port of the entry (its number, or its name) to the endpoint's port; every other key
+    (labels, network, locality, weight, ...) is kept as given."""
+    if resolution not in ENDPOINT_RESOLUTIONS:
+        raise RoutingError(f"resolution {resolution} takes no endpoints (remove them, or pick STATIC or DNS)")
+    if resolution == "DNS_ROUND_ROBIN" and len(endpoints) > 1:
+        raise RoutingError("resolution DNS_ROUND_ROBIN takes at most one endpoint")
+    names = {str(p["name"]): int(p["number"]) for p in spec_ports}
+    by_number = {n: name for name, n in names.items()}
+    out = []
+    for i, given in enumerate(endpoints, 1):
+        address = str(given.get("address") or "").strip()
+        # Istio's CRD takes an endpoint of a network without an address (reached through its gateway)
+        problem = "" if not address and given.get("network") else endpoint_address_problem(address, resolution)
+        if problem:
+            raise RoutingError(f"endpoint {i}: {problem}")
+        ep = {k: copy.deepcopy(v) for k, v in given.items() if k not in ("address", "ports")}
+        ep = {"address": address, **ep} if address else ep
+        ports: dict[str, int] = {}
+        for key, value in dict(given.get("ports") or {}).items():
+            name = by_number.get(key) if isinstance(key, int) else str(key)
+            if isinstance(key, int) and name is None:
+                raise RoutingError(f"endpoint {i}: port {key} is not one of the ServiceEntry's ports")
+            if name not in names:
+                raise RoutingError(f"endpoint {i}: the ServiceEntry has no port named {key!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+                raise RoutingError(f"endpoint {i}: port {value!r} for {key} is out of range (1-65535)")
+            ports[name] = value
+        if address.startswith(UNIX_PREFIX):
+            if ports:
+                raise RoutingError(f"endpoint {i}: a unix:// socket takes no ports")
+            if len(spec_ports) != 1:
+                raise RoutingError(f"endpoint {i}: a unix:// socket endpoint needs a ServiceEntry with exactly "
+                                   "one port")
+        if ports:
+            ep["ports"] = ports
+        out.append(ep)
+    return out
+
+
 def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: Sequence[tuple[int, str]],
                         *, location: str = "MESH_EXTERNAL", resolution: str = "DNS",
-                        addresses: Sequence[str] = ()) -> IstioObject:
-    """A ServiceEntry for an external host; ports are (number, protocol) like (443, "TLS")."""
+                        addresses: Sequence[str] = (),
+                        endpoints: Sequence[Mapping[str, Any]] = ()) -> IstioObject:
+    """A ServiceEntry for an external host; ports are (number, protocol) like (443, "TLS"); endpoints
+    as ``_service_entry_endpoints`` takes them (checked against the resolution: STATIC takes IP
+    addresses, DNS host names too, NONE none)."""
     if not _dns_label(name):
         raise RoutingError(f"{name!r} is not a valid name (at most 63 lower-case letters, digits and '-')")
     clean = [h.strip().lower() for h in hosts if h.strip()]
@@ -974,10 +1056,10 @@ def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: 
         raise RoutingError("a ServiceEntry needs at least one port")
     if location not in ("MESH_EXTERNAL", "MESH_INTERNAL"):
         raise RoutingError("location must be MESH_EXTERNAL or MESH_INTERNAL")
-    if resolution not in ("NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN"):
+    if resolution not in RESOLUTIONS:
         raise RoutingError("resolution must be NONE, STATIC, DNS or DNS_ROUND_ROBIN")
-    if resolution in ("DNS", "DNS_ROUND_ROBIN") and any(h.startswith("*") for h in clean):
-        raise RoutingError("a wildcard host needs resolution NONE")
+    if resolution in ("DNS", "DNS_ROUND_ROBIN") and any(h.startswith("*") for h in clean) and not endpoints:
+        raise RoutingError("a wildcard host needs resolution NONE (or endpoints to resolve it to)")
     spec_ports = []
     seen: set[int] = set()
     for number, protocol in ports:
@@ -993,7 +1075,62 @@ def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: 
     spec: dict[str, Any] = {"hosts": clean, "ports": spec_ports, "location": location, "resolution": resolution}
     if addresses:
         spec["addresses"] = list(addresses)
+    if endpoints:
+        spec["endpoints"] = _service_entry_endpoints(endpoints, resolution, spec_ports)
     return IstioObject("ServiceEntry", name, namespace, NETWORKING, spec, _managed())
+
+
+# the fields of a ServiceEntry's spec the form sets; the others (exportTo, subjectAltNames,
+# workloadSelector, addresses unless given) are kept as written when it changes one
+SERVICE_ENTRY_FIELDS = ("hosts", "ports", "location", "resolution", "endpoints")
+
+
+def merge_service_entry(existing: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """``new``'s spec (as ``build_service_entry`` makes it) over ``existing``'s, keeping what ``new``
+    does not set: the spec's other fields, a port's other fields and its name (endpoints' port maps
+    refer to it) where the port number stays, an endpoint's fields where the address stays. The order
+    of what is kept stays, so an entry nobody changed compares equal."""
+    out = copy.deepcopy(dict(existing))
+    old_ports = {p.get("number"): p for p in _l(existing.get("ports")) if isinstance(p, dict)}
+    renamed: dict[str, str] = {}
+    ports = []
+    for port in _l(new.get("ports")):
+        kept = old_ports.get(port["number"])
+        if kept is None:
+            ports.append(copy.deepcopy(port))
+            continue
+        same = copy.deepcopy(kept)
+        same["protocol"] = port["protocol"]
+        if isinstance(kept.get("name"), str) and kept["name"]:
+            renamed[port["name"]] = kept["name"]
+        else:
+            same["name"] = port["name"]
+        ports.append(same)
+    old_endpoints = [e for e in _l(existing.get("endpoints")) if isinstance(e, dict)]
+    used: set[int] = set()
+    endpoints = []
+    for ep in _l(new.get("endpoints")):
+        match = next((i for i, e in enumerate(old_endpoints) if i not in used
+                      and str(e.get("address", "")).strip() == ep.get("address", "")), None)
+        merged: dict[str, Any] = {}
+        if match is not None:
+            used.add(match)
+            merged = copy.deepcopy(old_endpoints[match])
+        merged.update({k: copy.deepcopy(v) for k, v in ep.items() if k != "ports"})
+        if ep.get("ports"):
+            merged["ports"] = {renamed.get(k, k): v for k, v in ep["ports"].items()}
+        else:
+            merged.pop("ports", None)
+        endpoints.append(merged)
+    for key in SERVICE_ENTRY_FIELDS:
+        value = {"ports": ports, "endpoints": endpoints}.get(key, new.get(key))
+        if value:
+            out[key] = value
+        else:
+            out.pop(key, None)
+    if new.get("addresses"):
+        out["addresses"] = list(new["addresses"])
+    return out
 
 
 def build_peer_authentication(namespace: str, mode: str, *, workload: Workload | None = None,
