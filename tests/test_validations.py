@@ -674,6 +674,39 @@ def test_service_entries_declaring_one_host_and_port() -> None:
     assert "shop/b" in next(c.message for c in result[("ServiceEntry", "shop", "a")].checks if c.code == "KIA1211")
 
 
+def test_service_entries_declaring_one_host_where_a_namespace_sees_both() -> None:
+    """MDK1209: Istio takes two ServiceEntries for one host and merges them or picks one, so a warning
+    names the other entry; not when no namespace sees both (their exportTo), nor for other hosts."""
+    def entry(name: str, hosts: list[str], ns: str = "shop", export: list[str] | None = None) -> IstioObject:
+        spec = {"hosts": hosts, "resolution": "DNS", "ports": [{"number": 443, "name": "tls", "protocol": "TLS"}]}
+        return _obj("ServiceEntry", name, {**spec, **({"exportTo": export} if export is not None else {})}, ns)
+
+    inv = _shop()
+    inv.namespaces.append(Namespace("billing"))
+    inv.istio = [entry("a", ["api.example.com"]), entry("b", ["other.example.com", "API.example.com"], export=["."]),
+                 entry("c", ["db.example.com"], export=["."]), entry("d", ["db.example.com"], "billing", ["."]),
+                 entry("e", ["pay.example.com"], "billing", ["shop"]), entry("f", ["pay.example.com"], export=["~"]),
+                 entry("g", ["vendor.example.com"], export=["."])]
+    inv.outside_config = [entry("vendor", ["vendor.example.com"], "vendors")]  # exported everywhere
+    result = validate(inv)
+
+    def found(name: str, ns: str = "shop") -> list[tuple[str, str, str]]:
+        return [(c.code, c.severity, c.path) for c in result[("ServiceEntry", ns, name)].checks
+                if c.code == "MDK1209"]
+
+    assert found("a") == [("MDK1209", WARNING, "spec/hosts[0]")]
+    assert found("b") == [("MDK1209", WARNING, "spec/hosts[1]")]
+    def message(name: str) -> str:
+        return next(c.message for c in result[("ServiceEntry", "shop", name)].checks if c.code == "MDK1209")
+
+    assert message("a").startswith("host api.example.com is declared by ServiceEntry shop/b too")
+    assert found("c") == [] and found("d", "billing") == []  # each seen in its own namespace only
+    assert found("e", "billing") == [] and found("f") == []  # f is seen nowhere
+    assert found("g") == [("MDK1209", WARNING, "spec/hosts[0]")]
+    assert "ServiceEntry vendors/vendor" in message("g")
+    assert result[("ServiceEntry", "shop", "a")].valid  # a warning: Istio accepts it
+
+
 # -- mTLS consistency between DestinationRules and PeerAuthentications (Kiali's KIA0204-0208, 0401, 050x)
 
 MTLS_CODES = ("KIA0204", "KIA0205", "KIA0206", "KIA0207", "KIA0208", "KIA0401", "KIA0501", "KIA0505", "KIA0506")

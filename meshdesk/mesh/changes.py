@@ -38,7 +38,7 @@ from meshdesk.mesh.routing import (
     unmodelled,
 )
 from meshdesk.mesh.schema import CRDSchemas
-from meshdesk.mesh.validations import ERROR, fqdn, route_destinations, validate
+from meshdesk.mesh.validations import ERROR, fqdn, hosts_declared_elsewhere, route_destinations, validate
 
 CREATE = "create"
 REPLACE = "replace"
@@ -426,7 +426,8 @@ def _and(items: Sequence[str]) -> str:
 
 def service_entry_plan(inv: Inventory, entry: IstioObject) -> ChangePlan:
     """Add a ServiceEntry (or change one meshdesk added, keeping what ``entry`` does not set: see
-    ``merge_service_entry``). One of that name someone else wrote is not replaced: ``RoutingError``."""
+    ``merge_service_entry``). One of that name someone else wrote is not replaced: ``RoutingError``.
+    A host another ServiceEntry declares too, where a namespace sees both, is noted as a warning."""
     existing = next((o for o in inv.istio_objects("ServiceEntry", entry.namespace) if o.name == entry.name), None)
     if existing is not None and not is_managed(existing):
         raise RoutingError(f"a ServiceEntry {entry.name} already exists in {entry.namespace} (not added by "
@@ -440,6 +441,13 @@ def service_entry_plan(inv: Inventory, entry: IstioObject) -> ChangePlan:
             raise RoutingError(f"ServiceEntry {entry.name} takes its endpoints from its workloadSelector: it cannot "
                                "list endpoints too (Istio refuses both); remove the endpoints")
     plan = ChangePlan(f"ServiceEntry {entry.namespace}/{entry.name} for {', '.join(entry.spec.get('hosts') or [])}")
+    by_host: dict[str, list[str]] = {}
+    for host, other in hosts_declared_elsewhere(entry, inv.mesh_config("ServiceEntry")):
+        by_host.setdefault(host, []).append(f"{other.namespace}/{other.name}")
+    for host, others in by_host.items():
+        plan.notes.append(f"Warning: host {host} is already declared by ServiceEntry {_and(sorted(set(others)))}, "
+                          "seen where this one is. Istio accepts both, but merges them or picks one in no set "
+                          "order: clients of the host may not get what this entry says.")
     _put(plan, entry, existing)
     return plan
 

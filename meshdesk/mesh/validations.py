@@ -868,7 +868,8 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
         key = (obj.kind, obj.namespace, obj.name)
         checks = checks + multi.get(key, [])
         out[key] = Validation(obj.kind, obj.namespace, obj.name, checks)
-    for key, found in [*_multiple_per_workload(inventory, reg).items(), *_entries_sharing_a_port(inventory).items()]:
+    for key, found in [*_multiple_per_workload(inventory, reg).items(), *_entries_sharing_a_port(inventory).items(),
+                       *_entries_sharing_a_host(inventory).items()]:
         if key in out:
             out[key].checks.extend(found)
     for key, found in mtls_checks(inventory, root_namespace=root_namespace, namespaces=reg.namespaces,
@@ -986,6 +987,59 @@ def _entries_sharing_a_port(inv: Inventory) -> dict[ObjectKey, list[Check]]:
             code, what = ("KIA1212", "with another protocol") if conflict else ("KIA1211", "too")
             out.setdefault(("ServiceEntry", se.namespace, se.name), []).append(Check(
                 code, WARNING, f"{host}:{number} is declared by {', '.join(others)} {what}", f"spec/ports[{i}]"))
+    return out
+
+
+def exported_namespaces(obj: IstioObject) -> frozenset[str] | None:
+    """The namespaces a ServiceEntry (or another exported object) is visible in, by its ``exportTo``:
+    None for every namespace (``*``, or no ``exportTo``: Istio's default), ``.`` for its own, ``~``
+    for none."""
+    export = [e.strip() for e in _list(_dict(obj.spec).get("exportTo")) if isinstance(e, str)]
+    if not export or "*" in export:
+        return None
+    return frozenset(obj.namespace if e == "." else e for e in export if e != "~")
+
+
+def _seen_together(a: IstioObject, b: IstioObject) -> bool:
+    """Whether some namespace sees both objects (their ``exportTo``)."""
+    va, vb = exported_namespaces(a), exported_namespaces(b)
+    if va is None and vb is None:
+        return True
+    if va is None or vb is None:
+        return bool(va or vb)  # everywhere, and somewhere
+    return bool(va & vb)
+
+
+def hosts_declared_elsewhere(entry: IstioObject, others: Iterable[IstioObject]) -> list[tuple[str, IstioObject]]:
+    """(host, other ServiceEntry) for each host of ``entry`` that another of ``others`` declares too,
+    where a namespace sees both (MDK1209). The entry itself (same namespace and name) is skipped."""
+    hosts = [h.strip().lower() for h in _list(_dict(entry.spec).get("hosts")) if isinstance(h, str) and h.strip()]
+    out = []
+    for other in others:
+        if other.kind != "ServiceEntry" or (other.namespace, other.name) == (entry.namespace, entry.name):
+            continue
+        theirs = {h.strip().lower() for h in _list(_dict(other.spec).get("hosts")) if isinstance(h, str)}
+        shared = [h for h in hosts if h in theirs]
+        if shared and _seen_together(entry, other):
+            out += [(h, other) for h in shared]
+    return out
+
+
+def _entries_sharing_a_host(inv: Inventory) -> dict[ObjectKey, list[Check]]:
+    """MDK1209 (warning): a host another ServiceEntry declares too, where a namespace sees both. Istio
+    takes it, and merges the two or picks one in no set order (by port, by creation time): what a
+    client of that host gets is not what either entry says."""
+    everywhere = inv.mesh_config("ServiceEntry")
+    out: dict[ObjectKey, list[Check]] = {}
+    for se in inv.istio_objects("ServiceEntry"):
+        by_host: dict[str, list[str]] = {}
+        for host, other in hosts_declared_elsewhere(se, everywhere):
+            by_host.setdefault(host, []).append(f"{other.namespace}/{other.name}")
+        hosts = [h.strip().lower() if isinstance(h, str) else h for h in _list(_dict(se.spec).get("hosts"))]
+        for host, names in by_host.items():
+            out.setdefault(("ServiceEntry", se.namespace, se.name), []).append(Check(
+                "MDK1209", WARNING, f"host {host} is declared by ServiceEntry {', '.join(sorted(set(names)))} too: "
+                "Istio merges them or picks one in no set order", f"spec/hosts[{hosts.index(host)}]"))
     return out
 
 
