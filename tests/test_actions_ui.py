@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph.builder import build
@@ -1093,3 +1093,157 @@ def test_shift_f10_opens_the_menu_at_the_selected_edge_or_for_the_namespaces(qtb
         popup.close()
     finally:
         w.close()
+
+
+def _endpoint_addresses(form: QWidget) -> list[QLineEdit]:
+    """The endpoint address fields the user can see in the form."""
+    return [e for e in form.findChildren(QLineEdit, "endpointAddress") if e.isVisibleTo(form)]
+
+
+def test_a_static_service_entry_gets_its_endpoints_from_the_form(emu: KubeEmulator, settings: Settings,
+                                                                  window: QWidget, qtbot: QtBot) -> None:
+    """Resolution STATIC was offered without a place for its endpoints: the entry was written without
+    any, and the review then blamed it for having none (MDK1204)."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "service-entry", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, ServiceEntryForm)
+    form.resolution.setCurrentText("NONE")
+    assert _endpoint_addresses(form) == []
+    form.name.setText("orders-db")
+    form.hosts.setText("db.orders.example.com")
+    form.ports.setText("5432/TCP")
+    form.resolution.setCurrentText("STATIC")
+    fields = _endpoint_addresses(form)
+    assert len(fields) == 1 and fields[0].isVisible()  # choosing STATIC shows where its endpoint goes
+    qtbot.keyClicks(fields[0], "10.0.0.12")
+    ports = [e for e in form.findChildren(QLineEdit, "endpointPorts") if e.isVisibleTo(form)]
+    qtbot.keyClicks(ports[0], "5432:6432")
+    add = next(b for b in form.findChildren(QPushButton) if b.text() == "Add endpoint")
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
+    fields = _endpoint_addresses(form)
+    assert len(fields) == 2
+    qtbot.keyClicks(fields[1], "10.0.0.13")
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+    preview = dialog.preview_text.toPlainText()
+    assert "address: 10.0.0.12" in preview and "address: 10.0.0.13" in preview and "tcp-5432: 6432" in preview
+    assert "MDK1204" not in dialog.findings_text.toPlainText()
+    dialog.back()
+    review_and_confirm(dialog, qtbot, emu)
+    se = emu.get("serviceentries", "bookinfo", "orders-db", NET)
+    assert se["spec"]["resolution"] == "STATIC"
+    assert se["spec"]["endpoints"] == [{"address": "10.0.0.12", "ports": {"tcp-5432": 6432}}, {"address": "10.0.0.13"}]
+
+
+def test_an_endpoint_that_is_no_ip_address_is_refused_with_the_reason(emu: KubeEmulator, settings: Settings,
+                                                                      window: QWidget, qtbot: QtBot) -> None:
+    """With STATIC an endpoint is an IP address (or a unix:// socket): a host name, or nothing, is said
+    under the endpoints as it is typed and Review refuses it; with DNS a host name is what it takes."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "service-entry", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, ServiceEntryForm)
+    form.name.setText("orders-db")
+    form.hosts.setText("db.orders.example.com")
+    form.ports.setText("5432/TCP")
+    form.resolution.setCurrentText("STATIC")
+    error = form.findChild(QLabel, "endpointError")
+    assert error is not None and error.text() == ""
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)  # the address left empty
+    assert dialog.page != REVIEW and "endpoint 1: an endpoint needs an address" in dialog.form_error.text()
+    assert "needs an address" in error.text()
+    field = _endpoint_addresses(form)[0]
+    qtbot.keyClicks(field, "db.internal")
+    assert "'db.internal' is not an IP address" in error.text() and error.isVisible()
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != REVIEW and "is not an IP address" in dialog.form_error.text()
+    assert emu.objects("serviceentries", NET, "bookinfo") == []
+    form.resolution.setCurrentText("DNS")  # a host name is an endpoint Istio resolves
+    assert error.text() == ""
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and "address: db.internal" in dialog.preview_text.toPlainText()
+
+
+def test_changing_a_service_entry_keeps_what_its_endpoints_say(emu: KubeEmulator, settings: Settings,
+                                                               window: QWidget, qtbot: QtBot) -> None:
+    """An endpoint's labels, network, locality and weight, and the entry's exportTo and port names, are
+    not in the form: changing the entry's hosts or endpoints must write them back as they were."""
+    spec = {"hosts": ["db.orders.example.com"], "exportTo": ["."],
+            "ports": [{"number": 5432, "name": "postgres", "protocol": "TCP"}],
+            "location": "MESH_EXTERNAL", "resolution": "STATIC",
+            "endpoints": [{"address": "10.0.0.12", "ports": {"postgres": 6432}, "labels": {"role": "primary"},
+                           "network": "dc-1", "locality": "eu/west-1/a", "weight": 80},
+                          {"address": "10.0.0.13", "labels": {"role": "replica"}, "weight": 20}]}
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "ServiceEntry",
+             "metadata": {"name": "orders-db", "namespace": "bookinfo", "labels": {MANAGED_LABEL: "meshdesk"}},
+             "spec": spec}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "service-entry", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, ServiceEntryForm)
+    form.start_from.setCurrentText("orders-db")
+    assert form.name.text() == "orders-db" and form.resolution.currentText() == "STATIC"
+    assert [e.text() for e in _endpoint_addresses(form)] == ["10.0.0.12", "10.0.0.13"]
+    with qtbot.waitSignal(dialog.reviewReady):  # as it is: nothing to change
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.plan is not None and dialog.plan.empty, dialog.diff_text.toPlainText()
+    dialog.back()
+    form.hosts.setText("db.orders.example.com, pg.orders.example.com")
+    _endpoint_addresses(form)[1].setText("10.0.0.14")  # the replica moved
+    review_and_confirm(dialog, qtbot, emu)
+    written = emu.get("serviceentries", "bookinfo", "orders-db", NET)["spec"]
+    assert written["hosts"] == ["db.orders.example.com", "pg.orders.example.com"]
+    assert written["exportTo"] == ["."] and written["ports"] == spec["ports"]
+    assert written["endpoints"] == [spec["endpoints"][0], {**spec["endpoints"][1], "address": "10.0.0.14"}]
+
+
+def test_a_host_another_service_entry_declares_is_warned_about(emu: KubeEmulator, settings: Settings,
+                                                               window: QWidget, qtbot: QtBot) -> None:
+    """Istio takes two ServiceEntries for one host and merges them or picks one: the review says so,
+    naming the other entry, and still lets the user confirm (it is a warning)."""
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "ServiceEntry", "metadata": {"name": "legacy-api", "namespace": "bookinfo"},
+             "spec": {"hosts": ["api.payments.example.com"], "location": "MESH_EXTERNAL", "resolution": "DNS",
+                      "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "service-entry", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, ServiceEntryForm)
+    form.name.setText("payments")
+    form.hosts.setText("api.payments.example.com")
+    form.ports.setText("443/TLS")
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW
+    assert dialog.notes.isVisible()
+    assert "api.payments.example.com is already declared by ServiceEntry bookinfo/legacy-api" in dialog.notes.text()
+    checks = dialog.findings_text.toPlainText()
+    assert "warning: ServiceEntry bookinfo/payments: MDK1209" in checks and "bookinfo/legacy-api" in checks
+    assert dialog.confirm_button.isEnabled()
+
+
+def test_a_static_service_entry_with_a_workload_selector_needs_no_endpoints(emu: KubeEmulator, settings: Settings,
+                                                                          window: QWidget, qtbot: QtBot) -> None:
+    """Its endpoints are the workloads it selects: the form says so, asks for no address and keeps the
+    selector (Istio refuses endpoints beside it)."""
+    spec = {"hosts": ["vm-db.bookinfo.internal"], "location": "MESH_INTERNAL", "resolution": "STATIC",
+            "ports": [{"number": 5432, "name": "tcp-5432", "protocol": "TCP"}],
+            "workloadSelector": {"labels": {"app": "vm-db"}}}
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "ServiceEntry",
+             "metadata": {"name": "vm-db", "namespace": "bookinfo", "labels": {MANAGED_LABEL: "meshdesk"}},
+             "spec": spec}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "service-entry", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, ServiceEntryForm)
+    form.start_from.setCurrentText("vm-db")
+    assert _endpoint_addresses(form) == [] and form.selector_note.isVisible()
+    assert "app=vm-db" in form.selector_note.text() and not form.add_endpoint_button.isEnabled()
+    form.hosts.setText("vm-db.bookinfo.internal, db.bookinfo.internal")
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+    assert "workloadSelector" in dialog.preview_text.toPlainText()
+    assert "MDK1204" not in dialog.findings_text.toPlainText()

@@ -39,18 +39,22 @@ from meshdesk.mesh.changes import (
     service_entry_plan,
     service_routing_plan,
 )
-from meshdesk.mesh.inventory import Inventory, Service, Workload
+from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.routing import (
+    ENDPOINT_RESOLUTIONS,
     MATCH_KINDS,
     MTLS_MODES,
+    RESOLUTIONS,
     CircuitBreaker,
     Fault,
     RouteMatch,
     RoutingError,
     build_service_entry,
     current_routing,
+    endpoint_address_problem,
     header_name_problem,
     injection_change,
+    is_managed,
     managed_objects,
     unmodelled,
     versions_of,
@@ -519,6 +523,60 @@ class MtlsForm(ActionForm):
         return peer_authentication_plan(inv, self.namespace, self.mode.currentText(), workload=self.workload)
 
 
+_ENDPOINT_HINTS = {
+    "STATIC": "Where calls to the hosts go: an IP address, or a unix:// socket path, per endpoint.",
+    "DNS": "Optional: host names or IP addresses to resolve instead of the hosts themselves.",
+    "DNS_ROUND_ROBIN": "Optional: one host name or IP address to resolve instead of the hosts themselves.",
+}
+
+
+class EndpointRow(QWidget):
+    """One endpoint of a ServiceEntry: its address and the ports it listens on where they differ from
+    the entry's. ``kept`` holds the endpoint as it was written (labels, network, locality, weight ...):
+    the form does not show those, and they are written back as they were."""
+
+    def __init__(self, address: str = "", ports: str = "", kept: dict[str, Any] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kept = copy.deepcopy(kept or {})
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.address = QLineEdit(address)
+        self.address.setObjectName("endpointAddress")
+        self.address.setPlaceholderText("e.g. 10.0.0.12")
+        self.ports = QLineEdit(ports)
+        self.ports.setObjectName("endpointPorts")
+        self.ports.setPlaceholderText("port overrides, e.g. 443:8443")
+        self.ports.setToolTip("The endpoint's own port for a port of the entry, as entry-port:endpoint-port; "
+                              "empty: the entry's ports")
+        self.remove_button = QPushButton("Remove")
+        row.addWidget(self.address, 2)
+        row.addWidget(self.ports, 1)
+        row.addWidget(self.remove_button)
+        others = [k for k in self.kept if k not in ("address", "ports")]
+        if others:
+            self.setToolTip(f"Also has {', '.join(others)}: kept as written")
+
+    @property
+    def blank(self) -> bool:
+        return not self.address.text().strip() and not self.ports.text().strip() and not self.kept
+
+    def endpoint(self, index: int) -> dict[str, Any]:
+        """The endpoint as ``build_service_entry`` takes it (raises RoutingError on a bad port override)."""
+        ports: dict[int | str, int] = {}
+        for part in self.ports.text().split(","):
+            part = part.strip()
+            if not part:
+                continue
+            key, sep, value = part.rpartition(":")
+            key = key.strip()
+            if not sep or not key or not value.strip().isdigit():
+                raise RoutingError(f"endpoint {index}: {part!r} is not a port override like 443:8443")
+            ports[int(key) if key.isdigit() else key] = int(value)
+        ep = {k: copy.deepcopy(v) for k, v in self.kept.items() if k not in ("address", "ports")}
+        return {"address": self.address.text().strip(), **ep, **({"ports": ports} if ports else {})}
+
+
 class ServiceEntryForm(ActionForm):
     title = "Add a ServiceEntry"
     help_text = "Make an external host known to the mesh, so calls to it are seen and can be routed."
@@ -527,7 +585,21 @@ class ServiceEntryForm(ActionForm):
         super().__init__(parent)
         self.namespace = namespace
         self.subject = f"namespace {namespace}"
+        # the entry this form started from (its workloadSelector, if any, gives its endpoints)
+        self.loaded: IstioObject | None = None
+        self.entries = sorted((o for o in inv.istio_objects("ServiceEntry", namespace) if is_managed(o)),
+                              key=lambda o: o.name)
         form = QFormLayout(self)
+        self.start_from = QComboBox(self)
+        self.start_from.addItem("A new ServiceEntry")
+        self.start_from.addItems([o.name for o in self.entries])
+        self.start_from.setToolTip("Change a ServiceEntry meshdesk added: what this form does not show is kept")
+        self.start_from.currentIndexChanged.connect(self._start_from)
+        if self.entries:
+            form.addRow("Start from", self.start_from)
+            self.help_text += " To change one meshdesk added, start from it."
+        else:
+            self.start_from.hide()
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. payments-api")
         self.hosts = QLineEdit()
@@ -537,12 +609,156 @@ class ServiceEntryForm(ActionForm):
         self.location = QComboBox()
         self.location.addItems(["MESH_EXTERNAL", "MESH_INTERNAL"])
         self.resolution = QComboBox()
-        self.resolution.addItems(["DNS", "DNS_ROUND_ROBIN", "STATIC", "NONE"])
+        self.resolution.addItems(list(RESOLUTIONS))
         form.addRow("Name", self.name)
         form.addRow("Hosts", self.hosts)
         form.addRow("Ports", self.ports)
         form.addRow("Location", self.location)
         form.addRow("Resolution", self.resolution)
+
+        self.endpoints_box = QGroupBox("Endpoints")
+        box = QVBoxLayout(self.endpoints_box)
+        self.endpoint_hint = QLabel()
+        self.endpoint_hint.setWordWrap(True)
+        box.addWidget(self.endpoint_hint)
+        self.selector_note = QLabel()
+        self.selector_note.setWordWrap(True)
+        self.selector_note.hide()
+        box.addWidget(self.selector_note)
+        self.endpoint_rows = QVBoxLayout()
+        box.addLayout(self.endpoint_rows)
+        buttons = QHBoxLayout()
+        self.add_endpoint_button = QPushButton("Add endpoint")
+        self.add_endpoint_button.clicked.connect(lambda: self.add_endpoint().address.setFocus())
+        buttons.addWidget(self.add_endpoint_button)
+        buttons.addStretch(1)
+        box.addLayout(buttons)
+        self.endpoint_error = QLabel()
+        self.endpoint_error.setObjectName("endpointError")
+        self.endpoint_error.setWordWrap(True)
+        self.endpoint_error.setStyleSheet("color: #c9190b")
+        box.addWidget(self.endpoint_error)
+        form.addRow(self.endpoints_box)
+        self.none_note = QLabel("Resolution NONE takes no endpoints: those listed for another resolution are "
+                                "not written.")
+        self.none_note.setWordWrap(True)
+        form.addRow(self.none_note)
+        self.rows: list[EndpointRow] = []
+        self.resolution.currentTextChanged.connect(self._resolution_changed)
+        self.ports.textChanged.connect(self._check_endpoints)
+        self.name.textChanged.connect(self._update_endpoints)
+        self._resolution_changed(self.resolution.currentText())
+
+    @property
+    def selector(self) -> dict[str, Any]:
+        """The workloadSelector of the entry the form started from, while it is that entry's form (its
+        name unchanged): the workloads it selects are its endpoints, and it lists none."""
+        if self.loaded is None or self.name.text().strip() != self.loaded.name:
+            return {}
+        spec = self.loaded.spec if isinstance(self.loaded.spec, dict) else {}
+        selector = spec.get("workloadSelector")
+        return dict(selector) if isinstance(selector, dict) else {}
+
+    # -- endpoints -------------------------------------------------------------------------------
+    def add_endpoint(self, address: str = "", ports: str = "", kept: dict[str, Any] | None = None) -> EndpointRow:
+        row = EndpointRow(address, ports, kept)
+        row.address.textChanged.connect(self._check_endpoints)
+        row.ports.textChanged.connect(self._check_endpoints)
+        row.remove_button.clicked.connect(lambda: self.remove_endpoint(row))
+        self.rows.append(row)
+        self.endpoint_rows.addWidget(row)
+        row.show()  # now, not when the layout gets round to it: a form already shown shows it at once
+        self._update_endpoints()
+        return row
+
+    def remove_endpoint(self, row: EndpointRow) -> None:
+        if row in self.rows:
+            self.rows.remove(row)
+            self.endpoint_rows.removeWidget(row)
+            row.deleteLater()
+        self._update_endpoints()
+
+    def _resolution_changed(self, resolution: str) -> None:
+        if resolution == "STATIC" and not self.rows and not self.selector:
+            self.add_endpoint()  # STATIC needs one: its field is there to fill in
+        self._update_endpoints()
+
+    def _update_endpoints(self) -> None:
+        resolution = self.resolution.currentText()
+        used = resolution in ENDPOINT_RESOLUTIONS
+        self.endpoints_box.setVisible(used)
+        self.none_note.setVisible(not used and any(not r.blank for r in self.rows))
+        self.endpoint_hint.setText(_ENDPOINT_HINTS.get(resolution, ""))
+        labels: dict[Any, Any] = self.selector["labels"] if isinstance(self.selector.get("labels"), dict) else {}
+        shown = ", ".join(f"{k}={v}" for k, v in labels.items())
+        self.selector_note.setText(f"Its endpoints are the workloads its workloadSelector selects ({shown}), "
+                                   "kept as written." if self.selector else "")
+        self.selector_note.setVisible(bool(self.selector))
+        self.add_endpoint_button.setEnabled(not self.selector and not (resolution == "DNS_ROUND_ROBIN" and self.rows))
+        self._check_endpoints()
+
+    def _check_endpoints(self) -> None:
+        """Say under the endpoints what is wrong with them as they are typed (Review refuses them too)."""
+        resolution = self.resolution.currentText()
+        problems = []
+        for i, row in enumerate(self.rows, 1):
+            address = row.address.text().strip()
+            problem = endpoint_address_problem(address, resolution) if address else ""
+            if not problem:
+                try:
+                    row.endpoint(i)
+                except RoutingError as e:
+                    problem = str(e).removeprefix(f"endpoint {i}: ")
+            row.address.setToolTip(problem)
+            if problem:
+                problems.append(f"Endpoint {i}: {problem}")
+        if resolution == "DNS_ROUND_ROBIN" and len(self.rows) > 1:
+            problems.append("Resolution DNS_ROUND_ROBIN takes at most one endpoint.")
+        if self.selector and self.rows:
+            problems.append("This ServiceEntry takes its endpoints from its workloadSelector: it cannot list "
+                            "endpoints too.")
+        self.endpoint_error.setText("\n".join(problems) if resolution in ENDPOINT_RESOLUTIONS else "")
+
+    def endpoints(self) -> list[dict[str, Any]]:
+        """The endpoints to write (none with resolution NONE); a blank row is no endpoint, except with
+        STATIC, where it is an endpoint whose address is missing."""
+        resolution = self.resolution.currentText()
+        if resolution not in ENDPOINT_RESOLUTIONS:
+            return []
+        rows = [r for r in self.rows if resolution == "STATIC" or not r.blank]
+        return [r.endpoint(i) for i, r in enumerate(rows, 1)]
+
+    # -- starting from an entry meshdesk added -------------------------------------------------------
+    def _start_from(self, index: int) -> None:
+        if 1 <= index <= len(self.entries):
+            self.load(self.entries[index - 1])
+        else:  # a new entry: what is typed stays, as a start
+            self.loaded = None
+            self._update_endpoints()
+
+    def load(self, entry: IstioObject) -> None:
+        """Fill the form in from ``entry``, as written."""
+        spec = entry.spec if isinstance(entry.spec, dict) else {}
+        ports = [p for p in spec.get("ports") or () if isinstance(p, dict)]
+        self.name.setText(entry.name)
+        self.hosts.setText(", ".join(str(h) for h in spec.get("hosts") or ()))
+        self.ports.setText(", ".join(f"{p.get('number')}/{p.get('protocol') or 'TCP'}" for p in ports))
+        self.location.setCurrentText(str(spec.get("location") or "MESH_EXTERNAL"))
+        self.loaded = entry
+        for row in list(self.rows):
+            self.remove_endpoint(row)
+        numbers = {str(p.get("name")): p.get("number") for p in ports}
+        for ep in spec.get("endpoints") or ():
+            if not isinstance(ep, dict):
+                continue
+            overrides: dict[Any, Any] = ep["ports"] if isinstance(ep.get("ports"), dict) else {}
+            text = ", ".join(f"{numbers.get(str(k), k)}:{v}" for k, v in overrides.items())
+            self.add_endpoint(str(ep.get("address") or ""), text, ep)
+        resolution = str(spec.get("resolution") or "NONE")
+        if self.resolution.findText(resolution) < 0:
+            self.resolution.addItem(resolution)
+        self.resolution.setCurrentText(resolution)
+        self._update_endpoints()
 
     def plan(self, inv: Inventory) -> ChangePlan:
         ports: list[tuple[int, str]] = []
@@ -555,8 +771,22 @@ class ServiceEntryForm(ActionForm):
                 ports.append((int(number), proto.strip() or "TCP"))
             except ValueError:
                 raise RoutingError(f"{part!r} is not a port like 443/TLS") from None
-        entry = build_service_entry(self.name.text().strip(), self.namespace, self.hosts.text().split(","), ports,
-                                    location=self.location.currentText(), resolution=self.resolution.currentText())
+        resolution = self.resolution.currentText()
+        try:
+            endpoints = self.endpoints()
+            if self.selector and endpoints:
+                raise RoutingError("this ServiceEntry takes its endpoints from its workloadSelector: it cannot list "
+                                   "endpoints too; remove them")
+            if resolution == "STATIC" and not endpoints and not self.selector:
+                raise RoutingError("resolution STATIC needs at least one endpoint: add the IP address calls to "
+                                   "the hosts go to")
+            entry = build_service_entry(self.name.text().strip(), self.namespace, self.hosts.text().split(","),
+                                        ports, location=self.location.currentText(), resolution=resolution,
+                                        endpoints=endpoints)
+        except RoutingError as e:
+            if "endpoint" in str(e):
+                self.endpoint_error.setText(str(e)[:1].upper() + str(e)[1:])
+            raise
         return service_entry_plan(inv, entry)
 
 
