@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD
@@ -527,6 +527,71 @@ def test_a_clusters_destination_rule_and_a_routes_virtual_service_open_in_the_co
         envoy.clusters.filter.setText("BlackHole")
         with qtbot.assertNotEmitted(envoy.configRequested):
             envoy.clusters.table.doubleClicked.emit(envoy.clusters.model.index(0, 0))
+    finally:
+        next(windows, None)
+
+
+# a popup menu on Qt's offscreen platform: it cannot raise windows or grab the keyboard (not ours to fix)
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")
+def test_a_clusters_menu_shows_its_service_in_the_graph(qtbot: QtBot) -> None:
+    """A cluster was not a way to its service: a row's menu (right click or the Menu key) offers its
+    DestinationRule and its service, which is selected in the graph; a route's menu its VirtualService
+    and the services of its clusters; Envoy's own clusters name no service; a service with no node in
+    the graph shown says so."""
+    from meshdesk.mesh.graph.model import NODE_SERVICE
+
+    windows = _demo_window_with_docks(qtbot)
+    try:
+        w = next(windows)()
+        perf, envoy = _envoy_dock_shown(qtbot, w)
+        envoy.clusters.filter.setText("reviews")
+        rows = envoy.clusters.visible_rows()
+        row = next(i for i, c in enumerate(rows) if c.destination_rule == "shop/reviews" and c.subset == "v2")
+        menu = envoy.menu_for(envoy.clusters, row)
+        assert menu is not None
+        texts = [a.text() for a in menu.actions()]
+        assert texts == ["Open DestinationRule shop/reviews", "Show service reviews (shop) in the graph"]
+        with qtbot.waitSignal(w.view.selectionChanged, timeout=5000):
+            menu.actions()[1].trigger()
+        reviews = w.graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+        assert reviews is not None and w.view.selected_ids() == [reviews.id]
+        assert envoy.workload is not None and envoy.workload.name == "productpage-v1"  # the dock stays on its proxy
+        with qtbot.waitSignal(perf.config.objectShown, timeout=5000) as got:
+            menu.actions()[0].trigger()
+        assert got.args == [("DestinationRule", "shop", "reviews")]
+
+        # the Menu key on the current row opens the same menu
+        envoy.clusters.table.setCurrentIndex(envoy.clusters.model.index(row, 0))
+        envoy.row_menu = None
+        envoy.clusters.table.customContextMenuRequested.emit(QPoint(-1, -1))
+        assert envoy.row_menu is not None and envoy.row_menu.actions()[0].text() == "Open DestinationRule shop/reviews"
+        envoy.row_menu.close()
+
+        # a ServiceEntry's host: its node, whatever the ServiceEntry is called
+        envoy.clusters.filter.setText("api.payments.example.com")
+        menu = envoy.menu_for(envoy.clusters, 0)
+        assert menu is not None and menu.actions()[1].text() == "Show service api.payments.example.com in the graph"
+        with qtbot.waitSignal(w.view.selectionChanged, timeout=5000):
+            menu.actions()[1].trigger()
+        [entry] = [w.graph.nodes[i] for i in w.view.selected_ids()]
+        assert entry.is_service_entry is not None and "api.payments.example.com" in entry.is_service_entry.hosts
+
+        envoy.clusters.filter.setText("BlackHole")
+        menu = envoy.menu_for(envoy.clusters, 0)
+        assert menu is not None and [a.text() for a in menu.actions()] == ["No DestinationRule shapes this cluster"]
+        assert not menu.actions()[0].isEnabled()
+
+        route = next(i for i, r in enumerate(envoy.routes.visible_rows()) if r.virtual_service == "shop/reviews")
+        menu = envoy.menu_for(envoy.routes, route)
+        assert menu is not None
+        texts = [a.text() for a in menu.actions()]
+        assert texts[0] == "Open VirtualService shop/reviews" and "Show service reviews (shop) in the graph" in texts
+
+        # a service the graph has no node of: said, the selection kept
+        w.view.select([reviews.id])
+        assert not perf.show_service(("nowhere", "ghost"))
+        assert "ghost (nowhere) has no node in the graph shown" in envoy.status.text()
+        assert w.view.selected_ids() == [reviews.id]
     finally:
         next(windows, None)
 

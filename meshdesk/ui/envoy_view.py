@@ -34,13 +34,14 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     Qt,
     QThread,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent, QFontDatabase, QShowEvent, QTextCursor
+from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -49,6 +50,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -59,7 +61,14 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.fileio import write_atomic
-from meshdesk.mesh.envoy import EnvoyConfig, parse_config_dump, parse_stats, strict_numbers
+from meshdesk.mesh.envoy import (
+    EnvoyCluster,
+    EnvoyConfig,
+    parse_config_dump,
+    parse_stats,
+    split_host,
+    strict_numbers,
+)
 from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
 from meshdesk.sources.base import SourceError, size_words
 from meshdesk.sources.envoy import LOG_LEVELS, NotADump, summarize_log_levels
@@ -385,6 +394,22 @@ class EnvoyTable(QWidget):
         self.count.setText(f"{shown} of {total}" if self.model.needle else f"{total}")
 
 
+def _services_of(item: Any) -> list[tuple[str, str]]:
+    """(namespace, service) of what a cluster row sends to, or of the clusters a route row names
+    ("" namespace: a ServiceEntry's host); Envoy's own clusters (BlackHole, Passthrough, the
+    bootstrap's) name none."""
+    if isinstance(item, EnvoyCluster):
+        return [(item.namespace, item.service)] if item.direction.startswith("outbound") or item.namespace else []
+    found: list[tuple[str, str]] = []
+    for part in str(getattr(item, "destination", "") or "").split(", "):
+        pieces = part.split(" (")[0].split("|")
+        if len(pieces) > 3 and pieces[3]:
+            service, namespace = split_host(pieces[3])
+            if (namespace, service) not in found:
+                found.append((namespace, service))
+    return found
+
+
 class EnvoyView(QWidget):
     loaded = Signal(object)  # the EnvoyConfig shown
     failed = Signal(str)
@@ -394,6 +419,7 @@ class EnvoyView(QWidget):
     log_level_set = Signal(str)  # the level the proxy's loggers were set to
     log_level_read = Signal(str)  # the proxy's log level as read ("warning (some loggers at debug)"; "": unknown)
     configRequested = Signal(object)  # (kind, namespace, name): a row's DestinationRule or VirtualService
+    serviceRequested = Signal(object)  # (namespace, service): a cluster's service, to be shown in the graph
     log_level_failed = Signal(str)
 
     _job = Signal(object)
@@ -519,6 +545,12 @@ class EnvoyView(QWidget):
             table.table.setToolTip(f"Double-click a row to open its {kind}")
         self.clusters.table.doubleClicked.connect(self._cluster_double_clicked)
         self.routes.table.doubleClicked.connect(self._route_double_clicked)
+        # and a right click (or the Menu key) offers them, and the cluster's service in the graph
+        for table in (self.clusters, self.routes):
+            table.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.clusters.table.customContextMenuRequested.connect(self._cluster_menu_requested)
+        self.routes.table.customContextMenuRequested.connect(self._route_menu_requested)
+        self.row_menu: QMenu | None = None  # the menu open (or last opened) over a row
         self._set_enabled()
 
     # -- public ---------------------------------------------------------------------------------
@@ -726,6 +758,10 @@ class EnvoyView(QWidget):
         self._stats_stale = True
         self._titles()
 
+    def tell(self, text: str) -> None:
+        """Say ``text`` where the view says what it could not do."""
+        self._say(text)
+
     def _say(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(bool(text))
@@ -827,6 +863,56 @@ class EnvoyView(QWidget):
 
     def _route_double_clicked(self, index: QModelIndex) -> None:
         self.open_config(self.routes, index.row(), "VirtualService", "virtual_service")
+
+    def _cluster_menu_requested(self, pos: QPoint) -> None:
+        self._popup(self.clusters, pos)
+
+    def _route_menu_requested(self, pos: QPoint) -> None:
+        self._popup(self.routes, pos)
+
+    def _popup(self, table: EnvoyTable, pos: QPoint) -> None:
+        index = table.table.indexAt(pos)
+        if not index.isValid():  # the Menu key: the current row
+            index = table.table.currentIndex()
+            rect = table.table.visualRect(index)
+            pos = rect.center() if index.isValid() else pos
+        menu = self.menu_for(table, index.row()) if index.isValid() else None
+        if menu is not None:
+            menu.popup(table.table.viewport().mapToGlobal(pos))
+
+    def menu_for(self, table: EnvoyTable, row: int) -> QMenu | None:
+        """What a shown row of the clusters or routes table offers: its DestinationRule or VirtualService
+        in the Istio config view, and the service a cluster (or a route's cluster) sends to, in the graph."""
+        rows = table.visible_rows()
+        if not 0 <= row < len(rows):
+            return None
+        item = rows[row]
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        kind, attr = ("DestinationRule", "destination_rule") if table is self.clusters else \
+            ("VirtualService", "virtual_service")
+        ref = str(getattr(item, attr, "") or "")
+        opened = menu.addAction(f"Open {kind} {ref}" if "/" in ref else f"No {kind} shapes this {table.what[:-1]}")
+        opened.setEnabled("/" in ref)
+        opened.setData(("config", kind, ref))
+        for namespace, service in _services_of(item):
+            shown = menu.addAction(f"Show service {service}" + (f" ({namespace})" if namespace else "") + " in the graph")
+            shown.setData(("service", namespace, service))
+        # the view's method, not a closure holding it: a menu left open must not keep the view alive
+        menu.triggered.connect(self._row_action)
+        self.row_menu = menu
+        return menu
+
+    def _row_action(self, action: QAction) -> None:
+        what = action.data()
+        if not isinstance(what, (tuple, list)) or len(what) != 3:
+            return
+        if what[0] == "config":
+            namespace, _, name = str(what[2]).partition("/")
+            if namespace and name:
+                self.configRequested.emit((what[1], namespace, name))
+        elif what[0] == "service":
+            self.serviceRequested.emit((what[1], what[2]))
 
     def open_config(self, table: EnvoyTable, row: int, kind: str, attr: str) -> bool:
         """Ask for the Istio object a shown row names ("namespace/name" in ``attr``) to be opened."""

@@ -27,7 +27,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
-from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD, TrafficGraph
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.validations import validate
 from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for
@@ -53,6 +53,20 @@ def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, i
             if w is not None:
                 return w
     return None
+
+
+def service_node_ids(graph: TrafficGraph | None, namespace: str, service: str) -> list[str]:
+    """The service node(s) of ``service`` in ``namespace`` (for "": a ServiceEntry's host, in any
+    namespace) in ``graph``."""
+    if graph is None or not service:
+        return []
+    if namespace:
+        return [n.id for n in graph.nodes.values()
+                if n.node_type == NODE_SERVICE and n.service == service and n.namespace == namespace]
+    host = service.lower()
+    return [n.id for n in graph.nodes.values() if n.node_type == NODE_SERVICE and n.is_service_entry is not None
+            and any(h.lower() == host or (h.startswith("*.") and host.endswith(h[1:].lower()))
+                    for h in n.is_service_entry.hosts)]
 
 
 def offline_reason(source: Any, info: Any) -> str:
@@ -138,6 +152,7 @@ class PerformanceViews(QObject):
         self.lists.configSelected.connect(lambda _k: self._raise("Istio config"))
         self.envoy.configRequested.connect(self.config.show_object)
         self.envoy.configRequested.connect(lambda _k: self._raise("Istio config"))
+        self.envoy.serviceRequested.connect(self.show_service)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -196,6 +211,23 @@ class PerformanceViews(QObject):
         self.show_selection([])
         self.logs.set_workload(None)
         self.envoy.set_workload(None)
+
+    def show_service(self, which: tuple[str, str]) -> bool:
+        """Select the graph's node of a service the Envoy view names ((namespace, service); "" namespace:
+        a ServiceEntry's host) and bring it into view; say so in the Envoy view when the graph has none."""
+        namespace, service = which
+        ids = service_node_ids(self.graph, namespace, service)
+        canvas = getattr(self.window, "view", None)
+        if not ids or canvas is None:
+            named = f"{service} ({namespace})" if namespace else service
+            self.envoy.tell(f"Service {named} has no node in the graph shown (no traffic to it in this "
+                            "window, a namespace not chosen, or service nodes turned off)")
+            return False
+        canvas.select(ids)
+        item = canvas.node_item(ids[0]) if hasattr(canvas, "node_item") else None
+        if item is not None:
+            canvas.ensureVisible(item)
+        return True
 
     def show_selection(self, ids: list[str]) -> None:
         self.lists.select_graph_ids(ids)
