@@ -14,7 +14,7 @@ from typing import Any
 
 from meshdesk import __version__
 
-SUBCOMMANDS = ("graph", "contexts", "inventory")
+SUBCOMMANDS = ("graph", "contexts", "inventory", "validate")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -80,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from meshdesk.commands import graph as mod
         elif cmd == "contexts":
             from meshdesk.commands import contexts as mod  # type: ignore[no-redef]
+        elif cmd == "validate":
+            from meshdesk.commands import validate as mod  # type: ignore[no-redef]
         else:
             from meshdesk.commands import inventory as mod  # type: ignore[no-redef]
         real = sys.stdout

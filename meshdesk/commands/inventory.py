@@ -135,8 +135,9 @@ def _demo_inventory(namespaces: Sequence[str] | None) -> Inventory:
     return inv
 
 
-def _cluster_inventory(args: argparse.Namespace, err: TextIO) -> Inventory | None:
-    """The inventory a kubeconfig context shows, or None (said on ``err``) when it cannot be read."""
+def _cluster_inventory(args: argparse.Namespace, err: TextIO, *, prog: str = "meshdesk inventory") -> Inventory | None:
+    """The inventory a kubeconfig context shows, or None (said on ``err``, after ``prog``) when it cannot
+    be read."""
     from meshdesk.sources.cluster import DEFAULT_CLUSTER, open_source
     from meshdesk.sources.inventory import read_inventory
 
@@ -150,14 +151,14 @@ def _cluster_inventory(args: argparse.Namespace, err: TextIO) -> Inventory | Non
             if args.namespace or not source.default_namespace:
                 raise
             # like kubectl: without the right to list namespaces, the context's own namespace
-            print(f"meshdesk inventory: you may not list namespaces; showing {source.default_namespace} "
+            print(f"{prog}: you may not list namespaces; showing {source.default_namespace} "
                   "(the context's namespace; pick others with -n)", file=err)
             inv = read_inventory(source.api, [source.default_namespace], cluster=source.cluster,
                                  timeout=args.timeout)
     except ConfigError:
         raise  # the user's to mend (exit code 2)
     except SourceError as e:
-        print(f"meshdesk inventory: {e}", file=err)
+        print(f"{prog}: {e}", file=err)
         return None
     finally:
         if source is not None:

@@ -1,0 +1,155 @@
+"""``meshdesk validate``: the findings the app's Istio config view shows (Kiali's KIA checks and
+meshdesk's MDK checks), printed for a cluster, the demo or a snapshot taken with its inventory - to
+look at a mesh from a terminal, or to stop a pipeline on a broken config, as ``istioctl analyze`` does.
+
+One line per finding, most severe first: ``Error [KIA1101] (VirtualService shop/reviews spec/http[0])
+message``; ``--json`` prints them as a list of objects instead.
+
+Exit codes: 0 no finding at or above ``--fail-on`` (default: error), 3 some (printed unless ``--level``
+leaves them out), 1 the
+cluster could not be read (one plain line on stderr), 2 bad usage, a bad kubeconfig or a snapshot that
+cannot be read or holds no inventory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.validations import ERROR, INFO, WARNING, Check, validate
+from meshdesk.mesh.words import counted
+from meshdesk.sources.base import ConfigError
+
+PROG = "meshdesk validate"
+FOUND = 3  # the exit code when findings at or above --fail-on were printed
+_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+_LEVELS = ("error", "warning", "info")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="Check the mesh's Istio config as the app's Istio config "
+                                "view does (Kiali's checks and meshdesk's), and print what is wrong.")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--demo", action="store_true", help="the built-in demo mesh instead of a cluster")
+    src.add_argument("--snapshot", metavar="FILE", help="a snapshot file taken with its inventory (offline)")
+    p.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
+    p.add_argument("--context", help="kubeconfig context (default: the current one)")
+    p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",
+                   help="namespace to check (repeatable; default: every namespace you may list; with --snapshot, "
+                        "those of the snapshot)")
+    p.add_argument("--cluster", default="", help="cluster name to record (default: Kubernetes)")
+    p.add_argument("--level", choices=_LEVELS, default="info",
+                   help="the least severe finding printed (default: info, all of them)")
+    p.add_argument("--fail-on", choices=(*_LEVELS, "never"), default="error",
+                   help=f"exit with {FOUND} when a finding this severe or more is found, printed or not "
+                        "(default: error)")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per API call (default 30)")
+    return p
+
+
+def findings(inv: Inventory, namespaces: Sequence[str] | None = None,
+             level: str = INFO) -> list[tuple[str, str, str, Check]]:
+    """(kind, namespace, name, check) of every finding at least as severe as ``level``, in
+    ``namespaces`` (all when None), most severe first, then by namespace, kind, name and code."""
+    wanted = None if namespaces is None else set(namespaces)
+    most = _RANK.get(level, _RANK[INFO])
+    rows = [(v.kind, v.namespace, v.name, c) for v in validate(inv).values() for c in v.checks
+            if _RANK.get(c.severity, _RANK[INFO]) <= most and (wanted is None or v.namespace in wanted)]
+    rows.sort(key=lambda r: (_RANK.get(r[3].severity, 9), r[1], r[0], r[2], r[3].code, r[3].path, r[3].message))
+    return rows
+
+
+def render_lines(rows: Sequence[tuple[str, str, str, Check]]) -> str:
+    out = []
+    for kind, namespace, name, c in rows:
+        where = f"{kind} {namespace}/{name}" + (f" {c.path}" if c.path else "")
+        out.append(f"{c.severity.capitalize()} [{c.code}] ({where}) {' '.join(c.message.split())}\n")
+    return "".join(out)
+
+
+def render_json(rows: Sequence[tuple[str, str, str, Check]]) -> str:
+    items: list[dict[str, Any]] = []
+    for kind, namespace, name, c in rows:
+        item: dict[str, Any] = {"severity": c.severity, "code": c.code, "kind": kind, "namespace": namespace,
+                                "name": name, "message": c.message}
+        if c.path:
+            item["path"] = c.path
+        if c.subjects:
+            item["subjects"] = list(c.subjects)
+        items.append(item)
+    return json.dumps(items, indent=2) + "\n"
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = _parser().parse_args(list(argv or []))
+    except SystemExit as e:
+        return int(e.code or 0)
+    if not 0 < args.timeout < 86400:
+        print(f"{PROG}: --timeout must be a positive number of seconds (under a day)", file=err)
+        return 2
+    if (args.demo or args.snapshot is not None) and (args.kubeconfig or args.context):
+        print(f"{PROG}: --demo and --snapshot read no cluster; they cannot be combined with --kubeconfig/--context",
+              file=err)
+        return 2
+    if args.snapshot is not None and not args.snapshot.strip():
+        print(f"{PROG}: --snapshot needs a file name", file=err)
+        return 2
+    from meshdesk.commands.inventory import _cluster_inventory, _demo_inventory
+
+    inv: Inventory | None
+    try:
+        if args.snapshot is not None:
+            inv = _snapshot_inventory(args.snapshot)
+        elif args.demo:
+            inv = _demo_inventory(args.namespace)
+        else:
+            inv = _cluster_inventory(args, err, prog=PROG)
+    except ConfigError as e:
+        print(f"{PROG}: {e}", file=err)
+        return 2
+    if inv is None:
+        return 1
+    if args.snapshot is not None and args.namespace:
+        read = {n.name for n in inv.namespaces}
+        missing = [n for n in args.namespace if n not in read]
+        if missing:
+            print(f"{PROG}: --namespace {', '.join(missing)}: the snapshot holds no inventory of "
+                  f"{'that namespace' if len(missing) == 1 else 'those namespaces'} (it has "
+                  f"{', '.join(sorted(read)) or 'none'})", file=err)
+            return 2
+    found = findings(inv, args.namespace if args.snapshot is not None else None)
+    shown = _RANK[args.level]
+    rows = [r for r in found if _RANK.get(r[3].severity, 9) <= shown]
+    if args.json:
+        out.write(render_json(rows))
+    elif rows:
+        out.write(render_lines(rows))
+    for where, why in sorted(inv.hidden.items()):  # not checked, so not said to be fine
+        print(f"hidden: {where}: {why}", file=err)
+    if not args.json:
+        counts = {s: sum(1 for r in rows if r[3].severity == s) for s in (ERROR, WARNING, INFO)}
+        said = [counted(n, s) for s, n in counts.items() if n]
+        print(f"{PROG}: " + (", ".join(said) if said else "no findings") +
+              f" in {counted(len({n.name for n in inv.namespaces}), 'namespace')}", file=err)
+    if args.fail_on == "never":
+        return 0
+    threshold = _RANK[args.fail_on]
+    return FOUND if any(_RANK.get(r[3].severity, 9) <= threshold for r in found) else 0
+
+
+def _snapshot_inventory(path: str) -> Inventory:
+    from meshdesk.sources.snapshot import load_snapshot
+
+    snap = load_snapshot(path)
+    if snap.inventory is None:
+        raise ConfigError(f"snapshot file {path} holds no inventory (it was taken without one), so there is "
+                          "no config to check")
+    return snap.inventory

@@ -1,0 +1,102 @@
+"""``meshdesk validate``: the Istio config view's findings from a terminal, for a cluster (over HTTP to
+the emulator), the demo or a snapshot; its exit code stops a pipeline on a broken config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from meshdesk.cli import main
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
+BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
+NETWORKING = "fixtures/istio/bookinfo/networking"
+NET = "networking.istio.io"
+
+
+def _bookinfo_with_a_broken_route(emu: KubeEmulator, shared: Path) -> None:
+    """Bookinfo with its v1 routes but no DestinationRule (every route names a subset nothing defines:
+    KIA1107, warnings), and a VirtualService bound to a Gateway that does not exist (KIA1102, an error)."""
+    emu.load_crds(shared / CRDS)
+    emu.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    emu.load_yaml(shared / BOOKINFO, namespace="bookinfo")
+    emu.load_yaml(shared / NETWORKING / "virtual-service-all-v1.yaml", namespace="bookinfo")
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService", "metadata": {"name": "front", "namespace": "bookinfo"},
+             "spec": {"hosts": ["*"], "gateways": ["no-such-gateway"],
+                      "http": [{"route": [{"destination": {"host": "productpage", "port": {"number": 9080}}}]}]}},
+            "bookinfo")
+    emu.run_workloads()
+
+
+def test_a_broken_route_is_printed_and_fails_the_run(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    _bookinfo_with_a_broken_route(kube_emulator, shared_dir)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo"]) == 3
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("Error [KIA1102] (VirtualService bookinfo/front spec/gateways[0]) ")  # the worst first
+    assert "Warning [KIA1107] (VirtualService bookinfo/reviews spec/http[0]/route[0]/destination) subset 'v1' of " \
+        "reviews is defined by no DestinationRule" in lines
+    severities = [line.split()[0] for line in lines]
+    assert severities == sorted(severities, key=["Error", "Warning", "Info"].index)
+    assert "meshdesk validate: 1 error, 4 warnings in 1 namespace" in err
+
+    # as JSON: the same findings, each with its object and code
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo", "--json"]) == 3
+    items = json.loads(capsys.readouterr().out)
+    assert len(items) == len(lines)
+    assert items[0] == {"severity": "error", "code": "KIA1102", "kind": "VirtualService", "namespace": "bookinfo",
+                        "name": "front", "message": items[0]["message"], "path": "spec/gateways[0]"}
+
+    # not failing on errors: still printed, exit 0
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo", "--fail-on", "never"]) == 0
+    assert "Error [KIA1102]" in capsys.readouterr().out
+
+    # mended (the route on the mesh, the subsets defined): no findings, so the run passes
+    kube_emulator.delete("virtualservices", "bookinfo", "front", NET)
+    kube_emulator.load_yaml(shared_dir / NETWORKING / "destination-rule-all.yaml", namespace="bookinfo")
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo", "--level", "warning"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "meshdesk validate: no findings in 1 namespace" in err
+
+
+def test_the_demo_and_a_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo has warnings and no errors: it passes by default and fails on warnings when asked. A
+    snapshot taken with its inventory is checked offline; one without, or a namespace it has not, is
+    refused with the reason."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.sources.snapshot import save_snapshot
+
+    assert main(["validate", "--demo"]) == 0
+    demo_out = capsys.readouterr().out
+    assert demo_out.startswith("Warning [") and "Error [" not in demo_out
+    assert main(["validate", "--demo", "--fail-on", "warning"]) == 3
+    capsys.readouterr()
+    # what fails the run is what is found, whatever --level prints
+    assert main(["validate", "--demo", "--fail-on", "warning", "--level", "error"]) == 3
+    assert capsys.readouterr().out == ""
+
+    demo = DemoCluster(clock=lambda: 1_790_000_000.0)
+    snap = demo.snapshot(GraphRequest(namespaces=("shop", "hello")), with_inventory=True)
+    path = tmp_path / "mesh.json"
+    save_snapshot(snap, path)
+    assert main(["validate", "--snapshot", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out and all(" shop/" in line or " hello/" in line for line in out.splitlines())
+    assert main(["validate", "--snapshot", str(path), "-n", "travel"]) == 2
+    assert "--namespace travel: the snapshot holds no inventory of that namespace" in capsys.readouterr().err
+
+    snap.inventory = None
+    bare = tmp_path / "bare.json"
+    save_snapshot(snap, bare)
+    assert main(["validate", "--snapshot", str(bare)]) == 2
+    assert f"snapshot file {bare} holds no inventory" in capsys.readouterr().err
+    assert main(["validate", "--snapshot", str(tmp_path / "missing.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["validate", "--demo", "--context", "x"]) == 2
+    assert main(["validate", "--level", "fatal"]) == 2
