@@ -966,3 +966,43 @@ def test_one_side_of_mtls_missing_matters_only_without_automatic_mtls() -> None:
     assert [c for c, _s, _p in _mtls(inv, "PeerAuthentication", "default", "istio-system", **off)] == ["KIA0401"]
     inv.hidden["*/destinationrules"] = "forbidden cluster-wide"
     assert _mtls(inv, "PeerAuthentication", "default", "istio-system", **off) == []
+
+
+def test_kialis_ignore_annotation_leaves_out_an_objects_own_findings() -> None:
+    """An object annotated kiali.io/ignore-validations (codes separated by commas; empty: all) had its
+    findings shown here though Kiali leaves them out: users who silenced a finding in Kiali saw it again."""
+    def inventory(annotation: str | None, on_service: str | None = None) -> Inventory:
+        inv = _shop()
+        assert inv.services[0].name == "reviews"
+        marks = {} if annotation is None else {"kiali.io/ignore-validations": annotation}
+        inv.istio = [
+            IstioObject("VirtualService", "reviews", "shop", spec={"hosts": ["reviews"], "http": [
+                {"route": [{"destination": {"host": "reviews", "subset": "v9"}}]}]}, annotations=marks),
+            # a second VirtualService for the host: KIA1106 on both
+            _obj("VirtualService", "reviews-too", {"hosts": ["reviews"], "http": [
+                {"route": [{"destination": {"host": "reviews"}}]}]}),
+        ]
+        if on_service is not None:
+            inv.services[0] = dataclasses.replace(inv.services[0], annotations={"kiali.io/ignore-validations": on_service})
+        return inv
+
+    everything = _codes(inventory(None), "VirtualService", "reviews")
+    assert "KIA1107" in everything and "KIA1106" in everything
+    assert _codes(inventory("KIA1107"), "VirtualService", "reviews") == [c for c in everything if c != "KIA1107"]
+    assert _codes(inventory(" KIA1107 , KIA1106"), "VirtualService", "reviews") == [
+        c for c in everything if c not in ("KIA1107", "KIA1106")]
+    quiet = validate(inventory(""))
+    assert quiet[("VirtualService", "shop", "reviews")].checks == [] and quiet[("VirtualService", "shop", "reviews")].valid
+    # the other VirtualService's own finding stays
+    assert "KIA1106" in _codes(inventory(""), "VirtualService", "reviews-too")
+    assert _codes(inventory("KIA0000"), "VirtualService", "reviews") == everything
+
+    # a Service's own findings too: a port whose name says no protocol (KIA0601)
+    from meshdesk.mesh.inventory import ServicePort
+
+    def named(annotation: str | None) -> list[str]:
+        inv = inventory(None, on_service=annotation)
+        inv.services[0] = dataclasses.replace(inv.services[0], ports=[ServicePort("web", 80)])
+        return [c.code for c in validate(inv)[("Service", "shop", "reviews")].checks]
+
+    assert named(None) == ["KIA0601"] and named("KIA0601") == [] and named("") == [] and named("KIA0602") == ["KIA0601"]

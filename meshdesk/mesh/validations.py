@@ -905,7 +905,37 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
             out[(kind, ns, name)].checks.extend(found)  # two workloads of one name (of different kinds)
         else:
             out[(kind, ns, name)] = Validation(kind, ns, name, found)
+    _strip_ignored(out, inventory)
     return out
+
+
+IGNORE_ANNOTATION = "kiali.io/ignore-validations"  # Kiali's: codes an object's own findings leave out
+
+
+def ignored_codes(annotations: Mapping[str, str] | None) -> frozenset[str] | None:
+    """The check codes an object's ``kiali.io/ignore-validations`` annotation leaves out of its own
+    findings, as Kiali reads it: codes separated by commas; empty, every one (``{"*"}``); no
+    annotation, None."""
+    value = annotations.get(IGNORE_ANNOTATION) if isinstance(annotations, Mapping) else None
+    if not isinstance(value, str):
+        return None
+    codes = frozenset(c.strip() for c in value.split(","))
+    return frozenset({"*"}) if not value.strip() else codes
+
+
+def _strip_ignored(out: dict[ObjectKey, Validation], inventory: Inventory) -> None:
+    """Leave out the findings an object's annotation says to ignore (of that object only; another
+    object's findings that name it stay)."""
+    annotated: list[tuple[ObjectKey, Mapping[str, str]]] = [
+        *(((o.kind, o.namespace, o.name), o.annotations) for o in inventory.istio if o.annotations),
+        *(((SERVICE, s.namespace, s.name), s.annotations) for s in inventory.services if s.annotations),
+        *(((WORKLOAD, w.namespace, w.name), w.annotations) for w in inventory.workloads if w.annotations)]
+    for key, marks in annotated:
+        codes = ignored_codes(marks)
+        v = out.get(key)
+        if codes is None or v is None or not v.checks:
+            continue
+        v.checks = [] if "*" in codes else [c for c in v.checks if c.code not in codes]
 
 
 def _gateway_and_policy_checks(inv: Inventory, root_namespace: str,
