@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph.builder import build
@@ -30,6 +30,7 @@ from meshdesk.ui.dialogs.forms import (
     CircuitBreakingForm,
     FaultInjectionForm,
     MtlsForm,
+    RemovalForm,
     RequestRoutingForm,
     ServiceEntryForm,
     TimeoutsForm,
@@ -1247,3 +1248,48 @@ def test_a_static_service_entry_with_a_workload_selector_needs_no_endpoints(emu:
     assert dialog.page == REVIEW, dialog.form_error.text()
     assert "workloadSelector" in dialog.preview_text.toPlainText()
     assert "MDK1204" not in dialog.findings_text.toPlainText()
+
+
+def _listed(widget: QListWidget) -> list[str]:
+    return [widget.item(i).text() for i in range(widget.count())]
+
+
+def test_remove_lists_what_it_deletes_and_what_it_keeps_and_why(emu: KubeEmulator, settings: Settings,
+                                                                 window: QWidget, qtbot: QtBot) -> None:
+    """Traffic shifting on bookinfo's own VirtualService made meshdesk's DestinationRule for reviews.
+    The Remove dialog listed that DestinationRule among what it deletes, but the removal kept it (the
+    VirtualService that stays routes to its subsets) and only the review said so. The list before
+    Confirm is what goes, and what stays is listed apart with the reason."""
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    dialog = open_action(ctl, qtbot, "traffic-shifting", node, inventory(emu))
+    assert isinstance(dialog.form, TrafficShiftingForm)
+    dialog.form.sliders["v2"].setValue(100)
+    review_and_confirm(dialog, qtbot, emu)
+    assert MANAGED_LABEL in emu.get("destinationrules", "bookinfo", "reviews", NET)["metadata"]["labels"]
+    dialog = open_action(ctl, qtbot, "namespace-mtls", None, inventory(emu))
+    dialog.form.mode.setCurrentText("STRICT")
+    review_and_confirm(dialog, qtbot, emu)
+
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RemovalForm)
+    assert _listed(form.objects) == ["PeerAuthentication bookinfo/default"]
+    assert form.deleted_label.text() == "1 object will be deleted:"
+    assert form.kept_label.isVisibleTo(dialog) and form.kept_label.text() == "1 object meshdesk created is kept:"
+    kept = _listed(form.kept)
+    assert len(kept) == 1 and kept[0].startswith(
+        "DestinationRule bookinfo/reviews: VirtualService bookinfo/reviews routes to v2, which it defines; "
+        "deleting it would fail those requests.")
+    before = {(kind, key) for kind, objs in emu._objects.items() for key in objs}
+    review_and_confirm(dialog, qtbot, emu)
+    gone = before - {(kind, key) for kind, objs in emu._objects.items() for key in objs}
+    assert len(gone) == 1 and emu.get("peerauthentications", "bookinfo", "default", SEC) is None
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET) is not None
+    # read again (as "Reload and review again" does) once no route uses it: the lists follow
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    plan = form.plan(inventory(emu))
+    assert _listed(form.objects) == ["DestinationRule bookinfo/reviews"] == [f"{c.kind} {c.obj.namespace}/{c.name}"
+                                                                             for c in plan.changes if c.obj]
+    assert form.kept_label.isHidden() and form.kept.isHidden()

@@ -541,38 +541,52 @@ def injection_plan(inv: Inventory, namespace: str, enable: bool) -> ChangePlan:
     return plan
 
 
-def removal_plan(inv: Inventory, namespace: str | None = None) -> ChangePlan:
-    """Delete everything meshdesk created (objects carrying ``MANAGED_LABEL``), VirtualServices first
-    so no route points at a subset that is gone. A DestinationRule whose subsets a VirtualService that
-    stays (someone else's, which meshdesk may have pointed at them) still routes to is kept, and the
-    plan says why: deleting it would fail every request those routes carry."""
+@dataclass
+class RemovalScope:
+    """What removing meshdesk's config deletes (in order) and what it keeps, each kept object with why."""
+
+    deleted: list[IstioObject] = field(default_factory=list)
+    kept: list[tuple[IstioObject, str]] = field(default_factory=list)
+
+
+def removal_scope(inv: Inventory, namespace: str | None = None) -> RemovalScope:
+    """What meshdesk created (objects carrying ``MANAGED_LABEL``) split into what a removal deletes,
+    VirtualServices first so no route points at a subset that is gone, and what it keeps. A
+    DestinationRule whose subsets a VirtualService that stays (someone else's, which meshdesk may have
+    pointed at them) still routes to is kept: deleting it would fail every request those routes carry.
+    The form lists both from this, so what it says will go is what goes."""
     objs = sorted(managed_objects(inv, namespace),
                   key=lambda o: (o.kind != "VirtualService", o.kind, o.namespace, o.name))
     going = {(o.kind, o.namespace, o.name) for o in objs}
     staying = [vs for vs in inv.istio_objects("VirtualService") if ("VirtualService", vs.namespace, vs.name) not in going]
-    notes: list[str] = []
-    kept: set[tuple[str, str, str]] = set()
+    scope = RemovalScope()
     for o in objs:
-        if o.kind != "DestinationRule":
-            continue
-        host = fqdn(str(o.spec.get("host") or ""), o.namespace)
-        subsets = {s.get("name") for s in o.spec.get("subsets") or () if isinstance(s, dict)}
         users: dict[str, set[str]] = {}
-        for vs in staying:
-            for _path, dest in route_destinations(vs.spec):
-                if dest.get("subset") in subsets and fqdn(str(dest.get("host") or ""), vs.namespace) == host:
-                    users.setdefault(f"{vs.namespace}/{vs.name}", set()).add(str(dest["subset"]))
-        if users:
-            kept.add((o.kind, o.namespace, o.name))
-            named = "; ".join(f"VirtualService {name} routes to {', '.join(sorted(used))}"
-                              for name, used in sorted(users.items()))
-            notes.append(f"Kept DestinationRule {o.namespace}/{o.name}: {named}, which it defines; deleting it "
-                         "would fail those requests. Route that VirtualService to the whole service first, then "
-                         "remove it.")
-    objs = [o for o in objs if (o.kind, o.namespace, o.name) not in kept]
+        if o.kind == "DestinationRule":
+            host = fqdn(str(o.spec.get("host") or ""), o.namespace)
+            subsets = {s.get("name") for s in o.spec.get("subsets") or () if isinstance(s, dict)}
+            for vs in staying:
+                for _path, dest in route_destinations(vs.spec):
+                    if dest.get("subset") in subsets and fqdn(str(dest.get("host") or ""), vs.namespace) == host:
+                        users.setdefault(f"{vs.namespace}/{vs.name}", set()).add(str(dest["subset"]))
+        if not users:
+            scope.deleted.append(o)
+            continue
+        named = "; ".join(f"VirtualService {name} routes to {', '.join(sorted(used))}"
+                          for name, used in sorted(users.items()))
+        scope.kept.append((o, f"{named}, which it defines; deleting it would fail those requests. Route that "
+                              "VirtualService to the whole service first, then remove it."))
+    return scope
+
+
+def removal_plan(inv: Inventory, namespace: str | None = None) -> ChangePlan:
+    """Delete everything meshdesk created but what ``removal_scope`` keeps; the plan says what it keeps
+    and why."""
+    scope = removal_scope(inv, namespace)
+    notes = [f"Kept {o.kind} {o.namespace}/{o.name}: {why}" for o, why in scope.kept]
     where = f" in namespace {namespace}" if namespace else ""
-    plan = ChangePlan(f"Remove the config meshdesk created{where} ({len(objs)} object(s))", notes=notes)
-    for o in objs:
+    plan = ChangePlan(f"Remove the config meshdesk created{where} ({len(scope.deleted)} object(s))", notes=notes)
+    for o in scope.deleted:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))
     return plan
 

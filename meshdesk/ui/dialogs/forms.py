@@ -36,6 +36,7 @@ from meshdesk.mesh.changes import (
     injection_plan,
     peer_authentication_plan,
     removal_plan,
+    removal_scope,
     service_entry_plan,
     service_routing_plan,
 )
@@ -55,7 +56,6 @@ from meshdesk.mesh.routing import (
     header_name_problem,
     injection_change,
     is_managed,
-    managed_objects,
     unmodelled,
     versions_of,
 )
@@ -792,19 +792,42 @@ class ServiceEntryForm(ActionForm):
 
 class RemovalForm(ActionForm):
     title = "Remove meshdesk config"
-    help_text = "Delete every Istio object meshdesk created (those labelled managed-by meshdesk)."
+    help_text = ("Delete the Istio objects meshdesk created (those labelled managed-by meshdesk). A "
+                 "DestinationRule whose subsets other routes still use is kept.")
 
     def __init__(self, inv: Inventory, namespace: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.namespace = namespace
         self.subject = f"namespace {namespace}" if namespace else "every namespace"
         layout = QVBoxLayout(self)
-        objs = managed_objects(inv, namespace)
-        layout.addWidget(QLabel(f"{counted(len(objs), 'object')} will be deleted:" if objs else
-                                "meshdesk created nothing here."))
+        self.deleted_label = QLabel()
         self.objects = QListWidget()
-        self.objects.addItems([f"{o.kind} {o.namespace}/{o.name}" for o in objs])
-        layout.addWidget(self.objects)
+        self.kept_label = QLabel()
+        self.kept = QListWidget()
+        self.kept.setWordWrap(True)
+        for w in (self.deleted_label, self.objects, self.kept_label, self.kept):
+            layout.addWidget(w)
+        self._show(inv)
+
+    def _show(self, inv: Inventory) -> None:
+        """List what the removal deletes and what it keeps, and why: the split the plan makes, so what
+        is listed as deleted is what is deleted."""
+        scope = removal_scope(inv, self.namespace)
+        if scope.deleted:
+            said = f"{counted(len(scope.deleted), 'object')} will be deleted:"
+        else:
+            said = "Nothing will be deleted." if scope.kept else "meshdesk created nothing here."
+        self.deleted_label.setText(said)
+        self.objects.clear()
+        self.objects.addItems([f"{o.kind} {o.namespace}/{o.name}" for o in scope.deleted])
+        self.objects.setVisible(bool(scope.deleted))
+        n = len(scope.kept)
+        self.kept_label.setText(f"{counted(n, 'object')} meshdesk created {'is' if n == 1 else 'are'} kept:")
+        self.kept.clear()
+        self.kept.addItems([f"{o.kind} {o.namespace}/{o.name}: {why}" for o, why in scope.kept])
+        for w in (self.kept_label, self.kept):
+            w.setVisible(bool(scope.kept))
 
     def plan(self, inv: Inventory) -> ChangePlan:
+        self._show(inv)  # the cluster read again (Reload and review again): the lists follow it
         return removal_plan(inv, self.namespace)
