@@ -1293,3 +1293,25 @@ def test_remove_lists_what_it_deletes_and_what_it_keeps_and_why(emu: KubeEmulato
     assert _listed(form.objects) == ["DestinationRule bookinfo/reviews"] == [f"{c.kind} {c.obj.namespace}/{c.name}"
                                                                              for c in plan.changes if c.obj]
     assert form.kept_label.isHidden() and form.kept.isHidden()
+
+
+def test_remove_summary_counts_objects_in_words(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                qtbot: QtBot) -> None:
+    """The review and the outcome said "(2 object(s))"."""
+    ctl = controller_for(emu, settings, window)
+
+    def add_mtls(mode: str, node: Node | None = None) -> None:
+        dialog = open_action(ctl, qtbot, "workload-mtls" if node else "namespace-mtls", node, inventory(emu))
+        dialog.form.mode.setCurrentText(mode)
+        review_and_confirm(dialog, qtbot, emu)
+
+    add_mtls("STRICT")
+    add_mtls("PERMISSIVE", Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload="ratings-v1"))
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    review_and_confirm(dialog, qtbot, emu)
+    assert dialog.summary.text() == "<b>Remove the config meshdesk created in namespace bookinfo (2 objects)</b>"
+    assert dialog.outcome.text() == "Applied: Remove the config meshdesk created in namespace bookinfo (2 objects)."
+    add_mtls("STRICT")
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    review_and_confirm(dialog, qtbot, emu)
+    assert dialog.summary.text() == "<b>Remove the config meshdesk created in namespace bookinfo (1 object)</b>"

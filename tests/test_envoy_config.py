@@ -487,3 +487,10 @@ def test_lua_code_loses_credential_literals_and_keeps_the_rest() -> None:
                  '"x-envoy-peer", "keep-peer"', 'logWarn("Basic auth is needed")', "function envoy_on_request"):
         assert kept in code
     assert code.count("\n") == LUA.count("\n")
+
+
+def test_summary_counts_in_words() -> None:
+    """One of each read "1 clusters, 1 listeners, 1 routes"."""
+    cfg = parse_config_dump(sidecar_dump())
+    cfg.clusters, cfg.listeners, cfg.routes = cfg.clusters[:1], cfg.listeners[:1], cfg.routes[:2]
+    assert cfg.summary().startswith("1 cluster, 1 listener, 2 routes")

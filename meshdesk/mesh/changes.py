@@ -39,6 +39,7 @@ from meshdesk.mesh.routing import (
 )
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.validations import ERROR, fqdn, hosts_declared_elsewhere, route_destinations, validate
+from meshdesk.mesh.words import counted
 
 CREATE = "create"
 REPLACE = "replace"
@@ -585,7 +586,7 @@ def removal_plan(inv: Inventory, namespace: str | None = None) -> ChangePlan:
     scope = removal_scope(inv, namespace)
     notes = [f"Kept {o.kind} {o.namespace}/{o.name}: {why}" for o, why in scope.kept]
     where = f" in namespace {namespace}" if namespace else ""
-    plan = ChangePlan(f"Remove the config meshdesk created{where} ({len(scope.deleted)} object(s))", notes=notes)
+    plan = ChangePlan(f"Remove the config meshdesk created{where} ({counted(len(scope.deleted), 'object')})", notes=notes)
     for o in scope.deleted:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))
     return plan

@@ -38,6 +38,7 @@ from typing import Any
 from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.readers import as_list as _l
 from meshdesk.mesh.readers import as_str as _s
+from meshdesk.mesh.words import counted
 
 CLUSTERS_DUMP = "type.googleapis.com/envoy.admin.v3.ClustersConfigDump"
 LISTENERS_DUMP = "type.googleapis.com/envoy.admin.v3.ListenersConfigDump"
@@ -319,8 +320,8 @@ class EnvoyConfig:
 
     def summary(self) -> str:
         """"412 clusters, 38 listeners, 96 routes" and what was skipped or missing, in words."""
-        text = (f"{len(self.clusters)} clusters, {len(self.listeners)} listeners, "
-                f"{len(self.routes)} routes")
+        text = (f"{counted(len(self.clusters), 'cluster')}, {counted(len(self.listeners), 'listener')}, "
+                f"{counted(len(self.routes), 'route')}")
         if self.skipped:
             text += "; skipped as unreadable: " + ", ".join(f"{n} {what}" for what, n in sorted(self.skipped.items()))
         if self.missing:

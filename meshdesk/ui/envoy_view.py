@@ -70,6 +70,7 @@ from meshdesk.mesh.envoy import (
     strict_numbers,
 )
 from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
+from meshdesk.mesh.words import counted
 from meshdesk.sources.base import SourceError, size_words
 from meshdesk.sources.envoy import LOG_LEVELS, NotADump, summarize_log_levels
 
@@ -849,7 +850,8 @@ class EnvoyView(QWidget):
         self._titles()
         if self.tabs.tabText(self.tabs.currentIndex()) == "Config":
             self._fill_raw()
-        counts = f"{len(cfg.clusters)} clusters, {len(cfg.listeners)} listeners, {len(cfg.routes)} routes"
+        counts = (f"{counted(len(cfg.clusters), 'cluster')}, {counted(len(cfg.listeners), 'listener')}, "
+                  f"{counted(len(cfg.routes), 'route')}")
         self.summary.setText(counts + (f", read through the {result.way}" if result.way else ""))
         self.summary.setToolTip(cfg.summary())
         self._say("" if not (cfg.skipped or cfg.missing) else f"Shown in part: {cfg.summary()}")

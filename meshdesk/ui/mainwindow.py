@@ -40,6 +40,7 @@ from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import OUTSIDE, Inventory
 from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest, NodeFocus
 from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.mesh.words import counted
 from meshdesk.sources.base import MeshSource, SnapshotFileError, SourceError, SourceInfo, Timeout, Unreachable
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.store.settings import Settings, load_settings
@@ -1314,7 +1315,7 @@ class MainWindow(QMainWindow):
         except (OSError, ValueError) as e:
             self.messages.error("config", f"could not save the imported layout: {e}")
         self.view.set_layout_key(key)
-        self.statusBar().showMessage(f"Imported the positions of {len(positions)} nodes from {path}", 5000)
+        self.statusBar().showMessage(f"Imported the positions of {counted(len(positions), 'node')} from {path}", 5000)
 
     # -- help --------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

@@ -782,7 +782,7 @@ class SidePanel(QWidget):
                 f"{self._edge_name(g, e)}: {fmt_rate(e.rate, e.protocol)}" for e in busiest])))
         nodes = [n for n in g.nodes.values() if n.node_type != NODE_BOX
                  and (namespaces is None or n.namespace in nss)]
-        sub = f"{len(nodes)} nodes, {len(touching)} edges"  # a namespace box's own, as Kiali counts them
+        sub = f"{counted(len(nodes), 'node')}, {counted(len(touching), 'edge')}"  # a namespace box's own, as Kiali counts them
         if extra:
             parts.append(extra)
         if g.warnings:
