@@ -555,3 +555,40 @@ def test_selecting_an_operation_node_or_a_service_to_service_edge(qtbot: QtBot,
     assert view.notice.isHidden() and not view._scroll.isHidden()
     view.shutdown()
     panel.shutdown()
+
+
+def test_the_unknown_node_is_named_and_says_why_it_has_no_charts(qtbot: QtBot) -> None:
+    """Selecting the unknown node (hello's uptime checker, which has no sidecar) titled the view "No
+    selection" beside a selected node. As the graph names it, and why there are no charts, once in
+    their place; its edges have charts (as Kiali: the unknown node has no page, its edges' metrics do)."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import NODE_UNKNOWN
+    from meshdesk.mesh.request import GraphRequest
+
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    graph = build(demo.snapshot(GraphRequest(namespaces=("hello",), queryTime=int(now))))
+    unknown = graph.find_node(node_type=NODE_UNKNOWN)
+    assert unknown is not None and unknown.label == "unknown"
+    view = _view(qtbot, DemoMetrics(demo))
+    panel = SparklinePanel(DemoMetrics(demo), poll_ms=0)
+    qtbot.addWidget(panel)
+    for direction in (0, 1):  # inbound, outbound
+        view.direction.setCurrentIndex(direction)
+        view.show_graph_selection(graph, [unknown.id])
+        assert view.target is None and view.title.text() == "unknown"
+        assert view.notice.text().startswith("The unknown node has no metrics of its own")
+        assert "Select one of its edges" in view.notice.text()
+        assert not view.notice.isHidden() and view._scroll.isHidden()
+    panel.show_graph_selection(graph, [unknown.id])
+    assert panel.target is None
+    assert panel.charts["request_volume"].status_text.startswith("The unknown node has no metrics of its own")
+    # one of its edges has charts
+    edge = next(e for e in graph.out_edges(unknown.id))
+    view.direction.setCurrentIndex(0)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [edge.id])
+    assert view.target is not None and view.title.text().startswith("unknown \u2192")
+    assert view.notice.isHidden() and not view._scroll.isHidden()
+    view.shutdown()
+    panel.shutdown()

@@ -328,11 +328,22 @@ SERVICE_TO_SERVICE = ("Charts are not available for service-to-service edges (ea
                       "workload behind the source service)")
 
 
+# Kiali gives the unknown node no details page: it is no workload, only the name Istio's telemetry gives
+# a client it could not identify; what is known of it is on its edges (read from their servers' reports)
+UNKNOWN_NODE = ("The unknown node has no metrics of its own: it stands for clients Istio could not identify "
+                "(without a sidecar, or from outside the mesh), whose proxies report nothing. Select one of its "
+                "edges to chart the requests they sent, as the servers reported them")
+
+
 def no_charts_reason(graph: TrafficGraph | None, item_id: str) -> str:
     """Why a graph item that exists has no charts of its own ("" when it has, or is unknown): a
-    service-to-service edge (of a service graph) sums traffic no label selects."""
+    service-to-service edge (of a service graph) sums traffic no label selects; the unknown node is
+    no workload of its own (its edges have charts)."""
     if graph is None:
         return ""
+    node = graph.nodes.get(item_id)
+    if node is not None:
+        return UNKNOWN_NODE if node.node_type == NODE_UNKNOWN else ""
     edge = graph.edges.get(item_id)
     if edge is None:
         return ""

@@ -428,10 +428,14 @@ class MetricsView(_ChartsController):
         super().show_graph_selection(graph, ids, direction)
         services = [graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
                     and graph.nodes[i].node_type == NODE_SERVICE and not graph.nodes[i].is_service_entry]
-        edge = next((graph.edges[i] for i in ids if graph is not None and no_charts_reason(graph, i)), None)
+        edge = next((graph.edges[i] for i in ids if graph is not None and i in graph.edges
+                     and no_charts_reason(graph, i)), None)
+        # a node with no metrics of its own (the unknown node): named, and why, rather than "No selection"
+        plain = next((graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
+                      and no_charts_reason(graph, i)), None)
         entry = _entry_without_charts(graph, ids, direction) if self.target is None else None
-        edge_reason = self.no_target_text if self.target is None and graph is not None and edge is not None else ""
-        self._reason = entry[1] if entry else edge_reason
+        known_reason = self.target is None and graph is not None and (edge is not None or plain is not None)
+        self._reason = entry[1] if entry else self.no_target_text if known_reason else ""
         self._show_notice()
         if entry:
             self.title.setText(f"{entry[0]} ({'outbound' if direction == OUTBOUND else 'inbound'})")
@@ -440,6 +444,8 @@ class MetricsView(_ChartsController):
         elif self.target is None and graph is not None and edge is not None:
             src, dst = graph.nodes[edge.source].label, graph.nodes[edge.target].label
             self.title.setText(f"{src} \u2192 {dst}")  # why there are no charts: once, in their place
+        elif self.target is None and plain is not None:
+            self.title.setText(plain.label)  # as the graph names it; why there are no charts: in their place
         elif self.target is None and direction == OUTBOUND and services:
             # a service sends nothing itself: say so, rather than "No selection" beside a selected one
             self.title.setText(f"service {services[0].namespace}/{services[0].service}: a service has no outbound "
