@@ -294,7 +294,9 @@ def test_go_durations_are_read_and_kept() -> None:
     plan = service_routing_plan(inv, REVIEWS, current)
     written = {c.kind: c.obj for c in plan.changes}
     outlier = written["DestinationRule"].spec["trafficPolicy"]["outlierDetection"]  # type: ignore[union-attr]
-    assert outlier["interval"] == "90s" and outlier["baseEjectionTime"] == "150s"
+    # untouched, they are kept as written (a review's diff shows only the change)
+    assert outlier["interval"] == "1m30s" and outlier["baseEjectionTime"] == "2m30s"
+    assert outlier["consecutive5xxErrors"] == 7
     for bad in ("1x", "m", "1.2.3s", "-1s", "1s2"):
         assert routing_seconds(bad) is None, bad
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from meshdesk.mesh.routing import (
     build_peer_authentication,
     build_service_routing,
     current_routing,
+    duration_seconds,
     injection_change,
     is_managed,
     is_meshdesk_subset_name,
@@ -315,7 +317,7 @@ def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> I
         if key not in ("trafficPolicy", "subsets") and key not in out.spec:
             out.spec[key] = copy.deepcopy(value)
     out.spec["host"] = existing.spec.get("host") or out.spec["host"]  # it names this service already
-    out.spec = _in_order_of(out.spec, existing.spec)
+    out.spec = _as_written(_in_order_of(out.spec, existing.spec), existing.spec, existing.namespace)
     return out
 
 
@@ -325,6 +327,86 @@ def _in_order_of(spec: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     ordered = {k: spec[k] for k in old if k in spec}
     ordered.update({k: v for k, v in spec.items() if k not in ordered})
     return ordered
+
+
+# the fields meshdesk writes as durations, and those naming a host: Istio reads "1.0s" as "1s", and a
+# short host name as the service's full one
+_DURATION_FIELDS = frozenset(("timeout", "perTryTimeout", "fixedDelay", "interval", "baseEjectionTime"))
+_HOST_FIELDS = frozenset(("host",))
+
+
+def _same_meaning(key: str, new: Any, old: Any, namespace: str) -> bool:
+    """Whether ``old``, as written in the object, means what meshdesk would write as ``new`` there."""
+    if new == old and type(new) is type(old):
+        return True
+    if key in _HOST_FIELDS and isinstance(new, str) and isinstance(old, str):
+        return bool(old.strip()) and fqdn(new, namespace) == fqdn(old, namespace)
+    if key in _DURATION_FIELDS:
+        a, b = duration_seconds(new), duration_seconds(old)
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(new, int | float) and not isinstance(new, bool) and not isinstance(old, bool):
+        try:
+            return math.isclose(float(old), float(new), rel_tol=1e-12, abs_tol=0.0)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _counterparts(new: list[Any], old: list[Any], key: str, namespace: str) -> list[Any]:
+    """For each element of ``new``, the element of ``old`` it stands for (None: none): an HTTP/TCP rule
+    with the same match, a route to the same subset of the same host; else the one at the same place,
+    when nothing took it (a route to another subset still names the host as that one did); else, for
+    a new rule or route, the last one, so it is written as the others are."""
+    def same(a: Any, b: Any) -> bool:
+        if not isinstance(a, dict) or not isinstance(b, dict):
+            return False
+        if key in ("http", "tcp", "tls"):
+            return a.get("match") == b.get("match")
+        if key == "route":
+            da, db = a.get("destination"), b.get("destination")
+            return isinstance(da, dict) and isinstance(db, dict) and da.get("subset") == db.get("subset") \
+                and fqdn(str(da.get("host") or ""), namespace) == fqdn(str(db.get("host") or ""), namespace)
+        return False
+
+    out: list[Any] = [None] * len(new)
+    taken: set[int] = set()
+    placed: set[int] = set()
+    for i, item in enumerate(new):
+        j = next((j for j, o in enumerate(old) if j not in taken and same(item, o)), None)
+        if j is not None:
+            out[i] = old[j]
+            taken.add(j)
+            placed.add(i)
+    for i in range(len(new)):
+        if i not in placed and i < len(old) and i not in taken:
+            out[i] = old[i]
+            taken.add(i)
+            placed.add(i)
+    for i, item in enumerate(new):
+        if i not in placed and isinstance(item, dict) and old and isinstance(old[-1], dict):
+            # a rule or route that is new: written as the last one there is (its host, its durations)
+            out[i] = old[-1]
+    return out
+
+
+def _as_written(new: Any, old: Any, namespace: str, key: str = "") -> Any:
+    """``new`` with every value that means what ``old`` has at the same place written as ``old`` has it
+    (a short host, "1.0s", 100 for 100.0), so a replace changes only what the user changed and the
+    diff shows only that. What differs in meaning stays as meshdesk writes it."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        return {k: _as_written(v, old[k], namespace, k) if k in old else v for k, v in new.items()}
+    if isinstance(new, list) and isinstance(old, list):
+        out = [_as_written(v, o, namespace, key) for v, o in zip(new, _counterparts(new, old, key, namespace),
+                                                                   strict=True)]
+        if key == "route" and len(out) == 1 and len(old) == 1 and isinstance(out[0], dict) \
+                and isinstance(old[0], dict) and "weight" not in old[0] and out[0].get("weight") == 100 \
+                and out[0].get("destination") == old[0].get("destination"):
+            # the same one destination takes every request with or without "weight: 100"
+            out[0] = {k: v for k, v in out[0].items() if k != "weight"}
+        return out
+    if old is None or isinstance(new, dict | list):
+        return new
+    return old if _same_meaning(key, new, old, namespace) else new
 
 
 def _only_meshdesks(dr: IstioObject) -> bool:
@@ -394,7 +476,7 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
             for key in ("hosts", "gateways", "exportTo", *(("http",) if tcp else ())):
                 if vs_now.spec.get(key):
                     vs.spec[key] = copy.deepcopy(vs_now.spec[key])
-            vs.spec = _in_order_of(vs.spec, vs_now.spec)
+            vs.spec = _as_written(_in_order_of(vs.spec, vs_now.spec), vs_now.spec, vs_now.namespace)
         _put(plan, vs, vs_now)
     elif vs_now is not None:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(vs_now), before=copy.deepcopy(vs_now)))

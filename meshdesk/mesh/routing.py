@@ -137,6 +137,12 @@ def _parse_seconds(text: Any) -> float | None:
     return total if pos == len(text) else None
 
 
+def duration_seconds(text: Any) -> float | None:
+    """Seconds in a duration as Istio reads it ("1.0s", "1s" and "1000ms" are all 1.0); None when it
+    is not one."""
+    return _parse_seconds(text)
+
+
 def re2_problem(pattern: str) -> str:
     """Why RE2, as Envoy compiles a route's regex, refuses ``pattern`` (its own words, e.g. "invalid
     escape sequence: \\Z"); "" when it takes it. Python's ``re`` is another dialect: it refuses
