@@ -587,6 +587,10 @@ def test_a_pod_says_why_its_containers_do_not_run_and_the_workload_when_it_was_m
     text = _workload_panel_text(qtbot, cart)
     assert "1/2 ready, Running (CrashLoopBackOff)" in text and "17 restarts" in text
     assert "Created\n2026-11-20T08:00:00Z" in text
+    # one restart reads as one ("1 restarts" was written)
+    once = Pod("cart-v1-def", "shop", phase="Running", containers=[Container("cart", ready=True, restarts=1)])
+    text = _workload_panel_text(qtbot, Workload("cart-v1", "shop", labels={"app": "cart"}, pods=[once]))
+    assert ", 1 restart" in text and "1 restarts" not in text
 
 
 def test_small_and_nearly_whole_shares_and_rates_say_so(panel: SidePanel, demo_data) -> None:

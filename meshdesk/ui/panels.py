@@ -548,7 +548,7 @@ def _pods(w: Workload, ambient: bool = False) -> str:
                       if state in ("waiting", "terminated") and reason not in ("", "Completed")})
         rows.append(f"{_e(p.name)}: {ready}/{total} ready, {_e(p.phase or '?')}"
                     + (f" (<span style='color:#c9190b'>{_e(', '.join(why))}</span>)" if why else "")
-                    + f", {side}" + (f", {p.restarts} restarts" if p.restarts else ""))
+                    + f", {side}" + (f", {counted(p.restarts, 'restart')}" if p.restarts else ""))
     return "<br>".join(rows)
 
 
