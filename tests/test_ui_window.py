@@ -360,6 +360,30 @@ def test_no_kubeconfig_first_run_state(qtbot, make_window, tmp_path, monkeypatch
         w.close()
 
 
+def test_a_current_context_that_does_not_exist_opens_no_other_cluster(qtbot, tmp_path, monkeypatch) -> None:
+    """The kubeconfig's current-context named a context it does not have: the app opened the first
+    listed one (maybe production) without a word, where kubectl refuses. It opens none and says why,
+    with the contexts there are in the switcher."""
+    from meshdesk.ui.app import make_window as app_window
+
+    config = tmp_path / "config"
+    config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: ghost\n"
+                      "clusters:\n- name: c1\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+                      "users:\n- name: u1\n  user: {token: abc}\n"
+                      "contexts:\n- name: prod\n  context: {cluster: c1, user: u1}\n"
+                      "- name: dev\n  context: {cluster: c1, user: u1}\n")
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    w = app_window(argparse.Namespace(demo=False, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.empty.mode == "no-cluster" and w.context == ""
+        assert "current context 'ghost' does not exist" in w.empty.text.text() and "(dev, prod)" in w.empty.text.text()
+        combo = w.toolbar.context_combo
+        assert {combo.itemText(i) for i in range(combo.count())} >= {"prod", "dev"}
+    finally:
+        w.close()
+
+
 def test_empty_demo_turns_into_a_graph_after_start_traffic(qtbot, make_window) -> None:
     w = make_window(context=DEMO, factories={DEMO: lambda: DemoCluster(traffic=False)})
     qtbot.waitUntil(lambda: w.empty.mode == "no-traffic", timeout=10000)
@@ -371,6 +395,27 @@ def test_empty_demo_turns_into_a_graph_after_start_traffic(qtbot, make_window) -
     assert any(e.rate > 0 for e in w.graph.edges.values())
     w.stop_traffic_action.trigger()
     qtbot.waitUntil(lambda: w.empty.mode == "no-traffic" and w.stack.currentWidget() is w.empty, timeout=10000)
+
+
+def test_an_empty_demo_with_its_traffic_running_says_why_not_that_it_is_stopped(qtbot, make_window) -> None:
+    """With the demo's traffic running, an empty graph said "The demo's traffic is stopped" and offered
+    a Start button that did nothing: it says every kind of traffic is turned off when it is, and that
+    a namespace does not exist when it does not."""
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.toolbar.choose(rate_http="none", rate_grpc="none", rate_tcp="none")
+    qtbot.waitUntil(lambda: w.empty.mode == "no-traffic" and w.stack.currentWidget() is w.empty, timeout=10000)
+    assert w.empty.title.text() == "Every kind of traffic is turned off"
+    assert "turned off in View &gt; Traffic" in w.empty.text.text() and "stopped" not in w.empty.text.text()
+    assert not w.empty.start_button.isVisibleTo(w)
+    w.toolbar.choose(rate_http="requests", rate_grpc="requests", rate_tcp="sent")
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+
+    # a namespace remembered (or asked for with -n) that the cluster does not have
+    gone = make_window(context=DEMO, namespaces=["nosuchns"])
+    qtbot.waitUntil(lambda: gone.empty.mode == "no-traffic", timeout=10000)
+    assert "There is no namespace nosuchns in this demo" in gone.empty.text.text()
+    assert "stopped" not in gone.empty.text.text() and not gone.empty.start_button.isVisibleTo(gone)
 
 
 def test_empty_live_cluster_shows_a_kubectl_line(qtbot, make_window) -> None:
@@ -462,6 +507,46 @@ def test_a_snapshot_without_traffic_says_what_it_holds_and_offers_no_command(qtb
     w.empty.idle_button.click()
     wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view and w.graph.request.includeIdleNodes)
     assert any(n.workload == "reviews-v1" for n in w.graph.nodes.values())
+
+
+def test_a_snapshot_of_a_window_the_toolbar_lacks_is_named_as_it_is(qtbot, make_window, tmp_path) -> None:
+    """A snapshot of 2 hours (the command line takes any window) opened labelled "Last 10m", and its
+    empty page said "in the 10m before it was taken": the toolbar names its own window."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.snapshot import save_snapshot
+
+    quiet = DemoCluster(traffic=False, clock=lambda: 1_790_000_000.0).snapshot(
+        GraphRequest(namespaces=("shop",), duration=7200))
+    path = tmp_path / "two-hours.json"
+    save_snapshot(quiet, path)
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.open_snapshot(str(path))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.empty.mode == "no-traffic", timeout=10000)
+    assert w.toolbar.duration_combo.currentText() == "Last 2h" and w.toolbar.choices.duration == 7200
+    assert "in the 2h before it was taken" in w.empty.text.text()
+
+
+def test_a_snapshot_whose_samples_were_all_skipped_says_so(qtbot, make_window, tmp_path) -> None:
+    """Every sample of the file beyond any real rate: the page said the snapshot "holds no requests",
+    the skipped samples named only at the foot of the details panel, out of view."""
+    import dataclasses
+
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.snapshot import save_snapshot
+
+    snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("shop",)))
+    assert snap.samples
+    snap.samples = [dataclasses.replace(x, value=1e308) for x in snap.samples]
+    path = tmp_path / "odd.json"
+    save_snapshot(snap, path)
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.open_snapshot(str(path))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.empty.mode == "no-traffic", timeout=10000)
+    text = w.empty.text.text()
+    assert "holds no requests that could be used in <b>shop</b>" in text
+    assert f"The file holds telemetry that could not be used: skipped {len(snap.samples)} samples: value beyond" in text
 
 
 def test_a_file_that_cannot_be_opened_names_what_the_window_keeps_showing(qtbot, make_window, tmp_path) -> None:
@@ -1291,6 +1376,21 @@ def test_namespaces_given_on_the_command_line_come_back_after_a_context_switch(q
     w.switch_context("a")
     wait_graph(qtbot, w, lambda w: w.info is not None and w.info.context == "a")
     assert w.graph.request.namespaces == ("blog",) and w.toolbar.selected_namespaces() == ["blog"]
+
+
+def test_the_apps_namespace_option_reads_commas_as_graph_does(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """`meshdesk --demo -n hello,shop` asked for one namespace called "hello,shop" (an empty graph),
+    where `meshdesk graph -n hello,shop` means two; -n "" named a namespace with no name."""
+    from meshdesk.ui.app import make_window as app_window
+
+    w = app_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["hello, shop", "", "hello"],
+                                      snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+        assert w.graph.request.namespaces == ("hello", "shop") and w.toolbar.selected_namespaces() == ["hello", "shop"]
+    finally:
+        w.close()
 
 
 def test_a_settings_file_with_values_qt_cannot_take_still_opens_and_says_what_was_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]

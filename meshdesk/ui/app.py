@@ -37,6 +37,12 @@ def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str, list[str]]:
     if not names:
         where = ", ".join(str(p) for p in kc.searched) or "~/.kube/config"
         return [], "", f"No kubeconfig context was found (looked in {where}).", problems
+    if kc.current_context and kc.current_context not in names:
+        # as kubectl refuses it: opening another cluster without a word (the first listed may be
+        # production) is worse than asking
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return names, "", (f"The kubeconfig's current context {kc.current_context!r} does not exist. Choose one "
+                           f"of its contexts ({shown}) in the context box above."), problems
     current = kc.current_context if kc.current_context in names else names[0]
     return names, current, "", problems
 
@@ -48,7 +54,12 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
 
     access = settings if settings is not None else load_settings()
     kubeconfig = getattr(opts, "kubeconfig", None) or access.kubeconfig or None
-    namespaces = getattr(opts, "namespace", None)
+    # -n hello,shop and -n hello -n shop both name two namespaces, as `meshdesk graph -n` reads them;
+    # an empty name (-n "") names none
+    given = getattr(opts, "namespace", None)
+    given = [given] if isinstance(given, str) else given
+    namespaces = None if given is None else list(dict.fromkeys(
+        n.strip() for value in given for n in str(value).split(",") if n.strip())) or None
     demo = bool(getattr(opts, "demo", False))
     contexts, current, reason, problems = _contexts(kubeconfig)
     if demo:

@@ -125,8 +125,12 @@ class EmptyState(QWidget):
 
     def show_no_traffic(self, inventory: Inventory | None, namespaces: Sequence[str], *, demo: bool,
                         duration_label: str = "", replayed: str = "", can_enable_injection: bool = False,
-                        snapshot_taken: str | None = None) -> None:
-        """``replayed``: the past moment replay shows (then nothing can be started or sent to it).
+                        snapshot_taken: str | None = None, demo_running: bool = False,
+                        kinds_off: bool = False, warnings: Sequence[str] = ()) -> None:
+        """``demo``: the demo is shown, its traffic running or not (``demo_running``). ``kinds_off``:
+        every kind of traffic is turned off in View > Traffic, so nothing can show whatever is sent.
+        ``warnings``: the graph's (samples it skipped: then "no traffic" may be what could not be read).
+        ``replayed``: the past moment replay shows (then nothing can be started or sent to it).
         ``can_enable_injection``: the window can open the action that labels a namespace for injection
         (offered for a namespace not in the mesh). ``snapshot_taken``: an offline snapshot is shown,
         taken then ("" when unknown): a file cannot be given traffic either, nor a namespace labelled."""
@@ -134,11 +138,24 @@ class EmptyState(QWidget):
         window = f" in the {duration_label} before {replayed}" if replayed and duration_label else \
             f" before {replayed}" if replayed else f" in the last {duration_label}" if duration_label else ""
         if snapshot_taken is not None:
-            self._show_quiet_snapshot(inventory, namespaces, duration_label, snapshot_taken)
+            self._show_quiet_snapshot(inventory, namespaces, duration_label, snapshot_taken, warnings)
             return
         self.title.setText(f"No traffic{window}")
         ns_text = ", ".join(namespaces) if namespaces else "no namespace"
         parts = [f"Nothing sent requests in <b>{_esc(ns_text)}</b>{_esc(window)}."]
+        parts += _skipped_text(warnings, "Prometheus answered")
+        if kinds_off:
+            # whatever is sent, nothing is graphed: that, not the mesh, is the reason
+            self.title.setText("Every kind of traffic is turned off")
+            parts = [f"Traffic in <b>{_esc(ns_text)}</b> is not shown: HTTP, gRPC and TCP are all turned off in "
+                     "View &gt; Traffic. Turn one back on to see it."]
+            self.command.hide()
+            self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
+            self._only()
+            return
+        # chosen, but not in the cluster (a namespace that could not be read is not called missing)
+        missing = [] if inventory is None else [
+            n for n in namespaces if inventory.namespace(n) is None and f"{n}/namespace" not in inventory.hidden]
         idle = _idle_names(inventory, namespaces)
         parts += _idle_text(idle, inventory is not None, "Idle workloads found",
                             "No workloads were found in these namespaces.")
@@ -150,10 +167,19 @@ class EmptyState(QWidget):
             self._only(*([self.idle_button] if idle else []))
             return
         offer: list[QPushButton] = []
-        if demo:
+        if missing:
+            parts.append(_esc(f"There is no namespace {', '.join(missing)} in this "
+                              f"{'demo' if demo else 'cluster'}: choose namespaces that exist in the toolbar."))
+        if demo and not demo_running:
             parts.append("The demo's traffic is stopped. Start it to see the mesh come alive.")
             self.command.hide()
             offer.append(self.start_button)
+        elif demo:
+            # running, and still nothing here: the namespaces chosen (said above) or what is shown
+            if not missing:
+                parts.append("The demo's traffic is running: the kinds of traffic shown (View &gt; Traffic) may "
+                             "leave it out, or it has not reached this window yet (it refreshes by itself).")
+            self.command.hide()
         else:
             advice = no_traffic_advice(inventory, list(namespaces))
             # nothing is recorded where no proxy runs: say how to join the mesh before how to send requests
@@ -178,13 +204,15 @@ class EmptyState(QWidget):
         self._only(*offer, *([self.idle_button] if idle else []))
 
     def _show_quiet_snapshot(self, inventory: Inventory | None, namespaces: Sequence[str], duration_label: str,
-                             taken: str) -> None:
+                             taken: str, warnings: Sequence[str] = ()) -> None:
         """A snapshot that holds no requests: what it holds, and no command (it is a file, not a cluster)."""
         self.title.setText("No traffic in this snapshot")
         ns_text = ", ".join(namespaces) if namespaces else "no namespace"
         when = f" (taken {taken})" if taken else ""
         window = f" in the {duration_label} before it was taken" if duration_label else ""
-        parts = [f"This snapshot{_esc(when)} holds no requests in <b>{_esc(ns_text)}</b>{_esc(window)}."]
+        skipped = _skipped_text(warnings, "The file holds")
+        holds = "no requests that could be used" if skipped else "no requests"
+        parts = [f"This snapshot{_esc(when)} holds {holds} in <b>{_esc(ns_text)}</b>{_esc(window)}.", *skipped]
         idle = _idle_names(inventory, namespaces)
         parts += _idle_text(idle, inventory is not None, "Idle workloads it holds",
                             "It holds no workloads in these namespaces.")
@@ -252,6 +280,15 @@ class EmptyState(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Choose a kubeconfig", "", "All files (*)")
         if path:
             self.kubeconfigChosen.emit(path)
+
+
+def _skipped_text(warnings: Sequence[str], who: str) -> list[str]:
+    """The sentence saying telemetry was there but skipped (so "no traffic" may be what could not be
+    read), or none."""
+    skipped = [w for w in warnings if w.startswith("skipped ")]
+    if not skipped:
+        return []
+    return [f"{_esc(who)} telemetry that could not be used: " + "; ".join(_esc(w) for w in skipped) + "."]
 
 
 def _idle_names(inventory: Inventory | None, namespaces: Sequence[str]) -> list[str]:

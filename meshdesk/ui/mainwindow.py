@@ -909,8 +909,8 @@ class MainWindow(QMainWindow):
         # the window and the response-time statistic it holds (the toolbar said "Last 10m" and "p95"
         # beside a graph of an hour's averages)
         extra: dict[str, Any] = {}
-        if saved.duration in {d for d, _ in DURATIONS}:
-            extra["duration"] = saved.duration
+        if 0 < saved.duration:
+            extra["duration"] = saved.duration  # one the toolbar does not offer is added to it, named as it is
         if self.toolbar.choices.quantile != saved.responseTimeQuantile and \
                 any(q == self.toolbar.choices.quantile for _k, _l, q in EDGE_LABELS):
             mode = next((k for k, _l, q in EDGE_LABELS if q == saved.responseTimeQuantile), None)
@@ -1030,13 +1030,18 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.empty)
         elif not show_graph:
             demo = self._demo_source() is not None
-            label = next((lbl for d, lbl in DURATIONS if d == self.toolbar.choices.duration), "")
+            label = self.toolbar.duration_combo.currentText() if self.toolbar.duration_combo.currentData() == \
+                self.toolbar.choices.duration else ""
             at = self._replay_at
             ctl = self.actions_controller
             # a file holds what was recorded: no command to send it traffic, no namespace to label
             offline = self.context.startswith(SNAPSHOT_PREFIX) or (self.info is not None and not self.info.live)
             taken = getattr(self.poller.source, "taken", None)
+            req = graph.request
+            kinds_off = req.rateHttp == "none" and req.rateGrpc == "none" and req.rateTcp == "none"
             self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
+                                       demo_running=bool(getattr(self._demo_source(), "traffic_running", False)),
+                                       kinds_off=kinds_off, warnings=graph.warnings,
                                        duration_label=label.replace("Last ", ""),
                                        replayed=time.strftime("%H:%M", time.localtime(at)) if at else "",
                                        can_enable_injection=ctl is not None and ctl.enabled,

@@ -39,6 +39,18 @@ DURATIONS: tuple[tuple[int, str], ...] = ((60, "Last 1m"), (300, "Last 5m"), (60
                                           (1800, "Last 30m"), (3600, "Last 1h"))
 PAUSE = -1
 MANUAL = 0
+
+
+def window_label(seconds: int) -> str:
+    """A time window as the toolbar names it: "Last 2h", "Last 15m", "Last 1h30m", "Last 45s"."""
+    parts = []
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    for n, unit in ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")):
+        if n:
+            parts.append(f"{n}{unit}")
+    return "Last " + ("".join(parts) or "0s")
 _QT_INT_MAX = 2**31 - 1  # what a Qt combo's int data holds
 REFRESH: tuple[tuple[int, str], ...] = ((PAUSE, "Pause"), (MANUAL, "Manual refresh"), (10, "Every 10s"),
                                         (15, "Every 15s"), (30, "Every 30s"), (60, "Every 1m"),
@@ -561,6 +573,9 @@ class MainToolBar(QToolBar):
         fits = 0 < choices.refresh <= _QT_INT_MAX
         if fits and self.refresh_combo.findData(choices.refresh) < 0:  # e.g. from settings
             self.refresh_combo.addItem(f"Every {choices.refresh}s", choices.refresh)
+        if 0 < choices.duration <= _QT_INT_MAX and self.duration_combo.findData(choices.duration) < 0:
+            # a snapshot's own window (the command line takes any): named as it is, not "Last 10m"
+            self.duration_combo.addItem(window_label(choices.duration), choices.duration)
         for combo, value in ((self.graph_type_combo, choices.graph_type), (self.duration_combo, choices.duration),
                              (self.refresh_combo, choices.refresh), (self.edge_label_combo, choices.edge_labels)):
             if isinstance(value, int) and not -_QT_INT_MAX <= value <= _QT_INT_MAX:
