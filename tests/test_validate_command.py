@@ -100,3 +100,19 @@ def test_the_demo_and_a_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "does not exist" in capsys.readouterr().err
     assert main(["validate", "--demo", "--context", "x"]) == 2
     assert main(["validate", "--level", "fatal"]) == 2
+
+
+def test_optional_checks_and_codes_left_out(capsys: pytest.CaptureFixture[str]) -> None:
+    """--include KIA1301 makes Kiali's optional check (workloads no AuthorizationPolicy covers);
+    --ignore leaves codes out, as Kiali's validations.ignore does."""
+    assert main(["validate", "--demo", "-n", "shop"]) == 0
+    plain = capsys.readouterr().out
+    assert "KIA1301" not in plain and "MDK0501" in plain
+    assert main(["validate", "--demo", "-n", "shop", "--include", "KIA1301", "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert {"kind": "Workload", "namespace": "shop", "name": "reviews-v1", "code": "KIA1301"}.items() <= next(
+        i for i in items if i["code"] == "KIA1301" and i["name"] == "reviews-v1").items()
+    assert main(["validate", "--demo", "-n", "shop", "--include", "KIA1301", "--ignore", "MDK0501,KIA1301"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "no findings" in err
+    assert main(["validate", "--demo", "--include", "KIA0101"]) == 2  # not an optional check

@@ -1006,3 +1006,30 @@ def test_kialis_ignore_annotation_leaves_out_an_objects_own_findings() -> None:
         return [c.code for c in validate(inv)[("Service", "shop", "reviews")].checks]
 
     assert named(None) == ["KIA0601"] and named("KIA0601") == [] and named("") == [] and named("KIA0602") == ["KIA0601"]
+
+
+def test_kia1301_names_the_workloads_no_authorization_policy_covers_when_asked() -> None:
+    """Kiali's KIA1301 (off unless asked, as in Kiali): a workload no AuthorizationPolicy of its
+    namespace or of the root namespace selects lets every request in."""
+    inv = _shop()
+
+    def uncovered(inventory: Inventory) -> set[str]:
+        return {name for (kind, _ns, name), v in validate(inventory, uncovered=True).items()
+                if kind == "Workload" and any(c.code == "KIA1301" for c in v.checks)}
+
+    assert not any(c.code == "KIA1301" for v in validate(inv).values() for c in v.checks)  # not by default
+    assert uncovered(inv) == {"reviews-v1", "reviews-v2", "legacy", "istio-ingressgateway"}
+    inv.istio = [_obj("AuthorizationPolicy", "reviews-only", {"selector": {"matchLabels": {"app": "reviews"}},
+                                                               "action": "ALLOW", "rules": [{}]})]
+    assert uncovered(inv) == {"legacy", "istio-ingressgateway"}
+    # one without a selector covers its whole namespace; one in the root namespace the whole mesh
+    inv.istio.append(_obj("AuthorizationPolicy", "deny-all", {}, ns="shop"))
+    assert uncovered(inv) == {"istio-ingressgateway"}
+    inv.istio = [_obj("AuthorizationPolicy", "mesh-wide", {"action": "DENY", "rules": []}, ns="istio-system")]
+    assert uncovered(inv) == set()
+    # the root namespace not read: its policies are not known, and the finding says so
+    inv.namespaces = [n for n in inv.namespaces if n.name != "istio-system"]
+    inv.istio = []
+    [check] = validate(inv, uncovered=True)[("Workload", "shop", "legacy")].checks
+    assert check.code == "KIA1301" and check.severity == WARNING
+    assert "istio-system's policies were not read" in check.message

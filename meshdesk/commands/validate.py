@@ -28,6 +28,7 @@ PROG = "meshdesk validate"
 FOUND = 3  # the exit code when findings at or above --fail-on were printed
 _RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 _LEVELS = ("error", "warning", "info")
+OPTIONAL = ("KIA1301",)  # checks made only when asked for (Kiali ignores KIA1301 by default)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,19 +48,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", choices=(*_LEVELS, "never"), default="error",
                    help=f"exit with {FOUND} when a finding this severe or more is found, printed or not "
                         "(default: error)")
+    p.add_argument("--include", action="append", choices=OPTIONAL, default=[], metavar="CODE",
+                   help="also make a check Kiali leaves out unless asked: KIA1301 (a workload no "
+                        "AuthorizationPolicy covers)")
+    p.add_argument("--ignore", action="append", default=[], metavar="CODES",
+                   help="leave out findings of these codes, comma-separated (as Kiali's validations.ignore)")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per API call (default 30)")
     return p
 
 
-def findings(inv: Inventory, namespaces: Sequence[str] | None = None,
-             level: str = INFO) -> list[tuple[str, str, str, Check]]:
+def findings(inv: Inventory, namespaces: Sequence[str] | None = None, level: str = INFO, *,
+             include: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[tuple[str, str, str, Check]]:
     """(kind, namespace, name, check) of every finding at least as severe as ``level``, in
-    ``namespaces`` (all when None), most severe first, then by namespace, kind, name and code."""
+    ``namespaces`` (all when None), most severe first, then by namespace, kind, name and code.
+    ``include``: optional checks to make (``OPTIONAL``); ``ignore``: codes left out."""
     wanted = None if namespaces is None else set(namespaces)
     most = _RANK.get(level, _RANK[INFO])
-    rows = [(v.kind, v.namespace, v.name, c) for v in validate(inv).values() for c in v.checks
-            if _RANK.get(c.severity, _RANK[INFO]) <= most and (wanted is None or v.namespace in wanted)]
+    left_out = set(ignore)
+    rows = [(v.kind, v.namespace, v.name, c) for v in validate(inv, uncovered="KIA1301" in include).values()
+            for c in v.checks if _RANK.get(c.severity, _RANK[INFO]) <= most and c.code not in left_out
+            and (wanted is None or v.namespace in wanted)]
     rows.sort(key=lambda r: (_RANK.get(r[3].severity, 9), r[1], r[0], r[2], r[3].code, r[3].path, r[3].message))
     return rows
 
@@ -125,7 +134,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
                   f"{'that namespace' if len(missing) == 1 else 'those namespaces'} (it has "
                   f"{', '.join(sorted(read)) or 'none'})", file=err)
             return 2
-    found = findings(inv, args.namespace if args.snapshot is not None else None)
+    ignored = [c.strip() for value in args.ignore for c in value.split(",") if c.strip()]
+    found = findings(inv, args.namespace if args.snapshot is not None else None, include=args.include,
+                     ignore=ignored)
     shown = _RANK[args.level]
     rows = [r for r in found if _RANK.get(r[3].severity, 9) <= shown]
     if args.json:

@@ -29,7 +29,8 @@ workload not in ambient (KIA1312), a waypoint asked for that does not exist or s
 (KIA1313), sidecar injection asked for while a pod is captured by ambient (KIA1314), ambient asked
 for while a pod has a sidecar (KIA1315), a sidecar in an ambient namespace (KIA1316), and L7
 AuthorizationPolicies over an ambient workload no waypoint serves (KIA1317). Kiali's KIA1301 (a
-workload no AuthorizationPolicy covers) is off in Kiali by default and not made here.
+workload no AuthorizationPolicy covers) is off in Kiali by default: ``validations.uncovered_workloads``
+makes it when asked.
 
 All of these say the object is not valid though they are warnings (Kiali marks them so). What the
 inventory cannot tell is not judged: a namespace not read (or whose labels could not be read), a

@@ -792,12 +792,14 @@ def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
 
 
 def validate(inventory: Inventory, *, root_namespace: str | None = None,
-             auto_mtls: bool | None = None) -> dict[ObjectKey, Validation]:
+             auto_mtls: bool | None = None, uncovered: bool = False) -> dict[ObjectKey, Validation]:
     """Validate every Istio object, every Service and every workload of the inventory (a Service's key
     has the kind ``SERVICE``, a workload's ``WORKLOAD``). Returns one Validation per object (with an
     empty list of checks when nothing is wrong). Never raises on odd objects. ``root_namespace`` and
     ``auto_mtls`` (the mesh config's ``enableAutoMtls``, which some mTLS checks depend on) default to
-    the inventory's mesh config (``Inventory.mesh_settings``: Istio's defaults where it was not read)."""
+    the inventory's mesh config (``Inventory.mesh_settings``: Istio's defaults where it was not read).
+    ``uncovered``: also Kiali's KIA1301 (a workload no AuthorizationPolicy covers), which Kiali leaves
+    out unless asked, as here."""
     from meshdesk.mesh.validations_mtls import mtls_checks  # it builds on this module
     settings = inventory.mesh_settings
     root_namespace = settings.root_namespace if root_namespace is None else root_namespace
@@ -905,7 +907,38 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
             out[(kind, ns, name)].checks.extend(found)  # two workloads of one name (of different kinds)
         else:
             out[(kind, ns, name)] = Validation(kind, ns, name, found)
+    if uncovered:
+        for key, found in uncovered_workloads(inventory, root_namespace).items():
+            out.setdefault(key, Validation(key[0], key[1], key[2], [])).checks.extend(found)
     _strip_ignored(out, inventory)
+    return out
+
+
+def uncovered_workloads(inv: Inventory, root_namespace: str) -> dict[ObjectKey, list[Check]]:
+    """Kiali's KIA1301: each workload no AuthorizationPolicy covers - none in its namespace or the mesh's
+    root namespace without a selector or with one that matches its labels - so every request to it is
+    allowed. Not judged where the namespace's policies could not be read; when the root namespace's
+    were not read (it was not chosen), the finding says a mesh-wide policy there is not known."""
+    policies = inv.istio_objects("AuthorizationPolicy")
+    root_read = inv.namespace(root_namespace) is not None and not inv.unread(root_namespace, ("authorizationpolicies",))
+    out: dict[ObjectKey, list[Check]] = {}
+    for w in inv.workloads:
+        if inv.unread(w.namespace, ("authorizationpolicies",)):
+            continue
+        covered = False
+        for ap in policies:
+            if ap.namespace not in (w.namespace, root_namespace):
+                continue
+            labels = _dict(_dict(ap.spec.get("selector")).get("matchLabels"))
+            if all(w.labels.get(str(k)) == str(v) for k, v in labels.items()):
+                covered = True
+                break
+        if not covered:
+            note = "" if root_read else (f" (the root namespace {root_namespace}'s policies were not read: a "
+                                         "mesh-wide one there is not known)")
+            out[(WORKLOAD, w.namespace, w.name)] = [Check(
+                "KIA1301", WARNING, f"no AuthorizationPolicy covers this workload: every request to it is "
+                f"allowed{note}")]
     return out
 
 
