@@ -868,6 +868,29 @@ def test_request_routing_refuses_header_names_no_request_carries(emu: KubeEmulat
     assert names == ["x ünï", "@request.auth.claims.userGroups", ":authority", "end-user"]
 
 
+def test_a_header_rule_written_in_capitals_stays_as_written(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                             qtbot: QtBot) -> None:
+    """Adding a rule rewrote an existing rule's header name "X-User" as "x-user" (a change in the
+    review's diff the user did not make; Envoy matches names in any case). It stays; the new one's
+    name is written in lower case."""
+    spec = {"hosts": ["reviews"], "http": [
+        {"match": [{"headers": {"X-User": {"exact": "a"}}}], "route": [{"destination": {"host": "reviews", "subset": "v2"}}]},
+        {"route": [{"destination": {"host": "reviews", "subset": "v1"}}]}]}
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService", "metadata": {"name": "reviews", "namespace": "bookinfo"},
+             "spec": spec}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    form.header.setText("X-Team")
+    form.value.setText("qa")
+    form.version.setCurrentText("v3")
+    assert form.add_rule()
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert [next(iter(r["match"][0]["headers"])) for r in http if r.get("match")] == ["X-User", "x-team"]
+
+
 def test_traffic_shifting_between_dotted_versions(emu: KubeEmulator, settings: Settings, window: QWidget,
                                                  qtbot: QtBot) -> None:
     """Workloads versioned 1.0.0 and 1.1.0: the subsets were named so, which Istio refuses (subset

@@ -433,7 +433,9 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     http: list[dict[str, Any]] = []
     for m in routing.matches:
         cond = {m.kind: m.value}
-        match = {"uri": cond} if m.uri else {"headers": {header_key(m.header): cond}}
+        # the name as the rule has it: a new rule's is in lower case already (the form writes it so); one
+        # read from the VirtualService stays as written (Envoy matches header names in any case)
+        match = {"uri": cond} if m.uri else {"headers": {m.header.strip(): cond}}
         http.append({"match": [match], "route": [{"destination": {"host": host, "subset": name_of[m.version]}}]})
     if routing.weights:
         default = [{"destination": {"host": host, "subset": name_of[v]}, "weight": w}

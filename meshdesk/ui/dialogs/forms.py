@@ -53,6 +53,7 @@ from meshdesk.mesh.routing import (
     build_service_entry,
     current_routing,
     endpoint_address_problem,
+    header_key,
     header_name_problem,
     injection_change,
     is_managed,
@@ -260,7 +261,7 @@ class RequestRoutingForm(_RoutingForm):
 
     def add_rule(self) -> bool:
         uri = self.on.currentText() == "URI"
-        match = RouteMatch(self.version.currentText(), header="" if uri else self.header.text().strip(), uri=uri,
+        match = RouteMatch(self.version.currentText(), header="" if uri else header_key(self.header.text()), uri=uri,
                            kind=self.kind.currentText(), value=self.value.text())
         try:
             from meshdesk.mesh.routing import ServiceRouting, check_routing
