@@ -416,6 +416,9 @@ def test_an_empty_demo_with_its_traffic_running_says_why_not_that_it_is_stopped(
     qtbot.waitUntil(lambda: gone.empty.mode == "no-traffic", timeout=10000)
     assert "There is no namespace nosuchns in this demo" in gone.empty.text.text()
     assert "stopped" not in gone.empty.text.text() and not gone.empty.start_button.isVisibleTo(gone)
+    # and the details panel does not give it counts and an mTLS mode ("Permissive (from the mesh)")
+    qtbot.waitUntil(lambda: "Namespace nosuchns" in gone.panel.text(), timeout=10000)
+    assert "Namespace nosuchns\nnot found in this cluster" in gone.panel.text() and "Permissive" not in gone.panel.text()
 
 
 def test_empty_live_cluster_shows_a_kubectl_line(qtbot, make_window) -> None:

@@ -153,9 +153,9 @@ class EmptyState(QWidget):
             self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
             self._only()
             return
-        # chosen, but not in the cluster (a namespace that could not be read is not called missing)
-        missing = [] if inventory is None else [
-            n for n in namespaces if inventory.namespace(n) is None and f"{n}/namespace" not in inventory.hidden]
+        # chosen, but not in the cluster (told only where the cluster's namespaces could be listed)
+        missing = [] if inventory is None or inventory.cluster_namespaces is None else [
+            n for n in namespaces if n not in inventory.cluster_namespaces]
         idle = _idle_names(inventory, namespaces)
         parts += _idle_text(idle, inventory is not None, "Idle workloads found",
                             "No workloads were found in these namespaces.")

@@ -699,6 +699,10 @@ class SidePanel(QWidget):
             config_by_ns.setdefault(o.namespace, []).append(o)
         for ns in nss:
             rows: list[tuple[str, str]] = []
+            if inv is not None and inv.cluster_namespaces is not None and ns not in inv.cluster_namespaces:
+                # chosen (remembered, or given with -n), but not in the cluster: no counts, no mTLS mode
+                parts.append(_section(f"Namespace {ns}", "<span style='color:#c9190b'>not found in this cluster</span>"))
+                continue
             if inv is not None:
                 wls = [w for w in inv.workloads if w.namespace == ns]
                 # what could not be read is not "0": say so (the "Could not read" section says why)
