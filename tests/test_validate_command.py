@@ -116,3 +116,8 @@ def test_optional_checks_and_codes_left_out(capsys: pytest.CaptureFixture[str]) 
     out, err = capsys.readouterr()
     assert out == "" and "no findings" in err
     assert main(["validate", "--demo", "--include", "KIA0101"]) == 2  # not an optional check
+    capsys.readouterr()
+    # -n a,b is two namespaces; one the demo does not have is said
+    assert main(["validate", "--demo", "-n", "shop,nosuchns", "--include", "KIA1301"]) == 0
+    out, err = capsys.readouterr()
+    assert "(Workload shop/reviews-v1)" in out and "warning: namespace not in the demo cluster: nosuchns" in err

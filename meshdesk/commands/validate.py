@@ -113,6 +113,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return 2
     from meshdesk.commands.inventory import _cluster_inventory, _demo_inventory
 
+    if args.namespace is not None:  # -n a,b names two, as `meshdesk graph -n` reads it
+        args.namespace = list(dict.fromkeys(n.strip() for v in args.namespace for n in v.split(",") if n.strip())) \
+            or None
     inv: Inventory | None
     try:
         if args.snapshot is not None:
@@ -145,6 +148,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         out.write(render_lines(rows))
     for where, why in sorted(inv.hidden.items()):  # not checked, so not said to be fine
         print(f"hidden: {where}: {why}", file=err)
+    for warning in inv.warnings:  # a namespace the cluster does not have, and the like
+        print(f"{PROG}: warning: {warning}", file=err)
     if not args.json:
         counts = {s: sum(1 for r in rows if r[3].severity == s) for s in (ERROR, WARNING, INFO)}
         said = [counted(n, s) for s, n in counts.items() if n]

@@ -157,8 +157,9 @@ class EmptyState(QWidget):
         missing = [] if inventory is None or inventory.cluster_namespaces is None else [
             n for n in namespaces if n not in inventory.cluster_namespaces]
         idle = _idle_names(inventory, namespaces)
-        parts += _idle_text(idle, inventory is not None, "Idle workloads found",
-                            "No workloads were found in these namespaces.")
+        if len(missing) < len(namespaces):  # of namespaces that are not there, only that is said
+            parts += _idle_text(idle, inventory is not None, "Idle workloads found",
+                                "No workloads were found in these namespaces.")
         if replayed:
             # the past cannot be given traffic: no demo button, no command to run
             parts.append("Move the replay slider to another time, or leave replay to see the mesh now.")
