@@ -213,7 +213,7 @@ def test_save_snapshot_needs_a_name_and_a_folder(tmp_path: Path) -> None:
     assert out.returncode == 2 and "--save-snapshot needs a file name" in out.stderr
     (tmp_path / "afile").write_text("x")
     out = run("--snapshot", path, "--save-snapshot", str(tmp_path / "afile" / "x.json"))
-    assert out.returncode == 2 and f"{tmp_path / 'afile'} is a file, not a folder" in out.stderr
+    assert out.returncode == 1 and f"{tmp_path / 'afile'} is a file, not a folder" in out.stderr
     assert (tmp_path / "afile").read_text() == "x"
 
 
@@ -262,11 +262,11 @@ def test_save_snapshot_replaces_only_regular_files_in_existing_folders(tmp_path:
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
     out = run("--snapshot", path, "--save-snapshot", str(fifo))
-    assert out.returncode == 2 and "it is not a regular file" in out.stderr
+    assert out.returncode == 1 and "it is not a regular file" in out.stderr  # the output not written
     assert fifo.is_fifo()  # left as it was
     missing = tmp_path / "typo" / "deeper" / "x.json"
     out = run("--snapshot", path, "--save-snapshot", str(missing))
-    assert out.returncode == 2 and "does not exist" in out.stderr and not (tmp_path / "typo").exists()
+    assert out.returncode == 1 and "does not exist" in out.stderr and not (tmp_path / "typo").exists()
 
 
 def test_a_newer_format_and_boolean_values_are_refused(tmp_path: Path) -> None:
@@ -368,3 +368,44 @@ def test_unknown_appender_names_are_refused(tmp_path: Path) -> None:
     assert out.returncode == 2 and "--appenders: unknown 'responsTime'" in out.stderr and "responseTime" in out.stderr
     assert not out.stdout
     assert run("--snapshot", path, "--appenders", "responseTime").returncode == 0
+
+
+def test_a_failed_run_leaves_the_save_snapshot_file_as_it_was(tmp_path: Path) -> None:
+    """QA finding 2: `--save-snapshot F` wrote F before the graph was built and checked, so a run refused
+    with exit 2 had already replaced F - and when F was also the --snapshot input, that file held a node
+    graph request for an app that does not exist and could never be graphed again."""
+    precious = tmp_path / "precious.json"
+    precious.write_text("precious\n")
+    out = run("--demo", "-n", "shop", "--node-app", "nosuch", "--save-snapshot", str(precious))
+    assert out.returncode == 2 and "shop has no app nosuch" in out.stderr and not out.stdout
+    assert precious.read_text() == "precious\n"
+    path = tmp_path / "shop.json"  # with its inventory, which tells a missing app
+    assert run("--demo", "-n", "shop", "--save-snapshot", str(path)).returncode == 0
+    before = path.read_bytes()
+    out = run("--snapshot", str(path), "-n", "shop", "--node-app", "nosuch", "--save-snapshot", str(path))
+    assert out.returncode == 2 and "shop has no app nosuch" in out.stderr
+    assert path.read_bytes() == before
+    again = run("--snapshot", str(path))
+    assert again.returncode == 0 and "shop/productpage" in again.stdout, again.stderr
+    # a run that succeeds still saves
+    node = tmp_path / "node.json"
+    assert run("--snapshot", str(path), "-n", "shop", "--node-app", "reviews", "--save-snapshot",
+               str(node)).returncode == 0
+    focus = load_snapshot(node).request.node
+    assert focus is not None and (focus.namespace, focus.app) == ("shop", "reviews")
+
+
+def test_a_save_snapshot_that_cannot_be_written_exits_1_as_the_readme_says(tmp_path: Path) -> None:
+    """QA finding 13: an unwritable --save-snapshot exited 2 (bad usage); the README gives 1 to "the output
+    not written", as a full standard output has."""
+    path = str(_file(tmp_path))
+    out = run("--snapshot", path, "--save-snapshot", "/dev/full")
+    assert out.returncode == 1 and not out.stdout
+    assert out.stderr == "meshdesk graph: cannot write snapshot file /dev/full: it is not a regular file\n"
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    out = run("--snapshot", path, "--save-snapshot", str(folder))
+    assert out.returncode == 1 and "it is a folder: give a file name in it" in out.stderr
+    readme = (ROOT / "README.md").read_text()
+    assert "1 the cluster or Prometheus could not be read, or the\noutput (standard output, or `--save-snapshot`'s" \
+        in readme

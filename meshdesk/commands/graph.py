@@ -2,8 +2,8 @@
 
 The data comes from a snapshot file (``--snapshot``), the demo mesh (``--demo``) or a live cluster
 (``--context``/``--kubeconfig``/``--prometheus``). Options given on the command line override the
-snapshot's request. Exit codes: 0 ok, 1 the source failed (one plain line on stderr), 2 bad usage or
-a bad file.
+snapshot's request. Exit codes: 0 ok, 1 the source failed or the output (stdout, ``--save-snapshot``)
+could not be written (one plain line on stderr), 2 bad usage or a bad file.
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ from meshdesk.mesh.request import (
     GraphRequest,
     NodeFocus,
 )
-from meshdesk.sources.base import ConfigError, SourceError
+from meshdesk.sources.base import ConfigError, SnapshotWriteError, SourceError
 
 FORMATS = ("table", "kiali", "json", "dot")
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="meshdesk graph", description="Build the traffic graph and print it.")
@@ -312,12 +311,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 snap = source.snapshot(request)
             finally:
                 source.close()
-        if a.save_snapshot is not None:
-            save_snapshot(snap, a.save_snapshot)
         graph = build(snap)
         why = (_service_entry_focus(snap) or _missing_focus(snap)) if not graph.edges else ""
         if why:
             raise ValueError(why)
+        rendered = _render(graph, a.format)
+        # saved only now that nothing else can fail: a run refused with exit 2 wrote the file anyway, over
+        # whatever was there - over its own --snapshot input too, which then could never be graphed again.
+        # Before the output is written, so a reader that goes early (| head) does not lose it.
+        if a.save_snapshot is not None:
+            save_snapshot(snap, a.save_snapshot)
+    except SnapshotWriteError as e:  # an output not written, as stdout's (README: exit code 1)
+        print(f"meshdesk graph: {e}", file=sys.stderr)
+        return 1
     except ConfigError as e:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 2
@@ -327,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SourceError as e:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 1
-    sys.stdout.write(_render(graph, a.format))
+    sys.stdout.write(rendered)
     for w in graph.warnings:  # skipped samples and the like: said on stderr, whatever the format
         print(f"meshdesk graph: warning: {w}", file=sys.stderr)
     if live and not a.demo and snap.inventory is not None \
