@@ -409,3 +409,18 @@ def test_a_save_snapshot_that_cannot_be_written_exits_1_as_the_readme_says(tmp_p
     readme = (ROOT / "README.md").read_text()
     assert "1 the cluster or Prometheus could not be read, or the\noutput (standard output, or `--save-snapshot`'s" \
         in readme
+
+
+def test_a_duration_no_snapshot_could_hold_is_a_usage_error(tmp_path: Path) -> None:
+    """QA finding 3: `--duration 99999999999999999999` was taken, printed in the Kiali JSON and written to
+    a snapshot its own reader refuses (whole seconds up to 1e12)."""
+    saved = tmp_path / "huge.json"
+    for value in ("99999999999999999999", "1000000000001", "0", "-5", "1e3", "ten"):
+        out = run("--demo", "--duration", value, "--save-snapshot", str(saved), "--format", "kiali")
+        assert out.returncode == 2 and not out.stdout, value
+        assert "argument --duration: must be a " in out.stderr and "Traceback" not in out.stderr, value
+        assert not saved.exists()
+    out = run("--demo", "-n", "hello", "--duration", "1000000000000", "--save-snapshot", str(saved), "-o", "kiali")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["duration"] == 1000000000000
+    assert run("--snapshot", str(saved)).returncode == 0  # what it writes, it reads

@@ -18,6 +18,7 @@ from typing import Any
 from meshdesk.mesh.request import (
     AMBIENT_TRAFFIC,
     GRAPH_TYPES,
+    MAX_SECONDS,
     RATE_GRPC,
     RATE_HTTP,
     RATE_TCP,
@@ -27,6 +28,20 @@ from meshdesk.mesh.request import (
 from meshdesk.sources.base import ConfigError, SnapshotWriteError, SourceError
 
 FORMATS = ("table", "kiali", "json", "dot")
+
+def _seconds_option(text: str) -> int:
+    """``--duration``: a positive whole number of seconds, at most what a snapshot's reader takes
+    (:data:`MAX_SECONDS`). A larger one was accepted and written into a snapshot the reader then
+    refused, and printed as the Kiali JSON's duration."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of seconds, not {text!r}") from None
+    if not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number of seconds up to {MAX_SECONDS:.0e}, "
+                                         f"not {text if len(text) <= 30 else text[:20] + '...'}")
+    return value
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="meshdesk graph", description="Build the traffic graph and print it.")
@@ -54,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
                         "one of them, or none")
     g.add_argument("--waypoints", dest="waypoints", action=argparse.BooleanOptionalAction, default=None,
                    help="show ambient waypoints as nodes (default) or leave them out")
-    g.add_argument("--duration", type=int, metavar="SECONDS")
+    g.add_argument("--duration", type=_seconds_option, metavar="SECONDS",
+                   help="the time window of the traffic (default 600)")
     g.add_argument("--box-by", action="append", choices=("app", "namespace", "cluster"))
     g.add_argument("--appenders", help="comma-separated passes to run (default: all)")
     g.add_argument("--response-time", dest="quantile", choices=("avg", "0.5", "0.95", "0.99"))

@@ -207,6 +207,7 @@ def _seconds(value: Any, key: str) -> int:
 
 
 _MAX_SECONDS = 1e12  # past the year 30000 as a unix time; a huge whole number must not overflow a float
+MAX_SECONDS = int(_MAX_SECONDS)  # the most a snapshot's time (queryTime, duration) may say, for other checks
 
 
 _QUANTILE_ALIASES = {"50": "0.5", "95": "0.95", "99": "0.99", "0.50": "0.5"}
