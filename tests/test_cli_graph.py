@@ -424,3 +424,15 @@ def test_a_duration_no_snapshot_could_hold_is_a_usage_error(tmp_path: Path) -> N
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["duration"] == 1000000000000
     assert run("--snapshot", str(saved)).returncode == 0  # what it writes, it reads
+
+
+def test_empty_node_names_are_refused(tmp_path: Path) -> None:
+    """QA finding 13: `--node-app ""` and `--node-workload ""` drew the whole namespace with exit 0 (an
+    unset shell variable looked like a node graph that worked)."""
+    path = str(_file(tmp_path))
+    for option, extra in (("--node-workload", ()), ("--node-app", ()), ("--node-service", ()),
+                          ("--node-operation", ("--node-service", "cart")), ("--node-version", ("--node-app", "cart")),
+                          ("--node-cluster", ("--node-app", "cart"))):
+        out = run("--snapshot", path, "-n", "shop", *extra, option, "")
+        assert out.returncode == 2 and not out.stdout, option
+        assert f"error: {option} needs a name (it was given an empty one)" in out.stderr, option

@@ -28,6 +28,12 @@ from meshdesk.mesh.request import (
 from meshdesk.sources.base import ConfigError, SnapshotWriteError, SourceError
 
 FORMATS = ("table", "kiali", "json", "dot")
+# the node-graph options that name something: an empty name is a mistake (an unset shell variable), not
+# "no focus" (it drew the whole namespace without a word)
+_NODE_NAMES = (("node_workload", "--node-workload"), ("node_app", "--node-app"), ("node_version", "--node-version"),
+               ("node_service", "--node-service"), ("node_cluster", "--node-cluster"),
+               ("node_operation", "--node-operation"))
+
 
 def _seconds_option(text: str) -> int:
     """``--duration``: a positive whole number of seconds, at most what a snapshot's reader takes
@@ -295,6 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("say where the data comes from: --snapshot FILE, --demo or --context/--kubeconfig")
     if a.save_snapshot is not None and not a.save_snapshot.strip():
         parser.error("--save-snapshot needs a file name")
+    for attr, option in _NODE_NAMES:
+        value = getattr(a, attr)
+        if value is not None and not value.strip():
+            parser.error(f"{option} needs a name (it was given an empty one)")
     from meshdesk.mesh.graph import build
     from meshdesk.sources.snapshot import load_snapshot, save_snapshot
 
