@@ -436,3 +436,20 @@ def test_empty_node_names_are_refused(tmp_path: Path) -> None:
         out = run("--snapshot", path, "-n", "shop", *extra, option, "")
         assert out.returncode == 2 and not out.stdout, option
         assert f"error: {option} needs a name (it was given an empty one)" in out.stderr, option
+
+
+def test_a_format_version_that_is_not_a_whole_number_is_named(tmp_path: Path) -> None:
+    """QA finding 13: a snapshot whose formatVersion was 2.0 or "2" was read as format 1. meshdesk writes a
+    whole number; anything else is refused naming the field, not guessed at."""
+    doc = json.loads(_file(tmp_path).read_text())
+    for version in (2.0, "2", 1.5, True, 0, -1):
+        odd = tmp_path / "odd.json"
+        odd.write_text(json.dumps({**doc, "formatVersion": version}))
+        out = run("--snapshot", str(odd))
+        assert out.returncode == 2 and not out.stdout, version
+        assert f"is not a snapshot: its 'formatVersion' must be a whole number from 1 (this meshdesk writes 1), " \
+               f"not {version!r}" in out.stderr, version
+    for fine in (1, None):  # files of this format, or older ones that did not say
+        ok = tmp_path / "ok.json"
+        ok.write_text(json.dumps({**doc, "formatVersion": fine}))
+        assert run("--snapshot", str(ok)).returncode == 0

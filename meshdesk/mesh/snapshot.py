@@ -62,7 +62,13 @@ class Snapshot:
         if deep is not None:
             raise SnapshotFormatError(f"it nests lists and objects more than {MAX_NESTING} levels deep, at {deep}")
         version = obj.get("formatVersion")
-        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        if version is not None and (type(version) is not int or version < 1):
+            # meshdesk writes a whole number; 2.0 or "2" is no file of ours, and read as format 1 it was
+            # misread without a word (a newer format taken for this one). Not guessed at either way.
+            shown = repr(version) if len(repr(version)) <= 40 else f"{repr(version)[:20]}..."
+            raise SnapshotFormatError(f"its 'formatVersion' must be a whole number from 1 (this meshdesk writes "
+                                      f"{FORMAT_VERSION}), not {shown}")
+        if version is not None and version > FORMAT_VERSION:
             raise NewerFormatError(f"it was written by a newer meshdesk (format {version}; this one reads "
                                    f"format {FORMAT_VERSION}): update meshdesk to open it")
         if "request" not in obj:
