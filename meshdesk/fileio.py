@@ -232,6 +232,30 @@ def read_piped_file(path: str | os.PathLike[str], *, wait: float = 5.0, limit: i
             os.close(fd)
 
 
+def read_capped_stream(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of ``path`` as ``open`` and ``read`` give them (a named pipe waits for its writer, as
+    ``<(...)`` needs), with no limit on a regular file; a pipe or a device, whose size is known only once
+    it ends, gives at most ``limit`` bytes: one that gives more (``/dev/zero`` never ends, and was read
+    until the system killed the process) raises :class:`NotRegularFileError` (errno EFBIG) saying so."""
+    with open(path, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if stat.S_ISREG(mode):
+            return fh.read()
+        data = bytearray()
+        while True:
+            chunk = fh.read(min(1024 * 1024, limit + 1 - len(data)))
+            if not chunk:
+                return bytes(data)
+            data += chunk
+            if len(data) > limit:
+                raise NotRegularFileError(errno.EFBIG, f"{_kind_of(mode)} that gives more than "
+                                          f"{_megabytes(limit)}", os.fspath(path))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
 def read_regular_file(path: str | os.PathLike[str]) -> bytes:
     """The bytes of ``path``, which must be a regular file (a symlink to one is fine).
 

@@ -453,3 +453,16 @@ def test_a_format_version_that_is_not_a_whole_number_is_named(tmp_path: Path) ->
         ok = tmp_path / "ok.json"
         ok.write_text(json.dumps({**doc, "formatVersion": fine}))
         assert run("--snapshot", str(ok)).returncode == 0
+
+
+def test_a_device_that_never_ends_is_refused_and_a_pipe_still_read(tmp_path: Path) -> None:
+    """QA finding 13: `--snapshot /dev/zero` was read until the system killed the process (exit 137, no
+    word). A pipe or device is read up to 512 MB; `<(cat file)` must keep working."""
+    out = run("--snapshot", "/dev/zero")
+    assert out.returncode == 2 and not out.stdout
+    assert out.stderr == ("meshdesk graph: snapshot file /dev/zero is a device that gives more than 512 MB (save it "
+                          "to a file first: a regular file is read whatever its size)\n")
+    path = _file(tmp_path)
+    piped = subprocess.run(["bash", "-c", f'"{sys.executable}" -m meshdesk graph --snapshot <(cat "{path}")'],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert piped.returncode == 0 and "cart-v1" in piped.stdout, piped.stderr

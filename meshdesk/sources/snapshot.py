@@ -16,7 +16,7 @@ import re
 import stat
 from pathlib import Path
 
-from meshdesk.fileio import NotRegularFileError, read_regular_file, write_atomic
+from meshdesk.fileio import NotRegularFileError, read_capped_stream, read_regular_file, write_atomic
 from meshdesk.mesh.snapshot import NewerFormatError, Snapshot, SnapshotFormatError
 from meshdesk.sources.base import SnapshotFileError, SnapshotWriteError
 
@@ -25,8 +25,12 @@ from meshdesk.sources.base import SnapshotFileError, SnapshotWriteError
 # limit is far above what it saves: it only keeps an absurd file (a disk image chosen by mistake)
 # from taking many gigabytes of memory (opening one, the app's peak memory grows by about 4.5 times
 # the file's size - measured on a 38 MB snapshot - so the limit still allows some 2.3 GB).
-# The command line reads any size.
+# The command line reads a regular file of any size.
 APP_MAX_BYTES = 512 * 1024 * 1024
+# The most the command line reads from a pipe or a device (``<(...)``, /dev/stdin), whose size is known
+# only at its end: the app's limit, so that /dev/zero is refused instead of read until the system kills
+# the process.
+STREAM_MAX_BYTES = APP_MAX_BYTES
 _PARSE_SHARING_FROM = 1024 * 1024  # characters of JSON parsed at once below this (a few ms)
 _LEADING_SPACE = re.compile(r"[ \t\r\n]*")
 
@@ -46,7 +50,8 @@ def _whole_number(text: str) -> int:
 def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
                   max_bytes: int | None = None, beside_ui: bool = False) -> Snapshot:
     """``regular_only``: refuse what is not a regular file (a named pipe would block until someone
-    writes to it: the app asks this; the command line reads ``<(...)`` on purpose). ``max_bytes``:
+    writes to it: the app asks this; the command line reads ``<(...)`` on purpose, up to
+    :data:`STREAM_MAX_BYTES` from a pipe or a device). ``max_bytes``:
     refuse a larger file before reading it (the app's :data:`APP_MAX_BYTES`). ``beside_ui``: read on
     a thread beside a UI thread. Python's JSON parser holds the interpreter lock for the whole parse,
     which froze the window for as long (2-3 s for 60 MB); a big file is then parsed calling back into
@@ -70,8 +75,11 @@ def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
                 raise bad(f"it is too large ({_size_text(info.st_size)}; meshdesk opens snapshots of up to {limit})",
                           f"is too large to open ({_size_text(info.st_size)}; meshdesk opens snapshots of up to "
                           f"{limit})")
-        raw = read_regular_file(p) if regular_only else p.read_bytes()
+        raw = read_regular_file(p) if regular_only else read_capped_stream(p, STREAM_MAX_BYTES)
     except NotRegularFileError as e:
+        if e.errno == errno.EFBIG:
+            hint = "save it to a file first: a regular file is read whatever its size"
+            raise bad(f"it is {e.strerror} ({hint})", f"is {e.strerror} ({hint})") from None
         raise bad(f"it is {e.strerror}", f"is {e.strerror}") from None
     except FileNotFoundError:
         raise bad("the file does not exist", "does not exist") from None
