@@ -41,14 +41,22 @@ class _OutputFailed(Exception):
 
 
 class _Output:
-    """Standard output whose write failures are told apart from every other OSError a command meets."""
+    """Standard output whose write failures are told apart from every other OSError a command meets, and
+    which writes what its encoding cannot hold escaped (``\\u672c``) rather than fail."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
         try:
-            return int(self._stream.write(text))
+            try:
+                return int(self._stream.write(text))
+            except UnicodeEncodeError:
+                # a name the console cannot show (a context named 本番 on a cp1252 or ASCII console) was a
+                # traceback: escaped instead, as Python writes stderr, so that names stay told apart
+                encoding = getattr(self._stream, "encoding", None) or "utf-8"
+                self._stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+                return len(text)
         except OSError as e:
             raise _OutputFailed(e) from e
 

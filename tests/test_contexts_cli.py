@@ -205,3 +205,22 @@ def test_a_kubeconfig_from_process_substitution_or_dev_null_is_read(tmp_path: Pa
     empty = subprocess.run([sys.executable, "-m", "meshdesk", "contexts", "--kubeconfig", "/dev/null"],
                            capture_output=True, text=True, timeout=120, cwd=str(Path(__file__).resolve().parent.parent))
     assert "not a regular file" not in empty.stderr and "is a device" not in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_names_the_console_cannot_show_are_escaped_not_a_traceback(tmp_path: Path) -> None:
+    """QA finding 8: a context named 本番 on a cp1252 console (PYTHONIOENCODING=cp1252 here) ended in a
+    UnicodeEncodeError traceback. Escaped as Python escapes stderr, every name stays told apart."""
+    config = write(tmp_path / "config", ["c"], {"本番": {"cluster": "c"}, "ünï/cöde": {"cluster": "c"},
+                                                "plain": {"cluster": "c"}}, current="本番")
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    env.pop("KUBECONFIG", None)
+    done = subprocess.run([sys.executable, "-m", "meshdesk", "contexts", "-o", "name", "--kubeconfig", str(config)],
+                          capture_output=True, cwd=ROOT, timeout=120, env=env)
+    assert done.returncode == 0 and done.stderr == b""
+    assert done.stdout.decode("cp1252").splitlines() == ["plain", "ünï/cöde", "\\u672c\\u756a"]
+    env["PYTHONIOENCODING"] = "ascii"
+    done = subprocess.run([sys.executable, "-m", "meshdesk", "contexts", "--kubeconfig", str(config)],
+                          capture_output=True, cwd=ROOT, timeout=120, env=env)
+    assert done.returncode == 0 and done.stderr == b""
+    rows = [line.split() for line in done.stdout.decode("ascii").splitlines()[1:]]
+    assert rows == [["plain", "c"], ["\\xfcn\\xef/c\\xf6de", "c"], ["*", "\\u672c\\u756a", "c"]]
