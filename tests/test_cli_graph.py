@@ -466,3 +466,25 @@ def test_a_device_that_never_ends_is_refused_and_a_pipe_still_read(tmp_path: Pat
     piped = subprocess.run(["bash", "-c", f'"{sys.executable}" -m meshdesk graph --snapshot <(cat "{path}")'],
                            capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert piped.returncode == 0 and "cart-v1" in piped.stdout, piped.stderr
+
+
+def test_a_context_without_any_kubeconfig_says_there_is_none(tmp_path: Path) -> None:
+    """QA finding 9: `--context dev` with no kubeconfig file said the context "does not exist in
+    /root/.kube/config", a file that does not exist either."""
+    import os
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    env["HOME"] = str(home)
+    looked = home / ".kube" / "config"
+    for cmd in ("graph", "inventory"):
+        out = subprocess.run([sys.executable, "-m", "meshdesk", cmd, "--context", "dev"], capture_output=True,
+                             text=True, cwd=ROOT, timeout=120, env=env)
+        assert out.returncode == 2 and not out.stdout, out.stderr
+        assert out.stderr == (f'meshdesk {cmd}: context "dev" does not exist: no kubeconfig found (looked at '
+                              f"{looked}) (set KUBECONFIG or pass --kubeconfig)\n")
+    env["KUBECONFIG"] = str(tmp_path / "nonexist")
+    out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--context", "dev"], capture_output=True,
+                         text=True, cwd=ROOT, timeout=120, env=env)
+    assert out.returncode == 2 and f"no kubeconfig found (looked at {tmp_path / 'nonexist'})" in out.stderr

@@ -337,6 +337,9 @@ class KubeConfig:
                                   hint="pick one with --context, or run `kubectl config use-context NAME`")
         entry = self._contexts.get(name)
         if entry is None:
+            if not self.files:  # not "does not exist in ~/.kube/config", a file that is not there either
+                raise ConfigError(f'context "{name}" does not exist: no kubeconfig found (looked at '
+                                  f"{self._where()})", hint="set KUBECONFIG or pass --kubeconfig")
             raise ConfigError(f'context "{name}" does not exist in {self._where()}')
         return entry
 
