@@ -1133,3 +1133,24 @@ def test_a_live_read_lists_the_istio_kinds_kiali_lists_beside_routing(kube_emula
     inv = read_inventory(emu.api_client(), ["shop"], cluster="c")
     assert [o.kind for o in inv.istio] == ["RequestAuthentication"]
     assert any("telemetries" in where for where in inv.hidden)
+
+
+def test_inventory_warnings_name_the_command_as_graphs_do(kube_emulator: KubeEmulator, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """QA finding 13: `inventory` said "warning: ..." where `graph` says "meshdesk graph: warning: ...";
+    in a pipeline of several commands the line did not say which one spoke."""
+    from meshdesk.cli import main
+
+    kube_emulator.add(_deployment("web", "shop", {"app": "web"}))
+    kube_emulator.run_workloads()
+    kube_emulator.forbid(namespace="shop", resource="services")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config")
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "shop"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert "meshdesk inventory: hidden: shop/services: forbidden" in [line[:len("meshdesk inventory: hidden: "
+                                                                                "shop/services: forbidden")]
+                                                                       for line in err]
+    assert any(line.startswith("meshdesk inventory: warning: Istio was not found") for line in err), err
+    assert all(line.startswith("meshdesk inventory: ") for line in err), err
+    assert main(["inventory", "--demo", "-n", "nosuch"]) == 0
+    assert capsys.readouterr().err == "meshdesk inventory: warning: namespace not in the demo cluster: nosuch\n"

@@ -117,10 +117,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         out.write("\n")
     else:
         out.write(render_table(inv))
+    # said as `meshdesk graph` says its own: which command speaks, then what
     for where, why in sorted(inv.hidden.items()):
-        print(f"hidden: {where}: {why}", file=err)
+        print(f"meshdesk inventory: hidden: {where}: {why}", file=err)
     for warning in inv.warnings:
-        print(f"warning: {warning}", file=err)
+        print(f"meshdesk inventory: warning: {warning}", file=err)
     return 0
 
 

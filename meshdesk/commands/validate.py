@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     elif rows:
         out.write(render_lines(rows))
     for where, why in sorted(inv.hidden.items()):  # not checked, so not said to be fine
-        print(f"hidden: {where}: {why}", file=err)
+        print(f"{PROG}: hidden: {where}: {why}", file=err)
     for warning in inv.warnings:  # a namespace the cluster does not have, and the like
         print(f"{PROG}: warning: {warning}", file=err)
     if not args.json:
