@@ -113,7 +113,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         finally:
             sys.stdout = real
-    opts = _gui_parser().parse_args(args)
+    parser = _gui_parser()
+    opts, extra = parser.parse_known_args(args)
+    if extra:
+        named = next((a for a in extra if a in SUBCOMMANDS), None)
+        if named is not None:
+            # `meshdesk --demo graph`: the options of a subcommand come after its name
+            parser.error(f"'{named}' is a subcommand: put it first, then its options "
+                         f"(meshdesk {named} {' '.join(a for a in args if a != named)})")
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from meshdesk.ui.app import run
 
     return int(run(opts))

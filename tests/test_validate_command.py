@@ -121,3 +121,15 @@ def test_optional_checks_and_codes_left_out(capsys: pytest.CaptureFixture[str]) 
     assert main(["validate", "--demo", "-n", "shop,nosuchns", "--include", "KIA1301"]) == 0
     out, err = capsys.readouterr()
     assert "(Workload shop/reviews-v1)" in out and "warning: namespace not in the demo cluster: nosuchns" in err
+
+
+def test_a_subcommand_after_the_apps_options_is_pointed_out(capsys: pytest.CaptureFixture[str]) -> None:
+    """`meshdesk --demo validate` said only "unrecognized arguments: validate"."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["--demo", "validate", "-n", "shop"])
+    assert stopped.value.code == 2
+    assert "'validate' is a subcommand: put it first, then its options (meshdesk validate --demo -n shop)" \
+        in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--demo", "--bogus"])
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
