@@ -87,6 +87,16 @@ def test_place_new_beside_its_neighbour_without_covering_existing_nodes() -> Non
     assert placed["newcomer-db"][0] > placed["newcomer"][0]
 
 
+@pytest.mark.parametrize("far", [1e308, -1.7e308, float("inf"), float("nan")])
+def test_place_new_beside_a_node_too_far_out_does_not_raise(far: float) -> None:
+    """The store refuses such positions; should one reach the canvas anyway, placing nodes next to it
+    (its grid cells: 1e308 / 50 is infinity as a whole number) raised OverflowError at every refresh."""
+    # two callers there: their mean overflows to infinity, as the demo's saved [1e308, 0] did
+    placed = layout.place_new(["b", "c"], [("a", "b"), ("z", "b")], {"a": (far, 0.0), "z": (far, 300.0)})
+    assert set(placed) == {"b", "c"}
+    assert all(abs(y) < 1e6 for _x, y in placed.values())
+
+
 def test_place_new_leaves_existing_alone_and_skips_known_nodes() -> None:
     existing = {"a": (0.0, 0.0), "b": (200.0, 0.0)}
     placed = layout.place_new(["a", "c"], [("a", "c")], existing)

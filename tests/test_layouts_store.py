@@ -99,6 +99,13 @@ def test_context_names_are_sanitised_without_collisions() -> None:
                  "corrupt", id="position-of-400-digits"),  # too big for a float
     pytest.param('{"schema_version": 1, "views": {"app|x": {"positions": {"a": [1' + "0" * 5000 + ', 2]}}}}',
                  "corrupt", id="number-of-5000-digits"),  # too long for json to convert
+    # finite, yet the canvas's arithmetic overflowed on them at every start (QA finding 1)
+    pytest.param('{"schema_version": 1, "views": {"app|x": {"positions": {"a": [1e308, 0]}}}}', "corrupt",
+                 id="position-near-the-float-maximum"),
+    pytest.param('{"schema_version": 1, "views": {"app|x": {"positions": {"a": [0, -1.7e308]}}}}', "corrupt",
+                 id="negative-position-near-the-float-maximum"),
+    pytest.param('{"schema_version": 1, "views": {"app|x": {"positions": {"a": [10000001, 0]}}}}', "corrupt",
+                 id="position-past-the-bound"),
     pytest.param('{"schema_version": 1, "views": {"app|x": {"namespaces": 5, "positions": {}}}}', "corrupt",
                  id="namespaces-not-a-list"),
     pytest.param('{"schema_version": 1, "views": {"app|x": {"namespaces": [1, "a"], "positions": {}}}}',
@@ -162,6 +169,10 @@ def test_export_and_import_round_trip(tmp_path: Path) -> None:
     pytest.param('{"kind": "meshdesk-layout", "schema_version": 1, '
                  '"key": {"context": "c", "namespaces": ["a"], "graph_type": "app"}, "positions": {"n": [1'
                  + "0" * 400 + ', 2]}}', "[x, y] with finite numbers", id="position-of-400-digits"),
+    pytest.param('{"kind": "meshdesk-layout", "schema_version": 1, '
+                 '"key": {"context": "c", "namespaces": ["a"], "graph_type": "app"}, "positions": {"n": [1e308, 0]}}',
+                 "the position of 'n' must be [x, y] with finite numbers between -10,000,000 and 10,000,000, "
+                 "not [1e", id="position-near-the-float-maximum"),
     pytest.param('{"kind": "meshdesk-layout", "schema_version": 1, "positions": {"n": [1' + "0" * 5000 + ', 2]}}',
                  "not JSON", id="number-of-5000-digits"),
     pytest.param("[" * 100_000, "nested too deeply", id="nested-100000-deep"),
@@ -178,6 +189,15 @@ def test_import_rejects_bad_files_clearly(tmp_path: Path, content: str, message:
 def test_import_of_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(LayoutFormatError, match="cannot read"):
         LayoutStore.read_export(tmp_path / "absent.json")
+
+
+def test_positions_too_far_out_are_never_written() -> None:
+    """What the store would refuse to read it does not write either (the file would be set aside)."""
+    store = LayoutStore()
+    store.save(KEY, {"a": (1, 2)})
+    with pytest.raises(ValueError, match="too far out"):
+        store.save(KEY, {"a": (1e308, 2)})
+    assert store.load(KEY) == {"a": (1.0, 2.0)} and store.warnings == []
 
 
 @pytest.mark.parametrize("namespaces", ["5", '[1, "a"]', '{"a": 1}'])

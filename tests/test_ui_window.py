@@ -1620,3 +1620,32 @@ def test_a_namespace_list_read_while_the_menu_is_open_waits_for_it_to_close(qtbo
     assert [a.text() for a in menu.actions() if a.isCheckable() and a.isChecked()] == ["blog", "shop"]
     menu.hide()
     qtbot.waitUntil(lambda: w.toolbar.selected_namespaces() == ["blog", "shop"], timeout=3000)
+
+
+def test_a_saved_layout_with_a_position_too_far_out_is_moved_aside_and_the_graph_shows(qtbot, make_window) -> None:
+    """A position near the float maximum is finite, yet placing nodes next to it overflowed at every start:
+    nodes piled in a corner, the details stuck on "No data yet". The file is set aside like any unusable
+    one, with the banner saying so, and the graph is laid out afresh."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.store.layouts import LayoutKey, layout_file
+
+    key = LayoutKey(DEMO, ("shop",), "versionedApp")
+    nid = next(iter(build(DemoCluster().snapshot(GraphRequest(namespaces=("shop",)))).nodes))
+    path = layout_file(DEMO)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = json.dumps({"schema_version": 1, "context": DEMO, "views": {key.view_name: {
+        "namespaces": ["shop"], "graph_type": "versionedApp", "positions": {nid: [1e308, 0.0]}}}})
+    path.write_text(content)
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view and w.panel.graph is w.graph)
+    assert w._layout_key == key and nid in w.graph.nodes
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "not usable" in w.banner.text(), timeout=5000)
+    assert "finite numbers between -10,000,000 and 10,000,000" in w.banner.text()
+    kept = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".corrupt-")]
+    assert len(kept) == 1 and kept[0].read_text() == content and str(kept[0]) in w.banner.text()
+    qtbot.waitUntil(lambda: nid in w.view.positions() and not w.view.layout_running, timeout=10000)
+    positions = w.view.positions()
+    assert all(abs(x) < 1e6 and abs(y) < 1e6 for x, y in positions.values())
+    assert len(set(positions.values())) == len(positions), "every node in a place of its own"
+    assert "No data yet" not in w.panel.title.text()

@@ -13,7 +13,8 @@ Positions are keyed by node id (``meshdesk.mesh.graph.model.node_id``), which is
 refreshes and processes. Every write is atomic and re-reads the file first under a lock on it, so two
 windows on the same context do not undo each other's views (and a window saves only the nodes it
 moved, :meth:`LayoutStore.update`). A file that cannot be read (not JSON, nested too
-deeply, a position that is no finite number, a named pipe instead of a file...), or that a newer
+deeply, a position that is no finite number or lies farther out than :data:`MAX_COORDINATE`, a named
+pipe instead of a file...), or that a newer
 meshdesk wrote, is moved aside with a message in :attr:`LayoutStore.warnings`, never overwritten; an
 older schema is migrated.
 """
@@ -47,6 +48,11 @@ SCHEMA_VERSION = 1
 EXPORT_KIND = "meshdesk-layout"
 
 Positions = dict[str, tuple[float, float]]
+
+# How far from the origin a saved position may lie, in scene units (a node is about 100 wide). Far beyond
+# any drawn graph, and far inside what the canvas can turn into grid cells, pixels and whole numbers:
+# a finite 1e308 overflowed there (to infinity) at every start.
+MAX_COORDINATE = 1e7
 
 
 class LayoutFormatError(ValueError):
@@ -96,16 +102,16 @@ def layout_file(context: str) -> Path:
     return paths.layouts_dir() / f"{clean}.json"
 
 
-def _finite_float(value: Any) -> float | None:
-    """``value`` as a float when it is a JSON number a float can hold (not bool, NaN, infinite or a
-    whole number too big for a float), else None."""
+def _coordinate(value: Any) -> float | None:
+    """``value`` as a float when it is a JSON number usable as a position (not bool, NaN, infinite, a
+    whole number too big for a float, or farther out than :data:`MAX_COORDINATE`), else None."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
     try:
         number = float(value)
     except OverflowError:  # a whole number with hundreds of digits
         return None
-    return number if math.isfinite(number) else None
+    return number if math.isfinite(number) and abs(number) <= MAX_COORDINATE else None
 
 
 def _positions_from_json(raw: Any, where: str) -> Positions:
@@ -116,19 +122,31 @@ def _positions_from_json(raw: Any, where: str) -> Positions:
         x: float | None = None
         y: float | None = None
         if isinstance(nid, str) and isinstance(xy, list | tuple) and len(xy) == 2:
-            x, y = _finite_float(xy[0]), _finite_float(xy[1])
+            x, y = _coordinate(xy[0]), _coordinate(xy[1])
         if x is None or y is None:
-            raise LayoutFormatError(f"{where}: the position of {nid!r} must be [x, y] with finite numbers")
+            raise LayoutFormatError(
+                f"{where}: the position of {nid!r} must be [x, y] with finite numbers between "
+                f"{-MAX_COORDINATE:,.0f} and {MAX_COORDINATE:,.0f}, not {_shown(xy)}"
+            )
         out[nid] = (x, y)
     return out
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value from a file, short enough for a message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _positions_to_json(positions: Mapping[str, Iterable[float]]) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for nid, xy in positions.items():
         x, y = (float(v) for v in xy)
-        if not (math.isfinite(x) and math.isfinite(y)):
-            raise ValueError(f"position of {nid!r} is not finite: {x}, {y}")
+        if _coordinate(x) is None or _coordinate(y) is None:  # written now, refused when read
+            raise ValueError(f"position of {nid!r} is not finite or too far out: {x}, {y}")
         out[str(nid)] = [round(x, 2), round(y, 2)]
     return out
 

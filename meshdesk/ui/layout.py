@@ -524,6 +524,18 @@ def _respect_fixed(
 # free-cell search used by place_new and fixed handling
 
 
+_CELL_LIMIT = 1e12  # grid cells (of half a node) this far out are all one cell: room for any real graph
+
+
+def _cell_index(q: float) -> int:
+    """``floor(q)`` for a position divided by a cell's size, which cannot raise: a position too far out
+    to hold as a whole number (1e308 / 50 overflowed to infinity, and floor raised at every start), or
+    no number at all, counts as the outermost cell."""
+    if math.isnan(q):
+        return 0
+    return math.floor(max(-_CELL_LIMIT, min(_CELL_LIMIT, q)))
+
+
 class _Occupancy:
     """Occupied cells of a uniform grid; a node covers every cell its box touches."""
 
@@ -536,10 +548,10 @@ class _Occupancy:
         w, h = _size(self.sizes, name)
         w += NODE_SEP
         h += NODE_SEP / 2
-        x0 = math.floor((p[0] - w / 2) / self.cw)
-        x1 = math.floor((p[0] + w / 2 - 1e-6) / self.cw)
-        y0 = math.floor((p[1] - h / 2) / self.ch)
-        y1 = math.floor((p[1] + h / 2 - 1e-6) / self.ch)
+        x0 = _cell_index((p[0] - w / 2) / self.cw)
+        x1 = _cell_index((p[0] + w / 2 - 1e-6) / self.cw)
+        y0 = _cell_index((p[1] - h / 2) / self.ch)
+        y1 = _cell_index((p[1] + h / 2 - 1e-6) / self.ch)
         return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
 
     def occupy(self, name: str, p: Point) -> None:
@@ -767,7 +779,7 @@ def force(
         dy = [0.0] * n
         buckets: dict[tuple[int, int], list[int]] = {}
         for v in range(n):
-            buckets.setdefault((int(xs[v] // reach), int(ys[v] // reach)), []).append(v)
+            buckets.setdefault((_cell_index(xs[v] / reach), _cell_index(ys[v] / reach)), []).append(v)
         for (cx, cy), members in buckets.items():
             near: list[int] = []
             for ox in (-1, 0, 1):
