@@ -191,6 +191,18 @@ def test_import_of_missing_file_says_so(tmp_path: Path) -> None:
         LayoutStore.read_export(tmp_path / "absent.json")
 
 
+def test_import_errors_say_what_is_wrong_in_words(tmp_path: Path) -> None:
+    """Not Python's "[Errno 21] Is a directory: '...'" or "'utf-8' codec can't decode byte 0xe9 ..."."""
+    with pytest.raises(LayoutFormatError) as folder:
+        LayoutStore.read_export(tmp_path)
+    assert str(folder.value) == f"cannot read {tmp_path}: Is a directory"
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes(b'{"kind": "caf\xe9"}')
+    with pytest.raises(LayoutFormatError) as text:
+        LayoutStore.read_export(latin1)
+    assert str(text.value) == f"cannot read {latin1}: it is not UTF-8 text"
+
+
 def test_positions_too_far_out_are_never_written() -> None:
     """What the store would refuse to read it does not write either (the file would be set aside)."""
     store = LayoutStore()

@@ -1649,3 +1649,43 @@ def test_a_saved_layout_with_a_position_too_far_out_is_moved_aside_and_the_graph
     assert all(abs(x) < 1e6 and abs(y) < 1e6 for x, y in positions.values())
     assert len(set(positions.values())) == len(positions), "every node in a place of its own"
     assert "No data yet" not in w.panel.title.text()
+
+
+def test_importing_a_layout_with_a_position_too_far_out_is_refused(qtbot, make_window, tmp_path) -> None:
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: len(w.view.positions()) > 0 and not w.view.layout_running, timeout=10000)
+    path = tmp_path / "layout.json"
+    w.export_layout(str(path))
+    doc = json.loads(path.read_text())
+    nid = next(iter(doc["positions"]))
+    doc["positions"][nid] = [1e308, 0.0]
+    path.write_text(json.dumps(doc))
+    before, saved = w.view.positions(), LayoutStore().load(w._layout_key)
+    w.import_layout(str(path))
+    qtbot.waitUntil(lambda: w.file_problem_box is not None and w.file_problem_box.isVisible(), timeout=5000)
+    text = w.file_problem_box.text()
+    assert text.startswith("Could not import the layout: ") and str(path) in text and repr(nid) in text
+    assert "between -10,000,000 and 10,000,000" in text
+    assert "Imported" not in w.statusBar().currentMessage()
+    assert w.view.positions() == before and LayoutStore().load(w._layout_key) == saved  # nothing changed
+    w.file_problem_box.done(0)
+
+
+def test_layout_import_and_export_errors_are_said_in_words_naming_the_chosen_file(qtbot, make_window,
+                                                                                  tmp_path) -> None:
+    """Not "[Errno 2] No such file or directory: '/x/.l.json.969jhchf.tmp'": the file the user chose, and
+    what is wrong with it."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: len(w.view.positions()) > 0, timeout=10000)
+    chosen = tmp_path / "no-such-folder" / "l.json"
+    w.export_layout(str(chosen))
+    qtbot.waitUntil(lambda: w.file_problem_box is not None and w.file_problem_box.isVisible(), timeout=5000)
+    assert w.file_problem_box.text() == f"Could not export the layout to {chosen}: No such file or directory"
+    assert ".tmp" not in w.statusBar().currentMessage() and str(chosen) in w.statusBar().currentMessage()
+    w.import_layout(str(tmp_path))  # a folder
+    qtbot.waitUntil(lambda: w.file_problem_box.isVisible() and "import" in w.file_problem_box.text(), timeout=5000)
+    assert w.file_problem_box.text() == f"Could not import the layout: cannot read {tmp_path}: Is a directory"
+    assert "Errno" not in w.statusBar().currentMessage()
+    w.file_problem_box.done(0)

@@ -440,8 +440,10 @@ class LayoutStore:
             text = read_regular_file(path).decode("utf-8-sig")  # checked first: a named pipe would block
         except NotRegularFileError as e:
             raise LayoutFormatError(f"cannot read {path}: it is {e.strerror}") from e
-        except (OSError, UnicodeDecodeError) as e:
-            raise LayoutFormatError(f"cannot read {path}: {e}") from e
+        except UnicodeDecodeError as e:
+            raise LayoutFormatError(f"cannot read {path}: it is not UTF-8 text") from e
+        except OSError as e:  # in words ("Is a directory"), not Python's "[Errno 21] ...: '<path>'"
+            raise LayoutFormatError(f"cannot read {path}: {e.strerror or e}") from e
         try:
             doc = json.loads(text)
         except RecursionError as e:

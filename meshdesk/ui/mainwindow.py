@@ -1294,7 +1294,12 @@ class MainWindow(QMainWindow):
             # what the user sees is what is exported (the saved layout may hold nodes no longer drawn)
             n = store.export_layout(self._layout_key, path, shown or None)
         except (OSError, ValueError) as e:
-            self.messages.error("config", f"could not export the layout to {path}: {e}")
+            # the chosen file, in words: not the hidden temporary file the system error names
+            reason = getattr(e, "strerror", None) or str(e)
+            text = f"Could not export the layout to {path}: {reason}"
+            self.messages.error("write", text)  # logged; the status bar says it too
+            self.show_file_problem("Layout not exported", text,
+                                   "Choose another folder or file name (Layout > Export layout…).")
             return
         self.statusBar().showMessage(f"Exported the positions of {n} nodes to {path}", 5000)
 
@@ -1311,8 +1316,11 @@ class MainWindow(QMainWindow):
         store = LayoutStore()
         try:
             _their_key, positions = store.read_export(path)
-        except (OSError, ValueError) as e:
-            self.messages.error("config", f"could not import the layout {path}: {e}")
+        except (OSError, ValueError) as e:  # a LayoutFormatError says what is wrong, naming the file
+            reason = getattr(e, "strerror", None) or str(e)
+            self.messages.error("config", f"could not import the layout: {reason}")
+            self.show_file_problem("Layout not imported", f"Could not import the layout: {reason}",
+                                   "Nothing was changed. Choose a file made by Layout > Export layout….")
             return
         self.view.set_layout_key(None)  # flush the canvas's pending save before replacing it
         try:
