@@ -1689,3 +1689,19 @@ def test_layout_import_and_export_errors_are_said_in_words_naming_the_chosen_fil
     assert w.file_problem_box.text() == f"Could not import the layout: cannot read {tmp_path}: Is a directory"
     assert "Errno" not in w.statusBar().currentMessage()
     w.file_problem_box.done(0)
+
+
+def test_settings_moved_aside_while_saving_are_reported(qtbot, make_window, _private_config_dir) -> None:
+    """The settings file was damaged while the window was open (a typo made by hand): the next save
+    keeps it aside and writes a fresh one, and the banner says so, as it does at start-up."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    settings_file = _private_config_dir / "settings.json"
+    assert settings_file.is_file() and not w.banner.isVisible()
+    broken = '{"contexts": {"prod": {"prometheus_url": "http://keep.me:9090"}}, BROKEN'
+    settings_file.write_text(broken)
+    w.toolbar.select_namespaces(["shop"])  # a choice the settings remember: saved now
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "Settings: " in w.banner.text(), timeout=5000)
+    (kept,) = [p for p in _private_config_dir.iterdir() if p.name.startswith("settings.json.unreadable-")]
+    assert kept.read_text() == broken
+    assert "is not valid JSON" in w.banner.text() and kept.name in w.banner.text()

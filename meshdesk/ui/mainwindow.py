@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("meshdesk")
         self.resize(1280, 800)
         self.settings = settings if settings is not None else load_settings()
+        self._settings_told: set[str] = set()  # the settings' warnings the banner has said
         self.kubeconfig = kubeconfig
         self.factories: dict[str, SourceFactory] = dict(factories or {})
         self._snapshots_shaped: set[str] = set()  # snapshot contexts already shown as they were saved
@@ -281,8 +282,8 @@ class MainWindow(QMainWindow):
             self.switch_context(context)
         else:
             self.show_no_cluster(first_run_reason or "No kubeconfig context was found.")
-        if self.settings.warnings:
-            self.banner.show_note("Settings: " + "; ".join(self.settings.warnings), "warning")
+        # what reading them found (logged then), and what saving them above may have added
+        self._tell_settings_warnings(log_them=False)
 
     # -- menus -----------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -1345,6 +1346,19 @@ class MainWindow(QMainWindow):
             self.settings.save()
         except OSError as e:
             self.messages.error("config", f"settings not saved: {e}")
+        self._tell_settings_warnings()  # e.g. a file found damaged while saving, and moved aside
+
+    def _tell_settings_warnings(self, *, log_them: bool = True) -> None:
+        """Say in the banner what the settings store found wrong and has not been said yet: at start-up
+        what reading found, later what a save found (a file damaged meanwhile is moved aside then)."""
+        new = [w for w in getattr(self.settings, "warnings", []) if w not in self._settings_told]
+        if not new:
+            return
+        self._settings_told.update(new)
+        for w in new if log_them else ():
+            log.warning("%s", w)
+        if not self._closed:
+            self.banner.show_note("Settings: " + "; ".join(new), "warning")
 
     def _remember_view(self, c: ViewChoices) -> None:
         """Keep the toolbar's graph type, window and refresh as this context's defaults."""
@@ -1362,6 +1376,7 @@ class MainWindow(QMainWindow):
                              settings=self.settings)
         dlg.settingsSaved.connect(self._on_settings_saved)
         dlg.exec()
+        self._tell_settings_warnings()  # its save may have found the file damaged (also when it failed)
 
     def _on_settings_saved(self, saved: Any) -> None:
         if saved is not None:
