@@ -1705,3 +1705,28 @@ def test_settings_moved_aside_while_saving_are_reported(qtbot, make_window, _pri
     (kept,) = [p for p in _private_config_dir.iterdir() if p.name.startswith("settings.json.unreadable-")]
     assert kept.read_text() == broken
     assert "is not valid JSON" in w.banner.text() and kept.name in w.banner.text()
+
+
+def test_the_context_switcher_names_the_snapshot_file(qtbot, make_window, tmp_path) -> None:
+    """It showed "snapshot: /tmp/q": the start of a whole path. Now the file's name, the middle elided
+    when it is long, and the whole path in the tooltip."""
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w)
+    folder = tmp_path / "a-folder-with-a-long-name" / "and-another-one"
+    folder.mkdir(parents=True)
+    short, long = folder / "shop.json", folder / "shop-after-the-release-of-friday-2026-11-27.json"
+    for path in (short, long):
+        assert w.save_snapshot(str(path))
+    combo = w.toolbar.context_combo
+    w.open_snapshot(str(short))
+    wait_graph(qtbot, w, lambda w: w.info is not None and not w.info.live)
+    assert combo.currentText() == "snapshot: shop.json"
+    assert str(short) in combo.toolTip()
+    w.open_snapshot(str(long))
+    qtbot.waitUntil(lambda: combo.currentText().endswith("27.json"), timeout=10000)
+    text = combo.currentText()
+    assert text.startswith("snapshot: shop-after") and "…" in text and len(text) < len("snapshot: " + long.name)
+    assert str(long) in combo.toolTip()
+    row = combo.findData(w.context)
+    assert str(long) in combo.itemData(row, Qt.ItemDataRole.ToolTipRole)
+    qtbot.waitUntil(lambda: combo.width() >= combo.fontMetrics().horizontalAdvance(text), timeout=3000)

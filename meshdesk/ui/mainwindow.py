@@ -56,12 +56,20 @@ from meshdesk.ui.replay import ReplayBar
 from meshdesk.ui.snapshot_open import SnapshotOpener, file_problem, reason_of
 from meshdesk.ui.textcopy import TextCopyKeys, leave_copy_keys_to_the_window
 from meshdesk.ui.tls_lock import MeshTlsIndicator
-from meshdesk.ui.toolbar import DURATIONS, EDGE_LABELS, GRAPH_SHAPING, MANUAL, PAUSE, MainToolBar, ViewChoices
+from meshdesk.ui.toolbar import (
+    DURATIONS,
+    EDGE_LABELS,
+    GRAPH_SHAPING,
+    MANUAL,
+    PAUSE,
+    SNAPSHOT_PREFIX,
+    MainToolBar,
+    ViewChoices,
+)
 
 log = logging.getLogger(__name__)
 
 DEMO = "demo"
-SNAPSHOT_PREFIX = "snapshot: "
 
 
 def snapshot_context(path: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import PurePath
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent, QShortcut
@@ -28,6 +29,9 @@ from meshdesk.mesh.find import FIND_EXAMPLES, HIDE_EXAMPLES
 
 _NAMESPACE_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # an RFC 1123 label
 NS_SHOWN = 24  # characters of a namespace name the toolbar's button shows
+SNAPSHOT_PREFIX = "snapshot: "  # a snapshot file offered as a context: this, then the file's whole path
+SNAPSHOT_NAME_SHOWN = 28  # characters of a snapshot's file name the context switcher shows
+CONTEXT_SHOWN = 10  # characters the context switcher always has room for
 
 GRAPH_TYPES: tuple[tuple[str, str], ...] = (
     ("app", "App graph"),
@@ -51,6 +55,18 @@ def window_label(seconds: int) -> str:
         if n:
             parts.append(f"{n}{unit}")
     return "Last " + ("".join(parts) or "0s")
+CONTEXT_TIP = "Cluster context (from your kubeconfig), or the demo mesh"
+
+
+def elide_middle(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters long: the middle replaced by "…" when it is longer, so both
+    its start and its end (a file's extension, a date before it) stay readable."""
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) // 2
+    return text[: limit - 1 - tail] + "…" + text[len(text) - tail:]
+
+
 _QT_INT_MAX = 2**31 - 1  # what a Qt combo's int data holds
 REFRESH: tuple[tuple[int, str], ...] = ((PAUSE, "Pause"), (MANUAL, "Manual refresh"), (10, "Every 10s"),
                                         (15, "Every 15s"), (30, "Every 30s"), (60, "Every 1m"),
@@ -219,7 +235,8 @@ class MainToolBar(QToolBar):
         self._selected_ns: list[str] = []
 
         self.context_combo = ContextCombo()
-        self.context_combo.setToolTip("Cluster context (from your kubeconfig), or the demo mesh")
+        self.context_combo.setToolTip(CONTEXT_TIP)
+        self.context_combo.currentIndexChanged.connect(self._show_context_tip)
         self.context_combo.setMinimumContentsLength(10)
         self.context_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.context_combo.activated.connect(self._context_activated)
@@ -439,15 +456,36 @@ class MainToolBar(QToolBar):
 
     # -- context / namespaces --------------------------------------------------------------------
     def set_contexts(self, names: Sequence[str], current: str) -> None:
-        with QSignalBlocker(self.context_combo):
-            self.context_combo.clear()
+        combo = self.context_combo
+        with QSignalBlocker(combo):
+            combo.clear()
             for n in names:
-                self.context_combo.addItem(n, n)
-            idx = self.context_combo.findData(current)
+                self._add_context(n)
+            idx = combo.findData(current)
             if idx < 0 and current:
-                self.context_combo.addItem(current, current)
-                idx = self.context_combo.count() - 1
-            self.context_combo.setCurrentIndex(idx)
+                self._add_context(current)
+                idx = combo.count() - 1
+            combo.setCurrentIndex(idx)
+        # room for a snapshot's file name: the switcher showed "snapshot: /tmp/q" of a whole path
+        files = [len(combo.itemText(i)) for i in range(combo.count()) if combo.itemData(i).startswith(SNAPSHOT_PREFIX)]
+        combo.setMinimumContentsLength(max([CONTEXT_SHOWN, *files]))
+        self._show_context_tip()
+
+    def _add_context(self, name: str) -> None:
+        """An entry of the context switcher: a snapshot by its file name (the middle elided when long;
+        the whole path in its tooltip), any other context by its name."""
+        combo = self.context_combo
+        if name.startswith(SNAPSHOT_PREFIX):
+            path = name[len(SNAPSHOT_PREFIX):]
+            combo.addItem(SNAPSHOT_PREFIX + elide_middle(PurePath(path).name or path, SNAPSHOT_NAME_SHOWN), name)
+            combo.setItemData(combo.count() - 1, f"Snapshot file {path}", Qt.ItemDataRole.ToolTipRole)
+        else:
+            combo.addItem(name, name)
+
+    def _show_context_tip(self) -> None:
+        """The switcher's tooltip: for a snapshot, which file is open (its whole path)."""
+        tip = self.context_combo.itemData(self.context_combo.currentIndex(), Qt.ItemDataRole.ToolTipRole)
+        self.context_combo.setToolTip(tip or CONTEXT_TIP)
 
     def current_context(self) -> str:
         return str(self.context_combo.currentData() or "")
