@@ -1730,3 +1730,24 @@ def test_the_context_switcher_names_the_snapshot_file(qtbot, make_window, tmp_pa
     row = combo.findData(w.context)
     assert str(long) in combo.itemData(row, Qt.ItemDataRole.ToolTipRole)
     qtbot.waitUntil(lambda: combo.width() >= combo.fontMetrics().horizontalAdvance(text), timeout=3000)
+
+
+def test_save_snapshot_adds_json_to_a_name_typed_without_an_extension(qtbot, make_window, tmp_path,
+                                                                      monkeypatch) -> None:
+    """File > Open snapshot lists *.json files: a snapshot saved as "shop" could not be seen there."""
+    from PySide6.QtWidgets import QFileDialog
+
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w)
+    typed = [str(tmp_path / "shop"), str(tmp_path / "shop.snap")]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (typed.pop(0), ""))
+    assert w.save_snapshot()
+    assert (tmp_path / "shop.json").is_file() and not (tmp_path / "shop").exists()
+    assert w.statusBar().currentMessage() == f"Snapshot saved to {tmp_path / 'shop.json'}"
+    assert w.save_snapshot()  # an extension the user typed is theirs
+    assert (tmp_path / "shop.snap").is_file() and not (tmp_path / "shop.snap.json").exists()
+    mine = tmp_path / "notes"  # a file without extension the user chose to replace is that file
+    mine.write_text("old")
+    typed.append(str(mine))
+    assert w.save_snapshot()
+    assert json.loads(mine.read_text()) and not (tmp_path / "notes.json").exists()

@@ -143,6 +143,17 @@ def _with_suffix(path: str, suffix: str) -> str:
     return path if path.lower().endswith(suffix) else path + suffix
 
 
+def _with_default_suffix(path: str, suffix: str) -> str:
+    """``path`` with ``suffix`` added when its name has no extension of its own (``shop`` ->
+    ``shop.json``; ``shop.bak`` stays), as other apps' save dialogs do. A dot followed by digits only
+    (``shop-1.2``) is a version, not an extension. A name that is there already (a file the user chose
+    to replace, a folder that cannot be written) is kept as it is."""
+    ext = Path(path).suffix
+    if (ext and any(c.isalpha() for c in ext) and " " not in ext) or os.path.lexists(path):
+        return path
+    return path + suffix
+
+
 class MainWindow(QMainWindow):
     """``factories`` maps context names to source factories (tests, and the demo/snapshot entries);
     other names open a kubeconfig context."""
@@ -1242,6 +1253,10 @@ class MainWindow(QMainWindow):
             name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.context).strip("-") or "mesh"
             path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", f"{name}-{taken}.json",
                                                   "Snapshots (*.json)")
+            # a name typed without an extension gets ".json": File > Open snapshot's filter shows it then
+            path = self._suffixed(path, ".json", True, named=_with_default_suffix(path, ".json")) if path else ""
+        else:
+            path = _with_default_suffix(path, ".json")
         if not path:
             return False
         from meshdesk.sources.snapshot import save_snapshot
@@ -1274,10 +1289,11 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Exported {path}", 5000)
 
-    def _suffixed(self, path: str, suffix: str, asked: bool) -> str:
-        """``path`` with ``suffix`` added when missing; "" when that names an existing file the file
-        dialog did not ask about and the user does not want it replaced."""
-        named = _with_suffix(path, suffix)
+    def _suffixed(self, path: str, suffix: str, asked: bool, *, named: str | None = None) -> str:
+        """``path`` with ``suffix`` added when missing (or ``named``, the name chosen for it); "" when
+        that names an existing file the file dialog did not ask about and the user does not want it
+        replaced."""
+        named = _with_suffix(path, suffix) if named is None else named
         if asked and named != path and Path(named).exists():
             answer = QMessageBox.question(self, "Replace the file?", f"{named} exists already. Replace it?")
             if answer != QMessageBox.StandardButton.Yes:
