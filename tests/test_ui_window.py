@@ -1751,3 +1751,26 @@ def test_save_snapshot_adds_json_to_a_name_typed_without_an_extension(qtbot, mak
     typed.append(str(mine))
     assert w.save_snapshot()
     assert json.loads(mine.read_text()) and not (tmp_path / "notes.json").exists()
+
+
+def test_a_snapshot_of_a_node_the_namespace_lacks_says_so_as_the_cli_does(qtbot, make_window, tmp_path) -> None:
+    """A node graph snapshot of an app the namespace lacks opened saying "This snapshot holds no requests
+    in shop", while `meshdesk graph --snapshot` said "shop has no app nosuch (apps: ...)": the page says
+    what the command says."""
+    from meshdesk.mesh.request import GraphRequest, NodeFocus
+    from meshdesk.sources.snapshot import save_snapshot
+
+    snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(
+        GraphRequest(namespaces=("shop",), node=NodeFocus("shop", app="nosuch")))
+    path = tmp_path / "nosuch.json"
+    save_snapshot(snap, path)
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.open_snapshot(str(path))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.empty.mode == "no-traffic"
+                    and w.stack.currentWidget() is w.empty, timeout=10000)
+    assert w.empty.title.text() == "No such node in this snapshot"
+    text = w.empty.text.text()
+    assert "This node graph is empty: shop has no app nosuch (apps: details, inventory, " in text
+    assert "holds no requests" not in text
+    assert not w.empty.command.isVisibleTo(w)

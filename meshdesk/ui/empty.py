@@ -126,15 +126,20 @@ class EmptyState(QWidget):
     def show_no_traffic(self, inventory: Inventory | None, namespaces: Sequence[str], *, demo: bool,
                         duration_label: str = "", replayed: str = "", can_enable_injection: bool = False,
                         snapshot_taken: str | None = None, demo_running: bool = False,
-                        kinds_off: bool = False, warnings: Sequence[str] = ()) -> None:
+                        kinds_off: bool = False, warnings: Sequence[str] = (), focus_missing: str = "") -> None:
         """``demo``: the demo is shown, its traffic running or not (``demo_running``). ``kinds_off``:
         every kind of traffic is turned off in View > Traffic, so nothing can show whatever is sent.
         ``warnings``: the graph's (samples it skipped: then "no traffic" may be what could not be read).
         ``replayed``: the past moment replay shows (then nothing can be started or sent to it).
         ``can_enable_injection``: the window can open the action that labels a namespace for injection
         (offered for a namespace not in the mesh). ``snapshot_taken``: an offline snapshot is shown,
-        taken then ("" when unknown): a file cannot be given traffic either, nor a namespace labelled."""
+        taken then ("" when unknown): a file cannot be given traffic either, nor a namespace labelled.
+        ``focus_missing``: why a node graph is empty when its node is not in the namespace
+        (``meshdesk.mesh.node_focus``, as ``meshdesk graph`` says it): said instead of "no traffic"."""
         self.mode = "no-traffic"
+        if focus_missing:
+            self._show_missing_focus(focus_missing, snapshot_taken is not None)
+            return
         window = f" in the {duration_label} before {replayed}" if replayed and duration_label else \
             f" before {replayed}" if replayed else f" in the last {duration_label}" if duration_label else ""
         if snapshot_taken is not None:
@@ -203,6 +208,17 @@ class EmptyState(QWidget):
             self._set_commands(advice.script())
         self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
         self._only(*offer, *([self.idle_button] if idle else []))
+
+    def _show_missing_focus(self, why: str, snapshot: bool) -> None:
+        """A node graph of a node the namespace lacks: that, not "no traffic", is why it is empty."""
+        self.title.setText("No such node in this snapshot" if snapshot else "No such node")
+        where = "the snapshot" if snapshot else "the namespace"
+        parts = [f"This node graph is empty: {_esc(why)}.",
+                 f"It is about a node {where} does not hold. <b>Back to the full graph</b> (above) shows "
+                 "what there is; double-click a node there to see its node graph."]
+        self.command.hide()
+        self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
+        self._only()
 
     def _show_quiet_snapshot(self, inventory: Inventory | None, namespaces: Sequence[str], duration_label: str,
                              taken: str, warnings: Sequence[str] = ()) -> None:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import OUTSIDE, Inventory
+from meshdesk.mesh.node_focus import missing_focus, service_entry_focus
 from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest, NodeFocus
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.words import counted
@@ -1059,7 +1060,12 @@ class MainWindow(QMainWindow):
             taken = getattr(self.poller.source, "taken", None)
             req = graph.request
             kinds_off = req.rateHttp == "none" and req.rateGrpc == "none" and req.rateTcp == "none"
+            # a node graph of a node the namespace lacks: said as `meshdesk graph` says it (not in replay:
+            # the inventory is today's, the graph the past's)
+            focus_missing = "" if at else (service_entry_focus(req.node, inventory)
+                                           or missing_focus(req.node, inventory))
             self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
+                                       focus_missing=focus_missing,
                                        demo_running=bool(getattr(self._demo_source(), "traffic_running", False)),
                                        kinds_off=kinds_off, warnings=graph.warnings,
                                        duration_label=label.replace("Last ", ""),
