@@ -994,16 +994,38 @@ def test_export_png_and_svg(qtbot, make_window, tmp_path) -> None:
     assert "<svg" in (tmp_path / "mesh.svg").read_text()
     (tmp_path / "a-file").write_text("not a folder")
     w.export_image("png", str(tmp_path / "a-file" / "mesh.png"))
-    message = w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: w.file_problem_box is not None and w.file_problem_box.isVisible(), timeout=5000)
     # once, with the system's reason (it said "could not write ...: could not write ...: File exists")
-    assert message.count("could not write") == 1 and "Not a directory" in message, message
+    assert w.file_problem_box.text() == f"Could not export the PNG to {tmp_path / 'a-file' / 'mesh.png'}: Not a directory"
     assert (tmp_path / "a-file").read_text() == "not a folder"
+    w.file_problem_box.done(0)
     # a name typed without the format's suffix, or with another format's, gets it
     w.export_image("png", str(tmp_path / "plain"))
     w.export_image("svg", str(tmp_path / "graph.png"))
     assert (tmp_path / "plain.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in (tmp_path / "graph.png.svg").read_text() and not (tmp_path / "graph.png").exists()
     assert str(tmp_path / "graph.png.svg") in w.statusBar().currentMessage()
+
+
+def test_an_image_export_to_a_missing_folder_is_said_in_a_dialog_naming_the_file(qtbot, make_window,
+                                                                                 tmp_path) -> None:
+    """PNG export to a missing folder got only a status-bar line ("Something went wrong: could not write
+    ..."), while Save snapshot and Export layout show a dialog: it shows one too, naming the chosen file and
+    the reason in words."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    for fmt in ("png", "svg"):
+        chosen = tmp_path / "no-such-folder" / f"mesh.{fmt}"
+        w.export_image(fmt, str(chosen))
+        qtbot.waitUntil(lambda: w.file_problem_box is not None and w.file_problem_box.isVisible(), timeout=5000)
+        box = w.file_problem_box
+        assert box.windowTitle() == f"{fmt.upper()} not exported"
+        assert box.text() == f"Could not export the {fmt.upper()} to {chosen}: No such file or directory"
+        assert box.informativeText() == f"Choose another folder or file name (File > Export {fmt.upper()}…)."
+        assert "Errno" not in box.text() and ".tmp" not in box.text()
+        assert "Something went wrong" not in w.statusBar().currentMessage()
+        box.done(0)
+    assert not (tmp_path / "no-such-folder").exists()
 
 
 def test_an_export_named_without_its_suffix_asks_before_replacing_a_file(qtbot, make_window, tmp_path,

@@ -1291,7 +1291,13 @@ class MainWindow(QMainWindow):
         try:
             (self.view.export_png if fmt == "png" else self.view.export_svg)(path)
         except OSError as e:
-            self.messages.error("error", f"could not write {path}: {e.strerror or e}")
+            # as a layout export or a snapshot save: a dialog naming the chosen file and what is wrong, in
+            # words (the system's reason, not "[Errno 2] ..." nor the hidden temporary file it names)
+            what = fmt.upper()
+            text = f"Could not export the {what} to {path}: {e.strerror or e}"
+            self.messages.error("write", text)  # logged; the status bar says it too
+            self.show_file_problem(f"{what} not exported", text,
+                                   f"Choose another folder or file name (File > Export {what}…).")
             return
         self.statusBar().showMessage(f"Exported {path}", 5000)
 
