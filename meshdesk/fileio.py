@@ -61,6 +61,17 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int | No
         raise
 
 
+def with_default_suffix(path: str, suffix: str) -> str:
+    """``path`` with ``suffix`` added when its name has no extension of its own (``shop`` ->
+    ``shop.json``; ``shop.bak`` stays), as other apps' save dialogs do. A dot followed by digits only
+    (``shop-1.2``) is a version, not an extension. A name that is there already (a file the user chose
+    to replace, a folder that cannot be written) is kept as it is."""
+    ext = Path(path).suffix
+    if (ext and any(c.isalpha() for c in ext) and " " not in ext) or os.path.lexists(path):
+        return path
+    return path + suffix
+
+
 LOCK_WAIT_S = 3.0  # the most a change waits for another process's lock before going on without it
 
 

@@ -406,6 +406,63 @@ def test_a_source_with_nan_and_infinity_saves_strict_json(qtbot: QtBot, tmp_path
         view.shutdown()
 
 
+def test_save_the_config_dump_adds_json_to_a_name_typed_without_it(qtbot: QtBot, tmp_path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    """"Save the config dump" wrote "mydump" as typed, which File > Open's "*.json" filter and other
+    tools then miss: it adds ".json" as File > Save snapshot does; a name that exists already is kept as
+    typed, and another file the suffix would replace is asked about first."""
+    import json
+
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from tests.envoy_samples import sidecar_dump
+
+    dump = sidecar_dump()
+
+    class Source:
+        def config_dump(self, namespace: str, pod: str) -> object:
+            return dump
+
+    typed: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (typed.pop(0), "JSON (*.json)"))
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def question(_parent, _title, text, *a, **k):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    view = EnvoyView(Source())
+    qtbot.addWidget(view)
+    try:
+        view.show()
+        with qtbot.waitSignal(view.loaded, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        qtbot.waitUntil(lambda: view.raw_save.isEnabled(), timeout=20000)
+        typed.append(str(tmp_path / "mydump"))
+        view.raw_save.click()
+        assert json.loads((tmp_path / "mydump.json").read_text()) == dump
+        assert not (tmp_path / "mydump").exists() and not asked, "a new file: nothing to ask"
+        # "mydump.json" is there now: the same name typed again asks first; declined, it stays as it was
+        (tmp_path / "mydump.json").write_text("the user's own file")
+        typed.append(str(tmp_path / "mydump"))
+        view.raw_save.click()
+        assert asked == [f"{tmp_path / 'mydump.json'} exists already. Replace it?"]
+        assert (tmp_path / "mydump.json").read_text() == "the user's own file"
+        typed.append(str(tmp_path / "mydump"))
+        view.raw_save.click()
+        assert len(asked) == 2 and json.loads((tmp_path / "mydump.json").read_text()) == dump
+        # a file chosen in the dialog under a name without an extension is replaced as chosen
+        (tmp_path / "plain").write_text("old")
+        typed.append(str(tmp_path / "plain"))
+        view.raw_save.click()
+        assert json.loads((tmp_path / "plain").read_text()) == dump and not (tmp_path / "plain.json").exists()
+        assert len(asked) == 2
+    finally:
+        view.shutdown()
+
+
 def test_the_stats_tab_reads_the_proxys_statistics_when_opened(qtbot: QtBot) -> None:
     """Kiali's Envoy tab has the proxy's metrics: the Stats tab reads ``/stats`` of the chosen pod when
     it is opened (not before), shows them as a sortable, filterable table, reads them again on Refresh

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import weakref
 from collections.abc import Callable, Sequence
@@ -60,7 +61,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.fileio import write_atomic
+from meshdesk.fileio import with_default_suffix, write_atomic
 from meshdesk.mesh.envoy import (
     EnvoyCluster,
     EnvoyConfig,
@@ -833,6 +834,14 @@ class EnvoyView(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Save the config dump", name, "JSON (*.json)")
         if not path:
             return
+        # a name typed without an extension gets ".json", as File > Save snapshot does: the file dialog
+        # asked about the name typed, so replacing another file of the suffixed name is asked here
+        named = with_default_suffix(path, ".json")
+        if named != path and os.path.exists(named):
+            answer = QMessageBox.question(self, "Replace the file?", f"{named} exists already. Replace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        path = named
         try:
             self.save_raw(path)
         except OSError as e:

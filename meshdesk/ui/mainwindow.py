@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meshdesk.fileio import with_default_suffix
 from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import OUTSIDE, Inventory
@@ -142,17 +143,6 @@ def _with_suffix(path: str, suffix: str) -> str:
     """``path`` ending in ``suffix`` (any case): a name typed without it, or with another format's
     (``graph.png`` for an SVG), gets it added, so the file's name says what it holds."""
     return path if path.lower().endswith(suffix) else path + suffix
-
-
-def _with_default_suffix(path: str, suffix: str) -> str:
-    """``path`` with ``suffix`` added when its name has no extension of its own (``shop`` ->
-    ``shop.json``; ``shop.bak`` stays), as other apps' save dialogs do. A dot followed by digits only
-    (``shop-1.2``) is a version, not an extension. A name that is there already (a file the user chose
-    to replace, a folder that cannot be written) is kept as it is."""
-    ext = Path(path).suffix
-    if (ext and any(c.isalpha() for c in ext) and " " not in ext) or os.path.lexists(path):
-        return path
-    return path + suffix
 
 
 class MainWindow(QMainWindow):
@@ -1260,9 +1250,9 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", f"{name}-{taken}.json",
                                                   "Snapshots (*.json)")
             # a name typed without an extension gets ".json": File > Open snapshot's filter shows it then
-            path = self._suffixed(path, ".json", True, named=_with_default_suffix(path, ".json")) if path else ""
+            path = self._suffixed(path, ".json", True, named=with_default_suffix(path, ".json")) if path else ""
         else:
-            path = _with_default_suffix(path, ".json")
+            path = with_default_suffix(path, ".json")
         if not path:
             return False
         from meshdesk.sources.snapshot import save_snapshot
