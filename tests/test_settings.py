@@ -219,6 +219,32 @@ def test_file_that_cannot_be_read_or_moved_is_never_overwritten() -> None:
     assert (path / "keep.txt").read_text() == "user data"
 
 
+def test_why_a_save_failed_is_said_in_words_naming_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not "[Errno 17] File exists: '/x'" or "[Errno 13] the settings file there is unusable ...": which
+    path, and what is wrong with it."""
+    from meshdesk.store.settings import save_problem
+
+    folder = tmp_path / "plain-file"
+    folder.write_text("not a folder")
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(folder))
+    s = load_settings()
+    s.theme = "dark"
+    with pytest.raises(OSError) as raised:
+        s.save()
+    assert save_problem(s.path, raised.value) == f"the settings folder {folder} is a file, not a folder"
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    (tmp_path / "cfg" / "settings.json").mkdir(parents=True)
+    s = load_settings()
+    s.theme = "dark"
+    with pytest.raises(PermissionError) as blocked:
+        s.save()
+    assert save_problem(s.path, blocked.value) == f"the settings file {s.path} is a folder, not a file"
+    assert "there" not in str(blocked.value.strerror) and str(s.path) in str(blocked.value.strerror)
+    denied = PermissionError(13, "Permission denied", str(s.path))
+    (tmp_path / "cfg" / "settings.json").rmdir()
+    assert save_problem(s.path, denied) == f"you may not write in the settings folder {tmp_path / 'cfg'}"
+
+
 def test_invalid_values_are_refused_at_once() -> None:
     s = load_settings()
     with pytest.raises(ValueError, match="theme must be one of"):

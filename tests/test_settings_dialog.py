@@ -282,7 +282,9 @@ def test_save_failure_is_shown_and_keeps_the_edits(qtbot, app, store, tmp_path: 
     _type(qtbot, dialog.form().url, "http://localhost:9090")
     _click(qtbot, dialog, "Ok")
     assert dialog.result() != QDialog.DialogCode.Accepted
-    assert "Could not save the settings" in dialog.error.text()
+    # in words naming the path (it said "File exists (/.../not-a-dir/meshdesk)")
+    assert dialog.error.text() == (f"Could not save the settings: {blocker} is a file, not a folder, so the "
+                                   f"settings folder {blocker / 'meshdesk'} cannot be made")
     assert dialog.form().url.text() == "http://localhost:9090"
     # Cancel then: the window's settings did not take the edits (they would be written at its next save)
     settings = dialog.settings

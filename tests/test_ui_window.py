@@ -1796,3 +1796,24 @@ def test_a_snapshot_of_a_node_the_namespace_lacks_says_so_as_the_cli_does(qtbot,
     assert "This node graph is empty: shop has no app nosuch (apps: details, inventory, " in text
     assert "holds no requests" not in text
     assert not w.empty.command.isVisibleTo(w)
+
+
+@pytest.mark.parametrize("where", ["folder is a file", "file is a folder"])
+def test_settings_that_cannot_be_saved_are_said_in_words_naming_the_path(qtbot, make_window, tmp_path, monkeypatch,
+                                                                         where) -> None:
+    """A config folder (MESHDESK_CONFIG_DIR) that is a plain file said "settings not saved: [Errno 17] File
+    exists: '/x'"; a settings.json that is a folder, "[Errno 13] the settings file there is unusable ...":
+    the status bar says what is wrong with which path, in words."""
+    config = tmp_path / "config"
+    if where == "folder is a file":
+        config.write_text("a file where the config folder should be")
+        said = f"settings not saved: the settings folder {config} is a file, not a folder"
+    else:
+        (config / "settings.json").mkdir(parents=True)
+        said = f"settings not saved: the settings file {config / 'settings.json'} is a folder, not a file"
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(config))
+    w = make_window(context=DEMO)  # opening a context saves it as the last one
+    qtbot.waitUntil(lambda: said in w.statusBar().currentMessage(), timeout=5000)
+    assert "Errno" not in w.statusBar().currentMessage()
+    if where == "folder is a file":
+        assert config.read_text() == "a file where the config folder should be"

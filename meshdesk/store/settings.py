@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import errno
 import json
 import logging
 import os
@@ -503,19 +504,19 @@ class Settings:
         settings saved meanwhile by another window are kept. Raises OSError when the file cannot be
         written (nothing is lost on disk then)."""
         if self._blocked:
-            raise PermissionError(13, "the settings file there is unusable and could not be moved aside; "
-                                  "not overwriting it", str(self.path))
+            raise PermissionError(13, f"the settings file {self.path} is unusable and could not be moved "
+                                  "aside, so it is not overwritten", str(self.path))
         # under a lock: two processes saving at once each re-read before the other wrote, and lost it
         with locked(self.path):
             found: list[str] = []  # what the file on disk now has that cannot be used (a copy is kept)
             try:
                 on_disk = _read(self.path, found)
             except _Blocked as exc:
-                raise PermissionError(13, f"{exc}; not overwriting it", str(self.path)) from None
+                raise PermissionError(13, f"{exc}, so it is not overwritten", str(self.path)) from None
             self.warnings.extend(w for w in found if w not in self.warnings)
             if on_disk is not None and on_disk._blocked:
-                raise PermissionError(13, "the settings file there has values that cannot be used and no copy "
-                                      "of it could be kept; not overwriting it", str(self.path))
+                raise PermissionError(13, f"the settings file {self.path} has values that cannot be used and "
+                                      "no copy of it could be kept, so it is not overwritten", str(self.path))
             merged = on_disk if on_disk is not None else Settings(self.path)
             for key in self._dirty_general:
                 merged._general[key] = self._general[key]
@@ -553,6 +554,29 @@ def _window_text(name: str, value: str) -> str:
     if value and not is_window_text(value):
         raise ValueError(f"{name} must be Qt's bytes in base64")
     return value
+
+
+def save_problem(path: str | os.PathLike[str], exc: OSError) -> str:
+    """What :meth:`Settings.save` found wrong, in words naming the path (not "[Errno 17] File exists:
+    '/x'"): a settings folder that is a file, a settings file that is a folder, no permission, ..."""
+    target = Path(path)
+    folder = target.parent
+    blocking = next((f for f in (folder, *folder.parents) if os.path.lexists(f)), None)
+    if blocking is not None and not blocking.is_dir():
+        if blocking == folder:
+            return f"the settings folder {folder} is a file, not a folder"
+        return f"{blocking} is a file, not a folder, so the settings folder {folder} cannot be made"
+    if target.is_dir():
+        return f"the settings file {target} is a folder, not a file"
+    if exc.errno is not None and exc.strerror and exc.strerror != os.strerror(exc.errno):
+        return exc.strerror  # the store's own words (a file it will not overwrite)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"you may not write in the settings folder {folder}"
+    if exc.errno == errno.EROFS:
+        return f"the settings folder {folder} is on a read-only file system"
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the disk of the settings folder {folder}"
+    return f"the settings file {target} could not be written ({exc.strerror or type(exc).__name__})"
 
 
 class _Blocked(Exception):
@@ -637,4 +661,4 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     return s
 
 
-__all__ = ["SCHEMA_VERSION", "THEMES", "ContextSettings", "Settings", "load_settings", "migrate"]
+__all__ = ["SCHEMA_VERSION", "THEMES", "ContextSettings", "Settings", "load_settings", "migrate", "save_problem"]

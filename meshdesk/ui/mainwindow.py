@@ -45,7 +45,7 @@ from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.words import counted
 from meshdesk.sources.base import MeshSource, SnapshotFileError, SourceError, SourceInfo, Timeout, Unreachable
 from meshdesk.store.layouts import LayoutKey, LayoutStore
-from meshdesk.store.settings import Settings, load_settings
+from meshdesk.store.settings import Settings, load_settings, save_problem
 from meshdesk.ui.banner import Banner
 from meshdesk.ui.canvas import DisplayOptions, GraphView, Legend, canvas_shortcuts
 from meshdesk.ui.empty import EmptyState
@@ -1371,7 +1371,8 @@ class MainWindow(QMainWindow):
         try:
             self.settings.save()
         except OSError as e:
-            self.messages.error("config", f"settings not saved: {e}")
+            # in words naming the path ("the settings folder /x is a file, not a folder"), not errno text
+            self.messages.error("config", f"settings not saved: {save_problem(self.settings.path, e)}")
         self._tell_settings_warnings()  # e.g. a file found damaged while saving, and moved aside
 
     def _tell_settings_warnings(self, *, log_them: bool = True) -> None:

@@ -548,7 +548,7 @@ class SettingsDialog(QDialog):
             if before is not None:
                 self.settings.restore(before)
             # the message names the file and the OS error, never a setting's value
-            self.show_error(f"Could not save the settings: {exc.strerror or exc} ({exc.filename or 'settings file'})")
+            self.show_error(f"Could not save the settings: {store.save_problem(self.settings.path, exc)}")
             log.warning("saving settings failed: %s", exc.strerror or type(exc).__name__)
             return False
         self.show_error("")
