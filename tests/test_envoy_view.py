@@ -459,6 +459,12 @@ def test_save_the_config_dump_adds_json_to_a_name_typed_without_it(qtbot: QtBot,
         view.raw_save.click()
         assert json.loads((tmp_path / "plain").read_text()) == dump and not (tmp_path / "plain.json").exists()
         assert len(asked) == 2
+        # a "folder" that is a file: said naming the file chosen, not meshdesk's temporary one
+        typed.append(str(tmp_path / "plain" / "dump.json"))
+        view.raw_save.click()
+        said = view.status.text()
+        assert said.startswith(f"Could not save the config dump to {tmp_path / 'plain' / 'dump.json'}: ")
+        assert ".tmp" not in said
     finally:
         view.shutdown()
 

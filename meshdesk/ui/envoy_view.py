@@ -845,7 +845,8 @@ class EnvoyView(QWidget):
         try:
             self.save_raw(path)
         except OSError as e:
-            self._say(f"Could not save the config dump: {e.strerror or e}")
+            # the chosen file, not the temporary one beside it that the atomic write names in its error
+            self._say(f"Could not save the config dump to {path}: {e.strerror or e}")
 
     def _on_done(self, generation: int, result: EnvoyLoad) -> None:
         if generation != self._generation:
