@@ -24,6 +24,7 @@ from meshdesk.mesh.request import (
     RATE_TCP,
     GraphRequest,
     NodeFocus,
+    split_names,
 )
 from meshdesk.sources.base import ConfigError, SnapshotWriteError, SourceError
 
@@ -104,7 +105,7 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
         if value is not None:
             kw[field] = value
     if a.namespace:
-        kw["namespaces"] = tuple(dict.fromkeys(n for arg in a.namespace for n in arg.split(",") if n))
+        kw["namespaces"] = tuple(split_names(a.namespace))
     if a.box_by:
         kw["boxBy"] = tuple(a.box_by)
     if a.appenders is not None:

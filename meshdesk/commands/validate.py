@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.request import split_names
 from meshdesk.mesh.validations import ERROR, INFO, WARNING, Check, validate
 from meshdesk.mesh.words import counted
 from meshdesk.sources.base import ConfigError
@@ -114,8 +115,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     from meshdesk.commands.inventory import _cluster_inventory, _demo_inventory
 
     if args.namespace is not None:  # -n a,b names two, as `meshdesk graph -n` reads it
-        args.namespace = list(dict.fromkeys(n.strip() for v in args.namespace for n in v.split(",") if n.strip())) \
-            or None
+        args.namespace = split_names(args.namespace) or None
     inv: Inventory | None
     try:
         if args.snapshot is not None:

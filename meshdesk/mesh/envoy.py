@@ -371,6 +371,17 @@ def configs_by_type(dump: Any) -> dict[str, dict[str, Any]]:
 
 # -- clusters -----------------------------------------------------------------------------------------
 
+def cluster_service(name: str) -> tuple[str, str] | None:
+    """(namespace, service) of the host an Istio cluster name carries
+    ("outbound|9080|v1|reviews.shop.svc.cluster.local" -> ("shop", "reviews"); a ServiceEntry's host:
+    ("", host)); None for a name of another form or without a host (Envoy's own, "inbound|9080||")."""
+    parts = name.split("|")
+    if len(parts) <= 3 or not parts[3]:
+        return None
+    service, namespace = split_host(parts[3])
+    return namespace, service
+
+
 def _cluster_row(cluster: dict[str, Any], static: bool) -> EnvoyCluster | None:
     name = _s(cluster.get("name"))
     if not name:

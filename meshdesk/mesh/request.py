@@ -184,6 +184,12 @@ class GraphRequest:
         return GraphRequest(**kw)
 
 
+def split_names(values: Iterable[str]) -> list[str]:
+    """Names given as repeated options, each possibly comma-separated (``-n hello,shop -n travel``), in
+    order, each once; empty names dropped."""
+    return list(dict.fromkeys(n.strip() for value in values for n in str(value).split(",") if n.strip()))
+
+
 def _names(value: Any, key: str) -> tuple[str, ...]:
     """Names as a list of texts, or one comma-separated text (as Kiali's URL parameters carry them)."""
     if value is None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from meshdesk.mesh.request import split_names
 from meshdesk.sources.base import SourceError
 from meshdesk.store.settings import Settings, load_settings
 
@@ -57,9 +58,7 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     # -n hello,shop and -n hello -n shop both name two namespaces, as `meshdesk graph -n` reads them;
     # an empty name (-n "") names none
     given = getattr(opts, "namespace", None)
-    given = [given] if isinstance(given, str) else given
-    namespaces = None if given is None else list(dict.fromkeys(
-        n.strip() for value in given for n in str(value).split(",") if n.strip())) or None
+    namespaces = None if given is None else split_names([given] if isinstance(given, str) else given) or None
     demo = bool(getattr(opts, "demo", False))
     contexts, current, reason, problems = _contexts(kubeconfig)
     if demo:

@@ -65,9 +65,9 @@ from meshdesk.fileio import with_default_suffix, write_atomic
 from meshdesk.mesh.envoy import (
     EnvoyCluster,
     EnvoyConfig,
+    cluster_service,
     parse_config_dump,
     parse_stats,
-    split_host,
     strict_numbers,
 )
 from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
@@ -402,14 +402,9 @@ def _services_of(item: Any) -> list[tuple[str, str]]:
     bootstrap's) name none."""
     if isinstance(item, EnvoyCluster):
         return [(item.namespace, item.service)] if item.direction.startswith("outbound") or item.namespace else []
-    found: list[tuple[str, str]] = []
-    for part in str(getattr(item, "destination", "") or "").split(", "):
-        pieces = part.split(" (")[0].split("|")
-        if len(pieces) > 3 and pieces[3]:
-            service, namespace = split_host(pieces[3])
-            if (namespace, service) not in found:
-                found.append((namespace, service))
-    return found
+    # a route's destination: a cluster, or weighted clusters "name (weight), name (weight)"
+    found = (cluster_service(part.split(" (")[0]) for part in str(getattr(item, "destination", "") or "").split(", "))
+    return list(dict.fromkeys(f for f in found if f is not None))
 
 
 class EnvoyView(QWidget):
