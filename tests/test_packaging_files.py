@@ -86,6 +86,14 @@ def test_metainfo_has_the_required_appstream_elements() -> None:
     assert root.find("content_rating") is not None
 
 
+def test_the_declared_licence_ships_as_a_licence_file() -> None:
+    """pyproject and the metainfo name one licence, and its text is there for the wheel to carry."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["license"]
+    assert declared == ET.parse(METAINFO).getroot().findtext("project_license")
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert declared == "Apache-2.0" and "Apache License" in text and "Version 2.0, January 2004" in text
+
+
 def test_metainfo_passes_appstreamcli_validate() -> None:
     tool = shutil.which("appstreamcli")
     if tool is None:
