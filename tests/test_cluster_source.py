@@ -315,6 +315,29 @@ def test_meshdesk_graph_reads_prometheus_from_the_contexts_settings(kube_emulato
     assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] for line in out.splitlines())
 
 
+def test_meshdesk_graph_says_a_corrupt_settings_file_was_moved_aside_in_its_own_words(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, prometheus_server: PrometheusServer,
+        capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    """``graph --context`` reads the app's settings for the context's Prometheus; a corrupt file is
+    moved aside and the command says so as its other warnings (it was logged bare, without
+    "meshdesk graph:"), once, and still graphs."""
+    from meshdesk.cli import main
+    from meshdesk.store import paths
+
+    _bookinfo_cluster(kube_emulator, shared_dir, prometheus_server.url)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    target = paths.settings_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("{not json", encoding="utf-8")
+    assert main(["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo"]) == 0
+    captured = capsys.readouterr()
+    said = [line for line in captured.err.splitlines() if "settings file" in line]
+    assert len(said) == 1 and said[0].startswith(f"meshdesk graph: warning: settings file {target}"), captured.err
+    assert not [r for r in caplog.records if "settings file" in r.getMessage()]
+    assert not target.exists() and [p for p in target.parent.iterdir() if p.name.startswith(target.name)]
+    assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] for line in captured.out.splitlines())
+
+
 def test_untrusted_api_server_certificate(tls_emulator: KubeEmulator, tmp_path: Path) -> None:
     config = tls_emulator.write_kubeconfig(tmp_path / "config", token=TOKEN)
     doc = yaml.safe_load(config.read_text())

@@ -206,7 +206,10 @@ def _live_source(a: argparse.Namespace) -> Any:
     else:
         # as the app opens the context: the Prometheus address and credentials saved in its Settings
         context = a.context or load_kubeconfig(a.kubeconfig, log_problems=False).context(None).name
-        saved = load_settings().context_settings(context)
+        settings = load_settings(log_problems=False)
+        for w in settings.warnings:  # a corrupt file moved aside: said as the command's other warnings
+            print(f"meshdesk graph: warning: {w}", file=sys.stderr)
+        saved = settings.context_settings(context)
         url, auth = saved.prometheus_url or None, saved.prometheus_auth or None
     return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=url, prometheus_auth=auth)
 

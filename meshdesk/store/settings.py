@@ -641,9 +641,10 @@ def _read(path: Path, warnings: list[str]) -> Settings | None:
     return s
 
 
-def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+def load_settings(path: str | os.PathLike[str] | None = None, *, log_problems: bool = True) -> Settings:
     """The settings from ``path`` (default :func:`meshdesk.store.paths.settings_file`). Never raises for
-    a bad file: defaults are used and ``warnings`` says what happened. A file that can be neither read
+    a bad file: defaults are used and ``warnings`` says what happened (and the log, unless
+    ``log_problems`` is false: a command says them in its own words). A file that can be neither read
     nor moved aside is left alone, and ``save()`` then refuses to overwrite it."""
     target = Path(path) if path is not None else paths.settings_file()
     warnings: list[str] = []
@@ -656,7 +657,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     if s is None:
         s = Settings(target)
     s.warnings = warnings
-    for w in warnings:
+    for w in warnings if log_problems else ():
         log.warning("%s", w)
     return s
 
