@@ -529,3 +529,28 @@ def test_the_app_starts_with_a_settings_file_that_stopped_it(tmp_path: Path) -> 
     assert "window shown" in out.stderr and "Traceback" not in out.stderr
     assert "window_geometry is not the base64 text" in out.stderr and "refresh_interval 9999" in out.stderr
     assert len(_asides(path.parent)) == 1
+
+
+def test_the_validation_codes_left_out_are_kialis_by_default_kept_and_checked() -> None:
+    """Kiali's ``validations.ignore``: KIA1301 by default; a saved list comes back upper-cased, once each;
+    what is no code is refused when set and dropped (with a warning naming it) when read."""
+    s = load_settings()
+    assert s.ignored_checks == ("KIA1301",)
+    s.ignored_checks = ["kia0601", "MDK1209", "KIA0601"]
+    s.save()
+    assert load_settings().ignored_checks == ("KIA0601", "MDK1209")
+    with pytest.raises(ValueError, match="'KIA13' is not a check code"):
+        s.ignored_checks = ["KIA13"]
+    s.ignored_checks = []
+    s.save()
+    assert load_settings().ignored_checks == ()  # every check made, KIA1301 too
+
+    path = paths.settings_file()
+    doc = json.loads(path.read_text())
+    doc["general"]["ignored_checks"] = ["KIA0601", "all of them"]
+    path.write_text(json.dumps(doc))
+    bad = load_settings()
+    assert bad.ignored_checks == ("KIA1301",)
+    assert bad.warnings[0] == ("settings: ignored_checks holds 'all of them', which is no check code (three letters "
+                               "and four digits, such as KIA1301); dropped (KIA1301 is left out, as in Kiali)")
+    assert _asides(path.parent), "the file as it was is kept beside"

@@ -460,3 +460,30 @@ def test_the_test_button_asks_prometheus_with_the_forms_credentials(qtbot, store
         form.test_connection()
         assert "http(s)://" in form.test_result.text()
         dialog.reject()
+
+
+def test_checks_left_out_are_saved_and_what_is_no_code_is_refused(qtbot, app, store) -> None:
+    """Kiali's validations.ignore as a general setting: KIA1301 shown by default; a word that is no check
+    code keeps the dialog open with the word named and writes nothing; emptied, every check is made."""
+    from PySide6.QtWidgets import QDialog
+
+    from meshdesk.store import paths
+
+    dialog = _dialog(qtbot)
+    assert dialog.ignored_checks.text() == "KIA1301"
+    _type(qtbot, dialog.ignored_checks, "kia1301, all")
+    _click(qtbot, dialog, "Ok")
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert dialog.error.text() == ("Validation codes left out: 'all' is not a check code (three letters and four digits, "
+                                   "such as KIA1301)")
+    assert dialog.ignored_checks.text() == "kia1301, all" and not paths.settings_file().exists()
+    _type(qtbot, dialog.ignored_checks, "kia0601 MDK1209")
+    with qtbot.waitSignal(dialog.settingsSaved):
+        _click(qtbot, dialog, "Ok")
+    assert store.load_settings().ignored_checks == ("KIA0601", "MDK1209")
+    again = _dialog(qtbot)
+    assert again.ignored_checks.text() == "KIA0601, MDK1209"
+    again.ignored_checks.clear()
+    with qtbot.waitSignal(again.settingsSaved):
+        _click(qtbot, again, "Ok")
+    assert store.load_settings().ignored_checks == ()

@@ -964,6 +964,30 @@ def test_saving_a_prometheus_url_in_settings_reopens_the_context(kube_emulator, 
     assert prometheus_server.url.split("//")[1] in w.status_prometheus.text()
 
 
+def test_taking_kia1301_off_the_checks_left_out_shows_it_at_the_next_refresh(qtbot, make_window) -> None:
+    """Settings' "Checks left out" (Kiali's validations.ignore, KIA1301 by default): emptied and saved,
+    the demo's next graph has the workloads no AuthorizationPolicy covers, in an app's details too."""
+    from meshdesk.ui.settings_dialog import SettingsDialog
+
+    def kia1301(w: MainWindow) -> bool:
+        return any(c.code == "KIA1301" for v in w.graph.validations.values() for c in v.checks)
+
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: bool(w.graph.validations))
+    assert not kia1301(w)
+    dialog = SettingsDialog(w, settings=w.settings)
+    qtbot.addWidget(dialog)
+    dialog.settingsSaved.connect(w._on_settings_saved)  # as the Settings menu entry connects it
+    dialog.ignored_checks.clear()
+    with qtbot.waitSignal(dialog.settingsSaved):
+        dialog.accept()
+    wait_graph(qtbot, w, kia1301)
+    node = next(n for n in w.graph.nodes.values() if n.app == "productpage" and n.version == "v1")
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        w.view.select([node.id])
+    assert "KIA1301" in w.panel.text() and "no AuthorizationPolicy covers this workload" in w.panel.text()
+
+
 class _NoListing(ScriptedSource):
     """RBAC lets the user read some namespaces but not list them."""
 

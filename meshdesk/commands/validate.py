@@ -66,10 +66,9 @@ def findings(inv: Inventory, namespaces: Sequence[str] | None = None, level: str
     ``include``: optional checks to make (``OPTIONAL``); ``ignore``: codes left out."""
     wanted = None if namespaces is None else set(namespaces)
     most = _RANK.get(level, _RANK[INFO])
-    left_out = set(ignore)
-    rows = [(v.kind, v.namespace, v.name, c) for v in validate(inv, uncovered="KIA1301" in include).values()
-            for c in v.checks if _RANK.get(c.severity, _RANK[INFO]) <= most and c.code not in left_out
-            and (wanted is None or v.namespace in wanted)]
+    rows = [(v.kind, v.namespace, v.name, c)
+            for v in validate(inv, uncovered="KIA1301" in include, ignore=ignore).values()
+            for c in v.checks if _RANK.get(c.severity, _RANK[INFO]) <= most and (wanted is None or v.namespace in wanted)]
     rows.sort(key=lambda r: (_RANK.get(r[3].severity, 9), r[1], r[0], r[2], r[3].code, r[3].path, r[3].message))
     return rows
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT
 from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
 from meshdesk.mesh.inventory import DEFAULT_TRUST_DOMAIN, Inventory, IstioObject, MeshConfig
@@ -792,14 +793,16 @@ def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
 
 
 def validate(inventory: Inventory, *, root_namespace: str | None = None,
-             auto_mtls: bool | None = None, uncovered: bool = False) -> dict[ObjectKey, Validation]:
+             auto_mtls: bool | None = None, uncovered: bool = False,
+             ignore: Iterable[str] = ()) -> dict[ObjectKey, Validation]:
     """Validate every Istio object, every Service and every workload of the inventory (a Service's key
     has the kind ``SERVICE``, a workload's ``WORKLOAD``). Returns one Validation per object (with an
     empty list of checks when nothing is wrong). Never raises on odd objects. ``root_namespace`` and
     ``auto_mtls`` (the mesh config's ``enableAutoMtls``, which some mTLS checks depend on) default to
     the inventory's mesh config (``Inventory.mesh_settings``: Istio's defaults where it was not read).
     ``uncovered``: also Kiali's KIA1301 (a workload no AuthorizationPolicy covers), which Kiali leaves
-    out unless asked, as here."""
+    out unless asked, as here. ``ignore``: codes whose findings are left out everywhere (Kiali's
+    ``validations.ignore``; see :func:`checks_left_out`)."""
     from meshdesk.mesh.validations_mtls import mtls_checks  # it builds on this module
     settings = inventory.mesh_settings
     root_namespace = settings.root_namespace if root_namespace is None else root_namespace
@@ -911,7 +914,19 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
         for key, found in uncovered_workloads(inventory, root_namespace).items():
             out.setdefault(key, Validation(key[0], key[1], key[2], [])).checks.extend(found)
     _strip_ignored(out, inventory)
+    left_out = frozenset(ignore)
+    if left_out:
+        for v in out.values():
+            if any(c.code in left_out for c in v.checks):
+                v.checks = [c for c in v.checks if c.code not in left_out]
     return out
+
+
+def validate_except(inventory: Inventory, left_out: Iterable[str] = IGNORED_BY_DEFAULT) -> dict[ObjectKey, Validation]:
+    """``validate`` as a user of Kiali configures it: every check but the codes ``left_out`` (its
+    ``validations.ignore``), KIA1301 made when it is not among them."""
+    codes = frozenset(left_out)
+    return validate(inventory, uncovered="KIA1301" not in codes, ignore=codes)
 
 
 def uncovered_workloads(inv: Inventory, root_namespace: str) -> dict[ObjectKey, list[Check]]:

@@ -4,7 +4,7 @@ Layout (schema 2)::
 
     {"schema_version": 2,
      "general": {"read_only": false, "theme": "system", "last_context": "kind-mesh", "kubeconfig": null,
-                 "window_geometry": "<base64>", "window_state": "<base64>"},
+                 "window_geometry": "<base64>", "window_state": "<base64>", "ignored_checks": ["KIA1301"]},
      "contexts": {"kind-mesh": {
          "namespaces": ["bookinfo"],
          "prometheus_url": "http://localhost:9090",
@@ -40,7 +40,7 @@ import errno
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from meshdesk.fileio import (
     read_regular_file,
     write_atomic,
 )
+from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out, is_check_code
 from meshdesk.store import paths
 
 log = logging.getLogger(__name__)
@@ -299,7 +300,17 @@ def migrate(doc: dict[str, Any], warn: Callable[[str], None] | None = None) -> d
 # ------------------------------------------------------------------------------------------ the store
 
 _GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "last_context": "", "kubeconfig": None,
-                                     "window_geometry": "", "window_state": ""}
+                                     "window_geometry": "", "window_state": "",
+                                     "ignored_checks": list(IGNORED_BY_DEFAULT)}
+
+
+def _codes_problem(value: Any) -> str:
+    """What is wrong with a stored list of check codes ("" when nothing is)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return "is not a list of check codes"
+    odd = [v for v in value if not is_check_code(v)]
+    return f"holds {_shown(odd[0])}, which is no check code (three letters and four digits, such as KIA1301)" \
+        if odd else ""
 
 
 class Settings:
@@ -352,6 +363,19 @@ class Settings:
         if value not in THEMES:
             raise ValueError(f"theme must be one of {', '.join(THEMES)}, not {value!r}")
         self._set_general("theme", value)
+
+    @property
+    def ignored_checks(self) -> tuple[str, ...]:
+        """Validation codes whose findings are not shown (Kiali's ``validations.ignore``; by default
+        KIA1301, a workload no AuthorizationPolicy covers, as in Kiali)."""
+        return checks_left_out(" ".join(self._general["ignored_checks"]))
+
+    @ignored_checks.setter
+    def ignored_checks(self, value: Sequence[str]) -> None:
+        odd = [v for v in value if not is_check_code(v)]
+        if odd:
+            raise ValueError(f"{odd[0]!r} is not a check code (three letters and four digits, such as KIA1301)")
+        self._set_general("ignored_checks", list(checks_left_out(" ".join(value))))
 
     @property
     def window_geometry(self) -> str:
@@ -472,6 +496,9 @@ class Settings:
                 warn(f"settings: {key} is not text; dropped")
             elif key == "kubeconfig" and value and "\0" in value:
                 warn("settings: kubeconfig is not a file name (it holds a NUL character); dropped")
+            elif key == "ignored_checks" and _codes_problem(value):
+                warn(f"settings: ignored_checks {_codes_problem(value)}; dropped (KIA1301 is left out, as in "
+                     "Kiali)")
             elif key in ("window_geometry", "window_state") and value and not is_window_text(value):
                 warn(f"settings: {key} is not the base64 text meshdesk saves; dropped (the window opens at "
                      f"its default {'size' if key == 'window_geometry' else 'arrangement'})")

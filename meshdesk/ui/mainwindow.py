@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.fileio import with_default_suffix
+from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT
 from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import OUTSIDE, Inventory
@@ -53,7 +54,7 @@ from meshdesk.ui.labels import ElidedLabel
 from meshdesk.ui.messages import MessageBus, UserMessage, title_for
 from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, no_node_graph
 from meshdesk.ui.panels import SidePanel
-from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory
+from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory, ValidatingBuilder
 from meshdesk.ui.replay import ReplayBar
 from meshdesk.ui.snapshot_open import SnapshotOpener, file_problem, reason_of
 from meshdesk.ui.textcopy import TextCopyKeys, leave_copy_keys_to_the_window
@@ -211,6 +212,9 @@ class MainWindow(QMainWindow):
 
         self.messages = MessageBus(parent=self)
         self.messages.message.connect(self._on_message)
+        # the default builder leaves out the validation codes the settings name (Kiali's validations.ignore)
+        if builder is None:
+            builder = ValidatingBuilder(getattr(self.settings, "ignored_checks", IGNORED_BY_DEFAULT))
         self.poller = Poller(builder, backoff_base=backoff_base, backoff_cap=backoff_cap, parent=self)
 
         self.toolbar = MainToolBar(self, find_presets=_presets(FIND_PRESETS), hide_presets=_presets(HIDE_PRESETS))
@@ -1412,8 +1416,15 @@ class MainWindow(QMainWindow):
             changed = getattr(extension, "settings_changed", None)
             if callable(changed):
                 changed()
+        builder = self.poller.builder
+        ignored = frozenset(getattr(self.settings, "ignored_checks", IGNORED_BY_DEFAULT))
+        revalidate = isinstance(builder, ValidatingBuilder) and builder.ignored_checks != ignored
+        if isinstance(builder, ValidatingBuilder):
+            builder.ignored_checks = ignored
         if self.context in self.contexts and self.context != DEMO:
             self.switch_context(self.context)  # reopen: the Prometheus address or login may have changed
+        elif revalidate and self.context:
+            self.poller.refresh_now()  # the findings shown follow the checks now left out
 
     def _about(self) -> None:
         from meshdesk.ui.about import show_about

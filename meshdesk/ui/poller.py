@@ -14,11 +14,12 @@ import gc
 import logging
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Namespace
 from meshdesk.mesh.request import GraphRequest
@@ -53,17 +54,17 @@ _REOPEN_KINDS = frozenset({Unauthorized.kind, Unreachable.kind, Timeout.kind})
 NAMESPACES_EVERY_S = 120.0
 
 
-def default_builder(snapshot: Snapshot) -> TrafficGraph:
-    """Build the graph, validate the inventory's Istio config and mark the nodes it has findings for
-    (all off the UI thread, in the poller's worker; the lists and config view take the validations
-    from ``graph.validations``)."""
+def default_builder(snapshot: Snapshot, ignored_checks: Iterable[str] = IGNORED_BY_DEFAULT) -> TrafficGraph:
+    """Build the graph, validate the inventory's Istio config (all checks but ``ignored_checks``) and
+    mark the nodes it has findings for (all off the UI thread, in the poller's worker; the lists and
+    config view take the validations from ``graph.validations``)."""
     from meshdesk.mesh.graph import build  # imported lazily: the builder is heavy and optional in tests
     from meshdesk.mesh.validation_badges import annotate, node_badges
-    from meshdesk.mesh.validations import validate
+    from meshdesk.mesh.validations import validate_except
 
     graph = build(snapshot)
     if snapshot.inventory is not None:
-        graph.validations = validate(snapshot.inventory)
+        graph.validations = validate_except(snapshot.inventory, ignored_checks)
         annotate(graph, node_badges(graph, snapshot.inventory, graph.validations))
         request = snapshot.request
         judged = request.appenders is None or "health" in request.appenders
@@ -74,6 +75,18 @@ def default_builder(snapshot: Snapshot) -> TrafficGraph:
                                               appenders=("health",))
             graph.list_health = build(replace(snapshot, request=per_version))
     return graph
+
+
+class ValidatingBuilder:
+    """:func:`default_builder` with the validation codes the user leaves out (Settings'
+    ``ignored_checks``); the window sets :attr:`ignored_checks` when the settings change, and the next
+    poll (in the worker) reads it."""
+
+    def __init__(self, ignored_checks: Iterable[str] = IGNORED_BY_DEFAULT) -> None:
+        self.ignored_checks: frozenset[str] = frozenset(ignored_checks)
+
+    def __call__(self, snapshot: Snapshot) -> TrafficGraph:
+        return default_builder(snapshot, self.ignored_checks)
 
 
 _frozen = False
@@ -260,6 +273,11 @@ class Poller(QObject):
         self._retry = QTimer(self)
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self.refresh_now)
+
+    @property
+    def builder(self) -> GraphBuilder:
+        """What turns each snapshot into the graph shown (called in the worker thread)."""
+        return self._builder
 
     def _start_worker(self) -> tuple[QThread, _Worker]:
         thread = QThread()

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out
 from meshdesk.store import settings as store
 from meshdesk.ui import theme
 from meshdesk.ui.toolbar import DURATIONS, GRAPH_TYPES, MANUAL, PAUSE, REFRESH, ViewChoices
@@ -444,10 +445,21 @@ class SettingsDialog(QDialog):
         self.read_only.setObjectName("readOnly")
         self.read_only.setToolTip("Hides and refuses every action that writes Istio config or scales workloads")
         self.read_only.setChecked(bool(getattr(self.settings, "read_only", False)))
+        self.ignored_checks = QLineEdit(", ".join(getattr(self.settings, "ignored_checks", IGNORED_BY_DEFAULT)))
+        self.ignored_checks.setObjectName("ignoredChecks")
+        self.ignored_checks.setPlaceholderText("none: every check is made")
+        self.ignored_checks.setToolTip("Validation codes whose findings are not shown anywhere, comma-separated "
+                                       "(as Kiali's validations.ignore)")
+        checks_hint = QLabel("As in Kiali, KIA1301 (a workload no AuthorizationPolicy covers) is left out until "
+                             "you take it off this list.")
+        checks_hint.setWordWrap(True)
+        checks_hint.setProperty("role", "hint")
         general = QGroupBox("General")
         gform = QFormLayout(general)
         gform.addRow("Theme:", self.theme_combo)
         gform.addRow("", self.read_only)
+        gform.addRow("Validation codes left out:", self.ignored_checks)
+        gform.addRow("", checks_hint)
 
         # per context
         self.context_combo = QComboBox()
@@ -531,6 +543,12 @@ class SettingsDialog(QDialog):
             if exc.context in self._forms:  # bring the form at fault into view (names may hold ':')
                 self.context_combo.setCurrentText(exc.context)
             return False
+        try:
+            ignored = checks_left_out(self.ignored_checks.text())
+        except ValueError as exc:
+            self.show_error(f"Validation codes left out: {exc}")
+            self.ignored_checks.setFocus()
+            return False
         choice = str(self.theme_combo.currentData())
         before = self.settings.checkpoint() if hasattr(self.settings, "checkpoint") else None  # if saving fails
         for name, values in per_context.items():
@@ -541,6 +559,8 @@ class SettingsDialog(QDialog):
             self.settings.read_only = self.read_only.isChecked()
         if choice != getattr(self.settings, "theme", None):
             self.settings.theme = choice
+        if ignored != tuple(getattr(self.settings, "ignored_checks", IGNORED_BY_DEFAULT)):
+            self.settings.ignored_checks = ignored
         try:
             self.settings.save()
         except OSError as exc:
