@@ -240,3 +240,40 @@ def test_the_keyboard_reaches_every_dock(qtbot: QtBot) -> None:
     finally:
         perf.shutdown()
         w.close()
+
+
+def test_an_app_graphs_lists_judge_workloads_apart_only_while_they_are_shown(qtbot: QtBot) -> None:
+    """An app graph merges an app's versions; the lists judge each workload apart from a second build of
+    the same telemetry, which doubled every poll's cost while the lists were not even open. Hidden, no
+    second build; opened, the graph shown is judged at once (in a thread) and each poll judges again."""
+    from meshdesk.ui.lists import build_rows
+    from meshdesk.ui.poller import default_builder
+
+    w = MainWindow(context=DEMO, namespaces=["shop"])
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.add_extension(perf)
+    w.show()
+    try:
+        w.toolbar.choose(graph_type="app")
+        qtbot.waitUntil(lambda: w.graph is not None and w.snapshot is not None
+                        and w.snapshot.request.graphType == "app", timeout=20000)
+        assert w.graph is not None and w.graph.list_health is None  # the lists are hidden
+        shown_graph = w.graph
+        perf.docks["Lists"].show()
+        qtbot.waitUntil(lambda: shown_graph.list_health is not None, timeout=20000)
+        assert w.snapshot is not None
+        expected = build_rows(default_builder(w.snapshot), w.snapshot.inventory, shown_graph.validations or {})
+        rows = {r.name: r.health for r in perf.lists.pages[WORKLOADS].model.rows}
+        assert rows == {r.name: r.health for r in expected[WORKLOADS]} and "Degraded" in rows.values()
+        # while the lists are open, each poll judges them with the graph
+        with qtbot.waitSignal(w.graphShown, timeout=20000):
+            w.poller.refresh_now()
+        assert w.graph is not shown_graph and w.graph.list_health is not None
+        perf.docks["Lists"].hide()
+        with qtbot.waitSignal(w.graphShown, timeout=20000):
+            w.poller.refresh_now()
+        assert w.graph.list_health is None
+    finally:
+        w.close()
+    qtbot.waitUntil(lambda: not [t for t in extra_threads(set()) if "list-health" in t], timeout=5000)

@@ -21,21 +21,24 @@ under the details panel in the details dock (``window.dock``), shown while the s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
-from meshdesk.mesh.validations import validate
+from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.mesh.validations import ObjectKey, Validation, validate
 from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView
 from meshdesk.ui.lists import MeshLists
 from meshdesk.ui.logs_view import LogsView
 from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
+from meshdesk.ui.poller import list_health
 
 
 def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, ids: Sequence[str]) -> Workload | None:
@@ -82,7 +85,16 @@ def offline_reason(source: Any, info: Any) -> str:
         ": a snapshot keeps the graph's traffic and the inventory, not charts, logs or proxy config."
 
 
+def _validations(graph: TrafficGraph | None, inventory: Inventory | None) -> Mapping[ObjectKey, Validation]:
+    if graph is not None and graph.validations is not None:
+        return graph.validations  # made with the graph, off the UI thread
+    return validate(inventory) if inventory is not None else {}
+
+
 class PerformanceViews(QObject):
+    # (graph, its list health) judged in a thread when the lists were opened on a graph made without
+    _listHealthReady = Signal(object, object)
+
     def __init__(self, window: QMainWindow, *, poll_ms: int = 15000) -> None:
         super().__init__(window)
         self.window = window
@@ -96,6 +108,9 @@ class PerformanceViews(QObject):
         self.envoy = EnvoyView(read_only=lambda: bool(getattr(getattr(window, "settings", None), "read_only", False)))
         self.graph: TrafficGraph | None = None
         self.inventory: Inventory | None = None
+        self.snapshot: Snapshot | None = None  # what the graph shown was built from
+        self._judging: TrafficGraph | None = None  # the graph whose list health a thread is judging
+        self._listHealthReady.connect(self._on_list_health)
         self.docks: dict[str, QDockWidget] = {}
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         first: QDockWidget | None = None
@@ -153,6 +168,43 @@ class PerformanceViews(QObject):
         self.envoy.configRequested.connect(self.config.show_object)
         self.envoy.configRequested.connect(lambda _k: self._raise("Istio config"))
         self.envoy.serviceRequested.connect(self.show_service)
+        # an app or service graph's lists judge each workload apart (a second build): made only while the
+        # lists can be seen
+        self.docks["Lists"].visibilityChanged.connect(self._lists_shown)
+        self._lists_shown(False)
+
+    def _lists_shown(self, visible: bool) -> None:
+        builder = getattr(getattr(self.window, "poller", None), "builder", None)
+        if builder is not None and hasattr(builder, "judge_lists"):
+            builder.judge_lists = visible
+        if visible:
+            self._judge_lists()
+
+    def _judge_lists(self) -> None:
+        """The lists are in view over a graph polled while they were not: judge its workloads and apps
+        apart now, in a thread (the lists show the graph's own health until then)."""
+        graph, snapshot = self.graph, self.snapshot
+        if graph is None or snapshot is None or graph.list_health is not None or self._judging is graph \
+                or snapshot.request.graphType not in ("app", "service") or snapshot.inventory is None:
+            return
+        self._judging = graph
+
+        def run() -> None:
+            try:
+                judged = list_health(snapshot)
+            except Exception:  # noqa: BLE001 - the lists keep the graph's own health
+                judged = None
+            self._listHealthReady.emit(graph, judged)
+
+        threading.Thread(target=run, name="meshdesk-list-health", daemon=True).start()
+
+    def _on_list_health(self, graph: TrafficGraph, judged: TrafficGraph | None) -> None:
+        if self._judging is graph:
+            self._judging = None
+        if judged is None or graph is not self.graph or graph.list_health is not None:
+            return  # a newer graph came meanwhile (it is judged as it comes)
+        graph.list_health = judged
+        self.lists.set_data(graph, self.inventory, _validations(graph, self.inventory))
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -179,14 +231,14 @@ class PerformanceViews(QObject):
             self.sparkline_area.hide()  # four empty charts under the details say nothing
 
     def _on_graph(self, result: Any) -> None:
+        self.snapshot = result.snapshot
         self.set_data(result.graph, result.snapshot.inventory)
+        if self.docks["Lists"].isVisible():
+            self._judge_lists()  # polled as the lists were being opened
 
     def set_data(self, graph: TrafficGraph | None, inventory: Inventory | None) -> None:
         self.graph, self.inventory = graph, inventory
-        if graph is not None and graph.validations is not None:
-            validations = graph.validations  # made with the graph, off the UI thread
-        else:
-            validations = validate(inventory) if inventory is not None else {}
+        validations = _validations(graph, inventory)
         self.lists.set_data(graph, inventory, validations)
         self.config.set_data(inventory, validations)
         shown = self.logs.workload
@@ -207,6 +259,7 @@ class PerformanceViews(QObject):
         """Nothing to show (another context is opening, or no namespace is chosen): lists, config,
         charts and logs let go of what they showed, so no mesh's data stands under another's name."""
         self.set_source(None)
+        self.snapshot = None
         self.set_data(None, None)
         self.show_selection([])
         self.logs.set_workload(None)

@@ -54,10 +54,12 @@ _REOPEN_KINDS = frozenset({Unauthorized.kind, Unreachable.kind, Timeout.kind})
 NAMESPACES_EVERY_S = 120.0
 
 
-def default_builder(snapshot: Snapshot, ignored_checks: Iterable[str] = IGNORED_BY_DEFAULT) -> TrafficGraph:
+def default_builder(snapshot: Snapshot, ignored_checks: Iterable[str] = IGNORED_BY_DEFAULT,
+                    judge_lists: bool = True) -> TrafficGraph:
     """Build the graph, validate the inventory's Istio config (all checks but ``ignored_checks``) and
     mark the nodes it has findings for (all off the UI thread, in the poller's worker; the lists and
-    config view take the validations from ``graph.validations``)."""
+    config view take the validations from ``graph.validations``). ``judge_lists``: also judge each
+    workload and app apart for the lists (``list_health``), which an app or service graph merges."""
     from meshdesk.mesh.graph import build  # imported lazily: the builder is heavy and optional in tests
     from meshdesk.mesh.validation_badges import annotate, node_badges
     from meshdesk.mesh.validations import validate_except
@@ -66,27 +68,41 @@ def default_builder(snapshot: Snapshot, ignored_checks: Iterable[str] = IGNORED_
     if snapshot.inventory is not None:
         graph.validations = validate_except(snapshot.inventory, ignored_checks)
         annotate(graph, node_badges(graph, snapshot.inventory, graph.validations))
-        request = snapshot.request
-        judged = request.appenders is None or "health" in request.appenders
-        if request.graphType in ("app", "service") and request.node is None and judged:
-            # the lists judge each workload and app by its own requests, which these graphs merge
-            # (health only: badges, response times and mTLS of that graph are never shown)
-            per_version = replace(request, graphType="versionedApp", injectServiceNodes=True,
-                                              appenders=("health",))
-            graph.list_health = build(replace(snapshot, request=per_version))
+        if judge_lists:
+            graph.list_health = list_health(snapshot)
     return graph
+
+
+def list_health(snapshot: Snapshot) -> TrafficGraph | None:
+    """What the lists judge each workload and app by, when the graph of ``snapshot`` merges them (an app
+    or service graph, not focused on a node): a health-only versioned-app graph of the same telemetry.
+    None when the graph itself judges them apart."""
+    from meshdesk.mesh.graph import build
+
+    request = snapshot.request
+    judged = request.appenders is None or "health" in request.appenders
+    if request.graphType not in ("app", "service") or request.node is not None or not judged:
+        return None
+    # the lists judge each workload and app by its own requests, which these graphs merge (health
+    # only: badges, response times and mTLS of that graph are never shown)
+    per_version = replace(request, graphType="versionedApp", injectServiceNodes=True, appenders=("health",))
+    return build(replace(snapshot, request=per_version))
 
 
 class ValidatingBuilder:
     """:func:`default_builder` with the validation codes the user leaves out (Settings'
-    ``ignored_checks``); the window sets :attr:`ignored_checks` when the settings change, and the next
-    poll (in the worker) reads it."""
+    ``ignored_checks``) and whether the lists are shown; the window sets :attr:`ignored_checks` when the
+    settings change and :attr:`judge_lists` when the lists are shown or hidden, and the next poll (in
+    the worker) reads them."""
 
     def __init__(self, ignored_checks: Iterable[str] = IGNORED_BY_DEFAULT) -> None:
         self.ignored_checks: frozenset[str] = frozenset(ignored_checks)
+        # the lists' own judgement of each workload (a second build for app and service graphs) is
+        # made only while they can be seen (set by the window's lists dock)
+        self.judge_lists = True
 
     def __call__(self, snapshot: Snapshot) -> TrafficGraph:
-        return default_builder(snapshot, self.ignored_checks)
+        return default_builder(snapshot, self.ignored_checks, self.judge_lists)
 
 
 _frozen = False
