@@ -1408,3 +1408,49 @@ def test_review_diffs_show_only_what_the_user_changed(emu: KubeEmulator, setting
     assert _changed_lines(dialog.diff_text.toPlainText()) == ["-consecutive5xxErrors: 5", "+consecutive5xxErrors: 7"]
     policy = emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]["trafficPolicy"]
     assert policy["outlierDetection"] == {"consecutive5xxErrors": 7, "interval": "10.0s", "baseEjectionTime": "0.5m"}
+
+
+def test_a_failed_apply_goes_back_to_the_form_as_it_was_filled(emu: KubeEmulator, settings: Settings,
+                                                                window: QWidget, qtbot: QtBot) -> None:
+    """A 403 or a lost connection on Confirm left only Close: the weights the user set were lost with the
+    dialog. Back returns to the form as filled; when part of the change was written, the dialog offers
+    to read the cluster again (what it read is out of date)."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(dialog.form, TrafficShiftingForm)
+    dialog.form.set_weights({"v1": 20, "v2": 30, "v3": 50})
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.confirm_button.isEnabled(), dialog.verdict.text()
+    emu.forbid(resource="virtualservices", verb="update")  # RBAC changed between the review and Confirm
+    with qtbot.waitSignal(dialog.applyDone):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == DONE and dialog.outcome.text().startswith("Failed: Replace VirtualService")
+    assert not dialog.run_result.done and not dialog.reload_button.isVisible()  # nothing was written
+    assert dialog.back_button.isVisible() and dialog.back_button.isEnabled()
+    qtbot.mouseClick(dialog.back_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != DONE and dialog.review_button.isVisible()
+    assert dialog.form.weights() == {"v1": 20, "v2": 30, "v3": 50}
+    emu.clear_faults()
+    review_and_confirm(dialog, qtbot, emu)
+    routes = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][-1]["route"]
+    assert [r["weight"] for r in routes] == [20, 30, 50]
+
+    # a change that stopped part way: the DestinationRule written, the VirtualService refused
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    dialog.form.set_weights({"v1": 0, "v2": 100, "v3": 0})
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    emu.forbid(resource="virtualservices", verb="create")
+    with qtbot.waitSignal(dialog.applyDone):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.run_result.done and dialog.back_button.isVisible() and dialog.reload_button.isVisible()
+    emu.clear_faults()
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.reload_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.form.weights() == {"v1": 0, "v2": 100, "v3": 0}
+    assert [c.title() for c in dialog.plan.changes] == ["Create VirtualService bookinfo/reviews"]
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)

@@ -166,7 +166,9 @@ class ChangeDialog(QDialog):
     # -- pages -------------------------------------------------------------------------------------
     def _show_page(self, page: int) -> None:
         self.pages.setCurrentIndex(page)
-        self.back_button.setVisible(page == REVIEW)
+        # after a failed apply Back returns to the form as filled, to try again (a 403, a lost connection)
+        failed = page == DONE and self.run_result is not None and not self.run_result.ok
+        self.back_button.setVisible(page == REVIEW or failed)
         self.review_button.setVisible(page == FORM)
         self.confirm_button.setVisible(page == REVIEW)
         self.reload_button.setVisible(self._conflicted and self._reload is not None and page in (FORM, DONE))
@@ -334,7 +336,11 @@ class ChangeDialog(QDialog):
                                  + (" Reload and review again to see the change against what is there now."
                                     if self._reload is not None else ""))
         else:
-            self.outcome.setText(f"Failed: {r.failed}: {r.error}")
+            if r.done:  # stopped part way: what this dialog read is out of date
+                self._conflicted = True
+            hint = ("" if r.done and self._reload is None else " Reload and review again to finish it." if r.done
+                    else " Back returns to the form as you filled it, to try again.")
+            self.outcome.setText(f"Failed: {r.failed}: {r.error}{hint}")
         self.outcome_details.setPlainText(r.text())
         self._show_page(DONE)
         self.applyDone.emit(r)
