@@ -1454,3 +1454,48 @@ def test_a_failed_apply_goes_back_to_the_form_as_it_was_filled(emu: KubeEmulator
     assert [c.title() for c in dialog.plan.changes] == ["Create VirtualService bookinfo/reviews"]
     with qtbot.waitSignal(dialog.applied):
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+
+
+def _remove_version(emu: KubeEmulator, app: str, version: str) -> None:
+    """The version's Deployment scaled away: no workload runs it any more."""
+    for plural, group in (("deployments", "apps"), ("replicasets", "apps"), ("pods", "")):
+        for o in emu.objects(plural, group, "bookinfo"):
+            labels = o["metadata"].get("labels") or {}
+            if labels.get("app") == app and labels.get("version") == version:
+                emu.delete(plural, "bookinfo", o["metadata"]["name"], group)
+
+
+def test_a_share_routed_to_a_version_gone_since_is_said_where_to_fix(emu: KubeEmulator, settings: Settings,
+                                                                   window: QWidget, qtbot: QtBot) -> None:
+    """reviews-v2 removed while 20% of the requests still go to it: Fault injection (and every other form
+    of the service) was refused with "no workload runs version v2 of this service", as if the user had
+    asked for it, and Traffic shifting opened at a total of 80% without a word of why."""
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService",
+             "metadata": {"name": "reviews", "namespace": "bookinfo"},
+             "spec": {"hosts": ["reviews"], "http": [{"route": [
+                 {"destination": {"host": "reviews", "subset": "v1"}, "weight": 80},
+                 {"destination": {"host": "reviews", "subset": "v2"}, "weight": 20}]}]}}, "bookinfo")
+    _remove_version(emu, "reviews", "v2")
+    ctl = controller_for(emu, settings, window)
+    fault = open_action(ctl, qtbot, "fault-injection", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(fault.form, FaultInjectionForm)
+    fault.form.abort_on.setChecked(True)
+    qtbot.mouseClick(fault.review_button, Qt.MouseButton.LeftButton)
+    assert fault.page != REVIEW
+    said = fault.form_error.text()
+    assert "sends 20% of its requests to version v2, which no workload runs any more" in said
+    assert "in Traffic shifting first" in said
+
+    shifting = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(shifting.form, TrafficShiftingForm)
+    assert shifting.attention.isVisibleTo(shifting) and "version v2, which no workload runs" in shifting.form.attention
+    assert set(shifting.form.sliders) == {"v1", "v3"} and shifting.form.weights() == {"v1": 80, "v3": 0}
+    shifting.form.sliders["v3"].setValue(20)
+    review_and_confirm(shifting, qtbot, emu)
+    routes = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][-1]["route"]
+    assert [(r["destination"]["subset"], r["weight"]) for r in routes] == [("v1", 80), ("v3", 20)]
+    # the fault injection goes through now, the share gone to running versions
+    fault = open_action(ctl, qtbot, "fault-injection", service_node("bookinfo", "reviews"), inventory(emu))
+    fault.form.abort_on.setChecked(True)
+    review_and_confirm(fault, qtbot, emu)

@@ -38,6 +38,7 @@ from meshdesk.mesh.routing import (
     merge_service_entry,
     tcp_only,
     unmodelled,
+    versions_of,
 )
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.validations import ERROR, fqdn, hosts_declared_elsewhere, route_destinations, validate
@@ -442,6 +443,7 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     whose routes meshdesk cannot rewrite without losing some (a rewrite, a mirror...) is refused with a
     ``RoutingError``, as is any other bad input."""
     now, vs_now, dr_now = current_routing(inv, svc)
+    routing = _refuse_gone_versions(svc, routing, versions_of(svc, inv.workloads_for_service(svc)))
     vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
         not is_managed(vs_now) or bool(vs_now.spec.get("gateways"))), dr=dr_now)
     plan = ChangePlan(what or f"Routing of service {svc.namespace}/{svc.name}")
@@ -484,6 +486,28 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     plan.changes.sort(key=lambda c: (c.op == DELETE and c.kind == "DestinationRule",
                                      c.op != DELETE and c.kind == "VirtualService"))
     return plan
+
+
+def _refuse_gone_versions(svc: Service, routing: ServiceRouting, versions: Sequence[str]) -> ServiceRouting:
+    """``routing`` without the versions no workload runs any more that get no request (a weight of 0);
+    a share of requests, or a rule, still sent to one is refused with what to change and where (as the
+    cluster has it, it fails those requests, and every other form of the service would be refused for
+    it with no word of why)."""
+    routing = copy.deepcopy(routing)
+    routing.weights = {v: w for v, w in routing.weights.items() if v in versions or w != 0}
+    gone = sorted(v for v in routing.weights if v not in versions)
+    if gone:
+        share = sum(w for v, w in routing.weights.items() if v in gone)
+        raise RoutingError(f"the traffic shifting of service {svc.namespace}/{svc.name} sends {share:g}% of its "
+                           f"requests to version {_and(gone)}, which no workload runs any more (those requests "
+                           f"fail): share them among the running versions in Traffic shifting first")
+    for m in routing.matches:
+        if m.version not in versions:
+            what = f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
+            raise RoutingError(f"a request routing rule of service {svc.namespace}/{svc.name} sends requests with "
+                               f"{what} to version {m.version}, which no workload runs any more (those requests "
+                               f"fail): remove or change that rule in Request routing first")
+    return routing
 
 
 def _refuse_taken_names(inv: Inventory, svc: Service, creates: Sequence[str]) -> None:

@@ -124,7 +124,16 @@ class TrafficShiftingForm(_RoutingForm):
         self.sliders: dict[str, QSlider] = {}
         self.spins: dict[str, QSpinBox] = {}
         grid = QFormLayout()
-        start = dict(self.routing.weights) if self.routing.weights else _even(self.versions)
+        start = {v: w for v, w in self.routing.weights.items() if v in self.versions}
+        gone = sorted(v for v, w in self.routing.weights.items() if v not in self.versions and w)
+        if gone:
+            share = sum(self.routing.weights[v] for v in gone)
+            self.attention = " ".join(filter(None, (
+                self.attention, f"Its routes send {share:g}% of the requests to version "
+                f"{', '.join(gone)}, which no workload runs any more (those requests fail): share all 100% "
+                "among the running versions below.")))
+        if not sum(start.values()):
+            start = _even(self.versions)
         self._busy = False
         for v in self.versions:
             row = QHBoxLayout()
