@@ -215,6 +215,27 @@ def test_retries_istio_would_refuse_are_refused_here() -> None:
     assert vs is not None and vs.spec["http"][-1]["retries"]["retryOn"] == "5xx,connect-failure,503"  # trimmed
 
 
+def test_limits_istio_keeps_as_32_bit_numbers_are_refused_above_them(schemas: CRDSchemas) -> None:
+    """maxConnections: 4294967295 passed every check here and the API server's (its CRD says int32, which
+    Kubernetes does not enforce), and made a DestinationRule istiod cannot read: Istio's API keeps the
+    connection-pool limits as int32 (2^32-1 is Envoy's default for a limit left unset)."""
+    for field in ("max_connections", "http1_max_pending_requests", "max_requests_per_connection"):
+        with pytest.raises(RoutingError, match="can be at most 2147483647: Istio keeps it as a 32-bit number"):
+            build_service_routing(REVIEWS, ServiceRouting(circuit_breaker=CircuitBreaker(**{field: 2**32 - 1})),
+                                  WORKLOADS)
+        _, dr = build_service_routing(REVIEWS, ServiceRouting(circuit_breaker=CircuitBreaker(**{field: 2**31 - 1})),
+                                      WORKLOADS)
+        assert dr is not None and not schemas.validate(dr.to_manifest())
+    _, dr = build_service_routing(REVIEWS, ServiceRouting(circuit_breaker=CircuitBreaker(
+        consecutive_5xx_errors=2**32 - 1)), WORKLOADS)  # an unsigned 32-bit number in Istio's API
+    assert dr is not None and dr.spec["trafficPolicy"]["outlierDetection"]["consecutive5xxErrors"] == 2**32 - 1
+    with pytest.raises(RoutingError, match="consecutive 5xx errors can be at most 4294967295"):
+        build_service_routing(REVIEWS, ServiceRouting(circuit_breaker=CircuitBreaker(consecutive_5xx_errors=2**32)),
+                              WORKLOADS)
+    with pytest.raises(RoutingError, match="retry attempts can be at most 2147483647"):
+        build_service_routing(REVIEWS, ServiceRouting(retry_attempts=2**31), WORKLOADS)
+
+
 def test_injection_in_an_ambient_namespace_says_what_a_sidecar_changes() -> None:
     from meshdesk.mesh.routing import injection_change
 

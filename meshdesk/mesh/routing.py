@@ -106,6 +106,10 @@ RETRY_ON = ("5xx", "gateway-error", "reset", "connect-failure", "retriable-4xx",
             "deadline-exceeded", "internal", "resource-exhausted", "unavailable", "http3-post-connect-failure")
 
 
+INT32_MAX = 2**31 - 1
+UINT32_MAX = 2**32 - 1
+
+
 def retry_policies(text: str) -> list[str]:
     """A retry-on list as written ("5xx, connect-failure"): its policies, trimmed (Istio does not trim)."""
     return [p.strip() for p in text.split(",") if p.strip()]
@@ -394,10 +398,20 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
     if unknown:
         raise RoutingError(f"retry-on {', '.join(repr(p) for p in unknown)} is not one Envoy knows "
                            f"(e.g. {', '.join(RETRY_ON[:4])}, or an HTTP status such as 503)")
+    if routing.retry_attempts is not None and routing.retry_attempts > INT32_MAX:
+        raise RoutingError(f"retry attempts can be at most {INT32_MAX} (Istio keeps them as a 32-bit number)")
     cb = routing.circuit_breaker
     for name, value in vars(cb).items():
         if value is not None and value < 0:
             raise RoutingError(f"{name.replace('_', ' ')} cannot be negative")
+        # Istio's API keeps the connection-pool limits as 32-bit numbers (int32) and the 5xx count as an
+        # unsigned one: a larger value is a DestinationRule istiod cannot read (2^32-1, Envoy's "no
+        # limit", is the default of a limit left unset, not a value to write)
+        most = UINT32_MAX if name == "consecutive_5xx_errors" else INT32_MAX
+        if value is not None and not name.endswith("_seconds") and value > most:
+            raise RoutingError(f"the circuit breaker's {name.replace('_', ' ').replace('http1 ', 'HTTP/1 ')} can be "
+                               f"at most {most}: Istio keeps it as a 32-bit number and cannot read a DestinationRule "
+                               "with more (leave it unset in Circuit breaking for no limit)")
     if cb.max_ejection_percent is not None:
         _pct("max ejection percent", cb.max_ejection_percent)
 

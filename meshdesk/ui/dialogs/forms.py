@@ -434,8 +434,9 @@ class CircuitBreakingForm(_RoutingForm):
                 spin.setValue(int(value if value is not None else default))
                 spin.setSuffix(" %")
             else:
-                # a count as large as Envoy's thresholds go (Istio writes 2^32-1 for "no limit"): whole
-                # numbers in a box that holds them, so a limit the user does not touch is kept as it is
+                # whole numbers in a box that holds any Istio keeps (up to 2^32-1 for the 5xx count), so a
+                # value read from the cluster shows as written; one Istio cannot read is refused at Review
+                # with the reason (see check_routing), not lowered without a word
                 spin = _dspin(0, MAX_COUNT, value if value is not None else default, "")
                 spin.setDecimals(0)
             spin.setObjectName(attr)
