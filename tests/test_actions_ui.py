@@ -1499,3 +1499,42 @@ def test_a_share_routed_to_a_version_gone_since_is_said_where_to_fix(emu: KubeEm
     fault = open_action(ctl, qtbot, "fault-injection", service_node("bookinfo", "reviews"), inventory(emu))
     fault.form.abort_on.setChecked(True)
     review_and_confirm(fault, qtbot, emu)
+
+
+def test_remove_keeps_what_someone_added_to_meshdesks_objects(emu: KubeEmulator, settings: Settings,
+                                                              window: QWidget, qtbot: QtBot) -> None:
+    """meshdesk created reviews' VirtualService and DestinationRule; someone then set the DestinationRule's
+    TLS mode and bound the VirtualService to the ingress gateway. Remove deleted both, their TLS and
+    ingress routing with them: it removes what meshdesk made, not what others added. Such an object is
+    kept and listed with what it holds; one nobody touched still goes."""
+    for plural in ("virtualservices", "destinationrules"):
+        emu.delete(plural, "bookinfo", "reviews", NET)
+        emu.delete(plural, "bookinfo", "ratings", NET)
+    ctl = controller_for(emu, settings, window)
+    for name in ("reviews", "ratings"):
+        dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", name), inventory(emu))
+        assert isinstance(dialog.form, TrafficShiftingForm)
+        dialog.form.sliders["v1"].setValue(100)
+        review_and_confirm(dialog, qtbot, emu)
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    dr["spec"]["trafficPolicy"] = {"tls": {"mode": "ISTIO_MUTUAL"}}
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    vs["spec"]["gateways"] = ["bookinfo-gateway", "mesh"]
+    for o in (dr, vs):
+        o["metadata"]["resourceVersion"] = str(int(o["metadata"]["resourceVersion"]) + 100)
+
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RemovalForm)
+    assert _listed(form.objects) == ["VirtualService bookinfo/ratings", "DestinationRule bookinfo/ratings"]
+    kept = _listed(form.kept)
+    assert kept == [
+        "VirtualService bookinfo/reviews: it also holds gateways (bookinfo-gateway, mesh), which meshdesk did not "
+        "write: deleting it would lose that. Delete it by hand if you mean to.",
+        "DestinationRule bookinfo/reviews: it also holds trafficPolicy tls, which meshdesk did not write: deleting "
+        "it would lose that. Delete it by hand if you mean to."]
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("virtualservices", "bookinfo", "ratings", NET) is None
+    assert emu.get("destinationrules", "bookinfo", "ratings", NET) is None
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]["trafficPolicy"]["tls"]["mode"] == "ISTIO_MUTUAL"
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["gateways"] == ["bookinfo-gateway", "mesh"]

@@ -31,6 +31,7 @@ from meshdesk.mesh.routing import (
     build_service_routing,
     current_routing,
     duration_seconds,
+    host_names,
     injection_change,
     is_managed,
     is_meshdesk_subset_name,
@@ -656,18 +657,57 @@ class RemovalScope:
     kept: list[tuple[IstioObject, str]] = field(default_factory=list)
 
 
+def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
+    """What an object meshdesk created holds that meshdesk never writes (someone added it since: a TLS
+    mode, a load balancer, a gateway, a mirror...), in words; empty when deleting it loses nothing else."""
+    spec = o.spec if isinstance(o.spec, dict) else {}
+    if o.kind == "DestinationRule":
+        if _only_meshdesks(o):
+            return []
+        found = [f"{k}" for k in spec if k not in ("host", "subsets", "trafficPolicy")]
+        policy = spec.get("trafficPolicy")
+        if isinstance(policy, dict):
+            found += [f"trafficPolicy {k}" for k in _without_ours(policy)]  # tls, loadBalancer, ...
+        elif policy is not None:
+            found.append("trafficPolicy")
+        odd = [str(s.get("name")) for s in spec.get("subsets") or () if not isinstance(s, dict) or set(s) - {"name", "labels"}
+               or not isinstance(s.get("labels"), dict) or len(s["labels"]) != 1]
+        found += [f"subset {name}'s own settings" for name in odd]
+        return found or ["subsets meshdesk did not name"]
+    if o.kind == "VirtualService":
+        found = [f"gateways ({', '.join(str(g) for g in spec.get('gateways') or ())})"] if spec.get("gateways") else []
+        hosts = [h for h in spec.get("hosts") or () if isinstance(h, str)]
+        svc = next((s for s in inv.services if s.namespace == o.namespace and set(hosts) & host_names(s)), None)
+        if svc is None:
+            return found
+        others = [h for h in hosts if h not in host_names(svc)]
+        if others:
+            found.append(f"hosts {', '.join(others)}")
+        dr = current_routing(inv, svc)[2]
+        return found + unmodelled(o, svc, dr)
+    return []
+
+
 def removal_scope(inv: Inventory, namespace: str | None = None) -> RemovalScope:
     """What meshdesk created (objects carrying ``MANAGED_LABEL``) split into what a removal deletes,
-    VirtualServices first so no route points at a subset that is gone, and what it keeps. A
-    DestinationRule whose subsets a VirtualService that stays (someone else's, which meshdesk may have
-    pointed at them) still routes to is kept: deleting it would fail every request those routes carry.
-    The form lists both from this, so what it says will go is what goes."""
+    VirtualServices first so no route points at a subset that is gone, and what it keeps. One that
+    someone added to since (a TLS mode, a gateway, a mirror: what meshdesk never writes) is kept, as
+    deleting it would lose their part. A DestinationRule whose subsets a VirtualService that stays
+    (someone else's, which meshdesk may have pointed at them) still routes to is kept: deleting it
+    would fail every request those routes carry. The form lists both from this, so what it says will
+    go is what goes."""
     objs = sorted(managed_objects(inv, namespace),
                   key=lambda o: (o.kind != "VirtualService", o.kind, o.namespace, o.name))
-    going = {(o.kind, o.namespace, o.name) for o in objs}
-    staying = [vs for vs in inv.istio_objects("VirtualService") if ("VirtualService", vs.namespace, vs.name) not in going]
     scope = RemovalScope()
+    added = {(o.kind, o.namespace, o.name): _added_by_others(inv, o) for o in objs}
+    going = {key for key, extra in added.items() if not extra}
+    staying = [vs for vs in inv.istio_objects("VirtualService") if ("VirtualService", vs.namespace, vs.name) not in going]
     for o in objs:
+        extra = added[(o.kind, o.namespace, o.name)]
+        if extra:
+            scope.kept.append((o, f"it also holds {_and(extra)}, which meshdesk did not write: deleting it would "
+                                  "lose that. Delete it by hand if you mean to."))
+            continue
         users: dict[str, set[str]] = {}
         if o.kind == "DestinationRule":
             host = fqdn(str(o.spec.get("host") or ""), o.namespace)

@@ -804,7 +804,8 @@ class ServiceEntryForm(ActionForm):
 class RemovalForm(ActionForm):
     title = "Remove meshdesk config"
     help_text = ("Delete the Istio objects meshdesk created (those labelled managed-by meshdesk). A "
-                 "DestinationRule whose subsets other routes still use is kept.")
+                 "DestinationRule whose subsets other routes still use is kept, and so is an object someone "
+                 "added settings to that meshdesk does not write (a TLS mode, a gateway...).")
 
     def __init__(self, inv: Inventory, namespace: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
