@@ -1538,3 +1538,16 @@ def test_remove_keeps_what_someone_added_to_meshdesks_objects(emu: KubeEmulator,
     assert emu.get("destinationrules", "bookinfo", "ratings", NET) is None
     assert emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]["trafficPolicy"]["tls"]["mode"] == "ISTIO_MUTUAL"
     assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["gateways"] == ["bookinfo-gateway", "mesh"]
+
+
+def test_traffic_shifting_of_one_version_is_locked_at_100(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                          qtbot: QtBot) -> None:
+    """ratings runs v1 alone: its slider could be dragged to 40%, which Review then refused ("weights
+    must add up to 100, not 40"). As in Kiali, the one version is locked at 100%."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "ratings"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, TrafficShiftingForm) and list(form.sliders) == ["v1"]
+    assert form.weights() == {"v1": 100} and not form.sliders["v1"].isEnabled() and not form.spins["v1"].isEnabled()
+    qtbot.mouseClick(form.sliders["v1"], Qt.MouseButton.LeftButton)  # a disabled slider takes no click
+    assert form.weights() == {"v1": 100} and form.total_label.text() == "Total: 100 %"

@@ -162,6 +162,13 @@ class TrafficShiftingForm(_RoutingForm):
         layout.addLayout(buttons)
         layout.addStretch(1)
         self._update_total()
+        if len(self.versions) == 1:
+            # the one version takes every request (as in Kiali, its slider is locked): a share below 100%
+            # could only be refused at Review
+            self.set_weights({self.versions[0]: 100})
+            for w in (self.sliders[self.versions[0]], self.spins[self.versions[0]]):
+                w.setEnabled(False)
+                w.setToolTip("The only version takes every request")
 
     def weights(self) -> dict[str, int]:
         return {v: s.value() for v, s in self.spins.items()}
