@@ -385,6 +385,34 @@ def test_removal_keeps_a_destination_rule_someone_elses_routes_need() -> None:
     assert len(removal_plan(inv, "shop").changes) == 2
 
 
+def test_removal_keeps_what_others_added_to_meshdesks_objects() -> None:
+    """Remove deleted a PeerAuthentication and a ServiceEntry meshdesk created after someone had added a
+    per-port mTLS mode and an exportTo to them: what meshdesk never writes is kept, with what it holds."""
+    from meshdesk.mesh.changes import removal_plan
+
+    pa = build_peer_authentication("shop", "STRICT")
+    se = build_service_entry("payments", "shop", ["api.example.com"], [(443, "TLS")])
+    vs, dr = build_service_routing(REVIEWS, ServiceRouting(weights={"v1": 50, "v2": 50}), WORKLOADS)
+    assert vs is not None and dr is not None
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[pa, se, vs, dr])
+    assert len(removal_plan(inv, "shop").changes) == 4 and not removal_plan(inv, "shop").notes  # none touched
+    pa.spec["portLevelMtls"] = {"8080": {"mode": "DISABLE"}}
+    se.spec["exportTo"] = ["."]
+    vs.spec["http"][-1]["mirror"] = {"host": "reviews", "subset": "v1"}
+    plan = removal_plan(inv, "shop")
+    assert [(c.kind, c.name) for c in plan.changes] == []
+    assert plan.notes == [
+        "Kept VirtualService shop/reviews: it also holds a mirror, which meshdesk did not write: deleting it would "
+        "lose that. Delete it by hand if you mean to.",
+        "Kept DestinationRule shop/reviews: VirtualService shop/reviews routes to v1, v2, which it defines; "
+        "deleting it would fail those requests. Route that VirtualService to the whole service first, then "
+        "remove it.",
+        "Kept PeerAuthentication shop/default: it also holds portLevelMtls, which meshdesk did not write: deleting "
+        "it would lose that. Delete it by hand if you mean to.",
+        "Kept ServiceEntry shop/payments: it also holds exportTo, which meshdesk did not write: deleting it would "
+        "lose that. Delete it by hand if you mean to."]
+
+
 def test_names_hosts_and_patterns_istio_or_envoy_would_refuse() -> None:
     with pytest.raises(RoutingError, match="at most 63"):
         build_service_entry("x" * 64, "shop", ["a.example.com"], [(443, "TLS")])

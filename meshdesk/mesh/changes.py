@@ -24,6 +24,7 @@ import yaml
 
 from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Service, Workload, first_label
 from meshdesk.mesh.routing import (
+    SERVICE_ENTRY_FIELDS,
     RoutingError,
     ServiceRouting,
     applies_to_mesh,
@@ -685,6 +686,12 @@ def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
             found.append(f"hosts {', '.join(others)}")
         dr = current_routing(inv, svc)[2]
         return found + unmodelled(o, svc, dr)
+    if o.kind == "PeerAuthentication":
+        mtls = spec.get("mtls")
+        return [k for k in spec if k not in ("mtls", "selector")] + \
+            [f"mtls {k}" for k in (mtls if isinstance(mtls, dict) else {}) if k != "mode"]
+    if o.kind == "ServiceEntry":
+        return [k for k in spec if k not in (*SERVICE_ENTRY_FIELDS, "addresses")]  # exportTo, workloadSelector...
     return []
 
 
