@@ -413,6 +413,33 @@ def test_removal_keeps_what_others_added_to_meshdesks_objects() -> None:
         "lose that. Delete it by hand if you mean to."]
 
 
+def test_a_circuit_breaker_a_subset_overrides_is_said() -> None:
+    """Subset v1 had a connection pool of its own: Istio applies it to v1's requests instead of the rule's,
+    so the limits meshdesk set never reached v1, and the review said nothing of it."""
+    from meshdesk.mesh.changes import service_routing_plan
+
+    dr = IstioObject("DestinationRule", "reviews", "shop", spec={
+        "host": "reviews", "trafficPolicy": {"portLevelSettings": [
+            {"port": {"number": 9080}, "outlierDetection": {"consecutive5xxErrors": 2}}]},
+        "subsets": [{"name": "v1", "labels": {"version": "v1"},
+                     "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 1}}}},
+                    {"name": "v2", "labels": {"version": "v2"}}]}, resource_version="3")
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[dr])
+    plan = service_routing_plan(inv, REVIEWS, ServiceRouting(circuit_breaker=CircuitBreaker(max_connections=50)))
+    assert [c.title() for c in plan.changes] == ["Replace DestinationRule shop/reviews"]
+    assert plan.notes == [
+        "Note: subset v1 has its own connection pool, which Istio applies to its requests instead of this "
+        "circuit breaker's (edit the DestinationRule's YAML to change it).",
+        "Note: port 9080 has its own outlier detection, which Istio applies to its requests instead of this "
+        "circuit breaker's (edit the DestinationRule's YAML to change it)."]
+    assert not service_routing_plan(inv, REVIEWS, ServiceRouting()).notes  # no circuit breaker: nothing to say
+    # said where the circuit breaker is set, not on every form of a service that has one
+    dr.spec["trafficPolicy"]["connectionPool"] = {"tcp": {"maxConnections": 50}}
+    plan = service_routing_plan(inv, REVIEWS, ServiceRouting(weights={"v1": 100}, circuit_breaker=CircuitBreaker(
+        max_connections=50)))
+    assert plan.changes and not plan.notes
+
+
 def test_names_hosts_and_patterns_istio_or_envoy_would_refuse() -> None:
     with pytest.raises(RoutingError, match="at most 63"):
         build_service_entry("x" * 64, "shop", ["a.example.com"], [(443, "TLS")])

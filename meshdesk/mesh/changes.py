@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Service, Workload, first_label
+from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.routing import (
     SERVICE_ENTRY_FIELDS,
     RoutingError,
@@ -455,7 +456,10 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
                                                                         ("DestinationRule", dr, dr_now))
                                            if new is not None and now_ is None])
     if dr is not None:
-        _put(plan, _merge_destination_rule(dr, dr_now), dr_now)
+        merged = _merge_destination_rule(dr, dr_now)
+        _put(plan, merged, dr_now)
+        if routing.circuit_breaker.active and routing.circuit_breaker != now.circuit_breaker:
+            plan.notes += _overridden_breaker(merged)  # said where the breaker is set, not on every form
     elif dr_now is not None:
         # subsets a VirtualService left as it is (or the http section of a TCP-only service's) still
         # routes to must stay
@@ -488,6 +492,24 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     plan.changes.sort(key=lambda c: (c.op == DELETE and c.kind == "DestinationRule",
                                      c.op != DELETE and c.kind == "VirtualService"))
     return plan
+
+
+def _overridden_breaker(dr: IstioObject) -> list[str]:
+    """Where the DestinationRule's own circuit breaker does not reach: Istio takes a subset's (or a
+    port's) connection pool or outlier detection, when it has one, instead of the rule's whole."""
+    out = []
+    places = [(f"subset {s.get('name')}", s.get("trafficPolicy")) for s in dr.spec.get("subsets") or ()
+              if isinstance(s, dict)]
+    policy = dr.spec.get("trafficPolicy")
+    places += [(f"port {_d(p.get('port')).get('number')}", p) for p in
+               (policy.get("portLevelSettings") or () if isinstance(policy, dict) else ()) if isinstance(p, dict)]
+    for where, own in places:
+        parts = [k for k in ("connectionPool", "outlierDetection") if isinstance(own, dict) and own.get(k)]
+        if parts:
+            words = " and ".join("connection pool" if k == "connectionPool" else "outlier detection" for k in parts)
+            out.append(f"Note: {where} has its own {words}, which Istio applies to its requests instead of "
+                       f"this circuit breaker's (edit the DestinationRule's YAML to change it).")
+    return out
 
 
 def _refuse_gone_versions(svc: Service, routing: ServiceRouting, versions: Sequence[str]) -> ServiceRouting:
