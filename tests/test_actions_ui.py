@@ -1551,3 +1551,36 @@ def test_traffic_shifting_of_one_version_is_locked_at_100(emu: KubeEmulator, set
     assert form.weights() == {"v1": 100} and not form.sliders["v1"].isEnabled() and not form.spins["v1"].isEnabled()
     qtbot.mouseClick(form.sliders["v1"], Qt.MouseButton.LeftButton)  # a disabled slider takes no click
     assert form.weights() == {"v1": 100} and form.total_label.text() == "Total: 100 %"
+
+
+def test_delete_traffic_routing_of_one_service_removes_only_meshdesks_for_it(emu: KubeEmulator, settings: Settings,
+                                                                             window: QWidget, qtbot: QtBot) -> None:
+    """Kiali offers "Delete Traffic Routing" on a service; meshdesk could only remove everything it created
+    in the namespace (other services' routing, mTLS policies, ServiceEntries with it). On a service it
+    deletes the VirtualService and DestinationRule meshdesk created for that service, nothing else."""
+    for name in ("reviews", "ratings"):
+        for plural in ("virtualservices", "destinationrules"):
+            emu.delete(plural, "bookinfo", name, NET)
+    ctl = controller_for(emu, settings, window)
+    menu = ctl.menu_for(service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
+    action = next(a for a in menu.actions() if a.objectName() == "delete-routing")
+    assert not action.isEnabled() and action.toolTip() == "meshdesk created no traffic routing for service reviews."
+    for name in ("reviews", "ratings"):
+        dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", name), inventory(emu))
+        assert isinstance(dialog.form, TrafficShiftingForm)
+        dialog.form.sliders["v1"].setValue(100)
+        review_and_confirm(dialog, qtbot, emu)
+
+    dialog = open_action(ctl, qtbot, "delete-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RemovalForm) and dialog.windowTitle() == \
+        "meshdesk - Delete traffic routing for service bookinfo/reviews"
+    assert _listed(form.objects) == ["VirtualService bookinfo/reviews", "DestinationRule bookinfo/reviews"]
+    assert form.kept.isHidden()
+    review_and_confirm(dialog, qtbot, emu)
+    assert dialog.outcome.text() == ("Applied: Delete the traffic routing meshdesk created for service "
+                                     "bookinfo/reviews (2 objects).")
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET) is None
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET) is None
+    assert emu.get("virtualservices", "bookinfo", "ratings", NET) is not None  # another service's: kept
+    assert emu.get("virtualservices", "bookinfo", "productpage", NET) is not None  # not meshdesk's: kept

@@ -717,7 +717,22 @@ def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
     return []
 
 
-def removal_scope(inv: Inventory, namespace: str | None = None) -> RemovalScope:
+def routing_objects_of(inv: Inventory, svc: Service) -> list[IstioObject]:
+    """The VirtualServices (those routing the mesh's traffic) and DestinationRules meshdesk created for
+    ``svc``: what its "Delete traffic routing" removes."""
+    names = host_names(svc)
+    out = []
+    for o in managed_objects(inv, svc.namespace):
+        spec = o.spec if isinstance(o.spec, dict) else {}
+        if o.kind == "VirtualService" and applies_to_mesh(o) and any(
+                isinstance(h, str) and h in names for h in spec.get("hosts") or ()):
+            out.append(o)
+        elif o.kind == "DestinationRule" and isinstance(spec.get("host"), str) and spec["host"] in names:
+            out.append(o)
+    return out
+
+
+def removal_scope(inv: Inventory, namespace: str | None = None, service: Service | None = None) -> RemovalScope:
     """What meshdesk created (objects carrying ``MANAGED_LABEL``) split into what a removal deletes,
     VirtualServices first so no route points at a subset that is gone, and what it keeps. One that
     someone added to since (a TLS mode, a gateway, a mirror: what meshdesk never writes) is kept, as
@@ -725,7 +740,7 @@ def removal_scope(inv: Inventory, namespace: str | None = None) -> RemovalScope:
     (someone else's, which meshdesk may have pointed at them) still routes to is kept: deleting it
     would fail every request those routes carry. The form lists both from this, so what it says will
     go is what goes."""
-    objs = sorted(managed_objects(inv, namespace),
+    objs = sorted(managed_objects(inv, namespace) if service is None else routing_objects_of(inv, service),
                   key=lambda o: (o.kind != "VirtualService", o.kind, o.namespace, o.name))
     scope = RemovalScope()
     added = {(o.kind, o.namespace, o.name): _added_by_others(inv, o) for o in objs}
@@ -755,13 +770,15 @@ def removal_scope(inv: Inventory, namespace: str | None = None) -> RemovalScope:
     return scope
 
 
-def removal_plan(inv: Inventory, namespace: str | None = None) -> ChangePlan:
-    """Delete everything meshdesk created but what ``removal_scope`` keeps; the plan says what it keeps
-    and why."""
-    scope = removal_scope(inv, namespace)
+def removal_plan(inv: Inventory, namespace: str | None = None, service: Service | None = None) -> ChangePlan:
+    """Delete everything meshdesk created (for ``service``: its traffic routing) but what ``removal_scope``
+    keeps; the plan says what it keeps and why."""
+    scope = removal_scope(inv, namespace, service)
     notes = [f"Kept {o.kind} {o.namespace}/{o.name}: {why}" for o, why in scope.kept]
     where = f" in namespace {namespace}" if namespace else ""
-    plan = ChangePlan(f"Remove the config meshdesk created{where} ({counted(len(scope.deleted), 'object')})", notes=notes)
+    summary = (f"Delete the traffic routing meshdesk created for service {service.namespace}/{service.name}"
+               if service is not None else f"Remove the config meshdesk created{where}")
+    plan = ChangePlan(f"{summary} ({counted(len(scope.deleted), 'object')})", notes=notes)
     for o in scope.deleted:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))
     return plan

@@ -1,6 +1,7 @@
 """Traffic and security actions on what is selected in the graph: on a service (traffic shifting,
-request routing, fault injection, timeouts and retries, circuit breaking), on a workload (mTLS mode),
-on a namespace (sidecar injection, mTLS mode, a ServiceEntry, removing what meshdesk created).
+request routing, fault injection, timeouts and retries, circuit breaking, deleting the routing meshdesk
+created for it), on a workload (mTLS mode), on a namespace (sidecar injection, mTLS mode, a
+ServiceEntry, removing what meshdesk created).
 
 ``ActionsController(source, settings, parent)`` gives the main window ``menu_for(selection, graph,
 inventory)`` (a context menu) and ``actions_for(...)`` (QActions for a panel or toolbar). In read-only
@@ -22,6 +23,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
+from meshdesk.mesh.changes import routing_objects_of
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory, Service, Workload
 from meshdesk.mesh.routing import http_only_reason, managed_objects, tcp_only
@@ -50,6 +52,7 @@ ROUTING_NEEDS = [("create", "VirtualService"), ("update", "VirtualService"), ("d
 MTLS_NEEDS = [("create", "PeerAuthentication"), ("update", "PeerAuthentication")]
 ENTRY_NEEDS = [("create", "ServiceEntry"), ("update", "ServiceEntry")]
 INJECTION_NEEDS = [("patch", "Namespace")]
+DELETE_ROUTING_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule")]
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
                  ("delete", "PeerAuthentication")]
 # the service actions that act on HTTP requests (matches, faults, timeouts and retries): none for TCP
@@ -110,7 +113,7 @@ class ActionsController(QObject):
             return []
         specs: list[ActionSpec] = []
         for svc in _services_of(selection, inventory):
-            specs += self._service_specs(svc)
+            specs += self._service_specs(svc, inventory)
         for w in _workloads_of(selection, inventory):
             specs.append(ActionSpec("workload-mtls", f"mTLS mode for workload {w.name}…", w.namespace, MTLS_NEEDS,
                                     _form(MtlsForm, w.namespace, w)))
@@ -121,7 +124,7 @@ class ActionsController(QObject):
                 spec.problem = self._permission(spec)
         return specs
 
-    def _service_specs(self, svc: Service) -> list[ActionSpec]:
+    def _service_specs(self, svc: Service, inventory: Inventory) -> list[ActionSpec]:
         """A TCP-only service (by its ports' protocols, as Istio reads them) gets TCP traffic shifting,
         as Kiali offers it, and the HTTP actions disabled with the reason."""
         tcp = tcp_only(svc)
@@ -134,6 +137,11 @@ class ActionsController(QObject):
             if tcp and key in HTTP_ONLY_ACTIONS:
                 spec.problem = http_only_reason(svc, HTTP_ONLY_ACTIONS[key])
             out.append(spec)
+        delete = ActionSpec("delete-routing", "Delete traffic routing…", svc.namespace, DELETE_ROUTING_NEEDS,
+                            _form(RemovalForm, svc.namespace, svc))
+        if not routing_objects_of(inventory, svc):
+            delete.problem = f"meshdesk created no traffic routing for service {svc.name}."
+        out.append(delete)
         return out
 
     def _namespace_specs(self, ns: str, inv: Inventory) -> list[ActionSpec]:
@@ -162,7 +170,8 @@ class ActionsController(QObject):
             return
         if self._prefetch is not None and self._prefetch.is_alive():
             return
-        needs = {(verb, kind) for group in (ROUTING_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS, REMOVAL_NEEDS)
+        needs = {(verb, kind) for group in (ROUTING_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS, REMOVAL_NEEDS,
+                                            DELETE_ROUTING_NEEDS)
                  for verb, kind in group}
         wanted = [str(ns) for ns in namespaces or ()]
 

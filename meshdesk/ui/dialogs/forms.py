@@ -814,10 +814,19 @@ class RemovalForm(ActionForm):
                  "DestinationRule whose subsets other routes still use is kept, and so is an object someone "
                  "added settings to that meshdesk does not write (a TLS mode, a gateway...).")
 
-    def __init__(self, inv: Inventory, namespace: str | None, parent: QWidget | None = None) -> None:
+    def __init__(self, inv: Inventory, namespace: str | None, service: Service | None = None,
+                 parent: QWidget | None = None) -> None:
+        """``service``: remove only the traffic routing meshdesk created for it (Kiali's "Delete Traffic
+        Routing"): its VirtualService and DestinationRule."""
         super().__init__(parent)
-        self.namespace = namespace
+        self.namespace, self.service = namespace, service
         self.subject = f"namespace {namespace}" if namespace else "every namespace"
+        if service is not None:
+            self.title = "Delete traffic routing"
+            self.subject = f"service {service.namespace}/{service.name}"
+            self.help_text = ("Delete the VirtualService and DestinationRule meshdesk created for this service "
+                              "(those labelled managed-by meshdesk); others' objects and what others added "
+                              "to meshdesk's are kept.")
         layout = QVBoxLayout(self)
         self.deleted_label = QLabel()
         self.objects = QListWidget()
@@ -831,7 +840,7 @@ class RemovalForm(ActionForm):
     def _show(self, inv: Inventory) -> None:
         """List what the removal deletes and what it keeps, and why: the split the plan makes, so what
         is listed as deleted is what is deleted."""
-        scope = removal_scope(inv, self.namespace)
+        scope = removal_scope(inv, self.namespace, self.service)
         if scope.deleted:
             said = f"{counted(len(scope.deleted), 'object')} will be deleted:"
         else:
@@ -849,4 +858,4 @@ class RemovalForm(ActionForm):
 
     def plan(self, inv: Inventory) -> ChangePlan:
         self._show(inv)  # the cluster read again (Reload and review again): the lists follow it
-        return removal_plan(inv, self.namespace)
+        return removal_plan(inv, self.namespace, self.service)
