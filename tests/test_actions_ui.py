@@ -354,11 +354,35 @@ def test_rbac_denial_disables_the_action_with_the_reason(emu: KubeEmulator, sett
     menu = ctl.menu_for(service_node("bookinfo", "reviews"), GRAPH, inv)
     assert [c for c in emu.calls[asked:] if "selfsubjectaccessreviews" in c[1]] == []  # answered already
     by_key = {a.objectName(): a for a in menu.actions() if a.objectName()}
-    for key in ("traffic-shifting", "request-routing", "fault-injection", "timeouts", "circuit-breaking"):
+    for key in ("traffic-shifting", "request-routing", "fault-injection", "timeouts"):
         assert not by_key[key].isEnabled()
         assert "does not allow you to create virtualservices in namespace bookinfo" in by_key[key].toolTip()
     assert by_key["namespace-mtls"].isEnabled() and by_key["service-entry"].isEnabled()
+    assert by_key["circuit-breaking"].isEnabled()  # it writes the DestinationRule only
     assert menu.toolTipsVisible()
+
+
+def test_circuit_breaking_needs_rights_on_destination_rules_only(emu: KubeEmulator, settings: Settings,
+                                                                 window: QWidget, qtbot: QtBot) -> None:
+    """Circuit breaking writes the service's DestinationRule alone, yet a user who may not write
+    VirtualServices found it disabled, "Your RBAC role does not allow you to create virtualservices";
+    one who may not write DestinationRules is told that instead."""
+    emu.forbid(resource="virtualservices", verb="create")
+    emu.forbid(resource="virtualservices", verb="update")
+    emu.forbid(resource="virtualservices", verb="delete")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "circuit-breaking", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(dialog.form, CircuitBreakingForm)
+    check, _spin = dialog.form.fields["max_connections"]
+    check.setChecked(True)
+    review_and_confirm(dialog, qtbot, emu)
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    assert dr["spec"]["trafficPolicy"]["connectionPool"]["tcp"]["maxConnections"] == 100
+    emu.forbid(resource="destinationrules", verb="update")
+    other = controller_for(emu, settings, window)
+    menu = other.menu_for(service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
+    action = next(a for a in menu.actions() if a.objectName() == "circuit-breaking")
+    assert not action.isEnabled() and "does not allow you to update destinationrules" in action.toolTip()
 
 
 def test_read_only_mode_hides_every_action(emu: KubeEmulator, settings: Settings, window: QWidget,

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 ROUTING_NEEDS = [("create", "VirtualService"), ("update", "VirtualService"), ("delete", "VirtualService"),
                  ("create", "DestinationRule"), ("update", "DestinationRule")]
+# circuit breaking writes the service's DestinationRule only (its VirtualService stays as it is)
+CIRCUIT_NEEDS = [("create", "DestinationRule"), ("update", "DestinationRule")]
 MTLS_NEEDS = [("create", "PeerAuthentication"), ("update", "PeerAuthentication")]
 ENTRY_NEEDS = [("create", "ServiceEntry"), ("update", "ServiceEntry")]
 INJECTION_NEEDS = [("patch", "Namespace")]
@@ -133,7 +135,8 @@ class ActionsController(QObject):
                           ("fault-injection", FaultInjectionForm), ("timeouts", TimeoutsForm),
                           ("circuit-breaking", CircuitBreakingForm)):
             title = "TCP traffic shifting" if tcp and key == "traffic-shifting" else form.title
-            spec = ActionSpec(key, f"{title}…", svc.namespace, ROUTING_NEEDS, _routing_form(form, svc, title))
+            needs = CIRCUIT_NEEDS if key == "circuit-breaking" else ROUTING_NEEDS
+            spec = ActionSpec(key, f"{title}…", svc.namespace, needs, _routing_form(form, svc, title))
             if tcp and key in HTTP_ONLY_ACTIONS:
                 spec.problem = http_only_reason(svc, HTTP_ONLY_ACTIONS[key])
             out.append(spec)
@@ -170,8 +173,8 @@ class ActionsController(QObject):
             return
         if self._prefetch is not None and self._prefetch.is_alive():
             return
-        needs = {(verb, kind) for group in (ROUTING_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS, REMOVAL_NEEDS,
-                                            DELETE_ROUTING_NEEDS)
+        needs = {(verb, kind) for group in (ROUTING_NEEDS, CIRCUIT_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS,
+                                            REMOVAL_NEEDS, DELETE_ROUTING_NEEDS)
                  for verb, kind in group}
         wanted = [str(ns) for ns in namespaces or ()]
 
