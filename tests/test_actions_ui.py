@@ -1608,3 +1608,28 @@ def test_delete_traffic_routing_of_one_service_removes_only_meshdesks_for_it(emu
     assert emu.get("destinationrules", "bookinfo", "reviews", NET) is None
     assert emu.get("virtualservices", "bookinfo", "ratings", NET) is not None  # another service's: kept
     assert emu.get("virtualservices", "bookinfo", "productpage", NET) is not None  # not meshdesk's: kept
+
+
+def test_a_rule_to_a_version_gone_since_is_marked_and_can_be_removed(emu: KubeEmulator, settings: Settings,
+                                                                   window: QWidget, qtbot: QtBot, shared_dir: Path) -> None:
+    """bookinfo's jason rule sends end-user jason to v2; with reviews-v2 gone, Request routing listed the rule
+    as if it worked. It is marked, the review names it, and removing it goes through."""
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/virtual-service-reviews-jason-v2-v3.yaml",
+                  namespace="bookinfo")
+    _remove_version(emu, "reviews", "v2")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    assert _listed(form.rules) == ["header end-user exact 'jason' -> v2 (no workload runs this version any more: "
+                                   "these requests fail)"]
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != REVIEW and dialog.form_error.text().startswith(
+        "a request routing rule of service bookinfo/reviews sends requests with header end-user exact 'jason' to "
+        "version v2, which no workload runs any more")
+    form.rules.setCurrentRow(0)
+    qtbot.mouseClick(form.remove_button, Qt.MouseButton.LeftButton)
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert [r.get("match") for r in http] == [None] and http[0]["route"][0]["destination"]["subset"] == "v3"

@@ -272,8 +272,10 @@ class RequestRoutingForm(_RoutingForm):
         for m in self.matches:
             what = f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
             odd = not m.uri and header_name_problem(m.header) is not None
+            gone = m.version not in self.versions
             self.rules.addItem(f"{what} -> {m.version}" + (" (never matches: no request carries this header name)"
-                                                            if odd else ""))
+                                                            if odd else "")
+                               + (" (no workload runs this version any more: these requests fail)" if gone else ""))
 
     def add_rule(self) -> bool:
         uri = self.on.currentText() == "URI"
