@@ -592,3 +592,19 @@ def test_the_unknown_node_is_named_and_says_why_it_has_no_charts(qtbot: QtBot) -
     assert view.notice.isHidden() and not view._scroll.isHidden()
     view.shutdown()
     panel.shutdown()
+
+
+def test_a_chart_of_only_undefined_points_says_no_data(qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """An idle edge (0 requests per second): its error share (0/0) is NaN at every point, a line with
+    nothing to draw; the chart says "No data" rather than standing empty without a word."""
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(prometheus_server.url)))
+    idle = MetricsTarget("edge", "bookinfo", "productpage-v1 -> ratings-v1", "inbound", "source",
+                         (("source_workload", "productpage-v1"), ("destination_workload", "ratings-v1"),
+                          ("request_protocol", "http")), "productpage-v1 -> ratings-v1 (http)")
+    _set_target(qtbot, view, idle)
+    _, volume = view.charts["request_volume"].data()[("rate", "")]
+    assert volume[-1] == 0.0 and view.charts["request_volume"].status_text == ""  # zeros are data
+    share = view.charts["error_share"]
+    assert all(math.isnan(v) for v in share.data()[("rate", "")][1])
+    assert share.status_text == "No data"
+    view.shutdown()

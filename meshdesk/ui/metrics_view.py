@@ -17,6 +17,7 @@ as slow rather than started twice.
 from __future__ import annotations
 
 import logging
+import math
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -312,7 +313,9 @@ class _ChartsController(QWidget):
             chart.set_lines(lines)
             if partial:
                 chart.set_status(f"Partial data: {partial}")
-            elif not lines:
+            elif not any(math.isfinite(v) for line in lines for v in line.values):
+                # no series, or only undefined points (an error share or a duration of no requests:
+                # 0/0): the chart would stand empty without a word
                 chart.set_status("No data")
             else:
                 chart.set_status("")
