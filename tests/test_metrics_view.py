@@ -608,3 +608,15 @@ def test_a_chart_of_only_undefined_points_says_no_data(qtbot: QtBot, prometheus_
     assert all(math.isnan(v) for v in share.data()[("rate", "")][1])
     assert share.status_text == "No data"
     view.shutdown()
+
+
+def test_the_crosshair_reads_rates_in_plain_decimals(qtbot: QtBot) -> None:
+    """A request every few hours, or just under a thousand a second: plain decimals, not "4e-05 ops/s"
+    or "1e+03 ops/s"."""
+    chart = MetricChart("request_volume")
+    qtbot.addWidget(chart)
+    times = [END - 60.0, END]
+    chart.set_lines([Line("request_volume", "rate", "a", times, [0.00004, 999.7]),
+                     Line("request_volume", "rate", "b", times, [0.125, 12345.6])])
+    assert chart.text_at(END - 60.0).splitlines()[1:] == ["a: 0.00004 ops/s", "b: 0.125 ops/s"]
+    assert chart.text_at(END).splitlines()[1:] == ["a: 1,000 ops/s", "b: 12,346 ops/s"]

@@ -73,7 +73,17 @@ def format_value(value: float, unit: str) -> str:
         return f"{value:.1f} B{suffix}"
     if unit == "ms":
         return f"{value:.2f} ms"
-    return f"{value:.3g} {unit}" if abs(value) < 1000 else f"{value:,.0f} {unit}"
+    return f"{_three_digits(value)} {unit}"
+
+
+def _three_digits(value: float) -> str:
+    """About three significant digits in plain decimals, never an exponent ("1e+03", "4e-05" are no
+    way to tell a rate): 0.00004, 0.125, 12.5, 1,000, 12,346."""
+    if value == 0:
+        return "0"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def clock_text(t: float) -> str:
