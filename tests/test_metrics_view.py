@@ -580,9 +580,14 @@ def test_the_unknown_node_is_named_and_says_why_it_has_no_charts(qtbot: QtBot) -
         assert view.notice.text().startswith("The unknown node has no metrics of its own")
         assert "Select one of its edges" in view.notice.text()
         assert not view.notice.isHidden() and view._scroll.isHidden()
+    # the service it calls first: its lines must not stay under the unknown node's reason
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.show_graph_selection(graph, [next(e.target for e in graph.out_edges(unknown.id))])
+    assert panel.charts["request_volume"].data()
     panel.show_graph_selection(graph, [unknown.id])
     assert panel.target is None
     assert panel.charts["request_volume"].status_text.startswith("The unknown node has no metrics of its own")
+    assert all(chart.data() == {} for chart in panel.charts.values())
     # one of its edges has charts
     edge = next(e for e in graph.out_edges(unknown.id))
     view.direction.setCurrentIndex(0)

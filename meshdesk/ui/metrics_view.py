@@ -533,7 +533,11 @@ class SparklinePanel(_ChartsController):
         shown = tuple(k for k in SPARKLINE_CHARTS if not protocols or (tcp if k.startswith("tcp") else requests))
         if shown != self.shown_charts:
             self.shown_charts = shown
-            self.target = None  # fetch again, for the charts now shown
+            # fetch again, for the charts now shown; and let go of the last target's lines at once, or a
+            # selection without charts (the unknown node) would keep them under its own reason
+            self.fetcher.cancel()
+            self.target = None
+            self._clear()
         for key, chart in self.charts.items():
             chart.setVisible(key in shown)
         self.no_target_text = "" if target is not None else selection_reason(graph, ids)
