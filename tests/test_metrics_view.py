@@ -625,3 +625,41 @@ def test_the_crosshair_reads_rates_in_plain_decimals(qtbot: QtBot) -> None:
                      Line("request_volume", "rate", "b", times, [0.125, 12345.6])])
     assert chart.text_at(END - 60.0).splitlines()[1:] == ["a: 0.00004 ops/s", "b: 0.125 ops/s"]
     assert chart.text_at(END).splitlines()[1:] == ["a: 1,000 ops/s", "b: 12,346 ops/s"]
+
+
+def test_an_app_box_charts_its_app_all_versions(qtbot: QtBot) -> None:
+    """Selecting an app box (reviews, three versions) said "No selection" and "Select a workload, ..." on
+    every chart; Kiali charts an app box as its app. Its volume is its versions' together, and the
+    sparklines show the charts of the protocols its members carry."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import BOX_APP, NODE_APP, NODE_BOX
+    from meshdesk.mesh.request import GraphRequest
+
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    graph = build(demo.snapshot(GraphRequest(namespaces=("shop",), queryTime=int(now))))
+    box = graph.find_node(node_type=NODE_BOX, box=BOX_APP, namespace="shop", app="reviews")
+    assert box is not None
+    versions = [n for n in graph.nodes.values() if n.parent == box.id and n.node_type == NODE_APP]
+    assert len(versions) == 3
+    view = _view(qtbot, DemoMetrics(demo))
+    view.range.setCurrentIndex(0)  # 5 minutes
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [box.id])
+    assert view.target == MetricsTarget.app("shop", "reviews", "inbound")
+    assert view.title.text() == "app shop/reviews (inbound)"
+    whole = view.charts["request_volume"].data()[("rate", "")][1][-1]
+    parts = 0.0
+    for node in versions:
+        with qtbot.waitSignal(view.refreshed, timeout=20000):
+            view.show_graph_selection(graph, [node.id])
+        parts += view.charts["request_volume"].data()[("rate", "")][1][-1]
+    assert whole == pytest.approx(parts) and whole > 0
+    panel = SparklinePanel(DemoMetrics(demo), poll_ms=0)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.show_graph_selection(graph, [box.id])
+    assert panel.target == MetricsTarget.app("shop", "reviews", "inbound")
+    assert panel.shown_charts == ("request_volume", "error_share", "request_duration")  # HTTP only
+    view.shutdown()
+    panel.shutdown()

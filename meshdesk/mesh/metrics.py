@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from meshdesk.mesh.graph.model import (
+    BOX_APP,
     NODE_AGGREGATE,
     NODE_APP,
     NODE_BOX,
@@ -242,8 +243,8 @@ def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:
 
 
 def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND) -> MetricsTarget | None:
-    """The target for a graph node (workload, app, service, ServiceEntry or operation); None for nodes
-    without metrics. What comes into a workload without a sidecar is read from its callers' reports; a
+    """The target for a graph node (workload, app, app box, service, ServiceEntry or operation); None for
+    nodes without metrics. What comes into a workload without a sidecar is read from its callers' reports; a
     ServiceEntry's node charts the requests to the hosts it stands for (``_entry_target``)."""
     node = graph.nodes.get(node_id)
     if node is None:
@@ -262,6 +263,9 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         target = MetricsTarget.workload(node.namespace, node.workload, direction)
     elif node.node_type == NODE_APP:
         target = MetricsTarget.app(node.namespace, node.app, direction, node.version)
+    elif node.node_type == NODE_BOX and node.box == BOX_APP and node.app:
+        # an app box is the app, all its versions (as Kiali charts an app box)
+        target = MetricsTarget.app(node.namespace, node.app, direction)
     elif node.node_type == NODE_SERVICE and node.is_service_entry is not None:
         # the requests to the hosts it stands for (an entry sends nothing of its own); its own cluster,
         # as the graph asked for it there, is told by whichever side reports

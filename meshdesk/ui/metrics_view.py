@@ -175,7 +175,7 @@ def selection_reason(graph: TrafficGraph | None, ids: Sequence[str]) -> str:
     return next((r for r in (no_charts_reason(graph, i) for i in ids) if r), "")
 
 
-NO_TARGET = "Select a workload, app, service, ServiceEntry, operation or edge"
+NO_TARGET = "Select a workload, app, app box, service, ServiceEntry, operation or edge"
 
 
 class _ChartsController(QWidget):
@@ -509,11 +509,14 @@ class SparklinePanel(_ChartsController):
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
         """``direction`` "" lets the graph decide: inbound, or outbound for a node nothing comes into."""
         chosen, target = selection_target(graph, ids, direction or INBOUND)
+        # a node's edges, or an app box's: those of the nodes in it (no edge ends at a box)
+        members = {chosen} | ({n.id for n in graph.nodes.values() if n.parent == chosen}
+                              if graph is not None and chosen in graph.nodes else set())
         if not direction:
             direction = INBOUND
             if graph is not None and chosen in graph.nodes:
                 edges = graph.edges.values()
-                if not any(e.target == chosen for e in edges) and any(e.source == chosen for e in edges):
+                if not any(e.target in members for e in edges) and any(e.source in members for e in edges):
                     out = selection_target(graph, ids, OUTBOUND)
                     if out[1] is not None:
                         direction, (chosen, target) = OUTBOUND, out
@@ -523,9 +526,9 @@ class SparklinePanel(_ChartsController):
             if edge is not None:
                 protocols = {edge.protocol}
             else:
-                ends = (lambda e: e.target == chosen) if direction == INBOUND else (lambda e: e.source == chosen)
+                ends = (lambda e: e.target in members) if direction == INBOUND else (lambda e: e.source in members)
                 protocols = {e.protocol for e in graph.edges.values() if ends(e)} or \
-                    {e.protocol for e in graph.edges.values() if chosen in (e.source, e.target)}
+                    {e.protocol for e in graph.edges.values() if e.source in members or e.target in members}
         is_node = graph is not None and chosen is not None and chosen in graph.nodes
         self.direction_label.setText("Outbound traffic" if direction == OUTBOUND else "Inbound traffic")
         self.direction_label.setVisible(is_node)
