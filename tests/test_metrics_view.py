@@ -663,3 +663,25 @@ def test_an_app_box_charts_its_app_all_versions(qtbot: QtBot) -> None:
     assert panel.shown_charts == ("request_volume", "error_share", "request_duration")  # HTTP only
     view.shutdown()
     panel.shutdown()
+
+
+def test_a_namespace_box_says_why_it_has_no_charts(qtbot: QtBot) -> None:
+    """A namespace box (boxBy namespace over two namespaces) titled the view "No selection" beside a
+    selected box: named, and why, once in the charts' place."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX
+    from meshdesk.mesh.request import GraphRequest
+
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    graph = build(demo.snapshot(GraphRequest(namespaces=("shop", "hello"), boxBy=("namespace",),
+                                             queryTime=int(now))))
+    box = graph.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace="shop")
+    assert box is not None
+    view = _view(qtbot, DemoMetrics(demo))
+    view.show_graph_selection(graph, [box.id])
+    assert view.target is None and view.title.text() == "shop"
+    assert view.notice.text() == ("The namespace box shop has no charts of its own: select a workload, app, "
+                                  "service or edge in it")
+    assert not view.notice.isHidden() and view._scroll.isHidden()
+    view.shutdown()

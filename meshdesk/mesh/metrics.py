@@ -339,13 +339,20 @@ UNKNOWN_NODE = ("The unknown node has no metrics of its own: it stands for clien
                 "edges to chart the requests they sent, as the servers reported them")
 
 
+# a namespace or cluster box groups nodes; no label of Istio's telemetry sums what crosses its border
+BOX_WITHOUT_CHARTS = ("The {box} box {name} has no charts of its own: select a workload, app, service or edge "
+                      "in it")
+
+
 def no_charts_reason(graph: TrafficGraph | None, item_id: str) -> str:
     """Why a graph item that exists has no charts of its own ("" when it has, or is unknown): a
     service-to-service edge (of a service graph) sums traffic no label selects; the unknown node is
-    no workload of its own (its edges have charts)."""
+    no workload of its own (its edges have charts); a namespace or cluster box only groups nodes."""
     if graph is None:
         return ""
     node = graph.nodes.get(item_id)
+    if node is not None and node.node_type == NODE_BOX and node.box != BOX_APP:
+        return BOX_WITHOUT_CHARTS.format(box=node.box, name=node.label)
     if node is not None:
         return UNKNOWN_NODE if node.node_type == NODE_UNKNOWN else ""
     edge = graph.edges.get(item_id)
