@@ -202,6 +202,21 @@ def test_demo_range_series_follows_its_snapshots() -> None:
     assert d == {"avg", "p50", "p95", "p99"}
 
 
+def test_demo_charts_have_both_sizes_whichever_side_reports() -> None:
+    """The demo's charts read the graph's samples, which hold only what the graph's queries ask for:
+    request bytes as the clients report them, response bytes as the servers do. An app's inbound
+    charts had no request size and its outbound none of the responses, though every proxy reports
+    both (as a live Prometheus shows them)."""
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    spec = MetricsSpec(range_s=300, step_s=60)
+    for direction in ("inbound", "outbound"):
+        r = DemoMetrics(demo).fetch(MetricsTarget.workload("shop", "productpage-v1", direction), spec)
+        for key in ("request_size", "response_size", "request_throughput", "response_throughput"):
+            values = [v for ln in r.chart_lines(key) for v in ln.values if not math.isnan(v)]
+            assert values and all(v > 0 for v in values), (direction, key)
+
+
 def test_a_refused_query_empties_only_its_chart() -> None:
     end = 1_700_000_040.0
 

@@ -76,9 +76,12 @@ class DemoCluster:
             return copy.deepcopy(self._namespaces)
 
     def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
-                 cancelled: Callable[[], bool] | None = None) -> Snapshot:
+                 cancelled: Callable[[], bool] | None = None, every_series: bool = False) -> Snapshot:
         """Samples for ``request.namespaces`` (all demo namespaces when it names none) at
-        ``request.queryTime`` (0 = the clock's now) over ``request.duration``, and the inventory."""
+        ``request.queryTime`` (0 = the clock's now) over ``request.duration``, and the inventory.
+        The samples are those the live graph queries would return; ``every_series``: every series of
+        the simulation (the metric charts ask Prometheus for series no graph query reads, such as
+        request sizes as the servers report them)."""
         with self._lock:
             running = self._traffic
             objects = copy.deepcopy(list(self._istio.values()))
@@ -94,7 +97,7 @@ class DemoCluster:
         if running and wanted:
             every = sim.simulate(sim.Config(objects), self._seed, now, float(request.duration), cancelled)
             selected = live_selection(request, wanted)  # what the live queries would return
-            samples = [s for s in every if selected(s)]
+            samples = every if every_series else [s for s in every if selected(s)]
         inventory = None
         if with_inventory:
             sim.update_pods(workloads, self._seed, now)

@@ -144,7 +144,7 @@ def range_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec,
         if cancelled is not None and cancelled():
             raise Cancelled("metrics refresh cancelled")
         snap = demo.snapshot(GraphRequest(queryTime=int(t), duration=_WINDOW_S), with_inventory=False,
-                             cancelled=cancelled)
+                             cancelled=cancelled, every_series=True)
         columns.append(_evaluate(snap.samples, target, spec))
     keys = sorted({k for col in columns for k in col}, key=lambda k: (k[0], k[2], k[1]))
     result = MetricsResult(target, spec, end)
@@ -171,4 +171,5 @@ class DemoMetrics:
 
 def samples_at(demo: DemoCluster, t: float) -> list[Sample]:
     """The demo's samples for the minute before ``t`` (for tests comparing a point to the snapshot)."""
-    return list(demo.snapshot(GraphRequest(queryTime=int(t), duration=_WINDOW_S), with_inventory=False).samples)
+    return list(demo.snapshot(GraphRequest(queryTime=int(t), duration=_WINDOW_S), with_inventory=False,
+                              every_series=True).samples)
