@@ -685,3 +685,25 @@ def test_a_namespace_box_says_why_it_has_no_charts(qtbot: QtBot) -> None:
                                   "service or edge in it")
     assert not view.notice.isHidden() and view._scroll.isHidden()
     view.shutdown()
+
+
+def test_charts_shown_again_after_missed_polls_refresh_at_once(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    """A hidden Metrics tab skips its polls; chosen again ten minutes later it showed the ten-minute-old
+    data until the next tick. Shown again after a missed poll, it refreshes at once."""
+    server, answers = stub
+    now = [END]
+    view = _stub_view(qtbot, server.url)
+    view.clock = lambda: now[0]
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    view.set_poll_interval(300_000)  # polling every 5 minutes: no tick comes during the test
+    view.hide()
+    view.show()  # nothing missed: no refresh
+    assert not view.fetcher.busy
+    view.hide()
+    now[0] += 600
+    answers.level = 7.0
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show()
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == 7.0
+    view.set_poll_interval(0)
+    view.shutdown()

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -268,6 +268,15 @@ class _ChartsController(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.shutdown()
         super().closeEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Shown again (its dock tab chosen) after polls were skipped while hidden: what it shows may be
+        from long ago, so refresh now rather than at the next tick."""
+        super().showEvent(event)
+        interval = self.timer.interval() / 1000 if self.timer.isActive() else 0
+        if interval and self.last_good_at is not None and not self.fetcher.busy \
+                and self.clock() - self.last_good_at >= interval:
+            self.refresh()
 
     # -- internals ---------------------------------------------------------------------------
     def _clear(self) -> None:
