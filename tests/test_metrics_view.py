@@ -707,3 +707,18 @@ def test_charts_shown_again_after_missed_polls_refresh_at_once(qtbot: QtBot, stu
     assert view.charts["request_volume"].data()[("rate", "")][1][-1] == 7.0
     view.set_poll_interval(0)
     view.shutdown()
+
+
+def test_the_view_says_it_is_loading_until_the_first_answer(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    """A new selection's charts stood empty without a word until Prometheus answered (seconds in a big
+    mesh), as if there were no data. The bar says so until the first answer; not over data shown."""
+    server, _ = stub
+    view = _stub_view(qtbot, server.url)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.set_target(MetricsTarget.workload("shop", "reviews-v2"))
+        assert view.loading.isVisible() and view.loading.text() == "Loading metrics\u2026"
+    assert not view.loading.isVisible() and view.charts["request_volume"].data()
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.refresh()
+        assert not view.loading.isVisible()  # data shown: a poll is no loading
+    view.shutdown()

@@ -376,6 +376,13 @@ class MetricsView(_ChartsController):
         for key, text in SPLITS:
             self.split.addItem(text, key)
         self.refresh_button = QPushButton("Refresh")
+        # a new selection's charts stand empty until the first answer (seconds in a big mesh): said in the
+        # bar, whose height does not change, rather than on each chart (whose layout would jump)
+        self.loading = QLabel("Loading metrics\u2026")
+        self.loading.setObjectName("metricsLoading")
+        self.loading.setStyleSheet("color: gray;")
+        self.loading.hide()
+        self.fetcher.busyChanged.connect(self._busy_changed)
         # why there are no charts at all (an offline snapshot, a ServiceEntry in a direction it has no
         # traffic in): said once, in place of the charts
         self._reason = ""  # the selection's own reason (the ServiceEntry's)
@@ -390,6 +397,7 @@ class MetricsView(_ChartsController):
                 bar.addWidget(QLabel(label))
             bar.addWidget(w)
         bar.addStretch(1)
+        bar.addWidget(self.loading)
         bar.addWidget(self.refresh_button)
         grid_host = QWidget()
         grid = QGridLayout(grid_host)
@@ -462,6 +470,9 @@ class MetricsView(_ChartsController):
             # a service sends nothing itself: say so, rather than "No selection" beside a selected one
             self.title.setText(f"service {services[0].namespace}/{services[0].service}: a service has no outbound "
                                "traffic of its own (choose Inbound, or select the workloads behind it)")
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.loading.setVisible(busy and self.last_result is None)
 
     def _direction_changed(self) -> None:
         if self._graph is not None:
