@@ -722,3 +722,29 @@ def test_the_view_says_it_is_loading_until_the_first_answer(qtbot: QtBot, stub: 
         view.refresh()
         assert not view.loading.isVisible()  # data shown: a poll is no loading
     view.shutdown()
+
+
+def test_an_operation_node_in_the_outbound_direction_says_why_it_has_no_charts(qtbot: QtBot) -> None:
+    """Outbound, an operation node said "No selection" beside the selected node and "Select a workload,
+    ..." on each chart: it is named, and why it has no outbound charts is said once in their place."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import NODE_AGGREGATE
+    from meshdesk.mesh.request import GraphRequest
+
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    graph = build(demo.snapshot(GraphRequest(namespaces=("shop",), queryTime=int(now), graphType="workload",
+                                             appenders=("operationNodes",))))
+    op = graph.find_node(node_type=NODE_AGGREGATE, aggregate_value="GET /details/{id}")
+    assert op is not None
+    view = _view(qtbot, DemoMetrics(demo))
+    view.direction.setCurrentIndex(1)  # outbound
+    view.show_graph_selection(graph, [op.id])
+    assert view.target is None
+    assert view.title.text() == "operation shop/GET /details/{id} of service details (outbound)"
+    assert view.notice.text().startswith("An operation has no outbound traffic of its own: choose Inbound")
+    assert not view.notice.isHidden() and view._scroll.isHidden()
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.direction.setCurrentIndex(0)  # inbound: its charts
+    assert view.target is not None and view.notice.isHidden() and view.charts["request_volume"].data()
+    view.shutdown()

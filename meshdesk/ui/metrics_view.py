@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.mesh.graph.model import NODE_SERVICE, TrafficGraph
+from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_SERVICE, TrafficGraph
 from meshdesk.mesh.metrics import (
     CHARTS,
     INBOUND,
@@ -453,7 +453,8 @@ class MetricsView(_ChartsController):
         # a node with no metrics of its own (the unknown node): named, and why, rather than "No selection"
         plain = next((graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
                       and no_charts_reason(graph, i)), None)
-        entry = _entry_without_charts(graph, ids, direction) if self.target is None else None
+        entry = (_entry_without_charts(graph, ids, direction) or _operation_without_charts(graph, ids, direction)) \
+            if self.target is None else None
         known_reason = self.target is None and graph is not None and (edge is not None or plain is not None)
         self._reason = entry[1] if entry else self.no_target_text if known_reason else ""
         self._show_notice()
@@ -501,6 +502,18 @@ def _entry_without_charts(graph: TrafficGraph | None, ids: Sequence[str], direct
     else:
         why = "No request to a host of this ServiceEntry is in the graph, so there is nothing to chart"
     return name, why
+
+
+def _operation_without_charts(graph: TrafficGraph | None, ids: Sequence[str],
+                              direction: str) -> tuple[str, str] | None:
+    """(name, reason) for a selected operation node in the outbound direction: its requests go into
+    its service, it sends nothing of its own (as in Kiali, whose operation charts are inbound only)."""
+    node = next((graph.nodes[i] for i in ids if graph is not None and i in graph.nodes), None)
+    if node is None or node.node_type != NODE_AGGREGATE or direction != OUTBOUND:
+        return None
+    name = f"operation {node.namespace}/{node.aggregate_value}" + (f" of service {node.service}" if node.service else "")
+    return name, ("An operation has no outbound traffic of its own: choose Inbound for the requests carrying it, "
+                  "or select the workloads that send them")
 
 
 class SparklinePanel(_ChartsController):
