@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QWheelEvent
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -748,3 +748,35 @@ def test_an_operation_node_in_the_outbound_direction_says_why_it_has_no_charts(q
         view.direction.setCurrentIndex(0)  # inbound: its charts
     assert view.target is not None and view.notice.isHidden() and view.charts["request_volume"].data()
     view.shutdown()
+
+
+def _axis_texts(chart: MetricChart) -> list[str]:
+    """The left axis's tick labels, as pyqtgraph asks the axis for them over the chart's view."""
+    axis = chart.plot.getAxis("left")
+    low, high = chart.view_box.viewRange()[1]
+    return [text for spacing, values in axis.tickValues(low, high, chart.plot.height())
+            for text in axis.tickStrings(values, axis.scale, spacing)]
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_axes_read_in_plain_numbers_and_byte_units(qtbot: QtBot, compact: bool) -> None:
+    """A 5 MB/s throughput's axis read "2e+06", "4e+06"; a rate of a request every few hours "2e-05".
+    Bytes in kB/MB/GB, everything else in plain decimals; and the small charts' axis is wide enough."""
+    cases = {"response_throughput": ([5e6, 7.5e6], " MB/s"), "tcp_sent": ([2500.0, 10000.0], " kB/s"),
+             "request_volume": ([0.00004, 0.00009], ""), "request_duration": ([1500.0, 40000.0], "")}
+    for key, (values, suffix) in cases.items():
+        chart = MetricChart(key, compact=compact)
+        qtbot.addWidget(chart)
+        chart.resize(400, 300)
+        chart.show()
+        qtbot.waitExposed(chart)
+        chart.set_lines([Line(key, "rate", "", [END - 60.0, END], values)])
+        qtbot.waitUntil(lambda c=chart, top=values[-1]: c.view_box.viewRange()[1][1] >= top, timeout=5000)  # auto-ranged
+        texts = _axis_texts(chart)
+        assert texts and not any("e+" in t or "e-" in t for t in texts), (key, texts)
+        assert all(t.endswith(suffix) for t in texts), (key, texts)
+        if compact:
+            axis = chart.plot.getAxis("left")
+            widest = max(QFontMetrics(axis.style["tickFont"] or chart.font()).horizontalAdvance(t) for t in texts)
+            assert widest + 8 <= axis.width(), (key, texts, axis.width())
+    assert "20,000" in _axis_texts(chart)  # the duration chart's

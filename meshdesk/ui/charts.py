@@ -104,6 +104,31 @@ class PercentAxis(pg.AxisItem):
         return [f"{v * scale * 100:.{decimals}f}%" if math.isfinite(v * scale * 100) else "" for v in values]
 
 
+_BYTE_UNITS = (("GB", 1e9), ("MB", 1e6), ("kB", 1e3))
+
+
+class UnitAxis(pg.AxisItem):
+    """A y axis in plain numbers: bytes in kB/MB/GB ("2 MB/s", not "2e+06"), other units in plain
+    decimals with thousands separators ("0.00002", "40,000", never "2e-05")."""
+
+    def __init__(self, unit: str, **kw: object) -> None:
+        super().__init__(**kw)
+        self.unit = unit
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's
+        step = spacing * scale
+        if not (0 < step < math.inf):
+            return [super().tickStrings([v], scale, spacing)[0] if math.isfinite(v * scale) else "" for v in values]
+        name, size = "", 1.0
+        if self.unit in ("B", "B/s"):
+            top = max((abs(x) * scale for x in self.range if math.isfinite(x)), default=0.0)
+            name, size = next(((n, z) for n, z in _BYTE_UNITS if top >= z), ("B", 1.0))
+            name = f" {name}{'/s' if self.unit == 'B/s' else ''}"
+        decimals = min(9, max(0, -math.floor(math.log10(step / size))))
+        return [f"{v * scale / size:,.{decimals}f}{name}" if math.isfinite(v * scale) else "" for v in values]
+
+
 class MetricChart(QWidget):
     """A titled chart with a status line. ``set_lines`` updates it in place."""
 
@@ -126,8 +151,8 @@ class MetricChart(QWidget):
         self.status.setStyleSheet("color: #b35900;")
         self.status.hide()
         axis: dict[str, pg.AxisItem] = {} if compact else {"bottom": pg.DateAxisItem(orientation="bottom")}
-        if self.chart.unit == "ratio":
-            axis["left"] = PercentAxis(orientation="left")
+        axis["left"] = PercentAxis(orientation="left") if self.chart.unit == "ratio" else \
+            UnitAxis(self.chart.unit, orientation="left")
         self.plot = pg.PlotWidget(axisItems=axis)
         self.plot.setMenuEnabled(False)
         self.plot.setMinimumHeight(60 if compact else 160)
@@ -135,7 +160,7 @@ class MetricChart(QWidget):
         self.plot.showGrid(x=not compact, y=True, alpha=0.2)
         if compact:
             self.plot.hideAxis("bottom")
-            self.plot.getAxis("left").setWidth(50)
+            self.plot.getAxis("left").setWidth(64)  # "7.5 MB/s", "0.00010" fit
         self.view_box = self.plot.getPlotItem().getViewBox()
         self.view_box.setMouseEnabled(x=True, y=False)
         # the y axis starts at 0: the view may not go below it, and auto-ranging takes in a point at 0
