@@ -238,6 +238,33 @@ def test_a_refused_query_empties_only_its_chart() -> None:
     assert [ln.stat for ln in r.chart_lines("request_duration")] == ["avg"]
 
 
+def test_an_app_box_reads_its_callers_reports_only_when_no_member_has_a_proxy() -> None:
+    """A box is marked "missing sidecar" when any member is; reading the callers' reports for all of
+    it dropped the requests from callers without a proxy (the unknown node, a CronJob) to the
+    versions that have one. The servers' reports, as Kiali reads an app box, unless none has a proxy."""
+    from meshdesk.mesh.graph import box as boxing
+    from meshdesk.mesh.graph.model import BOX_APP, NODE_APP, NODE_BOX, Node, TrafficGraph, node_id
+    from meshdesk.mesh.request import GraphRequest
+
+    def graph(missing: tuple[bool, bool]) -> tuple[TrafficGraph, str]:
+        g = TrafficGraph(GraphRequest(graphType="versionedApp"))
+        for version, gone in zip(("v1", "v2"), missing, strict=True):
+            g.add_node(Node(node_id(NODE_APP, namespace="shop", app="reviews", version=version), NODE_APP,
+                            namespace="shop", app="reviews", version=version, has_missing_sidecar=gone))
+        boxing.apply(g)
+        found = g.find_node(node_type=NODE_BOX, box=BOX_APP)
+        assert found is not None and found.has_missing_sidecar == any(missing)
+        return g, found.id
+
+    for missing, reporter in (((False, False), "destination"), ((True, False), "destination"),
+                              ((True, True), "source")):
+        g, box_id = graph(missing)
+        target = target_for_node(g, box_id)
+        assert target is not None and target.reporter == reporter, missing
+        assert dict(target.labels) == {"destination_workload_namespace": "shop",
+                                       "destination_canonical_service": "reviews"}
+
+
 def test_what_comes_into_a_workload_without_a_sidecar_is_read_from_its_callers() -> None:
     """mongodb runs without a sidecar: nothing on its side reports the bytes it receives, so its
     inbound charts read its callers' reports (as its edges do); outbound and sidecar'd nodes keep

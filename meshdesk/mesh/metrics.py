@@ -291,7 +291,13 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         # several clusters in the graph: this node's own cluster only (as Kiali narrows by cluster)
         side = "destination" if target.direction == INBOUND else "source"
         target = replace(target, labels=(*target.labels, (f"{side}_cluster", node.cluster)))
-    if target is not None and direction == INBOUND and node.has_missing_sidecar:
+    missing_sidecar = node.has_missing_sidecar
+    if node.node_type == NODE_BOX:
+        # a box is marked when any member is; its callers' reports only when no member has a proxy (one
+        # version without a sidecar must not drop what the others' proxies report)
+        members = [n for n in graph.nodes.values() if n.parent == node.id]
+        missing_sidecar = bool(members) and all(n.has_missing_sidecar for n in members)
+    if target is not None and direction == INBOUND and missing_sidecar:
         # no proxy of its own reports what comes in: its callers' reports tell (as for its edges)
         target = replace(target, reporter="source")
     if target is not None and _ambient(graph, node):
