@@ -456,3 +456,23 @@ def test_the_tcp_hop_out_of_a_waypoint_charts_ztunnels_report(prometheus_server:
     got = _last(metrics.fetch(target, _spec(prometheus_server, charts=("tcp_sent",))), "tcp_sent")
     assert got == {("", "rate"): pytest.approx(300.0)}
     assert got[("", "rate")] == pytest.approx(edge.rates["tcp"])
+
+
+def test_grpc_message_charts(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Kiali charts a gRPC stream's messages ("gRPC sent" / "gRPC received"); we had no such chart.
+    reviews-v2 -> ratings: 6 request and 12 response messages a second, seen from either end."""
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url), clock=lambda: prometheus_server.query_time)
+    spec = MetricsSpec(range_s=600, step_s=60, charts=("grpc_request_messages", "grpc_response_messages"))
+    for target in (MetricsTarget.workload("bookinfo", "reviews-v2", "outbound"),
+                   MetricsTarget.workload("bookinfo", "ratings-v1"), MetricsTarget.service("bookinfo", "ratings")):
+        r = metrics.fetch(target, spec)
+        assert r.chart_lines("grpc_request_messages")[0].values[-1] == pytest.approx(6.0), target.title
+        assert r.chart_lines("grpc_response_messages")[0].values[-1] == pytest.approx(12.0), target.title
+    r = metrics.fetch(MetricsTarget.workload("bookinfo", "details-v1"), spec)  # HTTP only: none
+    assert r.chart_lines("grpc_request_messages") == []
+    # the demo's gRPC call (productpage -> inventory) has them too
+    now = 1_750_000_000.0
+    demo = DemoMetrics(DemoCluster(clock=lambda: now)).fetch(MetricsTarget.workload("shop", "inventory-v1"),
+                                                              MetricsSpec(range_s=120, step_s=60, charts=spec.charts))
+    assert all(ln.values[-1] > 0 for key in spec.charts for ln in demo.chart_lines(key))
+    assert demo.chart_lines("grpc_request_messages")

@@ -8,8 +8,8 @@ a source hands back: per chart,
 series aligned on the step grid with NaN where Prometheus had no point, so charts draw gaps.
 
 Units: request volume and errors in requests per second, error share as a ratio 0..1, durations in
-milliseconds, sizes in bytes, throughput and TCP traffic in bytes per second, TCP connections per
-second.
+milliseconds, sizes in bytes, throughput and TCP traffic in bytes per second, gRPC stream messages
+and TCP connections per second.
 
 Errors are what Kiali counts as errors: no response (code 0), HTTP 4xx and 5xx, and gRPC statuses 1-16
 of requests whose HTTP code is no error (``is_error``). TCP "sent" and "received" follow Kiali's
@@ -64,6 +64,8 @@ REQUESTS = "istio_requests_total"
 DURATION = "istio_request_duration_milliseconds"
 REQUEST_BYTES = "istio_request_bytes"
 RESPONSE_BYTES = "istio_response_bytes"
+GRPC_REQUEST_MESSAGES = "istio_request_messages_total"
+GRPC_RESPONSE_MESSAGES = "istio_response_messages_total"
 TCP_SENT = "istio_tcp_sent_bytes_total"
 TCP_RECEIVED = "istio_tcp_received_bytes_total"
 TCP_OPENED = "istio_tcp_connections_opened_total"
@@ -78,7 +80,7 @@ QUANTILE_STATS: dict[str, float] = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
 class Chart:
     key: str
     title: str
-    unit: str  # ops/s, ratio, ms, B, B/s, conn/s
+    unit: str  # ops/s, ratio, ms, B, B/s, msg/s, conn/s
     kind: str  # counter | errors | error_share | histogram | throughput
     metric: str
     stats: tuple[str, ...] = (STAT_RATE,)
@@ -94,6 +96,9 @@ CHARTS: tuple[Chart, ...] = (
     Chart("response_size", "Response size", "B", "histogram", RESPONSE_BYTES, (STAT_AVG, "p50", "p95", "p99")),
     Chart("request_throughput", "Request throughput", "B/s", "throughput", REQUEST_BYTES),
     Chart("response_throughput", "Response throughput", "B/s", "throughput", RESPONSE_BYTES),
+    # gRPC streams: messages, as Kiali's "gRPC sent" (request messages) and "gRPC received" (responses)
+    Chart("grpc_request_messages", "gRPC request messages", "msg/s", "counter", GRPC_REQUEST_MESSAGES),
+    Chart("grpc_response_messages", "gRPC response messages", "msg/s", "counter", GRPC_RESPONSE_MESSAGES),
     # Istio names L4 bytes from the other side; Kiali (and the graph's TCP edges) read them swapped
     Chart("tcp_sent", "TCP sent", "B/s", "counter", TCP_RECEIVED, tcp=True),
     Chart("tcp_received", "TCP received", "B/s", "counter", TCP_SENT, tcp=True),
