@@ -161,6 +161,8 @@ class PrometheusServer:
     url: str = ""
     process: subprocess.Popen[bytes] | None = None
     startup_seconds: float = 0.0
+    scrape_s: int = STEP_S  # seconds between samples, and the configured global scrape_interval
+    phase_s: int = 0  # samples this many seconds after the query grid (real scrapes are not aligned)
 
     @property
     def query_time(self) -> int:
@@ -173,16 +175,17 @@ class PrometheusServer:
         for s in self.series:
             raw.extend(s.expand())
         raw.sort(key=lambda r: r[0])  # a metric family's samples must be contiguous
-        t0 = self.now - PAST_S
-        steps = (PAST_S + FUTURE_S) // STEP_S
+        every = self.scrape_s
+        t0 = self.now - PAST_S + self.phase_s
+        steps = (PAST_S + FUTURE_S) // every
         with path.open("w", encoding="utf-8") as fh:
             for metric, labels, start, per_s, born in raw:
                 lbl = ",".join(f'{k}="{_escape_label(v)}"' for k, v in sorted(labels.items()))
                 prefix = f"{metric}{{{lbl}}} "
-                first = 0 if born is None else (PAST_S - born) // STEP_S  # no sample before its birth
+                first = 0 if born is None else (PAST_S - born) // every  # no sample before its birth
                 # value at t=self.now is `start`; earlier samples are smaller
                 fh.writelines(
-                    f"{prefix}{start + per_s * (i * STEP_S - PAST_S)!r} {t0 + i * STEP_S}\n"
+                    f"{prefix}{start + per_s * (i * every - PAST_S + self.phase_s)!r} {t0 + i * every}\n"
                     for i in range(first, steps + 1)
                 )
             fh.write("# EOF\n")
@@ -207,7 +210,7 @@ class PrometheusServer:
             raise PrometheusStartError(f"promtool backfill failed: {backfill.stderr[-2000:]}")
         om.unlink()
         config = self.workdir / "prometheus.yml"
-        config.write_text("global:\n  scrape_interval: 15s\nscrape_configs: []\n", encoding="utf-8")
+        config.write_text(f"global:\n  scrape_interval: {self.scrape_s}s\nscrape_configs: []\n", encoding="utf-8")
         log = (self.workdir / "prometheus.log").open("wb")
         for _attempt in range(3):
             port = free_port()

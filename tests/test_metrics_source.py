@@ -21,11 +21,16 @@ from meshdesk.sources.demo.metrics import DemoMetrics
 from meshdesk.sources.metrics import PrometheusMetrics, line_queries
 from meshdesk.sources.prometheus import PrometheusClient, PrometheusUnreachable
 from tests.prom_server import (
+    DETAILS,
+    PRODUCTPAGE,
     PrometheusServer,
+    Series,
     StubRequest,
     StubResponse,
     StubServer,
+    binaries_missing,
     free_port,
+    istio_edge,
     prometheus_server,  # noqa: F401 - the fixture
 )
 
@@ -476,3 +481,40 @@ def test_grpc_message_charts(prometheus_server: PrometheusServer) -> None:  # no
                                                               MetricsSpec(range_s=120, step_s=60, charts=spec.charts))
     assert all(ln.values[-1] > 0 for key in spec.charts for ln in demo.chart_lines(key))
     assert demo.chart_lines("grpc_request_messages")
+
+
+def test_charts_of_a_prometheus_scraping_every_minute(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Prometheus's own default scrape interval is a minute. Our rate window was a minute too: it held
+    one sample of each series, rate() of one sample is nothing, and every chart said "No data". The
+    window takes in four scrape intervals, read from the server's configuration."""
+    reason = binaries_missing()
+    if reason:
+        pytest.skip(reason)
+    labels = istio_edge(PRODUCTPAGE, DETAILS, "details", "bookinfo")
+    srv = PrometheusServer(tmp_path_factory.mktemp("scrape60"), [Series("istio_requests_total", labels, 10.0)],
+                           scrape_s=60, phase_s=7)
+    srv.start()
+    try:
+        client = PrometheusClient(srv.url)
+        assert client.scrape_interval() == 60.0
+        metrics = PrometheusMetrics(client, clock=lambda: srv.query_time)
+        spec = MetricsSpec(range_s=600, step_s=60, charts=("request_volume",))
+        assert metrics.rate_window(spec) == 240
+        lines = metrics.fetch(MetricsTarget.workload("bookinfo", "details-v1"), spec).chart_lines("request_volume")
+        assert lines and all(v == pytest.approx(10.0) for v in lines[0].values)
+        # a window the caller fixes is kept as it is
+        assert metrics.rate_window(MetricsSpec(rate_window_s=60)) == 60
+        client.close()
+    finally:
+        srv.stop()
+
+
+def test_the_rate_window_without_a_readable_scrape_interval() -> None:
+    """Thanos or Mimir offer no configuration: the window stays a minute (or the step)."""
+    with StubServer(lambda req: StubResponse(status=404, body="404 page not found")) as stub:
+        metrics = PrometheusMetrics(PrometheusClient(stub.url))
+        assert metrics.rate_window(MetricsSpec(step_s=60)) == 60
+        assert metrics.rate_window(MetricsSpec(step_s=300)) == 300
+    yaml_body = {"status": "success", "data": {"yaml": "global:\n  scrape_interval: 1m30s\n"}}
+    with StubServer(lambda req: StubResponse(body=yaml_body)) as stub:
+        assert PrometheusMetrics(PrometheusClient(stub.url)).rate_window(MetricsSpec(step_s=60)) == 360

@@ -1,7 +1,8 @@
 """Running metric charts against Prometheus: PromQL for each chart line and a range-query runner.
 
 ``line_queries(target, spec)`` builds the queries (every label value through ``promql.py``);
-``PrometheusMetrics(client).fetch(target, spec)`` runs them side by side and returns a
+``PrometheusMetrics(client).fetch(target, spec)`` runs them side by side (rates over at least four
+of the server's scrape intervals, which it asks for once) and returns a
 ``MetricsResult`` whose lines sit on the step grid with NaN for missing points. When Prometheus
 cannot be reached at all, ``fetch`` raises the client's typed error (the caller keeps the data it
 had); a query Prometheus refuses only empties its chart (``result.errors``), and partial answers
@@ -14,7 +15,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from meshdesk.mesh.metrics import (
@@ -32,7 +33,7 @@ from meshdesk.mesh.metrics import (
     align,
 )
 from meshdesk.sources import promql
-from meshdesk.sources.base import Cancelled, PrometheusError, SourceError
+from meshdesk.sources.base import Cancelled, PrometheusError, SourceError, Timeout, Unreachable
 from meshdesk.sources.prometheus import PrometheusClient, QueryResult, RangeSeries
 
 
@@ -116,6 +117,11 @@ def grid_end(spec: MetricsSpec, now: float) -> float:
     return math.floor(end / spec.step_s) * spec.step_s
 
 
+# Prometheus's own default scrape interval is a minute; Istio's sample Prometheus scrapes every 15 s.
+# When the server does not say, assume the latter (the window stays a minute).
+DEFAULT_SCRAPE_S = 15.0
+
+
 class PrometheusMetrics:
     """Runs chart queries on a ``PrometheusClient`` (``workers`` queries at a time)."""
 
@@ -124,13 +130,36 @@ class PrometheusMetrics:
         self.client = client
         self.workers = workers
         self.clock = clock
+        self._scrape_s: float | None = None
+        self._scrape_known = False
+
+    def scrape_interval(self) -> float:
+        """Prometheus's global scrape interval in seconds, asked once (``DEFAULT_SCRAPE_S`` when it
+        does not say: Thanos, Mimir, a proxy in front)."""
+        if not self._scrape_known:
+            try:
+                self._scrape_s = self.client.scrape_interval()
+                self._scrape_known = True
+            except (Unreachable, Timeout):
+                return DEFAULT_SCRAPE_S  # ask again next time
+            except PrometheusError:
+                self._scrape_known = True  # not offered here
+        return self._scrape_s if self._scrape_s and self._scrape_s > 0 else DEFAULT_SCRAPE_S
+
+    def rate_window(self, spec: MetricsSpec) -> int:
+        """The rate window of the queries: the spec's, and (unless the spec fixes one) at least four scrape
+        intervals, as Grafana's ``$__rate_interval``: with a one-minute scrape a 60 s window holds one
+        sample, and ``rate`` of one sample is nothing, so every chart read "No data"."""
+        if spec.rate_window_s:
+            return spec.rate_window_s
+        return max(spec.window_s, math.ceil(4 * self.scrape_interval()))
 
     def fetch(self, target: MetricsTarget, spec: MetricsSpec,
               cancelled: Callable[[], bool] | None = None) -> MetricsResult:
         end = grid_end(spec, self.clock())
         start = end - spec.range_s
         grid = spec.grid(end)
-        queries = line_queries(target, spec)
+        queries = line_queries(target, replace(spec, rate_window_s=self.rate_window(spec)))
         result = MetricsResult(target, spec, end)
 
         def run(q: LineQuery) -> QueryResult[RangeSeries] | SourceError:

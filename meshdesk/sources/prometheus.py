@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 import urllib3
+import yaml
 
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.sources.base import Forbidden, PrometheusError, Timeout, Unauthorized, Unreachable
@@ -300,6 +301,18 @@ def _tls_reason(exc: BaseException) -> str:
     return "TLS handshake failed"
 
 
+_PROM_DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
+_PROM_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, "y": 31536000.0}
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in a Prometheus duration ("15s", "1m", "1m30s", "500ms"); None when it is not one."""
+    parts = list(_PROM_DURATION.finditer(text.strip()))
+    if not parts or "".join(m.group(0) for m in parts) != text.strip():
+        return None
+    return sum(int(m.group(1)) * _PROM_UNIT_S[m.group(2)] for m in parts)
+
+
 class PrometheusClient:
     def __init__(
         self,
@@ -432,6 +445,21 @@ class PrometheusClient:
         """``/api/v1/status/buildinfo`` (version, revision...). Thanos/Mimir may not offer it."""
         data, _ = self._api("/api/v1/status/buildinfo", None)
         return dict(data)
+
+    def scrape_interval(self) -> float | None:
+        """The global ``scrape_interval`` of Prometheus's configuration (``/api/v1/status/config``) in
+        seconds; None when it is not offered (Thanos, Mimir, a proxy) or not readable."""
+        data, _ = self._api("/api/v1/status/config", None)
+        text = data.get("yaml") if isinstance(data, Mapping) else None
+        if not isinstance(text, str):
+            return None
+        try:
+            config = yaml.safe_load(text)
+        except yaml.YAMLError:
+            return None
+        glob = config.get("global") if isinstance(config, dict) else None
+        raw = glob.get("scrape_interval") if isinstance(glob, dict) else None
+        return parse_duration(raw) if isinstance(raw, str) else None
 
     def ping(self) -> float:
         """Evaluate a constant query: proves the API answers (works through proxies and Thanos/Mimir
