@@ -275,8 +275,11 @@ def test_graph_selection_picks_the_target(qtbot: QtBot) -> None:
     reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
     assert reviews is not None
     view.show_graph_selection(graph, [reviews.id])
-    assert view.target is None and "a service has no outbound traffic" in view.title.text()
-    assert "shop/reviews" in view.title.text()
+    assert view.target is None and view.title.text() == "service shop/reviews (outbound)"
+    # once in the charts' place; not "Select a workload, app, ..., service" on each chart beside it
+    assert view.notice.text().startswith("A service has no outbound traffic of its own: choose Inbound")
+    assert not view.notice.isHidden() and view._scroll.isHidden()
+    assert "Select a" not in view.charts["request_volume"].status_text
     view.shutdown()
 
 

@@ -446,14 +446,12 @@ class MetricsView(_ChartsController):
         self._graph, self._ids = graph, list(ids)
         direction = direction or str(self.direction.currentData())
         super().show_graph_selection(graph, ids, direction)
-        services = [graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
-                    and graph.nodes[i].node_type == NODE_SERVICE and not graph.nodes[i].is_service_entry]
         edge = next((graph.edges[i] for i in ids if graph is not None and i in graph.edges
                      and no_charts_reason(graph, i)), None)
         # a node with no metrics of its own (the unknown node): named, and why, rather than "No selection"
         plain = next((graph.nodes[i] for i in ids if graph is not None and i in graph.nodes
                       and no_charts_reason(graph, i)), None)
-        entry = (_entry_without_charts(graph, ids, direction) or _operation_without_charts(graph, ids, direction)) \
+        entry = (_entry_without_charts(graph, ids, direction) or _sends_nothing(graph, ids, direction)) \
             if self.target is None else None
         known_reason = self.target is None and graph is not None and (edge is not None or plain is not None)
         self._reason = entry[1] if entry else self.no_target_text if known_reason else ""
@@ -467,10 +465,6 @@ class MetricsView(_ChartsController):
             self.title.setText(f"{src} \u2192 {dst}")  # why there are no charts: once, in their place
         elif self.target is None and plain is not None:
             self.title.setText(plain.label)  # as the graph names it; why there are no charts: in their place
-        elif self.target is None and direction == OUTBOUND and services:
-            # a service sends nothing itself: say so, rather than "No selection" beside a selected one
-            self.title.setText(f"service {services[0].namespace}/{services[0].service}: a service has no outbound "
-                               "traffic of its own (choose Inbound, or select the workloads behind it)")
 
     def _busy_changed(self, busy: bool) -> None:
         self.loading.setVisible(busy and self.last_result is None)
@@ -504,16 +498,23 @@ def _entry_without_charts(graph: TrafficGraph | None, ids: Sequence[str], direct
     return name, why
 
 
-def _operation_without_charts(graph: TrafficGraph | None, ids: Sequence[str],
-                              direction: str) -> tuple[str, str] | None:
-    """(name, reason) for a selected operation node in the outbound direction: its requests go into
-    its service, it sends nothing of its own (as in Kiali, whose operation charts are inbound only)."""
-    node = next((graph.nodes[i] for i in ids if graph is not None and i in graph.nodes), None)
-    if node is None or node.node_type != NODE_AGGREGATE or direction != OUTBOUND:
+def _sends_nothing(graph: TrafficGraph | None, ids: Sequence[str], direction: str) -> tuple[str, str] | None:
+    """(name, reason) for a selected service or operation node in the outbound direction: requests go
+    into them, they send nothing of their own (as in Kiali, whose service and operation charts are
+    inbound only). Said once in the charts' place, not "Select a workload, app, service, ..." on each
+    chart beside a selected service."""
+    if direction != OUTBOUND:
         return None
-    name = f"operation {node.namespace}/{node.aggregate_value}" + (f" of service {node.service}" if node.service else "")
-    return name, ("An operation has no outbound traffic of its own: choose Inbound for the requests carrying it, "
-                  "or select the workloads that send them")
+    node = next((graph.nodes[i] for i in ids if graph is not None and i in graph.nodes), None)
+    if node is not None and node.node_type == NODE_AGGREGATE:
+        name = f"operation {node.namespace}/{node.aggregate_value}" + (f" of service {node.service}"
+                                                                       if node.service else "")
+        return name, ("An operation has no outbound traffic of its own: choose Inbound for the requests carrying "
+                      "it, or select the workloads that send them")
+    if node is not None and node.node_type == NODE_SERVICE and node.is_service_entry is None:
+        return (f"service {node.namespace}/{node.service}",
+                "A service has no outbound traffic of its own: choose Inbound, or select the workloads behind it")
+    return None
 
 
 class SparklinePanel(_ChartsController):
