@@ -117,8 +117,61 @@ def objects_for_workload(inventory: Inventory, workload: Workload) -> list[Istio
     return [o for o in inventory.istio if selects(o, workload)]
 
 
-def node_objects(graph: TrafficGraph, inventory: Inventory) -> dict[str, list[ObjectKey]]:
-    """node id -> keys of the Istio objects that concern the node."""
+class ConfigIndex:
+    """One inventory's Istio objects, looked up by host and by the workloads they select, with each
+    object's hosts and selector read once: a list of 5,000 workloads and services asks 10,000 such
+    questions, and asking ``inventory.istio`` each time is quadratic (seconds of a stalled window).
+    Answers are those of ``objects_for_host`` and ``objects_for_workload``, in the inventory's order."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.objects = list(inventory.istio)
+        self._hosts = [[h for h in object_hosts(o) if h != "*"] for o in self.objects]
+        self._exact: dict[str, list[int]] = {}
+        self._wildcards: list[tuple[str, int]] = []  # (".suffix" of a "*.suffix" host, object)
+        for i, hosts in enumerate(self._hosts):
+            for h in hosts:
+                if h.startswith("*."):
+                    self._wildcards.append((h[1:], i))
+                else:
+                    self._exact.setdefault(h, []).append(i)
+        self._gateways: list[tuple[int, dict[str, str]]] = []  # Gateways select in every namespace
+        self._selecting: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        for i, o in enumerate(self.objects):
+            selector = object_selector(o)
+            if selector is None:
+                continue
+            if o.kind == "Gateway":
+                if selector:
+                    self._gateways.append((i, selector))
+            else:
+                self._selecting.setdefault(o.namespace, []).append((i, selector))
+        self.app_workloads: dict[tuple[str, str], list[Workload]] = {}  # (namespace, app) -> its workloads
+        for w in inventory.workloads:
+            self.app_workloads.setdefault((w.namespace, w.app), []).append(w)
+
+    def for_host(self, host: str) -> list[IstioObject]:
+        if host == "*" or host.startswith("*."):  # a wildcard asked about: rare, asked of every object
+            return [o for o, hosts in zip(self.objects, self._hosts, strict=True)
+                    if any(host_matches(h, host) or host_matches(host, h) for h in hosts)]
+        found = set(self._exact.get(host, ()))
+        found.update(i for suffix, i in self._wildcards if host.endswith(suffix))
+        return [self.objects[i] for i in sorted(found)]
+
+    def for_service(self, service: Service) -> list[IstioObject]:
+        return self.for_host(f"{service.name}.{service.namespace}.svc.cluster.local")
+
+    def for_workload(self, workload: Workload) -> list[IstioObject]:
+        labels = workload.labels
+        found = [i for i, selector in (*self._gateways, *self._selecting.get(workload.namespace, ()))
+                 if all(labels.get(k) == v for k, v in selector.items())]
+        return [self.objects[i] for i in sorted(found)]
+
+
+def node_objects(graph: TrafficGraph, inventory: Inventory,
+                 index: ConfigIndex | None = None) -> dict[str, list[ObjectKey]]:
+    """node id -> keys of the Istio objects that concern the node (``index``: the inventory's, when
+    the caller has one)."""
+    index = index if index is not None else ConfigIndex(inventory)
     out: dict[str, list[ObjectKey]] = {}
     workloads = {(w.namespace, w.name): w for w in inventory.workloads}
     service_names = {(s.namespace, s.name) for s in inventory.services}
@@ -130,7 +183,7 @@ def node_objects(graph: TrafficGraph, inventory: Inventory) -> dict[str, list[Ob
                 hosts += list(node.is_service_entry.hosts)
             seen: set[ObjectKey] = set()
             for h in hosts:
-                for o in objects_for_host(inventory, h):
+                for o in index.for_host(h):
                     if key_of(o) not in seen:
                         seen.add(key_of(o))
                         found.append(o)
@@ -140,13 +193,13 @@ def node_objects(graph: TrafficGraph, inventory: Inventory) -> dict[str, list[Ob
         elif node.node_type == NODE_WORKLOAD:
             w = workloads.get((node.namespace, node.workload))
             if w is not None:
-                found = objects_for_workload(inventory, w)
+                found = index.for_workload(w)
         elif node.node_type == NODE_APP:
-            members = [w for w in inventory.workloads if w.namespace == node.namespace and w.app == node.app
-                       and w.runs_version(node.version)]
+            members = [w for w in index.app_workloads.get((node.namespace, node.app), [])
+                       if w.runs_version(node.version)]
             keys: dict[ObjectKey, IstioObject] = {}
             for w in members:
-                for o in objects_for_workload(inventory, w):
+                for o in index.for_workload(w):
                     keys.setdefault(key_of(o), o)
             found = list(keys.values())
         concern = [key_of(o) for o in found]
@@ -205,8 +258,9 @@ def node_badges(graph: TrafficGraph, inventory: Inventory | None,
     if validations is None:
         validations = validate(inventory)
     out: dict[str, str] = {}
-    for nid, keys in node_objects(graph, inventory).items():
-        names = _subject_names(graph.nodes[nid], inventory)
+    index = ConfigIndex(inventory)
+    for nid, keys in node_objects(graph, inventory, index).items():
+        names = _subject_names(graph.nodes[nid], index)
         sev = worst(c.severity for k in keys if k in validations for c in validations[k].checks
                     if not c.subjects or names.intersection(c.subjects))
         if sev:
@@ -214,13 +268,13 @@ def node_badges(graph: TrafficGraph, inventory: Inventory | None,
     return out
 
 
-def _subject_names(node: Any, inventory: Inventory) -> set[str]:
+def _subject_names(node: Any, index: ConfigIndex) -> set[str]:
     """"namespace/workload" names a node stands for (its workload, or an app's workloads)."""
     if node.node_type == NODE_WORKLOAD:
         return {f"{node.namespace}/{node.workload}"}
     if node.node_type == NODE_APP:
-        return {f"{w.namespace}/{w.name}" for w in inventory.workloads if w.namespace == node.namespace
-                and w.app == node.app and w.runs_version(node.version)}
+        return {f"{w.namespace}/{w.name}" for w in index.app_workloads.get((node.namespace, node.app), [])
+                if w.runs_version(node.version)}
     return set()
 
 

@@ -51,18 +51,18 @@ from meshdesk.mesh.graph.model import (
     NODE_WORKLOAD,
     NOT_READY,
     Health,
+    Node,
     TrafficGraph,
 )
-from meshdesk.mesh.inventory import Inventory, Workload
+from meshdesk.mesh.inventory import Inventory, Service, Workload
 from meshdesk.mesh.routing import OPTED_OUT, opt_out_mark, sidecar_gap
 from meshdesk.mesh.routing import RESTART as RESTART_GAP
 from meshdesk.mesh.validation_badges import (
+    ConfigIndex,
     badge_text,
     counts,
     key_of,
     node_objects,
-    objects_for_service,
-    objects_for_workload,
 )
 from meshdesk.mesh.validations import SERVICE, WORKLOAD, ObjectKey, Validation, validate
 
@@ -165,6 +165,26 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     judged = graph.list_health if graph is not None and graph.list_health is not None else graph
     judged_nodes = list(judged.nodes.values()) if judged is not None else []
     ambient = ambient_namespaces(inventory)
+    # everything a row asks of the graph and the inventory, looked up by name: with thousands of rows
+    # a scan per row stalls the window for seconds at every refresh
+    index = ConfigIndex(inventory)
+    by_workload = _nodes_by(nodes, (NODE_WORKLOAD, NODE_APP), "workload")
+    judged_by_workload = _nodes_by(judged_nodes, (NODE_WORKLOAD, NODE_APP), "workload")
+    by_app = _nodes_by(nodes, (NODE_WORKLOAD, NODE_APP), "app")
+    judged_by_app = _nodes_by(judged_nodes, (NODE_WORKLOAD, NODE_APP), "app")
+    by_service = _nodes_by(nodes, (NODE_SERVICE,), "service")
+    judged_by_service = _nodes_by(judged_nodes, (NODE_SERVICE,), "service")
+    by_label: dict[tuple[str, str, str], list[Workload]] = {}  # (namespace, label, value) -> workloads
+    for w in inventory.workloads:
+        for label, value in w.labels.items():
+            by_label.setdefault((w.namespace, label, value), []).append(w)
+
+    def behind_service(s: Service) -> list[Workload]:
+        """``inventory.workloads_for_service``, from the workloads with the selector's first label."""
+        if not s.selector:
+            return []
+        label, value = next(iter(s.selector.items()))
+        return [w for w in by_label.get((s.namespace, label, value), []) if s.selects(w.labels)]
 
     def gap(workloads: Sequence[Workload]) -> str:
         return sidecar_gap(inventory, workloads)
@@ -180,11 +200,9 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                       {f"{w.namespace}/{w.name}" for w in workloads})
 
     for w in inventory.workloads:
-        ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace
-               and n.workload == w.name]
-        hids = [n.id for n in judged_nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == w.namespace
-                and n.workload == w.name]
-        e, wn = errors_warnings(objects_for_workload(inventory, w), [w])
+        ids = list(by_workload.get((w.namespace, w.name), []))
+        hids = judged_by_workload.get((w.namespace, w.name), [])
+        e, wn = errors_warnings(index.for_workload(w), [w])
         # a gateway's istio-proxy is the gateway itself, not a sidecar beside an app
         side = "waypoint" if is_waypoint(w) else "gateway" if w.has_sidecar and is_gateway(w) else \
             _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in CONTROL_PLANE_NAMESPACES, gap([w]))
@@ -197,13 +215,11 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids,
                                       missing_labels=missing, sidecar_tip=_opted_out_tip([w])))
     for app in inventory.apps():
-        ids = [n.id for n in nodes if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == app.namespace
-               and n.app == app.name]
-        hids = [n.id for n in judged_nodes if n.node_type in (NODE_WORKLOAD, NODE_APP)
-                and n.namespace == app.namespace and n.app == app.name]
+        ids = list(by_app.get((app.namespace, app.name), []))
+        hids = judged_by_app.get((app.namespace, app.name), [])
         objs: dict[ObjectKey, Any] = {}
         for w in app.workloads:
-            for o in objects_for_workload(inventory, w):
+            for o in index.for_workload(w):
                 objs.setdefault(key_of(o), o)
         e, wn = errors_warnings(list(objs.values()), app.workloads)
         sidecars = {w.has_sidecar for w in app.workloads}
@@ -219,28 +235,36 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids,
                                  sidecar_tip=_opted_out_tip(app.workloads)))
     for s in inventory.services:
-        ids = [n.id for n in nodes if n.node_type == NODE_SERVICE and n.namespace == s.namespace
-               and n.service == s.name]
-        hids = [n.id for n in judged_nodes if n.node_type == NODE_SERVICE and n.namespace == s.namespace
-                and n.service == s.name]
-        behind: list[Workload] = inventory.workloads_for_service(s)
+        ids = list(by_service.get((s.namespace, s.name), []))
+        hids = judged_by_service.get((s.namespace, s.name), [])
+        behind = behind_service(s)
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    all(is_ambient(w, ambient) for w in behind),
                                                    s.namespace in CONTROL_PLANE_NAMESPACES, gap(behind))
-        e, wn = counts(validations, [*(key_of(o) for o in objects_for_service(inventory, s)),
+        e, wn = counts(validations, [*(key_of(o) for o in index.for_service(s)),
                                      (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids,
                                      sidecar_tip=_opted_out_tip(behind)))
     by_object: dict[ObjectKey, list[str]] = {}
     if graph is not None:
-        for nid, keys in node_objects(graph, inventory).items():
+        for nid, keys in node_objects(graph, inventory, index).items():
             for k in keys:
                 by_object.setdefault(k, []).append(nid)
     for o in inventory.istio:
         e, wn = counts(validations, [key_of(o)])
         out[CONFIG].append(ListRow(o.name, o.namespace, kind=o.kind, errors=e, warnings=wn,
                                    node_ids=by_object.get(key_of(o), []), key=key_of(o)))
+    return out
+
+
+def _nodes_by(nodes: Sequence[Node], types: tuple[str, ...], what: str) -> dict[tuple[str, str], list[str]]:
+    """Ids of the nodes of these types by (namespace, their ``what``: workload, app or service), in
+    the graph's order."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for n in nodes:
+        if n.node_type in types:
+            out.setdefault((n.namespace, getattr(n, what)), []).append(n.id)
     return out
 
 
@@ -260,11 +284,59 @@ class ListModel(QAbstractTableModel):
         self.title = title
         self.columns = COLUMNS[title]
         self.rows: list[ListRow] = []
+        self._texts: list[tuple[str, ...]] = []  # each row's cells, made once: sorting 5,000 rows asks often
+        self._order: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)  # (column, order) rows keep
 
     def set_rows(self, rows: list[ListRow]) -> None:
         self.beginResetModel()
         self.rows = rows
+        self._texts = [self._cells(row) for row in rows]
+        moved = self._sorted_positions()
+        self.rows = [rows[i] for i in moved]
+        self._texts = [self._texts[i] for i in moved]
         self.endResetModel()
+
+    def longest(self, column: int) -> int:
+        """The length of the longest text in ``column``."""
+        return max((len(t[column]) for t in self._texts), default=0)
+
+    def _cells(self, row: ListRow) -> tuple[str, ...]:
+        cells = {"Name": row.name, "Namespace": row.namespace, "Health": row.health or NO_HEALTH,
+                 "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Labels": row.labels_text,
+                 "Config": row.badge}
+        return tuple(cells[c] for c in self.columns)
+
+    def _sort_key(self, r: int, c: int) -> Any:
+        row, col = self.rows[r], self.columns[c]
+        if col == "Health":
+            return _HEALTH_RANK.get(row.health, 4)
+        if col == "Config":  # errors first, then warnings, then ok
+            return -(row.errors * 10000 + row.warnings)
+        if col == "Labels":  # the most missing first (no app weighs more than no version), as Config
+            return -(2 * ("app" in row.missing_labels) + ("version" in row.missing_labels))
+        return self._texts[r][c].lower()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Rows in this order from now on, new rows too (``set_rows``). Sorted here, in one Python sort,
+        rather than by the proxy, which asks ``data`` twice per comparison: seconds with 5,000 rows."""
+        self._order = (column, order)
+        if not self.rows:
+            return
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        moved = self._sorted_positions()
+        self.rows = [self.rows[i] for i in moved]
+        self._texts = [self._texts[i] for i in moved]
+        where = {old: new for new, old in enumerate(moved)}
+        self.changePersistentIndexList(before, [self.index(where[i.row()], i.column()) for i in before])
+        self.layoutChanged.emit()
+
+    def _sorted_positions(self) -> list[int]:
+        column, order = self._order
+        if not 0 <= column < len(self.columns):
+            return list(range(len(self.rows)))
+        return sorted(range(len(self.rows)), key=lambda r: self._sort_key(r, column),
+                      reverse=order == Qt.SortOrder.DescendingOrder)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.rows)
@@ -281,23 +353,16 @@ class ListModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row = self.rows[index.row()]
-        col = self.columns[index.column()]
+        r, c = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return {"Name": row.name, "Namespace": row.namespace, "Health": row.health or NO_HEALTH,
-                    "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Labels": row.labels_text,
-                    "Config": row.badge}[col]
+            return self._texts[r][c]
+        row = self.rows[r]
+        col = self.columns[c]
         if role == FILTER_ROLE:
-            text = self.data(index, Qt.ItemDataRole.DisplayRole)
+            text = self._texts[r][c]
             return _FROM_START + text if col == "Type" else text
         if role == SORT_ROLE:
-            if col == "Health":
-                return _HEALTH_RANK.get(row.health, 4)
-            if col == "Config":  # errors first, then warnings, then ok
-                return -(row.errors * 10000 + row.warnings)
-            if col == "Labels":  # the most missing first (no app weighs more than no version), as Config
-                return -(2 * ("app" in row.missing_labels) + ("version" in row.missing_labels))
-            return self.data(index, Qt.ItemDataRole.DisplayRole).lower()
+            return self._sort_key(r, c)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == "Health" and row.health in _HEALTH_COLOUR:
                 return QBrush(QColor(_HEALTH_COLOUR[row.health]))
@@ -315,13 +380,23 @@ class ListModel(QAbstractTableModel):
         return None
 
 
+class _Filter(QSortFilterProxyModel):
+    """Filters the list's rows; sorting is the list's own (``ListModel.sort``), which keeps the proxy
+    in its order."""
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        source = self.sourceModel()
+        if source is not None:
+            source.sort(column, order)
+
+
 class ListPage(QWidget):
     """A filter field over a sortable table of one list."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ListModel(title, self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = _Filter(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setFilterKeyColumn(-1)
@@ -351,6 +426,7 @@ class ListPage(QWidget):
         self._user_sized: set[int] = set()
         self._sizing = False
         self._sized = False  # the first rows size every column to fit; later ones only widen
+        self._longest: dict[int, int] = {}  # column -> the length of the longest text it was sized for
         self.table.horizontalHeader().sectionResized.connect(self._section_resized)
 
     def _section_resized(self, index: int, _old: int, _new: int) -> None:
@@ -363,12 +439,18 @@ class ListPage(QWidget):
             return
         # names like "productpage-v1" fit instead of being cut; a column grows when longer names or
         # labels come (another namespace, a new workload), never shrinks, and one the user sized is theirs
+        # (measured only when a column's longest text grew: measuring asks for every row's cells, and
+        # with thousands of rows that is most of a refresh)
         header = self.table.horizontalHeader()
         self._sizing = True
         try:
             for col in range(self.model.columnCount() - 1):
                 if col in self._user_sized:
                     continue
+                longest = self.model.longest(col)
+                if self._sized and longest <= self._longest.get(col, 0):
+                    continue
+                self._longest[col] = longest
                 want = max(self.table.sizeHintForColumn(col), header.sectionSizeHint(col))
                 if want > header.sectionSize(col) or not self._sized:
                     header.resizeSection(col, want)
