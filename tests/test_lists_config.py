@@ -572,3 +572,87 @@ def test_sorting_many_rows_does_not_ask_qt_to_compare_them(qtbot: QtBot, monkeyp
     page.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     names = [r.name for r in page.visible_rows()]
     assert names == sorted(names, reverse=True) and len(names) == 300
+
+
+def _click_row(qtbot: QtBot, lists: MeshLists, title: str, name: str) -> None:
+    page = lists.pages[title]
+    lists.setCurrentWidget(page)
+    row = next(i for i, r in enumerate(page.visible_rows()) if r.name == name)
+    page.table.scrollTo(page.proxy.index(row, 0))
+    rect = page.table.visualRect(page.proxy.index(row, 0))
+    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_a_picked_row_stays_picked_when_the_canvas_answers(qtbot: QtBot, lists: MeshLists,
+                                                          mesh: tuple[TrafficGraph, Inventory]) -> None:
+    """Clicking a row without a graph node (a workload without traffic, a VirtualService bound to a
+    gateway) while a node was selected cleared the row just clicked: the canvas, selecting nothing,
+    told the lists to select nothing. And a config row picked selected every row about the same node."""
+    graph, _ = mesh
+    view = GraphView()
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    with qtbot.waitSignal(view.layoutFinished, timeout=15000):
+        view.set_graph(graph)
+    lists.nodesSelected.connect(view.select)
+    view.selectionChanged.connect(lists.select_graph_ids)
+    lists.show()
+    qtbot.waitExposed(lists)
+    try:
+        _click_row(qtbot, lists, WORKLOADS, "reviews-v2")
+        assert view.selected_ids() != []
+        assert [r.name for r in lists.pages[APPS].selected_rows()] == ["reviews"]
+        idle = next(r for r in lists.pages[WORKLOADS].visible_rows() if not r.node_ids)
+        _click_row(qtbot, lists, WORKLOADS, idle.name)
+        assert view.selected_ids() == []
+        assert [r.name for r in lists.pages[WORKLOADS].selected_rows()] == [idle.name]
+        assert lists.pages[APPS].selected_rows() == []  # the other lists follow the canvas
+        _click_row(qtbot, lists, CONFIG, "reviews-canary")
+        reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+        assert reviews is not None and view.selected_ids() == [reviews.id]
+        assert [r.key for r in lists.pages[CONFIG].selected_rows()] == [BAD_DR]
+        assert [r.name for r in lists.pages[SERVICES].selected_rows()] == ["reviews"]
+        # the canvas choosing again: every list follows it, the one picked in too
+        view.select([])
+        assert lists.pages[CONFIG].selected_rows() == [] and lists.pages[SERVICES].selected_rows() == []
+    finally:
+        view.shutdown()
+
+
+def test_a_refresh_keeps_the_picked_row_and_the_scroll_position(qtbot: QtBot) -> None:
+    """A refresh kept a selection by graph node only (a picked row without one was dropped) and
+    scrolled each list back to its selected row: a list the user scrolled jumped back every poll."""
+    from tests.ui_helpers import workload
+
+    graph, inv = _many(300)
+    inv.workloads.append(workload("zz-idle-v1", "team-0", "zz-idle"))  # no traffic: no node in the graph
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.resize(800, 400)
+    lists.show()
+    qtbot.waitExposed(lists)
+    lists.set_data(graph, inv)
+    page = lists.pages[WORKLOADS]
+    last = page.visible_rows()[-1]
+    assert last.name == "zz-idle-v1" and last.node_ids == []
+    _click_row(qtbot, lists, WORKLOADS, last.name)
+    lists.set_data(graph, inv)
+    assert [r.name for r in page.selected_rows()] == [last.name]
+    assert page.model.rows[page.proxy.mapToSource(page.table.currentIndex()).row()].name == last.name
+    # a row picked with a node: the canvas selection it made comes back with it, without scrolling
+    first = page.visible_rows()[0]
+    assert first.node_ids
+    _click_row(qtbot, lists, WORKLOADS, first.name)
+    lists.select_graph_ids(first.node_ids)  # the canvas agrees, as it does in the window
+    bar = page.table.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    lists.set_data(graph, inv)
+    assert bar.value() == bar.maximum()
+    assert first.name in [r.name for r in page.selected_rows()]
+    # the row goes away: nothing selected, nothing moved, no error
+    gone = inv.workload(first.namespace, first.name)
+    inv.workloads.remove(gone)
+    lists.set_data(graph, inv)
+    assert first.name not in [r.name for r in page.selected_rows()]
+    assert bar.value() == bar.maximum()

@@ -105,6 +105,11 @@ class ListRow:
     sidecar_tip: str = ""  # the Sidecar cell's tooltip (which workloads opt out, and how)
 
     @property
+    def identity(self) -> tuple[str, ...]:
+        """What the row is, from one refresh to the next: a config object's key, else its namespace and name."""
+        return tuple(self.key) if self.key is not None else (self.namespace, self.name)
+
+    @property
     def badge(self) -> str:
         return badge_text(self.errors, self.warnings)
 
@@ -463,6 +468,24 @@ class ListPage(QWidget):
         return [self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
                 for r in range(self.proxy.rowCount())]
 
+    def selected_identities(self) -> list[tuple[str, ...]]:
+        return [row.identity for row in self.selected_rows()]
+
+    def select_identities(self, identities: Sequence[tuple[str, ...]]) -> None:
+        """Select the rows that are these (``ListRow.identity``), if they are still there; the first
+        becomes the current row, so the keyboard goes on from it."""
+        wanted = set(identities)
+        sel = QItemSelection()
+        first: QModelIndex | None = None
+        for r in range(self.proxy.rowCount()):
+            if self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()].identity in wanted:
+                sel.select(self.proxy.index(r, 0), self.proxy.index(r, self.proxy.columnCount() - 1))
+                first = first or self.proxy.index(r, 0)
+        model = self.table.selectionModel()
+        model.select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        if first is not None:
+            model.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+
     def selected_rows(self) -> list[ListRow]:
         rows = {self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()}
         return [self.model.rows[r] for r in sorted(rows)]
@@ -491,29 +514,47 @@ class MeshLists(QTabWidget):
         self.validations: Mapping[ObjectKey, Validation] = {}
         self._syncing = False
         self._graph_ids: list[str] = []
+        # the list whose rows the user picked (its selection is theirs: the canvas selecting the picked
+        # rows' nodes does not change it, a row without a node included), until the canvas selects anew
+        self._picked: str | None = None
+        self._emitting = False  # the canvas answering our own nodesSelected
 
     def set_data(self, graph: TrafficGraph | None, inventory: Inventory | None,
                  validations: Mapping[ObjectKey, Validation] | None = None) -> None:
-        """Rebuild the rows (keeps each table's sort, filter and, by graph id, its selection)."""
+        """Rebuild the rows, keeping each table's sort, filter, scroll position and selection: the rows
+        the user picked by what they are, the others by graph id."""
         self.graph, self.inventory = graph, inventory
         self.validations = validations if validations is not None else (validate(inventory) if inventory else {})
         rows = build_rows(graph, inventory, self.validations)
+        picked = self.pages[self._picked].selected_identities() if self._picked is not None else []
         self._syncing = True
         try:
             for title, page in self.pages.items():
                 page.set_rows(rows[title])
+            if self._picked is not None:
+                self.pages[self._picked].select_identities(picked)
         finally:
             self._syncing = False
         if self._graph_ids:
-            self.select_graph_ids(self._graph_ids)
+            self._select(self._graph_ids, scroll=False)
 
     def select_graph_ids(self, ids: Sequence[str]) -> None:
-        """Select the rows whose graph nodes are among ``ids`` (the canvas selection), in every list."""
+        """Select the rows whose graph nodes are among ``ids`` (the canvas selection), in every list
+        but the one the user is picking rows in."""
+        if not self._emitting:
+            self._picked = None  # the canvas chose: every list follows it
         self._graph_ids = list(ids)
+        self._select(ids, scroll=True)
+
+    def _select(self, ids: Sequence[str], scroll: bool) -> None:
+        """(``scroll``: bring the first selected row into view; not when a refresh keeps a selection,
+        which would pull a list the user scrolled back to it every few seconds.)"""
         wanted = set(ids)
         self._syncing = True
         try:
-            for page in self.pages.values():
+            for title, page in self.pages.items():
+                if title == self._picked:
+                    continue
                 sel = QItemSelection()
                 for r in range(page.proxy.rowCount()):
                     src = page.proxy.mapToSource(page.proxy.index(r, 0)).row()
@@ -521,7 +562,7 @@ class MeshLists(QTabWidget):
                         sel.select(page.proxy.index(r, 0), page.proxy.index(r, page.proxy.columnCount() - 1))
                 flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
                 page.table.selectionModel().select(sel, flags)
-                if not sel.isEmpty():
+                if scroll and not sel.isEmpty():
                     page.table.scrollTo(sel.indexes()[0])
         finally:
             self._syncing = False
@@ -539,6 +580,11 @@ class MeshLists(QTabWidget):
         for row in rows:
             ids += [i for i in row.node_ids if i not in ids]
         self._graph_ids = ids
+        self._picked = page.model.title
         if page.model.title == CONFIG and len(rows) == 1 and rows[0].key is not None:
             self.configSelected.emit(rows[0].key)
-        self.nodesSelected.emit(ids)
+        self._emitting = True
+        try:
+            self.nodesSelected.emit(ids)
+        finally:
+            self._emitting = False
