@@ -492,6 +492,8 @@ def test_the_config_view_opens_config_of_other_namespaces_that_shapes_the_graph(
     with qtbot.waitSignal(view.objectShown, timeout=5000):
         view.show_object(("DestinationRule", "istio-system", "default-tls"))
     assert "host: '*.local'" in view.yaml_text and "istio-system/default-tls" in view.title.text()
+    # not validated (its namespace is not chosen): not said to be "ok"
+    assert "ok" not in view.title.text() and "not checked" in view.title.text()
     view.show_object(("VirtualService", "travel", "flights"))
     assert "was not read: choose its namespace" in view.title.text()
     assert view.yaml_text == ""
@@ -656,3 +658,22 @@ def test_a_refresh_keeps_the_picked_row_and_the_scroll_position(qtbot: QtBot) ->
     lists.set_data(graph, inv)
     assert first.name not in [r.name for r in page.selected_rows()]
     assert bar.value() == bar.maximum()
+
+
+def test_config_of_a_namespace_no_longer_chosen_is_not_said_to_be_ok(qtbot: QtBot) -> None:
+    """The object shown stays shown when other namespaces are chosen (it is still read, as config that
+    shapes the graph), but it is no longer validated: its title said "ok" for a PeerAuthentication
+    with a warning."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    shop = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    travel = demo.snapshot(GraphRequest(namespaces=("travel",))).inventory
+    assert shop is not None and travel is not None
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(shop)
+    view.show_object(("PeerAuthentication", "shop", "default"))
+    assert "1 warning" in view.title.text()
+    view.set_data(travel)
+    assert view.current == ("PeerAuthentication", "shop", "default")
+    assert "warning" not in view.title.text() and " ok" not in view.title.text()
+    assert "not checked: its namespace is not among those chosen" in view.title.text()

@@ -179,8 +179,13 @@ class ConfigView(QWidget):
         validation = self.validations.get(self.current)
         checks = validation.checks if validation else []
         e, w = counts(self.validations, [self.current])
+        # config of a namespace not chosen (read because it shapes the graph) is not validated: "ok"
+        # would say it was checked and found sound
+        checked = validation is not None or self.inventory is None or \
+            any(key_of(o) == self.current for o in self.inventory.istio)
+        verdict = badge_text(e, w) if checked else "not checked: its namespace is not among those chosen"
         where = html.escape(f"{obj.namespace}/{obj.name}")  # (no break marks: copied, they would stay)
-        self.title.setText(f"<b>{html.escape(obj.kind)}</b> {where} \u2014 {badge_text(e, w)}")
+        self.title.setText(f"<b>{html.escape(obj.kind)}</b> {where} \u2014 {verdict}")
         self.yaml.setPlainText(manifest_yaml(obj))
         self.findings.setRowCount(len(checks))
         for r, check in enumerate(checks):
