@@ -677,3 +677,23 @@ def test_config_of_a_namespace_no_longer_chosen_is_not_said_to_be_ok(qtbot: QtBo
     assert view.current == ("PeerAuthentication", "shop", "default")
     assert "warning" not in view.title.text() and " ok" not in view.title.text()
     assert "not checked: its namespace is not among those chosen" in view.title.text()
+
+
+def test_a_refresh_leaves_the_config_list_where_the_user_scrolled_it(qtbot: QtBot) -> None:
+    """Every refresh put the Istio config dock's list back at its top (or at the object shown)."""
+    _, inv = _many(1000)
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_data(inv)
+    bar = view.objects.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 100, timeout=5000)
+    bar.setValue(100)
+    view.set_data(inv)
+    assert bar.value() == 100
+    view.show_object(("DestinationRule", "team-0", "app0"))  # the first in the list
+    bar.setValue(bar.maximum())
+    view.set_data(inv)
+    assert bar.value() == bar.maximum() and view.current == ("DestinationRule", "team-0", "app0")

@@ -113,6 +113,7 @@ class ConfigView(QWidget):
         self.inventory = inventory
         self.validations = validations if validations is not None else (validate(inventory) if inventory else {})
         keep = self.current
+        scrolled = self.objects.verticalScrollBar().value()  # where the user scrolled the list stays
         self.objects.blockSignals(True)
         self.objects.clear()
         for obj in sorted(inventory.istio if inventory else [], key=lambda o: (o.namespace, o.kind, o.name)):
@@ -128,6 +129,8 @@ class ConfigView(QWidget):
             self.show_object(keep)
         else:
             self._show(None)
+        self.objects.doItemsLayout()  # the scroll range of the new items, now rather than later
+        self.objects.verticalScrollBar().setValue(scrolled)
 
     def show_object(self, key: ObjectKey) -> None:
         key = tuple(key)  # type: ignore[assignment]
