@@ -697,3 +697,25 @@ def test_a_refresh_leaves_the_config_list_where_the_user_scrolled_it(qtbot: QtBo
     bar.setValue(bar.maximum())
     view.set_data(inv)
     assert bar.value() == bar.maximum() and view.current == ("DestinationRule", "team-0", "app0")
+
+
+def test_rows_of_equal_health_or_findings_are_in_name_order(qtbot: QtBot) -> None:
+    """As Kiali's lists: sorted by health (or config findings), rows that tie are in name order, and
+    by namespace, in name order within each; not in the order the cluster listed them."""
+    from meshdesk.mesh.inventory import Namespace
+    from tests.ui_helpers import workload
+
+    inv = Inventory(cluster="c", namespaces=[Namespace("b-team"), Namespace("a-team")], workloads=[
+        workload("zeta-v1", "b-team", "zeta"), workload("alpha-v1", "b-team", "alpha"),
+        workload("mid-v1", "a-team", "mid"), workload("beta-v1", "a-team", "beta")])
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(None, inv, {})
+    page = lists.pages[WORKLOADS]
+    for column in ("Health", "Config", "Sidecar", "Type"):
+        page.table.sortByColumn(COLUMNS[WORKLOADS].index(column), Qt.SortOrder.AscendingOrder)
+        lists.set_data(None, inv, {})  # the next refresh: rows come again in the cluster's order
+        assert [r.name for r in page.visible_rows()] == ["alpha-v1", "beta-v1", "mid-v1", "zeta-v1"], column
+    page.table.sortByColumn(COLUMNS[WORKLOADS].index("Namespace"), Qt.SortOrder.AscendingOrder)
+    lists.set_data(None, inv, {})
+    assert [r.name for r in page.visible_rows()] == ["beta-v1", "mid-v1", "alpha-v1", "zeta-v1"]

@@ -340,8 +340,16 @@ class ListModel(QAbstractTableModel):
         column, order = self._order
         if not 0 <= column < len(self.columns):
             return list(range(len(self.rows)))
-        return sorted(range(len(self.rows)), key=lambda r: self._sort_key(r, column),
+        return sorted(range(len(self.rows)), key=lambda r: self._sort_keys(r, column),
                       reverse=order == Qt.SortOrder.DescendingOrder)
+
+    def _sort_keys(self, r: int, c: int) -> tuple[Any, ...]:
+        """The column's sort key, then, as Kiali's lists break ties, the name (and namespace, kind):
+        rows of equal health are in name order, not in the order the cluster listed them."""
+        row = self.rows[r]
+        if self.columns[c] == "Namespace":
+            return self._sort_key(r, c), row.name.lower(), row.kind.lower()
+        return self._sort_key(r, c), row.name.lower(), row.namespace.lower(), row.kind.lower()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.rows)
