@@ -719,3 +719,35 @@ def test_rows_of_equal_health_or_findings_are_in_name_order(qtbot: QtBot) -> Non
     page.table.sortByColumn(COLUMNS[WORKLOADS].index("Namespace"), Qt.SortOrder.AscendingOrder)
     lists.set_data(None, inv, {})
     assert [r.name for r in page.visible_rows()] == ["beta-v1", "mid-v1", "alpha-v1", "zeta-v1"]
+
+
+def test_an_object_shown_that_a_refresh_no_longer_has_is_said_gone(qtbot: QtBot) -> None:
+    """The object shown went away (deleted, its namespace no longer chosen, its kind no longer
+    readable): the view went blank and asked to pick an object, as if nothing had been picked."""
+    import dataclasses
+
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    shop = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert shop is not None
+    view = ConfigView()
+    qtbot.addWidget(view)
+    key = ("VirtualService", "shop", "storefront")
+    cases = [
+        (dataclasses.replace(shop, istio=[o for o in shop.istio if o.name != "storefront"]),
+         "is no longer in the cluster: it was deleted or renamed"),
+        (dataclasses.replace(shop, istio=[o for o in shop.istio if o.kind != "VirtualService"],
+                             hidden={"shop/virtualservices": "forbidden: no"}),
+         "could not be read this time: the cluster did not let its kind be listed in shop"),
+        (Inventory(cluster="c"), "is not shown: its namespace is no longer chosen"),
+    ]
+    for inventory, said in cases:
+        view.set_data(shop)
+        view.show_object(key)
+        assert view.current == key
+        view.set_data(inventory)
+        assert view.current is None and view.yaml_text == ""
+        assert "VirtualService</b> shop/storefront " + said in view.title.text()
+        view.set_data(inventory)  # and the next refresh says it still
+        assert "VirtualService</b> shop/storefront " + said in view.title.text()
+    view.set_data(shop)  # it is back: shown again
+    assert view.current == key and "kind: VirtualService" in view.yaml_text

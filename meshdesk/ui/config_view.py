@@ -36,8 +36,13 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
 from meshdesk.mesh.validations import ERROR, WARNING, ObjectKey, Validation, validate
+from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
+from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+# what the inventory's ``hidden`` names each kind's list by (``sources.inventory``, ``sources.gateway_api``)
+_LISTED_AS = {kind: (plural,) for kind, _group, plural in (*ISTIO_RESOURCES, *OPTIONAL_ISTIO_RESOURCES)} | {
+    kind: (f"{plural}.{group}",) for kind, group, plural in GATEWAY_API_CONFIG}
 _SEVERITY_COLOUR = {ERROR: "#c9190b", WARNING: "#b35900"}
 
 
@@ -106,13 +111,14 @@ class ConfigView(QWidget):
         self.inventory: Inventory | None = None
         self.validations: Mapping[ObjectKey, Validation] = {}
         self.current: ObjectKey | None = None
+        self._missing: ObjectKey | None = None  # the object shown that a refresh no longer had
         self.objects.currentItemChanged.connect(self._picked)
 
     def set_data(self, inventory: Inventory | None,
                  validations: Mapping[ObjectKey, Validation] | None = None) -> None:
         self.inventory = inventory
         self.validations = validations if validations is not None else (validate(inventory) if inventory else {})
-        keep = self.current
+        keep = self.current if self.current is not None else self._missing
         scrolled = self.objects.verticalScrollBar().value()  # where the user scrolled the list stays
         self.objects.blockSignals(True)
         self.objects.clear()
@@ -129,6 +135,9 @@ class ConfigView(QWidget):
             self.show_object(keep)
         else:
             self._show(None)
+            if keep is not None and inventory is not None:
+                self.title.setText(self._gone(keep, inventory))
+                self._missing = keep  # said again at the next refresh, and shown if it comes back
         self.objects.doItemsLayout()  # the scroll range of the new items, now rather than later
         self.objects.verticalScrollBar().setValue(scrolled)
 
@@ -147,6 +156,18 @@ class ConfigView(QWidget):
                 self.objects.setCurrentItem(item)
                 self.objects.blockSignals(False)
                 break
+
+    @staticmethod
+    def _gone(key: ObjectKey, inventory: Inventory) -> str:
+        """What to say of the object shown when the next refresh no longer has it (rather than the
+        page going blank as if nothing had been picked)."""
+        kind, ns, name = key
+        what = f"<b>{html.escape(kind)}</b> {html.escape(f'{ns}/{name}')}"
+        if inventory.namespace(ns) is None:
+            return f"{what} is not shown: its namespace is no longer chosen"
+        if inventory.unread(ns, _LISTED_AS.get(kind, ())):
+            return f"{what} could not be read this time: the cluster did not let its kind be listed in {html.escape(ns)}"
+        return f"{what} is no longer in the cluster: it was deleted or renamed"
 
     @property
     def yaml_text(self) -> str:
@@ -173,6 +194,7 @@ class ConfigView(QWidget):
 
     def _show(self, obj: IstioObject | None) -> None:
         self.findings.setRowCount(0)
+        self._missing = None
         if obj is None:
             self.current = None
             self.title.setText(_NOTHING_SHOWN)
