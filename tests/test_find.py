@@ -25,6 +25,7 @@ from meshdesk.mesh.graph.model import (
     NODE_SERVICE,
     NODE_UNKNOWN,
     NODE_WORKLOAD,
+    NOT_READY,
     Edge,
     Health,
     Node,
@@ -310,6 +311,7 @@ def test_and_binds_within_or_clauses_like_kiali(graph: TrafficGraph) -> None:
     ("= 3", "missing an operand"),
     ("app reviews now", "no valid operator"),
     ("health = sick", "'health' takes = or !="),
+    ("health = sick", "healthy, degraded, failure, notready or na"),
 ])
 def test_syntax_errors_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(FindSyntaxError) as err:
@@ -446,3 +448,18 @@ def test_waypoint_finds_ambient_waypoints(graph: TrafficGraph) -> None:
     assert find_nodes(graph, "waypoint") == {"waypoint"}
     assert find_nodes(graph, "wp") == {"waypoint"}
     assert "waypoint" not in find_nodes(graph, "!waypoint") and "details" in find_nodes(graph, "!waypoint")
+
+
+@pytest.mark.parametrize("text", ["health = notready", "health = NotReady", "health = not-ready"])
+def test_health_not_ready_can_be_found(text: str) -> None:
+    """The lists and the panel say "Not Ready" (a workload scaled to zero); Find's message about
+    health named every status but that one, so there was no telling how to find it."""
+    g = TrafficGraph(GraphRequest(namespaces=("bookinfo",)))
+    g.add_node(_node("idle-v1", NODE_APP, namespace="bookinfo", app="idle", version="v1", workload="idle-v1",
+                     health=Health(NOT_READY)))
+    g.add_node(_node("busy-v1", NODE_APP, namespace="bookinfo", app="busy", version="v1", workload="busy-v1",
+                     health=Health(HEALTHY)))
+    assert compile_expression(text).nodes(g) == {NAMES["idle-v1"]}
+    with pytest.raises(FindSyntaxError) as err:  # "not" is "!", as in Kiali: the message shows the way
+        compile_expression("health = Not Ready")
+    assert "notready" in err.value.message

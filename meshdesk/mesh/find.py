@@ -104,7 +104,8 @@ _NODE_TYPES = {"app": NODE_APP, "operation": NODE_AGGREGATE, "op": NODE_AGGREGAT
                "unknown": NODE_UNKNOWN}
 
 _HEALTH_WORDS = {"healthy": HEALTHY, "degraded": DEGRADED, "failure": FAILURE, "failing": FAILURE,
-                 "na": NO_HEALTH, "n/a": NO_HEALTH, "none": NO_HEALTH, "notready": NOT_READY}
+                 "na": NO_HEALTH, "n/a": NO_HEALTH, "none": NO_HEALTH, "notready": NOT_READY,
+                 "not-ready": NOT_READY}
 
 
 def _health(node: Node) -> str:
@@ -367,8 +368,8 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
     if key == "health":
         status = _HEALTH_WORDS.get(value.lower())
         if status is None or op not in ("=", "!="):
-            raise FindSyntaxError(f"'health' takes = or != and one of healthy, degraded, failure or na in "
-                                  f"'{expression}'")
+            raise FindSyntaxError(f"'health' takes = or != and one of healthy, degraded, failure, notready or "
+                                  f"na in '{expression}'")
         same = op == "="
         return Condition("node", expression, _node_only(lambda n: (_health(n) == status) == same), key)
     if key == "rank":
