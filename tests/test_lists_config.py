@@ -4,6 +4,7 @@ validation badges for graph nodes. All on the demo cluster's snapshot and the re
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -751,3 +752,34 @@ def test_an_object_shown_that_a_refresh_no_longer_has_is_said_gone(qtbot: QtBot)
         assert "VirtualService</b> shop/storefront " + said in view.title.text()
     view.set_data(shop)  # it is back: shown again
     assert view.current == key and "kind: VirtualService" in view.yaml_text
+
+
+def test_a_namespace_whose_istio_config_could_not_be_read_is_not_said_ok(qtbot: QtBot, shared_dir: Path) -> None:
+    """The cluster answers 403 to listing VirtualServices in bookinfo: the lists said "ok" in the Config
+    column of its apps, workloads and services, as if their config had been read and checked."""
+    from meshdesk.sources.inventory import InventoryReader
+    from meshdesk.ui.lists import build_rows
+    from tests.kube_emulator import KubeEmulator
+
+    with KubeEmulator() as emu:
+        emu.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+        emu.add_namespace("bookinfo", {"istio-injection": "enabled"})
+        emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml", namespace="bookinfo")
+        emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/virtual-service-all-v1.yaml",
+                      namespace="bookinfo")
+        emu.run_workloads()
+        emu.forbid(namespace="bookinfo", resource="virtualservices")
+        inv = InventoryReader(emu.api_client(), ["bookinfo"], cluster="c").read()
+    assert "bookinfo/virtualservices" in inv.hidden and inv.workloads
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(None, inv)
+    for title in (APPS, WORKLOADS, SERVICES):
+        page = lists.pages[title]
+        row = next(r for r in page.model.rows if r.name.startswith("reviews"))
+        assert row.badge == "not known", title
+        index = page.model.index(page.model.rows.index(row), COLUMNS[title].index("Config"))
+        tip = page.model.data(index, Qt.ItemDataRole.ToolTipRole)
+        assert "would not let meshdesk list virtualservices in bookinfo" in tip
+    # the row knows which lists were missing (the tooltip names them)
+    assert build_rows(None, inv, {})[SERVICES][0].config_unread == ("virtualservices",)

@@ -65,6 +65,8 @@ from meshdesk.mesh.validation_badges import (
     node_objects,
 )
 from meshdesk.mesh.validations import SERVICE, WORKLOAD, ObjectKey, Validation, validate
+from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
+from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 # what the filter field matches a cell by: its text; a workload's Type behind a mark, so that it
@@ -86,6 +88,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# what the inventory's ``hidden`` names the Istio and Gateway API config lists by (``sources.inventory``)
+_ISTIO_LISTS = tuple(plural for _k, _g, plural in (*ISTIO_RESOURCES, *OPTIONAL_ISTIO_RESOURCES)) + tuple(
+    f"{plural}.{group}" for _k, group, plural in GATEWAY_API_CONFIG)
+
 RESTART = "missing: restart"  # the sidecar column of a workload that gets its sidecar by a restart
 OPTED_OUT_TEXT = "opted out"  # ... of one that refuses a sidecar on purpose (no warning: nothing to do)
 
@@ -103,6 +109,7 @@ class ListRow:
     key: ObjectKey | None = None  # for config rows
     missing_labels: tuple[str, ...] = ()  # "app", "version": the labels a workload lacks
     sidecar_tip: str = ""  # the Sidecar cell's tooltip (which workloads opt out, and how)
+    config_unread: tuple[str, ...] = ()  # Istio config lists of its namespace the cluster would not give
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -111,6 +118,8 @@ class ListRow:
 
     @property
     def badge(self) -> str:
+        if self.config_unread and not (self.errors or self.warnings):
+            return "not known"  # "ok" would say config that could not be read was checked
         return badge_text(self.errors, self.warnings)
 
     @property
@@ -191,6 +200,14 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         label, value = next(iter(s.selector.items()))
         return [w for w in by_label.get((s.namespace, label, value), []) if s.selects(w.labels)]
 
+    unread_by_ns: dict[str, tuple[str, ...]] = {}
+
+    def unread(namespace: str) -> tuple[str, ...]:
+        """The Istio config lists of ``namespace`` that could not be read (a 403)."""
+        if namespace not in unread_by_ns:
+            unread_by_ns[namespace] = tuple(p for p in _ISTIO_LISTS if inventory.unread(namespace, (p,)))
+        return unread_by_ns[namespace]
+
     def gap(workloads: Sequence[Workload]) -> str:
         return sidecar_gap(inventory, workloads)
 
@@ -218,7 +235,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         # as Kiali, a waypoint is not asked for app and version labels
         missing = () if is_waypoint(w) else tuple(w.missing_labels)
         out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids,
-                                      missing_labels=missing, sidecar_tip=_opted_out_tip([w])))
+                                      missing_labels=missing, sidecar_tip=_opted_out_tip([w]),
+                                      config_unread=unread(w.namespace)))
     for app in inventory.apps():
         ids = list(by_app.get((app.namespace, app.name), []))
         hids = judged_by_app.get((app.namespace, app.name), [])
@@ -238,7 +256,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         status = whole.status if whole is not None else \
             _worst_health([s for s in (health(hids), workload_status(app.workloads)[0]) if s])
         out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids,
-                                 sidecar_tip=_opted_out_tip(app.workloads)))
+                                 sidecar_tip=_opted_out_tip(app.workloads), config_unread=unread(app.namespace)))
     for s in inventory.services:
         ids = list(by_service.get((s.namespace, s.name), []))
         hids = judged_by_service.get((s.namespace, s.name), [])
@@ -250,7 +268,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         e, wn = counts(validations, [*(key_of(o) for o in index.for_service(s)),
                                      (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids,
-                                     sidecar_tip=_opted_out_tip(behind)))
+                                     sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace)))
     by_object: dict[ObjectKey, list[str]] = {}
     if graph is not None:
         for nid, keys in node_objects(graph, inventory, index).items():
@@ -315,8 +333,8 @@ class ListModel(QAbstractTableModel):
         row, col = self.rows[r], self.columns[c]
         if col == "Health":
             return _HEALTH_RANK.get(row.health, 4)
-        if col == "Config":  # errors first, then warnings, then ok
-            return -(row.errors * 10000 + row.warnings)
+        if col == "Config":  # errors first, then warnings, then not known, then ok
+            return -(row.errors * 10000 + row.warnings + 0.5 * bool(row.config_unread))
         if col == "Labels":  # the most missing first (no app weighs more than no version), as Config
             return -(2 * ("app" in row.missing_labels) + ("version" in row.missing_labels))
         return self._texts[r][c].lower()
@@ -383,6 +401,9 @@ class ListModel(QAbstractTableModel):
                 return QBrush(QColor(_BADGE_COLOUR["error" if row.errors else "warning"]))
             if (col == "Sidecar" and row.sidecar in ("missing", RESTART)) or (col == "Labels" and row.missing_labels):
                 return QBrush(QColor(_BADGE_COLOUR["warning"]))
+        if role == Qt.ItemDataRole.ToolTipRole and col == "Config" and row.config_unread:
+            return (f"The cluster would not let meshdesk list {', '.join(row.config_unread)} in {row.namespace}: "
+                    "findings about what is in them are not counted")
         if role == Qt.ItemDataRole.ToolTipRole and col == "Labels" and row.missing_labels:
             return "\n".join(_MISSING_LABEL_EFFECT.get(m, f"No {m} label.") for m in row.missing_labels)
         if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar == RESTART:
