@@ -59,7 +59,9 @@ def test_rows_carry_health_sidecars_and_badges(lists: MeshLists, mesh: tuple[Tra
     assert reviews_svc is not None and reviews_svc.health is not None
     svc = _row(lists, SERVICES, "reviews")
     assert svc.health == reviews_svc.health.status and svc.node_ids == [reviews_svc.id]
-    assert svc.badge == "1 error"  # the canary subset selects no workload
+    # the canary subset selects no workload; the warnings beside the error are counted too (they
+    # were left out: "1 error")
+    assert svc.badge == "1 error, 2 warnings"
     for w in inventory.workloads:
         row = _row(lists, WORKLOADS, w.name)
         assert row.sidecar == ("yes" if w.has_sidecar else "opted out" if w.name == "mongodb-v1"
@@ -72,7 +74,7 @@ def test_rows_carry_health_sidecars_and_badges(lists: MeshLists, mesh: tuple[Tra
         (n.health.status for n in graph.nodes.values() if n.app == "reviews" and n.node_type == NODE_APP and n.health),
         key=["Failure", "Degraded", "Healthy", "NA"].index)
     bad = _row(lists, CONFIG, "reviews-canary")
-    assert bad.badge == "1 error" and bad.node_ids == [reviews_svc.id]
+    assert bad.badge == "1 error, 1 warning" and bad.node_ids == [reviews_svc.id]  # and another DR for v1
     assert _row(lists, CONFIG, "storefront").badge == "ok"
 
 
@@ -783,3 +785,10 @@ def test_a_namespace_whose_istio_config_could_not_be_read_is_not_said_ok(qtbot: 
         assert "would not let meshdesk list virtualservices in bookinfo" in tip
     # the row knows which lists were missing (the tooltip names them)
     assert build_rows(None, inv, {})[SERVICES][0].config_unread == ("virtualservices",)
+
+
+def test_a_badge_gives_errors_and_warnings_both() -> None:
+    from meshdesk.mesh.validation_badges import badge_text
+
+    assert [badge_text(*c) for c in ((0, 0), (1, 0), (0, 1), (2, 3), (1, 1))] == [
+        "ok", "1 error", "1 warning", "2 errors, 3 warnings", "1 error, 1 warning"]

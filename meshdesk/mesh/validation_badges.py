@@ -242,11 +242,10 @@ def counts(validations: Mapping[ObjectKey, Validation], keys: Iterable[ObjectKey
 
 
 def badge_text(errors: int, warnings: int) -> str:
-    if errors:
-        return f"{errors} error{'s' if errors != 1 else ''}"
-    if warnings:
-        return f"{warnings} warning{'s' if warnings != 1 else ''}"
-    return "ok"
+    """"2 errors, 1 warning", "1 warning", "ok": both counts, as Kiali's validation summary gives them
+    (the warnings of an object with an error are not left out)."""
+    said = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
+    return ", ".join(said) or "ok"
 
 
 def node_badges(graph: TrafficGraph, inventory: Inventory | None,
