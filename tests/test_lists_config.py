@@ -792,3 +792,23 @@ def test_a_badge_gives_errors_and_warnings_both() -> None:
 
     assert [badge_text(*c) for c in ((0, 0), (1, 0), (0, 1), (2, 3), (1, 1))] == [
         "ok", "1 error", "1 warning", "2 errors, 3 warnings", "1 error, 1 warning"]
+
+
+def test_an_object_asked_for_that_is_not_there_is_said_why(qtbot: QtBot) -> None:
+    """The Envoy dock asks for a cluster's DestinationRule by name; one not in the inventory was always
+    said to be of a namespace not chosen ("choose its namespace"), even in a namespace chosen."""
+    import dataclasses
+
+    shop = DemoCluster(clock=lambda: 1_750_000_000.0).snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert shop is not None
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(shop)
+    view.show_object(("DestinationRule", "shop", "gone-since"))
+    assert "shop/gone-since is not in the cluster as last read" in view.title.text()
+    assert "choose its namespace" not in view.title.text()
+    view.set_data(dataclasses.replace(shop, hidden={"shop/destinationrules": "forbidden: no"}))
+    view.show_object(("DestinationRule", "shop", "gone-since"))
+    assert "could not be read: the cluster did not let its kind be listed in shop" in view.title.text()
+    view.show_object(("DestinationRule", "travel", "flights"))
+    assert "travel/flights was not read: choose its namespace to see it" in view.title.text()

@@ -136,7 +136,7 @@ class ConfigView(QWidget):
         else:
             self._show(None)
             if keep is not None and inventory is not None:
-                self.title.setText(self._gone(keep, inventory))
+                self.title.setText(self._absent(keep, inventory, shown_before=True))
                 self._missing = keep  # said again at the next refresh, and shown if it comes back
         self.objects.doItemsLayout()  # the scroll range of the new items, now rather than later
         self.objects.verticalScrollBar().setValue(scrolled)
@@ -146,9 +146,7 @@ class ConfigView(QWidget):
         obj = self._find(key)
         self._show(obj)
         if obj is None and len(key) == 3 and self.inventory is not None:
-            kind, ns, name = key
-            self.title.setText(f"<b>{html.escape(kind)}</b> {html.escape(f'{ns}/{name}')} was not read: choose "
-                               "its namespace to see it")
+            self.title.setText(self._absent(key, self.inventory, shown_before=False))
         for i in range(self.objects.count()):
             item = self.objects.item(i)
             if item.data(_KEY_ROLE) == key:
@@ -158,16 +156,21 @@ class ConfigView(QWidget):
                 break
 
     @staticmethod
-    def _gone(key: ObjectKey, inventory: Inventory) -> str:
-        """What to say of the object shown when the next refresh no longer has it (rather than the
-        page going blank as if nothing had been picked)."""
+    def _absent(key: ObjectKey, inventory: Inventory, shown_before: bool) -> str:
+        """Why an object asked for is not in the inventory: the one shown when the next refresh no
+        longer has it (``shown_before``; rather than the page going blank as if nothing had been
+        picked), or one asked for by name (the Envoy dock's DestinationRule of a cluster)."""
         kind, ns, name = key
         what = f"<b>{html.escape(kind)}</b> {html.escape(f'{ns}/{name}')}"
         if inventory.namespace(ns) is None:
-            return f"{what} is not shown: its namespace is no longer chosen"
+            return f"{what} is not shown: its namespace is no longer chosen" if shown_before else \
+                f"{what} was not read: choose its namespace to see it"
         if inventory.unread(ns, _LISTED_AS.get(kind, ())):
-            return f"{what} could not be read this time: the cluster did not let its kind be listed in {html.escape(ns)}"
-        return f"{what} is no longer in the cluster: it was deleted or renamed"
+            return f"{what} could not be read{' this time' if shown_before else ''}: the cluster did not let " \
+                f"its kind be listed in {html.escape(ns)}"
+        if shown_before:
+            return f"{what} is no longer in the cluster: it was deleted or renamed"
+        return f"{what} is not in the cluster as last read: deleted since, or made after the last refresh"
 
     @property
     def yaml_text(self) -> str:
