@@ -812,3 +812,28 @@ def test_an_object_asked_for_that_is_not_there_is_said_why(qtbot: QtBot) -> None
     assert "could not be read: the cluster did not let its kind be listed in shop" in view.title.text()
     view.show_object(("DestinationRule", "travel", "flights"))
     assert "travel/flights was not read: choose its namespace to see it" in view.title.text()
+
+
+def test_one_very_long_name_does_not_push_the_other_columns_off_screen(qtbot: QtBot,
+                                                                      mesh: tuple[TrafficGraph, Inventory]) -> None:
+    """A DestinationRule may be named with 253 characters: the Name column grew to fit it, some two
+    thousand pixels, and every other column went off screen. It grows to about 64 characters at most,
+    and the whole name is in the cell's tooltip."""
+    import dataclasses
+
+    _, inv = mesh
+    long_name = ("reviews-" * 40)[:253]
+    inv = dataclasses.replace(inv, istio=[*inv.istio, IstioObject("DestinationRule", long_name, "shop",
+                                                                   spec={"host": "reviews"})])
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.resize(1000, 400)
+    lists.show()
+    qtbot.waitExposed(lists)
+    lists.set_data(None, inv, {})
+    page = lists.pages[CONFIG]
+    table = page.table
+    assert table.columnWidth(0) <= table.fontMetrics().averageCharWidth() * 64 + 40
+    assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance("productpage-v1")
+    row = next(i for i, r in enumerate(page.model.rows) if r.name == long_name)
+    assert page.model.data(page.model.index(row, 0), Qt.ItemDataRole.ToolTipRole) == long_name

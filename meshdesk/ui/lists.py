@@ -401,6 +401,8 @@ class ListModel(QAbstractTableModel):
                 return QBrush(QColor(_BADGE_COLOUR["error" if row.errors else "warning"]))
             if (col == "Sidecar" and row.sidecar in ("missing", RESTART)) or (col == "Labels" and row.missing_labels):
                 return QBrush(QColor(_BADGE_COLOUR["warning"]))
+        if role == Qt.ItemDataRole.ToolTipRole and col in ("Name", "Namespace") and len(self._texts[r][c]) > 40:
+            return self._texts[r][c]  # (a long name may be cut in its cell)
         if role == Qt.ItemDataRole.ToolTipRole and col == "Config" and row.config_unread:
             return (f"The cluster would not let meshdesk list {', '.join(row.config_unread)} in {row.namespace}: "
                     "findings about what is in them are not counted")
@@ -485,7 +487,11 @@ class ListPage(QWidget):
                 if self._sized and longest <= self._longest.get(col, 0):
                     continue
                 self._longest[col] = longest
-                want = max(self.table.sizeHintForColumn(col), header.sectionSizeHint(col))
+                # at most about 64 characters wide (Kubernetes' longest label value: most workload names
+                # fit): one object named with 253 would push every other column off screen; a longer
+                # name is cut, whole in its tooltip
+                widest = self.table.fontMetrics().averageCharWidth() * 64
+                want = max(min(self.table.sizeHintForColumn(col), widest), header.sectionSizeHint(col))
                 if want > header.sectionSize(col) or not self._sized:
                     header.resizeSection(col, want)
         finally:
