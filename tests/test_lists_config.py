@@ -837,3 +837,17 @@ def test_one_very_long_name_does_not_push_the_other_columns_off_screen(qtbot: Qt
     assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance("productpage-v1")
     row = next(i for i, r in enumerate(page.model.rows) if r.name == long_name)
     assert page.model.data(page.model.index(row, 0), Qt.ItemDataRole.ToolTipRole) == long_name
+
+
+def test_rows_without_health_sort_together_whatever_the_reason(qtbot: QtBot) -> None:
+    """A service with a node but no requests ("NA") and one with no node at all ("") both show NA, but
+    sorted apart: sorted by health, the NA rows were two runs, each in name order of its own."""
+    from meshdesk.ui.lists import ListPage, ListRow
+
+    page = ListPage(SERVICES)
+    qtbot.addWidget(page)
+    page.set_rows([ListRow("b-svc", "shop", health="NA"), ListRow("a-svc", "shop", health=""),
+                   ListRow("c-svc", "shop", health=""), ListRow("d-svc", "shop", health="Healthy")])
+    page.table.sortByColumn(COLUMNS[SERVICES].index("Health"), Qt.SortOrder.AscendingOrder)
+    assert [(r.name, page.model.data(page.model.index(page.model.rows.index(r), 2))) for r in page.visible_rows()] \
+        == [("d-svc", "Healthy"), ("a-svc", "NA"), ("b-svc", "NA"), ("c-svc", "NA")]

@@ -73,7 +73,8 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 # matches from its start only (``_filter_pattern``): "Job" finds Jobs, not CronJobs
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 _FROM_START = "\x1f"
-_HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 3, "": 4}
+# no health at all ("") is shown as NO_HEALTH, and sorts with it
+_HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 3, "": 3}
 _HEALTH_COLOUR = {FAILURE: "#c9190b", DEGRADED: "#f0ab00", NOT_READY: "#2b9af3", HEALTHY: "#3e8635"}
 _BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
 
