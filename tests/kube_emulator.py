@@ -417,6 +417,14 @@ class KubeEmulator:
             container = regular[0]
         if container not in names:
             raise ApiError(400, "BadRequest", f"container {container} is not valid for pod {name}")
+        status = pod.get("status") or {}
+        state = next((c for c in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or [])
+                      if c.get("name") == container), {})
+        waiting = (state.get("state") or {}).get("waiting")
+        if waiting is not None and not (state.get("lastState") or {}).get("terminated"):
+            # as the kubelet: a container that never ran has no log (one restarting shows its last run's)
+            raise ApiError(400, "BadRequest", f'container "{container}" in pod "{name}" is waiting to start: '
+                           f'{waiting.get("reason") or "ContainerCreating"}')
         with self._lock:
             lines = list(self._pod_logs.get((namespace, name, container), []))
         if query.get("sinceSeconds"):

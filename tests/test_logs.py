@@ -311,3 +311,30 @@ def test_logs_view_offers_a_workloads_new_pods_after_a_rollout(qtbot: QtBot) -> 
         assert len(src.asked) == asked and view.pod.currentText() == "reviews-v2-new"
     finally:
         view.shutdown()
+
+
+def test_a_container_not_started_yet_is_said_so_and_followed_once_it_runs(qtbot: QtBot, emu: KubeEmulator) -> None:
+    """A pending pod's container (image still pulling) has no log: the API's 400 was shown as "rejected
+    as invalid", as if the request were wrong. Following picks the log up once the container runs."""
+    waiting = {"name": "app", "ready": False, "restartCount": 0,
+               "state": {"waiting": {"reason": "ContainerCreating"}}}
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "starting", "namespace": NS},
+             "spec": {"containers": [{"name": "app", "image": "example/app:1"}]},
+             "status": {"phase": "Pending", "containerStatuses": [waiting]}})
+    with pytest.raises(SourceError) as err:
+        KubePodLogs(emu.api_client()).pod_logs(NS, "starting", "app", tail_lines=10)
+    assert str(err.value) == f"app in {NS}/starting has not started yet (ContainerCreating): it has no log until it runs"
+    view = _view(qtbot, KubePodLogs(emu.api_client()))
+    try:
+        pod = Pod("starting", NS, phase="Pending", containers=[Container("app", state="waiting:ContainerCreating")])
+        with qtbot.waitSignal(view.failed, timeout=10000):
+            view.set_workload(Workload("starting", NS, pods=[pod]))
+        assert "rejected" not in view.status.text() and "has not started yet" in view.status.text()
+        view.follow.setChecked(True)
+        emu.get("pods", NS, "starting")["status"] = {"phase": "Running", "containerStatuses": [
+            {**waiting, "ready": True, "state": {"running": {"startedAt": "2026-11-27T10:00:00Z"}}}]}
+        emu.add_pod_log(NS, "starting", "app", ["INFO up"])
+        qtbot.waitUntil(lambda: [ln.text for ln in view.lines] == ["INFO up"], timeout=10000)
+        assert view.status.isHidden()
+    finally:
+        view.shutdown()

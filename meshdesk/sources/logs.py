@@ -13,14 +13,16 @@ from __future__ import annotations
 import calendar
 import datetime
 import email.utils
+import json
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from meshdesk.sources.base import SourceError
-from meshdesk.sources.errors import translate
+from meshdesk.sources.errors import one_line, redact, translate
 
 POLL_LIMIT_BYTES = 4 * 1024 * 1024  # the most one follow poll reads (the next one goes on from there)
 CLOCK_MARGIN_S = 2  # the API server's clock is known to the second (its Date header)
@@ -136,11 +138,37 @@ class KubePodLogs:
             body = resp.data
             self._learn_server_clock(resp)
         except Exception as e:  # noqa: BLE001 - every failure becomes a typed, redacted error
-            raise translate(e, what=f"read the log of {namespace}/{pod} ({container})") from None
+            raise _no_log_yet(e, namespace, pod, container) or translate(
+                e, what=f"read the log of {namespace}/{pod} ({container})") from None
         self.last_truncated = limit_bytes is not None and len(body) >= limit_bytes
         if self.last_truncated and not body.endswith(b"\n"):
             body = body[: body.rfind(b"\n") + 1]  # cut at the limit: the last line is not whole
         return split_lines(body.decode("utf-8", "replace"))  # the raw body: no JSON decoding of log text
+
+
+# the kubelet's words (a 400 Bad Request) for a container that has no log to give: it has not run yet
+_WAITING = re.compile(r'is waiting to start: (?P<why>[^"]+?)\s*$')
+_NO_HOST = re.compile(r"does not have a host assigned")
+
+
+def _no_log_yet(exc: BaseException, namespace: str, pod: str, container: str) -> SourceError | None:
+    """A container that has not started (its pod pending, its image not pulled) or a pod on no node yet,
+    said so: the API's 400 read "rejected as invalid", as if the request had been wrong."""
+    if getattr(exc, "status", None) != 400:
+        return None
+    body = getattr(exc, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    try:
+        message = str(json.loads(body).get("message") or "") if isinstance(body, str) else ""
+    except (ValueError, AttributeError):
+        message = ""
+    if m := _WAITING.search(message):
+        return SourceError(f"{container} in {namespace}/{pod} has not started yet ({one_line(redact(m.group('why')), 200)}): "
+                           "it has no log until it runs")
+    if _NO_HOST.search(message):
+        return SourceError(f"{namespace}/{pod} is not on a node yet (pending): it has no log until it runs")
+    return None
 
 
 @dataclass
