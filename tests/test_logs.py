@@ -338,3 +338,41 @@ def test_a_container_not_started_yet_is_said_so_and_followed_once_it_runs(qtbot:
         assert view.status.isHidden()
     finally:
         view.shutdown()
+
+
+class _Lines:
+    """A log source answering every container with the given lines (stamped a millisecond apart)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
+                 since_seconds: int | None = None, since_time: str | None = None,
+                 limit_bytes: int | None = None) -> list[LogLine]:
+        if since_time is not None:
+            return []
+        return [LogLine(f"2026-11-27T10:00:00.{i:03d}Z", t) for i, t in enumerate(self.texts)][-(tail_lines or 0):]
+
+
+def test_one_log_line_is_one_line_of_text(qtbot: QtBot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A carriage return (a progress bar), a Unicode paragraph separator or Qt's own frame marks in a line
+    broke it in two in the text: the second part without its timestamp, as if another line, and the
+    text, which keeps MAX_LINES lines of text, kept fewer log lines than the view searched and counted."""
+    from meshdesk.ui import logs_view
+
+    monkeypatch.setattr(logs_view, "MAX_LINES", 6)
+    odd = ["progress 10%\rprogress 100%", "one\u2029two", "a\ufdd0b\ufdd1c", "three\u2028four"]
+    view = _view(qtbot, _Lines([f"plain {i}" for i in range(6)] + odd))
+    try:
+        view.tail.setValue(10)
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("reviews-v2", NS, pods=[_pod("p1")]))
+        shown = view.text.toPlainText().split("\n")
+        assert len(view.lines) == 6 == view.text.document().blockCount() == len(shown)
+        assert [s.split(" ", 1)[0] for s in shown] == [ln.timestamp for ln in view.lines]
+        assert shown[-4:] == ["2026-11-27T10:00:00.006Z progress 10%\u240dprogress 100%",
+                              "2026-11-27T10:00:00.007Z one\u00b6two", "2026-11-27T10:00:00.008Z a\ufffdb\ufffdc",
+                              "2026-11-27T10:00:00.009Z three\u2424four"]
+        assert view.lines[-4].text == odd[0]  # the lines themselves as the container wrote them
+    finally:
+        view.shutdown()

@@ -39,6 +39,16 @@ log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 MAX_LINES = 50_000
 MAX_HIGHLIGHTS = 5000  # matches marked in the text (more slow every append down)
+# characters Qt's text takes as the end of a line (a progress bar's carriage return, the Unicode
+# separators, Qt's own frame marks): shown as signs, so that one log line stays one line of text
+_LINE_BREAKERS = str.maketrans({"\r": "\u240d", "\u2028": "\u2424", "\u2029": "\u00b6",
+                                "\ufdd0": "\ufffd", "\ufdd1": "\ufffd"})
+
+
+def display_text(ln: LogLine) -> str:
+    """A log line as the view shows it: its timestamp, then its text on one line."""
+    text = ln.text.translate(_LINE_BREAKERS)
+    return f"{ln.timestamp} {text}" if ln.timestamp else text
 
 
 class _Worker(QObject):
@@ -276,8 +286,7 @@ class LogsView(QWidget):
             self._lines += lines
             if len(self._lines) > MAX_LINES:  # the text keeps as many (setMaximumBlockCount)
                 del self._lines[:-MAX_LINES]
-            self.text.appendPlainText("\n".join(f"{ln.timestamp} {ln.text}" if ln.timestamp else ln.text
-                                                for ln in lines))
+            self.text.appendPlainText("\n".join(display_text(ln) for ln in lines))
             if at_end or what == "load":
                 bar.setValue(bar.maximum())
             self._highlight()
