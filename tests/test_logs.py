@@ -376,3 +376,38 @@ def test_one_log_line_is_one_line_of_text(qtbot: QtBot, monkeypatch) -> None:  #
         assert view.lines[-4].text == odd[0]  # the lines themselves as the container wrote them
     finally:
         view.shutdown()
+
+
+def test_colour_codes_are_not_shown(qtbot: QtBot) -> None:
+    """A container logging in colour (many do, with a terminal or FORCE_COLOR) showed its escape codes
+    as "[32mINFO[0m" around an unprintable character; the lines kept are still the container's own."""
+    coloured = ["\x1b[32mINFO\x1b[0m ready", "\x1b[1;31mERROR\x1b[m failed \x1b]8;;https://x.example/\x1b\\link\x1b]8;;\x1b\\",
+                "\x1b[2K\x1b[1Gdone", "no [32m escape"]
+    view = _view(qtbot, _Lines(coloured))
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("reviews-v2", NS, pods=[_pod("p1")]))
+        assert [s.split(" ", 1)[1] for s in view.text.toPlainText().split("\n")] == [
+            "INFO ready", "ERROR failed link", "done", "no [32m escape"]
+        assert "\x1b" not in view.text.toPlainText() and [ln.text for ln in view.lines] == coloured
+        qtbot.keyClicks(view.search, "32m")
+        assert view.matches.text() == "1 match" and view.match_count() == 1
+    finally:
+        view.shutdown()
+
+
+def test_a_count_past_the_marked_matches_counts_what_is_marked(qtbot: QtBot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Searching for a time ("T10:00") marks the timestamps; past MAX_HIGHLIGHTS the count was taken
+    from the lines' text alone and said "0 matches (the first 5000 marked)"."""
+    from meshdesk.ui import logs_view
+
+    monkeypatch.setattr(logs_view, "MAX_HIGHLIGHTS", 10)
+    view = _view(qtbot, _Lines([f"served {i}" for i in range(30)]))
+    try:
+        view.tail.setValue(30)
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("reviews-v2", NS, pods=[_pod("p1")]))
+        qtbot.keyClicks(view.search, "t10:00:00.0")
+        assert view.matches.text() == "30 matches (the first 10 marked)"
+    finally:
+        view.shutdown()

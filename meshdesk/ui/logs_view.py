@@ -11,6 +11,7 @@ since the last line (``LogFollower``), stopped when the view closes.
 from __future__ import annotations
 
 import logging
+import re
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -45,9 +46,15 @@ _LINE_BREAKERS = str.maketrans({"\r": "\u240d", "\u2028": "\u2424", "\u2029": "\
                                 "\ufdd0": "\ufffd", "\ufdd1": "\ufffd"})
 
 
+# terminal escape sequences (colours and cursor moves: CSI; window titles and links: OSC; the short
+# ones): a container logging in colour showed "←[32mINFO←[0m"; the text is shown without them
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\|$)|[ -/]*[0-~])|\x9b[0-?]*[ -/]*[@-~]")
+
+
 def display_text(ln: LogLine) -> str:
-    """A log line as the view shows it: its timestamp, then its text on one line."""
-    text = ln.text.translate(_LINE_BREAKERS)
+    """A log line as the view shows it: its timestamp, then its text on one line, without terminal
+    escape sequences."""
+    text = _ANSI.sub("", ln.text).translate(_LINE_BREAKERS)
     return f"{ln.timestamp} {text}" if ln.timestamp else text
 
 
@@ -224,8 +231,9 @@ class LogsView(QWidget):
         return self.text.find(needle)
 
     def match_count(self) -> int:
+        """The matches of the search text in the lines as shown (timestamps included, as marked)."""
         needle = self.search.text().lower()
-        return sum(ln.text.lower().count(needle) for ln in self._lines) if needle else 0
+        return sum(display_text(ln).lower().count(needle) for ln in self._lines) if needle else 0
 
     def highlighted(self) -> list[str]:
         """The highlighted snippets (what the search marks in the text)."""
