@@ -394,16 +394,19 @@ class KubeEmulator:
 
     # -- pod logs (GET .../pods/{name}/log) ---------------------------------------------------
     def add_pod_log(self, namespace: str, pod: str, container: str, lines: Iterable[str],
-                    at: float | None = None, spacing: float = 0.001) -> None:
-        """Append log lines of a container, stamped ``at`` (default: now) plus ``spacing`` each."""
+                    at: float | None = None, spacing: float = 0.001, *, previous: bool = False) -> None:
+        """Append log lines of a container, stamped ``at`` (default: now) plus ``spacing`` each;
+        ``previous``: of its run before its last restart (``?previous=true``; the pod's status must say
+        it restarted, its ``lastState.terminated``, as for the kubelet)."""
         start = time.time() if at is None else at
         with self._lock:
-            log = self._pod_logs.setdefault((namespace, pod, container), [])
+            log = self._pod_logs.setdefault((namespace, pod, container + ("#previous" if previous else "")), [])
             log.extend((start + i * spacing, line) for i, line in enumerate(lines))
 
     def _pod_log_text(self, namespace: str, pod: JsonObj, query: Mapping[str, list[str]]) -> bytes:
         """What the API server answers for a pod's log: ``container`` (required with several),
-        ``tailLines``, ``sinceSeconds``, ``sinceTime``, ``limitBytes``, ``timestamps`` (RFC 3339 with nanoseconds)."""
+        ``tailLines``, ``sinceSeconds``, ``sinceTime``, ``limitBytes``, ``timestamps`` (RFC 3339 with nanoseconds),
+        ``previous``."""
         name = pod["metadata"]["name"]
         spec = pod.get("spec") or {}
         names = [c.get("name", "") for c in spec.get("containers") or []] + [
@@ -421,7 +424,12 @@ class KubeEmulator:
         state = next((c for c in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or [])
                       if c.get("name") == container), {})
         waiting = (state.get("state") or {}).get("waiting")
-        if waiting is not None and not (state.get("lastState") or {}).get("terminated"):
+        previous = (query.get("previous") or ["false"])[-1] == "true"
+        if previous:
+            if not (state.get("lastState") or {}).get("terminated"):
+                raise ApiError(400, "BadRequest", f'previous terminated container "{container}" in pod "{name}" not found')
+            container += "#previous"
+        elif waiting is not None and not (state.get("lastState") or {}).get("terminated"):
             # as the kubelet: a container that never ran has no log (one restarting shows its last run's)
             raise ApiError(400, "BadRequest", f'container "{container}" in pod "{name}" is waiting to start: '
                            f'{waiting.get("reason") or "ContainerCreating"}')

@@ -411,3 +411,50 @@ def test_a_count_past_the_marked_matches_counts_what_is_marked(qtbot: QtBot, mon
         assert view.matches.text() == "30 matches (the first 10 marked)"
     finally:
         view.shutdown()
+
+
+def test_the_previous_run_of_a_restarted_container(qtbot: QtBot, emu: KubeEmulator) -> None:
+    """A crash-looping container's reason is in the log of its run before the restart (kubectl logs
+    --previous, k9s and Lens offer it); there was no way to read it. One that has not restarted says so."""
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "crashy", "namespace": NS},
+             "spec": {"containers": [{"name": "app", "image": "example/app:1"}]},
+             "status": {"phase": "Running", "containerStatuses": [
+                 {"name": "app", "ready": False, "restartCount": 3,
+                  "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                  "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}})
+    now = time.time()
+    emu.add_pod_log(NS, "crashy", "app", ["starting", "panic: no database"], at=now - 60, previous=True)
+    emu.add_pod_log(NS, "crashy", "app", ["starting again"], at=now - 5)
+    view = _view(qtbot, KubePodLogs(emu.api_client()))
+    try:
+        pod = Pod("crashy", NS, phase="Running", containers=[Container("app", restarts=3, state="waiting:CrashLoopBackOff")])
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("crashy", NS, pods=[pod]))
+        assert [ln.text for ln in view.lines] == ["starting again"]
+        view.follow.setChecked(True)
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.previous.setChecked(True)
+        assert [ln.text for ln in view.lines] == ["starting", "panic: no database"]
+        assert not view.follow.isChecked() and not view.follow.isEnabled()  # an ended run writes no more
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.previous.setChecked(False)
+        assert [ln.text for ln in view.lines] == ["starting again"] and view.follow.isEnabled()
+    finally:
+        view.shutdown()
+    with pytest.raises(SourceError) as err:  # the reviews container never restarted
+        KubePodLogs(emu.api_client()).pod_logs(NS, POD, "reviews", tail_lines=5, previous=True)
+    assert str(err.value) == f"reviews in {NS}/{POD} has not restarted: there is no previous run's log"
+
+
+def test_the_demo_says_it_keeps_no_previous_run(qtbot: QtBot) -> None:
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    with pytest.raises(SourceError, match="has not restarted|keeps no previous run"):
+        demo.pod_logs("shop", _demo_pod(demo), "istio-proxy", tail_lines=5, previous=True)
+
+
+def _demo_pod(demo: DemoCluster) -> str:
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
+    assert snap.inventory is not None
+    workload = snap.inventory.workload("shop", "reviews-v3")
+    assert workload is not None
+    return workload.pods[0].name

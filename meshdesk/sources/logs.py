@@ -42,7 +42,7 @@ class LogLine:
 class LogSource(Protocol):
     def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
                  since_seconds: int | None = None, since_time: str | None = None,
-                 limit_bytes: int | None = None) -> list[LogLine]: ...
+                 limit_bytes: int | None = None, previous: bool = False) -> list[LogLine]: ...
 
 
 def parse_timestamp_ns(ts: str) -> int | None:
@@ -120,7 +120,8 @@ class KubePodLogs:
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
                  since_seconds: int | None = None, since_time: str | None = None,
-                 limit_bytes: int | None = None) -> list[LogLine]:
+                 limit_bytes: int | None = None, previous: bool = False) -> list[LogLine]:
+        """``previous``: the log of the container's run before its last restart (why it crashed)."""
         from kubernetes import client
 
         kwargs: dict[str, Any] = {"container": container, "timestamps": True,
@@ -133,6 +134,8 @@ class KubePodLogs:
             kwargs["since_seconds"] = max(1, int(since_seconds))
         if limit_bytes is not None:
             kwargs["limit_bytes"] = int(limit_bytes)
+        if previous:
+            kwargs["previous"] = True
         try:
             resp: Any = client.CoreV1Api(self.api_client).read_namespaced_pod_log(pod, namespace, **kwargs)
             body = resp.data
@@ -149,6 +152,7 @@ class KubePodLogs:
 # the kubelet's words (a 400 Bad Request) for a container that has no log to give: it has not run yet
 _WAITING = re.compile(r'is waiting to start: (?P<why>[^"]+?)\s*$')
 _NO_HOST = re.compile(r"does not have a host assigned")
+_NO_PREVIOUS = re.compile(r"previous terminated container .* not found")
 
 
 def _no_log_yet(exc: BaseException, namespace: str, pod: str, container: str) -> SourceError | None:
@@ -166,6 +170,8 @@ def _no_log_yet(exc: BaseException, namespace: str, pod: str, container: str) ->
     if m := _WAITING.search(message):
         return SourceError(f"{container} in {namespace}/{pod} has not started yet ({one_line(redact(m.group('why')), 200)}): "
                            "it has no log until it runs")
+    if _NO_PREVIOUS.search(message):
+        return SourceError(f"{container} in {namespace}/{pod} has not restarted: there is no previous run's log")
     if _NO_HOST.search(message):
         return SourceError(f"{namespace}/{pod} is not on a node yet (pending): it has no log until it runs")
     return None
@@ -181,15 +187,21 @@ class LogFollower:
     pod: str
     container: str
     tail_lines: int = 200
+    previous: bool = False  # the run before the container's last restart: read once, nothing follows
     last_ts: str = ""
     _seen_at_last: set[str] = field(default_factory=set)
 
     def start(self) -> list[LogLine]:
+        if self.previous:
+            return self.source.pod_logs(self.namespace, self.pod, self.container, tail_lines=self.tail_lines,
+                                        previous=True)
         lines = self.source.pod_logs(self.namespace, self.pod, self.container, tail_lines=self.tail_lines)
         self._remember(lines)
         return lines
 
     def poll(self) -> list[LogLine]:
+        if self.previous:  # a container that ended writes no more
+            return []
         last = parse_timestamp_ns(self.last_ts) if self.last_ts else None
         if last is None:
             return self.start()

@@ -1,6 +1,7 @@
-"""Pod logs of a workload: pick a pod and a container (the istio-proxy sidecar included), tail N lines,
-follow, search with highlighting. Reads run on a worker thread; following is a poll for the seconds
-since the last line (``LogFollower``), stopped when the view closes.
+"""Pod logs of a workload: pick a pod and a container (the istio-proxy sidecar included), tail N lines
+(or those of a restarted container's previous run), follow, search with highlighting. Reads run on a
+worker thread; following is a poll for the seconds since the last line (``LogFollower``), stopped when
+the view closes.
 
     logs = LogsView(KubePodLogs(api_client))      # or the DemoCluster itself (it has pod_logs)
     logs.set_workload(inventory.workload("shop", "reviews-v2"))
@@ -104,6 +105,9 @@ class LogsView(QWidget):
         self.tail.setPrefix("last ")
         self.tail.setSuffix(" lines")
         self.follow = QCheckBox("Follow")
+        self.previous = QCheckBox("Previous")
+        self.previous.setToolTip("The log of the container's run before its last restart: why it crashed "
+                                 "(kubectl logs --previous)")
         self.reload = QPushButton("Reload")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search")
@@ -118,7 +122,8 @@ class LogsView(QWidget):
         self.text.setMaximumBlockCount(MAX_LINES)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         top = QHBoxLayout()
-        for w in (QLabel("Pod"), self.pod, QLabel("Container"), self.container, self.tail, self.follow, self.reload):
+        for w in (QLabel("Pod"), self.pod, QLabel("Container"), self.container, self.tail, self.previous,
+                  self.follow, self.reload):
             top.addWidget(w)
         top.addStretch(1)
         find = QHBoxLayout()
@@ -151,6 +156,7 @@ class LogsView(QWidget):
         self.reload.clicked.connect(self.load)
         self.tail.editingFinished.connect(self.load)
         self.follow.toggled.connect(self._follow_toggled)
+        self.previous.toggled.connect(self._previous_toggled)
         self.search.textChanged.connect(self._highlight)
         self.search.returnPressed.connect(self.find_next)
 
@@ -162,8 +168,9 @@ class LogsView(QWidget):
         self.unavailable = unavailable if source is None else ""
         if self.unavailable:
             self.follow.setChecked(False)
-        for w in (self.pod, self.container, self.tail, self.follow, self.reload, self.search):
+        for w in (self.pod, self.container, self.tail, self.previous, self.follow, self.reload, self.search):
             w.setEnabled(not self.unavailable)
+        self.follow.setEnabled(not self.unavailable and not self.previous.isChecked())
         self.load()
 
     def set_workload(self, workload: Workload | None) -> None:
@@ -216,7 +223,8 @@ class LogsView(QWidget):
             self.follower = None
             self._say("No pod selected" if self.source is not None else self.unavailable or "No log source")
             return
-        self.follower = LogFollower(self.source, pod.namespace, pod.name, container, tail_lines=self.tail.value())
+        self.follower = LogFollower(self.source, pod.namespace, pod.name, container, tail_lines=self.tail.value(),
+                                    previous=self.previous.isChecked())
         self._say("")
         self._submit("load", self.follower.start)
 
@@ -278,6 +286,13 @@ class LogsView(QWidget):
         else:
             self.timer.stop()
 
+    def _previous_toggled(self, on: bool) -> None:
+        """The previous run's log is read once (the container that wrote it has ended): no following."""
+        if on:
+            self.follow.setChecked(False)
+        self.follow.setEnabled(not on and not self.unavailable)
+        self.load()
+
     def _poll(self) -> None:
         if self._busy or self.follower is None:
             return
@@ -299,7 +314,8 @@ class LogsView(QWidget):
                 bar.setValue(bar.maximum())
             self._highlight()
         elif what == "load":
-            self._say("The container has written nothing yet")
+            self._say("Its previous run wrote nothing" if self.follower is not None and self.follower.previous
+                      else "The container has written nothing yet")
         self.linesLoaded.emit(len(lines))
 
     def _on_failed(self, generation: int, error: SourceError) -> None:

@@ -130,11 +130,12 @@ class DemoCluster:
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
                  since_seconds: int | None = None, since_time: str | None = None,
-                 limit_bytes: int | None = None) -> Any:
+                 limit_bytes: int | None = None, previous: bool = False) -> Any:
         """Synthetic container logs (``meshdesk.sources.demo.logs``)."""
         from meshdesk.sources.demo.logs import pod_logs
 
-        return pod_logs(self, namespace, pod, container, tail_lines, since_seconds, since_time, limit_bytes)
+        return pod_logs(self, namespace, pod, container, tail_lines, since_seconds, since_time, limit_bytes,
+                        previous=previous)
 
     def config_dump(self, namespace: str, pod: str) -> dict[str, Any]:
         """A synthetic Envoy ``/config_dump`` of the pod's proxy, made from the demo mesh as it is now

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample
-from meshdesk.sources.base import NotFound
+from meshdesk.sources.base import NotFound, SourceError
 from meshdesk.sources.demo.mesh import CALLS
 from meshdesk.sources.logs import LogLine, parse_timestamp
 
@@ -72,7 +72,7 @@ def _line(pod: str, container: str, t: float, requests: tuple[tuple[str, str], .
 
 def pod_logs(demo: DemoCluster, namespace: str, pod: str, container: str, tail_lines: int | None = None,
              since_seconds: int | None = None, since_time: str | None = None, limit_bytes: int | None = None,
-             *, now: float | None = None) -> list[LogLine]:
+             *, now: float | None = None, previous: bool = False) -> list[LogLine]:
     """The demo's log of ``container`` in ``pod``: lines of the last ``since_seconds`` or from
     ``since_time`` on (default: ten minutes), the last ``tail_lines`` of them when given. Unknown pods
     and containers are NotFound. (``limit_bytes`` is accepted: the demo's lines are few.)"""
@@ -88,6 +88,11 @@ def pod_logs(demo: DemoCluster, namespace: str, pod: str, container: str, tail_l
     names = [c.name for c in found.containers + found.init_containers]
     if container not in names:
         raise NotFound(f"container {container} is not valid for pod {pod}", hint=f"choose one of: {', '.join(names)}")
+    if previous:  # the demo keeps no run before a restart
+        restarted = any(c.name == container and c.restarts for c in found.containers + found.init_containers)
+        raise SourceError(f"{container} in {namespace}/{pod} "
+                          + ("restarted, but the demo cluster keeps no previous run's log" if restarted else
+                             "has not restarted: there is no previous run's log"))
     current = now if now is not None else _taken_at(snap.meta.get("takenAt"))
     every = PROXY_EVERY_S if container == "istio-proxy" else APP_EVERY_S
     window: float = since_seconds if since_seconds is not None else DEFAULT_WINDOW_S
@@ -111,5 +116,6 @@ class DemoPodLogs:
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
                  since_seconds: int | None = None, since_time: str | None = None,
-                 limit_bytes: int | None = None) -> list[LogLine]:
-        return pod_logs(self.demo, namespace, pod, container, tail_lines, since_seconds, since_time, limit_bytes)
+                 limit_bytes: int | None = None, previous: bool = False) -> list[LogLine]:
+        return pod_logs(self.demo, namespace, pod, container, tail_lines, since_seconds, since_time, limit_bytes,
+                        previous=previous)
