@@ -458,3 +458,22 @@ def _demo_pod(demo: DemoCluster) -> str:
     workload = snap.inventory.workload("shop", "reviews-v3")
     assert workload is not None
     return workload.pods[0].name
+
+
+def test_the_log_shown_is_saved_as_the_container_wrote_it(qtbot: QtBot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Lens and k9s save a log to a file; the Logs dock could not (copying 50 000 lines by hand was the
+    way). The file has the lines kept, each after its timestamp, with the container's own bytes."""
+    texts = ["\x1b[32mINFO\x1b[0m ready", "progress 10%\rprogress 100%", "日本語 ok"]
+    view = _view(qtbot, _Lines(texts))
+    try:
+        assert not view.save.isEnabled()
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("reviews-v2", NS, pods=[_pod("reviews-v2-abc")]))
+        assert view.save.isEnabled() and view.default_file_name() == "reviews-v2-abc-reviews.log"
+        path = tmp_path / view.default_file_name()
+        path.write_text("an older save\n")
+        view.save_log(str(path))
+        assert path.read_bytes().decode() == "".join(f"2026-11-27T10:00:00.{i:03d}Z {t}\n" for i, t in enumerate(texts))
+        assert [p.name for p in tmp_path.iterdir()] == [path.name]  # written whole, no temporary left
+    finally:
+        view.shutdown()

@@ -12,6 +12,7 @@ the view closes.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import weakref
 from collections.abc import Callable
@@ -22,9 +23,11 @@ from PySide6.QtGui import QCloseEvent, QColor, QFontDatabase, QTextCharFormat, Q
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -33,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meshdesk.fileio import with_default_suffix, write_atomic
 from meshdesk.mesh.inventory import Workload
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.logs import LogFollower, LogLine
@@ -109,6 +113,9 @@ class LogsView(QWidget):
         self.previous.setToolTip("The log of the container's run before its last restart: why it crashed "
                                  "(kubectl logs --previous)")
         self.reload = QPushButton("Reload")
+        self.save = QPushButton("Save…")
+        self.save.setToolTip("Write the lines shown to a file, as the container wrote them")
+        self.save.setEnabled(False)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search")
         self.search.setClearButtonEnabled(True)
@@ -123,7 +130,7 @@ class LogsView(QWidget):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         top = QHBoxLayout()
         for w in (QLabel("Pod"), self.pod, QLabel("Container"), self.container, self.tail, self.previous,
-                  self.follow, self.reload):
+                  self.follow, self.reload, self.save):
             top.addWidget(w)
         top.addStretch(1)
         find = QHBoxLayout()
@@ -154,6 +161,7 @@ class LogsView(QWidget):
         self.pod.currentIndexChanged.connect(self._pod_changed)
         self.container.currentIndexChanged.connect(lambda _i: self.load())
         self.reload.clicked.connect(self.load)
+        self.save.clicked.connect(self._ask_save)
         self.tail.editingFinished.connect(self.load)
         self.follow.toggled.connect(self._follow_toggled)
         self.previous.toggled.connect(self._previous_toggled)
@@ -219,6 +227,7 @@ class LogsView(QWidget):
         self._worker.generation = self._generation
         self.text.clear()
         self._lines = []
+        self.save.setEnabled(False)
         if self.source is None or pod is None or not container:
             self.follower = None
             self._say("No pod selected" if self.source is not None else self.unavailable or "No log source")
@@ -227,6 +236,20 @@ class LogsView(QWidget):
                                     previous=self.previous.isChecked())
         self._say("")
         self._submit("load", self.follower.start)
+
+    def default_file_name(self) -> str:
+        """What Save offers: the pod and container it came from (``reviews-v2-abc-istio-proxy.log``)."""
+        pod = self.pod.currentData()
+        if pod is None:
+            return "pod.log"
+        previous = "-previous" if self.follower is not None and self.follower.previous else ""
+        return f"{pod.name}-{self.container.currentText() or 'log'}{previous}.log"
+
+    def save_log(self, path: str) -> None:
+        """Write the lines kept (up to MAX_LINES) to ``path`` atomically, as the container wrote them
+        (colour codes and all), each after its timestamp as ``kubectl logs --timestamps`` prints it."""
+        write_atomic(path, "".join(f"{ln.timestamp} {ln.text}\n" if ln.timestamp else f"{ln.text}\n"
+                                   for ln in self._lines), mode=None, make_parents=False)
 
     def find_next(self) -> bool:
         """Move to the next match of the search text (wrapping); False when there is none."""
@@ -286,6 +309,22 @@ class LogsView(QWidget):
         else:
             self.timer.stop()
 
+    def _ask_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the log", self.default_file_name(), "Logs (*.log *.txt)")
+        if not path:
+            return
+        # a name typed without an extension gets ".log"; replacing another file of that name is asked
+        # here (the dialog asked about the name typed)
+        named = with_default_suffix(path, ".log")
+        if named != path and os.path.exists(named):
+            answer = QMessageBox.question(self, "Replace the file?", f"{named} exists already. Replace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        try:
+            self.save_log(named)
+        except OSError as e:  # the chosen file, not the temporary one beside it
+            self._say(f"Could not save the log to {named}: {e.strerror or e}")
+
     def _previous_toggled(self, on: bool) -> None:
         """The previous run's log is read once (the container that wrote it has ended): no following."""
         if on:
@@ -307,6 +346,7 @@ class LogsView(QWidget):
             bar = self.text.verticalScrollBar()
             at_end = bar.value() >= bar.maximum() - 2
             self._lines += lines
+            self.save.setEnabled(True)
             if len(self._lines) > MAX_LINES:  # the text keeps as many (setMaximumBlockCount)
                 del self._lines[:-MAX_LINES]
             self.text.appendPlainText("\n".join(display_text(ln) for ln in lines))
