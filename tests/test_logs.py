@@ -477,3 +477,22 @@ def test_the_log_shown_is_saved_as_the_container_wrote_it(qtbot: QtBot, tmp_path
         assert [p.name for p in tmp_path.iterdir()] == [path.name]  # written whole, no temporary left
     finally:
         view.shutdown()
+
+
+def test_leaving_the_tail_box_unchanged_keeps_the_lines_followed(qtbot: QtBot) -> None:
+    """Qt says "editing finished" when the box only loses focus: the log was read again, and the lines
+    followed so far were gone."""
+    src = _FakeLogs(3)
+    view = _view(qtbot, src)
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("reviews-v2", NS, pods=[_pod("p1")]))
+        asked = len(src.asked)
+        view.tail.editingFinished.emit()  # focus left the box, the number as it was
+        assert len(src.asked) == asked and len(view.lines) == 3
+        view.tail.setValue(2)
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.tail.editingFinished.emit()
+        assert len(src.asked) == asked + 1
+    finally:
+        view.shutdown()

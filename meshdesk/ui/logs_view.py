@@ -162,7 +162,7 @@ class LogsView(QWidget):
         self.container.currentIndexChanged.connect(lambda _i: self.load())
         self.reload.clicked.connect(self.load)
         self.save.clicked.connect(self._ask_save)
-        self.tail.editingFinished.connect(self.load)
+        self.tail.editingFinished.connect(self._tail_edited)
         self.follow.toggled.connect(self._follow_toggled)
         self.previous.toggled.connect(self._previous_toggled)
         self.search.textChanged.connect(self._highlight)
@@ -324,6 +324,12 @@ class LogsView(QWidget):
             self.save_log(named)
         except OSError as e:  # the chosen file, not the temporary one beside it
             self._say(f"Could not save the log to {named}: {e.strerror or e}")
+
+    def _tail_edited(self) -> None:
+        """A new number of lines reloads; leaving the box unchanged (a click elsewhere) does not, or the
+        lines followed so far were cleared."""
+        if self.follower is None or self.follower.tail_lines != self.tail.value():
+            self.load()
 
     def _previous_toggled(self, on: bool) -> None:
         """The previous run's log is read once (the container that wrote it has ended): no following."""
