@@ -496,3 +496,22 @@ def test_leaving_the_tail_box_unchanged_keeps_the_lines_followed(qtbot: QtBot) -
         assert len(src.asked) == asked + 1
     finally:
         view.shutdown()
+
+
+def test_a_very_long_line_is_shown_cut_and_saved_whole(qtbot: QtBot, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A container dumping a whole JSON document on one line (megabytes) stalled the window: Qt lays a
+    line of text out whole. The view shows its start with how much is left; Save writes it whole."""
+    from meshdesk.ui import logs_view
+
+    monkeypatch.setattr(logs_view, "MAX_LINE_CHARS", 50)
+    big = '{"dump": "' + "x" * 2000 + '"}'
+    view = _view(qtbot, _Lines(["short", big]))
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("reviews-v2", NS, pods=[_pod("p1")]))
+        shown = view.text.toPlainText().split("\n")
+        assert shown[1] == f"2026-11-27T10:00:00.001Z {big[:50]} … [1,962 more characters: Save keeps the line whole]"
+        view.save_log(str(tmp_path / "out.log"))
+        assert (tmp_path / "out.log").read_text().splitlines()[1] == f"2026-11-27T10:00:00.001Z {big}"
+    finally:
+        view.shutdown()

@@ -56,10 +56,15 @@ _LINE_BREAKERS = str.maketrans({"\r": "\u240d", "\u2028": "\u2424", "\u2029": "\
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\|$)|[ -/]*[0-~])|\x9b[0-?]*[ -/]*[@-~]")
 
 
+MAX_LINE_CHARS = 10_000  # of one line shown (Qt lays a line out whole: megabytes of one stall the UI)
+
+
 def display_text(ln: LogLine) -> str:
     """A log line as the view shows it: its timestamp, then its text on one line, without terminal
-    escape sequences."""
+    escape sequences, cut at MAX_LINE_CHARS with a note (Save keeps it whole)."""
     text = _ANSI.sub("", ln.text).translate(_LINE_BREAKERS)
+    if len(text) > MAX_LINE_CHARS:
+        text = f"{text[:MAX_LINE_CHARS]} … [{len(text) - MAX_LINE_CHARS:,} more characters: Save keeps the line whole]"
     return f"{ln.timestamp} {text}" if ln.timestamp else text
 
 
