@@ -515,3 +515,30 @@ def test_a_very_long_line_is_shown_cut_and_saved_whole(qtbot: QtBot, monkeypatch
         assert (tmp_path / "out.log").read_text().splitlines()[1] == f"2026-11-27T10:00:00.001Z {big}"
     finally:
         view.shutdown()
+
+
+def test_a_pod_stuck_in_init_offers_its_init_containers(qtbot: QtBot, emu: KubeEmulator) -> None:
+    """A pod stuck in Init:CrashLoopBackOff (a migration that fails, istio-init without its rights) says
+    why only in its init container's log, which the Logs dock did not offer (only native sidecars)."""
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "migrating", "namespace": NS},
+             "spec": {"initContainers": [{"name": "migrate", "image": "example/migrate:1"}],
+                      "containers": [{"name": "app", "image": "example/app:1"},
+                                     {"name": "istio-proxy", "image": "istio/proxyv2:1.24.0"}]},
+             "status": {"phase": "Pending", "initContainerStatuses": [
+                 {"name": "migrate", "ready": False, "restartCount": 2, "state": {"running": {}}}]}})
+    emu.add_pod_log(NS, "migrating", "migrate", ["ERROR relation \"users\" does not exist"])
+    pod = Pod("migrating", NS, phase="Pending",
+              containers=[Container("app", state="waiting:PodInitializing"),
+                          Container("istio-proxy", state="waiting:PodInitializing")],
+              init_containers=[Container("migrate", restarts=2, state="waiting:CrashLoopBackOff")])
+    view = _view(qtbot, KubePodLogs(emu.api_client()))
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("migrating", NS, pods=[pod]))
+        assert [view.container.itemText(i) for i in range(view.container.count())] == [
+            "app", "istio-proxy", "migrate (init)"]
+        assert view.container.currentText() == "migrate (init)"  # what the pod waits on
+        assert [ln.text for ln in view.lines] == ['ERROR relation "users" does not exist']
+        assert view.default_file_name() == "migrating-migrate.log"
+    finally:
+        view.shutdown()

@@ -227,7 +227,7 @@ class LogsView(QWidget):
     def load(self) -> None:
         """Tail the chosen container again (clears the text)."""
         pod = self.pod.currentData()
-        container = self.container.currentText()
+        container = self.container.currentData() or ""
         self._generation += 1
         self._worker.generation = self._generation
         self.text.clear()
@@ -248,7 +248,7 @@ class LogsView(QWidget):
         if pod is None:
             return "pod.log"
         previous = "-previous" if self.follower is not None and self.follower.previous else ""
-        return f"{pod.name}-{self.container.currentText() or 'log'}{previous}.log"
+        return f"{pod.name}-{self.container.currentData() or 'log'}{previous}.log"
 
     def save_log(self, path: str) -> None:
         """Write the lines kept (up to MAX_LINES) to ``path`` atomically, as the container wrote them
@@ -300,11 +300,19 @@ class LogsView(QWidget):
         self.container.blockSignals(True)
         self.container.clear()
         if pod is not None:
-            names = [c.name for c in pod.containers] + [c.name for c in pod.init_containers if c.sidecar]
-            for n in names:
-                self.container.addItem(n)
-            app = next((i for i, n in enumerate(names) if n != "istio-proxy"), 0)
-            self.container.setCurrentIndex(app)
+            # its containers, its native sidecars, then its init containers (why a pod is stuck in Init)
+            inits = [c for c in pod.init_containers if not c.sidecar]
+            shown = pod.containers + [c for c in pod.init_containers if c.sidecar] + inits
+            first_init = len(shown) - len(inits)
+            for i, c in enumerate(shown):
+                self.container.addItem(f"{c.name} (init)" if i >= first_init else c.name, c.name)
+            index = next((i for i, c in enumerate(shown) if c.name != "istio-proxy"), 0)
+            if not any(c.state == "running" for c in pod.containers):
+                # not running yet: the init container it waits on (running, failing) is the one to read
+                stuck = [i for i, c in enumerate(shown)
+                         if i >= first_init and c.state not in ("", "terminated:Completed")]
+                index = stuck[0] if stuck else index
+            self.container.setCurrentIndex(index)
         self.container.blockSignals(False)
         self.load()
 
