@@ -542,3 +542,16 @@ def test_a_pod_stuck_in_init_offers_its_init_containers(qtbot: QtBot, emu: KubeE
         assert view.default_file_name() == "migrating-migrate.log"
     finally:
         view.shutdown()
+
+
+def test_the_lines_asked_for_are_no_more_than_the_view_keeps(qtbot: QtBot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """"last 100000 lines" read them all and showed the last MAX_LINES, without a word."""
+    from meshdesk.ui import logs_view
+
+    monkeypatch.setattr(logs_view, "MAX_LINES", 100)
+    view = _view(qtbot, _FakeLogs(3))
+    try:
+        view.tail.setValue(100_000)
+        assert view.tail.value() == 100 == view.tail.maximum()
+    finally:
+        view.shutdown()

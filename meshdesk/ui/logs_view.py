@@ -109,7 +109,7 @@ class LogsView(QWidget):
         self.pod = QComboBox()
         self.container = QComboBox()
         self.tail = QSpinBox()
-        self.tail.setRange(1, 100_000)
+        self.tail.setRange(1, MAX_LINES)  # more were read, then dropped: the text keeps MAX_LINES
         self.tail.setValue(200)
         self.tail.setPrefix("last ")
         self.tail.setSuffix(" lines")
