@@ -555,3 +555,32 @@ def test_the_lines_asked_for_are_no_more_than_the_view_keeps(qtbot: QtBot, monke
         assert view.tail.value() == 100 == view.tail.maximum()
     finally:
         view.shutdown()
+
+
+def test_only_matching_lines_and_timestamps_off(qtbot: QtBot, emu: KubeEmulator) -> None:
+    """Kiali filters a log to the lines that match and can hide the timestamps; the Logs dock only
+    marked matches in all 50 000 lines, each behind a nanosecond timestamp."""
+    view = _view(qtbot, KubePodLogs(emu.api_client()))
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.container.setCurrentIndex(1)  # the sidecar
+        qtbot.keyClicks(view.search, "503 uf")
+        view.only_matching.setChecked(True)
+        assert [t.split(" ", 1)[1] for t in view.text.toPlainText().split("\n")] == [
+            '"GET /reviews/1 HTTP/1.1" 503 UF via_upstream', '"GET /reviews/3 HTTP/1.1" 503 UF via_upstream']
+        assert view.matches.text() == "2 matches" and len(view.lines) == 4  # the others are kept
+        view.follow.setChecked(True)
+        emu.add_pod_log(NS, POD, "istio-proxy", ['"GET /reviews/8 HTTP/1.1" 200 - via_upstream',
+                                                 '"GET /reviews/9 HTTP/1.1" 503 UF via_upstream'])
+        qtbot.waitUntil(lambda: len(view.lines) == 6, timeout=10000)
+        view.follow.setChecked(False)
+        view.timestamps.setChecked(False)
+        assert view.text.toPlainText().split("\n") == [
+            '"GET /reviews/1 HTTP/1.1" 503 UF via_upstream', '"GET /reviews/3 HTTP/1.1" 503 UF via_upstream',
+            '"GET /reviews/9 HTTP/1.1" 503 UF via_upstream']
+        view.search.clear()
+        assert view.text.document().blockCount() == 6 and view.matches.text() == ""
+    finally:
+        view.shutdown()

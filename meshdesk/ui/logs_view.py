@@ -59,13 +59,13 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\|$)|
 MAX_LINE_CHARS = 10_000  # of one line shown (Qt lays a line out whole: megabytes of one stall the UI)
 
 
-def display_text(ln: LogLine) -> str:
+def display_text(ln: LogLine, timestamps: bool = True) -> str:
     """A log line as the view shows it: its timestamp, then its text on one line, without terminal
     escape sequences, cut at MAX_LINE_CHARS with a note (Save keeps it whole)."""
     text = _ANSI.sub("", ln.text).translate(_LINE_BREAKERS)
     if len(text) > MAX_LINE_CHARS:
         text = f"{text[:MAX_LINE_CHARS]} … [{len(text) - MAX_LINE_CHARS:,} more characters: Save keeps the line whole]"
-    return f"{ln.timestamp} {text}" if ln.timestamp else text
+    return f"{ln.timestamp} {text}" if ln.timestamp and timestamps else text
 
 
 class _Worker(QObject):
@@ -125,6 +125,10 @@ class LogsView(QWidget):
         self.search.setPlaceholderText("Search")
         self.search.setClearButtonEnabled(True)
         self.matches = QLabel("")
+        self.only_matching = QCheckBox("Only matching lines")
+        self.only_matching.setToolTip("Show only the lines with the search text (Kiali's Show filter)")
+        self.timestamps = QCheckBox("Timestamps")
+        self.timestamps.setChecked(True)
         self.status = QLabel("")
         self.status.setStyleSheet("color: #b35900;")
         self.status.hide()
@@ -141,6 +145,8 @@ class LogsView(QWidget):
         find = QHBoxLayout()
         find.addWidget(self.search, 1)
         find.addWidget(self.matches)
+        find.addWidget(self.only_matching)
+        find.addWidget(self.timestamps)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(find)
@@ -170,7 +176,9 @@ class LogsView(QWidget):
         self.tail.editingFinished.connect(self._tail_edited)
         self.follow.toggled.connect(self._follow_toggled)
         self.previous.toggled.connect(self._previous_toggled)
-        self.search.textChanged.connect(self._highlight)
+        self.search.textChanged.connect(self._search_changed)
+        self.only_matching.toggled.connect(self._render)
+        self.timestamps.toggled.connect(self._render)
         self.search.returnPressed.connect(self.find_next)
 
     # -- public ---------------------------------------------------------------------------------
@@ -267,9 +275,10 @@ class LogsView(QWidget):
         return self.text.find(needle)
 
     def match_count(self) -> int:
-        """The matches of the search text in the lines as shown (timestamps included, as marked)."""
+        """The matches of the search text in the lines as shown (their timestamps too when shown), as marked."""
         needle = self.search.text().lower()
-        return sum(display_text(ln).lower().count(needle) for ln in self._lines) if needle else 0
+        ts = self.timestamps.isChecked()
+        return sum(display_text(ln, ts).lower().count(needle) for ln in self._lines) if needle else 0
 
     def highlighted(self) -> list[str]:
         """The highlighted snippets (what the search marks in the text)."""
@@ -368,7 +377,9 @@ class LogsView(QWidget):
             self.save.setEnabled(True)
             if len(self._lines) > MAX_LINES:  # the text keeps as many (setMaximumBlockCount)
                 del self._lines[:-MAX_LINES]
-            self.text.appendPlainText("\n".join(display_text(ln) for ln in lines))
+            shown = self._shown(lines)
+            if shown:
+                self.text.appendPlainText("\n".join(shown))
             if at_end or what == "load":
                 bar.setValue(bar.maximum())
             self._highlight()
@@ -384,6 +395,31 @@ class LogsView(QWidget):
         text = str(error)
         self._say(f"Could not read the log: {text}" + (" (showing what was read before)" if self._lines else ""))
         self.failed.emit(text)
+
+    def _shown(self, lines: list[LogLine]) -> list[str]:
+        """The text of ``lines`` as shown: with or without their timestamps, only those with the search
+        text when "Only matching lines" is on."""
+        ts = self.timestamps.isChecked()
+        texts = [display_text(ln, ts) for ln in lines]
+        needle = self.search.text().lower()
+        if needle and self.only_matching.isChecked():
+            texts = [t for t in texts if needle in t.lower()]
+        return texts
+
+    def _render(self) -> None:
+        """Show the lines kept again (the filter or the timestamps changed), at the end."""
+        self.text.clear()
+        shown = self._shown(self._lines)
+        if shown:
+            self.text.appendPlainText("\n".join(shown))
+        self.text.verticalScrollBar().setValue(self.text.verticalScrollBar().maximum())
+        self._highlight()
+
+    def _search_changed(self) -> None:
+        if self.only_matching.isChecked():
+            self._render()
+        else:
+            self._highlight()
 
     def _highlight(self) -> None:
         needle = self.search.text()
