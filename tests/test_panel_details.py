@@ -178,3 +178,30 @@ def test_odd_routing_specs_do_not_break_the_service_panel(qtbot: QtBot) -> None:
     for vs_spec, dr_spec in zip(_odd_variants(REVIEWS_VS), _odd_variants(REVIEWS_DR), strict=False):
         text = _reviews_panel(qtbot, vs_spec, dr_spec).text()
         assert text.startswith("Service reviews\n") and "VirtualServices\n" in text and "DestinationRules\n" in text
+
+
+def test_a_pod_names_the_container_that_does_not_run(qtbot: QtBot) -> None:
+    """A pod whose sidecar crash-loops read "Running (CrashLoopBackOff), sidecar yes", as if the app
+    crashed; the fix for each is different (the app's code or config, or the mesh's)."""
+    from meshdesk.mesh.inventory import Container, Inventory, Namespace, Pod, Workload
+    from tests.graph_samples import http, snapshot
+
+    pods = [Pod("web-1", "shop", labels={"app": "web"}, phase="Running", containers=[
+                Container("web", ready=True, state="running"),
+                Container("istio-proxy", "istio/proxyv2:1.24.0", ready=False, restarts=5,
+                          state="waiting:CrashLoopBackOff")]),
+            Pod("web-2", "shop", labels={"app": "web"}, phase="Pending", containers=[
+                Container("web", state="waiting:ImagePullBackOff"),
+                Container("istio-proxy", "istio/proxyv2:1.24.0", state="waiting:PodInitializing")],
+                init_containers=[Container("istio-init", state="terminated:Error", restarts=2)])]
+    web = Workload("web", "shop", labels={"app": "web", "version": "v1"}, replicas=2, pods=pods)
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=[web])
+    graph = build(snapshot([http("web-v1", "web", 5, ns="shop")], inventory=inv))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    panel.show_selection([graph.find_node(workload="web").id])  # type: ignore[union-attr]
+    text = panel.text()
+    assert "web-1: 1/2 ready, Running (istio-proxy: CrashLoopBackOff), sidecar 1.24.0, 5 restarts" in text
+    assert ("web-2: 0/2 ready, Pending (web: ImagePullBackOff; istio-proxy: PodInitializing; "
+            "istio-init: Error), sidecar 1.24.0, 2 restarts") in text

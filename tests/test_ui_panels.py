@@ -585,7 +585,7 @@ def test_a_pod_says_why_its_containers_do_not_run_and_the_workload_when_it_was_m
     cart = Workload("cart-v1", "shop", labels={"app": "cart", "version": "v1"}, replicas=1, available=0, current=1,
                     pods=[pod], created="2026-11-20T08:00:00Z")
     text = _workload_panel_text(qtbot, cart)
-    assert "1/2 ready, Running (CrashLoopBackOff)" in text and "17 restarts" in text
+    assert "1/2 ready, Running (cart: CrashLoopBackOff)" in text and "17 restarts" in text
     assert "Created\n2026-11-20T08:00:00Z" in text
     # one restart reads as one ("1 restarts" was written)
     once = Pod("cart-v1-def", "shop", phase="Running", containers=[Container("cart", ready=True, restarts=1)])

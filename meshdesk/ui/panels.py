@@ -542,12 +542,13 @@ def _pods(w: Workload, ambient: bool = False) -> str:
             stale = [f"{k} {v}" for k, v in sorted(p.proxy_sync.items()) if v != "Synced"]
             side += ", in sync with istiod" if p.proxy_synced else \
                 f", <span style='color:#d18b00'>not in sync with istiod ({_e('; '.join(stale))})</span>"
-        # why a container is not running (CrashLoopBackOff, ImagePullBackOff, OOMKilled...), as Lens shows
-        reasons = (c.state.partition(":") for c in p.containers + p.init_containers)
-        why = sorted({reason for state, _, reason in reasons
-                      if state in ("waiting", "terminated") and reason not in ("", "Completed")})
+        # why a container is not running (CrashLoopBackOff, ImagePullBackOff, OOMKilled...), as Lens shows,
+        # with the container's name: the app's crash and the sidecar's ask for different fixes
+        reasons = [(c.name, *c.state.partition(":")[::2]) for c in p.containers + p.init_containers]
+        why = [f"{name}: {reason}" for name, state, reason in reasons
+               if state in ("waiting", "terminated") and reason not in ("", "Completed")]
         rows.append(f"{_e(p.name)}: {ready}/{total} ready, {_e(p.phase or '?')}"
-                    + (f" (<span style='color:#c9190b'>{_e(', '.join(why))}</span>)" if why else "")
+                    + (f" (<span style='color:#c9190b'>{_e('; '.join(why))}</span>)" if why else "")
                     + f", {side}" + (f", {counted(p.restarts, 'restart')}" if p.restarts else ""))
     return "<br>".join(rows)
 
