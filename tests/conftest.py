@@ -21,6 +21,22 @@ def _private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _collector_on_the_ui_thread(qapp):  # type: ignore[no-untyped-def]
+    """As the app does (``meshdesk.ui.gcguard``): cyclic garbage is collected on the UI thread only, so
+    a worker thread never destroys a Qt object a finished test left in a cycle (a segfault)."""
+    from meshdesk.ui import gcguard
+
+    return gcguard.install(qapp)
+
+
+@pytest.fixture(autouse=True)
+def _collect_between_tests(_collector_on_the_ui_thread):  # type: ignore[no-untyped-def]
+    """A test that never runs Qt's event loop gives the timer no chance: collect what is due after it."""
+    yield
+    _collector_on_the_ui_thread.collect_due()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_istiod_memory() -> None:
     """What the inventory remembers of istiod between reads (answers and failures) starts empty in

@@ -51,8 +51,11 @@ def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str, list[str]]:
 def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     """The main window for ``opts`` (argparse namespace with demo, kubeconfig, context, namespace,
     snapshot); also used by tests and the screenshot script."""
+    from meshdesk.ui import gcguard
     from meshdesk.ui.mainwindow import DEMO, MainWindow
 
+    # cyclic garbage (Qt objects among it) is collected on this, the UI, thread only (see gcguard)
+    gcguard.install(QApplication.instance())
     access = settings if settings is not None else load_settings()
     kubeconfig = getattr(opts, "kubeconfig", None) or access.kubeconfig or None
     # -n hello,shop and -n hello -n shop both name two namespaces, as `meshdesk graph -n` reads them;
