@@ -52,6 +52,9 @@ def main(argv: list[str]) -> int:
         graph.request = GraphRequest(namespaces=tuple(namespaces))
         return graph
 
+    from meshdesk.ui import gcguard
+
+    gcguard.install()  # as the app (make_window): cyclic garbage collected on the UI thread only
     w = MainWindow(context="big", contexts=["big"], factories={"big": lambda: source}, builder=builder,
                    namespaces=namespaces)
     w.resize(1280, 800)
