@@ -851,3 +851,56 @@ def test_rows_without_health_sort_together_whatever_the_reason(qtbot: QtBot) -> 
     page.table.sortByColumn(COLUMNS[SERVICES].index("Health"), Qt.SortOrder.AscendingOrder)
     assert [(r.name, page.model.data(page.model.index(page.model.rows.index(r), 2))) for r in page.visible_rows()] \
         == [("d-svc", "Healthy"), ("a-svc", "NA"), ("b-svc", "NA"), ("c-svc", "NA")]
+
+
+def test_the_config_list_filters_by_name_namespace_kind_and_findings(qtbot: QtBot,
+                                                                     mesh: tuple[TrafficGraph, Inventory]) -> None:
+    """The Istio config dock's list had no filter (Kiali's has one: name, namespace, kind, validation);
+    with thousands of objects it was slow to use. The object shown and the scroll position stay across
+    refreshes and filtering, and a filter that hides everything says so."""
+    _, inv = mesh
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(inv)
+    assert view.filter.placeholderText().startswith("Filter Istio config by name, namespace, kind")
+    everything = view.visible_keys()
+    assert BAD_DR in everything and len(everything) == len(inv.istio)
+    view.show_object(BAD_DR)
+    view.filter.setText("CANARY")  # the name, any case
+    assert view.visible_keys() == [BAD_DR] and view.filter_note.isHidden()
+    view.filter.setText("virtualservice")  # the kind
+    assert view.visible_keys() and all(k[0] == "VirtualService" for k in view.visible_keys())
+    # the object shown, hidden by the filter, stays shown, and a refresh keeps it and the filter
+    assert view.current == BAD_DR and "reviews-canary" in view.title.text()
+    view.set_data(inv)
+    assert view.current == BAD_DR and all(k[0] == "VirtualService" for k in view.visible_keys())
+    view.filter.setText("error")  # the findings
+    assert BAD_DR in view.visible_keys() and ("VirtualService", "shop", "storefront") not in view.visible_keys()
+    view.filter.setText("shop/reviews-c")  # namespace/name, as the list writes it
+    assert view.visible_keys() == [BAD_DR]
+    view.filter.setText("no-such-object")
+    assert view.visible_keys() == [] and view.filter_note.isVisibleTo(view)
+    assert f"No Istio config matches \u201cno-such-object\u201d: the filter hides all {len(inv.istio)} objects" in \
+        view.filter_note.text()
+    view.set_data(inv)  # said again after a refresh
+    assert view.visible_keys() == [] and view.filter_note.isVisibleTo(view)
+    view.filter.clear()
+    assert view.visible_keys() == everything and not view.filter_note.isVisibleTo(view)
+    assert view.current == BAD_DR and view.objects.currentItem().data(Qt.ItemDataRole.UserRole + 1) == BAD_DR
+
+
+def test_a_refresh_keeps_the_filtered_config_list_where_the_user_scrolled_it(qtbot: QtBot) -> None:
+    _, inv = _many(400)  # 80 DestinationRules, 40 in team-5
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_data(inv)
+    view.filter.setText("team-5/")
+    assert len(view.visible_keys()) == 40 and all(k[1] == "team-5" for k in view.visible_keys())
+    bar = view.objects.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 5, timeout=5000)
+    bar.setValue(5)
+    view.set_data(inv)
+    assert bar.value() == 5 and len(view.visible_keys()) == 40

@@ -4,6 +4,11 @@
     view.set_data(inventory)                 # validations computed here unless given
     view.show_object(("DestinationRule", "shop", "reviews"))
     lists.configSelected.connect(view.show_object)
+    view.filter.setText("reviews")           # the list keeps the objects whose name, namespace, kind
+                                             # or findings contain it
+
+The object shown and the list's scroll position stay across refreshes, and across the filter: an
+object the filter hides stays shown on the right.
 
 The YAML is ``IstioObject.to_manifest()`` through ``yaml.safe_dump`` (fields we do not know are shown
 as the cluster served them), with a Gateway API object's ``status`` under it; findings list code,
@@ -22,6 +27,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -40,6 +46,7 @@ from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+_FILTER_ROLE = Qt.ItemDataRole.UserRole + 2  # what the filter field matches an object by, lower case
 # what the inventory's ``hidden`` names each kind's list by (``sources.inventory``, ``sources.gateway_api``)
 _LISTED_AS = {kind: (plural,) for kind, _group, plural in (*ISTIO_RESOURCES, *OPTIONAL_ISTIO_RESOURCES)} | {
     kind: (f"{plural}.{group}",) for kind, group, plural in GATEWAY_API_CONFIG}
@@ -66,6 +73,15 @@ class ConfigView(QWidget):
         super().__init__(parent)
         self.objects = QListWidget()
         self.objects.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # with thousands of objects the list is long: as the Lists dock's pages, a filter field over it
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter Istio config by name, namespace, kind or findings…")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(lambda _text: self._apply_filter(scroll=True))
+        self.filter_note = QLabel()  # when the filter hides every object: why the list is empty
+        self.filter_note.setWordWrap(True)
+        self.filter_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.filter_note.hide()
         self.title = QLabel(_NOTHING_SHOWN)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # a name of 253 characters wraps (rich text breaks a long word anywhere) instead of widening
@@ -98,8 +114,14 @@ class ConfigView(QWidget):
         inner.setStretchFactor(1, 1)
         inner.setSizes([400, 400])
         rl.addWidget(inner, 1)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.filter)
+        ll.addWidget(self.filter_note)
+        ll.addWidget(self.objects, 1)
         outer = QSplitter(Qt.Orientation.Horizontal)
-        outer.addWidget(self.objects)
+        outer.addWidget(left)
         outer.addWidget(right)
         # a third for the list: "DestinationRule namespace/name  [1 error]" reads whole in a docked view
         outer.setStretchFactor(0, 1)
@@ -127,10 +149,13 @@ class ConfigView(QWidget):
             item = QListWidgetItem(f"{obj.kind} {obj.namespace}/{obj.name}  [{badge_text(e, w)}]")
             item.setToolTip(item.text())  # the whole line when the list is narrower
             item.setData(_KEY_ROLE, key_of(obj))
+            item.setData(_FILTER_ROLE, "\n".join((obj.name, obj.namespace, obj.kind, f"{obj.namespace}/{obj.name}",
+                                                  badge_text(e, w))).lower())
             if e or w:
                 item.setForeground(QBrush(QColor(_SEVERITY_COLOUR[ERROR if e else WARNING])))
             self.objects.addItem(item)
         self.objects.blockSignals(False)
+        self._apply_filter(scroll=False)
         if keep is not None and self._find(keep) is not None:
             self.show_object(keep)
         else:
@@ -154,6 +179,34 @@ class ConfigView(QWidget):
                 self.objects.setCurrentItem(item)
                 self.objects.blockSignals(False)
                 break
+
+    def visible_keys(self) -> list[ObjectKey]:
+        """The objects the list shows (those the filter keeps), in its order."""
+        return [self.objects.item(i).data(_KEY_ROLE) for i in range(self.objects.count())
+                if not self.objects.item(i).isHidden()]
+
+    def _apply_filter(self, scroll: bool) -> None:
+        """Hide the objects whose name, namespace, kind and findings do not contain the filter's text
+        (any case); say so when that is all of them. ``scroll``: bring the object shown into view (the
+        user typed; not at a refresh, which keeps where they scrolled)."""
+        wanted = self.filter.text().strip().lower()
+        shown = 0
+        for i in range(self.objects.count()):
+            item = self.objects.item(i)
+            hide = bool(wanted) and wanted not in item.data(_FILTER_ROLE)
+            if item.isHidden() != hide:
+                item.setHidden(hide)
+            shown += not hide
+        total = self.objects.count()
+        if wanted and total and not shown:
+            self.filter_note.setText(f"No Istio config matches \u201c{self.filter.text().strip()}\u201d: the filter "
+                                     f"hides all {total} object{'s' if total != 1 else ''}. Clear it to see them.")
+            self.filter_note.show()
+        else:
+            self.filter_note.hide()
+        current = self.objects.currentItem()
+        if scroll and current is not None and not current.isHidden():
+            self.objects.scrollToItem(current)
 
     @staticmethod
     def _absent(key: ObjectKey, inventory: Inventory, shown_before: bool) -> str:
