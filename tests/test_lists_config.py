@@ -904,3 +904,49 @@ def test_a_refresh_keeps_the_filtered_config_list_where_the_user_scrolled_it(qtb
     bar.setValue(5)
     view.set_data(inv)
     assert bar.value() == 5 and len(view.visible_keys()) == 40
+
+
+def test_a_namespace_whose_pods_could_not_be_read_is_said_in_the_lists(qtbot: QtBot, shared_dir: Path) -> None:
+    """The cluster answers 403 to listing pods (or Deployments) in bookinfo: the Lists dock showed its
+    workloads without a word (only the window's banner said so, and it goes), their sidecars "unknown"
+    and no pods behind them; with the controllers forbidden too, empty lists. Each list now says which
+    namespace's lists could not be read, and what that leaves out."""
+    from meshdesk.sources.inventory import InventoryReader
+    from tests.kube_emulator import KubeEmulator
+
+    with KubeEmulator() as emu:
+        emu.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+        emu.add_namespace("bookinfo", {"istio-injection": "enabled"})
+        emu.add_namespace("travel", {"istio-injection": "enabled"})
+        emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml", namespace="bookinfo")
+        emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml", namespace="travel")
+        emu.run_workloads()
+        emu.forbid(namespace="bookinfo", resource="pods")
+        pods_hidden = InventoryReader(emu.api_client(), ["bookinfo", "travel"], cluster="c").read()
+        emu.forbid(namespace="bookinfo", resource="deployments")
+        emu.forbid(namespace="bookinfo", resource="virtualservices")
+        all_hidden = InventoryReader(emu.api_client(), ["bookinfo", "travel"], cluster="c").read()
+        emu.clear_faults()
+        readable = InventoryReader(emu.api_client(), ["bookinfo", "travel"], cluster="c").read()
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.resize(900, 400)
+    lists.show()
+    qtbot.waitExposed(lists)
+    lists.set_data(None, pods_hidden)
+    for title in (APPS, WORKLOADS, SERVICES):
+        note = lists.pages[title].note
+        assert note.isVisibleTo(lists.pages[title]), title
+        assert note.text().startswith("The cluster did not let meshdesk list pods in namespace bookinfo: its "), title
+        assert "travel" not in note.text()
+    assert "its workloads may be missing here, or shown without their pods' state and sidecars" in \
+        lists.pages[WORKLOADS].note.text()
+    assert not lists.pages[CONFIG].note.isVisibleTo(lists.pages[CONFIG])
+    lists.set_data(None, all_hidden)
+    assert not [r for r in lists.pages[WORKLOADS].model.rows if r.namespace == "bookinfo"]  # the empty list, said
+    assert "list pods or deployments in namespace bookinfo" in lists.pages[WORKLOADS].note.text()
+    assert lists.pages[CONFIG].note.text() == (
+        "The cluster did not let meshdesk list virtualservices in namespace bookinfo: what is in them is not "
+        "listed here, and findings about it are not counted.")
+    lists.set_data(None, readable)  # all read again: the notes go
+    assert not any(page.note.isVisibleTo(page) for page in lists.pages.values())

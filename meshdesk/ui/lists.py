@@ -31,6 +31,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QTableView,
     QTabWidget,
@@ -92,6 +93,18 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 # what the inventory's ``hidden`` names the Istio and Gateway API config lists by (``sources.inventory``)
 _ISTIO_LISTS = tuple(plural for _k, _g, plural in (*ISTIO_RESOURCES, *OPTIONAL_ISTIO_RESOURCES)) + tuple(
     f"{plural}.{group}" for _k, group, plural in GATEWAY_API_CONFIG)
+
+# the Kubernetes lists each page's rows are made of (what the inventory's ``hidden`` names them by): one
+# the cluster would not give leaves rows missing, or without their pods' state and sidecars
+_CONTROLLERS = ("deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs")
+_READ_FOR = {APPS: ("pods", *_CONTROLLERS), WORKLOADS: ("pods", *_CONTROLLERS), SERVICES: ("services", "pods"),
+             CONFIG: _ISTIO_LISTS}
+_WHAT_IS_MISSING = {
+    APPS: "{its} apps may be missing here, or shown without their pods' state and sidecars",
+    WORKLOADS: "{its} workloads may be missing here, or shown without their pods' state and sidecars",
+    SERVICES: "{its} services may be missing here, or shown without the sidecars of the pods behind them",
+    CONFIG: "what is in them is not listed here, and findings about it are not counted",
+}
 
 RESTART = "missing: restart"  # the sidecar column of a workload that gets its sidecar by a restart
 OPTED_OUT_TEXT = "opted out"  # ... of one that refuses a sidecar on purpose (no warning: nothing to do)
@@ -282,6 +295,31 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     return out
 
 
+def unread_notes(inventory: Inventory | None) -> dict[str, str]:
+    """For each list, what the cluster would not let be read that its rows are made of (a 403 to
+    listing pods in a namespace): which lists, in which namespaces, and what that leaves out; "" when
+    all was read. Without it a namespace whose pods could not be listed just looked empty."""
+    out = dict.fromkeys((APPS, WORKLOADS, SERVICES, CONFIG), "")
+    if inventory is None or not inventory.hidden:
+        return out
+    names = [n.name for n in inventory.namespaces]  # the chosen ones (those the rows are of)
+    for title, plurals in _READ_FOR.items():
+        by_lists: dict[tuple[str, ...], list[str]] = {}  # the lists not read -> the namespaces
+        for ns in names:
+            missing = tuple(p for p in plurals if inventory.unread(ns, (p,)))
+            if missing:
+                by_lists.setdefault(missing, []).append(ns)
+        said = []
+        for missing, namespaces in by_lists.items():
+            where = ", ".join(namespaces[:5]) + (f" and {len(namespaces) - 5} more" if len(namespaces) > 5 else "")
+            kinds = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
+            said.append(f"The cluster did not let meshdesk list {kinds} in "
+                        f"{'namespace' if len(namespaces) == 1 else 'namespaces'} {where}: "
+                        f"{_WHAT_IS_MISSING[title].format(its='its' if len(namespaces) == 1 else 'their')}.")
+        out[title] = "\n".join(said)
+    return out
+
+
 def _nodes_by(nodes: Sequence[Node], types: tuple[str, ...], what: str) -> dict[tuple[str, str], list[str]]:
     """Ids of the nodes of these types by (namespace, their ``what``: workload, app or service), in
     the graph's order."""
@@ -445,6 +483,14 @@ class ListPage(QWidget):
         self.filter.setPlaceholderText(f"Filter {what} by {by}…")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(lambda text: self.proxy.setFilterRegularExpression(_filter_pattern(text)))
+        # what of the rows the cluster would not let be read (``unread_notes``): said here, beside them,
+        # not only in the window's banner
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.setStyleSheet(f"color: {_BADGE_COLOUR['warning']}")
+        self.note.hide()
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -458,6 +504,7 @@ class ListPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter)
+        layout.addWidget(self.note)
         layout.addWidget(self.table, 1)
         # columns the user widened or narrowed keep their width; the others grow to fit what comes
         self._user_sized: set[int] = set()
@@ -469,6 +516,12 @@ class ListPage(QWidget):
     def _section_resized(self, index: int, _old: int, _new: int) -> None:
         if not self._sizing and index != self.model.columnCount() - 1:  # the last one stretches with the table
             self._user_sized.add(index)
+
+    def set_note(self, text: str) -> None:
+        """What could not be read of this list's rows ("" when all was)."""
+        if text != self.note.text():
+            self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     def set_rows(self, rows: list[ListRow]) -> None:
         self.model.set_rows(rows)
@@ -562,11 +615,13 @@ class MeshLists(QTabWidget):
         self.graph, self.inventory = graph, inventory
         self.validations = validations if validations is not None else (validate(inventory) if inventory else {})
         rows = build_rows(graph, inventory, self.validations)
+        notes = unread_notes(inventory)
         picked = self.pages[self._picked].selected_identities() if self._picked is not None else []
         self._syncing = True
         try:
             for title, page in self.pages.items():
                 page.set_rows(rows[title])
+                page.set_note(notes[title])
             if self._picked is not None:
                 self.pages[self._picked].select_identities(picked)
         finally:
