@@ -92,6 +92,7 @@ def test_each_controller_is_read_in_its_kinds_terms(every_kind: Inventory) -> No
                     "broken": (-1, 0, 4, 0, "Failed", "BackoffLimitExceeded"),
                     "index": (-1, 0, 0, 2, "Running", ""),
                     "paused": (-1, 0, 0, 0, "Suspended", "")}
+    assert (got["index"].parallelism, got["migrate"].parallelism) == (2, -1)
     nightly, hourly = got["nightly"], got["hourly"]
     assert (nightly.schedule, nightly.time_zone, nightly.suspended, nightly.active, nightly.last_schedule,
             nightly.last_success) == ("0 2 * * *", "Europe/Paris", True, 2, LAST_RUN, LAST_SUCCESS)
@@ -105,7 +106,7 @@ def test_each_controller_is_read_in_its_kinds_terms(every_kind: Inventory) -> No
 def test_the_controllers_word_survives_a_snapshot_and_older_snapshots_still_read(every_kind: Inventory) -> None:
     assert Inventory.from_json(json.loads(json.dumps(every_kind.to_json()))).to_json() == every_kind.to_json()
     old = every_kind.to_json()
-    added = ("ready", "completions", "succeeded", "failed", "active", "job_state", "job_reason", "schedule",
+    added = ("ready", "completions", "parallelism", "succeeded", "failed", "active", "job_state", "job_reason", "schedule",
              "time_zone", "suspended", "last_schedule", "last_success")
     for w in old["workloads"]:
         for key in added:
@@ -175,7 +176,8 @@ def test_the_workload_panel_speaks_each_controllers_language(qtbot: QtBot, every
     assert "Pods\n3 desired, 2 scheduled, 1 ready\n" in text["agent"]
     assert "Completions\n3/3\nState\nComplete\n" in text["migrate"]
     assert "Completions\n0/1, 4 failed\nState\nFailed (BackoffLimitExceeded)\n" in text["broken"]
-    assert "Completions\n0/1, 2 running\nState\nRunning\n" in text["index"]
+    # as kubectl's COMPLETIONS: no count wanted, two at once (it said "0/1, 2 running")
+    assert "Completions\n0/1 of 2, 2 running\nState\nRunning\n" in text["index"]
     assert "State\nSuspended\n" in text["paused"]
     assert (f"Schedule\n0 2 * * * (Europe/Paris)\nSuspended\nyes\nLast schedule\n{LAST_RUN}\n"
             f"Last success\n{LAST_SUCCESS}\nActive jobs\n2\n") in text["nightly"]
@@ -185,6 +187,20 @@ def test_the_workload_panel_speaks_each_controllers_language(qtbot: QtBot, every
         assert "Replicas" not in text[name] and "available" not in text[name].split("Health")[0], name
     # health is Kiali's, as before
     assert "Health\nFailure" in text["broken"] and "Health\nHealthy" in text["migrate"]
+
+
+def test_a_bare_pod_gone_is_not_said_in_replicas(qtbot: QtBot, every_kind: Inventory) -> None:
+    """A bare pod's workload whose pod is gone (a snapshot, the pod deleted): its panel said
+    "Replicas 0/0 available", replica words for a kind that has none."""
+    import dataclasses
+
+    debug = every_kind.workload(NS, "debug")
+    assert debug is not None and debug.kind == "Pod"
+    gone = dataclasses.replace(every_kind, workloads=[dataclasses.replace(w, pods=[]) if w is debug else w
+                                                      for w in every_kind.workloads])
+    text = _panels(qtbot, gone)["debug"]
+    assert "Phase\ngone: the cluster no longer lists this pod\n" in text
+    assert "Replicas" not in text and "available" not in text.split("Health")[0]
 
 
 def test_a_panel_from_an_older_snapshot_counts_from_the_pods(qtbot: QtBot, every_kind: Inventory) -> None:

@@ -288,6 +288,7 @@ class Workload:
     # or None when not known (the controller was not read, or a snapshot from before they were kept)
     ready: int = -1  # pods ready: readyReplicas (a DaemonSet's numberReady, a Job's status.ready)
     completions: int = -1  # a Job's wanted successful pods (spec.completions; -1 also when unset: one will do)
+    parallelism: int = -1  # a Job's pods run at once (spec.parallelism), -1 when not known
     succeeded: int = -1  # a Job's pods that succeeded
     failed: int = -1  # a Job's pods that failed
     active: int = -1  # a Job's pods running now; a CronJob's Jobs running now

@@ -506,6 +506,9 @@ def _controller_status(w: Workload, obj: Mapping[str, Any]) -> None:
         completions = spec.get("completions")
         w.completions = completions if isinstance(completions, int) and not isinstance(completions, bool) \
             and completions >= 0 else -1
+        parallelism = spec.get("parallelism")
+        w.parallelism = parallelism if isinstance(parallelism, int) and not isinstance(parallelism, bool) \
+            and parallelism >= 0 else -1
         w.succeeded, w.failed = _count(status.get("succeeded")), _count(status.get("failed"))
         w.active, w.ready = _count(status.get("active")), _count(status.get("ready"), -1)
         w.job_state, w.job_reason = _job_state(meta, spec, status)

@@ -412,14 +412,19 @@ def _controller_rows(w: Workload) -> list[tuple[str, str]]:
     counted from the pods, as Kiali counts them."""
     kind = w.kind
     running = f", {w.current} running" if w.current >= 0 and w.current != w.replicas else ""
-    if kind == "Pod" and w.pods:
+    if kind == "Pod":
+        if not w.pods:  # a bare pod is its own workload: with it gone there are no replicas to count
+            return [("Phase", "gone: the cluster no longer lists this pod")]
         phase = w.pods[0].phase or "Unknown"
         return [("Phase", _coloured(_e(phase), _STATE_COLOUR.get(phase)))]
     if kind == "DaemonSet" and w.ready >= 0:
         pods = f"{w.replicas} desired, {max(w.current, 0)} scheduled, {w.ready} ready"
         return [("Pods", pods + (f", {w.available} available" if w.available != w.ready else ""))]
     if kind == "Job" and w.job_state:
-        done = f"{max(w.succeeded, 0)}/{w.completions if w.completions >= 0 else 1}"
+        # as kubectl's COMPLETIONS: without a count wanted, one success will do, and a parallelism
+        # above one is said beside it ("0/1 of 2")
+        done = f"{max(w.succeeded, 0)}/{w.completions}" if w.completions >= 0 else \
+            f"{max(w.succeeded, 0)}/1" + (f" of {w.parallelism}" if w.parallelism > 1 else "")
         done += (f", {w.failed} failed" if w.failed > 0 else "") + (f", {w.active} running" if w.active > 0 else "")
         state = _e(w.job_state) + (f" ({_e(w.job_reason)})" if w.job_reason else "")
         return [("Completions", done), ("State", _coloured(state, _STATE_COLOUR.get(w.job_state)))]
