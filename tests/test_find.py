@@ -311,7 +311,7 @@ def test_and_binds_within_or_clauses_like_kiali(graph: TrafficGraph) -> None:
     ("= 3", "missing an operand"),
     ("app reviews now", "no valid operator"),
     ("health = sick", "'health' takes = or !="),
-    ("health = sick", "healthy, degraded, failure, notready or na"),
+    ("health = sick", "healthy, degraded, failure, notready or n/a (na)"),
 ])
 def test_syntax_errors_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(FindSyntaxError) as err:
@@ -463,3 +463,20 @@ def test_health_not_ready_can_be_found(text: str) -> None:
     with pytest.raises(FindSyntaxError) as err:  # "not" is "!", as in Kiali: the message shows the way
         compile_expression("health = Not Ready")
     assert "notready" in err.value.message
+
+
+@pytest.mark.parametrize("text", ["health = n/a", "health = na", "health = N/A"])
+def test_no_health_is_found_by_the_word_the_lists_show(text: str) -> None:
+    """The lists and the panel say "n/a" for no health, as Kiali: Find takes that word, and its
+    message about health names it."""
+    from meshdesk.mesh.graph.model import NO_HEALTH
+
+    g = TrafficGraph(GraphRequest(namespaces=("bookinfo",)))
+    g.add_node(_node("idle-v1", NODE_APP, namespace="bookinfo", app="idle", version="v1", workload="idle-v1",
+                     health=Health(NO_HEALTH)))
+    g.add_node(_node("busy-v1", NODE_APP, namespace="bookinfo", app="busy", version="v1", workload="busy-v1",
+                     health=Health(HEALTHY)))
+    assert compile_expression(text).nodes(g) == {NAMES["idle-v1"]}
+    with pytest.raises(FindSyntaxError) as err:
+        compile_expression("health = unknown")
+    assert "or n/a (na)" in err.value.message

@@ -840,8 +840,9 @@ def test_one_very_long_name_does_not_push_the_other_columns_off_screen(qtbot: Qt
 
 
 def test_rows_without_health_sort_together_whatever_the_reason(qtbot: QtBot) -> None:
-    """A service with a node but no requests ("NA") and one with no node at all ("") both show NA, but
-    sorted apart: sorted by health, the NA rows were two runs, each in name order of its own."""
+    """A service with a node but no requests ("NA") and one with no node at all ("") both show "n/a"
+    (as Kiali says it; they showed "NA"), but sorted apart: sorted by health, the rows without health
+    were two runs, each in name order of its own."""
     from meshdesk.ui.lists import ListPage, ListRow
 
     page = ListPage(SERVICES)
@@ -850,7 +851,7 @@ def test_rows_without_health_sort_together_whatever_the_reason(qtbot: QtBot) -> 
                    ListRow("c-svc", "shop", health=""), ListRow("d-svc", "shop", health="Healthy")])
     page.table.sortByColumn(COLUMNS[SERVICES].index("Health"), Qt.SortOrder.AscendingOrder)
     assert [(r.name, page.model.data(page.model.index(page.model.rows.index(r), 2))) for r in page.visible_rows()] \
-        == [("d-svc", "Healthy"), ("a-svc", "NA"), ("b-svc", "NA"), ("c-svc", "NA")]
+        == [("d-svc", "Healthy"), ("a-svc", "n/a"), ("b-svc", "n/a"), ("c-svc", "n/a")]
 
 
 def test_the_config_list_filters_by_name_namespace_kind_and_findings(qtbot: QtBot,

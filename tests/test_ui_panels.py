@@ -746,3 +746,27 @@ def test_a_workload_panel_shows_the_workloads_own_ambient_findings(qtbot) -> Non
         assert app is not None
         p.show_selection([app.id])
         assert ("search-v1: error KIA1313" in p.text()) is expected
+
+
+def test_no_health_reads_n_a_as_in_kiali(qtbot, demo_data) -> None:  # type: ignore[no-untyped-def]
+    """A node without health (NA: no requests to judge) was said "NA" in its panel and in the
+    namespace summary's counts, "n/a" for an edge without health: Kiali says "n/a" for all."""
+    import dataclasses
+
+    from meshdesk.mesh.graph.model import NO_HEALTH, Health
+
+    graph, inv, _ = demo_data
+    node = next(n for n in graph.nodes.values() if n.node_type == NODE_WORKLOAD and n.namespace == "shop")
+    before = node.health
+    node.health = dataclasses.replace(before, status=NO_HEALTH, error_ratio=0.0, reasons=[]) \
+        if before is not None else Health(NO_HEALTH)
+    try:
+        panel = SidePanel()
+        qtbot.addWidget(panel)
+        panel.set_data(graph, inv)
+        summary = panel.text()
+        assert " n/a" in summary.split("Namespace shop")[1] and " NA" not in summary
+        panel.show_selection([node.id])
+        assert "Health\nn/a\n" in panel.text() and "NA" not in panel.text().split()
+    finally:
+        node.health = before

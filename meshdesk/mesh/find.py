@@ -369,7 +369,7 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
         status = _HEALTH_WORDS.get(value.lower())
         if status is None or op not in ("=", "!="):
             raise FindSyntaxError(f"'health' takes = or != and one of healthy, degraded, failure, notready or "
-                                  f"na in '{expression}'")
+                                  f"n/a (na) in '{expression}'")
         same = op == "="
         return Condition("node", expression, _node_only(lambda n: (_health(n) == status) == same), key)
     if key == "rank":

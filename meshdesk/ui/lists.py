@@ -54,6 +54,7 @@ from meshdesk.mesh.graph.model import (
     Health,
     Node,
     TrafficGraph,
+    health_text,
 )
 from meshdesk.mesh.inventory import Inventory, Service, Workload
 from meshdesk.mesh.routing import OPTED_OUT, opt_out_mark, sidecar_gap
@@ -74,7 +75,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 # matches from its start only (``_filter_pattern``): "Job" finds Jobs, not CronJobs
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 _FROM_START = "\x1f"
-# no health at all ("") is shown as NO_HEALTH, and sorts with it
+# no health at all ("") is shown as NO_HEALTH is ("n/a", ``health_text``), and sorts with it
 _HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 3, "": 3}
 _HEALTH_COLOUR = {FAILURE: "#c9190b", DEGRADED: "#f0ab00", NOT_READY: "#2b9af3", HEALTHY: "#3e8635"}
 _BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
@@ -363,7 +364,7 @@ class ListModel(QAbstractTableModel):
         return max((len(t[column]) for t in self._texts), default=0)
 
     def _cells(self, row: ListRow) -> tuple[str, ...]:
-        cells = {"Name": row.name, "Namespace": row.namespace, "Health": row.health or NO_HEALTH,
+        cells = {"Name": row.name, "Namespace": row.namespace, "Health": health_text(row.health),
                  "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Labels": row.labels_text,
                  "Config": row.badge}
         return tuple(cells[c] for c in self.columns)

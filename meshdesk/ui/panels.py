@@ -20,6 +20,7 @@ from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
     HEALTHY,
+    NO_HEALTH_TEXT,
     NODE_AGGREGATE,
     NODE_APP,
     NODE_BOX,
@@ -31,6 +32,7 @@ from meshdesk.mesh.graph.model import (
     Health,
     Node,
     TrafficGraph,
+    health_text,
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Namespace, Service, Workload
@@ -223,9 +225,9 @@ def _error_colour(e: Edge) -> str:
 
 def _health_html(h: Health | None) -> str:
     if h is None:
-        return "n/a"
+        return NO_HEALTH_TEXT
     colour = HEALTH_COLOUR.get(h.status, "#6a6e73")
-    text = f"<span style='color:{colour}'><b>{_e(h.status)}</b></span>"
+    text = f"<span style='color:{colour}'><b>{_e(health_text(h.status))}</b></span>"
     if h.error_ratio:
         within = ", within the tolerances" if h.status == HEALTHY else ""
         text += f" ({fmt_pct(h.error_ratio)} errors{within})"
@@ -735,7 +737,7 @@ class SidePanel(QWidget):
             health = health_by_ns.get(ns)
             if health:
                 rows.append(("Health", ", ".join(
-                    f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(k)}</span>"
+                    f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(health_text(k))}</span>"
                     for k, v in sorted(health.items()))))
             rows.append(("Edges with traffic", str(traffic_by_ns.get(ns, 0))))
             if inv is not None and inv.istio_found:

@@ -38,8 +38,14 @@ BLACKHOLE = "BlackHoleCluster"
 HEALTHY = "Healthy"
 DEGRADED = "Degraded"
 FAILURE = "Failure"
-NO_HEALTH = "NA"
+NO_HEALTH = "NA"  # the status's value (Kiali's too: exports and snapshots keep it)
 NOT_READY = "Not Ready"  # a workload scaled to zero (Kiali's status)
+NO_HEALTH_TEXT = "n/a"  # how no health is shown, as Kiali shows it
+
+
+def health_text(status: str | None) -> str:
+    """A health status as users read it: no health at all (none, "" or NA) is "n/a", as in Kiali."""
+    return NO_HEALTH_TEXT if not status or status == NO_HEALTH else status
 
 _new = object.__new__
 
