@@ -17,7 +17,7 @@ from meshdesk.mesh.graph.builder import build
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, Node, TrafficGraph
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
-from meshdesk.mesh.routing import MANAGED_LABEL
+from meshdesk.mesh.routing import MANAGED_LABEL, TLS_WRITTEN
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.demo import DemoCluster
@@ -34,6 +34,7 @@ from meshdesk.ui.dialogs.forms import (
     RequestRoutingForm,
     ServiceEntryForm,
     TimeoutsForm,
+    TlsForm,
     TrafficShiftingForm,
 )
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
@@ -1633,3 +1634,136 @@ def test_a_rule_to_a_version_gone_since_is_marked_and_can_be_removed(emu: KubeEm
     review_and_confirm(dialog, qtbot, emu)
     http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
     assert [r.get("match") for r in http] == [None] and http[0]["route"][0]["destination"]["subset"] == "v3"
+
+
+# -- TLS (a DestinationRule's trafficPolicy.tls, as Kiali's wizards set it) ---------------------------------
+
+REVIEWS = service_node("bookinfo", "reviews")
+
+
+def _tls_form(ctl: ActionsController, qtbot: QtBot, emu: KubeEmulator) -> tuple[ChangeDialog, TlsForm]:
+    """The TLS action on reviews, opened from the context menu."""
+    dialog = open_action(ctl, qtbot, "tls", REVIEWS, inventory(emu))
+    assert isinstance(dialog.form, TlsForm)
+    return dialog, dialog.form
+
+
+def _tls(emu: KubeEmulator, name: str = "reviews") -> object:
+    return emu.get("destinationrules", "bookinfo", name, NET)["spec"].get("trafficPolicy", {}).get("tls")
+
+
+def test_tls_modes_are_written_and_read_back(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                             qtbot: QtBot) -> None:
+    """On bookinfo's own reviews DestinationRule (someone else's): MUTUAL without its certificate is
+    refused before Review with the reason; with it, the rule gets the mode and files and keeps its
+    subsets. Reopened, the form shows them; SIMPLE drops the client certificate (greyed, not written)
+    and keeps the SNI someone set; "(not set)" leaves that SNI alone too."""
+    ctl = controller_for(emu, settings, window)
+    dialog, form = _tls_form(ctl, qtbot, emu)
+    assert form.mode.currentText() == "(not set)" and not form.files["client_certificate"].isEnabled()
+    form.mode.setCurrentText("MUTUAL")
+    assert form.files["client_certificate"].isEnabled() and form.files["private_key"].isEnabled()
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != REVIEW and "needs the client certificate" in dialog.form_error.text()
+    form.files["client_certificate"].setText(" /etc/certs/client.pem ")
+    form.files["private_key"].setText("/etc/certs/key.pem")
+    form.files["ca_certificates"].setText("/etc/certs/ca.pem")
+    review_and_confirm(dialog, qtbot, emu)
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    assert dr["spec"]["trafficPolicy"] == {"tls": {"mode": "MUTUAL", "clientCertificate": "/etc/certs/client.pem",
+                                                   "privateKey": "/etc/certs/key.pem",
+                                                   "caCertificates": "/etc/certs/ca.pem"}}
+    assert [s["name"] for s in dr["spec"]["subsets"]] == ["v1", "v2", "v3"]
+    assert MANAGED_LABEL not in dr["metadata"].get("labels", {})  # still theirs
+    assert TLS_WRITTEN not in (dr["metadata"].get("annotations") or {})
+
+    dr["spec"]["trafficPolicy"]["tls"]["sni"] = "reviews.example.com"
+    dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
+    dialog, form = _tls_form(ctl, qtbot, emu)
+    assert form.mode.currentText() == "MUTUAL"
+    assert form.files["client_certificate"].text() == "/etc/certs/client.pem"
+    form.mode.setCurrentText("SIMPLE")
+    assert not form.files["client_certificate"].isEnabled() and form.files["ca_certificates"].isEnabled()
+    review_and_confirm(dialog, qtbot, emu)
+    assert _tls(emu) == {"mode": "SIMPLE", "caCertificates": "/etc/certs/ca.pem", "sni": "reviews.example.com"}
+
+    dialog, form = _tls_form(ctl, qtbot, emu)
+    form.mode.setCurrentText("(not set)")
+    review_and_confirm(dialog, qtbot, emu)
+    assert _tls(emu) == {"sni": "reviews.example.com"}
+
+
+def test_disable_where_mtls_is_strict_is_warned_before_writing(emu: KubeEmulator, settings: Settings,
+                                                              window: QWidget, qtbot: QtBot) -> None:
+    """The namespace's PeerAuthentication is STRICT: its workloads refuse plain text, so TLS mode DISABLE
+    for reviews fails every request. The form says so as soon as DISABLE is chosen, and so does Review
+    (the validations flag only namespace- and mesh-wide rules); ISTIO_MUTUAL says nothing."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "PeerAuthentication",
+             "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"mtls": {"mode": "STRICT"}}},
+            "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog, form = _tls_form(ctl, qtbot, emu)
+    assert not form.warning.isVisibleTo(form)
+    form.mode.setCurrentText("DISABLE")
+    assert form.warning.isVisibleTo(form)
+    assert "STRICT for workloads reviews-v1, reviews-v2 and reviews-v3" in form.warning.text()
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and "refuse every request to service reviews" in dialog.notes.text()
+    qtbot.mouseClick(dialog.back_button, Qt.MouseButton.LeftButton)
+    form.mode.setCurrentText("ISTIO_MUTUAL")
+    assert not form.warning.isVisibleTo(form)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and not dialog.notes.isVisibleTo(dialog)
+
+
+def test_removal_deletes_the_tls_meshdesk_wrote_and_keeps_tls_set_by_hand(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """reviews' and ratings' DestinationRules are meshdesk's. reviews got its TLS from the form: Remove
+    deletes it. ratings got a circuit breaker from meshdesk and TLS by hand, then another circuit-breaker
+    edit: its TLS is still someone else's, so Remove keeps the rule and says why. So is a TLS meshdesk
+    wrote and someone changed since."""
+    for plural in ("virtualservices", "destinationrules"):
+        for name in ("reviews", "ratings", "details"):
+            emu.delete(plural, "bookinfo", name, NET)
+    ctl = controller_for(emu, settings, window)
+    for name in ("reviews", "details"):
+        dialog = open_action(ctl, qtbot, "tls", service_node("bookinfo", name), inventory(emu))
+        dialog.form.mode.setCurrentText("ISTIO_MUTUAL")
+        review_and_confirm(dialog, qtbot, emu)
+    assert _tls(emu) == {"mode": "ISTIO_MUTUAL"}
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET)["metadata"]["annotations"][TLS_WRITTEN] == \
+        '{"mode": "ISTIO_MUTUAL"}'
+    dr = emu.get("destinationrules", "bookinfo", "details", NET)
+    dr["spec"]["trafficPolicy"]["tls"]["mode"] = "SIMPLE"
+    dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
+
+    ratings = service_node("bookinfo", "ratings")
+    dialog = open_action(ctl, qtbot, "circuit-breaking", ratings, inventory(emu))
+    breaker = dialog.form
+    assert isinstance(breaker, CircuitBreakingForm)
+    check, spin = breaker.fields["max_connections"]
+    check.setChecked(True)
+    spin.setValue(5)
+    review_and_confirm(dialog, qtbot, emu)
+    dr = emu.get("destinationrules", "bookinfo", "ratings", NET)
+    dr["spec"]["trafficPolicy"]["tls"] = {"mode": "ISTIO_MUTUAL"}
+    dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
+    dialog = open_action(ctl, qtbot, "circuit-breaking", ratings, inventory(emu))
+    dialog.form.fields["max_connections"][1].setValue(7)
+    review_and_confirm(dialog, qtbot, emu)
+    assert _tls(emu, "ratings") == {"mode": "ISTIO_MUTUAL"}
+    assert TLS_WRITTEN not in (emu.get("destinationrules", "bookinfo", "ratings", NET)["metadata"].get("annotations") or {})
+
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RemovalForm)
+    assert [form.objects.item(i).text() for i in range(form.objects.count())] == ["DestinationRule bookinfo/reviews"]
+    kept = "\n".join(form.kept.item(i).text() for i in range(form.kept.count()))
+    assert "DestinationRule bookinfo/ratings: it also holds trafficPolicy tls" in kept
+    assert "DestinationRule bookinfo/details: it also holds trafficPolicy tls" in kept
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET) is None
+    assert _tls(emu, "ratings") == {"mode": "ISTIO_MUTUAL"}
+    assert _tls(emu, "details") == {"mode": "SIMPLE"}

@@ -664,3 +664,18 @@ def test_why_a_workload_runs_no_sidecar_is_one_rule() -> None:
     assert opt_out_mark(tagged) == 'label sidecar.istio.io/inject: "false"' and opt_out_mark(plain) == ""
     assert sidecar_gap(inv, [legacy, late]) == RESTART and sidecar_gap(inv, [tagged, plain]) == MISSING
     assert sidecar_gap(inv, [legacy, meshed]) == OPTED_OUT
+
+
+def test_tls_settings_are_checked_and_built_as_istio_takes_them() -> None:
+    """MUTUAL needs its client certificate and key; files go with SIMPLE or MUTUAL only; SIMPLE sends no
+    client certificate. The tls block holds only what is set, and reads back as it was."""
+    from meshdesk.mesh.routing import ClientTls, _read_tls, tls_problem, tls_spec
+
+    assert "needs the client certificate" in tls_problem(ClientTls("MUTUAL", private_key="/k.pem"))
+    assert "SIMPLE or MUTUAL only" in tls_problem(ClientTls("ISTIO_MUTUAL", ca_certificates="/ca.pem"))
+    assert "sends no client certificate" in tls_problem(ClientTls("SIMPLE", client_certificate="/c.pem"))
+    assert tls_problem(ClientTls("SIMPLE", ca_certificates="/ca.pem")) == ""
+    assert tls_spec(ClientTls()) == {}
+    mutual = ClientTls("MUTUAL", "/c.pem", "/k.pem")
+    assert tls_spec(mutual) == {"mode": "MUTUAL", "clientCertificate": "/c.pem", "privateKey": "/k.pem"}
+    assert _read_tls({"tls": tls_spec(mutual)}) == mutual

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Serv
 from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.routing import (
     SERVICE_ENTRY_FIELDS,
+    TLS_WRITTEN,
     RoutingError,
     ServiceRouting,
     applies_to_mesh,
@@ -244,6 +246,9 @@ def _put(plan: ChangePlan, new: IstioObject, existing: IstioObject | None) -> No
     obj.name = existing.name
     obj.labels = {**existing.labels, **new.labels} if is_managed(existing) else dict(existing.labels)
     obj.annotations = {**existing.annotations, **new.annotations}
+    if obj.kind == "DestinationRule" and (TLS_WRITTEN not in new.annotations or not is_managed(existing)):
+        # the TLS meshdesk wrote is recorded in what it created only, and only while it is written there
+        obj.annotations.pop(TLS_WRITTEN, None)
     obj.resource_version = existing.resource_version
     if obj.api_version.split("/")[0] == existing.api_version.split("/")[0]:
         obj.api_version = existing.api_version  # keep the version the cluster served it as
@@ -252,15 +257,23 @@ def _put(plan: ChangePlan, new: IstioObject, existing: IstioObject | None) -> No
     plan.changes.append(Change(REPLACE, obj=obj, before=copy.deepcopy(existing)))
 
 
-# the circuit-breaker fields meshdesk sets in a DestinationRule's trafficPolicy; every other field there
-# (a connect timeout, gateway errors, TLS, a load balancer) is someone else's and is kept
+# the circuit-breaker and TLS fields meshdesk sets in a DestinationRule's trafficPolicy; every other field
+# there (a connect timeout, gateway errors, a TLS credentialName or SNI, a load balancer) is someone
+# else's and is kept
+_TLS_FIELDS = ("mode", "clientCertificate", "privateKey", "caCertificates")
 _POOL_FIELDS = {"tcp": ("maxConnections",), "http": ("http1MaxPendingRequests", "maxRequestsPerConnection")}
 _OUTLIER_FIELDS = ("consecutive5xxErrors", "interval", "baseEjectionTime", "maxEjectionPercent")
 
 
-def _without_ours(policy: dict[str, Any]) -> dict[str, Any]:
-    """``policy`` without the circuit-breaker fields meshdesk sets (empty sections dropped)."""
+def _without_ours(policy: dict[str, Any], tls: bool = True) -> dict[str, Any]:
+    """``policy`` without the circuit-breaker fields meshdesk sets (empty sections dropped), and without
+    its TLS fields when ``tls`` says they are meshdesk's (see ``_tls_is_ours``)."""
     out = copy.deepcopy(policy)
+    if tls and isinstance(out.get("tls"), dict):
+        for f in _TLS_FIELDS:
+            out["tls"].pop(f, None)
+        if not out["tls"]:
+            del out["tls"]
     pool = out.get("connectionPool")
     if isinstance(pool, dict):
         for section, fields in _POOL_FIELDS.items():
@@ -413,14 +426,29 @@ def _as_written(new: Any, old: Any, namespace: str, key: str = "") -> Any:
     return old if _same_meaning(key, new, old, namespace) else new
 
 
+def _tls_is_ours(dr: IstioObject) -> bool:
+    """Whether the TLS settings of a DestinationRule are the ones meshdesk wrote there (as its
+    ``TLS_WRITTEN`` annotation records them), not ones someone set or changed by hand: a removal keeps
+    theirs."""
+    policy = dr.spec.get("trafficPolicy")
+    tls = policy.get("tls") if isinstance(policy, dict) else None
+    if tls is None:
+        return True
+    try:
+        written = json.loads(dr.annotations.get(TLS_WRITTEN) or "null")
+    except ValueError:
+        return False
+    return isinstance(tls, dict) and {k: v for k, v in tls.items() if k in _TLS_FIELDS} == written
+
+
 def _only_meshdesks(dr: IstioObject) -> bool:
     """Whether a DestinationRule holds nothing but what meshdesk writes (its host, subsets named after
-    their version label, the circuit breaker), so deleting it loses nothing else."""
+    their version label, the circuit breaker, the TLS it wrote), so deleting it loses nothing else."""
     spec = dr.spec
     if set(spec) - {"host", "subsets", "trafficPolicy"}:
         return False
     policy = spec.get("trafficPolicy")
-    if policy is not None and (not isinstance(policy, dict) or _without_ours(policy)):
+    if policy is not None and (not isinstance(policy, dict) or _without_ours(policy, _tls_is_ours(dr))):
         return False
     return all(isinstance(s, dict) and set(s) <= {"name", "labels"} and isinstance(s.get("labels"), dict)
                and len(s["labels"]) == 1 and first_label(s["labels"], VERSION_LABELS) is not None
@@ -455,11 +483,19 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     _refuse_taken_names(inv, svc, creates=[kind for kind, new, now_ in (("VirtualService", vs, vs_now),
                                                                         ("DestinationRule", dr, dr_now))
                                            if new is not None and now_ is None])
+    if dr is not None and routing.tls == now.tls and dr_now is not None \
+            and not (TLS_WRITTEN in dr_now.annotations and _tls_is_ours(dr_now)):
+        # TLS someone else set stays theirs (a removal keeps it) when the change is to something else
+        dr.annotations.pop(TLS_WRITTEN, None)
+    if routing.tls.mode == "DISABLE" and routing.tls.mode != now.tls.mode:
+        plan.notes += refused_plain_text(inv, svc)
     if dr is not None:
         merged = _merge_destination_rule(dr, dr_now)
         _put(plan, merged, dr_now)
         if routing.circuit_breaker.active and routing.circuit_breaker != now.circuit_breaker:
             plan.notes += _overridden_breaker(merged)  # said where the breaker is set, not on every form
+        if routing.tls.active and routing.tls != now.tls:
+            plan.notes += _overridden_tls(merged)
     elif dr_now is not None:
         # subsets a VirtualService left as it is (or the http section of a TCP-only service's) still
         # routes to must stay
@@ -492,6 +528,39 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     plan.changes.sort(key=lambda c: (c.op == DELETE and c.kind == "DestinationRule",
                                      c.op != DELETE and c.kind == "VirtualService"))
     return plan
+
+
+def refused_plain_text(inv: Inventory, svc: Service) -> list[str]:
+    """A warning when TLS mode DISABLE (clients send plain text) would go to workloads of ``svc`` whose
+    PeerAuthentication in force (the workload's, else the namespace's, else the mesh's) is STRICT: they
+    refuse every such request."""
+    strict = []
+    for w in inv.workloads_for_service(svc):
+        mode = current_mtls_mode(inv, w.namespace, w)
+        if mode == "UNSET":
+            mode = current_mtls_mode(inv, w.namespace)
+        if mode == "UNSET":
+            mode = current_mtls_mode(inv, inv.mesh_settings.root_namespace)
+        if mode == "STRICT":
+            strict.append(w.name)
+    if not strict:
+        return []
+    return [f"Warning: with TLS mode DISABLE clients send plain text, but mTLS is STRICT for "
+            f"{'workload' if len(strict) == 1 else 'workloads'} {_and(sorted(strict))}, which will refuse "
+            f"every request to service {svc.name}. Make their PeerAuthentication PERMISSIVE first, or choose "
+            f"ISTIO_MUTUAL."]
+
+
+def _overridden_tls(dr: IstioObject) -> list[str]:
+    """Where the DestinationRule's TLS mode does not reach: a subset's (or a port's) own ``tls``, which
+    Istio applies to its requests instead."""
+    places = [f"subset {s.get('name')}" for s in dr.spec.get("subsets") or ()
+              if isinstance(s, dict) and _d(s.get("trafficPolicy")).get("tls")]
+    policy = _d(dr.spec.get("trafficPolicy"))
+    places += [f"port {_d(p.get('port')).get('number')}" for p in policy.get("portLevelSettings") or ()
+               if isinstance(p, dict) and p.get("tls")]
+    return [f"Note: {where} has its own TLS settings, which Istio applies to its requests instead of these "
+            f"(edit the DestinationRule's YAML to change them)." for where in places]
 
 
 def _overridden_breaker(dr: IstioObject) -> list[str]:
@@ -690,7 +759,7 @@ def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
         found = [f"{k}" for k in spec if k not in ("host", "subsets", "trafficPolicy")]
         policy = spec.get("trafficPolicy")
         if isinstance(policy, dict):
-            found += [f"trafficPolicy {k}" for k in _without_ours(policy)]  # tls, loadBalancer, ...
+            found += [f"trafficPolicy {k}" for k in _without_ours(policy, _tls_is_ours(o))]  # loadBalancer, ...
         elif policy is not None:
             found.append("trafficPolicy")
         odd = [str(s.get("name")) for s in spec.get("subsets") or () if not isinstance(s, dict) or set(s) - {"name", "labels"}

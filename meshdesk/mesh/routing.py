@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,6 +40,11 @@ NETWORKING = "networking.istio.io/v1"
 SECURITY = "security.istio.io/v1"
 CLUSTER_DOMAIN = "svc.cluster.local"
 MTLS_MODES = ("UNSET", "DISABLE", "PERMISSIVE", "STRICT")
+# the TLS modes a DestinationRule sets for its clients (what they send), as Kiali's wizards offer them
+TLS_MODES = ("DISABLE", "ISTIO_MUTUAL", "SIMPLE", "MUTUAL")
+# an annotation on a DestinationRule meshdesk created: the ``tls`` block meshdesk wrote in it (JSON), so a
+# removal tells its TLS from one someone set (or changed) by hand, which it keeps
+TLS_WRITTEN = "meshdesk.io/tls"
 MATCH_KINDS = ("exact", "prefix", "regex")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -87,6 +93,22 @@ class CircuitBreaker:
 
 
 @dataclass
+class ClientTls:
+    """What the service's clients send (a DestinationRule's ``trafficPolicy.tls``); mode "" leaves it unset.
+    The file paths are the sidecar's (MUTUAL: its certificate and key; SIMPLE or MUTUAL: the CA to check
+    the server with)."""
+
+    mode: str = ""
+    client_certificate: str = ""
+    private_key: str = ""
+    ca_certificates: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.mode)
+
+
+@dataclass
 class ServiceRouting:
     """Everything meshdesk sets for one service."""
 
@@ -98,6 +120,7 @@ class ServiceRouting:
     retry_per_try_timeout_seconds: float | None = None
     retry_on: str = ""
     circuit_breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    tls: ClientTls = field(default_factory=ClientTls)
 
 
 # the retry-on policies Envoy (and so Istio) takes, besides HTTP statuses ("503")
@@ -414,6 +437,9 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
                                "with more (leave it unset in Circuit breaking for no limit)")
     if cb.max_ejection_percent is not None:
         _pct("max ejection percent", cb.max_ejection_percent)
+    tls = routing.tls
+    if tls.mode and tls.mode not in TLS_MODES:
+        raise RoutingError(f"TLS mode must be one of {', '.join(TLS_MODES)}, not {tls.mode!r}")
 
 
 def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequence[Workload], *,
@@ -439,9 +465,13 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         label_of = version_labels(svc, workloads)
         dr_spec["subsets"] = [{"name": name_of[v], "labels": {label_of.get(v, "version"): v}} for v in sorted(used)]
     policy = _traffic_policy(routing.circuit_breaker)
+    tls_block = tls_spec(routing.tls)
+    if tls_block:
+        policy["tls"] = tls_block
     if policy:
         dr_spec["trafficPolicy"] = policy
-    dr = IstioObject("DestinationRule", svc.name, svc.namespace, NETWORKING, dr_spec, _managed()) \
+    dr = IstioObject("DestinationRule", svc.name, svc.namespace, NETWORKING, dr_spec, _managed(),
+                     {TLS_WRITTEN: json.dumps(tls_block, sort_keys=True)} if tls_block else {}) \
         if len(dr_spec) > 1 else None
 
     http: list[dict[str, Any]] = []
@@ -482,6 +512,41 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     vs = IstioObject("VirtualService", svc.name, svc.namespace, NETWORKING,
                      {"hosts": [host], "tcp" if tcp else "http": http}, _managed()) if needs_vs else None
     return vs, dr
+
+
+def tls_problem(tls: ClientTls) -> str:
+    """Why the form's TLS settings are not what Istio needs ("" when they are): MUTUAL sends a client
+    certificate (with its key), the files go with SIMPLE or MUTUAL only. (Not in ``check_routing``: a
+    rule written by hand, e.g. MUTUAL with a ``credentialName``, stays as it is when another form writes.)"""
+    cert, key, ca = (v.strip() for v in (tls.client_certificate, tls.private_key, tls.ca_certificates))
+    if tls.mode not in ("SIMPLE", "MUTUAL") and (cert or key or ca):
+        return f"certificate files are for TLS mode SIMPLE or MUTUAL only, not {tls.mode or 'an unset mode'}"
+    if tls.mode == "SIMPLE" and (cert or key):
+        return "TLS mode SIMPLE sends no client certificate: choose MUTUAL to send one"
+    if tls.mode == "MUTUAL" and not (cert and key):
+        return "TLS mode MUTUAL needs the client certificate and its private key (paths in the sidecar)"
+    return ""
+
+
+def tls_spec(tls: ClientTls) -> dict[str, Any]:
+    """The ``tls`` block of a DestinationRule's traffic policy for ``tls`` (empty: none)."""
+    if not tls.mode:
+        return {}
+    out: dict[str, Any] = {"mode": tls.mode}
+    for key, value in (("clientCertificate", tls.client_certificate), ("privateKey", tls.private_key),
+                       ("caCertificates", tls.ca_certificates)):
+        if value.strip():
+            out[key] = value.strip()
+    return out
+
+
+def _read_tls(traffic_policy: Any) -> ClientTls:
+    tls = _d(_d(traffic_policy).get("tls"))
+
+    def text(key: str) -> str:
+        value = tls.get(key)
+        return value if isinstance(value, str) else ""
+    return ClientTls(text("mode"), text("clientCertificate"), text("privateKey"), text("caCertificates"))
 
 
 def _traffic_policy(cb: CircuitBreaker) -> dict[str, Any]:
@@ -540,6 +605,7 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
     subset_version = _subset_versions(dr)
     if dr is not None:
         r.circuit_breaker = _read_circuit_breaker(_d(dr.spec).get("trafficPolicy"))
+        r.tls = _read_tls(_d(dr.spec).get("trafficPolicy"))
     if vs is None:
         return r
     for rule in _l(_d(vs.spec).get("tcp" if tcp else "http")):

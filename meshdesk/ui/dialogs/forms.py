@@ -3,7 +3,7 @@ action shows current values) and turns what the user set into a ``ChangePlan`` w
 bad input raises ``RoutingError`` (or ``ValueError``) with a plain message and nothing is lost.
 
 A routing form edits only its own part of the service's ``ServiceRouting`` (weights, matches, fault,
-timeouts and retries, circuit breaker), so the other parts stay as they are.
+timeouts and retries, circuit breaker, TLS), so the other parts stay as they are.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from meshdesk.mesh.changes import (
     current_mtls_mode,
     injection_plan,
     peer_authentication_plan,
+    refused_plain_text,
     removal_plan,
     removal_scope,
     service_entry_plan,
@@ -46,7 +47,9 @@ from meshdesk.mesh.routing import (
     MATCH_KINDS,
     MTLS_MODES,
     RESOLUTIONS,
+    TLS_MODES,
     CircuitBreaker,
+    ClientTls,
     Fault,
     RouteMatch,
     RoutingError,
@@ -57,6 +60,7 @@ from meshdesk.mesh.routing import (
     header_name_problem,
     injection_change,
     is_managed,
+    tls_problem,
     unmodelled,
     versions_of,
 )
@@ -459,6 +463,77 @@ class CircuitBreakingForm(_RoutingForm):
             seconds = attr.endswith("_seconds")
             values[attr] = (spin.value() if seconds else int(round(spin.value()))) if check.isChecked() else None
         self.routing.circuit_breaker = CircuitBreaker(**values)
+
+
+_UNSET_TLS = "(not set)"
+_TLS_HINTS = {
+    _UNSET_TLS: "Clients follow the mesh: Istio's automatic mTLS, or a namespace- or mesh-wide DestinationRule.",
+    "DISABLE": "Clients send plain text.",
+    "ISTIO_MUTUAL": "Clients send mutual TLS with the certificates Istio issues.",
+    "SIMPLE": "Clients open TLS to the service and check it with the CA certificates, if given.",
+    "MUTUAL": "Clients send the client certificate below; the paths are files in their sidecar.",
+}
+
+
+class TlsForm(_RoutingForm):
+    """The TLS clients use to reach the service (the DestinationRule's ``trafficPolicy.tls``), as Kiali's
+    wizards set it; what else the rule's TLS holds (a credentialName, SNI) stays as it is."""
+
+    title = "TLS"
+    edits_routes = False
+    help_text = "How the service's clients secure their connections to it (DestinationRule TLS mode)."
+    aspects = ("tls",)
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
+        super().__init__(inv, svc, parent)
+        self.inv = inv
+        tls = self.routing.tls
+        form = QFormLayout(self)
+        self.mode = QComboBox()
+        self.mode.setObjectName("tls_mode")
+        self.mode.addItems([_UNSET_TLS, *TLS_MODES])
+        if tls.mode and tls.mode not in TLS_MODES:
+            self.mode.addItem(tls.mode)  # as written, so Review names it rather than hiding it
+        self.mode.setCurrentText(tls.mode or _UNSET_TLS)
+        form.addRow("Mode", self.mode)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        form.addRow(self.hint)
+        self.files: dict[str, QLineEdit] = {}
+        for attr, label, placeholder in (
+                ("client_certificate", "Client certificate", "/etc/certs/cert-chain.pem"),
+                ("private_key", "Private key", "/etc/certs/key.pem"),
+                ("ca_certificates", "CA certificates", "/etc/certs/root-cert.pem")):
+            edit = QLineEdit(getattr(tls, attr))
+            edit.setObjectName(attr)
+            edit.setPlaceholderText(placeholder)
+            form.addRow(label, edit)
+            self.files[attr] = edit
+        self.warning = QLabel()
+        self.warning.setObjectName("tls_warning")
+        self.warning.setWordWrap(True)
+        form.addRow(self.warning)
+        self.mode.currentTextChanged.connect(self._mode_changed)
+        self._mode_changed(self.mode.currentText())
+
+    def _mode_changed(self, mode: str) -> None:
+        self.hint.setText(_TLS_HINTS.get(mode, ""))
+        # Kiali asks for the client certificate with MUTUAL only; the CA checks the server with SIMPLE too.
+        # A field that does not apply keeps its text (greyed) and is not written
+        for attr, edit in self.files.items():
+            edit.setEnabled(mode == "MUTUAL" or (mode == "SIMPLE" and attr == "ca_certificates"))
+        warnings = refused_plain_text(self.inv, self.svc) if mode == "DISABLE" else []
+        self.warning.setText("\n".join(warnings))
+        self.warning.setVisible(bool(warnings))
+
+    def _edit(self) -> None:
+        mode = self.mode.currentText()
+        values = {attr: edit.text().strip() if edit.isEnabled() else "" for attr, edit in self.files.items()}
+        tls = ClientTls("" if mode == _UNSET_TLS else mode, **values)
+        problem = tls_problem(tls)
+        if problem:
+            raise RoutingError(problem)
+        self.routing.tls = tls
 
 
 def _enable_with(check: QCheckBox, *widgets: QWidget) -> None:
