@@ -17,7 +17,7 @@ from meshdesk.mesh.graph.builder import build
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, Node, TrafficGraph
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
-from meshdesk.mesh.routing import MANAGED_LABEL, TLS_WRITTEN
+from meshdesk.mesh.routing import MANAGED_LABEL, POLICY_WRITTEN
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.demo import DemoCluster
@@ -29,6 +29,7 @@ from meshdesk.ui.dialogs.change_dialog import DONE, REVIEW, ChangeDialog
 from meshdesk.ui.dialogs.forms import (
     CircuitBreakingForm,
     FaultInjectionForm,
+    LoadBalancingForm,
     MtlsForm,
     RemovalForm,
     RequestRoutingForm,
@@ -1675,7 +1676,7 @@ def test_tls_modes_are_written_and_read_back(emu: KubeEmulator, settings: Settin
                                                    "caCertificates": "/etc/certs/ca.pem"}}
     assert [s["name"] for s in dr["spec"]["subsets"]] == ["v1", "v2", "v3"]
     assert MANAGED_LABEL not in dr["metadata"].get("labels", {})  # still theirs
-    assert TLS_WRITTEN not in (dr["metadata"].get("annotations") or {})
+    assert POLICY_WRITTEN not in (dr["metadata"].get("annotations") or {})
 
     dr["spec"]["trafficPolicy"]["tls"]["sni"] = "reviews.example.com"
     dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
@@ -1733,8 +1734,8 @@ def test_removal_deletes_the_tls_meshdesk_wrote_and_keeps_tls_set_by_hand(
         dialog.form.mode.setCurrentText("ISTIO_MUTUAL")
         review_and_confirm(dialog, qtbot, emu)
     assert _tls(emu) == {"mode": "ISTIO_MUTUAL"}
-    assert emu.get("destinationrules", "bookinfo", "reviews", NET)["metadata"]["annotations"][TLS_WRITTEN] == \
-        '{"mode": "ISTIO_MUTUAL"}'
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET)["metadata"]["annotations"][POLICY_WRITTEN] == \
+        '{"tls": {"mode": "ISTIO_MUTUAL"}}'
     dr = emu.get("destinationrules", "bookinfo", "details", NET)
     dr["spec"]["trafficPolicy"]["tls"]["mode"] = "SIMPLE"
     dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
@@ -1754,7 +1755,7 @@ def test_removal_deletes_the_tls_meshdesk_wrote_and_keeps_tls_set_by_hand(
     dialog.form.fields["max_connections"][1].setValue(7)
     review_and_confirm(dialog, qtbot, emu)
     assert _tls(emu, "ratings") == {"mode": "ISTIO_MUTUAL"}
-    assert TLS_WRITTEN not in (emu.get("destinationrules", "bookinfo", "ratings", NET)["metadata"].get("annotations") or {})
+    assert POLICY_WRITTEN not in (emu.get("destinationrules", "bookinfo", "ratings", NET)["metadata"].get("annotations") or {})
 
     dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
     form = dialog.form
@@ -1767,3 +1768,109 @@ def test_removal_deletes_the_tls_meshdesk_wrote_and_keeps_tls_set_by_hand(
     assert emu.get("destinationrules", "bookinfo", "reviews", NET) is None
     assert _tls(emu, "ratings") == {"mode": "ISTIO_MUTUAL"}
     assert _tls(emu, "details") == {"mode": "SIMPLE"}
+
+
+# -- load balancing (a DestinationRule's trafficPolicy.loadBalancer, as Kiali's wizards set it) ---------------
+
+def _lb(emu: KubeEmulator, name: str = "reviews") -> object:
+    return emu.get("destinationrules", "bookinfo", name, NET)["spec"].get("trafficPolicy", {}).get("loadBalancer")
+
+
+def test_load_balancing_is_written_and_read_back(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                 qtbot: QtBot) -> None:
+    """On bookinfo's reviews DestinationRule, after the TLS form set ISTIO_MUTUAL: a consistent hash on
+    a header without its name is refused before Review; with one it is written next to the TLS, which
+    stays. Someone then sets a ring size: a cookie hash (with a time to live) keeps it, reopened the form
+    shows the cookie, and ROUND_ROBIN replaces the hash, ring size and all (a load balancer takes one
+    algorithm, as Istio's schema says)."""
+    ctl = controller_for(emu, settings, window)
+    dialog, tls = _tls_form(ctl, qtbot, emu)
+    tls.mode.setCurrentText("ISTIO_MUTUAL")
+    review_and_confirm(dialog, qtbot, emu)
+
+    def lb_form() -> tuple[ChangeDialog, LoadBalancingForm]:
+        dialog = open_action(ctl, qtbot, "load-balancing", REVIEWS, inventory(emu))
+        assert isinstance(dialog.form, LoadBalancingForm)
+        return dialog, dialog.form
+
+    dialog, form = lb_form()
+    assert form.algorithm.currentText() == "(not set)" and not form.hash_by.isEnabled()
+    form.algorithm.setCurrentText("Consistent hash")
+    assert form.hash_by.isEnabled() and form.hash_key.isEnabled() and not form.ttl_on.isEnabled()
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != REVIEW and "needs the header's name" in dialog.form_error.text()
+    form.hash_key.setText("x user")
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != REVIEW and "no request can carry a header named 'x user'" in dialog.form_error.text()
+    form.hash_key.setText("x-user")
+    review_and_confirm(dialog, qtbot, emu)
+    policy = emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]["trafficPolicy"]
+    assert policy == {"tls": {"mode": "ISTIO_MUTUAL"}, "loadBalancer": {"consistentHash": {"httpHeaderName": "x-user"}}}
+
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    dr["spec"]["trafficPolicy"]["loadBalancer"]["consistentHash"]["minimumRingSize"] = 2048
+    dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
+    dialog, form = lb_form()
+    assert form.hash_by.currentData() == "header" and form.hash_key.text() == "x-user"
+    form.hash_by.setCurrentIndex(form.hash_by.findData("cookie"))
+    form.hash_key.setText("session")
+    form.ttl_on.setChecked(True)
+    form.ttl.setValue(30)
+    review_and_confirm(dialog, qtbot, emu)
+    assert _lb(emu) == {"consistentHash": {"minimumRingSize": 2048, "httpCookie": {"name": "session", "ttl": "30s"}}}
+
+    dialog, form = lb_form()
+    assert form.hash_by.currentData() == "cookie" and form.ttl_on.isChecked() and form.ttl.value() == 30
+    form.algorithm.setCurrentText("ROUND_ROBIN")
+    review_and_confirm(dialog, qtbot, emu)
+    assert _lb(emu) == {"simple": "ROUND_ROBIN"}
+    assert _tls(emu) == {"mode": "ISTIO_MUTUAL"}
+    dialog, form = lb_form()
+    assert form.algorithm.currentText() == "ROUND_ROBIN"
+    form.algorithm.setCurrentText("(not set)")
+    review_and_confirm(dialog, qtbot, emu)
+    assert _lb(emu) is None and _tls(emu) == {"mode": "ISTIO_MUTUAL"}
+
+
+def test_removal_deletes_the_load_balancer_meshdesk_wrote_and_keeps_one_changed_by_hand(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """meshdesk set reviews' and details' load balancing (creating their DestinationRules); someone then
+    changed details' to RANDOM. Remove deletes reviews' rule and keeps details', saying why."""
+    for plural in ("virtualservices", "destinationrules"):
+        for name in ("reviews", "details"):
+            emu.delete(plural, "bookinfo", name, NET)
+    ctl = controller_for(emu, settings, window)
+    for name in ("reviews", "details"):
+        dialog = open_action(ctl, qtbot, "load-balancing", service_node("bookinfo", name), inventory(emu))
+        dialog.form.algorithm.setCurrentText("LEAST_REQUEST")
+        review_and_confirm(dialog, qtbot, emu)
+    dr = emu.get("destinationrules", "bookinfo", "details", NET)
+    assert dr["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+    dr["spec"]["trafficPolicy"]["loadBalancer"]["simple"] = "RANDOM"
+    dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RemovalForm)
+    assert _listed(form.objects) == ["DestinationRule bookinfo/reviews"]
+    assert _listed(form.kept)[0].startswith("DestinationRule bookinfo/details: it also holds trafficPolicy loadBalancer")
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET) is None
+    assert _lb(emu, "details") == {"simple": "RANDOM"}
+
+
+def test_a_tcp_service_hashes_on_the_source_ip_only(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                    qtbot: QtBot, shared_dir: Path) -> None:
+    """tcp-echo carries TCP only: its connections have no header, cookie or query parameter, so the form
+    offers the source IP alone (the others greyed) and writes useSourceIp."""
+    emu.load_yaml(shared_dir / "fixtures/istio/tcp-echo/tcp-echo-services.yaml", namespace="bookinfo")
+    emu.run_workloads()
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "load-balancing", service_node("bookinfo", "tcp-echo"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, LoadBalancingForm)
+    form.algorithm.setCurrentText("Consistent hash")
+    assert form.hash_by.currentData() == "source_ip" and not form.hash_key.isEnabled()
+    model = form.hash_by.model()
+    assert [model.item(i).isEnabled() for i in range(form.hash_by.count())] == [False, False, True, False]
+    review_and_confirm(dialog, qtbot, emu)
+    assert _lb(emu, "tcp-echo") == {"consistentHash": {"useSourceIp": True}}

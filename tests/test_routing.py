@@ -679,3 +679,28 @@ def test_tls_settings_are_checked_and_built_as_istio_takes_them() -> None:
     mutual = ClientTls("MUTUAL", "/c.pem", "/k.pem")
     assert tls_spec(mutual) == {"mode": "MUTUAL", "clientCertificate": "/c.pem", "privateKey": "/k.pem"}
     assert _read_tls({"tls": tls_spec(mutual)}) == mutual
+
+
+def test_load_balancing_is_checked_built_and_told_as_istio_takes_it() -> None:
+    """A hash needs its key's name (a header one a request can carry); the block holds one algorithm;
+    it reads back as it was, and the details say what the hash is on."""
+    from meshdesk.mesh.routing import (
+        LoadBalancer,
+        _read_load_balancer,
+        load_balancer_problem,
+        load_balancer_spec,
+        traffic_policy_texts,
+    )
+
+    assert "needs the cookie's name" in load_balancer_problem(LoadBalancer(hash_by="cookie"))
+    assert "no request can carry" in load_balancer_problem(LoadBalancer(hash_by="header", hash_key="a b"))
+    assert load_balancer_problem(LoadBalancer(hash_by="source_ip")) == ""
+    assert load_balancer_spec(LoadBalancer()) == {}
+    assert load_balancer_spec(LoadBalancer(simple="RANDOM")) == {"simple": "RANDOM"}
+    cookie = LoadBalancer(hash_by="cookie", hash_key="s", cookie_ttl_seconds=1.5)
+    assert load_balancer_spec(cookie) == {"consistentHash": {"httpCookie": {"name": "s", "ttl": "1.5s"}}}
+    assert _read_load_balancer({"loadBalancer": load_balancer_spec(cookie)}) == cookie
+    assert traffic_policy_texts({"loadBalancer": load_balancer_spec(cookie)}) == [
+        ("load balancing", "consistent hash on cookie s, lasting 1.5s")]
+    assert traffic_policy_texts({"loadBalancer": {"consistentHash": {"httpQueryParameterName": "u"}}}) == [
+        ("load balancing", "consistent hash on query parameter u")]

@@ -26,8 +26,8 @@ import yaml
 from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Service, Workload, first_label
 from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.routing import (
+    POLICY_WRITTEN,
     SERVICE_ENTRY_FIELDS,
-    TLS_WRITTEN,
     RoutingError,
     ServiceRouting,
     applies_to_mesh,
@@ -246,9 +246,10 @@ def _put(plan: ChangePlan, new: IstioObject, existing: IstioObject | None) -> No
     obj.name = existing.name
     obj.labels = {**existing.labels, **new.labels} if is_managed(existing) else dict(existing.labels)
     obj.annotations = {**existing.annotations, **new.annotations}
-    if obj.kind == "DestinationRule" and (TLS_WRITTEN not in new.annotations or not is_managed(existing)):
-        # the TLS meshdesk wrote is recorded in what it created only, and only while it is written there
-        obj.annotations.pop(TLS_WRITTEN, None)
+    if obj.kind == "DestinationRule" and (POLICY_WRITTEN not in new.annotations or not is_managed(existing)):
+        # the TLS and load balancer meshdesk wrote are recorded in what it created only, and only while
+        # they are written there
+        obj.annotations.pop(POLICY_WRITTEN, None)
     obj.resource_version = existing.resource_version
     if obj.api_version.split("/")[0] == existing.api_version.split("/")[0]:
         obj.api_version = existing.api_version  # keep the version the cluster served it as
@@ -257,23 +258,50 @@ def _put(plan: ChangePlan, new: IstioObject, existing: IstioObject | None) -> No
     plan.changes.append(Change(REPLACE, obj=obj, before=copy.deepcopy(existing)))
 
 
-# the circuit-breaker and TLS fields meshdesk sets in a DestinationRule's trafficPolicy; every other field
-# there (a connect timeout, gateway errors, a TLS credentialName or SNI, a load balancer) is someone
-# else's and is kept
+# the circuit-breaker, TLS and load-balancer fields meshdesk sets in a DestinationRule's trafficPolicy;
+# every other field there (a connect timeout, gateway errors, a TLS credentialName or SNI, locality
+# load balancing, a ring size) is someone else's and is kept
 _TLS_FIELDS = ("mode", "clientCertificate", "privateKey", "caCertificates")
+_HASH_FIELDS = ("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName")
+# the settings of which a load balancer takes one (the schema's oneOf)
+_LB_CHOICES = ("simple", "consistentHash", "backendUtilization")
 _POOL_FIELDS = {"tcp": ("maxConnections",), "http": ("http1MaxPendingRequests", "maxRequestsPerConnection")}
 _OUTLIER_FIELDS = ("consecutive5xxErrors", "interval", "baseEjectionTime", "maxEjectionPercent")
 
 
-def _without_ours(policy: dict[str, Any], tls: bool = True) -> dict[str, Any]:
+def _ours(policy: dict[str, Any], key: str) -> dict[str, Any]:
+    """The part of ``policy[key]`` (``tls`` or ``loadBalancer``) meshdesk sets, as it is written there."""
+    block = policy.get(key)
+    if not isinstance(block, dict):
+        return {}
+    if key == "tls":
+        return {k: v for k, v in block.items() if k in _TLS_FIELDS}
+    out = {k: v for k, v in block.items() if k == "simple"}
+    hashed = block.get("consistentHash")
+    if isinstance(hashed, dict) and any(k in hashed for k in _HASH_FIELDS):
+        out["consistentHash"] = {k: v for k, v in hashed.items() if k in _HASH_FIELDS}
+    return out
+
+
+def _without_ours(policy: dict[str, Any], mine: Sequence[str] = ("tls", "loadBalancer")) -> dict[str, Any]:
     """``policy`` without the circuit-breaker fields meshdesk sets (empty sections dropped), and without
-    its TLS fields when ``tls`` says they are meshdesk's (see ``_tls_is_ours``)."""
+    its TLS and load-balancer fields where ``mine`` says they are meshdesk's (see ``_written_by_us``)."""
     out = copy.deepcopy(policy)
-    if tls and isinstance(out.get("tls"), dict):
+    if "tls" in mine and isinstance(out.get("tls"), dict):
         for f in _TLS_FIELDS:
             out["tls"].pop(f, None)
         if not out["tls"]:
             del out["tls"]
+    lb = out.get("loadBalancer")
+    if "loadBalancer" in mine and isinstance(lb, dict):
+        lb.pop("simple", None)
+        if isinstance(lb.get("consistentHash"), dict):
+            for f in _HASH_FIELDS:
+                lb["consistentHash"].pop(f, None)
+            if not lb["consistentHash"]:
+                del lb["consistentHash"]
+        if not lb:
+            del out["loadBalancer"]
     pool = out.get("connectionPool")
     if isinstance(pool, dict):
         for section, fields in _POOL_FIELDS.items():
@@ -312,6 +340,13 @@ def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> I
     out = copy.deepcopy(new)
     raw = existing.spec.get("trafficPolicy")
     policy = _merged(_without_ours(raw if isinstance(raw, dict) else {}), out.spec.get("trafficPolicy") or {})
+    ours_lb = _d(_d(out.spec.get("trafficPolicy")).get("loadBalancer"))
+    if ours_lb and isinstance(policy.get("loadBalancer"), dict):
+        # a load balancer takes one algorithm: the one meshdesk sets replaces another kept there (a ring
+        # size of a consistent hash goes with it when the algorithm is a simple one)
+        for choice in _LB_CHOICES:
+            if choice not in ours_lb:
+                policy["loadBalancer"].pop(choice, None)
     if policy:
         out.spec["trafficPolicy"] = _in_order_of(policy, raw if isinstance(raw, dict) else {})
     else:
@@ -348,7 +383,7 @@ def _in_order_of(spec: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
 
 # the fields meshdesk writes as durations, and those naming a host: Istio reads "1.0s" as "1s", and a
 # short host name as the service's full one
-_DURATION_FIELDS = frozenset(("timeout", "perTryTimeout", "fixedDelay", "interval", "baseEjectionTime"))
+_DURATION_FIELDS = frozenset(("timeout", "perTryTimeout", "fixedDelay", "interval", "baseEjectionTime", "ttl"))
 _HOST_FIELDS = frozenset(("host",))
 
 
@@ -426,19 +461,18 @@ def _as_written(new: Any, old: Any, namespace: str, key: str = "") -> Any:
     return old if _same_meaning(key, new, old, namespace) else new
 
 
-def _tls_is_ours(dr: IstioObject) -> bool:
-    """Whether the TLS settings of a DestinationRule are the ones meshdesk wrote there (as its
-    ``TLS_WRITTEN`` annotation records them), not ones someone set or changed by hand: a removal keeps
-    theirs."""
+def _written_by_us(dr: IstioObject) -> list[str]:
+    """Which of the DestinationRule's ``tls`` and ``loadBalancer`` settings are the ones meshdesk wrote
+    there (as its ``POLICY_WRITTEN`` annotation records them), not ones someone set or changed by hand:
+    a removal keeps theirs. One the rule does not have counts as meshdesk's (there is nothing to keep)."""
     policy = dr.spec.get("trafficPolicy")
-    tls = policy.get("tls") if isinstance(policy, dict) else None
-    if tls is None:
-        return True
+    policy = policy if isinstance(policy, dict) else {}
     try:
-        written = json.loads(dr.annotations.get(TLS_WRITTEN) or "null")
+        written = json.loads(dr.annotations.get(POLICY_WRITTEN) or "{}")
     except ValueError:
-        return False
-    return isinstance(tls, dict) and {k: v for k, v in tls.items() if k in _TLS_FIELDS} == written
+        written = {}
+    written = written if isinstance(written, dict) else {}
+    return [key for key in ("tls", "loadBalancer") if not _ours(policy, key) or _ours(policy, key) == written.get(key)]
 
 
 def _only_meshdesks(dr: IstioObject) -> bool:
@@ -448,7 +482,7 @@ def _only_meshdesks(dr: IstioObject) -> bool:
     if set(spec) - {"host", "subsets", "trafficPolicy"}:
         return False
     policy = spec.get("trafficPolicy")
-    if policy is not None and (not isinstance(policy, dict) or _without_ours(policy, _tls_is_ours(dr))):
+    if policy is not None and (not isinstance(policy, dict) or _without_ours(policy, _written_by_us(dr))):
         return False
     return all(isinstance(s, dict) and set(s) <= {"name", "labels"} and isinstance(s.get("labels"), dict)
                and len(s["labels"]) == 1 and first_label(s["labels"], VERSION_LABELS) is not None
@@ -483,10 +517,18 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     _refuse_taken_names(inv, svc, creates=[kind for kind, new, now_ in (("VirtualService", vs, vs_now),
                                                                         ("DestinationRule", dr, dr_now))
                                            if new is not None and now_ is None])
-    if dr is not None and routing.tls == now.tls and dr_now is not None \
-            and not (TLS_WRITTEN in dr_now.annotations and _tls_is_ours(dr_now)):
-        # TLS someone else set stays theirs (a removal keeps it) when the change is to something else
-        dr.annotations.pop(TLS_WRITTEN, None)
+    if dr is not None and POLICY_WRITTEN in dr.annotations:
+        # TLS or a load balancer someone else set stays theirs (a removal keeps it) when the change is to
+        # something else: only what meshdesk wrote before, or writes now, is recorded as its own
+        recorded = _written_by_us(dr_now) if dr_now is not None and POLICY_WRITTEN in dr_now.annotations else []
+        written = json.loads(dr.annotations[POLICY_WRITTEN])
+        for key, attr in (("tls", "tls"), ("loadBalancer", "load_balancer")):
+            if dr_now is not None and getattr(routing, attr) == getattr(now, attr) and key not in recorded:
+                written.pop(key, None)
+        if written:
+            dr.annotations[POLICY_WRITTEN] = json.dumps(written, sort_keys=True)
+        else:
+            del dr.annotations[POLICY_WRITTEN]
     if routing.tls.mode == "DISABLE" and routing.tls.mode != now.tls.mode:
         plan.notes += refused_plain_text(inv, svc)
     if dr is not None:
@@ -759,7 +801,7 @@ def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
         found = [f"{k}" for k in spec if k not in ("host", "subsets", "trafficPolicy")]
         policy = spec.get("trafficPolicy")
         if isinstance(policy, dict):
-            found += [f"trafficPolicy {k}" for k in _without_ours(policy, _tls_is_ours(o))]  # loadBalancer, ...
+            found += [f"trafficPolicy {k}" for k in _without_ours(policy, _written_by_us(o))]  # loadBalancer, ...
         elif policy is not None:
             found.append("trafficPolicy")
         odd = [str(s.get("name")) for s in spec.get("subsets") or () if not isinstance(s, dict) or set(s) - {"name", "labels"}

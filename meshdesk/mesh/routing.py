@@ -42,9 +42,13 @@ CLUSTER_DOMAIN = "svc.cluster.local"
 MTLS_MODES = ("UNSET", "DISABLE", "PERMISSIVE", "STRICT")
 # the TLS modes a DestinationRule sets for its clients (what they send), as Kiali's wizards offer them
 TLS_MODES = ("DISABLE", "ISTIO_MUTUAL", "SIMPLE", "MUTUAL")
-# an annotation on a DestinationRule meshdesk created: the ``tls`` block meshdesk wrote in it (JSON), so a
-# removal tells its TLS from one someone set (or changed) by hand, which it keeps
-TLS_WRITTEN = "meshdesk.io/tls"
+# the simple load balancers Kiali's wizards offer (LEAST_CONN, deprecated, is read and kept as written)
+LB_SIMPLE = ("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH")
+# what a consistent hash is keyed on: the HTTP ones need HTTP requests
+HASH_KINDS = ("header", "cookie", "source_ip", "query")
+# an annotation on a DestinationRule meshdesk created: the ``tls`` and ``loadBalancer`` settings meshdesk
+# wrote in it (JSON), so a removal tells them from ones someone set (or changed) by hand, which it keeps
+POLICY_WRITTEN = "meshdesk.io/traffic-policy"
 MATCH_KINDS = ("exact", "prefix", "regex")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -109,6 +113,22 @@ class ClientTls:
 
 
 @dataclass
+class LoadBalancer:
+    """How the service's clients pick an endpoint (a DestinationRule's ``trafficPolicy.loadBalancer``):
+    a ``simple`` algorithm, or a consistent hash on ``hash_by`` (HASH_KINDS) with ``hash_key`` (the
+    header, cookie or query parameter name) and, for a cookie, its time to live; neither leaves it unset."""
+
+    simple: str = ""
+    hash_by: str = ""
+    hash_key: str = ""
+    cookie_ttl_seconds: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.simple or self.hash_by)
+
+
+@dataclass
 class ServiceRouting:
     """Everything meshdesk sets for one service."""
 
@@ -121,6 +141,7 @@ class ServiceRouting:
     retry_on: str = ""
     circuit_breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
     tls: ClientTls = field(default_factory=ClientTls)
+    load_balancer: LoadBalancer = field(default_factory=LoadBalancer)
 
 
 # the retry-on policies Envoy (and so Istio) takes, besides HTTP statuses ("503")
@@ -465,13 +486,13 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         label_of = version_labels(svc, workloads)
         dr_spec["subsets"] = [{"name": name_of[v], "labels": {label_of.get(v, "version"): v}} for v in sorted(used)]
     policy = _traffic_policy(routing.circuit_breaker)
-    tls_block = tls_spec(routing.tls)
-    if tls_block:
-        policy["tls"] = tls_block
+    written = {key: block for key, block in (("tls", tls_spec(routing.tls)),
+                                             ("loadBalancer", load_balancer_spec(routing.load_balancer))) if block}
+    policy.update(written)
     if policy:
         dr_spec["trafficPolicy"] = policy
     dr = IstioObject("DestinationRule", svc.name, svc.namespace, NETWORKING, dr_spec, _managed(),
-                     {TLS_WRITTEN: json.dumps(tls_block, sort_keys=True)} if tls_block else {}) \
+                     {POLICY_WRITTEN: json.dumps(written, sort_keys=True)} if written else {}) \
         if len(dr_spec) > 1 else None
 
     http: list[dict[str, Any]] = []
@@ -512,6 +533,62 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     vs = IstioObject("VirtualService", svc.name, svc.namespace, NETWORKING,
                      {"hosts": [host], "tcp" if tcp else "http": http}, _managed()) if needs_vs else None
     return vs, dr
+
+
+def load_balancer_problem(lb: LoadBalancer, svc: Service | None = None) -> str:
+    """Why the form's load balancing is not what Istio takes ("" when it is)."""
+    if lb.hash_by and lb.hash_by not in HASH_KINDS:
+        return f"a consistent hash is keyed on one of {', '.join(HASH_KINDS)}, not {lb.hash_by!r}"
+    if lb.hash_by in ("header", "cookie", "query"):
+        if svc is not None and tcp_only(svc):
+            return http_only_reason(svc, f"A consistent hash on a {'query parameter' if lb.hash_by == 'query' else lb.hash_by}")
+        what = {"header": "header", "cookie": "cookie", "query": "query parameter"}[lb.hash_by]
+        if not lb.hash_key.strip():
+            return f"a consistent hash on a {what} needs the {what}'s name"
+        if lb.hash_by == "header" and header_name_problem(lb.hash_key.strip()):
+            return (f"no request can carry a header named {lb.hash_key.strip()!r} (a header name holds only ASCII "
+                    "letters, digits and !#$%&'*+-.^_`|~), so every request would hash alike")
+    if lb.hash_by == "cookie" and lb.cookie_ttl_seconds is not None and lb.cookie_ttl_seconds < 0:
+        return "the cookie's time to live cannot be negative"
+    return ""
+
+
+def load_balancer_spec(lb: LoadBalancer) -> dict[str, Any]:
+    """The ``loadBalancer`` block of a DestinationRule's traffic policy for ``lb`` (empty: none)."""
+    if lb.hash_by:
+        key = lb.hash_key.strip()
+        hashed: dict[str, Any]
+        if lb.hash_by == "header":
+            hashed = {"httpHeaderName": key}
+        elif lb.hash_by == "query":
+            hashed = {"httpQueryParameterName": key}
+        elif lb.hash_by == "source_ip":
+            hashed = {"useSourceIp": True}
+        else:
+            cookie: dict[str, Any] = {"name": key}
+            if lb.cookie_ttl_seconds is not None:
+                cookie["ttl"] = _seconds(lb.cookie_ttl_seconds)
+            hashed = {"httpCookie": cookie}
+        return {"consistentHash": hashed}
+    return {"simple": lb.simple} if lb.simple else {}
+
+
+def _read_load_balancer(traffic_policy: Any) -> LoadBalancer:
+    lb = _d(_d(traffic_policy).get("loadBalancer"))
+    simple = lb.get("simple")
+    out = LoadBalancer(simple=simple if isinstance(simple, str) and simple != "UNSPECIFIED" else "")
+    ch = _d(lb.get("consistentHash"))
+    if isinstance(ch.get("httpHeaderName"), str):
+        out.hash_by, out.hash_key = "header", ch["httpHeaderName"]
+    elif isinstance(ch.get("httpQueryParameterName"), str):
+        out.hash_by, out.hash_key = "query", ch["httpQueryParameterName"]
+    elif _d(ch.get("httpCookie")):
+        cookie = _d(ch["httpCookie"])
+        out.hash_by, out.hash_key = "cookie", str(cookie.get("name") or "")
+        out.cookie_ttl_seconds = _parse_seconds(cookie.get("ttl")) if cookie.get("ttl") is not None else None
+    elif ch.get("useSourceIp") is True:
+        out.hash_by = "source_ip"
+    return out
 
 
 def tls_problem(tls: ClientTls) -> str:
@@ -606,6 +683,7 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
     if dr is not None:
         r.circuit_breaker = _read_circuit_breaker(_d(dr.spec).get("trafficPolicy"))
         r.tls = _read_tls(_d(dr.spec).get("trafficPolicy"))
+        r.load_balancer = _read_load_balancer(_d(dr.spec).get("trafficPolicy"))
     if vs is None:
         return r
     for rule in _l(_d(vs.spec).get("tcp" if tcp else "http")):
@@ -881,6 +959,14 @@ def _outlier_text(outlier: Any) -> str:
     return ", ".join(parts)
 
 
+def _hash_text(lb: LoadBalancer) -> str:
+    key = _short(lb.hash_key)
+    on = {"header": f" on header {key}", "query": f" on query parameter {key}", "source_ip": " on the source IP",
+          "cookie": f" on cookie {key}" + (f", lasting {_duration_text(_seconds(lb.cookie_ttl_seconds))}"
+                                           if lb.cookie_ttl_seconds is not None else "")}.get(lb.hash_by, "")
+    return "consistent hash" + on
+
+
 def traffic_policy_texts(policy: Any) -> list[tuple[str, str]]:
     """A DestinationRule's (or a subset's) traffic policy in words, as (what, how) pairs: connection pool
     and outlier detection (the circuit breaker), TLS mode, load balancing, per-port settings."""
@@ -897,7 +983,7 @@ def traffic_policy_texts(policy: Any) -> list[tuple[str, str]]:
     lb = _d(p.get("loadBalancer"))
     if lb:
         out.append(("load balancing", _short(lb["simple"]) if "simple" in lb else
-                    "consistent hash" if "consistentHash" in lb else ", ".join(_short(k) for k in lb)))
+                    _hash_text(_read_load_balancer(p)) if "consistentHash" in lb else ", ".join(_short(k) for k in lb)))
     ports = [_d(_d(x).get("port")).get("number") for x in _l(p.get("portLevelSettings"))]
     if ports:
         out.append(("per port", "own settings for port " + ", ".join(_short(n) for n in ports)))

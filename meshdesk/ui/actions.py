@@ -1,5 +1,5 @@
 """Traffic and security actions on what is selected in the graph: on a service (traffic shifting,
-request routing, fault injection, timeouts and retries, circuit breaking, TLS, deleting the routing meshdesk
+request routing, fault injection, timeouts and retries, circuit breaking, TLS, load balancing, deleting the routing meshdesk
 created for it), on a workload (mTLS mode), on a namespace (sidecar injection, mTLS mode, a
 ServiceEntry, removing what meshdesk created).
 
@@ -37,6 +37,7 @@ from meshdesk.ui.dialogs.forms import (
     CircuitBreakingForm,
     FaultInjectionForm,
     InjectionForm,
+    LoadBalancingForm,
     MtlsForm,
     RemovalForm,
     RequestRoutingForm,
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 
 ROUTING_NEEDS = [("create", "VirtualService"), ("update", "VirtualService"), ("delete", "VirtualService"),
                  ("create", "DestinationRule"), ("update", "DestinationRule")]
-# circuit breaking and TLS write the service's DestinationRule only (its VirtualService stays as it is)
+# circuit breaking, TLS and load balancing write the service's DestinationRule only (its VirtualService stays as it is)
 CIRCUIT_NEEDS = [("create", "DestinationRule"), ("update", "DestinationRule")]
 MTLS_NEEDS = [("create", "PeerAuthentication"), ("update", "PeerAuthentication")]
 ENTRY_NEEDS = [("create", "ServiceEntry"), ("update", "ServiceEntry")]
@@ -134,9 +135,10 @@ class ActionsController(QObject):
         out = []
         for key, form in (("traffic-shifting", TrafficShiftingForm), ("request-routing", RequestRoutingForm),
                           ("fault-injection", FaultInjectionForm), ("timeouts", TimeoutsForm),
-                          ("circuit-breaking", CircuitBreakingForm), ("tls", TlsForm)):
+                          ("circuit-breaking", CircuitBreakingForm), ("tls", TlsForm),
+                          ("load-balancing", LoadBalancingForm)):
             title = "TCP traffic shifting" if tcp and key == "traffic-shifting" else form.title
-            needs = CIRCUIT_NEEDS if key in ("circuit-breaking", "tls") else ROUTING_NEEDS
+            needs = CIRCUIT_NEEDS if key in ("circuit-breaking", "tls", "load-balancing") else ROUTING_NEEDS
             spec = ActionSpec(key, f"{title}…", svc.namespace, needs, _routing_form(form, svc, title))
             if tcp and key in HTTP_ONLY_ACTIONS:
                 spec.problem = http_only_reason(svc, HTTP_ONLY_ACTIONS[key])

@@ -3,7 +3,7 @@ action shows current values) and turns what the user set into a ``ChangePlan`` w
 bad input raises ``RoutingError`` (or ``ValueError``) with a plain message and nothing is lost.
 
 A routing form edits only its own part of the service's ``ServiceRouting`` (weights, matches, fault,
-timeouts and retries, circuit breaker, TLS), so the other parts stay as they are.
+timeouts and retries, circuit breaker, TLS, load balancer), so the other parts stay as they are.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ from meshdesk.mesh.changes import (
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.routing import (
     ENDPOINT_RESOLUTIONS,
+    HASH_KINDS,
+    LB_SIMPLE,
     MATCH_KINDS,
     MTLS_MODES,
     RESOLUTIONS,
@@ -51,6 +53,7 @@ from meshdesk.mesh.routing import (
     CircuitBreaker,
     ClientTls,
     Fault,
+    LoadBalancer,
     RouteMatch,
     RoutingError,
     build_service_entry,
@@ -60,6 +63,8 @@ from meshdesk.mesh.routing import (
     header_name_problem,
     injection_change,
     is_managed,
+    load_balancer_problem,
+    tcp_only,
     tls_problem,
     unmodelled,
     versions_of,
@@ -534,6 +539,86 @@ class TlsForm(_RoutingForm):
         if problem:
             raise RoutingError(problem)
         self.routing.tls = tls
+
+
+_UNSET_LB = "(not set)"
+_CONSISTENT_HASH = "Consistent hash"
+_HASH_LABELS = {"header": "HTTP header", "cookie": "HTTP cookie", "source_ip": "Source IP", "query": "Query parameter"}
+
+
+class LoadBalancingForm(_RoutingForm):
+    """How the service's clients spread requests over its endpoints (the DestinationRule's
+    ``trafficPolicy.loadBalancer``), as Kiali's wizards set it: a simple algorithm or a consistent hash
+    (session affinity) on a header, a cookie, the source IP or a query parameter. What else the load
+    balancer holds (locality settings, a ring size) stays as it is."""
+
+    title = "Load balancing"
+    edits_routes = False
+    help_text = "How the service's clients pick one of its endpoints for each request or connection."
+    aspects = ("load_balancer",)
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
+        super().__init__(inv, svc, parent)
+        lb = self.routing.load_balancer
+        form = QFormLayout(self)
+        self.algorithm = QComboBox()
+        self.algorithm.setObjectName("lb_algorithm")
+        self.algorithm.addItems([_UNSET_LB, *LB_SIMPLE, _CONSISTENT_HASH])
+        if lb.simple and lb.simple not in LB_SIMPLE:
+            self.algorithm.addItem(lb.simple)  # as written (e.g. the deprecated LEAST_CONN), kept unless changed
+        self.algorithm.setCurrentText(_CONSISTENT_HASH if lb.hash_by else lb.simple or _UNSET_LB)
+        form.addRow("Algorithm", self.algorithm)
+        self.hash_by = QComboBox()
+        self.hash_by.setObjectName("lb_hash_by")
+        tcp = tcp_only(svc)
+        for kind in HASH_KINDS:
+            self.hash_by.addItem(_HASH_LABELS[kind], kind)
+            if tcp and kind != "source_ip":
+                # a TCP connection carries no header, cookie or query: the source IP is all there is
+                item = self.hash_by.model().item(self.hash_by.count() - 1)  # type: ignore[attr-defined]
+                item.setEnabled(False)
+        self.hash_by.setCurrentIndex(max(0, self.hash_by.findData(lb.hash_by or ("source_ip" if tcp else "header"))))
+        form.addRow("Hash on", self.hash_by)
+        self.hash_key = QLineEdit(lb.hash_key)
+        self.hash_key.setObjectName("lb_hash_key")
+        form.addRow("Name", self.hash_key)
+        self.ttl_on = QCheckBox("Cookie time to live")
+        self.ttl_on.setChecked(lb.cookie_ttl_seconds is not None)
+        self.ttl = _dspin(0, MAX_SECONDS, lb.cookie_ttl_seconds if lb.cookie_ttl_seconds is not None else 3600, " s")
+        self.ttl.setObjectName("lb_cookie_ttl")
+        form.addRow(self.ttl_on, self.ttl)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        form.addRow(self.hint)
+        self.algorithm.currentTextChanged.connect(self._follow)
+        self.hash_by.currentIndexChanged.connect(self._follow)
+        self.ttl_on.toggled.connect(self._follow)
+        self._follow()
+
+    def _follow(self) -> None:
+        hashed = self.algorithm.currentText() == _CONSISTENT_HASH
+        kind = self.hash_by.currentData()
+        self.hash_by.setEnabled(hashed)
+        self.hash_key.setEnabled(hashed and kind in ("header", "cookie", "query"))
+        self.hash_key.setPlaceholderText({"header": "x-user", "cookie": "session", "query": "user"}.get(kind, ""))
+        self.ttl_on.setEnabled(hashed and kind == "cookie")
+        self.ttl.setEnabled(hashed and kind == "cookie" and self.ttl_on.isChecked())
+        self.hint.setText("Requests with the same key go to the same endpoint while the endpoints stay the same. "
+                          "With a cookie time to live the sidecar sets the cookie when a request has none."
+                          if hashed else "")
+
+    def _edit(self) -> None:
+        choice = self.algorithm.currentText()
+        if choice == _CONSISTENT_HASH:
+            kind = str(self.hash_by.currentData())
+            lb = LoadBalancer(hash_by=kind, hash_key=self.hash_key.text().strip() if self.hash_key.isEnabled() else "",
+                              cookie_ttl_seconds=self.ttl.value() if self.ttl.isEnabled() else None)
+        else:
+            lb = LoadBalancer(simple="" if choice == _UNSET_LB else choice)
+        problem = load_balancer_problem(lb, self.svc)
+        if problem:
+            raise RoutingError(problem)
+        self.routing.load_balancer = lb
 
 
 def _enable_with(check: QCheckBox, *widgets: QWidget) -> None:
