@@ -18,7 +18,7 @@ import difflib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -28,6 +28,8 @@ from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.routing import (
     POLICY_WRITTEN,
     SERVICE_ENTRY_FIELDS,
+    ClientTls,
+    LoadBalancer,
     RoutingError,
     ServiceRouting,
     applies_to_mesh,
@@ -508,6 +510,9 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     whose routes meshdesk cannot rewrite without losing some (a rewrite, a mirror...) is refused with a
     ``RoutingError``, as is any other bad input."""
     now, vs_now, dr_now = current_routing(inv, svc)
+    # TLS and the load balancer not asked about stay as they are (read back, so the plan compares them)
+    routing = replace(routing, tls=now.tls if routing.tls is None else routing.tls,
+                      load_balancer=now.load_balancer if routing.load_balancer is None else routing.load_balancer)
     routing = _refuse_gone_versions(svc, routing, versions_of(svc, inv.workloads_for_service(svc)))
     vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
         not is_managed(vs_now) or bool(vs_now.spec.get("gateways"))), dr=dr_now)
@@ -522,21 +527,23 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
         # something else: only what meshdesk wrote before, or writes now, is recorded as its own
         recorded = _written_by_us(dr_now) if dr_now is not None and POLICY_WRITTEN in dr_now.annotations else []
         written = json.loads(dr.annotations[POLICY_WRITTEN])
-        for key, attr in (("tls", "tls"), ("loadBalancer", "load_balancer")):
-            if dr_now is not None and getattr(routing, attr) == getattr(now, attr) and key not in recorded:
+        for key, attr, unset in (("tls", "tls", ClientTls()), ("loadBalancer", "load_balancer", LoadBalancer())):
+            if dr_now is not None and (getattr(routing, attr) or unset) == (getattr(now, attr) or unset) \
+                    and key not in recorded:
                 written.pop(key, None)
         if written:
             dr.annotations[POLICY_WRITTEN] = json.dumps(written, sort_keys=True)
         else:
             del dr.annotations[POLICY_WRITTEN]
-    if routing.tls.mode == "DISABLE" and routing.tls.mode != now.tls.mode:
+    tls, tls_now = routing.tls or ClientTls(), now.tls or ClientTls()
+    if tls.mode == "DISABLE" and tls.mode != tls_now.mode:
         plan.notes += refused_plain_text(inv, svc)
     if dr is not None:
         merged = _merge_destination_rule(dr, dr_now)
         _put(plan, merged, dr_now)
         if routing.circuit_breaker.active and routing.circuit_breaker != now.circuit_breaker:
             plan.notes += _overridden_breaker(merged)  # said where the breaker is set, not on every form
-        if routing.tls.active and routing.tls != now.tls:
+        if tls.active and tls != tls_now:
             plan.notes += _overridden_tls(merged)
     elif dr_now is not None:
         # subsets a VirtualService left as it is (or the http section of a TCP-only service's) still

@@ -140,8 +140,10 @@ class ServiceRouting:
     retry_per_try_timeout_seconds: float | None = None
     retry_on: str = ""
     circuit_breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
-    tls: ClientTls = field(default_factory=ClientTls)
-    load_balancer: LoadBalancer = field(default_factory=LoadBalancer)
+    # None: as the service's DestinationRule has it now (a change to anything else leaves TLS and the
+    # load balancer alone, whoever set them); ClientTls() / LoadBalancer(): unset
+    tls: ClientTls | None = None
+    load_balancer: LoadBalancer | None = None
 
 
 # the retry-on policies Envoy (and so Istio) takes, besides HTTP statuses ("503")
@@ -458,7 +460,7 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
                                "with more (leave it unset in Circuit breaking for no limit)")
     if cb.max_ejection_percent is not None:
         _pct("max ejection percent", cb.max_ejection_percent)
-    tls = routing.tls
+    tls = routing.tls or ClientTls()
     if tls.mode and tls.mode not in TLS_MODES:
         raise RoutingError(f"TLS mode must be one of {', '.join(TLS_MODES)}, not {tls.mode!r}")
 
@@ -486,8 +488,9 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         label_of = version_labels(svc, workloads)
         dr_spec["subsets"] = [{"name": name_of[v], "labels": {label_of.get(v, "version"): v}} for v in sorted(used)]
     policy = _traffic_policy(routing.circuit_breaker)
-    written = {key: block for key, block in (("tls", tls_spec(routing.tls)),
-                                             ("loadBalancer", load_balancer_spec(routing.load_balancer))) if block}
+    written = {key: block for key, block in (("tls", tls_spec(routing.tls or ClientTls())),
+                                             ("loadBalancer", load_balancer_spec(routing.load_balancer or LoadBalancer())))
+               if block}
     policy.update(written)
     if policy:
         dr_spec["trafficPolicy"] = policy
@@ -682,8 +685,10 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
     subset_version = _subset_versions(dr)
     if dr is not None:
         r.circuit_breaker = _read_circuit_breaker(_d(dr.spec).get("trafficPolicy"))
-        r.tls = _read_tls(_d(dr.spec).get("trafficPolicy"))
-        r.load_balancer = _read_load_balancer(_d(dr.spec).get("trafficPolicy"))
+        # none set reads as None, "as it is" (an intent without them then compares equal)
+        tls, lb = _read_tls(_d(dr.spec).get("trafficPolicy")), _read_load_balancer(_d(dr.spec).get("trafficPolicy"))
+        r.tls = tls if tls != ClientTls() else None
+        r.load_balancer = lb if lb != LoadBalancer() else None
     if vs is None:
         return r
     for rule in _l(_d(vs.spec).get("tcp" if tcp else "http")):

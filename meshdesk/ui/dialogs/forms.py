@@ -492,7 +492,7 @@ class TlsForm(_RoutingForm):
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
         self.inv = inv
-        tls = self.routing.tls
+        tls = self.routing.tls or ClientTls()
         form = QFormLayout(self)
         self.mode = QComboBox()
         self.mode.setObjectName("tls_mode")
@@ -559,7 +559,7 @@ class LoadBalancingForm(_RoutingForm):
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
-        lb = self.routing.load_balancer
+        lb = self.routing.load_balancer or LoadBalancer()
         form = QFormLayout(self)
         self.algorithm = QComboBox()
         self.algorithm.setObjectName("lb_algorithm")
