@@ -188,6 +188,38 @@ def test_a_deleted_workloads_pod_is_marked_gone_in_the_logs(qtbot: QtBot) -> Non
         w.close()
 
 
+def test_a_direction_switch_reads_the_target_from_the_latest_graph(qtbot: QtBot) -> None:
+    """The metrics view kept the graph of the moment the node was selected: after a refresh that changed
+    the node (its sidecar gone), switching Inbound/Outbound and back still charted what its own proxy
+    reports, which no longer reports anything."""
+    import copy
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None and w.inventory is not None, timeout=20000)
+        graph, inventory = w.graph, w.inventory
+        app = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
+        assert app is not None
+        with qtbot.waitSignal(perf.metrics.refreshed, timeout=20000):
+            w.view.select([app.id])
+        assert perf.metrics.target is not None and perf.metrics.target.reporter == "destination"
+        later = copy.deepcopy(graph)
+        later.nodes[app.id].has_missing_sidecar = True  # the next poll: its sidecar was taken out
+        perf.set_data(later, inventory)
+        perf.metrics.direction.setCurrentIndex(1)
+        assert perf.metrics.target is not None and perf.metrics.target.direction == "outbound"
+        perf.metrics.direction.setCurrentIndex(0)
+        # no proxy of its own reports what comes in: its callers' reports, as the new graph says
+        assert perf.metrics.target is not None and perf.metrics.target.reporter == "source"
+        assert perf.metrics.target.title == MetricsTarget.app("shop", "reviews", "inbound", "v2").title
+    finally:
+        perf.shutdown()
+        w.close()
+
+
 def test_the_keyboard_reaches_every_dock(qtbot: QtBot) -> None:
     """The docks could be reached only with the mouse: Alt+1 ... Alt+5 show one and put the keyboard
     in it (again: hide it, the keyboard back on the graph), F6 / Shift+F6 go round the panes in view."""

@@ -466,6 +466,14 @@ class MetricsView(_ChartsController):
         elif self.target is None and plain is not None:
             self.title.setText(plain.label)  # as the graph names it; why there are no charts: in their place
 
+    def update_graph(self, graph: TrafficGraph | None) -> None:
+        """A refreshed graph (the same selection): a later direction switch reads the target from it, not
+        from the graph as it was when the selection was made (a sidecar added since changes who reports)."""
+        if graph is None or self._graph is None or graph is self._graph:
+            return
+        if all(i in graph.nodes or i in graph.edges for i in self._ids):
+            self._graph = graph
+
     def _busy_changed(self, busy: bool) -> None:
         self.loading.setVisible(busy and self.last_result is None)
 
