@@ -196,6 +196,50 @@ def test_failures_keep_the_data_and_say_so(qtbot: QtBot, stub: tuple[StubServer,
     view.shutdown()
 
 
+def test_a_failure_after_a_range_change_drops_the_old_ranges_lines(qtbot: QtBot,
+                                                                    stub: tuple[StubServer, Answers]) -> None:
+    """A refresh for a new range that failed left the old range's lines under the new selector,
+    "showing data from ..." as if they were the range asked for."""
+    server, answers = stub
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    chart = view.charts["request_volume"]
+    assert chart.data()
+    answers.status = 503
+    with qtbot.waitSignal(view.failed, timeout=20000):
+        view.range.setCurrentIndex(0)  # 5 minutes
+    assert chart.data() == {}
+    assert chart.status_text.startswith("Metrics refresh failed: ") and "showing data" not in chart.status_text
+    # the same for a split
+    answers.status = 200
+    _refresh(qtbot, view)
+    assert chart.data()
+    answers.status = 503
+    with qtbot.waitSignal(view.failed, timeout=20000):
+        view.split.setCurrentIndex(1)
+    assert chart.data() == {} and "showing data" not in chart.status_text
+    view.shutdown()
+
+
+def test_in_replay_a_failure_names_the_replayed_moment(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    """In replay, "showing data from HH:MM:SS" gave the wall-clock time of the fetch, not the moment
+    the charts show."""
+    from meshdesk.ui.charts import clock_text
+
+    server, answers = stub
+    view = _stub_view(qtbot, server.url)
+    replayed = END - 7200  # two hours before "now"
+    view.end = replayed
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    answers.status = 503
+    with qtbot.waitSignal(view.failed, timeout=20000):
+        view.refresh()
+    chart = view.charts["request_volume"]
+    assert chart.data()
+    assert chart.status_text == f"Metrics refresh failed - showing data from {clock_text(replayed)}"
+    view.shutdown()
+
+
 def test_a_slow_prometheus_is_reported_while_the_data_stays(qtbot: QtBot) -> None:
     answers = Answers()
     with StubServer(answers) as server:

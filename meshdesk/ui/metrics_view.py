@@ -195,8 +195,9 @@ class _ChartsController(QWidget):
                                                for k in chart_keys}
         self.colours = colours
         self.last_result: MetricsResult | None = None
-        self.last_good_at: float | None = None
-        self.chart_good_at: dict[str, float] = {}  # chart key -> when its own queries last answered
+        self.last_good_at: float | None = None  # when (by the clock) the last answer came
+        self.shown_at: float | None = None  # the moment the charts' data is of: now, or the replayed moment
+        self.chart_good_at: dict[str, float] = {}  # chart key -> the moment its own queries last answered for
         self.no_target_text = ""  # why the selection has no charts, when known
         self.unavailable = ""  # why there is no source, when there is a reason (an offline snapshot)
         self.last_error: str = ""
@@ -281,7 +282,7 @@ class _ChartsController(QWidget):
     # -- internals ---------------------------------------------------------------------------
     def _clear(self) -> None:
         self.last_result = None
-        self.last_good_at = None
+        self.last_good_at = self.shown_at = None
         self.chart_good_at.clear()
         self.colours.clear()  # a new target's lines take their colours afresh
         for c in self.charts.values():
@@ -293,7 +294,7 @@ class _ChartsController(QWidget):
         if not self.isVisible():  # a hidden tab or dock costs Prometheus nothing
             return
         if self.fetcher.busy:
-            since = f" - showing data from {clock_text(self.last_good_at)}" if self.last_good_at else ""
+            since = f" - showing data from {clock_text(self.shown_at)}" if self.shown_at else ""
             for c in self.charts.values():
                 c.set_status(f"Prometheus is slow: still waiting for the last refresh{since}")
             return
@@ -303,7 +304,9 @@ class _ChartsController(QWidget):
         if result.target != self.target:
             return
         self.last_result = result
-        now = self.last_good_at = self.clock()
+        self.last_good_at = self.clock()
+        # in replay the data is of the replayed moment, not of when it was fetched
+        now = self.shown_at = result.end if result.spec.end else self.last_good_at
         self.last_error = ""
         partial = "; ".join(result.warnings)
         for key, chart in self.charts.items():
@@ -335,9 +338,15 @@ class _ChartsController(QWidget):
         self.last_error = text
         what = _short_reason(error)
         log.info("metrics refresh failed: %s", text)
+        shown = self.last_result.spec if self.last_result is not None else None
+        asked = self.spec()
+        if shown is not None and (shown.range_s, shown.step_s, shown.split, shown.charts) != \
+                (asked.range_s, asked.step_s, asked.split, asked.charts):
+            # the lines are of another range, step or split than the selectors say: not kept under them
+            self._clear()
         for c in self.charts.values():
-            if self.last_good_at is not None:
-                c.set_status(f"{what} - showing data from {clock_text(self.last_good_at)}")
+            if self.shown_at is not None:
+                c.set_status(f"{what} - showing data from {clock_text(self.shown_at)}")
             else:
                 c.set_status(f"{what}: {text}")
         self.failed.emit(text)
