@@ -257,6 +257,20 @@ def test_a_slow_prometheus_is_reported_while_the_data_stays(qtbot: QtBot) -> Non
     view.shutdown()  # the stub has released the hung request
 
 
+def test_the_demo_does_not_call_itself_a_slow_prometheus(qtbot: QtBot) -> None:
+    """A 6 hour range at 15 s steps takes the demo longer than a poll: the next tick said "Prometheus is
+    slow" in the demo, which has no Prometheus."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    view = _view(qtbot, DemoMetrics(demo))
+    view.range.setCurrentIndex(view.range.findData(21600))
+    view.step.setCurrentIndex(view.step.findData(15))
+    view.set_target(MetricsTarget.workload("shop", "reviews-v2"))
+    assert view.fetcher.busy
+    view.timer.timeout.emit()  # a poll while the demo is still computing
+    assert not any("slow" in c.status_text for c in view.charts.values())
+    view.shutdown()
+
+
 def test_gaps_nan_and_partial_answers(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
     server, answers = stub
     answers.missing = {END - 600.0}

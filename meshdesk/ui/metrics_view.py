@@ -175,6 +175,7 @@ def selection_reason(graph: TrafficGraph | None, ids: Sequence[str]) -> str:
     return next((r for r in (no_charts_reason(graph, i) for i in ids) if r), "")
 
 
+SLOW_PROMETHEUS = "Prometheus is slow: still waiting for the last refresh"
 NO_TARGET = "Select a workload, app, app box, service, ServiceEntry, operation or edge"
 
 
@@ -294,9 +295,13 @@ class _ChartsController(QWidget):
         if not self.isVisible():  # a hidden tab or dock costs Prometheus nothing
             return
         if self.fetcher.busy:
-            since = f" - showing data from {clock_text(self.shown_at)}" if self.shown_at else ""
-            for c in self.charts.values():
-                c.set_status(f"Prometheus is slow: still waiting for the last refresh{since}")
+            # a source that is not a Prometheus (the built-in demo computes its series itself, seconds for a
+            # long range at a fine step) says how to word it, or "" for nothing: its pace is not Prometheus'
+            slow = getattr(self.source, "slow_text", SLOW_PROMETHEUS)
+            if slow:
+                since = f" - showing data from {clock_text(self.shown_at)}" if self.shown_at else ""
+                for c in self.charts.values():
+                    c.set_status(f"{slow}{since}")
             return
         self.refresh()
 

@@ -159,6 +159,11 @@ def range_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec,
 class DemoMetrics:
     """A ``MetricsSource`` over a ``DemoCluster`` (the demo's clock decides "now")."""
 
+    # what the charts say when a refresh is still running at the next poll: nothing, as the demo
+    # computes its series here (a 6 hour range at 15 s steps takes longer than a poll) and is no
+    # Prometheus to call slow; the next poll simply waits for it
+    slow_text = ""
+
     def __init__(self, demo: DemoCluster, clock: Callable[[], float] | None = None) -> None:
         self.demo = demo
         demo_clock: Callable[[], float] = getattr(demo, "_clock", time.time)
