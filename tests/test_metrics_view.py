@@ -271,6 +271,37 @@ def test_the_demo_does_not_call_itself_a_slow_prometheus(qtbot: QtBot) -> None:
     view.shutdown()
 
 
+def test_a_series_without_the_split_label_is_named_for_what_it_lacks(qtbot: QtBot,
+                                                                     stub: tuple[StubServer, Answers]) -> None:
+    """Split by version, a series without the version label was given the chart's title as its name
+    ("Request volume" beside "v1" and "v2"), as if it were the total."""
+    from meshdesk.mesh.metrics import SPLIT_VERSION
+
+    server, _answers = stub  # its series carry no labels at all
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.split.setCurrentIndex(view.split.findData(SPLIT_VERSION))
+    chart = view.charts["request_volume"]
+    assert set(chart.data()) == {("rate", "(no version)")}
+    times, _values = chart.data()[("rate", "(no version)")]
+    assert chart.text_at(times[-1]).splitlines()[1].startswith("(no version): ")
+    view.shutdown()
+
+
+def test_the_demo_names_a_series_without_the_split_label_too(qtbot: QtBot) -> None:
+    from meshdesk.mesh.metrics import SPLIT_VERSION, MetricsSpec
+    from meshdesk.mesh.telemetry import Sample
+    from meshdesk.sources.demo.metrics import _evaluate
+
+    target = MetricsTarget.workload("shop", "reviews-v2")
+    labels = {"reporter": "destination", "destination_workload_namespace": "shop",
+              "destination_workload": "reviews-v2", "response_code": "200"}
+    samples = [Sample("istio_requests_total", labels, 3.0)]
+    spec = MetricsSpec(split=SPLIT_VERSION, charts=("request_volume",))
+    assert set(_evaluate(samples, target, spec)) == {("request_volume", "rate", "(no version)")}
+
+
 def test_gaps_nan_and_partial_answers(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
     server, answers = stub
     answers.missing = {END - 600.0}

@@ -196,6 +196,22 @@ class MetricsTarget:
         raise ValueError(f"unknown split {split!r}")
 
 
+def split_value(labels: Mapping[str, str], label: str) -> str:
+    """A series' value of the split ``label`` ("" when not split). A series without the label (a workload
+    with no version label, a TCP series under a response-code split's label) is named for what it lacks,
+    "(no version)", not left unnamed (it was given the chart's title, beside "v1" and "v2")."""
+    if not label:
+        return ""
+    value = labels.get(label, "")
+    if value:
+        return value
+    if label.endswith("_canonical_revision"):
+        return "(no version)"
+    if label.endswith("_canonical_service"):
+        return "(no app)"
+    return f"(no {label.replace('_', ' ')})"
+
+
 def _aggregate_labels(node: Node) -> list[tuple[str, str]]:
     """An operation (aggregate) node's requests: those carrying its operation, into the services of
     its namespace (or into its one service, when the graph has service nodes and so one operation

@@ -31,6 +31,7 @@ from meshdesk.mesh.metrics import (
     MetricsSpec,
     MetricsTarget,
     align,
+    split_value,
 )
 from meshdesk.sources import promql
 from meshdesk.sources.base import Cancelled, PrometheusError, SourceError, Timeout, Unreachable
@@ -186,8 +187,7 @@ class PrometheusMetrics:
                 if w not in result.warnings:
                     result.warnings.append(w)
             for series in answer:
-                split_value = series.labels.get(q.split_label, "") if q.split_label else ""
-                result.lines[q.chart].append(Line(q.chart, q.stat, split_value, list(grid),
+                result.lines[q.chart].append(Line(q.chart, q.stat, split_value(series.labels, q.split_label), list(grid),
                                                   align(grid, series.points)))
         for lines in result.lines.values():
             lines.sort(key=lambda ln: (ln.split_value, ln.stat))

@@ -26,6 +26,7 @@ from meshdesk.mesh.metrics import (
     MetricsSpec,
     MetricsTarget,
     is_error,
+    split_value,
 )
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample
@@ -54,7 +55,7 @@ def _evaluate(samples: list[Sample], target: MetricsTarget, spec: MetricsSpec) -
             split = ""
 
         def group(s: Sample, split: str = split) -> str:
-            return s.labels.get(split, "") if split else ""
+            return split_value(s.labels, split)
 
         if chart.kind == "counter":
             for s in mine:
@@ -150,9 +151,9 @@ def range_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec,
     result = MetricsResult(target, spec, end)
     for key in spec.charts:
         result.lines[key] = []
-    for chart, stat, split_value in keys:
-        values = [col.get((chart, stat, split_value), math.nan) for col in columns]
-        result.lines[chart].append(Line(chart, stat, split_value, list(grid), values))
+    for chart, stat, value in keys:
+        values = [col.get((chart, stat, value), math.nan) for col in columns]
+        result.lines[chart].append(Line(chart, stat, value, list(grid), values))
     return result
 
 
