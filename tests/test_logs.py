@@ -544,6 +544,38 @@ def test_a_pod_stuck_in_init_offers_its_init_containers(qtbot: QtBot, emu: KubeE
         view.shutdown()
 
 
+def test_a_refresh_brings_the_pods_details_up_to_date(qtbot: QtBot) -> None:
+    """Pods kept under the same names kept their details from when the workload was picked: a pod
+    that was stuck in Init and runs now still opened on its init container, and the pod shown did not
+    offer a container added since."""
+    def stuck(name: str) -> Pod:
+        return Pod(name, NS, phase="Pending", containers=[Container("app", state="waiting:PodInitializing")],
+                   init_containers=[Container("migrate", restarts=2, state="waiting:CrashLoopBackOff")])
+
+    def running(name: str, *extra: str) -> Pod:
+        return Pod(name, NS, phase="Running",
+                   containers=[Container("app", ready=True, state="running"),
+                               *(Container(c, ready=True, state="running") for c in extra)],
+                   init_containers=[Container("migrate", state="terminated:Completed")])
+
+    src = _FakeLogs(3)
+    view = _view(qtbot, src)
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("app", NS, pods=[running("app-a"), stuck("app-b")]))
+        asked = len(src.asked)
+        # the next poll: app-b's migration went through; app-a has a second container now
+        view.update_pods(Workload("app", NS, pods=[running("app-a", "istio-proxy"), running("app-b")]))
+        assert [view.container.itemText(i) for i in range(view.container.count())] == [
+            "app", "istio-proxy", "migrate (init)"]
+        assert view.container.currentText() == "app" and len(src.asked) == asked  # the log shown stays
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.pod.setCurrentIndex(1)
+        assert view.container.currentText() == "app"  # it runs: not the init container it waited on
+    finally:
+        view.shutdown()
+
+
 def test_the_lines_asked_for_are_no_more_than_the_view_keeps(qtbot: QtBot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """"last 100000 lines" read them all and showed the last MAX_LINES, without a word."""
     from meshdesk.ui import logs_view

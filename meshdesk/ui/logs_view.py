@@ -212,6 +212,11 @@ class LogsView(QWidget):
         current = self.pod.currentData()
         names = [p.name for p in workload.pods]
         if [self.pod.itemData(i).name for i in range(self.pod.count())] == names:
+            # the same pods: their details now (containers, states), or a later choice (the pod picked
+            # again, its init container to read) would go by the state at the time it was picked
+            for i, p in enumerate(workload.pods):
+                self.pod.setItemData(i, p)
+            self._update_containers()
             return
         self.pod.blockSignals(True)
         self.pod.clear()
@@ -226,6 +231,8 @@ class LogsView(QWidget):
         self.pod.blockSignals(False)
         if current is None and workload.pods:
             self._pod_changed()
+        elif current is not None and current.name in names:
+            self._update_containers()
 
     @property
     def lines(self) -> list[LogLine]:
@@ -304,26 +311,53 @@ class LogsView(QWidget):
         self._busy = True
         self._job.emit((self._generation, what, fn))
 
+    @staticmethod
+    def _containers(pod: Any) -> tuple[list[tuple[str, str]], int]:
+        """A pod's containers as offered ((text, name)) and the one to read first."""
+        if pod is None:
+            return [], -1
+        # its containers, its native sidecars, then its init containers (why a pod is stuck in Init)
+        inits = [c for c in pod.init_containers if not c.sidecar]
+        shown = pod.containers + [c for c in pod.init_containers if c.sidecar] + inits
+        first_init = len(shown) - len(inits)
+        items = [(f"{c.name} (init)" if i >= first_init else c.name, c.name) for i, c in enumerate(shown)]
+        index = next((i for i, c in enumerate(shown) if c.name != "istio-proxy"), 0)
+        if not any(c.state == "running" for c in pod.containers):
+            # not running yet: the init container it waits on (running, failing) is the one to read
+            stuck = [i for i, c in enumerate(shown) if i >= first_init and c.state not in ("", "terminated:Completed")]
+            index = stuck[0] if stuck else index
+        return items, index
+
     def _pod_changed(self) -> None:
-        pod = self.pod.currentData()
+        items, index = self._containers(self.pod.currentData())
         self.container.blockSignals(True)
         self.container.clear()
-        if pod is not None:
-            # its containers, its native sidecars, then its init containers (why a pod is stuck in Init)
-            inits = [c for c in pod.init_containers if not c.sidecar]
-            shown = pod.containers + [c for c in pod.init_containers if c.sidecar] + inits
-            first_init = len(shown) - len(inits)
-            for i, c in enumerate(shown):
-                self.container.addItem(f"{c.name} (init)" if i >= first_init else c.name, c.name)
-            index = next((i for i, c in enumerate(shown) if c.name != "istio-proxy"), 0)
-            if not any(c.state == "running" for c in pod.containers):
-                # not running yet: the init container it waits on (running, failing) is the one to read
-                stuck = [i for i, c in enumerate(shown)
-                         if i >= first_init and c.state not in ("", "terminated:Completed")]
-                index = stuck[0] if stuck else index
+        for text, name in items:
+            self.container.addItem(text, name)
+        if items:
             self.container.setCurrentIndex(index)
         self.container.blockSignals(False)
         self.load()
+
+    def _update_containers(self) -> None:
+        """The pod shown read again: offer its containers now; the one shown stays (its text too) while
+        the pod has it, else the one to read first is loaded."""
+        items, index = self._containers(self.pod.currentData())
+        if items == [(self.container.itemText(i), self.container.itemData(i)) for i in range(self.container.count())]:
+            return
+        current = self.container.currentData()
+        names = [name for _text, name in items]
+        self.container.blockSignals(True)
+        self.container.clear()
+        for text, name in items:
+            self.container.addItem(text, name)
+        if current in names:
+            self.container.setCurrentIndex(names.index(current))
+        elif items:
+            self.container.setCurrentIndex(index)
+        self.container.blockSignals(False)
+        if current not in names:
+            self.load()
 
     def _follow_toggled(self, on: bool) -> None:
         if on:
