@@ -576,6 +576,37 @@ def test_a_refresh_brings_the_pods_details_up_to_date(qtbot: QtBot) -> None:
         view.shutdown()
 
 
+def test_the_first_read_is_bounded_and_keeps_the_newest_lines(qtbot: QtBot, emu: KubeEmulator, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """"last 50000 lines" of a container writing long lines read the whole answer into memory (hundreds
+    of MB). It is bounded now; the API's byte limit counts from the oldest line asked for, so the view
+    asks for fewer of the newest until they fit, and says that older lines were left out."""
+    from meshdesk.sources import logs as logs_module
+
+    _solo_pod(emu)
+    written = [f"INFO request {i:03d} " + "x" * 90 for i in range(100)]  # ~140 bytes a line, stamped
+    emu.add_pod_log(NS, "solo", "app", written, at=time.time() - 60)
+    monkeypatch.setattr(logs_module, "TAIL_LIMIT_BYTES", 2000)
+    follower = LogFollower(KubePodLogs(emu.api_client()), NS, "solo", "app", tail_lines=50)
+    got = [ln.text for ln in follower.start()]
+    assert got and got == written[-len(got):]  # the newest, in order, none missing at the end
+    assert len(got) < 50 and follower.limited
+    # under the limit: all asked for, nothing said
+    whole = LogFollower(KubePodLogs(emu.api_client()), NS, "solo", "app", tail_lines=5)
+    assert [ln.text for ln in whole.start()] == written[-5:] and not whole.limited
+
+    view = _view(qtbot, KubePodLogs(emu.api_client()))
+    try:
+        view.tail.setValue(50)
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(Workload("solo", NS, pods=[Pod("solo", NS, phase="Running",
+                                                             containers=[Container("app", state="running")])]))
+        assert view.lines[-1].text == written[-1]
+        assert view.status.text().startswith("Older lines left out: the last 50 lines are more than ")
+        assert not view.status.isHidden()
+    finally:
+        view.shutdown()
+
+
 def test_the_lines_asked_for_are_no_more_than_the_view_keeps(qtbot: QtBot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """"last 100000 lines" read them all and showed the last MAX_LINES, without a word."""
     from meshdesk.ui import logs_view

@@ -25,6 +25,10 @@ from meshdesk.sources.base import SourceError
 from meshdesk.sources.errors import one_line, redact, translate
 
 POLL_LIMIT_BYTES = 4 * 1024 * 1024  # the most one follow poll reads (the next one goes on from there)
+# the most the first read (the last N lines) takes in: "last 50000 lines" of a container writing long
+# lines was hundreds of megabytes, read whole into memory
+TAIL_LIMIT_BYTES = 16 * 1024 * 1024
+TAIL_TRIES = 6  # fewer lines asked for, each time the newest ones did not fit
 CLOCK_MARGIN_S = 2  # the API server's clock is known to the second (its Date header)
 NO_SERVER_CLOCK_MARGIN_S = 10  # when the server did not say its time: a margin for our clock's error
 
@@ -189,14 +193,32 @@ class LogFollower:
     tail_lines: int = 200
     previous: bool = False  # the run before the container's last restart: read once, nothing follows
     last_ts: str = ""
+    # the first read left out older lines of the tail asked for, as they were more than TAIL_LIMIT_BYTES
+    # (the view says so)
+    limited: bool = False
     _seen_at_last: set[str] = field(default_factory=set)
 
     def start(self) -> list[LogLine]:
-        if self.previous:
-            return self.source.pod_logs(self.namespace, self.pod, self.container, tail_lines=self.tail_lines,
-                                        previous=True)
-        lines = self.source.pod_logs(self.namespace, self.pod, self.container, tail_lines=self.tail_lines)
-        self._remember(lines)
+        lines = self._tail()
+        if not self.previous:
+            self._remember(lines)
+        return lines
+
+    def _tail(self) -> list[LogLine]:
+        """The last ``tail_lines`` lines, at most TAIL_LIMIT_BYTES of them. The API applies its byte limit
+        from the start of the lines asked for (as ``kubectl logs --tail --limit-bytes`` does), which would
+        keep the oldest and drop the newest: when the limit is reached, fewer of the newest lines are asked
+        for, until they fit."""
+        extra: dict[str, Any] = {"previous": True} if self.previous else {}
+        tail = self.tail_lines
+        for _ in range(TAIL_TRIES):
+            lines = self.source.pod_logs(self.namespace, self.pod, self.container, tail_lines=tail,
+                                         limit_bytes=TAIL_LIMIT_BYTES, **extra)
+            if not getattr(self.source, "last_truncated", False) or tail <= 1:
+                break
+            # the oldest lines asked for filled the limit: about as many of the newest fit, a little less
+            tail = max(1, min(tail - 1, len(lines) * 9 // 10 if lines else tail // 2))
+        self.limited = tail < self.tail_lines
         return lines
 
     def poll(self) -> list[LogLine]:

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from meshdesk.fileio import with_default_suffix, write_atomic
 from meshdesk.mesh.inventory import Workload
 from meshdesk.sources.base import SourceError
-from meshdesk.sources.logs import LogFollower, LogLine
+from meshdesk.sources.logs import TAIL_LIMIT_BYTES, LogFollower, LogLine
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -420,6 +420,10 @@ class LogsView(QWidget):
         elif what == "load":
             self._say("Its previous run wrote nothing" if self.follower is not None and self.follower.previous
                       else "The container has written nothing yet")
+        if what == "load" and self.follower is not None and self.follower.limited:
+            # the last N lines asked for were more than the first read takes in: the newest that fit
+            self._say(f"Older lines left out: the last {self.follower.tail_lines:,} lines are more than "
+                      f"{TAIL_LIMIT_BYTES // (1024 * 1024)} MB, so the newest {len(lines):,} are shown")
         self.linesLoaded.emit(len(lines))
 
     def _on_failed(self, generation: int, error: SourceError) -> None:
