@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import weakref
 from collections.abc import Callable, Sequence
@@ -46,7 +45,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QShowEvent, QText
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -61,7 +59,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.fileio import with_default_suffix, write_atomic
+from meshdesk.fileio import write_atomic
 from meshdesk.mesh.envoy import (
     EnvoyCluster,
     EnvoyConfig,
@@ -74,6 +72,7 @@ from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
 from meshdesk.mesh.words import counted
 from meshdesk.sources.base import SourceError, size_words
 from meshdesk.sources.envoy import LOG_LEVELS, NotADump, summarize_log_levels
+from meshdesk.ui.savefile import ask_save_path
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -826,17 +825,10 @@ class EnvoyView(QWidget):
     def _ask_save_raw(self) -> None:
         pod = self.pod.currentData()
         name = f"{pod.name}-config_dump.json" if pod is not None else "config_dump.json"
-        path, _ = QFileDialog.getSaveFileName(self, "Save the config dump", name, "JSON (*.json)")
+        # a name typed without an extension gets ".json", as File > Save snapshot does
+        path = ask_save_path(self, "Save the config dump", name, "JSON (*.json)", ".json")
         if not path:
             return
-        # a name typed without an extension gets ".json", as File > Save snapshot does: the file dialog
-        # asked about the name typed, so replacing another file of the suffixed name is asked here
-        named = with_default_suffix(path, ".json")
-        if named != path and os.path.exists(named):
-            answer = QMessageBox.question(self, "Replace the file?", f"{named} exists already. Replace it?")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        path = named
         try:
             self.save_raw(path)
         except OSError as e:

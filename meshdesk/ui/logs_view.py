@@ -12,7 +12,6 @@ the view closes.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import weakref
 from collections.abc import Callable
@@ -23,11 +22,9 @@ from PySide6.QtGui import QCloseEvent, QColor, QFontDatabase, QTextCharFormat, Q
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -36,10 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.fileio import with_default_suffix, write_atomic
+from meshdesk.fileio import write_atomic
 from meshdesk.mesh.inventory import Workload
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.logs import TAIL_LIMIT_BYTES, LogFollower, LogLine
+from meshdesk.ui.savefile import ask_save_path
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -366,16 +364,9 @@ class LogsView(QWidget):
             self.timer.stop()
 
     def _ask_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the log", self.default_file_name(), "Logs (*.log *.txt)")
-        if not path:
+        named = ask_save_path(self, "Save the log", self.default_file_name(), "Logs (*.log *.txt)", ".log")
+        if not named:
             return
-        # a name typed without an extension gets ".log"; replacing another file of that name is asked
-        # here (the dialog asked about the name typed)
-        named = with_default_suffix(path, ".log")
-        if named != path and os.path.exists(named):
-            answer = QMessageBox.question(self, "Replace the file?", f"{named} exists already. Replace it?")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
         try:
             self.save_log(named)
         except OSError as e:  # the chosen file, not the temporary one beside it

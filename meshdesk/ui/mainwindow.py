@@ -56,6 +56,7 @@ from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, no_node_graph
 from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory, ValidatingBuilder
 from meshdesk.ui.replay import ReplayBar
+from meshdesk.ui.savefile import replace_ok
 from meshdesk.ui.snapshot_open import SnapshotOpener, file_problem, reason_of
 from meshdesk.ui.textcopy import TextCopyKeys, leave_copy_keys_to_the_window
 from meshdesk.ui.tls_lock import MeshTlsIndicator
@@ -1300,11 +1301,7 @@ class MainWindow(QMainWindow):
         that names an existing file the file dialog did not ask about and the user does not want it
         replaced."""
         named = _with_suffix(path, suffix) if named is None else named
-        if asked and named != path and Path(named).exists():
-            answer = QMessageBox.question(self, "Replace the file?", f"{named} exists already. Replace it?")
-            if answer != QMessageBox.StandardButton.Yes:
-                return ""
-        return named
+        return replace_ok(self, path, named) if asked else named
 
     def export_layout(self, path: str | None = None) -> None:
         if self._layout_key is None:
