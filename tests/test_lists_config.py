@@ -431,6 +431,29 @@ def test_list_health_does_not_change_with_the_graph_type() -> None:
     assert workload_rows == {k: v for k, v in by_type["app"].items() if k[0] == WORKLOADS}
 
 
+def test_a_filter_that_hides_every_row_says_so(qtbot: QtBot) -> None:
+    """A Lists page whose filter matched nothing was an empty table, as a namespace with nothing in it
+    looks: it now says the filter hides them all, and the note goes when a row matches again."""
+    demo = DemoCluster(clock=lambda: 1_790_000_000.0)
+    snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("shop",)))
+    graph = build(snap)
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.show()
+    lists.set_data(graph, snap.inventory)
+    page = lists.pages[WORKLOADS]
+    total = len(page.model.rows)
+    assert total > 1 and page.filter_note.isHidden()
+    qtbot.keyClicks(page.filter, "nosuchworkload")
+    assert page.visible_rows() == [] and not page.filter_note.isHidden()
+    assert page.filter_note.text() == (f"Nothing matches \u201cnosuchworkload\u201d: the filter hides all {total} "
+                                       "workloads. Clear it to see them.")
+    lists.set_data(graph, snap.inventory)  # a refresh keeps saying it
+    assert not page.filter_note.isHidden()
+    page.filter.setText("reviews")
+    assert page.visible_rows() and page.filter_note.isHidden()
+
+
 def test_filter_fields_name_the_columns_they_filter(qtbot: QtBot) -> None:
     """The Istio config list's field said "Filter istio config by name, namespace, health…": it has
     no health column, and Istio is a name."""

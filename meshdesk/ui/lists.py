@@ -67,6 +67,7 @@ from meshdesk.mesh.validation_badges import (
     node_objects,
 )
 from meshdesk.mesh.validations import SERVICE, WORKLOAD, ObjectKey, Validation, validate
+from meshdesk.mesh.words import counted
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 
@@ -81,6 +82,7 @@ _HEALTH_COLOUR = {FAILURE: "#c9190b", DEGRADED: "#f0ab00", NOT_READY: "#2b9af3",
 _BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
 
 APPS, WORKLOADS, SERVICES, CONFIG = "Applications", "Workloads", "Services", "Istio config"
+_ROW_NOUN = {APPS: "application", WORKLOADS: "workload", SERVICES: "service", CONFIG: "object"}
 COLUMNS: dict[str, tuple[str, ...]] = {
     APPS: ("Name", "Namespace", "Health", "Sidecar", "Config"),
     # Type: the workload's kind (Kiali's word); Labels: the app/version labels it lacks (Kiali's
@@ -483,7 +485,12 @@ class ListPage(QWidget):
         by = ", ".join(c.lower() for c in COLUMNS[title][:3])
         self.filter.setPlaceholderText(f"Filter {what} by {by}…")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(lambda text: self.proxy.setFilterRegularExpression(_filter_pattern(text)))
+        self.filter.textChanged.connect(self._filter_changed)
+        # said when the filter hides every row (an empty table alone reads as an empty mesh)
+        self.filter_note = QLabel()
+        self.filter_note.setWordWrap(True)
+        self.filter_note.setProperty("role", "hint")
+        self.filter_note.hide()
         # what of the rows the cluster would not let be read (``unread_notes``): said here, beside them,
         # not only in the window's banner
         self.note = QLabel()
@@ -505,6 +512,7 @@ class ListPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter)
+        layout.addWidget(self.filter_note)
         layout.addWidget(self.note)
         layout.addWidget(self.table, 1)
         # columns the user widened or narrowed keep their width; the others grow to fit what comes
@@ -513,6 +521,19 @@ class ListPage(QWidget):
         self._sized = False  # the first rows size every column to fit; later ones only widen
         self._longest: dict[int, int] = {}  # column -> the length of the longest text it was sized for
         self.table.horizontalHeader().sectionResized.connect(self._section_resized)
+
+    def _filter_changed(self, text: str) -> None:
+        self.proxy.setFilterRegularExpression(_filter_pattern(text))
+        self._say_filtered()
+
+    def _say_filtered(self) -> None:
+        typed, total = self.filter.text().strip(), self.model.rowCount()
+        if typed and total and not self.proxy.rowCount():
+            self.filter_note.setText(f"Nothing matches “{typed}”: the filter hides all "
+                                     f"{counted(total, _ROW_NOUN[self.model.title])}. Clear it to see them.")
+            self.filter_note.show()
+        else:
+            self.filter_note.hide()
 
     def _section_resized(self, index: int, _old: int, _new: int) -> None:
         if not self._sizing and index != self.model.columnCount() - 1:  # the last one stretches with the table
@@ -526,6 +547,7 @@ class ListPage(QWidget):
 
     def set_rows(self, rows: list[ListRow]) -> None:
         self.model.set_rows(rows)
+        self._say_filtered()
         if not rows:
             return
         # names like "productpage-v1" fit instead of being cut; a column grows when longer names or
