@@ -38,7 +38,7 @@ from meshdesk.ui.envoy_view import EnvoyView
 from meshdesk.ui.lists import MeshLists
 from meshdesk.ui.logs_view import LogsView
 from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
-from meshdesk.ui.poller import list_health
+from meshdesk.ui.poller import list_health, lists_judged_apart
 
 
 def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, ids: Sequence[str]) -> Workload | None:
@@ -185,7 +185,7 @@ class PerformanceViews(QObject):
         apart now, in a thread (the lists show the graph's own health until then)."""
         graph, snapshot = self.graph, self.snapshot
         if graph is None or snapshot is None or graph.list_health is not None or self._judging is graph \
-                or snapshot.request.graphType not in ("app", "service") or snapshot.inventory is None:
+                or not lists_judged_apart(snapshot.request) or snapshot.inventory is None:
             return
         self._judging = graph
 

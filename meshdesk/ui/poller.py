@@ -73,6 +73,13 @@ def default_builder(snapshot: Snapshot, ignored_checks: Iterable[str] = IGNORED_
     return graph
 
 
+def lists_judged_apart(request: GraphRequest) -> bool:
+    """Whether the graph of ``request`` merges what the lists judge apart (an app or service graph with
+    health, not focused on a node): the lists then need :func:`list_health`."""
+    judged = request.appenders is None or "health" in request.appenders
+    return request.graphType in ("app", "service") and request.node is None and judged
+
+
 def list_health(snapshot: Snapshot) -> TrafficGraph | None:
     """What the lists judge each workload and app by, when the graph of ``snapshot`` merges them (an app
     or service graph, not focused on a node): a health-only versioned-app graph of the same telemetry.
@@ -80,8 +87,7 @@ def list_health(snapshot: Snapshot) -> TrafficGraph | None:
     from meshdesk.mesh.graph import build
 
     request = snapshot.request
-    judged = request.appenders is None or "health" in request.appenders
-    if request.graphType not in ("app", "service") or request.node is not None or not judged:
+    if not lists_judged_apart(request):
         return None
     # the lists judge each workload and app by its own requests, which these graphs merge (health
     # only: badges, response times and mTLS of that graph are never shown)
