@@ -518,3 +518,91 @@ def test_the_rate_window_without_a_readable_scrape_interval() -> None:
     yaml_body = {"status": "success", "data": {"yaml": "global:\n  scrape_interval: 1m30s\n"}}
     with StubServer(lambda req: StubResponse(body=yaml_body)) as stub:
         assert PrometheusMetrics(PrometheusClient(stub.url)).rate_window(MetricsSpec(step_s=60)) == 360
+
+
+def test_namespace_and_cluster_boxes_chart_their_traffic(prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """A namespace box had no charts. As Kiali charts a namespace: inbound, the requests into its
+    workloads (their reports); outbound, those its workloads sent; a request between two of its workloads
+    counts in both. In the ambient namespace mall ztunnel reports web's bytes on the hop into the
+    waypoint and again on the hop out of it: counted once. A cluster box charts the namespaces the
+    graph shows in it, in that cluster."""
+    from meshdesk.mesh.graph.model import BOX_CLUSTER, BOX_NAMESPACE, NODE_BOX
+
+    metrics = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    g = _real_graph(prometheus_server, namespaces=("bookinfo", "tutorial", "mall"), boxBy=("namespace",))
+    expected = {("bookinfo", "inbound"): (36.0, 3.0), ("bookinfo", "outbound"): (23.0, 3.0),
+                ("tutorial", "inbound"): (8.5, 0.5), ("tutorial", "outbound"): (10.5, 0.5),
+                ("mall", "inbound"): (7.0, 1.0), ("mall", "outbound"): (7.0, 1.0)}
+    for (ns, direction), (volume, errors) in expected.items():
+        box = g.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace=ns)
+        assert box is not None
+        target = target_for_node(g, box.id, direction)
+        assert target is not None and target.title == f"namespace {ns} ({direction})"
+        side = "destination" if direction == "inbound" else "source"
+        assert (f"{side}_workload_namespace", ns) in target.labels and target.reporter == side
+        r = metrics.fetch(target, _spec(prometheus_server))
+        assert r.errors == {}
+        assert _last(r, "request_volume") == {("", "rate"): pytest.approx(volume)}, (ns, direction)
+        assert _last(r, "request_errors") == {("", "rate"): pytest.approx(errors)}, (ns, direction)
+        if ns == "mall":
+            assert _last(r, "tcp_sent") == {("", "rate"): pytest.approx(300.0)}, direction
+    bookinfo = g.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace="bookinfo")
+    assert bookinfo is not None
+    r = metrics.fetch(target_for_node(g, bookinfo.id), _spec(prometheus_server))  # type: ignore[arg-type]
+    assert _last(r, "tcp_sent") == {("", "rate"): pytest.approx(250.0)}
+    assert _last(r, "tcp_received") == {("", "rate"): pytest.approx(1000.0)}
+    assert _last(r, "error_share") == {("", "rate"): pytest.approx(3.0 / 36.0)}
+    by_version = metrics.fetch(target_for_node(g, bookinfo.id), _spec(prometheus_server, split=SPLIT_VERSION))  # type: ignore[arg-type]
+    assert _last(by_version, "request_volume") == {("v1", "rate"): pytest.approx(31.0),
+                                                   ("v2", "rate"): pytest.approx(5.0)}
+
+    # the fixture's telemetry is of one cluster ("Kubernetes"): a second cluster's box beside it
+    from meshdesk.mesh.graph import box as boxing
+    from meshdesk.mesh.graph.model import Node, node_id
+    from meshdesk.mesh.request import GraphRequest
+    from tests.prom_server import CLUSTER
+
+    two = TrafficGraph(GraphRequest(boxBy=("cluster",)))
+    for cluster, ns, name in ((CLUSTER, "bookinfo", "details-v1"), (CLUSTER, "tutorial", "customer-v1"),
+                              ("west", "bookinfo", "details-v1"), ("west", "bookinfo", "reviews-v1")):
+        two.add_node(Node(node_id(NODE_WORKLOAD, cluster, namespace=ns, workload=name), NODE_WORKLOAD,
+                          cluster=cluster, namespace=ns, workload=name))
+    boxing.apply(two)
+    here = two.find_node(node_type=NODE_BOX, box=BOX_CLUSTER, cluster=CLUSTER)
+    assert here is not None
+    target = target_for_node(two, here.id, "outbound")
+    assert target is not None and target.title == f"cluster {CLUSTER}, namespaces bookinfo, tutorial (outbound)"
+    assert ("source_cluster", CLUSTER) in target.labels
+    assert target.any_of == (("source_workload_namespace", ("bookinfo", "tutorial")),)
+    r = metrics.fetch(target, _spec(prometheus_server))
+    assert _last(r, "request_volume") == {("", "rate"): pytest.approx(23.0 + 10.5)}
+    west = two.find_node(node_type=NODE_BOX, box=BOX_CLUSTER, cluster="west")
+    assert west is not None
+    r = metrics.fetch(target_for_node(two, west.id), _spec(prometheus_server))  # type: ignore[arg-type]
+    assert _last(r, "request_volume") == {}
+
+
+def test_a_namespace_box_reads_its_callers_reports_only_when_no_workload_in_it_has_a_proxy() -> None:
+    """As an app box: the servers' reports of what comes into the namespace, unless none of its workloads
+    (in app boxes inside it too) has a proxy; a hostile namespace name is escaped."""
+    from meshdesk.mesh.graph import box as boxing
+    from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, Node, node_id
+    from meshdesk.mesh.request import GraphRequest
+
+    evil = 'x"} or vector(1) or {a="'
+    for missing, reporter in (((False, True, True), "destination"), ((True, True, True), "source")):
+        g = TrafficGraph(GraphRequest(graphType="versionedApp", boxBy=("namespace",)))
+        for (app, version), gone in zip((("db", "v1"), ("db", "v2"), ("cache", "v1")), missing, strict=True):
+            g.add_node(Node(node_id(NODE_APP, namespace=evil, app=app, version=version), NODE_APP,
+                            namespace=evil, app=app, version=version, has_missing_sidecar=gone))
+        g.add_node(Node(node_id(NODE_APP, namespace="other", app="web", version="v1"), NODE_APP,
+                        namespace="other", app="web", version="v1"))
+        boxing.apply(g)
+        box = g.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace=evil)
+        assert box is not None  # the db app box and cache inside it
+        target = target_for_node(g, box.id)
+        assert target is not None and target.reporter == reporter, missing
+        outbound = target_for_node(g, box.id, "outbound")
+        assert outbound is not None and outbound.reporter == "source"
+        assert all('workload_namespace="x\\"} or vector(1) or {a=\\""' in q.promql
+                   for q in line_queries(target, MetricsSpec()))

@@ -757,26 +757,50 @@ def test_an_app_box_charts_its_app_all_versions(qtbot: QtBot) -> None:
     panel.shutdown()
 
 
-def test_a_namespace_box_says_why_it_has_no_charts(qtbot: QtBot) -> None:
-    """A namespace box (boxBy namespace over two namespaces) titled the view "No selection" beside a
-    selected box: named, and why, once in the charts' place."""
-    from meshdesk.mesh.graph import build
+def test_a_namespace_box_charts_the_namespaces_traffic(qtbot: QtBot,
+                                                     prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Selecting a namespace box (boxBy namespace) charted nothing ("has no charts of its own"). As
+    Kiali charts a namespace: inbound, the requests into its workloads; outbound, those they sent; the
+    direction switch, the title and the sparklines follow."""
     from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX
-    from meshdesk.mesh.request import GraphRequest
 
-    now = 1_750_000_000.0
-    demo = DemoCluster(clock=lambda: now)
-    graph = build(demo.snapshot(GraphRequest(namespaces=("shop", "hello"), boxBy=("namespace",),
-                                             queryTime=int(now))))
-    box = graph.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace="shop")
+    source = _AtQueryTime(prometheus_server)
+    graph = _real_view_graph(prometheus_server, namespaces=("bookinfo", "tutorial"), boxBy=("namespace",))
+    box = graph.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace="bookinfo")
     assert box is not None
-    view = _view(qtbot, DemoMetrics(demo))
-    view.show_graph_selection(graph, [box.id])
-    assert view.target is None and view.title.text() == "shop"
-    assert view.notice.text() == ("The namespace box shop has no charts of its own: select a workload, app, "
-                                  "service or edge in it")
-    assert not view.notice.isHidden() and view._scroll.isHidden()
+    view = _view(qtbot, source)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [box.id])
+    assert view.title.text() == "namespace bookinfo (inbound)"
+    assert view.notice.isHidden() and not view._scroll.isHidden()
+    # into bookinfo's workloads: 10 from the gateway, 10 to details, 8 to reviews, 5 to ratings (gRPC),
+    # 2 from tutorial's customer, 1 from the unknown caller; errors: details' 2 x 503, ratings' 1 x status 14
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(36.0)
+    assert view.charts["request_errors"].data()[("rate", "")][1][-1] == pytest.approx(3.0)
+    assert view.charts["error_share"].data()[("rate", "")][1][-1] == pytest.approx(3.0 / 36.0)
+    assert view.charts["tcp_sent"].data()[("rate", "")][1][-1] == pytest.approx(250.0)
+    assert view.charts["request_volume"].status_text == ""
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.direction.setCurrentIndex(view.direction.findData("outbound"))
+    assert view.title.text() == "namespace bookinfo (outbound)"
+    # what bookinfo's workloads sent: 10 to details, 8 to reviews, 5 to ratings (the idle edge: 0)
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(23.0)
+    tutorial = graph.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace="tutorial")
+    assert tutorial is not None
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [tutorial.id])
+    # customer's 2 to bookinfo's productpage and 4 to preference, preference's 4.5 to recommendation
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(10.5)
+    assert view.charts["grpc_request_messages"].status_text == "No data"
+    panel = SparklinePanel(source, poll_ms=0)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.show_graph_selection(graph, [box.id])
+    assert panel.target is not None and panel.target.title == "namespace bookinfo (inbound)"
+    assert panel.shown_charts == ("request_volume", "error_share", "request_duration", "tcp_sent")
+    assert panel.charts["tcp_sent"].data()[("rate", "")][1][-1] == pytest.approx(250.0)
     view.shutdown()
+    panel.shutdown()
 
 
 def test_charts_shown_again_after_missed_polls_refresh_at_once(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:

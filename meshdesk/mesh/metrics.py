@@ -1,4 +1,4 @@
-"""Metric charts as data: what to ask Prometheus for a workload, an app, a service or an edge.
+"""Metric charts as data: what to ask Prometheus for a workload, an app, a service, a namespace or an edge.
 
 A ``MetricsTarget`` says whose traffic (label equalities plus the reporter); a ``MetricsSpec`` says
 when (range, step, rate window) and how to split (version, remote app, response code).
@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 
 from meshdesk.mesh.graph.model import (
     BOX_APP,
+    BOX_CLUSTER,
+    BOX_NAMESPACE,
     NODE_AGGREGATE,
     NODE_APP,
     NODE_BOX,
@@ -45,6 +47,8 @@ KIND_SERVICE = "service"
 KIND_EDGE = "edge"
 KIND_OPERATION = "operation"
 KIND_SERVICE_ENTRY = "serviceentry"
+KIND_NAMESPACE = "namespace"
+KIND_CLUSTER = "cluster"
 
 # an operation (aggregate) node's label when the graph did not name it (the graph's own default)
 DEFAULT_AGGREGATE = "request_operation"
@@ -169,6 +173,16 @@ class MetricsTarget:
                              (("destination_service_namespace", namespace), ("destination_service_name", name)),
                              f"service {namespace}/{name}")
 
+    @staticmethod
+    def namespace_traffic(namespace: str, direction: str = INBOUND) -> MetricsTarget:
+        """A namespace's traffic, as Kiali charts a namespace: inbound, the requests into its workloads
+        (their proxies' reports); outbound, the requests its workloads sent (their own reports). Requests
+        between two workloads of the namespace count in both directions."""
+        side = "destination" if direction == INBOUND else "source"
+        return MetricsTarget(KIND_NAMESPACE, namespace, namespace, direction, side,
+                             ((f"{side}_workload_namespace", namespace),),
+                             f"namespace {namespace} ({direction})")
+
     @property
     def reporters(self) -> tuple[str, ...]:
         """The reporters whose series count: ``reporter``, and for an ambient target an Istio ambient
@@ -264,8 +278,8 @@ def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:
 
 
 def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND) -> MetricsTarget | None:
-    """The target for a graph node (workload, app, app box, service, ServiceEntry or operation); None for
-    nodes without metrics. What comes into a workload without a sidecar is read from its callers' reports; a
+    """The target for a graph node (workload, app, app box, namespace or cluster box, service, ServiceEntry
+    or operation); None for nodes without metrics. What comes into a workload without a sidecar is read from its callers' reports; a
     ServiceEntry's node charts the requests to the hosts it stands for (``_entry_target``)."""
     node = graph.nodes.get(node_id)
     if node is None:
@@ -287,6 +301,8 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
     elif node.node_type == NODE_BOX and node.box == BOX_APP and node.app:
         # an app box is the app, all its versions (as Kiali charts an app box)
         target = MetricsTarget.app(node.namespace, node.app, direction)
+    elif node.node_type == NODE_BOX and node.box in (BOX_NAMESPACE, BOX_CLUSTER):
+        target = _box_target(graph, node, direction)
     elif node.node_type == NODE_SERVICE and node.is_service_entry is not None:
         # the requests to the hosts it stands for (an entry sends nothing of its own); its own cluster,
         # as the graph asked for it there, is told by whichever side reports
@@ -316,13 +332,62 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
     if node.node_type == NODE_BOX:
         # a box is marked when any member is; its callers' reports only when no member has a proxy (one
         # version without a sidecar must not drop what the others' proxies report)
-        members = [n for n in graph.nodes.values() if n.parent == node.id]
+        members = _box_members(graph, node)
         missing_sidecar = bool(members) and all(n.has_missing_sidecar for n in members)
     if target is not None and direction == INBOUND and missing_sidecar:
         # no proxy of its own reports what comes in: its callers' reports tell (as for its edges)
         target = replace(target, reporter="source")
-    if target is not None and _ambient(graph, node):
+    if target is not None and (_ambient(graph, node) or node.node_type == NODE_BOX
+                               and _ambient(graph, *_box_members(graph, node))):
         target = replace(target, waypoint=True)
+    return target
+
+
+def _box_members(graph: TrafficGraph, box: Node) -> list[Node]:
+    """The nodes whose proxies report a box's traffic: an app box's versions; the workloads and apps
+    anywhere inside a namespace or cluster box (inner boxes included)."""
+    if box.box == BOX_APP:
+        return [n for n in graph.nodes.values() if n.parent == box.id]
+    children: dict[str, list[Node]] = {}
+    for n in graph.nodes.values():
+        if n.parent:
+            children.setdefault(n.parent, []).append(n)
+    out: list[Node] = []
+    todo = list(children.get(box.id, []))
+    while todo:
+        n = todo.pop()
+        if n.node_type == NODE_BOX:
+            todo += children.get(n.id, [])
+        elif n.node_type in (NODE_WORKLOAD, NODE_APP):
+            out.append(n)
+    return out
+
+
+def _box_target(graph: TrafficGraph, box: Node, direction: str) -> MetricsTarget | None:
+    """A namespace box's traffic (``MetricsTarget.namespace_traffic``, as Kiali charts a namespace); a
+    cluster box's, that of the namespaces the graph shows in it (the graph's cluster is more than them).
+    In an ambient namespace ztunnel reports a request's bytes on the hop into the waypoint and again on
+    the hop out of it, both inside the namespace: the hop into (or, outbound, out of) the waypoint is
+    left out, so each byte counts once."""
+    side = "destination" if direction == INBOUND else "source"
+    members = _box_members(graph, box)
+    if box.box == BOX_NAMESPACE:
+        namespaces: tuple[str, ...] = (box.namespace,)
+        target = MetricsTarget.namespace_traffic(box.namespace, direction)
+    else:
+        namespaces = tuple(sorted({n.namespace for n in graph.nodes.values() if n.node_type != NODE_BOX
+                                   and n.cluster == box.cluster and _known(n.namespace)}))
+        if not namespaces:
+            return None
+        target = MetricsTarget(KIND_CLUSTER, "", box.cluster, direction, side, (),
+                               f"cluster {box.cluster}, namespace{'s' if len(namespaces) > 1 else ''} "
+                               f"{', '.join(namespaces)} ({direction})",
+                               any_of=((f"{side}_workload_namespace", namespaces),))
+    waypoints = tuple(sorted({n.workload for n in graph.nodes.values() if n.extra.get("isWaypoint")
+                              and n.namespace in namespaces and n.workload
+                              and (box.box == BOX_NAMESPACE or n.cluster == box.cluster)}))
+    if waypoints and (_ambient(graph, box) or _ambient(graph, *members)):
+        target = replace(target, none_of=((f"{side}_workload", waypoints),))
     return target
 
 
@@ -366,7 +431,7 @@ UNKNOWN_NODE = ("The unknown node has no metrics of its own: it stands for clien
                 "edges to chart the requests they sent, as the servers reported them")
 
 
-# a namespace or cluster box groups nodes; no label of Istio's telemetry sums what crosses its border
+# a cluster box with no namespace of its own in the graph (its members are of the unknown namespace)
 BOX_WITHOUT_CHARTS = ("The {box} box {name} has no charts of its own: select a workload, app, service or edge "
                       "in it")
 
@@ -374,11 +439,13 @@ BOX_WITHOUT_CHARTS = ("The {box} box {name} has no charts of its own: select a w
 def no_charts_reason(graph: TrafficGraph | None, item_id: str) -> str:
     """Why a graph item that exists has no charts of its own ("" when it has, or is unknown): a
     service-to-service edge (of a service graph) sums traffic no label selects; the unknown node is
-    no workload of its own (its edges have charts); a namespace or cluster box only groups nodes."""
+    no workload of its own (its edges have charts); a cluster box of no known namespace has no traffic
+    to select."""
     if graph is None:
         return ""
     node = graph.nodes.get(item_id)
-    if node is not None and node.node_type == NODE_BOX and node.box != BOX_APP:
+    if node is not None and node.node_type == NODE_BOX and node.box != BOX_APP \
+            and _box_target(graph, node, INBOUND) is None:
         return BOX_WITHOUT_CHARTS.format(box=node.box, name=node.label)
     if node is not None:
         return UNKNOWN_NODE if node.node_type == NODE_UNKNOWN else ""

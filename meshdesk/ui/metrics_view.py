@@ -176,7 +176,7 @@ def selection_reason(graph: TrafficGraph | None, ids: Sequence[str]) -> str:
 
 
 SLOW_PROMETHEUS = "Prometheus is slow: still waiting for the last refresh"
-NO_TARGET = "Select a workload, app, app box, service, ServiceEntry, operation or edge"
+NO_TARGET = "Select a workload, app, service, ServiceEntry, operation, edge or box"
 
 
 class _ChartsController(QWidget):
@@ -539,6 +539,22 @@ def _sends_nothing(graph: TrafficGraph | None, ids: Sequence[str], direction: st
     return None
 
 
+def _inside(graph: TrafficGraph, box_id: str) -> set[str]:
+    """The ids of the nodes in a box, and in the boxes inside it (empty for a node that is no box)."""
+    children: dict[str, list[str]] = {}
+    for n in graph.nodes.values():
+        if n.parent:
+            children.setdefault(n.parent, []).append(n.id)
+    out: set[str] = set()
+    todo = list(children.get(box_id, []))
+    while todo:
+        i = todo.pop()
+        if i not in out:
+            out.add(i)
+            todo += children.get(i, [])
+    return out
+
+
 class SparklinePanel(_ChartsController):
     """A few small charts (volume, error share, duration, TCP) for the details dock; only those of the
     protocols the selection carries in the graph (an HTTP edge has no TCP bytes, a database's node
@@ -565,9 +581,8 @@ class SparklinePanel(_ChartsController):
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
         """``direction`` "" lets the graph decide: inbound, or outbound for a node nothing comes into."""
         chosen, target = selection_target(graph, ids, direction or INBOUND)
-        # a node's edges, or an app box's: those of the nodes in it (no edge ends at a box)
-        members = {chosen} | ({n.id for n in graph.nodes.values() if n.parent == chosen}
-                              if graph is not None and chosen in graph.nodes else set())
+        # a node's edges, or a box's: those of the nodes in it, inner boxes' too (no edge ends at a box)
+        members = {chosen} | (_inside(graph, chosen) if graph is not None and chosen in graph.nodes else set())
         if not direction:
             direction = INBOUND
             if graph is not None and chosen in graph.nodes:
