@@ -803,6 +803,44 @@ def test_a_namespace_box_charts_the_namespaces_traffic(qtbot: QtBot,
     panel.shutdown()
 
 
+def test_a_graph_refresh_that_changes_the_reporting_side_charts_the_new_side(
+        qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """productpage's sidecar is taken out between two graph refreshes: its inbound charts kept reading its
+    own proxy's reports until the next direction switch or selection. The refresh re-reads the target and
+    charts its callers' reports at once (they leave out the unknown caller, which has no proxy: 12/s, not
+    13/s); a refresh that changes nothing asks nothing and keeps the charts as they are."""
+    import copy
+
+    from meshdesk.mesh.graph.model import NODE_WORKLOAD
+
+    graph = _real_view_graph(prometheus_server, namespaces=("bookinfo",), graphType="workload")
+    page = graph.find_node(node_type=NODE_WORKLOAD, workload="productpage-v1")
+    assert page is not None and not page.has_missing_sidecar
+    view = _view(qtbot, _AtQueryTime(prometheus_server))
+    panel = SparklinePanel(_AtQueryTime(prometheus_server), poll_ms=0)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignals([view.refreshed, panel.refreshed], timeout=20000):
+        view.show_graph_selection(graph, [page.id])
+        panel.show_graph_selection(graph, [page.id])
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(13.0)
+    later = copy.deepcopy(graph)
+    later.nodes[page.id].has_missing_sidecar = True
+    with qtbot.waitSignals([view.refreshed, panel.refreshed], timeout=20000):
+        view.update_graph(later)
+        panel.update_graph(later)
+    for charts in (view, panel):
+        assert charts.target is not None and charts.target.reporter == "source"
+        assert charts.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(12.0)
+    shown = view.last_result
+    view.update_graph(copy.deepcopy(later))  # the next poll, nothing changed
+    panel.update_graph(copy.deepcopy(later))
+    assert not view.fetcher.busy and not panel.fetcher.busy  # nothing asked
+    assert view.last_result is shown and view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(12.0)
+    assert view.loading.isHidden()
+    view.shutdown()
+    panel.shutdown()
+
+
 def test_charts_shown_again_after_missed_polls_refresh_at_once(qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
     """A hidden Metrics tab skips its polls; chosen again ten minutes later it showed the ten-minute-old
     data until the next tick. Shown again after a missed poll, it refreshes at once."""

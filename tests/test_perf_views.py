@@ -206,9 +206,16 @@ def test_a_direction_switch_reads_the_target_from_the_latest_graph(qtbot: QtBot)
         with qtbot.waitSignal(perf.metrics.refreshed, timeout=20000):
             w.view.select([app.id])
         assert perf.metrics.target is not None and perf.metrics.target.reporter == "destination"
+        assert perf.sparklines.target is not None and perf.sparklines.target.reporter == "destination"
         later = copy.deepcopy(graph)
         later.nodes[app.id].has_missing_sidecar = True  # the next poll: its sidecar was taken out
-        perf.set_data(later, inventory)
+        # the refresh itself re-reads the target: the charts and the sparklines ask the callers' reports at
+        # once (they charted its own proxy's, which reports nothing now, until a direction switch)
+        with qtbot.waitSignals([perf.metrics.refreshed, perf.sparklines.refreshed], timeout=20000):
+            perf.set_data(later, inventory)
+        for charts in (perf.metrics, perf.sparklines):
+            assert charts.target is not None and charts.target.reporter == "source"
+            assert charts.last_result is not None and charts.last_result.target == charts.target
         perf.metrics.direction.setCurrentIndex(1)
         assert perf.metrics.target is not None and perf.metrics.target.direction == "outbound"
         perf.metrics.direction.setCurrentIndex(0)

@@ -210,6 +210,8 @@ class _ChartsController(QWidget):
         self.set_poll_interval(poll_ms)
         self.clock: Callable[[], float] = time.time
         self.end = 0.0  # the charts' right edge in unix time; 0: now (replay sets an earlier one)
+        self._graph: TrafficGraph | None = None  # the graph the selection was made in (or a later one)
+        self._ids: list[str] = []  # the selection
 
     # what to fetch now: the full view's range, step and split, or the sparklines' fixed window
     spec: Callable[[], MetricsSpec]  # each kind of view defines it
@@ -250,9 +252,21 @@ class _ChartsController(QWidget):
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = INBOUND) -> None:
         """Target the first selected node or edge that has metrics (canvas ``selectionChanged``)."""
+        self._graph, self._ids = graph, list(ids)
         target = selection_target(graph, ids, direction)[1]
         self.no_target_text = "" if target is not None else selection_reason(graph, ids)
         self.set_target(target)
+
+    def update_graph(self, graph: TrafficGraph | None) -> None:
+        """A refreshed graph (the same selection): the target is read again from it, as a direction switch
+        would read it. A sidecar added or taken out since changes who reports the selection's traffic: the
+        charts are asked again of the other side at once (they showed the old side's reports, or nothing,
+        until the next direction switch or selection). The same target: nothing is asked, nothing redrawn.
+        A graph without the selection leaves it be (the canvas keeps or drops it)."""
+        if graph is None or self._graph is None or graph is self._graph:
+            return
+        if self._ids and all(i in graph.nodes or i in graph.edges for i in self._ids):
+            self.show_graph_selection(graph, self._ids)  # the view's own direction; the strip's own choice
 
     @Slot()
     def refresh(self) -> None:
@@ -426,8 +440,6 @@ class MetricsView(_ChartsController):
         layout.addWidget(self.notice, 1, Qt.AlignmentFlag.AlignTop)  # in the charts' place, at the top
         layout.addWidget(scroll, 1)
         self._scroll = scroll
-        self._graph: TrafficGraph | None = None
-        self._ids: list[str] = []
         for combo in (self.range, self.step, self.split):
             combo.currentIndexChanged.connect(self._spec_changed)
         self.direction.currentIndexChanged.connect(self._direction_changed)
@@ -457,7 +469,6 @@ class MetricsView(_ChartsController):
         self._scroll.setVisible(not text)
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
-        self._graph, self._ids = graph, list(ids)
         direction = direction or str(self.direction.currentData())
         super().show_graph_selection(graph, ids, direction)
         edge = next((graph.edges[i] for i in ids if graph is not None and i in graph.edges
@@ -479,14 +490,6 @@ class MetricsView(_ChartsController):
             self.title.setText(f"{src} \u2192 {dst}")  # why there are no charts: once, in their place
         elif self.target is None and plain is not None:
             self.title.setText(plain.label)  # as the graph names it; why there are no charts: in their place
-
-    def update_graph(self, graph: TrafficGraph | None) -> None:
-        """A refreshed graph (the same selection): a later direction switch reads the target from it, not
-        from the graph as it was when the selection was made (a sidecar added since changes who reports)."""
-        if graph is None or self._graph is None or graph is self._graph:
-            return
-        if all(i in graph.nodes or i in graph.edges for i in self._ids):
-            self._graph = graph
 
     def _busy_changed(self, busy: bool) -> None:
         self.loading.setVisible(busy and self.last_result is None)
@@ -580,6 +583,7 @@ class SparklinePanel(_ChartsController):
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
         """``direction`` "" lets the graph decide: inbound, or outbound for a node nothing comes into."""
+        self._graph, self._ids = graph, list(ids)
         chosen, target = selection_target(graph, ids, direction or INBOUND)
         # a node's edges, or a box's: those of the nodes in it, inner boxes' too (no edge ends at a box)
         members = {chosen} | (_inside(graph, chosen) if graph is not None and chosen in graph.nodes else set())

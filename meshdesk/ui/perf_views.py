@@ -242,6 +242,7 @@ class PerformanceViews(QObject):
         self.lists.set_data(graph, inventory, validations)
         self.config.set_data(inventory, validations)
         self.metrics.update_graph(graph)
+        self.sparklines.update_graph(graph)
         shown = self.logs.workload
         fresh = inventory.workload(shown.namespace, shown.name) if shown is not None and inventory is not None else None
         if fresh is not None:
