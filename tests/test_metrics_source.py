@@ -606,3 +606,47 @@ def test_a_namespace_box_reads_its_callers_reports_only_when_no_workload_in_it_h
         assert outbound is not None and outbound.reporter == "source"
         assert all('workload_namespace="x\\"} or vector(1) or {a=\\""' in q.promql
                    for q in line_queries(target, MetricsSpec()))
+
+
+def test_a_namespace_box_reads_what_comes_into_its_workloads_without_a_sidecar_from_their_callers(
+        prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """The demo's shop runs mongodb without a sidecar: nothing on its side reports the bytes it receives,
+    so the namespace's inbound TCP charts said "No data" beside the graph's TCP edge into it. Those
+    destinations are read from their callers' reports, every other one from the servers' (a namespace
+    with one sidecar-less workload must not lose the rest)."""
+    import copy
+
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX
+    from meshdesk.mesh.request import GraphRequest
+
+    now = 1_749_999_960.0
+    demo = DemoCluster(clock=lambda: now)
+    shop = build(demo.snapshot(GraphRequest(namespaces=("shop", "hello"), boxBy=("namespace",), queryTime=int(now),
+                                            duration=60)))
+    box = shop.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace="shop")
+    db = shop.find_node(node_type=NODE_APP, app="mongodb", version="v1")
+    assert box is not None and db is not None and db.has_missing_sidecar
+    target = target_for_node(shop, box.id)
+    assert target is not None and target.reporter == "destination"
+    assert target.by_callers == (("destination_workload", ("mongodb-v1",)),)
+    into_db = sum(e.rates.get("tcp", 0.0) for e in shop.in_edges(db.id))
+    lines = DemoMetrics(demo).fetch(target, MetricsSpec(range_s=600, step_s=60, end=now)).chart_lines("tcp_sent")
+    assert into_db > 0 and lines and lines[0].values[-1] == pytest.approx(into_db, rel=0.02)
+
+    # the real Prometheus: productpage's sidecar taken out, its callers' reports tell what came in (the
+    # unknown caller has no proxy: 12/s of its 13/s), the servers' the rest of bookinfo's 36/s
+    g = copy.deepcopy(_real_graph(prometheus_server, namespaces=("bookinfo", "tutorial"), boxBy=("namespace",)))
+    page = g.find_node(node_type=NODE_APP, app="productpage")
+    bookinfo = g.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace="bookinfo")
+    assert page is not None and bookinfo is not None
+    page.has_missing_sidecar = True
+    target = target_for_node(g, bookinfo.id)
+    assert target is not None and target.by_callers == (("destination_workload", ("productpage-v1",)),)
+    r = PrometheusMetrics(PrometheusClient(prometheus_server.url)).fetch(target, _spec(prometheus_server))
+    assert r.errors == {}
+    assert _last(r, "request_volume") == {("", "rate"): pytest.approx(35.0)}
+    assert _last(r, "request_errors") == {("", "rate"): pytest.approx(3.0)}
+    # ingress -> productpage's durations (source-reported now) and details' (destination-reported)
+    assert _last(r, "request_duration")[("", "avg")] == pytest.approx(22.25)
+    assert _last(r, "tcp_received") == {("", "rate"): pytest.approx(1000.0)}

@@ -146,6 +146,10 @@ class MetricsTarget:
     any_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # labels that must take none of these values (e.g. an ambient service's hop into its waypoint)
     none_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # destinations without a proxy (a label and its values: a namespace's workloads that run without a
+    # sidecar), whose requests only their callers report: their series are read from the callers'
+    # reports (reporter "source"), every other series from the target's reporters
+    by_callers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @staticmethod
     def workload(namespace: str, name: str, direction: str = INBOUND) -> MetricsTarget:
@@ -192,9 +196,12 @@ class MetricsTarget:
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a series with ``labels`` belongs to this target (for sources without PromQL)."""
-        return labels.get("reporter") in self.reporters and all(labels.get(k) == v for k, v in self.labels) \
-            and all(labels.get(k) in vs for k, vs in self.any_of) \
-            and not any(labels.get(k) in vs for k, vs in self.none_of)
+        if not (all(labels.get(k) == v for k, v in self.labels) and all(labels.get(k) in vs for k, vs in self.any_of)
+                and not any(labels.get(k) in vs for k, vs in self.none_of)):
+            return False
+        if any(labels.get(k) in vs for k, vs in self.by_callers):
+            return labels.get("reporter") == "source"
+        return labels.get("reporter") in self.reporters
 
     def split_label(self, split: str) -> str:
         """The Prometheus label a split groups by ("" for none)."""
@@ -336,7 +343,7 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         missing_sidecar = bool(members) and all(n.has_missing_sidecar for n in members)
     if target is not None and direction == INBOUND and missing_sidecar:
         # no proxy of its own reports what comes in: its callers' reports tell (as for its edges)
-        target = replace(target, reporter="source")
+        target = replace(target, reporter="source", by_callers=())
     if target is not None and (_ambient(graph, node) or node.node_type == NODE_BOX
                                and _ambient(graph, *_box_members(graph, node))):
         target = replace(target, waypoint=True)
@@ -388,7 +395,22 @@ def _box_target(graph: TrafficGraph, box: Node, direction: str) -> MetricsTarget
                               and (box.box == BOX_NAMESPACE or n.cluster == box.cluster)}))
     if waypoints and (_ambient(graph, box) or _ambient(graph, *members)):
         target = replace(target, none_of=((f"{side}_workload", waypoints),))
+    if direction == INBOUND and box.box == BOX_NAMESPACE:
+        # what comes into its workloads without a proxy: their callers' reports (as the graph's edges)
+        target = replace(target, by_callers=_callers_report(n for n in members if n.has_missing_sidecar))
     return target
+
+
+def _callers_report(nodes: Iterable[Node]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``MetricsTarget.by_callers`` for these destinations of one namespace: their workloads (or, for an
+    app graph's app nodes, their apps)."""
+    by: dict[str, set[str]] = {}
+    for n in nodes:
+        label, value = ("destination_workload", n.workload) if n.workload else \
+            ("destination_canonical_service", n.app)
+        if value:
+            by.setdefault(label, set()).add(value)
+    return tuple((label, tuple(sorted(values))) for label, values in sorted(by.items()))
 
 
 def _is_entry(node: Node) -> bool:

@@ -56,8 +56,22 @@ def matchers(target: MetricsTarget) -> list[str]:
         + [promql.one_of(k, vs) for k, vs in target.any_of] + [promql.none_of(k, vs) for k, vs in target.none_of]
 
 
+def selectors(target: MetricsTarget) -> list[list[str]]:
+    """The target's series as one or more sets of matchers, whose series are disjoint: its reporters'
+    own, then the callers' reports of each set of destinations without a proxy (``by_callers``)."""
+    base = matchers(target)
+    own = base + [promql.none_of(k, vs) for k, vs in target.by_callers]
+    return [own] + [[promql.eq("reporter", "source"), *base[1:], promql.one_of(k, vs)] for k, vs in target.by_callers]
+
+
 def _sel(metric: str, ms: Sequence[str]) -> str:
     return promql.selector(metric, list(ms))
+
+
+def _rate(metric: str, bases: Sequence[Sequence[str]], w: str) -> str:
+    """``rate`` of the metric's series of every matcher set, as one vector."""
+    parts = [f"rate({_sel(metric, base)}{w})" for base in bases]
+    return parts[0] if len(parts) == 1 else f"({' or '.join(parts)})"
 
 
 def _by(*labels: str) -> str:
@@ -65,22 +79,24 @@ def _by(*labels: str) -> str:
     return f" by ({promql.by(used)})" if used else ""
 
 
-def _errors(metric: str, base: Sequence[str], w: str) -> str:
+def _errors(metric: str, bases: Sequence[Sequence[str]], w: str) -> str:
     """The rates of the error series (Kiali's): an error code, or else a gRPC error status. The two sets
     of series are disjoint, so their union is summed whole. A chart of HTTP requests alone (an HTTP
     edge's) counts error codes only, as Kiali's edge charts do: a gRPC status there is no HTTP error."""
     codes = promql.quote(ERROR_CODES)
-    http = _sel(metric, [*base, f"response_code=~{codes}"])
-    if promql.eq("request_protocol", "http") in base:
-        return f"rate({http}{w})"
-    grpc = _sel(metric, [*base, f"response_code!~{codes}", f"grpc_response_status=~{promql.quote(GRPC_ERROR_STATUSES)}"])
-    return f"(rate({http}{w}) or rate({grpc}{w}))"
+    http = [f"rate({_sel(metric, [*base, f'response_code=~{codes}'])}{w})" for base in bases]
+    if promql.eq("request_protocol", "http") in bases[0]:
+        return http[0] if len(http) == 1 else f"({' or '.join(http)})"
+    statuses = promql.quote(GRPC_ERROR_STATUSES)
+    grpc = [f"rate({_sel(metric, [*base, f'response_code!~{codes}', f'grpc_response_status=~{statuses}'])}{w})"
+            for base in bases]
+    return f"({' or '.join(http + grpc)})"
 
 
 def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
     """One PromQL query per chart line (chart, stat); a split groups each by its label (TCP charts are
     not split by response code: TCP series have none)."""
-    base = matchers(target)
+    base = selectors(target)
     w = f"[{spec.window_s}s]"
     out: list[LineQuery] = []
     for key in spec.charts:
@@ -90,24 +106,24 @@ def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
             split = ""
         by = _by(split)
         if chart.kind == "counter":
-            out.append(LineQuery(key, STAT_RATE, f"sum(rate({_sel(chart.metric, base)}{w})){by}", split))
+            out.append(LineQuery(key, STAT_RATE, f"sum({_rate(chart.metric, base, w)}){by}", split))
         elif chart.kind == "errors":
             out.append(LineQuery(key, STAT_RATE, f"sum({_errors(chart.metric, base, w)}){by}", split))
         elif chart.kind == "error_share":
-            total = f"sum(rate({_sel(chart.metric, base)}{w})){by}"
+            total = f"sum({_rate(chart.metric, base, w)}){by}"
             # "or total * 0": a target without any error series has a share of 0, not a gap
             out.append(LineQuery(key, STAT_RATE, f"(sum({_errors(chart.metric, base, w)}){by} or {total} * 0) / {total}",
                                  split))
         elif chart.kind == "throughput":
-            out.append(LineQuery(key, STAT_RATE, f"sum(rate({_sel(chart.metric + '_sum', base)}{w})){by}", split))
+            out.append(LineQuery(key, STAT_RATE, f"sum({_rate(chart.metric + '_sum', base, w)}){by}", split))
         elif chart.kind == "histogram":
             for stat in chart.stats:
                 if stat == STAT_AVG:
-                    q = (f"sum(rate({_sel(chart.metric + '_sum', base)}{w})){by} / "
-                         f"sum(rate({_sel(chart.metric + '_count', base)}{w})){by}")
+                    q = (f"sum({_rate(chart.metric + '_sum', base, w)}){by} / "
+                         f"sum({_rate(chart.metric + '_count', base, w)}){by}")
                 else:
                     q = (f"histogram_quantile({QUANTILE_STATS[stat]}, "
-                         f"sum(rate({_sel(chart.metric + '_bucket', base)}{w})){_by('le', split)})")
+                         f"sum({_rate(chart.metric + '_bucket', base, w)}){_by('le', split)})")
                 out.append(LineQuery(key, stat, q, split))
     return out
 
