@@ -227,6 +227,36 @@ def test_a_direction_switch_reads_the_target_from_the_latest_graph(qtbot: QtBot)
         w.close()
 
 
+def test_the_sparklines_show_or_hide_as_a_refreshed_graph_gives_or_takes_the_selections_charts(
+        qtbot: QtBot) -> None:
+    """A ServiceEntry's node charts the requests to the hosts the graph matched to it: a refresh in which
+    none is matched any more left the sparklines standing under the details with the last charts; one in
+    which they are matched again left them hidden until the next selection."""
+    import copy
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None and w.inventory is not None, timeout=20000)
+        graph, inventory = w.graph, w.inventory
+        entry = next(n for n in graph.nodes.values() if n.is_service_entry is not None)
+        with qtbot.waitSignal(perf.sparklines.refreshed, timeout=20000):
+            w.view.select([entry.id])
+        assert not perf.sparkline_area.isHidden()
+        unmatched = copy.deepcopy(graph)
+        unmatched.nodes[entry.id].dest_services = []
+        perf.set_data(unmatched, inventory)
+        assert perf.sparklines.target is None and perf.sparkline_area.isHidden()
+        with qtbot.waitSignal(perf.sparklines.refreshed, timeout=20000):
+            perf.set_data(copy.deepcopy(graph), inventory)
+        assert perf.sparklines.target is not None and not perf.sparkline_area.isHidden()
+    finally:
+        perf.shutdown()
+        w.close()
+
+
 def test_the_keyboard_reaches_every_dock(qtbot: QtBot) -> None:
     """The docks could be reached only with the mouse: Alt+1 ... Alt+5 show one and put the keyboard
     in it (again: hide it, the keyboard back on the graph), F6 / Shift+F6 go round the panes in view."""

@@ -243,6 +243,9 @@ class PerformanceViews(QObject):
         self.config.set_data(inventory, validations)
         self.metrics.update_graph(graph)
         self.sparklines.update_graph(graph)
+        if graph is not None and self.docks.get("Charts") is None:
+            # the refreshed graph may have given the selection charts, or taken them (as a selection does)
+            self.sparkline_area.setVisible(self.sparklines.source is not None and self.sparklines.target is not None)
         shown = self.logs.workload
         fresh = inventory.workload(shown.namespace, shown.name) if shown is not None and inventory is not None else None
         if fresh is not None:
