@@ -1719,6 +1719,36 @@ def test_disable_where_mtls_is_strict_is_warned_before_writing(emu: KubeEmulator
     assert dialog.page == REVIEW and not dialog.notes.isVisibleTo(dialog)
 
 
+def test_istio_mutual_is_preselected_where_the_namespace_has_mtls_enabled(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """As Kiali's wizard: with a STRICT namespace-wide policy (and automatic mTLS) the namespace's mTLS
+    status is enabled, so a rule without a TLS mode starts at ISTIO_MUTUAL, and the form says why; Review
+    writes it. A rule that has a mode shows its own; a PERMISSIVE namespace starts unset."""
+    ctl = controller_for(emu, settings, window)
+    dialog, form = _tls_form(ctl, qtbot, emu)
+    assert form.mode.currentText() == "(not set)" and not form.preselected.isVisibleTo(form)
+    pa = {"apiVersion": f"{SEC}/v1", "kind": "PeerAuthentication",
+          "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"mtls": {"mode": "PERMISSIVE"}}}
+    emu.add(pa, "bookinfo")
+    dialog, form = _tls_form(ctl, qtbot, emu)
+    assert form.mode.currentText() == "(not set)" and not form.preselected.isVisibleTo(form)
+    emu.delete("peerauthentications", "bookinfo", "default", SEC)
+    emu.add({**pa, "spec": {"mtls": {"mode": "STRICT"}}}, "bookinfo")
+    dialog, form = _tls_form(ctl, qtbot, emu)
+    assert form.mode.currentText() == "ISTIO_MUTUAL" and form.preselected.isVisibleTo(form)
+    assert "mTLS is enabled for namespace bookinfo" in form.preselected.text()
+    form.mode.setCurrentText("DISABLE")  # the note is about the preselection, not another choice
+    assert not form.preselected.isVisibleTo(form)
+    form.mode.setCurrentText("ISTIO_MUTUAL")
+    review_and_confirm(dialog, qtbot, emu)
+    assert _tls(emu) == {"mode": "ISTIO_MUTUAL"}
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    dr["spec"]["trafficPolicy"]["tls"]["mode"] = "SIMPLE"
+    dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
+    dialog, form = _tls_form(ctl, qtbot, emu)
+    assert form.mode.currentText() == "SIMPLE" and not form.preselected.isVisibleTo(form)
+
+
 def test_removal_deletes_the_tls_meshdesk_wrote_and_keeps_tls_set_by_hand(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     """reviews' and ratings' DestinationRules are meshdesk's. reviews got its TLS from the form: Remove

@@ -69,6 +69,7 @@ from meshdesk.mesh.routing import (
     unmodelled,
     versions_of,
 )
+from meshdesk.mesh.tls_status import ENABLED, namespace_tls
 from meshdesk.mesh.words import counted
 
 
@@ -501,6 +502,20 @@ class TlsForm(_RoutingForm):
             self.mode.addItem(tls.mode)  # as written, so Review names it rather than hiding it
         self.mode.setCurrentText(tls.mode or _UNSET_TLS)
         form.addRow("Mode", self.mode)
+        # as Kiali's wizard: a rule without a TLS mode starts at ISTIO_MUTUAL where the namespace's mTLS
+        # status is "enabled" (a STRICT namespace-wide policy with clients sending mTLS), so writing the
+        # rule keeps its clients on mTLS; elsewhere it starts unset
+        self.preselected = QLabel()
+        self.preselected.setObjectName("tls_preselected")
+        self.preselected.setWordWrap(True)
+        form.addRow(self.preselected)
+        self.preselected.setVisible(False)
+        if not tls.mode and namespace_tls(inv, svc.namespace).status == ENABLED:
+            self.mode.setCurrentText("ISTIO_MUTUAL")
+            self.preselected.setText(f"ISTIO_MUTUAL is preselected: mTLS is enabled for namespace {svc.namespace} "
+                                     "and no DestinationRule of the service sets a TLS mode yet (as Kiali's "
+                                     "wizard does). Choose (not set) to leave the rule without one.")
+            self.preselected.setVisible(True)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         form.addRow(self.hint)
@@ -523,6 +538,7 @@ class TlsForm(_RoutingForm):
 
     def _mode_changed(self, mode: str) -> None:
         self.hint.setText(_TLS_HINTS.get(mode, ""))
+        self.preselected.setVisible(bool(self.preselected.text()) and mode == "ISTIO_MUTUAL")
         # Kiali asks for the client certificate with MUTUAL only; the CA checks the server with SIMPLE too.
         # A field that does not apply keeps its text (greyed) and is not written
         for attr, edit in self.files.items():
