@@ -704,3 +704,48 @@ def test_load_balancing_is_checked_built_and_told_as_istio_takes_it() -> None:
         ("load balancing", "consistent hash on cookie s, lasting 1.5s")]
     assert traffic_policy_texts({"loadBalancer": {"consistentHash": {"httpQueryParameterName": "u"}}}) == [
         ("load balancing", "consistent hash on query parameter u")]
+
+
+def test_the_plain_text_warning_weighs_the_mtls_mode_of_each_port() -> None:
+    """A workload's PeerAuthentication may set a port apart (``portLevelMtls``, keyed by the workload's
+    port): a PERMISSIVE port under a STRICT policy takes plain text, a STRICT port under a PERMISSIVE one
+    refuses it. The warning about TLS mode DISABLE weighs the ports the service reaches and names them."""
+    from meshdesk.mesh.changes import refused_plain_text
+    from meshdesk.mesh.inventory import ServicePort
+
+    sec = "security.istio.io/v1"
+
+    def pa(name: str, labels: dict[str, str] | None, mode: str, ports: dict[str, str] | None = None) -> IstioObject:
+        spec: dict[str, object] = {"mtls": {"mode": mode}}
+        if labels:
+            spec["selector"] = {"matchLabels": labels}
+        if ports:
+            spec["portLevelMtls"] = {p: {"mode": m} for p, m in ports.items()}
+        return IstioObject("PeerAuthentication", name, "shop", sec, spec)
+
+    svc = Service("reviews", "shop", selector={"app": "reviews"},
+                  ports=[ServicePort("http", 9080, "TCP", "8080"), ServicePort("admin", 9443, "TCP")])
+    strict_ns = pa("default", None, "STRICT")
+
+    def warned(*policies: IstioObject) -> str:
+        inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[svc], istio=list(policies))
+        return "\n".join(refused_plain_text(inv, svc))
+
+    assert "STRICT for workloads reviews-v1, reviews-v2 and reviews-v3, which will refuse every request" in \
+        warned(strict_ns)
+    # reviews-v1's policy lets plain text through on both of the service's workload ports: only v2 and v3 refuse
+    open_v1 = pa("reviews-v1", {"app": "reviews", "version": "v1"}, "STRICT", {"8080": "PERMISSIVE", "9443": "DISABLE"})
+    assert "STRICT for workloads reviews-v2 and reviews-v3, which" in warned(strict_ns, open_v1)
+    # one port set apart: the warning says which port refuses (the service's, with the workload's behind it)
+    half = pa("reviews-v1", {"app": "reviews", "version": "v1"}, "STRICT", {"8080": "PERMISSIVE"})
+    text = warned(strict_ns, half)
+    assert ("STRICT for workloads reviews-v2 and reviews-v3; workload reviews-v1 on port 9443 but not on port 9080, "
+            "which will refuse the requests on those ports to service reviews") in text
+    # a STRICT port under a PERMISSIVE policy: the workload port 8080 behind the service's 9080
+    strict_port = pa("reviews-v2", {"app": "reviews", "version": "v2"}, "PERMISSIVE", {"8080": "STRICT"})
+    assert "STRICT for workload reviews-v2 on port 9080 (its port 8080) but not on port 9443, which" in \
+        warned(strict_port)
+    # a port number the service does not reach, or a port-level mode on a policy without a selector (Istio
+    # ignores it there), changes nothing
+    assert warned(pa("reviews-v2", {"app": "reviews", "version": "v2"}, "PERMISSIVE", {"9080": "STRICT"})) == ""
+    assert warned(pa("default", None, "PERMISSIVE", {"8080": "STRICT"})) == ""

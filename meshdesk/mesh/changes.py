@@ -23,7 +23,15 @@ from typing import Any
 
 import yaml
 
-from meshdesk.mesh.inventory import VERSION_LABELS, Inventory, IstioObject, Service, Workload, first_label
+from meshdesk.mesh.inventory import (
+    VERSION_LABELS,
+    Inventory,
+    IstioObject,
+    Service,
+    ServicePort,
+    Workload,
+    first_label,
+)
 from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.routing import (
     POLICY_WRITTEN,
@@ -579,25 +587,67 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     return plan
 
 
+def _workload_port(port: ServicePort) -> int | None:
+    """The workload (container) port a service port sends to: its targetPort when that is a number, the
+    port itself when there is none; None for a named targetPort (its number is the pod's to say)."""
+    target = port.target_port.strip()
+    if not target:
+        return port.port
+    return int(target) if target.isdigit() else None
+
+
+def _port_mtls_mode(pa: IstioObject, port: int) -> str:
+    """The mode a workload's PeerAuthentication sets for one of its ports (``portLevelMtls``, keyed by the
+    workload's port number); "" when it sets none there (or UNSET: the port follows the policy's mode)."""
+    levels = pa.spec.get("portLevelMtls") if isinstance(pa.spec, dict) else None
+    if not isinstance(levels, dict):
+        return ""
+    entry = levels.get(str(port), levels.get(port))
+    mode = _d(entry).get("mode")
+    return str(mode).upper() if isinstance(mode, str) and mode.upper() != "UNSET" else ""
+
+
+def _mtls_mode_at(inv: Inventory, w: Workload, port: int | None) -> str:
+    """The mTLS mode in force for ``w`` on its port ``port`` (None: not known, the port-level settings
+    are not weighed): the workload's policy for that port, else the workload's, the namespace's, the
+    mesh's ("UNSET" when none sets one). Istio reads ``portLevelMtls`` of a policy with a selector only."""
+    pa = _peer_authentication_for(inv, w.namespace, w)
+    mode = _port_mtls_mode(pa, port) if pa is not None and port is not None else ""
+    if not mode:
+        mode = current_mtls_mode(inv, w.namespace, w)
+    if mode == "UNSET":
+        mode = current_mtls_mode(inv, w.namespace)
+    if mode == "UNSET":
+        mode = current_mtls_mode(inv, inv.mesh_settings.root_namespace)
+    return mode
+
+
 def refused_plain_text(inv: Inventory, svc: Service) -> list[str]:
     """A warning when TLS mode DISABLE (clients send plain text) would go to workloads of ``svc`` whose
-    PeerAuthentication in force (the workload's, else the namespace's, else the mesh's) is STRICT: they
-    refuse every such request."""
-    strict = []
+    PeerAuthentication in force (the workload's, for the port the service reaches, else the workload's
+    own mode, the namespace's, the mesh's) is STRICT: they refuse every such request. When the policy
+    makes some ports STRICT and not others, the warning names the ports that refuse."""
+    ports = [p for p in svc.ports if p.protocol.upper() != "UDP"] or [ServicePort(port=0)]
+    strict: list[str] = []  # workloads that refuse on every port of the service
+    partly: list[str] = []  # "workload x on port 9080", those that refuse on some only
     for w in inv.workloads_for_service(svc):
-        mode = current_mtls_mode(inv, w.namespace, w)
-        if mode == "UNSET":
-            mode = current_mtls_mode(inv, w.namespace)
-        if mode == "UNSET":
-            mode = current_mtls_mode(inv, inv.mesh_settings.root_namespace)
-        if mode == "STRICT":
+        refusing = [p for p in ports if _mtls_mode_at(inv, w, _workload_port(p) if p.port else None) == "STRICT"]
+        if len(refusing) == len(ports):
             strict.append(w.name)
-    if not strict:
+        elif refusing:
+            named = [f"{p.port}" + (f" (its port {n})" if (n := _workload_port(p)) not in (None, p.port) else "")
+                     for p in refusing]
+            others = [str(p.port) for p in ports if p not in refusing]
+            partly.append(f"workload {w.name} on {'port' if len(named) == 1 else 'ports'} {_and(named)} but not "
+                          f"on {'port' if len(others) == 1 else 'ports'} {_and(others)}")
+    if not strict and not partly:
         return []
+    whom = [f"{'workload' if len(strict) == 1 else 'workloads'} {_and(sorted(strict))}"] if strict else []
+    whom += sorted(partly)
+    refused = "every request to" if not partly else "the requests on those ports to"
     return [f"Warning: with TLS mode DISABLE clients send plain text, but mTLS is STRICT for "
-            f"{'workload' if len(strict) == 1 else 'workloads'} {_and(sorted(strict))}, which will refuse "
-            f"every request to service {svc.name}. Make their PeerAuthentication PERMISSIVE first, or choose "
-            f"ISTIO_MUTUAL."]
+            f"{_and(whom) if not partly else '; '.join(whom)}, which will refuse {refused} service {svc.name}. "
+            f"Make their PeerAuthentication PERMISSIVE first, or choose ISTIO_MUTUAL."]
 
 
 def _overridden_tls(dr: IstioObject) -> list[str]:
