@@ -749,3 +749,32 @@ def test_the_plain_text_warning_weighs_the_mtls_mode_of_each_port() -> None:
     # ignores it there), changes nothing
     assert warned(pa("reviews-v2", {"app": "reviews", "version": "v2"}, "PERMISSIVE", {"9080": "STRICT"})) == ""
     assert warned(pa("default", None, "PERMISSIVE", {"8080": "STRICT"})) == ""
+
+
+def test_the_hash_algorithm_and_cookie_read_back_and_are_checked() -> None:
+    """Ring hash (also the deprecated top-level minimumRingSize, kept where it was written) and Maglev
+    read back and write as they were; sizes outside Envoy's range, a table size that is not prime and a
+    cookie without a time to live (Istio's webhook refuses one) are refused with the reason."""
+    from meshdesk.mesh.routing import (
+        LoadBalancer,
+        _read_load_balancer,
+        load_balancer_problem,
+        load_balancer_spec,
+    )
+
+    for block in ({"consistentHash": {"httpHeaderName": "x", "minimumRingSize": 2048}},
+                  {"consistentHash": {"httpHeaderName": "x", "ringHash": {"minimumRingSize": 2048}}},
+                  {"consistentHash": {"useSourceIp": True, "maglev": {"tableSize": 131}}},
+                  {"consistentHash": {"httpCookie": {"name": "s", "path": "/a", "ttl": "0s"}, "maglev": {}}}):
+        lb = _read_load_balancer({"loadBalancer": block})
+        assert load_balancer_spec(lb) == block and load_balancer_problem(lb) == ""
+    assert _read_load_balancer({"loadBalancer": {"consistentHash": {"httpHeaderName": "x", "ringHash": {}}}}) \
+        .hash_algorithm == "ring_hash"
+    header = LoadBalancer(hash_by="header", hash_key="x")
+    assert "between 1 and 8388608" in load_balancer_problem(
+        LoadBalancer(**{**vars(header), "hash_algorithm": "ring_hash", "ring_size": 0}))
+    assert "e.g. 101" in load_balancer_problem(LoadBalancer(**{**vars(header), "hash_algorithm": "maglev",
+                                                                "table_size": 100}))
+    assert "between 2 and 5000011" in load_balancer_problem(
+        LoadBalancer(**{**vars(header), "hash_algorithm": "maglev", "table_size": 5000012}))
+    assert "needs the cookie's time to live" in load_balancer_problem(LoadBalancer(hash_by="cookie", hash_key="s"))

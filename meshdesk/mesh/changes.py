@@ -273,6 +273,10 @@ def _put(plan: ChangePlan, new: IstioObject, existing: IstioObject | None) -> No
 # load balancing, a ring size) is someone else's and is kept
 _TLS_FIELDS = ("mode", "clientCertificate", "privateKey", "caCertificates")
 _HASH_FIELDS = ("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName")
+# how the hash maps keys (the schema's second oneOf; minimumRingSize is the deprecated ring size)
+_HASH_ALGORITHM_FIELDS = ("ringHash", "maglev", "minimumRingSize")
+# the cookie's fields meshdesk sets (its attributes are someone else's, kept)
+_COOKIE_FIELDS = ("name", "path", "ttl")
 # the settings of which a load balancer takes one (the schema's oneOf)
 _LB_CHOICES = ("simple", "consistentHash", "backendUtilization")
 _POOL_FIELDS = {"tcp": ("maxConnections",), "http": ("http1MaxPendingRequests", "maxRequestsPerConnection")}
@@ -289,7 +293,10 @@ def _ours(policy: dict[str, Any], key: str) -> dict[str, Any]:
     out = {k: v for k, v in block.items() if k == "simple"}
     hashed = block.get("consistentHash")
     if isinstance(hashed, dict) and any(k in hashed for k in _HASH_FIELDS):
-        out["consistentHash"] = {k: v for k, v in hashed.items() if k in _HASH_FIELDS}
+        out["consistentHash"] = {k: v for k, v in hashed.items() if k in _HASH_FIELDS + _HASH_ALGORITHM_FIELDS}
+        cookie = out["consistentHash"].get("httpCookie")
+        if isinstance(cookie, dict):
+            out["consistentHash"]["httpCookie"] = {k: v for k, v in cookie.items() if k in _COOKIE_FIELDS}
     return out
 
 
@@ -305,9 +312,16 @@ def _without_ours(policy: dict[str, Any], mine: Sequence[str] = ("tls", "loadBal
     lb = out.get("loadBalancer")
     if "loadBalancer" in mine and isinstance(lb, dict):
         lb.pop("simple", None)
-        if isinstance(lb.get("consistentHash"), dict):
+        hashed = lb.get("consistentHash")
+        if isinstance(hashed, dict):
+            if any(k in hashed for k in _HASH_FIELDS):  # a hash meshdesk reads (so writes back whole)
+                for f in _HASH_ALGORITHM_FIELDS:
+                    hashed.pop(f, None)
+            cookie = hashed.get("httpCookie")
             for f in _HASH_FIELDS:
-                lb["consistentHash"].pop(f, None)
+                hashed.pop(f, None)
+            if isinstance(cookie, dict) and {k: v for k, v in cookie.items() if k not in _COOKIE_FIELDS}:
+                hashed["httpCookie"] = {k: v for k, v in cookie.items() if k not in _COOKIE_FIELDS}
             if not lb["consistentHash"]:
                 del lb["consistentHash"]
         if not lb:
@@ -357,6 +371,10 @@ def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> I
         for choice in _LB_CHOICES:
             if choice not in ours_lb:
                 policy["loadBalancer"].pop(choice, None)
+        # a cookie's kept attributes go with the cookie when the hash is on something else now
+        kept = _d(policy["loadBalancer"].get("consistentHash"))
+        if "httpCookie" in kept and "httpCookie" not in _d(ours_lb.get("consistentHash")):
+            del kept["httpCookie"]
     if policy:
         out.spec["trafficPolicy"] = _in_order_of(policy, raw if isinstance(raw, dict) else {})
     else:

@@ -46,6 +46,15 @@ TLS_MODES = ("DISABLE", "ISTIO_MUTUAL", "SIMPLE", "MUTUAL")
 LB_SIMPLE = ("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH")
 # what a consistent hash is keyed on: the HTTP ones need HTTP requests
 HASH_KINDS = ("header", "cookie", "source_ip", "query")
+# how a consistent hash maps keys to endpoints (Istio's ringHash / maglev; neither: Envoy's ring hash with
+# its defaults)
+HASH_ALGORITHMS = ("ring_hash", "maglev")
+# Envoy's limits: a ring of at most 8M entries (its default maximum ring size, which Istio does not
+# raise: a larger minimum makes Envoy reject the cluster), a Maglev table of a prime number of entries,
+# at most 5000011
+MAX_RING_SIZE = 8388608
+MAX_MAGLEV_TABLE = 5000011
+MAX_DURATION_SECONDS = 315576000000  # a protobuf Duration's largest: 10000 years
 # an annotation on a DestinationRule meshdesk created: the ``tls`` and ``loadBalancer`` settings meshdesk
 # wrote in it (JSON), so a removal tells them from ones someone set (or changed) by hand, which it keeps
 POLICY_WRITTEN = "meshdesk.io/traffic-policy"
@@ -122,6 +131,15 @@ class LoadBalancer:
     hash_by: str = ""
     hash_key: str = ""
     cookie_ttl_seconds: float | None = None
+    cookie_path: str = ""
+    # "ring_hash" (with ``ring_size``, its minimum ring size; None: Envoy's default, 1024), "maglev" (with
+    # ``table_size``; None: Envoy's default, 65537), "" for neither
+    hash_algorithm: str = ""
+    ring_size: int | None = None
+    table_size: int | None = None
+    # the ring size is the deprecated ``consistentHash.minimumRingSize``, not ``ringHash.minimumRingSize``
+    # (kept where it was written)
+    legacy_ring_size: bool = False
 
     @property
     def active(self) -> bool:
@@ -551,9 +569,54 @@ def load_balancer_problem(lb: LoadBalancer, svc: Service | None = None) -> str:
         if lb.hash_by == "header" and header_name_problem(lb.hash_key.strip()):
             return (f"no request can carry a header named {lb.hash_key.strip()!r} (a header name holds only ASCII "
                     "letters, digits and !#$%&'*+-.^_`|~), so every request would hash alike")
-    if lb.hash_by == "cookie" and lb.cookie_ttl_seconds is not None and lb.cookie_ttl_seconds < 0:
-        return "the cookie's time to live cannot be negative"
+    if lb.hash_by == "cookie":
+        if lb.cookie_ttl_seconds is None:
+            return ("a consistent hash on a cookie needs the cookie's time to live, a duration such as 10s or 1h "
+                    "(Istio refuses a cookie without one; 0s makes a session cookie)")
+        if lb.cookie_ttl_seconds < 0 or not math.isfinite(lb.cookie_ttl_seconds):
+            return "the cookie's time to live cannot be negative"
+        if lb.cookie_ttl_seconds > MAX_DURATION_SECONDS:
+            return "the cookie's time to live can be at most 10000 years (the longest duration Istio reads)"
+        path = lb.cookie_path.strip()
+        if path and (not path.startswith("/") or any(c in path for c in ";,") or any(c.isspace() or ord(c) < 32
+                                                                                   or ord(c) == 127 for c in path)):
+            return (f"the cookie's path {path!r} is not one a browser keeps: it starts with / and holds no spaces, "
+                    "commas or semicolons (e.g. /shop)")
+    if lb.hash_algorithm and lb.hash_algorithm not in HASH_ALGORITHMS:
+        return f"a consistent hash uses ring hash or Maglev, not {lb.hash_algorithm!r}"
+    if lb.hash_algorithm == "ring_hash" and lb.ring_size is not None and not 1 <= lb.ring_size <= MAX_RING_SIZE:
+        return (f"the minimum ring size must be between 1 and {MAX_RING_SIZE} (Envoy's largest ring), "
+                f"not {lb.ring_size}")
+    if lb.hash_algorithm == "maglev" and lb.table_size is not None:
+        if not 2 <= lb.table_size <= MAX_MAGLEV_TABLE:
+            return f"the Maglev table size must be between 2 and {MAX_MAGLEV_TABLE}, not {lb.table_size}"
+        if not _prime(lb.table_size):
+            return (f"the Maglev table size must be a prime number (Envoy refuses others), and {lb.table_size} is "
+                    f"not: e.g. {_next_prime(lb.table_size)}")
     return ""
+
+
+def _prime(n: int) -> bool:
+    if n < 2:
+        return False
+    return all(n % d for d in range(2, math.isqrt(n) + 1))
+
+
+def _next_prime(n: int) -> int:
+    n = max(n, 2)
+    while not _prime(n):
+        n += 1
+    return n
+
+
+def _hash_algorithm_spec(lb: LoadBalancer) -> dict[str, Any]:
+    if lb.hash_algorithm == "ring_hash":
+        if lb.legacy_ring_size and lb.ring_size is not None:
+            return {"minimumRingSize": lb.ring_size}
+        return {"ringHash": {} if lb.ring_size is None else {"minimumRingSize": lb.ring_size}}
+    if lb.hash_algorithm == "maglev":
+        return {"maglev": {} if lb.table_size is None else {"tableSize": lb.table_size}}
+    return {}
 
 
 def load_balancer_spec(lb: LoadBalancer) -> dict[str, Any]:
@@ -569,11 +632,24 @@ def load_balancer_spec(lb: LoadBalancer) -> dict[str, Any]:
             hashed = {"useSourceIp": True}
         else:
             cookie: dict[str, Any] = {"name": key}
+            if lb.cookie_path.strip():
+                cookie["path"] = lb.cookie_path.strip()
             if lb.cookie_ttl_seconds is not None:
                 cookie["ttl"] = _seconds(lb.cookie_ttl_seconds)
             hashed = {"httpCookie": cookie}
-        return {"consistentHash": hashed}
+        return {"consistentHash": {**hashed, **_hash_algorithm_spec(lb)}}
     return {"simple": lb.simple} if lb.simple else {}
+
+
+def _count(value: Any) -> int | None:
+    """A whole number as written in a hand-written field (2048, "2048"); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def _read_load_balancer(traffic_policy: Any) -> LoadBalancer:
@@ -589,8 +665,16 @@ def _read_load_balancer(traffic_policy: Any) -> LoadBalancer:
         cookie = _d(ch["httpCookie"])
         out.hash_by, out.hash_key = "cookie", str(cookie.get("name") or "")
         out.cookie_ttl_seconds = _parse_seconds(cookie.get("ttl")) if cookie.get("ttl") is not None else None
+        out.cookie_path = cookie["path"] if isinstance(cookie.get("path"), str) else ""
     elif ch.get("useSourceIp") is True:
         out.hash_by = "source_ip"
+    if out.hash_by:
+        if isinstance(ch.get("ringHash"), dict):
+            out.hash_algorithm, out.ring_size = "ring_hash", _count(ch["ringHash"].get("minimumRingSize")) or None
+        elif isinstance(ch.get("maglev"), dict):
+            out.hash_algorithm, out.table_size = "maglev", _count(ch["maglev"].get("tableSize")) or None
+        elif _count(ch.get("minimumRingSize")):
+            out.hash_algorithm, out.ring_size, out.legacy_ring_size = "ring_hash", _count(ch["minimumRingSize"]), True
     return out
 
 
@@ -967,9 +1051,12 @@ def _outlier_text(outlier: Any) -> str:
 def _hash_text(lb: LoadBalancer) -> str:
     key = _short(lb.hash_key)
     on = {"header": f" on header {key}", "query": f" on query parameter {key}", "source_ip": " on the source IP",
-          "cookie": f" on cookie {key}" + (f", lasting {_duration_text(_seconds(lb.cookie_ttl_seconds))}"
-                                           if lb.cookie_ttl_seconds is not None else "")}.get(lb.hash_by, "")
-    return "consistent hash" + on
+          "cookie": f" on cookie {key}" + (f" (path {_short(lb.cookie_path)})" if lb.cookie_path else "")
+          + (f", lasting {_duration_text(_seconds(lb.cookie_ttl_seconds))}"
+             if lb.cookie_ttl_seconds is not None else "")}.get(lb.hash_by, "")
+    how = {"ring_hash": ", ring hash" + (f" of at least {lb.ring_size} entries" if lb.ring_size else ""),
+           "maglev": ", Maglev" + (f" table of {lb.table_size} entries" if lb.table_size else "")}
+    return "consistent hash" + on + how.get(lb.hash_algorithm, "")
 
 
 def traffic_policy_texts(policy: Any) -> list[tuple[str, str]]:

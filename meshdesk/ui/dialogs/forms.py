@@ -47,6 +47,7 @@ from meshdesk.mesh.routing import (
     HASH_KINDS,
     LB_SIMPLE,
     MATCH_KINDS,
+    MAX_RING_SIZE,
     MTLS_MODES,
     RESOLUTIONS,
     TLS_MODES,
@@ -58,6 +59,7 @@ from meshdesk.mesh.routing import (
     RoutingError,
     build_service_entry,
     current_routing,
+    duration_seconds,
     endpoint_address_problem,
     header_key,
     header_name_problem,
@@ -598,17 +600,35 @@ class LoadBalancingForm(_RoutingForm):
         self.hash_key = QLineEdit(lb.hash_key)
         self.hash_key.setObjectName("lb_hash_key")
         form.addRow("Name", self.hash_key)
-        self.ttl_on = QCheckBox("Cookie time to live")
-        self.ttl_on.setChecked(lb.cookie_ttl_seconds is not None)
-        self.ttl = _dspin(0, MAX_SECONDS, lb.cookie_ttl_seconds if lb.cookie_ttl_seconds is not None else 3600, " s")
+        self.cookie_path = QLineEdit(lb.cookie_path)
+        self.cookie_path.setObjectName("lb_cookie_path")
+        self.cookie_path.setPlaceholderText("e.g. /shop (none: the request's)")
+        form.addRow("Cookie path", self.cookie_path)
+        self.ttl = QLineEdit("" if lb.cookie_ttl_seconds is None else _duration(lb.cookie_ttl_seconds))
         self.ttl.setObjectName("lb_cookie_ttl")
-        form.addRow(self.ttl_on, self.ttl)
+        self.ttl.setPlaceholderText("a duration, e.g. 10s, 30m, 1h (0s: a session cookie)")
+        form.addRow("Cookie time to live", self.ttl)
+        self.hash_algorithm = QComboBox()
+        self.hash_algorithm.setObjectName("lb_hash_algorithm")
+        for label, data in _HASH_ALGORITHM_LABELS:
+            self.hash_algorithm.addItem(label, data)
+        self.hash_algorithm.setCurrentIndex(max(0, self.hash_algorithm.findData(lb.hash_algorithm)))
+        form.addRow("Hash algorithm", self.hash_algorithm)
+        self.legacy_ring_size = lb.legacy_ring_size
+        self.ring_size = QLineEdit("" if lb.ring_size is None else str(lb.ring_size))
+        self.ring_size.setObjectName("lb_ring_size")
+        self.ring_size.setPlaceholderText(f"1 to {MAX_RING_SIZE} (none: 1024)")
+        form.addRow("Minimum ring size", self.ring_size)
+        self.table_size = QLineEdit("" if lb.table_size is None else str(lb.table_size))
+        self.table_size.setObjectName("lb_table_size")
+        self.table_size.setPlaceholderText("a prime number, e.g. 65537 (none: 65537)")
+        form.addRow("Maglev table size", self.table_size)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         form.addRow(self.hint)
         self.algorithm.currentTextChanged.connect(self._follow)
         self.hash_by.currentIndexChanged.connect(self._follow)
-        self.ttl_on.toggled.connect(self._follow)
+        self.hash_algorithm.currentIndexChanged.connect(self._follow)
         self._follow()
 
     def _follow(self) -> None:
@@ -617,24 +637,63 @@ class LoadBalancingForm(_RoutingForm):
         self.hash_by.setEnabled(hashed)
         self.hash_key.setEnabled(hashed and kind in ("header", "cookie", "query"))
         self.hash_key.setPlaceholderText({"header": "x-user", "cookie": "session", "query": "user"}.get(kind, ""))
-        self.ttl_on.setEnabled(hashed and kind == "cookie")
-        self.ttl.setEnabled(hashed and kind == "cookie" and self.ttl_on.isChecked())
+        for edit in (self.cookie_path, self.ttl):
+            edit.setEnabled(hashed and kind == "cookie")
+        self.hash_algorithm.setEnabled(hashed)
+        self.ring_size.setEnabled(hashed and self.hash_algorithm.currentData() == "ring_hash")
+        self.table_size.setEnabled(hashed and self.hash_algorithm.currentData() == "maglev")
         self.hint.setText("Requests with the same key go to the same endpoint while the endpoints stay the same. "
-                          "With a cookie time to live the sidecar sets the cookie when a request has none."
+                          "The sidecar sets the cookie, with this time to live, when a request has none. "
+                          "Maglev rebuilds faster than a ring when endpoints change; a larger ring or table "
+                          "spreads keys more evenly and takes more memory."
                           if hashed else "")
 
     def _edit(self) -> None:
         choice = self.algorithm.currentText()
         if choice == _CONSISTENT_HASH:
             kind = str(self.hash_by.currentData())
+            cookie = kind == "cookie"
+            ttl_text = self.ttl.text().strip()
+            ttl = duration_seconds(ttl_text) if cookie and ttl_text else None
+            if cookie and ttl_text and ttl is None:
+                raise RoutingError(f"the cookie's time to live {ttl_text!r} is not a duration: write it as 10s, 1.5s, "
+                                   "30m, 1h or 1h30m")
+            algorithm = str(self.hash_algorithm.currentData() or "")
             lb = LoadBalancer(hash_by=kind, hash_key=self.hash_key.text().strip() if self.hash_key.isEnabled() else "",
-                              cookie_ttl_seconds=self.ttl.value() if self.ttl.isEnabled() else None)
+                              cookie_ttl_seconds=ttl, cookie_path=self.cookie_path.text().strip() if cookie else "",
+                              hash_algorithm=algorithm,
+                              ring_size=_whole(self.ring_size, "minimum ring size") if algorithm == "ring_hash" else None,
+                              table_size=_whole(self.table_size, "Maglev table size") if algorithm == "maglev" else None,
+                              legacy_ring_size=self.legacy_ring_size)
         else:
             lb = LoadBalancer(simple="" if choice == _UNSET_LB else choice)
         problem = load_balancer_problem(lb, self.svc)
         if problem:
             raise RoutingError(problem)
         self.routing.load_balancer = lb
+
+
+_HASH_ALGORITHM_LABELS = (("(not set: ring hash, Envoy's defaults)", ""), ("Ring hash", "ring_hash"),
+                          ("Maglev", "maglev"))
+
+
+def _whole(edit: QLineEdit, what: str) -> int | None:
+    """A whole number typed in ``edit`` (None: left empty, the default); raises with the reason otherwise."""
+    text = edit.text().strip().replace("_", "")
+    if not text:
+        return None
+    if not text.isdigit():
+        raise RoutingError(f"the {what} must be a whole number, not {edit.text().strip()!r}")
+    return int(text)
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as a short duration to edit (3600 -> "1h", 90 -> "1m30s", 1.5 -> "1.5s")."""
+    if seconds >= 60 and float(seconds).is_integer():
+        h, rest = divmod(int(seconds), 3600)
+        m, sec = divmod(rest, 60)
+        return "".join(f"{v}{u}" for v, u in ((h, "h"), (m, "m"), (sec, "s")) if v) or "0s"
+    return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
 
 
 def _enable_with(check: QCheckBox, *widgets: QWidget) -> None:
