@@ -374,6 +374,36 @@ def test_peer_authentication_decides_mutual_tls(demo: DemoCluster) -> None:
     assert reset and {(s.labels["response_code"], s.labels["response_flags"]) for s in reset} == {("503", "UC")}
 
 
+def test_a_workloads_own_and_per_port_mtls_decide_whether_plain_text_fails(demo: DemoCluster) -> None:
+    """Istio weighs a workload's own PeerAuthentication (its portLevelMtls for the port first) before
+    its namespace's. TLS mode DISABLE to a workload STRICT on the service's port fails every request
+    with 503 UC at the client (URX once a retry policy retries resets); a PERMISSIVE port under a
+    STRICT policy takes the plain text."""
+    sec = "security.istio.io/v1"
+
+    put(demo, IstioObject("PeerAuthentication", "default", "shop", api_version=sec, spec={"mtls": {"mode": "PERMISSIVE"}}))
+    put(demo, IstioObject("DestinationRule", "details", "shop",
+                           spec={"host": "details", "trafficPolicy": {"tls": {"mode": "DISABLE"}}}))
+    served = requests(snap(demo, ["shop"]).samples, destination_workload="details-v1", reporter="destination")
+    assert served and {s.labels["connection_security_policy"] for s in served} == {"none"}  # PERMISSIVE: it gets through
+    put(demo, IstioObject("PeerAuthentication", "details", "shop", api_version=sec, spec={
+        "selector": {"matchLabels": {"app": "details"}}, "mtls": {"mode": "STRICT"}}))
+    samples = requests(snap(demo, ["shop"]).samples, source_workload="productpage-v1", destination_service_name="details")
+    assert samples and {(s.labels["reporter"], s.labels["response_code"], s.labels["response_flags"])
+                        for s in samples} == {("source", "503", "UC")}
+    put(demo, IstioObject("VirtualService", "details", "shop", spec={
+        "hosts": ["details"], "http": [{"route": [{"destination": {"host": "details"}}],
+                                        "retries": {"attempts": 2, "retryOn": "reset"}}]}))
+    samples = requests(snap(demo, ["shop"]).samples, source_workload="productpage-v1", destination_service_name="details")
+    assert {(s.labels["response_code"], s.labels["response_flags"]) for s in samples} == {("503", "URX")}
+    # the service's port 9080 set apart as PERMISSIVE: the plain text reaches details again
+    put(demo, IstioObject("PeerAuthentication", "details", "shop", api_version=sec, spec={
+        "selector": {"matchLabels": {"app": "details"}}, "mtls": {"mode": "STRICT"},
+        "portLevelMtls": {"9080": {"mode": "PERMISSIVE"}}}))
+    served = requests(snap(demo, ["shop"]).samples, destination_workload="details-v1", reporter="destination")
+    assert served and {s.labels["connection_security_policy"] for s in served} == {"none"}
+
+
 def test_authorization_policies_deny_with_403(demo: DemoCluster) -> None:
     def codes(source: str) -> set[str]:
         return {s.labels["response_code"] for s in requests(snap(demo, ["shop"]).samples, source_workload=source,

@@ -332,6 +332,9 @@ class Config:
         self.entries = [o for o in self.objects if o.kind == "ServiceEntry"]
         self.peer_auth = {o.namespace: o for o in self.objects
                           if o.kind == "PeerAuthentication" and not _dict(o.spec.get("selector"))}
+        # the policies of single workloads (a selector), which Istio weighs before their namespace's
+        self.workload_peer_auth = [o for o in self.objects
+                                   if o.kind == "PeerAuthentication" and _dict(o.spec.get("selector"))]
         self.authz = [o for o in self.objects if o.kind == "AuthorizationPolicy"]
         self.waypoints = {w.namespace: w for w in mesh.WORKLOADS if w.waypoint}
 
@@ -416,17 +419,42 @@ class Config:
                 allow_rules += rules
         return not has_allow or any(_rule_matches(r, client, op, port, mtls) for r in allow_rules)
 
-    def mtls(self, namespace: str) -> bool:
-        """Whether a server in ``namespace`` accepts mutual TLS (PeerAuthentication not DISABLE); the
-        client's proxy then always uses it (auto mTLS)."""
-        pa = self.peer_auth.get(namespace) or self.peer_auth.get("istio-system")
-        mode = str(_dict(_dict(pa.spec if pa else {}).get("mtls")).get("mode") or "PERMISSIVE").upper()
-        return mode != "DISABLE"
+    def peer_mode(self, workload: WorkloadSpec, port: int | None = None) -> str:
+        """The mTLS mode a server's proxy enforces on ``port`` (Istio's order): the policy selecting the
+        workload (its ``portLevelMtls`` for the port first), else the namespace's, else the mesh's; a mode
+        left UNSET is the next one's; none at all is Istio's default, PERMISSIVE."""
+        def mode_of(spec: Mapping[str, Any]) -> str:
+            mode = str(_dict(spec).get("mode") or "UNSET").upper()
+            return "" if mode == "UNSET" else mode
 
-    def strict(self, namespace: str) -> bool:
-        pa = self.peer_auth.get(namespace) or self.peer_auth.get("istio-system")
-        mode = str(_dict(_dict(pa.spec if pa else {}).get("mtls")).get("mode") or "PERMISSIVE").upper()
-        return mode == "STRICT"
+        labels = mesh.pod_labels(workload)
+        for pa in self.workload_peer_auth:
+            if pa.namespace != workload.namespace:
+                continue
+            match_labels = _dict(_dict(pa.spec.get("selector")).get("matchLabels"))
+            if not match_labels or any(labels.get(str(k)) != str(v) for k, v in match_labels.items()):
+                continue
+            levels = {str(k): v for k, v in _dict(pa.spec.get("portLevelMtls")).items()}
+            at_port = mode_of(_dict(levels.get(str(port)))) if port is not None else ""
+            mode = at_port or mode_of(_dict(pa.spec.get("mtls")))
+            if mode:
+                return mode
+            break
+        for ns in (workload.namespace, ROOT_NAMESPACE):
+            wide = self.peer_auth.get(ns)
+            mode = mode_of(_dict(wide.spec.get("mtls"))) if wide is not None else ""
+            if mode:
+                return mode
+        return "PERMISSIVE"
+
+    def mtls(self, workload: WorkloadSpec, port: int | None = None) -> bool:
+        """Whether a server accepts mutual TLS on ``port`` (its mode is not DISABLE); the client's proxy
+        then always uses it (auto mTLS)."""
+        return self.peer_mode(workload, port) != "DISABLE"
+
+    def strict(self, workload: WorkloadSpec, port: int | None = None) -> bool:
+        """Whether a server takes mutual TLS only on ``port``: its proxy drops a plain-text connection."""
+        return self.peer_mode(workload, port) == "STRICT"
 
     def _gateway_of(self, ref: str, vs_ns: str) -> IstioObject | None:
         ns, _, name = ref.rpartition("/")
@@ -965,17 +993,23 @@ class Simulation:
                   inbound: dict[tuple[str, str], float], client: WorkloadSpec) -> None:
         dest = _dest_labels(leg.target, workload)
         server_proxy = workload is not None and has_proxy(workload)
-        if server_proxy and workload is not None and not has_proxy(client) and self.config.strict(workload.namespace):
+        port = self._server_port(call, leg.target)
+        if server_proxy and workload is not None and not has_proxy(client) and self.config.strict(workload, port):
             return  # plaintext refused by a STRICT server: nobody reports a request
         plaintext = str(_dict(self.config.traffic_policy(leg.target.host, leg.target.subset).get("tls"))
                         .get("mode") or "").upper() == "DISABLE"  # a DestinationRule turning mTLS off
-        if plaintext and server_proxy and workload is not None and self.config.strict(workload.namespace):
-            # the server only takes mutual TLS: the connection is reset before a request is read
-            report(dest, "source", "503", "UC", "", rate, UNKNOWN)
-            edge_stats(dest, "source", rate, 0.0, Latency.fixed(1.5))
+        if plaintext and server_proxy and workload is not None and self.config.strict(workload, port):
+            # the server only takes mutual TLS: its proxy closes the plain-text connection before a request
+            # is read, and the client's proxy answers 503 UC (upstream connection termination) itself; a
+            # retry policy that retries resets tries again, to the same end, and says URX (retries exhausted)
+            # (Envoy retries a reset under 5xx, gateway-error and reset; not under connect-failure, which
+            # is about the connection not being made)
+            retried = leg.retry.attempts > 0 and bool({"5xx", "gateway-error", "reset"} & leg.retry.retry_on)
+            report(dest, "source", "503", "URX" if retried else "UC", "", rate, UNKNOWN)
+            edge_stats(dest, "source", rate, 0.0, Latency.fixed(1.5 * (1 + (leg.retry.attempts if retried else 0))))
             return
         mtls = (has_proxy(client) and server_proxy and workload is not None and not plaintext
-                and self.config.mtls(workload.namespace))
+                and self.config.mtls(workload, port))
         security = "mutual_tls" if mtls else "none"
         if workload is not None and server_proxy and not self.config.authorized(client, workload, op, call.port, mtls):
             # the server's proxy answers 403 itself; the application never sees the request
@@ -1030,6 +1064,13 @@ class Simulation:
             if not f.source_only:
                 report(dest, "destination", f.code, f.flags, f.grpc_status, rate * attempts * f.share, security)
         edge_stats(dest, "destination", reached, rate * attempts * ok_share, server_dist.shifted(0.3))
+
+    def _server_port(self, call: Call, target: Target) -> int | None:
+        """The port a call reaches the server on: the call's, else the service's first (None: not known)."""
+        if call.port:
+            return call.port
+        svc = self.config.services.get(target.host)
+        return svc.ports[0][1] if svc is not None and svc.ports else None
 
     def _ambient_leg(self, call: Call, op: Operation, leg: Leg, rate: float, inbound: dict[tuple[str, str], float],
                      client: WorkloadSpec) -> None:
@@ -1109,7 +1150,7 @@ class Simulation:
             dest = _dest_labels(target, workload)
             q = queries * share
             server_proxy = workload is not None and has_proxy(workload)
-            security = "mutual_tls" if workload is not None and self.config.mtls(workload.namespace) else "none"
+            security = "mutual_tls" if workload is not None and self.config.mtls(workload, call.port or None) else "none"
             reporters = []
             if has_proxy(client):
                 reporters.append(("source", UNKNOWN))
