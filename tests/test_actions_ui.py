@@ -1927,6 +1927,23 @@ def test_ring_hash_maglev_and_the_cookie_are_settable_checked_and_kept(
     dialog, form = lb_form()
     assert form.ttl.text() == "1h30m" and form.ring_size.text() == "4096"
 
+    # the attribute dropped and the time to live respelled by hand (same meaning), then the path changed in
+    # the form: the rule
+    # keeps "90m" as written, and that is recorded, so Remove still knows the load balancer for meshdesk's
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    dr["spec"]["trafficPolicy"]["loadBalancer"]["consistentHash"]["httpCookie"]["ttl"] = "90m"
+    del dr["spec"]["trafficPolicy"]["loadBalancer"]["consistentHash"]["httpCookie"]["attributes"]
+    dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
+    dialog, form = lb_form()
+    form.cookie_path.setText("/")
+    review_and_confirm(dialog, qtbot, emu)
+    cookie = _lb(emu)["consistentHash"]["httpCookie"]  # type: ignore[index]
+    assert (cookie["path"], cookie["ttl"]) == ("/", "90m")
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    assert isinstance(dialog.form, RemovalForm)
+    assert "DestinationRule bookinfo/reviews" in _listed(dialog.form.objects)
+    assert not any("bookinfo/reviews" in line for line in _listed(dialog.form.kept))
+
 
 def test_removal_deletes_the_load_balancer_meshdesk_wrote_and_keeps_one_changed_by_hand(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:

@@ -566,6 +566,12 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
         plan.notes += refused_plain_text(inv, svc)
     if dr is not None:
         merged = _merge_destination_rule(dr, dr_now)
+        if POLICY_WRITTEN in merged.annotations:
+            # recorded as the rule holds them: a value kept as it was written ("1h" for meshdesk's "3600s")
+            # is still the one meshdesk wrote, so a removal knows it for its own
+            policy = _d(merged.spec.get("trafficPolicy"))
+            merged.annotations[POLICY_WRITTEN] = json.dumps(
+                {key: _ours(policy, key) for key in json.loads(merged.annotations[POLICY_WRITTEN])}, sort_keys=True)
         _put(plan, merged, dr_now)
         if routing.circuit_breaker.active and routing.circuit_breaker != now.circuit_breaker:
             plan.notes += _overridden_breaker(merged)  # said where the breaker is set, not on every form
