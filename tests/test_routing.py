@@ -751,6 +751,20 @@ def test_the_plain_text_warning_weighs_the_mtls_mode_of_each_port() -> None:
     assert warned(pa("default", None, "PERMISSIVE", {"8080": "STRICT"})) == ""
 
 
+def test_the_plain_text_warning_leaves_out_workloads_without_a_proxy() -> None:
+    """STRICT is enforced by the workload's proxy (its sidecar, or ztunnel in ambient mode): a workload
+    without either takes the plain text, so it is not named; an ambient one is."""
+    from meshdesk.mesh.changes import refused_plain_text
+
+    legacy = _wl("reviews-legacy", {"app": "reviews", "version": "legacy"}, sidecar=False)
+    ambient = _wl("reviews-ambient", {"app": "reviews", "version": "ambient"}, sidecar=False)
+    ambient.pods[0].annotations["ambient.istio.io/redirection"] = "enabled"
+    strict = IstioObject("PeerAuthentication", "default", "shop", "security.istio.io/v1", {"mtls": {"mode": "STRICT"}})
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=[WORKLOADS[0], legacy, ambient], services=[REVIEWS],
+                    istio=[strict])
+    assert "STRICT for workloads reviews-ambient and reviews-v1, which" in "".join(refused_plain_text(inv, REVIEWS))
+
+
 def test_the_hash_algorithm_and_cookie_read_back_and_are_checked() -> None:
     """Ring hash (also the deprecated top-level minimumRingSize, kept where it was written) and Maglev
     read back and write as they were; sizes outside Envoy's range, a table size that is not prime and a

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from meshdesk.mesh.inventory import (
+    AMBIENT_ANNOTATION,
     VERSION_LABELS,
     Inventory,
     IstioObject,
@@ -655,6 +656,8 @@ def refused_plain_text(inv: Inventory, svc: Service) -> list[str]:
     strict: list[str] = []  # workloads that refuse on every port of the service
     partly: list[str] = []  # "workload x on port 9080", those that refuse on some only
     for w in inv.workloads_for_service(svc):
+        if w.has_sidecar is False and not any(p.annotations.get(AMBIENT_ANNOTATION) == "enabled" for p in w.pods):
+            continue  # no proxy of Istio's before it (no sidecar, no ztunnel): it takes plain text, whatever the policy
         refusing = [p for p in ports if _mtls_mode_at(inv, w, _workload_port(p) if p.port else None) == "STRICT"]
         if len(refusing) == len(ports):
             strict.append(w.name)
