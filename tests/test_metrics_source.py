@@ -629,7 +629,7 @@ def test_a_namespace_box_reads_what_comes_into_its_workloads_without_a_sidecar_f
     assert box is not None and db is not None and db.has_missing_sidecar
     target = target_for_node(shop, box.id)
     assert target is not None and target.reporter == "destination"
-    assert target.by_callers == (("destination_workload", ("mongodb-v1",)),)
+    assert target.by_callers == (("destination_workload", ("mongodb-v1",), ""),)
     into_db = sum(e.rates.get("tcp", 0.0) for e in shop.in_edges(db.id))
     lines = DemoMetrics(demo).fetch(target, MetricsSpec(range_s=600, step_s=60, end=now)).chart_lines("tcp_sent")
     assert into_db > 0 and lines and lines[0].values[-1] == pytest.approx(into_db, rel=0.02)
@@ -642,7 +642,7 @@ def test_a_namespace_box_reads_what_comes_into_its_workloads_without_a_sidecar_f
     assert page is not None and bookinfo is not None
     page.has_missing_sidecar = True
     target = target_for_node(g, bookinfo.id)
-    assert target is not None and target.by_callers == (("destination_workload", ("productpage-v1",)),)
+    assert target is not None and target.by_callers == (("destination_workload", ("productpage-v1",), ""),)
     r = PrometheusMetrics(PrometheusClient(prometheus_server.url)).fetch(target, _spec(prometheus_server))
     assert r.errors == {}
     assert _last(r, "request_volume") == {("", "rate"): pytest.approx(35.0)}
@@ -650,3 +650,35 @@ def test_a_namespace_box_reads_what_comes_into_its_workloads_without_a_sidecar_f
     # ingress -> productpage's durations (source-reported now) and details' (destination-reported)
     assert _last(r, "request_duration")[("", "avg")] == pytest.approx(22.25)
     assert _last(r, "tcp_received") == {("", "rate"): pytest.approx(1000.0)}
+
+
+def test_a_namespace_box_of_a_service_graph_reads_its_sidecar_less_workloads_from_the_inventory() -> None:
+    """A service graph has no workload nodes, so no node said mongodb-v1 runs without a sidecar: the shop
+    box's inbound TCP said "No data" beside the graph's ratings -> mongodb TCP edge. The inventory tells
+    which workloads of the namespace lack a proxy, in every graph type (hello's uptime-checker, in no
+    graph, too)."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX
+    from meshdesk.mesh.request import GraphRequest
+
+    now = 1_749_999_960.0
+    demo = DemoCluster(clock=lambda: now)
+    for graph_type in ("service", "app", "workload"):
+        g = build(demo.snapshot(GraphRequest(graphType=graph_type, namespaces=("shop", "hello"),
+                                             boxBy=("namespace",), queryTime=int(now), duration=60)))
+        shop = g.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace="shop")
+        hello = g.find_node(node_type=NODE_BOX, box=BOX_NAMESPACE, namespace="hello")
+        db = g.find_node(node_type=NODE_SERVICE, service="mongodb")
+        assert shop is not None and hello is not None and db is not None, graph_type
+        target = target_for_node(g, shop.id)
+        assert target is not None and target.reporter == "destination"
+        assert ("destination_workload", ("mongodb-v1",), "") in target.by_callers, graph_type
+        hello_target = target_for_node(g, hello.id)
+        assert hello_target is not None and hello_target.by_callers == (
+            ("destination_workload", ("uptime-checker",), ""),)
+        if graph_type == "service":
+            into_db = sum(e.rates.get("tcp", 0.0) for e in g.in_edges(db.id))
+            lines = DemoMetrics(demo).fetch(target, MetricsSpec(range_s=600, step_s=60, end=now)).chart_lines(
+                "tcp_sent")
+            assert into_db > 0 and lines and lines[0].values[-1] == pytest.approx(into_db, rel=0.02)
+

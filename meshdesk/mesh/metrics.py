@@ -23,6 +23,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from meshdesk.mesh.graph.ambient import ambient_namespaces
+from meshdesk.mesh.graph.context import inventory_cluster
+from meshdesk.mesh.graph.istio import lacks_proxy
 from meshdesk.mesh.graph.model import (
     BOX_APP,
     BOX_CLUSTER,
@@ -146,10 +149,11 @@ class MetricsTarget:
     any_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # labels that must take none of these values (e.g. an ambient service's hop into its waypoint)
     none_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    # destinations without a proxy (a label and its values: a namespace's workloads that run without a
-    # sidecar), whose requests only their callers report: their series are read from the callers'
-    # reports (reporter "source"), every other series from the target's reporters
-    by_callers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # destinations without a proxy (a label, its values and the namespace they are in, "" for the
+    # target's own: a namespace's workloads that run without a sidecar), whose requests only their
+    # callers report: their series are read from the callers' reports (reporter "source"), every other
+    # series from the target's reporters
+    by_callers: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
     @staticmethod
     def workload(namespace: str, name: str, direction: str = INBOUND) -> MetricsTarget:
@@ -199,7 +203,8 @@ class MetricsTarget:
         if not (all(labels.get(k) == v for k, v in self.labels) and all(labels.get(k) in vs for k, vs in self.any_of)
                 and not any(labels.get(k) in vs for k, vs in self.none_of)):
             return False
-        if any(labels.get(k) in vs for k, vs in self.by_callers):
+        if any(labels.get(k) in vs and (not ns or labels.get("destination_workload_namespace") == ns)
+               for k, vs, ns in self.by_callers):
             return labels.get("reporter") == "source"
         return labels.get("reporter") in self.reporters
 
@@ -397,20 +402,38 @@ def _box_target(graph: TrafficGraph, box: Node, direction: str) -> MetricsTarget
         target = replace(target, none_of=((f"{side}_workload", waypoints),))
     if direction == INBOUND and box.box == BOX_NAMESPACE:
         # what comes into its workloads without a proxy: their callers' reports (as the graph's edges)
-        target = replace(target, by_callers=_callers_report(n for n in members if n.has_missing_sidecar))
+        target = replace(target, by_callers=_callers_report(graph, box, members, namespaces))
     return target
 
 
-def _callers_report(nodes: Iterable[Node]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """``MetricsTarget.by_callers`` for these destinations of one namespace: their workloads (or, for an
-    app graph's app nodes, their apps)."""
-    by: dict[str, set[str]] = {}
-    for n in nodes:
-        label, value = ("destination_workload", n.workload) if n.workload else \
-            ("destination_canonical_service", n.app)
-        if value:
-            by.setdefault(label, set()).add(value)
-    return tuple((label, tuple(sorted(values))) for label, values in sorted(by.items()))
+def _callers_report(graph: TrafficGraph, box: Node, members: Iterable[Node],
+                    namespaces: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """``MetricsTarget.by_callers`` for a namespace or cluster box: the box's workloads without a proxy,
+    each in its namespace (for a namespace box, "": the target keeps to it). They are the graph's
+    workload and app nodes marked so (an app node without a workload by its app), and the inventory's
+    workloads of those namespaces that lack one (``istio.lacks_proxy``), which a graph of services
+    does not show as nodes."""
+    by: dict[tuple[str, str], set[str]] = {}
+    for n in members:
+        if n.has_missing_sidecar and n.namespace in namespaces:
+            label, value = ("destination_workload", n.workload) if n.workload else \
+                ("destination_canonical_service", n.app)
+            if value:
+                by.setdefault((label, n.namespace), set()).add(value)
+    inventory = graph.health_basis.inventory if graph.health_basis is not None else None
+    if inventory is not None and (not _known(box.cluster) or inventory_cluster(
+            inventory, {n.cluster for n in graph.nodes.values()})(box.cluster)):
+        ambient = ambient_namespaces(inventory)
+        for w in inventory.workloads:
+            if w.namespace in namespaces and lacks_proxy(w, ambient):
+                by.setdefault(("destination_workload", w.namespace), set()).add(w.name)
+    one = box.box == BOX_NAMESPACE
+    if one:
+        merged: dict[tuple[str, str], set[str]] = {}
+        for (label, _ns), values in by.items():
+            merged.setdefault((label, ""), set()).update(values)
+        by = merged
+    return tuple((label, tuple(sorted(values)), ns) for (label, ns), values in sorted(by.items()))
 
 
 def _is_entry(node: Node) -> bool:

@@ -58,10 +58,22 @@ def matchers(target: MetricsTarget) -> list[str]:
 
 def selectors(target: MetricsTarget) -> list[list[str]]:
     """The target's series as one or more sets of matchers, whose series are disjoint: its reporters'
-    own, then the callers' reports of each set of destinations without a proxy (``by_callers``)."""
+    own, then the callers' reports of each set of destinations without a proxy (``by_callers``). A set
+    named in one namespace of several (a cluster box's) leaves the target's own reports out of that
+    namespace only, so its own are read per such namespace."""
     base = matchers(target)
-    own = base + [promql.none_of(k, vs) for k, vs in target.by_callers]
-    return [own] + [[promql.eq("reporter", "source"), *base[1:], promql.one_of(k, vs)] for k, vs in target.by_callers]
+    ns_label = "destination_workload_namespace"
+    anywhere = [promql.none_of(k, vs) for k, vs, ns in target.by_callers if not ns]
+    named = sorted({ns for _, _, ns in target.by_callers if ns})
+    if not named:
+        own = [base + anywhere]
+    else:
+        own = [base + anywhere + [promql.none_of(ns_label, tuple(named))]]
+        own += [base + anywhere + [promql.eq(ns_label, ns)]
+                + [promql.none_of(k, vs) for k, vs, n in target.by_callers if n == ns] for ns in named]
+    callers = [[promql.eq("reporter", "source"), *base[1:], *([promql.eq(ns_label, ns)] if ns else []),
+                promql.one_of(k, vs)] for k, vs, ns in target.by_callers]
+    return own + callers
 
 
 def _sel(metric: str, ms: Sequence[str]) -> str:

@@ -253,6 +253,14 @@ def is_gateway(w: Workload) -> bool:
     return "istio.io/gateway-name" in labels or labels.get("gateway.istio.io/managed") == "istio.io-gateway-controller"
 
 
+def lacks_proxy(w: Workload, ambient: set[str]) -> bool:
+    """Whether nothing on a workload's side reports what comes into it, as ``mesh_check`` judges a node
+    of it alone: it has pods and not all run a sidecar, it is no gateway, not captured by ambient's
+    ztunnel and no waypoint (``ambient``: the namespaces in ambient mode)."""
+    return bool(w.pods) and w.has_sidecar is False and not is_gateway(w) and not is_ambient(w, ambient) \
+        and w.namespace not in CONTROL_PLANE_NAMESPACES
+
+
 def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
     """The meshCheck appender: a workload or app node is out of the mesh (``hasMissingSC``) when its
     workloads are not all sidecar-injected (a workload without pods counts as injected), not all
