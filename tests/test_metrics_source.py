@@ -682,3 +682,39 @@ def test_a_namespace_box_of_a_service_graph_reads_its_sidecar_less_workloads_fro
                 "tcp_sent")
             assert into_db > 0 and lines and lines[0].values[-1] == pytest.approx(into_db, rel=0.02)
 
+
+def test_a_cluster_box_reads_each_workload_without_a_sidecar_from_its_callers(
+        prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """A cluster box read its callers' reports only when no workload in it had a proxy: with productpage's
+    sidecar taken out beside details and customer, what came into productpage was lost. Each such
+    workload is read from its callers in its own namespace, the rest from the servers: bookinfo's 35/s
+    (as its namespace box) and tutorial's 8.5/s."""
+    from meshdesk.mesh.graph import box as boxing
+    from meshdesk.mesh.graph.model import BOX_CLUSTER, NODE_BOX, Node, node_id
+    from meshdesk.mesh.request import GraphRequest
+    from tests.prom_server import CLUSTER
+
+    two = TrafficGraph(GraphRequest(boxBy=("cluster",)))
+    for cluster, ns, name in ((CLUSTER, "bookinfo", "details-v1"), (CLUSTER, "bookinfo", "productpage-v1"),
+                              (CLUSTER, "tutorial", "customer-v1"), ("west", "bookinfo", "reviews-v1")):
+        two.add_node(Node(node_id(NODE_WORKLOAD, cluster, namespace=ns, workload=name), NODE_WORKLOAD,
+                          cluster=cluster, namespace=ns, workload=name,
+                          has_missing_sidecar=name == "productpage-v1"))
+    boxing.apply(two)
+    here = two.find_node(node_type=NODE_BOX, box=BOX_CLUSTER, cluster=CLUSTER)
+    assert here is not None
+    target = target_for_node(two, here.id)
+    assert target is not None and target.reporter == "destination"
+    assert target.by_callers == (("destination_workload", ("productpage-v1",), "bookinfo"),)
+    for labels, counted in (({"reporter": "source", "destination_workload_namespace": "bookinfo",
+                              "destination_workload": "productpage-v1"}, True),
+                            ({"reporter": "destination", "destination_workload_namespace": "bookinfo",
+                              "destination_workload": "productpage-v1"}, False),
+                            ({"reporter": "destination", "destination_workload_namespace": "tutorial",
+                              "destination_workload": "productpage-v1"}, True),
+                            ({"reporter": "source", "destination_workload_namespace": "tutorial",
+                              "destination_workload": "productpage-v1"}, False)):
+        assert target.matches({**labels, "destination_cluster": CLUSTER}) == counted, labels
+    r = PrometheusMetrics(PrometheusClient(prometheus_server.url)).fetch(target, _spec(prometheus_server))
+    assert r.errors == {}
+    assert _last(r, "request_volume") == {("", "rate"): pytest.approx(35.0 + 8.5)}

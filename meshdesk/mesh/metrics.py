@@ -400,7 +400,7 @@ def _box_target(graph: TrafficGraph, box: Node, direction: str) -> MetricsTarget
                               and (box.box == BOX_NAMESPACE or n.cluster == box.cluster)}))
     if waypoints and (_ambient(graph, box) or _ambient(graph, *members)):
         target = replace(target, none_of=((f"{side}_workload", waypoints),))
-    if direction == INBOUND and box.box == BOX_NAMESPACE:
+    if direction == INBOUND:
         # what comes into its workloads without a proxy: their callers' reports (as the graph's edges)
         target = replace(target, by_callers=_callers_report(graph, box, members, namespaces))
     return target
