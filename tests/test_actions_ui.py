@@ -1720,6 +1720,29 @@ def test_disable_where_mtls_is_strict_is_warned_before_writing(emu: KubeEmulator
     assert dialog.page == REVIEW and not dialog.notes.isVisibleTo(dialog)
 
 
+def test_disable_weighs_the_port_a_named_target_port_reaches(emu: KubeEmulator, settings: Settings,
+                                                             window: QWidget, qtbot: QtBot) -> None:
+    """reviews' Service sends to ``targetPort: http``, the container port named http (8080): reviews-v1's
+    STRICT policy sets 8080 PERMISSIVE, so v1 takes plain text there. The name was not resolved (the
+    inventory kept port numbers and names apart), the port-level mode was not weighed and v1 was named
+    as refusing every request."""
+    emu.get("services", "bookinfo", "reviews")["spec"]["ports"][0]["targetPort"] = "http"
+    for pod in emu.objects("pods", "", "bookinfo"):
+        if pod["metadata"].get("labels", {}).get("app") == "reviews":
+            app = next(c for c in pod["spec"]["containers"] if c["name"] == "reviews")
+            app["ports"] = [{"containerPort": 8080, "name": "http"}]
+    for name, spec in (("default", {"mtls": {"mode": "STRICT"}}),
+                       ("reviews-v1", {"selector": {"matchLabels": {"app": "reviews", "version": "v1"}},
+                                       "mtls": {"mode": "STRICT"}, "portLevelMtls": {"8080": {"mode": "PERMISSIVE"}}})):
+        emu.add({"apiVersion": f"{SEC}/v1", "kind": "PeerAuthentication",
+                 "metadata": {"name": name, "namespace": "bookinfo"}, "spec": spec}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog, form = _tls_form(ctl, qtbot, emu)
+    form.mode.setCurrentText("DISABLE")
+    assert form.warning.isVisibleTo(form)
+    assert "STRICT for workloads reviews-v2 and reviews-v3, which will refuse every request" in form.warning.text()
+
+
 def test_istio_mutual_is_preselected_where_the_namespace_has_mtls_enabled(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     """As Kiali's wizard: with a STRICT namespace-wide policy (and automatic mTLS) the namespace's mTLS

@@ -612,13 +612,17 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     return plan
 
 
-def _workload_port(port: ServicePort) -> int | None:
-    """The workload (container) port a service port sends to: its targetPort when that is a number, the
-    port itself when there is none; None for a named targetPort (its number is the pod's to say)."""
+def _workload_port(port: ServicePort, w: Workload) -> int | None:
+    """The port of ``w`` a service port sends to: its targetPort when that is a number, the port itself
+    when there is none, the number of the container port a named targetPort names (as Kubernetes
+    resolves it in each pod); None when that is not known (no pod names it, or its pods disagree)."""
     target = port.target_port.strip()
     if not target:
         return port.port
-    return int(target) if target.isdigit() else None
+    if target.isdigit():
+        return int(target)
+    numbers = {c.named_ports[target] for pod in w.pods for c in pod.containers if target in c.named_ports}
+    return numbers.pop() if len(numbers) == 1 else None
 
 
 def _port_mtls_mode(pa: IstioObject, port: int) -> str:
@@ -658,11 +662,11 @@ def refused_plain_text(inv: Inventory, svc: Service) -> list[str]:
     for w in inv.workloads_for_service(svc):
         if w.has_sidecar is False and not any(p.annotations.get(AMBIENT_ANNOTATION) == "enabled" for p in w.pods):
             continue  # no proxy of Istio's before it (no sidecar, no ztunnel): it takes plain text, whatever the policy
-        refusing = [p for p in ports if _mtls_mode_at(inv, w, _workload_port(p) if p.port else None) == "STRICT"]
+        refusing = [p for p in ports if _mtls_mode_at(inv, w, _workload_port(p, w) if p.port else None) == "STRICT"]
         if len(refusing) == len(ports):
             strict.append(w.name)
         elif refusing:
-            named = [f"{p.port}" + (f" (its port {n})" if (n := _workload_port(p)) not in (None, p.port) else "")
+            named = [f"{p.port}" + (f" (its port {n})" if (n := _workload_port(p, w)) not in (None, p.port) else "")
                      for p in refusing]
             others = [str(p.port) for p in ports if p not in refusing]
             partly.append(f"workload {w.name} on {'port' if len(named) == 1 else 'ports'} {_and(named)} but not "

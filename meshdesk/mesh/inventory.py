@@ -196,6 +196,9 @@ class Container:
     # not known (an older snapshot), [] when it declares none
     ports: list[int] | None = None
     port_names: list[str] = field(default_factory=list)
+    # the containerPort number of each port that has a name (a Service's named targetPort resolves
+    # to it); empty when none is named or not known (an older snapshot)
+    named_ports: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

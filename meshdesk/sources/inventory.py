@@ -319,7 +319,9 @@ def _containers(spec_list: Any, status_list: Any) -> list[Container]:
                              ready=bool(st.get("ready", False)), restarts=_int(st.get("restartCount")),
                              state=_container_state(st), sidecar=c.get("restartPolicy") == "Always",
                              ports=[n for port in declared if (n := _int(port.get("containerPort"))) > 0],
-                             port_names=[str(port["name"]) for port in declared if port.get("name")]))
+                             port_names=[str(port["name"]) for port in declared if port.get("name")],
+                             named_ports={str(port["name"]): n for port in declared
+                                          if port.get("name") and (n := _int(port.get("containerPort"))) > 0}))
     return out
 
 

@@ -388,7 +388,8 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
                 )
                 annotations["kubectl.kubernetes.io/default-container"] = spec.app
                 containers.append(Container(name="istio-proxy", image=PROXY_IMAGE, ready=True, state="running",
-                                            ports=[15090], port_names=["http-envoy-prom"]))
+                                            ports=[15090], port_names=["http-envoy-prom"],
+                                            named_ports={"http-envoy-prom": 15090}))
                 init.append(Container(name="istio-init", image=PROXY_IMAGE, ready=True,
                                       state="terminated:Completed", ports=[]))
             elif spec.name == "istio-ingressgateway":
