@@ -834,3 +834,39 @@ def test_the_demo_proxies_have_statistics_and_remember_their_log_level() -> None
     demo.set_log_level(ns, pod, "trace")
     assert set(demo.log_levels(ns, pod).values()) == {"trace"}
     assert set(demo.log_levels(other_ns, other).values()) == {"warning"}
+
+
+def test_plain_text_tcp_into_a_strict_workload_fails_as_envoy_reports_it(demo: DemoCluster) -> None:
+    """TLS mode DISABLE to a STRICT workload failed HTTP requests but still showed TCP bytes flowing and
+    connections served. The server's proxy closes each plain-text connection before a byte passes: only
+    the client's proxy reports, connections opened and closed with UF,URX (an upstream connection
+    failure, its one connect attempt used up), no bytes, so the graph has no TCP traffic there. The shop's
+    mongodb runs without a sidecar (it takes the plain text, rightly); here it is given one."""
+    from meshdesk.sources.demo import traffic as sim
+
+    sec = "security.istio.io/v1"
+    put(demo, IstioObject("DestinationRule", "mongodb", "shop",
+                          spec={"host": "mongodb", "trafficPolicy": {"tls": {"mode": "DISABLE"}}}))
+
+    def tcp(strict: bool) -> list[Sample]:
+        put(demo, IstioObject("PeerAuthentication", "default", "shop", api_version=sec,
+                              spec={"mtls": {"mode": "STRICT" if strict else "PERMISSIVE"}}))
+        inv = snap(demo).inventory
+        assert inv is not None
+        config = sim.Config(inv.istio)
+        key = ("shop", "mongodb-v1")
+        config.specs[key] = replace(config.specs[key], sidecar=True)
+        return [s for s in sim.simulate(config, 7, T0, 60.0) if s.metric in (tm.TCP_SENT, tm.TCP_RECEIVED, tm.TCP_OPENED, tm.TCP_CLOSED)
+                and s.labels.get("destination_workload") == "mongodb-v1"]
+
+    served = tcp(strict=False)  # PERMISSIVE: the plain text gets through, the server says so
+    assert {(s.labels["reporter"], s.labels["connection_security_policy"], s.labels["response_flags"])
+            for s in served} == {("source", "unknown", "-"), ("destination", "none", "-")}
+    assert total(served, lambda s: s.metric == tm.TCP_SENT) > 0
+    refused = tcp(strict=True)
+    assert refused and {(s.metric, s.labels["reporter"], s.labels["response_flags"]) for s in refused} == {
+        (tm.TCP_OPENED, "source", "UF,URX"), (tm.TCP_CLOSED, "source", "UF,URX")}
+    opened = total(refused, lambda s: s.metric == tm.TCP_OPENED)
+    assert opened > 0 and total(refused, lambda s: s.metric == tm.TCP_CLOSED) == pytest.approx(opened)
+    g = build(Snapshot(GraphRequest(namespaces=("shop",)), refused))
+    assert not [e for e in g.edges.values() if e.rates.get("tcp", 0.0) > 0]

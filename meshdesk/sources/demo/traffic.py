@@ -842,7 +842,7 @@ class Simulation:
         if svc is None:
             return []
         selector = dict(svc.selector) | dict(target.subset_labels or {})
-        found = [w for w in mesh.WORKLOADS if w.namespace == svc.namespace
+        found = [w for w in self.config.specs.values() if w.namespace == svc.namespace
                  and all(mesh.pod_labels(w).get(k) == v for k, v in selector.items()) and w.replicas > 0]
         total = sum(w.replicas for w in found)
         return [(w, w.replicas / total) for w in found]
@@ -1146,11 +1146,28 @@ class Simulation:
         else:
             ends = []
         conn_rate = 0.04 + 0.015 * queries
+        port = self._server_port(call, target) if target.kind == "service" else None
         for workload, share in ends:
             dest = _dest_labels(target, workload)
             q = queries * share
             server_proxy = workload is not None and has_proxy(workload)
-            security = "mutual_tls" if workload is not None and self.config.mtls(workload, call.port or None) else "none"
+            strict = server_proxy and workload is not None and self.config.strict(workload, port)
+            if strict and not has_proxy(client):
+                continue  # plain text from outside the mesh: the server's proxy drops it, nobody reports
+            plaintext = target.kind == "service" and str(_dict(self.config.traffic_policy(
+                target.host, target.subset).get("tls")).get("mode") or "").upper() == "DISABLE"
+            if strict and plaintext:
+                # the server's proxy only takes mutual TLS and closes each plain-text connection before
+                # a byte gets through: the client's proxy reports the connections opened and closed as an
+                # upstream connection failure with its one connect attempt used up (UF,URX), and no bytes
+                labels = {**src, **dest, "request_protocol": TCP, "response_flags": "UF,URX", "reporter": "source",
+                          "connection_security_policy": UNKNOWN}
+                self.acc.add(tm.TCP_OPENED, labels, conn_rate * share)
+                self.acc.add(tm.TCP_CLOSED, labels, conn_rate * share)
+                continue
+            mtls = (has_proxy(client) and server_proxy and workload is not None and not plaintext
+                    and self.config.mtls(workload, port))
+            security = "mutual_tls" if mtls else "none"
             reporters = []
             if has_proxy(client):
                 reporters.append(("source", UNKNOWN))
