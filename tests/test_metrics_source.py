@@ -718,3 +718,25 @@ def test_a_cluster_box_reads_each_workload_without_a_sidecar_from_its_callers(
     r = PrometheusMetrics(PrometheusClient(prometheus_server.url)).fetch(target, _spec(prometheus_server))
     assert r.errors == {}
     assert _last(r, "request_volume") == {("", "rate"): pytest.approx(35.0 + 8.5)}
+
+
+def test_an_app_box_with_its_service_node_inside_reads_its_callers_when_no_version_has_a_proxy() -> None:
+    """A versioned-app graph draws the service node inside its app box: the service node, which has no
+    sidecar flag of its own, counted as a member with a proxy, so the mongodb box (one version, without
+    a sidecar) read the servers' reports and its TCP charts said "No data" beside the graph's edge."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import BOX_APP, NODE_BOX
+    from meshdesk.mesh.request import GraphRequest
+
+    now = 1_749_999_960.0
+    demo = DemoCluster(clock=lambda: now)
+    g = build(demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("shop",), boxBy=("app",),
+                                         queryTime=int(now), duration=60)))
+    box = g.find_node(node_type=NODE_BOX, box=BOX_APP, app="mongodb")
+    db = g.find_node(node_type=NODE_SERVICE, service="mongodb")
+    assert box is not None and db is not None and db.parent == box.id
+    target = target_for_node(g, box.id)
+    assert target is not None and target.reporter == "source"
+    into_db = sum(e.rates.get("tcp", 0.0) for e in g.in_edges(db.id))
+    lines = DemoMetrics(demo).fetch(target, MetricsSpec(range_s=600, step_s=60, end=now)).chart_lines("tcp_sent")
+    assert into_db > 0 and lines and lines[0].values[-1] == pytest.approx(into_db, rel=0.02)

@@ -359,7 +359,8 @@ def _box_members(graph: TrafficGraph, box: Node) -> list[Node]:
     """The nodes whose proxies report a box's traffic: an app box's versions; the workloads and apps
     anywhere inside a namespace or cluster box (inner boxes included)."""
     if box.box == BOX_APP:
-        return [n for n in graph.nodes.values() if n.parent == box.id]
+        # its versions only: the service node a graph draws inside the box has no proxy of its own
+        return [n for n in graph.nodes.values() if n.parent == box.id and n.node_type in (NODE_WORKLOAD, NODE_APP)]
     children: dict[str, list[Node]] = {}
     for n in graph.nodes.values():
         if n.parent:
