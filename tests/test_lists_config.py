@@ -877,6 +877,23 @@ def test_rows_without_health_sort_together_whatever_the_reason(qtbot: QtBot) -> 
         == [("d-svc", "Healthy"), ("a-svc", "n/a"), ("b-svc", "n/a"), ("c-svc", "n/a")]
 
 
+def test_filtering_by_na_finds_the_rows_shown_n_a(qtbot: QtBot) -> None:
+    """No health used to read "NA" and now reads "n/a" (as Kiali): typing "na" in the filter stopped
+    finding those rows, though a user filters by what they see and either spelling names them."""
+    from meshdesk.ui.lists import ListPage, ListRow
+
+    page = ListPage(SERVICES)
+    qtbot.addWidget(page)
+    page.set_rows([ListRow("b-svc", "shop", health="NA"), ListRow("a-svc", "shop", health=""),
+                   ListRow("d-svc", "shop", health="Healthy")])
+    for typed in ("na", "NA", "n/a", "N/A"):
+        page.filter.setText(typed)
+        assert sorted(r.name for r in page.visible_rows()) == ["a-svc", "b-svc"], typed
+        assert page.filter_note.isHidden()
+    page.filter.setText("healthy")
+    assert [r.name for r in page.visible_rows()] == ["d-svc"]
+
+
 def test_the_config_list_filters_by_name_namespace_kind_and_findings(qtbot: QtBot,
                                                                      mesh: tuple[TrafficGraph, Inventory]) -> None:
     """The Istio config dock's list had no filter (Kiali's has one: name, namespace, kind, validation);

@@ -47,6 +47,7 @@ from meshdesk.mesh.graph.model import (
     FAILURE,
     HEALTHY,
     NO_HEALTH,
+    NO_HEALTH_TEXT,
     NODE_APP,
     NODE_SERVICE,
     NODE_WORKLOAD,
@@ -76,6 +77,10 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 # matches from its start only (``_filter_pattern``): "Job" finds Jobs, not CronJobs
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 _FROM_START = "\x1f"
+# other spellings a cell's filter text answers to, after a mark no one types: no health reads "n/a",
+# and was "NA" (as Kiali keeps it), so typing "na" finds those rows as typing "n/a" does
+_ALSO = "\x1e"
+_HEALTH_ALSO = {NO_HEALTH_TEXT: NO_HEALTH}
 # no health at all ("") is shown as NO_HEALTH is ("n/a", ``health_text``), and sorts with it
 _HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 3, "": 3}
 _HEALTH_COLOUR = {FAILURE: "#c9190b", DEGRADED: "#f0ab00", NOT_READY: "#2b9af3", HEALTHY: "#3e8635"}
@@ -433,6 +438,8 @@ class ListModel(QAbstractTableModel):
         col = self.columns[c]
         if role == FILTER_ROLE:
             text = self._texts[r][c]
+            if col == "Health" and text in _HEALTH_ALSO:
+                return text + _ALSO + _HEALTH_ALSO[text]
             return _FROM_START + text if col == "Type" else text
         if role == SORT_ROLE:
             return self._sort_key(r, c)
