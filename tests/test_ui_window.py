@@ -874,6 +874,30 @@ def test_a_long_namespace_list_can_be_filtered(qtbot, make_window) -> None:
     assert tb.selected_namespaces() == ["team-00", *shown]
 
 
+def test_a_kubeconfig_chosen_in_the_app_whose_current_context_does_not_exist_opens_no_other(
+        qtbot, make_window, tmp_path) -> None:
+    """File > Choose kubeconfig opened the first context listed (maybe production) when the file's
+    current-context named one it does not have, and said nothing of the entries it skipped, where a
+    start on the same file opens none and says why. Now both say it; what is shown stays."""
+    config = tmp_path / "config"
+    config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: ghost\n"
+                      "clusters:\n- name: c1\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+                      "users:\n- name: u1\n  user: {token: abc}\n"
+                      "contexts:\n- name: prod\n  context: {cluster: c1, user: u1}\n"
+                      "- name: dev\n  context: {cluster: c1, user: u1}\n- name: broken\n  context: 42\n")
+    w = make_window(first_run_reason="No kubeconfig context was found.")
+    w.empty.kubeconfigChosen.emit(str(config))  # what the file dialog sends
+    assert w.context == "" and w.empty.mode == "no-cluster"
+    assert "current context 'ghost' does not exist" in w.empty.text.text() and "(dev, prod)" in w.empty.text.text()
+    assert "context 'broken' is not a mapping" in w.banner.text()
+    combo = w.toolbar.context_combo
+    assert {combo.itemData(i) for i in range(combo.count())} >= {"prod", "dev"}
+    # with the demo shown, it stays shown, and the banner says why nothing else opened
+    w.switch_context(DEMO)
+    w.open_kubeconfig(str(config))
+    assert w.context == DEMO and "current context 'ghost' does not exist" in w.banner.text()
+
+
 def test_choosing_a_kubeconfig_from_the_first_run_state(kube_emulator, qtbot, make_window, tmp_path) -> None:
     config = _emulated_cluster(kube_emulator, tmp_path)
     w = make_window(first_run_reason="No kubeconfig context was found.")

@@ -628,12 +628,31 @@ class MainWindow(QMainWindow):
         self.settings.kubeconfig = os.path.abspath(path)
         self._save_settings()
         self.contexts = list(kc.context_names)
-        current = kc.current_context if kc.current_context in self.contexts else \
-            (self.contexts[0] if self.contexts else "")
+        self._watch_kubeconfig = True  # its contexts are read again on a refresh, as at start-up
+        problems = "; ".join(str(p) for p in kc.problems)
+        names = self.contexts
+        if kc.current_context and kc.current_context not in names and names:
+            # as at start-up (and as kubectl refuses it): the first context listed may be production,
+            # and opening it without a word is worse than asking
+            self.toolbar.set_contexts(self._context_names(), self.context)
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            reason = (f"The kubeconfig's current context {kc.current_context!r} does not exist. Choose one "
+                      f"of its contexts ({shown}) in the context box above.")
+            if self.context:  # what is shown stays, and the banner says why nothing else opened
+                self.banner.show_note(reason + (f"\nKubeconfig: {problems}" if problems else ""), "warning")
+            else:
+                self.show_no_cluster(reason)
+                if problems:
+                    self.banner.show_note("Kubeconfig: " + problems, "warning")
+            return
+        current = kc.current_context if kc.current_context in names else (names[0] if names else "")
         if not current:
-            self.show_no_cluster(f"The kubeconfig {path} has no context.")
+            self.toolbar.set_contexts(self._context_names(), self.context)
+            self.show_no_cluster(f"The kubeconfig {path} has no context." + (f" {problems}" if problems else ""))
             return
         self.switch_context(current)
+        if problems:  # entries skipped: named, not hidden (the switch cleared the banner)
+            self.banner.show_note("Kubeconfig: " + problems, "warning")
 
     def open_snapshot(self, path: str) -> None:
         """Show the snapshot file ``path``, once it is read and checked (off the UI thread). A file that
