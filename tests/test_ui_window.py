@@ -691,6 +691,32 @@ def test_a_context_added_to_the_kubeconfig_is_offered_after_a_refresh(kube_emula
         combo.hidePopup()
 
 
+def test_a_context_removed_from_the_kubeconfig_while_shown_is_said_gone(kube_emulator, qtbot, make_window,
+                                                                        tmp_path) -> None:
+    """The context shown was removed from the kubeconfig (kubectl config delete-context) while the app
+    ran: it went on being fetched through the connection opened before, without a word, where kubectl
+    says the context does not exist. Now a refresh (or opening the switcher) says so."""
+    import yaml
+
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    doc = yaml.safe_load(open(config).read())
+    doc["contexts"].append({"name": "staging", "context": {"cluster": "prod-east", "user": "prod-east-user"}})
+    with open(config, "w") as fh:
+        fh.write(yaml.safe_dump(doc))
+    w = make_window(contexts=["prod-east", "staging"], context="prod-east", kubeconfig=config, watch_kubeconfig=True)
+    qtbot.waitUntil(lambda: w.info is not None and w.last_error is not None, timeout=15000)
+    assert w.last_error.kind != "config"
+    doc["contexts"] = [c for c in doc["contexts"] if c["name"] != "prod-east"]
+    doc["current-context"] = "staging"
+    with open(config, "w") as fh:
+        fh.write(yaml.safe_dump(doc))
+    w.refresh_now()
+    qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.kind == "config", timeout=15000)
+    assert 'context "prod-east" does not exist' in w.banner.text()
+    assert w.context == "prod-east"  # no other cluster is opened in its place: the user picks one
+    assert "t0ken" not in w.banner.text() and "t0ken" not in w.statusBar().currentMessage()
+
+
 def test_retry_after_rejected_credentials_reads_the_kubeconfig_again(kube_emulator, qtbot, make_window,
                                                                      tmp_path) -> None:
     """After a 401 the user logs in again (a new token in the kubeconfig) and presses Retry: the new

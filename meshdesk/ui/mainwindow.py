@@ -876,9 +876,15 @@ class MainWindow(QMainWindow):
             if kc.problems:
                 self.statusBar().showMessage(f"The kubeconfig could not be read again: {kc.problems[0]}", 10000)
             return
+        # the context shown was removed from the kubeconfig (kubectl config delete-context): it went on
+        # being shown from the connection opened before, as if it were still there. Opened again, as
+        # kubectl would, its fetch says it does not exist; what was shown stays, marked as not updated.
+        gone = self.context in self.contexts and self.context not in names and self.context not in self.factories
         if names != self.contexts:
             self.contexts = names
             self.toolbar.set_contexts(self._context_names(), self.context)
+        if gone:
+            self.poller.reopen()
 
     def _on_context_list_opening(self) -> None:
         if self._watch_kubeconfig:

@@ -385,6 +385,15 @@ class Poller(QObject):
             self._token = object()  # the worker closes the source it has and opens a new one
         self.refresh_now()
 
+    def reopen(self) -> None:
+        """Open the source again and fetch now: what it was opened from changed under it (its context was
+        removed from the kubeconfig), and the next fetch says so as opening it says it."""
+        self._want_namespaces = True
+        self._held = False
+        self._rejected = False
+        self._token = object()  # the worker closes the source it has and opens a new one
+        self.refresh_now()
+
     def _set_request(self, request: GraphRequest) -> None:
         self._request = request
         self._bump()
