@@ -649,6 +649,8 @@ def test_demo_to_real_cluster_context_and_its_errors(kube_emulator, qtbot, make_
     qtbot.waitUntil(lambda: w.banner.isVisible(), timeout=15000)
     assert w.last_error is not None and w.last_error.kind == "not-found"
     assert "Istio was not found" in w.banner.text()
+    # no Istio is no object deleted meanwhile: the not-found kind's usual advice is not given
+    assert "deleted meanwhile" not in w.banner.text() and "install Istio" in w.banner.text()
     assert w.empty.mode == "no-cluster" and "Istio was not found" in w.empty.text.text()
     assert w.empty.retry_button.isVisible() and w.empty.demo_button.isVisible()
     assert w.graph is not demo_graph

@@ -27,6 +27,9 @@ class SourceError(Exception):
     # plugin): the poller then retries with backoff. False: only a change the user makes helps (a
     # file that is not a snapshot), so the error is said once and tried again only when asked.
     transient = True
+    # what the user can do, where the kind's usual advice (``ui.messages``) does not fit this error;
+    # None: the kind's
+    advice: str | None = None
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -59,6 +62,13 @@ class Timeout(SourceError):
 
 class NotFound(SourceError):
     kind = "not-found"
+
+
+class IstioNotFound(NotFound):
+    """The cluster serves no Istio API: nothing was deleted meanwhile (the not-found kind's advice);
+    the message says what to do."""
+
+    advice = ""
 
 
 class Conflict(SourceError):

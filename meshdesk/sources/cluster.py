@@ -25,7 +25,7 @@ from meshdesk.sources.base import (
     ConfigError,
     Conflict,
     Forbidden,
-    NotFound,
+    IstioNotFound,
     PrometheusError,
     SourceError,
     SourceInfo,
@@ -201,7 +201,7 @@ class ClusterSource:
                 return self._prometheus
             except SourceError as e:
                 if isinstance(e, PrometheusError) and not self.prometheus_url and self._istio_missing():
-                    e = NotFound(ISTIO_NOT_FOUND)
+                    e = IstioNotFound(ISTIO_NOT_FOUND)
                 self._prometheus_error = e
                 raise e from None
 
@@ -244,7 +244,7 @@ class ClusterSource:
                 return version
         if served:
             return served[0]
-        raise NotFound(ISTIO_NOT_FOUND)
+        raise IstioNotFound(ISTIO_NOT_FOUND)
 
     def apply(self, obj: IstioObject, *, dry_run: bool = False) -> IstioObject:
         """Create ``obj``, or replace it when it exists (with its ``resource_version``: a stale one gives

@@ -51,12 +51,13 @@ class Banner(QFrame):
         self.hide()
 
     def show_error(self, kind: str, message: str, *, retry_in: float | None = None,
-                   data_age: str = "") -> None:
-        """Show (or update) the banner for an error of ``kind`` (SourceError.kind)."""
+                   data_age: str = "", advice: str | None = None) -> None:
+        """Show (or update) the banner for an error of ``kind`` (SourceError.kind). ``advice``: what
+        to do, in place of the kind's (``SourceError.advice``)."""
         self.kind = kind
         self.note_text = ""
         parts = [f"<b>{_esc(title_for(kind))}</b>: {_esc(message)}"]
-        advice = advice_for(kind)
+        advice = advice_for(kind) if advice is None else advice
         if advice:
             parts.append(_esc(advice))
         tail = []

@@ -1140,7 +1140,8 @@ class MainWindow(QMainWindow):
         self.last_error = e
         age = age_text(time.time() - self.last_ok) if self.last_ok else ""
         self.banner.show_error(e.kind, e.message if hasattr(e, "message") else str(e),
-                               retry_in=failure.retry_in, data_age=f"updated {age}" if age else "")
+                               retry_in=failure.retry_in, data_age=f"updated {age}" if age else "",
+                               advice=e.advice)
         self.messages.error(e.kind, str(e))
         if self.graph is None:  # nothing to keep showing: say why in the middle of the window
             if e.kind == "prometheus":
