@@ -719,6 +719,25 @@ def test_a_context_removed_from_the_kubeconfig_while_shown_is_said_gone(kube_emu
     assert "t0ken" not in w.banner.text() and "t0ken" not in w.statusBar().currentMessage()
 
 
+def test_the_banner_says_what_to_do_about_this_error_not_only_its_kind(qtbot, make_window, tmp_path) -> None:
+    """A credential plugin missing from PATH (a desktop launcher's) said "Configuration problem: ... the
+    credential plugin 'x' was not found. Check the kubeconfig or settings file named above." in the
+    banner: no file was named, and the error's own advice (the PATH) was left out. The banner gives the
+    error's own advice where it has one, and no secret of the kubeconfig."""
+    config = tmp_path / "config"
+    config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: eks\n"
+                      "clusters:\n- name: c1\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+                      "users:\n- name: u1\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+                      "      command: meshdesk-test-no-such-plugin\n      args: [--token, ARG-S3CRET]\n"
+                      "      env: [{name: SECRET, value: ENV-S3CRET}]\n"
+                      "contexts:\n- name: eks\n  context: {cluster: c1, user: u1}\n")
+    w = make_window(contexts=["eks"], context="eks", kubeconfig=str(config))
+    qtbot.waitUntil(lambda: w.last_error is not None, timeout=15000)
+    assert w.last_error.kind == "config" and "was not found" in w.banner.text()
+    assert "desktop launcher" in w.banner.text() and "named above" not in w.banner.text()
+    assert "S3CRET" not in w.banner.text() + w.statusBar().currentMessage() + w.empty.text.text()
+
+
 def test_retry_after_rejected_credentials_reads_the_kubeconfig_again(kube_emulator, qtbot, make_window,
                                                                      tmp_path) -> None:
     """After a 401 the user logs in again (a new token in the kubeconfig) and presses Retry: the new

@@ -1139,9 +1139,13 @@ class MainWindow(QMainWindow):
         e = failure.error
         self.last_error = e
         age = age_text(time.time() - self.last_ok) if self.last_ok else ""
+        # what to do: the error's own hint (log in again, the plugin's PATH, the CA bundle in Settings)
+        # where it has one; the kind's usual advice only otherwise
+        hint = getattr(e, "hint", "")
+        advice = e.advice if e.advice is not None or not hint else f"{hint[0].upper()}{hint[1:].rstrip('.')}."
         self.banner.show_error(e.kind, e.message if hasattr(e, "message") else str(e),
                                retry_in=failure.retry_in, data_age=f"updated {age}" if age else "",
-                               advice=e.advice)
+                               advice=advice)
         self.messages.error(e.kind, str(e))
         if self.graph is None:  # nothing to keep showing: say why in the middle of the window
             if e.kind == "prometheus":
