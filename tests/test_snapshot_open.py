@@ -216,7 +216,7 @@ def test_started_on_a_bad_snapshot_the_window_offers_a_way_on(qtbot, app_window,
     assert not any(c.startswith(SNAPSHOT_PREFIX) for c in switcher(w))
     assert w.poller.request is None, "nothing is fetched, nor retried"
     w.empty.demo_button.click()
-    qtbot.waitUntil(lambda: w.graph is not None and w.info is not None and w.info.context == DEMO, timeout=15000)
+    qtbot.waitUntil(lambda: w.graph is not None and w.info is not None and w.context == DEMO, timeout=15000)
 
 
 def test_a_snapshot_that_cannot_be_written_says_where_and_why(qtbot, app_window, cluster, tmp_path) -> None:

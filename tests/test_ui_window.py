@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget
 from meshdesk.mesh.graph.model import NODE_WORKLOAD
 from meshdesk.sources.base import Forbidden, PrometheusError, Unauthorized, Unreachable
 from meshdesk.sources.demo import DemoCluster
-from meshdesk.store.layouts import LayoutStore
+from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.ui.mainwindow import DEMO, MainWindow
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
@@ -1634,6 +1634,51 @@ def test_opened_on_the_demo_the_users_contexts_are_offered_too(kube_emulator, qt
         assert bare.context == DEMO and not bare.banner.isVisible()
     finally:
         bare.shutdown()
+
+
+def test_a_kubeconfig_context_named_demo_opens_that_cluster_not_the_demo_mesh(kube_emulator, qtbot,
+                                                                             tmp_path, monkeypatch) -> None:
+    """``minikube start -p demo`` makes a context "demo": the demo mesh took its place (choosing it
+    showed the simulated mesh, and no way led to the cluster). Both are offered, apart; a demo mesh
+    an earlier version kept as the last context ("demo") still opens again."""
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.app import make_window as app_window
+    from meshdesk.ui.mainwindow import DEMO
+
+    kube_emulator.add_namespace("shop", {"istio-injection": "enabled"})
+    config = str(kube_emulator.write_kubeconfig(tmp_path / "kubeconfig", context="demo", token="t0ken"))
+    w = app_window(argparse.Namespace(demo=False, kubeconfig=config, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.context == "demo" and {"demo", DEMO} <= set(w._context_names())
+        qtbot.waitUntil(lambda: w.last_error is not None, timeout=15000)  # the emulator runs no Istio
+        assert any(r[1].startswith("/api") for r in kube_emulator.requests)
+        w.open_demo()
+        wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+        assert w.context == DEMO and w.last_error is None
+        from PySide6.QtWidgets import QFileDialog
+
+        suggested: list[str] = []
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (suggested.append(a[2]), ("", ""))[1])
+        w.save_snapshot()  # the file name offered is the demo's, as before
+        assert suggested and suggested[0].startswith("demo-2") and suggested[0].endswith(".json")
+    finally:
+        w.shutdown()
+    settings = load_settings()
+    settings.last_context = "demo"  # as an earlier version saved the demo mesh, and its choices
+    settings.set_namespaces("demo", ["shop"])
+    settings.save()
+    old_view = LayoutKey("demo", ("shop",), "versionedApp")
+    LayoutStore().save(old_view, {"some-node": (1.0, 2.0)})
+    again = app_window(argparse.Namespace(demo=False, kubeconfig=str(tmp_path / "none"), context=None, namespace=None,
+                                          snapshot=None))
+    qtbot.addWidget(again)
+    try:
+        assert again.context == DEMO and again.toolbar.selected_namespaces() == ["shop"]
+        assert LayoutStore().load(LayoutKey(DEMO, ("shop",), "versionedApp")) == {"some-node": (1.0, 2.0)}
+        assert LayoutStore().views("demo") == []  # moved: a reset of the demo's view is not undone at a restart
+    finally:
+        again.shutdown()
 
 
 def test_the_demo_keeps_what_was_done_to_it_across_a_context_switch(qtbot, make_window, tmp_path) -> None:

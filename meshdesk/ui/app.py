@@ -48,11 +48,44 @@ def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str, list[str]]:
     return names, current, "", problems
 
 
+def _adopt_legacy_demo(settings: Settings, contexts: list[str]) -> None:
+    """The demo mesh's view choices, namespaces and node positions, which an earlier version kept under
+    "demo", are the demo mesh's again (the settings saved with the next change, the positions now),
+    unless "demo" is a kubeconfig context's name."""
+    import dataclasses
+
+    from meshdesk.store.layouts import LayoutStore
+    from meshdesk.ui.toolbar import DEMO, LEGACY_DEMO
+
+    if LEGACY_DEMO in contexts:
+        return
+    layouts = LayoutStore()
+    try:
+        for key in layouts.views(LEGACY_DEMO):  # moved, not copied: a reset of the demo's view stays done
+            if not layouts.load(dataclasses.replace(key, context=DEMO)):
+                layouts.save(dataclasses.replace(key, context=DEMO), layouts.load(key))
+            layouts.reset(key)
+    except (OSError, ValueError) as e:  # kept where they are; the demo is laid out afresh
+        log.warning("the demo mesh's saved layouts could not be taken over: %s", e)
+    for warning in layouts.warnings:  # (a damaged file was moved aside meanwhile)
+        log.warning("%s", warning)
+    stored = settings.context_names()
+    if LEGACY_DEMO not in stored or DEMO in stored:
+        return
+    try:
+        settings.set_context_settings(DEMO, settings.context_settings(LEGACY_DEMO))
+    except ValueError:  # values this version no longer takes: the demo's defaults then
+        pass
+    if settings.namespaces_for(LEGACY_DEMO):
+        settings.set_namespaces(DEMO, settings.namespaces_for(LEGACY_DEMO))
+
+
 def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     """The main window for ``opts`` (argparse namespace with demo, kubeconfig, context, namespace,
     snapshot); also used by tests and the screenshot script."""
     from meshdesk.ui import gcguard
     from meshdesk.ui.mainwindow import DEMO, MainWindow
+    from meshdesk.ui.toolbar import LEGACY_DEMO
 
     # cyclic garbage (Qt objects among it) is collected on this, the UI, thread only (see gcguard)
     gcguard.install(QApplication.instance())
@@ -64,6 +97,7 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     namespaces = None if given is None else split_names([given] if isinstance(given, str) else given) or None
     demo = bool(getattr(opts, "demo", False))
     contexts, current, reason, problems = _contexts(kubeconfig)
+    _adopt_legacy_demo(access, contexts)
     if demo:
         # opened on the demo, the user's own contexts are offered beside it (switching needs no restart);
         # a machine without a kubeconfig is no problem worth a word here
@@ -73,6 +107,8 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
         context = opts.context
     elif access.last_context and (access.last_context in contexts or access.last_context == DEMO):
         context = access.last_context
+    elif access.last_context == LEGACY_DEMO:  # the demo mesh, as an earlier version kept it
+        context = DEMO
     else:
         context = current
     snapshot = getattr(opts, "snapshot", None)

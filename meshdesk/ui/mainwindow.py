@@ -61,9 +61,11 @@ from meshdesk.ui.snapshot_open import SnapshotOpener, file_problem, reason_of
 from meshdesk.ui.textcopy import TextCopyKeys, leave_copy_keys_to_the_window
 from meshdesk.ui.tls_lock import MeshTlsIndicator
 from meshdesk.ui.toolbar import (
+    DEMO,
     DURATIONS,
     EDGE_LABELS,
     GRAPH_SHAPING,
+    LEGACY_DEMO,
     MANUAL,
     PAUSE,
     SNAPSHOT_PREFIX,
@@ -72,8 +74,6 @@ from meshdesk.ui.toolbar import (
 )
 
 log = logging.getLogger(__name__)
-
-DEMO = "demo"
 
 
 def snapshot_context(path: str) -> str:
@@ -1281,7 +1281,8 @@ class MainWindow(QMainWindow):
             return False
         if not path:
             taken = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.last_ok or time.time()))
-            name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.context).strip("-") or "mesh"
+            shown = LEGACY_DEMO if self.context == DEMO else self.context  # "demo-<time>.json", as before
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", shown).strip("-") or "mesh"
             path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", f"{name}-{taken}.json",
                                                   "Snapshots (*.json)")
             # a name typed without an extension gets ".json": File > Open snapshot's filter shows it then

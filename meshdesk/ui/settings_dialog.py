@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out
 from meshdesk.store import settings as store
 from meshdesk.ui import theme
-from meshdesk.ui.toolbar import DURATIONS, GRAPH_TYPES, MANUAL, PAUSE, REFRESH, ViewChoices
+from meshdesk.ui.toolbar import DEMO, DURATIONS, GRAPH_TYPES, LEGACY_DEMO, MANUAL, PAUSE, REFRESH, ViewChoices
 
 log = logging.getLogger(__name__)
 
@@ -428,7 +428,9 @@ class SettingsDialog(QDialog):
 
         names: list[str] = []
         # the built-in demo and snapshot files keep view choices too, but have no cluster to connect to
-        stored = [n for n in _stored_contexts(self.settings) if n != "demo" and not n.startswith("snapshot: ")]
+        # ("demo": the demo mesh as an earlier version kept it, unless a kubeconfig context is so named)
+        stored = [n for n in _stored_contexts(self.settings) if n != DEMO and not n.startswith("snapshot: ")
+                  and (n != LEGACY_DEMO or n in (contexts or ()))]
         for name in [*(contexts or ()), *stored]:
             if name and name not in names:
                 names.append(name)

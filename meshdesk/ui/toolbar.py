@@ -30,6 +30,11 @@ from meshdesk.mesh.find import FIND_EXAMPLES, HIDE_EXAMPLES
 _NAMESPACE_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # an RFC 1123 label
 NS_SHOWN = 24  # characters of a namespace name the toolbar's button shows
 SNAPSHOT_PREFIX = "snapshot: "  # a snapshot file offered as a context: this, then the file's whole path
+# the built-in demo mesh as a context: a name no kubeconfig context takes by chance (``minikube start -p
+# demo`` makes a context "demo", which the demo mesh took the place of); "demo" is what earlier
+# versions kept in the settings for it (``LEGACY_DEMO``)
+DEMO = "demo (built-in)"
+LEGACY_DEMO = "demo"
 SNAPSHOT_NAME_SHOWN = 28  # characters of a snapshot's file name the context switcher shows
 CONTEXT_SHOWN = 10  # characters the context switcher always has room for
 
