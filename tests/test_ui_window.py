@@ -738,6 +738,38 @@ def test_the_banner_says_what_to_do_about_this_error_not_only_its_kind(qtbot, ma
     assert "S3CRET" not in w.banner.text() + w.statusBar().currentMessage() + w.empty.text.text()
 
 
+def test_a_failing_credential_plugin_is_run_again_only_when_the_user_asks(qtbot, make_window, tmp_path) -> None:
+    """A credential plugin that failed (a login needed: kubelogin opens a browser for it) was run again
+    at every automatic retry, for as long as the window stayed open: a browser tab every two minutes.
+    Running it again helps nothing until the user logs in: said once, run again on Retry."""
+    import sys
+
+    runs = tmp_path / "runs"
+    plugin = tmp_path / "fake-login"
+    plugin.write_text(f"#!{sys.executable}\nimport sys\nopen({str(runs)!r}, 'a').write('run\\n')\n"
+                      "sys.stderr.write('error: login required, opening a browser\\n')\nsys.exit(1)\n")
+    plugin.chmod(0o755)
+    config = tmp_path / "config"
+    config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: sso\n"
+                      "clusters:\n- name: c1\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+                      "users:\n- name: u1\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+                      f"      command: {plugin}\n"
+                      "contexts:\n- name: sso\n  context: {cluster: c1, user: u1}\n")
+    w = make_window(contexts=["sso"], context="sso", kubeconfig=str(config))
+    failures: list = []
+    w.poller.failed.connect(failures.append)
+    qtbot.waitUntil(lambda: len(failures) == 1, timeout=15000)
+    assert "login required" in str(failures[0].error) and "log in again" in w.banner.text().lower()
+    assert failures[0].retry_in is None and w.poller.retry_delay() == 0 and "Retrying" not in w.banner.text()
+    w.poller.set_interval(0.05)  # not even a timed refresh runs it again
+    with qtbot.assertNotEmitted(w.poller.failed, wait=500):
+        pass
+    assert runs.read_text().count("run") == 1
+    w.banner.retry_button.click()  # logged in (or not): Retry runs it again
+    qtbot.waitUntil(lambda: len(failures) == 2, timeout=15000)
+    assert runs.read_text().count("run") == 2
+
+
 def test_retry_after_rejected_credentials_reads_the_kubeconfig_again(kube_emulator, qtbot, make_window,
                                                                      tmp_path) -> None:
     """After a 401 the user logs in again (a new token in the kubeconfig) and presses Retry: the new

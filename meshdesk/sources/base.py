@@ -83,6 +83,22 @@ class ConfigError(SourceError):
     kind = "config"
 
 
+class CredentialPluginError(ConfigError):
+    """A kubeconfig credential plugin (aws, gke-gcloud-auth-plugin, kubelogin ...) that is missing,
+    failed or gave no credentials. Not transient: running it again by itself helps nothing until the
+    user logs in or installs it, and a plugin that logs in opens a browser on each run. Said once, run
+    again when the user asks (Retry, Refresh)."""
+
+    transient = False
+
+
+class CredentialTimeout(Timeout):
+    """A credential plugin (or login refresh) that did not finish in time: it may wait for a login in
+    a browser or a terminal. Not transient, as :class:`CredentialPluginError`."""
+
+    transient = False
+
+
 class SnapshotFileError(ConfigError):
     """A snapshot file that cannot be read (missing, a folder, too large, not JSON, not a snapshot).
     ``path`` and ``reason`` apart, for a dialog that names the file and then says what is wrong

@@ -16,6 +16,7 @@ from typing import Any
 from meshdesk.sources.base import (
     ConfigError,
     Conflict,
+    CredentialPluginError,
     Forbidden,
     NotFound,
     SourceError,
@@ -378,14 +379,14 @@ def _network_error(exc: BaseException, address: str, what: str) -> SourceError |
     return None
 
 
-def exec_plugin_error(command: str, exc: BaseException) -> ConfigError:
+def exec_plugin_error(command: str, exc: BaseException) -> CredentialPluginError:
     """A failed kubeconfig exec credential plugin (aws, gke-gcloud-auth-plugin, kubelogin ...)."""
     plugin = command.rsplit("/", 1)[-1] or command
     if isinstance(exc, FileNotFoundError):
-        return ConfigError(f"the credential plugin '{plugin}' was not found", hint=PATH_HINT)
+        return CredentialPluginError(f"the credential plugin '{plugin}' was not found", hint=PATH_HINT)
     if isinstance(exc, PermissionError):
-        return ConfigError(f"the credential plugin '{plugin}' cannot be run (permission denied)",
-                           hint="make it executable")
+        return CredentialPluginError(f"the credential plugin '{plugin}' cannot be run (permission denied)",
+                                     hint="make it executable")
     text = re.sub(r"^exec:\s*", "", str(exc))
     exit_code = re.match(r"process returned (-?\d+)", text)
     if exit_code is None:  # it ran and exited 0 but printed no usable ExecCredential, or cannot be started
@@ -396,7 +397,7 @@ def exec_plugin_error(command: str, exc: BaseException) -> ConfigError:
         hint = PATH_HINT
     else:  # it was found and said no: usually an expired login
         hint = PLUGIN_FAILED_HINT
-    return ConfigError(f"the credential plugin '{plugin}' failed: {_clean(text, 300)}", hint=hint)
+    return CredentialPluginError(f"the credential plugin '{plugin}' failed: {_clean(text, 300)}", hint=hint)
 
 
 def translate(exc: BaseException, *, what: str = "") -> SourceError:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 
 from meshdesk.fileio import NotRegularFileError, read_piped_file, read_regular_file
-from meshdesk.sources.base import ConfigError, SourceError, Timeout
+from meshdesk.sources.base import ConfigError, CredentialPluginError, CredentialTimeout, SourceError, Timeout
 from meshdesk.sources.errors import PLUGIN_OUTPUT_HINT, exec_plugin_error, redact, translate
 
 if TYPE_CHECKING:
@@ -501,10 +501,10 @@ class KubeConfig:
         exec_cfg = user.get("exec")
         if isinstance(exec_cfg, dict):
             plugin = os.path.basename(str(exec_cfg.get("command") or "exec plugin"))
-            return Timeout(f'context "{context}": the credential plugin \'{plugin}\' did not finish within '
-                           f"{seconds:g} s", hint="it may be waiting for a login in a browser or terminal; "
-                           "log in with kubectl first, then try again")
-        return Timeout(f'context "{context}": refreshing the login did not finish within {seconds:g} s')
+            return CredentialTimeout(f'context "{context}": the credential plugin \'{plugin}\' did not finish '
+                                     f"within {seconds:g} s", hint="it may be waiting for a login in a browser "
+                                     "or terminal; log in with kubectl first, then try again")
+        return CredentialTimeout(f'context "{context}": refreshing the login did not finish within {seconds:g} s')
 
     @staticmethod
     def _has_credentials(configuration: Any, user: Mapping[str, Any]) -> bool:
@@ -524,8 +524,8 @@ class KubeConfig:
         elif failure.startswith("[Errno 13]"):
             exc = PermissionError(failure)
         elif not failure or failure.startswith("exec: missing"):
-            exc = ConfigError(f"the credential plugin '{plugin}' gave no token or client certificate",
-                              hint=PLUGIN_OUTPUT_HINT)
+            exc = CredentialPluginError(f"the credential plugin '{plugin}' gave no token or client certificate",
+                                        hint=PLUGIN_OUTPUT_HINT)
         else:
             exc = Exception(failure)
         err = exc if isinstance(exc, ConfigError) else exec_plugin_error(command, exc)
