@@ -953,6 +953,30 @@ def test_a_long_namespace_list_can_be_filtered(qtbot, make_window) -> None:
     assert tb.selected_namespaces() == ["team-00", *shown]
 
 
+def test_a_kubeconfig_chosen_before_that_is_gone_does_not_hide_the_usual_one(kube_emulator, qtbot, tmp_path,
+                                                                            monkeypatch) -> None:
+    """A kubeconfig once chosen in the app is opened at every start, in place of $KUBECONFIG and
+    ~/.kube/config. Once that file was gone (a temporary one, a drive not mounted), the app started with
+    no context at all, though the usual kubeconfig was fine. It opens the usual one and says why."""
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.app import make_window as app_window
+
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    monkeypatch.setenv("KUBECONFIG", config)
+    settings = load_settings()
+    settings.kubeconfig = str(tmp_path / "gone" / "kubeconfig")
+    settings.save()
+    w = app_window(argparse.Namespace(demo=False, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.context == "prod-east" and w.kubeconfig is None
+        note = w.banner.text()
+        assert str(tmp_path / "gone" / "kubeconfig") in note and "does not exist" in note
+        assert "usual kubeconfig ($KUBECONFIG or ~/.kube/config) was opened instead" in note
+    finally:
+        w.shutdown()
+
+
 def test_a_kubeconfig_chosen_in_the_app_whose_current_context_does_not_exist_opens_no_other(
         qtbot, make_window, tmp_path) -> None:
     """File > Choose kubeconfig opened the first context listed (maybe production) when the file's

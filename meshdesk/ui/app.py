@@ -90,13 +90,25 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     # cyclic garbage (Qt objects among it) is collected on this, the UI, thread only (see gcguard)
     gcguard.install(QApplication.instance())
     access = settings if settings is not None else load_settings()
-    kubeconfig = getattr(opts, "kubeconfig", None) or access.kubeconfig or None
+    given_kubeconfig = getattr(opts, "kubeconfig", None)
+    kubeconfig = given_kubeconfig or access.kubeconfig or None
     # -n hello,shop and -n hello -n shop both name two namespaces, as `meshdesk graph -n` reads them;
     # an empty name (-n "") names none
     given = getattr(opts, "namespace", None)
     namespaces = None if given is None else split_names([given] if isinstance(given, str) else given) or None
     demo = bool(getattr(opts, "demo", False))
     contexts, current, reason, problems = _contexts(kubeconfig)
+    chosen_note = ""
+    if not given_kubeconfig and access.kubeconfig and not contexts:
+        # the kubeconfig chosen in the app before is gone (a temporary file, an unmounted drive) or has
+        # no context: it made the app ignore $KUBECONFIG and ~/.kube/config for good, starting with no
+        # context at all. The usual one opens, and the banner says why.
+        usual = _contexts(None)
+        if usual[0]:
+            chosen_note = (f"{reason.rstrip('.')}. The usual kubeconfig ($KUBECONFIG or ~/.kube/config) was opened instead; "
+                           "choose another with File > Choose a kubeconfig….")
+            kubeconfig = None
+            contexts, current, reason, problems = usual
     _adopt_legacy_demo(access, contexts)
     if demo:
         # opened on the demo, the user's own contexts are offered beside it (switching needs no restart);
@@ -123,8 +135,9 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     win.actions_controller = install_actions(win)  # Actions menu and the canvas's context menu
     win.add_extension(PerformanceViews(win))  # metrics, lists, Istio config and logs docks; sparklines
     win.restore_window()  # size, place and docks as the user left them (every dock exists now)
-    if problems:
-        win.banner.show_note("Kubeconfig: " + "; ".join(problems), "warning")
+    notes = ([chosen_note] if chosen_note else []) + (["Kubeconfig: " + "; ".join(problems)] if problems else [])
+    if notes:
+        win.banner.show_note("\n".join(notes), "warning")
     return win
 
 
