@@ -84,6 +84,26 @@ def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, content: bytes 
     assert str(path) in str(err.value) and expected in str(err.value)
 
 
+def test_a_file_cut_short_is_said_to_be_cut_short(tmp_path: Path) -> None:
+    """A snapshot whose copy or download did not finish said only "not valid JSON: Unterminated string
+    starting at (line 2943, column 5)": where the parser was, not that the file ends too soon."""
+    whole = tmp_path / "whole.json"
+    save_snapshot(snapshot([http("productpage-v1", "reviews-v1", 5.0)] * 50), whole)
+    text = whole.read_text()
+    for cut in (len(text) // 2, len(text) - 3):
+        path = tmp_path / f"cut-{cut}.json"
+        path.write_text(text[:cut])
+        with pytest.raises(SnapshotFileError, match="is not valid JSON") as err:
+            load_snapshot(path)
+        assert ("); the file ends before its JSON does, so it may have been cut short (a copy or download that "
+                "did not finish)") in str(err.value)
+    path = tmp_path / "not-cut.json"  # broken inside, whole at its end: no such guess
+    path.write_text(text.replace('"samples"', '"samples" "x"', 1))
+    with pytest.raises(SnapshotFileError, match="is not valid JSON") as err:
+        load_snapshot(path)
+    assert "cut short" not in str(err.value)
+
+
 def test_directory_and_path_through_a_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         load_snapshot(tmp_path)

@@ -109,8 +109,13 @@ def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
         else:
             obj = json.loads(text)
     except json.JSONDecodeError as e:
-        where = f"line {e.lineno}, column {e.colno}"
-        raise bad(f"not valid JSON: {e.msg} ({where})", f"is not valid JSON: {e.msg} ({where})") from None
+        where = f"{e.msg} (line {e.lineno}, column {e.colno})"
+        if first == "{" and not text[-256:].rstrip().endswith("}"):
+            # an object that never closes: a copy or download that did not finish, said as such (the
+            # parser names only where a string or list it was in began)
+            where += ("; the file ends before its JSON does, so it may have been cut short (a copy or "
+                      "download that did not finish)")
+        raise bad(f"not valid JSON: {where}", f"is not valid JSON: {where}") from None
     except RecursionError:
         raise bad("not a snapshot: JSON nested too deeply", "is not a snapshot: JSON nested too deeply") from None
     except ValueError:  # Python refuses whole numbers of more than 4300 digits
