@@ -227,3 +227,24 @@ def test_drawn_boxes_with_their_padding_never_overlap() -> None:
         for i, (a, ra) in enumerate(items):
             for b, rb in items[i + 1:]:
                 assert apart(ra, rb), (a, b, ra, rb)
+
+
+def test_boxes_without_traffic_are_not_stacked_into_one_tall_column() -> None:
+    """Idle nodes shown with no traffic at all (the empty view's "Show idle nodes"): every app box is
+    alone in its namespace. Stacked in one column, as a few lone nodes are, the namespace became a
+    tower the view could only fit at a zoom that hides every name; boxes are packed in rows."""
+    nodes, groups = [], {}
+    for ns in ("hello", "shop", "travel"):
+        for app in range(8):
+            for version in ("svc", "v1"):
+                name = f"{ns}/app{app}/{version}"
+                nodes.append(name)
+                groups[name] = (ns, f"{ns}/app{app}")
+    pos = layout.layered(nodes, [], groups=groups)
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()]
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    assert height < 3 * width, (width, height)
+    # a few lone nodes (an app box's versions) still stand in one column, as one rank would
+    versions = layout.layered(["v1", "v2", "v3"], [])
+    assert len({x for x, _ in versions.values()}) == 1

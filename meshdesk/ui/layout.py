@@ -317,6 +317,9 @@ def _layered_component(
 
 
 COLUMN_LIMIT = 8  # up to this many lone nodes are stacked in one column (like one rank)
+# ... while the column is no taller than that many nodes would be: lone boxes (the app boxes of a
+# namespace without traffic, idle nodes shown) are shelf-packed, not stacked into a tower
+COLUMN_MAX_HEIGHT = COLUMN_LIMIT * (DEFAULT_SIZE[1] + NODE_SEP)
 
 
 def _pack(comps: list[dict[int, Point]], wh: list[Size], gap: float = COMPONENT_GAP, *,
@@ -324,7 +327,8 @@ def _pack(comps: list[dict[int, Point]], wh: list[Size], gap: float = COMPONENT_
     """Shelf-pack component layouts: rows of components, about as wide as the whole is tall. A few
     lone nodes (e.g. the versions inside an app box) are stacked in a column instead, as one rank
     of a layered layout would be (unless ``column`` is False: a grid keeps to rows)."""
-    if column and 1 < len(comps) <= COLUMN_LIMIT and all(len(c) == 1 for c in comps):
+    if (column and 1 < len(comps) <= COLUMN_LIMIT and all(len(c) == 1 for c in comps)
+            and sum(wh[v][1] + NODE_SEP for c in comps for v in c) <= COLUMN_MAX_HEIGHT + NODE_SEP):
         out_col: dict[int, Point] = {}
         y = 0.0
         for c in comps:
