@@ -914,6 +914,46 @@ def test_layout_export_and_import_round_trip(qtbot, make_window, tmp_path) -> No
     assert set(json.loads(path.read_text())["positions"]) == set(w.view.positions())
 
 
+def test_a_layout_of_another_view_places_the_nodes_it_lacks_and_one_of_none_is_refused(qtbot, make_window,
+                                                                                     tmp_path) -> None:
+    """A layout exported from the versioned app graph, imported into the workload graph: the service
+    nodes both share take the file's places, and the workloads (which it has no place for) are placed
+    around them, not left where they were, under the nodes that moved there. A file none of whose nodes
+    is in the graph changes nothing: saving it would only throw the view's arrangement away."""
+    from meshdesk.ui import layout
+
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: len(w.view.positions()) > 0 and not w.view.layout_running, timeout=10000)
+    path = tmp_path / "layout.json"
+    w.export_layout(str(path))
+    exported = json.loads(path.read_text())["positions"]
+    w.toolbar.choose(graph_type="workload")
+    wait_graph(qtbot, w, lambda w: w.graph.request.graphType == "workload")
+    qtbot.waitUntil(lambda: not w.view.layout_running, timeout=10000)
+    shared = set(exported) & w.view.node_ids()
+    assert shared and w.view.node_ids() - shared
+    with qtbot.waitSignal(w.view.layoutFinished, timeout=10000):
+        w.import_layout(str(path))
+    positions = w.view.positions()
+    for nid in shared:
+        assert positions[nid] == pytest.approx(tuple(exported[nid]), abs=0.01)
+    assert layout.overlaps(positions, w.view._sizes()) == []
+    said = w.statusBar().currentMessage()
+    assert f"Imported the positions of {len(shared)} nodes" in said and "placed around them" in said
+
+    exported = json.loads(path.read_text())
+    exported["positions"] = {"workload:elsewhere:gone-v1": [1.0, 2.0]}
+    path.write_text(json.dumps(exported))
+    before, saved = w.view.positions(), LayoutStore().load(w._layout_key)
+    w.import_layout(str(path))
+    qtbot.waitUntil(lambda: w.file_problem_box is not None and w.file_problem_box.isVisible(), timeout=5000)
+    assert "none of the 1 node" in w.file_problem_box.text()
+    assert "versioned app graph of hello, shop, travel" in w.file_problem_box.text()
+    assert w.view.positions() == before and LayoutStore().load(w._layout_key) == saved
+    w.file_problem_box.done(0)
+
+
 # offscreen popups: the platform can neither raise nor grab (and a test's marker replaces the module's)
 @pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))$")
 def test_namespace_menu_stays_open_while_picking_several(qtbot, make_window) -> None:

@@ -72,6 +72,7 @@ from meshdesk.ui.toolbar import (
     MainToolBar,
     ViewChoices,
 )
+from meshdesk.ui.toolbar import GRAPH_TYPES as GRAPH_TYPE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -1374,12 +1375,23 @@ class MainWindow(QMainWindow):
             return
         store = LayoutStore()
         try:
-            _their_key, positions = store.read_export(path)
+            their_key, positions = store.read_export(path)
         except (OSError, ValueError) as e:  # a LayoutFormatError says what is wrong, naming the file
             reason = getattr(e, "strerror", None) or str(e)
             self.messages.error("config", f"could not import the layout: {reason}")
             self.show_file_problem("Layout not imported", f"Could not import the layout: {reason}",
                                    "Nothing was changed. Choose a file made by Layout > Export layout….")
+            return
+        shown = self.view.node_ids()
+        placed = shown & positions.keys()
+        if shown and not placed:
+            # a layout of another view: saving it would only throw this view's arrangement away
+            text = (f"Could not import the layout: none of the {counted(len(positions), 'node')} in {path} "
+                    f"is in this graph (it was exported from the {_view_words(their_key)})")
+            self.messages.error("config", text)
+            self.show_file_problem("Layout not imported", text,
+                                   "Nothing was changed. Import it in the view it was exported from, or "
+                                   "export a layout of this view.")
             return
         self.view.set_layout_key(None)  # flush the canvas's pending save before replacing it
         try:
@@ -1387,7 +1399,13 @@ class MainWindow(QMainWindow):
         except (OSError, ValueError) as e:
             self.messages.error("config", f"could not save the imported layout: {e}")
         self.view.set_layout_key(key)
-        self.statusBar().showMessage(f"Imported the positions of {counted(len(positions), 'node')} from {path}", 5000)
+        # the nodes the file has no place for would stand where its nodes now are: placed around them
+        unplaced = shown - placed
+        self.view.place_around(unplaced)
+        said = f"Imported the positions of {counted(len(placed), 'node')} from {path}"
+        if unplaced:
+            said += f"; {counted(len(unplaced), 'node')} it has no place for were placed around them"
+        self.statusBar().showMessage(said, 8000)
 
     # -- help --------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
@@ -1526,6 +1544,17 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         self._shown_once = True
         super().showEvent(event)
+
+
+def _view_words(key: LayoutKey) -> str:
+    """A layout's view in words: "workload graph of shop, travel", "node graph of service:shop/reviews
+    (versioned app graph)"."""
+    graph_type, _, node = key.graph_type.partition("@")
+    kind = dict(GRAPH_TYPE_NAMES).get(graph_type, f"{graph_type} graph")
+    kind = f"{kind[0].lower()}{kind[1:]}"
+    if node:  # a node graph's layout (see _make_layout_key)
+        return f"node graph of {node.replace(':', ' ', 1)} ({kind})"
+    return f"{kind} of {', '.join(key.namespaces) or 'no namespace'}"
 
 
 def _saved_bytes(text: str | None) -> QByteArray | None:

@@ -870,6 +870,19 @@ class GraphView(QGraphicsView):
         self._awaiting |= free
         self._start_layout("layered", fixed=pinned or None, targets=set(self._awaiting), save=False, fit=True)
 
+    def place_around(self, ids: Iterable[str]) -> None:
+        """Lay out ``ids`` again, in the worker, around every other node on screen (which stay), then
+        fit; the places they get join the view's arrangement. For the nodes an imported layout had no
+        place for: where they were is where the nodes of the file now stand."""
+        free = {nid for nid in ids if nid in self._nodes}
+        if self._closed or not free:
+            return
+        self._pinned.difference_update(free)
+        self._placed_here.difference_update(free)
+        pinned = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in free}
+        self._awaiting |= free
+        self._start_layout("layered", fixed=pinned or None, targets=set(self._awaiting), save=False, fit=True)
+
     @property
     def has_saved_layout(self) -> bool:
         """Whether the current view (layout key) has positions the user arranged and saved."""
