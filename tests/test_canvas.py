@@ -498,6 +498,21 @@ def test_find_highlights_and_hide_hides(qtbot, view: GraphView) -> None:  # type
     assert all(view.edge_item(e).isVisible() for e in view.graph.edges)  # type: ignore[union-attr]
 
 
+def test_a_hide_that_hides_every_node_says_so_on_the_canvas(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Not a blank canvas with no word of why: a note says the Hide expression hides everything, and
+    goes when something shows again (after a refresh too)."""
+    shown(qtbot, view, bookinfo(), key=None)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.set_hide("app = reviews") is None and not view.all_hidden_note_shown()
+    assert view.set_hide("ns != nowhere") is None
+    assert all(not view.node_item(n).isVisible() for n in view.positions())  # type: ignore[union-attr]
+    assert view.all_hidden_note_shown()
+    view.set_graph(bookinfo(rate=3.0))
+    assert view.all_hidden_note_shown()
+    assert view.set_hide("") is None and not view.all_hidden_note_shown()
+
+
 def test_keyboard_and_selection(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     shown(qtbot, view, bookinfo(), key=None)
     view.setFocus()

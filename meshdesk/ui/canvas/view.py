@@ -135,6 +135,7 @@ def canvas_shortcuts() -> list[tuple[str, str]]:
 SAVE_DELAY_MS = 500
 UNDO_DEPTH = 10  # resets and chosen layouts of one view that can be undone, one after the other
 UNDO_NOTE_MS = 20000  # how long the canvas offers to undo a reset (Ctrl+Z on it does while the view is shown)
+ALL_HIDDEN_NOTE = "The Hide expression hides every node. Change or clear it to see the graph."
 HOVER_DELAY_MS = 80  # the mouse rests this long on an element before its paths are highlighted
 MIN_SCALE = 0.02
 MAX_SCALE = 6.0
@@ -384,6 +385,13 @@ class GraphView(QGraphicsView):
                                       " border-radius: 3px; }")
         self._zoom_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the canvas's clicks
         self._zoom_hint.hide()
+        # the Hide expression hid every node: without a word the canvas would only look empty
+        self._all_hidden_note = QLabel(ALL_HIDDEN_NOTE, self)
+        self._all_hidden_note.setObjectName("allHiddenNote")
+        self._all_hidden_note.setStyleSheet("QLabel#allHiddenNote { background: rgba(128, 128, 128, 60);"
+                                            " padding: 6px 10px; border-radius: 3px; }")
+        self._all_hidden_note.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._all_hidden_note.hide()
         # after a reset, what it replaced, and a note offering to put it back (see reset_layout)
         # the arrangements the last resets and chosen layouts of this view replaced, the latest last
         self._undo_stack: list[_ResetUndo] = []
@@ -580,6 +588,24 @@ class GraphView(QGraphicsView):
         if stale:
             self._update_scene_rect()
         self._update_zoom_hint()
+        self._update_all_hidden_note()
+
+    def _update_all_hidden_note(self) -> None:
+        """A note in the middle of the canvas while the Hide expression hides every node."""
+        every = (bool(self._nodes) and bool(self._hide_expr) and not self._closed
+                 and all(nid in self._hidden for nid in self._nodes))
+        if every:
+            self._place_all_hidden_note()
+        self._all_hidden_note.setVisible(every)
+
+    def _place_all_hidden_note(self) -> None:
+        note = self._all_hidden_note
+        note.adjustSize()
+        port = self.viewport().geometry()
+        note.move(port.center() - QPoint(note.width() // 2, note.height() // 2))
+
+    def all_hidden_note_shown(self) -> bool:
+        return not self._all_hidden_note.isHidden()
 
     def _update_zoom_hint(self) -> None:
         """Zoomed out so far that names and badges are not drawn (a big mesh fitted into a small
@@ -1038,6 +1064,8 @@ class GraphView(QGraphicsView):
         super().resizeEvent(event)
         if not self._undo_note.isHidden():
             self._place_undo_note()
+        if not self._all_hidden_note.isHidden():
+            self._place_all_hidden_note()
 
     def _hide_undo_note(self) -> None:
         self._undo_note_timer.stop()
@@ -1436,6 +1464,7 @@ class GraphView(QGraphicsView):
                 item.setVisible(iid not in now)
         self._hidden = now
         self._refit_boxes()
+        self._update_all_hidden_note()
         return None
 
     def hidden_ids(self) -> set[str]:
