@@ -2053,3 +2053,27 @@ def test_settings_that_cannot_be_saved_are_said_in_words_naming_the_path(qtbot, 
     assert "Errno" not in w.statusBar().currentMessage()
     if where == "folder is a file":
         assert config.read_text() == "a file where the config folder should be"
+
+
+def test_a_node_graph_without_traffic_speaks_of_its_node_not_of_the_namespace(qtbot, make_window) -> None:
+    """A node graph whose node had no traffic said "Nothing sent requests in shop" and listed every
+    workload of shop as idle, though the rest of shop may be busy; and it offered "Show idle nodes",
+    which brings nothing into a node graph."""
+    from meshdesk.mesh.request import NodeFocus
+
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.set_focus(NodeFocus(namespace="shop", service="ratings"))
+    wait_graph(qtbot, w, lambda w: w.graph.request.node is not None and w.stack.currentWidget() is w.view)
+    w.stop_demo_traffic()
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.empty)
+    text = w.empty.text.text()
+    assert "Nothing called <b>service shop/ratings</b>, and it called nothing in the last 10m." in text
+    assert "Nothing sent requests in" not in text and "Idle workloads" not in text
+    assert "Alt+Left" in text
+    assert not w.empty.idle_button.isVisibleTo(w)
+    # back in the namespace's graph, the namespace's words again
+    w.set_focus(None)
+    wait_graph(qtbot, w, lambda w: w.graph.request.node is None and w.stack.currentWidget() is w.empty)
+    assert "Nothing sent requests in <b>shop</b>" in w.empty.text.text()
+    assert w.empty.idle_button.isVisibleTo(w)

@@ -126,7 +126,8 @@ class EmptyState(QWidget):
     def show_no_traffic(self, inventory: Inventory | None, namespaces: Sequence[str], *, demo: bool,
                         duration_label: str = "", replayed: str = "", can_enable_injection: bool = False,
                         snapshot_taken: str | None = None, demo_running: bool = False,
-                        kinds_off: bool = False, warnings: Sequence[str] = (), focus_missing: str = "") -> None:
+                        kinds_off: bool = False, warnings: Sequence[str] = (), focus_missing: str = "",
+                        focus: str = "") -> None:
         """``demo``: the demo is shown, its traffic running or not (``demo_running``). ``kinds_off``:
         every kind of traffic is turned off in View > Traffic, so nothing can show whatever is sent.
         ``warnings``: the graph's (samples it skipped: then "no traffic" may be what could not be read).
@@ -135,7 +136,9 @@ class EmptyState(QWidget):
         (offered for a namespace not in the mesh). ``snapshot_taken``: an offline snapshot is shown,
         taken then ("" when unknown): a file cannot be given traffic either, nor a namespace labelled.
         ``focus_missing``: why a node graph is empty when its node is not in the namespace
-        (``meshdesk.mesh.node_focus``, as ``meshdesk graph`` says it): said instead of "no traffic"."""
+        (``meshdesk.mesh.node_focus``, as ``meshdesk graph`` says it): said instead of "no traffic".
+        ``focus``: the node of the node graph shown, in words ("service shop/ratings"): its own traffic is
+        what is missing, not the namespace's, whose other workloads may well be busy."""
         self.mode = "no-traffic"
         if focus_missing:
             self._show_missing_focus(focus_missing, snapshot_taken is not None)
@@ -148,6 +151,9 @@ class EmptyState(QWidget):
         self.title.setText(f"No traffic{window}")
         ns_text = ", ".join(namespaces) if namespaces else "no namespace"
         parts = [f"Nothing sent requests in <b>{_esc(ns_text)}</b>{_esc(window)}."]
+        if focus:
+            parts = [f"Nothing called <b>{_esc(focus)}</b>, and it called nothing{_esc(window)}. The rest of "
+                     f"<b>{_esc(ns_text)}</b> may have traffic: go back to the full graph (Alt+Left) to see it."]
         parts += _skipped_text(warnings, "Prometheus answered")
         if kinds_off:
             # whatever is sent, nothing is graphed: that, not the mesh, is the reason
@@ -162,7 +168,7 @@ class EmptyState(QWidget):
         missing = [] if inventory is None or inventory.cluster_namespaces is None else [
             n for n in namespaces if n not in inventory.cluster_namespaces]
         idle = _idle_names(inventory, namespaces)
-        if len(missing) < len(namespaces):  # of namespaces that are not there, only that is said
+        if len(missing) < len(namespaces) and not focus:  # of namespaces that are not there, only that is said
             parts += _idle_text(idle, inventory is not None, "Idle workloads found",
                                 "No workloads were found in these namespaces.")
         if replayed:
@@ -170,7 +176,7 @@ class EmptyState(QWidget):
             parts.append("Move the replay slider to another time, or leave replay to see the mesh now.")
             self.command.hide()
             self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
-            self._only(*([self.idle_button] if idle else []))
+            self._only(*([self.idle_button] if idle and not focus else []))
             return
         offer: list[QPushButton] = []
         if missing:
@@ -207,7 +213,7 @@ class EmptyState(QWidget):
                 offer.append(self.injection_button)
             self._set_commands(advice.script())
         self.text.setText("<p>" + "</p><p>".join(parts) + "</p>")
-        self._only(*offer, *([self.idle_button] if idle else []))
+        self._only(*offer, *([self.idle_button] if idle and not focus else []))
 
     def _show_missing_focus(self, why: str, snapshot: bool) -> None:
         """A node graph of a node the namespace lacks: that, not "no traffic", is why it is empty."""

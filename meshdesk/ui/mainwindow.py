@@ -52,7 +52,7 @@ from meshdesk.ui.canvas import DisplayOptions, GraphView, Legend, canvas_shortcu
 from meshdesk.ui.empty import EmptyState
 from meshdesk.ui.labels import ElidedLabel
 from meshdesk.ui.messages import MessageBus, UserMessage, title_for
-from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, no_node_graph
+from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, focus_text, no_node_graph
 from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory, ValidatingBuilder
 from meshdesk.ui.replay import ReplayBar
@@ -1087,6 +1087,7 @@ class MainWindow(QMainWindow):
                                            or missing_focus(req.node, inventory))
             self.empty.show_no_traffic(inventory, list(graph.request.namespaces), demo=demo,
                                        focus_missing=focus_missing,
+                                       focus=focus_text(req.node) if req.node is not None else "",
                                        demo_running=bool(getattr(self._demo_source(), "traffic_running", False)),
                                        kinds_off=kinds_off, warnings=graph.warnings,
                                        duration_label=label.replace("Last ", ""),
