@@ -1509,3 +1509,54 @@ def test_an_arranged_view_opened_next_does_not_keep_the_places_another_view_gave
     assert _elsewhere({nid: first[nid] for nid in carried}, now) == sorted(carried)  # laid out anew
     sizes = {n: view.node_item(n).layout_size() for n in now}  # type: ignore[union-attr]
     assert layout_engine.overlaps(now, sizes) == []
+
+
+def test_the_keyboard_selects_nodes_one_by_one_and_opens_a_node_graph(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Without a mouse there was no way to one node: only Ctrl+A (all of them), so the Menu key's actions
+    and a node graph were out of reach. Tab and Shift+Tab walk the shown nodes left to right, Enter
+    opens the selected one's node graph, as a double-click does."""
+    shown(qtbot, view, bookinfo(), key=None)
+    assert view.set_hide("app = details") is None
+    order = sorted((nid for nid in view.positions() if view.node_item(nid).isVisible()),  # type: ignore[union-attr]
+                   key=lambda nid: (round(view.positions()[nid][0]), round(view.positions()[nid][1]), nid))
+    assert len(order) >= 3
+    walked = []
+    for _ in order:
+        QTest.keyClick(view, Qt.Key.Key_Tab)
+        walked.append(view.selected_ids())
+    assert walked == [[nid] for nid in order], "every shown node once, left to right; a hidden one never"
+    QTest.keyClick(view, Qt.Key.Key_Tab)
+    assert view.selected_ids() == [order[0]], "round again"
+    QTest.keyClick(view, Qt.Key.Key_Backtab)
+    assert view.selected_ids() == [order[-1]]
+    with qtbot.waitSignal(view.nodeDoubleClicked, timeout=2000) as opened:
+        QTest.keyClick(view, Qt.Key.Key_Return)
+    assert opened.args == [order[-1]]
+
+
+def test_ctrl_tab_takes_the_keyboard_off_the_graph(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Tab walks the nodes, so the keyboard needs another way on: Ctrl+Tab, as out of a text editor."""
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    lay = QVBoxLayout(box)
+    view = GraphView()
+    field = QLineEdit()
+    lay.addWidget(view)
+    lay.addWidget(field)
+    box.resize(900, 600)
+    box.show()
+    qtbot.waitExposed(box)
+    try:
+        with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+            view.set_graph(bookinfo())
+        box.activateWindow()
+        view.setFocus()
+        qtbot.waitUntil(view.hasFocus, timeout=2000)
+        QTest.keyClick(view, Qt.Key.Key_Tab)
+        assert view.hasFocus() and len(view.selected_ids()) == 1
+        QTest.keyClick(view, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(field.hasFocus, timeout=2000)
+    finally:
+        view.shutdown()

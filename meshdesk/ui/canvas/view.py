@@ -118,7 +118,8 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Pan", "Middle-button drag, or Shift+drag on the background"),
     ("Move nodes", "Drag a node (all selected nodes move together)"),
     ("Move a box and all in it", "Drag the box by its title"),
-    ("Node graph and details", "Double-click a node or an app box"),
+    ("Select the next / previous node (Ctrl+Tab leaves the graph)", "Tab / Shift+Tab on the graph"),
+    ("Node graph and details", "Double-click a node or an app box, or Enter on the selected one"),
     ("Actions for the selection", "Menu key or Shift+F10"),
 ]
 
@@ -1698,12 +1699,46 @@ class GraphView(QGraphicsView):
             self.select(nid for nid, it in self._nodes.items() if it.isVisible())
         elif key == Qt.Key.Key_Escape:
             self.select([])
+        elif ctrl and key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+            # Tab walks the nodes: Ctrl+Tab takes the keyboard on, as out of a text editor
+            super().focusNextPrevChild(key == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ShiftModifier)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not ctrl:
+            chosen = [nid for nid in self.selected_ids() if nid in self._nodes or nid in self._boxes]
+            if len(chosen) != 1:
+                super().keyPressEvent(event)
+                return
+            self.nodeDoubleClicked.emit(chosen[0])  # as a double-click: its node graph and details
         elif key == Qt.Key.Key_F10 and mods == Qt.KeyboardModifier.ShiftModifier and self._custom_menu():
             self.selectionMenuRequested.emit()  # Shift+F10: the platform may not make it a context menu
         else:
             super().keyPressEvent(event)
             return
         event.accept()
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 - Qt's name
+        """Tab and Shift+Tab on the graph select the next or previous node, left to right and top to
+        bottom, and bring it into view: the keyboard's way to a node (then Enter opens its node graph,
+        the Menu key its actions). Ctrl+Tab moves the keyboard on, and F6 to the docks."""
+        if not self.select_next_node(forward=next):
+            return super().focusNextPrevChild(next)
+        return True
+
+    def select_next_node(self, *, forward: bool = True) -> bool:
+        """Select the node after (or before) the selected one in reading order, and show it; False when
+        no node is shown."""
+        shown = sorted((nid for nid, it in self._nodes.items() if it.isVisible()),
+                       key=lambda nid: (round(self._nodes[nid].x()), round(self._nodes[nid].y()), nid))
+        if not shown:
+            return False
+        current = [nid for nid in self.selected_ids() if nid in self._nodes]
+        if current and current[-1] in shown:
+            at = shown.index(current[-1]) + (1 if forward else -1)
+            nid = shown[at % len(shown)]
+        else:
+            nid = shown[0] if forward else shown[-1]
+        self.select([nid])
+        self.ensureVisible(self._nodes[nid].sceneBoundingRect(), 40, 40)
+        return True
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         hit = self.itemAt(event.position().toPoint())
