@@ -2077,3 +2077,25 @@ def test_a_node_graph_without_traffic_speaks_of_its_node_not_of_the_namespace(qt
     wait_graph(qtbot, w, lambda w: w.graph.request.node is None and w.stack.currentWidget() is w.empty)
     assert "Nothing sent requests in <b>shop</b>" in w.empty.text.text()
     assert w.empty.idle_button.isVisibleTo(w)
+
+
+def test_exporting_a_graph_with_no_node_writes_no_blank_picture(qtbot, make_window, tmp_path) -> None:
+    """With no traffic (the empty view in front) an export wrote a blank white PNG and said "Exported";
+    a layout export wrote a file of no position. Both now say there is nothing to export."""
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.stop_demo_traffic()
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.empty)
+    for fmt in ("png", "svg"):
+        path = tmp_path / f"mesh.{fmt}"
+        w.export_image(fmt, str(path))
+        assert not path.exists()
+        assert w.statusBar().currentMessage() == f"Nothing to export as {fmt.upper()}: the graph shows no node"
+    layout = tmp_path / "layout.json"
+    w.export_layout(str(layout))
+    assert not layout.exists() and "Nothing to export" in w.statusBar().currentMessage()
+    # with traffic again, the picture is written
+    w.start_demo_traffic()
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.export_image("png", str(tmp_path / "mesh.png"))
+    assert (tmp_path / "mesh.png").stat().st_size > 0

@@ -1307,6 +1307,10 @@ class MainWindow(QMainWindow):
 
     def export_image(self, fmt: str, path: str | None = None) -> None:
         """Write the graph as PNG or SVG (asking where when ``path`` is None)."""
+        if not self._canvas_shows_nodes():
+            # a blank picture is no export of a graph: said, rather than written as if it were one
+            self.statusBar().showMessage(f"Nothing to export as {fmt.upper()}: the graph shows no node", 8000)
+            return
         asked = not path
         if not path:
             path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.upper()}", f"mesh.{fmt}",
@@ -1336,9 +1340,14 @@ class MainWindow(QMainWindow):
         named = _with_suffix(path, suffix) if named is None else named
         return replace_ok(self, path, named) if asked else named
 
+    def _canvas_shows_nodes(self) -> bool:
+        """Whether the canvas is on screen with a node in it (not the empty view, not all hidden)."""
+        return self.stack.currentWidget() is self.view and any(
+            item is not None and item.isVisible() for item in map(self.view.node_item, self.view.node_ids()))
+
     def export_layout(self, path: str | None = None) -> None:
-        if self._layout_key is None:
-            self.statusBar().showMessage("Nothing to export yet: no graph is shown", 5000)
+        if self._layout_key is None or not self.view.node_ids():
+            self.statusBar().showMessage("Nothing to export yet: the graph shows no node", 5000)
             return
         asked = not path
         if not path:
