@@ -2099,3 +2099,22 @@ def test_exporting_a_graph_with_no_node_writes_no_blank_picture(qtbot, make_wind
     wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
     w.export_image("png", str(tmp_path / "mesh.png"))
     assert (tmp_path / "mesh.png").stat().st_size > 0
+
+
+def test_a_find_that_lights_nothing_shown_says_so(qtbot, make_window) -> None:
+    """A valid expression that matched nothing (or only what Hide hides) left the canvas as it was,
+    without a word: it looked like Find had not worked."""
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+
+    def find(expression: str) -> str:
+        w.toolbar.find_edit.setText(expression)
+        qtbot.keyClick(w.toolbar.find_edit, Qt.Key.Key_Return)
+        return w.statusBar().currentMessage()
+
+    assert find("app = nosuch") == "Find: nothing shown matches 'app = nosuch'"
+    assert find("app = reviews") == "" and w.view.highlighted_ids()
+    w.toolbar.hide_edit.setText("app = reviews")
+    qtbot.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Return)
+    assert find("app = reviews") == "Find: nothing shown matches 'app = reviews'"
+    assert find("app =").startswith("Find: 'app =' has no value")  # a bad one says what is wrong, as before

@@ -917,6 +917,18 @@ class MainWindow(QMainWindow):
             # the expression is applied again to the graph that brings them
             self.toolbar.choose(idle_nodes=True)
             self.statusBar().showMessage(f"{what}: showing idle nodes, which the expression looks for", 8000)
+        elif what == "Find" and expr.strip() and self.graph is not None and self.stack.currentWidget() is self.view \
+                and not self._shown_highlight():
+            # a valid expression that lights nothing looks like one that did not work
+            self.statusBar().showMessage(f"Find: nothing shown matches '{expr.strip()}'", 8000)
+
+    def _shown_highlight(self) -> bool:
+        """Whether the Find expression lights a node or an edge that is shown (not hidden)."""
+        for iid in self.view.highlighted_ids():
+            item = self.view.node_item(iid) or self.view.edge_item(iid)
+            if item is not None and item.isVisible():
+                return True
+        return False
 
     @staticmethod
     def _asks_for_idle(expr: str) -> bool:
