@@ -203,6 +203,23 @@ def test_import_errors_say_what_is_wrong_in_words(tmp_path: Path) -> None:
     assert str(text.value) == f"cannot read {latin1}: it is not UTF-8 text"
 
 
+def test_a_saved_layouts_file_that_cannot_be_read_is_said_in_words() -> None:
+    """The banner said "it could not be read ([Errno 21] Is a directory: '/home/…/demo.json')" and
+    "'utf-8' codec can't decode byte 0xe9 in position 10: invalid continuation byte"."""
+    path = layout_file(KEY.context)
+    path.mkdir(parents=True)
+    store = LayoutStore()
+    assert store.load(KEY) == {}
+    assert len(store.warnings) == 1 and "it could not be read (Is a directory)" in store.warnings[0]
+    assert "Errno" not in store.warnings[0]
+    shutil.rmtree(next(p for p in path.parent.iterdir() if p.name.startswith(path.name + ".unreadable-")))
+    path.write_bytes(b'{"views": "caf\xe9"}')
+    store = LayoutStore()
+    assert store.load(KEY) == {}
+    assert len(store.warnings) == 1 and "it could not be read (it is not UTF-8 text)" in store.warnings[0]
+    assert "codec" not in store.warnings[0]
+
+
 def test_positions_too_far_out_are_never_written() -> None:
     """What the store would refuse to read it does not write either (the file would be set aside)."""
     store = LayoutStore()

@@ -282,10 +282,10 @@ class LayoutStore:
             return empty, None
         except NotRegularFileError as e:
             return empty, ("unreadable", f"it is {e.strerror}", identity_of(path))
-        except UnicodeDecodeError as e:
-            return empty, ("unreadable", f"it could not be read ({e})", ident)
-        except OSError as e:
-            return empty, ("unreadable", f"it could not be read ({e})", identity_of(path))
+        except UnicodeDecodeError:
+            return empty, ("unreadable", "it could not be read (it is not UTF-8 text)", ident)
+        except OSError as e:  # in words ("Is a directory"), not Python's "[Errno 21] ...: '<path>'"
+            return empty, ("unreadable", f"it could not be read ({e.strerror or e})", identity_of(path))
         try:
             doc = json.loads(text)
             version = doc.get("schema_version", 0) if isinstance(doc, dict) else 0
