@@ -1560,3 +1560,20 @@ def test_ctrl_tab_takes_the_keyboard_off_the_graph(qtbot) -> None:  # type: igno
         qtbot.waitUntil(field.hasFocus, timeout=2000)
     finally:
         view.shutdown()
+
+
+def test_an_edge_with_some_mtls_shows_the_lock_as_kiali_and_find_mtls_do(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """The lock showed only from 50% of mTLS up, while Kiali's graph (and our own Find 'mtls') counts
+    any share: an edge partly mTLS was found by 'mtls' yet drawn without its lock."""
+    g = bookinfo()
+    partly = next(iter(g.edges.values()))
+    partly.is_mtls = 30.0
+    plain = list(g.edges.values())[1]
+    plain.is_mtls = 0.0
+    shown(qtbot, view, g, key=None)
+    view.set_display(DisplayOptions(show_security=True))
+    assert view.edge_item(partly.id).has_lock  # type: ignore[union-attr]
+    assert not view.edge_item(plain.id).has_lock  # type: ignore[union-attr]
+    assert view.set_find("mtls") is None and partly.id in view.highlighted_ids()
+    view.set_graph(g)  # a refresh keeps it
+    assert view.edge_item(partly.id).has_lock  # type: ignore[union-attr]

@@ -541,7 +541,7 @@ class GraphView(QGraphicsView):
                     item_e.grpc_messages = messages
                 label = "" if mode == "none" else edge_label(
                     edge, mode, totals.get((edge.source, edge.protocol), 0.0), messages)
-                lock = security and edge.is_mtls is not None and edge.is_mtls >= 50
+                lock = security and edge.is_mtls is not None and edge.is_mtls > 0
                 if item_e.apply(edge, label, lock, shown):
                     dirty.add(eid)
                 continue
@@ -637,7 +637,7 @@ class GraphView(QGraphicsView):
             item.grpc_messages = messages
         label = edge_label(edge, self._options.edge_labels, totals.get((edge.source, edge.protocol), 0.0),
                            messages)
-        lock = self._options.show_security and edge.is_mtls is not None and edge.is_mtls >= 50
+        lock = self._options.show_security and edge.is_mtls is not None and edge.is_mtls > 0
         if item.apply(edge, label, lock, self._labels_shown()):
             self._dirty_edges.add(item.edge_id)
 
