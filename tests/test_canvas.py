@@ -260,6 +260,26 @@ def test_edge_label_formats() -> None:
         DisplayOptions(edge_labels="bogus")
 
 
+def test_edges_without_a_number_to_show_get_no_label_as_in_kiali() -> None:
+    """Idle edges were labelled "0rps" and "0.0%", and every edge that is its source's only one
+    "100.0%": clutter Kiali's graph leaves out (it labels a rate, time or throughput above 0, and a
+    distribution between 0 and 100%)."""
+    idle = _edge(_wl("a"), _wl("b"), 0.0, response_time=0.0, throughput=0.0)
+    idle.is_idle = True
+    for mode in ("requestRate", "requestDistribution", "responseTimeP95", "throughput"):
+        assert edge_label(idle, mode) == "", mode
+    assert edge_label(_edge(_wl("a"), _wl("db"), 0.0, proto="tcp"), "requestRate") == ""
+    # bytes are no requests: a TCP edge was labelled with a share of its source's bytes ("99.9%")
+    assert edge_label(_edge(_wl("a"), _wl("db"), 10.0, proto="tcp"), "requestDistribution", source_total=20.0) == ""
+    only = _edge(_wl("a"), _wl("b"), 5.0)
+    only.rates["httpPercentReq"] = 100.0
+    assert edge_label(only, "requestDistribution") == ""
+    assert edge_label(only, "requestDistribution", source_total=5.0) == ""
+    only.rates["httpPercentReq"] = 99.5
+    assert edge_label(only, "requestDistribution") == "99.5%"
+    assert edge_label(only, "requestRate") == "5.00rps"
+
+
 def test_refresh_updates_labels_in_place_and_keeps_positions(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     shown(qtbot, view, bookinfo(rate=10.0), key=None)
     view.set_display(DisplayOptions(edge_labels="requestRate", show_security=True))

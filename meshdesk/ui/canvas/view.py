@@ -178,8 +178,12 @@ def edge_label(edge: Edge, mode: str, source_total: float = 0.0, grpc_messages: 
     ``grpc_messages``: the graph's gRPC edges carry messages, not requests (see items.grpc_messages)."""
     if mode == "none":
         return ""
+    # as Kiali's graph: an edge without traffic (an idle one) gets no number, nor does a request
+    # distribution of 100% (the source's only edge of that protocol) or a time or throughput of 0
     if mode == "requestRate":
         back = two_way_return(edge) if edge.extra else None
+        if edge.rate <= 0 and (back is None or back.rate <= 0):
+            return ""
         if back is not None:  # a two-way edge with an ambient waypoint: both directions
             return (f"{fmt_edge_rate(edge.rate, edge.protocol, grpc_messages)} ⇄ "
                     f"{fmt_edge_rate(back.rate, edge.protocol, grpc_messages)}")
@@ -189,16 +193,18 @@ def edge_label(edge: Edge, mode: str, source_total: float = 0.0, grpc_messages: 
             return fmt_mps(edge.rate)
         return fmt_rps(edge.rate)
     if mode == "requestDistribution":
+        if edge.protocol == "tcp":  # requests are HTTP's and gRPC's: Kiali shares no bytes out either
+            return ""
         pct = edge.rates.get(f"{edge.protocol}PercentReq")
         if pct is None:
             pct = 100.0 * edge.rate / source_total if source_total > 0 else 0.0
-        return fmt_percent(pct)
+        return fmt_percent(pct) if 0 < pct < 100 else ""
     if mode.startswith("responseTime"):
-        if edge.protocol == "tcp" or edge.response_time is None:
+        if edge.protocol == "tcp" or edge.response_time is None or edge.response_time <= 0:
             return ""
         return fmt_ms(edge.response_time)
     if mode == "throughput":
-        return fmt_bytes_rate(edge.throughput) if edge.throughput is not None else ""
+        return fmt_bytes_rate(edge.throughput) if edge.throughput is not None and edge.throughput > 0 else ""
     return ""
 
 
