@@ -280,6 +280,18 @@ def test_edges_without_a_number_to_show_get_no_label_as_in_kiali() -> None:
     assert edge_label(only, "requestRate") == "5.00rps"
 
 
+def test_the_rate_label_says_the_share_of_errors_as_kiali_does() -> None:
+    """Kiali's traffic-rate label carries the edge's error share under the rate; ours said the rate
+    only, and the errors could be read from the colour alone."""
+    e = _edge(_wl("a"), _wl("b"), 12.345)
+    e.rates["httpPercentErr"] = 0.8
+    assert edge_label(e, "requestRate") == "12.3rps 0.8% err"
+    g = _edge(_wl("a"), _wl("b"), 4.0, proto="grpc")
+    g.rates["grpcPercentErr"] = 25.0
+    assert edge_label(g, "requestRate") == "4.00rps 25.0% err"
+    assert edge_label(g, "requestRate", grpc_messages=True).endswith(" 25.0% err")
+
+
 def test_refresh_updates_labels_in_place_and_keeps_positions(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     shown(qtbot, view, bookinfo(rate=10.0), key=None)
     view.set_display(DisplayOptions(edge_labels="requestRate", show_security=True))

@@ -189,9 +189,10 @@ def edge_label(edge: Edge, mode: str, source_total: float = 0.0, grpc_messages: 
                     f"{fmt_edge_rate(back.rate, edge.protocol, grpc_messages)}")
         if edge.protocol == "tcp":
             return fmt_bytes_rate(edge.rate)
-        if grpc_messages and edge.protocol == "grpc":
-            return fmt_mps(edge.rate)
-        return fmt_rps(edge.rate)
+        rate = fmt_mps(edge.rate) if grpc_messages and edge.protocol == "grpc" else fmt_rps(edge.rate)
+        # as Kiali's traffic-rate label: the share of failed requests beside the rate, when there are any
+        err = edge.rates.get(f"{edge.protocol}PercentErr", 0.0)
+        return f"{rate} {fmt_percent(err)} err" if err > 0 else rate
     if mode == "requestDistribution":
         if edge.protocol == "tcp":  # requests are HTTP's and gRPC's: Kiali shares no bytes out either
             return ""
