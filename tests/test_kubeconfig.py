@@ -641,3 +641,23 @@ echo '{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredenti
     assert len(failures) == 3 and all(isinstance(f, Timeout) for f in failures), failures
     assert "did not finish within 1 s" in str(failures[0])
     assert not overlap.exists(), "the plugin ran twice at once"
+
+
+def test_insecure_skip_tls_verify_is_honoured_without_urllib3_warnings(tmp_path: Path) -> None:
+    """QA: a context with ``insecure-skip-tls-verify: true`` printed urllib3's InsecureRequestWarning
+    (a Python warning with its file and line) on stderr of every command, where kubectl says nothing."""
+    with KubeEmulator(tls=True) as emu:
+        emu.add_namespace("shop", {"istio-injection": "enabled"})
+        config = tmp_path / "config"
+        config.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "c", "cluster": {"server": emu.url, "insecure-skip-tls-verify": True}}],
+            "users": [{"name": "u", "user": {}}],
+            "contexts": [{"name": "lab", "context": {"cluster": "c", "user": "u"}}],
+            "current-context": "lab"}), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+        done = subprocess.run([sys.executable, "-m", "meshdesk", "inventory", "--kubeconfig", str(config),
+                               "-n", "shop"], capture_output=True, text=True, timeout=60, env=env,
+                              cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "warnings.warn" not in done.stderr, done.stderr

@@ -458,6 +458,12 @@ class KubeConfig:
         refresh = getattr(configuration, "refresh_api_key_hook", None)
         if runs_something and refresh is not None:
             configuration.refresh_api_key_hook = self._guarded_refresh(refresh, name, user, credential_timeout)  # type: ignore[assignment]
+        if getattr(configuration, "verify_ssl", True) is False:
+            # the kubeconfig's insecure-skip-tls-verify is the user's choice for this cluster, which kubectl
+            # honours in silence: urllib3 warned of it on stderr, with a Python warning's file and line
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         client.user_agent = f"meshdesk/{__version__}"
         return client
 
