@@ -414,3 +414,35 @@ def test_a_young_namespace_on_a_live_cluster_is_read_over_its_age(kube_emulator:
     calls = {(g.nodes[e.source].workload, g.nodes[e.target].workload): e.rate for e in g.edges.values()}
     assert calls[("storefront-v1", "api-v1")] == pytest.approx(3.0, rel=0.02)
     assert calls[("istio-ingressgateway", "productpage-v1")] == pytest.approx(10.0, abs=1e-6)
+
+
+def test_meshdesk_graph_prometheus_option_naming_the_saved_address_takes_its_saved_auth(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: ``graph --prometheus URL`` with the very address saved in Settings for the context (a Mimir
+    wanting a token and a tenant header) sent neither and failed with 401; another address is still
+    never sent the saved credentials."""
+    from meshdesk.cli import main
+    from meshdesk.store.settings import ContextSettings, load_settings
+    from tests.prom_server import StubRequest, StubResponse, StubServer, prometheus_vector
+
+    def mimir(req: StubRequest) -> StubResponse:
+        if req.headers.get("Authorization") != "Bearer mimir-token-0042" or req.headers.get("X-Scope-OrgID") != "team-a":
+            return StubResponse(401, "no org id")
+        return StubResponse(200, prometheus_vector([({}, "1")]) if req.params.get("query") == "1"
+                            else prometheus_vector([]))
+
+    _bookinfo_cluster(kube_emulator, shared_dir, None)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    with StubServer(mimir) as saved_one, StubServer(mimir) as other:
+        settings = load_settings()
+        settings.set_context_settings("lab", ContextSettings(
+            prometheus_url=saved_one.url + "/", prometheus_auth={"type": "bearer", "token": "mimir-token-0042",
+                                                                 "headers": {"X-Scope-OrgID": "team-a"}}))
+        settings.save()
+        assert main(["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo",
+                     "--prometheus", saved_one.url]) == 0, capsys.readouterr().err
+        assert main(["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo",
+                     "--prometheus", other.url]) == 1
+        assert "HTTP 401" in capsys.readouterr().err
+        assert other.requests and not any("Authorization" in r.headers or "X-Scope-OrgID" in r.headers
+                                          for r in other.requests)

@@ -203,14 +203,19 @@ def _live_source(a: argparse.Namespace) -> Any:
         from meshdesk.sources.prometheus import check_url
 
         check_url(url)  # before the cluster is contacted: a typo is the user's to mend (exit code 2)
-    else:
-        # as the app opens the context: the Prometheus address and credentials saved in its Settings
-        context = a.context or load_kubeconfig(a.kubeconfig, log_problems=False).context(None).name
-        settings = load_settings(log_problems=False)
-        for w in settings.warnings:  # a corrupt file moved aside: said as the command's other warnings
-            print(f"meshdesk graph: warning: {w}", file=sys.stderr)
-        saved = settings.context_settings(context)
+    # as the app opens the context: the Prometheus address and credentials saved in its Settings
+    context = a.context or load_kubeconfig(a.kubeconfig, log_problems=False).context(None).name
+    settings = load_settings(log_problems=False)
+    for w in settings.warnings:  # a corrupt file moved aside: said as the command's other warnings
+        print(f"meshdesk graph: warning: {w}", file=sys.stderr)
+    saved = settings.context_settings(context)
+    if not url:
         url, auth = saved.prometheus_url or None, saved.prometheus_auth or None
+    elif saved.prometheus_url and saved.prometheus_url.rstrip("/") == url.rstrip("/"):
+        # --prometheus naming the address saved for this context: its saved token, password, tenant
+        # header or CA go with it (they were left behind, and the query was refused with 401); another
+        # address is never sent them
+        auth = saved.prometheus_auth or None
     return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=url, prometheus_auth=auth)
 
 
