@@ -282,3 +282,17 @@ def test_a_namespace_whose_labels_could_not_be_read_is_not_said_to_lack_them() -
     rows = dict(_sidecar_rows(inv, "shop", inv.workloads))
     assert rows["Sidecar injection"] == "unknown (the namespace's labels could not be read)"
     assert rows["Missing sidecars"] == "web, api"  # without a sidecar, no restart asserted
+
+
+def test_services_or_pods_hidden_by_rbac_are_not_said_to_be_missing() -> None:
+    """QA: with the right to list services (or pods) of the namespace missing, ``meshdesk graph`` and the
+    empty view said "No Service in shop has an HTTP port with workloads behind it": what could not be
+    read is not known to be missing."""
+    for plural in ("services", "pods"):
+        inv = Inventory(namespaces=[Namespace("shop", labels={"istio-injection": "enabled"})],
+                        hidden={f"shop/{plural}": "forbidden"})
+        advice = no_traffic_advice(inv, ["shop"])
+        assert advice.lines() == [
+            "To generate traffic, send requests to one of the services of shop from a client in the mesh."], plural
+    seen = no_traffic_advice(Inventory(namespaces=[Namespace("shop", labels={"istio-injection": "enabled"})]), ["shop"])
+    assert seen.traffic_sentence().startswith("No Service in shop has an HTTP port")

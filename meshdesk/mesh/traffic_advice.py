@@ -244,7 +244,9 @@ class NoTrafficAdvice:
 
 def no_traffic_advice(inv: Inventory | None, namespaces: Sequence[str]) -> NoTrafficAdvice:
     chosen = list(namespaces)
-    return NoTrafficAdvice(mesh_gaps(inv, chosen), traffic_command(inv, chosen), chosen, inv is not None)
+    # services or pods RBAC hid: that none was found to call says nothing of what the namespace has
+    read = inv is not None and not any(inv.unread(ns, ("services", "pods")) for ns in chosen)
+    return NoTrafficAdvice(mesh_gaps(inv, chosen), traffic_command(inv, chosen), chosen, read)
 
 
 def _names(names: Sequence[str]) -> str:
