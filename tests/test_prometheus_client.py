@@ -561,3 +561,21 @@ def test_a_secret_the_excerpt_cuts_does_not_leak_and_a_tenant_id_is_no_secret() 
         with pytest.raises(PrometheusError) as refused:
             PrometheusClient(stub.url, headers={"X-Scope-OrgID": "1"}).query("bad")
         assert "1:5: parse error: unexpected character at position 1" in str(refused.value)
+
+
+def test_a_missing_ca_bundle_and_a_line_break_in_a_credential_are_said_in_words(tmp_path: Path) -> None:
+    """QA: a CA bundle that is gone was "Cannot reach Prometheus at ...: OSError", and a token or header
+    value with a line break (a settings file edited by hand, a pasted token's newline) was "...:
+    InvalidHeader": the exception's class name, not what is wrong."""
+    gone = tmp_path / "gone.pem"
+    with pytest.raises(PrometheusUnreachable) as err:
+        PrometheusClient(f"https://127.0.0.1:{free_port()}", ca_bundle=str(gone)).query("up")
+    assert f"its CA bundle {gone} does not exist" in str(err.value) and "OSError" not in str(err.value)
+    with StubServer(lambda r: StubResponse(200, prometheus_vector([({}, "1")]))) as stub:
+        for client in (PrometheusClient(stub.url, token="line-token-1234\n"),
+                       PrometheusClient(stub.url, headers={"X-Scope-OrgID": "team\nb"})):
+            with pytest.raises(PrometheusUnreachable) as err:
+                client.query("up")
+            message = str(err.value)
+            assert "characters an HTTP header cannot carry" in message and "InvalidHeader" not in message
+            assert "line-token-1234" not in message

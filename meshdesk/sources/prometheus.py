@@ -17,6 +17,7 @@ import base64
 import json
 import logging
 import math
+import os
 import re
 import ssl
 import time as _time
@@ -535,6 +536,10 @@ class PrometheusClient:
             raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_connection_reason(e)}") from None
         except requests.exceptions.InvalidURL:
             raise PrometheusUnreachable(f"Prometheus address {where} is not a valid URL") from None
+        except requests.exceptions.InvalidHeader:  # a line break or control character (a hand-edited file)
+            raise PrometheusUnreachable(f"Cannot ask Prometheus at {where}: a token, user name or header value has "
+                                        "characters an HTTP header cannot carry",
+                                        hint="check them in Settings for this context") from None
         except requests.exceptions.RequestException as e:
             raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {type(e).__name__}") from None
         except UnicodeEncodeError:  # a token or header value no HTTP header can carry
@@ -542,6 +547,11 @@ class PrometheusClient:
                                         "characters an HTTP header cannot carry",
                                         hint="check them in Settings for this context") from None
         except OSError as e:  # e.g. the CA bundle file named in the settings is gone
+            if isinstance(self._verify, str) and not os.path.exists(self._verify):
+                # requests says so in an OSError without strerror: the message was a bare "OSError"
+                raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: its CA bundle {self._verify} "
+                                            "does not exist",
+                                            hint="check the CA bundle in Settings for this context") from None
             raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {e.strerror or type(e).__name__}"
                                         + (" (is the CA bundle file still there?)" if isinstance(self._verify, str) else ""),
                                         hint="check the CA bundle in Settings for this context") from None
