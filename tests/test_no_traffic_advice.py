@@ -296,3 +296,19 @@ def test_services_or_pods_hidden_by_rbac_are_not_said_to_be_missing() -> None:
             "To generate traffic, send requests to one of the services of shop from a client in the mesh."], plural
     seen = no_traffic_advice(Inventory(namespaces=[Namespace("shop", labels={"istio-injection": "enabled"})]), ["shop"])
     assert seen.traffic_sentence().startswith("No Service in shop has an HTTP port")
+
+
+def test_a_namespace_the_cluster_does_not_have_gets_no_advice() -> None:
+    """QA: ``meshdesk graph -n typo`` warned "namespace typo does not exist", then advised "No Service in
+    typo has an HTTP port with workloads behind it..." (and so did the empty view, under "There is no
+    namespace typo"): a namespace that is not there has no Service to lack."""
+    shop = Namespace("shop", labels={"istio-injection": "enabled"})
+    inv = Inventory(namespaces=[shop], cluster_namespaces=["default", "shop"])
+    gone = no_traffic_advice(inv, ["typo"])
+    assert gone.lines() == [] and gone.script() == [] and gone.traffic_sentence() == ""
+    mixed = no_traffic_advice(inv, ["typo", "shop"])
+    assert mixed.namespaces == ["shop"] and "typo" not in "\n".join(mixed.lines())
+    assert mixed.lines()[0].startswith("No Service in shop has an HTTP port")
+    # where the cluster's namespaces could not be listed, nothing is assumed missing
+    unknown = no_traffic_advice(Inventory(namespaces=[shop]), ["typo"])
+    assert unknown.traffic_sentence().startswith("No Service in typo")

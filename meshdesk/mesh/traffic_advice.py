@@ -203,8 +203,11 @@ class NoTrafficAdvice:
     traffic: str  # the request loop's commands, "" when no service fits
     namespaces: list[str]
     inventory_read: bool = True  # False: what the namespaces hold is not known (no service to suggest)
+    none_exist: bool = False  # none of the namespaces chosen is in the cluster: no advice at all
 
     def traffic_sentence(self) -> str:
+        if self.none_exist:  # nothing to send requests to
+            return ""
         then = "Then, to generate traffic" if self.gaps else "To generate traffic"
         if self.traffic:
             return f"{then}, run for example:"
@@ -237,13 +240,20 @@ class NoTrafficAdvice:
         for g in self.gaps:
             out.append(g.sentence())
             out += [f"  {c}" for c in g.commands()]
-        out.append(self.traffic_sentence())
+        if self.traffic_sentence():
+            out.append(self.traffic_sentence())
         out += [f"  {c}" for c in self.traffic.splitlines()]
         return out
 
 
 def no_traffic_advice(inv: Inventory | None, namespaces: Sequence[str]) -> NoTrafficAdvice:
     chosen = list(namespaces)
+    if inv is not None and inv.cluster_namespaces is not None and chosen:
+        # a namespace the cluster does not have is said to be missing (meshdesk graph's warning, the empty
+        # view's sentence): no advice of a Service it lacks or a request loop is given for it
+        chosen = [ns for ns in chosen if ns in inv.cluster_namespaces]
+        if not chosen:
+            return NoTrafficAdvice([], "", [], True, none_exist=True)
     # services or pods RBAC hid: that none was found to call says nothing of what the namespace has
     read = inv is not None and not any(inv.unread(ns, ("services", "pods")) for ns in chosen)
     return NoTrafficAdvice(mesh_gaps(inv, chosen), traffic_command(inv, chosen), chosen, read)

@@ -201,7 +201,7 @@ class EmptyState(QWidget):
                 if can_enable_injection and gap.namespace == (outside[0] if outside else None):
                     sentence += " The button <b>Enable sidecar injection</b> below labels it for you."
                 parts.append(sentence)
-            if not advice.traffic:
+            if not advice.traffic and advice.traffic_sentence():
                 parts.append(_esc(advice.traffic_sentence()))
             if advice.gaps:  # the commands come under comments saying which step each is
                 parts.append("Run, for example:" if advice.traffic else "Run:")
