@@ -1154,3 +1154,23 @@ def test_inventory_warnings_name_the_command_as_graphs_do(kube_emulator: KubeEmu
     assert all(line.startswith("meshdesk inventory: ") for line in err), err
     assert main(["inventory", "--demo", "-n", "nosuch"]) == 0
     assert capsys.readouterr().err == "meshdesk inventory: warning: namespace not in the demo cluster: nosuch\n"
+
+
+def test_inventory_command_reads_comma_separated_namespaces(kube_emulator: KubeEmulator, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: ``inventory -n shop,data`` (as ``graph -n`` and ``validate -n`` take it) read one namespace
+    "shop,data" that does not exist and printed "No workloads."; ``-n ""`` listed every kind as hidden
+    ("not found: list pods in : ...")."""
+    from meshdesk.cli import main
+
+    kube_emulator.add(_deployment("web", "shop", {"app": "web"}))
+    kube_emulator.add(_deployment("db", "data", {"app": "db"}))
+    kube_emulator.run_workloads()
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "shop,data", "--json"]) == 0
+    out, err = capsys.readouterr()
+    inv = Inventory.from_json(json.loads(out))
+    assert sorted(w.name for w in inv.workloads) == ["db", "web"] and "does not exist" not in err
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "hidden" not in err and {"shop", "data"} <= {n.name for n in Inventory.from_json(json.loads(out)).namespaces}

@@ -105,6 +105,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print("meshdesk inventory: --demo reads no cluster; it cannot be combined with --kubeconfig/--context",
               file=err)
         return 2
+    if args.namespace is not None:
+        # -n a,b names two, as `meshdesk graph -n` and `validate -n` read it: it was read as a namespace
+        # "a,b", which does not exist (and -n "" as a namespace "", each kind "hidden: not found")
+        from meshdesk.mesh.request import split_names
+
+        args.namespace = split_names(args.namespace) or None
     try:
         inv = _demo_inventory(args.namespace) if args.demo else _cluster_inventory(args, err)
     except ConfigError as e:
