@@ -323,3 +323,16 @@ def test_the_prometheus_proxy_path_skips_the_proxy_no_proxy_names() -> None:
     far = k8s.Configuration()
     far.host, far.proxy, far.no_proxy = "https://10.0.0.1:6443", "http://127.0.0.1:9", "127.0.0.1,localhost"
     assert session_for(k8s.ApiClient(far)).proxies == {"http": "http://127.0.0.1:9", "https": "http://127.0.0.1:9"}
+
+
+def test_a_refused_proxy_and_no_pod_to_port_forward_to_says_both(kube_emulator: KubeEmulator) -> None:
+    """QA: with the service proxy refused and no pod behind the service, the message named the refused
+    proxy only, as if the port-forward had been refused too: that no pod was found was left out."""
+    _prometheus(kube_emulator)
+    kube_emulator.delete("pods", "istio-system", "prometheus-7d9f-abcde")
+    kube_emulator.forbid(resource="services/proxy")
+    with pytest.raises(PrometheusError) as err:
+        connect_prometheus(kube_emulator.api_client(), timeout=5)
+    text = str(err.value)
+    assert "service proxy" in text and "forbidden" in text
+    assert "no pod of it was found to port-forward to (selector app.kubernetes.io/name=prometheus)" in text

@@ -283,6 +283,10 @@ def find_prometheus_pod(api: Any, svc: PrometheusService, *, timeout: float = 10
     return None
 
 
+def _selector_text(svc: PrometheusService) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(svc.selector.items()))
+
+
 # -- putting it together -----------------------------------------------------------------------------
 
 @dataclass
@@ -401,7 +405,11 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
         target = None
         tried.append(f"its pods could not be listed ({e.message})")
     if target is None:
-        raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(tried or ["no pod found"]),
+        if not any(t.startswith("its pods could not be listed") for t in tried):
+            # said also after a refused proxy: the port-forward was not tried, for want of a pod
+            tried.append(f"no pod of it was found to port-forward to (selector {_selector_text(svc)})"
+                         if svc.selector else "it selects no pods to port-forward to (a service without a selector)")
+        raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(tried),
                               hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward"
                               + prefix_hint)
     relay = PortForwardRelay(api, svc.namespace, target[0], target[1])
