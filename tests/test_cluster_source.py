@@ -446,3 +446,20 @@ def test_meshdesk_graph_prometheus_option_naming_the_saved_address_takes_its_sav
         assert "HTTP 401" in capsys.readouterr().err
         assert other.requests and not any("Authorization" in r.headers or "X-Scope-OrgID" in r.headers
                                           for r in other.requests)
+
+
+def test_meshdesk_graph_says_what_rbac_hid_from_it(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path,
+                                                  prometheus_server: PrometheusServer,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: with the right to list a namespace's pods or VirtualServices missing, ``meshdesk graph`` drew
+    the graph without their health and routing badges and said nothing (``inventory`` and ``validate``
+    list what was hidden on stderr)."""
+    from meshdesk.cli import main
+
+    _bookinfo_cluster(kube_emulator, shared_dir, prometheus_server.url)
+    kube_emulator.forbid(namespace="bookinfo", resource="virtualservices")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo"]) == 0
+    out, err = capsys.readouterr()
+    assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] for line in out.splitlines())
+    assert "meshdesk graph: hidden: bookinfo/virtualservices: forbidden" in err

@@ -328,6 +328,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 1
     sys.stdout.write(rendered)
+    if snap.inventory is not None:
+        # what RBAC kept from the inventory (a namespace's pods, VirtualServices...) is missing from the
+        # graph's health, badges and idle nodes: said as meshdesk inventory and validate say it
+        for where, why in sorted(snap.inventory.hidden.items()):
+            print(f"meshdesk graph: hidden: {where}: {why}", file=sys.stderr)
     for w in graph.warnings:  # skipped samples and the like: said on stderr, whatever the format
         print(f"meshdesk graph: warning: {w}", file=sys.stderr)
     if live and not a.demo and snap.inventory is not None \
