@@ -463,3 +463,23 @@ def test_meshdesk_graph_says_what_rbac_hid_from_it(kube_emulator: KubeEmulator, 
     out, err = capsys.readouterr()
     assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] for line in out.splitlines())
     assert "meshdesk graph: hidden: bookinfo/virtualservices: forbidden" in err
+
+
+def test_meshdesk_graph_takes_a_timeout_as_inventory_and_validate_do(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                                     tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: a slow Thanos or Prometheus was given 30 s a query by ``meshdesk graph``, with no way to give it
+    more or less (``inventory`` and ``validate`` take --timeout): "did not answer within 30 s"."""
+    from meshdesk.cli import main
+    from tests.prom_server import HANG, StubServer
+
+    _bookinfo_cluster(kube_emulator, shared_dir, None)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    with StubServer(lambda r: HANG) as slow:
+        assert main(["graph", "--kubeconfig", str(config), "-n", "bookinfo", "--prometheus", slow.url,
+                     "--timeout", "0.5"]) == 1
+    assert f"Prometheus at {slow.url} did not answer within 0.5 s" in capsys.readouterr().err
+    for bad in ("0", "nan", "-3"):
+        with pytest.raises(SystemExit) as done:
+            main(["graph", "--kubeconfig", str(config), "-n", "bookinfo", "--timeout", bad])
+        assert done.value.code == 2 and "--timeout must be a positive number" in capsys.readouterr().err

@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--context", help="kubeconfig context of a live cluster")
     src.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
     src.add_argument("--prometheus", metavar="URL", help="Prometheus URL (default: found in the cluster)")
+    src.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                     help="per API call and Prometheus query (default 30), as inventory and validate take it")
     p.add_argument("--format", "-o", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("--save-snapshot", metavar="FILE", help="also write the snapshot the graph came from")
     g = p.add_argument_group("graph request (overrides the snapshot's)")
@@ -216,7 +218,8 @@ def _live_source(a: argparse.Namespace) -> Any:
         # header or CA go with it (they were left behind, and the query was refused with 401); another
         # address is never sent them
         auth = saved.prometheus_auth or None
-    return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=url, prometheus_auth=auth)
+    return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=url, prometheus_auth=auth,
+                       timeout=a.timeout)
 
 
 class _Unavailable(Exception):
@@ -267,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--demo is the built-in mesh; it cannot be combined with --context/--kubeconfig/--prometheus")
     if not a.snapshot and not live:
         parser.error("say where the data comes from: --snapshot FILE, --demo or --context/--kubeconfig")
+    if not 0 < a.timeout < 86400:  # NaN and infinity too
+        parser.error("--timeout must be a positive number of seconds (under a day)")
     if a.save_snapshot is not None and not a.save_snapshot.strip():
         parser.error("--save-snapshot needs a file name")
     for attr, option in _NODE_NAMES:
