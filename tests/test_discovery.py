@@ -336,3 +336,27 @@ def test_a_refused_proxy_and_no_pod_to_port_forward_to_says_both(kube_emulator: 
     text = str(err.value)
     assert "service proxy" in text and "forbidden" in text
     assert "no pod of it was found to port-forward to (selector app.kubernetes.io/name=prometheus)" in text
+
+
+def test_the_contexts_extra_headers_go_to_the_prometheus_found(kube_emulator: KubeEmulator) -> None:
+    """QA: extra headers saved for a context without a URL (a tenant's X-Scope-OrgID, "empty: find
+    Prometheus in the cluster") were dropped without a word: neither the service proxy nor the
+    port-forward sent them."""
+    from tests.prom_server import StubResponse, StubServer, prometheus_vector
+
+    emu = kube_emulator
+    _prometheus(emu)
+    auth = {"headers": {"X-Scope-OrgID": "team-a"}}
+    with StubServer(lambda r: StubResponse(200, prometheus_vector([({}, "1")]))) as stub:
+        emu.proxy_service("istio-system", "prometheus", 9090, stub.url)
+        conn = connect_prometheus(emu.api_client(), auth=auth, timeout=5)
+        conn.close()
+        assert conn.description.startswith("API server service proxy")
+        proxied = [h for _, path, h in emu.requests if "/services/prometheus:9090/proxy/" in path]
+        assert proxied and all(h.get("X-Scope-Orgid", h.get("X-Scope-OrgID")) == "team-a" for h in proxied)
+        emu.forbid(namespace="istio-system", resource="services/proxy")
+        emu.port_forward_pod("istio-system", "prometheus-7d9f-abcde", 9090, stub.port)
+        conn = connect_prometheus(emu.api_client(), auth=auth, timeout=5)
+        conn.close()
+        assert conn.relay is not None and stub.requests
+        assert stub.requests[-1].headers.get("X-Scope-OrgID") == "team-a"

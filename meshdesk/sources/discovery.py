@@ -378,8 +378,11 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
                               hint=f"install Istio's Prometheus addon, or {GIVE_URL}")
     tried: list[str] = []
     cfg = api.configuration
+    # the extra headers saved for the context (a tenant's X-Scope-OrgID) go to the Prometheus found too:
+    # they were dropped without a word when no URL was saved beside them
+    headers = (auth or {}).get("headers") or None
     client = PrometheusClient(service_proxy_url(api, svc), session=session_for(api), timeout=timeout,
-                              ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
+                              headers=headers, ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
                               insecure=getattr(cfg, "verify_ssl", True) is False)
     via_proxy = PrometheusConnection(client, f"API server service proxy to {svc}", tried=tried)
     if not probe:
@@ -413,7 +416,7 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
                               hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward"
                               + prefix_hint)
     relay = PortForwardRelay(api, svc.namespace, target[0], target[1])
-    client = PrometheusClient(relay.url, timeout=timeout)
+    client = PrometheusClient(relay.url, headers=headers, timeout=timeout)
     conn = PrometheusConnection(client, f"port-forward to pod {svc.namespace}/{target[0]}:{target[1]}", relay, tried)
     try:
         client.ping()
