@@ -1033,3 +1033,21 @@ def test_kia1301_names_the_workloads_no_authorization_policy_covers_when_asked()
     [check] = validate(inv, uncovered=True)[("Workload", "shop", "legacy")].checks
     assert check.code == "KIA1301" and check.severity == WARNING
     assert "istio-system's policies were not read" in check.message
+
+
+def test_a_subset_defined_by_a_destination_rule_outside_the_selection_is_found() -> None:
+    """QA: ``validate -n shop`` (and the app showing shop alone) warned KIA1107 "subset 'v1' of reviews
+    is defined by no DestinationRule" when the rule defining it lives in another namespace (the root
+    namespace, read cluster-wide into ``outside_config``): Kiali judges against the whole cluster's
+    rules. Where rules could not be listed, a subset found nowhere is not claimed missing either."""
+    inv = _shop()
+    vs = _obj("VirtualService", "reviews", {"hosts": ["reviews"], "http": [{"route": [
+        {"destination": {"host": "reviews", "subset": "v1"}}]}]})
+    inv.istio = [vs]
+    assert "KIA1107" in _codes(inv, "VirtualService", "reviews")
+    inv.outside_config = [_obj("DestinationRule", "reviews", {"host": "reviews.shop.svc.cluster.local", "subsets": [
+        {"name": "v1", "labels": {"version": "v1"}}]}, ns="istio-system")]
+    assert "KIA1107" not in _codes(inv, "VirtualService", "reviews")
+    inv.outside_config = []
+    inv.hidden["~/destinationrules"] = "forbidden cluster-wide: destinationrules outside the selected namespaces"
+    assert "KIA1107" not in _codes(inv, "VirtualService", "reviews")

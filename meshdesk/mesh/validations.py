@@ -119,7 +119,12 @@ class _Registry:
             self.workloads_by_ns.setdefault(w.namespace, []).append(w)
             for k, v in w.labels.items():
                 self._by_label.setdefault((w.namespace, k, v), []).append(w)
-        self.subsets = _SubsetIndex(inv.istio_objects("DestinationRule"))
+        # every DestinationRule read defines subsets, those outside the selection too (one in the root
+        # namespace, or another team's): Kiali judges subset references against the whole cluster's
+        self.subsets = _SubsetIndex(inv.mesh_config("DestinationRule"))
+        # when some could not be listed (outside the selection, or in a namespace), a subset found nowhere
+        # may still be defined there
+        self.rules_unread = any(k.endswith("/destinationrules") for k in inv.hidden)
         self._everywhere: dict[tuple[str, str], list[Any]] | None = None  # every workload by label, when asked
         self.namespaces = {n.name for n in inv.namespaces} | {w.namespace for w in inv.workloads} | {
             s.namespace for s in inv.services}
@@ -277,7 +282,8 @@ def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory,
         subset = _str(dest.get("subset"))
         if subset and judge_subsets:
             subsets = subsets_index.of(host)
-            if reg.knows_namespace_of(host) and (subsets is None or subset not in subsets):
+            if reg.knows_namespace_of(host) and (subsets is None or subset not in subsets) \
+                    and not reg.rules_unread:
                 checks.append(Check("KIA1107", WARNING, f"subset {subset!r} of {dest.get('host')} is defined by no "
                                     "DestinationRule", path))
     checks += _check_route_weights(spec, vs.namespace, reg.namespaces)
