@@ -483,3 +483,25 @@ def test_meshdesk_graph_takes_a_timeout_as_inventory_and_validate_do(kube_emulat
         with pytest.raises(SystemExit) as done:
             main(["graph", "--kubeconfig", str(config), "-n", "bookinfo", "--timeout", bad])
         assert done.value.code == 2 and "--timeout must be a positive number" in capsys.readouterr().err
+
+
+def test_meshdesk_graph_says_a_prometheus_warning_once_as_what_it_is(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    """QA: a Thanos partial response ("warnings" in its answers) was printed bare on stderr once per query
+    ("Prometheus at ... warns: ..." from the log), then as "skipped 4 samples: results may be
+    incomplete..." though no sample was skipped."""
+    import subprocess
+
+    from tests.prom_server import StubServer, prometheus_vector
+
+    _bookinfo_cluster(kube_emulator, shared_dir, None)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    body = prometheus_vector([], warnings=["partial response: store 10.0.0.1 unavailable"])
+    with StubServer(lambda r: prom_server.StubResponse(200, body)) as thanos:
+        done = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--kubeconfig", str(config), "-n",
+                               "bookinfo", "--prometheus", thanos.url], capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "partial response" in line]
+    assert said == ["meshdesk graph: warning: results may be incomplete, Prometheus warned: partial response: "
+                    "store 10.0.0.1 unavailable"], done.stderr

@@ -110,7 +110,14 @@ class SampleWarnings:
         return sum(self.counts.values())
 
     def messages(self) -> list[str]:
-        return [f"skipped {counted(n, 'sample')}: {reason}" for reason, n in sorted(self.counts.items())]
+        # a warning Prometheus sent with its answer (a Thanos partial response) skipped no sample: it
+        # was said as "skipped 4 samples: ..." (4 being the queries that carried it)
+        return [reason if reason.startswith(PROMETHEUS_WARNED) else f"skipped {counted(n, 'sample')}: {reason}"
+                for reason, n in sorted(self.counts.items())]
+
+
+# the reason under which a warning Prometheus sent with its answer is kept in SampleWarnings
+PROMETHEUS_WARNED = "results may be incomplete, Prometheus warned: "
 
 
 def finite(value: float) -> bool:

@@ -37,7 +37,7 @@ from typing import Protocol
 from meshdesk.mesh import telemetry as tm
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.request import GraphRequest, quantile_stat
-from meshdesk.mesh.telemetry import Sample, SampleWarnings
+from meshdesk.mesh.telemetry import PROMETHEUS_WARNED, Sample, SampleWarnings
 from meshdesk.sources import promql
 from meshdesk.sources.base import Cancelled
 
@@ -456,7 +456,7 @@ def fetch_samples(
     with paused_gc():  # many new objects that all survive (see gcpause)
         for q, result in zip(queries, results, strict=True):
             for w in getattr(result, "warnings", None) or []:
-                warnings.add(f"results may be incomplete, Prometheus warned: {w}")
+                warnings.add(f"{PROMETHEUS_WARNED}{w}")
             samples += to_samples(q.metric, result, q.labels, warnings)
     return samples, warnings
 
