@@ -661,3 +661,25 @@ def test_insecure_skip_tls_verify_is_honoured_without_urllib3_warnings(tmp_path:
                               cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr and "warnings.warn" not in done.stderr, done.stderr
+
+
+def test_commands_say_a_broken_kubeconfig_file_passed_over_in_their_own_words(tmp_path: Path) -> None:
+    """QA: with KUBECONFIG=good:broken, graph, inventory and validate printed the broken file's problem
+    bare on stderr (the log's line, with no "meshdesk graph:" before it), where contexts says it as its
+    own."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kind: [broken\n", encoding="utf-8")
+    with KubeEmulator() as emu:
+        emu.add_namespace("shop", {"istio-injection": "enabled"})
+        good = emu.write_kubeconfig(tmp_path / "config", context="lab")
+        env = {**os.environ, "KUBECONFIG": f"{good}{os.pathsep}{broken}"}
+        for cmd in ("graph", "inventory", "validate"):
+            args = [sys.executable, "-m", "meshdesk", cmd, "-n", "shop"]
+            if cmd == "graph":
+                args += ["--context", "lab", "--prometheus", f"http://127.0.0.1:{emu.port}"]
+            done = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env,
+                                  cwd=Path(__file__).resolve().parent.parent)
+            said = [line for line in done.stderr.splitlines() if str(broken) in line]
+            assert said and all(line.startswith(f"meshdesk {cmd}: warning: kubeconfig {broken}") for line in said), \
+                done.stderr
+            assert len(said) == 1, done.stderr

@@ -206,7 +206,10 @@ def _live_source(a: argparse.Namespace) -> Any:
 
         check_url(url)  # before the cluster is contacted: a typo is the user's to mend (exit code 2)
     # as the app opens the context: the Prometheus address and credentials saved in its Settings
-    context = a.context or load_kubeconfig(a.kubeconfig, log_problems=False).context(None).name
+    kubeconfig = load_kubeconfig(a.kubeconfig, log_problems=False)
+    for problem in kubeconfig.problems:  # a broken file passed over: said once, as the command's warnings
+        print(f"meshdesk graph: warning: {problem}", file=sys.stderr)
+    context = a.context or kubeconfig.context(None).name
     settings = load_settings(log_problems=False)
     for w in settings.warnings:  # a corrupt file moved aside: said as the command's other warnings
         print(f"meshdesk graph: warning: {w}", file=sys.stderr)
@@ -219,7 +222,7 @@ def _live_source(a: argparse.Namespace) -> Any:
         # address is never sent them
         auth = saved.prometheus_auth or None
     return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=url, prometheus_auth=auth,
-                       timeout=a.timeout)
+                       timeout=a.timeout, log_problems=False)
 
 
 class _Unavailable(Exception):

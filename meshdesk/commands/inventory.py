@@ -151,7 +151,9 @@ def _cluster_inventory(args: argparse.Namespace, err: TextIO, *, prog: str = "me
     source = None
     try:
         source = open_source(args.kubeconfig, args.context, cluster=args.cluster or DEFAULT_CLUSTER,
-                             timeout=args.timeout, check=False)
+                             timeout=args.timeout, check=False, log_problems=False)
+        for problem in source.kubeconfig_problems:  # a broken file passed over (it was logged bare)
+            print(f"{prog}: warning: {problem}", file=err)
         try:
             inv = read_inventory(source.api, args.namespace, cluster=source.cluster, timeout=args.timeout)
         except Forbidden:

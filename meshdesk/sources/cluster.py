@@ -65,6 +65,8 @@ class ClusterSource:
         self.prometheus_auth = dict(prometheus_auth or {})
         self.default_namespace = default_namespace
         self.namespace_list_forbidden = False  # set by namespaces(): it could only offer the default
+        # broken kubeconfig files passed over (open_source(log_problems=False)): for the caller to say
+        self.kubeconfig_problems: list[str] = []
         self.timeout = timeout
         self._lock = threading.Lock()
         self._prometheus: PrometheusConnection | None = None
@@ -291,20 +293,22 @@ def _with_namespaces(request: GraphRequest, namespaces: list[str]) -> GraphReque
 
 def open_source(kubeconfig: str | None = None, context: str | None = None, prometheus_url: str | None = None,
                 prometheus_auth: dict[str, Any] | None = None, *, cluster: str = DEFAULT_CLUSTER,
-                timeout: float = 30.0, check: bool = True) -> ClusterSource:
+                timeout: float = 30.0, check: bool = True, log_problems: bool = True) -> ClusterSource:
     """A ClusterSource for ``context`` (default: the current one) of ``kubeconfig`` (default: KUBECONFIG or
     ~/.kube/config). With ``check`` the API server is asked for its version first, so an unreachable
     server or rejected credentials show up here (Unreachable, Unauthorized, Timeout). Prometheus is
-    connected on the first snapshot."""
+    connected on the first snapshot. ``log_problems`` False: kubeconfig files passed over as broken are not
+    logged but kept in ``kubeconfig_problems``, for a command to say in its own words."""
     from meshdesk.sources.kubeconfig import load_kubeconfig
 
-    config = load_kubeconfig(kubeconfig)
+    config = load_kubeconfig(kubeconfig, log_problems=log_problems)
     ctx = config.context(context)
     api = config.api_client(ctx.name)
     if api is None:  # pragma: no cover - the loader raises instead
         raise ConfigError(f'context "{ctx.name}" gives no API client')
     source = ClusterSource(api, context=ctx.name, cluster=cluster, prometheus_url=prometheus_url,
                            prometheus_auth=prometheus_auth, default_namespace=config.namespace(ctx.name), timeout=timeout)
+    source.kubeconfig_problems = [str(p) for p in config.problems]
     if check:
         try:
             source.check()
