@@ -133,3 +133,20 @@ def test_a_subcommand_after_the_apps_options_is_pointed_out(capsys: pytest.Captu
     with pytest.raises(SystemExit):
         main(["--demo", "--bogus"])
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_a_namespace_whose_istio_config_could_not_be_read_is_not_counted_as_checked(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: with no right at all in a namespace, ``validate -n bookinfo,secret`` said "no findings in 2
+    namespaces": the one it could not read was counted as checked and fine."""
+    _bookinfo_with_a_broken_route(kube_emulator, shared_dir)
+    kube_emulator.load_yaml(shared_dir / NETWORKING / "destination-rule-all.yaml", namespace="bookinfo")
+    kube_emulator.delete("virtualservices", "bookinfo", "front", NET)
+    kube_emulator.add_namespace("secret", {"istio-injection": "enabled"})
+    kube_emulator.forbid(namespace="secret")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo,secret", "--level", "warning"]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == ("meshdesk validate: no findings in 1 namespace; not checked: secret (its Istio "
+                                    "config could not be read)"), err
+    assert "hidden: secret/virtualservices: forbidden" in err

@@ -152,8 +152,17 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if not args.json:
         counts = {s: sum(1 for r in rows if r[3].severity == s) for s in (ERROR, WARNING, INFO)}
         said = [counted(n, s) for s, n in counts.items() if n]
+        # a namespace none of whose Istio config could be read (RBAC) was not checked: it was counted
+        # among those with "no findings"
+        from meshdesk.sources.inventory import ISTIO_RESOURCES
+
+        names = sorted({n.name for n in inv.namespaces})
+        unread = [ns for ns in names if all(inv.unread(ns, (plural,)) for _, _, plural in ISTIO_RESOURCES)]
         print(f"{PROG}: " + (", ".join(said) if said else "no findings") +
-              f" in {counted(len({n.name for n in inv.namespaces}), 'namespace')}", file=err)
+              f" in {counted(len(names) - len(unread), 'namespace')}"
+              + (f"; not checked: {', '.join(unread)} ({'its' if len(unread) == 1 else 'their'} Istio config could not be "
+                 "read)" if unread else ""),
+              file=err)
     if args.fail_on == "never":
         return 0
     threshold = _RANK[args.fail_on]
