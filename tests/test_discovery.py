@@ -360,3 +360,24 @@ def test_the_contexts_extra_headers_go_to_the_prometheus_found(kube_emulator: Ku
         conn.close()
         assert conn.relay is not None and stub.requests
         assert stub.requests[-1].headers.get("X-Scope-OrgID") == "team-a"
+
+
+def test_a_prometheus_service_with_an_odd_port_is_passed_over_not_a_crash(kube_emulator: KubeEmulator) -> None:
+    """QA: a service istio-system/prometheus whose port is no number (an odd object) raised ValueError
+    "invalid literal for int()", which ``meshdesk graph`` printed as a usage error (exit 2); a pod's
+    named container port likewise."""
+    emu = kube_emulator
+    emu.add_namespace("istio-system")
+    emu.add_raw("services", "istio-system", {"metadata": {"name": "prometheus", "namespace": "istio-system"},
+                                             "spec": {"ports": [{"port": "abc", "name": "http"}],
+                                                      "selector": {"app": "prometheus"}}}, key="prometheus")
+    assert find_prometheus_service(emu.api_client(), timeout=5) is None
+    _prometheus(emu, ns="monitoring")
+    pod = emu.get("pods", "monitoring", "prometheus-7d9f-abcde")
+    assert pod is not None
+    pod["spec"]["containers"][0]["ports"] = [{"name": "web", "containerPort": "x"}]
+    svc = find_prometheus_service(emu.api_client(), timeout=5)
+    assert svc is not None and (svc.namespace, svc.port) == ("monitoring", 9090)
+    from meshdesk.sources.discovery import find_prometheus_pod
+
+    assert find_prometheus_pod(emu.api_client(), svc, timeout=5) == ("prometheus-7d9f-abcde", 9090)

@@ -30,6 +30,7 @@ import requests
 
 from meshdesk.mesh.inventory import ISTIO_NAMESPACE
 from meshdesk.mesh.readers import as_dict as _d
+from meshdesk.mesh.readers import as_list as _list
 from meshdesk.sources.base import ConfigError, Forbidden, NotFound, PrometheusError, SourceError
 from meshdesk.sources.inventory import RawApi, api_auth_headers
 from meshdesk.sources.prometheus import PrometheusClient, safe_url
@@ -64,16 +65,29 @@ GIVE_URL = "give its URL (in Settings for this context, or with meshdesk graph -
 
 def _service(obj: Mapping[str, Any]) -> PrometheusService | None:
     meta, spec = _d(obj.get("metadata")), _d(obj.get("spec"))
-    ports = [p for p in spec.get("ports") or [] if isinstance(p, dict) and p.get("port")]
+    # a port that is no whole number (an odd object a broken controller wrote) is passed over: int() of it
+    # was a ValueError that meshdesk graph took for a usage error, "invalid literal for int()"
+    ports = [p for p in _list(spec.get("ports")) if isinstance(p, dict) and _port_number(p.get("port"))]
     if not meta or not meta.get("name") or not ports:
         return None
     port = next((p for p in ports if p.get("port") == PROMETHEUS_PORT), None) or \
         next((p for p in ports if str(p.get("name", "")).startswith("http")), None) or ports[0]
     target = port.get("targetPort")
     selector = _d(spec.get("selector"))
-    return PrometheusService(str(meta.get("namespace") or ""), str(meta["name"]), int(port["port"]),
+    return PrometheusService(str(meta.get("namespace") or ""), str(meta["name"]), _port_number(port["port"]),
                              str(port.get("name") or ""), "" if target is None else str(target),
                              {str(k): str(v) for k, v in selector.items()})
+
+
+def _port_number(value: Any) -> int:
+    """A port as a number (1-65535), 0 when it is not one."""
+    if isinstance(value, bool):
+        return 0
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number < 65536 else 0
 
 
 def _items(doc: Any) -> list[dict[str, Any]]:
@@ -275,8 +289,8 @@ def find_prometheus_pod(api: Any, svc: PrometheusService, *, timeout: float = 10
         elif svc.target_port:
             for c in (pod.get("spec") or {}).get("containers") or []:
                 for p in c.get("ports") or [] if isinstance(c, dict) else []:
-                    if isinstance(p, dict) and p.get("name") == svc.target_port and p.get("containerPort"):
-                        port = int(p["containerPort"])
+                    if isinstance(p, dict) and p.get("name") == svc.target_port and _port_number(p.get("containerPort")):
+                        port = _port_number(p["containerPort"])
         name = (pod.get("metadata") or {}).get("name")
         if name:
             return str(name), port
