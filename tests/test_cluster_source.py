@@ -505,3 +505,23 @@ def test_meshdesk_graph_says_a_prometheus_warning_once_as_what_it_is(kube_emulat
     said = [line for line in done.stderr.splitlines() if "partial response" in line]
     assert said == ["meshdesk graph: warning: results may be incomplete, Prometheus warned: partial response: "
                     "store 10.0.0.1 unavailable"], done.stderr
+
+
+def test_an_empty_context_option_is_the_current_context_as_in_kubectl(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                                      tmp_path: Path, prometheus_server: PrometheusServer,
+                                                                      capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA: ``--context "$CTX"`` with CTX unset: ``graph`` said "say where the data comes from: ...
+    --context" (it had been given), ``inventory`` and ``validate`` that context "" does not exist;
+    kubectl takes an empty --context as the current one."""
+    from meshdesk.cli import main
+
+    _bookinfo_cluster(kube_emulator, shared_dir, prometheus_server.url)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    assert main(["graph", "--context", "", "-n", "bookinfo"]) == 0, capsys.readouterr().err
+    assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] for line in capsys.readouterr().out.splitlines())
+    assert main(["inventory", "--context", "", "-n", "bookinfo"]) == 0
+    assert "reviews-v2" in capsys.readouterr().out
+    assert main(["validate", "--context", "", "-n", "bookinfo", "--fail-on", "never"]) == 0
+    assert "does not exist" not in capsys.readouterr().err

@@ -221,7 +221,7 @@ def _live_source(a: argparse.Namespace) -> Any:
         # header or CA go with it (they were left behind, and the query was refused with 401); another
         # address is never sent them
         auth = saved.prometheus_auth or None
-    return open_source(kubeconfig=a.kubeconfig, context=a.context, prometheus_url=url, prometheus_auth=auth,
+    return open_source(kubeconfig=a.kubeconfig, context=a.context or None, prometheus_url=url, prometheus_auth=auth,
                        timeout=a.timeout, log_problems=False)
 
 
@@ -264,7 +264,9 @@ def _render(graph: Any, fmt: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
-    live = a.demo or a.context or a.kubeconfig or a.prometheus
+    # --context "" (an unset shell variable) is the current context, as kubectl takes it: it was refused
+    # with "say where the data comes from", which it had said
+    live = a.demo or a.context is not None or a.kubeconfig or a.prometheus
     if a.snapshot is not None and not a.snapshot.strip():
         parser.error("--snapshot needs a file name")
     if a.snapshot and live:

@@ -150,7 +150,8 @@ def _cluster_inventory(args: argparse.Namespace, err: TextIO, *, prog: str = "me
 
     source = None
     try:
-        source = open_source(args.kubeconfig, args.context, cluster=args.cluster or DEFAULT_CLUSTER,
+        # --context "" (an unset shell variable) is the current context, as kubectl takes it
+        source = open_source(args.kubeconfig, args.context or None, cluster=args.cluster or DEFAULT_CLUSTER,
                              timeout=args.timeout, check=False, log_problems=False)
         for problem in source.kubeconfig_problems:  # a broken file passed over (it was logged bare)
             print(f"{prog}: warning: {problem}", file=err)
