@@ -683,3 +683,24 @@ def test_commands_say_a_broken_kubeconfig_file_passed_over_in_their_own_words(tm
             assert said and all(line.startswith(f"meshdesk {cmd}: warning: kubeconfig {broken}") for line in said), \
                 done.stderr
             assert len(said) == 1, done.stderr
+
+
+def test_a_certificate_authority_that_holds_no_certificate_is_said_in_words(tmp_path: Path) -> None:
+    """QA: a kubeconfig whose certificate-authority-data is no PEM certificate gave OpenSSL's own text,
+    "[X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found (_ssl.c:4154)"."""
+    from meshdesk.sources.cluster import open_source
+
+    with KubeEmulator(tls=True) as emu:
+        config = tmp_path / "config"
+        config.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "c", "cluster": {"server": emu.url, "certificate-authority-data":
+                                                   base64.b64encode(b"not a certificate").decode()}}],
+            "users": [{"name": "u", "user": {"token": "ca-test-token-123"}}],
+            "contexts": [{"name": "lab", "context": {"cluster": "c", "user": "u"}}],
+            "current-context": "lab"}), encoding="utf-8")
+        with pytest.raises(Unreachable) as err:
+            open_source(str(config), "lab", timeout=10)
+    text = str(err.value)
+    assert "the certificate authority in your kubeconfig holds no certificate" in text, text
+    assert "_ssl.c" not in text and "ca-test-token-123" not in text

@@ -288,6 +288,10 @@ def _reason_text(reason: Any) -> str:
         (r"CERTIFICATE_VERIFY_FAILED|certificate verify failed",
          "the server's certificate is not trusted (check certificate-authority in your kubeconfig)"),
         (r"WRONG_VERSION_NUMBER|wrong version number", "the server does not speak TLS on this port"),
+        # a certificate-authority(-data) that is no PEM certificate: OpenSSL's own words were shown
+        (r"NO_CERTIFICATE_OR_CRL_FOUND|no certificate or crl found",
+         "the certificate authority in your kubeconfig holds no certificate (check certificate-authority or "
+         "certificate-authority-data)"),
         (r"hostname mismatch|doesn't match|IP address mismatch",
          "the server's certificate is for another host name"),
         (r"timed out|ConnectTimeout", "no answer within the timeout"),
