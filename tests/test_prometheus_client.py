@@ -291,6 +291,37 @@ def test_basic_auth_is_sent() -> None:
     assert stub.requests[0].headers["Authorization"] == expected
 
 
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_to_another_host_gets_no_credentials_or_headers(status: int) -> None:
+    with StubServer(ok) as other:
+        def redirect(_req: StubRequest) -> StubResponse:
+            return StubResponse(status, "", headers={"Location": other.url + "/api/v1/query"})
+
+        with StubServer(redirect) as first:
+            for kwargs in ({"token": TOKEN}, {"basic_auth": ("alice", PASSWORD)}):
+                client = PrometheusClient(first.url, headers={"X-Scope-OrgID": "tenant-a", "X-Api-Key": "key-SECRET-1"},
+                                          **kwargs)  # type: ignore[arg-type]
+                with pytest.raises(PrometheusUnreachable) as err:
+                    client.query("up")
+                assert "redirected to another address" in str(err.value)
+                assert TOKEN not in str(err.value) and PASSWORD not in str(err.value)
+    assert other.requests == []  # nothing at all went to the other host
+
+
+def test_a_redirect_within_the_same_address_is_followed_with_its_headers() -> None:
+    def answer(req: StubRequest) -> StubResponse:
+        if req.path == "/old/api/v1/query":
+            return StubResponse(302, "", headers={"Location": "/new/api/v1/query"})
+        return StubResponse(200, OK_BODY)
+
+    with StubServer(answer) as stub:
+        client = PrometheusClient(stub.url + "/old", token=TOKEN, headers={"X-Scope-OrgID": "tenant-a"})
+        assert client.query("up")[0].value == 1.0
+    first, second = stub.requests
+    assert (second.method, second.path, second.params) == ("GET", "/new/api/v1/query", {"query": "up"})
+    assert second.headers["Authorization"] == f"Bearer {TOKEN}" and second.headers["X-Scope-OrgID"] == "tenant-a"
+
+
 def test_401_and_403_say_what_happened_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
 

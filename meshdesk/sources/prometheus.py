@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3
@@ -314,6 +314,20 @@ def parse_duration(text: str) -> float | None:
     return sum(int(m.group(1)) * _PROM_UNIT_S[m.group(2)] for m in parts)
 
 
+_MAX_REDIRECTS = 10
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, the port filled in for the scheme's default."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
 class PrometheusClient:
     def __init__(
         self,
@@ -500,20 +514,48 @@ class PrometheusClient:
 
     def _send(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
         url = self._endpoint(path)
-        auth = requests.auth.HTTPBasicAuth(*self._basic) if self._basic else None
-        common: dict[str, Any] = {"headers": self._headers, "auth": auth, "timeout": self.timeout,
-                                  "allow_redirects": True}
-        # Always explicit: requests lets REQUESTS_CA_BUNDLE override a session's own CA otherwise.
-        common["verify"] = self._verify if self._verify is not None else self.session.verify
         if params is None:
-            return self.session.get(url, **common)
+            return self._send_following(url, "GET", None)
         if not self._use_get:
-            resp = self.session.post(url, data=dict(params), **common)
+            resp = self._send_following(url, "POST", params)
             if resp.status_code != 405:
                 return resp
             log.info("Prometheus at %s does not take POST queries; using GET", self._display_url)
             self._use_get = True
-        return self.session.get(url, params=dict(params), **common)
+        return self._send_following(url, "GET", params)
+
+    def _send_one(self, url: str, method: str, params: Mapping[str, str] | None) -> requests.Response:
+        auth = requests.auth.HTTPBasicAuth(*self._basic) if self._basic else None
+        # Redirects are followed by hand (_send_following): requests would carry the extra headers
+        # (X-Scope-OrgID, an API key) and a session's own credentials to any host a redirect names.
+        common: dict[str, Any] = {"headers": self._headers, "auth": auth, "timeout": self.timeout,
+                                  "allow_redirects": False}
+        # Always explicit: requests lets REQUESTS_CA_BUNDLE override a session's own CA otherwise.
+        common["verify"] = self._verify if self._verify is not None else self.session.verify
+        if method == "POST":
+            return self.session.post(url, data=dict(params or {}), **common)
+        return self.session.get(url, params=dict(params) if params is not None else None, **common)
+
+    def _send_following(self, url: str, method: str, params: Mapping[str, str] | None) -> requests.Response:
+        """Send, following redirects only within the same scheme, host and port: the credentials and
+        headers set for Prometheus never go to another address."""
+        origin = _origin(url)
+        for _hop in range(_MAX_REDIRECTS):
+            resp = self._send_one(url, method, params)
+            if not resp.is_redirect:
+                return resp
+            target = urljoin(resp.url or url, resp.headers.get("location", ""))
+            resp.close()
+            if _origin(target) != origin:
+                raise PrometheusUnreachable(
+                    f"Prometheus at {self._display_url} redirected to another address ({safe_url(target)}); "
+                    "it was not followed, so that credentials and headers set for Prometheus stay with it",
+                    hint="if that address is the right Prometheus, set it as the Prometheus URL")
+            if method == "POST" and resp.status_code not in (307, 308):
+                method = "GET"  # 301/302/303 turn a POST into a GET (as browsers and requests do); the query goes along
+            url = target
+        raise PrometheusUnreachable(f"Prometheus at {self._display_url} redirected more than "
+                                    f"{_MAX_REDIRECTS} times")
 
     def _api(self, path: str, params: Mapping[str, str] | None) -> tuple[Mapping[str, Any], list[str]]:
         return self._decode(self._fetch(path, params))
