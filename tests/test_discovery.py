@@ -381,3 +381,33 @@ def test_a_prometheus_service_with_an_odd_port_is_passed_over_not_a_crash(kube_e
     from meshdesk.sources.discovery import find_prometheus_pod
 
     assert find_prometheus_pod(emu.api_client(), svc, timeout=5) == ("prometheus-7d9f-abcde", 9090)
+
+
+@pytest.mark.parametrize("port", [
+    {"name": "web", "port": 9091, "targetPort": "web"},  # OpenShift's openshift-monitoring/prometheus-k8s
+    {"name": "https", "port": 443, "targetPort": 9090},
+    {"name": "metrics", "port": 8443, "targetPort": 9090, "appProtocol": "https"},
+])
+def test_a_prometheus_on_a_tls_port_is_proxied_as_https(kube_emulator: KubeEmulator, tmp_path: Path,
+                                                       port: dict[str, Any]) -> None:
+    from tests.prom_server import StubResponse, StubServer, prometheus_vector, self_signed_cert
+
+    pair = self_signed_cert(tmp_path)
+    if pair is None:
+        pytest.skip("openssl is missing")
+    emu = kube_emulator
+    emu.add_namespace("istio-system")
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "prometheus", "namespace": "istio-system"},
+             "spec": {"selector": {"app": "prometheus"}, "ports": [port]}})
+    body = prometheus_vector([({"job": "x"}, "1")])
+    with StubServer(lambda _req: StubResponse(200, body), tls=pair) as stub:
+        emu.proxy_service("istio-system", "prometheus", port["port"], stub.url)
+        svc = find_prometheus_service(emu.api_client())
+        assert svc is not None and svc.tls
+        conn = connect_prometheus(emu.api_client())
+        try:
+            assert conn.client.query("up")[0].value == 1.0
+        finally:
+            conn.close()
+    assert "/services/https:prometheus:" in service_proxy_url(emu.api_client(), svc)

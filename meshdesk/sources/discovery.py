@@ -55,6 +55,7 @@ class PrometheusService:
     port_name: str = ""
     target_port: str = ""  # as the service says: a number or a container port name
     selector: Mapping[str, str] = field(default_factory=dict)
+    tls: bool = False  # the port serves HTTPS: the API server proxies to it as https:name:port
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name}:{self.port}"
@@ -76,7 +77,19 @@ def _service(obj: Mapping[str, Any]) -> PrometheusService | None:
     selector = _d(spec.get("selector"))
     return PrometheusService(str(meta.get("namespace") or ""), str(meta["name"]), _port_number(port["port"]),
                              str(port.get("name") or ""), "" if target is None else str(target),
-                             {str(k): str(v) for k, v in selector.items()})
+                             {str(k): str(v) for k, v in selector.items()}, _tls_port(port))
+
+
+def _tls_port(port: Mapping[str, Any]) -> bool:
+    """Whether a service port serves HTTPS, as Kubernetes conventions say: appProtocol https (or tls),
+    a name "https..." or "...-tls"/"...tls", or OpenShift's Prometheus web port 9091 (kube-rbac-proxy)."""
+    proto = str(port.get("appProtocol") or "").lower()
+    if proto:
+        return proto in ("https", "tls") or proto.endswith("/https")
+    name = str(port.get("name") or "").lower()
+    if name.startswith("https") or name.endswith("tls"):
+        return True
+    return name == "web" and _port_number(port.get("port")) == 9091
 
 
 def _port_number(value: Any) -> int:
@@ -192,7 +205,7 @@ def session_for(api: Any) -> requests.Session:
 
 def service_proxy_url(api: Any, svc: PrometheusService) -> str:
     host = str(api.configuration.host).rstrip("/")
-    return f"{host}/api/v1/namespaces/{quote(svc.namespace, safe='')}/services/{quote(svc.name, safe='')}:{svc.port}/proxy"
+    return f"{host}/api/v1/namespaces/{quote(svc.namespace, safe='')}/services/{'https:' if svc.tls else ''}{quote(svc.name, safe='')}:{svc.port}/proxy"
 
 
 # -- port-forward ---------------------------------------------------------------------------------------
