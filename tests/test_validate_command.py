@@ -145,8 +145,21 @@ def test_a_namespace_whose_istio_config_could_not_be_read_is_not_counted_as_chec
     kube_emulator.add_namespace("secret", {"istio-injection": "enabled"})
     kube_emulator.forbid(namespace="secret")
     config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
-    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo,secret", "--level", "warning"]) == 0
+    # QA: it exited 0, so a CI gate passed what it could not check; 4 says "not checked"
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo,secret", "--level", "warning"]) == 4
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == ("meshdesk validate: no findings in 1 namespace; not checked: secret (its Istio "
                                     "config could not be read)"), err
     assert "hidden: secret/virtualservices: forbidden" in err
+
+
+def test_fail_on_error_does_not_pass_a_namespace_it_could_not_read(
+        kube_emulator: KubeEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kube_emulator.add_namespace("x")
+    kube_emulator.forbid(namespace="x")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["validate", "--kubeconfig", str(config), "-n", "x", "--fail-on", "error"]) == 4
+    assert "hidden: x/" in capsys.readouterr().err
+    assert main(["validate", "--kubeconfig", str(config), "-n", "x", "--fail-on", "never"]) == 0
+    main(["validate", "--help"])
+    assert "exit with 4" in " ".join(capsys.readouterr().out.split())

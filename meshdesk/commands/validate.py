@@ -6,7 +6,8 @@ One line per finding, most severe first: ``Error [KIA1101] (VirtualService shop/
 message``; ``--json`` prints them as a list of objects instead.
 
 Exit codes: 0 no finding at or above ``--fail-on`` (default: error), 3 some (printed unless ``--level``
-leaves them out), 1 the
+leaves them out), 4 none found but part of the config could not be read (a CI gate must not pass what
+was not checked; ``--fail-on never`` exits 0), 1 the
 cluster could not be read (one plain line on stderr), 2 bad usage, a bad kubeconfig or a snapshot that
 cannot be read or holds no inventory.
 """
@@ -27,6 +28,7 @@ from meshdesk.sources.base import ConfigError
 
 PROG = "meshdesk validate"
 FOUND = 3  # the exit code when findings at or above --fail-on were printed
+NOT_CHECKED = 4  # none found, but something could not be read (RBAC, a server error): not a pass
 _RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 _LEVELS = ("error", "warning", "info")
 OPTIONAL = ("KIA1301",)  # checks made only when asked for (Kiali ignores KIA1301 by default)
@@ -48,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="the least severe finding printed (default: info, all of them)")
     p.add_argument("--fail-on", choices=(*_LEVELS, "never"), default="error",
                    help=f"exit with {FOUND} when a finding this severe or more is found, printed or not "
-                        "(default: error)")
+                        f"(default: error); with none found, exit with {NOT_CHECKED} when some of the config "
+                        "could not be read (so was not checked)")
     p.add_argument("--include", action="append", choices=OPTIONAL, default=[], metavar="CODE",
                    help="also make a check Kiali leaves out unless asked: KIA1301 (a workload no "
                         "AuthorizationPolicy covers)")
@@ -166,7 +169,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if args.fail_on == "never":
         return 0
     threshold = _RANK[args.fail_on]
-    return FOUND if any(_RANK.get(r[3].severity, 9) <= threshold for r in found) else 0
+    if any(_RANK.get(r[3].severity, 9) <= threshold for r in found):
+        return FOUND
+    return NOT_CHECKED if inv.hidden else 0
 
 
 def _snapshot_inventory(path: str) -> Inventory:
