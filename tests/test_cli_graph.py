@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from meshdesk.commands.graph import main as graph_main
 from meshdesk.sources.snapshot import load_snapshot, save_snapshot
 from tests.graph_samples import http, snapshot, tcp
 
@@ -488,3 +491,20 @@ def test_a_context_without_any_kubeconfig_says_there_is_none(tmp_path: Path) -> 
     out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--context", "dev"], capture_output=True,
                          text=True, cwd=ROOT, timeout=120, env=env)
     assert out.returncode == 2 and f"no kubeconfig found (looked at {tmp_path / 'nonexist'})" in out.stderr
+
+
+def test_an_unexpected_value_error_is_no_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: main caught every ValueError as a usage error (exit 2): one from the source layer or the
+    graph's build is the tool's failure (exit 1), said in plain words."""
+    import meshdesk.mesh.graph as graph_module
+
+    def broken(_snap: object) -> None:
+        raise ValueError("invalid literal for int() with base 10: 'x'")
+
+    monkeypatch.setattr(graph_module, "build", broken)
+    assert graph_main(["--demo"]) == 1
+    err = capsys.readouterr().err
+    assert "meshdesk graph: the graph could not be built: invalid literal" in err and "usage:" not in err
+    # a real usage error still exits 2
+    assert graph_main(["--demo", "--node-version", "v1"]) == 2

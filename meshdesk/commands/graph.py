@@ -9,10 +9,11 @@ could not be written (one plain line on stderr), 2 bad usage or a bad file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from meshdesk.mesh.request import (
@@ -204,7 +205,8 @@ def _live_source(a: argparse.Namespace) -> Any:
     if url:
         from meshdesk.sources.prometheus import check_url
 
-        check_url(url)  # before the cluster is contacted: a typo is the user's to mend (exit code 2)
+        with _usage():
+            check_url(url)  # before the cluster is contacted: a typo is the user's to mend (exit code 2)
     # as the app opens the context: the Prometheus address and credentials saved in its Settings
     kubeconfig = load_kubeconfig(a.kubeconfig, log_problems=False)
     for problem in kubeconfig.problems:  # a broken file passed over: said once, as the command's warnings
@@ -261,6 +263,19 @@ def _render(graph: Any, fmt: str) -> str:
     return export.to_table(graph)
 
 
+class _UsageError(Exception):
+    """A mistake in what the user asked for: exit 2, like argparse's errors."""
+
+
+@contextlib.contextmanager
+def _usage() -> Iterator[None]:
+    """A ValueError raised while reading the options is a usage error; elsewhere it is not."""
+    try:
+        yield
+    except ValueError as e:
+        raise _UsageError(str(e)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
@@ -289,13 +304,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if a.snapshot:
             snap = load_snapshot(a.snapshot)
-            _same_data(snap.request, a)
-            saved = snap.request
-            snap.request = _override(snap.request, a)
-            _same_scope(saved, snap.request)
+            with _usage():
+                _same_data(snap.request, a)
+                saved = snap.request
+                snap.request = _override(snap.request, a)
+                _same_scope(saved, snap.request)
         else:
-            base = GraphRequest(namespaces=tuple(a.namespace or ()))
-            request = _override(base, a)
+            with _usage():
+                base = GraphRequest(namespaces=tuple(a.namespace or ()))
+                request = _override(base, a)
             source = _live_source(a)
             try:
                 if not request.namespaces:
@@ -309,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     else:
                         in_mesh = tuple(n.name for n in listed if n.in_mesh)
                     if not in_mesh:
-                        raise ValueError("no namespace is in the mesh (no istio-injection, istio.io/rev or "
+                        raise _UsageError("no namespace is in the mesh (no istio-injection, istio.io/rev or "
                                          "ambient label): name one with --namespace")
                     request = dataclasses.replace(request, namespaces=in_mesh)
                 snap = source.snapshot(request)
@@ -318,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         graph = build(snap)
         why = (_service_entry_focus(snap) or _missing_focus(snap)) if not graph.edges else ""
         if why:
-            raise ValueError(why)
+            raise _UsageError(why)
         rendered = _render(graph, a.format)
         # saved only now that nothing else can fail: a run refused with exit 2 wrote the file anyway, over
         # whatever was there - over its own --snapshot input too, which then could never be graphed again.
@@ -331,11 +348,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 2
-    except (_Unavailable, ValueError) as e:
+    except (_Unavailable, _UsageError) as e:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 2
     except SourceError as e:
         print(f"meshdesk graph: {e}", file=sys.stderr)
+        return 1
+    except ValueError as e:  # not the user's doing (a cluster object of an odd shape...): no "usage" exit
+        print(f"meshdesk graph: the graph could not be built: {e}", file=sys.stderr)
         return 1
     sys.stdout.write(rendered)
     if snap.inventory is not None:
