@@ -1174,3 +1174,19 @@ def test_inventory_command_reads_comma_separated_namespaces(kube_emulator: KubeE
     assert main(["inventory", "--kubeconfig", str(config), "-n", "", "--json"]) == 0
     out, err = capsys.readouterr()
     assert "hidden" not in err and {"shop", "data"} <= {n.name for n in Inventory.from_json(json.loads(out)).namespaces}
+
+
+def test_the_table_shows_unread_pods_as_unknown_not_none(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: with pods forbidden, every workload showed PODS 0 READY 0/0, as if it ran nothing."""
+    from meshdesk.cli import main
+
+    _bookinfo(kube_emulator, shared_dir)
+    kube_emulator.forbid(namespace="bookinfo", resource="pods")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "bookinfo"]) == 0
+    out, err = capsys.readouterr()
+    row = next(line.split() for line in out.splitlines() if " details-v1 " in line)
+    assert row[3:5] == ["-", "-"], out
+    assert "0/0" not in out.split("\n\n")[0]
+    assert "hidden: bookinfo/pods: forbidden" in err

@@ -60,6 +60,11 @@ def render_table(inv: Inventory) -> str:
         # proxies istiod says are in sync, of those with a sidecar ("-": not known)
         synced = w.synced_proxies
         sync = f"{synced}/{w.sidecar_pods}" if synced >= 0 else "-"
+        if not w.pods and inv.unread(w.namespace, ("pods",)):
+            # its pods could not be read (RBAC, a server error): not known, not none
+            rows.append((w.namespace, w.kind, w.name, "-", "-", sidecar, "-", sync, "-", w.app or "-",
+                         w.version or "-"))
+            continue
         rows.append((w.namespace, w.kind, w.name, str(len(w.pods)), f"{ready}/{total}", sidecar,
                      ",".join(proxies) or "-", sync, str(sum(p.restarts for p in w.pods)), w.app or "-",
                      w.version or "-"))
