@@ -1190,3 +1190,22 @@ def test_the_table_shows_unread_pods_as_unknown_not_none(kube_emulator: KubeEmul
     assert row[3:5] == ["-", "-"], out
     assert "0/0" not in out.split("\n\n")[0]
     assert "hidden: bookinfo/pods: forbidden" in err
+
+
+def test_a_server_error_on_one_namespaces_pods_is_said_once_under_that_namespace(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: a 500 on bookinfo's pods was said twice, "hidden: */pods: unavailable" (as if every namespace
+    failed) and "warning: pods could not be read"."""
+    from meshdesk.cli import main
+
+    _bookinfo(kube_emulator, shared_dir)
+    kube_emulator.fail(500, path="/api/v1/namespaces/bookinfo/pods")
+    inv = read_inventory(kube_emulator.api_client(), ["bookinfo"], cluster="c")
+    assert set(inv.hidden) >= {"bookinfo/pods"} and "*/pods" not in inv.hidden
+    assert inv.hidden["bookinfo/pods"].startswith("unavailable:")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["inventory", "--kubeconfig", str(config), "-n", "bookinfo"]) == 0
+    err = capsys.readouterr().err
+    assert "meshdesk inventory: hidden: bookinfo/pods: unavailable" in err
+    assert [line for line in err.splitlines() if "pods" in line and "gateway" not in line and "istiod" not in line] \
+        == [line for line in err.splitlines() if line.startswith("meshdesk inventory: hidden: bookinfo/pods: unavailable")], err

@@ -595,6 +595,14 @@ class InventoryReader:
             except NotFound as e:
                 self.inv.hidden[f"{ns}/{label}"] = f"not found: {e.message}"
                 return None
+            except (Unauthorized, Cancelled):
+                raise
+            except SourceError as e:
+                if getattr(e, "http_status", 0) < 500:
+                    raise  # network failures and timeouts concern every kind
+                # a server error on one namespace's list: said once, under that namespace
+                self.inv.hidden[f"{ns}/{label}"] = f"unavailable: {e.message}"
+                return None
 
         if len(namespaces) == 1:
             results = [one(namespaces[0])]
