@@ -12,6 +12,7 @@ import pytest
 from meshdesk.commands.graph import main as graph_main
 from meshdesk.sources.snapshot import load_snapshot, save_snapshot
 from tests.graph_samples import http, snapshot, tcp
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -508,3 +509,30 @@ def test_an_unexpected_value_error_is_no_usage_error(monkeypatch: pytest.MonkeyP
     assert "meshdesk graph: the graph could not be built: invalid literal" in err and "usage:" not in err
     # a real usage error still exits 2
     assert graph_main(["--demo", "--node-version", "v1"]) == 2
+
+
+def test_a_self_signed_prometheus_is_reached_with_the_ca_or_insecure_options(
+        kube_emulator: KubeEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA: graph --prometheus https://self-signed had no CA or insecure option, and the hint did not say
+    where to set one."""
+    from tests.prom_server import StubResponse, StubServer, prometheus_vector, self_signed_cert
+
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    pair = self_signed_cert(tmp_path)
+    if pair is None:
+        pytest.skip("openssl is missing")
+    kube_emulator.add_namespace("shop", {"istio-injection": "enabled"})
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    empty = prometheus_vector([])
+    with StubServer(lambda _req: StubResponse(200, empty), tls=pair) as stub:
+        base = ["--kubeconfig", str(config), "-n", "shop", "--prometheus", stub.url]
+        assert graph_main(base) == 1
+        err = capsys.readouterr().err
+        assert "--prometheus-ca FILE" in err and "--prometheus-insecure" in err
+        assert graph_main([*base, "--prometheus-ca", pair[0]]) == 0, capsys.readouterr().err
+        capsys.readouterr()
+        assert graph_main([*base, "--prometheus-insecure"]) == 0, capsys.readouterr().err
+        assert stub.requests
+    capsys.readouterr()
+    assert graph_main(["--kubeconfig", str(config), "-n", "shop", "--prometheus-insecure"]) == 2

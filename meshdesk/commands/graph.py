@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--context", help="kubeconfig context of a live cluster")
     src.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
     src.add_argument("--prometheus", metavar="URL", help="Prometheus URL (default: found in the cluster)")
+    src.add_argument("--prometheus-ca", metavar="FILE",
+                     help="CA bundle (PEM) to verify an https Prometheus URL's certificate (given or saved)")
+    src.add_argument("--prometheus-insecure", action="store_true",
+                     help="do not verify an https Prometheus URL's certificate (a self-signed one)")
     src.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                      help="per API call and Prometheus query (default 30), as inventory and validate take it")
     p.add_argument("--format", "-o", choices=FORMATS, default="table", help="output format (default: table)")
@@ -223,6 +227,15 @@ def _live_source(a: argparse.Namespace) -> Any:
         # header or CA go with it (they were left behind, and the query was refused with 401); another
         # address is never sent them
         auth = saved.prometheus_auth or None
+    if a.prometheus_ca or a.prometheus_insecure:
+        if not url:
+            raise _UsageError("--prometheus-ca and --prometheus-insecure are for a Prometheus URL (--prometheus URL, "
+                              "or one saved in Settings); one found in the cluster is reached through the API server")
+        auth = dict(auth or {})
+        if a.prometheus_ca:
+            auth["ca_bundle"] = a.prometheus_ca
+        if a.prometheus_insecure:
+            auth["insecure"] = True
     return open_source(kubeconfig=a.kubeconfig, context=a.context or None, prometheus_url=url, prometheus_auth=auth,
                        timeout=a.timeout, log_problems=False)
 

@@ -315,6 +315,8 @@ def parse_duration(text: str) -> float | None:
 
 
 _MAX_REDIRECTS = 10
+_TLS_HINT = ("set a CA bundle, or allow insecure TLS, for this address: in Settings for this context, or with "
+             "meshdesk graph --prometheus-ca FILE or --prometheus-insecure")
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -570,11 +572,11 @@ class PrometheusClient:
                                     hint="it may be overloaded; try a shorter duration or fewer namespaces") from None
         except requests.exceptions.SSLError as e:
             raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_tls_reason(e)}",
-                                        hint="set a CA bundle, or allow insecure TLS for this address") from None
+                                        hint=_TLS_HINT) from None
         except requests.exceptions.ConnectionError as e:
             if _tls_failure(e):
                 raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_tls_reason(e)}",
-                                            hint="set a CA bundle, or allow insecure TLS for this address") from None
+                                            hint=_TLS_HINT) from None
             raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_connection_reason(e)}") from None
         except requests.exceptions.InvalidURL:
             raise PrometheusUnreachable(f"Prometheus address {where} is not a valid URL") from None
