@@ -487,3 +487,24 @@ def test_checks_left_out_are_saved_and_what_is_no_code_is_refused(qtbot, app, st
     with qtbot.waitSignal(again.settingsSaved):
         _click(qtbot, again, "Ok")
     assert store.load_settings().ignored_checks == ()
+
+
+def test_a_token_or_password_without_a_prometheus_url_is_refused_in_words(qtbot, app, store) -> None:
+    """QA: a token or password saved with an empty URL ("find in cluster") was ignored without a word: the
+    Prometheus found is reached through the API server with the kubeconfig's login."""
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    form = dialog.form()
+    form.url.setText("")
+    _choose(form.auth_kind, "bearer")
+    form.token.setText("tok-SECRET-1")
+    _click(qtbot, dialog, "Ok")
+    assert "used only with a Prometheus URL" in dialog.error.text() and dialog.saved is None
+    assert "tok-SECRET-1" not in dialog.error.text()
+    _choose(form.auth_kind, "basic")
+    form.username.setText("alice")
+    form.password.setText("pw")
+    _click(qtbot, dialog, "Ok")
+    assert "used only with a Prometheus URL" in dialog.error.text()
+    form.url.setText("http://prometheus.example:9090")
+    _click(qtbot, dialog, "Ok")
+    assert dialog.error.text() == ""

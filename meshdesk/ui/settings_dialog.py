@@ -353,6 +353,13 @@ class _ContextForm(QWidget):
         try:
             url = check_prometheus_url(self.url.text())
             auth = self.auth()
+            if not url and auth.get("type") in (AUTH_BEARER, AUTH_BASIC):
+                # a Prometheus found in the cluster is reached through the API server's proxy, whose
+                # Authorization header carries the kubeconfig's login: the token or password would not be
+                # sent, so saving it was a silent no-op
+                raise SettingsInputError("a bearer token or basic auth is used only with a Prometheus URL; "
+                                         "with none, Prometheus is found in the cluster and reached with the "
+                                         "kubeconfig's login. Give the URL, or choose no authentication")
         except SettingsInputError as exc:
             raise SettingsInputError(f"{self.context}: {exc}", self.context) from None
         changes = {
