@@ -163,3 +163,19 @@ def test_fail_on_error_does_not_pass_a_namespace_it_could_not_read(
     assert main(["validate", "--kubeconfig", str(config), "-n", "x", "--fail-on", "never"]) == 0
     main(["validate", "--help"])
     assert "exit with 4" in " ".join(capsys.readouterr().out.split())
+
+
+def test_what_is_hidden_outside_the_checked_config_does_not_fail_the_gate(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A user with rights in their namespace only cannot list gateway pods or anything else cluster-wide;
+    that hides nothing of the namespace's Istio config, so a clean namespace passes the gate (0), not
+    "not checked" (4) on every run."""
+    _bookinfo_with_a_broken_route(kube_emulator, shared_dir)
+    kube_emulator.load_yaml(shared_dir / NETWORKING / "destination-rule-all.yaml", namespace="bookinfo")
+    kube_emulator.delete("virtualservices", "bookinfo", "front", NET)
+    kube_emulator.forbid(namespace="")  # cluster-wide requests only: rights granted namespace by namespace
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo", "--level", "warning"]) == 0
+    err = capsys.readouterr().err
+    assert "hidden: " in err  # what could not be read is still said
+    assert err.splitlines()[-1] == "meshdesk validate: no findings in 1 namespace", err

@@ -6,8 +6,9 @@ One line per finding, most severe first: ``Error [KIA1101] (VirtualService shop/
 message``; ``--json`` prints them as a list of objects instead.
 
 Exit codes: 0 no finding at or above ``--fail-on`` (default: error), 3 some (printed unless ``--level``
-leaves them out), 4 none found but part of the config could not be read (a CI gate must not pass what
-was not checked; ``--fail-on never`` exits 0), 1 the
+leaves them out), 4 none found but part of what the checked namespaces hold could not be read (a CI gate must not pass
+what was not checked; what is hidden cluster-wide only, such as gateway pods elsewhere, does not
+count; ``--fail-on never`` exits 0), 1 the
 cluster could not be read (one plain line on stderr), 2 bad usage, a bad kubeconfig or a snapshot that
 cannot be read or holds no inventory.
 """
@@ -50,8 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="the least severe finding printed (default: info, all of them)")
     p.add_argument("--fail-on", choices=(*_LEVELS, "never"), default="error",
                    help=f"exit with {FOUND} when a finding this severe or more is found, printed or not "
-                        f"(default: error); with none found, exit with {NOT_CHECKED} when some of the config "
-                        "could not be read (so was not checked)")
+                        f"(default: error); with none found, exit with {NOT_CHECKED} when something of a checked "
+                        "namespace could not be read (so was not checked)")
     p.add_argument("--include", action="append", choices=OPTIONAL, default=[], metavar="CODE",
                    help="also make a check Kiali leaves out unless asked: KIA1301 (a workload no "
                         "AuthorizationPolicy covers)")
@@ -152,15 +153,17 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print(f"{PROG}: hidden: {where}: {why}", file=err)
     for warning in inv.warnings:  # a namespace the cluster does not have, and the like
         print(f"{PROG}: warning: {warning}", file=err)
+    from meshdesk.sources.inventory import ISTIO_RESOURCES
+
+    names = sorted({n.name for n in inv.namespaces})
+    # per checked namespace, which kinds of its Istio config could not be read (RBAC, a server error)
+    unread_kinds = {ns: [p for _, _, p in ISTIO_RESOURCES if inv.unread(ns, (p,))] for ns in names}
     if not args.json:
         counts = {s: sum(1 for r in rows if r[3].severity == s) for s in (ERROR, WARNING, INFO)}
         said = [counted(n, s) for s, n in counts.items() if n]
         # a namespace none of whose Istio config could be read (RBAC) was not checked: it was counted
         # among those with "no findings"
-        from meshdesk.sources.inventory import ISTIO_RESOURCES
-
-        names = sorted({n.name for n in inv.namespaces})
-        unread = [ns for ns in names if all(inv.unread(ns, (plural,)) for _, _, plural in ISTIO_RESOURCES)]
+        unread = [ns for ns in names if len(unread_kinds[ns]) == len(ISTIO_RESOURCES)]
         print(f"{PROG}: " + (", ".join(said) if said else "no findings") +
               f" in {counted(len(names) - len(unread), 'namespace')}"
               + (f"; not checked: {', '.join(unread)} ({'its' if len(unread) == 1 else 'their'} Istio config could not be "
@@ -171,7 +174,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     threshold = _RANK[args.fail_on]
     if any(_RANK.get(r[3].severity, 9) <= threshold for r in found):
         return FOUND
-    return NOT_CHECKED if inv.hidden else 0
+    # a checked namespace something of which could not be read (its Istio config, or its workloads,
+    # pods and services the checks look at) was not checked in full
+    partial = any(unread_kinds[ns] or any(k.startswith(f"{ns}/") for k in inv.hidden) for ns in names)
+    return NOT_CHECKED if partial else 0
 
 
 def _snapshot_inventory(path: str) -> Inventory:
