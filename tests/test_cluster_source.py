@@ -525,3 +525,24 @@ def test_an_empty_context_option_is_the_current_context_as_in_kubectl(kube_emula
     assert "reviews-v2" in capsys.readouterr().out
     assert main(["validate", "--context", "", "-n", "bookinfo", "--fail-on", "never"]) == 0
     assert "does not exist" not in capsys.readouterr().err
+
+
+def test_an_api_server_that_never_answers_is_advised_as_a_network_path_or_an_overloaded_server(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: an API server that takes the connection and never answers (a VPN or firewall dropping the
+    traffic looks the same) was said with "the server may be overloaded; try again or query less" only."""
+    from meshdesk.cli import main
+    from tests.prom_server import HANG, StubServer
+
+    with StubServer(lambda r: HANG) as silent:
+        config = tmp_path / "config"
+        config.write_text(
+            "apiVersion: v1\nkind: Config\ncurrent-context: lab\n"
+            f"clusters: [{{name: lab, cluster: {{server: '{silent.url}'}}}}]\n"
+            "users: [{name: lab, user: {token: t}}]\n"
+            "contexts: [{name: lab, context: {cluster: lab, user: lab}}]\n")
+        assert main(["inventory", "--kubeconfig", str(config), "-n", "bookinfo", "--timeout", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "did not answer in time" in err
+    assert f"check the network path to {silent.url.rstrip('/')} (VPN, firewall or proxy)" in err
+    assert "overloaded" in err

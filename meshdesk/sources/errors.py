@@ -303,6 +303,14 @@ def _reason_text(reason: Any) -> str:
     return _clean(text, 200)
 
 
+def _no_answer_hint(address: str) -> str:
+    """Advice for a server that took the connection but never answered: a VPN or firewall that lets
+    the connection open and then drops the traffic looks just like an overloaded server."""
+    who = address or "the server"
+    return (f"check the network path to {who} (VPN, firewall or proxy), "
+            "or the server may be overloaded; try again or query less")
+
+
 def _network_error(exc: BaseException, address: str, what: str) -> SourceError | None:
     """urllib3/requests/socket/ssl failures; None when ``exc`` is none of those."""
     try:
@@ -325,7 +333,7 @@ def _network_error(exc: BaseException, address: str, what: str) -> SourceError |
         if isinstance(exc, u3.ReadTimeoutError):
             address = address or _pool_address(getattr(exc, "pool", None))
             return Timeout(f"{prefix}{address or 'the server'} did not answer in time",
-                           hint="the server may be overloaded; try again or query less")
+                           hint=_no_answer_hint(address))
         if isinstance(exc, u3.NewConnectionError):
             address = address or _conn_address(getattr(exc, "conn", None))
             return Unreachable(f"{prefix}cannot reach{' ' + address if address else ' the server'}: "
@@ -357,7 +365,7 @@ def _network_error(exc: BaseException, address: str, what: str) -> SourceError |
         where = f" {address}" if address else " the server"
         if isinstance(exc, requests.exceptions.ReadTimeout):
             return Timeout(f"{prefix}{address or 'the server'} did not answer in time",
-                           hint="the server may be overloaded; try again or query less")
+                           hint=_no_answer_hint(address))
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return Unreachable(f"{prefix}cannot reach{where}: no answer within the timeout",
                                hint="check the network, VPN or proxy")
@@ -374,7 +382,8 @@ def _network_error(exc: BaseException, address: str, what: str) -> SourceError |
         return None
 
     if isinstance(exc, socket.timeout | TimeoutError):
-        return Timeout(f"{prefix}{address or 'the server'} did not answer in time")
+        return Timeout(f"{prefix}{address or 'the server'} did not answer in time",
+                       hint=_no_answer_hint(address))
     if isinstance(exc, ssl.SSLError):
         return Unreachable(f"{prefix}TLS with{where} failed: {_reason_text(exc)}")
     if isinstance(exc, ConnectionError | socket.gaierror):

@@ -20,7 +20,8 @@ KIND_TEXT: dict[str, tuple[str, str]] = {
                      "cloud token), then Retry."),
     "forbidden": ("Access forbidden", "Your account may not read these namespaces; pick others or ask "
                   "for view rights."),
-    "timeout": ("The cluster did not answer in time", "It may be overloaded or far away; Retry in a moment."),
+    "timeout": ("The cluster did not answer in time", "Check the network path (VPN, firewall or proxy), or the "
+                "server may be overloaded; Retry in a moment."),
     "not-found": ("Not found", "It may have been deleted meanwhile."),
     "conflict": ("Changed meanwhile", "Reload and try again."),
     "config": ("Configuration problem", "Check the kubeconfig or settings file named above."),
