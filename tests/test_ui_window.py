@@ -2118,3 +2118,35 @@ def test_a_find_that_lights_nothing_shown_says_so(qtbot, make_window) -> None:
     qtbot.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Return)
     assert find("app = reviews") == "Find: nothing shown matches 'app = reviews'"
     assert find("app =").startswith("Find: 'app =' has no value")  # a bad one says what is wrong, as before
+
+
+def test_a_context_the_kubeconfig_lacks_is_said_and_opens_when_the_kubeconfig_gets_it(kube_emulator, qtbot,
+                                                                                     tmp_path) -> None:
+    """QA: --context nosuch showed "Retrying in N s" for ever, for a context that cannot appear by itself.
+    It now says the kubeconfig has no context of that name (naming those it has), retries on no timer,
+    and opens the context when the kubeconfig gets it."""
+    import os
+
+    import yaml
+
+    from meshdesk.ui.app import make_window as app_window
+
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    w = app_window(argparse.Namespace(demo=False, kubeconfig=config, context="nosuch", namespace=None,
+                                      snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.context == "" and w.empty.mode == "no-cluster"
+        text = w.empty.text.text()
+        assert "no context named 'nosuch'" in text and "prod-east" in text
+        assert "Retrying" not in w.banner.text() and w.last_error is None
+        # kubectl config set-context nosuch ..., written atomically as kubectl does
+        doc = yaml.safe_load(open(config).read())
+        doc["contexts"].append({"name": "nosuch", "context": dict(doc["contexts"][0]["context"])})
+        with open(config + ".new", "w") as fh:
+            fh.write(yaml.safe_dump(doc))
+        os.replace(config + ".new", config)
+        qtbot.waitUntil(lambda: w.context == "nosuch" and w.info is not None, timeout=15000)
+        assert w.toolbar.current_context() == "nosuch"
+    finally:
+        w.close()

@@ -110,6 +110,7 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
             kubeconfig = None
             contexts, current, reason, problems = usual
     _adopt_legacy_demo(access, contexts)
+    awaited = ""
     if demo:
         # opened on the demo, the user's own contexts are offered beside it (switching needs no restart);
         # a machine without a kubeconfig is no problem worth a word here
@@ -117,6 +118,17 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
         context = DEMO
     elif getattr(opts, "context", None):
         context = opts.context
+        if context not in contexts and context != DEMO:
+            # as kubectl refuses it: a context the kubeconfig lacks cannot appear by retrying; it opens
+            # when the kubeconfig gets it (the window watches the file) or the user picks another
+            awaited = context
+            context = ""
+            if contexts:
+                shown = ", ".join(contexts[:5]) + (f" and {len(contexts) - 5} more" if len(contexts) > 5 else "")
+                reason = (f"The kubeconfig has no context named {awaited!r} (asked for with --context). Its "
+                          f"contexts are {shown}: choose one in the context box above.")
+            else:
+                reason = f"The kubeconfig has no context named {awaited!r} (asked for with --context). {reason}"
     elif access.last_context and (access.last_context in contexts or access.last_context == DEMO):
         context = access.last_context
     elif access.last_context == LEGACY_DEMO:  # the demo mesh, as an earlier version kept it
@@ -124,9 +136,10 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     else:
         context = current
     snapshot = getattr(opts, "snapshot", None)
+    awaited = awaited if not snapshot else ""
     win = MainWindow(contexts=contexts, context="" if snapshot else context, kubeconfig=kubeconfig,
                      namespaces=namespaces, settings=access, first_run_reason=reason,
-                     watch_kubeconfig=bool(contexts) or not demo)
+                     watch_kubeconfig=bool(contexts) or not demo, awaited_context=awaited)
     if snapshot:
         win.open_snapshot(snapshot)
     from meshdesk.ui.actions import install_actions

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QFileSystemWatcher, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -158,11 +158,15 @@ class MainWindow(QMainWindow):
                  namespaces: Sequence[str] | None = None, settings: Settings | None = None,
                  factories: Mapping[str, SourceFactory] | None = None, builder: GraphBuilder | None = None,
                  first_run_reason: str = "", backoff_base: float = 2.0, backoff_cap: float = 120.0,
-                 watch_kubeconfig: bool = False) -> None:
+                 watch_kubeconfig: bool = False, awaited_context: str = "") -> None:
         """``watch_kubeconfig``: the contexts came from the kubeconfig, and a refresh reads them again
-        (a context added with kubectl or a cloud CLI appears without a restart)."""
+        (a context added with kubectl or a cloud CLI appears without a restart). ``awaited_context``: a
+        context asked for (--context) that the kubeconfig does not have; it opens when the kubeconfig
+        file gets it, unless the user picked another context first."""
         super().__init__()
         self._watch_kubeconfig = watch_kubeconfig
+        self._awaited_context = awaited_context
+        self._kubeconfig_watcher: QFileSystemWatcher | None = None
         self.setWindowTitle("meshdesk")
         self.resize(1280, 800)
         self.settings = settings if settings is not None else load_settings()
@@ -298,6 +302,8 @@ class MainWindow(QMainWindow):
             self.switch_context(context)
         else:
             self.show_no_cluster(first_run_reason or "No kubeconfig context was found.")
+        if awaited_context and not context:
+            self._watch_for_awaited_context()
         # what reading them found (logged then), and what saving them above may have added
         self._tell_settings_warnings(log_them=False)
 
@@ -535,6 +541,7 @@ class MainWindow(QMainWindow):
 
     def switch_context(self, context: str) -> None:
         """Show another context: in-flight work is cancelled and the namespaces remembered for it return."""
+        self._stop_awaiting_context()  # the user's choice (or the awaited one itself) is what opens
         # a snapshot still being read was asked for before this choice: it must not replace it when read
         self.snapshot_opener.cancel()
         # a snapshot shows itself with its own choices: the live contexts get theirs back after it
@@ -886,6 +893,41 @@ class MainWindow(QMainWindow):
             self.toolbar.set_contexts(self._context_names(), self.context)
         if gone:
             self.poller.reopen()
+        awaited = self._awaited_context
+        if awaited and not self.context and awaited in names:
+            self.switch_context(awaited)  # the context asked for at start was added to the kubeconfig
+
+    def _watch_for_awaited_context(self) -> None:
+        """Watch the kubeconfig file(s) while a context asked for is missing: no timed retry (it cannot
+        appear by itself), but a ``kubectl config set-context`` or a cloud CLI adding it opens it."""
+        from meshdesk.sources.kubeconfig import kubeconfig_paths
+
+        paths, _ = kubeconfig_paths(self.kubeconfig)
+        self._kubeconfig_watcher = QFileSystemWatcher(self)
+        for path in paths:
+            # a file replaced (written atomically) stops being watched: its folder says it came back
+            self._kubeconfig_watcher.addPath(str(path.parent))
+            if path.exists():
+                self._kubeconfig_watcher.addPath(str(path))
+        self._kubeconfig_watcher.fileChanged.connect(self._on_kubeconfig_file_changed)
+        self._kubeconfig_watcher.directoryChanged.connect(self._on_kubeconfig_file_changed)
+
+    def _stop_awaiting_context(self) -> None:
+        self._awaited_context = ""
+        if self._kubeconfig_watcher is not None:
+            self._kubeconfig_watcher.deleteLater()
+            self._kubeconfig_watcher = None
+
+    def _on_kubeconfig_file_changed(self, _path: str) -> None:
+        from meshdesk.sources.kubeconfig import kubeconfig_paths
+
+        watcher = self._kubeconfig_watcher
+        if watcher is None:
+            return
+        for path in kubeconfig_paths(self.kubeconfig)[0]:
+            if path.exists() and str(path) not in watcher.files():
+                watcher.addPath(str(path))
+        self.reload_contexts()
 
     def _on_context_list_opening(self) -> None:
         if self._watch_kubeconfig:
