@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -536,3 +537,17 @@ def test_a_self_signed_prometheus_is_reached_with_the_ca_or_insecure_options(
         assert stub.requests
     capsys.readouterr()
     assert graph_main(["--kubeconfig", str(config), "-n", "shop", "--prometheus-insecure"]) == 2
+
+
+def test_save_snapshot_to_dash_is_refused_not_written_as_a_file_named_dash(tmp_path: Path) -> None:
+    """`--save-snapshot -` wrote a file named "-" in the current folder: to a command-line user "-" is
+    standard output, which the graph itself is printed to. It is refused, and nothing is written."""
+    path = str(_file(tmp_path))
+    work = tmp_path / "here"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--snapshot", path, "--save-snapshot", "-"],
+                         capture_output=True, text=True, cwd=work, env=env, timeout=120)
+    assert out.returncode == 2 and not out.stdout
+    assert "--save-snapshot needs a file name: '-' (standard output) is where the graph is printed" in out.stderr
+    assert list(work.iterdir()) == []

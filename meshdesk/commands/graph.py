@@ -307,6 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--timeout must be a positive number of seconds (under a day)")
     if a.save_snapshot is not None and not a.save_snapshot.strip():
         parser.error("--save-snapshot needs a file name")
+    if a.save_snapshot == "-":
+        # "-" is standard output to most tools, and that is where the graph goes: a file named "-" in
+        # the current folder is never what was meant
+        parser.error("--save-snapshot needs a file name: '-' (standard output) is where the graph is printed")
     for attr, option in _NODE_NAMES:
         value = getattr(a, attr)
         if value is not None and not value.strip():
