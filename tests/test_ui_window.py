@@ -60,7 +60,7 @@ def test_demo_opens_with_live_traffic_and_says_where_data_comes_from(qtbot, make
     w = make_window(context=DEMO)
     wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
     assert any(e.rate > 0 for e in w.graph.edges.values())
-    assert "demo" in w.status_source.text()
+    assert w.status_source.text().startswith(f"Context: {DEMO} · ")
     assert "Prometheus: built-in simulation" in w.status_prometheus.text()
     assert w.status_age.text().startswith("updated ")
     assert set(w.toolbar.selected_namespaces()) >= {"hello", "shop"}

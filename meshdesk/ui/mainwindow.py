@@ -1299,7 +1299,10 @@ class MainWindow(QMainWindow):
             self.status_mtls.set_inventory(self.inventory)
             live = "" if info.live else " (offline)"
             ro = " · read-only" if self.settings.read_only else ""
-            self.status_source.setText(f"Context: {info.context} · cluster {info.cluster}{live}{ro}")
+            # the built-in demo goes by the name the context box gives it, not its source's short name
+            # (a real kubeconfig context may be called "demo")
+            context = DEMO if self.context == DEMO else info.context
+            self.status_source.setText(f"Context: {context} · cluster {info.cluster}{live}{ro}")
             failing = isinstance(self.last_error, (Unreachable, Timeout)) and self.last_error.kind == "prometheus"
             # how Prometheus was reached when it last answered; not a claim that it answers now
             self.status_prometheus.setText(f"Prometheus: {info.prometheus}" + (" (not answering)" if failing else ""))
