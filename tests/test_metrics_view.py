@@ -962,3 +962,35 @@ def test_a_namespace_box_of_a_service_graph_charts_tcp_into_a_workload_without_a
     assert tcp.status_text == "" and tcp.data()[("rate", "")][1][-1] == pytest.approx(into_db, rel=0.1)
     assert into_db > 0
     view.shutdown()
+
+
+def test_a_tcp_only_selection_shows_its_tcp_charts_first(qtbot: QtBot) -> None:
+    """A database's edge carries only TCP: its bytes and connections charts were at the bottom of the
+    grid, under ten empty request charts ("No data"); they come first, and an HTTP selection puts the
+    request charts back on top. All charts stay (the range may reach past the graph's window)."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    graph = build(demo.snapshot(GraphRequest(namespaces=("shop",), queryTime=int(now))))
+    tcp = next(e for e in graph.edges.values() if e.protocol == "tcp" and e.rate > 0)
+    http = next(e for e in graph.edges.values() if e.protocol == "http" and e.rate > 0)
+    view = _view(qtbot, DemoMetrics(demo))
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def top_left() -> str:
+        return next(k for k, c in view.charts.items() if view._grid.getItemPosition(view._grid.indexOf(c))[:2] == (0, 0))
+
+    assert top_left() == "request_volume"
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [tcp.id])
+    assert top_left() == "tcp_sent"
+    qtbot.waitUntil(lambda: view.charts["tcp_sent"].data() != {})  # and it has the edge's bytes
+    assert view.charts["tcp_sent"].y() < view.charts["request_volume"].y()
+    assert len(view.charts) == view._grid.count()  # none left out, none twice
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [http.id])
+    assert top_left() == "request_volume"
+    view.shutdown()

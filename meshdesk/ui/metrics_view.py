@@ -429,8 +429,9 @@ class MetricsView(_ChartsController):
         bar.addWidget(self.refresh_button)
         grid_host = QWidget()
         grid = QGridLayout(grid_host)
-        for i, c in enumerate(CHARTS):
-            grid.addWidget(self.charts[c.key], i // 2, i % 2)
+        self._grid = grid
+        self.chart_order: tuple[str, ...] = ()
+        self._place_charts(tuple(c.key for c in CHARTS))
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(grid_host)
@@ -491,6 +492,23 @@ class MetricsView(_ChartsController):
         elif self.target is None and plain is not None:
             self.title.setText(plain.label)  # as the graph names it; why there are no charts: in their place
 
+        # a selection that carries only TCP in the graph (a database, its edges): its TCP charts first,
+        # rather than under ten empty request charts; all stay, as the range may reach past the graph's
+        chosen = selection_target(graph, ids, direction)[0]
+        tcp_only = selection_protocols(graph, chosen, direction) == {"tcp"}
+        self._place_charts(tuple(c.key for c in CHARTS if c.tcp == tcp_only)
+                           + tuple(c.key for c in CHARTS if c.tcp != tcp_only))
+
+    def _place_charts(self, order: tuple[str, ...]) -> None:
+        """The charts in the grid in ``order``, two to a row (nothing moves when the order is the same)."""
+        if order == self.chart_order:
+            return
+        self.chart_order = order
+        for key in order:
+            self._grid.removeWidget(self.charts[key])  # (not in the grid yet: nothing happens)
+        for i, key in enumerate(order):
+            self._grid.addWidget(self.charts[key], i // 2, i % 2)
+
     def _busy_changed(self, busy: bool) -> None:
         self.loading.setVisible(busy and self.last_result is None)
 
@@ -540,6 +558,20 @@ def _sends_nothing(graph: TrafficGraph | None, ids: Sequence[str], direction: st
         return (f"service {node.namespace}/{node.service}",
                 "A service has no outbound traffic of its own: choose Inbound, or select the workloads behind it")
     return None
+
+
+def selection_protocols(graph: TrafficGraph | None, chosen: str | None, direction: str) -> set[str]:
+    """The protocols the chosen node, box or edge carries in the graph: an edge's own; a node's (a box's
+    members') edges in ``direction``, or in either direction when it has none that way. Empty: unknown."""
+    if graph is None or chosen is None:
+        return set()
+    edge = graph.edges.get(chosen)
+    if edge is not None:
+        return {edge.protocol}
+    members = {chosen} | (_inside(graph, chosen) if chosen in graph.nodes else set())
+    ends = (lambda e: e.target in members) if direction == INBOUND else (lambda e: e.source in members)
+    return {e.protocol for e in graph.edges.values() if ends(e)} or \
+        {e.protocol for e in graph.edges.values() if e.source in members or e.target in members}
 
 
 def _inside(graph: TrafficGraph, box_id: str) -> set[str]:
@@ -595,15 +627,7 @@ class SparklinePanel(_ChartsController):
                     out = selection_target(graph, ids, OUTBOUND)
                     if out[1] is not None:
                         direction, (chosen, target) = OUTBOUND, out
-        protocols: set[str] = set()
-        if graph is not None and chosen is not None:
-            edge = graph.edges.get(chosen)
-            if edge is not None:
-                protocols = {edge.protocol}
-            else:
-                ends = (lambda e: e.target in members) if direction == INBOUND else (lambda e: e.source in members)
-                protocols = {e.protocol for e in graph.edges.values() if ends(e)} or \
-                    {e.protocol for e in graph.edges.values() if e.source in members or e.target in members}
+        protocols = selection_protocols(graph, chosen, direction)
         is_node = graph is not None and chosen is not None and chosen in graph.nodes
         self.direction_label.setText("Outbound traffic" if direction == OUTBOUND else "Inbound traffic")
         self.direction_label.setVisible(is_node)
