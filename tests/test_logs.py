@@ -3,6 +3,7 @@ duplicates, the logs view (pods, containers with the sidecar, tail, follow, sear
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -645,5 +646,35 @@ def test_only_matching_lines_and_timestamps_off(qtbot: QtBot, emu: KubeEmulator)
             '"GET /reviews/9 HTTP/1.1" 503 UF via_upstream']
         view.search.clear()
         assert view.text.document().blockCount() == 6 and view.matches.text() == ""
+    finally:
+        view.shutdown()
+
+
+def test_the_pod_box_shows_the_whole_pod_name(qtbot: QtBot) -> None:
+    """The pod box was sized while empty: "reviews-v3-…" read "reviews-" in the dock. It fits the
+    name (a very long one up to a bound, the whole of it in the tooltip)."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
+    assert snap.inventory is not None
+    workload = snap.inventory.workload("shop", "reviews-v3")
+    assert workload is not None and workload.pods
+    view = _view(qtbot, demo)
+    try:
+        view.resize(1200, 400)
+        view.show()
+        qtbot.waitExposed(view)
+        view.layout().activate()  # laid out empty, as the Logs dock is when first shown in the window
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(workload)
+        name = workload.pods[0].name
+        assert view.pod.currentText() == name
+        qtbot.waitUntil(lambda: view.pod.width() >= view.pod.fontMetrics().horizontalAdvance(name) + 20)
+        assert view.pod.toolTip() == name
+        long = dataclasses.replace(workload, pods=[dataclasses.replace(workload.pods[0], name="p" * 200)])
+        view.set_workload(long)
+        assert view.pod.toolTip() == "p" * 200
+        # bounded: the dock (and the window) does not grow to fit it
+        qtbot.waitUntil(lambda: view.pod.width() == view.pod.maximumWidth())
+        assert view.minimumSizeHint().width() < 1200 and view.width() == 1200
     finally:
         view.shutdown()

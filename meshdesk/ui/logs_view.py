@@ -106,6 +106,12 @@ class LogsView(QWidget):
         self.follower: LogFollower | None = None
         self.pod = QComboBox()
         self.container = QComboBox()
+        # as wide as the names they hold (a combo sized while empty cut "reviews-v2-7d9f…" to "reviews-"),
+        # up to a bound, as pod names can run to 253 characters; the whole name is in the tooltip
+        for combo, chars in ((self.pod, 48), (self.container, 24)):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setMaximumWidth(combo.fontMetrics().horizontalAdvance("x" * chars) + 40)
+            combo.currentTextChanged.connect(combo.setToolTip)  # (filled with signals blocked: _name_tips)
         self.tail = QSpinBox()
         self.tail.setRange(1, MAX_LINES)  # more were read, then dropped: the text keeps MAX_LINES
         self.tail.setValue(200)
@@ -201,6 +207,7 @@ class LogsView(QWidget):
             self.pod.addItem(p.name, p)
         self.pod.blockSignals(False)
         self._pod_changed()
+        self._name_tips()
 
     def update_pods(self, workload: Workload) -> None:
         """The same workload read again (a refresh): offer the pods it has now (after a rollout, its new
@@ -231,6 +238,12 @@ class LogsView(QWidget):
             self._pod_changed()
         elif current is not None and current.name in names:
             self._update_containers()
+        self._name_tips()
+
+    def _name_tips(self) -> None:
+        """The whole pod and container names, which a narrow box may cut, in their tooltips."""
+        self.pod.setToolTip(self.pod.currentText())
+        self.container.setToolTip(self.container.currentText())
 
     @property
     def lines(self) -> list[LogLine]:
