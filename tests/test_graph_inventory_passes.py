@@ -299,6 +299,27 @@ def test_circuit_breakers_of_one_subset_mark_only_that_version() -> None:
     assert not node(g, "cart").extra.get("hasCB")
 
 
+
+def test_an_empty_outlier_detection_or_connection_pool_is_a_circuit_breaker_as_in_kiali() -> None:
+    """``outlierDetection: {}`` turns on Istio's default ejection, and Kiali counts the field being there
+    (a non-nil policy) as a circuit breaker, at the top level or in a subset; a null one is unset."""
+    def badged(policy: dict[str, Any], *, subset: bool = False) -> set[str]:
+        spec: dict[str, Any] = {"host": "cart"}
+        if subset:
+            spec["subsets"] = [{"name": "v1", "labels": {"version": "v1"}, "trafficPolicy": policy}]
+        else:
+            spec["trafficPolicy"] = policy
+        dr = IstioObject("DestinationRule", "cart", "shop", spec=spec)
+        inv = _inventory(_workload("web-v1"), _workload("cart-v1"), _workload("cart-v2"), istio=(dr,))
+        samples = [http("web-v1", "cart-v1", 5), http("web-v1", "cart-v2", 5)]
+        g = build(snapshot(samples, inventory=inv, injectServiceNodes=True, graphType="versionedApp"))
+        return {n.label for n in g.nodes.values() if n.extra.get("hasCB")}
+
+    assert badged({"outlierDetection": {}}) == {"cart", "cart v1", "cart v2"}
+    assert badged({"connectionPool": {}}, subset=True) == {"cart", "cart v1"}
+    assert badged({"outlierDetection": None, "connectionPool": None}) == set()
+    assert badged({"tls": {"mode": "ISTIO_MUTUAL"}}) == set()
+
 def test_a_service_node_takes_its_services_app_label_and_joins_the_app_box() -> None:
     """Kiali labels a service node with its Kubernetes Service's app, so in an app graph the reviews
     service sits in the reviews box with the reviews versions."""

@@ -101,7 +101,10 @@ def _vs_targets(obj: IstioObject) -> set[tuple[str, str]]:
 
 
 def _cb_policy(policy: Any) -> bool:
-    return isinstance(policy, dict) and bool(policy.get("connectionPool") or policy.get("outlierDetection"))
+    # as Kiali: the field being there is enough, an empty one (``outlierDetection: {}``, which turns on
+    # Istio's default ejection) too; only a null counts as unset
+    return isinstance(policy, dict) and (policy.get("connectionPool") is not None
+                                         or policy.get("outlierDetection") is not None)
 
 
 def _has_cb(spec: dict[str, Any], version: str = "") -> bool:
