@@ -105,6 +105,8 @@ def _kiali_node(n: model.Node, health_data: dict[str, Any] | None) -> dict[str, 
         d["isGateway"] = _gateway_info(n.extra.get("gateway") or {})
         if (n.extra.get("gateway") or {}).get("gatewayAPIInfo"):
             d["isK8sGatewayAPI"] = True
+    if n.extra.get("isK8sGatewayAPI"):  # a service routed by a VirtualService made from a Gateway API route
+        d["isK8sGatewayAPI"] = True
     if n.extra.get("hasIngressWaypoint"):
         d["hasIngressWaypoint"] = True
     if n.extra.get("isWaypoint"):
