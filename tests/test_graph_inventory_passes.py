@@ -670,3 +670,25 @@ def test_a_service_routed_by_a_virtual_service_made_from_a_gateway_api_route_is_
     assert made["isK8sGatewayAPI"] is True
     assert made["hasVS"] == {"hostnames": ["cart.example.com"]} and made["hasRequestRouting"] is True
     assert "isK8sGatewayAPI" not in service_data("cart")
+
+
+def test_no_out_of_mesh_badge_in_a_namespace_an_istiod_runs_in_as_in_kiali() -> None:
+    """Kiali's mesh check leaves the control plane's namespaces alone, wherever istiod is installed: a
+    sidecar-less workload of ``istio-control`` (where the istiod runs) is not out of the mesh; one of a
+    plain namespace is; istio-system stays exempt whatever the inventory says."""
+    from meshdesk.mesh.inventory import Istiod
+
+    def out_of_mesh(planes: list[Istiod] | None) -> set[str]:
+        inv = _inventory(_workload("web-v1"), _workload("tracer-v1", "istio-control", sidecar=False),
+                         _workload("probe-v1", "istio-system", sidecar=False),
+                         _workload("batch-v1", "jobs", sidecar=False),
+                         namespaces=("shop", "istio-control", "istio-system", "jobs"))
+        inv.control_planes = planes
+        samples = [http("tracer-v1", "web-v1", 1, src_ns="istio-control"),
+                   http("probe-v1", "web-v1", 1, src_ns="istio-system"),
+                   http("batch-v1", "web-v1", 1, src_ns="jobs")]
+        g = build(snapshot(samples, inventory=inv, namespaces=("shop", "istio-control", "istio-system", "jobs")))
+        return {n.label for n in g.nodes.values() if n.has_missing_sidecar}
+
+    assert out_of_mesh([Istiod("istio-control", pods=1, ready=1)]) == {"batch-v1"}
+    assert out_of_mesh(None) == {"batch-v1", "tracer-v1"}  # not read: only istio-system is known as one

@@ -25,7 +25,7 @@ From the inventory, as Kiali decides them:
 - ``mesh_check``: a workload or app node whose workloads are not all sidecar-injected, not all
   captured by ambient (their pods' ``ambient.istio.io/redirection``) and not all gateways gets
   ``has_missing_sidecar``; one whose workloads are all ambient, or a waypoint, ``isAmbient`` (not for
-  istio-system, unreadable namespaces or dead nodes).
+  istio-system or another namespace an istiod runs in, unreadable namespaces or dead nodes).
 Without an inventory it does nothing.
 """
 
@@ -268,6 +268,12 @@ def lacks_proxy(w: Workload, ambient: set[str]) -> bool:
         and w.namespace not in CONTROL_PLANE_NAMESPACES
 
 
+def control_plane_namespaces(inv: Inventory) -> frozenset[str]:
+    """The namespaces the mesh check leaves alone: those an istiod runs in (Kiali's IsControlPlane, so a
+    control plane installed elsewhere than istio-system counts too), and istio-system always."""
+    return CONTROL_PLANE_NAMESPACES.union(c.namespace for c in inv.control_planes or ())
+
+
 def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
     """The meshCheck appender: a workload or app node is out of the mesh (``hasMissingSC``) when its
     workloads are not all sidecar-injected (a workload without pods counts as injected), not all
@@ -279,10 +285,11 @@ def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
     ambient = ambient_namespaces(inv)
     request = ctx.request
     ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # another cluster's: not known here
+    control = control_plane_namespaces(inv)
     for n in tm.values():
         if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.md.get("isDead") or not ours(n.cluster):
             continue
-        if n.namespace in CONTROL_PLANE_NAMESPACES:
+        if n.namespace in control:
             continue
         if not request.is_accessible(n.cluster, n.namespace):
             continue
