@@ -173,7 +173,14 @@ def _gateway_rows(node: Node) -> list[tuple[str, str]]:
 def _routing_rows(node: Node) -> list[tuple[str, str]]:
     """A "Routing" row naming what the Istio config does to the node's traffic, when it does anything."""
     found = [name for key, name in _ROUTING_FEATURES if node.extra.get(key)]
-    return [("Routing", _e(", ".join(found)))] if found else []
+    if not found:
+        return []
+    text = ", ".join(found)
+    if node.extra.get("isK8sGatewayAPI") and not node.is_gateway:
+        # as Kiali's "(K8s GW API)": the VirtualService is Istio's reading of a Gateway API route, so
+        # that route is what to change
+        text += " (from a Gateway API route)"
+    return [("Routing", _e(text))]
 
 
 def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject]) -> str:
