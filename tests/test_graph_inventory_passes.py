@@ -692,3 +692,23 @@ def test_no_out_of_mesh_badge_in_a_namespace_an_istiod_runs_in_as_in_kiali() -> 
 
     assert out_of_mesh([Istiod("istio-control", pods=1, ready=1)]) == {"batch-v1"}
     assert out_of_mesh(None) == {"batch-v1", "tracer-v1"}  # not read: only istio-system is known as one
+
+
+def test_the_lists_and_panel_agree_with_the_graph_about_an_istiod_installed_elsewhere() -> None:
+    """With istiod in ``istio-control`` the graph gives its sidecar-less workloads no out-of-mesh badge
+    (above); the Workloads list said "missing" for them, and the namespace advice asked for injection
+    there. They say "control plane", as for istio-system, and no advice is given."""
+    from meshdesk.mesh.inventory import Istiod
+    from meshdesk.mesh.traffic_advice import mesh_gap
+    from meshdesk.ui.lists import WORKLOADS, build_rows
+
+    inv = _inventory(_workload("web-v1"), _workload("tracer-v1", "istio-control", sidecar=False),
+                     _workload("batch-v1", "jobs", sidecar=False), namespaces=("shop", "istio-control", "jobs"))
+    inv.control_planes = [Istiod("istio-control", pods=1, ready=1)]
+    g = build(snapshot([http("tracer-v1", "web-v1", 1, src_ns="istio-control"),
+                        http("batch-v1", "web-v1", 1, src_ns="jobs")],
+                       inventory=inv, namespaces=("shop", "istio-control", "jobs")))
+    sidecar = {r.name: r.sidecar for r in build_rows(g, inv, {})[WORKLOADS]}
+    assert sidecar == {"web-v1": "yes", "tracer-v1": "control plane", "batch-v1": "missing"}
+    assert mesh_gap(inv, "istio-control") is None
+    assert mesh_gap(inv, "jobs") is not None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces
 from meshdesk.mesh.graph.context import inventory_cluster
-from meshdesk.mesh.graph.istio import lacks_proxy
+from meshdesk.mesh.graph.istio import control_plane_namespaces, lacks_proxy
 from meshdesk.mesh.graph.model import (
     BOX_APP,
     BOX_CLUSTER,
@@ -424,9 +424,9 @@ def _callers_report(graph: TrafficGraph, box: Node, members: Iterable[Node],
     inventory = graph.health_basis.inventory if graph.health_basis is not None else None
     if inventory is not None and (not _known(box.cluster) or inventory_cluster(
             inventory, {n.cluster for n in graph.nodes.values()})(box.cluster)):
-        ambient = ambient_namespaces(inventory)
+        ambient, control = ambient_namespaces(inventory), control_plane_namespaces(inventory)
         for w in inventory.workloads:
-            if w.namespace in namespaces and lacks_proxy(w, ambient):
+            if w.namespace in namespaces and lacks_proxy(w, ambient, control):
                 by.setdefault(("destination_workload", w.namespace), set()).add(w.name)
     one = box.box == BOX_NAMESPACE
     if one:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient
-from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES
+from meshdesk.mesh.graph.istio import control_plane_namespaces
 from meshdesk.mesh.inventory import Inventory, Service, ServicePort, Workload
 from meshdesk.mesh.routing import port_protocol, restarts_for_injection
 from meshdesk.mesh.words import counted
@@ -116,7 +116,7 @@ def mesh_gap(inv: Inventory, namespace: str) -> MeshGap | None:
     workloads to restart are those ``routing.restarts_for_injection`` names, as the action that enables
     injection lists them."""
     ns = inv.namespace(namespace)
-    if ns is None or namespace in CONTROL_PLANE_NAMESPACES or inv.unread(namespace, ("pods",)):
+    if ns is None or namespace in control_plane_namespaces(inv) or inv.unread(namespace, ("pods",)):
         return None
     wls = [w for w in inv.workloads if w.namespace == namespace]
     ambient = ambient_namespaces(inv)

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.health import workload_status
-from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, is_gateway
+from meshdesk.mesh.graph.istio import control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
@@ -201,6 +201,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     judged = graph.list_health if graph is not None and graph.list_health is not None else graph
     judged_nodes = list(judged.nodes.values()) if judged is not None else []
     ambient = ambient_namespaces(inventory)
+    control = control_plane_namespaces(inventory)  # istio-system, and wherever an istiod runs
     # everything a row asks of the graph and the inventory, looked up by name: with thousands of rows
     # a scan per row stalls the window for seconds at every refresh
     index = ConfigIndex(inventory)
@@ -249,7 +250,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         e, wn = errors_warnings(index.for_workload(w), [w])
         # a gateway's istio-proxy is the gateway itself, not a sidecar beside an app
         side = "waypoint" if is_waypoint(w) else "gateway" if w.has_sidecar and is_gateway(w) else \
-            _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in CONTROL_PLANE_NAMESPACES, gap([w]))
+            _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in control, gap([w]))
         # a workload node's health counts its pods; an app (version) node's is its requests alone, and
         # with no traffic there is no node: the pods' state is joined in, as Kiali's workload list does
         own = [i for i in hids if judged is not None and judged.nodes[i].node_type == NODE_WORKLOAD]
@@ -270,7 +271,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                              bool(app.workloads) and all(is_ambient(w, ambient) for w in app.workloads),
-                             app.namespace in CONTROL_PLANE_NAMESPACES, gap(app.workloads))
+                             app.namespace in control, gap(app.workloads))
         # the app's own health where the graph has it (its box's: all versions' requests, all its pods),
         # so the list, the box and its panel agree; else its nodes' requests with its pods' state
         whole = next((h for i in hids if isinstance(h := judged.nodes[i].extra.get("appHealth"), Health)), None) \
@@ -286,7 +287,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    all(is_ambient(w, ambient) for w in behind),
-                                                   s.namespace in CONTROL_PLANE_NAMESPACES, gap(behind))
+                                                   s.namespace in control, gap(behind))
         e, wn = counts(validations, [*(key_of(o) for o in index.for_service(s)),
                                      (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
-from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, is_gateway
+from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
     BOX_APP,
     BOX_NAMESPACE,
@@ -535,12 +535,12 @@ def _members(graph: TrafficGraph, box_id: str) -> set[str]:
     return inside
 
 
-def _pods(w: Workload, ambient: bool = False) -> str:
+def _pods(w: Workload, ambient: bool = False, control_planes: frozenset[str] = CONTROL_PLANE_NAMESPACES) -> str:
     if not w.pods:
         return "<i>no pods</i>"
     rows = []
     proxy_itself = is_waypoint(w) or is_gateway(w)
-    control_plane = w.namespace in CONTROL_PLANE_NAMESPACES
+    control_plane = w.namespace in control_planes
     for p in w.pods:
         ready, total = p.ready_count
         if proxy_itself:  # its istio-proxy container is the workload, not a sidecar
@@ -735,7 +735,7 @@ class SidePanel(QWidget):
                     rows.append(("Data plane", _ambient_data_plane(inv.namespace(ns))))
                     waypoints = [w.name for w in wls if is_waypoint(w)]
                     rows.append(("Waypoints", ", ".join(_e(m) for m in waypoints) if waypoints else "none"))
-                elif ns in CONTROL_PLANE_NAMESPACES:
+                elif ns in control_plane_namespaces(inv):
                     rows.append(("Sidecars", "none expected (the control plane's namespace)"))
                 elif unread_pods:
                     rows.append(("Missing sidecars", "unknown (its pods could not be read)"))
@@ -847,7 +847,8 @@ class SidePanel(QWidget):
                 rows.append(("Sidecar", "none needed (it is a proxy itself)"))
             elif ambient and not sc:
                 rows.append(("Sidecar", "none needed (ambient: ztunnel)"))
-            elif w.namespace in CONTROL_PLANE_NAMESPACES and not sc:
+            elif w.namespace in (control_plane_namespaces(inv) if inv is not None else CONTROL_PLANE_NAMESPACES) \
+                    and not sc:
                 rows.append(("Sidecar", "none (the control plane is not in the mesh)"))
             elif sc is False and inv is not None:
                 rows.append(("Sidecar", _missing_sidecar(inv, w)))
@@ -871,7 +872,8 @@ class SidePanel(QWidget):
         parts.append(_table(rows))
         parts.append(_findings(g, (WORKLOAD, node.namespace, node.workload)))  # its ambient checks (Kiali's)
         if w is not None:
-            parts.append(_section("Pods", _pods(w, ambient and not waypoint)))
+            parts.append(_section("Pods", _pods(w, ambient and not waypoint, control_plane_namespaces(inv)
+                                                if inv is not None else CONTROL_PLANE_NAMESPACES)))
             svcs = inv.services_for_workload(w) if inv is not None else []
             parts.append(_section("Services", _list([_e(s.name) for s in svcs])))
             parts.append(_section("Labels", _labels(w.labels)))

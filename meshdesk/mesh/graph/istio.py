@@ -260,12 +260,13 @@ def is_gateway(w: Workload) -> bool:
     return "istio.io/gateway-name" in labels or labels.get("gateway.istio.io/managed") == "istio.io-gateway-controller"
 
 
-def lacks_proxy(w: Workload, ambient: set[str]) -> bool:
+def lacks_proxy(w: Workload, ambient: set[str], control_planes: frozenset[str] = CONTROL_PLANE_NAMESPACES) -> bool:
     """Whether nothing on a workload's side reports what comes into it, as ``mesh_check`` judges a node
     of it alone: it has pods and not all run a sidecar, it is no gateway, not captured by ambient's
-    ztunnel and no waypoint (``ambient``: the namespaces in ambient mode)."""
+    ztunnel and no waypoint (``ambient``: the namespaces in ambient mode), and not in a control plane's
+    namespace (``control_planes``: ``control_plane_namespaces`` of the inventory)."""
     return bool(w.pods) and w.has_sidecar is False and not is_gateway(w) and not is_ambient(w, ambient) \
-        and w.namespace not in CONTROL_PLANE_NAMESPACES
+        and w.namespace not in control_planes
 
 
 def control_plane_namespaces(inv: Inventory) -> frozenset[str]:
