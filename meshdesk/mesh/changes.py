@@ -35,23 +35,31 @@ from meshdesk.mesh.inventory import (
 )
 from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.routing import (
+    GATEWAYS_WRITTEN,
+    INGRESS_SELECTOR,
     POLICY_WRITTEN,
     SERVICE_ENTRY_FIELDS,
     ClientTls,
+    GatewayBinding,
     LoadBalancer,
     RoutingError,
     ServiceRouting,
     applies_to_mesh,
+    build_gateway,
     build_peer_authentication,
     build_service_routing,
     current_routing,
     duration_seconds,
+    gateway_binding_problem,
+    gateway_ref,
+    gateways_spec,
     host_names,
     injection_change,
     is_managed,
     is_meshdesk_subset_name,
     managed_objects,
     merge_service_entry,
+    routes_service,
     tcp_only,
     unmodelled,
     versions_of,
@@ -71,6 +79,7 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "DestinationRule": ("networking.istio.io", "destinationrules"),
     "ServiceEntry": ("networking.istio.io", "serviceentries"),
     "PeerAuthentication": ("security.istio.io", "peerauthentications"),
+    "Gateway": ("networking.istio.io", "gateways"),
 }
 
 
@@ -161,6 +170,9 @@ class ChangePlan:
     summary: str
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. which workloads need a restart
+    # objects the changes rely on and do not write, as (kind, namespace, name, why): a Gateway the
+    # VirtualService is bound to. The review and the apply check they are still there
+    needs: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -522,7 +534,7 @@ def _only_meshdesks(dr: IstioObject) -> bool:
 def _vs_part(r: ServiceRouting) -> tuple[Any, ...]:
     """What of an intent a VirtualService holds, in a form that compares equal when its meaning is."""
     f = r.fault
-    return ({v: w for v, w in r.weights.items() if w > 0},
+    return ((r.gateway or GatewayBinding()).key(), {v: w for v, w in r.weights.items() if w > 0},
             [(m.version, m.header.strip().lower(), m.uri, m.kind, m.value) for m in r.matches],
             (f.delay_percent, f.delay_percent and f.delay_seconds, f.abort_percent, f.abort_percent and f.abort_status),
             r.timeout_seconds or None,
@@ -539,11 +551,34 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     now, vs_now, dr_now = current_routing(inv, svc)
     # TLS and the load balancer not asked about stay as they are (read back, so the plan compares them)
     routing = replace(routing, tls=now.tls if routing.tls is None else routing.tls,
-                      load_balancer=now.load_balancer if routing.load_balancer is None else routing.load_balancer)
+                      load_balancer=now.load_balancer if routing.load_balancer is None else routing.load_balancer,
+                      gateway=now.gateway if routing.gateway is None else routing.gateway)
     routing = _refuse_gone_versions(svc, routing, versions_of(svc, inv.workloads_for_service(svc)))
-    vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
-        not is_managed(vs_now) or bool(vs_now.spec.get("gateways"))), dr=dr_now)
+    binding, binding_now = routing.gateway or GatewayBinding(), now.gateway or GatewayBinding()
+    rebinds = binding.key() != binding_now.key()
     plan = ChangePlan(what or f"Routing of service {svc.namespace}/{svc.name}")
+    if rebinds:
+        own_hosts = [h for h in (vs_now.spec.get("hosts") or ()) if isinstance(h, str) and h in host_names(svc)] \
+            if vs_now is not None else []
+        problem = gateway_binding_problem(binding, svc, inv.istio_objects("Gateway"), own_hosts)
+        if problem:
+            raise RoutingError(problem)
+        if binding.new_gateway is not None and binding.new_gateway.name in binding.gateways:
+            _put(plan, build_gateway(svc.namespace, binding.new_gateway), None)
+            root = inv.mesh_settings.root_namespace
+            if any(w.namespace == root for w in inv.workloads) and \
+                    not any(all(w.labels.get(k) == v for k, v in INGRESS_SELECTOR.items()) for w in inv.workloads):
+                plan.notes.append(f"Note: no workload meshdesk read (namespace {root} included) has the label "
+                                  f"{', '.join(f'{k}={v}' for k, v in INGRESS_SELECTOR.items())}: the new Gateway "
+                                  "takes effect on an ingress gateway deployment with that label (Istio's default "
+                                  "one has it).")
+    for ref in gateways_spec(binding):
+        ns, name = gateway_ref(ref, svc.namespace)
+        if ref != "mesh" and not (binding.new_gateway is not None and (ns, name) == (svc.namespace,
+                                                                                   binding.new_gateway.name)):
+            plan.needs.append(("Gateway", ns, name, f"the VirtualService of service {svc.name} is bound to it"))
+    vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
+        not is_managed(vs_now) or (bool(vs_now.spec.get("gateways")) and not rebinds)), dr=dr_now)
     tcp = tcp_only(svc)
     keeps_vs = vs_now is not None and _vs_part(routing) == _vs_part(now)
     _refuse_taken_names(inv, svc, creates=[kind for kind, new, now_ in (("VirtualService", vs, vs_now),
@@ -600,15 +635,37 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
             # what it is bound to stays as it was; so do the HTTP routes of a TCP-only service, which
             # none of its traffic meets (meshdesk writes its tcp routes)
             for key in ("hosts", "gateways", "exportTo", *(("http",) if tcp else ())):
+                if key in ("hosts", "gateways") and rebinds:
+                    continue
                 if vs_now.spec.get(key):
                     vs.spec[key] = copy.deepcopy(vs_now.spec[key])
+                elif key == "gateways":
+                    vs.spec.pop(key, None)
+            if rebinds:
+                # the service's own host as the VirtualService names it stays; the others are the binding's
+                own = [h for h in vs_now.spec.get("hosts") or () if isinstance(h, str) and h in host_names(svc)]
+                if own:
+                    vs.spec["hosts"] = [*own, *(h for h in binding.hosts if h not in own)] if binding.active else own
             vs.spec = _as_written(_in_order_of(vs.spec, vs_now.spec), vs_now.spec, vs_now.namespace)
+            if "gateways" in vs.spec and "gateways" not in vs_now.spec:  # read where Istio's docs put it
+                vs.spec = {k: v for k, v in vs.spec.items() if k != "gateways"}
+                at = list(vs.spec).index("hosts") + 1 if "hosts" in vs.spec else 0
+                items = list(vs.spec.items())
+                vs.spec = dict([*items[:at], ("gateways", gateways_spec(binding)), *items[at:]])
+        if not rebinds:
+            vs.annotations.pop(GATEWAYS_WRITTEN, None)  # what the cluster's says stays, whoever bound it
         _put(plan, vs, vs_now)
+        if rebinds and not binding.active:
+            for c in plan.changes:  # the gateways meshdesk wrote are gone: so is their record
+                if c.obj is not None and c.kind == "VirtualService" and c.op == REPLACE:
+                    c.obj.annotations.pop(GATEWAYS_WRITTEN, None)
     elif vs_now is not None:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(vs_now), before=copy.deepcopy(vs_now)))
     # a VirtualService goes after the DestinationRule defining its subsets, a delete the other way round
     plan.changes.sort(key=lambda c: (c.op == DELETE and c.kind == "DestinationRule",
                                      c.op != DELETE and c.kind == "VirtualService"))
+    if not binding.active:
+        plan.needs.clear()
     return plan
 
 
@@ -897,13 +954,21 @@ def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
         found += [f"subset {name}'s own settings" for name in odd]
         return found or ["subsets meshdesk did not name"]
     if o.kind == "VirtualService":
-        found = [f"gateways ({', '.join(str(g) for g in spec.get('gateways') or ())})"] if spec.get("gateways") else []
+        # the gateways and hosts meshdesk bound it to (as its annotation records them) are its own
+        try:
+            bound = json.loads(o.annotations.get(GATEWAYS_WRITTEN) or "{}")
+        except ValueError:
+            bound = {}
+        bound = bound if isinstance(bound, dict) else {}
+        gateways = spec.get("gateways")
+        found = [f"gateways ({', '.join(str(g) for g in gateways or ())})"] \
+            if gateways and gateways != bound.get("gateways") else []
         hosts = [h for h in spec.get("hosts") or () if isinstance(h, str)]
         svc = next((s for s in inv.services if s.namespace == o.namespace and set(hosts) & host_names(s)), None)
         if svc is None:
             return found
         others = [h for h in hosts if h not in host_names(svc)]
-        if others:
+        if others and sorted(set(others)) != bound.get("hosts"):
             found.append(f"hosts {', '.join(others)}")
         dr = current_routing(inv, svc)[2]
         return found + unmodelled(o, svc, dr)
@@ -913,6 +978,15 @@ def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
             [f"mtls {k}" for k in (mtls if isinstance(mtls, dict) else {}) if k != "mode"]
     if o.kind == "ServiceEntry":
         return [k for k in spec if k not in (*SERVICE_ENTRY_FIELDS, "addresses")]  # exportTo, workloadSelector...
+    if o.kind == "Gateway":
+        found = [k for k in spec if k not in ("selector", "servers")]
+        if spec.get("selector") != INGRESS_SELECTOR:
+            found.append("another selector")
+        raw = spec.get("servers")
+        servers: list[Any] = raw if isinstance(raw, list) else []
+        if len(servers) != 1 or not all(isinstance(x, dict) and set(x) <= {"port", "hosts"} for x in servers):
+            found.append("servers meshdesk did not write (TLS, more ports)")
+        return found
     return []
 
 
@@ -923,11 +997,15 @@ def routing_objects_of(inv: Inventory, svc: Service) -> list[IstioObject]:
     out = []
     for o in managed_objects(inv, svc.namespace):
         spec = o.spec if isinstance(o.spec, dict) else {}
-        if o.kind == "VirtualService" and applies_to_mesh(o) and any(
-                isinstance(h, str) and h in names for h in spec.get("hosts") or ()):
+        if o.kind == "VirtualService" and routes_service(o, svc):
             out.append(o)
         elif o.kind == "DestinationRule" and isinstance(spec.get("host"), str) and spec["host"] in names:
             out.append(o)
+    # the Gateways meshdesk created that its VirtualService for the service is bound to (kept while
+    # another VirtualService routes through them: see ``removal_scope``)
+    bound = {gateway_ref(str(g), vs.namespace) for vs in out if vs.kind == "VirtualService"
+             for g in vs.spec.get("gateways") or () if g != "mesh"}
+    out += [g for g in managed_objects(inv) if g.kind == "Gateway" and (g.namespace, g.name) in bound]
     return out
 
 
@@ -952,6 +1030,14 @@ def removal_scope(inv: Inventory, namespace: str | None = None, service: Service
                                   "lose that. Delete it by hand if you mean to."))
             continue
         users: dict[str, set[str]] = {}
+        if o.kind == "Gateway":
+            through = [f"VirtualService {vs.namespace}/{vs.name}" for vs in staying
+                       if (o.namespace, o.name) in {gateway_ref(str(g), vs.namespace) for g in vs.spec.get("gateways") or ()}]
+            if through:
+                scope.kept.append((o, f"{_and(sorted(through))} {'routes' if len(through) == 1 else 'route'} what "
+                                      "enters through it; deleting it would stop those requests. Unbind "
+                                      f"{'it' if len(through) == 1 else 'them'} first (Gateways), then remove it."))
+                continue
         if o.kind == "DestinationRule":
             host = fqdn(str(o.spec.get("host") or ""), o.namespace)
             subsets = {s.get("name") for s in o.spec.get("subsets") or () if isinstance(s, dict)}

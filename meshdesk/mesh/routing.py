@@ -58,6 +58,13 @@ MAX_DURATION_SECONDS = 315576000000  # a protobuf Duration's largest: 10000 year
 # an annotation on a DestinationRule meshdesk created: the ``tls`` and ``loadBalancer`` settings meshdesk
 # wrote in it (JSON), so a removal tells them from ones someone set (or changed) by hand, which it keeps
 POLICY_WRITTEN = "meshdesk.io/traffic-policy"
+# an annotation on a VirtualService meshdesk bound to gateways: the gateways and the hosts besides the
+# service's it wrote there (JSON), so a removal tells them from ones someone added by hand, which it keeps
+GATEWAYS_WRITTEN = "meshdesk.io/gateways"
+# the reserved gateway name for the mesh's own traffic (the sidecars')
+MESH_GATEWAY = "mesh"
+# the labels of the ingress gateway a new Gateway is served by (Istio's default install, as Kiali's wizard)
+INGRESS_SELECTOR = {"istio": "ingressgateway"}
 MATCH_KINDS = ("exact", "prefix", "regex")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -147,6 +154,39 @@ class LoadBalancer:
 
 
 @dataclass
+class NewGateway:
+    """An Istio Gateway created with the binding (Kiali's "Create Gateway"): one plain HTTP server on
+    ``port`` for ``hosts`` ("*": any), served by the ingress gateway (``INGRESS_SELECTOR``)."""
+
+    name: str
+    port: int = 80
+    hosts: list[str] = field(default_factory=lambda: ["*"])
+
+
+@dataclass
+class GatewayBinding:
+    """The gateways a service's VirtualService routes for (its ``gateways``): Istio Gateways named as the
+    VirtualService names them ("name" in its namespace, or "namespace/name"), with ``mesh`` keeping the
+    mesh's own traffic on the same routes; ``hosts``: the VirtualService's hosts besides the service's
+    (those clients name at the gateway, e.g. shop.example.com). No gateways: the mesh's traffic only."""
+
+    gateways: list[str] = field(default_factory=list)
+    mesh: bool = True
+    hosts: list[str] = field(default_factory=list)
+    new_gateway: NewGateway | None = None  # created in the same change (its name is in ``gateways``)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.gateways)
+
+    def key(self) -> tuple[Any, ...]:
+        """What the VirtualService holds of it, compared in any order."""
+        if not self.gateways:
+            return ()
+        return tuple(sorted(set(self.gateways))), self.mesh, tuple(sorted(set(self.hosts)))
+
+
+@dataclass
 class ServiceRouting:
     """Everything meshdesk sets for one service."""
 
@@ -162,6 +202,8 @@ class ServiceRouting:
     # load balancer alone, whoever set them); ClientTls() / LoadBalancer(): unset
     tls: ClientTls | None = None
     load_balancer: LoadBalancer | None = None
+    # None: as the service's VirtualService has it now; GatewayBinding(): the mesh's traffic only
+    gateway: GatewayBinding | None = None
 
 
 # the retry-on policies Envoy (and so Istio) takes, besides HTTP statuses ("503")
@@ -549,11 +591,165 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         extras["retries"] = retries
     for rule in http:
         rule.update(extras)
-    needs_vs = bool(routing.weights or routing.matches or extras) or always_vs
+    binding = routing.gateway or GatewayBinding()
+    needs_vs = bool(routing.weights or routing.matches or extras or binding.active) or always_vs
     # a TCP-only service is routed by tcp routes (the same weighted default route: no match, no extras)
     vs = IstioObject("VirtualService", svc.name, svc.namespace, NETWORKING,
                      {"hosts": [host], "tcp" if tcp else "http": http}, _managed()) if needs_vs else None
+    if vs is not None and binding.active:
+        vs.spec = {"hosts": [host, *(h for h in binding.hosts if h != host)], "gateways": gateways_spec(binding),
+                   **{k: v for k, v in vs.spec.items() if k != "hosts"}}
+        vs.annotations[GATEWAYS_WRITTEN] = json.dumps({"gateways": gateways_spec(binding),
+                                                       "hosts": sorted(set(binding.hosts) - host_names(svc))}, sort_keys=True)
     return vs, dr
+
+
+# -- gateways ----------------------------------------------------------------------------------------
+
+def gateways_spec(binding: GatewayBinding) -> list[str]:
+    """A VirtualService's ``gateways`` for ``binding`` (empty: the mesh's traffic only)."""
+    if not binding.gateways:
+        return []
+    named = list(dict.fromkeys(g for g in binding.gateways if g != MESH_GATEWAY))
+    return [*named, *([MESH_GATEWAY] if binding.mesh else [])]
+
+
+def gateway_ref(ref: str, namespace: str) -> tuple[str, str]:
+    """(namespace, name) of the gateway a VirtualService in ``namespace`` names ``ref`` ("name" or
+    "namespace/name")."""
+    ns, sep, name = ref.partition("/")
+    return (ns, name) if sep else (namespace, ref)
+
+
+def gateway_ref_text(gw: IstioObject, namespace: str) -> str:
+    """How a VirtualService in ``namespace`` names the Gateway ``gw``."""
+    return gw.name if gw.namespace == namespace else f"{gw.namespace}/{gw.name}"
+
+
+def gateway_hosts(gw: IstioObject) -> list[str]:
+    """The hosts a Gateway's servers take, as written ("*", "shop.example.com", "ns/*.example.com")."""
+    out: list[str] = []
+    for server in _l(_d(gw.spec).get("servers")):
+        out += [h for h in _l(_d(server).get("hosts")) if isinstance(h, str) and h not in out]
+    return out
+
+
+def _full_host(host: str, namespace: str) -> str:
+    """A VirtualService host as Istio reads it: a name without a dot is a service of its namespace."""
+    host = host.strip().lower()
+    return host if "." in host or host == "*" else f"{host}.{namespace}.{CLUSTER_DOMAIN}"
+
+
+def _dns_match(pattern: str, host: str) -> bool:
+    """Whether a Gateway host (``pattern``, "*" or "*.example.com" or a name) and a VirtualService host
+    (maybe a wildcard too) have a name in common."""
+    if pattern == "*" or host == "*":
+        return True
+    if pattern.startswith("*.") and host.startswith("*."):
+        return pattern.endswith(host[1:]) or host.endswith(pattern[1:])
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    if host.startswith("*."):
+        return pattern.endswith(host[1:])
+    return pattern == host
+
+
+def gateway_accepts(gw_hosts: Sequence[str], gw_namespace: str, vs_host: str, vs_namespace: str) -> bool:
+    """Whether one of a Gateway's hosts (with its "namespace/" part: "./" its own namespace, "*/" any)
+    takes a VirtualService host, so the gateway routes requests for it by that VirtualService."""
+    host = _full_host(vs_host, vs_namespace)
+    for gw_host in gw_hosts:
+        ns, sep, dns = gw_host.strip().lower().rpartition("/")
+        if sep and ns not in ("*", vs_namespace) and not (ns == "." and gw_namespace == vs_namespace):
+            continue
+        if _dns_match(dns, host):
+            return True
+    return False
+
+
+def _host_problem(host: str, what: str) -> str:
+    if host == "*" or _host_name(host) or (host.startswith("*.") and _host_name(host)):
+        return ""
+    if "/" in host:
+        return (f"{what} {host!r} is not a host name: write host names such as shop.example.com, *.example.com "
+                "or * (meshdesk does not write the namespace/host form)")
+    return f"{what} {host!r} is not a host name (labels of at most 63 letters, digits and '-', e.g. shop.example.com)"
+
+
+def gateway_binding_problem(binding: GatewayBinding, svc: Service, gateways: Sequence[IstioObject],
+                            vs_hosts: Sequence[str] = ()) -> str:
+    """Why Istio would not route as ``binding`` asks ("" when it would): a Gateway it names that the
+    cluster does not have (``gateways``: its Istio Gateways; a new one is made with the binding), a host
+    that is none, the host * on the mesh's routes (Istio refuses it there), a new Gateway's port or hosts,
+    or a Gateway that takes none of the VirtualService's hosts (``vs_hosts``: the service's host as the
+    VirtualService names it, the service's full name when empty), so it would never route by it."""
+    if not binding.gateways:
+        return ""
+    for host in binding.hosts:
+        problem = _host_problem(host, "the VirtualService host")
+        if problem:
+            return problem
+        if host == "*" and binding.mesh:
+            return ("the host * cannot route the mesh's own traffic (Istio refuses a VirtualService bound to the "
+                    "mesh with it): name the hosts clients use at the gateway, or untick the mesh's traffic")
+    new = binding.new_gateway
+    if new is not None:
+        if not _dns_label(new.name):
+            return f"{new.name!r} is not a valid Gateway name (at most 63 lower-case letters, digits and '-')"
+        if isinstance(new.port, bool) or not isinstance(new.port, int) or not 1 <= new.port <= 65535:
+            return f"the Gateway's port must be a number from 1 to 65535, not {new.port}"
+        if not new.hosts:
+            return "a new Gateway needs at least one host (* takes any)"
+        for host in new.hosts:
+            problem = _host_problem(host, "the Gateway host")
+            if problem:
+                return problem
+        if any(g.namespace == svc.namespace and g.name == new.name for g in gateways):
+            return f"a Gateway named {new.name} already exists in {svc.namespace}: pick it, or another name"
+    hosts = [*(vs_hosts or [service_host(svc)]), *binding.hosts]
+    for ref in gateways_spec(binding):
+        if ref == MESH_GATEWAY:
+            continue
+        ns, name = gateway_ref(ref, svc.namespace)
+        if new is not None and (ns, name) == (svc.namespace, new.name):
+            gw_hosts, where = list(new.hosts), ns
+        else:
+            gw = next((g for g in gateways if (g.namespace, g.name) == (ns, name)), None)
+            if gw is None:
+                return (f"Gateway {ns}/{name} does not exist (any more): pick one the cluster has, or create one "
+                        "with the routes")
+            gw_hosts, where = gateway_hosts(gw), gw.namespace
+        if not any(gateway_accepts(gw_hosts, where, h, svc.namespace) for h in hosts):
+            return (f"Gateway {ns}/{name} takes the hosts {', '.join(gw_hosts) or '(none)'} only, and none of the "
+                    f"VirtualService's hosts ({', '.join(hosts)}): it would never route by it. Add a host it takes "
+                    "to the VirtualService's hosts")
+    return ""
+
+
+def build_gateway(namespace: str, new: NewGateway) -> IstioObject:
+    """The Istio Gateway for ``new``: one plain HTTP server, served by the ingress gateway."""
+    spec = {"selector": dict(INGRESS_SELECTOR),
+            "servers": [{"port": {"number": new.port, "name": "http", "protocol": "HTTP"}, "hosts": list(new.hosts)}]}
+    return IstioObject("Gateway", new.name, namespace, NETWORKING, spec, _managed())
+
+
+def new_gateway_name(svc: Service, gateways: Sequence[IstioObject]) -> str:
+    """A name for a new Gateway of ``svc`` no Gateway of its namespace has: "<service>-gateway", then
+    "-2", "-3"..."""
+    taken = {g.name for g in gateways if g.namespace == svc.namespace}
+    base = f"{svc.name[:55]}-gateway"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+def _read_binding(vs: IstioObject, svc_hosts: set[str]) -> GatewayBinding | None:
+    gateways = [g for g in _l(_d(vs.spec).get("gateways")) if isinstance(g, str)]
+    if not gateways:
+        return None
+    return GatewayBinding([g for g in gateways if g != MESH_GATEWAY], MESH_GATEWAY in gateways,
+                          [h for h in _l(_d(vs.spec).get("hosts")) if isinstance(h, str) and h not in svc_hosts])
 
 
 def load_balancer_problem(lb: LoadBalancer, svc: Service | None = None) -> str:
@@ -1216,14 +1412,26 @@ def current_routing(inv: Inventory, svc: Service) -> tuple[ServiceRouting, Istio
 
     def _for(kind: str, key: str) -> IstioObject | None:
         mine = [o for o in inv.istio_objects(kind, svc.namespace)
-                if (kind == "VirtualService" and applies_to_mesh(o)
-                    and any(isinstance(h, str) and h in short for h in _l(_d(o.spec).get("hosts"))))
+                if (kind == "VirtualService" and routes_service(o, svc))
                 or (kind == "DestinationRule" and isinstance(_d(o.spec).get(key), str) and _d(o.spec).get(key) in short)]
-        mine.sort(key=lambda o: (not is_managed(o), o.name))
+        mine.sort(key=lambda o: (not applies_to_mesh(o), not is_managed(o), o.name))
         return mine[0] if mine else None
 
     vs, dr = _for("VirtualService", "hosts"), _for("DestinationRule", "host")
-    return read_service_routing(vs, dr, tcp=tcp_only(svc)), vs, dr
+    routing = read_service_routing(vs, dr, tcp=tcp_only(svc))
+    if vs is not None:
+        routing.gateway = _read_binding(vs, short)
+    return routing, vs, dr
+
+
+def routes_service(vs: IstioObject, svc: Service) -> bool:
+    """Whether ``vs`` is the service's routing meshdesk edits: it names the service among its hosts and
+    routes the mesh's traffic (``applies_to_mesh``), or it is one meshdesk bound to gateways only (named
+    after the service, carrying ``GATEWAYS_WRITTEN``; someone else's too, so its Gateways form can bind
+    it back to the mesh)."""
+    if not any(isinstance(h, str) and h in host_names(svc) for h in _l(_d(vs.spec).get("hosts"))):
+        return False
+    return applies_to_mesh(vs) or (vs.name == svc.name and GATEWAYS_WRITTEN in vs.annotations)
 
 
 RESOLUTIONS = ("DNS", "DNS_ROUND_ROBIN", "STATIC", "NONE")

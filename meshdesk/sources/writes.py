@@ -336,6 +336,17 @@ def _changed(before: IstioObject, now: IstioObject) -> bool:
     return (before.spec, before.labels, before.annotations) != (now.spec, now.labels, now.annotations)
 
 
+def _gone_needs(writer: Any, plan: ChangePlan) -> str:
+    """Why the plan cannot be written as it is: an object it relies on and does not write (a Gateway the
+    VirtualService is bound to) that is not in the cluster any more; "" when all are there (or the
+    writer cannot tell)."""
+    for kind, namespace, name, why in plan.needs:
+        if writer.get(kind, namespace, name) is None:
+            return (f"{kind} {namespace}/{name} is not in the cluster any more ({why}) - reload and pick "
+                    "another")
+    return ""
+
+
 def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
     """The plan against what the cluster has right now, or a ``Conflict`` when that is no longer what
     the plan was made from: an object it replaces or deletes that changed (or, for a replace, vanished)
@@ -343,7 +354,10 @@ def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
     what it read, so writing it over anything newer would silently undo someone's change. A delete of
     an object already gone is dropped; objects get the API version the cluster serves; a namespace
     label patch is checked against the labels now. Call it when the preview is made."""
-    out = ChangePlan(plan.summary, notes=list(plan.notes))
+    out = ChangePlan(plan.summary, notes=list(plan.notes), needs=list(plan.needs))
+    gone = _gone_needs(writer, plan)
+    if gone:
+        raise Conflict(gone)
     for c in plan.changes:
         c = copy.deepcopy(c)
         if c.op == LABEL:
@@ -409,6 +423,15 @@ class RunResult:
 
 def _run(writer: Any, plan: ChangePlan, dry_run: bool, progress: Callable[[int, int, str], None] | None) -> RunResult:
     result = RunResult(dry_run)
+    try:
+        gone = _gone_needs(writer, plan)
+    except SourceError as e:
+        gone, result.error = "", e
+    if gone:
+        result.error = Conflict(gone)
+    if result.error is not None:
+        result.failed = plan.summary
+        return result
     for i, c in enumerate(plan.changes):
         if progress is not None:
             progress(i, len(plan.changes), c.title())

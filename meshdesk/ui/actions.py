@@ -36,6 +36,7 @@ from meshdesk.ui.dialogs.forms import (
     ActionForm,
     CircuitBreakingForm,
     FaultInjectionForm,
+    GatewaysForm,
     InjectionForm,
     LoadBalancingForm,
     MtlsForm,
@@ -136,7 +137,7 @@ class ActionsController(QObject):
         for key, form in (("traffic-shifting", TrafficShiftingForm), ("request-routing", RequestRoutingForm),
                           ("fault-injection", FaultInjectionForm), ("timeouts", TimeoutsForm),
                           ("circuit-breaking", CircuitBreakingForm), ("tls", TlsForm),
-                          ("load-balancing", LoadBalancingForm)):
+                          ("load-balancing", LoadBalancingForm), ("gateways", GatewaysForm)):
             title = "TCP traffic shifting" if tcp and key == "traffic-shifting" else form.title
             needs = CIRCUIT_NEEDS if key in ("circuit-breaking", "tls", "load-balancing") else ROUTING_NEEDS
             spec = ActionSpec(key, f"{title}…", svc.namespace, needs, _routing_form(form, svc, title))

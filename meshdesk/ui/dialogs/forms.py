@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QRadioButton,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -48,24 +49,30 @@ from meshdesk.mesh.routing import (
     LB_SIMPLE,
     MATCH_KINDS,
     MAX_RING_SIZE,
+    MESH_GATEWAY,
     MTLS_MODES,
     RESOLUTIONS,
     TLS_MODES,
     CircuitBreaker,
     ClientTls,
     Fault,
+    GatewayBinding,
     LoadBalancer,
+    NewGateway,
     RouteMatch,
     RoutingError,
     build_service_entry,
     current_routing,
     duration_seconds,
     endpoint_address_problem,
+    gateway_ref,
+    gateway_ref_text,
     header_key,
     header_name_problem,
     injection_change,
     is_managed,
     load_balancer_problem,
+    new_gateway_name,
     tcp_only,
     tls_problem,
     unmodelled,
@@ -471,6 +478,107 @@ class CircuitBreakingForm(_RoutingForm):
             seconds = attr.endswith("_seconds")
             values[attr] = (spin.value() if seconds else int(round(spin.value()))) if check.isChecked() else None
         self.routing.circuit_breaker = CircuitBreaker(**values)
+
+
+def _hosts(text: str) -> list[str]:
+    """Host names typed as a list ("a.example.com, b.example.com"): trimmed, in lower case, each once."""
+    return list(dict.fromkeys(h.strip().lower() for h in text.replace(" ", ",").split(",") if h.strip()))
+
+
+class GatewaysForm(_RoutingForm):
+    """Which gateways the service's VirtualService routes for (Kiali's wizard "Advanced Options ->
+    Gateways"): an Istio Gateway the cluster has, or a new one made in the same change, with the mesh's
+    own traffic kept on the same routes or not, and the hosts clients name at the gateway."""
+
+    title = "Gateways"
+    help_text = ("Route requests entering through a gateway by this service's routes, besides (or instead of) "
+                 "the mesh's own traffic.")
+    aspects = ("gateway",)
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
+        super().__init__(inv, svc, parent)
+        self.gateways = sorted((g for g in inv.istio_objects("Gateway")), key=lambda g: (g.namespace != svc.namespace,
+                                                                                       g.namespace, g.name))
+        binding = self.routing.gateway or GatewayBinding()
+        own = {gateway_ref_text(g, svc.namespace) for g in self.gateways}
+        form = QFormLayout(self)
+        self.bind = QCheckBox("Route requests entering through a gateway")
+        self.bind.setObjectName("gw_bind")
+        self.bind.setChecked(binding.active)
+        form.addRow(self.bind)
+        self.mesh = QCheckBox("Also route the mesh's own traffic (the gateway \"mesh\")")
+        self.mesh.setObjectName("gw_mesh")
+        self.mesh.setChecked(binding.mesh or not binding.active)
+        form.addRow(self.mesh)
+        self.pick_existing = QRadioButton("A Gateway the cluster has")
+        self.make_new = QRadioButton("A new Gateway")
+        form.addRow(self.pick_existing)
+        self.gateway = QComboBox()
+        self.gateway.setObjectName("gw_existing")
+        for g in self.gateways:
+            self.gateway.addItem(f"{g.namespace}/{g.name}", gateway_ref_text(g, svc.namespace))
+        # gateways the VirtualService names besides the first (Kiali's wizard sets one) stay as they are
+        named = [g for g in binding.gateways if g != MESH_GATEWAY]
+        self.kept_gateways = named[1:]
+        if named:
+            first = named[0]
+            if first not in own:  # as written, marked, so Review says why it is refused
+                ns, name = gateway_ref(first, svc.namespace)
+                self.gateway.addItem(f"{ns}/{name} (not in the cluster)", first)
+            self.gateway.setCurrentIndex(self.gateway.findData(first))
+        form.addRow("Gateway", self.gateway)
+        form.addRow(self.make_new)
+        self.new_name = new_gateway_name(svc, self.gateways)
+        self.port = QSpinBox()
+        self.port.setObjectName("gw_port")
+        self.port.setRange(1, 65535)
+        self.port.setValue(80)
+        form.addRow(f"Port of Gateway {self.new_name} (HTTP)", self.port)
+        self.gateway_hosts = QLineEdit("*")
+        self.gateway_hosts.setObjectName("gw_hosts")
+        self.gateway_hosts.setPlaceholderText("* (any), or host names: shop.example.com, *.example.com")
+        form.addRow(f"Hosts Gateway {self.new_name} takes", self.gateway_hosts)
+        self.hosts = QLineEdit(", ".join(binding.hosts))
+        self.hosts.setObjectName("gw_vs_hosts")
+        self.hosts.setPlaceholderText("e.g. shop.example.com (the service's own name is always one)")
+        self.hosts.setToolTip("The Host header requests carry at the gateway. The service's own name is kept for "
+                              "the mesh's traffic, and a gateway taking * routes requests for it too.")
+        form.addRow("More hosts for the routes", self.hosts)
+        if self.kept_gateways:
+            form.addRow(QLabel(f"Also bound to {', '.join(self.kept_gateways)}, which stays as it is."))
+        self.pick_existing.setChecked(bool(self.gateways) or bool(named))
+        self.make_new.setChecked(not self.pick_existing.isChecked())
+        self.pick_existing.setEnabled(self.gateway.count() > 0)
+        if not self.gateway.count():
+            self.pick_existing.setToolTip("The cluster has no Istio Gateway meshdesk can see.")
+        for w in (self.bind, self.pick_existing, self.make_new):
+            w.toggled.connect(self._follow)
+        self._follow()
+
+    def _follow(self) -> None:
+        on = self.bind.isChecked()
+        self.mesh.setEnabled(on)
+        self.pick_existing.setEnabled(on and self.gateway.count() > 0)
+        self.make_new.setEnabled(on)
+        self.gateway.setEnabled(on and self.pick_existing.isChecked())
+        for w in (self.port, self.gateway_hosts):
+            w.setEnabled(on and self.make_new.isChecked())
+        self.hosts.setEnabled(on)
+
+    def _edit(self) -> None:
+        if not self.bind.isChecked():
+            self.routing.gateway = GatewayBinding()
+            return
+        new = None
+        if self.make_new.isChecked():
+            new = NewGateway(self.new_name, self.port.value(), _hosts(self.gateway_hosts.text()))
+            first = new.name
+        else:
+            first = str(self.gateway.currentData() or "")
+            if not first:
+                raise RoutingError("pick the Gateway to route for, or create one")
+        self.routing.gateway = GatewayBinding([first, *(g for g in self.kept_gateways if g != first)],
+                                              self.mesh.isChecked(), _hosts(self.hosts.text()), new)
 
 
 _UNSET_TLS = "(not set)"

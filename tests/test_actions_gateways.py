@@ -1,0 +1,195 @@
+"""Binding a service's routes to a gateway (Kiali's wizard "Advanced Options -> Gateways"), as a user
+does it: the Gateways action on a service, a Gateway the cluster has or a new one, the review's YAML, the
+form reopened on what was applied, and removal. Against the Kubernetes API emulator; real widgets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.routing import GATEWAYS_WRITTEN, MANAGED_LABEL
+from meshdesk.store.settings import Settings
+from meshdesk.ui.dialogs.change_dialog import DONE, FORM, REVIEW
+from meshdesk.ui.dialogs.forms import GatewaysForm, RemovalForm, TrafficShiftingForm
+from tests import test_actions_ui as ui
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.test_actions_ui import (
+    NET,
+    controller_for,
+    inventory,
+    open_action,
+    review_and_confirm,
+    service_node,
+)
+
+# the cluster, settings and parent window of test_actions_ui
+emu, settings, window = ui.emu, ui.settings, ui.window
+
+pytestmark = pytest.mark.ui
+
+REVIEWS = service_node("bookinfo", "reviews")
+
+
+def _gateways_form(emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot):  # type: ignore[no-untyped-def]
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "gateways", REVIEWS, inventory(emu))
+    assert isinstance(dialog.form, GatewaysForm)
+    return ctl, dialog, dialog.form
+
+
+def _review(dialog, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+
+
+def test_routes_bound_to_a_new_gateway_are_shown_applied_reopened_and_removed(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """ratings without bookinfo's VirtualService: binding it to a new Gateway creates the Gateway (an HTTP server on
+    the port and hosts typed) and meshdesk's VirtualService bound to it and to the mesh, with the host
+    clients use at the gateway besides the service's own. Reopened, the form shows the binding; Delete
+    traffic routing removes the VirtualService and the Gateway meshdesk made for it."""
+    emu.delete("virtualservices", "bookinfo", "ratings", NET)
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "ratings")
+    dialog = open_action(ctl, qtbot, "gateways", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, GatewaysForm)
+    assert not form.bind.isChecked() and not form.port.isEnabled()
+    form.bind.setChecked(True)
+    assert form.make_new.isChecked()  # the cluster has no Gateway: a new one
+    assert form.port.isEnabled() and form.gateway_hosts.text() == "*" and form.mesh.isChecked()
+    form.port.setValue(8080)
+    form.gateway_hosts.setText("ratings.example.com")
+    form.hosts.setText("Ratings.Example.com")
+    _review(dialog, qtbot)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+    preview = dialog.preview_text.toPlainText()
+    assert "# Create Gateway bookinfo/ratings-gateway" in preview
+    assert preview.index("kind: Gateway") < preview.index("kind: VirtualService")
+    review_and_confirm(dialog, qtbot, emu)
+    gw = emu.get("gateways", "bookinfo", "ratings-gateway", NET)
+    assert gw["spec"] == {"selector": {"istio": "ingressgateway"}, "servers": [
+        {"port": {"number": 8080, "name": "http", "protocol": "HTTP"}, "hosts": ["ratings.example.com"]}]}
+    assert gw["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+    vs = emu.get("virtualservices", "bookinfo", "ratings", NET)
+    assert vs["spec"]["hosts"] == ["ratings.bookinfo.svc.cluster.local", "ratings.example.com"]
+    assert vs["spec"]["gateways"] == ["ratings-gateway", "mesh"]
+    assert vs["spec"]["http"] == [{"route": [{"destination": {"host": "ratings.bookinfo.svc.cluster.local"}}]}]
+    assert json.loads(vs["metadata"]["annotations"][GATEWAYS_WRITTEN]) == {
+        "gateways": ["ratings-gateway", "mesh"], "hosts": ["ratings.example.com"]}
+
+    again = open_action(ctl, qtbot, "gateways", node, inventory(emu))
+    assert isinstance(again.form, GatewaysForm)
+    assert again.form.bind.isChecked() and again.form.pick_existing.isChecked() and again.form.mesh.isChecked()
+    assert again.form.gateway.currentData() == "ratings-gateway"
+    assert again.form.hosts.text() == "ratings.example.com"
+    _review(again, qtbot)
+    assert again.preview_text.toPlainText().startswith("Nothing to change")
+
+    removal = open_action(ctl, qtbot, "delete-routing", node, inventory(emu))
+    assert isinstance(removal.form, RemovalForm)
+    assert [removal.form.objects.item(i).text() for i in range(removal.form.objects.count())] == [
+        "VirtualService bookinfo/ratings", "Gateway bookinfo/ratings-gateway"]
+    review_and_confirm(removal, qtbot, emu)
+    assert emu.get("virtualservices", "bookinfo", "ratings", NET) is None
+    assert emu.get("gateways", "bookinfo", "ratings-gateway", NET) is None
+
+
+def test_an_existing_gateway_binds_bookinfos_own_virtual_service_and_unbinds_it(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot, shared_dir: Path) -> None:
+    """reviews' VirtualService is bookinfo's: bound to bookinfo-gateway (hosts *) it keeps its routes
+    and its short host; unbound, it is as it was, and other forms keep the binding meanwhile."""
+    emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/bookinfo-gateway.yaml", namespace="bookinfo")
+    before = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]
+    ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    form.bind.setChecked(True)
+    assert form.pick_existing.isChecked() and form.gateway.currentData() == "bookinfo-gateway"
+    review_and_confirm(dialog, qtbot, emu)
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert vs["spec"] == {**before, "gateways": ["bookinfo-gateway", "mesh"]}
+    assert MANAGED_LABEL not in (vs["metadata"].get("labels") or {})
+
+    shifting = open_action(ctl, qtbot, "traffic-shifting", REVIEWS, inventory(emu))
+    assert isinstance(shifting.form, TrafficShiftingForm)
+    shifting.form.sliders["v2"].setValue(100)
+    review_and_confirm(shifting, qtbot, emu)
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["gateways"] == ["bookinfo-gateway", "mesh"]
+
+    ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    assert form.bind.isChecked()
+    form.bind.setChecked(False)
+    review_and_confirm(dialog, qtbot, emu)
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert "gateways" not in vs["spec"] and vs["spec"]["hosts"] == before["hosts"]
+    assert GATEWAYS_WRITTEN not in (vs["metadata"].get("annotations") or {})
+
+
+def test_bad_gateway_input_is_refused_with_the_reason(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                     qtbot: QtBot, shared_dir: Path) -> None:
+    """Hosts that are no host names, the host * kept for the mesh (Istio refuses it there), a new
+    Gateway's hosts in a form meshdesk does not write or none, and a Gateway that takes none of the
+    VirtualService's hosts. A VirtualService bound to a gateway only is still the service's."""
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Gateway", "metadata": {"name": "shop-gw"},
+             "spec": {"selector": {"istio": "ingressgateway"},
+                      "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"},
+                                   "hosts": ["shop.example.com"]}]}}, "bookinfo")
+    _ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    form.bind.setChecked(True)
+    cases = [
+        ("shop_example.com", "'shop_example.com' is not a host name"),
+        ("*", "the host * cannot route the mesh's own traffic"),
+        ("", "Gateway bookinfo/shop-gw takes the hosts shop.example.com only"),
+    ]
+    for hosts, said in cases:
+        form.hosts.setText(hosts)
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+        assert dialog.page == FORM and said in dialog.form_error.text(), dialog.form_error.text()
+    form.make_new.setChecked(True)
+    form.gateway_hosts.setText("bookinfo/shop.example.com")
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert "meshdesk does not write the namespace/host form" in dialog.form_error.text()
+    form.gateway_hosts.setText("")
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert "a new Gateway needs at least one host" in dialog.form_error.text()
+    # without the mesh, * is a host the gateway routes for
+    form.pick_existing.setChecked(True)
+    form.mesh.setChecked(False)
+    form.hosts.setText("shop.example.com")
+    review_and_confirm(dialog, qtbot, emu)
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert vs["spec"]["gateways"] == ["shop-gw"] and vs["spec"]["hosts"] == ["reviews", "shop.example.com"]
+    # bookinfo's VirtualService routes the gateway's traffic only now: still the one its forms edit, so
+    # the mesh can be given back its routes
+    ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    assert form.bind.isChecked() and not form.mesh.isChecked() and form.gateway.currentData() == "shop-gw"
+    form.mesh.setChecked(True)
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["gateways"] == ["shop-gw", "mesh"]
+
+
+def test_a_gateway_deleted_before_the_review_or_the_apply_is_said_not_written(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot, shared_dir: Path) -> None:
+    emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/bookinfo-gateway.yaml", namespace="bookinfo")
+    """The form was filled in from what was read when it opened; the Gateway it binds to went since:
+    the review says so (nothing is dry-run against a Gateway that is not there), and so does Confirm
+    when it went after the review."""
+    _ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    form.bind.setChecked(True)
+    emu.delete("gateways", "bookinfo", "bookinfo-gateway", NET)
+    _review(dialog, qtbot)
+    assert dialog.page == FORM
+    assert "Gateway bookinfo/bookinfo-gateway is not in the cluster any more" in dialog.form_error.text()
+    emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/bookinfo-gateway.yaml", namespace="bookinfo")
+    _review(dialog, qtbot)
+    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled()
+    emu.delete("gateways", "bookinfo", "bookinfo-gateway", NET)
+    with qtbot.waitSignal(dialog.applyDone):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == DONE
+    assert "Gateway bookinfo/bookinfo-gateway is not in the cluster any more" in dialog.outcome.text()
+    assert "gateways" not in emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]
