@@ -792,3 +792,32 @@ def test_the_hash_algorithm_and_cookie_read_back_and_are_checked() -> None:
     assert "between 2 and 5000011" in load_balancer_problem(
         LoadBalancer(**{**vars(header), "hash_algorithm": "maglev", "table_size": 5000012}))
     assert "needs the cookie's time to live" in load_balancer_problem(LoadBalancer(hash_by="cookie", hash_key="s"))
+
+
+def test_a_mirror_meshdesk_wrote_is_its_own_and_one_added_by_hand_is_kept(schemas: CRDSchemas) -> None:
+    """Traffic shifting's mirror is on the default route, to a version with no weight, recorded in the
+    VirtualService's annotation: Istio's schema takes it, it reads back, and Remove deletes the
+    VirtualService. The same mirror added by hand to one meshdesk made is someone else's: kept."""
+    from meshdesk.mesh.changes import removal_plan
+    from meshdesk.mesh.routing import MIRROR_WRITTEN
+
+    routing = ServiceRouting(weights={"v1": 100, "v2": 0}, mirror_version="v3", mirror_percent=12.5)
+    vs, dr = build_service_routing(REVIEWS, routing, WORKLOADS)
+    _accepted(schemas, vs)
+    assert vs is not None and dr is not None
+    assert vs.spec["http"] == [{"route": [{"destination": {"host": "reviews.shop.svc.cluster.local", "subset": "v1"},
+                                           "weight": 100}],
+                                "mirror": {"host": "reviews.shop.svc.cluster.local", "subset": "v3"},
+                                "mirrorPercentage": {"value": 12.5}}]
+    assert [s["name"] for s in dr.spec["subsets"]] == ["v1", "v2", "v3"]
+    back = read_service_routing(vs, dr)
+    assert (back.mirror_version, back.mirror_percent) == ("v3", 12.5) and unmodelled(vs, REVIEWS, dr) == []
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[vs, dr])
+    assert [c.kind for c in removal_plan(inv, "shop").changes] == ["VirtualService", "DestinationRule"]
+    del vs.annotations[MIRROR_WRITTEN]
+    assert "a mirror" in removal_plan(inv, "shop").notes[0]
+    with pytest.raises(RoutingError, match="version v1 is the mirror"):
+        build_service_routing(REVIEWS, ServiceRouting(weights={"v1": 100}, mirror_version="v1"), WORKLOADS)
+    with pytest.raises(RoutingError, match="above 0 and at most 100%, not 0"):
+        build_service_routing(REVIEWS, ServiceRouting(weights={"v1": 100}, mirror_version="v2", mirror_percent=0),
+                              WORKLOADS)

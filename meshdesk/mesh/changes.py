@@ -37,6 +37,7 @@ from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.routing import (
     GATEWAYS_WRITTEN,
     INGRESS_SELECTOR,
+    MIRROR_WRITTEN,
     POLICY_WRITTEN,
     SERVICE_ENTRY_FIELDS,
     ClientTls,
@@ -59,6 +60,7 @@ from meshdesk.mesh.routing import (
     is_meshdesk_subset_name,
     managed_objects,
     merge_service_entry,
+    mirror_written,
     routes_service,
     tcp_only,
     unmodelled,
@@ -534,7 +536,8 @@ def _only_meshdesks(dr: IstioObject) -> bool:
 def _vs_part(r: ServiceRouting) -> tuple[Any, ...]:
     """What of an intent a VirtualService holds, in a form that compares equal when its meaning is."""
     f = r.fault
-    return ((r.gateway or GatewayBinding()).key(), {v: w for v, w in r.weights.items() if w > 0},
+    return ((r.gateway or GatewayBinding()).key(), (r.mirror_version, r.mirror_version and r.mirror_percent),
+            {v: w for v, w in r.weights.items() if w > 0},
             [(m.version, m.header.strip().lower(), m.uri, m.kind, m.value) for m in r.matches],
             (f.delay_percent, f.delay_percent and f.delay_seconds, f.abort_percent, f.abort_percent and f.abort_status),
             r.timeout_seconds or None,
@@ -652,13 +655,23 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
                 at = list(vs.spec).index("hosts") + 1 if "hosts" in vs.spec else 0
                 items = list(vs.spec.items())
                 vs.spec = dict([*items[:at], ("gateways", gateways_spec(binding)), *items[at:]])
+        theirs = vs_now is not None and not is_managed(vs_now)
         if not rebinds:
             vs.annotations.pop(GATEWAYS_WRITTEN, None)  # what the cluster's says stays, whoever bound it
+        remirrors = (routing.mirror_version, routing.mirror_percent) != (now.mirror_version, now.mirror_percent) \
+            if routing.mirror_version or now.mirror_version else False
+        if not remirrors or theirs:
+            # what the cluster's says stays; someone else's object (never removed) needs no record
+            vs.annotations.pop(MIRROR_WRITTEN, None)
+        elif MIRROR_WRITTEN in vs.annotations:
+            vs.annotations[MIRROR_WRITTEN] = mirror_written(_d((vs.spec.get("http") or [{}])[-1]))  # as written
         _put(plan, vs, vs_now)
-        if rebinds and not binding.active:
-            for c in plan.changes:  # the gateways meshdesk wrote are gone: so is their record
-                if c.obj is not None and c.kind == "VirtualService" and c.op == REPLACE:
+        for c in plan.changes:  # what meshdesk wrote and is gone now: so is its record
+            if c.obj is not None and c.kind == "VirtualService" and c.op == REPLACE:
+                if rebinds and not binding.active:
                     c.obj.annotations.pop(GATEWAYS_WRITTEN, None)
+                if remirrors and not routing.mirror_version:
+                    c.obj.annotations.pop(MIRROR_WRITTEN, None)
     elif vs_now is not None:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(vs_now), before=copy.deepcopy(vs_now)))
     # a VirtualService goes after the DestinationRule defining its subsets, a delete the other way round
@@ -781,6 +794,10 @@ def _refuse_gone_versions(svc: Service, routing: ServiceRouting, versions: Seque
         raise RoutingError(f"the traffic shifting of service {svc.namespace}/{svc.name} sends {share:g}% of its "
                            f"requests to version {_and(gone)}, which no workload runs any more (those requests "
                            f"fail): share them among the running versions in Traffic shifting first")
+    if routing.mirror_version and routing.mirror_version not in versions:
+        raise RoutingError(f"the traffic shifting of service {svc.namespace}/{svc.name} mirrors requests to version "
+                           f"{routing.mirror_version}, which no workload runs any more: choose another mirror, or "
+                           "none, in Traffic shifting first")
     for m in routing.matches:
         if m.version not in versions:
             what = f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
@@ -971,7 +988,12 @@ def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
         if others and sorted(set(others)) != bound.get("hosts"):
             found.append(f"hosts {', '.join(others)}")
         dr = current_routing(inv, svc)[2]
-        return found + unmodelled(o, svc, dr)
+        found += unmodelled(o, svc, dr)
+        default = next((r for r in reversed(spec.get("http") or []) if isinstance(r, dict) and "match" not in r), {})
+        if mirror_written(default) and mirror_written(default) != o.annotations.get(MIRROR_WRITTEN) \
+                and "a mirror" not in found:
+            found.append("a mirror")
+        return found
     if o.kind == "PeerAuthentication":
         mtls = spec.get("mtls")
         return [k for k in spec if k not in ("mtls", "selector")] + \

@@ -61,6 +61,9 @@ POLICY_WRITTEN = "meshdesk.io/traffic-policy"
 # an annotation on a VirtualService meshdesk bound to gateways: the gateways and the hosts besides the
 # service's it wrote there (JSON), so a removal tells them from ones someone added by hand, which it keeps
 GATEWAYS_WRITTEN = "meshdesk.io/gateways"
+# an annotation on a VirtualService meshdesk wrote a mirror in: the mirror's subset and share (JSON), so a
+# removal tells it from one someone added by hand, which it keeps
+MIRROR_WRITTEN = "meshdesk.io/mirror"
 # the reserved gateway name for the mesh's own traffic (the sidecars')
 MESH_GATEWAY = "mesh"
 # the labels of the ingress gateway a new Gateway is served by (Istio's default install, as Kiali's wizard)
@@ -204,6 +207,10 @@ class ServiceRouting:
     load_balancer: LoadBalancer | None = None
     # None: as the service's VirtualService has it now; GatewayBinding(): the mesh's traffic only
     gateway: GatewayBinding | None = None
+    # traffic shifting's mirror (HTTP only): a copy of ``mirror_percent`` % of the requests the default
+    # route takes goes to this version too (its answers are dropped); it gets no weight. "": none
+    mirror_version: str = ""
+    mirror_percent: float = 100.0
 
 
 # the retry-on policies Envoy (and so Istio) takes, besides HTTP statuses ("503")
@@ -484,6 +491,15 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
                 raise RoutingError(f"the regular expression {m.value!r} uses {unsupported}, which Envoy's "
                                    "regular expressions (RE2) do not have")
             raise RoutingError(f"the regular expression {m.value!r} is invalid in Envoy's dialect (RE2): {problem}")
+    if routing.mirror_version:
+        if routing.mirror_version not in versions:
+            raise RoutingError(f"no workload runs version {routing.mirror_version} of this service to mirror to")
+        if routing.weights.get(routing.mirror_version):
+            raise RoutingError(f"version {routing.mirror_version} is the mirror: it gets a copy of the requests, "
+                               "not a share of them (set its weight to 0, or mirror another version)")
+        if not 0 < routing.mirror_percent <= 100:
+            raise RoutingError(f"the share of requests mirrored must be above 0 and at most 100%, not "
+                               f"{routing.mirror_percent:g}")
     f = routing.fault
     _pct("delay percentage", f.delay_percent)
     _pct("abort percentage", f.abort_percent)
@@ -536,12 +552,14 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     tcp = tcp_only(svc)
     if tcp:
         http_only = [what for what, asked in (("Request routing", routing.matches), ("Fault injection", routing.fault.active),
+                                              ("Mirroring", routing.mirror_version),
                                               ("A timeout", routing.timeout_seconds is not None),
                                               ("Retries", routing.retry_attempts is not None)) if asked]
         if http_only:
             raise RoutingError(http_only_reason(svc, http_only[0]))
     host = service_host(svc)
-    used = set(routing.weights) | {m.version for m in routing.matches}
+    used = set(routing.weights) | {m.version for m in routing.matches} | \
+        ({routing.mirror_version} if routing.mirror_version else set())
     name_of = subset_names([*versions, *used], dr)
     dr_spec: dict[str, Any] = {"host": host}
     if used:
@@ -571,6 +589,12 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     else:
         default = [{"destination": {"host": host}}]
     http.append({"route": default})
+    mirror_record = ""
+    if routing.mirror_version:
+        # on the default route, as Kiali's traffic shifting writes it (requests a match took are not copied)
+        http[-1]["mirror"] = {"host": host, "subset": name_of[routing.mirror_version]}
+        http[-1]["mirrorPercentage"] = {"value": float(routing.mirror_percent)}
+        mirror_record = mirror_written(http[-1])
     extras: dict[str, Any] = {}
     f = routing.fault
     if f.active:
@@ -592,10 +616,13 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     for rule in http:
         rule.update(extras)
     binding = routing.gateway or GatewayBinding()
-    needs_vs = bool(routing.weights or routing.matches or extras or binding.active) or always_vs
+    needs_vs = bool(routing.weights or routing.matches or extras or binding.active or routing.mirror_version) \
+        or always_vs
     # a TCP-only service is routed by tcp routes (the same weighted default route: no match, no extras)
     vs = IstioObject("VirtualService", svc.name, svc.namespace, NETWORKING,
                      {"hosts": [host], "tcp" if tcp else "http": http}, _managed()) if needs_vs else None
+    if vs is not None and mirror_record:
+        vs.annotations[MIRROR_WRITTEN] = mirror_record
     if vs is not None and binding.active:
         vs.spec = {"hosts": [host, *(h for h in binding.hosts if h != host)], "gateways": gateways_spec(binding),
                    **{k: v for k, v in vs.spec.items() if k != "hosts"}}
@@ -995,6 +1022,11 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
                 if len(weighted) == 1 and weighted[0][1] is None:
                     weighted = [(weighted[0][0], 100)]
                 r.weights = {subset_version.get(str(s), str(s)): int(_number(w)) for s, w in weighted if s}
+            mirror = _d(rule.get("mirror"))
+            if isinstance(mirror.get("subset"), str) and mirror["subset"]:
+                r.mirror_version = subset_version.get(mirror["subset"], mirror["subset"])
+                percentage = rule.get("mirrorPercentage")
+                r.mirror_percent = _number(_d(percentage).get("value"), 100.0) if percentage is not None else 100.0
         if _d(rule.get("fault")):
             r.fault = _read_fault(rule)
         if rule.get("timeout"):
@@ -1313,6 +1345,34 @@ def _one_condition(cond: Any) -> bool:
         and isinstance(next(iter(cond.values())), str)
 
 
+def mirror_written(rule: Mapping[str, Any]) -> str:
+    """The ``MIRROR_WRITTEN`` record of a rule's mirror (its subset and share): "" when it has none."""
+    mirror = _d(rule.get("mirror"))
+    if not mirror:
+        return ""
+    share = rule.get("mirrorPercentage")
+    return json.dumps({"subset": mirror.get("subset"),
+                       "percent": _number(_d(share).get("value"), 100.0) if share is not None else 100.0},
+                      sort_keys=True)
+
+
+def _modelled_mirror(rule: Mapping[str, Any], names: set[str], subset_version: Mapping[str, str],
+                     dr: IstioObject | None) -> bool:
+    """Whether a default rule's mirror is one traffic shifting writes: to a version's subset of the
+    service itself that the rule gives no weight, with a share (``mirrorPercentage``) or none (all)."""
+    mirror, share = rule.get("mirror"), rule.get("mirrorPercentage")
+    if not isinstance(mirror, dict) or set(mirror) != {"host", "subset"} or mirror.get("host") not in names:
+        return False
+    if any(_d(_d(r).get("destination")).get("subset") == mirror.get("subset") and _number(_d(r).get("weight"), 100.0)
+           for r in _l(rule.get("route"))):
+        return False
+    subset = mirror.get("subset")
+    if not isinstance(subset, str) or subset_names([subset_version.get(subset, subset)], dr).get(
+            subset_version.get(subset, subset)) != subset:
+        return False
+    return share is None or (isinstance(share, dict) and set(share) == {"value"})
+
+
 def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> list[str]:
     """What in ``vs`` meshdesk's routing intent cannot hold, so rewriting it from that intent would lose
     it (empty when a rewrite keeps its meaning): e.g. "a rewrite", "a mirror", "a tcp section".
@@ -1346,6 +1406,9 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
         for key in rule:
             if tcp and key == "match":
                 add("a TCP match (on a port, addresses or the source)")
+            elif key in ("mirror", "mirrorPercentage") and not tcp and "match" not in rule \
+                    and _modelled_mirror(rule, names, subset_version, dr):
+                continue  # traffic shifting's mirror, as meshdesk writes it
             elif key not in _RULE_KEYS or (tcp and key != "route"):
                 add(_RULE_PARTS.get(key, f"a {key} setting"))
         if default_seen:

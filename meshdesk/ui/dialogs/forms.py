@@ -132,10 +132,11 @@ class TrafficShiftingForm(_RoutingForm):
     title = "Traffic shifting"
     help_text = "Share the service's requests between its versions (weights add up to 100%)."
 
-    aspects = ("weights",)
+    aspects = ("weights", "mirror_version", "mirror_percent")
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
+        self.mirrored = self.routing.mirror_version if self.routing.mirror_version in self.versions else ""
         layout = QVBoxLayout(self)
         if not self.versions:
             layout.addWidget(QLabel("No workload behind this service has a version label, so its traffic "
@@ -173,14 +174,38 @@ class TrafficShiftingForm(_RoutingForm):
         layout.addLayout(grid)
         buttons = QHBoxLayout()
         self.even_button = QPushButton("Evenly")
-        self.even_button.clicked.connect(lambda: self.set_weights(_even(self.versions)))
+        self.even_button.clicked.connect(lambda: self.set_weights(_even([v for v in self.versions
+                                                                           if v != self.mirrored])))
         buttons.addWidget(self.even_button)
         buttons.addStretch(1)
         self.total_label = QLabel()
         buttons.addWidget(self.total_label)
         layout.addLayout(buttons)
+        # Kiali's mirroring: one version gets a copy of a share of the requests (its answers are dropped)
+        # and no share of its own; HTTP only (a TCP connection is not copied)
+        self.mirror_box = QGroupBox("Mirroring")
+        mirror_form = QFormLayout(self.mirror_box)
+        self.mirror = QComboBox()
+        self.mirror.setObjectName("mirror_version")
+        self.mirror.addItem(_NO_MIRROR, "")
+        for v in self.versions:
+            self.mirror.addItem(f"{self.svc.name} {v}", v)
+        self.mirror_percent = _dspin(0.01, 100, self.routing.mirror_percent if self.mirrored else 100, " %")
+        self.mirror_percent.setObjectName("mirror_percent")
+        mirror_form.addRow("Mirror to", self.mirror)
+        mirror_form.addRow("Share of requests copied", self.mirror_percent)
+        layout.addWidget(self.mirror_box)
+        self.mirrorable = not tcp_only(svc) and len(self.versions) > 1
+        self.mirror_box.setVisible(self.mirrorable)
+        if self.routing.mirror_version and not self.mirrored:
+            self.attention = " ".join(filter(None, (
+                self.attention, f"Its routes mirror requests to version {self.routing.mirror_version}, which no "
+                "workload runs any more: choose another mirror, or none, below.")))
         layout.addStretch(1)
         self._update_total()
+        self.mirror.setCurrentIndex(max(0, self.mirror.findData(self.mirrored)))
+        self.mirror.currentIndexChanged.connect(self._mirror_changed)
+        self._mirror_changed()
         if len(self.versions) == 1:
             # the one version takes every request (as in Kiali, its slider is locked): a share below 100%
             # could only be refused at Review
@@ -202,11 +227,25 @@ class TrafficShiftingForm(_RoutingForm):
             self._busy = False
         self._update_total()
 
+    def _mirror_changed(self) -> None:
+        """The mirrored version's share goes to the others, and its weight stays 0 (locked) while it is the
+        mirror."""
+        self.mirrored = str(self.mirror.currentData() or "")
+        self.mirror_percent.setEnabled(bool(self.mirrored))
+        if self.mirrored and self.weights().get(self.mirrored):
+            self.set_weight(self.mirrored, 0)
+        if len(self.versions) > 1:
+            for v in self.versions:
+                for w in (self.sliders[v], self.spins[v]):
+                    w.setEnabled(v != self.mirrored)
+                    w.setToolTip("The mirror gets a copy of the requests, not a share" if v == self.mirrored else "")
+
     def set_weight(self, version: str, value: int) -> None:
-        """Set one version's weight; the others share what is left in their current proportions."""
+        """Set one version's weight; the others share what is left in their current proportions (the
+        mirror gets none)."""
         if self._busy:
             return
-        others = [v for v in self.versions if v != version]
+        others = [v for v in self.versions if v != version and v != self.mirrored]
         current = self.weights()
         current[version] = value
         rest = 100 - value
@@ -230,6 +269,11 @@ class TrafficShiftingForm(_RoutingForm):
         if not self.versions:
             raise RoutingError(f"no workload behind {self.svc.name} has a version label to shift traffic between")
         self.routing.weights = self.weights()
+        self.routing.mirror_version = self.mirrored if self.mirrorable else ""
+        self.routing.mirror_percent = self.mirror_percent.value() if self.mirrored else 100.0
+
+
+_NO_MIRROR = "(no mirror)"
 
 
 def _even(versions: list[str], total: int = 100) -> dict[str, int]:
