@@ -821,3 +821,26 @@ def test_a_mirror_meshdesk_wrote_is_its_own_and_one_added_by_hand_is_kept(schema
     with pytest.raises(RoutingError, match="above 0 and at most 100%, not 0"):
         build_service_routing(REVIEWS, ServiceRouting(weights={"v1": 100}, mirror_version="v2", mirror_percent=0),
                               WORKLOADS)
+
+
+def test_locality_load_balancing_meshdesk_wrote_is_its_own(schemas: CRDSchemas) -> None:
+    """A DestinationRule meshdesk made with locality failover: Istio's schema takes it, it reads back, and
+    Remove deletes it; the same settings added by hand to one meshdesk made are someone else's: kept."""
+    from meshdesk.mesh.changes import removal_plan
+    from meshdesk.mesh.routing import LoadBalancer, LocalityLb
+
+    lb = LoadBalancer(simple="ROUND_ROBIN", locality=LocalityLb(True, failover=[("us-east1", "us-west1")]))
+    vs, dr = build_service_routing(REVIEWS, ServiceRouting(load_balancer=lb), WORKLOADS)
+    assert vs is None and dr is not None
+    _accepted(schemas, dr)
+    assert dr.spec["trafficPolicy"] == {"loadBalancer": {"simple": "ROUND_ROBIN", "localityLbSetting": {
+        "enabled": True, "failover": [{"from": "us-east1", "to": "us-west1"}]}}}
+    assert read_service_routing(None, dr).load_balancer == lb
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[dr])
+    assert [c.kind for c in removal_plan(inv, "shop").changes] == ["DestinationRule"]
+    plain, = build_service_routing(REVIEWS, ServiceRouting(load_balancer=LoadBalancer(simple="ROUND_ROBIN")),
+                                   WORKLOADS)[1:]
+    assert plain is not None
+    plain.spec["trafficPolicy"]["loadBalancer"]["localityLbSetting"] = {"enabled": False}
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[plain])
+    assert removal_plan(inv, "shop").changes == [] and "loadBalancer" in removal_plan(inv, "shop").notes[0]

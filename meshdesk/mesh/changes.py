@@ -294,6 +294,8 @@ _HASH_ALGORITHM_FIELDS = ("ringHash", "maglev", "minimumRingSize")
 _COOKIE_FIELDS = ("name", "path", "ttl")
 # the settings of which a load balancer takes one (the schema's oneOf)
 _LB_CHOICES = ("simple", "consistentHash", "backendUtilization")
+# the locality settings meshdesk sets (failoverPriority, which it does not show, is kept)
+_LOCALITY_FIELDS = ("enabled", "distribute", "failover")
 _POOL_FIELDS = {"tcp": ("maxConnections",), "http": ("http1MaxPendingRequests", "maxRequestsPerConnection")}
 _OUTLIER_FIELDS = ("consecutive5xxErrors", "interval", "baseEjectionTime", "maxEjectionPercent")
 
@@ -312,6 +314,9 @@ def _ours(policy: dict[str, Any], key: str) -> dict[str, Any]:
         cookie = out["consistentHash"].get("httpCookie")
         if isinstance(cookie, dict):
             out["consistentHash"]["httpCookie"] = {k: v for k, v in cookie.items() if k in _COOKIE_FIELDS}
+    locality = block.get("localityLbSetting")
+    if isinstance(locality, dict) and any(k in locality for k in _LOCALITY_FIELDS):
+        out["localityLbSetting"] = {k: v for k, v in locality.items() if k in _LOCALITY_FIELDS}
     return out
 
 
@@ -339,6 +344,12 @@ def _without_ours(policy: dict[str, Any], mine: Sequence[str] = ("tls", "loadBal
                 hashed["httpCookie"] = {k: v for k, v in cookie.items() if k not in _COOKIE_FIELDS}
             if not lb["consistentHash"]:
                 del lb["consistentHash"]
+        locality = lb.get("localityLbSetting")
+        if isinstance(locality, dict):
+            for f in _LOCALITY_FIELDS:
+                locality.pop(f, None)
+            if not locality:
+                del lb["localityLbSetting"]
         if not lb:
             del out["loadBalancer"]
     pool = out.get("connectionPool")
@@ -380,7 +391,7 @@ def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> I
     raw = existing.spec.get("trafficPolicy")
     policy = _merged(_without_ours(raw if isinstance(raw, dict) else {}), out.spec.get("trafficPolicy") or {})
     ours_lb = _d(_d(out.spec.get("trafficPolicy")).get("loadBalancer"))
-    if ours_lb and isinstance(policy.get("loadBalancer"), dict):
+    if any(c in ours_lb for c in _LB_CHOICES) and isinstance(policy.get("loadBalancer"), dict):
         # a load balancer takes one algorithm: the one meshdesk sets replaces another kept there (a ring
         # size of a consistent hash goes with it when the algorithm is a simple one)
         for choice in _LB_CHOICES:
@@ -616,6 +627,12 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
             plan.notes += _overridden_breaker(merged)  # said where the breaker is set, not on every form
         if tls.active and tls != tls_now:
             plan.notes += _overridden_tls(merged)
+        lb, lb_now = routing.load_balancer or LoadBalancer(), now.load_balancer or LoadBalancer()
+        if lb.locality.failover and lb.locality != lb_now.locality \
+                and not _d(_d(merged.spec.get("trafficPolicy")).get("outlierDetection")):
+            plan.notes.append("Note: failover takes effect only with outlier detection (set it in Circuit breaking): "
+                              "without it, the sidecars never find the local endpoints failing, so requests stay "
+                              "where they are.")
     elif dr_now is not None:
         # subsets a VirtualService left as it is (or the http section of a TCP-only service's) still
         # routes to must stay

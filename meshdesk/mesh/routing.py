@@ -132,6 +132,23 @@ class ClientTls:
 
 
 @dataclass
+class LocalityLb:
+    """Locality load balancing (a load balancer's ``localityLbSetting``, its fields meshdesk sets): on or
+    off (None: as the mesh has it, on by default), and either ``distribute`` rules (from a locality, the
+    share each locality gets, adding up to 100) or ``failover`` rules (from a region to the region its
+    requests go to when the local endpoints fail). A locality is "region/zone/subzone", each part
+    optional from the end and "*" for any as the last part."""
+
+    enabled: bool | None = None
+    distribute: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+    failover: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.enabled is not None or bool(self.distribute or self.failover)
+
+
+@dataclass
 class LoadBalancer:
     """How the service's clients pick an endpoint (a DestinationRule's ``trafficPolicy.loadBalancer``):
     a ``simple`` algorithm, or a consistent hash on ``hash_by`` (HASH_KINDS) with ``hash_key`` (the
@@ -150,10 +167,11 @@ class LoadBalancer:
     # the ring size is the deprecated ``consistentHash.minimumRingSize``, not ``ringHash.minimumRingSize``
     # (kept where it was written)
     legacy_ring_size: bool = False
+    locality: LocalityLb = field(default_factory=LocalityLb)
 
     @property
     def active(self) -> bool:
-        return bool(self.simple or self.hash_by)
+        return bool(self.simple or self.hash_by or self.locality.active)
 
 
 @dataclass
@@ -805,6 +823,8 @@ def load_balancer_problem(lb: LoadBalancer, svc: Service | None = None) -> str:
                                                                                    or ord(c) == 127 for c in path)):
             return (f"the cookie's path {path!r} is not one a browser keeps: it starts with / and holds no spaces, "
                     "commas or semicolons (e.g. /shop)")
+    if (problem := locality_problem(lb.locality)):
+        return problem
     if lb.hash_algorithm and lb.hash_algorithm not in HASH_ALGORITHMS:
         return f"a consistent hash uses ring hash or Maglev, not {lb.hash_algorithm!r}"
     if lb.hash_algorithm == "ring_hash" and lb.ring_size is not None and not 1 <= lb.ring_size <= MAX_RING_SIZE:
@@ -817,6 +837,75 @@ def load_balancer_problem(lb: LoadBalancer, svc: Service | None = None) -> str:
             return (f"the Maglev table size must be a prime number (Envoy refuses others), and {lb.table_size} is "
                     f"not: e.g. {_next_prime(lb.table_size)}")
     return ""
+
+
+def _locality_problem(locality: str, what: str) -> str:
+    parts = locality.split("/")
+    if not locality or len(parts) > 3 or any(not p or p != p.strip() or " " in p for p in parts):
+        return (f"{what} {locality!r} is not a locality: write region, region/zone or region/zone/subzone "
+                "(e.g. us-east1/us-east1-b/*)")
+    if any("*" in p for p in parts[:-1]) or ("*" in parts[-1] and parts[-1] != "*"):
+        return f"{what} {locality!r}: * stands for a whole part, and only the last (e.g. us-east1/*)"
+    return ""
+
+
+def locality_problem(loc: LocalityLb) -> str:
+    """Why Istio would refuse (or ignore) the locality settings ("" when it takes them), in its rules:
+    distribute or failover, not both; each distribute rule's shares add up to 100; failover is between
+    two different regions, named without a zone or a wildcard."""
+    if loc.distribute and loc.failover:
+        return "locality load balancing takes distribute rules or failover rules, not both"
+    if loc.enabled is False and (loc.distribute or loc.failover):
+        return ("locality load balancing is off: its distribute or failover rules would do nothing (turn it on, "
+                "or remove them)")
+    for origin, shares in loc.distribute:
+        problem = _locality_problem(origin, "the distribute rule's origin")
+        if problem:
+            return problem
+        if not shares:
+            return f"the distribute rule from {origin} says no locality to send its requests to"
+        for to, weight in shares.items():
+            problem = _locality_problem(to, f"in the distribute rule from {origin}, the locality")
+            if problem:
+                return problem
+            if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
+                return f"in the distribute rule from {origin}, the share of {to} must be a whole number from 0 to 100"
+        total = sum(shares.values())
+        if total != 100:
+            return f"the shares of the distribute rule from {origin} add up to {total}, not 100"
+    for origin, to in loc.failover:
+        for region in (origin, to):
+            if not region or "/" in region or region == "*" or " " in region:
+                return (f"failover goes from a region to a region: {region!r} is not one (no zone, no *; e.g. "
+                        "us-east1 -> us-west1)")
+        if origin == to:
+            return f"a failover from {origin} to itself does nothing: name another region"
+    return ""
+
+
+def _locality_spec(loc: LocalityLb) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if loc.enabled is not None:
+        out["enabled"] = loc.enabled
+    if loc.distribute:
+        out["distribute"] = [{"from": origin, "to": dict(shares)} for origin, shares in loc.distribute]
+    if loc.failover:
+        out["failover"] = [{"from": origin, "to": to} for origin, to in loc.failover]
+    return out
+
+
+def _read_locality(lb: Mapping[str, Any]) -> LocalityLb:
+    setting = _d(lb.get("localityLbSetting"))
+    enabled = setting.get("enabled")
+    out = LocalityLb(enabled if isinstance(enabled, bool) else None)
+    for rule in _l(setting.get("distribute")):
+        rule = _d(rule)
+        out.distribute.append((str(rule.get("from") or ""),
+                               {str(k): int(_number(v)) for k, v in _d(rule.get("to")).items()}))
+    for rule in _l(setting.get("failover")):
+        rule = _d(rule)
+        out.failover.append((str(rule.get("from") or ""), str(rule.get("to") or "")))
+    return out
 
 
 def _prime(n: int) -> bool:
@@ -844,6 +933,11 @@ def _hash_algorithm_spec(lb: LoadBalancer) -> dict[str, Any]:
 
 def load_balancer_spec(lb: LoadBalancer) -> dict[str, Any]:
     """The ``loadBalancer`` block of a DestinationRule's traffic policy for ``lb`` (empty: none)."""
+    locality = _locality_spec(lb.locality)
+    return {**_algorithm_spec(lb), **({"localityLbSetting": locality} if locality else {})}
+
+
+def _algorithm_spec(lb: LoadBalancer) -> dict[str, Any]:
     if lb.hash_by:
         key = lb.hash_key.strip()
         hashed: dict[str, Any]
@@ -891,6 +985,7 @@ def _read_load_balancer(traffic_policy: Any) -> LoadBalancer:
         out.cookie_path = cookie["path"] if isinstance(cookie.get("path"), str) else ""
     elif ch.get("useSourceIp") is True:
         out.hash_by = "source_ip"
+    out.locality = _read_locality(lb)
     if out.hash_by:
         if isinstance(ch.get("ringHash"), dict):
             out.hash_algorithm, out.ring_size = "ring_hash", _count(ch["ringHash"].get("minimumRingSize")) or None
@@ -1287,6 +1382,14 @@ def _hash_text(lb: LoadBalancer) -> str:
     return "consistent hash" + on + how.get(lb.hash_algorithm, "")
 
 
+def _locality_text(loc: LocalityLb) -> str:
+    parts = ["off" if loc.enabled is False else "on" if loc.enabled else ""]
+    parts += [f"from {_short(o)}: " + ", ".join(f"{_short(t)} {w}%" for t, w in shares.items())
+              for o, shares in loc.distribute]
+    parts += [f"failover {_short(o)} \u2192 {_short(t)}" for o, t in loc.failover]
+    return "; ".join(p for p in parts if p)
+
+
 def traffic_policy_texts(policy: Any) -> list[tuple[str, str]]:
     """A DestinationRule's (or a subset's) traffic policy in words, as (what, how) pairs: connection pool
     and outlier detection (the circuit breaker), TLS mode, load balancing, per-port settings."""
@@ -1301,9 +1404,13 @@ def traffic_policy_texts(policy: Any) -> list[tuple[str, str]]:
         out.append(("TLS", _short(tls.get("mode") or "mode not set")
                     + (f", SNI {_short(tls['sni'])}" if tls.get("sni") else "")))
     lb = _d(p.get("loadBalancer"))
-    if lb:
+    if set(lb) - {"localityLbSetting"}:
         out.append(("load balancing", _short(lb["simple"]) if "simple" in lb else
-                    _hash_text(_read_load_balancer(p)) if "consistentHash" in lb else ", ".join(_short(k) for k in lb)))
+                    _hash_text(_read_load_balancer(p)) if "consistentHash" in lb else
+                    ", ".join(_short(k) for k in lb if k != "localityLbSetting")))
+    if _d(lb.get("localityLbSetting")):
+        out.append(("locality load balancing", _locality_text(_read_locality(lb))
+                    or ", ".join(_short(k) for k in _d(lb.get("localityLbSetting")))))
     ports = [_d(_d(x).get("port")).get("number") for x in _l(p.get("portLevelSettings"))]
     if ports:
         out.append(("per port", "own settings for port " + ", ".join(_short(n) for n in ports)))

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QSlider,
@@ -58,6 +59,7 @@ from meshdesk.mesh.routing import (
     Fault,
     GatewayBinding,
     LoadBalancer,
+    LocalityLb,
     NewGateway,
     RouteMatch,
     RoutingError,
@@ -720,7 +722,8 @@ class LoadBalancingForm(_RoutingForm):
     """How the service's clients spread requests over its endpoints (the DestinationRule's
     ``trafficPolicy.loadBalancer``), as Kiali's wizards set it: a simple algorithm or a consistent hash
     (session affinity) on a header, a cookie, the source IP or a query parameter. What else the load
-    balancer holds (locality settings, a ring size) stays as it is."""
+    balancer holds that the form does not show (a failover priority, a cookie's attributes) stays as it
+    is; locality load balancing (on or off, distribute or failover rules) is set here too."""
 
     title = "Load balancing"
     edits_routes = False
@@ -778,6 +781,30 @@ class LoadBalancingForm(_RoutingForm):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         form.addRow(self.hint)
+        # Istio's locality load balancing (the fields of localityLbSetting meshdesk sets; failoverPriority
+        # stays as written)
+        locality = QGroupBox("Locality load balancing")
+        locality_form = QFormLayout(locality)
+        self.locality_enabled = QComboBox()
+        self.locality_enabled.setObjectName("lb_locality_enabled")
+        choices: tuple[tuple[str, bool | None], ...] = ((_LOCALITY_AS_MESH, None), ("On", True), ("Off", False))
+        for text, on in choices:
+            self.locality_enabled.addItem(text, on)
+        self.locality_enabled.setCurrentIndex(max(0, self.locality_enabled.findData(lb.locality.enabled)))
+        locality_form.addRow("Locality", self.locality_enabled)
+        self.locality_rules = QPlainTextEdit(_locality_lines(lb.locality))
+        self.locality_rules.setObjectName("lb_locality_rules")
+        self.locality_rules.setPlaceholderText("One rule a line; distribute (shares adding up to 100):\n"
+                                               "  us-west1/us-west1-a/* -> us-west1/us-west1-a/*=80, us-west1/*=20\n"
+                                               "or failover (region to region):\n  us-east1 -> us-west1")
+        self.locality_rules.setMaximumHeight(90)
+        locality_form.addRow("Rules", self.locality_rules)
+        self.locality_hint = QLabel("Distribute rules share the requests from a locality among localities; "
+                                    "failover rules name the region requests go to when the local endpoints "
+                                    "fail, which takes outlier detection (Circuit breaking). Not both.")
+        self.locality_hint.setWordWrap(True)
+        locality_form.addRow(self.locality_hint)
+        form.addRow(locality)
         self.algorithm.currentTextChanged.connect(self._follow)
         self.hash_by.currentIndexChanged.connect(self._follow)
         self.hash_algorithm.currentIndexChanged.connect(self._follow)
@@ -819,10 +846,51 @@ class LoadBalancingForm(_RoutingForm):
                               legacy_ring_size=self.legacy_ring_size)
         else:
             lb = LoadBalancer(simple="" if choice == _UNSET_LB else choice)
+        lb.locality = _parse_locality(self.locality_rules.toPlainText(), self.locality_enabled.currentData())
         problem = load_balancer_problem(lb, self.svc)
         if problem:
             raise RoutingError(problem)
         self.routing.load_balancer = lb
+
+
+_LOCALITY_AS_MESH = "(as the mesh has it: on by default)"
+
+
+def _locality_lines(loc: LocalityLb) -> str:
+    """The locality rules as the form shows them, one a line."""
+    lines = [f"{origin} -> " + ", ".join(f"{to}={share}" for to, share in shares.items())
+             for origin, shares in loc.distribute]
+    lines += [f"{origin} -> {to}" for origin, to in loc.failover]
+    return "\n".join(lines)
+
+
+def _parse_locality(text: str, enabled: Any) -> LocalityLb:
+    """The rules typed in the form ("from -> to=share, to=share" to distribute, "region -> region" to fail
+    over), as ``LocalityLb``; a line neither is refused with its number."""
+    out = LocalityLb(enabled if isinstance(enabled, bool) else None)
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        origin, arrow, rest = line.partition("->")
+        origin, rest = origin.strip(), rest.strip()
+        if not arrow or not origin or not rest:
+            raise RoutingError(f"locality rule {n} ({line!r}) is not one: write from -> to=share, to=share "
+                               "(distribute) or region -> region (failover)")
+        if "=" not in rest:
+            out.failover.append((origin, rest))
+            continue
+        shares: dict[str, int] = {}
+        for part in rest.split(","):
+            to, eq, share = part.strip().rpartition("=")
+            if not eq or not to.strip() or not share.strip().isdigit():
+                raise RoutingError(f"locality rule {n}: {part.strip()!r} is not a locality and its share, like "
+                                   "us-west1/*=20")
+            if to.strip() in shares:
+                raise RoutingError(f"locality rule {n} names {to.strip()} twice")
+            shares[to.strip()] = int(share)
+        out.distribute.append((origin, shares))
+    return out
 
 
 _HASH_ALGORITHM_LABELS = (("(not set: ring hash, Envoy's defaults)", ""), ("Ring hash", "ring_hash"),
