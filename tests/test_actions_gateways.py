@@ -156,10 +156,10 @@ def test_bad_gateway_input_is_refused_with_the_reason(emu: KubeEmulator, setting
     form.gateway_hosts.setText("")
     qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert "a new Gateway needs at least one host" in dialog.form_error.text()
-    # without the mesh, * is a host the gateway routes for
+    # the service's own name typed again is not written twice
     form.pick_existing.setChecked(True)
     form.mesh.setChecked(False)
-    form.hosts.setText("shop.example.com")
+    form.hosts.setText("shop.example.com, reviews, reviews.bookinfo.svc.cluster.local")
     review_and_confirm(dialog, qtbot, emu)
     vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
     assert vs["spec"]["gateways"] == ["shop-gw"] and vs["spec"]["hosts"] == ["reviews", "shop.example.com"]

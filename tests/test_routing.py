@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from meshdesk.mesh.inventory import Container, Inventory, IstioObject, Namespace, Pod, Service, Workload
+from meshdesk.mesh.inventory import (
+    Container,
+    Inventory,
+    IstioObject,
+    Namespace,
+    Pod,
+    Service,
+    ServicePort,
+    Workload,
+)
 from meshdesk.mesh.routing import (
     MANAGED_LABEL,
     CircuitBreaker,
@@ -844,3 +853,23 @@ def test_locality_load_balancing_meshdesk_wrote_is_its_own(schemas: CRDSchemas) 
     plain.spec["trafficPolicy"]["loadBalancer"]["localityLbSetting"] = {"enabled": False}
     inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS], istio=[plain])
     assert removal_plan(inv, "shop").changes == [] and "loadBalancer" in removal_plan(inv, "shop").notes[0]
+
+
+def test_which_gateway_hosts_take_a_virtual_service_host() -> None:
+    """As Istio matches them: "*" any, "*.example.com" its subdomains, a "namespace/" part the
+    VirtualService's namespace ("." the Gateway's own, "*" any); a short host is a service's full name."""
+    from meshdesk.mesh.routing import GatewayBinding, NewGateway, gateway_accepts, gateway_binding_problem
+
+    assert gateway_accepts(["*"], "istio-system", "reviews", "shop")
+    assert gateway_accepts(["*.shop.svc.cluster.local"], "shop", "reviews", "shop")
+    assert not gateway_accepts(["*.example.com"], "shop", "reviews", "shop")
+    assert gateway_accepts(["shop/*.example.com"], "istio-system", "a.example.com", "shop")
+    assert not gateway_accepts(["other/*"], "istio-system", "a.example.com", "shop")
+    assert gateway_accepts(["./*"], "shop", "a.example.com", "shop")
+    assert not gateway_accepts(["./*"], "istio-system", "a.example.com", "shop")
+    assert gateway_accepts(["a.example.com"], "shop", "*.example.com", "shop")
+    tcp = Service("db", "shop", selector={"app": "db"}, ports=[ServicePort(port=5432, name="tcp-pg")])
+    assert "carries TCP only" in gateway_binding_problem(
+        GatewayBinding(["db-gateway"], new_gateway=NewGateway("db-gateway")), tcp, [])
+    assert "port must be a number from 1 to 65535, not 0" in gateway_binding_problem(
+        GatewayBinding(["r-gateway"], new_gateway=NewGateway("r-gateway", 0)), REVIEWS, [])

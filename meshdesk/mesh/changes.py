@@ -665,7 +665,8 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
                 # the service's own host as the VirtualService names it stays; the others are the binding's
                 own = [h for h in vs_now.spec.get("hosts") or () if isinstance(h, str) and h in host_names(svc)]
                 if own:
-                    vs.spec["hosts"] = [*own, *(h for h in binding.hosts if h not in own)] if binding.active else own
+                    vs.spec["hosts"] = [*own, *(h for h in binding.hosts if h not in host_names(svc))] \
+                        if binding.active else own
             vs.spec = _as_written(_in_order_of(vs.spec, vs_now.spec), vs_now.spec, vs_now.namespace)
             if "gateways" in vs.spec and "gateways" not in vs_now.spec:  # read where Istio's docs put it
                 vs.spec = {k: v for k, v in vs.spec.items() if k != "gateways"}

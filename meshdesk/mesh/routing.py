@@ -642,7 +642,8 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
     if vs is not None and mirror_record:
         vs.annotations[MIRROR_WRITTEN] = mirror_record
     if vs is not None and binding.active:
-        vs.spec = {"hosts": [host, *(h for h in binding.hosts if h != host)], "gateways": gateways_spec(binding),
+        vs.spec = {"hosts": [host, *(h for h in binding.hosts if h not in host_names(svc))],
+                   "gateways": gateways_spec(binding),
                    **{k: v for k, v in vs.spec.items() if k != "hosts"}}
         vs.annotations[GATEWAYS_WRITTEN] = json.dumps({"gateways": gateways_spec(binding),
                                                        "hosts": sorted(set(binding.hosts) - host_names(svc))}, sort_keys=True)
@@ -739,6 +740,9 @@ def gateway_binding_problem(binding: GatewayBinding, svc: Service, gateways: Seq
                     "mesh with it): name the hosts clients use at the gateway, or untick the mesh's traffic")
     new = binding.new_gateway
     if new is not None:
+        if tcp_only(svc):
+            return (f"a new Gateway takes HTTP, and service {svc.namespace}/{svc.name} carries TCP only: pick a "
+                    "Gateway with a TCP server the cluster has")
         if not _dns_label(new.name):
             return f"{new.name!r} is not a valid Gateway name (at most 63 lower-case letters, digits and '-')"
         if isinstance(new.port, bool) or not isinstance(new.port, int) or not 1 <= new.port <= 65535:
