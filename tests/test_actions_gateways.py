@@ -12,8 +12,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from meshdesk.mesh.graph.builder import build
+from meshdesk.mesh.graph.model import NODE_SERVICE
+from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import GATEWAYS_WRITTEN, MANAGED_LABEL
+from meshdesk.sources.demo import DemoCluster
 from meshdesk.store.settings import Settings
+from meshdesk.ui.actions import ActionsController
 from meshdesk.ui.dialogs.change_dialog import DONE, FORM, REVIEW
 from meshdesk.ui.dialogs.forms import GatewaysForm, RemovalForm, TrafficShiftingForm
 from tests import test_actions_ui as ui
@@ -193,3 +198,36 @@ def test_a_gateway_deleted_before_the_review_or_the_apply_is_said_not_written(
     assert dialog.page == DONE
     assert "Gateway bookinfo/bookinfo-gateway is not in the cluster any more" in dialog.outcome.text()
     assert "gateways" not in emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]
+
+
+def test_the_demo_offers_the_ingress_gateway_of_istio_system(window: QWidget, qtbot: QtBot, tmp_path: Path) -> None:
+    """The demo's ingress Gateway lives in istio-system, outside the namespace shown: the form offered
+    none (so only "create one") until Gateways outside the selection were listed too. Bound to it, the
+    VirtualService names it with its namespace, and the reopened form has it selected."""
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, Settings(tmp_path / "settings.json"), window)
+    request = GraphRequest(namespaces=("shop",))
+
+    def open_gateways() -> GatewaysForm:
+        snap = demo.snapshot(request)
+        graph = build(snap)
+        node = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+        dialog = ctl.open_action("gateways", node, graph, snap.inventory)
+        qtbot.addWidget(dialog)
+        assert isinstance(dialog.form, GatewaysForm)
+        return dialog
+
+    dialog = open_gateways()
+    form = dialog.form
+    assert [form.gateway.itemText(i) for i in range(form.gateway.count())] == ["istio-system/public-gateway"]
+    form.bind.setChecked(True)
+    assert form.pick_existing.isChecked() and form.gateway.currentData() == "istio-system/public-gateway"
+    form.hosts.setText("shop.example.com")
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert "Dry run passed: Replace VirtualService shop/reviews" in dialog.dry_run_text.toPlainText()
+    with qtbot.waitSignal(ctl.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    again = open_gateways()
+    assert again.form.bind.isChecked() and again.form.gateway.currentData() == "istio-system/public-gateway"
+    assert again.form.hosts.text() == "shop.example.com"

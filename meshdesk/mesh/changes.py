@@ -49,6 +49,7 @@ from meshdesk.mesh.routing import (
     build_gateway,
     build_peer_authentication,
     build_service_routing,
+    cluster_gateways,
     current_routing,
     duration_seconds,
     gateway_binding_problem,
@@ -574,14 +575,15 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     if rebinds:
         own_hosts = [h for h in (vs_now.spec.get("hosts") or ()) if isinstance(h, str) and h in host_names(svc)] \
             if vs_now is not None else []
-        problem = gateway_binding_problem(binding, svc, inv.istio_objects("Gateway"), own_hosts)
+        problem = gateway_binding_problem(binding, svc, cluster_gateways(inv), own_hosts)
         if problem:
             raise RoutingError(problem)
         if binding.new_gateway is not None and binding.new_gateway.name in binding.gateways:
             _put(plan, build_gateway(svc.namespace, binding.new_gateway), None)
             root = inv.mesh_settings.root_namespace
-            if any(w.namespace == root for w in inv.workloads) and \
-                    not any(all(w.labels.get(k) == v for k, v in INGRESS_SELECTOR.items()) for w in inv.workloads):
+            seen = [*inv.workloads, *inv.outside_gateways]
+            if any(w.namespace == root for w in seen) and \
+                    not any(all(w.labels.get(k) == v for k, v in INGRESS_SELECTOR.items()) for w in seen):
                 plan.notes.append(f"Note: no workload meshdesk read (namespace {root} included) has the label "
                                   f"{', '.join(f'{k}={v}' for k, v in INGRESS_SELECTOR.items())}: the new Gateway "
                                   "takes effect on an ingress gateway deployment with that label (Istio's default "

@@ -660,6 +660,16 @@ def gateways_spec(binding: GatewayBinding) -> list[str]:
     return [*named, *([MESH_GATEWAY] if binding.mesh else [])]
 
 
+def cluster_gateways(inv: Inventory) -> list[IstioObject]:
+    """The Istio Gateways read: the selected namespaces', and those of the others (where the ingress
+    gateways usually live, istio-system), each once."""
+    out: dict[tuple[str, str], IstioObject] = {}
+    for g in [*inv.istio_objects("Gateway"), *inv.outside_gateway_configs]:
+        if g.kind == "Gateway":
+            out.setdefault((g.namespace, g.name), g)
+    return list(out.values())
+
+
 def gateway_ref(ref: str, namespace: str) -> tuple[str, str]:
     """(namespace, name) of the gateway a VirtualService in ``namespace`` names ``ref`` ("name" or
     "namespace/name")."""

@@ -64,6 +64,7 @@ from meshdesk.mesh.routing import (
     RouteMatch,
     RoutingError,
     build_service_entry,
+    cluster_gateways,
     current_routing,
     duration_seconds,
     endpoint_address_problem,
@@ -543,8 +544,7 @@ class GatewaysForm(_RoutingForm):
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
-        self.gateways = sorted((g for g in inv.istio_objects("Gateway")), key=lambda g: (g.namespace != svc.namespace,
-                                                                                       g.namespace, g.name))
+        self.gateways = sorted(cluster_gateways(inv), key=lambda g: (g.namespace != svc.namespace, g.namespace, g.name))
         binding = self.routing.gateway or GatewayBinding()
         own = {gateway_ref_text(g, svc.namespace) for g in self.gateways}
         form = QFormLayout(self)
