@@ -76,3 +76,20 @@ def test_traffic_shifting_mirrors_one_version_and_reopens_with_it(emu: KubeEmula
     removal = open_action(ctl, qtbot, "delete-routing", REVIEWS, inventory(emu))
     assert isinstance(removal.form, RemovalForm)
     assert removal.form.objects.item(0).text() == "VirtualService bookinfo/reviews"
+
+
+def test_mirroring_one_of_two_versions_leaves_the_other_all_requests(emu: KubeEmulator, settings: Settings,
+                                                                      window: QWidget, qtbot: QtBot) -> None:
+    """With two versions and one the mirror, the other must take 100%: its slider was left free, and moving
+    it made weights that could only be refused at Review; it is locked at 100, as a lone version is."""
+    ui._remove_version(emu, "reviews", "v3")
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", REVIEWS, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, TrafficShiftingForm) and form.versions == ["v1", "v2"]
+    form.mirror.setCurrentIndex(form.mirror.findData("v2"))
+    assert form.weights() == {"v1": 100, "v2": 0}
+    assert not form.sliders["v1"].isEnabled() and not form.sliders["v2"].isEnabled()
+    form.mirror.setCurrentIndex(form.mirror.findData(""))
+    assert form.sliders["v1"].isEnabled() and form.sliders["v2"].isEnabled()

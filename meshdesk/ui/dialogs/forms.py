@@ -238,10 +238,14 @@ class TrafficShiftingForm(_RoutingForm):
         if self.mirrored and self.weights().get(self.mirrored):
             self.set_weight(self.mirrored, 0)
         if len(self.versions) > 1:
+            sharing = [v for v in self.versions if v != self.mirrored]
+            if len(sharing) == 1:  # the one version left takes every request, locked as a lone version is
+                self.set_weights({sharing[0]: 100})
             for v in self.versions:
                 for w in (self.sliders[v], self.spins[v]):
-                    w.setEnabled(v != self.mirrored)
-                    w.setToolTip("The mirror gets a copy of the requests, not a share" if v == self.mirrored else "")
+                    w.setEnabled(v != self.mirrored and len(sharing) > 1)
+                    w.setToolTip("The mirror gets a copy of the requests, not a share" if v == self.mirrored else
+                                 "The only version not mirrored takes every request" if len(sharing) == 1 else "")
 
     def set_weight(self, version: str, value: int) -> None:
         """Set one version's weight; the others share what is left in their current proportions (the
