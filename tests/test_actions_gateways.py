@@ -231,3 +231,15 @@ def test_the_demo_offers_the_ingress_gateway_of_istio_system(window: QWidget, qt
     again = open_gateways()
     assert again.form.bind.isChecked() and again.form.gateway.currentData() == "istio-system/public-gateway"
     assert again.form.hosts.text() == "shop.example.com"
+
+
+def test_a_gateway_the_user_may_not_read_again_does_not_block_the_review(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot, shared_dir: Path) -> None:
+    """The review reads each Gateway the binding relies on again; one the user may list but not get
+    (RBAC) failed the whole review with the 403. It is left to the server's dry run."""
+    emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/bookinfo-gateway.yaml", namespace="bookinfo")
+    _ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    form.bind.setChecked(True)
+    emu.forbid(resource="gateways", verb="get")
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["gateways"] == ["bookinfo-gateway", "mesh"]
