@@ -243,3 +243,29 @@ def test_a_gateway_the_user_may_not_read_again_does_not_block_the_review(
     emu.forbid(resource="gateways", verb="get")
     review_and_confirm(dialog, qtbot, emu)
     assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["gateways"] == ["bookinfo-gateway", "mesh"]
+
+
+def test_binding_keeps_routes_meshdesk_cannot_rewrite(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                     qtbot: QtBot, shared_dir: Path) -> None:
+    """reviews' VirtualService has a rewrite, which meshdesk's routing cannot hold: its routes forms say
+    so and refuse. Binding it to a gateway changes only its hosts and gateways, so it is done, the
+    rewrite kept; unbinding gives back the VirtualService as it was."""
+    emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/bookinfo-gateway.yaml", namespace="bookinfo")
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    vs["spec"]["http"][0]["rewrite"] = {"uri": "/v1"}
+    vs["metadata"]["resourceVersion"] = str(int(vs["metadata"]["resourceVersion"]) + 100)
+    before = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]
+    _ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    assert form.attention == ""  # no "cannot rewrite its routes": its routes are not rewritten
+    form.bind.setChecked(True)
+    form.hosts.setText("reviews.example.com")
+    review_and_confirm(dialog, qtbot, emu)
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert vs["spec"] == {**before, "hosts": ["reviews", "reviews.example.com"],
+                          "gateways": ["bookinfo-gateway", "mesh"]}
+    assert list(vs["spec"])[:2] == ["hosts", "gateways"]
+    _ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    form.bind.setChecked(False)
+    review_and_confirm(dialog, qtbot, emu)
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert vs["spec"] == before and GATEWAYS_WRITTEN not in (vs["metadata"].get("annotations") or {})

@@ -63,6 +63,7 @@ from meshdesk.mesh.routing import (
     merge_service_entry,
     mirror_written,
     routes_service,
+    service_host,
     tcp_only,
     unmodelled,
     versions_of,
@@ -648,6 +649,13 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
             _put(plan, _merge_destination_rule(bare, dr_now), dr_now)
     if keeps_vs:
         pass  # the routes are as they were: the VirtualService is left alone, whatever else it holds
+    elif vs_now is not None and vs is not None and rebinds and \
+            _vs_part(replace(routing, gateway=None)) == _vs_part(replace(now, gateway=None)):
+        # only what it is bound to changes: its routes stay as written, whatever they hold (a rewrite...)
+        _put(plan, _rebound(vs_now, svc, binding), vs_now)
+        for c in plan.changes:
+            if c.obj is not None and c.kind == "VirtualService" and c.op == REPLACE and not binding.active:
+                c.obj.annotations.pop(GATEWAYS_WRITTEN, None)
     elif vs_now is not None and (lost := unmodelled(vs_now, svc, dr_now)):
         raise RoutingError(f"VirtualService {vs_now.namespace}/{vs_now.name} has {_and(lost)}, which meshdesk "
                            f"cannot keep if it rewrites its routes. Edit its YAML instead, or delete it to let "
@@ -700,6 +708,32 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     if not binding.active:
         plan.needs.clear()
     return plan
+
+
+def _rebound(vs_now: IstioObject, svc: Service, binding: GatewayBinding) -> IstioObject:
+    """``vs_now`` bound as ``binding`` says (its hosts and gateways), everything else as written: the
+    service's own host as it names it, then the binding's hosts; its gateways where Istio's docs put them
+    (after the hosts) when it had none. The binding is recorded (``GATEWAYS_WRITTEN``) while it has one."""
+    out = copy.deepcopy(vs_now)
+    names = host_names(svc)
+    own = [h for h in vs_now.spec.get("hosts") or () if isinstance(h, str) and h in names] or [service_host(svc)]
+    hosts = [*own, *(h for h in binding.hosts if h not in names)] if binding.active else own
+    items = [(k, v) for k, v in out.spec.items() if k != "gateways"]
+    if "hosts" not in out.spec:
+        items.insert(0, ("hosts", hosts))
+    spec = {}
+    for key, value in items:
+        spec[key] = hosts if key == "hosts" else value
+        if key == "hosts" and binding.active:
+            spec["gateways"] = gateways_spec(binding)
+    if "gateways" in vs_now.spec and binding.active:  # where it was
+        spec = _in_order_of(spec, vs_now.spec)
+    out.spec = spec
+    out.annotations = {k: v for k, v in out.annotations.items() if k != GATEWAYS_WRITTEN}
+    if binding.active:
+        out.annotations[GATEWAYS_WRITTEN] = json.dumps({"gateways": gateways_spec(binding),
+                                                        "hosts": sorted(set(binding.hosts) - names)}, sort_keys=True)
+    return out
 
 
 def _workload_port(port: ServicePort, w: Workload) -> int | None:

@@ -542,6 +542,7 @@ class GatewaysForm(_RoutingForm):
     own traffic kept on the same routes or not, and the hosts clients name at the gateway."""
 
     title = "Gateways"
+    edits_routes = False  # only its hosts and gateways: the routes stay as written, whatever they hold
     help_text = ("Route requests entering through a gateway by this service's routes, besides (or instead of) "
                  "the mesh's own traffic.")
     aspects = ("gateway",)
