@@ -269,3 +269,21 @@ def test_binding_keeps_routes_meshdesk_cannot_rewrite(emu: KubeEmulator, setting
     review_and_confirm(dialog, qtbot, emu)
     vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
     assert vs["spec"] == before and GATEWAYS_WRITTEN not in (vs["metadata"].get("annotations") or {})
+
+
+def test_a_binding_to_a_gateway_gone_does_not_block_other_changes(emu: KubeEmulator, settings: Settings,
+                                                                 window: QWidget, qtbot: QtBot) -> None:
+    """reviews' VirtualService names a Gateway that is gone (Istio ignores that binding): traffic shifting
+    does not touch the binding, so it is not refused for it."""
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    vs["spec"]["gateways"] = ["gone-gateway", "mesh"]
+    vs["metadata"]["resourceVersion"] = str(int(vs["metadata"]["resourceVersion"]) + 100)
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", REVIEWS, inventory(emu))
+    assert isinstance(dialog.form, TrafficShiftingForm)
+    dialog.form.sliders["v2"].setValue(100)
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["gateways"] == ["gone-gateway", "mesh"]
+    gateways = open_action(ctl, qtbot, "gateways", REVIEWS, inventory(emu))
+    assert isinstance(gateways.form, GatewaysForm)
+    assert gateways.form.gateway.currentText() == "bookinfo/gone-gateway (not in the cluster)"

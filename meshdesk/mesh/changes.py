@@ -589,7 +589,7 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
                                   f"{', '.join(f'{k}={v}' for k, v in INGRESS_SELECTOR.items())}: the new Gateway "
                                   "takes effect on an ingress gateway deployment with that label (Istio's default "
                                   "one has it).")
-    for ref in gateways_spec(binding):
+    for ref in gateways_spec(binding) if rebinds else ():  # a binding left as it is is not this change's
         ns, name = gateway_ref(ref, svc.namespace)
         if ref != "mesh" and not (binding.new_gateway is not None and (ns, name) == (svc.namespace,
                                                                                    binding.new_gateway.name)):
