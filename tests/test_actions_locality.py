@@ -98,3 +98,18 @@ def test_locality_rules_are_written_read_back_and_checked(emu: KubeEmulator, set
     review_and_confirm(last, qtbot, emu)
     assert _lb(emu) == {"simple": "LEAST_REQUEST",
                         "localityLbSetting": {"failoverPriority": ["topology.istio.io/network"]}}
+
+
+def test_another_form_leaves_hand_written_locality_as_it_is(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                           qtbot: QtBot) -> None:
+    """A failover rule written by hand with no "to" (Istio's schema takes it): circuit breaking wrote it
+    back with "to: ''" added, a change nobody asked for."""
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    dr["spec"]["trafficPolicy"] = {"loadBalancer": {"localityLbSetting": {"failover": [{"from": "us-east1"}]}}}
+    dr["metadata"]["resourceVersion"] = str(int(dr["metadata"]["resourceVersion"]) + 100)
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "circuit-breaking", REVIEWS, inventory(emu))
+    check, _spin = dialog.form.fields["max_connections"]
+    check.setChecked(True)
+    review_and_confirm(dialog, qtbot, emu)
+    assert _lb(emu) == {"localityLbSetting": {"failover": [{"from": "us-east1"}]}}

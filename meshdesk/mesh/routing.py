@@ -901,10 +901,13 @@ def _locality_spec(loc: LocalityLb) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if loc.enabled is not None:
         out["enabled"] = loc.enabled
+    # a part read empty (not written) stays unwritten, so a rule written by hand reads back as it was
     if loc.distribute:
-        out["distribute"] = [{"from": origin, "to": dict(shares)} for origin, shares in loc.distribute]
+        out["distribute"] = [{**({"from": origin} if origin else {}), **({"to": dict(shares)} if shares else {})}
+                             for origin, shares in loc.distribute]
     if loc.failover:
-        out["failover"] = [{"from": origin, "to": to} for origin, to in loc.failover]
+        out["failover"] = [{**({"from": origin} if origin else {}), **({"to": to} if to else {})}
+                           for origin, to in loc.failover]
     return out
 
 
