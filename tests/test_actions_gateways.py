@@ -287,3 +287,8 @@ def test_a_binding_to_a_gateway_gone_does_not_block_other_changes(emu: KubeEmula
     gateways = open_action(ctl, qtbot, "gateways", REVIEWS, inventory(emu))
     assert isinstance(gateways.form, GatewaysForm)
     assert gateways.form.gateway.currentText() == "bookinfo/gone-gateway (not in the cluster)"
+    # nor a change to the binding's other parts (the form cannot drop that Gateway but by unbinding)
+    gateways.form.hosts.setText("reviews.example.com")
+    review_and_confirm(gateways, qtbot, emu)
+    spec = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]
+    assert spec["gateways"] == ["gone-gateway", "mesh"] and spec["hosts"] == ["reviews", "reviews.example.com"]

@@ -576,7 +576,7 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
     if rebinds:
         own_hosts = [h for h in (vs_now.spec.get("hosts") or ()) if isinstance(h, str) and h in host_names(svc)] \
             if vs_now is not None else []
-        problem = gateway_binding_problem(binding, svc, cluster_gateways(inv), own_hosts)
+        problem = gateway_binding_problem(binding, svc, cluster_gateways(inv), own_hosts, binding_now.gateways)
         if problem:
             raise RoutingError(problem)
         if binding.new_gateway is not None and binding.new_gateway.name in binding.gateways:
@@ -589,10 +589,11 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
                                   f"{', '.join(f'{k}={v}' for k, v in INGRESS_SELECTOR.items())}: the new Gateway "
                                   "takes effect on an ingress gateway deployment with that label (Istio's default "
                                   "one has it).")
-    for ref in gateways_spec(binding) if rebinds else ():  # a binding left as it is is not this change's
+    # a Gateway bound already is not this change's (Istio ignores one that is gone)
+    for ref in gateways_spec(binding) if rebinds else ():
         ns, name = gateway_ref(ref, svc.namespace)
-        if ref != "mesh" and not (binding.new_gateway is not None and (ns, name) == (svc.namespace,
-                                                                                   binding.new_gateway.name)):
+        if ref != "mesh" and ref not in binding_now.gateways and not (
+                binding.new_gateway is not None and (ns, name) == (svc.namespace, binding.new_gateway.name)):
             plan.needs.append(("Gateway", ns, name, f"the VirtualService of service {svc.name} is bound to it"))
     vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
         not is_managed(vs_now) or (bool(vs_now.spec.get("gateways")) and not rebinds)), dr=dr_now)

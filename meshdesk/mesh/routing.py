@@ -733,12 +733,14 @@ def _host_problem(host: str, what: str) -> str:
 
 
 def gateway_binding_problem(binding: GatewayBinding, svc: Service, gateways: Sequence[IstioObject],
-                            vs_hosts: Sequence[str] = ()) -> str:
+                            vs_hosts: Sequence[str] = (), bound: Sequence[str] = ()) -> str:
     """Why Istio would not route as ``binding`` asks ("" when it would): a Gateway it names that the
     cluster does not have (``gateways``: its Istio Gateways; a new one is made with the binding), a host
     that is none, the host * on the mesh's routes (Istio refuses it there), a new Gateway's port or hosts,
     or a Gateway that takes none of the VirtualService's hosts (``vs_hosts``: the service's host as the
-    VirtualService names it, the service's full name when empty), so it would never route by it."""
+    VirtualService names it, the service's full name when empty), so it would never route by it. A
+    Gateway the VirtualService is bound to already (``bound``) and the cluster lacks is not this change's
+    (Istio ignores it; the form keeps it as written)."""
     if not binding.gateways:
         return ""
     for host in binding.hosts:
@@ -774,6 +776,8 @@ def gateway_binding_problem(binding: GatewayBinding, svc: Service, gateways: Seq
             gw_hosts, where = list(new.hosts), ns
         else:
             gw = next((g for g in gateways if (g.namespace, g.name) == (ns, name)), None)
+            if gw is None and ref in bound:
+                continue
             if gw is None:
                 return (f"Gateway {ns}/{name} does not exist (any more): pick one the cluster has, or create one "
                         "with the routes")
