@@ -1209,3 +1209,39 @@ def test_a_server_error_on_one_namespaces_pods_is_said_once_under_that_namespace
     assert "meshdesk inventory: hidden: bookinfo/pods: unavailable" in err
     assert [line for line in err.splitlines() if "pods" in line and "gateway" not in line and "istiod" not in line] \
         == [line for line in err.splitlines() if line.startswith("meshdesk inventory: hidden: bookinfo/pods: unavailable")], err
+
+
+def test_inventory_command_reads_a_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """s18: `inventory` had no --snapshot although a snapshot may hold the inventory (graph and validate
+    take one). Its errors are graph --snapshot's (exit 2, one line naming the file), and a snapshot taken
+    without an inventory says so rather than list an empty mesh."""
+    from meshdesk.cli import main
+
+    saved = tmp_path / "shop.json"
+    assert main(["graph", "--demo", "-n", "shop,hello", "--save-snapshot", str(saved)]) == 0
+    capsys.readouterr()
+    assert main(["inventory", "--snapshot", str(saved), "--json"]) == 0
+    inv = Inventory.from_json(json.loads(capsys.readouterr().out))
+    assert {"hello", "shop"} <= {w.namespace for w in inv.workloads}
+    assert main(["inventory", "--snapshot", str(saved), "-n", "shop"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.split("\n\n")[0].splitlines()[1:]]
+    assert rows and {r[0] for r in rows} == {"shop"}
+    assert main(["inventory", "--snapshot", str(saved), "-n", "travel"]) == 2
+    assert "the snapshot holds no inventory of that namespace (it has hello, shop)" in capsys.readouterr().err
+    bare = json.loads(saved.read_text())
+    del bare["inventory"]
+    without = tmp_path / "bare.json"
+    without.write_text(json.dumps(bare))
+    cut = tmp_path / "cut.json"
+    cut.write_text('{"request": ')
+    for path, says in ((without, "holds no inventory (it was taken without one)"), (cut, "is not valid JSON"),
+                       (tmp_path / "missing.json", "does not exist")):
+        assert main(["inventory", "--snapshot", str(path)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and f"snapshot file {path} {says}" in err, err
+        # the same words as graph --snapshot's for a file it cannot read
+        if path != without:
+            assert main(["graph", "--snapshot", str(path)]) == 2
+            assert capsys.readouterr().err.replace("graph", "inventory") == err
+    assert main(["inventory", "--snapshot", str(saved), "--demo"]) == 2
+    assert "cannot be combined" in capsys.readouterr().err

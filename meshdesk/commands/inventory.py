@@ -1,9 +1,10 @@
 """``meshdesk inventory``: what the mesh has in a cluster (workloads with their pods and sidecars, services,
-Istio config), read through a kubeconfig context, printed as a table or as JSON (``--json``).
+Istio config), read through a kubeconfig context (or taken from a snapshot file's inventory, offline),
+printed as a table or as JSON (``--json``).
 
 Exit codes, as ``meshdesk graph``'s: 0 ok (parts hidden by RBAC are listed on stderr), 1 the cluster could
-not be read (one plain line on stderr), 2 bad usage or a bad kubeconfig (no such context, a file that is no
-kubeconfig).
+not be read (one plain line on stderr), 2 bad usage, a bad kubeconfig (no such context, a file that is no
+kubeconfig) or a snapshot that cannot be read or holds no inventory.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="meshdesk inventory",
                                 description="List the mesh's workloads, services and Istio config in a cluster.")
     p.add_argument("--demo", action="store_true", help="the built-in demo mesh instead of a cluster")
+    p.add_argument("--snapshot", metavar="FILE",
+                   help="the inventory a snapshot file was taken with (offline), instead of a cluster")
     p.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
     p.add_argument("--context", help="kubeconfig context (default: the current one)")
     p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",
@@ -110,14 +113,29 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print("meshdesk inventory: --demo reads no cluster; it cannot be combined with --kubeconfig/--context",
               file=err)
         return 2
+    if args.snapshot is not None:
+        # as `meshdesk graph --snapshot` and `validate --snapshot` take it: offline, from the file alone
+        if args.demo or args.kubeconfig or args.context:
+            print("meshdesk inventory: --snapshot reads no cluster; it cannot be combined with "
+                  "--demo/--kubeconfig/--context", file=err)
+            return 2
+        if not args.snapshot.strip():
+            print("meshdesk inventory: --snapshot needs a file name", file=err)
+            return 2
     if args.namespace is not None:
         # -n a,b names two, as `meshdesk graph -n` and `validate -n` read it: it was read as a namespace
         # "a,b", which does not exist (and -n "" as a namespace "", each kind "hidden: not found")
         from meshdesk.mesh.request import split_names
 
         args.namespace = split_names(args.namespace) or None
+    inv: Inventory | None
     try:
-        inv = _demo_inventory(args.namespace) if args.demo else _cluster_inventory(args, err)
+        if args.snapshot is not None:
+            inv = snapshot_inventory(args.snapshot, args.namespace)
+        elif args.demo:
+            inv = _demo_inventory(args.namespace)
+        else:
+            inv = _cluster_inventory(args, err)
     except ConfigError as e:
         print(f"meshdesk inventory: {e}", file=err)
         return 2
@@ -134,6 +152,33 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     for warning in inv.warnings:
         print(f"meshdesk inventory: warning: {warning}", file=err)
     return 0
+
+
+def snapshot_inventory(path: str, namespaces: Sequence[str] | None = None, *,
+                       wanted_for: str = "no inventory to list") -> Inventory:
+    """The inventory a snapshot file holds, of ``namespaces`` when given (all it holds otherwise).
+    Raises ``ConfigError`` (a ``SnapshotFileError`` for a file that cannot be read) when the file holds
+    none, or none of a namespace asked for: said, not printed as an empty mesh."""
+    from meshdesk.sources.snapshot import load_snapshot
+
+    snap = load_snapshot(path)
+    inv = snap.inventory
+    if inv is None:
+        raise ConfigError(f"snapshot file {path} holds no inventory (it was taken without one), so there is "
+                          f"{wanted_for}; take one with the app's File > Save snapshot or "
+                          "`meshdesk graph --save-snapshot` from a cluster")
+    if namespaces:
+        read = {n.name for n in inv.namespaces}
+        missing = [n for n in namespaces if n not in read]
+        if missing:
+            raise ConfigError(f"--namespace {', '.join(missing)}: the snapshot holds no inventory of "
+                              f"{'that namespace' if len(missing) == 1 else 'those namespaces'} (it has "
+                              f"{', '.join(sorted(read)) or 'none'})")
+        inv = inv.within(namespaces)
+        # what could not be read of the namespaces left out is not this listing's business
+        left_out = read - set(namespaces)
+        inv.hidden = {k: v for k, v in inv.hidden.items() if k.split("/", 1)[0] not in left_out}
+    return inv
 
 
 def _demo_inventory(namespaces: Sequence[str] | None) -> Inventory:
