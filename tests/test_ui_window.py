@@ -2150,3 +2150,30 @@ def test_a_context_the_kubeconfig_lacks_is_said_and_opens_when_the_kubeconfig_ge
         assert w.toolbar.current_context() == "nosuch"
     finally:
         w.close()
+
+
+def test_a_snapshot_naming_no_namespace_fills_the_namespaces_menu_from_its_traffic(qtbot, make_window,
+                                                                                     tmp_path) -> None:
+    """s18: a snapshot whose request names no namespace and that holds no inventory (a hand-made one,
+    a conformance case) drew its graph, but the Namespaces menu said "(no namespaces yet)" and the
+    button "Namespaces: none": nothing to narrow the graph with. The namespaces its telemetry names
+    are offered, all of them chosen (the graph shows them all, as `graph --snapshot` does)."""
+    save = pytest.importorskip("meshdesk.sources.snapshot").save_snapshot
+    from meshdesk.mesh.request import GraphRequest
+
+    snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("hello", "shop")),
+                                                               with_inventory=False)
+    snap.request = GraphRequest()
+    path = tmp_path / "bare.json"
+    save(snap, path)
+    w = make_window()
+    w.open_snapshot(str(path))
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    offered = [a.text() for a in w.toolbar.namespace_menu.actions() if a.isCheckable()]
+    assert {"hello", "shop", "istio-system"} <= set(offered), offered
+    assert set(w.toolbar.selected_namespaces()) == set(offered)
+    assert set(w.graph.request.namespaces) == set(offered)
+    shown_before = len(w.graph.nodes)
+    w.toolbar.select_namespaces(["hello"])
+    wait_graph(qtbot, w, lambda w: w.graph.request.namespaces == ("hello",))
+    assert 0 < len(w.graph.nodes) < shown_before

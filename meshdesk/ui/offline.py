@@ -29,6 +29,7 @@ class SnapshotSource:
 
             snapshot = load_snapshot(self.path, regular_only=True, max_bytes=APP_MAX_BYTES, beside_ui=True)
         self._snap = snapshot
+        self._traffic_namespaces: list[str] | None = None
 
     def info(self) -> SourceInfo:
         meta = self._snap.meta or {}
@@ -49,15 +50,36 @@ class SnapshotSource:
         return self._snap.request
 
     def preferred_namespaces(self) -> list[str]:
-        """The namespaces the graph was saved for (shown first, before any choice)."""
-        return list(self._snap.request.namespaces)
+        """The namespaces the graph was saved for (shown first, before any choice). A snapshot whose
+        request names none (one made by hand, a conformance case) holds the traffic of every namespace
+        its telemetry has workloads in, and its graph shows them all (as ``meshdesk graph --snapshot``
+        draws it): those. A node graph's is its node's namespace."""
+        saved = self._snap.request
+        if saved.namespaces:
+            return list(saved.namespaces)
+        if saved.node is not None:
+            return [saved.node.namespace]
+        return list(self._names_in_traffic())
 
     def namespaces(self) -> list[Namespace]:
+        """What the Namespaces menu offers: the request's, the inventory's, and for a request naming
+        none, those its telemetry names (the menu was empty, with nothing to narrow the graph by)."""
         inv = self._snap.inventory
-        names = list(self._snap.request.namespaces)
+        names = self.preferred_namespaces()
         if inv is not None:
             names += [n.name for n in inv.namespaces if n.name not in names]
+        if not self._snap.request.namespaces:
+            names += [n for n in self._names_in_traffic() if n not in names]
         return [Namespace(n) for n in names]
+
+    def _names_in_traffic(self) -> list[str]:
+        """The namespaces the telemetry has workloads in, as the graph picks them when none is chosen."""
+        if self._traffic_namespaces is None:
+            from meshdesk.mesh.graph import traffic
+
+            self._traffic_namespaces = list(traffic.namespaces_in(
+                traffic.index_samples(self._snap.samples, self._snap.request)))
+        return list(self._traffic_namespaces)
 
     def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
                  cancelled: Callable[[], bool] | None = None) -> Snapshot:
