@@ -2177,3 +2177,28 @@ def test_a_snapshot_naming_no_namespace_fills_the_namespaces_menu_from_its_traff
     w.toolbar.select_namespaces(["hello"])
     wait_graph(qtbot, w, lambda w: w.graph.request.namespaces == ("hello",))
     assert 0 < len(w.graph.nodes) < shown_before
+
+
+def test_two_snapshots_of_one_file_name_read_apart_in_the_context_switcher(qtbot, make_window, tmp_path) -> None:
+    """s18: shop.json of two folders both read "snapshot: shop.json" in the switcher (only the tooltip
+    had the path), so the user could not tell which was which. As editors name same-named tabs, each
+    says the folder that tells it apart; a file of a name of its own stays its name alone."""
+    save = pytest.importorskip("meshdesk.sources.snapshot").save_snapshot
+    from meshdesk.mesh.request import GraphRequest
+
+    snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("hello",)))
+    paths = [tmp_path / "lab" / "shop.json", tmp_path / "prod" / "shop.json", tmp_path / "prod" / "hello.json"]
+    for path in paths:
+        path.parent.mkdir(exist_ok=True)
+        save(snap, path)
+    w = make_window()
+    for path in paths:
+        w.open_snapshot(str(path))
+        wait_graph(qtbot, w, lambda w, p=path: w.context.endswith(str(p)) and w.stack.currentWidget() is w.view)
+    combo = w.toolbar.context_combo
+    shown = {combo.itemData(i): combo.itemText(i) for i in range(combo.count())}
+    labels = {str(p): next(t for d, t in shown.items() if d.endswith(str(p))) for p in paths}
+    assert labels[str(paths[0])] == "snapshot: shop.json - lab", shown
+    assert labels[str(paths[1])] == "snapshot: shop.json - prod", shown
+    assert labels[str(paths[2])] == "snapshot: hello.json", shown
+    assert combo.currentText() == "snapshot: hello.json"

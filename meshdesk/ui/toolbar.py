@@ -72,6 +72,31 @@ def elide_middle(text: str, limit: int) -> str:
     return text[: limit - 1 - tail] + "…" + text[len(text) - tail:]
 
 
+def snapshot_labels(paths: Sequence[str]) -> dict[str, str]:
+    """What the context switcher calls each snapshot file: its file name, and for files of one name
+    (``shop.json`` of two folders) the folder that tells them apart after it, as editors name tabs of
+    same-named files ("shop.json - lab", "shop.json - prod"; "shop.json - a/x" when the folders share
+    their name too). The whole path stays in the entry's tooltip."""
+    names: dict[str, list[str]] = {}
+    for path in dict.fromkeys(paths):
+        names.setdefault(PurePath(path).name or path, []).append(path)
+    out: dict[str, str] = {}
+    for name, same in names.items():
+        if len(same) == 1:
+            out[same[0]] = name
+            continue
+        folders = {p: PurePath(p).parent.parts for p in same}
+        for path, parts in folders.items():
+            others = [o for q, o in folders.items() if q != path]
+            # the fewest last folders of this path that no other same-named file's path ends with
+            depth = 1
+            while depth < len(parts) and any(o[-depth:] == parts[-depth:] for o in others):
+                depth += 1
+            where = "/".join(parts[-depth:]).replace("//", "/") or "/"
+            out[path] = f"{name} - {where}"
+    return out
+
+
 _QT_INT_MAX = 2**31 - 1  # what a Qt combo's int data holds
 REFRESH: tuple[tuple[int, str], ...] = ((PAUSE, "Pause"), (MANUAL, "Manual refresh"), (10, "Every 10s"),
                                         (15, "Every 15s"), (30, "Every 30s"), (60, "Every 1m"),
@@ -239,6 +264,7 @@ class MainToolBar(QToolBar):
         self._namespaces: list[str] = []
         self._selected_ns: list[str] = []
 
+        self._snapshot_labels: dict[str, str] = {}  # snapshot path -> its name in the switcher
         self.context_combo = ContextCombo()
         self.context_combo.setToolTip(CONTEXT_TIP)
         self.context_combo.currentIndexChanged.connect(self._show_context_tip)
@@ -462,14 +488,16 @@ class MainToolBar(QToolBar):
     # -- context / namespaces --------------------------------------------------------------------
     def set_contexts(self, names: Sequence[str], current: str) -> None:
         combo = self.context_combo
+        wanted = list(names)
+        if current and current not in wanted:
+            wanted.append(current)
+        self._snapshot_labels = snapshot_labels([n[len(SNAPSHOT_PREFIX):] for n in wanted
+                                                 if n.startswith(SNAPSHOT_PREFIX)])
         with QSignalBlocker(combo):
             combo.clear()
-            for n in names:
+            for n in wanted:
                 self._add_context(n)
             idx = combo.findData(current)
-            if idx < 0 and current:
-                self._add_context(current)
-                idx = combo.count() - 1
             combo.setCurrentIndex(idx)
         # room for a snapshot's file name: the switcher showed "snapshot: /tmp/q" of a whole path
         files = [len(combo.itemText(i)) for i in range(combo.count()) if combo.itemData(i).startswith(SNAPSHOT_PREFIX)]
@@ -478,11 +506,13 @@ class MainToolBar(QToolBar):
 
     def _add_context(self, name: str) -> None:
         """An entry of the context switcher: a snapshot by its file name (the middle elided when long;
-        the whole path in its tooltip), any other context by its name."""
+        with its folder when another open snapshot has that name; the whole path in its tooltip), any
+        other context by its name."""
         combo = self.context_combo
         if name.startswith(SNAPSHOT_PREFIX):
             path = name[len(SNAPSHOT_PREFIX):]
-            combo.addItem(SNAPSHOT_PREFIX + elide_middle(PurePath(path).name or path, SNAPSHOT_NAME_SHOWN), name)
+            label = self._snapshot_labels.get(path) or PurePath(path).name or path
+            combo.addItem(SNAPSHOT_PREFIX + elide_middle(label, SNAPSHOT_NAME_SHOWN), name)
             combo.setItemData(combo.count() - 1, f"Snapshot file {path}", Qt.ItemDataRole.ToolTipRole)
         else:
             combo.addItem(name, name)
