@@ -551,3 +551,39 @@ def test_save_snapshot_to_dash_is_refused_not_written_as_a_file_named_dash(tmp_p
     assert out.returncode == 2 and not out.stdout
     assert "--save-snapshot needs a file name: '-' (standard output) is where the graph is printed" in out.stderr
     assert list(work.iterdir()) == []
+
+
+def test_a_malformed_prometheus_url_saved_in_settings_is_said_with_where_it_was_set(
+        kube_emulator: KubeEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """s18: a Prometheus URL saved for the context that is no address (a settings file edited by hand:
+    "htp:/x", "http://", a space in it) exited 1 with "the graph could not be built", or "not a valid
+    URL", without a word of Settings. It is the user's to mend: exit 2, naming the context, the settings
+    file and the way out, before the cluster is asked anything. A --prometheus port out of range was
+    blamed on "Settings for this context" too."""
+    from meshdesk.store.paths import settings_file
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    kube_emulator.add_namespace("shop", {"istio-injection": "enabled"})
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    for url, why in (("htp:/x", "it must look like http(s)://host[:port][/prefix]"),
+                     ("http://", "it must look like http(s)://host[:port][/prefix]"),
+                     ("http://prom etheus:9090", "it has a space or a line break in it"),
+                     ("http://prometheus:99999", "its host or port cannot be read")):
+        settings = load_settings()
+        settings.set_context_settings("lab", ContextSettings(prometheus_url=url))
+        settings.save()
+        kube_emulator.calls.clear()
+        assert graph_main(["--kubeconfig", str(config), "--context", "lab", "-n", "shop"]) == 2, url
+        err = capsys.readouterr().err
+        assert err == (f"meshdesk graph: the Prometheus URL saved for context lab ({url!r}, in {settings_file()}) "
+                       f"cannot be used: {why} (correct it in the app's Settings for this context, or give one "
+                       "with --prometheus URL)\n"), err
+        assert kube_emulator.calls == []
+    # a good --prometheus stands in for the bad one saved (it is not looked at)
+    assert graph_main(["--kubeconfig", str(config), "-n", "shop", "--prometheus", "http://127.0.0.1:9"]) == 1
+    assert "cannot be used" not in capsys.readouterr().err
+    assert graph_main(["--kubeconfig", str(config), "-n", "shop", "--prometheus", "http://prometheus:99999"]) == 2
+    err = capsys.readouterr().err
+    assert err == "meshdesk graph: --prometheus 'http://prometheus:99999': its host or port cannot be read\n"

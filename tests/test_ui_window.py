@@ -2202,3 +2202,29 @@ def test_two_snapshots_of_one_file_name_read_apart_in_the_context_switcher(qtbot
     assert labels[str(paths[1])] == "snapshot: shop.json - prod", shown
     assert labels[str(paths[2])] == "snapshot: hello.json", shown
     assert combo.currentText() == "snapshot: hello.json"
+
+
+@pytest.mark.prometheus
+@pytest.mark.shared
+def test_a_malformed_prometheus_url_in_the_settings_file_points_at_settings(kube_emulator, shared_dir,
+                                                                            prometheus_server, qtbot, make_window,
+                                                                            tmp_path) -> None:
+    """s18: a Prometheus URL the Settings dialog would refuse, in a settings file edited by hand
+    ("htp:/x"), showed "ValueError: Prometheus URL must look like ..." with no word of where it was set,
+    and was asked again every few seconds for ever. It is said as the context's Prometheus address to
+    correct in Settings, once (only a change helps), and correcting it there shows the graph."""
+    kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    _use_prometheus("prod-east", "htp:/x")
+    w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config, namespaces=["shop"])
+    qtbot.waitUntil(lambda: w.last_error is not None, timeout=15000)
+    e = w.last_error
+    assert e.kind == "prometheus" and not e.transient, repr(e)
+    assert "The Prometheus URL 'htp:/x' cannot be used" in str(e) and "Settings for this context" in str(e)
+    assert "ValueError" not in w.banner.text() and "Settings for this context" in w.banner.text()
+    assert w.empty.mode == "no-prometheus" and w.empty.settings_button.isVisible()
+    assert "'htp:/x' cannot be used" in w.empty.text.text()
+    settings = _use_prometheus("prod-east", prometheus_server.url)
+    w._on_settings_saved(settings)  # what the settings dialog's OK sends
+    qtbot.waitUntil(lambda: w.graph is not None, timeout=15000)
+    assert w.last_error is None

@@ -206,11 +206,14 @@ def _live_source(a: argparse.Namespace) -> Any:
     except ImportError:
         raise _Unavailable("live clusters are not available in this build (meshdesk.sources.cluster)") from None
     url, auth = a.prometheus, None
-    if url:
-        from meshdesk.sources.prometheus import check_url
+    from meshdesk.sources.prometheus import check_url, safe_url, url_problem
 
+    if url:
         with _usage():
             check_url(url)  # before the cluster is contacted: a typo is the user's to mend (exit code 2)
+        given_problem = url_problem(url)
+        if given_problem:  # a port out of range was blamed on "Settings for this context"
+            raise _UsageError(f"--prometheus {safe_url(url)!r}: {given_problem}")
     # as the app opens the context: the Prometheus address and credentials saved in its Settings
     kubeconfig = load_kubeconfig(a.kubeconfig, log_problems=False)
     for problem in kubeconfig.problems:  # a broken file passed over: said once, as the command's warnings
@@ -222,6 +225,16 @@ def _live_source(a: argparse.Namespace) -> Any:
     saved = settings.context_settings(context)
     if not url:
         url, auth = saved.prometheus_url or None, saved.prometheus_auth or None
+        saved_problem = url_problem(url) if url else ""
+        if saved_problem:
+            # a settings file edited by hand (the Settings dialog refuses such an address): said with
+            # where it was set, as the user's to mend (it was exit 1, "the graph could not be built")
+            from meshdesk.store.paths import settings_file
+
+            raise ConfigError(f"the Prometheus URL saved for context {context} ({safe_url(url or '')!r}, in "
+                              f"{settings_file()}) cannot be used: {saved_problem}",
+                              hint="correct it in the app's Settings for this context, or give one with "
+                                   "--prometheus URL")
     elif saved.prometheus_url and saved.prometheus_url.rstrip("/") == url.rstrip("/"):
         # --prometheus naming the address saved for this context: its saved token, password, tenant
         # header or CA go with it (they were left behind, and the query was refused with 401); another

@@ -124,6 +124,16 @@ class PrometheusError(SourceError):
     kind = "prometheus"
 
 
+class PrometheusURLError(PrometheusError, ConfigError):
+    """A Prometheus address that is no usable URL (``htp:/x``, ``http://``, a space in its host), saved in
+    Settings (or a settings file edited by hand). A Prometheus problem to the window (its way out is the
+    context's Prometheus settings), a configuration error to the command line (exit code 2); asking again
+    changes nothing until the address is corrected: not transient."""
+
+    kind = "prometheus"
+    transient = False
+
+
 class Cancelled(SourceError):
     kind = "cancelled"
 

@@ -31,9 +31,16 @@ import requests
 from meshdesk.mesh.inventory import ISTIO_NAMESPACE
 from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.readers import as_list as _list
-from meshdesk.sources.base import ConfigError, Forbidden, NotFound, PrometheusError, SourceError
+from meshdesk.sources.base import (
+    ConfigError,
+    Forbidden,
+    NotFound,
+    PrometheusError,
+    PrometheusURLError,
+    SourceError,
+)
 from meshdesk.sources.inventory import RawApi, api_auth_headers
-from meshdesk.sources.prometheus import PrometheusClient, safe_url
+from meshdesk.sources.prometheus import PrometheusClient, safe_url, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -372,8 +379,15 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
     "basic" with username and password, or "none"; headers, ca_bundle, insecure), else through the API
     server (service proxy, then port-forward).
     ``probe`` checks the way works with a constant query before returning it.
-    Raises PrometheusError (or Unauthorized/Unreachable/Timeout) with a plain message."""
+    Raises PrometheusError (or Unauthorized/Unreachable/Timeout) with a plain message; a ``url`` that is
+    no usable address, :class:`PrometheusURLError` (it was an unexplained ValueError or a bare "not a
+    valid URL", with no word of where the address was set)."""
     if url:
+        problem = url_problem(url)
+        if problem:
+            raise PrometheusURLError(f"The Prometheus URL {safe_url(url)!r} cannot be used: {problem}",
+                                     hint="correct it in Settings for this context, or empty it to find "
+                                          "Prometheus in the cluster")
         auth_type = str((auth or {}).get("type") or "none")
         if api is not None and auth_type == "none" and _through_api_server(api, url):
             # the API server's own proxy (e.g. a Prometheus served under /prometheus, which discovery

@@ -170,6 +170,35 @@ def check_url(url: str) -> None:
         raise ValueError(f"Prometheus URL must look like http(s)://host[:port][/prefix], not {safe_url(url)!r}")
 
 
+URL_SHAPE = "http(s)://host[:port][/prefix]"
+
+
+def url_problem(url: str) -> str:
+    """What makes ``url`` no address Prometheus can be reached at, in words ("" when it is one): checked
+    as the Settings dialog checks what is typed, for an address that did not come through it (a settings
+    file edited by hand, ``--prometheus``). ``check_url`` only looks at the scheme and that there is a
+    host: a port out of range or a space in the host failed later, as a connection error or a traceback."""
+    if url != url.strip() or any(c.isspace() or ord(c) < 32 for c in url):
+        return "it has a space or a line break in it"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is not a number, or out of range, raises here
+    except ValueError:
+        return "its host or port cannot be read"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return f"it must look like {URL_SHAPE}"
+    if port == 0:
+        return "its port is not a port number (1 to 65535)"
+    from requests.exceptions import InvalidURL
+    from requests.models import PreparedRequest
+
+    try:  # what the client refuses when it connects (a bad %-escape, a character no host name has)
+        PreparedRequest().prepare_url(url, None)
+    except (InvalidURL, ValueError):
+        return "its host has a character no host name has"
+    return ""
+
+
 def safe_url(url: str) -> str:
     """The URL without any user:password@ part and with its query and fragment values hidden
     (``?token=***``, ``#access_token=***``: a proxy's token may ride there), for messages; also when it was
