@@ -2228,3 +2228,38 @@ def test_a_malformed_prometheus_url_in_the_settings_file_points_at_settings(kube
     w._on_settings_saved(settings)  # what the settings dialog's OK sends
     qtbot.waitUntil(lambda: w.graph is not None, timeout=15000)
     assert w.last_error is None
+
+
+@pytest.mark.prometheus
+@pytest.mark.shared
+def test_a_cluster_without_istio_is_watched_for_istio_cheaply_and_shown_once_installed(
+        kube_emulator, shared_dir, prometheus_server, qtbot, make_window, tmp_path) -> None:
+    """s18: without Istio the banner said "Retrying in N s", and each retry read the whole inventory and
+    searched for Prometheus again (some 15 API calls), only to say "Istio was not found" from an answer
+    kept since the first check: once Istio was installed (before its Prometheus), it still said so. The
+    retry is said as watching for Istio to be installed, each check is one discovery call, and Istio
+    installed is seen at the next check."""
+    config = _emulated_cluster(kube_emulator, tmp_path)
+    w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config, namespaces=["shop"])
+    qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.kind == "not-found", timeout=15000)
+    assert "Istio was not found" in w.banner.text()
+    qtbot.waitUntil(lambda: "Watching for Istio to be installed: checking again in" in w.banner.text(),
+                    timeout=5000)
+    assert "Retrying in" not in w.banner.text()
+    with qtbot.waitSignal(w.poller.failed, timeout=10000):
+        pass  # a check under way when the calls are counted is let end
+    kube_emulator.calls.clear()
+    with qtbot.waitSignal(w.poller.failed, timeout=10000) as checked:
+        pass
+    assert "Istio was not found" in str(checked.args[0].error)
+    assert [p.split("?")[0] for _m, p in kube_emulator.calls] == ["/apis"], kube_emulator.calls
+    # Istio installed (its Prometheus not yet): the next check says what is missing now
+    kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+    qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.kind == "prometheus", timeout=15000)
+    assert "Istio was not found" not in w.banner.text() and "Watching for Istio" not in w.banner.text()
+    kube_emulator.add_namespace("istio-system")
+    kube_emulator.add({"apiVersion": "v1", "kind": "Service",
+                       "metadata": {"name": "prometheus", "namespace": "istio-system", "labels": {"app": "prometheus"}},
+                       "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090}]}})
+    kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    qtbot.waitUntil(lambda: w.graph is not None and w.last_error is None, timeout=15000)

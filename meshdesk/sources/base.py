@@ -30,6 +30,9 @@ class SourceError(Exception):
     # what the user can do, where the kind's usual advice (``ui.messages``) does not fit this error;
     # None: the kind's
     advice: str | None = None
+    # how the automatic retry is said, where "Retrying in N s" would promise more than it does
+    # ("{seconds}" stands for the wait); "": that
+    retry_words = ""
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -66,9 +69,11 @@ class NotFound(SourceError):
 
 class IstioNotFound(NotFound):
     """The cluster serves no Istio API: nothing was deleted meanwhile (the not-found kind's advice);
-    the message says what to do."""
+    the message says what to do. Nothing changes by itself until Istio is installed: the retry is
+    said as watching for that (each check is one discovery call)."""
 
     advice = ""
+    retry_words = "Watching for Istio to be installed: checking again in {seconds} s."
 
 
 class Conflict(SourceError):

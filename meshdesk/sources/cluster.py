@@ -138,6 +138,10 @@ class ClusterSource:
                  cancelled: Callable[[], bool] | None = None) -> Snapshot:
         from meshdesk.sources.telemetry import fetch_samples
 
+        if isinstance(self._prometheus_error, IstioNotFound) and self._istio_missing():
+            # watching for Istio to be installed: one discovery call per check, not the inventory and a
+            # Prometheus search of a cluster known to have no mesh (they are read once Istio is served)
+            raise IstioNotFound(ISTIO_NOT_FOUND)
         namespaces = list(request.namespaces) or [n.name for n in self.namespaces()]
         if not request.namespaces:
             request = _with_namespaces(request, namespaces)
@@ -215,13 +219,14 @@ class ClusterSource:
             self._prometheus_error = error
 
     def _istio_missing(self) -> bool:
-        if self.istio_found is None:
-            try:
-                groups = RawApi(self.api, self.timeout, None).get("/apis", what="discover APIs").get("groups") or []
-                self.istio_found = any(isinstance(g, dict) and g.get("name") == ISTIO_GROUP for g in groups)
-            except SourceError:
-                return False
-        return self.istio_found is False
+        """Whether the API server serves no Istio API, asked now (one call): an answer kept from an
+        earlier check said "Istio was not found" for ever, also once Istio had been installed."""
+        try:
+            groups = RawApi(self.api, self.timeout, None).get("/apis", what="discover APIs").get("groups") or []
+        except SourceError:
+            return False
+        self.istio_found = any(isinstance(g, dict) and g.get("name") == ISTIO_GROUP for g in groups)
+        return not self.istio_found
 
     def check(self) -> None:
         """Ask the API server for its version: raises Unreachable, Unauthorized or Timeout."""

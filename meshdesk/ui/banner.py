@@ -51,9 +51,10 @@ class Banner(QFrame):
         self.hide()
 
     def show_error(self, kind: str, message: str, *, retry_in: float | None = None,
-                   data_age: str = "", advice: str | None = None) -> None:
+                   data_age: str = "", advice: str | None = None, retry_words: str = "") -> None:
         """Show (or update) the banner for an error of ``kind`` (SourceError.kind). ``advice``: what
-        to do, in place of the kind's (``SourceError.advice``)."""
+        to do, in place of the kind's (``SourceError.advice``); ``retry_words``: how the retry is said,
+        in place of "Retrying in N s." (``SourceError.retry_words``)."""
         self.kind = kind
         self.note_text = ""
         parts = [f"<b>{_esc(title_for(kind))}</b>: {_esc(message)}"]
@@ -64,7 +65,7 @@ class Banner(QFrame):
         if data_age:
             tail.append(f"Showing the last good data ({_esc(data_age)}).")
         if retry_in is not None:
-            tail.append(f"Retrying in {retry_in:.0f} s.")
+            tail.append(_esc((retry_words or "Retrying in {seconds} s.").format(seconds=f"{retry_in:.0f}")))
         if tail:
             parts.append(" ".join(tail))
         self.text_label.setText("<br>".join(parts))

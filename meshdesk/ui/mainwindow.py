@@ -1201,7 +1201,7 @@ class MainWindow(QMainWindow):
         advice = e.advice if e.advice is not None or not hint else f"{hint[0].upper()}{hint[1:].rstrip('.')}."
         self.banner.show_error(e.kind, e.message if hasattr(e, "message") else str(e),
                                retry_in=failure.retry_in, data_age=f"updated {age}" if age else "",
-                               advice=advice)
+                               advice=advice, retry_words=getattr(e, "retry_words", ""))
         self.messages.error(e.kind, str(e))
         if self.graph is None:  # nothing to keep showing: say why in the middle of the window
             if e.kind == "prometheus":
