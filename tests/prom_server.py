@@ -10,7 +10,7 @@ else lands in the head.
 
     srv = PrometheusServer(tmp_path, [Series("istio_requests_total", {...}, 10.0)])
     srv.start()          # backfills, starts, waits for /-/ready; raises PrometheusStartError
-    srv.url              # http://127.0.0.1:<port>
+    srv.url              # http://127.0.0.1:<port> (https:// with tls=(certfile, keyfile): HTTPS only)
     srv.query_time       # unix seconds to pass as time= / GraphRequest.queryTime
     srv.stop()
 
@@ -163,6 +163,9 @@ class PrometheusServer:
     startup_seconds: float = 0.0
     scrape_s: int = STEP_S  # seconds between samples, and the configured global scrape_interval
     phase_s: int = 0  # samples this many seconds after the query grid (real scrapes are not aligned)
+    # (certfile, keyfile): serve HTTPS only (a web config file's tls_server_config, as a Prometheus
+    # behind kube-rbac-proxy or with --web.config.file serves); ``url`` is then https://
+    tls: tuple[str, str] | None = None
 
     @property
     def query_time(self) -> int:
@@ -211,6 +214,12 @@ class PrometheusServer:
         om.unlink()
         config = self.workdir / "prometheus.yml"
         config.write_text(f"global:\n  scrape_interval: {self.scrape_s}s\nscrape_configs: []\n", encoding="utf-8")
+        web = []
+        if self.tls is not None:
+            web_config = self.workdir / "web.yml"
+            web_config.write_text(f"tls_server_config:\n  cert_file: {self.tls[0]}\n  key_file: {self.tls[1]}\n",
+                                  encoding="utf-8")
+            web = [f"--web.config.file={web_config}"]
         log = (self.workdir / "prometheus.log").open("wb")
         for _attempt in range(3):
             port = free_port()
@@ -222,10 +231,11 @@ class PrometheusServer:
                     f"--web.listen-address=127.0.0.1:{port}",
                     "--storage.tsdb.retention.time=30d",
                     "--log.level=warn",
+                    *web,
                 ],
                 stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
             )
-            self.url = f"http://127.0.0.1:{port}"
+            self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
             if self._wait_ready():
                 self.startup_seconds = time.monotonic() - began
                 return
@@ -240,7 +250,7 @@ class PrometheusServer:
             if self.process.poll() is not None:
                 return False
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}/-/ready", timeout=2, verify=self.tls[0] if self.tls else True).status_code == 200:
                     return True
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=0.1)  # bounded pause between polls that ends early on exit

@@ -411,3 +411,54 @@ def test_a_prometheus_on_a_tls_port_is_proxied_as_https(kube_emulator: KubeEmula
         finally:
             conn.close()
     assert "/services/https:prometheus:" in service_proxy_url(emu.api_client(), svc)
+
+
+@pytest.fixture(scope="module")
+def tls_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """A real Prometheus that serves HTTPS only (a web config file's tls_server_config), with one edge."""
+    from tests.prom_server import Series, Workload, binaries_missing, istio_edge, self_signed_cert
+
+    reason = binaries_missing()
+    if reason:
+        pytest.skip(reason)
+    workdir = tmp_path_factory.mktemp("tls-prometheus")
+    pair = self_signed_cert(workdir)
+    if pair is None:
+        pytest.skip("openssl is missing")
+    web, db = Workload("shop", "web-v1", "web"), Workload("shop", "db-v1", "db")
+    srv = PrometheusServer(workdir, [Series("istio_requests_total", istio_edge(web, db, "db", "shop"), 4.0)],
+                           tls=pair)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("port_name", ["https-web", "http-web"])
+def test_the_port_forward_to_a_prometheus_serving_only_https_speaks_https(
+        kube_emulator: KubeEmulator, tls_prometheus: PrometheusServer, port_name: str) -> None:
+    """s18: when the service proxy was refused, the port-forward fallback spoke plain HTTP to a
+    Prometheus that serves HTTPS only (behind kube-rbac-proxy, or with a web config's TLS), and failed
+    with a 400. It speaks HTTPS to a port the service marks as TLS ("https-..."), and to one that is not
+    marked but answers only HTTPS. The certificate is not checked, as the API server's own service proxy
+    does not check it: it is the pod's, for its service's name, reached here as 127.0.0.1."""
+    emu = kube_emulator
+    emu.add_namespace("istio-system")
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "prometheus", "namespace": "istio-system", "labels": {"app": "prometheus"}},
+             "spec": {"selector": {"app": "prometheus"},
+                      "ports": [{"name": port_name, "port": 9090, "targetPort": 9090}]}})
+    emu.add({"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": "prometheus-0", "namespace": "istio-system", "labels": {"app": "prometheus"}},
+             "spec": {"containers": [{"name": "prometheus", "image": "prom/prometheus"}]},
+             "status": {"phase": "Running"}})
+    emu.port_forward_pod("istio-system", "prometheus-0", 9090, _port(tls_prometheus.url))
+    emu.forbid(namespace="istio-system", resource="services/proxy")
+    conn = connect_prometheus(emu.api_client(), timeout=10)
+    try:
+        assert conn.relay is not None and conn.client.url.startswith("https://127.0.0.1:")
+        assert conn.description == "port-forward to pod istio-system/prometheus-0:9090 (HTTPS)"
+        assert _requests_total(conn, tls_prometheus.query_time) == pytest.approx(4.0)
+    finally:
+        conn.close()

@@ -236,6 +236,11 @@ class PortForwardRelay:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.local_port}"
 
+    @property
+    def https_url(self) -> str:
+        """The local end for a pod port that serves HTTPS: TLS goes through the relay end to end."""
+        return f"https://127.0.0.1:{self.local_port}"
+
     def describe(self) -> str:
         return f"port-forward to pod {self.namespace}/{self.pod}:{self.port} (local {self.url})"
 
@@ -457,14 +462,40 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
                               hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward"
                               + prefix_hint)
     relay = PortForwardRelay(api, svc.namespace, target[0], target[1])
-    client = PrometheusClient(relay.url, headers=headers, timeout=timeout)
-    conn = PrometheusConnection(client, f"port-forward to pod {svc.namespace}/{target[0]}:{target[1]}", relay, tried)
+    where = f"port-forward to pod {svc.namespace}/{target[0]}:{target[1]}"
+
+    def over(tls: bool) -> PrometheusConnection:
+        # HTTPS to the pod's port: its certificate is for the service's name (or self-signed), and is
+        # not checked, as the API server's own service proxy does not check it for an https: port (the
+        # way here is the API server's authenticated connection either way)
+        url = relay.https_url if tls else relay.url
+        client = PrometheusClient(url, headers=headers, timeout=timeout, insecure=tls)
+        return PrometheusConnection(client, where + (" (HTTPS)" if tls else ""), relay, tried)
+
+    # a port the service marks as TLS (https..., appProtocol https) is spoken to in HTTPS: plain HTTP
+    # to it was answered "400 Client sent an HTTP request to an HTTPS server"
+    conn = over(svc.tls)
     try:
-        client.ping()
+        try:
+            conn.client.ping()
+        except SourceError as e:
+            if svc.tls or not _https_only(e):
+                raise
+            conn.client.close()  # the relay stays: the same pod port, spoken to in HTTPS
+            conn = over(True)  # a port not marked as TLS whose server speaks HTTPS only
+            conn.client.ping()
     except SourceError as e:
         conn.close()
         raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(
             tried + [f"the port-forward to {target[0]} failed ({e.message})"]),
             hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward" + prefix_hint) from None
     return conn
+
+
+def _https_only(error: SourceError) -> bool:
+    """Whether an answer to plain HTTP says the server speaks HTTPS only (Go's net/http, so Prometheus's
+    own TLS and kube-rbac-proxy: "Client sent an HTTP request to an HTTPS server"; nginx: "The plain
+    HTTP request was sent to HTTPS port")."""
+    said = f"{getattr(error, 'body', '')} {error.message}".lower()
+    return getattr(error, "status", None) == 400 and "https" in said
 
