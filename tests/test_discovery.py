@@ -435,9 +435,9 @@ def tls_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometh
         srv.stop()
 
 
-@pytest.mark.parametrize("port_name", ["https-web", "http-web"])
+@pytest.mark.parametrize(("port_name", "proxy"), [("https-web", False), ("http-web", False), ("http-web", True)])
 def test_the_port_forward_to_a_prometheus_serving_only_https_speaks_https(
-        kube_emulator: KubeEmulator, tls_prometheus: PrometheusServer, port_name: str) -> None:
+        kube_emulator: KubeEmulator, tls_prometheus: PrometheusServer, port_name: str, proxy: bool) -> None:
     """s18: when the service proxy was refused, the port-forward fallback spoke plain HTTP to a
     Prometheus that serves HTTPS only (behind kube-rbac-proxy, or with a web config's TLS), and failed
     with a 400. It speaks HTTPS to a port the service marks as TLS ("https-..."), and to one that is not
@@ -454,11 +454,18 @@ def test_the_port_forward_to_a_prometheus_serving_only_https_speaks_https(
              "spec": {"containers": [{"name": "prometheus", "image": "prom/prometheus"}]},
              "status": {"phase": "Running"}})
     emu.port_forward_pod("istio-system", "prometheus-0", 9090, _port(tls_prometheus.url))
-    emu.forbid(namespace="istio-system", resource="services/proxy")
+    if proxy:  # the service proxy allowed: a port not marked as TLS is asked for as https: once it says so
+        emu.proxy_service("istio-system", "prometheus", 9090, tls_prometheus.url)
+    else:
+        emu.forbid(namespace="istio-system", resource="services/proxy")
     conn = connect_prometheus(emu.api_client(), timeout=10)
     try:
-        assert conn.relay is not None and conn.client.url.startswith("https://127.0.0.1:")
-        assert conn.description == "port-forward to pod istio-system/prometheus-0:9090 (HTTPS)"
+        if proxy:
+            assert conn.relay is None and "/services/https:prometheus:9090/proxy" in conn.client.url
+            assert conn.description == "API server service proxy to istio-system/prometheus:9090 (HTTPS)"
+        else:
+            assert conn.relay is not None and conn.client.url.startswith("https://127.0.0.1:")
+            assert conn.description == "port-forward to pod istio-system/prometheus-0:9090 (HTTPS)"
         assert _requests_total(conn, tls_prometheus.query_time) == pytest.approx(4.0)
     finally:
         conn.close()

@@ -16,6 +16,7 @@ In order:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 import select
@@ -427,14 +428,28 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
     # the extra headers saved for the context (a tenant's X-Scope-OrgID) go to the Prometheus found too:
     # they were dropped without a word when no URL was saved beside them
     headers = (auth or {}).get("headers") or None
-    client = PrometheusClient(service_proxy_url(api, svc), session=session_for(api), timeout=timeout,
-                              headers=headers, ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
-                              insecure=getattr(cfg, "verify_ssl", True) is False)
+
+    def proxy_client(to: PrometheusService) -> PrometheusClient:
+        return PrometheusClient(service_proxy_url(api, to), session=session_for(api), timeout=timeout,
+                                headers=headers, ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
+                                insecure=getattr(cfg, "verify_ssl", True) is False)
+
+    client = proxy_client(svc)
     via_proxy = PrometheusConnection(client, f"API server service proxy to {svc}", tried=tried)
     if not probe:
         return via_proxy
     try:
-        client.ping()
+        try:
+            client.ping()
+        except SourceError as e:
+            if svc.tls or not _https_only(e):
+                raise
+            # a port not marked as TLS whose server speaks HTTPS only: the proxy is asked for https:
+            client.session.close()
+            svc = dataclasses.replace(svc, tls=True)
+            client = proxy_client(svc)
+            via_proxy = PrometheusConnection(client, f"API server service proxy to {svc} (HTTPS)", tried=tried)
+            client.ping()
         return via_proxy
     except SourceError as e:
         client.session.close()
