@@ -2202,6 +2202,11 @@ def test_two_snapshots_of_one_file_name_read_apart_in_the_context_switcher(qtbot
     assert labels[str(paths[1])] == "snapshot: shop.json - prod", shown
     assert labels[str(paths[2])] == "snapshot: hello.json", shown
     assert combo.currentText() == "snapshot: hello.json"
+    w.switch_context(next(d for d in shown if d.endswith(str(paths[0]))))
+    wait_graph(qtbot, w, lambda w: w.context.endswith(str(paths[0])) and w.info is not None
+               and w.stack.currentWidget() is w.view)
+    assert combo.currentText() == "snapshot: shop.json - lab"
+    assert w.status_source.text().startswith("Context: snapshot shop.json - lab · cluster")
 
 
 @pytest.mark.prometheus

@@ -1301,8 +1301,12 @@ class MainWindow(QMainWindow):
             ro = " · read-only" if self.settings.read_only else ""
             # the built-in demo goes by the name the context box gives it, not its source's short name
             # (a real kubeconfig context may be called "demo")
-            context = DEMO if self.context == DEMO else info.context
-            self.status_source.setText(f"Context: {context} · cluster {info.cluster}{live}{ro}")
+            where = DEMO if self.context == DEMO else info.context
+            if not info.live and self.context.startswith(SNAPSHOT_PREFIX):
+                # as the context switcher names it: with its folder when another open snapshot has its
+                # file name (the status bar said "snapshot shop.json" of both)
+                where = self.toolbar.context_combo.currentText().replace(SNAPSHOT_PREFIX, "snapshot ", 1)
+            self.status_source.setText(f"Context: {where} · cluster {info.cluster}{live}{ro}")
             failing = isinstance(self.last_error, (Unreachable, Timeout)) and self.last_error.kind == "prometheus"
             # how Prometheus was reached when it last answered; not a claim that it answers now
             self.status_prometheus.setText(f"Prometheus: {info.prometheus}" + (" (not answering)" if failing else ""))
