@@ -587,3 +587,22 @@ def test_a_malformed_prometheus_url_saved_in_settings_is_said_with_where_it_was_
     assert graph_main(["--kubeconfig", str(config), "-n", "shop", "--prometheus", "http://prometheus:99999"]) == 2
     err = capsys.readouterr().err
     assert err == "meshdesk graph: --prometheus 'http://prometheus:99999': its host or port cannot be read\n"
+
+
+def test_a_snapshot_naming_no_namespace_is_graphed_for_the_namespaces_its_traffic_names(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """s18: a snapshot whose request names no namespace (made by hand, a conformance case) holds the
+    traffic of every namespace its telemetry names, and is drawn so without -n; but every -n was refused
+    with "the snapshot holds namespaces none only". Those namespaces are taken; others are refused naming
+    them."""
+    path = tmp_path / "all.json"
+    assert graph_main(["--demo", "-n", "shop,hello", "--save-snapshot", str(path)]) == 0
+    capsys.readouterr()
+    doc = json.loads(path.read_text())
+    doc["request"]["namespaces"] = []
+    path.write_text(json.dumps(doc))
+    assert graph_main(["--snapshot", str(path), "-n", "hello", "--format", "json"]) == 0, capsys.readouterr().err
+    nodes = json.loads(capsys.readouterr().out)["nodes"]
+    assert nodes and any(n.get("namespace") == "hello" for n in nodes)
+    assert graph_main(["--snapshot", str(path), "-n", "travel"]) == 2
+    assert "--namespace travel: the snapshot holds namespaces hello, istio-system, shop only" in capsys.readouterr().err

@@ -166,14 +166,21 @@ def _same_data(saved: GraphRequest, a: argparse.Namespace) -> None:
                          "(take a new one with --include-idle-edges)")
 
 
-def _same_scope(saved: GraphRequest, asked: GraphRequest) -> None:
+def _same_scope(saved: GraphRequest, asked: GraphRequest, samples: Sequence[Any] = ()) -> None:
     """Refuse namespaces, or a node graph, a snapshot was not taken for: it holds no samples of them, so
     the graph would say "no traffic" where there may be plenty (and ``--save-snapshot`` would write that
-    request beside the other namespaces' samples)."""
-    missing = [ns for ns in asked.namespaces if ns not in saved.namespaces]
+    request beside the other namespaces' samples). A snapshot whose request names no namespace holds the
+    traffic of every namespace its telemetry has workloads in (``samples``): it was refused every -n,
+    "the snapshot holds namespaces none only"."""
+    held = tuple(saved.namespaces)
+    if not held:
+        from meshdesk.mesh.graph import traffic
+
+        held = traffic.namespaces_in(traffic.index_samples(samples, saved))
+    missing = [ns for ns in asked.namespaces if ns not in held]
     if missing:
         raise ValueError(f"--namespace {','.join(missing)}: the snapshot holds namespace"
-                         f"{'s' if len(saved.namespaces) != 1 else ''} {', '.join(saved.namespaces) or 'none'} "
+                         f"{'s' if len(held) != 1 else ''} {', '.join(held) or 'none'} "
                          "only (take a new one with those namespaces)")
     if saved.node is not None and asked.node != saved.node:
         raise ValueError(f"the snapshot holds the node graph of {_focus_name(saved.node)} only (a node graph's "
@@ -338,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _same_data(snap.request, a)
                 saved = snap.request
                 snap.request = _override(snap.request, a)
-                _same_scope(saved, snap.request)
+                _same_scope(saved, snap.request, snap.samples)
         else:
             with _usage():
                 base = GraphRequest(namespaces=tuple(a.namespace or ()))
