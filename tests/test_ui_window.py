@@ -2187,7 +2187,10 @@ def test_two_snapshots_of_one_file_name_read_apart_in_the_context_switcher(qtbot
     from meshdesk.mesh.request import GraphRequest
 
     snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("hello",)))
-    paths = [tmp_path / "lab" / "shop.json", tmp_path / "prod" / "shop.json", tmp_path / "prod" / "hello.json"]
+    paths = [tmp_path / "lab" / "shop.json", tmp_path / "prod" / "shop.json", tmp_path / "prod" / "hello.json",
+             # long names: the file name's middle is elided, never the folder's, where they differ
+             tmp_path / "customer-a-production" / "mesh-snapshot-2026-11-28.json",
+             tmp_path / "customer-b-production" / "mesh-snapshot-2026-11-28.json"]
     for path in paths:
         path.parent.mkdir(exist_ok=True)
         save(snap, path)
@@ -2201,7 +2204,8 @@ def test_two_snapshots_of_one_file_name_read_apart_in_the_context_switcher(qtbot
     assert labels[str(paths[0])] == "snapshot: shop.json - lab", shown
     assert labels[str(paths[1])] == "snapshot: shop.json - prod", shown
     assert labels[str(paths[2])] == "snapshot: hello.json", shown
-    assert combo.currentText() == "snapshot: hello.json"
+    assert labels[str(paths[3])] == "snapshot: mesh-snapshot-…26-11-28.json - customer-a-production", shown
+    assert labels[str(paths[4])] == "snapshot: mesh-snapshot-…26-11-28.json - customer-b-production", shown
     w.switch_context(next(d for d in shown if d.endswith(str(paths[0]))))
     wait_graph(qtbot, w, lambda w: w.context.endswith(str(paths[0])) and w.info is not None
                and w.stack.currentWidget() is w.view)

@@ -36,6 +36,7 @@ SNAPSHOT_PREFIX = "snapshot: "  # a snapshot file offered as a context: this, th
 DEMO = "demo (built-in)"
 LEGACY_DEMO = "demo"
 SNAPSHOT_NAME_SHOWN = 28  # characters of a snapshot's file name the context switcher shows
+SNAPSHOT_FOLDER_SHOWN = 32  # and of the folder that tells two of one name apart
 CONTEXT_SHOWN = 10  # characters the context switcher always has room for
 
 GRAPH_TYPES: tuple[tuple[str, str], ...] = (
@@ -72,18 +73,17 @@ def elide_middle(text: str, limit: int) -> str:
     return text[: limit - 1 - tail] + "…" + text[len(text) - tail:]
 
 
-def snapshot_labels(paths: Sequence[str]) -> dict[str, str]:
-    """What the context switcher calls each snapshot file: its file name, and for files of one name
-    (``shop.json`` of two folders) the folder that tells them apart after it, as editors name tabs of
-    same-named files ("shop.json - lab", "shop.json - prod"; "shop.json - a/x" when the folders share
-    their name too). The whole path stays in the entry's tooltip."""
+def snapshot_folders(paths: Sequence[str]) -> dict[str, str]:
+    """For snapshot files of one name (``shop.json`` of two folders), the folder that tells each apart,
+    as editors name tabs of same-named files ("lab" and "prod"; "a/x" and "b/x" when the folders share
+    their name too); "" for a file whose name is its own. The whole path stays in the entry's tooltip."""
     names: dict[str, list[str]] = {}
     for path in dict.fromkeys(paths):
         names.setdefault(PurePath(path).name or path, []).append(path)
     out: dict[str, str] = {}
-    for name, same in names.items():
+    for same in names.values():
         if len(same) == 1:
-            out[same[0]] = name
+            out[same[0]] = ""
             continue
         folders = {p: PurePath(p).parent.parts for p in same}
         for path, parts in folders.items():
@@ -92,9 +92,21 @@ def snapshot_labels(paths: Sequence[str]) -> dict[str, str]:
             depth = 1
             while depth < len(parts) and any(o[-depth:] == parts[-depth:] for o in others):
                 depth += 1
-            where = "/".join(parts[-depth:]).replace("//", "/") or "/"
-            out[path] = f"{name} - {where}"
+            out[path] = "/".join(parts[-depth:]).replace("//", "/") or "/"
     return out
+
+
+def snapshot_label(path: str, folder: str) -> str:
+    """A snapshot's entry in the context switcher: its file name (the middle elided when long), then
+    the folder that tells it apart from a same-named one, whole (only its start elided past
+    ``SNAPSHOT_FOLDER_SHOWN`` characters: eliding its middle could drop what differs, "customer-a-prod"
+    and "customer-b-prod")."""
+    name = elide_middle(PurePath(path).name or path, SNAPSHOT_NAME_SHOWN)
+    if not folder:
+        return name
+    if len(folder) > SNAPSHOT_FOLDER_SHOWN:
+        folder = "…" + folder[len(folder) - SNAPSHOT_FOLDER_SHOWN + 1:]
+    return f"{name} - {folder}"
 
 
 _QT_INT_MAX = 2**31 - 1  # what a Qt combo's int data holds
@@ -264,7 +276,7 @@ class MainToolBar(QToolBar):
         self._namespaces: list[str] = []
         self._selected_ns: list[str] = []
 
-        self._snapshot_labels: dict[str, str] = {}  # snapshot path -> its name in the switcher
+        self._snapshot_folders: dict[str, str] = {}  # snapshot path -> the folder that tells it apart
         self.context_combo = ContextCombo()
         self.context_combo.setToolTip(CONTEXT_TIP)
         self.context_combo.currentIndexChanged.connect(self._show_context_tip)
@@ -491,7 +503,7 @@ class MainToolBar(QToolBar):
         wanted = list(names)
         if current and current not in wanted:
             wanted.append(current)
-        self._snapshot_labels = snapshot_labels([n[len(SNAPSHOT_PREFIX):] for n in wanted
+        self._snapshot_folders = snapshot_folders([n[len(SNAPSHOT_PREFIX):] for n in wanted
                                                  if n.startswith(SNAPSHOT_PREFIX)])
         with QSignalBlocker(combo):
             combo.clear()
@@ -511,8 +523,7 @@ class MainToolBar(QToolBar):
         combo = self.context_combo
         if name.startswith(SNAPSHOT_PREFIX):
             path = name[len(SNAPSHOT_PREFIX):]
-            label = self._snapshot_labels.get(path) or PurePath(path).name or path
-            combo.addItem(SNAPSHOT_PREFIX + elide_middle(label, SNAPSHOT_NAME_SHOWN), name)
+            combo.addItem(SNAPSHOT_PREFIX + snapshot_label(path, self._snapshot_folders.get(path, "")), name)
             combo.setItemData(combo.count() - 1, f"Snapshot file {path}", Qt.ItemDataRole.ToolTipRole)
         else:
             combo.addItem(name, name)
