@@ -2272,3 +2272,27 @@ def test_a_cluster_without_istio_is_watched_for_istio_cheaply_and_shown_once_ins
                        "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090}]}})
     kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
     qtbot.waitUntil(lambda: w.graph is not None and w.last_error is None, timeout=15000)
+
+
+def test_a_namespace_a_snapshot_was_not_taken_for_is_said_to_be_outside_it(qtbot, make_window, tmp_path) -> None:
+    """s18: Namespaces > Other namespace… on a snapshot of hello, asking for travel, said "This snapshot
+    holds no requests in travel in the 10m before it was taken. It holds no workloads in these
+    namespaces", as if that had been recorded; `graph --snapshot -n travel` says the snapshot holds hello
+    only. The window says so too, naming what it holds."""
+    save = pytest.importorskip("meshdesk.sources.snapshot").save_snapshot
+    from meshdesk.mesh.request import GraphRequest
+
+    snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("hello",)))
+    path = tmp_path / "hello.json"
+    save(snap, path)
+    w = make_window()
+    w.open_snapshot(str(path))
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    assert w.toolbar.add_namespace("travel")
+    w.toolbar.select_namespaces(["travel"])
+    qtbot.waitUntil(lambda: w.graph is not None and w.graph.request.namespaces == ("travel",)
+                    and w.stack.currentWidget() is w.empty, timeout=10000)
+    assert w.empty.title.text() == "Not in this snapshot"
+    said = w.empty.text.text()
+    assert "was not taken for <b>travel</b>" in said and "It holds hello" in said, said
+    assert "holds no requests" not in said

@@ -128,7 +128,7 @@ class EmptyState(QWidget):
                         duration_label: str = "", replayed: str = "", can_enable_injection: bool = False,
                         snapshot_taken: str | None = None, demo_running: bool = False,
                         kinds_off: bool = False, warnings: Sequence[str] = (), focus_missing: str = "",
-                        focus: str = "") -> None:
+                        focus: str = "", snapshot_holds: Sequence[str] | None = None) -> None:
         """``demo``: the demo is shown, its traffic running or not (``demo_running``). ``kinds_off``:
         every kind of traffic is turned off in View > Traffic, so nothing can show whatever is sent.
         ``warnings``: the graph's (samples it skipped: then "no traffic" may be what could not be read).
@@ -139,7 +139,9 @@ class EmptyState(QWidget):
         ``focus_missing``: why a node graph is empty when its node is not in the namespace
         (``meshdesk.mesh.node_focus``, as ``meshdesk graph`` says it): said instead of "no traffic".
         ``focus``: the node of the node graph shown, in words ("service shop/ratings"): its own traffic is
-        what is missing, not the namespace's, whose other workloads may well be busy."""
+        what is missing, not the namespace's, whose other workloads may well be busy. ``snapshot_holds``:
+        the namespaces the snapshot shown was taken for (None: not known); one chosen beyond them (Other
+        namespace…) is said to be outside the file, not to have had no requests."""
         self.mode = "no-traffic"
         if focus_missing:
             self._show_missing_focus(focus_missing, snapshot_taken is not None)
@@ -147,7 +149,8 @@ class EmptyState(QWidget):
         window = f" in the {duration_label} before {replayed}" if replayed and duration_label else \
             f" before {replayed}" if replayed else f" in the last {duration_label}" if duration_label else ""
         if snapshot_taken is not None:
-            self._show_quiet_snapshot(inventory, namespaces, duration_label, snapshot_taken, warnings)
+            self._show_quiet_snapshot(inventory, namespaces, duration_label, snapshot_taken, warnings,
+                                      snapshot_holds)
             return
         self.title.setText(f"No traffic{window}")
         ns_text = ", ".join(namespaces) if namespaces else "no namespace"
@@ -228,8 +231,21 @@ class EmptyState(QWidget):
         self._only()
 
     def _show_quiet_snapshot(self, inventory: Inventory | None, namespaces: Sequence[str], duration_label: str,
-                             taken: str, warnings: Sequence[str] = ()) -> None:
-        """A snapshot that holds no requests: what it holds, and no command (it is a file, not a cluster)."""
+                             taken: str, warnings: Sequence[str] = (), holds: Sequence[str] | None = None) -> None:
+        """A snapshot that holds no requests: what it holds, and no command (it is a file, not a cluster).
+        Namespaces chosen that it was not taken for (``holds``) are said to be outside it: it said they
+        had no requests and no workloads, as if that had been recorded."""
+        outside = [n for n in namespaces if holds is not None and n not in holds]
+        if outside:
+            self.title.setText("Not in this snapshot")
+            them = "that namespace" if len(outside) == 1 else "those namespaces"
+            self.text.setText(f"<p>This snapshot was not taken for <b>{_esc(', '.join(outside))}</b>: it holds "
+                              f"nothing of {them}, neither traffic nor workloads. It holds "
+                              f"{_esc(', '.join(holds or ()) or 'no namespace')}: choose among them with the "
+                              "<b>Namespaces</b> button, or open the context it was taken from.</p>")
+            self.command.hide()
+            self._only()
+            return
         self.title.setText("No traffic in this snapshot")
         ns_text = ", ".join(namespaces) if namespaces else "no namespace"
         when = f" (taken {taken})" if taken else ""

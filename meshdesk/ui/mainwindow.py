@@ -1148,10 +1148,21 @@ class MainWindow(QMainWindow):
                                        replayed=time.strftime("%H:%M", time.localtime(at)) if at else "",
                                        can_enable_injection=ctl is not None and ctl.enabled,
                                        snapshot_taken=(str(taken() or "") if callable(taken) else "") if offline
-                                       else None)
+                                       else None,
+                                       snapshot_holds=self._snapshot_holds() if offline else None)
             self.stack.setCurrentWidget(self.empty)
         if not later:
             self._finish_show(graph)
+
+    def _snapshot_holds(self) -> list[str] | None:
+        """The namespaces the snapshot shown holds (was taken for); None when not known."""
+        holds = getattr(self.poller.source, "namespaces", None)
+        if not callable(holds) or not self.context.startswith(SNAPSHOT_PREFIX):
+            return None
+        try:
+            return [n.name for n in holds()]
+        except Exception:  # noqa: BLE001 - only a finer sentence is lost
+            return None
 
     def _finish_show(self, graph: TrafficGraph) -> None:
         self._update_demo_actions()
