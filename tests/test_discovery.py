@@ -469,3 +469,20 @@ def test_the_port_forward_to_a_prometheus_serving_only_https_speaks_https(
         assert _requests_total(conn, tls_prometheus.query_time) == pytest.approx(4.0)
     finally:
         conn.close()
+
+
+def test_a_plain_http_prometheus_answering_400_is_not_taken_for_an_https_one(kube_emulator: KubeEmulator) -> None:
+    """The way to a Prometheus that speaks HTTPS only is found from what it answers plain HTTP; another
+    400 (a proxy in front refusing the query) is said as it is, not retried in HTTPS."""
+    from tests.prom_server import StubResponse, StubServer
+
+    emu = kube_emulator
+    _prometheus(emu)
+    refusal = StubResponse(400, "request refused by the gateway (see https://gateway.example/help)", "text/plain")
+    with StubServer(lambda r: refusal) as stub:
+        emu.forbid(namespace="istio-system", resource="services/proxy")
+        emu.port_forward_pod("istio-system", "prometheus-7d9f-abcde", 9090, stub.port)
+        with pytest.raises(PrometheusError) as err:
+            connect_prometheus(emu.api_client(), timeout=5)
+    assert "the port-forward to prometheus-7d9f-abcde failed" in str(err.value)
+    assert "https://127.0.0.1" not in str(err.value) and "http://127.0.0.1" in str(err.value)

@@ -511,6 +511,6 @@ def _https_only(error: SourceError) -> bool:
     """Whether an answer to plain HTTP says the server speaks HTTPS only (Go's net/http, so Prometheus's
     own TLS and kube-rbac-proxy: "Client sent an HTTP request to an HTTPS server"; nginx: "The plain
     HTTP request was sent to HTTPS port")."""
-    said = f"{getattr(error, 'body', '')} {error.message}".lower()
-    return getattr(error, "status", None) == 400 and "https" in said
+    said = str(getattr(error, "body", "") or "").lower()  # not the message: it names the URL asked, maybe https
+    return getattr(error, "status", None) == 400 and ("https server" in said or "https port" in said)
 
