@@ -122,6 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"'{named}' is a subcommand: put it first, then its options "
                          f"(meshdesk {named} {' '.join(a for a in args if a != named)})")
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if opts.snapshot is not None and (opts.demo or opts.context):
+        # one thing to open: the snapshot won and --demo or --context was dropped without a word (as
+        # `meshdesk graph` refuses it); a kubeconfig's contexts are still offered beside a snapshot
+        parser.error("--snapshot opens a file; it cannot be combined with --demo or --context "
+                     "(open one, then pick the other in the context box)")
     from meshdesk.ui.app import run
 
     return int(run(opts))

@@ -179,3 +179,13 @@ def test_what_is_hidden_outside_the_checked_config_does_not_fail_the_gate(
     err = capsys.readouterr().err
     assert "hidden: " in err  # what could not be read is still said
     assert err.splitlines()[-1] == "meshdesk validate: no findings in 1 namespace", err
+
+
+def test_the_app_is_not_asked_to_open_a_snapshot_and_a_context_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """s18: `meshdesk --snapshot f.json --demo` (or --context prod) opened the snapshot and dropped the
+    other without a word; `meshdesk graph` refuses the same. Refused before any window opens."""
+    for other in (["--demo"], ["--context", "prod"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(["--snapshot", "shop.json", *other])
+        assert stopped.value.code == 2
+        assert "--snapshot opens a file; it cannot be combined with --demo or --context" in capsys.readouterr().err
