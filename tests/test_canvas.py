@@ -1609,3 +1609,64 @@ def test_an_edge_with_some_mtls_shows_the_lock_as_kiali_and_find_mtls_do(qtbot, 
     assert view.set_find("mtls") is None and partly.id in view.highlighted_ids()
     view.set_graph(g)  # a refresh keeps it
     assert view.edge_item(partly.id).has_lock  # type: ignore[union-attr]
+
+
+def test_an_edge_label_is_drawn_over_a_node_it_passes_under(qtbot, view: GraphView, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An edge's label (its rate, the mTLS lock) was drawn with the edge, below every node: an edge
+    passing under a node had its label hidden by the node. Kiali draws edge text over nodes. The label
+    is above the node now; a click there still selects the node, and the label follows the edge when
+    it is dimmed or hidden."""
+    g = TrafficGraph(request=GraphRequest(graphType="workload", namespaces=(NS,)))
+    front, middle, back, other = _wl("front-v1"), _wl("middle-v1"), _wl("back-v1"), _wl("other-v1")
+    for n in (front, middle, back, other):
+        g.add_node(n)
+    long_edge = _edge(front, back, 12345.0, is_mtls=100.0)  # "12345.0rps", its middle on the middle node
+    g.add_edge(long_edge)
+    g.add_edge(_edge(middle, other, 1.0))
+    view.set_display(DisplayOptions(edge_labels="requestRate", show_security=True))
+    shown(qtbot, view, g, key=None)
+    view.set_positions({front.id: (0.0, 0.0), middle.id: (200.0, 0.0), back.id: (400.0, 0.0),
+                        other.id: (200.0, 200.0)})
+    view.resetTransform()
+    view.scale(2.0, 2.0)
+    view.centerOn(200.0, 0.0)
+    edge = view.edge_item(long_edge.id)
+    node = view.node_item(middle.id)
+    assert edge is not None and node is not None and edge.label == "12345.0rps"
+    text_at = edge.midpoint() + QPointF(0, 4)  # the label's line of text, on the node's shape
+    assert node.contains(node.mapFromScene(text_at))
+
+    def dark_pixels() -> int:
+        """Pixels of the label's text (dark on the light canvas) where it crosses the node."""
+        shot = view.grab().toImage()
+        c = view.mapFromScene(text_at)
+        return sum(1 for dx in range(-24, 25) for dy in range(-8, 9)
+                   if QColor(shot.pixel(c.x() + dx, c.y() + dy)).lightness() < 90)
+
+    assert dark_pixels() > 20  # the text is there to read (it was hidden under the node: none)
+    # a click on the label over the node selects the node, as if the label were not there
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     view.mapFromScene(text_at))
+    assert view.selected_ids() == [middle.id]
+    assert edge.opacity() < 1.0  # the edge is off the selected node's paths: dimmed, and its label with it
+    dimmed = dark_pixels()
+    view.select([])
+    assert dimmed < dark_pixels()
+    # hidden with its edge (the front node hidden takes its edges along)
+    assert view.set_hide("name = front-v1") is None and not edge.isVisible()
+    assert dark_pixels() == 0
+    assert view.set_hide("") is None
+    assert dark_pixels() > 20
+    # exported too, however far the view is zoomed out (an export draws at its own scale)
+    view.resetTransform()
+    view.scale(0.2, 0.2)
+    view.viewport().repaint()
+    svg = tmp_path / "labels.svg"
+    view.export_svg(svg)
+    assert "12345.0rps" in svg.read_text()
+    # the graph without the edge: its label goes from the canvas with it
+    g2 = TrafficGraph(request=g.request)
+    for n in (front, middle, back, other):
+        g2.add_node(n)
+    view.set_graph(g2)
+    assert dark_pixels() == 0

@@ -5,7 +5,7 @@ nodes moves, and labels/badges are skipped when zoomed far out."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -504,6 +504,9 @@ class EdgeItem(QGraphicsItem):
     two_way = False  # an edge to an ambient waypoint with the waypoint's return traffic folded in
     grpc_messages = False  # a gRPC edge of a graph that asked for message rates (set by the view)
     _arrow_back: QPolygonF | None = None  # the arrowhead at the source end of a two-way edge
+    # where the label and lock are drawn (x0, y0, x1, y1), by the scene over every node (see
+    # :func:`draw_edge_labels`); None: neither
+    label_box: tuple[float, float, float, float] | None = None
 
     def __init__(self, edge: Edge, source: NodeItem, target: NodeItem) -> None:
         super().__init__()
@@ -624,11 +627,13 @@ class EdgeItem(QGraphicsItem):
             self._g = (ax, ay, ax, ay, 1.0, 0.0)
             self._degenerate = True
             self._rect = QRectF(ax - 2, ay - shapes.NODE_H / 2 - 2 * LOOP_R - 10, 2 * LOOP_R + 20, 2 * LOOP_R + 14)
+            self.label_box = None  # a loop has no label drawn
             return
         if length < 1e-3:
             self._g = (ax, ay, ax, ay, 1.0, 0.0)
             self._degenerate = True
             self._rect = QRectF(ax - 1, ay - 1, 2, 2)
+            self.label_box = None
             return
         self._degenerate = False
         ux, uy = dx / length, dy / length
@@ -646,13 +651,15 @@ class EdgeItem(QGraphicsItem):
         top -= 6
         bottom += 6
         half = self._label_half
+        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
         if half:
-            mx, my = (x1 + x2) / 2, (y1 + y2) / 2
             left = min(left, mx - half)
             right = max(right, mx + half)
             top = min(top, my - 14)
             bottom = max(bottom, my + 12)
         self._rect = QRectF(left, top, right - left, bottom - top)
+        # the label's room, which the edge's bounds take in too: a change to the edge repaints its label
+        self.label_box = (mx - half, my - 14, mx + half, my + 12) if half else None
 
     def midpoint(self) -> QPointF:
         g = self._g
@@ -717,7 +724,10 @@ class EdgeItem(QGraphicsItem):
         painter.drawPolygon(self._arrow_polygon())
         if self.two_way:
             painter.drawPolygon(self._arrow_back_polygon())
-        if not (self.label or self._lock) or _lod(option, painter) < LABEL_LOD:
+
+    def paint_label(self, painter: QPainter) -> None:
+        """The label and the mTLS lock at the edge's middle (see :func:`draw_edge_labels`)."""
+        if self._degenerate or not (self.label or self._lock):
             return
         mid = self.midpoint()
         painter.setPen(Qt.PenStyle.NoPen)
@@ -730,6 +740,32 @@ class EdgeItem(QGraphicsItem):
             painter.setFont(shapes.edge_font())
             painter.setPen(shapes.C_TEXT)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+def draw_edge_labels(painter: QPainter, rect: QRectF, edges: Iterable[EdgeItem]) -> None:
+    """Draw the labels and locks of ``edges`` that fall in ``rect`` (scene coordinates) over everything
+    else: the scene calls it after its items, so an edge that passes under a node keeps its label
+    readable (Kiali draws edge text over nodes too). A hidden edge's label is not drawn, a dimmed one's
+    as faint as its edge. Not items: the labels are never hit, so a press, the mouse resting or a
+    tooltip request over a label goes to the node or edge under it; and one call draws them all
+    (an item per label made every paint and hover of a big mesh slower by half)."""
+    lod = PAINT.lod
+    if lod is None:
+        lod = painter.worldTransform().m11()
+    if lod < LABEL_LOD:
+        return
+    left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
+    opacity = painter.opacity()
+    for edge in edges:
+        box = edge.label_box
+        if box is None or box[0] > right or box[2] < left or box[1] > bottom or box[3] < top:
+            continue
+        if not edge.isVisible():
+            continue
+        dim = edge.opacity()
+        painter.setOpacity(opacity * dim)
+        edge.paint_label(painter)
+    painter.setOpacity(opacity)
 
 
 # ---------------------------------------------------------------------------------------------

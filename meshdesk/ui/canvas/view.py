@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     QObject,
     QPoint,
     QPointF,
+    QRect,
     QRectF,
     Qt,
     QThread,
@@ -74,6 +75,7 @@ from meshdesk.ui.canvas.items import (
     BoxItem,
     EdgeItem,
     NodeItem,
+    draw_edge_labels,
     fmt_bytes_rate,
     fmt_edge_rate,
     fmt_mps,
@@ -278,7 +280,15 @@ class _LayoutWorker(QObject):
 
 
 class _Scene(QGraphicsScene):
-    """The canvas scene; tooltips are written when asked for (not on every refresh)."""
+    """The canvas scene; tooltips are written when asked for (not on every refresh). Edge labels are
+    drawn over the items (``edges``: the view's edge items), on screen and in exports."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.edges: Mapping[str, EdgeItem] = {}
+
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
+        draw_edge_labels(painter, QRectF(rect), self.edges.values())
 
     def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:
         for item in self.items(event.scenePos()):
@@ -338,6 +348,7 @@ class GraphView(QGraphicsView):
         self._options = DisplayOptions()
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
+        scene.edges = self._edges  # their labels are drawn by the scene, over the nodes
         self._boxes: dict[str, BoxItem] = {}
         self._box_ids: frozenset[str] = frozenset()
         self._box_by: tuple[str, ...] = ()
