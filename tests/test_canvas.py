@@ -1670,3 +1670,19 @@ def test_an_edge_label_is_drawn_over_a_node_it_passes_under(qtbot, view: GraphVi
         g2.add_node(n)
     view.set_graph(g2)
     assert dark_pixels() == 0
+
+
+def test_a_big_mesh_is_fitted_at_a_zoom_twice_as_close(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """300 workloads in 7 namespaces, in a 1280x800 canvas: laid out as a long row of namespace boxes,
+    fitted at a zoom of 0.14 (every name a smudge). The layout is shaped for the canvas it is shown in:
+    about as wide for its height as the canvas, fitted twice as close."""
+    from tests.synthetic_mesh import traffic_graph
+
+    view.resize(1280, 800)
+    shown(qtbot, view, traffic_graph(300, 700), key=None)
+    view.fit()
+    assert len(view.boxes()) == 7
+    rect = view._visible_items_rect()
+    port = view.viewport()
+    assert 0.6 < (rect.width() / rect.height()) / (port.width() / port.height()) < 1.6
+    assert view.zoom() > 0.25

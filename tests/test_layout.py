@@ -248,3 +248,87 @@ def test_boxes_without_traffic_are_not_stacked_into_one_tall_column() -> None:
     # a few lone nodes (an app box's versions) still stand in one column, as one rank would
     versions = layout.layered(["v1", "v2", "v3"], [])
     assert len({x for x, _ in versions.values()}) == 1
+
+
+def _aspect(pos: dict[str, tuple[float, float]]) -> float:
+    w, h = layout.DEFAULT_SIZE
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()]
+    return (max(xs) - min(xs) + w) / (max(ys) - min(ys) + h)
+
+
+@pytest.mark.parametrize("boxes", [False, True])
+def test_a_big_mesh_is_laid_out_in_the_proportions_of_its_view(boxes: bool) -> None:
+    """300 workloads in 7 namespaces came out as a row of namespace boxes about eight times as wide as
+    high (in one namespace, without boxes: ranks of fifty nodes, twice as high as wide): fitted into a
+    1280x800 window, that took a zoom of about 0.14, where no name can be read. Too big for its view, a
+    layout is shaped near the view's proportions, for a tall view as for a wide one, and still covers
+    no node with another or one namespace's nodes with another's."""
+    nodes, edges = _mesh(300, 700)
+    groups = {n: n.split("/")[0] for n in nodes} if boxes else None
+    wide = layout.layered(nodes, edges, groups=groups, view=(1280.0, 800.0))
+    assert 1.6 / 1.5 < _aspect(wide) < 1.6 * 1.5
+    assert layout.overlaps(wide) == []
+    tall = layout.layered(nodes, edges, groups=groups, view=(800.0, 1280.0))
+    assert 0.625 / 1.5 < _aspect(tall) < 0.625 * 1.5
+    assert layout.overlaps(tall) == []
+    if groups is not None:
+        for pos in (wide, tall):
+            spans = {}
+            for n, (x, y) in pos.items():
+                s = spans.setdefault(groups[n], [x, y, x, y])
+                s[0], s[1], s[2], s[3] = min(s[0], x), min(s[1], y), max(s[2], x), max(s[3], y)
+            for n, (x, y) in pos.items():
+                assert not any(g != groups[n] and s[0] <= x <= s[2] and s[1] <= y <= s[3] for g, s in spans.items())
+
+
+def test_a_graph_that_fits_its_view_is_not_reshaped() -> None:
+    """A graph the view shows readably as it comes keeps its plain left-to-right ranks (bookinfo's
+    chain stays one row, however wide for its height)."""
+    nodes = [f"n{i}" for i in range(7)]
+    edges = [(f"n{i}", f"n{i + 1}") for i in range(6)]
+    pos = layout.layered(nodes, edges, view=(1280.0, 800.0))
+    assert len({y for _, y in pos.values()}) == 1
+    assert [pos[n][0] for n in nodes] == sorted(pos[n][0] for n in nodes)
+    # the same chain in a small window is wrapped into bands, read left to right, top to bottom
+    small = layout.layered(nodes, edges, view=(400.0, 300.0))
+    assert len({y for _, y in small.values()}) > 1
+    assert layout.overlaps(small) == []
+    assert sorted(nodes, key=lambda n: (small[n][1], small[n][0])) == nodes
+
+
+def test_an_ordinary_namespace_keeps_its_flow_in_a_small_view() -> None:
+    """In a small window a mesh of a few namespaces is too big to read whole; shaping each namespace
+    for the whole window packed one's app boxes in rows (productpage above reviews above ratings), its
+    traffic no longer flowing left to right, and the picture got no bigger. A box inside is shaped
+    only when it alone is far too big for the view; here nothing changes."""
+    apps = {"productpage": ["details", "reviews", "inventory"], "reviews": ["ratings"], "ratings": ["mongodb"],
+            "inventory": ["payments"]}
+    nodes, edges, groups = ["gateway"], [("gateway", "shop/productpage/svc")], {}
+    for app in ["productpage", "details", "reviews", "inventory", "ratings", "mongodb", "payments"]:
+        versions = ["v1", "v2", "v3"] if app == "reviews" else ["v1"]
+        nodes.append(f"shop/{app}/svc")
+        for v in versions:
+            nodes.append(f"shop/{app}/{v}")
+            edges.append((f"shop/{app}/svc", f"shop/{app}/{v}"))
+            edges += [(f"shop/{app}/{v}", f"shop/{callee}/svc") for callee in apps.get(app, [])]
+    for ns in ("hello", "travel"):
+        nodes += [f"{ns}/front/v1", f"{ns}/back/svc", f"{ns}/back/v1"]
+        edges += [(f"{ns}/front/v1", f"{ns}/back/svc"), (f"{ns}/back/svc", f"{ns}/back/v1")]
+    edges.append(("gateway", "hello/front/v1"))
+    for n in nodes[1:]:
+        ns, app, _ = n.split("/")
+        groups[n] = (ns, f"{ns}/{app}")
+    small = layout.layered(nodes, edges, groups=groups, view=(545.0, 530.0))
+    assert small == layout.layered(nodes, edges, groups=groups, shape=False)
+    assert small["shop/productpage/v1"][0] < small["shop/reviews/v1"][0] < small["shop/ratings/v1"][0]
+
+
+def test_a_canvas_squeezed_small_does_not_reshape_a_small_graph() -> None:
+    """The layout is shaped for the canvas's size when it runs: a canvas squeezed to 300x200 for a
+    moment (a small window, wide docks) made a chain of five calls "too big" and wrapped it into bands,
+    which stayed when the window grew. A small canvas gives its proportions, not its size."""
+    nodes = [f"n{i}" for i in range(5)]
+    edges = [(f"n{i}", f"n{i + 1}") for i in range(4)]
+    pos = layout.layered(nodes, edges, view=(300.0, 200.0))
+    assert len({y for _, y in pos.values()}) == 1

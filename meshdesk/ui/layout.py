@@ -8,7 +8,9 @@ nodes are laid out around them without covering them.
 
 - :func:`layered`: left to right like Kiali's dagre layout: ranks by longest path after breaking
   cycles, dummy nodes on long edges, barycentre sweeps to reduce crossings, then each rank's
-  vertical positions pulled towards their neighbours while keeping order and spacing.
+  vertical positions pulled towards their neighbours while keeping order and spacing. A graph too
+  big to read in its view as it comes is shaped nearer the view's proportions: very tall ranks split
+  into side-by-side columns, a very long row of ranks wrapped into bands, many boxes packed in rows.
 - :func:`force`: a spring embedder (Fruchterman-Reingold) with repulsion only between nearby nodes
   (a spatial hash), started from the layered layout.
 - :func:`grid`: neighbours next to each other in a square grid.
@@ -32,6 +34,15 @@ DEFAULT_SIZE: Size = (110.0, 60.0)  # a node shape with its label under it
 RANK_SEP = 70.0  # horizontal gap between ranks (plus the widest node of the rank)
 NODE_SEP = 20.0  # vertical gap between nodes of a rank
 COMPONENT_GAP = 80.0
+# A big graph is shaped for the view it is shown in: laid out as it comes, a mesh of a few hundred
+# workloads was many ranks wide and one namespace box high (or, in one namespace, a few ranks of fifty
+# nodes each: a tall tower), and fitting that into a window took a zoom at which no name can be read.
+VIEW_SIZE: Size = (1280.0, 800.0)  # the area a layout is shaped for when the caller does not say
+MIN_VIEW: Size = (640.0, 400.0)  # a smaller view is taken as this big (in its own proportions)
+RESHAPE_BELOW_ZOOM = 0.6  # a layout that fits its view at this zoom or closer is left as it comes
+RESHAPE_GAIN = 1.3  # ... and one that reshaping would not show this much bigger (it costs the plain flow)
+SUB_COLUMN_SEP = 30.0  # horizontal gap between the columns a tall rank is split into
+BAND_SEP = 60.0  # vertical gap between the bands a wide layout is wrapped into
 
 
 class LayoutCancelled(Exception):
@@ -188,8 +199,13 @@ def _layered_component(
     wh: list[Size],
     sweeps: int,
     should_stop: Callable[[], bool] | None,
+    view: Size | None = None,
 ) -> dict[int, Point]:
-    """Layered layout of one connected component; coordinates start near (0, 0)."""
+    """Layered layout of one connected component; coordinates start near (0, 0). With ``view`` (the
+    area it is to be shown in), a component that would fit that area only at a zoom below
+    ``RESHAPE_BELOW_ZOOM`` is shaped nearer its proportions, when that shows it ``RESHAPE_GAIN`` times
+    bigger: ranks much taller than that are split into side-by-side columns, and a row of ranks much
+    wider is wrapped into bands, one under the other."""
     if len(vs) == 1:
         return {vs[0]: (0.0, 0.0)}
     succ0: dict[int, list[int]] = {v: [] for v in vs}
@@ -277,6 +293,17 @@ def _layered_component(
     def width(v: int) -> float:
         return wh[v][0] if v < len(wh) else 0.0
 
+    # columns: one per rank, or several side by side for a rank split to suit the view
+    splits = _rank_splits(layers, height, width, view) if view is not None else [1] * nranks
+    columns: list[list[int]] = []
+    same_rank: list[bool] = []  # a column continues the rank of the one before it
+    for layer, parts in zip(layers, splits, strict=True):
+        for i in range(parts):
+            columns.append(layer[i::parts])  # taken in turn: the order down the rank stays, roughly
+            same_rank.append(i > 0)
+    layers = columns
+    nranks = len(layers)
+    column_of = {v: c for c, layer in enumerate(layers) for v in layer}
     # x: one column per rank
     xs: list[float] = []
     x = 0.0
@@ -285,7 +312,7 @@ def _layered_component(
         if r:
             x += w / 2
         xs.append(x)
-        x += w / 2 + RANK_SEP
+        x += w / 2 + (SUB_COLUMN_SEP if r + 1 < nranks and same_rank[r + 1] else RANK_SEP)
     # y: packed, then pulled towards neighbours (alternating directions) with order kept
     y: dict[int, float] = {}
     for layer in layers:
@@ -313,7 +340,123 @@ def _layered_component(
             for v, yy in zip(layer, _pav(target, gaps), strict=True):
                 y[v] = yy
         _check(should_stop)
-    return {v: (xs[rank[v]], y[v]) for v in vs}
+    out = {v: (xs[column_of[v]], y[v]) for v in vs}
+    if view is not None:
+        out = _wrap_wide(out, column_of, wh, view)
+    return out
+
+
+def _view_size(view: Size | None) -> Size:
+    """The area to shape a layout for: ``view`` when it is a real area, else ``VIEW_SIZE``."""
+    if view is None:
+        return VIEW_SIZE
+    w, h = float(view[0]), float(view[1])
+    if not (math.isfinite(w) and math.isfinite(h)) or w < 50 or h < 50:
+        return VIEW_SIZE  # a view not shown yet, or a nonsense size
+    # a canvas squeezed small for a moment (docks, a small window) shapes its proportions, not the
+    # size a graph is judged too big at: bookinfo is not wrapped into bands for a 300-pixel canvas
+    grow = max(1.0, MIN_VIEW[0] / w, MIN_VIEW[1] / h)
+    return (w * grow, h * grow)
+
+
+def _fit_zoom(w: float, h: float, view: Size) -> float:
+    return min(view[0] / max(w, 1.0), view[1] / max(h, 1.0))
+
+
+def _rank_splits(layers: Sequence[Sequence[int]], height: Callable[[int], float], width: Callable[[int], float],
+                 view: Size) -> list[int]:
+    """Into how many side-by-side columns to split each rank so that a layout much taller than its
+    view's proportions (a few ranks of many nodes each) comes nearer them: the tallest ranks are split
+    until the whole is about as wide, for its height, as the view. All ones: nothing to split."""
+    heights = [sum(height(v) for v in layer) + NODE_SEP * (len(layer) - 1) for layer in layers]
+    widths = [max((width(v) for v in layer), default=0.0) for layer in layers]
+    ones = [1] * len(layers)
+    tall = max(heights, default=0.0)
+    wide = sum(widths) + RANK_SEP * (len(layers) - 1)
+    aspect = view[0] / view[1]
+    if tall <= 0 or wide / tall >= aspect or _fit_zoom(wide, tall, view) >= RESHAPE_BELOW_ZOOM:
+        return ones
+    best, best_miss, best_zoom = ones, abs(math.log(wide / tall / aspect)), _fit_zoom(wide, tall, view)
+    for k in range(2, 65):
+        limit = tall / k  # no column taller than this (but a node's own height)
+        parts = [max(1, min(len(layer), math.ceil(h / limit))) for layer, h in zip(layers, heights, strict=True)]
+        w = sum(p * wd + (p - 1) * SUB_COLUMN_SEP for p, wd in zip(parts, widths, strict=True)) + \
+            RANK_SEP * (len(layers) - 1)
+        h = max(hh / p for hh, p in zip(heights, parts, strict=True))
+        miss = abs(math.log(w / h / aspect))
+        if miss < best_miss:
+            best, best_miss, best_zoom = parts, miss, _fit_zoom(w, h, view)
+        if w / h >= aspect:
+            break
+    return best if best_zoom >= RESHAPE_GAIN * _fit_zoom(wide, tall, view) else ones
+
+
+def _wrap_wide(pos: dict[int, Point], column_of: Mapping[int, int], wh: Sequence[Size],
+               view: Size) -> dict[int, Point]:
+    """A layout much wider than its view's proportions (a long row of ranks: namespace boxes called
+    one after the other, a long chain of calls) wrapped into bands of consecutive ranks, each band
+    under the one before and starting at the left, as text wraps, so that the whole comes nearer the
+    view's proportions. Unchanged when it fits the view well enough already."""
+    if len(pos) < 2:
+        return pos
+    ncols = max(column_of[v] for v in pos) + 1
+    col_x0 = [math.inf] * ncols
+    col_x1 = [-math.inf] * ncols
+    col_y0 = [math.inf] * ncols
+    col_y1 = [-math.inf] * ncols
+    for v, (x, y) in pos.items():
+        c = column_of[v]
+        w, h = wh[v]
+        col_x0[c], col_x1[c] = min(col_x0[c], x - w / 2), max(col_x1[c], x + w / 2)
+        col_y0[c], col_y1[c] = min(col_y0[c], y - h / 2), max(col_y1[c], y + h / 2)
+    cols = [c for c in range(ncols) if col_x0[c] <= col_x1[c]]  # columns of dummy nodes only: none
+    if len(cols) < 2:
+        return pos
+    wide = col_x1[cols[-1]] - col_x0[cols[0]]
+    tall = max(col_y1[c] for c in cols) - min(col_y0[c] for c in cols)
+    aspect = view[0] / view[1]
+    if wide / tall <= aspect or _fit_zoom(wide, tall, view) >= RESHAPE_BELOW_ZOOM:
+        return pos
+
+    def bands_of(k: int) -> list[list[int]]:
+        """Consecutive columns in ``k`` bands (at most) of about equal width."""
+        target = wide / k
+        out: list[list[int]] = [[]]
+        start = col_x0[cols[0]]
+        for c in cols:
+            if out[-1] and col_x1[c] - start > target and len(out) < k:
+                out.append([])
+                start = col_x0[c]
+            out[-1].append(c)
+        return out
+
+    def extent(band: list[int]) -> tuple[float, float]:
+        return (col_x1[band[-1]] - col_x0[band[0]],
+                max(col_y1[c] for c in band) - min(col_y0[c] for c in band))
+
+    best: list[list[int]] = [cols]
+    best_miss, best_zoom = abs(math.log(wide / tall / aspect)), _fit_zoom(wide, tall, view)
+    for k in range(2, len(cols) + 1):
+        bands = bands_of(k)
+        sizes = [extent(b) for b in bands]
+        w = max(s[0] for s in sizes)
+        h = sum(s[1] for s in sizes) + BAND_SEP * (len(bands) - 1)
+        miss = abs(math.log(w / h / aspect))
+        if miss < best_miss:
+            best, best_miss, best_zoom = bands, miss, _fit_zoom(w, h, view)
+        if w / h <= aspect:
+            break
+    if len(best) < 2 or best_zoom < RESHAPE_GAIN * _fit_zoom(wide, tall, view):
+        return pos
+    shift: dict[int, Point] = {}
+    top = min(col_y0[c] for c in best[0])
+    for band in best:
+        y0 = min(col_y0[c] for c in band)
+        dx, dy = col_x0[cols[0]] - col_x0[band[0]], top - y0
+        for c in band:
+            shift[c] = (dx, dy)
+        top += max(col_y1[c] for c in band) - y0 + BAND_SEP
+    return {v: (x + shift[column_of[v]][0], y + shift[column_of[v]][1]) for v, (x, y) in pos.items()}
 
 
 COLUMN_LIMIT = 8  # up to this many lone nodes are stacked in one column (like one rank)
@@ -371,24 +514,37 @@ def layered(
     groups: Mapping[str, str | tuple[str, ...]] | None = None,
     sweeps: int = 4,
     should_stop: Callable[[], bool] | None = None,
+    view: Size | None = None,
+    shape: bool = True,
 ) -> dict[str, Point]:
     """Left-to-right layered layout (sources on the left). See the module text.
 
     ``groups`` (node -> group name, or a path of nested group names outermost first, e.g. its
     namespace box then its app box) lays out each group on its own and packs the groups side by
-    side inside their parent group, so boxes drawn around groups do not overlap."""
+    side inside their parent group, so boxes drawn around groups do not overlap.
+
+    ``view`` (width, height; default ``VIEW_SIZE``) is the area the layout is for: a graph too big to
+    be read there as it comes is shaped nearer the view's proportions (see :func:`_layered_component`);
+    not with ``shape`` False."""
     names, _index, es = _prepare(nodes, edges)
     if not names:
         return {}
     wh = [_size(sizes, n) for n in names]
+    area = _view_size(view) if shape else None
+
+    def arrange(vs: list[int], es_: list[tuple[int, int]], wh_: list[Size], sweeps_: int,
+                should_stop_: Callable[[], bool] | None, view: Size | None = area) -> dict[int, Point]:
+        return _layout_components(vs, es_, wh_, sweeps_, should_stop_, view)
+
     if groups:
         paths: list[tuple[str, ...]] = []
         for n in names:
             g = groups.get(n, ())
             paths.append((g,) if isinstance(g, str) else tuple(g))
-        packed, _covers = _layout_groups(list(range(len(names))), es, wh, paths, 0, sweeps, should_stop)
+        packed, _covers = _layout_groups(list(range(len(names))), es, wh, paths, 0, sweeps, should_stop, arrange,
+                                         area)
     else:
-        packed = _layout_components(list(range(len(names))), es, wh, sweeps, should_stop)
+        packed = arrange(list(range(len(names))), es, wh, sweeps, should_stop)
     result = {names[v]: p for v, p in packed.items()}
     return _respect_fixed(result, fixed, names, es, sizes)
 
@@ -407,6 +563,7 @@ def _layout_groups(
     sweeps: int,
     should_stop: Callable[[], bool] | None,
     arrange: Callable[..., dict[int, Point]] | None = None,
+    view: Size | None = None,
 ) -> tuple[dict[int, Point], Rect]:
     """Compound layout for nested groups (e.g. namespace box > app box), like dagre's compound
     graphs: each inner group is laid out first, then stands as one big node in its parent's layout
@@ -414,10 +571,18 @@ def _layout_groups(
     across boxes and no two boxes overlap. Also returns what the layout covers (x0, y0, x1, y1): its
     nodes, and its inner groups' boxes with their padding (an inner group at the edge of its parent
     makes the parent's box that much bigger). ``arrange`` places a level's nodes and group boxes
-    (default: the layered layout of each component, packed)."""
+    (default: the layered layout of each component, packed). With ``view``, a level of boxes that the
+    view could show only at a zoom too small to read (many namespaces calling one another: a long row
+    of boxes) is packed in rows instead, in the order the layout gave them, when that fits the view
+    much better (see :func:`_rows_in_order`)."""
     place = arrange if arrange is not None else _layout_components
+    # a box inside is only part of what the view shows: shaped only when it alone would be fitted at
+    # half the zoom that shapes the whole (a namespace of hundreds of workloads among others, not the
+    # app boxes of an ordinary one, whose flow from left to right is worth more)
+    inner_view = (2 * view[0], 2 * view[1]) if view is not None else None
     if all(len(paths[v]) <= depth for v in vs):
-        flat = place(vs, es, wh, sweeps, should_stop)
+        flat = place(vs, es, wh, sweeps, should_stop) if view is None else \
+            place(vs, es, wh, sweeps, should_stop, view=view)
         return flat, _covered([(p, wh[v]) for v, p in flat.items()])
     members: dict[str, list[int]] = {}
     direct: list[int] = []
@@ -436,7 +601,7 @@ def _layout_groups(
     for _key, group in sorted(members.items()):
         inside = set(group)
         sub, (x0, y0, x1, y1) = _layout_groups(group, [(a, b) for a, b in es if a in inside and b in inside], wh,
-                                               paths, depth + 1, sweeps, should_stop, arrange)
+                                               paths, depth + 1, sweeps, should_stop, arrange, inner_view)
         mid = len(meta_wh)
         for v in group:
             meta_of[v] = mid
@@ -450,7 +615,13 @@ def _layout_groups(
             seen.add(e)
             meta_es.append(e)
     _check(should_stop)
-    meta_pos = place(list(range(len(meta_wh))), meta_es, meta_wh, sweeps, should_stop)
+    if view is not None and inner:
+        # a level of boxes is laid out as it comes, then packed in rows in that order if the view
+        # shows them bigger so (boxes are big and few: rows fill the view better than ranks do)
+        meta_pos = _rows_in_order(place(list(range(len(meta_wh))), meta_es, meta_wh, sweeps, should_stop, view=None),
+                                  meta_wh, view)
+    else:
+        meta_pos = place(list(range(len(meta_wh))), meta_es, meta_wh, sweeps, should_stop)
     out: dict[int, Point] = {v: meta_pos[meta_of[v]] for v in direct}
     # members sit below the box's title: the box (members and padding) is centred on its meta node
     shift_y = (GROUP_PAD_TOP - GROUP_PAD_BOTTOM) / 2
@@ -459,6 +630,53 @@ def _layout_groups(
         for v, (x, y) in sub.items():
             out[v] = (x - cx + mx, y - cy + my + shift_y)
     return out, _covered([(meta_pos[m], meta_wh[m]) for m in range(len(meta_wh))])
+
+
+def _zoom_of(pos: Mapping[int, Point], wh: Sequence[Size], view: Size) -> float:
+    """The zoom at which ``view`` shows all of ``pos`` (boxes of sizes ``wh``)."""
+    x0, y0, x1, y1 = _covered([(p, wh[v]) for v, p in pos.items()])
+    return _fit_zoom(x1 - x0, y1 - y0, view)
+
+
+def _rows_in_order(pos: dict[int, Point], wh: Sequence[Size], view: Size) -> dict[int, Point]:
+    """``pos`` (a level of group boxes and nodes), or, when the view could show that only at a zoom
+    below ``RESHAPE_BELOW_ZOOM``, the same boxes packed in rows as wide as suits the view's proportions,
+    in reading order of ``pos`` (left to right, then top to bottom: callers still come before what they
+    call, row after row), when the view shows them ``RESHAPE_GAIN`` times bigger so. Boxes are big and
+    few: a layered layout of them leaves much of its area empty."""
+    zoom = _zoom_of(pos, wh, view)
+    if len(pos) < 2 or zoom >= RESHAPE_BELOW_ZOOM:
+        return pos
+    order = sorted(pos, key=lambda v: (pos[v][0], pos[v][1]))
+    gap = 2 * NODE_SEP
+    area = sum((wh[v][0] + gap) * (wh[v][1] + gap) for v in order)
+    widest = max(wh[v][0] for v in order)
+    best, best_zoom = pos, zoom
+    for factor in (0.8, 0.9, 1.0, 1.1, 1.25, 1.4):
+        limit = max(widest, math.sqrt(area * view[0] / view[1]) * factor)
+        out: dict[int, Point] = {}
+        x = y = row_h = 0.0
+        row: list[int] = []
+        right = 0.0
+        for v in [*order, -1]:  # -1: the end, which closes the last row
+            w, h = wh[v] if v >= 0 else (0.0, 0.0)
+            if v < 0 or (row and x + w > limit):
+                for u in row:  # the row's boxes centred on its middle line
+                    out[u] = (out[u][0], y + row_h / 2)
+                right = max(right, x - gap)
+                y += row_h + gap
+                x = row_h = 0.0
+                row = []
+                if v < 0:
+                    break
+            out[v] = (x + w / 2, 0.0)
+            x += w + gap
+            row_h = max(row_h, h)
+            row.append(v)
+        z = _fit_zoom(right, y - gap, view)
+        if z > best_zoom and z >= RESHAPE_GAIN * zoom:
+            best, best_zoom = out, z
+    return best
 
 
 def _covered(boxes: Iterable[tuple[Point, Size]]) -> Rect:
@@ -477,8 +695,10 @@ def _layout_components(
     wh: list[Size],
     sweeps: int,
     should_stop: Callable[[], bool] | None,
+    view: Size | None = None,
 ) -> dict[int, Point]:
-    """Lay out each connected component of ``vs`` and pack them."""
+    """Lay out each connected component of ``vs`` and pack them (each shaped for ``view``, see
+    :func:`_layered_component`)."""
     local = {v: i for i, v in enumerate(vs)}
     comps = _components(len(vs), [(local[a], local[b]) for a, b in es])
     comp_of: dict[int, int] = {}
@@ -490,7 +710,7 @@ def _layout_components(
         by_comp.setdefault(comp_of[a], []).append((a, b))
     laid = []
     for ci, c in enumerate(comps):
-        laid.append(_layered_component([vs[i] for i in c], by_comp.get(ci, []), wh, sweeps, should_stop))
+        laid.append(_layered_component([vs[i] for i in c], by_comp.get(ci, []), wh, sweeps, should_stop, view))
     return _pack(laid, wh)
 
 
@@ -724,10 +944,12 @@ def grid(
     *,
     groups: Mapping[str, str | tuple[str, ...]] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    view: Size | None = None,
 ) -> dict[str, Point]:
     """A square grid, filled row by row in breadth-first order so neighbours sit together. With
     ``groups`` each group (box) is a grid of its own, and the groups are packed in rows inside their
-    parent, so boxes do not overlap or take in nodes that are not theirs."""
+    parent, so boxes do not overlap or take in nodes that are not theirs. (``view`` is taken as the
+    other layouts take it; a grid is square whatever the view.)"""
     names, _index, es = _prepare(nodes, edges)
     if not names:
         return {}
@@ -759,15 +981,19 @@ def force(
     groups: Mapping[str, str | tuple[str, ...]] | None = None,
     iterations: int | None = None,
     should_stop: Callable[[], bool] | None = None,
+    view: Size | None = None,
 ) -> dict[str, Point]:
     """Spring embedder started from the layered layout; repulsion only between nodes closer than
-    a few ideal edge lengths (found through a spatial hash), so one step costs about O(n + e)."""
+    a few ideal edge lengths (found through a spatial hash), so one step costs about O(n + e). It
+    starts from the layered layout as it comes, not shaped for ``view`` (taken as the other layouts
+    take it): the springs pulled a big graph shaped compact into a heap whose overlaps took seconds to
+    clear."""
     names, _index, es = _prepare(nodes, edges)
     if not names:
         return {}
     n = len(names)
     start = layered(names, [(names[a], names[b]) for a, b in es], sizes, groups=groups, should_stop=should_stop,
-                    sweeps=2)
+                    sweeps=2, shape=False)
     xs = [start[v][0] for v in names]
     ys = [start[v][1] for v in names]
     k = max(DEFAULT_SIZE) * 1.3  # ideal edge length

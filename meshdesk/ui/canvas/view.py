@@ -252,6 +252,7 @@ class _LayoutJob:
     save: bool = False
     fit: bool = False
     targets: set[str] = field(default_factory=set)
+    view: tuple[float, float] | None = None  # the viewport's size: a big graph is shaped for it
 
 
 class _LayoutWorker(QObject):
@@ -265,7 +266,7 @@ class _LayoutWorker(QObject):
         try:
             fn = layout_engine.ALGORITHMS[job.algorithm]
             positions = fn(job.nodes, job.edges, job.sizes, job.fixed, groups=job.groups,
-                           should_stop=job.should_stop)
+                           should_stop=job.should_stop, view=job.view)
         except layout_engine.LayoutCancelled:
             return
         except Exception as e:  # a bug in a layout must not take the app down
@@ -821,8 +822,10 @@ class GraphView(QGraphicsView):
         def should_stop() -> bool:
             return self._closed or self._layout_generation != generation
 
+        port = self.viewport()
         job = _LayoutJob(generation, algorithm, list(self._nodes), self._pair_list(), self._sizes(), fixed,
-                         self._groups(), should_stop, save, fit, targets)
+                         self._groups(), should_stop, save, fit, targets,
+                         (float(port.width()), float(port.height())) if self.isVisible() else None)
         self._layout_pending = job
         self._ensure_worker()
         if self._hold_layout:
