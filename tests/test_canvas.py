@@ -1686,3 +1686,31 @@ def test_a_big_mesh_is_fitted_at_a_zoom_twice_as_close(qtbot, view: GraphView) -
     port = view.viewport()
     assert 0.6 < (rect.width() / rect.height()) / (port.width() / port.height()) < 1.6
     assert view.zoom() > 0.25
+
+
+def test_the_labels_of_two_edges_between_the_same_nodes_do_not_cover_each_other(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Traffic both ways between two nodes is two edges drawn 9 apart, each with its label at its
+    middle: where the edges run up and down, one label lay right over the other ("3.00rps" over
+    "12.0rps", both unreadable). Each label now sits a little before or after the middle."""
+    g = TrafficGraph(request=GraphRequest(graphType="workload", namespaces=(NS,)))
+    up, down = _wl("up-v1"), _wl("down-v1")
+    g.add_node(up)
+    g.add_node(down)
+    g.add_edge(_edge(up, down, 12.0))
+    g.add_edge(_edge(down, up, 3.0))
+    g.add_edge(_edge(up, down, 2048.0, proto="tcp"))
+    view.set_display(DisplayOptions(edge_labels="requestRate"))
+    shown(qtbot, view, g, key=None)
+    for where in ({up.id: (0.0, 0.0), down.id: (0.0, 300.0)}, {up.id: (0.0, 0.0), down.id: (300.0, 0.0)}):
+        view.set_positions(where)
+        boxes = []
+        for e in g.edges.values():
+            item = view.edge_item(e.id)
+            assert item is not None and item.label and item.label_box is not None
+            x0, y0, x1, y1 = item.label_box
+            boxes.append((x0, y0 + 13, x1, y1 - 2))  # the text's own box (the lock's room above it aside)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                overlap_w = min(a[2], b[2]) - max(a[0], b[0])
+                overlap_h = min(a[3], b[3]) - max(a[1], b[1])
+                assert overlap_w <= 0 or overlap_h <= 3, (a, b)  # apart, or a line's stroke at most

@@ -44,6 +44,7 @@ Z_NODE = 10.0
 LABEL_LOD = 0.45  # below this zoom, skip text and badges
 _BADGE_STEP = 14.0  # the VS / DR / CB badges: 13 wide, side by side
 LOOP_R = 9.0  # radius of a self-call loop
+LABEL_SHIFT = 0.02  # an edge's label moves along it by this share of its length per unit of its offset
 
 
 class _Paint:
@@ -651,7 +652,11 @@ class EdgeItem(QGraphicsItem):
         top -= 6
         bottom += 6
         half = self._label_half
-        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+        # the label at the middle; one of two or more edges between the same nodes a little before or
+        # after it (by its offset, which differs for each of them): side by side, 9 apart, their labels
+        # covered each other whole where the edges run up and down
+        t = min(0.7, max(0.3, 0.5 + LABEL_SHIFT * off))
+        mx, my = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
         if half:
             left = min(left, mx - half)
             right = max(right, mx + half)
@@ -729,7 +734,10 @@ class EdgeItem(QGraphicsItem):
         """The label and the mTLS lock at the edge's middle (see :func:`draw_edge_labels`)."""
         if self._degenerate or not (self.label or self._lock):
             return
-        mid = self.midpoint()
+        box = self.label_box
+        if box is None:
+            return
+        mid = QPointF((box[0] + box[2]) / 2, box[1] + 14)  # see update_geometry
         painter.setPen(Qt.PenStyle.NoPen)
         if self._lock:
             shapes.draw_lock(painter, QPointF(mid.x(), mid.y() - (8 if self.label else 0)))
