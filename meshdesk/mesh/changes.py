@@ -84,6 +84,8 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "ServiceEntry": ("networking.istio.io", "serviceentries"),
     "PeerAuthentication": ("security.istio.io", "peerauthentications"),
     "Gateway": ("networking.istio.io", "gateways"),
+    "AuthorizationPolicy": ("security.istio.io", "authorizationpolicies"),
+    "Sidecar": ("networking.istio.io", "sidecars"),
 }
 
 

@@ -1,7 +1,8 @@
 """Traffic and security actions on what is selected in the graph: on a service (traffic shifting,
 request routing, fault injection, timeouts and retries, circuit breaking, TLS, load balancing, deleting the routing meshdesk
-created for it), on a workload (mTLS mode), on a namespace (sidecar injection, mTLS mode, a
-ServiceEntry, removing what meshdesk created).
+created for it), on a workload (mTLS mode, an AuthorizationPolicy or a Sidecar selecting it), on a
+namespace (sidecar injection, mTLS mode, a ServiceEntry, an AuthorizationPolicy, a Sidecar, removing
+what meshdesk created).
 
 ``ActionsController(source, settings, parent)`` gives the main window ``menu_for(selection, graph,
 inventory)`` (a context menu) and ``actions_for(...)`` (QActions for a panel or toolbar). In read-only
@@ -47,6 +48,7 @@ from meshdesk.ui.dialogs.forms import (
     TlsForm,
     TrafficShiftingForm,
 )
+from meshdesk.ui.dialogs.security_forms import AuthorizationPolicyForm, SidecarForm
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,12 @@ MTLS_NEEDS = [("create", "PeerAuthentication"), ("update", "PeerAuthentication")
 ENTRY_NEEDS = [("create", "ServiceEntry"), ("update", "ServiceEntry")]
 INJECTION_NEEDS = [("patch", "Namespace")]
 DELETE_ROUTING_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule")]
+AUTHZ_NEEDS = [("create", "AuthorizationPolicy")]
+SIDECAR_NEEDS = [("create", "Sidecar")]
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
-                 ("delete", "PeerAuthentication")]
+                 ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar")]
+# the namespace's own actions (listed after a separator, below those of the selected service or workload)
+NAMESPACE_ACTIONS = ("injection", "namespace-mtls", "service-entry", "authorization-policy", "sidecar", "remove")
 # the service actions that act on HTTP requests (matches, faults, timeouts and retries): none for TCP
 HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "Fault injection",
                      "timeouts": "Timeouts and retries"}
@@ -122,6 +128,10 @@ class ActionsController(QObject):
         for w in _workloads_of(selection, inventory):
             specs.append(ActionSpec("workload-mtls", f"mTLS mode for workload {w.name}…", w.namespace, MTLS_NEEDS,
                                     _form(MtlsForm, w.namespace, w)))
+            specs.append(ActionSpec("workload-authorization-policy", f"Add an AuthorizationPolicy for {w.name}…",
+                                    w.namespace, AUTHZ_NEEDS, _form(AuthorizationPolicyForm, w.namespace, w)))
+            specs.append(ActionSpec("workload-sidecar", f"Add a Sidecar for {w.name}…", w.namespace,
+                                    SIDECAR_NEEDS, _form(SidecarForm, w.namespace, w)))
         for ns in _namespaces_of(selection, graph, inventory):
             specs += self._namespace_specs(ns, inventory)
         for spec in specs:
@@ -161,6 +171,9 @@ class ActionsController(QObject):
                        _form(MtlsForm, ns)),
             ActionSpec("service-entry", f"Add a ServiceEntry in {ns}…", ns, ENTRY_NEEDS,
                        _form(ServiceEntryForm, ns)),
+            ActionSpec("authorization-policy", f"Add an AuthorizationPolicy in {ns}…", ns, AUTHZ_NEEDS,
+                       _form(AuthorizationPolicyForm, ns)),
+            ActionSpec("sidecar", f"Add a Sidecar in {ns}…", ns, SIDECAR_NEEDS, _form(SidecarForm, ns)),
         ]
         removal = ActionSpec("remove", f"Remove meshdesk config in {ns}…", ns, REMOVAL_NEEDS,
                              _form(RemovalForm, ns))
@@ -178,7 +191,7 @@ class ActionsController(QObject):
         if self._prefetch is not None and self._prefetch.is_alive():
             return
         needs = {(verb, kind) for group in (ROUTING_NEEDS, CIRCUIT_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS,
-                                            REMOVAL_NEEDS, DELETE_ROUTING_NEEDS)
+                                            REMOVAL_NEEDS, DELETE_ROUTING_NEEDS, AUTHZ_NEEDS, SIDECAR_NEEDS)
                  for verb, kind in group}
         wanted = [str(ns) for ns in namespaces or ()]
 
@@ -237,7 +250,7 @@ class ActionsController(QObject):
         actions = self.actions_for(selection, graph, inventory, menu)
         last_ns = None
         for a in actions:
-            is_ns = a.objectName() in ("injection", "namespace-mtls", "service-entry", "remove")
+            is_ns = a.objectName() in NAMESPACE_ACTIONS
             if is_ns and last_ns is False:
                 menu.addSeparator()
             last_ns = is_ns

@@ -1,0 +1,315 @@
+"""Creating an AuthorizationPolicy and a Sidecar from the Actions menu, as Kiali's "Create Istio config"
+does: against the Kubernetes API emulator through the official client (the object read back from it),
+and on the demo cluster, whose traffic obeys the policy. Real widgets, offscreen; no sleeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.graph.model import NODE_WORKLOAD, Node, TrafficGraph
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.routing import MANAGED_LABEL
+from meshdesk.sources.cluster import ClusterSource
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.inventory import read_inventory
+from meshdesk.store.settings import Settings
+from meshdesk.ui.actions import ActionsController
+from meshdesk.ui.dialogs.change_dialog import DONE, FORM, REVIEW, ChangeDialog
+from meshdesk.ui.dialogs.security_forms import AuthorizationPolicyForm, SidecarForm
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
+BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
+NET = "networking.istio.io"
+SEC = "security.istio.io"
+GRAPH = TrafficGraph(request=GraphRequest(namespaces=("bookinfo",)))
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def emu(kube_emulator: KubeEmulator, shared_dir: Path) -> Iterator[KubeEmulator]:
+    for doc in load_docs(shared_dir / CRDS):
+        kube_emulator.add_crd(doc)
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    kube_emulator.run_workloads()
+    yield kube_emulator
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(tmp_path / "settings.json")
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> QWidget:
+    w = QWidget()
+    qtbot.addWidget(w)
+    return w
+
+
+def inventory(emu: KubeEmulator) -> Inventory:
+    return read_inventory(emu.api_client(), ["bookinfo"], cluster="Kubernetes")
+
+
+def controller_for(emu: KubeEmulator, settings: Settings, window: QWidget) -> ActionsController:
+    return ActionsController(ClusterSource(emu.api_client(), context="emu"), settings, window)
+
+
+def open_action(ctl: ActionsController, qtbot: QtBot, key: str, node: Node | None, inv: Inventory) -> ChangeDialog:
+    menu = ctl.menu_for(node, GRAPH, inv)
+    action = next(a for a in menu.actions() if a.objectName() == key)
+    assert action.isEnabled(), action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    assert isinstance(dialog, ChangeDialog)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def review(dialog: ChangeDialog, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+
+
+def confirm(dialog: ChangeDialog, qtbot: QtBot) -> None:
+    assert dialog.confirm_button.isEnabled(), dialog.verdict.text() + dialog.dry_run_text.toPlainText()
+    assert "Dry run passed" in dialog.dry_run_text.toPlainText()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == DONE and dialog.outcome.text().startswith("Applied")
+
+
+def refused(dialog: ChangeDialog, qtbot: QtBot) -> str:
+    """Review refuses the form (nothing is sent): the reason under it."""
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == FORM and not dialog.busy
+    return dialog.form_error.text()
+
+
+def test_deny_all_is_written_with_a_warning_that_the_namespace_is_cut_off(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    texts = [a.text() for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions()]
+    assert "Add an AuthorizationPolicy in bookinfo…" in texts and "Add a Sidecar in bookinfo…" in texts
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    assert form.policy.currentText() == "DENY_ALL"  # as Kiali starts it
+    assert "denies every request to every workload in bookinfo" in form.warning.text()
+    assert form.warning.isVisibleTo(form)
+    qtbot.keyClicks(form.name, "deny-all")
+    review(dialog, qtbot)
+    notes = dialog.notes.text()
+    assert "Warning: this denies every request to every workload in namespace bookinfo" in notes
+    assert "cut off" in notes
+    assert "spec: {}" in dialog.preview_text.toPlainText()
+    confirm(dialog, qtbot)
+    ap = emu.get("authorizationpolicies", "bookinfo", "deny-all", SEC)
+    assert ap is not None and ap["spec"] == {}
+    assert ap["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+
+    # the same name again: said before anything is sent
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    qtbot.keyClicks(dialog.form.name, "deny-all")
+    assert "AuthorizationPolicy named deny-all already exists in bookinfo" in refused(dialog, qtbot)
+
+    # and removing what meshdesk created takes it away
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    assert emu.objects("authorizationpolicies", SEC, "bookinfo") == []
+
+
+def test_allow_all_and_rules_are_written_as_istio_reads_them(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    form.policy.setCurrentText("ALLOW_ALL")
+    assert not form.warning.isVisibleTo(form) and not form.action.isEnabled()
+    qtbot.keyClicks(form.name, "allow-all")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    assert emu.get("authorizationpolicies", "bookinfo", "allow-all", SEC)["spec"] == {"action": "ALLOW", "rules": [{}]}
+
+    # rules for one workload: its node's context prefills the selector
+    node = Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload="ratings-v1")
+    dialog = open_action(ctl, qtbot, "workload-authorization-policy", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    assert form.selector.enabled.isChecked() and form.selector.labels.text() == "app=ratings, version=v1"
+    qtbot.keyClicks(form.name, "ratings-from-reviews")
+    form.policy.setCurrentText("RULES")
+    assert form.action.isEnabled() and len(form.rules) == 1
+    edits = form.rules[0].edits
+    qtbot.keyClicks(edits["principals"], "cluster.local/ns/bookinfo/sa/bookinfo-reviews")
+    qtbot.keyClicks(edits["namespaces"], "bookinfo")
+    qtbot.keyClicks(edits["ip_blocks"], "10.0.0.0/8")
+    qtbot.keyClicks(edits["ports"], "9080")
+    qtbot.keyClicks(edits["methods"], "get, HEAD")
+    qtbot.keyClicks(edits["paths"], "/ratings/*")
+    qtbot.keyClicks(edits["when"], "request.headers[x-user]=alice, bob")
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    assert "a request to the workloads of namespace bookinfo its selector picks (app=ratings, version=v1) " \
+           "that none of its rules" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    ap = emu.get("authorizationpolicies", "bookinfo", "ratings-from-reviews", SEC)
+    assert ap["spec"] == {
+        "selector": {"matchLabels": {"app": "ratings", "version": "v1"}},
+        "action": "ALLOW",
+        "rules": [{"from": [{"source": {"principals": ["cluster.local/ns/bookinfo/sa/bookinfo-reviews"],
+                                        "namespaces": ["bookinfo"], "ipBlocks": ["10.0.0.0/8"]}}],
+                   "to": [{"operation": {"ports": ["9080"], "methods": ["GET", "HEAD"], "paths": ["/ratings/*"]}}],
+                   "when": [{"key": "request.headers[x-user]", "values": ["alice", "bob"]}]}]}
+
+
+@pytest.mark.parametrize(("field", "text", "said"), [
+    ("principals", "spiffe://cluster.local/ns/a/sa/b", "leave out 'spiffe://'"),
+    ("principals", "cluster.local/ns/*/sa/b", "a '*' may stand only at the start or at the end"),
+    ("namespaces", "Bad_NS", "'Bad_NS' is not a namespace name"),
+    ("ip_blocks", "10.0.0.0/33", "'10.0.0.0/33' is not an IP address or a CIDR range"),
+    ("ip_blocks", "10.0.0", "'10.0.0' is not an IP address or a CIDR range"),
+    ("ports", "70000", "port '70000' is not a port number from 1 to 65535"),
+    ("ports", "http", "port 'http' is not a port number"),
+    ("methods", "FETCH", "method 'FETCH' is not an HTTP method"),
+    ("paths", "api/v1", "path 'api/v1' must start with '/'"),
+    ("when", "source.ip", "is not like source.ip=10.0.0.0/8"),
+    ("when", "source.ip=nowhere", "source.ip value 'nowhere' is not an IP address"),
+    ("when", "request.header=x", "condition key 'request.header' is not one Istio knows"),
+    ("when", "source.namespace=", "condition source.namespace needs at least one value"),
+])
+def test_bad_rule_input_is_said_in_words_before_anything_is_sent(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot, field: str, text: str, said: str) -> None:
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    qtbot.keyClicks(form.name, "p")
+    form.policy.setCurrentText("RULES")
+    qtbot.keyClicks(form.rules[0].edits[field], text)
+    assert said in form.error.text()  # as it is typed
+    calls = len(emu.calls)
+    error = refused(dialog, qtbot)
+    assert error.startswith("rule 1: ") and said in error
+    assert len(emu.calls) == calls  # nothing was sent
+    assert form.rules[0].edits[field].text() == text  # nothing typed is lost
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("", "a name is needed"),
+    ("Deny All", "'Deny All' is not a valid name"),
+    ("-deny", "'-deny' is not a valid name"),
+])
+def test_a_bad_or_empty_name_is_refused(emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot,
+                                        name: str, said: str) -> None:
+    ctl = controller_for(emu, settings, window)
+    for key in ("authorization-policy", "sidecar"):
+        dialog = open_action(ctl, qtbot, key, None, inventory(emu))
+        dialog.form.name.setText(name)
+        assert said in refused(dialog, qtbot)
+
+
+def test_a_deny_rule_matching_everything_is_warned_and_deny_needs_a_selector_that_parses(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    qtbot.keyClicks(form.name, "deny-everything")
+    form.policy.setCurrentText("RULES")
+    form.action.setCurrentText("DENY")
+    assert "a DENY rule with no field set matches every request" in form.warning.text()
+    form.selector.enabled.setChecked(True)
+    qtbot.keyClicks(form.selector.labels, "app")
+    assert "'app' is not a label like app=reviews" in refused(dialog, qtbot)
+    form.selector.enabled.setChecked(False)
+    review(dialog, qtbot)
+    assert "Warning: a DENY rule that matches every request denies every request to every workload in " \
+           "namespace bookinfo" in dialog.notes.text()
+
+
+def test_a_sidecar_is_written_and_its_bad_hosts_are_refused(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "sidecar", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, SidecarForm)
+    assert form.hosts.text() == "./*, istio-system/*"
+    qtbot.keyClicks(form.name, "default")
+    form.hosts.setText("./*, reviews.bookinfo.svc.cluster.local")
+    assert "not in namespace/host form" in form.error.text()
+    assert "not in namespace/host form" in refused(dialog, qtbot)
+    form.hosts.setText("./*, Bad NS/*")
+    assert "is not a namespace" in refused(dialog, qtbot)
+    form.hosts.setText("./*, istio-system/*")
+    review(dialog, qtbot)
+    assert "will know only the hosts of ./*, istio-system/*" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    sc = emu.get("sidecars", "bookinfo", "default", NET)
+    assert sc["spec"] == {"egress": [{"hosts": ["./*", "istio-system/*"]}]}
+    assert sc["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+
+    # a second one without a selector would make Istio pick either: refused
+    dialog = open_action(ctl, qtbot, "sidecar", None, inventory(emu))
+    qtbot.keyClicks(dialog.form.name, "another")
+    assert "already has a Sidecar without a workload selector (default)" in refused(dialog, qtbot)
+    # one for a workload is fine, its selector prefilled
+    node = Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload="reviews-v2")
+    dialog = open_action(ctl, qtbot, "workload-sidecar", node, inventory(emu))
+    qtbot.keyClicks(dialog.form.name, "reviews-v2")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    assert emu.get("sidecars", "bookinfo", "reviews-v2", NET)["spec"]["workloadSelector"] == {
+        "labels": {"app": "reviews", "version": "v2"}}
+
+
+def test_rbac_read_only_and_a_snapshot_are_obeyed(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                  qtbot: QtBot) -> None:
+    emu.forbid(resource="authorizationpolicies", verb="create")
+    ctl = controller_for(emu, settings, window)
+    by_key = {a.objectName(): a for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions() if a.objectName()}
+    assert not by_key["authorization-policy"].isEnabled()
+    assert "does not allow you to create authorizationpolicies in namespace bookinfo" in \
+        by_key["authorization-policy"].toolTip()
+    assert by_key["sidecar"].isEnabled()
+    settings.read_only = True
+    assert ctl.actions_for(None, GRAPH, inventory(emu)) == []
+    assert ActionsController(object(), Settings(settings.path), window).actions_for(None, GRAPH, inventory(emu)) == []
+
+
+def test_the_demo_obeys_a_deny_all(settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    from meshdesk.mesh.graph.builder import build
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    request = GraphRequest(namespaces=("shop",))
+    snap = demo.snapshot(request)
+    graph = build(snap)
+    assert snap.inventory is not None
+    dialog = ctl.open_action("authorization-policy", None, graph, snap.inventory)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.form.name, "deny-all")
+    review(dialog, qtbot)
+    assert "Warning: this denies every request to every workload in namespace shop" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    after = demo.snapshot(request)
+    assert after.inventory is not None
+    assert [o.name for o in after.inventory.istio_objects("AuthorizationPolicy", "shop")] == ["deny-all"]
+    graph = build(after)
+    into_shop = [e for e in graph.edges.values() if graph.nodes[e.target].namespace == "shop"
+                 and graph.nodes[e.source].namespace != "shop"]
+    assert into_shop and all(e.rates.get("http", 0.0) == pytest.approx(e.rates.get("http4xx", 0.0))
+                             for e in into_shop if e.rates.get("http", 0.0))
