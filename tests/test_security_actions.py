@@ -313,3 +313,24 @@ def test_the_demo_obeys_a_deny_all(settings: Settings, window: QWidget, qtbot: Q
                  and graph.nodes[e.source].namespace != "shop"]
     assert into_shop and all(e.rates.get("http", 0.0) == pytest.approx(e.rates.get("http4xx", 0.0))
                              for e in into_shop if e.rates.get("http", 0.0))
+
+
+def test_a_deny_all_in_the_root_namespace_is_said_to_cut_off_the_whole_mesh(settings: Settings, window: QWidget,
+                                                                           qtbot: QtBot) -> None:
+    """A policy in Istio's root namespace applies to every namespace: the warning said it cut off
+    "every workload in namespace istio-system" only."""
+    from meshdesk.mesh.graph.builder import build
+    from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    snap = demo.snapshot(GraphRequest(namespaces=("shop", "istio-system")))
+    assert snap.inventory is not None and snap.inventory.mesh_settings.root_namespace == "istio-system"
+    box = Node("box", NODE_BOX, namespace="istio-system", box=BOX_NAMESPACE)
+    dialog = ctl.open_action("authorization-policy", box, build(snap), snap.inventory)
+    qtbot.addWidget(dialog)
+    assert "every workload in the mesh" in dialog.form.warning.text()
+    qtbot.keyClicks(dialog.form.name, "deny-all")
+    review(dialog, qtbot)
+    assert "denies every request to every workload in the mesh (namespace istio-system is the mesh's root " \
+           "namespace, so it applies to every namespace)" in dialog.notes.text()

@@ -273,6 +273,19 @@ def _taken(inv: Inventory, kind: str, namespace: str, name: str) -> None:
         raise RoutingError(f"a {kind} named {name} already exists in {namespace} ({by}): pick another name")
 
 
+def policy_target(inv: Inventory, namespace: str, selector: Mapping[str, str]) -> str:
+    """The workloads a policy (an AuthorizationPolicy, a Sidecar) in ``namespace`` with ``selector`` applies
+    to, in words. In the mesh's root namespace one without a selector applies to the whole mesh, and one
+    with a selector to the workloads of every namespace that have those labels."""
+    labels = ", ".join(f"{k}={v}" for k, v in selector.items())
+    if namespace == inv.mesh_settings.root_namespace:
+        where = f"namespace {namespace} is the mesh's root namespace, so it applies to every namespace"
+        return (f"the workloads of every namespace with the labels {labels} ({where})" if selector
+                else f"every workload in the mesh ({where})")
+    return (f"the workloads of namespace {namespace} its selector picks ({labels})" if selector
+            else f"every workload in namespace {namespace}")
+
+
 def _covered(inv: Inventory, namespace: str, selector: Mapping[str, str]) -> list[str]:
     return sorted(w.name for w in inv.workloads if w.namespace == namespace
                   and all(w.labels.get(k) == v for k, v in selector.items()))
@@ -284,25 +297,23 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
     _taken(inv, "AuthorizationPolicy", ap.namespace, ap.name)
     spec = ap.spec
     selector = _selector_of(spec.get("selector"), "matchLabels")
-    target = (f"the workloads of namespace {ap.namespace} its selector picks "
-              f"({', '.join(f'{k}={v}' for k, v in selector.items())})" if selector
-              else f"every workload in namespace {ap.namespace}")
+    target = policy_target(inv, ap.namespace, selector)
     kind = DENY_ALL if not spec.get("rules") and spec.get("action", ALLOW) == ALLOW else \
         ALLOW_ALL if spec.get("rules") == [{}] and spec.get("action") == ALLOW else RULES
     plan = ChangePlan(f"AuthorizationPolicy {ap.namespace}/{ap.name} ({kind.replace('_', ' ').lower()}"
                       f"{', ' + str(spec.get('action')) if kind == RULES else ''})")
-    if selector and not _covered(inv, ap.namespace, selector):
+    if selector and not _covered(inv, ap.namespace, selector) and ap.namespace != inv.mesh_settings.root_namespace:
         plan.notes.append(f"Warning: no workload in {ap.namespace} has the labels "
                           f"{', '.join(f'{k}={v}' for k, v in selector.items())}: the policy applies to nothing yet.")
     rules = spec.get("rules") or []
     everything = any(r == {} for r in rules)
     if kind == DENY_ALL:
         plan.notes.append(f"Warning: this denies every request to {target}, from inside the mesh and from "
-                          "outside, until an ALLOW policy lets some in: the namespace is cut off. (An "
+                          "outside, until an ALLOW policy lets some in: they are cut off. (An "
                           "AuthorizationPolicy with an empty spec matches nothing, so nothing is allowed.)")
     elif spec.get("action") == DENY and everything:
         plan.notes.append(f"Warning: a DENY rule that matches every request denies every request to {target}, "
-                          "and no ALLOW policy can let any in (DENY is evaluated first): the namespace is cut off.")
+                          "and no ALLOW policy can let any in (DENY is evaluated first): they are cut off.")
     elif kind == RULES and spec.get("action") == ALLOW:
         plan.notes.append(f"Once this ALLOW policy is in force, a request to {target} that none of its rules "
                           "(nor another ALLOW policy's) matches is denied.")
@@ -372,13 +383,12 @@ def sidecar_plan(inv: Inventory, sc: IstioObject) -> ChangePlan:
                                f"({', '.join(sorted(wide))}); Istio would pick one of the two in no set order. "
                                "Give this one a workload selector, or change that one.")
     hosts = sc.spec["egress"][0]["hosts"]
-    target = (f"workloads with {', '.join(f'{k}={v}' for k, v in selector.items())} in {sc.namespace}"
-              if selector else f"every workload in namespace {sc.namespace}")
+    target = policy_target(inv, sc.namespace, selector)
     plan = ChangePlan(f"Sidecar {sc.namespace}/{sc.name} for {target}")
     plan.notes.append(f"The sidecars of {target} will know only the hosts of {', '.join(hosts)}: calls to any "
                       "other service of the mesh go to PassthroughCluster or fail, as the outbound traffic "
                       "policy says.")
-    if selector and not _covered(inv, sc.namespace, selector):
+    if selector and not _covered(inv, sc.namespace, selector) and sc.namespace != inv.mesh_settings.root_namespace:
         plan.notes.append(f"Warning: no workload in {sc.namespace} has the labels "
                           f"{', '.join(f'{k}={v}' for k, v in selector.items())}: the Sidecar applies to nothing yet.")
     plan.changes.append(Change(CREATE, obj=sc))

@@ -130,6 +130,7 @@ class AuthorizationPolicyForm(ActionForm):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.namespace, self.workload = namespace, workload
+        self.root = namespace == inv.mesh_settings.root_namespace  # a policy there applies mesh-wide
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
         # the rules make the form long: it scrolls inside the dialog rather than growing past the screen
         outer = QVBoxLayout(self)
@@ -223,7 +224,9 @@ class AuthorizationPolicyForm(ActionForm):
         if kind == RULES and not self.rules:
             self.add_rule()  # the fields of the first rule are there to fill in
             return
-        target = "the selected workloads" if self.selector.enabled.isChecked() else f"every workload in {self.namespace}"
+        target = "the selected workloads" if self.selector.enabled.isChecked() else \
+            f"every workload in the mesh ({self.namespace} is its root namespace)" if self.root else \
+            f"every workload in {self.namespace}"
         warning = ""
         if kind == DENY_ALL:
             warning = (f"<b>Warning:</b> this denies every request to {target}; they are cut off until an "
