@@ -334,3 +334,24 @@ def test_a_deny_all_in_the_root_namespace_is_said_to_cut_off_the_whole_mesh(sett
     review(dialog, qtbot)
     assert "denies every request to every workload in the mesh (namespace istio-system is the mesh's root " \
            "namespace, so it applies to every namespace)" in dialog.notes.text()
+
+
+def test_a_sidecar_in_an_ambient_namespace_is_said_to_change_nothing(settings: Settings, window: QWidget,
+                                                                     qtbot: QtBot) -> None:
+    """The pods of an ambient namespace run no sidecar: a Sidecar there was written with no word that
+    it does nothing."""
+    from meshdesk.mesh.graph.builder import build
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    snap = demo.snapshot(GraphRequest(namespaces=("travel", "hello")))
+    assert snap.inventory is not None
+    graph = build(snap)
+    for ns, said in (("travel", "namespace travel is in ambient mode: its pods run no sidecar"),
+                     ("hello", "uptime-checker runs no sidecar: this changes nothing for it")):
+        box = Node(f"box-{ns}", "box", namespace=ns, box="namespace")
+        dialog = ctl.open_action("sidecar", box, graph, snap.inventory)
+        qtbot.addWidget(dialog)
+        qtbot.keyClicks(dialog.form.name, "default")
+        review(dialog, qtbot)
+        assert said in dialog.notes.text()

@@ -391,5 +391,17 @@ def sidecar_plan(inv: Inventory, sc: IstioObject) -> ChangePlan:
     if selector and not _covered(inv, sc.namespace, selector) and sc.namespace != inv.mesh_settings.root_namespace:
         plan.notes.append(f"Warning: no workload in {sc.namespace} has the labels "
                           f"{', '.join(f'{k}={v}' for k, v in selector.items())}: the Sidecar applies to nothing yet.")
+    ns = inv.namespace(sc.namespace)
+    if ns is not None and ns.labels.get("istio.io/dataplane-mode") == "ambient" \
+            and sc.namespace != inv.mesh_settings.root_namespace:
+        plan.notes.append(f"Warning: namespace {sc.namespace} is in ambient mode: its pods run no sidecar (ztunnel "
+                          "and waypoints carry their traffic), so a Sidecar changes nothing for them.")
+    else:
+        bare = sorted(w.name for w in inv.workloads if w.namespace == sc.namespace and w.has_sidecar is False
+                      and all(w.labels.get(k) == v for k, v in selector.items()))
+        if bare:
+            one = len(bare) == 1
+            plan.notes.append(f"{', '.join(bare)} run{'s' if one else ''} no sidecar: this changes nothing for "
+                              f"{'it' if one else 'them'} until {'it gets' if one else 'they get'} one.")
     plan.changes.append(Change(CREATE, obj=sc))
     return plan
