@@ -355,3 +355,26 @@ def test_a_sidecar_in_an_ambient_namespace_is_said_to_change_nothing(settings: S
         qtbot.keyClicks(dialog.form.name, "default")
         review(dialog, qtbot)
         assert said in dialog.notes.text()
+
+
+def test_removal_asks_only_for_the_rights_to_delete_what_meshdesk_made(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A user who may not delete Sidecars (or ServiceEntries) found "Remove meshdesk config" disabled for
+    that reason in a namespace where meshdesk made only an AuthorizationPolicy."""
+    emu.forbid(resource="sidecars", verb="delete")
+    emu.forbid(resource="serviceentries", verb="delete")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    qtbot.keyClicks(dialog.form.name, "deny-all")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    assert emu.objects("authorizationpolicies", SEC, "bookinfo") == []
+    # where there is a Sidecar of meshdesk's to delete, the missing right is said
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar",
+             "metadata": {"name": "default", "namespace": "bookinfo", "labels": {MANAGED_LABEL: "meshdesk"}},
+             "spec": {"egress": [{"hosts": ["./*"]}]}}, "bookinfo")
+    action = next(a for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions() if a.objectName() == "remove")
+    assert not action.isEnabled() and "does not allow you to delete sidecars" in action.toolTip()

@@ -175,9 +175,12 @@ class ActionsController(QObject):
                        _form(AuthorizationPolicyForm, ns)),
             ActionSpec("sidecar", f"Add a Sidecar in {ns}…", ns, SIDECAR_NEEDS, _form(SidecarForm, ns)),
         ]
-        removal = ActionSpec("remove", f"Remove meshdesk config in {ns}…", ns, REMOVAL_NEEDS,
-                             _form(RemovalForm, ns))
-        if not managed_objects(inv, ns):
+        # the rights to delete what there is to delete: one who may not delete Sidecars can still remove
+        # the VirtualServices meshdesk made where it made no Sidecar
+        made = {o.kind for o in managed_objects(inv, ns)}
+        removal = ActionSpec("remove", f"Remove meshdesk config in {ns}…", ns,
+                             [need for need in REMOVAL_NEEDS if need[1] in made], _form(RemovalForm, ns))
+        if not made:
             removal.problem = f"meshdesk created nothing in {ns}."
         out.append(removal)
         return out
