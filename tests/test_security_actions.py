@@ -378,3 +378,20 @@ def test_removal_asks_only_for_the_rights_to_delete_what_meshdesk_made(
              "spec": {"egress": [{"hosts": ["./*"]}]}}, "bookinfo")
     action = next(a for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions() if a.objectName() == "remove")
     assert not action.isEnabled() and "does not allow you to delete sidecars" in action.toolTip()
+
+
+def test_the_review_names_the_workloads_a_selector_picks(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                         qtbot: QtBot) -> None:
+    """A selector picking more workloads than the one the action was opened on was not said."""
+    ctl = controller_for(emu, settings, window)
+    node = Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload="reviews-v1")
+    dialog = open_action(ctl, qtbot, "workload-authorization-policy", node, inventory(emu))
+    qtbot.keyClicks(dialog.form.name, "reviews")
+    dialog.form.selector.labels.setText("app=reviews")
+    review(dialog, qtbot)
+    assert "The selector (app=reviews) picks workloads reviews-v1, reviews-v2, reviews-v3." in dialog.notes.text()
+    dialog.back()
+    dialog.form.selector.labels.setText("app=reviews, version=v9")
+    review(dialog, qtbot)
+    assert "Warning: no workload in bookinfo has the labels app=reviews, version=v9: the policy applies to nothing " \
+           "yet." in dialog.notes.text()

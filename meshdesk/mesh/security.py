@@ -302,9 +302,7 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
         ALLOW_ALL if spec.get("rules") == [{}] and spec.get("action") == ALLOW else RULES
     plan = ChangePlan(f"AuthorizationPolicy {ap.namespace}/{ap.name} ({kind.replace('_', ' ').lower()}"
                       f"{', ' + str(spec.get('action')) if kind == RULES else ''})")
-    if selector and not _covered(inv, ap.namespace, selector) and ap.namespace != inv.mesh_settings.root_namespace:
-        plan.notes.append(f"Warning: no workload in {ap.namespace} has the labels "
-                          f"{', '.join(f'{k}={v}' for k, v in selector.items())}: the policy applies to nothing yet.")
+    _note_selected(plan, inv, ap.namespace, selector, "policy")
     rules = spec.get("rules") or []
     everything = any(r == {} for r in rules)
     if kind == DENY_ALL:
@@ -325,6 +323,21 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
                               "are evaluated before any ALLOW policy.")
     plan.changes.append(Change(CREATE, obj=ap))
     return plan
+
+
+def _note_selected(plan: ChangePlan, inv: Inventory, namespace: str, selector: Mapping[str, str], what: str) -> None:
+    """Which workloads of its namespace a selector picks, so one prefilled from a workload's labels that
+    picks others too is seen to; none is a warning."""
+    if not selector or namespace == inv.mesh_settings.root_namespace:
+        return
+    covered = _covered(inv, namespace, selector)
+    labels = ", ".join(f"{k}={v}" for k, v in selector.items())
+    if not covered:
+        plan.notes.append(f"Warning: no workload in {namespace} has the labels {labels}: the {what} applies to "
+                          "nothing yet.")
+    else:
+        plan.notes.append(f"The selector ({labels}) picks {'workload' if len(covered) == 1 else 'workloads'} "
+                          f"{', '.join(covered)}.")
 
 
 def _selector_of(raw: Any, key: str) -> dict[str, str]:
@@ -388,9 +401,7 @@ def sidecar_plan(inv: Inventory, sc: IstioObject) -> ChangePlan:
     plan.notes.append(f"The sidecars of {target} will know only the hosts of {', '.join(hosts)}: calls to any "
                       "other service of the mesh go to PassthroughCluster or fail, as the outbound traffic "
                       "policy says.")
-    if selector and not _covered(inv, sc.namespace, selector) and sc.namespace != inv.mesh_settings.root_namespace:
-        plan.notes.append(f"Warning: no workload in {sc.namespace} has the labels "
-                          f"{', '.join(f'{k}={v}' for k, v in selector.items())}: the Sidecar applies to nothing yet.")
+    _note_selected(plan, inv, sc.namespace, selector, "Sidecar")
     ns = inv.namespace(sc.namespace)
     if ns is not None and ns.labels.get("istio.io/dataplane-mode") == "ambient" \
             and sc.namespace != inv.mesh_settings.root_namespace:
