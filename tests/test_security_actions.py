@@ -165,6 +165,7 @@ def test_allow_all_and_rules_are_written_as_istio_reads_them(
     review(dialog, qtbot)
     assert "a request to the workloads of namespace bookinfo its selector picks (app=ratings, version=v1) " \
            "that none of its rules" in dialog.notes.text()
+    assert "Principals and namespaces are read from the client's mutual-TLS certificate" in dialog.notes.text()
     confirm(dialog, qtbot)
     ap = emu.get("authorizationpolicies", "bookinfo", "ratings-from-reviews", SEC)
     assert ap["spec"] == {

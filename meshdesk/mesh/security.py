@@ -321,8 +321,19 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
         if others:
             plan.notes.append(f"DENY policies still deny what they match ({', '.join(sorted(others))}): they "
                               "are evaluated before any ALLOW policy.")
+    if any(_uses_identity(r) for r in rules if isinstance(r, dict)):
+        plan.notes.append("Principals and namespaces are read from the client's mutual-TLS certificate: a request "
+                          "sent in plain text (from a workload without a sidecar, or where mTLS is disabled) "
+                          "never matches them.")
     plan.changes.append(Change(CREATE, obj=ap))
     return plan
+
+
+def _uses_identity(rule: Mapping[str, Any]) -> bool:
+    sources = [f.get("source") for f in rule.get("from") or () if isinstance(f, dict)]
+    keys = [c.get("key") for c in rule.get("when") or () if isinstance(c, dict)]
+    return any(isinstance(src, dict) and (src.get("principals") or src.get("namespaces")) for src in sources) \
+        or any(k in ("source.principal", "source.namespace") for k in keys)
 
 
 def _note_selected(plan: ChangePlan, inv: Inventory, namespace: str, selector: Mapping[str, str], what: str) -> None:
