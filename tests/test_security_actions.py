@@ -144,6 +144,15 @@ def test_allow_all_and_rules_are_written_as_istio_reads_them(
     confirm(dialog, qtbot)
     assert emu.get("authorizationpolicies", "bookinfo", "allow-all", SEC)["spec"] == {"action": "ALLOW", "rules": [{}]}
 
+    # a method may be matched by prefix or suffix, as Istio (and Kiali's check) take it
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    qtbot.keyClicks(dialog.form.name, "writes")
+    dialog.form.policy.setCurrentText("RULES")
+    qtbot.keyClicks(dialog.form.rules[0].edits["methods"], "P*, *ETE")
+    assert dialog.form.error.text() == ""
+    review(dialog, qtbot)
+    assert "- P*\n" in dialog.preview_text.toPlainText() and "- '*ETE'" in dialog.preview_text.toPlainText()
+
     # rules for one workload: its node's context prefills the selector
     node = Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload="ratings-v1")
     dialog = open_action(ctl, qtbot, "workload-authorization-policy", node, inventory(emu))

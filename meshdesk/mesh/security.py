@@ -21,7 +21,7 @@ from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
 from meshdesk.mesh.routing import NETWORKING, SECURITY, RoutingError, is_managed
 from meshdesk.mesh.routing import _managed as managed_labels
-from meshdesk.mesh.validations import HTTP_METHODS
+from meshdesk.mesh.validations import HTTP_METHODS, _http_method
 
 DENY_ALL, ALLOW_ALL, RULES = "DENY_ALL", "ALLOW_ALL", "RULES"
 POLICY_KINDS = (DENY_ALL, ALLOW_ALL, RULES)
@@ -137,7 +137,9 @@ def port_problem(value: str) -> str:
 
 
 def method_problem(value: str) -> str:
-    if value.upper() in HTTP_METHODS or value == "*":
+    """An HTTP method (written upper-case), ``*``, or a prefix (``GE*``) or suffix (``*ST``) of one, as
+    Istio matches it."""
+    if _http_method(value) and not _wildcard_problem(value, "method"):
         return ""
     return f"method {value!r} is not an HTTP method ({', '.join(HTTP_METHODS)})"
 
