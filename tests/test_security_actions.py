@@ -405,3 +405,18 @@ def test_the_review_names_the_workloads_a_selector_picks(emu: KubeEmulator, sett
     review(dialog, qtbot)
     assert "Warning: no workload in bookinfo has the labels app=reviews, version=v9: the policy applies to nothing " \
            "yet." in dialog.notes.text()
+
+
+def test_a_deny_all_beside_an_allow_policy_says_what_still_gets_in(emu: KubeEmulator, settings: Settings,
+                                                                  window: QWidget, qtbot: QtBot) -> None:
+    """A deny-all is an ALLOW-mode policy that matches nothing: beside an ALLOW policy with rules, what
+    that one allows still gets in. The review said every request would be denied."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "allow-get", "namespace": "bookinfo"},
+             "spec": {"action": "ALLOW", "rules": [{"to": [{"operation": {"methods": ["GET"]}}]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    qtbot.keyClicks(dialog.form.name, "deny-all")
+    review(dialog, qtbot)
+    notes = dialog.notes.text()
+    assert "what bookinfo/allow-get allows still gets in" in notes and "cut off" not in notes

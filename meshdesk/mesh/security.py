@@ -307,7 +307,14 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
     _note_selected(plan, inv, ap.namespace, selector, "policy")
     rules = spec.get("rules") or []
     everything = any(r == {} for r in rules)
-    if kind == DENY_ALL:
+    allowing = sorted(f"{o.namespace}/{o.name}" for o in inv.istio_objects("AuthorizationPolicy")
+                      if o.namespace in (ap.namespace, inv.mesh_settings.root_namespace) and isinstance(o.spec, dict)
+                      and str(o.spec.get("action") or ALLOW).upper() == ALLOW and o.spec.get("rules"))
+    if kind == DENY_ALL and allowing:
+        plan.notes.append(f"Warning: this denies every request to {target} that no ALLOW policy allows: what "
+                          f"{', '.join(allowing)} allow{'s' if len(allowing) == 1 else ''} still gets in, the "
+                          "rest is denied. (An AuthorizationPolicy with an empty spec matches nothing.)")
+    elif kind == DENY_ALL:
         plan.notes.append(f"Warning: this denies every request to {target}, from inside the mesh and from "
                           "outside, until an ALLOW policy lets some in: they are cut off. (An "
                           "AuthorizationPolicy with an empty spec matches nothing, so nothing is allowed.)")
