@@ -420,3 +420,22 @@ def test_a_deny_all_beside_an_allow_policy_says_what_still_gets_in(emu: KubeEmul
     review(dialog, qtbot)
     notes = dialog.notes.text()
     assert "what bookinfo/allow-get allows still gets in" in notes and "cut off" not in notes
+
+
+def test_a_sidecar_in_the_root_namespace_is_said_to_be_the_mesh_default(settings: Settings, window: QWidget,
+                                                                      qtbot: QtBot) -> None:
+    """A Sidecar without a selector in the root namespace is the default of every namespace that has none
+    of its own; it was said to apply to the sidecars of namespace istio-system."""
+    from meshdesk.mesh.graph.builder import build
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    snap = demo.snapshot(GraphRequest(namespaces=("shop", "istio-system")))
+    assert snap.inventory is not None
+    box = Node("box", "box", namespace="istio-system", box="namespace")
+    dialog = ctl.open_action("sidecar", box, build(snap), snap.inventory)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.form.name, "default")
+    review(dialog, qtbot)
+    assert "The sidecars of every workload of a namespace without a Sidecar of its own (namespace istio-system " \
+           "is the mesh's root namespace, so this is the mesh's default) will know only" in dialog.notes.text()

@@ -417,6 +417,10 @@ def sidecar_plan(inv: Inventory, sc: IstioObject) -> ChangePlan:
                                "Give this one a workload selector, or change that one.")
     hosts = sc.spec["egress"][0]["hosts"]
     target = policy_target(inv, sc.namespace, selector)
+    if not selector and sc.namespace == inv.mesh_settings.root_namespace:
+        # the mesh's default: a namespace with a Sidecar of its own keeps that one
+        target = (f"every workload of a namespace without a Sidecar of its own (namespace {sc.namespace} is the "
+                  "mesh's root namespace, so this is the mesh's default)")
     plan = ChangePlan(f"Sidecar {sc.namespace}/{sc.name} for {target}")
     plan.notes.append(f"The sidecars of {target} will know only the hosts of {', '.join(hosts)}: calls to any "
                       "other service of the mesh go to PassthroughCluster or fail, as the outbound traffic "
