@@ -439,3 +439,19 @@ def test_a_sidecar_in_the_root_namespace_is_said_to_be_the_mesh_default(settings
     review(dialog, qtbot)
     assert "The sidecars of every workload of a namespace without a Sidecar of its own (namespace istio-system " \
            "is the mesh's root namespace, so this is the mesh's default) will know only" in dialog.notes.text()
+
+
+def test_an_error_of_the_new_policy_itself_is_not_blamed_on_other_objects(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A policy naming a service account no pod runs as (KIA0106) is an error of that policy; the review
+    said "other objects would stop working as written"."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    qtbot.keyClicks(dialog.form.name, "from-nobody")
+    dialog.form.policy.setCurrentText("RULES")
+    qtbot.keyClicks(dialog.form.rules[0].edits["principals"], "cluster.local/ns/bookinfo/sa/nobody")
+    review(dialog, qtbot)
+    assert "KIA0106" in dialog.findings_text.toPlainText()
+    verdict = dialog.verdict.text()
+    assert "But what it writes has 1 error (see Checks): it may not work as meant." in verdict
+    assert "other objects" not in verdict and dialog.confirm_button.isEnabled()

@@ -309,7 +309,13 @@ class ChangeDialog(QDialog):
             self.tabs.setCurrentWidget(self.dry_run_text if not dry.ok else self.findings_text
                                        if findings.schema else self.preview_text)
         else:
-            if findings.errors:
+            own = tuple(f"error: {o.kind} {o.namespace}/{o.name}: " for o in plan.objects())
+            if findings.errors and all(v.startswith(own) for v in findings.validation if v.startswith("error:")) \
+                    and not findings.schema:
+                # the errors are the written objects' own (a policy naming a service account no pod runs as)
+                warn = (f" But what it writes has {counted(findings.errors, 'error')} (see Checks): it may not "
+                        "work as meant.")
+            elif findings.errors:
                 warn = (f" But it adds {counted(findings.errors, 'error')} to the mesh's config (see Checks): other "
                         "objects would stop working as written.")
             elif findings.validation:
