@@ -25,6 +25,7 @@ import yaml
 
 from meshdesk.mesh.inventory import (
     AMBIENT_ANNOTATION,
+    GATEWAY_API_KINDS,
     VERSION_LABELS,
     Inventory,
     IstioObject,
@@ -83,9 +84,24 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "DestinationRule": ("networking.istio.io", "destinationrules"),
     "ServiceEntry": ("networking.istio.io", "serviceentries"),
     "PeerAuthentication": ("security.istio.io", "peerauthentications"),
+    # the rest of the Istio config the Istio config dock lists, written by editing its YAML there
     "Gateway": ("networking.istio.io", "gateways"),
-    "AuthorizationPolicy": ("security.istio.io", "authorizationpolicies"),
     "Sidecar": ("networking.istio.io", "sidecars"),
+    "WorkloadEntry": ("networking.istio.io", "workloadentries"),
+    "WorkloadGroup": ("networking.istio.io", "workloadgroups"),
+    "EnvoyFilter": ("networking.istio.io", "envoyfilters"),
+    "ProxyConfig": ("networking.istio.io", "proxyconfigs"),
+    "AuthorizationPolicy": ("security.istio.io", "authorizationpolicies"),
+    "RequestAuthentication": ("security.istio.io", "requestauthentications"),
+    "Telemetry": ("telemetry.istio.io", "telemetries"),
+    "WasmPlugin": ("extensions.istio.io", "wasmplugins"),
+    # the Kubernetes Gateway API's, under Kiali's names for them (``GATEWAY_API_KINDS``)
+    "K8sGateway": ("gateway.networking.k8s.io", "gateways"),
+    "K8sHTTPRoute": ("gateway.networking.k8s.io", "httproutes"),
+    "K8sGRPCRoute": ("gateway.networking.k8s.io", "grpcroutes"),
+    "K8sTCPRoute": ("gateway.networking.k8s.io", "tcproutes"),
+    "K8sTLSRoute": ("gateway.networking.k8s.io", "tlsroutes"),
+    "K8sReferenceGrant": ("gateway.networking.k8s.io", "referencegrants"),
 }
 
 
@@ -108,6 +124,11 @@ class Change:
         return "Namespace" if self.op == LABEL else (self.obj.kind if self.obj else "")
 
     @property
+    def api_kind(self) -> str:
+        """The kind as its API names it, as a person reads it ("HTTPRoute", not Kiali's "K8sHTTPRoute")."""
+        return GATEWAY_API_KINDS.get(self.kind, self.kind)
+
+    @property
     def name(self) -> str:
         return self.namespace if self.op == LABEL else (self.obj.name if self.obj else "")
 
@@ -119,7 +140,7 @@ class Change:
         verb = {CREATE: "Create", REPLACE: "Replace", DELETE: "Delete", LABEL: "Label"}[self.op]
         if self.op == LABEL:
             return f"{verb} namespace {self.namespace}"
-        return f"{verb} {self.kind} {self.ns}/{self.name}"
+        return f"{verb} {self.api_kind} {self.ns}/{self.name}"
 
     def after_labels(self) -> dict[str, str]:
         out = dict(self.before_labels or {})
@@ -150,7 +171,7 @@ class Change:
 
     def diff(self) -> str:
         """A unified diff from what the cluster has now to what it will have."""
-        what = f"{self.kind.lower()}/{self.ns + '/' if self.ns else ''}{self.name}"
+        what = f"{self.api_kind.lower()}/{self.ns + '/' if self.ns else ''}{self.name}"
         lines = difflib.unified_diff(self.yaml_before().splitlines(keepends=True),
                                      self.yaml_after().splitlines(keepends=True),
                                      fromfile=f"cluster: {what}" if self.op != CREATE else "/dev/null",

@@ -19,19 +19,22 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote
 
 from meshdesk.mesh.changes import CREATE, DELETE, LABEL, REPLACE, RESOURCES, Change, ChangePlan
-from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.inventory import GATEWAY_API_KINDS, IstioObject
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.sources.base import Conflict, Forbidden, NotFound, SourceError, WritableSource
 
 log = logging.getLogger(__name__)
 
 CONFLICT_TEXT = "changed by someone else since you opened this - reload and try again"
-_PREFERRED = ("v1", "v1beta1", "v1alpha3", "v1alpha1")
+_PREFERRED = ("v1", "v1beta1", "v1alpha3", "v1alpha2", "v1alpha1")
+# the kinds meshdesk's own actions write: a CRD of theirs missing is said (the others may well be absent)
+_ALWAYS_INSTALLED = ("VirtualService", "DestinationRule", "ServiceEntry", "PeerAuthentication")
 
 
 def conflict(what: str) -> Conflict:
@@ -139,14 +142,33 @@ class ClusterWriter:
         """The CRD schemas of the kinds meshdesk writes, as the cluster serves them; notes say what is
         missing (the objects are then checked by the server's dry run only)."""
         docs, notes = [], []
-        for kind, (group, plural) in RESOURCES.items():
+
+        def read(kind: str) -> Any:
+            group, plural = RESOURCES[kind]
+            return self._http().get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{plural}.{group}",
+                                    what=f"read the {GATEWAY_API_KINDS.get(kind, kind)} CRD")
+
+        # a score of CRDs: read side by side (one after the other they took seconds on a distant cluster)
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="crd-schemas") as pool:
+            reads = {kind: pool.submit(read, kind) for kind in RESOURCES}
+        for kind, future in reads.items():
+            shown = GATEWAY_API_KINDS.get(kind, kind)
             try:
-                docs.append(self._http().get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
-                                             f"{plural}.{group}", what=f"read the {kind} CRD"))
+                docs.append(future.result())
+            except NotFound:
+                if kind not in _ALWAYS_INSTALLED:
+                    continue  # not installed (the Gateway API, an older Istio): nothing of it to write
+                notes.append(f"The {shown} CRD is not installed.")
             except SourceError as e:
-                notes.append(f"The {kind} schema could not be read ({e.message}).")
+                notes.append(f"The {shown} schema could not be read ({e.message}).")
         schemas = CRDSchemas.from_crds(docs)
-        missing = sorted({k for k in RESOURCES} - {k for k, _ in schemas.schemas})
+        # the schemas are keyed by the kind as the CRD names it ("HTTPRoute")
+        have = {(k, api.split("/", 1)[0]) for k, api in schemas.schemas}
+        missing = sorted(GATEWAY_API_KINDS.get(k, k) for k, (group, _p) in RESOURCES.items()
+                         if (GATEWAY_API_KINDS.get(k, k), group) not in have
+                         and any(d.get("spec", {}).get("group") == group and
+                                 (d.get("spec", {}).get("names") or {}).get("kind") == GATEWAY_API_KINDS.get(k, k)
+                                 for d in docs if isinstance(d, dict)))
         if missing and not notes:
             notes.append(f"The cluster's CRDs carry no schema for {', '.join(missing)}.")
         return schemas, notes

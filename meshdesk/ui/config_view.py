@@ -1,4 +1,4 @@
-"""Read-only Istio config: each object's YAML with its validation findings beside it.
+"""Istio config: each object's YAML with its validation findings beside it, edited or deleted in place.
 
     view = ConfigView()
     view.set_data(inventory)                 # validations computed here unless given
@@ -13,24 +13,35 @@ object the filter hides stays shown on the right.
 The YAML is ``IstioObject.to_manifest()`` through ``yaml.safe_dump`` (fields we do not know are shown
 as the cluster served them), with a Gateway API object's ``status`` under it; findings list code,
 severity, message and path.
+
+Edit and Delete (as Kiali's YAML editor and its Delete action), given the window's
+``ActionsController`` (``view.set_actions(controller)``): Edit makes the YAML editable (a problem in the
+text, with its line and column, and the findings the edited object would have are shown as you type);
+Save and Delete open the actions' ``ChangeDialog`` (review, dry run, Confirm; a copy changed meanwhile
+is a conflict, never overwritten); Cancel puts back the text as read. Read-only mode, RBAC and a
+source that takes no writes disable both, saying why in the tooltip. While editing, refreshes update
+the list but leave the text alone, and the object shown stays.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from typing import Any
 
 import yaml
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QPushButton,
     QSizePolicy,
     QSplitter,
     QTableWidget,
@@ -39,11 +50,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meshdesk.mesh.changes import RESOURCES, inventory_after
+from meshdesk.mesh.config_edit import EditError, edit_plan, editable_yaml, manifest_kind
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
 from meshdesk.mesh.validations import ERROR, WARNING, ObjectKey, Validation, validate
+from meshdesk.sources.base import SourceError
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
+from meshdesk.sources.writes import permission_problem
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _FILTER_ROLE = Qt.ItemDataRole.UserRole + 2  # what the filter field matches an object by, lower case
@@ -68,6 +83,8 @@ _NOTHING_SHOWN = "Pick an object on the left to see its YAML and validation find
 
 class ConfigView(QWidget):
     objectShown = Signal(object)  # ObjectKey
+    editChecked = Signal()  # the edited text was judged (its problem, or its findings, are shown)
+    dialogOpened = Signal(object)  # the ChangeDialog of a Save or a Delete
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,10 +120,32 @@ class ConfigView(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.findings.setWordWrap(True)
+        self.edit_button = QPushButton("Edit")
+        self.delete_button = QPushButton("Delete…")
+        self.save_button = QPushButton("Save…")
+        self.cancel_button = QPushButton("Cancel")
+        self.edit_button.clicked.connect(self.edit)
+        self.delete_button.clicked.connect(self.delete)
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.cancel_edit)
+        # what is wrong with the edited text (or what saving it leaves out); the edit's state otherwise
+        self.edit_note = QLabel()
+        self.edit_note.setObjectName("editNote")
+        self.edit_note.setWordWrap(True)
+        self.edit_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.edit_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.edit_note.hide()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.title, 1)
+        for b in (self.edit_button, self.delete_button, self.save_button, self.cancel_button):
+            bar.addWidget(b)
+            b.hide()
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.title)
+        rl.addLayout(bar)
+        rl.addWidget(self.edit_note)
         inner = QSplitter(Qt.Orientation.Horizontal)
         inner.addWidget(self.yaml)
         inner.addWidget(self.findings)
@@ -135,12 +174,22 @@ class ConfigView(QWidget):
         self.current: ObjectKey | None = None
         self._missing: ObjectKey | None = None  # the object shown that a refresh no longer had
         self.objects.currentItemChanged.connect(self._picked)
+        self.actions: Any = None  # the window's ActionsController: Edit and Delete go through it
+        self.editing: IstioObject | None = None  # the object as read when Edit began
+        self._edit_writer: Any = None  # the writer of the source the edit began on
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(300)
+        self._check_timer.timeout.connect(self.check_edit)
+        self.yaml.textChanged.connect(self._text_changed)
 
     def set_data(self, inventory: Inventory | None,
                  validations: Mapping[ObjectKey, Validation] | None = None) -> None:
         self.inventory = inventory
         self.validations = validations if validations is not None else (validate(inventory) if inventory else {})
         keep = self.current if self.current is not None else self._missing
+        if self.editing is not None:
+            keep = key_of(self.editing)  # the object being edited stays, whatever was clicked meanwhile
         scrolled = self.objects.verticalScrollBar().value()  # where the user scrolled the list stays
         self.objects.blockSignals(True)
         self.objects.clear()
@@ -156,7 +205,10 @@ class ConfigView(QWidget):
             self.objects.addItem(item)
         self.objects.blockSignals(False)
         self._apply_filter(scroll=False)
-        if keep is not None and self._find(keep) is not None:
+        if self.editing is not None:
+            self._select_item(key_of(self.editing))
+            self._edit_refreshed()
+        elif keep is not None and self._find(keep) is not None:
             self.show_object(keep)
         else:
             self._show(None)
@@ -168,10 +220,18 @@ class ConfigView(QWidget):
 
     def show_object(self, key: ObjectKey) -> None:
         key = tuple(key)  # type: ignore[assignment]
+        if self.editing is not None:
+            if key != key_of(self.editing):  # the edit is not dropped by a click elsewhere
+                self._note(f"Save or cancel the edit of {self._what(self.editing)} to see another object.",
+                           error=False)
+            return
         obj = self._find(key)
         self._show(obj)
         if obj is None and len(key) == 3 and self.inventory is not None:
             self.title.setText(self._absent(key, self.inventory, shown_before=False))
+        self._select_item(key)
+
+    def _select_item(self, key: ObjectKey) -> None:
         for i in range(self.objects.count()):
             item = self.objects.item(i)
             if item.data(_KEY_ROLE) == key:
@@ -246,7 +306,7 @@ class ConfigView(QWidget):
 
     def _picked(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if item is not None:
-            self._show(self._find(item.data(_KEY_ROLE)))
+            self.show_object(item.data(_KEY_ROLE))
 
     def _show(self, obj: IstioObject | None) -> None:
         self.findings.setRowCount(0)
@@ -255,6 +315,7 @@ class ConfigView(QWidget):
             self.current = None
             self.title.setText(_NOTHING_SHOWN)
             self.yaml.setPlainText("")
+            self._update_buttons()
             return
         self.current = key_of(obj)
         validation = self.validations.get(self.current)
@@ -268,6 +329,11 @@ class ConfigView(QWidget):
         where = html.escape(f"{obj.namespace}/{obj.name}")  # (no break marks: copied, they would stay)
         self.title.setText(f"<b>{html.escape(obj.kind)}</b> {where} \u2014 {verdict}")
         self.yaml.setPlainText(manifest_yaml(obj))
+        self._fill_findings(checks)
+        self._update_buttons()
+        self.objectShown.emit(self.current)
+
+    def _fill_findings(self, checks: list[Any]) -> None:
         self.findings.setRowCount(len(checks))
         for r, check in enumerate(checks):
             for c, text in enumerate((check.code, check.severity, check.message, check.path)):
@@ -276,4 +342,187 @@ class ConfigView(QWidget):
                     cell.setForeground(QBrush(QColor(_SEVERITY_COLOUR[check.severity])))
                 self.findings.setItem(r, c, cell)
         self.findings.resizeRowsToContents()
-        self.objectShown.emit(self.current)
+
+    # -- edit and delete ------------------------------------------------------------------------
+    def set_actions(self, actions: Any) -> None:
+        """The window's ``ActionsController``: its writer, read-only setting, RBAC and dialog."""
+        self.actions = actions
+        self._update_buttons()
+
+    @staticmethod
+    def _what(obj: IstioObject) -> str:
+        return f"{manifest_kind(obj)} {obj.namespace}/{obj.name}"
+
+    def write_problem(self, verb: str) -> str:
+        """Why the object shown cannot be changed with ``verb`` ("update", "delete"); "" when it can."""
+        ctl = self.actions
+        obj = self._find(self.current) if self.current is not None else None
+        if ctl is None or obj is None:
+            return "Pick an object first" if ctl is not None else "Editing is not available here"
+        if ctl.read_only:
+            return "Read-only mode is on: nothing is changed in the cluster. Turn it off in Settings to edit " \
+                "or delete Istio config."
+        if ctl.writer is None:
+            return "This source takes no writes (an offline snapshot): its Istio config is shown as it was taken."
+        if obj.kind not in RESOURCES:
+            return f"meshdesk does not write {manifest_kind(obj)} objects"
+        try:
+            return permission_problem(ctl.writer, [(verb, obj.kind)], obj.namespace)
+        except SourceError:  # asking failed: the server decides when the change is applied
+            return ""
+
+    def _update_buttons(self) -> None:
+        editing = self.editing is not None
+        for b in (self.edit_button, self.delete_button):
+            b.setVisible(self.actions is not None and not editing)
+        for b in (self.save_button, self.cancel_button):
+            b.setVisible(editing)
+        if self.actions is None or editing:
+            return
+        for button, verb, text in ((self.edit_button, "update", "Edit this object's YAML, then save it"),
+                                   (self.delete_button, "delete", "Delete this object from the cluster")):
+            problem = self.write_problem(verb)
+            button.setEnabled(not problem)
+            button.setToolTip(problem or text)
+
+    def _note(self, text: str, *, error: bool) -> None:
+        self.edit_note.setText(text)
+        self.edit_note.setStyleSheet("color: #c9190b" if error else "")
+        self.edit_note.setVisible(bool(text))
+
+    def edit(self) -> bool:
+        """Make the YAML of the object shown editable (False, and nothing changes, when it may not be)."""
+        problem = self.write_problem("update")
+        obj = self._find(self.current) if self.current is not None else None
+        if problem or obj is None or self.editing is not None:
+            self._update_buttons()
+            return False
+        self.editing = obj
+        self._edit_writer = self.actions.writer
+        self.yaml.blockSignals(True)
+        self.yaml.setPlainText(editable_yaml(obj))
+        self.yaml.blockSignals(False)
+        self.yaml.setReadOnly(False)
+        self.objects.setEnabled(False)
+        self.filter.setEnabled(False)
+        self.title.setText(f"Editing <b>{html.escape(manifest_kind(obj))}</b> "
+                           f"{html.escape(f'{obj.namespace}/{obj.name}')}")
+        self._note("", error=False)
+        self._update_buttons()
+        self.yaml.setFocus()
+        return True
+
+    def cancel_edit(self) -> None:
+        """Leave the edit: the text as read comes back (the object as the last refresh read it)."""
+        if self.editing is None:
+            return
+        key = key_of(self.editing)
+        self._check_timer.stop()
+        self.editing = None
+        self._edit_writer = None
+        self.yaml.setReadOnly(True)
+        self.objects.setEnabled(True)
+        self.filter.setEnabled(True)
+        self._note("", error=False)
+        obj = self._find(key)
+        self._show(obj)
+        if obj is None and self.inventory is not None:
+            self.title.setText(self._absent(key, self.inventory, shown_before=True))
+        self._update_buttons()
+
+    def _text_changed(self) -> None:
+        if self.editing is not None:
+            self._check_timer.start()
+
+    def check_edit(self) -> bool:
+        """Judge the edited text now: its problem under the title (False), else the findings the
+        edited object would have, in the findings table (True)."""
+        self._check_timer.stop()
+        if self.editing is None:
+            return False
+        try:
+            plan = edit_plan(self.editing, self.yaml.toPlainText())
+        except EditError as e:
+            self._note(str(e), error=True)
+            self.editChecked.emit()
+            return False
+        checks: list[Any] = []
+        if self.inventory is not None:
+            key = key_of(self.editing)
+            after = validate(inventory_after(self.inventory, plan))
+            checks = list(after[key].checks) if key in after else []
+        self._fill_findings(checks)
+        notes = list(plan.notes)
+        if plan.empty:
+            notes.insert(0, "No change yet.")
+        self._note(" ".join(notes), error=False)
+        self.editChecked.emit()
+        return True
+
+    def _edit_refreshed(self) -> None:
+        """A refresh came while editing: the text stays; say so when the cluster's copy changed."""
+        assert self.editing is not None
+        now = self._find(key_of(self.editing))
+        if now is None:
+            self._note(f"{self._what(self.editing)} is no longer in the cluster as last read (deleted since you "
+                       "began editing?): saving it will be refused. Copy your text if you need it.", error=True)
+        elif now.resource_version and now.resource_version != self.editing.resource_version:
+            self._note(f"{self._what(self.editing)} was changed in the cluster since you began editing: saving "
+                       "will be refused as a conflict. Cancel to see the new version, or Save and reload "
+                       "there to review your text against it.", error=True)
+
+    def save(self) -> Any:
+        """Review the edited text in the change dialog (it opens at its review); None, with the reason
+        under the title, when the text cannot be saved (nothing is sent)."""
+        if self.editing is None or self.actions is None:
+            return None
+        if self.actions.writer is not self._edit_writer:
+            self._note("The source changed since you began editing (another context?): this object is not of "
+                       "it. Copy your text if you need it, then Cancel.", error=True)
+            return None
+        problem = self.write_problem("update")
+        if problem:
+            self._note(problem, error=True)
+            return None
+        text = self.yaml.toPlainText()
+        try:
+            plan = edit_plan(self.editing, text)
+        except EditError as e:
+            self._note(str(e), error=True)
+            return None
+        if plan.empty:
+            self._note("Nothing to save: the text says what the object had when you began editing.", error=False)
+            return None
+        return self._open(self.editing, text, delete=False)
+
+    def delete(self) -> Any:
+        """Review deleting the object shown in the change dialog; None when it may not be."""
+        problem = self.write_problem("delete")
+        obj = self._find(self.current) if self.current is not None else None
+        if problem or obj is None or self.editing is not None:
+            self._update_buttons()
+            return None
+        return self._open(obj, "", delete=True)
+
+    def _open(self, obj: IstioObject, text: str, *, delete: bool) -> Any:
+        from meshdesk.ui.actions import ActionSpec
+        from meshdesk.ui.dialogs.config_edit import ConfigEditForm
+
+        assert self.inventory is not None
+        inv = self.inventory
+        spec = ActionSpec("delete-config" if delete else "edit-config", "", obj.namespace,
+                          [("delete" if delete else "update", obj.kind)],
+                          lambda opened: ConfigEditForm(obj, opened, text, delete=delete))
+        dialog = self.actions.open(spec, inv)
+        if not delete:
+            key = key_of(obj)
+            dialog.applied.connect(lambda _summary: self._saved(key))
+        self.dialogOpened.emit(dialog)
+        dialog.review()
+        return dialog
+
+    def _saved(self, key: ObjectKey) -> None:
+        """The edit was applied: leave editing; the refresh that follows shows the object as saved."""
+        if self.editing is not None and key_of(self.editing) == key:
+            self.cancel_edit()
+            self._note("Saved. The object as the cluster now has it shows at the next refresh.", error=False)

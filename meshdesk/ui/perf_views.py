@@ -103,6 +103,8 @@ class PerformanceViews(QObject):
         self.sparkline_area: QWidget = self.sparklines  # what is shown or hidden with them
         self.lists = MeshLists()
         self.config = ConfigView()
+        # Edit and Delete go through the window's actions (its writer, read-only setting, RBAC, dialog)
+        self.config.set_actions(getattr(window, "actions_controller", None))
         self.logs = LogsView()
         # the proxy's log level is a change to the cluster: not offered in read-only mode
         self.envoy = EnvoyView(read_only=lambda: bool(getattr(getattr(window, "settings", None), "read_only", False)))

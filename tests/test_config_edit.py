@@ -1,0 +1,305 @@
+"""Editing and deleting Istio config from the Istio config dock, as Kiali's YAML editor and Delete: the
+YAML made editable, Save and Delete through the actions' review dialog (dry run, Confirm), conflicts,
+bad text, read-only mode, RBAC, a snapshot and the demo. Against the Kubernetes API emulator through
+the official client and the demo cluster; real widgets, offscreen; no sleeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.changes import RESOURCES
+from meshdesk.mesh.config_edit import EditError, edit_plan
+from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.sources.cluster import ClusterSource
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.inventory import read_inventory
+from meshdesk.sources.writes import CONFLICT_TEXT, ClusterWriter
+from meshdesk.store.settings import Settings
+from meshdesk.ui.actions import ActionsController
+from meshdesk.ui.config_view import ConfigView
+from meshdesk.ui.dialogs.change_dialog import DONE, REVIEW, ChangeDialog
+from meshdesk.ui.offline import SnapshotSource
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
+BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
+NET = "networking.istio.io"
+SEC = "security.istio.io"
+REVIEWS_DR = ("DestinationRule", "bookinfo", "reviews")
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def emu(kube_emulator: KubeEmulator, shared_dir: Path) -> Iterator[KubeEmulator]:
+    for doc in load_docs(shared_dir / CRDS):  # with their schemas, as a real cluster serves them
+        kube_emulator.add_crd(doc)
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/virtual-service-all-v1.yaml",
+                            namespace="bookinfo")
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/destination-rule-all.yaml",
+                            namespace="bookinfo")
+    kube_emulator.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+                       "metadata": {"name": "allow-get", "namespace": "bookinfo"},
+                       "spec": {"action": "ALLOW", "rules": [{"to": [{"operation": {"methods": ["GET"]}}]}]}},
+                      "bookinfo")
+    kube_emulator.run_workloads()
+    yield kube_emulator
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(tmp_path / "settings.json")
+
+
+def inventory(emu: KubeEmulator) -> Inventory:
+    return read_inventory(emu.api_client(), ["bookinfo"], cluster="Kubernetes")
+
+
+def view_on(qtbot: QtBot, source: object, settings: Settings, inv: Inventory,
+            key: tuple[str, str, str]) -> tuple[ConfigView, ActionsController]:
+    view = ConfigView()
+    qtbot.addWidget(view)
+    ctl = ActionsController(source, settings, view)
+    view.set_actions(ctl)
+    view.set_data(inv)
+    view.show_object(key)
+    view.show()
+    assert view.current == key
+    return view, ctl
+
+
+def cluster_view(emu: KubeEmulator, settings: Settings, qtbot: QtBot,
+                 key: tuple[str, str, str] = REVIEWS_DR) -> tuple[ConfigView, ActionsController]:
+    return view_on(qtbot, ClusterSource(emu.api_client(), context="emu"), settings, inventory(emu), key)
+
+
+def edit_text(view: ConfigView, old: str, new: str) -> None:
+    text = view.yaml.toPlainText()
+    assert old in text, text
+    view.yaml.setPlainText(text.replace(old, new, 1))
+
+
+def reviewed(view: ConfigView, qtbot: QtBot, *, delete: bool = False) -> ChangeDialog:
+    button = view.delete_button if delete else view.save_button
+    with qtbot.waitSignal(view.dialogOpened) as opened:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dialog = opened.args[0]
+    assert isinstance(dialog, ChangeDialog)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.reviewReady, timeout=10000) as ready:
+        pass
+    assert ready.args == [True], dialog.form_error.text()
+    assert dialog.page == REVIEW
+    return dialog
+
+
+def test_edit_saves_the_object_and_it_reads_back(emu: KubeEmulator, settings: Settings, qtbot: QtBot) -> None:
+    view, ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit_button.isVisible() and view.edit_button.isEnabled(), view.edit_button.toolTip()
+    assert view.yaml.isReadOnly()
+    qtbot.mouseClick(view.edit_button, Qt.MouseButton.LeftButton)
+    assert not view.yaml.isReadOnly() and view.save_button.isVisible() and not view.edit_button.isVisible()
+    assert "resourceVersion" not in view.yaml.toPlainText()  # bookkeeping: not the user's to edit
+    edit_text(view, "  host: reviews\n", "  host: reviews\n  trafficPolicy:\n    loadBalancer:\n"
+                                         "      simple: LEAST_REQUEST\n")
+    dialog = reviewed(view, qtbot)
+    assert "Dry run passed" in dialog.dry_run_text.toPlainText()
+    assert "+  trafficPolicy:" in dialog.diff_text.toPlainText()
+    assert dialog.confirm_button.isEnabled(), dialog.verdict.text()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    stored = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    assert stored["spec"]["trafficPolicy"] == {"loadBalancer": {"simple": "LEAST_REQUEST"}}
+    assert [s["name"] for s in stored["spec"]["subsets"]] == ["v1", "v2", "v3"]  # the rest as it was
+    # the dock leaves editing; the next refresh shows the object as saved
+    assert view.editing is None and view.yaml.isReadOnly() and view.edit_button.isVisible()
+    view.set_data(inventory(emu))
+    assert "LEAST_REQUEST" in view.yaml.toPlainText()
+
+
+def test_any_kind_the_dock_lists_is_writable(emu: KubeEmulator, settings: Settings, qtbot: QtBot) -> None:
+    """An AuthorizationPolicy (not one of the kinds the traffic actions write) is edited the same way."""
+    view, _ctl = cluster_view(emu, settings, qtbot, ("AuthorizationPolicy", "bookinfo", "allow-get"))
+    assert view.edit()
+    line = next(x for x in view.yaml.toPlainText().splitlines() if x.strip() == "- GET")
+    edit_text(view, line, f"{line}\n{line.replace('GET', 'HEAD')}")
+    dialog = reviewed(view, qtbot)
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    spec = emu.get("authorizationpolicies", "bookinfo", "allow-get", SEC)["spec"]
+    assert spec["rules"][0]["to"][0]["operation"]["methods"] == ["GET", "HEAD"]
+
+
+def test_every_listed_kind_has_a_resource_the_cluster_serves(shared_dir: Path) -> None:
+    """Each kind the dock lists is writable, under the group and plural its CRD gives it."""
+    from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
+    from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
+    from tests.gateway_api_crds import GROUP, SERVED
+
+    listed = {kind: (group, plural) for kind, group, plural in
+              (*ISTIO_RESOURCES, *OPTIONAL_ISTIO_RESOURCES, *GATEWAY_API_CONFIG)}
+    assert {k: RESOURCES[k] for k in listed} == listed
+    crds = {(d["spec"]["group"], d["spec"]["names"]["plural"]) for d in load_docs(shared_dir / CRDS)
+            if d.get("kind") == "CustomResourceDefinition"} | {(GROUP, plural) for plural, _v, _n in SERVED.values()}
+    assert set(RESOURCES.values()) <= crds
+
+
+def test_a_change_made_meanwhile_is_a_conflict_with_the_choice_to_reload(emu: KubeEmulator, settings: Settings,
+                                                                         qtbot: QtBot) -> None:
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    edit_text(view, "name: v3", "name: v3-renamed")
+    theirs = dict(emu.get("destinationrules", "bookinfo", "reviews", NET))
+    theirs["spec"] = {**theirs["spec"], "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}
+    emu.add(theirs, "bookinfo")  # someone else changes it while the user edits
+    with qtbot.waitSignal(view.dialogOpened) as opened:
+        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.reviewReady, timeout=10000) as ready:
+        pass
+    assert ready.args == [False]
+    assert CONFLICT_TEXT in dialog.form_error.text() and "DestinationRule bookinfo/reviews" in dialog.form_error.text()
+    assert dialog.reload_button.isVisible()
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"] == theirs["spec"]  # nothing written
+    # reloaded, the same text is reviewed against their copy: the diff shows what it would undo
+    with qtbot.waitSignal(dialog.reviewReady, timeout=10000) as ready:
+        qtbot.mouseClick(dialog.reload_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True] and dialog.page == REVIEW
+    assert "ISTIO_MUTUAL" in dialog.diff_text.toPlainText() and "changed since you began" in dialog.notes.text()
+    # and the dock, refreshed meanwhile, keeps the text and says the copy changed
+    view.set_data(inventory(emu))
+    assert "v3-renamed" in view.yaml.toPlainText() and "changed in the cluster" in view.edit_note.text()
+
+
+def test_text_that_does_not_parse_is_said_with_its_line_and_nothing_is_sent(
+        emu: KubeEmulator, settings: Settings, qtbot: QtBot) -> None:
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    before = emu.get("destinationrules", "bookinfo", "reviews", NET)["metadata"]["resourceVersion"]
+    calls = len(emu.calls)
+    assert view.edit()
+    edit_text(view, "  host: reviews\n", "  host: [reviews\n")
+    with qtbot.waitSignal(view.editChecked):
+        pass  # judged as the user types (after a pause)
+    assert "does not parse" in view.edit_note.text() and "line " in view.edit_note.text() \
+        and "column " in view.edit_note.text()
+    assert view.save() is None
+    assert "does not parse" in view.edit_note.text()
+    assert emu.calls[calls:] == [] or all(m == "GET" for m, _p in emu.calls[calls:])
+    assert emu.get("destinationrules", "bookinfo", "reviews", NET)["metadata"]["resourceVersion"] == before
+    # Cancel puts back the text as read
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    assert view.yaml.isReadOnly() and "host: reviews" in view.yaml.toPlainText() and not view.edit_note.isVisible()
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ("kind: DestinationRule", "kind: VirtualService", "another object"),
+    ("  name: reviews\n", "  name: reviews-copy\n", "metadata.name was changed"),
+    ("  namespace: bookinfo\n", "  namespace: default\n", "metadata.namespace was changed"),
+    ("apiVersion: networking.istio.io/", "apiVersion: security.istio.io/", "API group"),
+    ("  name: reviews\n", "", "metadata.name is missing"),
+    ("kind: DestinationRule\n", "", "kind is missing"),
+])
+def test_text_naming_another_object_is_refused(old: str, new: str, said: str) -> None:
+    dr = IstioObject("DestinationRule", "reviews", "bookinfo", spec={"host": "reviews"}, resource_version="7")
+    from meshdesk.mesh.config_edit import editable_yaml
+
+    with pytest.raises(EditError, match=said):
+        edit_plan(dr, editable_yaml(dr).replace(old, new))
+
+
+def test_a_label_value_that_is_no_text_is_said_before_sending() -> None:
+    dr = IstioObject("DestinationRule", "reviews", "bookinfo", spec={"host": "reviews"}, labels={"team": "a"})
+    from meshdesk.mesh.config_edit import editable_yaml
+
+    with pytest.raises(EditError, match=r"metadata.labels.version: the value 1 is not text.*\"1\""):
+        edit_plan(dr, editable_yaml(dr).replace("team: a", "team: a\n    version: 1"))
+
+
+def test_findings_of_the_edited_object_show_while_editing(emu: KubeEmulator, settings: Settings,
+                                                         qtbot: QtBot) -> None:
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    # a subset that selects no pod: Kiali's KIA0203
+    edit_text(view, "version: v3", "version: v9")
+    with qtbot.waitSignal(view.editChecked):
+        pass
+    codes = [row[0] for row in view.finding_rows()]
+    assert "KIA0203" in codes, view.finding_rows()
+
+
+def test_a_spec_the_crd_schema_refuses_is_shown_and_blocks_confirm(emu: KubeEmulator, settings: Settings,
+                                                                  qtbot: QtBot) -> None:
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    edit_text(view, "  host: reviews\n", "  host: reviews\n  trafficPolicy:\n    loadBalancer:\n"
+                                         "      simple: FASTEST\n")
+    dialog = reviewed(view, qtbot)
+    assert "FASTEST" in dialog.findings_text.toPlainText() or "simple" in dialog.findings_text.toPlainText()
+    assert "schema problem" in dialog.verdict.text() and not dialog.confirm_button.isEnabled()
+
+
+def test_delete_removes_the_object(emu: KubeEmulator, settings: Settings, qtbot: QtBot) -> None:
+    view, _ctl = cluster_view(emu, settings, qtbot, ("AuthorizationPolicy", "bookinfo", "allow-get"))
+    dialog = reviewed(view, qtbot, delete=True)
+    assert "# (deleted)" in dialog.preview_text.toPlainText()
+    assert emu.get("authorizationpolicies", "bookinfo", "allow-get", SEC) is not None  # not before Confirm
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == DONE
+    assert emu.get("authorizationpolicies", "bookinfo", "allow-get", SEC) is None
+    view.set_data(inventory(emu))
+    assert "no longer in the cluster" in view.title.text()
+
+
+def test_read_only_mode_and_rbac_disable_edit_and_delete_saying_why(emu: KubeEmulator, settings: Settings,
+                                                                    qtbot: QtBot) -> None:
+    emu.forbid(resource="destinationrules", verb="delete")
+    view, ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit_button.isEnabled()
+    assert not view.delete_button.isEnabled() and "RBAC" in view.delete_button.toolTip()
+    settings.read_only = True
+    view.set_data(inventory(emu))
+    assert not view.edit_button.isEnabled() and "Read-only" in view.edit_button.toolTip()
+    assert not view.edit() and view.yaml.isReadOnly()
+
+
+def test_a_snapshot_takes_no_writes_and_says_so(qtbot: QtBot, tmp_path: Path, settings: Settings) -> None:
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
+    assert snap.inventory is not None
+    obj = snap.inventory.istio[0]
+    view, _ctl = view_on(qtbot, SnapshotSource(tmp_path / "snap.json", snap), settings, snap.inventory,
+                         (obj.kind, obj.namespace, obj.name))
+    assert not view.edit_button.isEnabled() and "takes no writes" in view.edit_button.toolTip()
+    assert not view.delete_button.isEnabled()
+
+
+def test_the_demo_takes_edits(qtbot: QtBot, settings: Settings) -> None:
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    obj = next(o for o in inv.istio if o.kind == "DestinationRule")
+    view, _ctl = view_on(qtbot, demo, settings, inv, (obj.kind, obj.namespace, obj.name))
+    assert view.edit()
+    edit_text(view, "spec:\n", "spec:\n  exportTo:\n  - .\n")
+    dialog = reviewed(view, qtbot)
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    after = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert after is not None
+    assert next(o for o in after.istio if o.name == obj.name and o.kind == obj.kind).spec["exportTo"] == ["."]
+
+
+def test_schemas_note_only_what_is_missing_of_installed_kinds(emu: KubeEmulator) -> None:
+    """Without the Gateway API installed, no note about its CRDs in every review."""
+    schemas, notes = ClusterWriter(emu.api_client()).schemas()
+    assert notes == [] and ("AuthorizationPolicy", f"{SEC}/v1") in schemas.schemas
