@@ -303,3 +303,21 @@ def test_schemas_note_only_what_is_missing_of_installed_kinds(emu: KubeEmulator)
     """Without the Gateway API installed, no note about its CRDs in every review."""
     schemas, notes = ClusterWriter(emu.api_client()).schemas()
     assert notes == [] and ("AuthorizationPolicy", f"{SEC}/v1") in schemas.schemas
+
+
+def test_the_demo_takes_edits_of_the_http_route_it_lists(qtbot: QtBot, settings: Settings) -> None:
+    """The demo lists an HTTPRoute (travel/flights): its dry run refused it as an unknown kind."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    inv = demo.snapshot(GraphRequest(namespaces=("travel",))).inventory
+    assert inv is not None
+    view, _ctl = view_on(qtbot, demo, settings, inv, ("K8sHTTPRoute", "travel", "flights"))
+    assert view.edit()
+    edit_text(view, "request: 5s", "request: 7s")
+    dialog = reviewed(view, qtbot)
+    assert "Dry run passed: Replace HTTPRoute travel/flights" in dialog.dry_run_text.toPlainText()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    after = demo.snapshot(GraphRequest(namespaces=("travel",))).inventory
+    assert after is not None
+    route = next(o for o in after.istio if o.name == "flights" and o.kind == "K8sHTTPRoute")
+    assert route.spec["rules"][0]["timeouts"] == {"request": "7s"}

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from meshdesk.mesh.inventory import (
+    GATEWAY_API_KINDS,
     ISTIO_KINDS,
     Inventory,
     Istiod,
@@ -42,6 +43,10 @@ _API_GROUPS = {
     "Telemetry": "telemetry.istio.io/v1",
     "WasmPlugin": "extensions.istio.io/v1alpha1",
     "EnvoyFilter": "networking.istio.io/v1alpha3",
+    **{kind: "gateway.networking.k8s.io/v1" for kind in GATEWAY_API_KINDS},
+    "K8sTCPRoute": "gateway.networking.k8s.io/v1alpha2",
+    "K8sTLSRoute": "gateway.networking.k8s.io/v1alpha2",
+    "K8sReferenceGrant": "gateway.networking.k8s.io/v1beta1",
 }
 
 
@@ -277,10 +282,11 @@ class DemoCluster:
 
 def _check(obj: IstioObject) -> None:
     """What Istio's validating webhook would refuse, worded for a person."""
-    what = f"{obj.kind or '?'} {obj.namespace or '?'}/{obj.name or '?'}"
-    if obj.kind not in ISTIO_KINDS:
+    what = f"{GATEWAY_API_KINDS.get(obj.kind, obj.kind or '?')} {obj.namespace or '?'}/{obj.name or '?'}"
+    # the Gateway API's kinds too: the demo lists an HTTPRoute, and the Istio config dock edits what it lists
+    if obj.kind not in ISTIO_KINDS and obj.kind not in GATEWAY_API_KINDS:
         raise SourceError(f"{what} rejected as invalid: unknown kind {obj.kind!r}",
-                          hint=f"the demo takes {', '.join(ISTIO_KINDS)}")
+                          hint=f"the demo takes {', '.join((*ISTIO_KINDS, *GATEWAY_API_KINDS.values()))}")
     if not obj.name or not obj.namespace:
         raise SourceError(f"{what} rejected as invalid: it needs a name and a namespace")
     if not isinstance(obj.spec, dict):
