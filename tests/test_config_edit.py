@@ -321,3 +321,20 @@ def test_the_demo_takes_edits_of_the_http_route_it_lists(qtbot: QtBot, settings:
     assert after is not None
     route = next(o for o in after.istio if o.name == "flights" and o.kind == "K8sHTTPRoute")
     assert route.spec["rules"][0]["timeouts"] == {"request": "7s"}
+
+
+def test_a_kind_served_in_older_versions_of_its_group_is_saved(emu: KubeEmulator, settings: Settings,
+                                                              qtbot: QtBot) -> None:
+    """networking.istio.io serves v1, but EnvoyFilter only as v1alpha3: the save read it under v1, found
+    nothing, and said it had been deleted by someone else."""
+    emu.add({"apiVersion": f"{NET}/v1alpha3", "kind": "EnvoyFilter", "metadata": {"name": "lua", "namespace": "bookinfo"},
+             "spec": {"workloadSelector": {"labels": {"app": "reviews"}}, "configPatches": []}}, "bookinfo")
+    view, _ctl = cluster_view(emu, settings, qtbot, ("EnvoyFilter", "bookinfo", "lua"))
+    assert view.edit()
+    edit_text(view, "app: reviews", "app: ratings")
+    dialog = reviewed(view, qtbot)
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    stored = emu.get("envoyfilters", "bookinfo", "lua", NET)
+    assert stored["spec"]["workloadSelector"] == {"labels": {"app": "ratings"}}
+

@@ -98,6 +98,8 @@ class ClusterWriter:
         self.timeout = timeout
         self.cluster = cluster
         self._versions: dict[str, list[str]] = {}
+        # (group, version) -> the resources it serves (None: its list could not be read)
+        self._resources: dict[tuple[str, str], set[str] | None] = {}
         self._rbac: dict[tuple[str, str, str, str, str], tuple[bool, str]] = {}
 
     def _http(self) -> Any:
@@ -123,13 +125,39 @@ class ClusterWriter:
             raise NotFound(f"the cluster serves no {group} API (is Istio installed?)")
         return pick
 
+    def _kind_versions(self, kind: str) -> list[str]:
+        """The versions of its group that serve ``kind`` (a group's versions are not all of its kinds':
+        networking.istio.io/v1 has no EnvoyFilter, served as v1alpha3 only), in the group's order.
+        When a version's resource list cannot be read, it is taken to serve the kind."""
+        group, plural = RESOURCES[kind]
+        out = []
+        for version in self._served_versions(group):
+            if (group, version) not in self._resources:
+                try:
+                    doc = self._http().get(f"/apis/{group}/{version}", what=f"discover {group}/{version}")
+                    self._resources[(group, version)] = {
+                        str(r.get("name")) for r in doc.get("resources") or [] if isinstance(r, dict)}
+                except NotFound:
+                    self._resources[(group, version)] = set()
+                except SourceError:
+                    self._resources[(group, version)] = None
+            names = self._resources[(group, version)]
+            if names is None or plural in names:
+                out.append(version)
+        return out
+
     def resolve_version(self, kind: str, api_version: str) -> str:
-        """``api_version`` when the cluster serves it, else the group's best served version."""
+        """``api_version`` when the cluster serves the kind in it, else the kind's best served version."""
         group = RESOURCES[kind][0]
         wanted = api_version.split("/", 1)[1] if api_version.startswith(group + "/") else ""
-        if wanted and wanted in self._served_versions(group):
+        served = self._kind_versions(kind)
+        if wanted and wanted in served:
             return api_version
-        return f"{group}/{self.served_version(group)}"
+        pick = next((v for v in _PREFERRED if v in served), served[0] if served else "")
+        if not pick:
+            shown = GATEWAY_API_KINDS.get(kind, kind)
+            raise NotFound(f"the cluster serves no {shown} API ({RESOURCES[kind][1]}.{group}): is its CRD installed?")
+        return f"{group}/{pick}"
 
     def _base(self, kind: str, namespace: str, api_version: str = "") -> tuple[str, str]:
         if kind not in RESOURCES:
