@@ -87,13 +87,14 @@ def edit_text(view: ConfigView, old: str, new: str) -> None:
     view.yaml.setPlainText(text.replace(old, new, 1))
 
 
-def reviewed(view: ConfigView, qtbot: QtBot, *, delete: bool = False) -> ChangeDialog:
+def reviewed(view: ConfigView, qtbot: QtBot, *, delete: bool = False, owned: bool = True) -> ChangeDialog:
     button = view.delete_button if delete else view.save_button
     with qtbot.waitSignal(view.dialogOpened) as opened:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     dialog = opened.args[0]
     assert isinstance(dialog, ChangeDialog)
-    qtbot.addWidget(dialog)
+    if owned:
+        qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.reviewReady, timeout=10000) as ready:
         pass
     assert ready.args == [True], dialog.form_error.text()
@@ -360,3 +361,38 @@ def test_a_gateway_api_route_is_saved_under_its_own_version(emu: KubeEmulator, s
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     stored = emu.get("tcproutes", "bookinfo", "db", "gateway.networking.k8s.io")
     assert stored["spec"]["rules"][0]["backendRefs"][0]["port"] == 27018
+
+
+def test_the_window_refreshes_the_dock_after_a_save(qtbot: QtBot, tmp_path: Path) -> None:
+    """In the main window: the dock's Edit goes through the window's actions; right after Confirm the
+    dock shows the saved text (it showed the copy read before the save, as if the save was lost), and
+    the refresh the save triggers brings the cluster's copy."""
+    from meshdesk.ui.actions import install_actions
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+    from meshdesk.ui.perf_views import PerformanceViews
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    w = MainWindow(context=DEMO, namespaces=["shop"], settings=Settings(tmp_path / "settings.json"),
+                   factories={DEMO: lambda: demo}, backoff_base=0.05, backoff_cap=0.2)
+    qtbot.addWidget(w)
+    try:
+        w.actions_controller = install_actions(w)
+        views = PerformanceViews(w)
+        w.add_extension(views)
+        w.show()
+        view = views.config
+        qtbot.waitUntil(lambda: view.inventory is not None and ("DestinationRule", "shop", "reviews") in
+                        view.visible_keys(), timeout=10000)
+        view.show_object(("DestinationRule", "shop", "reviews"))
+        assert view.edit(), view.edit_button.toolTip()
+        edit_text(view, "spec:\n", "spec:\n  exportTo:\n  - .\n")
+        dialog = reviewed(view, qtbot, owned=False)  # a child of the window, closed with it
+        old = view.inventory
+        with qtbot.waitSignal(dialog.applied):
+            qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        assert view.editing is None and "exportTo" in view.yaml.toPlainText()
+        assert w.statusBar().currentMessage().startswith("Applied: Save the edited DestinationRule shop/reviews")
+        qtbot.waitUntil(lambda: view.inventory is not old, timeout=10000)
+        assert "exportTo" in view.yaml.toPlainText() and not view.edit_note.isVisible()
+    finally:
+        w.close()

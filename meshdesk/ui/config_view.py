@@ -209,8 +209,10 @@ class ConfigView(QWidget):
             self._select_item(key_of(self.editing))
             self._edit_refreshed()
         elif keep is not None and self._find(keep) is not None:
+            self._note("", error=False)  # "Saved ...": the refresh shows it
             self.show_object(keep)
         else:
+            self._note("", error=False)
             self._show(None)
             if keep is not None and inventory is not None:
                 self.title.setText(self._absent(keep, inventory, shown_before=True))
@@ -516,13 +518,18 @@ class ConfigView(QWidget):
         dialog = self.actions.open(spec, inv)
         if not delete:
             key = key_of(obj)
-            dialog.applied.connect(lambda _summary: self._saved(key))
+            dialog.applied.connect(lambda _summary: self._saved(key, dialog.plan))
         self.dialogOpened.emit(dialog)
         dialog.review()
         return dialog
 
-    def _saved(self, key: ObjectKey) -> None:
-        """The edit was applied: leave editing; the refresh that follows shows the object as saved."""
-        if self.editing is not None and key_of(self.editing) == key:
-            self.cancel_edit()
-            self._note("Saved. The object as the cluster now has it shows at the next refresh.", error=False)
+    def _saved(self, key: ObjectKey, plan: Any) -> None:
+        """The edit was applied: leave editing, showing what was saved (not the copy read before it,
+        which would look as if the save was lost) until the refresh that follows shows the cluster's."""
+        if self.editing is None or key_of(self.editing) != key:
+            return
+        self.cancel_edit()
+        saved = next((o for o in plan.objects() if key_of(o) == key), None) if plan is not None else None
+        if saved is not None and self.current == key:
+            self.yaml.setPlainText(manifest_yaml(saved))
+        self._note("Saved. The object as the cluster now has it shows at the next refresh.", error=False)
