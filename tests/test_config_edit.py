@@ -396,3 +396,15 @@ def test_the_window_refreshes_the_dock_after_a_save(qtbot: QtBot, tmp_path: Path
         assert "exportTo" in view.yaml.toPlainText() and not view.edit_note.isVisible()
     finally:
         w.close()
+
+
+def test_a_key_written_twice_is_refused_not_dropped() -> None:
+    """PyYAML keeps the last of two equal keys: a trafficPolicy added lower down dropped the one above."""
+    from meshdesk.mesh.config_edit import editable_yaml
+
+    dr = IstioObject("DestinationRule", "reviews", "bookinfo",
+                     spec={"host": "reviews", "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}})
+    text = editable_yaml(dr) + "  trafficPolicy:\n    loadBalancer:\n      simple: RANDOM\n"
+    with pytest.raises(EditError, match=r"line \d+, column 3: the key 'trafficPolicy' is there twice"):
+        edit_plan(dr, text)
+

@@ -30,6 +30,26 @@ class EditError(ValueError):
     """Edited text that cannot be saved as the object it was opened from; the message says why."""
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key twice in one mapping (as the API server and kubectl do), where
+    PyYAML keeps the last silently: a section written again lower down would drop the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class says so
+                break
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is there twice in one mapping (first at line "
+                    f"{first.start_mark.line + 1}); keep one", key_node.start_mark)
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
 def manifest_kind(obj: IstioObject) -> str:
     """The kind as its API names it ("HTTPRoute" for Kiali's "K8sHTTPRoute")."""
     return GATEWAY_API_KINDS.get(obj.kind, obj.kind)
@@ -50,11 +70,13 @@ def editable_yaml(obj: IstioObject) -> str:
 def parse_yaml(text: str) -> dict[str, Any]:
     """The one mapping ``text`` holds; ``EditError`` saying where and what when it does not parse."""
     try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        docs = [d for d in yaml.load_all(text, Loader=_StrictLoader) if d is not None]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         what = " ".join(str(p) for p in (e.context, e.problem) if p)
+        if "'\\t'" in what:
+            what += " (YAML indents with spaces, not tabs)"
         raise EditError(f"The YAML does not parse ({where}{what}). Nothing was sent.") from None
     except yaml.YAMLError as e:
         raise EditError(f"The YAML does not parse ({e}). Nothing was sent.") from None
