@@ -408,3 +408,15 @@ def test_a_key_written_twice_is_refused_not_dropped() -> None:
     with pytest.raises(EditError, match=r"line \d+, column 3: the key 'trafficPolicy' is there twice"):
         edit_plan(dr, text)
 
+
+def test_tab_indents_with_spaces_while_editing(emu: KubeEmulator, settings: Settings, qtbot: QtBot) -> None:
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    cursor = view.yaml.textCursor()
+    cursor.setPosition(view.yaml.toPlainText().index("  host: reviews") + len("  host: reviews"))
+    view.yaml.setTextCursor(cursor)
+    qtbot.keyClick(view.yaml, Qt.Key.Key_Return)
+    qtbot.keyClick(view.yaml, Qt.Key.Key_Tab)
+    qtbot.keyClicks(view.yaml, "exportTo: ['.']")
+    assert "\t" not in view.yaml.toPlainText()
+    assert view.check_edit(), view.edit_note.text()

@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFontDatabase
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -182,6 +182,17 @@ class ConfigView(QWidget):
         self._check_timer.setInterval(300)
         self._check_timer.timeout.connect(self.check_edit)
         self.yaml.textChanged.connect(self._text_changed)
+        self.yaml.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """While editing, Tab indents with two spaces: a tab character is no YAML indentation (the
+        text would not parse, for a key the user cannot see)."""
+        if watched is self.yaml and self.editing is not None and event.type() == QEvent.Type.KeyPress \
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Tab \
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self.yaml.insertPlainText("  ")
+            return True
+        return super().eventFilter(watched, event)
 
     def set_data(self, inventory: Inventory | None,
                  validations: Mapping[ObjectKey, Validation] | None = None) -> None:
