@@ -420,3 +420,31 @@ def test_tab_indents_with_spaces_while_editing(emu: KubeEmulator, settings: Sett
     qtbot.keyClicks(view.yaml, "exportTo: ['.']")
     assert "\t" not in view.yaml.toPlainText()
     assert view.check_edit(), view.edit_note.text()
+
+
+def test_read_only_turned_on_in_the_settings_disables_edit_at_once(qtbot: QtBot, tmp_path: Path) -> None:
+    """Edit stayed enabled until the next refresh after Read-only was saved in the settings."""
+    from meshdesk.ui.actions import install_actions
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+    from meshdesk.ui.perf_views import PerformanceViews
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    w = MainWindow(context=DEMO, namespaces=["shop"], settings=Settings(tmp_path / "settings.json"),
+                   factories={DEMO: lambda: demo}, backoff_base=0.05, backoff_cap=0.2)
+    qtbot.addWidget(w)
+    try:
+        w.actions_controller = install_actions(w)
+        views = PerformanceViews(w)
+        w.add_extension(views)
+        w.show()
+        view = views.config
+        qtbot.waitUntil(lambda: view.inventory is not None and ("DestinationRule", "shop", "reviews") in
+                        view.visible_keys(), timeout=10000)
+        view.show_object(("DestinationRule", "shop", "reviews"))
+        assert view.edit_button.isEnabled()
+        w.settings.read_only = True
+        w._on_settings_saved(w.settings)
+        assert not view.edit_button.isEnabled() and "Read-only" in view.edit_button.toolTip()
+        assert not view.delete_button.isEnabled()
+    finally:
+        w.close()

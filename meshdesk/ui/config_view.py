@@ -362,6 +362,10 @@ class ConfigView(QWidget):
         self.actions = actions
         self._update_buttons()
 
+    def settings_changed(self) -> None:
+        """Read-only mode may have changed: Edit and Delete say so now, not at the next refresh."""
+        self._update_buttons()
+
     @staticmethod
     def _what(obj: IstioObject) -> str:
         return f"{manifest_kind(obj)} {obj.namespace}/{obj.name}"

@@ -315,8 +315,10 @@ class PerformanceViews(QObject):
             charts.set_end(float(t or 0))
 
     def settings_changed(self) -> None:
-        """The user saved the settings: the Envoy dock's log-level control follows Read-only at once."""
+        """The user saved the settings: the Envoy dock's log-level control, and the Istio config dock's
+        Edit and Delete, follow Read-only at once."""
         self.envoy.settings_changed()
+        self.config.settings_changed()
 
     def shutdown(self) -> None:
         for w in (self.metrics, self.sparklines, self.logs, self.envoy):
