@@ -26,6 +26,7 @@ the list but leave the text alone, and the object shown stays.
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,7 +59,7 @@ from meshdesk.mesh.validations import ERROR, WARNING, ObjectKey, Validation, val
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
-from meshdesk.sources.writes import permission_problem
+from meshdesk.sources.writes import ClusterWriter, permission_problem
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _FILTER_ROLE = Qt.ItemDataRole.UserRole + 2  # what the filter field matches an object by, lower case
@@ -81,8 +82,16 @@ def manifest_yaml(obj: IstioObject) -> str:
 _NOTHING_SHOWN = "Pick an object on the left to see its YAML and validation findings"
 
 
+def _ask_rights(writer: Any, verb: str, kind: str, namespace: str) -> str:
+    try:
+        return permission_problem(writer, [(verb, kind)], namespace)
+    except SourceError:  # asking failed: the server decides when the change is applied
+        return ""
+
+
 class ConfigView(QWidget):
     objectShown = Signal(object)  # ObjectKey
+    _rightsKnown = Signal(object, str)  # from a thread: ((writer, verb, kind, namespace), the RBAC answer)
     editChecked = Signal()  # the edited text was judged (its problem, or its findings, are shown)
     dialogOpened = Signal(object)  # the ChangeDialog of a Save or a Delete
 
@@ -183,6 +192,10 @@ class ConfigView(QWidget):
         self._check_timer.timeout.connect(self.check_edit)
         self.yaml.textChanged.connect(self._text_changed)
         self.yaml.installEventFilter(self)
+        # RBAC answers by (writer, verb, kind, namespace), and the questions being asked on a thread
+        self._rights: dict[tuple[Any, str, str, str], str] = {}
+        self._asking: set[tuple[Any, str, str, str]] = set()
+        self._rightsKnown.connect(self._on_rights, Qt.ConnectionType.QueuedConnection)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """While editing, Tab indents with two spaces: a tab character is no YAML indentation (the
@@ -370,8 +383,11 @@ class ConfigView(QWidget):
     def _what(obj: IstioObject) -> str:
         return f"{manifest_kind(obj)} {obj.namespace}/{obj.name}"
 
-    def write_problem(self, verb: str) -> str:
-        """Why the object shown cannot be changed with ``verb`` ("update", "delete"); "" when it can."""
+    def write_problem(self, verb: str, *, wait: bool = True) -> str | None:
+        """Why the object shown cannot be changed with ``verb`` ("update", "delete"); "" when it can.
+        Without ``wait``, an RBAC question not answered yet is asked on a thread (the cluster may be
+        slow or gone: picking an object must not wait for it) and None said meanwhile; the buttons
+        follow when the answer comes."""
         ctl = self.actions
         obj = self._find(self.current) if self.current is not None else None
         if ctl is None or obj is None:
@@ -383,10 +399,30 @@ class ConfigView(QWidget):
             return "This source takes no writes (an offline snapshot): its Istio config is shown as it was taken."
         if obj.kind not in RESOURCES:
             return f"meshdesk does not write {manifest_kind(obj)} objects"
-        try:
-            return permission_problem(ctl.writer, [(verb, obj.kind)], obj.namespace)
-        except SourceError:  # asking failed: the server decides when the change is applied
-            return ""
+        key = (ctl.writer, verb, obj.kind, obj.namespace)
+        if key in self._rights:
+            return self._rights[key]
+        if wait or not isinstance(ctl.writer, ClusterWriter):
+            self._rights[key] = _ask_rights(ctl.writer, verb, obj.kind, obj.namespace)
+            return self._rights[key]
+        if key not in self._asking:
+            self._asking.add(key)
+            writer = ctl.writer
+
+            def run() -> None:
+                answer = _ask_rights(writer, verb, obj.kind, obj.namespace)
+                try:
+                    self._rightsKnown.emit(key, answer)
+                except RuntimeError:  # the view is gone
+                    pass
+
+            threading.Thread(target=run, name="config-rbac", daemon=True).start()
+        return None
+
+    def _on_rights(self, key: tuple[Any, str, str, str], answer: str) -> None:
+        self._asking.discard(key)
+        self._rights[key] = answer
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         editing = self.editing is not None
@@ -398,9 +434,10 @@ class ConfigView(QWidget):
             return
         for button, verb, text in ((self.edit_button, "update", "Edit this object's YAML, then save it"),
                                    (self.delete_button, "delete", "Delete this object from the cluster")):
-            problem = self.write_problem(verb)
-            button.setEnabled(not problem)
-            button.setToolTip(problem or text)
+            problem = self.write_problem(verb, wait=False)
+            button.setEnabled(problem == "")
+            button.setToolTip("Asking the cluster whether your RBAC role allows it…" if problem is None
+                              else problem or text)
 
     def _note(self, text: str, *, error: bool) -> None:
         self.edit_note.setText(text)
