@@ -469,3 +469,18 @@ def test_picking_an_object_does_not_wait_for_rbac_answers(emu: KubeEmulator, set
     view.show_object(REVIEWS_DR)
     view.show_object(("AuthorizationPolicy", "bookinfo", "allow-get"))
     assert view.edit_button.isEnabled()
+
+
+def test_the_text_is_locked_while_its_save_dialog_is_open(emu: KubeEmulator, settings: Settings,
+                                                          qtbot: QtBot) -> None:
+    """Typing on in the dock while the Save dialog was open was silently dropped by its Confirm (the
+    dock then left editing): the text under review is locked until the dialog closes."""
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    edit_text(view, "name: v3", "name: v3-b")
+    dialog = reviewed(view, qtbot)
+    assert view.yaml.isReadOnly() and not view.save_button.isEnabled() and not view.cancel_button.isEnabled()
+    assert "under review" in view.edit_note.text()
+    dialog.reject()  # closed without applying: editing goes on where it was
+    assert not view.yaml.isReadOnly() and view.save_button.isEnabled() and view.editing is not None
+    assert "v3-b" in view.yaml.toPlainText()

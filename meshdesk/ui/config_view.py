@@ -475,6 +475,8 @@ class ConfigView(QWidget):
         self.editing = None
         self._edit_writer = None
         self.yaml.setReadOnly(True)
+        self.save_button.setEnabled(True)
+        self.cancel_button.setEnabled(True)
         self.objects.setEnabled(True)
         self.filter.setEnabled(True)
         self._note("", error=False)
@@ -571,9 +573,22 @@ class ConfigView(QWidget):
         if not delete:
             key = key_of(obj)
             dialog.applied.connect(lambda _summary: self._saved(key, dialog.plan))
+            # the text under review is what Confirm writes: typing on meanwhile would be lost by it
+            self._hold(True)
+            dialog.finished.connect(lambda _result: self._hold(False))
         self.dialogOpened.emit(dialog)
         dialog.review()
         return dialog
+
+    def _hold(self, held: bool) -> None:
+        """While its Save dialog is open the edited text is locked (and so are Save and Cancel)."""
+        if self.editing is None:
+            return
+        self.yaml.setReadOnly(held)
+        self.save_button.setEnabled(not held)
+        self.cancel_button.setEnabled(not held)
+        self._note("The text is under review in the Save dialog: close it to edit on." if held else "",
+                   error=False)
 
     def _saved(self, key: ObjectKey, plan: Any) -> None:
         """The edit was applied: leave editing, showing what was saved (not the copy read before it,
