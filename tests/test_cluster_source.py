@@ -546,3 +546,19 @@ def test_an_api_server_that_never_answers_is_advised_as_a_network_path_or_an_ove
     assert "did not answer in time" in err
     assert f"check the network path to {silent.url.rstrip('/')} (VPN, firewall or proxy)" in err
     assert "overloaded" in err
+
+
+def test_writes_a_kind_its_group_serves_in_an_older_version_only(kube_emulator: KubeEmulator,
+                                                                 shared_dir: Path) -> None:
+    """networking.istio.io serves v1, but EnvoyFilter only as v1alpha3: an EnvoyFilter was sent to
+    .../v1/.../envoyfilters, which the server does not serve (404)."""
+    kube_emulator.load_crds(shared_dir / CRDS)
+    kube_emulator.add_namespace("bookinfo")
+    source = ClusterSource(kube_emulator.api_client(), context="emu")
+    ef = IstioObject("EnvoyFilter", "lua", "bookinfo", api_version="", spec={"configPatches": []})
+    stored = source.apply(ef)
+    assert stored.api_version == "networking.istio.io/v1alpha3"
+    assert kube_emulator.get("envoyfilters", "bookinfo", "lua", "networking.istio.io") is not None
+    source.delete("EnvoyFilter", "bookinfo", "lua")
+    assert kube_emulator.get("envoyfilters", "bookinfo", "lua", "networking.istio.io") is None
+    source.close()

@@ -26,6 +26,7 @@ from meshdesk.sources.base import (
     Conflict,
     Forbidden,
     IstioNotFound,
+    NotFound,
     PrometheusError,
     SourceError,
     SourceInfo,
@@ -243,9 +244,23 @@ class ClusterSource:
         return f"/apis/{group}/{version}/namespaces/{quote(namespace, safe='')}/{plural}", f"{group}/{version}"
 
     def _served_version(self, group: str, plural: str) -> str:
+        """The best version of ``group`` that serves ``plural`` (networking.istio.io/v1 has no
+        envoyfilters: they are v1alpha3 only)."""
         http = RawApi(self.api, self.timeout, None)
         doc = http.get(f"/apis/{group}", what=f"discover {group}")
         served = [str(v.get("version")) for v in doc.get("versions") or [] if isinstance(v, dict)]
+        serving = []
+        for version in served:
+            try:
+                listed = http.get(f"/apis/{group}/{version}", what=f"discover {group}/{version}")
+            except NotFound:
+                continue
+            except SourceError:
+                serving.append(version)  # its list could not be read: it may serve it
+                continue
+            if any(isinstance(r, dict) and r.get("name") == plural for r in listed.get("resources") or []):
+                serving.append(version)
+        served = serving
         for version in ("v1", "v1beta1", "v1alpha3", "v1alpha1"):
             if version in served:
                 return version
