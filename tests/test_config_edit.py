@@ -16,6 +16,7 @@ from meshdesk.mesh.changes import RESOURCES
 from meshdesk.mesh.config_edit import EditError, edit_plan
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.validation_badges import key_of
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
@@ -484,3 +485,33 @@ def test_the_text_is_locked_while_its_save_dialog_is_open(emu: KubeEmulator, set
     dialog.reject()  # closed without applying: editing goes on where it was
     assert not view.yaml.isReadOnly() and view.save_button.isEnabled() and view.editing is not None
     assert "v3-b" in view.yaml.toPlainText()
+
+
+def test_a_conflict_on_the_demo_can_be_reloaded_too(qtbot: QtBot, settings: Settings) -> None:
+    """On the demo a conflict said 'close it and open the action again': for the dock's edit that meant
+    cancelling it and losing the text. The demo's dialogs read it again as a cluster's do."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    view, _ctl = view_on(qtbot, demo, settings, inv, ("DestinationRule", "shop", "reviews"))
+    assert view.edit()
+    edit_text(view, "spec:\n", "spec:\n  exportTo:\n  - .\n")
+    theirs = next(o for o in inv.istio if key_of(o) == ("DestinationRule", "shop", "reviews"))
+    demo.apply(IstioObject(**{**theirs.__dict__, "annotations": {"owner": "them"}}))  # changed meanwhile
+    with qtbot.waitSignal(view.dialogOpened) as opened:
+        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.reviewReady, timeout=10000) as ready:
+        pass
+    assert ready.args == [False] and CONFLICT_TEXT in dialog.form_error.text()
+    assert dialog.reload_button.isVisible()
+    with qtbot.waitSignal(dialog.reviewReady, timeout=10000) as ready:
+        qtbot.mouseClick(dialog.reload_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True] and "-    owner: them" in dialog.diff_text.toPlainText()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    after = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert after is not None
+    saved = next(o for o in after.istio if key_of(o) == ("DestinationRule", "shop", "reviews"))
+    assert saved.spec["exportTo"] == ["."]

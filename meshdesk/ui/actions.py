@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from meshdesk.mesh.changes import routing_objects_of
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory, Service, Workload
+from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import http_only_reason, managed_objects, tcp_only
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.sources.base import SourceError
@@ -278,11 +279,22 @@ class ActionsController(QObject):
         return dialog
 
     def _reloader(self, inventory: Inventory) -> Callable[[], Inventory] | None:
-        """How a dialog reads again what ``inventory`` holds (the same namespaces), when the source is a
-        cluster."""
+        """How a dialog reads again what ``inventory`` holds (the same namespaces): from a cluster, or
+        from another writable source that takes snapshots (the demo)."""
         api = getattr(self.source, "api", None)
         if api is None:
-            return None
+            # another writable source (the demo): its own snapshot of the same namespaces
+            take = getattr(self.source, "snapshot", None)
+            if self.writer is None or not callable(take):
+                return None
+            wanted = tuple(ns.name for ns in inventory.namespaces)
+
+            def read_again() -> Inventory:
+                again = take(GraphRequest(namespaces=wanted), with_inventory=True).inventory
+                if again is None:
+                    raise SourceError("the source gave no inventory")
+                return cast(Inventory, again)
+            return read_again
         names = [ns.name for ns in inventory.namespaces] or None
         cluster = inventory.cluster
         timeout = float(getattr(self.source, "timeout", 30.0))
