@@ -515,3 +515,20 @@ def test_a_conflict_on_the_demo_can_be_reloaded_too(qtbot: QtBot, settings: Sett
     assert after is not None
     saved = next(o for o in after.istio if key_of(o) == ("DestinationRule", "shop", "reviews"))
     assert saved.spec["exportTo"] == ["."]
+
+
+def test_a_namespace_no_longer_chosen_is_said_as_such_while_editing(emu: KubeEmulator, settings: Settings,
+                                                                   qtbot: QtBot) -> None:
+    """The namespace of the object edited was unchosen (a refresh without it): the dock said the object
+    had been deleted and that saving it would be refused, though saving writes it well."""
+    emu.add_namespace("other")
+    view, _ctl = cluster_view(emu, settings, qtbot, ("AuthorizationPolicy", "bookinfo", "allow-get"))
+    assert view.edit()
+    edit_text(view, "action: ALLOW", "action: AUDIT")
+    view.set_data(read_inventory(emu.api_client(), ["other"], cluster="Kubernetes"))
+    assert "no longer among those chosen" in view.edit_note.text() and "deleted" not in view.edit_note.text()
+    assert "AUDIT" in view.yaml.toPlainText()
+    dialog = reviewed(view, qtbot)
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert emu.get("authorizationpolicies", "bookinfo", "allow-get", SEC)["spec"]["action"] == "AUDIT"

@@ -389,7 +389,8 @@ class ConfigView(QWidget):
         slow or gone: picking an object must not wait for it) and None said meanwhile; the buttons
         follow when the answer comes."""
         ctl = self.actions
-        obj = self._find(self.current) if self.current is not None else None
+        obj = self.editing if self.editing is not None else \
+            self._find(self.current) if self.current is not None else None
         if ctl is None or obj is None:
             return "Pick an object first" if ctl is not None else "Editing is not available here"
         if ctl.read_only:
@@ -518,9 +519,19 @@ class ConfigView(QWidget):
     def _edit_refreshed(self) -> None:
         """A refresh came while editing: the text stays; say so when the cluster's copy changed."""
         assert self.editing is not None
-        now = self._find(key_of(self.editing))
-        if now is None:
-            self._note(f"{self._what(self.editing)} is no longer in the cluster as last read (deleted since you "
+        obj = self.editing
+        now = self._find(key_of(obj))
+        if self.actions is not None and self.actions.writer is not self._edit_writer:
+            self._note(f"The source changed since you began editing (another context?): {self._what(obj)} is not "
+                       "of it, and will not be saved. Copy your text if you need it, then Cancel.", error=True)
+        elif now is None and self.inventory is not None and self.inventory.namespace(obj.namespace) is None:
+            self._note(f"Namespace {obj.namespace} is no longer among those chosen, so the list does not show "
+                       f"{self._what(obj)}; you can still save it.", error=False)
+        elif now is None and self.inventory is not None and \
+                self.inventory.unread(obj.namespace, _LISTED_AS.get(obj.kind, ())):
+            self._note(f"{self._what(obj)} could not be read this time: Save reads it again.", error=False)
+        elif now is None:
+            self._note(f"{self._what(obj)} is no longer in the cluster as last read (deleted since you "
                        "began editing?): saving it will be refused. Copy your text if you need it.", error=True)
         elif now.resource_version and now.resource_version != self.editing.resource_version:
             self._note(f"{self._what(self.editing)} was changed in the cluster since you began editing: saving "
