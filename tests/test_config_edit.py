@@ -532,3 +532,17 @@ def test_a_namespace_no_longer_chosen_is_said_as_such_while_editing(emu: KubeEmu
     with qtbot.waitSignal(dialog.applied):
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert emu.get("authorizationpolicies", "bookinfo", "allow-get", SEC)["spec"]["action"] == "AUDIT"
+
+
+def test_what_the_crd_schema_refuses_shows_while_editing(emu: KubeEmulator, settings: Settings,
+                                                         qtbot: QtBot) -> None:
+    """The schema's verdict showed only on the Save dialog's Checks page; Edit reads the schemas (on a
+    thread) and the edited text is judged against them as it is typed, as the validations are."""
+    view, ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    edit_text(view, "  host: reviews\n", "  host: reviews\n  trafficPolicy:\n    loadBalancer:\n"
+                                         "      simple: FASTEST\n")
+    qtbot.waitUntil(lambda: ctl.cached_schemas() is not None)
+    qtbot.waitUntil(lambda: any(row[0] == "schema" for row in view.finding_rows()))
+    row = next(row for row in view.finding_rows() if row[0] == "schema")
+    assert row[1] == "error" and row[3] == "spec.trafficPolicy.loadBalancer.simple" and "LEAST_REQUEST" in row[2]

@@ -309,6 +309,10 @@ class ActionsController(QObject):
             raise PermissionError(spec.problem)
         return self.open(spec, inventory)
 
+    def cached_schemas(self) -> tuple[CRDSchemas, list[str]] | None:
+        """The CRD schemas when ``schemas()`` has read them already (None: not yet)."""
+        return self._schemas
+
     def schemas(self) -> tuple[CRDSchemas, list[str]]:
         if self._schemas is None:
             try:

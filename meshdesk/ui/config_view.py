@@ -55,7 +55,7 @@ from meshdesk.mesh.changes import RESOURCES, inventory_after
 from meshdesk.mesh.config_edit import EditError, edit_plan, editable_yaml, manifest_kind
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
-from meshdesk.mesh.validations import ERROR, WARNING, ObjectKey, Validation, validate
+from meshdesk.mesh.validations import ERROR, WARNING, Check, ObjectKey, Validation, validate
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
@@ -92,6 +92,7 @@ def _ask_rights(writer: Any, verb: str, kind: str, namespace: str) -> str:
 class ConfigView(QWidget):
     objectShown = Signal(object)  # ObjectKey
     _rightsKnown = Signal(object, str)  # from a thread: ((writer, verb, kind, namespace), the RBAC answer)
+    _schemasRead = Signal()  # from a thread: the CRD schemas are known now
     editChecked = Signal()  # the edited text was judged (its problem, or its findings, are shown)
     dialogOpened = Signal(object)  # the ChangeDialog of a Save or a Delete
 
@@ -186,6 +187,7 @@ class ConfigView(QWidget):
         self.actions: Any = None  # the window's ActionsController: Edit and Delete go through it
         self.editing: IstioObject | None = None  # the object as read when Edit began
         self._edit_writer: Any = None  # the writer of the source the edit began on
+        self._held = False  # the edited text is under review in its Save dialog
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(300)
@@ -196,6 +198,8 @@ class ConfigView(QWidget):
         self._rights: dict[tuple[Any, str, str, str], str] = {}
         self._asking: set[tuple[Any, str, str, str]] = set()
         self._rightsKnown.connect(self._on_rights, Qt.ConnectionType.QueuedConnection)
+        self._schemasRead.connect(lambda: self.check_edit() if self.editing is not None else None,
+                                  Qt.ConnectionType.QueuedConnection)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """While editing, Tab indents with two spaces: a tab character is no YAML indentation (the
@@ -460,6 +464,20 @@ class ConfigView(QWidget):
         self.yaml.setReadOnly(False)
         self.objects.setEnabled(False)
         self.filter.setEnabled(False)
+        if self.actions.cached_schemas() is None:  # read on a thread: checked as you type once there
+            ctl = self.actions
+
+            def read() -> None:
+                try:
+                    ctl.schemas()
+                except Exception:  # noqa: BLE001 - the review reads them again and says what failed
+                    return
+                try:
+                    self._schemasRead.emit()
+                except RuntimeError:  # the view is gone
+                    pass
+
+            threading.Thread(target=read, name="config-schemas", daemon=True).start()
         self.title.setText(f"Editing <b>{html.escape(manifest_kind(obj))}</b> "
                            f"{html.escape(f'{obj.namespace}/{obj.name}')}")
         self._note("", error=False)
@@ -475,6 +493,7 @@ class ConfigView(QWidget):
         self._check_timer.stop()
         self.editing = None
         self._edit_writer = None
+        self._held = False
         self.yaml.setReadOnly(True)
         self.save_button.setEnabled(True)
         self.cancel_button.setEnabled(True)
@@ -495,7 +514,7 @@ class ConfigView(QWidget):
         """Judge the edited text now: its problem under the title (False), else the findings the
         edited object would have, in the findings table (True)."""
         self._check_timer.stop()
-        if self.editing is None:
+        if self.editing is None or self._held:  # (held: the text is under review, as judged then)
             return False
         try:
             plan = edit_plan(self.editing, self.yaml.toPlainText())
@@ -504,10 +523,19 @@ class ConfigView(QWidget):
             self.editChecked.emit()
             return False
         checks: list[Any] = []
+        # what the CRD schema refuses first (once the schemas are read: Edit starts reading them)
+        known = self.actions.cached_schemas() if self.actions is not None else None
+        if known is not None and plan.objects():
+            schemas = known[0]
+            manifest = plan.objects()[0].to_manifest()
+            if any(kind == manifest["kind"] for kind, _api in schemas.schemas):
+                for problem in schemas.validate(manifest):
+                    path, _, message = problem.partition(": ")
+                    checks.append(Check("schema", ERROR, message or problem, path if message else ""))
         if self.inventory is not None:
             key = key_of(self.editing)
             after = validate(inventory_after(self.inventory, plan))
-            checks = list(after[key].checks) if key in after else []
+            checks += list(after[key].checks) if key in after else []
         self._fill_findings(checks)
         notes = list(plan.notes)
         if plan.empty:
@@ -593,6 +621,7 @@ class ConfigView(QWidget):
 
     def _hold(self, held: bool) -> None:
         """While its Save dialog is open the edited text is locked (and so are Save and Cancel)."""
+        self._held = held and self.editing is not None
         if self.editing is None:
             return
         self.yaml.setReadOnly(held)
