@@ -1053,8 +1053,15 @@ def _hangs_from(popup: QWidget, point: QPoint) -> bool:
     """Whether the open menu has a corner at ``point`` (global): Qt opens it below and right of the
     point, or flips it above or left of it when the screen is too small."""
     r = popup.geometry()
-    return popup.isVisible() and any(abs(c.x() - point.x()) <= 2 and abs(c.y() - point.y()) <= 2
-                                     for c in (r.topLeft(), r.topRight(), r.bottomLeft(), r.bottomRight()))
+    if popup.isVisible() and any(abs(c.x() - point.x()) <= 2 and abs(c.y() - point.y()) <= 2
+                                 for c in (r.topLeft(), r.topRight(), r.bottomLeft(), r.bottomRight())):
+        return True
+    # a menu taller than the room above and below the point (the offscreen screen is 800 high) is moved
+    # up until it fits: it still opens from the point's side, beside it
+    screen = popup.screen().availableGeometry()
+    too_tall = r.height() > max(screen.bottom() - point.y(), point.y() - screen.top())
+    return popup.isVisible() and too_tall and r.top() <= point.y() <= r.bottom() \
+        and (abs(r.left() - point.x()) <= 2 or abs(r.right() - point.x()) <= 2)
 
 
 def _keyboard_menu(view: QWidget) -> None:
