@@ -189,3 +189,20 @@ def test_the_app_is_not_asked_to_open_a_snapshot_and_a_context_at_once(capsys: p
             main(["--snapshot", "shop.json", *other])
         assert stopped.value.code == 2
         assert "--snapshot opens a file; it cannot be combined with --demo or --context" in capsys.readouterr().err
+
+
+def test_a_cluster_without_istio_is_not_passed_as_checked(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No Istio CRDs (Istio not installed, or the wrong context): it said "no findings in 3 namespaces"
+    and exited 0, so a CI gate passed a mesh that is not there. Nothing was checked: it says so, exit 4."""
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    kube_emulator.run_workloads()
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["validate", "--kubeconfig", str(config)]) == 4
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("meshdesk validate: nothing checked: Istio was not found in this cluster")
+    assert "no findings" not in err
+    assert main(["validate", "--kubeconfig", str(config), "--json"]) == 4
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["validate", "--kubeconfig", str(config), "--fail-on", "never"]) == 0

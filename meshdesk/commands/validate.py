@@ -6,9 +6,9 @@ One line per finding, most severe first: ``Error [KIA1101] (VirtualService shop/
 message``; ``--json`` prints them as a list of objects instead.
 
 Exit codes: 0 no finding at or above ``--fail-on`` (default: error), 3 some (printed unless ``--level``
-leaves them out), 4 none found but part of what the checked namespaces hold could not be read (a CI gate must not pass
-what was not checked; what is hidden cluster-wide only, such as gateway pods elsewhere, does not
-count; ``--fail-on never`` exits 0), 1 the
+leaves them out), 4 none found but part of what the checked namespaces hold could not be read, or the
+cluster has no Istio at all (a CI gate must not pass what was not checked; what is hidden cluster-wide
+only, such as gateway pods elsewhere, does not count; ``--fail-on never`` exits 0), 1 the
 cluster could not be read (one plain line on stderr), 2 bad usage, a bad kubeconfig or a snapshot that
 cannot be read or holds no inventory.
 """
@@ -158,6 +158,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     names = sorted({n.name for n in inv.namespaces})
     # per checked namespace, which kinds of its Istio config could not be read (RBAC, a server error)
     unread_kinds = {ns: [p for _, _, p in ISTIO_RESOURCES if inv.unread(ns, (p,))] for ns in names}
+    if not inv.istio_found:
+        # no Istio API at all (its CRDs are not installed, or this is the wrong context): nothing was
+        # checked, which "no findings in N namespaces" and exit 0 said was a pass (a CI gate let it through)
+        if not args.json:
+            print(f"{PROG}: nothing checked: Istio was not found in this cluster (it serves no networking.istio.io "
+                  "API: is Istio installed, and is this the right context?)", file=err)
+        return 0 if args.fail_on == "never" else NOT_CHECKED
     if not args.json:
         counts = {s: sum(1 for r in rows if r[3].severity == s) for s in (ERROR, WARNING, INFO)}
         said = [counted(n, s) for s, n in counts.items() if n]
