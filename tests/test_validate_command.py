@@ -206,3 +206,18 @@ def test_a_cluster_without_istio_is_not_passed_as_checked(
     assert main(["validate", "--kubeconfig", str(config), "--json"]) == 4
     assert json.loads(capsys.readouterr().out) == []
     assert main(["validate", "--kubeconfig", str(config), "--fail-on", "never"]) == 0
+
+
+@pytest.mark.parametrize("command", ["validate", "inventory"])
+def test_cluster_with_the_demo_or_a_snapshot_is_refused_not_dropped(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--cluster east`` with ``--demo`` or ``--snapshot`` was dropped without a word: the output still
+    named the demo's or the snapshot's own cluster."""
+    assert main([command, "--demo", "--cluster", "east"]) == 2
+    assert "--cluster names the cluster read from a kubeconfig; the demo keeps its own" in capsys.readouterr().err
+    snap = tmp_path / "s.json"
+    assert main(["graph", "--demo", "-n", "shop", "--save-snapshot", str(snap), "-o", "json"]) == 0
+    capsys.readouterr()
+    assert main([command, "--snapshot", str(snap), "--cluster", "east"]) == 2
+    assert "a snapshot keeps its own cluster name" in capsys.readouterr().err
+    assert main([command, "--snapshot", str(snap)]) in (0, 3)  # without it, read as before

@@ -113,6 +113,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print("meshdesk inventory: --demo reads no cluster; it cannot be combined with --kubeconfig/--context",
               file=err)
         return 2
+    if cluster_refused(args, "meshdesk inventory", err):
+        return 2
     if args.snapshot is not None:
         # as `meshdesk graph --snapshot` and `validate --snapshot` take it: offline, from the file alone
         if args.demo or args.kubeconfig or args.context:
@@ -190,6 +192,16 @@ def _demo_inventory(namespaces: Sequence[str] | None) -> Inventory:
     inv = demo.snapshot(GraphRequest(namespaces=names), with_inventory=True).inventory
     assert inv is not None
     return inv
+
+
+def cluster_refused(args: argparse.Namespace, prog: str, err: TextIO) -> bool:
+    """``--cluster`` names a cluster read through a kubeconfig; the demo and a snapshot have their own
+    name, and it was dropped without a word (said here, as a usage mistake)."""
+    if not args.cluster or not (args.demo or args.snapshot is not None):
+        return False
+    print(f"{prog}: --cluster names the cluster read from a kubeconfig; {'the demo' if args.demo else 'a snapshot'} "
+          "keeps its own cluster name", file=err)
+    return True
 
 
 def _cluster_inventory(args: argparse.Namespace, err: TextIO, *, prog: str = "meshdesk inventory") -> Inventory | None:

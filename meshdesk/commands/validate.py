@@ -115,7 +115,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if args.snapshot is not None and not args.snapshot.strip():
         print(f"{PROG}: --snapshot needs a file name", file=err)
         return 2
-    from meshdesk.commands.inventory import _cluster_inventory, _demo_inventory
+    from meshdesk.commands.inventory import _cluster_inventory, _demo_inventory, cluster_refused
+
+    if cluster_refused(args, PROG, err):
+        return 2
 
     if args.namespace is not None:  # -n a,b names two, as `meshdesk graph -n` reads it
         args.namespace = split_names(args.namespace) or None
