@@ -2296,3 +2296,10 @@ def test_a_namespace_a_snapshot_was_not_taken_for_is_said_to_be_outside_it(qtbot
     said = w.empty.text.text()
     assert "was not taken for <b>travel</b>" in said and "It holds hello" in said, said
     assert "holds no requests" not in said
+    # beside a namespace it holds: hello's graph, and the panel says travel is not in the file (it counted
+    # "Apps 0, Workloads 0" for it, as if an empty namespace had been recorded)
+    w.toolbar.select_namespaces(["hello", "travel"])
+    qtbot.waitUntil(lambda: w.graph is not None and w.graph.request.namespaces == ("hello", "travel")
+                    and w.stack.currentWidget() is w.view, timeout=10000)
+    qtbot.waitUntil(lambda: "Namespace travel\nnot in this snapshot: it was taken for hello" in w.panel.text())
+    assert "Namespace hello\nApps\n3" in w.panel.text()

@@ -1120,6 +1120,7 @@ class MainWindow(QMainWindow):
             self._pending_shown = (graph, inventory)
             self._shown_timer.start()
         else:
+            self.panel.snapshot_holds = self._snapshot_holds()
             self.panel.set_data(graph, inventory)
         if not graph.request.namespaces:
             self.empty.show_no_namespace()
@@ -1178,6 +1179,7 @@ class MainWindow(QMainWindow):
         pending, self._pending_shown = self._pending_shown, None
         if pending is None or self._closed or pending[0] is not self.graph:
             return  # a newer graph, another context or a closed window took its place
+        self.panel.snapshot_holds = self._snapshot_holds()
         self.panel.set_data(*pending)
         self._finish_show(pending[0])
 

@@ -586,6 +586,8 @@ class SidePanel(QWidget):
         self.graph: TrafficGraph | None = None
         self._no_graph = _WAITING  # what the panel says while it has no graph
         self.inventory: Inventory | None = None
+        # the namespaces the snapshot shown was taken for (None: not a snapshot, or not known)
+        self.snapshot_holds: list[str] | None = None
         self.ids: list[str] = []
         self.kind = "summary"
         lay = QVBoxLayout(self)
@@ -717,6 +719,12 @@ class SidePanel(QWidget):
             if inv is not None and inv.cluster_namespaces is not None and ns not in inv.cluster_namespaces:
                 # chosen (remembered, or given with -n), but not in the cluster: no counts, no mTLS mode
                 parts.append(_section(f"Namespace {ns}", "<span style='color:#c9190b'>not found in this cluster</span>"))
+                continue
+            if self.snapshot_holds is not None and ns not in self.snapshot_holds:
+                # chosen with Other namespace… beside those of the snapshot: not "0 apps", nothing was recorded
+                holds = ", ".join(_e(n) for n in self.snapshot_holds) or "no namespace"
+                parts.append(_section(f"Namespace {ns}", "<span style='color:#c9190b'>not in this snapshot</span>: "
+                                                         f"it was taken for {holds}"))
                 continue
             if inv is not None:
                 wls = [w for w in inv.workloads if w.namespace == ns]
