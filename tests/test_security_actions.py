@@ -323,6 +323,13 @@ def test_the_demo_obeys_a_deny_all(settings: Settings, window: QWidget, qtbot: Q
                  and graph.nodes[e.source].namespace != "shop"]
     assert into_shop and all(e.rates.get("http", 0.0) == pytest.approx(e.rates.get("http4xx", 0.0))
                              for e in into_shop if e.rates.get("http", 0.0))
+    # Remove meshdesk config lists the deny-all among what it deletes, and says what that lets back in
+    # (it said nothing: a DENY policy's removal opens what it kept out)
+    dialog = ctl.open_action("remove", None, graph, after.inventory)
+    qtbot.addWidget(dialog)
+    review(dialog, qtbot)
+    assert ("Warning: AuthorizationPolicy shop/deny-all denies every request to every workload in namespace shop "
+            "(it allows nothing): once it is deleted they take requests again") in dialog.notes.text()
 
 
 def test_a_deny_all_in_the_root_namespace_is_said_to_cut_off_the_whole_mesh(settings: Settings, window: QWidget,
@@ -455,3 +462,31 @@ def test_an_error_of_the_new_policy_itself_is_not_blamed_on_other_objects(
     verdict = dialog.verdict.text()
     assert "But what it writes has 1 error (see Checks): it may not work as meant." in verdict
     assert "other objects" not in verdict and dialog.confirm_button.isEnabled()
+
+
+def test_removing_deny_and_allow_policies_says_what_changes_for_traffic() -> None:
+    """A DENY policy's removal lets in what it blocked; an ALLOW policy's shuts out what only it allowed,
+    or, the last ALLOW there, opens the namespace to every request no DENY policy stops."""
+    from meshdesk.mesh.changes import removal_plan
+    from meshdesk.mesh.inventory import IstioObject
+
+    snap = DemoCluster(clock=lambda: 1_767_000_000.0).snapshot(GraphRequest(namespaces=("shop",)))
+    inv = snap.inventory
+    assert inv is not None
+    mine = {MANAGED_LABEL: "meshdesk"}
+    inv.istio += [
+        IstioObject("AuthorizationPolicy", "no-admin", "shop", f"{SEC}/v1", labels=mine, spec={
+            "action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/admin*"]}}]}]}),
+        IstioObject("AuthorizationPolicy", "front", "shop", f"{SEC}/v1", labels=mine, spec={
+            "selector": {"matchLabels": {"app": "productpage"}}, "action": "ALLOW",
+            "rules": [{"from": [{"source": {"namespaces": ["istio-system"]}}]}]})]
+    notes = " ".join(removal_plan(inv, "shop").notes)
+    assert ("AuthorizationPolicy shop/no-admin is a DENY policy: the requests to every workload in namespace shop "
+            "its rules block get in once it is deleted") in notes
+    assert ("AuthorizationPolicy shop/front is an ALLOW policy for the workloads of namespace shop its selector "
+            "picks (app=productpage): once it is deleted, no ALLOW policy is left there, so every request not "
+            "denied gets in.") in notes
+    # another ALLOW policy, not meshdesk's, stays: what only the deleted one allowed is denied
+    inv.istio.append(IstioObject("AuthorizationPolicy", "ops", "shop", f"{SEC}/v1", spec={
+        "action": "ALLOW", "rules": [{"from": [{"source": {"namespaces": ["ops"]}}]}]}))
+    assert "what only it allowed is denied (shop/ops still in force)" in " ".join(removal_plan(inv, "shop").notes)

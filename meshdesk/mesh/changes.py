@@ -1167,6 +1167,9 @@ def removal_plan(inv: Inventory, namespace: str | None = None, service: Service 
     where = f" in namespace {namespace}" if namespace else ""
     summary = (f"Delete the traffic routing meshdesk created for service {service.namespace}/{service.name}"
                if service is not None else f"Remove the config meshdesk created{where}")
+    from meshdesk.mesh.security import removal_notes  # (it builds on this module)
+
+    notes += removal_notes(inv, scope.deleted)
     plan = ChangePlan(f"{summary} ({counted(len(scope.deleted), 'object')})", notes=notes)
     for o in scope.deleted:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))

@@ -338,6 +338,36 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
     return plan
 
 
+def removal_notes(inv: Inventory, deleted: Sequence[IstioObject]) -> list[str]:
+    """What deleting these AuthorizationPolicies lets in or shuts out, as warnings (a removal review listed a
+    deny-all among the objects to delete without a word on the traffic it had kept out)."""
+    notes = []
+    gone = {(o.namespace, o.name) for o in deleted if o.kind == "AuthorizationPolicy"}
+    for o in deleted:
+        if o.kind != "AuthorizationPolicy" or not isinstance(o.spec, dict):
+            continue
+        spec = o.spec
+        action = str(spec.get("action") or ALLOW).upper()
+        rules = spec.get("rules") or []
+        target = policy_target(inv, o.namespace, _selector_of(spec.get("selector"), "matchLabels"))
+        what = f"AuthorizationPolicy {o.namespace}/{o.name}"
+        if action == ALLOW and not rules:
+            notes.append(f"Warning: {what} denies every request to {target} (it allows nothing): once it is "
+                         "deleted they take requests again, as far as the ALLOW policies left allow.")
+        elif action == DENY:
+            notes.append(f"Warning: {what} is a DENY policy: the requests to {target} its rules block get in "
+                         "once it is deleted, unless another policy denies them.")
+        elif action == ALLOW:
+            left = [f"{p.namespace}/{p.name}" for p in inv.istio_objects("AuthorizationPolicy")
+                    if (p.namespace, p.name) not in gone and isinstance(p.spec, dict)
+                    and p.namespace in (o.namespace, inv.mesh_settings.root_namespace)
+                    and str(p.spec.get("action") or ALLOW).upper() == ALLOW]
+            notes.append(f"Warning: {what} is an ALLOW policy for {target}: once it is deleted, "
+                         + (f"what only it allowed is denied ({', '.join(sorted(left))} still in force)." if left
+                            else "no ALLOW policy is left there, so every request not denied gets in."))
+    return notes
+
+
 def _uses_identity(rule: Mapping[str, Any]) -> bool:
     sources = [f.get("source") for f in rule.get("from") or () if isinstance(f, dict)]
     keys = [c.get("key") for c in rule.get("when") or () if isinstance(c, dict)]
