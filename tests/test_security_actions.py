@@ -424,6 +424,9 @@ def test_a_deny_all_beside_an_allow_policy_says_what_still_gets_in(emu: KubeEmul
     ctl = controller_for(emu, settings, window)
     dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
     qtbot.keyClicks(dialog.form.name, "deny-all")
+    # the form's own warning says it too (it said they were cut off)
+    said = dialog.form.warning.text()
+    assert "what bookinfo/allow-get allows still gets in" in said and "cut off" not in said, said
     review(dialog, qtbot)
     notes = dialog.notes.text()
     assert "what bookinfo/allow-get allows still gets in" in notes and "cut off" not in notes

@@ -293,6 +293,14 @@ def _covered(inv: Inventory, namespace: str, selector: Mapping[str, str]) -> lis
                   and all(w.labels.get(k) == v for k, v in selector.items()))
 
 
+def allowing_policies(inv: Inventory, namespace: str) -> list[str]:
+    """The ALLOW policies with rules that apply in ``namespace`` (its own and the root namespace's), by
+    namespace/name: beside a deny-all, what they allow still gets in."""
+    return sorted(f"{o.namespace}/{o.name}" for o in inv.istio_objects("AuthorizationPolicy")
+                  if o.namespace in (namespace, inv.mesh_settings.root_namespace) and isinstance(o.spec, dict)
+                  and str(o.spec.get("action") or ALLOW).upper() == ALLOW and o.spec.get("rules"))
+
+
 def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
     """Create ``ap``; a name already taken is refused. The notes say in words what it will deny: a policy
     that denies everything, or makes every request its rules do not match be denied, is a warning."""
@@ -307,9 +315,7 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
     _note_selected(plan, inv, ap.namespace, selector, "policy")
     rules = spec.get("rules") or []
     everything = any(r == {} for r in rules)
-    allowing = sorted(f"{o.namespace}/{o.name}" for o in inv.istio_objects("AuthorizationPolicy")
-                      if o.namespace in (ap.namespace, inv.mesh_settings.root_namespace) and isinstance(o.spec, dict)
-                      and str(o.spec.get("action") or ALLOW).upper() == ALLOW and o.spec.get("rules"))
+    allowing = allowing_policies(inv, ap.namespace)
     if kind == DENY_ALL and allowing:
         plan.notes.append(f"Warning: this denies every request to {target} that no ALLOW policy allows: what "
                           f"{', '.join(allowing)} allow{'s' if len(allowing) == 1 else ''} still gets in, the "

@@ -33,6 +33,7 @@ from meshdesk.mesh.security import (
     POLICY_KINDS,
     RULES,
     AuthzRule,
+    allowing_policies,
     authorization_policy_plan,
     build_authorization_policy,
     build_sidecar,
@@ -131,6 +132,7 @@ class AuthorizationPolicyForm(ActionForm):
         super().__init__(parent)
         self.namespace, self.workload = namespace, workload
         self.root = namespace == inv.mesh_settings.root_namespace  # a policy there applies mesh-wide
+        self.allowing = allowing_policies(inv, namespace)  # beside a deny-all, what they allow still gets in
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
         # the rules make the form long: it scrolls inside the dialog rather than growing past the screen
         outer = QVBoxLayout(self)
@@ -228,7 +230,11 @@ class AuthorizationPolicyForm(ActionForm):
             f"every workload in the mesh ({self.namespace} is its root namespace)" if self.root else \
             f"every workload in {self.namespace}"
         warning = ""
-        if kind == DENY_ALL:
+        if kind == DENY_ALL and self.allowing:
+            them = ", ".join(self.allowing)
+            warning = (f"<b>Warning:</b> this denies every request to {target} that no ALLOW policy allows: what "
+                       f"{them} allow{'s' if len(self.allowing) == 1 else ''} still gets in, the rest is denied.")
+        elif kind == DENY_ALL:
             warning = (f"<b>Warning:</b> this denies every request to {target}; they are cut off until an "
                        "ALLOW policy lets requests in.")
         elif kind == RULES and self.action.currentText() == DENY and any(self._matches_everything(b) for b in self.rules):
