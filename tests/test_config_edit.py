@@ -546,3 +546,15 @@ def test_what_the_crd_schema_refuses_shows_while_editing(emu: KubeEmulator, sett
     qtbot.waitUntil(lambda: any(row[0] == "schema" for row in view.finding_rows()))
     row = next(row for row in view.finding_rows() if row[0] == "schema")
     assert row[1] == "error" and row[3] == "spec.trafficPolicy.loadBalancer.simple" and "LEAST_REQUEST" in row[2]
+
+
+def test_a_version_the_cluster_does_not_serve_is_said_not_replaced_silently(
+        emu: KubeEmulator, settings: Settings, qtbot: QtBot) -> None:
+    """apiVersion networking.istio.io/v1alpha9 typed in the editor was written as v1 without a word: the
+    review says which version it is written as, and why."""
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    edit_text(view, f"apiVersion: {NET}/v1\n", f"apiVersion: {NET}/v1alpha9\n")
+    dialog = reviewed(view, qtbot)
+    assert (f"DestinationRule bookinfo/reviews is written as {NET}/v1: the cluster does not serve "
+            f"{NET}/v1alpha9.") in dialog.notes.text()

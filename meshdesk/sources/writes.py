@@ -424,7 +424,12 @@ def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
             out.changes.append(c)
             continue
         assert c.obj is not None
-        c.obj.api_version = writer.resolve_version(c.obj.kind, c.obj.api_version)
+        asked = c.obj.api_version
+        c.obj.api_version = writer.resolve_version(c.obj.kind, asked)
+        if asked and c.obj.api_version != asked and c.op != DELETE:
+            # said, not done silently: an apiVersion typed in the YAML editor the cluster does not serve
+            out.notes.append(f"{c.obj.kind} {c.obj.namespace}/{c.obj.name} is written as {c.obj.api_version}: "
+                             f"the cluster does not serve {asked}.")
         now = writer.get(c.obj.kind, c.obj.namespace, c.obj.name)
         if now is False:  # the writer cannot read: keep what the inventory said
             out.changes.append(c)
