@@ -16,6 +16,7 @@ with the objects, not with their square.
 
 from __future__ import annotations
 
+import copy
 import sys
 import time
 from pathlib import Path
@@ -117,6 +118,21 @@ def main() -> int:
         print(f"{n:>8} {best_ms(inventory(n)):>12.1f} {best_ms(spread(n, 150)):>25.1f} "
               f"{best_ms(with_mtls(spread(n, 150))):>15.1f} {best_ms(gateways_and_policies(n)):>23.1f} "
               f"{best_ms(per_workload(n)):>26.1f}")
+    # the YAML editor's live check at each pause in typing: the inventory as the edit would leave it
+    # (``inventory_after``), then validate it
+    from meshdesk.mesh.changes import REPLACE, Change, ChangePlan, inventory_after
+    print(f"\n{'objects':>8} {'edit: inventory_after ms':>25} {'+ validate ms':>14}")
+    for n in (300, 1000, 3000):
+        inv = inventory(n)
+        edited = copy.deepcopy(inv.istio[0])
+        edited.spec["host"] = "elsewhere"
+        plan = ChangePlan("edit", changes=[Change(REPLACE, obj=edited, before=inv.istio[0])])
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            after = inventory_after(inv, plan)
+            best = min(best, time.perf_counter() - t0)
+        print(f"{n:>8} {best * 1000:>25.1f} {best_ms(after):>14.1f}")
     return 0
 
 

@@ -558,3 +558,28 @@ def test_a_version_the_cluster_does_not_serve_is_said_not_replaced_silently(
     dialog = reviewed(view, qtbot)
     assert (f"DestinationRule bookinfo/reviews is written as {NET}/v1: the cluster does not serve "
             f"{NET}/v1alpha9.") in dialog.notes.text()
+
+
+def test_the_inventory_judged_after_a_change_leaves_the_shown_one_as_it_was() -> None:
+    """The live checks judge the inventory as a change would leave it without deep-copying the mesh (on
+    a big one that copy took longer than the checks, at each pause in typing): the one shown must be
+    left exactly as it was, relabelled namespaces and replaced objects included."""
+    import copy as copying
+
+    from meshdesk.mesh.changes import LABEL, REPLACE, Change, ChangePlan, inventory_after
+    from meshdesk.mesh.validations import validate
+    from meshdesk.sources.demo import DemoCluster
+
+    inv = DemoCluster(clock=lambda: 1_767_000_000.0).snapshot(GraphRequest(namespaces=("shop", "hello"))).inventory
+    assert inv is not None
+    before = copying.deepcopy(inv)
+    dr = next(o for o in inv.istio if o.kind == "DestinationRule" and o.namespace == "shop")
+    edited = copying.deepcopy(dr)
+    edited.spec["host"] = "nowhere"
+    plan = ChangePlan("x", changes=[Change(REPLACE, obj=edited, before=dr),
+                                    Change(LABEL, namespace="hello", labels={"istio-injection": None})])
+    after = inventory_after(inv, plan)
+    judged = validate(after)
+    assert any(c.code == "KIA0202" for c in judged[("DestinationRule", "shop", dr.name)].checks)  # the edit is judged
+    assert after.namespace("hello").labels.get("istio-injection") is None
+    assert inv == before  # and what is shown is untouched
