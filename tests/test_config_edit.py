@@ -583,3 +583,22 @@ def test_the_inventory_judged_after_a_change_leaves_the_shown_one_as_it_was() ->
     assert any(c.code == "KIA0202" for c in judged[("DestinationRule", "shop", dr.name)].checks)  # the edit is judged
     assert after.namespace("hello").labels.get("istio-injection") is None
     assert inv == before  # and what is shown is untouched
+
+
+def test_the_list_stays_usable_while_editing_and_keeps_the_edit(emu: KubeEmulator, settings: Settings,
+                                                               qtbot: QtBot) -> None:
+    """The object list and its filter were disabled while editing (not even scrollable): they work, and a
+    click on another object keeps the edit, marked in the list, with a note."""
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    edit_text(view, "  host: reviews\n", "  host: reviews\n  # mine\n")
+    assert view.objects.isEnabled() and view.filter.isEnabled()
+    row = next(i for i in range(view.objects.count()) if "DestinationRule bookinfo/reviews"
+               not in view.objects.item(i).text())
+    rect = view.objects.visualItemRect(view.objects.item(row))
+    qtbot.mouseClick(view.objects.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.editing is not None and "# mine" in view.yaml.toPlainText()
+    assert "DestinationRule bookinfo/reviews" in view.objects.currentItem().text()
+    assert view.edit_note.text().startswith("Save or cancel the edit of")
+    qtbot.keyClicks(view.filter, "virtual")
+    assert view.editing is not None and "# mine" in view.yaml.toPlainText()

@@ -254,6 +254,7 @@ class ConfigView(QWidget):
             if key != key_of(self.editing):  # the edit is not dropped by a click elsewhere
                 self._note(f"Save or cancel the edit of {self._what(self.editing)} to see another object.",
                            error=False)
+                self._select_item(key_of(self.editing))  # the list marks what the text is of
             return
         obj = self._find(key)
         self._show(obj)
@@ -462,8 +463,8 @@ class ConfigView(QWidget):
         self.yaml.setPlainText(editable_yaml(obj))
         self.yaml.blockSignals(False)
         self.yaml.setReadOnly(False)
-        self.objects.setEnabled(False)
-        self.filter.setEnabled(False)
+        # the list and its filter stay usable (scrolled, searched); picking another object is refused
+        # with a note (show_object), so the edit is not lost
         if self.actions.cached_schemas() is None:  # read on a thread: checked as you type once there
             ctl = self.actions
 
@@ -497,8 +498,6 @@ class ConfigView(QWidget):
         self.yaml.setReadOnly(True)
         self.save_button.setEnabled(True)
         self.cancel_button.setEnabled(True)
-        self.objects.setEnabled(True)
-        self.filter.setEnabled(True)
         self._note("", error=False)
         obj = self._find(key)
         self._show(obj)
