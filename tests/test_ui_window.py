@@ -2179,6 +2179,31 @@ def test_a_snapshot_naming_no_namespace_fills_the_namespaces_menu_from_its_traff
     assert 0 < len(w.graph.nodes) < shown_before
 
 
+def test_a_node_graph_snapshot_naming_no_namespace_offers_the_nodes_namespace(qtbot, make_window, tmp_path) -> None:
+    """s18c: a node graph snapshot whose request names no namespace offered every namespace its traffic
+    names in the Namespaces menu; picking a neighbour's namespace alone drew a part of the node graph as
+    if that were all. It offers the node's namespace, the one the graph was taken for."""
+    save = pytest.importorskip("meshdesk.sources.snapshot").save_snapshot
+    from meshdesk.mesh.request import GraphRequest, NodeFocus
+
+    node = NodeFocus("shop", app="productpage")
+    snap = DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("shop",), node=node),
+                                                               with_inventory=False)
+    snap.request = GraphRequest(node=node)
+    path = tmp_path / "node.json"
+    save(snap, path)
+    w = make_window()
+    w.open_snapshot(str(path))
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    names = {n.namespace for n in w.graph.nodes.values()}
+    assert len(names - {"shop", "unknown", ""}) > 0, names  # its traffic names other namespaces
+    offered = [a.text() for a in w.toolbar.namespace_menu.actions() if a.isCheckable()]
+    assert offered == ["shop"], offered
+    assert w.toolbar.selected_namespaces() == ["shop"]
+    assert w.graph.request.namespaces == ("shop",)
+    assert any(n.app == "productpage" for n in w.graph.nodes.values())
+
+
 def test_two_snapshots_of_one_file_name_read_apart_in_the_context_switcher(qtbot, make_window, tmp_path) -> None:
     """s18: shop.json of two folders both read "snapshot: shop.json" in the switcher (only the tooltip
     had the path), so the user could not tell which was which. As editors name same-named tabs, each

@@ -63,12 +63,14 @@ class SnapshotSource:
 
     def namespaces(self) -> list[Namespace]:
         """What the Namespaces menu offers: the request's, the inventory's, and for a request naming
-        none, those its telemetry names (the menu was empty, with nothing to narrow the graph by)."""
+        none, those its telemetry names (the menu was empty, with nothing to narrow the graph by). A node
+        graph naming none was taken for its node's namespace: the other namespaces of its traffic are
+        the node's neighbours, and one picked alone drew a part of that graph as if it were all."""
         inv = self._snap.inventory
         names = self.preferred_namespaces()
         if inv is not None:
             names += [n.name for n in inv.namespaces if n.name not in names]
-        if not self._snap.request.namespaces:
+        if not self._snap.request.namespaces and self._snap.request.node is None:
             names += [n for n in self._names_in_traffic() if n not in names]
         return [Namespace(n) for n in names]
 
