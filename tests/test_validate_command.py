@@ -221,3 +221,25 @@ def test_cluster_with_the_demo_or_a_snapshot_is_refused_not_dropped(
     assert main([command, "--snapshot", str(snap), "--cluster", "east"]) == 2
     assert "a snapshot keeps its own cluster name" in capsys.readouterr().err
     assert main([command, "--snapshot", str(snap)]) in (0, 3)  # without it, read as before
+
+
+def test_namespaces_none_of_which_exists_are_not_passed_as_checked(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """s18c: `-n` naming only a namespace the cluster lacks (a typo in a pipeline) said "no findings in 0
+    namespaces" and exited 0: the gate passed having checked nothing. It says so, exit 4; one that exists
+    beside it is checked, the other said, as before."""
+    kube_emulator.load_crds(shared_dir / CRDS)
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookifno"]) == 4
+    err = capsys.readouterr().err
+    assert "namespace bookifno does not exist" in err
+    assert err.splitlines()[-1] == "meshdesk validate: nothing checked: none of the namespaces named exists", err
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookifno", "--json"]) == 4
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookifno", "--fail-on", "never"]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo,bookifno"]) == 0
+    assert "no findings in 1 namespace" in capsys.readouterr().err
+    assert main(["validate", "--demo", "-n", "nosuchns"]) == 4
+    assert "nothing checked" in capsys.readouterr().err

@@ -7,7 +7,8 @@ message``; ``--json`` prints them as a list of objects instead.
 
 Exit codes: 0 no finding at or above ``--fail-on`` (default: error), 3 some (printed unless ``--level``
 leaves them out), 4 none found but part of what the checked namespaces hold could not be read, or the
-cluster has no Istio at all (a CI gate must not pass what was not checked; what is hidden cluster-wide
+cluster has no Istio at all, or no namespace was checked (``-n`` naming only namespaces it lacks) (a CI
+gate must not pass what was not checked; what is hidden cluster-wide
 only, such as gateway pods elsewhere, does not count; ``--fail-on never`` exits 0), 1 the
 cluster could not be read (one plain line on stderr), 2 bad usage, a bad kubeconfig or a snapshot that
 cannot be read or holds no inventory.
@@ -167,6 +168,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if not args.json:
             print(f"{PROG}: nothing checked: Istio was not found in this cluster (it serves no networking.istio.io "
                   "API: is Istio installed, and is this the right context?)", file=err)
+        return 0 if args.fail_on == "never" else NOT_CHECKED
+    if not names:
+        # -n naming only namespaces the cluster (or the demo) lacks, a typo in a pipeline: "no findings in
+        # 0 namespaces" and exit 0 passed a gate that checked nothing
+        if not args.json:
+            print(f"{PROG}: nothing checked: " + ("none of the namespaces named exists" if args.namespace else
+                                                   "no namespace could be listed"), file=err)
         return 0 if args.fail_on == "never" else NOT_CHECKED
     if not args.json:
         counts = {s: sum(1 for r in rows if r[3].severity == s) for s in (ERROR, WARNING, INFO)}
