@@ -203,8 +203,10 @@ def test_a_cluster_without_istio_is_not_passed_as_checked(
     err = capsys.readouterr().err
     assert err.splitlines()[-1].startswith("meshdesk validate: nothing checked: Istio was not found in this cluster")
     assert "no findings" not in err
+    assert err.count("Istio was not found") == 1, err  # once, not as a warning too
     assert main(["validate", "--kubeconfig", str(config), "--json"]) == 4
-    assert json.loads(capsys.readouterr().out) == []
+    said = capsys.readouterr()
+    assert json.loads(said.out) == [] and "nothing checked: Istio was not found" in said.err
     assert main(["validate", "--kubeconfig", str(config), "--fail-on", "never"]) == 0
 
 

@@ -155,8 +155,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         out.write(render_lines(rows))
     for where, why in sorted(inv.hidden.items()):  # not checked, so not said to be fine
         print(f"{PROG}: hidden: {where}: {why}", file=err)
+    from meshdesk.sources.inventory import NOT_ISTIO
+
     for warning in inv.warnings:  # a namespace the cluster does not have, and the like
-        print(f"{PROG}: warning: {warning}", file=err)
+        if warning != NOT_ISTIO:  # (said once, below, as why nothing was checked)
+            print(f"{PROG}: warning: {warning}", file=err)
     from meshdesk.sources.inventory import ISTIO_RESOURCES
 
     names = sorted({n.name for n in inv.namespaces})
@@ -165,9 +168,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if not inv.istio_found:
         # no Istio API at all (its CRDs are not installed, or this is the wrong context): nothing was
         # checked, which "no findings in N namespaces" and exit 0 said was a pass (a CI gate let it through)
-        if not args.json:
-            print(f"{PROG}: nothing checked: Istio was not found in this cluster (it serves no networking.istio.io "
-                  "API: is Istio installed, and is this the right context?)", file=err)
+        print(f"{PROG}: nothing checked: Istio was not found in this cluster (it serves no networking.istio.io "
+              "API: is Istio installed, and is this the right context?)", file=err)  # (stderr: --json too)
         return 0 if args.fail_on == "never" else NOT_CHECKED
     if not names:
         # -n naming only namespaces the cluster (or the demo) lacks, a typo in a pipeline: "no findings in
