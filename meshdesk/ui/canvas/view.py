@@ -332,7 +332,10 @@ class GraphView(QGraphicsView):
         self.rubberBandChanged.connect(self._on_rubber_band)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        # one rectangle around what changed: a dragged node's long edges make Qt's "smart" region
+        # dozens of pieces, looked up item by item through a path (a drag frame at the fitted zoom
+        # of a 1,000-node mesh took 19 ms, 13 ms with one rectangle; hover 59 ms, 49 ms)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
