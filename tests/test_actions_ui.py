@@ -2017,3 +2017,24 @@ def test_a_tcp_service_hashes_on_the_source_ip_only(emu: KubeEmulator, settings:
     assert [model.item(i).isEnabled() for i in range(form.hash_by.count())] == [False, False, True, False]
     review_and_confirm(dialog, qtbot, emu)
     assert _lb(emu, "tcp-echo") == {"consistentHash": {"useSourceIp": True}}
+
+
+def test_each_namespaces_actions_are_a_group_of_their_own(tmp_path: Path, qtbot: QtBot) -> None:
+    """With nothing selected and several namespaces shown, the menu ran their actions together in one
+    block ("... in hello…", "... in shop…" mixed as one list): each namespace's are separated."""
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    ctl = ActionsController(demo, Settings(tmp_path / "settings.json"), parent)
+    snap = demo.snapshot(GraphRequest(namespaces=("hello", "shop")))
+    menu = ctl.menu_for(None, build(snap), snap.inventory)
+    blocks: list[list[str]] = [[]]
+    for a in menu.actions():
+        if a.isSeparator():
+            blocks.append([])
+        else:
+            blocks[-1].append(a.text())
+    assert len(blocks) == 2, blocks
+    assert all(text.rstrip("…").endswith(" hello") for text in blocks[0]) and blocks[0], blocks
+    assert all(text.rstrip("…").endswith(" shop") for text in blocks[1]) and blocks[1], blocks

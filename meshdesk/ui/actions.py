@@ -229,6 +229,7 @@ class ActionsController(QObject):
             action = QAction(spec.text, parent or self)
             action.setObjectName(spec.key)
             action.setData(spec.key)
+            action.setProperty("namespace", spec.namespace)
             if spec.problem:
                 action.setEnabled(False)
                 action.setToolTip(spec.problem)
@@ -247,17 +248,18 @@ class ActionsController(QObject):
         return menu
 
     def populate(self, menu: QMenu, selection: Node | None, graph: Any, inventory: Inventory | None) -> None:
-        """Fill ``menu`` (e.g. from its ``aboutToShow``): service and workload actions first, then the
-        namespace's, separated; a note when there is nothing to offer."""
+        """Fill ``menu`` (e.g. from its ``aboutToShow``): service and workload actions first, then each
+        namespace's, separated (with several namespaces shown, their actions ran together in one block);
+        a note when there is nothing to offer."""
         menu.clear()
         menu.setToolTipsVisible(True)
         actions = self.actions_for(selection, graph, inventory, menu)
-        last_ns = None
+        last: tuple[bool, str] | None = None  # the previous action's (is a namespace action, namespace)
         for a in actions:
-            is_ns = a.objectName() in NAMESPACE_ACTIONS
-            if is_ns and last_ns is False:
+            group = (a.objectName() in NAMESPACE_ACTIONS, str(a.property("namespace") or ""))
+            if group[0] and last is not None and last != group:
                 menu.addSeparator()
-            last_ns = is_ns
+            last = group
             menu.addAction(a)
         if not actions:
             why = ("Read-only mode: actions are hidden" if self.read_only else
