@@ -2328,3 +2328,20 @@ def test_a_namespace_a_snapshot_was_not_taken_for_is_said_to_be_outside_it(qtbot
                     and w.stack.currentWidget() is w.view, timeout=10000)
     qtbot.waitUntil(lambda: "Namespace travel\nnot in this snapshot: it was taken for hello" in w.panel.text())
     assert "Namespace hello\nApps\n3" in w.panel.text()
+
+
+def test_a_png_of_a_graph_too_big_for_its_names_says_so(qtbot, make_window, tmp_path) -> None:
+    """A PNG's longest side is bounded (8,000 pixels), so a very wide graph is drawn below the zoom names
+    are drawn at: they were left out without a word. The status bar says it, and points at SVG."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: not w.view.layout_running, timeout=10000)
+    w.export_image("png", str(tmp_path / "small.png"))
+    assert w.statusBar().currentMessage() == f"Exported {tmp_path / 'small.png'}"
+    # two nodes 40,000 units apart, as in a mesh of thousands laid out in a row
+    spread = {n: (i * 40_000.0 if i < 2 else 0.0, 0.0) for i, n in enumerate(w.view.positions())}
+    w.view.set_positions(spread)
+    w.export_image("png", str(tmp_path / "wide.png"))
+    assert (tmp_path / "wide.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    said = w.statusBar().currentMessage()
+    assert said.startswith(f"Exported {tmp_path / 'wide.png'}, without names") and "Export SVG" in said, said

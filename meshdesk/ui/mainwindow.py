@@ -1394,8 +1394,12 @@ class MainWindow(QMainWindow):
         path = self._suffixed(path, f".{fmt}", asked)
         if not path:
             return
+        named = True
         try:
-            (self.view.export_png if fmt == "png" else self.view.export_svg)(path)
+            if fmt == "png":
+                named = self.view.export_png(path)
+            else:
+                self.view.export_svg(path)
         except OSError as e:
             # as a layout export or a snapshot save: a dialog naming the chosen file and what is wrong, in
             # words (the system's reason, not "[Errno 2] ..." nor the hidden temporary file it names)
@@ -1404,6 +1408,10 @@ class MainWindow(QMainWindow):
             self.messages.error("write", text)  # logged; the status bar says it too
             self.show_file_problem(f"{what} not exported", text,
                                    f"Choose another folder or file name (File > Export {what}…).")
+            return
+        if not named:  # said, not left out without a word: the SVG has them at any size
+            self.statusBar().showMessage(f"Exported {path}, without names: the graph is too big for them to be "
+                                         "readable in a PNG (File > Export SVG keeps them)", 15000)
             return
         self.statusBar().showMessage(f"Exported {path}", 5000)
 

@@ -22,11 +22,18 @@ def _source_rect(scene: QGraphicsScene, rect: QRectF | None) -> QRectF:
     return src.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 
-def render_image(scene: QGraphicsScene, rect: QRectF | None = None, scale: float = 2.0) -> QImage:
-    """The scene (or ``rect`` of it) as an image on white, ``scale`` pixels per scene unit (reduced
-    so the longest side stays within MAX_PIXELS)."""
+def png_scale(scene: QGraphicsScene, rect: QRectF | None = None, scale: float = 2.0) -> float:
+    """The pixels per scene unit a PNG of the scene (or ``rect``) is drawn at: ``scale``, reduced so the
+    longest side stays within MAX_PIXELS. Below the canvas's ``LABEL_LOD`` names and badges are left
+    out, as on screen at that zoom (they would be a few pixels high)."""
     src = _source_rect(scene, rect)
-    scale = min(scale, MAX_PIXELS / max(src.width(), src.height()))
+    return min(scale, MAX_PIXELS / max(src.width(), src.height()))
+
+
+def render_image(scene: QGraphicsScene, rect: QRectF | None = None, scale: float = 2.0) -> QImage:
+    """The scene (or ``rect`` of it) as an image on white, at ``png_scale`` pixels per scene unit."""
+    src = _source_rect(scene, rect)
+    scale = png_scale(scene, rect, scale)
     size = QSize(max(1, int(src.width() * scale)), max(1, int(src.height() * scale)))
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QColor("#ffffff"))
@@ -41,8 +48,9 @@ def render_image(scene: QGraphicsScene, rect: QRectF | None = None, scale: float
     return image
 
 
-def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = None) -> None:
-    """Write a PNG (atomically); raises OSError naming the path when it cannot be written."""
+def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = None) -> float:
+    """Write a PNG (atomically); raises OSError naming the path when it cannot be written. Returns the
+    scale it was drawn at (``png_scale``)."""
     image = render_image(scene, rect)
     data = QByteArray()
     buf = QBuffer(data)
@@ -52,6 +60,7 @@ def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
     if not ok:
         raise OSError("the PNG could not be encoded")
     _write(path, bytes(data.data()))
+    return png_scale(scene, rect)
 
 
 def _write(path: str | Path, raw: bytes) -> None:

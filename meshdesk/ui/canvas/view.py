@@ -2002,9 +2002,15 @@ class GraphView(QGraphicsView):
             if shapes.set_theme(theme):
                 self._restyle()
 
-    def export_png(self, path: str | Path) -> None:
+    def export_png(self, path: str | Path) -> bool:
+        """Write the PNG; False when the graph is so big that its names and badges were left out (the
+        picture's longest side is bounded, so it is drawn below the zoom they are drawn at)."""
         rect = self._export_rect()
-        self._with_animation_hidden(lambda: export.export_png(self._scene, path, rect if not rect.isNull() else None))
+        def write() -> None:
+            export.export_png(self._scene, path, rect if not rect.isNull() else None)
+
+        self._with_animation_hidden(write)
+        return export.png_scale(self._scene, rect if not rect.isNull() else None) >= LABEL_LOD
 
     def export_svg(self, path: str | Path) -> None:
         rect = self._export_rect()
