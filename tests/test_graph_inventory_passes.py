@@ -9,7 +9,16 @@ import pytest
 
 from meshdesk.mesh.export import to_kiali
 from meshdesk.mesh.graph import build, model
-from meshdesk.mesh.inventory import Container, Inventory, IstioObject, Namespace, Pod, Service, Workload
+from meshdesk.mesh.inventory import (
+    Container,
+    Inventory,
+    IstioObject,
+    MeshConfig,
+    Namespace,
+    Pod,
+    Service,
+    Workload,
+)
 from meshdesk.mesh.telemetry import Sample
 from tests.graph_samples import http, labels, snapshot, tcp
 from tests.test_graph_traffic import edge, node
@@ -112,6 +121,36 @@ def test_service_entries_the_user_cannot_read_or_from_another_cluster_fold_nothi
     entries = [(n.cluster, n.service) for n in both.nodes.values() if n.is_service_entry is not None]
     assert entries == [("east", "payments-api")]
     assert both.find_node(service="api.pay.example.com") is not None  # west's call, to the plain host
+
+
+def test_a_service_entry_without_export_to_follows_the_mesh_configs_default_export() -> None:
+    """Istio's mesh config may narrow where ServiceEntries that set no ``exportTo`` are seen
+    (``defaultServiceExportTo``): another namespace's callers then do not see the entry, and their call
+    stays on the host's node, as Kiali folds it; an entry's own ``exportTo`` still wins."""
+    se = IstioObject("ServiceEntry", "payments-api", "payments",
+                     spec={"hosts": ["api.pay.example.com"], "location": "MESH_EXTERNAL"})
+    inv = _inventory(_workload("web-v1"), _workload("teller-v1", "payments"), istio=(se,),
+                     namespaces=("shop", "payments"))
+    samples = [_external_from("web-v1", "shop", "api.pay.example.com", 3),
+               _external_from("teller-v1", "payments", "api.pay.example.com", 4)]
+
+    def entry_namespaces() -> list[str]:
+        g = build(snapshot(samples, inventory=inv, namespaces=("shop", "payments")))
+        return sorted(n.namespace for n in g.nodes.values() if n.is_service_entry is not None)
+
+    assert entry_namespaces() == ["payments", "shop"]  # Istio's default: everywhere
+    inv.mesh_settings = MeshConfig(source="istio-system/istio", default_service_export_to=(".",))
+    assert entry_namespaces() == ["payments"]
+    g = build(snapshot(samples, inventory=inv, namespaces=("shop",)))
+    host = g.find_node(service="api.pay.example.com")
+    assert host is not None and [g.nodes[e.source].workload for e in g.edges.values() if e.target == host.id] == \
+        ["web-v1"]
+    se.spec["exportTo"] = ["*"]
+    assert entry_namespaces() == ["payments", "shop"]
+    # a default naming the caller's namespace lets it see the entry
+    del se.spec["exportTo"]
+    inv.mesh_settings = MeshConfig(default_service_export_to=(".", "shop"))
+    assert entry_namespaces() == ["payments", "shop"]
 
 
 def test_dead_node_removed_or_marked() -> None:

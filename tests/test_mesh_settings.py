@@ -60,6 +60,8 @@ trustDomain: example.org
 trustDomainAliases: [old.example.org]
 enableAutoMtls: false
 outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+defaultServiceExportTo: ["."]
+defaultDestinationRuleExportTo: [".", " istio-system "]
 extensionProviders:
 - name: otel
   envoyOtelAls: {service: otel.observability.svc.cluster.local, port: 4317}
@@ -79,8 +81,14 @@ def test_the_control_planes_mesh_config_is_read_and_kept(cluster: KubeEmulator) 
     inv = read_inventory(cluster.api_client(), ["shop"], cluster="east")
     assert inv.mesh_settings == MeshConfig(root_namespace="istio-config", auto_mtls=False, trust_domain="example.org",
                                            trust_domain_aliases=("old.example.org",), outbound_policy="REGISTRY_ONLY",
+                                           default_service_export_to=(".",),
+                                           default_destination_rule_export_to=(".", "istio-system"),
                                            source="istio-system/istio")
     assert inv.mesh_settings.read and _mesh_config_keys(inv) == []
+    rows = dict(mesh_config_rows(inv.mesh_settings))
+    assert rows["ServiceEntries without exportTo"] == "exported to their own namespace"
+    assert rows["DestinationRules without exportTo"] == "exported to their own namespace, istio-system"
+    assert "VirtualServices without exportTo" not in rows  # not narrowed: everywhere, as Istio
     saved = json.loads(json.dumps(inv.to_json()))
     assert Inventory.from_json(saved).mesh_settings == inv.mesh_settings
     assert "s3cret" not in json.dumps(saved) and "otel" not in json.dumps(saved)
@@ -132,6 +140,8 @@ def test_a_forbidden_mesh_config_is_said_and_the_rest_loads(cluster: KubeEmulato
     ("trustDomainAliases: example.org\n", "trustDomainAliases is not a list of texts"),
     ("outboundTrafficPolicy: {mode: ALLOW_SOME}\n", "outboundTrafficPolicy.mode is none of ALLOW_ANY, REGISTRY_ONLY"),
     ("rootNamespace: 42\n", "rootNamespace is not a text"),
+    ("defaultServiceExportTo: .\n", "defaultServiceExportTo is not a list of texts"),
+    ("defaultDestinationRuleExportTo: [1]\n", "defaultDestinationRuleExportTo is not a list of texts"),
     # a field inside another is named by its whole path
     ("outboundTrafficPolicy: {mode: [ALLOW_ANY]}\n", "outboundTrafficPolicy.mode is not a text"),
     ("outboundTrafficPolicy: {mode: true}\n", "outboundTrafficPolicy.mode is not a text"),
@@ -198,6 +208,11 @@ def test_an_old_snapshot_without_the_mesh_config_loads_with_istios_defaults(tmp_
         Inventory.from_json({"mesh_settings": {"auto_mtls": "no"}})
     with pytest.raises(ValueError, match="mesh_settings.trust_domain_aliases must be a list of texts"):
         Inventory.from_json({"mesh_settings": {"trust_domain_aliases": "a.example"}})
+    with pytest.raises(ValueError, match="mesh_settings.default_service_export_to must be a list of texts"):
+        Inventory.from_json({"mesh_settings": {"default_service_export_to": "."}})
+    # a snapshot of before the default exportTo were kept: Istio's, everywhere
+    old = doc["inventory"] | {"mesh_settings": {"source": "istio-system/istio"}}
+    assert Inventory.from_json(old).mesh_settings == MeshConfig(source="istio-system/istio")
 
 
 def test_the_demo_mesh_has_a_mesh_config() -> None:

@@ -705,6 +705,15 @@ def test_service_entries_declaring_one_host_where_a_namespace_sees_both() -> Non
     assert found("g") == [("MDK1209", WARNING, "spec/hosts[0]")]
     assert "ServiceEntry vendors/vendor" in message("g")
     assert result[("ServiceEntry", "shop", "a")].valid  # a warning: Istio accepts it
+    # the mesh config may keep entries that set no exportTo home (defaultServiceExportTo): then "a"
+    # and "b" are seen in shop both still, "g" no longer beside vendors' entry; one's own exportTo wins
+    from dataclasses import replace
+    inv.mesh_settings = replace(inv.mesh_settings, default_service_export_to=(".",))
+    result = validate(inv)
+    assert found("a") == [("MDK1209", WARNING, "spec/hosts[0]")] and found("g") == []
+    inv.outside_config[0].spec["exportTo"] = ["*"]
+    result = validate(inv)
+    assert found("g") == [("MDK1209", WARNING, "spec/hosts[0]")]
 
 
 # -- mTLS consistency between DestinationRules and PeerAuthentications (Kiali's KIA0204-0208, 0401, 050x)
@@ -884,6 +893,13 @@ def test_wide_mtls_rules_count_only_where_they_are_exported() -> None:
     inv.istio[2].namespace = "mesh-config"
     assert _mtls(inv, "PeerAuthentication", "default", "legacy") == []
     inv.namespaces.append(Namespace("mesh-config"))
+    assert [c for c, _s, _p in _mtls(inv, "PeerAuthentication", "default", "legacy")] == ["KIA0505"]
+    # the mesh config keeping DestinationRules without exportTo home: the mesh's rule then is not
+    # shown in legacy (Istio's defaultDestinationRuleExportTo, as Kiali filters them)
+    from dataclasses import replace
+    inv.mesh_settings = replace(inv.mesh_settings, default_destination_rule_export_to=(".",))
+    assert _mtls(inv, "PeerAuthentication", "default", "legacy") == []
+    inv.mesh_settings = replace(inv.mesh_settings, default_destination_rule_export_to=("legacy",))
     assert [c for c, _s, _p in _mtls(inv, "PeerAuthentication", "default", "legacy")] == ["KIA0505"]
 
 

@@ -489,6 +489,10 @@ def release(tag: str) -> str:
 
 
 DEFAULT_TRUST_DOMAIN = "cluster.local"  # Istio's trust domain when the mesh config names none
+# the kinds the mesh config gives a default exportTo, and MeshConfig's fields for them
+_EXPORT_FIELDS = {"ServiceEntry": "default_service_export_to",
+                  "VirtualService": "default_virtual_service_export_to",
+                  "DestinationRule": "default_destination_rule_export_to"}
 OUTBOUND_POLICIES = ("ALLOW_ANY", "REGISTRY_ONLY")  # the mesh config's outboundTrafficPolicy modes
 
 
@@ -507,6 +511,11 @@ class MeshConfig:
     trust_domain: str = DEFAULT_TRUST_DOMAIN
     trust_domain_aliases: tuple[str, ...] = ()
     outbound_policy: str = "ALLOW_ANY"  # outboundTrafficPolicy.mode
+    # defaultServiceExportTo, defaultVirtualServiceExportTo, defaultDestinationRuleExportTo: where an
+    # object of the kind that sets no exportTo is visible (empty: everywhere, Istio's default)
+    default_service_export_to: tuple[str, ...] = ()
+    default_virtual_service_export_to: tuple[str, ...] = ()
+    default_destination_rule_export_to: tuple[str, ...] = ()
     source: str = ""
     revision: str = ""  # the istiod revision whose config this is ("" for the default one)
     revisions: tuple[str, ...] = ()  # every revision found running, when more than one
@@ -526,19 +535,31 @@ class MeshConfig:
         out = asdict(self)
         out["trust_domain_aliases"] = list(self.trust_domain_aliases)
         out["revisions"] = list(self.revisions)
+        for k in _EXPORT_FIELDS.values():
+            out[k] = list(getattr(self, k))
         return out
 
     @staticmethod
     def from_json(obj: Any, where: str = "mesh_settings") -> MeshConfig:
         if not isinstance(obj, Mapping):
             raise ValueError(f"{where} must be an object")
-        lists = ("trust_domain_aliases", "revisions")
+        lists = ("trust_domain_aliases", "revisions", *_EXPORT_FIELDS.values())
         for k in lists:
             if not _fits(obj.get(k, []), list[str]):
                 raise ValueError(f"{where}.{k} must be a list of texts")
         built: MeshConfig = _build(MeshConfig, {k: v for k, v in obj.items() if k not in lists}, where)
-        return replace(built, trust_domain_aliases=tuple(obj.get("trust_domain_aliases", ())),
-                       revisions=tuple(obj.get("revisions", ())))
+        values: dict[str, Any] = {k: tuple(obj.get(k, ())) for k in lists}
+        return replace(built, **values)
+
+    def export_to(self, obj: IstioObject) -> list[str]:
+        """Where ``obj`` is exported, as Istio reads it: its own ``exportTo`` (the texts of it, trimmed),
+        or when that is absent or empty the mesh's default for its kind (``defaultServiceExportTo`` and
+        the like); empty for everywhere."""
+        spec = obj.spec if isinstance(obj.spec, dict) else {}
+        raw = spec.get("exportTo")
+        own = [e.strip() for e in raw if isinstance(e, str)] if isinstance(raw, list) else []
+        field_name = _EXPORT_FIELDS.get(obj.kind)
+        return own or (list(getattr(self, field_name)) if field_name else [])
 
 
 # what an inventory from a snapshot written before meshdesk read the mesh config says of it

@@ -20,9 +20,11 @@ class Exports:
         # the namespaces whose labels were read (whether they are ambient is known)
         self.labelled = {n for n in read if f"{n}/namespace" not in inv.hidden}
         self.ambient = {n.name for n in inv.namespaces if n.ambient}
+        self.settings = inv.mesh_settings
 
     def exported(self, dr: IstioObject, ns: str) -> bool | None:
-        """Whether ``dr`` applies in ``ns``, as Kiali filters them (its ``exportTo``; a rule naming a
+        """Whether ``dr`` applies in ``ns``, as Kiali filters them (its ``exportTo``, or the mesh config's
+        ``defaultDestinationRuleExportTo`` when it sets none; a rule naming a
         namespace that does not exist counts; an ambient namespace's rules stay home); None when
         that cannot be told (whether its namespace is ambient, whether a namespace it names exists)."""
         if dr.namespace == ns:
@@ -31,7 +33,7 @@ class Exports:
             ambient = (dr.namespace in self.ambient) if dr.namespace in self.labelled else None
         if ambient:
             return dr.namespace == ns
-        export = [e for e in _list(_dict(dr.spec).get("exportTo")) if isinstance(e, str)]
+        export = self.settings.export_to(dr)  # its own, or defaultDestinationRuleExportTo (Kiali: too)
         answers: set[bool | None] = {True} if not export else {
             True if e in ("*", ns) or (e == "." and dr.namespace == ns) else False if e in (".", "*")
             else False if e in self.existing else True if self.all_known else None for e in export}

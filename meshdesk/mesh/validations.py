@@ -1074,19 +1074,19 @@ def _entries_sharing_a_port(inv: Inventory) -> dict[ObjectKey, list[Check]]:
     return out
 
 
-def exported_namespaces(obj: IstioObject) -> frozenset[str] | None:
-    """The namespaces a ServiceEntry (or another exported object) is visible in, by its ``exportTo``:
-    None for every namespace (``*``, or no ``exportTo``: Istio's default), ``.`` for its own, ``~``
-    for none."""
-    export = [e.strip() for e in _list(_dict(obj.spec).get("exportTo")) if isinstance(e, str)]
+def exported_namespaces(obj: IstioObject, settings: MeshConfig) -> frozenset[str] | None:
+    """The namespaces a ServiceEntry (or another exported object) is visible in, by its ``exportTo`` or
+    without one the mesh config's default for its kind: None for every namespace (``*``, or no
+    ``exportTo`` nor default: Istio's default), ``.`` for its own, ``~`` for none."""
+    export = settings.export_to(obj)
     if not export or "*" in export:
         return None
     return frozenset(obj.namespace if e == "." else e for e in export if e != "~")
 
 
-def _seen_together(a: IstioObject, b: IstioObject) -> bool:
+def _seen_together(a: IstioObject, b: IstioObject, settings: MeshConfig) -> bool:
     """Whether some namespace sees both objects (their ``exportTo``)."""
-    va, vb = exported_namespaces(a), exported_namespaces(b)
+    va, vb = exported_namespaces(a, settings), exported_namespaces(b, settings)
     if va is None and vb is None:
         return True
     if va is None or vb is None:
@@ -1094,9 +1094,11 @@ def _seen_together(a: IstioObject, b: IstioObject) -> bool:
     return bool(va & vb)
 
 
-def hosts_declared_elsewhere(entry: IstioObject, others: Iterable[IstioObject]) -> list[tuple[str, IstioObject]]:
+def hosts_declared_elsewhere(entry: IstioObject, others: Iterable[IstioObject],
+                             settings: MeshConfig) -> list[tuple[str, IstioObject]]:
     """(host, other ServiceEntry) for each host of ``entry`` that another of ``others`` declares too,
-    where a namespace sees both (MDK1209). The entry itself (same namespace and name) is skipped."""
+    where a namespace sees both (MDK1209; their ``exportTo``, or the mesh config's default for
+    entries that set none). The entry itself (same namespace and name) is skipped."""
     hosts = [h.strip().lower() for h in _list(_dict(entry.spec).get("hosts")) if isinstance(h, str) and h.strip()]
     out = []
     for other in others:
@@ -1104,7 +1106,7 @@ def hosts_declared_elsewhere(entry: IstioObject, others: Iterable[IstioObject]) 
             continue
         theirs = {h.strip().lower() for h in _list(_dict(other.spec).get("hosts")) if isinstance(h, str)}
         shared = [h for h in hosts if h in theirs]
-        if shared and _seen_together(entry, other):
+        if shared and _seen_together(entry, other, settings):
             out += [(h, other) for h in shared]
     return out
 
@@ -1117,7 +1119,7 @@ def _entries_sharing_a_host(inv: Inventory) -> dict[ObjectKey, list[Check]]:
     out: dict[ObjectKey, list[Check]] = {}
     for se in inv.istio_objects("ServiceEntry"):
         by_host: dict[str, list[str]] = {}
-        for host, other in hosts_declared_elsewhere(se, everywhere):
+        for host, other in hosts_declared_elsewhere(se, everywhere, inv.mesh_settings):
             by_host.setdefault(host, []).append(f"{other.namespace}/{other.name}")
         hosts = [h.strip().lower() if isinstance(h, str) else h for h in _list(_dict(se.spec).get("hosts"))]
         for host, names in by_host.items():

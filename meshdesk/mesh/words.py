@@ -26,11 +26,22 @@ def mesh_config_rows(settings: MeshConfig) -> list[tuple[str, str]]:
     aliases = [a for a in settings.trust_domain_aliases if a != settings.trust_domain]
     outbound = {"ALLOW_ANY": "ALLOW_ANY (any external host)",
                 "REGISTRY_ONLY": "REGISTRY_ONLY (only hosts of the registry: Services, ServiceEntries)"}
-    return [("Source", where),
+    rows = [("Source", where),
             ("Root namespace", settings.root_namespace),
             ("Trust domain", settings.trust_domain + (f" (aliases: {', '.join(aliases)})" if aliases else "")),
             ("Automatic mTLS", "on" if settings.auto_mtls else "off"),
             ("Outbound traffic", outbound.get(settings.outbound_policy, settings.outbound_policy))]
+    # where objects that set no exportTo are seen, when the mesh narrows Istio's "everywhere"
+    for kind, export in (("ServiceEntries", settings.default_service_export_to),
+                         ("VirtualServices", settings.default_virtual_service_export_to),
+                         ("DestinationRules", settings.default_destination_rule_export_to)):
+        if export:
+            rows.append((f"{kind} without exportTo", f"exported to {', '.join(_EXPORT_WORDS.get(e, e) for e in export)}"))
+    return rows
+
+
+# how the values of an exportTo read
+_EXPORT_WORDS = {".": "their own namespace", "*": "every namespace", "~": "no namespace"}
 
 
 SKEW_NAMED = 3  # workloads named before "and N more"

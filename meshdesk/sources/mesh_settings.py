@@ -117,6 +117,17 @@ def _text(config: Mapping[str, Any], key: str, path: str = "") -> str | None:
     return value
 
 
+def _export_default(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A kind's default ``exportTo`` (``defaultServiceExportTo`` ...): its namespaces, ``.``, ``*`` or
+    ``~``, as written; empty when it is not set (everywhere, Istio's default)."""
+    value = config.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Unparseable(f"{key} is not a list of texts")
+    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+
+
 def _outbound_mode(outbound: Mapping[str, Any]) -> str | None:
     """``outboundTrafficPolicy.mode``: its name, or the number protobuf's JSON writes for it (the
     proto's enum: 0 is REGISTRY_ONLY, 1 is ALLOW_ANY)."""
@@ -158,7 +169,10 @@ def parse(text: str, *, namespace: str, source: str, revision: str = "") -> Mesh
     if outbound is not None and not isinstance(outbound, Mapping):
         raise Unparseable("outboundTrafficPolicy is not a mapping")
     mode = _outbound_mode(outbound or {})
-    return MeshConfig(root_namespace=_text(doc, "rootNamespace") or namespace,
+    return MeshConfig(default_service_export_to=_export_default(doc, "defaultServiceExportTo"),
+                      default_virtual_service_export_to=_export_default(doc, "defaultVirtualServiceExportTo"),
+                      default_destination_rule_export_to=_export_default(doc, "defaultDestinationRuleExportTo"),
+                      root_namespace=_text(doc, "rootNamespace") or namespace,
                       auto_mtls=True if auto is None else auto,
                       trust_domain=_text(doc, "trustDomain") or DEFAULT_TRUST_DOMAIN,
                       trust_domain_aliases=tuple(dict.fromkeys(a for a in aliases or () if a)),

@@ -19,6 +19,9 @@ MESH_EXTERNAL/MESH_INTERNAL and the hosts):
   from several clusters (an inventory merged from them) folds into each cluster's entry in turn, each
   entry's node taking the host node's traffic as Kiali aggregates it, and goes once no call is left.
 
+An entry without ``exportTo`` is visible where the mesh config's ``defaultServiceExportTo`` says
+(everywhere when it says nothing), as Kiali reads it.
+
 PassthroughCluster/BlackHoleCluster and injected service nodes are never candidates; entries are only
 looked up for namespaces the user may read, and only entries defined in such namespaces are known. ``ServiceEntryInfo.namespace`` is where the entry is
 defined (what its details and config links need). Needs an inventory; without one it does nothing.
@@ -61,13 +64,13 @@ def _entries(ctx: PassContext) -> list[_Entry]:
     out = []
     for obj in inv.mesh_config("ServiceEntry"):  # from the whole cluster, as Kiali
         spec = obj.spec if isinstance(obj.spec, dict) else {}
-        raw_hosts, raw_export = spec.get("hosts"), spec.get("exportTo")
+        raw_hosts = spec.get("hosts")
         hosts = tuple(h for h in raw_hosts if isinstance(h, str)) if isinstance(raw_hosts, list) else ()
         if not hosts:
             continue
         location = "MESH_INTERNAL" if spec.get("location") == "MESH_INTERNAL" else "MESH_EXTERNAL"
-        export_to = tuple(str(x) for x in raw_export) if isinstance(raw_export, list) else ()
-        out.append(_Entry(obj, location, hosts, export_to))
+        # its own exportTo, or the mesh config's defaultServiceExportTo, as Kiali
+        out.append(_Entry(obj, location, hosts, tuple(inv.mesh_settings.export_to(obj))))
     return out
 
 
