@@ -75,6 +75,56 @@ def test_virtual_service_to_missing_host_and_subset() -> None:
     assert not v.valid and v.severity == ERROR
 
 
+def test_a_host_not_exported_to_the_objects_namespace_is_not_found_there_and_says_why() -> None:
+    """Istio shows a Kubernetes Service where its ``networking.istio.io/exportTo`` annotation says, or
+    without it where the mesh config's ``defaultServiceExportTo`` says; a ServiceEntry where its
+    ``exportTo`` says. A route, rule or policy of another namespace naming the host finds nothing (as
+    Kiali judges it) and the finding says why, not that the host does not exist."""
+    inv = _shop()
+    inv.namespaces.append(Namespace("web"))
+    inv.istio = [
+        _obj("VirtualService", "to-reviews", {"hosts": ["front"], "http": [{"route": [
+            {"destination": {"host": "reviews.shop.svc.cluster.local"}}]}]}, ns="web"),
+        _obj("DestinationRule", "reviews", {"host": "reviews.shop.svc.cluster.local"}, ns="web"),
+        _obj("AuthorizationPolicy", "only-reviews", {"rules": [{"to": [{"operation": {
+            "hosts": ["reviews.shop"]}}]}]}, ns="web"),
+        _obj("VirtualService", "home", {"hosts": ["shop-front"], "http": [{"route": [
+            {"destination": {"host": "reviews"}}]}]}),
+        _obj("ServiceEntry", "pay", {"hosts": ["api.pay.example.com"], "exportTo": ["."]}),
+        _obj("VirtualService", "pay", {"hosts": ["api.pay.example.com"], "http": [{"route": [
+            {"destination": {"host": "api.pay.example.com"}}]}]}, ns="web"),
+    ]
+
+    def found(kind: str, name: str, ns: str = "web") -> list[str]:
+        return [f"{c.code} {c.message}" for c in validate(inv)[(kind, ns, name)].checks
+                if c.code in ("KIA1101", "KIA0202", "KIA0104")]
+
+    assert found("VirtualService", "to-reviews") == found("DestinationRule", "reviews") == []
+    assert found("AuthorizationPolicy", "only-reviews") == []
+    assert found("VirtualService", "pay") == ["KIA1101 route goes to host 'api.pay.example.com', which is not seen in "
+                                              "namespace web: ServiceEntry shop/pay is not exported to web (exportTo)"]
+    inv.services[0].annotations["networking.istio.io/exportTo"] = "."
+    why = "Service shop/reviews is exported to its own namespace only (its networking.istio.io/exportTo annotation)"
+    assert found("VirtualService", "to-reviews") == [
+        f"KIA1101 route goes to host 'reviews.shop.svc.cluster.local', which is not seen in namespace web: {why}"]
+    assert found("DestinationRule", "reviews") == [
+        f"KIA0202 host 'reviews.shop.svc.cluster.local' is not seen in namespace web: {why}"]
+    assert found("AuthorizationPolicy", "only-reviews") == [
+        f"KIA0104 host 'reviews.shop' is not seen in namespace web: {why}"]
+    assert found("VirtualService", "home", "shop") == []  # its own namespace sees it
+    inv.services[0].annotations["networking.istio.io/exportTo"] = "shop, web"
+    assert found("VirtualService", "to-reviews") == []
+    # no annotation: the mesh's default decides
+    del inv.services[0].annotations["networking.istio.io/exportTo"]
+    inv.mesh_settings = dataclasses.replace(inv.mesh_settings, default_service_export_to=("~",))
+    assert found("VirtualService", "to-reviews") == [
+        "KIA1101 route goes to host 'reviews.shop.svc.cluster.local', which is not seen in namespace web: Service "
+        "shop/reviews is exported to no namespace (the mesh config's defaultServiceExportTo)"]
+    assert found("VirtualService", "home", "shop") == ["KIA1101 route goes to host 'reviews', which is not seen in "
+                                                        "namespace shop: Service shop/reviews is exported to no "
+                                                        "namespace (the mesh config's defaultServiceExportTo)"]
+
+
 def test_a_host_no_registry_has_is_a_warning_where_the_mesh_lets_unknown_hosts_out() -> None:
     """Istio's default outbound policy, ALLOW_ANY, sends a request to a host the mesh does not know out
     as passthrough: Kiali warns (and marks the object not valid) where meshdesk said error, for the

@@ -16,7 +16,7 @@ from typing import Any
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT
 from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
-from meshdesk.mesh.inventory import DEFAULT_TRUST_DOMAIN, Inventory, IstioObject, MeshConfig
+from meshdesk.mesh.inventory import DEFAULT_TRUST_DOMAIN, Inventory, IstioObject, MeshConfig, Service
 from meshdesk.mesh.mtls_common import peer_mode, peer_selector
 from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.readers import as_list as _list
@@ -142,10 +142,42 @@ class _Registry:
             return ns in self.namespaces
         return True
 
-    def host_exists(self, host: str) -> bool:
-        if host in self.service_hosts or host.startswith("*"):
+    def host_exists(self, host: str, namespace: str | None = None) -> bool:
+        """Whether a Service or ServiceEntry registers ``host``; with ``namespace``, one exported to it
+        (as Kiali judges hosts: a Service's ``networking.istio.io/exportTo`` annotation, an entry's
+        ``exportTo``, or without them the mesh config's ``defaultServiceExportTo``)."""
+        if host.startswith("*"):
             return True
-        return any(host_matches(h, host) for h, _ in self.entry_hosts)
+        svc = self.service_hosts.get(host)
+        if svc is not None and (namespace is None or _exported_to(self.service_export(svc), svc.namespace, namespace)):
+            return True
+        settings = self.inv.mesh_settings
+        return any(host_matches(h, host) and (namespace is None or _exported_to(settings.export_to(se), se.namespace,
+                                                                                namespace))
+                   for h, se in self.entry_hosts)
+
+    def service_export(self, svc: Service) -> list[str]:
+        """Where a Service is seen: its ``networking.istio.io/exportTo`` annotation (comma-separated), or
+        the mesh config's ``defaultServiceExportTo``; empty for everywhere."""
+        own = svc.annotations.get(SERVICE_EXPORT_ANNOTATION)
+        if own is not None:
+            return [e.strip() for e in own.split(",") if e.strip()]
+        return list(self.inv.mesh_settings.default_service_export_to)
+
+    def unseen(self, host: str, namespace: str) -> str:
+        """Why a host that is registered is not seen from ``namespace`` (its registrations' exportTo),
+        in words; "" when it is seen there, or registered nowhere."""
+        if self.host_exists(host, namespace) or not self.host_exists(host):
+            return ""
+        svc = self.service_hosts.get(host)
+        if svc is not None:
+            export = self.service_export(svc)
+            how = (f"its {SERVICE_EXPORT_ANNOTATION} annotation" if SERVICE_EXPORT_ANNOTATION in svc.annotations
+                   else "the mesh config's defaultServiceExportTo")
+            where = "no namespace" if set(export) == {"~"} else f"{_export_words(export)} only"
+            return f"Service {svc.namespace}/{svc.name} is exported to {where} ({how})"
+        entries = sorted({f"{se.namespace}/{se.name}" for h, se in self.entry_hosts if host_matches(h, host)})
+        return f"ServiceEntry {', '.join(entries)} is not exported to {namespace} (exportTo)"
 
     def workloads_for_host(self, host: str) -> list[dict[str, str]] | None:
         """Label sets of the workloads behind ``host``; None when the host is not a known service."""
@@ -232,6 +264,30 @@ class _SubsetIndex:
 
 # -- checks per kind -----------------------------------------------------------------------------
 
+SERVICE_EXPORT_ANNOTATION = "networking.istio.io/exportTo"  # where Istio shows a Kubernetes Service
+
+
+def _exported_to(export: Sequence[str], own: str, namespace: str) -> bool:
+    """Whether an object of namespace ``own`` exported to ``export`` is seen in ``namespace`` (empty:
+    everywhere; ``*`` everywhere, ``.`` its own, ``~`` nowhere, else a namespace's name)."""
+    return not export or any(e == "*" or e == namespace or (e == "." and own == namespace) for e in export)
+
+
+def _export_words(export: Sequence[str]) -> str:
+    words = {".": "its own namespace", "*": "every namespace"}
+    return ", ".join(words.get(e, e) for e in export if e != "~")
+
+
+def _missing_host(code: str, reg: _Registry, host: str, namespace: str, missing: str, unseen: str,
+                  path: str) -> Check:
+    """The finding for a host not seen from ``namespace``: ``missing`` (what is said of a host nothing
+    registers) or, for a host registered but not exported there, ``unseen`` and why."""
+    why = reg.unseen(host, namespace)
+    if why:
+        return _unregistered(code, reg, f"{unseen} not seen in namespace {namespace}: {why}", path)
+    return _unregistered(code, reg, missing, path)
+
+
 def _unregistered(code: str, reg: _Registry, message: str, path: str) -> Check:
     """A host no registry entry has: an error where the mesh sends only registered hosts out
     (``outboundTrafficPolicy: REGISTRY_ONLY``); under Istio's default ``ALLOW_ANY`` the request still
@@ -276,9 +332,10 @@ def _check_virtual_service(vs: IstioObject, reg: _Registry, inv: Inventory,
         host = fqdn(_str(dest.get("host")), vs.namespace)
         if not host:
             continue  # nothing to look for (the CRD schema requires a host)
-        if reg.knows_namespace_of(host) and not reg.host_exists(host):
-            checks.append(_unregistered("KIA1101", reg, f"route goes to host {dest.get('host')!r}, which does not "
-                                        "exist (no Service or ServiceEntry)", path + "/host"))
+        if reg.knows_namespace_of(host) and not reg.host_exists(host, vs.namespace):
+            goes = f"route goes to host {dest.get('host')!r}, which"
+            checks.append(_missing_host("KIA1101", reg, host, vs.namespace, f"{goes} does not exist (no Service or "
+                                        "ServiceEntry)", f"{goes} is", path + "/host"))
         subset = _str(dest.get("subset"))
         if subset and judge_subsets:
             subsets = subsets_index.of(host)
@@ -353,9 +410,9 @@ def _check_destination_rule(dr: IstioObject, reg: _Registry, routed: set[tuple[s
         return [_unregistered("KIA0202", reg, "DestinationRule has no host", "spec/host")]
     if not reg.knows_namespace_of(host):
         return checks
-    if not reg.host_exists(host) and not reg.app_in_namespace(host, dr.namespace):
-        checks.append(_unregistered("KIA0202", reg, f"host {spec.get('host')!r} has no Service, workload or "
-                                    "ServiceEntry", "spec/host"))
+    if not reg.host_exists(host, dr.namespace) and not reg.app_in_namespace(host, dr.namespace):
+        checks.append(_missing_host("KIA0202", reg, host, dr.namespace, f"host {spec.get('host')!r} has no Service, "
+                                    "workload or ServiceEntry", f"host {spec.get('host')!r} is", "spec/host"))
         return checks
     behind = None if host.startswith("*") else reg.workloads_for_host(host)  # a wildcard covers any
     unlabelled: list[Check] = []
@@ -678,9 +735,10 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[
                 fq = _policy_host_checked(host, ap.namespace, reg.namespaces) if isinstance(host, str) else None
                 if fq is None or not reg.knows_namespace_of(fq):
                     continue
-                if not reg.host_exists(fq) and not _virtual_service_claims(reg.inv, fq):
-                    checks.append(_unregistered("KIA0104", reg, f"host {host!r} has no Service, ServiceEntry or "
-                                        "VirtualService", f"spec/rules[{i}]/to[{j}]/operation/hosts[{k}]"))
+                if not reg.host_exists(fq, ap.namespace) and not _virtual_service_claims(reg.inv, fq):
+                    checks.append(_missing_host("KIA0104", reg, fq, ap.namespace, f"host {host!r} has no Service, "
+                                                "ServiceEntry or VirtualService", f"host {host!r} is",
+                                                f"spec/rules[{i}]/to[{j}]/operation/hosts[{k}]"))
     return checks
 
 
