@@ -558,6 +558,45 @@ def test_a_sidecar_limits_which_conflicts_its_namespace_sees() -> None:
     assert everything["vault-a"] == ["KIA0201"] and everything["vs-a"] == ["KIA1106"]
 
 
+def test_conflicts_count_only_the_objects_istio_shows_in_the_namespace() -> None:
+    """Two VirtualServices (or DestinationRules) for one host in two namespaces, each kept home
+    (exportTo "."): no namespace sees both, so neither is a conflict (Kiali judges a namespace's
+    objects among those exported to it). One exported everywhere beside one kept home: the home one's
+    namespace sees both and gets the finding; the other's does not. The mesh config's default exportTo
+    counts for objects that set none."""
+    host = "reviews.shop.svc.cluster.local"
+
+    def route(name: str, ns: str, export: list[str] | None) -> IstioObject:
+        spec: dict = {"hosts": [host], "http": [{"route": [{"destination": {"host": host}}]}]}
+        return _obj("VirtualService", name, spec | ({"exportTo": export} if export is not None else {}), ns=ns)
+
+    def rule(name: str, ns: str, export: list[str] | None) -> IstioObject:
+        spec: dict = {"host": host, "subsets": [{"name": "v1", "labels": {"version": "v1"}}]}
+        return _obj("DestinationRule", name, spec | ({"exportTo": export} if export is not None else {}), ns=ns)
+
+    inv = _shop()
+    inv.namespaces.append(Namespace("web"))
+    inv.cluster_namespaces = ["shop", "web", "istio-system"]
+
+    def found(exports: tuple[list[str] | None, list[str] | None]) -> dict[str, list[str]]:
+        inv.istio = [route("shop-vs", "shop", exports[0]), route("web-vs", "web", exports[1]),
+                     rule("shop-dr", "shop", exports[0]), rule("web-dr", "web", exports[1])]
+        return {f"{ns}/{name}": [c.code for c in v.checks if c.code in ("KIA0201", "KIA1106")]
+                for (_k, ns, name), v in validate(inv).items() if _k in ("VirtualService", "DestinationRule")}
+
+    assert found((None, None)) == {"shop/shop-vs": ["KIA1106"], "web/web-vs": ["KIA1106"],
+                                   "shop/shop-dr": ["KIA0201"], "web/web-dr": ["KIA0201"]}
+    assert set(map(tuple, found((["."], ["."])).values())) == {()}
+    assert found((["*"], ["."])) == {"shop/shop-vs": [], "web/web-vs": ["KIA1106"],
+                                     "shop/shop-dr": [], "web/web-dr": ["KIA0201"]}
+    message = next(c.message for c in validate(inv)[("VirtualService", "web", "web-vs")].checks)
+    assert "shop/shop-vs" in message
+    # no exportTo of their own: the mesh config's defaults keep them home
+    inv.mesh_settings = dataclasses.replace(inv.mesh_settings, default_virtual_service_export_to=(".",),
+                                            default_destination_rule_export_to=(".",))
+    assert set(map(tuple, found((None, None)).values())) == {()}
+
+
 def test_a_sidecar_limits_the_subsets_a_route_may_name() -> None:
     """A route of a namespace importing only itself names a subset only another namespace's rule
     defines: Kiali warns (KIA1107); a VirtualService none of whose hosts is imported is not judged."""

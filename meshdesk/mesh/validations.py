@@ -9,7 +9,7 @@ know), so a partial inventory never produces false errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT
 from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
 from meshdesk.mesh.inventory import DEFAULT_TRUST_DOMAIN, Inventory, IstioObject, MeshConfig, Service
-from meshdesk.mesh.mtls_common import peer_mode, peer_selector
+from meshdesk.mesh.mtls_common import Exports, peer_mode, peer_selector
 from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.readers import as_list as _list
 from meshdesk.mesh.readers import as_str as _str
@@ -751,10 +751,11 @@ def _host_key(host: str, namespace: str, namespaces: set[str]) -> tuple[str, str
     return (parsed.namespace, parsed.service) if parsed.complete else ("", parsed.service)
 
 
-def _multiple_vs_per_host(virtual_services: Iterable[IstioObject],
-                          namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
+def _multiple_vs_per_host(virtual_services: Iterable[IstioObject], namespaces: set[str],
+                          seen: Callable[[ObjectKey, str], bool]) -> dict[ObjectKey, list[Check]]:
     """KIA1106, as Kiali judges it: per gateway (or none), two VirtualServices claiming one host, or one
-    claiming every host of a namespace ("*") beside others claiming a host there."""
+    claiming every host of a namespace ("*") beside others claiming a host there; of the others, those
+    ``seen`` in the VirtualService's namespace (their exportTo)."""
     by_scope: dict[tuple[str, str], dict[str, dict[ObjectKey, IstioObject]]] = {}
     claims: dict[ObjectKey, set[ObjectKey]] = {}
     hosts: dict[ObjectKey, set[str]] = {}
@@ -789,6 +790,7 @@ def _multiple_vs_per_host(virtual_services: Iterable[IstioObject],
                     hosts.setdefault(key, set()).add(shown)
     out: dict[ObjectKey, list[Check]] = {}
     for key, refs in claims.items():
+        refs = {r for r in refs if r == key or seen(r, key[1])}
         if not refs:
             continue
         if refs == {key}:
@@ -810,9 +812,11 @@ def _mtls_default(dr: IstioObject) -> bool:
     return host in ("*.local", f"*.{dr.namespace}.{CLUSTER_DOMAIN}") and _str(tls.get("mode")) == "ISTIO_MUTUAL"
 
 
-def _multiple_dr_per_host(rules: Iterable[IstioObject], namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
+def _multiple_dr_per_host(rules: Iterable[IstioObject], namespaces: set[str],
+                          shown: Callable[[ObjectKey, str], bool]) -> dict[ObjectKey, list[Check]]:
     """KIA0201, as Kiali judges it: two DestinationRules for overlapping hosts that define a subset of
-    the same name, or of which one has no subsets (it covers them all). Istio merges only the first."""
+    the same name, or of which one has no subsets (it covers them all), of the others those ``shown`` in
+    the rule's namespace (their exportTo). Istio merges only the first."""
     seen: dict[str, dict[str, list[ObjectKey]]] = {}  # host -> subset ("~": all) -> rules
     wildcards: list[str] = []  # the wildcard hosts among them
     clashes: dict[ObjectKey, set[ObjectKey]] = {}
@@ -842,16 +846,25 @@ def _multiple_dr_per_host(rules: Iterable[IstioObject], namespaces: set[str]) ->
                 wildcards.append(host)
         for name in subsets:
             mine.setdefault(name, []).append(key)
+    visible = {key: {o for o in others if shown(o, key[1])} for key, others in clashes.items()}
     return {key: [Check("KIA0201", WARNING, "more than one DestinationRule for the same host and subset: "
                         + ", ".join(sorted(f"{ns}/{n}" for _k, ns, n in others)), "spec/host")]
-            for key, others in clashes.items()}
+            for key, others in visible.items() if others}
 
 
 def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
-               namespaces: set[str]) -> dict[ObjectKey, list[Check]]:
-    """KIA1106 and KIA0201 among these VirtualServices and DestinationRules."""
-    multi = _multiple_vs_per_host(services, namespaces)
-    for key, found in _multiple_dr_per_host(rules, namespaces).items():
+               namespaces: set[str], exports: Exports) -> dict[ObjectKey, list[Check]]:
+    """KIA1106 and KIA0201 among these VirtualServices and DestinationRules: an object's finding names
+    the others Istio shows in its namespace (their ``exportTo``, or the mesh config's default for
+    their kind; one that may be shown there counts), as Kiali judges a namespace's objects among those
+    exported to it."""
+    by_key = {(o.kind, o.namespace, o.name): o for o in (*services, *rules)}
+
+    def seen(key: ObjectKey, namespace: str) -> bool:
+        return exports.exported(by_key[key], namespace) is not False
+
+    multi = _multiple_vs_per_host(services, namespaces, seen)
+    for key, found in _multiple_dr_per_host(rules, namespaces, seen).items():
         multi.setdefault(key, []).extend(found)
     return multi
 
@@ -874,7 +887,8 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     reg = _Registry(inventory)
     services = inventory.istio_objects("VirtualService")
     rules = inventory.istio_objects("DestinationRule")
-    multi = _conflicts(services, rules, reg.namespaces)
+    exports = Exports(inventory)
+    multi = _conflicts(services, rules, reg.namespaces, exports)
     # a namespace whose Sidecar imports only some hosts: its objects' conflicts and subset references
     # are judged among what it imports (Kiali)
     sidecars = inventory.istio_objects("Sidecar")
@@ -904,7 +918,7 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
             seen_services = [o for o in imported if o.kind == "VirtualService"]
             seen_rules = [o for o in imported if o.kind == "DestinationRule"]
             scopes[ns] = (scope, _SubsetIndex(seen_rules))
-            mine = _conflicts(seen_services, seen_rules, reg.namespaces)
+            mine = _conflicts(seen_services, seen_rules, reg.namespaces, exports)
             for key in keys_by_ns.get(ns, ()):
                 multi.pop(key, None)
             multi.update({k: v for k, v in mine.items() if k[1] == ns})
