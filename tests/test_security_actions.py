@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -19,6 +20,7 @@ from meshdesk.mesh.routing import MANAGED_LABEL
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
+from meshdesk.sources.writes import CONFLICT_TEXT
 from meshdesk.store.settings import Settings
 from meshdesk.ui.actions import ActionsController
 from meshdesk.ui.dialogs.change_dialog import DONE, FORM, REVIEW, ChangeDialog
@@ -165,7 +167,7 @@ def test_allow_all_and_rules_are_written_as_istio_reads_them(
     edits = form.rules[0].edits
     qtbot.keyClicks(edits["principals"], "cluster.local/ns/bookinfo/sa/bookinfo-reviews")
     qtbot.keyClicks(edits["namespaces"], "bookinfo")
-    qtbot.keyClicks(edits["ip_blocks"], "10.0.0.0/8")
+    qtbot.keyClicks(edits["ipBlocks"], "10.0.0.0/8")
     qtbot.keyClicks(edits["ports"], "9080")
     qtbot.keyClicks(edits["methods"], "get, HEAD")
     qtbot.keyClicks(edits["paths"], "/ratings/*")
@@ -190,8 +192,8 @@ def test_allow_all_and_rules_are_written_as_istio_reads_them(
     ("principals", "spiffe://cluster.local/ns/a/sa/b", "leave out 'spiffe://'"),
     ("principals", "cluster.local/ns/*/sa/b", "a '*' may stand only at the start or at the end"),
     ("namespaces", "Bad_NS", "'Bad_NS' is not a namespace name"),
-    ("ip_blocks", "10.0.0.0/33", "'10.0.0.0/33' is not an IP address or a CIDR range"),
-    ("ip_blocks", "10.0.0", "'10.0.0' is not an IP address or a CIDR range"),
+    ("ipBlocks", "10.0.0.0/33", "'10.0.0.0/33' is not an IP address or a CIDR range"),
+    ("ipBlocks", "10.0.0", "'10.0.0' is not an IP address or a CIDR range"),
     ("ports", "70000", "port '70000' is not a port number from 1 to 65535"),
     ("ports", "http", "port 'http' is not a port number"),
     ("methods", "FETCH", "method 'FETCH' is not an HTTP method"),
@@ -493,3 +495,189 @@ def test_removing_deny_and_allow_policies_says_what_changes_for_traffic() -> Non
     inv.istio.append(IstioObject("AuthorizationPolicy", "ops", "shop", f"{SEC}/v1", spec={
         "action": "ALLOW", "rules": [{"from": [{"source": {"namespaces": ["ops"]}}]}]}))
     assert "what only it allowed is denied (shop/ops still in force)" in " ".join(removal_plan(inv, "shop").notes)
+
+
+def test_a_rule_takes_several_sources_and_operations_and_the_negative_fields(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Kiali lets a rule have lists of from and to entries, with the not... fields and request principals;
+    the form had one source and one operation, with none of those."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    qtbot.keyClicks(form.name, "several")
+    form.policy.setCurrentText("RULES")
+    rule = form.rules[0]
+    qtbot.keyClicks(rule.edits["principals"], "cluster.local/ns/bookinfo/sa/bookinfo-productpage")
+    qtbot.keyClicks(rule.edits["notIpBlocks"], "10.0.5.0/24")
+    qtbot.mouseClick(rule.sources.add_button, Qt.MouseButton.LeftButton)
+    assert len(rule.sources.boxes) == 2
+    # an empty second source is said: Istio refuses an empty one
+    assert "from 2 is empty" in form.error.text()
+    second = rule.sources.boxes[1].edits
+    qtbot.keyClicks(second["requestPrincipals"], "https://accounts.example.com/alice")
+    qtbot.keyClicks(second["notNamespaces"], "legacy")
+    assert form.error.text() == ""
+    qtbot.keyClicks(rule.edits["methods"], "get")
+    qtbot.mouseClick(rule.operations.add_button, Qt.MouseButton.LeftButton)
+    ops = rule.operations.boxes[1].edits
+    qtbot.keyClicks(ops["notPorts"], "15000")
+    qtbot.keyClicks(ops["notPaths"], "/admin*")
+    qtbot.keyClicks(ops["notMethods"], "delete")
+    # each negative field is checked as its positive one
+    for edit, text, said in ((ops["notPorts"], "99999", "to 2, notPorts: port '99999' is not a port number"),
+                             (rule.edits["notIpBlocks"], "10.0.0.0/40", "from 1, notIpBlocks: IP block '10.0.0.0/40'"),
+                             (second["requestPrincipals"], "alice", "request principal 'alice' is not like "
+                                                                    "<issuer>/<subject>"),
+                             (ops["notPaths"], "admin", "path 'admin' must start with '/'")):
+        kept = edit.text()
+        edit.setText(text)
+        assert said in form.error.text()
+        assert said in refused(dialog, qtbot)
+        edit.setText(kept)
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    ap = emu.get("authorizationpolicies", "bookinfo", "several", SEC)
+    assert ap["spec"] == {"action": "ALLOW", "rules": [{
+        "from": [{"source": {"principals": ["cluster.local/ns/bookinfo/sa/bookinfo-productpage"],
+                             "notIpBlocks": ["10.0.5.0/24"]}},
+                 {"source": {"requestPrincipals": ["https://accounts.example.com/alice"],
+                             "notNamespaces": ["legacy"]}}],
+        "to": [{"operation": {"methods": ["GET"]}},
+               {"operation": {"notPorts": ["15000"], "notMethods": ["DELETE"], "notPaths": ["/admin*"]}}]}]}
+
+
+def test_a_sidecar_takes_several_egress_listeners_each_with_its_port(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A Sidecar had one egress listener; Istio takes one per port, plus one without a port, last."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "sidecar", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, SidecarForm)
+    qtbot.keyClicks(form.name, "default")
+    qtbot.mouseClick(form.add_listener_button, Qt.MouseButton.LeftButton)
+    assert len(form.listeners) == 2
+    assert "Egress listener 2: needs at least one egress host" in form.error.text()
+    second = form.listeners[1]
+    qtbot.keyClicks(second.hosts, "*/api.example.com")
+    assert "listeners 1 and 2 both have no port" in form.error.text()
+    qtbot.keyClicks(second.port, "99999")
+    assert "egress listener 2: port '99999' is not a port number" in refused(dialog, qtbot)
+    second.port.setText("443")
+    second.protocol.setCurrentText("TLS")
+    assert "listener 1 has no port: the listener without a port must be the last one" in form.error.text()
+    qtbot.keyClicks(form.listeners[0].port, "443")
+    assert "port 443 is given to two egress listeners" in refused(dialog, qtbot)
+    form.listeners[0].port.setText("")
+    # the one without a port moved down: the first becomes the port's
+    form.listeners[0].fill(second.listener())
+    second.hosts.setText("./*, istio-system/*")
+    second.port.setText("")
+    second.protocol.setCurrentText("")
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    assert "will know only the hosts of */api.example.com on port 443; ./*, istio-system/* on other ports" \
+        in dialog.notes.text()
+    confirm(dialog, qtbot)
+    assert emu.get("sidecars", "bookinfo", "default", NET)["spec"] == {"egress": [
+        {"port": {"number": 443, "protocol": "TLS"}, "hosts": ["*/api.example.com"]},
+        {"hosts": ["./*", "istio-system/*"]}]}
+
+
+def edit_action(ctl: ActionsController, inv: Inventory, text: str) -> Any:
+    return next(a for a in ctl.menu_for(None, GRAPH, inv).actions() if a.text() == text)
+
+
+def test_an_existing_policy_opens_in_its_form_and_is_saved_over_the_copy_read(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Editing by form: the form opens prefilled, saving replaces the spec (labels kept, no meshdesk label
+    added), and a copy changed meanwhile is a conflict to reload, as the YAML editor has it."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "ratings", "namespace": "bookinfo", "labels": {"team": "ops"}},
+             "spec": {"selector": {"matchLabels": {"app": "ratings"}}, "action": "DENY", "rules": [
+                 {"from": [{"source": {"notNamespaces": ["bookinfo"]}}, {"source": {"ipBlocks": ["10.9.0.0/16"]}}],
+                  "to": [{"operation": {"paths": ["/admin*"]}}],
+                  "when": [{"key": "request.headers[x-user]", "values": ["alice", "bob"]}]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy ratings in a form…")
+    assert action.isEnabled(), action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    assert form.name.text() == "ratings" and form.name.isReadOnly()
+    assert form.policy.currentText() == "RULES" and form.action.currentText() == "DENY"
+    assert form.selector.enabled.isChecked() and form.selector.labels.text() == "app=ratings"
+    rule = form.rules[0]
+    assert [b.edits["notNamespaces"].text() for b in rule.sources.boxes] == ["bookinfo", ""]
+    assert rule.sources.boxes[1].edits["ipBlocks"].text() == "10.9.0.0/16"
+    assert rule.edits["paths"].text() == "/admin*" and rule.edits["when"].text() == "request.headers[x-user]=alice, bob"
+    rule.edits["paths"].setText("/admin*, /debug*")
+    # someone else changes it meanwhile: the save is a conflict, nothing is written
+    theirs = emu.get("authorizationpolicies", "bookinfo", "ratings", SEC)
+    theirs["metadata"]["annotations"] = {"note": "theirs"}
+    emu.add(theirs, "bookinfo")
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [False] and CONFLICT_TEXT in dialog.form_error.text()
+    assert emu.get("authorizationpolicies", "bookinfo", "ratings", SEC)["spec"]["rules"][0]["to"] == [
+        {"operation": {"paths": ["/admin*"]}}]
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.reload_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True] and "changed since you began" in dialog.notes.text()
+    assert "/debug*" in dialog.diff_text.toPlainText()
+    confirm(dialog, qtbot)
+    ap = emu.get("authorizationpolicies", "bookinfo", "ratings", SEC)
+    assert ap["spec"]["rules"][0]["to"] == [{"operation": {"paths": ["/admin*", "/debug*"]}}]
+    assert ap["spec"]["rules"][0]["from"][1] == {"source": {"ipBlocks": ["10.9.0.0/16"]}}
+    assert ap["metadata"]["labels"] == {"team": "ops"} and ap["metadata"]["annotations"] == {"note": "theirs"}
+
+
+def test_config_the_form_cannot_show_points_at_the_yaml_editor(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A policy with fields the form does not know (a CUSTOM provider, a condition's notValues, a Sidecar's
+    ingress) is not opened in it, where saving would drop them: the action says so and names the YAML
+    editor. A Sidecar that fits opens with its listeners."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "ext", "namespace": "bookinfo"},
+             "spec": {"action": "CUSTOM", "provider": {"name": "opa"}, "rules": [{"to": [{"operation": {
+                 "paths": ["/x"]}}]}]}}, "bookinfo")
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "not-values", "namespace": "bookinfo"},
+             "spec": {"rules": [{"when": [{"key": "source.ip", "notValues": ["10.0.0.1"]}]}]}}, "bookinfo")
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar",
+             "metadata": {"name": "inbound", "namespace": "bookinfo"},
+             "spec": {"workloadSelector": {"labels": {"app": "ratings"}},
+                      "ingress": [{"port": {"number": 9080, "protocol": "HTTP"}, "defaultEndpoint": "127.0.0.1:9080"}],
+                      "egress": [{"hosts": ["./*"]}]}}, "bookinfo")
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar",
+             "metadata": {"name": "default", "namespace": "bookinfo"},
+             "spec": {"egress": [{"port": {"number": 9080, "protocol": "HTTP", "name": "http"}, "hosts": ["./*"]},
+                                 {"hosts": ["istio-system/*"]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    inv = inventory(emu)
+    for text, field in (("Edit AuthorizationPolicy ext in a form…", "spec.provider"),
+                        ("Edit AuthorizationPolicy not-values in a form…", "spec.rules[0].when[0].notValues"),
+                        ("Edit Sidecar inbound in a form…", "spec.ingress")):
+        action = edit_action(ctl, inv, text)
+        assert not action.isEnabled()
+        assert field in action.toolTip() and "Edit it as YAML instead (Istio config dock, Edit)" in action.toolTip()
+    action = edit_action(ctl, inv, "Edit Sidecar default in a form…")
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    form = dialog.form
+    assert isinstance(form, SidecarForm)
+    assert [(b.hosts.text(), b.port.text(), b.protocol.currentText(), b.port_name.text()) for b in form.listeners] == [
+        ("./*", "9080", "HTTP", "http"), ("istio-system/*", "", "", "")]
+    form.listeners[1].hosts.setText("istio-system/*, */api.example.com")
+    review(dialog, qtbot)
+    # a namespace-wide Sidecar edited is not refused as a second one beside itself
+    confirm(dialog, qtbot)
+    assert emu.get("sidecars", "bookinfo", "default", NET)["spec"]["egress"][1] == {
+        "hosts": ["istio-system/*", "*/api.example.com"]}
+    assert MANAGED_LABEL not in (emu.get("sidecars", "bookinfo", "default", NET)["metadata"].get("labels") or {})

@@ -170,33 +170,76 @@ def condition_key_problem(key: str) -> str:
             "request.auth.claims[groups])")
 
 
+def request_principal_problem(value: str) -> str:
+    """A request principal is the ``<issuer>/<subject>`` of a JWT the request carries (or ``*``, or a
+    prefix or suffix of one)."""
+    problem = _wildcard_problem(value, "request principal")
+    if problem:
+        return problem
+    if "*" not in value and "/" not in value:
+        return (f"request principal {value!r} is not like <issuer>/<subject> of a JWT, e.g. "
+                "https://accounts.example.com/alice")
+    return ""
+
+
+# a rule's source and operation fields, as Istio names them, with what each is checked with
+SOURCE_FIELDS: dict[str, Any] = {
+    "principals": principal_problem, "notPrincipals": principal_problem,
+    "requestPrincipals": request_principal_problem, "notRequestPrincipals": request_principal_problem,
+    "namespaces": namespace_problem, "notNamespaces": namespace_problem,
+    "ipBlocks": ip_problem, "notIpBlocks": ip_problem,
+}
+OPERATION_FIELDS: dict[str, Any] = {
+    "hosts": host_problem, "notHosts": host_problem, "ports": port_problem, "notPorts": port_problem,
+    "methods": method_problem, "notMethods": method_problem, "paths": path_problem, "notPaths": path_problem,
+}
+_IDENTITY_FIELDS = ("principals", "notPrincipals", "namespaces", "notNamespaces")
+
+
+def _entry_problems(entry: Mapping[str, Sequence[str]], checks: Mapping[str, Any], what: str) -> list[str]:
+    out = []
+    for key, values in entry.items():
+        check = checks.get(key)
+        if check is None:
+            out.append(f"{what}: {key} is not a field Istio knows here")
+            continue
+        for v in values:
+            problem = check(v)
+            if problem:
+                out.append(f"{what}, {key}: {problem}" if key.startswith("not") else f"{what}: {problem}")
+    return out
+
+
 @dataclass
 class AuthzRule:
-    """One rule: who (``from``), what (``to``) and when; each field a list of values (all empty: a rule
-    that matches every request)."""
+    """One rule: who (``sources``, each a ``from`` entry), what (``operations``, each a ``to`` entry)
+    and when. An entry maps Istio's field names (``principals``, ``notPaths`` ...) to lists of values;
+    a request matches the rule when it matches one source, one operation and every condition. No
+    entry and no condition: a rule that matches every request."""
 
-    principals: list[str] = field(default_factory=list)
-    namespaces: list[str] = field(default_factory=list)
-    ip_blocks: list[str] = field(default_factory=list)
-    hosts: list[str] = field(default_factory=list)
-    ports: list[str] = field(default_factory=list)
-    methods: list[str] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
+    sources: list[dict[str, list[str]]] = field(default_factory=list)
+    operations: list[dict[str, list[str]]] = field(default_factory=list)
     when: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @staticmethod
+    def _set(entry: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in entry.items() if v}
 
     @property
     def matches_everything(self) -> bool:
-        return not (self.principals or self.namespaces or self.ip_blocks or self.hosts or self.ports
-                    or self.methods or self.paths or self.when)
+        return not (any(self._set(e) for e in self.sources) or any(self._set(e) for e in self.operations)
+                    or self.when)
 
     def problems(self) -> list[str]:
-        out = [p for v in self.principals if (p := principal_problem(v))]
-        out += [p for v in self.namespaces if (p := namespace_problem(v))]
-        out += [p for v in self.ip_blocks if (p := ip_problem(v))]
-        out += [p for v in self.hosts if (p := host_problem(v))]
-        out += [p for v in self.ports if (p := port_problem(v))]
-        out += [p for v in self.methods if (p := method_problem(v))]
-        out += [p for v in self.paths if (p := path_problem(v))]
+        out = []
+        for label, entries, checks in (("from", self.sources, SOURCE_FIELDS), ("to", self.operations, OPERATION_FIELDS)):
+            several = len(entries) > 1
+            for i, entry in enumerate(entries, 1):
+                what = f"{label} {i}" if several else label
+                if not self._set(entry) and several:
+                    out.append(f"{what} is empty: fill in a field or remove it (Istio refuses an empty "
+                               f"{'source' if label == 'from' else 'operation'})")
+                out += _entry_problems(self._set(entry), checks, what)
         for key, values in self.when:
             problem = condition_key_problem(key)
             if problem:
@@ -211,14 +254,16 @@ class AuthzRule:
 
     def to_spec(self) -> dict[str, Any]:
         rule: dict[str, Any] = {}
-        source = {k: v for k, v in (("principals", self.principals), ("namespaces", self.namespaces),
-                                    ("ipBlocks", self.ip_blocks)) if v}
-        if source:
-            rule["from"] = [{"source": source}]
-        operation = {k: v for k, v in (("hosts", self.hosts), ("ports", self.ports),
-                                       ("methods", [m.upper() for m in self.methods]), ("paths", self.paths)) if v}
-        if operation:
-            rule["to"] = [{"operation": operation}]
+        sources = [{"source": s} for e in self.sources if (s := self._set(e))]
+        if sources:
+            rule["from"] = sources
+        operations = []
+        for e in self.operations:
+            op = {k: ([m.upper() for m in v] if k in ("methods", "notMethods") else v) for k, v in self._set(e).items()}
+            if op:
+                operations.append({"operation": op})
+        if operations:
+            rule["to"] = operations
         if self.when:
             rule["when"] = [{"key": k, "values": list(v)} for k, v in self.when]
         return rule
@@ -268,6 +313,150 @@ def build_authorization_policy(name: str, namespace: str, policy: str, *, action
     return IstioObject("AuthorizationPolicy", name, namespace, SECURITY, spec, managed_labels())
 
 
+# -- what the forms can show of an existing object (edit by form) ----------------------------------------
+
+def _list_of_text(value: Any, where: str, out: list[str], *, allow: str = "") -> list[str]:
+    """``value`` as a list of text the form's comma-separated fields can hold; what they cannot, in ``out``."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        out.append(f"{where} (not a list of text)")
+        return []
+    bad = [v for v in value if v != v.strip() or not v or any(c in v for c in "," + allow)]
+    if bad:
+        out.append(f"{where} (a value with a comma, spaces around it or nothing in it: {bad[0]!r})")
+    return list(value)
+
+
+def _entries(raw: Any, wrapper: str, fields: Mapping[str, Any], where: str, out: list[str]) -> list[dict[str, list[str]]]:
+    entries = []
+    if not isinstance(raw, list):
+        out.append(f"{where} (not a list)")
+        return []
+    for i, item in enumerate(raw):
+        at = f"{where}[{i}]"
+        if not isinstance(item, dict) or set(item) != {wrapper} or not isinstance(item[wrapper], dict):
+            out.append(f"{at} (only {wrapper} is shown)" if isinstance(item, dict) else f"{at} (not a mapping)")
+            continue
+        entry = {}
+        for key, value in item[wrapper].items():
+            if key not in fields:
+                out.append(f"{at}.{wrapper}.{key}")
+            else:
+                entry[key] = _list_of_text(value, f"{at}.{wrapper}.{key}", out)
+        entries.append(entry)
+    return entries
+
+
+def authorization_policy_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
+    """What the AuthorizationPolicy form shows of ``spec``: its kind (DENY_ALL, ALLOW_ALL, RULES), action,
+    selector labels and rules; and the fields it cannot show (a ``provider``, a ``targetRef``, an
+    AUDIT action, ``notValues`` ...), by path: editing by form must not drop them, so any there means
+    the YAML editor."""
+    out: list[str] = []
+    if not isinstance(spec, dict):
+        return {}, ["spec (not a mapping)"]
+    out += [f"spec.{k}" for k in spec if k not in ("selector", "action", "rules")]
+    raw_selector = spec.get("selector")
+    if raw_selector is not None and (not isinstance(raw_selector, dict) or set(raw_selector) - {"matchLabels"}):
+        out.append("spec.selector (only matchLabels is shown)")
+    selector = _selector_of(raw_selector, "matchLabels")
+    if any("," in f"{k}{v}" or "=" in f"{k}{v}" for k, v in selector.items()):
+        out.append("spec.selector.matchLabels (a label the form cannot write back)")
+    action = spec.get("action", ALLOW)
+    if action not in AUTHZ_ACTIONS:
+        out.append(f"spec.action {action!r} (the form writes ALLOW or DENY)")
+    raw_rules = spec.get("rules")
+    rules: list[AuthzRule] = []
+    if raw_rules is not None and not isinstance(raw_rules, list):
+        out.append("spec.rules (not a list)")
+        raw_rules = []
+    for i, raw in enumerate(raw_rules or ()):
+        at = f"spec.rules[{i}]"
+        if not isinstance(raw, dict):
+            out.append(f"{at} (not a mapping)")
+            continue
+        out += [f"{at}.{k}" for k in raw if k not in ("from", "to", "when")]
+        rule = AuthzRule(sources=_entries(raw.get("from", []), "source", SOURCE_FIELDS, f"{at}.from", out),
+                         operations=_entries(raw.get("to", []), "operation", OPERATION_FIELDS, f"{at}.to", out))
+        conditions = raw.get("when", [])
+        for j, c in enumerate(conditions if isinstance(conditions, list) else [None]):
+            where = f"{at}.when[{j}]"
+            if not isinstance(c, dict) or not isinstance(c.get("key"), str):
+                out.append(f"{where} (not a key and values)")
+                continue
+            out += [f"{where}.{k}" for k in c if k not in ("key", "values")]
+            key = c["key"]
+            if any(ch in key for ch in "=;") or key != key.strip():
+                out.append(f"{where}.key (a key the form cannot write back: {key!r})")
+            rule.when.append((key, _list_of_text(c.get("values", []), f"{where}.values", out, allow=";")))
+        rules.append(rule)
+    if not raw_rules and action == DENY:
+        out.append("spec.action DENY without rules (it denies nothing; the form's deny-all is an empty spec)")
+    if not raw_rules:
+        kind = DENY_ALL
+    elif action == ALLOW and raw_rules == [{}]:
+        kind = ALLOW_ALL
+    else:
+        kind = RULES
+    return {"kind": kind, "action": action if action in AUTHZ_ACTIONS else ALLOW, "selector": selector,
+            "rules": rules}, out
+
+
+def sidecar_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
+    """What the Sidecar form shows of ``spec`` (selector labels, egress listeners) and the fields it
+    cannot show (ingress, outboundTrafficPolicy, a listener's bind or captureMode ...), by path."""
+    out: list[str] = []
+    if not isinstance(spec, dict):
+        return {}, ["spec (not a mapping)"]
+    out += [f"spec.{k}" for k in spec if k not in ("workloadSelector", "egress")]
+    raw_selector = spec.get("workloadSelector")
+    if raw_selector is not None and (not isinstance(raw_selector, dict) or set(raw_selector) - {"labels"}):
+        out.append("spec.workloadSelector (only labels is shown)")
+    selector = _selector_of(raw_selector, "labels")
+    listeners = []
+    egress = spec.get("egress")
+    if not isinstance(egress, list) or not egress:
+        out.append("spec.egress (the form needs at least one egress listener)")
+        egress = []
+    for i, e in enumerate(egress):
+        at = f"spec.egress[{i}]"
+        if not isinstance(e, dict):
+            out.append(f"{at} (not a mapping)")
+            continue
+        out += [f"{at}.{k}" for k in e if k not in ("hosts", "port")]
+        listener = EgressListener(_list_of_text(e.get("hosts", []), f"{at}.hosts", out))
+        port = e.get("port")
+        if port is not None:
+            if not isinstance(port, dict):
+                out.append(f"{at}.port (not a mapping)")
+            else:
+                out += [f"{at}.port.{k}" for k in port if k not in ("number", "protocol", "name")]
+                number, protocol, name = port.get("number"), port.get("protocol", ""), port.get("name", "")
+                if not isinstance(number, int) or isinstance(number, bool):
+                    out.append(f"{at}.port.number (not a port number)")
+                else:
+                    listener.number = str(number)
+                if not isinstance(protocol, str) or protocol and protocol not in EGRESS_PROTOCOLS:
+                    out.append(f"{at}.port.protocol {protocol!r} (the form offers {', '.join(EGRESS_PROTOCOLS)})")
+                else:
+                    listener.protocol = protocol
+                if not isinstance(name, str):
+                    out.append(f"{at}.port.name (not text)")
+                else:
+                    listener.port_name = name
+        listeners.append(listener)
+    return {"selector": selector, "listeners": listeners}, out
+
+
+def form_misfit(kind: str, spec: Any) -> str:
+    """Why the form of ``kind`` cannot edit an object with ``spec``, in words ("" when it can)."""
+    _, unknown = (authorization_policy_fields if kind == "AuthorizationPolicy" else sidecar_fields)(spec)
+    if not unknown:
+        return ""
+    shown = ", ".join(unknown[:4]) + (f" and {len(unknown) - 4} more" if len(unknown) > 4 else "")
+    return (f"The form cannot show all of this {kind}: it has {shown}, which the form does not know, and "
+            "saving from the form would drop it. Edit it as YAML instead (Istio config dock, Edit).")
+
+
 def _taken(inv: Inventory, kind: str, namespace: str, name: str) -> None:
     existing = next((o for o in inv.istio_objects(kind, namespace) if o.name == name), None)
     if existing is not None:
@@ -301,10 +490,12 @@ def allowing_policies(inv: Inventory, namespace: str) -> list[str]:
                   and str(o.spec.get("action") or ALLOW).upper() == ALLOW and o.spec.get("rules"))
 
 
-def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
+def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool = False) -> ChangePlan:
     """Create ``ap``; a name already taken is refused. The notes say in words what it will deny: a policy
-    that denies everything, or makes every request its rules do not match be denied, is a warning."""
-    _taken(inv, "AuthorizationPolicy", ap.namespace, ap.name)
+    that denies everything, or makes every request its rules do not match be denied, is a warning.
+    ``editing``: the notes only (the change is the edit's, a REPLACE of the object as read)."""
+    if not editing:
+        _taken(inv, "AuthorizationPolicy", ap.namespace, ap.name)
     spec = ap.spec
     selector = _selector_of(spec.get("selector"), "matchLabels")
     target = policy_target(inv, ap.namespace, selector)
@@ -315,7 +506,7 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
     _note_selected(plan, inv, ap.namespace, selector, "policy")
     rules = spec.get("rules") or []
     everything = any(r == {} for r in rules)
-    allowing = allowing_policies(inv, ap.namespace)
+    allowing = [a for a in allowing_policies(inv, ap.namespace) if a != f"{ap.namespace}/{ap.name}"]
     if kind == DENY_ALL and allowing:
         plan.notes.append(f"Warning: this denies every request to {target} that no ALLOW policy allows: what "
                           f"{', '.join(allowing)} allow{'s' if len(allowing) == 1 else ''} still gets in, the "
@@ -332,7 +523,7 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
                           "(nor another ALLOW policy's) matches is denied.")
     elif kind == ALLOW_ALL:
         others = [o.name for o in inv.istio_objects("AuthorizationPolicy", ap.namespace)
-                  if isinstance(o.spec, dict) and o.spec.get("action") == DENY]
+                  if isinstance(o.spec, dict) and o.spec.get("action") == DENY and o.name != ap.name]
         if others:
             plan.notes.append(f"DENY policies still deny what they match ({', '.join(sorted(others))}): they "
                               "are evaluated before any ALLOW policy.")
@@ -340,7 +531,8 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject) -> ChangePlan:
         plan.notes.append("Principals and namespaces are read from the client's mutual-TLS certificate: a request "
                           "sent in plain text (from a workload without a sidecar, or where mTLS is disabled) "
                           "never matches them.")
-    plan.changes.append(Change(CREATE, obj=ap))
+    if not editing:
+        plan.changes.append(Change(CREATE, obj=ap))
     return plan
 
 
@@ -377,7 +569,7 @@ def removal_notes(inv: Inventory, deleted: Sequence[IstioObject]) -> list[str]:
 def _uses_identity(rule: Mapping[str, Any]) -> bool:
     sources = [f.get("source") for f in rule.get("from") or () if isinstance(f, dict)]
     keys = [c.get("key") for c in rule.get("when") or () if isinstance(c, dict)]
-    return any(isinstance(src, dict) and (src.get("principals") or src.get("namespaces")) for src in sources) \
+    return any(isinstance(src, dict) and any(src.get(k) for k in _IDENTITY_FIELDS) for src in sources) \
         or any(k in ("source.principal", "source.namespace") for k in keys)
 
 
@@ -417,48 +609,124 @@ def egress_host_problem(value: str) -> str:
     return ""
 
 
-def build_sidecar(name: str, namespace: str, hosts: Sequence[str], *,
+# the protocols an egress listener's port may name (Istio's, upper case as it writes them)
+EGRESS_PROTOCOLS = ("HTTP", "HTTPS", "HTTP2", "GRPC", "TCP", "TLS", "MONGO", "REDIS", "MYSQL")
+
+
+@dataclass
+class EgressListener:
+    """One egress listener of a Sidecar: the hosts its workloads may reach, on one port (``number`` "",
+    the listener for every other port)."""
+
+    hosts: list[str] = field(default_factory=list)
+    number: str = ""
+    protocol: str = ""
+    port_name: str = ""
+
+    def problems(self) -> list[str]:
+        clean = [h.strip() for h in self.hosts if h.strip()]
+        if not clean:
+            return ["needs at least one egress host, e.g. ./* and istio-system/*"]
+        out = [p for h in clean if (p := egress_host_problem(h))]
+        dup = next((h for h in clean if clean.count(h) > 1), None)
+        if dup is not None:
+            out.append(f"egress host {dup} is given twice")
+        if self.number.strip():
+            problem = port_problem(self.number.strip())
+            if problem:
+                out.append(problem)
+            if self.protocol and self.protocol.upper() not in EGRESS_PROTOCOLS:
+                out.append(f"protocol {self.protocol!r} is not one of {', '.join(EGRESS_PROTOCOLS)}")
+            if self.port_name and not _DNS_LABEL.match(self.port_name):
+                out.append(f"port name {self.port_name!r} is not a name (lower-case letters, digits and '-')")
+        elif self.protocol or self.port_name:
+            out.append("a protocol or port name needs a port number")
+        return out
+
+    def to_spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.number.strip():
+            port: dict[str, Any] = {"number": int(self.number.strip())}
+            if self.protocol:
+                port["protocol"] = self.protocol.upper()
+            if self.port_name:
+                port["name"] = self.port_name
+            out["port"] = port
+        out["hosts"] = [h.strip() for h in self.hosts if h.strip()]
+        return out
+
+
+def build_sidecar(name: str, namespace: str, egress: Sequence[EgressListener | str], *,
                   selector: Mapping[str, str] | None = None) -> IstioObject:
+    """A Sidecar with ``egress``: listeners, or the hosts of one listener for every port. Istio takes at
+    most one listener without a port, last, and no port twice."""
     problem = name_problem(name)
     if problem:
         raise RoutingError(problem)
-    clean = [h.strip() for h in hosts if h.strip()]
-    if not clean:
+    listeners = [e for e in egress if isinstance(e, EgressListener)]
+    hosts = [e for e in egress if isinstance(e, str)]
+    if hosts:
+        listeners.append(EgressListener(hosts))
+    if not listeners:
         raise RoutingError("a Sidecar needs at least one egress host, e.g. ./* and istio-system/*")
-    for h in clean:
-        problem = egress_host_problem(h)
-        if problem:
-            raise RoutingError(problem)
-    if len(set(clean)) != len(clean):
-        dup = next(h for h in clean if clean.count(h) > 1)
-        raise RoutingError(f"egress host {dup} is given twice")
+    several = len(listeners) > 1
+    for i, listener in enumerate(listeners, 1):
+        problems = listener.problems()
+        if problems:
+            if not several and problems[0].startswith("needs "):
+                raise RoutingError(f"a Sidecar {problems[0]}")
+            raise RoutingError(f"egress listener {i}: {problems[0]}" if several else problems[0])
+    portless = [i for i, e in enumerate(listeners, 1) if not e.number.strip()]
+    if len(portless) > 1:
+        raise RoutingError(f"egress listeners {' and '.join(map(str, portless))} both have no port: only one "
+                           "listener may go without a port (it takes every port the others do not name); give "
+                           "the others a port, or join their hosts")
+    if portless and portless[0] != len(listeners):
+        raise RoutingError(f"egress listener {portless[0]} has no port: the listener without a port must be the "
+                           "last one (Istio refuses it elsewhere); move it down, or give it a port")
+    numbers = [int(e.number) for e in listeners if e.number.strip()]
+    dup_port = next((n for n in numbers if numbers.count(n) > 1), None)
+    if dup_port is not None:
+        raise RoutingError(f"port {dup_port} is given to two egress listeners: one listener per port")
     spec: dict[str, Any] = {}
     if selector:
         spec["workloadSelector"] = {"labels": dict(selector)}
-    spec["egress"] = [{"hosts": clean}]
+    spec["egress"] = [e.to_spec() for e in listeners]
     return IstioObject("Sidecar", name, namespace, NETWORKING, spec, managed_labels())
 
 
-def sidecar_plan(inv: Inventory, sc: IstioObject) -> ChangePlan:
+def egress_words(spec: Mapping[str, Any]) -> str:
+    """The egress hosts of a Sidecar spec in words, by port where a listener has one."""
+    parts = []
+    for e in spec.get("egress") or ():
+        hosts = ", ".join(str(h) for h in e.get("hosts") or ())
+        port = e.get("port") if isinstance(e.get("port"), dict) else None
+        parts.append(f"{hosts} on port {port.get('number')}" if port else hosts)
+    if len(parts) > 1 and any(" on port " not in p for p in parts):
+        parts[-1] += " on other ports" if " on port " not in parts[-1] else ""
+    return "; ".join(parts)
+
+
+def sidecar_plan(inv: Inventory, sc: IstioObject, *, editing: bool = False) -> ChangePlan:
     """Create ``sc``; a name already taken is refused, and so is a second Sidecar without a selector in
-    a namespace (Istio then picks one of them in no set order)."""
-    _taken(inv, "Sidecar", sc.namespace, sc.name)
+    a namespace (Istio then picks one of them in no set order). ``editing``: the notes only."""
+    if not editing:
+        _taken(inv, "Sidecar", sc.namespace, sc.name)
     selector = _selector_of(sc.spec.get("workloadSelector"), "labels")
     if not selector:
-        wide = [o.name for o in inv.istio_objects("Sidecar", sc.namespace)
-                if not _selector_of(o.spec.get("workloadSelector") if isinstance(o.spec, dict) else None, "labels")]
+        wide = [o.name for o in inv.istio_objects("Sidecar", sc.namespace) if o.name != sc.name
+                and not _selector_of(o.spec.get("workloadSelector") if isinstance(o.spec, dict) else None, "labels")]
         if wide:
             raise RoutingError(f"namespace {sc.namespace} already has a Sidecar without a workload selector "
                                f"({', '.join(sorted(wide))}); Istio would pick one of the two in no set order. "
                                "Give this one a workload selector, or change that one.")
-    hosts = sc.spec["egress"][0]["hosts"]
     target = policy_target(inv, sc.namespace, selector)
     if not selector and sc.namespace == inv.mesh_settings.root_namespace:
         # the mesh's default: a namespace with a Sidecar of its own keeps that one
         target = (f"every workload of a namespace without a Sidecar of its own (namespace {sc.namespace} is the "
                   "mesh's root namespace, so this is the mesh's default)")
     plan = ChangePlan(f"Sidecar {sc.namespace}/{sc.name} for {target}")
-    plan.notes.append(f"The sidecars of {target} will know only the hosts of {', '.join(hosts)}: calls to any "
+    plan.notes.append(f"The sidecars of {target} will know only the hosts of {egress_words(sc.spec)}: calls to any "
                       "other service of the mesh go to PassthroughCluster or fail, as the outbound traffic "
                       "policy says.")
     _note_selected(plan, inv, sc.namespace, selector, "Sidecar")
@@ -474,5 +742,6 @@ def sidecar_plan(inv: Inventory, sc: IstioObject) -> ChangePlan:
             one = len(bare) == 1
             plan.notes.append(f"{', '.join(bare)} run{'s' if one else ''} no sidecar: this changes nothing for "
                               f"{'it' if one else 'them'} until {'it gets' if one else 'they get'} one.")
-    plan.changes.append(Change(CREATE, obj=sc))
+    if not editing:
+        plan.changes.append(Change(CREATE, obj=sc))
     return plan

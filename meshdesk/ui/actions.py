@@ -26,10 +26,11 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from meshdesk.mesh.changes import routing_objects_of
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
-from meshdesk.mesh.inventory import Inventory, Service, Workload
+from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import http_only_reason, managed_objects, tcp_only
 from meshdesk.mesh.schema import CRDSchemas
+from meshdesk.mesh.security import form_misfit
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import ClusterWriter, permission_problem, writer_for
@@ -66,7 +67,8 @@ SIDECAR_NEEDS = [("create", "Sidecar")]
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
                  ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar")]
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
-NAMESPACE_ACTIONS = ("injection", "namespace-mtls", "service-entry", "authorization-policy", "sidecar", "remove")
+NAMESPACE_ACTIONS = ("injection", "namespace-mtls", "service-entry", "authorization-policy", "sidecar",
+                     "edit-authorization-policy", "edit-sidecar", "remove")
 # the service actions that act on HTTP requests (matches, faults, timeouts and retries): none for TCP
 HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "Fault injection",
                      "timeouts": "Timeouts and retries"}
@@ -176,6 +178,15 @@ class ActionsController(QObject):
                        _form(AuthorizationPolicyForm, ns)),
             ActionSpec("sidecar", f"Add a Sidecar in {ns}…", ns, SIDECAR_NEEDS, _form(SidecarForm, ns)),
         ]
+        # the namespace's AuthorizationPolicies and Sidecars open in their form, prefilled; one with fields
+        # the form does not know is offered disabled, saying so (the YAML editor keeps them)
+        for kind, key, form in (("AuthorizationPolicy", "edit-authorization-policy", AuthorizationPolicyForm),
+                                ("Sidecar", "edit-sidecar", SidecarForm)):
+            for obj in sorted(inv.istio_objects(kind, ns), key=lambda o: o.name):
+                spec = ActionSpec(key, f"Edit {kind} {obj.name} in a form…", ns, [("update", kind)],
+                                  _edit_form(form, obj))
+                spec.problem = form_misfit(kind, obj.spec)
+                out.append(spec)
         # the rights to delete what there is to delete: one who may not delete Sidecars can still remove
         # the VirtualServices meshdesk made where it made no Sidecar
         made = {o.kind for o in managed_objects(inv, ns)}
@@ -328,6 +339,12 @@ class ActionsController(QObject):
 def _form(cls: Callable[..., ActionForm], *args: Any) -> Callable[[Inventory], ActionForm]:
     def make(inv: Inventory) -> ActionForm:
         return cls(inv, *args)
+    return make
+
+
+def _edit_form(cls: Callable[..., ActionForm], obj: IstioObject) -> Callable[[Inventory], ActionForm]:
+    def make(inv: Inventory) -> ActionForm:
+        return cls(inv, obj.namespace, editing=obj)
     return make
 
 

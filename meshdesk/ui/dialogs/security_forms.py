@@ -6,6 +6,9 @@ wrong is said under the form as it is typed, and ``plan`` refuses it with the sa
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.changes import ChangePlan
+from meshdesk.mesh.config_edit import editable_yaml
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.security import (
@@ -30,21 +34,26 @@ from meshdesk.mesh.security import (
     AUTHZ_ACTIONS,
     DENY,
     DENY_ALL,
+    EGRESS_PROTOCOLS,
     POLICY_KINDS,
     RULES,
     AuthzRule,
+    EgressListener,
     allowing_policies,
+    authorization_policy_fields,
     authorization_policy_plan,
     build_authorization_policy,
     build_sidecar,
-    egress_host_problem,
-    name_problem,
+    form_misfit,
     parse_conditions,
     parse_selector,
+    sidecar_fields,
     sidecar_plan,
     split_list,
     workload_selector,
 )
+from meshdesk.mesh.validation_badges import key_of
+from meshdesk.ui.dialogs.config_edit import ConfigEditForm, find_object
 from meshdesk.ui.dialogs.forms import ActionForm
 
 _POLICY_HELP = {
@@ -75,6 +84,11 @@ class _SelectorField:
         form.addRow("Workload selector", self.enabled)
         form.addRow("", self.labels)
 
+    def set(self, labels: dict[str, str]) -> None:
+        self.labels.setText(_selector_text(labels))
+        self.enabled.setChecked(bool(labels))
+        self.labels.setEnabled(bool(labels))
+
     def value(self) -> dict[str, str]:
         if not self.enabled.isChecked():
             return {}
@@ -84,41 +98,187 @@ class _SelectorField:
         return labels
 
 
-class RuleBox(QGroupBox):
-    """One rule of an AuthorizationPolicy: comma-separated values per field; all empty matches every request."""
+class _Editing:
+    """A form saving over an existing object: the change is the YAML editor's (``ConfigEditForm``: a
+    replace of the object as read, refused as a conflict when the cluster's copy changed meanwhile;
+    after "Reload and review again", against the copy read then), the notes the form's. Only the spec
+    is the form's: labels, annotations and the server's metadata stay as the cluster has them. An
+    object with fields the form does not know is refused, pointing at the YAML editor."""
 
-    FIELDS = (("principals", "From principals", "cluster.local/ns/default/sa/sleep"),
-              ("namespaces", "From namespaces", "frontend, tools"),
-              ("ip_blocks", "From IP blocks", "10.0.0.0/16, 192.168.1.7"),
-              ("hosts", "To hosts", "reviews.bookinfo.svc.cluster.local"),
-              ("ports", "To ports", "9080"),
-              ("methods", "To methods", "GET, POST"),
-              ("paths", "To paths", "/api/*, /health"),
-              ("when", "When", "request.headers[x-user]=alice, bob; source.ip=10.0.0.0/8"))
+    def __init__(self, form: ActionForm, before: IstioObject, inv: Inventory) -> None:
+        self.before = copy.deepcopy(before)
+        self.key = key_of(before)
+        self.saver = ConfigEditForm(before, inv, "", parent=form)  # never shown: its plan is reused
+        self.saver.hide()
+        what = f"{before.kind} {before.namespace}/{before.name}"
+        form.title = f"Edit {what}"
+        form.subject = ""
+        form.help_text += " Saving replaces the object's spec with the form's, once you confirm on the next page."
+        name = getattr(form, "name", None)
+        if isinstance(name, QLineEdit):
+            name.setText(before.name)
+            name.setReadOnly(True)  # renaming is another object
+        self.misfit = form_misfit(before.kind, before.spec)
 
-    def __init__(self, index: int, parent: QWidget | None = None) -> None:
-        super().__init__(f"Rule {index}", parent)
+    def plan(self, inv: Inventory, build: Callable[[], IstioObject],
+             notes: Callable[[Inventory, IstioObject], ChangePlan]) -> ChangePlan:
+        if self.misfit:
+            raise RoutingError(self.misfit)
+        current = find_object(inv, self.key)
+        if current is not None and current is not self.before:
+            misfit = form_misfit(current.kind, current.spec)
+            if misfit and current.resource_version != self.before.resource_version:
+                raise RoutingError("The cluster's copy changed since the form was opened. " + misfit)
+        edited = copy.deepcopy(current if current is not None else self.before)
+        edited.spec = build().spec
+        self.saver.text = editable_yaml(edited)
+        out = self.saver.plan(inv)
+        out.notes = notes(inv, edited).notes + out.notes
+        return out
+
+
+class _EntryBox(QGroupBox):
+    """One ``from`` source or ``to`` operation of a rule: comma-separated values per field."""
+
+    def __init__(self, title: str, fields: tuple[tuple[str, str, str], ...], remove_text: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
         form = QFormLayout(self)
         self.edits: dict[str, QLineEdit] = {}
-        for key, label, hint in self.FIELDS:
+        for key, label, hint in fields:
             edit = QLineEdit()
             edit.setObjectName(f"rule-{key}")
             edit.setPlaceholderText(f"e.g. {hint}")
             form.addRow(label, edit)
             self.edits[key] = edit
-        self.edits["when"].setToolTip("Conditions separated by ';', each key=value, value")
+        self.remove_button = QPushButton(remove_text)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.remove_button)
+        form.addRow(row)
+
+    def entry(self) -> dict[str, list[str]]:
+        return {k: values for k, e in self.edits.items() if (values := split_list(e.text()))}
+
+    def fill(self, entry: dict[str, list[str]]) -> None:
+        for k, values in entry.items():
+            self.edits[k].setText(", ".join(values))
+
+
+class _EntryList(QWidget):
+    """The ``from`` sources (or ``to`` operations) of a rule, with Add and Remove: a request matches the
+    rule when it matches any one of them."""
+
+    def __init__(self, what: str, fields: tuple[tuple[str, str, str], ...], changed: Callable[[], None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.what, self.fields, self.changed = what, fields, changed
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.rows = QVBoxLayout()
+        layout.addLayout(self.rows)
+        self.add_button = QPushButton(f"Add {what}")
+        self.add_button.setObjectName(f"add-{what}")
+        self.add_button.clicked.connect(lambda: self.add())
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.boxes: list[_EntryBox] = []
+
+    def add(self, entry: dict[str, list[str]] | None = None, *, notify: bool = True) -> _EntryBox:
+        box = _EntryBox(f"{self.what.capitalize()} {len(self.boxes) + 1}", self.fields, f"Remove {self.what}")
+        if entry:
+            box.fill(entry)
+        for edit in box.edits.values():
+            edit.textChanged.connect(self.changed)
+        box.remove_button.clicked.connect(lambda: self.remove(box))
+        self.boxes.append(box)
+        self.rows.addWidget(box)
+        self._titles()
+        if notify:
+            self.changed()
+        return box
+
+    def remove(self, box: _EntryBox) -> None:
+        if box in self.boxes:
+            self.boxes.remove(box)
+            self.rows.removeWidget(box)
+            box.deleteLater()
+        self._titles()
+        self.changed()
+
+    def _titles(self) -> None:
+        for i, b in enumerate(self.boxes, 1):
+            b.setTitle(f"{self.what.capitalize()} {i}")
+            b.remove_button.setEnabled(len(self.boxes) > 1)  # the last one is emptied, not removed
+
+    def entries(self) -> list[dict[str, list[str]]]:
+        return [b.entry() for b in self.boxes]
+
+
+class RuleBox(QGroupBox):
+    """One rule of an AuthorizationPolicy: its sources (from), operations (to), each a box of fields, and
+    its conditions (when); all empty matches every request. ``edits`` are the first source's and first
+    operation's fields and the conditions."""
+
+    SOURCE_FIELDS = (("principals", "Principals", "cluster.local/ns/default/sa/sleep"),
+                     ("notPrincipals", "Not principals", "cluster.local/ns/default/sa/legacy"),
+                     ("requestPrincipals", "Request principals", "https://accounts.example.com/alice"),
+                     ("notRequestPrincipals", "Not request principals", "https://accounts.example.com/*"),
+                     ("namespaces", "Namespaces", "frontend, tools"),
+                     ("notNamespaces", "Not namespaces", "legacy"),
+                     ("ipBlocks", "IP blocks", "10.0.0.0/16, 192.168.1.7"),
+                     ("notIpBlocks", "Not IP blocks", "10.0.5.0/24"))
+    OPERATION_FIELDS = (("hosts", "Hosts", "reviews.bookinfo.svc.cluster.local"),
+                        ("notHosts", "Not hosts", "admin.example.com"),
+                        ("ports", "Ports", "9080"),
+                        ("notPorts", "Not ports", "15000"),
+                        ("methods", "Methods", "GET, POST"),
+                        ("notMethods", "Not methods", "DELETE"),
+                        ("paths", "Paths", "/api/*, /health"),
+                        ("notPaths", "Not paths", "/admin*"))
+
+    def __init__(self, index: int, changed: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(f"Rule {index}", parent)
+        form = QFormLayout(self)
+        self.sources = _EntryList("source", self.SOURCE_FIELDS, changed)
+        self.operations = _EntryList("operation", self.OPERATION_FIELDS, changed)
+        self.sources.add(notify=False)
+        self.operations.add(notify=False)
+        form.addRow("From", self.sources)
+        form.addRow("To", self.operations)
+        self.when = QLineEdit()
+        self.when.setObjectName("rule-when")
+        self.when.setPlaceholderText("e.g. request.headers[x-user]=alice, bob; source.ip=10.0.0.0/8")
+        self.when.setToolTip("Conditions separated by ';', each key=value, value")
+        self.when.textChanged.connect(changed)
+        form.addRow("When", self.when)
         self.remove_button = QPushButton("Remove rule")
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.remove_button)
         form.addRow(row)
 
+    def fill(self, rule: AuthzRule) -> None:
+        for entries, boxes in ((rule.sources, self.sources), (rule.operations, self.operations)):
+            for i, entry in enumerate(entries or [{}]):
+                if i < len(boxes.boxes):
+                    boxes.boxes[i].fill(entry)
+                else:
+                    boxes.add(entry)
+        self.when.setText("; ".join(f"{k}={', '.join(v)}" for k, v in rule.when))
+
+    @property
+    def edits(self) -> dict[str, QLineEdit]:
+        return {**self.sources.boxes[0].edits, **self.operations.boxes[0].edits, "when": self.when}
+
+    def all_edits(self) -> list[QLineEdit]:
+        return [e for b in (*self.sources.boxes, *self.operations.boxes) for e in b.edits.values()] + [self.when]
+
     def rule(self) -> AuthzRule:
-        text = {k: e.text() for k, e in self.edits.items()}
-        return AuthzRule(principals=split_list(text["principals"]), namespaces=split_list(text["namespaces"]),
-                         ip_blocks=split_list(text["ip_blocks"]), hosts=split_list(text["hosts"]),
-                         ports=split_list(text["ports"]), methods=split_list(text["methods"]),
-                         paths=split_list(text["paths"]), when=parse_conditions(text["when"]))
+        return AuthzRule(sources=self.sources.entries(), operations=self.operations.entries(),
+                         when=parse_conditions(self.when.text()))
 
 
 class AuthorizationPolicyForm(ActionForm):
@@ -128,11 +288,13 @@ class AuthorizationPolicyForm(ActionForm):
                  "ALLOW rule matches is denied.")
 
     def __init__(self, inv: Inventory, namespace: str, workload: Workload | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, editing: IstioObject | None = None) -> None:
         super().__init__(parent)
         self.namespace, self.workload = namespace, workload
         self.root = namespace == inv.mesh_settings.root_namespace  # a policy there applies mesh-wide
-        self.allowing = allowing_policies(inv, namespace)  # beside a deny-all, what they allow still gets in
+        # beside a deny-all, what they allow still gets in
+        self.allowing = [a for a in allowing_policies(inv, namespace)
+                         if editing is None or a != f"{editing.namespace}/{editing.name}"]
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
         # the rules make the form long: it scrolls inside the dialog rather than growing past the screen
         outer = QVBoxLayout(self)
@@ -192,12 +354,19 @@ class AuthorizationPolicyForm(ActionForm):
         self.selector.enabled.toggled.connect(self._update)
         self.selector.labels.textChanged.connect(self._update)
         self.name.textChanged.connect(self._update)
+        self.editor = _Editing(self, editing, inv) if editing is not None else None
+        if self.editor is not None:
+            fields, _unknown = authorization_policy_fields(self.editor.before.spec)
+            self.selector.set(fields.get("selector") or {})
+            if fields.get("kind") == RULES:
+                for rule in fields["rules"]:
+                    self.add_rule().fill(rule)
+            self.policy.setCurrentText(fields.get("kind", DENY_ALL))
+            self.action.setCurrentText(fields.get("action", ALLOW))
         self._update()
 
     def add_rule(self) -> RuleBox:
-        box = RuleBox(len(self.rules) + 1)
-        for edit in box.edits.values():
-            edit.textChanged.connect(self._update)
+        box = RuleBox(len(self.rules) + 1, self._update)
         box.remove_button.clicked.connect(lambda: self.remove_rule(box))
         self.rules.append(box)
         self.rule_rows.addWidget(box)
@@ -246,10 +415,13 @@ class AuthorizationPolicyForm(ActionForm):
 
     @staticmethod
     def _matches_everything(box: RuleBox) -> bool:
-        return not any(e.text().strip() for e in box.edits.values())
+        return not any(e.text().strip() for e in box.all_edits())
 
     def problem(self) -> str:
         """What is wrong with the form as filled in ("" when nothing is)."""
+        editor: _Editing | None = getattr(self, "editor", None)
+        if editor is not None and editor.misfit:
+            return editor.misfit
         try:
             # an empty name is said on Review, not while the form is still being filled in
             self._build(self.name.text().strip() or "unnamed")
@@ -271,32 +443,93 @@ class AuthorizationPolicyForm(ActionForm):
                                           rules=rules)
 
     def plan(self, inv: Inventory) -> ChangePlan:
+        if self.editor is not None:
+            return self.editor.plan(inv, lambda: self._build(self.name.text().strip()),
+                                    lambda i, new: authorization_policy_plan(i, new, editing=True))
         return authorization_policy_plan(inv, self._build(self.name.text().strip()))
+
+
+class EgressBox(QGroupBox):
+    """One egress listener of a Sidecar: its hosts, and a port (none: every port the others do not name)."""
+
+    def __init__(self, index: int, hosts: str, parent: QWidget | None = None) -> None:
+        super().__init__(f"Egress listener {index}", parent)
+        form = QFormLayout(self)
+        self.hosts = QLineEdit(hosts)
+        self.hosts.setObjectName("egressHosts")
+        self.hosts.setToolTip("namespace/host entries separated by commas: '.' is this namespace, '*' any; "
+                              "the host '*', a name or *.suffix")
+        form.addRow("Egress hosts", self.hosts)
+        self.port = QLineEdit()
+        self.port.setObjectName("egressPort")
+        self.port.setPlaceholderText("any port the other listeners do not name")
+        self.protocol = QComboBox()
+        self.protocol.setObjectName("egressProtocol")
+        self.protocol.addItems(["", *EGRESS_PROTOCOLS])
+        self.port_name = QLineEdit()
+        self.port_name.setObjectName("egressPortName")
+        self.port_name.setPlaceholderText("optional, e.g. http-9080")
+        row = QHBoxLayout()
+        row.addWidget(self.port, 1)
+        row.addWidget(QLabel("Protocol"))
+        row.addWidget(self.protocol)
+        row.addWidget(QLabel("Name"))
+        row.addWidget(self.port_name, 1)
+        form.addRow("Port", row)
+        self.remove_button = QPushButton("Remove listener")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.remove_button)
+        form.addRow(buttons)
+
+    def listener(self) -> EgressListener:
+        return EgressListener(split_list(self.hosts.text()), self.port.text().strip(), self.protocol.currentText(),
+                              self.port_name.text().strip())
+
+    def fill(self, listener: EgressListener) -> None:
+        self.hosts.setText(", ".join(listener.hosts))
+        self.port.setText(listener.number)
+        self.protocol.setCurrentText(listener.protocol)
+        self.port_name.setText(listener.port_name)
 
 
 class SidecarForm(ActionForm):
     title = "Create a Sidecar"
     help_text = ("Limit what the sidecars of a namespace (or of the workloads a selector picks) know of the "
                  "mesh: only the egress hosts listed, as namespace/host (./* is the namespace's own, "
-                 "istio-system/* the control plane's).")
+                 "istio-system/* the control plane's), on one port per listener or on any.")
 
     def __init__(self, inv: Inventory, namespace: str, workload: Workload | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, editing: IstioObject | None = None) -> None:
         super().__init__(parent)
         self.namespace, self.workload = namespace, workload
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
-        form = QFormLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroller = QScrollArea()
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroller)
+        inner = QWidget()
+        scroller.setWidget(inner)
+        form = QFormLayout(inner)
         self.name = QLineEdit()
         self.name.setObjectName("sidecarName")
         self.name.setPlaceholderText("e.g. default")
         form.addRow("Name", self.name)
         # this namespace's services and the control plane's (wherever istiod runs), as a start
         control = next((c.namespace for c in inv.control_planes or () if c.namespace), "istio-system")
-        self.hosts = QLineEdit(f"./*, {control}/*")
-        self.hosts.setObjectName("egressHosts")
-        self.hosts.setToolTip("namespace/host entries separated by commas: '.' is this namespace, '*' any; "
-                              "the host '*', a name or *.suffix")
-        form.addRow("Egress hosts", self.hosts)
+        self.first_hosts = f"./*, {control}/*"
+        self.listeners: list[EgressBox] = []
+        self.listener_rows = QVBoxLayout()
+        form.addRow(self.listener_rows)
+        self.add_listener_button = QPushButton("Add egress listener")
+        self.add_listener_button.setObjectName("addEgressListener")
+        self.add_listener_button.clicked.connect(lambda: self.add_listener())
+        row = QHBoxLayout()
+        row.addWidget(self.add_listener_button)
+        row.addStretch(1)
+        form.addRow(row)
         labels = workload_selector(workload, [w for w in inv.workloads if w.namespace == namespace]) \
             if workload is not None else {}
         self.selector = _SelectorField(form, labels)
@@ -304,20 +537,70 @@ class SidecarForm(ActionForm):
         self.error.setObjectName("sidecarError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet(_ERROR_STYLE)
-        form.addRow(self.error)
-        self.hosts.textChanged.connect(self._update)
+        outer.addWidget(self.error)
+        self.editor = _Editing(self, editing, inv) if editing is not None else None
+        if self.editor is None:
+            self.add_listener(self.first_hosts)
+        else:
+            fields, _unknown = sidecar_fields(self.editor.before.spec)
+            for listener in fields.get("listeners") or [EgressListener()]:
+                self.add_listener("").fill(listener)
+            self.selector.set(fields.get("selector") or {})
         self.name.textChanged.connect(self._update)
+        self.selector.enabled.toggled.connect(self._update)
         self.selector.labels.textChanged.connect(self._update)
         self._update()
 
+    @property
+    def hosts(self) -> QLineEdit:
+        """The first listener's hosts."""
+        return self.listeners[0].hosts
+
+    def add_listener(self, hosts: str = "") -> EgressBox:
+        box = EgressBox(len(self.listeners) + 1, hosts)
+        for edit in (box.hosts, box.port, box.port_name):
+            edit.textChanged.connect(self._update)
+        box.protocol.currentTextChanged.connect(self._update)
+        box.remove_button.clicked.connect(lambda: self.remove_listener(box))
+        self.listeners.append(box)
+        self.listener_rows.addWidget(box)
+        self._titles()
+        self._update()
+        return box
+
+    def remove_listener(self, box: EgressBox) -> None:
+        if box in self.listeners and len(self.listeners) > 1:
+            self.listeners.remove(box)
+            self.listener_rows.removeWidget(box)
+            box.deleteLater()
+        self._titles()
+        self._update()
+
+    def _titles(self) -> None:
+        for i, b in enumerate(self.listeners, 1):
+            b.setTitle(f"Egress listener {i}")
+            b.remove_button.setEnabled(len(self.listeners) > 1)
+
     def _update(self) -> None:
-        problems = [p for h in split_list(self.hosts.text()) if (p := egress_host_problem(h))]
+        if not hasattr(self, "error"):
+            return
         name = self.name.text().strip()
-        if name and name_problem(name):
-            problems.insert(0, name_problem(name))
-        self.error.setText("\n".join(p[:1].upper() + p[1:] for p in problems))
+        problem = ""
+        try:
+            self._build(name or "unnamed")
+        except RoutingError as e:
+            problem = str(e)
+        editor: _Editing | None = getattr(self, "editor", None)
+        if editor is not None and editor.misfit:
+            problem = editor.misfit
+        self.error.setText(problem[:1].upper() + problem[1:])
+
+    def _build(self, name: str) -> IstioObject:
+        return build_sidecar(name, self.namespace, [b.listener() for b in self.listeners],
+                             selector=self.selector.value())
 
     def plan(self, inv: Inventory) -> ChangePlan:
-        sc = build_sidecar(self.name.text().strip(), self.namespace, split_list(self.hosts.text()),
-                           selector=self.selector.value())
-        return sidecar_plan(inv, sc)
+        if self.editor is not None:
+            return self.editor.plan(inv, lambda: self._build(self.name.text().strip()),
+                                    lambda i, new: sidecar_plan(i, new, editing=True))
+        return sidecar_plan(inv, self._build(self.name.text().strip()))
