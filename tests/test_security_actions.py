@@ -681,3 +681,24 @@ def test_config_the_form_cannot_show_points_at_the_yaml_editor(
     assert emu.get("sidecars", "bookinfo", "default", NET)["spec"]["egress"][1] == {
         "hosts": ["istio-system/*", "*/api.example.com"]}
     assert MANAGED_LABEL not in (emu.get("sidecars", "bookinfo", "default", NET)["metadata"].get("labels") or {})
+
+
+def test_an_allow_rule_left_empty_is_said_to_allow_every_request(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A second rule added and left empty matches every request, so the ALLOW policy lets everything in;
+    the review said that what its rules do not match would be denied."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    qtbot.keyClicks(form.name, "from-bookinfo")
+    form.policy.setCurrentText("RULES")
+    qtbot.keyClicks(form.rules[0].edits["namespaces"], "bookinfo")
+    assert not form.warning.isVisibleTo(form)
+    qtbot.mouseClick(form.add_rule_button, Qt.MouseButton.LeftButton)
+    assert "rule 2 has no field set: it matches every request, so this allows every request" in form.warning.text()
+    review(dialog, qtbot)
+    notes = dialog.notes.text()
+    assert "Warning: rule 2 has no field set, so it matches every request: this allows every request to every " \
+           "workload in namespace bookinfo" in notes
+    assert "that none of its rules" not in notes

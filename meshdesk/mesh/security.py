@@ -518,6 +518,10 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
     elif spec.get("action") == DENY and everything:
         plan.notes.append(f"Warning: a DENY rule that matches every request denies every request to {target}, "
                           "and no ALLOW policy can let any in (DENY is evaluated first): they are cut off.")
+    elif kind == RULES and spec.get("action") == ALLOW and everything:
+        n = next(i for i, r in enumerate(rules, 1) if r == {})
+        plan.notes.append(f"Warning: rule {n} has no field set, so it matches every request: this allows every "
+                          f"request to {target}, as an allow-all does, whatever its other rules say.")
     elif kind == RULES and spec.get("action") == ALLOW:
         plan.notes.append(f"Once this ALLOW policy is in force, a request to {target} that none of its rules "
                           "(nor another ALLOW policy's) matches is denied.")

@@ -409,6 +409,10 @@ class AuthorizationPolicyForm(ActionForm):
         elif kind == RULES and self.action.currentText() == DENY and any(self._matches_everything(b) for b in self.rules):
             warning = (f"<b>Warning:</b> a DENY rule with no field set matches every request: it cuts off "
                        f"{target}, whatever ALLOW policies say.")
+        elif kind == RULES and any(self._matches_everything(b) for b in self.rules):
+            n = next(i for i, b in enumerate(self.rules, 1) if self._matches_everything(b))
+            warning = (f"<b>Warning:</b> rule {n} has no field set: it matches every request, so this allows "
+                       f"every request to {target}, whatever the other rules say.")
         self.warning.setText(warning)
         self.warning.setVisible(bool(warning))
         self.error.setText(self.problem())
