@@ -638,7 +638,7 @@ def test_an_existing_policy_opens_in_its_form_and_is_saved_over_the_copy_read(
 
 def test_config_the_form_cannot_show_points_at_the_yaml_editor(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
-    """A policy with fields the form does not know (a CUSTOM provider, a condition's notValues, a Sidecar's
+    """A policy with fields the form does not know (a CUSTOM provider, a waypoint's targetRefs, a Sidecar's
     ingress) is not opened in it, where saving would drop them: the action says so and names the YAML
     editor. A Sidecar that fits opens with its listeners."""
     emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
@@ -646,8 +646,10 @@ def test_config_the_form_cannot_show_points_at_the_yaml_editor(
              "spec": {"action": "CUSTOM", "provider": {"name": "opa"}, "rules": [{"to": [{"operation": {
                  "paths": ["/x"]}}]}]}}, "bookinfo")
     emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
-             "metadata": {"name": "not-values", "namespace": "bookinfo"},
-             "spec": {"rules": [{"when": [{"key": "source.ip", "notValues": ["10.0.0.1"]}]}]}}, "bookinfo")
+             "metadata": {"name": "waypoint", "namespace": "bookinfo"},
+             "spec": {"targetRefs": [{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "waypoint"}],
+                      "rules": [{"when": [{"key": "source.ip", "notValues": ["10.0.0.1"], "values": ["x"]}]}]}},
+            "bookinfo")
     emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar",
              "metadata": {"name": "inbound", "namespace": "bookinfo"},
              "spec": {"workloadSelector": {"labels": {"app": "ratings"}},
@@ -660,7 +662,7 @@ def test_config_the_form_cannot_show_points_at_the_yaml_editor(
     ctl = controller_for(emu, settings, window)
     inv = inventory(emu)
     for text, field in (("Edit AuthorizationPolicy ext in a form…", "spec.provider"),
-                        ("Edit AuthorizationPolicy not-values in a form…", "spec.rules[0].when[0].notValues"),
+                        ("Edit AuthorizationPolicy waypoint in a form…", "spec.targetRefs"),
                         ("Edit Sidecar inbound in a form…", "spec.ingress")):
         action = edit_action(ctl, inv, text)
         assert not action.isEnabled()
@@ -702,3 +704,33 @@ def test_an_allow_rule_left_empty_is_said_to_allow_every_request(
     assert "Warning: rule 2 has no field set, so it matches every request: this allows every request to every " \
            "workload in namespace bookinfo" in notes
     assert "that none of its rules" not in notes
+
+
+def test_a_condition_takes_values_it_must_not_have(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                   qtbot: QtBot) -> None:
+    """Kiali's condition builder has Values and Not Values; the form had values only, so a policy with a
+    condition's notValues could not be written, nor edited in the form."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    qtbot.keyClicks(form.name, "not-from")
+    form.policy.setCurrentText("RULES")
+    when = form.rules[0].edits["when"]
+    qtbot.keyClicks(when, "source.ip!=10.0.0.0/33")
+    assert "source.ip value '10.0.0.0/33' is not an IP address" in form.error.text()
+    when.setText("source.ip!=10.0.0.0/8; request.headers[x-user]=alice; request.headers[x-user]!=bot")
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    assert emu.get("authorizationpolicies", "bookinfo", "not-from", SEC)["spec"]["rules"] == [{"when": [
+        {"key": "source.ip", "notValues": ["10.0.0.0/8"]},
+        {"key": "request.headers[x-user]", "values": ["alice"], "notValues": ["bot"]}]}]
+    # and it opens in the form again as written
+    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy not-from in a form…")
+    assert action.isEnabled(), action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    qtbot.addWidget(opened.args[0])
+    assert opened.args[0].form.rules[0].edits["when"].text() == \
+        "source.ip!=10.0.0.0/8; request.headers[x-user]=alice; request.headers[x-user]!=bot"

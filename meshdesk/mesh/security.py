@@ -219,7 +219,7 @@ class AuthzRule:
 
     sources: list[dict[str, list[str]]] = field(default_factory=list)
     operations: list[dict[str, list[str]]] = field(default_factory=list)
-    when: list[tuple[str, list[str]]] = field(default_factory=list)
+    when: list[tuple[str, list[str], list[str]]] = field(default_factory=list)  # key, values, notValues
 
     @staticmethod
     def _set(entry: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -240,16 +240,16 @@ class AuthzRule:
                     out.append(f"{what} is empty: fill in a field or remove it (Istio refuses an empty "
                                f"{'source' if label == 'from' else 'operation'})")
                 out += _entry_problems(self._set(entry), checks, what)
-        for key, values in self.when:
+        for key, values, not_values in self.when:
             problem = condition_key_problem(key)
             if problem:
                 out.append(problem)
-            elif not values:
+            elif not values and not not_values:
                 out.append(f"condition {key} needs at least one value")
             elif key in _IP_KEYS:
-                out += [p for v in values if (p := ip_problem(v, f"{key} value"))]
+                out += [p for v in (*values, *not_values) if (p := ip_problem(v, f"{key} value"))]
             elif key == "destination.port":
-                out += [p for v in values if (p := port_problem(v))]
+                out += [p for v in (*values, *not_values) if (p := port_problem(v))]
         return out
 
     def to_spec(self) -> dict[str, Any]:
@@ -265,20 +265,36 @@ class AuthzRule:
         if operations:
             rule["to"] = operations
         if self.when:
-            rule["when"] = [{"key": k, "values": list(v)} for k, v in self.when]
+            rule["when"] = [{"key": k, **({"values": list(v)} if v else {}), **({"notValues": list(n)} if n else {})}
+                            for k, v, n in self.when]
         return rule
 
 
-def parse_conditions(text: str) -> list[tuple[str, list[str]]]:
-    """``source.ip=10.0.0.0/8, 10.1.0.0/16; request.headers[x-user]=alice`` as (key, values) pairs."""
-    out: list[tuple[str, list[str]]] = []
+def parse_conditions(text: str) -> list[tuple[str, list[str], list[str]]]:
+    """``source.ip=10.0.0.0/8, 10.1.0.0/16; request.headers[x-user]!=bot`` as (key, values, notValues):
+    ``key=`` gives values the attribute must have one of, ``key!=`` values it must have none of; both
+    for one key make one condition."""
+    out: list[tuple[str, list[str], list[str]]] = []
     for part in (p.strip() for p in text.split(";")):
         if not part:
             continue
         key, sep, values = part.partition("=")
-        if not sep or not key.strip():
-            raise RoutingError(f"condition {part!r} is not like source.ip=10.0.0.0/8 (key=value, value)")
-        out.append((key.strip(), split_list(values)))
+        negated = key.endswith("!")
+        key = key.removesuffix("!").strip()
+        if not sep or not key:
+            raise RoutingError(f"condition {part!r} is not like source.ip=10.0.0.0/8 (key=value, value; "
+                               "key!=value for values it must not have)")
+        at = next((i for i, c in enumerate(out) if c[0] == key), None)
+        if at is None:
+            out.append((key, [], []))
+            at = len(out) - 1
+        taken = out[at][2] if negated else out[at][1]
+        if taken:
+            raise RoutingError(f"condition {key}{'!=' if negated else '='} is given twice: list its values once, "
+                               "separated by commas")
+        taken += split_list(values)
+        if not taken:
+            raise RoutingError(f"condition {key} needs at least one value after {'!=' if negated else '='}")
     return out
 
 
@@ -383,11 +399,13 @@ def authorization_policy_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
             if not isinstance(c, dict) or not isinstance(c.get("key"), str):
                 out.append(f"{where} (not a key and values)")
                 continue
-            out += [f"{where}.{k}" for k in c if k not in ("key", "values")]
+            out += [f"{where}.{k}" for k in c if k not in ("key", "values", "notValues")]
             key = c["key"]
-            if any(ch in key for ch in "=;") or key != key.strip():
+            if any(ch in key for ch in "=;") or key != key.strip() or key.endswith("!") \
+                    or any(k == key for k, _v, _n in rule.when):
                 out.append(f"{where}.key (a key the form cannot write back: {key!r})")
-            rule.when.append((key, _list_of_text(c.get("values", []), f"{where}.values", out, allow=";")))
+            rule.when.append((key, _list_of_text(c.get("values", []), f"{where}.values", out, allow=";"),
+                              _list_of_text(c.get("notValues", []), f"{where}.notValues", out, allow=";")))
         rules.append(rule)
     if not raw_rules and action == DENY:
         out.append("spec.action DENY without rules (it denies nothing; the form's deny-all is an empty spec)")

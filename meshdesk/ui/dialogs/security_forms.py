@@ -250,8 +250,9 @@ class RuleBox(QGroupBox):
         form.addRow("To", self.operations)
         self.when = QLineEdit()
         self.when.setObjectName("rule-when")
-        self.when.setPlaceholderText("e.g. request.headers[x-user]=alice, bob; source.ip=10.0.0.0/8")
-        self.when.setToolTip("Conditions separated by ';', each key=value, value")
+        self.when.setPlaceholderText("e.g. request.headers[x-user]=alice, bob; source.ip!=10.0.0.0/8")
+        self.when.setToolTip("Conditions separated by ';', each key=value, value (the attribute is one of them) "
+                             "or key!=value, value (it is none of them)")
         self.when.textChanged.connect(changed)
         form.addRow("When", self.when)
         self.remove_button = QPushButton("Remove rule")
@@ -267,7 +268,8 @@ class RuleBox(QGroupBox):
                     boxes.boxes[i].fill(entry)
                 else:
                     boxes.add(entry)
-        self.when.setText("; ".join(f"{k}={', '.join(v)}" for k, v in rule.when))
+        self.when.setText("; ".join("; ".join(([f"{k}={', '.join(v)}"] if v else [])
+                                              + ([f"{k}!={', '.join(n)}"] if n else [])) for k, v, n in rule.when))
 
     @property
     def edits(self) -> dict[str, QLineEdit]:
