@@ -734,3 +734,24 @@ def test_a_condition_takes_values_it_must_not_have(emu: KubeEmulator, settings: 
     qtbot.addWidget(opened.args[0])
     assert opened.args[0].form.rules[0].edits["when"].text() == \
         "source.ip!=10.0.0.0/8; request.headers[x-user]=alice; request.headers[x-user]!=bot"
+
+
+def test_request_principals_without_a_request_authentication_are_said_to_match_nothing(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A request principal is read from a JWT a RequestAuthentication validated: without one, a rule on
+    request principals matches no request (an ALLOW policy on them denies everything), and nothing said so."""
+    ctl = controller_for(emu, settings, window)
+    said = "request principals and request.auth conditions match only requests whose JWT a RequestAuthentication " \
+           "validated, and there is none in bookinfo (the root namespace istio-system was not read"
+    for step in ("without", "with"):
+        dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+        form = dialog.form
+        assert isinstance(form, AuthorizationPolicyForm)
+        qtbot.keyClicks(form.name, "jwt-only")
+        form.policy.setCurrentText("RULES")
+        qtbot.keyClicks(form.rules[0].edits["requestPrincipals"], "*")
+        review(dialog, qtbot)
+        assert (said in dialog.notes.text()) == (step == "without"), dialog.notes.text()
+        emu.add({"apiVersion": f"{SEC}/v1", "kind": "RequestAuthentication",
+                 "metadata": {"name": "jwt", "namespace": "bookinfo"},
+                 "spec": {"jwtRules": [{"issuer": "https://accounts.example.com"}]}}, "bookinfo")

@@ -553,9 +553,26 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
         plan.notes.append("Principals and namespaces are read from the client's mutual-TLS certificate: a request "
                           "sent in plain text (from a workload without a sidecar, or where mTLS is disabled) "
                           "never matches them.")
+    if any(_uses_jwt(r) for r in rules if isinstance(r, dict)):
+        root = inv.mesh_settings.root_namespace
+        validators = [o for o in inv.istio_objects("RequestAuthentication") if o.namespace in (ap.namespace, root)]
+        if not validators:
+            read_root = root == ap.namespace or inv.namespace(root) is not None
+            plan.notes.append(f"Warning: request principals and request.auth conditions match only requests whose JWT a "
+                              f"RequestAuthentication validated, and there is none in {ap.namespace}"
+                              + (f" nor in the root namespace {root}: no request matches them." if read_root else
+                                 f" (the root namespace {root} was not read; one there would do): without one, no "
+                                 "request matches them."))
     if not editing:
         plan.changes.append(Change(CREATE, obj=ap))
     return plan
+
+
+def _uses_jwt(rule: Mapping[str, Any]) -> bool:
+    sources = [f.get("source") for f in rule.get("from") or () if isinstance(f, dict)]
+    keys = [str(c.get("key")) for c in rule.get("when") or () if isinstance(c, dict) and c.get("values")]
+    return any(isinstance(src, dict) and src.get("requestPrincipals") for src in sources) \
+        or any(k.startswith("request.auth.") for k in keys)
 
 
 def removal_notes(inv: Inventory, deleted: Sequence[IstioObject]) -> list[str]:
