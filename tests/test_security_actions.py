@@ -755,3 +755,33 @@ def test_request_principals_without_a_request_authentication_are_said_to_match_n
         emu.add({"apiVersion": f"{SEC}/v1", "kind": "RequestAuthentication",
                  "metadata": {"name": "jwt", "namespace": "bookinfo"},
                  "spec": {"jwtRules": [{"issuer": "https://accounts.example.com"}]}}, "bookinfo")
+
+
+def test_the_demo_obeys_a_deny_rules_conditions(settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """The demo ignored a rule's when: a DENY rule for requests with a header (none of the demo's carry
+    it) cut the whole namespace off, as a deny of everything would."""
+    from meshdesk.mesh.graph.builder import build
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    request = GraphRequest(namespaces=("shop",))
+    snap = demo.snapshot(request)
+    assert snap.inventory is not None
+    for name, when, denied in (("deny-bots", "request.headers[x-user]=bot", False),
+                               ("deny-but-from-shop", "source.namespace!=shop", True)):
+        dialog = ctl.open_action("authorization-policy", None, build(snap), snap.inventory)
+        qtbot.addWidget(dialog)
+        form = dialog.form
+        qtbot.keyClicks(form.name, name)
+        form.policy.setCurrentText("RULES")
+        form.action.setCurrentText("DENY")
+        qtbot.keyClicks(form.rules[0].edits["when"], when)
+        review(dialog, qtbot)
+        confirm(dialog, qtbot)
+        snap = demo.snapshot(request)
+        assert snap.inventory is not None
+        graph = build(snap)
+        into_shop = [e for e in graph.edges.values() if graph.nodes[e.target].namespace == "shop"
+                     and graph.nodes[e.source].namespace != "shop" and e.rates.get("http", 0.0)]
+        assert into_shop
+        assert all(e.rates.get("http", 0.0) == pytest.approx(e.rates.get("http4xx", 0.0)) for e in into_shop) == denied

@@ -585,7 +585,32 @@ def _rule_matches(rule: Any, client: WorkloadSpec, op: Operation, port: int, mtl
     if sources and not any(_source_matches(src, principal, namespace) for src in sources):
         return False
     operations = [_dict(_dict(t).get("operation")) for t in _list(rule.get("to"))]
-    return not operations or any(_operation_matches(o, op, port) for o in operations)
+    if operations and not any(_operation_matches(o, op, port) for o in operations):
+        return False
+    return _conditions_match(_list(rule.get("when")), principal, namespace, port)
+
+
+def _conditions_match(conditions: list[Any], principal: str, namespace: str, port: int) -> bool:
+    """A rule's ``when``: every condition must hold. The demo knows the client's identity (with mTLS) and
+    the port; its requests carry no JWT and no header a policy would name, so those attributes are
+    absent (their values never match, their notValues always do). An attribute it does not model (an
+    IP address) is taken to hold."""
+    known = {"source.principal": principal, "source.namespace": namespace, "destination.port": str(port)}
+    for cond in conditions:
+        cond = _dict(cond)
+        key = str(cond.get("key") or "")
+        if key in known:
+            value = known[key]
+        elif key.startswith(("request.headers[", "request.auth.")):
+            value = ""
+        else:
+            continue
+        values, not_values = _list(cond.get("values")), _list(cond.get("notValues"))
+        if values and not (value and _values_match(values, value)):
+            return False
+        if not_values and value and _values_match(not_values, value):
+            return False
+    return True
 
 
 def _source_matches(src: Mapping[str, Any], principal: str, namespace: str) -> bool:
