@@ -785,3 +785,29 @@ def test_the_demo_obeys_a_deny_rules_conditions(settings: Settings, window: QWid
                      and graph.nodes[e.source].namespace != "shop" and e.rates.get("http", 0.0)]
         assert into_shop
         assert all(e.rates.get("http", 0.0) == pytest.approx(e.rates.get("http4xx", 0.0)) for e in into_shop) == denied
+
+
+def test_editing_a_policy_whose_methods_are_lower_case_says_they_are_rewritten(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """The form writes HTTP methods upper case. A policy read with ``methods: [get]`` matched no request
+    (Istio compares the method as the client sends it): saving it from the form changes what it
+    matches, and the review says so rather than leaving it to the diff."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "reads", "namespace": "bookinfo"},
+             "spec": {"selector": {"matchLabels": {"app": "ratings"}}, "rules": [
+                 {"to": [{"operation": {"methods": ["get", "HEAD"], "paths": ["/ratings/*"]}}]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy reads in a form…")
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    dialog.form.rules[0].edits["paths"].setText("/ratings/*, /health")
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True], dialog.form_error.text()
+    assert "Method get will be written upper case" in dialog.notes.text()
+    assert "matched no request" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    ops = emu.get("authorizationpolicies", "bookinfo", "reads", SEC)["spec"]["rules"][0]["to"][0]["operation"]
+    assert ops["methods"] == ["GET", "HEAD"]

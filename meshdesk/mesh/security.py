@@ -563,9 +563,29 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
                               + (f" nor in the root namespace {root}: no request matches them." if read_root else
                                  f" (the root namespace {root} was not read; one there would do): without one, no "
                                  "request matches them."))
+    if editing:
+        # the form writes methods upper case: say so when the copy read had them otherwise
+        old = next((o for o in inv.istio_objects("AuthorizationPolicy", ap.namespace) if o.name == ap.name), None)
+        lower = sorted({m for m in _methods(old.spec if old is not None else None) if m != m.upper()})
+        if lower:
+            plan.notes.append(f"Method{'s' if len(lower) > 1 else ''} {', '.join(lower)} will be written upper case: "
+                              "Istio compares a request's method as the client sends it (upper case), so as "
+                              "written they matched no request; this changes what the policy matches.")
     if not editing:
         plan.changes.append(Change(CREATE, obj=ap))
     return plan
+
+
+def _methods(spec: Any) -> list[str]:
+    """The ``methods`` and ``notMethods`` texts of a policy's operations."""
+    out: list[str] = []
+    for rule in (spec.get("rules") if isinstance(spec, dict) else None) or ():
+        for to in (rule.get("to") if isinstance(rule, dict) else None) or ():
+            op = to.get("operation") if isinstance(to, dict) else None
+            for key in ("methods", "notMethods"):
+                values = op.get(key) if isinstance(op, dict) else None
+                out += [m for m in values or () if isinstance(m, str)] if isinstance(values, list) else []
+    return out
 
 
 def _uses_jwt(rule: Mapping[str, Any]) -> bool:
