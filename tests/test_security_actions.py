@@ -811,3 +811,26 @@ def test_editing_a_policy_whose_methods_are_lower_case_says_they_are_rewritten(
     confirm(dialog, qtbot)
     ops = emu.get("authorizationpolicies", "bookinfo", "reads", SEC)["spec"]["rules"][0]["to"][0]["operation"]
     assert ops["methods"] == ["GET", "HEAD"]
+
+
+def test_one_of_two_namespace_wide_sidecars_can_be_edited_and_the_clash_is_said(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A namespace already holding two Sidecars without a selector (made elsewhere): editing one of them
+    by form does not make the clash, so it is let through with a warning that Istio picks one of them
+    in no set order - not refused as if it were a new second one."""
+    for name in ("first", "second"):
+        emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar", "metadata": {"name": name, "namespace": "bookinfo"},
+                 "spec": {"egress": [{"hosts": ["./*", "istio-system/*"]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    action = edit_action(ctl, inventory(emu), "Edit Sidecar first in a form…")
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    dialog.form.listeners[0].hosts.setText("./*, istio-system/*, */api.example.com")
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True], dialog.form_error.text()
+    assert "also has second without a workload selector" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    assert emu.get("sidecars", "bookinfo", "first", NET)["spec"]["egress"][0]["hosts"][-1] == "*/api.example.com"

@@ -775,7 +775,10 @@ def sidecar_plan(inv: Inventory, sc: IstioObject, *, editing: bool = False) -> C
     if not selector:
         wide = [o.name for o in inv.istio_objects("Sidecar", sc.namespace) if o.name != sc.name
                 and not _selector_of(o.spec.get("workloadSelector") if isinstance(o.spec, dict) else None, "labels")]
-        if wide:
+        before = next((o for o in inv.istio_objects("Sidecar", sc.namespace) if o.name == sc.name), None)
+        was_wide = editing and before is not None and not _selector_of(
+            before.spec.get("workloadSelector") if isinstance(before.spec, dict) else None, "labels")
+        if wide and not was_wide:
             raise RoutingError(f"namespace {sc.namespace} already has a Sidecar without a workload selector "
                                f"({', '.join(sorted(wide))}); Istio would pick one of the two in no set order. "
                                "Give this one a workload selector, or change that one.")
@@ -789,6 +792,10 @@ def sidecar_plan(inv: Inventory, sc: IstioObject, *, editing: bool = False) -> C
                       "other service of the mesh go to PassthroughCluster or fail, as the outbound traffic "
                       "policy says.")
     _note_selected(plan, inv, sc.namespace, selector, "Sidecar")
+    if not selector and wide:  # editing one of two already there: the edit is let through, the clash said
+        plan.notes.append(f"Warning: namespace {sc.namespace} also has {', '.join(sorted(wide))} without a workload "
+                          "selector; Istio picks one of them in no set order, so this one may not be the one in "
+                          "force. Give one a workload selector, or remove one.")
     ns = inv.namespace(sc.namespace)
     if ns is not None and ns.labels.get("istio.io/dataplane-mode") == "ambient" \
             and sc.namespace != inv.mesh_settings.root_namespace:
