@@ -1566,6 +1566,42 @@ def test_the_keyboard_selects_nodes_one_by_one_and_opens_a_node_graph(qtbot, vie
     assert opened.args == [order[-1]]
 
 
+def test_tab_walks_a_graph_wrapped_into_bands_band_by_band(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """A big mesh is laid out in bands one under another, and namespace boxes in rows. Tab sorted every
+    node by x then y, so it jumped between the bands at each step; it walks a band left to right, then
+    the next one, never back up until it wraps round, and a box's nodes before the box below it."""
+    shown(qtbot, view, bookinfo(), key=None)
+    view.set_display(DisplayOptions(show_boxes=False))
+    ids = sorted(view.positions())
+    assert len(ids) >= 5
+    top, below = ids[:3], ids[3:]
+    # the first band's nodes across the top, the rest in a band under it, offset so that sorting by x
+    # alone would interleave them
+    placed = {nid: (400.0 * i, 0.0) for i, nid in enumerate(top)}
+    placed |= {nid: (200.0 + 400.0 * i, 600.0) for i, nid in enumerate(below)}
+    view.set_positions(placed)
+    view.setFocus()
+
+    def walk() -> list[str]:
+        view.select([])
+        out = []
+        for _ in ids:
+            QTest.keyClick(view, Qt.Key.Key_Tab)
+            out += view.selected_ids()
+        return out
+
+    assert walk() == top + below
+    QTest.keyClick(view, Qt.Key.Key_Backtab)
+    assert view.selected_ids() == [below[-2]], "Shift+Tab is the reverse"
+    # namespace boxes: the gateway's (istio-system) under the shop's, at a x in the middle of it
+    gw = nid_wl("istio-ingressgateway", "istio-system")
+    shop = [nid for nid in ids if nid != gw]
+    view.set_display(DisplayOptions(show_boxes=True))
+    view.set_positions({nid: (300.0 * i, 80.0 * (i % 2)) for i, nid in enumerate(shop)} | {gw: (500.0, 700.0)})
+    assert view.box_item(f"box:namespace:Kubernetes:{NS}") is not None, "namespace boxes shown"
+    assert walk() == sorted(shop, key=lambda n: view.positions()[n][0]) + [gw]
+
+
 def test_ctrl_tab_takes_the_keyboard_off_the_graph(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Tab walks the nodes, so the keyboard needs another way on: Ctrl+Tab, as out of a text editor."""
     from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget

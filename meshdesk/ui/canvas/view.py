@@ -218,6 +218,33 @@ def edge_label(edge: Edge, mode: str, source_total: float = 0.0, grpc_messages: 
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
+# a vertical gap wider than this between the nodes above and those below starts a new band of the
+# graph for Tab: more than the gap between nodes of one rank, less than between wrapped bands or
+# components one under another. Boxes start a new band at any gap.
+READING_BAND_GAP = 40.0
+
+
+def reading_order(nodes: Mapping[str, tuple[QRectF, bool, float, float]]) -> list[str]:
+    """Node ids in the order Tab walks them. Each comes with the scene rectangle it takes (its outermost
+    box's, when in one), whether that is a box's, and its position. The graph is cut into bands, top to
+    bottom: a box (a namespace's, an app's) starts a new one below any gap, a node outside boxes below a
+    gap wider than ``READING_BAND_GAP`` (the bands a big layout is wrapped into, components one under
+    another; what overlaps a band joins it). In each band the nodes go left to right, then top to
+    bottom - the flow of the layout's ranks. Sorting the whole graph by x then y jumped between bands
+    at every step."""
+    band_of: dict[str, int] = {}
+    band, bottom = -1, float("-inf")
+    for nid in sorted(nodes, key=lambda n: (nodes[n][0].top(), n)):
+        rect, boxed = nodes[nid][0], nodes[nid][1]
+        if rect.top() > bottom + (0.0 if boxed else READING_BAND_GAP):
+            band += 1
+            bottom = rect.bottom()
+        else:
+            bottom = max(bottom, rect.bottom())
+        band_of[nid] = band
+    return sorted(nodes, key=lambda n: (band_of[n], round(nodes[n][2]), round(nodes[n][3]), n))
+
+
 def running_layout_threads() -> list[QThread]:
     """Layout threads still running (tests assert none is left after a view closes)."""
     return [t for t in list(_THREADS) if t.isRunning()]
@@ -1740,8 +1767,8 @@ class GraphView(QGraphicsView):
         event.accept()
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 - Qt's name
-        """Tab and Shift+Tab on the graph select the next or previous node, left to right and top to
-        bottom, and bring it into view: the keyboard's way to a node (then Enter opens its node graph,
+        """Tab and Shift+Tab on the graph select the next or previous node in reading order (band by
+        band, left to right in each: ``reading_order``), and bring it into view: the keyboard's way to a node (then Enter opens its node graph,
         the Menu key its actions). Ctrl+Tab moves the keyboard on, and F6 to the docks."""
         if not self.select_next_node(forward=next):
             return super().focusNextPrevChild(next)
@@ -1750,8 +1777,8 @@ class GraphView(QGraphicsView):
     def select_next_node(self, *, forward: bool = True) -> bool:
         """Select the node after (or before) the selected one in reading order, and show it; False when
         no node is shown."""
-        shown = sorted((nid for nid, it in self._nodes.items() if it.isVisible()),
-                       key=lambda nid: (round(self._nodes[nid].x()), round(self._nodes[nid].y()), nid))
+        shown = reading_order({nid: (*self._outermost_rect(nid, it), it.x(), it.y())
+                               for nid, it in self._nodes.items() if it.isVisible()})
         if not shown:
             return False
         current = [nid for nid in self.selected_ids() if nid in self._nodes]
@@ -1763,6 +1790,19 @@ class GraphView(QGraphicsView):
         self.select([nid])
         self.ensureVisible(self._nodes[nid].sceneBoundingRect(), 40, 40)
         return True
+
+    def _outermost_rect(self, nid: str, item: QGraphicsItem) -> tuple[QRectF, bool]:
+        """The scene rectangle of the outermost shown box around node ``nid`` (a namespace's, an app's)
+        and True, or the node's own and False: what Tab's bands are cut from, so that a box is never cut
+        in two."""
+        box, outer = self._box_of.get(nid), None
+        for _ in range(10):
+            if box is None:
+                break
+            if box.isVisible():
+                outer = box
+            box = self._box_of.get(box.box_id)
+        return (outer.sceneBoundingRect(), True) if outer is not None else (item.sceneBoundingRect(), False)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         hit = self.itemAt(event.position().toPoint())
