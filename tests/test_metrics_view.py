@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from meshdesk.mesh.metrics import Line, MetricsTarget
+from meshdesk.mesh.metrics import CHARTS, Line, MetricsTarget
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.demo.metrics import DemoMetrics
 from meshdesk.sources.metrics import PrometheusMetrics
@@ -989,7 +989,8 @@ def test_a_tcp_only_selection_shows_its_tcp_charts_first(qtbot: QtBot) -> None:
     assert top_left() == "tcp_sent"
     qtbot.waitUntil(lambda: view.charts["tcp_sent"].data() != {})  # and it has the edge's bytes
     assert view.charts["tcp_sent"].y() < view.charts["request_volume"].y()
-    assert len(view.charts) == view._grid.count()  # none left out, none twice
+    # every traffic chart once (the proxy charts are out of the grid until the Envoy proxy choice)
+    assert len(view.chart_order) == view._grid.count() and set(view.chart_order) == {c.key for c in CHARTS}
     with qtbot.waitSignal(view.refreshed, timeout=20000):
         view.show_graph_selection(graph, [http.id])
     assert top_left() == "request_volume"

@@ -112,7 +112,24 @@ CHARTS: tuple[Chart, ...] = (
     Chart("tcp_opened", "TCP connections opened", "conn/s", "counter", TCP_OPENED, tcp=True),
     Chart("tcp_closed", "TCP connections closed", "conn/s", "counter", TCP_CLOSED, tcp=True),
 )
-CHARTS_BY_KEY: dict[str, Chart] = {c.key: c for c in CHARTS}
+# A proxy's own metrics (Envoy's statistics as Prometheus scrapes them from each pod, labelled with its
+# namespace and pod), one line per pod: Kiali's "Envoy Metrics" dashboard. A gauge is charted as read;
+# a counter as its rate.
+KIND_PROXY = "proxy"
+PROXY = "proxy"  # the metrics view's third choice beside INBOUND and OUTBOUND
+PROXY_DISCOVERY = "envoy_server_uptime"  # present when Prometheus scrapes the proxies (as Kiali discovers it)
+PROXY_CHARTS: tuple[Chart, ...] = (
+    Chart("proxy_uptime", "Proxy uptime", "s", "gauge", "envoy_server_uptime"),
+    Chart("proxy_memory_allocated", "Allocated memory", "B", "gauge", "envoy_server_memory_allocated"),
+    Chart("proxy_heap_size", "Heap size", "B", "gauge", "envoy_server_memory_heap_size"),
+    Chart("proxy_upstream_cx_active", "Upstream active connections", "conn", "gauge",
+          "envoy_cluster_upstream_cx_active"),
+    Chart("proxy_upstream_rq", "Upstream requests", "ops/s", "counter", "envoy_cluster_upstream_rq_total"),
+    Chart("proxy_downstream_cx_active", "Downstream active connections", "conn", "gauge",
+          "envoy_listener_downstream_cx_active"),
+    Chart("proxy_downstream_rq", "Downstream HTTP requests", "ops/s", "counter", "envoy_listener_http_downstream_rq"),
+)
+CHARTS_BY_KEY: dict[str, Chart] = {c.key: c for c in (*CHARTS, *PROXY_CHARTS)}
 SPARKLINE_CHARTS: tuple[str, ...] = ("request_volume", "error_share", "request_duration", "tcp_sent")
 
 
@@ -191,6 +208,13 @@ class MetricsTarget:
                              ((f"{side}_workload_namespace", namespace),),
                              f"namespace {namespace} ({direction})")
 
+    @staticmethod
+    def proxy(namespace: str, workload: str, pods: Sequence[str]) -> MetricsTarget:
+        """The proxies of a workload's pods, by the labels Prometheus' pod scrape gives their own metrics
+        (``namespace``, ``pod``): one line per pod."""
+        return MetricsTarget(KIND_PROXY, namespace, workload, PROXY, "", (("namespace", namespace),),
+                             f"proxies of workload {namespace}/{workload}", any_of=(("pod", tuple(pods)),))
+
     @property
     def reporters(self) -> tuple[str, ...]:
         """The reporters whose series count: ``reporter``, and for an ambient target an Istio ambient
@@ -200,6 +224,8 @@ class MetricsTarget:
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a series with ``labels`` belongs to this target (for sources without PromQL)."""
+        if self.kind == KIND_PROXY:
+            return all(labels.get(k) == v for k, v in self.labels) and all(labels.get(k) in vs for k, vs in self.any_of)
         if not (all(labels.get(k) == v for k, v in self.labels) and all(labels.get(k) in vs for k, vs in self.any_of)
                 and not any(labels.get(k) in vs for k, vs in self.none_of)):
             return False
@@ -209,7 +235,9 @@ class MetricsTarget:
         return labels.get("reporter") in self.reporters
 
     def split_label(self, split: str) -> str:
-        """The Prometheus label a split groups by ("" for none)."""
+        """The Prometheus label a split groups by ("" for none). A proxy target's lines are its pods'."""
+        if self.kind == KIND_PROXY:
+            return "pod"
         if split == SPLIT_NONE:
             return ""
         if split == SPLIT_RESPONSE_CODE:

@@ -22,6 +22,8 @@ from meshdesk.mesh.metrics import (
     CHARTS_BY_KEY,
     ERROR_CODES,
     GRPC_ERROR_STATUSES,
+    KIND_PROXY,
+    PROXY_CHARTS,
     QUANTILE_STATS,
     SPLIT_RESPONSE_CODE,
     STAT_AVG,
@@ -105,9 +107,24 @@ def _errors(metric: str, bases: Sequence[Sequence[str]], w: str) -> str:
     return f"({' or '.join(http + grpc)})"
 
 
+def proxy_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
+    """The queries of a proxy target's charts (``PROXY_CHARTS``, whatever ``spec.charts`` says): per pod,
+    a gauge summed over its series (every upstream cluster's active connections), a counter's rate."""
+    ms = [promql.eq(k, v) for k, v in target.labels] + [promql.one_of(k, vs) for k, vs in target.any_of]
+    w = f"[{spec.window_s}s]"
+    out = []
+    for chart in PROXY_CHARTS:
+        series = _sel(chart.metric, ms)
+        inner = f"rate({series}{w})" if chart.kind == "counter" else series
+        out.append(LineQuery(chart.key, STAT_RATE, f"sum({inner}) by (pod)", "pod"))
+    return out
+
+
 def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
     """One PromQL query per chart line (chart, stat); a split groups each by its label (TCP charts are
     not split by response code: TCP series have none)."""
+    if target.kind == KIND_PROXY:
+        return proxy_queries(target, spec)
     base = selectors(target)
     w = f"[{spec.window_s}s]"
     out: list[LineQuery] = []

@@ -73,7 +73,22 @@ def format_value(value: float, unit: str) -> str:
         return f"{value:.1f} B{suffix}"
     if unit == "ms":
         return f"{value:.2f} ms"
+    if unit == "s":
+        return duration_text(value)
     return f"{_three_digits(value)} {unit}"
+
+
+def duration_text(seconds: float) -> str:
+    """A time span in its two largest units: "24 d 3 h", "5 h 12 min", "3 min 20 s", "42 s"."""
+    left = max(0, int(seconds))
+    for big, big_size, small, small_size in (("d", 86400, "h", 3600), ("h", 3600, "min", 60), ("min", 60, "s", 1)):
+        if left >= big_size:
+            return f"{left // big_size} {big} {left % big_size // small_size} {small}"
+    return f"{left} s"
+
+
+# a y axis in seconds is labelled in the largest of these its top value reaches twice
+_TIME_UNITS = (("d", 86400.0), ("h", 3600.0), ("min", 60.0))
 
 
 def _three_digits(value: float) -> str:
@@ -125,6 +140,10 @@ class UnitAxis(pg.AxisItem):
             top = max((abs(x) * scale for x in self.range if math.isfinite(x)), default=0.0)
             name, size = next(((n, z) for n, z in _BYTE_UNITS if top >= z), ("B", 1.0))
             name = f" {name}{'/s' if self.unit == 'B/s' else ''}"
+        elif self.unit == "s":
+            top = max((abs(x) * scale for x in self.range if math.isfinite(x)), default=0.0)
+            name, size = next(((n, z) for n, z in _TIME_UNITS if top >= 2 * z), ("s", 1.0))
+            name = f" {name}"
         decimals = min(9, max(0, -math.floor(math.log10(step / size))))
         return [f"{v * scale / size:,.{decimals}f}{name}" if math.isfinite(v * scale) else "" for v in values]
 

@@ -37,10 +37,14 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_SERVICE, TrafficGraph
+from meshdesk.mesh.inventory import Workload
 from meshdesk.mesh.metrics import (
     CHARTS,
     INBOUND,
+    KIND_PROXY,
     OUTBOUND,
+    PROXY,
+    PROXY_CHARTS,
     SPARKLINE_CHARTS,
     SPLITS,
     MetricsResult,
@@ -52,6 +56,7 @@ from meshdesk.mesh.metrics import (
 )
 from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Unauthorized, Unreachable
 from meshdesk.ui.charts import MetricChart, clock_text
+from meshdesk.ui.envoy_view import proxy_pods, why_no_proxy
 from meshdesk.ui.labels import NameLabel
 
 log = logging.getLogger(__name__)
@@ -176,6 +181,15 @@ def selection_reason(graph: TrafficGraph | None, ids: Sequence[str]) -> str:
 
 
 SLOW_PROMETHEUS = "Prometheus is slow: still waiting for the last refresh"
+PROXY_NO_TARGET = "Select a workload (or an app version) to chart its proxies' own metrics"
+
+
+def proxy_metrics_missing(target: MetricsTarget) -> str:
+    """Why a proxy target's charts are all empty: no envoy_* series for its pods in Prometheus."""
+    return (f"Prometheus has none of the proxies' own metrics (envoy_*) for the pods of {target.title[len('proxies of '):]}: "
+            "it does not scrape them. Istio's sample Prometheus does, from each pod's prometheus.io annotations "
+            "(the merged metrics on port 15020); without that, the Envoy dock's Stats tab reads the same "
+            "statistics from the proxy itself, as of now.")
 NO_TARGET = "Select a workload, app, service, ServiceEntry, operation, edge or box"
 
 
@@ -322,6 +336,7 @@ class _ChartsController(QWidget):
     def _on_result(self, result: MetricsResult) -> None:
         if result.target != self.target:
             return
+        self._unscraped(result)
         self.last_result = result
         self.last_good_at = self.clock()
         # in replay the data is of the replayed moment, not of when it was fetched
@@ -351,6 +366,10 @@ class _ChartsController(QWidget):
             else:
                 chart.set_status("")
         self.refreshed.emit(result)
+
+    def _unscraped(self, result: MetricsResult) -> None:
+        """A proxy target with no series at all: Prometheus does not scrape the proxies (the full view
+        says so in place of the charts)."""
 
     def _on_failed(self, error: SourceError) -> None:
         text = str(error)
@@ -385,13 +404,17 @@ class MetricsView(_ChartsController):
     """Every chart for one target, in a scrolling grid, with the selectors above."""
 
     def __init__(self, source: Any = None, *, poll_ms: int = 15000, parent: QWidget | None = None) -> None:
-        super().__init__(source, [c.key for c in CHARTS], compact=False, poll_ms=poll_ms, parent=parent)
+        super().__init__(source, [c.key for c in (*CHARTS, *PROXY_CHARTS)], compact=False, poll_ms=poll_ms,
+                         parent=parent)
+        self.workload: Workload | None = None  # the selection's workload, whose proxies the Envoy proxy choice charts
         self.title = NameLabel("No selection")  # a long target breaks rather than widening the window
         self.title.setObjectName("metricsTitle")
         self.title.setStyleSheet("font-weight: 600;")
         self.direction = QComboBox()
         self.direction.addItem("Inbound", INBOUND)
         self.direction.addItem("Outbound", OUTBOUND)
+        # the proxies' own metrics (Envoy's, per pod), as Kiali's "Envoy Metrics" tab of a workload
+        self.direction.addItem("Envoy proxy", PROXY)
         self.range = QComboBox()
         for text, seconds in RANGES:
             self.range.addItem(text, seconds)
@@ -469,8 +492,39 @@ class MetricsView(_ChartsController):
         self.notice.setVisible(bool(text))
         self._scroll.setVisible(not text)
 
+    def set_workload(self, workload: Workload | None) -> None:
+        """The workload of the selection (or None), whose pods' proxies the Envoy proxy choice charts; its
+        pods read again (a rollout) re-target the charts when they are shown."""
+        self.workload = workload
+        if self.direction.currentData() == PROXY and self._graph is not None:
+            self.show_graph_selection(self._graph, self._ids)
+
+    def _show_proxies(self, graph: TrafficGraph | None, ids: Sequence[str]) -> None:
+        """The Envoy proxy choice: the selected workload's proxies' own metrics, one line per pod."""
+        self._graph, self._ids = graph, list(ids)
+        workload = self.workload if ids else None
+        pods = proxy_pods(workload) if workload is not None else []
+        target = MetricsTarget.proxy(workload.namespace, workload.name, [p.name for p in pods]) \
+            if workload is not None and pods else None
+        if workload is None:
+            self._reason = PROXY_NO_TARGET
+            self.title.setText("No workload selected")
+        elif target is None:
+            self._reason = why_no_proxy(workload)
+            self.title.setText(f"workload {workload.namespace}/{workload.name}")
+        else:
+            self._reason = ""
+        self.no_target_text = self._reason
+        self.set_target(target)
+        self._show_notice()
+        self._place_charts(tuple(c.key for c in PROXY_CHARTS))
+
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
         direction = direction or str(self.direction.currentData())
+        self.split.setEnabled(direction != PROXY and not self.unavailable)
+        if direction == PROXY:
+            self._show_proxies(graph, ids)
+            return
         super().show_graph_selection(graph, ids, direction)
         edge = next((graph.edges[i] for i in ids if graph is not None and i in graph.edges
                      and no_charts_reason(graph, i)), None)
@@ -500,20 +554,29 @@ class MetricsView(_ChartsController):
                            + tuple(c.key for c in CHARTS if c.tcp != tcp_only))
 
     def _place_charts(self, order: tuple[str, ...]) -> None:
-        """The charts in the grid in ``order``, two to a row (nothing moves when the order is the same)."""
+        """The charts in the grid in ``order``, two to a row, the others out of it (nothing moves when
+        the order is the same)."""
         if order == self.chart_order:
             return
         self.chart_order = order
-        for key in order:
-            self._grid.removeWidget(self.charts[key])  # (not in the grid yet: nothing happens)
+        for key, chart in self.charts.items():
+            self._grid.removeWidget(chart)  # (not in the grid yet: nothing happens)
+            chart.setVisible(key in order)
         for i, key in enumerate(order):
             self._grid.addWidget(self.charts[key], i // 2, i % 2)
+
+    def _unscraped(self, result: MetricsResult) -> None:
+        if result.target.kind != KIND_PROXY:
+            return
+        empty = not result.errors and not any(result.chart_lines(c.key) for c in PROXY_CHARTS)
+        self._reason = proxy_metrics_missing(result.target) if empty else ""
+        self._show_notice()
 
     def _busy_changed(self, busy: bool) -> None:
         self.loading.setVisible(busy and self.last_result is None)
 
     def _direction_changed(self) -> None:
-        if self._graph is not None:
+        if self._graph is not None or self._ids:
             self.show_graph_selection(self._graph, self._ids)
 
     def _spec_changed(self) -> None:

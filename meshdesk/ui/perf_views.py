@@ -252,6 +252,11 @@ class PerformanceViews(QObject):
         fresh = inventory.workload(shown.namespace, shown.name) if shown is not None and inventory is not None else None
         if fresh is not None:
             self.logs.update_pods(fresh)  # the workload's pods now (a rollout replaces them)
+        charted = self.metrics.workload
+        fresh_charted = inventory.workload(charted.namespace, charted.name) \
+            if charted is not None and inventory is not None else None
+        if fresh_charted is not None and charted is not None and fresh_charted.pods != charted.pods:
+            self.metrics.set_workload(fresh_charted)  # its pods now (a rollout replaces them)
         shown_envoy = self.envoy.workload
         fresh_envoy = inventory.workload(shown_envoy.namespace, shown_envoy.name) \
             if shown_envoy is not None and inventory is not None else None
@@ -291,11 +296,12 @@ class PerformanceViews(QObject):
 
     def show_selection(self, ids: list[str]) -> None:
         self.lists.select_graph_ids(ids)
+        workload = selected_workload(self.graph, self.inventory, ids)
+        self.metrics.workload = workload  # whose proxies the metrics view's Envoy proxy choice charts
         self.metrics.show_graph_selection(self.graph, ids)
         self.sparklines.show_graph_selection(self.graph, ids)
         if self.docks.get("Charts") is None:
             self.sparkline_area.setVisible(self.sparklines.source is not None and self.sparklines.target is not None)
-        workload = selected_workload(self.graph, self.inventory, ids)
         current = self.logs.workload
         if workload is not None and (current is None or (current.namespace, current.name) !=
                                      (workload.namespace, workload.name)):

@@ -10,6 +10,7 @@ simulated, only the average size.
 
 from __future__ import annotations
 
+import calendar
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING
 from meshdesk.mesh import telemetry as tm
 from meshdesk.mesh.metrics import (
     CHARTS_BY_KEY,
+    KIND_PROXY,
+    PROXY_CHARTS,
     SPLIT_RESPONSE_CODE,
     STAT_AVG,
     STAT_RATE,
@@ -134,22 +137,76 @@ def _histogram(out: dict[tuple[str, str, str], float], key: str, metric: str, st
                 out[(key, STAT_AVG, g)] = b[g] / d
 
 
+def _created(demo: DemoCluster, namespace: str, at: float) -> dict[str, float]:
+    """When each pod of ``namespace`` started (unix seconds), by the demo's inventory at ``at``."""
+    inv = demo.snapshot(GraphRequest(queryTime=int(at), duration=_WINDOW_S, namespaces=(namespace,))).inventory
+    out: dict[str, float] = {}
+    for w in inv.workloads if inv is not None else ():
+        for p in w.pods:
+            try:
+                out[p.name] = float(calendar.timegm(time.strptime(p.created, "%Y-%m-%dT%H:%M:%SZ")))
+            except (TypeError, ValueError):
+                continue
+    return out
+
+
+def _proxy_values(samples: list[Sample], target: MetricsTarget, t: float,
+                  created: dict[str, float]) -> dict[tuple[str, str, str], float]:
+    """The demo's proxy metrics of the target's pods at ``t`` (``PROXY_CHARTS``): requests as the
+    simulation sends them (the workload's inbound and outbound requests shared among its pods), the
+    rest made up, plausible and steady (memory breathing a little, connections following requests)."""
+    ns, workload = target.namespace, target.name
+    pods = next((vs for k, vs in target.any_of if k == "pod"), ())
+    inbound = outbound = 0.0
+    for s in samples:
+        if s.metric != tm.REQUESTS:
+            continue
+        labels = s.labels
+        if labels.get("reporter") == "destination" and labels.get("destination_workload") == workload \
+                and labels.get("destination_workload_namespace") == ns:
+            inbound += s.value
+        elif labels.get("reporter") == "source" and labels.get("source_workload") == workload \
+                and labels.get("source_workload_namespace") == ns:
+            outbound += s.value
+    out: dict[tuple[str, str, str], float] = {}
+    share = 1.0 / max(1, len(pods))
+    for i, pod in enumerate(pods):
+        phase = (sum(map(ord, pod)) % 97) / 97 * 2 * math.pi
+        memory = 24e6 + 3e6 * i + 1.5e6 * math.sin(t / 900 + phase)
+        values = {
+            "proxy_uptime": max(0.0, t - created[pod]) if pod in created else math.nan,
+            "proxy_memory_allocated": memory,
+            "proxy_heap_size": math.ceil(memory * 1.3 / 1048576) * 1048576.0,
+            # the xds-grpc connection to istiod is always up; requests keep others open
+            "proxy_upstream_cx_active": 1.0 + round(outbound * share * 0.8),
+            "proxy_upstream_rq": outbound * share,
+            "proxy_downstream_cx_active": float(round(inbound * share * 0.8)),
+            "proxy_downstream_rq": inbound * share,
+        }
+        for key, value in values.items():
+            out[(key, STAT_RATE, pod)] = value
+    return out
+
+
 def range_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec,
                  cancelled: Callable[[], bool] | None = None, *, now: float | None = None) -> MetricsResult:
     """The demo's metrics for ``target`` on the step grid ending at ``spec.end`` (or ``now``)."""
     current = now if now is not None else time.time()
     end = math.floor((spec.end or current) / spec.step_s) * spec.step_s
     grid = spec.grid(end)
+    proxy = target.kind == KIND_PROXY
+    created = _created(demo, target.namespace, end) if proxy else {}
     columns: list[dict[tuple[str, str, str], float]] = []
     for t in grid:
         if cancelled is not None and cancelled():
             raise Cancelled("metrics refresh cancelled")
         snap = demo.snapshot(GraphRequest(queryTime=int(t), duration=_WINDOW_S), with_inventory=False,
                              cancelled=cancelled, every_series=True)
-        columns.append(_evaluate(snap.samples, target, spec))
+        columns.append(_proxy_values(list(snap.samples), target, t, created) if proxy
+                       else _evaluate(snap.samples, target, spec))
     keys = sorted({k for col in columns for k in col}, key=lambda k: (k[0], k[2], k[1]))
     result = MetricsResult(target, spec, end)
-    for key in spec.charts:
+    for key in (tuple(c.key for c in PROXY_CHARTS) if proxy else spec.charts):
         result.lines[key] = []
     for chart, stat, value in keys:
         values = [col.get((chart, stat, value), math.nan) for col in columns]

@@ -1,0 +1,192 @@
+"""The proxies' own metrics (Envoy's statistics as Prometheus scrapes them from each pod), charted one
+line per pod, as Kiali's "Envoy Metrics" tab of a workload: real Prometheus numbers, escaping, the
+words when Prometheus does not scrape the proxies, and the metrics view's "Envoy proxy" choice in the
+demo."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.inventory import Container, Pod, Workload
+from meshdesk.mesh.metrics import PROXY, PROXY_CHARTS, MetricsSpec, MetricsTarget
+from meshdesk.sources.metrics import PrometheusMetrics
+from meshdesk.sources.prometheus import PrometheusClient
+from meshdesk.ui.charts import duration_text, format_value
+from meshdesk.ui.metrics_view import MetricsView
+from tests.prom_server import PrometheusServer, Series, binaries_missing
+
+pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
+
+NS = "shop"
+PODS = ("reviews-v2-7f9c-abcde", "reviews-v2-7f9c-fghij")
+# a pod name with a dot (a DNS subdomain may have one): matched literally, never as "any character"
+DOTTED = "api.v1-0"
+
+
+def _envoy_series() -> list[Series]:
+    out: list[Series] = []
+    for i, pod in enumerate(PODS):
+        labels = {"namespace": NS, "pod": pod, "app": "reviews", "version": "v2"}
+        out += [
+            # gauges: a series growing 1 a second (uptime), or not at all
+            Series("envoy_server_uptime", labels, 1.0, start_value=3600.0 * (i + 1)),
+            Series("envoy_server_memory_allocated", labels, 0.0, start_value=25e6 + 1e6 * i),
+            Series("envoy_server_memory_heap_size", labels, 0.0, start_value=32e6),
+            # per upstream cluster: summed per pod
+            Series("envoy_cluster_upstream_cx_active", {**labels, "cluster_name": "xds-grpc"}, 0.0, start_value=1.0),
+            Series("envoy_cluster_upstream_cx_active", {**labels, "cluster_name": "outbound|9080||ratings"}, 0.0,
+                   start_value=4.0 + i),
+            Series("envoy_cluster_upstream_rq_total", {**labels, "cluster_name": "xds-grpc"}, 0.5),
+            Series("envoy_cluster_upstream_rq_total", {**labels, "cluster_name": "outbound|9080||ratings"}, 3.0 + i),
+            Series("envoy_listener_downstream_cx_active", {**labels, "listener_address": "0.0.0.0_15006"}, 0.0,
+                   start_value=2.0),
+            Series("envoy_listener_http_downstream_rq", {**labels, "listener_address": "0.0.0.0_15006"}, 2.5),
+        ]
+    # the same names in another namespace, and a pod whose name only matches the dotted one as a regex
+    out.append(Series("envoy_server_memory_allocated", {"namespace": "other", "pod": PODS[0]}, 0.0, start_value=9e9))
+    out.append(Series("envoy_server_memory_allocated", {"namespace": NS, "pod": "apiXv1-0"}, 0.0, start_value=7e9))
+    out.append(Series("envoy_server_memory_allocated", {"namespace": NS, "pod": DOTTED}, 0.0, start_value=30e6))
+    return out
+
+
+@pytest.fixture(scope="module")
+def envoy_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    reason = binaries_missing()
+    if reason:
+        pytest.skip(reason)
+    srv = PrometheusServer(Path(tmp_path_factory.mktemp("envoy-prometheus")), _envoy_series())
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def _spec(srv: PrometheusServer) -> MetricsSpec:
+    return MetricsSpec(range_s=600, step_s=60, end=srv.query_time)
+
+
+def _last(result: object, chart: str) -> dict[str, float]:
+    return {ln.split_value: ln.values[-1] for ln in result.chart_lines(chart)}  # type: ignore[attr-defined]
+
+
+def test_proxy_charts_read_each_pods_envoy_statistics(envoy_prometheus: PrometheusServer) -> None:
+    metrics = PrometheusMetrics(PrometheusClient(envoy_prometheus.url))
+    r = metrics.fetch(MetricsTarget.proxy(NS, "reviews-v2", PODS), _spec(envoy_prometheus))
+    assert r.errors == {} and set(r.lines) == {c.key for c in PROXY_CHARTS}
+    # a second more up each second: at the range's end (on the step grid, before the data's "now")
+    behind = envoy_prometheus.query_time - r.end
+    assert _last(r, "proxy_uptime") == {PODS[0]: pytest.approx(3600.0 - behind), PODS[1]: pytest.approx(7200.0 - behind)}
+    # the pod of the same name in another namespace is not this one
+    assert _last(r, "proxy_memory_allocated") == {PODS[0]: pytest.approx(25e6), PODS[1]: pytest.approx(26e6)}
+    assert _last(r, "proxy_heap_size") == {PODS[0]: pytest.approx(32e6), PODS[1]: pytest.approx(32e6)}
+    # every upstream cluster of a pod adds up: istiod's connection and the service's
+    assert _last(r, "proxy_upstream_cx_active") == {PODS[0]: pytest.approx(5.0), PODS[1]: pytest.approx(6.0)}
+    assert _last(r, "proxy_upstream_rq") == {PODS[0]: pytest.approx(3.5), PODS[1]: pytest.approx(4.5)}
+    assert _last(r, "proxy_downstream_cx_active") == {PODS[0]: pytest.approx(2.0), PODS[1]: pytest.approx(2.0)}
+    assert _last(r, "proxy_downstream_rq") == {PODS[0]: pytest.approx(2.5), PODS[1]: pytest.approx(2.5)}
+    # a dot in a pod's name is a dot: the pod whose name matches it only as a regex is left out
+    # (two pods: a regex match, where an unescaped dot would take in "apiXv1-0" too)
+    dotted = metrics.fetch(MetricsTarget.proxy(NS, "api", [DOTTED, "api-v2-0"]), _spec(envoy_prometheus))
+    assert _last(dotted, "proxy_memory_allocated") == {DOTTED: pytest.approx(30e6)}
+
+
+def test_a_duration_reads_in_its_two_largest_units() -> None:
+    assert [duration_text(s) for s in (42, 200, 3 * 3600 + 720, 24 * 86400 + 3 * 3600 + 59)] == \
+        ["42 s", "3 min 20 s", "3 h 12 min", "24 d 3 h"]
+    assert format_value(7200.0, "s") == "2 h 0 min" and format_value(5.0, "conn") == "5 conn"
+
+
+def _workload(pods: tuple[str, ...], *, sidecar: bool = True) -> Workload:
+    containers = [Container("app", "img:1", True)] + ([Container("istio-proxy", "proxyv2:1.24", True)] if sidecar else [])
+    return Workload("reviews-v2", NS, labels={"app": "reviews", "version": "v2"},
+                    pods=[Pod(p, NS, containers=containers) for p in pods])
+
+
+def _proxy_view(qtbot: QtBot, source: PrometheusMetrics, srv: PrometheusServer) -> MetricsView:
+    view = MetricsView(source, poll_ms=0)
+    qtbot.addWidget(view)
+    view.resize(1000, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    view.clock = lambda: float(srv.query_time)
+    source.clock = lambda: float(srv.query_time)
+    view.direction.setCurrentIndex(view.direction.findData(PROXY))
+    return view
+
+
+def test_the_metrics_views_envoy_proxy_choice_charts_a_workloads_pods(
+        qtbot: QtBot, envoy_prometheus: PrometheusServer) -> None:
+    view = _proxy_view(qtbot, PrometheusMetrics(PrometheusClient(envoy_prometheus.url)), envoy_prometheus)
+    try:
+        view.workload = _workload(PODS)
+        with qtbot.waitSignal(view.refreshed, timeout=20000):
+            view.show_graph_selection(None, ["a node"])
+        assert view.title.text() == f"proxies of workload {NS}/reviews-v2"
+        shown = {k for k, c in view.charts.items() if c.isVisible()}
+        assert shown == {c.key for c in PROXY_CHARTS}, "only the proxy's charts, not the traffic's"
+        lines = view.charts["proxy_upstream_rq"].data()
+        assert {split for _stat, split in lines} == set(PODS)
+        assert lines[("rate", PODS[1])][1][-1] == pytest.approx(4.5)
+        assert not view.notice.isVisible() and not view.split.isEnabled()
+        # pods Prometheus has nothing of: it does not scrape the proxies - said once, in the charts' place
+        view.workload = _workload(("ratings-v1-0",))
+        with qtbot.waitSignal(view.refreshed, timeout=20000):
+            view.show_graph_selection(None, ["a node"])
+        assert view.notice.isVisible()
+        assert "does not scrape them" in view.notice.text() and "port 15020" in view.notice.text()
+        # a workload without a sidecar has no proxy to chart: why, and nothing asked
+        view.workload = _workload(("legacy-0",), sidecar=False)
+        view.show_graph_selection(None, ["a node"])
+        assert view.target is None and "runs an Envoy proxy" in view.notice.text()
+        # back to inbound traffic: the traffic charts again, split usable
+        view.direction.setCurrentIndex(0)
+        assert not any(view.charts[c.key].isVisible() for c in PROXY_CHARTS) and view.split.isEnabled()
+    finally:
+        view.shutdown()
+
+
+def test_the_demo_charts_its_proxies(qtbot: QtBot) -> None:
+    """In the built-in demo the choice shows each pod's proxy: up since the pod started, requests as the
+    demo's traffic sends them."""
+    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+    from meshdesk.ui.perf_views import PerformanceViews
+    from tests.ui_helpers import extra_threads
+
+    before = {t.ident for t in threading.enumerate()}
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None and w.inventory is not None, timeout=20000)
+        graph = w.graph
+        assert graph is not None
+        reviews = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
+        assert reviews is not None
+        perf.docks["Metrics"].show()
+        view = perf.metrics
+        view.direction.setCurrentIndex(view.direction.findData(PROXY))
+        with qtbot.waitSignal(view.refreshed, timeout=30000):
+            w.view.select([reviews.id])
+        pods = [p.name for p in w.inventory.workload("shop", "reviews-v2").pods]  # type: ignore[union-attr]
+        assert view.target == MetricsTarget.proxy("shop", "reviews-v2", pods)
+        uptime = view.charts["proxy_uptime"].data()
+        assert {split for _stat, split in uptime} == set(pods)
+        assert all(values[-1] > 86400 for _times, values in uptime.values()), "up for days, as the demo's pods"
+        assert any(values[-1] > 0 for _times, values in view.charts["proxy_downstream_rq"].data().values())
+        mongodb = graph.find_node(node_type=NODE_APP, namespace="shop", workload="mongodb-v1")
+        assert mongodb is not None
+        w.view.select([mongodb.id])  # runs without a sidecar in the demo
+        assert view.target is None and "no istio-proxy container" in view.notice.text()
+    finally:
+        perf.shutdown()
+        w.close()
+    qtbot.waitUntil(lambda: [t for t in extra_threads(before) if "QThread" in t or "meshdesk" in t] == [],
+                    timeout=10000)
