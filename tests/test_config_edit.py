@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.changes import RESOURCES
@@ -238,6 +239,35 @@ def test_findings_of_the_edited_object_show_while_editing(emu: KubeEmulator, set
         pass
     codes = [row[0] for row in view.finding_rows()]
     assert "KIA0203" in codes, view.finding_rows()
+
+
+def test_a_finding_the_edit_gives_another_object_shows_while_editing(emu: KubeEmulator, settings: Settings,
+                                                                     qtbot: QtBot) -> None:
+    """The live check runs on a thread: a VirtualService routing to the subset the edited
+    DestinationRule removes is shown as the edit's finding, and only the latest text's findings show."""
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    text = view.yaml.toPlainText()
+    assert "  - name: v1\n    labels:\n      version: v1\n" in text, text
+    edit_text(view, "version: v3", "version: v9")  # a first text, checked ...
+    assert view.check_edit()
+    # ... and, before its result comes, the latest: subset v1 (the VirtualService's route) removed
+    view.yaml.setPlainText(text.replace("  - name: v1\n    labels:\n      version: v1\n", ""))
+    with qtbot.waitSignal(view.editChecked):
+        assert view.check_edit()
+    rows = view.finding_rows()
+    assert any(code == "KIA1107" and "VirtualService bookinfo/reviews" in message
+               for code, _severity, message, _path in rows), rows
+    assert "KIA0203" not in [row[0] for row in rows]  # the first text's finding: stale, never shown
+    # leaving the edit drops a check under way
+    view.yaml.setPlainText(text.replace("version: v3", "version: v9"))
+    assert view.check_edit()
+    view.cancel_edit()
+    shown = view.finding_rows()  # the object's findings as read
+    with qtbot.assertNotEmitted(view.editChecked):
+        qtbot.waitUntil(lambda: not view._check_busy)  # the thread is done, its result posted ...
+        QApplication.processEvents()  # ... and delivered: dropped
+    assert view.finding_rows() == shown and "KIA0203" not in [row[0] for row in shown]
 
 
 def test_a_spec_the_crd_schema_refuses_is_shown_and_blocks_confirm(emu: KubeEmulator, settings: Settings,
@@ -479,7 +509,10 @@ def test_the_text_is_locked_while_its_save_dialog_is_open(emu: KubeEmulator, set
     view, _ctl = cluster_view(emu, settings, qtbot)
     assert view.edit()
     edit_text(view, "name: v3", "name: v3-b")
+    assert view.check_edit()  # a live check under way as Save is clicked: its result keeps the note
     dialog = reviewed(view, qtbot)
+    qtbot.waitUntil(lambda: not view._check_busy)
+    QApplication.processEvents()
     assert view.yaml.isReadOnly() and not view.save_button.isEnabled() and not view.cancel_button.isEnabled()
     assert "under review" in view.edit_note.text()
     dialog.reject()  # closed without applying: editing goes on where it was
