@@ -408,7 +408,7 @@ OUTSIDE = "~"
 
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "Sidecar",
                "PeerAuthentication", "AuthorizationPolicy", "WorkloadEntry", "RequestAuthentication",
-               "EnvoyFilter", "WorkloadGroup", "Telemetry", "WasmPlugin")
+               "EnvoyFilter", "WorkloadGroup", "Telemetry", "WasmPlugin", "ProxyConfig")
 
 
 @dataclass

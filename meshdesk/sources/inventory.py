@@ -85,6 +85,9 @@ OPTIONAL_ISTIO_RESOURCES: tuple[tuple[str, str, str], ...] = (
     ("WorkloadGroup", "networking.istio.io", "workloadgroups"),
     ("Telemetry", "telemetry.istio.io", "telemetries"),
     ("WasmPlugin", "extensions.istio.io", "wasmplugins"),
+    # networking.istio.io/v1beta1 only; not in Kiali's list, but meshdesk writes it (``changes.RESOURCES``),
+    # so the Istio config dock lists it to be edited and deleted as the rest
+    ("ProxyConfig", "networking.istio.io", "proxyconfigs"),
 )
 # the Kubernetes Gateway API's Gateway (Istio runs a gateway workload for each): read cluster-wide for
 # the graph's gateway marks (those of the selection are listed with the Istio config too)

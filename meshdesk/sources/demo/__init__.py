@@ -43,6 +43,7 @@ _API_GROUPS = {
     "Telemetry": "telemetry.istio.io/v1",
     "WasmPlugin": "extensions.istio.io/v1alpha1",
     "EnvoyFilter": "networking.istio.io/v1alpha3",
+    "ProxyConfig": "networking.istio.io/v1beta1",
     **{kind: "gateway.networking.k8s.io/v1" for kind in GATEWAY_API_KINDS},
     "K8sTCPRoute": "gateway.networking.k8s.io/v1alpha2",
     "K8sTLSRoute": "gateway.networking.k8s.io/v1alpha2",
