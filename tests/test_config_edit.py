@@ -206,6 +206,31 @@ def test_the_demo_takes_a_proxy_config(qtbot: QtBot, settings: Settings) -> None
     assert next(o for o in after.istio if o.kind == "ProxyConfig").spec["concurrency"] == 3
 
 
+def test_values_with_no_break_spaces_and_line_separators_survive_an_edit(emu: KubeEmulator, settings: Settings,
+                                                                         qtbot: QtBot) -> None:
+    """A no-break space came back from the editor as a plain space, and a Unicode line separator (or NEL)
+    as a line break folded to a space: saving an edit of something else changed those values too, with
+    a diff showing two lines that look the same."""
+    doc = dict(emu.get("destinationrules", "bookinfo", "reviews", NET))
+    odd = {"note": "timeout 10\u00a0ms", "lines": "first\u2028second\u2029third\x85fourth", "name": "Zoë 😀"}
+    doc["metadata"] = {**doc["metadata"], "annotations": dict(odd)}
+    emu.add(doc, "bookinfo")
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    assert view.edit()
+    with qtbot.waitSignal(view.editChecked):
+        assert view.check_edit()
+    assert view.edit_note.text().startswith("No change yet"), view.edit_note.text()
+    assert "Zoë 😀" in view.yaml.toPlainText()  # Unicode shown as itself where it comes back as it was
+    edit_text(view, "  host: reviews\n", "  host: reviews\n  exportTo:\n  - .\n")
+    dialog = reviewed(view, qtbot)
+    assert "note" not in dialog.diff_text.toPlainText(), dialog.diff_text.toPlainText()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    stored = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    assert stored["spec"]["exportTo"] == ["."]
+    assert {k: stored["metadata"]["annotations"][k] for k in odd} == odd
+
+
 def test_a_change_made_meanwhile_is_a_conflict_with_the_choice_to_reload(emu: KubeEmulator, settings: Settings,
                                                                          qtbot: QtBot) -> None:
     view, _ctl = cluster_view(emu, settings, qtbot)

@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.changes import RESOURCES, inventory_after
-from meshdesk.mesh.config_edit import EditError, edit_plan, editable_yaml, manifest_kind
+from meshdesk.mesh.config_edit import EditError, dump_yaml, edit_plan, editable_yaml, manifest_kind
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
@@ -76,7 +76,7 @@ def manifest_yaml(obj: IstioObject) -> str:
     if obj.status:
         shown["status"] = obj.status  # what its controller reports (Gateway API objects), as kubectl shows it
     try:
-        return yaml.safe_dump(shown, sort_keys=False, default_flow_style=False, allow_unicode=True)
+        return dump_yaml(shown)  # (a value with a no-break space, copied from here, keeps it)
     except yaml.YAMLError as e:  # a value YAML cannot represent: show what we can, say why
         return f"# cannot show this object as YAML: {e}\n{shown!r}\n"
 
