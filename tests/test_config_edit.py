@@ -368,6 +368,33 @@ def test_delete_removes_the_object(emu: KubeEmulator, settings: Settings, qtbot:
     assert "no longer in the cluster" in view.title.text()
 
 
+def test_deleting_an_object_someone_deleted_meanwhile_is_said_as_such(emu: KubeEmulator, settings: Settings,
+                                                                     qtbot: QtBot) -> None:
+    """Deleted by someone else between the review and Confirm, the delete said "Not applied: ... was
+    changed by someone else": it was not changed, and it is gone as asked."""
+    view, _ctl = cluster_view(emu, settings, qtbot)
+    dialog = reviewed(view, qtbot, delete=True)
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
+    with qtbot.waitSignal(dialog.applied, timeout=10000):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == DONE and dialog.outcome.text().startswith("Applied"), dialog.outcome.text()
+    assert "already gone (deleted by someone else meanwhile)" in dialog.outcome_details.toPlainText()
+    assert CONFLICT_TEXT not in dialog.outcome.text()
+
+
+def test_the_demo_says_an_object_deleted_meanwhile_is_gone_too(qtbot: QtBot, settings: Settings) -> None:
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    obj = next(o for o in inv.istio if o.kind == "DestinationRule")
+    view, _ctl = view_on(qtbot, demo, settings, inv, (obj.kind, obj.namespace, obj.name))
+    dialog = reviewed(view, qtbot, delete=True)
+    demo.delete(obj.kind, obj.namespace, obj.name)
+    with qtbot.waitSignal(dialog.applied, timeout=10000):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert "already gone" in dialog.outcome_details.toPlainText()
+
+
 def test_read_only_mode_and_rbac_disable_edit_and_delete_saying_why(emu: KubeEmulator, settings: Settings,
                                                                     qtbot: QtBot) -> None:
     emu.forbid(resource="destinationrules", verb="delete")

@@ -41,6 +41,14 @@ def conflict(what: str) -> Conflict:
     return Conflict(f"{what} was {CONFLICT_TEXT}")
 
 
+class _AlreadyGone(NotFound):
+    """A delete found its object gone: deleted by someone else meanwhile, which is what was asked."""
+
+
+def _already_gone(what: str) -> _AlreadyGone:
+    return _AlreadyGone(f"{what} was already gone (deleted by someone else meanwhile): nothing to delete")
+
+
 class Writer(Protocol):
     def get(self, kind: str, namespace: str, name: str) -> IstioObject | None | bool: ...
 
@@ -294,7 +302,9 @@ class ClusterWriter:
         except Conflict:
             raise conflict(what) from None
         except NotFound as e:
-            if change.op in (REPLACE, DELETE):
+            if change.op == DELETE:
+                raise _already_gone(what) from None  # as asked: ``_run`` counts it done
+            if change.op == REPLACE:
                 raise conflict(what) from None  # deleted meanwhile
             raise e
 
@@ -356,7 +366,9 @@ class SourceWriter:
         except Conflict:
             raise conflict(what) from None
         except NotFound:
-            if change.op in (REPLACE, DELETE):
+            if change.op == DELETE:
+                raise _already_gone(what) from None
+            if change.op == REPLACE:
                 raise conflict(what) from None
             raise
 
@@ -496,6 +508,9 @@ def _run(writer: Any, plan: ChangePlan, dry_run: bool, progress: Callable[[int, 
             progress(i, len(plan.changes), c.title())
         try:
             writer.write(c, dry_run=dry_run)
+        except _AlreadyGone as e:  # what the delete asked for holds: said, not called a conflict
+            result.done.append(f"{c.title()}: {e.message}")
+            continue
         except SourceError as e:
             result.error, result.failed = e, c.title()
             break
