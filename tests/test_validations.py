@@ -597,6 +597,26 @@ def test_conflicts_count_only_the_objects_istio_shows_in_the_namespace() -> None
     assert set(map(tuple, found((None, None)).values())) == {()}
 
 
+def test_conflicts_with_rules_outside_the_chosen_namespaces_are_found() -> None:
+    """A DestinationRule in another namespace (read cluster-wide, not chosen) for the same host as one
+    of the chosen namespace's: Istio sees both in that namespace, so the chosen one's finding names it,
+    as Kiali compares a namespace's objects with every one exported to it; the outside rule itself gets
+    no finding here (it is not among what is validated), and kept home it is no conflict."""
+    inv = _shop()
+    inv.istio = [_obj("DestinationRule", "reviews", {"host": "reviews", "subsets": [
+        {"name": "v1", "labels": {"version": "v1"}}]})]
+    outside = _obj("DestinationRule", "reviews-mesh", {"host": "reviews.shop.svc.cluster.local",
+                                                      "trafficPolicy": {"loadBalancer": {"simple": "RANDOM"}}},
+                   ns="platform")
+    inv.outside_config = [outside]
+    result = validate(inv)
+    found = [c for c in result[("DestinationRule", "shop", "reviews")].checks if c.code == "KIA0201"]
+    assert len(found) == 1 and "platform/reviews-mesh" in found[0].message
+    assert ("DestinationRule", "platform", "reviews-mesh") not in result
+    outside.spec["exportTo"] = ["."]
+    assert "KIA0201" not in _codes(inv, "DestinationRule", "reviews")
+
+
 def test_a_sidecar_limits_the_subsets_a_route_may_name() -> None:
     """A route of a namespace importing only itself names a subset only another namespace's rule
     defines: Kiali warns (KIA1107); a VirtualService none of whose hosts is imported is not judged."""

@@ -885,8 +885,10 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     root_namespace = settings.root_namespace if root_namespace is None else root_namespace
     auto_mtls = settings.auto_mtls if auto_mtls is None else auto_mtls
     reg = _Registry(inventory)
-    services = inventory.istio_objects("VirtualService")
-    rules = inventory.istio_objects("DestinationRule")
+    # of the whole cluster as read (those outside the chosen namespaces too, as Kiali compares a
+    # namespace's objects with every one exported to it); findings are kept for the chosen ones
+    services = inventory.mesh_config("VirtualService")
+    rules = inventory.mesh_config("DestinationRule")
     exports = Exports(inventory)
     multi = _conflicts(services, rules, reg.namespaces, exports)
     # a namespace whose Sidecar imports only some hosts: its objects' conflicts and subset references
@@ -903,7 +905,8 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
         keys_by_ns: dict[str, list[ObjectKey]] = {}
         for key in multi:
             keys_by_ns.setdefault(key[1], []).append(key)
-        for ns in sorted({o.namespace for o in (*services, *rules)}):
+        chosen = {o.namespace for o in inventory.istio if o.kind in ("VirtualService", "DestinationRule")}
+        for ns in sorted(chosen):  # findings are kept for the chosen namespaces' objects only
             nso = inventory.namespace(ns)
             scope = import_scope(ns, root_namespace, sidecars, reg.namespaces,
                                  ambient=nso is not None and nso.labels.get("istio.io/dataplane-mode") == "ambient")
