@@ -834,3 +834,39 @@ def test_one_of_two_namespace_wide_sidecars_can_be_edited_and_the_clash_is_said(
     assert "also has second without a workload selector" in dialog.notes.text()
     confirm(dialog, qtbot)
     assert emu.get("sidecars", "bookinfo", "first", NET)["spec"]["egress"][0]["hosts"][-1] == "*/api.example.com"
+
+
+def test_the_demo_obeys_a_rules_ip_blocks(settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """The demo took IP blocks to match every request: a DENY rule for addresses no client has cut the
+    whole namespace off. It now matches the client's pod address: only a rule naming the ingress
+    gateway's address denies the gateway's requests."""
+    from meshdesk.mesh.graph.builder import build
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    request = GraphRequest(namespaces=("shop",))
+    snap = demo.snapshot(request)
+    assert snap.inventory is not None
+    gateway = next(w for w in (*snap.inventory.workloads, *snap.inventory.outside_gateways)
+                   if w.name == "istio-ingressgateway")
+    address = gateway.pods[0].ip
+    assert address
+
+    def gateway_denied(name: str, block: str) -> bool:
+        dialog = ctl.open_action("authorization-policy", None, build(snap), snap.inventory)
+        qtbot.addWidget(dialog)
+        form = dialog.form
+        qtbot.keyClicks(form.name, name)
+        form.policy.setCurrentText("RULES")
+        form.action.setCurrentText("DENY")
+        qtbot.keyClicks(form.rules[0].sources.boxes[0].edits["ipBlocks"], block)
+        review(dialog, qtbot)
+        confirm(dialog, qtbot)
+        graph = build(demo.snapshot(request))
+        edges = [e for e in graph.edges.values() if graph.nodes[e.source].workload == "istio-ingressgateway"
+                 and graph.nodes[e.target].namespace == "shop" and e.rates.get("http", 0.0)]
+        assert edges
+        return all(e.rates.get("http", 0.0) == pytest.approx(e.rates.get("http4xx", 0.0)) for e in edges)
+
+    assert not gateway_denied("deny-documentation-net", "192.0.2.0/24")
+    assert gateway_denied("deny-gateway", f"{address}/32")

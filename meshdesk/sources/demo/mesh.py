@@ -352,6 +352,12 @@ def pod_labels(spec: WorkloadSpec) -> dict[str, str]:
     return labels
 
 
+def pod_ip(seed: int, spec: WorkloadSpec, i: int) -> str:
+    """The address of the workload's ``i``-th pod (the traffic's source address in policies too)."""
+    n = _number(seed, spec.namespace, spec.name, str(i), "ip")
+    return f"10.244.{n % 3}.{2 + (n >> 8) % 250}"
+
+
 def build_workloads(seed: int, now: float) -> list[Workload]:
     out: list[Workload] = []
     for spec in WORKLOADS:
@@ -410,7 +416,7 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
                 containers=containers, init_containers=init,
                 owner_kind="ReplicaSet" if spec.kind == "Deployment" else spec.kind,
                 owner_name=f"{spec.name}-{template_hash}" if spec.kind == "Deployment" else spec.name,
-                node_name=f"demo-worker-{1 + n % 3}", service_account=spec.service_account or spec.app, ip=f"10.244.{n % 3}.{2 + (n >> 8) % 250}",
+                node_name=f"demo-worker-{1 + n % 3}", service_account=spec.service_account or spec.app, ip=pod_ip(seed, spec, i),
                 created=_iso(pod_created + 60 * i),
                 # istiod's word on each sidecar: the demo's proxies are all in sync
                 proxy_sync=dict.fromkeys(XDS_KINDS, SYNCED) if spec.sidecar else {},

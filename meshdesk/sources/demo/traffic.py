@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import ipaddress
 import math
 import re
 import time
@@ -398,10 +399,13 @@ class Config:
             return None
         return (min(limits) if limits else 1024.0) + (pending if pending is not None else 1024.0)
 
-    def authorized(self, client: WorkloadSpec, server: WorkloadSpec, op: Operation, port: int, mtls: bool) -> bool:
+    def authorized(self, client: WorkloadSpec, server: WorkloadSpec, op: Operation, port: int, mtls: bool,
+                   seed: int = 0) -> bool:
         """Istio's authorization for one operation: a matching DENY policy denies; when ALLOW policies
-        select the server, one of their rules must match. Identities need mutual TLS."""
+        select the server, one of their rules must match. Identities need mutual TLS; the source address
+        is the client's first pod's (the demo routes a workload's requests as one)."""
         labels = mesh.pod_labels(server)
+        ip = mesh.pod_ip(seed, client, 0)
         allow_rules: list[Any] = []
         has_allow = False
         for policy in self.authz:
@@ -412,12 +416,12 @@ class Config:
                 continue
             action = str(policy.spec.get("action") or "ALLOW").upper()
             rules = _list(policy.spec.get("rules"))
-            if action == "DENY" and any(_rule_matches(r, client, op, port, mtls) for r in rules):
+            if action == "DENY" and any(_rule_matches(r, client, op, port, mtls, ip) for r in rules):
                 return False
             if action == "ALLOW":
                 has_allow = True
                 allow_rules += rules
-        return not has_allow or any(_rule_matches(r, client, op, port, mtls) for r in allow_rules)
+        return not has_allow or any(_rule_matches(r, client, op, port, mtls, ip) for r in allow_rules)
 
     def peer_mode(self, workload: WorkloadSpec, port: int | None = None) -> str:
         """The mTLS mode a server's proxy enforces on ``port`` (Istio's order): the policy selecting the
@@ -577,35 +581,57 @@ def _values_match(patterns: Any, value: str) -> bool:
     return False
 
 
-def _rule_matches(rule: Any, client: WorkloadSpec, op: Operation, port: int, mtls: bool) -> bool:
+def _rule_matches(rule: Any, client: WorkloadSpec, op: Operation, port: int, mtls: bool, ip: str = "") -> bool:
     rule = _dict(rule)
     principal = client.principal if mtls else ""
     namespace = client.namespace if mtls else ""
     sources = [_dict(_dict(f).get("source")) for f in _list(rule.get("from"))]
-    if sources and not any(_source_matches(src, principal, namespace) for src in sources):
+    if sources and not any(_source_matches(src, principal, namespace, ip) for src in sources):
         return False
     operations = [_dict(_dict(t).get("operation")) for t in _list(rule.get("to"))]
     if operations and not any(_operation_matches(o, op, port) for o in operations):
         return False
-    return _conditions_match(_list(rule.get("when")), principal, namespace, port)
+    return _conditions_match(_list(rule.get("when")), principal, namespace, port, ip)
 
 
-def _conditions_match(conditions: list[Any], principal: str, namespace: str, port: int) -> bool:
-    """A rule's ``when``: every condition must hold. The demo knows the client's identity (with mTLS) and
-    the port; its requests carry no JWT and no header a policy would name, so those attributes are
-    absent (their values never match, their notValues always do). An attribute it does not model (an
-    IP address) is taken to hold."""
+def _in_blocks(blocks: Any, ip: str) -> bool:
+    """Whether ``ip`` is in one of the IP blocks (an address or a CIDR range; one that is neither
+    matches nothing)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    for block in _list(blocks):
+        try:
+            if address in ipaddress.ip_network(str(block).strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _conditions_match(conditions: list[Any], principal: str, namespace: str, port: int, ip: str = "") -> bool:
+    """A rule's ``when``: every condition must hold. The demo knows the client's identity (with mTLS), its
+    address and the port; its requests carry no JWT and no header a policy would name, so those
+    attributes are absent (their values never match, their notValues always do). An attribute it does
+    not model is taken to hold."""
     known = {"source.principal": principal, "source.namespace": namespace, "destination.port": str(port)}
     for cond in conditions:
         cond = _dict(cond)
         key = str(cond.get("key") or "")
+        values, not_values = _list(cond.get("values")), _list(cond.get("notValues"))
+        if key in ("source.ip", "remote.ip"):
+            if values and not _in_blocks(values, ip):
+                return False
+            if not_values and _in_blocks(not_values, ip):
+                return False
+            continue
         if key in known:
             value = known[key]
         elif key.startswith(("request.headers[", "request.auth.")):
             value = ""
         else:
             continue
-        values, not_values = _list(cond.get("values")), _list(cond.get("notValues"))
         if values and not (value and _values_match(values, value)):
             return False
         if not_values and value and _values_match(not_values, value):
@@ -613,12 +639,18 @@ def _conditions_match(conditions: list[Any], principal: str, namespace: str, por
     return True
 
 
-def _source_matches(src: Mapping[str, Any], principal: str, namespace: str) -> bool:
+def _source_matches(src: Mapping[str, Any], principal: str, namespace: str, ip: str = "") -> bool:
     checks = (("principals", "notPrincipals", principal), ("namespaces", "notNamespaces", namespace))
     for yes, no, value in checks:
         if src.get(yes) is not None and not (value and _values_match(src[yes], value)):
             return False
         if src.get(no) is not None and value and _values_match(src[no], value):
+            return False
+    # the client's address, as the proxy sees it (in the mesh, also the original client's)
+    for yes, no in (("ipBlocks", "notIpBlocks"), ("remoteIpBlocks", "notRemoteIpBlocks")):
+        if src.get(yes) is not None and not _in_blocks(src[yes], ip):
+            return False
+        if src.get(no) is not None and _in_blocks(src[no], ip):
             return False
     # no request carries a JWT in the demo
     return src.get("requestPrincipals") is None
@@ -1036,7 +1068,8 @@ class Simulation:
         mtls = (has_proxy(client) and server_proxy and workload is not None and not plaintext
                 and self.config.mtls(workload, port))
         security = "mutual_tls" if mtls else "none"
-        if workload is not None and server_proxy and not self.config.authorized(client, workload, op, call.port, mtls):
+        if workload is not None and server_proxy and not self.config.authorized(client, workload, op, call.port, mtls,
+                                                                                 self.seed):
             # the server's proxy answers 403 itself; the application never sees the request
             report(dest, "source", "403", "-", "", rate, UNKNOWN)
             report(dest, "destination", "403", "-", "", rate, security)
