@@ -42,6 +42,10 @@ Z_ANIMATION = 5.0
 Z_NODE = 10.0
 
 LABEL_LOD = 0.45  # below this zoom, skip text and badges
+# below this zoom an edge's arrowhead (8 long) is under 1.6 pixels, a dot at the line's end: not drawn.
+# The 3,000 of a fitted 1,000-node mesh took a quarter of its paint, and each hover repaints them all
+ARROW_LOD = 0.2
+DIM_OPACITY = 0.25  # the opacity of what is off the paths of the selected or hovered element
 _BADGE_STEP = 14.0  # the VS / DR / CB badges: 13 wide, side by side
 LOOP_R = 9.0  # radius of a self-call loop
 LABEL_SHIFT = 0.02  # an edge's label moves along it by this share of its length per unit of its offset
@@ -503,6 +507,10 @@ class EdgeItem(QGraphicsItem):
     # edge grow each instance's dict past its 21 slots, which made a 3,000-edge refresh ~1.5 ms slower
     # (benchmarks/canvas.py).
     two_way = False  # an edge to an ambient waypoint with the waypoint's return traffic folded in
+    # off the paths of the selected or hovered element: painted at DIM_OPACITY. Not the item's
+    # opacity: setOpacity on each of a big mesh's edges (a hover dims nearly all) was a fifth of the
+    # hover's time; the view flips this and repaints once (see GraphView._apply_focus)
+    dimmed = False
     grpc_messages = False  # a gRPC edge of a graph that asked for message rates (set by the view)
     _arrow_back: QPolygonF | None = None  # the arrowhead at the source end of a two-way edge
     # where the label and lock are drawn (x0, y0, x1, y1), by the scene over every node (see
@@ -712,6 +720,8 @@ class EdgeItem(QGraphicsItem):
         return self._shape
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if self.dimmed:
+            painter.setOpacity(painter.opacity() * DIM_OPACITY)  # the scene sets each item's afresh
         if self._degenerate:
             if self.source is self.target:
                 self._paint_loop(painter)
@@ -725,6 +735,8 @@ class EdgeItem(QGraphicsItem):
             painter.drawLine(line)
         painter.setPen(self._pen)
         painter.drawLine(line)
+        if _lod(option, painter) < ARROW_LOD:
+            return
         painter.setBrush(_brush(self._colour))
         painter.drawPolygon(self._arrow_polygon())
         if self.two_way:
@@ -770,7 +782,7 @@ def draw_edge_labels(painter: QPainter, rect: QRectF, edges: Iterable[EdgeItem])
             continue
         if not edge.isVisible():
             continue
-        dim = edge.opacity()
+        dim = edge.opacity() * (DIM_OPACITY if edge.dimmed else 1.0)
         painter.setOpacity(opacity * dim)
         edge.paint_label(painter)
     painter.setOpacity(opacity)

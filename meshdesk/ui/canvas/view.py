@@ -69,6 +69,7 @@ from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.canvas import export, shapes
 from meshdesk.ui.canvas.animation import MIN_LOD, TrafficAnimation
 from meshdesk.ui.canvas.items import (
+    DIM_OPACITY,
     LABEL_LOD,
     PAINT,
     Z_BOX,
@@ -145,7 +146,6 @@ MAX_SCALE = 6.0
 FIT_MAX_SCALE = 1.5
 PLACE_NEW_LIMIT = 40
 SETTLE_S = 0.25
-DIM_OPACITY = 0.25  # the animation waits this long after a scene change before a new still picture
 # BSP or no index: measured with benchmarks/canvas.py (see the module text there)
 # Moving or adding more items than this at once (a layout landing, a first graph) is done with the
 # scene's index switched off and rebuilt in one go afterwards: each item moved while indexed is taken
@@ -1633,12 +1633,27 @@ class GraphView(QGraphicsView):
         if keep is None and not self._dimmed:
             return
         dimmed: set[str] = set()
-        for iid, item in [*self._nodes.items(), *self._edges.items()]:
+        for iid, item in self._nodes.items():
             dim = keep is not None and iid not in keep
             if dim:
                 dimmed.add(iid)
             if dim != (iid in self._dimmed):
                 item.setOpacity(DIM_OPACITY if dim else 1.0)
+        # edges carry a flag, not an opacity (see EdgeItem.dimmed): one repaint for many, each
+        # changed edge's for a few
+        flipped: list[EdgeItem] = []
+        for iid, edge in self._edges.items():
+            dim = keep is not None and iid not in keep
+            if dim:
+                dimmed.add(iid)
+            if dim != edge.dimmed:
+                edge.dimmed = dim
+                flipped.append(edge)
+        if len(flipped) > 100:
+            self._scene.update()
+        else:
+            for edge in flipped:
+                edge.update()
         self._dimmed = dimmed
 
     def dimmed_ids(self) -> set[str]:
