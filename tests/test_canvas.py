@@ -1609,6 +1609,50 @@ def test_tab_walks_a_graph_wrapped_into_bands_band_by_band(qtbot, view: GraphVie
     assert walk() == sorted(shop, key=lambda n: view.positions()[n][0]) + [gw]
 
 
+def test_tab_reads_the_bands_a_namespace_box_is_wrapped_into_one_after_the_other(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Two namespaces each calling along a chain of 20, in a small window: the layout wraps each box's
+    chain into bands (rows). Tab cut bands only between boxes and sorted a box's nodes by x, so it
+    went down a column of the box's rows and jumped back to the top at every step; it reads a box's
+    rows one after the other, left to right, then the next box, and Shift+Tab walks back the same way."""
+    g = TrafficGraph(request=GraphRequest(namespaces=("alpha", "beta")))
+    chains: dict[str, list[str]] = {"alpha": [], "beta": []}
+    for ns, ids in chains.items():
+        for i in range(20):
+            nid = node_id(NODE_WORKLOAD, "Kubernetes", ns, workload=f"step-{i:02d}")
+            g.add_node(Node(nid, NODE_WORKLOAD, "Kubernetes", ns, workload=f"step-{i:02d}"))
+            ids.append(nid)
+        for a, b in zip(ids, ids[1:], strict=False):
+            e = Edge(edge_id(a, b, "http"), a, b, "http")
+            e.rates = {"http": 1.0}
+            g.add_edge(e)
+    view.resize(500, 500)
+    view.set_display(DisplayOptions(show_boxes=True))
+    shown(qtbot, view, g, key=None)
+    pos = view.positions()
+    assert view.box_item("box:namespace:Kubernetes:alpha") is not None
+    rows = {ns: sorted({round(pos[n][1]) for n in ids}) for ns, ids in chains.items()}
+    assert all(len(r) >= 2 for r in rows.values()), f"each chain wrapped into bands: {rows}"
+    view.setFocus()
+    view.select([])
+    walked: list[str] = []
+    for _ in range(40):
+        QTest.keyClick(view, Qt.Key.Key_Tab)
+        walked += view.selected_ids()
+    assert sorted(walked) == sorted(pos)
+    first = [n for n in walked if n in chains["alpha"]] == walked[:20]
+    assert first or [n for n in walked if n in chains["beta"]] == walked[:20], "a box's nodes together"
+    for half in (walked[:20], walked[20:]):
+        ys = [round(pos[n][1]) for n in half]
+        assert ys == sorted(ys), f"Tab went back up to an earlier band: {ys}"
+        # in a band, left to right
+        assert all(pos[a][0] < pos[b][0] for a, b in zip(half, half[1:], strict=False) if round(pos[a][1]) == round(pos[b][1]))
+    back: list[str] = []
+    for _ in range(40):
+        QTest.keyClick(view, Qt.Key.Key_Backtab)
+        back += view.selected_ids()
+    assert back == walked[-2::-1] + [walked[-1]], "Shift+Tab is the exact reverse, wrapping round"
+
+
 def test_ctrl_tab_takes_the_keyboard_off_the_graph(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Tab walks the nodes, so the keyboard needs another way on: Ctrl+Tab, as out of a text editor."""
     from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -224,25 +224,57 @@ _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 READING_BAND_GAP = 40.0
 
 
-def reading_order(nodes: Mapping[str, tuple[QRectF, bool, float, float]]) -> list[str]:
-    """Node ids in the order Tab walks them. Each comes with the scene rectangle it takes (its outermost
-    box's, when in one), whether that is a box's, and its position. The graph is cut into bands, top to
-    bottom: a box (a namespace's, an app's) starts a new one below any gap, a node outside boxes below a
-    gap wider than ``READING_BAND_GAP`` (the bands a big layout is wrapped into, components one under
-    another; what overlaps a band joins it). In each band the nodes go left to right, then top to
-    bottom - the flow of the layout's ranks. Sorting the whole graph by x then y jumped between bands
-    at every step."""
-    band_of: dict[str, int] = {}
-    band, bottom = -1, float("-inf")
-    for nid in sorted(nodes, key=lambda n: (nodes[n][0].top(), n)):
-        rect, boxed = nodes[nid][0], nodes[nid][1]
-        if rect.top() > bottom + (0.0 if boxed else READING_BAND_GAP):
-            band += 1
-            bottom = rect.bottom()
-        else:
-            bottom = max(bottom, rect.bottom())
-        band_of[nid] = band
-    return sorted(nodes, key=lambda n: (band_of[n], round(nodes[n][2]), round(nodes[n][3]), n))
+def reading_order(nodes: Mapping[str, tuple[Sequence[QRectF], float, float]]) -> list[str]:
+    """Node ids in the order Tab walks them. Each comes with the scene rectangles it is drawn in, from
+    the outermost shown box around it (a namespace's, an app's) in to its own, and its position. The
+    graph is cut into bands, top to bottom, on the outermost rectangles: a box starts a new band below
+    any gap, a node outside boxes below a gap wider than ``READING_BAND_GAP`` (the bands a big layout
+    is wrapped into, components one under another; what overlaps a band joins it). A band that is a
+    box is cut again the same way on what is inside it, down to the nodes, so the bands a box's own
+    layout is wrapped into are read one after the other too. In each band the nodes go left to
+    right, then top to bottom - the flow of the layout's ranks. Sorting the whole graph (or a whole
+    box) by x then y jumped between bands at every step."""
+
+    def order(ids: list[str], level: int) -> list[str]:
+        band_of: dict[str, int] = {}
+        band, bottom = -1, float("-inf")
+        deeper = False
+
+        def rect(n: str) -> QRectF:  # the node's at this level: a box's, or its own past its boxes
+            rects = nodes[n][0]
+            return rects[min(level, len(rects) - 1)]
+
+        for nid in sorted(ids, key=lambda n: (rect(n).top(), n)):
+            r, boxed = rect(nid), level < len(nodes[nid][0]) - 1
+            deeper = deeper or boxed
+            if r.top() > bottom + (0.0 if boxed else READING_BAND_GAP):
+                band += 1
+                bottom = r.bottom()
+            else:
+                bottom = max(bottom, r.bottom())
+            band_of[nid] = band
+        bands: list[list[str]] = [[] for _ in range(band + 1)]
+        for nid in ids:
+            bands[band_of[nid]].append(nid)
+        out: list[str] = []
+        for members in bands:
+            if not deeper:
+                out += sorted(members, key=lambda n: (round(nodes[n][1]), round(nodes[n][2]), n))
+                continue
+            # a band's boxes and nodes left to right; a box's nodes together, in its own bands
+            groups: dict[tuple[float, ...], list[str]] = {}
+            for nid in members:
+                if level < len(nodes[nid][0]) - 1:
+                    r = rect(nid)
+                    groups.setdefault((round(r.left()), round(r.top()), r.width(), r.height()), []).append(nid)
+                else:
+                    groups[(round(nodes[nid][1]), round(nodes[nid][2]), -1.0, float(len(groups)))] = [nid]
+            for key in sorted(groups, key=lambda k: (k[0], k[1], min(groups[k]))):
+                inside = groups[key]
+                out += order(inside, level + 1) if key[2] >= 0 else inside
+        return out
+
+    return order(list(nodes), 0)
 
 
 def running_layout_threads() -> list[QThread]:
@@ -1783,8 +1815,8 @@ class GraphView(QGraphicsView):
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 - Qt's name
         """Tab and Shift+Tab on the graph select the next or previous node in reading order (band by
-        band, left to right in each: ``reading_order``), and bring it into view: the keyboard's way to a node (then Enter opens its node graph,
-        the Menu key its actions). Ctrl+Tab moves the keyboard on, and F6 to the docks."""
+        band, left to right in each: ``reading_order``), and bring it into view: the keyboard's way to
+        a node (then Enter opens its node graph, the Menu key its actions). Ctrl+Tab moves the keyboard on, and F6 to the docks."""
         if not self.select_next_node(forward=next):
             return super().focusNextPrevChild(next)
         return True
@@ -1792,7 +1824,8 @@ class GraphView(QGraphicsView):
     def select_next_node(self, *, forward: bool = True) -> bool:
         """Select the node after (or before) the selected one in reading order, and show it; False when
         no node is shown."""
-        shown = reading_order({nid: (*self._outermost_rect(nid, it), it.x(), it.y())
+        boxes: dict[str, QRectF | None] = {}
+        shown = reading_order({nid: (self._rects_around(nid, it, boxes), it.x(), it.y())
                                for nid, it in self._nodes.items() if it.isVisible()})
         if not shown:
             return False
@@ -1806,18 +1839,22 @@ class GraphView(QGraphicsView):
         self.ensureVisible(self._nodes[nid].sceneBoundingRect(), 40, 40)
         return True
 
-    def _outermost_rect(self, nid: str, item: QGraphicsItem) -> tuple[QRectF, bool]:
-        """The scene rectangle of the outermost shown box around node ``nid`` (a namespace's, an app's)
-        and True, or the node's own and False: what Tab's bands are cut from, so that a box is never cut
-        in two."""
-        box, outer = self._box_of.get(nid), None
+    def _rects_around(self, nid: str, item: QGraphicsItem, boxes: dict[str, QRectF | None]) -> list[QRectF]:
+        """The scene rectangles of the shown boxes around node ``nid`` (a namespace's, an app's),
+        outermost first, then the node's own: what Tab's bands are cut from, so that a box is never
+        cut in two. ``boxes`` keeps each box's rectangle (None: hidden) for the next node's call."""
+        rects = [item.boundingRect().translated(item.pos())]  # a node is moved, never scaled or turned
+        box = self._box_of.get(nid)
         for _ in range(10):
             if box is None:
                 break
-            if box.isVisible():
-                outer = box
+            if box.box_id not in boxes:
+                boxes[box.box_id] = box.sceneBoundingRect() if box.isVisible() else None
+            rect = boxes[box.box_id]
+            if rect is not None:
+                rects.append(rect)
             box = self._box_of.get(box.box_id)
-        return (outer.sceneBoundingRect(), True) if outer is not None else (item.sceneBoundingRect(), False)
+        return rects[::-1]
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         hit = self.itemAt(event.position().toPoint())
