@@ -417,6 +417,8 @@ class GraphView(QGraphicsView):
         self._box_by: tuple[str, ...] = ()
         self._scene_rect = QRectF()
         self._box_of: dict[str, BoxItem] = {}  # node or box id -> its enclosing box item
+        # Tab's order of the shown nodes, with what it was computed from (positions, what is shown)
+        self._reading_order: tuple[Any, list[str]] | None = None
         self._edges_of: dict[str, list[EdgeItem]] = {}
         self._key: LayoutKey | None = None
         self._saved: dict[str, tuple[float, float]] = {}
@@ -1824,9 +1826,18 @@ class GraphView(QGraphicsView):
     def select_next_node(self, *, forward: bool = True) -> bool:
         """Select the node after (or before) the selected one in reading order, and show it; False when
         no node is shown."""
-        boxes: dict[str, QRectF | None] = {}
-        shown = reading_order({nid: (self._rects_around(nid, it, boxes), it.x(), it.y())
-                               for nid, it in self._nodes.items() if it.isVisible()})
+        # the order is kept while nothing moved, appeared or went (each press of Tab on a 1,000-node mesh
+        # computed it again: 15-25 ms)
+        key = (tuple((nid, it.x(), it.y()) for nid, it in self._nodes.items() if it.isVisible()),
+               tuple(bid for bid, b in self._boxes.items() if b.isVisible()))
+        cached = self._reading_order
+        if cached is not None and cached[0] == key:
+            shown = cached[1]
+        else:
+            boxes: dict[str, QRectF | None] = {}
+            shown = reading_order({nid: (self._rects_around(nid, it, boxes), it.x(), it.y())
+                                   for nid, it in self._nodes.items() if it.isVisible()})
+            self._reading_order = (key, shown)
         if not shown:
             return False
         current = [nid for nid in self.selected_ids() if nid in self._nodes]
