@@ -870,3 +870,31 @@ def test_the_demo_obeys_a_rules_ip_blocks(settings: Settings, window: QWidget, q
 
     assert not gateway_denied("deny-documentation-net", "192.0.2.0/24")
     assert gateway_denied("deny-gateway", f"{address}/32")
+
+
+def test_jwt_rules_for_workloads_no_request_authentication_selects_are_said_to_match_nothing(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A RequestAuthentication with a selector validates JWTs for the workloads it picks only: a policy
+    on request principals for others matches none of their requests. The review named none of them."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "RequestAuthentication",
+             "metadata": {"name": "ratings-jwt", "namespace": "bookinfo"},
+             "spec": {"selector": {"matchLabels": {"app": "ratings"}},
+                      "jwtRules": [{"issuer": "https://accounts.example.com"}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    inv = inventory(emu)
+    others = sorted(w.name for w in inv.workloads if w.namespace == "bookinfo" and w.labels.get("app") != "ratings")
+    assert others
+    for selector, warned in (("", True), ("app=ratings", False)):
+        dialog = open_action(ctl, qtbot, "authorization-policy", None, inv)
+        form = dialog.form
+        assert isinstance(form, AuthorizationPolicyForm)
+        qtbot.keyClicks(form.name, "jwt-only")
+        form.policy.setCurrentText("RULES")
+        if selector:
+            form.selector.enabled.setChecked(True)
+            qtbot.keyClicks(form.selector.labels, selector)
+        qtbot.keyClicks(form.rules[0].edits["requestPrincipals"], "*")
+        review(dialog, qtbot)
+        text = dialog.notes.text()
+        said = f"no RequestAuthentication (bookinfo/ratings-jwt) selects {', '.join(others)}"
+        assert (said in text) == warned, text

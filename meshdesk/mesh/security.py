@@ -563,6 +563,24 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
                               + (f" nor in the root namespace {root}: no request matches them." if read_root else
                                  f" (the root namespace {root} was not read; one there would do): without one, no "
                                  "request matches them."))
+        else:
+            # there are some: those whose selector picks none of the policy's workloads validate nothing for them
+            targets = [w for w in inv.workloads if w.namespace == ap.namespace
+                       and all(w.labels.get(k) == v for k, v in selector.items())]
+
+            def validated(w: Any) -> bool:
+                return any(all(w.labels.get(k) == v for k, v in
+                               _selector_of(o.spec.get("selector") if isinstance(o.spec, dict) else None,
+                                            "matchLabels").items()) for o in validators)
+
+            bare = sorted(w.name for w in targets if not validated(w))
+            if bare:
+                ras = ", ".join(sorted(f"{o.namespace}/{o.name}" for o in validators))
+                plan.notes.append(
+                    "Warning: request principals and request.auth conditions match only requests whose JWT a "
+                    f"RequestAuthentication validated, and no RequestAuthentication ({ras}) selects "
+                    f"{', '.join(bare)}: for {'their' if len(bare) > 1 else 'its'} requests they match nothing"
+                    + (" (nor for any workload this policy applies to)." if len(bare) == len(targets) else "."))
     if editing:
         # the form writes methods upper case: say so when the copy read had them otherwise
         old = next((o for o in inv.istio_objects("AuthorizationPolicy", ap.namespace) if o.name == ap.name), None)
