@@ -90,6 +90,7 @@ def test_a_host_not_exported_to_the_objects_namespace_is_not_found_there_and_say
             "hosts": ["reviews.shop"]}}]}]}, ns="web"),
         _obj("VirtualService", "home", {"hosts": ["shop-front"], "http": [{"route": [
             {"destination": {"host": "reviews"}}]}]}),
+        _obj("Sidecar", "web", {"egress": [{"hosts": ["shop/reviews.shop.svc.cluster.local"]}]}, ns="web"),
         _obj("ServiceEntry", "pay", {"hosts": ["api.pay.example.com"], "exportTo": ["."]}),
         _obj("VirtualService", "pay", {"hosts": ["api.pay.example.com"], "http": [{"route": [
             {"destination": {"host": "api.pay.example.com"}}]}]}, ns="web"),
@@ -97,10 +98,10 @@ def test_a_host_not_exported_to_the_objects_namespace_is_not_found_there_and_say
 
     def found(kind: str, name: str, ns: str = "web") -> list[str]:
         return [f"{c.code} {c.message}" for c in validate(inv)[(kind, ns, name)].checks
-                if c.code in ("KIA1101", "KIA0202", "KIA0104")]
+                if c.code in ("KIA1101", "KIA0202", "KIA0104", "KIA1004")]
 
     assert found("VirtualService", "to-reviews") == found("DestinationRule", "reviews") == []
-    assert found("AuthorizationPolicy", "only-reviews") == []
+    assert found("AuthorizationPolicy", "only-reviews") == [] and found("Sidecar", "web") == []
     assert found("VirtualService", "pay") == ["KIA1101 route goes to host 'api.pay.example.com', which is not seen in "
                                               "namespace web: ServiceEntry shop/pay is not exported to web (exportTo)"]
     inv.services[0].annotations["networking.istio.io/exportTo"] = "."
@@ -111,6 +112,8 @@ def test_a_host_not_exported_to_the_objects_namespace_is_not_found_there_and_say
         f"KIA0202 host 'reviews.shop.svc.cluster.local' is not seen in namespace web: {why}"]
     assert found("AuthorizationPolicy", "only-reviews") == [
         f"KIA0104 host 'reviews.shop' is not seen in namespace web: {why}"]
+    assert found("Sidecar", "web") == [f"KIA1004 host 'reviews.shop.svc.cluster.local' is not seen in namespace web: "
+                                       f"{why}"]
     assert found("VirtualService", "home", "shop") == []  # its own namespace sees it
     inv.services[0].annotations["networking.istio.io/exportTo"] = "shop, web"
     assert found("VirtualService", "to-reviews") == []

@@ -616,8 +616,11 @@ def _check_sidecar(sc: IstioObject, reg: _Registry, root_namespace: str) -> list
             if dns == "*" or dns.startswith("*"):
                 continue
             name = fqdn(dns, sc.namespace)
-            if reg.knows_namespace_of(name) and not reg.host_exists(name):
-                checks.append(Check("KIA1004", WARNING, f"host {dns!r} has no Service or ServiceEntry",
+            if reg.knows_namespace_of(name) and not reg.host_exists(name, sc.namespace):
+                # as Kiali: a Service counts where it is exported (the Sidecar's namespace)
+                why = reg.unseen(name, sc.namespace)
+                checks.append(Check("KIA1004", WARNING, f"host {dns!r} is not seen in namespace {sc.namespace}: {why}"
+                                    if why else f"host {dns!r} has no Service or ServiceEntry",
                                     f"spec/egress[{i}]/hosts[{j}]"))
     return checks
 
