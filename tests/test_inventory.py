@@ -521,6 +521,11 @@ def test_gateways_outside_the_selection_are_read_for_the_graph(kube_emulator: Ku
     assert [(w.namespace, w.kind, w.name) for w in inv.outside_gateways] == [
         ("istio-egress", "Deployment", "istio-egressgateway"), ("istio-system", "Deployment", "istio-ingressgateway")]
     assert inv.outside_gateways[1].labels["istio"] == "ingressgateway"
+    # with their pods: the gateway node's logs, Envoy config and proxy charts are of them (they were
+    # read and dropped, so those docks said the gateway had no pod)
+    ingress_pods = inv.outside_gateways[1].pods
+    assert len(ingress_pods) == 1 and ingress_pods[0].name.startswith("istio-ingressgateway-")
+    assert ingress_pods[0].namespace == "istio-system" and ingress_pods[0].ip
     assert [(o.namespace, o.name) for o in inv.outside_gateway_configs] == [("istio-egress", "egress")]
     assert [o.name for o in inv.istio_objects("Gateway")] == ["bookinfo-gateway"]  # bookinfo's own config
     assert {w.namespace for w in inv.workloads} == {"bookinfo"}  # nothing else joins the selection

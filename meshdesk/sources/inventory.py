@@ -867,6 +867,11 @@ class InventoryReader:
                 labels = {k: v for k, v in pod.labels.items() if k not in _POD_ONLY_LABELS}
                 found[(pod.namespace, name)] = Workload(name=name, namespace=pod.namespace, kind=kind,
                                                         labels=labels, cluster=self.cluster)
+            # its pods too: the Logs and Envoy docks and the proxy charts of the gateway's node read them
+            if all(p.name != pod.name for p in found[(pod.namespace, name)].pods):
+                found[(pod.namespace, name)].pods.append(pod)
+        for w in found.values():
+            w.pods.sort(key=lambda p: p.name)
         inv.outside_gateways = sorted(found.values(), key=lambda w: (w.namespace, w.name))
         istio_gw = versions.get("Gateway")
         configs = [] if istio_gw is None else listed(f"/apis/{istio_gw[0]}/{istio_gw[1]}", "gateways", (),
