@@ -26,6 +26,7 @@ NS = "shop"
 PODS = ("reviews-v2-7f9c-abcde", "reviews-v2-7f9c-fghij")
 # a pod name with a dot (a DNS subdomain may have one): matched literally, never as "any character"
 DOTTED = "api.v1-0"
+LEAN = "details-v1-0"
 
 
 def _envoy_series() -> list[Series]:
@@ -47,6 +48,11 @@ def _envoy_series() -> list[Series]:
                    start_value=2.0),
             Series("envoy_listener_http_downstream_rq", {**labels, "listener_address": "0.0.0.0_15006"}, 2.5),
         ]
+    # a proxy as Istio configures it by default: its server's statistics and istiod connection's only
+    lean = {"namespace": NS, "pod": LEAN, "app": "details", "version": "v1"}
+    out += [Series("envoy_server_uptime", lean, 1.0, start_value=600.0),
+            Series("envoy_server_memory_allocated", lean, 0.0, start_value=20e6),
+            Series("envoy_cluster_upstream_rq_total", {**lean, "cluster_name": "xds-grpc"}, 0.5)]
     # the same names in another namespace, and a pod whose name only matches the dotted one as a regex
     out.append(Series("envoy_server_memory_allocated", {"namespace": "other", "pod": PODS[0]}, 0.0, start_value=9e9))
     out.append(Series("envoy_server_memory_allocated", {"namespace": NS, "pod": "apiXv1-0"}, 0.0, start_value=7e9))
@@ -134,6 +140,17 @@ def test_the_metrics_views_envoy_proxy_choice_charts_a_workloads_pods(
         assert {split for _stat, split in lines} == set(PODS)
         assert lines[("rate", PODS[1])][1][-1] == pytest.approx(4.5)
         assert not view.notice.isVisible() and not view.split.isEnabled()
+        # a chart empty beside full ones: the proxy does not keep that statistic (Istio's default), how to add it
+        assert view.charts["proxy_memory_allocated"].status_text == ""
+        view.workload = _workload((LEAN,))
+        with qtbot.waitSignal(view.refreshed, timeout=20000):
+            view.show_graph_selection(None, ["a node"])
+        assert not view.notice.isVisible()
+        assert view.charts["proxy_upstream_rq"].data()[("rate", LEAN)][1][-1] == pytest.approx(0.5)
+        for key in ("proxy_downstream_rq", "proxy_downstream_cx_active", "proxy_heap_size"):
+            status = view.charts[key].status_text
+            assert status.startswith("No data: Istio's proxies report only some") and "proxyStatsMatcher" in status
+        assert view.charts["proxy_uptime"].status_text == ""
         # pods Prometheus has nothing of: it does not scrape the proxies - said once, in the charts' place
         view.workload = _workload(("ratings-v1-0",))
         with qtbot.waitSignal(view.refreshed, timeout=20000):

@@ -190,6 +190,16 @@ def proxy_metrics_missing(target: MetricsTarget) -> str:
             "it does not scrape them. Istio's sample Prometheus does, from each pod's prometheus.io annotations "
             "(the merged metrics on port 15020); without that, the Envoy dock's Stats tab reads the same "
             "statistics from the proxy itself, as of now.")
+
+
+# Istio's proxies keep, by default, their server's statistics and those of their connection to istiod
+# (cluster.xds-grpc), not the listeners' nor the other clusters': an empty chart beside full ones
+PROXY_STATS_NOT_KEPT = ("No data: Istio's proxies report only some of Envoy's statistics by default (the server's "
+                        "and those of the connection to istiod). To chart the others, add them with proxyStatsMatcher "
+                        "(e.g. inclusionPrefixes \"listener\", \"cluster.outbound\") in the mesh config's "
+                        "defaultConfig or the pod's proxy.istio.io/config annotation.")
+
+
 NO_TARGET = "Select a workload, app, service, ServiceEntry, operation, edge or box"
 
 
@@ -362,7 +372,7 @@ class _ChartsController(QWidget):
             elif not any(math.isfinite(v) for line in lines for v in line.values):
                 # no series, or only undefined points (an error share or a duration of no requests:
                 # 0/0): the chart would stand empty without a word
-                chart.set_status("No data")
+                chart.set_status(self._no_data_text(result, key))
             else:
                 chart.set_status("")
         self.refreshed.emit(result)
@@ -370,6 +380,10 @@ class _ChartsController(QWidget):
     def _unscraped(self, result: MetricsResult) -> None:
         """A proxy target with no series at all: Prometheus does not scrape the proxies (the full view
         says so in place of the charts)."""
+
+    def _no_data_text(self, result: MetricsResult, key: str) -> str:
+        """What an empty chart says."""
+        return "No data"
 
     def _on_failed(self, error: SourceError) -> None:
         text = str(error)
@@ -571,6 +585,13 @@ class MetricsView(_ChartsController):
         empty = not result.errors and not any(result.chart_lines(c.key) for c in PROXY_CHARTS)
         self._reason = proxy_metrics_missing(result.target) if empty else ""
         self._show_notice()
+
+    def _no_data_text(self, result: MetricsResult, key: str) -> str:
+        # the proxies are scraped (another of their charts has data), yet this statistic is not there:
+        # Istio's proxies keep only some of Envoy's statistics unless told otherwise
+        if result.target.kind == KIND_PROXY and any(result.chart_lines(c.key) for c in PROXY_CHARTS):
+            return PROXY_STATS_NOT_KEPT
+        return super()._no_data_text(result, key)
 
     def _busy_changed(self, busy: bool) -> None:
         self.loading.setVisible(busy and self.last_result is None)
