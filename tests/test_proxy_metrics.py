@@ -187,11 +187,16 @@ def test_the_demo_charts_its_proxies(qtbot: QtBot) -> None:
         assert graph is not None
         reviews = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
         assert reviews is not None
-        perf.docks["Metrics"].show()
         view = perf.metrics
-        view.direction.setCurrentIndex(view.direction.findData(PROXY))
-        with qtbot.waitSignal(view.refreshed, timeout=30000):
+        with qtbot.waitSignal(perf.envoy.loaded, timeout=30000):
             w.view.select([reviews.id])
+            perf.docks["Envoy"].show()
+        # from the Envoy dock's Stats tab: its charts over time, in the Metrics dock
+        perf.envoy.tabs.setCurrentIndex(perf.envoy.tabs.count() - 1)
+        assert perf.envoy.stats_charts.isVisible()
+        with qtbot.waitSignal(view.refreshed, timeout=30000):
+            perf.envoy.stats_charts.click()
+        assert perf.docks["Metrics"].isVisible() and view.direction.currentData() == PROXY
         pods = [p.name for p in w.inventory.workload("shop", "reviews-v2").pods]  # type: ignore[union-attr]
         assert view.target == MetricsTarget.proxy("shop", "reviews-v2", pods)
         uptime = view.charts["proxy_uptime"].data()

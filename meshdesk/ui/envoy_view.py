@@ -417,6 +417,7 @@ class EnvoyView(QWidget):
     configRequested = Signal(object)  # (kind, namespace, name): a row's DestinationRule or VirtualService
     serviceRequested = Signal(object)  # (namespace, service): a cluster's service, to be shown in the graph
     log_level_failed = Signal(str)
+    chartsRequested = Signal()  # the proxies' own metrics over time (Prometheus'), charted in the Metrics dock
 
     _job = Signal(object)
     _stats_job = Signal(object)
@@ -466,7 +467,15 @@ class EnvoyView(QWidget):
         stats_page = self._stats_page = QWidget()
         stats_layout = QVBoxLayout(stats_page)
         stats_layout.setContentsMargins(0, 0, 0, 0)
-        stats_layout.addWidget(self.stats_note)
+        # the Stats tab is the proxy's statistics now; over time, per pod, they are the Metrics dock's charts
+        self.stats_charts = QPushButton("Charts over time…")
+        self.stats_charts.setToolTip("Chart the proxies' own metrics (uptime, memory, connections, requests) of "
+                                     "the workload's pods as Prometheus scraped them, in the Metrics dock")
+        self.stats_charts.clicked.connect(self.chartsRequested)
+        stats_top = QHBoxLayout()
+        stats_top.addWidget(self.stats_note, 1)
+        stats_top.addWidget(self.stats_charts, 0, Qt.AlignmentFlag.AlignTop)
+        stats_layout.addLayout(stats_top)
         stats_layout.addWidget(self.stats, 1)
         self.raw = QPlainTextEdit()
         self.raw.setReadOnly(True)

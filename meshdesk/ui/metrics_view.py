@@ -513,6 +513,10 @@ class MetricsView(_ChartsController):
         if self.direction.currentData() == PROXY and self._graph is not None:
             self.show_graph_selection(self._graph, self._ids)
 
+    def show_proxies(self) -> None:
+        """Switch to the Envoy proxy choice (charted at once for the selection)."""
+        self.direction.setCurrentIndex(self.direction.findData(PROXY))
+
     def _show_proxies(self, graph: TrafficGraph | None, ids: Sequence[str]) -> None:
         """The Envoy proxy choice: the selected workload's proxies' own metrics, one line per pod."""
         self._graph, self._ids = graph, list(ids)

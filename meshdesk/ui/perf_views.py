@@ -170,6 +170,7 @@ class PerformanceViews(QObject):
         self.envoy.configRequested.connect(self.config.show_object)
         self.envoy.configRequested.connect(lambda _k: self._raise("Istio config"))
         self.envoy.serviceRequested.connect(self.show_service)
+        self.envoy.chartsRequested.connect(self.show_proxy_charts)
         # an app or service graph's lists judge each workload apart (a second build): made only while the
         # lists can be seen
         self.docks["Lists"].visibilityChanged.connect(self._lists_shown)
@@ -220,6 +221,11 @@ class PerformanceViews(QObject):
         dock = self.docks[title]
         dock.show()
         dock.raise_()
+
+    def show_proxy_charts(self) -> None:
+        """The Metrics dock's Envoy proxy charts of the selection (the Envoy dock's Stats, over time)."""
+        self._raise("Metrics")
+        self.metrics.show_proxies()
 
     # -- slots -----------------------------------------------------------------------------------
     def set_source(self, source: Any, info: Any = None) -> None:
