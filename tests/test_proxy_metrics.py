@@ -5,6 +5,7 @@ demo."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,6 +107,29 @@ def test_a_duration_reads_in_its_two_largest_units() -> None:
     assert [duration_text(s) for s in (42, 200, 3 * 3600 + 720, 24 * 86400 + 3 * 3600 + 59)] == \
         ["42 s", "3 min 20 s", "3 h 12 min", "24 d 3 h"]
     assert format_value(7200.0, "s") == "2 h 0 min" and format_value(5.0, "conn") == "5 conn"
+
+
+def test_an_uptime_axis_ticks_at_whole_days(qtbot: QtBot) -> None:
+    from meshdesk.ui.charts import UnitAxis
+
+    axis = UnitAxis("s", orientation="left")
+    axis.setRange(0, 29.5 * 86400)
+    spacings = [spacing for spacing, _offset in axis.tickSpacing(0, 29.5 * 86400, 300)]
+    assert spacings and all(s % 86400 == 0 for s in spacings)
+    values = axis.tickValues(0, 29.5 * 86400, 300)[0][1]
+    labels = axis.tickStrings(values, 1.0, spacings[0])
+    assert labels[:2] == ["0 d", f"{spacings[0] // 86400:.0f} d"] and all(re.fullmatch(r"\d+ d", t) for t in labels)
+    # under two days of seconds: hours, the same way; under two minutes: plain seconds, pyqtgraph's steps
+    axis.setRange(0, 30 * 3600)
+    assert all(s % 3600 == 0 for s, _o in axis.tickSpacing(0, 30 * 3600, 300))
+    axis.setRange(0, 100)
+    assert axis.tickSpacing(0, 100, 300) == pg_levels(0, 100, 300)
+
+
+def pg_levels(lo: float, hi: float, size: float) -> list[tuple[float, float]]:
+    import pyqtgraph as pg
+
+    return list(pg.AxisItem(orientation="left").tickSpacing(lo, hi, size))
 
 
 def _workload(pods: tuple[str, ...], *, sidecar: bool = True) -> Workload:

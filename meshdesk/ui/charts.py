@@ -131,6 +131,19 @@ class UnitAxis(pg.AxisItem):
         self.unit = unit
         self.enableAutoSIPrefix(False)
 
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802,N803 - pyqtgraph's
+        """Seconds tick at round numbers of the unit they are labelled in (5 d, 10 d; not every 500,000 s,
+        "5.8 d")."""
+        levels: list[tuple[float, float]] = super().tickSpacing(minVal, maxVal, size)
+        if self.unit != "s" or not levels:
+            return levels
+        top = max((abs(x) for x in (minVal, maxVal) if math.isfinite(x)), default=0.0)
+        unit = next((z for _n, z in _TIME_UNITS if top >= 2 * z), 1.0)
+        if unit == 1.0:
+            return levels
+        scaled: list[tuple[float, float]] = super().tickSpacing(minVal / unit, maxVal / unit, size)
+        return [(spacing * unit, offset * unit) for spacing, offset in scaled]
+
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's
         step = spacing * scale
         if not (0 < step < math.inf):
