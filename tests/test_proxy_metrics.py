@@ -14,12 +14,12 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.inventory import Container, Pod, Workload
-from meshdesk.mesh.metrics import PROXY, PROXY_CHARTS, MetricsSpec, MetricsTarget
+from meshdesk.mesh.metrics import PROXY, PROXY_CHARTS, PROXY_SCRAPED, MetricsSpec, MetricsTarget
 from meshdesk.sources.metrics import PrometheusMetrics
 from meshdesk.sources.prometheus import PrometheusClient
 from meshdesk.ui.charts import duration_text, format_value
 from meshdesk.ui.metrics_view import MetricsView
-from tests.prom_server import PrometheusServer, Series, binaries_missing
+from tests.prom_server import PrometheusServer, Series, binaries_missing, prometheus_server  # noqa: F401
 
 pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
 
@@ -85,7 +85,9 @@ def _last(result: object, chart: str) -> dict[str, float]:
 def test_proxy_charts_read_each_pods_envoy_statistics(envoy_prometheus: PrometheusServer) -> None:
     metrics = PrometheusMetrics(PrometheusClient(envoy_prometheus.url))
     r = metrics.fetch(MetricsTarget.proxy(NS, "reviews-v2", PODS), _spec(envoy_prometheus))
-    assert r.errors == {} and set(r.lines) == {c.key for c in PROXY_CHARTS}
+    assert r.errors == {} and set(r.lines) == {c.key for c in PROXY_CHARTS} | {PROXY_SCRAPED}
+    # every proxy Prometheus has, whatever its pod: the two, the lean one, the dotted one
+    assert [ln.values[-1] for ln in r.chart_lines(PROXY_SCRAPED)] == [pytest.approx(3.0)]
     # a second more up each second: at the range's end (on the step grid, before the data's "now")
     behind = envoy_prometheus.query_time - r.end
     assert _last(r, "proxy_uptime") == {PODS[0]: pytest.approx(3600.0 - behind), PODS[1]: pytest.approx(7200.0 - behind)}
@@ -175,12 +177,14 @@ def test_the_metrics_views_envoy_proxy_choice_charts_a_workloads_pods(
             status = view.charts[key].status_text
             assert status.startswith("No data: Istio's proxies report only some") and "proxyStatsMatcher" in status
         assert view.charts["proxy_uptime"].status_text == ""
-        # pods Prometheus has nothing of: it does not scrape the proxies - said once, in the charts' place
+        # pods Prometheus has nothing of, though it has other proxies': labelled otherwise, or not yet
+        # scraped - said once, in the charts' place
         view.workload = _workload(("ratings-v1-0",))
         with qtbot.waitSignal(view.refreshed, timeout=20000):
             view.show_graph_selection(None, ["a node"])
         assert view.notice.isVisible()
-        assert "does not scrape them" in view.notice.text() and "port 15020" in view.notice.text()
+        assert "though it has those of other proxies" in view.notice.text()
+        assert "labels them otherwise" in view.notice.text() and "namespace and pod" in view.notice.text()
         # a workload without a sidecar has no proxy to chart: why, and nothing asked
         view.workload = _workload(("legacy-0",), sidecar=False)
         view.show_graph_selection(None, ["a node"])
@@ -188,6 +192,27 @@ def test_the_metrics_views_envoy_proxy_choice_charts_a_workloads_pods(
         # back to inbound traffic: the traffic charts again, split usable
         view.direction.setCurrentIndex(0)
         assert not any(view.charts[c.key].isVisible() for c in PROXY_CHARTS) and view.split.isEnabled()
+    finally:
+        view.shutdown()
+
+
+def test_a_prometheus_without_any_proxy_metrics_is_said_not_to_scrape_them(
+        qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Istio's telemetry but no envoy_* series at all (the shared Istio dataset): the proxies are not
+    scraped, and what to check."""
+    source = PrometheusMetrics(PrometheusClient(prometheus_server.url))
+    found = source.fetch(MetricsTarget.proxy(NS, "reviews-v2", PODS), _spec(prometheus_server))
+    assert found.errors == {} and not any(found.chart_lines(c.key) for c in PROXY_CHARTS)
+    assert found.chart_lines(PROXY_SCRAPED) == []
+    view = _proxy_view(qtbot, source, prometheus_server)
+    try:
+        view.workload = _workload(PODS)
+        with qtbot.waitSignal(view.refreshed, timeout=20000):
+            view.show_graph_selection(None, ["a node"])
+        text = view.notice.text()
+        assert view.notice.isVisible() and not view._scroll.isVisible()
+        assert text.startswith(f"Prometheus has none of the proxies' own metrics (envoy_*) for the pods of workload {NS}/reviews-v2")
+        assert "does not scrape them" in text and "port 15020" in text and "Stats tab" in text
     finally:
         view.shutdown()
 

@@ -118,6 +118,10 @@ CHARTS: tuple[Chart, ...] = (
 KIND_PROXY = "proxy"
 PROXY = "proxy"  # the metrics view's third choice beside INBOUND and OUTBOUND
 PROXY_DISCOVERY = "envoy_server_uptime"  # present when Prometheus scrapes the proxies (as Kiali discovers it)
+# not a chart: a proxy target's line of how many proxies, of any pod, Prometheus has metrics of
+# (PROXY_DISCOVERY's series): none of the target's pods but others tells a scrape that labels them
+# otherwise (or has not reached these pods yet) from none scraped at all
+PROXY_SCRAPED = "proxy_scraped"
 PROXY_CHARTS: tuple[Chart, ...] = (
     Chart("proxy_uptime", "Proxy uptime", "s", "gauge", "envoy_server_uptime"),
     Chart("proxy_memory_allocated", "Allocated memory", "B", "gauge", "envoy_server_memory_allocated"),

@@ -24,6 +24,8 @@ from meshdesk.mesh.metrics import (
     GRPC_ERROR_STATUSES,
     KIND_PROXY,
     PROXY_CHARTS,
+    PROXY_DISCOVERY,
+    PROXY_SCRAPED,
     QUANTILE_STATS,
     SPLIT_RESPONSE_CODE,
     STAT_AVG,
@@ -117,6 +119,8 @@ def proxy_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
         series = _sel(chart.metric, ms)
         inner = f"rate({series}{w})" if chart.kind == "counter" else series
         out.append(LineQuery(chart.key, STAT_RATE, f"sum({inner}) by (pod)", "pod"))
+    # asked with the charts, in parallel: read only when they are all empty
+    out.append(LineQuery(PROXY_SCRAPED, STAT_RATE, f"count({PROXY_DISCOVERY})", ""))
     return out
 
 

@@ -45,6 +45,7 @@ from meshdesk.mesh.metrics import (
     OUTBOUND,
     PROXY,
     PROXY_CHARTS,
+    PROXY_SCRAPED,
     SPARKLINE_CHARTS,
     SPLITS,
     MetricsResult,
@@ -184,8 +185,14 @@ SLOW_PROMETHEUS = "Prometheus is slow: still waiting for the last refresh"
 PROXY_NO_TARGET = "Select a workload (or an app version) to chart its proxies' own metrics"
 
 
-def proxy_metrics_missing(target: MetricsTarget) -> str:
-    """Why a proxy target's charts are all empty: no envoy_* series for its pods in Prometheus."""
+def proxy_metrics_missing(target: MetricsTarget, others_scraped: bool = False) -> str:
+    """Why a proxy target's charts are all empty: no envoy_* series for its pods in Prometheus
+    (``others_scraped``: though it has them of other pods' proxies)."""
+    if others_scraped:
+        return (f"Prometheus has none of the proxies' own metrics (envoy_*) labelled with the namespace and pod "
+                f"names of {target.title[len('proxies of '):]}, though it has those of other proxies: the job "
+                "that scrapes these pods labels them otherwise, or has not scraped them yet (new pods). meshdesk "
+                "reads the labels namespace and pod, as Istio's sample Prometheus sets them (its kubernetes-pods job).")
     return (f"Prometheus has none of the proxies' own metrics (envoy_*) for the pods of {target.title[len('proxies of '):]}: "
             "it does not scrape them. Istio's sample Prometheus does, from each pod's prometheus.io annotations "
             "(the merged metrics on port 15020); without that, the Envoy dock's Stats tab reads the same "
@@ -586,8 +593,9 @@ class MetricsView(_ChartsController):
     def _unscraped(self, result: MetricsResult) -> None:
         if result.target.kind != KIND_PROXY:
             return
-        empty = not result.errors and not any(result.chart_lines(c.key) for c in PROXY_CHARTS)
-        self._reason = proxy_metrics_missing(result.target) if empty else ""
+        empty = not any(c.key in result.errors or result.chart_lines(c.key) for c in PROXY_CHARTS)
+        others = any(math.isfinite(v) and v > 0 for line in result.chart_lines(PROXY_SCRAPED) for v in line.values)
+        self._reason = proxy_metrics_missing(result.target, others) if empty else ""
         self._show_notice()
 
     def _no_data_text(self, result: MetricsResult, key: str) -> str:
