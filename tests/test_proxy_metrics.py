@@ -14,7 +14,14 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.inventory import Container, Pod, Workload
-from meshdesk.mesh.metrics import PROXY, PROXY_CHARTS, PROXY_SCRAPED, MetricsSpec, MetricsTarget
+from meshdesk.mesh.metrics import (
+    PROXY,
+    PROXY_CHARTS,
+    PROXY_OTHER_CLUSTERS,
+    PROXY_SCRAPED,
+    MetricsSpec,
+    MetricsTarget,
+)
 from meshdesk.sources.metrics import PrometheusMetrics
 from meshdesk.sources.prometheus import PrometheusClient
 from meshdesk.ui.charts import duration_text, format_value
@@ -53,6 +60,7 @@ def _envoy_series() -> list[Series]:
     lean = {"namespace": NS, "pod": LEAN, "app": "details", "version": "v1"}
     out += [Series("envoy_server_uptime", lean, 1.0, start_value=600.0),
             Series("envoy_server_memory_allocated", lean, 0.0, start_value=20e6),
+            Series("envoy_cluster_upstream_cx_active", {**lean, "cluster_name": "xds-grpc"}, 0.0, start_value=1.0),
             Series("envoy_cluster_upstream_rq_total", {**lean, "cluster_name": "xds-grpc"}, 0.5)]
     # the same names in another namespace, and a pod whose name only matches the dotted one as a regex
     out.append(Series("envoy_server_memory_allocated", {"namespace": "other", "pod": PODS[0]}, 0.0, start_value=9e9))
@@ -85,7 +93,9 @@ def _last(result: object, chart: str) -> dict[str, float]:
 def test_proxy_charts_read_each_pods_envoy_statistics(envoy_prometheus: PrometheusServer) -> None:
     metrics = PrometheusMetrics(PrometheusClient(envoy_prometheus.url))
     r = metrics.fetch(MetricsTarget.proxy(NS, "reviews-v2", PODS), _spec(envoy_prometheus))
-    assert r.errors == {} and set(r.lines) == {c.key for c in PROXY_CHARTS} | {PROXY_SCRAPED}
+    assert r.errors == {} and set(r.lines) == {c.key for c in PROXY_CHARTS} | {PROXY_SCRAPED, PROXY_OTHER_CLUSTERS}
+    # the clusters the two report besides istiod's: one each
+    assert [ln.values[-1] for ln in r.chart_lines(PROXY_OTHER_CLUSTERS)] == [pytest.approx(2.0)]
     # every proxy Prometheus has, whatever its pod: the two, the lean one, the dotted one
     assert [ln.values[-1] for ln in r.chart_lines(PROXY_SCRAPED)] == [pytest.approx(3.0)]
     # a second more up each second: at the range's end (on the step grid, before the data's "now")
@@ -168,6 +178,7 @@ def test_the_metrics_views_envoy_proxy_choice_charts_a_workloads_pods(
         assert not view.notice.isVisible() and not view.split.isEnabled()
         # a chart empty beside full ones: the proxy does not keep that statistic (Istio's default), how to add it
         assert view.charts["proxy_memory_allocated"].status_text == ""
+        assert view.charts["proxy_upstream_rq"].status_text == "", "the reviews pods report their services' clusters"
         view.workload = _workload((LEAN,))
         with qtbot.waitSignal(view.refreshed, timeout=20000):
             view.show_graph_selection(None, ["a node"])
@@ -177,6 +188,10 @@ def test_the_metrics_views_envoy_proxy_choice_charts_a_workloads_pods(
             status = view.charts[key].status_text
             assert status.startswith("No data: Istio's proxies report only some") and "proxyStatsMatcher" in status
         assert view.charts["proxy_uptime"].status_text == ""
+        # its upstream charts show the connection to istiod alone: said, with how to have the others
+        for key in ("proxy_upstream_rq", "proxy_upstream_cx_active"):
+            status = view.charts[key].status_text
+            assert status.startswith("The connection to istiod only") and "cluster.outbound" in status
         # pods Prometheus has nothing of, though it has other proxies': labelled otherwise, or not yet
         # scraped - said once, in the charts' place
         view.workload = _workload(("ratings-v1-0",))

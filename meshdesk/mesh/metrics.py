@@ -122,6 +122,11 @@ PROXY_DISCOVERY = "envoy_server_uptime"  # present when Prometheus scrapes the p
 # (PROXY_DISCOVERY's series): none of the target's pods but others tells a scrape that labels them
 # otherwise (or has not reached these pods yet) from none scraped at all
 PROXY_SCRAPED = "proxy_scraped"
+# not a chart either: how many upstream clusters other than the one to istiod (Envoy's cluster
+# "xds-grpc") the target's proxies report; none, with upstream charts drawn, means those charts show the
+# connection to istiod only (Istio's proxies keep no other cluster's statistics unless told)
+PROXY_ISTIOD_CLUSTER = "xds-grpc"
+PROXY_OTHER_CLUSTERS = "proxy_other_clusters"
 PROXY_CHARTS: tuple[Chart, ...] = (
     Chart("proxy_uptime", "Proxy uptime", "s", "gauge", "envoy_server_uptime"),
     Chart("proxy_memory_allocated", "Allocated memory", "B", "gauge", "envoy_server_memory_allocated"),

@@ -25,6 +25,8 @@ from meshdesk.mesh.metrics import (
     KIND_PROXY,
     PROXY_CHARTS,
     PROXY_DISCOVERY,
+    PROXY_ISTIOD_CLUSTER,
+    PROXY_OTHER_CLUSTERS,
     PROXY_SCRAPED,
     QUANTILE_STATS,
     SPLIT_RESPONSE_CODE,
@@ -121,6 +123,8 @@ def proxy_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
         out.append(LineQuery(chart.key, STAT_RATE, f"sum({inner}) by (pod)", "pod"))
     # asked with the charts, in parallel: read only when they are all empty
     out.append(LineQuery(PROXY_SCRAPED, STAT_RATE, f"count({PROXY_DISCOVERY})", ""))
+    clusters = _sel("envoy_cluster_upstream_cx_active", [*ms, promql.ne("cluster_name", PROXY_ISTIOD_CLUSTER)])
+    out.append(LineQuery(PROXY_OTHER_CLUSTERS, STAT_RATE, f"count({clusters})", ""))
     return out
 
 

@@ -45,6 +45,7 @@ from meshdesk.mesh.metrics import (
     OUTBOUND,
     PROXY,
     PROXY_CHARTS,
+    PROXY_OTHER_CLUSTERS,
     PROXY_SCRAPED,
     SPARKLINE_CHARTS,
     SPLITS,
@@ -205,6 +206,11 @@ PROXY_STATS_NOT_KEPT = ("No data: Istio's proxies report only some of Envoy's st
                         "and those of the connection to istiod). To chart the others, add them with proxyStatsMatcher "
                         "(e.g. inclusionPrefixes \"listener\", \"cluster.outbound\") in the mesh config's "
                         "defaultConfig or the pod's proxy.istio.io/config annotation.")
+
+PROXY_ISTIOD_ONLY = ("The connection to istiod only: these proxies report no other upstream cluster's statistics "
+                     "(Istio's default). To chart the services they call, add them with proxyStatsMatcher "
+                     "(e.g. inclusionPrefixes \"cluster.outbound\").")
+_UPSTREAM_CHARTS = ("proxy_upstream_cx_active", "proxy_upstream_rq")
 
 
 NO_TARGET = "Select a workload, app, service, ServiceEntry, operation, edge or box"
@@ -381,7 +387,7 @@ class _ChartsController(QWidget):
                 # 0/0): the chart would stand empty without a word
                 chart.set_status(self._no_data_text(result, key))
             else:
-                chart.set_status("")
+                chart.set_status(self._chart_note(result, key))
         self.refreshed.emit(result)
 
     def _unscraped(self, result: MetricsResult) -> None:
@@ -391,6 +397,10 @@ class _ChartsController(QWidget):
     def _no_data_text(self, result: MetricsResult, key: str) -> str:
         """What an empty chart says."""
         return "No data"
+
+    def _chart_note(self, result: MetricsResult, key: str) -> str:
+        """What a chart with data says under its title ("": nothing)."""
+        return ""
 
     def _on_failed(self, error: SourceError) -> None:
         text = str(error)
@@ -604,6 +614,14 @@ class MetricsView(_ChartsController):
         if result.target.kind == KIND_PROXY and any(result.chart_lines(c.key) for c in PROXY_CHARTS):
             return PROXY_STATS_NOT_KEPT
         return super()._no_data_text(result, key)
+
+    def _chart_note(self, result: MetricsResult, key: str) -> str:
+        # upstream charts of proxies that report no cluster but the one to istiod: that is all they show
+        if result.target.kind != KIND_PROXY or key not in _UPSTREAM_CHARTS or PROXY_OTHER_CLUSTERS not in result.lines \
+                or PROXY_OTHER_CLUSTERS in result.errors:
+            return super()._chart_note(result, key)
+        others = any(math.isfinite(v) and v > 0 for line in result.chart_lines(PROXY_OTHER_CLUSTERS) for v in line.values)
+        return "" if others else PROXY_ISTIOD_ONLY
 
     def _busy_changed(self, busy: bool) -> None:
         self.loading.setVisible(busy and self.last_result is None)
