@@ -7,7 +7,7 @@ Every entity round-trips through JSON (``to_json``/``from_json``) so snapshots c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -489,6 +489,14 @@ def release(tag: str) -> str:
 
 
 DEFAULT_TRUST_DOMAIN = "cluster.local"  # Istio's trust domain when the mesh config names none
+
+
+def exported_to(export: Sequence[str], own: str, namespace: str) -> bool:
+    """Whether an object of namespace ``own`` exported to ``export`` is seen in ``namespace`` (empty:
+    everywhere; ``*`` everywhere, ``.`` its own, ``~`` nowhere, else a namespace's name)."""
+    return not export or any(e == "*" or e == namespace or (e == "." and own == namespace) for e in export)
+
+
 # the kinds the mesh config gives a default exportTo, and MeshConfig's fields for them
 _EXPORT_FIELDS = {"ServiceEntry": "default_service_export_to",
                   "VirtualService": "default_virtual_service_export_to",

@@ -16,7 +16,14 @@ from typing import Any
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT
 from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
-from meshdesk.mesh.inventory import DEFAULT_TRUST_DOMAIN, Inventory, IstioObject, MeshConfig, Service
+from meshdesk.mesh.inventory import (
+    DEFAULT_TRUST_DOMAIN,
+    Inventory,
+    IstioObject,
+    MeshConfig,
+    Service,
+    exported_to,
+)
 from meshdesk.mesh.mtls_common import Exports, peer_mode, peer_selector
 from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.readers import as_list as _list
@@ -149,10 +156,10 @@ class _Registry:
         if host.startswith("*"):
             return True
         svc = self.service_hosts.get(host)
-        if svc is not None and (namespace is None or _exported_to(self.service_export(svc), svc.namespace, namespace)):
+        if svc is not None and (namespace is None or exported_to(self.service_export(svc), svc.namespace, namespace)):
             return True
         settings = self.inv.mesh_settings
-        return any(host_matches(h, host) and (namespace is None or _exported_to(settings.export_to(se), se.namespace,
+        return any(host_matches(h, host) and (namespace is None or exported_to(settings.export_to(se), se.namespace,
                                                                                 namespace))
                    for h, se in self.entry_hosts)
 
@@ -265,12 +272,6 @@ class _SubsetIndex:
 # -- checks per kind -----------------------------------------------------------------------------
 
 SERVICE_EXPORT_ANNOTATION = "networking.istio.io/exportTo"  # where Istio shows a Kubernetes Service
-
-
-def _exported_to(export: Sequence[str], own: str, namespace: str) -> bool:
-    """Whether an object of namespace ``own`` exported to ``export`` is seen in ``namespace`` (empty:
-    everywhere; ``*`` everywhere, ``.`` its own, ``~`` nowhere, else a namespace's name)."""
-    return not export or any(e == "*" or e == namespace or (e == "." and own == namespace) for e in export)
 
 
 def _export_words(export: Sequence[str]) -> str:

@@ -45,7 +45,7 @@ from meshdesk.mesh.graph.trafficmap import (
     merge_edge_traffic,
     merge_node_traffic,
 )
-from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.inventory import Inventory, IstioObject, exported_to
 
 
 @dataclass
@@ -75,8 +75,7 @@ def _entries(ctx: PassContext) -> list[_Entry]:
 
 
 def _visible(entry: _Entry, namespace: str) -> bool:
-    export = entry.export_to or ("*",)
-    return "*" in export or namespace in export or ("." in export and entry.obj.namespace == namespace)
+    return exported_to(entry.export_to, entry.obj.namespace, namespace)
 
 
 def _match(entries: list[_Entry], namespace: str, service: str, readable: Callable[[str], bool]) -> _Entry | None:
