@@ -673,6 +673,11 @@ class Inventory:
     def workload(self, namespace: str, name: str) -> Workload | None:
         return next((w for w in self.workloads if w.namespace == namespace and w.name == name), None)
 
+    def outside_gateway(self, namespace: str, name: str) -> Workload | None:
+        """A gateway workload read outside the selected namespaces (the usual ingress gateway in
+        istio-system), None when there is none of that name."""
+        return next((w for w in self.outside_gateways if w.namespace == namespace and w.name == name), None)
+
     def service(self, namespace: str, name: str) -> Service | None:
         return next((s for s in self.services if s.namespace == namespace and s.name == name), None)
 

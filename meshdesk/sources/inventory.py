@@ -535,6 +535,9 @@ def _by_convention(kind: str, name: str, pod_labels: Mapping[str, str]) -> tuple
     return kind, name
 
 
+# the apps/v1 plural of each controller kind a gateway may run as
+_CONTROLLER_PLURALS = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
+
 # what is missed when a kind cannot be listed beyond the selection (the graph's kinds: their effect on it)
 _OUTSIDE_UNSEEN = {"peerauthentications": "(the mesh-wide ones among them) are not weighed by the mTLS checks"}
 
@@ -872,6 +875,7 @@ class InventoryReader:
                 found[(pod.namespace, name)].pods.append(pod)
         for w in found.values():
             w.pods.sort(key=lambda p: p.name)
+            self._read_gateway_controller(w)
         inv.outside_gateways = sorted(found.values(), key=lambda w: (w.namespace, w.name))
         istio_gw = versions.get("Gateway")
         configs = [] if istio_gw is None else listed(f"/apis/{istio_gw[0]}/{istio_gw[1]}", "gateways", (),
@@ -885,6 +889,32 @@ class InventoryReader:
             except (TypeError, ValueError, AttributeError, KeyError):
                 continue
         inv.outside_gateway_configs.sort(key=lambda o: (o.namespace, o.name))
+
+    def _read_gateway_controller(self, w: Workload) -> None:
+        """The replica counts of a gateway outside the selection, from its controller (one GET: there
+        are one or two such gateways), as Kiali judges an outside node's health by its pods too; when
+        the controller cannot be read (RBAC, a kind not served) they are counted from the pods found,
+        as for a workload of the selection whose controller is hidden."""
+        obj: JsonObj = {}
+        plural = _CONTROLLER_PLURALS.get(w.kind)
+        if plural is not None:
+            try:
+                got = self.http.get(f"/apis/apps/v1/namespaces/{quote(w.namespace, safe='')}/{plural}/"
+                                    f"{quote(w.name, safe='')}", what=f"read gateway {w.namespace}/{w.name}")
+            except (Unauthorized, Cancelled):
+                raise
+            except SourceError:
+                got = None
+            obj = got if isinstance(got, dict) and _d(got.get("metadata")).get("name") == w.name else {}
+        w.replicas, w.available = _replicas(w.kind, obj, w.pods)
+        w.current = _current(w.kind, obj)
+        _controller_status(w, obj)
+        if obj:
+            meta = _d(obj.get("metadata"))
+            w.annotations = _annotations(meta.get("annotations"))
+            w.created = str(meta.get("creationTimestamp") or "")
+        elif not w.created and w.pods:
+            w.created = min(p.created for p in w.pods)
 
     def _read_control_plane(self) -> dict[tuple[str, str], dict[str, str]]:
         """istiod's pods, listed once (cluster-wide, else in istio-system): the mesh config of the

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
+from meshdesk.mesh.graph.health import counted_outside_gateway
 from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
     BOX_APP,
@@ -838,6 +839,10 @@ class SidePanel(QWidget):
     def _workload(self, g: TrafficGraph, node: Node) -> None:
         inv = self.inventory
         w = inv.workload(node.namespace, node.workload) if inv is not None else None
+        # a gateway outside the chosen namespaces (the usual ingress gateway in istio-system): its pods
+        # and replicas were read for its role in the graph, its services and config were not
+        outside = inv.outside_gateway(node.namespace, node.workload) if inv is not None and w is None else None
+        w = w or outside
         waypoint = bool(node.extra.get("isWaypoint"))
         ambient = is_ambient(w, ambient_namespaces(inv)) if w is not None else node.namespace in ambient_namespaces(inv)
         parts = []
@@ -847,7 +852,9 @@ class SidePanel(QWidget):
                                     "namespace's ambient workloads (what it reports is their HTTP/gRPC traffic)"))
         if w is not None:
             rows.insert(0, ("Kind", _e(w.kind)))
-            rows += _app_version_rows(w, waypoint or is_waypoint(w)) + _controller_rows(w)
+            rows += _app_version_rows(w, waypoint or is_waypoint(w))
+            if outside is None or (inv is not None and counted_outside_gateway(inv, w.namespace, w.name) is not None):
+                rows += _controller_rows(w)  # (a snapshot made before an outside gateway's counts were read has none)
             if w.created:
                 rows.append(("Created", _e(w.created)))
             sc = w.has_sidecar
@@ -882,15 +889,20 @@ class SidePanel(QWidget):
         if w is not None:
             parts.append(_section("Pods", _pods(w, ambient and not waypoint, control_plane_namespaces(inv)
                                                 if inv is not None else CONTROL_PLANE_NAMESPACES)))
-            svcs = inv.services_for_workload(w) if inv is not None else []
-            parts.append(_section("Services", _list([_e(s.name) for s in svcs])))
+            if outside is not None:
+                parts.append(_section("Services", f"<i>not read: {_e(node.namespace)} is not among the chosen "
+                                                  "namespaces (its gateway pods are read for the graph)</i>"))
+            else:
+                svcs = inv.services_for_workload(w) if inv is not None else []
+                parts.append(_section("Services", _list([_e(s.name) for s in svcs])))
             parts.append(_section("Labels", _labels(w.labels)))
         elif inv is not None:
             parts.append(_section("Inventory", "<i>not found in the inventory (outside the selected "
                                                "namespaces, or not readable)</i>"))
         parts.append(_traffic(g, node))
         self._show("workload", f"{'Waypoint' if waypoint else 'Workload'} {node.workload}",
-                   node.namespace + (" · ambient waypoint" if waypoint else ""), "".join(parts))
+                   node.namespace + (" · ambient waypoint" if waypoint else "")
+                   + (" · outside the chosen namespaces" if outside is not None else ""), "".join(parts))
 
     def _app(self, g: TrafficGraph, node: Node) -> None:
         inv = self.inventory

@@ -50,9 +50,8 @@ def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, i
     for i in ids:
         node = graph.nodes.get(i)
         if node is not None and node.node_type in (NODE_WORKLOAD, NODE_APP) and node.workload:
-            w = inventory.workload(node.namespace, node.workload) or next(
-                (g for g in inventory.outside_gateways if (g.namespace, g.name) == (node.namespace, node.workload)),
-                None)
+            w = inventory.workload(node.namespace, node.workload) or inventory.outside_gateway(node.namespace,
+                                                                                               node.workload)
             if w is not None:
                 return w
     return None

@@ -305,11 +305,19 @@ def _workloads_of(n: model.Node, inv: Inventory | None) -> list[Workload]:
     if inv is None:
         return []
     if n.node_type == model.NODE_WORKLOAD:
-        w = inv.workload(n.namespace, n.workload)
+        w = inv.workload(n.namespace, n.workload) or counted_outside_gateway(inv, n.namespace, n.workload)
         return [w] if w is not None else []
     if n.node_type == model.NODE_APP and not is_ok(n.workload):
         return _app_workloads(n, inv)
     return []
+
+
+def counted_outside_gateway(inv: Inventory, namespace: str, name: str) -> Workload | None:
+    """A gateway outside the selection whose pods count in its node's health, as Kiali weighs an outside
+    node's pods too; not one from a snapshot made before its replica counts were read (those read as
+    "no pod wanted")."""
+    w = inv.outside_gateway(namespace, name)
+    return w if w is not None and (w.replicas > 0 or w.current >= 0) else None
 
 
 def _worst_of(healths: list[model.Health]) -> model.Health:

@@ -22,7 +22,7 @@ workload's ``health.kiali.io/rate`` annotation (apps: none, as in Kiali). ``stat
 health pass made (Kiali's CalculatedHealthStatus: ``status``; ``errorRatio`` in percent, -1 when no
 request was judged, left out when 0; ``totalRequestRate``, left out when 0); an inaccessible node has
 none, as it has no verdict. ``workloadStatus`` is Kiali's WorkloadStatus from the inventory (replicas
-wanted, running and available, proxies in sync with istiod, -1 when not known or not asked: no sidecar,
+wanted, running and available, a gateway's outside the selection too, proxies in sync with istiod, -1 when not known or not asked: no sidecar,
 a gateway); without an inventory (an offline snapshot that carries none), or for a node of another
 cluster than the inventory's, it is null and ``workloadStatuses`` empty, what Kiali writes for a
 workload it does not find.
@@ -34,7 +34,7 @@ from typing import Any
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import inventory_cluster
-from meshdesk.mesh.graph.health import ANNOTATION
+from meshdesk.mesh.graph.health import ANNOTATION, counted_outside_gateway
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.graph.trafficmap import is_ok
 from meshdesk.mesh.inventory import Inventory, Workload
@@ -142,6 +142,9 @@ class _Lookup:
         for w in inv.workloads:
             self.workloads.setdefault((w.namespace, w.name), w)  # the first, as Inventory.workload
             self.apps.setdefault((w.namespace, w.app), []).append(w)
+        for w in inv.outside_gateways:
+            if counted_outside_gateway(inv, w.namespace, w.name) is w:
+                self.workloads.setdefault((w.namespace, w.name), w)
         for s in inv.services:
             self.services.setdefault((s.namespace, s.name), s.annotations)
 
