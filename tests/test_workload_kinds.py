@@ -343,3 +343,56 @@ def test_a_window_saved_before_the_new_columns_shows_every_column_in_order(qtbot
         w.close()
     general = json.loads(Path(settings_file()).read_text())["general"]
     assert not any("header" in key or "column" in key for key in general), "lists keep no header state"
+
+
+# -- rollouts ----------------------------------------------------------------------------------------------
+
+def test_a_rollout_under_way_or_stalled_is_said_as_kubectl_rollout_status_says_it(
+        qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """A Deployment whose new image does not start looked like any workload one pod short ("2/3 ready"):
+    nothing said a rollout was stuck, or under way at all."""
+    emu = kube_emulator
+    emu.add_namespace(NS)
+    both = {"app": "shop", "version": "v1"}
+    emu.add(_controller("Deployment", "rolling", {"replicas": 3, "template": _tmpl(both)},
+                        {"replicas": 4, "updatedReplicas": 1, "readyReplicas": 3, "availableReplicas": 3}))
+    emu.add(_controller("Deployment", "stuck", {"replicas": 3, "template": _tmpl(both)},
+                        {"replicas": 4, "updatedReplicas": 1, "readyReplicas": 3, "availableReplicas": 3,
+                         "conditions": [{"type": "Available", "status": "True"},
+                                        {"type": "Progressing", "status": "False",
+                                         "reason": "ProgressDeadlineExceeded",
+                                         "message": 'ReplicaSet "stuck-5d8f" has timed out progressing.'}]}))
+    emu.add(_controller("Deployment", "done", {"replicas": 3, "template": _tmpl(both)},
+                        {"replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3,
+                         "conditions": [{"type": "Progressing", "status": "True",
+                                         "reason": "NewReplicaSetAvailable"}]}))
+    emu.add(_controller("StatefulSet", "db", {"replicas": 3, "template": _tmpl(both)},
+                        {"replicas": 3, "updatedReplicas": 1, "readyReplicas": 3, "availableReplicas": 3,
+                         "currentRevision": "db-6c4f", "updateRevision": "db-7d9b"}))
+    emu.add(_controller("DaemonSet", "agent", {"template": _tmpl(both)},
+                        {"desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberReady": 3,
+                         "numberAvailable": 3, "updatedNumberScheduled": 2}))
+    emu.add(_controller("Deployment", "odd", {"replicas": 3, "template": _tmpl(both)},
+                        {"replicas": 3, "updatedReplicas": "some", "readyReplicas": 3, "availableReplicas": 3,
+                         "conditions": [{"type": "Progressing", "status": "False"}, "Progressing", None]}))
+    # the controller has not seen the spec changed since (status of the one before): nothing said
+    emu.add(_controller("Deployment", "behind", {"replicas": 3, "template": _tmpl(both)},
+                        {"replicas": 3, "updatedReplicas": 1, "readyReplicas": 3, "availableReplicas": 3}))
+    behind = emu.get("deployments", NS, "behind", "apps")
+    assert behind is not None
+    behind["metadata"]["generation"] = 5
+    behind["status"]["observedGeneration"] = 4
+    inv = read_inventory(emu.api_client(), [NS], cluster="east")
+    got = {w.name: (w.updated, w.rollout_stalled) for w in inv.workloads}
+    assert got == {"rolling": (1, ""), "stuck": (1, "ProgressDeadlineExceeded"), "done": (3, ""), "db": (1, ""),
+                   "agent": (2, ""), "odd": (-1, "not progressing"), "behind": (-1, "")}
+    assert Inventory.from_json(json.loads(json.dumps(inv.to_json()))).to_json() == inv.to_json()
+    text = _panels(qtbot, inv)
+    assert "Replicas\n3/3 ready, 4 running\nRollout\nin progress: 1 of 3 pods updated\n" in text["rolling"]
+    assert ('Rollout\nstalled (ProgressDeadlineExceeded: ReplicaSet "stuck-5d8f" has timed out progressing.)\n'
+            in text["stuck"])
+    assert "Rollout\nin progress: 1 of 3 pods updated\n" in text["db"]
+    assert "Pods\n3 desired, 3 scheduled, 3 ready\nRollout\nin progress: 2 of 3 pods updated\n" in text["agent"]
+    assert "Rollout\nstalled (not progressing)\n" in text["odd"]
+    for name in ("done", "behind"):
+        assert "Rollout" not in text[name], name

@@ -302,6 +302,13 @@ class Workload:
     suspended: bool | None = None  # a CronJob's (or a Job's) spec.suspend
     last_schedule: str = ""  # a CronJob's last scheduled run (status.lastScheduleTime)
     last_success: str = ""  # a CronJob's last successful run (status.lastSuccessfulTime)
+    # a rollout in progress, as `kubectl rollout status` tells it: the pods already running the newest
+    # template (a Deployment's or StatefulSet's status.updatedReplicas, a DaemonSet's
+    # updatedNumberScheduled; -1 when not known), and why the rollout stopped ("" when it did not: a
+    # Deployment past its progressDeadlineSeconds says ProgressDeadlineExceeded) with its message
+    updated: int = -1
+    rollout_stalled: str = ""
+    rollout_message: str = ""
 
     @property
     def app(self) -> str:

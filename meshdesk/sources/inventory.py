@@ -507,6 +507,8 @@ def _controller_status(w: Workload, obj: Mapping[str, Any]) -> None:
         w.ready = _count(status.get("readyReplicas"))
     elif kind == "DaemonSet":
         w.ready = _count(status.get("numberReady"))
+    if kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        _rollout_status(w, kind, meta, status)
     elif kind == "Job":
         completions = spec.get("completions")
         w.completions = completions if isinstance(completions, int) and not isinstance(completions, bool) \
@@ -524,6 +526,25 @@ def _controller_status(w: Workload, obj: Mapping[str, Any]) -> None:
         w.active = len(_l(status.get("active")))
         w.last_schedule = _text_field(status, "lastScheduleTime")
         w.last_success = _text_field(status, "lastSuccessfulTime")
+
+
+def _rollout_status(w: Workload, kind: str, meta: Mapping[str, Any], status: Mapping[str, Any]) -> None:
+    """The pods already at the newest template, and why a rollout stopped, as ``kubectl rollout status``
+    reads them: counts only from a status about the current spec (``observedGeneration`` not behind
+    ``metadata.generation``: the controller has not yet seen a newer one), a Deployment's
+    Progressing condition False (its progress deadline passed)."""
+    generation, observed = meta.get("generation"), status.get("observedGeneration")
+    if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
+        return  # the controller has not caught up with the spec: its counts are of the one before
+    key = "updatedNumberScheduled" if kind == "DaemonSet" else "updatedReplicas"
+    if key in status:  # (left out at zero: then not known, rather than a rollout said not begun)
+        w.updated = _count(status.get(key), -1)
+    if kind == "Deployment":
+        cond = next((c for c in _l(status.get("conditions")) if isinstance(c, dict)
+                     and c.get("type") == "Progressing" and str(c.get("status")) == "False"), None)
+        if cond is not None:
+            w.rollout_stalled = _text_field(cond, "reason") or "not progressing"
+            w.rollout_message = _text_field(cond, "message")
 
 
 def _by_convention(kind: str, name: str, pod_labels: Mapping[str, str]) -> tuple[str, str]:

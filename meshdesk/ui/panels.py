@@ -429,7 +429,7 @@ def _controller_rows(w: Workload) -> list[tuple[str, str]]:
         return [("Phase", _coloured(_e(phase), _STATE_COLOUR.get(phase)))]
     if kind == "DaemonSet" and w.ready >= 0:
         pods = f"{w.replicas} desired, {max(w.current, 0)} scheduled, {w.ready} ready"
-        return [("Pods", pods + (f", {w.available} available" if w.available != w.ready else ""))]
+        return [("Pods", pods + (f", {w.available} available" if w.available != w.ready else "")), *_rollout_rows(w)]
     if kind == "Job" and w.job_state:
         # as kubectl's COMPLETIONS: without a count wanted, one success will do, and a parallelism
         # above one is said beside it ("0/1 of 2")
@@ -448,9 +448,21 @@ def _controller_rows(w: Workload) -> list[tuple[str, str]]:
         return rows + [("Active jobs", str(max(w.active, 0)))]
     if kind in _REPLICA_KINDS and w.ready >= 0:
         ready = f"{w.ready}/{w.replicas} ready" + (f", {w.available} available" if w.available != w.ready else "")
-        return [("Replicas", ready + running)]
+        return [("Replicas", ready + running), *_rollout_rows(w)]
     counted = f"{w.available}/{w.replicas} available" + running
-    return [("Pods" if kind in ("DaemonSet", "Job", "CronJob") else "Replicas", counted)]
+    return [("Pods" if kind in ("DaemonSet", "Job", "CronJob") else "Replicas", counted), *_rollout_rows(w)]
+
+
+def _rollout_rows(w: Workload) -> list[tuple[str, str]]:
+    """A rollout under way or stopped, as ``kubectl rollout status`` says it: how many of the wanted pods
+    run the new template, and why it stopped (a Deployment past its progress deadline: a new image
+    that does not pull or start, a quota)."""
+    if w.rollout_stalled:
+        why = _e(w.rollout_stalled) + (f": {_e(w.rollout_message)}" if w.rollout_message else "")
+        return [("Rollout", _coloured(f"stalled ({why})", HEALTH_COLOUR[FAILURE]))]
+    if 0 <= w.updated < w.replicas:
+        return [("Rollout", f"in progress: {w.updated} of {w.replicas} pods updated")]
+    return []
 
 
 def _rate_totals(edges: Iterable[Edge], messages: bool) -> list[str]:
