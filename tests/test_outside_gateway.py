@@ -65,6 +65,12 @@ def _set_status(emu: KubeEmulator, **status: int) -> None:
     dep["status"] = status
 
 
+def _pods_not_ready(emu: KubeEmulator) -> None:
+    for pod in emu.objects("pods", "", "istio-system"):
+        for cs in pod["status"]["containerStatuses"]:
+            cs["ready"] = False
+
+
 def test_an_outside_gateways_replicas_are_read_and_shown(kube_emulator: KubeEmulator, qtbot: QtBot) -> None:
     """Its panel said "not found in the inventory (outside the selected namespaces, or not readable)"
     beside a graph full of its traffic; now its kind, replicas, pods and proxy are there."""
@@ -97,6 +103,7 @@ def test_a_gateway_without_available_pods_is_a_failing_node(kube_emulator: KubeE
     available: the node that lets the users in fails, and says why."""
     _cluster(kube_emulator)
     _set_status(kube_emulator, replicas=2, readyReplicas=0, availableReplicas=0)
+    _pods_not_ready(kube_emulator)
     inv = read_inventory(kube_emulator.api_client(), ["shop"], cluster="east")
     graph = _graph(inv)
     node = graph.find_node(workload="istio-ingressgateway")
@@ -155,3 +162,32 @@ def test_the_selection_read_whole_has_no_outside_gateway(kube_emulator: KubeEmul
     inv = read_inventory(kube_emulator.api_client(), None, cluster="east")
     assert inv.outside_gateways == [] and inv.workload("istio-system", "istio-ingressgateway") is not None
     assert [p for _m, p in kube_emulator.calls if "/deployments/" in p] == []
+
+
+def test_in_app_graphs_the_gateways_app_node_weighs_and_lists_its_pods(kube_emulator: KubeEmulator,
+                                                                         qtbot: QtBot) -> None:
+    """An app graph draws the gateway as its app: that node's health and panel are of its pods too."""
+    _cluster(kube_emulator)
+    _set_status(kube_emulator, replicas=2, readyReplicas=0, availableReplicas=0)
+    _pods_not_ready(kube_emulator)
+    inv = read_inventory(kube_emulator.api_client(), ["shop"], cluster="east")
+    sample = http("istio-ingressgateway", "web-v1", 5, src_ns="istio-system", dst_ns="shop")
+    sample.labels.update(source_canonical_service="istio-ingressgateway", source_canonical_revision="latest")
+    samples = [sample]
+    app_graph = build(snapshot(samples, inv, namespaces=("shop",), graphType="app", appenders=("health",)))
+    node = app_graph.find_node(app="istio-ingressgateway")
+    assert node is not None and node.health is not None and node.health.status == FAILURE
+    data = next(n["data"] for n in to_kiali(app_graph)["elements"]["nodes"] if n["data"].get("id") == node.id)
+    assert [s["name"] for s in data["healthData"]["workloadStatuses"]] == ["istio-ingressgateway"]
+
+    versioned = build(snapshot(samples, inv, namespaces=("shop",), graphType="versionedApp", appenders=("health",)))
+    node = versioned.find_node(app="istio-ingressgateway")
+    assert node is not None
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(versioned, inv)
+    panel.show_selection([node.id])
+    assert panel.kind == "app"
+    text = panel.text()
+    assert "istio-system · outside the chosen namespaces" in text
+    assert "Workloads\nistio-ingressgateway (Deployment): 0/2 pods ready" in text

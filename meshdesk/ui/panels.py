@@ -956,8 +956,18 @@ class SidePanel(QWidget):
                     vss += [o for o in v if o not in vss]
                     drs += [o for o in d if o not in drs]
                 parts.append(self._rules(vss, drs))
+            outside = [w for w in inv.outside_gateways if app is None and w.namespace == node.namespace
+                       and w.app == node.app and w.runs_version(node.version)]
+            if outside:  # a gateway outside the chosen namespaces: its pods were read, its services not
+                parts.append(_section("Workloads", _list([
+                    f"<b>{_e(w.name)}</b> ({_e(w.kind)}): "
+                    f"{sum(p.ready_count[0] == p.ready_count[1] for p in w.pods)}/{len(w.pods)} pods ready"
+                    for w in outside])))
+        else:
+            outside = []
         parts.append(_traffic(g, node))
-        self._show("app", f"App {node.label}", node.namespace, "".join(parts))
+        self._show("app", f"App {node.label}",
+                   node.namespace + (" · outside the chosen namespaces" if outside else ""), "".join(parts))
 
     def _rules(self, vss: list[IstioObject], drs: list[IstioObject]) -> str:
         return _section("VirtualServices", _list([f"{_e(o.namespace)}/<b>{_e(o.name)}</b>" for o in vss])) + \

@@ -328,7 +328,9 @@ def _worst_of(healths: list[model.Health]) -> model.Health:
 
 
 def _app_workloads(n: model.Node, inv: Inventory) -> list[Workload]:
-    return [w for w in inv.workloads if w.namespace == n.namespace and w.app == n.app]
+    return [w for w in inv.workloads if w.namespace == n.namespace and w.app == n.app] or [
+        w for w in inv.outside_gateways if w.namespace == n.namespace and w.app == n.app
+        and counted_outside_gateway(inv, w.namespace, w.name) is w]
 
 
 def _with_pods(h: model.Health, pods: tuple[str, str]) -> None:

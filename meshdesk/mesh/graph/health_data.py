@@ -142,9 +142,12 @@ class _Lookup:
         for w in inv.workloads:
             self.workloads.setdefault((w.namespace, w.name), w)  # the first, as Inventory.workload
             self.apps.setdefault((w.namespace, w.app), []).append(w)
-        for w in inv.outside_gateways:
-            if counted_outside_gateway(inv, w.namespace, w.name) is w:
-                self.workloads.setdefault((w.namespace, w.name), w)
+        inside_apps = set(self.apps)
+        for w in inv.outside_gateways:  # those whose pods the health pass weighed (health.counted_outside_gateway)
+            if counted_outside_gateway(inv, w.namespace, w.name) is w and (w.namespace, w.name) not in self.workloads:
+                self.workloads[(w.namespace, w.name)] = w
+                if (w.namespace, w.app) not in inside_apps:
+                    self.apps.setdefault((w.namespace, w.app), []).append(w)
         for s in inv.services:
             self.services.setdefault((s.namespace, s.name), s.annotations)
 
