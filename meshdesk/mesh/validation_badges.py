@@ -77,10 +77,13 @@ def _route_services(route: IstioObject) -> list[str]:
 
 
 def object_selector(obj: IstioObject) -> dict[str, str] | None:
-    """The workload labels an object selects; {} selects its whole namespace; None: not a selecting kind."""
+    """The workload labels an object selects; {} selects its whole namespace; None: not a selecting kind,
+    or a policy attached by ``targetRefs`` instead of a selector."""
     spec = _d(obj.spec)
     if obj.kind not in _SELECTING:
         return None
+    if obj.kind != "Gateway" and (spec.get("targetRef") or spec.get("targetRefs")):
+        return None  # attached to a Gateway or a Service instead: it selects no workload by labels
     if obj.kind == "Gateway":
         raw: Any = spec.get("selector")
     elif obj.kind == "Sidecar":
@@ -289,3 +292,71 @@ def annotate(graph: TrafficGraph, badges: Mapping[str, str]) -> None:
             node.extra[VALIDATION_EXTRA] = sev
         else:
             node.extra.pop(VALIDATION_EXTRA, None)
+
+
+# -- the Istio config that applies to one workload -------------------------------------------------------
+
+SELECTS_IT, WHOLE_NAMESPACE, WHOLE_MESH, ITS_GATEWAY = "selects it", "its whole namespace", "the whole mesh", \
+    "the Gateway it runs"
+# the kinds that apply to workloads by a selector of their labels (an empty one: every workload of its
+# namespace, or from the mesh's root namespace of the mesh), where the selector is
+_APPLYING_SELECTOR = {"AuthorizationPolicy": ("selector", "matchLabels"),
+                      "RequestAuthentication": ("selector", "matchLabels"),
+                      "PeerAuthentication": ("selector", "matchLabels"),
+                      "Telemetry": ("selector", "matchLabels"), "WasmPlugin": ("selector", "matchLabels"),
+                      "EnvoyFilter": ("workloadSelector", "labels"), "Sidecar": ("workloadSelector", "labels")}
+_ORDER = ("K8sGateway", "Gateway", "Sidecar", "PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication",
+          "EnvoyFilter", "Telemetry", "WasmPlugin")
+
+
+def _applying_selector(obj: IstioObject) -> dict[str, str] | None:
+    """The labels ``obj`` selects workloads by ({}: all of its namespace); None when it selects none
+    that way: another kind, or a policy attached by ``targetRefs`` (to a Gateway or a Service) instead."""
+    path = _APPLYING_SELECTOR.get(obj.kind)
+    spec = _d(obj.spec)
+    if path is None or spec.get("targetRef") or spec.get("targetRefs"):
+        return None
+    return {str(k): str(v) for k, v in _d(_d(spec.get(path[0])).get(path[1])).items()}
+
+
+def config_for_workload(inventory: Inventory, workload: Workload) -> list[tuple[IstioObject, str]]:
+    """The Istio config that applies to ``workload`` and how (``SELECTS_IT``, ``WHOLE_NAMESPACE``,
+    ``WHOLE_MESH``, ``ITS_GATEWAY``), as Kiali's workload page lists it (objects of its namespace whose
+    selector matches its labels, an empty selector matching all), and further: the mesh-wide objects of
+    the root namespace (when read), Istio Gateways of any namespace that select it (Istio finds gateway
+    pods anywhere), the Gateway API Gateway it is the workload of, and, of the Sidecars, only the one in
+    effect (one that selects it, else its namespace's, else the root namespace's), as Istio picks it."""
+    root = inventory.mesh_settings.root_namespace
+    ns = workload.namespace
+    found: list[tuple[IstioObject, str]] = []
+    sidecars: dict[str, list[IstioObject]] = {SELECTS_IT: [], WHOLE_NAMESPACE: [], WHOLE_MESH: []}
+    seen: set[ObjectKey] = set()
+    for obj in [*inventory.istio, *inventory.outside_config, *inventory.outside_gateway_configs]:
+        if key_of(obj) in seen:
+            continue
+        seen.add(key_of(obj))
+        if obj.kind == "Gateway":
+            if selects(obj, workload):
+                found.append((obj, SELECTS_IT))
+            continue
+        selector = _applying_selector(obj)
+        if selector is None or obj.namespace not in (ns, root):
+            continue
+        if obj.namespace != ns and obj.kind == "Sidecar" and selector:
+            continue  # a root namespace Sidecar's selector is not mesh-wide
+        if not all(workload.labels.get(k) == v for k, v in selector.items()):
+            continue
+        how = SELECTS_IT if selector else WHOLE_NAMESPACE if obj.namespace == ns else WHOLE_MESH
+        if obj.kind == "Sidecar":
+            sidecars[how].append(obj)
+        else:
+            found.append((obj, how))
+    effective = next((how for how in (SELECTS_IT, WHOLE_NAMESPACE, WHOLE_MESH) if sidecars[how]), None)
+    if effective is not None:
+        found += [(s, effective) for s in sidecars[effective]]
+    gateway_name = workload.labels.get("gateway.networking.k8s.io/gateway-name")
+    if gateway_name:
+        found += [(g, ITS_GATEWAY) for g in inventory.k8s_gateways if g.namespace == ns and g.name == gateway_name]
+    rank = {kind: i for i, kind in enumerate(_ORDER)}
+    return sorted(found, key=lambda f: (rank.get(f[0].kind, len(rank)), f[0].namespace != ns, f[0].namespace,
+                                        f[0].name))

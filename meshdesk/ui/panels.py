@@ -47,6 +47,7 @@ from meshdesk.mesh.routing import (
 )
 from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, namespace_tls, namespace_tls_all
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
+from meshdesk.mesh.validation_badges import badge_text, config_for_workload
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING, WORKLOAD, Check, Validation
 from meshdesk.mesh.words import control_plane_rows, counted, mesh_config_rows
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
@@ -378,6 +379,32 @@ def _workloads_findings(g: TrafficGraph, workloads: Sequence[Workload]) -> str:
         validation = (g.validations or {}).get((WORKLOAD, w.namespace, w.name))
         rows += [f"<b>{_e(w.name)}</b>: {_check_html(c)}" for c in (validation.checks if validation else [])]
     return _section("Config findings", _list(rows)) if rows else ""
+
+
+def _workload_config(g: TrafficGraph, inv: Inventory, workloads: Sequence[Workload]) -> str:
+    """An "Istio config" section: the objects that apply to the workloads (Kiali's workload page lists
+    them), each once with how it applies (to the first of them it applies to) and its findings."""
+    if not workloads:
+        return ""
+    w = workloads[0]
+    applying: dict[tuple[str, str, str], tuple[IstioObject, str]] = {}
+    for each in workloads:
+        for obj, how in config_for_workload(inv, each):
+            applying.setdefault((obj.kind, obj.namespace, obj.name), (obj, how))
+    rows = []
+    for obj, how in applying.values():
+        checks = (g.validations or {}).get((obj.kind, obj.namespace, obj.name))
+        errors = sum(1 for c in checks.checks if c.severity == ERROR) if checks else 0
+        warnings = sum(1 for c in checks.checks if c.severity == WARNING) if checks else 0
+        name = obj.name if obj.namespace == w.namespace else f"{obj.namespace}/{obj.name}"
+        found = ""
+        if errors or warnings:
+            colour = SEVERITY_COLOUR[ERROR if errors else WARNING]
+            found = f" <span style='color:{colour}'>({_e(badge_text(errors, warnings))})</span>"
+        rows.append(f"{_e(obj.kind)} <b>{_e(name)}</b>: {_e(how)}{found}")
+    unread = inv.unread(w.namespace, _ISTIO_LISTS)
+    note = " <i>(not all of its namespace's config could be read)</i>" if unread else ""
+    return _section("Istio config", _list(rows) + note)
 
 
 def _labels(labels: dict[str, str]) -> str:
@@ -907,6 +934,8 @@ class SidePanel(QWidget):
             else:
                 svcs = inv.services_for_workload(w) if inv is not None else []
                 parts.append(_section("Services", _list([_e(s.name) for s in svcs])))
+                if inv is not None:
+                    parts.append(_workload_config(g, inv, [w]))
             parts.append(_section("Labels", _labels(w.labels)))
         elif inv is not None:
             parts.append(_section("Inventory", "<i>not found in the inventory (outside the selected "
@@ -944,6 +973,8 @@ class SidePanel(QWidget):
                                     + (": restart it to get one" if _predates_injection(inv, w) else "")))
                 parts.append(_section("Workloads", _list(rows2)))
                 parts.append(_section("Versions", _e(", ".join(app.versions) or "-")))
+                if node.version:  # one version's workloads: the config that applies to them
+                    parts.append(_workload_config(g, inv, wls))
                 svcs: dict[str, Service] = {}
                 for w in app.workloads:
                     for s in inv.services_for_workload(w):
