@@ -319,6 +319,35 @@ def _applying_selector(obj: IstioObject) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in _d(_d(spec.get(path[0])).get(path[1])).items()}
 
 
+def applies_how(obj: IstioObject, workload: Workload, root: str) -> str:
+    """How ``obj`` applies to ``workload`` by its selector (``SELECTS_IT``, ``WHOLE_NAMESPACE``,
+    ``WHOLE_MESH``), "" when it does not; which of several Sidecars is in effect is not weighed here
+    (``sidecar_in_effect``)."""
+    if obj.kind == "Gateway":
+        return SELECTS_IT if selects(obj, workload) else ""
+    selector = _applying_selector(obj)
+    ns = workload.namespace
+    if selector is None or obj.namespace not in (ns, root):
+        return ""
+    if obj.namespace != ns and obj.kind == "Sidecar" and selector:
+        return ""  # a root namespace Sidecar's selector is not mesh-wide
+    if not all(workload.labels.get(k) == v for k, v in selector.items()):
+        return ""
+    return SELECTS_IT if selector else WHOLE_NAMESPACE if obj.namespace == ns else WHOLE_MESH
+
+
+_SCOPES = (SELECTS_IT, WHOLE_NAMESPACE, WHOLE_MESH)  # narrowest first: the Sidecar in effect is the narrowest
+
+
+def sidecar_in_effect(applying: Iterable[tuple[IstioObject, str]]) -> list[tuple[IstioObject, str]]:
+    """Of the Sidecars that apply to one workload (with how), those in effect: the ones that select it,
+    else its namespace's, else the root namespace's, as Istio picks them."""
+    by_scope: dict[str, list[tuple[IstioObject, str]]] = {}
+    for obj, how in applying:
+        by_scope.setdefault(how, []).append((obj, how))
+    return next((by_scope[how] for how in _SCOPES if by_scope.get(how)), [])
+
+
 def config_for_workload(inventory: Inventory, workload: Workload) -> list[tuple[IstioObject, str]]:
     """The Istio config that applies to ``workload`` and how (``SELECTS_IT``, ``WHOLE_NAMESPACE``,
     ``WHOLE_MESH``, ``ITS_GATEWAY``), as Kiali's workload page lists it (objects of its namespace whose
@@ -329,31 +358,16 @@ def config_for_workload(inventory: Inventory, workload: Workload) -> list[tuple[
     root = inventory.mesh_settings.root_namespace
     ns = workload.namespace
     found: list[tuple[IstioObject, str]] = []
-    sidecars: dict[str, list[IstioObject]] = {SELECTS_IT: [], WHOLE_NAMESPACE: [], WHOLE_MESH: []}
+    sidecars: list[tuple[IstioObject, str]] = []
     seen: set[ObjectKey] = set()
     for obj in [*inventory.istio, *inventory.outside_config, *inventory.outside_gateway_configs]:
         if key_of(obj) in seen:
             continue
         seen.add(key_of(obj))
-        if obj.kind == "Gateway":
-            if selects(obj, workload):
-                found.append((obj, SELECTS_IT))
-            continue
-        selector = _applying_selector(obj)
-        if selector is None or obj.namespace not in (ns, root):
-            continue
-        if obj.namespace != ns and obj.kind == "Sidecar" and selector:
-            continue  # a root namespace Sidecar's selector is not mesh-wide
-        if not all(workload.labels.get(k) == v for k, v in selector.items()):
-            continue
-        how = SELECTS_IT if selector else WHOLE_NAMESPACE if obj.namespace == ns else WHOLE_MESH
-        if obj.kind == "Sidecar":
-            sidecars[how].append(obj)
-        else:
-            found.append((obj, how))
-    effective = next((how for how in (SELECTS_IT, WHOLE_NAMESPACE, WHOLE_MESH) if sidecars[how]), None)
-    if effective is not None:
-        found += [(s, effective) for s in sidecars[effective]]
+        how = applies_how(obj, workload, root)
+        if how:
+            (sidecars if obj.kind == "Sidecar" else found).append((obj, how))
+    found += sidecar_in_effect(sidecars)
     gateway_name = workload.labels.get("gateway.networking.k8s.io/gateway-name")
     if gateway_name:
         found += [(g, ITS_GATEWAY) for g in inventory.k8s_gateways if g.namespace == ns and g.name == gateway_name]

@@ -27,6 +27,7 @@ the list but leave the text alone, and the object shown stays.
 from __future__ import annotations
 
 import html
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +37,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFontDatabase, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -44,6 +46,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTableWidget,
@@ -56,6 +59,7 @@ from meshdesk.mesh.changes import RESOURCES, inventory_after
 from meshdesk.mesh.config_edit import EditError, dump_yaml, edit_plan, editable_yaml, manifest_kind
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.references import references
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
 from meshdesk.mesh.validations import ERROR, WARNING, Check, ObjectKey, Validation, validate
 from meshdesk.sources.base import SourceError
@@ -64,6 +68,7 @@ from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 from meshdesk.sources.writes import ClusterWriter, permission_problem
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+_REFERENCES_SHOWN = 50  # per kind of reference: a namespace-wide policy of a big namespace applies to hundreds
 _FILTER_ROLE = Qt.ItemDataRole.UserRole + 2  # what the filter field matches an object by, lower case
 # what the inventory's ``hidden`` names each kind's list by (``sources.inventory``, ``sources.gateway_api``)
 _LISTED_AS = {kind: (plural,) for kind, _group, plural in (*ISTIO_RESOURCES, *OPTIONAL_ISTIO_RESOURCES)} | {
@@ -98,6 +103,9 @@ class ConfigView(QWidget):
     editChecked = Signal()  # the edited text was judged (its problem, or its findings, are shown)
     _editValidated = Signal(int, object)  # from the live check's thread: (generation, what it found)
     dialogOpened = Signal(object)  # the ChangeDialog of a Save or a Delete
+    # a reference of the object shown was clicked: select that (namespace, name) in the graph
+    workloadRequested = Signal(object)
+    serviceRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -159,9 +167,27 @@ class ConfigView(QWidget):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addLayout(bar)
         rl.addWidget(self.edit_note)
+        # what the object applies to and the objects tied to it (Kiali's references): links select
+        # the workload or service in the graph, or show the other object here
+        self.references = QLabel()
+        self.references.setObjectName("references")
+        self.references.setWordWrap(True)
+        self.references.setTextFormat(Qt.TextFormat.RichText)
+        self.references.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.references.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.references.linkActivated.connect(self._reference_clicked)
+        self._reference_targets: list[tuple[str, Any]] = []  # by link number: ("workload"|"service"|"object", key)
+        ref_area = QScrollArea()
+        ref_area.setWidgetResizable(True)
+        ref_area.setWidget(self.references)
+        ref_area.setFrameShape(QFrame.Shape.NoFrame)
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.findings)
+        side.addWidget(ref_area)
+        side.setSizes([300, 200])
         inner = QSplitter(Qt.Orientation.Horizontal)
         inner.addWidget(self.yaml)
-        inner.addWidget(self.findings)
+        inner.addWidget(side)
         inner.setStretchFactor(0, 1)  # YAML and findings alike: a finding's message needs the width
         inner.setStretchFactor(1, 1)
         inner.setSizes([400, 400])
@@ -358,6 +384,7 @@ class ConfigView(QWidget):
             self.current = None
             self.title.setText(_NOTHING_SHOWN)
             self.yaml.setPlainText("")
+            self._fill_references(None)
             self._update_buttons()
             return
         self.current = key_of(obj)
@@ -373,8 +400,76 @@ class ConfigView(QWidget):
         self.title.setText(f"<b>{html.escape(obj.kind)}</b> {where} \u2014 {verdict}")
         self.yaml.setPlainText(manifest_yaml(obj))
         self._fill_findings(checks)
+        self._fill_references(obj)
         self._update_buttons()
         self.objectShown.emit(self.current)
+
+    def _fill_references(self, obj: IstioObject | None) -> None:
+        """The object's references as links: the workloads it applies to and how, the services it is
+        about or sends to, the objects tied to it (those of namespaces not read are named, not linked),
+        and hosts that name nothing known."""
+        self._reference_targets = []
+        if obj is None or self.inventory is None:
+            self.references.setText("")
+            return
+        refs = references(self.inventory, obj)
+
+        def link(kind: str, key: Any, text: str) -> str:
+            self._reference_targets.append((kind, key))
+            return f"<a href='ref:{len(self._reference_targets) - 1}'>{html.escape(text)}</a>"
+
+        def block(title: str, rows: list[str]) -> str:
+            shown = rows[:_REFERENCES_SHOWN]
+            more = f"<br><i>and {len(rows) - len(shown)} more</i>" if len(rows) > len(shown) else ""
+            return f"<p><b>{html.escape(title)}</b><br>" + "<br>".join(shown) + more + "</p>"
+
+        def where(ns: str, name: str) -> str:
+            return name if ns == obj.namespace else f"{ns}/{name}"
+
+        parts = []
+        if refs.workloads:
+            parts.append(block("Workloads", [
+                f"{link('workload', (w.namespace, w.name), where(w.namespace, w.name))}: {html.escape(how)}"
+                for w, how in refs.workloads]))
+        if refs.services:
+            parts.append(block("Services", [
+                f"{link('service', (s.namespace, s.name), where(s.namespace, s.name))}: {html.escape(why)}"
+                for s, why in refs.services]))
+        if refs.objects:
+            rows = []
+            for o, why in refs.objects:
+                name = f"{o.kind} {where(o.namespace, o.name)}"
+                text = link("object", key_of(o), name) if self._find(key_of(o)) is not None else html.escape(name)
+                rows.append(f"{text}: {html.escape(why)}")
+            parts.append(block("Related Istio config", rows))
+        if refs.hosts:
+            parts.append(block("Hosts no Service or ServiceEntry of the read namespaces has",
+                               [html.escape(h) for h in refs.hosts]))
+        self.references.setText("".join(parts) or "<i>References: none found in the namespaces read</i>")
+
+    def _reference_clicked(self, href: str) -> None:
+        try:
+            kind, key = self._reference_targets[int(href.partition(":")[2])]
+        except (ValueError, IndexError):
+            return
+        if kind == "object":
+            self.show_object(key)
+        elif kind == "workload":
+            self.workloadRequested.emit(key)
+        else:
+            self.serviceRequested.emit(key)
+
+    def reference_texts(self) -> list[str]:
+        """The references' links' texts, in order (for tests and the accessible name)."""
+        return [html.unescape(t) for t in re.findall(r"<a href='ref:\d+'>(.*?)</a>", self.references.text())]
+
+    def click_reference(self, text: str) -> bool:
+        """Follow the reference link shown as ``text``, as a click does; False when there is none."""
+        for i, t in enumerate(self.reference_texts()):
+            if t == text:
+                self._reference_clicked(f"ref:{i}")
+                return True
+        return False
 
     def _fill_findings(self, checks: list[Any]) -> None:
         self.findings.setRowCount(len(checks))
@@ -456,6 +551,10 @@ class ConfigView(QWidget):
             button.setEnabled(problem == "")
             button.setToolTip("Asking the cluster whether your RBAC role allows it…" if problem is None
                               else problem or text)
+
+    def tell(self, text: str) -> None:
+        """Say something beside the object shown (a reference followed that the graph has no node for)."""
+        self._note(text, error=False)
 
     def _note(self, text: str, *, error: bool) -> None:
         self.edit_note.setText(text)

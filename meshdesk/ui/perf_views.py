@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -169,6 +169,8 @@ class PerformanceViews(QObject):
         self.envoy.configRequested.connect(self.config.show_object)
         self.envoy.configRequested.connect(lambda _k: self._raise("Istio config"))
         self.envoy.serviceRequested.connect(self.show_service)
+        self.config.serviceRequested.connect(lambda which: self.show_service(which, self.config.tell))
+        self.config.workloadRequested.connect(self.show_workload)
         self.envoy.chartsRequested.connect(self.show_proxy_charts)
         # an app or service graph's lists judge each workload apart (a second build): made only while the
         # lists can be seen
@@ -282,16 +284,36 @@ class PerformanceViews(QObject):
         self.logs.set_workload(None)
         self.envoy.set_workload(None)
 
-    def show_service(self, which: tuple[str, str]) -> bool:
+    def show_service(self, which: tuple[str, str], tell: Callable[[str], None] | None = None) -> bool:
         """Select the graph's node of a service the Envoy view names ((namespace, service); "" namespace:
-        a ServiceEntry's host) and bring it into view; say so in the Envoy view when the graph has none."""
+        a ServiceEntry's host) and bring it into view; say so in the Envoy view (or with ``tell``) when
+        the graph has none."""
         namespace, service = which
         ids = service_node_ids(self.graph, namespace, service)
+        named = f"{service} ({namespace})" if namespace else service
+        return self._select_nodes(ids, tell or self.envoy.tell,
+                                  f"Service {named} has no node in the graph shown (no traffic to it in this "
+                                  "window, a namespace not chosen, or service nodes turned off)")
+
+    def show_workload(self, which: tuple[str, str]) -> bool:
+        """Select the graph's node(s) of a workload the Istio config view names ((namespace, name)): its
+        workload node, or its version's app node; say so in that view when the graph has none."""
+        namespace, name = which
+        nodes = list(self.graph.nodes.values()) if self.graph is not None else []
+        ids = [n.id for n in nodes
+               if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == namespace and n.workload == name]
+        w = self.inventory.workload(namespace, name) if self.inventory is not None and not ids else None
+        if w is not None and w.app:  # an app graph: its app's node
+            ids = [n.id for n in nodes if n.node_type == NODE_APP and n.namespace == namespace and n.app == w.app
+                   and not n.workload]
+        return self._select_nodes(ids, self.config.tell,
+                                  f"Workload {name} ({namespace}) has no node in the graph shown (no traffic "
+                                  "to or from it in this window, or idle nodes hidden)")
+
+    def _select_nodes(self, ids: list[str], tell: Callable[[str], None], none: str) -> bool:
         canvas = getattr(self.window, "view", None)
         if not ids or canvas is None:
-            named = f"{service} ({namespace})" if namespace else service
-            self.envoy.tell(f"Service {named} has no node in the graph shown (no traffic to it in this "
-                            "window, a namespace not chosen, or service nodes turned off)")
+            tell(none)
             return False
         canvas.select(ids)
         item = canvas.node_item(ids[0]) if hasattr(canvas, "node_item") else None

@@ -1,0 +1,105 @@
+"""An Istio object's references, as Kiali's Istio config page lists them: the workloads it applies to,
+the services it is about or sends to, the objects tied to it; in the Istio config view, as links that
+select the workload or service in the graph or show the other object."""
+
+from __future__ import annotations
+
+from meshdesk.mesh.inventory import Inventory, IstioObject, Service, ServicePort
+from meshdesk.mesh.references import BINDS_IT, BOUND_TO, ROUTES_TO, SAME_HOST, references
+from meshdesk.mesh.validation_badges import SELECTS_IT, WHOLE_MESH, WHOLE_NAMESPACE
+from tests.test_workload_config import _inventory, _obj
+from tests.ui_helpers import shown, window_test_marks
+
+pytestmark = window_test_marks()
+
+
+def _about(inv: Inventory, kind: str, ns: str, name: str) -> IstioObject:
+    return next(o for o in [*inv.istio, *inv.outside_config] if (o.kind, o.namespace, o.name) == (kind, ns, name))
+
+
+def _routing_inventory() -> Inventory:
+    inv = _inventory()
+    inv.services += [Service("reviews", "shop", ports=[ServicePort("http", 9080)], selector={"app": "reviews"}),
+                     Service("ratings", "shop", ports=[ServicePort("http", 9080)], selector={"app": "ratings"})]
+    inv.istio += [
+        _obj("Gateway", "shop-gw", "shop", {"selector": {"istio": "ingressgateway"},
+                                            "servers": [{"hosts": ["*"], "port": {"number": 80}}]}),
+        _obj("VirtualService", "reviews", "shop", {
+            "hosts": ["reviews"], "gateways": ["shop-gw", "mesh"],
+            "http": [{"route": [{"destination": {"host": "reviews", "subset": "v2"}, "weight": 90},
+                                {"destination": {"host": "ratings"}, "weight": 5},
+                                {"destination": {"host": "typo-svc"}, "weight": 5}]}]}),
+        _obj("DestinationRule", "reviews", "shop", {"host": "reviews.shop.svc.cluster.local",
+                                                    "subsets": [{"name": "v2", "labels": {"version": "v2"}}]}),
+        _obj("DestinationRule", "ratings", "shop", {"host": "ratings"}),
+    ]
+    return inv
+
+
+def test_the_workloads_a_policy_applies_to_and_how() -> None:
+    inv = _inventory()
+    shop = {w.name for w in inv.workloads if w.namespace == "shop"}
+    got = {(w.name, how) for w, how in references(inv, _about(inv, "AuthorizationPolicy", "shop", "deny-all")).workloads}
+    assert got == {(name, WHOLE_NAMESPACE) for name in shop} and len(shop) > 3
+    reviews_only = references(inv, _about(inv, "AuthorizationPolicy", "shop", "reviews-only"))
+    assert [(w.name, how) for w, how in reviews_only.workloads] == [("reviews-v2", SELECTS_IT)]
+    mesh_wide = references(inv, _about(inv, "PeerAuthentication", "istio-system", "default"))
+    assert {w.name for w, how in mesh_wide.workloads if how == WHOLE_MESH} == {w.name for w in inv.workloads}
+    # the namespace's Sidecar is not in effect for reviews, whose own Sidecar selects it
+    default = references(inv, _about(inv, "Sidecar", "shop", "default"))
+    assert {w.name for w, _how in default.workloads} == shop - {"reviews-v2"}
+    # attached to a gateway by targetRefs: no workload by labels
+    assert references(inv, _about(inv, "AuthorizationPolicy", "shop", "at-the-gateway")).workloads == []
+
+
+def test_a_virtual_services_services_gateway_and_rules() -> None:
+    inv = _routing_inventory()
+    vs = references(inv, _about(inv, "VirtualService", "shop", "reviews"))
+    assert [(s.name, why) for s, why in vs.services] == [("reviews", "its host"), ("ratings", "routes to it")]
+    assert [(o.kind, o.name, why) for o, why in vs.objects] == [
+        ("Gateway", "shop-gw", BOUND_TO), ("DestinationRule", "reviews", SAME_HOST),
+        ("DestinationRule", "ratings", ROUTES_TO)]
+    assert vs.hosts == ["typo-svc.shop.svc.cluster.local"]  # a destination no Service has
+    dr = references(inv, _about(inv, "DestinationRule", "shop", "ratings"))
+    assert [(o.name, why) for o, why in dr.objects] == [("reviews", ROUTES_TO)]
+    gw = references(inv, _about(inv, "Gateway", "shop", "shop-gw"))
+    assert [(o.name, why) for o, why in gw.objects] == [("reviews", BINDS_IT)]
+
+
+def test_the_config_view_links_its_references(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """Which workloads a PeerAuthentication covers, which service a VirtualService routes: one click from
+    the YAML to the graph's node, or to the other object."""
+    from meshdesk.ui.perf_views import PerformanceViews
+
+    w = demo_window(["shop"])
+    w.add_extension(PerformanceViews(w, poll_ms=0))
+    graph = shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
+    config = w.extensions[0].config
+    config.show_object(("PeerAuthentication", "shop", "default"))
+    texts = config.reference_texts()
+    assert {"productpage-v1", "reviews-v2", "ratings-v1"} <= set(texts)
+    assert "its whole namespace" in config.references.text()
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=5000):
+        assert config.click_reference("reviews-v2")
+    wanted = {n.id for n in graph.nodes.values() if n.workload == "reviews-v2"}
+    assert wanted and set(w.view.selected_ids()) == wanted
+
+    config.show_object(("VirtualService", "shop", "reviews"))
+    assert "reviews" in config.reference_texts()
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=5000):
+        assert config.click_reference("reviews")  # the service
+    assert {graph.nodes[i].service for i in w.view.selected_ids()} == {"reviews"}
+    rule = next(t for t in config.reference_texts() if t.startswith("DestinationRule "))
+    with qtbot.waitSignal(config.objectShown, timeout=5000):
+        assert config.click_reference(rule)
+    assert config.current is not None and config.current[0] == "DestinationRule"
+
+    # a workload the graph has no node of: said beside the object, nothing else selected
+    config.show_object(("PeerAuthentication", "shop", "default"))
+    before = w.view.selected_ids()
+    idle = next((t for t in config.reference_texts()
+                 if not any(n.workload == t for n in graph.nodes.values())), None)
+    assert idle is not None, "the demo's shop has a workload no traffic reaches in this window"
+    config.click_reference(idle)
+    assert "has no node in the graph shown" in config.edit_note.text()
+    assert w.view.selected_ids() == before
