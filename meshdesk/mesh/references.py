@@ -111,13 +111,17 @@ def _workloads(inv: Inventory, obj: IstioObject) -> list[tuple[Workload, str]]:
         return [(w, SELECTS_IT) for w in candidates if selector and w.namespace == obj.namespace
                 and all(w.labels.get(k) == v for k, v in selector.items())]
     out = []
-    sidecars = [o for o in _all_objects(inv) if o.kind == "Sidecar"] if obj.kind == "Sidecar" else []
+    sidecars: dict[str, list[IstioObject]] = {}  # by namespace: a workload's rivals are its namespace's and the root's
+    for o in _all_objects(inv) if obj.kind == "Sidecar" else ():
+        if o.kind == "Sidecar":
+            sidecars.setdefault(o.namespace, []).append(o)
     for w in candidates:
         how = applies_how(obj, w, root)
         if not how:
             continue
         if obj.kind == "Sidecar":
-            rivals = [(s, h) for s in sidecars for h in (applies_how(s, w, root),) if h]
+            near = sidecars.get(w.namespace, []) + (sidecars.get(root, []) if root != w.namespace else [])
+            rivals = [(s, h) for s in near for h in (applies_how(s, w, root),) if h]
             if all(key_of(s) != key_of(obj) for s, _h in sidecar_in_effect(rivals)):
                 continue  # another Sidecar is in effect for it
         out.append((w, how))
