@@ -17,23 +17,38 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QCloseEvent, QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QStackedWidget,
+    QTableView,
     QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from meshdesk.fileio import write_atomic
+from meshdesk.mesh.access_log import AccessEntry, flag_words, parse, summary
 from meshdesk.mesh.inventory import Workload
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.logs import TAIL_LIMIT_BYTES, LogFollower, LogLine
@@ -55,6 +70,67 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\|$)|
 
 
 MAX_LINE_CHARS = 10_000  # of one line shown (Qt lays a line out whole: megabytes of one stall the UI)
+
+
+ACCESS_ROWS = 10_000  # the newest access log entries the table reads and shows (each takes ~25 µs to read)
+ACCESS_COLUMNS = ("Time", "Direction", "Method", "Path", "Code", "Flags", "Duration ms", "Upstream", "Authority",
+                  "Request ID")
+_NO_ACCESS_LOG = ("No access log entries among these lines: Istio's proxies write them only when the mesh config "
+                  "sets accessLogFile (e.g. /dev/stdout) or a Telemetry resource turns access logging on, and "
+                  "only in the istio-proxy container")
+
+
+class AccessLogModel(QAbstractTableModel):
+    """Parsed access log entries as table rows: failed requests in red, 4xx in amber, each flag's
+    meaning in its tooltip."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.entries: list[AccessEntry] = []
+
+    def set_entries(self, entries: list[AccessEntry]) -> None:
+        self.beginResetModel()
+        self.entries = entries
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.entries)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(ACCESS_COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return ACCESS_COLUMNS[section]
+        return None
+
+    @staticmethod
+    def cell(e: AccessEntry, column: int) -> str:
+        values = (e.start_time, e.direction, e.method, e.path, "" if e.code is None else str(e.code),
+                  ",".join(e.flags), "" if e.duration_ms is None else str(e.duration_ms), e.upstream, e.authority,
+                  e.request_id)
+        return values[column]
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        e = self.entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell(e, index.column())
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if e.failed:
+                return QColor("#c9190b")
+            if e.code is not None and 400 <= e.code < 500:
+                return QColor("#b35900")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == 5 and e.flags:
+                return flag_words(e.flags)
+            if index.column() == 4 and e.details:
+                return f"response code details: {e.details}"
+            if index.column() == 7 and e.upstream_cluster:
+                return f"cluster {e.upstream_cluster}" + (f", host {e.upstream_host}" if e.upstream_host else "")
+        return None
 
 
 def display_text(ln: LogLine, timestamps: bool = True) -> str:
@@ -133,6 +209,26 @@ class LogsView(QWidget):
         self.only_matching.setToolTip("Show only the lines with the search text (Kiali's Show filter)")
         self.timestamps = QCheckBox("Timestamps")
         self.timestamps.setChecked(True)
+        self.access = QCheckBox("Access log table")
+        self.access.setToolTip("Envoy's access log entries (the istio-proxy container's) as a table: method, "
+                               "path, response code, flags with their meaning, duration, where each went")
+        self.access_model = AccessLogModel(self)
+        self.access_table = QTableView()
+        self.access_table.setModel(self.access_model)
+        self.access_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.access_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.access_table.verticalHeader().hide()
+        self.access_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.access_table.horizontalHeader().setStretchLastSection(True)
+        self.access_table.setWordWrap(False)
+        self.access_summary = QLabel("")
+        self.access_summary.setWordWrap(True)
+        self.access_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # the newest lines parsed for the table (kept while it is on), and those lines: a poll's new
+        # lines are parsed alone
+        self._entries: list[AccessEntry | None] = []
+        self._entry_lines: list[LogLine] = []
+        self._entry_line: LogLine | None = None
         self.status = QLabel("")
         self.status.setStyleSheet("color: #b35900;")
         self.status.hide()
@@ -151,11 +247,20 @@ class LogsView(QWidget):
         find.addWidget(self.matches)
         find.addWidget(self.only_matching)
         find.addWidget(self.timestamps)
+        find.addWidget(self.access)
+        access_page = QWidget()
+        al = QVBoxLayout(access_page)
+        al.setContentsMargins(0, 0, 0, 0)
+        al.addWidget(self.access_summary)
+        al.addWidget(self.access_table, 1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.text)
+        self.pages.addWidget(access_page)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(find)
         layout.addWidget(self.status)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self.pages, 1)
 
         self._thread = QThread()
         self._thread.setObjectName("meshdesk-logs")
@@ -183,6 +288,7 @@ class LogsView(QWidget):
         self.search.textChanged.connect(self._search_changed)
         self.only_matching.toggled.connect(self._render)
         self.timestamps.toggled.connect(self._render)
+        self.access.toggled.connect(self._access_toggled)
         self.search.returnPressed.connect(self.find_next)
 
     # -- public ---------------------------------------------------------------------------------
@@ -258,6 +364,8 @@ class LogsView(QWidget):
         self._worker.generation = self._generation
         self.text.clear()
         self._lines = []
+        self._entries = []
+        self._fill_access()
         self.save.setEnabled(False)
         if self.source is None or pod is None or not container:
             self.follower = None
@@ -421,6 +529,8 @@ class LogsView(QWidget):
             if at_end or what == "load":
                 bar.setValue(bar.maximum())
             self._highlight()
+            if self.access.isChecked():
+                self._fill_access()
         elif what == "load":
             self._say("Its previous run wrote nothing" if self.follower is not None and self.follower.previous
                       else "The container has written nothing yet")
@@ -462,6 +572,45 @@ class LogsView(QWidget):
             self._render()
         else:
             self._highlight()
+        if self.access.isChecked():
+            self._fill_access()
+
+    # -- the access log table -----------------------------------------------------------------------
+    def _access_toggled(self, on: bool) -> None:
+        self.pages.setCurrentIndex(1 if on else 0)
+        if not on:
+            self._entries = []  # read again when turned on: the lines are kept, their parse is not
+        self._fill_access()
+
+    def access_entries(self) -> list[AccessEntry]:
+        """The access log entries the table shows (the newest ACCESS_ROWS lines read; with "Only matching
+        lines", those with the search text)."""
+        lines = self._lines[-ACCESS_ROWS:]
+        if len(self._entries) != len(lines) or (lines and self._entry_line is not lines[-1]):
+            # parse what is new since the last time (a follow poll adds a few lines), else all again
+            known = {id(ln): e for ln, e in zip(self._entry_lines, self._entries, strict=False)}
+            self._entries = [known[id(ln)] if id(ln) in known else parse(ln.text) for ln in lines]
+            self._entry_lines = lines
+            self._entry_line = lines[-1] if lines else None
+        needle = self.search.text().lower() if self.only_matching.isChecked() else ""
+        return [e for ln, e in zip(lines, self._entries, strict=True)
+                if e is not None and (not needle or needle in ln.text.lower())]
+
+    def _fill_access(self) -> None:
+        if not self.access.isChecked():
+            self.access_model.set_entries([])
+            return
+        entries = self.access_entries()
+        fitted = self.access_model.rowCount() > 0
+        self.access_model.set_entries(entries)
+        if entries and not fitted:  # the columns as wide as what they hold (then as the user drags them)
+            self.access_table.resizeColumnsToContents()
+        if entries:
+            older = f" (the newest {ACCESS_ROWS:,} lines read)" if len(self._lines) > ACCESS_ROWS else ""
+            self.access_summary.setText(summary(entries) + older)
+        else:
+            self.access_summary.setText(_NO_ACCESS_LOG if self._lines else "")
+        self.access_table.scrollToBottom()
 
     def _highlight(self) -> None:
         needle = self.search.text()

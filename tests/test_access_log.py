@@ -1,0 +1,115 @@
+"""Envoy access log lines read into their fields, and the Logs view's access log table: a sidecar's log
+read as requests (code, flags and what they mean, duration, where each went), as Kiali's Logs tab reads
+a proxy's lines. The lines come over the official client from the API emulator's pod log endpoint."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.access_log import RESPONSE_FLAGS, AccessEntry, parse, summary
+from meshdesk.sources.logs import KubePodLogs
+from meshdesk.ui.logs_view import ACCESS_COLUMNS, LogsView
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.test_logs import NS, POD, _pod_manifest, _workload
+
+# Istio's default text format, an inbound request served, and an outbound one that found no healthy host
+INBOUND = ('[2026-11-29T00:10:11.123Z] "GET /reviews/0 HTTP/1.1" 200 - via_upstream - "-" 0 295 24 23 "-" '
+           '"Go-http-client/1.1" "7c1c9c1e-1f1a" "reviews:9080" "10.244.0.5:9080" inbound|9080|| 127.0.0.6:40313 '
+           '10.244.0.5:9080 10.244.0.9:51866 outbound_.9080_.v2_.reviews.shop.svc.cluster.local default')
+OUTBOUND = ('[2026-11-29T00:10:12.001Z] "GET /ratings/0 HTTP/1.1" 503 UH,URX no_healthy_upstream - "-" 0 19 3 - '
+            '"-" "Go-http-client/1.1" "9d2e-22" "ratings:9080" "-" outbound|9080|v1|ratings.shop.svc.cluster.local '
+            '- 10.96.0.12:9080 10.244.0.5:39842 - -')
+TCP = ('[2026-11-29T00:10:13.500Z] "- - -" 0 - - - "-" 1500 31000 12001 - "-" "-" "-" "-" "10.244.0.7:27017" '
+       'outbound|27017||mongodb.shop.svc.cluster.local 10.244.0.5:55010 10.96.0.40:27017 10.244.0.5:55008 - -')
+ENVOY_DEFAULT = ('[2026-11-29T00:10:14.000Z] "POST /api HTTP/2" 404 NR 120 0 1 - "10.0.0.1" "curl/8.5" "r-1" '
+                 '"api.example.com" "-"')
+JSON_LINE = json.dumps({"start_time": "2026-11-29T00:10:15.000Z", "method": "PUT", "path": "/cart",
+                        "protocol": "HTTP/1.1", "response_code": 504, "response_flags": "UT",
+                        "duration": 15001, "upstream_cluster": "outbound|8080||cart.shop.svc.cluster.local",
+                        "authority": "cart:8080", "request_id": "abc"})
+
+
+def test_access_log_lines_are_read_into_their_fields() -> None:
+    inbound = parse(INBOUND)
+    assert inbound is not None
+    assert (inbound.method, inbound.path, inbound.code, inbound.flags, inbound.duration_ms, inbound.direction) == \
+        ("GET", "/reviews/0", 200, (), 24, "inbound")
+    assert (inbound.upstream_ms, inbound.request_id, inbound.authority, inbound.route) == \
+        (23, "7c1c9c1e-1f1a", "reviews:9080", "default")
+    assert not inbound.failed
+    outbound = parse(OUTBOUND)
+    assert outbound is not None
+    assert (outbound.code, outbound.flags, outbound.details, outbound.upstream_ms, outbound.direction) == \
+        (503, ("UH", "URX"), "no_healthy_upstream", None, "outbound")
+    assert outbound.upstream == "ratings.shop.svc.cluster.local:9080 (v1)" and outbound.failed
+    tcp = parse(TCP)
+    assert tcp is not None and (tcp.method, tcp.code, tcp.bytes_sent, tcp.duration_ms) == ("", 0, 31000, 12001)
+    assert not tcp.failed, "a TCP connection's code 0 is no failed request"
+    envoy = parse(ENVOY_DEFAULT)
+    assert envoy is not None and (envoy.method, envoy.code, envoy.flags, envoy.bytes_received, envoy.authority) == \
+        ("POST", 404, ("NR",), 120, "api.example.com")
+    js = parse(JSON_LINE)
+    assert js is not None and (js.method, js.code, js.flags, js.duration_ms, js.upstream) == \
+        ("PUT", 504, ("UT",), 15001, "cart.shop.svc.cluster.local:8080")
+    # the proxy's own messages, an app's lines, broken lines: not entries, never an exception
+    for text in ("2026-11-29T00:00:00.000000Z\tinfo\txdsproxy\tconnected to upstream XDS server",
+                 "INFO served review 3", "[2026] no request", '[x] "GET / HTTP/1.1" abc', "{not json", "{}",
+                 '{"start_time": 1}', "", '[t] "GET', '[t] "GET /" 200'):
+        got = parse(text)
+        assert got is None or isinstance(got, AccessEntry), text
+    assert parse('[t] "GET / HTTP/1.1" 200 -') == AccessEntry(start_time="t", method="GET", path="/",
+                                                             protocol="HTTP/1.1", code=200)
+
+
+def test_a_summary_counts_failures_and_says_what_the_flags_mean() -> None:
+    entries = [e for e in (parse(INBOUND), parse(OUTBOUND), parse(OUTBOUND), parse(JSON_LINE)) if e is not None]
+    text = summary(entries)
+    assert text.startswith("4 requests; 3 5xx (75.0%); flags UH 2, URX 2, UT 1; duration p50 3 ms, p95 15001 ms")
+    assert "upstream" in RESPONSE_FLAGS["UF"] and summary([]) == "no access log entries"
+
+
+def test_the_logs_view_reads_a_sidecars_log_as_a_table(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """A sidecar's log is a wall of quoted fields; the table reads it as requests, failures in red, the
+    flags' meaning a hover away, and says why an app container's log has none."""
+    emu = kube_emulator
+    emu.add(_pod_manifest())
+    now = time.time()
+    emu.add_pod_log(NS, POD, "reviews", ["INFO served review 1"], at=now - 30)
+    emu.add_pod_log(NS, POD, "istio-proxy", [
+        "2026-11-29T00:00:00.000000Z\tinfo\tEnvoy proxy is ready", INBOUND, OUTBOUND, TCP], at=now - 20)
+    view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
+    qtbot.addWidget(view)
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        view.access.setChecked(True)
+        assert view.pages.currentIndex() == 1
+        assert view.access_model.rowCount() == 0
+        assert "accessLogFile" in view.access_summary.text()  # the app's log: why there are none
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.container.setCurrentIndex(1)  # the sidecar
+        model = view.access_model
+        rows = [[model.data(model.index(r, c)) for c in range(len(ACCESS_COLUMNS))] for r in range(model.rowCount())]
+        assert [(r[1], r[2], r[3], r[4], r[5]) for r in rows] == [
+            ("inbound", "GET", "/reviews/0", "200", ""), ("outbound", "GET", "/ratings/0", "503", "UH,URX"),
+            ("outbound", "", "", "0", "")]
+        failed = model.data(model.index(1, 4), role=Qt.ItemDataRole.ForegroundRole)
+        assert failed is not None and failed.name() == "#c9190b"
+        tip = model.data(model.index(1, 5), role=Qt.ItemDataRole.ToolTipRole)
+        assert tip.startswith("UH: no healthy upstream")
+        assert view.access_summary.text().startswith("3 requests; 1 5xx (33.3%); flags UH 1, URX 1")
+        # following adds to the table; "Only matching lines" narrows it as it narrows the text
+        view.follow.setChecked(True)
+        emu.add_pod_log(NS, POD, "istio-proxy", [OUTBOUND.replace("/ratings/0", "/ratings/7")])
+        qtbot.waitUntil(lambda: model.rowCount() == 4, timeout=10000)
+        view.only_matching.setChecked(True)
+        view.search.setText("/ratings/")
+        assert [model.data(model.index(r, 3)) for r in range(model.rowCount())] == ["/ratings/0", "/ratings/7"]
+        view.access.setChecked(False)
+        assert view.pages.currentIndex() == 0 and "/ratings/7" in view.text.toPlainText()
+    finally:
+        view.shutdown()
