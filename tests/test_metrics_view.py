@@ -995,3 +995,34 @@ def test_a_tcp_only_selection_shows_its_tcp_charts_first(qtbot: QtBot) -> None:
         view.show_graph_selection(graph, [http.id])
     assert top_left() == "request_volume"
     view.shutdown()
+
+
+def test_reported_by_the_source_shows_failures_the_server_never_saw(qtbot: QtBot,
+                                                                     prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Requests to ratings that found no healthy host (503 UH) are reported by the caller alone: charted
+    as the server reports them they are not there; "Reported by: source" shows them, as Kiali's
+    "Reported from" choice does; callers outside the mesh are the destination's alone."""
+    from meshdesk.mesh.metrics import REPORTED_BY_SOURCE
+
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(prometheus_server.url), clock=lambda: prometheus_server.query_time))
+    view.clock = lambda: prometheus_server.query_time
+    view.range.setCurrentIndex(0)
+    _set_target(qtbot, view, MetricsTarget.service("bookinfo", "ratings"))
+    assert view.target is not None and view.target.reporter == "destination"
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(5.0)  # reviews' gRPC
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.reporter.setCurrentIndex(view.reporter.findData(REPORTED_BY_SOURCE))
+    assert view.target is not None and view.target.reporter == "source"
+    assert view.title.text() == "service bookinfo/ratings, reported by the source"
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(5.25)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.split.setCurrentIndex(view.split.findData("response_code"))
+    assert view.charts["request_volume"].data()[("rate", "503")][1][-1] == pytest.approx(0.25)
+    # productpage: the unknown caller outside the mesh is the destination's report alone
+    _set_target(qtbot, view, MetricsTarget.service("bookinfo", "productpage"))
+    by_source = sum(values[-1] for values in (v[1] for v in view.charts["request_volume"].data().values()))
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.reporter.setCurrentIndex(view.reporter.findData("destination"))
+    by_destination = sum(values[-1] for values in (v[1] for v in view.charts["request_volume"].data().values()))
+    assert (by_source, by_destination) == (pytest.approx(12.0), pytest.approx(13.0))
+    view.shutdown()

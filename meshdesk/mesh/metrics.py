@@ -326,6 +326,25 @@ def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:
     return any(n.namespace in graph.ambient_namespaces or n.extra.get("isWaypoint") for n in nodes)
 
 
+# who reports the charted requests, as Kiali's "Reported from" choice: "" as the graph reads them (the
+# server's proxy, its callers' when it has none), or every series from one side's proxies
+REPORTED_AS_GRAPH, REPORTED_BY_DESTINATION, REPORTED_BY_SOURCE = "", "destination", "source"
+REPORTERS = ((REPORTED_AS_GRAPH, "as the graph"), (REPORTED_BY_DESTINATION, "destination"),
+             (REPORTED_BY_SOURCE, "source"))
+
+
+def reported_by(target: MetricsTarget | None, reporter: str) -> MetricsTarget | None:
+    """``target`` as ``reporter``'s proxies report it ("source": the callers', which alone see requests
+    that never reached the server - a tripped circuit breaker, no healthy host, injected faults;
+    "destination": the servers', which alone see callers outside the mesh), or as it was made for ""
+    (and for a proxy's own metrics, which no side reports). A waypoint's reports, a server's, count
+    with the destination's only."""
+    if target is None or not reporter or target.kind == KIND_PROXY:
+        return target
+    return replace(target, reporter=reporter, by_callers=(), waypoint=target.waypoint and reporter == "destination",
+                   title=f"{target.title}, reported by the {reporter}")
+
+
 def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND) -> MetricsTarget | None:
     """The target for a graph node (workload, app, app box, namespace or cluster box, service, ServiceEntry
     or operation); None for nodes without metrics. What comes into a workload without a sidecar is read from its callers' reports; a

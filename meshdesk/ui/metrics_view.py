@@ -47,12 +47,14 @@ from meshdesk.mesh.metrics import (
     PROXY_CHARTS,
     PROXY_OTHER_CLUSTERS,
     PROXY_SCRAPED,
+    REPORTERS,
     SPARKLINE_CHARTS,
     SPLITS,
     MetricsResult,
     MetricsSpec,
     MetricsTarget,
     no_charts_reason,
+    reported_by,
     target_for_edge,
     target_for_node,
 )
@@ -457,6 +459,14 @@ class MetricsView(_ChartsController):
         self.split = QComboBox()
         for key, text in SPLITS:
             self.split.addItem(text, key)
+        self.reporter = QComboBox()
+        for key, text in REPORTERS:
+            self.reporter.addItem(text, key)
+        self.reporter.setToolTip(
+            "Whose proxies' reports are charted. Both sides report every request that reaches the server, "
+            "with the same numbers, except: failures before the server (a tripped circuit breaker, no healthy "
+            "host, injected faults) only the source reports; callers outside the mesh only the destination. "
+            "\"as the graph\": the server's reports, or its callers' when it has no proxy.")
         self.refresh_button = QPushButton("Refresh")
         # a new selection's charts stand empty until the first answer (seconds in a big mesh): said in the
         # bar, whose height does not change, rather than on each chart (whose layout would jump)
@@ -474,7 +484,8 @@ class MetricsView(_ChartsController):
         self.notice.setStyleSheet("color: #b35900; padding: 12px 0;")
         self.notice.hide()
         bar = QHBoxLayout()
-        for label, w in (("Range", self.range), ("Step", self.step), ("Split", self.split), ("", self.direction)):
+        for label, w in (("Range", self.range), ("Step", self.step), ("Split", self.split), ("", self.direction),
+                         ("Reported by", self.reporter)):
             if label:
                 bar.addWidget(QLabel(label))
             bar.addWidget(w)
@@ -498,6 +509,8 @@ class MetricsView(_ChartsController):
         for combo in (self.range, self.step, self.split):
             combo.currentIndexChanged.connect(self._spec_changed)
         self.direction.currentIndexChanged.connect(self._direction_changed)
+        self.reporter.currentIndexChanged.connect(self._reporter_changed)
+        self._made_target: MetricsTarget | None = None  # the target as made, before the reporter choice
         self.refresh_button.clicked.connect(self.refresh)
 
     def spec(self) -> MetricsSpec:
@@ -505,13 +518,15 @@ class MetricsView(_ChartsController):
                            split=str(self.split.currentData()), end=self.end)
 
     def set_target(self, target: MetricsTarget | None) -> None:
+        self._made_target = target
+        target = reported_by(target, str(self.reporter.currentData() or ""))
         self.title.setText(target.title if target else "No selection")
         super().set_target(target)
 
     def set_source(self, source: Any, *, unavailable: str = "") -> None:
         super().set_source(source, unavailable=unavailable)
         self._show_notice()
-        for w in (self.range, self.step, self.split, self.direction, self.refresh_button):
+        for w in (self.range, self.step, self.split, self.direction, self.reporter, self.refresh_button):
             w.setEnabled(not self.unavailable)
 
     def _show_notice(self) -> None:
@@ -557,6 +572,7 @@ class MetricsView(_ChartsController):
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
         direction = direction or str(self.direction.currentData())
         self.split.setEnabled(direction != PROXY and not self.unavailable)
+        self.reporter.setEnabled(direction != PROXY and not self.unavailable)  # a proxy's own metrics: no side
         if direction == PROXY:
             self._show_proxies(graph, ids)
             return
@@ -625,6 +641,9 @@ class MetricsView(_ChartsController):
 
     def _busy_changed(self, busy: bool) -> None:
         self.loading.setVisible(busy and self.last_result is None)
+
+    def _reporter_changed(self) -> None:
+        self.set_target(self._made_target)  # (the same selection: its target as made, reported anew)
 
     def _direction_changed(self) -> None:
         if self._graph is not None or self._ids:
