@@ -185,6 +185,32 @@ def _routing_rows(node: Node) -> list[tuple[str, str]]:
     return [("Routing", _e(text))]
 
 
+def _service_rows(svc: Service) -> list[tuple[str, str]]:
+    """A Kubernetes Service's Type, Ports and address rows, as Kiali's service Network card has them."""
+    rows = [("Type", _e(svc.type))]
+    if svc.type == "ExternalName":
+        # no address of its own: cluster DNS answers for the service with this name (a CNAME)
+        rows.append(("External name", _e(svc.external_name or "-")))
+    ports = ", ".join(f"{p.name + ' ' if p.name else ''}{p.port}/{p.protocol}"
+                      + (f" ({p.app_protocol})" if p.app_protocol else "") for p in svc.ports)
+    rows.append(("Ports", _e(ports or "-")))
+    if svc.cluster_ip:
+        rows.append(("Cluster IP", _e(svc.cluster_ip)))
+    return rows
+
+
+def _service_backends(inv: Inventory, svc: Service) -> str:
+    """The Selector and Workloads sections of a Kubernetes Service: the workloads it sends to, or why
+    it sends to none of them."""
+    if svc.type == "ExternalName":
+        # Kubernetes ignores a selector here: the calls go to the external name, no pod is behind it
+        alias = f" for <b>{_e(svc.external_name)}</b>" if svc.external_name else ""
+        return _section("Workloads", f"<i>none: the service is a DNS alias{alias}, no pod serves it</i>")
+    selector = _section("Selector", _labels(svc.selector) if svc.selector else "<i>none</i>")
+    return selector + _section("Workloads", _list([
+        f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')})" for w in inv.workloads_for_service(svc)]))
+
+
 def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject]) -> str:
     """The VirtualServices and DestinationRules of a service, each with what it does in words (the
     routing forms' reading of them, ``meshdesk.mesh.routing``): every route (which requests, to which
@@ -1010,21 +1036,13 @@ class SidePanel(QWidget):
         parts = []
         rows: list[tuple[str, str]] = [("Namespace", _e(node.namespace))]
         if svc is not None:
-            rows.append(("Type", _e(svc.type)))
-            ports = ", ".join(f"{p.name + ' ' if p.name else ''}{p.port}/{p.protocol}"
-                              + (f" ({p.app_protocol})" if p.app_protocol else "") for p in svc.ports)
-            rows.append(("Ports", _e(ports or "-")))
-            if svc.cluster_ip:
-                rows.append(("Cluster IP", _e(svc.cluster_ip)))
+            rows += _service_rows(svc)
         rows.append(("Health", _health_html(node.health)))
         rows += _routing_rows(node)
         parts.append(_table(rows))
         parts.append(_findings(g, (SERVICE, node.namespace, node.service)))
         if svc is not None and inv is not None:
-            parts.append(_section("Selector", _labels(svc.selector) if svc.selector else "<i>none</i>"))
-            parts.append(_section("Workloads", _list([
-                f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')})"
-                for w in inv.workloads_for_service(svc)])))
+            parts.append(_service_backends(inv, svc))
         elif inv is not None:
             # a host of a ServiceEntry is a service of its namespace (an idle one when nothing called it)
             listed = next((h for h in listed_hosts(inv) if (h.namespace, h.name) == (node.namespace, node.service)),

@@ -1,0 +1,66 @@
+"""A Kubernetes Service's and an Istio ServiceEntry's details, as Kiali's service details show them:
+Services and ServiceEntries of every unusual shape, read from the Kubernetes API emulator, in the
+real side panel and the Services list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.graph import build
+from meshdesk.mesh.graph.model import NODE_SERVICE
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.sources.inventory import read_inventory
+from meshdesk.ui.panels import SidePanel
+from tests.graph_samples import http, snapshot
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.ui
+
+NS = "shop"
+
+
+def _deployment(emu: KubeEmulator, name: str, labels: dict[str, str]) -> None:
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS},
+             "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                      "template": {"metadata": {"labels": labels},
+                                   "spec": {"containers": [{"name": "main", "image": "img:1"}]}}}})
+
+
+def _service(emu: KubeEmulator, name: str, spec: dict[str, Any], status: dict[str, Any] | None = None) -> None:
+    obj: dict[str, Any] = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS},
+                           "spec": spec}
+    if status is not None:
+        obj["status"] = status
+    emu.add(obj)
+
+
+def _read(emu: KubeEmulator) -> Inventory:
+    emu.run_workloads(NS)
+    return read_inventory(emu.api_client(), [NS], cluster="east")
+
+
+def _service_panel(qtbot: QtBot, inv: Inventory, service: str) -> str:
+    """The side panel of ``service``'s node, called by web-v1 (its callers' report: no pod of it may answer)."""
+    graph = build(snapshot([http("web-v1", None, 1.0, service=service, reporter="source")], inv,
+                           graphType="workload", injectServiceNodes=True, namespaces=(NS,)))
+    node = graph.find_node(node_type=NODE_SERVICE, service=service, namespace=NS)
+    assert node is not None
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    panel.show_selection([node.id])
+    assert panel.kind == "service"
+    return panel.text()
+
+
+def test_an_external_name_service_says_the_name_it_stands_for(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """An ExternalName Service read "Type ExternalName, Ports -, Selector none, Workloads none", never
+    the name its calls go to; Kiali's Network card shows it. No pod serves it: the panel says why."""
+    _service(kube_emulator, "billing", {"type": "ExternalName", "externalName": "billing.example.com"})
+    text = _service_panel(qtbot, _read(kube_emulator), "billing")
+    assert "Type\nExternalName\nExternal name\nbilling.example.com\n" in text
+    assert "Workloads\nnone: the service is a DNS alias for billing.example.com, no pod serves it\n" in text
+    assert "Selector" not in text
