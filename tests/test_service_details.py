@@ -64,3 +64,27 @@ def test_an_external_name_service_says_the_name_it_stands_for(qtbot: QtBot, kube
     assert "Type\nExternalName\nExternal name\nbilling.example.com\n" in text
     assert "Workloads\nnone: the service is a DNS alias for billing.example.com, no pod serves it\n" in text
     assert "Selector" not in text
+
+
+def test_a_service_without_pods_says_why(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """"Selector none, Workloads none" for a Service with hand-made endpoints, "Workloads none" for one
+    whose selector matches nothing, and "Cluster IP None" for a headless one: each now says what it
+    means, and that meshdesk (unlike Kiali) does not read the hand-made endpoints."""
+    _deployment(kube_emulator, "db-v1", {"app": "db", "version": "v1"})
+    _service(kube_emulator, "legacy", {"clusterIP": "10.0.0.2", "ports": [{"name": "http", "port": 80}]})
+    kube_emulator.add({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "legacy", "namespace": NS},
+                       "subsets": [{"addresses": [{"ip": "192.168.1.5"}], "ports": [{"name": "http", "port": 80}]}]})
+    _service(kube_emulator, "ghost", {"clusterIP": "10.0.0.3", "selector": {"app": "ghost"},
+                                      "ports": [{"name": "http", "port": 80}]})
+    _service(kube_emulator, "db", {"clusterIP": "None", "selector": {"app": "db"},
+                                   "ports": [{"name": "tcp-db", "port": 5432}]})
+    inv = _read(kube_emulator)
+    legacy = _service_panel(qtbot, inv, "legacy")
+    assert "Selector\nnone\nWorkloads\nnone selected: without a selector its endpoints are set by hand " \
+        "(Endpoints or EndpointSlice objects), which meshdesk does not read\n" in legacy
+    ghost = _service_panel(qtbot, inv, "ghost")
+    assert "Selector\napp=ghost\nWorkloads\nnone: no workload in shop has these labels, so calls to it find no pod\n" \
+        in ghost
+    db = _service_panel(qtbot, inv, "db")
+    assert "Cluster IP\nnone (headless: DNS answers with the addresses of the pods behind it)\n" in db
+    assert "Workloads\ndb-v1 (v1)\n" in db

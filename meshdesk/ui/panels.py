@@ -194,7 +194,9 @@ def _service_rows(svc: Service) -> list[tuple[str, str]]:
     ports = ", ".join(f"{p.name + ' ' if p.name else ''}{p.port}/{p.protocol}"
                       + (f" ({p.app_protocol})" if p.app_protocol else "") for p in svc.ports)
     rows.append(("Ports", _e(ports or "-")))
-    if svc.cluster_ip:
+    if svc.cluster_ip == "None":  # headless: no virtual IP, no load balancing by kube-proxy
+        rows.append(("Cluster IP", "none (headless: DNS answers with the addresses of the pods behind it)"))
+    elif svc.cluster_ip:
         rows.append(("Cluster IP", _e(svc.cluster_ip)))
     return rows
 
@@ -206,9 +208,20 @@ def _service_backends(inv: Inventory, svc: Service) -> str:
         # Kubernetes ignores a selector here: the calls go to the external name, no pod is behind it
         alias = f" for <b>{_e(svc.external_name)}</b>" if svc.external_name else ""
         return _section("Workloads", f"<i>none: the service is a DNS alias{alias}, no pod serves it</i>")
-    selector = _section("Selector", _labels(svc.selector) if svc.selector else "<i>none</i>")
-    return selector + _section("Workloads", _list([
-        f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')})" for w in inv.workloads_for_service(svc)]))
+    if not svc.selector:
+        # Kubernetes keeps no endpoints for it: whoever made it lists them by hand (Kiali shows those
+        # addresses; meshdesk reads no Endpoints or EndpointSlices)
+        return _section("Selector", "<i>none</i>") + _section(
+            "Workloads", "<i>none selected: without a selector its endpoints are set by hand (Endpoints or "
+            "EndpointSlice objects), which meshdesk does not read</i>")
+    behind = inv.workloads_for_service(svc)
+    if behind:
+        workloads = _list([f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')})" for w in behind])
+    elif inv.unread(svc.namespace, WORKLOAD_LISTS):
+        workloads = f"<i>not known: the workloads of {_e(svc.namespace)} could not all be read</i>"
+    else:
+        workloads = f"<i>none: no workload in {_e(svc.namespace)} has these labels, so calls to it find no pod</i>"
+    return _section("Selector", _labels(svc.selector)) + _section("Workloads", workloads)
 
 
 def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject]) -> str:
