@@ -88,3 +88,26 @@ def test_a_service_without_pods_says_why(qtbot: QtBot, kube_emulator: KubeEmulat
     db = _service_panel(qtbot, inv, "db")
     assert "Cluster IP\nnone (headless: DNS answers with the addresses of the pods behind it)\n" in db
     assert "Workloads\ndb-v1 (v1)\n" in db
+
+
+def test_ports_say_the_protocol_istio_reads_off_them(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """Every port read "name port/TCP": a port named "web" (Istio sniffs it) looked like one named
+    "http-web", and an appProtocol was a bare word. Each port now says what Istio makes of it, from its
+    appProtocol, else its name's prefix, and where it sends (the targetPort)."""
+    _deployment(kube_emulator, "web-v1", {"app": "web", "version": "v1"})
+    _service(kube_emulator, "web", {"clusterIP": "10.0.0.1", "selector": {"app": "web"}, "ports": [
+        {"name": "http-web", "port": 80, "targetPort": 8080}, {"name": "web", "port": 81, "targetPort": 81},
+        {"name": "x", "port": 82, "appProtocol": "http2"}, {"name": "dns", "port": 53, "protocol": "UDP"},
+        {"name": "grpc-web-api", "port": 83}, {"name": "h", "port": 84, "appProtocol": "kubernetes.io/h2c"},
+        {"name": "http-z", "port": 85, "appProtocol": "foo"}, {"port": 86, "targetPort": "metrics"}]})
+    text = _service_panel(qtbot, _read(kube_emulator), "web")
+    assert "Ports\n" + "\n".join([
+        "http-web 80/TCP \u2192 8080: HTTP",
+        "web 81/TCP: no protocol named: Istio sniffs the traffic (HTTP or TCP)",
+        "x 82/TCP: HTTP2 (appProtocol http2)",
+        "dns 53/UDP: UDP, which Istio does not proxy",
+        "grpc-web-api 83/TCP: GRPC-WEB",
+        "h 84/TCP: HTTP2 (appProtocol kubernetes.io/h2c)",
+        "http-z 85/TCP: appProtocol foo names no protocol Istio knows: it sniffs the traffic",
+        "86/TCP \u2192 metrics: no protocol named: Istio sniffs the traffic (HTTP or TCP)",
+    ]) + "\n" in text

@@ -36,12 +36,21 @@ from meshdesk.mesh.graph.model import (
     health_text,
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
-from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, IstioObject, Namespace, Service, Workload
+from meshdesk.mesh.inventory import (
+    WORKLOAD_LISTS,
+    Inventory,
+    IstioObject,
+    Namespace,
+    Service,
+    ServicePort,
+    Workload,
+)
 from meshdesk.mesh.readers import as_dict, as_list
 from meshdesk.mesh.routing import (
     OPTED_OUT,
     RESTART,
     destination_rule_texts,
+    port_protocol,
     route_texts,
     sidecar_gap,
 )
@@ -191,14 +200,30 @@ def _service_rows(svc: Service) -> list[tuple[str, str]]:
     if svc.type == "ExternalName":
         # no address of its own: cluster DNS answers for the service with this name (a CNAME)
         rows.append(("External name", _e(svc.external_name or "-")))
-    ports = ", ".join(f"{p.name + ' ' if p.name else ''}{p.port}/{p.protocol}"
-                      + (f" ({p.app_protocol})" if p.app_protocol else "") for p in svc.ports)
-    rows.append(("Ports", _e(ports or "-")))
+    rows.append(("Ports", "<br>".join(_port_text(p) for p in svc.ports) or "-"))
     if svc.cluster_ip == "None":  # headless: no virtual IP, no load balancing by kube-proxy
         rows.append(("Cluster IP", "none (headless: DNS answers with the addresses of the pods behind it)"))
     elif svc.cluster_ip:
         rows.append(("Cluster IP", _e(svc.cluster_ip)))
     return rows
+
+
+def _port_text(port: ServicePort) -> str:
+    """A Service port as Kubernetes and Istio read it: "http-web 80/TCP → 8080: HTTP", with the
+    protocol Istio takes it to carry (from its appProtocol, else its name's prefix), or that it names
+    none and Istio sniffs the traffic."""
+    target = f" → {port.target_port}" if port.target_port and port.target_port != str(port.port) else ""
+    text = f"{port.name + ' ' if port.name else ''}{port.port}/{port.protocol}{target}"
+    istio = port_protocol(port)
+    if istio == "udp":
+        said = "UDP, which Istio does not proxy"
+    elif istio:
+        said = istio.upper() + (f" (appProtocol {port.app_protocol})" if port.app_protocol else "")
+    elif port.app_protocol:
+        said = f"appProtocol {port.app_protocol} names no protocol Istio knows: it sniffs the traffic"
+    else:
+        said = "no protocol named: Istio sniffs the traffic (HTTP or TCP)"
+    return _e(f"{text}: {said}")
 
 
 def _service_backends(inv: Inventory, svc: Service) -> str:
