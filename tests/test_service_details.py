@@ -4,6 +4,7 @@ real side panel and the Services list."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +16,12 @@ from meshdesk.mesh.inventory import Inventory
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.ui.panels import SidePanel
 from tests.graph_samples import http, snapshot
-from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.ui
 
 NS = "shop"
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
 
 
 def _deployment(emu: KubeEmulator, name: str, labels: dict[str, str]) -> None:
@@ -111,3 +113,42 @@ def test_ports_say_the_protocol_istio_reads_off_them(qtbot: QtBot, kube_emulator
         "http-z 85/TCP: appProtocol foo names no protocol Istio knows: it sniffs the traffic",
         "86/TCP \u2192 metrics: no protocol named: Istio sniffs the traffic (HTTP or TCP)",
     ]) + "\n" in text
+
+
+def _entry(emu: KubeEmulator, name: str, spec: dict[str, Any], namespace: str = NS) -> None:
+    emu.add({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+             "metadata": {"name": name, "namespace": namespace}, "spec": spec})
+
+
+@pytest.fixture
+def istio(kube_emulator: KubeEmulator, shared_dir: Path) -> KubeEmulator:
+    """The emulator serving Istio's CRDs, with their schemas, as a real cluster does."""
+    for doc in load_docs(shared_dir / CRDS):
+        kube_emulator.add_crd(doc)
+    kube_emulator.add_namespace(NS, {"istio-injection": "enabled"})
+    return kube_emulator
+
+
+def _entry_panel(qtbot: QtBot, inv: Inventory, host: str) -> str:
+    """The side panel of the ServiceEntry node web-v1's calls to ``host`` make."""
+    sample = http("web-v1", None, 1.0, service=host, reporter="source")
+    sample.labels.update(destination_service=host, destination_service_name=host,
+                         destination_service_namespace="unknown")
+    graph = build(snapshot([sample], inv, graphType="workload", injectServiceNodes=True, namespaces=(NS,)))
+    node = next(n for n in graph.nodes.values() if n.is_service_entry is not None and host in n.is_service_entry.hosts)
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    panel.show_selection([node.id])
+    assert panel.kind == "serviceentry"
+    return panel.text()
+
+
+def test_an_entry_defined_outside_the_chosen_namespaces_shows_its_spec(qtbot: QtBot, istio: KubeEmulator) -> None:
+    """A ServiceEntry of another namespace (read because Istio applies it from anywhere) made the graph's
+    node, but its panel found no object: "Resolution -, Ports -" and no name of the entry."""
+    _entry(istio, "partners", {"hosts": ["partners.example.com"], "location": "MESH_EXTERNAL", "resolution": "DNS",
+                               "ports": [{"number": 443, "name": "https", "protocol": "HTTPS"}]}, namespace="infra")
+    text = _entry_panel(qtbot, _read(istio), "partners.example.com")
+    assert text.startswith("ServiceEntry partners\n")
+    assert "ServiceEntry\ninfra/partners\n" in text and "Resolution\nDNS\n" in text and "443/HTTPS" in text

@@ -1100,8 +1100,10 @@ class SidePanel(QWidget):
         assert se_info is not None
         obj = None
         if inv is not None and se_info.name:
-            obj = next((o for o in inv.istio_objects("ServiceEntry", se_info.namespace or None)
-                        if o.name == se_info.name), None)
+            # the entry may be defined outside the chosen namespaces: Istio applies it from anywhere
+            obj = next((o for o in inv.mesh_config("ServiceEntry")
+                        if o.name == se_info.name and (not se_info.namespace or o.namespace == se_info.namespace)),
+                       None)
         spec = obj.spec if obj is not None else {}
         hosts = [str(h) for h in (spec.get("hosts") or se_info.hosts or [node.service])]
         rows: list[tuple[str, str]] = [
