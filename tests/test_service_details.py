@@ -152,3 +152,49 @@ def test_an_entry_defined_outside_the_chosen_namespaces_shows_its_spec(qtbot: Qt
     text = _entry_panel(qtbot, _read(istio), "partners.example.com")
     assert text.startswith("ServiceEntry partners\n")
     assert "ServiceEntry\ninfra/partners\n" in text and "Resolution\nDNS\n" in text and "443/HTTPS" in text
+
+
+def test_an_entry_shows_what_its_spec_sets(qtbot: QtBot, istio: KubeEmulator) -> None:
+    """The panel showed an entry's hosts, location, resolution, ports and its endpoints' addresses only:
+    not its addresses (CIDRs), where it is exported, the ports its endpoints listen on, their weights,
+    networks and labels, nor its workloadSelector, whose pods are its endpoints ("Endpoints none" then
+    said it had none). An entry with no endpoints now says where calls go, by its resolution."""
+    _deployment(istio, "web-v1", {"app": "web", "version": "v1"})
+    _entry(istio, "vm", {
+        "hosts": ["vm.shop.internal"], "addresses": ["10.10.0.0/16"], "location": "MESH_INTERNAL",
+        "resolution": "STATIC", "exportTo": ["."],
+        "ports": [{"number": 8080, "name": "http", "protocol": "HTTP", "targetPort": 9090}],
+        "endpoints": [{"address": "10.10.0.5", "labels": {"app": "vm"}, "ports": {"http": 9091}, "weight": 3,
+                       "network": "n1", "locality": "eu/z1"}, {"address": "10.10.0.6"}]})
+    _entry(istio, "mine", {"hosts": ["mine.example.com"], "location": "MESH_INTERNAL", "resolution": "STATIC",
+                           "workloadSelector": {"labels": {"app": "web"}},
+                           "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}]})
+    _entry(istio, "api", {"hosts": ["api.example.com"], "resolution": "DNS_ROUND_ROBIN"})
+    _entry(istio, "any", {"hosts": ["any.example.com"]})
+    inv = _read(istio)
+    vm = _entry_panel(qtbot, inv, "vm.shop.internal")
+    assert "Addresses\n10.10.0.0/16\nLocation\nMESH_INTERNAL\nResolution\nSTATIC\nPorts\nhttp 8080/HTTP \u2192 9090\n" \
+        "Exported to\nits own namespace\n" in vm
+    assert "Endpoints\n10.10.0.5 (ports http \u2192 9091; weight 3; network n1; locality eu/z1; labels app=vm)\n" \
+        "10.10.0.6\n" in vm
+    assert "Workload selector\napp=web\nEndpoints\nweb-v1 (Deployment)\n" in _entry_panel(qtbot, inv, "mine.example.com")
+    api = _entry_panel(qtbot, inv, "api.example.com")
+    assert "Location\nMESH_EXTERNAL\nResolution\nDNS_ROUND_ROBIN\nPorts\n-\n" in api
+    assert "Endpoints\nnone listed: Istio resolves the hosts by DNS\n" in api
+    anything = _entry_panel(qtbot, inv, "any.example.com")
+    assert "Resolution\nNONE\n" in anything
+    assert "Endpoints\nnone listed: calls go to the address the caller asked for\n" in anything
+
+
+def test_an_entry_with_fields_of_the_wrong_type(qtbot: QtBot, istio: KubeEmulator) -> None:
+    """A hand-made entry (no schema checked it) with a string where a list or a map belongs: each such
+    field reads as empty, the rest of the panel is there."""
+    istio.add_raw("serviceentries", NS, {
+        "apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+        "metadata": {"name": "odd", "namespace": NS, "resourceVersion": "1"},
+        "spec": {"hosts": ["odd.example.com"], "ports": "80", "endpoints": "10.0.0.1", "addresses": "10.0.0.0/8",
+                 "exportTo": ".", "workloadSelector": "app=web", "location": 5, "resolution": ["DNS"]}},
+        group="networking.istio.io")
+    text = _entry_panel(qtbot, _read(istio), "odd.example.com")
+    assert "ServiceEntry\nshop/odd\nHosts\nodd.example.com\nLocation\nMESH_EXTERNAL\nResolution\nNONE\nPorts\n-\n" \
+        "\nEndpoints\nnone listed: calls go to the address the caller asked for\n" in text

@@ -45,7 +45,7 @@ from meshdesk.mesh.inventory import (
     ServicePort,
     Workload,
 )
-from meshdesk.mesh.readers import as_dict, as_list
+from meshdesk.mesh.readers import as_dict, as_list, as_str
 from meshdesk.mesh.routing import (
     OPTED_OUT,
     RESTART,
@@ -224,6 +224,73 @@ def _port_text(port: ServicePort) -> str:
     else:
         said = "no protocol named: Istio sniffs the traffic (HTTP or TCP)"
     return _e(f"{text}: {said}")
+
+
+def _entry_spec_rows(spec: Mapping[str, object], read: bool, location: str) -> list[tuple[str, str]]:
+    """A ServiceEntry's Addresses, Location, Resolution, Ports and Exported to rows (Istio's defaults
+    where the spec says nothing: MESH_EXTERNAL, resolution NONE, every namespace)."""
+    rows: list[tuple[str, str]] = []
+    addresses = [str(a) for a in as_list(spec.get("addresses"))]
+    if addresses:
+        rows.append(("Addresses", _e(", ".join(addresses))))
+    rows.append(("Location", _e(as_str(spec.get("location")) or location or "MESH_EXTERNAL")))
+    rows.append(("Resolution", _e(as_str(spec.get("resolution")) or ("NONE" if read else "-"))))
+    ports = []
+    for p in as_list(spec.get("ports")):
+        port = as_dict(p)
+        target = port.get("targetPort")
+        ports.append(f"{port.get('name', '')} {port.get('number')}/{port.get('protocol', '')}".strip()
+                     + (f" \u2192 {target}" if target not in (None, "", port.get("number")) else ""))
+    rows.append(("Ports", "<br>".join(_e(p) for p in ports) or "-"))
+    exported = [str(x) for x in as_list(spec.get("exportTo"))]
+    if exported:
+        words = {".": "its own namespace", "*": "every namespace", "~": "no namespace"}
+        rows.append(("Exported to", _e(", ".join(words.get(x, x) for x in exported))))
+    return rows
+
+
+def _entry_endpoints(inv: Inventory, obj: IstioObject) -> str:
+    """A ServiceEntry's Endpoints section: each endpoint with what it sets (ports, weight, network,
+    locality, labels, service account), the workloads its workloadSelector picks, or where the calls go
+    when it lists neither (by the resolution)."""
+    spec = as_dict(obj.spec)
+    lines = []
+    for raw in as_list(spec.get("endpoints")):
+        ep = as_dict(raw)
+        if not ep:
+            continue
+        what = []
+        ports = as_dict(ep.get("ports"))
+        if ports:
+            what.append("ports " + ", ".join(f"{k} \u2192 {v}" for k, v in ports.items()))
+        for key, word in (("weight", "weight"), ("network", "network"), ("locality", "locality"),
+                          ("serviceAccount", "service account")):
+            if ep.get(key) not in (None, ""):
+                what.append(f"{word} {ep[key]}")
+        labels = as_dict(ep.get("labels"))
+        if labels:
+            what.append("labels " + ", ".join(f"{k}={v}" for k, v in sorted(labels.items())))
+        address = str(ep.get("address") or "no address")
+        lines.append(f"<b>{_e(address)}</b>" + (f" ({_e('; '.join(what))})" if what else ""))
+    selector = {str(k): str(v) for k, v in as_dict(as_dict(spec.get("workloadSelector")).get("labels")).items()}
+    if selector:
+        # Istio takes the pods (and WorkloadEntries) of the entry's namespace with these labels as its endpoints
+        picked = [w for w in inv.workloads if w.namespace == obj.namespace
+                  and all(w.labels.get(k) == v for k, v in selector.items())]
+        if picked:
+            found = _list([f"<b>{_e(w.name)}</b> ({_e(w.kind)})" for w in picked])
+        elif inv.unread(obj.namespace, WORKLOAD_LISTS) or all(n.name != obj.namespace for n in inv.namespaces):
+            found = f"<i>not known: the workloads of {_e(obj.namespace)} were not read</i>"
+        else:
+            found = f"<i>none: no workload in {_e(obj.namespace)} has these labels</i>"
+        return _section("Workload selector", _labels(selector)) + _section("Endpoints", found)
+    if lines:
+        return _section("Endpoints", "<br>".join(lines))
+    resolution = as_str(spec.get("resolution")) or "NONE"
+    empty = {"DNS": "none listed: Istio resolves the hosts by DNS",
+             "DNS_ROUND_ROBIN": "none listed: Istio resolves the hosts by DNS",
+             "NONE": "none listed: calls go to the address the caller asked for"}.get(resolution, "none")
+    return _section("Endpoints", f"<i>{_e(empty)}</i>")
 
 
 def _service_backends(inv: Inventory, svc: Service) -> str:
@@ -1104,22 +1171,18 @@ class SidePanel(QWidget):
             obj = next((o for o in inv.mesh_config("ServiceEntry")
                         if o.name == se_info.name and (not se_info.namespace or o.namespace == se_info.namespace)),
                        None)
-        spec = obj.spec if obj is not None else {}
-        hosts = [str(h) for h in (spec.get("hosts") or se_info.hosts or [node.service])]
-        rows: list[tuple[str, str]] = [
-            ("Hosts", _e(", ".join(hosts))),
-            ("Location", _e(spec.get("location") or se_info.location)),
-            ("Resolution", _e(spec.get("resolution") or "-")),
-        ]
-        ports = spec.get("ports") or []
-        rows.append(("Ports", _e(", ".join(f"{p.get('number')}/{p.get('protocol', '')} {p.get('name', '')}".strip()
-                                          for p in ports if isinstance(p, dict)) or "-")))
+        spec = as_dict(obj.spec) if obj is not None else {}
+        # a hand-written spec may hold a string where a list belongs: it reads as empty, never letter by letter
+        hosts = [str(h) for h in (as_list(spec.get("hosts")) or se_info.hosts or [node.service])]
+        rows: list[tuple[str, str]] = [("Hosts", _e(", ".join(hosts)))]
+        rows += _entry_spec_rows(spec, obj is not None, se_info.location)
         if obj is not None:
             rows.insert(0, ("ServiceEntry", f"{_e(obj.namespace)}/{_e(obj.name)}"))
         parts = [_table(rows)]
-        eps = [ep for ep in spec.get("endpoints") or [] if isinstance(ep, dict)]
-        parts.append(_section("Endpoints", _list([_e(ep.get("address", "?")) + (
-            f" ({_e(ep.get('locality'))})" if ep.get("locality") else "") for ep in eps])))
+        if obj is not None and inv is not None:
+            parts.append(_entry_endpoints(inv, obj))
+        else:
+            parts.append(_section("Endpoints", "<i>not known: the ServiceEntry was not read</i>"))
         vss: list[IstioObject] = []
         drs: list[IstioObject] = []
         if inv is not None:
