@@ -198,3 +198,25 @@ def test_an_entry_with_fields_of_the_wrong_type(qtbot: QtBot, istio: KubeEmulato
     text = _entry_panel(qtbot, _read(istio), "odd.example.com")
     assert "ServiceEntry\nshop/odd\nHosts\nodd.example.com\nLocation\nMESH_EXTERNAL\nResolution\nNONE\nPorts\n-\n" \
         "\nEndpoints\nnone listed: calls go to the address the caller asked for\n" in text
+
+
+def test_node_ports_and_load_balancer_addresses(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """A NodePort or LoadBalancer Service showed neither its node ports nor its outside addresses, and a
+    LoadBalancer still waiting for one (kubectl's "<pending>") looked like any other. Dual-stack cluster
+    IPs are all listed, as Kiali lists them."""
+    _deployment(kube_emulator, "web-v1", {"app": "web", "version": "v1"})
+    ports = [{"name": "http", "port": 80, "targetPort": 8080, "nodePort": 30080}]
+    _service(kube_emulator, "waiting", {"type": "LoadBalancer", "clusterIP": "10.0.0.3", "selector": {"app": "web"},
+                                        "ports": ports}, {"loadBalancer": {}})
+    _service(kube_emulator, "public", {"type": "LoadBalancer", "clusterIP": "10.0.0.5",
+                                       "clusterIPs": ["10.0.0.5", "fd00::5"], "externalIPs": ["192.0.2.7"],
+                                       "selector": {"app": "web"}, "ports": ports},
+             {"loadBalancer": {"ingress": [{"ip": "203.0.113.9"}, {"hostname": "lb.example.com"}]}})
+    inv = _read(kube_emulator)
+    waiting = _service_panel(qtbot, inv, "waiting")
+    assert "Ports\nhttp 80/TCP \u2192 8080 (node port 30080): HTTP\nCluster IP\n10.0.0.3\nLoad balancer\npending: no " \
+        "address yet (the cloud's load balancer is not ready, or none serves this cluster); its node ports answer " \
+        "meanwhile\n" in waiting
+    public = _service_panel(qtbot, inv, "public")
+    assert "Cluster IPs\n10.0.0.5, fd00::5\nExternal IPs\n192.0.2.7\nLoad balancer\n203.0.113.9, lb.example.com\n" \
+        in public

@@ -377,6 +377,7 @@ class ServicePort:
     protocol: str = "TCP"
     target_port: str = ""
     app_protocol: str = ""
+    node_port: int = 0  # the port every node opens for it (a NodePort or LoadBalancer Service), 0: none
 
 
 @dataclass
@@ -391,6 +392,11 @@ class Service:
     cluster_ip: str = ""
     external_name: str = ""
     cluster: str = ""
+    cluster_ips: list[str] = field(default_factory=list)  # every IP family's (dual stack), the first is cluster_ip
+    external_ips: list[str] = field(default_factory=list)  # spec.externalIPs
+    # a LoadBalancer's addresses (its status' ingress IPs or host names): [] while the cloud gives none
+    # yet, None when not read (an older snapshot)
+    load_balancer: list[str] | None = None
 
     def selects(self, labels: Mapping[str, str]) -> bool:
         return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())

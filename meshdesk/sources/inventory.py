@@ -391,12 +391,15 @@ def service_from_json(obj: Mapping[str, Any], cluster: str) -> Service:
             ports.append(ServicePort(name=str(p.get("name") or ""), port=_int(p.get("port")),
                                      protocol=str(p.get("protocol") or "TCP"),
                                      target_port="" if target is None else str(target),
-                                     app_protocol=str(p.get("appProtocol") or "")))
+                                     app_protocol=str(p.get("appProtocol") or ""), node_port=_count(p.get("nodePort"))))
+    ingress = [_d(i) for i in _l(_d(_d(obj.get("status")).get("loadBalancer")).get("ingress"))]
     return Service(name=str(meta["name"]), namespace=str(meta.get("namespace") or ""),
                    type=str(spec.get("type") or "ClusterIP"), ports=ports, selector=_strmap(spec.get("selector")),
                    labels=_strmap(meta.get("labels")), annotations=_annotations(meta.get("annotations")),
                    cluster_ip=str(spec.get("clusterIP") or ""), external_name=str(spec.get("externalName") or ""),
-                   cluster=cluster)
+                   cluster=cluster, cluster_ips=[str(a) for a in _l(spec.get("clusterIPs")) if a],
+                   external_ips=[str(a) for a in _l(spec.get("externalIPs")) if a],
+                   load_balancer=[str(i.get("ip") or i.get("hostname")) for i in ingress if i.get("ip") or i.get("hostname")])
 
 
 def istio_from_json(obj: Mapping[str, Any], kind: str, api_version: str, cluster: str) -> IstioObject:

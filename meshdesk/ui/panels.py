@@ -203,8 +203,18 @@ def _service_rows(svc: Service) -> list[tuple[str, str]]:
     rows.append(("Ports", "<br>".join(_port_text(p) for p in svc.ports) or "-"))
     if svc.cluster_ip == "None":  # headless: no virtual IP, no load balancing by kube-proxy
         rows.append(("Cluster IP", "none (headless: DNS answers with the addresses of the pods behind it)"))
+    elif len(svc.cluster_ips) > 1:  # dual stack: one per IP family, as Kiali lists them
+        rows.append(("Cluster IPs", _e(", ".join(svc.cluster_ips))))
     elif svc.cluster_ip:
         rows.append(("Cluster IP", _e(svc.cluster_ip)))
+    if svc.external_ips:
+        rows.append(("External IPs", _e(", ".join(svc.external_ips))))
+    if svc.type == "LoadBalancer" and svc.load_balancer is not None:
+        # kubectl's EXTERNAL-IP "<pending>": no load balancer has given it an address (yet)
+        meanwhile = "; its node ports answer meanwhile" if any(p.node_port for p in svc.ports) else ""
+        rows.append(("Load balancer", _e(", ".join(svc.load_balancer)) if svc.load_balancer else
+                     "<i>pending: no address yet (the cloud's load balancer is not ready, or none serves "
+                     f"this cluster){meanwhile}</i>"))
     return rows
 
 
@@ -213,7 +223,8 @@ def _port_text(port: ServicePort) -> str:
     protocol Istio takes it to carry (from its appProtocol, else its name's prefix), or that it names
     none and Istio sniffs the traffic."""
     target = f" → {port.target_port}" if port.target_port and port.target_port != str(port.port) else ""
-    text = f"{port.name + ' ' if port.name else ''}{port.port}/{port.protocol}{target}"
+    node = f" (node port {port.node_port})" if port.node_port else ""
+    text = f"{port.name + ' ' if port.name else ''}{port.port}/{port.protocol}{target}{node}"
     istio = port_protocol(port)
     if istio == "udp":
         said = "UDP, which Istio does not proxy"
