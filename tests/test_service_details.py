@@ -14,6 +14,7 @@ from meshdesk.mesh.graph import build
 from meshdesk.mesh.graph.model import NODE_SERVICE
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.sources.inventory import read_inventory
+from meshdesk.ui.lists import SERVICES, MeshLists
 from meshdesk.ui.panels import SidePanel
 from tests.graph_samples import http, snapshot
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
@@ -220,3 +221,28 @@ def test_node_ports_and_load_balancer_addresses(qtbot: QtBot, kube_emulator: Kub
     public = _service_panel(qtbot, inv, "public")
     assert "Cluster IPs\n10.0.0.5, fd00::5\nExternal IPs\n192.0.2.7\nLoad balancer\n203.0.113.9, lb.example.com\n" \
         in public
+
+
+def test_the_services_list_has_the_hosts_of_service_entries(qtbot: QtBot, istio: KubeEmulator) -> None:
+    """Kiali's service list names every ServiceEntry host beside the Kubernetes Services (its
+    "External" registry); meshdesk's Services list had only the Kubernetes Services, so an external
+    host the graph drew had no row. A host naming a Service of the list is that Service's row."""
+    _deployment(istio, "web-v1", {"app": "web", "version": "v1"})
+    _service(istio, "web", {"clusterIP": "10.0.0.1", "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]})
+    _entry(istio, "partners", {"hosts": ["api.example.com", "web.shop.svc.cluster.local"], "resolution": "DNS",
+                               "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}]})
+    _entry(istio, "elsewhere", {"hosts": ["other.example.com"], "resolution": "DNS"}, namespace="infra")
+    inv = _read(istio)
+    sample = http("web-v1", None, 1.0, service="api.example.com", reporter="source")
+    sample.labels.update(destination_service="api.example.com", destination_service_name="api.example.com",
+                         destination_service_namespace="unknown")
+    graph = build(snapshot([sample], inv, graphType="workload", injectServiceNodes=True, namespaces=(NS,)))
+    entry = next(n for n in graph.nodes.values() if n.is_service_entry is not None)
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(graph, inv)
+    page = lists.pages[SERVICES]
+    assert sorted((r.namespace, r.name) for r in page.model.rows) == [(NS, "api.example.com"), (NS, "web")]
+    with qtbot.waitSignal(lists.nodesSelected, timeout=5000) as picked:
+        page.table.selectRow(next(i for i, r in enumerate(page.visible_rows()) if r.name == "api.example.com"))
+    assert picked.args == [[entry.id]]

@@ -57,6 +57,7 @@ from meshdesk.mesh.graph.model import (
     TrafficGraph,
     health_text,
 )
+from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.inventory import Inventory, Service, Workload
 from meshdesk.mesh.routing import OPTED_OUT, opt_out_mark, sidecar_gap
 from meshdesk.mesh.routing import RESTART as RESTART_GAP
@@ -292,6 +293,27 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                      (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids,
                                      sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace)))
+    # as Kiali's service list, each host of the chosen namespaces' ServiceEntries that names no Service
+    # of them is a service too (Kiali's "External" registry), with its entry's findings; its nodes are the
+    # entry's ServiceEntry node and the idle node named by the host
+    chosen = {n.name for n in inventory.namespaces}
+    entry_nodes: dict[tuple[str, str], list[str]] = {}
+    for n in nodes:
+        if n.is_service_entry is not None:
+            entry_nodes.setdefault((n.is_service_entry.namespace, n.is_service_entry.name), []).append(n.id)
+    judged_entries: dict[tuple[str, str], list[str]] = {}
+    for n in judged_nodes:
+        if n.is_service_entry is not None:
+            judged_entries.setdefault((n.is_service_entry.namespace, n.is_service_entry.name), []).append(n.id)
+    for listed in listed_hosts(inventory):
+        if listed.namespace not in chosen:
+            continue
+        where = (listed.namespace, listed.entry)
+        ids = [*entry_nodes.get(where, []), *by_service.get((listed.namespace, listed.name), [])]
+        hids = [*judged_entries.get(where, []), *judged_by_service.get((listed.namespace, listed.name), [])]
+        e, wn = counts(validations, [("ServiceEntry", listed.namespace, listed.entry)])
+        out[SERVICES].append(ListRow(listed.name, listed.namespace, health(hids), "", "ServiceEntry", e, wn, ids,
+                                     config_unread=unread(listed.namespace)))
     by_object: dict[ObjectKey, list[str]] = {}
     if graph is not None:
         for nid, keys in node_objects(graph, inventory, index).items():
