@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from meshdesk.mesh.graph import build
 from meshdesk.mesh.graph.model import NODE_SERVICE
 from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.validations import validate
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.ui.lists import SERVICES, MeshLists
 from meshdesk.ui.panels import SidePanel
@@ -246,3 +247,23 @@ def test_the_services_list_has_the_hosts_of_service_entries(qtbot: QtBot, istio:
     with qtbot.waitSignal(lists.nodesSelected, timeout=5000) as picked:
         page.table.selectRow(next(i for i, r in enumerate(page.visible_rows()) if r.name == "api.example.com"))
     assert picked.args == [[entry.id]]
+
+
+def test_an_entry_panel_gives_the_entry_s_findings(qtbot: QtBot, istio: KubeEmulator) -> None:
+    """A Service's panel lists its config findings; a ServiceEntry's listed none, so an entry with
+    resolution STATIC and nothing to send to (MDK1204) looked fine beside its red badge in the lists."""
+    _entry(istio, "static", {"hosts": ["static.example.com"], "location": "MESH_EXTERNAL", "resolution": "STATIC",
+                             "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}]})
+    inv = _read(istio)
+    sample = http("web-v1", None, 1.0, service="static.example.com", reporter="source")
+    sample.labels.update(destination_service="static.example.com", destination_service_name="static.example.com",
+                         destination_service_namespace="unknown")
+    graph = build(snapshot([sample], inv, graphType="workload", injectServiceNodes=True, namespaces=(NS,)))
+    graph.validations = validate(inv)  # as the poller sets them
+    node = next(n for n in graph.nodes.values() if n.is_service_entry is not None)
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    panel.show_selection([node.id])
+    finding = next(c for c in graph.validations[("ServiceEntry", NS, "static")].checks if c.code == "MDK1204")
+    assert f"Config findings\nerror MDK1204 {finding.message}" in panel.text()

@@ -1190,6 +1190,8 @@ class SidePanel(QWidget):
         if obj is not None:
             rows.insert(0, ("ServiceEntry", f"{_e(obj.namespace)}/{_e(obj.name)}"))
         parts = [_table(rows)]
+        if obj is not None:
+            parts.append(_findings(g, (obj.kind, obj.namespace, obj.name)))  # as a Service's panel gives its own
         if obj is not None and inv is not None:
             parts.append(_entry_endpoints(inv, obj))
         else:
