@@ -267,3 +267,29 @@ def test_an_entry_panel_gives_the_entry_s_findings(qtbot: QtBot, istio: KubeEmul
     panel.show_selection([node.id])
     finding = next(c for c in graph.validations[("ServiceEntry", NS, "static")].checks if c.code == "MDK1204")
     assert f"Config findings\nerror MDK1204 {finding.message}" in panel.text()
+
+
+def test_a_service_not_in_the_inventory_says_why(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """A service node without its Service said "not found in the inventory" whatever the reason: its
+    namespace not chosen, a host nothing defines, or a Service deleted since its traffic."""
+    kube_emulator.add_namespace(NS)
+    kube_emulator.add_namespace("other")
+    inv = _read(kube_emulator)
+    samples = [http("web-v1", None, 1.0, service="reviews", dst_ns="other", reporter="source"),
+               http("web-v1", None, 1.0, service="gone", reporter="source"),
+               http("web-v1", None, 1.0, service="api.example.com", reporter="source")]
+    samples[2].labels.update(destination_service="api.example.com", destination_service_name="api.example.com",
+                             destination_service_namespace="unknown")
+    graph = build(snapshot(samples, inv, graphType="workload", injectServiceNodes=True, namespaces=(NS,)))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    said = {}
+    for ns, name in (("other", "reviews"), (NS, "gone"), ("unknown", "api.example.com")):
+        node = graph.find_node(node_type=NODE_SERVICE, service=name, namespace=ns)
+        assert node is not None
+        panel.show_selection([node.id])
+        said[name] = panel.text().split("Inventory\n", 1)[1].split("\n", 1)[0]
+    assert said == {"reviews": "not read: other is not among the chosen namespaces",
+                    "gone": "not found: shop has no Service of this name (deleted since its traffic was recorded?)",
+                    "api.example.com": "not found: no Service or ServiceEntry that was read defines this host"}

@@ -29,6 +29,7 @@ from meshdesk.mesh.graph.model import (
     NODE_UNKNOWN,
     NODE_WORKLOAD,
     NOT_READY,
+    UNKNOWN,
     Edge,
     Health,
     Node,
@@ -302,6 +303,20 @@ def _entry_endpoints(inv: Inventory, obj: IstioObject) -> str:
              "DNS_ROUND_ROBIN": "none listed: Istio resolves the hosts by DNS",
              "NONE": "none listed: calls go to the address the caller asked for"}.get(resolution, "none")
     return _section("Endpoints", f"<i>{_e(empty)}</i>")
+
+
+def _service_not_found(inv: Inventory, node: Node) -> str:
+    """Why a service node has no Service in the inventory: its namespace was not read (not chosen, or
+    its Services may not be listed), the telemetry names a host no Service or ServiceEntry defines, or
+    the Service is gone."""
+    ns = node.namespace
+    if ns == UNKNOWN or not ns:
+        return "not found: no Service or ServiceEntry that was read defines this host"
+    if all(n.name != ns for n in inv.namespaces):
+        return f"not read: {ns} is not among the chosen namespaces"
+    if inv.unread(ns, ("services",)):
+        return f"not known: the Services of {ns} could not be read"
+    return f"not found: {ns} has no Service of this name (deleted since its traffic was recorded?)"
 
 
 def _service_backends(inv: Inventory, svc: Service) -> str:
@@ -1166,7 +1181,7 @@ class SidePanel(QWidget):
             if listed is not None:
                 parts.append(_section("ServiceEntry", f"a host of <b>{_e(listed.namespace)}/{_e(listed.entry)}</b>"))
             else:
-                parts.append(_section("Inventory", "<i>not found in the inventory</i>"))
+                parts.append(_section("Inventory", f"<i>{_e(_service_not_found(inv, node))}</i>"))
         vss, drs = rules_for_host(inv, node.service, node.namespace)
         parts.append(_rules_with_routes(vss, drs))
         parts.append(_traffic(g, node))
