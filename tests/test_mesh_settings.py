@@ -83,15 +83,17 @@ def test_the_control_planes_mesh_config_is_read_and_kept(cluster: KubeEmulator) 
                                            trust_domain_aliases=("old.example.org",), outbound_policy="REGISTRY_ONLY",
                                            default_service_export_to=(".",),
                                            default_destination_rule_export_to=(".", "istio-system"),
-                                           source="istio-system/istio")
+                                           source="istio-system/istio", extension_providers={"otel": "envoyOtelAls"})
     assert inv.mesh_settings.read and _mesh_config_keys(inv) == []
+    assert inv.mesh_settings.authz_providers == []  # an access log service is no external authorizer
     rows = dict(mesh_config_rows(inv.mesh_settings))
     assert rows["ServiceEntries without exportTo"] == "exported to their own namespace"
     assert rows["DestinationRules without exportTo"] == "exported to their own namespace, istio-system"
     assert "VirtualServices without exportTo" not in rows  # not narrowed: everywhere, as Istio
     saved = json.loads(json.dumps(inv.to_json()))
     assert Inventory.from_json(saved).mesh_settings == inv.mesh_settings
-    assert "s3cret" not in json.dumps(saved) and "otel" not in json.dumps(saved)
+    # of the extension providers, their names and kinds only (not where they are, nor how they are reached)
+    assert "s3cret" not in json.dumps(saved) and "observability" not in json.dumps(saved)
 
 
 def test_an_empty_mesh_config_is_istios_defaults_with_the_control_planes_namespace_as_root(
@@ -104,7 +106,7 @@ def test_an_empty_mesh_config_is_istios_defaults_with_the_control_planes_namespa
     emu.add(_configmap("", ns="mesh-control"))
     emu.run_workloads()
     settings = read_inventory(emu.api_client(), None, cluster="east").mesh_settings
-    assert settings == MeshConfig(root_namespace="mesh-control", source="mesh-control/istio")
+    assert settings == MeshConfig(root_namespace="mesh-control", source="mesh-control/istio", extension_providers={})
     assert settings.read
 
 
@@ -213,6 +215,8 @@ def test_an_old_snapshot_without_the_mesh_config_loads_with_istios_defaults(tmp_
     # a snapshot of before the default exportTo were kept: Istio's, everywhere
     old = doc["inventory"] | {"mesh_settings": {"source": "istio-system/istio"}}
     assert Inventory.from_json(old).mesh_settings == MeshConfig(source="istio-system/istio")
+    # nor the extension providers: which ones there are is not known (a CUSTOM policy's is not judged)
+    assert Inventory.from_json(old).mesh_settings.authz_providers is None
 
 
 def test_the_demo_mesh_has_a_mesh_config() -> None:
@@ -223,6 +227,7 @@ def test_the_demo_mesh_has_a_mesh_config() -> None:
     assert inv is not None and inv.mesh_settings.read
     assert (inv.mesh_settings.source, inv.mesh_settings.root_namespace, inv.mesh_settings.trust_domain) == \
         ("istio-system/istio", "istio-system", "cluster.local")
+    assert inv.mesh_settings.authz_providers == ["ext-authz"]
 
 
 # -- the validations use it -------------------------------------------------------------------------

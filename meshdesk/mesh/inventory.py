@@ -515,6 +515,8 @@ _EXPORT_FIELDS = {"ServiceEntry": "default_service_export_to",
                   "VirtualService": "default_virtual_service_export_to",
                   "DestinationRule": "default_destination_rule_export_to"}
 OUTBOUND_POLICIES = ("ALLOW_ANY", "REGISTRY_ONLY")  # the mesh config's outboundTrafficPolicy modes
+# the kinds of extension provider that make an external authorizer (a CUSTOM AuthorizationPolicy's provider)
+EXT_AUTHZ_KINDS = ("envoyExtAuthzHttp", "envoyExtAuthzGrpc")
 
 
 @dataclass(frozen=True)
@@ -541,6 +543,18 @@ class MeshConfig:
     revision: str = ""  # the istiod revision whose config this is ("" for the default one)
     revisions: tuple[str, ...] = ()  # every revision found running, when more than one
     unread: str = ""
+    # extensionProviders: name -> its kind (the key of its settings: envoyExtAuthzHttp, envoyExtAuthzGrpc,
+    # zipkin ...); only names and kinds are kept, never the settings (they may hold secrets). None when
+    # not known (the config unread, or a snapshot written before they were kept)
+    extension_providers: dict[str, str] | None = None
+
+    @property
+    def authz_providers(self) -> list[str] | None:
+        """The extension providers an AuthorizationPolicy's CUSTOM action may name (external
+        authorizers), sorted; None when not known."""
+        if self.extension_providers is None or not self.read:
+            return None
+        return sorted(n for n, k in self.extension_providers.items() if k in EXT_AUTHZ_KINDS)
 
     @property
     def read(self) -> bool:

@@ -2,8 +2,8 @@
 the control plane's namespace, ``istio-<revision>`` for a revisioned istiod (Kiali reads the same).
 
 Only what meshdesk uses is kept (``meshdesk.mesh.inventory.MeshConfig``); the rest of the config
-(extension providers, proxy defaults...) is never kept, so nothing of it reaches a snapshot or a
-message. A config that is no YAML, or whose fields have the wrong shape, is not half-used: Istio's
+(the extension providers' settings, proxy defaults...) is never kept, so nothing of it reaches a
+snapshot or a message: of the extension providers only their names and kinds are. A config that is no YAML, or whose fields have the wrong shape, is not half-used: Istio's
 defaults stand in for all of it, as Kiali falls back to them.
 """
 
@@ -143,6 +143,23 @@ def _outbound_mode(outbound: Mapping[str, Any]) -> str | None:
     return mode
 
 
+def _extension_providers(config: Mapping[str, Any]) -> dict[str, str]:
+    """``extensionProviders``: each one's name and kind (the key of its settings, e.g.
+    ``envoyExtAuthzGrpc``; "" when it has none); its settings are never kept."""
+    value = config.get("extensionProviders")
+    if value is None:
+        return {}
+    if not isinstance(value, list):
+        raise Unparseable("extensionProviders is not a list")
+    out: dict[str, str] = {}
+    for i, entry in enumerate(value):
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        if not isinstance(name, str) or not name:
+            raise Unparseable(f"extensionProviders[{i}] has no name")
+        out[name] = next((str(k) for k in entry if k != "name"), "")
+    return out
+
+
 def parse(text: str, *, namespace: str, source: str, revision: str = "") -> MeshConfig:
     """The fields meshdesk uses of a mesh config, Istio's defaults for those it does not set (the root
     namespace defaults to the control plane's own, as in Istio). Raises Unparseable, whose message
@@ -176,4 +193,5 @@ def parse(text: str, *, namespace: str, source: str, revision: str = "") -> Mesh
                       auto_mtls=True if auto is None else auto,
                       trust_domain=_text(doc, "trustDomain") or DEFAULT_TRUST_DOMAIN,
                       trust_domain_aliases=tuple(dict.fromkeys(a for a in aliases or () if a)),
-                      outbound_policy=mode or "ALLOW_ANY", source=source, revision=revision)
+                      outbound_policy=mode or "ALLOW_ANY", source=source, revision=revision,
+                      extension_providers=_extension_providers(doc))

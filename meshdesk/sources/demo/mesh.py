@@ -40,8 +40,9 @@ from meshdesk.mesh.inventory import (
 )
 
 CLUSTER = "demo"
-# the demo's mesh config: Istio's defaults, as istiod's own ConfigMap holds them after a plain install
-MESH_SETTINGS = MeshConfig(source="istio-system/istio")
+# the demo's mesh config: Istio's defaults, as istiod's own ConfigMap holds them after a plain install, and
+# one external authorizer a CUSTOM AuthorizationPolicy may name
+MESH_SETTINGS = MeshConfig(source="istio-system/istio", extension_providers={"ext-authz": "envoyExtAuthzGrpc"})
 DOMAIN = "svc.cluster.local"
 PROXY_IMAGE = "docker.io/istio/proxyv2:1.24.2"
 ISTIO_VERSION = "1.24.2"
