@@ -638,16 +638,16 @@ def test_an_existing_policy_opens_in_its_form_and_is_saved_over_the_copy_read(
 
 def test_config_the_form_cannot_show_points_at_the_yaml_editor(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
-    """A policy with fields the form does not know (a CUSTOM provider, a waypoint's targetRefs, a Sidecar's
-    ingress) is not opened in it, where saving would drop them: the action says so and names the YAML
-    editor. A Sidecar that fits opens with its listeners."""
+    """A policy with fields the form does not know (an AUDIT action, a target the form does not offer, a
+    Sidecar's ingress) is not opened in it, where saving would drop them: the action says so and names
+    the YAML editor. A Sidecar that fits opens with its listeners."""
     emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
              "metadata": {"name": "ext", "namespace": "bookinfo"},
-             "spec": {"action": "CUSTOM", "provider": {"name": "opa"}, "rules": [{"to": [{"operation": {
-                 "paths": ["/x"]}}]}]}}, "bookinfo")
+             "spec": {"action": "AUDIT", "rules": [{"to": [{"operation": {"paths": ["/x"]}}]}]}}, "bookinfo")
     emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
              "metadata": {"name": "waypoint", "namespace": "bookinfo"},
-             "spec": {"targetRefs": [{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "waypoint"}],
+             "spec": {"targetRefs": [{"kind": "GatewayClass", "group": "gateway.networking.k8s.io",
+                                      "name": "istio-waypoint"}],
                       "rules": [{"when": [{"key": "source.ip", "notValues": ["10.0.0.1"], "values": ["x"]}]}]}},
             "bookinfo")
     emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar",
@@ -661,8 +661,9 @@ def test_config_the_form_cannot_show_points_at_the_yaml_editor(
                                  {"hosts": ["istio-system/*"]}]}}, "bookinfo")
     ctl = controller_for(emu, settings, window)
     inv = inventory(emu)
-    for text, field in (("Edit AuthorizationPolicy ext in a form…", "spec.provider"),
-                        ("Edit AuthorizationPolicy waypoint in a form…", "spec.targetRefs"),
+    for text, field in (("Edit AuthorizationPolicy ext in a form…", "spec.action 'AUDIT'"),
+                        ("Edit AuthorizationPolicy waypoint in a form…", "spec.targetRefs[0] (a "
+                         "gateway.networking.k8s.io/GatewayClass"),
                         ("Edit Sidecar inbound in a form…", "spec.ingress")):
         action = edit_action(ctl, inv, text)
         assert not action.isEnabled()
@@ -898,3 +899,145 @@ def test_jwt_rules_for_workloads_no_request_authentication_selects_are_said_to_m
         text = dialog.notes.text()
         said = f"no RequestAuthentication (bookinfo/ratings-jwt) selects {', '.join(others)}"
         assert (said in text) == warned, text
+
+
+def _open_edit(ctl: ActionsController, inv: Inventory, name: str, qtbot: QtBot) -> ChangeDialog:
+    action = edit_action(ctl, inv, f"Edit AuthorizationPolicy {name} in a form…")
+    assert action.isEnabled(), action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_a_policy_attached_to_targets_is_written_and_a_target_no_waypoint_serves_is_said_to_enforce_nothing(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Istio 1.22+ attaches a policy to a Gateway, or (ambient) a Service or ServiceEntry whose waypoint
+    enforces it (targetRefs). The form offered a workload selector only, and a policy with targetRefs
+    (or the older targetRef) could not be opened in it."""
+    from tests.gateway_api_crds import GROUP, install
+
+    install(emu, ("GatewayClass", "Gateway"))
+    emu.add({"apiVersion": f"{GROUP}/v1", "kind": "Gateway", "metadata": {"name": "waypoint", "namespace": "bookinfo"},
+             "spec": {"gatewayClassName": "istio-waypoint",
+                      "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]}}, "bookinfo")
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "old-style", "namespace": "bookinfo"},
+             "spec": {"targetRef": {"kind": "Gateway", "group": GROUP, "name": "waypoint"}, "action": "DENY",
+                      "rules": [{"to": [{"operation": {"paths": ["/admin*"]}}]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    qtbot.keyClicks(form.name, "reviews-reads")
+    form.policy.setCurrentText("RULES")
+    qtbot.keyClicks(form.rules[0].edits["methods"], "GET")
+    form.scope.setCurrentText("Targets (targetRefs)")
+    assert form.targets_box.isVisibleTo(form) and not form.selector.enabled.isVisibleTo(form)
+    row = form.targets[0]
+    assert [row.name.itemText(i) for i in range(row.name.count())] == ["waypoint"]  # the Gateways of bookinfo
+    row.kind.setCurrentText("Service")
+    assert "reviews" in [row.name.itemText(i) for i in range(row.name.count())]
+    row.name.setCurrentText("reviewz")
+    assert "there is no Service reviewz in bookinfo" in form.warning.text()
+    row.name.setCurrentText("reviews")
+    said = ("no waypoint serves Service bookinfo/reviews (neither it nor namespace bookinfo has the label "
+            "istio.io/use-waypoint)")
+    assert said in form.warning.text() and "enforces nothing" in form.warning.text()
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    assert said in dialog.notes.text()
+    assert "a request to Service bookinfo/reviews (through its waypoint) that none of its rules" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    spec = emu.get("authorizationpolicies", "bookinfo", "reviews-reads", SEC)["spec"]
+    assert spec["targetRefs"] == [{"kind": "Service", "group": "", "name": "reviews"}] and "selector" not in spec
+
+    # once the Service asks for the waypoint, which runs, nothing is said
+    svc = emu.get("services", "bookinfo", "reviews")
+    svc["metadata"].setdefault("labels", {})["istio.io/use-waypoint"] = "waypoint"
+    emu.add(svc, "bookinfo")
+    dialog = _open_edit(ctl, inventory(emu), "reviews-reads", qtbot)
+    form = dialog.form
+    assert form.scope.currentText() == "Targets (targetRefs)"
+    assert [r.value() for r in form.targets] == [("Service", "reviews")]
+    assert "waypoint" not in form.warning.text()
+
+    # the older single targetRef opens too, and is written back as targetRefs
+    dialog = _open_edit(ctl, inventory(emu), "old-style", qtbot)
+    form = dialog.form
+    assert [r.value() for r in form.targets] == [("Gateway", "waypoint")] and form.action.currentText() == "DENY"
+    review(dialog, qtbot)
+    assert "targetRef (the older single field, deprecated) will be written as targetRefs" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    spec = emu.get("authorizationpolicies", "bookinfo", "old-style", SEC)["spec"]
+    assert spec["targetRefs"] == [{"kind": "Gateway", "group": GROUP, "name": "waypoint"}] and "targetRef" not in spec
+
+
+def test_a_policy_with_both_a_selector_and_targets_is_not_opened_in_the_form(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    from meshdesk.mesh.routing import RoutingError
+    from meshdesk.mesh.security import build_authorization_policy
+
+    with pytest.raises(RoutingError, match="either to workloads by selector or to targets"):
+        build_authorization_policy("p", "bookinfo", "DENY_ALL", selector={"app": "x"}, targets=[("Service", "x")])
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "both", "namespace": "bookinfo"},
+             "spec": {"selector": {"matchLabels": {"app": "reviews"}},
+                      "targetRefs": [{"kind": "Service", "group": "", "name": "reviews"}]}}, "bookinfo")
+    action = edit_action(controller_for(emu, settings, window), inventory(emu), "Edit AuthorizationPolicy both in a form…")
+    assert not action.isEnabled()
+    assert "spec.selector and spec.targetRefs together (Istio rejects a policy with both)" in action.toolTip()
+
+
+def test_a_custom_policy_sends_requests_to_a_provider_the_mesh_config_declares(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """CUSTOM (external authorization) with ``provider.name``: the form offered ALLOW and DENY only, and
+    opened no policy with a provider. A provider the mesh config does not declare makes Istio deny every
+    request the policy matches; what Istio refuses in a CUSTOM rule is said before anything is sent."""
+    emu.add_namespace("istio-system")
+    emu.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio", "namespace": "istio-system"},
+             "data": {"mesh": "extensionProviders:\n"
+                              "- name: opa\n  envoyExtAuthzGrpc: {service: opa.opa.svc.cluster.local, port: 9191}\n"
+                              "- name: otel\n  envoyOtelAls: {service: otel.obs.svc.cluster.local, port: 4317}\n"}})
+    ctl = controller_for(emu, settings, window)
+    inv = inventory(emu)
+    assert inv.mesh_settings.authz_providers == ["opa"]
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inv)
+    form = dialog.form
+    assert isinstance(form, AuthorizationPolicyForm)
+    qtbot.keyClicks(form.name, "ext-authz")
+    form.policy.setCurrentText("RULES")
+    assert not form.provider.isEnabled()
+    form.action.setCurrentText("CUSTOM")
+    assert form.provider.isEnabled() and form.provider.currentText() == "opa"
+    assert not form.warning.isVisibleTo(form)  # an empty rule sends every request: no "allows every request"
+    qtbot.keyClicks(form.rules[0].edits["principals"], "cluster.local/ns/bookinfo/sa/productpage")
+    assert "a CUSTOM policy cannot match on principals" in form.error.text()
+    assert "a CUSTOM policy cannot match on principals" in refused(dialog, qtbot)
+    form.rules[0].edits["principals"].clear()
+    qtbot.keyClicks(form.rules[0].edits["when"], "request.auth.claims[group]=admin")
+    assert "the condition on request.auth.claims[group]" in form.error.text()
+    form.rules[0].edits["when"].clear()
+    qtbot.keyClicks(form.rules[0].edits["paths"], "/admin/*")
+    form.provider.setCurrentText("otel")
+    assert "Provider otel of the mesh config istio-system/istio is an envoyOtelAls provider, not an external " \
+        "authorizer" in form.error.text()
+    form.provider.setCurrentText("opaa")
+    said = "rovider opaa is not among the extensionProviders of the mesh config istio-system/istio (it declares opa)"
+    assert said in form.error.text() and "Istio would deny every request the policy matches" in form.error.text()
+    assert said in refused(dialog, qtbot)
+    form.provider.setCurrentText("")
+    assert "a CUSTOM policy needs the external authorizer" in refused(dialog, qtbot)
+    form.provider.setCurrentText("opa")
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    assert "sent to the external authorizer opa first" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    assert emu.get("authorizationpolicies", "bookinfo", "ext-authz", SEC)["spec"] == {
+        "action": "CUSTOM", "provider": {"name": "opa"}, "rules": [{"to": [{"operation": {"paths": ["/admin/*"]}}]}]}
+
+    # it opens in the form again, provider and all
+    dialog = _open_edit(ctl, inventory(emu), "ext-authz", qtbot)
+    assert (dialog.form.action.currentText(), dialog.form.provider.currentText()) == ("CUSTOM", "opa")
+    assert dialog.form.rules[0].edits["paths"].text() == "/admin/*"

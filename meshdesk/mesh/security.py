@@ -17,16 +17,31 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from meshdesk.mesh.ambient_checks import USE_WAYPOINT, USE_WAYPOINT_NAMESPACE, enrolled
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
-from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
+from meshdesk.mesh.graph.ambient import is_waypoint
+from meshdesk.mesh.inventory import (
+    GATEWAY_API_GROUP,
+    WORKLOAD_LISTS,
+    Inventory,
+    IstioObject,
+    Workload,
+)
 from meshdesk.mesh.routing import NETWORKING, SECURITY, RoutingError, is_managed
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.validations import HTTP_METHODS, _http_method
 
 DENY_ALL, ALLOW_ALL, RULES = "DENY_ALL", "ALLOW_ALL", "RULES"
 POLICY_KINDS = (DENY_ALL, ALLOW_ALL, RULES)
-ALLOW, DENY = "ALLOW", "DENY"
-AUTHZ_ACTIONS = (ALLOW, DENY)
+ALLOW, DENY, CUSTOM = "ALLOW", "DENY", "CUSTOM"
+AUTHZ_ACTIONS = (ALLOW, DENY, CUSTOM)
+# what a policy's targetRefs may name in the form (Istio 1.22+), with the API group written for each: a
+# Gateway API Gateway (an ingress gateway, or a waypoint), and in ambient mode a Service or ServiceEntry,
+# whose waypoint enforces the policy
+TARGET_KINDS = {"Gateway": GATEWAY_API_GROUP, "Service": "", "ServiceEntry": "networking.istio.io"}
+# what Istio refuses in a CUSTOM policy's rules (an external authorizer is given no peer identity or JWT)
+_CUSTOM_SOURCE_FIELDS = ("principals", "notPrincipals", "namespaces", "notNamespaces", "requestPrincipals",
+                         "notRequestPrincipals")
 # the attributes a ``when`` condition may name as they are (Istio's list); request.headers[...],
 # request.auth.claims[...] and experimental.envoy.filters.* are the open-ended ones
 CONDITION_KEYS = ("source.ip", "remote.ip", "source.namespace", "source.principal", "request.auth.principal",
@@ -298,35 +313,100 @@ def parse_conditions(text: str) -> list[tuple[str, list[str], list[str]]]:
     return out
 
 
+def custom_rule_problem(rule: AuthzRule) -> str:
+    """What of a rule Istio refuses in a CUSTOM policy ("" when nothing): the peer's identity
+    (principals, namespaces), a JWT's request principals, and conditions on them."""
+    fields = sorted({k for e in (*rule.sources,) for k, v in e.items() if v and k in _CUSTOM_SOURCE_FIELDS})
+    keys = [k for k, _v, _n in rule.when if k in ("source.principal", "source.namespace")
+            or k.startswith("request.auth.")]
+    if not fields and not keys:
+        return ""
+    named = ", ".join([*fields, *(f"the condition on {k}" for k in keys)])
+    return (f"a CUSTOM policy cannot match on {named}: Istio refuses principals, namespaces, request principals "
+            "and conditions on source.principal, source.namespace or request.auth.* with CUSTOM (the external "
+            "authorizer decides on who calls); match on hosts, paths, methods, ports, IP blocks or headers, or "
+            "put the identity in an ALLOW or DENY policy")
+
+
+def target_refs_spec(targets: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """``targetRefs`` for (kind, name) pairs, each with the API group Istio expects for its kind."""
+    return [{"kind": kind, "group": TARGET_KINDS[kind], "name": name} for kind, name in targets]
+
+
 def build_authorization_policy(name: str, namespace: str, policy: str, *, action: str = ALLOW,
                                selector: Mapping[str, str] | None = None,
-                               rules: Sequence[AuthzRule] = ()) -> IstioObject:
+                               rules: Sequence[AuthzRule] = (),
+                               targets: Sequence[tuple[str, str]] = (),
+                               provider: str = "") -> IstioObject:
     """An AuthorizationPolicy as Kiali's "Create" makes it: DENY_ALL is the empty spec, ALLOW_ALL
-    ``action: ALLOW`` with ``rules: [{}]``, RULES the given rules with the action. A selector limits any
-    of them to the workloads it selects."""
+    ``action: ALLOW`` with ``rules: [{}]``, RULES the given rules with the action (CUSTOM: sent to the
+    external authorizer ``provider``). A selector limits any of them to the workloads it selects; or
+    ``targets`` (kind, name) attach it to a Gateway, Service or ServiceEntry (``targetRefs``) instead."""
     problem = name_problem(name)
     if problem:
         raise RoutingError(problem)
     if policy not in POLICY_KINDS:
         raise RoutingError(f"policy must be one of {', '.join(POLICY_KINDS)}")
+    if selector and targets:
+        raise RoutingError("a policy applies either to workloads by selector or to targets (targetRefs), not both: "
+                           "Istio rejects one with both")
+    seen: set[tuple[str, str]] = set()
+    for kind, target in targets:
+        if kind not in TARGET_KINDS:
+            raise RoutingError(f"a target is a {', a '.join(TARGET_KINDS)}, not a {kind}")
+        if not target:
+            raise RoutingError(f"pick the {kind} the policy applies to (a target needs a name)")
+        problem = name_problem(target)
+        if problem:
+            raise RoutingError(f"target {kind}: {problem}")
+        if (kind, target) in seen:
+            raise RoutingError(f"target {kind} {target} is given twice")
+        seen.add((kind, target))
     spec: dict[str, Any] = {}
     if selector:
         spec["selector"] = {"matchLabels": dict(selector)}
+    if targets:
+        spec["targetRefs"] = target_refs_spec(targets)
     if policy == ALLOW_ALL:
         spec["action"] = ALLOW
         spec["rules"] = [{}]
     elif policy == RULES:
         if action not in AUTHZ_ACTIONS:
-            raise RoutingError(f"action must be {' or '.join(AUTHZ_ACTIONS)}")
+            raise RoutingError(f"action must be {', '.join(AUTHZ_ACTIONS[:-1])} or {AUTHZ_ACTIONS[-1]}")
+        if action == CUSTOM and not provider.strip():
+            raise RoutingError("a CUSTOM policy needs the external authorizer to send requests to: pick a provider "
+                               "(one of the mesh config's extensionProviders)")
         if not rules:
             raise RoutingError("add at least one rule (a policy of rules with none matches nothing)")
         for i, rule in enumerate(rules, 1):
             problems = rule.problems()
+            if action == CUSTOM and (custom := custom_rule_problem(rule)):
+                problems.append(custom)
             if problems:
                 raise RoutingError(f"rule {i}: {problems[0]}")
         spec["action"] = action
+        if action == CUSTOM:
+            spec["provider"] = {"name": provider.strip()}
         spec["rules"] = [r.to_spec() for r in rules]
     return IstioObject("AuthorizationPolicy", name, namespace, SECURITY, spec, managed_labels())
+
+
+def provider_problem(inv: Inventory, name: str) -> str:
+    """Why a CUSTOM policy's provider will not do, by the mesh config ("" when it will, or when the mesh
+    config's providers are not known). Istio fails such a policy closed: every request it matches is
+    denied."""
+    known = inv.mesh_settings.authz_providers
+    if known is None or not name or name in known:
+        return ""
+    kinds = inv.mesh_settings.extension_providers or {}
+    where = f"the mesh config {inv.mesh_settings.source}".rstrip()
+    if name in kinds:
+        return (f"provider {name} of {where} is {'an ' + kinds[name] if kinds[name] else 'no'} provider, not an "
+                "external authorizer (envoyExtAuthzHttp or envoyExtAuthzGrpc): Istio would deny every request the "
+                "policy matches")
+    offered = f"it declares {', '.join(known)}" if known else "it declares no external authorizer"
+    return (f"provider {name} is not among the extensionProviders of {where} ({offered}): Istio would deny every "
+            "request the policy matches")
 
 
 # -- what the forms can show of an existing object (edit by form) ----------------------------------------
@@ -364,13 +444,17 @@ def _entries(raw: Any, wrapper: str, fields: Mapping[str, Any], where: str, out:
 
 def authorization_policy_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
     """What the AuthorizationPolicy form shows of ``spec``: its kind (DENY_ALL, ALLOW_ALL, RULES), action,
-    selector labels and rules; and the fields it cannot show (a ``provider``, a ``targetRef``, an
-    AUDIT action, ``notValues`` ...), by path: editing by form must not drop them, so any there means
-    the YAML editor."""
+    selector labels or targets, rules and a CUSTOM action's provider; and the fields it cannot show (an
+    AUDIT action, a target of another kind ...), by path: editing by form must not drop them, so any
+    there means the YAML editor."""
     out: list[str] = []
     if not isinstance(spec, dict):
         return {}, ["spec (not a mapping)"]
-    out += [f"spec.{k}" for k in spec if k not in ("selector", "action", "rules")]
+    out += [f"spec.{k}" for k in spec if k not in ("selector", "action", "rules", "targetRefs", "targetRef",
+                                                      "provider")]
+    targets = _targets_of(spec, out)
+    if targets and spec.get("selector") is not None:
+        out.append("spec.selector and spec.targetRefs together (Istio rejects a policy with both)")
     raw_selector = spec.get("selector")
     if raw_selector is not None and (not isinstance(raw_selector, dict) or set(raw_selector) - {"matchLabels"}):
         out.append("spec.selector (only matchLabels is shown)")
@@ -379,7 +463,17 @@ def authorization_policy_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
         out.append("spec.selector.matchLabels (a label the form cannot write back)")
     action = spec.get("action", ALLOW)
     if action not in AUTHZ_ACTIONS:
-        out.append(f"spec.action {action!r} (the form writes ALLOW or DENY)")
+        out.append(f"spec.action {action!r} (the form writes ALLOW, DENY or CUSTOM)")
+    raw_provider = spec.get("provider")
+    provider = ""
+    if raw_provider is not None:
+        if action != CUSTOM:
+            out.append(f"spec.provider with action {action} (Istio takes a provider with CUSTOM only)")
+        elif not isinstance(raw_provider, dict) or set(raw_provider) - {"name"} \
+                or not isinstance(raw_provider.get("name"), str):
+            out.append("spec.provider (only its name is shown)")
+        else:
+            provider = raw_provider["name"]
     raw_rules = spec.get("rules")
     rules: list[AuthzRule] = []
     if raw_rules is not None and not isinstance(raw_rules, list):
@@ -409,6 +503,8 @@ def authorization_policy_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
         rules.append(rule)
     if not raw_rules and action == DENY:
         out.append("spec.action DENY without rules (it denies nothing; the form's deny-all is an empty spec)")
+    if not raw_rules and action == CUSTOM:
+        out.append("spec.action CUSTOM without rules (Istio rejects it: it would never be triggered)")
     if not raw_rules:
         kind = DENY_ALL
     elif action == ALLOW and raw_rules == [{}]:
@@ -416,7 +512,37 @@ def authorization_policy_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
     else:
         kind = RULES
     return {"kind": kind, "action": action if action in AUTHZ_ACTIONS else ALLOW, "selector": selector,
-            "rules": rules}, out
+            "rules": rules, "targets": targets, "provider": provider}, out
+
+
+def _targets_of(spec: Mapping[str, Any], out: list[str]) -> list[tuple[str, str]]:
+    """The (kind, name) of a policy's ``targetRefs`` (or the older single ``targetRef``, which the form
+    writes back as ``targetRefs``); what the form cannot show, in ``out``."""
+    raw: list[Any] = []
+    for key in ("targetRef", "targetRefs"):
+        value = spec.get(key)
+        if value is None:
+            continue
+        if key == "targetRef":
+            raw.append((f"spec.{key}", value))
+        elif not isinstance(value, list):
+            out.append(f"spec.{key} (not a list)")
+        else:
+            raw += [(f"spec.{key}[{i}]", v) for i, v in enumerate(value)]
+    targets = []
+    for where, ref in raw:
+        if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not ref.get("name"):
+            out.append(f"{where} (not a kind and a name)")
+            continue
+        kind, group = ref.get("kind"), ref.get("group", "")
+        if set(ref) - {"kind", "group", "name"}:
+            out += [f"{where}.{k}" for k in ref if k not in ("kind", "group", "name")]
+        elif kind not in TARGET_KINDS or group not in (TARGET_KINDS[kind], *(("core",) if kind == "Service" else ())):
+            out.append(f"{where} (a {group + '/' if group else ''}{kind}: the form offers a Gateway, Service or "
+                       "ServiceEntry)")
+        else:
+            targets.append((str(kind), str(ref["name"])))
+    return targets
 
 
 def sidecar_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
@@ -495,6 +621,64 @@ def policy_target(inv: Inventory, namespace: str, selector: Mapping[str, str]) -
             else f"every workload in namespace {namespace}")
 
 
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def authz_target(inv: Inventory, namespace: str, spec: Mapping[str, Any]) -> str:
+    """What an AuthorizationPolicy applies to, in words: its targets (targetRefs) when it has some, else the
+    workloads its selector picks."""
+    targets = _targets_of(spec, [])
+    if not targets:
+        return policy_target(inv, namespace, _selector_of(spec.get("selector"), "matchLabels"))
+    words = [f"{kind} {namespace}/{name}" + (" (through its waypoint)" if kind != "Gateway" else "")
+             for kind, name in targets]
+    return " and ".join(words)
+
+
+def target_notes(inv: Inventory, namespace: str, targets: Sequence[tuple[str, str]]) -> list[str]:
+    """Warnings on a policy's targets: one that does not exist, and a Service or ServiceEntry no waypoint
+    serves (a policy attached to one is enforced by its waypoint only: sidecars and ztunnel ignore it).
+    What the inventory could not read is not judged."""
+    notes = []
+    ns = inv.namespace(namespace)
+    for kind, name in targets:
+        if kind == "Gateway":
+            found: Any = next((g for g in inv.k8s_gateways if g.namespace == namespace and g.name == name), None)
+            known = not any(k.endswith("/Gateway API gateways") for k in inv.hidden)
+        elif kind == "Service":
+            found = inv.service(namespace, name)
+            known = ns is not None and not inv.unread(namespace, ("services",))
+        else:
+            found = next((o for o in inv.mesh_config("ServiceEntry") if o.namespace == namespace and o.name == name),
+                         None)
+            known = ns is not None and not inv.unread(namespace, ("ServiceEntry", "serviceentries"))
+        if found is None:
+            if known:
+                notes.append(f"Warning: there is no {kind} {name} in {namespace}: the policy applies to nothing "
+                             f"until one is made (a target names an object of the policy's own namespace).")
+            continue
+        if kind == "Gateway" or ns is None or f"{namespace}/namespace" in inv.hidden:
+            continue
+        labels = found.labels or {}
+        if not enrolled(labels, ns.labels):
+            notes.append(f"Warning: no waypoint serves {kind} {namespace}/{name} (neither it nor namespace {namespace} "
+                         f"has the label {USE_WAYPOINT}): a policy attached to a {kind} is enforced by its waypoint "
+                         "only (sidecars and ztunnel ignore it), so this one enforces nothing. Label the "
+                         f"{kind} or the namespace {USE_WAYPOINT}=<waypoint>, or pick workloads by selector.")
+            continue
+        holder = labels if USE_WAYPOINT in labels else ns.labels
+        waypoint, where = holder[USE_WAYPOINT], holder.get(USE_WAYPOINT_NAMESPACE) or namespace
+        if inv.namespace(where) is None or inv.unread(where, WORKLOAD_LISTS):
+            continue
+        runs = any(w.namespace == where and w.name == waypoint and is_waypoint(w) for w in inv.workloads) \
+            or any(g.namespace == where and g.name == waypoint for g in inv.k8s_gateways)
+        if not runs:
+            notes.append(f"Warning: {kind} {namespace}/{name} asks for waypoint {where}/{waypoint} ({USE_WAYPOINT}), "
+                         "which does not exist: nothing enforces this policy until that waypoint runs.")
+    return notes
+
+
 def _covered(inv: Inventory, namespace: str, selector: Mapping[str, str]) -> list[str]:
     return sorted(w.name for w in inv.workloads if w.namespace == namespace
                   and all(w.labels.get(k) == v for k, v in selector.items()))
@@ -516,12 +700,28 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
         _taken(inv, "AuthorizationPolicy", ap.namespace, ap.name)
     spec = ap.spec
     selector = _selector_of(spec.get("selector"), "matchLabels")
-    target = policy_target(inv, ap.namespace, selector)
+    targets = _targets_of(spec, [])
+    target = authz_target(inv, ap.namespace, spec)
     kind = DENY_ALL if not spec.get("rules") and spec.get("action", ALLOW) == ALLOW else \
         ALLOW_ALL if spec.get("rules") == [{}] and spec.get("action") == ALLOW else RULES
+    provider = str(_d(spec.get("provider")).get("name") or "")
+    if spec.get("action") == CUSTOM:
+        problem = provider_problem(inv, provider)
+        if problem:
+            raise RoutingError(problem[:1].upper() + problem[1:] + ". Pick one of its external authorizers, or "
+                               "declare this one in the mesh config (extensionProviders) first.")
     plan = ChangePlan(f"AuthorizationPolicy {ap.namespace}/{ap.name} ({kind.replace('_', ' ').lower()}"
                       f"{', ' + str(spec.get('action')) if kind == RULES else ''})")
     _note_selected(plan, inv, ap.namespace, selector, "policy")
+    plan.notes += target_notes(inv, ap.namespace, targets)
+    if spec.get("action") == CUSTOM:
+        plan.notes.append(f"The requests to {target} its rules match are sent to the external authorizer {provider} "
+                          "first, which allows or denies each; what it allows is then judged by the DENY and ALLOW "
+                          "policies as before.")
+        if inv.mesh_settings.authz_providers is None:
+            why = inv.mesh_settings.unread or "this snapshot does not hold them"
+            plan.notes.append(f"Warning: the mesh config's extension providers are not known ({why}): if {provider} "
+                              "is not one of them, Istio denies every request the policy matches.")
     rules = spec.get("rules") or []
     everything = any(r == {} for r in rules)
     allowing = [a for a in allowing_policies(inv, ap.namespace) if a != f"{ap.namespace}/{ap.name}"]
@@ -563,9 +763,9 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
                               + (f" nor in the root namespace {root}: no request matches them." if read_root else
                                  f" (the root namespace {root} was not read; one there would do): without one, no "
                                  "request matches them."))
-        else:
+        elif not targets:
             # there are some: those whose selector picks none of the policy's workloads validate nothing for them
-            targets = [w for w in inv.workloads if w.namespace == ap.namespace
+            covered = [w for w in inv.workloads if w.namespace == ap.namespace
                        and all(w.labels.get(k) == v for k, v in selector.items())]
 
             def validated(w: Any) -> bool:
@@ -573,17 +773,20 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
                                _selector_of(o.spec.get("selector") if isinstance(o.spec, dict) else None,
                                             "matchLabels").items()) for o in validators)
 
-            bare = sorted(w.name for w in targets if not validated(w))
+            bare = sorted(w.name for w in covered if not validated(w))
             if bare:
                 ras = ", ".join(sorted(f"{o.namespace}/{o.name}" for o in validators))
                 plan.notes.append(
                     "Warning: request principals and request.auth conditions match only requests whose JWT a "
                     f"RequestAuthentication validated, and no RequestAuthentication ({ras}) selects "
                     f"{', '.join(bare)}: for {'their' if len(bare) > 1 else 'its'} requests they match nothing"
-                    + (" (nor for any workload this policy applies to)." if len(bare) == len(targets) else "."))
+                    + (" (nor for any workload this policy applies to)." if len(bare) == len(covered) else "."))
     if editing:
         # the form writes methods upper case: say so when the copy read had them otherwise
         old = next((o for o in inv.istio_objects("AuthorizationPolicy", ap.namespace) if o.name == ap.name), None)
+        if old is not None and isinstance(old.spec, dict) and isinstance(old.spec.get("targetRef"), dict) and targets:
+            plan.notes.append("Its targetRef (the older single field, deprecated) will be written as targetRefs, "
+                              "which Istio 1.22 and later read.")
         lower = sorted({m for m in _methods(old.spec if old is not None else None) if m != m.upper()})
         if lower:
             plan.notes.append(f"Method{'s' if len(lower) > 1 else ''} {', '.join(lower)} will be written upper case: "
@@ -624,8 +827,14 @@ def removal_notes(inv: Inventory, deleted: Sequence[IstioObject]) -> list[str]:
         spec = o.spec
         action = str(spec.get("action") or ALLOW).upper()
         rules = spec.get("rules") or []
-        target = policy_target(inv, o.namespace, _selector_of(spec.get("selector"), "matchLabels"))
+        target = authz_target(inv, o.namespace, spec)
         what = f"AuthorizationPolicy {o.namespace}/{o.name}"
+        if action == CUSTOM:
+            provider = str(_d(spec.get("provider")).get("name") or "")
+            notes.append(f"Warning: {what} sends the requests to {target} its rules match to the external authorizer "
+                         f"{provider}: once it is deleted they are no longer checked there, only by the ALLOW and DENY "
+                         "policies.")
+            continue
         if action == ALLOW and not rules:
             notes.append(f"Warning: {what} denies every request to {target} (it allows nothing): once it is "
                          "deleted they take requests again, as far as the ALLOW policies left allow.")

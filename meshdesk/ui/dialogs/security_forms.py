@@ -32,11 +32,13 @@ from meshdesk.mesh.security import (
     ALLOW,
     ALLOW_ALL,
     AUTHZ_ACTIONS,
+    CUSTOM,
     DENY,
     DENY_ALL,
     EGRESS_PROTOCOLS,
     POLICY_KINDS,
     RULES,
+    TARGET_KINDS,
     AuthzRule,
     EgressListener,
     allowing_policies,
@@ -47,9 +49,11 @@ from meshdesk.mesh.security import (
     form_misfit,
     parse_conditions,
     parse_selector,
+    provider_problem,
     sidecar_fields,
     sidecar_plan,
     split_list,
+    target_notes,
     workload_selector,
 )
 from meshdesk.mesh.validation_badges import key_of
@@ -96,6 +100,52 @@ class _SelectorField:
         if not labels:
             raise RoutingError("workload selector: give at least one label like app=reviews, or untick it")
         return labels
+
+
+SCOPE_SELECTOR = "Workloads (by selector)"
+SCOPE_TARGETS = "Targets (targetRefs)"
+
+
+class TargetRow(QWidget):
+    """One target of a policy (``targetRefs``): a kind and the name of an object of that kind in the
+    policy's namespace, picked from those the inventory holds (or typed: one not made yet)."""
+
+    def __init__(self, names: dict[str, list[str]], changed: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.names = names
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.kind = QComboBox()
+        self.kind.setObjectName("targetKind")
+        self.kind.addItems(list(TARGET_KINDS))
+        self.name = QComboBox()
+        self.name.setObjectName("targetName")
+        self.name.setEditable(True)
+        self.name.setMinimumContentsLength(20)
+        self.remove_button = QPushButton("Remove")
+        row.addWidget(self.kind)
+        row.addWidget(self.name, 1)
+        row.addWidget(self.remove_button)
+        self.kind.currentTextChanged.connect(self._offer)
+        self._offer(self.kind.currentText())
+        self.kind.currentTextChanged.connect(changed)
+        self.name.currentTextChanged.connect(changed)
+
+    def _offer(self, kind: str) -> None:
+        typed = self.name.currentText()
+        self.name.blockSignals(True)
+        self.name.clear()
+        self.name.addItems(self.names.get(kind, []))
+        self.name.blockSignals(False)
+        self.name.setCurrentText(typed if typed in self.names.get(kind, []) else
+                                 (self.names.get(kind) or [""])[0])
+
+    def set(self, kind: str, name: str) -> None:
+        self.kind.setCurrentText(kind)
+        self.name.setCurrentText(name)
+
+    def value(self) -> tuple[str, str]:
+        return self.kind.currentText(), self.name.currentText().strip()
 
 
 class _Editing:
@@ -323,9 +373,41 @@ class AuthorizationPolicyForm(ActionForm):
         self.action.setObjectName("policyAction")
         self.action.addItems(list(AUTHZ_ACTIONS))
         form.addRow("Action", self.action)
+        # CUSTOM: the external authorizer the mesh config declares (extensionProviders)
+        self.inv = inv
+        self.provider = QComboBox()
+        self.provider.setObjectName("policyProvider")
+        self.provider.setEditable(True)
+        self.provider.addItems(inv.mesh_settings.authz_providers or [])
+        self.provider.setToolTip("The external authorizer the requests its rules match are sent to: one of the "
+                                 "mesh config's extensionProviders")
+        form.addRow("Provider", self.provider)
+        self.scope = QComboBox()
+        self.scope.setObjectName("policyScope")
+        self.scope.addItems([SCOPE_SELECTOR, SCOPE_TARGETS])
+        self.scope.setToolTip("Workloads by selector (their sidecars enforce it), or targets (Istio 1.22+): a "
+                              "Gateway, or in ambient mode a Service or ServiceEntry whose waypoint enforces it")
+        form.addRow("Applies to", self.scope)
         labels = workload_selector(workload, [w for w in inv.workloads if w.namespace == namespace]) \
             if workload is not None else {}
         self.selector = _SelectorField(form, labels)
+        self.target_names = {
+            "Gateway": sorted(g.name for g in inv.k8s_gateways if g.namespace == namespace),
+            "Service": sorted(s.name for s in inv.services if s.namespace == namespace),
+            "ServiceEntry": sorted(o.name for o in inv.mesh_config("ServiceEntry") if o.namespace == namespace)}
+        self.targets_box = QGroupBox("Targets")
+        targets_layout = QVBoxLayout(self.targets_box)
+        self.target_rows_layout = QVBoxLayout()
+        targets_layout.addLayout(self.target_rows_layout)
+        self.add_target_button = QPushButton("Add target")
+        self.add_target_button.setObjectName("addTarget")
+        self.add_target_button.clicked.connect(lambda: self.add_target())
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.add_target_button)
+        add_row.addStretch(1)
+        targets_layout.addLayout(add_row)
+        form.addRow(self.targets_box)
+        self.targets: list[TargetRow] = []
 
         self.rules_box = QGroupBox("Rules")
         box = QVBoxLayout(self.rules_box)
@@ -351,8 +433,11 @@ class AuthorizationPolicyForm(ActionForm):
         self.error.setStyleSheet(_ERROR_STYLE)
         outer.addWidget(self.error)
 
+        self.add_target()
         self.policy.currentTextChanged.connect(self._update)
         self.action.currentTextChanged.connect(self._update)
+        self.provider.currentTextChanged.connect(self._update)
+        self.scope.currentTextChanged.connect(self._update)
         self.selector.enabled.toggled.connect(self._update)
         self.selector.labels.textChanged.connect(self._update)
         self.name.textChanged.connect(self._update)
@@ -360,12 +445,39 @@ class AuthorizationPolicyForm(ActionForm):
         if self.editor is not None:
             fields, _unknown = authorization_policy_fields(self.editor.before.spec)
             self.selector.set(fields.get("selector") or {})
+            for i, (kind, target) in enumerate(fields.get("targets") or []):
+                (self.targets[0] if i == 0 else self.add_target()).set(kind, target)
+            self.scope.setCurrentText(SCOPE_TARGETS if fields.get("targets") else SCOPE_SELECTOR)
             if fields.get("kind") == RULES:
                 for rule in fields["rules"]:
                     self.add_rule().fill(rule)
             self.policy.setCurrentText(fields.get("kind", DENY_ALL))
             self.action.setCurrentText(fields.get("action", ALLOW))
+            self.provider.setCurrentText(fields.get("provider") or "")
         self._update()
+
+    def add_target(self) -> TargetRow:
+        row = TargetRow(self.target_names, self._update)
+        row.remove_button.clicked.connect(lambda: self.remove_target(row))
+        self.targets.append(row)
+        self.target_rows_layout.addWidget(row)
+        for r in self.targets:
+            r.remove_button.setEnabled(len(self.targets) > 1)
+        self._update()
+        return row
+
+    def remove_target(self, row: TargetRow) -> None:
+        if row in self.targets and len(self.targets) > 1:
+            self.targets.remove(row)
+            self.target_rows_layout.removeWidget(row)
+            row.deleteLater()
+        for r in self.targets:
+            r.remove_button.setEnabled(len(self.targets) > 1)
+        self._update()
+
+    def target_values(self) -> list[tuple[str, str]]:
+        """The targets as filled in, when the policy applies to targets ([] when to workloads)."""
+        return [r.value() for r in self.targets] if self.scope.currentText() == SCOPE_TARGETS else []
 
     def add_rule(self) -> RuleBox:
         box = RuleBox(len(self.rules) + 1, self._update)
@@ -388,16 +500,26 @@ class AuthorizationPolicyForm(ActionForm):
     def _update(self) -> None:
         """Show what the chosen kind takes, warn before a policy that cuts workloads off, and say what is
         wrong with what is typed."""
+        if not hasattr(self, "targets"):
+            return  # still being built
         kind = self.policy.currentText()
         self.policy_help.setText(_POLICY_HELP[kind])
         self.action.setEnabled(kind == RULES)
         if kind != RULES:
             self.action.setCurrentText(ALLOW)
+        self.provider.setEnabled(self.action.currentText() == CUSTOM)
+        by_targets = self.scope.currentText() == SCOPE_TARGETS
+        for w in (self.selector.enabled, self.selector.labels):
+            w.setVisible(not by_targets)
+        self.selector.labels.setEnabled(self.selector.enabled.isChecked())
+        self.targets_box.setVisible(by_targets)
         self.rules_box.setVisible(kind == RULES)
         if kind == RULES and not self.rules:
             self.add_rule()  # the fields of the first rule are there to fill in
             return
-        target = "the selected workloads" if self.selector.enabled.isChecked() else \
+        targets = self.target_values()
+        target = " and ".join(f"{k} {n}" for k, n in targets) if by_targets else \
+            "the selected workloads" if self.selector.enabled.isChecked() else \
             f"every workload in the mesh ({self.namespace} is its root namespace)" if self.root else \
             f"every workload in {self.namespace}"
         warning = ""
@@ -408,6 +530,8 @@ class AuthorizationPolicyForm(ActionForm):
         elif kind == DENY_ALL:
             warning = (f"<b>Warning:</b> this denies every request to {target}; they are cut off until an "
                        "ALLOW policy lets requests in.")
+        elif kind == RULES and self.action.currentText() == CUSTOM:
+            pass  # a rule with no field set sends every request to the authorizer: what such a rule is for
         elif kind == RULES and self.action.currentText() == DENY and any(self._matches_everything(b) for b in self.rules):
             warning = (f"<b>Warning:</b> a DENY rule with no field set matches every request: it cuts off "
                        f"{target}, whatever ALLOW policies say.")
@@ -415,6 +539,10 @@ class AuthorizationPolicyForm(ActionForm):
             n = next(i for i, b in enumerate(self.rules, 1) if self._matches_everything(b))
             warning = (f"<b>Warning:</b> rule {n} has no field set: it matches every request, so this allows "
                        f"every request to {target}, whatever the other rules say.")
+        if targets and all(n for _k, n in targets):
+            notes = [n.removeprefix("Warning: ") for n in target_notes(self.inv, self.namespace, targets)]
+            warning = "<br>".join([warning, *(f"<b>Warning:</b> {n}" for n in notes)] if warning else
+                                  [f"<b>Warning:</b> {n}" for n in notes])
         self.warning.setText(warning)
         self.warning.setVisible(bool(warning))
         self.error.setText(self.problem())
@@ -433,6 +561,9 @@ class AuthorizationPolicyForm(ActionForm):
             self._build(self.name.text().strip() or "unnamed")
         except RoutingError as e:
             return str(e)[:1].upper() + str(e)[1:]
+        if self.action.currentText() == CUSTOM and self.policy.currentText() == RULES:
+            problem = provider_problem(self.inv, self.provider.currentText().strip())
+            return problem[:1].upper() + problem[1:]
         return ""
 
     def _build(self, name: str) -> IstioObject:
@@ -444,9 +575,13 @@ class AuthorizationPolicyForm(ActionForm):
                     rules.append(box.rule())
                 except RoutingError as e:
                     raise RoutingError(f"rule {i}: {e}") from None
+        targets = self.target_values()
         return build_authorization_policy(name, self.namespace, kind,
-                                          action=self.action.currentText(), selector=self.selector.value(),
-                                          rules=rules)
+                                          action=self.action.currentText(),
+                                          selector={} if targets else self.selector.value(),
+                                          rules=rules, targets=targets,
+                                          provider=self.provider.currentText().strip()
+                                          if self.action.currentText() == CUSTOM else "")
 
     def plan(self, inv: Inventory) -> ChangePlan:
         if self.editor is not None:
