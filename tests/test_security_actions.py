@@ -1041,3 +1041,50 @@ def test_a_custom_policy_sends_requests_to_a_provider_the_mesh_config_declares(
     dialog = _open_edit(ctl, inventory(emu), "ext-authz", qtbot)
     assert (dialog.form.action.currentText(), dialog.form.provider.currentText()) == ("CUSTOM", "opa")
     assert dialog.form.rules[0].edits["paths"].text() == "/admin/*"
+
+
+def test_a_sidecars_outbound_policy_is_set_and_registry_only_names_the_external_hosts_it_would_block(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """The Sidecar form had no outbound traffic policy: REGISTRY_ONLY could not be set from it, and a
+    Sidecar with one could not be opened in it. REGISTRY_ONLY blocks hosts no ServiceEntry registers: the
+    hosts the graph shows the workload calling through PassthroughCluster are named."""
+    from meshdesk.mesh.graph.model import NODE_SERVICE, Edge, ResponseDetail
+
+    graph = TrafficGraph(request=GraphRequest(namespaces=("bookinfo",)))
+    page = graph.add_node(Node("pp", NODE_WORKLOAD, namespace="bookinfo", workload="productpage-v1", app="productpage"))
+    out = graph.add_node(Node("pt", NODE_SERVICE, namespace="unknown", service="PassthroughCluster"))
+    graph.add_edge(Edge("pp-pt", page.id, out.id, "http", rates={"http": 2.0},
+                        responses={"200": ResponseDetail({"-": 100.0}, {"api.github.com": 100.0})}))
+    ctl = controller_for(emu, settings, window)
+    node = Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload="productpage-v1")
+    action = next(a for a in ctl.menu_for(node, graph, inventory(emu)).actions() if a.objectName() == "workload-sidecar")
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    form = dialog.form
+    assert isinstance(form, SidecarForm)
+    qtbot.keyClicks(form.name, "productpage")
+    assert form.outbound.currentText().startswith("Mesh default (ALLOW_ANY")
+    assert not form.warning.isVisibleTo(form)
+    form.outbound.setCurrentIndex(form.outbound.findData("REGISTRY_ONLY"))
+    said = "the graph shows productpage-v1 calling api.github.com through PassthroughCluster"
+    assert said in form.warning.text() and "would be blocked" in form.warning.text()
+    review(dialog, qtbot)
+    assert said in dialog.notes.text()
+    assert "calls to any other service of the mesh fail (REGISTRY_ONLY)" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    spec = emu.get("sidecars", "bookinfo", "productpage", NET)["spec"]
+    assert spec["outboundTrafficPolicy"] == {"mode": "REGISTRY_ONLY"}
+
+    # it opens in the form with its policy; one without a mode (Istio reads it as REGISTRY_ONLY) does not
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar", "metadata": {"name": "modeless", "namespace": "bookinfo"},
+             "spec": {"workloadSelector": {"labels": {"app": "ratings"}}, "egress": [{"hosts": ["./*"]}],
+                      "outboundTrafficPolicy": {}}}, "bookinfo")
+    inv = inventory(emu)
+    action = edit_action(ctl, inv, "Edit Sidecar modeless in a form…")
+    assert not action.isEnabled() and "spec.outboundTrafficPolicy without a mode" in action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        edit_action(ctl, inv, "Edit Sidecar productpage in a form…").trigger()
+    qtbot.addWidget(opened.args[0])
+    assert opened.args[0].form.outbound.currentData() == "REGISTRY_ONLY"

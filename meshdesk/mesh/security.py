@@ -20,8 +20,10 @@ from typing import Any
 from meshdesk.mesh.ambient_checks import USE_WAYPOINT, USE_WAYPOINT_NAMESPACE, enrolled
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.graph.ambient import is_waypoint
+from meshdesk.mesh.graph.model import PASSTHROUGH, UNKNOWN
 from meshdesk.mesh.inventory import (
     GATEWAY_API_GROUP,
+    OUTBOUND_POLICIES,
     WORKLOAD_LISTS,
     Inventory,
     IstioObject,
@@ -551,7 +553,21 @@ def sidecar_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
     out: list[str] = []
     if not isinstance(spec, dict):
         return {}, ["spec (not a mapping)"]
-    out += [f"spec.{k}" for k in spec if k not in ("workloadSelector", "egress")]
+    out += [f"spec.{k}" for k in spec if k not in ("workloadSelector", "egress", "outboundTrafficPolicy")]
+    outbound = ""
+    raw_outbound = spec.get("outboundTrafficPolicy")
+    if raw_outbound is not None:
+        if not isinstance(raw_outbound, dict):
+            out.append("spec.outboundTrafficPolicy (not a mapping)")
+        else:
+            out += [f"spec.outboundTrafficPolicy.{k}" for k in raw_outbound if k != "mode"]
+            mode = raw_outbound.get("mode")
+            if mode not in OUTBOUND_POLICIES:
+                out.append(f"spec.outboundTrafficPolicy.mode {mode!r} (the form writes ALLOW_ANY or REGISTRY_ONLY; "
+                           "Istio reads none as REGISTRY_ONLY)" if mode else
+                           "spec.outboundTrafficPolicy without a mode (Istio reads it as REGISTRY_ONLY)")
+            else:
+                outbound = str(mode)
     raw_selector = spec.get("workloadSelector")
     if raw_selector is not None and (not isinstance(raw_selector, dict) or set(raw_selector) - {"labels"}):
         out.append("spec.workloadSelector (only labels is shown)")
@@ -588,7 +604,7 @@ def sidecar_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
                 else:
                     listener.port_name = name
         listeners.append(listener)
-    return {"selector": selector, "listeners": listeners}, out
+    return {"selector": selector, "listeners": listeners, "outbound": outbound}, out
 
 
 def form_misfit(kind: str, spec: Any) -> str:
@@ -943,9 +959,12 @@ class EgressListener:
 
 
 def build_sidecar(name: str, namespace: str, egress: Sequence[EgressListener | str], *,
-                  selector: Mapping[str, str] | None = None) -> IstioObject:
+                  selector: Mapping[str, str] | None = None, outbound: str = "") -> IstioObject:
     """A Sidecar with ``egress``: listeners, or the hosts of one listener for every port. Istio takes at
-    most one listener without a port, last, and no port twice."""
+    most one listener without a port, last, and no port twice. ``outbound``: its
+    ``outboundTrafficPolicy.mode`` (ALLOW_ANY, REGISTRY_ONLY; "" for the mesh config's)."""
+    if outbound and outbound not in OUTBOUND_POLICIES:
+        raise RoutingError(f"outbound traffic policy must be {' or '.join(OUTBOUND_POLICIES)}")
     problem = name_problem(name)
     if problem:
         raise RoutingError(problem)
@@ -978,6 +997,8 @@ def build_sidecar(name: str, namespace: str, egress: Sequence[EgressListener | s
     if selector:
         spec["workloadSelector"] = {"labels": dict(selector)}
     spec["egress"] = [e.to_spec() for e in listeners]
+    if outbound:
+        spec["outboundTrafficPolicy"] = {"mode": outbound}
     return IstioObject("Sidecar", name, namespace, NETWORKING, spec, managed_labels())
 
 
@@ -993,9 +1014,69 @@ def egress_words(spec: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def sidecar_plan(inv: Inventory, sc: IstioObject, *, editing: bool = False) -> ChangePlan:
+def passthrough_calls(graph: Any, namespace: str, workloads: Sequence[str]) -> tuple[list[str], list[str]]:
+    """What the graph shows ``workloads`` of ``namespace`` calling through PassthroughCluster (hosts no
+    ServiceEntry registers): (the hosts the telemetry names, the workloads or apps seen calling), sorted."""
+    nodes = getattr(graph, "nodes", None) or {}
+    edges = getattr(graph, "edges", None) or {}
+    wanted = set(workloads)
+    hosts: set[str] = set()
+    callers: set[str] = set()
+    for e in edges.values():
+        src, dst = nodes.get(e.source), nodes.get(e.target)
+        if src is None or dst is None or dst.service != PASSTHROUGH or src.namespace != namespace:
+            continue
+        if src.workload and src.workload not in wanted:
+            continue
+        if not src.workload and not any(w == src.app or w.startswith(f"{src.app}-") for w in wanted):
+            continue
+        callers.add(src.workload or src.app)
+        for detail in e.responses.values():
+            hosts.update(h for h in detail.hosts if h and h not in (PASSTHROUGH, UNKNOWN))
+    return sorted(hosts), sorted(callers)
+
+
+def outbound_notes(inv: Inventory, sc: IstioObject, graph: Any = None) -> list[str]:
+    """What a Sidecar's outbound traffic policy (its own, else the mesh config's) does to calls to hosts no
+    ServiceEntry registers: with REGISTRY_ONLY they are blocked, and the hosts the graph shows its
+    workloads calling through PassthroughCluster are named."""
+    spec = sc.spec if isinstance(sc.spec, dict) else {}
+    own = str(_d(spec.get("outboundTrafficPolicy")).get("mode") or "")
+    mode = own or inv.mesh_settings.outbound_policy
+    if mode != "REGISTRY_ONLY":
+        return []
+    selector = _selector_of(spec.get("workloadSelector"), "labels")
+    namespaces = {w.namespace for w in inv.workloads} if not selector and sc.namespace == \
+        inv.mesh_settings.root_namespace else {sc.namespace}
+    whose = "its own" if own else (f"the mesh config's ({inv.mesh_settings.source})" if inv.mesh_settings.read
+                                   else "Istio's default as assumed, the mesh config not read")
+    notes = [f"Warning: the outbound traffic policy is REGISTRY_ONLY ({whose}): calls to hosts outside the mesh "
+             "that no ServiceEntry registers (and to any host not among its egress hosts) are blocked: they go "
+             "to BlackHoleCluster and fail with 502."]
+    hosts: list[str] = []
+    callers: list[str] = []
+    for ns in sorted(namespaces):
+        covered = [w.name for w in inv.workloads if w.namespace == ns
+                   and all(w.labels.get(k) == v for k, v in selector.items())]
+        h, c = passthrough_calls(graph, ns, covered)
+        hosts += h
+        callers += c
+    if hosts:
+        notes.append(f"Warning: the graph shows {', '.join(sorted(set(callers)))} calling {', '.join(sorted(set(hosts)))} "
+                     "through PassthroughCluster (no ServiceEntry registers "
+                     f"{'them' if len(set(hosts)) > 1 else 'it'}): those calls would be blocked. Add a ServiceEntry "
+                     "first, or keep ALLOW_ANY.")
+    elif callers:
+        notes.append(f"Warning: the graph shows {', '.join(sorted(set(callers)))} calling hosts outside the mesh "
+                     "through PassthroughCluster (the telemetry does not name them): those calls would be blocked. "
+                     "Add ServiceEntries for them first, or keep ALLOW_ANY.")
+    return notes
+
+
+def sidecar_plan(inv: Inventory, sc: IstioObject, *, editing: bool = False, graph: Any = None) -> ChangePlan:
     """Create ``sc``; a name already taken is refused, and so is a second Sidecar without a selector in
-    a namespace (Istio then picks one of them in no set order). ``editing``: the notes only."""
+    a namespace (Istio then picks one of them in no set order). ``editing``: the notes only. ``graph``:
+    the traffic graph shown, whose calls through PassthroughCluster REGISTRY_ONLY would block."""
     if not editing:
         _taken(inv, "Sidecar", sc.namespace, sc.name)
     selector = _selector_of(sc.spec.get("workloadSelector"), "labels")
@@ -1015,9 +1096,13 @@ def sidecar_plan(inv: Inventory, sc: IstioObject, *, editing: bool = False) -> C
         target = (f"every workload of a namespace without a Sidecar of its own (namespace {sc.namespace} is the "
                   "mesh's root namespace, so this is the mesh's default)")
     plan = ChangePlan(f"Sidecar {sc.namespace}/{sc.name} for {target}")
+    own = str(_d(sc.spec.get("outboundTrafficPolicy")).get("mode") or "")
+    mode = own or inv.mesh_settings.outbound_policy
+    fate = "fail (REGISTRY_ONLY)" if mode == "REGISTRY_ONLY" else "go out through PassthroughCluster (ALLOW_ANY)"
     plan.notes.append(f"The sidecars of {target} will know only the hosts of {egress_words(sc.spec)}: calls to any "
-                      "other service of the mesh go to PassthroughCluster or fail, as the outbound traffic "
-                      "policy says.")
+                      f"other service of the mesh {fate}, as the outbound traffic policy "
+                      f"({'its own' if own else 'the mesh config' + chr(39) + 's'}) says.")
+    plan.notes += outbound_notes(inv, sc, graph)
     _note_selected(plan, inv, sc.namespace, selector, "Sidecar")
     if not selector and wide:  # editing one of two already there: the edit is let through, the clash said
         plan.notes.append(f"Warning: namespace {sc.namespace} also has {', '.join(sorted(wide))} without a workload "

@@ -134,9 +134,9 @@ class ActionsController(QObject):
             specs.append(ActionSpec("workload-authorization-policy", f"Add an AuthorizationPolicy for {w.name}…",
                                     w.namespace, AUTHZ_NEEDS, _form(AuthorizationPolicyForm, w.namespace, w)))
             specs.append(ActionSpec("workload-sidecar", f"Add a Sidecar for {w.name}…", w.namespace,
-                                    SIDECAR_NEEDS, _form(SidecarForm, w.namespace, w)))
+                                    SIDECAR_NEEDS, _form(SidecarForm, w.namespace, w, graph=graph)))
         for ns in _namespaces_of(selection, graph, inventory):
-            specs += self._namespace_specs(ns, inventory)
+            specs += self._namespace_specs(ns, inventory, graph)
         for spec in specs:
             if not spec.problem:
                 spec.problem = self._permission(spec)
@@ -164,7 +164,7 @@ class ActionsController(QObject):
         out.append(delete)
         return out
 
-    def _namespace_specs(self, ns: str, inv: Inventory) -> list[ActionSpec]:
+    def _namespace_specs(self, ns: str, inv: Inventory, graph: Any = None) -> list[ActionSpec]:
         namespace = inv.namespace(ns)
         enabled = namespace.injection_enabled if namespace is not None else False
         out = [
@@ -176,7 +176,7 @@ class ActionsController(QObject):
                        _form(ServiceEntryForm, ns)),
             ActionSpec("authorization-policy", f"Add an AuthorizationPolicy in {ns}…", ns, AUTHZ_NEEDS,
                        _form(AuthorizationPolicyForm, ns)),
-            ActionSpec("sidecar", f"Add a Sidecar in {ns}…", ns, SIDECAR_NEEDS, _form(SidecarForm, ns)),
+            ActionSpec("sidecar", f"Add a Sidecar in {ns}…", ns, SIDECAR_NEEDS, _form(SidecarForm, ns, graph=graph)),
         ]
         # the namespace's AuthorizationPolicies and Sidecars open in their form, prefilled; one with fields
         # the form does not know is offered disabled, saying so (the YAML editor keeps them)
@@ -184,7 +184,7 @@ class ActionsController(QObject):
                                 ("Sidecar", "edit-sidecar", SidecarForm)):
             for obj in sorted(inv.istio_objects(kind, ns), key=lambda o: o.name):
                 spec = ActionSpec(key, f"Edit {kind} {obj.name} in a form…", ns, [("update", kind)],
-                                  _edit_form(form, obj))
+                                  _edit_form(form, obj, graph=graph if form is SidecarForm else None))
                 spec.problem = form_misfit(kind, obj.spec)
                 out.append(spec)
         # the rights to delete what there is to delete: one who may not delete Sidecars can still remove
@@ -336,15 +336,15 @@ class ActionsController(QObject):
         return self._schemas
 
 
-def _form(cls: Callable[..., ActionForm], *args: Any) -> Callable[[Inventory], ActionForm]:
+def _form(cls: Callable[..., ActionForm], *args: Any, **kwargs: Any) -> Callable[[Inventory], ActionForm]:
     def make(inv: Inventory) -> ActionForm:
-        return cls(inv, *args)
+        return cls(inv, *args, **kwargs)
     return make
 
 
-def _edit_form(cls: Callable[..., ActionForm], obj: IstioObject) -> Callable[[Inventory], ActionForm]:
+def _edit_form(cls: Callable[..., ActionForm], obj: IstioObject, graph: Any = None) -> Callable[[Inventory], ActionForm]:
     def make(inv: Inventory) -> ActionForm:
-        return cls(inv, obj.namespace, editing=obj)
+        return cls(inv, obj.namespace, editing=obj, **({"graph": graph} if graph is not None else {}))
     return make
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -47,6 +48,7 @@ from meshdesk.mesh.security import (
     build_authorization_policy,
     build_sidecar,
     form_misfit,
+    outbound_notes,
     parse_conditions,
     parse_selector,
     provider_problem,
@@ -641,9 +643,10 @@ class SidecarForm(ActionForm):
                  "istio-system/* the control plane's), on one port per listener or on any.")
 
     def __init__(self, inv: Inventory, namespace: str, workload: Workload | None = None,
-                 parent: QWidget | None = None, *, editing: IstioObject | None = None) -> None:
+                 parent: QWidget | None = None, *, editing: IstioObject | None = None, graph: Any = None) -> None:
         super().__init__(parent)
         self.namespace, self.workload = namespace, workload
+        self.inv, self.graph = inv, graph  # the graph shown: the calls through PassthroughCluster it holds
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -674,6 +677,18 @@ class SidecarForm(ActionForm):
         labels = workload_selector(workload, [w for w in inv.workloads if w.namespace == namespace]) \
             if workload is not None else {}
         self.selector = _SelectorField(form, labels)
+        self.outbound = QComboBox()
+        self.outbound.setObjectName("outboundMode")
+        default = inv.mesh_settings.outbound_policy
+        self.outbound.addItem(f"Mesh default ({default})" if inv.mesh_settings.read else
+                              f"Mesh default ({default}, assumed: the mesh config was not read)", "")
+        self.outbound.addItem("ALLOW_ANY: hosts it does not know go out through PassthroughCluster", "ALLOW_ANY")
+        self.outbound.addItem("REGISTRY_ONLY: hosts it does not know are blocked", "REGISTRY_ONLY")
+        form.addRow("Outbound traffic", self.outbound)
+        self.warning = QLabel()
+        self.warning.setObjectName("sidecarWarning")
+        self.warning.setWordWrap(True)
+        outer.addWidget(self.warning)
         self.error = QLabel()
         self.error.setObjectName("sidecarError")
         self.error.setWordWrap(True)
@@ -687,6 +702,8 @@ class SidecarForm(ActionForm):
             for listener in fields.get("listeners") or [EgressListener()]:
                 self.add_listener("").fill(listener)
             self.selector.set(fields.get("selector") or {})
+            self.outbound.setCurrentIndex(max(0, self.outbound.findData(fields.get("outbound") or "")))
+        self.outbound.currentIndexChanged.connect(self._update)
         self.name.textChanged.connect(self._update)
         self.selector.enabled.toggled.connect(self._update)
         self.selector.labels.textChanged.connect(self._update)
@@ -727,10 +744,13 @@ class SidecarForm(ActionForm):
             return
         name = self.name.text().strip()
         problem = ""
+        warnings: list[str] = []
         try:
-            self._build(name or "unnamed")
+            warnings = outbound_notes(self.inv, self._build(name or "unnamed"), self.graph)
         except RoutingError as e:
             problem = str(e)
+        self.warning.setText("<br>".join(f"<b>Warning:</b> {w.removeprefix('Warning: ')}" for w in warnings))
+        self.warning.setVisible(bool(warnings))
         editor: _Editing | None = getattr(self, "editor", None)
         if editor is not None and editor.misfit:
             problem = editor.misfit
@@ -738,10 +758,10 @@ class SidecarForm(ActionForm):
 
     def _build(self, name: str) -> IstioObject:
         return build_sidecar(name, self.namespace, [b.listener() for b in self.listeners],
-                             selector=self.selector.value())
+                             selector=self.selector.value(), outbound=str(self.outbound.currentData() or ""))
 
     def plan(self, inv: Inventory) -> ChangePlan:
         if self.editor is not None:
             return self.editor.plan(inv, lambda: self._build(self.name.text().strip()),
-                                    lambda i, new: sidecar_plan(i, new, editing=True))
-        return sidecar_plan(inv, self._build(self.name.text().strip()))
+                                    lambda i, new: sidecar_plan(i, new, editing=True, graph=self.graph))
+        return sidecar_plan(inv, self._build(self.name.text().strip()), graph=self.graph)
