@@ -1088,3 +1088,28 @@ def test_a_sidecars_outbound_policy_is_set_and_registry_only_names_the_external_
         edit_action(ctl, inv, "Edit Sidecar productpage in a form…").trigger()
     qtbot.addWidget(opened.args[0])
     assert opened.args[0].form.outbound.currentData() == "REGISTRY_ONLY"
+
+
+def test_an_l7_policy_by_selector_in_an_ambient_namespace_is_said_not_to_be_enforced_as_written(
+        settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """In ambient mode a waypoint ignores policies that pick workloads by selector and ztunnel cannot
+    check L7 rules: the review of such a policy said nothing, pointing at no targetRefs."""
+    from meshdesk.mesh.graph.builder import build
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    snap = demo.snapshot(GraphRequest(namespaces=("travel",)))
+    assert snap.inventory is not None
+    for scope, warned in (("Workloads (by selector)", True), ("Targets (targetRefs)", False)):
+        dialog = ctl.open_action("authorization-policy", None, build(snap), snap.inventory)
+        qtbot.addWidget(dialog)
+        form = dialog.form
+        qtbot.keyClicks(form.name, "reads-only")
+        form.policy.setCurrentText("RULES")
+        qtbot.keyClicks(form.rules[0].edits["methods"], "GET")
+        form.scope.setCurrentText(scope)
+        # travel has no Gateway: its Services are offered first
+        assert form.targets[0].value() == ("Service", "flights")
+        review(dialog, qtbot)
+        said = "namespace travel is in ambient mode and this policy has L7 rules (its HTTP methods)"
+        assert (said in dialog.notes.text()) == warned, dialog.notes.text()

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshdesk.mesh.ambient_checks import USE_WAYPOINT, USE_WAYPOINT_NAMESPACE, enrolled
+from meshdesk.mesh.ambient_checks import USE_WAYPOINT, USE_WAYPOINT_NAMESPACE, enrolled, l7_authorization
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.graph.ambient import is_waypoint
 from meshdesk.mesh.graph.model import PASSTHROUGH, UNKNOWN
@@ -730,6 +730,14 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
                       f"{', ' + str(spec.get('action')) if kind == RULES else ''})")
     _note_selected(plan, inv, ap.namespace, selector, "policy")
     plan.notes += target_notes(inv, ap.namespace, targets)
+    ns = inv.namespace(ap.namespace)
+    l7 = l7_authorization(spec)
+    if not targets and l7 and ns is not None and ns.ambient:
+        plan.notes.append(f"Warning: namespace {ap.namespace} is in ambient mode and this policy has L7 rules ({l7}): "
+                          "ztunnel cannot check L7 rules and fails safe by enforcing such a policy as a DENY "
+                          "policy (traffic is refused, not filtered), and a waypoint ignores policies that pick "
+                          "workloads by selector. Attach it to the Service or the waypoint Gateway instead "
+                          "(Applies to: Targets).")
     if spec.get("action") == CUSTOM:
         plan.notes.append(f"The requests to {target} its rules match are sent to the external authorizer {provider} "
                           "first, which allows or denies each; what it allows is then judged by the DENY and ALLOW "

@@ -128,6 +128,8 @@ class TargetRow(QWidget):
         row.addWidget(self.kind)
         row.addWidget(self.name, 1)
         row.addWidget(self.remove_button)
+        # the first kind the namespace has objects of (a namespace without Gateways starts on its Services)
+        self.kind.setCurrentText(next((k for k in TARGET_KINDS if names.get(k)), "Gateway"))
         self.kind.currentTextChanged.connect(self._offer)
         self._offer(self.kind.currentText())
         self.kind.currentTextChanged.connect(changed)
