@@ -1076,6 +1076,18 @@ def test_a_sidecars_outbound_policy_is_set_and_registry_only_names_the_external_
     confirm(dialog, qtbot)
     spec = emu.get("sidecars", "bookinfo", "productpage", NET)["spec"]
     assert spec["outboundTrafficPolicy"] == {"mode": "REGISTRY_ONLY"}
+    # in an app graph the caller is the app (ratings' calls are not productpage's)
+    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.mesh.security import passthrough_calls
+
+    apps = TrafficGraph(request=GraphRequest(namespaces=("bookinfo",)))
+    for app in ("productpage", "ratings"):
+        apps.add_node(Node(app, NODE_APP, namespace="bookinfo", app=app))
+        apps.add_edge(Edge(f"{app}-pt", app, out.id, "http", rates={"http": 1.0},
+                           responses={"200": ResponseDetail({"-": 100.0}, {f"{app}.example.com": 100.0})}))
+    apps.add_node(out)
+    chosen = [w for w in inventory(emu).workloads if w.name == "productpage-v1"]
+    assert passthrough_calls(apps, "bookinfo", chosen) == (["productpage.example.com"], ["productpage"])
 
     # it opens in the form with its policy; one without a mode (Istio reads it as REGISTRY_ONLY) does not
     emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar", "metadata": {"name": "modeless", "namespace": "bookinfo"},

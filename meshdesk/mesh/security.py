@@ -1022,12 +1022,14 @@ def egress_words(spec: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def passthrough_calls(graph: Any, namespace: str, workloads: Sequence[str]) -> tuple[list[str], list[str]]:
+def passthrough_calls(graph: Any, namespace: str, workloads: Sequence[Workload]) -> tuple[list[str], list[str]]:
     """What the graph shows ``workloads`` of ``namespace`` calling through PassthroughCluster (hosts no
-    ServiceEntry registers): (the hosts the telemetry names, the workloads or apps seen calling), sorted."""
+    ServiceEntry registers): (the hosts the telemetry names, the workloads or apps seen calling), sorted.
+    In an app graph a node is an app: one of the workloads' apps."""
     nodes = getattr(graph, "nodes", None) or {}
     edges = getattr(graph, "edges", None) or {}
-    wanted = set(workloads)
+    wanted = {w.name for w in workloads}
+    apps = {w.app for w in workloads if w.app}
     hosts: set[str] = set()
     callers: set[str] = set()
     for e in edges.values():
@@ -1036,7 +1038,7 @@ def passthrough_calls(graph: Any, namespace: str, workloads: Sequence[str]) -> t
             continue
         if src.workload and src.workload not in wanted:
             continue
-        if not src.workload and not any(w == src.app or w.startswith(f"{src.app}-") for w in wanted):
+        if not src.workload and src.app not in apps:
             continue
         callers.add(src.workload or src.app)
         for detail in e.responses.values():
@@ -1064,7 +1066,7 @@ def outbound_notes(inv: Inventory, sc: IstioObject, graph: Any = None) -> list[s
     hosts: list[str] = []
     callers: list[str] = []
     for ns in sorted(namespaces):
-        covered = [w.name for w in inv.workloads if w.namespace == ns
+        covered = [w for w in inv.workloads if w.namespace == ns
                    and all(w.labels.get(k) == v for k, v in selector.items())]
         h, c = passthrough_calls(graph, ns, covered)
         hosts += h
