@@ -1125,3 +1125,28 @@ def test_an_l7_policy_by_selector_in_an_ambient_namespace_is_said_not_to_be_enfo
         review(dialog, qtbot)
         said = "namespace travel is in ambient mode and this policy has L7 rules (its HTTP methods)"
         assert (said in dialog.notes.text()) == warned, dialog.notes.text()
+
+
+def test_the_demo_ignores_a_policy_attached_to_a_service_no_waypoint_serves(
+        settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Sidecars ignore a policy attached by targetRefs (a waypoint enforces it): the demo took such a
+    deny-all for one Service as a deny-all for its whole namespace, cutting the shop off."""
+    from meshdesk.mesh.graph.builder import build
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    request = GraphRequest(namespaces=("shop",))
+    snap = demo.snapshot(request)
+    assert snap.inventory is not None
+    dialog = ctl.open_action("authorization-policy", None, build(snap), snap.inventory)
+    qtbot.addWidget(dialog)
+    form = dialog.form
+    qtbot.keyClicks(form.name, "deny-reviews")
+    form.scope.setCurrentText("Targets (targetRefs)")
+    form.targets[0].set("Service", "reviews")
+    review(dialog, qtbot)
+    assert "no waypoint serves Service shop/reviews" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    graph = build(demo.snapshot(request))
+    served = [e for e in graph.edges.values() if graph.nodes[e.target].namespace == "shop" and e.rates.get("http", 0.0)]
+    assert served and all(e.rates.get("http4xx", 0.0) < 0.5 * e.rates["http"] for e in served)

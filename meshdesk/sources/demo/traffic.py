@@ -411,9 +411,18 @@ class Config:
         for policy in self.authz:
             if policy.namespace not in (server.namespace, ROOT_NAMESPACE):
                 continue
-            match_labels = _dict(_dict(policy.spec.get("selector")).get("matchLabels"))
-            if any(labels.get(str(k)) != str(v) for k, v in match_labels.items()):
-                continue
+            refs = [r for r in [policy.spec.get("targetRef"), *_list(policy.spec.get("targetRefs"))]
+                    if isinstance(r, dict)]
+            if refs:
+                # attached by targetRefs: only a waypoint enforces it (sidecars ignore it), for the Services it
+                # names or for every request through the waypoint it names
+                waypoint = self.waypoint_for(server)
+                if waypoint is None or not any(self._targets(r, policy.namespace, server, waypoint) for r in refs):
+                    continue
+            else:
+                match_labels = _dict(_dict(policy.spec.get("selector")).get("matchLabels"))
+                if any(labels.get(str(k)) != str(v) for k, v in match_labels.items()):
+                    continue
             action = str(policy.spec.get("action") or "ALLOW").upper()
             rules = _list(policy.spec.get("rules"))
             if action == "DENY" and any(_rule_matches(r, client, op, port, mtls, ip) for r in rules):
@@ -422,6 +431,14 @@ class Config:
                 has_allow = True
                 allow_rules += rules
         return not has_allow or any(_rule_matches(r, client, op, port, mtls, ip) for r in allow_rules)
+
+    def _targets(self, ref: Mapping[str, Any], namespace: str, server: WorkloadSpec, waypoint: WorkloadSpec) -> bool:
+        """Whether a policy's target reference covers requests to ``server`` through ``waypoint``."""
+        if ref.get("kind") == "Gateway":
+            return ref.get("name") == waypoint.name and namespace == waypoint.namespace
+        svc = self.services.get(mesh.fqdn(str(ref.get("name")), namespace)) if ref.get("kind") == "Service" else None
+        labels = mesh.pod_labels(server)
+        return svc is not None and all(labels.get(k) == v for k, v in svc.selector)
 
     def peer_mode(self, workload: WorkloadSpec, port: int | None = None) -> str:
         """The mTLS mode a server's proxy enforces on ``port`` (Istio's order): the policy selecting the
