@@ -1150,3 +1150,26 @@ def test_the_demo_ignores_a_policy_attached_to_a_service_no_waypoint_serves(
     graph = build(demo.snapshot(request))
     served = [e for e in graph.edges.values() if graph.nodes[e.target].namespace == "shop" and e.rates.get("http", 0.0)]
     assert served and all(e.rates.get("http4xx", 0.0) < 0.5 * e.rates["http"] for e in served)
+
+
+def test_a_deny_all_names_only_the_allow_policies_that_reach_the_same_proxies() -> None:
+    """An ALLOW policy attached to a Service's waypoint by targetRefs was named beside a deny-all for the
+    namespace's workloads as letting requests in: the workloads' sidecars never weigh it."""
+    from meshdesk.mesh.inventory import IstioObject
+    from meshdesk.mesh.security import authorization_policy_plan
+    from tests.ui_helpers import small_inventory
+
+    inv = small_inventory("shop")
+    allow_by_target = IstioObject("AuthorizationPolicy", "allow-web-at-waypoint", "shop", spec={
+        "targetRefs": [{"kind": "Service", "group": "", "name": "web"}], "action": "ALLOW",
+        "rules": [{"from": [{"source": {"namespaces": ["shop"]}}]}]})
+    allow_by_selector = IstioObject("AuthorizationPolicy", "allow-frontend", "shop", spec={
+        "selector": {"matchLabels": {"app": "frontend"}}, "action": "ALLOW", "rules": [{}]})
+    inv.istio += [allow_by_target, allow_by_selector]
+    workloads = authorization_policy_plan(inv, IstioObject("AuthorizationPolicy", "deny", "shop", spec={}))
+    said = " ".join(workloads.notes)
+    assert "shop/allow-frontend" in said and "allow-web-at-waypoint" not in said
+    at_web = authorization_policy_plan(inv, IstioObject("AuthorizationPolicy", "deny-web", "shop", spec={
+        "targetRefs": [{"kind": "Service", "group": "", "name": "web"}]}))
+    said = " ".join(at_web.notes)
+    assert "shop/allow-web-at-waypoint" in said and "allow-frontend" not in said

@@ -700,12 +700,20 @@ def _covered(inv: Inventory, namespace: str, selector: Mapping[str, str]) -> lis
                   and all(w.labels.get(k) == v for k, v in selector.items()))
 
 
-def allowing_policies(inv: Inventory, namespace: str) -> list[str]:
+def allowing_policies(inv: Inventory, namespace: str, targets: Sequence[tuple[str, str]] = ()) -> list[str]:
     """The ALLOW policies with rules that apply in ``namespace`` (its own and the root namespace's), by
-    namespace/name: beside a deny-all, what they allow still gets in."""
-    return sorted(f"{o.namespace}/{o.name}" for o in inv.istio_objects("AuthorizationPolicy")
-                  if o.namespace in (namespace, inv.mesh_settings.root_namespace) and isinstance(o.spec, dict)
-                  and str(o.spec.get("action") or ALLOW).upper() == ALLOW and o.spec.get("rules"))
+    namespace/name: beside a deny-all, what they allow still gets in. Beside a deny-all for workloads by
+    selector, not those attached by ``targetRefs`` (a waypoint or gateway enforces them, not the
+    workloads' proxies); beside one with ``targets``, those attached to one of the same targets only."""
+    out = []
+    for o in inv.istio_objects("AuthorizationPolicy"):
+        if o.namespace not in (namespace, inv.mesh_settings.root_namespace) or not isinstance(o.spec, dict) \
+                or str(o.spec.get("action") or ALLOW).upper() != ALLOW or not o.spec.get("rules"):
+            continue
+        theirs = _targets_of(o.spec, [])
+        if (set(theirs) & set(targets)) if targets else not (theirs or o.spec.get("targetRef") or o.spec.get("targetRefs")):
+            out.append(f"{o.namespace}/{o.name}")
+    return sorted(out)
 
 
 def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool = False) -> ChangePlan:
@@ -748,7 +756,7 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
                               "is not one of them, Istio denies every request the policy matches.")
     rules = spec.get("rules") or []
     everything = any(r == {} for r in rules)
-    allowing = [a for a in allowing_policies(inv, ap.namespace) if a != f"{ap.namespace}/{ap.name}"]
+    allowing = [a for a in allowing_policies(inv, ap.namespace, targets) if a != f"{ap.namespace}/{ap.name}"]
     if kind == DENY_ALL and allowing:
         plan.notes.append(f"Warning: this denies every request to {target} that no ALLOW policy allows: what "
                           f"{', '.join(allowing)} allow{'s' if len(allowing) == 1 else ''} still gets in, the "

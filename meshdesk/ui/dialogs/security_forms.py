@@ -349,8 +349,7 @@ class AuthorizationPolicyForm(ActionForm):
         self.namespace, self.workload = namespace, workload
         self.root = namespace == inv.mesh_settings.root_namespace  # a policy there applies mesh-wide
         # beside a deny-all, what they allow still gets in
-        self.allowing = [a for a in allowing_policies(inv, namespace)
-                         if editing is None or a != f"{editing.namespace}/{editing.name}"]
+        self._inv, self._editing = inv, editing
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
         # the rules make the form long: it scrolls inside the dialog rather than growing past the screen
         outer = QVBoxLayout(self)
@@ -527,10 +526,13 @@ class AuthorizationPolicyForm(ActionForm):
             f"every workload in the mesh ({self.namespace} is its root namespace)" if self.root else \
             f"every workload in {self.namespace}"
         warning = ""
-        if kind == DENY_ALL and self.allowing:
-            them = ", ".join(self.allowing)
+        editing = self._editing
+        allowing = [a for a in allowing_policies(self._inv, self.namespace, targets if by_targets else ())
+                    if editing is None or a != f"{editing.namespace}/{editing.name}"]
+        if kind == DENY_ALL and allowing:
+            them = ", ".join(allowing)
             warning = (f"<b>Warning:</b> this denies every request to {target} that no ALLOW policy allows: what "
-                       f"{them} allow{'s' if len(self.allowing) == 1 else ''} still gets in, the rest is denied.")
+                       f"{them} allow{'s' if len(allowing) == 1 else ''} still gets in, the rest is denied.")
         elif kind == DENY_ALL:
             warning = (f"<b>Warning:</b> this denies every request to {target}; they are cut off until an "
                        "ALLOW policy lets requests in.")
