@@ -460,7 +460,7 @@ def test_filter_fields_name_the_columns_they_filter(qtbot: QtBot) -> None:
     lists = MeshLists()
     qtbot.addWidget(lists)
     assert lists.pages[CONFIG].filter.placeholderText() == "Filter Istio config by name, namespace, kind…"
-    assert lists.pages[SERVICES].filter.placeholderText() == "Filter services by name, namespace, health…"
+    assert lists.pages[SERVICES].filter.placeholderText() == "Filter services by name, namespace, type…"
 
 
 def test_columns_grow_for_longer_names_that_come_later_but_not_over_the_users_width(
@@ -873,7 +873,7 @@ def test_rows_without_health_sort_together_whatever_the_reason(qtbot: QtBot) -> 
     page.set_rows([ListRow("b-svc", "shop", health="NA"), ListRow("a-svc", "shop", health=""),
                    ListRow("c-svc", "shop", health=""), ListRow("d-svc", "shop", health="Healthy")])
     page.table.sortByColumn(COLUMNS[SERVICES].index("Health"), Qt.SortOrder.AscendingOrder)
-    assert [(r.name, page.model.data(page.model.index(page.model.rows.index(r), 2))) for r in page.visible_rows()] \
+    assert [(r.name, page.model.data(page.model.index(page.model.rows.index(r), COLUMNS[SERVICES].index("Health")))) for r in page.visible_rows()] \
         == [("d-svc", "Healthy"), ("a-svc", "n/a"), ("b-svc", "n/a"), ("c-svc", "n/a")]
 
 

@@ -15,7 +15,7 @@ from meshdesk.mesh.graph.model import NODE_SERVICE
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.validations import validate
 from meshdesk.sources.inventory import read_inventory
-from meshdesk.ui.lists import SERVICES, MeshLists
+from meshdesk.ui.lists import COLUMNS, SERVICES, MeshLists
 from meshdesk.ui.panels import SidePanel
 from tests.graph_samples import http, snapshot
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
@@ -244,6 +244,10 @@ def test_the_services_list_has_the_hosts_of_service_entries(qtbot: QtBot, istio:
     lists.set_data(graph, inv)
     page = lists.pages[SERVICES]
     assert sorted((r.namespace, r.name) for r in page.model.rows) == [(NS, "api.example.com"), (NS, "web")]
+    # the Type column tells an entry's host from a Kubernetes Service (as k9s's TYPE column does)
+    types = {page.model.data(page.model.index(r, COLUMNS[SERVICES].index("Type"))):
+             page.model.data(page.model.index(r, 0)) for r in range(page.model.rowCount())}
+    assert types == {"ServiceEntry": "api.example.com", "ClusterIP": "web"}
     with qtbot.waitSignal(lists.nodesSelected, timeout=5000) as picked:
         page.table.selectRow(next(i for i, r in enumerate(page.visible_rows()) if r.name == "api.example.com"))
     assert picked.args == [[entry.id]]

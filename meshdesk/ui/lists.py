@@ -94,7 +94,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     # Type: the workload's kind (Kiali's word); Labels: the app/version labels it lacks (Kiali's
     # "Missing App"/"Missing Version")
     WORKLOADS: ("Name", "Namespace", "Type", "Health", "Sidecar", "Labels", "Config"),
-    SERVICES: ("Name", "Namespace", "Health", "Sidecar", "Config"),
+    # Type: a Service's type (ClusterIP, NodePort, LoadBalancer, ExternalName), or ServiceEntry for the
+    # hosts of the chosen namespaces' ServiceEntries, as k9s's TYPE column
+    SERVICES: ("Name", "Namespace", "Type", "Health", "Sidecar", "Config"),
     CONFIG: ("Name", "Namespace", "Kind", "Config"),
 }
 
@@ -291,7 +293,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                                    s.namespace in control, gap(behind))
         e, wn = counts(validations, [*(key_of(o) for o in index.for_service(s)),
                                      (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
-        out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, "Service", e, wn, ids,
+        out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, s.type or "ClusterIP", e, wn, ids,
                                      sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace)))
     # as Kiali's service list, each host of the chosen namespaces' ServiceEntries that names no Service
     # of them is a service too (Kiali's "External" registry), with its entry's findings; its nodes are the
