@@ -168,8 +168,8 @@ def test_pods_started_before_injection_are_told_to_restart_and_opt_outs_are_kept
     orders = next(n for n in w.graph.nodes.values() if n.workload == "orders-v1" and n.node_type == NODE_WORKLOAD)
     w.view.select([orders.id])
     qtbot.waitUntil(lambda: w.panel.kind == "workload", timeout=5000)
-    assert "missing: started before injection was enabled; restart to get the sidecar\n" \
-        "kubectl rollout restart -n late deployment/orders-v1" in w.panel.text()
+    assert "missing: started before injection was enabled; restart to get the sidecar (Actions: Restart " \
+        "orders-v1…, or kubectl rollout restart -n late deployment/orders-v1)" in w.panel.text()
     legacy = next(n for n in w.graph.nodes.values() if n.workload == "legacy-v1" and n.node_type == NODE_WORKLOAD)
     w.view.select([legacy.id])
     qtbot.waitUntil(lambda: "legacy-v1" in w.panel.title.text(), timeout=5000)

@@ -63,6 +63,8 @@ from meshdesk.mesh.routing import (
     managed_objects,
     merge_service_entry,
     mirror_written,
+    opt_out_mark,
+    opts_out_of_injection,
     routes_service,
     service_host,
     tcp_only,
@@ -77,6 +79,13 @@ CREATE = "create"
 REPLACE = "replace"
 DELETE = "delete"
 LABEL = "label"  # namespace label patch
+RESTART = "restart"  # a workload's rollout restart (its pod template's restartedAt annotation patched)
+
+# the controllers a restart patches, by kind: (group, plural); as ``kubectl rollout restart``
+RESTARTABLE: dict[str, tuple[str, str]] = {"Deployment": ("apps", "deployments"),
+                                           "StatefulSet": ("apps", "statefulsets"),
+                                           "DaemonSet": ("apps", "daemonsets")}
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # the annotation kubectl writes (so kubectl reads it too)
 
 # (group, plural) of the kinds meshdesk writes
 RESOURCES: dict[str, tuple[str, str]] = {
@@ -118,9 +127,15 @@ class Change:
     labels: dict[str, str | None] = field(default_factory=dict)
     before_labels: dict[str, str] | None = None
     before_version: str = ""  # the namespace's resourceVersion when known
+    # a restart's workload (its kind and name, in ``namespace``) and the time written into its template
+    workload_kind: str = ""
+    workload_name: str = ""
+    restarted_at: str = ""
 
     @property
     def kind(self) -> str:
+        if self.op == RESTART:
+            return self.workload_kind
         return "Namespace" if self.op == LABEL else (self.obj.kind if self.obj else "")
 
     @property
@@ -130,14 +145,23 @@ class Change:
 
     @property
     def name(self) -> str:
+        if self.op == RESTART:
+            return self.workload_name
         return self.namespace if self.op == LABEL else (self.obj.name if self.obj else "")
 
     @property
     def ns(self) -> str:
+        if self.op == RESTART:
+            return self.namespace
         return "" if self.op == LABEL else (self.obj.namespace if self.obj else "")
 
+    def restart_patch(self) -> dict[str, Any]:
+        """A restart's merge patch: the pod template's restartedAt annotation, as ``kubectl rollout
+        restart`` writes it (new pods replace the old ones as the controller's update strategy says)."""
+        return {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: self.restarted_at}}}}}
+
     def title(self) -> str:
-        verb = {CREATE: "Create", REPLACE: "Replace", DELETE: "Delete", LABEL: "Label"}[self.op]
+        verb = {CREATE: "Create", REPLACE: "Replace", DELETE: "Delete", LABEL: "Label", RESTART: "Restart"}[self.op]
         if self.op == LABEL:
             return f"{verb} namespace {self.namespace}"
         return f"{verb} {self.api_kind} {self.ns}/{self.name}"
@@ -158,10 +182,16 @@ class Change:
         if self.op == LABEL:
             return _yaml({"apiVersion": "v1", "kind": "Namespace",
                           "metadata": {"name": self.namespace, "labels": self.after_labels()}})
+        if self.op == RESTART:  # the patch, on the controller it is sent to
+            return _yaml({"apiVersion": "apps/v1", "kind": self.workload_kind,
+                          "metadata": {"name": self.workload_name, "namespace": self.namespace},
+                          **self.restart_patch()})
         assert self.obj is not None
         return _yaml(_shown(self.obj))
 
     def yaml_before(self) -> str:
+        if self.op == RESTART:
+            return ""
         if self.op == LABEL:
             if self.before_labels is None:
                 return ""
@@ -232,6 +262,8 @@ def inventory_after(inv: Inventory, plan: ChangePlan) -> Inventory:
     pause in typing in the YAML editor)."""
     out = replace(inv, istio=list(inv.istio), namespaces=list(inv.namespaces))
     for c in plan.changes:
+        if c.op == RESTART:
+            continue  # new pods, the same config
         if c.op == LABEL:
             out.namespaces = [replace(ns, labels=c.after_labels()) if ns.name == c.namespace else ns
                               for ns in out.namespaces]
@@ -1027,6 +1059,54 @@ def injection_plan(inv: Inventory, namespace: str, enable: bool) -> ChangePlan:
     patch = {k: v for k, v in change.labels.items() if (before or {}).get(k) != v}
     if patch:
         plan.changes.append(Change(LABEL, namespace=namespace, labels=patch, before_labels=before))
+    return plan
+
+
+def restart_problem(w: Workload) -> str:
+    """Why a workload cannot be restarted (it has no rollout: a bare pod, a Job or CronJob, one scaled to
+    zero), in words; "" when it can."""
+    what = f"{w.kind} {w.namespace}/{w.name}"
+    if w.kind not in RESTARTABLE:
+        why = {"Pod": "a bare pod has no controller to replace it: delete it and create it again",
+               "Job": "a Job's pods run to completion: delete and rerun the Job",
+               "CronJob": "a CronJob's next run starts new pods"}.get(
+            w.kind, f"meshdesk restarts Deployments, StatefulSets and DaemonSets, not a {w.kind}")
+        return f"{what} cannot be restarted: {why}."
+    if w.replicas == 0 and w.kind != "DaemonSet":
+        return f"{what} is scaled to zero: it runs no pod to restart."
+    return ""
+
+
+def restart_plan(inv: Inventory, w: Workload, restarted_at: str) -> ChangePlan:
+    """Restart a workload's pods, as ``kubectl rollout restart`` does (Lens's and k9s's Restart):
+    what a namespace's sidecar injection, turned on or off, waits for. Refused in words for what has
+    no rollout (``restart_problem``). The notes say what the new pods get: the sidecar injection gives
+    them, or the opt-out that keeps them without one."""
+    what = f"{w.kind} {w.namespace}/{w.name}"
+    problem = restart_problem(w)
+    if problem:
+        raise RoutingError(problem)
+    pods = counted(len(w.pods), "pod") if w.pods else "its pods"
+    plan = ChangePlan(f"Restart {what}",
+                      notes=[f"Its {pods} are replaced by new ones as its update strategy says (a Deployment's "
+                             "one by one, as kubectl rollout restart does): the old ones stop once the new "
+                             "ones are ready."])
+    ns = inv.namespace(w.namespace)
+    if w.has_sidecar is False:
+        if opts_out_of_injection(w):
+            plan.notes.append(f"It opts out of the sidecar ({opt_out_mark(w)}): the new pods get none either.")
+        elif ns is not None and ns.injection_enabled:
+            plan.notes.append(f"Sidecar injection is on in namespace {w.namespace}: the new pods get the "
+                              "istio-proxy sidecar (2/2 ready), and the graph shows their traffic as the "
+                              "mesh's.")
+        else:
+            plan.notes.append(f"Sidecar injection is not on in namespace {w.namespace}: the new pods get no "
+                              "sidecar either (enable injection first for that).")
+    elif w.has_sidecar and ns is not None and ns.labels.get("istio-injection") == "disabled":
+        plan.notes.append(f"Sidecar injection is off in namespace {w.namespace}: the new pods lose the sidecar "
+                          "the old ones have, and leave the mesh.")
+    plan.changes.append(Change(RESTART, namespace=w.namespace, workload_kind=w.kind, workload_name=w.name,
+                               restarted_at=restarted_at))
     return plan
 
 

@@ -24,7 +24,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from meshdesk.mesh.changes import CREATE, DELETE, LABEL, REPLACE, RESOURCES, Change, ChangePlan
+from meshdesk.mesh.changes import (
+    CREATE,
+    DELETE,
+    LABEL,
+    REPLACE,
+    RESOURCES,
+    RESTART,
+    RESTARTABLE,
+    Change,
+    ChangePlan,
+)
 from meshdesk.mesh.inventory import GATEWAY_API_KINDS, IstioObject
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.sources.base import Conflict, Forbidden, NotFound, SourceError, WritableSource
@@ -275,6 +285,16 @@ class ClusterWriter:
             http.request("PATCH", f"/api/v1/namespaces/{quote(change.namespace)}", query, patch,
                          content_type="application/merge-patch+json", what=f"label namespace {change.namespace}")
             return
+        if change.op == RESTART:
+            group, plural = RESTARTABLE[change.workload_kind]
+            what = f"{change.workload_kind} {change.namespace}/{change.workload_name}"
+            try:
+                http.request("PATCH", f"/apis/{group}/v1/namespaces/{quote(change.namespace)}/{plural}/"
+                             f"{quote(change.workload_name)}", query, change.restart_patch(),
+                             content_type="application/merge-patch+json", what=f"restart {what}")
+            except NotFound:
+                raise NotFound(f"{what} is gone: there is nothing to restart") from None
+            return
         obj = change.obj
         assert obj is not None
         what = f"{obj.kind} {obj.namespace}/{obj.name}"
@@ -352,6 +372,12 @@ class SourceWriter:
         if change.op == LABEL:
             self.source.label_namespace(change.namespace, dict(change.labels), dry_run=dry_run)
             return
+        if change.op == RESTART:
+            restart = getattr(self.source, "restart_workload", None)
+            if restart is None:
+                raise SourceError("this source cannot restart workloads")
+            restart(change.namespace, change.workload_kind, change.workload_name, dry_run=dry_run)
+            return
         obj = change.obj
         assert obj is not None
         what = f"{obj.kind} {obj.namespace}/{obj.name}"
@@ -426,6 +452,9 @@ def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
         raise Conflict(gone)
     for c in plan.changes:
         c = copy.deepcopy(c)
+        if c.op == RESTART:  # a patch of one annotation: nothing of anyone's is overwritten
+            out.changes.append(c)
+            continue
         if c.op == LABEL:
             state = writer.namespace_state(c.namespace)
             if state is not None:
@@ -549,6 +578,9 @@ def permission_problem(source: Any, plan_kinds: list[tuple[str, str]], namespace
     for verb, kind in plan_kinds:
         if kind == "Namespace":
             allowed, reason = writer.can_i(verb, "", "namespaces", None, namespace)
+        elif kind in RESTARTABLE:
+            group, plural = RESTARTABLE[kind]
+            allowed, reason = writer.can_i(verb, group, plural, namespace)
         else:
             group, plural = RESOURCES[kind]
             allowed, reason = writer.can_i(verb, group, plural, namespace)

@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
-from meshdesk.mesh.changes import routing_objects_of
+from meshdesk.mesh.changes import restart_problem, routing_objects_of
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.request import GraphRequest
@@ -45,6 +45,7 @@ from meshdesk.ui.dialogs.forms import (
     MtlsForm,
     RemovalForm,
     RequestRoutingForm,
+    RestartForm,
     ServiceEntryForm,
     TimeoutsForm,
     TlsForm,
@@ -61,6 +62,7 @@ CIRCUIT_NEEDS = [("create", "DestinationRule"), ("update", "DestinationRule")]
 MTLS_NEEDS = [("create", "PeerAuthentication"), ("update", "PeerAuthentication")]
 ENTRY_NEEDS = [("create", "ServiceEntry"), ("update", "ServiceEntry")]
 INJECTION_NEEDS = [("patch", "Namespace")]
+RESTART_KINDS = ("Deployment", "StatefulSet", "DaemonSet")  # (mesh.changes.RESTARTABLE)
 DELETE_ROUTING_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule")]
 AUTHZ_NEEDS = [("create", "AuthorizationPolicy")]
 SIDECAR_NEEDS = [("create", "Sidecar")]
@@ -135,6 +137,10 @@ class ActionsController(QObject):
                                     w.namespace, AUTHZ_NEEDS, _form(AuthorizationPolicyForm, w.namespace, w)))
             specs.append(ActionSpec("workload-sidecar", f"Add a Sidecar for {w.name}…", w.namespace,
                                     SIDECAR_NEEDS, _form(SidecarForm, w.namespace, w, graph=graph)))
+            restart = ActionSpec("restart", f"Restart {w.name}…", w.namespace,
+                                 [("patch", w.kind)] if w.kind in RESTART_KINDS else [], _form(RestartForm, w.namespace, w))
+            restart.problem = restart_problem(w)
+            specs.append(restart)
         for ns in _namespaces_of(selection, graph, inventory):
             specs += self._namespace_specs(ns, inventory, graph)
         for spec in specs:
@@ -206,7 +212,8 @@ class ActionsController(QObject):
         if self._prefetch is not None and self._prefetch.is_alive():
             return
         needs = {(verb, kind) for group in (ROUTING_NEEDS, CIRCUIT_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS,
-                                            REMOVAL_NEEDS, DELETE_ROUTING_NEEDS, AUTHZ_NEEDS, SIDECAR_NEEDS)
+                                            REMOVAL_NEEDS, DELETE_ROUTING_NEEDS, AUTHZ_NEEDS, SIDECAR_NEEDS,
+                                            [("patch", "Deployment")])
                  for verb, kind in group}
         wanted = [str(ns) for ns in namespaces or ()]
 

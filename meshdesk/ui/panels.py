@@ -480,7 +480,8 @@ def _missing_sidecar(inv: Inventory, w: Workload) -> str:
     if gap == RESTART:
         commands = rollout_restart(w.namespace, [w])
         return (f"{missing}: started before injection was enabled; restart to get the sidecar"
-                + (f"<br><code>{_e(commands[0])}</code>" if commands else " (recreate its pods)"))
+                + (f" (Actions: Restart {_e(w.name)}…, or <code>{_e(commands[0])}</code>)" if commands
+                   else " (recreate its pods)"))
     if nso is not None and not nso.in_mesh:
         return f"{missing}: namespace {_e(w.namespace)} has no sidecar injection (it is not in the mesh)"
     return missing

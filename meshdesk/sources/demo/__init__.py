@@ -12,6 +12,7 @@ Thread-safe: the UI polls from a worker thread while actions write from the UI t
 from __future__ import annotations
 
 import copy
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -68,6 +69,7 @@ class DemoCluster:
         self._workloads = mesh.build_workloads(seed, clock())
         self._services = mesh.build_services(seed)
         self._version = 1000 + seed % 1000
+        self._restarts = 0  # rollout restarts done (each gives a Deployment's pods a new template hash)
         self._istio: dict[tuple[str, str, str], IstioObject] = {}
         for obj in mesh.default_istio_config():
             obj.resource_version = self._next_version()
@@ -270,6 +272,48 @@ class DemoCluster:
                     ns.labels.pop(k, None)
                 else:
                     ns.labels[k] = v
+
+    def restart_workload(self, namespace: str, kind: str, name: str, *, dry_run: bool = False) -> None:
+        """A rollout restart: the workload's pods are replaced by new ones (new names, started now, no
+        restarts counted). The demo's workloads keep the sidecar setup they were built with (its traffic
+        is simulated from it), so a restart that would add or remove a sidecar - the namespace's injection
+        turned on or off since - is refused, saying so, rather than faked."""
+        with self._lock:
+            w = next((w for w in self._workloads if (w.namespace, w.kind, w.name) == (namespace, kind, name)), None)
+            if w is None:
+                raise NotFound(f"{kind} {namespace}/{name} not found in the demo cluster")
+            ns = self._namespace(namespace)
+            opted_out = any((p.annotations.get("sidecar.istio.io/inject") or p.labels.get("sidecar.istio.io/inject")
+                             or "").lower() == "false" for p in w.pods)
+            injects = ns is not None and ns.injection_enabled and not ns.ambient and not opted_out
+            if w.pods and w.has_sidecar is not None and not w.labels.get("gateway.istio.io/managed") \
+                    and w.name != "istio-ingressgateway" and bool(w.has_sidecar) != injects:
+                raise SourceError(f"the demo cannot restart {kind} {namespace}/{name} into "
+                                  f"{'a sidecar' if injects else 'no sidecar'}: its simulated traffic keeps the "
+                                  "sidecar setup it was built with",
+                                  hint="on a cluster the new pods would " + ("get" if injects else "lose") +
+                                       " the sidecar")
+            if dry_run:
+                return
+            now = float(self._clock())
+            self._restarts += 1
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(now)))
+            # a Deployment's new pods are of a new ReplicaSet (a new template hash); a StatefulSet's keep
+            # their ordinal names
+            digest = hashlib.blake2b(f"{namespace}/{name}/{self._restarts}".encode(), digest_size=5).hexdigest()
+            for i, p in enumerate(w.pods):
+                if kind == "Deployment":
+                    old = p.labels.get("pod-template-hash", "")
+                    token = hashlib.blake2b(f"{digest}/{i}".encode(), digest_size=3).hexdigest()[:5]
+                    p.name = f"{name}-{digest}-{token}"
+                    if old:
+                        p.labels["pod-template-hash"] = digest
+                    p.owner_name = f"{name}-{digest}"
+                elif kind == "DaemonSet":
+                    p.name = f"{name}-{hashlib.blake2b(f'{digest}/{i}'.encode(), digest_size=3).hexdigest()[:5]}"
+                p.created = stamp
+                for c in p.containers + p.init_containers:
+                    c.restarts = 0
 
     # -- helpers -------------------------------------------------------------------------------------
     def _namespace(self, name: str) -> Namespace | None:

@@ -9,6 +9,7 @@ timeouts and retries, circuit breaker, TLS, load balancer), so the other parts s
 from __future__ import annotations
 
 import copy
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ from meshdesk.mesh.changes import (
     refused_plain_text,
     removal_plan,
     removal_scope,
+    restart_plan,
     service_entry_plan,
     service_routing_plan,
 )
@@ -979,6 +981,25 @@ class InjectionForm(ActionForm):
 
     def plan(self, inv: Inventory) -> ChangePlan:
         return injection_plan(inv, self.namespace, self.enable)
+
+
+class RestartForm(ActionForm):
+    help_text = ("The pods are replaced by new ones (kubectl rollout restart): what a change of sidecar injection "
+                 "waits for, since injection only changes pods when they start.")
+
+    def __init__(self, inv: Inventory, namespace: str, workload: Workload, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.namespace, self.workload = namespace, workload
+        self.title = f"Restart {workload.kind.lower()}"
+        self.subject = f"{workload.kind} {namespace}/{workload.name}"
+        layout = QVBoxLayout(self)
+        ready = sum(1 for p in workload.pods if p.ready_count[0] == p.ready_count[1])
+        layout.addWidget(QLabel(f"{workload.kind} {workload.name}: {ready}/{len(workload.pods)} pods ready now."))
+        layout.addStretch(1)
+
+    def plan(self, inv: Inventory) -> ChangePlan:
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return restart_plan(inv, self.workload, now)
 
 
 class MtlsForm(ActionForm):

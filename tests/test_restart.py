@@ -1,0 +1,155 @@
+"""Restarting a workload (``kubectl rollout restart``, Lens's and k9s's Restart): what turning on a
+namespace's sidecar injection waits for, since injection only changes pods when they start. Through
+the Actions menu and its review, dry run and confirm, against the Kubernetes API emulator; refused in
+words for what has no rollout; and in the demo."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.changes import RESTARTED_AT, restart_plan
+from meshdesk.mesh.graph.model import NODE_WORKLOAD, Node
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.routing import RoutingError
+from meshdesk.sources.base import SourceError
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.inventory import read_inventory
+from meshdesk.sources.writes import SourceWriter, apply, dry_run, refresh
+from meshdesk.store.settings import Settings
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.test_actions_ui import GRAPH, controller_for, open_action, review_and_confirm
+from tests.ui_helpers import window_test_marks
+
+pytestmark = window_test_marks()
+NS = "bookinfo"
+
+
+def _deployment(name: str, labels: dict[str, str], replicas: int = 2) -> dict[str, object]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": name, "image": f"example/{name}:1"}]}}}}
+
+
+@pytest.fixture
+def emu(kube_emulator: KubeEmulator) -> KubeEmulator:
+    """Workloads started before sidecar injection was turned on in their namespace: no sidecar yet."""
+    kube_emulator.add_namespace(NS)
+    kube_emulator.add(_deployment("web-v1", {"app": "web", "version": "v1"}))
+    kube_emulator.add(_deployment("idle-v1", {"app": "idle", "version": "v1"}, replicas=0))
+    kube_emulator.add({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": NS},
+                       "spec": {"template": {"metadata": {"labels": {"app": "migrate"}},
+                                             "spec": {"containers": [{"name": "m", "image": "m:1"}]}}}})
+    kube_emulator.run_workloads()
+    kube_emulator.add_namespace(NS, {"istio-injection": "enabled"})  # turned on since
+    return kube_emulator
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(tmp_path / "settings.json")
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> QWidget:
+    w = QWidget()
+    qtbot.addWidget(w)
+    return w
+
+
+def _inventory(emu: KubeEmulator) -> Inventory:
+    return read_inventory(emu.api_client(), [NS], cluster="Kubernetes")
+
+
+def _template_annotations(emu: KubeEmulator, name: str) -> dict[str, str]:
+    dep = emu.get("deployments", NS, name, "apps")
+    assert dep is not None
+    return dict(dep["spec"]["template"]["metadata"].get("annotations") or {})
+
+
+def test_a_workload_without_its_sidecar_is_restarted_from_the_actions_menu(emu: KubeEmulator, settings: Settings,
+                                                                           window: QWidget, qtbot: QtBot) -> None:
+    """The panel said "restart it to get one"; the restart itself was for kubectl. The review says the new
+    pods get the sidecar; the dry run changes nothing; Confirm patches the template as kubectl does."""
+    inv = _inventory(emu)
+    web = inv.workload(NS, "web-v1")
+    assert web is not None and web.has_sidecar is False
+    ctl = controller_for(emu, settings, window)
+    node = Node("wl", NODE_WORKLOAD, namespace=NS, workload="web-v1")
+    dialog = open_action(ctl, qtbot, "restart", node, inv)
+    review_and_confirm(dialog, qtbot, emu)  # (it checks the dry run kept nothing)
+    assert "the new pods get the istio-proxy sidecar" in dialog.notes.text()  # what the review said
+    stamp = _template_annotations(emu, "web-v1").get(RESTARTED_AT, "")
+    assert stamp.endswith("Z") and stamp[:4].isdigit()
+    # restarted again later: the annotation moves on (a new rollout each time)
+    plan = restart_plan(_inventory(emu), web, "2030-01-01T00:00:00Z")
+    assert apply(ctl.writer, refresh(ctl.writer, plan)).ok
+    assert _template_annotations(emu, "web-v1")[RESTARTED_AT] == "2030-01-01T00:00:00Z"
+
+
+def test_what_cannot_be_restarted_is_offered_disabled_saying_why(emu: KubeEmulator, settings: Settings,
+                                                                  window: QWidget) -> None:
+    ctl = controller_for(emu, settings, window)
+    inv = _inventory(emu)
+    for name, why in (("idle-v1", "is scaled to zero: it runs no pod to restart"),
+                      ("migrate", "a Job's pods run to completion")):
+        node = Node("wl", NODE_WORKLOAD, namespace=NS, workload=name)
+        action = next(a for a in ctl.menu_for(node, GRAPH, inv).actions() if a.objectName() == "restart")
+        assert not action.isEnabled() and why in action.toolTip(), (name, action.toolTip())
+        w = inv.workload(NS, name)
+        assert w is not None
+        with pytest.raises(RoutingError, match=why):
+            restart_plan(inv, w, "2030-01-01T00:00:00Z")
+
+
+def test_rbac_and_a_workload_gone_meanwhile(emu: KubeEmulator, settings: Settings, window: QWidget) -> None:
+    ctl = controller_for(emu, settings, window)
+    inv = _inventory(emu)
+    web = inv.workload(NS, "web-v1")
+    assert web is not None
+    emu.forbid(namespace=NS, resource="deployments", verb="patch")
+    node = Node("wl", NODE_WORKLOAD, namespace=NS, workload="web-v1")
+    action = next(a for a in ctl.menu_for(node, GRAPH, inv).actions() if a.objectName() == "restart")
+    assert not action.isEnabled() and "patch" in action.toolTip()
+    emu.clear_faults()
+    plan = refresh(ctl.writer, restart_plan(inv, web, "2030-01-01T00:00:00Z"))
+    emu.delete("deployments", NS, "web-v1", "apps")
+    result = dry_run(ctl.writer, plan)
+    assert not result.ok and "is gone: there is nothing to restart" in str(result.error)
+
+
+def test_the_demo_restarts_a_workloads_pods() -> None:
+    """The demo's pods are replaced (new names, started now); a restart that would add or remove a
+    sidecar it cannot simulate is refused in words, not faked."""
+    now = 1_790_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    product = inv.workload("shop", "productpage-v1")
+    assert product is not None
+    before = [p.name for p in product.pods]
+    writer = SourceWriter(demo)
+    assert dry_run(demo, restart_plan(inv, product, "2026-11-29T00:00:00Z")).ok
+    assert [p.name for p in demo.snapshot(GraphRequest(namespaces=("shop",))).inventory.workload(  # type: ignore[union-attr]
+        "shop", "productpage-v1").pods] == before
+    assert apply(demo, refresh(writer, restart_plan(inv, product, "2026-11-29T00:00:00Z"))).ok
+    after = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert after is not None
+    restarted = after.workload("shop", "productpage-v1")
+    assert restarted is not None and len(restarted.pods) == len(before)
+    assert not set(p.name for p in restarted.pods) & set(before)
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(now)))
+    assert {p.created for p in restarted.pods} == {started} and all(p.restarts == 0 for p in restarted.pods)
+    assert restarted.has_sidecar
+    # the demo's logs follow the new pods
+    assert demo.pod_logs("shop", restarted.pods[0].name, "istio-proxy", tail_lines=3)
+    # injection turned off since: the new pods would lose the sidecar, which the demo cannot simulate
+    demo.label_namespace("shop", {"istio-injection": "disabled"})
+    with pytest.raises(SourceError, match="cannot restart Deployment shop/productpage-v1 into no sidecar"):
+        demo.restart_workload("shop", "Deployment", "productpage-v1")
