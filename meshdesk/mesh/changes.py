@@ -1086,11 +1086,11 @@ def restart_plan(inv: Inventory, w: Workload, restarted_at: str) -> ChangePlan:
     problem = restart_problem(w)
     if problem:
         raise RoutingError(problem)
-    pods = counted(len(w.pods), "pod") if w.pods else "its pods"
+    replaced = "Its pod is replaced by a new one" if len(w.pods) == 1 else \
+        f"Its {len(w.pods)} pods are replaced by new ones" if w.pods else "Its pods are replaced by new ones"
     plan = ChangePlan(f"Restart {what}",
-                      notes=[f"Its {pods} are replaced by new ones as its update strategy says (a Deployment's "
-                             "one by one, as kubectl rollout restart does): the old ones stop once the new "
-                             "ones are ready."])
+                      notes=[f"{replaced} as its update strategy says (a Deployment's one by one, as kubectl "
+                             "rollout restart does): an old pod stops once its replacement is ready."])
     ns = inv.namespace(w.namespace)
     if w.has_sidecar is False:
         if opts_out_of_injection(w):
