@@ -263,7 +263,7 @@ def test_the_workloads_list_has_a_type_column_to_sort_and_filter_by(qtbot: QtBot
     page = workload_list.pages[WORKLOADS]
     header = page.table.horizontalHeader()
     titles = [page.proxy.headerData(i, Qt.Orientation.Horizontal) for i in range(header.count())]
-    assert titles == ["Name", "Namespace", "Type", "Health", "Sidecar", "Labels", "Config"]
+    assert titles == ["Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config"]
     assert page.filter.placeholderText() == "Filter workloads by name, namespace, type…"
     assert _shown(workload_list, "Type") == {
         "agent": "DaemonSet", "broken": "Job", "db": "StatefulSet", "debug": "Pod", "hourly": "CronJob",
@@ -283,6 +283,13 @@ def test_the_workloads_list_has_a_type_column_to_sort_and_filter_by(qtbot: QtBot
     assert kinds == sorted(kinds, key=str.lower) and kinds[0] == "CronJob"
     workload_list.set_data(None, workload_list.inventory)  # a refresh keeps the sort by type
     assert [r.kind for r in page.visible_rows()] == kinds
+    # Pods: ready of wanted, as kubectl's READY; sorted, the fewest ready first
+    # (a Job its completions, as kubectl's COMPLETIONS; a CronJob its running Jobs)
+    assert _shown(workload_list, "Pods") == {
+        "web": "2/3", "db": "2/2", "agent": "1/3", "debug": "0/1", "migrate": "3/3 done", "broken": "0/1 done",
+        "index": "0/1 done", "paused": "0/1 done", "nightly": "2 running", "hourly": ""}
+    page.table.sortByColumn(COLUMNS[WORKLOADS].index("Pods"), Qt.SortOrder.AscendingOrder)
+    assert [r.name for r in page.visible_rows()][:4] == ["broken", "debug", "agent", "web"]
 
 
 def test_the_workloads_list_marks_missing_labels(qtbot: QtBot, workload_list: MeshLists) -> None:
@@ -334,7 +341,7 @@ def test_a_window_saved_before_the_new_columns_shows_every_column_in_order(qtbot
         page = lists.pages[WORKLOADS]
         qtbot.waitUntil(lambda: bool(page.model.rows), timeout=20000)
         header = page.table.horizontalHeader()
-        assert header.count() == len(COLUMNS[WORKLOADS]) == 7
+        assert header.count() == len(COLUMNS[WORKLOADS]) == 8
         assert [header.visualIndex(i) for i in range(header.count())] == list(range(header.count()))
         assert not any(header.isSectionHidden(i) for i in range(header.count()))
         assert all(header.sectionSize(i) > 0 for i in range(header.count()))
@@ -396,3 +403,10 @@ def test_a_rollout_under_way_or_stalled_is_said_as_kubectl_rollout_status_says_i
     assert "Rollout\nstalled (not progressing)\n" in text["odd"]
     for name in ("done", "behind"):
         assert "Rollout" not in text[name], name
+    # the Workloads list's Pods column says it too
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(None, inv)
+    pods = _shown(lists, "Pods")
+    assert (pods["rolling"], pods["stuck"], pods["done"], pods["agent"]) == \
+        ("3/3 · rolling out", "3/3 · rollout stalled", "3/3", "3/3 · rolling out")

@@ -93,7 +93,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     APPS: ("Name", "Namespace", "Health", "Sidecar", "Config"),
     # Type: the workload's kind (Kiali's word); Labels: the app/version labels it lacks (Kiali's
     # "Missing App"/"Missing Version")
-    WORKLOADS: ("Name", "Namespace", "Type", "Health", "Sidecar", "Labels", "Config"),
+    # Pods: ready of wanted, as kubectl's READY (and a rollout under way or stalled)
+    WORKLOADS: ("Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config"),
     # Type: a Service's type (ClusterIP, NodePort, LoadBalancer, ExternalName), or ServiceEntry for the
     # hosts of the chosen namespaces' ServiceEntries, as k9s's TYPE column
     SERVICES: ("Name", "Namespace", "Type", "Health", "Sidecar", "Config"),
@@ -135,6 +136,8 @@ class ListRow:
     missing_labels: tuple[str, ...] = ()  # "app", "version": the labels a workload lacks
     sidecar_tip: str = ""  # the Sidecar cell's tooltip (which workloads opt out, and how)
     config_unread: tuple[str, ...] = ()  # Istio config lists of its namespace the cluster would not give
+    pods: str = ""  # a workload's pods ready of those wanted ("2/3"), with a rollout's state
+    pods_ready: float = 1.0  # the share ready, for sorting (the worst first)
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -190,6 +193,26 @@ def _opted_out_tip(workloads: Sequence[Workload]) -> str:
     """Which of the workloads opt out of the sidecar, and how (the Sidecar cell's tooltip)."""
     return "\n".join(f"{w.name} opts out of the sidecar ({mark}): Istio injects none into its pods, on purpose"
                      for w in workloads if w.has_sidecar is False and (mark := opt_out_mark(w)))
+
+
+def _pods_cell(w: Workload) -> tuple[str, float]:
+    """A workload's Pods cell as kubectl's READY column: pods ready of those wanted (its controller's
+    count where read, else its pods', every container ready), with a rollout under way or stalled; and
+    the share ready (for sorting). A Job says its completions, as kubectl's COMPLETIONS (a failed one
+    sorts first), a CronJob its running Jobs."""
+    if w.kind == "Job" and w.job_state:
+        done = f"{max(w.succeeded, 0)}/{w.completions if w.completions >= 0 else 1} done"
+        return done, 0.0 if w.job_state in ("Failed", "Failing") else 1.0
+    if w.kind == "CronJob":
+        return (f"{w.active} running" if w.active > 0 else ""), 1.0
+    ready = w.ready if w.ready >= 0 else sum(1 for p in w.pods if p.containers and all(c.ready for c in p.containers))
+    wanted = w.replicas if w.kind != "Pod" else len(w.pods)
+    text = f"{ready}/{wanted}"
+    if w.rollout_stalled:
+        text += " · rollout stalled"
+    elif 0 <= w.updated < w.replicas:
+        text += " · rolling out"
+    return text, (ready / wanted if wanted else 1.0) - (0.5 if w.rollout_stalled else 0.0)
 
 
 def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
@@ -260,9 +283,10 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         status = health(own) if own else _worst_health([s for s in (health(hids), workload_status([w])[0]) if s])
         # as Kiali, a waypoint is not asked for app and version labels
         missing = () if is_waypoint(w) else tuple(w.missing_labels)
+        pods, ready = _pods_cell(w)
         out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids,
                                       missing_labels=missing, sidecar_tip=_opted_out_tip([w]),
-                                      config_unread=unread(w.namespace)))
+                                      config_unread=unread(w.namespace), pods=pods, pods_ready=ready))
     for app in inventory.apps():
         ids = list(by_app.get((app.namespace, app.name), []))
         hids = judged_by_app.get((app.namespace, app.name), [])
@@ -398,7 +422,7 @@ class ListModel(QAbstractTableModel):
     def _cells(self, row: ListRow) -> tuple[str, ...]:
         cells = {"Name": row.name, "Namespace": row.namespace, "Health": health_text(row.health),
                  "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Labels": row.labels_text,
-                 "Config": row.badge}
+                 "Config": row.badge, "Pods": row.pods}
         return tuple(cells[c] for c in self.columns)
 
     def _sort_key(self, r: int, c: int) -> Any:
@@ -407,6 +431,8 @@ class ListModel(QAbstractTableModel):
             return _HEALTH_RANK.get(row.health, 4)
         if col == "Config":  # errors first, then warnings, then not known, then ok
             return -(row.errors * 10000 + row.warnings + 0.5 * bool(row.config_unread))
+        if col == "Pods":  # the fewest ready of those wanted first
+            return row.pods_ready
         if col == "Labels":  # the most missing first (no app weighs more than no version), as Config
             return -(2 * ("app" in row.missing_labels) + ("version" in row.missing_labels))
         return self._texts[r][c].lower()
