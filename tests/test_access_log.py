@@ -113,3 +113,38 @@ def test_the_logs_view_reads_a_sidecars_log_as_a_table(qtbot: QtBot, kube_emulat
         assert view.pages.currentIndex() == 0 and "/ratings/7" in view.text.toPlainText()
     finally:
         view.shutdown()
+
+
+def test_all_containers_merged_by_time_and_the_proxys_access_log_among_them(
+        qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """Kiali's Logs tab shows the app's and the proxy's lines side by side: the app's error and the
+    request that caused it, one under the other. The merged log marks each line with its container, in
+    time order, follows both, and its proxy lines still read as an access log."""
+    from meshdesk.sources.logs import ALL_CONTAINERS
+
+    emu = kube_emulator
+    emu.add(_pod_manifest())
+    now = time.time()
+    emu.add_pod_log(NS, POD, "reviews", ["INFO starting"], at=now - 40)
+    emu.add_pod_log(NS, POD, "istio-proxy", [OUTBOUND], at=now - 30)
+    emu.add_pod_log(NS, POD, "reviews", ["ERROR ratings unavailable"], at=now - 20)
+    view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
+    qtbot.addWidget(view)
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        choices = [view.container.itemData(i) for i in range(view.container.count())]
+        assert choices == ["reviews", "istio-proxy", ALL_CONTAINERS]
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.container.setCurrentIndex(2)
+        assert [ln.text[:40] for ln in view.lines] == [
+            "[reviews] INFO starting", OUTBOUND.join(("[istio-proxy] ", ""))[:40], "[reviews] ERROR ratings unavailable"]
+        assert view.default_file_name() == f"{POD}-all.log"
+        view.access.setChecked(True)
+        assert [e.path for e in view.access_entries()] == ["/ratings/0"]  # the proxy's line, its mark taken off
+        view.follow.setChecked(True)
+        emu.add_pod_log(NS, POD, "istio-proxy", [INBOUND])
+        qtbot.waitUntil(lambda: view.access_model.rowCount() == 2, timeout=10000)
+        assert view.lines[-1].text.startswith("[istio-proxy] [2026-11-29T00:10:11.123Z]")
+    finally:
+        view.shutdown()

@@ -189,7 +189,8 @@ def test_logs_view_tails_switches_container_follows_and_searches(qtbot: QtBot, e
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.set_workload(_workload())
         assert view.container.currentText() == "reviews"  # the app container first
-        assert [view.container.itemText(i) for i in range(view.container.count())] == ["reviews", "istio-proxy"]
+        assert [view.container.itemText(i) for i in range(view.container.count())] == [
+            "reviews", "istio-proxy", "all containers, by time"]
         assert len(view.lines) == 10 and "INFO served review 49" in view.text.toPlainText()
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.container.setCurrentIndex(1)  # the sidecar
@@ -537,7 +538,7 @@ def test_a_pod_stuck_in_init_offers_its_init_containers(qtbot: QtBot, emu: KubeE
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.set_workload(Workload("migrating", NS, pods=[pod]))
         assert [view.container.itemText(i) for i in range(view.container.count())] == [
-            "app", "istio-proxy", "migrate (init)"]
+            "app", "istio-proxy", "all containers, by time", "migrate (init)"]
         assert view.container.currentText() == "migrate (init)"  # what the pod waits on
         assert [ln.text for ln in view.lines] == ['ERROR relation "users" does not exist']
         assert view.default_file_name() == "migrating-migrate.log"
@@ -568,7 +569,7 @@ def test_a_refresh_brings_the_pods_details_up_to_date(qtbot: QtBot) -> None:
         # the next poll: app-b's migration went through; app-a has a second container now
         view.update_pods(Workload("app", NS, pods=[running("app-a", "istio-proxy"), running("app-b")]))
         assert [view.container.itemText(i) for i in range(view.container.count())] == [
-            "app", "istio-proxy", "migrate (init)"]
+            "app", "istio-proxy", "all containers, by time", "migrate (init)"]
         assert view.container.currentText() == "app" and len(src.asked) == asked  # the log shown stays
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.pod.setCurrentIndex(1)

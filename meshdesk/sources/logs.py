@@ -263,5 +263,45 @@ class LogFollower:
         self._seen_at_last |= {ln.text for ns, ln in stamped if ns == newest_ns}
 
 
-__all__ = ["KubePodLogs", "LogFollower", "LogLine", "LogSource", "SourceError", "parse_timestamp",
-           "parse_timestamp_ns", "split_lines"]
+ALL_CONTAINERS = "*"  # the container choice that reads every container of the pod, merged by time
+
+
+def container_prefix(container: str) -> str:
+    """How a merged log marks each line with its container ("[istio-proxy] ...")."""
+    return f"[{container}] "
+
+
+class MergedFollower:
+    """Several containers of one pod followed together (as Kiali's Logs tab shows the app's and the
+    proxy's lines side by side): each container's lines marked with its name, all in time order. The
+    tail is per container (the last ``tail_lines`` of each)."""
+
+    def __init__(self, source: LogSource, namespace: str, pod: str, containers: list[str], *,
+                 tail_lines: int = 200, previous: bool = False) -> None:
+        self.followers = [LogFollower(source, namespace, pod, c, tail_lines=tail_lines, previous=previous)
+                          for c in containers]
+        self.tail_lines, self.previous = tail_lines, previous
+
+    @property
+    def limited(self) -> bool:
+        return any(f.limited for f in self.followers)
+
+    def _merged(self, read: Callable[[LogFollower], list[LogLine]]) -> list[LogLine]:
+        marked: list[tuple[int, int, LogLine]] = []
+        for i, f in enumerate(self.followers):
+            for ln in read(f):
+                ns = parse_timestamp_ns(ln.timestamp)
+                marked.append((ns if ns is not None else -1, i, LogLine(ln.timestamp, container_prefix(f.container)
+                                                                       + ln.text)))
+        marked.sort(key=lambda m: (m[0], m[1]))  # (stable: one container's lines keep their order)
+        return [ln for _ns, _i, ln in marked]
+
+    def start(self) -> list[LogLine]:
+        return self._merged(LogFollower.start)
+
+    def poll(self) -> list[LogLine]:
+        return self._merged(LogFollower.poll)
+
+
+__all__ = ["ALL_CONTAINERS", "KubePodLogs", "LogFollower", "LogLine", "LogSource", "MergedFollower", "SourceError",
+           "container_prefix", "parse_timestamp", "parse_timestamp_ns", "split_lines"]

@@ -51,7 +51,14 @@ from meshdesk.fileio import write_atomic
 from meshdesk.mesh.access_log import AccessEntry, flag_words, parse, summary
 from meshdesk.mesh.inventory import Workload
 from meshdesk.sources.base import SourceError
-from meshdesk.sources.logs import TAIL_LIMIT_BYTES, LogFollower, LogLine
+from meshdesk.sources.logs import (
+    ALL_CONTAINERS,
+    TAIL_LIMIT_BYTES,
+    LogFollower,
+    LogLine,
+    MergedFollower,
+    container_prefix,
+)
 from meshdesk.ui.savefile import ask_save_path
 
 log = logging.getLogger(__name__)
@@ -72,6 +79,7 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\|$)|
 MAX_LINE_CHARS = 10_000  # of one line shown (Qt lays a line out whole: megabytes of one stall the UI)
 
 
+_PROXY_MARK = container_prefix("istio-proxy")  # the proxy's lines among all containers' (MergedFollower)
 ACCESS_ROWS = 10_000  # the newest access log entries the table reads and shows (each takes ~25 µs to read)
 ACCESS_COLUMNS = ("Time", "Direction", "Method", "Path", "Code", "Flags", "Duration ms", "Upstream", "Authority",
                   "Request ID")
@@ -179,7 +187,7 @@ class LogsView(QWidget):
         self.source = source
         self.unavailable = ""  # why there is no source, when there is a reason (see set_source)
         self.workload: Workload | None = None
-        self.follower: LogFollower | None = None
+        self.follower: LogFollower | MergedFollower | None = None
         self.pod = QComboBox()
         self.container = QComboBox()
         # as wide as the names they hold (a combo sized while empty cut "reviews-v2-7d9f…" to "reviews-"),
@@ -371,6 +379,15 @@ class LogsView(QWidget):
             self.follower = None
             self._say("No pod selected" if self.source is not None else self.unavailable or "No log source")
             return
+        if container == ALL_CONTAINERS:
+            names = [self.container.itemData(i) for i in range(self.container.count())
+                     if self.container.itemData(i) not in (ALL_CONTAINERS, None)
+                     and not self.container.itemText(i).endswith("(init)")]
+            self.follower = MergedFollower(self.source, pod.namespace, pod.name, names, tail_lines=self.tail.value(),
+                                           previous=self.previous.isChecked())
+            self._say("")
+            self._submit("load", self.follower.start)
+            return
         self.follower = LogFollower(self.source, pod.namespace, pod.name, container, tail_lines=self.tail.value(),
                                     previous=self.previous.isChecked())
         self._say("")
@@ -382,7 +399,8 @@ class LogsView(QWidget):
         if pod is None:
             return "pod.log"
         previous = "-previous" if self.follower is not None and self.follower.previous else ""
-        return f"{pod.name}-{self.container.currentData() or 'log'}{previous}.log"
+        container = self.container.currentData() or "log"
+        return f"{pod.name}-{'all' if container == ALL_CONTAINERS else container}{previous}.log"
 
     def save_log(self, path: str) -> None:
         """Write the lines kept (up to MAX_LINES) to ``path`` atomically, as the container wrote them
@@ -445,6 +463,9 @@ class LogsView(QWidget):
             # not running yet: the init container it waits on (running, failing) is the one to read
             stuck = [i for i, c in enumerate(shown) if i >= first_init and c.state not in ("", "terminated:Completed")]
             index = stuck[0] if stuck else index
+        if first_init >= 2:  # the app's and the proxy's lines side by side, as Kiali's Logs tab shows them
+            items.insert(first_init, ("all containers, by time", ALL_CONTAINERS))
+            index += index >= first_init
         return items, index
 
     def _pod_changed(self) -> None:
@@ -587,9 +608,13 @@ class LogsView(QWidget):
         lines", those with the search text)."""
         lines = self._lines[-ACCESS_ROWS:]
         if len(self._entries) != len(lines) or (lines and self._entry_line is not lines[-1]):
-            # parse what is new since the last time (a follow poll adds a few lines), else all again
+            # parse what is new since the last time (a follow poll adds a few lines), else all again;
+            # of all containers merged, the proxy's lines (marked with its name)
+            merged = isinstance(self.follower, MergedFollower)
             known = {id(ln): e for ln, e in zip(self._entry_lines, self._entries, strict=False)}
-            self._entries = [known[id(ln)] if id(ln) in known else parse(ln.text) for ln in lines]
+            self._entries = [known[id(ln)] if id(ln) in known else
+                             (parse(ln.text[len(_PROXY_MARK):]) if ln.text.startswith(_PROXY_MARK) else None)
+                             if merged else parse(ln.text) for ln in lines]
             self._entry_lines = lines
             self._entry_line = lines[-1] if lines else None
         needle = self.search.text().lower() if self.only_matching.isChecked() else ""
