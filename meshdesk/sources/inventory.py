@@ -32,6 +32,7 @@ from urllib.parse import quote, urlencode
 
 import urllib3
 
+from meshdesk.mesh.changes import RESTARTABLE
 from meshdesk.mesh.inventory import (
     GATEWAY_API_KINDS,
     GATEWAY_COMPONENTS,
@@ -559,9 +560,6 @@ def _by_convention(kind: str, name: str, pod_labels: Mapping[str, str]) -> tuple
     return kind, name
 
 
-# the apps/v1 plural of each controller kind a gateway may run as
-_CONTROLLER_PLURALS = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
-
 # what is missed when a kind cannot be listed beyond the selection (the graph's kinds: their effect on it)
 _OUTSIDE_UNSEEN = {"peerauthentications": "(the mesh-wide ones among them) are not weighed by the mTLS checks"}
 
@@ -920,10 +918,10 @@ class InventoryReader:
         the controller cannot be read (RBAC, a kind not served) they are counted from the pods found,
         as for a workload of the selection whose controller is hidden."""
         obj: JsonObj = {}
-        plural = _CONTROLLER_PLURALS.get(w.kind)
-        if plural is not None:
+        api = RESTARTABLE.get(w.kind)  # the controller kinds (apps/v1) a gateway runs as
+        if api is not None:
             try:
-                got = self.http.get(f"/apis/apps/v1/namespaces/{quote(w.namespace, safe='')}/{plural}/"
+                got = self.http.get(f"/apis/{api[0]}/v1/namespaces/{quote(w.namespace, safe='')}/{api[1]}/"
                                     f"{quote(w.name, safe='')}", what=f"read gateway {w.namespace}/{w.name}")
             except (Unauthorized, Cancelled):
                 raise

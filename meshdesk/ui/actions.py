@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
-from meshdesk.mesh.changes import restart_problem, routing_objects_of
+from meshdesk.mesh.changes import RESTARTABLE, restart_problem, routing_objects_of
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.request import GraphRequest
@@ -62,7 +62,6 @@ CIRCUIT_NEEDS = [("create", "DestinationRule"), ("update", "DestinationRule")]
 MTLS_NEEDS = [("create", "PeerAuthentication"), ("update", "PeerAuthentication")]
 ENTRY_NEEDS = [("create", "ServiceEntry"), ("update", "ServiceEntry")]
 INJECTION_NEEDS = [("patch", "Namespace")]
-RESTART_KINDS = ("Deployment", "StatefulSet", "DaemonSet")  # (mesh.changes.RESTARTABLE)
 DELETE_ROUTING_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule")]
 AUTHZ_NEEDS = [("create", "AuthorizationPolicy")]
 SIDECAR_NEEDS = [("create", "Sidecar")]
@@ -138,7 +137,7 @@ class ActionsController(QObject):
             specs.append(ActionSpec("workload-sidecar", f"Add a Sidecar for {w.name}…", w.namespace,
                                     SIDECAR_NEEDS, _form(SidecarForm, w.namespace, w, graph=graph)))
             restart = ActionSpec("restart", f"Restart {w.name}…", w.namespace,
-                                 [("patch", w.kind)] if w.kind in RESTART_KINDS else [], _form(RestartForm, w.namespace, w))
+                                 [("patch", w.kind)] if w.kind in RESTARTABLE else [], _form(RestartForm, w.namespace, w))
             restart.problem = restart_problem(w)
             specs.append(restart)
         for ns in _namespaces_of(selection, graph, inventory):
