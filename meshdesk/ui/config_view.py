@@ -460,7 +460,7 @@ class ConfigView(QWidget):
             self.serviceRequested.emit(key)
 
     def reference_texts(self) -> list[str]:
-        """The references' links' texts, in order (for tests and the accessible name)."""
+        """What the references' links say, in order."""
         return [html.unescape(t) for t in re.findall(r"<a href='ref:\d+'>(.*?)</a>", self.references.text())]
 
     def click_reference(self, text: str) -> bool:
