@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from meshdesk.mesh.changes import RESTARTED_AT, restart_plan
+from meshdesk.mesh.changes import RESTARTED_AT, restart_plan, waiting_for_restart
 from meshdesk.mesh.graph.model import NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
@@ -153,3 +153,24 @@ def test_the_demo_restarts_a_workloads_pods() -> None:
     demo.label_namespace("shop", {"istio-injection": "disabled"})
     with pytest.raises(SourceError, match="cannot restart Deployment shop/productpage-v1 into no sidecar"):
         demo.restart_workload("shop", "Deployment", "productpage-v1")
+
+
+def test_the_namespace_restarts_every_workload_its_injection_waits_on(emu: KubeEmulator, settings: Settings,
+                                                                      window: QWidget, qtbot: QtBot) -> None:
+    """After turning injection on, the namespace's menu restarts every workload still without its
+    sidecar in one reviewed change (the Job and the workload scaled to zero have nothing to restart);
+    with injection turned off and no pod running a sidecar, nothing waits: offered disabled, saying so."""
+    inv = _inventory(emu)
+    assert [w.name for w in waiting_for_restart(inv, NS)] == ["web-v1"]
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "restart-waiting", None, inv)
+    assert dialog.form.subject == f"Deployment {NS}/web-v1"
+    review_and_confirm(dialog, qtbot, emu)
+    assert RESTARTED_AT in _template_annotations(emu, "web-v1")
+    assert RESTARTED_AT not in _template_annotations(emu, "idle-v1")
+    assert "the new pods get the istio-proxy sidecar" in dialog.notes.text()
+
+    emu.add_namespace(NS, {"istio-injection": "disabled"})
+    inv = _inventory(emu)
+    action = next(a for a in ctl.menu_for(None, GRAPH, inv).actions() if a.objectName() == "restart-waiting")
+    assert not action.isEnabled() and "No workload in bookinfo waits for a restart" in action.toolTip()

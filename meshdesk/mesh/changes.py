@@ -65,6 +65,7 @@ from meshdesk.mesh.routing import (
     mirror_written,
     opt_out_mark,
     opts_out_of_injection,
+    restarts_for_injection,
     routes_service,
     service_host,
     tcp_only,
@@ -1077,37 +1078,67 @@ def restart_problem(w: Workload) -> str:
     return ""
 
 
-def restart_plan(inv: Inventory, w: Workload, restarted_at: str) -> ChangePlan:
-    """Restart a workload's pods, as ``kubectl rollout restart`` does (Lens's and k9s's Restart):
-    what a namespace's sidecar injection, turned on or off, waits for. Refused in words for what has
-    no rollout (``restart_problem``). The notes say what the new pods get: the sidecar injection gives
+def restart_plan(inv: Inventory, workloads: Workload | Sequence[Workload], restarted_at: str) -> ChangePlan:
+    """Restart workloads' pods, as ``kubectl rollout restart`` does (Lens's and k9s's Restart): what a
+    namespace's sidecar injection, turned on or off, waits for. Refused in words for what has no
+    rollout (``restart_problem``). The notes say what the new pods get: the sidecar injection gives
     them, or the opt-out that keeps them without one."""
-    what = f"{w.kind} {w.namespace}/{w.name}"
-    problem = restart_problem(w)
-    if problem:
-        raise RoutingError(problem)
-    replaced = "Its pod is replaced by a new one" if len(w.pods) == 1 else \
-        f"Its {len(w.pods)} pods are replaced by new ones" if w.pods else "Its pods are replaced by new ones"
-    plan = ChangePlan(f"Restart {what}",
-                      notes=[f"{replaced} as its update strategy says (a Deployment's one by one, as kubectl "
-                             "rollout restart does): an old pod stops once its replacement is ready."])
+    ws = [workloads] if isinstance(workloads, Workload) else list(workloads)
+    if not ws:
+        raise RoutingError("There is no workload to restart.")
+    for w in ws:
+        problem = restart_problem(w)
+        if problem:
+            raise RoutingError(problem)
+    if len(ws) == 1:
+        w = ws[0]
+        replaced = "Its pod is replaced by a new one" if len(w.pods) == 1 else \
+            f"Its {len(w.pods)} pods are replaced by new ones" if w.pods else "Its pods are replaced by new ones"
+        summary = f"Restart {w.kind} {w.namespace}/{w.name}"
+    else:
+        replaced = "Their pods are replaced by new ones"
+        summary = f"Restart {counted(len(ws), 'workload')} in {', '.join(sorted({w.namespace for w in ws}))}"
+    plan = ChangePlan(summary, notes=[f"{replaced} as each one's update strategy says (a Deployment's one by one, "
+                                      "as kubectl rollout restart does): an old pod stops once its replacement "
+                                      "is ready."])
+    for w in ws:
+        note = _restart_note(inv, w)
+        if note:
+            plan.notes.append(note if len(ws) == 1 else f"{w.name}: {note[:1].lower()}{note[1:]}")
+        plan.changes.append(Change(RESTART, namespace=w.namespace, workload_kind=w.kind, workload_name=w.name,
+                                   restarted_at=restarted_at))
+    return plan
+
+
+def _restart_note(inv: Inventory, w: Workload) -> str:
+    """What a workload's new pods get that its old ones did not (or lose), in words; "" for nothing."""
     ns = inv.namespace(w.namespace)
     if w.has_sidecar is False:
         if opts_out_of_injection(w):
-            plan.notes.append(f"It opts out of the sidecar ({opt_out_mark(w)}): the new pods get none either.")
-        elif ns is not None and ns.injection_enabled:
-            plan.notes.append(f"Sidecar injection is on in namespace {w.namespace}: the new pods get the "
-                              "istio-proxy sidecar (2/2 ready), and the graph shows their traffic as the "
-                              "mesh's.")
-        else:
-            plan.notes.append(f"Sidecar injection is not on in namespace {w.namespace}: the new pods get no "
-                              "sidecar either (enable injection first for that).")
-    elif w.has_sidecar and ns is not None and ns.labels.get("istio-injection") == "disabled":
-        plan.notes.append(f"Sidecar injection is off in namespace {w.namespace}: the new pods lose the sidecar "
-                          "the old ones have, and leave the mesh.")
-    plan.changes.append(Change(RESTART, namespace=w.namespace, workload_kind=w.kind, workload_name=w.name,
-                               restarted_at=restarted_at))
-    return plan
+            return f"It opts out of the sidecar ({opt_out_mark(w)}): the new pods get none either."
+        if ns is not None and ns.injection_enabled:
+            return (f"Sidecar injection is on in namespace {w.namespace}: the new pods get the istio-proxy sidecar "
+                    "(2/2 ready), and the graph shows their traffic as the mesh's.")
+        return (f"Sidecar injection is not on in namespace {w.namespace}: the new pods get no sidecar either "
+                "(enable injection first for that).")
+    if w.has_sidecar and ns is not None and ns.labels.get("istio-injection") == "disabled":
+        return (f"Sidecar injection is off in namespace {w.namespace}: the new pods lose the sidecar the old ones "
+                "have, and leave the mesh.")
+    return ""
+
+
+def waiting_for_restart(inv: Inventory, namespace: str) -> list[Workload]:
+    """The workloads of ``namespace`` whose sidecar a restart changes, as its injection now stands: with
+    injection on, those started before it without a sidecar (not opting out); with it turned off
+    (``istio-injection=disabled``), those still running one. Only what can be restarted."""
+    ns = inv.namespace(namespace)
+    if ns is None or ns.ambient:
+        return []
+    enable = ns.injection_enabled
+    if not enable and ns.labels.get("istio-injection") != "disabled":
+        return []
+    return [w for w in inv.workloads if w.namespace == namespace and restarts_for_injection(w, enable)
+            and not restart_problem(w)]
 
 
 @dataclass

@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
-from meshdesk.mesh.changes import RESTARTABLE, restart_problem, routing_objects_of
+from meshdesk.mesh.changes import RESTARTABLE, restart_problem, routing_objects_of, waiting_for_restart
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.request import GraphRequest
@@ -68,7 +68,8 @@ SIDECAR_NEEDS = [("create", "Sidecar")]
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
                  ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar")]
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
-NAMESPACE_ACTIONS = ("injection", "namespace-mtls", "service-entry", "authorization-policy", "sidecar",
+NAMESPACE_ACTIONS = ("injection", "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
+                     "sidecar",
                      "edit-authorization-policy", "edit-sidecar", "remove")
 # the service actions that act on HTTP requests (matches, faults, timeouts and retries): none for TCP
 HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "Fault injection",
@@ -177,6 +178,7 @@ class ActionsController(QObject):
                        INJECTION_NEEDS, _form(InjectionForm, ns, not enabled)),
             ActionSpec("namespace-mtls", f"mTLS mode for namespace {ns}…", ns, MTLS_NEEDS,
                        _form(MtlsForm, ns)),
+            self._restart_waiting_spec(ns, inv),
             ActionSpec("service-entry", f"Add a ServiceEntry in {ns}…", ns, ENTRY_NEEDS,
                        _form(ServiceEntryForm, ns)),
             ActionSpec("authorization-policy", f"Add an AuthorizationPolicy in {ns}…", ns, AUTHZ_NEEDS,
@@ -201,6 +203,18 @@ class ActionsController(QObject):
             removal.problem = f"meshdesk created nothing in {ns}."
         out.append(removal)
         return out
+
+    @staticmethod
+    def _restart_waiting_spec(ns: str, inv: Inventory) -> ActionSpec:
+        """Restart, at once, the workloads of ``ns`` whose sidecar waits for a restart (injection turned on
+        or off since they started); disabled, saying so, when none does."""
+        waiting = waiting_for_restart(inv, ns)
+        spec = ActionSpec("restart-waiting", f"Restart the workloads injection has changed for in {ns}…", ns,
+                          sorted({("patch", w.kind) for w in waiting}), _form(RestartForm, ns, waiting))
+        if not waiting:
+            spec.problem = (f"No workload in {ns} waits for a restart to get or lose its sidecar (its injection is as "
+                            "its pods were started with).")
+        return spec
 
     def prefetch_permissions(self, namespaces: Any) -> None:
         """Ask RBAC, on a worker thread, everything the actions need in ``namespaces``, so the first

@@ -987,19 +987,25 @@ class RestartForm(ActionForm):
     help_text = ("The pods are replaced by new ones (kubectl rollout restart): what a change of sidecar injection "
                  "waits for, since injection only changes pods when they start.")
 
-    def __init__(self, inv: Inventory, namespace: str, workload: Workload, parent: QWidget | None = None) -> None:
+    def __init__(self, inv: Inventory, namespace: str, workloads: Workload | list[Workload],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.namespace, self.workload = namespace, workload
-        self.title = f"Restart {workload.kind.lower()}"
-        self.subject = f"{workload.kind} {namespace}/{workload.name}"
+        self.namespace = namespace
+        self.workloads = [workloads] if isinstance(workloads, Workload) else list(workloads)
+        one = self.workloads[0] if len(self.workloads) == 1 else None
+        self.title = f"Restart {one.kind.lower()}" if one is not None else "Restart workloads"
+        self.subject = f"{one.kind} {namespace}/{one.name}" if one is not None else \
+            f"{len(self.workloads)} workloads in {namespace}"
         layout = QVBoxLayout(self)
-        ready = sum(1 for p in workload.pods if p.ready_count[0] == p.ready_count[1])
-        layout.addWidget(QLabel(f"{workload.kind} {workload.name}: {ready}/{len(workload.pods)} pods ready now."))
+        for w in self.workloads:
+            ready = sum(1 for p in w.pods if p.ready_count[0] == p.ready_count[1])
+            sidecar = "" if one is not None else ", with a sidecar" if w.has_sidecar else ", without a sidecar"
+            layout.addWidget(QLabel(f"{w.kind} {w.name}: {ready}/{len(w.pods)} pods ready now{sidecar}."))
         layout.addStretch(1)
 
     def plan(self, inv: Inventory) -> ChangePlan:
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return restart_plan(inv, self.workload, now)
+        return restart_plan(inv, self.workloads, now)
 
 
 class MtlsForm(ActionForm):
