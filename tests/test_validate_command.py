@@ -118,7 +118,7 @@ def test_optional_checks_and_codes_left_out(capsys: pytest.CaptureFixture[str]) 
     assert main(["validate", "--demo", "--include", "KIA0101"]) == 2  # not an optional check
     capsys.readouterr()
     # -n a,b is two namespaces; one the demo does not have is said
-    assert main(["validate", "--demo", "-n", "shop,nosuchns", "--include", "KIA1301"]) == 0
+    assert main(["validate", "--demo", "-n", "shop,nosuchns", "--include", "KIA1301"]) == 4  # nosuchns not checked
     out, err = capsys.readouterr()
     assert "(Workload shop/reviews-v1)" in out and "warning: namespace not in the demo cluster: nosuchns" in err
 
@@ -229,7 +229,7 @@ def test_namespaces_none_of_which_exists_are_not_passed_as_checked(
         kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """s18c: `-n` naming only a namespace the cluster lacks (a typo in a pipeline) said "no findings in 0
     namespaces" and exited 0: the gate passed having checked nothing. It says so, exit 4; one that exists
-    beside it is checked, the other said, as before."""
+    beside it is checked, the other said and not passed either."""
     kube_emulator.load_crds(shared_dir / CRDS)
     kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
     config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
@@ -241,7 +241,10 @@ def test_namespaces_none_of_which_exists_are_not_passed_as_checked(
     assert json.loads(capsys.readouterr().out) == []
     assert main(["validate", "--kubeconfig", str(config), "-n", "bookifno", "--fail-on", "never"]) == 0
     capsys.readouterr()
-    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo,bookifno"]) == 0
-    assert "no findings in 1 namespace" in capsys.readouterr().err
+    # one that exists beside it is checked; the other, not checked, fails the gate too (it passed, exit 0)
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo,bookifno"]) == 4
+    assert "no findings in 1 namespace; not checked: bookifno (no such namespace)" in capsys.readouterr().err
+    assert main(["validate", "--kubeconfig", str(config), "-n", "bookinfo,bookifno", "--fail-on", "never"]) == 0
+    capsys.readouterr()
     assert main(["validate", "--demo", "-n", "nosuchns"]) == 4
     assert "nothing checked" in capsys.readouterr().err

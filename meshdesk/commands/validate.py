@@ -163,6 +163,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     from meshdesk.sources.inventory import ISTIO_RESOURCES
 
     names = sorted({n.name for n in inv.namespaces})
+    # named with -n but not there (a typo beside a real name): not checked, and a gate must not pass it
+    absent = [] if args.snapshot is not None or not args.namespace else \
+        [n for n in dict.fromkeys(args.namespace) if n not in names]
     # per checked namespace, which kinds of its Istio config could not be read (RBAC, a server error)
     unread_kinds = {ns: [p for _, _, p in ISTIO_RESOURCES if inv.unread(ns, (p,))] for ns in names}
     if not inv.istio_found:
@@ -187,7 +190,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print(f"{PROG}: " + (", ".join(said) if said else "no findings") +
               f" in {counted(len(names) - len(unread), 'namespace')}"
               + (f"; not checked: {', '.join(unread)} ({'its' if len(unread) == 1 else 'their'} Istio config could not be "
-                 "read)" if unread else ""),
+                 "read)" if unread else "")
+              + (f"; not checked: {', '.join(absent)} (no such namespace)" if absent else ""),
               file=err)
     if args.fail_on == "never":
         return 0
@@ -197,7 +201,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     # a checked namespace something of which could not be read (its Istio config, or its workloads,
     # pods and services the checks look at) was not checked in full
     partial = any(unread_kinds[ns] or any(k.startswith(f"{ns}/") for k in inv.hidden) for ns in names)
-    return NOT_CHECKED if partial else 0
+    return NOT_CHECKED if partial or absent else 0
 
 
 def _snapshot_inventory(path: str) -> Inventory:
