@@ -148,3 +148,31 @@ def test_all_containers_merged_by_time_and_the_proxys_access_log_among_them(
         assert view.lines[-1].text.startswith("[istio-proxy] [2026-11-29T00:10:11.123Z]")
     finally:
         view.shutdown()
+
+
+def test_all_containers_leave_out_one_that_cannot_be_read_and_say_so(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """The previous run of all containers, when only the app restarted: the proxy has no previous run.
+    The app's crash was read and the proxy named as not read; before, one container's error lost them all."""
+    emu = kube_emulator
+    manifest = _pod_manifest()
+    manifest["status"] = {"phase": "Running", "containerStatuses": [
+        {"name": "reviews", "ready": True, "restartCount": 1, "state": {"running": {}},
+         "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}},
+        {"name": "istio-proxy", "ready": True, "restartCount": 0, "state": {"running": {}}}]}
+    emu.add(manifest)
+    emu.add_pod_log(NS, POD, "reviews", ["panic: ratings client nil"], previous=True)
+    view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
+    qtbot.addWidget(view)
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        view.previous.setChecked(False)
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.container.setCurrentIndex(2)  # all containers
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.previous.setChecked(True)
+        assert [ln.text for ln in view.lines] == ["[reviews] panic: ratings client nil"]
+        assert view.status.text() == (f"Not read: istio-proxy in {NS}/{POD} has not restarted: there is no previous "
+                                      "run's log")
+    finally:
+        view.shutdown()

@@ -281,18 +281,30 @@ class MergedFollower:
         self.followers = [LogFollower(source, namespace, pod, c, tail_lines=tail_lines, previous=previous)
                           for c in containers]
         self.tail_lines, self.previous = tail_lines, previous
+        self.left_out: list[str] = []  # the containers the last read could not read, and why
 
     @property
     def limited(self) -> bool:
         return any(f.limited for f in self.followers)
 
     def _merged(self, read: Callable[[LogFollower], list[LogLine]]) -> list[LogLine]:
+        """Every container's new lines in time order; a container that cannot be read (not started
+        yet, no previous run) is left out and named in ``left_out``, unless none can be read."""
         marked: list[tuple[int, int, LogLine]] = []
+        errors: list[tuple[str, SourceError]] = []
         for i, f in enumerate(self.followers):
-            for ln in read(f):
+            try:
+                lines = read(f)
+            except SourceError as e:
+                errors.append((f.container, e))
+                continue
+            for ln in lines:
                 ns = parse_timestamp_ns(ln.timestamp)
                 marked.append((ns if ns is not None else -1, i, LogLine(ln.timestamp, container_prefix(f.container)
                                                                        + ln.text)))
+        if errors and len(errors) == len(self.followers):
+            raise errors[0][1]
+        self.left_out = [msg if name in msg else f"{name}: {msg}" for name, e in errors for msg in (one_line(str(e)),)]
         marked.sort(key=lambda m: (m[0], m[1]))  # (stable: one container's lines keep their order)
         return [ln for _ns, _i, ln in marked]
 

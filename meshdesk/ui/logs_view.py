@@ -555,6 +555,8 @@ class LogsView(QWidget):
         elif what == "load":
             self._say("Its previous run wrote nothing" if self.follower is not None and self.follower.previous
                       else "The container has written nothing yet")
+        if isinstance(self.follower, MergedFollower) and self.follower.left_out:
+            self._say("Not read: " + "; ".join(self.follower.left_out))
         if what == "load" and self.follower is not None and self.follower.limited:
             # the last N lines asked for were more than the first read takes in: the newest that fit
             self._say(f"Older lines left out: the last {self.follower.tail_lines:,} lines are more than "
