@@ -303,12 +303,28 @@ class BootstrapFact:
     value: str
 
 
+@dataclass(frozen=True)
+class EnvoyCertificate:
+    """One certificate of a secret the proxy holds (``istioctl proxy-config secret``): the workload's
+    own chain ("default") and the mesh's root ("ROOTCA")."""
+
+    secret: str  # the secret's name ("default", "ROOTCA", a gateway's credentialName)
+    kind: str  # "certificate" (of a chain: the workload's, then its issuers) or "trusted CA"
+    identity: str  # the SPIFFE ID (its URI SAN), else its DNS names, else its subject
+    issuer: str
+    serial: str  # hexadecimal, as openssl prints it
+    not_before: str  # UTC, "2026-11-29 00:00:00"
+    not_after: str
+    state: str  # "valid, 17h left", "EXPIRED 2h ago", "not valid yet", or why it could not be read
+
+
 @dataclass
 class EnvoyConfig:
     clusters: list[EnvoyCluster] = field(default_factory=list)
     listeners: list[EnvoyListener] = field(default_factory=list)
     routes: list[EnvoyRoute] = field(default_factory=list)
     bootstrap: list[BootstrapFact] = field(default_factory=list)
+    secrets: list[EnvoyCertificate] = field(default_factory=list)
     # entries of the wrong shape left out, by section ("clusters", "listeners", "routes", "bootstrap",
     # "configs"): a dump from another Envoy version must show what it can, and say what it could not
     skipped: dict[str, int] = field(default_factory=dict)
@@ -669,10 +685,90 @@ def parse_bootstrap(section: dict[str, Any], out: EnvoyConfig) -> None:
             out.bootstrap.append(BootstrapFact(name, str(value)))
 
 
+def _duration(seconds: float) -> str:
+    """A time span as a person says it: "17h", "3d", "12 min"."""
+    seconds = abs(seconds)
+    if seconds >= 2 * 86400:
+        return f"{int(seconds // 86400)}d"
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)}h"
+    return f"{max(1, int(seconds // 60))} min"
+
+
+def certificate_rows(secret: str, kind: str, pem: bytes, now: float) -> list[EnvoyCertificate]:
+    """The certificates in a PEM bundle, each with how long it is valid at ``now``; one row saying why
+    when it holds none that can be read."""
+    try:
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+
+        certs = x509.load_pem_x509_certificates(pem)
+    except (ValueError, TypeError) as e:
+        why = "not a certificate" if b"BEGIN CERTIFICATE" not in pem else f"unreadable certificate ({e})"
+        return [EnvoyCertificate(secret, kind, "", "", "", "", "", why)]
+    rows: list[EnvoyCertificate] = []
+    for cert in certs:
+        try:
+            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            names = [*san.get_values_for_type(x509.UniformResourceIdentifier), *san.get_values_for_type(x509.DNSName)]
+        except (x509.ExtensionNotFound, ValueError):
+            names = []
+        cn = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        identity = ", ".join(names) or ", ".join(cn) or cert.subject.rfc4514_string()
+        start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+        if now < start.timestamp():
+            state = f"not valid yet (for {_duration(start.timestamp() - now)})"
+        elif now > end.timestamp():
+            state = f"EXPIRED {_duration(now - end.timestamp())} ago"
+        else:
+            state = f"valid, {_duration(end.timestamp() - now)} left"
+        rows.append(EnvoyCertificate(secret, kind if not rows or kind != "certificate" else "issuer certificate",
+                                     identity, cert.issuer.rfc4514_string(), f"{cert.serial_number:x}",
+                                     start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S"), state))
+    return rows
+
+
+def _inline_pem(source: Any) -> bytes | None:
+    """The bytes of a DataSource given inline (``inline_bytes`` base64, or ``inline_string``); None for a
+    file or an SDS reference, which the dump does not hold."""
+    source = _d(source)
+    if isinstance(source.get("inline_bytes"), str):
+        try:
+            return base64.b64decode(source["inline_bytes"], validate=True)
+        except ValueError:
+            return b""
+    text = source.get("inline_string")
+    return text.encode() if isinstance(text, str) else None
+
+
+def parse_secrets(section: dict[str, Any], out: EnvoyConfig, now: float | None = None) -> None:
+    """The certificates of the proxy's secrets (active and warming): the workload's chain and the trusted
+    roots, with their identities and validity. Private keys are never read (the dump's are redacted)."""
+    import time
+
+    at = time.time() if now is None else now
+    for key in ("dynamic_active_secrets", "dynamic_warming_secrets", "static_secrets"):
+        for entry in _l(section.get(key)):
+            entry = _d(entry)
+            secret = _d(entry.get("secret"))
+            name = _s(entry.get("name")) or _s(secret.get("name"))
+            if not secret:
+                out.skip("secrets")
+                continue
+            if key == "dynamic_warming_secrets":
+                name += " (warming)"
+            chain = _inline_pem(_d(secret.get("tls_certificate")).get("certificate_chain"))
+            roots = _inline_pem(_d(_d(secret.get("validation_context")).get("trusted_ca")))
+            for kind, pem in (("certificate", chain), ("trusted CA", roots)):
+                if pem is not None:
+                    out.secrets.extend(certificate_rows(name, kind, pem, at))
+
+
 # -- the whole dump -----------------------------------------------------------------------------------
 
 _SECTIONS = ((CLUSTERS_DUMP, "clusters", parse_clusters), (LISTENERS_DUMP, "listeners", parse_listeners),
-             (ROUTES_DUMP, "routes", parse_routes), (BOOTSTRAP_DUMP, "bootstrap", parse_bootstrap))
+             (ROUTES_DUMP, "routes", parse_routes), (BOOTSTRAP_DUMP, "bootstrap", parse_bootstrap),
+             (SECRETS_DUMP, "secrets", parse_secrets))
 
 
 def parse_config_dump(dump: Any) -> EnvoyConfig:
@@ -680,7 +776,7 @@ def parse_config_dump(dump: Any) -> EnvoyConfig:
     empty tables with every section in ``missing``."""
     out = EnvoyConfig()
     if not isinstance(_d(dump).get("configs"), list):
-        out.missing = [label for _, label, _ in _SECTIONS]
+        out.missing = [label for _, label, _ in _SECTIONS if label != "secrets"]
         return out
     unreadable = sum(1 for c in dump["configs"] if not _s(_d(c).get("@type")))
     if unreadable:
@@ -689,7 +785,8 @@ def parse_config_dump(dump: Any) -> EnvoyConfig:
     for kind, label, parse in _SECTIONS:
         section = sections.get(kind)
         if section is None:
-            out.missing.append(label)
+            if label != "secrets":  # (a proxy with no certificate yet, or an Envoy outside Istio, has none)
+                out.missing.append(label)
             continue
         try:
             parse(section, out)

@@ -93,9 +93,13 @@ LISTENER_COLUMNS = (("Address", "address", False), ("Port", "port", True), ("Mat
 ROUTE_COLUMNS = (("Name", "name", False), ("Domains", "domains", False), ("Match", "match", False),
                  ("VirtualService", "virtual_service", False), ("Destination", "destination", False))
 BOOTSTRAP_COLUMNS = (("Field", "name", False), ("Value", "value", False))
+# as istioctl proxy-config secret: each secret's certificates, whose identity, valid until when
+SECRET_COLUMNS = (("Secret", "secret", False), ("Kind", "kind", False), ("Identity", "identity", False),
+                  ("State", "state", False), ("Not after", "not_after", False), ("Not before", "not_before", False),
+                  ("Issuer", "issuer", False), ("Serial", "serial", False))
 STATS_COLUMNS = (("Statistic", "name", False), ("Value", "value", False))  # a number sorts by value (naturally)
 TABLES = (("clusters", CLUSTER_COLUMNS), ("listeners", LISTENER_COLUMNS), ("routes", ROUTE_COLUMNS),
-          ("bootstrap", BOOTSTRAP_COLUMNS))
+          ("bootstrap", BOOTSTRAP_COLUMNS), ("secrets", SECRET_COLUMNS))
 
 
 def natural_key(text: str) -> str:
@@ -459,6 +463,7 @@ class EnvoyView(QWidget):
         self.listeners = EnvoyTable("listeners", LISTENER_COLUMNS)
         self.routes = EnvoyTable("routes", ROUTE_COLUMNS)
         self.bootstrap = EnvoyTable("bootstrap", BOOTSTRAP_COLUMNS)
+        self.secrets = EnvoyTable("certificates", SECRET_COLUMNS)
         self.stats = EnvoyTable("statistics", STATS_COLUMNS, max_column_width=760)
         # a statistic's name ends with what it counts: a name too long to show loses its middle
         self.stats.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -501,7 +506,8 @@ class EnvoyView(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for title, page in (("Clusters", self.clusters), ("Listeners", self.listeners), ("Routes", self.routes),
-                            ("Bootstrap", self.bootstrap), ("Config", raw_page), ("Stats", stats_page)):
+                            ("Bootstrap", self.bootstrap), ("Config", raw_page), ("Stats", stats_page),
+                            ("Certificates", self.secrets)):
             self.tabs.addTab(page, title)
         top = QHBoxLayout()
         top.addWidget(QLabel("Pod"))

@@ -20,7 +20,10 @@ has blanked (``[redacted]``), as a real dump has.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
+import threading
+import time
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -195,11 +198,74 @@ def _outbound_clusters(services: list[Service], objects: list[IstioObject]) -> l
     return out
 
 
+_ROOT: list[Any] = []  # the demo mesh's root CA (key, certificate, PEM), made once per process
+_CERTS_LOCK = threading.Lock()  # dumps are made on worker threads: one root, one certificate per slot
+_LEAVES: dict[tuple[str, str, int], bytes] = {}  # (namespace, pod, twelve-hour slot) -> its chain's PEM
+_CERT_HOURS = 24  # an Istio workload certificate's lifetime; istiod's agent renews it half-way
+
+
+def _root() -> Any:
+    """The demo mesh's root CA, as istiod's self-signed one ("O=cluster.local"). (Under _CERTS_LOCK.)"""
+    if not _ROOT:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import Encoding
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cluster.local")])
+        start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(0x6d657368).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=3650))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(key, hashes.SHA256()))
+        _ROOT.extend([key, cert, cert.public_bytes(Encoding.PEM)])
+    return _ROOT
+
+
+def _root_pem() -> bytes:
+    with _CERTS_LOCK:
+        return bytes(_root()[2])
+
+
+def _chain(pod: Pod) -> bytes:
+    """The pod's workload certificate (its SPIFFE identity, 24 hours long, issued in the last twelve: as
+    the agent renews it) and the root, as PEM."""
+    now = time.time()
+    offset = int.from_bytes(hashlib.blake2b(f"{pod.namespace}/{pod.name}".encode(), digest_size=4).digest(), "big") \
+        % (_CERT_HOURS * 1800)
+    slot = int((now - offset) // (_CERT_HOURS * 1800))  # renewed every twelve hours, at the pod's own moment
+    key = (pod.namespace, pod.name, slot)
+    with _CERTS_LOCK:
+        if key not in _LEAVES:
+            _LEAVES[key] = _new_chain(pod, slot * _CERT_HOURS * 1800 + offset)
+        return _LEAVES[key]
+
+
+def _new_chain(pod: Pod, issued_at: float) -> bytes:
+    """A certificate of the pod's identity issued at ``issued_at`` by the root, and the root. (Under _CERTS_LOCK.)"""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    root_key, root, root_pem = _root()
+    issued = datetime.datetime.fromtimestamp(issued_at, datetime.UTC)
+    identity = f"spiffe://cluster.local/ns/{pod.namespace}/sa/{pod.service_account or 'default'}"
+    leaf = (x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(root.subject)
+            .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(issued)
+            .not_valid_after(issued + datetime.timedelta(hours=_CERT_HOURS))
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(identity)]), critical=True)
+            .sign(root_key, hashes.SHA256()))
+    return bytes(leaf.public_bytes(Encoding.PEM) + root_pem)
+
+
 def _secrets(pod: Pod) -> dict[str, Any]:
-    digest = hashlib.blake2b(f"{pod.namespace}/{pod.name}".encode(), digest_size=24).hexdigest()
-    # a placeholder where the workload certificate goes (not a certificate), and the key as Envoy writes
-    # it in every dump: blanked
-    chain = base64.b64encode(f"demo workload certificate {digest}\n".encode()).decode()
+    # the workload certificate and the root, as istiod hands them out; the key as Envoy writes it in every
+    # dump: blanked
+    chain = base64.b64encode(_chain(pod)).decode()
     blank = base64.b64encode(b"[redacted]").decode()
     return {"@type": ADMIN + "SecretsConfigDump", "dynamic_active_secrets": [
         {"name": "default", "version_info": VERSION_INFO, "last_updated": "2026-01-01T00:00:00Z", "secret": {
@@ -207,7 +273,7 @@ def _secrets(pod: Pod) -> dict[str, Any]:
             "tls_certificate": {"certificate_chain": {"inline_bytes": chain}, "private_key": {"inline_bytes": blank}}}},
         {"name": "ROOTCA", "version_info": VERSION_INFO, "secret": {
             "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", "name": "ROOTCA",
-            "validation_context": {"trusted_ca": {"inline_bytes": base64.b64encode(b"demo mesh root\n").decode()}}}},
+            "validation_context": {"trusted_ca": {"inline_bytes": base64.b64encode(_root_pem()).decode()}}}},
     ]}
 
 
