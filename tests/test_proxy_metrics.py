@@ -256,7 +256,7 @@ def test_the_demo_charts_its_proxies(qtbot: QtBot) -> None:
             w.view.select([reviews.id])
             perf.docks["Envoy"].show()
         # from the Envoy dock's Stats tab: its charts over time, in the Metrics dock
-        perf.envoy.tabs.setCurrentIndex(perf.envoy.tabs.count() - 1)
+        perf.envoy.tabs.setCurrentIndex(perf.envoy.tabs.indexOf(perf.envoy._stats_page))  # the Stats tab
         assert perf.envoy.stats_charts.isVisible()
         with qtbot.waitSignal(view.refreshed, timeout=30000):
             perf.envoy.stats_charts.click()
