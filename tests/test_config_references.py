@@ -103,3 +103,34 @@ def test_the_config_view_links_its_references(qtbot, demo_window) -> None:  # ty
     config.click_reference(idle)
     assert "has no node in the graph shown" in config.edit_note.text()
     assert w.view.selected_ids() == before
+
+
+def test_the_panels_istio_objects_open_in_the_config_view(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """A service's VirtualService and a workload's PeerAuthentication were names in the panel; to read
+    their YAML or findings meant finding them again in the Istio config list. They are links now."""
+    from PySide6.QtCore import QUrl
+
+    from meshdesk.mesh.graph.model import NODE_SERVICE
+    from meshdesk.ui.perf_views import PerformanceViews
+
+    w = demo_window(["shop"])
+    perf = PerformanceViews(w, poll_ms=0)
+    w.add_extension(perf)
+    graph = shown(qtbot, w, lambda g: g.find_node(node_type=NODE_SERVICE, service="reviews") is not None)
+    reviews = graph.find_node(node_type=NODE_SERVICE, service="reviews")
+    assert reviews is not None
+    w.view.select([reviews.id])
+    qtbot.waitUntil(lambda: w.panel.kind == "service", timeout=5000)
+    links = w.panel.links()
+    assert ("shop/reviews", "meshdesk-config:VirtualService/shop/reviews") in links
+    assert ("shop/reviews", "meshdesk-config:DestinationRule/shop/reviews") in links
+    href = "meshdesk-config:VirtualService/shop/reviews"
+    with qtbot.waitSignal(perf.config.objectShown, timeout=5000):
+        w.panel.body.anchorClicked.emit(QUrl(href))
+    assert perf.config.current == ("VirtualService", "shop", "reviews")
+    assert not perf.docks["Istio config"].isHidden()
+    # a workload's Istio config section links the same way
+    product = next(n for n in graph.nodes.values() if n.workload == "productpage-v1")
+    w.view.select([product.id])
+    qtbot.waitUntil(lambda: "PeerAuthentication" in w.panel.text(), timeout=5000)
+    assert ("default", "meshdesk-config:PeerAuthentication/shop/default") in w.panel.links()

@@ -9,7 +9,9 @@ import html
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import quote, unquote
 
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
@@ -342,6 +344,23 @@ def _service_backends(inv: Inventory, svc: Service) -> str:
     return _section("Selector", _labels(svc.selector)) + _section("Workloads", workloads)
 
 
+CONFIG_LINK = "meshdesk-config:"  # a panel link's scheme: the Istio object it names opens in the config view
+
+
+def config_link(obj: IstioObject, text: str) -> str:
+    """``text`` (HTML) as a link that opens ``obj`` in the Istio config view."""
+    href = CONFIG_LINK + "/".join(quote(part, safe="") for part in (obj.kind, obj.namespace, obj.name))
+    return f"<a href='{href}'>{text}</a>"
+
+
+def config_key(href: str) -> tuple[str, str, str] | None:
+    """The (kind, namespace, name) a panel link names; None for another link."""
+    if not href.startswith(CONFIG_LINK):
+        return None
+    parts = [unquote(p) for p in href[len(CONFIG_LINK):].split("/")]
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
+
+
 def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject]) -> str:
     """The VirtualServices and DestinationRules of a service, each with what it does in words (the
     routing forms' reading of them, ``meshdesk.mesh.routing``): every route (which requests, to which
@@ -351,7 +370,7 @@ def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject]) -> str:
         raw = obj.spec.get("gateways") if isinstance(obj.spec, dict) else None
         gateways = [str(x) for x in raw] if isinstance(raw, list) else []
         bound = f" <i>(for gateway {_e(', '.join(gateways))})</i>" if gateways and "mesh" not in gateways else ""
-        return f"<div>{_e(obj.namespace)}/<b>{_e(obj.name)}</b>{bound}</div>" + "".join(
+        return f"<div>{config_link(obj, f'{_e(obj.namespace)}/<b>{_e(obj.name)}</b>')}{bound}</div>" + "".join(
             f"<div style='margin-left:14px'>{line}</div>" for line in lines)
 
     routes = [block(vs, [_e(str(r)) for r in route_texts(vs)] or ["<i>no routes</i>"]) for vs in vss]
@@ -559,7 +578,7 @@ def _workload_config(g: TrafficGraph, inv: Inventory, workloads: Sequence[Worklo
         if errors or warnings:
             colour = SEVERITY_COLOUR[ERROR if errors else WARNING]
             found = f" <span style='color:{colour}'>({_e(badge_text(errors, warnings))})</span>"
-        rows.append(f"{_e(obj.kind)} <b>{_e(name)}</b>: {_e(how)}{found}")
+        rows.append(f"{_e(obj.kind)} {config_link(obj, f'<b>{_e(name)}</b>')}: {_e(how)}{found}")
     unread = inv.unread(w.namespace, _ISTIO_LISTS)
     note = " <i>(not all of its namespace's config could be read)</i>" if unread else ""
     return _section("Istio config", _list(rows) + note)
@@ -778,6 +797,8 @@ def _mtls_html(status: MeshTls | NamespaceTls) -> str:
 class SidePanel(QWidget):
     """Shows what is selected. ``kind`` says which panel is showing (for tests and the dock title)."""
 
+    configRequested = Signal(object)  # (kind, namespace, name): an Istio object's link was clicked
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._body_html = ""
@@ -798,6 +819,7 @@ class SidePanel(QWidget):
         lay.addWidget(self.subtitle)
         self.body = QTextBrowser()
         self.body.setOpenLinks(False)
+        self.body.anchorClicked.connect(self._link_clicked)
         self.body.setFrameShape(QTextBrowser.Shape.NoFrame)
         lay.addWidget(self.body, 1)
         self.setMinimumWidth(260)
@@ -866,6 +888,16 @@ class SidePanel(QWidget):
             self._summary(g, title=f"{node.box.capitalize()} {node.label}")
         else:
             self._unknown(g, node)
+
+    def _link_clicked(self, url: QUrl) -> None:
+        key = config_key(url.toString())
+        if key is not None:
+            self.configRequested.emit(key)
+
+    def links(self) -> list[tuple[str, str]]:
+        """The panel's links: (their text, where they go), in order."""
+        return [(html.unescape(re.sub(r"<[^>]+>", "", text)), href)
+                for href, text in re.findall(r"<a href='([^']*)'>(.*?)</a>", self._body_html)]
 
     def _show(self, kind: str, title: str, subtitle: str, body: str) -> None:
         """``title`` and ``subtitle`` are plain text (names as they are), ``body`` HTML."""

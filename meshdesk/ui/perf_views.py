@@ -168,6 +168,10 @@ class PerformanceViews(QObject):
         self.lists.configSelected.connect(lambda _k: self._raise("Istio config"))
         self.envoy.configRequested.connect(self.config.show_object)
         self.envoy.configRequested.connect(lambda _k: self._raise("Istio config"))
+        panel = getattr(window, "panel", None)  # the details panel's links to the Istio objects it names
+        if panel is not None and hasattr(panel, "configRequested"):
+            panel.configRequested.connect(self.config.show_object)
+            panel.configRequested.connect(lambda _k: self._raise("Istio config"))
         self.envoy.serviceRequested.connect(self.show_service)
         self.config.serviceRequested.connect(lambda which: self.show_service(which, self.config.tell))
         self.config.workloadRequested.connect(self.show_workload)
