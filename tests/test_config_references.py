@@ -134,3 +134,7 @@ def test_the_panels_istio_objects_open_in_the_config_view(qtbot, demo_window) ->
     w.view.select([product.id])
     qtbot.waitUntil(lambda: "PeerAuthentication" in w.panel.text(), timeout=5000)
     assert ("default", "meshdesk-config:PeerAuthentication/shop/default") in w.panel.links()
+    entry = next(n for n in graph.nodes.values() if n.is_service_entry is not None)  # and a ServiceEntry's node
+    w.view.select([entry.id])
+    qtbot.waitUntil(lambda: w.panel.kind == "serviceentry", timeout=5000)
+    assert any(h.startswith("meshdesk-config:ServiceEntry/") for _t, h in w.panel.links())

@@ -1236,7 +1236,7 @@ class SidePanel(QWidget):
         rows: list[tuple[str, str]] = [("Hosts", _e(", ".join(hosts)))]
         rows += _entry_spec_rows(spec, obj is not None, se_info.location)
         if obj is not None:
-            rows.insert(0, ("ServiceEntry", f"{_e(obj.namespace)}/{_e(obj.name)}"))
+            rows.insert(0, ("ServiceEntry", config_link(obj, f"{_e(obj.namespace)}/{_e(obj.name)}")))
         parts = [_table(rows)]
         if obj is not None:
             parts.append(_findings(g, (obj.kind, obj.namespace, obj.name)))  # as a Service's panel gives its own
