@@ -870,3 +870,87 @@ def test_plain_text_tcp_into_a_strict_workload_fails_as_envoy_reports_it(demo: D
     assert opened > 0 and total(refused, lambda s: s.metric == tm.TCP_CLOSED) == pytest.approx(opened)
     g = build(Snapshot(GraphRequest(namespaces=("shop",)), refused))
     assert not [e for e in g.edges.values() if e.rates.get("tcp", 0.0) > 0]
+
+
+# -- authorization in the ambient namespace --------------------------------------------------------
+
+
+def _authz(name: str, namespace: str, spec: dict[str, object]) -> IstioObject:
+    return IstioObject("AuthorizationPolicy", name, namespace, api_version="security.istio.io/v1", spec=spec)
+
+
+def _travel_graph(demo: DemoCluster) -> TrafficGraph:
+    return build(snap(demo, ["travel"], graphType="workload"))
+
+
+def _edge_codes(graph: TrafficGraph, source: str, target: str) -> dict[str, float]:
+    """The response codes (percent of requests) on the HTTP edges from workload ``source`` to service ``target``."""
+    out: dict[str, float] = {}
+    for e in graph.edges.values():
+        if graph.nodes[e.source].workload == source and graph.nodes[e.target].service == target \
+                and e.protocol == "http":
+            for code, detail in e.responses.items():
+                out[code] = out.get(code, 0.0) + sum(detail.flags.values())
+    return out
+
+
+def test_a_policy_attached_to_an_ambient_service_is_enforced_by_its_waypoint(demo: DemoCluster) -> None:
+    """QA s20: in the ambient namespace a deny-all attached to the flights Service (targetRefs) changed
+    nothing: search-v1 -> flights kept succeeding. The waypoint enforces it: 403, L7 rules included."""
+    before = requests(snap(demo, ["travel"]).samples, source_workload="search-v1", destination_service_name="flights")
+    assert before and "403" not in {s.labels["response_code"] for s in before}
+    demo.apply(_authz("flights-deny-all", "travel", {"targetRefs": [{"kind": "Service", "group": "", "name": "flights"}]}))
+    out = requests(snap(demo, ["travel"]).samples, source_workload="search-v1", destination_service_name="flights")
+    assert out and {(s.labels["response_code"], s.labels["reporter"]) for s in out} == {("403", "waypoint")}
+    codes = _edge_codes(_travel_graph(demo), "search-v1", "flights")
+    assert set(codes) == {"403"}, codes
+    # the denied requests never reach flights: no bytes from the waypoint to flights-v1
+    tcp = [s for s in snap(demo, ["travel"]).samples if s.metric == tm.TCP_SENT
+           and s.labels["source_workload"] == "waypoint" and s.labels["destination_workload"] == "flights-v1"]
+    assert not tcp
+    # an L7 rule is the waypoint's to read: only POSTs denied, and search only GETs
+    demo.delete("AuthorizationPolicy", "travel", "flights-deny-all")
+    demo.apply(_authz("flights-no-post", "travel", {
+        "targetRefs": [{"kind": "Service", "group": "", "name": "flights"}], "action": "DENY",
+        "rules": [{"to": [{"operation": {"methods": ["POST"]}}]}]}))
+    assert "403" not in _edge_codes(_travel_graph(demo), "search-v1", "flights")
+    # attached to the waypoint itself: every request through it
+    demo.apply(_authz("waypoint-deny-all", "travel", {
+        "targetRefs": [{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "waypoint"}]}))
+    graph = _travel_graph(demo)
+    assert set(_edge_codes(graph, "traveller", "search")) == {"403"}
+    assert set(_edge_codes(graph, "search-v1", "flights")) == set()  # search, never reached, asks nothing
+
+
+def test_a_selector_policy_in_an_ambient_namespace_is_enforced_by_ztunnel(demo: DemoCluster) -> None:
+    """QA s20: L4 policies selecting an ambient workload were ignored. Its ztunnel enforces them on the
+    connection from the waypoint, whose identity it sees: a denial is a refused connection (ztunnel's
+    DENY), which the waypoint answers with 503 UF; a rule naming HTTP attributes fails safe."""
+    allow_search = _authz("flights-from-search", "travel", {
+        "selector": {"matchLabels": {"app": "flights"}}, "action": "ALLOW",
+        "rules": [{"from": [{"source": {"principals": ["cluster.local/ns/travel/sa/search"]}}]}]})
+    allow_search = demo.apply(allow_search)
+    samples = snap(demo, ["travel"]).samples
+    out = requests(samples, source_workload="search-v1", destination_service_name="flights")
+    assert out and {(s.labels["response_code"], s.labels["response_flags"]) for s in out} == {("503", "UF")}
+    denied = [s for s in samples if s.metric == tm.TCP_OPENED and s.labels.get("response_flags") == "DENY"]
+    assert {(s.labels["source_workload"], s.labels["destination_workload"], s.labels["reporter"]) for s in denied} \
+        == {("waypoint", "flights-v1", "destination")}
+    assert set(_edge_codes(_travel_graph(demo), "search-v1", "flights")) == {"503"}
+    # allowing the waypoint's identity lets the requests through again
+    allow_search.spec["rules"] = [{"from": [{"source": {"principals": ["cluster.local/ns/travel/sa/waypoint"]}}]}]
+    allow_search = demo.apply(allow_search)
+    assert "503" not in {s.labels["response_code"] for s in requests(
+        snap(demo, ["travel"]).samples, source_workload="search-v1", destination_service_name="flights",
+        response_flags="UF")}
+    # ztunnel reads no HTTP: an ALLOW rule naming a method allows nothing, a DENY rule's method is dropped
+    allow_search.spec["rules"] = [{"to": [{"operation": {"methods": ["GET"]}}]}]
+    demo.apply(allow_search)
+    assert set(_edge_codes(_travel_graph(demo), "search-v1", "flights")) == {"503"}
+    demo.delete("AuthorizationPolicy", "travel", "flights-from-search")
+    demo.apply(_authz("flights-no-post", "travel", {
+        "selector": {"matchLabels": {"app": "flights"}}, "action": "DENY",
+        "rules": [{"to": [{"operation": {"methods": ["POST"], "ports": ["8080"]}}]}]}))
+    assert set(_edge_codes(_travel_graph(demo), "search-v1", "flights")) == {"503"}
+    # the traveller's calls into search are not touched by a policy on flights
+    assert "200" in _edge_codes(_travel_graph(demo), "traveller", "search")

@@ -13,7 +13,10 @@ the server's proxy (``reporter="destination"``) when the request reached a serve
 In an ambient namespace there are no sidecars: the namespace's waypoint reports each request once
 (``reporter="waypoint"``, from the client workload to the server workload), and ztunnel reports the
 TCP bytes of both hops (``app="ztunnel"``, each hop by both its ends: client -> waypoint with the real
-service as destination service, then waypoint -> server).
+service as destination service, then waypoint -> server). Authorization there is Istio's too: the
+waypoint enforces the policies attached to it or to a Service by ``targetRefs`` (403, L7 rules
+included), the server's ztunnel the selector policies on the waypoint's connection (L4 only; a denial
+is a refused connection, ``response_flags="DENY"``, which the waypoint answers with 503 UF).
 Sample conventions are the ones documented in ``meshdesk.mesh.telemetry``.
 """
 
@@ -400,10 +403,16 @@ class Config:
         return (min(limits) if limits else 1024.0) + (pending if pending is not None else 1024.0)
 
     def authorized(self, client: WorkloadSpec, server: WorkloadSpec, op: Operation, port: int, mtls: bool,
-                   seed: int = 0) -> bool:
+                   seed: int = 0, enforcer: str = "sidecar") -> bool:
         """Istio's authorization for one operation: a matching DENY policy denies; when ALLOW policies
         select the server, one of their rules must match. Identities need mutual TLS; the source address
-        is the client's first pod's (the demo routes a workload's requests as one)."""
+        is the client's first pod's (the demo routes a workload's requests as one).
+
+        ``enforcer`` is who decides, as in Istio: "sidecar" (the server's sidecar: policies selecting the
+        workload or its namespace), "waypoint" (an ambient server's waypoint: only the policies attached by
+        ``targetRefs`` to the server's Service or to the waypoint, L7 included) or "ztunnel" (an ambient
+        server's ztunnel: the selector policies, L4 only; a rule naming L7 attributes fails safe: an ALLOW
+        rule never matches, a DENY rule matches on its L4 part alone)."""
         labels = mesh.pod_labels(server)
         ip = mesh.pod_ip(seed, client, 0)
         allow_rules: list[Any] = []
@@ -413,18 +422,22 @@ class Config:
                 continue
             refs = [r for r in [policy.spec.get("targetRef"), *_list(policy.spec.get("targetRefs"))]
                     if isinstance(r, dict)]
-            if refs:
-                # attached by targetRefs: only a waypoint enforces it (sidecars ignore it), for the Services it
-                # names or for every request through the waypoint it names
+            if enforcer == "waypoint":
+                # attached by targetRefs: for the Services it names or every request through the waypoint it names
                 waypoint = self.waypoint_for(server)
-                if waypoint is None or not any(self._targets(r, policy.namespace, server, waypoint) for r in refs):
+                if not refs or waypoint is None \
+                        or not any(self._targets(r, policy.namespace, server, waypoint) for r in refs):
                     continue
             else:
+                if refs:
+                    continue  # attached to a waypoint: sidecars and ztunnel leave it to the waypoint
                 match_labels = _dict(_dict(policy.spec.get("selector")).get("matchLabels"))
                 if any(labels.get(str(k)) != str(v) for k, v in match_labels.items()):
                     continue
             action = str(policy.spec.get("action") or "ALLOW").upper()
             rules = _list(policy.spec.get("rules"))
+            if enforcer == "ztunnel":
+                rules = [r for r in (_l4_rule(r, action) for r in rules) if r is not None]
             if action == "DENY" and any(_rule_matches(r, client, op, port, mtls, ip) for r in rules):
                 return False
             if action == "ALLOW":
@@ -586,6 +599,33 @@ def _positive(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if number > 0 else None
+
+
+# what ztunnel can see of a request: the peer's identity, namespace and address, the port (Istio's L4 attributes)
+_L7_SOURCE = ("requestPrincipals", "notRequestPrincipals", "remoteIpBlocks", "notRemoteIpBlocks")
+_L7_OPERATION = ("hosts", "notHosts", "methods", "notMethods", "paths", "notPaths")
+_L4_CONDITIONS = frozenset({"source.ip", "source.namespace", "source.principal", "destination.ip", "destination.port"})
+
+
+def _l4_rule(raw: Any, action: str) -> Mapping[str, Any] | None:
+    """A policy rule as ztunnel enforces it. ztunnel reads no HTTP, so a rule naming L7 attributes fails
+    safe, as Istio converts it: an ALLOW rule is dropped (it allows nothing), a DENY rule loses its L7
+    parts (it denies more). A rule without L7 attributes is kept as it is."""
+    rule: Mapping[str, Any] = _dict(raw)
+    sources = [_dict(_dict(f).get("source")) for f in _list(rule.get("from"))]
+    operations = [_dict(_dict(t).get("operation")) for t in _list(rule.get("to"))]
+    conditions = [_dict(c) for c in _list(rule.get("when"))]
+    l7 = (any(k in src for src in sources for k in _L7_SOURCE) or any(k in o for o in operations for k in _L7_OPERATION)
+          or any(str(c.get("key") or "") not in _L4_CONDITIONS for c in conditions))
+    if not l7:
+        return rule
+    if action != "DENY":
+        return None
+    return {
+        "from": [{"source": {k: v for k, v in src.items() if k not in _L7_SOURCE}} for src in sources],
+        "to": [{"operation": {k: v for k, v in o.items() if k not in _L7_OPERATION}} for o in operations],
+        "when": [c for c in conditions if str(c.get("key") or "") in _L4_CONDITIONS],
+    }
 
 
 def _values_match(patterns: Any, value: str) -> bool:
@@ -1173,11 +1213,32 @@ class Simulation:
                     labels["request_operation"] = op.label
                 self.acc.add(tm.REQUESTS, labels, value)
 
+            port = self._server_port(call, target) or 0
+            if not self.config.authorized(client, workload, op, port, True, self.seed, enforcer="waypoint"):
+                # a policy attached to the waypoint denies: the waypoint answers 403 itself (before any fault)
+                report("403", "-", "", r)
+                self._ambient_stats(call, src, dest, r, 0.0, Latency.fixed(1.0))
+                self._ztunnel_hop(src, {**_dest_labels(target, waypoint), "destination_canonical_service": waypoint.app},
+                                  r, call.request_bytes, 90.0)
+                continue
             aborted = r * leg.fault.abort_share
             if aborted > 0:
                 report(leg.fault.abort_code, "FI", leg.fault.abort_grpc, aborted)
             sent = r - aborted
             if sent <= 0:
+                continue
+            via = {**_dest_labels(target, waypoint), "destination_canonical_service": waypoint.app}
+            if not self.config.authorized(waypoint, workload, op, port, True, self.seed, enforcer="ztunnel"):
+                # the server's ztunnel refuses the waypoint's connection (it sees the waypoint's identity, not
+                # the client's): it reports the connection denied, with no bytes, and the waypoint answers the
+                # request with an upstream connection failure
+                report("503", "UF", "14" if grpc else "", sent)
+                self._ambient_stats(call, src, dest, sent, 0.0, Latency.fixed(1.5))
+                self._ztunnel_hop(src, via, sent, call.request_bytes, 90.0)
+                tcp = {**_workload_labels(waypoint, "source"), **dest, "request_protocol": TCP, "response_flags": "DENY",
+                       "reporter": "destination", "connection_security_policy": "mutual_tls", "app": "ztunnel"}
+                self.acc.add(tm.TCP_OPENED, tcp, 0.02 + 0.01 * sent)
+                self.acc.add(tm.TCP_CLOSED, tcp, 0.02 + 0.01 * sent)
                 continue
             dist = self.server_latency(key).shifted(0.6).delayed(leg.fault.delay_share, leg.fault.delay_ms)
             timed_out = 0.0
@@ -1191,23 +1252,31 @@ class Simulation:
                 report("504", "UT", "4", ok * timed_out)
             for f in failures:
                 report(f.code, f.flags, f.grpc_status, sent * f.share)
-            labels = {**src, **dest, "request_protocol": call.protocol, "reporter": "waypoint"}
-            self.acc.add_latency(labels, sent, dist)
-            self.acc.add(tm.REQUEST_BYTES, {**labels, tm.STAT_LABEL: "rate"}, sent * call.request_bytes)
-            self.acc.add(tm.RESPONSE_BYTES, {**labels, tm.STAT_LABEL: "rate"},
-                         ok * call.response_bytes + (sent - ok) * 90.0)
+            self._ambient_stats(call, src, dest, sent, ok, dist)
             inbound[key] = inbound.get(key, 0.0) + sent * (1.0 - sum(f.share for f in failures if f.source_only))
             # ztunnel: client -> waypoint (addressed to the real service), then waypoint -> server
-            via = {**_dest_labels(target, waypoint), "destination_canonical_service": waypoint.app}
-            hops = ((src, via), (_workload_labels(waypoint, "source"), dest))
-            for hop_src, hop_dst in hops:
-                for reporter in ("source", "destination"):
-                    tcp = {**hop_src, **hop_dst, "request_protocol": TCP, "response_flags": "-", "reporter": reporter,
-                           "connection_security_policy": "mutual_tls", "app": "ztunnel"}
-                    self.acc.add(tm.TCP_SENT, tcp, sent * call.response_bytes)
-                    self.acc.add(tm.TCP_RECEIVED, tcp, sent * call.request_bytes)
-                    self.acc.add(tm.TCP_OPENED, tcp, 0.02 + 0.01 * sent)
-                    self.acc.add(tm.TCP_CLOSED, tcp, (0.02 + 0.01 * sent) * 0.97)
+            for hop_src, hop_dst in ((src, via), (_workload_labels(waypoint, "source"), dest)):
+                self._ztunnel_hop(hop_src, hop_dst, sent, call.request_bytes, call.response_bytes)
+
+    def _ambient_stats(self, call: Call, src: Mapping[str, str], dest: Mapping[str, str], requests: float, ok: float,
+                       dist: Latency) -> None:
+        """The waypoint's latency and size series for requests it handled (``ok`` of them answered in full)."""
+        labels = {**src, **dest, "request_protocol": call.protocol, "reporter": "waypoint"}
+        self.acc.add_latency(labels, requests, dist)
+        self.acc.add(tm.REQUEST_BYTES, {**labels, tm.STAT_LABEL: "rate"}, requests * call.request_bytes)
+        self.acc.add(tm.RESPONSE_BYTES, {**labels, tm.STAT_LABEL: "rate"},
+                     ok * call.response_bytes + (requests - ok) * 90.0)
+
+    def _ztunnel_hop(self, hop_src: Mapping[str, str], hop_dst: Mapping[str, str], requests: float,
+                     request_bytes: float, response_bytes: float) -> None:
+        """One ambient hop's TCP series, as the ztunnels at both its ends report it."""
+        for reporter in ("source", "destination"):
+            tcp = {**hop_src, **hop_dst, "request_protocol": TCP, "response_flags": "-", "reporter": reporter,
+                   "connection_security_policy": "mutual_tls", "app": "ztunnel"}
+            self.acc.add(tm.TCP_SENT, tcp, requests * response_bytes)
+            self.acc.add(tm.TCP_RECEIVED, tcp, requests * request_bytes)
+            self.acc.add(tm.TCP_OPENED, tcp, 0.02 + 0.01 * requests)
+            self.acc.add(tm.TCP_CLOSED, tcp, (0.02 + 0.01 * requests) * 0.97)
 
     def _tcp(self, index: int, call: Call, queries: float) -> None:
         client = self.config.specs[call.client]
