@@ -954,3 +954,20 @@ def test_a_selector_policy_in_an_ambient_namespace_is_enforced_by_ztunnel(demo: 
     assert set(_edge_codes(_travel_graph(demo), "search-v1", "flights")) == {"503"}
     # the traveller's calls into search are not touched by a policy on flights
     assert "200" in _edge_codes(_travel_graph(demo), "traveller", "search")
+
+
+def test_passthrough_telemetry_names_the_host_the_client_asked_for(demo: DemoCluster) -> None:
+    """QA s20: the demo's requests through PassthroughCluster said destination_service=PassthroughCluster,
+    where Istio reports the request's host (Kiali keeps it on the edge): the Sidecar dialog's "these
+    hosts would be blocked by REGISTRY_ONLY" could not name the payments API."""
+    from meshdesk.mesh.security import passthrough_calls
+
+    demo.delete("ServiceEntry", "shop", "payments-api")
+    s = snap(demo, ["shop"])
+    out = requests(s.samples, source_workload="productpage-v1", destination_service_name="PassthroughCluster")
+    assert out and {x.labels["destination_service"] for x in out} == {"api.payments.example.com"}
+    graph = build(s)
+    passthrough = [n for n in graph.nodes.values() if n.service == "PassthroughCluster"]
+    assert len(passthrough) == 1  # one PassthroughCluster node, the host on its edge
+    assert s.inventory is not None
+    assert passthrough_calls(graph, "shop", s.inventory.workloads) == (["api.payments.example.com"], ["productpage-v1"])

@@ -822,11 +822,14 @@ def _workload_labels(spec: WorkloadSpec, side: str) -> dict[str, str]:
     }
 
 
-def _dest_labels(target: Target, workload: WorkloadSpec | None) -> dict[str, str]:
+def _dest_labels(target: Target, workload: WorkloadSpec | None, host_known: bool = True) -> dict[str, str]:
+    """Where a request went, as the proxies label it. Through PassthroughCluster the service is the
+    cluster's name and ``destination_service`` the host the client asked for, when the proxy knows it
+    (an HTTP request's Host; not plain TCP's)."""
     if target.kind == "no-route":
         service, name, ns = UNKNOWN, UNKNOWN, UNKNOWN
     elif target.kind == "passthrough":
-        service, name, ns = PASSTHROUGH, PASSTHROUGH, UNKNOWN
+        service, name, ns = (target.host or PASSTHROUGH) if host_known else PASSTHROUGH, PASSTHROUGH, UNKNOWN
     else:
         service, name, ns = target.host, target.service, target.service_namespace
     out = {
@@ -1292,7 +1295,7 @@ class Simulation:
         conn_rate = 0.04 + 0.015 * queries
         port = self._server_port(call, target) if target.kind == "service" else None
         for workload, share in ends:
-            dest = _dest_labels(target, workload)
+            dest = _dest_labels(target, workload, host_known=False)
             q = queries * share
             server_proxy = workload is not None and has_proxy(workload)
             strict = server_proxy and workload is not None and self.config.strict(workload, port)
