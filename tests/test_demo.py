@@ -971,3 +971,82 @@ def test_passthrough_telemetry_names_the_host_the_client_asked_for(demo: DemoClu
     assert len(passthrough) == 1  # one PassthroughCluster node, the host on its edge
     assert s.inventory is not None
     assert passthrough_calls(graph, "shop", s.inventory.workloads) == (["api.payments.example.com"], ["productpage-v1"])
+
+
+# -- Sidecars: what a proxy may reach ---------------------------------------------------------------
+
+
+def _sidecar(name: str, namespace: str, spec: dict[str, object]) -> IstioObject:
+    return IstioObject("Sidecar", name, namespace, spec=spec)
+
+
+def _edges_from(graph: TrafficGraph, workload: str) -> dict[tuple[str, str], dict[str, dict[str, float]]]:
+    """(target service or workload, protocol) -> code -> flags -> percent, for the edges out of ``workload``."""
+    return {(graph.nodes[e.target].service or graph.nodes[e.target].workload, e.protocol):
+            {c: dict(d.flags) for c, d in e.responses.items()}
+            for e in graph.edges.values() if graph.nodes[e.source].workload == workload}
+
+
+def test_registry_only_sends_unregistered_hosts_to_the_blackhole(demo: DemoCluster) -> None:
+    """QA s20: in shop, without the payments ServiceEntry and with a REGISTRY_ONLY Sidecar,
+    productpage -> PassthroughCluster kept succeeding. Istio's proxy answers 502 (BlackHoleCluster)."""
+    from meshdesk.sources.demo.mesh import default_istio_config
+
+    demo.delete("ServiceEntry", "shop", "payments-api")
+    demo.apply(_sidecar("default", "shop", {"outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}}))
+    edges = _edges_from(build(snap(demo, ["shop"], graphType="workload")), "productpage-v1")
+    assert ("PassthroughCluster", "http") not in edges
+    assert edges[("BlackHoleCluster", "http")] == {"502": {"-": pytest.approx(100.0)}}
+    assert "200" in edges[("details", "http")]  # mesh services are in the registry
+    out = requests(snap(demo, ["shop"]).samples, destination_service_name="BlackHoleCluster")
+    assert {s.labels["destination_service"] for s in out} == {"api.payments.example.com"}
+    # with its ServiceEntry back, the host is registered again
+    demo.apply(next(o for o in default_istio_config() if o.name == "payments-api"))
+    edges = _edges_from(build(snap(demo, ["shop"], graphType="workload")), "productpage-v1")
+    assert ("BlackHoleCluster", "http") not in edges
+    # a Sidecar selecting another workload leaves productpage alone; the root namespace's applies to all
+    demo.delete("Sidecar", "shop", "default")
+    demo.delete("ServiceEntry", "shop", "payments-api")
+    demo.apply(_sidecar("ratings-only", "shop", {"workloadSelector": {"labels": {"app": "ratings"}},
+                                                 "outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}}))
+    edges = _edges_from(build(snap(demo, ["shop"], graphType="workload")), "productpage-v1")
+    assert ("PassthroughCluster", "http") in edges and ("BlackHoleCluster", "http") not in edges
+    demo.apply(_sidecar("default", "istio-system", {"outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}}))
+    edges = _edges_from(build(snap(demo, ["shop"], graphType="workload")), "productpage-v1")
+    assert ("BlackHoleCluster", "http") in edges
+
+
+def test_a_service_the_sidecar_does_not_import_is_reached_through_passthrough(demo: DemoCluster) -> None:
+    """QA s20: Sidecar egress hosts were ignored. A service they do not import is unknown to the proxy:
+    the request goes through PassthroughCluster as plain text (a STRICT server refuses it: 503 UC), or
+    with REGISTRY_ONLY to BlackHoleCluster; a VirtualService for it is not applied."""
+    demo.apply(_sidecar("default", "shop", {"egress": [{"hosts": ["./reviews.shop.svc.cluster.local",
+                                                                  "istio-system/*"]}]}))
+    edges = _edges_from(build(snap(demo, ["shop"], graphType="workload")), "productpage-v1")
+    assert ("details", "http") not in edges and ("inventory", "grpc") not in edges
+    assert set(edges[("PassthroughCluster", "grpc")]) == {"503"}
+    assert "UC" in edges[("PassthroughCluster", "http")]["503"]
+    assert "200" in edges[("reviews", "http")]  # imported: routed as before
+    samples = snap(demo, ["shop"]).samples
+    out = requests(samples, source_workload="productpage-v1", destination_service_name="PassthroughCluster",
+                   request_protocol="http")
+    assert {s.labels["destination_service"] for s in out} == {"details.shop.svc.cluster.local",
+                                                               "api.payments.example.com"}
+    assert not requests(samples, destination_workload="details-v1")  # refused before a request was read
+    # a server that takes plain text (hello has no PeerAuthentication) serves it, not knowing the client
+    demo.apply(_sidecar("default", "hello", {"egress": [{"hosts": ["istio-system/*"]}]}))
+    samples = snap(demo, ["hello"]).samples
+    sent = requests(samples, source_workload="sleep", reporter="source")
+    assert sent and {(s.labels["destination_service_name"], s.labels["response_code"]) for s in sent} \
+        == {("PassthroughCluster", "200")}
+    served = requests(samples, destination_workload="helloworld-v1", reporter="destination",
+                      source_workload="unknown")
+    assert served and {s.labels["connection_security_policy"] for s in served} == {"none"}
+    # with REGISTRY_ONLY the same call goes nowhere, and the reviews VirtualService is no longer seen
+    demo.apply(_sidecar("strict-egress", "shop", {"workloadSelector": {"labels": {"app": "productpage"}},
+                                                  "egress": [{"hosts": ["./details"]}],
+                                                  "outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}}))
+    edges = _edges_from(build(snap(demo, ["shop"], graphType="workload")), "productpage-v1")
+    assert "200" in edges[("details", "http")]
+    assert set(edges[("BlackHoleCluster", "http")]) == {"502"}
+    assert ("reviews", "http") not in edges

@@ -4,8 +4,9 @@ A deterministic function of (time, seed, Istio config). Users arrive through the
 rate that follows a daily curve with smooth noise; each server then calls its backends a fixed number
 of times per request it serves. Where each request goes follows the Istio config the way Envoy would:
 VirtualService routes (uri/header matches, weights over DestinationRule subsets, fault injection,
-timeouts, retries), ServiceEntries for external hosts (or the PassthroughCluster without one) and
-PeerAuthentication for mutual TLS. Servers fail a little all the time and a lot during occasional
+timeouts, retries), ServiceEntries for external hosts (or the PassthroughCluster without one),
+Sidecars (egress hosts a proxy imports; outboundTrafficPolicy REGISTRY_ONLY sends the rest to
+BlackHoleCluster, 502) and PeerAuthentication for mutual TLS. Servers fail a little all the time and a lot during occasional
 bursts; latency adds up along the call chain.
 
 Each request is reported by the client's proxy (``reporter="source"``) when the client has one and by
@@ -34,6 +35,7 @@ from statistics import NormalDist
 from typing import Any
 
 from meshdesk.mesh import telemetry as tm
+from meshdesk.mesh.import_scope import ImportScope, import_scope
 from meshdesk.mesh.inventory import IstioObject, Workload
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.base import Cancelled
@@ -42,6 +44,7 @@ from meshdesk.sources.demo.mesh import GRPC, TCP, Behaviour, Call, Failure, Oper
 
 UNKNOWN = "unknown"
 PASSTHROUGH = "PassthroughCluster"
+BLACKHOLE = "BlackHoleCluster"
 Z95 = 1.6448536
 Z99 = 2.3263479
 _NORMAL = NormalDist()
@@ -295,7 +298,10 @@ class RetryPolicy:
 class Target:
     """Where a share of a route's traffic ends up."""
 
-    kind: str  # "service" (mesh endpoints), "external", "passthrough", "no-cluster", "no-route"
+    # "service" (mesh endpoints), "external", "passthrough", "no-cluster", "no-route"; "unimported": a mesh
+    # service the client's Sidecar does not import, reached through PassthroughCluster (plain text, no
+    # mTLS); "blackhole": what REGISTRY_ONLY refuses (BlackHoleCluster)
+    kind: str
     host: str = ""  # the destination service's FQDN / external host
     service: str = ""
     service_namespace: str = ""
@@ -341,6 +347,67 @@ class Config:
                                    if o.kind == "PeerAuthentication" and _dict(o.spec.get("selector"))]
         self.authz = [o for o in self.objects if o.kind == "AuthorizationPolicy"]
         self.waypoints = {w.namespace: w for w in mesh.WORKLOADS if w.waypoint}
+        self.sidecars = [o for o in self.objects if o.kind == "Sidecar"]
+        self._namespaces = {name for name, _ in mesh.NAMESPACES}
+
+    def sidecar_for(self, client: WorkloadSpec) -> IstioObject | None:
+        """The Sidecar that shapes ``client``'s proxy (Istio's choice): one of its namespace selecting it,
+        else its namespace's without a selector, else the root namespace's without one. Gateways,
+        waypoints and workloads without a sidecar have none."""
+        if not client.sidecar or client.name == "istio-ingressgateway" or client.namespace in mesh.AMBIENT_NAMESPACES:
+            return None
+        labels = mesh.pod_labels(client)
+
+        def selector(sc: IstioObject) -> Mapping[str, Any]:
+            return _dict(_dict(sc.spec.get("workloadSelector")).get("labels"))
+
+        for sc in self.sidecars:
+            sel = selector(sc)
+            if sc.namespace == client.namespace and sel and all(labels.get(str(k)) == str(v) for k, v in sel.items()):
+                return sc
+        for ns in (client.namespace, ROOT_NAMESPACE):
+            found = next((sc for sc in self.sidecars if sc.namespace == ns and not selector(sc)), None)
+            if found is not None:
+                return found
+        return None
+
+    def egress_scope(self, client: WorkloadSpec) -> tuple[ImportScope | None, str]:
+        """(the hosts ``client``'s Sidecar imports, None: every host; its outbound traffic policy mode:
+        the Sidecar's, else the mesh config's)."""
+        sc = self.sidecar_for(client)
+        if sc is None:
+            return None, mesh.MESH_SETTINGS.outbound_policy.upper()
+        mode = str(_dict(sc.spec.get("outboundTrafficPolicy")).get("mode") or mesh.MESH_SETTINGS.outbound_policy)
+        # read as its namespace's Sidecar ("." is the client's namespace, as Istio reads a root Sidecar's too)
+        plain = IstioObject(kind="Sidecar", name=sc.name, namespace=client.namespace,
+                            spec={"egress": sc.spec.get("egress")})
+        return import_scope(client.namespace, client.namespace, [plain], self._namespaces), mode.upper()
+
+    def through_sidecar(self, client: WorkloadSpec, host: str, legs: list[Leg]) -> list[Leg]:
+        """``legs`` of a call to ``host`` as ``client``'s Sidecar lets them go: when its egress does not
+        import the host called (a mesh service or an external one), the proxy knows no route for it and
+        sends it through PassthroughCluster; a route of an imported VirtualService to a host not imported
+        names a cluster the proxy lacks (503 NC). With REGISTRY_ONLY, what would go through
+        PassthroughCluster goes to BlackHoleCluster."""
+        scope, mode = self.egress_scope(client)
+        if scope is None and mode != "REGISTRY_ONLY":
+            return legs
+        called = self.resolve(host, client.namespace)
+        out = []
+        for leg in legs:
+            t = leg.target
+            if t.kind in ("service", "external") and scope is not None \
+                    and not scope.imports(t.host, client.namespace if t.kind == "service" else t.service_namespace):
+                if t.host != called:
+                    t = Target("no-cluster", t.host, t.service, t.service_namespace)
+                elif t.kind == "service":
+                    t = Target("unimported", t.host, t.service, t.service_namespace)
+                else:
+                    t = Target("passthrough", t.host, PASSTHROUGH, UNKNOWN)
+            if t.kind in ("unimported", "passthrough") and mode == "REGISTRY_ONLY":
+                t = Target("blackhole", t.host, BLACKHOLE, UNKNOWN)
+            out.append(Leg(leg.share, t, leg.fault, leg.timeout_ms, leg.retry))
+        return out
 
     def waypoint_for(self, workload: WorkloadSpec) -> WorkloadSpec | None:
         """The waypoint that carries requests to ``workload`` (None: not an ambient workload)."""
@@ -543,6 +610,9 @@ class Config:
         """How the requests of one operation split over destinations, with the route's policies."""
         vses = self.virtual_services(client, call.host)
         client_ns = client.namespace
+        scope, _ = self.egress_scope(client)
+        if scope is not None and call.host != "*":
+            vses = [v for v in vses if scope.imports_any(v)]  # a VirtualService for a host not imported is unseen
         if not vses:
             if call.host == "*":
                 return [Leg(1.0, Target("no-route"))]
@@ -828,8 +898,9 @@ def _dest_labels(target: Target, workload: WorkloadSpec | None, host_known: bool
     (an HTTP request's Host; not plain TCP's)."""
     if target.kind == "no-route":
         service, name, ns = UNKNOWN, UNKNOWN, UNKNOWN
-    elif target.kind == "passthrough":
-        service, name, ns = (target.host or PASSTHROUGH) if host_known else PASSTHROUGH, PASSTHROUGH, UNKNOWN
+    elif target.kind in ("passthrough", "unimported", "blackhole"):
+        cluster = BLACKHOLE if target.kind == "blackhole" else PASSTHROUGH
+        service, name, ns = (target.host or cluster) if host_known else cluster, cluster, UNKNOWN
     else:
         service, name, ns = target.host, target.service, target.service_namespace
     out = {
@@ -917,7 +988,7 @@ class Simulation:
         if key not in self._legs:
             client = self.config.specs[call.client]
             if has_proxy(client) or client.namespace in mesh.AMBIENT_NAMESPACES:  # a waypoint routes too
-                self._legs[key] = self.config.legs(client, call, op)
+                self._legs[key] = self.config.through_sidecar(client, call.host, self.config.legs(client, call, op))
             else:  # no proxy, no Istio routing: kube-proxy spreads the requests over the service's pods
                 self._legs[key] = [Leg(1.0, self.config.target(call.host, client.namespace), retry=RetryPolicy(0))]
         return self._legs[key]
@@ -966,8 +1037,8 @@ class Simulation:
 
     def leg_latencies(self, leg: Leg) -> list[tuple[float, Latency]]:
         """Latency the client sees on a leg, per endpoint share (fault delay and timeout applied)."""
-        if leg.target.kind in ("service", "external"):
-            if leg.target.kind == "service":
+        if leg.target.kind in ("service", "external", "unimported"):
+            if leg.target.kind != "external":
                 ends = [(share, self.server_latency((w.namespace, w.name))) for w, share in self.endpoints(leg.target)]
             else:
                 ends = [(1.0, self.server_latency(("", leg.target.host)).shifted(25.0))]
@@ -1017,7 +1088,7 @@ class Simulation:
             servers = reaches.setdefault(call.client, set())
             for op in call.operations or (Operation("", "", 1.0),):
                 for leg in self.legs(index, call, op):
-                    if leg.target.kind == "service":
+                    if leg.target.kind in ("service", "unimported"):
                         servers.update((w.namespace, w.name) for w, _ in self.endpoints(leg.target))
         rank: dict[tuple[str, str], int] = {}
         visiting: set[tuple[str, str]] = set()
@@ -1046,10 +1117,10 @@ class Simulation:
         target = leg.target
 
         def report(dest: dict[str, str], reporter: str, code: str, flags: str, grpc_status: str, value: float,
-                   security: str) -> None:
+                   security: str, source: Mapping[str, str] = src) -> None:
             if reporter == "source" and not client_proxy:
                 return
-            labels = {**src, **dest, "request_protocol": call.protocol, "response_code": code,
+            labels = {**source, **dest, "request_protocol": call.protocol, "response_code": code,
                       "response_flags": flags, "reporter": reporter, "connection_security_policy": security}
             if grpc:
                 labels["grpc_response_status"] = grpc_status or _GRPC_FOR_HTTP.get(code, "0" if code == "200" else "2")
@@ -1057,10 +1128,11 @@ class Simulation:
                 labels["request_operation"] = op.label
             self.acc.add(tm.REQUESTS, labels, value)
 
-        def edge_stats(dest: dict[str, str], reporter: str, requests: float, ok: float, dist: Latency) -> None:
+        def edge_stats(dest: dict[str, str], reporter: str, requests: float, ok: float, dist: Latency,
+                       source: Mapping[str, str] = src) -> None:
             if reporter == "source" and not client_proxy:
                 return
-            labels = {**src, **dest, "request_protocol": call.protocol, "reporter": reporter}
+            labels = {**source, **dest, "request_protocol": call.protocol, "reporter": reporter}
             self.acc.add_latency(labels, requests, dist)
             self.acc.add(tm.REQUEST_BYTES, {**labels, tm.STAT_LABEL: "rate"}, requests * call.request_bytes)
             self.acc.add(tm.RESPONSE_BYTES, {**labels, tm.STAT_LABEL: "rate"},
@@ -1087,6 +1159,36 @@ class Simulation:
             report(dest, "source", code, flags, "", sent, UNKNOWN)
             edge_stats(dest, "source", sent, 0.0, unrouted)
             return
+        if target.kind == "blackhole":
+            # outboundTrafficPolicy REGISTRY_ONLY: the client's proxy answers 502 itself
+            dest = _dest_labels(target, None)
+            report(dest, "source", "502", "-", "", sent, UNKNOWN)
+            edge_stats(dest, "source", sent, 0.0, unrouted)
+            return
+        if target.kind == "unimported":
+            # a mesh service the client's Sidecar does not import: its proxy sends the request through
+            # PassthroughCluster, as plain text to the service's address. It reports the request to
+            # PassthroughCluster; the server's proxy (which a STRICT one refuses) sees a client it cannot name.
+            through = _dest_labels(target, None)
+            nameless = {k: UNKNOWN for k in src}
+
+            def via_report(dest: dict[str, str], reporter: str, code: str, flags: str, grpc_status: str, value: float,
+                           security: str) -> None:
+                if reporter == "source":
+                    report(through, reporter, code, flags, grpc_status, value, security)
+                else:
+                    report(dest, reporter, code, flags, grpc_status, value, security, nameless)
+
+            def via_stats(dest: dict[str, str], reporter: str, requests: float, ok: float, dist: Latency) -> None:
+                if reporter == "source":
+                    edge_stats(through, reporter, requests, ok, dist)
+                else:
+                    edge_stats(dest, reporter, requests, ok, dist, nameless)
+
+            for server, share in self.endpoints(target):
+                self._endpoint(call, op, leg, server, (server.namespace, server.name), sent * share, via_report,
+                               via_stats, inbound, client)
+            return
         if target.kind == "passthrough":
             dest = _dest_labels(target, None)
             # plain HTTP to an unknown host still works (outboundTrafficPolicy ALLOW_ANY)
@@ -1108,13 +1210,15 @@ class Simulation:
     def _endpoint(self, call: Call, op: Operation, leg: Leg, workload: WorkloadSpec | None, key: tuple[str, str],
                   rate: float, report: Callable[..., None], edge_stats: Callable[..., None],
                   inbound: dict[tuple[str, str], float], client: WorkloadSpec) -> None:
-        dest = _dest_labels(leg.target, workload)
+        unimported = leg.target.kind == "unimported"  # through PassthroughCluster: no DestinationRule, no mTLS
+        dest = _dest_labels(Target("service", leg.target.host, leg.target.service, leg.target.service_namespace)
+                            if unimported else leg.target, workload)
         server_proxy = workload is not None and has_proxy(workload)
         port = self._server_port(call, leg.target)
         if server_proxy and workload is not None and not has_proxy(client) and self.config.strict(workload, port):
             return  # plaintext refused by a STRICT server: nobody reports a request
-        plaintext = str(_dict(self.config.traffic_policy(leg.target.host, leg.target.subset).get("tls"))
-                        .get("mode") or "").upper() == "DISABLE"  # a DestinationRule turning mTLS off
+        plaintext = unimported or str(_dict(self.config.traffic_policy(leg.target.host, leg.target.subset).get("tls"))
+                                      .get("mode") or "").upper() == "DISABLE"  # a DestinationRule turning mTLS off
         if plaintext and server_proxy and workload is not None and self.config.strict(workload, port):
             # the server only takes mutual TLS: its proxy closes the plain-text connection before a request
             # is read, and the client's proxy answers 503 UC (upstream connection termination) itself; a
@@ -1140,7 +1244,7 @@ class Simulation:
         client_dist = server_dist.shifted(0.8 if workload is not None else 25.8)
         client_dist = client_dist.delayed(leg.fault.delay_share, leg.fault.delay_ms)
         failures = self.failures(key)
-        capacity = self.config.pool_capacity(leg.target) if workload is not None else None
+        capacity = self.config.pool_capacity(leg.target) if workload is not None and not unimported else None
         if capacity is not None:
             overflow = overflow_share(rate * client_dist.mean / 1000.0, capacity)
             if overflow > 0:  # the client's proxy turns the excess away: 503 UO, never sent
