@@ -1050,3 +1050,41 @@ def test_a_service_the_sidecar_does_not_import_is_reached_through_passthrough(de
     assert "200" in edges[("details", "http")]
     assert set(edges[("BlackHoleCluster", "http")]) == {"502"}
     assert ("reviews", "http") not in edges
+
+
+def test_custom_policies_ask_the_demos_read_only_authorizer(demo: DemoCluster) -> None:
+    """QA s20: CUSTOM AuthorizationPolicies were ignored. The demo's external authorizer (ext-authz in
+    its mesh config) allows GET and HEAD and refuses other methods (403, UAEX); a provider the mesh
+    config does not declare denies what the policy matches, as istiod does."""
+    def productpage(samples: list[Sample]) -> dict[tuple[str, str, str], float]:
+        out: dict[tuple[str, str, str], float] = {}
+        for s in requests(samples, destination_workload="productpage-v1", reporter="destination"):
+            key = (s.labels["request_operation"], s.labels["response_code"], s.labels["response_flags"])
+            out[key] = out.get(key, 0.0) + s.value
+        return out
+
+    custom = _authz("ext-check", "shop", {"selector": {"matchLabels": {"app": "productpage"}}, "action": "CUSTOM",
+                                          "provider": {"name": "ext-authz"}, "rules": [{"to": [{"operation": {
+                                              "paths": ["/api/*"]}}]}]})
+    custom = demo.apply(custom)
+    seen = productpage(snap(demo, ["shop"]).samples)
+    assert {k[1:] for k in seen if k[0] == "POST /api/v1/orders"} == {("403", "UAEX")}
+    assert all(k[1] != "403" for k in seen if k[0] != "POST /api/v1/orders")  # reads pass, as does what it does not match
+    graph = build(snap(demo, ["shop"], graphType="workload"))
+    into = [e for e in graph.edges.values() if graph.nodes[e.target].service == "productpage" and e.protocol == "http"]
+    assert any("403" in e.responses for e in into)
+    # a provider the mesh config does not declare: what the policy matches is denied
+    custom.spec["provider"] = {"name": "opa"}
+    demo.apply(custom)
+    seen = productpage(snap(demo, ["shop"]).samples)
+    api = {k[1:] for k in seen if k[0].split(" ", 1)[1].startswith("/api/")}
+    assert api == {("403", "-")}
+    assert ("GET /productpage", "403", "-") not in seen
+    # in the ambient namespace the waypoint asks the authorizer too; search only reads
+    ext = demo.apply(_authz("flights-ext", "travel", {
+        "targetRefs": [{"kind": "Service", "group": "", "name": "flights"}], "action": "CUSTOM",
+        "provider": {"name": "ext-authz"}, "rules": [{}]}))
+    assert "403" not in _edge_codes(_travel_graph(demo), "search-v1", "flights")
+    ext.spec["provider"] = {"name": "opa"}
+    demo.apply(ext)
+    assert set(_edge_codes(_travel_graph(demo), "search-v1", "flights")) == {"403"}

@@ -471,9 +471,21 @@ class Config:
 
     def authorized(self, client: WorkloadSpec, server: WorkloadSpec, op: Operation, port: int, mtls: bool,
                    seed: int = 0, enforcer: str = "sidecar") -> bool:
-        """Istio's authorization for one operation: a matching DENY policy denies; when ALLOW policies
-        select the server, one of their rules must match. Identities need mutual TLS; the source address
-        is the client's first pod's (the demo routes a workload's requests as one).
+        """Whether the request is let through (``denial`` says how it is refused)."""
+        return not self.denial(client, server, op, port, mtls, seed, enforcer)
+
+    def denial(self, client: WorkloadSpec, server: WorkloadSpec, op: Operation, port: int, mtls: bool,
+               seed: int = 0, enforcer: str = "sidecar") -> str:
+        """Istio's authorization for one operation, in Istio's order: a matching CUSTOM policy asks its
+        external authorizer; a matching DENY policy denies; when ALLOW policies select the server, one of
+        their rules must match. Identities need mutual TLS; the source address is the client's first
+        pod's (the demo routes a workload's requests as one). "" when allowed, else the response flags
+        of the refusal: "UAEX" from the external authorizer, "-" from the proxy's own RBAC.
+
+        The demo's external authorizer (``ext-authz`` in its mesh config) is a read-only gate: it allows
+        GET and HEAD requests and refuses any other method (and allows plain TCP, which has none). A
+        CUSTOM policy naming a provider the mesh config does not declare denies what it matches, as
+        istiod makes such a policy a deny-all.
 
         ``enforcer`` is who decides, as in Istio: "sidecar" (the server's sidecar: policies selecting the
         workload or its namespace), "waypoint" (an ambient server's waypoint: only the policies attached by
@@ -484,6 +496,7 @@ class Config:
         ip = mesh.pod_ip(seed, client, 0)
         allow_rules: list[Any] = []
         has_allow = False
+        denied = custom = ""
         for policy in self.authz:
             if policy.namespace not in (server.namespace, ROOT_NAMESPACE):
                 continue
@@ -504,13 +517,24 @@ class Config:
             action = str(policy.spec.get("action") or "ALLOW").upper()
             rules = _list(policy.spec.get("rules"))
             if enforcer == "ztunnel":
+                if action == "CUSTOM":
+                    continue  # ztunnel has no external authorization (a waypoint's policy can have it)
                 rules = [r for r in (_l4_rule(r, action) for r in rules) if r is not None]
-            if action == "DENY" and any(_rule_matches(r, client, op, port, mtls, ip) for r in rules):
-                return False
+            matched = any(_rule_matches(r, client, op, port, mtls, ip) for r in rules)
+            if action == "CUSTOM" and matched and not custom:
+                provider = str(_dict(policy.spec.get("provider")).get("name") or "")
+                if provider not in (mesh.MESH_SETTINGS.authz_providers or []):
+                    custom = "-"  # istiod turns a CUSTOM policy it cannot build into a deny-all
+                elif op.method and op.method.upper() not in ("GET", "HEAD"):
+                    custom = "UAEX"  # the demo's authorizer refuses writes
+            if action == "DENY" and matched:
+                denied = "-"
             if action == "ALLOW":
                 has_allow = True
                 allow_rules += rules
-        return not has_allow or any(_rule_matches(r, client, op, port, mtls, ip) for r in allow_rules)
+        if custom or denied:
+            return custom or denied
+        return "" if not has_allow or any(_rule_matches(r, client, op, port, mtls, ip) for r in allow_rules) else "-"
 
     def _targets(self, ref: Mapping[str, Any], namespace: str, server: WorkloadSpec, waypoint: WorkloadSpec) -> bool:
         """Whether a policy's target reference covers requests to ``server`` through ``waypoint``."""
@@ -1232,11 +1256,13 @@ class Simulation:
         mtls = (has_proxy(client) and server_proxy and workload is not None and not plaintext
                 and self.config.mtls(workload, port))
         security = "mutual_tls" if mtls else "none"
-        if workload is not None and server_proxy and not self.config.authorized(client, workload, op, call.port, mtls,
-                                                                                 self.seed):
-            # the server's proxy answers 403 itself; the application never sees the request
+        refused = self.config.denial(client, workload, op, call.port, mtls, self.seed) \
+            if workload is not None and server_proxy else ""
+        if refused:
+            # the server's proxy answers 403 itself (its RBAC or its external authorizer); the application
+            # never sees the request
             report(dest, "source", "403", "-", "", rate, UNKNOWN)
-            report(dest, "destination", "403", "-", "", rate, security)
+            report(dest, "destination", "403", refused, "", rate, security)
             edge_stats(dest, "source", rate, 0.0, Latency.fixed(2.0))
             edge_stats(dest, "destination", rate, 0.0, Latency.fixed(1.0))
             return
@@ -1321,9 +1347,10 @@ class Simulation:
                 self.acc.add(tm.REQUESTS, labels, value)
 
             port = self._server_port(call, target) or 0
-            if not self.config.authorized(client, workload, op, port, True, self.seed, enforcer="waypoint"):
+            refused = self.config.denial(client, workload, op, port, True, self.seed, enforcer="waypoint")
+            if refused:
                 # a policy attached to the waypoint denies: the waypoint answers 403 itself (before any fault)
-                report("403", "-", "", r)
+                report("403", refused, "", r)
                 self._ambient_stats(call, src, dest, r, 0.0, Latency.fixed(1.0))
                 self._ztunnel_hop(src, {**_dest_labels(target, waypoint), "destination_canonical_service": waypoint.app},
                                   r, call.request_bytes, 90.0)
