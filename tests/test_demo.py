@@ -1088,3 +1088,29 @@ def test_custom_policies_ask_the_demos_read_only_authorizer(demo: DemoCluster) -
     ext.spec["provider"] = {"name": "opa"}
     demo.apply(ext)
     assert set(_edge_codes(_travel_graph(demo), "search-v1", "flights")) == {"403"}
+
+
+def test_the_demo_proxys_config_dump_follows_its_sidecar(demo: DemoCluster) -> None:
+    """QA s20: the demo's Envoy config dump listed every service's cluster and sent unknown hosts to
+    PassthroughCluster whatever the workload's Sidecar said, beside traffic that follows it."""
+    def dump() -> tuple[set[str], set[str], str]:
+        inv = snap(demo, ["shop"]).inventory
+        assert inv is not None
+        pod = next(p for w in inv.workloads if w.name == "productpage-v1" for p in w.pods)
+        configs = demo.config_dump("shop", pod.name)["configs"]
+        clusters = {c["cluster"]["name"] for part in configs for c in part.get("dynamic_active_clusters", [])}
+        vhosts = {v["name"] for part in configs for r in part.get("dynamic_route_configs", [])
+                  for v in r["route_config"]["virtual_hosts"]}
+        outbound = next(x["active_state"]["listener"] for part in configs for x in part.get("dynamic_listeners", [])
+                        if x["name"] == "virtualOutbound")
+        return clusters, vhosts, outbound["default_filter_chain"]["filters"][0]["typed_config"]["cluster"]
+
+    clusters, vhosts, unknown = dump()
+    assert "outbound|9080||details.shop.svc.cluster.local" in clusters and "allow_any" in vhosts
+    assert unknown == "PassthroughCluster"
+    demo.apply(_sidecar("default", "shop", {"egress": [{"hosts": ["./reviews"]}],
+                                            "outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}}))
+    clusters, vhosts, unknown = dump()
+    assert "outbound|9080||reviews.shop.svc.cluster.local" in clusters
+    assert not any("details" in c or "payments" in c for c in clusters)
+    assert "block_all" in vhosts and "allow_any" not in vhosts and unknown == "BlackHoleCluster"

@@ -3,11 +3,13 @@ shows on the demo what it shows on a cluster.
 
 It follows what istiod sends each kind of proxy (in shape; the data is meshdesk's own):
 
-- a **sidecar** sees every service of the mesh: an ``outbound|port||host`` cluster per service port and
-  ServiceEntry port, one per DestinationRule subset (with the rule in its metadata); an outbound
-  listener per HTTP port (routes by name, the port number) and per TCP service (its address), the
-  virtual outbound and inbound listeners, an inbound cluster per port its app serves; the routes of
-  each HTTP port, from the VirtualServices that apply (weights, subsets, uri matches);
+- a **sidecar** sees every service of the mesh its Sidecar's egress imports (all without one): an
+  ``outbound|port||host`` cluster per service port and ServiceEntry port, one per DestinationRule
+  subset (with the rule in its metadata); an outbound listener per HTTP port (routes by name, the port
+  number) and per TCP service (its address), the virtual outbound and inbound listeners, an inbound
+  cluster per port its app serves; the routes of each HTTP port, from the VirtualServices that apply
+  (weights, subsets, uri matches); unknown hosts go to PassthroughCluster, or with REGISTRY_ONLY to
+  BlackHoleCluster (502 for HTTP);
 - the **ingress gateway** (a router): the same clusters, no inbound side, a listener on its container
   port with the routes of the VirtualServices bound to its Gateway;
 - a **waypoint** (ambient): an ``inbound-vip`` cluster and a route configuration per service of its
@@ -142,7 +144,8 @@ def _applies_to_mesh(vs: IstioObject) -> bool:
     return not gateways or "mesh" in gateways
 
 
-def _sidecar_routes(services: list[Service], objects: list[IstioObject]) -> list[dict[str, Any]]:
+def _sidecar_routes(services: list[Service], objects: list[IstioObject],
+                    registry_only: bool = False) -> list[dict[str, Any]]:
     by_port: dict[int, list[Service]] = {}
     for svc in services:
         for port in _http_ports(svc):
@@ -164,9 +167,13 @@ def _sidecar_routes(services: list[Service], objects: list[IstioObject]) -> list
             if svc.cluster_ip:
                 domains.append(f"{svc.cluster_ip}:{port}")
             hosts.append({"name": f"{host}:{port}", "domains": domains, "routes": routes, "include_request_attempt_count": True})
-        hosts.append({"name": "allow_any", "domains": ["*"],
-                      "routes": [{"name": "allow_any", "match": {"prefix": "/"},
-                                  "route": {"cluster": "PassthroughCluster", "timeout": "0s"}}]})
+        if registry_only:  # outboundTrafficPolicy REGISTRY_ONLY: the proxy answers unknown hosts 502
+            hosts.append({"name": "block_all", "domains": ["*"],
+                          "routes": [{"name": "block_all", "match": {"prefix": "/"}, "direct_response": {"status": 502}}]})
+        else:
+            hosts.append({"name": "allow_any", "domains": ["*"],
+                          "routes": [{"name": "allow_any", "match": {"prefix": "/"},
+                                      "route": {"cluster": "PassthroughCluster", "timeout": "0s"}}]})
         configs.append({"version_info": VERSION_INFO, "route_config": {
             "@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": str(port),
             "virtual_hosts": hosts, "validate_clusters": False}})
@@ -322,12 +329,24 @@ def _dump(pod: Pod, workload: Workload, proxy_type: str, clusters: list[dict[str
 
 
 def _sidecar(pod: Pod, workload: Workload, services: list[Service], objects: list[IstioObject]) -> dict[str, Any]:
+    # what the workload's Sidecar lets its proxy see: the services and ServiceEntries its egress imports,
+    # and where unknown hosts go (PassthroughCluster, or BlackHoleCluster with REGISTRY_ONLY)
+    from meshdesk.sources.demo.traffic import Config
+
+    config = Config(objects)
+    spec = config.specs.get((workload.namespace, workload.name))
+    scope, mode = config.egress_scope(spec) if spec is not None else (None, "ALLOW_ANY")
+    if scope is not None:
+        services = [s for s in services if scope.imports(fqdn(s.name, s.namespace), workload.namespace)]
+        objects = [o for o in objects if o.kind != "ServiceEntry" or scope.imports_any(o)]
+    registry_only = mode == "REGISTRY_ONLY"
+    unknown = "BlackHoleCluster" if registry_only else "PassthroughCluster"
     own_ports = sorted({p for c in pod.containers if c.name != "istio-proxy" for p in c.ports or []})
     clusters = [_cluster("BlackHoleCluster", None), _cluster("InboundPassthroughCluster", "ORIGINAL_DST"),
                 _cluster("PassthroughCluster", "ORIGINAL_DST")]
     clusters += [_cluster(f"inbound|{p}||", "ORIGINAL_DST") for p in own_ports]
     clusters += _outbound_clusters(services, objects)
-    listeners = [_listener("virtualOutbound", "0.0.0.0", 15001, [], {"filters": [_tcp("PassthroughCluster")]})]
+    listeners = [_listener("virtualOutbound", "0.0.0.0", 15001, [], {"filters": [_tcp(unknown)]})]
     inbound_chains = []
     for p in own_ports:
         inbound_chains.append({"filter_chain_match": {"destination_port": p, "transport_protocol": "tls",
@@ -340,13 +359,13 @@ def _sidecar(pod: Pod, workload: Workload, services: list[Service], objects: lis
     http_ports = sorted({p for s in services for p in _http_ports(s)})
     for p in http_ports:
         listeners.append(_listener(f"0.0.0.0_{p}", "0.0.0.0", p, [{"filters": [_hcm_rds(str(p), f"outbound_0.0.0.0_{p}")]}],
-                                   {"filters": [_tcp("PassthroughCluster")]}))
+                                   {"filters": [_tcp(unknown)]}))
     for svc in sorted(services, key=lambda s: (s.namespace, s.name)):
         for p in _tcp_ports(svc):
             if svc.cluster_ip:
                 name = f"outbound|{p}||{fqdn(svc.name, svc.namespace)}"
                 listeners.append(_listener(f"{svc.cluster_ip}_{p}", svc.cluster_ip, p, [{"filters": [_tcp(name)]}]))
-    return _dump(pod, workload, "sidecar", clusters, listeners, _sidecar_routes(services, objects))
+    return _dump(pod, workload, "sidecar", clusters, listeners, _sidecar_routes(services, objects, registry_only))
 
 
 def _gateway(pod: Pod, workload: Workload, services: list[Service], objects: list[IstioObject]) -> dict[str, Any]:
