@@ -1114,3 +1114,25 @@ def test_the_demo_proxys_config_dump_follows_its_sidecar(demo: DemoCluster) -> N
     assert "outbound|9080||reviews.shop.svc.cluster.local" in clusters
     assert not any("details" in c or "payments" in c for c in clusters)
     assert "block_all" in vhosts and "allow_any" not in vhosts and unknown == "BlackHoleCluster"
+
+
+def test_a_sidecar_shapes_plain_tcp_too(demo: DemoCluster) -> None:
+    """QA s20: ratings' TCP connections to its database ignored its Sidecar. Not imported, mongodb is
+    reached through PassthroughCluster (it has no sidecar to refuse plain text); with REGISTRY_ONLY each
+    connection goes to BlackHoleCluster and no byte gets through."""
+    def tcp(metric: str) -> dict[tuple[str, str], float]:
+        out: dict[tuple[str, str], float] = {}
+        for s in snap(demo, ["shop"]).samples:
+            if s.metric == metric and s.labels.get("source_workload") == "ratings-v1":
+                key = (s.labels["destination_service_name"], s.labels["response_flags"])
+                out[key] = out.get(key, 0.0) + s.value
+        return out
+
+    assert set(tcp(tm.TCP_SENT)) == {("mongodb", "-")}
+    sidecar = demo.apply(_sidecar("ratings", "shop", {"workloadSelector": {"labels": {"app": "ratings"}},
+                                                      "egress": [{"hosts": ["istio-system/*"]}]}))
+    assert set(tcp(tm.TCP_SENT)) == {("PassthroughCluster", "-")}
+    sidecar.spec["outboundTrafficPolicy"] = {"mode": "REGISTRY_ONLY"}
+    demo.apply(sidecar)
+    assert not tcp(tm.TCP_SENT)
+    assert set(tcp(tm.TCP_OPENED)) == {("BlackHoleCluster", "UH")}

@@ -1415,24 +1415,42 @@ class Simulation:
     def _tcp(self, index: int, call: Call, queries: float) -> None:
         client = self.config.specs[call.client]
         target = self.config.target(call.host, client.namespace)
+        if has_proxy(client):  # what the client's Sidecar lets it reach
+            target = self.config.through_sidecar(client, call.host, [Leg(1.0, target)])[0].target
         src = _src_labels(client)
+        conn_rate = 0.04 + 0.015 * queries
+        if target.kind == "blackhole":
+            # REGISTRY_ONLY: BlackHoleCluster has no endpoint; each connection is closed unanswered
+            labels = {**src, **_dest_labels(target, None, host_known=False), "request_protocol": TCP,
+                      "response_flags": "UH", "reporter": "source", "connection_security_policy": UNKNOWN}
+            self.acc.add(tm.TCP_OPENED, labels, conn_rate)
+            self.acc.add(tm.TCP_CLOSED, labels, conn_rate)
+            return
         ends: list[tuple[WorkloadSpec | None, float]]
-        if target.kind == "service":
+        if target.kind in ("service", "unimported"):
             ends = [(w, s) for w, s in self.endpoints(target)]
         elif target.kind in ("external", "passthrough"):
             ends = [(None, 1.0)]
         else:
             ends = []
-        conn_rate = 0.04 + 0.015 * queries
-        port = self._server_port(call, target) if target.kind == "service" else None
+        # not imported by the client's Sidecar: through PassthroughCluster, plain text, to a client its
+        # server cannot name
+        unimported = target.kind == "unimported"
+        port = self._server_port(call, target) if target.kind in ("service", "unimported") else None
         for workload, share in ends:
             dest = _dest_labels(target, workload, host_known=False)
+            server_dest, server_src = dest, src
+            if unimported:
+                dest = _dest_labels(target, None, host_known=False)
+                server_dest = _dest_labels(Target("service", target.host, target.service, target.service_namespace),
+                                           workload)
+                server_src = {k: UNKNOWN for k in src}
             q = queries * share
             server_proxy = workload is not None and has_proxy(workload)
             strict = server_proxy and workload is not None and self.config.strict(workload, port)
             if strict and not has_proxy(client):
                 continue  # plain text from outside the mesh: the server's proxy drops it, nobody reports
-            plaintext = target.kind == "service" and str(_dict(self.config.traffic_policy(
+            plaintext = unimported or target.kind == "service" and str(_dict(self.config.traffic_policy(
                 target.host, target.subset).get("tls")).get("mode") or "").upper() == "DISABLE"
             if strict and plaintext:
                 # the server's proxy only takes mutual TLS and closes each plain-text connection before
@@ -1452,7 +1470,8 @@ class Simulation:
             if server_proxy:
                 reporters.append(("destination", security))
             for reporter, sec in reporters:
-                labels = {**src, **dest, "request_protocol": TCP, "response_flags": "-", "reporter": reporter,
+                ends_labels = {**src, **dest} if reporter == "source" else {**server_src, **server_dest}
+                labels = {**ends_labels, "request_protocol": TCP, "response_flags": "-", "reporter": reporter,
                           "connection_security_policy": sec}
                 self.acc.add(tm.TCP_SENT, labels, q * call.response_bytes)
                 self.acc.add(tm.TCP_RECEIVED, labels, q * call.request_bytes)
