@@ -1136,3 +1136,16 @@ def test_a_sidecar_shapes_plain_tcp_too(demo: DemoCluster) -> None:
     demo.apply(sidecar)
     assert not tcp(tm.TCP_SENT)
     assert set(tcp(tm.TCP_OPENED)) == {("BlackHoleCluster", "UH")}
+
+
+def test_a_sidecar_egress_listener_with_a_port_decides_that_ports_calls(demo: DemoCluster) -> None:
+    """QA s20: a Sidecar's egress listeners were merged whatever their port. A listener naming a port
+    decides the calls on it; the listener naming none, the others."""
+    demo.apply(_sidecar("default", "shop", {"egress": [
+        {"port": {"number": 9080, "protocol": "HTTP", "name": "http"}, "hosts": ["./details"]},
+        {"hosts": ["*/*"]}]}))
+    edges = _edges_from(build(snap(demo, ["shop"], graphType="workload")), "productpage-v1")
+    assert "200" in edges[("details", "http")]
+    assert ("reviews", "http") not in edges  # on 9080 only details is imported: reviews goes out unrouted
+    assert "UC" in edges[("PassthroughCluster", "http")]["503"]
+    assert "0" in edges[("inventory", "grpc")]  # gRPC OK on 50051: the catch-all listener imports everything

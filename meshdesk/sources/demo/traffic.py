@@ -371,25 +371,32 @@ class Config:
                 return found
         return None
 
-    def egress_scope(self, client: WorkloadSpec) -> tuple[ImportScope | None, str]:
-        """(the hosts ``client``'s Sidecar imports, None: every host; its outbound traffic policy mode:
-        the Sidecar's, else the mesh config's)."""
+    def egress_scope(self, client: WorkloadSpec, port: int | None = None) -> tuple[ImportScope | None, str]:
+        """(the hosts ``client``'s Sidecar imports for calls on ``port``, None: every host; its outbound
+        traffic policy mode: the Sidecar's, else the mesh config's). An egress listener naming a port
+        decides that port's calls; the listeners naming none decide the others. ``port`` None: what any
+        listener imports."""
         sc = self.sidecar_for(client)
         if sc is None:
             return None, mesh.MESH_SETTINGS.outbound_policy.upper()
         mode = str(_dict(sc.spec.get("outboundTrafficPolicy")).get("mode") or mesh.MESH_SETTINGS.outbound_policy)
+        listeners = [_dict(e) for e in _list(sc.spec.get("egress"))]
+        if port is not None and listeners:
+            at_port = [e for e in listeners if str(_dict(e.get("port")).get("number") or "") == str(port)]
+            listeners = at_port or [e for e in listeners if not _dict(e.get("port")).get("number")]
+            if not listeners:  # no listener for this port: the proxy imports nothing for it
+                return ImportScope(client.namespace, [], self._namespaces), mode.upper()
         # read as its namespace's Sidecar ("." is the client's namespace, as Istio reads a root Sidecar's too)
-        plain = IstioObject(kind="Sidecar", name=sc.name, namespace=client.namespace,
-                            spec={"egress": sc.spec.get("egress")})
+        plain = IstioObject(kind="Sidecar", name=sc.name, namespace=client.namespace, spec={"egress": listeners})
         return import_scope(client.namespace, client.namespace, [plain], self._namespaces), mode.upper()
 
-    def through_sidecar(self, client: WorkloadSpec, host: str, legs: list[Leg]) -> list[Leg]:
+    def through_sidecar(self, client: WorkloadSpec, host: str, legs: list[Leg], port: int | None = None) -> list[Leg]:
         """``legs`` of a call to ``host`` as ``client``'s Sidecar lets them go: when its egress does not
         import the host called (a mesh service or an external one), the proxy knows no route for it and
         sends it through PassthroughCluster; a route of an imported VirtualService to a host not imported
         names a cluster the proxy lacks (503 NC). With REGISTRY_ONLY, what would go through
         PassthroughCluster goes to BlackHoleCluster."""
-        scope, mode = self.egress_scope(client)
+        scope, mode = self.egress_scope(client, port)
         if scope is None and mode != "REGISTRY_ONLY":
             return legs
         called = self.resolve(host, client.namespace)
@@ -634,7 +641,7 @@ class Config:
         """How the requests of one operation split over destinations, with the route's policies."""
         vses = self.virtual_services(client, call.host)
         client_ns = client.namespace
-        scope, _ = self.egress_scope(client)
+        scope, _ = self.egress_scope(client, call.port or None)
         if scope is not None and call.host != "*":
             vses = [v for v in vses if scope.imports_any(v)]  # a VirtualService for a host not imported is unseen
         if not vses:
@@ -1012,7 +1019,8 @@ class Simulation:
         if key not in self._legs:
             client = self.config.specs[call.client]
             if has_proxy(client) or client.namespace in mesh.AMBIENT_NAMESPACES:  # a waypoint routes too
-                self._legs[key] = self.config.through_sidecar(client, call.host, self.config.legs(client, call, op))
+                self._legs[key] = self.config.through_sidecar(client, call.host, self.config.legs(client, call, op),
+                                                              call.port or None)
             else:  # no proxy, no Istio routing: kube-proxy spreads the requests over the service's pods
                 self._legs[key] = [Leg(1.0, self.config.target(call.host, client.namespace), retry=RetryPolicy(0))]
         return self._legs[key]
@@ -1416,7 +1424,7 @@ class Simulation:
         client = self.config.specs[call.client]
         target = self.config.target(call.host, client.namespace)
         if has_proxy(client):  # what the client's Sidecar lets it reach
-            target = self.config.through_sidecar(client, call.host, [Leg(1.0, target)])[0].target
+            target = self.config.through_sidecar(client, call.host, [Leg(1.0, target)], call.port or None)[0].target
         src = _src_labels(client)
         conn_rate = 0.04 + 0.015 * queries
         if target.kind == "blackhole":
