@@ -53,7 +53,8 @@ _API_GROUPS = {
 
 
 class DemoCluster:
-    """A simulated cluster named "demo" with namespaces ``hello``, ``shop`` and ``istio-system``.
+    """A simulated cluster named "demo" with namespaces ``hello``, ``shop``, ``travel`` (ambient, with a
+    waypoint) and ``istio-system``.
 
     ``traffic=False`` starts it silent (an inventory, no samples) until ``start_traffic()``.
     ``clock`` gives the current unix time (for snapshots with ``queryTime == 0``).
