@@ -176,3 +176,19 @@ def test_all_containers_leave_out_one_that_cannot_be_read_and_say_so(qtbot: QtBo
                                       "run's log")
     finally:
         view.shutdown()
+
+
+def test_the_demos_proxy_log_is_an_access_log_of_requests_into_the_pod() -> None:
+    """The demo's sidecar lines read as Istio's access log: inbound requests to the pod's own address
+    (it named a different address on each line) for its app's service."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+
+    demo = DemoCluster(clock=lambda: 1_790_000_000.0)
+    inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    pod = inv.workload("shop", "ratings-v1").pods[0]  # type: ignore[union-attr]
+    entries = [parse(ln.text) for ln in demo.pod_logs("shop", pod.name, "istio-proxy", tail_lines=30)]
+    assert entries and all(e is not None for e in entries)
+    assert {(e.direction, e.upstream_host, e.authority) for e in entries if e is not None} == \
+        {("inbound", f"{pod.ip}:9080", "ratings:9080")}

@@ -55,7 +55,10 @@ def _stamp(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{int((t - whole) * 1e6):06d}000Z"
 
 
-def _line(pod: str, container: str, t: float, requests: tuple[tuple[str, str], ...]) -> str:
+def _line(pod: str, container: str, t: float, requests: tuple[tuple[str, str], ...], ip: str = "",
+          app: str = "") -> str:
+    """One line of the container's log at ``t``; the proxy's is an access log entry in Istio's text format
+    of a request into the pod (to its own address ``ip``, for its app's service)."""
     u = _unit(pod, container, t)
     method, path = requests[int(u * len(requests))]
     ms = 3 + int(_unit(pod, container, t, "ms") * 120)
@@ -65,7 +68,7 @@ def _line(pod: str, container: str, t: float, requests: tuple[tuple[str, str], .
         req = hashlib.blake2b(f"{pod}{t}".encode(), digest_size=8).hexdigest()
         return (f'[{_stamp(t)[:23]}Z] "{method} {path} HTTP/1.1" {code} {flags} via_upstream - "-" 0 '
                 f'{int(200 + u * 4000)} {ms} {max(1, ms - 2)} "-" "Go-http-client/1.1" "{req}" '
-                f'"{pod.rsplit("-", 2)[0]}:9080" "10.244.0.{int(u * 200) + 2}:9080" inbound|9080||')
+                f'"{app or pod.rsplit("-", 2)[0]}:9080" "{ip or "127.0.0.1"}:9080" inbound|9080||')
     level = "WARN" if u > 0.96 else "INFO"
     return f"{level} [{container}] handled {method} {path} in {ms} ms"
 
@@ -104,7 +107,9 @@ def pod_logs(demo: DemoCluster, namespace: str, pod: str, container: str, tail_l
     if tail_lines is not None:
         first = max(first, last - int(tail_lines) + 1) if tail_lines > 0 else last + 1
     requests = served_requests(snap.samples, namespace, found.labels.get("app", ""))
-    return [LogLine(_stamp(k * every), _line(pod, container, k * every, requests)) for k in range(first, last + 1)] \
+    app = found.labels.get("app", "")
+    return [LogLine(_stamp(k * every), _line(pod, container, k * every, requests, found.ip, app))
+            for k in range(first, last + 1)] \
         if count > 0 else []
 
 
