@@ -137,3 +137,16 @@ def test_a_versioned_app_panel_lists_the_config_of_its_workloads(qtbot: QtBot) -
     section = panel.text().split("Istio config\n", 1)[1]
     assert section.startswith("Sidecar reviews: selects it\nPeerAuthentication istio-system/default: the whole mesh\n")
     assert "EnvoyFilter reviews-lua: selects it" in section and "ratings-only" not in section
+
+
+def test_a_selector_of_another_shape_selects_nothing() -> None:
+    """``selector: "app=reviews"`` or ``matchLabels: [...]`` (objects Istio refuses, written around its
+    webhook) were read as no selector: the whole namespace."""
+    inv = _inventory()
+    inv.istio += [_obj("AuthorizationPolicy", "text-selector", "shop", {"selector": "app=reviews"}),
+                  _obj("AuthorizationPolicy", "list-labels", "shop", {"selector": {"matchLabels": ["app=reviews"]}}),
+                  _obj("Sidecar", "odd", "shop", {"workloadSelector": {"labels": "app=reviews"}})]
+    reviews = inv.workload("shop", "reviews-v2")
+    assert reviews is not None
+    names = {o.name for o, _how in config_for_workload(inv, reviews)}
+    assert not names & {"text-selector", "list-labels", "odd"} and "deny-all" in names

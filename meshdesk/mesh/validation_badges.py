@@ -316,7 +316,11 @@ def _applying_selector(obj: IstioObject) -> dict[str, str] | None:
     spec = _d(obj.spec)
     if path is None or spec.get("targetRef") or spec.get("targetRefs"):
         return None
-    return {str(k): str(v) for k, v in _d(_d(spec.get(path[0])).get(path[1])).items()}
+    outer = spec.get(path[0])
+    inner = outer.get(path[1]) if isinstance(outer, dict) else None
+    if (outer is not None and not isinstance(outer, dict)) or (inner is not None and not isinstance(inner, dict)):
+        return None  # a selector of another shape (Istio refuses it) selects nothing, not the whole namespace
+    return {str(k): str(v) for k, v in (inner or {}).items()}
 
 
 def applies_how(obj: IstioObject, workload: Workload, root: str) -> str:
