@@ -150,3 +150,12 @@ def test_a_selector_of_another_shape_selects_nothing() -> None:
     assert reviews is not None
     names = {o.name for o, _how in config_for_workload(inv, reviews)}
     assert not names & {"text-selector", "list-labels", "odd"} and "deny-all" in names
+
+
+def test_a_policy_with_a_selector_of_another_shape_badges_no_workload() -> None:
+    inv = _inventory()
+    odd = _obj("AuthorizationPolicy", "text-selector", "shop", {"selector": "app=reviews"})
+    inv.istio.append(odd)
+    graph = build(snapshot([http("productpage-v1", "ratings-v1", 1.0)], inv))
+    key = ("AuthorizationPolicy", "shop", "text-selector")
+    assert node_badges(graph, inv, {key: Validation(*key, checks=[Check("KIA0000", ERROR, "a finding")])}) == {}

@@ -85,12 +85,19 @@ def object_selector(obj: IstioObject) -> dict[str, str] | None:
     if obj.kind != "Gateway" and (spec.get("targetRef") or spec.get("targetRefs")):
         return None  # attached to a Gateway or a Service instead: it selects no workload by labels
     if obj.kind == "Gateway":
-        raw: Any = spec.get("selector")
-    elif obj.kind == "Sidecar":
-        raw = _d(spec.get("workloadSelector")).get("labels")
-    else:
-        raw = _d(spec.get("selector")).get("matchLabels")
-    return {str(k): str(v) for k, v in _d(raw).items()}
+        raw = spec.get("selector")
+        return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return labels_at(spec, *(("workloadSelector", "labels") if obj.kind == "Sidecar" else ("selector", "matchLabels")))
+
+
+def labels_at(spec: dict[str, Any], outer: str, inner: str) -> dict[str, str] | None:
+    """The labels at ``spec[outer][inner]`` ({} when either is absent: no selector); None when either is
+    of another shape (a string, a list: an object Istio refuses), which selects nothing."""
+    first = spec.get(outer)
+    second = first.get(inner) if isinstance(first, dict) else None
+    if (first is not None and not isinstance(first, dict)) or (second is not None and not isinstance(second, dict)):
+        return None
+    return {str(k): str(v) for k, v in (second or {}).items()}
 
 
 def selects(obj: IstioObject, workload: Workload) -> bool:
@@ -316,11 +323,7 @@ def _applying_selector(obj: IstioObject) -> dict[str, str] | None:
     spec = _d(obj.spec)
     if path is None or spec.get("targetRef") or spec.get("targetRefs"):
         return None
-    outer = spec.get(path[0])
-    inner = outer.get(path[1]) if isinstance(outer, dict) else None
-    if (outer is not None and not isinstance(outer, dict)) or (inner is not None and not isinstance(inner, dict)):
-        return None  # a selector of another shape (Istio refuses it) selects nothing, not the whole namespace
-    return {str(k): str(v) for k, v in (inner or {}).items()}
+    return labels_at(spec, *path)  # (a selector of another shape selects nothing, not the whole namespace)
 
 
 def applies_how(obj: IstioObject, workload: Workload, root: str) -> str:
