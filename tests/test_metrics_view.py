@@ -1018,6 +1018,19 @@ def test_reported_by_the_source_shows_failures_the_server_never_saw(qtbot: QtBot
     with qtbot.waitSignal(view.refreshed, timeout=20000):
         view.split.setCurrentIndex(view.split.findData("response_code"))
     assert view.charts["request_volume"].data()[("rate", "503")][1][-1] == pytest.approx(0.25)
+    # both, a line each (Kiali's "Both"): the 503s are the source's alone
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.reporter.setCurrentIndex(view.reporter.findData("both"))
+    lines = {k[1]: v[1][-1] for k, v in view.charts["request_volume"].data().items()}
+    assert lines["source · 503"] == pytest.approx(0.25) and "destination · 503" not in lines
+    assert lines["source · 200"] == pytest.approx(lines["destination · 200"])
+    assert view.title.text() == "service bookinfo/ratings, reported by the source and the destination"
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.split.setCurrentIndex(view.split.findData(""))  # no split
+    lines = {k[1]: v[1][-1] for k, v in view.charts["request_volume"].data().items()}
+    assert lines == {"source": pytest.approx(5.25), "destination": pytest.approx(5.0)}
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.reporter.setCurrentIndex(view.reporter.findData(REPORTED_BY_SOURCE))
     # productpage: the unknown caller outside the mesh is the destination's report alone
     _set_target(qtbot, view, MetricsTarget.service("bookinfo", "productpage"))
     by_source = sum(values[-1] for values in (v[1] for v in view.charts["request_volume"].data().values()))

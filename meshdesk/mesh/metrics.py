@@ -226,10 +226,11 @@ class MetricsTarget:
 
     @property
     def reporters(self) -> tuple[str, ...]:
-        """The reporters whose series count: ``reporter``, and for an ambient target an Istio ambient
-        waypoint, which reports the requests of workloads that have no sidecar (as Kiali reads
-        reporter=~"waypoint|...")."""
-        return (self.reporter, "waypoint") if self.waypoint else (self.reporter,)
+        """The reporters whose series count: ``reporter`` (both sides for ``REPORTED_BY_BOTH``), and for an
+        ambient target an Istio ambient waypoint, which reports the requests of workloads that have no
+        sidecar (as Kiali reads reporter=~"waypoint|...")."""
+        mine = ("source", "destination") if self.reporter == REPORTED_BY_BOTH else (self.reporter,)
+        return (*mine, "waypoint") if self.waypoint else mine
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a series with ``labels`` belongs to this target (for sources without PromQL)."""
@@ -243,10 +244,16 @@ class MetricsTarget:
             return labels.get("reporter") == "source"
         return labels.get("reporter") in self.reporters
 
-    def split_label(self, split: str) -> str:
-        """The Prometheus label a split groups by ("" for none). A proxy target's lines are its pods'."""
+    def split_label(self, split: str, tcp: bool = False) -> str:
+        """The Prometheus label a split groups by ("" for none; labels joined by commas when the lines are
+        also each reporter's: ``REPORTED_BY_BOTH``). A proxy target's lines are its pods'. A TCP chart
+        (``tcp``) is not split by response code: TCP series have none."""
         if self.kind == KIND_PROXY:
             return "pod"
+        base = "" if tcp and split == SPLIT_RESPONSE_CODE else self._split_base(split)
+        return ",".join(x for x in ("reporter", base) if x) if self.reporter == REPORTED_BY_BOTH else base
+
+    def _split_base(self, split: str) -> str:
         if split == SPLIT_NONE:
             return ""
         if split == SPLIT_RESPONSE_CODE:
@@ -265,6 +272,8 @@ def split_value(labels: Mapping[str, str], label: str) -> str:
     "(no version)", not left unnamed (it was given the chart's title, beside "v1" and "v2")."""
     if not label:
         return ""
+    if "," in label:  # several labels (each reporter's lines, split again): "source · v1"
+        return " · ".join(split_value(labels, one) for one in label.split(","))
     value = labels.get(label, "")
     if value:
         return value
@@ -329,8 +338,9 @@ def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:
 # who reports the charted requests, as Kiali's "Reported from" choice: "" as the graph reads them (the
 # server's proxy, its callers' when it has none), or every series from one side's proxies
 REPORTED_AS_GRAPH, REPORTED_BY_DESTINATION, REPORTED_BY_SOURCE = "", "destination", "source"
+REPORTED_BY_BOTH = "both"  # a line per reporter, side by side (Kiali's "Both")
 REPORTERS = ((REPORTED_AS_GRAPH, "as the graph"), (REPORTED_BY_DESTINATION, "destination"),
-             (REPORTED_BY_SOURCE, "source"))
+             (REPORTED_BY_SOURCE, "source"), (REPORTED_BY_BOTH, "both (a line each)"))
 
 
 def reported_by(target: MetricsTarget | None, reporter: str) -> MetricsTarget | None:
@@ -341,8 +351,9 @@ def reported_by(target: MetricsTarget | None, reporter: str) -> MetricsTarget | 
     with the destination's only."""
     if target is None or not reporter or target.kind == KIND_PROXY:
         return target
+    said = "reported by the source and the destination" if reporter == REPORTED_BY_BOTH else f"reported by the {reporter}"
     return replace(target, reporter=reporter, by_callers=(), waypoint=target.waypoint and reporter == "destination",
-                   title=f"{target.title}, reported by the {reporter}")
+                   title=f"{target.title}, {said}")
 
 
 def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND) -> MetricsTarget | None:

@@ -29,7 +29,6 @@ from meshdesk.mesh.metrics import (
     PROXY_OTHER_CLUSTERS,
     PROXY_SCRAPED,
     QUANTILE_STATS,
-    SPLIT_RESPONSE_CODE,
     STAT_AVG,
     STAT_RATE,
     Line,
@@ -138,10 +137,8 @@ def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
     out: list[LineQuery] = []
     for key in spec.charts:
         chart = CHARTS_BY_KEY[key]
-        split = target.split_label(spec.split)
-        if chart.tcp and spec.split == SPLIT_RESPONSE_CODE:
-            split = ""
-        by = _by(split)
+        split = target.split_label(spec.split, chart.tcp)
+        by = _by(*split.split(","))
         if chart.kind == "counter":
             out.append(LineQuery(key, STAT_RATE, f"sum({_rate(chart.metric, base, w)}){by}", split))
         elif chart.kind == "errors":
@@ -160,7 +157,7 @@ def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
                          f"sum({_rate(chart.metric + '_count', base, w)}){by}")
                 else:
                     q = (f"histogram_quantile({QUANTILE_STATS[stat]}, "
-                         f"sum({_rate(chart.metric + '_bucket', base, w)}){_by('le', split)})")
+                         f"sum({_rate(chart.metric + '_bucket', base, w)}){_by('le', *split.split(','))})")
                 out.append(LineQuery(key, stat, q, split))
     return out
 

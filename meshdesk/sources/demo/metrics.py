@@ -21,7 +21,6 @@ from meshdesk.mesh.metrics import (
     CHARTS_BY_KEY,
     KIND_PROXY,
     PROXY_CHARTS,
-    SPLIT_RESPONSE_CODE,
     STAT_AVG,
     STAT_RATE,
     Line,
@@ -53,9 +52,7 @@ def _evaluate(samples: list[Sample], target: MetricsTarget, spec: MetricsSpec) -
     requests = [s for s in mine if s.metric == tm.REQUESTS]
     for key in spec.charts:
         chart = CHARTS_BY_KEY[key]
-        split = target.split_label(spec.split)
-        if chart.tcp and spec.split == SPLIT_RESPONSE_CODE:
-            split = ""
+        split = target.split_label(spec.split, chart.tcp)
 
         def group(s: Sample, split: str = split) -> str:
             return split_value(s.labels, split)
