@@ -192,3 +192,17 @@ def test_the_demos_proxy_log_is_an_access_log_of_requests_into_the_pod() -> None
     assert entries and all(e is not None for e in entries)
     assert {(e.direction, e.upstream_host, e.authority) for e in entries if e is not None} == \
         {("inbound", f"{pod.ip}:9080", "ratings:9080")}
+
+
+def test_odd_digits_and_a_line_that_ends_at_its_code_are_read_not_raised() -> None:
+    """A number field holding a digit Python calls a digit but int() refuses ("²", "１２") read as no
+    number (it raised ValueError in the logs view); a custom format that stops at the response code keeps
+    it (the line was dropped)."""
+    odd = INBOUND.replace(" 0 295 24 23 ", " 0 ² 24 23 ")
+    entry = parse(odd)
+    assert entry is not None and entry.bytes_sent is None and entry.duration_ms == 24
+    doc = json.loads(JSON_LINE)
+    entry = parse(json.dumps({**doc, "duration": "²", "bytes_sent": "１２"}))
+    assert entry is not None and entry.duration_ms is None and entry.bytes_sent is None and entry.code == 504
+    short = parse('[2026-11-29T00:10:16.000Z] "GET /é HTTP/1.1" 200')
+    assert short is not None and (short.method, short.path, short.code, short.flags) == ("GET", "/é", 200, ())

@@ -111,7 +111,7 @@ def _unquote(token: str) -> str:
 
 def _int(token: str) -> int | None:
     token = _unquote(token)
-    return int(token) if token.isdigit() else None
+    return int(token) if token.isascii() and token.isdigit() else None
 
 
 def _flags(token: str) -> tuple[str, ...]:
@@ -146,7 +146,7 @@ def _from_json(text: str) -> AccessEntry | None:
             return None
         if isinstance(v, int):
             return v
-        return int(v) if isinstance(v, str) and v.isdigit() else None
+        return int(v) if isinstance(v, str) and v.isascii() and v.isdigit() else None
 
     return AccessEntry(start_time=s("start_time"), method=s("method"), path=s("path"), protocol=s("protocol"),
                        code=n("response_code"), flags=_flags(s("response_flags")),
@@ -165,13 +165,13 @@ def parse(text: str) -> AccessEntry | None:
     if not text.startswith("["):
         return None
     tokens = _TOKEN.findall(text)
-    if len(tokens) < 4 or not tokens[1].startswith('"') or not _CODE.fullmatch(tokens[2]):
+    if len(tokens) < 3 or not tokens[1].startswith('"') or not _CODE.fullmatch(tokens[2]):
         return None
     method, path, protocol = _request_line(tokens[1])
     rest = tokens[4:]
     # Istio's format has the response code details (a word, not a number) after the flags; Envoy's
     # own default goes on with the byte counts
-    istio = bool(rest) and not rest[0].isdigit()
+    istio = bool(rest) and not (rest[0].isascii() and rest[0].isdigit())
     if istio:
         fields = dict(zip(("details", "termination", "transport_failure", "bytes_received", "bytes_sent", "duration",
                            "upstream_ms", "xff", "user_agent", "request_id", "authority", "upstream_host",
@@ -188,7 +188,7 @@ def parse(text: str) -> AccessEntry | None:
         return _int(fields.get(key, "-"))
 
     return AccessEntry(start_time=tokens[0][1:-1], method=method, path=path, protocol=protocol, code=int(tokens[2]),
-                       flags=_flags(tokens[3]), details=f("details"), bytes_received=i("bytes_received"),
+                       flags=_flags(tokens[3] if len(tokens) > 3 else "-"), details=f("details"), bytes_received=i("bytes_received"),
                        bytes_sent=i("bytes_sent"), duration_ms=i("duration"), upstream_ms=i("upstream_ms"),
                        user_agent=f("user_agent"), request_id=f("request_id"), authority=f("authority"),
                        upstream_host=f("upstream_host"), upstream_cluster=f("upstream_cluster"),
