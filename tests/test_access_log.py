@@ -206,3 +206,36 @@ def test_odd_digits_and_a_line_that_ends_at_its_code_are_read_not_raised() -> No
     assert entry is not None and entry.duration_ms is None and entry.bytes_sent is None and entry.code == 504
     short = parse('[2026-11-29T00:10:16.000Z] "GET /é HTTP/1.1" 200')
     assert short is not None and (short.method, short.path, short.code, short.flags) == ("GET", "/é", 200, ())
+
+
+def test_only_matching_lines_narrows_the_table_when_turned_on_and_says_when_the_search_leaves_none(
+        qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """Turning "Only matching lines" on after typing the search narrows the table as it narrows the text
+    (the table kept every entry); a search that leaves no entry says so, not that the proxy writes no
+    access log (it told the user to set accessLogFile)."""
+    emu = kube_emulator
+    emu.add(_pod_manifest())
+    emu.add_pod_log(NS, POD, "istio-proxy", [INBOUND, OUTBOUND, TCP], at=time.time() - 20)
+    view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
+    qtbot.addWidget(view)
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.container.setCurrentIndex(1)  # the sidecar
+        view.access.setChecked(True)
+        model = view.access_model
+        assert model.rowCount() == 3
+        view.search.setText("/ratings/")
+        assert model.rowCount() == 3  # a search alone highlights, it does not filter
+        view.only_matching.setChecked(True)
+        assert [model.data(model.index(r, 3)) for r in range(model.rowCount())] == ["/ratings/0"]
+        view.search.setText("<b>no-such-path</b>")
+        assert model.rowCount() == 0
+        assert "accessLogFile" not in view.access_summary.text()
+        assert view.access_summary.text() == ("No access log entries with \u201c<b>no-such-path</b>\u201d "
+                                              "(\u201cOnly matching lines\u201d is on)")
+        view.only_matching.setChecked(False)
+        assert model.rowCount() == 3
+    finally:
+        view.shutdown()

@@ -231,6 +231,7 @@ class LogsView(QWidget):
         self.access_table.setWordWrap(False)
         self.access_summary = QLabel("")
         self.access_summary.setWordWrap(True)
+        self.access_summary.setTextFormat(Qt.TextFormat.PlainText)  # a search text is shown as typed
         self.access_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # the newest lines parsed for the table (kept while it is on), and those lines: a poll's new
         # lines are parsed alone
@@ -294,7 +295,7 @@ class LogsView(QWidget):
         self.follow.toggled.connect(self._follow_toggled)
         self.previous.toggled.connect(self._previous_toggled)
         self.search.textChanged.connect(self._search_changed)
-        self.only_matching.toggled.connect(self._render)
+        self.only_matching.toggled.connect(self._only_matching_toggled)
         self.timestamps.toggled.connect(self._render)
         self.access.toggled.connect(self._access_toggled)
         self.search.returnPressed.connect(self.find_next)
@@ -590,6 +591,11 @@ class LogsView(QWidget):
         self.text.verticalScrollBar().setValue(self.text.verticalScrollBar().maximum())
         self._highlight()
 
+    def _only_matching_toggled(self) -> None:
+        self._render()
+        if self.access.isChecked():  # the table narrows (or widens) with the text
+            self._fill_access()
+
     def _search_changed(self) -> None:
         if self.only_matching.isChecked():
             self._render()
@@ -635,6 +641,10 @@ class LogsView(QWidget):
         if entries:
             older = f" (the newest {ACCESS_ROWS:,} lines read)" if len(self._lines) > ACCESS_ROWS else ""
             self.access_summary.setText(summary(entries) + older)
+        elif self.only_matching.isChecked() and self.search.text() and any(e is not None for e in self._entries):
+            # there are entries, the search leaves none: not a proxy that writes no access log
+            self.access_summary.setText(f"No access log entries with \u201c{self.search.text()}\u201d "
+                                        "(\u201cOnly matching lines\u201d is on)")
         else:
             self.access_summary.setText(_NO_ACCESS_LOG if self._lines else "")
         self.access_table.scrollToBottom()
