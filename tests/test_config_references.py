@@ -4,11 +4,16 @@ select the workload or service in the graph or show the other object."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from meshdesk.mesh import references as references_module
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, ServicePort
 from meshdesk.mesh.references import BINDS_IT, BOUND_TO, ROUTES_TO, SAME_HOST, references
 from meshdesk.mesh.validation_badges import SELECTS_IT, WHOLE_MESH, WHOLE_NAMESPACE
 from tests.test_workload_config import _inventory, _obj
-from tests.ui_helpers import shown, window_test_marks
+from tests.ui_helpers import shown, small_inventory, window_test_marks, workload
 
 pytestmark = window_test_marks()
 
@@ -138,3 +143,34 @@ def test_the_panels_istio_objects_open_in_the_config_view(qtbot, demo_window) ->
     w.view.select([entry.id])
     qtbot.waitUntil(lambda: w.panel.kind == "serviceentry", timeout=5000)
     assert any(h.startswith("meshdesk-config:ServiceEntry/") for _t, h in w.panel.links())
+
+
+def test_a_namespace_sidecar_among_a_sidecar_per_workload_weighs_only_each_workloads_rivals(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a Sidecar per workload beside the namespace's default one, the default applies to the
+    workloads none selects, found by trying each workload against the Sidecars that could select it,
+    not against every Sidecar (with thousands of each it stalled the Istio config view for minutes at
+    each refresh); the count of tries stands in for the time."""
+    inv = small_inventory("big")
+    inv.workloads += [workload(f"app{i}-v1", "big", f"app{i}") for i in range(300)]
+    inv.istio += [_obj("Sidecar", f"app{i}", "big", {"workloadSelector": {"labels": {"app": f"app{i}"}}})
+                  for i in range(0, 300, 2)]  # every other workload has its own
+    default = _obj("Sidecar", "default", "big", {"egress": [{"hosts": ["./*"]}]})
+    inv.istio.append(default)
+    tries = 0
+    real = references_module.applies_how
+
+    def counted(*args: Any) -> str:
+        nonlocal tries
+        tries += 1
+        return real(*args)
+
+    monkeypatch.setattr(references_module, "applies_how", counted)
+    got = references(inv, default).workloads
+    own_sidecar = {f"app{i}-v1" for i in range(0, 300, 2)}
+    assert sorted(w.name for w, _how in got) == sorted(
+        w.name for w in inv.workloads if w.namespace == "big" and w.name not in own_sidecar)
+    assert {how for _w, how in got} == {WHOLE_NAMESPACE}
+    assert tries < 10 * len(inv.workloads)  # each workload against its own few rivals (was 45,000 tries)
+    own = references(inv, _about(inv, "Sidecar", "big", "app4")).workloads
+    assert [(w.name, how) for w, how in own] == [("app4-v1", SELECTS_IT)]

@@ -16,6 +16,7 @@ from meshdesk.mesh.readers import as_list as _l
 from meshdesk.mesh.validation_badges import (
     ITS_GATEWAY,
     SELECTS_IT,
+    _applying_selector,
     applies_how,
     key_of,
     object_hosts,
@@ -111,16 +112,25 @@ def _workloads(inv: Inventory, obj: IstioObject) -> list[tuple[Workload, str]]:
         return [(w, SELECTS_IT) for w in candidates if selector and w.namespace == obj.namespace
                 and all(w.labels.get(k) == v for k, v in selector.items())]
     out = []
-    sidecars: dict[str, list[IstioObject]] = {}  # by namespace: a workload's rivals are its namespace's and the root's
+    # a workload's rival Sidecars: its namespace's and the root's namespace-wide ones, and those of its
+    # namespace selecting one of its labels (indexed by one label of their selector: with a Sidecar per
+    # workload, trying each against each workload took minutes)
+    wide: dict[str, list[IstioObject]] = {}
+    selecting: dict[tuple[str, str, str], list[IstioObject]] = {}
     for o in _all_objects(inv) if obj.kind == "Sidecar" else ():
-        if o.kind == "Sidecar":
-            sidecars.setdefault(o.namespace, []).append(o)
+        picks = _applying_selector(o) if o.kind == "Sidecar" else None
+        if picks == {}:
+            wide.setdefault(o.namespace, []).append(o)
+        elif picks:
+            k, v = next(iter(picks.items()))
+            selecting.setdefault((o.namespace, k, v), []).append(o)
     for w in candidates:
         how = applies_how(obj, w, root)
         if not how:
             continue
         if obj.kind == "Sidecar":
-            near = sidecars.get(w.namespace, []) + (sidecars.get(root, []) if root != w.namespace else [])
+            near = [*wide.get(w.namespace, []), *(wide.get(root, []) if root != w.namespace else []),
+                    *(s for k, v in w.labels.items() for s in selecting.get((w.namespace, k, v), []))]
             rivals = [(s, h) for s in near for h in (applies_how(s, w, root),) if h]
             if all(key_of(s) != key_of(obj) for s, _h in sidecar_in_effect(rivals)):
                 continue  # another Sidecar is in effect for it
