@@ -740,3 +740,28 @@ def test_an_app_box_with_its_service_node_inside_reads_its_callers_when_no_versi
     into_db = sum(e.rates.get("tcp", 0.0) for e in g.in_edges(db.id))
     lines = DemoMetrics(demo).fetch(target, MetricsSpec(range_s=600, step_s=60, end=now)).chart_lines("tcp_sent")
     assert into_db > 0 and lines and lines[0].values[-1] == pytest.approx(into_db, rel=0.02)
+
+
+def test_reported_by_the_destination_of_a_workload_without_a_sidecar_says_none_reports() -> None:
+    """Charted as its own side reports them, what comes into a workload without a sidecar (or along an
+    edge to it) is nothing at all: the title says why the charts are empty rather than showing empty
+    charts as if no request came; with a proxy there, nothing is added."""
+    from meshdesk.mesh.graph.model import Edge, Node, TrafficGraph, edge_id, node_id
+    from meshdesk.mesh.metrics import reported_by
+    from meshdesk.mesh.request import GraphRequest
+
+    g = TrafficGraph(GraphRequest())
+    db = g.add_node(Node(node_id(NODE_WORKLOAD, namespace="shop", workload="mongodb-v1"), NODE_WORKLOAD,
+                         namespace="shop", workload="mongodb-v1", has_missing_sidecar=True))
+    app = g.add_node(Node(node_id(NODE_WORKLOAD, namespace="shop", workload="ratings-v1"), NODE_WORKLOAD,
+                          namespace="shop", workload="ratings-v1"))
+    edge = g.add_edge(Edge(edge_id(app.id, db.id, "tcp"), app.id, db.id, "tcp"))
+    why = "(the destination has no proxy to report them: nothing to show)"
+    into_db = reported_by(target_for_node(g, db.id), "destination")
+    assert into_db is not None and into_db.title == f"workload shop/mongodb-v1 (inbound), reported by the destination {why}"
+    along = reported_by(target_for_edge(g, edge.id), "destination")
+    assert along is not None and along.title.endswith(why)
+    by_callers = reported_by(target_for_node(g, db.id), "source")
+    assert by_callers is not None and why not in by_callers.title
+    into_app = reported_by(target_for_node(g, app.id), "destination")
+    assert into_app is not None and into_app.title == "workload shop/ratings-v1 (inbound), reported by the destination"

@@ -180,6 +180,9 @@ class MetricsTarget:
     # callers report: their series are read from the callers' reports (reporter "source"), every other
     # series from the target's reporters
     by_callers: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    # the side that has no proxy to report these requests ("destination": a server without a sidecar),
+    # so that charting its reports ("Reported by") shows none
+    unreported: str = ""
 
     @staticmethod
     def workload(namespace: str, name: str, direction: str = INBOUND) -> MetricsTarget:
@@ -352,6 +355,8 @@ def reported_by(target: MetricsTarget | None, reporter: str) -> MetricsTarget | 
     if target is None or not reporter or target.kind == KIND_PROXY:
         return target
     said = "reported by the source and the destination" if reporter == REPORTED_BY_BOTH else f"reported by the {reporter}"
+    if reporter == target.unreported:
+        said += " (the destination has no proxy to report them: nothing to show)"
     return replace(target, reporter=reporter, by_callers=(), waypoint=target.waypoint and reporter == "destination",
                    title=f"{target.title}, {said}")
 
@@ -396,7 +401,7 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         served = [graph.nodes[e.target] for e in graph.out_edges(node.id) if e.target in graph.nodes]
         if served and all(n.has_missing_sidecar for n in served):
             # no proxy behind it reports what comes in: its callers' reports tell (as for its edges)
-            target = replace(target, reporter="source")
+            target = replace(target, reporter="source", unreported="destination")
         waypoints = tuple(sorted({n.workload for n in graph.nodes.values() if n.extra.get("isWaypoint")
                                   and n.namespace == node.namespace and n.workload}))
         if waypoints and _ambient(graph, node):
@@ -415,7 +420,7 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         missing_sidecar = bool(members) and all(n.has_missing_sidecar for n in members)
     if target is not None and direction == INBOUND and missing_sidecar:
         # no proxy of its own reports what comes in: its callers' reports tell (as for its edges)
-        target = replace(target, reporter="source", by_callers=())
+        target = replace(target, reporter="source", by_callers=(), unreported="destination")
     if target is not None and (_ambient(graph, node) or node.node_type == NODE_BOX
                                and _ambient(graph, *_box_members(graph, node))):
         target = replace(target, waypoint=True)
@@ -627,7 +632,8 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
         reporter = "destination"
     title = f"{src.label} \u2192 {dst.label} ({edge.protocol})"
     return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(_dedupe(labels)), title,
-                         _ambient(graph, src, dst), any_of)
+                         _ambient(graph, src, dst), any_of,
+                         unreported="destination" if dst.has_missing_sidecar and not operation else "")
 
 
 @dataclass(frozen=True)
