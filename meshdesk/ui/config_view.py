@@ -369,9 +369,11 @@ class ConfigView(QWidget):
     def _find(self, key: ObjectKey) -> IstioObject | None:
         if self.inventory is None:
             return None
-        # the selection's config, else the cluster's that shapes its graph (a DestinationRule in istio-system)
-        return next((o for o in (*self.inventory.istio, *self.inventory.outside_config) if key_of(o) == tuple(key)),
-                    None)
+        # the selection's config, else the cluster's that shapes its graph (a DestinationRule in istio-system,
+        # the Gateway of an ingress gateway outside the selection, which its routes bind)
+        inv = self.inventory
+        return next((o for o in (*inv.istio, *inv.outside_config, *inv.outside_gateway_configs)
+                     if key_of(o) == tuple(key)), None)
 
     def _picked(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if item is not None:
