@@ -239,3 +239,13 @@ def test_only_matching_lines_narrows_the_table_when_turned_on_and_says_when_the_
         assert model.rowCount() == 3
     finally:
         view.shutdown()
+
+
+def test_json_numbers_written_as_floats_are_read() -> None:
+    """A JSON encoder that writes numbers as floats (200.0, 12.5): they read as blank before."""
+    e = parse(json.dumps({"start_time": "t", "method": "GET", "response_code": 200.0, "duration": 12.5,
+                          "bytes_sent": 3.0, "upstream_cluster": "inbound|80||", "response_flags": "-"}))
+    assert e is not None and (e.code, e.duration_ms, e.bytes_sent) == (200, 12, 3)
+    bad = parse(json.dumps({"start_time": "t", "method": "GET", "response_code": -1.0, "duration": float("nan"),
+                            "upstream_cluster": "x"}).replace("NaN", "1e999"))
+    assert bad is not None and (bad.code, bad.duration_ms) == (None, None)

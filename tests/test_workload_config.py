@@ -159,3 +159,18 @@ def test_a_policy_with_a_selector_of_another_shape_badges_no_workload() -> None:
     graph = build(snapshot([http("productpage-v1", "ratings-v1", 1.0)], inv))
     key = ("AuthorizationPolicy", "shop", "text-selector")
     assert node_badges(graph, inv, {key: Validation(*key, checks=[Check("KIA0000", ERROR, "a finding")])}) == {}
+
+
+def test_the_panel_says_when_the_root_namespaces_config_could_not_be_read(qtbot: QtBot) -> None:
+    """Mesh-wide policies live in the root namespace: when its Istio config could not be read (RBAC), the
+    workload's list may lack them; the note looked at the workload's own namespace only."""
+    inv = _inventory()
+    inv.hidden["istio-system/authorizationpolicies"] = "forbidden"
+    graph = build(snapshot([http("productpage-v1", "reviews-v2", 1.0)], inv))
+    node = graph.find_node(workload="reviews-v2")
+    assert node is not None
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    panel.show_selection([node.id])
+    assert "(not all of the Istio config of istio-system could be read: objects there may be missing" in panel.text()

@@ -146,6 +146,10 @@ def _from_json(text: str) -> AccessEntry | None:
             return None
         if isinstance(v, int):
             return v
+        if isinstance(v, float) and v.is_integer() and v >= 0:  # (a JSON encoder that writes 200.0)
+            return int(v)
+        if isinstance(v, float) and math.isfinite(v) and v >= 0:  # a duration with a fraction: to the millisecond
+            return round(v)
         return int(v) if isinstance(v, str) and v.isascii() and v.isdigit() else None
 
     return AccessEntry(start_time=s("start_time"), method=s("method"), path=s("path"), protocol=s("protocol"),

@@ -579,8 +579,10 @@ def _workload_config(g: TrafficGraph, inv: Inventory, workloads: Sequence[Worklo
             colour = SEVERITY_COLOUR[ERROR if errors else WARNING]
             found = f" <span style='color:{colour}'>({_e(badge_text(errors, warnings))})</span>"
         rows.append(f"{_e(obj.kind)} {config_link(obj, f'<b>{_e(name)}</b>')}: {_e(how)}{found}")
-    unread = inv.unread(w.namespace, _ISTIO_LISTS)
-    note = " <i>(not all of its namespace's config could be read)</i>" if unread else ""
+    root = inv.mesh_settings.root_namespace
+    unread = [ns for ns in dict.fromkeys((w.namespace, root)) if inv.unread(ns, _ISTIO_LISTS)]
+    note = f" <i>(not all of the Istio config of {', '.join(unread)} could be read: objects there may be " \
+        "missing from this list)</i>" if unread else ""
     return _section("Istio config", _list(rows) + note)
 
 
