@@ -1,0 +1,561 @@
+"""Distributed traces as data: what a tracing backend (Jaeger's query API, or Tempo behind its Jaeger
+query frontend) holds for an app, a workload or a service, read the way Kiali reads it (Qt-free).
+
+Istio's proxies report a span for every request they pass on (the client side, ``span.kind=client``)
+and every request they receive (``span.kind=server``), under the Jaeger service ``<app>.<namespace>``
+(the pod's canonical service and namespace), with an operation named after the route's host and port
+(``reviews.shop.svc.cluster.local:9080/*``) and tags of their own: ``node_id``
+(``sidecar~10.1.2.3~reviews-v2-7d9c-xk2p.shop~shop.svc.cluster.local``), ``http.status_code``,
+``response_flags``, ``upstream_cluster``, ``istio.canonical_service``, ``istio.namespace``...
+
+So, as in Kiali:
+
+- an app's traces are the backend's traces of the service ``<app>.<namespace>``;
+- a workload's are its app's traces that have a span of one of its pods (``node_id``'s pod name starts
+  with the workload's name and its namespace is the workload's; a ``hostname`` tag, as Tempo's spans
+  carry, starting with the workload's name does too; a waypoint's span names its workload in
+  ``istio.source_workload`` / ``istio.destination_workload``);
+- a service's are the traces of the app behind it that have a span whose operation starts with
+  ``<service>.<namespace>`` (or whose ``istio.destination_canonical_service`` names it).
+
+``parse_jaeger(document)`` turns the query API's JSON into ``Trace`` objects; what it cannot read (a
+span without an id, a time that is not a number) is skipped and counted in ``TraceSet.skipped``, never
+raised. ``TraceSource`` is what the demo and a live backend offer the UI.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+TARGET_APP = "app"
+TARGET_WORKLOAD = "workload"
+TARGET_SERVICE = "service"
+
+KIND_CLIENT = "client"
+KIND_SERVER = "server"
+
+# the longest a trace list may be asked for, and what is asked by default (Kiali offers 20 to 500)
+LIMITS = (20, 100, 200, 500)
+DEFAULT_LIMIT = 100
+# cap on spans read from one answer: a runaway trace (millions of spans) must not eat the laptop
+MAX_SPANS = 200_000
+# a tag value longer than this is cut (a request body logged as a tag)
+MAX_TAG_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class TraceTarget:
+    """Whose traces: an app (all its versions), a workload or a service, in a namespace.
+
+    ``app`` is the app label the backend knows the traces by (for a workload, its app label; for a
+    service, the app of the workloads behind it, else the service's own name); ``cluster`` is "" for
+    a single-cluster mesh."""
+
+    kind: str
+    namespace: str
+    name: str
+    app: str = ""
+
+    @property
+    def lookup(self) -> str:
+        """The app name whose traces are asked for."""
+        return self.app or self.name
+
+    def jaeger_service(self, namespace_selector: bool = True) -> str:
+        """The Jaeger service name: ``<app>.<namespace>`` (Istio's proxies report under their canonical
+        service and namespace), or the bare app when the backend was set up without namespaces."""
+        return f"{self.lookup}.{self.namespace}" if namespace_selector else self.lookup
+
+    def title(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class TraceQuery:
+    """When and which: the traces that started in [start, end] (unix seconds), at most ``limit``, with a
+    span of at least ``min_duration_ms`` (0: any), only those with an error when ``errors_only``."""
+
+    target: TraceTarget
+    start: float
+    end: float
+    limit: int = DEFAULT_LIMIT
+    min_duration_ms: float = 0.0
+    errors_only: bool = False
+
+
+@dataclass(frozen=True)
+class Span:
+    trace_id: str
+    span_id: str
+    parent_id: str  # "" for a root span
+    operation: str
+    service: str  # the reporting process's service name (``reviews.shop``)
+    start_us: int  # unix microseconds
+    duration_us: int
+    tags: Mapping[str, str] = field(default_factory=dict)
+    process_tags: Mapping[str, str] = field(default_factory=dict)
+    # a bad reference, a tag of an odd shape ... said when the span is shown
+    notes: tuple[str, ...] = ()
+
+    @property
+    def end_us(self) -> int:
+        return self.start_us + self.duration_us
+
+    @property
+    def kind(self) -> str:
+        return self.tags.get("span.kind", "")
+
+    @property
+    def status_code(self) -> int | None:
+        raw = self.tags.get("http.status_code", "")
+        try:
+            return int(float(raw)) if raw else None
+        except ValueError:
+            return None
+
+    @property
+    def grpc_status(self) -> str:
+        return self.tags.get("grpc.status_code", "")
+
+    @property
+    def response_flags(self) -> str:
+        flags = self.tags.get("response_flags", "")
+        return "" if flags == "-" else flags
+
+    @property
+    def error(self) -> bool:
+        """Whether the span failed: Envoy's ``error=true`` (a 5xx, a reset, no healthy upstream), an
+        OpenTelemetry error status, or no response at all."""
+        if self.tags.get("error", "").lower() == "true":
+            return True
+        if self.tags.get("otel.status_code", "").upper() == "ERROR":
+            return True
+        code = self.status_code
+        if code is not None and (code >= 500 or code == 0):
+            return True
+        status = self.grpc_status
+        return bool(status) and status not in ("0", "OK")
+
+    @property
+    def node(self) -> ProxyNode:
+        return proxy_node(self)
+
+    def summary(self) -> str:
+        """One line for a span table: ``GET /reviews/0 -> 200`` with flags, or the upstream cluster."""
+        t = self.tags
+        parts: list[str] = []
+        method, url = t.get("http.method", ""), t.get("http.url", "")
+        if method or url:
+            path = url
+            if "://" in path:  # the host is the operation's; the path says what was asked
+                rest = path.split("://", 1)[1]
+                path = rest[rest.find("/"):] if "/" in rest else "/"
+            parts.append(" ".join(p for p in (method, path) if p))
+        code = self.status_code
+        if code is not None:
+            parts.append(f"-> {code}")
+        elif self.grpc_status:
+            parts.append(f"-> gRPC {self.grpc_status}")
+        if self.response_flags:
+            parts.append(f"flags {self.response_flags}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class ProxyNode:
+    """Where a span was reported: namespace, pod and the workload its name suggests (Istio does not tag
+    the workload of a sidecar's span), the app and version when tagged."""
+
+    namespace: str = ""
+    pod: str = ""
+    app: str = ""
+    version: str = ""
+    proxy: str = ""  # sidecar, router (a gateway), waypoint ... from node_id
+
+    def matches_workload(self, workload: str, namespace: str) -> bool:
+        return bool(self.pod) and self.pod.startswith(workload) and (not self.namespace or self.namespace == namespace)
+
+
+def proxy_node(span: Span) -> ProxyNode:
+    t = span.tags
+    namespace = t.get("istio.namespace", "")
+    pod, proxy = "", ""
+    node_id = t.get("node_id", "")
+    parts = node_id.split("~") if node_id else []
+    if len(parts) >= 3:
+        proxy = parts[0]
+        pod_ns = parts[2]
+        pod, _, ns = pod_ns.rpartition(".")
+        if not pod:  # no dot: the pod name alone
+            pod, ns = ns, ""
+        namespace = namespace or ns
+    if not pod:
+        pod = t.get("hostname", "") or span.process_tags.get("hostname", "")
+    app = t.get("istio.canonical_service", "")
+    if not app and span.service:
+        app = span.service.split(".", 1)[0]
+    if not namespace and "." in span.service:
+        namespace = span.service.rsplit(".", 1)[1]
+    return ProxyNode(namespace, pod, app, t.get("istio.canonical_revision", ""), proxy)
+
+
+@dataclass(frozen=True)
+class Trace:
+    trace_id: str
+    spans: tuple[Span, ...]
+
+    @property
+    def start_us(self) -> int:
+        return min((s.start_us for s in self.spans), default=0)
+
+    @property
+    def end_us(self) -> int:
+        return max((s.end_us for s in self.spans), default=0)
+
+    @property
+    def duration_us(self) -> int:
+        return self.end_us - self.start_us
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for s in self.spans if s.error)
+
+    @property
+    def root(self) -> Span | None:
+        """The span nothing in the trace is the parent of (the earliest, when several are: a trace
+        whose first spans the backend has not got yet)."""
+        ids = {s.span_id for s in self.spans}
+        roots = [s for s in self.spans if not s.parent_id or s.parent_id not in ids]
+        return min(roots, key=lambda s: (s.start_us, s.span_id)) if roots else None
+
+    @property
+    def name(self) -> str:
+        """Kiali's trace name: the root span's service and operation."""
+        root = self.root
+        if root is None:
+            return self.trace_id
+        return f"{root.service}: {root.operation}" if root.service else root.operation
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return tuple(sorted({s.service for s in self.spans if s.service}))
+
+    def children(self) -> dict[str, list[Span]]:
+        """Parent span id -> its spans, by start time ("" holds the roots and orphans)."""
+        ids = {s.span_id for s in self.spans}
+        out: dict[str, list[Span]] = {}
+        for s in self.spans:
+            out.setdefault(s.parent_id if s.parent_id in ids else "", []).append(s)
+        for spans in out.values():
+            spans.sort(key=lambda s: (s.start_us, s.span_id))
+        return out
+
+    def ordered(self) -> list[tuple[int, Span]]:
+        """The spans depth first (a parent before its children, siblings by start), with their depth;
+        a cycle of parent ids (a broken backend) is cut, every span appears once."""
+        kids = self.children()
+        out: list[tuple[int, Span]] = []
+        seen: set[str] = set()
+        stack: list[tuple[int, Span]] = [(0, s) for s in reversed(kids.get("", []))]
+        while stack:
+            depth, span = stack.pop()
+            if span.span_id in seen:
+                continue
+            seen.add(span.span_id)
+            out.append((depth, span))
+            stack.extend((depth + 1, c) for c in reversed(kids.get(span.span_id, [])))
+        out.extend((0, s) for s in sorted(self.spans, key=lambda s: (s.start_us, s.span_id))
+                   if s.span_id not in seen)  # spans in a cycle: shown flat at the end
+        return out
+
+
+@dataclass
+class TraceSet:
+    """A backend's answer: traces newest first, what was skipped and what the backend said."""
+
+    traces: list[Trace] = field(default_factory=list)
+    service: str = ""  # the backend service that was asked for
+    skipped: int = 0  # spans or traces that could not be read
+    errors: list[str] = field(default_factory=list)  # the backend's own messages (partial answers)
+    limit: int = 0  # the limit asked with; ``limited`` says it was reached
+    fetched: int = 0  # traces the backend returned before filtering to the target
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.limit) and self.fetched >= self.limit
+
+
+class TraceSource(Protocol):
+    """What the demo and a tracing backend offer: the traces of a target, and one trace whole."""
+
+    def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet: ...
+
+    def trace(self, trace_id: str) -> Trace | None: ...
+
+
+# --- reading Jaeger's JSON -------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    text = value if isinstance(value, str) else str(value) if isinstance(value, (int, float)) else ""
+    return text[:MAX_TAG_CHARS]
+
+
+def _tags(raw: Any) -> tuple[dict[str, str], int]:
+    """Jaeger's ``[{"key", "type", "value"}]`` as a dict of text; entries of another shape counted."""
+    out: dict[str, str] = {}
+    bad = 0
+    if not isinstance(raw, list):
+        return out, (0 if raw is None else 1)
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            bad += 1
+            continue
+        value = item.get("value")
+        if isinstance(value, (dict, list)):
+            bad += 1
+            continue
+        out[item["key"]] = _text(value)
+    return out, bad
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _parent(raw: Mapping[str, Any]) -> str:
+    """The parent span id: ``parentSpanID`` (Zipkin's JSON v1 and older Jaeger), else the first
+    CHILD_OF reference, else the first reference of any kind."""
+    direct = raw.get("parentSpanID")
+    if isinstance(direct, str) and direct and direct.strip("0"):
+        return direct
+    refs = raw.get("references")
+    if not isinstance(refs, list):
+        return ""
+    first = ""
+    for ref in refs:
+        if isinstance(ref, dict) and isinstance(ref.get("spanID"), str):
+            if ref.get("refType", "CHILD_OF") == "CHILD_OF":
+                return ref["spanID"]
+            first = first or ref["spanID"]
+    return first
+
+
+def parse_trace(raw: Any, budget: list[int] | None = None) -> tuple[Trace | None, int]:
+    """One trace of Jaeger's JSON (``{"traceID", "spans", "processes"}``) and how many spans were
+    skipped; None when nothing of it can be read. ``budget`` (a one-item list) counts down the spans
+    still allowed in the whole answer."""
+    if not isinstance(raw, dict):
+        return None, 1
+    spans_raw = raw.get("spans")
+    if not isinstance(spans_raw, list):
+        return None, 1
+    trace_id = raw.get("traceID") if isinstance(raw.get("traceID"), str) else ""
+    processes: dict[str, tuple[str, dict[str, str]]] = {}
+    for pid, proc in (raw.get("processes") or {}).items() if isinstance(raw.get("processes"), dict) else ():
+        if isinstance(proc, dict):
+            name = proc.get("serviceName")
+            processes[str(pid)] = (name if isinstance(name, str) else "", _tags(proc.get("tags"))[0])
+    skipped = 0
+    spans: list[Span] = []
+    seen: set[str] = set()
+    for item in spans_raw:
+        if budget is not None:
+            if budget[0] <= 0:
+                skipped += 1
+                continue
+            budget[0] -= 1
+        if not isinstance(item, dict):
+            skipped += 1
+            continue
+        span_id = item.get("spanID")
+        start, duration = _whole(item.get("startTime")), _whole(item.get("duration"))
+        if not isinstance(span_id, str) or not span_id or start is None or duration is None or span_id in seen:
+            skipped += 1
+            continue
+        seen.add(span_id)
+        tags, bad_tags = _tags(item.get("tags"))
+        service, ptags = "", {}
+        process = item.get("process")
+        if isinstance(process, dict):  # inlined (a single-trace answer of some versions)
+            name = process.get("serviceName")
+            service, ptags = (name if isinstance(name, str) else ""), _tags(process.get("tags"))[0]
+        elif isinstance(item.get("processID"), str) and item["processID"] in processes:
+            service, ptags = processes[item["processID"]]
+        tid = item.get("traceID") if isinstance(item.get("traceID"), str) else trace_id
+        notes = (f"{bad_tags} tag(s) of another shape left out",) if bad_tags else ()
+        operation = item.get("operationName")
+        spans.append(Span(tid or trace_id, span_id, _parent(item), operation if isinstance(operation, str) else "",
+                          service, start, max(0, duration), tags, ptags, notes))
+    if not spans:
+        return None, skipped or 1
+    return Trace(trace_id or spans[0].trace_id, tuple(spans)), skipped
+
+
+def parse_jaeger(document: Any) -> TraceSet:
+    """Jaeger's query API answer (``{"data": [trace...], "errors": [...]}``) as a ``TraceSet``, newest
+    trace first. Traces or spans that cannot be read are counted in ``skipped``."""
+    out = TraceSet()
+    if not isinstance(document, dict):
+        out.skipped = 1
+        return out
+    for err in document.get("errors") or []:
+        if isinstance(err, dict):
+            msg = err.get("msg") or err.get("message")
+            out.errors.append(str(msg) if msg else str(err))
+        else:
+            out.errors.append(str(err))
+    data = document.get("data")
+    if data is None:
+        return out
+    if isinstance(data, dict):  # a single trace as some proxies answer /api/traces/{id}
+        data = [data]
+    if not isinstance(data, list):
+        out.skipped += 1
+        return out
+    budget = [MAX_SPANS]
+    by_id: dict[str, Trace] = {}
+    for raw in data:
+        trace, skipped = parse_trace(raw, budget)
+        out.skipped += skipped
+        if trace is None:
+            continue
+        if trace.trace_id in by_id:  # the same trace twice (two backends merged): keep the bigger
+            if len(trace.spans) <= len(by_id[trace.trace_id].spans):
+                continue
+        by_id[trace.trace_id] = trace
+    out.traces = sorted(by_id.values(), key=lambda t: (-t.start_us, t.trace_id))
+    out.fetched = len(data)
+    return out
+
+
+# --- which traces belong to a target (Kiali's filters) ----------------------------------------------
+
+
+def _tag_pair(span: Span, name_key: str, ns_key: str) -> tuple[str, str] | None:
+    name, ns = span.tags.get(name_key, ""), span.tags.get(ns_key, "")
+    return (name, ns) if name and ns else None
+
+
+def span_of_workload(span: Span, namespace: str, workload: str) -> bool:
+    """A span a pod of the workload reported (``node_id``/``hostname``), or a waypoint's span naming the
+    workload as its source or destination."""
+    for prefix in ("istio.destination", "istio.source"):
+        pair = _tag_pair(span, f"{prefix}_workload", f"{prefix}_namespace")
+        if pair == (workload, namespace):
+            return True
+    return span.node.matches_workload(workload, namespace)
+
+
+def span_of_service(span: Span, namespace: str, service: str) -> bool:
+    """A span about the service: its operation is the service's host (``svc.ns...:port/*``), or a
+    waypoint's span naming it as canonical service."""
+    for prefix in ("istio.destination", "istio.source"):
+        pair = _tag_pair(span, f"{prefix}_canonical_service", f"{prefix}_namespace")
+        if pair == (service, namespace):
+            return True
+    return span.operation.startswith(f"{service}.{namespace}")
+
+
+def belongs(trace: Trace, target: TraceTarget) -> bool:
+    """Whether a trace of the target's app is the target's own: every trace for an app; for a workload
+    one with a span of its pods; for a service (whose app has another name) one with a span about it."""
+    if target.kind == TARGET_WORKLOAD:
+        return any(span_of_workload(s, target.namespace, target.name) for s in trace.spans)
+    if target.kind == TARGET_SERVICE and target.lookup != target.name:
+        return any(span_of_service(s, target.namespace, target.name) for s in trace.spans)
+    return True
+
+
+def for_target(found: TraceSet, target: TraceTarget) -> TraceSet:
+    """``found`` (the traces of the target's app) narrowed to the target's own."""
+    kept = [t for t in found.traces if belongs(t, target)]
+    return TraceSet(kept, found.service, found.skipped, list(found.errors), found.limit, found.fetched)
+
+
+def matches_query(trace: Trace, query: TraceQuery, service: str) -> bool:
+    """What the backend does for a query, for sources that hold traces themselves (the demo, tests'
+    emulator): a trace with a span of ``service`` started within [start, end], of at least the minimum
+    duration, with an error when asked."""
+    start_us, end_us = int(query.start * 1e6), int(query.end * 1e6)
+    min_us = int(query.min_duration_ms * 1000)
+    ours = [s for s in trace.spans if s.service == service]
+    if not ours:
+        return False
+    return any(start_us <= s.start_us <= end_us and s.duration_us >= min_us and (s.error or not query.errors_only)
+               for s in ours)
+
+
+# --- summaries ----------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+@dataclass(frozen=True)
+class TraceStats:
+    count: int
+    errors: int  # traces with at least one failed span
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+
+
+def stats(traces: Iterable[Trace]) -> TraceStats:
+    durations, errors = [], 0
+    for t in traces:
+        durations.append(t.duration_us / 1000)
+        errors += 1 if t.errors else 0
+    return TraceStats(len(durations), errors, percentile(durations, 0.5), percentile(durations, 0.95),
+                      max(durations, default=math.nan))
+
+
+def duration_text(us: float) -> str:
+    """Microseconds as a person reads them: 850 us, 12.3 ms, 4.20 s."""
+    if not math.isfinite(us):
+        return "-"
+    if us < 1000:
+        return f"{us:.0f} µs"
+    if us < 1_000_000:
+        ms = us / 1000
+        return f"{ms:.1f} ms" if ms < 100 else f"{ms:.0f} ms"
+    return f"{us / 1e6:.2f} s"
+
+
+def graph_ends(trace: Trace) -> list[tuple[str, str, str]]:
+    """The (namespace, app, workload-or-pod) each span of the trace was reported from, in order of
+    first appearance: where the trace went, for selecting it in the graph."""
+    out: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for _depth, span in trace.ordered():
+        node = span.node
+        key = (node.namespace, node.app, node.pod)
+        if node.namespace and (node.app or node.pod) and key not in seen:
+            seen.add(key)
+            out.append(key)
+    return out
