@@ -345,8 +345,8 @@ def _parent(raw: Mapping[str, Any]) -> str:
     """The parent span id: ``parentSpanID`` (Zipkin's JSON v1 and older Jaeger), else the first
     CHILD_OF reference, else the first reference of any kind."""
     direct = raw.get("parentSpanID")
-    if isinstance(direct, str) and direct and direct.strip("0"):
-        return direct
+    if isinstance(direct, str) and direct.strip("0"):
+        return str(direct)
     refs = raw.get("references")
     if not isinstance(refs, list):
         return ""
@@ -354,8 +354,8 @@ def _parent(raw: Mapping[str, Any]) -> str:
     for ref in refs:
         if isinstance(ref, dict) and isinstance(ref.get("spanID"), str):
             if ref.get("refType", "CHILD_OF") == "CHILD_OF":
-                return ref["spanID"]
-            first = first or ref["spanID"]
+                return str(ref["spanID"])
+            first = first or str(ref["spanID"])
     return first
 
 
@@ -368,7 +368,8 @@ def parse_trace(raw: Any, budget: list[int] | None = None) -> tuple[Trace | None
     spans_raw = raw.get("spans")
     if not isinstance(spans_raw, list):
         return None, 1
-    trace_id = raw.get("traceID") if isinstance(raw.get("traceID"), str) else ""
+    raw_id = raw.get("traceID")
+    trace_id = raw_id if isinstance(raw_id, str) else ""
     processes: dict[str, tuple[str, dict[str, str]]] = {}
     for pid, proc in (raw.get("processes") or {}).items() if isinstance(raw.get("processes"), dict) else ():
         if isinstance(proc, dict):
@@ -400,10 +401,11 @@ def parse_trace(raw: Any, budget: list[int] | None = None) -> tuple[Trace | None
             service, ptags = (name if isinstance(name, str) else ""), _tags(process.get("tags"))[0]
         elif isinstance(item.get("processID"), str) and item["processID"] in processes:
             service, ptags = processes[item["processID"]]
-        tid = item.get("traceID") if isinstance(item.get("traceID"), str) else trace_id
+        raw_tid = item.get("traceID")
+        tid: str = raw_tid if isinstance(raw_tid, str) and raw_tid else trace_id
         notes = (f"{bad_tags} tag(s) of another shape left out",) if bad_tags else ()
         operation = item.get("operationName")
-        spans.append(Span(tid or trace_id, span_id, _parent(item), operation if isinstance(operation, str) else "",
+        spans.append(Span(tid, span_id, _parent(item), operation if isinstance(operation, str) else "",
                           service, start, max(0, duration), tags, ptags, notes))
     if not spans:
         return None, skipped or 1
