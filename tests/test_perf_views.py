@@ -47,7 +47,7 @@ def test_views_in_the_main_window_follow_the_canvas(qtbot: QtBot) -> None:
         assert [r.name for r in perf.lists.pages[WORKLOADS].selected_rows()] == ["reviews-v2"]
         assert perf.metrics.target == MetricsTarget.app("shop", "reviews", "inbound", "v2")
         assert perf.logs.pod.count() >= 1 and perf.logs.lines
-        assert set(perf.docks) == {"Metrics", "Lists", "Istio config", "Logs", "Envoy"}
+        assert set(perf.docks) == {"Metrics", "Lists", "Istio config", "Logs", "Envoy", "Traces"}
         # the sparklines live in the details dock, under the details panel, and follow the selection
         assert w.dock.widget().isAncestorOf(perf.sparklines) and w.dock.widget().isAncestorOf(w.panel)
         assert perf.sparklines.isVisible() and perf.sparklines.target == perf.metrics.target

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from meshdesk.mesh.metrics import MetricsResult, MetricsSpec, MetricsTarget
+from meshdesk.mesh.traces import TraceSource
 from meshdesk.sources.envoy import EnvoySource, KubeEnvoyAdmin
 from meshdesk.sources.logs import KubePodLogs, LogSource
 from meshdesk.sources.metrics import MetricsSource, PrometheusMetrics
@@ -64,3 +65,9 @@ def envoy_source_for(source: Any) -> EnvoySource | None:
     if api is not None:
         return KubeEnvoyAdmin(api, timeout=float(getattr(source, "timeout", 30.0)))
     return None
+
+
+def tracing_source_for(source: Any) -> TraceSource | None:
+    """Where the traces of a source's mesh are read: None until a source offers them."""
+    find = getattr(source, "find_traces", None)
+    return source if callable(find) else None

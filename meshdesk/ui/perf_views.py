@@ -31,14 +31,16 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.mesh.traces import TARGET_APP, TARGET_SERVICE, TARGET_WORKLOAD, Trace, TraceTarget, graph_ends
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
-from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for
+from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for, tracing_source_for
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView
 from meshdesk.ui.lists import MeshLists
 from meshdesk.ui.logs_view import LogsView
 from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
 from meshdesk.ui.poller import list_health, lists_judged_apart
+from meshdesk.ui.traces_view import TracesView
 
 
 def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, ids: Sequence[str]) -> Workload | None:
@@ -55,6 +57,54 @@ def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, i
             if w is not None:
                 return w
     return None
+
+
+def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
+                 ids: Sequence[str]) -> tuple[TraceTarget | None, str]:
+    """Whose traces the selection stands for (Kiali's Traces tab of an app, a workload or a service), or
+    None and why not. A versioned app node is its workload's; a service's traces are asked for by the
+    app label of the workloads behind it (the name the proxies report under), else its own name."""
+    if graph is None or not ids:
+        return None, ""
+    node = graph.nodes.get(ids[0])
+    if node is None:
+        return None, ""
+    if node.node_type == NODE_WORKLOAD or (node.node_type == NODE_APP and node.workload):
+        w = inventory.workload(node.namespace, node.workload) if inventory is not None else None
+        app = (w.app if w is not None else "") or node.app
+        return TraceTarget(TARGET_WORKLOAD, node.namespace, node.workload, app), ""
+    if node.node_type == NODE_APP and node.app:
+        return TraceTarget(TARGET_APP, node.namespace, node.app, node.app), ""
+    if node.node_type == NODE_SERVICE and node.is_service_entry is None and node.service and node.namespace:
+        svc = inventory.service(node.namespace, node.service) if inventory is not None else None
+        app = (svc.selector.get("app", "") or svc.labels.get("app", "")) if svc is not None else ""
+        return TraceTarget(TARGET_SERVICE, node.namespace, node.service, app or node.app or node.service), ""
+    if node.node_type == NODE_SERVICE:
+        return None, ("An external service (a ServiceEntry's host) reports no spans of its own: select a "
+                      "workload that calls it to see the traces through it")
+    return None, ("Traces are kept per app, workload and service: select one of those (an edge, a box or an "
+                  "operation has no traces of its own)")
+
+
+def trace_node_ids(graph: TrafficGraph | None, trace: Trace) -> list[str]:
+    """The graph's nodes a trace went through: for each proxy that reported a span, its workload node
+    (a pod's name starts with its workload's) or, in an app graph, its app's node."""
+    if graph is None:
+        return []
+    out: list[str] = []
+    nodes = [n for n in graph.nodes.values() if n.node_type in (NODE_WORKLOAD, NODE_APP)]
+    for namespace, app, pod in graph_ends(trace):
+        here = [n for n in nodes if n.namespace == namespace]
+        by_pod = [n for n in here if n.workload and pod.startswith(n.workload)]
+        # the longest workload name a pod's name starts with ("reviews-v2" before "reviews")
+        by_pod.sort(key=lambda n: -len(n.workload))
+        if by_pod:
+            best = len(by_pod[0].workload)
+            chosen = [n for n in by_pod if len(n.workload) == best]
+        else:
+            chosen = [n for n in here if n.node_type == NODE_APP and n.app == app and not n.workload]
+        out.extend(n.id for n in chosen if n.id not in out)
+    return out
 
 
 def service_node_ids(graph: TrafficGraph | None, namespace: str, service: str) -> list[str]:
@@ -107,6 +157,8 @@ class PerformanceViews(QObject):
         self.logs = LogsView()
         # the proxy's log level is a change to the cluster: not offered in read-only mode
         self.envoy = EnvoyView(read_only=lambda: bool(getattr(getattr(window, "settings", None), "read_only", False)))
+        self.traces = TracesView()
+        self._showing_trace = False  # selecting a trace's nodes: the Traces dock keeps its target
         self.graph: TrafficGraph | None = None
         self.inventory: Inventory | None = None
         self.snapshot: Snapshot | None = None  # what the graph shown was built from
@@ -116,7 +168,7 @@ class PerformanceViews(QObject):
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         first: QDockWidget | None = None
         for title, widget in (("Metrics", self.metrics), ("Lists", self.lists), ("Istio config", self.config),
-                              ("Logs", self.logs), ("Envoy", self.envoy)):
+                              ("Logs", self.logs), ("Envoy", self.envoy), ("Traces", self.traces)):
             dock = self._dock(title, widget, bottom)
             if first is None:
                 first = dock
@@ -176,6 +228,7 @@ class PerformanceViews(QObject):
         self.config.serviceRequested.connect(lambda which: self.show_service(which, self.config.tell))
         self.config.workloadRequested.connect(self.show_workload)
         self.envoy.chartsRequested.connect(self.show_proxy_charts)
+        self.traces.graphRequested.connect(self.show_trace)
         # an app or service graph's lists judge each workload apart (a second build): made only while the
         # lists can be seen
         self.docks["Lists"].visibilityChanged.connect(self._lists_shown)
@@ -240,6 +293,9 @@ class PerformanceViews(QObject):
         self.sparklines.set_source(metrics, unavailable=why)
         self.logs.set_source(log_source_for(source), unavailable=why)
         self.envoy.set_source(envoy_source_for(source), unavailable=why)
+        self.traces.set_source(tracing_source_for(source), unavailable=why or (
+            "No tracing backend was found for this cluster: give the address of its Jaeger or Tempo query "
+            "API in Settings" if source is not None else ""))
         if metrics is None and self.docks.get("Charts") is None:
             self.sparkline_area.hide()  # four empty charts under the details say nothing
 
@@ -287,6 +343,7 @@ class PerformanceViews(QObject):
         self.show_selection([])
         self.logs.set_workload(None)
         self.envoy.set_workload(None)
+        self.traces.set_target(None)
 
     def show_service(self, which: tuple[str, str], tell: Callable[[str], None] | None = None) -> bool:
         """Select the graph's node of a service the Envoy view names ((namespace, service); "" namespace:
@@ -314,6 +371,16 @@ class PerformanceViews(QObject):
                                   f"Workload {name} ({namespace}) has no node in the graph shown (no traffic "
                                   "to or from it in this window, or idle nodes hidden)")
 
+    def show_trace(self, trace: Trace) -> bool:
+        """Select the graph's nodes a trace went through (Kiali's "show the trace in the graph"); the
+        Traces dock keeps showing the trace (the selection does not make its first node the target)."""
+        self._showing_trace = True
+        try:
+            return self._select_nodes(trace_node_ids(self.graph, trace), self.traces.note.setText,
+                                      "None of the workloads this trace went through has a node in the graph shown")
+        finally:
+            self._showing_trace = False
+
     def _select_nodes(self, ids: list[str], tell: Callable[[str], None], none: str) -> bool:
         canvas = getattr(self.window, "view", None)
         if not ids or canvas is None:
@@ -327,6 +394,8 @@ class PerformanceViews(QObject):
 
     def show_selection(self, ids: list[str]) -> None:
         self.lists.select_graph_ids(ids)
+        if not self._showing_trace:
+            self.traces.set_target(*trace_target(self.graph, self.inventory, ids))
         workload = selected_workload(self.graph, self.inventory, ids)
         self.metrics.workload = workload  # whose proxies the metrics view's Envoy proxy choice charts
         self.metrics.show_graph_selection(self.graph, ids)
@@ -350,6 +419,7 @@ class PerformanceViews(QObject):
         """The charts end at ``t`` (replay), or (None) now."""
         for charts in (self.metrics, self.sparklines):
             charts.set_end(float(t or 0))
+        self.traces.set_end(float(t or 0))
 
     def settings_changed(self) -> None:
         """The user saved the settings: the Envoy dock's log-level control, and the Istio config dock's
@@ -358,5 +428,5 @@ class PerformanceViews(QObject):
         self.config.settings_changed()
 
     def shutdown(self) -> None:
-        for w in (self.metrics, self.sparklines, self.logs, self.envoy):
+        for w in (self.metrics, self.sparklines, self.logs, self.envoy, self.traces):
             w.shutdown()

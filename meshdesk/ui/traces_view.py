@@ -1,0 +1,541 @@
+"""The Traces dock: distributed traces of the selected app, workload or service, as Kiali's Traces tab.
+
+A scatter chart of the traces found (start time across, duration up, failed ones red), the same traces
+as a sortable table, and the trace chosen in either: its spans as a tree in call order, each with where
+it was reported (app, version, pod), its kind, when it started after the trace began, how long it took
+(drawn as a bar on the trace's timeline), what it asked and got (``GET /reviews/0 -> 503 flags UO``), and
+the chosen span's tags. "Show in graph" selects the nodes the trace went through.
+
+Traces are read from a ``TraceSource`` (``meshdesk.mesh.traces``: the demo, or a Jaeger/Tempo query API)
+on a worker thread, only while the dock is shown; a newer request drops an older answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QBrush, QCloseEvent, QColor, QGuiApplication, QPainter, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.traces import (
+    DEFAULT_LIMIT,
+    LIMITS,
+    TARGET_SERVICE,
+    TARGET_WORKLOAD,
+    Span,
+    Trace,
+    TraceQuery,
+    TraceSet,
+    TraceTarget,
+    duration_text,
+    stats,
+)
+from meshdesk.sources.base import SourceError
+from meshdesk.ui.envoy_view import _start_worker
+
+log = logging.getLogger(__name__)
+
+# how far back traces are looked for
+WINDOWS = (("Last 5 minutes", 300), ("Last 15 minutes", 900), ("Last hour", 3600), ("Last 6 hours", 21600),
+           ("Last day", 86400))
+DEFAULT_WINDOW = 900
+ERROR_COLOUR = "#c9190b"
+OK_COLOUR = "#0066cc"
+
+# the spans tree's columns
+COL_OPERATION, COL_WHERE, COL_KIND, COL_OFFSET, COL_DURATION, COL_TIMELINE, COL_SUMMARY = range(7)
+SPAN_COLUMNS = ("Operation", "Reported by", "Kind", "Starts after", "Duration", "Timeline", "Request")
+# the traces table's columns
+TRACE_COLUMNS = ("Started", "Trace", "Duration", "Spans", "Errors")
+_SPAN_ROLE = Qt.ItemDataRole.UserRole + 1
+_SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+def where_text(span: Span) -> str:
+    """Where a span was reported, as a person names it: ``reviews v2 (reviews-v2-…-xk2p)``."""
+    node = span.node
+    who = " ".join(p for p in (node.app, node.version) if p) or span.service or "unknown"
+    if node.pod:
+        who += f" ({node.pod})"
+    return who
+
+
+def started_text(us: int) -> str:
+    return datetime.fromtimestamp(us / 1e6).strftime("%H:%M:%S.%f")[:-3]
+
+
+class _NumberItem(QTableWidgetItem):
+    """A table cell sorted by the number behind its text."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(_SORT_ROLE), other.data(_SORT_ROLE)
+        if isinstance(mine, (int, float)) and isinstance(theirs, (int, float)):
+            return mine < theirs
+        return super().__lt__(other)
+
+
+class TimelineDelegate(QStyledItemDelegate):
+    """Draws a span's place on its trace's timeline: a bar from its start to its end, red when it failed."""
+
+    def __init__(self, view: TracesView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        super().paint(painter, option, index)
+        trace = self.view.trace
+        model = index.model()
+        span = model.index(index.row(), 0, index.parent()).data(_SPAN_ROLE) if model is not None else None
+        if trace is None or not isinstance(span, Span) or trace.duration_us <= 0:
+            return
+        rect = QRectF(option.rect).adjusted(2, 4, -2, -4)
+        total = trace.duration_us
+        left = rect.left() + rect.width() * (span.start_us - trace.start_us) / total
+        width = max(2.0, rect.width() * span.duration_us / total)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(ERROR_COLOUR if span.error else OK_COLOUR))
+        painter.drawRoundedRect(QRectF(left, rect.top(), min(width, rect.right() - left), rect.height()), 2, 2)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+        hint = super().sizeHint(option, index)
+        return QSize(max(hint.width(), 160), hint.height())
+
+
+class TracesView(QWidget):
+    loaded = Signal(object)  # the TraceSet shown
+    failed = Signal(str)
+    traceShown = Signal(object)  # the Trace whose spans are shown
+    graphRequested = Signal(object)  # the Trace to select in the graph
+    _job = Signal(object)
+
+    def __init__(self, source: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source: Any = source
+        self.unavailable = ""
+        self.target: TraceTarget | None = None
+        self.why_none = ""  # why the selection has no traces (an edge, a box ...)
+        self.found: TraceSet | None = None
+        self.trace: Trace | None = None
+        self.end: float = 0.0  # 0: now; else the replayed moment the window ends at
+        self._generation = 0
+        self._stale = True
+        self._thread: QThread
+        self._thread, self._worker = _start_worker("meshdesk-traces", self._job, self._done, self._failed)
+
+        self.title = QLabel()
+        self.title.setObjectName("tracesTitle")
+        self.window_box = QComboBox()
+        for text, seconds in WINDOWS:
+            self.window_box.addItem(text, seconds)
+        self.window_box.setCurrentIndex([s for _t, s in WINDOWS].index(DEFAULT_WINDOW))
+        self.limit_box = QComboBox()
+        for n in LIMITS:
+            self.limit_box.addItem(f"{n} traces", n)
+        self.limit_box.setCurrentIndex(LIMITS.index(DEFAULT_LIMIT))
+        self.limit_box.setToolTip("The most traces asked of the tracing backend")
+        self.min_duration = QSpinBox()
+        self.min_duration.setRange(0, 3_600_000)
+        self.min_duration.setSuffix(" ms")
+        self.min_duration.setPrefix("≥ ")
+        self.min_duration.setToolTip("Only traces with a span of the target at least this long (0: any)")
+        self.errors_only = QCheckBox("Errors only")
+        self.errors_only.setToolTip("Only traces in which a span of the target failed")
+        self.refresh = QPushButton("Refresh")
+        for w in (self.window_box, self.limit_box):
+            w.currentIndexChanged.connect(self.load)
+        self.min_duration.editingFinished.connect(self.load)
+        self.errors_only.toggled.connect(self.load)
+        self.refresh.clicked.connect(self.load)
+        controls = QHBoxLayout()
+        controls.addWidget(self.title, 1)
+        control: QWidget
+        for control in (self.window_box, self.limit_box, self.min_duration, self.errors_only, self.refresh):
+            controls.addWidget(control)
+
+        self.note = QLabel()
+        self.note.setObjectName("tracesNote")
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot.setObjectName("tracesChart")
+        self.plot.setBackground(None)
+        self.plot.setLabel("left", "duration", units="ms")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setMinimumHeight(120)
+        self.plot.setMouseEnabled(x=True, y=False)
+        self.scatter = pg.ScatterPlotItem(size=9, hoverable=True, tip=self._point_tip)
+        self.scatter.sigClicked.connect(self._point_clicked)
+        self.plot.addItem(self.scatter)
+        self.chosen_point = pg.ScatterPlotItem(size=15, brush=None, pen=pg.mkPen("#f0ab00", width=2))
+        self.plot.addItem(self.chosen_point)
+
+        self.table = QTableWidget(0, len(TRACE_COLUMNS))
+        self.table.setObjectName("tracesTable")
+        self.table.setHorizontalHeaderLabels(TRACE_COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setSortingEnabled(True)
+        self.table.itemSelectionChanged.connect(self._row_chosen)
+
+        self.detail_title = QLabel("Choose a trace in the chart or the table to see its spans")
+        self.detail_title.setObjectName("traceDetail")
+        self.detail_title.setWordWrap(True)
+        self.detail_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.show_in_graph = QPushButton("Show in graph")
+        self.show_in_graph.setToolTip("Select the graph's nodes this trace went through")
+        self.show_in_graph.clicked.connect(lambda: self.trace is not None and self.graphRequested.emit(self.trace))
+        self.copy_id = QPushButton("Copy trace ID")
+        self.copy_id.clicked.connect(self._copy_id)
+        self.spans = QTreeWidget()
+        self.spans.setObjectName("traceSpans")
+        self.spans.setColumnCount(len(SPAN_COLUMNS))
+        self.spans.setHeaderLabels(SPAN_COLUMNS)
+        self.spans.setItemDelegateForColumn(COL_TIMELINE, TimelineDelegate(self))
+        self.spans.setAlternatingRowColors(True)
+        self.spans.currentItemChanged.connect(self._span_chosen)
+        self.tags = QTableWidget(0, 2)
+        self.tags.setObjectName("spanTags")
+        self.tags.setHorizontalHeaderLabels(("Tag", "Value"))
+        self.tags.verticalHeader().hide()
+        self.tags.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.tags.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(self.detail_title, 1)
+        head.addWidget(self.show_in_graph)
+        head.addWidget(self.copy_id)
+        detail_layout.addLayout(head)
+        span_split = QSplitter(Qt.Orientation.Horizontal)
+        span_split.addWidget(self.spans)
+        span_split.addWidget(self.tags)
+        span_split.setStretchFactor(0, 3)
+        span_split.setStretchFactor(1, 1)
+        detail_layout.addWidget(span_split, 1)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.plot)
+        left.addWidget(self.table)
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(detail)
+        main.setStretchFactor(0, 2)
+        main.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.note)
+        layout.addWidget(main, 1)
+        self._show_trace(None)
+        self._say_nothing()
+
+    # -- public ---------------------------------------------------------------------------------
+    def set_source(self, source: Any, *, unavailable: str = "") -> None:
+        """``unavailable``: why there is no source (an offline snapshot; no tracing backend found)."""
+        self.source = source
+        self.unavailable = unavailable if source is None else ""
+        self._forget()
+        self._changed()
+
+    def set_target(self, target: TraceTarget | None, why: str = "") -> None:
+        """Whose traces to show; None with ``why`` when the selection has none (an edge, a box)."""
+        if target == self.target and (target is not None or why == self.why_none):
+            return
+        self.target, self.why_none = target, why
+        self._forget()
+        self._changed()
+
+    def set_end(self, end: float) -> None:
+        """The window ends at ``end`` (unix seconds; 0: now), as the replayed graph does."""
+        if end != self.end:
+            self.end = end
+            self._changed()
+
+    def query(self) -> TraceQuery | None:
+        if self.target is None:
+            return None
+        end = self.end or time.time()
+        seconds = int(self.window_box.currentData() or DEFAULT_WINDOW)
+        return TraceQuery(self.target, end - seconds, end, int(self.limit_box.currentData() or DEFAULT_LIMIT),
+                          float(self.min_duration.value()), self.errors_only.isChecked())
+
+    @Slot()
+    def load(self) -> None:
+        """Ask the source for the target's traces again (on the worker thread)."""
+        self._generation += 1
+        self._worker.generation = self._generation
+        self._stale = False
+        query = self.query()
+        if self.source is None or query is None:
+            self._say_nothing()
+            return
+        source = self.source
+        self.note.setText(f"Reading the traces of {query.target.title()}…")
+        self._job.emit((self._generation, lambda: source.find_traces(query)))
+
+    def choose(self, trace_id: str) -> bool:
+        """Show the spans of the trace ``trace_id`` among those found (and select its row)."""
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.data(_SPAN_ROLE) == trace_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def shutdown(self) -> None:
+        self._generation += 1
+        self._worker.generation = self._generation
+        self._thread.quit()
+        self._thread.wait(30000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._stale:
+            self.load()
+
+    # -- internals ------------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self._stale = True
+        if self.isVisible():
+            self.load()
+        else:
+            self._say_nothing(quiet=True)
+
+    def _forget(self) -> None:
+        self.found = None
+        self.scatter.setData([])
+        self.table.setRowCount(0)
+        self._show_trace(None)
+
+    def _say_nothing(self, quiet: bool = False) -> None:
+        target = self.target
+        self.title.setText(f"Traces of {target.title()}" if target is not None else "Traces")
+        if self.source is None:
+            self._forget()
+            self.note.setText(self.unavailable or "No tracing backend: traces are not available for this mesh")
+        elif target is None:
+            self._forget()
+            self.note.setText(self.why_none or "Select an app, a workload or a service (a node of the graph) "
+                              "to see its traces")
+        elif quiet and self.found is None:
+            self.note.setText("")
+
+    def _done(self, generation: int, found: TraceSet) -> None:
+        if generation != self._generation:
+            return
+        self.found = found
+        chosen = self.trace.trace_id if self.trace is not None else ""
+        self._fill(found)
+        if not (chosen and self.choose(chosen)):
+            self._show_trace(None)
+        self.loaded.emit(found)
+
+    def _failed(self, generation: int, error: SourceError) -> None:
+        if generation != self._generation:
+            return
+        self.note.setText(f"Could not read traces: {error}")
+        self.failed.emit(str(error))
+
+    def _fill(self, found: TraceSet) -> None:
+        traces = found.traces
+        xs = [t.start_us / 1e6 for t in traces]
+        ys = [t.duration_us / 1000 for t in traces]
+        brushes = [pg.mkBrush(ERROR_COLOUR if t.errors else OK_COLOUR) for t in traces]
+        self.scatter.setData(x=xs, y=ys, brush=brushes, pen=None, data=[t.trace_id for t in traces])
+        if self.target is not None:
+            self.title.setText(f"Traces of {self.target.title()}")
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(traces))
+        for row, t in enumerate(traces):
+            cells = (started_text(t.start_us), t.name, duration_text(t.duration_us), str(len(t.spans)),
+                     str(t.errors) if t.errors else "")
+            keys: tuple[Any, ...] = (t.start_us, t.name, t.duration_us, len(t.spans), t.errors)
+            for col, (text, key) in enumerate(zip(cells, keys, strict=True)):
+                item = _NumberItem(text)
+                item.setData(_SORT_ROLE, key)
+                if col == 0:
+                    item.setData(_SPAN_ROLE, t.trace_id)
+                if t.errors:
+                    item.setForeground(QBrush(QColor(ERROR_COLOUR)))
+                self.table.setItem(row, col, item)
+        self.table.setSortingEnabled(True)
+        self.table.resizeColumnToContents(0)
+        self.note.setText(self._summary(found))
+
+    def _summary(self, found: TraceSet) -> str:
+        target = self.target
+        query = self.query()
+        if not found.traces:
+            what = "failed " if query is not None and query.errors_only else ""
+            since = self.window_box.currentText().lower()
+            whose = target.title() if target is not None else "this target"
+            text = f"No {what}traces of {whose} in the {since[5:] if since.startswith('last ') else since}"
+            if query is not None and query.min_duration_ms:
+                text += f" with a span of {query.min_duration_ms:g} ms or more"
+            if target is not None and target.kind in (TARGET_WORKLOAD, TARGET_SERVICE) and found.fetched:
+                text += (f" ({found.fetched} traces of the app {target.lookup} were read, none through this "
+                         f"{target.kind})")
+            hint = " Traces are sampled (Istio keeps 1 request in 100 by default): send more requests, or " \
+                   "look further back."
+            return text + "." + hint + self._extras(found)
+        s = stats(found.traces)
+        text = (f"{s.count} traces, {s.errors} with errors; duration p50 {s.p50_ms:.1f} ms, p95 {s.p95_ms:.1f} ms, "
+                f"longest {s.max_ms:.1f} ms")
+        if found.limited:
+            text += f". The backend's limit of {found.limit} was reached: older traces are not shown"
+        return text + self._extras(found)
+
+    @staticmethod
+    def _extras(found: TraceSet) -> str:
+        out = ""
+        if found.skipped:
+            out += f" {found.skipped} spans or traces the backend sent could not be read and are left out."
+        if found.errors:
+            out += " The backend said: " + "; ".join(found.errors[:3])
+        return out
+
+    def _point_tip(self, x: float, y: float, data: Any) -> str:
+        trace = self._trace_by_id(str(data))
+        if trace is None:
+            return ""
+        errors = f", {trace.errors} errors" if trace.errors else ""
+        return f"{trace.name}\n{started_text(trace.start_us)}, {duration_text(trace.duration_us)}, " \
+               f"{len(trace.spans)} spans{errors}"
+
+    def _point_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
+        for p in points:
+            if self.choose(str(p.data())):
+                return
+
+    def _trace_by_id(self, trace_id: str) -> Trace | None:
+        found = self.found
+        if found is None:
+            return None
+        return next((t for t in found.traces if t.trace_id == trace_id), None)
+
+    def _row_chosen(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        item = self.table.item(rows[0].row(), 0)
+        trace = self._trace_by_id(str(item.data(_SPAN_ROLE))) if item is not None else None
+        self._show_trace(trace)
+
+    def _show_trace(self, trace: Trace | None) -> None:
+        self.trace = trace
+        self.spans.clear()
+        self.tags.setRowCount(0)
+        self.show_in_graph.setEnabled(trace is not None)
+        self.copy_id.setEnabled(trace is not None)
+        if trace is None:
+            self.chosen_point.setData([])
+            self.detail_title.setText("Choose a trace in the chart or the table to see its spans")
+            return
+        self.chosen_point.setData(x=[trace.start_us / 1e6], y=[trace.duration_us / 1000])
+        errors = f", {trace.errors} failed" if trace.errors else ""
+        self.detail_title.setText(
+            f"{trace.name}\nTrace {trace.trace_id}: started {started_text(trace.start_us)}, "
+            f"{duration_text(trace.duration_us)}, {len(trace.spans)} spans{errors}; "
+            f"services: {', '.join(trace.services) or 'none named'}")
+        parents: dict[str, QTreeWidgetItem] = {}
+        first_error: QTreeWidgetItem | None = None
+        for _depth, span in trace.ordered():
+            cells = [span.operation or "(no operation name)", where_text(span), span.kind,
+                     duration_text(span.start_us - trace.start_us), duration_text(span.duration_us), "",
+                     span.summary()]
+            parent = parents.get(span.parent_id)
+            item = QTreeWidgetItem(cells) if parent is None else QTreeWidgetItem(parent, cells)
+            if parent is None:
+                self.spans.addTopLevelItem(item)
+            item.setData(0, _SPAN_ROLE, span)
+            item.setToolTip(COL_SUMMARY, span.tags.get("http.url", "") or span.summary())
+            if span.error:
+                for col in range(len(SPAN_COLUMNS)):
+                    item.setForeground(col, QBrush(QColor(ERROR_COLOUR)))
+                first_error = first_error or item
+            parents[span.span_id] = item
+        self.spans.expandAll()
+        for col in (COL_OPERATION, COL_WHERE, COL_KIND, COL_OFFSET, COL_DURATION):
+            self.spans.resizeColumnToContents(col)
+        self.spans.setColumnWidth(COL_TIMELINE, 180)
+        current = first_error or self.spans.topLevelItem(0)
+        if current is not None:
+            self.spans.setCurrentItem(current)
+        self.traceShown.emit(trace)
+
+    def _span_chosen(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None) -> None:
+        span = item.data(0, _SPAN_ROLE) if item is not None else None
+        self.tags.setRowCount(0)
+        if not isinstance(span, Span):
+            return
+        rows = [("span", span.span_id), ("service", span.service)]
+        rows += sorted(span.tags.items())
+        rows += [(f"process: {k}", v) for k, v in sorted(span.process_tags.items())]
+        rows += [("note", n) for n in span.notes]
+        self.tags.setRowCount(len(rows))
+        for row, (key, value) in enumerate(rows):
+            self.tags.setItem(row, 0, QTableWidgetItem(key))
+            cell = QTableWidgetItem(value)
+            cell.setToolTip(value)
+            self.tags.setItem(row, 1, cell)
+
+    def _copy_id(self) -> None:
+        if self.trace is not None:
+            QGuiApplication.clipboard().setText(self.trace.trace_id)
+
+
+def span_rows(view: TracesView) -> list[tuple[int, str, str, bool]]:
+    """(depth, operation, request summary, failed) of each span row shown, top to bottom (for tests and
+    the panel's text copy)."""
+    out: list[tuple[int, str, str, bool]] = []
+
+    def walk(item: QTreeWidgetItem, depth: int) -> None:
+        span = item.data(0, _SPAN_ROLE)
+        out.append((depth, item.text(COL_OPERATION), item.text(COL_SUMMARY), bool(isinstance(span, Span) and span.error)))
+        for i in range(item.childCount()):
+            child = item.child(i)
+            if child is not None:
+                walk(child, depth + 1)
+
+    for i in range(view.spans.topLevelItemCount()):
+        top = view.spans.topLevelItem(i)
+        if top is not None:
+            walk(top, 0)
+    return out
+

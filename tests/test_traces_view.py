@@ -1,0 +1,130 @@
+"""The Traces dock's view: the traces of a target as a chart and a table, a trace's spans in call order
+with the failed ones marked, the filters, and what it says when there is nothing to show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh import traces as tr
+from meshdesk.sources.base import Unreachable
+from meshdesk.ui.traces_view import COL_SUMMARY, TracesView, span_rows
+from tests.trace_samples import bookinfo_trace, jaeger_answer
+
+pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
+
+NOW = 1_700_000_000.0
+
+
+class JaegerJson:
+    """Traces held as Jaeger JSON and found with the query API's rule (``matches_query``) then Kiali's
+    narrowing, as a backend and the client do: the view's source, in process."""
+
+    def __init__(self, *traces: dict[str, Any]) -> None:
+        self.traces = tr.parse_jaeger(jaeger_answer(*traces)).traces
+        self.queries: list[tr.TraceQuery] = []
+        self.fail: Exception | None = None
+
+    def find_traces(self, query: tr.TraceQuery, cancelled: Any = None) -> tr.TraceSet:
+        self.queries.append(query)
+        if self.fail is not None:
+            raise self.fail
+        service = query.target.jaeger_service()
+        hits = [t for t in self.traces if tr.matches_query(t, query, service)][: query.limit]
+        return tr.for_target(tr.TraceSet(hits, service, limit=query.limit, fetched=len(hits)), query.target)
+
+    def trace(self, trace_id: str) -> tr.Trace | None:
+        return next((t for t in self.traces if t.trace_id == trace_id), None)
+
+
+def _us(seconds_ago: float) -> int:
+    return int((NOW - seconds_ago) * 1e6)
+
+
+def _view(qtbot: QtBot, source: Any) -> TracesView:
+    view = TracesView()
+    qtbot.addWidget(view)
+    view.set_end(NOW)
+    view.set_source(source)
+    return view
+
+
+def test_an_apps_traces_are_charted_listed_and_a_failed_trace_shows_where_it_failed(qtbot: QtBot) -> None:
+    source = JaegerJson(bookinfo_trace(_us(60), reviews="v1"), bookinfo_trace(_us(120), reviews="v2"),
+                        bookinfo_trace(_us(180), ratings_code=503), bookinfo_trace(_us(5000)))
+    view = _view(qtbot, source)
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    with qtbot.waitSignal(view.loaded, timeout=10000) as got:
+        view.show()
+    assert len(got.args[0].traces) == 3  # the one 5,000 s ago is outside the last 15 minutes
+    assert view.table.rowCount() == 3
+    assert len(view.scatter.data) == 3
+    assert "3 traces, 1 with errors" in view.note.text()
+    assert source.queries[-1].target.jaeger_service() == "reviews.bookinfo"
+    failed_row = next(r for r in range(3) if view.table.item(r, 4).text() == "1")
+    with qtbot.waitSignal(view.traceShown, timeout=5000):
+        view.table.selectRow(failed_row)
+    rows = span_rows(view)
+    assert [d for d, *_ in rows] == [0, 1, 2, 3, 2, 3, 4]
+    failed = [r for r in rows if r[3]]
+    assert len(failed) == 1 and failed[0][2] == "GET /ratings/0 -> 503 flags UO"
+    # the failed span is the one chosen, its tags beside
+    assert view.spans.currentItem().text(COL_SUMMARY) == "GET /ratings/0 -> 503 flags UO"
+    tags = {view.tags.item(r, 0).text(): view.tags.item(r, 1).text() for r in range(view.tags.rowCount())}
+    assert tags["response_flags"] == "UO" and tags["upstream_cluster"].endswith("ratings.bookinfo.svc.cluster.local")
+    assert "1 failed" in view.detail_title.text()
+
+
+def test_errors_only_and_a_workload_target_narrow_the_traces(qtbot: QtBot) -> None:
+    source = JaegerJson(bookinfo_trace(_us(60), reviews="v1"), bookinfo_trace(_us(120), reviews="v2"),
+                        bookinfo_trace(_us(180), ratings_code=503))
+    view = _view(qtbot, source)
+    view.set_target(tr.TraceTarget(tr.TARGET_WORKLOAD, "bookinfo", "reviews-v1", "reviews"))
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.show()
+    assert view.table.rowCount() == 1
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    assert view.table.rowCount() == 3
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.errors_only.setChecked(True)
+    assert view.table.rowCount() == 1 and source.queries[-1].errors_only
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.set_target(tr.TraceTarget(tr.TARGET_WORKLOAD, "bookinfo", "reviews-v1", "reviews"))
+    assert view.table.rowCount() == 0
+    assert "No failed traces of workload bookinfo/reviews-v1" in view.note.text()
+    assert "3 traces of the app reviews" not in view.note.text()  # errors only: one was read
+
+
+def test_with_no_source_no_target_or_a_failing_backend_the_view_says_why(qtbot: QtBot) -> None:
+    view = _view(qtbot, None)
+    view.show()
+    assert "No tracing backend" in view.note.text()
+    view.set_source(None, unavailable="Not available in an offline snapshot")
+    assert view.note.text() == "Not available in an offline snapshot"
+    source = JaegerJson(bookinfo_trace(_us(60)))
+    view.set_source(source)
+    assert "Select an app, a workload or a service" in view.note.text()
+    view.set_target(None, "Traces are kept per app, workload and service")
+    assert view.note.text() == "Traces are kept per app, workload and service"
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "productpage", "productpage"))
+    assert view.table.rowCount() == 1
+    source.fail = Unreachable("Cannot reach Jaeger at http://127.0.0.1:1: connection refused")
+    with qtbot.waitSignal(view.failed, timeout=10000):
+        view.refresh.click()
+    assert view.note.text() == "Could not read traces: Cannot reach Jaeger at http://127.0.0.1:1: connection refused"
+    assert view.table.rowCount() == 1  # what was shown stays
+
+
+def test_the_dock_reads_nothing_while_hidden_and_reads_the_target_when_shown(qtbot: QtBot) -> None:
+    source = JaegerJson(bookinfo_trace(_us(60)))
+    view = _view(qtbot, source)
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "details", "details"))
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    assert source.queries == []
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.show()
+    assert [q.target.name for q in source.queries] == ["reviews"]
