@@ -128,3 +128,40 @@ def test_the_dock_reads_nothing_while_hidden_and_reads_the_target_when_shown(qtb
     with qtbot.waitSignal(view.loaded, timeout=10000):
         view.show()
     assert [q.target.name for q in source.queries] == ["reviews"]
+
+
+def test_in_the_window_the_selection_is_the_target_and_show_in_graph_selects_the_trace_s_nodes(qtbot: QtBot) -> None:
+    from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD
+    from tests.test_envoy_view import _demo_window_with_docks
+    from tests.ui_helpers import shown
+
+    windows = _demo_window_with_docks(qtbot)
+    try:
+        w = next(windows)()
+        graph = shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
+        perf = next(e for e in w.extensions if hasattr(e, "docks"))
+        node = next(n for n in graph.nodes.values() if n.node_type in (NODE_APP, NODE_WORKLOAD)
+                    and n.workload == "reviews-v2")
+        w.view.select([node.id])
+        assert perf.traces.target == tr.TraceTarget(tr.TARGET_WORKLOAD, "shop", "reviews-v2", "reviews")
+        service = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+        assert service is not None
+        w.view.select([service.id])
+        assert perf.traces.target == tr.TraceTarget(tr.TARGET_SERVICE, "shop", "reviews", "reviews")
+        edge = next(iter(graph.edges.values()))
+        w.view.select([edge.id])
+        assert perf.traces.target is None and "select one of those" in perf.traces.why_none
+        # a trace through productpage and reviews v2 (their pods as the demo runs them)
+        inv = w.poller.snapshot.inventory if getattr(w.poller, "snapshot", None) else None
+        inv = inv or perf.inventory
+        pods = {name: inv.workload("shop", name).pods[0].name for name in ("productpage-v1", "reviews-v2")}
+        spans = tuple(tr.Span("t1", f"s{i}", f"s{i - 1}" if i else "", f"{app}.shop.svc.cluster.local:9080/*",
+                              f"{app}.shop", 1_000 + i, 10, {"node_id": f"sidecar~10.0.0.{i}~{pods[wl]}.shop~shop.svc"})
+                      for i, (app, wl) in enumerate((("productpage", "productpage-v1"), ("reviews", "reviews-v2"))))
+        target_before = perf.traces.target
+        assert perf.show_trace(tr.Trace("t1", spans))
+        chosen = {graph.nodes[i].workload for i in w.view.selected_ids()}
+        assert chosen == {"productpage-v1", "reviews-v2"}
+        assert perf.traces.target == target_before  # the dock keeps the trace it shows
+    finally:
+        next(windows, None)

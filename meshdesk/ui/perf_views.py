@@ -67,8 +67,10 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
     if graph is None or not ids:
         return None, ""
     node = graph.nodes.get(ids[0])
+    other = ("Traces are kept per app, workload and service: select one of those (an edge, a box or an "
+             "operation has no traces of its own)")
     if node is None:
-        return None, ""
+        return None, other if ids[0] in graph.edges else ""
     if node.node_type == NODE_WORKLOAD or (node.node_type == NODE_APP and node.workload):
         w = inventory.workload(node.namespace, node.workload) if inventory is not None else None
         app = (w.app if w is not None else "") or node.app
@@ -82,8 +84,7 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
     if node.node_type == NODE_SERVICE:
         return None, ("An external service (a ServiceEntry's host) reports no spans of its own: select a "
                       "workload that calls it to see the traces through it")
-    return None, ("Traces are kept per app, workload and service: select one of those (an edge, a box or an "
-                  "operation has no traces of its own)")
+    return None, other
 
 
 def trace_node_ids(graph: TrafficGraph | None, trace: Trace) -> list[str]:
