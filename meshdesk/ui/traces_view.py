@@ -66,8 +66,8 @@ ERROR_COLOUR = "#c9190b"
 OK_COLOUR = "#0066cc"
 
 # the spans tree's columns
-COL_OPERATION, COL_WHERE, COL_KIND, COL_OFFSET, COL_DURATION, COL_TIMELINE, COL_SUMMARY = range(7)
-SPAN_COLUMNS = ("Operation", "Reported by", "Kind", "Starts after", "Duration", "Timeline", "Request")
+COL_OPERATION, COL_WHERE, COL_DURATION, COL_TIMELINE, COL_SUMMARY, COL_KIND, COL_OFFSET = range(7)
+SPAN_COLUMNS = ("Operation", "Reported by", "Duration", "Timeline", "Request", "Kind", "Starts after")
 # the traces table's columns
 TRACE_COLUMNS = ("Started", "Trace", "Duration", "Spans", "Errors")
 _SPAN_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -204,6 +204,7 @@ class TracesView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setSortingEnabled(True)
         self.table.itemSelectionChanged.connect(self._row_chosen)
@@ -228,6 +229,7 @@ class TracesView(QWidget):
         self.tags.setObjectName("spanTags")
         self.tags.setHorizontalHeaderLabels(("Tag", "Value"))
         self.tags.verticalHeader().hide()
+        self.tags.setWordWrap(False)
         self.tags.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.tags.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
 
@@ -239,11 +241,11 @@ class TracesView(QWidget):
         head.addWidget(self.show_in_graph)
         head.addWidget(self.copy_id)
         detail_layout.addLayout(head)
-        span_split = QSplitter(Qt.Orientation.Horizontal)
+        span_split = QSplitter(Qt.Orientation.Vertical)
         span_split.addWidget(self.spans)
         span_split.addWidget(self.tags)
         span_split.setStretchFactor(0, 3)
-        span_split.setStretchFactor(1, 1)
+        span_split.setStretchFactor(1, 2)
         detail_layout.addWidget(span_split, 1)
 
         left = QSplitter(Qt.Orientation.Vertical)
@@ -254,6 +256,10 @@ class TracesView(QWidget):
         main.addWidget(detail)
         main.setStretchFactor(0, 2)
         main.setStretchFactor(1, 3)
+        main.setSizes([500, 750])
+        rows = self.fontMetrics().height() + 8
+        for table in (self.table, self.tags):
+            table.verticalHeader().setDefaultSectionSize(rows)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.note)
@@ -476,14 +482,15 @@ class TracesView(QWidget):
         parents: dict[str, QTreeWidgetItem] = {}
         first_error: QTreeWidgetItem | None = None
         for _depth, span in trace.ordered():
-            cells = [span.operation or "(no operation name)", where_text(span), span.kind,
-                     duration_text(span.start_us - trace.start_us), duration_text(span.duration_us), "",
-                     span.summary()]
+            cells = [span.operation or "(no operation name)", where_text(span), duration_text(span.duration_us), "",
+                     span.summary(), span.kind, duration_text(span.start_us - trace.start_us)]
             parent = parents.get(span.parent_id)
             item = QTreeWidgetItem(cells) if parent is None else QTreeWidgetItem(parent, cells)
             if parent is None:
                 self.spans.addTopLevelItem(item)
             item.setData(0, _SPAN_ROLE, span)
+            item.setToolTip(COL_OPERATION, span.operation)
+            item.setToolTip(COL_WHERE, where_text(span))
             item.setToolTip(COL_SUMMARY, span.tags.get("http.url", "") or span.summary())
             if span.error:
                 for col in range(len(SPAN_COLUMNS)):
@@ -491,8 +498,12 @@ class TracesView(QWidget):
                 first_error = first_error or item
             parents[span.span_id] = item
         self.spans.expandAll()
-        for col in (COL_OPERATION, COL_WHERE, COL_KIND, COL_OFFSET, COL_DURATION):
+        for col in (COL_OPERATION, COL_WHERE, COL_DURATION, COL_SUMMARY, COL_KIND, COL_OFFSET):
             self.spans.resizeColumnToContents(col)
+            # a long host or pod name is cut (its tooltip has it): the timeline and request stay in view
+            widest = 260 if col == COL_OPERATION else 220
+            if self.spans.columnWidth(col) > widest:
+                self.spans.setColumnWidth(col, widest)
         self.spans.setColumnWidth(COL_TIMELINE, 180)
         current = first_error or self.spans.topLevelItem(0)
         if current is not None:
