@@ -160,8 +160,14 @@ def test_in_the_window_the_selection_is_the_target_and_show_in_graph_selects_the
                       for i, (app, wl) in enumerate((("productpage", "productpage-v1"), ("reviews", "reviews-v2"))))
         target_before = perf.traces.target
         assert perf.show_trace(tr.Trace("t1", spans))
-        chosen = {graph.nodes[i].workload for i in w.view.selected_ids()}
-        assert chosen == {"productpage-v1", "reviews-v2"}
+        chosen = w.view.selected_ids()
+        assert {graph.nodes[i].workload for i in chosen if i in graph.nodes and graph.nodes[i].workload} == \
+            {"productpage-v1", "reviews-v2"}
+        # the hop between them: the edges through the reviews service node (service nodes are on)
+        hops = [graph.edges[i] for i in chosen if i in graph.edges]
+        assert service.id in chosen and len(hops) == 2
+        assert {graph.nodes[hops[0].source].workload, graph.nodes[hops[1].target].workload} == \
+            {"productpage-v1", "reviews-v2"}
         assert perf.traces.target == target_before  # the dock keeps the trace it shows
     finally:
         next(windows, None)

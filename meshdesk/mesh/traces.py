@@ -548,16 +548,3 @@ def duration_text(us: float) -> str:
         return f"{ms:.1f} ms" if ms < 100 else f"{ms:.0f} ms"
     return f"{us / 1e6:.2f} s"
 
-
-def graph_ends(trace: Trace) -> list[tuple[str, str, str]]:
-    """The (namespace, app, workload-or-pod) each span of the trace was reported from, in order of
-    first appearance: where the trace went, for selecting it in the graph."""
-    out: list[tuple[str, str, str]] = []
-    seen: set[tuple[str, str, str]] = set()
-    for _depth, span in trace.ordered():
-        node = span.node
-        key = (node.namespace, node.app, node.pod)
-        if node.namespace and (node.app or node.pod) and key not in seen:
-            seen.add(key)
-            out.append(key)
-    return out

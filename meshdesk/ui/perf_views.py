@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.snapshot import Snapshot
-from meshdesk.mesh.traces import TARGET_APP, TARGET_SERVICE, TARGET_WORKLOAD, Trace, TraceTarget, graph_ends
+from meshdesk.mesh.traces import TARGET_APP, TARGET_SERVICE, TARGET_WORKLOAD, Trace, TraceTarget
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
 from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for, tracing_source_for
 from meshdesk.ui.config_view import ConfigView
@@ -87,24 +87,59 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
     return None, other
 
 
-def trace_node_ids(graph: TrafficGraph | None, trace: Trace) -> list[str]:
-    """The graph's nodes a trace went through: for each proxy that reported a span, its workload node
-    (a pod's name starts with its workload's) or, in an app graph, its app's node."""
+def _span_nodes(graph: TrafficGraph, trace: Trace) -> dict[str, str]:
+    """Span id -> the graph node of the proxy that reported it: the workload node whose name the pod's
+    begins with (the longest such: "reviews-v2" before "reviews"), else, in an app graph, its app's node."""
+    nodes = [n for n in graph.nodes.values() if n.node_type in (NODE_WORKLOAD, NODE_APP)]
+    by_namespace: dict[str, list[Any]] = {}
+    for n in nodes:
+        by_namespace.setdefault(n.namespace, []).append(n)
+    out: dict[str, str] = {}
+    for span in trace.spans:
+        where = span.node
+        here = by_namespace.get(where.namespace, [])
+        by_pod = sorted((n for n in here if n.workload and where.pod and where.pod.startswith(n.workload)),
+                        key=lambda n: (-len(n.workload), n.id))
+        if by_pod:
+            out[span.span_id] = by_pod[0].id
+            continue
+        app = next((n for n in here if n.node_type == NODE_APP and n.app == where.app and not n.workload), None)
+        if app is not None:
+            out[span.span_id] = app.id
+    return out
+
+
+def trace_path_ids(graph: TrafficGraph | None, trace: Trace) -> list[str]:
+    """The graph's nodes and edges a trace went through (Kiali's trace shown on the graph): the node of
+    each proxy that reported a span, and for each hop from one proxy to another (a client span's caller
+    to the server span's callee) the edge between their nodes, or the two edges through the service node
+    between them."""
     if graph is None:
         return []
+    at = _span_nodes(graph, trace)
     out: list[str] = []
-    nodes = [n for n in graph.nodes.values() if n.node_type in (NODE_WORKLOAD, NODE_APP)]
-    for namespace, app, pod in graph_ends(trace):
-        here = [n for n in nodes if n.namespace == namespace]
-        by_pod = [n for n in here if n.workload and pod.startswith(n.workload)]
-        # the longest workload name a pod's name starts with ("reviews-v2" before "reviews")
-        by_pod.sort(key=lambda n: -len(n.workload))
-        if by_pod:
-            best = len(by_pod[0].workload)
-            chosen = [n for n in by_pod if len(n.workload) == best]
-        else:
-            chosen = [n for n in here if n.node_type == NODE_APP and n.app == app and not n.workload]
-        out.extend(n.id for n in chosen if n.id not in out)
+    for _depth, span in trace.ordered():
+        node = at.get(span.span_id)
+        if node is not None and node not in out:
+            out.append(node)
+    outgoing: dict[str, list[Any]] = {}
+    for e in graph.edges.values():
+        outgoing.setdefault(e.source, []).append(e)
+    for span in trace.spans:
+        a, b = at.get(span.parent_id), at.get(span.span_id)
+        if a is None or b is None or a == b:
+            continue
+        hops = [e for e in outgoing.get(a, []) if e.target == b]
+        if not hops:  # through the service node between them
+            for e in outgoing.get(a, []):
+                middle = graph.nodes.get(e.target)
+                onward = [f for f in outgoing.get(e.target, []) if f.target == b]
+                if middle is not None and middle.node_type == NODE_SERVICE and onward:
+                    hops += [e, *onward]
+        for e in hops:
+            for i in (e.id, e.target):
+                if i not in out:
+                    out.append(i)
     return out
 
 
@@ -373,11 +408,11 @@ class PerformanceViews(QObject):
                                   "to or from it in this window, or idle nodes hidden)")
 
     def show_trace(self, trace: Trace) -> bool:
-        """Select the graph's nodes a trace went through (Kiali's "show the trace in the graph"); the
+        """Select the graph's nodes and edges a trace went through (Kiali's trace on the graph); the
         Traces dock keeps showing the trace (the selection does not make its first node the target)."""
         self._showing_trace = True
         try:
-            return self._select_nodes(trace_node_ids(self.graph, trace), self.traces.note.setText,
+            return self._select_nodes(trace_path_ids(self.graph, trace), self.traces.note.setText,
                                       "None of the workloads this trace went through has a node in the graph shown")
         finally:
             self._showing_trace = False
