@@ -169,5 +169,15 @@ def test_in_the_window_the_selection_is_the_target_and_show_in_graph_selects_the
         assert {graph.nodes[hops[0].source].workload, graph.nodes[hops[1].target].workload} == \
             {"productpage-v1", "reviews-v2"}
         assert perf.traces.target == target_before  # the dock keeps the trace it shows
+        # what the graph says of the hop, beside the span's tags
+        from meshdesk.ui.perf_views import hop_rows
+
+        rows = dict(hop_rows(graph, tr.Trace("t1", spans), spans[1]))
+        into = graph.edges[hops[1].id]
+        assert rows["in the graph: hop"].endswith(f"-> {graph.nodes[into.target].label}")
+        assert rows["in the graph: requests"] == f"{into.rate:.2f}/s"
+        assert into.response_time is not None
+        assert rows["in the graph: response time p95"] == \
+            f"{into.response_time:.1f} ms (this request took 10 µs: within the graph's p95)"
     finally:
         next(windows, None)

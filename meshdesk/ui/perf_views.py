@@ -31,7 +31,15 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.snapshot import Snapshot
-from meshdesk.mesh.traces import TARGET_APP, TARGET_SERVICE, TARGET_WORKLOAD, Trace, TraceTarget
+from meshdesk.mesh.traces import (
+    TARGET_APP,
+    TARGET_SERVICE,
+    TARGET_WORKLOAD,
+    Span,
+    Trace,
+    TraceTarget,
+    duration_text,
+)
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
 from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for, tracing_source_for
 from meshdesk.ui.config_view import ConfigView
@@ -122,25 +130,73 @@ def trace_path_ids(graph: TrafficGraph | None, trace: Trace) -> list[str]:
         node = at.get(span.span_id)
         if node is not None and node not in out:
             out.append(node)
-    outgoing: dict[str, list[Any]] = {}
-    for e in graph.edges.values():
-        outgoing.setdefault(e.source, []).append(e)
+    outgoing = _outgoing(graph)
     for span in trace.spans:
         a, b = at.get(span.parent_id), at.get(span.span_id)
         if a is None or b is None or a == b:
             continue
-        hops = [e for e in outgoing.get(a, []) if e.target == b]
-        if not hops:  # through the service node between them
-            for e in outgoing.get(a, []):
-                middle = graph.nodes.get(e.target)
-                onward = [f for f in outgoing.get(e.target, []) if f.target == b]
-                if middle is not None and middle.node_type == NODE_SERVICE and onward:
-                    hops += [e, *onward]
-        for e in hops:
+        for e in _hop_edges(graph, outgoing, a, b):
             for i in (e.id, e.target):
                 if i not in out:
                     out.append(i)
     return out
+
+
+def _outgoing(graph: TrafficGraph) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for e in graph.edges.values():
+        out.setdefault(e.source, []).append(e)
+    return out
+
+
+def _hop_edges(graph: TrafficGraph, outgoing: Mapping[str, list[Any]], a: str, b: str) -> list[Any]:
+    """The edges from node ``a`` to node ``b``: the direct one, else the two through a service node."""
+    hops = [e for e in outgoing.get(a, []) if e.target == b]
+    if not hops:
+        for e in outgoing.get(a, []):
+            middle = graph.nodes.get(e.target)
+            onward = [f for f in outgoing.get(e.target, []) if f.target == b]
+            if middle is not None and middle.node_type == NODE_SERVICE and onward:
+                hops += [e, *onward]
+    return hops
+
+
+def hop_rows(graph: TrafficGraph | None, trace: Trace, span: Span) -> list[tuple[str, str]]:
+    """What the graph says of the hop a span is part of (from the caller's proxy to the callee's: the
+    span's parent and it, or it and its child), as rows for the span's tags: the hop's request rate,
+    error share and response time at the graph's quantile, and how this request compares with it (as
+    Kiali's span details compare a span with the metrics)."""
+    if graph is None:
+        return []
+    at = _span_nodes(graph, trace)
+    here = at.get(span.span_id)
+    pairs = [(at.get(span.parent_id), here)]
+    pairs += [(here, at.get(c.span_id)) for c in trace.children().get(span.span_id, [])]
+    outgoing = _outgoing(graph)
+    for a, b in pairs:
+        if a is None or b is None or a == b:
+            continue
+        edges = _hop_edges(graph, outgoing, a, b)
+        if not edges:
+            return [("in the graph", "no edge between these two in the graph shown (no traffic in its window, or "
+                                     "hidden)")]
+        last = edges[-1]  # into the callee: what its requests got
+        rows = [("in the graph: hop", f"{graph.nodes[a].label} -> {graph.nodes[b].label}")]
+        if last.rate > 0:
+            rate = last.rate
+            rows.append(("in the graph: requests", f"{rate:.2f}/s" if last.protocol != "tcp" else f"{rate:.0f} B/s"))
+            failed = sum(last.rates.get(k, 0.0) for k in ("http5xx", "httpNoResponse", "grpcErr", "grpcNoResponse"))
+            if last.protocol != "tcp":
+                rows.append(("in the graph: failed", f"{failed / rate * 100:.1f}%"))
+        if last.response_time is not None:
+            quantile = graph.request.responseTimeQuantile
+            stat = "avg" if quantile == "avg" else f"p{float(quantile) * 100:g}"
+            word = "slower than" if span.duration_us / 1000 > last.response_time else "within"
+            rows.append((f"in the graph: response time {stat}",
+                         f"{last.response_time:.1f} ms (this request took {duration_text(span.duration_us)}: {word} "
+                         f"the graph's {stat})"))
+        return rows
+    return []
 
 
 def service_node_ids(graph: TrafficGraph | None, namespace: str, service: str) -> list[str]:
@@ -195,6 +251,7 @@ class PerformanceViews(QObject):
         self.envoy = EnvoyView(read_only=lambda: bool(getattr(getattr(window, "settings", None), "read_only", False)))
         self.traces = TracesView()
         self._showing_trace = False  # selecting a trace's nodes: the Traces dock keeps its target
+        self.traces.hop_rows = lambda trace, span: hop_rows(self.graph, trace, span)
         self.graph: TrafficGraph | None = None
         self.inventory: Inventory | None = None
         self.snapshot: Snapshot | None = None  # what the graph shown was built from

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -144,6 +145,8 @@ class TracesView(QWidget):
         self.found: TraceSet | None = None
         self.trace: Trace | None = None
         self.end: float = 0.0  # 0: now; else the replayed moment the window ends at
+        # rows of what the graph says of a span's hop (set by the performance views, which have the graph)
+        self.hop_rows: Callable[[Trace, Span], list[tuple[str, str]]] | None = None
         self._generation = 0
         self._stale = True
         self._thread: QThread
@@ -516,6 +519,11 @@ class TracesView(QWidget):
         if not isinstance(span, Span):
             return
         rows = [("span", span.span_id), ("service", span.service)]
+        if self.hop_rows is not None and self.trace is not None:
+            try:
+                rows += self.hop_rows(self.trace, span)
+            except Exception:  # noqa: BLE001 - the span's own tags are shown whatever the graph holds
+                log.exception("comparing a span with the graph failed")
         rows += sorted(span.tags.items())
         rows += [(f"process: {k}", v) for k, v in sorted(span.process_tags.items())]
         rows += [("note", n) for n in span.notes]
