@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 TARGET_APP = "app"
@@ -108,7 +109,7 @@ class Span:
     def kind(self) -> str:
         return self.tags.get("span.kind", "")
 
-    @property
+    @cached_property
     def status_code(self) -> int | None:
         raw = self.tags.get("http.status_code", "")
         try:
@@ -125,7 +126,7 @@ class Span:
         flags = self.tags.get("response_flags", "")
         return "" if flags == "-" else flags
 
-    @property
+    @cached_property
     def error(self) -> bool:
         """Whether the span failed: Envoy's ``error=true`` (a 5xx, a reset, no healthy upstream), an
         OpenTelemetry error status, or no response at all."""
@@ -139,7 +140,7 @@ class Span:
         status = self.grpc_status
         return bool(status) and status not in ("0", "OK")
 
-    @property
+    @cached_property
     def node(self) -> ProxyNode:
         return proxy_node(self)
 
@@ -207,23 +208,23 @@ class Trace:
     trace_id: str
     spans: tuple[Span, ...]
 
-    @property
+    @cached_property
     def start_us(self) -> int:
         return min((s.start_us for s in self.spans), default=0)
 
-    @property
+    @cached_property
     def end_us(self) -> int:
         return max((s.end_us for s in self.spans), default=0)
 
-    @property
+    @cached_property
     def duration_us(self) -> int:
         return self.end_us - self.start_us
 
-    @property
+    @cached_property
     def errors(self) -> int:
         return sum(1 for s in self.spans if s.error)
 
-    @property
+    @cached_property
     def root(self) -> Span | None:
         """The span nothing in the trace is the parent of (the earliest, when several are: a trace
         whose first spans the backend has not got yet)."""
@@ -231,7 +232,7 @@ class Trace:
         roots = [s for s in self.spans if not s.parent_id or s.parent_id not in ids]
         return min(roots, key=lambda s: (s.start_us, s.span_id)) if roots else None
 
-    @property
+    @cached_property
     def name(self) -> str:
         """Kiali's trace name: the root span's service and operation."""
         root = self.root
@@ -239,7 +240,7 @@ class Trace:
             return self.trace_id
         return f"{root.service}: {root.operation}" if root.service else root.operation
 
-    @property
+    @cached_property
     def services(self) -> tuple[str, ...]:
         return tuple(sorted({s.service for s in self.spans if s.service}))
 
@@ -274,7 +275,9 @@ class Trace:
 
 @dataclass
 class TraceSet:
-    """A backend's answer: traces newest first, what was skipped and what the backend said."""
+    """A backend's answer: traces newest first, what was skipped and what the backend said. A trace's
+    summary (start, duration, errors, root, name) is worked out once, on first use; ``prepared()`` does it
+    for all of them (on a worker thread, so the UI thread only reads them)."""
 
     traces: list[Trace] = field(default_factory=list)
     service: str = ""  # the backend service that was asked for
@@ -282,6 +285,11 @@ class TraceSet:
     errors: list[str] = field(default_factory=list)  # the backend's own messages (partial answers)
     limit: int = 0  # the limit asked with; ``limited`` says it was reached
     fetched: int = 0  # traces the backend returned before filtering to the target
+
+    def prepared(self) -> TraceSet:
+        for t in self.traces:
+            _ = (t.start_us, t.end_us, t.errors, t.name, t.services)
+        return self
 
     @property
     def limited(self) -> bool:
