@@ -181,3 +181,34 @@ def test_in_the_window_the_selection_is_the_target_and_show_in_graph_selects_the
             f"{into.response_time:.1f} ms (this request took 10 µs: within the graph's p95)"
     finally:
         next(windows, None)
+
+
+def test_a_graph_refresh_reads_live_traces_again_and_keeps_the_trace_and_span_chosen(qtbot: QtBot) -> None:
+    import time
+
+    now = time.time()
+    source = JaegerJson(bookinfo_trace(int((now - 30) * 1e6), ratings_code=503),
+                        bookinfo_trace(int((now - 40) * 1e6)))
+    view = TracesView()
+    qtbot.addWidget(view)
+    view.set_source(source)
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.show()
+    failed_row = next(r for r in range(2) if view.table.item(r, 4).text() == "1")
+    with qtbot.waitSignal(view.traceShown, timeout=5000):
+        view.table.selectRow(failed_row)
+    top = view.spans.topLevelItem(0)
+    view.spans.setCurrentItem(top)
+    chosen_trace = view.trace.trace_id
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.poll()
+    assert len(source.queries) == 2
+    assert view.trace is not None and view.trace.trace_id == chosen_trace
+    assert view.spans.currentItem() is top  # the tree was not rebuilt under the user
+    # a replayed window does not move: no new query
+    view.set_end(now)
+    qtbot.waitUntil(lambda: len(source.queries) == 3, timeout=10000)
+    asked = view._generation
+    view.poll()
+    assert view._generation == asked  # nothing was asked of the source

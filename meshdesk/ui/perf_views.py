@@ -395,6 +395,7 @@ class PerformanceViews(QObject):
     def _on_graph(self, result: Any) -> None:
         self.snapshot = result.snapshot
         self.set_data(result.graph, result.snapshot.inventory)
+        self.traces.poll()  # read again with each refresh while in view, as Kiali's Traces tab
         if self.docks["Lists"].isVisible():
             self._judge_lists()  # polled as the lists were being opened
 

@@ -323,6 +323,12 @@ class TracesView(QWidget):
 
         self._job.emit((self._generation, read))
 
+    def poll(self) -> None:
+        """The graph was refreshed: read the traces again when they are in view and live (a replayed
+        window does not move), keeping the trace and span chosen when the answer still has them."""
+        if self.isVisible() and not self.end and self.source is not None and self.target is not None:
+            self.load()
+
     def choose(self, trace_id: str) -> bool:
         """Show the spans of the trace ``trace_id`` among those found (and select its row)."""
         for row in range(self.table.rowCount()):
@@ -475,6 +481,10 @@ class TracesView(QWidget):
             return
         item = self.table.item(rows[0].row(), 0)
         trace = self._trace_by_id(str(item.data(_SPAN_ROLE))) if item is not None else None
+        if trace is not None and self.trace is not None and trace.trace_id == self.trace.trace_id \
+                and len(trace.spans) == len(self.trace.spans):
+            self.trace = trace  # read again, unchanged: the tree stays as the user left it
+            return
         self._show_trace(trace)
 
     def _show_trace(self, trace: Trace | None) -> None:
