@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.access_log import RESPONSE_FLAGS, AccessEntry, parse, summary
 from meshdesk.sources.logs import KubePodLogs
-from meshdesk.ui.logs_view import ACCESS_COLUMNS, LogsView
+from meshdesk.ui.logs_view import ACCESS_COLUMNS, AccessLogModel, LogsView
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.test_logs import NS, POD, _pod_manifest, _workload
 
@@ -249,3 +249,36 @@ def test_json_numbers_written_as_floats_are_read() -> None:
     bad = parse(json.dumps({"start_time": "t", "method": "GET", "response_code": -1.0, "duration": float("nan"),
                             "upstream_cluster": "x"}).replace("NaN", "1e999"))
     assert bad is not None and (bad.code, bad.duration_ms) == (None, None)
+
+
+def test_a_quote_inside_a_quoted_field_is_read_as_part_of_it(qtbot: QtBot) -> None:
+    """Envoy writes a field's value as it is, quotes included: a user agent ``curl/8 "x"`` or a path with
+    a quoted query shifted every field after it (the response code became the path's tail, the request
+    ID the user agent's) or dropped the line from the table. A closing quote is one followed by a space
+    and the next field, or the end of the line."""
+    agent = INBOUND.replace('"Go-http-client/1.1"', '"curl/8 "x""')
+    path = OUTBOUND.replace('/ratings/0', '/ratings?q="a b"&id=7')
+    both = INBOUND.replace('/reviews/0', '/say/"hi"').replace('"Go-http-client/1.1"', '"Mozilla/5.0 "x" y"')
+    at_end = ENVOY_DEFAULT.replace('"-"', '"10.0.0.2"').replace('"api.example.com" "10.0.0.2"',
+                                                                '"api.example.com" "a"b"')
+    entries = [parse(line) for line in (agent, path, both, at_end)]
+    assert all(e is not None for e in entries)
+    e_agent, e_path, e_both, e_end = entries
+    assert e_agent is not None and e_path is not None and e_both is not None and e_end is not None
+    assert (e_agent.user_agent, e_agent.request_id, e_agent.authority, e_agent.upstream_cluster, e_agent.route) == \
+        ('curl/8 "x"', "7c1c9c1e-1f1a", "reviews:9080", "inbound|9080||", "default")
+    assert (e_path.method, e_path.path, e_path.protocol, e_path.code, e_path.flags, e_path.upstream) == \
+        ("GET", '/ratings?q="a b"&id=7', "HTTP/1.1", 503, ("UH", "URX"), "ratings.shop.svc.cluster.local:9080 (v1)")
+    assert (e_both.path, e_both.code, e_both.duration_ms, e_both.user_agent, e_both.request_id) == \
+        ('/say/"hi"', 200, 24, 'Mozilla/5.0 "x" y', "7c1c9c1e-1f1a")
+    assert (e_end.authority, e_end.upstream_host, e_end.code) == ("api.example.com", 'a"b', 404)
+    # and as the table shows them
+    model = AccessLogModel()
+    model.set_entries([e for e in entries if e is not None])
+    rows = [[model.data(model.index(r, c)) for c in range(len(ACCESS_COLUMNS))] for r in range(model.rowCount())]
+    assert [(r[1], r[3], r[4], r[9]) for r in rows] == [
+        ("inbound", "/reviews/0", "200", "7c1c9c1e-1f1a"), ("outbound", '/ratings?q="a b"&id=7', "503", "9d2e-22"),
+        ("inbound", '/say/"hi"', "200", "7c1c9c1e-1f1a"), ("", "/api", "404", "r-1")]
+    # a quoted field the line cut short keeps what it has
+    cut = parse('[2026-11-29T00:10:11.123Z] "GET /a HTTP/1.1" 200 - via_upstream - "-" 0 295 24 23 "-" "curl/8 "x')
+    assert cut is not None and cut.user_agent == 'curl/8 "x' and cut.code == 200

@@ -4,9 +4,10 @@
 ``accessLogEncoding: TEXT``: start time, request line, response code and flags, response code
 details, ... upstream cluster, route), Envoy's own shorter default, or Istio's JSON encoding
 (``accessLogEncoding: JSON``); anything else (the proxy's own messages, an app's lines) is None.
-Lines cut short (a custom format that ends early) keep the fields they have. ``summary(entries)``
-counts them as a person reads a log: requests, response classes, response flags with what they mean,
-duration percentiles.
+Lines cut short (a custom format that ends early) keep the fields they have. Quoted fields are
+written as they are (quotes inside them included): a closing quote is one followed by the end of the
+line or by a space and the next field. ``summary(entries)`` counts them as a person reads a log:
+requests, response classes, response flags with what they mean, duration percentiles.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ RESPONSE_FLAGS = {
     "DR": "rejected by drop_overload (locality weighted drop)",
 }
 
-_TOKEN = re.compile(r'\[[^\]]*\]|"(?:[^"\\]|\\.)*"|\S+')
+_TOKEN = re.compile(r'\[[^\]]*\]|\S+')
+# what may follow a quoted field in Istio's and Envoy's text formats: another quoted field, a number or
+# "-" (the response code, the byte counts), an upstream cluster's name (after the upstream host)
+_AFTER_QUOTED = re.compile(r'(?:"|(?:-|\d+|(?:inbound|outbound)\|\S*|\w*Cluster)(?:\s|$))')
 _CODE = re.compile(r"\d{1,3}")
 _JSON_KEYS = ("start_time", "response_code", "method", "upstream_cluster", "response_flags")
 
@@ -105,8 +109,35 @@ class AccessEntry:
 
 def _unquote(token: str) -> str:
     if len(token) >= 2 and token[0] == token[-1] == '"':
-        token = token[1:-1].replace('\\"', '"')
+        token = token[1:-1]
+    elif token[:1] == '"':  # a quoted field the line cut short
+        token = token[1:]
     return "" if token == "-" else token
+
+
+def _tokens(text: str) -> list[str]:
+    """The line's fields: ``[start time]``, quoted fields with their quotes, bare words. Envoy writes a
+    quoted field's value as it is, quotes inside it included (a user agent ``curl/8 "x"``, a path
+    ``/q="a b"``): its closing quote is the one followed by the end of the line, or by a space and what
+    may come next (another quoted field, a number or "-", a cluster's name), as a person reads it."""
+    tokens: list[str] = []
+    pos, end = 0, len(text)
+    while pos < end:
+        if text[pos].isspace():
+            pos += 1
+            continue
+        if text[pos] == '"':
+            close = text.find('"', pos + 1)
+            while close != -1 and not (close + 1 == end or
+                                       (text[close + 1].isspace() and _AFTER_QUOTED.match(text, close + 2))):
+                close = text.find('"', close + 1)
+            stop = end if close == -1 else close + 1
+        else:
+            m = _TOKEN.match(text, pos)
+            stop = m.end() if m else end
+        tokens.append(text[pos:stop])
+        pos = stop
+    return tokens
 
 
 def _int(token: str) -> int | None:
@@ -168,7 +199,7 @@ def parse(text: str) -> AccessEntry | None:
         return _from_json(text)
     if not text.startswith("["):
         return None
-    tokens = _TOKEN.findall(text)
+    tokens = _tokens(text)
     if len(tokens) < 3 or not tokens[1].startswith('"') or not _CODE.fullmatch(tokens[2]):
         return None
     method, path, protocol = _request_line(tokens[1])
