@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.access_log import RESPONSE_FLAGS, AccessEntry, parse, summary
 from meshdesk.sources.logs import KubePodLogs
-from meshdesk.ui.logs_view import ACCESS_COLUMNS, AccessLogModel, LogsView
+from meshdesk.ui.logs_view import ACCESS_COLUMNS, AccessLogModel, LogsView, display_text
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.test_logs import NS, POD, _pod_manifest, _workload
 
@@ -282,3 +282,44 @@ def test_a_quote_inside_a_quoted_field_is_read_as_part_of_it(qtbot: QtBot) -> No
     # a quoted field the line cut short keeps what it has
     cut = parse('[2026-11-29T00:10:11.123Z] "GET /a HTTP/1.1" 200 - via_upstream - "-" 0 295 24 23 "-" "curl/8 "x')
     assert cut is not None and cut.user_agent == 'curl/8 "x' and cut.code == 200
+
+
+def test_only_matching_lines_keeps_the_same_lines_in_the_text_and_the_table(
+        qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """The text matched the line as shown (its timestamp first), the table the raw line: a search for a
+    line's timestamp kept it in the text and left the table empty. Both test the line as the text shows
+    it, with the timestamp only while Timestamps is on, and the tooltip says so."""
+    emu = kube_emulator
+    emu.add(_pod_manifest())
+    emu.add_pod_log(NS, POD, "istio-proxy", [INBOUND, OUTBOUND, TCP], at=time.time() - 20, spacing=1.0)
+    view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
+    qtbot.addWidget(view)
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.container.setCurrentIndex(1)  # the sidecar
+        stamp = view.lines[1].timestamp[:19]  # the API's timestamp of the outbound request, to the second
+        assert stamp and stamp not in OUTBOUND
+        view.access.setChecked(True)
+        view.only_matching.setChecked(True)
+        view.search.setText(stamp)
+        model = view.access_model
+        assert [model.data(model.index(r, 3)) for r in range(model.rowCount())] == ["/ratings/0"]
+        view.access.setChecked(False)
+        assert [ln for ln in view.text.toPlainText().splitlines() if ln] == [display_text(view.lines[1])]
+        # without timestamps shown, neither keeps a line for it
+        view.timestamps.setChecked(False)
+        assert view.text.toPlainText().strip() == ""
+        view.access.setChecked(True)
+        assert model.rowCount() == 0 and view.access_summary.text().startswith("No access log entries with")
+        view.timestamps.setChecked(True)
+        assert model.rowCount() == 1
+        # a field of the line itself: the same rows in both
+        view.search.setText("inbound|9080")
+        assert [model.data(model.index(r, 3)) for r in range(model.rowCount())] == ["/reviews/0"]
+        view.access.setChecked(False)
+        assert len([ln for ln in view.text.toPlainText().splitlines() if ln]) == 1
+        assert "timestamp" in view.only_matching.toolTip() and "access log table" in view.search.toolTip()
+    finally:
+        view.shutdown()

@@ -83,6 +83,9 @@ _PROXY_MARK = container_prefix("istio-proxy")  # the proxy's lines among all con
 ACCESS_ROWS = 10_000  # the newest access log entries the table reads and shows (each takes ~25 µs to read)
 ACCESS_COLUMNS = ("Time", "Direction", "Method", "Path", "Code", "Flags", "Duration ms", "Upstream", "Authority",
                   "Request ID")
+_SEARCHED = ("The search looks for its text, in any case, in each line as the text shows it: with its timestamp "
+             "when Timestamps is on, with the container's name when all containers are shown. \u201cOnly matching "
+             "lines\u201d keeps those lines, in the text and in the access log table alike (Kiali's Show filter)")
 _NO_ACCESS_LOG = ("No access log entries among these lines: Istio's proxies write them only when the mesh config "
                   "sets accessLogFile (e.g. /dev/stdout) or a Telemetry resource turns access logging on, and "
                   "only in the istio-proxy container")
@@ -212,9 +215,10 @@ class LogsView(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search")
         self.search.setClearButtonEnabled(True)
+        self.search.setToolTip(_SEARCHED)
         self.matches = QLabel("")
         self.only_matching = QCheckBox("Only matching lines")
-        self.only_matching.setToolTip("Show only the lines with the search text (Kiali's Show filter)")
+        self.only_matching.setToolTip(_SEARCHED)
         self.timestamps = QCheckBox("Timestamps")
         self.timestamps.setChecked(True)
         self.access = QCheckBox("Access log table")
@@ -296,7 +300,7 @@ class LogsView(QWidget):
         self.previous.toggled.connect(self._previous_toggled)
         self.search.textChanged.connect(self._search_changed)
         self.only_matching.toggled.connect(self._only_matching_toggled)
-        self.timestamps.toggled.connect(self._render)
+        self.timestamps.toggled.connect(self._timestamps_toggled)
         self.access.toggled.connect(self._access_toggled)
         self.search.returnPressed.connect(self.find_next)
 
@@ -578,7 +582,7 @@ class LogsView(QWidget):
         ts = self.timestamps.isChecked()
         texts = [display_text(ln, ts) for ln in lines]
         needle = self.search.text().lower()
-        if needle and self.only_matching.isChecked():
+        if needle and self.only_matching.isChecked():  # the same test as the access table's
             texts = [t for t in texts if needle in t.lower()]
         return texts
 
@@ -594,6 +598,11 @@ class LogsView(QWidget):
     def _only_matching_toggled(self) -> None:
         self._render()
         if self.access.isChecked():  # the table narrows (or widens) with the text
+            self._fill_access()
+
+    def _timestamps_toggled(self) -> None:
+        self._render()
+        if self.access.isChecked() and self.only_matching.isChecked():  # a timestamp searched is in or out
             self._fill_access()
 
     def _search_changed(self) -> None:
@@ -613,7 +622,7 @@ class LogsView(QWidget):
 
     def access_entries(self) -> list[AccessEntry]:
         """The access log entries the table shows (the newest ACCESS_ROWS lines read; with "Only matching
-        lines", those with the search text)."""
+        lines", those whose line, as the text shows it, has the search text)."""
         lines = self._lines[-ACCESS_ROWS:]
         if len(self._entries) != len(lines) or (lines and self._entry_line is not lines[-1]):
             # parse what is new since the last time (a follow poll adds a few lines), else all again;
@@ -625,9 +634,12 @@ class LogsView(QWidget):
                              if merged else parse(ln.text) for ln in lines]
             self._entry_lines = lines
             self._entry_line = lines[-1] if lines else None
+        # the line as the text shows it (its timestamp, no terminal escapes), as _shown tests it: both
+        # views keep the same lines for the same search
         needle = self.search.text().lower() if self.only_matching.isChecked() else ""
+        ts = self.timestamps.isChecked()
         return [e for ln, e in zip(lines, self._entries, strict=True)
-                if e is not None and (not needle or needle in ln.text.lower())]
+                if e is not None and (not needle or needle in display_text(ln, ts).lower())]
 
     def _fill_access(self) -> None:
         if not self.access.isChecked():
