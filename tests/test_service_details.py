@@ -117,6 +117,54 @@ def test_ports_say_the_protocol_istio_reads_off_them(qtbot: QtBot, kube_emulator
     ]) + "\n" in text
 
 
+def test_a_server_first_port_that_names_no_protocol_is_tcp(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """Istio cannot sniff a port where the server speaks first, so a port among its well-known ones
+    (25 SMTP, 53 DNS, 3306 MySQL, 27017 MongoDB) that names no protocol is TCP; the panel said Istio
+    sniffed it (HTTP or TCP), the port check said Istio could not tell how to route it, and traffic
+    shifting wrote HTTP routes that no connection to it meets. Other ports (22) are still sniffed."""
+    from meshdesk.mesh.routing import RoutingError, ServiceRouting, build_service_routing
+    from meshdesk.mesh.validations import ERROR, WARNING
+
+    kube_emulator.add_namespace(NS, {"istio-injection": "enabled"})
+    _deployment(kube_emulator, "db-v1", {"app": "db", "version": "v1"})
+    _deployment(kube_emulator, "db-v2", {"app": "db", "version": "v2"})
+    _service(kube_emulator, "db", {"clusterIP": "10.0.0.9", "selector": {"app": "db"}, "ports": [
+        {"port": 3306}, {"name": "mongo-db", "port": 27017}, {"name": "store", "port": 27017},
+        {"name": "mail", "port": 25, "appProtocol": "smtp"}, {"name": "dns", "port": 53},
+        {"name": "dns-udp", "port": 53, "protocol": "UDP"}, {"port": 22}, {"name": "http-admin", "port": 3306}]})
+    inv = _read(kube_emulator)
+    for w in inv.workloads:
+        for pod in w.pods:
+            pod.annotations["sidecar.istio.io/status"] = "{}"  # injected, so the ports are judged
+    text = _service_panel(qtbot, inv, "db")
+    said = "so Istio does not sniff it and takes it as TCP)"
+    assert "Ports\n" + "\n".join([
+        f"3306/TCP: TCP (no protocol named; 3306 is MySQL's port, where the server speaks first, {said}",
+        "mongo-db 27017/TCP: MONGO",
+        f"store 27017/TCP: TCP (no protocol named; 27017 is MongoDB's port, where the server speaks first, {said}",
+        "mail 25/TCP: TCP (appProtocol smtp names no protocol Istio knows; 25 is SMTP's port, where the server "
+        f"speaks first, {said}",
+        f"dns 53/TCP: TCP (no protocol named; 53 is DNS's port, where the server speaks first, {said}",
+        "dns-udp 53/UDP: UDP, which Istio does not proxy",
+        "22/TCP: no protocol named: Istio sniffs the traffic (HTTP or TCP)",
+        "http-admin 3306/TCP: HTTP",
+    ]) + "\n" in text
+    checks = validate(inv)[("Service", NS, "db")].checks
+    by_path = {c.path: c for c in checks if c.code == "KIA0601"}
+    assert sorted(by_path) == ["spec/ports[0]", "spec/ports[2]", "spec/ports[4]", "spec/ports[6]"]
+    assert by_path["spec/ports[0]"].severity == WARNING
+    assert "Istio takes it as TCP, 3306 being MySQL's port" in by_path["spec/ports[0]"].message
+    assert by_path["spec/ports[6]"].severity == ERROR and "cannot tell" in by_path["spec/ports[6]"].message
+    # with only server-first ports, traffic shifting writes TCP routes, and refuses what acts on HTTP
+    svc = inv.service(NS, "db")
+    assert svc is not None
+    svc.ports = [p for p in svc.ports if p.port in (3306, 27017) and not p.name.startswith("http")]
+    vs, _dr = build_service_routing(svc, ServiceRouting(weights={"v1": 90, "v2": 10}), inv.workloads)
+    assert vs is not None and "tcp" in vs.spec and "http" not in vs.spec
+    with pytest.raises(RoutingError, match="carries TCP only"):
+        build_service_routing(svc, ServiceRouting(weights={"v1": 100}, retry_attempts=3), inv.workloads)
+
+
 def _entry(emu: KubeEmulator, name: str, spec: dict[str, Any], namespace: str = NS) -> None:
     emu.add({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
              "metadata": {"name": name, "namespace": namespace}, "spec": spec})

@@ -355,12 +355,14 @@ _OPAQUE_PROTOCOLS = frozenset(("tcp", "tls", "https", "mongo", "redis", "mysql")
 _K8S_APP_PROTOCOLS = {"kubernetes.io/h2c": "http2", "kubernetes.io/ws": "http", "kubernetes.io/wss": "https"}
 
 
-def port_protocol(port: ServicePort) -> str:
-    """The protocol Istio takes ``port`` to carry, as it reads it: ``udp`` for a UDP port; else from
-    its appProtocol when set, or its name's prefix ("tcp-other" -> tcp, "grpc-web-api" -> grpc-web),
-    in any case; "" when neither names a protocol it knows (it then sniffs the traffic, HTTP or not)."""
-    if port.protocol.upper() == "UDP":
-        return "udp"
+# Service ports where the server speaks first (SMTP, DNS over TCP, MySQL, MongoDB): Istio cannot sniff a
+# protocol there (the client sends nothing to sniff), so a port among these that names no protocol is TCP
+# (the well-known ports of Istio's protocol selection)
+SERVER_FIRST_PORTS = {25: "SMTP", 53: "DNS", 3306: "MySQL", 27017: "MongoDB"}
+
+
+def _named_protocol(port: ServicePort) -> str:
+    """The protocol ``port``'s appProtocol, else its name's prefix, names ("" when none Istio knows)."""
     name = port.app_protocol or port.name
     if name in _K8S_APP_PROTOCOLS:
         return _K8S_APP_PROTOCOLS[name]
@@ -369,6 +371,27 @@ def port_protocol(port: ServicePort) -> str:
         return "grpc-web"
     prefix = lowered.split("-", 1)[0]
     return prefix if prefix in _HTTP_PROTOCOLS | _OPAQUE_PROTOCOLS | {"udp"} else ""
+
+
+def port_protocol(port: ServicePort) -> str:
+    """The protocol Istio takes ``port`` to carry, as it reads it: ``udp`` for a UDP port; else from
+    its appProtocol when set, or its name's prefix ("tcp-other" -> tcp, "grpc-web-api" -> grpc-web),
+    in any case; when neither names a protocol it knows, ``tcp`` on a server-first port (3306...),
+    else "" (it then sniffs the traffic, HTTP or not)."""
+    if port.protocol.upper() == "UDP":
+        return "udp"
+    named = _named_protocol(port)
+    if not named and port.port in SERVER_FIRST_PORTS:
+        return "tcp"
+    return named
+
+
+def server_first(port: ServicePort) -> str:
+    """The server-first protocol ("MySQL") for which Istio takes ``port`` as TCP because it names no
+    protocol of its own; "" when it names one, is UDP, or is no such port."""
+    if port.protocol.upper() == "UDP" or _named_protocol(port):
+        return ""
+    return SERVER_FIRST_PORTS.get(port.port, "")
 
 
 def tcp_only(svc: Service) -> bool:

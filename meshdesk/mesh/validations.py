@@ -28,6 +28,7 @@ from meshdesk.mesh.mtls_common import Exports, peer_mode, peer_selector
 from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.readers import as_list as _list
 from meshdesk.mesh.readers import as_str as _str
+from meshdesk.mesh.routing import server_first
 
 ERROR = "error"
 WARNING = "warning"
@@ -544,6 +545,12 @@ def _check_service(svc: Any, reg: _Registry, ambient: set[str], root_namespace: 
                                         f"knows (one of {', '.join(PORT_PROTOCOLS)})", f"spec/ports[{i}]"))
             elif not port_name_valid(port.name):
                 named = f"port {port.name!r}" if port.name else f"port {port.port} has no name and"
+                first = server_first(port)
+                if first:  # Istio takes it as TCP: said, as a warning (Kiali flags every such port)
+                    checks.append(Check("KIA0601", WARNING, f"{named} does not name its protocol: Istio takes it "
+                                        f"as TCP, {port.port} being {first}'s port, where the server speaks first "
+                                        "(name it tcp[-suffix] or set appProtocol to say so)", f"spec/ports[{i}]"))
+                    continue
                 checks.append(Check("KIA0601", ERROR, f"{named} does not name its protocol: Istio cannot tell "
                                     "how to route it (name it <protocol>[-suffix], e.g. http-web, or set "
                                     "appProtocol)", f"spec/ports[{i}]"))

@@ -55,6 +55,7 @@ from meshdesk.mesh.routing import (
     destination_rule_texts,
     port_protocol,
     route_texts,
+    server_first,
     sidecar_gap,
 )
 from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, namespace_tls, namespace_tls_all
@@ -223,14 +224,19 @@ def _service_rows(svc: Service) -> list[tuple[str, str]]:
 
 def _port_text(port: ServicePort) -> str:
     """A Service port as Kubernetes and Istio read it: "http-web 80/TCP → 8080: HTTP", with the
-    protocol Istio takes it to carry (from its appProtocol, else its name's prefix), or that it names
-    none and Istio sniffs the traffic."""
+    protocol Istio takes it to carry (from its appProtocol, else its name's prefix; TCP on a server-first
+    port that names none), or that it names none and Istio sniffs the traffic."""
     target = f" → {port.target_port}" if port.target_port and port.target_port != str(port.port) else ""
     node = f" (node port {port.node_port})" if port.node_port else ""
     text = f"{port.name + ' ' if port.name else ''}{port.port}/{port.protocol}{target}{node}"
     istio = port_protocol(port)
     if istio == "udp":
         said = "UDP, which Istio does not proxy"
+    elif server_first(port):
+        named = (f"appProtocol {port.app_protocol} names no protocol Istio knows" if port.app_protocol
+                 else "no protocol named")
+        said = (f"TCP ({named}; {port.port} is {server_first(port)}'s port, where the server speaks first, "
+                "so Istio does not sniff it and takes it as TCP)")
     elif istio:
         said = istio.upper() + (f" (appProtocol {port.app_protocol})" if port.app_protocol else "")
     elif port.app_protocol:
