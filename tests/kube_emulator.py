@@ -88,6 +88,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("", ("v1",), "pods", "Pod", True, ("po",), ("status", "log", "portforward", "proxy")),
     ResourceType("", ("v1",), "services", "Service", True, ("svc",), ("status", "proxy")),
     ResourceType("", ("v1",), "endpoints", "Endpoints", True, ("ep",)),
+    ResourceType("discovery.k8s.io", ("v1",), "endpointslices", "EndpointSlice", True),
     ResourceType("", ("v1",), "configmaps", "ConfigMap", True, ("cm",)),
     ResourceType("", ("v1",), "serviceaccounts", "ServiceAccount", True, ("sa",)),
     ResourceType("", ("v1",), "nodes", "Node", False, ("no",)),
@@ -107,6 +108,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("rbac.authorization.k8s.io", ("v1",), "rolebindings", "RoleBinding", True),
 )
 
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # the Service an EndpointSlice belongs to
 DEFAULT_PROXY_IMAGE = "docker.io/istio/proxyv2:1.24.2"
 ENVOY_LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
 
@@ -838,7 +840,59 @@ class KubeEmulator:
             name = f"{job['metadata']['name']}-{_suffix(job['metadata']['name'])}"
             pods.append(self._make_pod(job, template, name, node_list[0], job=True, **opts))
             job["status"] = {"active": 1, "succeeded": 0, "failed": 0}  # a pod not ready yet is active
+        self.sync_endpoint_slices(namespace)
         return pods
+
+    def sync_endpoint_slices(self, namespace: str | None = None) -> list[JsonObj]:
+        """What Kubernetes' EndpointSlice controller keeps, for every Service with a selector (in
+        ``namespace``, or everywhere): slices of the pods it selects that have an IP, ready as their
+        Ready condition says, each Service port on the pod's number (a named targetPort resolved by the
+        pod's container ports, pods resolving them alike sharing a slice). ``run_workloads`` calls it;
+        call it again after adding a Service or changing pods."""
+        made: list[JsonObj] = []
+        for svc in self.objects("services", "", namespace):
+            meta, spec = _d_meta(svc), svc.get("spec") or {}
+            ns, name = meta.get("namespace", ""), meta.get("name", "")
+            for old in self.objects("endpointslices", "discovery.k8s.io", ns):
+                if isinstance(old, dict) and (_d_meta(old).get("labels") or {}).get(SERVICE_NAME_LABEL) == name:
+                    self.delete("endpointslices", ns, _d_meta(old)["name"], "discovery.k8s.io")
+            selector = spec.get("selector") or {}
+            if not selector or spec.get("type") == "ExternalName":
+                continue
+            groups: dict[str, tuple[list[JsonObj], list[JsonObj]]] = {}
+            for pod in self.objects("pods", "", ns):
+                pmeta, status = _d_meta(pod), pod.get("status") or {}
+                labels = pmeta.get("labels") or {}
+                if not status.get("podIP") or any(labels.get(k) != v for k, v in selector.items()):
+                    continue
+                named = {p.get("name"): p.get("containerPort") for c in (pod.get("spec") or {}).get("containers") or []
+                         for p in c.get("ports") or [] if p.get("name")}
+                ports = []
+                for sp in spec.get("ports") or []:
+                    target = sp.get("targetPort", sp.get("port"))
+                    number = int(target) if str(target).isdigit() else named.get(target)
+                    if number is not None:
+                        ports.append({"name": sp.get("name", ""), "port": int(number),
+                                      "protocol": sp.get("protocol", "TCP")})
+                ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                            for c in status.get("conditions") or [])
+                terminating = bool(pmeta.get("deletionTimestamp"))
+                endpoint = {"addresses": [status["podIP"]],
+                            "conditions": {"ready": ready and not terminating, "serving": ready,
+                                           "terminating": terminating},
+                            "nodeName": (pod.get("spec") or {}).get("nodeName", ""),
+                            "targetRef": {"kind": "Pod", "name": pmeta["name"], "namespace": ns,
+                                          "uid": pmeta.get("uid", "")}}
+                groups.setdefault(json.dumps(ports, sort_keys=True), (ports, []))[1].append(endpoint)
+            for i, (ports, endpoints) in enumerate(groups.values()):
+                made.append(self.add({
+                    "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                    "metadata": {"name": f"{name}-{_suffix(name + str(i), 5)}", "namespace": ns,
+                                 "labels": {SERVICE_NAME_LABEL: name,
+                                            "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                                 "ownerReferences": [_owner(svc)]},
+                    "addressType": "IPv4", "endpoints": endpoints, "ports": ports}))
+        return made
 
     def _make_pod(self, owner: JsonObj, template: Mapping[str, Any], name: str, node: str, *, ready: bool,
                   restarts: int, native_sidecar: bool, proxy_image: str, job: bool = False) -> JsonObj:

@@ -73,7 +73,7 @@ def test_an_external_name_service_says_the_name_it_stands_for(qtbot: QtBot, kube
 def test_a_service_without_pods_says_why(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
     """"Selector none, Workloads none" for a Service with hand-made endpoints, "Workloads none" for one
     whose selector matches nothing, and "Cluster IP None" for a headless one: each now says what it
-    means, and that meshdesk (unlike Kiali) does not read the hand-made endpoints."""
+    means, and the hand-made endpoints are listed under Endpoints."""
     _deployment(kube_emulator, "db-v1", {"app": "db", "version": "v1"})
     _service(kube_emulator, "legacy", {"clusterIP": "10.0.0.2", "ports": [{"name": "http", "port": 80}]})
     kube_emulator.add({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "legacy", "namespace": NS},
@@ -85,13 +85,112 @@ def test_a_service_without_pods_says_why(qtbot: QtBot, kube_emulator: KubeEmulat
     inv = _read(kube_emulator)
     legacy = _service_panel(qtbot, inv, "legacy")
     assert "Selector\nnone\nWorkloads\nnone selected: without a selector its endpoints are set by hand " \
-        "(Endpoints or EndpointSlice objects), which meshdesk does not read\n" in legacy
+        "(Endpoints or EndpointSlice objects; see Endpoints)\nEndpoints\nnone: nobody listed any" in legacy
     ghost = _service_panel(qtbot, inv, "ghost")
     assert "Selector\napp=ghost\nWorkloads\nnone: no workload in shop has these labels, so calls to it find no pod\n" \
         in ghost
     db = _service_panel(qtbot, inv, "db")
     assert "Cluster IP\nnone (headless: DNS answers with the addresses of the pods behind it)\n" in db
     assert "Workloads\ndb-v1 (v1)\n" in db
+
+
+def _slice(emu: KubeEmulator, service: str, name: str, endpoints: list[dict[str, Any]],
+           ports: list[dict[str, Any]]) -> None:
+    """An EndpointSlice of ``service`` as Kubernetes' controllers write them (the mirroring one copies
+    a hand-made Endpoints object into one)."""
+    emu.add({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+             "metadata": {"name": name, "namespace": NS, "labels": {"kubernetes.io/service-name": service}},
+             "addressType": "IPv4", "endpoints": endpoints, "ports": ports})
+
+
+def test_a_services_endpoints_are_listed_with_their_pods_ports_and_readiness(
+        qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """The panel said meshdesk reads no Endpoints. Each Service's EndpointSlices are read now and its
+    endpoints listed as Kiali's service page lists them: the address, the pod it stands for, the port
+    (a named targetPort resolved on the pod), ready or not; the addresses set by hand for a Service
+    without a selector too. A namespace whose slices may not be read says so and the rest loads; an
+    older snapshot without endpoints still loads and says they are not known."""
+    emu = kube_emulator
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web-v1", "namespace": NS},
+             "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web", "version": "v1"}},
+                      "template": {"metadata": {"labels": {"app": "web", "version": "v1"}},
+                                   "spec": {"containers": [{"name": "main", "image": "img:1", "ports": [
+                                       {"name": "http-web", "containerPort": 8080}]}]}}}})
+    _service(emu, "web", {"clusterIP": "10.0.0.1", "selector": {"app": "web"},
+                          "ports": [{"name": "http", "port": 80, "targetPort": "http-web"}]})
+    emu.run_workloads(NS)
+    _deployment(emu, "web-v2", {"app": "web", "version": "v2"})
+    emu.run_workloads(NS, ready=False)  # the new version's pod does not start
+    _service(emu, "legacy", {"clusterIP": "10.0.0.2", "ports": [{"name": "tcp-db", "port": 5432}]})
+    _slice(emu, "legacy", "legacy-abcde", [{"addresses": ["192.168.1.5"], "conditions": {"ready": True}},
+                                           {"addresses": ["192.168.1.6"]}],
+           [{"name": "tcp-db", "port": 5432, "protocol": "TCP"}])
+    _slice(emu, "", "unowned", [{"addresses": ["192.168.1.9"]}], [])  # no Service's: passed over
+    inv = read_inventory(emu.api_client(), [NS], cluster="east")
+    assert not any("EndpointSlice" in w for w in inv.warnings) and inv.hidden == {}
+    pods = {p.name: p for w in inv.workloads for p in w.pods}
+    web = inv.service(NS, "web")
+    assert web is not None and web.endpoints is not None
+    assert sorted((e.target_name, e.ready, [(p.name, p.port) for p in e.ports]) for e in web.endpoints) == sorted(
+        (name, name.startswith("web-v1"), [("http", 8080)] if name.startswith("web-v1") else [])
+        for name in pods if name.startswith("web-"))
+    text = _service_panel(qtbot, inv, "web")
+    ready_pod = next(n for n in pods if n.startswith("web-v1"))
+    failing = next(n for n in pods if n.startswith("web-v2"))
+    assert "Endpoints\n2 of 3 ready\n" in text
+    assert f"{pods[ready_pod].ip} pod {ready_pod} · http 8080/TCP · ready\n" in text
+    # web-v2's container names no port http-web: Kubernetes keeps the pod, without the port
+    assert f"{pods[failing].ip} pod {failing} · not ready: no calls are sent to it\n" in text
+    legacy = _service_panel(qtbot, inv, "legacy")
+    assert "Endpoints\n2 of 2 ready\n192.168.1.5 (set by hand) · tcp-db 5432/TCP · ready\n" \
+        "192.168.1.6 (set by hand) · tcp-db 5432/TCP · ready\n" in legacy
+    # the endpoints travel in a snapshot; one written before they were read says so
+    again = Inventory.from_json(inv.to_json())
+    assert again.service(NS, "web") == web
+    old = inv.to_json()
+    for svc in old["services"]:
+        del svc["endpoints"]
+    older = Inventory.from_json(old)
+    assert all(s.endpoints is None for s in older.services)
+    assert "Endpoints\nnot known: this snapshot was written before meshdesk read endpoints\n" in \
+        _service_panel(qtbot, older, "web")
+    # RBAC forbids the slices in the namespace: a note, the rest of the read stands
+    emu.forbid(namespace=NS, resource="endpointslices")
+    denied = read_inventory(emu.api_client(), [NS], cluster="east")
+    assert set(denied.hidden) == {f"{NS}/endpointslices"} and denied.hidden[f"{NS}/endpointslices"].startswith("forbidden")
+    assert len(denied.workloads) == 2 and all(s.endpoints is None for s in denied.services)
+    text = _service_panel(qtbot, denied, "web")
+    assert f"Endpoints\nnot known: the EndpointSlices of {NS} could not be read\n" in text
+    assert "Workloads\nweb-v1 (v1)\nweb-v2 (v2)\n" in text
+
+
+def test_the_demos_services_have_the_endpoints_of_their_pods(qtbot: QtBot) -> None:
+    """The demo cluster keeps each Service's endpoints from its pods, as Kubernetes does: a pod that
+    crash-loops is listed not ready."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+
+    inv = DemoCluster(traffic=False).snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    reviews = inv.service("shop", "reviews")
+    assert reviews is not None and reviews.endpoints is not None
+    behind = [p for w in inv.workloads_for_service(reviews) for p in w.pods]
+    assert sorted((e.target_name, e.address) for e in reviews.endpoints) == sorted((p.name, p.ip) for p in behind)
+    assert all([(p.name, p.port) for p in e.ports] == [("http", 9080)] for e in reviews.endpoints)
+    assert all(s.endpoints is not None for s in inv.services)
+    assert all(e.ready == all(c.ready for c in pod.containers)
+               for s in inv.services for e in s.endpoints or []
+               for pod in [next(p for w in inv.workloads for p in w.pods if p.name == e.target_name)])
+    graph = build(snapshot([http("productpage-v1", None, 1.0, service="reviews", reporter="source")], inv,
+                           graphType="workload", injectServiceNodes=True, namespaces=("shop",)))
+    node = graph.find_node(node_type=NODE_SERVICE, service="reviews", namespace="shop")
+    assert node is not None
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    panel.show_selection([node.id])
+    pod = behind[0]
+    assert f"{pod.ip} pod {pod.name} · http 9080/TCP · ready" in panel.text()
 
 
 def test_ports_say_the_protocol_istio_reads_off_them(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:

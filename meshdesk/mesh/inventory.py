@@ -381,6 +381,66 @@ class ServicePort:
 
 
 @dataclass
+class EndpointPort:
+    """A port an endpoint takes a Service's calls on (an EndpointSlice's port: the Service port's name,
+    the number on the pod, after a named targetPort is resolved)."""
+
+    name: str = ""
+    port: int = 0
+    protocol: str = "TCP"
+
+
+@dataclass
+class Endpoint:
+    """One address behind a Service, from its EndpointSlices (discovery.k8s.io/v1), as Kubernetes
+    keeps them: the pod (or other target) it stands for, whether it is ready to take calls."""
+
+    addresses: list[str] = field(default_factory=list)
+    ready: bool = True  # conditions.ready (unset reads as ready, as Kubernetes says to read it)
+    terminating: bool = False
+    target_kind: str = ""  # targetRef: "Pod" for a selector's; "" for an address set by hand
+    target_name: str = ""
+    node: str = ""
+    zone: str = ""
+    ports: list[EndpointPort] = field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        return ", ".join(self.addresses)
+
+    @staticmethod
+    def from_json(obj: Mapping[str, Any], where: str = "endpoint") -> Endpoint:
+        e: Endpoint = _build(Endpoint, obj, where, ("ports",))
+        e.ports = [_build(EndpointPort, p, f"{where}.ports[{i}]") for i, p in enumerate(_items(obj, "ports", where))]
+        return e
+
+
+def endpoints_from_pods(svc: Service, pods: Iterable[Pod]) -> list[Endpoint]:
+    """The endpoints Kubernetes' EndpointSlice controller keeps for ``svc`` from the pods its selector
+    picks (in its namespace, with an IP, not finished): ready when every container is, each Service port
+    on the pod's number (a named targetPort resolved by the pod's container ports; a port the pod does
+    not name is left out). For a simulated cluster (the demo); a real one's are read."""
+    if not svc.selector or svc.type == "ExternalName":
+        return []
+    out = []
+    for pod in pods:
+        if pod.namespace != svc.namespace or not svc.selects(pod.labels) or not pod.ip or \
+                pod.phase in ("Succeeded", "Failed"):
+            continue
+        named = {n: v for c in pod.containers for n, v in c.named_ports.items()}
+        ports = []
+        for p in svc.ports:
+            target = p.target_port or str(p.port)
+            number = int(target) if target.isdigit() else named.get(target)
+            if number is not None:
+                ports.append(EndpointPort(p.name, number, p.protocol))
+        ready = pod.phase == "Running" and bool(pod.containers) and all(c.ready for c in pod.containers)
+        out.append(Endpoint([pod.ip], ready=ready, target_kind="Pod", target_name=pod.name, node=pod.node_name,
+                            ports=ports))
+    return sorted(out, key=lambda e: (e.target_name, e.addresses))
+
+
+@dataclass
 class Service:
     name: str
     namespace: str
@@ -397,6 +457,9 @@ class Service:
     # a LoadBalancer's addresses (its status' ingress IPs or host names): [] while the cloud gives none
     # yet, None when not read (an older snapshot)
     load_balancer: list[str] | None = None
+    # the addresses behind it, from its EndpointSlices; None when not known (not readable, or an older
+    # snapshot)
+    endpoints: list[Endpoint] | None = None
 
     def selects(self, labels: Mapping[str, str]) -> bool:
         return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())
@@ -406,8 +469,12 @@ class Service:
 
     @staticmethod
     def from_json(obj: Mapping[str, Any], where: str = "service") -> Service:
-        s: Service = _build(Service, obj, where, ("ports",))
+        endpoints = obj.get("endpoints") if isinstance(obj, Mapping) else None
+        s: Service = _build(Service, obj, where, ("ports", "endpoints") if endpoints is not None else ("ports",))
         s.ports = [_build(ServicePort, p, f"{where}.ports[{i}]") for i, p in enumerate(_items(obj, "ports", where))]
+        if endpoints is not None:
+            s.endpoints = [Endpoint.from_json(e, f"{where}.endpoints[{i}]")
+                           for i, e in enumerate(_items(obj, "endpoints", where))]
         return s
 
 

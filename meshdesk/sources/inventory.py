@@ -44,6 +44,8 @@ from meshdesk.mesh.inventory import (
     OUTSIDE_CONFIG_KINDS,
     SYNCED,
     Container,
+    Endpoint,
+    EndpointPort,
     Inventory,
     IstioObject,
     MeshConfig,
@@ -110,7 +112,11 @@ _CORE_RESOURCES: tuple[tuple[str, str], ...] = (
     ("/apis/apps/v1", "replicasets"),
     ("/apis/batch/v1", "jobs"),
     ("/apis/batch/v1", "cronjobs"),
+    # the addresses behind each Service (Kiali's service page lists them); Endpoints objects are mirrored
+    # into these by Kubernetes, so hand-made endpoints are among them
+    ("/apis/discovery.k8s.io/v1", "endpointslices"),
 )
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # the Service an EndpointSlice belongs to
 
 NOT_ISTIO = "Istio was not found: this cluster serves no networking.istio.io API (are Istio's CRDs installed?)"
 
@@ -401,6 +407,48 @@ def service_from_json(obj: Mapping[str, Any], cluster: str) -> Service:
                    cluster=cluster, cluster_ips=[str(a) for a in _l(spec.get("clusterIPs")) if a],
                    external_ips=[str(a) for a in _l(spec.get("externalIPs")) if a],
                    load_balancer=[str(i.get("ip") or i.get("hostname")) for i in ingress if i.get("ip") or i.get("hostname")])
+
+
+def endpoints_from_slice(obj: Mapping[str, Any]) -> tuple[str, str, list[Endpoint]]:
+    """(namespace, service name, endpoints) of an EndpointSlice (discovery.k8s.io/v1), the name "" for a
+    slice no Service owns; its ports go to each of its endpoints; a condition left unset reads as Kubernetes says (ready unless known not)."""
+    meta = _d(obj.get("metadata"))
+    service = _strmap(meta.get("labels")).get(SERVICE_NAME_LABEL, "")
+    if not service:
+        return str(meta.get("namespace") or ""), "", []  # a slice of no Service (managed by someone else)
+    ports = []
+    for p in _l(obj.get("ports")):
+        if isinstance(p, dict):
+            ports.append(EndpointPort(name=str(p.get("name") or ""), port=_int(p.get("port")),
+                                      protocol=str(p.get("protocol") or "TCP")))
+    out = []
+    for e in _l(obj.get("endpoints")):
+        if not isinstance(e, dict):
+            continue
+        conditions, target = _d(e.get("conditions")), _d(e.get("targetRef"))
+        out.append(Endpoint(addresses=[str(a) for a in _l(e.get("addresses")) if a],
+                            ready=conditions.get("ready") is not False,
+                            terminating=conditions.get("terminating") is True,
+                            target_kind=str(target.get("kind") or ""), target_name=str(target.get("name") or ""),
+                            node=str(e.get("nodeName") or ""), zone=str(e.get("zone") or ""),
+                            ports=list(ports)))
+    return str(meta.get("namespace") or ""), service, out
+
+
+def _merge_endpoints(found: Sequence[Endpoint]) -> list[Endpoint]:
+    """One endpoint per address and target: Kubernetes puts a pod in several slices when its ports
+    differ from its neighbours' (a named targetPort), each with some of the Service's ports."""
+    merged: dict[tuple[tuple[str, ...], str, str], Endpoint] = {}
+    for e in found:
+        key = (tuple(e.addresses), e.target_kind, e.target_name)
+        if key not in merged:
+            merged[key] = dataclasses.replace(e, ports=list(e.ports))
+            continue
+        have = merged[key]
+        have.ports += [p for p in e.ports if p not in have.ports]
+        have.ready = have.ready and e.ready
+        have.terminating = have.terminating or e.terminating
+    return sorted(merged.values(), key=lambda e: (e.target_name, e.addresses))
 
 
 def istio_from_json(obj: Mapping[str, Any], kind: str, api_version: str, cluster: str) -> IstioObject:
@@ -806,6 +854,7 @@ class InventoryReader:
                 inv.services.append(service_from_json(obj, self.cluster))
             except (TypeError, ValueError, AttributeError, KeyError) as e:
                 self._malformed("service", obj, e)
+        self._attach_endpoints(lists["endpointslices"])
         for kind, group, version, listing in istio:
             for obj in listing.items:
                 try:
@@ -1054,6 +1103,21 @@ class InventoryReader:
         if failures and len(failures) == len(istiods):  # no istiod could be asked (none found: nothing said)
             inv.hidden["*/proxy sync state"] = failures[0]
         return states
+
+    def _attach_endpoints(self, listing: _Listing) -> None:
+        """Each Service's endpoints from its EndpointSlices; left unknown (None) in a namespace whose
+        slices could not be read (``hidden`` says why: a note, the rest of the read stands)."""
+        found: dict[tuple[str, str], list[Endpoint]] = {}
+        for obj in listing.items:
+            try:
+                ns, name, endpoints = endpoints_from_slice(obj)
+            except (TypeError, ValueError, AttributeError, KeyError) as e:
+                self._malformed("EndpointSlice", obj, e)
+                continue
+            found.setdefault((ns, name), []).extend(endpoints)
+        for svc in self.inv.services:
+            if not self.inv.unread(svc.namespace, ("endpointslices",)):
+                svc.endpoints = _merge_endpoints(found.get((svc.namespace, svc.name), []))
 
     def _malformed(self, what: str, obj: Mapping[str, Any], e: Exception) -> None:
         meta = _d(obj.get("metadata"))

@@ -41,6 +41,7 @@ from meshdesk.mesh.graph.model import (
 from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.inventory import (
     WORKLOAD_LISTS,
+    Endpoint,
     Inventory,
     IstioObject,
     Namespace,
@@ -327,6 +328,42 @@ def _service_not_found(inv: Inventory, node: Node) -> str:
     return f"not found: {ns} has no Service of this name (deleted since its traffic was recorded?)"
 
 
+ENDPOINTS_SHOWN = 100  # of a Service's endpoints listed (a big Deployment has hundreds of pods)
+
+
+def _endpoint_text(e: Endpoint) -> str:
+    """An endpoint as Kiali's service page lists it: its address, the pod it stands for, its ports,
+    whether it takes calls."""
+    target = (f" pod <b>{_e(e.target_name)}</b>" if e.target_kind == "Pod" else
+              f" {_e(e.target_kind)} <b>{_e(e.target_name)}</b>" if e.target_name else " (set by hand)")
+    ports = ", ".join(f"{p.name + ' ' if p.name else ''}{p.port}/{p.protocol}" for p in e.ports)
+    state = ("<span style='color:#b35900'>not ready, terminating</span>" if e.terminating else
+             "ready" if e.ready else "<span style='color:#c9190b'>not ready: no calls are sent to it</span>")
+    return f"<b>{_e(e.address or '-')}</b>{target}" + (f" · {_e(ports)}" if ports else "") + f" · {state}"
+
+
+def _service_endpoints(inv: Inventory, svc: Service) -> str:
+    """The Endpoints section: the addresses Kubernetes sends the Service's calls to, from its
+    EndpointSlices, each with its pod, ports and readiness; or why none are listed."""
+    if svc.type == "ExternalName":
+        return ""  # a DNS alias: no endpoints of its own
+    if svc.endpoints is None:
+        if inv.unread(svc.namespace, ("endpointslices",)):
+            why = f"not known: the EndpointSlices of {_e(svc.namespace)} could not be read"
+        else:
+            why = "not known: this snapshot was written before meshdesk read endpoints"
+        return _section("Endpoints", f"<i>{why}</i>")
+    if not svc.endpoints:
+        why = ("none: no pod it selects has an address yet, so its calls find no pod" if svc.selector
+               else "none: nobody listed any, so its calls find no address")
+        return _section("Endpoints", f"<i>{why}</i>")
+    ready = sum(e.ready and not e.terminating for e in svc.endpoints)
+    shown = [_endpoint_text(e) for e in svc.endpoints[:ENDPOINTS_SHOWN]]
+    if len(svc.endpoints) > ENDPOINTS_SHOWN:
+        shown.append(f"<i>and {len(svc.endpoints) - ENDPOINTS_SHOWN} more</i>")
+    return _section("Endpoints", f"<i>{ready} of {len(svc.endpoints)} ready</i><br>" + _list(shown))
+
+
 def _service_backends(inv: Inventory, svc: Service) -> str:
     """The Selector and Workloads sections of a Kubernetes Service: the workloads it sends to, or why
     it sends to none of them."""
@@ -335,11 +372,10 @@ def _service_backends(inv: Inventory, svc: Service) -> str:
         alias = f" for <b>{_e(svc.external_name)}</b>" if svc.external_name else ""
         return _section("Workloads", f"<i>none: the service is a DNS alias{alias}, no pod serves it</i>")
     if not svc.selector:
-        # Kubernetes keeps no endpoints for it: whoever made it lists them by hand (Kiali shows those
-        # addresses; meshdesk reads no Endpoints or EndpointSlices)
+        # Kubernetes picks no pods for it: whoever made it lists its endpoints by hand (shown below)
         return _section("Selector", "<i>none</i>") + _section(
             "Workloads", "<i>none selected: without a selector its endpoints are set by hand (Endpoints or "
-            "EndpointSlice objects), which meshdesk does not read</i>")
+            "EndpointSlice objects; see Endpoints)</i>")
     behind = inv.workloads_for_service(svc)
     if behind:
         workloads = _list([f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')})" for w in behind])
@@ -1215,6 +1251,7 @@ class SidePanel(QWidget):
         parts.append(_findings(g, (SERVICE, node.namespace, node.service)))
         if svc is not None and inv is not None:
             parts.append(_service_backends(inv, svc))
+            parts.append(_service_endpoints(inv, svc))
         elif inv is not None:
             # a host of a ServiceEntry is a service of its namespace (an idle one when nothing called it)
             listed = next((h for h in listed_hosts(inv) if (h.namespace, h.name) == (node.namespace, node.service)),

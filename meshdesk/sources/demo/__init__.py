@@ -26,6 +26,7 @@ from meshdesk.mesh.inventory import (
     IstioObject,
     Namespace,
     Workload,
+    endpoints_from_pods,
     image_tag,
 )
 from meshdesk.mesh.request import GraphRequest
@@ -110,6 +111,10 @@ class DemoCluster:
         inventory = None
         if with_inventory:
             sim.update_pods(workloads, self._seed, now)
+            # the addresses Kubernetes keeps for each Service (its EndpointSlices), from the pods as they are now
+            pods = [p for w in workloads for p in w.pods]
+            for svc in services:
+                svc.endpoints = endpoints_from_pods(svc, pods)
             # the chosen namespaces, and as a cluster read the gateways elsewhere (so the shop graph marks
             # istio-system's)
             inventory = Inventory(cluster=mesh.CLUSTER, namespaces=namespaces, workloads=workloads,
