@@ -222,7 +222,7 @@ def test_a_server_first_port_that_names_no_protocol_is_tcp(qtbot: QtBot, kube_em
     sniffed it (HTTP or TCP), the port check said Istio could not tell how to route it, and traffic
     shifting wrote HTTP routes that no connection to it meets. Other ports (22) are still sniffed."""
     from meshdesk.mesh.routing import RoutingError, ServiceRouting, build_service_routing
-    from meshdesk.mesh.validations import ERROR, WARNING
+    from meshdesk.mesh.validations import ERROR
 
     kube_emulator.add_namespace(NS, {"istio-injection": "enabled"})
     _deployment(kube_emulator, "db-v1", {"app": "db", "version": "v1"})
@@ -251,7 +251,7 @@ def test_a_server_first_port_that_names_no_protocol_is_tcp(qtbot: QtBot, kube_em
     checks = validate(inv)[("Service", NS, "db")].checks
     by_path = {c.path: c for c in checks if c.code == "KIA0601"}
     assert sorted(by_path) == ["spec/ports[0]", "spec/ports[2]", "spec/ports[4]", "spec/ports[6]"]
-    assert by_path["spec/ports[0]"].severity == WARNING
+    assert by_path["spec/ports[0]"].severity == ERROR  # Kiali's severity, whatever the port
     assert "Istio takes it as TCP, 3306 being MySQL's port" in by_path["spec/ports[0]"].message
     assert by_path["spec/ports[6]"].severity == ERROR and "cannot tell" in by_path["spec/ports[6]"].message
     # with only server-first ports, traffic shifting writes TCP routes, and refuses what acts on HTTP

@@ -546,8 +546,8 @@ def _check_service(svc: Any, reg: _Registry, ambient: set[str], root_namespace: 
             elif not port_name_valid(port.name):
                 named = f"port {port.name!r}" if port.name else f"port {port.port} has no name and"
                 first = server_first(port)
-                if first:  # Istio takes it as TCP: said, as a warning (Kiali flags every such port)
-                    checks.append(Check("KIA0601", WARNING, f"{named} does not name its protocol: Istio takes it "
+                if first:  # Istio takes it as TCP: said so, at Kiali's severity (Kiali flags every such port)
+                    checks.append(Check("KIA0601", ERROR, f"{named} does not name its protocol: Istio takes it "
                                         f"as TCP, {port.port} being {first}'s port, where the server speaks first "
                                         "(name it tcp[-suffix] or set appProtocol to say so)", f"spec/ports[{i}]"))
                     continue
