@@ -68,6 +68,9 @@ def envoy_source_for(source: Any) -> EnvoySource | None:
 
 
 def tracing_source_for(source: Any) -> TraceSource | None:
-    """Where the traces of a source's mesh are read: None until a source offers them."""
-    find = getattr(source, "find_traces", None)
-    return source if callable(find) else None
+    """Where the traces of a source's mesh are read: the demo synthesizes its own; None when there are none."""
+    from meshdesk.sources.demo import DemoCluster
+
+    if isinstance(source, DemoCluster):
+        return source
+    return None

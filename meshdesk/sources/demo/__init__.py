@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from meshdesk.mesh.inventory import (
 )
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.mesh.traces import Trace, TraceQuery, TraceSet
 from meshdesk.sources.base import Cancelled, Conflict, NotFound, SourceError, SourceInfo
 from meshdesk.sources.demo import mesh
 from meshdesk.sources.demo import traffic as sim
@@ -76,6 +78,10 @@ class DemoCluster:
         for obj in mesh.default_istio_config():
             obj.resource_version = self._next_version()
             self._istio[(obj.kind, obj.namespace, obj.name)] = obj
+        # the config and pods in force since each change, for the traces of each moment (``traces.py``)
+        self._eras: list[Any] = []
+        self._traces: Any = None
+        self._new_era(-math.inf)
 
     # -- MeshSource --------------------------------------------------------------------------------
     def info(self) -> SourceInfo:
@@ -206,6 +212,43 @@ class DemoCluster:
         with self._lock:
             return self._log_levels.get((namespace, pod), "warning")
 
+    def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
+        """The traces of the demo's traffic a Jaeger query would find, narrowed to the query's target
+        (``meshdesk.sources.demo.traces``: 2% of the requests sampled, from the config in force at each time)."""
+        found: TraceSet = self._trace_source().find_traces(query, cancelled)
+        return found
+
+    def trace(self, trace_id: str) -> Trace | None:
+        """One trace of the demo's traffic by its id, the same each time; None for an id it never made."""
+        found: Trace | None = self._trace_source().trace(trace_id)
+        return found
+
+    def _trace_source(self) -> Any:
+        from meshdesk.sources.demo.traces import DemoTraces
+
+        with self._lock:
+            if self._traces is None:
+                self._traces = DemoTraces(self._seed, self._trace_eras, self._clock, lambda: self.traffic_running)
+            return self._traces
+
+    def _trace_eras(self) -> list[Any]:
+        with self._lock:
+            return list(self._eras)
+
+    def _new_era(self, since: float | None = None) -> None:
+        """Remember the Istio config and pods in force from now on (called under the lock after a change)."""
+        from meshdesk.sources.demo.traces import MAX_HISTORY, Era, current_pods
+
+        when = float(self._clock()) if since is None else since
+        era = Era(when, copy.deepcopy(list(self._istio.values())), current_pods(self._workloads))
+        if self._eras and self._eras[-1].since >= when:
+            self._eras[-1] = Era(self._eras[-1].since, era.objects, era.pods)  # changes within the same instant
+        else:
+            self._eras.append(era)
+        if len(self._eras) > MAX_HISTORY:
+            oldest = self._eras.pop(1)
+            self._eras[0] = Era(-math.inf, oldest.objects, oldest.pods)
+
     # -- traffic switch ------------------------------------------------------------------------------
     def start_traffic(self) -> None:
         with self._lock:
@@ -250,6 +293,7 @@ class DemoCluster:
                 return stored
             stored.resource_version = self._next_version()
             self._istio[key] = stored
+            self._new_era()
             return copy.deepcopy(stored)
 
     def delete(self, kind: str, namespace: str, name: str, *, dry_run: bool = False) -> None:
@@ -259,6 +303,7 @@ class DemoCluster:
                 raise NotFound(f"{kind} {namespace}/{name} not found in the demo cluster")
             if not dry_run:
                 del self._istio[key]
+                self._new_era()
 
     def label_namespace(self, namespace: str, labels: dict[str, str | None], *, dry_run: bool = False) -> None:
         """Set labels on a namespace; a ``None`` value removes the label. Running pods keep what they
@@ -320,6 +365,7 @@ class DemoCluster:
                 p.created = stamp
                 for c in p.containers + p.init_containers:
                     c.restarts = 0
+            self._new_era()
 
     # -- helpers -------------------------------------------------------------------------------------
     def _namespace(self, name: str) -> Namespace | None:
