@@ -164,6 +164,33 @@ def test_a_delay_overloads_a_circuit_breaker_503_uo_and_a_subset_without_pods_is
     assert all(s.tags["upstream_cluster"] == "outbound|9080|v9|ratings.shop.svc.cluster.local" for s in spans)
 
 
+def test_a_delay_makes_later_traces_slower_and_a_route_timeout_cuts_them_504_ut() -> None:
+    demo, clock = _demo()
+    _apply(demo, "VirtualService", "shop", "ratings", {"hosts": ["ratings"], "http": [{
+        "fault": {"delay": {"fixedDelay": "2s", "percentage": {"value": 100}}},
+        "route": [{"destination": {"host": "ratings"}}]}]})
+    clock.t += 600
+    slow = _find(demo, "shop", "reviews", seconds=500, limit=500, min_duration_ms=2000)
+    calls = [s for t in slow.traces for s in t.spans if s.operation.startswith("ratings.") and s.kind == tr.KIND_CLIENT]
+    assert calls and all(s.duration_us >= 2_000_000 for s in calls)
+    assert len(slow.traces) > 10  # every request to ratings is held: every trace through it is that slow
+    _apply(demo, "VirtualService", "shop", "reviews", {"hosts": ["reviews"], "http": [{
+        "timeout": "500ms", "route": [{"destination": {"host": "reviews", "subset": "v2"}}]}]})
+    clock.t += 600
+    spans = [s for t in _find(demo, "shop", "productpage", seconds=500, limit=500).traces for s in t.spans
+             if s.operation.startswith("reviews.") and s.kind == tr.KIND_CLIENT]
+    assert spans and all((s.status_code, s.response_flags, s.duration_us) == (504, "UT", 500_000) for s in spans)
+
+
+def test_a_search_stops_after_building_so_many_traces_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from meshdesk.sources.demo import traces as demo_traces
+
+    demo, _ = _demo()
+    monkeypatch.setattr(demo_traces, "MAX_BUILT", 300)
+    found = _find(demo, "shop", "productpage", seconds=86400, limit=500, errors_only=True)
+    assert len(found.traces) < 500 and found.errors and "narrow the time range" in found.errors[0]
+
+
 def test_authorization_refusals_are_403_from_the_servers_proxy() -> None:
     demo, clock = _demo()
     _apply(demo, "AuthorizationPolicy", "shop", "ratings-deny", {"selector": {"matchLabels": {"app": "ratings"}},
@@ -252,9 +279,15 @@ def test_the_same_id_gives_the_same_trace_and_an_unknown_id_none() -> None:
         assert demo.trace(trace.trace_id) == trace
         assert DemoCluster(clock=lambda: NOW + 5).trace(trace.trace_id) == trace  # a second demo: a replay
         assert DemoCluster(clock=lambda: NOW, seed=8).trace(trace.trace_id) is None  # another seed made none
-    # a sidecar-less client: the server's span starts the trace
-    assert any(t.root is not None and t.root.kind == tr.KIND_SERVER and t.root.service == "helloworld.hello"
-               for t in _find(demo, "hello", "helloworld", seconds=3600, limit=500).traces)
+    # a sidecar-less client: the server's span starts the trace, the client's pod its peer
+    inventory = demo.snapshot(GraphRequest(namespaces=("hello",))).inventory
+    assert inventory is not None
+    checker = inventory.workload("hello", "uptime-checker")
+    assert checker is not None
+    unmeshed = [t.root for t in _find(demo, "hello", "helloworld", seconds=3600, limit=500).traces
+                if t.root is not None and t.root.kind == tr.KIND_SERVER]
+    assert unmeshed and all(s.service == "helloworld.hello" and s.tags["peer.address"] == checker.pods[0].ip
+                            for s in unmeshed)
     trace_id = found.traces[0].trace_id
     for bad in ("", "0" * 32, trace_id[:-1] + ("0" if trace_id[-1] != "0" else "1"), "zz" * 16, trace_id + "00", None,
                 42):

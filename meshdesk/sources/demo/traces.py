@@ -372,6 +372,7 @@ class Builder:
         # reported by it
         at = start_us + int(delay * 1000)
         client_sid = self.span_id() if client is not None else parent
+        caller = client if client is not None else self.hop(spec)  # a client without a proxy: its address
         outcome: tuple[str, str, str] = ("200", "-", "")
         attempts = 0
         while True:
@@ -379,7 +380,7 @@ class Builder:
             if failure is not None and failure.source_only:
                 took = 1.0
             else:
-                took = self._serve(server_spec, server, client_sid, client, operation, at + 400, base, port,
+                took = self._serve(server_spec, server, client_sid, caller, operation, at + 400, base, port,
                                    failure, call, grpc, depth) / 1000.0 + 0.8
             outcome = (failure.code, failure.flags, failure.grpc_status) if failure else ("200", "-", "")
             at += int(took * 1000)
@@ -433,8 +434,6 @@ class Builder:
         tags = {**base, "span.kind": KIND_SERVER, "http.status_code": code, "response_flags": flags or "-",
                 "upstream_cluster": f"inbound|{port or 80}||", "peer.address": client.ip if client else "",
                 "response_size": str(int(response))}
-        if not tags["peer.address"]:
-            tags["peer.address"] = "10.244.0.1"  # a client outside the mesh: its address only
         if grpc:
             tags["grpc.status_code"] = grpc_status or ("0" if code == "200" else sim._GRPC_FOR_HTTP.get(code, "2"))
         self.add(sid or self.span_id(), parent, operation, server, start_us, duration_us, tags)
