@@ -4,7 +4,7 @@ traffic, synthesized from the same simulation as its metrics (``traffic.py``).
 Each trace is one request of a traffic source (a user through the ingress gateway, the ``sleep`` curl
 loop, the sidecar-less uptime checker, the ambient ``traveller``) followed down the call paths the
 simulation uses: the same routes and weights (VirtualServices, DestinationRule subsets, Sidecars), the
-same faults (``FI`` aborts, delays), answers refused by authorization (403, ``UAEX`` from the external
+same faults (``FI`` aborts, ``DI`` delays), answers refused by authorization (403, ``UAEX`` from the external
 authorizer), circuit breaking (503 ``UO``), missing endpoints (503 ``UH``), failed connections retried
 (``URX``), the servers' own failures and latencies (a server's time is its own plus its backends', so
 the p50/p95 of the traces are those the charts show). A plain TCP hop (ratings' database) adds its time
@@ -294,11 +294,13 @@ class Builder:
                 "http.protocol": "HTTP/2" if call.protocol == GRPC else "HTTP/1.1",
                 "request_size": str(int(call.request_bytes))}
         grpc = call.protocol == GRPC
+        delay = 0.0  # ms a delay fault held the request (its client span then says DI)
 
         def client_span(code: str, flags: str, duration_ms: float, cluster: str, response: float,
                         grpc_status: str = "") -> str:
             sid = self.span_id()
-            tags = {**base, "span.kind": KIND_CLIENT, "http.status_code": code, "response_flags": flags or "-",
+            tags = {**base, "span.kind": KIND_CLIENT, "http.status_code": code,
+                    "response_flags": _with_delay(flags, delay),
                     "upstream_cluster": cluster, "peer.address": client.ip if client else "",
                     "response_size": str(int(response))}
             if grpc:
@@ -394,8 +396,8 @@ class Builder:
         if leg.timeout_ms and total_ms > leg.timeout_ms:
             total_ms, outcome = leg.timeout_ms, ("504", "UT", "4")
         if client is not None:
-            tags = {**base, "span.kind": KIND_CLIENT, "http.status_code": outcome[0], "response_flags": outcome[1],
-                    "upstream_cluster": cluster, "peer.address": client.ip,
+            tags = {**base, "span.kind": KIND_CLIENT, "http.status_code": outcome[0],
+                    "response_flags": _with_delay(outcome[1], delay), "upstream_cluster": cluster, "peer.address": client.ip,
                     "response_size": str(int(call.response_bytes if outcome[0] == "200" else 90))}
             if grpc:
                 tags["grpc.status_code"] = outcome[2] or ("0" if outcome[0] == "200" else "2")
@@ -484,7 +486,7 @@ class Builder:
         at = start_us + int(delay * 1000) + 300
         if not self.m.policy("authorized", waypoint_spec, server_spec, op, port, True, self.m.seed, "ztunnel"):
             span(out_sid, inbound_sid, KIND_CLIENT, at, 1.0, "503", "UF")
-            span(inbound_sid, parent, KIND_SERVER, start_us, delay + 1.5, "503", "UF")
+            span(inbound_sid, parent, KIND_SERVER, start_us, delay + 1.5, "503", _with_delay("UF", delay))
             return int((delay + 1.7) * 1000)
         failure = _choose(self.m.failures((server_spec.namespace, server_spec.name)), self.u("failure"))
         took = self._serve(server_spec, None, out_sid, None, operation, at + 300, base, port, failure, call, False,
@@ -495,7 +497,7 @@ class Builder:
             total, code, flags = leg.timeout_ms, "504", "UT"
             took = min(took, total)
         span(out_sid, inbound_sid, KIND_CLIENT, at, took, code, flags)
-        span(inbound_sid, parent, KIND_SERVER, start_us, total, code, flags)
+        span(inbound_sid, parent, KIND_SERVER, start_us, total, code, _with_delay(flags, delay))
         return int((total + 0.2) * 1000)
 
     # -- helpers --------------------------------------------------------------------------------------------
@@ -522,6 +524,14 @@ class Builder:
         else:
             rate = self.m.inbound(call.client) * call.per_request
         return rate * op.share * leg.share * share
+
+
+def _with_delay(flags: str, delay_ms: float) -> str:
+    """Response flags with Envoy's DI (delay injected) added when a delay fault held the request."""
+    flags = "" if flags in ("", "-") else flags
+    if delay_ms > 0:
+        return f"{flags},DI" if flags else "DI"
+    return flags or "-"
 
 
 def _request_id(tid: str) -> str:
