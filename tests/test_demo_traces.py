@@ -328,6 +328,11 @@ def test_nothing_when_the_traffic_is_stopped_or_the_query_makes_no_sense() -> No
         target = tr.TraceTarget(tr.TARGET_APP, "shop", "reviews", "reviews")
         assert demo.find_traces(tr.TraceQuery(target, start, end)).traces == []
     assert _find(demo, "nowhere", "reviews").traces == []
+    target = tr.TraceTarget(tr.TARGET_APP, "shop", "reviews", "reviews")
+    for bad in (tr.TraceQuery(target, "soon", NOW),  # type: ignore[arg-type]
+                tr.TraceQuery(target, NOW - 60, NOW, min_duration_ms=float("nan")),
+                tr.TraceQuery(target, NOW - 60, NOW, min_duration_ms="slow")):  # type: ignore[arg-type]
+        assert demo.find_traces(bad).traces == []
     assert _find(demo, "shop", "reviews", limit=0).traces  # no limit given: the default
     trace_id = _find(demo, "shop", "reviews").traces[0].trace_id
     demo.stop_traffic()

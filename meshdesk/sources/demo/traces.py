@@ -651,8 +651,13 @@ class DemoTraces:
         limit = query.limit if isinstance(query.limit, int) and query.limit > 0 else DEFAULT_LIMIT
         out = TraceSet(service=service, limit=limit)
         now = float(self._clock())
-        start, end = float(query.start), min(float(query.end), now)
-        if not (math.isfinite(start) and math.isfinite(end)) or end < start or not self._running():
+        try:
+            start, end = float(query.start), min(float(query.end), now)
+            min_ms = float(query.min_duration_ms or 0)
+        except (TypeError, ValueError):  # a window or duration that is no number: nothing is in it
+            return out
+        if not (math.isfinite(start) and math.isfinite(end)) or end < start or not self._running() \
+                or not math.isfinite(min_ms):
             return out
         asked = service
         lookup = _ambient_lookup(target.namespace, target.lookup)
