@@ -25,6 +25,7 @@ minutes newest first and stops at ``limit`` traces: bounded work, whatever the w
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -56,6 +57,8 @@ PUBLIC_HOST = "demo.example.com"  # what users ask the ingress gateway for
 # how many traces one query may build before it stops (an errors-only search over a day of a quiet app)
 MAX_BUILT = 40_000
 MAX_HISTORY = 200  # config changes remembered
+MAX_REMEMBERED = 100_000  # minutes whose matching traces a source remembers (a repeated search builds only those)
+_SERIALS = itertools.count(1)
 
 Pods = Mapping[tuple[str, str], tuple[tuple[str, str], ...]]  # (namespace, workload) -> ((pod, ip), ...)
 
@@ -70,6 +73,7 @@ class Era:
     _config: sim.Config | None = None
     legs: dict[tuple[int, str], list[sim.Leg]] = field(default_factory=dict)
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # routing and policy answers of this config
+    serial: int = field(default_factory=lambda: next(_SERIALS))
 
     @property
     def config(self) -> sim.Config:
@@ -601,6 +605,9 @@ class DemoTraces:
         self._eras = eras
         self._clock = clock
         self._running = running
+        # (eras, query's service and filters, minute) -> the (source, number) of the minute's traces that match:
+        # the dock asks the same again at each refresh, and a past minute's traces never change
+        self._remembered: dict[tuple[Any, ...], tuple[tuple[int, int], ...]] = {}
 
     def _era(self, eras: list[Era], t: float) -> Era:
         chosen = eras[0]
@@ -669,19 +676,37 @@ class DemoTraces:
         built = 0
         first, last = math.floor(start / MINUTE) - 1, math.floor(end / MINUTE)
         roots = [r for r in ROOTS if any(target.namespace in reaches(era, self.seed, r) for era in eras)]
+        history = tuple(e.serial for e in eras)
         for minute in range(last, first - 1, -1):
             if cancelled is not None and cancelled():
                 raise Cancelled("the trace search was cancelled")
-            for root in roots:
-                for n in range(self.count(minute, root)):
+            # a minute wholly in the window and the past: which of its traces match is fixed
+            whole = minute * MINUTE >= start and (minute + 2) * MINUTE <= end
+            key = (history, asked, target.namespace, target.lookup if lookup else "", query.errors_only, min_ms,
+                   tuple(roots), minute)
+            known = self._remembered.get(key) if whole else None
+            if known is not None:
+                for root, n in known:
                     trace = self.build(eras, moments, minute, root, n)
-                    built += 1
-                    if trace is None or trace.start_us > now * 1e6:
-                        continue
-                    if lookup and not any(_names_app(s, target.namespace, target.lookup) for s in trace.spans):
-                        continue
-                    if matches_query(trace, query, asked):
+                    if trace is not None:
                         found.append(trace)
+            else:
+                hits: list[tuple[int, int]] = []
+                for root in roots:
+                    for n in range(self.count(minute, root)):
+                        trace = self.build(eras, moments, minute, root, n)
+                        built += 1
+                        if trace is None or trace.start_us > now * 1e6:
+                            continue
+                        if lookup and not any(_names_app(s, target.namespace, target.lookup) for s in trace.spans):
+                            continue
+                        if matches_query(trace, query, asked):
+                            found.append(trace)
+                            hits.append((root, n))
+                if whole:
+                    if len(self._remembered) >= MAX_REMEMBERED:
+                        self._remembered.clear()
+                    self._remembered[key] = tuple(hits)
             if len(found) >= limit:
                 break
             if built >= MAX_BUILT:
@@ -699,7 +724,7 @@ class DemoTraces:
 def _clock_text(t: float) -> str:
     import time
 
-    return time.strftime("%H:%M UTC", time.gmtime(t))
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t))
 
 
 def _ambient_lookup(namespace: str, app: str) -> str:
