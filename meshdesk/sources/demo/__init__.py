@@ -3,7 +3,8 @@
 ``DemoCluster`` is a ``MeshSource`` and a ``WritableSource`` like a live cluster: it lists namespaces,
 answers snapshots (telemetry samples as Prometheus would return them for the selected namespaces, plus
 the inventory) and takes Istio config writes, which change the traffic that follows (VirtualService
-weights, fault injection, timeouts, retries; see ``traffic.py``). Everything is a deterministic function
+weights, fault injection, timeouts, retries; see ``traffic.py``). It is also a ``TraceSource``: the spans its
+proxies would report for a sample of that traffic (``traces.py``). Everything is a deterministic function
 of the injected clock and the seed, so tests drive it without sleeping.
 
 Thread-safe: the UI polls from a worker thread while actions write from the UI thread.
