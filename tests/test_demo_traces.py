@@ -122,6 +122,20 @@ def test_reviews_traces_follow_the_routing_weights_and_a_shift_shows_in_later_tr
     assert found.traces[0] == demo.trace(found.traces[0].trace_id)
 
 
+def test_a_route_to_another_service_names_that_service_and_its_port() -> None:
+    demo, clock = _demo()
+    _apply(demo, "VirtualService", "hello", "helloworld", {"hosts": ["helloworld"], "http": [{
+        "route": [{"destination": {"host": "details.shop.svc.cluster.local"}}]}]})
+    clock.t += 900
+    found = _find(demo, "hello", "sleep", seconds=600, limit=500)
+    hops = [s for t in found.traces for s in t.spans]
+    assert hops and {(s.service, s.kind, s.operation, s.tags["upstream_cluster"]) for s in hops} == {
+        ("sleep.hello", tr.KIND_CLIENT, "details.shop.svc.cluster.local:9080/*",
+         "outbound|9080||details.shop.svc.cluster.local"),
+        ("details.shop", tr.KIND_SERVER, "details.shop.svc.cluster.local:9080/*", "inbound|9080||")}
+    assert all(s.tags["http.url"] == "http://helloworld:5000/hello" for s in hops)  # what the client asked for
+
+
 def test_a_fault_applied_shows_as_errors_with_its_flags_in_later_traces() -> None:
     demo, clock = _demo()
     before = _find(demo, "shop", "reviews", seconds=600, errors_only=True, limit=500)

@@ -570,16 +570,16 @@ def _choose(failures: list[Failure], u: float) -> Failure | None:
 def _port(call: Call, target: sim.Target, s: sim.Simulation) -> int | None:
     """The port the request reaches its server on: a mesh service's, else the call's."""
     svc = s.config.services.get(target.host)
-    if svc is not None and svc.ports and (call.host == "*" or not call.port):
-        return svc.ports[0][1]
-    return call.port or (svc.ports[0][1] if svc is not None and svc.ports else None)
+    if svc is not None and svc.ports and call.port not in [p[1] for p in svc.ports]:
+        return svc.ports[0][1]  # routed elsewhere (the gateway, a VirtualService to another host)
+    return call.port or None
 
 
 def _authority(call: Call, target: sim.Target, port: int | None) -> str:
     if call.host == "*":
         return PUBLIC_HOST
-    if call.host.endswith("." + mesh.DOMAIN):
-        return f"{call.host.split('.')[0]}:{port}"
+    if call.host.endswith("." + mesh.DOMAIN):  # as the app asks: the short name and the port it calls
+        return f"{call.host.split('.')[0]}:{call.port or port}"
     return call.host
 
 
