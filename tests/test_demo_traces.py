@@ -136,6 +136,28 @@ def test_a_route_to_another_service_names_that_service_and_its_port() -> None:
     assert all(s.tags["http.url"] == "http://helloworld:5000/hello" for s in hops)  # what the client asked for
 
 
+def test_a_sidecar_that_does_not_import_a_service_sends_it_through_passthrough_or_the_blackhole() -> None:
+    demo, clock = _demo()
+    egress = {"egress": [{"hosts": ["./details.shop.svc.cluster.local", "istio-system/*"]}],
+              "workloadSelector": {"labels": {"app": "productpage"}}}
+    _apply(demo, "Sidecar", "shop", "productpage", egress)
+    clock.t += 900
+
+    def reviews_calls() -> list[tr.Span]:
+        found = _find(demo, "shop", "productpage", seconds=600, end=clock.t, limit=500)
+        return [s for t in found.traces for s in t.spans if s.operation.startswith("reviews.")]
+
+    # plain text to a STRICT server: its proxy closes the connection, the client's answers 503 UC
+    calls = reviews_calls()
+    assert calls and {(s.kind, s.status_code, s.response_flags, s.tags["upstream_cluster"]) for s in calls} == {
+        (tr.KIND_CLIENT, 503, "UC", "PassthroughCluster")}
+    _apply(demo, "Sidecar", "shop", "productpage", {**egress, "outboundTrafficPolicy": {"mode": "REGISTRY_ONLY"}})
+    clock.t += 900
+    calls = reviews_calls()
+    assert calls and {(s.kind, s.status_code, s.tags["upstream_cluster"]) for s in calls} == {
+        (tr.KIND_CLIENT, 502, "BlackHoleCluster")}
+
+
 def test_a_fault_applied_shows_as_errors_with_its_flags_in_later_traces() -> None:
     demo, clock = _demo()
     before = _find(demo, "shop", "reviews", seconds=600, errors_only=True, limit=500)
