@@ -158,6 +158,22 @@ def test_a_sidecar_that_does_not_import_a_service_sends_it_through_passthrough_o
         (tr.KIND_CLIENT, 502, "BlackHoleCluster")}
 
 
+def test_a_routing_loop_gives_traces_of_bounded_size() -> None:
+    from meshdesk.sources.demo.traces import MAX_DEPTH, MAX_TRACE_SPANS
+
+    demo, clock = _demo()
+    _apply(demo, "VirtualService", "travel", "flights", {"hosts": ["flights"], "http": [{
+        "route": [{"destination": {"host": "search"}}]}]})
+    clock.t += 900
+    found = _find(demo, "travel", "search", seconds=300, limit=20)
+    # (the hops under way when the budget runs out still end with their spans)
+    assert found.traces and all(len(t.spans) <= MAX_TRACE_SPANS + 2 * (MAX_DEPTH + 2) for t in found.traces)
+    assert max(len(t.spans) for t in found.traces) > 50  # search calls itself, again and again
+    for trace in found.traces:
+        ids = {s.span_id for s in trace.spans}
+        assert all(s.parent_id in ids for s in trace.spans if s is not trace.root)
+
+
 def test_a_fault_applied_shows_as_errors_with_its_flags_in_later_traces() -> None:
     demo, clock = _demo()
     before = _find(demo, "shop", "reviews", seconds=600, errors_only=True, limit=500)

@@ -57,6 +57,9 @@ PUBLIC_HOST = "demo.example.com"  # what users ask the ingress gateway for
 # how many traces one query may build before it stops (an errors-only search over a day of a quiet app)
 MAX_BUILT = 40_000
 MAX_HISTORY = 200  # config changes remembered
+# a routing loop the user made (flights routed back to search) grows a trace without end: it is cut there
+MAX_DEPTH = 12
+MAX_TRACE_SPANS = 500
 MAX_REMEMBERED = 100_000  # minutes whose matching traces a source remembers (a repeated search builds only those)
 _SERIALS = itertools.count(1)
 
@@ -279,7 +282,7 @@ class Builder:
         the caller waited (µs)."""
         call = mesh.CALLS[index]
         spec = _SPECS[call.client]
-        if depth > 12:  # a routing loop the user made: the trace stops there
+        if depth > MAX_DEPTH or len(self.spans) >= MAX_TRACE_SPANS:  # a routing loop: the trace stops there
             return 400
         legs = self.m.sim.legs(index, call, op)
         leg = _pick(legs, self.u("leg"), lambda lg: lg.share)
