@@ -99,6 +99,32 @@ def test_spans_are_istios_client_and_server_spans_of_each_hop_on_the_demos_pods(
     assert all(s.kind == tr.KIND_CLIENT for s in payments)
 
 
+@pytest.mark.parametrize(("ns", "workload", "app"), [("shop", "productpage-v1", "productpage"),
+                                                      ("shop", "reviews-v2", "reviews"), ("shop", "ratings-v1", "ratings"),
+                                                      ("hello", "helloworld-v1", "helloworld"),
+                                                      ("travel", "search-v1", "search")])
+def test_span_durations_are_those_the_metrics_show(ns: str, workload: str, app: str) -> None:
+    from meshdesk.mesh import telemetry as tm
+
+    demo, _ = _demo()
+    samples = demo.snapshot(GraphRequest(namespaces=(ns,), duration=3600, queryTime=int(NOW)), every_series=True).samples
+    charted: dict[str, list[float]] = {}
+    for sample in samples:
+        labels = sample.labels
+        if sample.metric == tm.REQUEST_DURATION and labels.get("destination_workload") == workload \
+                and labels.get("reporter") in ("destination", "waypoint") and labels.get("source_workload") != "unknown":
+            charted.setdefault(labels[tm.STAT_LABEL], []).append(sample.value)
+    found = _find(demo, ns, workload, kind=tr.TARGET_WORKLOAD, app=app, seconds=3600, limit=500).traces
+    # the server's own span (a waypoint's span towards it in the ambient namespace)
+    spans = [s.duration_us / 1000 for t in found for s in t.spans
+             if (s.kind == tr.KIND_SERVER and s.node.pod.startswith(workload + "-"))
+             or (s.kind == tr.KIND_CLIENT and s.tags.get("istio.destination_workload") == workload)]
+    assert len(spans) > 30
+    for stat, q in (("0.5", 0.5), ("0.95", 0.95)):
+        expected = max(charted[stat])
+        assert 0.6 * expected <= tr.percentile(spans, q) <= 1.4 * expected, (stat, expected, tr.percentile(spans, q))
+
+
 def test_reviews_traces_follow_the_routing_weights_and_a_shift_shows_in_later_traces() -> None:
     demo, clock = _demo()
     found = _find(demo, "shop", "reviews", seconds=3600, limit=500)
