@@ -212,3 +212,38 @@ def test_a_graph_refresh_reads_live_traces_again_and_keeps_the_trace_and_span_ch
     asked = view._generation
     view.poll()
     assert view._generation == asked  # nothing was asked of the source
+
+
+def test_an_ambient_workload_s_traces_are_its_waypoint_s_and_show_in_graph_finds_the_workloads(qtbot: QtBot) -> None:
+    """In the demo's ambient namespace (travel) the pods have no proxy: the waypoint reports their requests,
+    so their traces are asked of the waypoint's service (as Kiali asks) and narrowed to the spans naming
+    the workload; "Show in graph" selects the workloads a waypoint span names, not only the waypoint."""
+    from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD
+    from tests.test_envoy_view import _demo_window_with_docks
+    from tests.ui_helpers import shown
+
+    windows = _demo_window_with_docks(qtbot)
+    try:
+        w = next(windows)()
+        graph = shown(qtbot, w, lambda g: any(n.workload == "search-v1" for n in g.nodes.values()))
+        perf = next(e for e in w.extensions if hasattr(e, "docks"))
+        node = next(n for n in graph.nodes.values() if n.node_type in (NODE_APP, NODE_WORKLOAD)
+                    and n.workload == "search-v1")
+        w.view.select([node.id])
+        target = perf.traces.target
+        assert target is not None and target.waypoint == "waypoint"
+        assert target.jaeger_service() == "waypoint.travel"
+        with qtbot.waitSignal(perf.traces.loaded, timeout=30000) as got:
+            perf.docks["Traces"].show()
+        found = got.args[0]
+        assert found.traces and found.service == "waypoint.travel"
+        assert all(any(tr.span_of_workload(s, "travel", "search-v1") for s in t.spans) for t in found.traces)
+        trace = found.traces[0]
+        assert perf.show_trace(trace)
+        chosen = {graph.nodes[i].workload for i in w.view.selected_ids() if i in graph.nodes}
+        named = {s.tags.get(f"istio.{side}_workload") for s in trace.spans for side in ("source", "destination")}
+        assert "search-v1" in chosen and (named - {None, ""}) <= chosen | {n.workload for n in graph.nodes.values()
+                                                                           if n.namespace != "travel"}
+        assert any(i in graph.edges for i in w.view.selected_ids())
+    finally:
+        next(windows, None)

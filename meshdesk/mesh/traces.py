@@ -59,6 +59,11 @@ class TraceTarget:
     namespace: str
     name: str
     app: str = ""
+    # an ambient target's waypoint (its name, and its namespace when another): its pods have no proxy of
+    # their own, the waypoint reports their requests, so its spans are asked for and narrowed to the
+    # target's by the ``istio.*`` tags naming it (as Kiali asks the waypoint)
+    waypoint: str = ""
+    waypoint_namespace: str = ""
 
     @property
     def lookup(self) -> str:
@@ -67,8 +72,11 @@ class TraceTarget:
 
     def jaeger_service(self, namespace_selector: bool = True) -> str:
         """The Jaeger service name: ``<app>.<namespace>`` (Istio's proxies report under their canonical
-        service and namespace), or the bare app when the backend was set up without namespaces."""
-        return f"{self.lookup}.{self.namespace}" if namespace_selector else self.lookup
+        service and namespace), or the bare app when the backend was set up without namespaces; for an
+        ambient target, its waypoint's."""
+        name, namespace = (self.waypoint, self.waypoint_namespace or self.namespace) if self.waypoint \
+            else (self.lookup, self.namespace)
+        return f"{name}.{namespace}" if namespace_selector else name
 
     def title(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}"
@@ -487,11 +495,14 @@ def span_of_service(span: Span, namespace: str, service: str) -> bool:
 
 def belongs(trace: Trace, target: TraceTarget) -> bool:
     """Whether a trace of the target's app is the target's own: every trace for an app; for a workload
-    one with a span of its pods; for a service (whose app has another name) one with a span about it."""
+    one with a span of its pods; for a service (whose app has another name) one with a span about it;
+    for an ambient target (its waypoint's traces) one with a span naming it."""
     if target.kind == TARGET_WORKLOAD:
         return any(span_of_workload(s, target.namespace, target.name) for s in trace.spans)
-    if target.kind == TARGET_SERVICE and target.lookup != target.name:
+    if target.kind == TARGET_SERVICE and (target.lookup != target.name or target.waypoint):
         return any(span_of_service(s, target.namespace, target.name) for s in trace.spans)
+    if target.waypoint:  # an ambient app: the waypoint's traces that name it
+        return any(span_of_service(s, target.namespace, target.lookup) for s in trace.spans)
     return True
 
 

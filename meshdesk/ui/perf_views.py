@@ -28,6 +28,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
+from meshdesk.mesh.ambient_checks import USE_WAYPOINT, USE_WAYPOINT_NAMESPACE
+from meshdesk.mesh.graph.ambient import is_waypoint
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.snapshot import Snapshot
@@ -67,6 +69,20 @@ def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, i
     return None
 
 
+def _waypoint(inventory: Inventory | None, namespace: str, own: Sequence[Mapping[str, str]]) -> tuple[str, str]:
+    """The waypoint (name, namespace or "") reporting the requests of something in an ambient namespace:
+    the ``istio.io/use-waypoint`` label on it (the first of ``own`` that has one; ``none`` opts out),
+    else its namespace's; ("", "") outside ambient mode or without a waypoint."""
+    ns = inventory.namespace(namespace) if inventory is not None else None
+    if ns is None or not ns.ambient:
+        return "", ""
+    for labels in [*own, ns.labels]:
+        if USE_WAYPOINT in labels:
+            name = labels[USE_WAYPOINT]
+            return ("", "") if name in ("", "none") else (name, labels.get(USE_WAYPOINT_NAMESPACE, ""))
+    return "", ""
+
+
 def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
                  ids: Sequence[str]) -> tuple[TraceTarget | None, str]:
     """Whose traces the selection stands for (Kiali's Traces tab of an app, a workload or a service), or
@@ -82,13 +98,18 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
     if node.node_type == NODE_WORKLOAD or (node.node_type == NODE_APP and node.workload):
         w = inventory.workload(node.namespace, node.workload) if inventory is not None else None
         app = (w.app if w is not None else "") or node.app
-        return TraceTarget(TARGET_WORKLOAD, node.namespace, node.workload, app), ""
+        way = _waypoint(inventory, node.namespace, [w.labels] if w is not None and not is_waypoint(w) else [])
+        return TraceTarget(TARGET_WORKLOAD, node.namespace, node.workload, app, *way), ""
     if node.node_type == NODE_APP and node.app:
-        return TraceTarget(TARGET_APP, node.namespace, node.app, node.app), ""
+        mine = [w.labels for w in (inventory.workloads if inventory is not None else [])
+                if w.namespace == node.namespace and w.app == node.app and not is_waypoint(w)]
+        way = _waypoint(inventory, node.namespace, mine) if mine else ("", "")
+        return TraceTarget(TARGET_APP, node.namespace, node.app, node.app, *way), ""
     if node.node_type == NODE_SERVICE and node.is_service_entry is None and node.service and node.namespace:
         svc = inventory.service(node.namespace, node.service) if inventory is not None else None
         app = (svc.selector.get("app", "") or svc.labels.get("app", "")) if svc is not None else ""
-        return TraceTarget(TARGET_SERVICE, node.namespace, node.service, app or node.app or node.service), ""
+        way = _waypoint(inventory, node.namespace, [svc.labels] if svc is not None else [])
+        return TraceTarget(TARGET_SERVICE, node.namespace, node.service, app or node.app or node.service, *way), ""
     if node.node_type == NODE_SERVICE:
         return None, ("An external service (a ServiceEntry's host) reports no spans of its own: select a "
                       "workload that calls it to see the traces through it")
@@ -131,8 +152,18 @@ def trace_path_ids(graph: TrafficGraph | None, trace: Trace) -> list[str]:
         if node is not None and node not in out:
             out.append(node)
     outgoing = _outgoing(graph)
+    hops = [(at.get(span.parent_id), at.get(span.span_id)) for span in trace.spans]
+    # a waypoint's span names the workloads it passed a request between (ambient pods report nothing)
+    workloads = {(n.namespace, n.workload): n.id for n in graph.nodes.values()
+                 if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.workload}
     for span in trace.spans:
-        a, b = at.get(span.parent_id), at.get(span.span_id)
+        ends = [workloads.get((span.tags.get(f"istio.{side}_namespace", ""), span.tags.get(f"istio.{side}_workload", "")))
+                for side in ("source", "destination")]
+        for end in ends:
+            if end is not None and end not in out:
+                out.append(end)
+        hops.append((ends[0], ends[1]))
+    for a, b in hops:
         if a is None or b is None or a == b:
             continue
         for e in _hop_edges(graph, outgoing, a, b):
@@ -150,13 +181,14 @@ def _outgoing(graph: TrafficGraph) -> dict[str, list[Any]]:
 
 
 def _hop_edges(graph: TrafficGraph, outgoing: Mapping[str, list[Any]], a: str, b: str) -> list[Any]:
-    """The edges from node ``a`` to node ``b``: the direct one, else the two through a service node."""
+    """The edges from node ``a`` to node ``b``: the direct one, else the two through a service node or a
+    waypoint between them."""
     hops = [e for e in outgoing.get(a, []) if e.target == b]
     if not hops:
         for e in outgoing.get(a, []):
             middle = graph.nodes.get(e.target)
             onward = [f for f in outgoing.get(e.target, []) if f.target == b]
-            if middle is not None and middle.node_type == NODE_SERVICE and onward:
+            if middle is not None and onward and (middle.node_type == NODE_SERVICE or middle.extra.get("isWaypoint")):
                 hops += [e, *onward]
     return hops
 

@@ -251,6 +251,10 @@ class DemoCluster:
             self._eras[0] = Era(-math.inf, oldest.objects, oldest.pods)
 
     # -- traffic switch ------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The demo's clock (unix seconds): "now" for views that ask it for a time window."""
+        return float(self._clock())
+
     def start_traffic(self) -> None:
         with self._lock:
             self._traffic = True
