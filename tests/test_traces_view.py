@@ -247,3 +247,18 @@ def test_an_ambient_workload_s_traces_are_its_waypoint_s_and_show_in_graph_finds
         assert any(i in graph.edges for i in w.view.selected_ids())
     finally:
         next(windows, None)
+
+
+def test_reaching_the_limit_says_older_traces_were_not_searched(qtbot: QtBot) -> None:
+    source = JaegerJson(*[bookinfo_trace(_us(10 + i), reviews="v1" if i % 5 == 0 else "v2") for i in range(25)])
+    view = _view(qtbot, source)
+    view.limit_box.setCurrentIndex(0)  # 20
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.show()
+    assert view.table.rowCount() == 20
+    assert "The limit of 20 traces was reached: older ones are not shown" in view.note.text()
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.set_target(tr.TraceTarget(tr.TARGET_WORKLOAD, "bookinfo", "reviews-v1", "reviews"))
+    assert view.table.rowCount() == 4  # of the newest 20 of the app, every fifth
+    assert "The limit of 20 traces of reviews was reached (4 of them through this workload)" in view.note.text()

@@ -444,8 +444,11 @@ class TracesView(QWidget):
         s = stats(found.traces)
         text = (f"{s.count} traces, {s.errors} with errors; duration p50 {s.p50_ms:.1f} ms, p95 {s.p95_ms:.1f} ms, "
                 f"longest {s.max_ms:.1f} ms")
-        if found.limited:
-            text += f". The backend's limit of {found.limit} was reached: older traces are not shown"
+        if found.limited and target is not None and found.fetched > s.count:
+            text += (f". The limit of {found.limit} traces of {target.lookup} was reached ({s.count} of them through "
+                     f"this {target.kind}): older ones were not searched; raise the limit to look further back")
+        elif found.limited:
+            text += f". The limit of {found.limit} traces was reached: older ones are not shown; raise the limit to see them"
         return text + self._extras(found)
 
     @staticmethod
