@@ -82,6 +82,10 @@ def where_text(span: Span) -> str:
     who = " ".join(p for p in (node.app, node.version) if p) or span.service or "unknown"
     if node.pod:
         who += f" ({node.pod})"
+    # a waypoint's span: the ambient workloads it passed the request between (they report nothing)
+    src, dst = span.tags.get("istio.source_workload", ""), span.tags.get("istio.destination_workload", "")
+    if src or dst:
+        who += f": {src or '?'} -> {dst or '?'}"
     return who
 
 
