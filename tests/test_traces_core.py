@@ -128,12 +128,3 @@ def test_durations_read_as_people_say_them() -> None:
     assert math.isnan(tr.percentile([], 0.5))
     assert tr.percentile([1, 2, 3, 4], 0.5) == 2.5
 
-
-def test_a_waypoint_span_is_said_to_be_reported_for_the_workloads_it_passed_between() -> None:
-    from meshdesk.ui.traces_view import where_text
-
-    span = tr.Span("t", "s", "", "flights.travel.svc.cluster.local:8080/*", "waypoint.travel", T0, 10,
-                   {"node_id": "waypoint~10.0.0.1~waypoint-abc.travel~travel.svc.cluster.local",
-                    "istio.canonical_service": "waypoint", "istio.source_workload": "search-v1",
-                    "istio.destination_workload": "flights-v1"})
-    assert where_text(span) == "waypoint (waypoint-abc): search-v1 -> flights-v1"

@@ -262,3 +262,13 @@ def test_reaching_the_limit_says_older_traces_were_not_searched(qtbot: QtBot) ->
         view.set_target(tr.TraceTarget(tr.TARGET_WORKLOAD, "bookinfo", "reviews-v1", "reviews"))
     assert view.table.rowCount() == 4  # of the newest 20 of the app, every fifth
     assert "The limit of 20 traces of reviews was reached (4 of them through this workload)" in view.note.text()
+
+
+def test_a_waypoint_span_is_said_to_be_reported_for_the_workloads_it_passed_between() -> None:
+    from meshdesk.ui.traces_view import where_text
+
+    span = tr.Span("t", "s", "", "flights.travel.svc.cluster.local:8080/*", "waypoint.travel", 1_700_000_000_000_000, 10,
+                   {"node_id": "waypoint~10.0.0.1~waypoint-abc.travel~travel.svc.cluster.local",
+                    "istio.canonical_service": "waypoint", "istio.source_workload": "search-v1",
+                    "istio.destination_workload": "flights-v1"})
+    assert where_text(span) == "waypoint (waypoint-abc): search-v1 -> flights-v1"
