@@ -13,32 +13,27 @@ messages, no log line and no ``repr`` ever carries the token or the password.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import math
-import os
 import re
-import ssl
 import time as _time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
-import urllib3
 import yaml
 
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.sources.base import Forbidden, PrometheusError, Timeout, Unauthorized, Unreachable
+from meshdesk.sources.httpapi import URL_SHAPE as URL_SHAPE
+from meshdesk.sources.httpapi import HTTPAPIClient
+from meshdesk.sources.httpapi import safe_url as safe_url
+from meshdesk.sources.httpapi import url_problem as url_problem
 
 log = logging.getLogger(__name__)
-
-_BODY_EXCERPT = 200
-_AUTHORIZATION_HEADERS = {"authorization", "proxy-authorization"}
-_CREDENTIAL_HEADERS = _AUTHORIZATION_HEADERS | {"cookie"}
 
 
 class PrometheusUnreachable(PrometheusError, Unreachable):
@@ -170,167 +165,6 @@ def check_url(url: str) -> None:
         raise ValueError(f"Prometheus URL must look like http(s)://host[:port][/prefix], not {safe_url(url)!r}")
 
 
-URL_SHAPE = "http(s)://host[:port][/prefix]"
-
-
-def url_problem(url: str) -> str:
-    """What makes ``url`` no address Prometheus can be reached at, in words ("" when it is one): checked
-    as the Settings dialog checks what is typed, for an address that did not come through it (a settings
-    file edited by hand, ``--prometheus``). ``check_url`` only looks at the scheme and that there is a
-    host: a port out of range or a space in the host failed later, as a connection error or a traceback."""
-    if url != url.strip() or any(c.isspace() or ord(c) < 32 for c in url):
-        return "it has a space or a line break in it"
-    try:
-        parts = urlsplit(url)
-        port = parts.port  # a port that is not a number, or out of range, raises here
-    except ValueError:
-        return "its host or port cannot be read"
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return f"it must look like {URL_SHAPE}"
-    if port == 0:
-        return "its port is not a port number (1 to 65535)"
-    from requests.exceptions import InvalidURL
-    from requests.models import PreparedRequest
-
-    try:  # what the client refuses when it connects (a bad %-escape, a character no host name has)
-        PreparedRequest().prepare_url(url, None)
-    except (InvalidURL, ValueError):
-        return "its host has a character no host name has"
-    return ""
-
-
-def safe_url(url: str) -> str:
-    """The URL without any user:password@ part and with its query and fragment values hidden
-    (``?token=***``, ``#access_token=***``: a proxy's token may ride there), for messages; also when it was
-    typed without its scheme (``admin:secret@prometheus:9090``, which is no URL to urlsplit, and is said
-    to be wrong)."""
-    parts = urlsplit(url)
-    if not parts.netloc:  # what is before the last "@" may be credentials: it is not shown
-        shown = url.rsplit("@", 1)[1] if "@" in url else url
-        shown, hash_sep, fragment = shown.partition("#")
-        base, sep, query = shown.partition("?")
-        return base + sep + _hidden_query(query) + hash_sep + _hidden_query(fragment, bare=True)
-    query = _hidden_query(parts.query)
-    fragment = _hidden_query(parts.fragment, bare=True)
-    if parts.username is None and parts.password is None and query == parts.query and fragment == parts.fragment:
-        return url
-    host = parts.netloc.rsplit("@", 1)[-1]  # as written: an IPv6 address keeps its brackets
-    return urlunsplit((parts.scheme, host, parts.path, query, fragment))
-
-
-def _hidden_query(query: str, *, bare: bool = False) -> str:
-    """A query string with every value replaced by ``***`` (the names stay, to say what was given);
-    ``bare``: an item without "=" is hidden too (a fragment may be a token alone)."""
-    if not query:
-        return query
-    return "&".join(f"{name}=***" if sep else ("***" if bare and name else name)
-                    for name, sep, _value in (item.partition("=") for item in query.split("&")))
-
-
-_MIN_SUBSTRING_SECRET = 8  # shorter secrets are redacted only where they stand alone, not inside words
-_MIN_QUERY_SECRET = 6  # a shorter query value ("tenant=a", "debug=1") is no credential
-
-
-# header names that say they carry a credential, whatever its length
-_SECRET_HEADER = re.compile(r"(?i)auth|token|secret|key|cookie|password|session")
-
-
-def _header_secret_forms(name: str, value: str) -> list[str]:
-    """What of a header's value a server may echo: all of it; for Authorization only the credential after
-    its scheme ("Bearer X" -> X: the scheme says what was echoed) and, for Basic, the decoded
-    ``user:password`` and the password."""
-    value = value.strip()
-    scheme, _, credential = value.partition(" ")
-    credential = credential.strip()
-    if name.lower() not in _AUTHORIZATION_HEADERS or not credential or not scheme.isalpha():
-        return [value] if value else []
-    forms = [credential]
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(credential, validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            decoded = ""
-        if decoded.partition(":")[2]:
-            forms.extend([decoded, decoded.partition(":")[2]])
-    return forms
-
-
-def _redact_secrets(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret (longest first: a longer one may contain a shorter) replaced."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if len(secret) >= _MIN_SUBSTRING_SECRET:
-            text = text.replace(secret, "[redacted]")
-        elif secret:
-            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "[redacted]", text)
-    return text
-
-
-def _basic_header_forms(user: str, password: str) -> list[str]:
-    """The base64 of ``user:password`` as an ``Authorization: Basic`` header carries it: requests encodes
-    it as Latin-1, other clients as UTF-8 (the same for ASCII)."""
-    forms = []
-    for encoding in ("latin-1", "utf-8"):
-        try:
-            raw = f"{user}:{password}".encode(encoding)
-        except UnicodeEncodeError:
-            continue
-        forms.append(base64.b64encode(raw).decode())
-    return forms
-
-
-def _tls_failure(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    stack: list[BaseException] = [exc]
-    while stack:
-        e = stack.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, ssl.SSLError | requests.exceptions.SSLError):
-            return True
-        if "CERTIFICATE_VERIFY_FAILED" in str(type(e)) or "SSL" in type(e).__name__:
-            return True
-        for nxt in (e.__cause__, e.__context__, *[a for a in e.args if isinstance(a, BaseException)]):
-            if nxt is not None:
-                stack.append(nxt)
-        reason = getattr(e, "reason", None)
-        if isinstance(reason, BaseException):
-            stack.append(reason)
-    return False
-
-
-def _connection_reason(exc: BaseException) -> str:
-    """A short, secret-free reason from a requests connection error."""
-    text = str(exc)
-    for needle, reason in (
-        ("Connection refused", "connection refused"),
-        ("Name or service not known", "host name not found"),
-        ("nodename nor servname", "host name not found"),
-        ("Temporary failure in name resolution", "host name not found (DNS)"),
-        ("No route to host", "no route to host"),
-        ("Network is unreachable", "network unreachable"),
-        ("Connection reset", "connection reset"),
-        ("RemoteDisconnected", "the server closed the connection"),
-        ("Connection aborted", "the connection was aborted"),
-    ):
-        if needle in text:
-            return reason
-    return "could not connect"
-
-
-def _tls_reason(exc: BaseException) -> str:
-    text = str(exc)
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-        if "self-signed" in text or "self signed" in text:
-            return "TLS certificate verification failed (self-signed certificate)"
-        if "Hostname mismatch" in text or "doesn't match" in text:
-            return "TLS certificate verification failed (the certificate is for another host name)"
-        return "TLS certificate verification failed"
-    if "WRONG_VERSION_NUMBER" in text:
-        return "TLS handshake failed (is this an http:// address?)"
-    return "TLS handshake failed"
-
-
 _PROM_DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
 _PROM_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, "y": 31536000.0}
 
@@ -343,23 +177,14 @@ def parse_duration(text: str) -> float | None:
     return sum(int(m.group(1)) * _PROM_UNIT_S[m.group(2)] for m in parts)
 
 
-_MAX_REDIRECTS = 10
-_TLS_HINT = ("set a CA bundle, or allow insecure TLS, for this address: in Settings for this context, or with "
-             "meshdesk graph --prometheus-ca FILE or --prometheus-insecure")
+class PrometheusClient(HTTPAPIClient):
+    product = "Prometheus"
+    tls_hint = ("set a CA bundle, or allow insecure TLS, for this address: in Settings for this context, or with "
+                "meshdesk graph --prometheus-ca FILE or --prometheus-insecure")
+    timeout_hint = "it may be overloaded; try a shorter duration or fewer namespaces"
+    unreachable_error = PrometheusUnreachable
+    timeout_error = PrometheusTimeout
 
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) of ``url``, the port filled in for the scheme's default."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
-
-
-class PrometheusClient:
     def __init__(
         self,
         url: str,
@@ -372,64 +197,13 @@ class PrometheusClient:
         insecure: bool = False,
         timeout: float = 30.0,
     ) -> None:
-        check_url(url)
-        self.url = url.rstrip("/")
-        self._display_url = safe_url(self.url)
-        # the API's paths go after the URL's path; its query (a proxy's token) is kept and sent; a
-        # fragment is never sent
-        base = urlsplit(url)
-        self._base = base._replace(path=base.path.rstrip("/"), fragment="")
-        self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
-        self._token = token
-        self._basic = basic_auth
-        self._headers = dict(headers or {})
-        if token:
-            self._headers["Authorization"] = f"Bearer {token}"
-        # An explicit choice wins; otherwise a given session's own ``verify`` (e.g. the API server's CA)
-        # stays in force, and a fresh session verifies against the system CAs.
-        self._verify: bool | str | None = False if insecure else ca_bundle or (None if session is not None else True)
-        self.timeout = float(timeout)
+        super().__init__(url, session=session, token=token, basic_auth=basic_auth, headers=headers,
+                         ca_bundle=ca_bundle, insecure=insecure, timeout=timeout)
         self._use_get = False
         self.last_warnings: list[str] = []
-        self._secrets = [s for s in (token, basic_auth[1] if basic_auth else None) if s]
-        if basic_auth:  # the header form, in case a proxy echoes it back
-            self._secrets.extend(_basic_header_forms(*basic_auth))
-        parts = urlsplit(url)
-        if parts.password:  # requests sends user:password@ in the URL as basic auth: redact it the same ways
-            user, password = unquote(parts.username or ""), unquote(parts.password)
-            self._secrets.extend([parts.password, password, *_basic_header_forms(user, password)])
-        for name, value in self._headers.items():  # a server echoing a header (X-Scope-OrgID, Authorization ...)
-            # a short value of another header (a tenant id "1") is no secret, and redacting it everywhere
-            # garbled messages ("position [redacted]"); credentials are always redacted
-            forms = _header_secret_forms(str(name), str(value))
-            if str(name).lower() in _AUTHORIZATION_HEADERS or _SECRET_HEADER.search(str(name)):
-                self._secrets.extend(forms)
-            else:
-                self._secrets.extend(f for f in forms if len(f) >= _MIN_QUERY_SECRET)
-        for _name, _sep, raw in (item.partition("=") for item in parts.query.split("&")):
-            if len(raw) >= _MIN_QUERY_SECRET:  # ?access_token=... is sent, and may be echoed
-                self._secrets.extend([raw, unquote(raw.replace("+", " "))])
-        self._secrets = sorted(set(self._secrets), key=len, reverse=True)  # a longer one may contain a shorter
-        if insecure:
-            # the user chose this for this address; do not repeat urllib3's warning on every refresh
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
-    # --- description ---------------------------------------------------------------------------
-
-    def describe(self) -> str:
-        auth = "bearer token" if self._token else "basic auth" if self._basic else "no credentials"
-        tls = "" if not self.url.startswith("https") else (
-            ", TLS verification off" if self._verify is False else
-            ", custom CA" if isinstance(self._verify, str) else "")
-        return f"{self._display_url} ({auth}{tls})"
-
-    def __repr__(self) -> str:
-        return f"PrometheusClient({self.describe()})"
-
-    def close(self) -> None:
-        if self._owns_session:
-            self.session.close()
+    def _check_url(self, url: str) -> None:
+        check_url(url)
 
     def __enter__(self) -> PrometheusClient:
         return self
@@ -520,29 +294,6 @@ class PrometheusClient:
     def _labels(raw: Any) -> dict[str, str]:
         return series_labels(raw)
 
-    def _redact(self, text: str, sent: list[str] | None = None) -> str:
-        return _redact_secrets(text, self._secrets + (sent or []))
-
-    def _sent_secrets(self, resp: requests.Response) -> list[str]:
-        """The credentials the request that got ``resp`` carried, whatever set them (a session's own
-        authentication, e.g. the kubeconfig's token for the API server's proxy, included)."""
-        request = getattr(resp, "request", None)
-        headers = getattr(request, "headers", None) or {}
-        names = {n.lower() for n in self._headers} | _CREDENTIAL_HEADERS
-        out: list[str] = []
-        for name, value in headers.items():
-            if str(name).lower() in names and value:
-                text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-                forms = _header_secret_forms(str(name), text)
-                if str(name).lower() in _CREDENTIAL_HEADERS or _SECRET_HEADER.search(str(name)):
-                    out.extend(forms)
-                else:  # a short tenant id is no secret (see __init__)
-                    out.extend(f for f in forms if len(f) >= _MIN_QUERY_SECRET)
-        return out
-
-    def _endpoint(self, path: str) -> str:
-        return urlunsplit(self._base._replace(path=self._base.path + path))
-
     def _send(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
         url = self._endpoint(path)
         if params is None:
@@ -555,105 +306,13 @@ class PrometheusClient:
             self._use_get = True
         return self._send_following(url, "GET", params)
 
-    def _send_one(self, url: str, method: str, params: Mapping[str, str] | None) -> requests.Response:
-        auth = requests.auth.HTTPBasicAuth(*self._basic) if self._basic else None
-        # Redirects are followed by hand (_send_following): requests would carry the extra headers
-        # (X-Scope-OrgID, an API key) and a session's own credentials to any host a redirect names.
-        common: dict[str, Any] = {"headers": self._headers, "auth": auth, "timeout": self.timeout,
-                                  "allow_redirects": False}
-        # Always explicit: requests lets REQUESTS_CA_BUNDLE override a session's own CA otherwise.
-        common["verify"] = self._verify if self._verify is not None else self.session.verify
-        if method == "POST":
-            return self.session.post(url, data=dict(params or {}), **common)
-        return self.session.get(url, params=dict(params) if params is not None else None, **common)
-
-    def _send_following(self, url: str, method: str, params: Mapping[str, str] | None) -> requests.Response:
-        """Send, following redirects only within the same scheme, host and port: the credentials and
-        headers set for Prometheus never go to another address."""
-        origin = _origin(url)
-        for _hop in range(_MAX_REDIRECTS):
-            resp = self._send_one(url, method, params)
-            if not resp.is_redirect:
-                return resp
-            target = urljoin(resp.url or url, resp.headers.get("location", ""))
-            resp.close()
-            if _origin(target) != origin:
-                raise PrometheusUnreachable(
-                    f"Prometheus at {self._display_url} redirected to another address ({safe_url(target)}); "
-                    "it was not followed, so that credentials and headers set for Prometheus stay with it",
-                    hint="if that address is the right Prometheus, set it as the Prometheus URL")
-            if method == "POST" and resp.status_code not in (307, 308):
-                method = "GET"  # 301/302/303 turn a POST into a GET (as browsers and requests do); the query goes along
-            url = target
-        raise PrometheusUnreachable(f"Prometheus at {self._display_url} redirected more than "
-                                    f"{_MAX_REDIRECTS} times")
-
     def _api(self, path: str, params: Mapping[str, str] | None) -> tuple[Mapping[str, Any], list[str]]:
         return self._decode(self._fetch(path, params))
-
-    def _fetch(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
-        """The HTTP answer; raises the client's errors for a failure to get one."""
-        where = self._display_url
-        try:
-            resp = self._send(path, params)
-        except requests.exceptions.Timeout:
-            raise PrometheusTimeout(f"Prometheus at {where} did not answer within {self.timeout:g} s",
-                                    hint="it may be overloaded; try a shorter duration or fewer namespaces") from None
-        except requests.exceptions.SSLError as e:
-            raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_tls_reason(e)}",
-                                        hint=_TLS_HINT) from None
-        except requests.exceptions.ConnectionError as e:
-            if _tls_failure(e):
-                raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_tls_reason(e)}",
-                                            hint=_TLS_HINT) from None
-            raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {_connection_reason(e)}") from None
-        except requests.exceptions.InvalidURL:
-            raise PrometheusUnreachable(f"Prometheus address {where} is not a valid URL") from None
-        except requests.exceptions.InvalidHeader:  # a line break or control character (a hand-edited file)
-            raise PrometheusUnreachable(f"Cannot ask Prometheus at {where}: a token, user name or header value has "
-                                        "characters an HTTP header cannot carry",
-                                        hint="check them in Settings for this context") from None
-        except requests.exceptions.RequestException as e:
-            raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {type(e).__name__}") from None
-        except UnicodeEncodeError:  # a token or header value no HTTP header can carry
-            raise PrometheusUnreachable(f"Cannot ask Prometheus at {where}: a token, user name or header value has "
-                                        "characters an HTTP header cannot carry",
-                                        hint="check them in Settings for this context") from None
-        except OSError as e:  # e.g. the CA bundle file named in the settings is gone
-            if isinstance(self._verify, str) and not os.path.exists(self._verify):
-                # requests says so in an OSError without strerror: the message was a bare "OSError"
-                raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: its CA bundle {self._verify} "
-                                            "does not exist",
-                                            hint="check the CA bundle in Settings for this context") from None
-            raise PrometheusUnreachable(f"Cannot reach Prometheus at {where}: {e.strerror or type(e).__name__}"
-                                        + (" (is the CA bundle file still there?)" if isinstance(self._verify, str) else ""),
-                                        hint="check the CA bundle in Settings for this context") from None
-        return resp
 
     def _decode(self, resp: requests.Response) -> tuple[Mapping[str, Any], list[str]]:
         where = self._display_url
         status = resp.status_code
-        sent = self._sent_secrets(resp)
-        # only the start is shown: redacting all of a big answer cost more than decoding it
-        longest = max(map(len, self._secrets + sent), default=0)
-        text = resp.text or ""
-        cut = _BODY_EXCERPT + longest
-        body_text = self._redact(text[:cut], sent)
-        if len(text) > cut and longest > 1:
-            # a secret the cut splits is not recognised: its piece is in the last longest-1 characters,
-            # which redacting earlier copies (shorter once redacted) would bring into what is shown
-            body_text = body_text[: max(0, len(body_text) - (longest - 1))]
-        excerpt = " ".join(body_text[:_BODY_EXCERPT].split())
-        too_deep = False
-        try:
-            body = resp.json()
-        except (ValueError, json.JSONDecodeError):
-            body = None
-        except RecursionError:  # arrays in arrays ... deeper than Python decodes: no Prometheus answer
-            body, too_deep = None, True
-        if isinstance(body, dict) and body.get("kind") == "Status" and isinstance(body.get("message"), str):
-            # the API server's own answer (service proxy): its message, not its JSON
-            excerpt = " ".join(self._redact(body["message"], sent)[:_BODY_EXCERPT].split())
+        sent, excerpt, body, too_deep = self._read_body(resp)
 
         if status == 401:
             raise PrometheusUnauthorized(
