@@ -139,6 +139,55 @@ class PrometheusURLError(PrometheusError, ConfigError):
     transient = False
 
 
+class TracingError(SourceError):
+    """A tracing backend (Jaeger's query API, or Tempo's Jaeger frontend) that could not be found or asked."""
+
+    kind = "tracing"
+
+
+class TracingUnreachable(TracingError, Unreachable):
+    """Connection refused, DNS or TLS failure, a redirect elsewhere: nothing answered as the backend."""
+
+    kind = "tracing"
+
+
+class TracingTimeout(TracingError, Timeout):
+    kind = "tracing"
+
+
+class TracingHTTPError(TracingError):
+    """The backend (or something in front of it) answered with an HTTP error status."""
+
+    def __init__(self, message: str, *, status: int, body: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.body = body
+
+
+class TracingUnauthorized(TracingHTTPError, Unauthorized):
+    kind = "tracing"
+
+
+class TracingForbidden(TracingHTTPError, Forbidden):
+    kind = "tracing"
+
+
+class TracingQueryError(TracingHTTPError):
+    """The backend refused the query itself (Jaeger's ``{"errors": [{"code": 400, "msg": ...}]}``)."""
+
+
+class TracingMalformed(TracingError):
+    """The answer is not the query API's JSON (an HTML page, a wrong path prefix, a cut body)."""
+
+
+class TracingURLError(TracingError, ConfigError):
+    """A tracing address that is no usable URL, saved in Settings or given on the command line: asking
+    again changes nothing until it is corrected."""
+
+    kind = "tracing"
+    transient = False
+
+
 class Cancelled(SourceError):
     kind = "cancelled"
 

@@ -204,6 +204,11 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter (a message that begins with the product: "the tracing backend")."""
+    return text[:1].upper() + text[1:]
+
+
 class HTTPAPIClient:
     """The transport of an HTTP API client: ``url`` with any path prefix (the API's paths go after it,
     before its query: a proxy's ``?access_token=`` is kept and sent; a fragment is never sent), the
@@ -215,6 +220,9 @@ class HTTPAPIClient:
     product = "the server"
     tls_hint = "set a CA bundle, or allow insecure TLS, for this address in Settings for this context"
     timeout_hint = ""
+    # said when a redirect leads elsewhere; "": "if that address is the right <product>, set it as the
+    # <product> URL"
+    redirect_hint = ""
     settings_hint = "check them in Settings for this context"
     unreachable_error: type[SourceError] = Unreachable
     timeout_error: type[SourceError] = Timeout
@@ -371,14 +379,16 @@ class HTTPAPIClient:
             resp.close()
             if _origin(target) != origin:
                 raise self.unreachable_error(
-                    f"{self.product} at {self._display_url} redirected to another address ({safe_url(target)}); "
-                    f"it was not followed, so that credentials and headers set for {self.product} stay with it",
-                    hint=f"if that address is the right {self.product}, set it as the {self.product} URL")
+                    _sentence(f"{self.product} at {self._display_url} redirected to another address "
+                              f"({safe_url(target)}); it was not followed, so that credentials and headers set "
+                              f"for {self.product} stay with it"),
+                    hint=self.redirect_hint or f"if that address is the right {self.product}, set it as the "
+                                               f"{self.product} URL")
             if method == "POST" and resp.status_code not in (307, 308):
                 method = "GET"  # 301/302/303 turn a POST into a GET (as browsers and requests do); the query goes along
             url = target
-        raise self.unreachable_error(f"{self.product} at {self._display_url} redirected more than "
-                                     f"{_MAX_REDIRECTS} times")
+        raise self.unreachable_error(_sentence(f"{self.product} at {self._display_url} redirected more than "
+                                               f"{_MAX_REDIRECTS} times"))
 
     def _fetch(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
         """The HTTP answer; raises the client's errors for a failure to get one."""
@@ -386,7 +396,7 @@ class HTTPAPIClient:
         try:
             resp = self._send(path, params)
         except requests.exceptions.Timeout:
-            raise self.timeout_error(f"{name} at {where} did not answer within {self.timeout:g} s",
+            raise self.timeout_error(_sentence(f"{name} at {where} did not answer within {self.timeout:g} s"),
                                      hint=self.timeout_hint) from None
         except requests.exceptions.SSLError as e:
             raise unreachable(f"Cannot reach {name} at {where}: {_tls_reason(e)}", hint=self.tls_hint) from None
@@ -395,7 +405,7 @@ class HTTPAPIClient:
                 raise unreachable(f"Cannot reach {name} at {where}: {_tls_reason(e)}", hint=self.tls_hint) from None
             raise unreachable(f"Cannot reach {name} at {where}: {_connection_reason(e)}") from None
         except requests.exceptions.InvalidURL:
-            raise unreachable(f"{name} address {where} is not a valid URL") from None
+            raise unreachable(_sentence(f"{name} address {where} is not a valid URL")) from None
         except requests.exceptions.InvalidHeader:  # a line break or control character (a hand-edited file)
             raise unreachable(f"Cannot ask {name} at {where}: a token, user name or header value has "
                               "characters an HTTP header cannot carry", hint=self.settings_hint) from None

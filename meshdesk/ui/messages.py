@@ -30,6 +30,8 @@ KIND_TEXT: dict[str, tuple[str, str]] = {
     "write": ("Not saved", "Choose another folder or file name."),
     "prometheus": ("Prometheus problem", "Traffic needs Prometheus; check its address in the context "
                    "settings."),
+    "tracing": ("Tracing problem", "Traces need Jaeger or Tempo; check the tracing address in the context "
+                "settings."),
     "cancelled": ("Cancelled", ""),
     "error": ("Something went wrong", ""),
 }

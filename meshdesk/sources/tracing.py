@@ -1,0 +1,244 @@
+"""A tracing backend's traces over Jaeger's HTTP query API (which Tempo serves too, through its Jaeger
+query frontend), asked the way Kiali asks it.
+
+``url`` is where the query API lives, with any path prefix: ``http://jaeger-query:16686``, Istio's addon
+under its base path (``http://tracing/jaeger``) or the API server's service proxy to it. Three endpoints
+are used: ``/api/traces`` (a service's traces in a time window, start and end in microseconds, with
+``limit``, ``minDuration`` and ``tags``), ``/api/traces/<id>`` (one trace whole) and ``/api/services``
+(which services the backend knows: to say "the tracing backend has no traces of reviews.shop" instead of
+an empty list, to tell whether it names services with their namespace, and to check it answers).
+
+The transport (credentials, TLS, same-origin redirects, secrets kept out of messages) is the one the
+Prometheus client uses (``httpapi``); failures are :class:`TracingError` subclasses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time as _time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from meshdesk.mesh.traces import Trace, TraceQuery, TraceSet, for_target, parse_jaeger
+from meshdesk.sources.base import (
+    Cancelled,
+    TracingError,
+    TracingForbidden,
+    TracingHTTPError,
+    TracingMalformed,
+    TracingQueryError,
+    TracingTimeout,
+    TracingUnauthorized,
+    TracingUnreachable,
+)
+from meshdesk.sources.httpapi import URL_SHAPE, HTTPAPIClient, safe_url, url_problem
+
+log = logging.getLogger(__name__)
+
+# how long the list of services the backend knows is trusted before it is asked again
+SERVICES_TTL_S = 60.0
+_TRACE_ID = re.compile(r"^[0-9a-fA-F]{1,32}$")
+
+# how a user gives the tracing backend's address, in the app and on the command line
+GIVE_TRACING_URL = "give its URL (in Settings for this context, or with meshdesk traces --tracing URL)"
+
+
+class JaegerClient(HTTPAPIClient):
+    """A :class:`~meshdesk.mesh.traces.TraceSource` over Jaeger's query API."""
+
+    product = "the tracing backend"
+    tls_hint = ("set a CA bundle, or allow insecure TLS, for the tracing address in Settings for this "
+                "context")
+    timeout_hint = "it may be overloaded; try a shorter time range or a lower limit"
+    redirect_hint = "if that address is the right one, set it as the tracing URL"
+    unreachable_error = TracingUnreachable
+    timeout_error = TracingTimeout
+
+    def __init__(self, url: str, *, session: requests.Session | None = None, token: str | None = None,
+                 basic_auth: tuple[str, str] | None = None, headers: Mapping[str, str] | None = None,
+                 ca_bundle: str | None = None, insecure: bool = False, timeout: float = 30.0,
+                 clock: Callable[[], float] = _time.monotonic) -> None:
+        super().__init__(url, session=session, token=token, basic_auth=basic_auth, headers=headers,
+                         ca_bundle=ca_bundle, insecure=insecure, timeout=timeout)
+        self._clock = clock
+        self._services: tuple[float, frozenset[str]] | None = None
+
+    def _check_url(self, url: str) -> None:
+        problem = url_problem(url) if url else f"it must look like {URL_SHAPE}"
+        if problem:
+            raise ValueError(f"The tracing URL {safe_url(url)!r} cannot be used: {problem}")
+
+    def __enter__(self) -> JaegerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- API -----------------------------------------------------------------------------------
+
+    def services(self) -> list[str]:
+        """The service names the backend holds traces of (``reviews.shop`` ...), sorted."""
+        doc = self._api("/api/services", None)
+        data = doc.get("data")
+        names = sorted({str(n) for n in data if isinstance(n, str)}) if isinstance(data, list) else []
+        self._services = (self._clock(), frozenset(names))
+        return names
+
+    def ping(self) -> float:
+        """Ask for the services: proves the query API answers. The round trip in seconds."""
+        began = _time.monotonic()
+        self.services()
+        return _time.monotonic() - began
+
+    def _known(self, fresh: bool = False) -> frozenset[str]:
+        if fresh or self._services is None or self._clock() - self._services[0] > SERVICES_TTL_S:
+            self.services()
+        assert self._services is not None
+        return self._services[1]
+
+    def service_for(self, query: TraceQuery) -> tuple[str, bool]:
+        """The backend's name for the query's app (``<app>.<namespace>``, or the bare app when the backend
+        knows it so: a tracer set up without namespaces), and whether the backend knows it at all. The
+        list is asked again once before the app is said unknown (its first trace may be new)."""
+        with_ns, bare = query.target.jaeger_service(True), query.target.jaeger_service(False)
+        for fresh in (False, True):
+            known = self._known(fresh)
+            if with_ns in known:
+                return with_ns, True
+            if bare in known:
+                return bare, True
+            if self._services is not None and self._clock() - self._services[0] < 1.0:
+                break  # just asked: asking again tells nothing new
+        return with_ns, False
+
+    def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
+        """The target's traces in the query's window, newest first: the traces of its app the backend
+        returns (at most ``limit``), narrowed to the workload's or service's own as Kiali does. An app the
+        backend has no traces of gives an empty set whose ``errors`` says so."""
+        if cancelled is not None and cancelled():
+            raise Cancelled("Cancelled")
+        service, known = self.service_for(query)
+        if not known:
+            out = TraceSet(service=service, limit=query.limit)
+            out.errors.append(f"The tracing backend has no traces of {service}: it holds none of this app yet "
+                              "(is tracing enabled in the mesh, and is its sampling rate above 0?)")
+            return out
+        if cancelled is not None and cancelled():
+            raise Cancelled("Cancelled")
+        params = {"service": service, "start": str(int(query.start * 1_000_000)),
+                  "end": str(int(query.end * 1_000_000)), "limit": str(max(1, int(query.limit)))}
+        if query.min_duration_ms > 0:
+            params["minDuration"] = f"{int(query.min_duration_ms * 1000)}us"
+        if query.errors_only:
+            params["tags"] = json.dumps({"error": "true"})
+        doc = self._api("/api/traces", params)
+        if cancelled is not None and cancelled():
+            raise Cancelled("Cancelled")
+        found = parse_jaeger(doc)
+        found.service = service
+        found.limit = query.limit
+        found.errors = [self._redact(e) for e in found.errors]
+        if found.skipped:
+            log.info("the tracing backend at %s: %d spans or traces could not be read", self._display_url,
+                     found.skipped)
+        return for_target(found, query.target)
+
+    def trace(self, trace_id: str) -> Trace | None:
+        """One trace whole; None when the backend has no trace of that id (or it is no trace id)."""
+        trace_id = trace_id.strip()
+        if not _TRACE_ID.match(trace_id):
+            return None
+        try:
+            doc = self._api(f"/api/traces/{quote(trace_id, safe='')}", None)
+        except TracingHTTPError as e:
+            if e.status == 404:
+                return None
+            raise
+        found = parse_jaeger(doc)
+        for t in found.traces:
+            if t.trace_id.lstrip("0").lower() == trace_id.lstrip("0").lower():
+                return t
+        return found.traces[0] if found.traces else None
+
+    # --- answers ---------------------------------------------------------------------------------
+
+    def _api(self, path: str, params: Mapping[str, str] | None) -> Mapping[str, Any]:
+        return self._decode(self._fetch(path, params))
+
+    def _decode(self, resp: requests.Response) -> Mapping[str, Any]:
+        where = self._display_url
+        status = resp.status_code
+        sent, excerpt, body, too_deep = self._read_body(resp)
+        if status == 401:
+            raise TracingUnauthorized(f"The tracing backend at {where} rejected the credentials (HTTP 401)",
+                                      status=status, body=excerpt,
+                                      hint="check the tracing token or user name and password in Settings for "
+                                           "this context, or log in to the cluster again")
+        if status == 403:
+            raise TracingForbidden(f"The tracing backend at {where} answered forbidden (HTTP 403)",
+                                   status=status, body=excerpt,
+                                   hint="your account may not use the service proxy to it, or these "
+                                        "credentials may not read traces")
+        backend_errors = _jaeger_errors(body)
+        if status >= 400 and backend_errors:
+            said = self._redact("; ".join(backend_errors), sent)[:300]
+            if status == 404:
+                raise TracingHTTPError(f"The tracing backend at {where} has no such thing: {said}",
+                                       status=status, body=excerpt)
+            raise TracingQueryError(f"The tracing backend refused the query (HTTP {status}): {said}",
+                                    status=status, body=excerpt,
+                                    hint="check the time range, minimum duration and limit")
+        if status >= 400:
+            hint = ("check the tracing address and its path prefix (Istio's Jaeger answers under /jaeger)"
+                    if status == 404 else "")
+            raise TracingHTTPError(f"The tracing backend at {where} answered HTTP {status}"
+                                   + (f": {excerpt}" if excerpt else ""), status=status, body=excerpt, hint=hint)
+        if too_deep:
+            raise TracingMalformed(f"{where} sent JSON nested too deeply to be Jaeger's query API answer",
+                                   hint="check the tracing address and its path prefix")
+        if not isinstance(body, dict):
+            html = excerpt.lstrip().lower().startswith(("<!doctype", "<html"))
+            raise TracingMalformed(
+                f"{where} answered with {'an HTML page' if html else 'something'} instead of Jaeger's query API "
+                "JSON" + (f": {excerpt[:80]}" if excerpt else ""),
+                hint="check the tracing address and its path prefix: it is the Jaeger query service (port "
+                     "16686), or Tempo's query frontend, with /jaeger after it for Istio's addon")
+        if "data" not in body:
+            raise TracingMalformed(f"{where} sent JSON that is not Jaeger's query API answer: {excerpt[:80]}",
+                                   hint="check the tracing address and its path prefix")
+        return body
+
+
+def _jaeger_errors(body: Any) -> list[str]:
+    """The messages of Jaeger's ``{"errors": [{"code": 400, "msg": "..."}]}``."""
+    if not isinstance(body, dict) or not isinstance(body.get("errors"), list):
+        return []
+    out = []
+    for err in body["errors"]:
+        if isinstance(err, dict):
+            msg = err.get("msg") or err.get("message")
+            out.append(str(msg) if msg else json.dumps(err)[:200])
+        elif err:
+            out.append(str(err)[:200])
+    return out
+
+
+def client_from_settings(url: str, auth: Mapping[str, Any] | None, *, timeout: float = 30.0,
+                         session: requests.Session | None = None) -> JaegerClient:
+    """A client for ``url`` with ``auth`` as the settings store it (type "bearer" with token, "basic"
+    with username and password, or "none"; headers, ca_bundle, insecure)."""
+    auth = dict(auth or {})
+    kind = str(auth.get("type") or ("bearer" if auth.get("token") else "basic" if auth.get("username") else "none"))
+    basic = (str(auth["username"]), str(auth.get("password") or "")) if kind == "basic" and auth.get("username") else None
+    token = str(auth["token"]) if kind == "bearer" and auth.get("token") else None
+    return JaegerClient(url, session=session, token=token, basic_auth=basic, headers=auth.get("headers") or None,
+                        ca_bundle=auth.get("ca_file") or auth.get("ca_bundle") or None,
+                        insecure=bool(auth.get("insecure", False)), timeout=timeout)
+
+
+__all__ = ["GIVE_TRACING_URL", "JaegerClient", "TracingError", "client_from_settings"]
