@@ -1,0 +1,156 @@
+"""Finding a cluster's tracing backend and reaching it through the API server: the Jaeger emulator behind
+the kube emulator's service proxy, read by the real JaegerClient."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from meshdesk.mesh.traces import TARGET_APP, TraceQuery, TraceTarget
+from meshdesk.sources.base import TracingError, TracingURLError
+from meshdesk.sources.tracing_discovery import connect_tracing, find_tracing_services
+from tests.jaeger_emulator import JaegerEmulator
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.test_tracing_client import T0, shop_traces
+
+QUERY = TraceQuery(TraceTarget(TARGET_APP, "shop", "reviews"), T0 - 600, T0 + 60)
+
+
+def _service(emu: KubeEmulator, ns: str, name: str, ports: list[dict[str, Any]],
+             labels: dict[str, str] | None = None) -> None:
+    if emu.get("namespaces", "", ns) is None:
+        emu.add_namespace(ns)
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": name, "namespace": ns, "labels": labels or {}},
+             "spec": {"selector": {"app": name}, "ports": ports}})
+
+
+def _istio_addon(emu: KubeEmulator) -> None:
+    _service(emu, "istio-system", "tracing", [{"name": "http-query", "port": 80, "targetPort": 16686}],
+             {"app": "jaeger"})
+    _service(emu, "istio-system", "jaeger-collector", [{"name": "jaeger-collector-http", "port": 14268}],
+             {"app": "jaeger"})
+
+
+@pytest.fixture
+def jaeger() -> Iterator[JaegerEmulator]:
+    with JaegerEmulator(shop_traces(), base_path="/jaeger") as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def plain_jaeger() -> Iterator[JaegerEmulator]:
+    with JaegerEmulator(shop_traces()) as emulator:
+        yield emulator
+
+
+def _root(j: JaegerEmulator) -> str:
+    return f"http://127.0.0.1:{j.port}"
+
+
+def test_istios_jaeger_addon_through_the_service_proxy_under_jaeger(kube_emulator: KubeEmulator,
+                                                                     jaeger: JaegerEmulator) -> None:
+    emu = kube_emulator
+    _istio_addon(emu)
+    emu.proxy_service("istio-system", "tracing", 80, _root(jaeger))
+    emu.require_token("user-token-1234abcd")
+    conn = connect_tracing(emu.api_client(token="user-token-1234abcd"))
+    try:
+        assert conn.description == ("API server service proxy to istio-system/tracing:80 (Istio's Jaeger addon), "
+                                    "under /jaeger")
+        assert [t.trace_id for t in conn.client.find_traces(QUERY).traces] == ["a1", "b2", "c3"]
+        assert any("/services/tracing:80/proxy/jaeger/api/traces" in p for _m, p, _h in emu.requests)
+        assert "user-token" not in repr(conn.client)
+    finally:
+        conn.close()
+
+
+def test_a_jaeger_query_service_elsewhere_without_base_path(kube_emulator: KubeEmulator,
+                                                             plain_jaeger: JaegerEmulator) -> None:
+    emu = kube_emulator
+    # a collector labelled as Jaeger has no query port: passed over
+    _service(emu, "observability", "jaeger-collector", [{"name": "grpc", "port": 14250}], {"app": "jaeger"})
+    _service(emu, "observability", "jaeger-query", [{"name": "http-query", "port": 16686},
+                                                    {"name": "grpc-query", "port": 16685}])
+    emu.proxy_service("observability", "jaeger-query", 16686, _root(plain_jaeger))
+    conn = connect_tracing(emu.api_client())
+    try:
+        assert conn.description == "API server service proxy to observability/jaeger-query:16686 (Jaeger)"
+        assert len(conn.client.find_traces(QUERY).traces) == 3
+    finally:
+        conn.close()
+
+
+def test_tempos_query_frontend(kube_emulator: KubeEmulator, plain_jaeger: JaegerEmulator) -> None:
+    emu = kube_emulator
+    _service(emu, "tempo", "tempo-query-frontend", [{"name": "http", "port": 3100},
+                                                    {"name": "tempo-query-jaeger-ui", "port": 16686}],
+             {"app.kubernetes.io/name": "tempo", "app.kubernetes.io/component": "query-frontend"})
+    _service(emu, "tempo", "tempo-distributor", [{"name": "http", "port": 3100}],
+             {"app.kubernetes.io/name": "tempo", "app.kubernetes.io/component": "distributor"})
+    emu.proxy_service("tempo", "tempo-query-frontend", 16686, _root(plain_jaeger))
+    assert [str(s) for s in find_tracing_services(emu.api_client())] == ["tempo/tempo-query-frontend:16686"]
+    conn = connect_tracing(emu.api_client())
+    try:
+        assert conn.description == ("API server service proxy to tempo/tempo-query-frontend:16686 "
+                                    "(Tempo's query frontend)")
+    finally:
+        conn.close()
+
+
+def test_istios_addon_comes_first(kube_emulator: KubeEmulator) -> None:
+    emu = kube_emulator
+    _service(emu, "tempo", "tempo-query-frontend", [{"name": "jaeger-ui", "port": 16686}],
+             {"app.kubernetes.io/name": "tempo", "app.kubernetes.io/component": "query-frontend"})
+    _service(emu, "observability", "jaeger-query", [{"name": "http-query", "port": 16686}])
+    _istio_addon(emu)
+    assert [str(s) for s in find_tracing_services(emu.api_client())] == [
+        "istio-system/tracing:80", "observability/jaeger-query:16686", "tempo/tempo-query-frontend:16686"]
+
+
+def test_none_found_says_what_was_looked_for_and_how_to_give_the_url(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.add_namespace("istio-system")
+    with pytest.raises(TracingError) as err:
+        connect_tracing(kube_emulator.api_client())
+    text = str(err.value)
+    assert text.startswith("No tracing backend was found: no service istio-system/tracing")
+    assert "Settings for this context" in text and "--tracing URL" in text
+
+
+def test_listing_forbidden_is_said(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.forbid(resource="services")
+    with pytest.raises(TracingError) as err:
+        connect_tracing(kube_emulator.api_client())
+    assert "could not be looked for: your account is not allowed" in str(err.value)
+
+
+def test_proxy_refused_is_said(kube_emulator: KubeEmulator, jaeger: JaegerEmulator) -> None:
+    emu = kube_emulator
+    _istio_addon(emu)
+    emu.proxy_service("istio-system", "tracing", 80, _root(jaeger))
+    emu.forbid(resource="services/proxy")
+    with pytest.raises(TracingError) as err:
+        connect_tracing(emu.api_client())
+    assert "cannot be reached: istio-system/tracing:80 (Istio's Jaeger addon)" in str(err.value)
+    assert "403" in str(err.value) and "services/proxy" in err.value.hint
+
+
+def test_an_explicit_url_wins(kube_emulator: KubeEmulator, plain_jaeger: JaegerEmulator) -> None:
+    _istio_addon(kube_emulator)
+    conn = connect_tracing(kube_emulator.api_client(), url=plain_jaeger.url,
+                           auth={"type": "basic", "username": "u", "password": "pw-SECRET-77"})
+    try:
+        assert conn.description == f"URL {plain_jaeger.url}"
+        assert "Basic" in plain_jaeger.requests[-1].headers["Authorization"]
+    finally:
+        conn.close()
+    assert not [p for _m, p, _h in kube_emulator.requests if "tracing" in p]
+
+
+def test_an_explicit_url_that_is_no_url(kube_emulator: KubeEmulator) -> None:
+    with pytest.raises(TracingURLError) as err:
+        connect_tracing(kube_emulator.api_client(), url="http://user:pw-SECRET-77@ja eger:16686")
+    assert "cannot be used" in str(err.value) and "pw-SECRET-77" not in str(err.value)
+    assert not err.value.transient
