@@ -554,3 +554,38 @@ def test_the_validation_codes_left_out_are_kialis_by_default_kept_and_checked() 
     assert bad.warnings[0] == ("settings: ignored_checks holds 'all of them', which is no check code (three letters "
                                "and four digits, such as KIA1301); dropped (KIA1301 is left out, as in Kiali)")
     assert _asides(path.parent), "the file as it was is kept beside"
+
+
+def test_tracing_url_and_auth_round_trip_masked_and_bad_values_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    """The tracing backend's address and credentials per context, kept as Prometheus's are: a round trip,
+    secrets out of repr, a value of the wrong type dropped with a warning that never shows it, and a file
+    without them (written before they existed) still loads, and is written back without them."""
+    s = load_settings()
+    auth = {"type": "basic", "username": "admin", "password": PASSWORD, "headers": {"X-Org": TOKEN}}
+    s.set_context_settings("prod", ContextSettings(tracing_url="https://jaeger.prod/jaeger", tracing_auth=auth))
+    s.set_context_settings("old", ContextSettings(prometheus_url="http://p:9090"))
+    s.save()
+    doc = json.loads(paths.settings_file().read_text())
+    assert doc["contexts"]["prod"]["tracing_url"] == "https://jaeger.prod/jaeger"
+    assert "tracing_url" not in doc["contexts"]["old"] and "tracing_auth" not in doc["contexts"]["old"]
+    fresh = load_settings()
+    cs = fresh.context_settings("prod")
+    assert (cs.tracing_url, cs.tracing_auth) == ("https://jaeger.prod/jaeger", auth)
+    assert fresh.context_settings("old") == ContextSettings(prometheus_url="http://p:9090")
+    shown = repr(cs) + repr(fresh)
+    assert PASSWORD not in shown and TOKEN not in shown and "tracing_url='https://jaeger.prod/jaeger'" in shown
+
+    doc["contexts"]["prod"]["tracing_url"] = 16686
+    doc["contexts"]["prod"]["tracing_auth"] = {"type": "bearer", "token": 12345678901234,
+                                               "headers": {"X-Key": ["x"]}}
+    doc["contexts"]["old"]["tracing_auth"] = "secret-in-a-string"
+    paths.settings_file().write_text(json.dumps(doc))
+    with caplog.at_level(logging.WARNING):
+        bad = load_settings()
+    said = " | ".join(bad.warnings)
+    for part in ("tracing_url is not text", "tracing_auth.token has the wrong type",
+                 "tracing_auth.headers.X-Key is not text", "tracing_auth is not an object"):
+        assert part in said
+    assert "12345678901234" not in said + caplog.text and "secret-in-a-string" not in said + caplog.text
+    assert bad.context_settings("prod").tracing_url == ""
+    assert bad.context_settings("prod").tracing_auth == {"type": "bearer", "headers": {}}

@@ -10,7 +10,10 @@ Layout (schema 2)::
          "prometheus_url": "http://localhost:9090",
          "prometheus_auth": {"type": "bearer", "token": "...", "headers": {...}, "ca_bundle": "...",
                              "insecure": false},
-         "refresh_interval": 15, "duration": 600, "graph_type": "versionedApp"}}}
+         "refresh_interval": 15, "duration": 600, "graph_type": "versionedApp",
+         "tracing_url": "http://localhost:16686", "tracing_auth": {...as prometheus_auth...}}}}
+
+``tracing_url``/``tracing_auth`` (a tracing backend's address and credentials) are written only when set.
 
 Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
 ``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}`` (or
@@ -83,7 +86,8 @@ MAX_DURATION = 30 * 86_400
 # Qt's saveGeometry()/saveState() in base64 take a few hundred characters; anything this long is not one.
 _MAX_WINDOW_TEXT = 65_536
 
-_CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type")
+_CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type",
+                 "tracing_url", "tracing_auth")
 
 
 def _shown(value: Any) -> str:
@@ -163,15 +167,20 @@ class ContextSettings:
     refresh_interval: int | None = None  # seconds; -1 pause, 0 manual
     duration: int | None = None  # seconds
     graph_type: str = ""
+    # the tracing backend (Jaeger's query API), as prometheus_url/prometheus_auth; "": found in the cluster
+    tracing_url: str = ""
+    tracing_auth: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         from meshdesk.sources.prometheus import safe_url  # no credentials or query values shown
 
         shown = safe_url(self.prometheus_url) if self.prometheus_url else self.prometheus_url
+        tracing = safe_url(self.tracing_url) if self.tracing_url else self.tracing_url
         return (f"ContextSettings(prometheus_url={shown!r}, "
                 f"prometheus_auth={_masked_auth(self.prometheus_auth)!r}, "
                 f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
-                f"graph_type={self.graph_type!r})")
+                f"graph_type={self.graph_type!r}, tracing_url={tracing!r}, "
+                f"tracing_auth={_masked_auth(self.tracing_auth)!r})")
 
     __str__ = __repr__
 
@@ -182,7 +191,9 @@ class ContextSettings:
     def to_json(self) -> dict[str, Any]:
         return {"prometheus_url": self.prometheus_url, "prometheus_auth": copy.deepcopy(self.prometheus_auth),
                 "refresh_interval": self.refresh_interval, "duration": self.duration,
-                "graph_type": self.graph_type}
+                "graph_type": self.graph_type,
+                **({"tracing_url": self.tracing_url} if self.tracing_url else {}),
+                **({"tracing_auth": copy.deepcopy(self.tracing_auth)} if self.tracing_auth else {})}
 
     @staticmethod
     def from_json(obj: Mapping[str, Any], warn: Callable[[str], None], where: str) -> ContextSettings:
@@ -192,29 +203,13 @@ class ContextSettings:
             cs.prometheus_url = url
         elif url is not None:
             warn(f"{where}: prometheus_url is not text; dropped")
-        auth = obj.get("prometheus_auth")
-        if isinstance(auth, Mapping):
-            clean: dict[str, Any] = {}
-            for key, value in auth.items():
-                expected = _AUTH_TYPES.get(str(key))
-                if expected is not None and not isinstance(value, expected):
-                    warn(f"{where}: prometheus_auth.{key} has the wrong type; dropped")  # value not shown
-                    continue
-                if expected is None and _nested_deeper_than(value, _MAX_UNKNOWN_DEPTH):
-                    # kept as it is otherwise: copying or writing it would exhaust the stack
-                    warn(f"{where}: prometheus_auth.{key} is nested too deeply; dropped")
-                    continue
-                if key == "headers":
-                    headers = {str(k): str(v) for k, v in value.items()
-                               if isinstance(v, str | int | float) and not isinstance(v, bool)}
-                    for name in value:
-                        if str(name) not in headers:  # value not shown: a header may carry a token
-                            warn(f"{where}: prometheus_auth.headers.{name} is not text; dropped")
-                    value = headers
-                clean[str(key)] = value
-            cs.prometheus_auth = clean
-        elif auth is not None:
-            warn(f"{where}: prometheus_auth is not an object; dropped")
+        cs.prometheus_auth = _clean_auth(obj, "prometheus_auth", warn, where)
+        tracing_url = obj.get("tracing_url")
+        if isinstance(tracing_url, str):
+            cs.tracing_url = tracing_url
+        elif tracing_url is not None:
+            warn(f"{where}: tracing_url is not text; dropped")
+        cs.tracing_auth = _clean_auth(obj, "tracing_auth", warn, where)
         for name, problem in (("refresh_interval", refresh_interval_problem), ("duration", duration_problem)):
             value = obj.get(name)
             if value is None:
@@ -231,6 +226,36 @@ class ContextSettings:
         elif graph_type is not None:
             warn(f"{where}: graph_type is not text; dropped")
         return cs
+
+
+def _clean_auth(obj: Mapping[str, Any], name: str, warn: Callable[[str], None], where: str) -> dict[str, Any]:
+    """``obj[name]`` (prometheus_auth, tracing_auth) with what has the wrong type dropped with a warning that
+    never shows a value; unknown keys kept unless nested too deeply."""
+    auth = obj.get(name)
+    if auth is None:
+        return {}
+    if not isinstance(auth, Mapping):
+        warn(f"{where}: {name} is not an object; dropped")
+        return {}
+    clean: dict[str, Any] = {}
+    for key, value in auth.items():
+        expected = _AUTH_TYPES.get(str(key))
+        if expected is not None and not isinstance(value, expected):
+            warn(f"{where}: {name}.{key} has the wrong type; dropped")  # value not shown
+            continue
+        if expected is None and _nested_deeper_than(value, _MAX_UNKNOWN_DEPTH):
+            # kept as it is otherwise: copying or writing it would exhaust the stack
+            warn(f"{where}: {name}.{key} is nested too deeply; dropped")
+            continue
+        if key == "headers":
+            headers = {str(k): str(v) for k, v in value.items()
+                       if isinstance(v, str | int | float) and not isinstance(v, bool)}
+            for header in value:
+                if str(header) not in headers:  # value not shown: a header may carry a token
+                    warn(f"{where}: {name}.headers.{header} is not text; dropped")
+            value = headers
+        clean[str(key)] = value
+    return clean
 
 
 # ------------------------------------------------------------------------------------------ migrations
