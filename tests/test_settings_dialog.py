@@ -508,3 +508,59 @@ def test_a_token_or_password_without_a_prometheus_url_is_refused_in_words(qtbot,
     form.url.setText("http://prometheus.example:9090")
     _click(qtbot, dialog, "Ok")
     assert dialog.error.text() == ""
+
+
+def test_tracing_url_and_auth_are_edited_beside_prometheus(qtbot, app, store, caplog) -> None:
+    """The tracing backend's address, its credentials and its Test button, in the context's form: saved
+    with the context, shown again, checked as Prometheus's are, and no secret in what is said."""
+    from PySide6.QtWidgets import QLineEdit
+
+    from tests.jaeger_emulator import JaegerEmulator
+
+    caplog.set_level(logging.DEBUG)
+    with JaegerEmulator(token=TOKEN, base_path="/jaeger") as jaeger:
+        dialog = _dialog(qtbot, current_context="prod-eu")
+        form = dialog.form()
+        assert form.findChild(QLineEdit, "tracingUrl") is form.tracing_url
+        form.test_tracing()  # empty: found in the cluster
+        assert "finds Jaeger or Tempo in the cluster" in form.tracing_test_result.text()
+        _type(qtbot, form.tracing_url, jaeger.url + "/")
+        _choose(form.tracing_auth.kind, "bearer")
+        assert not form.tracing_auth.token.isHidden() and form.tracing_auth.username.isHidden()
+        assert form.tracing_auth.token.echoMode() == QLineEdit.EchoMode.Password
+        _type(qtbot, form.tracing_auth.token, "wrong-" + TOKEN)
+        with qtbot.waitSignal(form.tracingTestDone, timeout=10000):
+            form.test_tracing()
+        assert "rejected the credentials (HTTP 401)" in form.tracing_test_result.text()
+        assert TOKEN not in form.tracing_test_result.text() and form.tracing_test_button.isEnabled()
+        _type(qtbot, form.tracing_auth.token, TOKEN)
+        with qtbot.waitSignal(form.tracingTestDone, timeout=10000):
+            form.test_tracing()
+        assert form.tracing_test_result.text().startswith("The tracing backend answered in")
+        assert form.test_result.isHidden()  # Prometheus's own verdict is not touched
+        with qtbot.waitSignal(dialog.settingsSaved):
+            _click(qtbot, dialog, "Ok")
+
+    cs = store.load_settings().context_settings("prod-eu")
+    assert cs.tracing_url == jaeger.url and cs.tracing_auth == {"type": "bearer", "token": TOKEN}
+    assert cs.prometheus_url == "" and "token" not in cs.prometheus_auth
+    again = _dialog(qtbot, current_context="prod-eu")
+    reopened = again.form()
+    assert reopened.tracing_url.text() == jaeger.url
+    assert reopened.tracing_auth.kind.currentData() == "bearer" and reopened.tracing_auth.token.text() == TOKEN
+    assert TOKEN not in caplog.text
+
+
+def test_a_bad_tracing_url_or_a_token_without_it_keeps_the_dialog_open(qtbot, app, store) -> None:
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    form = dialog.form()
+    _type(qtbot, form.tracing_url, "jaeger:16686")
+    assert not dialog.apply()
+    assert "Tracing URL must look like http(s)://" in dialog.error.text()
+    form.tracing_url.clear()
+    _choose(form.tracing_auth.kind, "bearer")
+    _type(qtbot, form.tracing_auth.token, TOKEN)
+    assert not dialog.apply()
+    assert "tracing: a bearer token or basic auth is used only with a tracing URL" in dialog.error.text()
+    assert TOKEN not in dialog.error.text()
+    assert store.load_settings().context_settings("kind-dev").tracing_url == ""

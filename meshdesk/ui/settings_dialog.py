@@ -1,5 +1,5 @@
-"""Settings: per kubeconfig context the Prometheus address, how to authenticate to it and the refresh
-defaults; the read-only switch; the theme.
+"""Settings: per kubeconfig context the Prometheus address and the tracing backend's (Jaeger or Tempo),
+how to authenticate to each, and the refresh defaults; the read-only switch; the theme.
 
 Reads and writes through :mod:`meshdesk.store.settings`. Edits to several contexts are kept while the
 user switches between them and written together on OK; Cancel writes nothing. Tokens and passwords are
@@ -102,12 +102,13 @@ def format_headers(headers: Mapping[str, str]) -> str:
     return "\n".join(f"{name}: {value}" for name, value in headers.items())
 
 
-def check_prometheus_url(url: str) -> str:
-    """Empty (discover Prometheus in the cluster) or an http(s) address; raises :class:`SettingsInputError`."""
+def check_prometheus_url(url: str, server: str = "Prometheus") -> str:
+    """Empty (discover the server in the cluster) or an http(s) address; raises :class:`SettingsInputError`.
+    ``server``: how the field is named in the message ("Prometheus", "Tracing")."""
     url = url.strip()
     if not url:
         return ""
-    shape = "Prometheus URL must look like http(s)://host[:port][/prefix], or be empty to find it in the cluster"
+    shape = f"{server} URL must look like http(s)://host[:port][/prefix], or be empty to find it in the cluster"
     try:
         parts = urlsplit(url)
         port = parts.port  # a port that is not a number, or out of range, raises here
@@ -116,7 +117,7 @@ def check_prometheus_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
         raise SettingsInputError(shape)
     if parts.password:
-        raise SettingsInputError("Prometheus URL: put the password in the basic auth fields, not in the address")
+        raise SettingsInputError(f"{server} URL: put the password in the basic auth fields, not in the address")
     from requests.exceptions import InvalidURL
     from requests.models import PreparedRequest
 
@@ -139,172 +140,69 @@ def _auth_from_dict(auth: Mapping[str, Any] | None) -> dict[str, Any]:
 
 # --- the dialog ----------------------------------------------------------------------------------------
 
-class _ContextForm(QWidget):
-    """The fields of one context."""
+class _AuthFields:
+    """The fields of how one server (Prometheus, the tracing backend) is authenticated to: the kind, a
+    bearer token or user name and password, extra headers, a CA bundle, the insecure switch. Object names
+    get ``prefix`` (``tracingToken``); Prometheus's have none."""
 
-    testDone = Signal(bool, str)  # (worked, what to say): the Test button's answer, from its thread
+    def __init__(self, owner: QWidget, stored: Mapping[str, Any] | None, *, prefix: str, server: str) -> None:
+        self.owner = owner
+        self.server = server
 
-    def __init__(self, context: str, values: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.context = context
-        self._original = values
-        auth = _auth_from_dict(getattr(values, "prometheus_auth", None))
-        self._auth_extra = {k: v for k, v in auth.items()
-                            if k not in ("type", "token", "username", "password", "headers", "ca_bundle", "insecure")}
+        def named(widget: Any, name: str) -> Any:
+            widget.setObjectName(prefix + name[:1].upper() + name[1:] if prefix else name)
+            return widget
 
-        self.url = QLineEdit(getattr(values, "prometheus_url", "") or "")
-        self.url.setPlaceholderText("empty: find Prometheus in the cluster (istio-system, monitoring, ...)")
-        self.url.setObjectName("prometheusUrl")
-
-        self.auth_kind = QComboBox()
-        self.auth_kind.setObjectName("authKind")
+        auth = _auth_from_dict(stored)
+        self.extra = {k: v for k, v in auth.items()
+                      if k not in ("type", "token", "username", "password", "headers", "ca_bundle", "insecure")}
+        self.kind = named(QComboBox(), "authKind")
         for key, label in AUTH_KINDS:
-            self.auth_kind.addItem(label, key)
-        self.auth_kind.setCurrentIndex(max(0, self.auth_kind.findData(auth["type"])))
-
-        self.token = QLineEdit(str(auth.get("token") or ""))
+            self.kind.addItem(label, key)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(auth["type"])))
+        self.token = named(QLineEdit(str(auth.get("token") or "")), "token")
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
-        self.token.setObjectName("token")
         self.token.setPlaceholderText("sent as Authorization: Bearer ...")
-        self.username = QLineEdit(str(auth.get("username") or ""))
-        self.username.setObjectName("username")
-        self.password = QLineEdit(str(auth.get("password") or ""))
+        self.username = named(QLineEdit(str(auth.get("username") or "")), "username")
+        self.password = named(QLineEdit(str(auth.get("password") or "")), "password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setObjectName("password")
-
-        self.headers = QPlainTextEdit(format_headers(auth.get("headers") or {}))
-        self.headers.setObjectName("headers")
+        self.headers = named(QPlainTextEdit(format_headers(auth.get("headers") or {})), "headers")
         self.headers.setPlaceholderText("one per line, e.g.\nX-Scope-OrgID: tenant-1")
         self.headers.setTabChangesFocus(True)
         self.headers.setFixedHeight(self.headers.fontMetrics().lineSpacing() * 4 + 12)
+        self.ca_bundle = named(QLineEdit(str(auth.get("ca_bundle") or "")), "caBundle")
+        self.ca_bundle.setPlaceholderText(f"PEM file of the CA that signed {server}'s certificate")
+        self._browse = QPushButton("Browse…")
+        self._browse.clicked.connect(self._browse_ca)
+        self.insecure = named(QCheckBox("Skip TLS certificate verification (insecure)"), "insecure")
+        self.insecure.setChecked(bool(auth.get("insecure")))
+        self._token_label = QLabel("Token:")
+        self._user_label = QLabel("User name:")
+        self._password_label = QLabel("Password:")
+        self.kind.currentIndexChanged.connect(self.show_fields)
 
-        self.ca_bundle = QLineEdit(str(auth.get("ca_bundle") or ""))
-        self.ca_bundle.setObjectName("caBundle")
-        self.ca_bundle.setPlaceholderText("PEM file of the CA that signed Prometheus's certificate")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse_ca)
+    def add_rows(self, form: QFormLayout) -> None:
         ca_row = QHBoxLayout()
         ca_row.setContentsMargins(0, 0, 0, 0)
         ca_row.addWidget(self.ca_bundle, 1)
-        ca_row.addWidget(browse)
-        self.insecure = QCheckBox("Skip TLS certificate verification (insecure)")
-        self.insecure.setObjectName("insecure")
-        self.insecure.setChecked(bool(auth.get("insecure")))
-
-        defaults = ViewChoices()
-        self.refresh = _combo(REFRESH, getattr(values, "refresh_interval", None), "refreshInterval",
-                              defaults.refresh)
-        self.duration = _combo(DURATIONS, getattr(values, "duration", None), "duration", defaults.duration)
-        self.graph_type = _combo(GRAPH_TYPES, getattr(values, "graph_type", None) or None, "graphType",
-                                 defaults.graph_type)
-
-        self.test_button = QPushButton("Test")
-        self.test_button.setObjectName("testPrometheus")
-        self.test_button.setToolTip("Ask Prometheus at this address, with these credentials, for an answer")
-        self.test_button.clicked.connect(self.test_connection)
-        self.test_result = QLabel()
-        self.test_result.setObjectName("testResult")
-        self.test_result.setWordWrap(True)
-        self.test_result.hide()
-        self._test_thread: threading.Thread | None = None
-        self.testDone.connect(self._show_test_result)
-        url_row = QHBoxLayout()
-        url_row.setContentsMargins(0, 0, 0, 0)
-        url_row.addWidget(self.url, 1)
-        url_row.addWidget(self.test_button)
-
-        prom = QGroupBox("Prometheus")
-        pform = QFormLayout(prom)
-        pform.addRow("URL:", url_row)
-        pform.addRow("", self.test_result)
-        pform.addRow("Authentication:", self.auth_kind)
-        self._token_label = QLabel("Token:")
-        pform.addRow(self._token_label, self.token)
-        self._user_label = QLabel("User name:")
-        pform.addRow(self._user_label, self.username)
-        self._password_label = QLabel("Password:")
-        pform.addRow(self._password_label, self.password)
-        pform.addRow("Extra headers:", self.headers)
-        pform.addRow("CA bundle:", ca_row)
-        pform.addRow("", self.insecure)
-
-        opening = QGroupBox("When this context opens")
-        dform = QFormLayout(opening)
-        dform.addRow("Graph type:", self.graph_type)
-        dform.addRow("Time window:", self.duration)
-        dform.addRow("Refresh:", self.refresh)
-
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(prom)
-        lay.addWidget(opening)
-        self.auth_kind.currentIndexChanged.connect(self._show_auth_fields)
-        self._show_auth_fields()
-
-    # -- the Test button ------------------------------------------------------------------------------
-    def test_connection(self) -> None:
-        """Ask Prometheus at the form's address with the form's credentials for an answer, in a worker
-        thread; ``testDone`` brings the verdict (the client's errors carry no secret)."""
-        try:
-            url = check_prometheus_url(self.url.text())
-            auth = self.auth()
-        except SettingsInputError as e:
-            self._show_test_result(False, str(e))
-            return
-        if not url:
-            self._show_test_result(True, "No address: meshdesk finds Prometheus in the cluster when the context "
-                                         "opens (through the API server, or a port-forward).")
-            return
-        self.test_button.setEnabled(False)
-        self.test_result.setStyleSheet("")
-        self.test_result.setText("Asking Prometheus…")
-        self.test_result.show()
-
-        def run() -> None:
-            from meshdesk.sources.base import SourceError
-            from meshdesk.sources.discovery import connect_prometheus
-
-            began = time.monotonic()
-            try:
-                conn = connect_prometheus(None, url=url, auth=auth, timeout=TEST_TIMEOUT_S)
-                conn.close()
-                worked, text = True, f"Prometheus answered in {(time.monotonic() - began) * 1000:.0f} ms."
-            except SourceError as e:
-                worked, text = False, str(e)
-            except Exception as e:  # noqa: BLE001 - said in the dialog, never raised into Qt
-                worked, text = False, f"the test failed: {type(e).__name__}"
-            try:
-                self.testDone.emit(worked, text)
-            except RuntimeError:
-                pass  # the dialog was closed meanwhile
-
-        self._test_thread = threading.Thread(target=run, name="meshdesk-prometheus-test", daemon=True)
-        self._test_thread.start()
-
-    def _show_test_result(self, worked: bool, text: str) -> None:
-        self.test_button.setEnabled(True)
-        self.test_result.setStyleSheet(f"color: {'#3e8635' if worked else '#c9190b'}")
-        self.test_result.setText(text)
-        self.test_result.show()
-
-    def finish_test(self) -> None:
-        """Let go of a test under way: it ends on its own (its client times out within TEST_TIMEOUT_S)
-        and its verdict is dropped, so closing the dialog never waits for it."""
-        if self._test_thread is not None and self._test_thread.is_alive():
-            try:
-                self.testDone.disconnect()
-            except (RuntimeError, TypeError):
-                pass
-        self._test_thread = None
+        ca_row.addWidget(self._browse)
+        form.addRow("Authentication:", self.kind)
+        form.addRow(self._token_label, self.token)
+        form.addRow(self._user_label, self.username)
+        form.addRow(self._password_label, self.password)
+        form.addRow("Extra headers:", self.headers)
+        form.addRow("CA bundle:", ca_row)
+        form.addRow("", self.insecure)
+        self.show_fields()
 
     def _browse_ca(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "CA bundle", self.ca_bundle.text(),
+        path, _ = QFileDialog.getOpenFileName(self.owner, "CA bundle", self.ca_bundle.text(),
                                               "Certificates (*.pem *.crt *.cer);;All files (*)")
         if path:
             self.ca_bundle.setText(path)
 
-    def _show_auth_fields(self) -> None:
-        kind = self.auth_kind.currentData()
+    def show_fields(self) -> None:
+        kind = self.kind.currentData()
         for widget in (self._token_label, self.token):
             widget.setVisible(kind == AUTH_BEARER)
         for widget in (self._user_label, self.username, self._password_label, self.password):
@@ -312,8 +210,8 @@ class _ContextForm(QWidget):
 
     def auth(self) -> dict[str, Any]:
         """The auth dict to store; raises :class:`SettingsInputError` naming the field at fault."""
-        kind = str(self.auth_kind.currentData())
-        out: dict[str, Any] = dict(self._auth_extra)
+        kind = str(self.kind.currentData())
+        out: dict[str, Any] = dict(self.extra)
         if kind != AUTH_NONE:
             out["type"] = kind
         if kind == AUTH_BEARER:
@@ -348,6 +246,181 @@ class _ContextForm(QWidget):
             out["insecure"] = True
         return out
 
+
+class _ContextForm(QWidget):
+    """The fields of one context."""
+
+    testDone = Signal(bool, str)  # (worked, what to say): the Test button's answer, from its thread
+    tracingTestDone = Signal(bool, str)  # the tracing Test button's
+
+    def __init__(self, context: str, values: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._original = values
+        self.prom_auth = _AuthFields(self, getattr(values, "prometheus_auth", None), prefix="",
+                                     server="Prometheus")
+        # the Prometheus fields by their names (as tests and older code reach them)
+        self.auth_kind, self.token, self.username = self.prom_auth.kind, self.prom_auth.token, self.prom_auth.username
+        self.password, self.headers = self.prom_auth.password, self.prom_auth.headers
+        self.ca_bundle, self.insecure = self.prom_auth.ca_bundle, self.prom_auth.insecure
+
+        self.url = QLineEdit(getattr(values, "prometheus_url", "") or "")
+        self.url.setPlaceholderText("empty: find Prometheus in the cluster (istio-system, monitoring, ...)")
+        self.url.setObjectName("prometheusUrl")
+
+        self.tracing_auth = _AuthFields(self, getattr(values, "tracing_auth", None), prefix="tracing",
+                                        server="the tracing backend")
+        self.tracing_url = QLineEdit(getattr(values, "tracing_url", "") or "")
+        self.tracing_url.setPlaceholderText("empty: find Jaeger or Tempo in the cluster (istio-system/tracing, ...)")
+        self.tracing_url.setObjectName("tracingUrl")
+
+        defaults = ViewChoices()
+        self.refresh = _combo(REFRESH, getattr(values, "refresh_interval", None), "refreshInterval",
+                              defaults.refresh)
+        self.duration = _combo(DURATIONS, getattr(values, "duration", None), "duration", defaults.duration)
+        self.graph_type = _combo(GRAPH_TYPES, getattr(values, "graph_type", None) or None, "graphType",
+                                 defaults.graph_type)
+
+        self.test_button, self.test_result = self._test_widgets("testPrometheus", "testResult", "Prometheus")
+        self.test_button.clicked.connect(self.test_connection)
+        self._test_thread: threading.Thread | None = None
+        self.testDone.connect(lambda worked, text: self._show_test_result(worked, text))
+        self.tracing_test_button, self.tracing_test_result = self._test_widgets(
+            "testTracing", "tracingTestResult", "the tracing backend")
+        self.tracing_test_button.clicked.connect(self.test_tracing)
+        self._tracing_test_thread: threading.Thread | None = None
+        self.tracingTestDone.connect(lambda worked, text: self._show_test_result(worked, text, tracing=True))
+
+        def url_row(field: QLineEdit, button: QPushButton) -> QHBoxLayout:
+            row = QHBoxLayout()
+            row.setContentsMargins(0, 0, 0, 0)
+            row.addWidget(field, 1)
+            row.addWidget(button)
+            return row
+
+        prom = QGroupBox("Prometheus")
+        pform = QFormLayout(prom)
+        pform.addRow("URL:", url_row(self.url, self.test_button))
+        pform.addRow("", self.test_result)
+        self.prom_auth.add_rows(pform)
+
+        tracing = QGroupBox("Tracing (Jaeger or Tempo)")
+        tracing.setObjectName("tracingGroup")
+        tform = QFormLayout(tracing)
+        tform.addRow("URL:", url_row(self.tracing_url, self.tracing_test_button))
+        tform.addRow("", self.tracing_test_result)
+        self.tracing_auth.add_rows(tform)
+
+        opening = QGroupBox("When this context opens")
+        dform = QFormLayout(opening)
+        dform.addRow("Graph type:", self.graph_type)
+        dform.addRow("Time window:", self.duration)
+        dform.addRow("Refresh:", self.refresh)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(prom)
+        lay.addWidget(tracing)
+        lay.addWidget(opening)
+
+    def _test_widgets(self, button_name: str, result_name: str, server: str) -> tuple[QPushButton, QLabel]:
+        button = QPushButton("Test")
+        button.setObjectName(button_name)
+        button.setToolTip(f"Ask {server} at this address, with these credentials, for an answer")
+        result = QLabel()
+        result.setObjectName(result_name)
+        result.setWordWrap(True)
+        result.hide()
+        return button, result
+
+    # -- the Test buttons -----------------------------------------------------------------------------
+    def test_connection(self) -> None:
+        """Ask Prometheus at the form's address with the form's credentials for an answer, in a worker
+        thread; ``testDone`` brings the verdict (the client's errors carry no secret)."""
+        def connect(url: str, auth: dict[str, Any]) -> None:
+            from meshdesk.sources.discovery import connect_prometheus
+
+            connect_prometheus(None, url=url, auth=auth, timeout=TEST_TIMEOUT_S).close()
+
+        self._test_thread = self._start_test(
+            lambda: check_prometheus_url(self.url.text()), self.auth, connect, "Prometheus",
+            "No address: meshdesk finds Prometheus in the cluster when the context opens (through the API "
+            "server, or a port-forward).", tracing=False)
+
+    def test_tracing(self) -> None:
+        """The tracing backend's Test button: ask it for its services; ``tracingTestDone`` brings the verdict."""
+        def connect(url: str, auth: dict[str, Any]) -> None:
+            from meshdesk.sources.tracing_discovery import connect_tracing
+
+            connect_tracing(None, url=url, auth=auth, timeout=TEST_TIMEOUT_S).close()
+
+        self._tracing_test_thread = self._start_test(
+            lambda: check_prometheus_url(self.tracing_url.text(), "Tracing"), self.tracing_auth.auth, connect,
+            "The tracing backend", "No address: meshdesk finds Jaeger or Tempo in the cluster when traces are "
+            "first asked for (through the API server).", tracing=True)
+
+    def _start_test(self, url_of: Any, auth_of: Any, connect: Any, server: str, no_url: str, *,
+                    tracing: bool) -> threading.Thread | None:
+        try:
+            url = url_of()
+            auth = auth_of()
+        except SettingsInputError as e:
+            self._show_test_result(False, str(e), tracing=tracing)
+            return None
+        if not url:
+            self._show_test_result(True, no_url, tracing=tracing)
+            return None
+        button, label = ((self.tracing_test_button, self.tracing_test_result) if tracing
+                         else (self.test_button, self.test_result))
+        signal = self.tracingTestDone if tracing else self.testDone
+        button.setEnabled(False)
+        label.setStyleSheet("")
+        label.setText(f"Asking {server[:1].lower() + server[1:] if server.startswith('The ') else server}…")
+        label.show()
+
+        def run() -> None:
+            from meshdesk.sources.base import SourceError
+
+            began = time.monotonic()
+            try:
+                connect(url, auth)
+                worked, text = True, f"{server} answered in {(time.monotonic() - began) * 1000:.0f} ms."
+            except SourceError as e:
+                worked, text = False, str(e)
+            except Exception as e:  # noqa: BLE001 - said in the dialog, never raised into Qt
+                worked, text = False, f"the test failed: {type(e).__name__}"
+            try:
+                signal.emit(worked, text)
+            except RuntimeError:
+                pass  # the dialog was closed meanwhile
+
+        thread = threading.Thread(target=run, name="meshdesk-connection-test", daemon=True)
+        thread.start()
+        return thread
+
+    def _show_test_result(self, worked: bool, text: str, *, tracing: bool = False) -> None:
+        button, label = ((self.tracing_test_button, self.tracing_test_result) if tracing
+                         else (self.test_button, self.test_result))
+        button.setEnabled(True)
+        label.setStyleSheet(f"color: {'#3e8635' if worked else '#c9190b'}")
+        label.setText(text)
+        label.show()
+
+    def finish_test(self) -> None:
+        """Let go of the tests under way: they end on their own (their clients time out within
+        TEST_TIMEOUT_S) and their verdicts are dropped, so closing the dialog never waits for them."""
+        for thread, signal in ((self._test_thread, self.testDone), (self._tracing_test_thread, self.tracingTestDone)):
+            if thread is not None and thread.is_alive():
+                try:
+                    signal.disconnect()
+                except (RuntimeError, TypeError):
+                    pass
+        self._test_thread = self._tracing_test_thread = None
+
+    def auth(self) -> dict[str, Any]:
+        """The Prometheus auth dict to store; raises :class:`SettingsInputError` naming the field at fault."""
+        return self.prom_auth.auth()
+
     def values(self) -> Any:
         """A ContextSettings with this form's values; raises :class:`SettingsInputError`."""
         try:
@@ -360,11 +433,22 @@ class _ContextForm(QWidget):
                 raise SettingsInputError("a bearer token or basic auth is used only with a Prometheus URL; "
                                          "with none, Prometheus is found in the cluster and reached with the "
                                          "kubeconfig's login. Give the URL, or choose no authentication")
+            tracing_url = check_prometheus_url(self.tracing_url.text(), "Tracing")
+            try:
+                tracing_auth = self.tracing_auth.auth()
+            except SettingsInputError as exc:
+                raise SettingsInputError(f"tracing: {exc}") from None
+            if not tracing_url and tracing_auth.get("type") in (AUTH_BEARER, AUTH_BASIC):
+                raise SettingsInputError("tracing: a bearer token or basic auth is used only with a tracing URL; "
+                                         "with none, the tracing backend is found in the cluster and reached with "
+                                         "the kubeconfig's login. Give the URL, or choose no authentication")
         except SettingsInputError as exc:
             raise SettingsInputError(f"{self.context}: {exc}", self.context) from None
         changes = {
             "prometheus_url": url,
             "prometheus_auth": auth,
+            "tracing_url": tracing_url,
+            "tracing_auth": tracing_auth,
             "refresh_interval": self.refresh.currentData(),  # None: the app's default
             "duration": self.duration.currentData(),
             "graph_type": self.graph_type.currentData() or "",
@@ -382,6 +466,10 @@ class _ContextForm(QWidget):
             if getattr(before, name, None) != getattr(values, name, None):
                 return True
         if (getattr(before, "graph_type", "") or "") != (values.graph_type or ""):
+            return True
+        if (getattr(before, "tracing_url", "") or "") != (getattr(values, "tracing_url", "") or ""):
+            return True
+        if _normal_auth(getattr(before, "tracing_auth", None)) != _normal_auth(getattr(values, "tracing_auth", None)):
             return True
         return _normal_auth(getattr(before, "prometheus_auth", None)) != _normal_auth(values.prometheus_auth)
 
