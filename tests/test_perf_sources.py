@@ -40,3 +40,46 @@ def test_demo_and_snapshot_sources() -> None:
     assert isinstance(metrics_source_for(demo), DemoMetrics)
     assert log_source_for(demo) is demo
     assert metrics_source_for(object()) is None and log_source_for(object()) is None
+
+
+def test_cluster_source_traces_found_lazily_through_the_api_server(kube_emulator: KubeEmulator) -> None:
+    """A live cluster's traces: nothing is asked until traces are, then Istio's Jaeger addon is found
+    behind the API server's service proxy (once: the connection is kept), and a way that stops working
+    is looked for again on the next ask."""
+    from meshdesk.mesh.traces import TARGET_WORKLOAD, TraceQuery, TraceTarget
+    from meshdesk.sources.base import TracingError
+    from meshdesk.sources.perf import ClusterTraces, tracing_source_for
+    from tests.jaeger_emulator import JaegerEmulator
+    from tests.test_tracing_client import T0, shop_traces
+
+    query = TraceQuery(TraceTarget(TARGET_WORKLOAD, "shop", "reviews-v2", "reviews"), T0 - 600, T0 + 60)
+    emu = kube_emulator
+    source = ClusterSource(emu.api_client(), context="emu")
+    try:
+        traces = tracing_source_for(source)
+        assert isinstance(traces, ClusterTraces)
+        assert not [p for _m, p, _h in emu.requests if "services" in p]  # lazily: nothing asked yet
+        with pytest.raises(TracingError) as err:
+            traces.find_traces(query)
+        assert "No tracing backend was found" in str(err.value)
+        assert source.tracing_how().startswith("not reachable: No tracing backend was found")
+
+        emu.add_namespace("istio-system")
+        emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "tracing", "namespace": "istio-system"},
+                 "spec": {"ports": [{"name": "http-query", "port": 80, "targetPort": 16686}]}})
+        with JaegerEmulator(shop_traces(), base_path="/jaeger") as jaeger:
+            emu.proxy_service("istio-system", "tracing", 80, f"http://127.0.0.1:{jaeger.port}")
+            assert [t.trace_id for t in traces.find_traces(query).traces] == ["a1"]  # looked for again
+            assert "istio-system/tracing:80" in source.tracing_how()
+            looked = len([p for _m, p, _h in emu.requests if p.startswith("/api/v1/namespaces/istio-system/services/tracing")
+                          and "/proxy" not in p])
+            trace = traces.trace("a1")
+            assert trace is not None and len(trace.spans) == 3
+            assert len([p for _m, p, _h in emu.requests if p.startswith("/api/v1/namespaces/istio-system/services/tracing")
+                        and "/proxy" not in p]) == looked  # the connection was kept
+        with pytest.raises(TracingError):  # the backend went away: said, and forgotten
+            traces.find_traces(query)
+        assert source.tracing_how().startswith("not reachable:")
+    finally:
+        source.close()
+    assert tracing_source_for(object()) is None

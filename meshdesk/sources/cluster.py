@@ -42,6 +42,7 @@ from meshdesk.sources.inventory import (
     read_inventory,
 )
 from meshdesk.sources.logs import parse_timestamp
+from meshdesk.sources.tracing_discovery import TracingConnection, connect_tracing
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ class ClusterSource:
 
     def __init__(self, api: Any, *, context: str, cluster: str = DEFAULT_CLUSTER,
                  prometheus_url: str | None = None, prometheus_auth: Mapping[str, Any] | None = None,
-                 default_namespace: str = "", timeout: float = 30.0) -> None:
+                 default_namespace: str = "", timeout: float = 30.0, tracing_url: str | None = None,
+                 tracing_auth: Mapping[str, Any] | None = None) -> None:
         self.api = api
         self.context = context
         self.cluster = cluster or DEFAULT_CLUSTER
@@ -72,6 +74,13 @@ class ClusterSource:
         self._lock = threading.Lock()
         self._prometheus: PrometheusConnection | None = None
         self._prometheus_error: SourceError | None = None
+        # the tracing backend (Jaeger's query API), found on first use: under a lock of its own, so that
+        # looking for it (a few API calls and a probe, up to the timeout) never holds up the graph's refresh
+        self.tracing_url = tracing_url
+        self.tracing_auth = dict(tracing_auth or {})
+        self._tracing_lock = threading.Lock()
+        self._tracing: TracingConnection | None = None
+        self._tracing_error: SourceError | None = None
         self.istio_found: bool | None = None  # None until asked
         # namespace -> creation time (unix seconds), for young namespaces' rate windows
         self._born: dict[str, float] = {}
@@ -189,6 +198,10 @@ class ClusterSource:
             if self._prometheus is not None:
                 self._prometheus.close()
                 self._prometheus = None
+        with self._tracing_lock:
+            if self._tracing is not None:
+                self._tracing.close()
+                self._tracing = None
         close = getattr(self.api, "close", None)
         if close is not None:
             try:
@@ -218,6 +231,39 @@ class ClusterSource:
                 self._prometheus.close()
                 self._prometheus = None
             self._prometheus_error = error
+
+    # -- the tracing backend ----------------------------------------------------------------------
+    def _connect_tracing(self) -> TracingConnection:
+        """The tracing backend's connection, found (or the saved URL probed) on first use; raises its
+        TracingError, said again on the next use, which looks again."""
+        with self._tracing_lock:
+            if self._tracing is not None:
+                return self._tracing
+            try:
+                self._tracing = connect_tracing(self.api, url=self.tracing_url, auth=self.tracing_auth,
+                                                timeout=self.timeout)
+                self._tracing_error = None
+                return self._tracing
+            except SourceError as e:
+                self._tracing_error = e
+                raise
+
+    def _forget_tracing(self, error: SourceError) -> None:
+        """The way to the tracing backend failed (it moved, the proxy was refused): found again next time."""
+        with self._tracing_lock:
+            if self._tracing is not None:
+                self._tracing.close()
+                self._tracing = None
+            self._tracing_error = error
+
+    def tracing_how(self) -> str:
+        """How the tracing backend is reached, in words, for the Traces view to say."""
+        with self._tracing_lock:
+            if self._tracing is not None:
+                return self._tracing.description
+            if self._tracing_error is not None:
+                return f"not reachable: {self._tracing_error.message}"
+        return "URL (not connected yet)" if self.tracing_url else "API server (not connected yet)"
 
     def _istio_missing(self) -> bool:
         """Whether the API server serves no Istio API, asked now (one call): an answer kept from an
@@ -313,7 +359,8 @@ def _with_namespaces(request: GraphRequest, namespaces: list[str]) -> GraphReque
 
 def open_source(kubeconfig: str | None = None, context: str | None = None, prometheus_url: str | None = None,
                 prometheus_auth: dict[str, Any] | None = None, *, cluster: str = DEFAULT_CLUSTER,
-                timeout: float = 30.0, check: bool = True, log_problems: bool = True) -> ClusterSource:
+                timeout: float = 30.0, check: bool = True, log_problems: bool = True,
+                tracing_url: str | None = None, tracing_auth: Mapping[str, Any] | None = None) -> ClusterSource:
     """A ClusterSource for ``context`` (default: the current one) of ``kubeconfig`` (default: KUBECONFIG or
     ~/.kube/config). With ``check`` the API server is asked for its version first, so an unreachable
     server or rejected credentials show up here (Unreachable, Unauthorized, Timeout). Prometheus is
@@ -327,7 +374,8 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
     if api is None:  # pragma: no cover - the loader raises instead
         raise ConfigError(f'context "{ctx.name}" gives no API client')
     source = ClusterSource(api, context=ctx.name, cluster=cluster, prometheus_url=prometheus_url,
-                           prometheus_auth=prometheus_auth, default_namespace=config.namespace(ctx.name), timeout=timeout)
+                           prometheus_auth=prometheus_auth, default_namespace=config.namespace(ctx.name), timeout=timeout,
+                           tracing_url=tracing_url, tracing_auth=tracing_auth)
     source.kubeconfig_problems = [str(p) for p in config.problems]
     if check:
         try:

@@ -7,6 +7,9 @@ of source is this?" itself).
   (connected lazily, under the source's lock, on the worker thread), pod logs and Envoy config dumps
   over its API client;
 - a snapshot file or anything else: None (charts, logs and the Envoy view say there is no source).
+
+Traces (``tracing_source_for``): for a live cluster, its tracing backend (Jaeger's query API, found on
+first use on the worker thread, see ``tracing_discovery``).
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 from meshdesk.mesh.metrics import MetricsResult, MetricsSpec, MetricsTarget
-from meshdesk.mesh.traces import TraceSource
+from meshdesk.mesh.traces import Trace, TraceQuery, TraceSet, TraceSource
+from meshdesk.sources.base import Cancelled, SourceError, TracingQueryError
 from meshdesk.sources.envoy import EnvoySource, KubeEnvoyAdmin
 from meshdesk.sources.logs import KubePodLogs, LogSource
 from meshdesk.sources.metrics import MetricsSource, PrometheusMetrics
+from meshdesk.sources.tracing_discovery import TracingConnection
 
 
 class ClusterMetrics:
@@ -67,10 +72,47 @@ def envoy_source_for(source: Any) -> EnvoySource | None:
     return None
 
 
+class ClusterTraces:
+    """Traces through a ``ClusterSource``'s tracing backend, found (or its saved URL probed) on first use,
+    on the worker thread that asks, under the source's tracing lock. A way that stops working (the
+    backend moved, the proxy is refused) is forgotten, so the next ask looks again."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+
+    def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
+        connection: TracingConnection = self.source._connect_tracing()
+        try:
+            return connection.client.find_traces(query, cancelled)
+        except SourceError as e:
+            self._maybe_forget(e)
+            raise
+
+    def trace(self, trace_id: str) -> Trace | None:
+        connection: TracingConnection = self.source._connect_tracing()
+        try:
+            return connection.client.trace(trace_id)
+        except SourceError as e:
+            self._maybe_forget(e)
+            raise
+
+    def describe(self) -> str:
+        """How the backend is reached, in words."""
+        return str(self.source.tracing_how())
+
+    def _maybe_forget(self, error: SourceError) -> None:
+        # the query itself refused (a bad time range), or given up by the user: the way is still good
+        if not isinstance(error, TracingQueryError | Cancelled):
+            self.source._forget_tracing(error)
+
+
 def tracing_source_for(source: Any) -> TraceSource | None:
-    """Where the traces of a source's mesh are read: the demo synthesizes its own; None when there are none."""
+    """Where the traces of a source's mesh are read: the demo synthesizes its own; a live cluster's come
+    from its tracing backend; None when there are none (a snapshot file)."""
     from meshdesk.sources.demo import DemoCluster
 
     if isinstance(source, DemoCluster):
         return source
+    if callable(getattr(source, "_connect_tracing", None)) and hasattr(source, "api"):
+        return ClusterTraces(source)
     return None
