@@ -14,7 +14,7 @@ from typing import Any
 
 from meshdesk import __version__
 
-SUBCOMMANDS = ("graph", "contexts", "inventory", "validate")
+SUBCOMMANDS = ("graph", "contexts", "inventory", "validate", "traces")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -90,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from meshdesk.commands import contexts as mod  # type: ignore[no-redef]
         elif cmd == "validate":
             from meshdesk.commands import validate as mod  # type: ignore[no-redef]
+        elif cmd == "traces":
+            from meshdesk.commands import traces as mod  # type: ignore[no-redef]
         else:
             from meshdesk.commands import inventory as mod  # type: ignore[no-redef]
         real = sys.stdout

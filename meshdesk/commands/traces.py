@@ -1,0 +1,247 @@
+"""``meshdesk traces``: the distributed traces of an app, a workload or a service, from the cluster's
+tracing backend (Jaeger, or Tempo's Jaeger query frontend: found in the cluster, saved in Settings or
+given with ``--tracing URL``) or the demo mesh, printed as a table (start, name, duration, spans,
+errors) or as JSON (``--json``).
+
+Exit codes, as ``meshdesk graph``'s: 0 ok (an app the backend holds no traces of is said on stderr), 1
+the traces could not be read (one plain line on stderr), 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from meshdesk.mesh.traces import (
+    DEFAULT_LIMIT,
+    TARGET_APP,
+    TARGET_SERVICE,
+    TARGET_WORKLOAD,
+    Trace,
+    TraceQuery,
+    TraceSet,
+    TraceTarget,
+    duration_text,
+)
+from meshdesk.sources.base import ConfigError, SourceError
+
+MAX_LIMIT = 1500
+PROG = "meshdesk traces"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="List the traces of an app, a workload or a service.")
+    src = p.add_argument_group("where the traces come from (one of)")
+    src.add_argument("--demo", action="store_true", help="the built-in demo mesh")
+    src.add_argument("--context", help="kubeconfig context of a live cluster (default: the current one)")
+    src.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
+    src.add_argument("--tracing", metavar="URL",
+                     help="the tracing backend's Jaeger query API (default: saved in Settings, else found in "
+                          "the cluster)")
+    src.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                     help="per request (default 30)")
+    who = p.add_argument_group("whose traces (one of)")
+    who.add_argument("--app", metavar="NAME")
+    who.add_argument("--workload", metavar="NAME")
+    who.add_argument("--service", metavar="NAME")
+    p.add_argument("--namespace", "-n", metavar="NAMESPACE",
+                   help="the namespace of the app, workload or service (default: the context's own)")
+    q = p.add_argument_group("which traces")
+    q.add_argument("--since", default="15m", metavar="DURATION",
+                   help="traces that started this long ago or later: 30s, 15m, 1h, 2d (default 15m)")
+    q.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
+                   help=f"at most this many, newest first (default {DEFAULT_LIMIT})")
+    q.add_argument("--errors", action="store_true", help="only traces with an error")
+    q.add_argument("--min-duration", type=float, default=0.0, metavar="MS",
+                   help="only traces with a span of at least this many milliseconds")
+    p.add_argument("--json", action="store_true", help="print the traces as JSON")
+    return p
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _target(a: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, str]:
+    given = [(kind, value) for kind, value in ((TARGET_APP, a.app), (TARGET_WORKLOAD, a.workload),
+                                               (TARGET_SERVICE, a.service)) if value is not None]
+    if len(given) != 1:
+        parser.error("say whose traces: one of --app NAME, --workload NAME or --service NAME")
+    kind, name = given[0]
+    if not name.strip():
+        parser.error(f"--{kind} needs a name (it was given an empty one)")
+    return kind, name.strip()
+
+
+def _since_seconds(text: str) -> float:
+    from meshdesk.sources.prometheus import parse_duration
+
+    seconds = parse_duration(text)
+    if seconds is None or seconds <= 0:
+        raise _UsageError(f"--since {text!r} is no time span: give a number and a unit, e.g. 30s, 15m, 1h or 2d")
+    if seconds > 30 * 86_400:
+        raise _UsageError(f"--since {text}: at most 30 days")
+    return seconds
+
+
+def _open(a: argparse.Namespace) -> Any:
+    """The mesh source the traces come from: the demo, or the context with its saved tracing settings."""
+    if a.demo:
+        from meshdesk.sources.demo import DemoCluster
+
+        return DemoCluster()
+    from meshdesk.sources.cluster import open_source
+    from meshdesk.sources.httpapi import safe_url, url_problem
+    from meshdesk.sources.kubeconfig import load_kubeconfig
+    from meshdesk.store.settings import load_settings
+
+    url, auth = a.tracing, None
+    if url:
+        problem = url_problem(url)
+        if problem:
+            raise _UsageError(f"--tracing {safe_url(url)!r}: {problem}")
+    kubeconfig = load_kubeconfig(a.kubeconfig, log_problems=False)
+    for broken in kubeconfig.problems:
+        print(f"{PROG}: warning: {broken}", file=sys.stderr)
+    context = a.context or kubeconfig.context(None).name
+    settings = load_settings(log_problems=False)
+    for w in settings.warnings:
+        print(f"{PROG}: warning: {w}", file=sys.stderr)
+    saved = settings.context_settings(context)
+    if not url:
+        url, auth = saved.tracing_url or None, saved.tracing_auth or None
+        problem = url_problem(url) if url else ""
+        if problem:
+            from meshdesk.store.paths import settings_file
+
+            raise ConfigError(f"the tracing URL saved for context {context} ({safe_url(url or '')!r}, in "
+                              f"{settings_file()}) cannot be used: {problem}",
+                              hint="correct it in the app's Settings for this context, or give one with --tracing URL")
+    elif saved.tracing_url and saved.tracing_url.rstrip("/") == url.rstrip("/"):
+        auth = saved.tracing_auth or None  # the address saved: its credentials go with it, never elsewhere
+    source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, timeout=a.timeout,
+                         log_problems=False, tracing_url=url, tracing_auth=auth)
+    if not a.namespace and not source.default_namespace:
+        source.close()
+        raise _UsageError("name the namespace with --namespace (the context has none of its own)")
+    return source
+
+
+def _inventory(source: Any, namespace: str) -> Any:
+    api = getattr(source, "api", None)
+    if api is not None:
+        from meshdesk.sources.inventory import read_inventory
+
+        return read_inventory(api, [namespace], cluster=getattr(source, "cluster", ""),
+                              timeout=float(getattr(source, "timeout", 30.0)), with_optional_istio=False)
+    from meshdesk.mesh.request import GraphRequest
+
+    return source.snapshot(GraphRequest(namespaces=(namespace,))).inventory
+
+
+def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
+    """The target with the app its traces are kept under: a workload's app label; for a service, the app
+    of the workloads it selects (else its own name)."""
+    if kind == TARGET_APP:
+        return TraceTarget(kind, namespace, name, name)
+    inv = _inventory(source, namespace)
+    if inv is None:
+        return TraceTarget(kind, namespace, name, name)
+    if kind == TARGET_WORKLOAD:
+        w = next((w for w in inv.workloads if w.namespace == namespace and w.name == name), None)
+        if w is None:
+            raise _UsageError(f"there is no workload {name} in namespace {namespace}")
+        return TraceTarget(kind, namespace, name, w.app or name)
+    svc = next((s for s in inv.services if s.namespace == namespace and s.name == name), None)
+    if svc is None:
+        raise _UsageError(f"there is no service {name} in namespace {namespace}")
+    apps = sorted({w.app for w in inv.workloads if w.namespace == namespace and w.app and w.pods
+                   and svc.selector and all(w.labels.get(k) == v for k, v in svc.selector.items())})
+    return TraceTarget(kind, namespace, name, apps[0] if apps else name)
+
+
+def _start_text(us: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(us / 1e6)) + f".{(us // 1000) % 1000:03d}Z"
+
+
+def render_table(found: TraceSet) -> str:
+    rows = [("START (UTC)", "NAME", "DURATION", "SPANS", "ERRORS", "TRACE ID")]
+    for t in found.traces:
+        rows.append((_start_text(t.start_us), t.name, duration_text(t.duration_us), str(len(t.spans)),
+                     str(t.errors), t.trace_id))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "".join("   ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() + "\n" for r in rows)
+
+
+def _trace_json(t: Trace) -> dict[str, Any]:
+    return {"traceID": t.trace_id, "start": _start_text(t.start_us), "startUs": t.start_us, "name": t.name,
+            "durationUs": t.duration_us, "spans": len(t.spans), "errors": t.errors, "services": list(t.services)}
+
+
+def render_json(found: TraceSet, target: TraceTarget) -> str:
+    doc = {"target": {"kind": target.kind, "namespace": target.namespace, "name": target.name,
+                      "app": target.lookup},
+           "service": found.service, "limited": found.limited, "traces": [_trace_json(t) for t in found.traces]}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    a = parser.parse_args(list(argv) if argv is not None else None)
+    kind, name = _target(a, parser)
+    if a.demo and (a.context or a.kubeconfig or a.tracing):
+        parser.error("--demo is the built-in mesh; it cannot be combined with --context/--kubeconfig/--tracing")
+    if not 0 < a.timeout < 86400:
+        parser.error("--timeout must be a positive number of seconds (under a day)")
+    if not 1 <= a.limit <= MAX_LIMIT:
+        parser.error(f"--limit must be 1 to {MAX_LIMIT}")
+    if not math.isfinite(a.min_duration) or a.min_duration < 0:
+        parser.error("--min-duration must be a number of milliseconds, 0 or more")
+    if a.namespace is not None and not a.namespace.strip():
+        parser.error("--namespace needs a name (it was given an empty one)")
+    if a.demo and not a.namespace:
+        parser.error("name the namespace with --namespace")
+    from meshdesk.sources.perf import tracing_source_for
+
+    try:
+        since = _since_seconds(a.since)
+        source = _open(a)
+        try:
+            traces = tracing_source_for(source)
+            if traces is None:
+                raise _UsageError("the demo mesh has no traces in this build" if a.demo else "no tracing source")
+            namespace = (a.namespace or getattr(source, "default_namespace", "")).strip()
+            target = _resolve(source, kind, name, namespace)
+            end = time.time()
+            query = TraceQuery(target, end - since, end, limit=a.limit, min_duration_ms=a.min_duration,
+                               errors_only=a.errors)
+            found = traces.find_traces(query)
+            how = getattr(source, "tracing_how", None)
+            if callable(how):
+                print(f"{PROG}: tracing backend: {how()}", file=sys.stderr)
+        finally:
+            source.close()
+    except ConfigError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    except _UsageError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    except SourceError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(render_json(found, target) if a.json else render_table(found))
+    for message in found.errors:
+        print(f"{PROG}: {message}", file=sys.stderr)
+    if found.skipped:
+        print(f"{PROG}: warning: {found.skipped} span(s) or trace(s) could not be read and are left out",
+              file=sys.stderr)
+    if found.limited:
+        print(f"{PROG}: the newest {a.limit} of {target.jaeger_service()}'s traces were asked for; there may be "
+              "more (--limit, --since)", file=sys.stderr)
+    return 0

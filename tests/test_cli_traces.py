@@ -1,0 +1,184 @@
+"""``meshdesk traces`` against a cluster (the kube emulator) whose Jaeger (the Jaeger emulator) is found
+behind the API server's service proxy, or given with --tracing / saved in Settings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshdesk.commands.traces import main as traces_main
+from tests.jaeger_emulator import JaegerEmulator, jaeger_span, jaeger_trace
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "jaeger-t0ken-SECRET-31337"
+US = 1_000_000
+
+
+def _node(pod: str) -> str:
+    return f"sidecar~10.0.0.1~{pod}.shop~shop.svc.cluster.local"
+
+
+def recent_traces(now: float) -> list[dict[str, Any]]:
+    """Two minutes ago productpage -> reviews-v2 (40 ms); one minute ago productpage -> reviews-v1 failing
+    (5 ms); an hour ago reviews-v2 alone."""
+    t = int(now) * US
+    return [
+        jaeger_trace("a1", [
+            jaeger_span("1", "productpage.shop", "productpage.shop.svc.cluster.local:9080/*", t - 120 * US, 40_000,
+                        node_id=_node("productpage-v1-5b7c-aaaa")),
+            jaeger_span("2", "reviews.shop", "reviews.shop.svc.cluster.local:9080/*", t - 120 * US + 100, 30_000,
+                        parent="1", node_id=_node("reviews-v2-7d9c-xk2p")),
+        ]),
+        jaeger_trace("b2", [
+            jaeger_span("1", "productpage.shop", "productpage.shop.svc.cluster.local:9080/*", t - 60 * US, 5_000,
+                        node_id=_node("productpage-v1-5b7c-aaaa")),
+            jaeger_span("2", "reviews.shop", "reviews.shop.svc.cluster.local:9080/*", t - 60 * US + 100, 4_000,
+                        parent="1", node_id=_node("reviews-v1-6f4d-qq12"), status=503, error=True),
+        ]),
+        jaeger_trace("c3", [
+            jaeger_span("1", "reviews.shop", "reviews.shop.svc.cluster.local:9080/*", t - 3600 * US, 9_000,
+                        node_id=_node("reviews-v2-7d9c-xk2p")),
+        ]),
+    ]
+
+
+def _deployment(name: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "app", "image": "example/app:1"}]}}}}
+
+
+@pytest.fixture
+def cluster(kube_emulator: KubeEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Path]]:
+    """The shop namespace (reviews v1/v2 and a service reviews-stable selecting v2), Istio's Jaeger addon
+    proxied to the Jaeger emulator under /jaeger, and a kubeconfig for it."""
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    emu = kube_emulator
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    emu.add(_deployment("reviews-v1", {"app": "reviews", "version": "v1"}))
+    emu.add(_deployment("reviews-v2", {"app": "reviews", "version": "v2"}))
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "reviews-stable", "namespace": "shop"},
+             "spec": {"selector": {"app": "reviews", "version": "v2"}, "ports": [{"name": "http", "port": 9080}]}})
+    emu.run_workloads("shop")
+    emu.add_namespace("istio-system")
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "tracing", "namespace": "istio-system"},
+             "spec": {"ports": [{"name": "http-query", "port": 80, "targetPort": 16686}]}})
+    with JaegerEmulator(recent_traces(time.time()), base_path="/jaeger") as jaeger:
+        emu.proxy_service("istio-system", "tracing", 80, f"http://127.0.0.1:{jaeger.port}")
+        yield jaeger, emu.write_kubeconfig(tmp_path / "config", context="lab")
+
+
+def test_an_apps_traces_as_a_table_through_the_api_server(cluster: tuple[Any, Path],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    jaeger, config = cluster
+    assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].split() == ["START", "(UTC)", "NAME", "DURATION", "SPANS", "ERRORS", "TRACE", "ID"]
+    assert [ln.split()[-1] for ln in lines[1:]] == ["b2", "a1"]  # newest first; c3 is older than 15m
+    assert "productpage.shop: productpage.shop.svc.cluster.local:9080/*" in lines[1]
+    assert lines[1].split()[-3:-1] == ["2", "1"] and "5.0 ms" in lines[1] and "40.0 ms" in lines[2]
+    assert "tracing backend: API server service proxy to istio-system/tracing:80 (Istio's Jaeger addon), " \
+           "under /jaeger" in err
+    asked = [r for r in jaeger.requests if r.path == "/jaeger/api/traces"][-1].params
+    assert asked["service"] == "reviews.shop" and asked["limit"] == "100"
+    assert int(asked["end"]) - int(asked["start"]) == 15 * 60 * US
+
+
+def test_a_workload_and_a_service_by_their_app_and_json(cluster: tuple[Any, Path],
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    jaeger, config = cluster
+    base = ["--kubeconfig", str(config), "-n", "shop", "--json", "--since", "2h"]
+    assert traces_main([*base, "--workload", "reviews-v2"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["target"] == {"kind": "workload", "namespace": "shop", "name": "reviews-v2", "app": "reviews"}
+    assert [t["traceID"] for t in doc["traces"]] == ["a1", "c3"]
+    assert doc["traces"][0]["spans"] == 2 and doc["traces"][0]["durationUs"] == 40_000
+    assert traces_main([*base, "--service", "reviews-stable"]) == 0
+    assert json.loads(capsys.readouterr().out)["target"]["app"] == "reviews"
+    assert traces_main([*base, "--app", "reviews", "--errors", "--min-duration", "2.5"]) == 0
+    assert [t["traceID"] for t in json.loads(capsys.readouterr().out)["traces"]] == ["b2"]
+    asked = jaeger.requests[-1].params
+    assert json.loads(asked["tags"]) == {"error": "true"} and asked["minDuration"] == "2500us"
+
+
+def test_the_limit_reached_and_an_app_without_traces_are_said(cluster: tuple[Any, Path],
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    _jaeger, config = cluster
+    base = ["--kubeconfig", str(config), "-n", "shop"]
+    assert traces_main([*base, "--app", "reviews", "--limit", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 2 and "the newest 1 of reviews.shop's traces were asked for" in err
+    assert traces_main([*base, "--app", "ratings"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1 and "The tracing backend has no traces of ratings.shop" in err
+
+
+def test_a_saved_tracing_url_with_its_token(cluster: tuple[Any, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    jaeger, config = cluster
+    jaeger.token = TOKEN
+    settings = load_settings()
+    settings.set_context_settings("lab", ContextSettings(tracing_url=jaeger.url,
+                                                         tracing_auth={"type": "bearer", "token": TOKEN}))
+    settings.save()
+    assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews"]) == 0
+    out, err = capsys.readouterr()
+    assert f"tracing backend: URL {jaeger.url}" in err and len(out.splitlines()) == 3
+    assert jaeger.requests[-1].headers["Authorization"] == f"Bearer {TOKEN}"
+    # the same address given on the command line: its saved token goes with it
+    assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews", "--tracing", jaeger.url]) == 0
+    capsys.readouterr()
+    # another address is never sent it: rejected, said without the token
+    with JaegerEmulator(token="other") as other:
+        assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews",
+                            "--tracing", other.url]) == 1
+        assert "Authorization" not in other.requests[-1].headers
+    err = capsys.readouterr().err
+    assert "rejected the credentials (HTTP 401)" in err and TOKEN not in err
+
+
+def test_usage_mistakes_exit_2_with_a_plain_line(cluster: tuple[Any, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    _jaeger, config = cluster
+    base = ["--kubeconfig", str(config), "-n", "shop"]
+    for args, said in (
+        ([*base], "one of --app NAME, --workload NAME or --service NAME"),
+        ([*base, "--app", "a", "--workload", "b"], "one of --app NAME"),
+        ([*base, "--app", "reviews", "--since", "soon"], "--since 'soon' is no time span"),
+        ([*base, "--app", "reviews", "--limit", "0"], "--limit must be 1 to"),
+        ([*base, "--app", "reviews", "--min-duration", "nan"], "--min-duration must be"),
+        ([*base, "--workload", "nope"], "there is no workload nope in namespace shop"),
+        ([*base, "--service", "nope"], "there is no service nope in namespace shop"),
+        ([*base, "--app", "reviews", "--tracing", "jaeger:16686"], "--tracing 'jaeger:16686': it must look like"),
+        (["--demo", "--app", "reviews"], "name the namespace with --namespace"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            code = traces_main(args)
+            raise SystemExit(code)
+        assert exited.value.code == 2, args
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err, (args, err)
+
+
+def test_no_backend_in_the_cluster_exits_1_saying_how_to_give_it(kube_emulator: KubeEmulator, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    kube_emulator.add_namespace("shop")
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MESHDESK_CONFIG_DIR": str(tmp_path / "cfg")}
+    out = subprocess.run([sys.executable, "-m", "meshdesk", "traces", "--kubeconfig", str(config), "-n", "shop",
+                          "--app", "reviews"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert out.returncode == 1 and not out.stdout
+    assert out.stderr.startswith("meshdesk traces: No tracing backend was found: no service istio-system/tracing")
+    assert "--tracing URL" in out.stderr and "Traceback" not in out.stderr
