@@ -272,3 +272,36 @@ def test_a_waypoint_span_is_said_to_be_reported_for_the_workloads_it_passed_betw
                     "istio.canonical_service": "waypoint", "istio.source_workload": "search-v1",
                     "istio.destination_workload": "flights-v1"})
     assert where_text(span) == "waypoint (waypoint-abc): search-v1 -> flights-v1"
+
+
+def test_a_live_clusters_traces_through_its_jaeger_found_behind_the_api_server(qtbot: QtBot) -> None:
+    """The dock on a live cluster: the ClusterSource's tracing backend (Istio's Jaeger addon, found behind
+    the API server's service proxy on the dock's worker thread) lists the traces; with no backend in the
+    cluster the dock says so and how to give its address."""
+    from meshdesk.sources.cluster import ClusterSource
+    from meshdesk.sources.perf import tracing_source_for
+    from tests.jaeger_emulator import JaegerEmulator
+    from tests.kube_emulator import KubeEmulator
+
+    with KubeEmulator() as emu, JaegerEmulator([bookinfo_trace(_us(60), reviews="v1"),
+                                                bookinfo_trace(_us(120), ratings_code=503)],
+                                               base_path="/jaeger") as jaeger:
+        source = ClusterSource(emu.api_client(), context="lab")
+        try:
+            view = _view(qtbot, tracing_source_for(source))
+            view.show()
+            with qtbot.waitSignal(view.failed, timeout=10000):
+                view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+            assert view.note.text().startswith("Could not read traces: No tracing backend was found")
+            assert "Settings for this context" in view.note.text()
+            emu.add_namespace("istio-system")
+            emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "tracing", "namespace": "istio-system"},
+                     "spec": {"ports": [{"name": "http-query", "port": 80, "targetPort": 16686}]}})
+            emu.proxy_service("istio-system", "tracing", 80, f"http://127.0.0.1:{jaeger.port}")
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.refresh.click()
+            assert view.table.rowCount() == 2 and "2 traces, 1 with errors" in view.note.text()
+            assert "istio-system/tracing:80" in source.tracing_how()
+        finally:
+            view.shutdown()
+            source.close()
