@@ -100,6 +100,35 @@ def test_tempos_query_frontend(kube_emulator: KubeEmulator, plain_jaeger: Jaeger
         conn.close()
 
 
+def test_tempo_as_one_binary_and_the_frontends_discovery_twin(kube_emulator: KubeEmulator) -> None:
+    """Tempo run as one binary carries no component label; tempo-distributed's query frontend has a headless
+    "-discovery" twin (asked second); a Tempo without the Jaeger frontend's port 16686 is passed over."""
+    emu = kube_emulator
+    labels = {"app.kubernetes.io/name": "tempo", "app.kubernetes.io/component": "query-frontend"}
+    _service(emu, "tracing", "tempo-query-frontend-discovery", [{"name": "jaeger-ui", "port": 16686}], labels)
+    _service(emu, "tracing", "tempo-query-frontend", [{"name": "jaeger-ui", "port": 16686}], labels)
+    _service(emu, "tracing", "tempo-querier", [{"name": "http-query", "port": 3100}],
+             {"app.kubernetes.io/name": "tempo", "app.kubernetes.io/component": "querier"})
+    _service(emu, "single", "tempo", [{"name": "tempo-prom-metrics", "port": 3100},
+                                      {"name": "tempo-query-jaeger-ui", "port": 16686}],
+             {"app.kubernetes.io/name": "tempo"})
+    _service(emu, "bare", "tempo", [{"name": "http-query", "port": 3100}], {"app.kubernetes.io/name": "tempo"})
+    found = find_tracing_services(emu.api_client())
+    assert [(str(s), s.what) for s in found] == [
+        ("tracing/tempo-query-frontend:16686", "Tempo's query frontend"),
+        ("tracing/tempo-query-frontend-discovery:16686", "Tempo's query frontend"),
+        ("single/tempo:16686", "Tempo")]
+
+
+def test_a_backend_that_is_down_is_said_with_what_was_tried(kube_emulator: KubeEmulator) -> None:
+    _istio_addon(kube_emulator)  # no endpoints behind it: the API server answers 503
+    with pytest.raises(TracingError) as err:
+        connect_tracing(kube_emulator.api_client())
+    text = str(err.value)
+    assert text.startswith("The tracing backend cannot be reached: istio-system/tracing:80 (Istio's Jaeger addon): ")
+    assert "HTTP 503" in text and "no endpoints available" in text
+
+
 def test_istios_addon_comes_first(kube_emulator: KubeEmulator) -> None:
     emu = kube_emulator
     _service(emu, "tempo", "tempo-query-frontend", [{"name": "jaeger-ui", "port": 16686}],

@@ -9,8 +9,8 @@ In order:
      16686, which the addon serves under the base path ``/jaeger``);
    - else a ``jaeger-query`` service, or one labelled ``app=jaeger`` / ``app.kubernetes.io/name=jaeger``
      with a query port (16686, or a port named for the query), in any namespace;
-   - else Tempo's query frontend (``app.kubernetes.io/name=tempo``, component ``query-frontend``) with its
-     Jaeger query port 16686.
+   - else Tempo's query frontend (``app.kubernetes.io/name=tempo``, component ``query-frontend``; or Tempo
+     run as one binary, without a component) with its Jaeger query port 16686.
    The base path is found by asking: ``/jaeger`` then none for Istio's addon, the other way round for
    the others.
 
@@ -49,7 +49,7 @@ JAEGER_QUERY_PORT = 16686
 ISTIO_TRACING_SERVICE = "tracing"  # Istio's Jaeger addon (samples/addons/jaeger.yaml)
 ISTIO_BASE_PATH = "/jaeger"  # the addon's QUERY_BASE_PATH
 JAEGER_SELECTORS = ("app.kubernetes.io/name=jaeger", "app=jaeger")
-TEMPO_SELECTOR = "app.kubernetes.io/name=tempo,app.kubernetes.io/component=query-frontend"
+TEMPO_SELECTOR = "app.kubernetes.io/name=tempo"  # its query frontend (tempo-distributed), or Tempo itself (one binary)
 # where to look namespace by namespace when cluster-wide service lists are forbidden
 LIKELY_NAMESPACES = (ISTIO_NAMESPACE, "observability", "tracing", "jaeger", "tempo", "monitoring")
 
@@ -77,10 +77,10 @@ class TracingConnection:
         self.client.close()
 
 
-def _query_port(obj: Mapping[str, Any], *, istio_addon: bool = False) -> tuple[int, bool] | None:
+def _query_port(obj: Mapping[str, Any], *, istio_addon: bool = False, strict: bool = False) -> tuple[int, bool] | None:
     """The service port Jaeger's query API answers on (and whether it is TLS): 16686 (or a port whose
-    target is 16686), a port named for the query, or for Istio's addon its port 80; None when the
-    service has none (a collector, an agent)."""
+    target is 16686), unless ``strict`` a port named for the query, or for Istio's addon its port 80; None
+    when the service has none (a collector, an agent, a Tempo part without the Jaeger frontend)."""
     ports = [p for p in _list(_d(obj.get("spec")).get("ports")) if isinstance(p, dict) and _port_number(p.get("port"))]
 
     def pick(p: Mapping[str, Any]) -> tuple[int, bool]:
@@ -89,6 +89,8 @@ def _query_port(obj: Mapping[str, Any], *, istio_addon: bool = False) -> tuple[i
     for p in ports:
         if _port_number(p.get("port")) == JAEGER_QUERY_PORT or str(p.get("targetPort")) == str(JAEGER_QUERY_PORT):
             return pick(p)
+    if strict:
+        return None
     for p in ports:
         name = str(p.get("name") or "").lower()
         if "query" in name and "grpc" not in name:
@@ -99,11 +101,11 @@ def _query_port(obj: Mapping[str, Any], *, istio_addon: bool = False) -> tuple[i
 
 
 def _service(obj: Mapping[str, Any], what: str, base_paths: tuple[str, ...],
-             istio_addon: bool = False) -> TracingService | None:
+             istio_addon: bool = False, strict: bool = False) -> TracingService | None:
     meta = _d(obj.get("metadata"))
     if not meta.get("name"):
         return None
-    port = _query_port(obj, istio_addon=istio_addon)
+    port = _query_port(obj, istio_addon=istio_addon, strict=strict)
     if port is None:
         return None
     return TracingService(str(meta.get("namespace") or ""), str(meta["name"]), port[0], port[1], what, base_paths)
@@ -148,17 +150,24 @@ def find_tracing_services(api: Any, *, timeout: float = 10.0,
             svc = _service(item, "Jaeger", ("", ISTIO_BASE_PATH))
             if svc is not None:
                 out.append(svc)
+    tempo = []
     for item in listed(("labelSelector", TEMPO_SELECTOR), "find Tempo"):
-        svc = _service(item, "Tempo's query frontend", ("", ISTIO_BASE_PATH))
+        component = str(_d(_d(item.get("metadata")).get("labels")).get("app.kubernetes.io/component") or "")
+        if component not in ("", "query-frontend"):
+            continue  # a distributor, an ingester ... never answer queries
+        what = "Tempo's query frontend" if component else "Tempo"
+        svc = _service(item, what, ("", ISTIO_BASE_PATH), strict=True)  # the Jaeger frontend's 16686 only
         if svc is not None:
-            out.append(svc)
+            # the query frontend's headless "-discovery" twin names the same pods: the plain one first
+            tempo.append((svc.name.endswith("-discovery"), svc))
+    out.extend(svc for _twin, svc in sorted(tempo, key=lambda pair: pair[0]))
     seen: set[tuple[str, str]] = set()
     unique = []
     for svc in out:
         if (svc.namespace, svc.name) not in seen:
             seen.add((svc.namespace, svc.name))
             unique.append(svc)
-    kinds = {"Istio's Jaeger addon": 0, "Jaeger": 1, "Tempo's query frontend": 2}
+    kinds = {"Istio's Jaeger addon": 0, "Jaeger": 1, "Tempo's query frontend": 2, "Tempo": 3}
     # stable: within a kind, istio-system first, then as found (jaeger-query before labelled ones)
     unique.sort(key=lambda s: (kinds.get(s.what, 3), s.namespace != ISTIO_NAMESPACE))
     return unique
@@ -211,7 +220,8 @@ def connect_tracing(api: Any, *, url: str | None = None, auth: Mapping[str, Any]
     if not services:
         raise TracingError(f"No tracing backend was found: no service {ISTIO_NAMESPACE}/{ISTIO_TRACING_SERVICE} "
                            "(Istio's Jaeger addon), no jaeger-query service, none labelled "
-                           + " or ".join(JAEGER_SELECTORS) + " with a query port, and no Tempo query frontend",
+                           + " or ".join(JAEGER_SELECTORS) + " with a query port, and no Tempo with its Jaeger "
+                           "query port (16686)",
                            hint=f"install Istio's Jaeger addon, or {GIVE_TRACING_URL}")
     cfg = api.configuration
     headers = (auth or {}).get("headers") or None
@@ -235,7 +245,7 @@ def connect_tracing(api: Any, *, url: str | None = None, auth: Mapping[str, Any]
                     continue  # not under this base path: the next one
                 if not isinstance(e, TracingError) or isinstance(e, TracingURLError):
                     raise
-                tried.append(f"{svc} ({svc.what}) did not answer as Jaeger's query API: {e.message}")
+                tried.append(f"{svc} ({svc.what}): {e.message}")
                 break
     raise TracingError("The tracing backend cannot be reached: " + "; ".join(tried),
                        hint=f"{GIVE_TRACING_URL}, or ask for access to services/proxy")
