@@ -522,6 +522,9 @@ def test_tracing_url_and_auth_are_edited_beside_prometheus(qtbot, app, store, ca
         dialog = _dialog(qtbot, current_context="prod-eu")
         form = dialog.form()
         assert form.findChild(QLineEdit, "tracingUrl") is form.tracing_url
+        dialog.show()
+        form.server_tabs.setCurrentIndex(1)
+        assert form.tracing_url.isVisible() and not form.url.isVisible()
         form.test_tracing()  # empty: found in the cluster
         assert "finds Jaeger or Tempo in the cluster" in form.tracing_test_result.text()
         _type(qtbot, form.tracing_url, jaeger.url + "/")
@@ -555,8 +558,10 @@ def test_a_bad_tracing_url_or_a_token_without_it_keeps_the_dialog_open(qtbot, ap
     dialog = _dialog(qtbot, current_context="kind-dev")
     form = dialog.form()
     _type(qtbot, form.tracing_url, "jaeger:16686")
+    assert form.server_tabs.currentIndex() == 0
     assert not dialog.apply()
     assert "Tracing URL must look like http(s)://" in dialog.error.text()
+    assert form.server_tabs.currentIndex() == 1  # the field at fault is brought into view
     form.tracing_url.clear()
     _choose(form.tracing_auth.kind, "bearer")
     _type(qtbot, form.tracing_auth.token, TOKEN)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -298,14 +299,17 @@ class _ContextForm(QWidget):
             row.addWidget(button)
             return row
 
-        prom = QGroupBox("Prometheus")
+        # Prometheus and the tracing backend on tabs of their own: one under the other, the dialog was too
+        # tall for a laptop's screen
+        prom = QWidget()
+        prom.setObjectName("prometheusPage")
         pform = QFormLayout(prom)
         pform.addRow("URL:", url_row(self.url, self.test_button))
         pform.addRow("", self.test_result)
         self.prom_auth.add_rows(pform)
 
-        tracing = QGroupBox("Tracing (Jaeger or Tempo)")
-        tracing.setObjectName("tracingGroup")
+        tracing = QWidget()
+        tracing.setObjectName("tracingPage")
         tform = QFormLayout(tracing)
         tform.addRow("URL:", url_row(self.tracing_url, self.tracing_test_button))
         tform.addRow("", self.tracing_test_result)
@@ -319,8 +323,11 @@ class _ContextForm(QWidget):
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(prom)
-        lay.addWidget(tracing)
+        self.server_tabs = QTabWidget()
+        self.server_tabs.setObjectName("serverTabs")
+        self.server_tabs.addTab(prom, "Prometheus")
+        self.server_tabs.addTab(tracing, "Tracing (Jaeger or Tempo)")
+        lay.addWidget(self.server_tabs)
         lay.addWidget(opening)
 
     def _test_widgets(self, button_name: str, result_name: str, server: str) -> tuple[QPushButton, QLabel]:
@@ -423,6 +430,7 @@ class _ContextForm(QWidget):
 
     def values(self) -> Any:
         """A ContextSettings with this form's values; raises :class:`SettingsInputError`."""
+        tab = 0  # the tab the field at fault is on, brought into view
         try:
             url = check_prometheus_url(self.url.text())
             auth = self.auth()
@@ -433,6 +441,7 @@ class _ContextForm(QWidget):
                 raise SettingsInputError("a bearer token or basic auth is used only with a Prometheus URL; "
                                          "with none, Prometheus is found in the cluster and reached with the "
                                          "kubeconfig's login. Give the URL, or choose no authentication")
+            tab = 1
             tracing_url = check_prometheus_url(self.tracing_url.text(), "Tracing")
             try:
                 tracing_auth = self.tracing_auth.auth()
@@ -443,6 +452,7 @@ class _ContextForm(QWidget):
                                          "with none, the tracing backend is found in the cluster and reached with "
                                          "the kubeconfig's login. Give the URL, or choose no authentication")
         except SettingsInputError as exc:
+            self.server_tabs.setCurrentIndex(tab)
             raise SettingsInputError(f"{self.context}: {exc}", self.context) from None
         changes = {
             "prometheus_url": url,
