@@ -101,33 +101,36 @@ class JaegerClient(HTTPAPIClient):
         assert self._services is not None
         return self._services[1]
 
-    def service_for(self, query: TraceQuery) -> tuple[str, bool]:
+    def service_for(self, query: TraceQuery) -> tuple[str, bool | None]:
         """The backend's name for the query's app (``<app>.<namespace>``, or the bare app when the backend
-        knows it so: a tracer set up without namespaces), and whether the backend knows it at all. The
-        list is asked again once before the app is said unknown (its first trace may be new)."""
+        knows it so: a tracer set up without namespaces), and whether the backend lists it (None: its list
+        could not be read, as some proxies and older Tempo versions do not serve it). The list is asked
+        again once before the app is said unlisted (its first trace may be new)."""
         with_ns, bare = query.target.jaeger_service(True), query.target.jaeger_service(False)
-        for fresh in (False, True):
-            known = self._known(fresh)
-            if with_ns in known:
-                return with_ns, True
-            if bare in known:
-                return bare, True
-            if self._services is not None and self._clock() - self._services[0] < 1.0:
-                break  # just asked: asking again tells nothing new
+        try:
+            for fresh in (False, True):
+                known = self._known(fresh)
+                if with_ns in known:
+                    return with_ns, True
+                if bare in known:
+                    return bare, True
+                if self._services is not None and self._clock() - self._services[0] < 1.0:
+                    break  # just asked: asking again tells nothing new
+        except (TracingHTTPError, TracingMalformed) as e:
+            if isinstance(e, TracingUnauthorized | TracingForbidden):
+                raise
+            log.info("the tracing backend at %s did not list its services (%s); asking for %s's traces anyway",
+                     self._display_url, e.message, with_ns)
+            return with_ns, None
         return with_ns, False
 
     def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
         """The target's traces in the query's window, newest first: the traces of its app the backend
-        returns (at most ``limit``), narrowed to the workload's or service's own as Kiali does. An app the
-        backend has no traces of gives an empty set whose ``errors`` says so."""
+        returns (at most ``limit``), narrowed to the workload's or service's own as Kiali does. When none
+        came back for an app the backend does not list, ``errors`` says the backend has none of it."""
         if cancelled is not None and cancelled():
             raise Cancelled("Cancelled")
         service, known = self.service_for(query)
-        if not known:
-            out = TraceSet(service=service, limit=query.limit)
-            out.errors.append(f"The tracing backend has no traces of {service}: it holds none of this app yet "
-                              "(is tracing enabled in the mesh, and is its sampling rate above 0?)")
-            return out
         if cancelled is not None and cancelled():
             raise Cancelled("Cancelled")
         params = {"service": service, "start": str(int(query.start * 1_000_000)),
@@ -143,6 +146,9 @@ class JaegerClient(HTTPAPIClient):
         found.service = service
         found.limit = query.limit
         found.errors = [self._redact(e) for e in found.errors]
+        if not found.traces and known is False:
+            found.errors.append(f"The tracing backend has no traces of {service} at all: is tracing enabled in "
+                                "the mesh (a sampling rate above 0), and has the app been sent requests?")
         if found.skipped:
             log.info("the tracing backend at %s: %d spans or traces could not be read", self._display_url,
                      found.skipped)
