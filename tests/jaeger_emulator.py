@@ -135,6 +135,7 @@ class JaegerEmulator:
                 emulator.requests.append(SeenRequest(split.path, params, dict(self.headers.items())))
                 if emulator.hang:
                     emulator._release.wait(60)
+                    self.close_connection = True  # stopped: the client learns at once, not at its timeout
                     return
                 status, body = emulator.answer(split.path, params, self.headers.get("Authorization", ""))
                 data = body.encode() if isinstance(body, str) else json.dumps(body).encode()

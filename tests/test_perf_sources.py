@@ -83,3 +83,34 @@ def test_cluster_source_traces_found_lazily_through_the_api_server(kube_emulator
     finally:
         source.close()
     assert tracing_source_for(object()) is None
+
+
+def test_closing_a_cluster_does_not_wait_for_a_tracing_search_under_way(kube_emulator: KubeEmulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Picking another context closes the source on the UI thread: it must not wait for a worker thread
+    probing a tracing backend that does not answer (up to the timeout); what that probe finds is let go."""
+    import threading
+
+    from meshdesk.mesh.traces import TARGET_APP, TraceQuery, TraceTarget
+    from meshdesk.sources.base import SourceError
+    from meshdesk.sources.perf import tracing_source_for
+    from tests.jaeger_emulator import JaegerEmulator
+
+    outcome: list[BaseException] = []
+    with JaegerEmulator(hang=True) as jaeger:
+        source = ClusterSource(kube_emulator.api_client(), context="emu", tracing_url=jaeger.url, timeout=20)
+        traces = tracing_source_for(source)
+        assert traces is not None
+
+        def ask() -> None:
+            try:
+                traces.find_traces(TraceQuery(TraceTarget(TARGET_APP, "shop", "reviews"), 0, 1))
+            except SourceError as e:
+                outcome.append(e)
+
+        worker = threading.Thread(target=ask, daemon=True)
+        worker.start()
+        qtbot.waitUntil(lambda: bool(jaeger.requests), timeout=10000)
+        source.close()  # returns while the probe still waits
+        assert worker.is_alive()
+    worker.join(timeout=30)  # the emulator gone, the probe fails at once
+    assert not worker.is_alive() and outcome and source._tracing is None

@@ -81,6 +81,7 @@ class ClusterSource:
         self._tracing_lock = threading.Lock()
         self._tracing: TracingConnection | None = None
         self._tracing_error: SourceError | None = None
+        self._tracing_closed = False
         self.istio_found: bool | None = None  # None until asked
         # namespace -> creation time (unix seconds), for young namespaces' rate windows
         self._born: dict[str, float] = {}
@@ -198,10 +199,12 @@ class ClusterSource:
             if self._prometheus is not None:
                 self._prometheus.close()
                 self._prometheus = None
-        with self._tracing_lock:
-            if self._tracing is not None:
-                self._tracing.close()
-                self._tracing = None
+        # not under the tracing lock: a search for the backend on a worker thread may hold it for up to the
+        # timeout, and closing (on the UI thread, when another context is picked) must not wait for it
+        self._tracing_closed = True
+        tracing, self._tracing = self._tracing, None
+        if tracing is not None:
+            tracing.close()
         close = getattr(self.api, "close", None)
         if close is not None:
             try:
@@ -240,29 +243,36 @@ class ClusterSource:
             if self._tracing is not None:
                 return self._tracing
             try:
-                self._tracing = connect_tracing(self.api, url=self.tracing_url, auth=self.tracing_auth,
-                                                timeout=self.timeout)
+                connection = connect_tracing(self.api, url=self.tracing_url, auth=self.tracing_auth,
+                                             timeout=self.timeout)
+                if self._tracing_closed:  # the source was closed while the backend was looked for
+                    connection.close()
+                    raise Cancelled("Cancelled: the cluster was closed")
+                self._tracing = connection
                 self._tracing_error = None
-                return self._tracing
+                return connection
             except SourceError as e:
                 self._tracing_error = e
                 raise
 
     def _forget_tracing(self, error: SourceError) -> None:
         """The way to the tracing backend failed (it moved, the proxy was refused): found again next time."""
-        with self._tracing_lock:
-            if self._tracing is not None:
-                self._tracing.close()
-                self._tracing = None
+        # not under the tracing lock: a search for the backend on a worker thread may hold it for up to the
+        # timeout, and closing (on the UI thread, when another context is picked) must not wait for it
+        self._tracing_closed = True
+        tracing, self._tracing = self._tracing, None
+        if tracing is not None:
+            tracing.close()
             self._tracing_error = error
 
     def tracing_how(self) -> str:
-        """How the tracing backend is reached, in words, for the Traces view to say."""
-        with self._tracing_lock:
-            if self._tracing is not None:
-                return self._tracing.description
-            if self._tracing_error is not None:
-                return f"not reachable: {self._tracing_error.message}"
+        """How the tracing backend is reached, in words, for the Traces view to say (never waits for a
+        search under way)."""
+        tracing, error = self._tracing, self._tracing_error
+        if tracing is not None:
+            return tracing.description
+        if error is not None:
+            return f"not reachable: {error.message}"
         return "URL (not connected yet)" if self.tracing_url else "API server (not connected yet)"
 
     def _istio_missing(self) -> bool:
