@@ -182,3 +182,15 @@ def test_no_backend_in_the_cluster_exits_1_saying_how_to_give_it(kube_emulator: 
     assert out.returncode == 1 and not out.stdout
     assert out.stderr.startswith("meshdesk traces: No tracing backend was found: no service istio-system/tracing")
     assert "--tracing URL" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_workload_rbac_hides_is_asked_for_by_its_name(cluster: tuple[Any, Path], kube_emulator: KubeEmulator,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Without the right to list the namespace's workloads, "there is no workload" would be wrong: its
+    app is taken to be its name, and that is said."""
+    _jaeger, config = cluster
+    kube_emulator.forbid(namespace="shop", resource="deployments")
+    assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--workload", "reviews", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "the workload reviews could not be read" in err and "asking for the traces of the app reviews" in err
+    assert json.loads(out)["target"]["app"] == "reviews"

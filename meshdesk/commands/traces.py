@@ -152,13 +152,22 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
     inv = _inventory(source, namespace)
     if inv is None:
         return TraceTarget(kind, namespace, name, name)
+    hidden = "; ".join(f"{where}: {why}" for where, why in sorted(inv.hidden.items()))
     if kind == TARGET_WORKLOAD:
         w = next((w for w in inv.workloads if w.namespace == namespace and w.name == name), None)
         if w is None:
+            if hidden:  # you may not read it: its app is taken to be its name
+                print(f"{PROG}: warning: the workload {name} could not be read ({hidden}); asking for the traces "
+                      f"of the app {name}", file=sys.stderr)
+                return TraceTarget(kind, namespace, name, name)
             raise _UsageError(f"there is no workload {name} in namespace {namespace}")
         return TraceTarget(kind, namespace, name, w.app or name)
     svc = next((s for s in inv.services if s.namespace == namespace and s.name == name), None)
     if svc is None:
+        if hidden:
+            print(f"{PROG}: warning: the service {name} could not be read ({hidden}); asking for the traces "
+                  f"of the app {name}", file=sys.stderr)
+            return TraceTarget(kind, namespace, name, name)
         raise _UsageError(f"there is no service {name} in namespace {namespace}")
     apps = sorted({w.app for w in inv.workloads if w.namespace == namespace and w.app and w.pods
                    and svc.selector and all(w.labels.get(k) == v for k, v in svc.selector.items())})
