@@ -255,6 +255,15 @@ def test_jaeger_error_json_is_a_clear_message(caplog: pytest.LogCaptureFixture) 
     assert TOKEN not in text and TOKEN not in caplog.text
 
 
+def test_a_storage_failure_is_not_blamed_on_the_query() -> None:
+    body = {"data": None, "errors": [{"code": 500, "msg": "elasticsearch: no living connections"}]}
+    with _stub(500, body) as stub, pytest.raises(TracingHTTPError) as err:
+        JaegerClient(stub.url).ping()
+    assert not isinstance(err.value, TracingQueryError) and err.value.status == 500
+    assert "failed (HTTP 500): elasticsearch: no living connections" in str(err.value)
+    assert "try again later" in err.value.hint
+
+
 def test_other_http_error() -> None:
     with _stub(502, "upstream connect error") as stub, pytest.raises(TracingHTTPError) as err:
         JaegerClient(stub.url).ping()

@@ -196,6 +196,10 @@ class JaegerClient(HTTPAPIClient):
             if status == 404:
                 raise TracingHTTPError(f"The tracing backend at {where} has no such thing: {said}",
                                        status=status, body=excerpt)
+            if status >= 500:  # its storage (Elasticsearch, Cassandra, Tempo's backend) failed, not the query
+                raise TracingHTTPError(f"The tracing backend at {where} failed (HTTP {status}): {said}",
+                                       status=status, body=excerpt, hint="it may be overloaded, or its storage "
+                                                                         "unavailable; try again later")
             raise TracingQueryError(f"The tracing backend refused the query (HTTP {status}): {said}",
                                     status=status, body=excerpt,
                                     hint="check the time range, minimum duration and limit")
