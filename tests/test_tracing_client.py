@@ -295,3 +295,43 @@ def test_a_url_that_is_no_url() -> None:
     with pytest.raises(ValueError) as err:
         JaegerClient(f"http://admin:{PASSWORD}@ho st/jaeger")
     assert PASSWORD not in str(err.value)
+
+
+def test_no_secret_in_any_failure_or_log(caplog: pytest.LogCaptureFixture) -> None:
+    """Every failure, with a token and a secret header, or a user name and password, set and echoed back by
+    the server: the messages, hints, bodies, reprs and the log never carry them."""
+    caplog.set_level(logging.DEBUG)
+
+    def answers(echo: str) -> list[StubResponse]:
+        return [
+            StubResponse(401, echo), StubResponse(403, echo), StubResponse(502, echo),
+            StubResponse(200, f"<html>{echo}</html>", content_type="text/html"),
+            StubResponse(200, "{" + echo, content_type="application/json"),
+            StubResponse(400, {"data": None, "errors": [{"code": 400, "msg": echo}]}),
+            StubResponse(500, {"data": None, "errors": [{"code": 500, "msg": echo}]}),
+            StubResponse(302, "", headers={"Location": f"http://elsewhere.invalid/?t={echo.replace(' ', '+')}"}),
+        ]
+
+    said: list[str] = []
+    clients = (
+        (lambda url: JaegerClient(url, token=TOKEN, headers={"X-Api-Key": "secret-key-998877"}),
+         f"Bearer {TOKEN} X-Api-Key secret-key-998877"),
+        (lambda url: JaegerClient(url, basic_auth=("admin", PASSWORD)), f"admin:{PASSWORD} {PASSWORD}"),
+    )
+    for make, echo in clients:
+        for answer in answers(echo):
+            with StubServer(lambda _r, a=answer: a) as stub:
+                client = make(stub.url)
+                with pytest.raises(TracingError) as err:
+                    client.find_traces(query())
+                said += [str(err.value), err.value.hint, str(getattr(err.value, "body", "")), repr(client)]
+    with JaegerEmulator(hang=True) as jaeger, pytest.raises(TracingTimeout) as late:
+        JaegerClient(f"{jaeger.url}/?access_token={TOKEN}", timeout=0.2).ping()
+    said.append(str(late.value))
+    with pytest.raises(TracingUnreachable) as gone:
+        JaegerClient(f"http://admin:{PASSWORD}@127.0.0.1:{free_port()}", token=TOKEN).ping()
+    said.append(str(gone.value))
+    text = "\n".join(said) + caplog.text
+    for secret in (TOKEN, PASSWORD, "secret-key-998877"):
+        assert secret not in text
+    assert text.count("[redacted]") >= 6
