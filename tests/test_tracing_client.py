@@ -335,3 +335,19 @@ def test_no_secret_in_any_failure_or_log(caplog: pytest.LogCaptureFixture) -> No
     for secret in (TOKEN, PASSWORD, "secret-key-998877"):
         assert secret not in text
     assert text.count("[redacted]") >= 6
+
+
+def test_a_runaway_answer_is_not_read_past_the_bound(jaeger: JaegerEmulator) -> None:
+    """An answer larger than the client reads (a trace of millions of spans) stops at the bound, said as
+    too large with what to do, not read whole into memory; the usual answers fit."""
+    from meshdesk.sources.base import TooLarge
+    from meshdesk.sources.tracing import MAX_BODY_BYTES
+
+    assert MAX_BODY_BYTES >= 100 * 2**20
+    jaeger.traces.append(jaeger_trace("big", [jaeger_span(f"{i:x}", "reviews.shop", "x" * 200, (T0 + 1) * US + i, 10)
+                                              for i in range(1, 400)]))
+    with pytest.raises(TooLarge) as err:
+        JaegerClient(jaeger.url, max_body_bytes=50_000).find_traces(query())
+    assert "answer at" in str(err.value) and "is larger than 50000 bytes" in str(err.value)
+    assert "a lower limit or a shorter time window" in err.value.hint
+    assert len(JaegerClient(jaeger.url).find_traces(query()).traces) == 4

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 
-from meshdesk.sources.base import SourceError, Timeout, Unreachable
+from meshdesk.sources.base import SourceError, Timeout, TooLarge, Unreachable, size_words
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +226,9 @@ class HTTPAPIClient:
     settings_hint = "check them in Settings for this context"
     unreachable_error: type[SourceError] = Unreachable
     timeout_error: type[SourceError] = Timeout
+    # the most of one answer that is read (None: all of it); more raises TooLarge, said with ``too_large_hint``
+    max_body_bytes: int | None = None
+    too_large_hint = ""
 
     def __init__(
         self,
@@ -360,7 +363,7 @@ class HTTPAPIClient:
         # Redirects are followed by hand (_send_following): requests would carry the extra headers
         # (X-Scope-OrgID, an API key) and a session's own credentials to any host a redirect names.
         common: dict[str, Any] = {"headers": self._headers, "auth": auth, "timeout": self.timeout,
-                                  "allow_redirects": False}
+                                  "allow_redirects": False, "stream": self.max_body_bytes is not None}
         # Always explicit: requests lets REQUESTS_CA_BUNDLE override a session's own CA otherwise.
         common["verify"] = self._verify if self._verify is not None else self.session.verify
         if method == "POST":
@@ -390,11 +393,28 @@ class HTTPAPIClient:
         raise self.unreachable_error(_sentence(f"{self.product} at {self._display_url} redirected more than "
                                                f"{_MAX_REDIRECTS} times"))
 
+    def _read_bounded(self, resp: requests.Response, limit: int) -> None:
+        """Read ``resp``'s body (streamed) in pieces, no further than ``limit`` bytes: a runaway answer
+        raises TooLarge before it fills the memory."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                resp.close()
+                raise TooLarge(_sentence(f"{self.product}'s answer at {self._display_url} is larger than "
+                                         f"{size_words(limit)}, the most meshdesk reads"), hint=self.too_large_hint)
+            chunks.append(chunk)
+        resp._content = b"".join(chunks)  # what .text and .json() read
+        resp._content_consumed = True  # type: ignore[attr-defined]
+
     def _fetch(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
         """The HTTP answer; raises the client's errors for a failure to get one."""
         where, name, unreachable = self._display_url, self.product, self.unreachable_error
         try:
             resp = self._send(path, params)
+            if self.max_body_bytes is not None:
+                self._read_bounded(resp, self.max_body_bytes)
         except requests.exceptions.Timeout:
             raise self.timeout_error(_sentence(f"{name} at {where} did not answer within {self.timeout:g} s"),
                                      hint=self.timeout_hint) from None

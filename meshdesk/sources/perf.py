@@ -19,7 +19,7 @@ from typing import Any
 
 from meshdesk.mesh.metrics import MetricsResult, MetricsSpec, MetricsTarget
 from meshdesk.mesh.traces import Trace, TraceQuery, TraceSet, TraceSource
-from meshdesk.sources.base import Cancelled, SourceError, TracingQueryError
+from meshdesk.sources.base import Cancelled, SourceError, TooLarge, TracingQueryError
 from meshdesk.sources.envoy import EnvoySource, KubeEnvoyAdmin
 from meshdesk.sources.logs import KubePodLogs, LogSource
 from meshdesk.sources.metrics import MetricsSource, PrometheusMetrics
@@ -101,8 +101,9 @@ class ClusterTraces:
         return str(self.source.tracing_how())
 
     def _maybe_forget(self, error: SourceError) -> None:
-        # the query itself refused (a bad time range), or given up by the user: the way is still good
-        if not isinstance(error, TracingQueryError | Cancelled):
+        # the query itself refused (a bad time range), too big an answer, or given up by the user: the way
+        # is still good
+        if not isinstance(error, TracingQueryError | TooLarge | Cancelled):
             self.source._forget_tracing(error)
 
 

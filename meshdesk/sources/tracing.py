@@ -40,6 +40,7 @@ from meshdesk.sources.httpapi import URL_SHAPE, HTTPAPIClient, safe_url, url_pro
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 256 * 1024 * 1024
 # how long the list of services the backend knows is trusted before it is asked again
 SERVICES_TTL_S = 60.0
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{1,32}$")
@@ -58,11 +59,17 @@ class JaegerClient(HTTPAPIClient):
     redirect_hint = "if that address is the right one, set it as the tracing URL"
     unreachable_error = TracingUnreachable
     timeout_error = TracingTimeout
+    # past MAX_SPANS spans (the core's bound) an answer is not read further anyway; this keeps a runaway
+    # one (a trace of millions of spans) from filling the memory before it is parsed
+    max_body_bytes = MAX_BODY_BYTES
+    too_large_hint = "ask for fewer traces: a lower limit or a shorter time window"
 
     def __init__(self, url: str, *, session: requests.Session | None = None, token: str | None = None,
                  basic_auth: tuple[str, str] | None = None, headers: Mapping[str, str] | None = None,
                  ca_bundle: str | None = None, insecure: bool = False, timeout: float = 30.0,
-                 clock: Callable[[], float] = _time.monotonic) -> None:
+                 clock: Callable[[], float] = _time.monotonic, max_body_bytes: int | None = None) -> None:
+        if max_body_bytes is not None:
+            self.max_body_bytes = max_body_bytes
         super().__init__(url, session=session, token=token, basic_auth=basic_auth, headers=headers,
                          ca_bundle=ca_bundle, insecure=insecure, timeout=timeout)
         self._clock = clock
