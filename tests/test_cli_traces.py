@@ -194,3 +194,24 @@ def test_a_workload_rbac_hides_is_asked_for_by_its_name(cluster: tuple[Any, Path
     out, err = capsys.readouterr()
     assert "the workload reviews could not be read" in err and "asking for the traces of the app reviews" in err
     assert json.loads(out)["target"]["app"] == "reviews"
+
+
+def test_a_self_signed_tracing_url_with_the_ca_or_insecure_options(cluster: tuple[Any, Path], tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.prom_server import StubResponse, StubServer, self_signed_cert
+
+    _jaeger, config = cluster
+    pair = self_signed_cert(tmp_path)
+    if pair is None:
+        pytest.skip("openssl is missing")
+    answer = {"data": ["reviews.shop"], "total": 1, "errors": None}
+    with StubServer(lambda _req: StubResponse(200, answer), tls=pair) as stub:
+        base = ["--kubeconfig", str(config), "-n", "shop", "--app", "reviews", "--tracing", stub.url]
+        assert traces_main(base) == 1
+        err = capsys.readouterr().err
+        assert "self-signed" in err and "--tracing-ca FILE or --tracing-insecure" in err
+        assert traces_main([*base, "--tracing-ca", pair[0]]) == 0, capsys.readouterr().err
+        assert traces_main([*base, "--tracing-insecure"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews", "--tracing-insecure"]) == 2
+    assert "--tracing-ca and --tracing-insecure are for a tracing URL" in capsys.readouterr().err

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--tracing", metavar="URL",
                      help="the tracing backend's Jaeger query API (default: saved in Settings, else found in "
                           "the cluster)")
+    src.add_argument("--tracing-ca", metavar="FILE",
+                     help="CA bundle (PEM) to verify the tracing URL's certificate")
+    src.add_argument("--tracing-insecure", action="store_true",
+                     help="do not verify the tracing URL's TLS certificate")
     src.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                      help="per request (default 30)")
     who = p.add_argument_group("whose traces (one of)")
@@ -124,6 +128,15 @@ def _open(a: argparse.Namespace) -> Any:
                               hint="correct it in the app's Settings for this context, or give one with --tracing URL")
     elif saved.tracing_url and saved.tracing_url.rstrip("/") == url.rstrip("/"):
         auth = saved.tracing_auth or None  # the address saved: its credentials go with it, never elsewhere
+    if a.tracing_ca or a.tracing_insecure:
+        if not url:
+            raise _UsageError("--tracing-ca and --tracing-insecure are for a tracing URL (--tracing URL, or one "
+                              "saved in Settings); one found in the cluster is reached through the API server")
+        auth = dict(auth or {})
+        if a.tracing_ca:
+            auth["ca_bundle"] = a.tracing_ca
+        if a.tracing_insecure:
+            auth["insecure"] = True
     source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, timeout=a.timeout,
                          log_problems=False, tracing_url=url, tracing_auth=auth)
     if not a.namespace and not source.default_namespace:
@@ -203,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
     kind, name = _target(a, parser)
-    if a.demo and (a.context or a.kubeconfig or a.tracing):
+    if a.demo and (a.context or a.kubeconfig or a.tracing or a.tracing_ca or a.tracing_insecure):
         parser.error("--demo is the built-in mesh; it cannot be combined with --context/--kubeconfig/--tracing")
     if not 0 < a.timeout < 86400:
         parser.error("--timeout must be a positive number of seconds (under a day)")

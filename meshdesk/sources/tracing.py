@@ -53,8 +53,8 @@ class JaegerClient(HTTPAPIClient):
     """A :class:`~meshdesk.mesh.traces.TraceSource` over Jaeger's query API."""
 
     product = "the tracing backend"
-    tls_hint = ("set a CA bundle, or allow insecure TLS, for the tracing address in Settings for this "
-                "context")
+    tls_hint = ("set a CA bundle, or allow insecure TLS, for the tracing address: in Settings for this context, "
+                "or with meshdesk traces --tracing-ca FILE or --tracing-insecure")
     timeout_hint = "it may be overloaded; try a shorter time range or a lower limit"
     redirect_hint = "if that address is the right one, set it as the tracing URL"
     unreachable_error = TracingUnreachable
