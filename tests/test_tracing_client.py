@@ -24,7 +24,7 @@ from meshdesk.sources.base import (
     TracingUnreachable,
 )
 from meshdesk.sources.tracing import JaegerClient, client_from_settings
-from tests.jaeger_emulator import JaegerEmulator, go_duration_us, jaeger_span, jaeger_trace
+from tests.jaeger_emulator import JaegerEmulator, go_duration_us, jaeger_emulator, jaeger_span, jaeger_trace  # noqa: F401 - the fixture
 from tests.prom_server import StubRequest, StubResponse, StubServer, free_port
 
 TOKEN = "jaeger-SECRET-4711"
@@ -351,3 +351,10 @@ def test_a_runaway_answer_is_not_read_past_the_bound(jaeger: JaegerEmulator) -> 
     assert "answer at" in str(err.value) and "is larger than 50000 bytes" in str(err.value)
     assert "a lower limit or a shorter time window" in err.value.hint
     assert len(JaegerClient(jaeger.url).find_traces(query()).traces) == 4
+
+
+def test_services_and_ping_through_the_fixture(jaeger_emulator: JaegerEmulator) -> None:  # noqa: F811
+    client = JaegerClient(jaeger_emulator.url)
+    assert client.services() == [] and client.ping() >= 0
+    jaeger_emulator.traces.extend(shop_traces())
+    assert client.services() == ["productpage.shop", "ratings.shop", "reviews.shop"]
