@@ -215,3 +215,25 @@ def test_a_self_signed_tracing_url_with_the_ca_or_insecure_options(cluster: tupl
     capsys.readouterr()
     assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews", "--tracing-insecure"]) == 2
     assert "--tracing-ca and --tracing-insecure are for a tracing URL" in capsys.readouterr().err
+
+
+def test_an_apps_traces_at_a_given_address_need_no_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """With --tracing URL, --app and -n nothing of a cluster is needed (no kubeconfig at all here), and a
+    kubeconfig whose cluster is down does not stop them either."""
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    with JaegerEmulator(recent_traces(time.time())) as jaeger:
+        assert traces_main(["--tracing", jaeger.url, "-n", "shop", "--app", "reviews"]) == 0
+        out, err = capsys.readouterr()
+        assert len(out.splitlines()) == 3 and f"tracing backend: URL {jaeger.url}" in err
+        down = tmp_path / "down"
+        down.write_text("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+                        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+                        "current-context: x\n")
+        assert traces_main(["--kubeconfig", str(down), "--tracing", jaeger.url, "-n", "shop", "--app", "reviews"]) == 0
+        capsys.readouterr()
+        # a workload needs the cluster for its app label: the cluster's failure is said
+        assert traces_main(["--kubeconfig", str(down), "--tracing", jaeger.url, "-n", "shop",
+                            "--workload", "reviews-v1"]) == 1
+        assert "Traceback" not in capsys.readouterr().err

@@ -104,11 +104,22 @@ def _open(a: argparse.Namespace) -> Any:
     from meshdesk.sources.kubeconfig import load_kubeconfig
     from meshdesk.store.settings import load_settings
 
-    url, auth = a.tracing, None
+    url: str | None = a.tracing
+    auth: dict[str, Any] | None = None
     if url:
         problem = url_problem(url)
         if problem:
             raise _UsageError(f"--tracing {safe_url(url)!r}: {problem}")
+    if url and a.app and a.namespace and not (a.context or a.kubeconfig):
+        # an app's traces at a given address need no cluster: none is opened (there may be no kubeconfig)
+        from meshdesk.sources.cluster import ClusterSource
+
+        given: dict[str, Any] = {}
+        if a.tracing_ca:
+            given["ca_bundle"] = a.tracing_ca
+        if a.tracing_insecure:
+            given["insecure"] = True
+        return ClusterSource(None, context="", tracing_url=url, tracing_auth=given, timeout=a.timeout)
     kubeconfig = load_kubeconfig(a.kubeconfig, log_problems=False)
     for broken in kubeconfig.problems:
         print(f"{PROG}: warning: {broken}", file=sys.stderr)
@@ -132,13 +143,16 @@ def _open(a: argparse.Namespace) -> Any:
         if not url:
             raise _UsageError("--tracing-ca and --tracing-insecure are for a tracing URL (--tracing URL, or one "
                               "saved in Settings); one found in the cluster is reached through the API server")
-        auth = dict(auth or {})
+        extra: dict[str, Any] = dict(auth or {})
         if a.tracing_ca:
-            auth["ca_bundle"] = a.tracing_ca
+            extra["ca_bundle"] = a.tracing_ca
         if a.tracing_insecure:
-            auth["insecure"] = True
+            extra["insecure"] = True
+        auth = extra
+    # the cluster is asked only for what needs it (a workload's app label, the search for the backend): with
+    # an app and a tracing URL, an unreachable cluster does not stop the traces
     source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, timeout=a.timeout,
-                         log_problems=False, tracing_url=url, tracing_auth=auth)
+                         log_problems=False, tracing_url=url, tracing_auth=auth, check=not (url and a.app))
     if not a.namespace and not source.default_namespace:
         source.close()
         raise _UsageError("name the namespace with --namespace (the context has none of its own)")
