@@ -194,6 +194,11 @@ def test_a_workload_rbac_hides_is_asked_for_by_its_name(cluster: tuple[Any, Path
     out, err = capsys.readouterr()
     assert "the workload reviews could not be read" in err and "asking for the traces of the app reviews" in err
     assert json.loads(out)["target"]["app"] == "reviews"
+    # what else RBAC hides says nothing of whether a workload exists
+    kube_emulator.clear_faults()
+    kube_emulator.forbid(namespace="shop", resource="endpointslices")
+    assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--workload", "nope"]) == 2
+    assert "there is no workload nope in namespace shop" in capsys.readouterr().err
 
 
 def test_a_self_signed_tracing_url_with_the_ca_or_insecure_options(cluster: tuple[Any, Path], tmp_path: Path,

@@ -179,7 +179,11 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
     inv = _inventory(source, namespace)
     if inv is None:
         return TraceTarget(kind, namespace, name, name)
-    hidden = "; ".join(f"{where}: {why}" for where, why in sorted(inv.hidden.items()))
+    # what RBAC hid of the kinds the target is found among (not, say, EndpointSlices)
+    kinds = ("services",) if kind == TARGET_SERVICE else (
+        "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "pods")
+    hidden = "; ".join(f"{where}: {why}" for where, why in sorted(inv.hidden.items())
+                       if where.rsplit("/", 1)[-1] in kinds)
     if kind == TARGET_WORKLOAD:
         w = next((w for w in inv.workloads if w.namespace == namespace and w.name == name), None)
         if w is None:
