@@ -242,3 +242,13 @@ def test_an_apps_traces_at_a_given_address_need_no_cluster(tmp_path: Path, monke
         assert traces_main(["--kubeconfig", str(down), "--tracing", jaeger.url, "-n", "shop",
                             "--workload", "reviews-v1"]) == 1
         assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_demo_meshs_traces(capsys: pytest.CaptureFixture[str]) -> None:
+    assert traces_main(["--demo", "-n", "shop", "--workload", "reviews-v2", "--since", "1h", "--limit", "50",
+                        "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["target"] == {"kind": "workload", "namespace": "shop", "name": "reviews-v2", "app": "reviews"}
+    assert doc["traces"] and all("reviews.shop" in t["services"] for t in doc["traces"])
+    assert traces_main(["--demo", "-n", "shop", "--workload", "nope", "--since", "1h"]) == 2
+    assert "there is no workload nope in namespace shop" in capsys.readouterr().err
