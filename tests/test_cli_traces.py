@@ -252,3 +252,17 @@ def test_the_demo_meshs_traces(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["traces"] and all("reviews.shop" in t["services"] for t in doc["traces"])
     assert traces_main(["--demo", "-n", "shop", "--workload", "nope", "--since", "1h"]) == 2
     assert "there is no workload nope in namespace shop" in capsys.readouterr().err
+
+
+def test_an_ambient_workloads_traces_are_its_waypoints(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's travel namespace is in ambient mode: its pods report nothing, its waypoint does; a
+    workload's traces are asked of the waypoint's service and narrowed to the spans naming it, as the
+    Traces dock asks them."""
+    assert traces_main(["--demo", "-n", "travel", "--workload", "search-v1", "--since", "1h", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["target"]["waypoint"] == "waypoint" and doc["service"] == "waypoint.travel"
+    assert doc["traces"]
+    assert traces_main(["--demo", "-n", "travel", "--app", "search", "--since", "1h", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["service"] == "waypoint.travel"
+    assert traces_main(["--demo", "-n", "shop", "--app", "reviews", "--since", "1h", "--json"]) == 0
+    assert "waypoint" not in json.loads(capsys.readouterr().out)["target"]

@@ -172,10 +172,24 @@ def _inventory(source: Any, namespace: str) -> Any:
 
 
 def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
-    """The target with the app its traces are kept under: a workload's app label; for a service, the app
-    of the workloads it selects (else its own name)."""
+    """The target with the app its traces are kept under (a workload's app label; for a service, the app
+    of the workloads it selects, else its own name) and, in an ambient namespace, the waypoint that
+    reports its requests (its traces are that waypoint's, as the Traces dock asks them)."""
+    from meshdesk.mesh.ambient_checks import waypoint_for
+    from meshdesk.mesh.graph.ambient import is_waypoint
+
     if kind == TARGET_APP:
-        return TraceTarget(kind, namespace, name, name)
+        if getattr(source, "api", True) is None:  # no cluster: nothing to tell an ambient app by
+            return TraceTarget(kind, namespace, name, name)
+        try:
+            inv = _inventory(source, namespace)
+        except SourceError as e:  # the app's traces do not need the cluster: said, and asked for anyway
+            print(f"{PROG}: warning: the namespace {namespace} could not be read ({e.message}); if it is in ambient "
+                  "mode its waypoint's traces are not asked for", file=sys.stderr)
+            return TraceTarget(kind, namespace, name, name)
+        mine = [w.labels for w in (inv.workloads if inv is not None else [])
+                if w.namespace == namespace and w.app == name and not is_waypoint(w)]
+        return TraceTarget(kind, namespace, name, name, *(waypoint_for(inv, namespace, mine) if mine else ("", "")))
     inv = _inventory(source, namespace)
     if inv is None:
         return TraceTarget(kind, namespace, name, name)
@@ -190,19 +204,20 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
             if hidden:  # you may not read it: its app is taken to be its name
                 print(f"{PROG}: warning: the workload {name} could not be read ({hidden}); asking for the traces "
                       f"of the app {name}", file=sys.stderr)
-                return TraceTarget(kind, namespace, name, name)
+                return TraceTarget(kind, namespace, name, name, *waypoint_for(inv, namespace, []))
             raise _UsageError(f"there is no workload {name} in namespace {namespace}")
-        return TraceTarget(kind, namespace, name, w.app or name)
+        way = waypoint_for(inv, namespace, [] if is_waypoint(w) else [w.labels])
+        return TraceTarget(kind, namespace, name, w.app or name, *way)
     svc = next((s for s in inv.services if s.namespace == namespace and s.name == name), None)
     if svc is None:
         if hidden:
             print(f"{PROG}: warning: the service {name} could not be read ({hidden}); asking for the traces "
                   f"of the app {name}", file=sys.stderr)
-            return TraceTarget(kind, namespace, name, name)
+            return TraceTarget(kind, namespace, name, name, *waypoint_for(inv, namespace, []))
         raise _UsageError(f"there is no service {name} in namespace {namespace}")
     apps = sorted({w.app for w in inv.workloads if w.namespace == namespace and w.app and w.pods
                    and svc.selector and all(w.labels.get(k) == v for k, v in svc.selector.items())})
-    return TraceTarget(kind, namespace, name, apps[0] if apps else name)
+    return TraceTarget(kind, namespace, name, apps[0] if apps else name, *waypoint_for(inv, namespace, [svc.labels]))
 
 
 def _start_text(us: int) -> str:
@@ -225,7 +240,7 @@ def _trace_json(t: Trace) -> dict[str, Any]:
 
 def render_json(found: TraceSet, target: TraceTarget) -> str:
     doc = {"target": {"kind": target.kind, "namespace": target.namespace, "name": target.name,
-                      "app": target.lookup},
+                      "app": target.lookup, **({"waypoint": target.waypoint} if target.waypoint else {})},
            "service": found.service, "limited": found.limited, "traces": [_trace_json(t) for t in found.traces]}
     return json.dumps(doc, indent=2) + "\n"
 

@@ -69,6 +69,21 @@ USE_WAYPOINT = "istio.io/use-waypoint"
 USE_WAYPOINT_NAMESPACE = "istio.io/use-waypoint-namespace"
 WAYPOINT_FOR = "istio.io/waypoint-for"
 NONE = "none"
+
+
+def waypoint_for(inventory: Inventory | None, namespace: str, own: Iterable[Mapping[str, str]]) -> tuple[str, str]:
+    """The waypoint (name, namespace or "") reporting the requests of something in an ambient namespace:
+    the ``istio.io/use-waypoint`` label on it (the first of ``own`` that has one; ``none`` opts out),
+    else its namespace's; ("", "") outside ambient mode or without a waypoint. Whose traces an ambient
+    app, workload or service has are asked of that waypoint (the Traces dock and ``meshdesk traces``)."""
+    ns = inventory.namespace(namespace) if inventory is not None else None
+    if ns is None or not ns.ambient:
+        return "", ""
+    for labels in [*own, ns.labels]:
+        if USE_WAYPOINT in labels:
+            name = labels[USE_WAYPOINT]
+            return ("", "") if name in ("", NONE) else (name, labels.get(USE_WAYPOINT_NAMESPACE, ""))
+    return "", ""
 _ENROLL = f"label it {USE_WAYPOINT}=<waypoint>"
 
 # ``when`` keys only a waypoint can evaluate (destination.port and the source keys ztunnel knows)

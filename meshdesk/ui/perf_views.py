@@ -28,7 +28,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
-from meshdesk.mesh.ambient_checks import USE_WAYPOINT, USE_WAYPOINT_NAMESPACE
+from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
 from meshdesk.mesh.graph.ambient import is_waypoint
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
@@ -67,20 +67,6 @@ def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, i
             if w is not None:
                 return w
     return None
-
-
-def _waypoint(inventory: Inventory | None, namespace: str, own: Sequence[Mapping[str, str]]) -> tuple[str, str]:
-    """The waypoint (name, namespace or "") reporting the requests of something in an ambient namespace:
-    the ``istio.io/use-waypoint`` label on it (the first of ``own`` that has one; ``none`` opts out),
-    else its namespace's; ("", "") outside ambient mode or without a waypoint."""
-    ns = inventory.namespace(namespace) if inventory is not None else None
-    if ns is None or not ns.ambient:
-        return "", ""
-    for labels in [*own, ns.labels]:
-        if USE_WAYPOINT in labels:
-            name = labels[USE_WAYPOINT]
-            return ("", "") if name in ("", "none") else (name, labels.get(USE_WAYPOINT_NAMESPACE, ""))
-    return "", ""
 
 
 def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
