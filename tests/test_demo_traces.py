@@ -266,11 +266,11 @@ def test_a_search_stops_after_building_so_many_traces_and_says_so(monkeypatch: p
     demo, _ = _demo()
     monkeypatch.setattr(demo_traces, "MAX_BUILT", 300)
     found = _find(demo, "shop", "productpage", seconds=86400, limit=500, errors_only=True)
-    assert len(found.traces) < 500 and found.errors and "narrow the time range" in found.errors[0]
+    assert len(found.traces) < 500 and found.notes and "narrow the time range" in found.notes[0]
     # the same search again (the dock's next refresh) builds only the traces it found, and goes further back
     again = _find(demo, "shop", "productpage", seconds=86400, limit=500, errors_only=True)
     assert [t.trace_id for t in again.traces[:len(found.traces)]] == [t.trace_id for t in found.traces]
-    assert len(again.traces) > len(found.traces) and again.errors != found.errors
+    assert len(again.traces) > len(found.traces) and again.notes != found.notes
     assert again.traces[:len(found.traces)] == found.traces
 
 

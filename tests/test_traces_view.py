@@ -33,7 +33,10 @@ class JaegerJson:
             raise self.fail
         service = query.target.jaeger_service()
         hits = [t for t in self.traces if tr.matches_query(t, query, service)][: query.limit]
-        return tr.for_target(tr.TraceSet(hits, service, limit=query.limit, fetched=len(hits)), query.target)
+        found = tr.TraceSet(hits, service, limit=query.limit, fetched=len(hits))
+        if not hits and getattr(self, "note", ""):
+            found.notes.append(self.note)  # type: ignore[attr-defined]
+        return tr.for_target(found, query.target)
 
     def trace(self, trace_id: str) -> tr.Trace | None:
         return next((t for t in self.traces if t.trace_id == trace_id), None)
@@ -112,6 +115,16 @@ def test_with_no_source_no_target_or_a_failing_backend_the_view_says_why(qtbot: 
     with qtbot.waitSignal(view.loaded, timeout=10000):
         view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "productpage", "productpage"))
     assert view.table.rowCount() == 1
+    # a live backend says how it is reached, and what the reader adds is said as its own sentence
+    source.describe = lambda: "the API server's proxy to istio-system/tracing:80"  # type: ignore[attr-defined]
+    source.note = "The tracing backend has no traces of nosuch.bookinfo at all."  # type: ignore[attr-defined]
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "nosuch", "nosuch"))
+    assert view.title.text().endswith("from the API server's proxy to istio-system/tracing:80")
+    assert view.note.text().endswith(" The tracing backend has no traces of nosuch.bookinfo at all.")
+    assert "The backend said" not in view.note.text()
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "productpage", "productpage"))
     source.fail = Unreachable("Cannot reach Jaeger at http://127.0.0.1:1: connection refused")
     with qtbot.waitSignal(view.failed, timeout=10000):
         view.refresh.click()

@@ -292,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     sys.stdout.write(render_json(found, target) if a.json else render_table(found))
     for message in found.errors:
+        print(f"{PROG}: the tracing backend said: {message}", file=sys.stderr)
+    for message in found.notes:
         print(f"{PROG}: {message}", file=sys.stderr)
     if found.skipped:
         print(f"{PROG}: warning: {found.skipped} span(s) or trace(s) could not be read and are left out",

@@ -291,6 +291,7 @@ class TraceSet:
     service: str = ""  # the backend service that was asked for
     skipped: int = 0  # spans or traces that could not be read
     errors: list[str] = field(default_factory=list)  # the backend's own messages (partial answers)
+    notes: list[str] = field(default_factory=list)  # what the reader has to add (the app is unknown to it...)
     limit: int = 0  # the limit asked with; ``limited`` says it was reached
     fetched: int = 0  # traces the backend returned before filtering to the target
 
@@ -509,7 +510,8 @@ def belongs(trace: Trace, target: TraceTarget) -> bool:
 def for_target(found: TraceSet, target: TraceTarget) -> TraceSet:
     """``found`` (the traces of the target's app) narrowed to the target's own."""
     kept = [t for t in found.traces if belongs(t, target)]
-    return TraceSet(kept, found.service, found.skipped, list(found.errors), found.limit, found.fetched)
+    return TraceSet(kept, found.service, found.skipped, list(found.errors), list(found.notes), found.limit,
+                    found.fetched)
 
 
 def matches_query(trace: Trace, query: TraceQuery, service: str) -> bool:

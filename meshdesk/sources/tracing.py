@@ -154,7 +154,7 @@ class JaegerClient(HTTPAPIClient):
         found.limit = query.limit
         found.errors = [self._redact(e) for e in found.errors]
         if not found.traces and known is False:
-            found.errors.append(f"The tracing backend has no traces of {service} at all: is tracing enabled in "
+            found.notes.append(f"The tracing backend has no traces of {service} at all: is tracing enabled in "
                                 "the mesh (a sampling rate above 0), and has the app been sent requests?")
         if found.skipped:
             log.info("the tracing backend at %s: %d spans or traces could not be read", self._display_url,

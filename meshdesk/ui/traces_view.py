@@ -411,6 +411,11 @@ class TracesView(QWidget):
         self.scatter.setData(x=xs, y=ys, brush=brushes, pen=None, data=[t.trace_id for t in traces])
         if self.target is not None:
             self.title.setText(f"Traces of {self.target.title()}")
+        describe = getattr(self.source, "describe", None)  # how a live backend is reached
+        how = str(describe()) if callable(describe) else ""
+        self.title.setToolTip(f"Tracing backend: {how}" if how else "")
+        if how:
+            self.title.setText(f"{self.title.text()}  ·  from {how}")
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(traces))
         for row, t in enumerate(traces):
@@ -462,6 +467,8 @@ class TracesView(QWidget):
             out += f" {found.skipped} spans or traces the backend sent could not be read and are left out."
         if found.errors:
             out += " The backend said: " + "; ".join(found.errors[:3])
+        for note in found.notes[:3]:
+            out += " " + note
         return out
 
     def _point_tip(self, x: float, y: float, data: Any) -> str:

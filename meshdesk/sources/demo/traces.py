@@ -713,8 +713,8 @@ class DemoTraces:
             if len(found) >= limit:
                 break
             if built >= MAX_BUILT:
-                out.errors.append(f"searched the newest {built} traces only (back to "
-                                  f"{_clock_text(minute * MINUTE)}); narrow the time range to look further back")
+                out.notes.append(f"Searched the newest {built} traces only (back to "
+                                 f"{_clock_text(minute * MINUTE)}); narrow the time range to look further back")
                 break
         found.sort(key=lambda t: (-t.start_us, t.trace_id))
         out.traces = found[:limit]
