@@ -291,6 +291,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 1
     sys.stdout.write(render_json(found, target) if a.json else render_table(found))
+    sys.stdout.flush()  # the table before what is said on stderr, when both go to one terminal or file
+    if not found.traces:
+        what = "failed " if a.errors else ""
+        longer = f" with a span of {a.min_duration:g} ms or more" if a.min_duration else ""
+        print(f"{PROG}: no {what}traces of {target.kind} {target.namespace}/{target.name}{longer} in the last "
+              f"{a.since} (traces are sampled: Istio keeps 1 request in 100 by default)", file=sys.stderr)
     for message in found.errors:
         print(f"{PROG}: the tracing backend said: {message}", file=sys.stderr)
     for message in found.notes:
