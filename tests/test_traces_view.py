@@ -318,3 +318,18 @@ def test_a_live_clusters_traces_through_its_jaeger_found_behind_the_api_server(q
         finally:
             view.shutdown()
             source.close()
+
+
+def test_clicking_a_point_of_the_chart_shows_that_trace(qtbot: QtBot) -> None:
+    source = JaegerJson(bookinfo_trace(_us(60)), bookinfo_trace(_us(120), ratings_code=503))
+    view = _view(qtbot, source)
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.show()
+    failed = next(p for p in view.scatter.points() if view._trace_by_id(p.data()).errors)
+    with qtbot.waitSignal(view.traceShown, timeout=5000) as shown_:
+        view.scatter.sigClicked.emit(view.scatter, [failed], None)
+    assert shown_.args[0].trace_id == failed.data() and shown_.args[0].errors == 1
+    row = view.table.selectionModel().selectedRows()[0].row()
+    assert view.table.item(row, 4).text() == "1"  # the table follows the chart
+    assert list(view.chosen_point.data["x"]) == [failed.pos().x()]  # and the chart marks it
