@@ -333,3 +333,23 @@ def test_clicking_a_point_of_the_chart_shows_that_trace(qtbot: QtBot) -> None:
     row = view.table.selectionModel().selectedRows()[0].row()
     assert view.table.item(row, 4).text() == "1"  # the table follows the chart
     assert list(view.chosen_point.data["x"]) == [failed.pos().x()]  # and the chart marks it
+
+
+def test_a_chosen_trace_that_drops_out_of_a_new_answer_leaves_no_other_row_selected(qtbot: QtBot) -> None:
+    source = JaegerJson(bookinfo_trace(_us(60)), bookinfo_trace(_us(120), ratings_code=503),
+                        bookinfo_trace(_us(600)))
+    view = _view(qtbot, source)
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.show()
+    oldest = min(range(3), key=lambda r: view.table.item(r, 0).text())
+    with qtbot.waitSignal(view.traceShown, timeout=5000):
+        view.table.selectRow(oldest)
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.window_box.setCurrentIndex(0)  # the last 5 minutes: the trace 10 minutes old is not in it
+    assert view.table.rowCount() == 2 and view.trace is None
+    assert view.table.selectionModel().selectedRows() == []  # no row marks a trace whose spans are not shown
+    # and any row chosen now shows its trace
+    with qtbot.waitSignal(view.traceShown, timeout=5000):
+        view.table.selectRow(1)
+    assert view.trace is not None

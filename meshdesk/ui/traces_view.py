@@ -392,6 +392,9 @@ class TracesView(QWidget):
         chosen = self.trace.trace_id if self.trace is not None else ""
         self._fill(found)
         if not (chosen and self.choose(chosen)):
+            # the row left selected is another trace now (the chosen one dropped out): unselect it, or the
+            # table would mark a trace whose spans are not shown, and clicking it would show nothing
+            self.table.clearSelection()
             self._show_trace(None)
         self.loaded.emit(found)
 
