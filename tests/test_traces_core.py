@@ -128,3 +128,13 @@ def test_durations_read_as_people_say_them() -> None:
     assert math.isnan(tr.percentile([], 0.5))
     assert tr.percentile([1, 2, 3, 4], 0.5) == 2.5
 
+
+
+def test_a_failed_grpc_call_answered_http_200_says_its_grpc_status() -> None:
+    span = tr.Span("t1", "s1", "", "ratings.shop.svc.cluster.local:9090/*", "reviews.shop", T0, 1000,
+                   {"http.method": "POST", "http.url": "http://ratings:9090/shop.Ratings/Get",
+                    "http.status_code": "200", "grpc.status_code": "14", "span.kind": "client"})
+    assert span.error
+    assert span.summary() == "POST /shop.Ratings/Get -> 200 gRPC 14"  # not a bare "-> 200" on a failed span
+    ok = tr.Span("t1", "s2", "", "op", "reviews.shop", T0, 1000, {"http.status_code": "200", "grpc.status_code": "0"})
+    assert not ok.error and ok.summary() == "-> 200"

@@ -163,11 +163,15 @@ class Span:
                 rest = path.split("://", 1)[1]
                 path = rest[rest.find("/"):] if "/" in rest else "/"
             parts.append(" ".join(p for p in (method, path) if p))
-        code = self.status_code
+        code, grpc = self.status_code, self.grpc_status
         if code is not None:
             parts.append(f"-> {code}")
-        elif self.grpc_status:
-            parts.append(f"-> gRPC {self.grpc_status}")
+            # a gRPC call that failed is mostly an HTTP 200 (its status is in the trailers): the 200 alone
+            # would say a failed span succeeded
+            if grpc and grpc not in ("0", "OK"):
+                parts.append(f"gRPC {grpc}")
+        elif grpc:
+            parts.append(f"-> gRPC {grpc}")
         if self.response_flags:
             parts.append(f"flags {self.response_flags}")
         return " ".join(parts)
