@@ -271,3 +271,14 @@ def test_an_ambient_workloads_traces_are_its_waypoints(capsys: pytest.CaptureFix
     assert json.loads(capsys.readouterr().out)["service"] == "waypoint.travel"
     assert traces_main(["--demo", "-n", "shop", "--app", "reviews", "--since", "1h", "--json"]) == 0
     assert "waypoint" not in json.loads(capsys.readouterr().out)["target"]
+
+
+def test_a_namespace_the_cluster_does_not_have_is_said_not_as_no_traces(
+        cluster: tuple[Any, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    _jaeger, config = cluster
+    assert traces_main(["--kubeconfig", str(config), "-n", "shopp", "--app", "reviews"]) == 2
+    assert "there is no namespace shopp in the cluster" in capsys.readouterr().err
+    for who in (["--app", "reviews"], ["--workload", "reviews-v2"], ["--service", "reviews"]):
+        assert traces_main(["--demo", "-n", "bookinfo", *who]) == 2
+        err = capsys.readouterr().err
+        assert "there is no namespace bookinfo in the cluster" in err and "sampled" not in err

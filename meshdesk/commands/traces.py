@@ -171,6 +171,14 @@ def _inventory(source: Any, namespace: str) -> Any:
     return source.snapshot(GraphRequest(namespaces=(namespace,))).inventory
 
 
+def _check_namespace(inv: Any, namespace: str) -> None:
+    """A namespace the cluster does not have (a typo) is said as such: its search finds nothing, which was
+    said as no traces sampled. Only when the cluster's namespaces could be listed."""
+    listed = getattr(inv, "cluster_namespaces", None)
+    if inv is not None and listed and namespace not in listed and inv.namespace(namespace) is None:
+        raise _UsageError(f"there is no namespace {namespace} in the cluster")
+
+
 def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
     """The target with the app its traces are kept under (a workload's app label; for a service, the app
     of the workloads it selects, else its own name) and, in an ambient namespace, the waypoint that
@@ -187,12 +195,14 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
             print(f"{PROG}: warning: the namespace {namespace} could not be read ({e.message}); if it is in ambient "
                   "mode its waypoint's traces are not asked for", file=sys.stderr)
             return TraceTarget(kind, namespace, name, name)
+        _check_namespace(inv, namespace)
         mine = [w.labels for w in (inv.workloads if inv is not None else [])
                 if w.namespace == namespace and w.app == name and not is_waypoint(w)]
         return TraceTarget(kind, namespace, name, name, *(waypoint_for(inv, namespace, mine) if mine else ("", "")))
     inv = _inventory(source, namespace)
     if inv is None:
         return TraceTarget(kind, namespace, name, name)
+    _check_namespace(inv, namespace)
     # what RBAC hid of the kinds the target is found among (not, say, EndpointSlices)
     kinds = ("services",) if kind == TARGET_SERVICE else (
         "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "pods")
