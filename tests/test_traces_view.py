@@ -353,3 +353,18 @@ def test_a_chosen_trace_that_drops_out_of_a_new_answer_leaves_no_other_row_selec
     with qtbot.waitSignal(view.traceShown, timeout=5000):
         view.table.selectRow(1)
     assert view.trace is not None
+
+
+def test_stepping_the_minimum_duration_searches_again_with_it(qtbot: QtBot) -> None:
+    source = JaegerJson(bookinfo_trace(_us(60)), bookinfo_trace(_us(120), slow_ms=80))
+    view = _view(qtbot, source)
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.show()
+    assert view.table.rowCount() == 2
+    view.min_duration.setValue(49)
+    qtbot.waitUntil(lambda: source.queries[-1].min_duration_ms == 49, timeout=10000)
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.min_duration.stepUp()  # the spin box's up arrow
+    assert source.queries[-1].min_duration_ms == 50
+    assert view.table.rowCount() == 1  # only the slow one: the value shown is the one searched with

@@ -178,7 +178,10 @@ class TracesView(QWidget):
         self.refresh = QPushButton("Refresh")
         for w in (self.window_box, self.limit_box):
             w.currentIndexChanged.connect(self.load)
-        self.min_duration.editingFinished.connect(self.load)
+        # a step of its arrows (or the wheel) searches at once, typed digits when done (Return, or leaving
+        # it): editingFinished alone left the arrows' value shown over traces not narrowed by it
+        self.min_duration.setKeyboardTracking(False)
+        self.min_duration.valueChanged.connect(self.load)
         self.errors_only.toggled.connect(self.load)
         self.refresh.clicked.connect(self.load)
         controls = QHBoxLayout()
