@@ -368,3 +368,16 @@ def test_stepping_the_minimum_duration_searches_again_with_it(qtbot: QtBot) -> N
         view.min_duration.stepUp()  # the spin box's up arrow
     assert source.queries[-1].min_duration_ms == 50
     assert view.table.rowCount() == 1  # only the slow one: the value shown is the one searched with
+
+
+def test_a_bug_in_the_source_is_said_and_logged_as_the_traces_worker_s(qtbot: QtBot,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    source = JaegerJson(bookinfo_trace(_us(60)))
+    source.fail = KeyError("spans")
+    view = _view(qtbot, source)
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    with qtbot.waitSignal(view.failed, timeout=10000):
+        view.show()
+    assert "KeyError" in view.note.text()
+    logged = [r.getMessage() for r in caplog.records if r.exc_info]
+    assert logged and "meshdesk-traces" in logged[-1] and "Envoy" not in logged[-1]

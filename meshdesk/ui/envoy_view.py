@@ -222,7 +222,8 @@ class _Worker(QObject):
             self.failed.emit(generation, e)
             return
         except Exception as e:  # a bug or a library surprise: say it, keep the tables
-            log.exception("reading the Envoy config failed")
+            # the thread names the work (the Traces dock's worker is one of these too, not the Envoy config)
+            log.exception("a job on the %s thread failed", QThread.currentThread().objectName() or "worker")
             self.failed.emit(generation, SourceError(f"{type(e).__name__}: {e}"))
             return
         self.done.emit(generation, result)
