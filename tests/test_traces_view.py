@@ -381,3 +381,59 @@ def test_a_bug_in_the_source_is_said_and_logged_as_the_traces_worker_s(qtbot: Qt
     assert "KeyError" in view.note.text()
     logged = [r.getMessage() for r in caplog.records if r.exc_info]
     assert logged and "meshdesk-traces" in logged[-1] and "Envoy" not in logged[-1]
+
+
+def test_a_tcp_only_service_and_the_unknown_node_say_why_they_have_no_traces(qtbot: QtBot) -> None:
+    from meshdesk.mesh.graph.model import NODE_SERVICE, NODE_UNKNOWN
+    from tests.test_envoy_view import _demo_window_with_docks
+    from tests.ui_helpers import shown
+
+    windows = _demo_window_with_docks(qtbot)
+    try:
+        w = next(windows)()
+        graph = shown(qtbot, w, lambda g: g.find_node(node_type=NODE_SERVICE, namespace="shop", service="mongodb")
+                      is not None)
+        perf = next(e for e in w.extensions if hasattr(e, "docks"))
+        mongodb = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="mongodb")
+        assert {e.protocol for e in graph.edges.values() if mongodb.id in (e.source, e.target)} == {"tcp"}
+        w.view.select([mongodb.id])
+        with qtbot.waitSignal(perf.traces.loaded, timeout=30000) as got:
+            perf.docks["Traces"].show()
+        assert got.args[0].traces == []
+        assert "TCP connections leave no traces" in perf.traces.note.text()
+        assert "send more requests" not in perf.traces.note.text()
+        unknown = next((n for n in graph.nodes.values() if n.node_type == NODE_UNKNOWN), None)
+        if unknown is not None:
+            w.view.select([unknown.id])
+            assert perf.traces.target is None
+            assert perf.traces.note.text().startswith("The unknown node stands for callers no proxy could name")
+    finally:
+        next(windows, None)
+
+
+def test_a_refreshed_trace_whose_spans_changed_is_shown_again(qtbot: QtBot) -> None:
+    import time
+
+    now = time.time()
+    first = bookinfo_trace(int((now - 30) * 1e6), trace_id="f" * 32)
+    source = JaegerJson(first)
+    view = TracesView()
+    qtbot.addWidget(view)
+    view.set_source(source)
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.show()
+    with qtbot.waitSignal(view.traceShown, timeout=5000):
+        view.table.selectRow(0)
+    assert not any(failed for *_r, failed in span_rows(view))
+    # the backend got the rest of the trace: the same spans, one of them now a 503
+    changed = bookinfo_trace(int((now - 30) * 1e6), trace_id="f" * 32)
+    for span in changed["spans"]:
+        for tag in span["tags"]:
+            if tag["key"] == "http.status_code" and "ratings" in span["operationName"]:
+                tag["value"] = "503"
+    source.traces = tr.parse_jaeger(jaeger_answer(changed)).traces
+    assert len(source.traces[0].spans) == len(view.trace.spans)
+    with qtbot.waitSignal(view.traceShown, timeout=10000):
+        view.poll()
+    assert any(failed for *_r, failed in span_rows(view))

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 
 from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
 from meshdesk.mesh.graph.ambient import is_waypoint
-from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.traces import (
@@ -99,7 +99,23 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
     if node.node_type == NODE_SERVICE:
         return None, ("An external service (a ServiceEntry's host) reports no spans of its own: select a "
                       "workload that calls it to see the traces through it")
+    if node.node_type == NODE_UNKNOWN:
+        return None, ("The unknown node stands for callers no proxy could name: it has no traces of its own; "
+                      "select the workload they call")
     return None, other
+
+
+def tcp_only_hint(graph: TrafficGraph | None, ids: Sequence[str]) -> str:
+    """What to say of a selected node all of whose traffic in the graph is TCP: Istio's proxies make no
+    spans of TCP connections, so "send more requests" would mislead. "" otherwise."""
+    if graph is None or not ids or ids[0] not in graph.nodes:
+        return ""
+    node = ids[0]
+    protocols = {e.protocol for e in graph.edges.values() if node in (e.source, e.target)}
+    if protocols == {"tcp"}:
+        return ("All of its traffic in the graph is TCP, and Istio's proxies make spans of HTTP and gRPC "
+                "requests only: TCP connections leave no traces.")
+    return ""
 
 
 def _span_nodes(graph: TrafficGraph, trace: Trace) -> dict[str, str]:
@@ -507,7 +523,8 @@ class PerformanceViews(QObject):
     def show_selection(self, ids: list[str]) -> None:
         self.lists.select_graph_ids(ids)
         if not self._showing_trace:
-            self.traces.set_target(*trace_target(self.graph, self.inventory, ids))
+            target, why = trace_target(self.graph, self.inventory, ids)
+            self.traces.set_target(target, why, tcp_only_hint(self.graph, ids))
         workload = selected_workload(self.graph, self.inventory, ids)
         self.metrics.workload = workload  # whose proxies the metrics view's Envoy proxy choice charts
         self.metrics.show_graph_selection(self.graph, ids)

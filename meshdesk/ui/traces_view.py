@@ -93,6 +93,22 @@ def started_text(us: int) -> str:
     return datetime.fromtimestamp(us / 1e6).strftime("%H:%M:%S.%f")[:-3]
 
 
+def _clear_tree(tree: QTreeWidget) -> None:
+    """Empty a tree, its deepest items first: Qt's ``clear()`` of a long parent-child chain (a trace of
+    thousands of nested spans) takes time growing with the square of its depth (2 s at 5,000 levels),
+    taking each item's children out from the bottom up takes milliseconds."""
+    items: list[QTreeWidgetItem] = []
+    stack = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    while stack:
+        item = stack.pop()
+        if item is not None and item.childCount():
+            items.append(item)
+            stack.extend(item.child(i) for i in range(item.childCount()))
+    for item in reversed(items):  # children taken out before their parents
+        item.takeChildren()
+    tree.clear()
+
+
 class _NumberItem(QTableWidgetItem):
     """A table cell sorted by the number behind its text."""
 
@@ -147,6 +163,7 @@ class TracesView(QWidget):
         self.unavailable = ""
         self.target: TraceTarget | None = None
         self.why_none = ""  # why the selection has no traces (an edge, a box ...)
+        self.hint = ""  # what to say when the target has none (a TCP-only service)
         self.found: TraceSet | None = None
         self.trace: Trace | None = None
         self.end: float = 0.0  # 0: now; else the replayed moment the window ends at
@@ -287,8 +304,10 @@ class TracesView(QWidget):
         self._forget()
         self._changed()
 
-    def set_target(self, target: TraceTarget | None, why: str = "") -> None:
-        """Whose traces to show; None with ``why`` when the selection has none (an edge, a box)."""
+    def set_target(self, target: TraceTarget | None, why: str = "", hint: str = "") -> None:
+        """Whose traces to show; None with ``why`` when the selection has none (an edge, a box). ``hint``:
+        what to say when it has no traces (a TCP-only service: Istio makes no spans of TCP traffic)."""
+        self.hint = hint
         if target == self.target and (target is not None or why == self.why_none):
             return
         self.target, self.why_none = target, why
@@ -343,6 +362,7 @@ class TracesView(QWidget):
             item = self.table.item(row, 0)
             if item is not None and item.data(_SPAN_ROLE) == trace_id:
                 self.table.selectRow(row)
+                self._row_chosen()  # the row may have been selected already (no signal): show it as it is now
                 return True
         return False
 
@@ -453,8 +473,9 @@ class TracesView(QWidget):
             if target is not None and target.kind in (TARGET_WORKLOAD, TARGET_SERVICE) and found.fetched:
                 text += (f" ({found.fetched} traces of the app {target.lookup} were read, none through this "
                          f"{target.kind})")
-            hint = " Traces are sampled (Istio keeps 1 request in 100 by default): send more requests, or " \
-                   "look further back."
+            hint = (" " + self.hint) if self.hint else (
+                " Traces are sampled (Istio keeps 1 request in 100 by default): send more requests, or "
+                "look further back.")
             return text + "." + hint + self._extras(found)
         s = stats(found.traces)
         text = (f"{s.count} traces, {s.errors} with errors; duration p50 {s.p50_ms:.1f} ms, p95 {s.p95_ms:.1f} ms, "
@@ -502,15 +523,14 @@ class TracesView(QWidget):
             return
         item = self.table.item(rows[0].row(), 0)
         trace = self._trace_by_id(str(item.data(_SPAN_ROLE))) if item is not None else None
-        if trace is not None and self.trace is not None and trace.trace_id == self.trace.trace_id \
-                and len(trace.spans) == len(self.trace.spans):
+        if trace is not None and self.trace is not None and trace == self.trace:
             self.trace = trace  # read again, unchanged: the tree stays as the user left it
             return
         self._show_trace(trace)
 
     def _show_trace(self, trace: Trace | None) -> None:
         self.trace = trace
-        self.spans.clear()
+        _clear_tree(self.spans)
         self.tags.setRowCount(0)
         self.show_in_graph.setEnabled(trace is not None)
         self.copy_id.setEnabled(trace is not None)
