@@ -24,7 +24,7 @@ import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -40,10 +40,13 @@ from meshdesk.sources.base import (
     PrometheusURLError,
     SourceError,
 )
+from meshdesk.sources.httpapi import HTTPAPIClient
 from meshdesk.sources.inventory import RawApi, api_auth_headers
 from meshdesk.sources.prometheus import PrometheusClient, safe_url, url_problem
 
 log = logging.getLogger(__name__)
+
+ClientT = TypeVar("ClientT", bound=HTTPAPIClient)
 
 PROMETHEUS_PORT = 9090
 # label selectors tried across namespaces when istio-system/prometheus does not exist
@@ -209,6 +212,17 @@ def session_for(api: Any) -> requests.Session:
         if not (no_proxy and requests.utils.should_bypass_proxies(str(cfg.host), no_proxy=no_proxy)):
             s.proxies = {"http": cfg.proxy, "https": cfg.proxy}
     return s
+
+
+
+def via_api_server(client_class: type[ClientT], api: Any, url: str, *, timeout: float,
+                   headers: Mapping[str, str] | None) -> ClientT:
+    """A client (Prometheus's, a tracing backend's) for ``url`` on the API server (its service proxy):
+    the kubeconfig's credentials, CA and verification, as the kubernetes client uses them."""
+    cfg = api.configuration
+    return client_class(url, session=session_for(api), timeout=timeout, headers=headers or None,
+                        ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
+                        insecure=getattr(cfg, "verify_ssl", True) is False)
 
 
 def service_proxy_url(api: Any, svc: PrometheusService) -> str:
@@ -398,11 +412,7 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
         if api is not None and auth_type == "none" and _through_api_server(api, url):
             # the API server's own proxy (e.g. a Prometheus served under /prometheus, which discovery
             # does not find): it wants the kubeconfig's credentials, as kubectl proxy would send them
-            cfg = api.configuration
-            client = PrometheusClient(url, session=session_for(api), timeout=timeout,
-                                      headers=(auth or {}).get("headers") or None,
-                                      ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
-                                      insecure=getattr(cfg, "verify_ssl", True) is False)
+            client = via_api_server(PrometheusClient, api, url, timeout=timeout, headers=(auth or {}).get("headers"))
             conn = PrometheusConnection(client, "URL through the API server " + safe_url(url).rstrip("/"))
         else:
             conn = _explicit(url, auth, timeout)
@@ -424,15 +434,12 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
                               + " or ".join(PROMETHEUS_SELECTORS),
                               hint=f"install Istio's Prometheus addon, or {GIVE_URL}")
     tried: list[str] = []
-    cfg = api.configuration
     # the extra headers saved for the context (a tenant's X-Scope-OrgID) go to the Prometheus found too:
     # they were dropped without a word when no URL was saved beside them
     headers = (auth or {}).get("headers") or None
 
     def proxy_client(to: PrometheusService) -> PrometheusClient:
-        return PrometheusClient(service_proxy_url(api, to), session=session_for(api), timeout=timeout,
-                                headers=headers, ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
-                                insecure=getattr(cfg, "verify_ssl", True) is False)
+        return via_api_server(PrometheusClient, api, service_proxy_url(api, to), timeout=timeout, headers=headers)
 
     client = proxy_client(svc)
     via_proxy = PrometheusConnection(client, f"API server service proxy to {svc}", tried=tried)

@@ -38,7 +38,7 @@ from meshdesk.sources.base import (
     TracingMalformed,
     TracingURLError,
 )
-from meshdesk.sources.discovery import _items, _port_number, _through_api_server, _tls_port, session_for
+from meshdesk.sources.discovery import _items, _port_number, _through_api_server, _tls_port, via_api_server
 from meshdesk.sources.httpapi import safe_url, url_problem
 from meshdesk.sources.inventory import RawApi
 from meshdesk.sources.tracing import GIVE_TRACING_URL, JaegerClient, client_from_settings
@@ -192,11 +192,8 @@ def connect_tracing(api: Any, *, url: str | None = None, auth: Mapping[str, Any]
                                        "backend in the cluster")
         auth_type = str((auth or {}).get("type") or "none")
         if api is not None and auth_type == "none" and _through_api_server(api, url):
-            cfg = api.configuration  # the API server's own proxy: it wants the kubeconfig's credentials
-            client = JaegerClient(url, session=session_for(api), timeout=timeout,
-                                  headers=(auth or {}).get("headers") or None,
-                                  ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
-                                  insecure=getattr(cfg, "verify_ssl", True) is False)
+            # the API server's own proxy: it wants the kubeconfig's credentials
+            client = via_api_server(JaegerClient, api, url, timeout=timeout, headers=(auth or {}).get("headers"))
             conn = TracingConnection(client, "URL through the API server " + safe_url(url).rstrip("/"))
         else:
             conn = TracingConnection(client_from_settings(url, auth, timeout=timeout),
@@ -223,14 +220,12 @@ def connect_tracing(api: Any, *, url: str | None = None, auth: Mapping[str, Any]
                            + " or ".join(JAEGER_SELECTORS) + " with a query port, and no Tempo with its Jaeger "
                            "query port (16686)",
                            hint=f"install Istio's Jaeger addon, or {GIVE_TRACING_URL}")
-    cfg = api.configuration
     headers = (auth or {}).get("headers") or None
     tried: list[str] = []
     for svc in services:
         for base in svc.base_paths:
-            client = JaegerClient(service_proxy_url(api, svc, base), session=session_for(api), timeout=timeout,
-                                  headers=headers, ca_bundle=getattr(cfg, "ssl_ca_cert", None) or None,
-                                  insecure=getattr(cfg, "verify_ssl", True) is False)
+            client = via_api_server(JaegerClient, api, service_proxy_url(api, svc, base), timeout=timeout,
+                                    headers=headers)
             where = f"API server service proxy to {svc} ({svc.what})" + (f", under {base}" if base else "")
             conn = TracingConnection(client, where, tried)
             if not probe:
