@@ -21,6 +21,7 @@ from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.base import Cancelled, Conflict, MeshSource, NotFound, SourceError, WritableSource
 from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.demo import traffic as sim
 from meshdesk.sources.prometheus import PrometheusClient
 from meshdesk.sources.telemetry import GROUP_MESSAGES, GROUP_REQUESTS, GROUP_TCP, fetch_samples
 from tests.prom_server import PrometheusServer, Series, binaries_missing
@@ -304,11 +305,31 @@ def test_an_injected_delay_with_a_timeout_turns_slow_requests_into_504s(demo: De
     delayed.spec["http"][0]["timeout"] = "1s"
     put(demo, delayed)
     samples = snap(demo).samples
+    # every request was held 2 s, so the ones that timed out say both, in Envoy's order: UT before DI
     timed_out = requests(samples, source_workload="productpage-v1", destination_service_name="reviews",
-                         response_code="504", response_flags="UT")
+                         response_code="504", response_flags="UT,DI")
     assert total(timed_out) > 0.9 * total(requests(samples, source_workload="productpage-v1",
                                                    destination_service_name="reviews", reporter="source"))
     assert p50(samples) <= 1000
+
+
+def test_requests_held_by_a_delay_fault_say_DI_in_their_flags_as_envoy_reports_them(demo: DemoCluster) -> None:
+    def flags_share(samples: list[Sample], reporter: str) -> float:
+        out = requests(samples, source_workload="productpage-v1", destination_service_name="reviews",
+                       reporter=reporter)
+        return total(out, lambda s: "DI" in s.labels["response_flags"].split(",")) / total(out)
+
+    assert flags_share(snap(demo).samples, "source") == 0
+    reviews_vs(demo, [{"fault": {"delay": {"percentage": {"value": 40}, "fixedDelay": "300ms"}},
+                       "route": [{"destination": {"host": "reviews", "subset": "v2"}}]}])
+    samples = snap(demo).samples
+    # the client's proxy held 40% of the requests (the fault filter is on the client's side) ...
+    assert flags_share(samples, "source") == pytest.approx(0.4, abs=0.01)
+    # ... and the server's proxy saw nothing of it
+    assert flags_share(samples, "destination") == 0
+    # a held request that also failed says both, in the order Envoy writes them
+    assert [sim.with_flag(f, "DI") for f in ("-", "UF", "URX", "UT,URX", "DI")] == ["DI", "UF,DI", "DI,URX",
+                                                                                  "UT,DI,URX", "DI"]
 
 
 def test_routing_to_a_missing_subset_gives_no_cluster_errors(demo: DemoCluster) -> None:
@@ -438,8 +459,9 @@ def test_authorization_policies_deny_with_403(demo: DemoCluster) -> None:
 
 def test_a_connection_pool_limit_overflows_when_the_backend_slows_down(demo: DemoCluster) -> None:
     def overflowed() -> float:
-        return total(requests(snap(demo, ["shop"]).samples, destination_service_name="ratings", reporter="source",
-                              response_flags="UO"))
+        # (the requests the delay fault below holds say "UO,DI")
+        return total(requests(snap(demo, ["shop"]).samples, destination_service_name="ratings", reporter="source"),
+                     lambda s: "UO" in s.labels["response_flags"].split(","))
 
     put(demo, IstioObject("DestinationRule", "ratings", "shop", spec={
         "host": "ratings",

@@ -535,9 +535,8 @@ class Builder:
 
 def _with_delay(flags: str, delay_ms: float) -> str:
     """Response flags with Envoy's DI (delay injected) added when a delay fault held the request."""
-    flags = "" if flags in ("", "-") else flags
     if delay_ms > 0:
-        return f"{flags},DI" if flags else "DI"
+        return sim.with_flag(flags, "DI")
     return flags or "-"
 
 

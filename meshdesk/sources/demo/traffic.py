@@ -278,6 +278,33 @@ class Fault:
     delay_ms: float = 0.0
 
 
+# Envoy writes a request's response flags comma-separated, in the order of its own list of them
+_FLAG_ORDER = {f: i for i, f in enumerate((
+    "LH", "UH", "UT", "LR", "UR", "UF", "UC", "UO", "NR", "DI", "FI", "RL", "UAEX", "RLSE", "DC", "URX", "SI",
+    "IH", "DPE", "UMSDR", "RFCF", "NFCF", "DT", "UPE", "NC", "OM", "DF", "DO", "DR"))}
+
+
+def with_flag(flags: str, flag: str) -> str:
+    """``flags`` (Envoy's ``response_flags``, "-" for none) with ``flag`` added where Envoy puts it."""
+    have = [] if flags in ("", "-") else flags.split(",")
+    if flag not in have:
+        have.append(flag)
+    return ",".join(sorted(have, key=lambda f: _FLAG_ORDER.get(f, len(_FLAG_ORDER))))
+
+
+def delayed_shares(fault: Fault, undelayed: Latency, timeout_ms: float | None, timed_out: float) -> tuple[float, float]:
+    """Of the requests a delay fault may hold: the share held among those answered in time, and among
+    those that timed out (their flags say DI). A delay long enough makes the held ones the slow ones."""
+    held = fault.delay_share if fault.delay_ms > 0 else 0.0
+    if held <= 0:
+        return 0.0, 0.0
+    if not timeout_ms or timed_out <= 0:
+        return held, 0.0
+    held_late = held * undelayed.shifted(fault.delay_ms).tail(timeout_ms)  # of all requests
+    in_time = (held - held_late) / (1.0 - timed_out) if timed_out < 1.0 else 0.0
+    return min(max(in_time, 0.0), 1.0), min(max(held_late / timed_out, 0.0), 1.0)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = DEFAULT_RETRY_ATTEMPTS
@@ -1247,6 +1274,16 @@ class Simulation:
                             if unimported else leg.target, workload)
         server_proxy = workload is not None and has_proxy(workload)
         port = self._server_port(call, leg.target)
+        held = leg.fault.delay_share if leg.fault.delay_ms > 0 else 0.0  # requests a delay fault holds
+
+        def client_report(code: str, flags: str, grpc_status: str, value: float, delayed: float) -> None:
+            """What the client's proxy reports; the ``delayed`` share of it was held by a delay fault
+            first (its flags then say DI, as Envoy's do)."""
+            if delayed > 0:
+                report(dest, "source", code, with_flag(flags, "DI"), grpc_status, value * delayed, UNKNOWN)
+            if delayed < 1:
+                report(dest, "source", code, flags, grpc_status, value * (1.0 - delayed), UNKNOWN)
+
         if server_proxy and workload is not None and not has_proxy(client) and self.config.strict(workload, port):
             return  # plaintext refused by a STRICT server: nobody reports a request
         plaintext = unimported or str(_dict(self.config.traffic_policy(leg.target.host, leg.target.subset).get("tls"))
@@ -1258,8 +1295,9 @@ class Simulation:
             # (Envoy retries a reset under 5xx, gateway-error and reset; not under connect-failure, which
             # is about the connection not being made)
             retried = leg.retry.attempts > 0 and bool({"5xx", "gateway-error", "reset"} & leg.retry.retry_on)
-            report(dest, "source", "503", "URX" if retried else "UC", "", rate, UNKNOWN)
-            edge_stats(dest, "source", rate, 0.0, Latency.fixed(1.5 * (1 + (leg.retry.attempts if retried else 0))))
+            client_report("503", "URX" if retried else "UC", "", rate, held)
+            edge_stats(dest, "source", rate, 0.0, Latency.fixed(1.5 * (1 + (leg.retry.attempts if retried else 0)))
+                       .delayed(leg.fault.delay_share, leg.fault.delay_ms))
             return
         mtls = (has_proxy(client) and server_proxy and workload is not None and not plaintext
                 and self.config.mtls(workload, port))
@@ -1269,14 +1307,14 @@ class Simulation:
         if refused:
             # the server's proxy answers 403 itself (its RBAC or its external authorizer); the application
             # never sees the request
-            report(dest, "source", "403", "-", "", rate, UNKNOWN)
+            client_report("403", "-", "", rate, held)
             report(dest, "destination", "403", refused, "", rate, security)
-            edge_stats(dest, "source", rate, 0.0, Latency.fixed(2.0))
+            edge_stats(dest, "source", rate, 0.0, Latency.fixed(2.0).delayed(leg.fault.delay_share, leg.fault.delay_ms))
             edge_stats(dest, "destination", rate, 0.0, Latency.fixed(1.0))
             return
         server_dist = self.server_latency(key)
-        client_dist = server_dist.shifted(0.8 if workload is not None else 25.8)
-        client_dist = client_dist.delayed(leg.fault.delay_share, leg.fault.delay_ms)
+        undelayed = server_dist.shifted(0.8 if workload is not None else 25.8)
+        client_dist = undelayed.delayed(leg.fault.delay_share, leg.fault.delay_ms)
         failures = self.failures(key)
         capacity = self.config.pool_capacity(leg.target) if workload is not None and not unimported else None
         if capacity is not None:
@@ -1295,9 +1333,10 @@ class Simulation:
             client_dist = client_dist.capped(leg.timeout_ms)
         # what the client's proxy sees: one outcome per request, after retries
         ok = rate * ok_share * attempts
-        report(dest, "source", "200", "-", "", ok * (1.0 - timed_out), UNKNOWN)
+        held_in_time, held_late = delayed_shares(leg.fault, undelayed, leg.timeout_ms, timed_out)
+        client_report("200", "-", "", ok * (1.0 - timed_out), held_in_time)
         if timed_out > 0:
-            report(dest, "source", "504", "UT", "4", ok * timed_out, UNKNOWN)
+            client_report("504", "UT", "4", ok * timed_out, held_late)
         for f in failures:
             if retry.retries(f):
                 final = rate * f.share * p_retry**retry.attempts
@@ -1305,7 +1344,7 @@ class Simulation:
             else:
                 final = rate * f.share * attempts
                 flags = f.flags
-            report(dest, "source", f.code, flags, f.grpc_status, final, UNKNOWN)
+            client_report(f.code, flags, f.grpc_status, final, held)
         source_ok = ok * (1.0 - timed_out)
         edge_stats(dest, "source", rate, source_ok, client_dist)
         if workload is None:
@@ -1354,6 +1393,16 @@ class Simulation:
                     labels["request_operation"] = op.label
                 self.acc.add(tm.REQUESTS, labels, value)
 
+            held = leg.fault.delay_share if leg.fault.delay_ms > 0 else 0.0
+
+            def waypoint_report(code: str, flags: str, grpc_status: str, value: float, delayed: float,
+                                report: Callable[..., None] = report) -> None:
+                # the waypoint applies a delay fault as a sidecar would: the held requests say DI
+                if delayed > 0:
+                    report(code, with_flag(flags, "DI"), grpc_status, value * delayed)
+                if delayed < 1:
+                    report(code, flags, grpc_status, value * (1.0 - delayed))
+
             port = self._server_port(call, target) or 0
             refused = self.config.denial(client, workload, op, port, True, self.seed, enforcer="waypoint")
             if refused:
@@ -1374,7 +1423,7 @@ class Simulation:
                 # the server's ztunnel refuses the waypoint's connection (it sees the waypoint's identity, not
                 # the client's): it reports the connection denied, with no bytes, and the waypoint answers the
                 # request with an upstream connection failure
-                report("503", "UF", "14" if grpc else "", sent)
+                waypoint_report("503", "UF", "14" if grpc else "", sent, held)
                 self._ambient_stats(call, src, dest, sent, 0.0, Latency.fixed(1.5))
                 self._ztunnel_hop(src, via, sent, call.request_bytes, 90.0)
                 tcp = {**_workload_labels(waypoint, "source"), **dest, "request_protocol": TCP, "response_flags": "DENY",
@@ -1382,18 +1431,20 @@ class Simulation:
                 self.acc.add(tm.TCP_OPENED, tcp, 0.02 + 0.01 * sent)
                 self.acc.add(tm.TCP_CLOSED, tcp, 0.02 + 0.01 * sent)
                 continue
-            dist = self.server_latency(key).shifted(0.6).delayed(leg.fault.delay_share, leg.fault.delay_ms)
+            undelayed = self.server_latency(key).shifted(0.6)
+            dist = undelayed.delayed(leg.fault.delay_share, leg.fault.delay_ms)
             timed_out = 0.0
             if leg.timeout_ms:
                 timed_out = dist.tail(leg.timeout_ms)
                 dist = dist.capped(leg.timeout_ms)
             failures = self.failures(key)
             ok = sent * max(0.0, 1.0 - sum(f.share for f in failures))
-            report("200", "-", "", ok * (1.0 - timed_out))
+            held_in_time, held_late = delayed_shares(leg.fault, undelayed, leg.timeout_ms, timed_out)
+            waypoint_report("200", "-", "", ok * (1.0 - timed_out), held_in_time)
             if timed_out > 0:
-                report("504", "UT", "4", ok * timed_out)
+                waypoint_report("504", "UT", "4", ok * timed_out, held_late)
             for f in failures:
-                report(f.code, f.flags, f.grpc_status, sent * f.share)
+                waypoint_report(f.code, f.flags, f.grpc_status, sent * f.share, held)
             self._ambient_stats(call, src, dest, sent, ok, dist)
             inbound[key] = inbound.get(key, 0.0) + sent * (1.0 - sum(f.share for f in failures if f.source_only))
             # ztunnel: client -> waypoint (addressed to the real service), then waypoint -> server
