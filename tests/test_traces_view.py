@@ -437,3 +437,63 @@ def test_a_refreshed_trace_whose_spans_changed_is_shown_again(qtbot: QtBot) -> N
     with qtbot.waitSignal(view.traceShown, timeout=10000):
         view.poll()
     assert any(failed for *_r, failed in span_rows(view))
+
+
+def test_odd_traces_from_a_live_backend_show_every_span_where_it_belongs(qtbot: QtBot) -> None:
+    """What other backends and setups send, read through Jaeger's HTTP API end to end: a 64-bit trace id,
+    a call whose client and server spans share one span id (Zipkin's shared span context), a client
+    whose clock runs behind its caller's, a span whose parent never reached the backend, and an
+    application's own span in OpenTelemetry's current names that failed with a reason."""
+    from meshdesk.sources.tracing import JaegerClient
+    from tests.jaeger_emulator import JaegerEmulator, jaeger_span, jaeger_trace
+
+    def node(pod: str) -> str:
+        return f"sidecar~10.0.0.7~{pod}.shop~shop.svc.cluster.local"
+
+    t0 = _us(90)
+    odd = jaeger_trace("7f3a9c0d1e2b4a55", [
+        jaeger_span("a1", "productpage.shop", "productpage.shop.svc.cluster.local:9080/*", t0, 50_000,
+                    node_id=node("productpage-v1-5b7c-aaaa"), tags={"http.method": "GET", "http.url": "http://shop/"}),
+        # the shared id: the client half (its clock 3 ms behind) and the server half
+        jaeger_span("b2", "reviews.shop", "reviews.shop.svc.cluster.local:9080/*", t0 + 1_000, 30_000, parent="a1",
+                    node_id=node("reviews-v2-7d9c-xk2p"), tags={"http.method": "GET"}),
+        jaeger_span("b2", "productpage.shop", "reviews.shop.svc.cluster.local:9080/*", t0 - 3_000, 36_000,
+                    parent="a1", kind="client", node_id=node("productpage-v1-5b7c-aaaa"), tags={"http.method": "GET"}),
+        # reviews' own code: new semantic conventions, failed, with its reason
+        jaeger_span("c3", "reviews.shop", "load-ratings", t0 + 2_000, 20_000, parent="b2", status=None,
+                    tags={"component": "app", "http.request.method": "POST", "url.full": "http://ratings:9080/r/1",
+                          "http.response.status_code": "503", "otel.status_code": "ERROR",
+                          "otel.status_description": "ratings unavailable"}),
+        # a span whose parent the backend never got
+        jaeger_span("d4", "reviews.shop", "reviews.shop.svc.cluster.local:9080/*", t0 + 40_000, 4_000,
+                    parent="lost", node_id=node("reviews-v2-7d9c-xk2p"), tags={"http.method": "GET"}),
+    ])
+    with JaegerEmulator([odd]) as jaeger:
+        client = JaegerClient(jaeger.url)
+        view = _view(qtbot, client)
+        view.set_target(tr.TraceTarget(tr.TARGET_APP, "shop", "reviews", "reviews"))
+        with qtbot.waitSignal(view.loaded, timeout=10000):
+            view.show()
+        try:
+            assert view.table.rowCount() == 1 and "1 with errors" in view.note.text()
+            with qtbot.waitSignal(view.traceShown, timeout=5000):
+                view.table.selectRow(0)
+            assert view.trace is not None and view.trace.trace_id == "7f3a9c0d1e2b4a55"
+            assert len(view.trace.spans) == 5  # nothing dropped: the shared id is two spans
+            rows = span_rows(view)
+            # the server half sits under its client half, the app's span under the server, the orphan at the top
+            assert [(depth, summary) for depth, _op, summary, _failed in rows] == [
+                (0, "GET / -> 200"), (1, "GET -> 200"), (2, "GET -> 200"),
+                (3, "POST /r/1 -> 503 error: ratings unavailable"), (0, "GET -> 200")]
+            assert [failed for *_rest, failed in rows] == [False, False, False, True, False]
+            # the failed span is the one chosen, and its tags say what it was
+            current = view.spans.currentItem()
+            assert current is not None and current.text(COL_SUMMARY).endswith("error: ratings unavailable")
+            # the client started before its caller by its clock: the trace starts there, no offset is negative
+            assert view.trace.start_us == t0 - 3_000
+            assert all(not view.spans.topLevelItem(0).text(c).startswith("-") for c in range(7))
+            server = next(s for s in view.trace.spans if s.span_id != "b2" and s.service == "reviews.shop"
+                          and s.kind == tr.KIND_SERVER and s.parent_id == "b2")
+            assert any("shared span" in n for n in server.notes)
+        finally:
+            view.shutdown()

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -117,9 +117,18 @@ class Span:
     def kind(self) -> str:
         return self.tags.get("span.kind", "")
 
+    def tag(self, *keys: str) -> str:
+        """The first of ``keys`` the span carries: Envoy's and OpenTelemetry's older names, then the
+        current semantic conventions' (an application's own spans)."""
+        for key in keys:
+            value = self.tags.get(key)
+            if value:
+                return value
+        return ""
+
     @cached_property
     def status_code(self) -> int | None:
-        raw = self.tags.get("http.status_code", "")
+        raw = self.tag("http.status_code", "http.response.status_code")
         try:
             return int(float(raw)) if raw else None
         except ValueError:
@@ -127,7 +136,7 @@ class Span:
 
     @property
     def grpc_status(self) -> str:
-        return self.tags.get("grpc.status_code", "")
+        return self.tag("grpc.status_code", "rpc.grpc.status_code")
 
     @property
     def response_flags(self) -> str:
@@ -154,9 +163,9 @@ class Span:
 
     def summary(self) -> str:
         """One line for a span table: ``GET /reviews/0 -> 200`` with flags, or the upstream cluster."""
-        t = self.tags
         parts: list[str] = []
-        method, url = t.get("http.method", ""), t.get("http.url", "")
+        method = self.tag("http.method", "http.request.method")
+        url = self.tag("http.url", "url.full", "http.target", "url.path")
         if method or url:
             path = url
             if "://" in path:  # the host is the operation's; the path says what was asked
@@ -174,6 +183,13 @@ class Span:
             parts.append(f"-> gRPC {grpc}")
         if self.response_flags:
             parts.append(f"flags {self.response_flags}")
+        if self.tags.get("otel.status_code", "").upper() == "ERROR":
+            # an application's span that failed says so, with its reason when it gives one
+            reason = " ".join(self.tags.get("otel.status_description", "").split())
+            if reason:
+                parts.append(f"error: {reason[:200]}")
+            elif code is None and not grpc:
+                parts.append("error")
         return " ".join(parts)
 
 
@@ -399,6 +415,7 @@ def parse_trace(raw: Any, budget: list[int] | None = None) -> tuple[Trace | None
     skipped = 0
     spans: list[Span] = []
     seen: set[str] = set()
+    shared: set[str] = set()  # span ids more than one span carries
     for item in spans_raw:
         if budget is not None:
             if budget[0] <= 0:
@@ -410,9 +427,11 @@ def parse_trace(raw: Any, budget: list[int] | None = None) -> tuple[Trace | None
             continue
         span_id = item.get("spanID")
         start, duration = _whole(item.get("startTime")), _whole(item.get("duration"))
-        if not isinstance(span_id, str) or not span_id or start is None or duration is None or span_id in seen:
+        if not isinstance(span_id, str) or not span_id or start is None or duration is None:
             skipped += 1
             continue
+        if span_id in seen:
+            shared.add(span_id)
         seen.add(span_id)
         tags, bad_tags = _tags(item.get("tags"))
         service, ptags = "", {}
@@ -430,7 +449,50 @@ def parse_trace(raw: Any, budget: list[int] | None = None) -> tuple[Trace | None
                           service, start, max(0, duration), tags, ptags, notes))
     if not spans:
         return None, skipped or 1
+    if shared:
+        spans = _unshare(spans, shared, seen)
     return Trace(trace_id or spans[0].trace_id, tuple(spans)), skipped
+
+
+def _unshare(spans: list[Span], shared: set[str], taken: set[str]) -> list[Span]:
+    """Spans that carry the same id, each kept under an id of its own. Zipkin's shared span context (a
+    proxy not configured as Istio configures Envoy, a backend that does not tell them apart as Jaeger's
+    query service does) gives a call's server span its client span's id: the client keeps the id and the
+    server span becomes its child. Other repeats keep their parent, under a new id; children of the id
+    stay with the span that keeps it (the client, else the first)."""
+    keeper: dict[str, Span] = {}
+    for span in spans:
+        if span.span_id in shared and span.span_id not in keeper:
+            same = [s for s in spans if s.span_id == span.span_id]
+            keeper[span.span_id] = next((s for s in same if s.kind == KIND_CLIENT), same[0])
+    renamed: dict[int, Span] = {}  # by id() of the span given
+    server_half: dict[tuple[str, str], str] = {}  # (shared id, the server's service) -> the server's new id
+    for span in spans:
+        kept = keeper.get(span.span_id)
+        if kept is None or kept is span:
+            continue
+        n = 2
+        while f"{span.span_id}-{n}" in taken:
+            n += 1
+        new_id = f"{span.span_id}-{n}"
+        taken.add(new_id)
+        if span.kind == KIND_SERVER and kept.kind == KIND_CLIENT:
+            parent, note = span.span_id, f"shares span id {span.span_id} with its client span (Zipkin's shared span)"
+            if span.service != kept.service:
+                server_half.setdefault((span.span_id, span.service), new_id)
+        else:
+            parent, note = span.parent_id, f"another span has its id {span.span_id}; shown as {new_id}"
+        renamed[id(span)] = replace(span, span_id=new_id, parent_id=parent, notes=(*span.notes, note))
+    out: list[Span] = []
+    for span in spans:
+        span = renamed.get(id(span), span)
+        # the server's own work (its application's spans, its calls onward) names the shared id as its
+        # parent: it belongs under the server half, which the same service reported
+        under = server_half.get((span.parent_id, span.service))
+        if under is not None and span.span_id != under:
+            span = replace(span, parent_id=under)
+        out.append(span)
+    return out
 
 
 def parse_jaeger(document: Any) -> TraceSet:

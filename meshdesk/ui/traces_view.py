@@ -556,7 +556,7 @@ class TracesView(QWidget):
             item.setData(0, _SPAN_ROLE, span)
             item.setToolTip(COL_OPERATION, span.operation)
             item.setToolTip(COL_WHERE, where_text(span))
-            item.setToolTip(COL_SUMMARY, span.tags.get("http.url", "") or span.summary())
+            item.setToolTip(COL_SUMMARY, span.tag("http.url", "url.full") or span.summary())
             if span.error:
                 for col in range(len(SPAN_COLUMNS)):
                     item.setForeground(col, QBrush(QColor(ERROR_COLOUR)))
