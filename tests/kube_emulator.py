@@ -947,6 +947,7 @@ class KubeEmulator:
                     "ready": bool(ready and not done), "started": bool(ready and not done),
                     "restartCount": 0 if is_init else restarts, "state": st}
 
+        third, fourth = divmod(len(self.objects("pods")), 250)  # an address of its own for every pod
         pod = {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": ns, "labels": labels, "annotations": annotations,
@@ -954,7 +955,7 @@ class KubeEmulator:
             "spec": spec,
             "status": {
                 "phase": "Running" if ready or not job else "Pending",
-                "podIP": f"10.244.0.{len(self.objects('pods')) % 250 + 2}", "hostIP": "172.18.0.2",
+                "podIP": f"10.244.{third}.{fourth + 2}", "hostIP": "172.18.0.2",
                 "startTime": started,
                 "conditions": [{"type": "Ready", "status": "True" if ready else "False",
                                 "lastTransitionTime": started},

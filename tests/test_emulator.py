@@ -267,3 +267,16 @@ def test_client_certificate_authentication(tmp_path: Path) -> None:
         emu.require_token("tok")  # either authenticator is enough
         token_only = emu.write_kubeconfig(tmp_path / "token", token="tok")
         assert k8s.CoreV1Api(kubernetes.config.new_client_from_config(config_file=str(token_only))).list_namespace()
+
+
+def test_every_pod_gets_an_address_of_its_own(kube_emulator: KubeEmulator) -> None:
+    """Endpoints, EndpointSlices and the traces' node ids name pods by address: past 250 pods the
+    emulator gave addresses again that other pods had."""
+    kube_emulator.add_namespace("big")
+    tmpl = {"metadata": {"labels": {"app": "w"}}, "spec": {"containers": [{"name": "main", "image": "img:1"}]}}
+    kube_emulator.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w", "namespace": "big"},
+                       "spec": {"replicas": 600, "selector": {"matchLabels": {"app": "w"}}, "template": tmpl}})
+    pods = kube_emulator.run_workloads()
+    ips = [p["status"]["podIP"] for p in pods]
+    assert len(ips) == 600 and len(set(ips)) == 600
+    assert all(ip.startswith("10.244.") for ip in ips)
