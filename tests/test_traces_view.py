@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh import traces as tr
@@ -497,3 +498,60 @@ def test_odd_traces_from_a_live_backend_show_every_span_where_it_belongs(qtbot: 
             assert any("shared span" in n for n in server.notes)
         finally:
             view.shutdown()
+
+
+def test_a_chosen_span_is_compared_with_its_workloads_metrics_over_three_windows(qtbot: QtBot) -> None:
+    """Kiali's comparison map in the demo window: the chosen span of reviews-v2 against all requests into
+    reviews-v2 over the last 10 minutes, hour and 3 hours (avg, p50, p95, p99), each cell the difference in
+    ms with a sentence saying it; a span of a workload the graph does not show says why it has none."""
+    from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD
+    from meshdesk.mesh.span_stats import SpanComparison
+    from tests.test_envoy_view import _demo_window_with_docks
+    from tests.ui_helpers import shown
+
+    windows = _demo_window_with_docks(qtbot)
+    try:
+        w = next(windows)()
+        graph = shown(qtbot, w, lambda g: any(n.workload == "reviews-v2" for n in g.nodes.values()))
+        perf = next(e for e in w.extensions if hasattr(e, "docks"))
+        node = next(n for n in graph.nodes.values() if n.node_type in (NODE_APP, NODE_WORKLOAD)
+                    and n.workload == "reviews-v2")
+        perf.docks["Traces"].show()
+        with qtbot.waitSignal(perf.traces.loaded, timeout=20000):
+            w.view.select([node.id])
+        view = perf.traces
+        assert view.table.rowCount() > 0
+        with qtbot.waitSignal(view.traceShown, timeout=5000):
+            view.table.selectRow(0)
+        assert view.trace is not None
+        server = next(s for s in view.trace.spans if s.kind == tr.KIND_SERVER and s.node.pod.startswith("reviews-v2"))
+        item = next(it for it in _items(view.spans) if it.data(0, Qt.ItemDataRole.UserRole + 1) == server)
+        with qtbot.waitSignal(view.statsShown, timeout=20000) as got:
+            view.spans.setCurrentItem(item)
+        comparison = got.args[0]
+        assert isinstance(comparison, SpanComparison)
+        assert comparison.subject().startswith("requests into ") and comparison.subject().endswith("shop/reviews-v2")
+        assert "requests into" in view.stats_title.text()
+        cells = {(view.stats_map.verticalHeaderItem(r).text(), view.stats_map.horizontalHeaderItem(c).text()):
+                 view.stats_map.item(r, c) for r in range(3) for c in range(4)}
+        assert set(cells) == {(f"last {i}", s) for i in ("10m", "60m", "3h") for s in ("avg", "p50", "p95", "p99")}
+        for (interval, stat), cell in cells.items():
+            diff = comparison.diff(interval.removeprefix("last "), stat)
+            assert diff is not None and cell.text() == f"{diff:+.1f}"
+            assert (" slower than " if diff > 0 else " faster than ") in cell.toolTip()
+        # a span whose proxy the graph does not show (another namespace's): said, nothing read
+        outsider = tr.Span(view.trace.trace_id, "zz", server.span_id, "x", "billing.finance", server.start_us, 10,
+                           {"node_id": "sidecar~10.9.0.1~billing-v1-1-a.finance~finance.svc", "span.kind": "server"})
+        job, why = perf.traces.span_stats(tr.Trace(view.trace.trace_id, (*view.trace.spans, outsider)), outsider)
+        assert job is None and "not in the graph shown" in why
+    finally:
+        next(windows, None)
+
+
+def _items(tree: Any) -> list[Any]:
+    out, stack = [], [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    while stack:
+        item = stack.pop()
+        out.append(item)
+        stack.extend(item.child(i) for i in range(item.childCount()))
+    return out

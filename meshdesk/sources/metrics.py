@@ -38,6 +38,9 @@ from meshdesk.mesh.metrics import (
     align,
     split_value,
 )
+from meshdesk.mesh.span_stats import CHART as SPAN_CHART
+from meshdesk.mesh.span_stats import STATS_INTERVALS, SpanComparison
+from meshdesk.mesh.traces import Span
 from meshdesk.sources import promql
 from meshdesk.sources.base import Cancelled, PrometheusError, SourceError, Timeout, Unreachable
 from meshdesk.sources.prometheus import PrometheusClient, QueryResult, RangeSeries
@@ -242,3 +245,35 @@ class PrometheusMetrics:
         for lines in result.lines.values():
             lines.sort(key=lambda ln: (ln.split_value, ln.stat))
         return result
+
+
+def compare_span(metrics: MetricsSource, target: MetricsTarget, span: Span, end: float = 0.0,
+                 cancelled: Callable[[], bool] | None = None) -> SpanComparison:
+    """The statistics ``span`` is compared with (``meshdesk.mesh.span_stats``): the request duration
+    chart's average and quantiles of ``target``, each over one of the intervals ending at ``end`` (0:
+    now), read as one point of a chart whose rate window is the interval. An interval whose queries
+    failed is said in ``errors`` (the others are kept); when all fail the error is raised."""
+    values: dict[tuple[str, str], float] = {}
+    errors: list[str] = []
+    failures: list[SourceError] = []
+    for label, seconds in STATS_INTERVALS:
+        if cancelled is not None and cancelled():
+            raise Cancelled("comparing the span cancelled")
+        spec = MetricsSpec(range_s=0, step_s=60, charts=(SPAN_CHART,), rate_window_s=seconds, end=end)
+        try:
+            result = metrics.fetch(target, spec, cancelled)
+        except Cancelled:
+            raise
+        except SourceError as e:
+            failures.append(e)
+            errors.append(f"last {label}: {e}")
+            continue
+        if SPAN_CHART in result.errors:
+            errors.append(f"last {label}: {result.errors[SPAN_CHART]}")
+        for line in result.lines.get(SPAN_CHART, []):
+            value = line.values[-1] if line.values else math.nan
+            if not line.split_value and math.isfinite(value):
+                values[(label, line.stat)] = value
+    if failures and len(failures) == len(STATS_INTERVALS):
+        raise failures[0]
+    return SpanComparison(target, span.duration_us / 1000, values, tuple(errors))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -32,7 +33,9 @@ from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
 from meshdesk.mesh.graph.ambient import is_waypoint
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
+from meshdesk.mesh.metrics import INBOUND, MetricsTarget, spans_clusters, target_for_node
 from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.mesh.span_stats import SpanComparison, span_direction, why_not_compared
 from meshdesk.mesh.traces import (
     TARGET_APP,
     TARGET_SERVICE,
@@ -43,6 +46,7 @@ from meshdesk.mesh.traces import (
     duration_text,
 )
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
+from meshdesk.sources.metrics import compare_span
 from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for, tracing_source_for
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView
@@ -233,6 +237,36 @@ def hop_rows(graph: TrafficGraph | None, trace: Trace, span: Span) -> list[tuple
     return []
 
 
+def span_comparison_job(graph: TrafficGraph | None, metrics: Any, trace: Trace, span: Span,
+                        end: float = 0.0) -> tuple[Callable[[], SpanComparison] | None, str]:
+    """How the Traces dock compares a span with the metrics (Kiali's comparison map): a job reading the
+    statistics of the span's workload (its node in the graph, in the span's direction) over the windows
+    ending at ``end`` (0: now), or None and why there is none."""
+    why = why_not_compared(span)
+    if why:
+        return None, why
+    if metrics is None:
+        return None, "No metrics are read for this mesh (an offline snapshot): nothing to compare this request with."
+    node_id = _span_nodes(graph, trace).get(span.span_id) if graph is not None else None
+    if graph is None or node_id is None:
+        return None, ("The workload that reported this span is not in the graph shown (another namespace, or no "
+                      "traffic in the graph's window): its metrics are charted from its own node.")
+    direction = span_direction(span)
+    node = graph.nodes[node_id]
+    if node.workload:
+        # as Kiali compares: with the workload's own requests (a versioned app node's too), in its cluster
+        # when the graph spans several
+        target: MetricsTarget | None = MetricsTarget.workload(node.namespace, node.workload, direction)
+        if target is not None and spans_clusters(graph) and node.cluster and node.cluster != "unknown":
+            side = "destination" if direction == INBOUND else "source"
+            target = replace(target, labels=(*target.labels, (f"{side}_cluster", node.cluster)))
+    else:
+        target = target_for_node(graph, node_id, direction)
+    if target is None:
+        return None, f"{graph.nodes[node_id].label} has no {direction} metrics to compare this request with."
+    return (lambda: compare_span(metrics, target, span, end)), ""
+
+
 def service_node_ids(graph: TrafficGraph | None, namespace: str, service: str) -> list[str]:
     """The service node(s) of ``service`` in ``namespace`` (for "": a ServiceEntry's host, in any
     namespace) in ``graph``."""
@@ -286,6 +320,9 @@ class PerformanceViews(QObject):
         self.traces = TracesView()
         self._showing_trace = False  # selecting a trace's nodes: the Traces dock keeps its target
         self.traces.hop_rows = lambda trace, span: hop_rows(self.graph, trace, span)
+        self._metrics_source: Any = None
+        self.traces.span_stats = lambda trace, span: span_comparison_job(
+            self.graph, self._metrics_source, trace, span, self.traces.end)
         self.graph: TrafficGraph | None = None
         self.inventory: Inventory | None = None
         self.snapshot: Snapshot | None = None  # what the graph shown was built from
@@ -415,6 +452,7 @@ class PerformanceViews(QObject):
     # -- slots -----------------------------------------------------------------------------------
     def set_source(self, source: Any, info: Any = None) -> None:
         metrics = metrics_source_for(source)
+        self._metrics_source = metrics
         why = offline_reason(source, info)
         self.metrics.set_source(metrics, unavailable=why)
         self.sparklines.set_source(metrics, unavailable=why)

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.gcpause import paused_gc
+from meshdesk.mesh.span_stats import FULL_SCALE_MS, STATS, STATS_INTERVALS, SpanComparison, diff_text
 from meshdesk.mesh.traces import (
     DEFAULT_LIMIT,
     LIMITS,
@@ -109,6 +110,15 @@ def _clear_tree(tree: QTreeWidget) -> None:
         item.takeChildren()
 
 
+def _diff_colour(diff_ms: float) -> QColor:
+    """A comparison cell's colour: green when the request was faster, red when slower, stronger the
+    further off (fully at ``FULL_SCALE_MS``), pale near no difference."""
+    share = min(1.0, abs(diff_ms) / FULL_SCALE_MS)
+    base = QColor("#3e8635") if diff_ms < 0 else QColor(ERROR_COLOUR)
+    base.setAlpha(int(40 + 150 * share))
+    return base
+
+
 class _NumberItem(QTableWidgetItem):
     """A table cell sorted by the number behind its text."""
 
@@ -155,7 +165,9 @@ class TracesView(QWidget):
     failed = Signal(str)
     traceShown = Signal(object)  # the Trace whose spans are shown
     graphRequested = Signal(object)  # the Trace to select in the graph
+    statsShown = Signal(object)  # the chosen span's SpanComparison, or why it has none (text)
     _job = Signal(object)
+    _stats_job = Signal(object)
 
     def __init__(self, source: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,10 +181,16 @@ class TracesView(QWidget):
         self.end: float = 0.0  # 0: now; else the replayed moment the window ends at
         # rows of what the graph says of a span's hop (set by the performance views, which have the graph)
         self.hop_rows: Callable[[Trace, Span], list[tuple[str, str]]] | None = None
+        # how a span is compared with the metrics: a job to run on a worker thread (returning its
+        # SpanComparison), or None and why not (set by the performance views, which have the metrics)
+        self.span_stats: Callable[[Trace, Span], tuple[Callable[[], SpanComparison] | None, str]] | None = None
+        self._stats_generation = 0
         self._generation = 0
         self._stale = True
         self._thread: QThread
         self._thread, self._worker = _start_worker("meshdesk-traces", self._job, self._done, self._failed)
+        self._stats_thread, self._stats_worker = _start_worker("meshdesk-span-stats", self._stats_job,
+                                                               self._stats_done, self._stats_failed)
 
         self.title = QLabel()
         self.title.setObjectName("tracesTitle")
@@ -262,6 +280,27 @@ class TracesView(QWidget):
         self.tags.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.tags.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
 
+        # the chosen span against its workload's metrics (Kiali's comparison map)
+        self.stats_title = QLabel()
+        self.stats_title.setObjectName("spanStatsTitle")
+        self.stats_title.setWordWrap(True)
+        self.stats_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.stats_map = QTableWidget(len(STATS_INTERVALS), len(STATS))
+        self.stats_map.setObjectName("spanStats")
+        self.stats_map.setHorizontalHeaderLabels(STATS)
+        self.stats_map.setVerticalHeaderLabels([f"last {label}" for label, _s in STATS_INTERVALS])
+        self.stats_map.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.stats_map.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.stats_map.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.stats_map.setToolTip("How much slower (+) or faster (-) this request was, in ms, than the requests "
+                                  "of its workload over each window")
+        stats_box = QWidget()
+        stats_layout = QVBoxLayout(stats_box)
+        stats_layout.setContentsMargins(0, 0, 0, 0)
+        stats_layout.addWidget(self.stats_title)
+        stats_layout.addWidget(self.stats_map)
+        stats_layout.addStretch(1)
+
         detail = QWidget()
         detail_layout = QVBoxLayout(detail)
         detail_layout.setContentsMargins(0, 0, 0, 0)
@@ -272,7 +311,13 @@ class TracesView(QWidget):
         detail_layout.addLayout(head)
         span_split = QSplitter(Qt.Orientation.Vertical)
         span_split.addWidget(self.spans)
-        span_split.addWidget(self.tags)
+        # the span's tags, and beside them how it compares with the metrics
+        span_about = QSplitter(Qt.Orientation.Horizontal)
+        span_about.addWidget(self.tags)
+        span_about.addWidget(stats_box)
+        span_about.setStretchFactor(0, 3)
+        span_about.setStretchFactor(1, 2)
+        span_split.addWidget(span_about)
         span_split.setStretchFactor(0, 3)
         span_split.setStretchFactor(1, 2)
         detail_layout.addWidget(span_split, 1)
@@ -287,8 +332,10 @@ class TracesView(QWidget):
         main.setStretchFactor(1, 3)
         main.setSizes([500, 750])
         rows = self.fontMetrics().height() + 8
-        for table in (self.table, self.tags):
+        for table in (self.table, self.tags, self.stats_map):
             table.verticalHeader().setDefaultSectionSize(rows)
+        self.stats_map.setFixedHeight(self.stats_map.horizontalHeader().sizeHint().height()
+                                      + rows * len(STATS_INTERVALS) + 4)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.note)
@@ -369,8 +416,12 @@ class TracesView(QWidget):
     def shutdown(self) -> None:
         self._generation += 1
         self._worker.generation = self._generation
-        self._thread.quit()
-        self._thread.wait(30000)
+        self._stats_generation += 1
+        self._stats_worker.generation = self._stats_generation
+        for thread in (self._thread, self._stats_thread):
+            thread.quit()
+        for thread in (self._thread, self._stats_thread):
+            thread.wait(30000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.shutdown()
@@ -530,8 +581,11 @@ class TracesView(QWidget):
 
     def _show_trace(self, trace: Trace | None) -> None:
         self.trace = trace
+        self._stats_generation += 1  # a comparison under way is of another trace's span
+        self._stats_worker.generation = self._stats_generation
         _clear_tree(self.spans)
         self.tags.setRowCount(0)
+        self._show_stats(None, "")
         self.show_in_graph.setEnabled(trace is not None)
         self.copy_id.setEnabled(trace is not None)
         if trace is None:
@@ -579,7 +633,9 @@ class TracesView(QWidget):
         span = item.data(0, _SPAN_ROLE) if item is not None else None
         self.tags.setRowCount(0)
         if not isinstance(span, Span):
+            self._show_stats(None, "")
             return
+        self._compare(span)
         rows = [("span", span.span_id), ("service", span.service)]
         if self.hop_rows is not None and self.trace is not None:
             try:
@@ -595,6 +651,63 @@ class TracesView(QWidget):
             cell = QTableWidgetItem(value)
             cell.setToolTip(value)
             self.tags.setItem(row, 1, cell)
+
+    def _compare(self, span: Span) -> None:
+        """Compare the chosen span with its workload's metrics, on the stats worker (a newer choice drops
+        an older answer)."""
+        self._stats_generation += 1
+        self._stats_worker.generation = self._stats_generation
+        if self.span_stats is None or self.trace is None:
+            self._show_stats(None, "")
+            return
+        try:
+            job, why = self.span_stats(self.trace, span)
+        except Exception:  # noqa: BLE001 - the span is shown whatever the graph holds
+            log.exception("finding what to compare a span with failed")
+            job, why = None, "This span could not be compared with the metrics (see the log)."
+        if job is None:
+            self._show_stats(None, why)
+            return
+        self._clear_stats()
+        self.stats_title.setText("Comparing this request with its workload's metrics…")
+        self._stats_job.emit((self._stats_generation, job))
+
+    def _clear_stats(self) -> None:
+        for row in range(self.stats_map.rowCount()):
+            for col in range(self.stats_map.columnCount()):
+                self.stats_map.setItem(row, col, QTableWidgetItem(""))
+
+    def _show_stats(self, comparison: SpanComparison | None, why: str) -> None:
+        """Fill the comparison map, or empty it saying ``why`` there is none."""
+        self._clear_stats()
+        if comparison is None:
+            self.stats_title.setText(why)
+            self.stats_map.setEnabled(False)
+            if why:
+                self.statsShown.emit(why)
+            return
+        self.stats_map.setEnabled(True)
+        errors = f" Not read: {'; '.join(comparison.errors)}" if comparison.errors else ""
+        self.stats_title.setText(f"This request against all {comparison.subject()} (ms slower +, faster -):"
+                                 + errors)
+        for row, (label, _seconds) in enumerate(STATS_INTERVALS):
+            for col, stat in enumerate(STATS):
+                diff = comparison.diff(label, stat)
+                cell = QTableWidgetItem(diff_text(diff))
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                cell.setToolTip(comparison.sentence(label, stat))
+                if diff is not None:
+                    cell.setBackground(QBrush(_diff_colour(diff)))
+                self.stats_map.setItem(row, col, cell)
+        self.statsShown.emit(comparison)
+
+    def _stats_done(self, generation: int, comparison: SpanComparison) -> None:
+        if generation == self._stats_generation:
+            self._show_stats(comparison, "")
+
+    def _stats_failed(self, generation: int, error: SourceError) -> None:
+        if generation == self._stats_generation:
+            self._show_stats(None, f"Could not compare this request with the metrics: {error}")
 
     def _copy_id(self) -> None:
         if self.trace is not None:

@@ -197,7 +197,10 @@ def range_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec,
     for t in grid:
         if cancelled is not None and cancelled():
             raise Cancelled("metrics refresh cancelled")
-        snap = demo.snapshot(GraphRequest(queryTime=int(t), duration=_WINDOW_S), with_inventory=False,
+        # each point's rates over the minute before it, or the longer window the spec asks for (a span's
+        # comparison with the last hour's requests)
+        window = max(_WINDOW_S, spec.rate_window_s)
+        snap = demo.snapshot(GraphRequest(queryTime=int(t), duration=window), with_inventory=False,
                              cancelled=cancelled, every_series=True)
         columns.append(_proxy_values(list(snap.samples), target, t, created) if proxy
                        else _evaluate(snap.samples, target, spec))
