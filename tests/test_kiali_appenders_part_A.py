@@ -603,3 +603,30 @@ def test_no_workload_entry_badge_where_the_user_cannot_read() -> None:
     g = build(snapshot([west], inventory=inv, graphType="versionedApp", accessibleNamespaces=("east:shop",)))
     assert _one(g, workload="ratings-v1").extra.get("hasWorkloadEntry") is None
 
+
+
+# --------------------------------------------------------------------- an inventory of several clusters
+
+def _in_cluster(sample: Sample, cluster: str) -> Sample:
+    return Sample(sample.metric, {**sample.labels, "source_cluster": cluster, "destination_cluster": cluster},
+                  sample.value)
+
+
+def test_with_an_inventory_of_two_clusters_a_node_is_judged_by_its_own_clusters_workload() -> None:
+    """Kiali looks a traffic-less node's workload up in the node's cluster. An inventory merged from east
+    and west, where idle-v1 has pods in one cluster and none in the other: only the copy without pods is
+    dead, and a workload only one cluster runs is removed from the other cluster's graph (meshdesk took
+    whichever copy came last for both clusters' nodes, and never judged west's)."""
+    samples = [_in_cluster(http("web-v1", "idle-v1", 0), c) for c in ("east", "west")] + [
+        _in_cluster(http("web-v1", "gone-v1", 0), c) for c in ("east", "west")] + [
+        _in_cluster(http("web-v1", "cart-v1", 1), c) for c in ("east", "west")]
+    for podless in ("east", "west"):
+        inv = _inventory(*(_deployment(name, cluster=c) for c in ("east", "west") for name in ("web-v1", "cart-v1")),
+                         _deployment("idle-v1", cluster="east", pods=0 if podless == "east" else 1),
+                         _deployment("idle-v1", cluster="west", pods=0 if podless == "west" else 1),
+                         _deployment("gone-v1", cluster="east"))
+        g = build(snapshot(samples, inventory=inv, includeIdleEdges=True, graphType="workload"))
+        idle = {n.cluster: n.is_dead for n in g.nodes.values() if n.workload == "idle-v1"}
+        assert idle == {"east": podless == "east", "west": podless == "west"}, podless
+        assert {n.cluster for n in g.nodes.values() if n.workload == "gone-v1"} == {"east"}
+

@@ -43,3 +43,21 @@ def inventory_cluster(inventory: Inventory | None, clusters: Iterable[str]) -> C
     if not own or own not in named or len(named) < 2:
         return lambda _cluster: True
     return lambda cluster: cluster == own
+
+
+def inventory_lookup(inventory: Inventory | None, clusters: Iterable[str]) -> Callable[[str], str | None]:
+    """For a node's cluster, the cluster whose objects in ``inventory`` it is looked up among (an object's
+    own ``cluster``, else the inventory's), or None when the inventory holds nothing of it.
+
+    An inventory read from one cluster answers for the nodes ``inventory_cluster`` gives it. One merged
+    from several clusters (its objects name theirs) answers for each of them with that cluster's objects
+    alone, as Kiali looks a node up in its own cluster; a node of a cluster it does not name is taken as
+    the inventory's own cluster's when ``inventory_cluster`` says so."""
+    if inventory is None:
+        return lambda _cluster: None
+    home = inventory.cluster
+    held = {w.cluster or home for w in inventory.workloads} | {n.cluster or home for n in inventory.namespaces} \
+        | {o.cluster or home for o in inventory.istio}
+    ours = inventory_cluster(inventory, clusters)
+    several = len(held) > 1
+    return lambda cluster: cluster if several and cluster in held else (home if ours(cluster) else None)
