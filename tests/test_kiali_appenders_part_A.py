@@ -630,3 +630,15 @@ def test_with_an_inventory_of_two_clusters_a_node_is_judged_by_its_own_clusters_
         assert idle == {"east": podless == "east", "west": podless == "west"}, podless
         assert {n.cluster for n in g.nodes.values() if n.workload == "gone-v1"} == {"east"}
 
+
+def test_with_an_inventory_of_two_clusters_a_workload_entry_badges_its_own_clusters_node() -> None:
+    """Kiali reads a node's WorkloadEntries in the node's cluster: a VM registered as cart v1 in west
+    badges west's cart-v1 only."""
+    vm = _workload_entry("vm-west", "cart", "v1")
+    vm.cluster = "west"
+    inv = _inventory(*(_deployment(name, cluster=c) for c in ("east", "west") for name in ("web-v1", "cart-v1")),
+                     istio=(vm,))
+    samples = [_in_cluster(http("web-v1", "cart-v1", 1), c) for c in ("east", "west")]
+    g = build(snapshot(samples, inventory=inv, graphType="workload"))
+    badges = {n.cluster: n.extra.get("hasWorkloadEntry") for n in g.nodes.values() if n.workload == "cart-v1"}
+    assert badges == {"east": None, "west": ["vm-west"]}
