@@ -642,3 +642,47 @@ def test_with_an_inventory_of_two_clusters_a_workload_entry_badges_its_own_clust
     g = build(snapshot(samples, inventory=inv, graphType="workload"))
     badges = {n.cluster: n.extra.get("hasWorkloadEntry") for n in g.nodes.values() if n.workload == "cart-v1"}
     assert badges == {"east": None, "west": ["vm-west"]}
+
+
+def test_an_entry_named_as_a_service_of_the_namespace_does_not_take_over_its_node() -> None:
+    """A ServiceEntry ``reviews`` for a partner's API beside the namespace's own Service ``reviews``: the
+    entry's node would have the Service node's name and place. meshdesk turned the in-mesh Service into
+    an external ServiceEntry node carrying both's traffic (Kiali's entry node is never added to its map:
+    it keeps the Service as it was and draws the partner's calls as a second edge into it). The Service
+    keeps its node and traffic; the partner host stays a node of its own."""
+    entry = IstioObject("ServiceEntry", "reviews", "shop",
+                        spec={"hosts": ["reviews.partner.example.com"], "location": "MESH_EXTERNAL"})
+    samples = [http("web-v1", "reviews-v1", 4), _to_host("web-v1", "reviews.partner.example.com", 1)]
+    inv = _inventory(_deployment("web-v1"), _deployment("reviews-v1"), istio=(entry,))
+    g = build(snapshot(samples, inventory=inv, graphType="versionedApp", injectServiceNodes=True))
+    assert all(n.is_service_entry is None for n in g.nodes.values())
+    partner = _one(g, service="reviews.partner.example.com")
+    assert [e.rate for e in g.edges.values() if e.target == partner.id] == [pytest.approx(1)]
+    svc = _one(g, service="reviews")
+    assert svc.is_injected and svc.traffic["http"] == {"httpIn": 4, "httpOut": 4}
+    assert [e.rate for e in g.edges.values() if e.target == svc.id] == [pytest.approx(4)]
+    # without service nodes no node has the name: the entry's node is drawn
+    g = build(snapshot(samples, inventory=inv, graphType="versionedApp", injectServiceNodes=False))
+    se = _one(g, service="reviews")
+    assert se.is_service_entry is not None and se.traffic["http"] == {"httpIn": 1}
+
+
+def test_two_entries_of_one_name_from_two_namespaces_do_not_share_a_node() -> None:
+    """Two teams each define an entry ``egress`` (for different hosts), both exported everywhere, and
+    shop calls both hosts. Their nodes would share one name and place: meshdesk drew one node saying it
+    was the second team's entry, with only its host, yet carrying the first team's host's calls too. The
+    first entry's node carries its own host only; the other host stays a node of its own."""
+    team_a = IstioObject("ServiceEntry", "egress", "team-a", spec={"hosts": ["a.example.com"], "location": "MESH_EXTERNAL"})
+    team_b = IstioObject("ServiceEntry", "egress", "team-b", spec={"hosts": ["b.example.com"], "location": "MESH_EXTERNAL"})
+    samples = [_to_host("caller-v1", "a.example.com", 1), _to_host("caller-v1", "b.example.com", 2)]
+    inv = _inventory(_deployment("caller-v1"), istio=(team_a, team_b), namespaces=("shop", "team-a", "team-b"))
+    g = build(snapshot(samples, inventory=inv, graphType="versionedApp"))
+    entries = [n for n in g.nodes.values() if n.is_service_entry is not None]
+    assert len(entries) == 1
+    se = entries[0]
+    assert se.is_service_entry is not None
+    assert [d.name for d in se.dest_services] == list(se.is_service_entry.hosts)
+    served = {"a.example.com": 1, "b.example.com": 2}
+    assert [e.rate for e in g.edges.values() if e.target == se.id] == [pytest.approx(served[se.is_service_entry.hosts[0]])]
+    other = ({"a.example.com", "b.example.com"} - set(se.is_service_entry.hosts)).pop()
+    assert _one(g, service=other).is_service_entry is None

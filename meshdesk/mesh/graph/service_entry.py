@@ -13,7 +13,9 @@ MESH_EXTERNAL/MESH_INTERNAL and the hosts):
   each namespace calling an external API gets its own node for it, as in Kiali;
 - for MESH_INTERNAL entries the first label of a host also matches (``reviews`` for
   ``reviews.bookinfo.svc``), except for multi-cluster ``name.namespace.global`` hosts;
-- all service nodes matching the same entry are folded into one: their traffic adds up, edges into
+- all service nodes matching the same entry are folded into one (unless another node has the entry
+  node's name and place: a Service of the namespace named as the entry, or another namespace's entry
+  of the same name folded first; then the hosts are left as they are): their traffic adds up, edges into
   them from the entry's cluster are redirected (parallel edges merged; a node still called from
   another cluster stays for those calls) and their outgoing edges move to the new node. A host called
   from several clusters (an inventory merged from them) folds into each cluster's entry in turn, each
@@ -188,8 +190,11 @@ def apply(tm: TrafficMap, ctx: PassContext, namespace: str) -> None:
 def _fold(tm: TrafficMap, entry: _Entry, cluster: str, namespace: str, nodes: list[TNode]) -> None:
     key = f"svc_{cluster}_{namespace}_{entry.obj.name}"
     se_node = tm.get(key)
-    if se_node is None or se_node in nodes:
-        se_node = TNode(key, model.NODE_SERVICE, cluster, namespace, service=entry.obj.name)
+    if se_node is not None and se_node not in nodes:
+        # the entry's node would be another's (a Service of the namespace, or another namespace's entry of
+        # the same name): that node is left as it is, and so are the hosts, rather than drawn as one
+        return
+    se_node = TNode(key, model.NODE_SERVICE, cluster, namespace, service=entry.obj.name)
     se_node.md["isServiceEntry"] = model.ServiceEntryInfo(
         location=entry.location, hosts=entry.hosts, name=entry.obj.name, namespace=entry.obj.namespace)
     doomed = {n.key for n in nodes}
