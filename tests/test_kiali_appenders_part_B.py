@@ -652,3 +652,28 @@ def test_nodes_carry_their_kubernetes_labels() -> None:
     assert _kiali_node(w, _wl(w, "stock-v1"))["labels"] == {"zone": "east"}
     assert "labels" not in _kiali_node(w, _wl(w, "front-v1"))
 
+
+# --- what Kiali's appender queries never return ------------------------------------------------------
+
+
+def test_zero_or_negative_times_and_byte_rates_are_not_shown() -> None:
+    """Kiali's response time and throughput queries keep values above 0 only. A snapshot (hand-made or
+    damaged) with a negative duration or byte rate showed it on the edge ("-3" ms); now such a sample is
+    skipped and said, like a negative request rate, and a zero is no measurement."""
+    def took(ms: float) -> Sample:
+        return Sample("istio_request_duration_milliseconds",
+                      labels("front-v1", "books-v1", request_protocol="http", stat="0.95"), ms)
+
+    def sent(size: float) -> Sample:
+        return Sample("istio_response_bytes", labels("front-v1", "books-v1", request_protocol="http", stat="rate"),
+                      size)
+
+    for bad in ([took(-3), sent(-40)], [took(0), sent(0)]):
+        g = _graph([http("front-v1", "books-v1", 10), *bad])
+        e = _edge(g, _wl(g, "front-v1"), _wl(g, "books-v1"))
+        assert e.response_time is None and e.throughput is None
+        assert "responseTime" not in _kiali_edge(g, e) and "throughput" not in _kiali_edge(g, e)
+        assert ("skipped 2 samples: negative value" in g.warnings) == (bad[0].value < 0)
+    g = _graph([http("front-v1", "books-v1", 10), took(0.4), sent(2)])
+    e = _edge(g, _wl(g, "front-v1"), _wl(g, "books-v1"))
+    assert (e.response_time, e.throughput) == (pytest.approx(0.4), pytest.approx(2))

@@ -260,7 +260,10 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
             if metric in tm_.KNOWN_METRICS:
                 if not -MAX_VALUE <= value <= MAX_VALUE:  # NaN compares false too
                     warn.add(REASON_NOT_FINITE if value != value or value in _INF else REASON_TOO_LARGE)
-                else:
+                elif value < 0:  # a duration or a byte rate is never negative
+                    warn.add(REASON_NEGATIVE)
+                elif value > 0:
+                    # as Kiali's response time and throughput queries (``> 0``): a zero is no measurement
                     idx.others.setdefault(metric, []).append(s)
             else:
                 warn.add(REASON_UNKNOWN_METRIC)
