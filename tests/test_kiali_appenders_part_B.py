@@ -677,3 +677,17 @@ def test_zero_or_negative_times_and_byte_rates_are_not_shown() -> None:
     g = _graph([http("front-v1", "books-v1", 10), took(0.4), sent(2)])
     e = _edge(g, _wl(g, "front-v1"), _wl(g, "books-v1"))
     assert (e.response_time, e.throughput) == (pytest.approx(0.4), pytest.approx(2))
+
+
+def test_a_caller_from_a_namespace_not_chosen_is_judged_only_when_its_workload_was_read() -> None:
+    """Kiali's mesh check badges any node whose workload it can read, outsiders too; meshdesk reads the
+    chosen namespaces' workloads, so a sidecar-less caller from elsewhere is badged once the inventory
+    has it (its namespace chosen), and otherwise left unjudged (docs/kiali-differences.md)."""
+    samples = [http("client-v1", "books-v1", 5, src_ns="legacy")]
+    partial = _inventory(_workload("books-v1"), namespaces=(Namespace(NS),))
+    both = _inventory(_workload("books-v1"), _workload("client-v1", "legacy", sidecar=False),
+                      namespaces=(Namespace(NS), Namespace("legacy")))
+    for inv, badged in ((partial, False), (both, True)):
+        g = _graph(samples, inv)
+        client = _wl(g, "client-v1")
+        assert client.is_outside and bool(_kiali_node(g, client).get("isOutOfMesh")) is badged
