@@ -53,7 +53,12 @@ def test_save_replaces_atomically(tmp_path: Path) -> None:
      "workloads[0].replicas has the wrong type (list)"),
     (b'{"request": {}, "samples": [], "inventory": {"workloads": [{"name": "a", "namespace": "s", '
      b'"pods": [{"name": "p", "namespace": "s", "annotations": {"x": 1}}]}]}}',
-     "workloads[0].pods[0].annotations has the wrong type (dict)"),
+     "workloads[0].pods[0].annotations['x'] has the wrong type (int)"),
+    # the entry that is wrong is named, not the map or list holding it (whose own type is right)
+    (b'{"request": {}, "samples": [], "inventory": {"services": [{"name": "a", "namespace": "s", '
+     b'"labels": {"app": "a", "team": null}}]}}', "services[0].labels['team'] has the wrong type (null)"),
+    (b'{"request": {}, "samples": [], "inventory": {"services": [{"name": "a", "namespace": "s", '
+     b'"cluster_ips": ["10.0.0.1", 7]}]}}', "services[0].cluster_ips[1] has the wrong type (int)"),
     (b'{"request": {}, "samples": [], "inventory": {"services": [{"namespace": "s"}]}}', "services[0] has no 'name'"),
     (b'{"request": {}, "samples": [], "inventory": {"istio": [{"kind": "Gateway", "name": "g", "namespace": "s", '
      b'"spec": [1]}]}}', "istio[0].spec has the wrong type (list)"),

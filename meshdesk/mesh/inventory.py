@@ -46,6 +46,27 @@ def _fits(value: Any, hint: Any) -> bool:
     return True  # a nested dataclass: its own from_json checks it
 
 
+def _misfit(value: Any, hint: Any, where: str) -> tuple[str, str]:
+    """Where in a value that does not fit ``hint`` the wrong part is, and that part's type: the entry
+    of a map or list whose value is wrong (``annotations['x']``, an int), not the map itself, whose
+    type is the right one. (JSON's keys are always text.)"""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Union or origin is UnionType:
+        # a map or list where one is allowed (``list[str] | None``): what is wrong inside it
+        inner = [a for a in args if get_origin(a) is (dict if isinstance(value, dict) else list)]
+        if isinstance(value, (dict, list)) and len(inner) == 1:
+            return _misfit(value, inner[0], where)
+    elif origin is dict and isinstance(value, dict):
+        for k, v in value.items():
+            if not _fits(v, args[1]):
+                return _misfit(v, args[1], f"{where}[{k!r}]")
+    elif origin is list and isinstance(value, list):
+        for i, v in enumerate(value):
+            if not _fits(v, args[0]):
+                return _misfit(v, args[0], f"{where}[{i}]")
+    return where, "null" if value is None else type(value).__name__
+
+
 def _build(cls: Any, obj: Any, where: str, nested: tuple[str, ...] = ()) -> Any:
     """``cls`` from a JSON object, every field checked against its type: a value of the wrong shape
     (a snapshot edited by hand, or broken) is a ValueError naming where it is, not a crash later.
@@ -67,7 +88,8 @@ def _build(cls: Any, obj: Any, where: str, nested: tuple[str, ...] = ()) -> Any:
                 raise ValueError(f"{where}.{f.name} must be a list")
             continue
         if not _fits(value, hints[f.name]):
-            raise ValueError(f"{where}.{f.name} has the wrong type ({type(value).__name__})")
+            path, found = _misfit(value, hints[f.name], f"{where}.{f.name}")
+            raise ValueError(f"{path} has the wrong type ({found})")
         kw[f.name] = value
     return cls(**kw)
 
