@@ -388,6 +388,22 @@ def test_health_of_another_clusters_app_lists_no_workloads() -> None:
     assert _kiali_node(g, west)["healthData"]["workloadStatuses"] == []
 
 
+def test_the_error_ratio_is_minus_one_when_no_tolerance_spoke_of_the_traffic() -> None:
+    """Kiali's calculator counts traffic only where a tolerance matches its direction and protocol: a
+    workload whose own rule is for inbound HTTP, and that only sends, has request status NA and error
+    ratio -1 (its pods make it Healthy). meshdesk wrote no ratio (0), as if the traffic were judged; with
+    the default tolerances any HTTP traffic is judged, and the ratio of clean traffic is left out as 0."""
+    samples = [http("front-v1", "books-v1", 5), http("front-v1", "books-v1", 5, "500")]
+    inv = _inventory(_workload("front-v1", annotations={health.ANNOTATION: "5XX,10,20,http,inbound"}),
+                     _workload("books-v1"))
+    g = _graph(samples, inv)
+    assert _kiali_node(g, _wl(g, "front-v1"))["healthData"]["status"] == {
+        "errorRatio": -1, "status": model.HEALTHY, "totalRequestRate": 10.0}
+    assert _kiali_node(g, _wl(g, "books-v1"))["healthData"]["status"]["errorRatio"] == pytest.approx(50.0)
+    clean = _graph([http("front-v1", "books-v1", 5)], _inventory(_workload("front-v1"), _workload("books-v1")))
+    assert "errorRatio" not in _kiali_node(clean, _wl(clean, "front-v1"))["healthData"]["status"]
+
+
 def _both_ends(rule: str) -> Inventory:
     return _inventory(_workload("front-v1", annotations={health.ANNOTATION: rule}),
                       _workload("books-v1", annotations={health.ANNOTATION: rule}))

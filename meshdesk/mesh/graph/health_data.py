@@ -20,7 +20,8 @@ what the node's incoming and outgoing edges carried (requests per second, TCP in
 code "-", as Kiali tallies its edges' responses; to 12 significant digits, see ``exact``), and ``healthAnnotations`` the service's or
 workload's ``health.kiali.io/rate`` annotation (apps: none, as in Kiali). ``status`` is the verdict the
 health pass made (Kiali's CalculatedHealthStatus: ``status``; ``errorRatio`` in percent, -1 when no
-request was judged, left out when 0; ``totalRequestRate``, left out when 0); an inaccessible node has
+tolerance spoke of its traffic (none for its directions and protocols: TCP, or a rule of its own for
+other ones), left out when 0; ``totalRequestRate``, left out when 0); an inaccessible node has
 none, as it has no verdict. ``workloadStatus`` is Kiali's WorkloadStatus from the inventory (replicas
 wanted, running and available, a gateway's outside the selection too, proxies in sync with istiod, -1 when not known or not asked: no sidecar,
 a gateway); without an inventory (an offline snapshot that carries none), or for a node of another
@@ -34,14 +35,18 @@ from typing import Any
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import inventory_cluster
-from meshdesk.mesh.graph.health import ANNOTATION, counted_outside_gateway
+from meshdesk.mesh.graph.health import (
+    ANNOTATION,
+    DEFAULT_TOLERANCES,
+    counted_outside_gateway,
+    parse_annotation,
+)
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.graph.trafficmap import is_ok
 from meshdesk.mesh.inventory import Inventory, Workload
 
 Requests = dict[str, dict[str, float]]  # protocol -> code -> rate
 _KINDS = frozenset({model.NODE_APP, model.NODE_WORKLOAD, model.NODE_SERVICE})
-_REQUEST_PROTOCOLS = ("http", "grpc")  # what health tolerances speak of
 
 
 def exact(rate: float) -> float:
@@ -114,9 +119,23 @@ def workload_status(w: Workload) -> dict[str, Any]:
             "desiredReplicas": w.replicas, "name": w.name, "syncedProxies": synced}
 
 
-def _status(h: model.Health, inbound: Requests, outbound: Requests) -> dict[str, Any]:
-    """Kiali's CalculatedHealthStatus of a verdict on this traffic."""
-    judged = any(v > 0 for side in (inbound, outbound) for p in _REQUEST_PROTOCOLS for v in side.get(p, {}).values())
+def _judged(inbound: Requests, outbound: Requests, annotation: str) -> bool:
+    """Whether a tolerance spoke of some of this traffic: one for its direction and protocol (the
+    node's own annotation's, else the defaults, which cover HTTP and gRPC either way). Kiali's error
+    ratio is -1 otherwise, the verdict coming from the pods alone."""
+    tolerances = (parse_annotation(annotation)[0] if annotation else None) or DEFAULT_TOLERANCES
+    for direction, side in (("inbound", inbound), ("outbound", outbound)):
+        for protocol, codes in side.items():
+            if any(v > 0 for v in codes.values()) and any(
+                    t.direction.match(direction) and t.protocol.match(protocol) for t in tolerances):
+                return True
+    return False
+
+
+def _status(h: model.Health, inbound: Requests, outbound: Requests, annotation: str = "") -> dict[str, Any]:
+    """Kiali's CalculatedHealthStatus of a verdict on this traffic (``annotation``: the node's
+    ``health.kiali.io/rate``, which its tolerances came from)."""
+    judged = _judged(inbound, outbound, annotation)
     ratio = exact(h.error_ratio * 100.0) if judged and h.status != model.NO_HEALTH else -1
     out: dict[str, Any] = {}
     if ratio:
@@ -197,7 +216,7 @@ def _node_data(n: model.Node, look: _Lookup, ins: Requests, outs: Requests) -> d
     d: dict[str, Any] = {"requests": {"healthAnnotations": annotations, "inbound": _sorted(ins),
                                       "outbound": _sorted(outs)}}
     if n.health is not None:
-        d["status"] = _status(n.health, ins, outs)
+        d["status"] = _status(n.health, ins, outs, n.health_annotation)
     if n.node_type == model.NODE_WORKLOAD:
         d["workloadStatus"] = workload_status(workload) if workload is not None else None
     elif n.node_type == model.NODE_APP:
