@@ -291,26 +291,38 @@ def test_an_injected_abort_fails_its_share_of_requests(demo: DemoCluster) -> Non
     assert reached == pytest.approx(total(out) / 2, rel=0.05)
 
 
-def test_an_injected_delay_with_a_timeout_turns_slow_requests_into_504s(demo: DemoCluster) -> None:
-    def p50(samples: list[Sample]) -> float:
+def test_a_route_timeout_cuts_a_slow_upstream_into_504s_but_not_the_delay_a_fault_adds(demo: DemoCluster) -> None:
+    """As Envoy: a route's timeout counts the time upstream, from when the request is routed; a delay
+    fault holds the request before that (Istio's own timeout task delays ratings to time reviews out)."""
+    def p50(samples: list[Sample], src: str = "productpage-v1", dst: str = "reviews-v2") -> float:
         return next(s.value for s in samples if s.metric == tm.REQUEST_DURATION and s.labels["stat"] == "0.5"
-                    and s.labels["source_workload"] == "productpage-v1"
-                    and s.labels["destination_workload"] == "reviews-v2" and s.labels["reporter"] == "source")
+                    and s.labels["source_workload"] == src and s.labels["destination_workload"] == dst
+                    and s.labels["reporter"] == "source")
 
     base = p50(snap(demo).samples)
     assert base < 500
-    delayed = reviews_vs(demo, [{"fault": {"delay": {"percentage": {"value": 100}, "fixedDelay": "2s"}},
-                                 "route": [{"destination": {"host": "reviews", "subset": "v2"}}]}])
-    assert p50(snap(demo).samples) > 2000
-    delayed.spec["http"][0]["timeout"] = "1s"
-    put(demo, delayed)
+    held = reviews_vs(demo, [{"fault": {"delay": {"percentage": {"value": 100}, "fixedDelay": "2s"}},
+                              "timeout": "1s", "route": [{"destination": {"host": "reviews", "subset": "v2"}}]}])
     samples = snap(demo).samples
-    # every request was held 2 s, so the ones that timed out say both, in Envoy's order: UT before DI
+    assert p50(samples) > 2000  # held 2 s, then answered well within the second the route allows upstream
+    assert not requests(samples, destination_service_name="reviews", response_code="504")
+    # the time upstream made long: ratings held 2 s, so reviews v2 (which calls it) answers after 2 s
+    held.spec["http"][0].pop("fault")
+    put(demo, held)
+    put(demo, IstioObject("VirtualService", "ratings", "shop", spec={
+        "hosts": ["ratings"], "http": [{"fault": {"delay": {"percentage": {"value": 100}, "fixedDelay": "2s"}},
+                                        "route": [{"destination": {"host": "ratings"}}]}]}))
+    samples = snap(demo).samples
+    sent = total(requests(samples, source_workload="productpage-v1", destination_service_name="reviews",
+                          reporter="source"))
     timed_out = requests(samples, source_workload="productpage-v1", destination_service_name="reviews",
-                         response_code="504", response_flags="UT,DI")
-    assert total(timed_out) > 0.9 * total(requests(samples, source_workload="productpage-v1",
-                                                   destination_service_name="reviews", reporter="source"))
+                         response_code="504", response_flags="UT")
+    assert total(timed_out) > 0.9 * sent
     assert p50(samples) <= 1000
+    # reviews' proxy had not answered when productpage's gave up: it reports no response, the client gone
+    cut = requests(samples, source_workload="productpage-v1", destination_workload="reviews-v2",
+                   reporter="destination", response_code="0", response_flags="DC")
+    assert total(cut) == pytest.approx(total(timed_out), rel=0.01)
 
 
 def test_requests_held_by_a_delay_fault_say_DI_in_their_flags_as_envoy_reports_them(demo: DemoCluster) -> None:
@@ -459,21 +471,39 @@ def test_authorization_policies_deny_with_403(demo: DemoCluster) -> None:
 
 def test_a_connection_pool_limit_overflows_when_the_backend_slows_down(demo: DemoCluster) -> None:
     def overflowed() -> float:
-        # (the requests the delay fault below holds say "UO,DI")
-        return total(requests(snap(demo, ["shop"]).samples, destination_service_name="ratings", reporter="source"),
-                     lambda s: "UO" in s.labels["response_flags"].split(","))
+        return total(requests(snap(demo, ["shop"]).samples, destination_service_name="reviews", reporter="source",
+                              source_workload="productpage-v1", response_flags="UO"))
 
-    put(demo, IstioObject("DestinationRule", "ratings", "shop", spec={
-        "host": "ratings",
+    put(demo, IstioObject("DestinationRule", "reviews", "shop", spec={
+        "host": "reviews", "subsets": [{"name": v, "labels": {"version": v}} for v in ("v1", "v2", "v3")],
         "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 1}, "http": {"http1MaxPendingRequests": 1}}},
     }))
     assert overflowed() < 0.01  # fast answers: one connection is plenty
+    # ratings held 800 ms: reviews (v2 and v3 call it) answers that much later, and keeps productpage's
+    # connections that long
     put(demo, IstioObject("VirtualService", "ratings", "shop", spec={
         "hosts": ["ratings"],
         "http": [{"fault": {"delay": {"percentage": {"value": 100}, "fixedDelay": "800ms"}},
                   "route": [{"destination": {"host": "ratings"}}]}],
     }))
     assert overflowed() > 0.1
+
+
+def test_a_delay_fault_holds_requests_before_they_take_a_connection(demo: DemoCluster) -> None:
+    """The delay is the caller's proxy's own doing, before the request is routed: it takes none of the
+    destination's connection pool."""
+    put(demo, IstioObject("DestinationRule", "ratings", "shop", spec={
+        "host": "ratings",
+        "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 1}, "http": {"http1MaxPendingRequests": 1}}},
+    }))
+    put(demo, IstioObject("VirtualService", "ratings", "shop", spec={
+        "hosts": ["ratings"],
+        "http": [{"fault": {"delay": {"percentage": {"value": 100}, "fixedDelay": "800ms"}},
+                  "route": [{"destination": {"host": "ratings"}}]}],
+    }))
+    out = requests(snap(demo, ["shop"]).samples, destination_service_name="ratings", reporter="source")
+    assert out and total(out, lambda s: "UO" in s.labels["response_flags"].split(",")) < 0.01
+    assert total(out, lambda s: "DI" in s.labels["response_flags"].split(",")) == pytest.approx(total(out))
 
 
 # -- writes ----------------------------------------------------------------------------------------------

@@ -335,9 +335,9 @@ class Builder:
             own = self._own_ms(("", target.host))
             failure = self._failure(("", target.host))
             ms = delay + own + 25.8
-            if leg.timeout_ms and ms > leg.timeout_ms:
-                client_span("504", "UT", leg.timeout_ms, _cluster(target, port), 90.0)
-                return int(leg.timeout_ms * 1000)
+            if leg.timeout_ms and own + 25.8 > leg.timeout_ms:  # the route's timeout counts the upstream's time
+                client_span("504", "UT", delay + leg.timeout_ms, _cluster(target, port), 90.0)
+                return int((delay + leg.timeout_ms) * 1000)
             code, flags = (failure.code, failure.flags) if failure else ("200", "-")
             client_span(code, flags, ms, _cluster(target, port), 90.0 if failure else call.response_bytes)
             return int(ms * 1000)
@@ -372,7 +372,8 @@ class Builder:
         capacity = self.m.policy("pool_capacity", target) if not unimported else None
         if capacity is not None and client is not None:
             rate = self._leg_rate(index, op, leg, end[1])
-            mean = self.m.sim.server_latency(key).shifted(0.8).delayed(leg.fault.delay_share, leg.fault.delay_ms).mean
+            # a request holds a connection while upstream: a delay fault holds it before it is routed
+            mean = self.m.sim.server_latency(key).shifted(0.8).mean
             overflow = sim.overflow_share(rate * mean / 1000.0, capacity)
             if overflow > 0 and self.u("overflow") < overflow:
                 client_span("503", "UO", delay + 0.3, cluster, 90.0)
@@ -400,8 +401,9 @@ class Builder:
             attempts += 1
             server = self.hop(server_spec) if server_proxy else None
         total_ms = (at - start_us) / 1000.0
-        if leg.timeout_ms and total_ms > leg.timeout_ms:
-            total_ms, outcome = leg.timeout_ms, ("504", "UT", "4")
+        # Envoy's route timeout starts when the request is routed, after a delay fault held it
+        if leg.timeout_ms and total_ms - delay > leg.timeout_ms:
+            total_ms, outcome = delay + leg.timeout_ms, ("504", "UT", "4")
         if client is not None:
             tags = {**base, "span.kind": KIND_CLIENT, "http.status_code": outcome[0],
                     "response_flags": _with_delay(outcome[1], delay), "upstream_cluster": cluster, "peer.address": client.ip,
@@ -500,9 +502,9 @@ class Builder:
                            depth) / 1000.0 + 0.6
         code, flags = (failure.code, failure.flags) if failure else ("200", "-")
         total = delay + took + 0.6
-        if leg.timeout_ms and total > leg.timeout_ms:
-            total, code, flags = leg.timeout_ms, "504", "UT"
-            took = min(took, total)
+        if leg.timeout_ms and took + 0.6 > leg.timeout_ms:  # the timeout starts after the delay
+            total, code, flags = delay + leg.timeout_ms, "504", "UT"
+            took = min(took, leg.timeout_ms)
         span(out_sid, inbound_sid, KIND_CLIENT, at, took, code, flags)
         span(inbound_sid, parent, KIND_SERVER, start_us, total, code, _with_delay(flags, delay))
         return int((total + 0.2) * 1000)

@@ -292,19 +292,6 @@ def with_flag(flags: str, flag: str) -> str:
     return ",".join(sorted(have, key=lambda f: _FLAG_ORDER.get(f, len(_FLAG_ORDER))))
 
 
-def delayed_shares(fault: Fault, undelayed: Latency, timeout_ms: float | None, timed_out: float) -> tuple[float, float]:
-    """Of the requests a delay fault may hold: the share held among those answered in time, and among
-    those that timed out (their flags say DI). A delay long enough makes the held ones the slow ones."""
-    held = fault.delay_share if fault.delay_ms > 0 else 0.0
-    if held <= 0:
-        return 0.0, 0.0
-    if not timeout_ms or timed_out <= 0:
-        return held, 0.0
-    held_late = held * undelayed.shifted(fault.delay_ms).tail(timeout_ms)  # of all requests
-    in_time = (held - held_late) / (1.0 - timed_out) if timed_out < 1.0 else 0.0
-    return min(max(in_time, 0.0), 1.0), min(max(held_late / timed_out, 0.0), 1.0)
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = DEFAULT_RETRY_ATTEMPTS
@@ -1103,9 +1090,11 @@ class Simulation:
                 ends = [(1.0, self.server_latency(("", leg.target.host)).shifted(25.0))]
             out = []
             for share, dist in ends:
-                seen = dist.shifted(0.8).delayed(leg.fault.delay_share, leg.fault.delay_ms)
+                # the route's timeout cuts the upstream's time; a delay fault holds requests before that
+                seen = dist.shifted(0.8)
                 if leg.timeout_ms:
                     seen = seen.capped(leg.timeout_ms)
+                seen = seen.delayed(leg.fault.delay_share, leg.fault.delay_ms)
                 out.append((leg.share * share * (1.0 - leg.fault.abort_share), seen))
             if leg.fault.abort_share > 0:
                 out.append((leg.share * leg.fault.abort_share, Latency.fixed(0.3)))
@@ -1313,12 +1302,15 @@ class Simulation:
             edge_stats(dest, "destination", rate, 0.0, Latency.fixed(1.0))
             return
         server_dist = self.server_latency(key)
-        undelayed = server_dist.shifted(0.8 if workload is not None else 25.8)
-        client_dist = undelayed.delayed(leg.fault.delay_share, leg.fault.delay_ms)
+        # the time upstream as the client's proxy sees it; Envoy's route timeout counts this alone (it starts
+        # when the request is routed), and a connection is held this long; a delay fault holds requests
+        # before they are routed, on top of it
+        upstream = server_dist.shifted(0.8 if workload is not None else 25.8)
         failures = self.failures(key)
         capacity = self.config.pool_capacity(leg.target) if workload is not None and not unimported else None
         if capacity is not None:
-            overflow = overflow_share(rate * client_dist.mean / 1000.0, capacity)
+            busy = upstream.capped(leg.timeout_ms) if leg.timeout_ms else upstream
+            overflow = overflow_share(rate * busy.mean / 1000.0, capacity)
             if overflow > 0:  # the client's proxy turns the excess away: 503 UO, never sent
                 failures = [Failure(f.code, f.share * (1.0 - overflow), f.flags, f.grpc_status, f.source_only,
                                     f.retriable) for f in failures]
@@ -1328,15 +1320,16 @@ class Simulation:
         attempts = sum(p_retry**k for k in range(retry.attempts + 1))
         ok_share = max(0.0, 1.0 - sum(f.share for f in failures))
         timed_out = 0.0
+        client_dist = upstream
         if leg.timeout_ms:
-            timed_out = client_dist.tail(leg.timeout_ms)
-            client_dist = client_dist.capped(leg.timeout_ms)
-        # what the client's proxy sees: one outcome per request, after retries
+            timed_out = upstream.tail(leg.timeout_ms)
+            client_dist = upstream.capped(leg.timeout_ms)
+        client_dist = client_dist.delayed(leg.fault.delay_share, leg.fault.delay_ms)
+        # what the client's proxy sees: one outcome per request, after retries (the held ones say DI)
         ok = rate * ok_share * attempts
-        held_in_time, held_late = delayed_shares(leg.fault, undelayed, leg.timeout_ms, timed_out)
-        client_report("200", "-", "", ok * (1.0 - timed_out), held_in_time)
+        client_report("200", "-", "", ok * (1.0 - timed_out), held)
         if timed_out > 0:
-            client_report("504", "UT", "4", ok * timed_out, held_late)
+            client_report("504", "UT", "4", ok * timed_out, held)
         for f in failures:
             if retry.retries(f):
                 final = rate * f.share * p_retry**retry.attempts
@@ -1354,11 +1347,15 @@ class Simulation:
         inbound[key] = inbound.get(key, 0.0) + reached
         if not server_proxy:
             return
-        report(dest, "destination", "200", "-", "", rate * attempts * ok_share, security)
+        report(dest, "destination", "200", "-", "", ok * (1.0 - timed_out), security)
+        if timed_out > 0:
+            # the client's proxy gave up and reset the request: the server's proxy, which had not answered
+            # yet, reports no response code and a downstream termination
+            report(dest, "destination", "0", "DC", "", ok * timed_out, security)
         for f in failures:
             if not f.source_only:
                 report(dest, "destination", f.code, f.flags, f.grpc_status, rate * attempts * f.share, security)
-        edge_stats(dest, "destination", reached, rate * attempts * ok_share, server_dist.shifted(0.3))
+        edge_stats(dest, "destination", reached, ok * (1.0 - timed_out), server_dist.shifted(0.3))
 
     def _server_port(self, call: Call, target: Target) -> int | None:
         """The port a call reaches the server on: the call's, else the service's first (None: not known)."""
@@ -1431,18 +1428,18 @@ class Simulation:
                 self.acc.add(tm.TCP_OPENED, tcp, 0.02 + 0.01 * sent)
                 self.acc.add(tm.TCP_CLOSED, tcp, 0.02 + 0.01 * sent)
                 continue
-            undelayed = self.server_latency(key).shifted(0.6)
-            dist = undelayed.delayed(leg.fault.delay_share, leg.fault.delay_ms)
+            upstream = self.server_latency(key).shifted(0.6)
             timed_out = 0.0
-            if leg.timeout_ms:
-                timed_out = dist.tail(leg.timeout_ms)
-                dist = dist.capped(leg.timeout_ms)
+            dist = upstream
+            if leg.timeout_ms:  # the timeout counts the upstream's time, after a delay fault held the request
+                timed_out = upstream.tail(leg.timeout_ms)
+                dist = upstream.capped(leg.timeout_ms)
+            dist = dist.delayed(leg.fault.delay_share, leg.fault.delay_ms)
             failures = self.failures(key)
             ok = sent * max(0.0, 1.0 - sum(f.share for f in failures))
-            held_in_time, held_late = delayed_shares(leg.fault, undelayed, leg.timeout_ms, timed_out)
-            waypoint_report("200", "-", "", ok * (1.0 - timed_out), held_in_time)
+            waypoint_report("200", "-", "", ok * (1.0 - timed_out), held)
             if timed_out > 0:
-                waypoint_report("504", "UT", "4", ok * timed_out, held_late)
+                waypoint_report("504", "UT", "4", ok * timed_out, held)
             for f in failures:
                 waypoint_report(f.code, f.flags, f.grpc_status, sent * f.share, held)
             self._ambient_stats(call, src, dest, sent, ok, dist)
