@@ -266,6 +266,13 @@ def test_a_delay_makes_later_traces_slower_and_a_route_timeout_cuts_them_504_ut(
     spans = [s for t in _find(demo, "shop", "productpage", seconds=500, limit=500).traces for s in t.spans
              if s.operation.startswith("reviews.") and s.kind == tr.KIND_CLIENT]
     assert spans and all((s.status_code, s.response_flags, s.duration_us) == (504, "UT", 500_000) for s in spans)
+    # reviews' proxy had not answered when productpage's gave up: its span says no response, the caller gone,
+    # and ends when the caller reset the request
+    ids = {s.span_id: s for s in spans}
+    servers = [s for t in _find(demo, "shop", "reviews", seconds=500, limit=500).traces for s in t.spans
+               if s.parent_id in ids and s.kind == tr.KIND_SERVER]
+    assert servers and all((s.status_code, s.response_flags, s.error) == (0, "DC", True) for s in servers)
+    assert all(s.end_us <= ids[s.parent_id].end_us for s in servers)
 
 
 def test_a_search_stops_after_building_so_many_traces_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:

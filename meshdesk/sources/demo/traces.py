@@ -29,7 +29,7 @@ import itertools
 import math
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from meshdesk.mesh import telemetry as tm
@@ -404,6 +404,8 @@ class Builder:
         # Envoy's route timeout starts when the request is routed, after a delay fault held it
         if leg.timeout_ms and total_ms - delay > leg.timeout_ms:
             total_ms, outcome = delay + leg.timeout_ms, ("504", "UT", "4")
+            if server_proxy:
+                self._cut(client_sid, start_us + int(total_ms * 1000))
         if client is not None:
             tags = {**base, "span.kind": KIND_CLIENT, "http.status_code": outcome[0],
                     "response_flags": _with_delay(outcome[1], delay), "upstream_cluster": cluster, "peer.address": client.ip,
@@ -448,6 +450,19 @@ class Builder:
         if grpc:
             tags["grpc.status_code"] = grpc_status or ("0" if code == "200" else sim._GRPC_FOR_HTTP.get(code, "2"))
         self.add(sid or self.span_id(), parent, operation, server, start_us, duration_us, tags)
+
+    def _cut(self, client_sid: str, at_us: int) -> None:
+        """The caller's proxy gave up at ``at_us`` and reset the request: the server's proxy, which had not
+        answered, reports no response and the downstream gone (0 DC) for its last attempt."""
+        for i in range(len(self.spans) - 1, -1, -1):
+            span = self.spans[i]
+            if span.parent_id == client_sid and span.kind == KIND_SERVER:
+                tags = {**span.tags, "http.status_code": "0", "response_flags": "DC", "response_size": "0",
+                        "error": "true"}
+                tags.pop("grpc.status_code", None)
+                self.spans[i] = replace(span, duration_us=max(1, min(span.duration_us, at_us - span.start_us)),
+                                        tags=tags)
+                return
 
     # -- ambient: the waypoint carries every request ---------------------------------------------------------
     def _ambient(self, index: int, call: Call, op: Operation, leg: sim.Leg, parent: str, start_us: int,
