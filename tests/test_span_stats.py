@@ -16,7 +16,7 @@ from meshdesk.mesh.span_stats import (
     span_direction,
     why_not_compared,
 )
-from meshdesk.mesh.traces import Span
+from meshdesk.mesh.traces import Span, Trace
 from meshdesk.sources.base import PrometheusError
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.demo.metrics import DemoMetrics
@@ -47,6 +47,11 @@ def test_a_proxy_span_is_a_request_in_or_out_by_its_upstream_cluster_else_its_ki
     assert span_direction(span(5, proxy="waypoint")) == ""
     assert "waypoint" in why_not_compared(span(5, proxy="waypoint"))
     assert span_direction(span(5, "")) == "" and "neither" in why_not_compared(span(5, ""))
+    # an ambient waypoint's span naming where it carried the request: a request into that workload
+    carried = span(5, proxy="waypoint")
+    carried.tags.update({"istio.destination_workload": "flights-v1",  # type: ignore[attr-defined]
+                         "istio.destination_namespace": "travel"})
+    assert span_direction(carried) == INBOUND and why_not_compared(carried) == ""
     assert why_not_compared(span(5)) == ""
 
 
@@ -110,3 +115,25 @@ def test_a_cell_says_how_much_slower_or_faster_in_words_and_numbers() -> None:
                                                "sent by app shop/reviews v2 in the last 10m")
     assert c.sentence("60m", "p50").startswith("This request was 1.46 s faster than the median")
     assert c.sentence("10m", "p99").startswith("This request took as long as the 99th percentile")
+
+
+def test_an_ambient_waypoints_span_is_compared_with_the_requests_it_carried_into_the_workload() -> None:
+    """In the demo's ambient namespace the workloads have no proxy: their requests are the waypoint's to
+    report, and a waypoint's span is compared with those into the workload it names."""
+    from meshdesk.ui.perf_views import span_comparison_job
+
+    demo = DemoCluster()
+    way = Span("t1", "w1", "", "flights.travel.svc.cluster.local:8080/*", "waypoint.travel", 1_700_000_000_000_000,
+               12_000, {"span.kind": "server", "node_id": "waypoint~10.1.3.9~waypoint-5d9f-abcde.travel~travel.svc",
+                        "istio.destination_workload": "flights-v1", "istio.destination_namespace": "travel"})
+    job, why = span_comparison_job(None, DemoMetrics(demo), Trace("t1", (way,)), way)
+    assert job is not None and why == ""
+    got = job()
+    assert got.subject() == "requests into workload travel/flights-v1"
+    assert got.target.waypoint and "waypoint" in got.target.reporters
+    assert got.values[("10m", "avg")] > 0 and got.diff("3h", "p99") is not None
+    # one naming no destination: said, nothing read
+    bare = Span("t1", "w2", "", "x", "waypoint.travel", 1_700_000_000_000_000, 5_000,
+                {"span.kind": "server", "node_id": "waypoint~10.1.3.9~waypoint-5d9f-abcde.travel~travel.svc"})
+    job, why = span_comparison_job(None, DemoMetrics(demo), Trace("t1", (bare,)), bare)
+    assert job is None and "does not name the workload" in why

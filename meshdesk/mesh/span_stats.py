@@ -27,11 +27,21 @@ CHART = "request_duration"  # the metrics chart whose lines are these statistics
 FULL_SCALE_MS = 10.0
 
 
+def waypoint_destination(span: Span) -> tuple[str, str] | None:
+    """The (namespace, workload) an ambient waypoint's span carried the request to, when it says."""
+    namespace = span.tags.get("istio.destination_namespace", "") or span.node.namespace
+    workload = span.tags.get("istio.destination_workload", "")
+    return (namespace, workload) if workload and namespace else None
+
+
 def span_direction(span: Span) -> str:
-    """Which side of a hop a proxy's span is: INBOUND (a request into the proxy's workload), OUTBOUND
-    (one it sent), or "" when it says neither (an application's own span; a waypoint's, which is both)."""
-    if not span.tags.get("node_id") or span.node.proxy == "waypoint":
+    """Which side of a hop a proxy's span is: INBOUND (a request into the proxy's workload, or, for an
+    ambient waypoint's span, into the workload it carried the request to), OUTBOUND (one it sent), or ""
+    when it says neither (an application's own span; a waypoint's that names no destination)."""
+    if not span.tags.get("node_id"):
         return ""
+    if span.node.proxy == "waypoint":
+        return INBOUND if waypoint_destination(span) else ""
     upstream = span.tags.get("upstream_cluster", "")
     if upstream.startswith("inbound|"):
         return INBOUND
@@ -45,9 +55,9 @@ def why_not_compared(span: Span) -> str:
     """Why a span has no comparison (""when it may have one)."""
     if not span.tags.get("node_id"):
         return "This span was not reported by a proxy: Istio's metrics say nothing of it to compare with."
-    if span.node.proxy == "waypoint":
-        return ("A waypoint's span stands for both of the workloads it passed the request between: compare "
-                "a sidecar's span, or see the workloads' charts.")
+    if span.node.proxy == "waypoint" and waypoint_destination(span) is None:
+        return ("This waypoint's span does not name the workload it carried the request to "
+                "(istio.destination_workload): nothing to compare with.")
     if not span_direction(span):
         return "This span says neither a request in nor one out (no kind, no upstream cluster): nothing to compare."
     return ""

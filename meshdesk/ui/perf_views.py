@@ -35,7 +35,7 @@ from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.metrics import INBOUND, MetricsTarget, spans_clusters, target_for_node
 from meshdesk.mesh.snapshot import Snapshot
-from meshdesk.mesh.span_stats import SpanComparison, span_direction, why_not_compared
+from meshdesk.mesh.span_stats import SpanComparison, span_direction, waypoint_destination, why_not_compared
 from meshdesk.mesh.traces import (
     TARGET_APP,
     TARGET_SERVICE,
@@ -247,6 +247,12 @@ def span_comparison_job(graph: TrafficGraph | None, metrics: Any, trace: Trace, 
         return None, why
     if metrics is None:
         return None, "No metrics are read for this mesh (an offline snapshot): nothing to compare this request with."
+    carried = waypoint_destination(span) if span.node.proxy == "waypoint" else None
+    if carried is not None:
+        # an ambient waypoint's span: the requests into the workload it carried this one to, as the
+        # waypoint reports them (an ambient workload has no proxy of its own to)
+        into = replace(MetricsTarget.workload(carried[0], carried[1], INBOUND), waypoint=True)
+        return (lambda: compare_span(metrics, into, span, end)), ""
     node_id = _span_nodes(graph, trace).get(span.span_id) if graph is not None else None
     if graph is None or node_id is None:
         return None, ("The workload that reported this span is not in the graph shown (another namespace, or no "
