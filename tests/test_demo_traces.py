@@ -467,3 +467,20 @@ def test_in_the_window_the_traces_dock_shows_the_demos_traces_of_the_selection(q
         assert {"productpage-v1", "reviews-v2"} <= chosen
     finally:
         next(windows, None)
+
+
+def test_a_workload_restarted_without_its_sidecar_reports_no_spans_from_then_on() -> None:
+    """Injection turned off in shop and details restarted: its new pods have no proxy, so the traces
+    after the restart have no span of details' own; those before keep theirs."""
+    demo, clock = _demo()
+    before = _find(demo, "shop", "productpage", seconds=600, limit=500).traces
+    assert _servers(before, "details")
+    demo.label_namespace("shop", {"istio-injection": "disabled"})
+    demo.restart_workload("shop", "Deployment", "details-v1")
+    clock.t += 600
+    after = _find(demo, "shop", "productpage", seconds=500, limit=500).traces
+    assert after and not _servers(after, "details")
+    # productpage's proxy still reports its calls to details
+    assert any(s.kind == tr.KIND_CLIENT and s.operation.startswith("details.") for t in after for s in t.spans)
+    # the earlier window still has them: the traces keep the pods of their own time
+    assert _servers(_find(demo, "shop", "productpage", seconds=600, end=clock.t - 600, limit=500).traces, "details")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QWidget
@@ -17,7 +18,6 @@ from meshdesk.mesh.graph.model import NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import RoutingError
-from meshdesk.sources.base import SourceError
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import SourceWriter, apply, dry_run, refresh
@@ -125,8 +125,8 @@ def test_rbac_and_a_workload_gone_meanwhile(emu: KubeEmulator, settings: Setting
 
 
 def test_the_demo_restarts_a_workloads_pods() -> None:
-    """The demo's pods are replaced (new names, started now); a restart that would add or remove a
-    sidecar it cannot simulate is refused in words, not faked."""
+    """The demo's pods are replaced (new names, started now), with or without the sidecar as the
+    namespace's injection says now, and its simulated traffic follows."""
     now = 1_790_000_000.0
     demo = DemoCluster(clock=lambda: now)
     inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
@@ -149,10 +149,35 @@ def test_the_demo_restarts_a_workloads_pods() -> None:
     assert restarted.has_sidecar
     # the demo's logs follow the new pods
     assert demo.pod_logs("shop", restarted.pods[0].name, "istio-proxy", tail_lines=3)
-    # injection turned off since: the new pods would lose the sidecar, which the demo cannot simulate
+
+    def shop() -> Any:
+        return demo.snapshot(GraphRequest(namespaces=("shop",)))
+
+    def productpage_reports(snap: Any) -> set[str]:
+        return {s.labels["reporter"] for s in snap.samples if s.metric == "istio_requests_total"
+                and s.labels.get("source_workload") == "productpage-v1"}
+
+    assert productpage_reports(shop()) == {"source", "destination"}
+    # injection turned off since: the new pods come without the sidecar (1/1), and the traffic follows
     demo.label_namespace("shop", {"istio-injection": "disabled"})
-    with pytest.raises(SourceError, match="cannot restart Deployment shop/productpage-v1 into no sidecar"):
-        demo.restart_workload("shop", "Deployment", "productpage-v1")
+    demo.restart_workload("shop", "Deployment", "productpage-v1")
+    snap = shop()
+    bare = snap.inventory.workload("shop", "productpage-v1")  # type: ignore[union-attr]
+    assert bare is not None and bare.has_sidecar is False
+    assert all([c.name for c in p.containers] == ["productpage"] and not p.init_containers for p in bare.pods)
+    # no proxy of its own reports its calls: the servers' proxies do, seeing a plain-text client; shop is
+    # STRICT, so its calls to the meshed services are refused (nothing is reported), the ones to the
+    # sidecar-less database still work
+    assert productpage_reports(snap) <= {"destination"}
+    assert not any(s.labels.get("source_workload") == "productpage-v1" and s.labels.get("reporter") == "destination"
+                   and s.labels.get("connection_security_policy") == "mutual_tls" for s in snap.samples)
+    # and on again: a restart gives it back (2/2), reported by both proxies, mutual TLS
+    demo.label_namespace("shop", {"istio-injection": "enabled"})
+    demo.restart_workload("shop", "Deployment", "productpage-v1")
+    snap = shop()
+    again = snap.inventory.workload("shop", "productpage-v1")  # type: ignore[union-attr]
+    assert again is not None and again.has_sidecar and all(p.ready_count == (2, 2) for p in again.pods)
+    assert productpage_reports(snap) == {"source", "destination"}
 
 
 def test_the_namespace_restarts_every_workload_its_injection_waits_on(emu: KubeEmulator, settings: Settings,

@@ -75,6 +75,9 @@ class DemoCluster:
         self._services = mesh.build_services(seed)
         self._version = 1000 + seed % 1000
         self._restarts = 0  # rollout restarts done (each gives a Deployment's pods a new template hash)
+        # workloads restarted into or out of a sidecar (their namespace's injection changed): the simulation
+        # follows their pods, not the sidecar setup they were built with
+        self._sidecars: dict[tuple[str, str], bool] = {}
         self._istio: dict[tuple[str, str, str], IstioObject] = {}
         for obj in mesh.default_istio_config():
             obj.resource_version = self._next_version()
@@ -102,6 +105,7 @@ class DemoCluster:
         with self._lock:
             running = self._traffic
             objects = copy.deepcopy(list(self._istio.values()))
+            sidecars = dict(self._sidecars)
             namespaces = copy.deepcopy(self._namespaces)
             workloads = copy.deepcopy(self._workloads) if with_inventory else []
             services = copy.deepcopy(self._services) if with_inventory else []
@@ -112,7 +116,7 @@ class DemoCluster:
             raise Cancelled("the demo snapshot was cancelled")
         samples = []
         if running and wanted:
-            every = sim.simulate(sim.Config(objects), self._seed, now, float(request.duration), cancelled)
+            every = sim.simulate(sim.Config(objects, sidecars), self._seed, now, float(request.duration), cancelled)
             selected = live_selection(request, wanted)  # what the live queries would return
             samples = every if every_series else [s for s in every if selected(s)]
         inventory = None
@@ -241,14 +245,15 @@ class DemoCluster:
         from meshdesk.sources.demo.traces import MAX_HISTORY, Era, current_pods
 
         when = float(self._clock()) if since is None else since
-        era = Era(when, copy.deepcopy(list(self._istio.values())), current_pods(self._workloads))
+        era = Era(when, copy.deepcopy(list(self._istio.values())), current_pods(self._workloads), dict(self._sidecars))
         if self._eras and self._eras[-1].since >= when:
-            self._eras[-1] = Era(self._eras[-1].since, era.objects, era.pods)  # changes within the same instant
+            # changes within the same instant
+            self._eras[-1] = Era(self._eras[-1].since, era.objects, era.pods, era.sidecars)
         else:
             self._eras.append(era)
         if len(self._eras) > MAX_HISTORY:
             oldest = self._eras.pop(1)
-            self._eras[0] = Era(-math.inf, oldest.objects, oldest.pods)
+            self._eras[0] = Era(-math.inf, oldest.objects, oldest.pods, oldest.sidecars)
 
     # -- traffic switch ------------------------------------------------------------------------------
     def now(self) -> float:
@@ -331,9 +336,11 @@ class DemoCluster:
 
     def restart_workload(self, namespace: str, kind: str, name: str, *, dry_run: bool = False) -> None:
         """A rollout restart: the workload's pods are replaced by new ones (new names, started now, no
-        restarts counted). The demo's workloads keep the sidecar setup they were built with (its traffic
-        is simulated from it), so a restart that would add or remove a sidecar - the namespace's injection
-        turned on or off since - is refused, saying so, rather than faked."""
+        restarts counted), made as the namespace's injection says now: a sidecar added when injection was
+        turned on since (``2/2``), taken away when it was turned off, none for a pod that opts out
+        (``sidecar.istio.io/inject: "false"``), gateways, waypoints and ambient namespaces as they are.
+        The simulated traffic follows: the workload's requests are reported, secured and refused as a
+        workload's with or without a sidecar are."""
         with self._lock:
             w = next((w for w in self._workloads if (w.namespace, w.kind, w.name) == (namespace, kind, name)), None)
             if w is None:
@@ -342,15 +349,16 @@ class DemoCluster:
             opted_out = any((p.annotations.get("sidecar.istio.io/inject") or p.labels.get("sidecar.istio.io/inject")
                              or "").lower() == "false" for p in w.pods)
             injects = ns is not None and ns.injection_enabled and not ns.ambient and not opted_out
-            if w.pods and w.has_sidecar is not None and not w.labels.get("gateway.istio.io/managed") \
-                    and w.name != "istio-ingressgateway" and bool(w.has_sidecar) != injects:
-                raise SourceError(f"the demo cannot restart {kind} {namespace}/{name} into "
-                                  f"{'a sidecar' if injects else 'no sidecar'}: its simulated traffic keeps the "
-                                  "sidecar setup it was built with",
-                                  hint="on a cluster the new pods would " + ("get" if injects else "lose") +
-                                       " the sidecar")
+            spec = next((s for s in mesh.WORKLOADS if (s.namespace, s.name) == (namespace, name)), None)
+            flips = (spec is not None and w.pods and w.has_sidecar is not None and not spec.waypoint
+                     and not w.labels.get("gateway.istio.io/managed") and w.name != "istio-ingressgateway"
+                     and bool(w.has_sidecar) != injects)
             if dry_run:
                 return
+            if flips and spec is not None:
+                for p in w.pods:
+                    mesh.set_sidecar(p, spec, injects)
+                self._sidecars[(namespace, name)] = injects
             now = float(self._clock())
             self._restarts += 1
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(now)))

@@ -384,22 +384,7 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
                             image=spec.image, ready=True, restarts=restarts, state="running", ports=list(spec.ports))
             containers = [app]
             init: list[Container] = []
-            if spec.sidecar and spec.name != "istio-ingressgateway":
-                labels["security.istio.io/tlsMode"] = "istio"
-                labels["service.istio.io/canonical-name"] = spec.app
-                labels["service.istio.io/canonical-revision"] = spec.version or "latest"
-                annotations["sidecar.istio.io/status"] = (
-                    '{"initContainers":["istio-init"],"containers":["istio-proxy"],'
-                    '"volumes":["istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],'
-                    '"revision":"default"}'
-                )
-                annotations["kubectl.kubernetes.io/default-container"] = spec.app
-                containers.append(Container(name="istio-proxy", image=PROXY_IMAGE, ready=True, state="running",
-                                            ports=[15090], port_names=["http-envoy-prom"],
-                                            named_ports={"http-envoy-prom": 15090}))
-                init.append(Container(name="istio-init", image=PROXY_IMAGE, ready=True,
-                                      state="terminated:Completed", ports=[]))
-            elif spec.name == "istio-ingressgateway":
+            if spec.name == "istio-ingressgateway":
                 labels["service.istio.io/canonical-name"] = spec.app
                 labels["service.istio.io/canonical-revision"] = "latest"
                 annotations["sidecar.istio.io/inject"] = "false"
@@ -409,7 +394,7 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
             elif spec.namespace in AMBIENT_NAMESPACES:
                 annotations[AMBIENT_ANNOTATION] = "enabled"  # what the Istio CNI marks ambient pods with
             if spec.ports:
-                annotations["prometheus.io/port"] = "15020" if spec.sidecar or spec.waypoint else str(spec.ports[0])
+                annotations["prometheus.io/port"] = "15020" if spec.waypoint else str(spec.ports[0])
                 annotations["prometheus.io/scrape"] = "true"
             n = _number(seed, spec.namespace, spec.name, str(i), "ip")
             pods.append(Pod(
@@ -419,9 +404,9 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
                 owner_name=f"{spec.name}-{template_hash}" if spec.kind == "Deployment" else spec.name,
                 node_name=f"demo-worker-{1 + n % 3}", service_account=spec.service_account or spec.app, ip=pod_ip(seed, spec, i),
                 created=_iso(pod_created + 60 * i),
-                # istiod's word on each sidecar: the demo's proxies are all in sync
-                proxy_sync=dict.fromkeys(XDS_KINDS, SYNCED) if spec.sidecar else {},
             ))
+            if spec.sidecar and spec.name != "istio-ingressgateway":
+                set_sidecar(pods[-1], spec, True)
         annotations = {"deployment.kubernetes.io/revision": "1"} if spec.kind == "Deployment" else {}
         annotations.update(dict(spec.annotations))
         out.append(Workload(
@@ -430,6 +415,40 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
             created=_iso(created),
         ))
     return out
+
+
+def set_sidecar(pod: Pod, spec: WorkloadSpec, on: bool) -> None:
+    """Give a pod what Istio's injection adds (the istio-proxy container, istio-init, its labels and
+    annotations, istiod's word that it is in sync), or take it all away: a pod made again after the
+    namespace's injection changed."""
+    proxy = Container(name="istio-proxy", image=PROXY_IMAGE, ready=True, state="running", ports=[15090],
+                      port_names=["http-envoy-prom"], named_ports={"http-envoy-prom": 15090})
+    init = Container(name="istio-init", image=PROXY_IMAGE, ready=True, state="terminated:Completed", ports=[])
+    labels = {"security.istio.io/tlsMode": "istio", "service.istio.io/canonical-name": spec.app,
+              "service.istio.io/canonical-revision": spec.version or "latest"}
+    annotations = {
+        "sidecar.istio.io/status": (
+            '{"initContainers":["istio-init"],"containers":["istio-proxy"],'
+            '"volumes":["istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],'
+            '"revision":"default"}'),
+        "kubectl.kubernetes.io/default-container": spec.app,
+    }
+    pod.containers = [c for c in pod.containers if c.name != "istio-proxy"]
+    pod.init_containers = [c for c in pod.init_containers if c.name != "istio-init"]
+    for key in labels:
+        pod.labels.pop(key, None)
+    for key in annotations:
+        pod.annotations.pop(key, None)
+    pod.proxy_sync = {}
+    if on:
+        pod.labels.update(labels)
+        pod.annotations.update(annotations)
+        pod.containers.append(proxy)
+        pod.init_containers.append(init)
+        pod.proxy_sync = dict.fromkeys(XDS_KINDS, SYNCED)  # istiod's word: the demo's proxies are in sync
+    if spec.ports and not spec.waypoint:
+        # Istio merges the app's metrics into the agent's (port 15020) when the pod has a sidecar
+        pod.annotations["prometheus.io/port"] = "15020" if on else str(spec.ports[0])
 
 
 def build_services(seed: int) -> list[Service]:

@@ -73,6 +73,7 @@ class Era:
     since: float
     objects: list[IstioObject]
     pods: Pods
+    sidecars: Mapping[tuple[str, str], bool] = field(default_factory=dict)  # pods made again with(out) one
     _config: sim.Config | None = None
     legs: dict[tuple[int, str], list[sim.Leg]] = field(default_factory=dict)
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # routing and policy answers of this config
@@ -81,7 +82,7 @@ class Era:
     @property
     def config(self) -> sim.Config:
         if self._config is None:
-            self._config = sim.Config(self.objects)
+            self._config = sim.Config(self.objects, self.sidecars)
         return self._config
 
 
@@ -281,7 +282,7 @@ class Builder:
         """One request of ``mesh.CALLS[index]`` sent at ``start_us``; its spans are added; returns how long
         the caller waited (µs)."""
         call = mesh.CALLS[index]
-        spec = _SPECS[call.client]
+        spec = self.m.era.config.specs[call.client]  # with the sidecar its pods have in this era
         if depth > MAX_DEPTH or len(self.spans) >= MAX_TRACE_SPANS:  # a routing loop: the trace stops there
             return 400
         legs = self.m.sim.legs(index, call, op)
@@ -477,7 +478,7 @@ class Builder:
         waypoint_spec = self.m.era.config.waypoint_for(server_spec)
         if waypoint_spec is None:
             return 400
-        client_spec = _SPECS[call.client]
+        client_spec = self.m.era.config.specs[call.client]
         waypoint = self.hop(waypoint_spec)
         port = _port(call, target, self.m.sim) or 0
         operation = f"{target.host}:{port}/*"
@@ -649,7 +650,7 @@ class DemoTraces:
         op = _pick(call.operations or (Operation("", "", 1.0),), b.u("op"), lambda o: o.share)
         if op is None:
             return None
-        client_spec = _SPECS[call.client]
+        client_spec = moment.era.config.specs[call.client]
         client = b.hop(client_spec) if sim.has_proxy(client_spec) else None
         b.request(root, op, client, "", int(start * 1e6))
         if not b.spans:

@@ -30,7 +30,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import Any
 
@@ -346,10 +346,17 @@ def _list(value: Any) -> list[Any]:
 class Config:
     """The Istio config and services, indexed for routing decisions."""
 
-    def __init__(self, objects: Iterable[IstioObject]) -> None:
+    def __init__(self, objects: Iterable[IstioObject],
+                 sidecars: Mapping[tuple[str, str], bool] | None = None) -> None:
+        """``sidecars``: workloads whose pods were made again with or without a sidecar since the demo
+        began (a restart after their namespace's injection changed), by (namespace, name)."""
         self.objects = sorted(objects, key=lambda o: (o.kind, o.namespace, o.name))
         self.services = {mesh.fqdn(s.name, s.namespace): s for s in mesh.SERVICES}
         self.specs = {(w.namespace, w.name): w for w in mesh.WORKLOADS}
+        for key, on in (sidecars or {}).items():
+            spec = self.specs.get(key)
+            if spec is not None and spec.sidecar != on:
+                self.specs[key] = replace(spec, sidecar=on)
         self.gateways = {(o.namespace, o.name): o for o in self.objects if o.kind == "Gateway"}
         self.vses = [o for o in self.objects if o.kind == "VirtualService"]
         self.drs = [o for o in self.objects if o.kind == "DestinationRule"]
