@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, TypeVar
 
 from meshdesk.mesh.graph.traffic import SampleIndex
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample, SampleWarnings
+
+
+class Node(Protocol):
+    """Anything placed in a cluster (a traffic map's node, a graph's node)."""
+
+    @property
+    def cluster(self) -> str: ...
+
+
+N = TypeVar("N", bound=Node)
 
 
 @dataclass
@@ -56,8 +66,68 @@ def inventory_lookup(inventory: Inventory | None, clusters: Iterable[str]) -> Ca
     if inventory is None:
         return lambda _cluster: None
     home = inventory.cluster
-    held = {w.cluster or home for w in inventory.workloads} | {n.cluster or home for n in inventory.namespaces} \
-        | {o.cluster or home for o in inventory.istio}
+    held = _held(inventory)
     ours = inventory_cluster(inventory, clusters)
     several = len(held) > 1
     return lambda cluster: cluster if several and cluster in held else (home if ours(cluster) else None)
+
+
+def _held(inventory: Inventory) -> set[str]:
+    home = inventory.cluster
+    return {w.cluster or home for w in inventory.workloads} | {n.cluster or home for n in inventory.namespaces} \
+        | {o.cluster or home for o in inventory.istio}
+
+
+def _part(inventory: Inventory, cluster: str) -> Inventory:
+    """What an inventory merged from several clusters holds of one of them (its objects naming that
+    cluster, or none when it is the inventory's own), as an inventory of that cluster alone."""
+    home = inventory.cluster
+
+    def of(objects: list[Any]) -> list[Any]:
+        return [o for o in objects if (o.cluster or home) == cluster]
+
+    return replace(inventory, cluster=cluster, namespaces=of(inventory.namespaces), workloads=of(inventory.workloads),
+                   services=of(inventory.services), istio=of(inventory.istio),
+                   outside_gateways=of(inventory.outside_gateways),
+                   outside_gateway_configs=of(inventory.outside_gateway_configs),
+                   k8s_gateways=of(inventory.k8s_gateways), outside_config=of(inventory.outside_config))
+
+
+def inventory_part(inventory: Inventory | None, clusters: Iterable[str]) -> Callable[[str], Inventory | None]:
+    """For a node's cluster, the inventory it is judged by: the part of ``inventory`` its own cluster's
+    objects make (``inventory_lookup``), as Kiali reads a node's objects in the node's cluster; None when
+    the inventory holds nothing of that cluster. An inventory of one cluster is its own only part, so
+    its nodes are judged by it as they always were."""
+    if inventory is None:
+        return lambda _cluster: None
+    lookup = inventory_lookup(inventory, clusters)
+    if len(_held(inventory)) <= 1:
+        return lambda cluster: inventory if lookup(cluster) is not None else None
+    parts: dict[str, Inventory] = {}
+
+    def part(cluster: str) -> Inventory | None:
+        where = lookup(cluster)
+        if where is None:
+            return None
+        found = parts.get(where)
+        if found is None:
+            found = parts[where] = _part(inventory, where)
+        return found
+
+    return part
+
+
+def inventory_parts(inventory: Inventory, nodes: Iterable[N]) -> list[tuple[Inventory, list[N]]]:
+    """The ``nodes`` grouped by the inventory each is judged by (``inventory_part``), in the order first
+    met; a node of a cluster the inventory holds nothing of is in no group."""
+    listed = list(nodes)
+    part_of = inventory_part(inventory, {n.cluster for n in listed})
+    groups: dict[int, tuple[Inventory, list[N]]] = {}
+    for n in listed:
+        part = part_of(n.cluster)
+        if part is not None:
+            group = groups.get(id(part))
+            if group is None:
+                group = groups[id(part)] = (part, [])
+            group[1].append(n)
+    return list(groups.values())

@@ -6,16 +6,16 @@ unversioned app node the labels of the app's workloads and of the Services in fr
 (values that differ are sorted and joined with commas, ``east,west``); a service node its Service's
 labels, or, named by a host of a ServiceEntry of its namespace, the entry's (Kiali's service list
 offers such hosts as services). The app and version labels are left out (the node says those already). Outside and inaccessible nodes get none, nor does anything without an
-inventory.
+inventory. An inventory merged from several clusters labels each node from its own cluster's objects.
 """
 
 from __future__ import annotations
 
 from meshdesk.mesh.graph import model
-from meshdesk.mesh.graph.context import PassContext, inventory_cluster
+from meshdesk.mesh.graph.context import PassContext, inventory_parts
 from meshdesk.mesh.graph.service_entry import listed_hosts
-from meshdesk.mesh.graph.trafficmap import TrafficMap, is_ok
-from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, Service
+from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok
+from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, Inventory, Service
 
 
 def _without_app_and_version(labels: dict[str, str]) -> dict[str, str]:
@@ -31,14 +31,19 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     inv = ctx.inventory
     if inv is None or not tm:
         return
+    # each node by its own cluster's objects (another cluster's workload of the same name is not its)
+    for part, nodes in inventory_parts(inv, tm.values()):
+        _label(nodes, part)
+
+
+def _label(nodes: list[TNode], inv: Inventory) -> None:
     workloads = {(w.namespace, w.name): w for w in inv.workloads}
     services = {(s.namespace, s.name): s.labels for s in inv.services}
     listed: dict[tuple[str, str], dict[str, str]] | None = None
     apps: dict[tuple[str, str], dict[str, str]] | None = None
-    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # another cluster's: not known here
-    for n in tm.values():
+    for n in nodes:
         md = n.md
-        if md.get("isOutside") or md.get("isInaccessible") or not ours(n.cluster):
+        if md.get("isOutside") or md.get("isInaccessible"):
             continue
         labels: dict[str, str] | None = None
         if n.node_type == model.NODE_WORKLOAD or (n.node_type == model.NODE_APP and n.version):

@@ -1,0 +1,102 @@
+"""Graph passes with an inventory merged from two clusters (east and west, each object naming its own):
+every pass judges a node by its own cluster's objects, as Kiali looks a node up in the node's cluster.
+
+The same workloads run in both clusters (web-v1 calls cart-v1 in each); each case makes the two
+clusters' copies differ in one thing and checks each cluster's node shows its own copy's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshdesk.mesh.graph import build, model
+from meshdesk.mesh.inventory import (
+    Container,
+    Inventory,
+    IstioObject,
+    Namespace,
+    Pod,
+    Service,
+    ServicePort,
+    Workload,
+)
+from meshdesk.mesh.telemetry import Sample
+from tests.graph_samples import http, snapshot
+
+CLUSTERS = ("east", "west")
+
+
+def _in(sample: Sample, cluster: str) -> Sample:
+    return Sample(sample.metric, {**sample.labels, "source_cluster": cluster, "destination_cluster": cluster},
+                  sample.value)
+
+
+def _traffic(*pairs: tuple[str, str]) -> list[Sample]:
+    """Each call (source, destination) in both clusters, reported by the destination."""
+    return [_in(http(src, dst, 1), c) for c in CLUSTERS for src, dst in pairs]
+
+
+def _workload(name: str, cluster: str, *, labels: dict[str, str] | None = None, sidecar: bool = True,
+              pods: int = 1, available: int | None = None, annotations: dict[str, str] | None = None,
+              pod_annotations: dict[str, str] | None = None) -> Workload:
+    app, _, version = name.rpartition("-")
+    containers = [Container("app", ready=True)] + ([Container("istio-proxy", ready=True)] if sidecar else [])
+    return Workload(name=name, namespace="shop", cluster=cluster,
+                    labels={"app": app, "version": version, **(labels or {})},
+                    annotations=dict(annotations or {}),
+                    pods=[Pod(f"{name}-{cluster}-{i}", "shop", containers=list(containers),
+                              annotations=dict(pod_annotations or {})) for i in range(pods)],
+                    replicas=pods, available=pods if available is None else available)
+
+
+def _service(name: str, cluster: str, labels: dict[str, str] | None = None) -> Service:
+    return Service(name, "shop", ports=[ServicePort("http", 9080)], selector={"app": name},
+                   labels={"app": name, **(labels or {})}, cluster=cluster)
+
+
+def _inventory(*workloads: Workload, services: tuple[Service, ...] = (), istio: tuple[IstioObject, ...] = (),
+               namespaces: tuple[Namespace, ...] = ()) -> Inventory:
+    return Inventory(cluster="east", namespaces=list(namespaces) or [Namespace("shop", cluster=c) for c in CLUSTERS],
+                     workloads=list(workloads), services=list(services), istio=list(istio))
+
+
+def _both(name: str, **kw: Any) -> list[Workload]:
+    return [_workload(name, c, **kw) for c in CLUSTERS]
+
+
+def _by_cluster(g: model.TrafficGraph, **identity: str) -> dict[str, model.Node]:
+    out: dict[str, model.Node] = {}
+    for n in g.nodes.values():
+        if n.node_type != model.NODE_BOX and all(getattr(n, k) == v for k, v in identity.items()):
+            assert n.cluster not in out, f"two nodes {identity} in {n.cluster}"
+            out[n.cluster] = n
+    return out
+
+
+# ------------------------------------------------------------------------------------------- labeler
+
+def test_each_clusters_node_takes_its_own_workloads_labels() -> None:
+    """The reproduction: each cluster's workloads labelled site=<cluster>; east's nodes showed west's
+    labels, west's none."""
+    inv = _inventory(*(_workload(name, c, labels={"site": c}) for c in CLUSTERS for name in ("web-v1", "cart-v1")))
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload"))
+    for name in ("web-v1", "cart-v1"):
+        nodes = _by_cluster(g, workload=name)
+        assert {c: n.extra.get("labels") for c, n in nodes.items()} == {c: {"site": c} for c in CLUSTERS}, name
+
+
+def test_app_and_service_nodes_take_their_own_clusters_labels() -> None:
+    inv = _inventory(*(_workload(name, c, labels={"site": c}) for c in CLUSTERS for name in ("web-v1", "cart-v1")),
+                     services=tuple(_service("cart", c, {"tier": c}) for c in CLUSTERS))
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="app", injectServiceNodes=True))
+    apps = _by_cluster(g, node_type=model.NODE_APP, app="cart")
+    assert {c: n.extra.get("labels") for c, n in apps.items()} == {c: {"site": c, "tier": c} for c in CLUSTERS}
+    services = _by_cluster(g, node_type=model.NODE_SERVICE, service="cart")
+    assert {c: n.extra.get("labels") for c, n in services.items()} == {c: {"tier": c} for c in CLUSTERS}
+
+
+def test_an_inventory_of_one_cluster_labels_as_before() -> None:
+    """An inventory read from one cluster, its objects naming none: its nodes are labelled by it."""
+    inv = Inventory(cluster="east", namespaces=[Namespace("shop")],
+                    workloads=[_workload(n, "", labels={"site": "x"}) for n in ("web-v1", "cart-v1")])
+    g = build(snapshot([http("web-v1", "cart-v1", 1)], inventory=inv, graphType="workload"))
+    assert [n.extra.get("labels") for n in _by_cluster(g, workload="cart-v1").values()] == [{"site": "x"}]
