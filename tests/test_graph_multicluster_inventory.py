@@ -100,3 +100,26 @@ def test_an_inventory_of_one_cluster_labels_as_before() -> None:
                     workloads=[_workload(n, "", labels={"site": "x"}) for n in ("web-v1", "cart-v1")])
     g = build(snapshot([http("web-v1", "cart-v1", 1)], inventory=inv, graphType="workload"))
     assert [n.extra.get("labels") for n in _by_cluster(g, workload="cart-v1").values()] == [{"site": "x"}]
+
+
+# ---------------------------------------------------------------------------------------- mesh check
+
+def test_a_missing_sidecar_is_shown_on_its_own_clusters_node_only() -> None:
+    """cart-v1 runs without a sidecar in west only: west's node is out of the mesh, east's is not."""
+    inv = _inventory(*_both("web-v1"), _workload("cart-v1", "east"), _workload("cart-v1", "west", sidecar=False))
+    for graph_type in ("workload", "versionedApp", "app"):
+        g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType=graph_type))
+        nodes = _by_cluster(g, app="cart")
+        assert {c: n.has_missing_sidecar for c, n in nodes.items()} == {"east": False, "west": True}, graph_type
+
+
+def test_ambient_is_judged_by_the_nodes_own_clusters_namespace() -> None:
+    """shop is in ambient mode in west only, and cart-v1 runs without a sidecar in both: west's node is
+    ambient, east's lacks its sidecar."""
+    namespaces = (Namespace("shop", cluster="east"),
+                  Namespace("shop", labels={"istio.io/dataplane-mode": "ambient"}, cluster="west"))
+    inv = _inventory(*_both("web-v1"), *_both("cart-v1", sidecar=False), namespaces=namespaces)
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload"))
+    nodes = _by_cluster(g, workload="cart-v1")
+    assert {c: (n.has_missing_sidecar, bool(n.extra.get("isAmbient"))) for c, n in nodes.items()} == {
+        "east": (True, False), "west": (False, True)}

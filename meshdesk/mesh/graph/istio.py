@@ -35,7 +35,7 @@ from typing import Any
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient
-from meshdesk.mesh.graph.context import PassContext, inventory_cluster
+from meshdesk.mesh.graph.context import PassContext, inventory_cluster, inventory_parts
 from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
 from meshdesk.mesh.inventory import (
@@ -279,16 +279,22 @@ def mesh_check(tm: TrafficMap, ctx: PassContext) -> None:
     """The meshCheck appender: a workload or app node is out of the mesh (``hasMissingSC``) when its
     workloads are not all sidecar-injected (a workload without pods counts as injected), not all
     captured by ambient and not all gateways, as Kiali judges it; one whose workloads are all ambient
-    (or a waypoint) is ``isAmbient``. Nodes of a cluster the inventory is not from are not judged."""
+    (or a waypoint) is ``isAmbient``. Each node is judged by its own cluster's workloads and namespaces
+    (an inventory merged from several clusters holds each one's, ``inventory_parts``), as Kiali looks
+    them up in the node's cluster; nodes of a cluster the inventory holds nothing of are not judged."""
     inv = ctx.inventory
     if inv is None:
         return
+    for part, nodes in inventory_parts(inv, tm.values()):
+        _mesh_check(nodes, part, ctx)
+
+
+def _mesh_check(nodes: list[TNode], inv: Inventory, ctx: PassContext) -> None:
     ambient = ambient_namespaces(inv)
     request = ctx.request
-    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # another cluster's: not known here
     control = control_plane_namespaces(inv)
-    for n in tm.values():
-        if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.md.get("isDead") or not ours(n.cluster):
+    for n in nodes:
+        if n.node_type not in (model.NODE_WORKLOAD, model.NODE_APP) or n.md.get("isDead"):
             continue
         if n.namespace in control:
             continue
