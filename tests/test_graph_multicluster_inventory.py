@@ -123,3 +123,55 @@ def test_ambient_is_judged_by_the_nodes_own_clusters_namespace() -> None:
     nodes = _by_cluster(g, workload="cart-v1")
     assert {c: (n.has_missing_sidecar, bool(n.extra.get("isAmbient"))) for c, n in nodes.items()} == {
         "east": (True, False), "west": (False, True)}
+
+
+# ----------------------------------------------------------------------------------------- gateways
+
+def test_a_gateway_is_marked_in_its_own_cluster_only() -> None:
+    """west runs gw-v1 as an ingress gateway that a Gateway of west selects; east's gw-v1 is a plain
+    workload."""
+    gateway = IstioObject("Gateway", "public", "shop", spec={"selector": {"istio": "ingressgateway"},
+                                                             "servers": [{"hosts": ["shop.example.com"]}]},
+                          cluster="west")
+    inv = _inventory(_workload("gw-v1", "east"),
+                     _workload("gw-v1", "west", labels={"istio": "ingressgateway",
+                                                        "operator.istio.io/component": "IngressGateways"}),
+                     *_both("cart-v1"), istio=(gateway,))
+    g = build(snapshot(_traffic(("gw-v1", "cart-v1")), inventory=inv, graphType="workload"))
+    nodes = _by_cluster(g, workload="gw-v1")
+    assert {c: n.is_gateway for c, n in nodes.items()} == {"east": False, "west": True}
+
+
+# ------------------------------------------------------------------------------- VS, DR and CB badges
+
+def test_routing_badges_come_from_every_clusters_config() -> None:
+    """A VirtualService and a DestinationRule with a circuit breaker for cart exist in west only. Kiali
+    applies each cluster's config to the whole graph, so both clusters' cart service and app nodes carry
+    the badges (meshdesk badged the inventory's first cluster's nodes only, east's here)."""
+    vs = IstioObject("VirtualService", "cart", "shop", cluster="west",
+                     spec={"hosts": ["cart"], "http": [{"route": [{"destination": {"host": "cart"}}],
+                                                        "timeout": "2s"}]})
+    dr = IstioObject("DestinationRule", "cart", "shop", cluster="west",
+                     spec={"host": "cart", "trafficPolicy": {"outlierDetection": {"consecutive5xxErrors": 3}}})
+    inv = _inventory(*_both("web-v1"), *_both("cart-v1"), services=tuple(_service("cart", c) for c in CLUSTERS),
+                     istio=(vs, dr))
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="versionedApp",
+                       injectServiceNodes=True))
+    services = _by_cluster(g, node_type=model.NODE_SERVICE, service="cart")
+    assert {c: (n.has_virtual_service, n.has_destination_rule, bool(n.extra.get("hasCB")),
+                bool(n.extra.get("hasRequestTimeout"))) for c, n in services.items()} == {
+        c: (True, True, True, True) for c in CLUSTERS}
+    versions = _by_cluster(g, node_type=model.NODE_APP, app="cart")
+    assert {c: bool(n.extra.get("hasCB")) for c, n in versions.items()} == {c: True for c in CLUSTERS}
+
+
+def test_a_service_node_takes_its_app_from_its_own_clusters_service() -> None:
+    """A service node with no app takes the app label of its Service: west's Service of that name
+    names another app than east's."""
+    services = (Service("shared", "shop", labels={"app": "east-app"}, cluster="east"),
+                Service("shared", "shop", labels={"app": "west-app"}, cluster="west"))
+    inv = _inventory(*_both("web-v1"), services=services)
+    samples = [_in(http("web-v1", None, 1, service="shared", reporter="source"), c) for c in CLUSTERS]
+    g = build(snapshot(samples, inventory=inv, graphType="workload"))
+    nodes = _by_cluster(g, node_type=model.NODE_SERVICE, service="shared")
+    assert {c: n.app for c, n in nodes.items()} == {"east": "east-app", "west": "west-app"}

@@ -72,6 +72,11 @@ def inventory_lookup(inventory: Inventory | None, clusters: Iterable[str]) -> Ca
     return lambda cluster: cluster if several and cluster in held else (home if ours(cluster) else None)
 
 
+def merged(inventory: Inventory) -> bool:
+    """Whether an inventory is merged from several clusters (its objects name more than one)."""
+    return len(_held(inventory)) > 1
+
+
 def _held(inventory: Inventory) -> set[str]:
     home = inventory.cluster
     return {w.cluster or home for w in inventory.workloads} | {n.cluster or home for n in inventory.namespaces} \

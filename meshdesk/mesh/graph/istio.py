@@ -26,16 +26,20 @@ From the inventory, as Kiali decides them:
   captured by ambient (their pods' ``ambient.istio.io/redirection``) and not all gateways gets
   ``has_missing_sidecar``; one whose workloads are all ambient, or a waypoint, ``isAmbient`` (not for
   istio-system or another namespace an istiod runs in, unreadable namespaces or dead nodes).
-Without an inventory it does nothing.
+An inventory merged from several clusters (its objects name theirs): a node's app label, gateway and
+mesh check come from its own cluster's objects, as Kiali reads them per cluster; the VirtualService,
+DestinationRule and circuit-breaker badges from every cluster's config, as Kiali applies each
+cluster's config to the whole graph. Without an inventory it does nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient
-from meshdesk.mesh.graph.context import PassContext, inventory_cluster, inventory_parts
+from meshdesk.mesh.graph.context import PassContext, inventory_lookup, inventory_parts, merged
 from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok, is_ok_version
 from meshdesk.mesh.inventory import (
@@ -148,9 +152,12 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         host = dr.spec.get("host") if isinstance(dr.spec, dict) else None
         if isinstance(host, str):
             dr_index.setdefault(normalize_host(host, dr.namespace), []).append(dr)
-    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})
+    # as Kiali: every cluster's VirtualServices and DestinationRules badge the nodes of every cluster the
+    # inventory holds (an inventory merged from several clusters: each of theirs), not those of a cluster
+    # it holds nothing of
+    lookup = inventory_lookup(inv, {n.cluster for n in tm.values()})
     for n in tm.values():
-        if n.md.get("isOutside") or not ours(n.cluster):
+        if n.md.get("isOutside") or lookup(n.cluster) is None:
             continue  # Kiali leaves nodes outside the requested namespaces (and other clusters' config) alone
         if n.node_type == model.NODE_SERVICE:
             key = (n.namespace, n.service)
@@ -168,11 +175,18 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         if version is not None and any(_has_cb(dr.spec, version) for svc in _services_of(n)
                                        for dr in dr_index.get(svc, [])):
             n.md["hasCB"] = True
-    _app_labels(tm, inv)
-    _gateways(tm, inv)
+    # a service's app label and the gateways: each node by its own cluster's Services and gateway
+    # workloads and config, as Kiali reads them per cluster
+    if merged(inv):
+        for part, nodes in inventory_parts(inv, tm.values()):
+            _app_labels(nodes, part)
+    else:
+        _app_labels(tm.values(), inv)  # one cluster's inventory names the nodes of any cluster
+    for part, nodes in inventory_parts(inv, tm.values()):
+        _gateways(nodes, part)
 
 
-def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
+def _app_labels(nodes: Iterable[TNode], inv: Inventory) -> None:
     """A service node without an app takes the app label of the service Kiali's cluster-wide service
     list has by its name (Kiali's addLabels): a Kubernetes Service's, or a ServiceEntry host's (the
     entry's labels). A ServiceEntry's node looks up each host's first label in turn; the last one
@@ -185,7 +199,7 @@ def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
         labels = services.get((namespace, name))
         return first_label(labels, APP_LABELS) if labels is not None else None
 
-    for n in tm.values():
+    for n in nodes:
         if n.node_type != model.NODE_SERVICE or n.app or n.md.get("isEgressCluster") or n.md.get("isOutside"):
             continue
         se = n.md.get("isServiceEntry")
@@ -204,12 +218,11 @@ def _app_labels(tm: TrafficMap, inv: Inventory) -> None:
 _GATEWAY_INFO = dict(zip(GATEWAY_COMPONENTS, ("ingressInfo", "egressInfo"), strict=True))
 
 
-def _gateways(tm: TrafficMap, inv: Inventory) -> None:
+def _gateways(judged: list[TNode], inv: Inventory) -> None:
     """Workload nodes an Istio Gateway selects: ingress or egress gateways, with the Gateway's hosts;
     and those Istio runs for a Kubernetes Gateway API Gateway (in its namespace, by the
     ``gateway.networking.k8s.io/gateway-name`` label), with its listeners' hostnames ("*" without)."""
-    ours = inventory_cluster(inv, {n.cluster for n in tm.values()})  # a node of another cluster: not this one's
-    nodes = {(n.namespace, n.workload): n for n in tm.values() if is_ok(n.workload) and ours(n.cluster)}
+    nodes = {(n.namespace, n.workload): n for n in judged if is_ok(n.workload)}
     if not nodes:
         return
     workloads = inv.workloads + inv.outside_gateways
