@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshdesk.mesh.export import to_kiali
 from meshdesk.mesh.graph import build, model
 from meshdesk.mesh.inventory import (
     Container,
@@ -175,3 +176,43 @@ def test_a_service_node_takes_its_app_from_its_own_clusters_service() -> None:
     g = build(snapshot(samples, inventory=inv, graphType="workload"))
     nodes = _by_cluster(g, node_type=model.NODE_SERVICE, service="shared")
     assert {c: n.app for c, n in nodes.items()} == {"east": "east-app", "west": "west-app"}
+
+
+# -------------------------------------------------------------------------------------------- health
+
+def test_node_health_weighs_its_own_clusters_pods() -> None:
+    """cart-v1's pods are down in west only: west's node fails, east's is healthy (east's was judged by
+    whichever copy came first, west's by none)."""
+    for down in CLUSTERS:
+        up = "west" if down == "east" else "east"
+        inv = _inventory(*_both("web-v1"), _workload("cart-v1", up), _workload("cart-v1", down, available=0))
+        g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload"))
+        nodes = _by_cluster(g, workload="cart-v1")
+        status = {c: n.health.status for c, n in nodes.items() if n.health is not None}
+        assert status == {up: model.HEALTHY, down: model.FAILURE}, down
+        data = to_kiali(g)["elements"]["nodes"]
+        statuses = {d["data"]["cluster"]: d["data"]["healthData"]["workloadStatus"]
+                    for d in data if d["data"].get("workload") == "cart-v1"}
+        assert {c: s["availableReplicas"] for c, s in statuses.items()} == {up: 1, down: 0}, down
+
+
+def test_health_tolerances_come_from_the_nodes_own_clusters_annotation() -> None:
+    """west's cart-v1 fails from 0.8 % of server errors on (its health.kiali.io/rate); east's keeps the
+    defaults. With 1 % errors in both, west's node is failing and east's degraded."""
+    strict = {"health.kiali.io/rate": "5XX,0.5,0.8,http,inbound"}
+    inv = _inventory(*_both("web-v1"), _workload("cart-v1", "east"),
+                     _workload("cart-v1", "west", annotations=strict))
+    samples = [_in(s, c) for c in CLUSTERS for s in (http("web-v1", "cart-v1", 99), http("web-v1", "cart-v1", 1, "500"))]
+    g = build(snapshot(samples, inventory=inv, graphType="workload"))
+    nodes = _by_cluster(g, workload="cart-v1")
+    assert {c: n.health.status for c, n in nodes.items() if n.health is not None} == {
+        "east": model.DEGRADED, "west": model.FAILURE}
+    assert {c: n.health_annotation for c, n in nodes.items()} == {"east": "", "west": strict["health.kiali.io/rate"]}
+
+
+def test_an_app_box_weighs_its_own_clusters_pods() -> None:
+    inv = _inventory(*_both("web-v1"), _workload("cart-v1", "east"), _workload("cart-v1", "west", available=0))
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="versionedApp"))
+    nodes = _by_cluster(g, node_type=model.NODE_APP, app="cart")
+    assert {c: n.extra["appHealth"].status for c, n in nodes.items()} == {"east": model.HEALTHY,
+                                                                          "west": model.FAILURE}

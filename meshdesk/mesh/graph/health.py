@@ -30,13 +30,13 @@ get no health, and a service graph is judged before it is reduced to service-to-
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import add
 from typing import Any
 
 from meshdesk.mesh.graph import model
-from meshdesk.mesh.graph.context import PassContext, inventory_cluster
+from meshdesk.mesh.graph.context import PassContext, inventory_part
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.graph.trafficmap import is_ok
 from meshdesk.mesh.inventory import Inventory, Workload
@@ -398,12 +398,11 @@ def _merged(parts: list[dict[str, float]]) -> dict[str, float]:
     return out
 
 
-def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str],
-                ours: Callable[[str], bool] = lambda _c: True) -> tuple[tuple[Tolerance, ...], list[Workload]]:
+def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str]) -> tuple[tuple[Tolerance, ...], list[Workload]]:
     """The tolerances for a node (its annotation's, else the defaults), and its workloads; a note per
-    bad annotation entry. A node the inventory is not about (``ours``: another cluster's) has neither
-    annotations nor pods there."""
-    if inv is None or not ours(n.cluster):
+    bad annotation entry. ``inv``: the inventory of the node's own cluster (``context.inventory_part``),
+    None for a node of a cluster it holds nothing of, which has neither annotations nor pods there."""
+    if inv is None:
         return DEFAULT_TOLERANCES, []
     workloads = _workloads_of(n, inv)
     # as Kiali: only a workload's or a service's annotation sets tolerances (app nodes keep the defaults)
@@ -457,12 +456,13 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     # 1. tolerances (and notes about annotations), in node order
     checked: list[tuple[model.Node, tuple[Tolerance, ...], list[Workload]]] = []
     tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
-    ours = inventory_cluster(inv, {n.cluster for n in graph.nodes.values()})
+    # each node is judged by its own cluster's workloads and services (Kiali asks the node's cluster)
+    part_of = inventory_part(inv, {n.cluster for n in graph.nodes.values()})
     for n in graph.nodes.values():
         # as Kiali: boxes, operations (aggregate nodes) and inaccessible nodes get no health
         if n.node_type == model.NODE_BOX or n.node_type == model.NODE_AGGREGATE or n.is_inaccessible:
             continue
-        tolerances, workloads = _tolerances(n, inv, ctx.notes, ours)
+        tolerances, workloads = _tolerances(n, part_of(n.cluster), ctx.notes)
         tolerances_of[n.id] = tolerances
         checked.append((n, tolerances, workloads))
     default_plans = {p: _plan(plans, DEFAULT_TOLERANCES, "inbound", p) for p in ("http", "grpc")}
@@ -577,9 +577,9 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
                     else:
                         verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(_merged(traffic)))
             box = _health(verdicts)
-        assert inv is not None
-        if ours(members[0][0].cluster):
-            _with_pods(box, workload_status(_app_workloads(members[0][0], inv)))
+        part = part_of(members[0][0].cluster)
+        if part is not None:
+            _with_pods(box, workload_status(_app_workloads(members[0][0], part)))
         for m, _ in members:
             m.extra["appHealth"] = box
 

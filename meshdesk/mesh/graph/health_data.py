@@ -24,9 +24,9 @@ tolerance spoke of its traffic (none for its directions and protocols: TCP, or a
 other ones), left out when 0; ``totalRequestRate``, left out when 0); an inaccessible node has
 none, as it has no verdict. ``workloadStatus`` is Kiali's WorkloadStatus from the inventory (replicas
 wanted, running and available, a gateway's outside the selection too, proxies in sync with istiod, -1 when not known or not asked: no sidecar,
-a gateway); without an inventory (an offline snapshot that carries none), or for a node of another
-cluster than the inventory's, it is null and ``workloadStatuses`` empty, what Kiali writes for a
-workload it does not find.
+a gateway), the node's own cluster's (an inventory merged from several clusters holds each one's); without
+an inventory (an offline snapshot that carries none), or for a node of a cluster the inventory holds
+nothing of, it is null and ``workloadStatuses`` empty, what Kiali writes for a workload it does not find.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshdesk.mesh.graph import model
-from meshdesk.mesh.graph.context import inventory_cluster
+from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.health import (
     ANNOTATION,
     DEFAULT_TOLERANCES,
@@ -147,17 +147,14 @@ def _status(h: model.Health, inbound: Requests, outbound: Requests, annotation: 
     return out
 
 
-class _Lookup:
-    """The inventory's workloads and services by name, looked up as the health pass does."""
+class _Index:
+    """One cluster's workloads and services by name (an inventory's, or its part of one merged from
+    several clusters), looked up as the health pass does."""
 
-    def __init__(self, inv: Inventory | None, clusters: set[str]) -> None:
-        self.inv = inv
-        self.ours = inventory_cluster(inv, clusters)
+    def __init__(self, inv: Inventory) -> None:
         self.workloads: dict[tuple[str, str], Workload] = {}
         self.apps: dict[tuple[str, str], list[Workload]] = {}
         self.services: dict[tuple[str, str], dict[str, str]] = {}
-        if inv is None:
-            return
         for w in inv.workloads:
             self.workloads.setdefault((w.namespace, w.name), w)  # the first, as Inventory.workload
             self.apps.setdefault((w.namespace, w.app), []).append(w)
@@ -170,14 +167,33 @@ class _Lookup:
         for s in inv.services:
             self.services.setdefault((s.namespace, s.name), s.annotations)
 
-    def known(self, n: model.Node) -> bool:
-        return self.inv is not None and not n.is_inaccessible and self.ours(n.cluster)
+
+class _Lookup:
+    """The inventory's workloads and services by name, each node's looked up in its own cluster's
+    (``context.inventory_part``), as the health pass does."""
+
+    def __init__(self, inv: Inventory | None, clusters: set[str]) -> None:
+        self.part_of = inventory_part(inv, clusters)
+        self.indexes: dict[int, _Index] = {}
+
+    def index(self, n: model.Node) -> _Index | None:
+        """The index of the node's cluster, None when the node is not known there."""
+        if n.is_inaccessible:
+            return None
+        part = self.part_of(n.cluster)
+        if part is None:
+            return None
+        found = self.indexes.get(id(part))
+        if found is None:
+            found = self.indexes[id(part)] = _Index(part)
+        return found
 
     def annotations(self, ann: dict[str, str] | None) -> dict[str, str]:
         return {ANNOTATION: ann[ANNOTATION]} if ann and ANNOTATION in ann else {}
 
     def app_statuses(self, n: model.Node) -> list[dict[str, Any]]:
-        return [workload_status(w) for w in self.apps.get((n.namespace, n.app), [])] if self.known(n) else []
+        index = self.index(n)
+        return [workload_status(w) for w in index.apps.get((n.namespace, n.app), [])] if index is not None else []
 
 
 def health_data(graph: model.TrafficGraph) -> dict[str, Any] | None:
@@ -207,11 +223,12 @@ def health_data(graph: model.TrafficGraph) -> dict[str, Any] | None:
 def _node_data(n: model.Node, look: _Lookup, ins: Requests, outs: Requests) -> dict[str, Any]:
     annotations: dict[str, str] = {}
     workload: Workload | None = None
-    if look.known(n):
+    index = look.index(n)
+    if index is not None:
         if n.node_type == model.NODE_SERVICE:
-            annotations = look.annotations(look.services.get((n.namespace, n.service)))
+            annotations = look.annotations(index.services.get((n.namespace, n.service)))
         elif n.node_type == model.NODE_WORKLOAD:
-            workload = look.workloads.get((n.namespace, n.workload))
+            workload = index.workloads.get((n.namespace, n.workload))
             annotations = look.annotations(workload.annotations if workload is not None else None)
     d: dict[str, Any] = {"requests": {"healthAnnotations": annotations, "inbound": _sorted(ins),
                                       "outbound": _sorted(outs)}}
