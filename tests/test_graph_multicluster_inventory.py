@@ -216,3 +216,15 @@ def test_an_app_box_weighs_its_own_clusters_pods() -> None:
     nodes = _by_cluster(g, node_type=model.NODE_APP, app="cart")
     assert {c: n.extra["appHealth"].status for c, n in nodes.items()} == {"east": model.HEALTHY,
                                                                           "west": model.FAILURE}
+
+
+# ---------------------------------------------------------------------------------------------- idle
+
+def test_idle_nodes_are_drawn_in_the_cluster_that_runs_them() -> None:
+    """idle-v1 runs in west only: its idle node is west's; one running in both gets one per cluster."""
+    inv = _inventory(*_both("web-v1"), *_both("cart-v1"), _workload("idle-v1", "west"), *_both("spare-v1"))
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload", includeIdleNodes=True))
+    idle = _by_cluster(g, workload="idle-v1")
+    assert {c: n.is_idle for c, n in idle.items()} == {"west": True}
+    assert {c: n.is_idle for c, n in _by_cluster(g, workload="spare-v1").items()} == {"east": True, "west": True}
+    assert not any(n.is_idle for n in _by_cluster(g, workload="cart-v1").values())
