@@ -228,3 +228,22 @@ def test_idle_nodes_are_drawn_in_the_cluster_that_runs_them() -> None:
     assert {c: n.is_idle for c, n in idle.items()} == {"west": True}
     assert {c: n.is_idle for c, n in _by_cluster(g, workload="spare-v1").items()} == {"east": True, "west": True}
     assert not any(n.is_idle for n in _by_cluster(g, workload="cart-v1").values())
+
+
+# ------------------------------------------------------------------------------------------- ambient
+
+def test_a_waypoint_of_each_cluster_is_a_waypoint() -> None:
+    """Both clusters run a waypoint of the same name: each cluster's waypoint node is one (the inventory
+    kept one cluster per waypoint name, so the other's was drawn as a plain workload)."""
+    waypoint_labels = {"gateway.istio.io/managed": "istio.io-mesh-controller"}
+    namespaces = tuple(Namespace("shop", labels={"istio.io/dataplane-mode": "ambient"}, cluster=c) for c in CLUSTERS)
+    ambient = {"ambient.istio.io/redirection": "enabled"}
+    inv = _inventory(*_both("web-v1", sidecar=False, pod_annotations=ambient),
+                     *_both("cart-v1", sidecar=False, pod_annotations=ambient),
+                     *_both("waypoint-v1", sidecar=False, labels=waypoint_labels), namespaces=namespaces)
+    samples = [_in(http("web-v1", "waypoint-v1", 1, service="cart", reporter="waypoint"), c) for c in CLUSTERS]
+    samples += [_in(http("waypoint-v1", "cart-v1", 1, reporter="destination"), c) for c in CLUSTERS]
+    g = build(snapshot(samples, inventory=inv, graphType="workload"))
+    nodes = _by_cluster(g, workload="waypoint-v1")
+    assert {c: bool(n.extra.get("isWaypoint")) for c, n in nodes.items()} == {"east": True, "west": True}
+    assert not any(n.has_missing_sidecar for n in g.nodes.values())

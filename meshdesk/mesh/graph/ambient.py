@@ -8,7 +8,7 @@ telemetry:
 
 - **Which workloads are waypoints** (``prepare``). Kiali asks the cluster: a waypoint is a workload
   whose pods carry ``gateway.istio.io/managed=istio.io-mesh-controller``. We read the same label from
-  the inventory. A workload the inventory does not list (no inventory in a snapshot, parts the user
+  the inventory (an inventory merged from several clusters: in each cluster that runs the workload). A workload the inventory does not list (no inventory in a snapshot, parts the user
   may not list, a namespace not selected) is recognised from ztunnel's telemetry instead, by what only a proxy does: it receives L4 traffic addressed to another service
   and sends traffic addressed to that same service on to the service's own workloads. A waypoint node
   is always a workload node (it is no app), is flagged ``isWaypoint``, and no service node is
@@ -68,9 +68,15 @@ def ambient_namespaces(inventory: Inventory | None) -> set[str]:
     return {n.name for n in inventory.namespaces if n.ambient}
 
 
-def waypoints_in(inventory: Inventory) -> dict[tuple[str, str], str]:
-    """The inventory's waypoints: (namespace, workload) -> cluster ("" when the inventory does not say)."""
-    return {(w.namespace, w.name): (w.cluster or inventory.cluster) for w in inventory.workloads if is_waypoint(w)}
+def waypoints_in(inventory: Inventory) -> dict[tuple[str, str], frozenset[str]]:
+    """The inventory's waypoints: (namespace, workload) -> the clusters running it ("" when the inventory
+    does not say); an inventory merged from several clusters may run a waypoint of one name in each."""
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for w in inventory.workloads:
+        if is_waypoint(w):
+            key = (w.namespace, w.name)
+            out[key] = out.get(key, frozenset()) | {w.cluster or inventory.cluster}
+    return out
 
 
 def waypoints_seen(ztunnel_groups: Iterable[Any]) -> dict[tuple[str, str], str]:
@@ -113,11 +119,11 @@ def namespaces_seen(ztunnel_groups: Iterable[Any]) -> set[str]:
 def prepare(ctx: PassContext) -> None:
     """Note the waypoints and the ambient namespaces where the traffic pass reads them (``ctx.caches``)."""
     inventory = ctx.inventory
-    waypoints: dict[tuple[str, str], str] = {}
+    waypoints: dict[tuple[str, str], frozenset[str]] = {}
     if ctx.request.ambientTraffic != "none":
         # the inventory decides for the workloads it lists; for the others (no inventory, parts RBAC
         # hid, namespaces it does not cover) what ztunnel saw them do
-        waypoints = waypoints_seen(ctx.index.ztunnel)
+        waypoints = {k: frozenset((c,)) for k, c in waypoints_seen(ctx.index.ztunnel).items()}
         if inventory is not None:
             listed = {(w.namespace, w.name) for w in inventory.workloads}
             waypoints = {k: c for k, c in waypoints.items() if k not in listed}

@@ -484,16 +484,17 @@ class _Builder:
         self.seen: dict[str, dict[int, frozenset[tuple[str, str]]]] = {}
         self.pairs: dict[tuple[int, int, str], Any] = {}  # (id(src), id(dst), protocol) -> _pair()
         self.canon: dict[tuple[Any, ...], int] = caches.setdefault("canon", {})
-        # ambient waypoints, (namespace, workload) -> cluster ("" for any), filled by ambient.prepare
-        self.waypoints: dict[tuple[str, str], str] = caches.setdefault("waypoints", {})
+        # ambient waypoints, (namespace, workload) -> the clusters running it ("" for any), filled by
+        # ambient.prepare
+        self.waypoints: dict[tuple[str, str], frozenset[str]] = caches.setdefault("waypoints", {})
 
     def is_waypoint(self, cluster: str, namespace: str, workload: str) -> bool:
         """Whether telemetry naming this workload names an ambient waypoint (Kiali matches the cluster,
         or any waypoint of that name when the telemetry's cluster is unknown)."""
         if not self.waypoints:
             return False
-        wp_cluster = self.waypoints.get((namespace, workload))
-        return wp_cluster is not None and (wp_cluster in ("", cluster) or cluster == UNKNOWN)
+        clusters = self.waypoints.get((namespace, workload))
+        return clusters is not None and (cluster in clusters or "" in clusters or cluster == UNKNOWN)
 
     def _source(self, src: tuple[Any, ...]) -> tuple[Any, ...] | None:
         try:
