@@ -69,6 +69,7 @@ def test_cluster_source_traces_found_lazily_through_the_api_server(kube_emulator
                  "spec": {"ports": [{"name": "http-query", "port": 80, "targetPort": 16686}]}})
         with JaegerEmulator(shop_traces(), base_path="/jaeger") as jaeger:
             emu.proxy_service("istio-system", "tracing", 80, f"http://127.0.0.1:{jaeger.port}")
+            traces.look_again()  # none was found a moment ago: looked for again when the user asks (Refresh)
             assert [t.trace_id for t in traces.find_traces(query).traces] == ["a1"]  # looked for again
             assert "istio-system/tracing:80" in source.tracing_how()
             looked = len([p for _m, p, _h in emu.requests if p.startswith("/api/v1/namespaces/istio-system/services/tracing")

@@ -183,3 +183,44 @@ def test_an_explicit_url_that_is_no_url(kube_emulator: KubeEmulator) -> None:
         connect_tracing(kube_emulator.api_client(), url="http://user:pw-SECRET-77@ja eger:16686")
     assert "cannot be used" in str(err.value) and "pw-SECRET-77" not in str(err.value)
     assert not err.value.transient
+
+
+def test_a_backend_that_failed_once_is_found_again_and_none_found_is_not_asked_for_at_every_refresh(
+        kube_emulator: KubeEmulator, jaeger: JaegerEmulator) -> None:
+    """Through a ClusterSource, as the Traces dock reads: a failure of the backend (a restart of its pod)
+    is said, and the next search reaches it again (it said "the cluster was closed" for the rest of the
+    session); with no backend in the cluster, the services are not listed again at each refresh, only
+    after a while or when the user asks (Refresh)."""
+    from meshdesk.sources.base import TracingNotFound
+    from meshdesk.sources.cluster import ClusterSource
+    from meshdesk.sources.perf import tracing_source_for
+
+    emu = kube_emulator
+    emu.add_namespace("istio-system")
+    source = ClusterSource(emu.api_client(), context="lab")
+    traces = tracing_source_for(source)
+    assert traces is not None
+    try:
+        with pytest.raises(TracingNotFound, match="No tracing backend was found"):
+            traces.find_traces(QUERY)
+        listed = sum(1 for _m, p, _h in emu.requests if p.startswith("/api/v1/services"))
+        assert listed > 0
+        # the next refresh: said again, the cluster not asked
+        with pytest.raises(TracingNotFound, match=r"looks again in about 5 min, or now with Refresh"):
+            traces.find_traces(QUERY)
+        assert sum(1 for _m, p, _h in emu.requests if p.startswith("/api/v1/services")) == listed
+        # Istio's addon installed meanwhile; the user presses Refresh: found at once
+        _istio_addon(emu)
+        emu.proxy_service("istio-system", "tracing", 80, _root(jaeger))
+        traces.look_again()  # type: ignore[attr-defined]
+        assert [t.trace_id for t in traces.find_traces(QUERY).traces] == ["a1", "b2", "c3"]
+        # the backend fails once (its pod restarting): said as the backend's failure ...
+        emu.fail(502, path="/api/v1/namespaces/istio-system/services/tracing:80/proxy")
+        with pytest.raises(TracingError) as err:
+            traces.find_traces(QUERY)
+        assert "closed" not in str(err.value)
+        # ... and once it is back, the next search reads it
+        emu.clear_faults()
+        assert [t.trace_id for t in traces.find_traces(QUERY).traces] == ["a1", "b2", "c3"]
+    finally:
+        source.close()

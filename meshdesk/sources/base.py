@@ -176,6 +176,13 @@ class TracingQueryError(TracingHTTPError):
     """The backend refused the query itself (Jaeger's ``{"errors": [{"code": 400, "msg": ...}]}``)."""
 
 
+class TracingNotFound(TracingError):
+    """No tracing backend in the cluster (or none the user may look for), and no URL given: looked for
+    again only now and then, or when the user asks (``ClusterSource.look_for_tracing_again``)."""
+
+    transient = False
+
+
 class TracingMalformed(TracingError):
     """The answer is not the query API's JSON (an HTML page, a wrong path prefix, a cut body)."""
 

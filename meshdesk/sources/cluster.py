@@ -30,6 +30,7 @@ from meshdesk.sources.base import (
     PrometheusError,
     SourceError,
     SourceInfo,
+    TracingNotFound,
 )
 from meshdesk.sources.discovery import PrometheusConnection, connect_prometheus
 from meshdesk.sources.errors import CONTACT_API
@@ -46,6 +47,9 @@ from meshdesk.sources.tracing_discovery import TracingConnection, connect_tracin
 
 log = logging.getLogger(__name__)
 
+# how long a cluster found to have no tracing backend is left alone before it is looked in again (the
+# Traces dock searches at each refresh while shown; its Refresh button looks again at once)
+TRACING_LOOK_AGAIN_S = 300.0
 DEFAULT_CLUSTER = "Kubernetes"  # Istio's default cluster id, the name its metrics carry
 ISTIO_NOT_FOUND = ("Istio was not found in this cluster: it serves no networking.istio.io API "
                    "(install Istio, or pick another context)")
@@ -82,6 +86,9 @@ class ClusterSource:
         self._tracing: TracingConnection | None = None
         self._tracing_error: SourceError | None = None
         self._tracing_closed = False
+        # when the cluster was last found to have no tracing backend (monotonic seconds): looked for again
+        # after TRACING_LOOK_AGAIN_S, or when the user asks, not at every refresh
+        self._tracing_missing_at: float | None = None
         self.istio_found: bool | None = None  # None until asked
         # namespace -> creation time (unix seconds), for young namespaces' rate windows
         self._born: dict[str, float] = {}
@@ -242,6 +249,14 @@ class ClusterSource:
         with self._tracing_lock:
             if self._tracing is not None:
                 return self._tracing
+            missing, error = self._tracing_missing_at, self._tracing_error
+            if missing is not None and isinstance(error, TracingNotFound) and not self.tracing_url:
+                waited = time.monotonic() - missing
+                if waited < TRACING_LOOK_AGAIN_S:
+                    # none was found a moment ago: the cluster is not asked again at every refresh
+                    left = max(1, round((TRACING_LOOK_AGAIN_S - waited) / 60))
+                    raise TracingNotFound(f"{error.message} (meshdesk looks again in about {left} min, or now "
+                                          "with Refresh)", hint=error.hint)
             try:
                 connection = connect_tracing(self.api, url=self.tracing_url, auth=self.tracing_auth,
                                              timeout=self.timeout)
@@ -250,16 +265,22 @@ class ClusterSource:
                     raise Cancelled("Cancelled: the cluster was closed")
                 self._tracing = connection
                 self._tracing_error = None
+                self._tracing_missing_at = None
                 return connection
             except SourceError as e:
                 self._tracing_error = e
+                self._tracing_missing_at = time.monotonic() if isinstance(e, TracingNotFound) else None
                 raise
+
+    def look_for_tracing_again(self) -> None:
+        """The user asked (the Traces dock's Refresh): the next search looks for the backend at once, even
+        if none was found a moment ago."""
+        self._tracing_missing_at = None
 
     def _forget_tracing(self, error: SourceError) -> None:
         """The way to the tracing backend failed (it moved, the proxy was refused): found again next time."""
         # not under the tracing lock: a search for the backend on a worker thread may hold it for up to the
-        # timeout, and closing (on the UI thread, when another context is picked) must not wait for it
-        self._tracing_closed = True
+        # timeout (the source stays open: the next search looks again)
         tracing, self._tracing = self._tracing, None
         if tracing is not None:
             tracing.close()

@@ -100,6 +100,10 @@ class ClusterTraces:
         """How the backend is reached, in words."""
         return str(self.source.tracing_how())
 
+    def look_again(self) -> None:
+        """The user asked: look for the backend at the next search even if none was found a moment ago."""
+        self.source.look_for_tracing_again()
+
     def _maybe_forget(self, error: SourceError) -> None:
         # the query itself refused (a bad time range), too big an answer, or given up by the user: the way
         # is still good

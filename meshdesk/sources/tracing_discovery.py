@@ -36,6 +36,7 @@ from meshdesk.sources.base import (
     TracingError,
     TracingHTTPError,
     TracingMalformed,
+    TracingNotFound,
     TracingURLError,
 )
 from meshdesk.sources.discovery import _items, _port_number, _through_api_server, _tls_port, via_api_server
@@ -211,11 +212,11 @@ def connect_tracing(api: Any, *, url: str | None = None, auth: Mapping[str, Any]
     denied: list[str] = []
     services = find_tracing_services(api, timeout=min(timeout, 10.0), denied=denied)
     if not services and denied:
-        raise TracingError("The tracing backend could not be looked for: your account is not allowed "
+        raise TracingNotFound("The tracing backend could not be looked for: your account is not allowed "
                            + ", ".join(denied[:3]) + (" and more" if len(denied) > 3 else ""),
                            hint=f"{GIVE_TRACING_URL}, or ask for the right to list services")
     if not services:
-        raise TracingError(f"No tracing backend was found: no service {ISTIO_NAMESPACE}/{ISTIO_TRACING_SERVICE} "
+        raise TracingNotFound(f"No tracing backend was found: no service {ISTIO_NAMESPACE}/{ISTIO_TRACING_SERVICE} "
                            "(Istio's Jaeger addon), no jaeger-query service, none labelled "
                            + " or ".join(JAEGER_SELECTORS) + " with a query port, and no Tempo with its Jaeger "
                            "query port (16686)",

@@ -218,7 +218,7 @@ class TracesView(QWidget):
         self.min_duration.setKeyboardTracking(False)
         self.min_duration.valueChanged.connect(self.load)
         self.errors_only.toggled.connect(self.load)
-        self.refresh.clicked.connect(self.load)
+        self.refresh.clicked.connect(self._refresh_clicked)
         controls = QHBoxLayout()
         controls.addWidget(self.title, 1)
         control: QWidget
@@ -396,6 +396,14 @@ class TracesView(QWidget):
                 return source.find_traces(query).prepared()
 
         self._job.emit((self._generation, read))
+
+    def _refresh_clicked(self) -> None:
+        """The user asked to read again: a source that stopped looking for its backend for a while (none
+        was found) looks again now."""
+        look_again = getattr(self.source, "look_again", None)
+        if callable(look_again):
+            look_again()
+        self.load()
 
     def poll(self) -> None:
         """The graph was refreshed: read the traces again when they are in view and live (a replayed
