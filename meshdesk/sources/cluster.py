@@ -245,7 +245,8 @@ class ClusterSource:
     # -- the tracing backend ----------------------------------------------------------------------
     def _connect_tracing(self) -> TracingConnection:
         """The tracing backend's connection, found (or the saved URL probed) on first use; raises its
-        TracingError, said again on the next use, which looks again."""
+        TracingError, and the next use looks again (when none was found in the cluster: after
+        ``TRACING_LOOK_AGAIN_S``, or once ``look_for_tracing_again`` was called)."""
         with self._tracing_lock:
             if self._tracing is not None:
                 return self._tracing
