@@ -26,7 +26,7 @@ from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import CONFLICT_TEXT
 from meshdesk.store.settings import Settings
 from meshdesk.ui.actions import ActionsController
-from meshdesk.ui.dialogs.change_dialog import DONE, REVIEW, ChangeDialog
+from meshdesk.ui.dialogs.change_dialog import DONE, FORM, REVIEW, ChangeDialog
 from meshdesk.ui.dialogs.forms import (
     CircuitBreakingForm,
     FaultInjectionForm,
@@ -1223,6 +1223,33 @@ def test_an_endpoint_that_is_no_ip_address_is_refused_with_the_reason(emu: KubeE
     with qtbot.waitSignal(dialog.reviewReady):
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert dialog.page == REVIEW and "address: db.internal" in dialog.preview_text.toPlainText()
+
+
+@pytest.mark.parametrize(("ports", "endpoint_ports", "said"), [
+    ("4_43/TLS", "", "'4_43/TLS' is not a port like 443/TLS"),  # int() read it as 443
+    ("４４３/TLS", "", "'４４３/TLS' is not a port like 443/TLS"),  # and this one too
+    ("443/TLS", "443:²", "'443:²' is not a port override like 443:8443"),  # a traceback as it was typed
+])
+def test_a_service_entry_port_in_digits_istio_cannot_read_is_refused_in_words(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot, ports: str, endpoint_ports: str,
+        said: str) -> None:
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "service-entry", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, ServiceEntryForm)
+    form.name.setText("payments")
+    form.hosts.setText("api.payments.example.com")
+    form.ports.setText(ports)
+    form.resolution.setCurrentText("STATIC")
+    _endpoint_addresses(form)[0].setText("10.0.0.12")
+    form.rows[0].ports.setText(endpoint_ports)
+    if endpoint_ports:
+        assert said in form.endpoint_error.text()  # as it is typed
+    calls = len(emu.calls)
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == FORM and not dialog.busy
+    assert said in dialog.form_error.text()
+    assert len(emu.calls) == calls  # nothing was sent
 
 
 def test_changing_a_service_entry_keeps_what_its_endpoints_say(emu: KubeEmulator, settings: Settings,

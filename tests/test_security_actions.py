@@ -196,6 +196,11 @@ def test_allow_all_and_rules_are_written_as_istio_reads_them(
     ("ipBlocks", "10.0.0", "'10.0.0' is not an IP address or a CIDR range"),
     ("ports", "70000", "port '70000' is not a port number from 1 to 65535"),
     ("ports", "http", "port 'http' is not a port number"),
+    # digits of another script: Istio reads ports in ASCII digits only (the form wrote "８０" as it was, and
+    # "²" was a traceback as it was typed)
+    ("ports", "８０", "port '８０' is not a port number from 1 to 65535"),
+    ("ports", "²", "port '²' is not a port number from 1 to 65535"),
+    ("when", "destination.port=²", "port '²' is not a port number"),
     ("methods", "FETCH", "method 'FETCH' is not an HTTP method"),
     ("paths", "api/v1", "path 'api/v1' must start with '/'"),
     ("when", "source.ip", "is not like source.ip=10.0.0.0/8"),
@@ -211,13 +216,34 @@ def test_bad_rule_input_is_said_in_words_before_anything_is_sent(
     assert isinstance(form, AuthorizationPolicyForm)
     qtbot.keyClicks(form.name, "p")
     form.policy.setCurrentText("RULES")
-    qtbot.keyClicks(form.rules[0].edits[field], text)
+    if text.isascii():
+        qtbot.keyClicks(form.rules[0].edits[field], text)
+    else:  # QTest types ASCII keys only: pasted
+        form.rules[0].edits[field].setText(text)
     assert said in form.error.text()  # as it is typed
     calls = len(emu.calls)
     error = refused(dialog, qtbot)
     assert error.startswith("rule 1: ") and said in error
     assert len(emu.calls) == calls  # nothing was sent
     assert form.rules[0].edits[field].text() == text  # nothing typed is lost
+
+
+def test_an_egress_port_in_digits_istio_cannot_read_is_refused_in_words(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """An egress port of "²" (which ``str.isdigit`` takes and ``int`` refuses) was a traceback as it was
+    typed and, at Review, Python's "invalid literal for int()"; "８０" was taken as port 80."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "sidecar", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, SidecarForm)
+    form.name.setText("default")
+    calls = len(emu.calls)
+    for port in ("²", "８０"):
+        form.listeners[0].port.setText(port)
+        said = f"ort '{port}' is not a port number from 1 to 65535"  # "Port" under the form, "port" at Review
+        assert said in form.error.text()  # as it is typed
+        assert said in refused(dialog, qtbot)
+    assert len(emu.calls) == calls  # nothing was sent
 
 
 @pytest.mark.parametrize(("name", "said"), [

@@ -241,6 +241,13 @@ INT32_MAX = 2**31 - 1
 UINT32_MAX = 2**32 - 1
 
 
+def is_digits(text: str) -> bool:
+    """Whether ``text`` is a whole number written in ASCII digits, as Istio and Envoy read numbers:
+    ``str.isdigit`` also takes "８０" (full width) and "²", which ``int`` reads as 80 or refuses, and
+    Istio refuses both."""
+    return text.isascii() and text.isdigit()
+
+
 def retry_policies(text: str) -> list[str]:
     """A retry-on list as written ("5xx, connect-failure"): its policies, trimmed (Istio does not trim)."""
     return [p.strip() for p in text.split(",") if p.strip()]
@@ -557,7 +564,7 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
     if routing.retry_attempts == 0 and (routing.retry_per_try_timeout_seconds or routing.retry_on.strip()):
         # Istio refuses a retry policy whose attempts are 0 (retries off)
         raise RoutingError("with 0 retry attempts (no retries) there is no per-try timeout or retry-on to set")
-    unknown = [p for p in retry_policies(routing.retry_on) if p not in RETRY_ON and not re.fullmatch(r"[1-5]\d\d", p)]
+    unknown = [p for p in retry_policies(routing.retry_on) if p not in RETRY_ON and not re.fullmatch(r"[1-5][0-9][0-9]", p)]
     if unknown:
         raise RoutingError(f"retry-on {', '.join(repr(p) for p in unknown)} is not one Envoy knows "
                            f"(e.g. {', '.join(RETRY_ON[:4])}, or an HTTP status such as 503)")

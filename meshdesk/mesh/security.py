@@ -29,7 +29,7 @@ from meshdesk.mesh.inventory import (
     IstioObject,
     Workload,
 )
-from meshdesk.mesh.routing import NETWORKING, SECURITY, RoutingError, is_managed
+from meshdesk.mesh.routing import NETWORKING, SECURITY, RoutingError, is_digits, is_managed
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.validations import HTTP_METHODS, _http_method
 
@@ -148,7 +148,7 @@ def ip_problem(value: str, what: str = "IP block") -> str:
 
 
 def port_problem(value: str) -> str:
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
+    if not is_digits(value) or not 1 <= int(value) <= 65535:
         return f"port {value!r} is not a port number from 1 to 65535"
     return ""
 

@@ -75,6 +75,7 @@ from meshdesk.mesh.routing import (
     header_key,
     header_name_problem,
     injection_change,
+    is_digits,
     is_managed,
     load_balancer_problem,
     new_gateway_name,
@@ -890,7 +891,7 @@ def _parse_locality(text: str, enabled: Any) -> LocalityLb:
         shares: dict[str, int] = {}
         for part in rest.split(","):
             to, eq, share = part.strip().rpartition("=")
-            if not eq or not to.strip() or not share.strip().isdigit():
+            if not eq or not to.strip() or not is_digits(share.strip()):
                 raise RoutingError(f"locality rule {n}: {part.strip()!r} is not a locality and its share, like "
                                    "us-west1/*=20")
             if to.strip() in shares:
@@ -909,7 +910,7 @@ def _whole(edit: QLineEdit, what: str) -> int | None:
     text = edit.text().strip().replace("_", "")
     if not text:
         return None
-    if not text.isdigit():
+    if not is_digits(text):
         raise RoutingError(f"the {what} must be a whole number, not {edit.text().strip()!r}")
     return int(text)
 
@@ -1077,9 +1078,9 @@ class EndpointRow(QWidget):
                 continue
             key, sep, value = part.rpartition(":")
             key = key.strip()
-            if not sep or not key or not value.strip().isdigit():
+            if not sep or not key or not is_digits(value.strip()):
                 raise RoutingError(f"endpoint {index}: {part!r} is not a port override like 443:8443")
-            ports[int(key) if key.isdigit() else key] = int(value)
+            ports[int(key) if is_digits(key) else key] = int(value)
         ep = {k: copy.deepcopy(v) for k, v in self.kept.items() if k not in ("address", "ports")}
         return {"address": self.address.text().strip(), **ep, **({"ports": ports} if ports else {})}
 
@@ -1274,10 +1275,9 @@ class ServiceEntryForm(ActionForm):
             if not part:
                 continue
             number, _, proto = part.partition("/")
-            try:
-                ports.append((int(number), proto.strip() or "TCP"))
-            except ValueError:
-                raise RoutingError(f"{part!r} is not a port like 443/TLS") from None
+            if not is_digits(number.strip()):  # int() would also take "4_43", "+443" and "４４３"
+                raise RoutingError(f"{part!r} is not a port like 443/TLS")
+            ports.append((int(number), proto.strip() or "TCP"))
         resolution = self.resolution.currentText()
         try:
             endpoints = self.endpoints()
