@@ -1729,6 +1729,37 @@ def test_tls_modes_are_written_and_read_back(emu: KubeEmulator, settings: Settin
     assert _tls(emu) == {"sni": "reviews.example.com"}
 
 
+def test_the_diff_of_a_destination_rule_shows_only_what_the_form_changes(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A rule whose sections hold fields meshdesk sets among others (a connection pool's maxConnections
+    beside connectTimeout, a TLS mode before an SNI): the TLS form's diff showed the kept maxConnections,
+    consecutive5xxErrors and sni as removed and added again, moved to the end of their sections."""
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    assert dr is not None
+    dr["spec"]["trafficPolicy"] = {
+        "connectionPool": {"tcp": {"connectTimeout": "3s", "maxConnections": 7, "tcpKeepalive": {"time": "7200s"}}},
+        "outlierDetection": {"consecutiveGatewayErrors": 3, "consecutive5xxErrors": 2,
+                             "splitExternalLocalOriginErrors": True},
+        "tls": {"mode": "ISTIO_MUTUAL", "sni": "reviews.example.com"}}
+    emu.add(dr, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "tls", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(dialog.form, TlsForm)
+    dialog.form.mode.setCurrentText("SIMPLE")
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+    changed = [line for line in dialog.diff_text.toPlainText().splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["-      mode: ISTIO_MUTUAL", "+      mode: SIMPLE"]
+    dialog.back()
+    review_and_confirm(dialog, qtbot, emu)
+    written = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    assert written is not None
+    assert written["spec"]["trafficPolicy"] == {**dr["spec"]["trafficPolicy"],
+                                                "tls": {"mode": "SIMPLE", "sni": "reviews.example.com"}}
+
+
 def test_disable_where_mtls_is_strict_is_warned_before_writing(emu: KubeEmulator, settings: Settings,
                                                               window: QWidget, qtbot: QtBot) -> None:
     """The namespace's PeerAuthentication is STRICT: its workloads refuse plain text, so TLS mode DISABLE

@@ -494,8 +494,10 @@ def _merge_destination_rule(new: IstioObject, existing: IstioObject | None) -> I
 
 def _in_order_of(spec: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     """``spec`` with its keys in the order ``old`` had them (new keys last), so a diff shows what
-    changed rather than what moved."""
-    ordered = {k: spec[k] for k in old if k in spec}
+    changed rather than what moved; the same within the sections both have (a TLS change once showed a
+    connection pool's kept ``maxConnections`` moved, as removed and added)."""
+    ordered = {k: _in_order_of(spec[k], v) if isinstance(spec[k], dict) and isinstance(v, dict) else spec[k]
+               for k, v in old.items() if k in spec}
     ordered.update({k: v for k, v in spec.items() if k not in ordered})
     return ordered
 
