@@ -667,6 +667,47 @@ def test_an_apply_that_stops_part_way_still_refreshes(emu: KubeEmulator, setting
     assert inventory(emu).istio_objects("DestinationRule", "bookinfo")
 
 
+def test_a_failed_or_refused_apply_names_the_change_once_and_in_sentences(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """The API server failing half way said "Failed: Create VirtualService bookinfo/reviews: create
+    VirtualService bookinfo/reviews: the API server failed ... told to fail Reload and review again to finish
+    it.", the change named twice and the hint run on from the error; a conflict likewise ran "reload and try
+    again Reload and review again"."""
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    dialog.form.sliders["v2"].setValue(100)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.confirm_button.isEnabled(), dialog.dry_run_text.toPlainText()
+    emu.fail(500, path=f"/apis/{NET}/v1/namespaces/bookinfo/virtualservices")
+    with qtbot.waitSignal(dialog.applyDone):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    outcome = dialog.outcome.text()
+    assert outcome.startswith("Failed: Create VirtualService bookinfo/reviews: the API server failed (500")
+    assert outcome.lower().count("virtualservice bookinfo/reviews") == 1
+    assert outcome.endswith(". Reload and review again to finish it.")
+    details = dialog.outcome_details.toPlainText()
+    assert "Done: Create DestinationRule bookinfo/reviews" in details
+    assert details.lower().count("virtualservice bookinfo/reviews") == 1
+    emu.clear_faults()
+
+    dialog = open_action(ctl, qtbot, "circuit-breaking", service_node("bookinfo", "ratings"), inventory(emu))
+    check, spin = dialog.form.fields["max_connections"]
+    check.setChecked(True)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    dr = emu.get("destinationrules", "bookinfo", "ratings", NET)
+    assert dr is not None
+    dr["spec"]["trafficPolicy"] = {"tls": {"mode": "DISABLE"}}  # someone's change meanwhile
+    emu.add(dr, "bookinfo")
+    with qtbot.waitSignal(dialog.applyDone):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.outcome.text() == (f"Not applied: DestinationRule bookinfo/ratings was {CONFLICT_TEXT}. Reload "
+                                     "and review again to see the change against what is there now.")
+
+
 def test_number_fields_read_without_trailing_zeros(qtbot) -> None:  # type: ignore[no-untyped-def]
     """The traffic forms showed "100.000 %" and "10.000 s"; a value still takes three decimals typed."""
     from PySide6.QtTest import QTest

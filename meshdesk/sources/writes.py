@@ -509,11 +509,21 @@ class RunResult:
     def conflict(self) -> bool:
         return isinstance(self.error, Conflict)
 
+    def failure(self) -> str:
+        """The change that failed and why, naming the change once (the API's errors often start with
+        what was asked: "create VirtualService shop/cart: the API server failed ...")."""
+        why = str(self.error or "")
+        if not self.failed:
+            return why
+        if why.lower().startswith(f"{self.failed.lower()}:"):
+            return self.failed + why[len(self.failed):]
+        return f"{self.failed}: {why}"
+
     def text(self) -> str:
         passed = "Dry run passed" if self.dry_run else "Done"
         lines = [f"{passed}: {d}" for d in self.done]
         if self.error is not None:
-            lines.append(f"Failed: {self.failed}: {self.error}")
+            lines.append(f"Failed: {self.failure()}")
             if self.done and not self.dry_run:
                 lines.append("The changes above were applied; the rest were not.")
         elif not self.done:

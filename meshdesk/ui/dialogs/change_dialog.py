@@ -338,7 +338,7 @@ class ChangeDialog(QDialog):
             self.outcome.setText(f"Applied: {self.plan.summary}.")
         elif r.conflict:
             self._conflicted = True
-            self.outcome.setText(f"Not applied: {r.error}"
+            self.outcome.setText(_sentence(f"Not applied: {r.error}")
                                  + (" Reload and review again to see the change against what is there now."
                                     if self._reload is not None else ""))
         else:
@@ -346,7 +346,7 @@ class ChangeDialog(QDialog):
                 self._conflicted = True
             hint = ("" if r.done and self._reload is None else " Reload and review again to finish it." if r.done
                     else " Back returns to the form as you filled it, to try again.")
-            self.outcome.setText(f"Failed: {r.failed}: {r.error}{hint}")
+            self.outcome.setText(_sentence(f"Failed: {r.failure()}") + hint)
         self.outcome_details.setPlainText(r.text())
         self._show_page(DONE)
         self.applyDone.emit(r)
@@ -363,6 +363,12 @@ class ChangeDialog(QDialog):
         else:
             self._join()  # an apply in flight finishes first
         super().done(result)
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence, so a hint after it does not run on from it."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _findings_text(f: Findings) -> str:
