@@ -708,6 +708,43 @@ def test_a_failed_or_refused_apply_names_the_change_once_and_in_sentences(
                                      "and review again to see the change against what is there now.")
 
 
+def test_weights_that_do_not_add_up_to_100_are_kept_as_istio_reads_them(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Istio shares requests in proportion to the weights (it refuses only a total of 0): a VirtualService
+    weighing v1 60 and v2 30 is valid. Every routing action refused it, circuit breaking (which leaves the
+    VirtualService alone) included, with "weights must add up to 100, not 90", weights its form does not
+    show; traffic shifting opened on "Total: 90 %" without a word."""
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert vs is not None
+    vs["spec"]["http"] = [{"route": [{"destination": {"host": "reviews", "subset": "v1"}, "weight": 60},
+                                     {"destination": {"host": "reviews", "subset": "v2"}, "weight": 30}]}]
+    emu.add(vs, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    dialog = open_action(ctl, qtbot, "circuit-breaking", node, inventory(emu))
+    dialog.form.fields["max_connections"][0].setChecked(True)
+    review_and_confirm(dialog, qtbot, emu)
+
+    dialog = open_action(ctl, qtbot, "fault-injection", node, inventory(emu))
+    assert isinstance(dialog.form, FaultInjectionForm)
+    dialog.form.abort_on.setChecked(True)
+    review_and_confirm(dialog, qtbot, emu)
+    route = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][0]
+    assert [d["weight"] for d in route["route"]] == [60, 30] and route["fault"]["abort"]["httpStatus"] == 503
+
+    dialog = open_action(ctl, qtbot, "traffic-shifting", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, TrafficShiftingForm)
+    assert "adding up to 90, not 100" in form.attention and "(v1 67%, v2 33%)" in form.attention
+    form.sliders["v3"].setValue(10)  # the others share the other 90% in their proportions
+    assert form.weights() == {"v1": 60, "v2": 30, "v3": 10}
+    form.sliders["v3"].setValue(40)
+    assert sum(form.weights().values()) == 100
+    review_and_confirm(dialog, qtbot, emu)
+    route = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"][0]
+    assert sum(d["weight"] for d in route["route"]) == 100
+
+
 def test_number_fields_read_without_trailing_zeros(qtbot) -> None:  # type: ignore[no-untyped-def]
     """The traffic forms showed "100.000 %" and "10.000 s"; a value still takes three decimals typed."""
     from PySide6.QtTest import QTest

@@ -661,7 +661,8 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
                 binding.new_gateway is not None and (ns, name) == (svc.namespace, binding.new_gateway.name)):
             plan.needs.append(("Gateway", ns, name, f"the VirtualService of service {svc.name} is bound to it"))
     vs, dr = build_service_routing(svc, routing, inv.workloads_for_service(svc), always_vs=vs_now is not None and (
-        not is_managed(vs_now) or (bool(vs_now.spec.get("gateways")) and not rebinds)), dr=dr_now)
+        not is_managed(vs_now) or (bool(vs_now.spec.get("gateways")) and not rebinds)), dr=dr_now,
+        weights_as_read=now.weights)
     tcp = tcp_only(svc)
     keeps_vs = vs_now is not None and _vs_part(routing) == _vs_part(now)
     _refuse_taken_names(inv, svc, creates=[kind for kind, new, now_ in (("VirtualService", vs, vs_now),

@@ -513,16 +513,22 @@ def header_name_problem(name: str) -> str | None:
             "letters, digits and !#$%&'*+-.^_`|~), so the rule would never match")
 
 
-def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
+def check_routing(routing: ServiceRouting, versions: Sequence[str],
+                  weights_as_read: Mapping[str, int] | None = None) -> None:
+    """Raise ``RoutingError`` with the reason when Istio would refuse ``routing`` or it cannot work.
+    ``weights_as_read``: the weights the service's VirtualService has now. Istio shares requests in
+    proportion to the weights (weight / their sum), so weights kept as written there (60 and 30, or 2 and
+    1) stand; those the user sets add up to 100."""
     if routing.weights:
         unknown = sorted(set(routing.weights) - set(versions))
         if unknown:
             raise RoutingError(f"no workload runs version {', '.join(unknown)} of this service")
+        as_read = weights_as_read is not None and _weighted(routing.weights) == _weighted(weights_as_read)
         for v, w in routing.weights.items():
-            if not isinstance(w, int) or not 0 <= w <= 100:
+            if not isinstance(w, int) or isinstance(w, bool) or w < 0 or (w > 100 and not as_read):
                 raise RoutingError(f"weight of {v} must be a whole number from 0 to 100")
         total = sum(routing.weights.values())
-        if total != 100:
+        if total != 100 and not (as_read and total > 0):
             raise RoutingError(f"weights must add up to 100, not {total}")
     for m in routing.matches:
         if m.version not in versions:
@@ -589,14 +595,21 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str]) -> None:
         raise RoutingError(f"TLS mode must be one of {', '.join(TLS_MODES)}, not {tls.mode!r}")
 
 
+def _weighted(weights: Mapping[str, Any]) -> dict[str, Any]:
+    """The versions given requests (a weight of 0 is none)."""
+    return {v: w for v, w in weights.items() if w != 0}
+
+
 def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequence[Workload], *,
-                          always_vs: bool = False, dr: IstioObject | None = None
+                          always_vs: bool = False, dr: IstioObject | None = None,
+                          weights_as_read: Mapping[str, int] | None = None
                           ) -> tuple[IstioObject | None, IstioObject | None]:
     """(VirtualService, DestinationRule) for ``svc``; either is None when nothing needs it (the
     VirtualService is there, routing to the whole service, when ``always_vs`` says so). ``dr``: the
-    service's DestinationRule now, whose subsets for its versions keep their names (``subset_names``)."""
+    service's DestinationRule now, whose subsets for its versions keep their names (``subset_names``);
+    ``weights_as_read``: its VirtualService's weights now (see ``check_routing``)."""
     versions = versions_of(svc, workloads)
-    check_routing(routing, versions)
+    check_routing(routing, versions, weights_as_read)
     tcp = tcp_only(svc)
     if tcp:
         http_only = [what for what, asked in (("Request routing", routing.matches), ("Fault injection", routing.fault.active),

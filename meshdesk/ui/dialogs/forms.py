@@ -158,7 +158,16 @@ class TrafficShiftingForm(_RoutingForm):
                 self.attention, f"Its routes send {share:g}% of the requests to version "
                 f"{', '.join(gone)}, which no workload runs any more (those requests fail): share all 100% "
                 "among the running versions below.")))
-        if not sum(start.values()):
+        written = sum(start.values())
+        if written and written != 100 and not gone:
+            # Istio shares requests in proportion to the weights: said in shares of 100, as the form sets them
+            shares = _shares(start)
+            self.attention = " ".join(filter(None, (
+                self.attention, f"Its routes give weights adding up to {written}, not 100: Istio shares the "
+                "requests in proportion to them (" + ", ".join(f"{v} {shares[v]}%" for v in self.versions
+                                                              if shares.get(v)) +
+                "). They stay as written unless you change them here, which shares 100% anew.")))
+        if not written:
             start = _even(self.versions)
         self._busy = False
         for v in self.versions:
@@ -284,6 +293,17 @@ class TrafficShiftingForm(_RoutingForm):
 
 
 _NO_MIRROR = "(no mirror)"
+
+
+def _shares(weights: dict[str, int], total: int = 100) -> dict[str, int]:
+    """Weights as whole shares of ``total`` in their proportions (60 and 30 -> 67 and 33), the largest
+    remainders rounded up."""
+    whole = sum(weights.values())
+    exact = {v: w * total / whole for v, w in weights.items()}
+    out = {v: int(x) for v, x in exact.items()}
+    for v in sorted(exact, key=lambda v: out[v] - exact[v])[:total - sum(out.values())]:
+        out[v] += 1
+    return out
 
 
 def _even(versions: list[str], total: int = 100) -> dict[str, int]:
