@@ -745,6 +745,32 @@ def test_weights_that_do_not_add_up_to_100_are_kept_as_istio_reads_them(
     assert sum(d["weight"] for d in route["route"]) == 100
 
 
+def test_escape_while_a_change_is_applied_keeps_the_dialog_until_the_outcome(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Cancel is disabled while a write is under way, but Escape (or the window's close button) waited for
+    the write on the UI thread: the whole window froze for as long as the API server took, and the dialog
+    closed without showing whether the change was applied. It now stays, and shows the outcome."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "circuit-breaking", service_node("bookinfo", "reviews"), inventory(emu))
+    dialog.form.fields["max_connections"][0].setChecked(True)
+    dialog.show()
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.confirm_button.isEnabled(), dialog.verdict.text()
+    emu.slow(0.5)  # an API server that takes its time
+    with qtbot.waitSignal(dialog.applyDone) as done:
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        assert dialog.busy and not dialog.close_button.isEnabled()
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        assert dialog.isVisible() and dialog.busy  # not waited for on the UI thread
+        assert "Applying" in dialog.busy_label.text()
+    emu.clear_faults()
+    assert done.args[0].ok and dialog.isVisible() and dialog.page == DONE
+    assert dialog.outcome.text().startswith("Applied")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # done: it closes
+    assert not dialog.isVisible()
+
+
 def test_number_fields_read_without_trailing_zeros(qtbot) -> None:  # type: ignore[no-untyped-def]
     """The traffic forms showed "100.000 %" and "10.000 s"; a value still takes three decimals typed."""
     from PySide6.QtTest import QTest

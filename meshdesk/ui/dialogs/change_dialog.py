@@ -7,7 +7,8 @@ The calls to the cluster (reading the current objects, the schemas, the dry run,
 worker thread, one step at a time; the result comes back by signal (``reviewReady``, ``applyDone``)
 and the buttons are disabled meanwhile. Cancel during a review leaves at once: the review's reads and
 dry run finish on their own (within the source's timeout) and their answer is dropped. An apply cannot
-be cancelled halfway: Cancel waits for it (and is disabled meanwhile).
+be cancelled halfway: Cancel is disabled meanwhile, and Escape or the window's close button leave the
+dialog open until it shows the outcome.
 """
 
 from __future__ import annotations
@@ -360,8 +361,14 @@ class ChangeDialog(QDialog):
             # reads and a dry run change nothing: leave now, their answer will be dropped
             self._worker = None
             self._stepDone.disconnect(self._on_step_done)
+        elif self._worker is not None and self._step == "apply":
+            # Escape or the window's close button while a write is under way: the dialog stays (as Cancel,
+            # disabled meanwhile, says) and shows the outcome when the write is done. Waiting for it here
+            # froze the whole window for as long as the API server took, and closed on no outcome
+            self.busy_label.setText("Applying… the dialog can be closed once the write is done.")
+            return
         else:
-            self._join()  # an apply in flight finishes first
+            self._join()
         super().done(result)
 
 
