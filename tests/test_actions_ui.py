@@ -771,6 +771,31 @@ def test_escape_while_a_change_is_applied_keeps_the_dialog_until_the_outcome(
     assert not dialog.isVisible()
 
 
+def test_crd_schemas_that_could_not_be_read_are_said_once_and_read_again_next_time(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """The API server failing while the CRDs were read: the Checks tab said so in a score of lines, one per
+    kind meshdesk knows (Telemetry, WasmPlugin ... for a DestinationRule), and the failure was kept for the
+    session, every later review going without schema checks. One line now, and the next review reads them."""
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    emu.fail(500, path="/apis/apiextensions.k8s.io")
+    dialog = open_action(ctl, qtbot, "circuit-breaking", node, inventory(emu))
+    dialog.form.fields["max_connections"][0].setChecked(True)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    checks = dialog.findings_text.toPlainText()
+    assert checks.count("could not be read") == 1 and "The CRD schemas could not be read (" in checks
+    assert "WasmPlugin" not in checks
+    emu.clear_faults()
+    qtbot.mouseClick(dialog.back_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert "could not be read" not in dialog.findings_text.toPlainText()
+    assert "match the CRD schemas" in dialog.findings_text.toPlainText()
+    cached = ctl.cached_schemas()
+    assert cached is not None and cached[0].schemas and not cached[1]
+
+
 def test_number_fields_read_without_trailing_zeros(qtbot) -> None:  # type: ignore[no-untyped-def]
     """The traffic forms showed "100.000 %" and "10.000 s"; a value still takes three decimals typed."""
     from PySide6.QtTest import QTest

@@ -116,6 +116,7 @@ class ClusterWriter:
         self.timeout = timeout
         self.cluster = cluster
         self._versions: dict[str, list[str]] = {}
+        self.schemas_incomplete = False  # the last ``schemas()`` could not read every CRD
         # (group, version) -> the resources it serves (None: its list could not be read)
         self._resources: dict[tuple[str, str], set[str] | None] = {}
         self._rbac: dict[tuple[str, str, str, str, str], tuple[bool, str]] = {}
@@ -188,6 +189,7 @@ class ClusterWriter:
         """The CRD schemas of the kinds meshdesk writes, as the cluster serves them; notes say what is
         missing (the objects are then checked by the server's dry run only)."""
         docs, notes = [], []
+        failed: dict[str, list[str]] = {}  # why a CRD could not be read -> the kinds it kept from us
 
         def read(kind: str) -> Any:
             group, plural = RESOURCES[kind]
@@ -206,7 +208,18 @@ class ClusterWriter:
                     continue  # not installed (the Gateway API, an older Istio): nothing of it to write
                 notes.append(f"The {shown} CRD is not installed.")
             except SourceError as e:
-                notes.append(f"The {shown} schema could not be read ({e.message}).")
+                failed.setdefault(e.message.removeprefix(f"read the {shown} CRD: "), []).append(shown)
+        for why, kinds in failed.items():
+            # one note for the kinds one failure kept from us (a score of lines said the same thing)
+            shown_kinds = list(dict.fromkeys(kinds))
+            if not docs and len(failed) == 1:
+                notes.append(f"The CRD schemas could not be read ({why}): the objects are checked by the "
+                             "server's dry run only.")
+                break
+            notes.append(f"The {shown_kinds[0]} schema could not be read ({why})." if len(shown_kinds) == 1 else
+                         f"The schemas of {', '.join(shown_kinds)} could not be read ({why}).")
+        # a read that failed is tried again at the next review (a passing fault is not kept for the session)
+        self.schemas_incomplete = bool(failed)
         schemas = CRDSchemas.from_crds(docs)
         # the schemas are keyed by the kind as the CRD names it ("HTTPRoute")
         have = {(k, api.split("/", 1)[0]) for k, api in schemas.schemas}

@@ -347,13 +347,18 @@ class ActionsController(QObject):
         return self._schemas
 
     def schemas(self) -> tuple[CRDSchemas, list[str]]:
-        if self._schemas is None:
-            try:
-                self._schemas = self.writer.schemas()
-            except SourceError as e:
-                self._schemas = (CRDSchemas(), [f"The CRD schemas could not be read ({e.message}): the objects are "
-                                                "checked by the server's dry run only."])
-        return self._schemas
+        """The CRD schemas, read once per source; a read that failed (wholly or in part) is not kept, so
+        the next review asks again rather than going without schema checks for the rest of the session."""
+        if self._schemas is not None:
+            return self._schemas
+        try:
+            found: tuple[CRDSchemas, list[str]] = self.writer.schemas()
+        except SourceError as e:
+            return (CRDSchemas(), [f"The CRD schemas could not be read ({e.message}): the objects are checked by "
+                                   "the server's dry run only."])
+        if not getattr(self.writer, "schemas_incomplete", False):
+            self._schemas = found
+        return found
 
 
 def _form(cls: Callable[..., ActionForm], *args: Any, **kwargs: Any) -> Callable[[Inventory], ActionForm]:
