@@ -246,6 +246,25 @@ def test_an_egress_port_in_digits_istio_cannot_read_is_refused_in_words(
     assert len(emu.calls) == calls  # nothing was sent
 
 
+def test_a_name_taken_already_is_refused_in_words(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                 qtbot: QtBot) -> None:
+    """It said "a AuthorizationPolicy named ... already exists"."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "admin-only", "namespace": "bookinfo"},
+             "spec": {"action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/admin"]}}]}]}}, "bookinfo")
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar", "metadata": {"name": "default", "namespace": "bookinfo"},
+             "spec": {"egress": [{"hosts": ["./*"]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
+    dialog.form.name.setText("admin-only")
+    assert refused(dialog, qtbot) == ("an AuthorizationPolicy named admin-only already exists in bookinfo (not added "
+                                      "by meshdesk): pick another name")
+    dialog = open_action(ctl, qtbot, "workload-sidecar", Node("wl", NODE_WORKLOAD, namespace="bookinfo",
+                                                              workload="reviews-v2"), inventory(emu))
+    dialog.form.name.setText("default")
+    assert refused(dialog, qtbot).startswith("a Sidecar named default already exists in bookinfo")
+
+
 @pytest.mark.parametrize(("name", "said"), [
     ("", "a name is needed"),
     ("Deny All", "'Deny All' is not a valid name"),

@@ -621,7 +621,8 @@ def _taken(inv: Inventory, kind: str, namespace: str, name: str) -> None:
     existing = next((o for o in inv.istio_objects(kind, namespace) if o.name == name), None)
     if existing is not None:
         by = "added by meshdesk" if is_managed(existing) else "not added by meshdesk"
-        raise RoutingError(f"a {kind} named {name} already exists in {namespace} ({by}): pick another name")
+        article = "an" if kind[:1] in "AEIOU" else "a"
+        raise RoutingError(f"{article} {kind} named {name} already exists in {namespace} ({by}): pick another name")
 
 
 def policy_target(inv: Inventory, namespace: str, selector: Mapping[str, str]) -> str:
