@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -363,6 +364,35 @@ def test_rbac_denial_disables_the_action_with_the_reason(emu: KubeEmulator, sett
     assert by_key["namespace-mtls"].isEnabled() and by_key["service-entry"].isEnabled()
     assert by_key["circuit-breaking"].isEnabled()  # it writes the DestinationRule only
     assert menu.toolTipsVisible()
+
+
+def test_rights_granted_later_enable_the_action_without_switching_contexts(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """An RBAC answer was kept for as long as the context was open: once an admin granted the right the
+    menu still said "Your RBAC role does not allow you ..." until meshdesk was restarted. An answer is now
+    asked again after a minute (the writer's clock, set here rather than waited for)."""
+    from meshdesk.sources.writes import RBAC_ANSWER_SECONDS
+
+    emu.forbid(resource="destinationrules", verb="update")
+    ctl = controller_for(emu, settings, window)
+    now = [1000.0]
+    ctl.writer.clock = lambda: now[0]
+    inv = inventory(emu)
+
+    def circuit_breaking() -> QAction:
+        return next(a for a in ctl.menu_for(service_node("bookinfo", "reviews"), GRAPH, inv).actions()
+                    if a.objectName() == "circuit-breaking")
+
+    assert not circuit_breaking().isEnabled()
+    emu.clear_faults()  # the admin grants it
+    now[0] += RBAC_ANSWER_SECONDS / 2
+    assert not circuit_breaking().isEnabled()  # a fresh answer is trusted a while
+    now[0] += RBAC_ANSWER_SECONDS
+    action = circuit_breaking()
+    assert action.isEnabled(), action.toolTip()
+    emu.forbid(resource="destinationrules", verb="update")  # and taken away again
+    now[0] += 2 * RBAC_ANSWER_SECONDS
+    assert "does not allow you to update destinationrules" in circuit_breaking().toolTip()
 
 
 def test_circuit_breaking_needs_rights_on_destination_rules_only(emu: KubeEmulator, settings: Settings,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from meshdesk.sources.base import Conflict, Forbidden, NotFound, SourceError, Wr
 
 log = logging.getLogger(__name__)
 
+RBAC_ANSWER_SECONDS = 60.0  # how long an RBAC answer is trusted before it is asked again
 CONFLICT_TEXT = "changed by someone else since you opened this - reload and try again"
 _PREFERRED = ("v1", "v1beta1", "v1alpha3", "v1alpha2", "v1alpha1")
 # the kinds meshdesk's own actions write: a CRD of theirs missing is said (the others may well be absent)
@@ -119,7 +121,10 @@ class ClusterWriter:
         self.schemas_incomplete = False  # the last ``schemas()`` could not read every CRD
         # (group, version) -> the resources it serves (None: its list could not be read)
         self._resources: dict[tuple[str, str], set[str] | None] = {}
-        self._rbac: dict[tuple[str, str, str, str, str], tuple[bool, str]] = {}
+        # RBAC answers, with when they were given: kept a minute (RBAC_ANSWER_SECONDS), so rights an admin
+        # grants (or takes away) show in the menus without switching contexts
+        self._rbac: dict[tuple[str, str, str, str, str], tuple[float, tuple[bool, str]]] = {}
+        self.clock: Callable[[], float] = time.monotonic
 
     def _http(self) -> Any:
         from meshdesk.sources.inventory import RawApi
@@ -235,10 +240,12 @@ class ClusterWriter:
     def can_i(self, verb: str, group: str, resource: str, namespace: str | None,
               name: str = "") -> tuple[bool, str]:
         key = (verb, group, resource, namespace or "", name)
-        if key not in self._rbac:
-            self._rbac[key] = can_i(self.api, verb, group, resource, namespace, name=name,
-                                    timeout=min(self.timeout, 15.0))
-        return self._rbac[key]
+        kept = self._rbac.get(key)
+        if kept is None or self.clock() - kept[0] > RBAC_ANSWER_SECONDS:
+            kept = (self.clock(), can_i(self.api, verb, group, resource, namespace, name=name,
+                                        timeout=min(self.timeout, 15.0)))
+            self._rbac[key] = kept
+        return kept[1]
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, kind: str, namespace: str, name: str) -> IstioObject | None:

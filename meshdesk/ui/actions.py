@@ -218,7 +218,7 @@ class ActionsController(QObject):
 
     def prefetch_permissions(self, namespaces: Any) -> None:
         """Ask RBAC, on a worker thread, everything the actions need in ``namespaces``, so the first
-        context menu opens without waiting for the API server (answers are cached per source)."""
+        context menu opens without waiting for the API server (the writer keeps each answer a minute)."""
         writer = self.writer
         if writer is None or self.read_only or not isinstance(writer, ClusterWriter):
             return
