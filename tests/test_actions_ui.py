@@ -1015,6 +1015,37 @@ def test_request_routing_takes_the_regexes_envoy_takes(emu: KubeEmulator, settin
     assert http[0]["match"] == [{"headers": {"end-user": {"regex": r"^\p{Lu}\w+\z"}}}]
 
 
+@pytest.mark.parametrize(("on", "kind", "value", "said"), [
+    ("URI", "prefix", "api/v1", "a path starts with '/' (write /api/v1)"),
+    ("URI", "exact", "/my page", "no request's path holds a space"),
+    ("URI", "prefix", "/bücher", "percent-encoded, as %C3%BC"),
+    ("Header", "exact", " jason", "HTTP drops the spaces at the start and end of a header's value"),
+])
+def test_request_routing_refuses_values_no_request_carries(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                           qtbot: QtBot, on: str, kind: str, value: str,
+                                                           said: str) -> None:
+    """A URI without its leading '/', with a space or a letter a client percent-encodes, or a header value
+    with spaces around it, was added as typed: the rule never matched a request, and nothing said so."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    form.on.setCurrentText(on)
+    form.header.setText("end-user")
+    form.kind.setCurrentText(kind)
+    form.value.setText(value)
+    form.version.setCurrentText("v2")
+    assert not form.add_rule()
+    assert said in form.error.text() and "never match" in form.error.text()
+    assert form.rules.count() == 0
+    calls = len(emu.calls)
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)  # typed but not added: refused too
+    assert dialog.page == FORM and said in dialog.form_error.text()
+    assert len(emu.calls) == calls  # nothing was sent
+    form.value.setText(value.strip() if on == "Header" else "/api/v1")
+    assert form.add_rule() and form.rules.count() == 1
+
+
 def test_request_routing_refuses_header_names_no_request_carries(emu: KubeEmulator, settings: Settings,
                                                                  window: QWidget, qtbot: QtBot) -> None:
     """A header name with a space or a non-ASCII letter was added, though no request can carry it (the

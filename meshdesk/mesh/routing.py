@@ -513,6 +513,32 @@ def header_name_problem(name: str) -> str | None:
             "letters, digits and !#$%&'*+-.^_`|~), so the rule would never match")
 
 
+def match_value_problem(match: RouteMatch) -> str | None:
+    """Why no request can match ``match``'s value (so the rule never applies), or None: a URI that does
+    not start with '/' or holds a space (a request's path always starts with '/' and carries a space as
+    %20), a header value with spaces at its start or end (HTTP drops them). A regular expression is the
+    user's own. Like ``header_name_problem``, asked of a rule the user adds, not of one read."""
+    value = match.value
+    if match.kind == "regex" or not value:
+        return None
+    if match.uri:
+        if any(c.isspace() for c in value):
+            return (f"no request's path holds a space, as {value!r} does (a client sends it as %20), so the rule "
+                    "would never match")
+        if not value.startswith("/"):
+            return (f"no request's path {'starts with' if match.kind == 'prefix' else 'is'} {value!r}: a path "
+                    f"starts with '/' (write /{value.lstrip('/')}), so the rule would never match")
+        if not value.isascii():
+            odd = next(c for c in value if not c.isascii())
+            return (f"no request's path holds {odd!r}, as {value!r} does (a client sends it percent-encoded, "
+                    f"as {''.join(f'%{b:02X}' for b in odd.encode())}), so the rule would never match")
+        return None
+    if value != value.strip():
+        return (f"HTTP drops the spaces at the start and end of a header's value, so {value!r} would never "
+                "match: leave them out")
+    return None
+
+
 def check_routing(routing: ServiceRouting, versions: Sequence[str],
                   weights_as_read: Mapping[str, int] | None = None) -> None:
     """Raise ``RoutingError`` with the reason when Istio would refuse ``routing`` or it cannot work.

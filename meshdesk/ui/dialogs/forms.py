@@ -78,6 +78,7 @@ from meshdesk.mesh.routing import (
     is_digits,
     is_managed,
     load_balancer_problem,
+    match_value_problem,
     new_gateway_name,
     tcp_only,
     tls_problem,
@@ -365,9 +366,11 @@ class RequestRoutingForm(_RoutingForm):
         for m in self.matches:
             what = f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
             odd = not m.uri and header_name_problem(m.header) is not None
+            never = not odd and match_value_problem(m) is not None
             gone = m.version not in self.versions
             self.rules.addItem(f"{what} -> {m.version}" + (" (never matches: no request carries this header name)"
                                                             if odd else "")
+                               + (" (never matches: no request carries this value)" if never else "")
                                + (" (no workload runs this version any more: these requests fail)" if gone else ""))
 
     def add_rule(self) -> bool:
@@ -379,6 +382,8 @@ class RequestRoutingForm(_RoutingForm):
 
             check_routing(ServiceRouting(matches=[match]), self.versions)
             if not uri and (problem := header_name_problem(match.header)):
+                raise RoutingError(problem)
+            if problem := match_value_problem(match):
                 raise RoutingError(problem)
         except RoutingError as e:
             self.error.setText(str(e))
