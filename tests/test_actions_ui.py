@@ -826,6 +826,34 @@ def test_crd_schemas_that_could_not_be_read_are_said_once_and_read_again_next_ti
     assert cached is not None and cached[0].schemas and not cached[1]
 
 
+def test_deleting_routing_that_is_all_kept_says_why_nothing_is_deleted(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """meshdesk's VirtualService and DestinationRule both given settings by someone else: Delete traffic
+    routing keeps them (the form says why), and the review then said "Nothing to change: the cluster already
+    has this configuration", as if the deletion were done."""
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    dialog = open_action(ctl, qtbot, "traffic-shifting", node, inventory(emu))
+    dialog.form.sliders["v2"].setValue(100)
+    review_and_confirm(dialog, qtbot, emu)
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    vs["spec"]["http"][0]["corsPolicy"] = {"allowOrigins": [{"exact": "https://shop.example.com"}]}
+    emu.add(vs, "bookinfo")
+    dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+    dr["spec"]["trafficPolicy"] = {"connectionPool": {"tcp": {"connectTimeout": "3s"}}}
+    emu.add(dr, "bookinfo")
+    dialog = open_action(ctl, qtbot, "delete-routing", node, inventory(emu))
+    assert isinstance(dialog.form, RemovalForm) and dialog.form.deleted_label.text() == "Nothing will be deleted."
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert not dialog.confirm_button.isEnabled()
+    assert dialog.verdict.text() == ("Nothing to delete: every object meshdesk created here is kept, for the reasons "
+                                     "given above.")
+    assert "Kept VirtualService bookinfo/reviews: it also holds a CORS policy" in dialog.notes.text()
+
+
 def test_number_fields_read_without_trailing_zeros(qtbot) -> None:  # type: ignore[no-untyped-def]
     """The traffic forms showed "100.000 %" and "10.000 s"; a value still takes three decimals typed."""
     from PySide6.QtTest import QTest

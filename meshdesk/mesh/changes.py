@@ -231,6 +231,8 @@ class ChangePlan:
     # objects the changes rely on and do not write, as (kind, namespace, name, why): a Gateway the
     # VirtualService is bound to. The review and the apply check they are still there
     needs: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # what the review says when the plan changes nothing ("": the cluster has this configuration already)
+    nothing: str = ""
 
     @property
     def empty(self) -> bool:
@@ -1288,6 +1290,9 @@ def removal_plan(inv: Inventory, namespace: str | None = None, service: Service 
 
     notes += removal_notes(inv, scope.deleted)
     plan = ChangePlan(f"{summary} ({counted(len(scope.deleted), 'object')})", notes=notes)
+    if scope.kept:  # not "the cluster already has this configuration": what there is stays, for a reason
+        plan.nothing = (f"Nothing to delete: {'the object' if len(scope.kept) == 1 else 'every object'} meshdesk "
+                        f"created here is kept, for the reason{'s' if len(scope.kept) > 1 else ''} given above.")
     for o in scope.deleted:
         plan.changes.append(Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))
     return plan

@@ -466,7 +466,7 @@ def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
     what it read, so writing it over anything newer would silently undo someone's change. A delete of
     an object already gone is dropped; objects get the API version the cluster serves; a namespace
     label patch is checked against the labels now. Call it when the preview is made."""
-    out = ChangePlan(plan.summary, notes=list(plan.notes), needs=list(plan.needs))
+    out = ChangePlan(plan.summary, notes=list(plan.notes), needs=list(plan.needs), nothing=plan.nothing)
     gone = _gone_needs(writer, plan)
     if gone:
         raise Conflict(gone)

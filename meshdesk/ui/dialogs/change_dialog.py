@@ -304,7 +304,7 @@ class ChangeDialog(QDialog):
         if not dry.ok:
             problems.append(f"The server's dry run failed: {dry.error}")
         if plan.empty:
-            problems.append("Nothing to change: the cluster already has this configuration.")
+            problems.append(plan.nothing or "Nothing to change: the cluster already has this configuration.")
         if problems:
             self.verdict.setText("\n".join(problems))
             self.tabs.setCurrentWidget(self.dry_run_text if not dry.ok else self.findings_text
