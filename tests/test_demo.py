@@ -572,6 +572,22 @@ def test_dry_run_changes_nothing(demo: DemoCluster) -> None:
     assert after.inventory.to_json() == before.inventory.to_json()  # type: ignore[union-attr]
 
 
+def test_weights_are_shares_of_their_total_as_istio_reads_them(demo: DemoCluster) -> None:
+    """Istio (1.15 and later) takes weights that do not add up to 100 and shares the requests in proportion
+    to them; the demo refused them ("route weights add up to 60, not 100"), though its webhook is Istio's."""
+    obj = vs(demo, "shop", "reviews")
+    obj.spec["http"][-1]["route"] = [
+        {"destination": {"host": "reviews", "subset": "v1"}, "weight": 2},
+        {"destination": {"host": "reviews", "subset": "v2"}, "weight": 1}]
+    put(demo, obj)
+    assert [d["weight"] for d in vs(demo, "shop", "reviews").spec["http"][-1]["route"]] == [2, 1]
+    samples = requests(snap(demo).samples, reporter="destination", destination_canonical_service="reviews")
+    into = {v: sum(s.value for s in samples if s.labels.get("destination_canonical_revision") == v)
+            for v in ("v1", "v2", "v3")}
+    assert into["v3"] == pytest.approx(0.0, abs=1e-6)
+    assert into["v1"] / into["v2"] == pytest.approx(2.0, rel=0.1)
+
+
 def test_label_namespace_sets_and_removes(demo: DemoCluster) -> None:
     demo.label_namespace("hello", {"istio-injection": None, "owner": "greeters"})
     hello = next(n for n in demo.namespaces() if n.name == "hello")
@@ -583,8 +599,9 @@ def test_label_namespace_sets_and_removes(demo: DemoCluster) -> None:
 
 def test_invalid_config_is_refused_with_a_reason(demo: DemoCluster) -> None:
     obj = vs(demo, "shop", "reviews")
-    obj.spec["http"][0]["route"][0]["weight"] = 10
-    with pytest.raises(SourceError, match="add up to 60, not 100"):
+    for route in obj.spec["http"][0]["route"]:
+        route["weight"] = 0
+    with pytest.raises(SourceError, match="add up to 0"):  # as Istio's webhook (a total of 60 is taken)
         put(demo, obj)
     with pytest.raises(SourceError, match="unknown kind"):
         put(demo, IstioObject("Deployment", "x", "shop"))

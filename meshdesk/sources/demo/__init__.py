@@ -417,9 +417,11 @@ def _check(obj: IstioObject) -> None:
                 if isinstance(w, bool) or not isinstance(w, int) or w < 0:
                     raise SourceError(f"{what} rejected as invalid: http[{i}] weight {w!r} is not a whole number >= 0")
                 weights.append(w)
-            if len(dests) > 1 and sum(weights) != 100:
-                raise SourceError(f"{what} rejected as invalid: http[{i}] route weights add up to {sum(weights)}, "
-                                  "not 100")
+            # Istio shares requests in proportion to the weights and refuses only a total of 0 (istio/istio
+            # #39544, Istio 1.15: weights no longer need to add up to 100)
+            if len(dests) > 1 and sum(weights) == 0:
+                raise SourceError(f"{what} rejected as invalid: http[{i}] route weights add up to 0: give one "
+                                  "destination a weight above 0")
             fault = route.get("fault") or {}
             for part in ("abort", "delay"):
                 pct = ((fault.get(part) or {}).get("percentage") or {}).get("value") if isinstance(fault, dict) else None
