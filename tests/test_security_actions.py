@@ -203,6 +203,8 @@ def test_allow_all_and_rules_are_written_as_istio_reads_them(
     ("when", "destination.port=²", "port '²' is not a port number"),
     ("methods", "FETCH", "method 'FETCH' is not an HTTP method"),
     ("paths", "api/v1", "path 'api/v1' must start with '/'"),
+    # matched as a request sends it, percent-encoded: it never matched (a DENY rule denied nothing)
+    ("paths", "/ädmin", "carries percent-encoded (%C3%A4)"),
     ("when", "source.ip", "is not like source.ip=10.0.0.0/8"),
     ("when", "source.ip=nowhere", "source.ip value 'nowhere' is not an IP address"),
     ("when", "request.header=x", "condition key 'request.header' is not one Istio knows"),

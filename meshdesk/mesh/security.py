@@ -169,6 +169,13 @@ def path_problem(value: str) -> str:
         return f"path {value!r} has a space in it"
     if not (value.startswith("/") or value.startswith("*")):
         return f"path {value!r} must start with '/' (or '*' for a suffix match)"
+    if not value.isascii():
+        # a request's path carries such a letter percent-encoded, and the policy matches the path as sent:
+        # the rule would never match (a DENY rule would deny nothing)
+        odd = next(c for c in value if not c.isascii())
+        encoded = "".join(f"%{b:02X}" for b in odd.encode())
+        return (f"path {value!r} holds {odd!r}, which a request's path carries percent-encoded ({encoded}): write "
+                "it so, or the rule never matches")
     return ""
 
 
