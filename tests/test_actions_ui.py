@@ -959,6 +959,36 @@ def test_a_gateway_only_virtual_service_is_left_alone(emu: KubeEmulator, setting
     assert emu.get("virtualservices", "bookinfo", "edge-reviews", NET)["spec"] == edge_spec
 
 
+def test_a_namespace_relabelled_while_the_form_is_open_is_reviewed_again_from_its_labels(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Enable injection opened on a namespace with istio-injection=disabled; someone then adds
+    istio.io/rev=canary. The review patched istio-injection=enabled over the new labels and left the revision
+    label (the plan was the old labels'), where a plan made from them removes it, saying why. It is now a
+    conflict, and "Reload and review again" makes the plan from the namespace's labels now."""
+    emu.add_namespace("canary", {"istio-injection": "disabled"})
+    ctl = controller_for(emu, settings, window)
+    inv = read_inventory(emu.api_client(), ["canary"], cluster="Kubernetes")
+    graph = TrafficGraph(request=GraphRequest(namespaces=("canary",)))
+    action = next(a for a in ctl.menu_for(None, graph, inv).actions() if a.objectName() == "injection")
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    emu.add_namespace("canary", {"istio.io/rev": "canary"})  # meanwhile
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [False] and CONFLICT_TEXT in dialog.form_error.text()
+    assert dialog.reload_button.isVisible()
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.reload_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True] and dialog.confirm_button.isEnabled(), dialog.verdict.text()
+    assert "Its label istio.io/rev=canary is removed" in dialog.notes.text()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    labels = emu.get("namespaces", "", "canary")["metadata"]["labels"]
+    assert labels.get("istio-injection") == "enabled" and "istio.io/rev" not in labels
+
+
 def test_enabling_injection_removes_a_revision_label_that_would_mislead(emu: KubeEmulator, settings: Settings,
                                                                       window: QWidget, qtbot: QtBot) -> None:
     """A namespace labelled istio-injection=disabled and istio.io/rev=canary: enabling set

@@ -465,7 +465,8 @@ def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
     since, or one it creates that someone else created meanwhile. The plan merges its changes into
     what it read, so writing it over anything newer would silently undo someone's change. A delete of
     an object already gone is dropped; objects get the API version the cluster serves; a namespace
-    label patch is checked against the labels now. Call it when the preview is made."""
+    label patch is made again when the namespace was relabelled since (a Conflict). Call it when the preview
+    is made."""
     out = ChangePlan(plan.summary, notes=list(plan.notes), needs=list(plan.needs), nothing=plan.nothing)
     gone = _gone_needs(writer, plan)
     if gone:
@@ -477,6 +478,11 @@ def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
             continue
         if c.op == LABEL:
             state = writer.namespace_state(c.namespace)
+            if state is not None and c.before_labels is not None and dict(state[0]) != dict(c.before_labels):
+                # relabelled since the plan was made from its labels: the plan may no longer be what the
+                # form means (a revision label added meanwhile stays beside istio-injection, the notes on
+                # restarts are of the old labels), so it is made again from what the namespace has now
+                raise conflict(f"namespace {c.namespace}")
             if state is not None:
                 c.before_labels, c.before_version = state
                 c.labels = {k: v for k, v in c.labels.items() if c.before_labels.get(k) != v}
