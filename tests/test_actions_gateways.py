@@ -292,3 +292,24 @@ def test_a_binding_to_a_gateway_gone_does_not_block_other_changes(emu: KubeEmula
     review_and_confirm(gateways, qtbot, emu)
     spec = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]
     assert spec["gateways"] == ["gone-gateway", "mesh"] and spec["hosts"] == ["reviews", "reviews.example.com"]
+
+
+def test_removing_a_gateway_meshdesk_made_needs_the_right_to_delete_gateways(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A user who may not delete Gateways was offered Delete traffic routing and Remove meshdesk config for
+    a service bound to a Gateway meshdesk made: their RBAC was asked about VirtualServices and
+    DestinationRules only, and the dry run failed on the Gateway. They are disabled, saying why."""
+    emu.delete("virtualservices", "bookinfo", "ratings", NET)
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "ratings")
+    dialog = open_action(ctl, qtbot, "gateways", node, inventory(emu))
+    dialog.form.bind.setChecked(True)
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("gateways", "bookinfo", "ratings-gateway", NET) is not None
+    emu.forbid("bookinfo", "gateways", "delete")
+    ctl = controller_for(emu, settings, window)  # RBAC asked afresh
+    inv = inventory(emu)
+    by_key = {a.objectName(): a for a in ctl.menu_for(node, ui.GRAPH, inv).actions() if a.objectName()}
+    for key in ("delete-routing", "remove"):
+        assert not by_key[key].isEnabled()
+        assert "does not allow you to delete gateways in namespace bookinfo" in by_key[key].toolTip()

@@ -66,7 +66,8 @@ DELETE_ROUTING_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRul
 AUTHZ_NEEDS = [("create", "AuthorizationPolicy")]
 SIDECAR_NEEDS = [("create", "Sidecar")]
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
-                 ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar")]
+                 ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar"),
+                 ("delete", "Gateway")]  # a Gateway meshdesk made for a service's routes (Gateways action)
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
 NAMESPACE_ACTIONS = ("injection", "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
                      "sidecar",
@@ -163,9 +164,13 @@ class ActionsController(QObject):
             if tcp and key in HTTP_ONLY_ACTIONS:
                 spec.problem = http_only_reason(svc, HTTP_ONLY_ACTIONS[key])
             out.append(spec)
-        delete = ActionSpec("delete-routing", "Delete traffic routing…", svc.namespace, DELETE_ROUTING_NEEDS,
+        made = routing_objects_of(inventory, svc)
+        # the rights to delete what it deletes: a Gateway meshdesk made for the service's routes too
+        needs = [*DELETE_ROUTING_NEEDS, *(("delete", k) for k in sorted({o.kind for o in made})
+                                          if ("delete", k) not in DELETE_ROUTING_NEEDS)]
+        delete = ActionSpec("delete-routing", "Delete traffic routing…", svc.namespace, needs,
                             _form(RemovalForm, svc.namespace, svc))
-        if not routing_objects_of(inventory, svc):
+        if not made:
             delete.problem = f"meshdesk created no traffic routing for service {svc.name}."
         out.append(delete)
         return out
