@@ -452,6 +452,8 @@ def test_a_circuit_breaker_a_subset_overrides_is_said() -> None:
 def test_names_hosts_and_patterns_istio_or_envoy_would_refuse() -> None:
     with pytest.raises(RoutingError, match="at most 63"):
         build_service_entry("x" * 64, "shop", ["a.example.com"], [(443, "TLS")])
+    with pytest.raises(RoutingError, match="^a name is needed$"):  # it said "'' is not a valid name (...)"
+        build_service_entry("", "shop", ["a.example.com"], [(443, "TLS")])
     with pytest.raises(RoutingError, match="not a valid host name"):
         build_service_entry("x", "shop", [("a" * 64) + ".example.com"], [(443, "TLS")])
     assert build_service_entry("x" * 63, "shop", [("a" * 63) + ".example.com"], [(443, "TLS")]).name == "x" * 63

@@ -1778,6 +1778,8 @@ def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: 
     """A ServiceEntry for an external host; ports are (number, protocol) like (443, "TLS"); endpoints
     as ``_service_entry_endpoints`` takes them (checked against the resolution: STATIC takes IP
     addresses, DNS host names too, NONE none)."""
+    if not name:
+        raise RoutingError("a name is needed")  # not "'' is not a valid name (...)"
     if not _dns_label(name):
         raise RoutingError(f"{name!r} is not a valid name (at most 63 lower-case letters, digits and '-')")
     clean = [h.strip().lower() for h in hosts if h.strip()]
