@@ -2008,6 +2008,28 @@ def test_the_diff_of_a_destination_rule_shows_only_what_the_form_changes(
                                                 "tls": {"mode": "SIMPLE", "sni": "reviews.example.com"}}
 
 
+def test_the_diff_of_a_virtual_service_keeps_the_order_its_rules_were_written_in(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A rule written retries first, route second: setting a timeout showed the whole rule removed and
+    added again (route moved first); the diff now shows the timeout alone."""
+    vs = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    assert vs is not None
+    vs["spec"]["http"] = [{"retries": {"attempts": 2, "retryOn": "5xx"},
+                           "route": [{"destination": {"host": "reviews", "subset": "v1"}}]}]
+    emu.add(vs, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "timeouts", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(dialog.form, TimeoutsForm)
+    dialog.form.timeout_on.setChecked(True)
+    dialog.form.timeout.setValue(7)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+    changed = [line for line in dialog.diff_text.toPlainText().splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["+    timeout: 7s"]
+
+
 def test_disable_where_mtls_is_strict_is_warned_before_writing(emu: KubeEmulator, settings: Settings,
                                                               window: QWidget, qtbot: QtBot) -> None:
     """The namespace's PeerAuthentication is STRICT: its workloads refuse plain text, so TLS mode DISABLE

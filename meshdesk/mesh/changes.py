@@ -498,10 +498,19 @@ def _in_order_of(spec: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     """``spec`` with its keys in the order ``old`` had them (new keys last), so a diff shows what
     changed rather than what moved; the same within the sections both have (a TLS change once showed a
     connection pool's kept ``maxConnections`` moved, as removed and added)."""
-    ordered = {k: _in_order_of(spec[k], v) if isinstance(spec[k], dict) and isinstance(v, dict) else spec[k]
-               for k, v in old.items() if k in spec}
+    ordered = {k: _ordered_like(spec[k], v) for k, v in old.items() if k in spec}
     ordered.update({k: v for k, v in spec.items() if k not in ordered})
     return ordered
+
+
+def _ordered_like(new: Any, old: Any) -> Any:
+    """``new`` with the key order of ``old``: in mappings, and in lists of as many items (a VirtualService's
+    rules rewritten one for one: a rule written retries first, route second, stays so)."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        return _in_order_of(new, old)
+    if isinstance(new, list) and isinstance(old, list) and len(new) == len(old):
+        return [_ordered_like(n, o) for n, o in zip(new, old, strict=True)]
+    return new
 
 
 # the fields meshdesk writes as durations, and those naming a host: Istio reads "1.0s" as "1s", and a
