@@ -370,6 +370,7 @@ class KubeEmulator:
         self.client_ca_file: str | None = None
         self.git_version = git_version
         self._lock = threading.RLock()
+        self._pods_made = 0  # pods run so far: each gets the next address, however many were deleted since
         self._types: dict[tuple[str, str], ResourceType] = {}  # (group, plural) -> type
         self._objects: dict[tuple[str, str], dict[tuple[str, str], JsonObj]] = {}
         self._rv = 1
@@ -947,7 +948,8 @@ class KubeEmulator:
                     "ready": bool(ready and not done), "started": bool(ready and not done),
                     "restartCount": 0 if is_init else restarts, "state": st}
 
-        third, fourth = divmod(len(self.objects("pods")), 250)  # an address of its own for every pod
+        third, fourth = divmod(self._pods_made, 250)  # an address of its own for every pod
+        self._pods_made += 1
         pod = {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": ns, "labels": labels, "annotations": annotations,
