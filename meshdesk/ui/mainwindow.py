@@ -1466,7 +1466,7 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getOpenFileName(self, "Import layout", "", "Layouts (*.json);;All files (*)")
         if not path:
             return
-        store = LayoutStore()
+        store = self.view.store  # what it finds wrong with the saved layouts (a file set aside) is said
         try:
             their_key, positions = store.read_export(path)
         except (OSError, ValueError) as e:  # a LayoutFormatError says what is wrong, naming the file
@@ -1487,17 +1487,26 @@ class MainWindow(QMainWindow):
                                    "export a layout of this view.")
             return
         self.view.set_layout_key(None)  # flush the canvas's pending save before replacing it
+        unsaved = ""
         try:
             store.save(key, positions)
         except (OSError, ValueError) as e:
-            self.messages.error("config", f"could not save the imported layout: {e}")
+            unsaved = str(e)
         self.view.set_layout_key(key)
+        if unsaved:
+            # shown all the same (the canvas re-read the saved layout, which lacks them): the nodes stood
+            # still under "Imported the positions of 27 nodes", and the failure was said for an instant
+            self.view.hold_unsaved({nid: positions[nid] for nid in placed})
+            self.view.errors.append(f"Could not save the imported layout: {unsaved}")
+        self._show_canvas_problems()  # that, or a saved layouts file found damaged and set aside
         # the nodes the file has no place for would stand where its nodes now are: placed around them
         unplaced = shown - placed
         self.view.place_around(unplaced)
         said = f"Imported the positions of {counted(len(placed), 'node')} from {path}"
         if unplaced:
             said += f"; {counted(len(unplaced), 'node')} it has no place for were placed around them"
+        if unsaved:
+            said += " (not saved: see the note above the graph)"
         self.statusBar().showMessage(said, 8000)
 
     # -- help --------------------------------------------------------------------------------------------

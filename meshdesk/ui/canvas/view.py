@@ -995,6 +995,20 @@ class GraphView(QGraphicsView):
         self._awaiting |= free
         self._start_layout("layered", fixed=pinned or None, targets=set(self._awaiting), save=False, fit=True)
 
+    def hold_unsaved(self, positions: Mapping[str, tuple[float, float]]) -> None:
+        """Show ``positions``, which the user chose (an imported layout) but which could not be saved: the
+        nodes stand there, are part of the view's arrangement, and are saved as the user's with the next
+        save that succeeds (a drag)."""
+        apply = {nid: p for nid, p in positions.items() if nid in self._nodes}
+        if self._closed or not apply:
+            return
+        self.set_positions(apply)
+        self._awaiting.difference_update(apply)
+        self._saved.update(apply)
+        self._chosen.update(apply)
+        self._pinned.update(apply)
+        self._update_scene_rect()
+
     @property
     def has_saved_layout(self) -> bool:
         """Whether the current view (layout key) has positions the user arranged and saved."""
