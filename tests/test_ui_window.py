@@ -291,6 +291,23 @@ def test_failing_poll_shows_banner_keeps_graph_and_retries(qtbot, make_window) -
     assert w.graph is not good and "refresh failing" not in w.status_age.text()
 
 
+def test_a_failing_poll_after_other_namespaces_were_chosen_says_whose_graph_is_kept(qtbot, make_window) -> None:
+    """The user chose blog, and its graph could not be fetched: the banner said "Showing the last good
+    data (updated 0 s ago)" under a toolbar naming blog, over shop's graph, as if it were blog's. It
+    names the graph kept; and once the graph shown is the one asked for, it says just its age again."""
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    good = w.graph
+    src.error = PrometheusError("connection refused")
+    w.toolbar.select_namespaces(["blog"])
+    qtbot.waitUntil(lambda: w.banner.isVisible(), timeout=5000)
+    assert w.graph is good and w.stack.currentWidget() is w.view, "the last good graph stays"
+    assert "Showing the last good data (the versioned app graph of shop, updated " in w.banner.text()
+    w.toolbar.select_namespaces(["shop"])
+    qtbot.waitUntil(lambda: "Showing the last good data (updated " in w.banner.text(), timeout=5000)
+
+
 def test_a_context_left_leaves_no_error_in_the_status_bar(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]
     """Switching from a context whose credentials were rejected to one that works: the new graph
     showed for ten seconds beside "Credentials rejected: ..." of the context left."""

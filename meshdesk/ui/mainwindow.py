@@ -1200,7 +1200,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.view.fit)  # after the window settled its size
 
     def _make_layout_key(self, graph: TrafficGraph) -> Any:
-        request = graph.request
+        return self._view_key(graph.request)
+
+    def _view_key(self, request: GraphRequest) -> LayoutKey:
         graph_type = request.graphType if request.node is None else f"{request.graphType}@{focus_key(request.node)}"
         return LayoutKey(self.context, tuple(request.namespaces), graph_type)
 
@@ -1209,12 +1211,18 @@ class MainWindow(QMainWindow):
         e = failure.error
         self.last_error = e
         age = age_text(time.time() - self.last_ok) if self.last_ok else ""
+        shown_view = self._shown_view_if_other()
+        if age and shown_view:
+            # the namespaces or graph type chosen since could not be fetched: the graph kept is of others
+            age = f"the {shown_view}, updated {age}"
+        elif age:
+            age = f"updated {age}"
         # what to do: the error's own hint (log in again, the plugin's PATH, the CA bundle in Settings)
         # where it has one; the kind's usual advice only otherwise
         hint = getattr(e, "hint", "")
         advice = e.advice if e.advice is not None or not hint else f"{hint[0].upper()}{hint[1:].rstrip('.')}."
         self.banner.show_error(e.kind, e.message if hasattr(e, "message") else str(e),
-                               retry_in=failure.retry_in, data_age=f"updated {age}" if age else "",
+                               retry_in=failure.retry_in, data_age=age,
                                advice=advice, retry_words=getattr(e, "retry_words", ""))
         self.messages.error(e.kind, str(e))
         if self.graph is None:  # nothing to keep showing: say why in the middle of the window
@@ -1232,6 +1240,15 @@ class MainWindow(QMainWindow):
             else:
                 self.show_no_cluster(str(e), can_retry=True, title=title_for(e.kind))
         self._update_status()
+
+    def _shown_view_if_other(self) -> str:
+        """The view the graph on screen is of, in words, when it is not the one asked for (other
+        namespaces or another graph type, chosen since it was fetched); "" when it is that one."""
+        graph, asked = self.graph, self.poller.request
+        if graph is None or asked is None or not asked.namespaces or self.stack.currentWidget() is not self.view:
+            return ""
+        shown, wanted = self._view_key(graph.request), self._view_key(asked)
+        return _view_words(shown) if shown != wanted else ""
 
     def _on_message(self, msg: UserMessage) -> None:
         extra = f" (repeated {msg.repeats} more times)" if msg.repeats else ""
