@@ -1128,7 +1128,7 @@ def test_f5_refreshes_and_help_lists_every_shortcut(qtbot, make_window) -> None:
     # to act on the graph
     undo = w.toolbar.undo_reset_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
     assert undo == QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
-    assert (undo, "Undo a reset or a chosen layout (on the graph)") in shortcut_rows()
+    assert (undo, "Undo a reset, a chosen or an imported layout (on the graph)") in shortcut_rows()
     assert w.view.undo_reset_button.toolTip().endswith(f"({undo})")
 
 
@@ -1989,6 +1989,28 @@ def test_an_imported_layout_that_cannot_be_saved_is_shown_and_the_failure_said(q
                     timeout=5000)
     saved = LayoutStore().load(w._layout_key)
     assert {n: saved[n] for n in exported if n != nid} == {n: tuple(xy) for n, xy in exported.items() if n != nid}
+
+
+def test_an_imported_layout_can_be_undone_like_a_chosen_one(qtbot, make_window, tmp_path) -> None:
+    """Importing the wrong file saved over the user's arrangement with no way back (and threw away the
+    undo history of the resets and chosen layouts before it); it is undone as a chosen layout is."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    path = tmp_path / "layout.json"
+    exported = _exported_and_moved(qtbot, w, path)
+    nid = next(iter(exported))
+    x, y = w.view.positions()[nid]
+    w.view.begin_drag()
+    w.view.node_item(nid).setPos(x, y + 60.0)  # arranged by hand, not saved yet
+    w.view.end_drag()
+    arranged = w.view.positions()
+    w.import_layout(str(path))
+    assert w.view.positions()[nid] == tuple(exported[nid])
+    assert w.view.can_undo_reset and w.toolbar.undo_reset_action.isEnabled()
+    assert w.view.undo_reset()
+    assert w.view.positions() == arranged
+    saved = LayoutStore().load(w._layout_key)
+    assert saved[nid] == pytest.approx((x, y + 60.0), abs=0.01)
 
 
 def test_a_saved_layouts_file_damaged_before_an_import_is_said_to_be_set_aside(qtbot, make_window,

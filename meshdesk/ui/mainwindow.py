@@ -1503,13 +1503,15 @@ class MainWindow(QMainWindow):
                                    "Nothing was changed. Import it in the view it was exported from, or "
                                    "export a layout of this view.")
             return
-        self.view.set_layout_key(None)  # flush the canvas's pending save before replacing it
+        # the arrangement it replaces can be put back (Undo, Ctrl+Z), as that of a chosen layout: importing
+        # the wrong file threw it away, and the undo history with it
+        self.view.keep_for_undo()
         unsaved = ""
         try:
             store.save(key, positions)
         except (OSError, ValueError) as e:
             unsaved = str(e)
-        self.view.set_layout_key(key)
+        self.view.set_layout_key(key)  # the same view: its saved positions are read again
         if unsaved:
             # shown all the same (the canvas re-read the saved layout, which lacks them): the nodes stood
             # still under "Imported the positions of 27 nodes", and the failure was said for an instant

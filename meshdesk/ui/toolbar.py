@@ -374,7 +374,7 @@ class MainToolBar(QToolBar):
         # Ctrl+Z undoes the reset only on the canvas (the window adds the action to it): in a text box it
         # is that box's undo, and in the Details panel, the Logs or a YAML view it does nothing
         self.undo_reset_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.undo_reset_action.setToolTip("Put back the arrangement the last reset or chosen layout of this view replaced")
+        self.undo_reset_action.setToolTip("Put back the arrangement the last reset, chosen or imported layout of this view replaced")
         self.undo_reset_action.setEnabled(False)  # the canvas enables it after a reset or a chosen layout
         self.undo_reset_action.triggered.connect(self.undoResetLayoutRequested)
         self.layout_menu.addAction("Export layout…").triggered.connect(self.exportLayoutRequested)

@@ -134,7 +134,7 @@ def undo_keys() -> str:
 
 def canvas_shortcuts() -> list[tuple[str, str]]:
     """:data:`SHORTCUTS` and those whose keys the platform decides (once the application exists)."""
-    return [*SHORTCUTS, ("Undo a reset or a chosen layout (on the graph)", undo_keys())]
+    return [*SHORTCUTS, ("Undo a reset, a chosen or an imported layout (on the graph)", undo_keys())]
 
 SAVE_DELAY_MS = 500
 UNDO_DEPTH = 10  # resets and chosen layouts of one view that can be undone, one after the other
@@ -994,6 +994,14 @@ class GraphView(QGraphicsView):
         pinned = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in free}
         self._awaiting |= free
         self._start_layout("layered", fixed=pinned or None, targets=set(self._awaiting), save=False, fit=True)
+
+    def keep_for_undo(self) -> None:
+        """The view's arrangement is about to be replaced from outside (a layout imported): a drag not
+        saved yet is saved, and the arrangement kept, as before a chosen layout, for :meth:`undo_reset`."""
+        if self._closed or not self._nodes:
+            return
+        self._flush_pending_save()
+        self._remember_for_undo(dict(self._saved), replaced=True)
 
     def hold_unsaved(self, positions: Mapping[str, tuple[float, float]]) -> None:
         """Show ``positions``, which the user chose (an imported layout) but which could not be saved: the
