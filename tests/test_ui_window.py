@@ -16,7 +16,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 from meshdesk.mesh.graph.model import NODE_WORKLOAD
-from meshdesk.sources.base import Forbidden, PrometheusError, Unauthorized, Unreachable
+from meshdesk.sources.base import CredentialPluginError, Forbidden, PrometheusError, Unauthorized, Unreachable
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.ui.mainwindow import DEMO, MainWindow
@@ -306,6 +306,31 @@ def test_a_failing_poll_after_other_namespaces_were_chosen_says_whose_graph_is_k
     assert "Showing the last good data (the versioned app graph of shop, updated " in w.banner.text()
     w.toolbar.select_namespaces(["shop"])
     qtbot.waitUntil(lambda: "Showing the last good data (updated " in w.banner.text(), timeout=5000)
+
+
+def test_the_banner_of_a_failure_no_retry_mends_keeps_the_graphs_age_current(qtbot, make_window) -> None:
+    """A credential plugin that fails is not retried by itself: its banner said "Showing the last good data
+    (updated 0 s ago)" for as long as it stayed up, an hour on beside a status bar saying "updated 1 h 0
+    min ago". It says the age the status bar says."""
+    src = shop_source()
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: src})
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    src.error = CredentialPluginError("the exec plugin gke-gcloud-auth-plugin was not found")
+    w.toolbar.refresh_action.trigger()
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "Showing the last good data (updated " in w.banner.text(),
+                    timeout=5000)
+    assert "Retrying" not in w.banner.text()
+    w.last_ok -= 3600  # as an hour on
+    qtbot.waitUntil(lambda: "updated 1 h 0 min ago" in w.status_age.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "Showing the last good data (updated 1 h 0 min ago)" in w.banner.text(), timeout=5000)
+    assert "gke-gcloud-auth-plugin was not found" in w.banner.text()
+    w.banner.text_label.setSelection(0, 10)  # the user selects the message to copy it: it stays as it is
+    w.last_ok -= 60
+    w._update_age()  # (what the window's clock does each second)
+    assert w.banner.text_label.hasSelectedText() and "(updated 1 h 0 min ago)" in w.banner.text()
+    w.banner.show_note("something else to say", "warning")  # another message is not replaced by it
+    w._update_age()  # (what the window's clock does each second)
+    assert w.banner.text() == "something else to say"
 
 
 def test_a_context_left_leaves_no_error_in_the_status_bar(qtbot, make_window) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
+import math
 import os
 import re
 import time
@@ -137,6 +138,18 @@ def age_text(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min ago"
 
 
+@dataclasses.dataclass(frozen=True)
+class _FailureSaid:
+    """What the banner says of the last failed fetch (its ages are worked out each time it is shown)."""
+
+    kind: str
+    message: str
+    advice: str | None
+    retry_words: str
+    retry_at: float | None  # time.monotonic() of the next try; None: no try comes by itself
+    shown_view: str  # the view the graph kept is of, when not the one asked for ("" when it is)
+
+
 def _presets(presets: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """meshdesk.mesh.find lists (label, expression); the toolbar takes (expression, label)."""
     return [(expr, label) for label, expr in presets]
@@ -242,6 +255,9 @@ class MainWindow(QMainWindow):
         self._node_focus: NodeFocus | None = None  # the node of a node graph; None: the namespaces' graph
         self._focus_shown: NodeFocus | None = None  # the node graph on the canvas (None: the full graph)
         self._replay_at: int | None = None  # the time a replayed graph shows; None: live
+        self._failure_said: _FailureSaid | None = None  # the banner of the last failed fetch
+        self._failure_markup = ""  # what the banner showed of it last
+        self._failure_ages: tuple[str, float | None] = ("", None)  # and the ages it said
         centre = QWidget()
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(4, 4, 4, 0)
@@ -1210,20 +1226,14 @@ class MainWindow(QMainWindow):
         self.replay.frame_shown()  # playing goes on past a frame that could not be fetched
         e = failure.error
         self.last_error = e
-        age = age_text(time.time() - self.last_ok) if self.last_ok else ""
-        shown_view = self._shown_view_if_other()
-        if age and shown_view:
-            # the namespaces or graph type chosen since could not be fetched: the graph kept is of others
-            age = f"the {shown_view}, updated {age}"
-        elif age:
-            age = f"updated {age}"
         # what to do: the error's own hint (log in again, the plugin's PATH, the CA bundle in Settings)
         # where it has one; the kind's usual advice only otherwise
         hint = getattr(e, "hint", "")
         advice = e.advice if e.advice is not None or not hint else f"{hint[0].upper()}{hint[1:].rstrip('.')}."
-        self.banner.show_error(e.kind, e.message if hasattr(e, "message") else str(e),
-                               retry_in=failure.retry_in, data_age=age,
-                               advice=advice, retry_words=getattr(e, "retry_words", ""))
+        self._failure_said = _FailureSaid(
+            e.kind, e.message if hasattr(e, "message") else str(e), advice, getattr(e, "retry_words", ""),
+            None if failure.retry_in is None else time.monotonic() + failure.retry_in, self._shown_view_if_other())
+        self._show_failure()
         self.messages.error(e.kind, str(e))
         if self.graph is None:  # nothing to keep showing: say why in the middle of the window
             if e.kind == "prometheus":
@@ -1240,6 +1250,27 @@ class MainWindow(QMainWindow):
             else:
                 self.show_no_cluster(str(e), can_retry=True, title=title_for(e.kind))
         self._update_status()
+
+    def _show_failure(self, refresh: bool = False) -> None:
+        """The banner of the last failed fetch, with the age of the graph kept and the time to the next
+        try as they are now (they were said once: "updated 0 s ago" stayed while no retry came, an
+        hour on, beside a status bar saying "updated 1 h ago")."""
+        said = self._failure_said
+        if said is None:
+            return
+        age = age_text(time.time() - self.last_ok) if self.last_ok else ""
+        if age and said.shown_view:
+            # the namespaces or graph type chosen since could not be fetched: the graph kept is of others
+            age = f"the {said.shown_view}, updated {age}"
+        elif age:
+            age = f"updated {age}"
+        retry_in = None if said.retry_at is None else max(0.0, math.ceil(said.retry_at - time.monotonic()))
+        if refresh and (age, retry_in) == self._failure_ages:
+            return  # (said so already: set again, the text would lose what the user selected in it)
+        self._failure_ages = (age, retry_in)
+        self.banner.show_error(said.kind, said.message, retry_in=retry_in, data_age=age, advice=said.advice,
+                               retry_words=said.retry_words)
+        self._failure_markup = self.banner.text_label.text()
 
     def _shown_view_if_other(self) -> str:
         """The view the graph on screen is of, in words, when it is not the one asked for (other
@@ -1365,6 +1396,10 @@ class MainWindow(QMainWindow):
         if self.poller.busy:
             text += " · refreshing…"
         self.status_age.setText(text)
+        if self._failure_said is not None and self.last_error is not None and self.banner.isVisible() \
+                and self.banner.text_label.text() == self._failure_markup \
+                and not self.banner.text_label.hasSelectedText():  # (not another message since, nor copied from)
+            self._show_failure(refresh=True)  # its ages as they are now
 
     # -- layout / export -----------------------------------------------------------------------------------
     def save_snapshot(self, path: str | None = None) -> bool:
