@@ -370,6 +370,25 @@ def test_syntax_errors_point_at_what_the_user_wrote(text: str, says: str, not_sa
     assert not_says is None or not_says not in message, message
 
 
+@pytest.mark.parametrize("text, says", [
+    ('app = "reviews"', "'app = \"reviews\"' has quotes in its value, which no name, label or number holds: "
+                        "write 'app = reviews'"),
+    ("name = 'reviews", "write 'name = reviews'"),  # one left open
+    ("ns = shop AND version = \u201cv1\u201d", "write 'version = v1'"),  # typographic ones, as a word processor makes
+    ('rt > "1000"', "write 'rt > 1000'"),
+    ('app not contains "rev"', "write 'app !contains rev'"),
+    ('label:region = "east"', "write 'label:region = east'"),
+])
+def test_a_quoted_value_is_refused_saying_to_write_it_bare(graph: TrafficGraph, text: str, says: str) -> None:
+    """Kiali reads no quoting, and no app, namespace, label value or number holds a quote: 'app =
+    "reviews"' found nothing, and the window said only that nothing shown matches, beside a reviews
+    node. The expression is refused, saying how to write it."""
+    message = validate(text)
+    assert message is not None and says in message, message
+    bare = says.rsplit("write '", 1)[1].rstrip("'")
+    assert validate(bare) is None
+
+
 def test_operators_that_are_right_still_parse() -> None:
     """The runs of signs that are operators, glued to the operand and value or not, and signs before
     a word operator ("!contains"), are no mistake."""

@@ -337,6 +337,9 @@ def _unknown_operand(field: str) -> str:
     return f"did you mean '{close[0]}'?" if close else f"operands are e.g. {', '.join(_SOME_OPERANDS)}"
 
 
+_QUOTES = "\"'\u2018\u2019\u201c\u201d`"
+
+
 def _comparison(expression: str, field: str, op: str, value: str, conjunctive: bool) -> Condition:
     """``expression`` is the condition as the user typed it (what messages quote)."""
     key = field.lower()
@@ -344,6 +347,12 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
         raise FindSyntaxError(f"unknown operand '{field}' in '{expression}' ({_unknown_operand(field)})")
     if not value:
         raise FindSyntaxError(f"'{expression}' has no value after '{_OP_WORDS.get(op, op)}'")
+    if any(q in value for q in _QUOTES):
+        # no name, namespace, label value, protocol or number holds one: the expression found nothing
+        # (as in Kiali, which reads no quoting either), and the window said "nothing shown matches"
+        bare = "".join(c for c in value if c not in _QUOTES).strip()
+        raise FindSyntaxError(f"'{expression}' has quotes in its value, which no name, label or number holds: "
+                              f"write '{field} {_OP_WORDS.get(op, op)} {bare or '...'}'")
     if key == "name":
         if conjunctive:
             raise FindSyntaxError("cannot use AND with the 'name' operand (it already means app, service, "
