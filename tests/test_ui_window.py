@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDockWidget
@@ -1012,6 +1012,40 @@ def test_namespace_menu_stays_open_while_picking_several(qtbot, make_window) -> 
     menu.hide()
     assert w.toolbar.selected_namespaces() == ["blog", "shop"]
     wait_graph(qtbot, w, lambda w: set(w.graph.request.namespaces) == {"blog", "shop"})
+
+
+def test_other_namespace_says_why_a_name_cannot_be_one(qtbot, make_window) -> None:
+    """Namespaces > Other namespace…: a name typed with a capital or a space was dropped without a word
+    (the menu unchanged, the user left to guess). The dialog says what is wrong, OK waits for a name a
+    namespace can have, and that one is added and chosen."""
+    from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QLineEdit
+
+    w = make_window(context="other", namespaces=["shop"], factories={"other": lambda: shop_source()})
+    tb = w.toolbar
+    qtbot.waitUntil(lambda: "blog" in tb._namespaces, timeout=5000)
+    other = next(a for a in tb.namespace_menu.actions() if a.text() == "Other namespace…")
+    # (the dialog this replaced was a nested event loop: closed here should it come, so the test ends)
+    QTimer.singleShot(3000, lambda: [d.reject() for d in QApplication.topLevelWidgets()
+                                     if isinstance(d, QInputDialog) and d.objectName() != "otherNamespace"])
+    other.trigger()
+    dialog = tb.findChild(QInputDialog, "otherNamespace")
+    assert dialog is not None and dialog.isVisible()
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    edit = dialog.findChild(QLineEdit)
+    assert not ok.isEnabled()  # nothing typed
+    qtbot.keyClicks(edit, "Travel")
+    assert not ok.isEnabled() and "Namespace names are in lower case: travel" in dialog.labelText()
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert dialog.isVisible() and tb.selected_namespaces() == ["shop"]
+    edit.clear()
+    qtbot.keyClicks(edit, "my shop")
+    assert not ok.isEnabled() and "only lower-case letters, digits and '-'" in dialog.labelText()
+    edit.clear()
+    qtbot.keyClicks(edit, " travel ")
+    assert ok.isEnabled() and dialog.labelText() == "Namespace name:"
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert not dialog.isVisible() and tb.selected_namespaces() == ["shop", "travel"]
+    wait_graph(qtbot, w, lambda w: set(w.graph.request.namespaces) == {"shop", "travel"})
 
 
 @pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))$")  # a popup, offscreen

@@ -16,6 +16,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialogButtonBox,
     QInputDialog,
     QLineEdit,
     QMenu,
@@ -28,6 +29,21 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.find import FIND_EXAMPLES, HIDE_EXAMPLES
 
 _NAMESPACE_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # an RFC 1123 label
+
+
+def namespace_name_problem(name: str) -> str:
+    """Why ``name`` (spaces around it aside) cannot name a namespace, in words; "" when it can, or when
+    nothing is typed yet."""
+    name = name.strip()
+    if not name:
+        return ""
+    if len(name) > 63:
+        return f"A namespace name has at most 63 characters, not {len(name)}."
+    if _NAMESPACE_RE.fullmatch(name):
+        return ""
+    if _NAMESPACE_RE.fullmatch(name.lower()):
+        return f"Namespace names are in lower case: {name.lower()}"
+    return "A namespace name has only lower-case letters, digits and '-', and starts and ends with a letter or digit."
 NS_SHOWN = 24  # characters of a namespace name the toolbar's button shows
 SNAPSHOT_PREFIX = "snapshot: "  # a snapshot file offered as a context: this, then the file's whole path
 # the built-in demo mesh as a context: a name no kubeconfig context takes by chance (``minikube start -p
@@ -571,10 +587,29 @@ class MainToolBar(QToolBar):
         other.triggered.connect(self._ask_namespace)
         self._update_ns_text()
 
-    def _ask_namespace(self) -> None:
-        name, ok = QInputDialog.getText(self, "Other namespace", "Namespace name:")
-        if ok:
-            self.add_namespace(name)
+    def _ask_namespace(self) -> QInputDialog:
+        """Ask for a namespace by name; OK takes only a name a namespace can have, and the dialog says
+        what is wrong with one it cannot (a name typed with a capital or a space was dropped without a
+        word, the menu unchanged)."""
+        dialog = QInputDialog(self)
+        dialog.setObjectName("otherNamespace")
+        dialog.setWindowTitle("Other namespace")
+        dialog.setInputMode(QInputDialog.InputMode.TextInput)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueChanged.connect(lambda text: self._check_namespace_typed(dialog, text))
+        dialog.textValueSelected.connect(self.add_namespace)
+        dialog.open()
+        self._check_namespace_typed(dialog, "")  # (its buttons exist once it is laid out)
+        return dialog
+
+    @staticmethod
+    def _check_namespace_typed(dialog: QInputDialog, text: str) -> None:
+        problem = namespace_name_problem(text)
+        dialog.setLabelText(f"Namespace name:\n{problem}" if problem else "Namespace name:")
+        buttons = dialog.findChild(QDialogButtonBox)
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok) if buttons is not None else None
+        if ok is not None:
+            ok.setEnabled(bool(text.strip()) and not problem)
 
     def add_namespace(self, name: str) -> bool:
         """Add ``name`` to the choices and select it; False (and nothing changes) when it is not a valid
