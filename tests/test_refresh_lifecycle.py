@@ -187,6 +187,24 @@ def test_replay_plays_on_after_the_slider_is_released_where_it_was(qtbot, window
     w.replay.play_button.setChecked(False)
 
 
+def test_switching_context_while_replaying_asks_nothing_more_of_the_context_left(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
+    """Replay ends with the switch; it used to end as "Back to live" does, asking the context being left
+    for its live graph (a whole fetch from that cluster's API server and Prometheus, thrown away)."""
+    left = ScriptedSource("s", dict(SAMPLES), small_inventory())
+    chosen = ScriptedSource("t", dict(SAMPLES), small_inventory())
+    w = windows(context="s", namespaces=["shop"], factories={"s": lambda: left, "t": lambda: chosen})
+    qtbot.waitUntil(lambda: w.graph is not None and bool(w.graph.nodes), timeout=10000)
+    w.toolbar.replay_action.trigger()
+    start = w.replay.time
+    qtbot.waitUntil(lambda: w.graph.request.queryTime == start and not w.poller.busy, timeout=10000)
+    asked = len(left.calls)
+    w.switch_context("t")
+    qtbot.waitUntil(lambda: w.graph is not None and w.info is not None and w.info.context == "t",
+                    timeout=10000)
+    assert left.calls[asked:] == [] and left.closed
+    assert [c.queryTime for c in chosen.calls] == [0] and not w.toolbar.replay_action.isChecked()
+
+
 def test_choosing_no_namespace_after_a_failed_first_open_is_a_choice(qtbot, windows) -> None:  # type: ignore[no-untyped-def]
     """The first open failed (the cluster was away) and the retry connected: the namespace list was not
     asked for again, so unchecking every namespace fetched the defaults instead of showing none; the

@@ -582,6 +582,10 @@ class MainWindow(QMainWindow):
         self.toolbar.duration_combo.setToolTip("A snapshot holds the telemetry of the window it was saved with"
                                                if to_file else "Time window of the traffic shown")
         self._told_no_listing = False
+        if self._replay_at is not None:
+            # replay ends here, not through set_replay, which asks the context left for its live graph
+            self._replay_at = None
+            self._extensions_at(None)
         self.toolbar.replay_action.setChecked(False)  # a context opens live, on its full graph
         self._show_focus(None)
         self.toolbar.replay_action.setEnabled(not context.startswith(SNAPSHOT_PREFIX))  # no past in a file
