@@ -1849,3 +1849,36 @@ def test_hover_on_a_fitted_big_mesh_dims_right_and_arrowheads_show_close_up(qtbo
     qtbot.waitUntil(lambda: view.viewport().grab().toImage().pixelColor(view.mapFromScene(inside)) != c, timeout=3000)
     d = view.viewport().grab().toImage().pixelColor(view.mapFromScene(inside))
     assert d.lightness() > c.lightness() + 60, (d.name(), c.name())
+
+
+def test_a_layout_chosen_for_a_view_left_before_it_ends_is_not_saved_for_the_next(qtbot, view: GraphView,
+                                                                                  monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+1 on a big mesh takes a while; the user chose other namespaces meanwhile (the same nodes, the
+    new ones idle). The layout, done, moved the new view's nodes and saved its places as that view's
+    arrangement, one the user never chose there. It is that view's automatic placement now: nothing is
+    saved for it, and the view left keeps its own saved layout."""
+    import threading
+
+    from meshdesk.ui import layout as layout_engine
+
+    shown(qtbot, view, bookinfo(), key=KEY)
+    view._save_now()  # (the view left had an arrangement of its own)
+    left_saved = LayoutStore().load(KEY)
+    gate = threading.Event()
+    grid = layout_engine.ALGORITHMS["grid"]
+
+    def slow_grid(*args, **kw):  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        return grid(*args, **kw)
+
+    monkeypatch.setitem(layout_engine.ALGORITHMS, "grid", slow_grid)
+    view.relayout("grid")
+    other = LayoutKey(KEY.context, (*KEY.namespaces, "idle-ns"), KEY.graph_type)
+    view.set_layout_key(other)
+    view.set_graph(bookinfo())
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        gate.set()
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    view._flush_pending_save()
+    assert LayoutStore().load(KEY) == left_saved
+    assert not LayoutStore().load(other), "nothing the user chose in this view"

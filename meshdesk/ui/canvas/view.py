@@ -1197,6 +1197,11 @@ class GraphView(QGraphicsView):
             self._forget_reset()  # an undo of a reset is for the view that was reset
             self._chosen.clear()  # (left only by a save that failed) not the next view's to save
             self._placed_here.clear()
+            if self._layout_pending is not None and self._layout_pending.save:
+                # a layout chosen for the view left (Ctrl+1 on a big mesh takes a while) only places the
+                # nodes of this one, where they have no place of their own: saved, it became this view's
+                # arrangement, which the user never chose
+                self._layout_pending.save = False
         self._key = key
         self._saved = self.store.load(key) if key is not None else {}
         self._stored = dict(self._saved)
