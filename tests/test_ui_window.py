@@ -2072,6 +2072,46 @@ def test_an_imported_layout_can_be_undone_like_a_chosen_one(qtbot, make_window, 
     assert saved[nid] == pytest.approx((x, y + 60.0), abs=0.01)
 
 
+def test_a_layout_still_running_does_not_land_over_an_imported_one(qtbot, make_window, tmp_path,
+                                                                   monkeypatch) -> None:
+    """A layout chosen a moment before (Ctrl+1 on a big mesh takes seconds) finished after the import and
+    was saved in its place: the imported arrangement was gone, on screen and on disk."""
+    import threading
+
+    from meshdesk.ui import layout as layout_engine
+
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    path = tmp_path / "layout.json"
+    exported = _exported_and_moved(qtbot, w, path)
+    entered, gate, answered = threading.Event(), threading.Event(), threading.Event()
+    grid = layout_engine.ALGORITHMS["grid"]
+
+    def slow_grid(*args, **kw):  # type: ignore[no-untyped-def]
+        entered.set()
+        gate.wait(10)
+        try:
+            return grid(*args, **kw)
+        except layout_engine.LayoutCancelled:
+            answered.set()  # no answer comes
+            raise
+
+    monkeypatch.setitem(layout_engine.ALGORITHMS, "grid", slow_grid)
+    w.toolbar.layoutRequested.emit("grid")
+    qtbot.waitUntil(entered.is_set, timeout=10000)  # computing
+    # an answer, when one comes, is posted to the window before this learns of it
+    w.view._layout_worker.done.connect(lambda *_: answered.set(), Qt.ConnectionType.DirectConnection)
+    w.import_layout(str(path))
+    gate.set()
+    qtbot.waitUntil(answered.is_set, timeout=10000)
+    QApplication.processEvents()  # the answer handled
+    qtbot.waitUntil(lambda: not w.view.layout_running, timeout=10000)
+    imported = {nid: tuple(xy) for nid, xy in exported.items()}
+    positions = w.view.positions()
+    assert {nid: positions[nid] for nid in imported} == imported
+    assert LayoutStore().load(w._layout_key) == imported
+
+
 def test_a_saved_layouts_file_damaged_before_an_import_is_said_to_be_set_aside(qtbot, make_window,
                                                                                  tmp_path) -> None:
     """The context's layouts file was damaged after the window read it (edited by hand, a newer meshdesk):

@@ -1000,6 +1000,10 @@ class GraphView(QGraphicsView):
         saved yet is saved, and the arrangement kept, as before a chosen layout, for :meth:`undo_reset`."""
         if self._closed or not self._nodes:
             return
+        # a layout still running (one chosen a moment ago, on a big mesh) would land over the new one and
+        # be saved in its place: not wanted any more (the nodes it was to place are placed by the caller)
+        self._layout_generation += 1
+        self._layout_pending = None
         self._flush_pending_save()
         self._remember_for_undo(dict(self._saved), replaced=True)
 
