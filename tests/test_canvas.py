@@ -1882,3 +1882,41 @@ def test_a_layout_chosen_for_a_view_left_before_it_ends_is_not_saved_for_the_nex
     view._flush_pending_save()
     assert LayoutStore().load(KEY) == left_saved
     assert not LayoutStore().load(other), "nothing the user chose in this view"
+
+
+def test_a_node_dragged_while_a_chosen_layout_is_computed_stays_where_it_was_dropped(qtbot, view: GraphView,
+                                                                                     monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+1 on a big mesh takes seconds, and the user dragged a node meanwhile: the layout, done, put it
+    back among the others and saved it there, the drag lost. The later choice stands; the other nodes
+    take the layout's places."""
+    import threading
+
+    from meshdesk.ui import layout as layout_engine
+
+    shown(qtbot, view, bookinfo(), key=KEY)
+    entered, gate = threading.Event(), threading.Event()
+    grid = layout_engine.ALGORITHMS["grid"]
+
+    def slow_grid(*args, **kw):  # type: ignore[no-untyped-def]
+        entered.set()
+        gate.wait(10)
+        return grid(*args, **kw)
+
+    monkeypatch.setitem(layout_engine.ALGORITHMS, "grid", slow_grid)
+    before = view.positions()
+    view.relayout("grid")
+    qtbot.waitUntil(entered.is_set, timeout=10000)
+    dragged = sorted(view.node_ids())[0]
+    item = view.node_item(dragged)
+    assert item is not None
+    view.begin_drag()
+    item.setPos(item.pos() + QPointF(400, 300))
+    view.end_drag()
+    dropped = view.positions()[dragged]
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        gate.set()
+    positions = view.positions()
+    assert positions[dragged] == dropped
+    assert any(positions[nid] != before[nid] for nid in positions if nid != dragged), "the others laid out"
+    view._flush_pending_save()
+    assert LayoutStore().load(KEY)[dragged] == pytest.approx(dropped, abs=0.01)

@@ -920,8 +920,10 @@ class GraphView(QGraphicsView):
         if self._closed or job.generation != self._layout_generation:
             return  # a newer layout (or a newer graph) made this one outdated
         self._layout_pending = None
-        move = {nid: p for nid, p in positions.items()
-                if nid in self._nodes and nid in job.targets and (job.save or nid not in self._pinned)}
+        # a layout the user chose moves every node, pinned or not, but a node dragged while it was computed
+        # (no longer awaiting it) stays where it was dropped: the later choice stands
+        move = {nid: p for nid, p in positions.items() if nid in self._nodes and nid in job.targets
+                and ((job.save and nid in self._awaiting) or nid not in self._pinned)}
         self.set_positions(move)
         self._awaiting.difference_update(job.targets)
         self._placed_here.update(move)
