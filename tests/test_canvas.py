@@ -1920,3 +1920,40 @@ def test_a_node_dragged_while_a_chosen_layout_is_computed_stays_where_it_was_dro
     assert any(positions[nid] != before[nid] for nid in positions if nid != dragged), "the others laid out"
     view._flush_pending_save()
     assert LayoutStore().load(KEY)[dragged] == pytest.approx(dropped, abs=0.01)
+
+
+def test_nodes_coming_while_a_chosen_layout_is_computed_are_laid_out_with_it(qtbot, view: GraphView,
+                                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+3 (grid) on a big mesh takes seconds, and a refresh brought a new node meanwhile: the grid
+    was dropped for an automatic layered layout of every node, which was not saved (the undo note said
+    "Layout replaced" of a layout no one chose). The layout chosen is computed again with the new nodes,
+    shown and saved."""
+    import threading
+
+    from meshdesk.ui import layout as layout_engine
+
+    shown(qtbot, view, bookinfo(), key=KEY)
+    entered, gate = threading.Event(), threading.Event()
+    grid = layout_engine.ALGORITHMS["grid"]
+    answers: list[dict[str, tuple[float, float]]] = []
+
+    def slow_grid(*args, **kw):  # type: ignore[no-untyped-def]
+        entered.set()
+        gate.wait(10)
+        answers.append(grid(*args, **kw))
+        return answers[-1]
+
+    monkeypatch.setitem(layout_engine.ALGORITHMS, "grid", slow_grid)
+    view.relayout("grid")
+    qtbot.waitUntil(entered.is_set, timeout=10000)
+    bigger = bookinfo(extra=True)
+    view.set_graph(bigger)  # a refresh: mysqldb came
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        gate.set()
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    positions = view.positions()
+    assert set(answers[-1]) == set(positions) == {nid for nid, n in bigger.nodes.items() if n.node_type != "box"}
+    assert positions == answers[-1]
+    saved = LayoutStore().load(KEY)
+    assert set(saved) == set(positions)
+    assert all(saved[nid] == pytest.approx(xy, abs=0.01) for nid, xy in positions.items())

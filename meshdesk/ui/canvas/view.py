@@ -819,6 +819,12 @@ class GraphView(QGraphicsView):
             for nid, (x, y) in temp.items():
                 self._nodes[nid].setPos(QPointF(x0 + x, y0 + y))
             self._awaiting.update(new_ids)
+        chosen = self._layout_pending
+        if chosen is not None and chosen.save:
+            # a layout the user chose is being computed (a big mesh's takes seconds): computed again with
+            # the new nodes in it, not dropped for an automatic one that was not saved
+            self._start_layout(chosen.algorithm, fixed=None, targets=set(self._nodes), save=True, fit=chosen.fit)
+            return
         self._start_layout("layered", fixed=settled or None, targets=set(self._awaiting), save=False,
                            fit=not settled)
 
