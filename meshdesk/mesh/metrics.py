@@ -408,10 +408,8 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
             # ztunnel reports both hops of a request through a waypoint under this service: the one into
             # the waypoint is left out, or every byte would count twice
             target = replace(target, none_of=(("destination_workload", waypoints),))
-    if target is not None and spans_clusters(graph) and _known(node.cluster):
-        # several clusters in the graph: this node's own cluster only (as Kiali narrows by cluster)
-        side = "destination" if target.direction == INBOUND else "source"
-        target = replace(target, labels=(*target.labels, (f"{side}_cluster", node.cluster)))
+    if target is not None:
+        target = in_own_cluster(graph, node, target)
     missing_sidecar = node.has_missing_sidecar
     if node.node_type == NODE_BOX:
         # a box is marked when any member is; its callers' reports only when no member has a proxy (one
@@ -425,6 +423,14 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
                                and _ambient(graph, *_box_members(graph, node))):
         target = replace(target, waypoint=True)
     return target
+
+
+def in_own_cluster(graph: TrafficGraph, node: Node, target: MetricsTarget) -> MetricsTarget:
+    """``target`` kept to ``node``'s own cluster when the graph spans several (as Kiali narrows by cluster)."""
+    if not (spans_clusters(graph) and _known(node.cluster)):
+        return target
+    side = "destination" if target.direction == INBOUND else "source"
+    return replace(target, labels=(*target.labels, (f"{side}_cluster", node.cluster)))
 
 
 def _box_members(graph: TrafficGraph, box: Node) -> list[Node]:

@@ -33,7 +33,7 @@ from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
 from meshdesk.mesh.graph.ambient import is_waypoint
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
-from meshdesk.mesh.metrics import INBOUND, MetricsTarget, spans_clusters, target_for_node
+from meshdesk.mesh.metrics import INBOUND, MetricsTarget, in_own_cluster, target_for_node
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.span_stats import SpanComparison, span_direction, waypoint_destination, why_not_compared
 from meshdesk.mesh.traces import (
@@ -262,10 +262,8 @@ def span_comparison_job(graph: TrafficGraph | None, metrics: Any, trace: Trace, 
     if node.workload:
         # as Kiali compares: with the workload's own requests (a versioned app node's too), in its cluster
         # when the graph spans several
-        target: MetricsTarget | None = MetricsTarget.workload(node.namespace, node.workload, direction)
-        if target is not None and spans_clusters(graph) and node.cluster and node.cluster != "unknown":
-            side = "destination" if direction == INBOUND else "source"
-            target = replace(target, labels=(*target.labels, (f"{side}_cluster", node.cluster)))
+        target: MetricsTarget | None = in_own_cluster(graph, node,
+                                                      MetricsTarget.workload(node.namespace, node.workload, direction))
     else:
         target = target_for_node(graph, node_id, direction)
     if target is None:

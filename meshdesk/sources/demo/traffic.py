@@ -31,6 +31,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from statistics import NormalDist
 from typing import Any
 
@@ -282,6 +283,16 @@ class Fault:
 _FLAG_ORDER = {f: i for i, f in enumerate((
     "LH", "UH", "UT", "LR", "UR", "UF", "UC", "UO", "NR", "DI", "FI", "RL", "UAEX", "RLSE", "DC", "URX", "SI",
     "IH", "DPE", "UMSDR", "RFCF", "NFCF", "DT", "UPE", "NC", "OM", "DF", "DO", "DR"))}
+
+
+def report_held(report: Callable[[str, str, str, float], None], held: float, code: str, flags: str,
+                grpc_status: str, value: float) -> None:
+    """Report ``value`` requests (``report(code, flags, grpc_status, value)``), the ``held`` share of them
+    held by a delay fault first: their flags say DI, as Envoy's do."""
+    if held > 0:
+        report(code, with_flag(flags, "DI"), grpc_status, value * held)
+    if held < 1:
+        report(code, flags, grpc_status, value * (1.0 - held))
 
 
 def with_flag(flags: str, flag: str) -> str:
@@ -1272,13 +1283,8 @@ class Simulation:
         port = self._server_port(call, leg.target)
         held = leg.fault.delay_share if leg.fault.delay_ms > 0 else 0.0  # requests a delay fault holds
 
-        def client_report(code: str, flags: str, grpc_status: str, value: float, delayed: float) -> None:
-            """What the client's proxy reports; the ``delayed`` share of it was held by a delay fault
-            first (its flags then say DI, as Envoy's do)."""
-            if delayed > 0:
-                report(dest, "source", code, with_flag(flags, "DI"), grpc_status, value * delayed, UNKNOWN)
-            if delayed < 1:
-                report(dest, "source", code, flags, grpc_status, value * (1.0 - delayed), UNKNOWN)
+        # what the client's proxy reports, the held share saying DI
+        client_report = partial(report_held, lambda c, f, g, v: report(dest, "source", c, f, g, v, UNKNOWN), held)
 
         if server_proxy and workload is not None and not has_proxy(client) and self.config.strict(workload, port):
             return  # plaintext refused by a STRICT server: nobody reports a request
@@ -1291,7 +1297,7 @@ class Simulation:
             # (Envoy retries a reset under 5xx, gateway-error and reset; not under connect-failure, which
             # is about the connection not being made)
             retried = leg.retry.attempts > 0 and bool({"5xx", "gateway-error", "reset"} & leg.retry.retry_on)
-            client_report("503", "URX" if retried else "UC", "", rate, held)
+            client_report("503", "URX" if retried else "UC", "", rate)
             edge_stats(dest, "source", rate, 0.0, Latency.fixed(1.5 * (1 + (leg.retry.attempts if retried else 0)))
                        .delayed(leg.fault.delay_share, leg.fault.delay_ms))
             return
@@ -1303,7 +1309,7 @@ class Simulation:
         if refused:
             # the server's proxy answers 403 itself (its RBAC or its external authorizer); the application
             # never sees the request
-            client_report("403", "-", "", rate, held)
+            client_report("403", "-", "", rate)
             report(dest, "destination", "403", refused, "", rate, security)
             edge_stats(dest, "source", rate, 0.0, Latency.fixed(2.0).delayed(leg.fault.delay_share, leg.fault.delay_ms))
             edge_stats(dest, "destination", rate, 0.0, Latency.fixed(1.0))
@@ -1334,9 +1340,9 @@ class Simulation:
         client_dist = client_dist.delayed(leg.fault.delay_share, leg.fault.delay_ms)
         # what the client's proxy sees: one outcome per request, after retries (the held ones say DI)
         ok = rate * ok_share * attempts
-        client_report("200", "-", "", ok * (1.0 - timed_out), held)
+        client_report("200", "-", "", ok * (1.0 - timed_out))
         if timed_out > 0:
-            client_report("504", "UT", "4", ok * timed_out, held)
+            client_report("504", "UT", "4", ok * timed_out)
         for f in failures:
             if retry.retries(f):
                 final = rate * f.share * p_retry**retry.attempts
@@ -1344,7 +1350,7 @@ class Simulation:
             else:
                 final = rate * f.share * attempts
                 flags = f.flags
-            client_report(f.code, flags, f.grpc_status, final, held)
+            client_report(f.code, flags, f.grpc_status, final)
         source_ok = ok * (1.0 - timed_out)
         edge_stats(dest, "source", rate, source_ok, client_dist)
         if workload is None:
@@ -1399,13 +1405,8 @@ class Simulation:
 
             held = leg.fault.delay_share if leg.fault.delay_ms > 0 else 0.0
 
-            def waypoint_report(code: str, flags: str, grpc_status: str, value: float, delayed: float,
-                                report: Callable[..., None] = report) -> None:
-                # the waypoint applies a delay fault as a sidecar would: the held requests say DI
-                if delayed > 0:
-                    report(code, with_flag(flags, "DI"), grpc_status, value * delayed)
-                if delayed < 1:
-                    report(code, flags, grpc_status, value * (1.0 - delayed))
+            # the waypoint applies a delay fault as a sidecar would: the held requests say DI
+            waypoint_report = partial(report_held, report, held)
 
             port = self._server_port(call, target) or 0
             refused = self.config.denial(client, workload, op, port, True, self.seed, enforcer="waypoint")
@@ -1427,7 +1428,7 @@ class Simulation:
                 # the server's ztunnel refuses the waypoint's connection (it sees the waypoint's identity, not
                 # the client's): it reports the connection denied, with no bytes, and the waypoint answers the
                 # request with an upstream connection failure
-                waypoint_report("503", "UF", "14" if grpc else "", sent, held)
+                waypoint_report("503", "UF", "14" if grpc else "", sent)
                 self._ambient_stats(call, src, dest, sent, 0.0, Latency.fixed(1.5))
                 self._ztunnel_hop(src, via, sent, call.request_bytes, 90.0)
                 tcp = {**_workload_labels(waypoint, "source"), **dest, "request_protocol": TCP, "response_flags": "DENY",
@@ -1444,11 +1445,11 @@ class Simulation:
             dist = dist.delayed(leg.fault.delay_share, leg.fault.delay_ms)
             failures = self.failures(key)
             ok = sent * max(0.0, 1.0 - sum(f.share for f in failures))
-            waypoint_report("200", "-", "", ok * (1.0 - timed_out), held)
+            waypoint_report("200", "-", "", ok * (1.0 - timed_out))
             if timed_out > 0:
-                waypoint_report("504", "UT", "4", ok * timed_out, held)
+                waypoint_report("504", "UT", "4", ok * timed_out)
             for f in failures:
-                waypoint_report(f.code, f.flags, f.grpc_status, sent * f.share, held)
+                waypoint_report(f.code, f.flags, f.grpc_status, sent * f.share)
             self._ambient_stats(call, src, dest, sent, ok, dist)
             inbound[key] = inbound.get(key, 0.0) + sent * (1.0 - sum(f.share for f in failures if f.source_only))
             # ztunnel: client -> waypoint (addressed to the real service), then waypoint -> server
