@@ -271,6 +271,7 @@ def test_a_name_taken_already_is_refused_in_words(emu: KubeEmulator, settings: S
     ("", "a name is needed"),
     ("Deny All", "'Deny All' is not a valid name"),
     ("-deny", "'-deny' is not a valid name"),
+    ("a" * 254, "is not a valid name: at most 253 characters (254 given)"),
 ])
 def test_a_bad_or_empty_name_is_refused(emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot,
                                         name: str, said: str) -> None:
@@ -1220,3 +1221,13 @@ def test_a_deny_all_names_only_the_allow_policies_that_reach_the_same_proxies() 
         "targetRefs": [{"kind": "Service", "group": "", "name": "web"}]}))
     said = " ".join(at_web.notes)
     assert "shop/allow-web-at-waypoint" in said and "allow-frontend" not in said
+
+
+def test_a_long_name_kubernetes_takes_is_taken() -> None:
+    """Kubernetes checks an object's name as a whole (at most 253 characters); a part between dots may be
+    longer than 63 (a label's limit): such a name was refused, saying to use lower-case letters."""
+    from meshdesk.mesh.security import name_problem
+
+    assert name_problem("a" * 64) == ""
+    assert name_problem("deny-" + "x" * 100 + ".team") == ""
+    assert name_problem("a" * 254).endswith("at most 253 characters (254 given)")

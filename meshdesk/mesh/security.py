@@ -62,9 +62,11 @@ def name_problem(name: str) -> str:
     """Why ``name`` cannot name a Kubernetes object (a DNS-1123 subdomain), in words; "" when it can."""
     if not name:
         return "a name is needed"
-    if len(name) > 253 or not _NAME.match(name) or any(len(p) > 63 for p in name.split(".")):
+    if not _NAME.match(name):
         return (f"{name!r} is not a valid name: use lower-case letters, digits, '-' and '.', starting and "
                 "ending with a letter or digit")
+    if len(name) > 253:  # as Kubernetes checks an object's name: the whole (its parts may be longer than 63)
+        return f"{name[:40]!r}... is not a valid name: at most 253 characters ({len(name)} given)"
     return ""
 
 
