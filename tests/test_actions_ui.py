@@ -2366,3 +2366,24 @@ def test_each_namespaces_actions_are_a_group_of_their_own(tmp_path: Path, qtbot:
     assert len(blocks) == 2, blocks
     assert all(text.rstrip("…").endswith(" hello") for text in blocks[0]) and blocks[0], blocks
     assert all(text.rstrip("…").endswith(" shop") for text in blocks[1]) and blocks[1], blocks
+
+
+def test_a_pool_limit_of_zero_is_refused_saying_istio_reads_it_as_none(emu: KubeEmulator, settings: Settings,
+                                                                       window: QWidget, qtbot: QtBot) -> None:
+    """Istio takes a connection-pool limit of 0 as one not set (its default, effectively no limit): one typed
+    to stop traffic would let everything through; refused with the reason, before anything is sent."""
+    ctl = controller_for(emu, settings, window)
+    node = Node("svc", NODE_SERVICE, namespace="bookinfo", service="reviews")
+    for attr in ("max_connections", "http1_max_pending_requests", "max_requests_per_connection"):
+        dialog = open_action(ctl, qtbot, "circuit-breaking", node, inventory(emu))
+        assert isinstance(dialog.form, CircuitBreakingForm)
+        check, spin = dialog.form.fields[attr]
+        check.setChecked(True)
+        spin.setValue(0)
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+        assert dialog.page != REVIEW
+        assert "0 is no limit to Istio" in dialog.form_error.text() and "give 1 or more" in dialog.form_error.text()
+        spin.setValue(1)  # one is a limit
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda dialog=dialog: dialog.page == REVIEW, timeout=10000)
+        dialog.reject()

@@ -516,6 +516,10 @@ _BREAKER_FIELDS: tuple[tuple[str, str, bool, float], ...] = (
 )
 
 
+# the connection-pool limits Istio leaves unset when they are 0 (its defaults then apply: effectively none)
+_UNSET_AT_ZERO = ("max_connections", "http1_max_pending_requests", "max_requests_per_connection")
+
+
 class CircuitBreakingForm(_RoutingForm):
     title = "Circuit breaking"
     edits_routes = False
@@ -526,6 +530,7 @@ class CircuitBreakingForm(_RoutingForm):
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
         cb = self.routing.circuit_breaker
+        self._read = cb  # as the DestinationRule has it
         form = QFormLayout(self)
         self.fields: dict[str, tuple[QCheckBox, QSpinBox | QDoubleSpinBox]] = {}
         for attr, label, seconds, default in _BREAKER_FIELDS:
@@ -556,6 +561,11 @@ class CircuitBreakingForm(_RoutingForm):
         for attr, (check, spin) in self.fields.items():
             seconds = attr.endswith("_seconds")
             values[attr] = (spin.value() if seconds else int(round(spin.value()))) if check.isChecked() else None
+            if attr in _UNSET_AT_ZERO and values[attr] == 0 and getattr(self._read, attr) != 0:
+                # Istio reads a pool limit of 0 as one not set: the default, no limit worth the name
+                label = next(text for a, text, _s, _d in _BREAKER_FIELDS if a == attr)
+                raise RoutingError(f"{label}: 0 is no limit to Istio (it takes the limit as not set); give 1 or "
+                                   "more, or untick it")
         self.routing.circuit_breaker = CircuitBreaker(**values)
 
 
