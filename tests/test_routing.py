@@ -875,3 +875,17 @@ def test_which_gateway_hosts_take_a_virtual_service_host() -> None:
         GatewayBinding(["db-gateway"], new_gateway=NewGateway("db-gateway")), tcp, [])
     assert "port must be a number from 1 to 65535, not 0" in gateway_binding_problem(
         GatewayBinding(["r-gateway"], new_gateway=NewGateway("r-gateway", 0)), REVIEWS, [])
+
+
+def test_a_per_try_timeout_as_long_as_the_request_s_is_said_to_leave_no_room_for_retries() -> None:
+    """Envoy stops at the route's timeout whatever the tries have left: tries of 5 s in a request of 3 s
+    are never tried again; the review says so (the change is still the user's to make)."""
+    from meshdesk.mesh.changes import service_routing_plan
+
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=WORKLOADS, services=[REVIEWS])
+    plan = service_routing_plan(inv, REVIEWS, ServiceRouting(timeout_seconds=3, retry_attempts=2,
+                                                             retry_per_try_timeout_seconds=5))
+    assert any("each try may take 5 s, as long as the whole request may (3 s)" in n for n in plan.notes)
+    fine = service_routing_plan(inv, REVIEWS, ServiceRouting(timeout_seconds=3, retry_attempts=2,
+                                                             retry_per_try_timeout_seconds=1))
+    assert not any("each try may take" in n for n in fine.notes)

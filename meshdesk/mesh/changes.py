@@ -785,6 +785,13 @@ def service_routing_plan(inv: Inventory, svc: Service, routing: ServiceRouting, 
                                      c.op != DELETE and c.kind == "VirtualService"))
     if not binding.active:
         plan.needs.clear()
+    timeout, per_try = routing.timeout_seconds, routing.retry_per_try_timeout_seconds
+    if timeout and per_try and routing.retry_attempts and per_try >= timeout \
+            and (timeout, per_try) != (now.timeout_seconds, now.retry_per_try_timeout_seconds):
+        # Envoy stops at the route's timeout, whatever the tries have left
+        plan.notes.append(f"Note: each try may take {per_try:g} s, as long as the whole request may ({timeout:g} s): "
+                          "a try that runs that long times the request out, so it is never tried again. A per-try "
+                          "timeout shorter than the request's leaves room for the retries.")
     return plan
 
 
