@@ -2386,4 +2386,3 @@ def test_a_pool_limit_of_zero_is_refused_saying_istio_reads_it_as_none(emu: Kube
         spin.setValue(1)  # one is a limit
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda dialog=dialog: dialog.page == REVIEW, timeout=10000)
-        dialog.reject()

@@ -170,6 +170,10 @@ def test_service_entry_for_an_external_host(schemas: CRDSchemas) -> None:
     # Istio's CRD refuses a port twice (the server's dry run would): said before that
     with pytest.raises(RoutingError, match="port 443 is given twice"):
         build_service_entry("x", "shop", ["a.example.com"], [(443, "TLS"), (443, "HTTPS")])
+    # a name with dots is one Kubernetes takes (a DNS subdomain); one with a capital or a space is not
+    assert build_service_entry("pay.v1", "shop", ["a.example.com"], [(443, "TLS")]).name == "pay.v1"
+    with pytest.raises(RoutingError, match="is not a valid name"):
+        build_service_entry("Pay v1", "shop", ["a.example.com"], [(443, "TLS")])
 
 
 def test_mtls_for_namespace_and_workload(schemas: CRDSchemas) -> None:
@@ -450,8 +454,8 @@ def test_a_circuit_breaker_a_subset_overrides_is_said() -> None:
 
 
 def test_names_hosts_and_patterns_istio_or_envoy_would_refuse() -> None:
-    with pytest.raises(RoutingError, match="at most 63"):
-        build_service_entry("x" * 64, "shop", ["a.example.com"], [(443, "TLS")])
+    with pytest.raises(RoutingError, match="at most 253"):
+        build_service_entry("x" * 254, "shop", ["a.example.com"], [(443, "TLS")])
     with pytest.raises(RoutingError, match="^a name is needed$"):  # it said "'' is not a valid name (...)"
         build_service_entry("", "shop", ["a.example.com"], [(443, "TLS")])
     with pytest.raises(RoutingError, match="not a valid host name"):

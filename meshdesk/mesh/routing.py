@@ -70,6 +70,7 @@ MESH_GATEWAY = "mesh"
 INGRESS_SELECTOR = {"istio": "ingressgateway"}
 MATCH_KINDS = ("exact", "prefix", "regex")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
@@ -1780,8 +1781,9 @@ def build_service_entry(name: str, namespace: str, hosts: Sequence[str], ports: 
     addresses, DNS host names too, NONE none)."""
     if not name:
         raise RoutingError("a name is needed")  # not "'' is not a valid name (...)"
-    if not _dns_label(name):
-        raise RoutingError(f"{name!r} is not a valid name (at most 63 lower-case letters, digits and '-')")
+    if len(name) > 253 or not _OBJECT_NAME.match(name):  # as Kubernetes names an object: a DNS subdomain
+        raise RoutingError(f"{name!r} is not a valid name (at most 253 lower-case letters, digits, '-' and '.', "
+                           "starting and ending with a letter or digit)")
     clean = [h.strip().lower() for h in hosts if h.strip()]
     if not clean:
         raise RoutingError("a ServiceEntry needs at least one host")
