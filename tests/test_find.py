@@ -389,6 +389,41 @@ def test_a_quoted_value_is_refused_saying_to_write_it_bare(graph: TrafficGraph, 
     assert validate(bare) is None
 
 
+@pytest.mark.parametrize("text, says, finds", [
+    ("ns = bookinfo,istio-system", "write 'ns = bookinfo OR ns = istio-system'", {"gateway", "productpage"}),
+    ("app != details, ratings", "write 'app != details AND app != ratings'", None),
+    ("label:region = east,west", "write 'label:region = east OR label:region = west'", {"productpage", "reviews-v2"}),
+    ("version startswith v1,v2", "write 'version startswith v1 OR version startswith v2'", {"reviews-v2"}),
+    ("ns = ,", "write 'ns = ...'", None),
+])
+def test_a_list_of_values_is_refused_saying_how_to_ask_for_either(graph: TrafficGraph, text: str, says: str,
+                                                                    finds: set[str] | None) -> None:
+    """'ns = shop,travel' compared each namespace with the text "shop,travel", which no Kubernetes name or
+    label value can be, and found nothing without a word. It is refused, and what it offers instead finds
+    what the user meant."""
+    message = validate(text)
+    assert message is not None and "has a comma in its value" in message and says in message, message
+    written = says.rsplit("write '", 1)[1].rstrip("'")
+    if finds is not None:
+        assert finds <= find_nodes(graph, written)
+
+
+def test_an_operation_may_hold_a_comma(graph: TrafficGraph) -> None:
+    """Operations are request paths and gRPC methods, which may hold one: not refused."""
+    assert validate("op = GET /a,b") is None
+    assert validate("name contains /reviews,") is None
+
+
+def test_messages_quote_a_long_expression_shortened() -> None:
+    """A pasted expression of thousands of characters was quoted whole in the message under the Find
+    box, twice. The message now quotes its start and end."""
+    long_value = "x" * 3000
+    for text in (f"rt > {long_value}", f"app = {long_value} AND", f"{long_value} ?? 3", f'app = "{long_value}"'):
+        message = validate(text)
+        assert message is not None and len(message) < 400, message[:200]
+        assert "…" in message, message
+
+
 def test_operators_that_are_right_still_parse() -> None:
     """The runs of signs that are operators, glued to the operand and value or not, and signs before
     a word operator ("!contains"), are no mistake."""

@@ -55,6 +55,16 @@ Target = Literal["node", "edge"]
 Element = Node | Edge
 
 
+_QUOTE_LIMIT = 60
+
+
+def _q(text: str) -> str:
+    """``text`` as a message quotes it: whole when short, else its start and end around an ellipsis (a
+    pasted 2,000-character expression would fill the window with one error)."""
+    text = str(text)
+    return text if len(text) <= _QUOTE_LIMIT else f"{text[:40]}…{text[-15:]}"
+
+
 class FindSyntaxError(ValueError):
     """An expression that cannot be understood; ``message`` says why in one plain sentence."""
 
@@ -260,7 +270,7 @@ def _normalise_op(op: str) -> str:
 def _text_test(op: str, value: str, what: str, expression: str) -> Callable[[str], bool]:
     """The test of a text operand (``what`` names it in the message when ``op`` compares numbers)."""
     if op in (">", "<", ">=", "<="):
-        raise FindSyntaxError(f"{what} is text: use =, !=, contains, startswith or endswith in '{expression}'")
+        raise FindSyntaxError(f"{what} is text: use =, !=, contains, startswith or endswith in '{_q(expression)}'")
     tests: dict[str, Callable[[str], bool]] = {
         "=": lambda s: s == value,
         "!=": lambda s: s != value,
@@ -288,13 +298,13 @@ def _numeric_test(operand: str, op: str, value_text: str, get: Callable[[Element
     number = _parse_number(value_text)
     if op not in NUMERIC_OPS:
         raise FindSyntaxError(f"'{operand}' is a number: use =, !=, >, <, >= or <= "
-                              f"(not '{_OP_WORDS.get(op, op)}') in '{expression}'")
+                              f"(not '{_OP_WORDS.get(op, op)}') in '{_q(expression)}'")
     if number is None:
         if op == "=":  # no activity
             return lambda el: not get(el)
         if op == "!=":  # any activity
             return lambda el: bool(get(el))
-        raise FindSyntaxError(f"'{value_text}' is not a number in '{expression}' (use '.' for decimals)")
+        raise FindSyntaxError(f"'{_q(value_text)}' is not a number in '{_q(expression)}' (use '.' for decimals)")
     compare: dict[str, Callable[[float], bool]] = {
         "=": lambda v: v == number, ">": lambda v: v > number, "<": lambda v: v < number,
         ">=": lambda v: v >= number, "<=": lambda v: v <= number,
@@ -337,6 +347,8 @@ def _unknown_operand(field: str) -> str:
     return f"did you mean '{close[0]}'?" if close else f"operands are e.g. {', '.join(_SOME_OPERANDS)}"
 
 
+# text operands whose values are Kubernetes names or label values, none of which holds a comma
+_NO_COMMA = frozenset(("app", "namespace", "ns", "service", "svc", "version", "workload", "wl", "protocol"))
 _QUOTES = "\"'\u2018\u2019\u201c\u201d`"
 
 
@@ -344,15 +356,23 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
     """``expression`` is the condition as the user typed it (what messages quote)."""
     key = field.lower()
     if not _known_operand(key):  # said first: a value would not make it one
-        raise FindSyntaxError(f"unknown operand '{field}' in '{expression}' ({_unknown_operand(field)})")
+        raise FindSyntaxError(f"unknown operand '{_q(field)}' in '{_q(expression)}' ({_unknown_operand(field)})")
     if not value:
-        raise FindSyntaxError(f"'{expression}' has no value after '{_OP_WORDS.get(op, op)}'")
+        raise FindSyntaxError(f"'{_q(expression)}' has no value after '{_OP_WORDS.get(op, op)}'")
     if any(q in value for q in _QUOTES):
         # no name, namespace, label value, protocol or number holds one: the expression found nothing
         # (as in Kiali, which reads no quoting either), and the window said "nothing shown matches"
         bare = "".join(c for c in value if c not in _QUOTES).strip()
-        raise FindSyntaxError(f"'{expression}' has quotes in its value, which no name, label or number holds: "
-                              f"write '{field} {_OP_WORDS.get(op, op)} {bare or '...'}'")
+        raise FindSyntaxError(f"'{_q(expression)}' has quotes in its value, which no name, label or number holds: "
+                              f"write '{_q(field)} {_OP_WORDS.get(op, op)} {_q(bare) or '...'}'")
+    if "," in value and (key in _NO_COMMA or key.startswith("label:")):
+        # one value per condition (as in Kiali): "ns = shop,travel" compared the namespace with the
+        # text "shop,travel", which no Kubernetes name or label value can be, and silently found nothing
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        word = _OP_WORDS.get(op, op)
+        either = (" AND " if op.startswith("!") else " OR ").join(f"{field} {word} {p}" for p in parts)
+        raise FindSyntaxError(f"'{_q(expression)}' has a comma in its value, which no name or label value "
+                              f"holds; a condition takes one value: write '{_q(either) if parts else field + ' = ...'}'")
     if key == "name":
         if conjunctive:
             raise FindSyntaxError("cannot use AND with the 'name' operand (it already means app, service, "
@@ -367,10 +387,10 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
         return Condition("node", expression, _node_only(name_test), key)
     if key == "node":
         if op not in ("=", "!="):
-            raise FindSyntaxError(f"'node' takes = or != and a node type in '{expression}'")
+            raise FindSyntaxError(f"'node' takes = or != and a node type in '{_q(expression)}'")
         node_type = _NODE_TYPES.get(value.lower())
         if node_type is None:
-            raise FindSyntaxError(f"unknown node type '{value}': expected app, operation, service, unknown "
+            raise FindSyntaxError(f"unknown node type '{_q(value)}': expected app, operation, service, unknown "
                                   "or workload")
         same = op == "="
         return Condition("node", expression, _node_only(lambda n: (n.node_type == node_type) == same), key)
@@ -378,20 +398,20 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
         status = _HEALTH_WORDS.get(value.lower())
         if status is None or op not in ("=", "!="):
             raise FindSyntaxError(f"'health' takes = or != and one of healthy, degraded, failure, notready or "
-                                  f"n/a (na) in '{expression}'")
+                                  f"n/a (na) in '{_q(expression)}'")
         same = op == "="
         return Condition("node", expression, _node_only(lambda n: (_health(n) == status) == same), key)
     if key == "rank":
         number = _parse_number(value)
         if number is None or not 1 <= number <= 100:
-            raise FindSyntaxError(f"rank must be a number between 1 and 100, not '{value}'")
+            raise FindSyntaxError(f"rank must be a number between 1 and 100, not '{_q(value)}'")
     if key in _TEXT_NODE:
         get_text = _TEXT_NODE[key]
-        tt = _text_test(op, value, f"'{field}'", expression)
+        tt = _text_test(op, value, f"'{_q(field)}'", expression)
         return Condition("node", expression, _node_only(lambda n: tt(get_text(n))), key)
     if key in _TEXT_EDGE:
         get_edge_text = _TEXT_EDGE[key]
-        tt = _text_test(op, value, f"'{field}'", expression)
+        tt = _text_test(op, value, f"'{_q(field)}'", expression)
         return Condition("edge", expression, _edge_only(lambda e: tt(get_edge_text(e))), key)
     if key in _NUM_NODE:
         get_node_num = _NUM_NODE[key]
@@ -408,7 +428,7 @@ def _comparison(expression: str, field: str, op: str, value: str, conjunctive: b
         tt = _text_test(op, value, "a label", expression)
         return Condition("node", expression, _node_only(lambda n: tt(str(_labels(n).get(label, "")))), key)
     # what is left: a word that stands alone (an unknown operand was turned away above)
-    raise FindSyntaxError(f"'{field}' takes no operator or value: write '{field}' or '!{field}'")
+    raise FindSyntaxError(f"'{_q(field)}' takes no operator or value: write '{_q(field)}' or '!{_q(field)}'")
 
 
 def _unary(expression: str, typed: str) -> Condition:
@@ -435,8 +455,8 @@ def _unary(expression: str, typed: str) -> Condition:
         return Condition("node", typed, _node_only(lambda n: (label in _labels(n)) != negated), key)
     if key in _TEXT_NODE or key in _TEXT_EDGE or key in _NUM_NODE or key in _NUM_EDGE or key in (
             "name", "node", "health"):
-        raise FindSyntaxError(f"'{name}' needs an operator and a value, e.g. '{name} = ...'")
-    raise FindSyntaxError(f"unknown node or edge operand '{name}' ({_unknown_operand(name)})")
+        raise FindSyntaxError(f"'{_q(name)}' needs an operator and a value, e.g. '{_q(name)} = ...'")
+    raise FindSyntaxError(f"unknown node or edge operand '{_q(name)}' ({_unknown_operand(name)})")
 
 
 def _check_operator(expression: str, typed: str, parsed: bool) -> None:
@@ -450,13 +470,13 @@ def _check_operator(expression: str, typed: str, parsed: bool) -> None:
     field, op = bad.group("field"), bad.group("op")
     if not _known_operand(field.lower()):
         if not parsed and field in typed:  # the operand is what is wrong first: "bogus!~x"
-            raise FindSyntaxError(f"unknown operand '{field}' in '{typed}' ({_unknown_operand(field)})")
+            raise FindSyntaxError(f"unknown operand '{_q(field)}' in '{_q(typed)}' ({_unknown_operand(field)})")
         return
     if parsed and (op in _SIGN_OPERATORS or _WORD_OP.match(bad.group("value"))):  # "app !contains x"
         return
     if op not in typed:  # the rewriting of "not" made these signs: the user did not type them
         return
-    message = f"'{op}' is not an operator in '{typed}' (operators are {_OPERATORS})"
+    message = f"'{op}' is not an operator in '{_q(typed)}' (operators are {_OPERATORS})"
     if "~" in op:
         instead = "!contains" if op.startswith("!") else "contains"
         message += f": there are no regular expressions; '{instead}' may do"
@@ -480,7 +500,7 @@ def _condition(expression: str, conjunctive: bool, typed: str) -> Condition:
     split = _SPLIT_OP.match(expression)
     if split is not None:  # e.g. "app ! = reviews": not "!=" but an operand "app !"
         op = split.group("op")
-        raise FindSyntaxError(f"'{op} =' is not an operator: write '{op}=' without the space in '{typed}'")
+        raise FindSyntaxError(f"'{op} =' is not an operator: write '{op}=' without the space in '{_q(typed)}'")
     m = _OP_RE.match(expression)
     _check_operator(expression, typed, parsed=m is not None)
     if m is not None:
@@ -489,17 +509,17 @@ def _condition(expression: str, conjunctive: bool, typed: str) -> Condition:
     twice = _TWICE.match(expression)
     if twice is not None:  # e.g. "not not healthy", "!!idle"
         rest = twice.group("rest")
-        raise FindSyntaxError(f"'{typed}' negates twice: write '{rest}' or 'not {rest}'")
+        raise FindSyntaxError(f"'{_q(typed)}' negates twice: write '{_q(rest)}' or 'not {_q(rest)}'")
     if _UNARY_RE.match(expression):
         return _unary(expression, typed)
     if re.match(r"^(?:!|not\s)\s*label:\S+\s*(?:[=<>]|!=)", expression, re.IGNORECASE):
         raise FindSyntaxError("a leading '!' only tests that a label exists: write 'label:region != east'")
     if re.match(r"^(?:!|not\s)", expression, re.IGNORECASE):
         raise FindSyntaxError(f"a leading '!' or 'not' only goes with a single word (like !idle); "
-                              f"use '!=' or 'not contains' in '{typed}'")
+                              f"use '!=' or 'not contains' in '{_q(typed)}'")
     if re.match(r"^[=<>*^$]", expression):  # "= 3"; not "app !> 3", whose operand is there
-        raise FindSyntaxError(f"'{typed}' is missing an operand before its operator")
-    raise FindSyntaxError(f"no valid operator in '{typed}' (expected e.g. app = reviews, rt > 500, "
+        raise FindSyntaxError(f"'{_q(typed)}' is missing an operand before its operator")
+    raise FindSyntaxError(f"no valid operator in '{_q(typed)}' (expected e.g. app = reviews, rt > 500, "
                           "or a single word like idle)")
 
 
@@ -640,7 +660,7 @@ def compile_expression(text: str) -> Matcher:
         return Matcher(text)
     if _DANGLING.match(prepared) or re.search(r"\s(?:and|or)$", prepared, re.IGNORECASE) or \
             prepared.lower() in ("and", "or"):
-        raise FindSyntaxError(f"AND/OR needs a condition on both sides in '{typed}'")
+        raise FindSyntaxError(f"AND/OR needs a condition on both sides in '{_q(typed)}'")
     clause_texts = [_SPLIT_AND.split(c) for c in _SPLIT_OR.split(prepared)]
     # each condition as the user wrote it, for the messages (the whole text when the rewriting moved
     # a boundary, as "x is and y" would)
@@ -651,7 +671,7 @@ def compile_expression(text: str) -> Matcher:
     for expressions, typed_expressions in zip(clause_texts, as_typed, strict=True):
         if any(not e.strip() or re.search(r"(?:^|\s)(?:and|or)$|^(?:and|or)(?:\s|$)", e.strip(), re.IGNORECASE)
                for e in expressions):
-            raise FindSyntaxError(f"AND/OR needs a condition on both sides in '{typed}'")
+            raise FindSyntaxError(f"AND/OR needs a condition on both sides in '{_q(typed)}'")
         conjunctive = len(expressions) > 1
         conditions = [_condition(e.strip(), conjunctive, t.strip())
                       for e, t in zip(expressions, typed_expressions, strict=True)]
@@ -659,8 +679,8 @@ def compile_expression(text: str) -> Matcher:
         if len(targets) > 1:
             node_c = next(c for c in conditions if c.target == "node")
             edge_c = next(c for c in conditions if c.target == "edge")
-            raise FindSyntaxError(f"cannot AND node and edge conditions ('{node_c.text}' is about nodes, "
-                                  f"'{edge_c.text}' about edges): use OR to combine them")
+            raise FindSyntaxError(f"cannot AND node and edge conditions ('{_q(node_c.text)}' is about nodes, "
+                                  f"'{_q(edge_c.text)}' about edges): use OR to combine them")
         clauses.append(tuple(conditions))
     return Matcher(text, tuple(clauses))
 
