@@ -89,6 +89,74 @@ def test_context_names_are_sanitised_without_collisions() -> None:
     assert a.exists()
 
 
+def _views_file(context: str, positions: dict[str, list[float]]) -> str:
+    return json.dumps({"schema_version": SCHEMA_VERSION, "context": context,
+                       "views": {"app|ns": {"namespaces": ["ns"], "graph_type": "app", "positions": positions,
+                                            "saved_at": ""}}})
+
+
+def test_contexts_differing_only_in_case_never_share_a_file() -> None:
+    """"Prod" and "prod" were kept in Prod.json and prod.json: one file on macOS's and Windows' file
+    systems, which ignore case, so each context's saves replaced the other's views."""
+    names = [layout_file(c).name.lower() for c in ("Prod", "prod", "PROD", "kind-Mesh")]
+    assert len(set(names)) == 4, names
+    store = LayoutStore()
+    store.save(LayoutKey("Prod", ("ns",), "app"), {"a": (1, 1)})
+    store.save(LayoutKey("prod", ("ns",), "app"), {"b": (2, 2)})
+    assert store.load(LayoutKey("Prod", ("ns",), "app")) == {"a": (1.0, 1.0)}
+    assert store.load(LayoutKey("prod", ("ns",), "app")) == {"b": (2.0, 2.0)}
+
+
+def test_views_an_earlier_version_saved_under_a_name_with_capitals_are_found_again() -> None:
+    earlier = paths.layouts_dir() / "Prod-EU.json"  # the name an earlier version gave context "Prod-EU"
+    assert layout_file("Prod-EU") != earlier
+    earlier.parent.mkdir(parents=True, exist_ok=True)
+    earlier.write_text(_views_file("Prod-EU", {"a": [5, 6]}))
+    store = LayoutStore()
+    key = LayoutKey("Prod-EU", ("ns",), "app")
+    assert store.load(key) == {"a": (5.0, 6.0)}
+    assert layout_file("Prod-EU").exists() and not earlier.exists()  # moved, once
+    store.update(key, {"b": (7, 8)})
+    assert store.load(key) == {"a": (5.0, 6.0), "b": (7.0, 8.0)}
+    assert store.warnings == []
+    # a file there that records another context is not taken (on a case-blind disk it is that one's)
+    other = paths.layouts_dir() / "Stage.json"
+    other.write_text(_views_file("stage", {"c": [1, 1]}))
+    assert store.load(LayoutKey("Stage", ("ns",), "app")) == {}
+    assert json.loads(other.read_text())["context"] == "stage"
+
+
+def test_another_contexts_file_found_under_this_ones_name_is_given_back_not_read_or_overwritten() -> None:
+    """What a file system that ignores case does with the files earlier versions wrote: "prod" opens
+    prod.json and gets Prod.json, the views of "Prod". They are not shown as prod's, and prod's next save
+    does not overwrite them: they move to Prod's own file, saying so."""
+    mine = layout_file("prod")
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text(_views_file("Prod", {"a": [1, 2]}))
+    store = LayoutStore()
+    key = LayoutKey("prod", ("ns",), "app")
+    assert store.load(key) == {}
+    assert len(store.warnings) == 1 and "'Prod'" in store.warnings[0] and "'prod'" in store.warnings[0]
+    assert LayoutStore().load(LayoutKey("Prod", ("ns",), "app")) == {"a": (1.0, 2.0)}
+    store.save(key, {"b": (3, 4)})
+    assert store.load(key) == {"b": (3.0, 4.0)}
+    assert LayoutStore().load(LayoutKey("Prod", ("ns",), "app")) == {"a": (1.0, 2.0)}
+
+
+def test_another_contexts_file_is_set_aside_when_that_context_has_its_own_already() -> None:
+    layout_file("Prod").parent.mkdir(parents=True, exist_ok=True)
+    layout_file("Prod").write_text(_views_file("Prod", {"kept": [0, 0]}))
+    mine = layout_file("prod")
+    content = _views_file("Prod", {"a": [1, 2]})
+    mine.write_text(content)
+    store = LayoutStore()
+    assert store.load(LayoutKey("prod", ("ns",), "app")) == {}
+    assert len(store.warnings) == 1 and "holds those of context 'Prod'" in store.warnings[0], store.warnings
+    aside = [p for p in mine.parent.iterdir() if p.name.startswith(mine.name + ".other-context-")]
+    assert len(aside) == 1 and aside[0].read_text() == content
+    assert LayoutStore().load(LayoutKey("Prod", ("ns",), "app")) == {"kept": (0.0, 0.0)}
+
+
 @pytest.mark.parametrize("content, reason", [
     ("{not json", "corrupt"),
     ('{"schema_version": 1, "views": {"app|x": {"positions": {"a": ["x", 1]}}}}', "corrupt"),

@@ -46,6 +46,7 @@ from meshdesk.store import paths
 
 SCHEMA_VERSION = 1
 EXPORT_KIND = "meshdesk-layout"
+OTHER_CONTEXT = "other-context"  # a file found under this context's name that records another context
 
 Positions = dict[str, tuple[float, float]]
 
@@ -93,13 +94,30 @@ class LayoutKey:
         return LayoutKey(context, tuple(namespaces), graph_type)
 
 
-def layout_file(context: str) -> Path:
-    """The file holding every saved view of ``context``. A name that had to be cleaned gets a short
-    hash of the original, so two contexts never share a file."""
+def _file_name(context: str, *, case_safe: bool = True) -> str:
     clean = paths.sanitize(context)
-    if clean != context:
+    if clean != context or (case_safe and clean != clean.lower()):
         clean = f"{clean}-{hashlib.blake2b(context.encode('utf-8'), digest_size=4).hexdigest()}"
-    return paths.layouts_dir() / f"{clean}.json"
+    return f"{clean}.json"
+
+
+def layout_file(context: str) -> Path:
+    """The file holding every saved view of ``context``. A name that had to be cleaned, or that has
+    capitals, gets a short hash of the original, so two contexts never share a file - not even on a file
+    system that ignores case (macOS, Windows), where "Prod" and "prod" would name one file."""
+    return paths.layouts_dir() / _file_name(context)
+
+
+def _earlier_layout_file(context: str) -> Path | None:
+    """Where earlier versions kept ``context``'s views when that is not :func:`layout_file` (a name with
+    capitals had no hash), else None."""
+    earlier = paths.layouts_dir() / _file_name(context, case_safe=False)
+    return earlier if earlier != layout_file(context) else None
+
+
+def _recorded_context(doc: Mapping[str, Any]) -> str:
+    recorded = doc.get("context")
+    return recorded if isinstance(recorded, str) else ""
 
 
 def _coordinate(value: Any) -> float | None:
@@ -229,6 +247,27 @@ def _empty(context: str) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "context": context, "views": {}}
 
 
+def _move_if_free(src: Path, dst: Path) -> bool:
+    """Move ``src`` to ``dst`` unless ``dst`` exists (never overwritten); True when moved."""
+    try:
+        os.link(src, dst)  # fails when dst exists: nothing is overwritten, even by a race
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links here (some network and FAT file systems)
+        if os.path.lexists(dst):
+            return False
+        try:
+            os.replace(src, dst)
+        except OSError:
+            return False
+        return True
+    try:
+        os.unlink(src)
+    except OSError:
+        pass
+    return True
+
+
 class LayoutStore:
     """Saved layouts of every context; reads and writes the per-context files on each call (the
     files are small), so several stores and processes see each other's saves."""
@@ -247,6 +286,7 @@ class LayoutStore:
         may have moved it aside first and saved a good one in its place, which must not be taken for
         the damaged one (nor the missing file for a failure to move it)."""
         path = layout_file(context)
+        self._adopt_earlier(context, path, lock_held=lock_held)
         doc, problem = self._parse(path, context)
         if problem is None:
             return doc
@@ -294,7 +334,13 @@ class LayoutStore:
                     f"it was written by a newer meshdesk (layout schema {version}, this one reads up to "
                     f"{SCHEMA_VERSION})"
                 )
-            return _validate(doc), None
+            checked = _validate(doc)
+            owner = _recorded_context(checked)
+            if owner and owner != context:
+                # a file system that ignores case gave us the file of a context whose name differs only in
+                # case, which earlier versions named alike: not ours to read, nor to overwrite
+                return empty, (OTHER_CONTEXT, owner, ident)
+            return checked, None
         except NewerSchemaError as e:
             return empty, ("newer", str(e), ident)
         except RecursionError:  # json.loads on lists or objects nested thousands deep
@@ -311,6 +357,11 @@ class LayoutStore:
             return True  # set aside by another process meanwhile (which told its user)
         if seen is not None and now != seen:
             return False
+        if reason == OTHER_CONTEXT:
+            if self._give_back(path, context, owner=why):
+                return True
+            why = (f"the file holds those of context {why!r} (their names differ only in case, which this file "
+                   "system ignores)")
         try:
             dst = move_aside(path, reason)
         except FileNotFoundError:
@@ -324,6 +375,40 @@ class LayoutStore:
         self.warnings.append(
             f"Saved layouts for context {context!r} were not usable: {why}. The file was kept as "
             f"{dst}; node positions start fresh."
+        )
+        return True
+
+    def _adopt_earlier(self, context: str, path: Path, *, lock_held: bool) -> None:
+        """Views an earlier version saved for ``context`` under the name it gave them (without the hash a
+        name with capitals gets now) are moved to :func:`layout_file`, when that file does not exist yet
+        and the earlier one records this very context."""
+        earlier = _earlier_layout_file(context)
+        if earlier is None or os.path.lexists(path) or not os.path.lexists(earlier):
+            return
+        doc, problem = self._parse(earlier, context)
+        if problem is not None or _recorded_context(doc) != context:
+            return  # another context's file (its name differs only in case), or one it moves aside itself
+        if lock_held:
+            _move_if_free(earlier, path)
+            return
+        with locked(path, required=False):
+            _move_if_free(earlier, path)
+
+    def _give_back(self, path: Path, context: str, *, owner: str) -> bool:
+        """Move the file found at ``path`` for ``context``, which records ``owner``, to ``owner``'s own file
+        when that is free (True); else it is set aside like any file that cannot be used."""
+        target = layout_file(owner)
+        try:
+            if target.exists() and os.path.samefile(target, path):
+                return False
+        except OSError:
+            return False
+        if not _move_if_free(path, target):
+            return False
+        self.warnings.append(
+            f"Saved layouts of context {owner!r} were found where those of {context!r} belong (their names "
+            f"differ only in case, which this file system ignores); they were moved to {target.name}, and "
+            f"{context!r} keeps its own from now on."
         )
         return True
 
@@ -400,6 +485,7 @@ class LayoutStore:
         """Forget this view's positions (the next open lays it out afresh); returns them, as they were
         saved, so that the reset can be undone (:meth:`update` with them)."""
         path = layout_file(key.context)
+        self._adopt_earlier(key.context, path, lock_held=False)
         if not path.exists():
             return {}
         try:
