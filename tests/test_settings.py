@@ -589,3 +589,18 @@ def test_tracing_url_and_auth_round_trip_masked_and_bad_values_dropped(caplog: p
     assert "12345678901234" not in said + caplog.text and "secret-in-a-string" not in said + caplog.text
     assert bad.context_settings("prod").tracing_url == ""
     assert bad.context_settings("prod").tracing_auth == {"type": "bearer", "headers": {}}
+
+
+def test_an_entry_for_no_context_is_not_kept() -> None:
+    """Earlier versions kept the view choices made with no kubeconfig found under a context named "":
+    it is not read back, and nothing is kept for "" any more."""
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"schema_version": SCHEMA_VERSION, "contexts": {
+        "": {"namespaces": ["shop"], "graph_type": "service"}, "kind": {"namespaces": ["a"]}}}))
+    s = load_settings()
+    assert s.context_names() == ["kind"] and s.warnings == []
+    s.set_namespaces("", ["x"])
+    s.set_context_settings("", ContextSettings(prometheus_url="http://p:9090"))
+    s.save()
+    assert list(json.loads(path.read_text())["contexts"]) == ["kind"]

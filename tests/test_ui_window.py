@@ -402,6 +402,27 @@ def test_no_kubeconfig_first_run_state(qtbot, make_window, tmp_path, monkeypatch
         w.close()
 
 
+def test_view_choices_made_with_no_context_are_kept_for_no_one(qtbot, tmp_path, monkeypatch) -> None:
+    """With no kubeconfig found, choosing a graph type saved it as the settings of a context named "", an
+    entry the settings dialog and every later start carried for no cluster."""
+    from meshdesk.store import paths
+    from meshdesk.ui.app import make_window as app_window
+
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-config"))
+    w = app_window(argparse.Namespace(demo=False, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.context == ""
+        w.toolbar.choose(graph_type="service" if w.toolbar.choices.graph_type != "service" else "app")
+        w._on_namespaces_selected(["shop"])
+        w.settings.save()
+        assert w.settings.context_names() == []
+        saved = json.loads(paths.settings_file().read_text()) if paths.settings_file().exists() else {}
+        assert "" not in saved.get("contexts", {})
+    finally:
+        w.close()
+
+
 def test_a_current_context_that_does_not_exist_opens_no_other_cluster(qtbot, tmp_path, monkeypatch) -> None:
     """The kubeconfig's current-context named a context it does not have: the app opened the first
     listed one (maybe production) without a word, where kubectl refuses. It opens none and says why,

@@ -447,6 +447,8 @@ class Settings:
         return list(self._namespaces.get(context, []))
 
     def set_namespaces(self, context: str, namespaces: list[str] | tuple[str, ...]) -> None:
+        if not context:  # no context (no kubeconfig found): nothing to keep them for
+            return
         seen: list[str] = []
         for name in namespaces:
             if isinstance(name, str) and name and name not in seen:
@@ -461,6 +463,8 @@ class Settings:
     def set_context_settings(self, context: str, settings: ContextSettings) -> None:
         if not isinstance(settings, ContextSettings):
             raise TypeError("set_context_settings needs a ContextSettings")
+        if not context:  # no context (no kubeconfig found): nothing to keep them for
+            return
         for name, problem in (("refresh_interval", refresh_interval_problem), ("duration", duration_problem)):
             value = getattr(settings, name)
             if value is None:
@@ -535,6 +539,8 @@ class Settings:
             warn("settings: 'contexts' is not an object; dropped")
             contexts = {}
         for name, entry in contexts.items():
+            if name == "":  # kept by earlier versions for "no context" (no kubeconfig found): no one's
+                continue
             where = f"settings for context {name!r}"
             if not isinstance(entry, Mapping):
                 warn(f"{where}: not an object; dropped")
