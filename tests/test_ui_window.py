@@ -1874,6 +1874,29 @@ def test_a_kubeconfig_context_named_demo_opens_that_cluster_not_the_demo_mesh(ku
         again.shutdown()
 
 
+def test_a_damaged_demo_layouts_file_of_an_earlier_version_is_said_not_only_logged(qtbot, tmp_path) -> None:
+    """The demo's positions an earlier version kept under "demo" are taken over at start; a damaged such
+    file was set aside with a line in the log only, and the user's arranged demo came back laid out afresh
+    without a word. The banner says so, naming where the file was kept."""
+    from meshdesk.store.layouts import layout_file
+    from meshdesk.ui.app import make_window as app_window
+
+    path = layout_file("demo")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{not json")
+    w = app_window(argparse.Namespace(demo=True, kubeconfig=str(tmp_path / "none"), context=None, namespace=None,
+                                      snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert not path.exists()
+        aside = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".corrupt-")]
+        assert len(aside) == 1 and aside[0].read_text() == "{not json"
+        qtbot.waitUntil(lambda: str(aside[0]) in w.banner.text(), timeout=5000)
+        assert "'demo'" in w.banner.text()
+    finally:
+        w.shutdown()
+
+
 def test_the_demo_keeps_what_was_done_to_it_across_a_context_switch(qtbot, make_window, tmp_path) -> None:
     """Switching to a snapshot and back made a new demo mesh: the traffic shift just applied (and a
     stopped traffic switch) was silently gone, unlike a real cluster's state."""

@@ -48,17 +48,19 @@ def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str, list[str]]:
     return names, current, "", problems
 
 
-def _adopt_legacy_demo(settings: Settings, contexts: list[str]) -> None:
+def _adopt_legacy_demo(settings: Settings, contexts: list[str]) -> list[str]:
     """The demo mesh's view choices, namespaces and node positions, which an earlier version kept under
     "demo", are the demo mesh's again (the settings saved with the next change, the positions now),
-    unless "demo" is a kubeconfig context's name."""
+    unless "demo" is a kubeconfig context's name. Returns what the user must be told (a layouts file
+    found damaged and set aside, positions that could not be moved)."""
     import dataclasses
 
     from meshdesk.store.layouts import LayoutStore
     from meshdesk.ui.toolbar import DEMO, LEGACY_DEMO
 
     if LEGACY_DEMO in contexts:
-        return
+        return []
+    told: list[str] = []
     layouts = LayoutStore()
     try:
         for key in layouts.views(LEGACY_DEMO):  # moved, not copied: a reset of the demo's view stays done
@@ -67,17 +69,21 @@ def _adopt_legacy_demo(settings: Settings, contexts: list[str]) -> None:
             layouts.reset(key)
     except (OSError, ValueError) as e:  # kept where they are; the demo is laid out afresh
         log.warning("the demo mesh's saved layouts could not be taken over: %s", e)
+        told.append(f"The demo mesh's node positions an earlier version saved could not be taken over ({e}); "
+                    "they are kept where they were, and the demo is laid out afresh.")
     for warning in layouts.warnings:  # (a damaged file was moved aside meanwhile)
         log.warning("%s", warning)
+        told.append(warning)
     stored = settings.context_names()
     if LEGACY_DEMO not in stored or DEMO in stored:
-        return
+        return told
     try:
         settings.set_context_settings(DEMO, settings.context_settings(LEGACY_DEMO))
     except ValueError:  # values this version no longer takes: the demo's defaults then
         pass
     if settings.namespaces_for(LEGACY_DEMO):
         settings.set_namespaces(DEMO, settings.namespaces_for(LEGACY_DEMO))
+    return told
 
 
 def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
@@ -109,7 +115,7 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
                            "choose another with File > Choose a kubeconfig….")
             kubeconfig = None
             contexts, current, reason, problems = usual
-    _adopt_legacy_demo(access, contexts)
+    adopted_notes = _adopt_legacy_demo(access, contexts)
     awaited = ""
     if demo:
         # opened on the demo, the user's own contexts are offered beside it (switching needs no restart);
@@ -148,7 +154,8 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     win.actions_controller = install_actions(win)  # Actions menu and the canvas's context menu
     win.add_extension(PerformanceViews(win))  # metrics, lists, Istio config and logs docks; sparklines
     win.restore_window()  # size, place and docks as the user left them (every dock exists now)
-    notes = ([chosen_note] if chosen_note else []) + (["Kubeconfig: " + "; ".join(problems)] if problems else [])
+    notes = ([chosen_note] if chosen_note else []) + (["Kubeconfig: " + "; ".join(problems)] if problems else []) \
+        + adopted_notes
     if notes:
         win.banner.show_note("\n".join(notes), "warning")
     return win
