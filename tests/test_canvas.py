@@ -450,6 +450,35 @@ def test_relayout_algorithms_and_stale_results(qtbot, view: GraphView) -> None: 
         view.relayout("spiral")
 
 
+def test_a_chosen_layout_arranges_the_nodes_shown_not_the_ones_hide_hides(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+1/2/3 with "app = reviews" hidden laid out the hidden reviews nodes too: the grid the user
+    chose had holes where they stood, invisible. The layout arranges what is shown (as Kiali, which lays
+    out without hidden elements); shown again, the hidden nodes are placed around it, not over it."""
+    pytest.importorskip("meshdesk.mesh.find")
+    view.set_display(DisplayOptions(show_boxes=False))
+    shown(qtbot, view, bookinfo())
+    hidden = {nid_wl(w) for w in ("reviews-v1", "reviews-v2", "reviews-v3")} & set(view.positions())
+    assert hidden and view.set_hide("app = reviews") is None
+    before = view.positions()
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.relayout("grid")
+    visible = [n for n in view.positions() if n not in hidden]
+    pairs = [(e.source, e.target) for e in view.graph.edges.values()  # type: ignore[union-attr]
+             if e.source in visible and e.target in visible]
+    expected = layout_engine.grid(visible, pairs, {n: view.node_item(n).layout_size() for n in visible})  # type: ignore[union-attr]
+    got = view.positions()
+    assert all(got[n] == pytest.approx(expected[n]) for n in visible)
+    assert all(got[n] == before[n] for n in hidden)  # not moved while hidden
+    arranged = {n: got[n] for n in visible}
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        assert view.set_hide("") is None
+    after = view.positions()
+    assert {n: after[n] for n in visible} == arranged  # the arrangement stays
+    rects = {n: view.node_item(n).sceneBoundingRect() for n in after}  # type: ignore[union-attr]
+    for h in hidden:
+        assert not any(rects[h].intersects(rects[n]) for n in visible), h
+
+
 def test_an_imported_layout_is_applied_when_the_key_is_set_again(qtbot, view: GraphView, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     shown(qtbot, view, bookinfo())
     rv = nid_wl("reviews-v1")

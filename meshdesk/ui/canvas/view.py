@@ -441,6 +441,9 @@ class GraphView(QGraphicsView):
         self._highlighted: set[str] = set()
         self._dimmed: set[str] = set()
         self._hidden: set[str] = set()
+        # nodes hidden when the user chose a layout (Ctrl+1/2/3), which left them out: placed around the
+        # arrangement when Hide shows them again
+        self._left_out: set[str] = set()
         self._selecting = False
         self._batch = False
         self._dirty_edges: set[str] = set()
@@ -883,7 +886,8 @@ class GraphView(QGraphicsView):
         return {nid: self._nodes[nid].layout_size() for nid in keys if nid in self._nodes}
 
     def _start_layout(self, algorithm: str, *, fixed: dict[str, tuple[float, float]] | None,
-                      targets: set[str], save: bool, fit: bool) -> None:
+                      targets: set[str], save: bool, fit: bool, only: set[str] | None = None) -> None:
+        """``only``: lay out these nodes (and the edges between them) as if the others were not there."""
         if algorithm not in layout_engine.ALGORITHMS:
             raise ValueError(f"unknown layout {algorithm!r}; expected one of {', '.join(layout_engine.ALGORITHMS)}")
         self._layout_generation += 1
@@ -893,8 +897,14 @@ class GraphView(QGraphicsView):
             return self._closed or self._layout_generation != generation
 
         port = self.viewport()
-        job = _LayoutJob(generation, algorithm, list(self._nodes), self._pair_list(), self._sizes(), fixed,
-                         self._groups(), should_stop, save, fit, targets,
+        nodes, pairs, sizes, groups = list(self._nodes), self._pair_list(), self._sizes(), self._groups()
+        if only is not None:
+            nodes = [nid for nid in nodes if nid in only]
+            pairs = [(a, b) for a, b in pairs if a in only and b in only]
+            sizes = {nid: size for nid, size in sizes.items() if nid in only}
+            groups = {nid: g for nid, g in groups.items() if nid in only} if groups is not None else None
+        job = _LayoutJob(generation, algorithm, nodes, pairs, sizes, fixed,
+                         groups, should_stop, save, fit, targets,
                          (float(port.width()), float(port.height())) if self.isVisible() else None)
         self._layout_pending = job
         self._ensure_worker()
@@ -1058,8 +1068,13 @@ class GraphView(QGraphicsView):
             return
         self._flush_pending_save()
         self._remember_for_undo(dict(self._saved), replaced=True)
-        self._awaiting = set(self._nodes)
-        self._start_layout(algorithm, fixed=None, targets=set(self._nodes), save=True, fit=True)
+        # the nodes on screen: the ones Hide hides are no part of what the user sees arranged (Kiali lays
+        # out without them too); they keep their place and are placed around the arrangement when shown
+        shown = {nid for nid in self._nodes if nid not in self._hidden} or set(self._nodes)
+        self._left_out = set(self._nodes) - shown
+        self._awaiting = set(shown)
+        self._start_layout(algorithm, fixed=None, targets=set(shown), save=True, fit=True,
+                           only=shown if self._left_out else None)
 
     def _flush_pending_save(self) -> None:
         if self._save_timer.isActive():  # a drag not saved yet is part of what an undo gives back
@@ -1102,8 +1117,11 @@ class GraphView(QGraphicsView):
         if not self._nodes:
             self.layoutFinished.emit()
             return
-        self._awaiting = set(self._nodes)
-        self._start_layout("layered", fixed=None, targets=set(self._nodes), save=False, fit=True)
+        shown = {nid for nid in self._nodes if nid not in self._hidden} or set(self._nodes)  # as relayout
+        self._left_out = set(self._nodes) - shown
+        self._awaiting = set(shown)
+        self._start_layout("layered", fixed=None, targets=set(shown), save=False, fit=True,
+                           only=shown if self._left_out else None)
 
     @property
     def can_undo_reset(self) -> bool:
@@ -1119,6 +1137,7 @@ class GraphView(QGraphicsView):
             return False
         undo = self._undo_stack.pop()
         self._hide_undo_note()
+        self._left_out.clear()  # the nodes Hide hides get their places back too
         self.undoResetAvailable.emit(self.can_undo_reset)  # an earlier reset or layout can be undone next
         self._layout_generation += 1  # the reset's layout, if still running, is not wanted any more
         self._layout_pending = None
@@ -1207,6 +1226,7 @@ class GraphView(QGraphicsView):
             self._save_now()
         if key != self._key:
             self._forget_reset()  # an undo of a reset is for the view that was reset
+            self._left_out.clear()
             self._chosen.clear()  # (left only by a save that failed) not the next view's to save
             self._placed_here.clear()
             if self._layout_pending is not None and self._layout_pending.save:
@@ -1588,8 +1608,12 @@ class GraphView(QGraphicsView):
             if item is not None:
                 item.setVisible(iid not in now)
         self._hidden = now
+        shown_again = {nid for nid in self._left_out if nid in self._nodes and nid not in now}
+        self._left_out -= shown_again
         self._refit_boxes()
         self._update_all_hidden_note()
+        if shown_again:  # left out of a chosen layout while hidden: placed around it, not over it
+            self.place_around(shown_again)
         return None
 
     def hidden_ids(self) -> set[str]:
