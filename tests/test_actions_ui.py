@@ -323,6 +323,29 @@ def test_namespace_and_workload_actions(emu: KubeEmulator, settings: Settings, w
     assert len(emu.objects("virtualservices", NET, "bookinfo")) == 4  # bookinfo's own are kept
 
 
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")
+def test_workload_mtls_through_a_shared_policy_is_refused_in_the_menu(emu: KubeEmulator, settings: Settings,
+                                                                      window: QWidget, qtbot: QtBot) -> None:
+    """A workload whose PeerAuthentication also selects other workloads: its mTLS form opened, was filled in
+    and only the review refused it. The menu says so at once, the item disabled with the reason."""
+    emu.add({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+             "metadata": {"name": "reviews-strict", "namespace": "bookinfo"},
+             "spec": {"selector": {"matchLabels": {"app": "reviews"}}, "mtls": {"mode": "STRICT"}}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    inv = inventory(emu)
+
+    def item(workload: str) -> QAction:
+        node = Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload=workload)
+        menu = ctl.menu_for(node, GRAPH, inv)
+        return next(a for a in menu.actions() if a.objectName() == "workload-mtls")
+
+    shared = item("reviews-v1")
+    assert not shared.isEnabled()
+    assert "PeerAuthentication reviews-strict sets the mode of reviews-v1 and of reviews-v2, reviews-v3" \
+        in shared.toolTip()
+    assert item("details-v1").isEnabled()
+
+
 def test_a_change_made_meanwhile_is_reported_not_overwritten(emu: KubeEmulator, settings: Settings,
                                                             window: QWidget, qtbot: QtBot) -> None:
     dialog = reviewed_shift_to_v3(emu, settings, window, qtbot)

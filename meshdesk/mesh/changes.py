@@ -1013,12 +1013,9 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
                                    others=[w for w in inv.workloads if w.namespace == namespace]
                                    if existing is None else ())
     if existing is not None and workload is not None:
-        others = sorted(w.name for w in inv.workloads if w.namespace == namespace and w.name != workload.name
-                        and _selects(existing, w))
-        if others:
-            raise RoutingError(f"PeerAuthentication {existing.name} sets the mode of {workload.name} and of "
-                               f"{', '.join(others)}: change it for all of them (edit it), or give "
-                               f"{workload.name} a policy of its own first")
+        shared = workload_mtls_problem(inv, workload)
+        if shared:
+            raise RoutingError(shared)
     if existing is not None:
         pa.name = existing.name  # the policy in force is changed, not joined by a second one
     elif any(o.name == pa.name for o in inv.istio_objects("PeerAuthentication", namespace)):
@@ -1037,6 +1034,20 @@ def peer_authentication_plan(inv: Inventory, namespace: str, mode: str, *,
                                                             "mode": pa.spec["mtls"]["mode"]}}
     _put(plan, pa, existing)
     return plan
+
+
+def workload_mtls_problem(inv: Inventory, workload: Workload) -> str:
+    """Why the mTLS mode of ``workload`` alone cannot be set: the PeerAuthentication in force for it also
+    sets other workloads' (changing its mode would change theirs). Empty when it can."""
+    existing = _peer_authentication_for(inv, workload.namespace, workload)
+    if existing is None:
+        return ""
+    others = sorted(w.name for w in inv.workloads if w.namespace == workload.namespace
+                    and w.name != workload.name and _selects(existing, w))
+    if not others:
+        return ""
+    return (f"PeerAuthentication {existing.name} sets the mode of {workload.name} and of {', '.join(others)}: "
+            f"change it for all of them (edit it), or give {workload.name} a policy of its own first")
 
 
 def _selector(o: IstioObject) -> dict[str, Any]:

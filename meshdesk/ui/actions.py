@@ -24,7 +24,13 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
-from meshdesk.mesh.changes import RESTARTABLE, restart_problem, routing_objects_of, waiting_for_restart
+from meshdesk.mesh.changes import (
+    RESTARTABLE,
+    restart_problem,
+    routing_objects_of,
+    waiting_for_restart,
+    workload_mtls_problem,
+)
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.request import GraphRequest
@@ -132,8 +138,11 @@ class ActionsController(QObject):
         for svc in _services_of(selection, inventory):
             specs += self._service_specs(svc, inventory)
         for w in _workloads_of(selection, inventory):
-            specs.append(ActionSpec("workload-mtls", f"mTLS mode for workload {w.name}…", w.namespace, MTLS_NEEDS,
-                                    _form(MtlsForm, w.namespace, w)))
+            mtls = ActionSpec("workload-mtls", f"mTLS mode for workload {w.name}…", w.namespace, MTLS_NEEDS,
+                              _form(MtlsForm, w.namespace, w))
+            # said in the menu, not after the form is filled in and reviewed
+            mtls.problem = workload_mtls_problem(inventory, w)
+            specs.append(mtls)
             specs.append(ActionSpec("workload-authorization-policy", f"Add an AuthorizationPolicy for {w.name}…",
                                     w.namespace, AUTHZ_NEEDS, _form(AuthorizationPolicyForm, w.namespace, w)))
             specs.append(ActionSpec("workload-sidecar", f"Add a Sidecar for {w.name}…", w.namespace,
