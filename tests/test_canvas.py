@@ -450,10 +450,16 @@ def test_relayout_algorithms_and_stale_results(qtbot, view: GraphView) -> None: 
         view.relayout("spiral")
 
 
+def _grid_of(view: GraphView, ids: list[str]) -> dict[str, tuple[float, float]]:
+    pairs = [(e.source, e.target) for e in view.graph.edges.values()  # type: ignore[union-attr]
+             if e.source in ids and e.target in ids]
+    return layout_engine.grid(ids, pairs, {n: view.node_item(n).layout_size() for n in ids})  # type: ignore[union-attr]
+
+
 def test_a_chosen_layout_arranges_the_nodes_shown_not_the_ones_hide_hides(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+1/2/3 with "app = reviews" hidden laid out the hidden reviews nodes too: the grid the user
     chose had holes where they stood, invisible. The layout arranges what is shown (as Kiali, which lays
-    out without hidden elements); shown again, the hidden nodes are placed around it, not over it."""
+    out without hidden elements); shown again, they are laid out with the rest by the layout chosen."""
     pytest.importorskip("meshdesk.mesh.find")
     view.set_display(DisplayOptions(show_boxes=False))
     shown(qtbot, view, bookinfo())
@@ -463,20 +469,40 @@ def test_a_chosen_layout_arranges_the_nodes_shown_not_the_ones_hide_hides(qtbot,
     with qtbot.waitSignal(view.layoutFinished, timeout=10000):
         view.relayout("grid")
     visible = [n for n in view.positions() if n not in hidden]
-    pairs = [(e.source, e.target) for e in view.graph.edges.values()  # type: ignore[union-attr]
-             if e.source in visible and e.target in visible]
-    expected = layout_engine.grid(visible, pairs, {n: view.node_item(n).layout_size() for n in visible})  # type: ignore[union-attr]
+    expected = _grid_of(view, visible)
     got = view.positions()
     assert all(got[n] == pytest.approx(expected[n]) for n in visible)
     assert all(got[n] == before[n] for n in hidden)  # not moved while hidden
-    arranged = {n: got[n] for n in visible}
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        assert view.set_hide("") is None
+    everything = _grid_of(view, list(view.positions()))
+    after = view.positions()
+    assert all(after[n] == pytest.approx(everything[n]) for n in after)
+    saved = LayoutStore().load(KEY)  # the chosen layout, saved whole
+    assert set(saved) == set(after), (set(saved) ^ set(after))
+    assert all(saved[n] == pytest.approx(after[n], abs=0.01) for n in after)  # (saved to the hundredth)
+
+
+def test_nodes_hide_shows_again_after_a_drag_are_placed_around_the_arrangement(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Moved by hand since the layout was chosen, the arrangement is the user's: the nodes that were hidden
+    are placed around it, and nothing the user placed moves."""
+    pytest.importorskip("meshdesk.mesh.find")
+    view.set_display(DisplayOptions(show_boxes=False))
+    shown(qtbot, view, bookinfo())
+    hidden = {nid_wl(w) for w in ("reviews-v1", "reviews-v2", "reviews-v3")} & set(view.positions())
+    assert view.set_hide("app = reviews") is None
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.relayout("grid")
+    with qtbot.waitSignal(view.nodesMoved, timeout=3000):
+        _mouse_drag(qtbot, view, nid_wl("productpage-v1"), QPoint(0, 120))
+    arranged = {n: p for n, p in view.positions().items() if n not in hidden}
     with qtbot.waitSignal(view.layoutFinished, timeout=10000):
         assert view.set_hide("") is None
     after = view.positions()
-    assert {n: after[n] for n in visible} == arranged  # the arrangement stays
+    assert {n: after[n] for n in arranged} == arranged
     rects = {n: view.node_item(n).sceneBoundingRect() for n in after}  # type: ignore[union-attr]
     for h in hidden:
-        assert not any(rects[h].intersects(rects[n]) for n in visible), h
+        assert not any(rects[h].intersects(rects[n]) for n in arranged), h
 
 
 def test_an_imported_layout_is_applied_when_the_key_is_set_again(qtbot, view: GraphView, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -444,6 +444,7 @@ class GraphView(QGraphicsView):
         # nodes hidden when the user chose a layout (Ctrl+1/2/3), which left them out: placed around the
         # arrangement when Hide shows them again
         self._left_out: set[str] = set()
+        self._left_out_layout: tuple[str, bool] | None = None  # (algorithm, saved) they were left out of
         self._selecting = False
         self._batch = False
         self._dirty_edges: set[str] = set()
@@ -1068,12 +1069,18 @@ class GraphView(QGraphicsView):
             return
         self._flush_pending_save()
         self._remember_for_undo(dict(self._saved), replaced=True)
-        # the nodes on screen: the ones Hide hides are no part of what the user sees arranged (Kiali lays
-        # out without them too); they keep their place and are placed around the arrangement when shown
+        self._lay_out_shown(algorithm, save=True)
+
+    def _lay_out_shown(self, algorithm: str, *, save: bool) -> None:
+        """Lay out the nodes Hide does not hide (all, when it hides all) with ``algorithm``. The hidden ones
+        are no part of what the user sees arranged (Kiali lays out without hidden elements): they keep their
+        place meanwhile, and when Hide shows them again the layout is run again with them, unless the user
+        has moved nodes since (then they are placed around the arrangement)."""
         shown = {nid for nid in self._nodes if nid not in self._hidden} or set(self._nodes)
         self._left_out = set(self._nodes) - shown
+        self._left_out_layout = (algorithm, save) if self._left_out else None
         self._awaiting = set(shown)
-        self._start_layout(algorithm, fixed=None, targets=set(shown), save=True, fit=True,
+        self._start_layout(algorithm, fixed=None, targets=set(shown), save=save, fit=True,
                            only=shown if self._left_out else None)
 
     def _flush_pending_save(self) -> None:
@@ -1117,11 +1124,7 @@ class GraphView(QGraphicsView):
         if not self._nodes:
             self.layoutFinished.emit()
             return
-        shown = {nid for nid in self._nodes if nid not in self._hidden} or set(self._nodes)  # as relayout
-        self._left_out = set(self._nodes) - shown
-        self._awaiting = set(shown)
-        self._start_layout("layered", fixed=None, targets=set(shown), save=False, fit=True,
-                           only=shown if self._left_out else None)
+        self._lay_out_shown("layered", save=False)
 
     @property
     def can_undo_reset(self) -> bool:
@@ -1138,6 +1141,7 @@ class GraphView(QGraphicsView):
         undo = self._undo_stack.pop()
         self._hide_undo_note()
         self._left_out.clear()  # the nodes Hide hides get their places back too
+        self._left_out_layout = None
         self.undoResetAvailable.emit(self.can_undo_reset)  # an earlier reset or layout can be undone next
         self._layout_generation += 1  # the reset's layout, if still running, is not wanted any more
         self._layout_pending = None
@@ -1227,6 +1231,7 @@ class GraphView(QGraphicsView):
         if key != self._key:
             self._forget_reset()  # an undo of a reset is for the view that was reset
             self._left_out.clear()
+            self._left_out_layout = None
             self._chosen.clear()  # (left only by a save that failed) not the next view's to save
             self._placed_here.clear()
             if self._layout_pending is not None and self._layout_pending.save:
@@ -1612,7 +1617,10 @@ class GraphView(QGraphicsView):
         self._left_out -= shown_again
         self._refit_boxes()
         self._update_all_hidden_note()
-        if shown_again:  # left out of a chosen layout while hidden: placed around it, not over it
+        if shown_again and self._left_out_layout is not None:  # the layout they were left out of, again
+            algorithm, save = self._left_out_layout
+            self._lay_out_shown(algorithm, save=save)
+        elif shown_again:  # the user moved nodes since: placed around the arrangement, not over it
             self.place_around(shown_again)
         return None
 
@@ -2127,6 +2135,7 @@ class GraphView(QGraphicsView):
         self._pinned |= moved
         self._chosen |= moved
         self._dragged |= moved
+        self._left_out_layout = None  # arranged by hand since: nodes Hide shows again are placed around it
         self._awaiting -= moved
         self._update_scene_rect()
         self.nodesMoved.emit({nid: (self._nodes[nid].x(), self._nodes[nid].y()) for nid in sorted(moved)})
