@@ -1055,6 +1055,36 @@ def test_a_new_node_lands_in_its_own_box(qtbot, view: GraphView) -> None:  # typ
         assert view.box_item(box_id).boundingRect().contains(item.mapRectToScene(item.boundingRect()))  # type: ignore[union-attr]
 
 
+def test_nodes_placed_around_an_arrangement_keep_to_their_own_box(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """An app's nodes placed around a view the user arranged (hidden while a layout was chosen, then moved
+    by hand; or left out of an imported layout) were laid out with the whole graph and then pushed to free
+    cells: their app box came back stretched over its neighbours'. They go beside their neighbours, inside
+    their own box and out of the others, as nodes a refresh brings do."""
+    pytest.importorskip("meshdesk.mesh.find")
+    graph = _demo_with_boxes(qtbot, view)
+    app = max((n for n in graph.nodes.values() if n.node_type == "box" and n.box == "app"),
+              key=lambda b: sum(1 for m in graph.nodes.values() if m.parent == b.id))
+    members = {nid for nid, n in graph.nodes.items() if n.parent == app.id}
+    assert len(members) >= 3 and view.set_hide(f"app = {app.app}") is None
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.relayout("layered")
+    mover = next(n for n in view.positions() if n not in members)
+    view.begin_drag()
+    view.node_item(mover).moveBy(0, 40)  # type: ignore[union-attr]
+    view.finish_drag()
+    arranged = {n: p for n, p in view.positions().items() if n not in members}
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        assert view.set_hide("") is None
+    after = view.positions()
+    assert {n: after[n] for n in arranged} == arranged
+    sizes = {n: view.node_item(n).layout_size() for n in after}  # type: ignore[union-attr]
+    assert layout_engine.overlaps(after, sizes) == []
+    _boxes_apart(view, graph)
+    for nid in members:
+        item = view.node_item(nid)
+        assert view.box_item(app.id).boundingRect().contains(item.mapRectToScene(item.boundingRect()))  # type: ignore[union-attr]
+
+
 def test_dark_canvas_and_light_exports(qtbot, view: GraphView, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     shown(qtbot, view, bookinfo(), key=None)
     try:

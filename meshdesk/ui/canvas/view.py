@@ -806,9 +806,7 @@ class GraphView(QGraphicsView):
                    if nid not in self._awaiting and nid not in new_ids}
         many = len(new_ids) > max(PLACE_NEW_LIMIT, len(self._nodes) // 3)
         if new_ids and settled and not many and not self._awaiting:
-            anchors, keep_out = self._box_constraints(new_ids, settled)
-            pos = layout_engine.place_new(new_ids, self._pair_list(), settled, self._sizes(new_ids + list(settled)),
-                                          anchors=anchors, keep_out=keep_out)
+            pos = self._place_beside(new_ids, settled)
             for nid, p in pos.items():
                 self._nodes[nid].setPos(QPointF(*p))
             self._placed_here.update(pos)
@@ -831,6 +829,61 @@ class GraphView(QGraphicsView):
             return
         self._start_layout("layered", fixed=settled or None, targets=set(self._awaiting), save=False,
                            fit=not settled)
+
+    def _place_beside(self, new_ids: list[str], settled: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        """Places for ``new_ids`` beside their neighbours among the ``settled`` nodes (which stay), each in
+        its own box and out of the others. The members of a box none of whose nodes has a place yet (an
+        app that comes with its versions) are laid out together and placed as one block, room for their
+        box's frame included: placed one by one beside their own neighbours, they could land on both
+        sides of another box, and their box, drawn around them, then covered it."""
+        groups = self._groups() or {}
+
+        def path_of(nid: str) -> tuple[str, ...]:
+            path = groups.get(nid, ())
+            return (path,) if isinstance(path, str) else tuple(path)
+
+        known_boxes = {bid for nid in settled for bid in path_of(nid)}
+        blocks: dict[str, list[str]] = {}
+        for nid in new_ids:
+            path = path_of(nid)
+            if path and path[-1] not in known_boxes:
+                blocks.setdefault(path[-1], []).append(nid)
+        blocks = {bid: members for bid, members in blocks.items() if len(members) > 1}
+        sizes = self._sizes(list(new_ids) + list(settled))
+        pairs = self._pair_list()
+        anchors, keep_out = self._box_constraints(list(new_ids), settled)
+        stand_in: dict[str, str] = {}  # a block's member -> the block's stand-in node
+        offsets: dict[str, dict[str, tuple[float, float]]] = {}
+        pad_x, pad_top, pad_bottom = layout_engine.GROUP_PAD_X, layout_engine.GROUP_PAD_TOP, layout_engine.GROUP_PAD_BOTTOM
+        for bid, members in blocks.items():
+            inside = set(members)
+            pos = layout_engine.layered(members, [(a, b) for a, b in pairs if a in inside and b in inside],
+                                        {m: sizes[m] for m in members}, shape=False)
+            x0 = min(pos[m][0] - sizes[m][0] / 2 for m in members)
+            x1 = max(pos[m][0] + sizes[m][0] / 2 for m in members)
+            y0 = min(pos[m][1] - sizes[m][1] / 2 for m in members)
+            y1 = max(pos[m][1] + sizes[m][1] / 2 for m in members)
+            block = f"\0block {bid}"
+            sizes[block] = (x1 - x0 + 2 * pad_x, y1 - y0 + pad_top + pad_bottom)
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 - (pad_top - pad_bottom) / 2  # the framed block's centre
+            offsets[block] = {m: (pos[m][0] - cx, pos[m][1] - cy) for m in members}
+            for m in members:
+                stand_in[m] = block
+            first = members[0]
+            if first in anchors:
+                anchors[block] = anchors[first]
+            if first in keep_out:
+                keep_out[block] = keep_out[first]
+        order = list(dict.fromkeys(stand_in.get(nid, nid) for nid in new_ids))
+        edges = [(stand_in.get(a, a), stand_in.get(b, b)) for a, b in pairs]
+        placed = layout_engine.place_new(order, edges, settled, sizes, anchors=anchors, keep_out=keep_out)
+        out: dict[str, tuple[float, float]] = {}
+        for nid, (x, y) in placed.items():
+            if nid in offsets:
+                out.update({m: (x + dx, y + dy) for m, (dx, dy) in offsets[nid].items()})
+            else:
+                out[nid] = (x, y)
+        return out
 
     def _box_constraints(
         self, new_ids: list[str], settled: Mapping[str, tuple[float, float]]
@@ -1010,9 +1063,22 @@ class GraphView(QGraphicsView):
             return
         self._pinned.difference_update(free)
         self._placed_here.difference_update(free)
-        pinned = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in free}
+        settled = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in free}
+        many = len(free) > max(PLACE_NEW_LIMIT, len(self._nodes) // 3)
+        if settled and not many and not self._awaiting:
+            # as nodes a refresh brings: beside their neighbours, each in its own box and out of the others'
+            # (a layout of the whole graph around pinned nodes put a returning app box over its neighbours)
+            pos = self._place_beside(sorted(free), settled)
+            self.set_positions(pos)
+            self._placed_here.update(pos)
+            if self._arranged():
+                self._schedule_save()
+            self._update_scene_rect()
+            self.fit()
+            self.layoutFinished.emit()
+            return
         self._awaiting |= free
-        self._start_layout("layered", fixed=pinned or None, targets=set(self._awaiting), save=False, fit=True)
+        self._start_layout("layered", fixed=settled or None, targets=set(self._awaiting), save=False, fit=True)
 
     def keep_for_undo(self) -> None:
         """The view's arrangement is about to be replaced from outside (a layout imported): a drag not
