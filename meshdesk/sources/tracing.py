@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import time as _time
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ from urllib.parse import quote
 
 import requests
 
+from meshdesk.mesh.otlp import otlp_id, parse_otlp, parse_tempo_traces, traceql
 from meshdesk.mesh.traces import Trace, TraceQuery, TraceSet, for_target, parse_jaeger
 from meshdesk.sources.base import (
     Cancelled,
@@ -228,6 +230,156 @@ class JaegerClient(HTTPAPIClient):
         if "data" not in body:
             raise TracingMalformed(f"{where} sent JSON that is not Jaeger's query API answer: {excerpt[:80]}",
                                    hint="check the tracing address and its path prefix")
+        return body
+
+
+class TempoClient(JaegerClient):
+    """A :class:`~meshdesk.mesh.traces.TraceSource` over Grafana Tempo's own API (its query frontend, port
+    3200), as Kiali's ``tempo`` provider asks it: a search in TraceQL (``/api/search``, start and end in
+    unix seconds), then each trace found whole (``/api/traces/<id>``, OTLP JSON), read into the same model
+    as Jaeger's. Tempo's service list is the values of the ``service.name`` resource attribute."""
+
+    product = "Tempo"
+    timeout_hint = "it may be overloaded; try a shorter time range or a lower limit"
+    redirect_hint = "if that address is the right one, set it as the tracing URL"
+    # spans per span set a search returns: only the trace ids are read from it, the traces are fetched whole
+    spans_per_span_set = 3
+
+    def services(self) -> list[str]:
+        names: set[str] = set()
+        try:
+            doc = self._api("/api/v2/search/tag/resource.service.name/values", None, what="tagValues")
+        except TracingHTTPError as e:
+            if e.status != 404 or isinstance(e, TracingQueryError):
+                raise
+            # Tempo before 2.0 has no v2 tag API
+            doc = self._api("/api/search/tag/service.name/values", None, what="tagValues")
+        for item in doc.get("tagValues") or []:
+            value = item.get("value") if isinstance(item, dict) else item
+            if isinstance(value, str) and value:
+                names.add(value)
+        listed = sorted(names)
+        self._services = (self._clock(), frozenset(listed))
+        return listed
+
+    def ping(self) -> float:
+        """Tempo's ``/api/echo`` (it answers "echo"), then its service list: the API answers and reads."""
+        began = _time.monotonic()
+        self.echo()
+        return _time.monotonic() - began
+
+    def echo(self) -> None:
+        resp = self._fetch("/api/echo", None)
+        sent, excerpt, _body, _deep = self._read_body(resp)
+        if resp.status_code >= 400:
+            self._decode_tempo(resp, "echo")  # its words for the failure
+        if (resp.text or "").strip() != "echo":
+            raise TracingMalformed(f"{self._display_url} did not answer as Tempo's API does at /api/echo"
+                                   + (f": {excerpt[:80]}" if excerpt else ""),
+                                   hint="check the tracing address: Tempo's query frontend (port 3200), "
+                                        "without a path, or choose the Jaeger API for this context")
+
+    def search_params(self, service: str, query: TraceQuery) -> dict[str, str]:
+        """What ``/api/search`` is sent for the query: the TraceQL, the window in whole seconds (widened
+        to cover it), the limit and the spans per span set."""
+        return {"q": traceql(service, query), "start": str(math.floor(query.start)),
+                "end": str(max(math.ceil(query.end), math.floor(query.start) + 1)),
+                "limit": str(max(1, int(query.limit))), "spss": str(self.spans_per_span_set)}
+
+    def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
+        """As :meth:`JaegerClient.find_traces`: the ids Tempo's search finds, each trace then fetched whole
+        (a trace gone in between is counted as skipped)."""
+        def stop() -> None:
+            if cancelled is not None and cancelled():
+                raise Cancelled("Cancelled")
+
+        stop()
+        service, known = self.service_for(query)
+        stop()
+        doc = self._api("/api/search", self.search_params(service, query), what="traces")
+        ids: list[str] = []
+        bad = 0
+        for item in doc.get("traces") or []:
+            tid = otlp_id(item.get("traceID") if isinstance(item, dict) else None, 16)
+            if tid and tid not in ids:
+                ids.append(tid)
+            elif not tid:
+                bad += 1
+        documents: list[Any] = []
+        gone = 0
+        for tid in ids[: max(1, int(query.limit))]:
+            stop()
+            got = self._trace_document(tid)
+            if got is None:
+                gone += 1
+            else:
+                documents.append(got)
+        found = parse_tempo_traces(documents)
+        found.skipped += bad + gone
+        found.fetched = len(ids) + bad
+        found.service = service
+        found.limit = query.limit
+        if not found.traces and known is False:
+            found.notes.append(f"Tempo has no traces of {service} at all: is tracing enabled in the mesh (a "
+                               "sampling rate above 0), and has the app been sent requests?")
+        if gone:
+            log.info("Tempo at %s: %d traces its search found could not be fetched", self._display_url, gone)
+        return for_target(found, query.target)
+
+    def _trace_document(self, trace_id: str) -> Mapping[str, Any] | None:
+        try:
+            return self._api(f"/api/traces/{quote(trace_id, safe='')}", None, what="trace")
+        except TracingHTTPError as e:
+            if e.status == 404 and not isinstance(e, TracingQueryError):
+                return None
+            raise
+
+    def trace(self, trace_id: str) -> Trace | None:
+        """One trace whole; None when Tempo has no trace of that id (or it is no trace id)."""
+        trace_id = trace_id.strip()
+        if not _TRACE_ID.match(trace_id):
+            return None
+        doc = self._trace_document(trace_id.lower().rjust(32, "0"))
+        if doc is None:
+            return None
+        trace, _skipped = parse_otlp(doc)
+        return trace
+
+    # --- answers ---------------------------------------------------------------------------------
+
+    def _api(self, path: str, params: Mapping[str, str] | None, what: str = "") -> Mapping[str, Any]:
+        return self._decode_tempo(self._fetch(path, params), what)
+
+    def _decode_tempo(self, resp: requests.Response, what: str) -> Mapping[str, Any]:
+        where = self._display_url
+        status = resp.status_code
+        sent, excerpt, body, too_deep = self._read_body(resp)
+        if status in (401, 403):
+            return self._decode(resp)  # Jaeger's words for the credentials
+        if status >= 400:
+            said = self._redact(" ".join((resp.text or "").split()), sent)[:300] or f"HTTP {status}"
+            if status == 400:  # a TraceQL parse error, a bad time range ...: Tempo says which in plain text
+                raise TracingQueryError(f"Tempo refused the query (HTTP 400): {said}", status=status, body=excerpt,
+                                        hint="check the time range, minimum duration and limit")
+            if status == 404:
+                raise TracingHTTPError(f"Tempo at {where} has no such thing (HTTP 404): {said}", status=status,
+                                       body=excerpt, hint="check the tracing address: Tempo's query frontend "
+                                                          "(port 3200), without a path prefix")
+            if status >= 500:
+                raise TracingHTTPError(f"Tempo at {where} failed (HTTP {status}): {said}", status=status,
+                                       body=excerpt, hint="it may be overloaded, or its storage unavailable; "
+                                                          "try again later")
+            raise TracingHTTPError(f"Tempo at {where} answered HTTP {status}: {said}", status=status, body=excerpt)
+        if what == "echo":
+            return {}
+        if too_deep or not isinstance(body, dict) or (what == "traces" and "traces" not in body) \
+                or (what == "tagValues" and "tagValues" not in body):
+            html = excerpt.lstrip().lower().startswith(("<!doctype", "<html"))
+            raise TracingMalformed(
+                f"{where} answered with {'an HTML page' if html else 'something'} instead of Tempo's API JSON"
+                + (f": {excerpt[:80]}" if excerpt else ""),
+                hint="check the tracing address: Tempo's query frontend (port 3200), or choose the Jaeger API "
+                     "for this context")
         return body
 
 

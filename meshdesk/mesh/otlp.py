@@ -1,0 +1,285 @@
+"""Tempo's own API as data (Qt-free): its answer for one trace (OpenTelemetry's OTLP JSON) read into the
+same :class:`~meshdesk.mesh.traces.Trace` model Jaeger's JSON gives, and the TraceQL query a search sends.
+
+A trace (``GET /api/traces/<id>``) comes as ``{"batches": [...]}`` (Tempo's v1 answer) or
+``{"resourceSpans": [...]}`` (OTLP's own shape, also under ``{"trace": ...}`` in Tempo's v2 answer): each
+resource (its ``service.name`` attribute names the service, ``<app>.<namespace>`` for Istio's proxies; the
+rest are the process's tags, ``hostname`` ...) holds ``scopeSpans`` (``instrumentationLibrarySpans`` in
+older versions) of spans. Ids are hex (OTLP JSON) or base64 (protobuf's JSON, which Tempo writes); times
+are unix nanoseconds, as text or numbers; attribute values are typed (``stringValue``, ``intValue`` ...);
+the span kind is an enum name (``SPAN_KIND_SERVER``) or number; the status code likewise.
+
+They become Jaeger's words, so everything downstream reads them alike: the kind is the ``span.kind`` tag
+(``server``, ``client`` ...), an error status ``otel.status_code=ERROR`` with its message as
+``otel.status_description`` (as Jaeger's own OTLP reader does). What cannot be read is skipped and
+counted, never raised.
+
+``traceql(service, query)`` is the search for a service's spans in TraceQL, every value quoted so a name
+with a quote or a backslash can never change the query.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from meshdesk.mesh.traces import MAX_SPANS, MAX_TAG_CHARS, Span, Trace, TraceQuery, TraceSet
+
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+_KIND_NAMES = {f"SPAN_KIND_{v.upper()}": v for v in _KINDS.values()}
+_STATUS = {1: "OK", 2: "ERROR"}
+_STATUS_NAMES = {"STATUS_CODE_OK": "OK", "STATUS_CODE_ERROR": "ERROR"}
+
+
+def otlp_id(raw: Any, size: int) -> str:
+    """An id of ``size`` bytes as lower-case hex: given as hex (``2 * size`` hex digits, or fewer, as
+    Tempo's search writes a trace id without its leading zeros) or as base64 (protobuf's JSON); "" when it
+    is neither, or all zeros (no parent)."""
+    if not isinstance(raw, str) or not raw:
+        return ""
+    text = raw.strip()
+    if _HEX.match(text) and len(text) <= size * 2:
+        # hex (base64 of an id this long always has a letter past f, or padding: "=" is no hex digit)
+        out = text.lower().rjust(size * 2, "0")
+    else:
+        try:
+            data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text
+                                    else None, validate=True)
+        except (binascii.Error, ValueError):
+            return ""
+        if not data or len(data) > size:
+            return ""
+        out = data.hex().rjust(size * 2, "0")
+    return "" if not out.strip("0") else out
+
+
+def any_value(value: Any) -> tuple[str, bool]:
+    """An OTLP ``AnyValue`` as text, and whether it had a shape that could be read."""
+    if not isinstance(value, dict):
+        return "", False
+    if "stringValue" in value:
+        v = value["stringValue"]
+        return (v[:MAX_TAG_CHARS], True) if isinstance(v, str) else ("", False)
+    if "boolValue" in value:
+        v = value["boolValue"]
+        return ("true" if v else "false", True) if isinstance(v, bool) else ("", False)
+    if "intValue" in value:  # int64: text in JSON, a number in some writers
+        v = value["intValue"]
+        try:
+            return (str(int(v)), True) if not isinstance(v, bool) else ("", False)
+        except (TypeError, ValueError):
+            return "", False
+    if "doubleValue" in value:
+        v = value["doubleValue"]
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            return "", False
+        try:
+            f = float(v)
+        except ValueError:
+            return "", False
+        return (str(int(f)) if f.is_integer() and abs(f) < 2**53 else repr(f)), True
+    if "arrayValue" in value or "kvlistValue" in value or "bytesValue" in value:
+        try:
+            return json.dumps(_plain(value), separators=(",", ":"))[:MAX_TAG_CHARS], True
+        except (TypeError, ValueError, RecursionError):
+            return "", False
+    if not value:  # an empty AnyValue: an attribute set without a value
+        return "", True
+    return "", False
+
+
+def _plain(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return None
+    if "arrayValue" in value:
+        return [_plain(v) for v in (value["arrayValue"] or {}).get("values") or []]
+    if "kvlistValue" in value:
+        return {str(kv.get("key")): _plain(kv.get("value")) for kv in (value["kvlistValue"] or {}).get("values") or []
+                if isinstance(kv, dict)}
+    if "bytesValue" in value:
+        return value["bytesValue"]
+    return any_value(value)[0]
+
+
+def _attributes(raw: Any) -> tuple[dict[str, str], int]:
+    out: dict[str, str] = {}
+    bad = 0
+    if not isinstance(raw, list):
+        return out, (0 if raw is None else 1)
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            bad += 1
+            continue
+        text, ok = any_value(item.get("value", {}))
+        if not ok:
+            bad += 1
+            continue
+        out[item["key"]] = text
+    return out, bad
+
+
+def _nanos(raw: Any) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return int(raw)
+        except ValueError:
+            return None
+    if isinstance(raw, float) and raw == raw and abs(raw) < 2**63:
+        return int(raw)
+    return None
+
+
+def _enum(raw: Any, numbers: Mapping[int, str], names: Mapping[str, str]) -> str:
+    if isinstance(raw, bool):
+        return ""
+    if isinstance(raw, int):
+        return numbers.get(raw, "")
+    if isinstance(raw, str):
+        if raw.isdigit():
+            return numbers.get(int(raw), "")
+        return names.get(raw.upper(), "")
+    return ""
+
+
+def _resources(document: Mapping[str, Any]) -> list[Any] | None:
+    for key in ("batches", "resourceSpans"):
+        if key in document:
+            got = document[key]
+            return got if isinstance(got, list) else ([] if got is None else None)
+    inner = document.get("trace")
+    if isinstance(inner, dict):
+        return _resources(inner)
+    return None
+
+
+def parse_otlp(document: Any, budget: list[int] | None = None) -> tuple[Trace | None, int]:
+    """One trace of Tempo's answer and how many spans (or resources) were skipped; None when no span
+    of it could be read. ``budget`` (a one-item list) counts down the spans still allowed."""
+    if not isinstance(document, dict):
+        return None, 1
+    resources = _resources(document)
+    if resources is None:
+        return None, 1
+    budget = budget if budget is not None else [MAX_SPANS]
+    spans: list[Span] = []
+    skipped = 0
+    seen: set[str] = set()
+    for res in resources:
+        if not isinstance(res, dict):
+            skipped += 1
+            continue
+        ptags, _bad = _attributes((res.get("resource") or {}).get("attributes")
+                                  if isinstance(res.get("resource"), dict) else None)
+        service = ptags.pop("service.name", "")
+        scopes = res.get("scopeSpans", res.get("instrumentationLibrarySpans"))
+        if not isinstance(scopes, list):
+            skipped += 0 if scopes is None else 1
+            continue
+        for scope in scopes:
+            raw_spans = scope.get("spans") if isinstance(scope, dict) else None
+            if not isinstance(raw_spans, list):
+                skipped += 1
+                continue
+            for raw in raw_spans:
+                if budget[0] <= 0:
+                    skipped += 1
+                    continue
+                budget[0] -= 1
+                span = _span(raw, service, ptags)
+                if span is None or span.span_id in seen:
+                    skipped += 1
+                    continue
+                seen.add(span.span_id)
+                spans.append(span)
+    if not spans:
+        return None, skipped or 1
+    trace_id = next((s.trace_id for s in spans if s.trace_id), "")
+    return Trace(trace_id, tuple(spans)), skipped
+
+
+def _span(raw: Any, service: str, ptags: Mapping[str, str]) -> Span | None:
+    if not isinstance(raw, dict):
+        return None
+    span_id = otlp_id(raw.get("spanId"), 8)
+    start, end = _nanos(raw.get("startTimeUnixNano")), _nanos(raw.get("endTimeUnixNano"))
+    if not span_id or start is None:
+        return None
+    tags, bad = _attributes(raw.get("attributes"))
+    kind = _enum(raw.get("kind"), _KINDS, _KIND_NAMES)
+    if kind:
+        tags["span.kind"] = kind
+    status = raw.get("status")
+    if isinstance(status, dict):
+        code = _enum(status.get("code"), _STATUS, _STATUS_NAMES)
+        if code:
+            tags["otel.status_code"] = code
+        message = status.get("message")
+        if code == "ERROR" and isinstance(message, str) and message:
+            tags["otel.status_description"] = message[:MAX_TAG_CHARS]
+    name = raw.get("name")
+    start_us = start // 1000
+    duration_us = max(0, (end // 1000) - start_us) if end is not None else 0
+    notes = (f"{bad} tag(s) of another shape left out",) if bad else ()
+    return Span(otlp_id(raw.get("traceId"), 16), span_id, otlp_id(raw.get("parentSpanId"), 8),
+                name if isinstance(name, str) else "", service, start_us, duration_us, tags, dict(ptags), notes)
+
+
+def parse_tempo_traces(documents: list[Any]) -> TraceSet:
+    """Tempo's answers for several traces as one ``TraceSet``, newest first."""
+    out = TraceSet()
+    budget = [MAX_SPANS]
+    by_id: dict[str, Trace] = {}
+    for doc in documents:
+        trace, skipped = parse_otlp(doc, budget)
+        out.skipped += skipped
+        if trace is not None and (trace.trace_id not in by_id or len(trace.spans) > len(by_id[trace.trace_id].spans)):
+            by_id[trace.trace_id] = trace
+    out.traces = sorted(by_id.values(), key=lambda t: (-t.start_us, t.trace_id))
+    out.fetched = len(documents)
+    return out
+
+
+# --- TraceQL ------------------------------------------------------------------------------------------
+
+_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/:]*$")
+
+
+def traceql_string(value: str) -> str:
+    """``value`` as a TraceQL string literal: quoted, with backslashes, quotes and line breaks escaped."""
+    escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+               .replace("\t", "\\t"))
+    return f'"{escaped}"'
+
+
+def traceql_attribute(scope: str, key: str) -> str:
+    """``span.http.method``; a key with other characters quoted (``span."my key"``)."""
+    return f"{scope}.{key}" if _ATTRIBUTE.match(key) else f"{scope}.{traceql_string(key)}"
+
+
+def traceql_duration(ms: float) -> str:
+    """A TraceQL duration for ``ms`` milliseconds, in whole microseconds (``1500us``)."""
+    return f"{max(0, round(ms * 1000))}us"
+
+
+def traceql(service: str, query: TraceQuery, tags: Mapping[str, str] | None = None) -> str:
+    """The spans of ``service`` the query wants: ``{ resource.service.name = "reviews.shop" && duration >=
+    100000us && (status = error || ...) }``. Tags compare as text, as Jaeger's ``tags`` do."""
+    parts = [f"resource.service.name = {traceql_string(service)}"]
+    if query.min_duration_ms > 0:
+        parts.append(f"duration >= {traceql_duration(query.min_duration_ms)}")
+    if query.errors_only:
+        # an error status (OpenTelemetry's tracer), Envoy's error tag (Zipkin's), or a 5xx
+        parts.append('(status = error || span.error = true || span.error = "true" || '
+                     "span.http.status_code >= 500)")
+    for key, value in (tags or {}).items():
+        parts.append(f"{traceql_attribute('span', key)} = {traceql_string(value)}")
+    return "{ " + " && ".join(parts) + " }"

@@ -1,0 +1,208 @@
+"""TempoClient against the Tempo emulator (tests.tempo_emulator, serving the samples the Jaeger emulator
+serves, as OTLP) and stub servers: the TraceQL sent, traces read the same as through Jaeger's API, errors."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+import pytest
+
+from meshdesk.mesh.otlp import otlp_id, parse_otlp, traceql, traceql_string
+from meshdesk.mesh.traces import TARGET_APP, TARGET_WORKLOAD, TraceQuery, TraceTarget, parse_jaeger
+from meshdesk.sources.base import TracingHTTPError, TracingMalformed, TracingQueryError, TracingUnauthorized
+from meshdesk.sources.tracing import JaegerClient, TempoClient
+from tests.jaeger_emulator import JaegerEmulator
+from tests.prom_server import StubRequest, StubResponse, StubServer
+from tests.tempo_emulator import Condition, TempoEmulator, otlp_trace, parse_traceql
+from tests.test_tracing_client import T0, US, shop_traces
+from tests.trace_samples import bookinfo_trace
+
+TOKEN = "tempo-SECRET-4711"
+
+
+def query(kind: str = TARGET_APP, name: str = "reviews", app: str = "", ns: str = "shop", **kw: Any) -> TraceQuery:
+    return TraceQuery(TraceTarget(kind, ns, name, app), T0 - 600, T0 + 60, **kw)
+
+
+@pytest.fixture
+def tempo() -> Any:
+    with TempoEmulator(shop_traces()) as emulator:
+        yield emulator
+
+
+def ids(found: Any) -> list[str]:
+    return [t.trace_id.lstrip("0") for t in found.traces]
+
+
+def test_app_traces_searched_in_traceql_then_fetched_whole(tempo: TempoEmulator) -> None:
+    with TempoClient(tempo.url) as client:
+        found = client.find_traces(query(limit=20))
+    assert ids(found) == ["a1", "b2", "c3"]  # d4 started before the window
+    assert found.service == "reviews.shop" and not found.limited and found.skipped == 0
+    asked = tempo.searches()[-1].params
+    assert asked == {"q": '{ resource.service.name = "reviews.shop" }', "start": str(T0 - 600),
+                     "end": str(T0 + 60), "limit": "20", "spss": "3"}
+    fetched = [r.path for r in tempo.requests if r.path.startswith("/api/traces/")]
+    assert sorted(fetched) == ["/api/traces/" + "a1".rjust(32, "0"), "/api/traces/" + "b2".rjust(32, "0"),
+                               "/api/traces/" + "c3".rjust(32, "0")]
+    assert found.traces[0].name.startswith("productpage.shop")
+
+
+def test_the_same_traces_as_through_jaegers_api(tempo: TempoEmulator) -> None:
+    """Spans, parents, services, kinds, tags and errors come out as Jaeger's JSON gives them."""
+    with JaegerEmulator(shop_traces()) as jaeger:
+        via_jaeger = JaegerClient(jaeger.url).find_traces(query(kind=TARGET_WORKLOAD, name="reviews-v2", app="reviews"))
+    via_tempo = TempoClient(tempo.url).find_traces(query(kind=TARGET_WORKLOAD, name="reviews-v2", app="reviews"))
+    assert ids(via_tempo) == ids(via_jaeger) == ["a1"]
+
+    def shape(found: Any) -> list[Any]:
+        return [(s.span_id.lstrip("0"), s.parent_id.lstrip("0"), s.service, s.operation, s.start_us, s.duration_us,
+                 s.kind, s.error, s.status_code, s.node.pod) for t in found.traces for s in t.ordered() for s in [s[1]]]
+    assert shape(via_tempo) == shape(via_jaeger)
+
+
+def test_errors_only_and_min_duration_go_into_the_traceql(tempo: TempoEmulator) -> None:
+    client = TempoClient(tempo.url)
+    assert ids(client.find_traces(query(errors_only=True))) == ["b2"]
+    assert Condition("span.error", "=", True) in tempo.queries[-1]
+    assert ids(client.find_traces(query(min_duration_ms=25))) == ["a1"]
+    assert Condition("duration", ">=", ("duration", 25_000_000)) in tempo.queries[-1]
+    assert ids(client.find_traces(query(min_duration_ms=25, errors_only=True))) == []
+
+
+def test_limit_reached_is_said(tempo: TempoEmulator) -> None:
+    found = TempoClient(tempo.url).find_traces(query(limit=2))
+    assert ids(found) == ["a1", "b2"] and found.limited
+
+
+def test_a_hostile_service_name_cannot_change_the_query(tempo: TempoEmulator) -> None:
+    evil = 'x" || resource.service.name != "'
+    client = TempoClient(tempo.url)
+    found = client.find_traces(query(name=evil, ns='sh\\op"'))
+    assert found.traces == []  # not every trace, as the unescaped query would find
+    conditions = tempo.queries[-1]
+    assert conditions == [Condition("resource.service.name", "=", f'{evil}.sh\\op"')]
+    assert traceql_string('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+    # every value is quoted: a tag key with odd characters too
+    text = traceql("s", query(), {'we"ird key': 'v"'})
+    assert parse_traceql(text)[1][-1] == Condition('span.we"ird key', "=", 'v"')
+
+
+def test_a_traceql_parse_error_is_a_query_error_with_tempos_words() -> None:
+    with TempoEmulator() as tempo:
+        assert tempo.search({"q": '{ resource.service.name = "unclosed }'})[0] == 400
+
+    def answer(req: StubRequest) -> StubResponse:
+        if req.path == "/api/search":
+            return StubResponse(400, "invalid TraceQL query: parse error at line 1, col 30: syntax error: "
+                                     f"unexpected IDENTIFIER {TOKEN}", "text/plain")
+        return StubResponse(200, {"tagValues": [{"type": "string", "value": "reviews.shop"}]})
+    with StubServer(answer) as stub, pytest.raises(TracingQueryError) as err:
+        TempoClient(stub.url, token=TOKEN).find_traces(query())
+    assert str(err.value).startswith("Tempo refused the query (HTTP 400): invalid TraceQL query: parse error at "
+                                     "line 1, col 30")
+    assert TOKEN not in str(err.value)
+
+
+def test_one_trace_whole_in_both_otlp_shapes_and_id_forms() -> None:
+    traces = shop_traces()
+    for shape, id_form, kinds, old in (("batches", "base64", "name", False), ("resourceSpans", "hex", "number", True)):
+        with TempoEmulator(traces, shape=shape, ids=id_form, kinds=kinds, old_scopes=old) as tempo:
+            client = TempoClient(tempo.url)
+            got = client.trace("a1")
+            assert got is not None and got.trace_id == "a1".rjust(32, "0")
+            assert [(s.span_id.lstrip("0"), s.parent_id.lstrip("0"), s.kind) for s in got.spans] == \
+                [("1", "", "server"), ("2", "1", "client"), ("3", "2", "server")]
+            assert client.trace("ffff") is None  # 404: not found, no error
+            assert client.trace("not-an-id") is None
+
+
+def test_otlp_ids_times_values_and_status() -> None:
+    tid = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
+    assert otlp_id(base64.b64encode(tid).decode(), 16) == tid.hex()
+    assert otlp_id(tid.hex().upper(), 16) == tid.hex()
+    assert otlp_id("abc", 16) == "abc".rjust(32, "0")  # Tempo's search drops leading zeros
+    assert otlp_id("AAAAAAAAAAA=", 8) == "" and otlp_id("%%%", 8) == ""
+    doc = {"resourceSpans": [{"resource": {"attributes": [
+        {"key": "service.name", "value": {"stringValue": "reviews.shop"}},
+        {"key": "hostname", "value": {"stringValue": "reviews-v1-abc"}}]},
+        "scopeSpans": [{"spans": [{
+            "traceId": tid.hex(), "spanId": "00f067aa0ba902b7", "name": "op", "kind": 2,
+            "startTimeUnixNano": "1700000000000001000", "endTimeUnixNano": 1700000000004001999,
+            "status": {"code": "STATUS_CODE_ERROR", "message": "boom"},
+            "attributes": [{"key": "http.status_code", "value": {"intValue": "503"}},
+                           {"key": "ok", "value": {"boolValue": True}},
+                           {"key": "ratio", "value": {"doubleValue": 0.5}},
+                           {"key": "list", "value": {"arrayValue": {"values": [{"stringValue": "a"}]}}},
+                           {"key": "bad", "value": {"stringValue": 5}}]},
+            {"spanId": "", "startTimeUnixNano": "1"}]}]}]}
+    trace, skipped = parse_otlp({"trace": doc})
+    assert trace is not None and skipped == 1
+    (span,) = trace.spans
+    assert (span.start_us, span.duration_us, span.service, span.kind) == (1_700_000_000_000_001, 4000, "reviews.shop",
+                                                                          "server")
+    assert span.tags["http.status_code"] == "503" and span.status_code == 503 and span.error
+    assert span.tags["ok"] == "true" and span.tags["ratio"] == "0.5" and span.tags["list"] == '["a"]'
+    assert span.tags["otel.status_description"] == "boom" and "bad" not in span.tags and span.notes
+    assert span.process_tags == {"hostname": "reviews-v1-abc"} and span.node.pod == "reviews-v1-abc"
+    assert parse_otlp({"nothing": 1}) == (None, 1) and parse_otlp([]) == (None, 1)
+
+
+def test_a_trace_gone_between_search_and_fetch_is_skipped() -> None:
+    traces = shop_traces()
+
+    def answer(req: StubRequest) -> StubResponse:
+        if req.path == "/api/search":
+            return StubResponse(200, {"traces": [{"traceID": "a1"}, {"traceID": "b2"}, {"nope": 1}]})
+        if req.path.endswith("a1"):
+            return StubResponse(200, otlp_trace(traces[0]))
+        if req.path.startswith("/api/traces/"):
+            return StubResponse(404, "trace not found", "text/plain")
+        return StubResponse(200, {"tagValues": ["reviews.shop"]})
+    with StubServer(answer) as stub:
+        found = TempoClient(stub.url).find_traces(query())
+    assert ids(found) == ["a1"] and found.skipped == 2
+
+
+def test_services_from_the_v2_tag_api_or_the_older_one() -> None:
+    with TempoEmulator(shop_traces(), v2_tags=False) as tempo:
+        client = TempoClient(tempo.url)
+        assert client.services() == ["productpage.shop", "ratings.shop", "reviews.shop"]
+    with TempoEmulator(shop_traces()) as tempo:
+        found = TempoClient(tempo.url).find_traces(query(name="nothere"))
+    assert found.traces == [] and "Tempo has no traces of nothere.shop at all" in found.notes[0]
+
+
+def test_ping_is_tempos_echo_and_other_apis_are_told_apart(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with TempoEmulator(token=TOKEN) as tempo:
+        TempoClient(tempo.url, token=TOKEN).ping()
+        with pytest.raises(TracingUnauthorized):
+            TempoClient(tempo.url, token="wrong").ping()
+    with JaegerEmulator(shop_traces()) as jaeger, pytest.raises(TracingHTTPError) as err:
+        TempoClient(jaeger.url).ping()  # Jaeger has no /api/echo
+    assert err.value.status == 404 and "port 3200" in err.value.hint
+    with StubServer(lambda req: StubResponse(200, "<html>Grafana</html>", "text/html")) as stub, \
+            pytest.raises(TracingMalformed) as bad:
+        TempoClient(stub.url).ping()
+    assert "did not answer as Tempo's API does" in str(bad.value)
+    assert TOKEN not in caplog.text
+
+
+def test_a_storage_failure_is_said_as_such() -> None:
+    with StubServer(lambda req: StubResponse(500, "error querying store in Querier.FindTraceByID", "text/plain")) as stub, \
+            pytest.raises(TracingHTTPError) as err:
+        TempoClient(stub.url).trace("a1")
+    assert "failed (HTTP 500): error querying store" in str(err.value) and not isinstance(err.value, TracingQueryError)
+
+
+def test_bookinfo_through_both_apis_alike() -> None:
+    sample = [bookinfo_trace(T0 * US), bookinfo_trace((T0 + 5) * US, ratings_code=503)]
+    q = TraceQuery(TraceTarget(TARGET_APP, "bookinfo", "reviews", "reviews"), T0 - 60, T0 + 60)
+    with TempoEmulator(sample) as tempo:
+        found = TempoClient(tempo.url).find_traces(q)
+    direct = parse_jaeger({"data": sample})
+    assert [(t.trace_id, len(t.spans), t.errors, t.name) for t in found.traces] == \
+        [(t.trace_id, len(t.spans), t.errors, t.name) for t in direct.traces]
