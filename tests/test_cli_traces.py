@@ -282,3 +282,36 @@ def test_a_namespace_the_cluster_does_not_have_is_said_not_as_no_traces(
         assert traces_main(["--demo", "-n", "bookinfo", *who]) == 2
         err = capsys.readouterr().err
         assert "there is no namespace bookinfo in the cluster" in err and "sampled" not in err
+
+
+def test_traces_through_tempos_own_api(cluster: tuple[Any, Path], kube_emulator: KubeEmulator,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A Tempo found in the cluster with its API port is asked in TraceQL (auto); --tracing-api jaeger asks the
+    Istio addon's Jaeger instead; a Tempo URL given answers as Tempo; --tracing-api tempo at Jaeger fails plainly."""
+    from tests.tempo_emulator import TempoEmulator
+
+    jaeger, config = cluster
+    emu = kube_emulator
+    emu.add_namespace("tempo")
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "tempo", "namespace": "tempo", "labels": {"app.kubernetes.io/name": "tempo"}},
+             "spec": {"ports": [{"name": "tempo-prom-metrics", "port": 3200}]}})
+    with TempoEmulator(recent_traces(time.time())) as tempo:
+        emu.proxy_service("tempo", "tempo", 3200, tempo.url)
+        base = ["--kubeconfig", str(config), "-n", "shop"]
+        assert traces_main([*base, "--app", "reviews", "--tracing-api", "tempo", "--json", "--errors"]) == 0
+        out, err = capsys.readouterr()
+        assert [t["traceID"].lstrip("0") for t in json.loads(out)["traces"]] == ["b2"]
+        assert "tempo/tempo:3200 (Tempo, its own API)" in err
+        assert tempo.searches()[-1].params["q"].startswith('{ resource.service.name = "reviews.shop" && (status = error')
+        assert traces_main([*base, "--workload", "reviews-v2", "--tracing-api", "tempo", "--since", "2h"]) == 0
+        out, err = capsys.readouterr()
+        assert [ln.split()[-1].lstrip("0") for ln in out.splitlines()[1:]] == ["a1", "c3"]
+        assert traces_main([*base, "--app", "reviews", "--tracing-api", "jaeger"]) == 0
+        assert "Istio's Jaeger addon" in capsys.readouterr().err
+        assert traces_main(["--tracing", tempo.url, "-n", "shop", "--app", "reviews"]) == 0
+        out, err = capsys.readouterr()
+        assert len(out.splitlines()) == 3 and f"tracing backend: URL {tempo.url}, Tempo's API" in err
+    assert traces_main(["--tracing", jaeger.url, "-n", "shop", "--app", "reviews", "--tracing-api", "tempo"]) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 404" in err and "Traceback" not in err

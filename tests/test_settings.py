@@ -591,6 +591,22 @@ def test_tracing_url_and_auth_round_trip_masked_and_bad_values_dropped(caplog: p
     assert bad.context_settings("prod").tracing_auth == {"type": "bearer", "headers": {}}
 
 
+def test_the_tracing_api_round_trips_and_a_bad_one_is_auto(caplog: pytest.LogCaptureFixture) -> None:
+    s = load_settings()
+    s.set_context_settings("prod", ContextSettings(tracing_api="tempo"))
+    s.set_context_settings("old", ContextSettings(prometheus_url="http://p:9090"))
+    s.save()
+    doc = json.loads(paths.settings_file().read_text())
+    assert doc["contexts"]["prod"]["tracing_api"] == "tempo" and "tracing_api" not in doc["contexts"]["old"]
+    assert load_settings().context_settings("prod").tracing_api == "tempo"
+    doc["contexts"]["prod"]["tracing_api"] = "zipkin"
+    doc["contexts"]["old"]["tracing_api"] = "auto"
+    paths.settings_file().write_text(json.dumps(doc))
+    bad = load_settings()
+    assert "tracing_api 'zipkin' is none of auto, jaeger, tempo" in " | ".join(bad.warnings)
+    assert bad.context_settings("prod").tracing_api == "" and bad.context_settings("old").tracing_api == ""
+
+
 def test_an_entry_for_no_context_is_not_kept() -> None:
     """Earlier versions kept the view choices made with no kubeconfig found under a context named "":
     it is not read back, and nothing is kept for "" any more."""

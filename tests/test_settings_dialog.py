@@ -539,7 +539,7 @@ def test_tracing_url_and_auth_are_edited_beside_prometheus(qtbot, app, store, ca
         _type(qtbot, form.tracing_auth.token, TOKEN)
         with qtbot.waitSignal(form.tracingTestDone, timeout=10000):
             form.test_tracing()
-        assert form.tracing_test_result.text().startswith("The tracing backend answered in")
+        assert form.tracing_test_result.text().startswith("The tracing backend answered (Jaeger's query API) in")
         assert form.test_result.isHidden()  # Prometheus's own verdict is not touched
         with qtbot.waitSignal(dialog.settingsSaved):
             _click(qtbot, dialog, "Ok")
@@ -569,3 +569,28 @@ def test_a_bad_tracing_url_or_a_token_without_it_keeps_the_dialog_open(qtbot, ap
     assert "tracing: a bearer token or basic auth is used only with a tracing URL" in dialog.error.text()
     assert TOKEN not in dialog.error.text()
     assert store.load_settings().context_settings("kind-dev").tracing_url == ""
+
+
+def test_the_tracing_api_is_chosen_tested_and_saved(qtbot, app, store) -> None:
+    """Auto, Jaeger's query API or Tempo's own, per context: the Test button asks through the one chosen
+    (auto says which it found), and it is saved and shown again."""
+    from tests.tempo_emulator import TempoEmulator
+    from tests.test_tracing_client import shop_traces
+
+    with TempoEmulator(shop_traces()) as tempo:
+        dialog = _dialog(qtbot, current_context="prod-eu")
+        form = dialog.form()
+        assert form.tracing_api.currentData() == ""  # auto
+        _type(qtbot, form.tracing_url, tempo.url)
+        with qtbot.waitSignal(form.tracingTestDone, timeout=10000):
+            form.test_tracing()
+        assert form.tracing_test_result.text().startswith("The tracing backend answered (Tempo's API) in")
+        _choose(form.tracing_api, "jaeger")
+        with qtbot.waitSignal(form.tracingTestDone, timeout=10000):
+            form.test_tracing()  # Tempo without its Jaeger frontend: Jaeger's API is not there
+        assert "HTTP 404" in form.tracing_test_result.text()
+        _choose(form.tracing_api, "tempo")
+        with qtbot.waitSignal(dialog.settingsSaved):
+            _click(qtbot, dialog, "Ok")
+    assert store.load_settings().context_settings("prod-eu").tracing_api == "tempo"
+    assert _dialog(qtbot, current_context="prod-eu").form().tracing_api.currentData() == "tempo"

@@ -91,8 +91,12 @@ def test_tempos_query_frontend(kube_emulator: KubeEmulator, plain_jaeger: Jaeger
     _service(emu, "tempo", "tempo-distributor", [{"name": "http", "port": 3100}],
              {"app.kubernetes.io/name": "tempo", "app.kubernetes.io/component": "distributor"})
     emu.proxy_service("tempo", "tempo-query-frontend", 16686, _root(plain_jaeger))
-    assert [str(s) for s in find_tracing_services(emu.api_client())] == ["tempo/tempo-query-frontend:16686"]
-    conn = connect_tracing(emu.api_client())
+    assert [str(s) for s in find_tracing_services(emu.api_client(), tracing_api="jaeger")] == \
+        ["tempo/tempo-query-frontend:16686"]
+    # auto: its own API (the port named http) first, then its Jaeger frontend
+    assert [(str(s), s.api) for s in find_tracing_services(emu.api_client())] == \
+        [("tempo/tempo-query-frontend:3100", "tempo"), ("tempo/tempo-query-frontend:16686", "jaeger")]
+    conn = connect_tracing(emu.api_client())  # its own API does not answer here: the Jaeger frontend
     try:
         assert conn.description == ("API server service proxy to tempo/tempo-query-frontend:16686 "
                                     "(Tempo's query frontend)")
@@ -113,11 +117,15 @@ def test_tempo_as_one_binary_and_the_frontends_discovery_twin(kube_emulator: Kub
                                       {"name": "tempo-query-jaeger-ui", "port": 16686}],
              {"app.kubernetes.io/name": "tempo"})
     _service(emu, "bare", "tempo", [{"name": "http-query", "port": 3100}], {"app.kubernetes.io/name": "tempo"})
-    found = find_tracing_services(emu.api_client())
+    found = find_tracing_services(emu.api_client(), tracing_api="jaeger")
     assert [(str(s), s.what) for s in found] == [
         ("tracing/tempo-query-frontend:16686", "Tempo's query frontend"),
         ("tracing/tempo-query-frontend-discovery:16686", "Tempo's query frontend"),
         ("single/tempo:16686", "Tempo")]
+    # auto: a Tempo's own API (its port 3200, or one named for it) before its Jaeger frontend
+    assert [(str(s), s.api) for s in find_tracing_services(emu.api_client())] == [
+        ("tracing/tempo-query-frontend:16686", "jaeger"), ("tracing/tempo-query-frontend-discovery:16686", "jaeger"),
+        ("single/tempo:3100", "tempo"), ("single/tempo:16686", "jaeger")]
 
 
 def test_a_backend_that_is_down_is_said_with_what_was_tried(kube_emulator: KubeEmulator) -> None:
@@ -171,7 +179,7 @@ def test_an_explicit_url_wins(kube_emulator: KubeEmulator, plain_jaeger: JaegerE
     conn = connect_tracing(kube_emulator.api_client(), url=plain_jaeger.url,
                            auth={"type": "basic", "username": "u", "password": "pw-SECRET-77"})
     try:
-        assert conn.description == f"URL {plain_jaeger.url}"
+        assert conn.description == f"URL {plain_jaeger.url}, Jaeger's query API"
         assert "Basic" in plain_jaeger.requests[-1].headers["Authorization"]
     finally:
         conn.close()
@@ -224,3 +232,59 @@ def test_a_backend_that_failed_once_is_found_again_and_none_found_is_not_asked_f
         assert [t.trace_id for t in traces.find_traces(QUERY).traces] == ["a1", "b2", "c3"]
     finally:
         source.close()
+
+
+# --- Tempo's own API ------------------------------------------------------------------------------------
+
+
+def test_tempos_own_api_through_the_service_proxy(kube_emulator: KubeEmulator) -> None:
+    from meshdesk.sources.tracing import TempoClient
+    from tests.tempo_emulator import TempoEmulator
+
+    emu = kube_emulator
+    _service(emu, "tempo", "tempo-query-frontend", [{"name": "http-metrics", "port": 3200},
+                                                    {"name": "grpc", "port": 9095}],
+             {"app.kubernetes.io/name": "tempo", "app.kubernetes.io/component": "query-frontend"})
+    with TempoEmulator(shop_traces()) as tempo:
+        emu.proxy_service("tempo", "tempo-query-frontend", 3200, tempo.url)
+        assert find_tracing_services(emu.api_client(), tracing_api="jaeger") == []  # no Jaeger frontend
+        conn = connect_tracing(emu.api_client())
+        try:
+            assert isinstance(conn.client, TempoClient)
+            assert conn.description == ("API server service proxy to tempo/tempo-query-frontend:3200 (Tempo's "
+                                        "query frontend, its own API)")
+            assert [t.trace_id.lstrip("0") for t in conn.client.find_traces(QUERY).traces] == ["a1", "b2", "c3"]
+        finally:
+            conn.close()
+        with pytest.raises(TracingError) as err:
+            connect_tracing(emu.api_client(), tracing_api="jaeger")
+        assert "no Tempo with its Jaeger query port (16686)" in str(err.value)
+
+
+def test_a_url_is_asked_through_the_api_it_answers_or_the_one_chosen(plain_jaeger: JaegerEmulator) -> None:
+    from meshdesk.sources.base import TracingHTTPError
+    from meshdesk.sources.tracing import JaegerClient, TempoClient
+    from tests.tempo_emulator import TempoEmulator
+
+    with TempoEmulator(shop_traces()) as tempo:
+        conn = connect_tracing(None, url=tempo.url)  # auto: it answers Tempo's echo
+        try:
+            assert type(conn.client) is TempoClient and conn.description.endswith(", Tempo's API")
+            assert [t.trace_id.lstrip("0") for t in conn.client.find_traces(QUERY).traces] == ["a1", "b2", "c3"]
+        finally:
+            conn.close()
+    conn = connect_tracing(None, url=plain_jaeger.url)  # auto: no echo, Jaeger's API
+    try:
+        assert type(conn.client) is JaegerClient
+    finally:
+        conn.close()
+    with pytest.raises(TracingHTTPError) as err:  # Tempo's API chosen, at a Jaeger: said as such
+        connect_tracing(None, url=plain_jaeger.url, tracing_api="tempo")
+    assert err.value.status == 404 and "3200" in err.value.hint
+
+
+def test_none_found_when_only_tempo_is_asked_for(kube_emulator: KubeEmulator) -> None:
+    _istio_addon(kube_emulator)
+    with pytest.raises(TracingError) as err:
+        connect_tracing(kube_emulator.api_client(), tracing_api="tempo")
+    assert str(err.value).startswith("No Tempo was found: no service labelled app.kubernetes.io/name=tempo")

@@ -1,6 +1,6 @@
 """``meshdesk traces``: the distributed traces of an app, a workload or a service, from the cluster's
-tracing backend (Jaeger, or Tempo's Jaeger query frontend: found in the cluster, saved in Settings or
-given with ``--tracing URL``) or the demo mesh, printed as a table (start, name, duration, spans,
+tracing backend (Jaeger, or Tempo through its own API or its Jaeger query frontend, ``--tracing-api``:
+found in the cluster, saved in Settings or given with ``--tracing URL``) or the demo mesh, printed as a table (start, name, duration, spans,
 errors) or as JSON (``--json``).
 
 Exit codes, as ``meshdesk graph``'s: 0 ok (an app the backend holds no traces of is said on stderr), 1
@@ -22,6 +22,7 @@ from meshdesk.mesh.traces import (
     TARGET_APP,
     TARGET_SERVICE,
     TARGET_WORKLOAD,
+    TRACING_APIS,
     Trace,
     TraceQuery,
     TraceSet,
@@ -41,8 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--context", help="kubeconfig context of a live cluster (default: the current one)")
     src.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
     src.add_argument("--tracing", metavar="URL",
-                     help="the tracing backend's Jaeger query API (default: saved in Settings, else found in "
-                          "the cluster)")
+                     help="the tracing backend: Jaeger's query API or Tempo's own (default: saved in Settings, "
+                          "else found in the cluster)")
+    src.add_argument("--tracing-api", choices=TRACING_APIS,
+                     help="ask the tracing backend through Jaeger's query API, Tempo's own (TraceQL), or auto: "
+                          "Tempo's when it answers as Tempo (default: saved in Settings, else auto)")
     src.add_argument("--tracing-ca", metavar="FILE",
                      help="CA bundle (PEM) to verify the tracing URL's certificate")
     src.add_argument("--tracing-insecure", action="store_true",
@@ -119,7 +123,8 @@ def _open(a: argparse.Namespace) -> Any:
             given["ca_bundle"] = a.tracing_ca
         if a.tracing_insecure:
             given["insecure"] = True
-        return ClusterSource(None, context="", tracing_url=url, tracing_auth=given, timeout=a.timeout)
+        return ClusterSource(None, context="", tracing_url=url, tracing_auth=given, timeout=a.timeout,
+                             tracing_api=a.tracing_api)
     kubeconfig = load_kubeconfig(a.kubeconfig, log_problems=False)
     for broken in kubeconfig.problems:
         print(f"{PROG}: warning: {broken}", file=sys.stderr)
@@ -128,6 +133,8 @@ def _open(a: argparse.Namespace) -> Any:
     for w in settings.warnings:
         print(f"{PROG}: warning: {w}", file=sys.stderr)
     saved = settings.context_settings(context)
+    # the API saved goes with the address saved (or the search in the cluster), not with another one given
+    saved_api = saved.tracing_api if not url or url.rstrip("/") == (saved.tracing_url or "").rstrip("/") else ""
     if not url:
         url, auth = saved.tracing_url or None, saved.tracing_auth or None
         problem = url_problem(url) if url else ""
@@ -152,7 +159,8 @@ def _open(a: argparse.Namespace) -> Any:
     # the cluster is asked only for what needs it (a workload's app label, the search for the backend): with
     # an app and a tracing URL, an unreachable cluster does not stop the traces
     source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, timeout=a.timeout,
-                         log_problems=False, tracing_url=url, tracing_auth=auth, check=not (url and a.app))
+                         log_problems=False, tracing_url=url, tracing_auth=auth, check=not (url and a.app),
+                         tracing_api=a.tracing_api or saved_api or None)
     if not a.namespace and not source.default_namespace:
         source.close()
         raise _UsageError("name the namespace with --namespace (the context has none of its own)")

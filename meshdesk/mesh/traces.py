@@ -38,6 +38,11 @@ TARGET_SERVICE = "service"
 KIND_CLIENT = "client"
 KIND_SERVER = "server"
 
+# which API a tracing backend is asked through: Tempo's own (TraceQL) or Jaeger's query API (which Tempo
+# also serves through its Jaeger query frontend); auto: Tempo's when the backend answers as Tempo
+TRACING_API_AUTO, TRACING_API_JAEGER, TRACING_API_TEMPO = "auto", "jaeger", "tempo"
+TRACING_APIS = (TRACING_API_AUTO, TRACING_API_JAEGER, TRACING_API_TEMPO)
+
 # the longest a trace list may be asked for, and what is asked by default (Kiali offers 20 to 500)
 LIMITS = (20, 100, 200, 500)
 DEFAULT_LIMIT = 100

@@ -64,7 +64,7 @@ class ClusterSource:
     def __init__(self, api: Any, *, context: str, cluster: str = DEFAULT_CLUSTER,
                  prometheus_url: str | None = None, prometheus_auth: Mapping[str, Any] | None = None,
                  default_namespace: str = "", timeout: float = 30.0, tracing_url: str | None = None,
-                 tracing_auth: Mapping[str, Any] | None = None) -> None:
+                 tracing_auth: Mapping[str, Any] | None = None, tracing_api: str | None = None) -> None:
         self.api = api
         self.context = context
         self.cluster = cluster or DEFAULT_CLUSTER
@@ -82,6 +82,7 @@ class ClusterSource:
         # looking for it (a few API calls and a probe, up to the timeout) never holds up the graph's refresh
         self.tracing_url = tracing_url
         self.tracing_auth = dict(tracing_auth or {})
+        self.tracing_api = tracing_api or ""  # "jaeger", "tempo"; "": auto
         self._tracing_lock = threading.Lock()
         self._tracing: TracingConnection | None = None
         self._tracing_error: SourceError | None = None
@@ -260,7 +261,7 @@ class ClusterSource:
                                           "with Refresh)", hint=error.hint)
             try:
                 connection = connect_tracing(self.api, url=self.tracing_url, auth=self.tracing_auth,
-                                             timeout=self.timeout)
+                                             timeout=self.timeout, tracing_api=self.tracing_api or None)
                 if self._tracing_closed:  # the source was closed while the backend was looked for
                     connection.close()
                     raise Cancelled("Cancelled: the cluster was closed")
@@ -392,7 +393,8 @@ def _with_namespaces(request: GraphRequest, namespaces: list[str]) -> GraphReque
 def open_source(kubeconfig: str | None = None, context: str | None = None, prometheus_url: str | None = None,
                 prometheus_auth: dict[str, Any] | None = None, *, cluster: str = DEFAULT_CLUSTER,
                 timeout: float = 30.0, check: bool = True, log_problems: bool = True,
-                tracing_url: str | None = None, tracing_auth: Mapping[str, Any] | None = None) -> ClusterSource:
+                tracing_url: str | None = None, tracing_auth: Mapping[str, Any] | None = None,
+                tracing_api: str | None = None) -> ClusterSource:
     """A ClusterSource for ``context`` (default: the current one) of ``kubeconfig`` (default: KUBECONFIG or
     ~/.kube/config). With ``check`` the API server is asked for its version first, so an unreachable
     server or rejected credentials show up here (Unreachable, Unauthorized, Timeout). Prometheus is
@@ -407,7 +409,7 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
         raise ConfigError(f'context "{ctx.name}" gives no API client')
     source = ClusterSource(api, context=ctx.name, cluster=cluster, prometheus_url=prometheus_url,
                            prometheus_auth=prometheus_auth, default_namespace=config.namespace(ctx.name), timeout=timeout,
-                           tracing_url=tracing_url, tracing_auth=tracing_auth)
+                           tracing_url=tracing_url, tracing_auth=tracing_auth, tracing_api=tracing_api)
     source.kubeconfig_problems = [str(p) for p in config.problems]
     if check:
         try:

@@ -26,7 +26,15 @@ from urllib.parse import quote
 import requests
 
 from meshdesk.mesh.otlp import otlp_id, parse_otlp, parse_tempo_traces, traceql
-from meshdesk.mesh.traces import Trace, TraceQuery, TraceSet, for_target, parse_jaeger
+from meshdesk.mesh.traces import (
+    TRACING_API_JAEGER,
+    TRACING_API_TEMPO,
+    Trace,
+    TraceQuery,
+    TraceSet,
+    for_target,
+    parse_jaeger,
+)
 from meshdesk.sources.base import (
     Cancelled,
     TracingError,
@@ -398,16 +406,42 @@ def _jaeger_errors(body: Any) -> list[str]:
 
 
 def client_from_settings(url: str, auth: Mapping[str, Any] | None, *, timeout: float = 30.0,
-                         session: requests.Session | None = None) -> JaegerClient:
+                         session: requests.Session | None = None, api: str = TRACING_API_JAEGER) -> JaegerClient:
     """A client for ``url`` with ``auth`` as the settings store it (type "bearer" with token, "basic"
-    with username and password, or "none"; headers, ca_bundle, insecure)."""
+    with username and password, or "none"; headers, ca_bundle, insecure): Tempo's (``api`` "tempo") or
+    Jaeger's."""
     auth = dict(auth or {})
     kind = str(auth.get("type") or ("bearer" if auth.get("token") else "basic" if auth.get("username") else "none"))
     basic = (str(auth["username"]), str(auth.get("password") or "")) if kind == "basic" and auth.get("username") else None
     token = str(auth["token"]) if kind == "bearer" and auth.get("token") else None
-    return JaegerClient(url, session=session, token=token, basic_auth=basic, headers=auth.get("headers") or None,
-                        ca_bundle=auth.get("ca_file") or auth.get("ca_bundle") or None,
-                        insecure=bool(auth.get("insecure", False)), timeout=timeout)
+    cls = TempoClient if api == TRACING_API_TEMPO else JaegerClient
+    return cls(url, session=session, token=token, basic_auth=basic, headers=auth.get("headers") or None,
+               ca_bundle=auth.get("ca_file") or auth.get("ca_bundle") or None,
+               insecure=bool(auth.get("insecure", False)), timeout=timeout)
 
 
-__all__ = ["GIVE_TRACING_URL", "JaegerClient", "TracingError", "client_from_settings"]
+def as_api(client: JaegerClient, cls: type[JaegerClient]) -> JaegerClient:
+    """A client of ``cls`` for the same address, on the same session, credentials and timeout: ``client``
+    is to be dropped (not closed) once this one is used."""
+    if type(client) is cls:
+        return client
+    other = cls.__new__(cls)
+    other.__dict__.update(client.__dict__)
+    other._services = None
+    return other
+
+
+def answers_as_tempo(client: JaegerClient) -> bool:
+    """Whether the address of ``client`` answers Tempo's ``/api/echo``: auto chooses Tempo's own API then.
+    Its credentials are refused, it is unreachable...: raised, as asking Jaeger's API would fail alike."""
+    probe = as_api(client, TempoClient)
+    try:
+        probe.echo()  # type: ignore[attr-defined]
+    except (TracingHTTPError, TracingMalformed) as e:
+        if isinstance(e, TracingUnauthorized | TracingForbidden):
+            raise
+        return False
+    return True
+
+
+__all__ = ["GIVE_TRACING_URL", "JaegerClient", "TempoClient", "TracingError", "answers_as_tempo", "as_api", "client_from_settings"]

@@ -13,7 +13,8 @@ Layout (schema 2)::
          "refresh_interval": 15, "duration": 600, "graph_type": "versionedApp",
          "tracing_url": "http://localhost:16686", "tracing_auth": {...as prometheus_auth...}}}}
 
-``tracing_url``/``tracing_auth`` (a tracing backend's address and credentials) are written only when set.
+``tracing_url``/``tracing_auth`` (a tracing backend's address and credentials) and ``tracing_api`` (the API
+it is asked through: "jaeger" or "tempo"; absent, chosen automatically) are written only when set.
 
 Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
 ``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}`` (or
@@ -57,6 +58,7 @@ from meshdesk.fileio import (
     write_atomic,
 )
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out, is_check_code
+from meshdesk.mesh.traces import TRACING_API_AUTO, TRACING_APIS
 from meshdesk.store import paths
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ MAX_DURATION = 30 * 86_400
 _MAX_WINDOW_TEXT = 65_536
 
 _CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type",
-                 "tracing_url", "tracing_auth")
+                 "tracing_url", "tracing_auth", "tracing_api")
 
 
 def _shown(value: Any) -> str:
@@ -170,6 +172,9 @@ class ContextSettings:
     # the tracing backend (Jaeger's query API), as prometheus_url/prometheus_auth; "": found in the cluster
     tracing_url: str = ""
     tracing_auth: dict[str, Any] = field(default_factory=dict)
+    # which API the tracing backend is asked through: "" (auto: Tempo's own when it answers as Tempo, else
+    # Jaeger's query API), "jaeger" or "tempo"
+    tracing_api: str = ""
 
     def __repr__(self) -> str:
         from meshdesk.sources.prometheus import safe_url  # no credentials or query values shown
@@ -180,7 +185,7 @@ class ContextSettings:
                 f"prometheus_auth={_masked_auth(self.prometheus_auth)!r}, "
                 f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
                 f"graph_type={self.graph_type!r}, tracing_url={tracing!r}, "
-                f"tracing_auth={_masked_auth(self.tracing_auth)!r})")
+                f"tracing_auth={_masked_auth(self.tracing_auth)!r}, tracing_api={self.tracing_api!r})")
 
     __str__ = __repr__
 
@@ -193,7 +198,8 @@ class ContextSettings:
                 "refresh_interval": self.refresh_interval, "duration": self.duration,
                 "graph_type": self.graph_type,
                 **({"tracing_url": self.tracing_url} if self.tracing_url else {}),
-                **({"tracing_auth": copy.deepcopy(self.tracing_auth)} if self.tracing_auth else {})}
+                **({"tracing_auth": copy.deepcopy(self.tracing_auth)} if self.tracing_auth else {}),
+                **({"tracing_api": self.tracing_api} if self.tracing_api else {})}
 
     @staticmethod
     def from_json(obj: Mapping[str, Any], warn: Callable[[str], None], where: str) -> ContextSettings:
@@ -210,6 +216,12 @@ class ContextSettings:
         elif tracing_url is not None:
             warn(f"{where}: tracing_url is not text; dropped")
         cs.tracing_auth = _clean_auth(obj, "tracing_auth", warn, where)
+        tracing_api = obj.get("tracing_api")
+        if tracing_api in TRACING_APIS:
+            cs.tracing_api = "" if tracing_api == TRACING_API_AUTO else str(tracing_api)
+        elif tracing_api is not None:
+            warn(f"{where}: tracing_api {_shown(tracing_api)} is none of {', '.join(TRACING_APIS)}; the API is "
+                 "chosen automatically")
         for name, problem in (("refresh_interval", refresh_interval_problem), ("duration", duration_problem)):
             value = obj.get(name)
             if value is None:

@@ -535,7 +535,8 @@ class MainWindow(QMainWindow):
             return open_source(
                 kubeconfig=kubeconfig, context=context,
                 prometheus_url=cs.prometheus_url or None, prometheus_auth=cs.prometheus_auth or None,
-                tracing_url=cs.tracing_url or None, tracing_auth=cs.tracing_auth or None)
+                tracing_url=cs.tracing_url or None, tracing_auth=cs.tracing_auth or None,
+                tracing_api=cs.tracing_api or None)
         return cluster
 
     def add_snapshot(self, path: str, snapshot: Snapshot | None = None) -> str:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out
+from meshdesk.mesh.traces import TRACING_API_JAEGER, TRACING_API_TEMPO
 from meshdesk.store import settings as store
 from meshdesk.ui import theme
 from meshdesk.ui.toolbar import DEMO, DURATIONS, GRAPH_TYPES, LEGACY_DEMO, MANUAL, PAUSE, REFRESH, ViewChoices
@@ -274,6 +275,15 @@ class _ContextForm(QWidget):
         self.tracing_url = QLineEdit(getattr(values, "tracing_url", "") or "")
         self.tracing_url.setPlaceholderText("empty: find Jaeger or Tempo in the cluster (istio-system/tracing, ...)")
         self.tracing_url.setObjectName("tracingUrl")
+        # which API it is asked through: Tempo's own (TraceQL) or Jaeger's query API (Tempo serves that too,
+        # through its Jaeger query frontend); auto asks whether it answers as Tempo
+        self.tracing_api = QComboBox()
+        self.tracing_api.setObjectName("tracingApi")
+        for key, label in (("", "Auto (Tempo's own API when it answers as Tempo, else Jaeger's)"),
+                           (TRACING_API_JAEGER, "Jaeger query API (Jaeger, or Tempo's Jaeger query frontend)"),
+                           (TRACING_API_TEMPO, "Tempo's own API (TraceQL, port 3200)")):
+            self.tracing_api.addItem(label, key)
+        self.tracing_api.setCurrentIndex(max(0, self.tracing_api.findData(getattr(values, "tracing_api", "") or "")))
 
         defaults = ViewChoices()
         self.refresh = _combo(REFRESH, getattr(values, "refresh_interval", None), "refreshInterval",
@@ -313,6 +323,7 @@ class _ContextForm(QWidget):
         tform = QFormLayout(tracing)
         tform.addRow("URL:", url_row(self.tracing_url, self.tracing_test_button))
         tform.addRow("", self.tracing_test_result)
+        tform.addRow("API:", self.tracing_api)
         self.tracing_auth.add_rows(tform)
 
         opening = QGroupBox("When this context opens")
@@ -356,10 +367,15 @@ class _ContextForm(QWidget):
 
     def test_tracing(self) -> None:
         """The tracing backend's Test button: ask it for its services; ``tracingTestDone`` brings the verdict."""
-        def connect(url: str, auth: dict[str, Any]) -> None:
+        api = self.tracing_api.currentData() or None
+
+        def connect(url: str, auth: dict[str, Any]) -> str:
+            from meshdesk.sources.tracing import TempoClient
             from meshdesk.sources.tracing_discovery import connect_tracing
 
-            connect_tracing(None, url=url, auth=auth, timeout=TEST_TIMEOUT_S).close()
+            conn = connect_tracing(None, url=url, auth=auth, timeout=TEST_TIMEOUT_S, tracing_api=api)
+            conn.close()
+            return "Tempo's API" if isinstance(conn.client, TempoClient) else "Jaeger's query API"
 
         self._tracing_test_thread = self._start_test(
             lambda: check_prometheus_url(self.tracing_url.text(), "Tracing"), self.tracing_auth.auth, connect,
@@ -390,8 +406,9 @@ class _ContextForm(QWidget):
 
             began = time.monotonic()
             try:
-                connect(url, auth)
-                worked, text = True, f"{server} answered in {(time.monotonic() - began) * 1000:.0f} ms."
+                how = connect(url, auth)
+                worked, text = True, (f"{server} answered" + (f" ({how})" if isinstance(how, str) and how else "")
+                                      + f" in {(time.monotonic() - began) * 1000:.0f} ms.")
             except SourceError as e:
                 worked, text = False, str(e)
             except Exception as e:  # noqa: BLE001 - said in the dialog, never raised into Qt
@@ -459,6 +476,7 @@ class _ContextForm(QWidget):
             "prometheus_auth": auth,
             "tracing_url": tracing_url,
             "tracing_auth": tracing_auth,
+            "tracing_api": self.tracing_api.currentData() or "",
             "refresh_interval": self.refresh.currentData(),  # None: the app's default
             "duration": self.duration.currentData(),
             "graph_type": self.graph_type.currentData() or "",
@@ -478,6 +496,8 @@ class _ContextForm(QWidget):
         if (getattr(before, "graph_type", "") or "") != (values.graph_type or ""):
             return True
         if (getattr(before, "tracing_url", "") or "") != (getattr(values, "tracing_url", "") or ""):
+            return True
+        if (getattr(before, "tracing_api", "") or "") != (getattr(values, "tracing_api", "") or ""):
             return True
         if _normal_auth(getattr(before, "tracing_auth", None)) != _normal_auth(getattr(values, "tracing_auth", None)):
             return True
