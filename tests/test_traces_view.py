@@ -321,6 +321,48 @@ def test_a_live_clusters_traces_through_its_jaeger_found_behind_the_api_server(q
             source.close()
 
 
+def test_a_live_clusters_traces_through_tempos_own_api(qtbot: QtBot) -> None:
+    """The dock on a cluster whose Tempo (its query frontend's API port, behind the API server's service
+    proxy) is asked in TraceQL: the same list, the same failed span and tags as through Jaeger's API, and
+    errors only searched for in the query sent."""
+    from meshdesk.sources.cluster import ClusterSource
+    from meshdesk.sources.perf import tracing_source_for
+    from tests.kube_emulator import KubeEmulator
+    from tests.tempo_emulator import TempoEmulator
+
+    with KubeEmulator() as emu, TempoEmulator([bookinfo_trace(_us(60), reviews="v1"),
+                                               bookinfo_trace(_us(120), ratings_code=503)]) as tempo:
+        emu.add_namespace("tempo")
+        emu.add({"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": "tempo-query-frontend", "namespace": "tempo",
+                              "labels": {"app.kubernetes.io/name": "tempo",
+                                         "app.kubernetes.io/component": "query-frontend"}},
+                 "spec": {"ports": [{"name": "http", "port": 3200}, {"name": "grpc", "port": 9095}]}})
+        emu.proxy_service("tempo", "tempo-query-frontend", 3200, tempo.url)
+        source = ClusterSource(emu.api_client(), context="lab")
+        view = _view(qtbot, tracing_source_for(source))
+        try:
+            view.show()
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+            assert view.table.rowCount() == 2 and "2 traces, 1 with errors" in view.note.text()
+            assert "(Tempo's query frontend, its own API)" in source.tracing_how()
+            failed_row = next(r for r in range(2) if view.table.item(r, 4).text() == "1")
+            with qtbot.waitSignal(view.traceShown, timeout=5000):
+                view.table.selectRow(failed_row)
+            rows = span_rows(view)
+            assert [d for d, *_ in rows] == [0, 1, 2, 3, 2, 3, 4]
+            failed = [r for r in rows if r[3]]
+            assert len(failed) == 1 and failed[0][2] == "GET /ratings/0 -> 503 flags UO"
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.errors_only.setChecked(True)
+            qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=5000)
+            assert "(status = error" in tempo.searches()[-1].params["q"]
+        finally:
+            view.shutdown()
+            source.close()
+
+
 def test_clicking_a_point_of_the_chart_shows_that_trace(qtbot: QtBot) -> None:
     source = JaegerJson(bookinfo_trace(_us(60)), bookinfo_trace(_us(120), ratings_code=503))
     view = _view(qtbot, source)
