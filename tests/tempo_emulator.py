@@ -322,9 +322,10 @@ class TempoEmulator:
         if path == "/api/echo":
             return 200, "echo"
         if path == "/api/v2/search/tag/resource.service.name/values" and self.v2_tags:
-            return 200, {"tagValues": [{"type": "string", "value": n} for n in self.services()], "metrics": {}}
+            values = [{"type": "string", "value": n} for n in self.services()]
+            return 200, {**({"tagValues": values} if values else {}), "metrics": {}}
         if path == "/api/search/tag/service.name/values":
-            return 200, {"tagValues": self.services(), "metrics": {}}
+            return 200, {"tagValues": self.services()} if self.services() else {}
         if path == "/api/search":
             return self.search(params)
         if path.startswith("/api/traces/"):
@@ -368,7 +369,8 @@ class TempoEmulator:
         out = [{"traceID": str(t["traceID"]).lstrip("0"), "rootServiceName": "", "rootTraceName": "",
                 "startTimeUnixNano": str(min(int(s["startTime"]) for s in t["spans"]) * 1000), "durationMs": 1}
                for t in found[:limit]]
-        return 200, {"traces": out, "metrics": {"inspectedTraces": len(self.traces)}}
+        # protobuf's JSON leaves an empty list out: no traces found is no "traces" at all
+        return 200, {**({"traces": out} if out else {}), "metrics": {"inspectedTraces": len(self.traces)}}
 
     def _matches(self, tree: Any, span: Mapping[str, Any], rattrs: Mapping[str, Any]) -> bool:
         kind, body = tree

@@ -206,3 +206,16 @@ def test_bookinfo_through_both_apis_alike() -> None:
     direct = parse_jaeger({"data": sample})
     assert [(t.trace_id, len(t.spans), t.errors, t.name) for t in found.traces] == \
         [(t.trace_id, len(t.spans), t.errors, t.name) for t in direct.traces]
+
+
+def test_no_trace_found_is_an_answer_but_another_apis_json_is_not() -> None:
+    """Tempo leaves an empty list of traces out of its JSON ({"metrics": {...}} alone): no traces, not
+    a malformed answer; Jaeger's JSON at the same path is one."""
+    def answer(body: Any) -> Any:
+        return lambda req: StubResponse(200, body if req.path == "/api/search" else {"metrics": {}})
+    with StubServer(answer({"metrics": {"inspectedBytes": "10"}})) as stub:
+        found = TempoClient(stub.url).find_traces(query())
+    assert found.traces == [] and found.skipped == 0
+    with StubServer(answer({"data": [], "errors": None})) as stub, pytest.raises(TracingMalformed) as err:
+        TempoClient(stub.url).find_traces(query())
+    assert "instead of Tempo's API JSON" in str(err.value)

@@ -380,8 +380,9 @@ class TempoClient(JaegerClient):
             raise TracingHTTPError(f"Tempo at {where} answered HTTP {status}: {said}", status=status, body=excerpt)
         if what == "echo":
             return {}
-        if too_deep or not isinstance(body, dict) or (what == "traces" and "traces" not in body) \
-                or (what == "tagValues" and "tagValues" not in body):
+        # protobuf's JSON leaves an empty list out: no trace found is {"metrics": {...}} without "traces"
+        if too_deep or not isinstance(body, dict) or (what in ("traces", "tagValues") and what not in body
+                                                      and set(body) - {"metrics"}):
             html = excerpt.lstrip().lower().startswith(("<!doctype", "<html"))
             raise TracingMalformed(
                 f"{where} answered with {'an HTML page' if html else 'something'} instead of Tempo's API JSON"
