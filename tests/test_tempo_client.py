@@ -219,3 +219,23 @@ def test_no_trace_found_is_an_answer_but_another_apis_json_is_not() -> None:
     with StubServer(answer({"data": [], "errors": None})) as stub, pytest.raises(TracingMalformed) as err:
         TempoClient(stub.url).find_traces(query())
     assert "instead of Tempo's API JSON" in str(err.value)
+
+
+def test_a_zipkin_shared_span_id_keeps_both_halves_as_through_jaeger() -> None:
+    """A client and its server span under one id (Zipkin's shared span context, kept so by Tempo): both
+    shown, the server under its client, as Jaeger's JSON is read; one was dropped as a repeat."""
+    from tests.jaeger_emulator import jaeger_span, jaeger_trace
+
+    raw = jaeger_trace("e5", [
+        jaeger_span("1", "productpage.shop", "reviews.shop.svc.cluster.local:9080/*", T0 * US, 9_000, kind="client"),
+        jaeger_span("1", "reviews.shop", "reviews.shop.svc.cluster.local:9080/*", T0 * US + 100, 8_000),
+        jaeger_span("2", "reviews.shop", "ratings.shop.svc.cluster.local:9080/*", T0 * US + 200, 3_000, parent="1",
+                    kind="client"),
+    ])
+    trace, skipped = parse_otlp(otlp_trace(raw))
+    direct = parse_jaeger({"data": [raw]}).traces[0]
+    assert trace is not None and skipped == 0
+
+    def shape(t: Any) -> list[Any]:
+        return [(d, s.span_id.lstrip("0"), s.parent_id.lstrip("0"), s.service, s.kind) for d, s in t.ordered()]
+    assert shape(trace) == shape(direct) and len(trace.spans) == 3

@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from meshdesk.mesh.traces import MAX_SPANS, MAX_TAG_CHARS, Span, Trace, TraceQuery, TraceSet
+from meshdesk.mesh.traces import MAX_SPANS, MAX_TAG_CHARS, Span, Trace, TraceQuery, TraceSet, _unshare
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
@@ -173,6 +173,7 @@ def parse_otlp(document: Any, budget: list[int] | None = None) -> tuple[Trace | 
     spans: list[Span] = []
     skipped = 0
     seen: set[str] = set()
+    shared: set[str] = set()
     for res in resources:
         if not isinstance(res, dict):
             skipped += 1
@@ -195,13 +196,17 @@ def parse_otlp(document: Any, budget: list[int] | None = None) -> tuple[Trace | 
                     continue
                 budget[0] -= 1
                 span = _span(raw, service, ptags)
-                if span is None or span.span_id in seen:
+                if span is None:
                     skipped += 1
                     continue
+                if span.span_id in seen:
+                    shared.add(span.span_id)
                 seen.add(span.span_id)
                 spans.append(span)
     if not spans:
         return None, skipped or 1
+    if shared:  # Zipkin's shared span (a client and its server span under one id): told apart as Jaeger's are
+        spans = _unshare(spans, shared, seen)
     trace_id = next((s.trace_id for s in spans if s.trace_id), "")
     return Trace(trace_id, tuple(spans)), skipped
 
