@@ -1,5 +1,6 @@
-"""Distributed traces as data: what a tracing backend (Jaeger's query API, or Tempo behind its Jaeger
-query frontend) holds for an app, a workload or a service, read the way Kiali reads it (Qt-free).
+"""Distributed traces as data: what a tracing backend (Jaeger's query API, or Tempo: its own API, read by
+``meshdesk.mesh.otlp`` into the same model, or its Jaeger query frontend) holds for an app, a workload or
+a service, read the way Kiali reads it (Qt-free).
 
 Istio's proxies report a span for every request they pass on (the client side, ``span.kind=client``)
 and every request they receive (``span.kind=server``), under the Jaeger service ``<app>.<namespace>``

@@ -1,12 +1,15 @@
-"""A tracing backend's traces over Jaeger's HTTP query API (which Tempo serves too, through its Jaeger
-query frontend), asked the way Kiali asks it.
+"""A tracing backend's traces over Jaeger's HTTP query API (``JaegerClient``; Tempo serves it too, through
+its Jaeger query frontend) or Grafana Tempo's own HTTP API (``TempoClient``: a TraceQL search, then each
+trace in OTLP JSON), asked the way Kiali asks them.
 
 ``url`` is where the query API lives, with any path prefix: ``http://jaeger-query:16686``, Istio's addon
-under its base path (``http://tracing/jaeger``) or the API server's service proxy to it. Three endpoints
-are used: ``/api/traces`` (a service's traces in a time window, start and end in microseconds, with
-``limit``, ``minDuration`` and ``tags``), ``/api/traces/<id>`` (one trace whole) and ``/api/services``
-(which services the backend knows: to say "the tracing backend has no traces of reviews.shop" instead of
-an empty list, to tell whether it names services with their namespace, and to check it answers).
+under its base path (``http://tracing/jaeger``), ``http://tempo-query-frontend:3200`` or the API server's
+service proxy to one. Jaeger's three endpoints are ``/api/traces`` (a service's traces in a time window,
+start and end in microseconds, with ``limit``, ``minDuration`` and ``tags``), ``/api/traces/<id>`` (one
+trace whole) and ``/api/services`` (which services the backend knows: to say "the tracing backend has no
+traces of reviews.shop" instead of an empty list, to tell whether it names services with their
+namespace, and to check it answers). Tempo's are ``/api/search``, ``/api/traces/<id>``, its
+``service.name`` tag values and ``/api/echo``.
 
 The transport (credentials, TLS, same-origin redirects, secrets kept out of messages) is the one the
 Prometheus client uses (``httpapi``); failures are :class:`TracingError` subclasses.
