@@ -61,7 +61,10 @@ def _unquote(literal: str) -> str:
     out, i, body = [], 0, literal[1:-1]
     while i < len(body):
         c = body[i]
-        if c == "\\":
+        if c == "\\" and body[i + 1:i + 2] == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2:i + 6]):
+            out.append(chr(int(body[i + 2:i + 6], 16)))
+            i += 6
+        elif c == "\\":
             if i + 1 >= len(body) or body[i + 1] not in _ESCAPES:
                 raise TraceQLError(f"invalid escape in {literal}")
             out.append(_ESCAPES[body[i + 1]])

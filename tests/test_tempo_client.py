@@ -85,6 +85,7 @@ def test_a_hostile_service_name_cannot_change_the_query(tempo: TempoEmulator) ->
     conditions = tempo.queries[-1]
     assert conditions == [Condition("resource.service.name", "=", f'{evil}.sh\\op"')]
     assert traceql_string('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+    assert parse_traceql("{ name = " + traceql_string("a\x00\x1b\n\"") + " }")[1][0].value == "a\x00\x1b\n\""
     # every value is quoted: a tag key with odd characters too
     text = traceql("s", query(), {'we"ird key': 'v"'})
     assert parse_traceql(text)[1][-1] == Condition('span.we"ird key', "=", 'v"')

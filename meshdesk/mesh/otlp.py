@@ -262,6 +262,8 @@ def traceql_string(value: str) -> str:
     """``value`` as a TraceQL string literal: quoted, with backslashes, quotes and line breaks escaped."""
     escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
                .replace("\t", "\\t"))
+    # any other control character as a \u escape (Tempo reads Go's string literals)
+    escaped = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\u{ord(m.group(0)):04x}", escaped)
     return f'"{escaped}"'
 
 
