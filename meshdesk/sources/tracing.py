@@ -331,8 +331,10 @@ class TempoClient(JaegerClient):
         found.service = service
         found.limit = query.limit
         if not found.traces and known is False:
-            found.notes.append(f"Tempo has no traces of {service} at all: is tracing enabled in the mesh (a "
-                               "sampling rate above 0), and has the app been sent requests?")
+            # Tempo lists the service names of its recent traces only (those its ingesters hold): "none at
+            # all" may not be so for older ones
+            found.notes.append(f"Tempo has no recent traces of {service}: is tracing enabled in the mesh (a "
+                               "sampling rate above 0), and has the app been sent requests lately?")
         if gone:
             log.info("Tempo at %s: %d traces its search found could not be fetched", self._display_url, gone)
         return for_target(found, query.target)
