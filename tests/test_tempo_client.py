@@ -240,3 +240,13 @@ def test_a_zipkin_shared_span_id_keeps_both_halves_as_through_jaeger() -> None:
     def shape(t: Any) -> list[Any]:
         return [(d, s.span_id.lstrip("0"), s.parent_id.lstrip("0"), s.service, s.kind) for d, s in t.ordered()]
     assert shape(trace) == shape(direct) and len(trace.spans) == 3
+
+
+def test_cancelled_while_the_traces_are_fetched(tempo: TempoEmulator) -> None:
+    from meshdesk.sources.base import Cancelled
+
+    def cancelled() -> bool:
+        return any(r.path.startswith("/api/traces/") for r in tempo.requests)
+    with pytest.raises(Cancelled):
+        TempoClient(tempo.url).find_traces(query(), cancelled)
+    assert len(tempo.searches()) == 1

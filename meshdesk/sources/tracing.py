@@ -23,6 +23,7 @@ import math
 import re
 import time as _time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -57,6 +58,9 @@ MAX_BODY_BYTES = 256 * 1024 * 1024
 # how long the list of services the backend knows is trusted before it is asked again
 SERVICES_TTL_S = 60.0
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{1,32}$")
+
+# how many of the traces a Tempo search found are fetched at once
+FETCH_WORKERS = 4
 
 # how a user gives the tracing backend's address, in the app and on the command line
 GIVE_TRACING_URL = "give its URL (in Settings for this context, or with meshdesk traces --tracing URL)"
@@ -318,13 +322,22 @@ class TempoClient(JaegerClient):
                 bad += 1
         documents: list[Any] = []
         gone = 0
-        for tid in ids[: max(1, int(query.limit))]:
-            stop()
-            got = self._trace_document(tid)
-            if got is None:
-                gone += 1
-            else:
-                documents.append(got)
+        wanted = ids[: max(1, int(query.limit))]
+        # a few at a time (one request per trace: through the API server's proxy each is a round trip)
+        with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, max(1, len(wanted))),
+                                thread_name_prefix="meshdesk-tempo") as pool:
+            pending = [pool.submit(self._trace_document, tid, cancelled) for tid in wanted]
+            try:
+                for future in pending:
+                    got = future.result()
+                    if got is None:
+                        gone += 1
+                    else:
+                        documents.append(got)
+            finally:
+                for future in pending:
+                    future.cancel()  # a failure or a cancel: the rest are not asked
+        stop()
         found = parse_tempo_traces(documents)
         found.skipped += bad + gone
         found.fetched = len(ids) + bad
@@ -339,7 +352,9 @@ class TempoClient(JaegerClient):
             log.info("Tempo at %s: %d traces its search found could not be fetched", self._display_url, gone)
         return for_target(found, query.target)
 
-    def _trace_document(self, trace_id: str) -> Mapping[str, Any] | None:
+    def _trace_document(self, trace_id: str, cancelled: Callable[[], bool] | None = None) -> Mapping[str, Any] | None:
+        if cancelled is not None and cancelled():
+            raise Cancelled("Cancelled")
         try:
             return self._api(f"/api/traces/{quote(trace_id, safe='')}", None, what="trace")
         except TracingHTTPError as e:
