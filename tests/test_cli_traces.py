@@ -315,3 +315,27 @@ def test_traces_through_tempos_own_api(cluster: tuple[Any, Path], kube_emulator:
     assert traces_main(["--tracing", jaeger.url, "-n", "shop", "--app", "reviews", "--tracing-api", "tempo"]) == 1
     err = capsys.readouterr().err
     assert "HTTP 404" in err and "Traceback" not in err
+
+
+def test_tag_filters_reach_both_apis(cluster: tuple[Any, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """--tag KEY=VALUE: Jaeger's tags parameter (with errors' own), a TraceQL condition quoted for Tempo."""
+    from tests.tempo_emulator import Condition, TempoEmulator
+
+    jaeger, config = cluster
+    base = ["--kubeconfig", str(config), "-n", "shop", "--app", "reviews", "--json", "--since", "2h"]
+    assert traces_main([*base, "--tag", "http.status_code=503", "--errors"]) == 0
+    assert [t["traceID"] for t in json.loads(capsys.readouterr().out)["traces"]] == ["b2"]
+    assert json.loads(jaeger.requests[-1].params["tags"]) == {"http.status_code": "503", "error": "true"}
+    assert traces_main([*base, "--tag", "http.status_code=418"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["traces"] == [] and "tagged http.status_code=418" in err
+    assert traces_main([*base, "--tag", "no-equals"]) == 2
+    assert "give it as KEY=VALUE" in capsys.readouterr().err
+    with TempoEmulator(recent_traces(time.time())) as tempo:
+        assert traces_main(["--tracing", tempo.url, "-n", "shop", "--app", "reviews", "--json", "--since", "2h",
+                            "--tag", 'http.status_code=5"03']) == 0
+        assert json.loads(capsys.readouterr().out)["traces"] == []
+        assert Condition("span.http.status_code", "=", '5"03') in tempo.queries[-1]
+        assert traces_main(["--tracing", tempo.url, "-n", "shop", "--app", "reviews", "--json", "--since", "2h",
+                            "--tag", "http.status_code=503"]) == 0
+        assert [t["traceID"].lstrip("0") for t in json.loads(capsys.readouterr().out)["traces"]] == ["b2"]

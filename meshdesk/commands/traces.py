@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
                    help=f"at most this many, newest first (default {DEFAULT_LIMIT})")
     q.add_argument("--errors", action="store_true", help="only traces with an error")
+    q.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                   help="only traces with a span carrying this tag (http.method=POST); repeat for more")
     q.add_argument("--min-duration", type=float, default=0.0, metavar="MS",
                    help="only traces with a span of at least this many milliseconds")
     p.add_argument("--json", action="store_true", help="print the traces as JSON")
@@ -95,6 +97,16 @@ def _since_seconds(text: str) -> float:
     if seconds > 30 * 86_400:
         raise _UsageError(f"--since {text}: at most 30 days")
     return seconds
+
+
+def _tags(given: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    out: dict[str, str] = {}
+    for text in given:
+        key, eq, value = text.partition("=")
+        if not eq or not key.strip():
+            raise _UsageError(f"--tag {text!r}: give it as KEY=VALUE, e.g. http.method=POST")
+        out[key.strip()] = value
+    return tuple(out.items())
 
 
 def _open(a: argparse.Namespace) -> Any:
@@ -283,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         since = _since_seconds(a.since)
+        tags = _tags(a.tag)
         source = _open(a)
         try:
             traces = tracing_source_for(source)
@@ -292,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             target = _resolve(source, kind, name, namespace)
             end = time.time()
             query = TraceQuery(target, end - since, end, limit=a.limit, min_duration_ms=a.min_duration,
-                               errors_only=a.errors)
+                               errors_only=a.errors, tags=tags)
             found = traces.find_traces(query)
             how = getattr(source, "tracing_how", None)
             if callable(how):
@@ -313,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not found.traces:
         what = "failed " if a.errors else ""
         longer = f" with a span of {a.min_duration:g} ms or more" if a.min_duration else ""
+        if tags:
+            longer += " tagged " + ", ".join(f"{k}={v}" for k, v in tags)
         print(f"{PROG}: no {what}traces of {target.kind} {target.namespace}/{target.name}{longer} in the last "
               f"{a.since} (traces are sampled: Istio keeps 1 request in 100 by default)", file=sys.stderr)
     for message in found.errors:

@@ -279,7 +279,8 @@ def traceql_duration(ms: float) -> str:
 
 def traceql(service: str, query: TraceQuery, tags: Mapping[str, str] | None = None) -> str:
     """The spans of ``service`` the query wants: ``{ resource.service.name = "reviews.shop" && duration >=
-    100000us && (status = error || ...) }``. Tags compare as text, as Jaeger's ``tags`` do."""
+    100000us && (status = error || ...) }``. The query's tags (and ``tags``) compare as text, as Jaeger's
+    ``tags`` do."""
     parts = [f"resource.service.name = {traceql_string(service)}"]
     if query.min_duration_ms > 0:
         parts.append(f"duration >= {traceql_duration(query.min_duration_ms)}")
@@ -287,6 +288,6 @@ def traceql(service: str, query: TraceQuery, tags: Mapping[str, str] | None = No
         # an error status (OpenTelemetry's tracer), Envoy's error tag (Zipkin's), or a 5xx
         parts.append('(status = error || span.error = true || span.error = "true" || '
                      "span.http.status_code >= 500)")
-    for key, value in (tags or {}).items():
+    for key, value in [*query.tags, *(tags or {}).items()]:
         parts.append(f"{traceql_attribute('span', key)} = {traceql_string(value)}")
     return "{ " + " && ".join(parts) + " }"

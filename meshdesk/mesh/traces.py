@@ -91,7 +91,8 @@ class TraceTarget:
 @dataclass(frozen=True)
 class TraceQuery:
     """When and which: the traces that started in [start, end] (unix seconds), at most ``limit``, with a
-    span of at least ``min_duration_ms`` (0: any), only those with an error when ``errors_only``."""
+    span of at least ``min_duration_ms`` (0: any), only those with an error when ``errors_only``, and with
+    the ``tags`` asked for."""
 
     target: TraceTarget
     start: float
@@ -99,6 +100,9 @@ class TraceQuery:
     limit: int = DEFAULT_LIMIT
     min_duration_ms: float = 0.0
     errors_only: bool = False
+    # (key, value) pairs one span of the service carries (or its process), compared as text, as Jaeger's
+    # ``tags`` parameter asks: ``(("http.method", "POST"),)``
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -596,6 +600,7 @@ def matches_query(trace: Trace, query: TraceQuery, service: str) -> bool:
     if not ours:
         return False
     return any(start_us <= s.start_us <= end_us and s.duration_us >= min_us and (s.error or not query.errors_only)
+               and all(s.tags.get(k, s.process_tags.get(k)) == v for k, v in query.tags)
                for s in ours)
 
 

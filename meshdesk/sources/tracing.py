@@ -161,8 +161,11 @@ class JaegerClient(HTTPAPIClient):
                   "end": str(int(query.end * 1_000_000)), "limit": str(max(1, int(query.limit)))}
         if query.min_duration_ms > 0:
             params["minDuration"] = f"{int(query.min_duration_ms * 1000)}us"
+        tags = dict(query.tags)
         if query.errors_only:
-            params["tags"] = json.dumps({"error": "true"})
+            tags["error"] = "true"
+        if tags:
+            params["tags"] = json.dumps(tags)
         doc = self._api("/api/traces", params)
         if cancelled is not None and cancelled():
             raise Cancelled("Cancelled")

@@ -703,7 +703,7 @@ class DemoTraces:
             # a minute wholly in the window and the past: which of its traces match is fixed
             whole = minute * MINUTE >= start and (minute + 2) * MINUTE <= end
             key = (history, asked, target.namespace, target.lookup if lookup else "", query.errors_only, min_ms,
-                   tuple(roots), minute)
+                   query.tags, tuple(roots), minute)
             known = self._remembered.get(key) if whole else None
             if known is not None:
                 for root, n in known:
