@@ -339,3 +339,20 @@ def test_tag_filters_reach_both_apis(cluster: tuple[Any, Path], capsys: pytest.C
         assert traces_main(["--tracing", tempo.url, "-n", "shop", "--app", "reviews", "--json", "--since", "2h",
                             "--tag", "http.status_code=503"]) == 0
         assert [t["traceID"].lstrip("0") for t in json.loads(capsys.readouterr().out)["traces"]] == ["b2"]
+
+
+def test_the_saved_tracing_api_goes_with_the_saved_address_only(cluster: tuple[Any, Path],
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    jaeger, config = cluster
+    settings = load_settings()
+    settings.set_context_settings("lab", ContextSettings(tracing_api="tempo"))
+    settings.save()
+    base = ["--kubeconfig", str(config), "-n", "shop", "--app", "reviews"]
+    assert traces_main(base) == 1  # the cluster's backend is Jaeger's addon: no Tempo, as saved
+    assert "No Tempo was found" in capsys.readouterr().err
+    assert traces_main([*base, "--tracing-api", "auto"]) == 0
+    capsys.readouterr()
+    assert traces_main([*base, "--tracing", jaeger.url]) == 0  # another address: not the saved API's
+    assert "Jaeger's query API" in capsys.readouterr().err
