@@ -250,3 +250,15 @@ def test_cancelled_while_the_traces_are_fetched(tempo: TempoEmulator) -> None:
     with pytest.raises(Cancelled):
         TempoClient(tempo.url).find_traces(query(), cancelled)
     assert len(tempo.searches()) == 1
+
+
+def test_a_multi_tenant_tempo_without_its_tenant_says_which_header() -> None:
+    def answer(req: StubRequest) -> StubResponse:
+        if req.headers.get("X-Scope-OrgID") != "team-a":
+            return StubResponse(401, "no org id\n", "text/plain")
+        return StubResponse(200, "echo", "text/plain")
+    with StubServer(answer) as stub:
+        with pytest.raises(TracingUnauthorized) as err:
+            TempoClient(stub.url).ping()
+        assert "wants a tenant" in str(err.value) and "X-Scope-OrgID" in err.value.hint
+        TempoClient(stub.url, headers={"X-Scope-OrgID": "team-a"}).ping()

@@ -385,6 +385,11 @@ class TempoClient(JaegerClient):
         where = self._display_url
         status = resp.status_code
         sent, excerpt, body, too_deep = self._read_body(resp)
+        if status == 401 and "org id" in (resp.text or "").lower():
+            # multi-tenant Tempo: it wants the tenant named, which is no credential
+            raise TracingUnauthorized(f"Tempo at {where} wants a tenant (HTTP 401: no org id)", status=status,
+                                      body=excerpt, hint="add the header X-Scope-OrgID: <tenant> to the tracing "
+                                                         "extra headers in Settings for this context")
         if status in (401, 403):
             return self._decode(resp)  # Jaeger's words for the credentials
         if status >= 400:
