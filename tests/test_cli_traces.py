@@ -257,6 +257,10 @@ def test_the_demo_meshs_traces(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["traces"] and all("reviews.shop" in t["services"] for t in doc["traces"])
     assert traces_main(["--demo", "-n", "shop", "--workload", "nope", "--since", "1h"]) == 2
     assert "there is no workload nope in namespace shop" in capsys.readouterr().err
+    # the demo has no tracing backend to choose an API of: said, not ignored
+    with pytest.raises(SystemExit) as exited:
+        traces_main(["--demo", "-n", "shop", "--app", "reviews", "--tracing-api", "tempo"])
+    assert exited.value.code == 2 and "--tracing-api" in capsys.readouterr().err
 
 
 def test_an_ambient_workloads_traces_are_its_waypoints(capsys: pytest.CaptureFixture[str]) -> None:

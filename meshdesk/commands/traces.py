@@ -279,8 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
     kind, name = _target(a, parser)
-    if a.demo and (a.context or a.kubeconfig or a.tracing or a.tracing_ca or a.tracing_insecure):
-        parser.error("--demo is the built-in mesh; it cannot be combined with --context/--kubeconfig/--tracing")
+    if a.demo and (a.context or a.kubeconfig or a.tracing or a.tracing_ca or a.tracing_insecure or a.tracing_api):
+        parser.error("--demo is the built-in mesh; it cannot be combined with "
+                     "--context/--kubeconfig/--tracing/--tracing-api")
     if not 0 < a.timeout < 86400:
         parser.error("--timeout must be a positive number of seconds (under a day)")
     if not 1 <= a.limit <= MAX_LIMIT:
