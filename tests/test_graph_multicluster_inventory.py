@@ -20,8 +20,9 @@ from meshdesk.mesh.inventory import (
     ServicePort,
     Workload,
 )
+from meshdesk.mesh.metrics import target_for_node
 from meshdesk.mesh.telemetry import Sample
-from tests.graph_samples import http, snapshot
+from tests.graph_samples import http, labels, snapshot
 
 CLUSTERS = ("east", "west")
 
@@ -247,3 +248,34 @@ def test_a_waypoint_of_each_cluster_is_a_waypoint() -> None:
     nodes = _by_cluster(g, workload="waypoint-v1")
     assert {c: bool(n.extra.get("isWaypoint")) for c, n in nodes.items()} == {"east": True, "west": True}
     assert not any(n.has_missing_sidecar for n in g.nodes.values())
+
+
+# ------------------------------------------------------------------------------------------- ambient
+
+def test_response_times_into_a_namespace_ambient_in_one_cluster_only() -> None:
+    """shop is ambient in east and in sidecar mode in west: the gateway's own measure of its calls into
+    shop (5 ms) is the edge's time in east, where no sidecar reports them on arrival; in west cart's
+    sidecar reports them (240 ms) and its measure stands, as in a sidecar namespace. West's time was
+    the gateway's because shop is ambient in east."""
+    def took(reporter: str, ms: float, cluster: str) -> Sample:
+        return _in(Sample("istio_request_duration_milliseconds",
+                          labels("gw-v1", "cart-v1", src_ns="istio-system", reporter=reporter,
+                                 request_protocol="http", stat="0.95"), ms), cluster)
+
+    samples = [*(_in(http("gw-v1", "cart-v1", 10, src_ns="istio-system", reporter="source"), c) for c in CLUSTERS),
+               *(took("source", 5.0, c) for c in CLUSTERS), took("waypoint", 240.0, "east"),
+               _in(http("gw-v1", "cart-v1", 10, src_ns="istio-system"), "west"), took("destination", 240.0, "west")]
+    namespaces = (Namespace("shop", labels={"istio.io/dataplane-mode": "ambient"}, cluster="east"),
+                  Namespace("shop", cluster="west"))
+    inv = _inventory(_workload("cart-v1", "east", sidecar=False), _workload("cart-v1", "west"),
+                     namespaces=namespaces)
+    g = build(snapshot(samples, inventory=inv, graphType="workload"))
+    carts = _by_cluster(g, workload="cart-v1")
+    times = {g.nodes[e.target].cluster: e.response_time for e in g.edges.values() if e.target in
+             {n.id for n in carts.values()}}
+    assert times == {"east": 5.0, "west": 240.0}
+    assert {c: g.ambient_in("shop", c) for c in CLUSTERS} == {"east": True, "west": False}
+    # west's cart charts its sidecar's reports, not a waypoint's
+    west = target_for_node(g, carts["west"].id)
+    east = target_for_node(g, carts["east"].id)
+    assert west is not None and east is not None and (east.waypoint, west.waypoint) == (True, False)

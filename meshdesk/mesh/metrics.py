@@ -335,7 +335,7 @@ def spans_clusters(graph: TrafficGraph) -> bool:
 def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:
     """Whether a waypoint's reports belong to these nodes' metrics: one of them is in an ambient
     namespace, or is a waypoint."""
-    return any(n.namespace in graph.ambient_namespaces or n.extra.get("isWaypoint") for n in nodes)
+    return any(graph.ambient_in(n.namespace, n.cluster) or n.extra.get("isWaypoint") for n in nodes)
 
 
 # who reports the charted requests, as Kiali's "Reported from" choice: "" as the graph reads them (the

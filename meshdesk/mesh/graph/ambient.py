@@ -16,7 +16,9 @@ telemetry:
 - **Which namespaces are ambient** (``istio.io/dataplane-mode=ambient`` on the namespace, from the
   inventory; for a namespace the inventory does not list, one whose workloads ztunnel reported for):
   such a namespace also reads source-reported requests coming in from other namespaces, which may
-  have no destination report.
+  have no destination report. With an inventory merged from several clusters a namespace of one name
+  may be ambient in one and not in another: it is read as ambient for its ambient clusters' traffic
+  only (``sidecar_clusters``).
 
 ``apply`` is Kiali's ambient finalizer. A Kubernetes Gateway API gateway with edges to a waypoint is
 marked ``hasIngressWaypoint``. With ``showWaypoints`` (the default) a waypoint's edges are
@@ -32,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from meshdesk.mesh.graph.context import PassContext
+from meshdesk.mesh.graph.context import PassContext, merged
 from meshdesk.mesh.graph.trafficmap import TNode, TrafficMap, is_ok
 from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, DATAPLANE_MODE_LABEL, Inventory, Workload
 
@@ -66,6 +68,21 @@ def ambient_namespaces(inventory: Inventory | None) -> set[str]:
     if inventory is None:
         return set()
     return {n.name for n in inventory.namespaces if n.ambient}
+
+
+def sidecar_clusters(inventory: Inventory | None, ambient: Iterable[str]) -> dict[str, frozenset[str]]:
+    """For each of the ``ambient`` namespaces, the clusters of an inventory merged from several where a
+    namespace of that name is listed not in ambient mode (its pods have sidecars there): a namespace is
+    ambient in one cluster and not in another, as Kiali reads a namespace in its own cluster. Empty for
+    an inventory of one cluster (its namespaces are the ones read)."""
+    if inventory is None or not merged(inventory):
+        return {}
+    wanted = set(ambient)
+    out: dict[str, set[str]] = {}
+    for n in inventory.namespaces:
+        if n.name in wanted and not n.ambient:
+            out.setdefault(n.name, set()).add(n.cluster or inventory.cluster)
+    return {ns: frozenset(clusters) for ns, clusters in out.items()}
 
 
 def waypoints_in(inventory: Inventory) -> dict[tuple[str, str], frozenset[str]]:
@@ -134,6 +151,8 @@ def prepare(ctx: PassContext) -> None:
     listed_ns = {n.name for n in inventory.namespaces} if inventory is not None else set()
     ambient_ns |= namespaces_seen(ctx.index.ztunnel) - listed_ns
     ctx.caches["ambient_namespaces"] = dict.fromkeys(ambient_ns, True)
+    # an inventory merged from several clusters: where such a namespace is not ambient
+    ctx.caches["sidecar_clusters"] = dict(sidecar_clusters(inventory, ambient_ns))
 
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:

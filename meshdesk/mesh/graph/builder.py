@@ -210,4 +210,5 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
     inventory_notes = list(snapshot.inventory.warnings) if snapshot.inventory is not None else []
     graph.warnings = snapshot.warnings.messages() + idx.warnings.messages() + ctx.notes + inventory_notes
     graph.ambient_namespaces = frozenset(ctx.caches.get("ambient_namespaces", {}))
+    graph.sidecar_clusters = dict(ctx.caches.get("sidecar_clusters", {}))
     return graph

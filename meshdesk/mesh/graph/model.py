@@ -422,6 +422,9 @@ class TrafficGraph:
     timestamp: int = 0
     nx: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
     ambient_namespaces: frozenset[str] = frozenset()  # Istio ambient namespaces the build saw
+    # an inventory merged from several clusters: for such a namespace, the clusters where one of its
+    # name is not ambient (``ambient_in``; ``ambient.sidecar_clusters``)
+    sidecar_clusters: dict[str, frozenset[str]] = field(default_factory=dict)
     # the validations of the inventory the graph was built with, when whoever built it made them
     # (the window's poller does, off the UI thread), keyed (kind, namespace, name)
     validations: dict[Any, Any] | None = None
@@ -431,6 +434,11 @@ class TrafficGraph:
     list_health: TrafficGraph | None = None
     # set when the health pass (Kiali's health appender) ran on the graph, None when it did not
     health_basis: HealthBasis | None = None
+
+    def ambient_in(self, namespace: str, cluster: str) -> bool:
+        """Whether ``namespace`` is in ambient mode in ``cluster`` as the build saw it (a namespace of
+        that name in sidecar mode in another cluster does not make this one's ambient)."""
+        return namespace in self.ambient_namespaces and cluster not in self.sidecar_clusters.get(namespace, ())
 
     def add_node(self, node: Node) -> Node:
         existing = self.nodes.get(node.id)

@@ -36,6 +36,7 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
     resolver = EdgeResolver(req, ctx.caches)
     times: dict[tuple[str, str, str], tuple[int, float]] = {}
     ambient = ctx.caches.get("ambient_namespaces", {})
+    sidecars = ctx.caches.get("sidecar_clusters", {})  # where a namespace of that name is not ambient
     selected = set(req.namespaces)
     # first, in an ambient namespace, the callers' reports of requests from outside (as Kiali's extra
     # query for such a namespace comes first); then destination reports; then source reports
@@ -47,7 +48,8 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             if phase == "callers into ambient":
                 dest_ns = labels.get("destination_service_namespace")
                 if labels.get("reporter") != "source" or dest_ns not in ambient \
-                        or labels.get("source_workload_namespace") == dest_ns:
+                        or labels.get("source_workload_namespace") == dest_ns \
+                        or labels.get("destination_cluster") in sidecars.get(dest_ns, ()):
                     continue
             elif reporter_of(labels, req.waypoint_reports) != phase:
                 continue

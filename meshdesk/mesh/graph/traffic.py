@@ -746,10 +746,12 @@ def _host_in_namespace(ns: str) -> re.Pattern[str]:
     return re.compile(r"^.+\." + re.escape(ns) + r"\..+$")
 
 
-def _namespace_slices(idx: SampleIndex, metric: str, ns: str, ambient: bool) -> list[list[Group]]:
+def _namespace_slices(idx: SampleIndex, metric: str, ns: str, ambient: bool,
+                      sidecars: frozenset[str] = frozenset()) -> list[list[Group]]:
     """The slices of one metric that make a namespace's traffic (see the module docstring); an ambient
     namespace (``ambient``) also reads source-reported requests from other namespaces into its
-    workloads, which may have no destination report (e.g. from an ingress gateway)."""
+    workloads, which may have no destination report (e.g. from an ingress gateway), but not into those
+    of the clusters where it is not ambient (``sidecars``: their proxies report what comes in)."""
     sl = idx.slices.get(metric)
     if sl is None:
         return []
@@ -760,7 +762,10 @@ def _namespace_slices(idx: SampleIndex, metric: str, ns: str, ambient: bool) -> 
         # as Kiali's query: by the host alone (a short host, "unknown" included, is not the namespace's)
         unserviced = [g for g in unserviced_all if g.src[2] != ns and in_ns.match(g.dst[3]) is not None]
     if ambient and _KIND.get(metric) != KIND_TCP:
-        return [unserviced, into.get(ns, []), incoming.get(ns, []), outgoing.get(ns, [])]
+        callers = into.get(ns, [])
+        if sidecars:
+            callers = [g for g in callers if g.dst[0] not in sidecars]
+        return [unserviced, callers, incoming.get(ns, []), outgoing.get(ns, [])]
     return [unserviced, incoming.get(ns, []), outgoing.get(ns, [])]
 
 
@@ -791,8 +796,10 @@ def build_namespace_map(idx: SampleIndex, request: GraphRequest, ns: str,
                         caches: dict[str, dict[Any, Any]]) -> TrafficMap:
     b = _Builder(request, idx.warnings, caches)
     ambient = ns in caches.setdefault("ambient_namespaces", {})
+    # an inventory merged from several clusters: the clusters where the namespace is not ambient
+    sidecars = caches.get("sidecar_clusters", {}).get(ns, frozenset())
     for metric, kind in _metric_plan(request):
-        for part in _namespace_slices(idx, metric, ns, ambient):
+        for part in _namespace_slices(idx, metric, ns, ambient, sidecars):
             b.populate(part, kind, idx)
     return b.tm
 
@@ -812,7 +819,9 @@ def build_node_map(idx: SampleIndex, request: GraphRequest, caches: dict[str, di
     focus_waypoint = bool(focus.workload) and (ns, focus.workload) in b.waypoints
     # in an ambient namespace requests coming in are also read from their callers' reports (an
     # ingress gateway's, say: no sidecar reports them on arrival), as Kiali reads them
-    ambient_in = request.waypoint_reports and ns in caches.get("ambient_namespaces", {})
+    # (a namespace of that name in sidecar mode in the node's cluster: its proxies report them)
+    ambient_in = request.waypoint_reports and ns in caches.get("ambient_namespaces", {}) \
+        and focus.cluster not in caches.get("sidecar_clusters", {}).get(ns, ())
     for metric, kind in _metric_plan(request):
         groups = idx.of(metric)
         if not groups:
