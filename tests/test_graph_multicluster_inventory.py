@@ -279,3 +279,24 @@ def test_response_times_into_a_namespace_ambient_in_one_cluster_only() -> None:
     west = target_for_node(g, carts["west"].id)
     east = target_for_node(g, carts["east"].id)
     assert west is not None and east is not None and (east.waypoint, west.waypoint) == (True, False)
+
+
+# ---------------------------------------------------------------------------------------- box charts
+
+def test_a_boxs_charts_read_its_own_clusters_sidecar_less_workloads_from_their_callers() -> None:
+    """cart-v1 runs without a sidecar in west only. West's namespace and cluster boxes read what comes
+    into it from its callers' reports (nothing else reports it); east's, where its sidecar reports it,
+    do not. The boxes took the inventory's first cluster's workloads: in a service graph (no workload
+    node says it) west's charts lost cart's traffic and east's read it from its callers."""
+    inv = _inventory(*_both("web-v1"), _workload("cart-v1", "east"), _workload("cart-v1", "west", sidecar=False))
+    for graph_type in ("service", "workload"):
+        for box in (model.BOX_NAMESPACE, model.BOX_CLUSTER):
+            g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType=graph_type,
+                               boxBy=(box,), injectServiceNodes=True))
+            boxes = {n.cluster: n for n in g.nodes.values() if n.node_type == model.NODE_BOX and n.box == box}
+            targets = {c: target_for_node(g, n.id) for c, n in boxes.items()}
+            callers = {c: [values for _label, values, _ns in t.by_callers] if t is not None else None
+                       for c, t in targets.items()}
+            assert callers == {"east": [], "west": [("cart-v1",)]}, (graph_type, box)
+            for c, t in targets.items():
+                assert t is not None and ("destination_cluster", c) in t.labels, (graph_type, box)

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces
-from meshdesk.mesh.graph.context import inventory_cluster
+from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.istio import control_plane_namespaces, lacks_proxy
 from meshdesk.mesh.graph.model import (
     BOX_APP,
@@ -491,7 +491,7 @@ def _callers_report(graph: TrafficGraph, box: Node, members: Iterable[Node],
     each in its namespace (for a namespace box, "": the target keeps to it). They are the graph's
     workload and app nodes marked so (an app node without a workload by its app), and the inventory's
     workloads of those namespaces that lack one (``istio.lacks_proxy``), which a graph of services
-    does not show as nodes."""
+    does not show as nodes: those of the box's own cluster (``inventory_part``)."""
     by: dict[tuple[str, str], set[str]] = {}
     for n in members:
         if n.has_missing_sidecar and n.namespace in namespaces:
@@ -500,8 +500,10 @@ def _callers_report(graph: TrafficGraph, box: Node, members: Iterable[Node],
             if value:
                 by.setdefault((label, n.namespace), set()).add(value)
     inventory = graph.health_basis.inventory if graph.health_basis is not None else None
-    if inventory is not None and (not _known(box.cluster) or inventory_cluster(
-            inventory, {n.cluster for n in graph.nodes.values()})(box.cluster)):
+    if inventory is not None and _known(box.cluster):
+        # the box's own cluster's workloads (an inventory merged from several clusters holds each one's)
+        inventory = inventory_part(inventory, {n.cluster for n in graph.nodes.values()})(box.cluster)
+    if inventory is not None:
         ambient, control = ambient_namespaces(inventory), control_plane_namespaces(inventory)
         for w in inventory.workloads:
             if w.namespace in namespaces and lacks_proxy(w, ambient, control):
