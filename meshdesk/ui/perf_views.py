@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 
 from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
 from meshdesk.mesh.graph.ambient import is_waypoint
+from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.metrics import INBOUND, MetricsTarget, in_own_cluster, target_for_node
@@ -60,14 +61,19 @@ from meshdesk.ui.traces_view import TracesView
 def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, ids: Sequence[str]) -> Workload | None:
     """The inventory workload behind the first selected workload (or versioned app) node; a gateway
     in a namespace not chosen (the usual ingress gateway in istio-system) is found among the gateways
-    the inventory read outside the selection."""
+    the inventory read outside the selection. It is looked up in the node's own cluster (an inventory
+    merged from several clusters holds each one's; one read from one cluster knows nothing of another
+    cluster's node a shared Prometheus shows): another cluster's pods are not its pods."""
     if graph is None or inventory is None:
         return None
+    part_of = inventory_part(inventory, {n.cluster for n in graph.nodes.values()})
     for i in ids:
         node = graph.nodes.get(i)
         if node is not None and node.node_type in (NODE_WORKLOAD, NODE_APP) and node.workload:
-            w = inventory.workload(node.namespace, node.workload) or inventory.outside_gateway(node.namespace,
-                                                                                               node.workload)
+            part = part_of(node.cluster)
+            if part is None:
+                continue
+            w = part.workload(node.namespace, node.workload) or part.outside_gateway(node.namespace, node.workload)
             if w is not None:
                 return w
     return None
