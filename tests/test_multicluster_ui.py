@@ -4,11 +4,22 @@ is shown with its own cluster's objects, never another cluster's of the same nam
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from pytestqt.qtbot import QtBot
+
 from meshdesk.mesh.graph import build
-from meshdesk.mesh.inventory import Inventory, Namespace
+from meshdesk.mesh.inventory import Inventory, Namespace, ServicePort
 from meshdesk.ui.perf_views import selected_workload
 from tests.graph_samples import snapshot
-from tests.test_graph_multicluster_inventory import _both, _by_cluster, _inventory, _traffic, _workload
+from tests.test_graph_multicluster_inventory import (
+    _both,
+    _by_cluster,
+    _inventory,
+    _service,
+    _traffic,
+    _workload,
+)
 
 
 def test_a_selected_nodes_workload_is_its_own_clusters() -> None:
@@ -32,3 +43,51 @@ def test_a_node_of_a_cluster_the_inventory_was_not_read_from_has_no_workload() -
     own = selected_workload(g, east, [nodes["east"].id])
     assert own is not None and own.name == "cart-v1"
     assert selected_workload(g, east, [nodes["west"].id]) is None
+
+
+def test_the_details_panel_shows_a_nodes_own_clusters_objects(qtbot: QtBot) -> None:
+    """cart-v1 runs 1 pod with a sidecar in east and 3 without one in west, and cart listens on 9080 in
+    east, 9081 in west: west's workload, app and service details showed east's (its pods, its labels,
+    its ports)."""
+    from meshdesk.mesh.graph import model
+    from meshdesk.ui.panels import SidePanel
+
+    inv = _inventory(*_both("web-v1"), _workload("cart-v1", "east", labels={"site": "east"}),
+                     _workload("cart-v1", "west", sidecar=False, pods=3, labels={"site": "west"}),
+                     services=(_service("cart", "east"), replace(_service("cart", "west"), ports=[ServicePort("http", 9081)])))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    for graph_type, identity in (("workload", {"node_type": model.NODE_WORKLOAD, "workload": "cart-v1"}),
+                                 ("versionedApp", {"node_type": model.NODE_APP, "app": "cart"}),
+                                 ("app", {"node_type": model.NODE_SERVICE, "service": "cart"})):
+        g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType=graph_type,
+                           injectServiceNodes=True))
+        nodes = _by_cluster(g, **identity)
+        assert set(nodes) == {"east", "west"}, graph_type
+        panel.set_data(g, inv)
+        for cluster, node in nodes.items():
+            other = "west" if cluster == "east" else "east"
+            marks = {c: (f"site={c}", f"cart-v1-{c}-", f"{n}/{n} pods ready", f"http {port}/TCP")
+                     for c, n, port in (("east", 1, 9080), ("west", 3, 9081))}
+            panel.show_selection([node.id])
+            text = panel.text()
+            assert any(m in text for m in marks[cluster]), (graph_type, cluster, text)
+            assert not any(m in text for m in marks[other]), (graph_type, cluster, text)
+
+
+def test_the_details_panel_says_a_node_of_a_cluster_not_read_has_no_inventory(qtbot: QtBot) -> None:
+    """Connected to east, its Prometheus shared with west: west's cart-v1 node showed east's pods."""
+    from meshdesk.ui.panels import SidePanel
+
+    east = Inventory(cluster="east", namespaces=[Namespace("shop")],
+                     workloads=[_workload(n, "") for n in ("web-v1", "cart-v1")])
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=east, graphType="workload"))
+    nodes = _by_cluster(g, workload="cart-v1")
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(g, east)
+    panel.show_selection([nodes["west"].id])
+    text = panel.text()
+    assert "cart-v1--0" not in text and "not read: this node is in cluster west" in text, text
+    panel.show_selection([nodes["east"].id])
+    assert "cart-v1--0" in panel.text()

@@ -15,6 +15,7 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
+from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.health import counted_outside_gateway
 from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
@@ -1109,8 +1110,23 @@ class SidePanel(QWidget):
         src, dst = g.nodes.get(e.source), g.nodes.get(e.target)
         return f"{_e(src.label if src else '?')} &rarr; {_e(dst.label if dst else '?')}"
 
-    def _workload(self, g: TrafficGraph, node: Node) -> None:
+    def _inventory_of(self, g: TrafficGraph, node: Node) -> Inventory | None:
+        """What the inventory holds of ``node``'s own cluster (an inventory merged from several clusters
+        holds each one's, as Kiali shows a node's objects from its cluster); None when it holds nothing of
+        it (the inventory was read from another cluster, whose telemetry a shared Prometheus holds too)."""
         inv = self.inventory
+        return None if inv is None else inventory_part(inv, {n.cluster for n in g.nodes.values()})(node.cluster)
+
+    def _not_read(self, node: Node) -> str:
+        """The section saying a node's cluster was not read (``_inventory_of`` gave nothing)."""
+        inv = self.inventory
+        if inv is None:
+            return ""
+        return _section("Inventory", f"<i>not read: this node is in cluster {_e(node.cluster)}, the inventory "
+                                     f"was read from {_e(inv.cluster or 'another cluster')}</i>")
+
+    def _workload(self, g: TrafficGraph, node: Node) -> None:
+        inv = self._inventory_of(g, node)
         w = inv.workload(node.namespace, node.workload) if inv is not None else None
         # a gateway outside the chosen namespaces (the usual ingress gateway in istio-system): its pods
         # and replicas were read for its role in the graph, its services and config were not
@@ -1174,13 +1190,15 @@ class SidePanel(QWidget):
         elif inv is not None:
             parts.append(_section("Inventory", "<i>not found in the inventory (outside the selected "
                                                "namespaces, or not readable)</i>"))
+        else:
+            parts.append(self._not_read(node))
         parts.append(_traffic(g, node))
         self._show("workload", f"{'Waypoint' if waypoint else 'Workload'} {node.workload}",
                    node.namespace + (" · ambient waypoint" if waypoint else "")
                    + (" · outside the chosen namespaces" if outside is not None else ""), "".join(parts))
 
     def _app(self, g: TrafficGraph, node: Node) -> None:
-        inv = self.inventory
+        inv = self._inventory_of(g, node)
         parts = []
         rows: list[tuple[str, str]] = [("Namespace", _e(node.namespace))]
         if node.version:
@@ -1230,6 +1248,7 @@ class SidePanel(QWidget):
                     for w in outside])))
         else:
             outside = []
+            parts.append(self._not_read(node))
         parts.append(_traffic(g, node))
         self._show("app", f"App {node.label}",
                    node.namespace + (" · outside the chosen namespaces" if outside else ""), "".join(parts))
@@ -1239,7 +1258,7 @@ class SidePanel(QWidget):
             _section("DestinationRules", _list([f"{_e(o.namespace)}/<b>{_e(o.name)}</b>" for o in drs]))
 
     def _service(self, g: TrafficGraph, node: Node) -> None:
-        inv = self.inventory
+        inv = self._inventory_of(g, node)
         svc = inv.service(node.namespace, node.service) if inv is not None else None
         parts = []
         rows: list[tuple[str, str]] = [("Namespace", _e(node.namespace))]
@@ -1260,6 +1279,8 @@ class SidePanel(QWidget):
                 parts.append(_section("ServiceEntry", f"a host of <b>{_e(listed.namespace)}/{_e(listed.entry)}</b>"))
             else:
                 parts.append(_section("Inventory", f"<i>{_e(_service_not_found(inv, node))}</i>"))
+        else:
+            parts.append(self._not_read(node))
         vss, drs = rules_for_host(inv, node.service, node.namespace)
         parts.append(_rules_with_routes(vss, drs))
         parts.append(_traffic(g, node))
