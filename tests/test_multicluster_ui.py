@@ -11,10 +11,12 @@ from pytestqt.qtbot import QtBot
 from meshdesk.mesh.graph import build
 from meshdesk.mesh.inventory import Inventory, Namespace, ServicePort
 from meshdesk.ui.perf_views import selected_workload
-from tests.graph_samples import snapshot
+from tests.graph_samples import http, snapshot
 from tests.test_graph_multicluster_inventory import (
+    CLUSTERS,
     _both,
     _by_cluster,
+    _in,
     _inventory,
     _service,
     _traffic,
@@ -91,3 +93,24 @@ def test_the_details_panel_says_a_node_of_a_cluster_not_read_has_no_inventory(qt
     assert "cart-v1--0" not in text and "not read: this node is in cluster west" in text, text
     panel.show_selection([nodes["east"].id])
     assert "cart-v1--0" in panel.text()
+
+
+def test_list_rows_show_their_own_clusters_nodes_and_health() -> None:
+    """cart-v1's requests fail in west only. The Workloads, Apps and Services lists' rows of east's
+    cart showed the worst of both clusters' nodes (Failure) and selected west's nodes too; with an
+    inventory of one cluster beside a Prometheus shared with west, east's rows did the same."""
+    from meshdesk.ui.lists import APPS, SERVICES, WORKLOADS, build_rows
+
+    samples = [_in(http("web-v1", "cart-v1", 10, "500" if c == "west" else "200"), c) for c in CLUSTERS]
+    merged = _inventory(*_both("web-v1"), *_both("cart-v1"), services=tuple(_service("cart", c) for c in CLUSTERS))
+    east = Inventory(cluster="east", namespaces=[Namespace("shop")],
+                     workloads=[_workload(n, "") for n in ("web-v1", "cart-v1")], services=[_service("cart", "")])
+    for inv, clusters in ((merged, CLUSTERS), (east, ("east",))):
+        g = build(snapshot(samples, inventory=inv, graphType="versionedApp", injectServiceNodes=True))
+        rows = build_rows(g, inv, {})
+        for page, name in ((WORKLOADS, "cart-v1"), (APPS, "cart"), (SERVICES, "cart")):
+            mine = [r for r in rows[page] if r.name == name]
+            assert len(mine) == len(clusters), (page, mine)
+            for cluster, row in zip(clusters, mine, strict=True):
+                assert {g.nodes[i].cluster for i in row.node_ids} == {cluster}, (page, cluster)
+                assert (row.health == "Failure") == (cluster == "west"), (page, cluster, row.health)

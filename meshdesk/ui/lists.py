@@ -12,7 +12,7 @@ Selecting rows from ``select_graph_ids`` does not emit ``nodesSelected`` again (
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
+from meshdesk.mesh.graph.context import inventory_lookup
 from meshdesk.mesh.graph.health import workload_status
 from meshdesk.mesh.graph.istio import control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
@@ -58,7 +59,7 @@ from meshdesk.mesh.graph.model import (
     health_text,
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
-from meshdesk.mesh.inventory import Inventory, Service, Workload
+from meshdesk.mesh.inventory import App, Inventory, Service, Workload
 from meshdesk.mesh.routing import OPTED_OUT, opt_out_mark, sidecar_gap
 from meshdesk.mesh.routing import RESTART as RESTART_GAP
 from meshdesk.mesh.validation_badges import (
@@ -231,12 +232,16 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     # everything a row asks of the graph and the inventory, looked up by name: with thousands of rows
     # a scan per row stalls the window for seconds at every refresh
     index = ConfigIndex(inventory)
-    by_workload = _nodes_by(nodes, (NODE_WORKLOAD, NODE_APP), "workload")
-    judged_by_workload = _nodes_by(judged_nodes, (NODE_WORKLOAD, NODE_APP), "workload")
-    by_app = _nodes_by(nodes, (NODE_WORKLOAD, NODE_APP), "app")
-    judged_by_app = _nodes_by(judged_nodes, (NODE_WORKLOAD, NODE_APP), "app")
-    by_service = _nodes_by(nodes, (NODE_SERVICE,), "service")
-    judged_by_service = _nodes_by(judged_nodes, (NODE_SERVICE,), "service")
+    # a row's nodes are those of its object's cluster (an inventory merged from several clusters holds
+    # each one's; one read from one cluster none of another cluster's nodes a shared Prometheus shows)
+    home = inventory.cluster
+    lookup = inventory_lookup(inventory, {n.cluster for n in (*nodes, *judged_nodes)})
+    by_workload = _nodes_by(nodes, (NODE_WORKLOAD, NODE_APP), "workload", lookup)
+    judged_by_workload = _nodes_by(judged_nodes, (NODE_WORKLOAD, NODE_APP), "workload", lookup)
+    by_app = _nodes_by(nodes, (NODE_WORKLOAD, NODE_APP), "app", lookup)
+    judged_by_app = _nodes_by(judged_nodes, (NODE_WORKLOAD, NODE_APP), "app", lookup)
+    by_service = _nodes_by(nodes, (NODE_SERVICE,), "service", lookup)
+    judged_by_service = _nodes_by(judged_nodes, (NODE_SERVICE,), "service", lookup)
     by_label: dict[tuple[str, str, str], list[Workload]] = {}  # (namespace, label, value) -> workloads
     for w in inventory.workloads:
         for label, value in w.labels.items():
@@ -271,8 +276,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                       {f"{w.namespace}/{w.name}" for w in workloads})
 
     for w in inventory.workloads:
-        ids = list(by_workload.get((w.namespace, w.name), []))
-        hids = judged_by_workload.get((w.namespace, w.name), [])
+        ids = list(by_workload.get((w.cluster or home, w.namespace, w.name), []))
+        hids = judged_by_workload.get((w.cluster or home, w.namespace, w.name), [])
         e, wn = errors_warnings(index.for_workload(w), [w])
         # a gateway's istio-proxy is the gateway itself, not a sidecar beside an app
         side = "waypoint" if is_waypoint(w) else "gateway" if w.has_sidecar and is_gateway(w) else \
@@ -287,9 +292,15 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids,
                                       missing_labels=missing, sidecar_tip=_opted_out_tip([w]),
                                       config_unread=unread(w.namespace), pods=pods, pods_ready=ready))
-    for app in inventory.apps():
-        ids = list(by_app.get((app.namespace, app.name), []))
-        hids = judged_by_app.get((app.namespace, app.name), [])
+    # an app is one cluster's workloads of its name (an inventory merged from several: each one's)
+    by_app_name: dict[tuple[str, str, str], list[Workload]] = {}
+    for w in inventory.workloads:
+        if w.app:
+            by_app_name.setdefault((w.cluster or home, w.namespace, w.app), []).append(w)
+    for (cluster, namespace, name), workloads in sorted(by_app_name.items()):
+        app = App(name, namespace, workloads)
+        ids = list(by_app.get((cluster, app.namespace, app.name), []))
+        hids = judged_by_app.get((cluster, app.namespace, app.name), [])
         objs: dict[ObjectKey, Any] = {}
         for w in app.workloads:
             for o in index.for_workload(w):
@@ -308,8 +319,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids,
                                  sidecar_tip=_opted_out_tip(app.workloads), config_unread=unread(app.namespace)))
     for s in inventory.services:
-        ids = list(by_service.get((s.namespace, s.name), []))
-        hids = judged_by_service.get((s.namespace, s.name), [])
+        ids = list(by_service.get((s.cluster or home, s.namespace, s.name), []))
+        hids = judged_by_service.get((s.cluster or home, s.namespace, s.name), [])
         behind = behind_service(s)
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
@@ -335,8 +346,10 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         if listed.namespace not in chosen:
             continue
         where = (listed.namespace, listed.entry)
-        ids = [*entry_nodes.get(where, []), *by_service.get((listed.namespace, listed.name), [])]
-        hids = [*judged_entries.get(where, []), *judged_by_service.get((listed.namespace, listed.name), [])]
+        ids = [*entry_nodes.get(where, []), *(i for (_c, ns, name), found in by_service.items()
+                                               if (ns, name) == (listed.namespace, listed.name) for i in found)]
+        hids = [*judged_entries.get(where, []), *(i for (_c, ns, name), found in judged_by_service.items()
+                                                  if (ns, name) == (listed.namespace, listed.name) for i in found)]
         e, wn = counts(validations, [("ServiceEntry", listed.namespace, listed.entry)])
         out[SERVICES].append(ListRow(listed.name, listed.namespace, health(hids), "", "ServiceEntry", e, wn, ids,
                                      config_unread=unread(listed.namespace)))
@@ -377,13 +390,17 @@ def unread_notes(inventory: Inventory | None) -> dict[str, str]:
     return out
 
 
-def _nodes_by(nodes: Sequence[Node], types: tuple[str, ...], what: str) -> dict[tuple[str, str], list[str]]:
-    """Ids of the nodes of these types by (namespace, their ``what``: workload, app or service), in
-    the graph's order."""
-    out: dict[tuple[str, str], list[str]] = {}
+def _nodes_by(nodes: Sequence[Node], types: tuple[str, ...], what: str,
+              lookup: Callable[[str], str | None]) -> dict[tuple[str, str, str], list[str]]:
+    """Ids of the nodes of these types by (the inventory's cluster they are looked up in, ``lookup``,
+    namespace, their ``what``: workload, app or service), in the graph's order; a node of a cluster the
+    inventory holds nothing of is left out."""
+    out: dict[tuple[str, str, str], list[str]] = {}
     for n in nodes:
         if n.node_type in types:
-            out.setdefault((n.namespace, getattr(n, what)), []).append(n.id)
+            cluster = lookup(n.cluster)
+            if cluster is not None:
+                out.setdefault((cluster, n.namespace, getattr(n, what)), []).append(n.id)
     return out
 
 
