@@ -9,7 +9,7 @@ from dataclasses import replace
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
-from meshdesk.mesh.inventory import Inventory, Namespace, ServicePort
+from meshdesk.mesh.inventory import Inventory, IstioObject, Namespace, ServicePort
 from meshdesk.ui.perf_views import selected_workload
 from tests.graph_samples import http, snapshot
 from tests.test_graph_multicluster_inventory import (
@@ -114,3 +114,24 @@ def test_list_rows_show_their_own_clusters_nodes_and_health() -> None:
             for cluster, row in zip(clusters, mine, strict=True):
                 assert {g.nodes[i].cluster for i in row.node_ids} == {cluster}, (page, cluster)
                 assert (row.health == "Failure") == (cluster == "west"), (page, cluster, row.health)
+
+
+def test_validation_badges_mark_the_nodes_of_the_objects_cluster_only() -> None:
+    """A VirtualService of east's shop routes cart to a subset no DestinationRule defines (a warning):
+    east's cart node is badged; west's was too, though nothing of west routes it (an inventory merged
+    from both, and east's inventory beside a Prometheus shared with west)."""
+    from meshdesk.mesh.graph import model
+    from meshdesk.mesh.validation_badges import node_badges
+
+    vs = IstioObject("VirtualService", "cart", "shop", spec={"hosts": ["cart"], "http": [
+        {"route": [{"destination": {"host": "cart", "subset": "v9"}}]}]})
+    merged = _inventory(*_both("web-v1"), *_both("cart-v1"), services=tuple(_service("cart", c) for c in CLUSTERS),
+                        istio=(replace(vs, cluster="east"),))
+    east = Inventory(cluster="east", namespaces=[Namespace("shop")], istio=[vs], services=[_service("cart", "")],
+                     workloads=[_workload(n, "") for n in ("web-v1", "cart-v1")])
+    for inv in (merged, east):
+        g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="versionedApp",
+                           injectServiceNodes=True))
+        badges = node_badges(g, inv)
+        services = _by_cluster(g, node_type=model.NODE_SERVICE, service="cart")
+        assert {c: badges.get(n.id) for c, n in services.items()} == {"east": "warning", "west": None}

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, TrafficGraph
+from meshdesk.mesh.graph.context import inventory_parts
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_WORKLOAD, Node, TrafficGraph
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.readers import as_list as _items
@@ -180,12 +181,22 @@ class ConfigIndex:
 def node_objects(graph: TrafficGraph, inventory: Inventory,
                  index: ConfigIndex | None = None) -> dict[str, list[ObjectKey]]:
     """node id -> keys of the Istio objects that concern the node (``index``: the inventory's, when
-    the caller has one)."""
-    index = index if index is not None else ConfigIndex(inventory)
+    the caller has one). A node is looked up among its own cluster's objects (``inventory_parts``: an
+    inventory merged from several clusters holds each one's); a node of a cluster the inventory holds
+    nothing of (another cluster's, which a shared Prometheus shows) has none."""
+    out: dict[str, list[ObjectKey]] = {}
+    for part, nodes in inventory_parts(inventory, graph.nodes.values()):
+        out.update(_node_objects(nodes, part, index if index is not None and part is inventory
+                                 else ConfigIndex(part)))
+    return {nid: out[nid] for nid in graph.nodes if nid in out}  # in the graph's order
+
+
+def _node_objects(nodes: Iterable[Node], inventory: Inventory, index: ConfigIndex) -> dict[str, list[ObjectKey]]:
     out: dict[str, list[ObjectKey]] = {}
     workloads = {(w.namespace, w.name): w for w in inventory.workloads}
     service_names = {(s.namespace, s.name) for s in inventory.services}
-    for nid, node in graph.nodes.items():
+    for node in nodes:
+        nid = node.id
         found: list[IstioObject] = []
         if node.node_type == NODE_SERVICE:
             hosts = [f"{node.service}.{node.namespace}.svc.cluster.local", node.service]
