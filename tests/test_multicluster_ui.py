@@ -5,7 +5,9 @@ is shown with its own cluster's objects, never another cluster's of the same nam
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
@@ -135,3 +137,26 @@ def test_validation_badges_mark_the_nodes_of_the_objects_cluster_only() -> None:
         badges = node_badges(g, inv)
         services = _by_cluster(g, node_type=model.NODE_SERVICE, service="cart")
         assert {c: badges.get(n.id) for c, n in services.items()} == {"east": "warning", "west": None}
+
+
+def test_actions_on_another_clusters_node_are_not_offered(tmp_path: Path, qtbot: QtBot) -> None:
+    """Connected to east, its Prometheus shared with west: west's cart-v1 node offered "Restart cart-v1"
+    and routing for cart, which change east's objects of that name. The menu says why it offers
+    nothing; east's node keeps its actions."""
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.store.settings import Settings
+    from meshdesk.ui.actions import ActionsController
+
+    east = Inventory(cluster="east", namespaces=[Namespace("shop")], services=[_service("cart", "")],
+                     workloads=[_workload(n, "") for n in ("web-v1", "cart-v1")])
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=east, graphType="workload"))
+    nodes = _by_cluster(g, workload="cart-v1")
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    ctl = ActionsController(DemoCluster(clock=lambda: 1_767_000_000.0), Settings(tmp_path / "settings.json"), parent)
+    own = [a.objectName() for a in ctl.menu_for(nodes["east"], g, east).actions()]
+    assert "restart" in own and "traffic-shifting" in own
+    menu = ctl.menu_for(nodes["west"], g, east)
+    texts = [a.text() for a in menu.actions()]
+    assert len(texts) == 1 and "is in cluster west: meshdesk is connected to east" in texts[0], texts
+    assert not menu.actions()[0].isEnabled()

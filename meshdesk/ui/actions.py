@@ -31,6 +31,7 @@ from meshdesk.mesh.changes import (
     waiting_for_restart,
     workload_mtls_problem,
 )
+from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.request import GraphRequest
@@ -132,7 +133,7 @@ class ActionsController(QObject):
 
     # -- what is offered -------------------------------------------------------------------------
     def specs_for(self, selection: Node | None, graph: Any, inventory: Inventory | None) -> list[ActionSpec]:
-        if not self.enabled or inventory is None:
+        if not self.enabled or inventory is None or other_cluster(selection, graph, inventory):
             return []
         specs: list[ActionSpec] = []
         for svc in _services_of(selection, inventory):
@@ -309,6 +310,7 @@ class ActionsController(QObject):
         if not actions:
             why = ("Read-only mode: actions are hidden" if self.read_only else
                    "This source takes no writes" if self.writer is None else
+                   (inventory is not None and other_cluster(selection, graph, inventory)) or
                    "No action for this selection")
             note = menu.addAction(why)
             note.setEnabled(False)
@@ -398,6 +400,19 @@ def _routing_form(cls: Callable[..., ActionForm], svc: Service, title: str) -> C
 
 
 # -- selection -> targets ---------------------------------------------------------------------------
+
+def other_cluster(node: Node | None, graph: Any, inv: Inventory) -> str:
+    """Why ``node`` takes no action: it is in a cluster the inventory was not read from (a Prometheus
+    shared by several clusters shows their nodes too), whose objects of its name are another cluster's
+    and whose changes would go to the cluster meshdesk is connected to; "" when it is in its own."""
+    nodes = getattr(graph, "nodes", None)
+    if node is None or not isinstance(nodes, dict):
+        return ""
+    if inventory_part(inv, {n.cluster for n in nodes.values()})(node.cluster) is not None:
+        return ""
+    return (f"{node.label or node.namespace} is in cluster {node.cluster}: meshdesk is connected to "
+            f"{inv.cluster or 'another cluster'}, and acts on its objects only")
+
 
 def _fresh(inv: Inventory, svc: Service) -> Service:
     return inv.service(svc.namespace, svc.name) or svc
