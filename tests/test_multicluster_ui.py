@@ -160,3 +160,24 @@ def test_actions_on_another_clusters_node_are_not_offered(tmp_path: Path, qtbot:
     texts = [a.text() for a in menu.actions()]
     assert len(texts) == 1 and "is in cluster west: meshdesk is connected to east" in texts[0], texts
     assert not menu.actions()[0].isEnabled()
+
+
+def test_the_lists_tell_two_clusters_rows_of_one_name_apart(qtbot: QtBot) -> None:
+    """An inventory merged from east and west: the Workloads list had two rows "cart-v1 shop" alike in
+    every cell, one the other's twin for the selection kept across refreshes. Each says its cluster."""
+    from meshdesk.ui.lists import APPS, CONFIG, SERVICES, WORKLOADS, MeshLists
+
+    vs = IstioObject("VirtualService", "cart", "shop", spec={"hosts": ["cart"]})
+    inv = _inventory(*_both("web-v1"), *_both("cart-v1"), services=tuple(_service("cart", c) for c in CLUSTERS),
+                     istio=tuple(replace(vs, cluster=c) for c in CLUSTERS))
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload"))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(g, inv)
+    for title, name in ((WORKLOADS, "cart-v1"), (APPS, "cart"), (SERVICES, "cart"), (CONFIG, "cart")):
+        model = lists.pages[title].model
+        column = model.columns.index("Namespace")
+        cells = sorted(model.data(model.index(r, column)) for r, row in enumerate(model.rows) if row.name == name)
+        assert cells == ["shop (cluster east)", "shop (cluster west)"], (title, cells)
+        identities = [row.identity for row in model.rows if row.name == name]
+        assert len(set(identities)) == 2, (title, identities)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
-from meshdesk.mesh.graph.context import inventory_lookup
+from meshdesk.mesh.graph.context import inventory_lookup, merged
 from meshdesk.mesh.graph.health import workload_status
 from meshdesk.mesh.graph.istio import control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
@@ -139,11 +139,15 @@ class ListRow:
     config_unread: tuple[str, ...] = ()  # Istio config lists of its namespace the cluster would not give
     pods: str = ""  # a workload's pods ready of those wanted ("2/3"), with a rollout's state
     pods_ready: float = 1.0  # the share ready, for sorting (the worst first)
+    # the cluster whose object it is, when the inventory is merged from several ("" otherwise): two
+    # clusters' cart-v1 are two rows, told apart in the Namespace cell
+    cluster: str = ""
 
     @property
     def identity(self) -> tuple[str, ...]:
         """What the row is, from one refresh to the next: a config object's key, else its namespace and name."""
-        return tuple(self.key) if self.key is not None else (self.namespace, self.name)
+        own = tuple(self.key) if self.key is not None else (self.namespace, self.name)
+        return (*own, self.cluster) if self.cluster else own
 
     @property
     def badge(self) -> str:
@@ -235,6 +239,12 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     # a row's nodes are those of its object's cluster (an inventory merged from several clusters holds
     # each one's; one read from one cluster none of another cluster's nodes a shared Prometheus shows)
     home = inventory.cluster
+    several = merged(inventory)
+
+    def cluster_of(obj: Any) -> str:
+        """The row's cluster (``ListRow.cluster``): said only when the inventory holds several."""
+        return (obj.cluster or home) if several else ""
+
     lookup = inventory_lookup(inventory, {n.cluster for n in (*nodes, *judged_nodes)})
     by_workload = _nodes_by(nodes, (NODE_WORKLOAD, NODE_APP), "workload", lookup)
     judged_by_workload = _nodes_by(judged_nodes, (NODE_WORKLOAD, NODE_APP), "workload", lookup)
@@ -291,7 +301,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         pods, ready = _pods_cell(w)
         out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids,
                                       missing_labels=missing, sidecar_tip=_opted_out_tip([w]),
-                                      config_unread=unread(w.namespace), pods=pods, pods_ready=ready))
+                                      config_unread=unread(w.namespace), pods=pods, pods_ready=ready,
+                                      cluster=cluster_of(w)))
     # an app is one cluster's workloads of its name (an inventory merged from several: each one's)
     by_app_name: dict[tuple[str, str, str], list[Workload]] = {}
     for w in inventory.workloads:
@@ -317,7 +328,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         status = whole.status if whole is not None else \
             _worst_health([s for s in (health(hids), workload_status(app.workloads)[0]) if s])
         out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids,
-                                 sidecar_tip=_opted_out_tip(app.workloads), config_unread=unread(app.namespace)))
+                                 sidecar_tip=_opted_out_tip(app.workloads), config_unread=unread(app.namespace),
+                                 cluster=cluster if several else ""))
     for s in inventory.services:
         ids = list(by_service.get((s.cluster or home, s.namespace, s.name), []))
         hids = judged_by_service.get((s.cluster or home, s.namespace, s.name), [])
@@ -329,7 +341,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         e, wn = counts(validations, [*(key_of(o) for o in index.for_service(s)),
                                      (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, s.type or "ClusterIP", e, wn, ids,
-                                     sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace)))
+                                     sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace),
+                                     cluster=cluster_of(s)))
     # as Kiali's service list, each host of the chosen namespaces' ServiceEntries that names no Service
     # of them is a service too (Kiali's "External" registry), with its entry's findings; its nodes are the
     # entry's ServiceEntry node and the idle node named by the host
@@ -361,7 +374,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     for o in inventory.istio:
         e, wn = counts(validations, [key_of(o)])
         out[CONFIG].append(ListRow(o.name, o.namespace, kind=o.kind, errors=e, warnings=wn,
-                                   node_ids=by_object.get(key_of(o), []), key=key_of(o)))
+                                   node_ids=by_object.get(key_of(o), []), key=key_of(o), cluster=cluster_of(o)))
     return out
 
 
@@ -437,7 +450,8 @@ class ListModel(QAbstractTableModel):
         return max((len(t[column]) for t in self._texts), default=0)
 
     def _cells(self, row: ListRow) -> tuple[str, ...]:
-        cells = {"Name": row.name, "Namespace": row.namespace, "Health": health_text(row.health),
+        namespace = f"{row.namespace} (cluster {row.cluster})" if row.cluster else row.namespace
+        cells = {"Name": row.name, "Namespace": namespace, "Health": health_text(row.health),
                  "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Labels": row.labels_text,
                  "Config": row.badge, "Pods": row.pods}
         return tuple(cells[c] for c in self.columns)
