@@ -181,3 +181,27 @@ def test_the_lists_tell_two_clusters_rows_of_one_name_apart(qtbot: QtBot) -> Non
         assert cells == ["shop (cluster east)", "shop (cluster west)"], (title, cells)
         identities = [row.identity for row in model.rows if row.name == name]
         assert len(set(identities)) == 2, (title, identities)
+
+
+def test_the_summary_tells_each_clusters_namespace(qtbot: QtBot) -> None:
+    """An inventory merged from east and west, shop ambient in west only, cart-v1 failing in west: the
+    summary's one "Namespace shop" section counted both clusters' workloads (4), said nothing of west's
+    ambient mode and joined both clusters' health. Each cluster's shop has its own section."""
+    from meshdesk.ui.panels import SidePanel
+
+    samples = [_in(http("web-v1", "cart-v1", 10, "500" if c == "west" else "200"), c) for c in CLUSTERS]
+    namespaces = (Namespace("shop", cluster="east"),
+                  Namespace("shop", labels={"istio.io/dataplane-mode": "ambient"}, cluster="west"))
+    inv = _inventory(*_both("web-v1"), *_both("cart-v1"), namespaces=namespaces)
+    g = build(snapshot(samples, inventory=inv, graphType="workload"))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(g, inv)
+    panel.show_selection([])
+    text = panel.text()
+    east = text[text.index("Namespace shop (cluster east)"):text.index("Namespace shop (cluster west)")]
+    west = text[text.index("Namespace shop (cluster west)"):]
+    for section in (east, west):
+        assert "Workloads\n2\n" in section, section
+    assert "Data plane" not in east and "Data plane" in west
+    assert "Failure" not in east and "Failure" in west

@@ -15,7 +15,7 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
-from meshdesk.mesh.graph.context import inventory_part
+from meshdesk.mesh.graph.context import inventory_lookup, inventory_part, merged
 from meshdesk.mesh.graph.health import counted_outside_gateway
 from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
@@ -971,70 +971,33 @@ class SidePanel(QWidget):
 
     def _summary(self, g: TrafficGraph, namespaces: list[str] | None = None, title: str = "",
                  extra: str = "") -> None:
-        inv = self.inventory
+        whole = inv = self.inventory
         nss = namespaces or list(g.request.namespaces) or sorted({n.namespace for n in g.nodes.values()
                                                                   if n.namespace})
-        # one pass over the graph for every namespace (a big mesh has thousands of edges)
-        health_by_ns: dict[str, Counter[str]] = {}
+        # one pass over the graph for every namespace (a big mesh has thousands of edges); with an
+        # inventory merged from several clusters each namespace is told once per cluster, with that
+        # cluster's objects and nodes (as Kiali's namespaces are each cluster's); "" stands for all
+        several = whole is not None and merged(whole)
+        lookup = inventory_lookup(whole, {n.cluster for n in g.nodes.values()}) if several else (lambda _c: "")
+        health_by_ns: dict[tuple[str | None, str], Counter[str]] = {}
         for n in g.nodes.values():
             if n.health is not None and n.node_type != NODE_BOX:
-                health_by_ns.setdefault(n.namespace, Counter())[n.health.status] += 1
-        traffic_by_ns: Counter[str] = Counter()
+                health_by_ns.setdefault((lookup(n.cluster), n.namespace), Counter())[n.health.status] += 1
+        traffic_by_ns: Counter[tuple[str | None, str]] = Counter()
         for e in g.edges.values():
             target = g.nodes.get(e.target)
             if target is not None and e.rate > 0 and not e.is_idle:
-                traffic_by_ns[target.namespace] += 1
-        parts = []
-        ambient = ambient_namespaces(inv)
-        config_by_ns: dict[str, list[IstioObject]] = {}  # one pass over the config for every namespace
-        for o in inv.istio if inv is not None else ():
-            config_by_ns.setdefault(o.namespace, []).append(o)
-        for ns in nss:
-            rows: list[tuple[str, str]] = []
-            if inv is not None and inv.cluster_namespaces is not None and ns not in inv.cluster_namespaces:
-                # chosen (remembered, or given with -n), but not in the cluster: no counts, no mTLS mode
-                parts.append(_section(f"Namespace {ns}", "<span style='color:#c9190b'>not found in this cluster</span>"))
-                continue
-            if self.snapshot_holds is not None and ns not in self.snapshot_holds:
-                # chosen with Other namespace… beside those of the snapshot: not "0 apps", nothing was recorded
-                holds = ", ".join(_e(n) for n in self.snapshot_holds) or "no namespace"
-                parts.append(_section(f"Namespace {ns}", "<span style='color:#c9190b'>not in this snapshot</span>: "
-                                                         f"it was taken for {holds}"))
-                continue
-            if inv is not None:
-                wls = [w for w in inv.workloads if w.namespace == ns]
-                # what could not be read is not "0": say so (the "Could not read" section says why)
-                unread_workloads = inv.unread(ns, WORKLOAD_LISTS)
-                unread_pods = inv.unread(ns, ("pods",))
-
-                def count(n: int, unread: bool) -> str:
-                    return (f"at least {n}" if n else "unknown") + " (not all could be read)" if unread else str(n)
-
-                rows += [("Apps", count(len(inv.apps(ns)), unread_workloads)),
-                         ("Workloads", count(len(wls), unread_workloads)),
-                         ("Services", count(len([s for s in inv.services if s.namespace == ns]),
-                                            inv.unread(ns, ("services",))))]
-                if ns in ambient:
-                    rows.append(("Data plane", _ambient_data_plane(inv.namespace(ns))))
-                    waypoints = [w.name for w in wls if is_waypoint(w)]
-                    rows.append(("Waypoints", ", ".join(_e(m) for m in waypoints) if waypoints else "none"))
-                elif ns in control_plane_namespaces(inv):
-                    rows.append(("Sidecars", "none expected (the control plane's namespace)"))
-                elif unread_pods:
-                    rows.append(("Missing sidecars", "unknown (its pods could not be read)"))
-                else:
-                    rows += _sidecar_rows(inv, ns, wls)
-            health = health_by_ns.get(ns)
-            if health:
-                rows.append(("Health", ", ".join(
-                    f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(health_text(k))}</span>"
-                    for k, v in sorted(health.items()))))
-            rows.append(("Edges with traffic", str(traffic_by_ns.get(ns, 0))))
-            if inv is not None and inv.istio_found:
-                rows.append(("mTLS", _mtls_html(self._mtls(g, inv, ns))))
-                if g.validations is not None:
-                    rows.append(("Istio config", _config_html(inv, g.validations, ns, config_by_ns.get(ns, []))))
-            parts.append(_section(f"Namespace {ns}", _table(rows)))
+                traffic_by_ns[(lookup(target.cluster), target.namespace)] += 1
+        parts: list[str] = []
+        scopes: list[tuple[str, Inventory | None]] = [("", whole)]
+        if several and whole is not None:
+            part_of = inventory_part(whole, ())
+            held = {n.cluster for n in whole.namespaces} | {w.cluster for w in whole.workloads} \
+                | {o.cluster for o in whole.istio}
+            scopes = [(c, part_of(c)) for c in sorted({c or whole.cluster for c in held})]
+        for cluster, inv in scopes:
+            self._namespace_sections(g, inv, nss, cluster, health_by_ns, traffic_by_ns, parts)
+        inv = whole
         if inv is not None:
             parts.append(_section("Istio", "found" if inv.istio_found else
                                   "<span style='color:#c9190b'>not found: Istio's resources are not served "
@@ -1095,6 +1058,67 @@ class SidePanel(QWidget):
             title = f"Node graph of {focus_text(g.request.node)}"
         self._show("summary", title or ("Namespaces: " + ", ".join(nss) if nss else "No namespace selected"),
                    sub, "".join(parts) or "<i>Nothing here yet.</i>")
+
+    def _namespace_sections(self, g: TrafficGraph, inv: Inventory | None, nss: list[str], cluster: str,
+                            health_by_ns: Mapping[tuple[str | None, str], Counter[str]],
+                            traffic_by_ns: Mapping[tuple[str | None, str], int], parts: list[str]) -> None:
+        """The summary's section of each namespace of ``nss`` in ``inv`` (of ``cluster``'s, when the
+        inventory is merged from several: its title says which)."""
+        ambient = ambient_namespaces(inv)
+        config_by_ns: dict[str, list[IstioObject]] = {}  # one pass over the config for every namespace
+        for o in inv.istio if inv is not None else ():
+            config_by_ns.setdefault(o.namespace, []).append(o)
+        where = f" (cluster {_e(cluster)})" if cluster else ""
+        for ns in nss:
+            rows: list[tuple[str, str]] = []
+            if cluster and inv is not None and inv.namespace(ns) is None and all(w.namespace != ns
+                                                                             for w in inv.workloads):
+                continue  # a namespace only another of the clusters has
+            if inv is not None and inv.cluster_namespaces is not None and ns not in inv.cluster_namespaces:
+                # chosen (remembered, or given with -n), but not in the cluster: no counts, no mTLS mode
+                parts.append(_section(f"Namespace {ns}{where}",
+                                      "<span style='color:#c9190b'>not found in this cluster</span>"))
+                continue
+            if self.snapshot_holds is not None and ns not in self.snapshot_holds:
+                # chosen with Other namespace… beside those of the snapshot: not "0 apps", nothing was recorded
+                holds = ", ".join(_e(n) for n in self.snapshot_holds) or "no namespace"
+                parts.append(_section(f"Namespace {ns}{where}", "<span style='color:#c9190b'>not in this snapshot</span>: "
+                                                                f"it was taken for {holds}"))
+                continue
+            if inv is not None:
+                wls = [w for w in inv.workloads if w.namespace == ns]
+                # what could not be read is not "0": say so (the "Could not read" section says why)
+                unread_workloads = inv.unread(ns, WORKLOAD_LISTS)
+                unread_pods = inv.unread(ns, ("pods",))
+
+                def count(n: int, unread: bool) -> str:
+                    return (f"at least {n}" if n else "unknown") + " (not all could be read)" if unread else str(n)
+
+                rows += [("Apps", count(len(inv.apps(ns)), unread_workloads)),
+                         ("Workloads", count(len(wls), unread_workloads)),
+                         ("Services", count(len([s for s in inv.services if s.namespace == ns]),
+                                            inv.unread(ns, ("services",))))]
+                if ns in ambient:
+                    rows.append(("Data plane", _ambient_data_plane(inv.namespace(ns))))
+                    waypoints = [w.name for w in wls if is_waypoint(w)]
+                    rows.append(("Waypoints", ", ".join(_e(m) for m in waypoints) if waypoints else "none"))
+                elif ns in control_plane_namespaces(inv):
+                    rows.append(("Sidecars", "none expected (the control plane's namespace)"))
+                elif unread_pods:
+                    rows.append(("Missing sidecars", "unknown (its pods could not be read)"))
+                else:
+                    rows += _sidecar_rows(inv, ns, wls)
+            health = health_by_ns.get((cluster, ns))
+            if health:
+                rows.append(("Health", ", ".join(
+                    f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(health_text(k))}</span>"
+                    for k, v in sorted(health.items()))))
+            rows.append(("Edges with traffic", str(traffic_by_ns.get((cluster, ns), 0))))
+            if inv is not None and inv.istio_found:
+                rows.append(("mTLS", _mtls_html(self._mtls(g, inv, ns))))
+                if g.validations is not None:
+                    rows.append(("Istio config", _config_html(inv, g.validations, ns, config_by_ns.get(ns, []))))
+            parts.append(_section(f"Namespace {ns}{where}", _table(rows)))
 
     def _mtls(self, g: TrafficGraph, inv: Inventory, ns: str) -> NamespaceTls:
         """``ns``'s mTLS status; those of the inventory's namespaces are weighed together, once per graph."""
