@@ -300,3 +300,28 @@ def test_a_boxs_charts_read_its_own_clusters_sidecar_less_workloads_from_their_c
             assert callers == {"east": [], "west": [("cart-v1",)]}, (graph_type, box)
             for c, t in targets.items():
                 assert t is not None and ("destination_cluster", c) in t.labels, (graph_type, box)
+
+
+# ---------------------------------------------------------------------------------------- validations
+
+def test_config_applied_to_both_clusters_is_validated_in_each() -> None:
+    """The same VirtualService and DestinationRule applied to east and west (as a multi-primary mesh is
+    configured): the VirtualService was said to claim its host twice (KIA1106). Each cluster's config is
+    judged among its own; a route to a subset only east's DestinationRule defines is still an error in
+    west, where no rule defines it."""
+    from dataclasses import replace
+
+    from meshdesk.mesh.validations import validate
+
+    vs = IstioObject("VirtualService", "cart", "shop", spec={"hosts": ["cart"], "http": [
+        {"route": [{"destination": {"host": "cart", "subset": "v1"}}]}]})
+    dr = IstioObject("DestinationRule", "cart", "shop", spec={
+        "host": "cart", "subsets": [{"name": "v1", "labels": {"version": "v1"}}]})
+    services = tuple(_service("cart", c) for c in CLUSTERS)
+    both = _inventory(*_both("web-v1"), *_both("cart-v1"), services=services,
+                      istio=tuple(replace(o, cluster=c) for c in CLUSTERS for o in (vs, dr)))
+    assert {k: [c.code for c in v.checks] for k, v in validate(both).items() if v.checks} == {}
+    east_rule = _inventory(*_both("web-v1"), *_both("cart-v1"), services=services,
+                           istio=(*(replace(vs, cluster=c) for c in CLUSTERS), replace(dr, cluster="east")))
+    found = validate(east_rule)[("VirtualService", "shop", "cart")]
+    assert [c.code for c in found.checks] == ["KIA1107"], found.checks

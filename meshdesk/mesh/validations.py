@@ -10,11 +10,12 @@ know), so a partial inventory never produces false errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT
 from meshdesk.mesh.graph.ambient import is_ambient, is_waypoint
+from meshdesk.mesh.graph.context import inventory_part, merged
 from meshdesk.mesh.import_scope import ImportScope, host_namespaces, import_scope, parse_host
 from meshdesk.mesh.inventory import (
     DEFAULT_TRUST_DOMAIN,
@@ -890,7 +891,37 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     the inventory's mesh config (``Inventory.mesh_settings``: Istio's defaults where it was not read).
     ``uncovered``: also Kiali's KIA1301 (a workload no AuthorizationPolicy covers), which Kiali leaves
     out unless asked, as here. ``ignore``: codes whose findings are left out everywhere (Kiali's
-    ``validations.ignore``; see :func:`checks_left_out`)."""
+    ``validations.ignore``; see :func:`checks_left_out`).
+
+    An inventory merged from several clusters is validated cluster by cluster, as Kiali validates each
+    cluster's objects among that cluster's: the same VirtualService applied to both clusters of a
+    multi-primary mesh is no rival of itself. An object of one name in several clusters has the
+    findings of each (once each)."""
+    if not merged(inventory):
+        return _validate(inventory, root_namespace=root_namespace, auto_mtls=auto_mtls, uncovered=uncovered,
+                         ignore=ignore)
+    home = inventory.cluster
+    named = {n.cluster for n in inventory.namespaces} | {w.cluster for w in inventory.workloads} \
+        | {o.cluster for o in inventory.istio}
+    part_of = inventory_part(inventory, ())
+    out: dict[ObjectKey, Validation] = {}
+    for cluster in sorted({c or home for c in named}):
+        part = part_of(cluster)
+        if part is None:
+            continue
+        found = _validate(part, root_namespace=root_namespace, auto_mtls=auto_mtls, uncovered=uncovered,
+                          ignore=ignore)
+        for key, v in found.items():
+            had = out.get(key)
+            if had is None:
+                out[key] = replace(v, checks=list(v.checks))
+            else:
+                had.checks += [c for c in v.checks if c not in had.checks]
+    return out
+
+
+def _validate(inventory: Inventory, *, root_namespace: str | None, auto_mtls: bool | None, uncovered: bool,
+              ignore: Iterable[str]) -> dict[ObjectKey, Validation]:
     from meshdesk.mesh.validations_mtls import mtls_checks  # it builds on this module
     settings = inventory.mesh_settings
     root_namespace = settings.root_namespace if root_namespace is None else root_namespace
