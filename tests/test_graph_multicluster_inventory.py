@@ -325,3 +325,20 @@ def test_config_applied_to_both_clusters_is_validated_in_each() -> None:
                            istio=(*(replace(vs, cluster=c) for c in CLUSTERS), replace(dr, cluster="east")))
     found = validate(east_rule)[("VirtualService", "shop", "cart")]
     assert [c.code for c in found.checks] == ["KIA1107"], found.checks
+
+
+def test_an_empty_node_graph_says_the_nodes_own_cluster_has_no_such_workload() -> None:
+    """An inventory merged from east and west, pay-v1 running in east only: the node graph of west's
+    pay-v1 (meshdesk graph --node-cluster west) was empty without a word, as east's pay-v1 made it
+    'found'. It says west's shop has no such workload; east's is found."""
+    from meshdesk.mesh.node_focus import missing_focus
+    from meshdesk.mesh.request import NodeFocus
+
+    inv = _inventory(*_both("web-v1"), *_both("cart-v1"), _workload("pay-v1", "east"))
+    assert missing_focus(NodeFocus("shop", workload="pay-v1", cluster="west"), inv) == \
+        "shop in cluster west has no workload pay-v1 (workloads: cart-v1, web-v1)"
+    assert missing_focus(NodeFocus("shop", workload="pay-v1", cluster="east"), inv) == ""
+    assert missing_focus(NodeFocus("shop", workload="pay-v1"), inv) == ""
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload",
+                       node=NodeFocus("shop", workload="pay-v1", cluster="west")))
+    assert not g.edges

@@ -5,6 +5,7 @@ window's empty page."""
 
 from __future__ import annotations
 
+from meshdesk.mesh.graph.context import inventory_part, merged
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory
 from meshdesk.mesh.request import NodeFocus
 
@@ -29,7 +30,17 @@ def missing_focus(focus: NodeFocus | None, inv: Inventory | None) -> str:
     """Why a node graph is empty when its workload, app or service is not in the namespace's inventory
     (a typo said "no traffic"); "" when it is there, or when the inventory cannot tell (not read, or
     its workloads or services hidden)."""
-    if focus is None or focus.aggregateValue or inv is None or inv.namespace(focus.namespace) is None:
+    if focus is None or focus.aggregateValue or inv is None:
+        return ""
+    where = ""
+    if focus.cluster and merged(inv):
+        # an inventory merged from several clusters: the node's own cluster's objects (as the graph
+        # keeps to its cluster); one it holds nothing of cannot tell
+        part = inventory_part(inv, ())(focus.cluster)
+        if part is None or part.cluster != focus.cluster:
+            return ""
+        inv, where = part, f" in cluster {focus.cluster}"
+    if inv.namespace(focus.namespace) is None:
         return ""
     ns = focus.namespace
     if focus.service:
@@ -57,9 +68,9 @@ def missing_focus(focus: NodeFocus | None, inv: Inventory | None) -> str:
                     return ""
                 versions = sorted({w.labels.get("version", "") for w in workloads
                                    if w.labels.get("app") == focus.app} - {""})
-                return (f"app {focus.app} in {ns} has no version {focus.version} "
+                return (f"app {focus.app} in {ns}{where} has no version {focus.version} "
                         f"(its versions: {', '.join(versions) or 'none'})")
             what, name = "app", focus.app or ""
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     plural = {"service": "services", "workload": "workloads", "app": "apps"}[what]
-    return f"{ns} has no {what} {name} ({plural}: {shown or 'none'})"
+    return f"{ns}{where} has no {what} {name} ({plural}: {shown or 'none'})"
