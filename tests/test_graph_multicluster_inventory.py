@@ -342,3 +342,30 @@ def test_an_empty_node_graph_says_the_nodes_own_cluster_has_no_such_workload() -
     g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload",
                        node=NodeFocus("shop", workload="pay-v1", cluster="west")))
     assert not g.edges
+
+
+def test_a_principal_whose_service_account_runs_in_another_cluster_is_said_so_not_missing() -> None:
+    """Kiali's KIA0107: an AuthorizationPolicy in west allowing shop's "pay" service account, whose pods run
+    in east only. Validated among west's objects alone, it was an error (KIA0106, no pod runs as it); it is
+    said to run in another cluster, as Kiali says. One no cluster runs as stays KIA0106."""
+    from dataclasses import replace
+
+    from meshdesk.mesh.validations import validate
+
+    def with_account(w: Workload) -> Workload:
+        return replace(w, pods=[replace(p, service_account=w.labels["app"]) for p in w.pods])
+
+    ap = IstioObject("AuthorizationPolicy", "cart", "shop", cluster="west", spec={
+        "selector": {"matchLabels": {"app": "cart"}},
+        "rules": [{"from": [{"source": {"principals": ["cluster.local/ns/shop/sa/pay",
+                                                       "cluster.local/ns/shop/sa/ghost"]}}]}]})
+    inv = _inventory(*(with_account(w) for w in (*_both("cart-v1"), _workload("pay-v1", "east"))),
+                     services=tuple(_service("cart", c) for c in CLUSTERS), istio=(ap,))
+    checks = validate(inv)[("AuthorizationPolicy", "shop", "cart")].checks
+    by_path = {c.path: (c.code, c.severity, c.message) for c in checks}
+    pay, ghost = "spec/rules[0]/from[0]/source/principals[0]", "spec/rules[0]/from[0]/source/principals[1]"
+    assert by_path[pay][:2] == ("KIA0107", "info") and "another cluster (east)" in by_path[pay][2]
+    assert by_path[ghost][0] == "KIA0106"
+    # the same policy in east, where pay runs: nothing to say of it
+    east = validate(replace(inv, istio=[replace(ap, cluster="east")]))[("AuthorizationPolicy", "shop", "cart")].checks
+    assert [c.code for c in east] == ["KIA0106"]

@@ -702,7 +702,8 @@ def _virtual_service_claims(inv: Inventory, fq: str) -> bool:
 
 
 def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[str, set[str] | None],
-                                mesh: MeshConfig) -> list[Check]:
+                                mesh: MeshConfig, elsewhere: Mapping[str, Mapping[str, set[str]]] | None = None,
+                                ) -> list[Check]:
     """Kiali's AuthorizationPolicy checks that an inventory of the chosen namespaces can judge: a
     method no HTTP method matches (KIA0102), a host of a namespace read with no Service, ServiceEntry
     or VirtualService (KIA0104), a principal of the mesh's trust domain (or an alias of it, or
@@ -710,7 +711,9 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[
     account no pod of a namespace read runs as (KIA0106), a principal of another trust domain, which
     cannot be verified (KIA0108; only when the mesh config was read: a guessed trust domain
     proves nothing foreign). Principals with wildcards are not judged. Source namespaces (KIA0101) and
-    fields that need mTLS (KIA0105) are judged in ``policy_checks``."""
+    fields that need mTLS (KIA0105) are judged in ``policy_checks``. ``elsewhere`` (an inventory merged
+    from several clusters): per other cluster, its namespaces' service accounts; a principal no pod of
+    this cluster runs as but one of another cluster does is said as such (KIA0107), not as missing."""
     checks = _check_selector_kind(ap, reg)
     domains = mesh.trust_domains
     for i, rule in enumerate(_list(_dict(ap.spec).get("rules"))):
@@ -734,8 +737,14 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[
                     continue
                 known = None if "*" in accounts else accounts.get(ns, set())
                 if ns in reg.namespaces and known is not None and sa not in known:
-                    checks.append(Check("KIA0106", ERROR, f"no pod in {ns} runs as service account {sa!r}",
-                                        f"spec/rules[{i}]/from[{j}]/source/principals[{k}]"))
+                    where = f"spec/rules[{i}]/from[{j}]/source/principals[{k}]"
+                    remote = sorted(c for c, by_ns in (elsewhere or {}).items() if sa in by_ns.get(ns, ()))
+                    if remote:  # as Kiali: not missing, only not here (its severity "unknown")
+                        checks.append(Check("KIA0107", INFO, f"service account {sa!r} of {ns} runs in another "
+                                            f"cluster ({', '.join(remote)}), not in this one", where))
+                    else:
+                        checks.append(Check("KIA0106", ERROR, f"no pod in {ns} runs as service account {sa!r}",
+                                            where))
         for j, to in enumerate(_list(rule.get("to"))):
             operation = _dict(_dict(to).get("operation"))
             for k, method in enumerate(_list(operation.get("methods"))):
@@ -904,13 +913,14 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     named = {n.cluster for n in inventory.namespaces} | {w.cluster for w in inventory.workloads} \
         | {o.cluster for o in inventory.istio}
     part_of = inventory_part(inventory, ())
+    parts = {cluster: part for cluster in sorted({c or home for c in named}) if (part := part_of(cluster)) is not None}
+    # each cluster's known service accounts, for the principals of another cluster's policies (KIA0107)
+    accounts = {cluster: {ns: known for ns, known in _service_accounts(part).items() if known}
+                for cluster, part in parts.items()}
     out: dict[ObjectKey, Validation] = {}
-    for cluster in sorted({c or home for c in named}):
-        part = part_of(cluster)
-        if part is None:
-            continue
+    for cluster, part in parts.items():
         found = _validate(part, root_namespace=root_namespace, auto_mtls=auto_mtls, uncovered=uncovered,
-                          ignore=ignore)
+                          ignore=ignore, elsewhere={c: a for c, a in accounts.items() if c != cluster})
         for key, v in found.items():
             had = out.get(key)
             if had is None:
@@ -921,7 +931,8 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
 
 
 def _validate(inventory: Inventory, *, root_namespace: str | None, auto_mtls: bool | None, uncovered: bool,
-              ignore: Iterable[str]) -> dict[ObjectKey, Validation]:
+              ignore: Iterable[str], elsewhere: Mapping[str, Mapping[str, set[str]]] | None = None,
+              ) -> dict[ObjectKey, Validation]:
     from meshdesk.mesh.validations_mtls import mtls_checks  # it builds on this module
     settings = inventory.mesh_settings
     root_namespace = settings.root_namespace if root_namespace is None else root_namespace
@@ -984,7 +995,7 @@ def _validate(inventory: Inventory, *, root_namespace: str | None, auto_mtls: bo
             elif obj.kind == "PeerAuthentication":
                 checks = _check_peer_authentication(obj, reg, root_namespace)
             elif obj.kind == "AuthorizationPolicy":
-                checks = _check_authorization_policy(obj, reg, accounts, settings)
+                checks = _check_authorization_policy(obj, reg, accounts, settings, elsewhere)
             elif obj.kind == "Sidecar":
                 checks = _check_sidecar(obj, reg, root_namespace)
             elif obj.kind == "RequestAuthentication":
