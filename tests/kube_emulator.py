@@ -7,12 +7,14 @@ keeps objects in memory. It serves discovery (``/api``, ``/apis``, group and res
 (resourceVersion conflicts answer 409), merge and JSON patch, delete, ``?dryRun=All``, for the core,
 apps, batch and RBAC kinds, any CRD loaded from a manifest (under every version the CRD marks
 ``served``; ``load_crds`` drops the OpenAPI schemas, ``add_crd`` keeps them), self-subject access
-reviews, the service and pod proxies (forwarded to a registered upstream URL, e.g. a real Prometheus
+and rules reviews (both from the rights ``forbid`` leaves), the service and pod proxies (forwarded to a registered upstream URL, e.g. a real Prometheus
 or a stand-in for istiod's debug endpoint, or an Envoy admin's ``/config_dump``: ``serve_envoy_admin``), and a pod port-forward over WebSocket (``v4.channel.k8s.io``) to a registered local TCP port. No watches.
 
 Faults are injected by tests: ``require_token``, ``require_client_cert``, ``forbid``, ``fail``,
-``slow``, ``clear_faults``; ``calls`` records every request as ``(method, path)`` so tests and
-benchmarks can count API calls, ``requests`` the full path and headers.
+``slow``, ``incomplete_rules`` (rules reviews as a webhook authorizer leaves them), ``hold_rbac_answers``
+(RBAC answers wait for an Event), ``clear_faults``; ``calls`` records every request as ``(method, path)``
+so tests and benchmarks can count API calls, ``requests`` the full path and headers, ``rbac_calls`` the
+access and rules reviews asked, by namespace.
 
 Usage::
 
@@ -101,6 +103,8 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("apiextensions.k8s.io", ("v1",), "customresourcedefinitions", "CustomResourceDefinition",
                  False, ("crd",)),
     ResourceType("authorization.k8s.io", ("v1",), "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+                 False),
+    ResourceType("authorization.k8s.io", ("v1",), "selfsubjectrulesreviews", "SelfSubjectRulesReview",
                  False),
     ResourceType("rbac.authorization.k8s.io", ("v1",), "clusterroles", "ClusterRole", False),
     ResourceType("rbac.authorization.k8s.io", ("v1",), "clusterrolebindings", "ClusterRoleBinding", False),
@@ -310,6 +314,8 @@ class _Faults:
     fail_status: int | None = None
     fail_path: str | None = None
     slow_seconds: float = 0.0
+    rules_incomplete: bool = False  # rules reviews say incomplete and list no rule (a webhook authorizer's)
+    rbac_gate: threading.Event | None = None  # access and rules reviews wait for it (hold_rbac_answers)
 
 
 # -- CRDs ---------------------------------------------------------------------------------------
@@ -384,6 +390,7 @@ class KubeEmulator:
         self._pod_logs: dict[tuple[str, str, str], list[tuple[float, str]]] = {}  # see add_pod_log
         self._stop_event = threading.Event()
         self.calls: list[tuple[str, str]] = []
+        self._rbac_asked: list[tuple[str, str]] = []  # (review kind, namespace asked of), see rbac_calls
         # (method, path?query, headers with canonical names: "Authorization", "Content-Type")
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -571,6 +578,24 @@ class KubeEmulator:
     def slow(self, seconds: float) -> None:
         """Delay every answer by ``seconds``."""
         self._faults.slow_seconds = seconds
+
+    def incomplete_rules(self, incomplete: bool = True) -> None:
+        """Answer rules reviews as a cluster whose authorizer cannot list its rules (a webhook's): no rule
+        listed and ``incomplete: true``; access reviews still answer each question."""
+        self._faults.rules_incomplete = incomplete
+
+    def hold_rbac_answers(self) -> threading.Event:
+        """Hold every access and rules review's answer until the Event returned is set (or the emulator
+        stops; 10 s at most): an API server slow to answer RBAC questions, released by the test."""
+        gate = threading.Event()
+        self._faults.rbac_gate = gate
+        return gate
+
+    def rbac_calls(self, namespace: str | None = None) -> list[tuple[str, str]]:
+        """The access and rules reviews asked so far (those naming ``namespace`` in their body, when given)."""
+        with self._lock:
+            asked = list(self._rbac_asked)
+        return [(kind, ns) for kind, ns in asked if namespace is None or ns == namespace]
 
     def clear_faults(self) -> None:
         self._faults = _Faults()
@@ -1184,6 +1209,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if t.plural == "selfsubjectaccessreviews":
             self._access_review(method)
             return
+        if t.plural == "selfsubjectrulesreviews":
+            self._rules_review(method)
+            return
         if group == "" and plural == "pods" and sub == ["log"] and name and method == "GET":
             self._check(namespace, "pods/log", "get", name, "")
             pod = emu.get("pods", namespace or "", name)
@@ -1209,7 +1237,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _resource_list(group: str, version: str, types: list[ResourceType]) -> JsonObj:
         resources = []
         for t in types:
-            verbs = ["create"] if t.plural == "selfsubjectaccessreviews" else _VERBS
+            verbs = ["create"] if t.plural.startswith("selfsubject") else _VERBS
             entry: JsonObj = {"name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
                               "kind": t.kind, "verbs": verbs}
             if t.short_names:
@@ -1382,6 +1410,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             stored = emu._store(t, new, ns_key)
         self._send(200, shown(stored))
 
+    def _hold_rbac(self) -> None:
+        """Wait while a test holds RBAC answers (``hold_rbac_answers``)."""
+        emu = self.emulator
+        gate = emu._faults.rbac_gate
+        # at most 10 s: code asking on the thread that would release it fails its test rather than hang it
+        deadline = time.monotonic() + 10.0
+        while gate is not None and not gate.wait(0.05) and emu._faults.rbac_gate is gate \
+                and not emu._stop_event.is_set() and time.monotonic() < deadline:
+            pass
+
     def _access_review(self, method: str) -> None:
         if method != "POST":
             raise ApiError(405, "MethodNotAllowed", "selfsubjectaccessreviews are created, not read")
@@ -1393,6 +1431,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         ns = attrs.get("namespace") or None
         if resource == "namespaces" and attrs.get("name"):
             ns = attrs["name"]
+        with self.emulator._lock:
+            self.emulator._rbac_asked.append(("SelfSubjectAccessReview", str(ns or "")))
+        self._hold_rbac()
         allowed = not self.emulator.is_forbidden(ns, resource, str(attrs.get("verb") or "get"))
         status: JsonObj = {"allowed": allowed}
         if not allowed:
@@ -1400,6 +1441,39 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         out = {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
                "metadata": {"creationTimestamp": None}, "spec": body.get("spec") or {}, "status": status}
         self._send(201, out)
+
+    def _rules_review(self, method: str) -> None:
+        """What the user may do in a namespace, from the same rights the emulator's checks use: every verb
+        on every resource (one ``*`` rule) unless ``forbid`` takes some away, then one rule per resource
+        with the verbs left (a namespace's own object is a request in that namespace)."""
+        emu = self.emulator
+        if method != "POST":
+            raise ApiError(405, "MethodNotAllowed", "selfsubjectrulesreviews are created, not read")
+        body = self._body() or {}
+        ns = str((body.get("spec") or {}).get("namespace") or "")
+        with emu._lock:
+            emu._rbac_asked.append(("SelfSubjectRulesReview", ns))
+        self._hold_rbac()
+        # what every authenticated user may do (system:basic-user), as a real API server lists it
+        rules: list[JsonObj] = [{"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
+                                 "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]}]
+        status: JsonObj = {"resourceRules": rules, "nonResourceRules": [], "incomplete": False}
+        if emu._faults.rules_incomplete:
+            status["incomplete"] = True
+            status["evaluationError"] = "the webhook authorizer cannot list its rules"
+        elif not any(r.matches(ns or None, r.resource or "*", r.verb or "*") for r in emu._faults.forbid):
+            rules.append({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]})
+        else:
+            for t in list(emu._types.values()):
+                for resource in (t.plural, *(f"{t.plural}/{sub}" for sub in t.subresources),
+                                 *((f"{t.plural}/{sub}" for sub in ("log", "portforward", "proxy"))
+                                   if t.plural == "pods" else ()),
+                                 *(("services/proxy",) if t.plural == "services" else ())):
+                    verbs = [v for v in _VERBS if not emu.is_forbidden(ns or None, resource, v)]
+                    if verbs:
+                        rules.append({"verbs": verbs, "apiGroups": [t.group], "resources": [resource]})
+        self._send(201, {"kind": "SelfSubjectRulesReview", "apiVersion": "authorization.k8s.io/v1",
+                         "metadata": {"creationTimestamp": None}, "spec": body.get("spec") or {}, "status": status})
 
     # -- service proxy -------------------------------------------------------------------------
     def _service_proxy(self, method: str, namespace: str, target: str, rest: str, path: str,

@@ -31,6 +31,7 @@ from tests.test_actions_ui import (
     review_and_confirm,
     service_node,
 )
+from tests.ui_helpers import answered_menu, open_answered_action
 
 # the cluster, settings and parent window of test_actions_ui
 emu, settings, window = ui.emu, ui.settings, ui.window
@@ -212,7 +213,7 @@ def test_the_demo_offers_the_ingress_gateway_of_istio_system(window: QWidget, qt
         snap = demo.snapshot(request)
         graph = build(snap)
         node = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
-        dialog = ctl.open_action("gateways", node, graph, snap.inventory)
+        dialog = open_answered_action(ctl, qtbot, "gateways", node, graph, snap.inventory)
         qtbot.addWidget(dialog)
         assert isinstance(dialog.form, GatewaysForm)
         return dialog
@@ -309,7 +310,7 @@ def test_removing_a_gateway_meshdesk_made_needs_the_right_to_delete_gateways(
     emu.forbid("bookinfo", "gateways", "delete")
     ctl = controller_for(emu, settings, window)  # RBAC asked afresh
     inv = inventory(emu)
-    by_key = {a.objectName(): a for a in ctl.menu_for(node, ui.GRAPH, inv).actions() if a.objectName()}
+    by_key = {a.objectName(): a for a in answered_menu(ctl, qtbot, node, ui.GRAPH, inv).actions() if a.objectName()}
     for key in ("delete-routing", "remove"):
         assert not by_key[key].isEnabled()
         assert "does not allow you to delete gateways in namespace bookinfo" in by_key[key].toolTip()

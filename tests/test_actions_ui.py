@@ -41,6 +41,7 @@ from meshdesk.ui.dialogs.forms import (
     TrafficShiftingForm,
 )
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+from tests.ui_helpers import answered_menu
 
 CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
 BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
@@ -93,7 +94,7 @@ def controller_for(emu: KubeEmulator, settings: Settings, window: QWidget) -> Ac
 
 def open_action(ctl: ActionsController, qtbot: QtBot, key: str, node: Node | None, inv: Inventory) -> ChangeDialog:
     """Trigger the action from the context menu, as a user would."""
-    menu = ctl.menu_for(node, GRAPH, inv)
+    menu = answered_menu(ctl, qtbot, node, GRAPH, inv)
     action = next(a for a in menu.actions() if a.objectName() == key)
     assert action.isEnabled(), action.toolTip()
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
@@ -264,7 +265,7 @@ def test_routing_fault_timeouts_and_breaker_end_to_end(emu: KubeEmulator, settin
     assert emu.get("virtualservices", "bookinfo", "reviews", NET) is None
     assert emu.get("destinationrules", "bookinfo", "reviews", NET) is None
     assert emu.get("virtualservices", "bookinfo", "ratings", NET) is not None  # not meshdesk's
-    remove = next(a for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions() if a.objectName() == "remove")
+    remove = next(a for a in answered_menu(ctl, qtbot, None, GRAPH, inventory(emu)).actions() if a.objectName() == "remove")
     assert not remove.isEnabled() and "created nothing" in remove.toolTip()
 
 
@@ -272,7 +273,7 @@ def test_namespace_and_workload_actions(emu: KubeEmulator, settings: Settings, w
                                         qtbot: QtBot) -> None:
     ctl = controller_for(emu, settings, window)
     inv = inventory(emu)
-    texts = [a.text() for a in ctl.menu_for(None, GRAPH, inv).actions() if a.text()]
+    texts = [a.text() for a in answered_menu(ctl, qtbot, None, GRAPH, inv).actions() if a.text()]
     assert "Disable sidecar injection in bookinfo…" in texts
     dialog = open_action(ctl, qtbot, "injection", None, inv)
     assert "must restart to lose their sidecar" in dialog.form.restart_label.text()
@@ -280,7 +281,7 @@ def test_namespace_and_workload_actions(emu: KubeEmulator, settings: Settings, w
     review_and_confirm(dialog, qtbot, emu)
     assert emu.get("namespaces", "", "bookinfo")["metadata"]["labels"]["istio-injection"] == "disabled"
     inv = inventory(emu)
-    assert "Enable sidecar injection in bookinfo…" in [a.text() for a in ctl.menu_for(None, GRAPH, inv).actions()]
+    assert "Enable sidecar injection in bookinfo…" in [a.text() for a in answered_menu(ctl, qtbot, None, GRAPH, inv).actions()]
 
     dialog = open_action(ctl, qtbot, "namespace-mtls", None, inv)
     assert isinstance(dialog.form, MtlsForm) and dialog.form.mode.currentText() == "UNSET"
@@ -336,7 +337,7 @@ def test_workload_mtls_through_a_shared_policy_is_refused_in_the_menu(emu: KubeE
 
     def item(workload: str) -> QAction:
         node = Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload=workload)
-        menu = ctl.menu_for(node, GRAPH, inv)
+        menu = answered_menu(ctl, qtbot, node, GRAPH, inv)
         return next(a for a in menu.actions() if a.objectName() == "workload-mtls")
 
     shared = item("reviews-v1")
@@ -403,8 +404,8 @@ def test_rights_granted_later_enable_the_action_without_switching_contexts(
     inv = inventory(emu)
 
     def circuit_breaking() -> QAction:
-        return next(a for a in ctl.menu_for(service_node("bookinfo", "reviews"), GRAPH, inv).actions()
-                    if a.objectName() == "circuit-breaking")
+        menu = answered_menu(ctl, qtbot, service_node("bookinfo", "reviews"), GRAPH, inv)
+        return next(a for a in menu.actions() if a.objectName() == "circuit-breaking")
 
     assert not circuit_breaking().isEnabled()
     emu.clear_faults()  # the admin grants it
@@ -436,7 +437,7 @@ def test_circuit_breaking_needs_rights_on_destination_rules_only(emu: KubeEmulat
     assert dr["spec"]["trafficPolicy"]["connectionPool"]["tcp"]["maxConnections"] == 100
     emu.forbid(resource="destinationrules", verb="update")
     other = controller_for(emu, settings, window)
-    menu = other.menu_for(service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
+    menu = answered_menu(other, qtbot, service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
     action = next(a for a in menu.actions() if a.objectName() == "circuit-breaking")
     assert not action.isEnabled() and "does not allow you to update destinationrules" in action.toolTip()
 
@@ -992,7 +993,7 @@ def test_a_namespace_relabelled_while_the_form_is_open_is_reviewed_again_from_it
     ctl = controller_for(emu, settings, window)
     inv = read_inventory(emu.api_client(), ["canary"], cluster="Kubernetes")
     graph = TrafficGraph(request=GraphRequest(namespaces=("canary",)))
-    action = next(a for a in ctl.menu_for(None, graph, inv).actions() if a.objectName() == "injection")
+    action = next(a for a in answered_menu(ctl, qtbot, None, graph, inv).actions() if a.objectName() == "injection")
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
         action.trigger()
     dialog = opened.args[0]
@@ -1022,7 +1023,7 @@ def test_enabling_injection_removes_a_revision_label_that_would_mislead(emu: Kub
     ctl = controller_for(emu, settings, window)
     inv = read_inventory(emu.api_client(), ["canary"], cluster="Kubernetes")
     graph = TrafficGraph(request=GraphRequest(namespaces=("canary",)))
-    menu = ctl.menu_for(None, graph, inv)
+    menu = answered_menu(ctl, qtbot, None, graph, inv)
     action = next(a for a in menu.actions() if a.objectName() == "injection")
     assert action.text() == "Enable sidecar injection in canary…"
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
@@ -1209,7 +1210,7 @@ def test_traffic_shifting_between_dotted_versions(emu: KubeEmulator, settings: S
 
     def shift(weights: dict[str, int]) -> None:
         inv = read_inventory(emu.api_client(), ["semver"], cluster="Kubernetes")
-        action = next(a for a in ctl.menu_for(service_node("semver", "api"), graph, inv).actions()
+        action = next(a for a in answered_menu(ctl, qtbot, service_node("semver", "api"), graph, inv).actions()
                       if a.objectName() == "traffic-shifting")
         with qtbot.waitSignal(ctl.dialogOpened) as opened:
             action.trigger()
@@ -1236,7 +1237,7 @@ def test_a_tcp_service_gets_tcp_traffic_shifting(emu: KubeEmulator, settings: Se
     emu.run_workloads()
     ctl = controller_for(emu, settings, window)
     node = service_node("bookinfo", "tcp-echo")
-    menu = ctl.menu_for(node, GRAPH, inventory(emu))
+    menu = answered_menu(ctl, qtbot, node, GRAPH, inventory(emu))
     by_key = {a.objectName(): a for a in menu.actions() if a.objectName()}
     assert by_key["traffic-shifting"].text() == "TCP traffic shifting…" and by_key["traffic-shifting"].isEnabled()
     assert by_key["circuit-breaking"].isEnabled()
@@ -1894,7 +1895,7 @@ def test_delete_traffic_routing_of_one_service_removes_only_meshdesks_for_it(emu
         for plural in ("virtualservices", "destinationrules"):
             emu.delete(plural, "bookinfo", name, NET)
     ctl = controller_for(emu, settings, window)
-    menu = ctl.menu_for(service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
+    menu = answered_menu(ctl, qtbot, service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
     action = next(a for a in menu.actions() if a.objectName() == "delete-routing")
     assert not action.isEnabled() and action.toolTip() == "meshdesk created no traffic routing for service reviews."
     for name in ("reviews", "ratings"):

@@ -5,6 +5,7 @@ the official client and the demo cluster; real widgets, offscreen; no sleeps."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from meshdesk.mesh.validation_badges import key_of
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
-from meshdesk.sources.writes import CONFLICT_TEXT, ClusterWriter
+from meshdesk.sources.writes import CONFLICT_TEXT, PENDING_TEXT, ClusterWriter
 from meshdesk.store.settings import Settings
 from meshdesk.ui.actions import ActionsController
 from meshdesk.ui.config_view import ConfigView
@@ -75,6 +76,9 @@ def view_on(qtbot: QtBot, source: object, settings: Settings, inv: Inventory,
     view.show_object(key)
     view.show()
     assert view.current == key
+    # RBAC is asked on a worker thread: Edit and Delete wait for its answer
+    qtbot.waitUntil(lambda: not any(PENDING_TEXT in b.toolTip() for b in (view.edit_button, view.delete_button)),
+                    timeout=10000)
     return view, ctl
 
 
@@ -588,19 +592,27 @@ def test_picking_an_object_does_not_wait_for_rbac_answers(emu: KubeEmulator, set
                                                           qtbot: QtBot) -> None:
     """Each object of a new kind or namespace asked RBAC on the UI thread as it was shown: with the
     API server slow or gone, picking an object in the list froze the window for the requests'
-    timeout. The question is asked on a thread; the buttons say so meanwhile, and follow the answer."""
-    view, ctl = cluster_view(emu, settings, qtbot)
-    qtbot.waitUntil(lambda: view.edit_button.isEnabled())
-    asked = sum(1 for _m, path in emu.calls if "selfsubjectaccessreviews" in path)
-    view.show_object(("AuthorizationPolicy", "bookinfo", "allow-get"))
-    # the view answered at once: the buttons wait for the answer, the window does not
-    assert not view.edit_button.isEnabled() and "Asking the cluster" in view.edit_button.toolTip()
-    qtbot.waitUntil(lambda: view.edit_button.isEnabled() and view.delete_button.isEnabled())
-    assert sum(1 for _m, path in emu.calls if "selfsubjectaccessreviews" in path) == asked + 2
-    # asked once: showing it again answers from what is known
+    timeout. The question is asked on a thread; the buttons say so meanwhile, and follow the answer.
+    One rules review answers every object of the namespace."""
+    held = emu.hold_rbac_answers()
+    view = ConfigView()
+    qtbot.addWidget(view)
+    ctl = ActionsController(ClusterSource(emu.api_client(), context="emu"), settings, view)
+    view.set_actions(ctl)
+    view.set_data(inventory(emu))
     view.show_object(REVIEWS_DR)
+    # the view answered at once: the buttons wait for the answer, the window does not
+    assert not view.edit_button.isEnabled() and PENDING_TEXT in view.edit_button.toolTip()
+    assert not view.edit()  # nor does Edit: it says why nothing happens
+    assert PENDING_TEXT in view.edit_note.text()
+    held.set()
+    qtbot.waitUntil(lambda: view.edit_button.isEnabled() and view.delete_button.isEnabled())
+    assert not view.edit_note.isVisibleTo(view)  # "checking…" is not left behind
+    assert emu.rbac_calls() == [("SelfSubjectRulesReview", "bookinfo")]
+    # another object of the namespace: answered from what is known, no question asked
     view.show_object(("AuthorizationPolicy", "bookinfo", "allow-get"))
-    assert view.edit_button.isEnabled()
+    assert view.edit_button.isEnabled() and view.delete_button.isEnabled()
+    assert emu.rbac_calls() == [("SelfSubjectRulesReview", "bookinfo")]
 
 
 def test_the_text_is_locked_while_its_save_dialog_is_open(emu: KubeEmulator, settings: Settings,
@@ -736,3 +748,25 @@ def test_the_list_stays_usable_while_editing_and_keeps_the_edit(emu: KubeEmulato
     assert view.edit_note.text().startswith("Save or cancel the edit of")
     qtbot.keyClicks(view.filter, "virtual")
     assert view.editing is not None and "# mine" in view.yaml.toPlainText()
+
+
+def test_rights_granted_later_enable_edit_without_switching_contexts(emu: KubeEmulator, settings: Settings,
+                                                                     qtbot: QtBot) -> None:
+    """The dock kept its RBAC answers for the whole session: once an admin granted the right, Edit still
+    said "Your RBAC role does not allow you ..." until the context was switched. It takes the actions'
+    answers now, asked again after a minute (the writer's clock, set here rather than waited for)."""
+    from meshdesk.sources.writes import RBAC_ANSWER_SECONDS
+
+    emu.forbid(resource="destinationrules", verb="update")
+    view, ctl = cluster_view(emu, settings, qtbot)
+    now = [time.monotonic()]  # (the clock the answers above were kept by)
+    ctl.writer.clock = lambda: now[0]
+    assert not view.edit_button.isEnabled() and "does not allow you to update destinationrules" in \
+        view.edit_button.toolTip()
+    assert view.delete_button.isEnabled()
+    emu.clear_faults()  # the admin grants it
+    now[0] += 2 * RBAC_ANSWER_SECONDS
+    view.show_object(("AuthorizationPolicy", "bookinfo", "allow-get"))
+    view.show_object(REVIEWS_DR)
+    qtbot.waitUntil(view.edit_button.isEnabled, timeout=10000)
+    assert view.edit()

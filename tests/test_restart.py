@@ -24,7 +24,7 @@ from meshdesk.sources.writes import SourceWriter, apply, dry_run, refresh
 from meshdesk.store.settings import Settings
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.test_actions_ui import GRAPH, controller_for, open_action, review_and_confirm
-from tests.ui_helpers import window_test_marks
+from tests.ui_helpers import answered_menu, window_test_marks
 
 pytestmark = window_test_marks()
 NS = "bookinfo"
@@ -94,13 +94,13 @@ def test_a_workload_without_its_sidecar_is_restarted_from_the_actions_menu(emu: 
 
 
 def test_what_cannot_be_restarted_is_offered_disabled_saying_why(emu: KubeEmulator, settings: Settings,
-                                                                  window: QWidget) -> None:
+                                                                  window: QWidget, qtbot: QtBot) -> None:
     ctl = controller_for(emu, settings, window)
     inv = _inventory(emu)
     for name, why in (("idle-v1", "is scaled to zero: it runs no pod to restart"),
                       ("migrate", "a Job's pods run to completion")):
         node = Node("wl", NODE_WORKLOAD, namespace=NS, workload=name)
-        action = next(a for a in ctl.menu_for(node, GRAPH, inv).actions() if a.objectName() == "restart")
+        action = next(a for a in answered_menu(ctl, qtbot, node, GRAPH, inv).actions() if a.objectName() == "restart")
         assert not action.isEnabled() and why in action.toolTip(), (name, action.toolTip())
         w = inv.workload(NS, name)
         assert w is not None
@@ -108,14 +108,15 @@ def test_what_cannot_be_restarted_is_offered_disabled_saying_why(emu: KubeEmulat
             restart_plan(inv, w, "2030-01-01T00:00:00Z")
 
 
-def test_rbac_and_a_workload_gone_meanwhile(emu: KubeEmulator, settings: Settings, window: QWidget) -> None:
+def test_rbac_and_a_workload_gone_meanwhile(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                            qtbot: QtBot) -> None:
     ctl = controller_for(emu, settings, window)
     inv = _inventory(emu)
     web = inv.workload(NS, "web-v1")
     assert web is not None
     emu.forbid(namespace=NS, resource="deployments", verb="patch")
     node = Node("wl", NODE_WORKLOAD, namespace=NS, workload="web-v1")
-    action = next(a for a in ctl.menu_for(node, GRAPH, inv).actions() if a.objectName() == "restart")
+    action = next(a for a in answered_menu(ctl, qtbot, node, GRAPH, inv).actions() if a.objectName() == "restart")
     assert not action.isEnabled() and "patch" in action.toolTip()
     emu.clear_faults()
     plan = refresh(ctl.writer, restart_plan(inv, web, "2030-01-01T00:00:00Z"))
@@ -197,5 +198,5 @@ def test_the_namespace_restarts_every_workload_its_injection_waits_on(emu: KubeE
 
     emu.add_namespace(NS, {"istio-injection": "disabled"})
     inv = _inventory(emu)
-    action = next(a for a in ctl.menu_for(None, GRAPH, inv).actions() if a.objectName() == "restart-waiting")
+    action = next(a for a in answered_menu(ctl, qtbot, None, GRAPH, inv).actions() if a.objectName() == "restart-waiting")
     assert not action.isEnabled() and "No workload in bookinfo waits for a restart" in action.toolTip()

@@ -26,6 +26,7 @@ from meshdesk.ui.actions import ActionsController
 from meshdesk.ui.dialogs.change_dialog import DONE, FORM, REVIEW, ChangeDialog
 from meshdesk.ui.dialogs.security_forms import AuthorizationPolicyForm, SidecarForm
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+from tests.ui_helpers import answered_menu, open_answered_action
 
 CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
 BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
@@ -67,7 +68,7 @@ def controller_for(emu: KubeEmulator, settings: Settings, window: QWidget) -> Ac
 
 
 def open_action(ctl: ActionsController, qtbot: QtBot, key: str, node: Node | None, inv: Inventory) -> ChangeDialog:
-    menu = ctl.menu_for(node, GRAPH, inv)
+    menu = answered_menu(ctl, qtbot, node, GRAPH, inv)
     action = next(a for a in menu.actions() if a.objectName() == key)
     assert action.isEnabled(), action.toolTip()
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
@@ -102,7 +103,7 @@ def refused(dialog: ChangeDialog, qtbot: QtBot) -> str:
 def test_deny_all_is_written_with_a_warning_that_the_namespace_is_cut_off(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     ctl = controller_for(emu, settings, window)
-    texts = [a.text() for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions()]
+    texts = [a.text() for a in answered_menu(ctl, qtbot, None, GRAPH, inventory(emu)).actions()]
     assert "Add an AuthorizationPolicy in bookinfo…" in texts and "Add a Sidecar in bookinfo…" in texts
     dialog = open_action(ctl, qtbot, "authorization-policy", None, inventory(emu))
     form = dialog.form
@@ -340,7 +341,7 @@ def test_rbac_read_only_and_a_snapshot_are_obeyed(emu: KubeEmulator, settings: S
                                                   qtbot: QtBot) -> None:
     emu.forbid(resource="authorizationpolicies", verb="create")
     ctl = controller_for(emu, settings, window)
-    by_key = {a.objectName(): a for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions() if a.objectName()}
+    by_key = {a.objectName(): a for a in answered_menu(ctl, qtbot, None, GRAPH, inventory(emu)).actions() if a.objectName()}
     assert not by_key["authorization-policy"].isEnabled()
     assert "does not allow you to create authorizationpolicies in namespace bookinfo" in \
         by_key["authorization-policy"].toolTip()
@@ -359,7 +360,7 @@ def test_the_demo_obeys_a_deny_all(settings: Settings, window: QWidget, qtbot: Q
     snap = demo.snapshot(request)
     graph = build(snap)
     assert snap.inventory is not None
-    dialog = ctl.open_action("authorization-policy", None, graph, snap.inventory)
+    dialog = open_answered_action(ctl, qtbot, "authorization-policy", None, graph, snap.inventory)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.form.name, "deny-all")
     review(dialog, qtbot)
@@ -375,7 +376,7 @@ def test_the_demo_obeys_a_deny_all(settings: Settings, window: QWidget, qtbot: Q
                              for e in into_shop if e.rates.get("http", 0.0))
     # Remove meshdesk config lists the deny-all among what it deletes, and says what that lets back in
     # (it said nothing: a DENY policy's removal opens what it kept out)
-    dialog = ctl.open_action("remove", None, graph, after.inventory)
+    dialog = open_answered_action(ctl, qtbot, "remove", None, graph, after.inventory)
     qtbot.addWidget(dialog)
     review(dialog, qtbot)
     assert ("Warning: AuthorizationPolicy shop/deny-all denies every request to every workload in namespace shop "
@@ -394,7 +395,7 @@ def test_a_deny_all_in_the_root_namespace_is_said_to_cut_off_the_whole_mesh(sett
     snap = demo.snapshot(GraphRequest(namespaces=("shop", "istio-system")))
     assert snap.inventory is not None and snap.inventory.mesh_settings.root_namespace == "istio-system"
     box = Node("box", NODE_BOX, namespace="istio-system", box=BOX_NAMESPACE)
-    dialog = ctl.open_action("authorization-policy", box, build(snap), snap.inventory)
+    dialog = open_answered_action(ctl, qtbot, "authorization-policy", box, build(snap), snap.inventory)
     qtbot.addWidget(dialog)
     assert "every workload in the mesh" in dialog.form.warning.text()
     qtbot.keyClicks(dialog.form.name, "deny-all")
@@ -417,7 +418,7 @@ def test_a_sidecar_in_an_ambient_namespace_is_said_to_change_nothing(settings: S
     for ns, said in (("travel", "namespace travel is in ambient mode: its pods run no sidecar"),
                      ("hello", "uptime-checker runs no sidecar: this changes nothing for it")):
         box = Node(f"box-{ns}", "box", namespace=ns, box="namespace")
-        dialog = ctl.open_action("sidecar", box, graph, snap.inventory)
+        dialog = open_answered_action(ctl, qtbot, "sidecar", box, graph, snap.inventory)
         qtbot.addWidget(dialog)
         qtbot.keyClicks(dialog.form.name, "default")
         review(dialog, qtbot)
@@ -443,7 +444,7 @@ def test_removal_asks_only_for_the_rights_to_delete_what_meshdesk_made(
     emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar",
              "metadata": {"name": "default", "namespace": "bookinfo", "labels": {MANAGED_LABEL: "meshdesk"}},
              "spec": {"egress": [{"hosts": ["./*"]}]}}, "bookinfo")
-    action = next(a for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions() if a.objectName() == "remove")
+    action = next(a for a in answered_menu(ctl, qtbot, None, GRAPH, inventory(emu)).actions() if a.objectName() == "remove")
     assert not action.isEnabled() and "does not allow you to delete sidecars" in action.toolTip()
 
 
@@ -493,7 +494,7 @@ def test_a_sidecar_in_the_root_namespace_is_said_to_be_the_mesh_default(settings
     snap = demo.snapshot(GraphRequest(namespaces=("shop", "istio-system")))
     assert snap.inventory is not None
     box = Node("box", "box", namespace="istio-system", box="namespace")
-    dialog = ctl.open_action("sidecar", box, build(snap), snap.inventory)
+    dialog = open_answered_action(ctl, qtbot, "sidecar", box, build(snap), snap.inventory)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.form.name, "default")
     review(dialog, qtbot)
@@ -633,8 +634,8 @@ def test_a_sidecar_takes_several_egress_listeners_each_with_its_port(
         {"hosts": ["./*", "istio-system/*"]}]}
 
 
-def edit_action(ctl: ActionsController, inv: Inventory, text: str) -> Any:
-    return next(a for a in ctl.menu_for(None, GRAPH, inv).actions() if a.text() == text)
+def edit_action(ctl: ActionsController, inv: Inventory, text: str, qtbot: QtBot) -> Any:
+    return next(a for a in answered_menu(ctl, qtbot, None, GRAPH, inv).actions() if a.text() == text)
 
 
 def test_an_existing_policy_opens_in_its_form_and_is_saved_over_the_copy_read(
@@ -648,7 +649,7 @@ def test_an_existing_policy_opens_in_its_form_and_is_saved_over_the_copy_read(
                   "to": [{"operation": {"paths": ["/admin*"]}}],
                   "when": [{"key": "request.headers[x-user]", "values": ["alice", "bob"]}]}]}}, "bookinfo")
     ctl = controller_for(emu, settings, window)
-    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy ratings in a form…")
+    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy ratings in a form…", qtbot)
     assert action.isEnabled(), action.toolTip()
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
         action.trigger()
@@ -713,10 +714,10 @@ def test_config_the_form_cannot_show_points_at_the_yaml_editor(
                         ("Edit AuthorizationPolicy waypoint in a form…", "spec.targetRefs[0] (a "
                          "gateway.networking.k8s.io/GatewayClass"),
                         ("Edit Sidecar inbound in a form…", "spec.ingress")):
-        action = edit_action(ctl, inv, text)
+        action = edit_action(ctl, inv, text, qtbot)
         assert not action.isEnabled()
         assert field in action.toolTip() and "Edit it as YAML instead (Istio config dock, Edit)" in action.toolTip()
-    action = edit_action(ctl, inv, "Edit Sidecar default in a form…")
+    action = edit_action(ctl, inv, "Edit Sidecar default in a form…", qtbot)
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
         action.trigger()
     dialog = opened.args[0]
@@ -776,7 +777,7 @@ def test_a_condition_takes_values_it_must_not_have(emu: KubeEmulator, settings: 
         {"key": "source.ip", "notValues": ["10.0.0.0/8"]},
         {"key": "request.headers[x-user]", "values": ["alice"], "notValues": ["bot"]}]}]
     # and it opens in the form again as written
-    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy not-from in a form…")
+    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy not-from in a form…", qtbot)
     assert action.isEnabled(), action.toolTip()
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
         action.trigger()
@@ -818,7 +819,7 @@ def test_the_demo_obeys_a_deny_rules_conditions(settings: Settings, window: QWid
     assert snap.inventory is not None
     for name, when, denied in (("deny-bots", "request.headers[x-user]=bot", False),
                                ("deny-but-from-shop", "source.namespace!=shop", True)):
-        dialog = ctl.open_action("authorization-policy", None, build(snap), snap.inventory)
+        dialog = open_answered_action(ctl, qtbot, "authorization-policy", None, build(snap), snap.inventory)
         qtbot.addWidget(dialog)
         form = dialog.form
         qtbot.keyClicks(form.name, name)
@@ -846,7 +847,7 @@ def test_editing_a_policy_whose_methods_are_lower_case_says_they_are_rewritten(
              "spec": {"selector": {"matchLabels": {"app": "ratings"}}, "rules": [
                  {"to": [{"operation": {"methods": ["get", "HEAD"], "paths": ["/ratings/*"]}}]}]}}, "bookinfo")
     ctl = controller_for(emu, settings, window)
-    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy reads in a form…")
+    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy reads in a form…", qtbot)
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
         action.trigger()
     dialog = opened.args[0]
@@ -871,7 +872,7 @@ def test_one_of_two_namespace_wide_sidecars_can_be_edited_and_the_clash_is_said(
         emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar", "metadata": {"name": name, "namespace": "bookinfo"},
                  "spec": {"egress": [{"hosts": ["./*", "istio-system/*"]}]}}, "bookinfo")
     ctl = controller_for(emu, settings, window)
-    action = edit_action(ctl, inventory(emu), "Edit Sidecar first in a form…")
+    action = edit_action(ctl, inventory(emu), "Edit Sidecar first in a form…", qtbot)
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
         action.trigger()
     dialog = opened.args[0]
@@ -902,7 +903,7 @@ def test_the_demo_obeys_a_rules_ip_blocks(settings: Settings, window: QWidget, q
     assert address
 
     def gateway_denied(name: str, block: str) -> bool:
-        dialog = ctl.open_action("authorization-policy", None, build(snap), snap.inventory)
+        dialog = open_answered_action(ctl, qtbot, "authorization-policy", None, build(snap), snap.inventory)
         qtbot.addWidget(dialog)
         form = dialog.form
         qtbot.keyClicks(form.name, name)
@@ -950,7 +951,7 @@ def test_jwt_rules_for_workloads_no_request_authentication_selects_are_said_to_m
 
 
 def _open_edit(ctl: ActionsController, inv: Inventory, name: str, qtbot: QtBot) -> ChangeDialog:
-    action = edit_action(ctl, inv, f"Edit AuthorizationPolicy {name} in a form…")
+    action = edit_action(ctl, inv, f"Edit AuthorizationPolicy {name} in a form…", qtbot)
     assert action.isEnabled(), action.toolTip()
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
         action.trigger()
@@ -1033,7 +1034,7 @@ def test_a_policy_with_both_a_selector_and_targets_is_not_opened_in_the_form(
              "metadata": {"name": "both", "namespace": "bookinfo"},
              "spec": {"selector": {"matchLabels": {"app": "reviews"}},
                       "targetRefs": [{"kind": "Service", "group": "", "name": "reviews"}]}}, "bookinfo")
-    action = edit_action(controller_for(emu, settings, window), inventory(emu), "Edit AuthorizationPolicy both in a form…")
+    action = edit_action(controller_for(emu, settings, window), inventory(emu), "Edit AuthorizationPolicy both in a form…", qtbot)
     assert not action.isEnabled()
     assert "spec.selector and spec.targetRefs together (Istio rejects a policy with both)" in action.toolTip()
 
@@ -1105,7 +1106,7 @@ def test_a_sidecars_outbound_policy_is_set_and_registry_only_names_the_external_
                         responses={"200": ResponseDetail({"-": 100.0}, {"api.github.com": 100.0})}))
     ctl = controller_for(emu, settings, window)
     node = Node("wl", NODE_WORKLOAD, namespace="bookinfo", workload="productpage-v1")
-    action = next(a for a in ctl.menu_for(node, graph, inventory(emu)).actions() if a.objectName() == "workload-sidecar")
+    action = next(a for a in answered_menu(ctl, qtbot, node, graph, inventory(emu)).actions() if a.objectName() == "workload-sidecar")
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
         action.trigger()
     dialog = opened.args[0]
@@ -1142,10 +1143,10 @@ def test_a_sidecars_outbound_policy_is_set_and_registry_only_names_the_external_
              "spec": {"workloadSelector": {"labels": {"app": "ratings"}}, "egress": [{"hosts": ["./*"]}],
                       "outboundTrafficPolicy": {}}}, "bookinfo")
     inv = inventory(emu)
-    action = edit_action(ctl, inv, "Edit Sidecar modeless in a form…")
+    action = edit_action(ctl, inv, "Edit Sidecar modeless in a form…", qtbot)
     assert not action.isEnabled() and "spec.outboundTrafficPolicy without a mode" in action.toolTip()
     with qtbot.waitSignal(ctl.dialogOpened) as opened:
-        edit_action(ctl, inv, "Edit Sidecar productpage in a form…").trigger()
+        edit_action(ctl, inv, "Edit Sidecar productpage in a form…", qtbot).trigger()
     qtbot.addWidget(opened.args[0])
     assert opened.args[0].form.outbound.currentData() == "REGISTRY_ONLY"
 
@@ -1161,7 +1162,7 @@ def test_an_l7_policy_by_selector_in_an_ambient_namespace_is_said_not_to_be_enfo
     snap = demo.snapshot(GraphRequest(namespaces=("travel",)))
     assert snap.inventory is not None
     for scope, warned in (("Workloads (by selector)", True), ("Targets (targetRefs)", False)):
-        dialog = ctl.open_action("authorization-policy", None, build(snap), snap.inventory)
+        dialog = open_answered_action(ctl, qtbot, "authorization-policy", None, build(snap), snap.inventory)
         qtbot.addWidget(dialog)
         form = dialog.form
         qtbot.keyClicks(form.name, "reads-only")
@@ -1186,7 +1187,7 @@ def test_the_demo_ignores_a_policy_attached_to_a_service_no_waypoint_serves(
     request = GraphRequest(namespaces=("shop",))
     snap = demo.snapshot(request)
     assert snap.inventory is not None
-    dialog = ctl.open_action("authorization-policy", None, build(snap), snap.inventory)
+    dialog = open_answered_action(ctl, qtbot, "authorization-policy", None, build(snap), snap.inventory)
     qtbot.addWidget(dialog)
     form = dialog.form
     qtbot.keyClicks(form.name, "deny-reviews")

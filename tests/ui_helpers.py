@@ -200,3 +200,17 @@ def shown(qtbot: Any, w: Any, pred: Callable[[TrafficGraph], bool], canvas: bool
     assert w.graph is not None
     graph: TrafficGraph = w.graph
     return graph
+
+
+def answered_menu(ctl: Any, qtbot: Any, node: Any, graph: Any, inv: Any) -> Any:
+    """The actions controller's context menu for ``node``, once its RBAC answers (asked on worker
+    threads, the items shown "checking your permissions…" meanwhile) have come."""
+    menu = ctl.menu_for(node, graph, inv)
+    qtbot.waitUntil(lambda: not any(a.property("pending") for a in menu.actions()), timeout=10000)
+    return menu
+
+
+def open_answered_action(ctl: Any, qtbot: Any, key: str, node: Any, graph: Any, inv: Any) -> Any:
+    """``ctl.open_action`` once the selection's RBAC answers have come (it refuses an action still asked)."""
+    qtbot.waitUntil(lambda: not any(s.pending for s in ctl.specs_for(node, graph, inv)), timeout=10000)
+    return ctl.open_action(key, node, graph, inv)

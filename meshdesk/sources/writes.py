@@ -7,7 +7,8 @@ Two writers share one shape:
   (an object that appeared meanwhile is a ``Conflict``, never overwritten), replaces and deletes that
   carry the ``resourceVersion`` read when the plan was previewed, server-side dry runs (``dryRun=All``),
   the served networking.istio.io / security.istio.io version, the CRD schemas the cluster serves, and
-  ``SelfSubjectAccessReview`` questions.
+  RBAC questions (one ``SelfSubjectRulesReview`` per namespace, a ``SelfSubjectAccessReview`` for what it
+  does not grant).
 * ``SourceWriter(source)`` wraps any other ``WritableSource`` (the demo cluster), whose ``apply`` checks
   resource versions itself.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,11 +40,21 @@ from meshdesk.mesh.changes import (
 )
 from meshdesk.mesh.inventory import GATEWAY_API_KINDS, IstioObject
 from meshdesk.mesh.schema import CRDSchemas
-from meshdesk.sources.base import Conflict, Forbidden, NotFound, SourceError, WritableSource
+from meshdesk.sources.base import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    SourceError,
+    Timeout,
+    Unauthorized,
+    Unreachable,
+    WritableSource,
+)
 
 log = logging.getLogger(__name__)
 
 RBAC_ANSWER_SECONDS = 60.0  # how long an RBAC answer is trusted before it is asked again
+PENDING_TEXT = "Checking your permissions…"  # what an action says while its RBAC answer is asked
 CONFLICT_TEXT = "changed by someone else since you opened this - reload and try again"
 _PREFERRED = ("v1", "v1beta1", "v1alpha3", "v1alpha2", "v1alpha1")
 # the kinds meshdesk's own actions write: a CRD of theirs missing is said (the others may well be absent)
@@ -82,7 +94,7 @@ def can_i(api_client: Any, verb: str, group: str, resource: str, namespace: str 
           *, name: str = "", timeout: float = 15.0) -> tuple[bool, str]:
     """Ask the API server (SelfSubjectAccessReview) whether the user may ``verb`` ``resource``; (allowed,
     reason). When the question itself cannot be asked, the answer is "allowed" with the reason why we
-    do not know: the write will still be refused by the server if RBAC says no."""
+    do not know (and the log says so): the write will still be refused by the server if RBAC says no."""
     from meshdesk.sources.inventory import RawApi
 
     attrs: dict[str, Any] = {"verb": verb, "group": group, "resource": resource}
@@ -92,12 +104,14 @@ def can_i(api_client: Any, verb: str, group: str, resource: str, namespace: str 
         attrs["name"] = name
     body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
             "spec": {"resourceAttributes": attrs}}
-    where = f" in namespace {namespace}" if namespace else f" {name}" if name else ""
+    where = f" {name}" if name and (resource == "namespaces" or not namespace) else \
+        f" in namespace {namespace}" if namespace else ""
     try:
         out = RawApi(api_client, timeout, None).request(
             "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", (), body,
             what=f"ask whether you may {verb} {resource}")
     except SourceError as e:
+        log.info("RBAC question not answered, taken as allowed (the server decides when you apply): %s", e.message)
         return True, f"could not ask the API server ({e.message}); the server decides when you apply"
     status = out.get("status") if isinstance(out, dict) else None
     status = status if isinstance(status, dict) else {}
@@ -106,6 +120,49 @@ def can_i(api_client: Any, verb: str, group: str, resource: str, namespace: str 
     why = str(status.get("reason") or status.get("evaluationError") or "").strip()
     text = f"Your RBAC role does not allow you to {verb} {resource}{where}"
     return False, f"{text}: {why}" if why else text
+
+
+@dataclass(frozen=True)
+class RulesReview:
+    """What a SelfSubjectRulesReview said of one namespace: the resource rules it could list, and
+    whether that is all of them (``incomplete``: an authorizer, a webhook say, could not list its own)."""
+
+    rules: tuple[dict[str, Any], ...] = ()
+    incomplete: bool = False
+
+    def allows(self, verb: str, group: str, resource: str, name: str = "") -> bool:
+        """Whether a listed rule grants it, matched as RBAC does: ``*`` for every verb, group or
+        resource; a subresource rule (``deployments/scale``) does not grant its resource; a rule with
+        ``resourceNames`` grants those objects only."""
+        for rule in self.rules:
+            verbs, groups = rule.get("verbs") or [], rule.get("apiGroups") or []
+            resources, names = rule.get("resources") or [], rule.get("resourceNames") or []
+            if "*" not in verbs and verb not in verbs:
+                continue
+            if "*" not in groups and group not in groups:
+                continue
+            if "*" not in resources and resource not in resources:
+                continue
+            if names and name not in names:
+                continue
+            return True
+        return False
+
+
+def rules_review(api_client: Any, namespace: str, *, timeout: float = 15.0) -> RulesReview:
+    """Ask the API server (SelfSubjectRulesReview) what the user may do in ``namespace``, in one call.
+    Failures raise ``SourceError``."""
+    from meshdesk.sources.inventory import RawApi
+
+    body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview",
+            "spec": {"namespace": namespace}}
+    out = RawApi(api_client, timeout, None).request(
+        "POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", (), body,
+        what=f"ask what you may do in namespace {namespace}")
+    status = out.get("status") if isinstance(out, dict) else None
+    status = status if isinstance(status, dict) else {}
+    rules = tuple(r for r in status.get("resourceRules") or [] if isinstance(r, dict))
+    return RulesReview(rules, bool(status.get("incomplete")))
 
 
 # -- the live cluster ----------------------------------------------------------------------------------
@@ -124,6 +181,11 @@ class ClusterWriter:
         # RBAC answers, with when they were given: kept a minute (RBAC_ANSWER_SECONDS), so rights an admin
         # grants (or takes away) show in the menus without switching contexts
         self._rbac: dict[tuple[str, str, str, str, str], tuple[float, tuple[bool, str]]] = {}
+        # namespace -> (when, its rules review): None when the review failed (each question is then asked
+        # alone), a reason when no question can be asked (the server is unreachable: the server decides)
+        self._rules: dict[str, tuple[float, RulesReview | str | None]] = {}
+        self._rbac_lock = threading.Lock()  # the answers are asked and read from several threads
+        self._rules_locks: dict[str, threading.Lock] = {}  # one rules review of a namespace at a time
         self.clock: Callable[[], float] = time.monotonic
 
     def _http(self) -> Any:
@@ -239,13 +301,68 @@ class ClusterWriter:
 
     def can_i(self, verb: str, group: str, resource: str, namespace: str | None,
               name: str = "") -> tuple[bool, str]:
-        key = (verb, group, resource, namespace or "", name)
-        kept = self._rbac.get(key)
-        if kept is None or self.clock() - kept[0] > RBAC_ANSWER_SECONDS:
-            kept = (self.clock(), can_i(self.api, verb, group, resource, namespace, name=name,
-                                        timeout=min(self.timeout, 15.0)))
-            self._rbac[key] = kept
-        return kept[1]
+        """(allowed, reason) for one RBAC question; may call the API server (never from the UI thread).
+        A namespace's questions are answered from its SelfSubjectRulesReview, one call per namespace;
+        what that does not grant, or every question when it is incomplete (a webhook authorizer cannot
+        list its rules), is asked alone (SelfSubjectAccessReview): only that says no. Answers are kept
+        a minute (RBAC_ANSWER_SECONDS)."""
+        known = self.known_can_i(verb, group, resource, namespace, name)
+        if known is not None:
+            return known
+        rules = self._rules_of(namespace) if namespace else None
+        if isinstance(rules, str):
+            answer = (True, rules)
+        elif isinstance(rules, RulesReview) and not rules.incomplete and rules.allows(verb, group, resource, name):
+            answer = (True, "")
+        else:
+            answer = can_i(self.api, verb, group, resource, namespace, name=name, timeout=min(self.timeout, 15.0))
+        with self._rbac_lock:
+            self._rbac[(verb, group, resource, namespace or "", name)] = (self.clock(), answer)
+        return answer
+
+    def known_can_i(self, verb: str, group: str, resource: str, namespace: str | None,
+                    name: str = "") -> tuple[bool, str] | None:
+        """The answer ``can_i`` would give when it is known already (kept, or granted by the kept rules
+        review), without calling the API server; None when it must be asked."""
+        now = self.clock()
+        with self._rbac_lock:
+            kept = self._rbac.get((verb, group, resource, namespace or "", name))
+            if kept is not None and now - kept[0] <= RBAC_ANSWER_SECONDS:
+                return kept[1]
+            rules = self._rules.get(namespace or "") if namespace else None
+        if rules is None or now - rules[0] > RBAC_ANSWER_SECONDS:
+            return None
+        if isinstance(rules[1], str):
+            return True, rules[1]
+        if isinstance(rules[1], RulesReview) and not rules[1].incomplete and \
+                rules[1].allows(verb, group, resource, name):
+            return True, ""
+        return None
+
+    def _rules_of(self, namespace: str) -> RulesReview | str | None:
+        """The namespace's rules review, kept a minute; asked once however many threads want it."""
+        with self._rbac_lock:
+            lock = self._rules_locks.setdefault(namespace, threading.Lock())
+        with lock:
+            with self._rbac_lock:
+                kept = self._rules.get(namespace)
+            if kept is not None and self.clock() - kept[0] <= RBAC_ANSWER_SECONDS:
+                return kept[1]
+            found: RulesReview | str | None
+            try:
+                found = rules_review(self.api, namespace, timeout=min(self.timeout, 15.0))
+            except (Unreachable, Timeout, Unauthorized) as e:
+                # no question can be asked: each is taken as allowed, and the server decides when you apply
+                log.info("RBAC questions in namespace %s not answered, taken as allowed (the server decides when "
+                         "you apply): %s", namespace, e.message)
+                found = f"could not ask the API server ({e.message}); the server decides when you apply"
+            except SourceError as e:
+                log.info("The rules review of namespace %s failed (%s): each question is asked alone",
+                         namespace, e.message)
+                found = None
+            with self._rbac_lock:
+                self._rules[namespace] = (self.clock(), found)
+            return found
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, kind: str, namespace: str, name: str) -> IstioObject | None:
@@ -605,24 +722,46 @@ def apply(source: Any, plan: ChangePlan, progress: Callable[[int, int, str], Non
     return _run(writer, plan, False, progress)
 
 
+def _question(verb: str, kind: str, namespace: str) -> tuple[str, str, str, str | None, str]:
+    """The RBAC question of a (verb, kind) need in ``namespace``: (verb, group, resource, namespace, name).
+    A namespace's own object is asked in that namespace, by its name: the API server takes a namespace's
+    name as its request's namespace, so a RoleBinding there grants it."""
+    if kind == "Namespace":
+        return verb, "", "namespaces", namespace, namespace
+    group, plural = RESTARTABLE[kind] if kind in RESTARTABLE else RESOURCES[kind]
+    return verb, group, plural, namespace, ""
+
+
 def permission_problem(source: Any, plan_kinds: list[tuple[str, str]], namespace: str) -> str:
     """The first thing RBAC forbids among (verb, kind) pairs in ``namespace``; empty when all is allowed.
-    ``kind`` is an Istio kind or "Namespace"."""
+    ``kind`` is an Istio kind or "Namespace". May call the API server: never from the UI thread (see
+    ``known_permission_problem``)."""
     writer = writer_for(source)
     if writer is None:
         return "This source is read only (a snapshot file)."
     for verb, kind in plan_kinds:
-        if kind == "Namespace":
-            allowed, reason = writer.can_i(verb, "", "namespaces", None, namespace)
-        elif kind in RESTARTABLE:
-            group, plural = RESTARTABLE[kind]
-            allowed, reason = writer.can_i(verb, group, plural, namespace)
-        else:
-            group, plural = RESOURCES[kind]
-            allowed, reason = writer.can_i(verb, group, plural, namespace)
+        allowed, reason = writer.can_i(*_question(verb, kind, namespace))
         if not allowed:
             return reason
     return ""
+
+
+def known_permission_problem(source: Any, plan_kinds: list[tuple[str, str]], namespace: str) -> str | None:
+    """``permission_problem`` from what the writer knows already, without calling the API server: None
+    when an answer must still be asked (and none known forbids)."""
+    writer = writer_for(source)
+    if writer is None:
+        return "This source is read only (a snapshot file)."
+    known = getattr(writer, "known_can_i", None)
+    unknown = False
+    for verb, kind in plan_kinds:
+        question = _question(verb, kind, namespace)
+        answer = known(*question) if callable(known) else writer.can_i(*question)
+        if answer is None:
+            unknown = True
+        elif not answer[0]:
+            return answer[1]
+    return None if unknown else ""
 
 
 def forbidden_error(e: SourceError) -> bool:

@@ -7,7 +7,9 @@ what meshdesk created).
 ``ActionsController(source, settings, parent)`` gives the main window ``menu_for(selection, graph,
 inventory)`` (a context menu) and ``actions_for(...)`` (QActions for a panel or toolbar). In read-only
 mode, or on a source that takes no writes (a snapshot file), there are no actions at all. An action the
-user's RBAC forbids is shown disabled, with the reason as its tooltip; so are the HTTP actions of a
+user's RBAC forbids is shown disabled, with the reason as its tooltip (RBAC is asked on worker threads,
+one rules review per namespace: an action whose answer has not come yet is shown disabled, "Checking
+your permissions…", and updated in place when it comes, in a menu still open); so are the HTTP actions of a
 service that carries TCP only, which gets TCP traffic shifting instead. Each action opens a
 ``ChangeDialog``; ``applied(summary)`` is emitted after a successful write.
 """
@@ -16,10 +18,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
@@ -40,7 +44,13 @@ from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.security import form_misfit
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.inventory import read_inventory
-from meshdesk.sources.writes import ClusterWriter, permission_problem, writer_for
+from meshdesk.sources.writes import (
+    PENDING_TEXT,
+    RBAC_ANSWER_SECONDS,
+    known_permission_problem,
+    permission_problem,
+    writer_for,
+)
 from meshdesk.ui.dialogs.change_dialog import ChangeDialog
 from meshdesk.ui.dialogs.forms import (
     ActionForm,
@@ -94,12 +104,25 @@ class ActionSpec:
     needs: list[tuple[str, str]]
     make_form: Callable[[Inventory], ActionForm]
     problem: str = ""  # why it is disabled ("" = enabled)
+    pending: bool = False  # its RBAC answer is being asked (shown disabled, updated when it comes)
+
+
+# every (verb, kind) an action may need in a namespace: asked together when a graph is shown
+ALL_NEEDS = sorted({need for group in (ROUTING_NEEDS, CIRCUIT_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS,
+                                       REMOVAL_NEEDS, DELETE_ROUTING_NEEDS, AUTHZ_NEEDS, SIDECAR_NEEDS,
+                                       [("patch", "Deployment"), ("update", "AuthorizationPolicy"),
+                                        ("update", "Sidecar")])
+                    for need in group})
 
 
 class ActionsController(QObject):
     applied = Signal(str)  # the summary of a change that was applied
     wrote = Signal()  # a change was written, wholly or in part
     dialogOpened = Signal(object)  # the ChangeDialog, so tests and the window can follow it
+    # the RBAC answers of a namespace came (from a worker thread; delivered on the GUI thread): the
+    # actions shown pending are updated in place, and other views (the config view's buttons) follow
+    permissionsKnown = Signal(str)
+    _answered = Signal(str)  # from the worker thread
 
     def __init__(self, source: Any, settings: Any, parent: QWidget | None = None) -> None:
         """``settings``: anything with ``read_only`` (the settings store), or a function returning it
@@ -113,7 +136,17 @@ class ActionsController(QObject):
         self.dialog: ChangeDialog | None = None
         self.menu: QMenu | None = None  # the window's Actions menu, when installed there
         self.popup_menu: QMenu | None = None  # the canvas's context menu while it is open
-        self._prefetch: threading.Thread | None = None
+        # RBAC questions are asked on worker threads, one per namespace at a time: (writer, namespace) ->
+        # the needs still to ask; the thread takes them until none is left
+        self._rbac_lock = threading.Lock()
+        self._wanted: dict[tuple[Any, str], set[tuple[str, str]]] = {}
+        self._workers: dict[tuple[Any, str], threading.Thread] = {}
+        self._asking = threading.BoundedSemaphore(4)
+        # (writer, namespace) -> when asking failed: its actions are enabled (the server decides on apply)
+        self._failed: dict[tuple[Any, str], float] = {}
+        # actions shown "checking your permissions…": updated in place when their namespace's answers come
+        self._pending: list[tuple[QAction, ActionSpec, Inventory]] = []
+        self._answered.connect(self._on_answered, Qt.ConnectionType.QueuedConnection)
         self.set_source(source)
 
     def set_source(self, source: Any) -> None:
@@ -156,7 +189,9 @@ class ActionsController(QObject):
             specs += self._namespace_specs(ns, inventory, graph)
         for spec in specs:
             if not spec.problem:
-                spec.problem = self._permission(spec)
+                problem = self.known_problem(spec.needs, spec.namespace)
+                spec.pending = problem is None
+                spec.problem = problem or ""
         return specs
 
     def _service_specs(self, svc: Service, inventory: Inventory) -> list[ActionSpec]:
@@ -231,41 +266,120 @@ class ActionsController(QObject):
                             "its pods were started with).")
         return spec
 
+    # -- RBAC, off the UI thread ----------------------------------------------------------------------
     def prefetch_permissions(self, namespaces: Any) -> None:
-        """Ask RBAC, on a worker thread, everything the actions need in ``namespaces``, so the first
-        context menu opens without waiting for the API server (the writer keeps each answer a minute)."""
+        """Ask RBAC, on a worker thread, everything the actions need in ``namespaces`` (one rules review a
+        namespace), so the context menus open with their answers (the writer keeps each a minute)."""
         writer = self.writer
-        if writer is None or self.read_only or not isinstance(writer, ClusterWriter):
-            return
-        if self._prefetch is not None and self._prefetch.is_alive():
-            return
-        needs = {(verb, kind) for group in (ROUTING_NEEDS, CIRCUIT_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS,
-                                            REMOVAL_NEEDS, DELETE_ROUTING_NEEDS, AUTHZ_NEEDS, SIDECAR_NEEDS,
-                                            [("patch", "Deployment")])
-                 for verb, kind in group}
-        wanted = [str(ns) for ns in namespaces or ()]
+        if self.read_only or not hasattr(writer, "known_can_i"):
+            return  # (another writer answers at once)
+        for ns in namespaces or ():
+            unknown = [need for need in ALL_NEEDS if known_permission_problem(writer, [need], str(ns)) is None]
+            self.ask_permissions(unknown, str(ns))
 
-        def run() -> None:
-            for ns in wanted:
-                for need in sorted(needs):
-                    try:
-                        permission_problem(writer, [need], ns)
-                    except SourceError:
-                        return  # the menu asks again (and says so) when it is opened
+    def known_problem(self, needs: list[tuple[str, str]], namespace: str) -> str | None:
+        """Why RBAC forbids ``needs`` in ``namespace`` ("" when it allows them), from the answers known
+        now; None while they are asked (a worker thread is started; ``permissionsKnown`` says when they
+        come). Never calls the API server: safe on the UI thread."""
+        writer = self.writer
+        if writer is None:
+            return "This source takes no writes"
+        if not needs:
+            return ""
+        try:
+            problem = known_permission_problem(writer, needs, namespace)
+        except SourceError as e:  # a writer that asks as it answers (not a cluster's)
+            log.info("RBAC question failed, the server decides on apply: %s", e)
+            return ""
+        if problem is None:
+            failed = self._failed.get((writer, namespace))
+            if failed is not None and time.monotonic() - failed <= RBAC_ANSWER_SECONDS:
+                return ""  # asking failed a moment ago: the server decides when the change is applied
+            self.ask_permissions(needs, namespace)
+        return problem
 
-        self._prefetch = threading.Thread(target=run, name="rbac-prefetch", daemon=True)
-        self._prefetch.start()
+    def ask_permissions(self, needs: list[tuple[str, str]], namespace: str) -> None:
+        """Ask ``needs`` in ``namespace`` on a worker thread (a rules review, and an access review for
+        what it does not grant); ``permissionsKnown(namespace)`` when they are answered."""
+        writer = self.writer
+        if writer is None or not needs:
+            return
+        key = (writer, namespace)
+        with self._rbac_lock:
+            self._wanted.setdefault(key, set()).update(needs)
+            running = self._workers.get(key)
+            if running is not None and running.is_alive():
+                return  # it takes the new needs before it stops
+            worker = threading.Thread(target=self._ask, args=(key,), name=f"rbac-{namespace}", daemon=True)
+            self._workers[key] = worker
+        worker.start()
+
+    def _ask(self, key: tuple[Any, str]) -> None:
+        writer, namespace = key
+        while True:
+            with self._rbac_lock:
+                needs = sorted(self._wanted.get(key) or ())
+                if not needs:
+                    self._wanted.pop(key, None)
+                    self._workers.pop(key, None)
+                    break
+                self._wanted[key] = set()
+            try:
+                with self._asking:  # a few namespaces at a time (a graph of twenty asks them in turn)
+                    for need in needs:
+                        permission_problem(writer, [need], namespace)
+            except Exception as e:  # noqa: BLE001 - asking failed: the actions are enabled, the server decides
+                log.info("RBAC questions in namespace %s failed, the server decides on apply: %s", namespace, e)
+                self._failed[key] = time.monotonic()
+            try:
+                self._answered.emit(namespace)
+            except RuntimeError:  # the controller is gone
+                return
 
     def wait_prefetch(self) -> None:
-        if self._prefetch is not None:
-            self._prefetch.join()
+        """Wait for the RBAC questions being asked (tests; the window when it closes)."""
+        while True:
+            with self._rbac_lock:
+                workers = [w for w in self._workers.values() if w.is_alive()]
+            if not workers:
+                return
+            for w in workers:
+                w.join()
 
-    def _permission(self, spec: ActionSpec) -> str:
-        try:
-            return permission_problem(self.writer, spec.needs, spec.namespace)
-        except SourceError as e:  # asking failed: let the server decide on apply
-            log.info("RBAC question failed: %s", e)
-            return ""
+    def _on_answered(self, namespace: str) -> None:
+        """A namespace's answers came: the actions shown pending take them, in place (enabled, or
+        disabled with the reason), in any menu still open."""
+        keep = []
+        for action, spec, inventory in self._pending:
+            if not shiboken6.isValid(action):
+                continue
+            if spec.namespace != namespace:
+                keep.append((action, spec, inventory))
+                continue
+            problem = self.known_problem(spec.needs, spec.namespace)
+            if problem is None:
+                keep.append((action, spec, inventory))
+                continue
+            spec.pending, spec.problem = False, problem
+            self._show(action, spec, inventory)
+        self._pending = keep
+        self.permissionsKnown.emit(namespace)
+
+    def _show(self, action: QAction, spec: ActionSpec, inventory: Inventory) -> None:
+        action.setProperty("pending", spec.pending)
+        if spec.pending:
+            action.setEnabled(False)
+            action.setToolTip(PENDING_TEXT)
+            action.setStatusTip(PENDING_TEXT)
+        elif spec.problem:
+            action.setEnabled(False)
+            action.setToolTip(spec.problem)
+            action.setStatusTip(spec.problem)
+        else:
+            action.setEnabled(True)
+            action.setToolTip(spec.text.rstrip("…"))
+            action.setStatusTip("")
+            action.triggered.connect(lambda _=False, spec=spec, inv=inventory: self.open(spec, inv))
 
     # -- Qt surface --------------------------------------------------------------------------------
     def actions_for(self, selection: Node | None, graph: Any, inventory: Inventory | None,
@@ -276,14 +390,10 @@ class ActionsController(QObject):
             action.setObjectName(spec.key)
             action.setData(spec.key)
             action.setProperty("namespace", spec.namespace)
-            if spec.problem:
-                action.setEnabled(False)
-                action.setToolTip(spec.problem)
-                action.setStatusTip(spec.problem)
-            else:
-                action.setToolTip(spec.text.rstrip("…"))
-                assert inventory is not None
-                action.triggered.connect(lambda _=False, spec=spec, inv=inventory: self.open(spec, inv))
+            assert inventory is not None
+            self._show(action, spec, inventory)
+            if spec.pending:
+                self._pending.append((action, spec, inventory))
             out.append(action)
         return out
 
@@ -354,6 +464,8 @@ class ActionsController(QObject):
         spec = next((s for s in self.specs_for(selection, graph, inventory) if s.key == key), None)
         if spec is None:
             raise KeyError(f"no action {key!r} for this selection")
+        if spec.pending:
+            raise PermissionError(f"{PENDING_TEXT} (the action opens once they are known)")
         if spec.problem:
             raise PermissionError(spec.problem)
         return self.open(spec, inventory)

@@ -62,10 +62,9 @@ from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.references import references
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
 from meshdesk.mesh.validations import ERROR, WARNING, Check, ObjectKey, Validation, validate
-from meshdesk.sources.base import SourceError
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
-from meshdesk.sources.writes import ClusterWriter, permission_problem
+from meshdesk.sources.writes import PENDING_TEXT
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _REFERENCES_SHOWN = 50  # per kind of reference: a namespace-wide policy of a big namespace applies to hundreds
@@ -89,16 +88,8 @@ def manifest_yaml(obj: IstioObject) -> str:
 _NOTHING_SHOWN = "Pick an object on the left to see its YAML and validation findings"
 
 
-def _ask_rights(writer: Any, verb: str, kind: str, namespace: str) -> str:
-    try:
-        return permission_problem(writer, [(verb, kind)], namespace)
-    except SourceError:  # asking failed: the server decides when the change is applied
-        return ""
-
-
 class ConfigView(QWidget):
     objectShown = Signal(object)  # ObjectKey
-    _rightsKnown = Signal(object, str)  # from a thread: ((writer, verb, kind, namespace), the RBAC answer)
     _schemasRead = Signal()  # from a thread: the CRD schemas are known now
     editChecked = Signal()  # the edited text was judged (its problem, or its findings, are shown)
     _editValidated = Signal(int, object)  # from the live check's thread: (generation, what it found)
@@ -232,10 +223,6 @@ class ConfigView(QWidget):
         self._editValidated.connect(self._edit_validated, Qt.ConnectionType.QueuedConnection)
         self.yaml.textChanged.connect(self._text_changed)
         self.yaml.installEventFilter(self)
-        # RBAC answers by (writer, verb, kind, namespace), and the questions being asked on a thread
-        self._rights: dict[tuple[Any, str, str, str], str] = {}
-        self._asking: set[tuple[Any, str, str, str]] = set()
-        self._rightsKnown.connect(self._on_rights, Qt.ConnectionType.QueuedConnection)
         self._schemasRead.connect(lambda: self.check_edit() if self.editing is not None else None,
                                   Qt.ConnectionType.QueuedConnection)
 
@@ -485,8 +472,16 @@ class ConfigView(QWidget):
 
     # -- edit and delete ------------------------------------------------------------------------
     def set_actions(self, actions: Any) -> None:
-        """The window's ``ActionsController``: its writer, read-only setting, RBAC and dialog."""
+        """The window's ``ActionsController``: its writer, read-only setting, RBAC and dialog. Its RBAC
+        answers are asked on its worker threads; the buttons follow them as they come."""
+        if self.actions is not None and hasattr(self.actions, "permissionsKnown"):
+            try:
+                self.actions.permissionsKnown.disconnect(self._on_rights)
+            except (RuntimeError, TypeError):
+                pass
         self.actions = actions
+        if actions is not None and hasattr(actions, "permissionsKnown"):
+            actions.permissionsKnown.connect(self._on_rights)
         self._update_buttons()
 
     def settings_changed(self) -> None:
@@ -497,11 +492,11 @@ class ConfigView(QWidget):
     def _what(obj: IstioObject) -> str:
         return f"{manifest_kind(obj)} {obj.namespace}/{obj.name}"
 
-    def write_problem(self, verb: str, *, wait: bool = True) -> str | None:
+    def write_problem(self, verb: str) -> str | None:
         """Why the object shown cannot be changed with ``verb`` ("update", "delete"); "" when it can.
-        Without ``wait``, an RBAC question not answered yet is asked on a thread (the cluster may be
-        slow or gone: picking an object must not wait for it) and None said meanwhile; the buttons
-        follow when the answer comes."""
+        Never waits for the cluster (it may be slow or gone: picking an object must not freeze the
+        window): an RBAC answer not known yet is asked on a worker thread and None said meanwhile; the
+        buttons follow when the answer comes."""
         ctl = self.actions
         obj = self.editing if self.editing is not None else \
             self._find(self.current) if self.current is not None else None
@@ -514,29 +509,13 @@ class ConfigView(QWidget):
             return "This source takes no writes (an offline snapshot): its Istio config is shown as it was taken."
         if obj.kind not in RESOURCES:
             return f"meshdesk does not write {manifest_kind(obj)} objects"
-        key = (ctl.writer, verb, obj.kind, obj.namespace)
-        if key in self._rights:
-            return self._rights[key]
-        if wait or not isinstance(ctl.writer, ClusterWriter):
-            self._rights[key] = _ask_rights(ctl.writer, verb, obj.kind, obj.namespace)
-            return self._rights[key]
-        if key not in self._asking:
-            self._asking.add(key)
-            writer = ctl.writer
+        problem: str | None = ctl.known_problem([(verb, obj.kind)], obj.namespace)
+        return problem
 
-            def run() -> None:
-                answer = _ask_rights(writer, verb, obj.kind, obj.namespace)
-                try:
-                    self._rightsKnown.emit(key, answer)
-                except RuntimeError:  # the view is gone
-                    pass
-
-            threading.Thread(target=run, name="config-rbac", daemon=True).start()
-        return None
-
-    def _on_rights(self, key: tuple[Any, str, str, str], answer: str) -> None:
-        self._asking.discard(key)
-        self._rights[key] = answer
+    def _on_rights(self, _namespace: str) -> None:
+        if self.edit_note.text().startswith(PENDING_TEXT) and self.editing is None \
+                and self.write_problem("update") is not None and self.write_problem("delete") is not None:
+            self._note("", error=False)  # the answers came: the buttons say them now
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -549,10 +528,10 @@ class ConfigView(QWidget):
             return
         for button, verb, text in ((self.edit_button, "update", "Edit this object's YAML, then save it"),
                                    (self.delete_button, "delete", "Delete this object from the cluster")):
-            problem = self.write_problem(verb, wait=False)
+            problem = self.write_problem(verb)
             button.setEnabled(problem == "")
-            button.setToolTip("Asking the cluster whether your RBAC role allows it…" if problem is None
-                              else problem or text)
+            button.setToolTip(f"{PENDING_TEXT} (asking the cluster whether your RBAC role allows it)"
+                              if problem is None else problem or text)
 
     def tell(self, text: str) -> None:
         """Say something beside the object shown (a reference followed that the graph has no node for)."""
@@ -567,7 +546,9 @@ class ConfigView(QWidget):
         """Make the YAML of the object shown editable (False, and nothing changes, when it may not be)."""
         problem = self.write_problem("update")
         obj = self._find(self.current) if self.current is not None else None
-        if problem or obj is None or self.editing is not None:
+        if problem is None and obj is not None and self.editing is None:
+            self._note(f"{PENDING_TEXT} Edit is enabled once the cluster has answered.", error=False)
+        if problem is None or problem or obj is None or self.editing is not None:
             self._update_buttons()
             return False
         self.editing = obj
@@ -750,6 +731,8 @@ class ConfigView(QWidget):
             self._note("The source changed since you began editing (another context?): this object is not of "
                        "it. Copy your text if you need it, then Cancel.", error=True)
             return None
+        # not known (the answer of when editing began has expired, and is asked again): the review's
+        # server-side dry run is RBAC's own answer, so the text goes to it rather than waiting here
         problem = self.write_problem("update")
         if problem:
             self._note(problem, error=True)
@@ -769,7 +752,9 @@ class ConfigView(QWidget):
         """Review deleting the object shown in the change dialog; None when it may not be."""
         problem = self.write_problem("delete")
         obj = self._find(self.current) if self.current is not None else None
-        if problem or obj is None or self.editing is not None:
+        if problem is None and obj is not None and self.editing is None:
+            self._note(f"{PENDING_TEXT} Delete is enabled once the cluster has answered.", error=False)
+        if problem is None or problem or obj is None or self.editing is not None:
             self._update_buttons()
             return None
         return self._open(obj, "", delete=True)

@@ -46,6 +46,7 @@ from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest, NodeFocus
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.words import counted
 from meshdesk.sources.base import MeshSource, SnapshotFileError, SourceError, SourceInfo, Timeout, Unreachable
+from meshdesk.sources.writes import PENDING_TEXT
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.store.settings import Settings, load_settings, save_problem
 from meshdesk.ui.banner import Banner
@@ -227,6 +228,7 @@ class MainWindow(QMainWindow):
         self._canvas_focused = False  # the first graph shown gave the canvas the keyboard
         self._demo_mesh: MeshSource | None = None  # the demo mesh, made once (see factory_for)
         self.actions_controller: Any = None  # set by meshdesk.ui.app (meshdesk.ui.actions.install_actions)
+        self._injection_waits: set[str] = set()  # namespaces whose Enable injection waits for RBAC answers
         self.extensions: list[Any] = []  # parts added from outside (e.g. the performance views); see add_extension
 
         self.messages = MessageBus(parent=self)
@@ -1301,7 +1303,21 @@ class MainWindow(QMainWindow):
                      if s.key == "injection" and s.namespace == namespace), None)
         if spec is None:
             return
-        if spec.problem:
+        if spec.pending:
+            # RBAC is asked on a worker thread (never here): this goes on when the namespace's answers come
+            self.statusBar().showMessage(PENDING_TEXT, 10000)
+            waiting = self._injection_waits
+            if namespace in waiting:
+                return  # (clicked again meanwhile: one dialog)
+            waiting.add(namespace)
+
+            def answered(ns: str) -> None:
+                if ns == namespace:
+                    ctl.permissionsKnown.disconnect(answered)
+                    waiting.discard(namespace)
+                    self._enable_injection(namespace)
+            ctl.permissionsKnown.connect(answered)
+        elif spec.problem:
             self.statusBar().showMessage(spec.problem, 10000)
         else:
             ctl.open(spec, inventory)
