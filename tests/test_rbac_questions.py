@@ -229,3 +229,25 @@ def test_enable_injection_from_the_empty_graph_waits_for_the_answer_off_the_ui_t
         qtbot.addWidget(dialog)
     finally:
         w.close()
+
+
+def test_a_menu_after_the_answers_expired_shows_the_last_ones_while_asking_again(
+        emu: KubeEmulator, ctl: ActionsController, qtbot: QtBot) -> None:
+    """A menu opened a minute after the last answers (refresh paused) showed every action "checking your
+    permissions…", greyed out, for a round trip. It shows the last answers, and asks again behind them."""
+    emu.forbid(resource="virtualservices", verb="create")
+    answered(ctl, qtbot, ["bookinfo"])
+    writer = ctl.writer
+    now = [writer.clock()]
+    writer.clock = lambda: now[0]
+    now[0] += 61.0  # a minute later: every answer is due to be asked again
+    asked = len(emu.rbac_calls())
+    got: set[str] = set()
+    ctl.permissionsKnown.connect(got.add)
+    actions = by_key(ctl.menu_for(REVIEWS, GRAPH, inventory(emu)))
+    assert actions["circuit-breaking"].isEnabled()  # type: ignore[attr-defined]
+    shifting = actions["traffic-shifting"]
+    assert not shifting.isEnabled() and PENDING_TEXT not in shifting.toolTip()  # type: ignore[attr-defined]
+    assert "does not allow you to create virtualservices" in shifting.toolTip()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: "bookinfo" in got, timeout=10000)  # asked again, behind the menu
+    assert len(emu.rbac_calls()) > asked

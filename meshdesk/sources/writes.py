@@ -321,16 +321,18 @@ class ClusterWriter:
         return answer
 
     def known_can_i(self, verb: str, group: str, resource: str, namespace: str | None,
-                    name: str = "") -> tuple[bool, str] | None:
+                    name: str = "", *, stale: bool = False) -> tuple[bool, str] | None:
         """The answer ``can_i`` would give when it is known already (kept, or granted by the kept rules
-        review), without calling the API server; None when it must be asked."""
+        review), without calling the API server; None when it must be asked. ``stale``: an answer older
+        than a minute is taken too (the last one known, while a fresh one is asked)."""
         now = self.clock()
+        limit = float("inf") if stale else RBAC_ANSWER_SECONDS
         with self._rbac_lock:
             kept = self._rbac.get((verb, group, resource, namespace or "", name))
-            if kept is not None and now - kept[0] <= RBAC_ANSWER_SECONDS:
+            if kept is not None and now - kept[0] <= limit:
                 return kept[1]
             rules = self._rules.get(namespace or "") if namespace else None
-        if rules is None or now - rules[0] > RBAC_ANSWER_SECONDS:
+        if rules is None or now - rules[0] > limit:
             return None
         if isinstance(rules[1], str):
             return True, rules[1]
@@ -746,9 +748,11 @@ def permission_problem(source: Any, plan_kinds: list[tuple[str, str]], namespace
     return ""
 
 
-def known_permission_problem(source: Any, plan_kinds: list[tuple[str, str]], namespace: str) -> str | None:
+def known_permission_problem(source: Any, plan_kinds: list[tuple[str, str]], namespace: str, *,
+                             stale: bool = False) -> str | None:
     """``permission_problem`` from what the writer knows already, without calling the API server: None
-    when an answer must still be asked (and none known forbids)."""
+    when an answer must still be asked (and none known forbids). ``stale``: answers older than a minute
+    count too."""
     writer = writer_for(source)
     if writer is None:
         return "This source is read only (a snapshot file)."
@@ -756,7 +760,8 @@ def known_permission_problem(source: Any, plan_kinds: list[tuple[str, str]], nam
     unknown = False
     for verb, kind in plan_kinds:
         question = _question(verb, kind, namespace)
-        answer = known(*question) if callable(known) else writer.can_i(*question)
+        answer = (known(*question, stale=True) if stale else known(*question)) if callable(known) \
+            else writer.can_i(*question)
         if answer is None:
             unknown = True
         elif not answer[0]:

@@ -296,6 +296,12 @@ class ActionsController(QObject):
             if failed is not None and time.monotonic() - failed <= RBAC_ANSWER_SECONDS:
                 return ""  # asking failed a moment ago: the server decides when the change is applied
             self.ask_permissions(needs, namespace)
+            # asked again a minute after the last answer: that answer is shown meanwhile, not "checking" (a
+            # menu opened after a minute without a refresh greyed out what the user did a minute ago)
+            try:
+                problem = known_permission_problem(writer, needs, namespace, stale=True)
+            except SourceError:
+                problem = None
         return problem
 
     def ask_permissions(self, needs: list[tuple[str, str]], namespace: str) -> None:
