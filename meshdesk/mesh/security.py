@@ -618,7 +618,12 @@ def sidecar_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
 
 def form_misfit(kind: str, spec: Any) -> str:
     """Why the form of ``kind`` cannot edit an object with ``spec``, in words ("" when it can)."""
-    _, unknown = (authorization_policy_fields if kind == "AuthorizationPolicy" else sidecar_fields)(spec)
+    from meshdesk.mesh.gateway_config import gateway_fields
+    from meshdesk.mesh.request_auth import request_authentication_fields
+
+    reader = {"AuthorizationPolicy": authorization_policy_fields, "RequestAuthentication": request_authentication_fields,
+              "Gateway": gateway_fields}.get(kind, sidecar_fields)
+    _, unknown = reader(spec)
     if not unknown:
         return ""
     shown = ", ".join(unknown[:4]) + (f" and {len(unknown) - 4} more" if len(unknown) > 4 else "")

@@ -1,8 +1,8 @@
 """Traffic and security actions on what is selected in the graph: on a service (traffic shifting,
 request routing, fault injection, timeouts and retries, circuit breaking, TLS, load balancing, deleting the routing meshdesk
-created for it), on a workload (mTLS mode, an AuthorizationPolicy or a Sidecar selecting it), on a
-namespace (sidecar injection, mTLS mode, a ServiceEntry, an AuthorizationPolicy, a Sidecar, removing
-what meshdesk created).
+created for it), on a workload (mTLS mode, an AuthorizationPolicy, a Sidecar or a RequestAuthentication
+selecting it), on a namespace (sidecar injection, mTLS mode, a ServiceEntry, an AuthorizationPolicy, a
+Sidecar, a RequestAuthentication, a Gateway, removing what meshdesk created).
 
 ``ActionsController(source, settings, parent)`` gives the main window ``menu_for(selection, graph,
 inventory)`` (a context menu) and ``actions_for(...)`` (QActions for a panel or toolbar). In read-only
@@ -51,6 +51,7 @@ from meshdesk.sources.writes import (
     permission_problem,
     writer_for,
 )
+from meshdesk.ui.dialogs.authn_gateway_forms import GatewayForm, RequestAuthenticationForm
 from meshdesk.ui.dialogs.change_dialog import ChangeDialog
 from meshdesk.ui.dialogs.forms import (
     ActionForm,
@@ -82,13 +83,16 @@ INJECTION_NEEDS = [("patch", "Namespace")]
 DELETE_ROUTING_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule")]
 AUTHZ_NEEDS = [("create", "AuthorizationPolicy")]
 SIDECAR_NEEDS = [("create", "Sidecar")]
+REQUEST_AUTH_NEEDS = [("create", "RequestAuthentication")]
+GATEWAY_NEEDS = [("create", "Gateway")]
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
                  ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar"),
-                 ("delete", "Gateway")]  # a Gateway meshdesk made for a service's routes (Gateways action)
+                 ("delete", "Gateway"), ("delete", "RequestAuthentication")]  # a Gateway meshdesk made for a service's routes (Gateways action)
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
 NAMESPACE_ACTIONS = ("injection", "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
-                     "sidecar",
-                     "edit-authorization-policy", "edit-sidecar", "remove")
+                     "sidecar", "request-authentication", "gateway",
+                     "edit-authorization-policy", "edit-sidecar", "edit-request-authentication", "edit-gateway",
+                     "remove")
 # the service actions that act on HTTP requests (matches, faults, timeouts and retries): none for TCP
 HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "Fault injection",
                      "timeouts": "Timeouts and retries"}
@@ -110,8 +114,10 @@ class ActionSpec:
 # every (verb, kind) an action may need in a namespace: asked together when a graph is shown
 ALL_NEEDS = sorted({need for group in (ROUTING_NEEDS, CIRCUIT_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS,
                                        REMOVAL_NEEDS, DELETE_ROUTING_NEEDS, AUTHZ_NEEDS, SIDECAR_NEEDS,
+                                       REQUEST_AUTH_NEEDS, GATEWAY_NEEDS,
                                        [("patch", "Deployment"), ("update", "AuthorizationPolicy"),
-                                        ("update", "Sidecar")])
+                                        ("update", "Sidecar"), ("update", "RequestAuthentication"),
+                                        ("update", "Gateway")])
                     for need in group})
 
 
@@ -181,6 +187,8 @@ class ActionsController(QObject):
                                     w.namespace, AUTHZ_NEEDS, _form(AuthorizationPolicyForm, w.namespace, w)))
             specs.append(ActionSpec("workload-sidecar", f"Add a Sidecar for {w.name}…", w.namespace,
                                     SIDECAR_NEEDS, _form(SidecarForm, w.namespace, w, graph=graph)))
+            specs.append(ActionSpec("workload-request-authentication", f"Add a RequestAuthentication for {w.name}…",
+                                    w.namespace, REQUEST_AUTH_NEEDS, _form(RequestAuthenticationForm, w.namespace, w)))
             restart = ActionSpec("restart", f"Restart {w.name}…", w.namespace,
                                  [("patch", w.kind)] if w.kind in RESTARTABLE else [], _form(RestartForm, w.namespace, w))
             restart.problem = restart_problem(w)
@@ -234,11 +242,16 @@ class ActionsController(QObject):
             ActionSpec("authorization-policy", f"Add an AuthorizationPolicy in {ns}…", ns, AUTHZ_NEEDS,
                        _form(AuthorizationPolicyForm, ns)),
             ActionSpec("sidecar", f"Add a Sidecar in {ns}…", ns, SIDECAR_NEEDS, _form(SidecarForm, ns, graph=graph)),
+            ActionSpec("request-authentication", f"Add a RequestAuthentication in {ns}…", ns, REQUEST_AUTH_NEEDS,
+                       _form(RequestAuthenticationForm, ns)),
+            ActionSpec("gateway", f"Add a Gateway in {ns}…", ns, GATEWAY_NEEDS, _form(GatewayForm, ns)),
         ]
         # the namespace's AuthorizationPolicies and Sidecars open in their form, prefilled; one with fields
         # the form does not know is offered disabled, saying so (the YAML editor keeps them)
         for kind, key, form in (("AuthorizationPolicy", "edit-authorization-policy", AuthorizationPolicyForm),
-                                ("Sidecar", "edit-sidecar", SidecarForm)):
+                                ("Sidecar", "edit-sidecar", SidecarForm),
+                                ("RequestAuthentication", "edit-request-authentication", RequestAuthenticationForm),
+                                ("Gateway", "edit-gateway", GatewayForm)):
             for obj in sorted(inv.istio_objects(kind, ns), key=lambda o: o.name):
                 spec = ActionSpec(key, f"Edit {kind} {obj.name} in a form…", ns, [("update", kind)],
                                   _edit_form(form, obj, graph=graph if form is SidecarForm else None))
