@@ -376,3 +376,24 @@ def test_the_demo_stores_a_request_authentication_and_a_gateway(settings: Settin
     assert [o.name for o in after.istio_objects("RequestAuthentication", "shop")] == ["jwt"]
     assert "jwt-require-jwt" in [o.name for o in after.istio_objects("AuthorizationPolicy", "shop")]
     assert [o.name for o in after.istio_objects("Gateway", "shop")] == ["shop-gateway"]
+
+
+def test_removing_a_request_authentication_says_the_policies_asking_for_its_tokens_then_match_nothing(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Remove meshdesk config deleted a RequestAuthentication that someone's ALLOW policy on request
+    principals relied on without a word: every request that policy allowed is denied once it is gone."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-authentication", None, inventory(emu))
+    qtbot.keyClicks(dialog.form.name, "jwt")
+    dialog.form.rules[0].issuer.setText("https://issuer.example.com")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "users", "namespace": "bookinfo"},
+             "spec": {"selector": {"matchLabels": {"app": "reviews"}}, "action": "ALLOW", "rules": [
+                 {"from": [{"source": {"requestPrincipals": ["https://issuer.example.com/*"]}}]}]}}, "bookinfo")
+    dialog = open_action(ctl, qtbot, "remove", None, inventory(emu))
+    review(dialog, qtbot)
+    assert ("Warning: once RequestAuthentication bookinfo/jwt is deleted, no token sent to every workload in "
+            "namespace bookinfo is validated, so the rules of AuthorizationPolicy bookinfo/users (ALLOW)") \
+        in dialog.notes.text()

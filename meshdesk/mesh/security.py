@@ -896,6 +896,54 @@ def removal_notes(inv: Inventory, deleted: Sequence[IstioObject]) -> list[str]:
             notes.append(f"Warning: {what} is an ALLOW policy for {target}: once it is deleted, "
                          + (f"what only it allowed is denied ({', '.join(sorted(left))} still in force)." if left
                             else "no ALLOW policy is left there, so every request not denied gets in."))
+    notes += _request_authentication_removal_notes(inv, deleted, gone)
+    return notes
+
+
+def _request_authentication_removal_notes(inv: Inventory, deleted: Sequence[IstioObject],
+                                          gone: set[tuple[str, str]]) -> list[str]:
+    """Deleting a RequestAuthentication: the tokens it checked are no longer validated, so the rules of the
+    AuthorizationPolicies left that ask for request principals (or request.auth claims) of its workloads
+    match no request any more (an ALLOW policy's then deny what they allowed; a DENY policy's deny nothing)."""
+    notes = []
+    root = inv.mesh_settings.root_namespace
+    removed = [o for o in deleted if o.kind == "RequestAuthentication"]
+    left = [o for o in inv.istio_objects("RequestAuthentication") if (o.namespace, o.name)
+            not in {(r.namespace, r.name) for r in removed}]
+    for ra in removed:
+        spec = ra.spec if isinstance(ra.spec, dict) else {}
+        selector = _selector_of(spec.get("selector"), "matchLabels")
+        what = f"RequestAuthentication {ra.namespace}/{ra.name}"
+        target = policy_target(inv, ra.namespace, selector)
+        covered = [w for w in inv.workloads if (ra.namespace == root or w.namespace == ra.namespace)
+                   and all(w.labels.get(k) == v for k, v in selector.items())]
+        still = [w for w in covered if any(
+            o.namespace in (w.namespace, root) and all(
+                w.labels.get(k) == v for k, v in
+                _selector_of(o.spec.get("selector") if isinstance(o.spec, dict) else None, "matchLabels").items())
+            for o in left)]
+        bare = {(w.namespace, w.name) for w in covered if w not in still}
+        users = []
+        for p in inv.istio_objects("AuthorizationPolicy"):
+            if (p.namespace, p.name) in gone or not isinstance(p.spec, dict) or _targets_of(p.spec, []):
+                continue
+            if not any(isinstance(r, dict) and _uses_jwt(r) for r in p.spec.get("rules") or ()):
+                continue
+            sel = _selector_of(p.spec.get("selector"), "matchLabels")
+            if any((w_ns, w_name) in bare for w_ns, w_name in
+                   ((w.namespace, w.name) for w in inv.workloads
+                    if (p.namespace == root or w.namespace == p.namespace)
+                    and all(w.labels.get(k) == v for k, v in sel.items()))):
+                action = str(p.spec.get("action") or ALLOW).upper()
+                users.append(f"{p.namespace}/{p.name} ({action})")
+        if users:
+            notes.append(f"Warning: once {what} is deleted, no token sent to {target} is validated, so the rules of "
+                         f"AuthorizationPolicy {', '.join(sorted(users))} that ask for request principals or "
+                         "request.auth claims match no request: an ALLOW policy's then deny the requests they "
+                         "allowed, a DENY policy's deny nothing.")
+        elif bare or not covered:
+            notes.append(f"Once {what} is deleted, the tokens sent to {target} are no longer checked: a request "
+                         "with an invalid token gets through.")
     return notes
 
 
