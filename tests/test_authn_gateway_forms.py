@@ -294,6 +294,7 @@ def test_a_gateway_is_written_with_its_servers_and_the_review_shows_its_validati
     ({"hosts": ""}, "needs at least one host"),
     ({"protocol": "TLS"}, "a TLS server needs TLS settings"),
     ({"tls_mode": "SIMPLE", "credential": "c"}, "a HTTP server takes no TLS mode"),
+    ({"protocol": "HTTPS", "tls_mode": "SIMPLE", "credential": "My Cert"}, "credentialName: 'My Cert' is not a valid name"),
 ])
 def test_bad_server_input_is_refused_in_words(emu: KubeEmulator, settings: Settings, window: QWidget,
                                               qtbot: QtBot, server: dict[str, str], message: str) -> None:

@@ -77,7 +77,10 @@ class GatewayServer:
         if self.tls_mode in _CERT_MODES and not self.credential_name.strip():
             out.append(f"TLS mode {self.tls_mode} needs the certificate: give credentialName (the Secret in the "
                        "gateway's namespace holding it)")
-        if self.credential_name.strip() and self.tls_mode not in _CERT_MODES:
+        credential = self.credential_name.strip()
+        if credential and "://" not in credential and (problem := name_problem(credential)):
+            out.append(f"credentialName: {problem.replace('a name is', 'a Secret name is')}")
+        if credential and self.tls_mode not in _CERT_MODES:
             out.append(f"credentialName is used by the TLS modes {', '.join(_CERT_MODES)} only")
         if self.https_redirect and self.protocol != "HTTP":
             out.append("httpsRedirect is for an HTTP server (it answers plain-text requests with a redirect)")
