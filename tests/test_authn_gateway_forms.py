@@ -119,6 +119,7 @@ def test_a_request_authentication_for_a_workload_is_written_with_the_policy_that
     form = dialog.form
     assert isinstance(form, RequestAuthenticationForm)
     assert form.selector.enabled.isChecked() and form.selector.labels.text() == "app=reviews, version=v1"
+    assert form.error.text() == ""  # an empty issuer is said on Review, not as the form opens
     qtbot.keyClicks(form.name, "jwt")
     box = form.rules[0]
     qtbot.keyClicks(box.issuer, "https://issuer.example.com")

@@ -220,7 +220,9 @@ class RequestAuthenticationForm(ActionForm):
         try:
             self._build(self.name.text().strip() or "unnamed")
         except RoutingError as e:
-            problem = str(e)
+            # a rule not begun yet is said on Review, not while the form is still being filled in
+            problem = "" if "an issuer is needed" in str(e) and not any(b.issuer.text().strip() for b in self.rules) \
+                else str(e)
         editor: _Editing | None = getattr(self, "editor", None)
         if editor is not None and editor.misfit:
             problem = editor.misfit
