@@ -399,3 +399,20 @@ def test_removing_a_request_authentication_says_the_policies_asking_for_its_toke
     assert ("Warning: once RequestAuthentication bookinfo/jwt is deleted, no token sent to every workload in "
             "namespace bookinfo is validated, so the rules of AuthorizationPolicy bookinfo/users (ALLOW)") \
         in dialog.notes.text()
+
+
+def test_a_request_authentication_in_an_ambient_namespace_is_said_to_check_nothing(
+        settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """In ambient mode ztunnel checks no token and a waypoint ignores a RequestAuthentication by selector:
+    the review said nothing and the user believed tokens were checked."""
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    request = GraphRequest(namespaces=("travel",))
+    snap = demo.snapshot(request)
+    assert snap.inventory is not None
+    dialog = ctl.open_action("request-authentication", None, TrafficGraph(request=request), snap.inventory)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.form.name, "jwt")
+    dialog.form.rules[0].issuer.setText("https://issuer.example.com")
+    review(dialog, qtbot)
+    assert "namespace travel is in ambient mode: ztunnel does not check tokens" in dialog.notes.text()

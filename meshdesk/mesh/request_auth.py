@@ -288,6 +288,12 @@ def request_authentication_plan(inv: Inventory, ra: IstioObject, *, editing: boo
                           f"refuses (401) only a request to {target} whose token is invalid. To require a token, "
                           "add an AuthorizationPolicy that allows requests with a request principal only (tick "
                           "\"Require a token\").")
+    ns = inv.namespace(ra.namespace)
+    if ns is not None and ns.ambient and ra.namespace != inv.mesh_settings.root_namespace:
+        plan.notes.append(f"Warning: namespace {ra.namespace} is in ambient mode: ztunnel does not check tokens, and a "
+                          "waypoint ignores a RequestAuthentication that picks workloads by selector, so this one "
+                          "checks nothing there. Attach it to the waypoint's Service or Gateway (targetRefs, in "
+                          "the YAML editor) instead.")
     for i, r in enumerate(spec.get("jwtRules") or [], 1):
         if not isinstance(r, dict):
             continue
