@@ -25,6 +25,7 @@ from meshdesk.ui.actions import ActionsController
 from meshdesk.ui.dialogs.authn_gateway_forms import GatewayForm, RequestAuthenticationForm
 from meshdesk.ui.dialogs.change_dialog import DONE, FORM, REVIEW, ChangeDialog
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+from tests.ui_helpers import answered_menu, open_answered_action
 
 CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
 BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
@@ -77,12 +78,12 @@ def trigger(ctl: ActionsController, qtbot: QtBot, action: Any) -> ChangeDialog:
 
 
 def open_action(ctl: ActionsController, qtbot: QtBot, key: str, node: Node | None, inv: Inventory) -> ChangeDialog:
-    menu = ctl.menu_for(node, GRAPH, inv)
+    menu = answered_menu(ctl, qtbot, node, GRAPH, inv)
     return trigger(ctl, qtbot, next(a for a in menu.actions() if a.objectName() == key))
 
 
 def open_by_text(ctl: ActionsController, qtbot: QtBot, inv: Inventory, text: str) -> ChangeDialog:
-    return trigger(ctl, qtbot, next(a for a in ctl.menu_for(None, GRAPH, inv).actions() if a.text() == text))
+    return trigger(ctl, qtbot, next(a for a in answered_menu(ctl, qtbot, None, GRAPH, inv).actions() if a.text() == text))
 
 
 def review(dialog: ChangeDialog, qtbot: QtBot) -> None:
@@ -112,7 +113,7 @@ def test_a_request_authentication_for_a_workload_is_written_with_the_policy_that
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     ctl = controller_for(emu, settings, window)
     inv = inventory(emu)
-    texts = [a.text() for a in ctl.menu_for(None, GRAPH, inv).actions()]
+    texts = [a.text() for a in answered_menu(ctl, qtbot, None, GRAPH, inv).actions()]
     assert "Add a RequestAuthentication in bookinfo…" in texts and "Add a Gateway in bookinfo…" in texts
     node = Node(id="w", node_type=NODE_WORKLOAD, namespace="bookinfo", workload="reviews-v1", app="reviews")
     dialog = open_action(ctl, qtbot, "workload-request-authentication", node, inv)
@@ -246,7 +247,7 @@ def test_editing_a_request_authentication_keeps_what_the_form_does_not_show(
     # a field the form does not know (timeout): offered disabled, pointing at the YAML editor
     ra["spec"]["jwtRules"][0]["timeout"] = "5s"
     emu.add(ra, "bookinfo")
-    action = next(a for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions()
+    action = next(a for a in answered_menu(ctl, qtbot, None, GRAPH, inventory(emu)).actions()
                   if a.text() == "Edit RequestAuthentication jwt in a form…")
     assert not action.isEnabled() and "spec.jwtRules[0].timeout" in action.toolTip()
 
@@ -345,7 +346,7 @@ def test_editing_a_gateway_keeps_what_the_form_does_not_show(emu: KubeEmulator, 
     # a server field the form does not know (tls.minProtocolVersion): not opened in the form
     gw["spec"]["servers"][0]["tls"] = {"httpsRedirect": True, "minProtocolVersion": "TLSV1_2"}
     emu.add(gw, "bookinfo")
-    action = next(a for a in ctl.menu_for(None, GRAPH, inventory(emu)).actions()
+    action = next(a for a in answered_menu(ctl, qtbot, None, GRAPH, inventory(emu)).actions()
                   if a.text() == "Edit Gateway bookinfo-gateway in a form…")
     assert not action.isEnabled() and "spec.servers[0].tls.minProtocolVersion" in action.toolTip()
 
@@ -359,7 +360,7 @@ def test_the_demo_stores_a_request_authentication_and_a_gateway(settings: Settin
     request = GraphRequest(namespaces=("shop",))
     snap = demo.snapshot(request)
     assert snap.inventory is not None
-    dialog = ctl.open_action("request-authentication", None, TrafficGraph(request=request), snap.inventory)
+    dialog = open_answered_action(ctl, qtbot, "request-authentication", None, TrafficGraph(request=request), snap.inventory)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.form.name, "jwt")
     dialog.form.rules[0].issuer.setText("https://issuer.example.com")
@@ -368,7 +369,7 @@ def test_the_demo_stores_a_request_authentication_and_a_gateway(settings: Settin
     confirm(dialog, qtbot)
     snap = demo.snapshot(request)
     assert snap.inventory is not None
-    dialog = ctl.open_action("gateway", None, TrafficGraph(request=request), snap.inventory)
+    dialog = open_answered_action(ctl, qtbot, "gateway", None, TrafficGraph(request=request), snap.inventory)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.form.name, "shop-gateway")
     review(dialog, qtbot)
@@ -410,7 +411,7 @@ def test_a_request_authentication_in_an_ambient_namespace_is_said_to_check_nothi
     request = GraphRequest(namespaces=("travel",))
     snap = demo.snapshot(request)
     assert snap.inventory is not None
-    dialog = ctl.open_action("request-authentication", None, TrafficGraph(request=request), snap.inventory)
+    dialog = open_answered_action(ctl, qtbot, "request-authentication", None, TrafficGraph(request=request), snap.inventory)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.form.name, "jwt")
     dialog.form.rules[0].issuer.setText("https://issuer.example.com")
