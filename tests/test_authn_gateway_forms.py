@@ -158,6 +158,13 @@ def test_a_request_authentication_for_a_workload_is_written_with_the_policy_that
     review(dialog, qtbot)
     assert "Requests without a token are denied by bookinfo/jwt-require-jwt" in dialog.notes.text()
     assert "WITHOUT a token" not in dialog.notes.text()
+    # its selector changed: the policy added with it, which still picks the old workloads, is said to need it too
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Edit RequestAuthentication jwt in a form…")
+    dialog.form.selector.labels.setText("app=reviews")
+    review(dialog, qtbot)
+    assert ("Warning: AuthorizationPolicy bookinfo/jwt-require-jwt, which requires a token beside this "
+            "RequestAuthentication, picks the workloads of namespace bookinfo its selector picks (app=reviews, "
+            "version=v1)") in dialog.notes.text()
     # ticking "Require a token" again would add the policy twice: refused, naming it
     dialog = open_by_text(ctl, qtbot, inventory(emu), "Edit RequestAuthentication jwt in a form…")
     dialog.form.require.setChecked(True)

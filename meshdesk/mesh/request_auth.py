@@ -276,7 +276,7 @@ def request_authentication_plan(inv: Inventory, ra: IstioObject, *, editing: boo
     policy = require_jwt_policy(ra) if require else None
     if policy is not None:
         _taken(inv, "AuthorizationPolicy", policy.namespace, policy.name)
-        plan.notes.append(f"AuthorizationPolicy {policy.namespace}/{policy.name} is added: it allows only requests "
+        plan.notes.append(f"Warning: AuthorizationPolicy {policy.namespace}/{policy.name} is added: it allows only requests "
                           f"with a valid token, so a request to {target} without one is denied (403), calls from other "
                           "workloads of the mesh that carry no token too. Once it is in force, a request no ALLOW "
                           "policy allows is denied.")
@@ -288,6 +288,15 @@ def request_authentication_plan(inv: Inventory, ra: IstioObject, *, editing: boo
                           f"refuses (401) only a request to {target} whose token is invalid. To require a token, "
                           "add an AuthorizationPolicy that allows requests with a request principal only (tick "
                           "\"Require a token\").")
+    companion = next((o for o in inv.istio_objects("AuthorizationPolicy", ra.namespace)
+                      if o.name == f"{ra.name}-require-jwt"[:253]), None)
+    if editing and companion is not None and isinstance(companion.spec, dict) \
+            and _selector_of(companion.spec.get("selector"), "matchLabels") != dict(selector):
+        theirs = _selector_of(companion.spec.get("selector"), "matchLabels")
+        plan.notes.append(f"Warning: AuthorizationPolicy {companion.namespace}/{companion.name}, which requires a token "
+                          f"beside this RequestAuthentication, picks {policy_target(inv, ra.namespace, theirs)}, not "
+                          f"{target} as this one will: edit its selector too, or tokens are required where none is "
+                          "checked (every request there is denied) and not required where they are.")
     ns = inv.namespace(ra.namespace)
     if ns is not None and ns.ambient and ra.namespace != inv.mesh_settings.root_namespace:
         plan.notes.append(f"Warning: namespace {ra.namespace} is in ambient mode: ztunnel does not check tokens, and a "
