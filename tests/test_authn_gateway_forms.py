@@ -424,3 +424,35 @@ def test_a_request_authentication_in_an_ambient_namespace_is_said_to_check_nothi
     dialog.form.rules[0].issuer.setText("https://issuer.example.com")
     review(dialog, qtbot)
     assert "namespace travel is in ambient mode: ztunnel does not check tokens" in dialog.notes.text()
+
+
+def test_headers_are_taken_as_written_in_http_too(emu: KubeEmulator, settings: Settings, window: QWidget,
+                                                  qtbot: QtBot) -> None:
+    """A token header typed as a header is written (``Authorization: Bearer``, as Kiali's form takes it) was
+    refused as no header name; it is the same as ``Authorization=Bearer ``."""
+    from meshdesk.mesh.request_auth import parse_pairs
+
+    assert parse_pairs("Authorization: Bearer , x-token, x-b=a:b") == [
+        ("Authorization", "Bearer "), ("x-token", ""), ("x-b", "a:b")]
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-authentication", None, inventory(emu))
+    form = dialog.form
+    qtbot.keyClicks(form.name, "jwt")
+    box = form.rules[0]
+    box.issuer.setText("https://issuer.example.com")
+    box.jwks_uri.setText("https://issuer.example.com/keys")
+    box.from_headers.setText("Authorization: Bearer ")
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.page == REVIEW, timeout=10000)
+
+
+def test_a_gateways_bad_selector_is_said_as_the_gateway_form_names_it(emu: KubeEmulator, settings: Settings,
+                                                                       window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "gateway", None, inventory(emu))
+    form = dialog.form
+    qtbot.keyClicks(form.name, "web")
+    form.selector.setCurrentText("x")
+    message = refused(dialog, qtbot)
+    assert message.startswith("selector: 'x' is not a label like app=reviews") or \
+        "selector: 'x' is not a label" in message and "workload selector" not in message, message

@@ -64,13 +64,13 @@ def jwks_problem(value: str) -> str:
 
 
 def parse_pairs(text: str) -> list[tuple[str, str]]:
-    """``a=b, c=d`` as pairs; the second part keeps its inner spaces (a header prefix ``Bearer ``), trimmed
-    at its left only."""
+    """``a=b, c=d`` (or ``a: b`` with no ``=``, as a header is written and Kiali's form takes it) as pairs;
+    the second part keeps its inner spaces (a header prefix ``Bearer ``), trimmed at its left only."""
     out = []
     for part in text.split(","):
         if not part.strip():
             continue
-        a, sep, b = part.partition("=")
+        a, sep, b = part.partition("=") if "=" in part else part.partition(":")
         out.append((a.strip(), b.lstrip() if sep else ""))
     return out
 

@@ -75,22 +75,23 @@ def split_list(text: str) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
-def parse_selector(text: str) -> dict[str, str]:
-    """``app=reviews, version=v1`` as labels (raises on anything else, with the reason)."""
+def parse_selector(text: str, what: str = "workload selector") -> dict[str, str]:
+    """``app=reviews, version=v1`` as labels (raises on anything else, with the reason, which starts with
+    ``what``: the field as the form names it)."""
     out: dict[str, str] = {}
     for part in split_list(text):
         key, sep, value = part.partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not key or not value or "=" in value:
-            raise RoutingError(f"workload selector: {part!r} is not a label like app=reviews")
+            raise RoutingError(f"{what}: {part!r} is not a label like app=reviews")
         prefix, slash, bare = key.rpartition("/")
         if (slash and name_problem(prefix)) or not _LABEL_NAME.match(bare) or len(bare) > 63:
-            raise RoutingError(f"workload selector: {key!r} is not a valid label name")
+            raise RoutingError(f"{what}: {key!r} is not a valid label name")
         if len(value) > 63 or not _LABEL_NAME.match(value) or "*" in value:
-            raise RoutingError(f"workload selector: {value!r} is not a valid label value (at most 63 letters, "
+            raise RoutingError(f"{what}: {value!r} is not a valid label value (at most 63 letters, "
                                "digits, '-', '_' and '.'; no wildcard)")
         if key in out and out[key] != value:
-            raise RoutingError(f"workload selector: label {key} is given twice")
+            raise RoutingError(f"{what}: label {key} is given twice")
         out[key] = value
     return out
 

@@ -397,7 +397,7 @@ class GatewayForm(ActionForm):
         self._update()
 
     def _selector_value(self) -> dict[str, str]:
-        return parse_selector(self.selector.currentText())
+        return parse_selector(self.selector.currentText(), "selector")
 
     def _update(self) -> None:
         if not hasattr(self, "error"):
