@@ -456,3 +456,22 @@ def test_a_gateways_bad_selector_is_said_as_the_gateway_form_names_it(emu: KubeE
     message = refused(dialog, qtbot)
     assert message.startswith("selector: 'x' is not a label like app=reviews") or \
         "selector: 'x' is not a label" in message and "workload selector" not in message, message
+
+
+def test_editing_a_gateway_keeps_spellings_istio_reads_alike(emu: KubeEmulator, settings: Settings,
+                                                             window: QWidget, qtbot: QtBot) -> None:
+    """Edited in the form, a Gateway's lower-case protocol came back upper-cased and a tls without a mode
+    came back with mode SIMPLE: the diff showed changes the user never made. They are kept as written."""
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Gateway",
+             "metadata": {"name": "web", "namespace": "bookinfo"},
+             "spec": {"selector": {"istio": "ingressgateway"},
+                      "servers": [{"port": {"number": 443, "name": "https", "protocol": "https"}, "hosts": ["*"],
+                                   "tls": {"credentialName": "web-cert"}}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Edit Gateway web in a form…")
+    dialog.form.servers[0].hosts.setText("web.example.com")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    assert emu.get("gateways", "bookinfo", "web", NET)["spec"]["servers"] == [
+        {"port": {"number": 443, "name": "https", "protocol": "https"}, "hosts": ["web.example.com"],
+         "tls": {"credentialName": "web-cert"}}]

@@ -136,6 +136,30 @@ def build_gateway(name: str, namespace: str, servers: Sequence[GatewayServer], *
     return IstioObject("Gateway", name, namespace, NETWORKING, spec, managed_labels())
 
 
+def keep_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
+    """``spec`` (the form's) with what ``before`` (the Gateway as read) wrote differently but Istio reads
+    alike kept as it was: a protocol in lower case, a ``tls`` without a mode (Istio's SIMPLE), so that an
+    edit's diff shows only what the user changed. Servers are matched by position and port number."""
+    old_servers = before.get("servers") if isinstance(before, dict) else None
+    if not isinstance(old_servers, list):
+        return spec
+    for new, old in zip(spec.get("servers") or [], old_servers, strict=False):
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            continue
+        old_port, new_port = old.get("port"), new.get("port")
+        if not isinstance(old_port, dict) or not isinstance(new_port, dict) or \
+                old_port.get("number") != new_port.get("number"):
+            continue
+        protocol = old_port.get("protocol")
+        if isinstance(protocol, str) and protocol.upper() == new_port.get("protocol"):
+            new_port["protocol"] = protocol
+        old_tls, new_tls = old.get("tls"), new.get("tls")
+        if isinstance(old_tls, dict) and "mode" not in old_tls and isinstance(new_tls, dict) and \
+                new_tls.get("mode") == "SIMPLE":
+            del new_tls["mode"]
+    return spec
+
+
 def gateway_workloads(inv: Inventory) -> list[Workload]:
     """The Istio gateway workloads the inventory knows (the selected namespaces' and those outside)."""
     from meshdesk.mesh.graph.istio import is_gateway

@@ -33,6 +33,7 @@ from meshdesk.mesh.gateway_config import (
     gateway_fields,
     gateway_plan,
     gateway_workloads,
+    keep_spellings,
 )
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
 from meshdesk.mesh.request_auth import (
@@ -426,6 +427,12 @@ class GatewayForm(ActionForm):
 
     def plan(self, inv: Inventory) -> ChangePlan:
         if self.editor is not None:
-            return self.editor.plan(inv, lambda: self._build(self.name.text().strip()),
-                                    lambda i, new: gateway_plan(i, new, editing=True))
+            editor = self.editor
+            return editor.plan(inv, lambda: self._kept(self._build(self.name.text().strip()), editor.before),
+                               lambda i, new: gateway_plan(i, new, editing=True))
         return gateway_plan(inv, self._build(self.name.text().strip()))
+
+    @staticmethod
+    def _kept(gw: IstioObject, before: IstioObject) -> IstioObject:
+        gw.spec = keep_spellings(gw.spec, before.spec)
+        return gw
