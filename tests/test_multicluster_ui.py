@@ -205,3 +205,18 @@ def test_the_summary_tells_each_clusters_namespace(qtbot: QtBot) -> None:
         assert "Workloads\n2\n" in section, section
     assert "Data plane" not in east and "Data plane" in west
     assert "Failure" not in east and "Failure" in west
+
+
+def test_a_nodes_traces_are_asked_by_its_own_clusters_app_label() -> None:
+    """The Traces dock asks a workload's traces under its app label: west's cart-v1, labelled app=basket
+    there, was asked under east's cart-v1's app label (the first cart-v1 of the merged inventory)."""
+    from meshdesk.ui.perf_views import trace_target
+
+    inv = _inventory(*_both("web-v1"), _workload("cart-v1", "east"),
+                     _workload("cart-v1", "west", labels={"app": "basket"}))
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload"))
+    nodes = _by_cluster(g, workload="cart-v1")
+    west, _why = trace_target(g, inv, [nodes["west"].id])
+    east, _why = trace_target(g, inv, [nodes["east"].id])
+    assert west is not None and west.app == "basket"
+    assert east is not None and east.app == "cart"

@@ -91,6 +91,9 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
              "operation has no traces of its own)")
     if node is None:
         return None, other if ids[0] in graph.edges else ""
+    # the node's own cluster's objects (an inventory merged from several clusters holds each one's; one read
+    # from one cluster knows nothing of another cluster's node a shared Prometheus shows)
+    inventory = inventory_part(inventory, {n.cluster for n in graph.nodes.values()})(node.cluster)
     if node.node_type == NODE_WORKLOAD or (node.node_type == NODE_APP and node.workload):
         w = inventory.workload(node.namespace, node.workload) if inventory is not None else None
         app = (w.app if w is not None else "") or node.app
