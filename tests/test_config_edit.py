@@ -770,3 +770,19 @@ def test_rights_granted_later_enable_edit_without_switching_contexts(emu: KubeEm
     view.show_object(REVIEWS_DR)
     qtbot.waitUntil(view.edit_button.isEnabled, timeout=10000)
     assert view.edit()
+
+
+def test_a_gateway_api_gateway_is_not_judged_by_istios_gateway_schema(shared_dir: Path) -> None:
+    """The schemas are kept by kind and group: a Gateway API Gateway, whose CRD carries no schema here
+    (the dry run judges it), was judged by Istio's Gateway's and refused as 'not served by this cluster's
+    CRDs', so nothing could be written."""
+    from meshdesk.mesh.changes import CREATE, Change, ChangePlan, check
+    from meshdesk.mesh.schema import CRDSchemas
+
+    schemas = CRDSchemas.from_crds(load_docs(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml"))
+    gw = IstioObject("K8sGateway", "books", "bookinfo", "gateway.networking.k8s.io/v1", {
+        "gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]})
+    plan = ChangePlan("a Gateway API Gateway", changes=[Change(CREATE, obj=gw)])
+    assert check(plan, schemas, None).schema == []
+    istio_gw = IstioObject("Gateway", "bad", "bookinfo", spec={"servers": "not a list"})
+    assert check(ChangePlan("an Istio Gateway", changes=[Change(CREATE, obj=istio_gw)]), schemas, None).schema
