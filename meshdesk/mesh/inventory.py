@@ -738,6 +738,9 @@ class Inventory:
     # (``spec.controllerName``); None when not known (not served, not readable, or an older snapshot):
     # Gateways' classes are then not judged
     gateway_classes: dict[str, str] | None = None
+    # the Gateway API kinds the cluster serves (Kiali's names, ``GATEWAY_API_KINDS``); None when not known
+    # (API discovery failed, or a snapshot): the forms that create them are then offered, the server decides
+    gateway_api_kinds: list[str] | None = None
     # the control planes (istiod revisions) running in the cluster, as far as their pods could be
     # listed (cluster-wide, else in istio-system); None when not known (not readable, or a snapshot
     # written before they were kept)
@@ -769,6 +772,7 @@ class Inventory:
             cluster_namespaces=None if self.cluster_namespaces is None else list(self.cluster_namespaces),
             gateway_classes=None if self.gateway_classes is None else dict(self.gateway_classes),
             control_planes=None if self.control_planes is None else list(self.control_planes),
+            gateway_api_kinds=None if self.gateway_api_kinds is None else list(self.gateway_api_kinds),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -839,6 +843,8 @@ class Inventory:
             out["gateway_classes"] = dict(self.gateway_classes)
         if self.control_planes is not None:
             out["control_planes"] = [c.to_json() for c in self.control_planes]
+        if self.gateway_api_kinds is not None:
+            out["gateway_api_kinds"] = list(self.gateway_api_kinds)
         return out
 
     @staticmethod
@@ -863,6 +869,9 @@ class Inventory:
         gateway_classes = obj.get("gateway_classes")
         if not _fits(gateway_classes, dict[str, str] | None):
             raise ValueError("gateway_classes must map class names to controller names")
+        api_kinds = obj.get("gateway_api_kinds")
+        if not _fits(api_kinds, list[str] | None):
+            raise ValueError("gateway_api_kinds must be a list of kinds")
         planes = obj.get("control_planes")
         if planes is not None and not isinstance(planes, list):
             raise ValueError("control_planes must be a list")
@@ -885,6 +894,7 @@ class Inventory:
             gateway_classes=None if gateway_classes is None else dict(gateway_classes),
             control_planes=None if planes is None else [_build(Istiod, c, f"control_planes[{i}]")
                                                         for i, c in enumerate(planes)],
+            gateway_api_kinds=None if api_kinds is None else list(api_kinds),
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -905,6 +915,8 @@ class Inventory:
             # known only when every part knows them (as the cluster's namespaces)
             out.gateway_classes = None if out.gateway_classes is None or o.gateway_classes is None \
                 else {**out.gateway_classes, **o.gateway_classes}
+            out.gateway_api_kinds = None if out.gateway_api_kinds is None or o.gateway_api_kinds is None \
+                else sorted({*out.gateway_api_kinds, *o.gateway_api_kinds})
             if o.control_planes is not None:  # the same cluster's, read again: the later reading stands
                 out.control_planes = list(o.control_planes)
         return out

@@ -620,15 +620,17 @@ def sidecar_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
 def form_misfit(kind: str, spec: Any) -> str:
     """Why the form of ``kind`` cannot edit an object with ``spec``, in words ("" when it can)."""
     from meshdesk.mesh.gateway_config import gateway_fields
+    from meshdesk.mesh.k8s_gateway_config import k8s_gateway_fields
     from meshdesk.mesh.request_auth import request_authentication_fields
 
     reader = {"AuthorizationPolicy": authorization_policy_fields, "RequestAuthentication": request_authentication_fields,
-              "Gateway": gateway_fields}.get(kind, sidecar_fields)
+              "Gateway": gateway_fields, "K8sGateway": k8s_gateway_fields}.get(kind, sidecar_fields)
     _, unknown = reader(spec)
     if not unknown:
         return ""
     shown = ", ".join(unknown[:4]) + (f" and {len(unknown) - 4} more" if len(unknown) > 4 else "")
-    return (f"The form cannot show all of this {kind}: it has {shown}, which the form does not know, and "
+    shown_kind = "Kubernetes Gateway" if kind == "K8sGateway" else kind
+    return (f"The form cannot show all of this {shown_kind}: it has {shown}, which the form does not know, and "
             "saving from the form would drop it. Edit it as YAML instead (Istio config dock, Edit).")
 
 

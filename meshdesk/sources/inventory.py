@@ -34,6 +34,7 @@ import urllib3
 
 from meshdesk.mesh.changes import RESTARTABLE
 from meshdesk.mesh.inventory import (
+    GATEWAY_API_GROUP,
     GATEWAY_API_KINDS,
     GATEWAY_COMPONENTS,
     GATEWAY_NAME_LABEL,
@@ -811,6 +812,9 @@ class InventoryReader:
                     plural = _d(r).get("name")
                     if plural in needed:
                         out[needed.pop(plural)] = (group, version)
+        # what the forms that create Gateway API objects are offered by (none served: disabled, saying so)
+        inv.gateway_api_kinds = sorted(k for k, (g, _v) in out.items()
+                                       if g == GATEWAY_API_GROUP and k in GATEWAY_API_KINDS)
         return out
 
     def read(self) -> Inventory:

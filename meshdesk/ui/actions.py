@@ -2,7 +2,8 @@
 request routing, fault injection, timeouts and retries, circuit breaking, TLS, load balancing, deleting the routing meshdesk
 created for it), on a workload (mTLS mode, an AuthorizationPolicy, a Sidecar or a RequestAuthentication
 selecting it), on a namespace (sidecar injection, mTLS mode, a ServiceEntry, an AuthorizationPolicy, a
-Sidecar, a RequestAuthentication, a Gateway, removing what meshdesk created).
+Sidecar, a RequestAuthentication, a Gateway, a Kubernetes Gateway or ReferenceGrant, removing what
+meshdesk created).
 
 ``ActionsController(source, settings, parent)`` gives the main window ``menu_for(selection, graph,
 inventory)`` (a context menu) and ``actions_for(...)`` (QActions for a panel or toolbar). In read-only
@@ -37,7 +38,8 @@ from meshdesk.mesh.changes import (
 )
 from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
-from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.inventory import K8S_GATEWAY, Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.k8s_gateway_config import REFERENCE_GRANT, gateway_api_missing
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import http_only_reason, managed_objects, tcp_only
 from meshdesk.mesh.schema import CRDSchemas
@@ -69,6 +71,7 @@ from meshdesk.ui.dialogs.forms import (
     TlsForm,
     TrafficShiftingForm,
 )
+from meshdesk.ui.dialogs.k8s_gateway_forms import K8sGatewayForm, ReferenceGrantForm
 from meshdesk.ui.dialogs.security_forms import AuthorizationPolicyForm, SidecarForm
 
 log = logging.getLogger(__name__)
@@ -85,13 +88,16 @@ AUTHZ_NEEDS = [("create", "AuthorizationPolicy")]
 SIDECAR_NEEDS = [("create", "Sidecar")]
 REQUEST_AUTH_NEEDS = [("create", "RequestAuthentication")]
 GATEWAY_NEEDS = [("create", "Gateway")]
+K8S_GATEWAY_NEEDS = [("create", "K8sGateway")]  # the Kubernetes Gateway API's (gateway.networking.k8s.io)
+REFERENCE_GRANT_NEEDS = [("create", "K8sReferenceGrant")]
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
                  ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar"),
                  ("delete", "Gateway"), ("delete", "RequestAuthentication")]  # a Gateway meshdesk made for a service's routes (Gateways action)
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
 NAMESPACE_ACTIONS = ("injection", "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
-                     "sidecar", "request-authentication", "gateway",
+                     "sidecar", "request-authentication", "gateway", "k8s-gateway", "reference-grant",
                      "edit-authorization-policy", "edit-sidecar", "edit-request-authentication", "edit-gateway",
+                     "edit-k8s-gateway",
                      "remove")
 # the service actions that act on HTTP requests (matches, faults, timeouts and retries): none for TCP
 HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "Fault injection",
@@ -111,7 +117,9 @@ class ActionSpec:
     pending: bool = False  # its RBAC answer is being asked (shown disabled, updated when it comes)
 
 
-# every (verb, kind) an action may need in a namespace: asked together when a graph is shown
+# every (verb, kind) an action may need in a namespace: asked together when a graph is shown (the Gateway
+# API's are not: on a cluster without it their items are disabled without asking, so asking them there cost
+# an access review each a namespace; where it is installed they are asked when a menu shows them)
 ALL_NEEDS = sorted({need for group in (ROUTING_NEEDS, CIRCUIT_NEEDS, MTLS_NEEDS, ENTRY_NEEDS, INJECTION_NEEDS,
                                        REMOVAL_NEEDS, DELETE_ROUTING_NEEDS, AUTHZ_NEEDS, SIDECAR_NEEDS,
                                        REQUEST_AUTH_NEEDS, GATEWAY_NEEDS,
@@ -245,15 +253,21 @@ class ActionsController(QObject):
             ActionSpec("request-authentication", f"Add a RequestAuthentication in {ns}…", ns, REQUEST_AUTH_NEEDS,
                        _form(RequestAuthenticationForm, ns)),
             ActionSpec("gateway", f"Add a Gateway in {ns}…", ns, GATEWAY_NEEDS, _form(GatewayForm, ns)),
+            ActionSpec("k8s-gateway", f"Add a Kubernetes Gateway in {ns}…", ns, K8S_GATEWAY_NEEDS,
+                       _form(K8sGatewayForm, ns), problem=gateway_api_missing(inv, K8S_GATEWAY)),
+            ActionSpec("reference-grant", f"Add a ReferenceGrant in {ns}…", ns, REFERENCE_GRANT_NEEDS,
+                       _form(ReferenceGrantForm, ns), problem=gateway_api_missing(inv, REFERENCE_GRANT)),
         ]
         # the namespace's AuthorizationPolicies and Sidecars open in their form, prefilled; one with fields
         # the form does not know is offered disabled, saying so (the YAML editor keeps them)
         for kind, key, form in (("AuthorizationPolicy", "edit-authorization-policy", AuthorizationPolicyForm),
                                 ("Sidecar", "edit-sidecar", SidecarForm),
                                 ("RequestAuthentication", "edit-request-authentication", RequestAuthenticationForm),
-                                ("Gateway", "edit-gateway", GatewayForm)):
+                                ("Gateway", "edit-gateway", GatewayForm),
+                                (K8S_GATEWAY, "edit-k8s-gateway", K8sGatewayForm)):
             for obj in sorted(inv.istio_objects(kind, ns), key=lambda o: o.name):
-                spec = ActionSpec(key, f"Edit {kind} {obj.name} in a form…", ns, [("update", kind)],
+                shown = "Kubernetes Gateway" if kind == K8S_GATEWAY else kind
+                spec = ActionSpec(key, f"Edit {shown} {obj.name} in a form…", ns, [("update", kind)],
                                   _edit_form(form, obj, graph=graph if form is SidecarForm else None))
                 spec.problem = form_misfit(kind, obj.spec)
                 out.append(spec)

@@ -132,7 +132,8 @@ class DemoCluster:
                                   services=services, istio=list(objects),
                                   cluster_namespaces=sorted(n.name for n in namespaces),
                                   mesh_settings=mesh.MESH_SETTINGS,
-                                  control_planes=_control_planes(workloads)).within(wanted)
+                                  control_planes=_control_planes(workloads),
+                                  gateway_api_kinds=sorted(GATEWAY_API_KINDS)).within(wanted)
             missing = [n for n in request.namespaces if n not in known]
             if missing:
                 inventory.warnings.append(f"{'namespace' if len(missing) == 1 else 'namespaces'} not in the demo cluster: "

@@ -1,0 +1,412 @@
+"""A Kubernetes Gateway API Gateway and ReferenceGrant (``gateway.networking.k8s.io``) made from what a
+person typed, as Kiali's "Create" forms make them (its K8sGateway and K8sReferenceGrant), checked as the
+Gateway API's CRDs check them before anything is sent, and turned into a ``ChangePlan``. The review then
+shows the validations (KIA15xx, KIA16xx) the new object would have.
+
+A Gateway is its ``gatewayClassName`` (the controller that runs it: Istio's class is ``istio``), its
+listeners (a name, a port, a protocol, an optional hostname, the namespaces whose routes may attach, and
+for HTTPS and TLS the TLS mode with the Secrets holding the certificate) and its addresses. A
+ReferenceGrant lets the objects of one kind in another namespace (``from``) refer to objects of one kind
+in its own (``to``): an HTTPRoute elsewhere to this namespace's Services, a Gateway elsewhere to its Secrets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshdesk.mesh.changes import CREATE, Change, ChangePlan
+from meshdesk.mesh.inventory import GATEWAY_API_GROUP, GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject
+from meshdesk.mesh.routing import RoutingError, is_digits
+from meshdesk.mesh.routing import _managed as managed_labels
+from meshdesk.mesh.security import _DNS_LABEL, _taken, name_problem
+
+REFERENCE_GRANT = "K8sReferenceGrant"
+API_VERSION = f"{GATEWAY_API_GROUP}/v1"  # the writer picks the version the cluster serves
+GRANT_API_VERSION = f"{GATEWAY_API_GROUP}/v1beta1"
+DEFAULT_CLASS = "istio"  # Istio's own GatewayClass
+LISTENER_PROTOCOLS = ("HTTP", "HTTPS", "TLS", "TCP", "UDP")
+TLS_MODES = ("Terminate", "Passthrough")
+ROUTES_FROM = ("Same", "All", "Selector")
+ADDRESS_TYPES = ("IPAddress", "Hostname")
+MAX_LISTENERS = 64  # the CRD's limits
+MAX_ADDRESSES = 16
+# what a ReferenceGrant's ``from`` and ``to`` offer (as Kiali's form): kind -> its API group
+GRANT_FROM_KINDS: dict[str, str] = {"HTTPRoute": GATEWAY_API_GROUP, "GRPCRoute": GATEWAY_API_GROUP,
+                                    "TCPRoute": GATEWAY_API_GROUP, "TLSRoute": GATEWAY_API_GROUP,
+                                    "Gateway": GATEWAY_API_GROUP}
+GRANT_TO_KINDS: dict[str, str] = {"Service": "", "Secret": ""}
+# the Gateway API's Hostname (no bare "*", no port, lower case) and SectionName (a listener's name)
+_HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SECTION_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                        r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+_LISTENER_FIELDS = ("name", "port", "protocol", "hostname", "allowedRoutes", "tls")
+
+
+def _a(protocol: str) -> str:
+    return f"{'an' if protocol.startswith('H') else 'a'} {protocol}"
+
+
+def hostname_problem(value: str) -> str:
+    """Why ``value`` is no listener hostname as the Gateway API takes it ("" when it is one): a full
+    name (``example.com``) or a wildcard of one label (``*.example.com``); not ``*``, not an IP address."""
+    if value == "*":
+        return "hostname '*' is not taken: leave the hostname empty for any host"
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        return f"hostname {value!r} is an IP address: a listener's hostname is a name (e.g. example.com)"
+    if len(value) > 253 or not _HOSTNAME.match(value):
+        return (f"hostname {value!r} is not a host name (a name like example.com or a wildcard like "
+                "*.example.com, in lower case)")
+    return ""
+
+
+def labels_problem(labels: Mapping[str, str], what: str) -> str:
+    for k, v in labels.items():
+        if len(k.rpartition("/")[2]) > 63 or not _LABEL_KEY.match(k):
+            return f"{what}: {k!r} is not a label name"
+        if len(v) > 63 or not _LABEL_VALUE.match(v):
+            return f"{what}: {v!r} is not a label value"
+    return ""
+
+
+@dataclass
+class Listener:
+    name: str = ""
+    port: str = ""
+    protocol: str = "HTTP"
+    hostname: str = ""
+    routes_from: str = "Same"  # allowedRoutes.namespaces.from
+    routes_selector: dict[str, str] = field(default_factory=dict)  # with "Selector": the namespaces' labels
+    tls_mode: str = "Terminate"  # HTTPS and TLS only
+    certificate_refs: list[str] = field(default_factory=list)  # Secret names, or namespace/name
+
+    def problems(self) -> list[str]:
+        out = []
+        if not self.name:
+            out.append("a listener name is needed")
+        elif len(self.name) > 253 or not _SECTION_NAME.match(self.name):
+            out.append(f"listener name {self.name!r} is not a name (lower-case letters, digits, '-' and '.')")
+        p = self.port.strip()
+        if not is_digits(p) or not 1 <= int(p) <= 65535:
+            out.append(f"port {p!r} is not a port number from 1 to 65535" if p else "a port number is needed")
+        if self.protocol not in LISTENER_PROTOCOLS:
+            out.append(f"protocol {self.protocol!r} is not one of {', '.join(LISTENER_PROTOCOLS)}")
+        if self.hostname:
+            if self.protocol in ("TCP", "UDP"):
+                out.append(f"a {self.protocol} listener takes no hostname (the Gateway API refuses it): leave it "
+                           "empty")
+            elif problem := hostname_problem(self.hostname):
+                out.append(problem)
+        if self.routes_from not in ROUTES_FROM:
+            out.append(f"routes from {self.routes_from!r} is not one of {', '.join(ROUTES_FROM)}")
+        if self.routes_from == "Selector":
+            if not self.routes_selector:
+                out.append("routes from Selector needs the labels of the namespaces whose routes may attach")
+            elif problem := labels_problem(self.routes_selector, "namespace selector"):
+                out.append(problem)
+        if self.protocol in ("HTTPS", "TLS"):
+            if self.tls_mode not in TLS_MODES:
+                out.append(f"TLS mode {self.tls_mode!r} is not one of {', '.join(TLS_MODES)}")
+            elif self.tls_mode == "Terminate" and not self.certificate_refs:
+                out.append(f"{_a(self.protocol)} listener that terminates TLS needs the certificate: give the Secret "
+                           "holding it (certificateRefs)")
+            elif self.tls_mode == "Passthrough" and self.protocol == "HTTPS":
+                out.append("an HTTPS listener terminates TLS (Passthrough is for protocol TLS, with TLSRoutes)")
+            elif self.tls_mode == "Passthrough" and self.certificate_refs:
+                out.append("a Passthrough listener takes no certificateRefs (the backend holds the certificate)")
+            for ref in self.certificate_refs:
+                ns, sep, name = ref.rpartition("/")
+                if sep and (not ns or len(ns) > 63 or not _DNS_LABEL.match(ns)):
+                    out.append(f"certificateRefs: {ref!r} is not a Secret (name, or namespace/name)")
+                elif problem := name_problem(name):
+                    out.append(f"certificateRefs: {ref!r}: {problem.replace('a name is', 'a Secret name is')}")
+            dup = next((r for r in self.certificate_refs if self.certificate_refs.count(r) > 1), None)
+            if dup is not None:
+                out.append(f"certificateRefs: {dup} is given twice")
+        elif self.certificate_refs:
+            out.append(f"{_a(self.protocol)} listener takes no TLS settings (certificateRefs are for HTTPS and TLS)")
+        return out
+
+    def to_spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "port": int(self.port.strip()), "protocol": self.protocol}
+        if self.hostname:
+            out["hostname"] = self.hostname
+        namespaces: dict[str, Any] = {"from": self.routes_from}
+        if self.routes_from == "Selector":
+            namespaces["selector"] = {"matchLabels": dict(self.routes_selector)}
+        out["allowedRoutes"] = {"namespaces": namespaces}
+        if self.protocol in ("HTTPS", "TLS"):
+            tls: dict[str, Any] = {"mode": self.tls_mode}
+            if self.certificate_refs:
+                refs = []
+                for ref in self.certificate_refs:
+                    ns, _sep, name = ref.rpartition("/")
+                    refs.append({"group": "", "kind": "Secret", "name": name, **({"namespace": ns} if ns else {})})
+                tls["certificateRefs"] = refs
+            out["tls"] = tls
+        return out
+
+
+def address_problem(kind: str, value: str) -> str:
+    if kind not in ADDRESS_TYPES:
+        return f"address type {kind!r} is not one of {', '.join(ADDRESS_TYPES)}"
+    if not value:
+        return f"an {kind} address needs a value"
+    if kind == "IPAddress":
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return f"address {value!r} is not an IP address"
+    elif len(value) > 253 or not _HOSTNAME.match(value) or value.startswith("*"):
+        return f"address {value!r} is not a host name"
+    return ""
+
+
+def build_k8s_gateway(name: str, namespace: str, class_name: str, listeners: Sequence[Listener],
+                      addresses: Sequence[tuple[str, str]] = ()) -> IstioObject:
+    if problem := name_problem(name):
+        raise RoutingError(problem)
+    if not class_name:
+        raise RoutingError("a gatewayClassName is needed (Istio's class is istio)")
+    if problem := name_problem(class_name):
+        raise RoutingError(f"gatewayClassName: {problem}")
+    if not listeners:
+        raise RoutingError("add at least one listener (a name, a port and a protocol)")
+    if len(listeners) > MAX_LISTENERS:
+        raise RoutingError(f"a Gateway has at most {MAX_LISTENERS} listeners")
+    several = len(listeners) > 1
+    for i, li in enumerate(listeners, 1):
+        if problems := li.problems():
+            raise RoutingError(f"listener {i}: {problems[0]}" if several else problems[0])
+    names = [li.name for li in listeners]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise RoutingError(f"listener name {dup} is given twice: each listener needs a name of its own")
+    seen: dict[tuple[int, str, str], int] = {}
+    for i, li in enumerate(listeners, 1):
+        key = (int(li.port.strip()), li.protocol, li.hostname)
+        if key in seen:
+            raise RoutingError(f"listeners {seen[key]} and {i} share port {key[0]}, protocol {key[1]} and "
+                               f"{f'hostname {key[2]}' if key[2] else 'no hostname'}: the Gateway API refuses "
+                               "the Gateway (give one a hostname or another port)")
+        seen[key] = i
+    if len(addresses) > MAX_ADDRESSES:
+        raise RoutingError(f"a Gateway has at most {MAX_ADDRESSES} addresses")
+    for kind, value in addresses:
+        if problem := address_problem(kind, value):
+            raise RoutingError(problem)
+    if len(set(addresses)) < len(addresses):
+        raise RoutingError("an address is given twice")
+    spec: dict[str, Any] = {"gatewayClassName": class_name, "listeners": [li.to_spec() for li in listeners]}
+    if addresses:
+        spec["addresses"] = [{"type": k, "value": v} for k, v in addresses]
+    return IstioObject(K8S_GATEWAY, name, namespace, API_VERSION, spec, managed_labels())
+
+
+def class_note(inv: Inventory, class_name: str) -> str:
+    """What the form and the review say of ``class_name`` against the cluster's GatewayClasses."""
+    classes = inv.gateway_classes
+    if classes is None:
+        return "The cluster's GatewayClasses are not known: check that a controller runs this class."
+    if not classes:
+        return "The cluster has no GatewayClass: no controller runs this Gateway until one is installed."
+    if class_name not in classes:
+        return f"The cluster has no GatewayClass {class_name} (it has {', '.join(sorted(classes))})."
+    controller = classes[class_name]
+    return f"GatewayClass {class_name} is run by {controller}." if controller else ""
+
+
+def k8s_gateway_plan(inv: Inventory, gw: IstioObject, *, editing: bool = False) -> ChangePlan:
+    """Create ``gw`` (a name already taken is refused); the notes say which controller runs it."""
+    if not editing:
+        _taken_k8s(inv, K8S_GATEWAY, gw.namespace, gw.name)
+    spec = gw.spec if isinstance(gw.spec, dict) else {}
+    class_name = str(spec.get("gatewayClassName") or "")
+    plan = ChangePlan(f"Kubernetes Gateway {gw.namespace}/{gw.name} of class {class_name}")
+    if note := class_note(inv, class_name):
+        plan.notes.append(note)
+    plan.notes.append("A Gateway only opens listeners: traffic reaches a service once a route (an HTTPRoute, "
+                      f"a TCPRoute ...) names it in its parentRefs ({gw.namespace}/{gw.name}).")
+    for li in spec.get("listeners") or []:
+        tls = li.get("tls") if isinstance(li, dict) else None
+        refs = tls.get("certificateRefs") if isinstance(tls, dict) else None
+        for ref in refs or []:
+            if isinstance(ref, dict) and ref.get("namespace") and ref["namespace"] != gw.namespace:
+                plan.notes.append(f"Listener {li.get('name')} reads Secret {ref['namespace']}/{ref.get('name')} "
+                                  f"from another namespace: a ReferenceGrant there must allow Gateways of "
+                                  f"{gw.namespace} to refer to its Secrets.")
+    if not editing:
+        plan.changes.append(Change(CREATE, obj=gw))
+    return plan
+
+
+def _taken_k8s(inv: Inventory, kind: str, namespace: str, name: str) -> None:
+    try:
+        _taken(inv, kind, namespace, name)
+    except RoutingError as e:  # said with the kind as the Gateway API names it
+        raise RoutingError(str(e).replace(kind, f"Kubernetes {GATEWAY_API_KINDS[kind]}", 1)) from None
+
+
+@dataclass
+class GrantSide:
+    kind: str
+    namespace: str = ""  # "from" only
+    name: str = ""  # "to" only, optional
+
+
+def build_reference_grant(name: str, namespace: str, source: GrantSide, target: GrantSide) -> IstioObject:
+    if problem := name_problem(name):
+        raise RoutingError(problem)
+    if source.kind not in GRANT_FROM_KINDS:
+        raise RoutingError(f"from kind {source.kind!r} is not one of {', '.join(GRANT_FROM_KINDS)}")
+    if not source.namespace:
+        raise RoutingError("the namespace the references come from is needed")
+    if len(source.namespace) > 63 or not _DNS_LABEL.match(source.namespace):
+        raise RoutingError(f"from namespace {source.namespace!r} is not a namespace name")
+    if source.namespace == namespace:
+        raise RoutingError(f"from namespace {namespace} is this ReferenceGrant's own: references within a namespace "
+                           "need no grant (pick the namespace the routes or Gateways are in)")
+    if target.kind not in GRANT_TO_KINDS:
+        raise RoutingError(f"to kind {target.kind!r} is not one of {', '.join(GRANT_TO_KINDS)}")
+    if target.name and (problem := name_problem(target.name)):
+        raise RoutingError(f"to name: {problem}")
+    to: dict[str, Any] = {"group": GRANT_TO_KINDS[target.kind], "kind": target.kind}
+    if target.name:
+        to["name"] = target.name
+    spec = {"from": [{"group": GRANT_FROM_KINDS[source.kind], "kind": source.kind, "namespace": source.namespace}],
+            "to": [to]}
+    return IstioObject(REFERENCE_GRANT, name, namespace, GRANT_API_VERSION, spec, managed_labels())
+
+
+def reference_grant_plan(inv: Inventory, grant: IstioObject) -> ChangePlan:
+    _taken_k8s(inv, REFERENCE_GRANT, grant.namespace, grant.name)
+    source, target = grant.spec["from"][0], grant.spec["to"][0]
+    what = f"{target['kind']} {target['name']}" if target.get("name") else f"every {target['kind']}"
+    plan = ChangePlan(f"ReferenceGrant {grant.namespace}/{grant.name}: {source['kind']}s of {source['namespace']} "
+                      f"may refer to {what} of {grant.namespace}")
+    plan.changes.append(Change(CREATE, obj=grant))
+    return plan
+
+
+def gateway_api_missing(inv: Inventory, kind: str) -> str:
+    """Why ``kind`` (a Gateway API kind, Kiali's name) cannot be created in the cluster ("" when it can, or
+    when that is not known)."""
+    served = inv.gateway_api_kinds
+    if served is None or kind in served:
+        return ""
+    if not served:
+        return ("The cluster does not serve the Kubernetes Gateway API (gateway.networking.k8s.io): install its "
+                "CRDs first.")
+    return (f"The cluster serves no {GATEWAY_API_KINDS[kind]} of the Kubernetes Gateway API: install the CRDs of "
+            "its release that has it.")
+
+
+def k8s_gateway_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
+    """What the Kubernetes Gateway form shows of ``spec`` (class, listeners, addresses) and what it
+    cannot, by path."""
+    out: list[str] = []
+    if not isinstance(spec, dict):
+        return {}, ["spec (not a mapping)"]
+    out += [f"spec.{k}" for k in spec if k not in ("gatewayClassName", "listeners", "addresses")]
+    class_name = spec.get("gatewayClassName")
+    if not isinstance(class_name, str):
+        out.append("spec.gatewayClassName (not a name)")
+        class_name = ""
+    listeners: list[Listener] = []
+    raw_listeners = spec.get("listeners")
+    if not isinstance(raw_listeners, list) or not raw_listeners:
+        out.append("spec.listeners (the form needs at least one listener)")
+        raw_listeners = []
+    for i, raw in enumerate(raw_listeners):
+        at = f"spec.listeners[{i}]"
+        if not isinstance(raw, dict):
+            out.append(f"{at} (not a mapping)")
+            continue
+        out += [f"{at}.{k}" for k in raw if k not in _LISTENER_FIELDS]
+        li = Listener(name=str(raw.get("name") or ""), hostname=str(raw.get("hostname") or ""))
+        port = raw.get("port")
+        if not isinstance(port, int) or isinstance(port, bool):
+            out.append(f"{at}.port (not a port number)")
+        else:
+            li.port = str(port)
+        if raw.get("protocol") not in LISTENER_PROTOCOLS:
+            out.append(f"{at}.protocol {raw.get('protocol')!r} (the form offers {', '.join(LISTENER_PROTOCOLS)})")
+        else:
+            li.protocol = str(raw["protocol"])
+        allowed = raw.get("allowedRoutes")
+        if allowed is not None:
+            namespaces = allowed.get("namespaces") if isinstance(allowed, dict) else None
+            if not isinstance(allowed, dict) or set(allowed) - {"namespaces"} or \
+                    (namespaces is not None and not isinstance(namespaces, dict)):
+                out.append(f"{at}.allowedRoutes (the form knows namespaces only, not kinds)")
+            elif isinstance(namespaces, dict):
+                li.routes_from = str(namespaces.get("from") or "Same")
+                if li.routes_from not in ROUTES_FROM:
+                    out.append(f"{at}.allowedRoutes.namespaces.from {li.routes_from!r}")
+                selector = namespaces.get("selector")
+                if selector is not None:
+                    labels = selector.get("matchLabels") if isinstance(selector, dict) else None
+                    if not isinstance(selector, dict) or set(selector) - {"matchLabels"} or \
+                            not isinstance(labels, dict) or \
+                            not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+                        out.append(f"{at}.allowedRoutes.namespaces.selector (only matchLabels)")
+                    else:
+                        li.routes_selector = dict(labels)
+        tls = raw.get("tls")
+        if tls is not None:
+            if not isinstance(tls, dict):
+                out.append(f"{at}.tls (not a mapping)")
+            else:
+                out += [f"{at}.tls.{k}" for k in tls if k not in ("mode", "certificateRefs")]
+                li.tls_mode = str(tls.get("mode") or "Terminate")  # the Gateway API's default
+                if li.tls_mode not in TLS_MODES:
+                    out.append(f"{at}.tls.mode {li.tls_mode!r}")
+                refs = tls.get("certificateRefs") or []
+                for j, ref in enumerate(refs if isinstance(refs, list) else [None]):
+                    if not isinstance(ref, dict) or set(ref) - {"group", "kind", "name", "namespace"} or \
+                            ref.get("group", "") != "" or ref.get("kind", "Secret") != "Secret" or \
+                            not isinstance(ref.get("name"), str):
+                        out.append(f"{at}.tls.certificateRefs[{j}] (the form knows Secrets only)")
+                        continue
+                    ns = ref.get("namespace")
+                    li.certificate_refs.append(f"{ns}/{ref['name']}" if ns else ref["name"])
+        listeners.append(li)
+    addresses: list[tuple[str, str]] = []
+    raw_addresses = spec.get("addresses") or []
+    for i, raw in enumerate(raw_addresses if isinstance(raw_addresses, list) else [None]):
+        if not isinstance(raw, dict) or set(raw) - {"type", "value"} or not isinstance(raw.get("value"), str) or \
+                raw.get("type", "IPAddress") not in ADDRESS_TYPES:
+            out.append(f"spec.addresses[{i}] (the form knows IPAddress and Hostname addresses)")
+            continue
+        addresses.append((str(raw.get("type", "IPAddress")), raw["value"]))
+    return {"class_name": class_name, "listeners": listeners, "addresses": addresses}, out
+
+
+def keep_k8s_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
+    """``spec`` (the form's) with the defaults ``before`` (the Gateway as read) left unwritten kept so
+    (``allowedRoutes`` from Same, a tls without a mode: Terminate), so that an edit's diff shows only
+    what the user changed. Listeners are matched by name."""
+    old = before.get("listeners") if isinstance(before, dict) else None
+    if not isinstance(old, list):
+        return spec
+    by_name = {li.get("name"): li for li in old if isinstance(li, dict)}
+    for new in spec.get("listeners") or []:
+        was = by_name.get(new.get("name"))
+        if was is None:
+            continue
+        if "allowedRoutes" not in was and new.get("allowedRoutes") == {"namespaces": {"from": "Same"}}:
+            del new["allowedRoutes"]
+        old_tls, new_tls = was.get("tls"), new.get("tls")
+        if isinstance(old_tls, dict) and "mode" not in old_tls and isinstance(new_tls, dict) and \
+                new_tls.get("mode") == "Terminate":
+            del new_tls["mode"]
+    return spec

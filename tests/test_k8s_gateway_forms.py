@@ -1,0 +1,274 @@
+"""Creating and editing a Kubernetes Gateway API Gateway, and creating a ReferenceGrant, from the
+Actions menu, as Kiali's "Create Istio config" offers K8sGateway and K8sReferenceGrant: against the
+Kubernetes API emulator serving the Gateway API's CRDs (the object read back from it), on a cluster
+without them (the items disabled, saying so) and on the demo cluster. Real widgets, offscreen; no sleeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.graph.model import TrafficGraph
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.k8s_gateway_config import Listener, build_k8s_gateway, k8s_gateway_fields
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.routing import MANAGED_LABEL, RoutingError
+from meshdesk.sources.cluster import ClusterSource
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.sources.inventory import read_inventory
+from meshdesk.store.settings import Settings
+from meshdesk.ui.actions import ActionsController
+from meshdesk.ui.dialogs.change_dialog import DONE, FORM, REVIEW, ChangeDialog
+from meshdesk.ui.dialogs.k8s_gateway_forms import K8sGatewayForm, ReferenceGrantForm
+from tests import gateway_api_crds
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+from tests.ui_helpers import answered_menu, open_answered_action
+
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
+GW = "gateway.networking.k8s.io"
+GRAPH = TrafficGraph(request=GraphRequest(namespaces=("bookinfo",)))
+MENU_LOG = r"^This plugin does not support (raise\(\)|grabbing the keyboard)$"
+
+pytestmark = pytest.mark.ui
+
+
+def _cluster(emu: KubeEmulator, shared: Path, *, gateway_api: bool) -> KubeEmulator:
+    for doc in load_docs(shared / CRDS):
+        emu.add_crd(doc)
+    if gateway_api:
+        gateway_api_crds.install(emu)
+        emu.add({"apiVersion": f"{GW}/v1", "kind": "GatewayClass", "metadata": {"name": "istio"},
+                 "spec": {"controllerName": "istio.io/gateway-controller"}})
+    emu.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    emu.add_namespace("shop")
+    return emu
+
+
+@pytest.fixture
+def emu(kube_emulator: KubeEmulator, shared_dir: Path) -> Iterator[KubeEmulator]:
+    yield _cluster(kube_emulator, shared_dir, gateway_api=True)
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> QWidget:
+    w = QWidget()
+    qtbot.addWidget(w)
+    return w
+
+
+def inventory(emu: KubeEmulator) -> Inventory:
+    return read_inventory(emu.api_client(), ["bookinfo"], cluster="Kubernetes")
+
+
+def controller_for(emu: KubeEmulator, tmp_path: Path, window: QWidget) -> ActionsController:
+    return ActionsController(ClusterSource(emu.api_client(), context="emu"), Settings(tmp_path / "s.json"), window)
+
+
+def trigger(ctl: ActionsController, qtbot: QtBot, action: Any) -> ChangeDialog:
+    assert action.isEnabled(), action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def open_by_text(ctl: ActionsController, qtbot: QtBot, inv: Inventory, text: str) -> ChangeDialog:
+    menu = answered_menu(ctl, qtbot, None, GRAPH, inv)
+    return trigger(ctl, qtbot, next(a for a in menu.actions() if a.text() == text))
+
+
+def review(dialog: ChangeDialog, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+
+
+def confirm(dialog: ChangeDialog, qtbot: QtBot) -> None:
+    assert dialog.confirm_button.isEnabled(), dialog.verdict.text() + dialog.dry_run_text.toPlainText()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == DONE and dialog.outcome.text().startswith("Applied")
+
+
+def refused(dialog: ChangeDialog, qtbot: QtBot) -> str:
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == FORM and not dialog.busy
+    return dialog.form_error.text()
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_a_kubernetes_gateway_is_written_read_back_and_edited_in_its_form(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, tmp_path, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Add a Kubernetes Gateway in bookinfo…")
+    form = dialog.form
+    assert isinstance(form, K8sGatewayForm)
+    assert form.class_name.currentText() == "istio"
+    assert form.class_label.text() == "GatewayClass istio is run by istio.io/gateway-controller."
+    qtbot.keyClicks(form.name, "books")
+    http = form.listeners[0]
+    http.hostname.setText("*.example.com")
+    http.routes_from.setCurrentText("Selector")
+    assert "needs the labels of the namespaces" in form.error.text()
+    http.routes_selector.setText("shared-gateway=true")
+    qtbot.mouseClick(form.add_listener_button, Qt.MouseButton.LeftButton)
+    https = form.listeners[1]
+    https.name.setText("https")
+    https.port.setText("443")
+    https.protocol.setCurrentText("HTTPS")
+    assert "needs the certificate" in form.error.text()
+    https.certificates.setText("books-cert, certs/wildcard")
+    form.add_address().value.setText("192.0.2.10")
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    notes = dialog.notes.text()
+    assert "GatewayClass istio is run by istio.io/gateway-controller" in notes
+    assert "reads Secret certs/wildcard from another namespace: a ReferenceGrant there" in notes
+    confirm(dialog, qtbot)
+    gw = emu.get("gateways", "bookinfo", "books", GW)
+    assert gw is not None and gw["metadata"]["labels"][MANAGED_LABEL] == "meshdesk"
+    assert gw["spec"] == {"gatewayClassName": "istio", "listeners": [
+        {"name": "http", "port": 80, "protocol": "HTTP", "hostname": "*.example.com",
+         "allowedRoutes": {"namespaces": {"from": "Selector", "selector": {"matchLabels": {"shared-gateway": "true"}}}}},
+        {"name": "https", "port": 443, "protocol": "HTTPS", "allowedRoutes": {"namespaces": {"from": "Same"}},
+         "tls": {"mode": "Terminate", "certificateRefs": [
+             {"group": "", "kind": "Secret", "name": "books-cert"},
+             {"group": "", "kind": "Secret", "name": "wildcard", "namespace": "certs"}]}}],
+        "addresses": [{"type": "IPAddress", "value": "192.0.2.10"}]}
+
+    # edited in its form: prefilled, and saved over the object as read
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Edit Kubernetes Gateway books in a form…")
+    form = dialog.form
+    assert isinstance(form, K8sGatewayForm) and form.name.isReadOnly()
+    assert [b.name.text() for b in form.listeners] == ["http", "https"]
+    assert form.listeners[1].certificates.text() == "books-cert, certs/wildcard"
+    form.listeners[0].port.setText("8080")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    assert emu.get("gateways", "bookinfo", "books", GW)["spec"]["listeners"][0]["port"] == 8080
+    # the name is taken now
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Add a Kubernetes Gateway in bookinfo…")
+    qtbot.keyClicks(dialog.form.name, "books")
+    assert "Kubernetes Gateway named books already exists in bookinfo" in refused(dialog, qtbot)
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_the_review_shows_the_findings_the_new_gateway_would_have(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    """A listener another Gateway has too (KIA1501), a class the cluster lacks (KIA1504); two listeners of
+    one Gateway sharing port, protocol and hostname are refused (the Gateway API's CRD refuses them)."""
+    emu.add({"apiVersion": f"{GW}/v1", "kind": "Gateway", "metadata": {"name": "books", "namespace": "bookinfo"},
+             "spec": {"gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
+                                                                 "hostname": "example.com"}]}})
+    ctl = controller_for(emu, tmp_path, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Add a Kubernetes Gateway in bookinfo…")
+    form = dialog.form
+    qtbot.keyClicks(form.name, "twice")
+    form.class_name.setCurrentText("nginx")
+    assert "The cluster has no GatewayClass nginx (it has istio)" in form.class_label.text()
+    other = form.add_listener()
+    other.name.setText("other")
+    assert form.error.text() == ("Listeners 1 and 2 share port 80, protocol HTTP and no hostname: the Gateway API "
+                                 "refuses the Gateway (give one a hostname or another port)")
+    other.hostname.setText("example.com")
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    assert "KIA1504 the cluster has no GatewayClass nginx" in dialog.findings_text.toPlainText()
+    qtbot.mouseClick(dialog.back_button, Qt.MouseButton.LeftButton)
+    form.class_name.setCurrentText("istio")
+    review(dialog, qtbot)
+    text = dialog.findings_text.toPlainText()
+    assert "KIA1501 example.com:80 (HTTP) is also a listener of bookinfo/books" in text and "KIA1504" not in text, text
+
+
+@pytest.mark.parametrize(("fill", "message"), [
+    ({"name": "HTTP"}, "listener name 'HTTP' is not a name"),
+    ({"port": "70000"}, "port '70000' is not a port number from 1 to 65535"),
+    ({"hostname": "*"}, "hostname '*' is not taken: leave the hostname empty"),
+    ({"hostname": "a.*.example.com"}, "is not a host name"),
+    ({"hostname": "10.0.0.1"}, "is an IP address"),
+    ({"protocol": "TCP", "hostname": "example.com"}, "a TCP listener takes no hostname"),
+    ({"protocol": "HTTPS"}, "an HTTPS listener that terminates TLS needs the certificate"),
+    ({"protocol": "HTTPS", "tls_mode": "Passthrough"}, "Passthrough is for protocol TLS"),
+    ({"protocol": "TLS", "tls_mode": "Passthrough", "certificate_refs": ["c"]}, "takes no certificateRefs"),
+])
+def test_what_the_gateway_api_refuses_is_refused(fill: dict[str, Any], message: str) -> None:
+    with pytest.raises(RoutingError, match=message.replace("(", r"\(").replace("*", r"\*")):
+        build_k8s_gateway("gw", "ns", "istio", [Listener(**{"name": "http", "port": "80", **fill})])
+    with pytest.raises(RoutingError, match="listener name http is given twice"):
+        build_k8s_gateway("gw", "ns", "istio", [Listener("http", "80"), Listener("http", "81")])
+    with pytest.raises(RoutingError, match="'example' is not an IP address"):
+        build_k8s_gateway("gw", "ns", "istio", [Listener("http", "80")], [("IPAddress", "example")])
+
+
+def test_a_gateway_with_fields_the_form_does_not_know_is_not_edited_in_it() -> None:
+    _fields, unknown = k8s_gateway_fields({"gatewayClassName": "istio", "infrastructure": {}, "listeners": [
+        {"name": "http", "port": 80, "protocol": "HTTP",
+         "allowedRoutes": {"kinds": [{"kind": "HTTPRoute"}]}}]})
+    assert unknown == ["spec.infrastructure", "spec.listeners[0].allowedRoutes (the form knows namespaces only, "
+                                              "not kinds)"]
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_a_reference_grant_is_written(emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, tmp_path, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Add a ReferenceGrant in bookinfo…")
+    form = dialog.form
+    assert isinstance(form, ReferenceGrantForm)
+    assert [form.from_kind.itemText(i) for i in range(form.from_kind.count())] == \
+        ["HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "Gateway"]
+    assert [form.to_kind.itemText(i) for i in range(form.to_kind.count())] == ["Service", "Secret"]
+    qtbot.keyClicks(form.name, "from-shop")
+    form.from_namespace.setCurrentText("bookinfo")
+    assert "references within a namespace need no grant" in form.error.text()
+    form.from_namespace.setCurrentText("shop")
+    form.to_name.setText("reviews")
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    grant = emu.get("referencegrants", "bookinfo", "from-shop", GW)
+    assert grant["spec"] == {"from": [{"group": GW, "kind": "HTTPRoute", "namespace": "shop"}],
+                             "to": [{"group": "", "kind": "Service", "name": "reviews"}]}
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_without_the_gateway_api_the_items_are_disabled_saying_so(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    emu = _cluster(kube_emulator, shared_dir, gateway_api=False)
+    ctl = controller_for(emu, tmp_path, window)
+    actions = {a.objectName(): a for a in answered_menu(ctl, qtbot, None, GRAPH, inventory(emu)).actions()}
+    for key in ("k8s-gateway", "reference-grant"):
+        assert not actions[key].isEnabled()
+        assert "does not serve the Kubernetes Gateway API (gateway.networking.k8s.io)" in actions[key].toolTip()
+    assert actions["gateway"].isEnabled()  # Istio's own Gateway is still offered
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_the_demo_takes_both(tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    ctl = ActionsController(demo, Settings(tmp_path / "s.json"), window)
+    graph = TrafficGraph(request=GraphRequest(namespaces=("travel",)))
+    inv = demo.snapshot(graph.request).inventory
+    assert inv is not None
+    dialog = open_answered_action(ctl, qtbot, "k8s-gateway", None, graph, inv)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.form.name, "travel-gw")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    inv = demo.snapshot(graph.request).inventory
+    assert inv is not None and [o.name for o in inv.istio_objects("K8sGateway", "travel")] == ["travel-gw"]
+    dialog = open_answered_action(ctl, qtbot, "reference-grant", None, graph, inv)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.form.name, "grant")
+    dialog.form.from_namespace.setCurrentText("shop")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    inv = demo.snapshot(graph.request).inventory
+    assert inv is not None and [o.name for o in inv.istio_objects("K8sReferenceGrant", "travel")] == ["grant"]
