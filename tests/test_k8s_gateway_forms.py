@@ -229,6 +229,10 @@ def test_a_reference_grant_is_written(emu: KubeEmulator, tmp_path: Path, window:
     form.from_namespace.setCurrentText("bookinfo")
     assert "references within a namespace need no grant" in form.error.text()
     form.from_namespace.setCurrentText("shop")
+    form.to_kind.setCurrentText("Secret")
+    assert "An HTTPRoute refers to no Secret" in form.warning.text() and not form.warning.isHidden()
+    form.to_kind.setCurrentText("Service")
+    assert form.warning.isHidden()
     form.to_name.setText("reviews")
     assert form.error.text() == ""
     review(dialog, qtbot)

@@ -287,12 +287,24 @@ def build_reference_grant(name: str, namespace: str, source: GrantSide, target: 
     return IstioObject(REFERENCE_GRANT, name, namespace, GRANT_API_VERSION, spec, managed_labels())
 
 
+def grant_pair_warning(from_kind: str, to_kind: str) -> str:
+    """Why a grant from ``from_kind`` to ``to_kind`` lets nothing through ("" when it may): routes refer
+    to Services (``backendRefs``), Gateways to Secrets (``certificateRefs``)."""
+    if from_kind == "Gateway" and to_kind != "Secret":
+        return f"a Gateway refers to no {to_kind} (only to Secrets, its certificates): this grant allows nothing"
+    if from_kind != "Gateway" and to_kind == "Secret":
+        return f"{_a(from_kind)} refers to no Secret (only to Services, its backends): this grant allows nothing"
+    return ""
+
+
 def reference_grant_plan(inv: Inventory, grant: IstioObject) -> ChangePlan:
     _taken_k8s(inv, REFERENCE_GRANT, grant.namespace, grant.name)
     source, target = grant.spec["from"][0], grant.spec["to"][0]
     what = f"{target['kind']} {target['name']}" if target.get("name") else f"every {target['kind']}"
     plan = ChangePlan(f"ReferenceGrant {grant.namespace}/{grant.name}: {source['kind']}s of {source['namespace']} "
                       f"may refer to {what} of {grant.namespace}")
+    if warning := grant_pair_warning(source["kind"], target["kind"]):
+        plan.notes.append(f"Warning: {warning}.")
     plan.changes.append(Change(CREATE, obj=grant))
     return plan
 

@@ -35,6 +35,7 @@ from meshdesk.mesh.k8s_gateway_config import (
     build_k8s_gateway,
     build_reference_grant,
     class_note,
+    grant_pair_warning,
     k8s_gateway_fields,
     k8s_gateway_plan,
     keep_k8s_spellings,
@@ -340,7 +341,9 @@ class ReferenceGrantForm(ActionForm):
         source, target = self.from_kind.currentText(), self.to_kind.currentText()
         self.groups.setText(f"From group {GRANT_FROM_KINDS.get(source) or 'core'}, to group "
                             f"{GRANT_TO_KINDS.get(target) or 'core'} ({target}s are core Kubernetes objects).")
-        self.warning.setVisible(False)
+        warning = grant_pair_warning(source, target)
+        self.warning.setText(f"<b>Warning:</b> {warning[:1].upper() + warning[1:]}." if warning else "")
+        self.warning.setVisible(bool(warning))
 
     def _build(self, name: str) -> IstioObject:
         return build_reference_grant(
