@@ -208,6 +208,29 @@ def test_what_the_gateway_api_refuses_is_refused(fill: dict[str, Any], message: 
         build_k8s_gateway("gw", "ns", "istio", [Listener("http", "80")], [("IPAddress", "example")])
 
 
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_editing_a_gateway_writes_only_what_was_changed(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    """The defaults a Gateway leaves unwritten (allowedRoutes from Same, TLS mode Terminate, address type
+    IPAddress) stay unwritten: the diff shows the port changed, nothing else."""
+    spec = {"gatewayClassName": "istio", "addresses": [{"value": "192.0.2.1"}], "listeners": [
+        {"name": "http", "port": 80, "protocol": "HTTP"},
+        {"name": "https", "port": 443, "protocol": "HTTPS", "hostname": "example.com",
+         "tls": {"certificateRefs": [{"group": "", "kind": "Secret", "name": "cert"}]}}]}
+    emu.add({"apiVersion": f"{GW}/v1", "kind": "Gateway", "metadata": {"name": "plain", "namespace": "bookinfo"},
+             "spec": spec})
+    ctl = controller_for(emu, tmp_path, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Edit Kubernetes Gateway plain in a form…")
+    dialog.form.listeners[0].port.setText("8080")
+    review(dialog, qtbot)
+    changed = [line for line in dialog.diff_text.toPlainText().splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["-    port: 80", "+    port: 8080"], changed
+    confirm(dialog, qtbot)
+    spec["listeners"][0]["port"] = 8080
+    assert emu.get("gateways", "bookinfo", "plain", GW)["spec"] == spec
+
+
 def test_a_gateway_with_fields_the_form_does_not_know_is_not_edited_in_it() -> None:
     _fields, unknown = k8s_gateway_fields({"gatewayClassName": "istio", "infrastructure": {}, "listeners": [
         {"name": "http", "port": 80, "protocol": "HTTP",

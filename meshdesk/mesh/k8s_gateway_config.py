@@ -405,11 +405,17 @@ def k8s_gateway_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
 
 def keep_k8s_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
     """``spec`` (the form's) with the defaults ``before`` (the Gateway as read) left unwritten kept so
-    (``allowedRoutes`` from Same, a tls without a mode: Terminate), so that an edit's diff shows only
+    (``allowedRoutes`` from Same, a tls without a mode: Terminate, an address without a type: IPAddress), so that an edit's diff shows only
     what the user changed. Listeners are matched by name."""
+    old_addresses = before.get("addresses") if isinstance(before, dict) else None
+    for new_address in spec.get("addresses") or []:
+        was_typed = [a.get("type") for a in old_addresses or [] if isinstance(a, dict)
+                     and a.get("value") == new_address.get("value")]
+        if was_typed and was_typed[0] is None and new_address.get("type") == "IPAddress":
+            del new_address["type"]  # the Gateway API's default type
     old = before.get("listeners") if isinstance(before, dict) else None
     if not isinstance(old, list):
-        return spec
+        return _reorder(spec, before)
     by_name = {li.get("name"): li for li in old if isinstance(li, dict)}
     for new in spec.get("listeners") or []:
         was = by_name.get(new.get("name"))
@@ -421,4 +427,15 @@ def keep_k8s_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
         if isinstance(old_tls, dict) and "mode" not in old_tls and isinstance(new_tls, dict) and \
                 new_tls.get("mode") == "Terminate":
             del new_tls["mode"]
-    return spec
+        _reorder(new, was)
+    return _reorder(spec, before)
+
+
+def _reorder(new: dict[str, Any], old: Any) -> dict[str, Any]:
+    """``new`` with its keys in ``old``'s order (new ones last), in place: a diff then shows values changed,
+    not fields moved."""
+    if isinstance(old, dict):
+        keys = [k for k in old if k in new] + [k for k in new if k not in old]
+        items = [(k, new.pop(k)) for k in keys]
+        new.update(items)
+    return new
