@@ -475,3 +475,23 @@ def test_editing_a_gateway_keeps_spellings_istio_reads_alike(emu: KubeEmulator, 
     assert emu.get("gateways", "bookinfo", "web", NET)["spec"]["servers"] == [
         {"port": {"number": 443, "name": "https", "protocol": "https"}, "hosts": ["web.example.com"],
          "tls": {"credentialName": "web-cert"}}]
+
+
+def test_editing_a_gateway_keeps_the_order_of_its_fields(emu: KubeEmulator, settings: Settings,
+                                                        window: QWidget, qtbot: QtBot) -> None:
+    """A server written as Istio's docs write one (port, tls, then hosts) came back from the form in the
+    form's order (port, hosts, tls): the review's diff showed the hosts and tls moved though only the
+    certificate changed. The Gateway's own order is kept."""
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Gateway",
+             "metadata": {"name": "secure", "namespace": "bookinfo"},
+             "spec": {"selector": {"istio": "ingressgateway"},
+                      "servers": [{"port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+                                   "tls": {"mode": "SIMPLE", "credentialName": "old-cert"},
+                                   "hosts": ["httpbin.example.com"]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Edit Gateway secure in a form…")
+    dialog.form.servers[0].credential.setText("new-cert")
+    review(dialog, qtbot)
+    changed = [line[0] + line[1:].strip() for line in dialog.diff_text.toPlainText().splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["-credentialName: old-cert", "+credentialName: new-cert"], changed

@@ -138,14 +138,18 @@ def build_gateway(name: str, namespace: str, servers: Sequence[GatewayServer], *
 
 def keep_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
     """``spec`` (the form's) with what ``before`` (the Gateway as read) wrote differently but Istio reads
-    alike kept as it was: a protocol in lower case, a ``tls`` without a mode (Istio's SIMPLE), so that an
-    edit's diff shows only what the user changed. Servers are matched by position and port number."""
+    alike kept as it was: a protocol in lower case, a ``tls`` without a mode (Istio's SIMPLE), the order of
+    its fields, so that an edit's diff shows only what the user changed. Servers are matched by position and port number."""
     old_servers = before.get("servers") if isinstance(before, dict) else None
     if not isinstance(old_servers, list):
-        return spec
+        return keep_order(spec, before)
     for new, old in zip(spec.get("servers") or [], old_servers, strict=False):
         if not isinstance(old, dict) or not isinstance(new, dict):
             continue
+        for key in ("port", "tls"):
+            if isinstance(new.get(key), dict):
+                keep_order(new[key], old.get(key))
+        keep_order(new, old)
         old_port, new_port = old.get("port"), new.get("port")
         if not isinstance(old_port, dict) or not isinstance(new_port, dict) or \
                 old_port.get("number") != new_port.get("number"):
@@ -157,7 +161,16 @@ def keep_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
         if isinstance(old_tls, dict) and "mode" not in old_tls and isinstance(new_tls, dict) and \
                 new_tls.get("mode") == "SIMPLE":
             del new_tls["mode"]
-    return spec
+    return keep_order(spec, before)
+
+
+def keep_order(new: dict[str, Any], old: Any) -> dict[str, Any]:
+    """``new`` with its keys in ``old``'s order (new ones last), in place: an edit's diff then shows the
+    values changed, not fields moved (Istio's docs write a server's tls before its hosts, the form after)."""
+    if isinstance(old, dict):
+        items = [(k, new.pop(k)) for k in [*(k for k in old if k in new), *(k for k in new if k not in old)]]
+        new.update(items)
+    return new
 
 
 def gateway_workloads(inv: Inventory) -> list[Workload]:

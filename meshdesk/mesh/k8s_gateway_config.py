@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
+from meshdesk.mesh.gateway_config import keep_order
 from meshdesk.mesh.inventory import GATEWAY_API_GROUP, GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject
 from meshdesk.mesh.routing import RoutingError, is_digits
 from meshdesk.mesh.routing import _managed as managed_labels
@@ -415,7 +416,7 @@ def keep_k8s_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
             del new_address["type"]  # the Gateway API's default type
     old = before.get("listeners") if isinstance(before, dict) else None
     if not isinstance(old, list):
-        return _reorder(spec, before)
+        return keep_order(spec, before)
     by_name = {li.get("name"): li for li in old if isinstance(li, dict)}
     for new in spec.get("listeners") or []:
         was = by_name.get(new.get("name"))
@@ -427,15 +428,6 @@ def keep_k8s_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
         if isinstance(old_tls, dict) and "mode" not in old_tls and isinstance(new_tls, dict) and \
                 new_tls.get("mode") == "Terminate":
             del new_tls["mode"]
-        _reorder(new, was)
-    return _reorder(spec, before)
+        keep_order(new, was)
+    return keep_order(spec, before)
 
-
-def _reorder(new: dict[str, Any], old: Any) -> dict[str, Any]:
-    """``new`` with its keys in ``old``'s order (new ones last), in place: a diff then shows values changed,
-    not fields moved."""
-    if isinstance(old, dict):
-        keys = [k for k in old if k in new] + [k for k in new if k not in old]
-        items = [(k, new.pop(k)) for k in keys]
-        new.update(items)
-    return new
