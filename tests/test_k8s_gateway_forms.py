@@ -237,6 +237,11 @@ def test_a_gateway_with_fields_the_form_does_not_know_is_not_edited_in_it() -> N
          "allowedRoutes": {"kinds": [{"kind": "HTTPRoute"}]}}]})
     assert unknown == ["spec.infrastructure", "spec.listeners[0].allowedRoutes (the form knows namespaces only, "
                                               "not kinds)"]
+    # a selector beside from Same (ignored by the Gateway API) would be dropped by the form: said, not lost
+    _fields, unknown = k8s_gateway_fields({"gatewayClassName": "istio", "listeners": [
+        {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {
+            "from": "Same", "selector": {"matchLabels": {"a": "b"}}}}}]})
+    assert unknown == ["spec.listeners[0].allowedRoutes.namespaces.selector (with from Same)"]
 
 
 @pytest.mark.qt_log_ignore(MENU_LOG)

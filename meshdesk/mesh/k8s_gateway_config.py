@@ -366,7 +366,10 @@ def k8s_gateway_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
                 if li.routes_from not in ROUTES_FROM:
                     out.append(f"{at}.allowedRoutes.namespaces.from {li.routes_from!r}")
                 selector = namespaces.get("selector")
-                if selector is not None:
+                if selector is not None and li.routes_from != "Selector":
+                    # not written back by the form (it writes a selector with Selector only)
+                    out.append(f"{at}.allowedRoutes.namespaces.selector (with from {li.routes_from})")
+                elif selector is not None:
                     labels = selector.get("matchLabels") if isinstance(selector, dict) else None
                     if not isinstance(selector, dict) or set(selector) - {"matchLabels"} or \
                             not isinstance(labels, dict) or \
