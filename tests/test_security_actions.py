@@ -1232,3 +1232,27 @@ def test_a_long_name_kubernetes_takes_is_taken() -> None:
     assert name_problem("a" * 64) == ""
     assert name_problem("deny-" + "x" * 100 + ".team") == ""
     assert name_problem("a" * 254).endswith("at most 253 characters (254 given)")
+
+
+def test_editing_a_policy_keeps_the_order_of_its_fields(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A policy whose fields are written in another order than the form's (action before the selector,
+    paths before methods) came back in the form's: the review's diff showed them moved though only a path
+    was added. The policy's own order is kept."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "reads", "namespace": "bookinfo"},
+             "spec": {"action": "ALLOW", "selector": {"matchLabels": {"app": "ratings"}}, "rules": [
+                 {"to": [{"operation": {"paths": ["/ratings/*"], "methods": ["GET"]}}]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy reads in a form…", qtbot)
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    dialog.form.rules[0].edits["paths"].setText("/ratings/*, /health")
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [True], dialog.form_error.text()
+    changed = [line[0] + line[1:].strip() for line in dialog.diff_text.toPlainText().splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["+- /health"], changed

@@ -206,3 +206,25 @@ def delete_plan(obj: IstioObject) -> ChangePlan:
     plan = ChangePlan(f"Delete {manifest_kind(obj)} {obj.namespace}/{obj.name}")
     plan.changes.append(Change(DELETE, obj=copy.deepcopy(obj), before=copy.deepcopy(obj)))
     return plan
+
+
+def keep_order(new: dict[str, Any], old: Any) -> dict[str, Any]:
+    """``new`` with its keys in ``old``'s order (new ones last), in place: an edit's diff then shows the
+    values changed, not fields moved (Istio's docs write a server's tls before its hosts, the form after)."""
+    if isinstance(old, dict):
+        items = [(k, new.pop(k)) for k in [*(k for k in old if k in new), *(k for k in new if k not in old)]]
+        new.update(items)
+    return new
+
+
+def keep_order_deep(new: Any, old: Any) -> Any:
+    """``keep_order`` through ``new``'s mappings, lists matched by position (a form's spec against the
+    object as read)."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        keep_order(new, old)
+        for k, v in new.items():
+            keep_order_deep(v, old.get(k))
+    elif isinstance(new, list) and isinstance(old, list):
+        for a, b in zip(new, old, strict=False):
+            keep_order_deep(a, b)
+    return new

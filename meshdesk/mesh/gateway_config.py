@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
+from meshdesk.mesh.config_edit import keep_order
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
 from meshdesk.mesh.routing import NETWORKING, RoutingError, is_digits
 from meshdesk.mesh.routing import _managed as managed_labels
@@ -163,14 +164,6 @@ def keep_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
             del new_tls["mode"]
     return keep_order(spec, before)
 
-
-def keep_order(new: dict[str, Any], old: Any) -> dict[str, Any]:
-    """``new`` with its keys in ``old``'s order (new ones last), in place: an edit's diff then shows the
-    values changed, not fields moved (Istio's docs write a server's tls before its hosts, the form after)."""
-    if isinstance(old, dict):
-        items = [(k, new.pop(k)) for k in [*(k for k in old if k in new), *(k for k in new if k not in old)]]
-        new.update(items)
-    return new
 
 
 def gateway_workloads(inv: Inventory) -> list[Workload]:

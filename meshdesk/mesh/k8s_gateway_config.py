@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
-from meshdesk.mesh.gateway_config import keep_order
+from meshdesk.mesh.config_edit import keep_order
 from meshdesk.mesh.inventory import GATEWAY_API_GROUP, GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject
 from meshdesk.mesh.routing import RoutingError, is_digits
 from meshdesk.mesh.routing import _managed as managed_labels

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.changes import ChangePlan
-from meshdesk.mesh.config_edit import editable_yaml
+from meshdesk.mesh.config_edit import editable_yaml, keep_order_deep
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.security import (
@@ -184,7 +184,8 @@ class _Editing:
             if misfit and current.resource_version != self.before.resource_version:
                 raise RoutingError("The cluster's copy changed since the form was opened. " + misfit)
         edited = copy.deepcopy(current if current is not None else self.before)
-        edited.spec = build().spec
+        # in the object's own field order: the diff shows what changed, not fields the form writes in its order
+        edited.spec = keep_order_deep(build().spec, edited.spec)
         self.saver.text = editable_yaml(edited)
         out = self.saver.plan(inv)
         out.notes = notes(inv, edited).notes + out.notes
