@@ -304,3 +304,12 @@ def test_the_demo_takes_both(tmp_path: Path, window: QWidget, qtbot: QtBot) -> N
     confirm(dialog, qtbot)
     inv = demo.snapshot(graph.request).inventory
     assert inv is not None and [o.name for o in inv.istio_objects("K8sReferenceGrant", "travel")] == ["grant"]
+
+
+def test_keeping_spellings_skips_what_has_an_odd_shape() -> None:
+    from meshdesk.mesh.k8s_gateway_config import keep_k8s_spellings
+
+    new = {"listeners": [{"name": "a", "allowedRoutes": {"namespaces": {"from": "Same"}}}],
+           "addresses": [{"type": "IPAddress", "value": "192.0.2.1"}]}
+    assert keep_k8s_spellings(new, {"addresses": 1, "listeners": [{"name": ["a"]}]})["listeners"][0][
+        "allowedRoutes"] == {"namespaces": {"from": "Same"}}

@@ -413,14 +413,14 @@ def keep_k8s_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
     what the user changed. Listeners are matched by name."""
     old_addresses = before.get("addresses") if isinstance(before, dict) else None
     for new_address in spec.get("addresses") or []:
-        was_typed = [a.get("type") for a in old_addresses or [] if isinstance(a, dict)
-                     and a.get("value") == new_address.get("value")]
+        was_typed = [a.get("type") for a in (old_addresses if isinstance(old_addresses, list) else [])
+                     if isinstance(a, dict) and a.get("value") == new_address.get("value")]
         if was_typed and was_typed[0] is None and new_address.get("type") == "IPAddress":
             del new_address["type"]  # the Gateway API's default type
     old = before.get("listeners") if isinstance(before, dict) else None
     if not isinstance(old, list):
         return keep_order(spec, before)
-    by_name = {li.get("name"): li for li in old if isinstance(li, dict)}
+    by_name = {li["name"]: li for li in old if isinstance(li, dict) and isinstance(li.get("name"), str)}
     for new in spec.get("listeners") or []:
         was = by_name.get(new.get("name"))
         if was is None:
