@@ -1,6 +1,6 @@
 """Gateway API config in the UI: an HTTPRoute in the Istio config list with its finding's badge, its
 YAML (under the API's own kind) and findings in the config view, its finding on the Services it
-routes to; and no Gateway API object offered for removal (meshdesk writes none)."""
+routes to; and no Gateway API route offered for removal (meshdesk writes none)."""
 
 from __future__ import annotations
 
@@ -84,8 +84,8 @@ def test_the_config_view_shows_a_gateways_status_and_what_it_says(qtbot: QtBot) 
 
 
 def test_no_gateway_api_object_is_offered_for_removal() -> None:
-    """meshdesk writes only Istio's kinds (through networking.istio.io and security.istio.io): a Gateway
-    API object carrying meshdesk's label (copied by hand) is not among what it offers to remove."""
+    """Of the Gateway API, meshdesk writes only Gateways and ReferenceGrants (its forms): a route carrying
+    meshdesk's label (copied by hand) is not among what it offers to remove."""
     demo = DemoCluster(clock=lambda: 1_750_000_000.0)
     inventory = demo.snapshot(GraphRequest(namespaces=("travel",))).inventory
     assert inventory is not None

@@ -313,3 +313,32 @@ def test_keeping_spellings_skips_what_has_an_odd_shape() -> None:
            "addresses": [{"type": "IPAddress", "value": "192.0.2.1"}]}
     assert keep_k8s_spellings(new, {"addresses": 1, "listeners": [{"name": ["a"]}]})["listeners"][0][
         "allowedRoutes"] == {"namespaces": {"from": "Same"}}
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_what_the_forms_made_is_removed_with_meshdesks_config_unless_a_route_uses_it(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    """A Gateway and a ReferenceGrant made by these forms were not among what "Remove meshdesk config"
+    deletes (it said meshdesk created nothing there). They are now; a Gateway a route is attached to is
+    kept, saying which route, as an Istio Gateway a VirtualService routes through is."""
+    managed = {MANAGED_LABEL: "meshdesk"}
+    for name in ("unused", "used"):
+        emu.add({"apiVersion": f"{GW}/v1", "kind": "Gateway",
+                 "metadata": {"name": name, "namespace": "bookinfo", "labels": managed},
+                 "spec": {"gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
+                                                                      "hostname": f"{name}.example.com"}]}})
+    emu.add({"apiVersion": f"{GW}/v1beta1", "kind": "ReferenceGrant",
+             "metadata": {"name": "grant", "namespace": "bookinfo", "labels": managed},
+             "spec": {"from": [{"group": GW, "kind": "HTTPRoute", "namespace": "shop"}],
+                      "to": [{"group": "", "kind": "Service"}]}})
+    emu.add({"apiVersion": f"{GW}/v1", "kind": "HTTPRoute", "metadata": {"name": "web", "namespace": "bookinfo"},
+             "spec": {"parentRefs": [{"name": "used"}]}})
+    ctl = controller_for(emu, tmp_path, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Remove meshdesk config in bookinfo…")
+    review(dialog, qtbot)
+    assert ("Kept K8sGateway bookinfo/used: HTTPRoute bookinfo/web is attached to it (parentRefs)"
+            in dialog.notes.text()), dialog.notes.text()
+    confirm(dialog, qtbot)
+    assert emu.get("gateways", "bookinfo", "unused", GW) is None
+    assert emu.get("referencegrants", "bookinfo", "grant", GW) is None
+    assert emu.get("gateways", "bookinfo", "used", GW) is not None

@@ -25,6 +25,7 @@ import yaml
 
 from meshdesk.mesh.inventory import (
     AMBIENT_ANNOTATION,
+    GATEWAY_API_GROUP,
     GATEWAY_API_KINDS,
     VERSION_LABELS,
     Inventory,
@@ -1229,6 +1230,10 @@ def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
             [f"mtls {k}" for k in (mtls if isinstance(mtls, dict) else {}) if k != "mode"]
     if o.kind == "ServiceEntry":
         return [k for k in spec if k not in (*SERVICE_ENTRY_FIELDS, "addresses")]  # exportTo, workloadSelector...
+    if o.kind == "K8sGateway":
+        from meshdesk.mesh.k8s_gateway_config import k8s_gateway_fields  # (it builds on this module)
+
+        return k8s_gateway_fields(spec)[1]  # what its form does not write (infrastructure, route kinds ...)
     if o.kind == "Gateway":
         found = [k for k in spec if k not in ("selector", "servers")]
         if spec.get("selector") != INGRESS_SELECTOR:
@@ -1281,6 +1286,14 @@ def removal_scope(inv: Inventory, namespace: str | None = None, service: Service
                                   "lose that. Delete it by hand if you mean to."))
             continue
         users: dict[str, set[str]] = {}
+        if o.kind == "K8sGateway":
+            attached = [f"{GATEWAY_API_KINDS[r.kind]} {r.namespace}/{r.name}" for r in inv.istio
+                        if r.kind in GATEWAY_API_KINDS and r.kind.endswith("Route") and _attaches(r, o)]
+            if attached:
+                scope.kept.append((o, f"{_and(sorted(attached))} {'is' if len(attached) == 1 else 'are'} attached "
+                                      "to it (parentRefs); deleting it would stop those requests. Detach "
+                                      f"{'it' if len(attached) == 1 else 'them'} first, then remove it."))
+                continue
         if o.kind == "Gateway":
             through = [f"VirtualService {vs.namespace}/{vs.name}" for vs in staying
                        if (o.namespace, o.name) in {gateway_ref(str(g), vs.namespace) for g in vs.spec.get("gateways") or ()}]
@@ -1304,6 +1317,19 @@ def removal_scope(inv: Inventory, namespace: str | None = None, service: Service
         scope.kept.append((o, f"{named}, which it defines; deleting it would fail those requests. Route that "
                               "VirtualService to the whole service first, then remove it."))
     return scope
+
+
+def _attaches(route: IstioObject, gw: IstioObject) -> bool:
+    """Whether a Gateway API route names the Gateway API Gateway ``gw`` among its parents (the API's
+    defaults: a parent is a Gateway of its group, in the route's namespace)."""
+    spec = route.spec if isinstance(route.spec, dict) else {}
+    refs = spec.get("parentRefs")
+    for ref in refs if isinstance(refs, list) else []:
+        if isinstance(ref, dict) and ref.get("group", GATEWAY_API_GROUP) == GATEWAY_API_GROUP and \
+                ref.get("kind", "Gateway") == "Gateway" and ref.get("name") == gw.name and \
+                (ref.get("namespace") or route.namespace) == gw.namespace:
+            return True
+    return False
 
 
 def removal_plan(inv: Inventory, namespace: str | None = None, service: Service | None = None) -> ChangePlan:

@@ -1991,8 +1991,12 @@ def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionC
     return InjectionChange(namespace, enable, labels, sorted(restart), ambient, revision)
 
 
+# the Gateway API kinds meshdesk's forms create (Kiali's names)
+WRITTEN_GATEWAY_API_KINDS = ("K8sGateway", "K8sReferenceGrant")
+
+
 def managed_objects(inv: Inventory, namespace: str | None = None) -> list[IstioObject]:
-    """What meshdesk created (and may remove). Only Istio's kinds: meshdesk writes no Gateway API object,
-    so one carrying its label (copied by hand) is not offered for removal."""
-    return [o for o in inv.istio if is_managed(o) and not o.gateway_api
+    """What meshdesk created (and may remove): Istio's kinds, and of the Gateway API's the Gateways and
+    ReferenceGrants its forms write (a route carrying its label, copied by hand, is not offered)."""
+    return [o for o in inv.istio if is_managed(o) and (not o.gateway_api or o.kind in WRITTEN_GATEWAY_API_KINDS)
             and (namespace is None or o.namespace == namespace)]

@@ -38,7 +38,7 @@ from meshdesk.mesh.changes import (
 )
 from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
-from meshdesk.mesh.inventory import K8S_GATEWAY, Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.inventory import GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.k8s_gateway_config import REFERENCE_GRANT, gateway_api_missing
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import http_only_reason, managed_objects, tcp_only
@@ -92,7 +92,8 @@ K8S_GATEWAY_NEEDS = [("create", "K8sGateway")]  # the Kubernetes Gateway API's (
 REFERENCE_GRANT_NEEDS = [("create", "K8sReferenceGrant")]
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
                  ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar"),
-                 ("delete", "Gateway"), ("delete", "RequestAuthentication")]  # a Gateway meshdesk made for a service's routes (Gateways action)
+                 ("delete", "Gateway"), ("delete", "RequestAuthentication"), ("delete", "K8sGateway"),
+                 ("delete", "K8sReferenceGrant")]  # a Gateway meshdesk made for a service's routes (Gateways action)
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
 NAMESPACE_ACTIONS = ("injection", "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
                      "sidecar", "request-authentication", "gateway", "k8s-gateway", "reference-grant",
@@ -126,7 +127,7 @@ ALL_NEEDS = sorted({need for group in (ROUTING_NEEDS, CIRCUIT_NEEDS, MTLS_NEEDS,
                                        [("patch", "Deployment"), ("update", "AuthorizationPolicy"),
                                         ("update", "Sidecar"), ("update", "RequestAuthentication"),
                                         ("update", "Gateway")])
-                    for need in group})
+                    for need in group if need[1] not in GATEWAY_API_KINDS})
 
 
 class ActionsController(QObject):
