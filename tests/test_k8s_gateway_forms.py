@@ -130,6 +130,8 @@ def test_a_kubernetes_gateway_is_written_read_back_and_edited_in_its_form(
     review(dialog, qtbot)
     notes = dialog.notes.text()
     assert "GatewayClass istio is run by istio.io/gateway-controller" in notes
+    # not to be taken for Istio's Gateway in the review's titles
+    assert [c.title() for c in dialog.plan.changes] == ["Create Kubernetes Gateway bookinfo/books"]
     assert "reads Secret certs/wildcard from another namespace: a ReferenceGrant there" in notes
     confirm(dialog, qtbot)
     gw = emu.get("gateways", "bookinfo", "books", GW)

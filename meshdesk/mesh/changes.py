@@ -166,7 +166,9 @@ class Change:
         verb = {CREATE: "Create", REPLACE: "Replace", DELETE: "Delete", LABEL: "Label", RESTART: "Restart"}[self.op]
         if self.op == LABEL:
             return f"{verb} namespace {self.namespace}"
-        return f"{verb} {self.api_kind} {self.ns}/{self.name}"
+        # a Gateway API Gateway is not Istio's Gateway: said apart ("HTTPRoute" alone is unambiguous)
+        kind = "Kubernetes Gateway" if self.kind == "K8sGateway" else self.api_kind
+        return f"{verb} {kind} {self.ns}/{self.name}"
 
     def after_labels(self) -> dict[str, str]:
         out = dict(self.before_labels or {})
