@@ -293,6 +293,8 @@ def test_the_demo_takes_both(tmp_path: Path, window: QWidget, qtbot: QtBot) -> N
     assert inv is not None
     dialog = open_answered_action(ctl, qtbot, "k8s-gateway", None, graph, inv)
     qtbot.addWidget(dialog)
+    # the demo knows the GatewayClasses an Istio install makes (it said they were not known)
+    assert dialog.form.class_label.text() == "GatewayClass istio is run by istio.io/gateway-controller."
     qtbot.keyClicks(dialog.form.name, "travel-gw")
     review(dialog, qtbot)
     confirm(dialog, qtbot)

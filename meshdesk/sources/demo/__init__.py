@@ -133,7 +133,9 @@ class DemoCluster:
                                   cluster_namespaces=sorted(n.name for n in namespaces),
                                   mesh_settings=mesh.MESH_SETTINGS,
                                   control_planes=_control_planes(workloads),
-                                  gateway_api_kinds=sorted(GATEWAY_API_KINDS)).within(wanted)
+                                  gateway_api_kinds=sorted(GATEWAY_API_KINDS),
+                                  # the GatewayClasses an Istio install makes (the waypoint's among them)
+                                  gateway_classes=dict(mesh.GATEWAY_CLASSES)).within(wanted)
             missing = [n for n in request.namespaces if n not in known]
             if missing:
                 inventory.warnings.append(f"{'namespace' if len(missing) == 1 else 'namespaces'} not in the demo cluster: "

@@ -42,6 +42,9 @@ from meshdesk.mesh.inventory import (
 CLUSTER = "demo"
 # the demo's mesh config: Istio's defaults, as istiod's own ConfigMap holds them after a plain install, and
 # one external authorizer a CUSTOM AuthorizationPolicy may name
+# the GatewayClasses an Istio install makes: name -> its controller
+GATEWAY_CLASSES = {"istio": "istio.io/gateway-controller", "istio-remote": "istio.io/unmanaged-gateway",
+                   "istio-waypoint": "istio.io/mesh-controller"}
 MESH_SETTINGS = MeshConfig(source="istio-system/istio", extension_providers={"ext-authz": "envoyExtAuthzGrpc"})
 DOMAIN = "svc.cluster.local"
 PROXY_IMAGE = "docker.io/istio/proxyv2:1.24.2"
