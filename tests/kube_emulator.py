@@ -950,8 +950,12 @@ class KubeEmulator:
                 containers.append(proxy)
             init.insert(0, {"name": "istio-init", "image": proxy_image})
             spec["initContainers"] = init
+            # the revision whose webhook injected it, as Istio's injector writes it (label and status)
+            revision = "default" if ns_labels.get("istio-injection") == "enabled" \
+                else ns_labels.get("istio.io/rev") or "default"
+            labels.setdefault("istio.io/rev", revision)
             annotations["sidecar.istio.io/status"] = json.dumps(
-                {"initContainers": ["istio-init"], "containers": ["istio-proxy"], "revision": "default"})
+                {"initContainers": ["istio-init"], "containers": ["istio-proxy"], "revision": revision})
             labels.setdefault("security.istio.io/tlsMode", "istio")
             labels.setdefault("service.istio.io/canonical-name", labels.get("app", owner["metadata"]["name"]))
             labels.setdefault("service.istio.io/canonical-revision", labels.get("version", "latest"))

@@ -421,11 +421,20 @@ def test_the_inventory_command_prints_the_mesh_config(cluster: KubeEmulator, tmp
     assert [line.split(None, 2) if line.startswith(("Source", "Root", "Trust")) else line.split()
             for line in table[:5]] == [
         ["Source", "ConfigMap", "istio-system/istio (revision default of default, canary)"],
-        ["Root", "namespace", "istio-config"],
+        ["Root", "namespace", "istio-config (the mesh's, from this config: the revision most selected namespaces "
+         "are on)"],
         ["Trust", "domain", "example.org (aliases: old.example.org)"],
         ["Automatic", "mTLS", "off"],
         ["Outbound", "traffic", "REGISTRY_ONLY", "(only", "hosts", "of", "the", "registry:", "Services,",
          "ServiceEntries)"]]
+    # the other revision's config (there is none: Istio's defaults), by which its namespaces are judged
+    rows = {line.split("  ", 1)[0]: line.split("  ", 1)[1].strip() for line in out.splitlines() if "  " in line}
+    assert rows["Revision canary"] == (
+        "not read (there is no ConfigMap istio-system/istio-canary): Istio's defaults are assumed: trust domain "
+        "cluster.local; automatic mTLS on; outbound traffic ALLOW_ANY (any external host); ServiceEntries without "
+        "exportTo exported everywhere (Istio default); DestinationRules without exportTo exported everywhere "
+        "(Istio default) (its namespaces are judged by it)")
+    assert rows["shop: Control plane"] == "revision default, mesh config istio-system/istio"
     cluster.forbid(namespace="istio-system", resource="configmaps")
     assert main(["inventory", "--kubeconfig", str(config), "-n", "shop"]) == 0
     out, err = capsys.readouterr()

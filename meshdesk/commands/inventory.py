@@ -19,7 +19,12 @@ from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypo
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.tls_status import mesh_tls, namespace_tls_all
-from meshdesk.mesh.words import control_plane_rows, mesh_config_rows
+from meshdesk.mesh.words import (
+    control_plane_rows,
+    mesh_config_rows,
+    namespace_revision_rows,
+    revision_config_rows,
+)
 from meshdesk.sources.base import ConfigError, Forbidden, SourceError
 
 
@@ -86,10 +91,12 @@ def render_table(inv: Inventory) -> str:
         out.append("\n" + _table(irows))
     if inv.istio_found:
         out.append("\n" + _table([("CONTROL PLANE", "STATE"),
-                                   *((k, ("! " if problem else "") + v) for k, v, problem in control_plane_rows(inv))]))
+                                   *((k, ("! " if problem else "") + v) for k, v, problem in control_plane_rows(inv)),
+                                   *((f"{n.name}: {k}", ("! " if problem else "") + v) for n in inv.namespaces
+                                     for k, v, problem in namespace_revision_rows(inv, n.name))]))
         mesh = mesh_tls(inv)
         out.append("\n" + _table([("MESH CONFIG", "VALUE"), *mesh_config_rows(inv.mesh_settings),
-                                   ("Mesh-wide mTLS", mesh.headline)]))
+                                   *revision_config_rows(inv), ("Mesh-wide mTLS", mesh.headline)]))
         out.append("".join(f"  {line}\n" for line in mesh.reasons()))
         nrows = [("NAMESPACE", "MTLS", "WHY")]
         nrows += [(t.namespace, t.label, "; ".join(t.reasons()))

@@ -7,6 +7,7 @@ Every entity round-trips through JSON (``to_json``/``from_json``) so snapshots c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from types import UnionType
@@ -104,6 +105,7 @@ def _items(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
 
 
 DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+REVISION_LABEL = "istio.io/rev"  # the istiod revision a namespace (or an injected pod) belongs to
 AMBIENT_ANNOTATION = "ambient.istio.io/redirection"  # what Istio's CNI marks the pods it captures with
 # the labels naming an app and its version, in the order Istio (and Kiali) prefer them
 APP_LABELS = ("service.istio.io/canonical-name", "app.kubernetes.io/name", "app")
@@ -149,6 +151,22 @@ def namespace_injects(labels: Mapping[str, str]) -> bool:
     revision's included. The one rule for the summary's "Sidecar injection" and the ambient checks."""
     injection = labels.get("istio-injection")
     return injection == "enabled" or (injection is None and bool(labels.get("istio.io/rev")))
+
+
+def namespace_revision(labels: Mapping[str, str]) -> str | None:
+    """The istiod revision a namespace's labels give it ("" for the default one), as Istio's webhooks
+    pick: ``istio-injection=enabled`` is the default revision's (its webhook wins over ``istio.io/rev``),
+    else ``istio.io/rev`` ("default" is the default one), else an ambient namespace is the default
+    revision's; None for a namespace no control plane takes (no injection, not ambient)."""
+    injection = labels.get("istio-injection")
+    rev = labels.get(REVISION_LABEL) or ""
+    if injection == "enabled":
+        return ""
+    if injection is None and rev:
+        return "" if rev == "default" else rev
+    if injection is None and labels.get(DATAPLANE_MODE_LABEL) == "ambient":
+        return ""
+    return None
 
 
 def injects_sidecar(namespace_labels: Mapping[str, str], labels: Mapping[str, str],
@@ -250,6 +268,24 @@ class Pod:
         if not self.proxy_sync:
             return None
         return all(self.proxy_sync.get(k) == SYNCED for k in XDS_KINDS)
+
+    @property
+    def proxy_revision(self) -> str | None:
+        """The istiod revision that injected this pod's sidecar ("" for the default one): its
+        ``istio.io/rev`` label, else the revision of its ``sidecar.istio.io/status`` annotation, as the
+        injector writes them; None when it has no sidecar or says none."""
+        if not self.has_sidecar:
+            return None
+        rev = self.labels.get(REVISION_LABEL)
+        if rev is None:
+            try:
+                status = json.loads(self.annotations.get("sidecar.istio.io/status") or "{}")
+            except ValueError:
+                status = None
+            rev = status.get("revision") if isinstance(status, dict) else None
+        if not isinstance(rev, str):
+            return None
+        return "" if rev == "default" else rev
 
     @property
     def proxy(self) -> Container | None:
@@ -734,6 +770,10 @@ class Inventory:
     cluster_namespaces: list[str] | None = None
     # Istio's mesh config, as far as it was read (``MeshConfig.unread`` says why not)
     mesh_settings: MeshConfig = field(default_factory=MeshConfig)
+    # of several istiod revisions, each one's mesh config by revision ("" for the default one), the
+    # one of ``mesh_settings`` among them; empty with one control plane (or a snapshot written before
+    # they were kept): ``mesh_settings`` is then every namespace's
+    revision_settings: dict[str, MeshConfig] = field(default_factory=dict)
     # the Gateway API's GatewayClasses of the cluster (they are cluster-wide): name -> its controller
     # (``spec.controllerName``); None when not known (not served, not readable, or an older snapshot):
     # Gateways' classes are then not judged
@@ -773,12 +813,33 @@ class Inventory:
             gateway_classes=None if self.gateway_classes is None else dict(self.gateway_classes),
             control_planes=None if self.control_planes is None else list(self.control_planes),
             gateway_api_kinds=None if self.gateway_api_kinds is None else list(self.gateway_api_kinds),
+            revision_settings=dict(self.revision_settings),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
 
     def namespace(self, name: str) -> Namespace | None:
         return next((n for n in self.namespaces if n.name == name), None)
+
+    def namespace_revision(self, name: str) -> str | None:
+        """The istiod revision namespace ``name`` belongs to by its labels ("" for the default one,
+        ``namespace_revision``); None when it is not read or no control plane takes it."""
+        ns = self.namespace(name)
+        return None if ns is None else namespace_revision(ns.labels)
+
+    def settings_for(self, namespace: str) -> MeshConfig:
+        """The mesh config that judges ``namespace``'s objects: that of the istiod revision the
+        namespace belongs to (each istiod configures its own proxies by its own config, as Kiali judges
+        each namespace by its control plane's); ``mesh_settings`` when only one runs, or the
+        namespace names none of those read. The root namespace is the mesh's (``mesh_settings``')
+        whichever config it is: policies there are read as mesh-wide once, not once per revision."""
+        if not self.revision_settings:
+            return self.mesh_settings
+        rev = self.namespace_revision(namespace)
+        own = None if rev is None else self.revision_settings.get(rev)
+        if own is None or own is self.mesh_settings:
+            return self.mesh_settings
+        return replace(own, root_namespace=self.mesh_settings.root_namespace)
 
     def unread(self, namespace: str, plurals: Iterable[str]) -> bool:
         """Whether any of these kinds (``pods``, ``deployments``...) could not be read in ``namespace``
@@ -839,6 +900,8 @@ class Inventory:
         if self.cluster_namespaces is not None:
             out["cluster_namespaces"] = list(self.cluster_namespaces)
         out["mesh_settings"] = self.mesh_settings.to_json()
+        if self.revision_settings:
+            out["revision_settings"] = {rev: c.to_json() for rev, c in self.revision_settings.items()}
         if self.gateway_classes is not None:
             out["gateway_classes"] = dict(self.gateway_classes)
         if self.control_planes is not None:
@@ -875,6 +938,9 @@ class Inventory:
         planes = obj.get("control_planes")
         if planes is not None and not isinstance(planes, list):
             raise ValueError("control_planes must be a list")
+        per_revision = obj.get("revision_settings") or {}
+        if not isinstance(per_revision, Mapping) or not all(isinstance(k, str) for k in per_revision):
+            raise ValueError("revision_settings must map revisions to mesh configs")
         return Inventory(
             cluster=str(obj.get("cluster") or ""),
             namespaces=each("namespaces", lambda n, where: _build(Namespace, n, where)),
@@ -895,6 +961,8 @@ class Inventory:
             control_planes=None if planes is None else [_build(Istiod, c, f"control_planes[{i}]")
                                                         for i, c in enumerate(planes)],
             gateway_api_kinds=None if api_kinds is None else list(api_kinds),
+            revision_settings={rev: MeshConfig.from_json(c, f"revision_settings[{rev!r}]")
+                               for rev, c in per_revision.items()},
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:

@@ -20,7 +20,7 @@ class Exports:
         # the namespaces whose labels were read (whether they are ambient is known)
         self.labelled = {n for n in read if f"{n}/namespace" not in inv.hidden}
         self.ambient = {n.name for n in inv.namespaces if n.ambient}
-        self.settings = inv.mesh_settings
+        self.inv = inv
 
     def exported(self, dr: IstioObject, ns: str) -> bool | None:
         """Whether ``dr`` applies in ``ns``, as Kiali filters them (its ``exportTo``, or the mesh config's
@@ -33,7 +33,8 @@ class Exports:
             ambient = (dr.namespace in self.ambient) if dr.namespace in self.labelled else None
         if ambient:
             return dr.namespace == ns
-        export = self.settings.export_to(dr)  # its own, or defaultDestinationRuleExportTo (Kiali: too)
+        # its own, or defaultDestinationRuleExportTo of its namespace's control plane (Kiali: too)
+        export = self.inv.settings_for(dr.namespace).export_to(dr)
         answers: set[bool | None] = {True} if not export else {
             True if e in ("*", ns) or (e == "." and dr.namespace == ns) else False if e in (".", "*")
             else False if e in self.existing else True if self.all_known else None for e in export}

@@ -146,9 +146,10 @@ def _labels(value: Any) -> dict[str, str]:
 class MtlsView:
     """What decides mTLS for the policies of each namespace, as far as the inventory tells it."""
 
-    def __init__(self, inv: Inventory, root_namespace: str, *, auto: bool = True) -> None:
+    def __init__(self, inv: Inventory, root_namespace: str, *, auto: bool | None = True) -> None:
         self.inv = inv
-        self.auto = auto  # the mesh config's enableAutoMtls
+        # the mesh config's enableAutoMtls; None: each namespace's own istiod revision's (``auto_for``)
+        self.auto = auto
         self.root = root_namespace
         hidden = inv.hidden
         self.istio_unread = "*/istio" in hidden
@@ -180,6 +181,10 @@ class MtlsView:
         self._outcomes: dict[tuple[str, frozenset[tuple[str, str]]], set[str]] = {}
         self.exports = Exports(inv)
         self._verdicts: dict[str, set[bool]] = {}
+
+    def auto_for(self, ns: str) -> bool:
+        """Whether automatic mTLS is on for ``ns``'s proxies: by its own control plane's mesh config."""
+        return self.auto if self.auto is not None else self.inv.settings_for(ns).auto_mtls
 
     def peers_known(self, ns: str) -> bool:
         # those outside the selection are read from the whole cluster (Inventory.outside_config) unless
@@ -213,7 +218,7 @@ class MtlsView:
         found = self._verdicts.get(ns)
         if found is None:
             found = self._verdicts[ns] = {
-                mtls_enabled(ns_dr, ns_pa, mesh_dr, mesh_pa, self.auto) for ns_dr, ns_pa, mesh_dr, mesh_pa in product(
+                mtls_enabled(ns_dr, ns_pa, mesh_dr, mesh_pa, self.auto_for(ns)) for ns_dr, ns_pa, mesh_dr, mesh_pa in product(
                     self._rule_modes(ns, f"*.{ns}.{CLUSTER_DOMAIN}"), self._peer_modes(ns),
                     self._rule_modes(ns, "*.local"), self._peer_modes(self.root))}
         return found
@@ -299,8 +304,10 @@ def mtls_needed_but_off(ap: IstioObject, view: MtlsView) -> list[Check]:
                   path) for path in paths]
 
 
-def authorization_checks(inv: Inventory, root_namespace: str, auto_mtls: bool = True) -> dict[ObjectKey, list[Check]]:
-    """KIA0101 and KIA0105 on every AuthorizationPolicy of the inventory."""
+def authorization_checks(inv: Inventory, root_namespace: str,
+                         auto_mtls: bool | None = True) -> dict[ObjectKey, list[Check]]:
+    """KIA0101 and KIA0105 on every AuthorizationPolicy of the inventory (``auto_mtls`` None: each
+    policy's namespace's own control plane's ``enableAutoMtls``)."""
     out: dict[ObjectKey, list[Check]] = {}
     policies = inv.istio_objects("AuthorizationPolicy")
     if not policies:

@@ -403,15 +403,16 @@ def build_authorization_policy(name: str, namespace: str, policy: str, *, action
     return IstioObject("AuthorizationPolicy", name, namespace, SECURITY, spec, managed_labels())
 
 
-def provider_problem(inv: Inventory, name: str) -> str:
+def provider_problem(inv: Inventory, name: str, namespace: str | None = None) -> str:
     """Why a CUSTOM policy's provider will not do, by the mesh config ("" when it will, or when the mesh
-    config's providers are not known). Istio fails such a policy closed: every request it matches is
-    denied."""
-    known = inv.mesh_settings.authz_providers
+    config's providers are not known): that of ``namespace``'s own istiod revision, whose proxies
+    enforce the policy. Istio fails such a policy closed: every request it matches is denied."""
+    settings = inv.mesh_settings if namespace is None else inv.settings_for(namespace)
+    known = settings.authz_providers
     if known is None or not name or name in known:
         return ""
-    kinds = inv.mesh_settings.extension_providers or {}
-    where = f"the mesh config {inv.mesh_settings.source}".rstrip()
+    kinds = settings.extension_providers or {}
+    where = f"the mesh config {settings.source}".rstrip()
     if name in kinds:
         return (f"provider {name} of {where} is {'an ' + kinds[name] if kinds[name] else 'no'} provider, not an "
                 "external authorizer (envoyExtAuthzHttp or envoyExtAuthzGrpc): Istio would deny every request the "
@@ -748,7 +749,7 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
         ALLOW_ALL if spec.get("rules") == [{}] and spec.get("action") == ALLOW else RULES
     provider = str(_d(spec.get("provider")).get("name") or "")
     if spec.get("action") == CUSTOM:
-        problem = provider_problem(inv, provider)
+        problem = provider_problem(inv, provider, ap.namespace)
         if problem:
             raise RoutingError(problem[:1].upper() + problem[1:] + ". Pick one of its external authorizers, or "
                                "declare this one in the mesh config (extensionProviders) first.")
@@ -768,8 +769,9 @@ def authorization_policy_plan(inv: Inventory, ap: IstioObject, *, editing: bool 
         plan.notes.append(f"The requests to {target} its rules match are sent to the external authorizer {provider} "
                           "first, which allows or denies each; what it allows is then judged by the DENY and ALLOW "
                           "policies as before.")
-        if inv.mesh_settings.authz_providers is None:
-            why = inv.mesh_settings.unread or "this snapshot does not hold them"
+        own = inv.settings_for(ap.namespace)
+        if own.authz_providers is None:
+            why = own.unread or "this snapshot does not hold them"
             plan.notes.append(f"Warning: the mesh config's extension providers are not known ({why}): if {provider} "
                               "is not one of them, Istio denies every request the policy matches.")
     rules = spec.get("rules") or []
@@ -1126,13 +1128,14 @@ def outbound_notes(inv: Inventory, sc: IstioObject, graph: Any = None) -> list[s
     workloads calling through PassthroughCluster are named."""
     spec = sc.spec if isinstance(sc.spec, dict) else {}
     own = str(_d(spec.get("outboundTrafficPolicy")).get("mode") or "")
-    mode = own or inv.mesh_settings.outbound_policy
+    settings = inv.settings_for(sc.namespace)  # its namespace's own istiod revision's mesh config
+    mode = own or settings.outbound_policy
     if mode != "REGISTRY_ONLY":
         return []
     selector = _selector_of(spec.get("workloadSelector"), "labels")
     namespaces = {w.namespace for w in inv.workloads} if not selector and sc.namespace == \
         inv.mesh_settings.root_namespace else {sc.namespace}
-    whose = "its own" if own else (f"the mesh config's ({inv.mesh_settings.source})" if inv.mesh_settings.read
+    whose = "its own" if own else (f"the mesh config's ({settings.source})" if settings.read
                                    else "Istio's default as assumed, the mesh config not read")
     notes = [f"Warning: the outbound traffic policy is REGISTRY_ONLY ({whose}): calls to hosts outside the mesh "
              "that no ServiceEntry registers (and to any host not among its egress hosts) are blocked: they go "
@@ -1181,7 +1184,7 @@ def sidecar_plan(inv: Inventory, sc: IstioObject, *, editing: bool = False, grap
                   "mesh's root namespace, so this is the mesh's default)")
     plan = ChangePlan(f"Sidecar {sc.namespace}/{sc.name} for {target}")
     own = str(_d(sc.spec.get("outboundTrafficPolicy")).get("mode") or "")
-    mode = own or inv.mesh_settings.outbound_policy
+    mode = own or inv.settings_for(sc.namespace).outbound_policy
     fate = "fail (REGISTRY_ONLY)" if mode == "REGISTRY_ONLY" else "go out through PassthroughCluster (ALLOW_ANY)"
     plan.notes.append(f"The sidecars of {target} will know only the hosts of {egress_words(sc.spec)}: calls to any "
                       f"other service of the mesh {fate}, as the outbound traffic policy "

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from itertools import product
 from typing import TYPE_CHECKING
 
-from meshdesk.mesh.inventory import NOT_IN_SNAPSHOT, Inventory, IstioObject
+from meshdesk.mesh.inventory import NOT_IN_SNAPSHOT, Inventory, IstioObject, MeshConfig
 from meshdesk.mesh.mtls_common import is_wide, peer_mode, tls_mode
 
 if TYPE_CHECKING:
@@ -167,11 +167,13 @@ def _rule_choices(inv: Inventory, cfg: _Config, host: str, counts: Callable[[Ist
     return [*found, _Choice("")]
 
 
-def _auto_choices(inv: Inventory, unread_why: list[str]) -> list[bool]:
-    settings = inv.mesh_settings
+def _auto_choices(inv: Inventory, unread_why: list[str], settings: MeshConfig | None = None) -> list[bool]:
+    """Whether automatic mTLS is on, by ``settings`` (the mesh config, by default the inventory's):
+    both when it could not be read."""
+    settings = inv.mesh_settings if settings is None else settings
     if settings.read:
         return [settings.auto_mtls]
-    if settings.unread == NOT_IN_SNAPSHOT or any(k.endswith("/mesh config") for k in inv.hidden):
+    if settings.unread == NOT_IN_SNAPSHOT or any("/mesh config" in k for k in inv.hidden):
         unread_why.append("the mesh config (whether automatic mTLS is on) could not be read")
         return [True, False]
     return [settings.auto_mtls]  # no ConfigMap, or one without a mesh key: Istio runs on its defaults
@@ -320,6 +322,9 @@ class NamespaceTls:
     invalid: tuple[IstioObject, ...] = ()  # its policies with a validation error
     root: bool = False  # the root namespace: it shows the mesh's status
     unknown: tuple[str, ...] = ()
+    # enableAutoMtls of the namespace's own control plane (its istiod revision's mesh config), when it
+    # was weighed; None: the mesh's (``mesh.auto_mtls``)
+    auto_mtls: bool | None = None
 
     @property
     def label(self) -> str:
@@ -345,8 +350,9 @@ class NamespaceTls:
                          f"tls mode {self.rule_mode}")
         elif self.rule_host and self.rule_mode == "":
             lines.append(f"no DestinationRule for {self.rule_host} sets a TLS mode")
-        if self.rule_host and self.mesh.auto_mtls is not None:
-            lines.append(f"automatic mTLS {'on' if self.mesh.auto_mtls else 'off'}")
+        auto = self.mesh.auto_mtls if self.auto_mtls is None else self.auto_mtls
+        if self.rule_host and auto is not None:
+            lines.append(f"automatic mTLS {'on' if auto else 'off'}")
         if self.status in (UNSET_INHERITED_STRICT, UNSET_INHERITED_DISABLED) and self.mesh.policy is not None:
             lines.append(f"mesh-wide PeerAuthentication {self.mesh.policy.namespace}/{self.mesh.policy.name}: "
                          f"{self.mesh.policy_mode}")
@@ -427,16 +433,17 @@ def _namespace(inv: Inventory, cfg: _Config, ns: str, mesh: MeshTls,
                 mesh.status, UNSET_INHERITED_PERMISSIVE)
         return NamespaceTls(ns, status, mesh, root=root)
     policies = _policy_choices(inv, cfg, ns, why)
-    domain = f"svc.{inv.mesh_settings.trust_domain}"  # Kiali's identity domain: "svc." + the trust domain
+    own = inv.settings_for(ns)  # its istiod revision's mesh config
+    domain = f"svc.{own.trust_domain}"  # Kiali's identity domain: "svc." + the trust domain
     host = f"*.{ns}.{domain}"
     rules = _rule_choices(inv, cfg, host, lambda _dr: True, why)
-    autos = _auto_choices(inv, why)
+    autos = _auto_choices(inv, why, own)
     outcomes = {final_status(r.mode, p.mode, a) for p, r, a in product(policies, rules, autos)}
     policy, rule = _one(policies), _one(rules)
     return NamespaceTls(ns, outcomes.pop() if len(outcomes) == 1 else UNKNOWN, mesh,
                         policy=policy.source if policy else None, policy_mode=policy.mode if policy else "?",
                         rule=rule.source if rule else None, rule_mode=rule.mode if rule else "?", rule_host=host,
-                        unknown=tuple(dict.fromkeys(why)))
+                        unknown=tuple(dict.fromkeys(why)), auto_mtls=autos[0] if len(autos) == 1 else None)
 
 
 __all__ = [

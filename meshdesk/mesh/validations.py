@@ -160,9 +160,9 @@ class _Registry:
         svc = self.service_hosts.get(host)
         if svc is not None and (namespace is None or exported_to(self.service_export(svc), svc.namespace, namespace)):
             return True
-        settings = self.inv.mesh_settings
-        return any(host_matches(h, host) and (namespace is None or exported_to(settings.export_to(se), se.namespace,
-                                                                                namespace))
+        inv = self.inv  # each entry's default exportTo is its own namespace's control plane's
+        return any(host_matches(h, host) and (namespace is None or exported_to(
+            inv.settings_for(se.namespace).export_to(se), se.namespace, namespace))
                    for h, se in self.entry_hosts)
 
     def service_export(self, svc: Service) -> list[str]:
@@ -171,7 +171,7 @@ class _Registry:
         own = svc.annotations.get(SERVICE_EXPORT_ANNOTATION)
         if own is not None:
             return [e.strip() for e in own.split(",") if e.strip()]
-        return list(self.inv.mesh_settings.default_service_export_to)
+        return list(self.inv.settings_for(svc.namespace).default_service_export_to)
 
     def unseen(self, host: str, namespace: str) -> str:
         """Why a host that is registered is not seen from ``namespace`` (its registrations' exportTo),
@@ -287,16 +287,17 @@ def _missing_host(code: str, reg: _Registry, host: str, namespace: str, missing:
     registers) or, for a host registered but not exported there, ``unseen`` and why."""
     why = reg.unseen(host, namespace)
     if why:
-        return _unregistered(code, reg, f"{unseen} not seen in namespace {namespace}: {why}", path)
-    return _unregistered(code, reg, missing, path)
+        return _unregistered(code, reg, f"{unseen} not seen in namespace {namespace}: {why}", path, namespace)
+    return _unregistered(code, reg, missing, path, namespace)
 
 
-def _unregistered(code: str, reg: _Registry, message: str, path: str) -> Check:
+def _unregistered(code: str, reg: _Registry, message: str, path: str, namespace: str) -> Check:
     """A host no registry entry has: an error where the mesh sends only registered hosts out
-    (``outboundTrafficPolicy: REGISTRY_ONLY``); under Istio's default ``ALLOW_ANY`` the request still
-    leaves the mesh (unrouted, as passthrough), so a warning that still marks the object not valid, as
-    Kiali judges it."""
-    if reg.inv.mesh_settings.outbound_policy == "REGISTRY_ONLY":
+    (``outboundTrafficPolicy: REGISTRY_ONLY`` in the mesh config of ``namespace``'s own istiod
+    revision, as Kiali asks the namespace's control plane); under Istio's default ``ALLOW_ANY`` the
+    request still leaves the mesh (unrouted, as passthrough), so a warning that still marks the object
+    not valid, as Kiali judges it."""
+    if reg.inv.settings_for(namespace).outbound_policy == "REGISTRY_ONLY":
         return Check(code, ERROR, message, path)
     return Check(code, WARNING, message, path, invalidates=True)
 
@@ -410,7 +411,7 @@ def _check_destination_rule(dr: IstioObject, reg: _Registry, routed: set[tuple[s
     spec = dr.spec if isinstance(dr.spec, dict) else {}
     host = fqdn(_str(spec.get("host")), dr.namespace)
     if not host:
-        return [_unregistered("KIA0202", reg, "DestinationRule has no host", "spec/host")]
+        return [_unregistered("KIA0202", reg, "DestinationRule has no host", "spec/host", dr.namespace)]
     if not reg.knows_namespace_of(host):
         return checks
     if not reg.host_exists(host, dr.namespace) and not reg.app_in_namespace(host, dr.namespace):
@@ -897,7 +898,10 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     has the kind ``SERVICE``, a workload's ``WORKLOAD``). Returns one Validation per object (with an
     empty list of checks when nothing is wrong). Never raises on odd objects. ``root_namespace`` and
     ``auto_mtls`` (the mesh config's ``enableAutoMtls``, which some mTLS checks depend on) default to
-    the inventory's mesh config (``Inventory.mesh_settings``: Istio's defaults where it was not read).
+    the inventory's mesh config (``Inventory.mesh_settings``: Istio's defaults where it was not read);
+    of several istiod revisions, each object is judged by its namespace's own revision's config
+    (``Inventory.settings_for``: outbound traffic policy, automatic mTLS, trust domain, default
+    exportTo, extension providers), the root namespace staying the mesh's.
     ``uncovered``: also Kiali's KIA1301 (a workload no AuthorizationPolicy covers), which Kiali leaves
     out unless asked, as here. ``ignore``: codes whose findings are left out everywhere (Kiali's
     ``validations.ignore``; see :func:`checks_left_out`).
@@ -936,7 +940,7 @@ def _validate(inventory: Inventory, *, root_namespace: str | None, auto_mtls: bo
     from meshdesk.mesh.validations_mtls import mtls_checks  # it builds on this module
     settings = inventory.mesh_settings
     root_namespace = settings.root_namespace if root_namespace is None else root_namespace
-    auto_mtls = settings.auto_mtls if auto_mtls is None else auto_mtls
+    # auto_mtls None: each object is judged by its namespace's own istiod revision's enableAutoMtls
     reg = _Registry(inventory)
     # of the whole cluster as read (those outside the chosen namespaces too, as Kiali compares a
     # namespace's objects with every one exported to it); findings are kept for the chosen ones
@@ -995,7 +999,8 @@ def _validate(inventory: Inventory, *, root_namespace: str | None, auto_mtls: bo
             elif obj.kind == "PeerAuthentication":
                 checks = _check_peer_authentication(obj, reg, root_namespace)
             elif obj.kind == "AuthorizationPolicy":
-                checks = _check_authorization_policy(obj, reg, accounts, settings, elsewhere)
+                checks = _check_authorization_policy(obj, reg, accounts, inventory.settings_for(obj.namespace),
+                                                     elsewhere)
             elif obj.kind == "Sidecar":
                 checks = _check_sidecar(obj, reg, root_namespace)
             elif obj.kind == "RequestAuthentication":
@@ -1121,7 +1126,7 @@ def _strip_ignored(out: dict[ObjectKey, Validation], inventory: Inventory) -> No
 
 
 def _gateway_and_policy_checks(inv: Inventory, root_namespace: str,
-                               auto_mtls: bool = True) -> dict[ObjectKey, list[Check]]:
+                               auto_mtls: bool | None = True) -> dict[ObjectKey, list[Check]]:
     """Kiali's checks kept in modules of their own (they build on this one's Check): KIA0301 on
     Gateways, KIA0101 and KIA0105 on AuthorizationPolicies."""
     from meshdesk.mesh.gateway_checks import multiple_gateways_per_host

@@ -239,23 +239,23 @@ def _check_policy(pa: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Ch
     return []
 
 
-def mtls_checks(inv: Inventory, *, root_namespace: str, namespaces: set[str], auto_mtls: bool = True,
+def mtls_checks(inv: Inventory, *, root_namespace: str, namespaces: set[str], auto_mtls: bool | None = True,
                 scopes: Mapping[str, ImportScope] | None = None) -> dict[ObjectKey, list[Check]]:
     """The mTLS-consistency findings on the inventory's own DestinationRules and PeerAuthentications
     (``namespaces``: those known, to read hosts with; ``scopes``: per namespace, the hosts its Sidecar
-    imports). ``auto_mtls``: Istio's automatic mTLS is on (the mesh config's ``enableAutoMtls``).
-    Linear in the objects."""
+    imports). ``auto_mtls``: Istio's automatic mTLS is on (the mesh config's ``enableAutoMtls``); None:
+    as each object's namespace's own istiod revision's mesh config says. Linear in the objects."""
     cfg = _MtlsConfig(inv, root_namespace)
     imported: dict[tuple[str, int], bool] = {}
     out: dict[ObjectKey, list[Check]] = {}
     for obj in inv.istio:
+        auto = auto_mtls if auto_mtls is not None else inv.settings_for(obj.namespace).auto_mtls
         try:
             if obj.kind == _DR:
-                found = _check_rule(obj, cfg, auto_mtls) + \
-                    _check_override(obj, cfg, namespaces, (scopes or {}).get(obj.namespace), imported,
-                                    auto_mtls)
+                found = _check_rule(obj, cfg, auto) + \
+                    _check_override(obj, cfg, namespaces, (scopes or {}).get(obj.namespace), imported, auto)
             elif obj.kind == _PA:
-                found = _check_policy(obj, cfg, auto_mtls)
+                found = _check_policy(obj, cfg, auto)
             else:
                 continue
         except (AttributeError, TypeError, ValueError) as e:  # an object shaped like nothing we know

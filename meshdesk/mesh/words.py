@@ -26,8 +26,11 @@ def mesh_config_rows(settings: MeshConfig) -> list[tuple[str, str]]:
     aliases = [a for a in settings.trust_domain_aliases if a != settings.trust_domain]
     outbound = {"ALLOW_ANY": "ALLOW_ANY (any external host)",
                 "REGISTRY_ONLY": "REGISTRY_ONLY (only hosts of the registry: Services, ServiceEntries)"}
+    root = settings.root_namespace
+    if settings.revisions:  # mesh-wide by nature: one config's, whichever revision a namespace is on
+        root += " (the mesh's, from this config: the revision most selected namespaces are on)"
     rows = [("Source", where),
-            ("Root namespace", settings.root_namespace),
+            ("Root namespace", root),
             ("Trust domain", settings.trust_domain + (f" (aliases: {', '.join(aliases)})" if aliases else "")),
             ("Automatic mTLS", "on" if settings.auto_mtls else "off"),
             ("Outbound traffic", outbound.get(settings.outbound_policy, settings.outbound_policy))]
@@ -37,6 +40,66 @@ def mesh_config_rows(settings: MeshConfig) -> list[tuple[str, str]]:
                          ("DestinationRules", settings.default_destination_rule_export_to)):
         if export:
             rows.append((f"{kind} without exportTo", f"exported to {', '.join(_EXPORT_WORDS.get(e, e) for e in export)}"))
+    return rows
+
+
+def revision_config_rows(inv: Inventory) -> list[tuple[str, str]]:
+    """(label, text) rows of the mesh configs of the istiod revisions other than the one
+    ``mesh_config_rows`` tells (``Inventory.revision_settings``): what of each differs from it, which
+    judges the namespaces on that revision."""
+    main = inv.mesh_settings
+    rows = []
+    for rev, cfg in sorted(inv.revision_settings.items()):
+        if rev == main.revision:
+            continue
+        if not cfg.read:
+            text = (f"not read ({cfg.unread}): " if cfg.unread else "not read: ") + "Istio's defaults are assumed"
+        else:
+            text = f"ConfigMap {cfg.source}"
+        mine, theirs = dict(mesh_config_rows(cfg)[2:]), dict(mesh_config_rows(main)[2:])
+        differs = [f"{_lead(label)} {mine.get(label, 'exported everywhere (Istio default)')}"
+                   for label in dict.fromkeys([*mine, *theirs]) if mine.get(label) != theirs.get(label)]
+        text += ": " + ("; ".join(differs) if differs else "the same settings") + \
+            " (its namespaces are judged by it)"
+        rows.append((f"Revision {rev or 'default'}", text))
+    return rows
+
+
+def _lead(label: str) -> str:
+    """A row's label inside a sentence: "Trust domain" -> "trust domain", "ServiceEntries ..." kept."""
+    first = label.split(" ", 1)[0]
+    return label if any(c.isupper() for c in first[1:]) else label[:1].lower() + label[1:]
+
+
+def namespace_revision_rows(inv: Inventory, namespace: str) -> list[tuple[str, str, bool]]:
+    """(label, text, whether it is a problem) rows of the istiod revision a namespace is on, where that
+    matters: several revisions run, or its label names one that none of those running is; and its
+    proxies injected by another revision than the namespace asks for (left behind by a canary
+    upgrade until their pods restart)."""
+    rev = inv.namespace_revision(namespace)
+    if rev is None:
+        return []
+    rows: list[tuple[str, str, bool]] = []
+    name = rev or "default"
+    running = None if inv.control_planes is None else {p.revision for p in inv.control_planes}
+    if running is not None and running and rev not in running:
+        rows.append(("Control plane", f"revision {name}: no istiod of it runs (a revision tag, or a revision "
+                     f"removed?); its checks use the mesh config {inv.mesh_settings.source or 'assumed'}", True))
+    elif inv.revision_settings:
+        own = inv.settings_for(namespace)
+        rows.append(("Control plane", f"revision {name}, mesh config {own.source or 'not read'}", False))
+    behind: dict[str, list[str]] = {}
+    for w in inv.workloads:
+        if w.namespace != namespace:
+            continue
+        for pod in w.pods:
+            got = pod.proxy_revision
+            if got is not None and got != rev:
+                behind.setdefault(got or "default", []).append(pod.name)
+    for other, pods in sorted(behind.items()):
+        shown = ", ".join(pods[:SKEW_NAMED]) + (f" and {len(pods) - SKEW_NAMED} more" if len(pods) > SKEW_NAMED else "")
+        rows.append((f"Proxies of {other}", f"{counted(len(pods), 'pod')} ({shown}) run a sidecar of revision "
+                     f"{other}, not {name} the namespace is on: restart them to move them", True))
     return rows
 
 

@@ -1020,41 +1020,85 @@ class InventoryReader:
         several revisions, the one most selected namespaces use: ``mesh_settings.choose``; none
         found: istio-system's ``istio``). Absent, or without its ``mesh`` key: Istio's defaults, as
         Istio itself then runs. Forbidden, failing, or no YAML: Istio's defaults too, and ``hidden``
-        says what was not read. Never fatal but for an expired login or a cancel."""
+        says what was not read. Never fatal but for an expired login or a cancel.
+
+        Of several revisions, every one's config is kept too (``Inventory.revision_settings``), read
+        with one list of ConfigMaps per namespace istiod runs in: each namespace is judged by its own
+        revision's. That list refused, only the chosen one is read, and ``hidden`` says so."""
         inv = self.inv
         planes = mesh_settings.control_planes(istiod_pods)
         used = [n.labels.get(mesh_settings.REVISION_LABEL, "") for n in inv.namespaces if n.injection_enabled]
         plane = mesh_settings.choose(planes, used)
+        revisions = tuple(p.revision or "default" for p in planes) if len(planes) > 1 else ()
+        if len(planes) > 1:
+            listed = self._list_mesh_configmaps(sorted({p.namespace for p in planes}))
+            if listed is not None:
+                per_revision: dict[str, MeshConfig] = {}
+                for p in planes:
+                    item = listed.get((p.namespace, mesh_settings.configmap_name(p.revision)))
+                    per_revision[p.revision] = dataclasses.replace(self._mesh_config_of(p, item), revisions=revisions)
+                inv.mesh_settings = per_revision[plane.revision]
+                inv.revision_settings = per_revision
+                return
+            others = ", ".join(p.revision or "default" for p in planes if p != plane)
+            inv.hidden["*/mesh config of other revisions"] = (
+                f"the mesh configs of the other istiod revisions ({others}) could not be listed: "
+                f"every namespace is judged by that of {plane.namespace}/"
+                f"{mesh_settings.configmap_name(plane.revision)}")
         name = mesh_settings.configmap_name(plane.revision)
         source = f"{plane.namespace}/{name}"
-        revisions = tuple(p.revision or "default" for p in planes) if len(planes) > 1 else ()
-        defaults = MeshConfig(root_namespace=plane.namespace, revision=plane.revision, revisions=revisions)
-        key = f"{plane.namespace}/mesh config"
         try:
-            doc = _d(self.http.get(f"/api/v1/namespaces/{quote(plane.namespace, safe='')}/configmaps/"
-                                   f"{quote(name, safe='')}", what=f"read the mesh config {source}"))
+            got: JsonObj | SourceError | None = _d(self.http.get(
+                f"/api/v1/namespaces/{quote(plane.namespace, safe='')}/configmaps/{quote(name, safe='')}",
+                what=f"read the mesh config {source}"))
         except (Unauthorized, Cancelled):
             raise
         except NotFound:
-            inv.mesh_settings = dataclasses.replace(defaults, unread=f"there is no ConfigMap {source}")
-            return
+            got = None
         except SourceError as e:
-            inv.hidden[key] = f"{e.kind}: {e.message} (Istio's defaults are assumed)"
-            inv.mesh_settings = dataclasses.replace(defaults, unread=f"{e.kind}: {e.message}")
-            return
-        text = _d(doc.get("data")).get(mesh_settings.MESH_KEY)
+            got = e
+        inv.mesh_settings = dataclasses.replace(self._mesh_config_of(plane, got), revisions=revisions)
+
+    def _list_mesh_configmaps(self, namespaces: Sequence[str]) -> dict[tuple[str, str], JsonObj] | None:
+        """The ConfigMaps of ``namespaces`` (those istiod runs in) by (namespace, name); None when one
+        could not be listed (the chosen revision's is then read alone)."""
+        out: dict[tuple[str, str], JsonObj] = {}
+        for ns in namespaces:
+            try:
+                items = self.http.list_items(f"/api/v1/namespaces/{quote(ns, safe='')}/configmaps",
+                                             what=f"list the mesh configs in {ns}")
+            except (Unauthorized, Cancelled):
+                raise
+            except SourceError:
+                return None
+            for item in items:
+                name = _d(item.get("metadata")).get("name")
+                if isinstance(name, str):
+                    out[(ns, name)] = item
+        return out
+
+    def _mesh_config_of(self, plane: mesh_settings.ControlPlane, got: JsonObj | SourceError | None) -> MeshConfig:
+        """The mesh config of ``plane`` from its ConfigMap as read (None: there is none; an error: it
+        could not be read, said in ``hidden``); Istio's defaults where it says nothing or cannot be
+        used."""
+        inv = self.inv
+        name = mesh_settings.configmap_name(plane.revision)
+        source = f"{plane.namespace}/{name}"
+        defaults = MeshConfig(root_namespace=plane.namespace, revision=plane.revision)
+        key = f"{plane.namespace}/mesh config" + (f" {name}" if plane.revision else "")
+        if got is None:
+            return dataclasses.replace(defaults, unread=f"there is no ConfigMap {source}")
+        if isinstance(got, SourceError):
+            inv.hidden[key] = f"{got.kind}: {got.message} (Istio's defaults are assumed)"
+            return dataclasses.replace(defaults, unread=f"{got.kind}: {got.message}")
+        text = _d(got.get("data")).get(mesh_settings.MESH_KEY)
         if not isinstance(text, str):
-            inv.mesh_settings = dataclasses.replace(defaults, unread=f"ConfigMap {source} has no "
-                                                    f"'{mesh_settings.MESH_KEY}' key")
-            return
+            return dataclasses.replace(defaults, unread=f"ConfigMap {source} has no '{mesh_settings.MESH_KEY}' key")
         try:
-            inv.mesh_settings = mesh_settings.parse(text, namespace=plane.namespace, source=source,
-                                                    revision=plane.revision)
+            return mesh_settings.parse(text, namespace=plane.namespace, source=source, revision=plane.revision)
         except mesh_settings.Unparseable as e:
             inv.hidden[key] = f"not understood: in ConfigMap {source}, {e} (Istio's defaults are assumed)"
-            inv.mesh_settings = dataclasses.replace(defaults, unread=f"not understood: {e}")
-            return
-        inv.mesh_settings = dataclasses.replace(inv.mesh_settings, revisions=revisions)
+            return dataclasses.replace(defaults, unread=f"not understood: {e}")
 
     def _read_proxy_sync(self, found: Sequence[JsonObj] | None) -> dict[tuple[str, str], dict[str, str]]:
         """Each sidecar's config sync state by (pod, namespace), from every running istiod's

@@ -64,7 +64,13 @@ from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, namespace_tls, names
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
 from meshdesk.mesh.validation_badges import badge_text, config_for_workload
 from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING, WORKLOAD, Check, Validation
-from meshdesk.mesh.words import control_plane_rows, counted, mesh_config_rows
+from meshdesk.mesh.words import (
+    control_plane_rows,
+    counted,
+    mesh_config_rows,
+    namespace_revision_rows,
+    revision_config_rows,
+)
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 from meshdesk.ui.canvas.items import (
@@ -1008,6 +1014,7 @@ class SidePanel(QWidget):
                      for k, v, problem in control_plane_rows(inv)])))
                 parts.append(_section("Mesh config", _table(
                     [*((k, _e(v)) for k, v in mesh_config_rows(inv.mesh_settings)),
+                     *((k, _e(v)) for k, v in revision_config_rows(inv)),
                      ("Mesh-wide mTLS", _mtls_html(self._mtls(g, inv, inv.mesh_settings.root_namespace).mesh))])))
             if inv.hidden:
                 parts.append(_section("Could not read", "<br>".join(
@@ -1108,6 +1115,8 @@ class SidePanel(QWidget):
                     rows.append(("Missing sidecars", "unknown (its pods could not be read)"))
                 else:
                     rows += _sidecar_rows(inv, ns, wls)
+                rows += [(k, f"<span style='color:#c9190b'>{_e(v)}</span>" if problem else _e(v))
+                         for k, v, problem in namespace_revision_rows(inv, ns)]
             health = health_by_ns.get((cluster, ns))
             if health:
                 rows.append(("Health", ", ".join(

@@ -382,7 +382,7 @@ class AuthorizationPolicyForm(ActionForm):
         self.provider = QComboBox()
         self.provider.setObjectName("policyProvider")
         self.provider.setEditable(True)
-        self.provider.addItems(inv.mesh_settings.authz_providers or [])
+        self.provider.addItems(inv.settings_for(namespace).authz_providers or [])
         self.provider.setToolTip("The external authorizer the requests its rules match are sent to: one of the "
                                  "mesh config's extensionProviders")
         form.addRow("Provider", self.provider)
@@ -569,7 +569,7 @@ class AuthorizationPolicyForm(ActionForm):
         except RoutingError as e:
             return str(e)[:1].upper() + str(e)[1:]
         if self.action.currentText() == CUSTOM and self.policy.currentText() == RULES:
-            problem = provider_problem(self.inv, self.provider.currentText().strip())
+            problem = provider_problem(self.inv, self.provider.currentText().strip(), self.namespace)
             return problem[:1].upper() + problem[1:]
         return ""
 
@@ -684,8 +684,9 @@ class SidecarForm(ActionForm):
         self.selector = _SelectorField(form, labels)
         self.outbound = QComboBox()
         self.outbound.setObjectName("outboundMode")
-        default = inv.mesh_settings.outbound_policy
-        self.outbound.addItem(f"Mesh default ({default})" if inv.mesh_settings.read else
+        own = inv.settings_for(namespace)  # the namespace's own istiod revision's mesh config
+        default = own.outbound_policy
+        self.outbound.addItem(f"Mesh default ({default})" if own.read else
                               f"Mesh default ({default}, assumed: the mesh config was not read)", "")
         self.outbound.addItem("ALLOW_ANY: hosts it does not know go out through PassthroughCluster", "ALLOW_ANY")
         self.outbound.addItem("REGISTRY_ONLY: hosts it does not know are blocked", "REGISTRY_ONLY")
