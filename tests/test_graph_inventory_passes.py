@@ -151,6 +151,14 @@ def test_a_service_entry_without_export_to_follows_the_mesh_configs_default_expo
     del se.spec["exportTo"]
     inv.mesh_settings = MeshConfig(default_service_export_to=(".", "shop"))
     assert entry_namespaces() == ["payments", "shop"]
+    # of several istiod revisions, the entry's own namespace's (payments on canary, which narrows it)
+    inv.mesh_settings = MeshConfig(source="istio-system/istio")
+    inv.revision_settings = {"": inv.mesh_settings,
+                             "canary": MeshConfig(source="istio-system/istio-canary", revision="canary",
+                                                  default_service_export_to=(".",))}
+    for ns in inv.namespaces:
+        ns.labels = {"istio.io/rev": "canary"} if ns.name == "payments" else {"istio-injection": "enabled"}
+    assert entry_namespaces() == ["payments"]
 
 
 def test_dead_node_removed_or_marked() -> None:

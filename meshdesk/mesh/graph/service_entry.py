@@ -72,7 +72,7 @@ def _entries(ctx: PassContext) -> list[_Entry]:
             continue
         location = "MESH_INTERNAL" if spec.get("location") == "MESH_INTERNAL" else "MESH_EXTERNAL"
         # its own exportTo, or the mesh config's defaultServiceExportTo, as Kiali
-        out.append(_Entry(obj, location, hosts, tuple(inv.mesh_settings.export_to(obj))))
+        out.append(_Entry(obj, location, hosts, tuple(inv.settings_for(obj.namespace).export_to(obj))))
     return out
 
 
