@@ -194,3 +194,17 @@ def test_the_side_panel_summary_tells_each_namespaces_revision(canary: KubeEmula
     assert "Root namespace\nistio-system (the mesh's, from this config: the revision most selected namespaces " \
         "are on)" in text
     assert "Revision default\nConfigMap istio-system/istio: trust domain cluster.local; automatic mTLS on; " in text
+
+
+def test_the_mesh_wide_mtls_says_a_revision_whose_automatic_mtls_differs(canary: KubeEmulator) -> None:
+    """The masthead lock weighs the main revision's enableAutoMtls; the other's, set the other way, is
+    said among its reasons (its namespaces' clients do not send mTLS on their own)."""
+    from meshdesk.mesh.tls_status import mesh_tls
+
+    inv = read_inventory(canary.api_client(), None, cluster="east")
+    mesh = mesh_tls(Inventory.from_json(inv.to_json()))
+    assert mesh.auto_mtls is True and mesh.auto_elsewhere == ("canary",)
+    assert "• but automatic mTLS is off in the mesh config of revision canary: the clients of its namespaces " \
+        "send mTLS only where a DestinationRule says so" in mesh.tooltip
+    canary.add(_configmap("enableAutoMtls: true\n", name="istio-canary"))
+    assert mesh_tls(read_inventory(canary.api_client(), None, cluster="east")).auto_elsewhere == ()

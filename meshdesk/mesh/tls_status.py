@@ -197,6 +197,9 @@ class MeshTls:
     rule: IstioObject | None = None  # the *.local DestinationRule whose TLS mode counts
     rule_mode: str = ""
     unknown: tuple[str, ...] = ()  # what could not be read (why the status is UNKNOWN, or was not needed)
+    # of several istiod revisions, those whose mesh config sets automatic mTLS the other way than the one
+    # weighed here (``auto_mtls``): their namespaces' clients do otherwise
+    auto_elsewhere: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -247,6 +250,12 @@ class MeshTls:
             lines.append("automatic mTLS on (enableAutoMtls): sidecars send mTLS to workloads that have one"
                          if self.auto_mtls else "automatic mTLS off (enableAutoMtls: false): clients send "
                          "mTLS only where a DestinationRule says so")
+        if self.auto_elsewhere and self.auto_mtls is not None:
+            revs = ", ".join(self.auto_elsewhere)
+            lines.append(f"but automatic mTLS is {'off' if self.auto_mtls else 'on'} in the mesh config of revision "
+                         f"{revs}: the clients of {'its' if len(self.auto_elsewhere) == 1 else 'their'} namespaces "
+                         + ("send mTLS only where a DestinationRule says so" if self.auto_mtls else
+                            "send mTLS on their own to workloads with a sidecar"))
         lines += [f"unknown: {w}" for w in self.unknown]
         return lines
 
@@ -282,10 +291,12 @@ def mesh_tls(inv: Inventory, *, _cfg: _Config | None = None) -> MeshTls:
     policy, rule = _one(policies), _one(rules)
     auto = autos[0] if len(autos) == 1 else None
     status = outcomes.pop() if len(outcomes) == 1 else UNKNOWN
+    elsewhere = tuple(sorted(rev or DEFAULT_REVISION for rev, c in inv.revision_settings.items()
+                             if c.read and auto is not None and c.auto_mtls != auto))
     return MeshTls(status, auto, root,
                    policy=policy.source if policy else None, policy_mode=policy.mode if policy else "?",
                    rule=rule.source if rule else None, rule_mode=rule.mode if rule else "?",
-                   unknown=tuple(dict.fromkeys(why)))
+                   unknown=tuple(dict.fromkeys(why)), auto_elsewhere=elsewhere)
 
 
 # -- per namespace ------------------------------------------------------------------------------------
