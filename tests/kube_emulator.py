@@ -110,6 +110,8 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("rbac.authorization.k8s.io", ("v1",), "clusterrolebindings", "ClusterRoleBinding", False),
     ResourceType("rbac.authorization.k8s.io", ("v1",), "roles", "Role", True),
     ResourceType("rbac.authorization.k8s.io", ("v1",), "rolebindings", "RoleBinding", True),
+    ResourceType("admissionregistration.k8s.io", ("v1",), "mutatingwebhookconfigurations",
+                 "MutatingWebhookConfiguration", False),
 )
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # the Service an EndpointSlice belongs to
@@ -953,6 +955,11 @@ class KubeEmulator:
             # the revision whose webhook injected it, as Istio's injector writes it (label and status)
             revision = "default" if ns_labels.get("istio-injection") == "enabled" \
                 else ns_labels.get("istio.io/rev") or "default"
+            # a revision tag's webhook (istioctl tag set) injects its revision's sidecar
+            for hook in self._objects[("admissionregistration.k8s.io", "mutatingwebhookconfigurations")].values():
+                hook_labels = hook["metadata"].get("labels") or {}
+                if hook_labels.get("istio.io/tag") == revision and hook_labels.get("istio.io/rev"):
+                    revision = hook_labels["istio.io/rev"]
             labels.setdefault("istio.io/rev", revision)
             annotations["sidecar.istio.io/status"] = json.dumps(
                 {"initContainers": ["istio-init"], "containers": ["istio-proxy"], "revision": revision})

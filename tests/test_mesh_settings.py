@@ -187,7 +187,11 @@ def test_of_several_revisions_the_one_the_namespaces_use_is_read(cluster: KubeEm
     inv = read_inventory(cluster.api_client(), ["shop"], cluster="east")
     assert (inv.mesh_settings.source, inv.mesh_settings.trust_domain, inv.mesh_settings.revisions) == \
         ("istio-system/istio", "default.example", ("default", "1-24"))
+    # both labels: istio-injection=enabled wins (its webhook is the default revision's), as Istio says
     cluster.add_namespace("shop", {"istio.io/rev": "1-24"})
+    inv = read_inventory(cluster.api_client(), ["shop"], cluster="east")
+    assert (inv.mesh_settings.source, inv.namespace_revision("shop")) == ("istio-system/istio", "")
+    cluster.add_namespace("shop")["metadata"]["labels"].pop("istio-injection")
     inv = read_inventory(cluster.api_client(), ["shop"], cluster="east")
     assert (inv.mesh_settings.source, inv.mesh_settings.trust_domain, inv.mesh_settings.revision) == \
         ("istio-system/istio-1-24", "canary.example", "1-24")

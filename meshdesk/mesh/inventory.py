@@ -774,6 +774,10 @@ class Inventory:
     # one of ``mesh_settings`` among them; empty with one control plane (or a snapshot written before
     # they were kept): ``mesh_settings`` is then every namespace's
     revision_settings: dict[str, MeshConfig] = field(default_factory=dict)
+    # Istio's revision tags (``istioctl tag set``: MutatingWebhookConfigurations labelled ``istio.io/tag``):
+    # tag -> the revision it points at ("" for the default one); the tag "default" takes the namespaces
+    # of ``istio-injection=enabled``. Empty when there are none, or they could not be listed
+    revision_tags: dict[str, str] = field(default_factory=dict)
     # the Gateway API's GatewayClasses of the cluster (they are cluster-wide): name -> its controller
     # (``spec.controllerName``); None when not known (not served, not readable, or an older snapshot):
     # Gateways' classes are then not judged
@@ -813,7 +817,7 @@ class Inventory:
             gateway_classes=None if self.gateway_classes is None else dict(self.gateway_classes),
             control_planes=None if self.control_planes is None else list(self.control_planes),
             gateway_api_kinds=None if self.gateway_api_kinds is None else list(self.gateway_api_kinds),
-            revision_settings=dict(self.revision_settings),
+            revision_settings=dict(self.revision_settings), revision_tags=dict(self.revision_tags),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -823,9 +827,17 @@ class Inventory:
 
     def namespace_revision(self, name: str) -> str | None:
         """The istiod revision namespace ``name`` belongs to by its labels ("" for the default one,
-        ``namespace_revision``); None when it is not read or no control plane takes it."""
+        ``namespace_revision``), through a revision tag its label names (the tag "default" for the
+        default revision's labels, as its webhook takes them); None when it is not read or no control
+        plane takes it."""
         ns = self.namespace(name)
-        return None if ns is None else namespace_revision(ns.labels)
+        return None if ns is None else self.resolve_revision(namespace_revision(ns.labels))
+
+    def resolve_revision(self, rev: str | None) -> str | None:
+        """A revision as labels name it, through the revision tags to the istiod revision it is."""
+        if rev is None:
+            return None
+        return self.revision_tags.get(rev or "default", rev)
 
     def settings_for(self, namespace: str) -> MeshConfig:
         """The mesh config that judges ``namespace``'s objects: that of the istiod revision the
@@ -902,6 +914,8 @@ class Inventory:
         out["mesh_settings"] = self.mesh_settings.to_json()
         if self.revision_settings:
             out["revision_settings"] = {rev: c.to_json() for rev, c in self.revision_settings.items()}
+        if self.revision_tags:
+            out["revision_tags"] = dict(self.revision_tags)
         if self.gateway_classes is not None:
             out["gateway_classes"] = dict(self.gateway_classes)
         if self.control_planes is not None:
@@ -938,6 +952,9 @@ class Inventory:
         planes = obj.get("control_planes")
         if planes is not None and not isinstance(planes, list):
             raise ValueError("control_planes must be a list")
+        tags = obj.get("revision_tags") or {}
+        if not _fits(tags, dict[str, str]):
+            raise ValueError("revision_tags must map tags to revisions")
         per_revision = obj.get("revision_settings") or {}
         if not isinstance(per_revision, Mapping) or not all(isinstance(k, str) for k in per_revision):
             raise ValueError("revision_settings must map revisions to mesh configs")
@@ -963,6 +980,7 @@ class Inventory:
             gateway_api_kinds=None if api_kinds is None else list(api_kinds),
             revision_settings={rev: MeshConfig.from_json(c, f"revision_settings[{rev!r}]")
                                for rev, c in per_revision.items()},
+            revision_tags=dict(tags),
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:

@@ -76,18 +76,26 @@ def namespace_revision_rows(inv: Inventory, namespace: str) -> list[tuple[str, s
     matters: several revisions run, or its label names one that none of those running is; and its
     proxies injected by another revision than the namespace asks for (left behind by a canary
     upgrade until their pods restart)."""
+    from meshdesk.mesh.inventory import namespace_revision
+
     rev = inv.namespace_revision(namespace)
     if rev is None:
         return []
+    ns = inv.namespace(namespace)
+    labelled = namespace_revision(ns.labels) if ns is not None else rev
     rows: list[tuple[str, str, bool]] = []
     name = rev or "default"
+    # the tag its label names (the tag "default" for istio-injection=enabled), when one points elsewhere
+    via = f" (by tag {labelled or 'default'})" if labelled is not None and labelled != rev else ""
     running = None if inv.control_planes is None else {p.revision for p in inv.control_planes}
     if running is not None and running and rev not in running:
-        rows.append(("Control plane", f"revision {name}: no istiod of it runs (a revision tag, or a revision "
-                     f"removed?); its checks use the mesh config {inv.mesh_settings.source or 'assumed'}", True))
-    elif inv.revision_settings:
+        rows.append(("Control plane", f"revision {name}{via}: no istiod of it runs "
+                     f"({'a revision tag not known, or ' if '*/revision tags' in inv.hidden else ''}a revision "
+                     f"removed?): its new pods get no sidecar, and its checks use the mesh config "
+                     f"{inv.mesh_settings.source or 'assumed'}", True))
+    elif inv.revision_settings or via:
         own = inv.settings_for(namespace)
-        rows.append(("Control plane", f"revision {name}, mesh config {own.source or 'not read'}", False))
+        rows.append(("Control plane", f"revision {name}{via}, mesh config {own.source or 'not read'}", False))
     behind: dict[str, list[str]] = {}
     for w in inv.workloads:
         if w.namespace != namespace:

@@ -1027,7 +1027,11 @@ class InventoryReader:
         revision's. That list refused, only the chosen one is read, and ``hidden`` says so."""
         inv = self.inv
         planes = mesh_settings.control_planes(istiod_pods)
-        used = [n.labels.get(mesh_settings.REVISION_LABEL, "") for n in inv.namespaces if n.injection_enabled]
+        if planes:
+            self._read_revision_tags(len(planes) > 1)
+        # each namespace's revision as Istio's webhooks pick it (istio-injection=enabled wins over
+        # istio.io/rev; a tag is the revision it points at)
+        used = [r for n in inv.namespaces if (r := inv.namespace_revision(n.name)) is not None]
         plane = mesh_settings.choose(planes, used)
         revisions = tuple(p.revision or "default" for p in planes) if len(planes) > 1 else ()
         if len(planes) > 1:
@@ -1058,6 +1062,26 @@ class InventoryReader:
         except SourceError as e:
             got = e
         inv.mesh_settings = dataclasses.replace(self._mesh_config_of(plane, got), revisions=revisions)
+
+    def _read_revision_tags(self, several: bool) -> None:
+        """``Inventory.revision_tags`` from the MutatingWebhookConfigurations Istio's revision tags are
+        (labelled ``istio.io/tag``, their ``istio.io/rev`` the revision). Not listable (a cluster-wide
+        kind): none are known, said in ``hidden`` when several revisions run (a namespace labelled
+        with a tag, or ``istio-injection`` under a default tag, may then be judged by another
+        revision's config than its own)."""
+        try:
+            items = self.http.list_items("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+                                         [("labelSelector", mesh_settings.TAG_LABEL)],
+                                         what="list Istio's revision tags")
+        except (Unauthorized, Cancelled):
+            raise
+        except SourceError as e:
+            if several:
+                self.inv.hidden["*/revision tags"] = (
+                    f"{e.kind}: {e.message} (a namespace labelled with a revision tag is taken as on no "
+                    "running revision, and istio-injection=enabled as on the default one)")
+            return
+        self.inv.revision_tags = mesh_settings.revision_tags(items)
 
     def _list_mesh_configmaps(self, namespaces: Sequence[str]) -> dict[tuple[str, str], JsonObj] | None:
         """The ConfigMaps of ``namespaces`` (those istiod runs in) by (namespace, name); None when one

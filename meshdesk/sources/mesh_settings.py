@@ -25,6 +25,7 @@ from meshdesk.mesh.inventory import (
 )
 
 REVISION_LABEL = "istio.io/rev"
+TAG_LABEL = "istio.io/tag"  # on the MutatingWebhookConfiguration of a revision tag (istioctl tag set)
 CONFIGMAP = "istio"  # Istio's charts name it so, ``istio-<revision>`` for a revision
 MESH_KEY = "mesh"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,6 +87,21 @@ def istiods(pods: Sequence[Mapping[str, Any]]) -> list[Istiod]:
         versions = sorted({v for v, _r in seen if v})
         # during a rollout of a new version both run at once: both are said
         out.append(Istiod(ns, rev, ", ".join(versions), len(seen), sum(1 for _v, r in seen if r)))
+    return out
+
+
+def revision_tags(webhooks: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Istio's revision tags from their MutatingWebhookConfigurations: tag -> the revision its
+    ``istio.io/rev`` label points at ("" for the default revision). Odd ones are left out."""
+    out: dict[str, str] = {}
+    for hook in webhooks:
+        meta = hook.get("metadata") if isinstance(hook, Mapping) else None
+        labels = meta.get("labels") if isinstance(meta, Mapping) else None
+        if not isinstance(labels, Mapping):
+            continue
+        tag, rev = labels.get(TAG_LABEL), labels.get(REVISION_LABEL)
+        if isinstance(tag, str) and tag and isinstance(rev, str):
+            out[tag] = "" if rev == "default" else rev
     return out
 
 
