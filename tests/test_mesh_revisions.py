@@ -247,3 +247,25 @@ def test_revision_tags_take_a_namespace_to_the_revision_they_point_at(canary: Ku
     assert inv.revision_tags == {} and "a namespace labelled with a revision tag" in inv.hidden["*/revision tags"]
     assert "prod: no istiod of it runs (a revision tag not known, or a revision removed?)" in \
         namespace_revision_rows(inv, "legacy")[0][1]
+
+
+def test_service_entries_sharing_a_host_are_judged_by_their_own_revisions_default_export() -> None:
+    """MDK1209 (a host two ServiceEntries declare where a namespace sees both): entries without exportTo
+    in namespaces of a revision whose defaultServiceExportTo is their own namespace are never seen
+    together, though the main revision's config exports everywhere."""
+    from meshdesk.mesh.inventory import IstioObject
+
+    def entry(ns: str) -> IstioObject:
+        return IstioObject("ServiceEntry", "api", ns, spec={"hosts": ["api.example.com"], "location": "MESH_EXTERNAL",
+                                                            "ports": [{"number": 443, "name": "tls", "protocol": "TLS"}],
+                                                            "resolution": "DNS"})
+
+    main = MeshConfig(source="istio-system/istio")
+    inv = Inventory(namespaces=[Namespace("a", {"istio.io/rev": "canary"}), Namespace("b", {"istio.io/rev": "canary"})],
+                    istio=[entry("a"), entry("b")], mesh_settings=main,
+                    revision_settings={"": main, "canary": MeshConfig(source="istio-system/istio-canary",
+                                                                      revision="canary", default_service_export_to=(".",))})
+    for saved in (inv, Inventory.from_json(inv.to_json())):
+        assert "MDK1209" not in [c.code for c in validate(saved)[("ServiceEntry", "a", "api")].checks]
+    inv.revision_settings = {}  # one control plane: its default (everywhere) counts for both
+    assert "MDK1209" in [c.code for c in validate(inv)[("ServiceEntry", "a", "api")].checks]

@@ -989,7 +989,7 @@ def service_entry_plan(inv: Inventory, entry: IstioObject) -> ChangePlan:
                                "list endpoints too (Istio refuses both); remove the endpoints")
     plan = ChangePlan(f"ServiceEntry {entry.namespace}/{entry.name} for {', '.join(entry.spec.get('hosts') or [])}")
     by_host: dict[str, list[str]] = {}
-    for host, other in hosts_declared_elsewhere(entry, inv.mesh_config("ServiceEntry"), inv.mesh_settings):
+    for host, other in hosts_declared_elsewhere(entry, inv.mesh_config("ServiceEntry"), inv.settings_for):
         by_host.setdefault(host, []).append(f"{other.namespace}/{other.name}")
     for host, others in by_host.items():
         plan.notes.append(f"Warning: host {host} is already declared by ServiceEntry {_and(sorted(set(others)))}, "

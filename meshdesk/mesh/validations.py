@@ -1217,9 +1217,10 @@ def exported_namespaces(obj: IstioObject, settings: MeshConfig) -> frozenset[str
     return frozenset(obj.namespace if e == "." else e for e in export if e != "~")
 
 
-def _seen_together(a: IstioObject, b: IstioObject, settings: MeshConfig) -> bool:
-    """Whether some namespace sees both objects (their ``exportTo``)."""
-    va, vb = exported_namespaces(a, settings), exported_namespaces(b, settings)
+def _seen_together(a: IstioObject, b: IstioObject, settings_for: Callable[[str], MeshConfig]) -> bool:
+    """Whether some namespace sees both objects (their ``exportTo``, or the default of the mesh config
+    of each one's namespace: ``Inventory.settings_for``)."""
+    va, vb = exported_namespaces(a, settings_for(a.namespace)), exported_namespaces(b, settings_for(b.namespace))
     if va is None and vb is None:
         return True
     if va is None or vb is None:
@@ -1228,10 +1229,11 @@ def _seen_together(a: IstioObject, b: IstioObject, settings: MeshConfig) -> bool
 
 
 def hosts_declared_elsewhere(entry: IstioObject, others: Iterable[IstioObject],
-                             settings: MeshConfig) -> list[tuple[str, IstioObject]]:
+                             settings_for: Callable[[str], MeshConfig]) -> list[tuple[str, IstioObject]]:
     """(host, other ServiceEntry) for each host of ``entry`` that another of ``others`` declares too,
-    where a namespace sees both (MDK1209; their ``exportTo``, or the mesh config's default for
-    entries that set none). The entry itself (same namespace and name) is skipped."""
+    where a namespace sees both (MDK1209; their ``exportTo``, or for entries that set none the
+    default of the mesh config of their namespace, ``settings_for``: ``Inventory.settings_for``). The
+    entry itself (same namespace and name) is skipped."""
     hosts = [h.strip().lower() for h in _list(_dict(entry.spec).get("hosts")) if isinstance(h, str) and h.strip()]
     out = []
     for other in others:
@@ -1239,7 +1241,7 @@ def hosts_declared_elsewhere(entry: IstioObject, others: Iterable[IstioObject],
             continue
         theirs = {h.strip().lower() for h in _list(_dict(other.spec).get("hosts")) if isinstance(h, str)}
         shared = [h for h in hosts if h in theirs]
-        if shared and _seen_together(entry, other, settings):
+        if shared and _seen_together(entry, other, settings_for):
             out += [(h, other) for h in shared]
     return out
 
@@ -1252,7 +1254,7 @@ def _entries_sharing_a_host(inv: Inventory) -> dict[ObjectKey, list[Check]]:
     out: dict[ObjectKey, list[Check]] = {}
     for se in inv.istio_objects("ServiceEntry"):
         by_host: dict[str, list[str]] = {}
-        for host, other in hosts_declared_elsewhere(se, everywhere, inv.mesh_settings):
+        for host, other in hosts_declared_elsewhere(se, everywhere, inv.settings_for):
             by_host.setdefault(host, []).append(f"{other.namespace}/{other.name}")
         hosts = [h.strip().lower() if isinstance(h, str) else h for h in _list(_dict(se.spec).get("hosts"))]
         for host, names in by_host.items():
