@@ -269,3 +269,28 @@ def test_service_entries_sharing_a_host_are_judged_by_their_own_revisions_defaul
         assert "MDK1209" not in [c.code for c in validate(saved)[("ServiceEntry", "a", "api")].checks]
     inv.revision_settings = {}  # one control plane: its default (everywhere) counts for both
     assert "MDK1209" in [c.code for c in validate(inv)[("ServiceEntry", "a", "api")].checks]
+
+
+def test_one_named_revision_behind_the_default_tag(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
+    """``istioctl install --revision 1-24`` and ``istioctl tag set default --revision 1-24``: the
+    istio-injection=enabled namespace is 1-24's, its proxies are no proxies left behind; the tags not
+    listable, that is not called a namespace on no running revision either."""
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    emu.add_namespace("istio-system")
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    emu.add(_istiod(revision="1-24"))
+    emu.add(_configmap("outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n", name="istio-1-24"))
+    emu.add(_tag("default", "1-24"))
+    emu.add(_deployment("web", "shop", {"app": "web"}))
+    emu.run_workloads()
+    inv = read_inventory(emu.api_client(), None, cluster="east")
+    assert (inv.namespace_revision("shop"), inv.settings_for("shop").source) == ("1-24", "istio-system/istio-1-24")
+    assert namespace_revision_rows(inv, "shop") == [
+        ("Control plane", "revision 1-24 (by tag default), mesh config istio-system/istio-1-24", False)]
+    emu.forbid(resource="mutatingwebhookconfigurations")
+    inv = read_inventory(emu.api_client(), None, cluster="east")
+    assert inv.mesh_settings.source == "istio-system/istio-1-24"
+    assert namespace_revision_rows(inv, "shop") == [
+        ("Control plane", "the revision the default tag points at (Istio's revision tags could not be listed); "
+         "its checks use the mesh config istio-system/istio-1-24", False)]

@@ -106,6 +106,7 @@ def _items(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
 
 DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
 REVISION_LABEL = "istio.io/rev"  # the istiod revision a namespace (or an injected pod) belongs to
+REVISION_TAGS_UNREAD = "*/revision tags"  # the ``hidden`` key said when Istio's revision tags could not be listed
 AMBIENT_ANNOTATION = "ambient.istio.io/redirection"  # what Istio's CNI marks the pods it captures with
 # the labels naming an app and its version, in the order Istio (and Kiali) prefer them
 APP_LABELS = ("service.istio.io/canonical-name", "app.kubernetes.io/name", "app")

@@ -76,7 +76,7 @@ def namespace_revision_rows(inv: Inventory, namespace: str) -> list[tuple[str, s
     matters: several revisions run, or its label names one that none of those running is; and its
     proxies injected by another revision than the namespace asks for (left behind by a canary
     upgrade until their pods restart)."""
-    from meshdesk.mesh.inventory import namespace_revision
+    from meshdesk.mesh.inventory import REVISION_TAGS_UNREAD, namespace_revision
 
     rev = inv.namespace_revision(namespace)
     if rev is None:
@@ -88,9 +88,14 @@ def namespace_revision_rows(inv: Inventory, namespace: str) -> list[tuple[str, s
     # the tag its label names (the tag "default" for istio-injection=enabled), when one points elsewhere
     via = f" (by tag {labelled or 'default'})" if labelled is not None and labelled != rev else ""
     running = None if inv.control_planes is None else {p.revision for p in inv.control_planes}
+    tags_unread = REVISION_TAGS_UNREAD in inv.hidden
+    if tags_unread and rev == "" and running and "" not in running:
+        # the default tag may point at a revision that runs: which one is not known
+        return [("Control plane", "the revision the default tag points at (Istio's revision tags could not "
+                 f"be listed); its checks use the mesh config {inv.mesh_settings.source or 'assumed'}", False)]
     if running is not None and running and rev not in running:
         rows.append(("Control plane", f"revision {name}{via}: no istiod of it runs "
-                     f"({'a revision tag not known, or ' if '*/revision tags' in inv.hidden else ''}a revision "
+                     f"({'a revision tag not known, or ' if tags_unread else ''}a revision "
                      f"removed?): its new pods get no sidecar, and its checks use the mesh config "
                      f"{inv.mesh_settings.source or 'assumed'}", True))
     elif inv.revision_settings or via:

@@ -43,6 +43,7 @@ from meshdesk.mesh.inventory import (
     K8S_GATEWAY,
     OUTSIDE,
     OUTSIDE_CONFIG_KINDS,
+    REVISION_TAGS_UNREAD,
     SYNCED,
     Container,
     Endpoint,
@@ -1027,8 +1028,8 @@ class InventoryReader:
         revision's. That list refused, only the chosen one is read, and ``hidden`` says so."""
         inv = self.inv
         planes = mesh_settings.control_planes(istiod_pods)
-        if planes:
-            self._read_revision_tags(len(planes) > 1)
+        if planes:  # where the tags matter: several revisions, or one with a name (a default tag may name it)
+            self._read_revision_tags(len(planes) > 1 or any(p.revision for p in planes))
         # each namespace's revision as Istio's webhooks pick it (istio-injection=enabled wins over
         # istio.io/rev; a tag is the revision it points at)
         used = [r for n in inv.namespaces if (r := inv.namespace_revision(n.name)) is not None]
@@ -1063,12 +1064,12 @@ class InventoryReader:
             got = e
         inv.mesh_settings = dataclasses.replace(self._mesh_config_of(plane, got), revisions=revisions)
 
-    def _read_revision_tags(self, several: bool) -> None:
+    def _read_revision_tags(self, matter: bool) -> None:
         """``Inventory.revision_tags`` from the MutatingWebhookConfigurations Istio's revision tags are
         (labelled ``istio.io/tag``, their ``istio.io/rev`` the revision). Not listable (a cluster-wide
-        kind): none are known, said in ``hidden`` when several revisions run (a namespace labelled
-        with a tag, or ``istio-injection`` under a default tag, may then be judged by another
-        revision's config than its own)."""
+        kind): none are known, said in ``hidden`` when ``matter`` (several revisions, or one with a
+        name: a namespace labelled with a tag, or ``istio-injection`` under a default tag, may then be
+        judged by another revision's config than its own)."""
         try:
             items = self.http.list_items("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
                                          [("labelSelector", mesh_settings.TAG_LABEL)],
@@ -1076,8 +1077,8 @@ class InventoryReader:
         except (Unauthorized, Cancelled):
             raise
         except SourceError as e:
-            if several:
-                self.inv.hidden["*/revision tags"] = (
+            if matter:
+                self.inv.hidden[REVISION_TAGS_UNREAD] = (
                     f"{e.kind}: {e.message} (a namespace labelled with a revision tag is taken as on no "
                     "running revision, and istio-injection=enabled as on the default one)")
             return
