@@ -294,3 +294,20 @@ def test_one_named_revision_behind_the_default_tag(kube_emulator: KubeEmulator, 
     assert namespace_revision_rows(inv, "shop") == [
         ("Control plane", "the revision the default tag points at (Istio's revision tags could not be listed); "
          "its checks use the mesh config istio-system/istio-1-24", False)]
+
+
+@pytest.mark.ui
+def test_the_forms_offer_the_namespaces_own_revisions_defaults(canary: KubeEmulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The Sidecar form's 'Mesh default' outbound policy and the AuthorizationPolicy form's external
+    authorizers are those of the namespace's own revision."""
+    from meshdesk.ui.dialogs.security_forms import AuthorizationPolicyForm, SidecarForm
+
+    inv = read_inventory(canary.api_client(), None, cluster="east")
+    texts = {}
+    for ns in ("legacy", "shop"):
+        sidecar = SidecarForm(inv, ns)
+        qtbot.addWidget(sidecar)
+        policy = AuthorizationPolicyForm(inv, ns)
+        qtbot.addWidget(policy)
+        texts[ns] = (sidecar.outbound.itemText(0), [policy.provider.itemText(i) for i in range(policy.provider.count())])
+    assert texts == {"legacy": ("Mesh default (REGISTRY_ONLY)", ["ext-authz"]), "shop": ("Mesh default (ALLOW_ANY)", [])}
