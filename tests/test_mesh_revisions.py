@@ -50,6 +50,12 @@ spec:
   action: CUSTOM
   provider: {name: ext-authz}
   rules: [{to: [{operation: {paths: ["/admin"]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: callers, namespace: %(ns)s}
+spec:
+  rules: [{from: [{source: {principals: ["canary.example/ns/%(ns)s/sa/web"]}}]}]
 """
 
 
@@ -101,6 +107,10 @@ def test_each_namespace_is_judged_by_its_own_revisions_mesh_config(canary: KubeE
         legacy, shop = (namespace_tls(saved, ns, validations={}) for ns in ("legacy", "shop"))
         assert (legacy.label, legacy.auto_mtls, shop.label, shop.auto_mtls) == ("Permissive", False, "Strict", True)
         assert "automatic mTLS off" in legacy.text and "automatic mTLS on" in shop.text
+        # a principal of canary's trust domain is the mesh's own there, a foreign one elsewhere (KIA0108);
+        # and it needs an mTLS that canary's namespaces do not send on their own (KIA0105)
+        assert _checks(saved, "AuthorizationPolicy", "legacy", "callers") == [("KIA0105", "error")]
+        assert _checks(saved, "AuthorizationPolicy", "shop", "callers") == [("KIA0108", "warning")]
         # only canary's mesh config declares the external authorizer
         assert provider_problem(saved, "ext-authz", "legacy") == ""
         assert "not among the extensionProviders of the mesh config istio-system/istio " in \
