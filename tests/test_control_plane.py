@@ -54,8 +54,10 @@ def test_each_istiod_revision_and_the_proxies_left_behind_are_told(upgrading: Ku
     assert inv.control_planes == [Istiod("istio-system", "", "1.24.2", 2, 2),
                                   Istiod("istio-system", "1-25", "1.25.0-distroless", 1, 1)]
     rows = control_plane_rows(inv)
-    assert rows[:3] == [("istiod", "1.24.2 in istio-system, 2/2 ready", False),
-                        ("istiod 1-25", "1.25.0-distroless in istio-system, 1/1 ready", False),
+    # of two revisions, each says which of the selected namespaces it takes
+    assert rows[:3] == [("istiod", "1.24.2 in istio-system, 2/2 ready; namespaces: legacy, shop", False),
+                        ("istiod 1-25", "1.25.0-distroless in istio-system, 1/1 ready; no selected namespace is on "
+                         "it", False),
                         ("Proxies", "1 at 1.23.1, 1 at 1.24.2", False)]
     [(label, text, problem)] = rows[3:]
     assert problem and label == "At 1.23.1"
@@ -73,7 +75,7 @@ def test_each_istiod_revision_and_the_proxies_left_behind_are_told(upgrading: Ku
 def test_an_istiod_with_pods_not_ready_is_a_problem(upgrading: KubeEmulator) -> None:
     upgrading.run_workloads("istio-system", ready=False)
     inv = read_inventory(upgrading.api_client(), ["shop"], cluster="east")
-    assert ("istiod", "1.24.2 in istio-system, 0/2 ready", True) in control_plane_rows(inv)
+    assert ("istiod", "1.24.2 in istio-system, 0/2 ready; namespaces: shop", True) in control_plane_rows(inv)
     # shop's proxies are of the running 1.24.2: nothing left behind
     assert not any(label.startswith("At ") for label, _t, _p in control_plane_rows(inv))
 

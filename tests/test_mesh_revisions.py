@@ -203,6 +203,8 @@ def test_the_side_panel_summary_tells_each_namespaces_revision(canary: KubeEmula
     panel.set_data(g, snap.inventory)
     text = panel.text()
     assert "Control plane\nrevision canary, mesh config istio-system/istio-canary" in text
+    assert "istiod\n1.24.2 in istio-system, 1/1 ready; no selected namespace is on it\nistiod canary\n1.24.2 in " \
+        "istio-system, 1/1 ready; namespaces: legacy, shop" in text
     assert "Proxies of default\n1 pod (web-" in text
     assert "Root namespace\nistio-system (the mesh's, from this config: the revision most selected namespaces " \
         "are on)" in text

@@ -137,9 +137,21 @@ def control_plane_rows(inv: Inventory) -> list[tuple[str, str, bool]]:
         rows.append(("istiod", f"none in {ISTIO_NAMESPACE}; other namespaces' pods could not be listed", True))
     elif not planes:
         rows.append(("istiod", "none running", True))
+    # of several revisions, the selected namespaces each one takes (by their labels, through the tags)
+    on: dict[str, list[str]] = {}
+    if planes and len(planes) > 1:
+        for n in inv.namespaces:
+            rev = inv.namespace_revision(n.name)
+            if rev is not None:
+                on.setdefault(rev, []).append(n.name)
     for p in planes or ():
         name = f"istiod {p.revision}" if p.revision else "istiod"
         text = f"{p.version or 'version not told by its image'} in {p.namespace}, {p.ready}/{p.pods} ready"
+        if len(planes or ()) > 1:
+            mine = sorted(on.get(p.revision, ()))
+            shown = ", ".join(mine[:SKEW_NAMED]) + (f" and {len(mine) - SKEW_NAMED} more" if len(mine) > SKEW_NAMED
+                                                    else "")
+            text += f"; namespaces: {shown}" if mine else "; no selected namespace is on it"
         rows.append((name, text, p.ready < p.pods or p.pods == 0))
     if planes and ISTIOD_ELSEWHERE in inv.hidden:
         # listed in istio-system alone: one elsewhere (a revision in its own namespace) is not known
