@@ -123,6 +123,9 @@ def test_each_namespace_is_judged_by_its_own_revisions_mesh_config(canary: KubeE
 def test_the_summary_says_which_revision_and_the_proxies_left_behind(canary: KubeEmulator) -> None:
     """``shop`` moved to canary by its label: its pods still run the default revision's sidecar until
     restarted; a namespace labelled with a revision no istiod runs is said too."""
+    # a workload whose pod template names its revision (Istio's pod-level istio.io/rev) stays on it by choice
+    canary.add(_deployment("pinned", "shop", {"app": "pinned", "istio.io/rev": "default"}))
+    canary.run_workloads()
     # as Istio's canary upgrade says: istio-injection- istio.io/rev=canary (the pods running stay as they are)
     canary.add_namespace("shop", {"istio.io/rev": "canary"})["metadata"]["labels"].pop("istio-injection")
     canary.add_namespace("typo", {"istio.io/rev": "canray"})

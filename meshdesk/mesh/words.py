@@ -76,7 +76,7 @@ def namespace_revision_rows(inv: Inventory, namespace: str) -> list[tuple[str, s
     matters: several revisions run, or its label names one that none of those running is; and its
     proxies injected by another revision than the namespace asks for (left behind by a canary
     upgrade until their pods restart)."""
-    from meshdesk.mesh.inventory import REVISION_TAGS_UNREAD, namespace_revision
+    from meshdesk.mesh.inventory import REVISION_LABEL, REVISION_TAGS_UNREAD, namespace_revision
 
     rev = inv.namespace_revision(namespace)
     if rev is None:
@@ -103,7 +103,8 @@ def namespace_revision_rows(inv: Inventory, namespace: str) -> list[tuple[str, s
         rows.append(("Control plane", f"revision {name}{via}, mesh config {own.source or 'not read'}", False))
     behind: dict[str, list[str]] = {}
     for w in inv.workloads:
-        if w.namespace != namespace:
+        # a pod template that names its own revision (Istio's pod-level istio.io/rev) is not left behind
+        if w.namespace != namespace or REVISION_LABEL in w.labels:
             continue
         for pod in w.pods:
             got = pod.proxy_revision
