@@ -326,3 +326,21 @@ def test_the_forms_offer_the_namespaces_own_revisions_defaults(canary: KubeEmula
         qtbot.addWidget(policy)
         texts[ns] = (sidecar.outbound.itemText(0), [policy.provider.itemText(i) for i in range(policy.provider.count())])
     assert texts == {"legacy": ("Mesh default (REGISTRY_ONLY)", ["ext-authz"]), "shop": ("Mesh default (ALLOW_ANY)", [])}
+
+
+def test_the_revisions_configmaps_are_listed_once_by_istios_label(canary: KubeEmulator) -> None:
+    """Labelled as Istio's charts label them (``istio.io/rev``), every revision's ConfigMap comes in one
+    list, without the namespace's other ConfigMaps (dashboards may be large); one not labelled (a
+    hand-made install) is read by name."""
+    labelled = _configmap(CANARY, name="istio-canary")
+    labelled["metadata"]["labels"] = {"istio.io/rev": "canary"}
+    canary.add(labelled)
+    canary.calls.clear()
+    canary.requests.clear()
+    inv = read_inventory(canary.api_client(), None, cluster="east")
+    assert inv.revision_settings["canary"].outbound_policy == "REGISTRY_ONLY"
+    assert inv.revision_settings[""].read
+    paths = [p for _m, p in canary.calls if "/configmaps" in p]
+    assert paths == ["/api/v1/namespaces/istio-system/configmaps", "/api/v1/namespaces/istio-system/configmaps/istio"]
+    assert [p for _m, p, _h in canary.requests if p.startswith("/api/v1/namespaces/istio-system/configmaps?")] == [
+        "/api/v1/namespaces/istio-system/configmaps?labelSelector=istio.io%2Frev"]

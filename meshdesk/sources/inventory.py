@@ -1040,7 +1040,9 @@ class InventoryReader:
             if listed is not None:
                 per_revision: dict[str, MeshConfig] = {}
                 for p in planes:
-                    item = listed.get((p.namespace, mesh_settings.configmap_name(p.revision)))
+                    key = (p.namespace, mesh_settings.configmap_name(p.revision))
+                    # one not labelled as Istio's charts label it (a hand-made install) is read by name
+                    item = listed[key] if key in listed else self._get_mesh_configmap(p)
                     per_revision[p.revision] = dataclasses.replace(self._mesh_config_of(p, item), revisions=revisions)
                 inv.mesh_settings = per_revision[plane.revision]
                 inv.revision_settings = per_revision
@@ -1050,19 +1052,23 @@ class InventoryReader:
                 f"the mesh configs of the other istiod revisions ({others}) could not be listed: "
                 f"every namespace is judged by that of {plane.namespace}/"
                 f"{mesh_settings.configmap_name(plane.revision)}")
+        inv.mesh_settings = dataclasses.replace(self._mesh_config_of(plane, self._get_mesh_configmap(plane)),
+                                                revisions=revisions)
+
+    def _get_mesh_configmap(self, plane: mesh_settings.ControlPlane) -> JsonObj | SourceError | None:
+        """The mesh config's ConfigMap of ``plane``, read by name: None when there is none, the error
+        when it could not be read."""
         name = mesh_settings.configmap_name(plane.revision)
-        source = f"{plane.namespace}/{name}"
         try:
-            got: JsonObj | SourceError | None = _d(self.http.get(
+            return _d(self.http.get(
                 f"/api/v1/namespaces/{quote(plane.namespace, safe='')}/configmaps/{quote(name, safe='')}",
-                what=f"read the mesh config {source}"))
+                what=f"read the mesh config {plane.namespace}/{name}"))
         except (Unauthorized, Cancelled):
             raise
         except NotFound:
-            got = None
+            return None
         except SourceError as e:
-            got = e
-        inv.mesh_settings = dataclasses.replace(self._mesh_config_of(plane, got), revisions=revisions)
+            return e
 
     def _read_revision_tags(self, matter: bool) -> None:
         """``Inventory.revision_tags`` from the MutatingWebhookConfigurations Istio's revision tags are
@@ -1090,7 +1096,10 @@ class InventoryReader:
         out: dict[tuple[str, str], JsonObj] = {}
         for ns in namespaces:
             try:
+                # those Istio's charts label with their revision (not the namespace's dashboards and
+                # certificates, which may be large)
                 items = self.http.list_items(f"/api/v1/namespaces/{quote(ns, safe='')}/configmaps",
+                                             [("labelSelector", mesh_settings.REVISION_LABEL)],
                                              what=f"list the mesh configs in {ns}")
             except (Unauthorized, Cancelled):
                 raise
