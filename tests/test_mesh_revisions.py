@@ -134,7 +134,8 @@ def test_the_summary_says_which_revision_and_the_proxies_left_behind(canary: Kub
     rows = {k: (v, problem) for k, v, problem in namespace_revision_rows(inv, "shop")}
     assert rows["Control plane"] == ("revision canary, mesh config istio-system/istio-canary", False)
     text, problem = rows["Proxies of default"]
-    assert problem and text.startswith("1 pod (web-") and "not canary the namespace is on: restart them" in text
+    assert problem and text.startswith("1 pod (web-")
+    assert text.endswith(") runs a sidecar of revision default, not canary the namespace is on: restart it to move it")
     assert namespace_revision_rows(inv, "legacy") == [
         ("Control plane", "revision canary, mesh config istio-system/istio-canary", False)]
     assert namespace_revision_rows(inv, "plain") == []

@@ -112,8 +112,10 @@ def namespace_revision_rows(inv: Inventory, namespace: str) -> list[tuple[str, s
                 behind.setdefault(got or "default", []).append(pod.name)
     for other, pods in sorted(behind.items()):
         shown = ", ".join(pods[:SKEW_NAMED]) + (f" and {len(pods) - SKEW_NAMED} more" if len(pods) > SKEW_NAMED else "")
-        rows.append((f"Proxies of {other}", f"{counted(len(pods), 'pod')} ({shown}) run a sidecar of revision "
-                     f"{other}, not {name} the namespace is on: restart them to move them", True))
+        one = len(pods) == 1
+        rows.append((f"Proxies of {other}", f"{counted(len(pods), 'pod')} ({shown}) {'runs' if one else 'run'} a "
+                     f"sidecar of revision {other}, not {name} the namespace is on: restart "
+                     f"{'it' if one else 'them'} to move {'it' if one else 'them'}", True))
     return rows
 
 
