@@ -345,3 +345,19 @@ def test_the_revisions_configmaps_are_listed_once_by_istios_label(canary: KubeEm
     assert paths == ["/api/v1/namespaces/istio-system/configmaps", "/api/v1/namespaces/istio-system/configmaps/istio"]
     assert [p for _m, p, _h in canary.requests if p.startswith("/api/v1/namespaces/istio-system/configmaps?")] == [
         "/api/v1/namespaces/istio-system/configmaps?labelSelector=istio.io%2Frev"]
+
+
+def test_a_namespace_on_a_revision_whose_istiod_is_not_running_yet(canary: KubeEmulator) -> None:
+    """A third revision being installed, its istiod's pod still pending: its mesh config is not read,
+    and its namespace is not said to be judged by it."""
+    canary.add(_istiod(revision="next"))
+    canary.add_namespace("new", {"istio.io/rev": "next"})
+    started = canary.run_workloads("istio-system")
+    pod = next(p for p in started if p.get("kind") == "Pod" and p["metadata"]["name"].startswith("istiod-next"))
+    pod["status"]["phase"] = "Pending"
+    inv = read_inventory(canary.api_client(), None, cluster="east")
+    assert "next" not in inv.revision_settings and inv.settings_for("new") == inv.mesh_settings
+    [(label, text, problem)] = namespace_revision_rows(inv, "new")
+    assert (label, problem) == ("Control plane", True)
+    assert text == ("revision next: no pod of its istiod is running, its mesh config was not read; its checks use "
+                    "the mesh config istio-system/istio")

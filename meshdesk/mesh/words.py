@@ -98,6 +98,10 @@ def namespace_revision_rows(inv: Inventory, namespace: str) -> list[tuple[str, s
                      f"({'a revision tag not known, or ' if tags_unread else ''}a revision "
                      f"removed?): its new pods get no sidecar, and its checks use the mesh config "
                      f"{inv.mesh_settings.source or 'assumed'}", True))
+    elif inv.revision_settings and rev not in inv.revision_settings:
+        # its istiod's pods are there but none runs (starting, failing): its config was not read
+        rows.append(("Control plane", f"revision {name}{via}: no pod of its istiod is running, its mesh config "
+                     f"was not read; its checks use the mesh config {inv.mesh_settings.source or 'assumed'}", True))
     elif inv.revision_settings or via:
         own = inv.settings_for(namespace)
         rows.append(("Control plane", f"revision {name}{via}, mesh config {own.source or 'not read'}", False))
