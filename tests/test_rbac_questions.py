@@ -251,3 +251,38 @@ def test_a_menu_after_the_answers_expired_shows_the_last_ones_while_asking_again
     assert "does not allow you to create virtualservices" in shifting.toolTip()  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: "bookinfo" in got, timeout=10000)  # asked again, behind the menu
     assert len(emu.rbac_calls()) > asked
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")
+def test_a_menu_of_the_context_left_offers_nothing_for_the_new_one(emu: KubeEmulator, ctl: ActionsController,
+                                                                    qtbot: QtBot) -> None:
+    """A menu opened before a context switch (its answers pending, or already in) took the new context's
+    answers and, triggered, opened its form with the old cluster's inventory and wrote through the new
+    context's writer: a change planned from one cluster's objects applied to another's. Its actions are
+    disabled with the reason once the context changes."""
+    inv = inventory(emu)
+    held = emu.hold_rbac_answers()
+    try:
+        menu = ctl.menu_for(REVIEWS, GRAPH, inv)
+        menu.popup(QPoint(10, 10))
+        qtbot.waitUntil(menu.isVisible)
+        actions = by_key(menu)
+        assert actions["circuit-breaking"].property("pending")  # type: ignore[attr-defined]
+        ctl.set_source(ClusterSource(emu.api_client(), context="other"))  # the user switched context
+    finally:
+        held.set()
+    got: set[str] = set()
+    ctl.permissionsKnown.connect(got.add)
+    ctl.prefetch_permissions(["bookinfo"])
+    qtbot.waitUntil(lambda: "bookinfo" in got, timeout=10000)
+    ctl.wait_prefetch()
+    qtbot.waitUntil(lambda: ctl.known_problem([("create", "DestinationRule")], "bookinfo") is not None,
+                    timeout=10000)
+    opened: list[object] = []
+    ctl.dialogOpened.connect(opened.append)
+    for action in actions.values():
+        assert not action.isEnabled(), action.objectName()  # type: ignore[attr-defined]
+        assert "context" in action.toolTip()  # type: ignore[attr-defined]
+        action.trigger()  # type: ignore[attr-defined]
+    assert opened == []
+    menu.close()

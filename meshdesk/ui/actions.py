@@ -105,6 +105,10 @@ HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "F
                      "timeouts": "Timeouts and retries"}
 
 
+CONTEXT_LEFT_TEXT = ("The cluster connection changed since this menu was opened (another context, or its settings): "
+                     "open the menu again")
+
+
 @dataclass
 class ActionSpec:
     """One action offered for a selection (what ``actions_for`` turns into a QAction)."""
@@ -161,11 +165,22 @@ class ActionsController(QObject):
         self._failed: dict[tuple[Any, str], float] = {}
         # actions shown "checking your permissions…": updated in place when their namespace's answers come
         self._pending: list[tuple[QAction, ActionSpec, Inventory]] = []
+        # every action handed out for the current source: a context switch disables those still shown
+        self._handed: list[QAction] = []
         self._answered.connect(self._on_answered, Qt.ConnectionType.QueuedConnection)
         self.set_source(source)
 
     def set_source(self, source: Any) -> None:
-        """A new source (context switch): forget cached RBAC answers, versions and schemas."""
+        """A new source (context switch): forget cached RBAC answers, versions and schemas. The actions of
+        a menu still open belong to the context left (their forms hold its inventory): they are disabled
+        with the reason, not enabled by the new context's answers nor opened against its cluster."""
+        for action in getattr(self, "_handed", ()):
+            if shiboken6.isValid(action):
+                action.setProperty("pending", False)
+                action.setEnabled(False)
+                action.setToolTip(CONTEXT_LEFT_TEXT)
+                action.setStatusTip(CONTEXT_LEFT_TEXT)
+        self._handed, self._pending = [], []
         self.source = source
         self.writer = writer_for(source) if source is not None else None
         self._schemas = None
@@ -426,6 +441,7 @@ class ActionsController(QObject):
             action.setProperty("namespace", spec.namespace)
             assert inventory is not None
             self._show(action, spec, inventory)
+            self._handed = [a for a in self._handed if shiboken6.isValid(a)] + [action]
             if spec.pending:
                 self._pending.append((action, spec, inventory))
             out.append(action)
