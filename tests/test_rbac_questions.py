@@ -286,3 +286,40 @@ def test_a_menu_of_the_context_left_offers_nothing_for_the_new_one(emu: KubeEmul
         action.trigger()  # type: ignore[attr-defined]
     assert opened == []
     menu.close()
+
+
+def test_enable_injection_waiting_for_rbac_opens_nothing_after_a_context_switch(
+        emu: KubeEmulator, ctl: ActionsController, qtbot: QtBot, tmp_path: Path) -> None:
+    """"Enable injection" clicked while its RBAC answer was asked, then another context chosen: the
+    answer (the old context's, then the new one's) opened the dialog in the new context, with the
+    inventory of the old one, for a namespace of that name the user never chose there."""
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    w = MainWindow(context=DEMO, namespaces=["shop"], settings=Settings(tmp_path / "settings.json"),
+                   factories={DEMO: lambda: demo})
+    qtbot.addWidget(w)
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None, timeout=10000)
+        w.poller.clear_request()
+        w.actions_controller = ctl
+        w.inventory, w.graph = inventory(emu), GRAPH
+        opened: list[object] = []
+        ctl.dialogOpened.connect(opened.append)
+        got: list[str] = []
+        ctl.permissionsKnown.connect(got.append)
+        held = emu.hold_rbac_answers()
+        try:
+            w._enable_injection("bookinfo")
+            ctl.set_source(ClusterSource(emu.api_client(), context="other"))  # the user switched context
+        finally:
+            held.set()
+        qtbot.waitUntil(lambda: len(got) >= 1, timeout=10000)
+        ctl.prefetch_permissions(["bookinfo"])  # the new context's answers come too
+        qtbot.waitUntil(lambda: len(got) >= 2, timeout=10000)
+        ctl.wait_prefetch()
+        qtbot.waitUntil(lambda: ctl.known_problem([("patch", "Namespace")], "bookinfo") is not None, timeout=10000)
+        assert opened == []
+    finally:
+        w.close()

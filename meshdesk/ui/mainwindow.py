@@ -1310,12 +1310,14 @@ class MainWindow(QMainWindow):
             if namespace in waiting:
                 return  # (clicked again meanwhile: one dialog)
             waiting.add(namespace)
+            writer = ctl.writer
 
             def answered(ns: str) -> None:
                 if ns == namespace:
                     ctl.permissionsKnown.disconnect(answered)
                     waiting.discard(namespace)
-                    self._enable_injection(namespace)
+                    if ctl.writer is writer:  # (another context chosen meanwhile: its namespace was not asked)
+                        self._enable_injection(namespace)
             ctl.permissionsKnown.connect(answered)
         elif spec.problem:
             self.statusBar().showMessage(spec.problem, 10000)
