@@ -262,3 +262,22 @@ def test_a_multi_tenant_tempo_without_its_tenant_says_which_header() -> None:
             TempoClient(stub.url).ping()
         assert "wants a tenant" in str(err.value) and "X-Scope-OrgID" in err.value.hint
         TempoClient(stub.url, headers={"X-Scope-OrgID": "team-a"}).ping()
+
+
+def test_a_list_or_map_value_of_another_shape_is_left_out_not_raised() -> None:
+    """An arrayValue or kvlistValue written as a bare list (not ``{"values": [...]}``) raised
+    AttributeError out of the parser (an intValue of Infinity, OverflowError): one odd attribute failed the whole search, where a value of
+    another shape is to be left out and counted."""
+    doc = {"batches": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "r.shop"}}]},
+                        "scopeSpans": [{"spans": [{
+                            "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "00f067aa0ba902b7",
+                            "startTimeUnixNano": "1700000000000001000", "endTimeUnixNano": "1700000000004001000",
+                            "attributes": [{"key": "a", "value": {"arrayValue": [{"stringValue": "x"}]}},
+                                           {"key": "k", "value": {"kvlistValue": [{"key": "x"}]}},
+                                           {"key": "n", "value": {"arrayValue": {"values": [{"arrayValue": 3}]}}},
+                                           {"key": "i", "value": {"intValue": float("inf")}},
+                                           {"key": "ok", "value": {"stringValue": "yes"}}]}]}]}]}
+    trace, skipped = parse_otlp(doc)
+    assert trace is not None and skipped == 0
+    (span,) = trace.spans
+    assert span.tags == {"ok": "yes"} and span.notes == ("4 tag(s) of another shape left out",)

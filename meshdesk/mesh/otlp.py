@@ -72,7 +72,7 @@ def any_value(value: Any) -> tuple[str, bool]:
         v = value["intValue"]
         try:
             return (str(int(v)), True) if not isinstance(v, bool) else ("", False)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # (JSON's Infinity, which Python's reader takes)
             return "", False
     if "doubleValue" in value:
         v = value["doubleValue"]
@@ -93,13 +93,22 @@ def any_value(value: Any) -> tuple[str, bool]:
     return "", False
 
 
+def _values(holder: Any) -> list[Any]:
+    """The ``values`` of an ``ArrayValue`` or ``KeyValueList``; ValueError when it has another shape."""
+    holder = holder or {}
+    values = holder.get("values") if isinstance(holder, dict) else None
+    if not isinstance(holder, dict) or not isinstance(values or [], list):
+        raise ValueError("a list or map value of another shape")
+    return values or []
+
+
 def _plain(value: Any) -> Any:
     if not isinstance(value, dict):
         return None
     if "arrayValue" in value:
-        return [_plain(v) for v in (value["arrayValue"] or {}).get("values") or []]
+        return [_plain(v) for v in _values(value["arrayValue"])]
     if "kvlistValue" in value:
-        return {str(kv.get("key")): _plain(kv.get("value")) for kv in (value["kvlistValue"] or {}).get("values") or []
+        return {str(kv.get("key")): _plain(kv.get("value")) for kv in _values(value["kvlistValue"])
                 if isinstance(kv, dict)}
     if "bytesValue" in value:
         return value["bytesValue"]
