@@ -281,3 +281,19 @@ def test_a_list_or_map_value_of_another_shape_is_left_out_not_raised() -> None:
     assert trace is not None and skipped == 0
     (span,) = trace.spans
     assert span.tags == {"ok": "yes"} and span.notes == ("4 tag(s) of another shape left out",)
+
+
+@pytest.mark.parametrize("odd", [5, "a1b2", {"traceID": "a1"}, True])
+def test_a_list_of_traces_or_services_of_another_shape_is_a_malformed_answer(odd: Any) -> None:
+    """"traces" or "tagValues" that is no list: a number raised TypeError out of the client (a traceback
+    in the log, Python's words in the dock), a text or a map was read letter by letter or key by key
+    into ids and service names. It is said as an answer that is not Tempo's API JSON."""
+    def answer(req: StubRequest) -> StubResponse:
+        return StubResponse(200, {"traces": odd} if req.path == "/api/search" else {"tagValues": odd})
+    with StubServer(answer) as stub:
+        with pytest.raises(TracingMalformed) as err:
+            TempoClient(stub.url).services()
+        assert "instead of Tempo's API JSON" in str(err.value)
+        with pytest.raises(TracingMalformed) as err:
+            TempoClient(stub.url).find_traces(query())
+        assert "instead of Tempo's API JSON" in str(err.value)

@@ -409,8 +409,9 @@ class TempoClient(JaegerClient):
         if what == "echo":
             return {}
         # protobuf's JSON leaves an empty list out: no trace found is {"metrics": {...}} without "traces"
-        if too_deep or not isinstance(body, dict) or (what in ("traces", "tagValues") and what not in body
-                                                      and set(body) - {"metrics"}):
+        listed = what in ("traces", "tagValues")
+        if too_deep or not isinstance(body, dict) or (listed and what not in body and set(body) - {"metrics"}) \
+                or (listed and not isinstance(body.get(what) or [], list)):
             html = excerpt.lstrip().lower().startswith(("<!doctype", "<html"))
             raise TracingMalformed(
                 f"{where} answered with {'an HTML page' if html else 'something'} instead of Tempo's API JSON"
