@@ -495,3 +495,21 @@ def test_editing_a_gateway_keeps_the_order_of_its_fields(emu: KubeEmulator, sett
     changed = [line[0] + line[1:].strip() for line in dialog.diff_text.toPlainText().splitlines()
                if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert changed == ["-credentialName: old-cert", "+credentialName: new-cert"], changed
+
+
+@pytest.mark.parametrize("length", [244, 252, 253])
+def test_the_token_policy_of_a_very_long_request_authentication_has_a_valid_name(length: int) -> None:
+    """The policy requiring a token was named '<name>-require-jwt' cut to 253 characters: a name of 244
+    (or 252) gave '...-require-' ('...-'), which no object may be named, refused by the API server in its
+    own words at the dry run (and written as it was by the demo)."""
+    from meshdesk.mesh.request_auth import (
+        JwtRule,
+        build_request_authentication,
+        request_authentication_plan,
+    )
+    from meshdesk.mesh.security import name_problem
+
+    ra = build_request_authentication("a" * length, "shop", [JwtRule(issuer="https://issuer.example.com")])
+    plan = request_authentication_plan(Inventory(), ra, require=True)
+    (policy,) = [c.obj for c in plan.changes if c.obj is not None and c.obj.kind == "AuthorizationPolicy"]
+    assert name_problem(policy.name) == "" and len(policy.name) <= 253

@@ -162,6 +162,13 @@ def build_request_authentication(name: str, namespace: str, rules: Sequence[JwtR
     return IstioObject("RequestAuthentication", name, namespace, SECURITY, spec, managed_labels())
 
 
+def require_jwt_name(name: str) -> str:
+    """The name of the AuthorizationPolicy that requires a token beside RequestAuthentication ``name``:
+    ``<name>-require-jwt``, cut to Kubernetes's 253 characters without leaving a '-' or '.' at its end
+    (which no name may end with)."""
+    return f"{name}-require-jwt"[:253].rstrip("-.")
+
+
 def require_jwt_policy(ra: IstioObject) -> IstioObject:
     """The AuthorizationPolicy that makes a token required where ``ra`` applies: ALLOW only requests with
     a request principal (a token the RequestAuthentication validated)."""
@@ -171,8 +178,7 @@ def require_jwt_policy(ra: IstioObject) -> IstioObject:
         spec["selector"] = {"matchLabels": selector}
     spec["action"] = ALLOW
     spec["rules"] = [{"from": [{"source": {"requestPrincipals": ["*"]}}]}]
-    name = f"{ra.name}-require-jwt"[:253]
-    return IstioObject("AuthorizationPolicy", name, ra.namespace, SECURITY, spec, managed_labels())
+    return IstioObject("AuthorizationPolicy", require_jwt_name(ra.name), ra.namespace, SECURITY, spec, managed_labels())
 
 
 def request_authentication_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
@@ -289,7 +295,7 @@ def request_authentication_plan(inv: Inventory, ra: IstioObject, *, editing: boo
                           "add an AuthorizationPolicy that allows requests with a request principal only (tick "
                           "\"Require a token\").")
     companion = next((o for o in inv.istio_objects("AuthorizationPolicy", ra.namespace)
-                      if o.name == f"{ra.name}-require-jwt"[:253]), None)
+                      if o.name == require_jwt_name(ra.name)), None)
     if editing and companion is not None and isinstance(companion.spec, dict) \
             and _selector_of(companion.spec.get("selector"), "matchLabels") != dict(selector):
         theirs = _selector_of(companion.spec.get("selector"), "matchLabels")
