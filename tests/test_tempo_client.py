@@ -88,7 +88,7 @@ def test_a_hostile_service_name_cannot_change_the_query(tempo: TempoEmulator) ->
     assert parse_traceql("{ name = " + traceql_string("a\x00\x1b\n\"") + " }")[1][0].value == "a\x00\x1b\n\""
     # every value is quoted: a tag key with odd characters too
     text = traceql("s", query(), {'we"ird key': 'v"'})
-    assert parse_traceql(text)[1][-1] == Condition('span.we"ird key', "=", 'v"')
+    assert parse_traceql(text)[1][-1] == Condition('any.we"ird key', "=", 'v"')
 
 
 def test_a_traceql_parse_error_is_a_query_error_with_tempos_words() -> None:
@@ -297,3 +297,22 @@ def test_a_list_of_traces_or_services_of_another_shape_is_a_malformed_answer(odd
         with pytest.raises(TracingMalformed) as err:
             TempoClient(stub.url).find_traces(query())
         assert "instead of Tempo's API JSON" in str(err.value)
+
+
+def test_a_tag_of_a_number_or_a_process_is_found_through_tempo_as_through_jaeger() -> None:
+    """Jaeger's tags compare as text and look at the process's tags too; the TraceQL asked
+    'span.retries = "2"', which a typed attribute (an intValue 2, as OpenTelemetry's SDKs write numbers)
+    never equals, and no span attribute for a tag of the process (a resource attribute in OTLP): the
+    traces Jaeger's API finds, Tempo's did not."""
+    traces = shop_traces()
+    b2 = next(t for t in traces if t["traceID"] == "b2")
+    failing = next(s for s in b2["spans"] if s["spanID"] == "2")
+    failing["tags"] = [*failing.get("tags", []), {"key": "retries", "type": "int64", "value": 2},
+                       {"key": "sampled", "type": "bool", "value": True}]
+    b2["processes"][failing["processID"]]["tags"] = [{"key": "zone", "type": "string", "value": "eu-1"}]
+    with JaegerEmulator(traces) as jaeger, TempoEmulator(traces) as tempo:
+        for tags in ((("retries", "2"),), (("sampled", "true"),), (("zone", "eu-1"),)):
+            through_jaeger = ids(JaegerClient(jaeger.url).find_traces(query(tags=tags)))
+            assert through_jaeger == ["b2"], tags
+            assert ids(TempoClient(tempo.url).find_traces(query(tags=tags))) == through_jaeger, tags
+        assert ids(TempoClient(tempo.url).find_traces(query(tags=(("retries", "3"),)))) == []

@@ -277,7 +277,8 @@ def traceql_string(value: str) -> str:
 
 
 def traceql_attribute(scope: str, key: str) -> str:
-    """``span.http.method``; a key with other characters quoted (``span."my key"``)."""
+    """``span.http.method``; a key with other characters quoted (``span."my key"``); an empty scope is
+    TraceQL's unscoped attribute (``.http.method``: the span's, else its resource's)."""
     return f"{scope}.{key}" if _ATTRIBUTE.match(key) else f"{scope}.{traceql_string(key)}"
 
 
@@ -288,8 +289,8 @@ def traceql_duration(ms: float) -> str:
 
 def traceql(service: str, query: TraceQuery, tags: Mapping[str, str] | None = None) -> str:
     """The spans of ``service`` the query wants: ``{ resource.service.name = "reviews.shop" && duration >=
-    100000us && (status = error || ...) }``. The query's tags (and ``tags``) compare as text, as Jaeger's
-    ``tags`` do."""
+    100000us && (status = error || ...) }``. The query's tags (and ``tags``) are matched as Jaeger's
+    ``tags`` are (``traceql_tag``)."""
     parts = [f"resource.service.name = {traceql_string(service)}"]
     if query.min_duration_ms > 0:
         parts.append(f"duration >= {traceql_duration(query.min_duration_ms)}")
@@ -298,5 +299,21 @@ def traceql(service: str, query: TraceQuery, tags: Mapping[str, str] | None = No
         parts.append('(status = error || span.error = true || span.error = "true" || '
                      "span.http.status_code >= 500)")
     for key, value in [*query.tags, *(tags or {}).items()]:
-        parts.append(f"{traceql_attribute('span', key)} = {traceql_string(value)}")
+        parts.append(traceql_tag(key, value))
     return "{ " + " && ".join(parts) + " }"
+
+
+_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")  # (no sign: a bare number is what every TraceQL version reads)
+
+
+def traceql_tag(key: str, value: str) -> str:
+    """A tag as Jaeger's ``tags`` parameter matches it, in TraceQL: the span's attribute or its process's
+    (an unscoped ``.key``: span, then resource), equal to the text, or to the number or boolean it reads
+    as (OTLP attributes are typed: an ``intValue`` 2 is never the string "2")."""
+    attribute = traceql_attribute("", key)
+    alternatives = [f"{attribute} = {traceql_string(value)}"]
+    if _NUMBER.match(value):
+        alternatives.append(f"{attribute} = {value}")
+    elif value in ("true", "false"):
+        alternatives.append(f"{attribute} = {value}")
+    return alternatives[0] if len(alternatives) == 1 else "(" + " || ".join(alternatives) + ")"
