@@ -39,6 +39,9 @@ def gateway_host_problem(value: str) -> str:
     if not host or len(host) > 253 or not _DNS.match(host.lower()):
         return (f"host {value!r}: {host!r} is not a host name ('*', a name like example.com or a wildcard like "
                 "*.example.com)")
+    long_part = next((p for p in host.rstrip(".").split(".") if len(p) > 63), None)
+    if long_part is not None:  # Istio checks each DNS label of a Gateway's host
+        return f"host {value!r}: a part of a host name is at most 63 characters ({len(long_part)} given)"
     return ""
 
 
