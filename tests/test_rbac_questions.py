@@ -323,3 +323,39 @@ def test_enable_injection_waiting_for_rbac_opens_nothing_after_a_context_switch(
         assert opened == []
     finally:
         w.close()
+
+
+def test_closing_the_window_does_not_wait_for_rbac_answers(emu: KubeEmulator, qtbot: QtBot, tmp_path: Path) -> None:
+    """Closing the window joined the RBAC worker threads on the UI thread: with a slow or hanging API
+    server (15 s a question, four namespaces at a time) the closing window froze, 'not responding', until
+    every namespace's questions were answered. It asks the workers to stop after the question under way
+    and does not wait for them."""
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.actions import install_actions
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    w = MainWindow(context=DEMO, namespaces=["shop"], settings=Settings(tmp_path / "settings.json"),
+                   factories={DEMO: lambda: demo})
+    qtbot.waitUntil(lambda: w.graph is not None, timeout=10000)
+    w.poller.clear_request()
+    ctl = install_actions(w)
+    ctl.set_source(ClusterSource(emu.api_client(), context="emu"))
+    held = emu.hold_rbac_answers()
+    try:
+        ctl.ask_permissions(list(ALL_NEEDS), "bookinfo")
+        ctl.ask_permissions(list(ALL_NEEDS), "travel")
+        qtbot.waitUntil(lambda: len(emu.rbac_calls()) >= 1, timeout=10000)  # a question is under way
+        workers = list(ctl._workers.values())
+        w.close()
+        gone: list[object] = []
+        w.destroyed.connect(lambda *_: gone.append(True))
+        w.deleteLater()
+        qtbot.waitUntil(lambda: gone != [], timeout=5000)
+        assert not held.is_set() and any(t.is_alive() for t in workers)  # the window did not wait for them
+    finally:
+        held.set()
+    for t in workers:
+        t.join(timeout=20)
+    assert not any(t.is_alive() for t in workers)
+    assert len(emu.rbac_calls()) <= 2  # they stopped after the questions under way

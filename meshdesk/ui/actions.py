@@ -161,6 +161,7 @@ class ActionsController(QObject):
         self._wanted: dict[tuple[Any, str], set[tuple[str, str]]] = {}
         self._workers: dict[tuple[Any, str], threading.Thread] = {}
         self._asking = threading.BoundedSemaphore(4)
+        self._stopped = threading.Event()  # the window closed: the workers stop after the question under way
         # (writer, namespace) -> when asking failed: its actions are enabled (the server decides on apply)
         self._failed: dict[tuple[Any, str], float] = {}
         # actions shown "checking your permissions…": updated in place when their namespace's answers come
@@ -351,7 +352,7 @@ class ActionsController(QObject):
         """Ask ``needs`` in ``namespace`` on a worker thread (a rules review, and an access review for
         what it does not grant); ``permissionsKnown(namespace)`` when they are answered."""
         writer = self.writer
-        if writer is None or not needs:
+        if writer is None or not needs or self._stopped.is_set():
             return
         key = (writer, namespace)
         with self._rbac_lock:
@@ -367,7 +368,7 @@ class ActionsController(QObject):
         writer, namespace = key
         while True:
             with self._rbac_lock:
-                needs = sorted(self._wanted.get(key) or ())
+                needs = [] if self._stopped.is_set() else sorted(self._wanted.get(key) or ())
                 if not needs:
                     self._wanted.pop(key, None)
                     self._workers.pop(key, None)
@@ -376,6 +377,8 @@ class ActionsController(QObject):
             try:
                 with self._asking:  # a few namespaces at a time (a graph of twenty asks them in turn)
                     for need in needs:
+                        if self._stopped.is_set():
+                            return
                         permission_problem(writer, [need], namespace)
             except Exception as e:  # noqa: BLE001 - asking failed: the actions are enabled, the server decides
                 log.info("RBAC questions in namespace %s failed, the server decides on apply: %s", namespace, e)
@@ -384,6 +387,13 @@ class ActionsController(QObject):
                 self._answered.emit(namespace)
             except RuntimeError:  # the controller is gone
                 return
+
+    def stop_asking(self) -> None:
+        """The window is closing: no question is asked any more, and the workers end after the one each
+        is asking (a daemon thread, never waited for: a slow API server would freeze the closing window)."""
+        self._stopped.set()
+        with self._rbac_lock:
+            self._wanted.clear()
 
     def wait_prefetch(self) -> None:
         """Wait for the RBAC questions being asked (tests; the window when it closes)."""
@@ -739,7 +749,7 @@ def install_actions(window: Any) -> ActionsController:
         view.selectionMenuRequested.connect(selection_menu)
     if hasattr(window, "graphShown"):
         window.graphShown.connect(lambda graph: ctl.prefetch_permissions(graph.request.namespaces))
-    window.destroyed.connect(lambda *_: ctl.wait_prefetch())
+    window.destroyed.connect(lambda *_: ctl.stop_asking())
     ctl.applied.connect(lambda summary: window.statusBar().showMessage(f"Applied: {summary}", 10000))
     ctl.wrote.connect(window.refresh_now)  # after a partial apply too: the inventory must show what was done
     return ctl
