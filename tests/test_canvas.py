@@ -517,6 +517,33 @@ def test_an_imported_layout_is_applied_when_the_key_is_set_again(qtbot, view: Gr
     assert view.positions()[rv] == (4321.0, -1234.0)
 
 
+def test_a_layout_imported_after_one_chosen_with_hide_is_not_replaced_when_hide_is_cleared(
+        qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """A layout chosen (Ctrl+1/2/3) while Hide hid nodes runs again when Hide shows them. A layout imported
+    in between replaced that arrangement, yet clearing Hide ran the chosen layout again over the imported
+    one and saved it in its place: the import was lost, on screen and on disk."""
+    pytest.importorskip("meshdesk.mesh.find")
+    view.set_display(DisplayOptions(show_boxes=False))
+    shown(qtbot, view, bookinfo())
+    assert view.set_hide("app = reviews") is None
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.relayout("grid")
+    imported = {nid: (100.0 * i, -300.0 * i) for i, nid in enumerate(sorted(view.positions()))}
+    # what the window's Layout > Import does (MainWindow.import_layout)
+    view.keep_for_undo()
+    LayoutStore().save(KEY, imported)
+    view.set_layout_key(KEY)
+    assert view.positions() == imported
+    finished: list[bool] = []
+    view.layoutFinished.connect(lambda: finished.append(True))
+    generation = view._layout_generation
+    assert view.set_hide("") is None
+    if view._layout_generation != generation:  # a layout was started: its outcome is what is checked
+        qtbot.waitUntil(lambda: finished != [], timeout=10000)
+    assert view.positions() == imported
+    assert LayoutStore().load(KEY) == pytest.approx(imported)
+
+
 def test_reset_layout_forgets_the_saved_positions(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     shown(qtbot, view, bookinfo())
     pp = nid_wl("productpage-v1")

@@ -1089,6 +1089,10 @@ class GraphView(QGraphicsView):
         # be saved in its place: not wanted any more (the nodes it was to place are placed by the caller)
         self._layout_generation += 1
         self._layout_pending = None
+        # nor is the layout nodes Hide hid were left out of run again when they are shown: the arrangement
+        # it made is replaced (the caller places them, where the import puts them or around it)
+        self._left_out.clear()
+        self._left_out_layout = None
         self._flush_pending_save()
         self._remember_for_undo(dict(self._saved), replaced=True)
 
