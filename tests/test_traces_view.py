@@ -597,3 +597,38 @@ def _items(tree: Any) -> list[Any]:
         out.append(item)
         stack.extend(item.child(i) for i in range(item.childCount()))
     return out
+
+
+def test_a_search_left_for_another_target_is_told_it_is_not_wanted(qtbot: QtBot) -> None:
+    """The dock asked its source without a way to cancel: another node chosen while Tempo's search for the
+    first one fetched its traces (one request each, four at a time, through the API server's proxy) waited
+    for every one of them before its own search began. The search left behind is told it is not wanted
+    any more (a cancel stops the fetches not yet begun)."""
+    import threading
+
+    class Held(JaegerJson):
+        def __init__(self, *traces: dict[str, Any]) -> None:
+            super().__init__(*traces)
+            self.gate, self.asked = threading.Event(), threading.Event()
+            self.told: list[bool] = []
+
+        def find_traces(self, query: tr.TraceQuery, cancelled: Any = None) -> tr.TraceSet:
+            if not self.told and query.target.name == "reviews":
+                self.asked.set()
+                self.gate.wait(10)  # a slow backend, released by the test
+                self.told.append(cancelled is not None and bool(cancelled()))
+            return super().find_traces(query, cancelled)
+
+    source = Held(bookinfo_trace(_us(60), reviews="v1"), bookinfo_trace(_us(120), ratings_code=503))
+    view = _view(qtbot, source)
+    view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+    view.show()
+    qtbot.waitUntil(source.asked.is_set, timeout=5000)  # the search for reviews is under way
+    try:
+        view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "ratings", "ratings"))
+    finally:
+        source.gate.set()
+    with qtbot.waitSignal(view.loaded, timeout=10000) as got:
+        pass
+    assert source.told == [True]
+    assert got.args[0].service == "ratings.bookinfo"

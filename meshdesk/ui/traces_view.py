@@ -388,12 +388,18 @@ class TracesView(QWidget):
             return
         source = self.source
         self.note.setText(f"Reading the traces of {query.target.title()}…")
+        worker, generation = self._worker, self._generation
+
+        def left_behind() -> bool:
+            # another load began (another target, filters, a refresh): this one's answer would be dropped, so
+            # the fetches not yet begun are not made (Tempo's: one request a trace)
+            return worker.generation != generation
 
         def read() -> TraceSet:
             # tens of thousands of spans are made and all kept: the collector's passes over them would
             # find nothing to free, and hold every thread up (the UI's too) while they walk them
             with paused_gc():
-                return source.find_traces(query).prepared()
+                return source.find_traces(query, left_behind).prepared()
 
         self._job.emit((self._generation, read))
 
