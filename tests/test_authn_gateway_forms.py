@@ -516,3 +516,21 @@ def test_the_token_policy_of_a_very_long_request_authentication_has_a_valid_name
     plan = request_authentication_plan(Inventory(), ra, require=True)
     (policy,) = [c.obj for c in plan.changes if c.obj is not None and c.obj.kind == "AuthorizationPolicy"]
     assert name_problem(policy.name) == "" and len(policy.name) <= 253
+
+
+def test_keeping_spellings_follows_a_server_by_its_port_and_keeps_https_redirect_false() -> None:
+    """Editing a Gateway whose first server the user removed: the second's spellings were matched against
+    the removed one's and lost; and a tls ``httpsRedirect: false`` was dropped (the tick box off). Both are
+    kept as read."""
+    from meshdesk.mesh.gateway_config import keep_spellings
+
+    before = {"selector": {"istio": "ingressgateway"}, "servers": [
+        {"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]},
+        {"port": {"number": 443, "name": "https", "protocol": "https"}, "hosts": ["*"],
+         "tls": {"httpsRedirect": False, "credentialName": "cert"}}]}
+    form = {"selector": {"istio": "ingressgateway"}, "servers": [
+        {"port": {"number": 443, "name": "https", "protocol": "HTTPS"}, "hosts": ["*"],
+         "tls": {"mode": "SIMPLE", "credentialName": "cert"}}]}
+    assert keep_spellings(form, before)["servers"] == [
+        {"port": {"number": 443, "name": "https", "protocol": "https"}, "hosts": ["*"],
+         "tls": {"httpsRedirect": False, "credentialName": "cert"}}]

@@ -143,13 +143,38 @@ def build_gateway(name: str, namespace: str, servers: Sequence[GatewayServer], *
 def keep_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
     """``spec`` (the form's) with what ``before`` (the Gateway as read) wrote differently but Istio reads
     alike kept as it was: a protocol in lower case, a ``tls`` without a mode (Istio's SIMPLE), the order of
-    its fields, so that an edit's diff shows only what the user changed. Servers are matched by position and port number."""
+    its fields, an ``httpsRedirect: false`` (the form's tick box off says nothing), so that an edit's diff
+    shows only what the user changed. A server is matched with the one of the same port number at its
+    place, else the first of that number not matched yet (a server removed before it moves it up)."""
     old_servers = before.get("servers") if isinstance(before, dict) else None
     if not isinstance(old_servers, list):
         return keep_order(spec, before)
-    for new, old in zip(spec.get("servers") or [], old_servers, strict=False):
+    given = spec.get("servers")
+    new_servers: list[Any] = given if isinstance(given, list) else []
+
+    def number(server: Any) -> Any:
+        port = server.get("port") if isinstance(server, dict) else None
+        return port.get("number") if isinstance(port, dict) else None
+
+    used: set[int] = set()
+    pairs: list[tuple[Any, Any]] = []
+    for i, new in enumerate(new_servers):
+        candidates = ([i] if i < len(old_servers) else []) + list(range(len(old_servers)))
+        match = next((j for j in candidates if j not in used and isinstance(old_servers[j], dict)
+                      and number(old_servers[j]) == number(new)), None)
+        if match is not None:
+            used.add(match)
+            pairs.append((new, old_servers[match]))
+    for new, old in pairs:
         if not isinstance(old, dict) or not isinstance(new, dict):
             continue
+        old_tls = old.get("tls")
+        if isinstance(old_tls, dict) and old_tls.get("httpsRedirect") is False:
+            tls = new.get("tls")
+            if tls is None:
+                new["tls"] = tls = {}
+            if isinstance(tls, dict):
+                tls.setdefault("httpsRedirect", False)
         for key in ("port", "tls"):
             if isinstance(new.get(key), dict):
                 keep_order(new[key], old.get(key))
