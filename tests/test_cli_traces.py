@@ -257,6 +257,9 @@ def test_the_demo_meshs_traces(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["traces"] and all("reviews.shop" in t["services"] for t in doc["traces"])
     assert traces_main(["--demo", "-n", "shop", "--workload", "nope", "--since", "1h"]) == 2
     assert "there is no workload nope in namespace shop" in capsys.readouterr().err
+    # --errors is error=true: with another error tag it found nothing, or took one over the other silently
+    assert traces_main(["--demo", "-n", "shop", "--app", "reviews", "--errors", "--tag", "error=false"]) == 2
+    assert "--errors asks for error=true: it cannot go with --tag error=false" in capsys.readouterr().err
     # the demo has no tracing backend to choose an API of: said, not ignored
     with pytest.raises(SystemExit) as exited:
         traces_main(["--demo", "-n", "shop", "--app", "reviews", "--tracing-api", "tempo"])

@@ -297,6 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         since = _since_seconds(a.since)
         tags = _tags(a.tag)
+        if a.errors and any(k == "error" and v != "true" for k, v in tags):
+            # Jaeger's tags took error=true over it without a word; through Tempo nothing matched both
+            raise _UsageError("--errors asks for error=true: it cannot go with --tag error=" +
+                              next(v for k, v in tags if k == "error"))
         source = _open(a)
         try:
             traces = tracing_source_for(source)
