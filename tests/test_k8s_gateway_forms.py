@@ -14,11 +14,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from meshdesk.mesh.gateway_config import gateway_host_problem
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Inventory
-from meshdesk.mesh.k8s_gateway_config import Listener, build_k8s_gateway, k8s_gateway_fields
+from meshdesk.mesh.k8s_gateway_config import Listener, address_problem, build_k8s_gateway, k8s_gateway_fields
 from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.request_auth import jwks_uri_problem
 from meshdesk.mesh.routing import MANAGED_LABEL, RoutingError
+from meshdesk.mesh.security import name_problem
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
@@ -346,3 +349,27 @@ def test_what_the_forms_made_is_removed_with_meshdesks_config_unless_a_route_use
     assert emu.get("gateways", "bookinfo", "unused", GW) is None
     assert emu.get("referencegrants", "bookinfo", "grant", GW) is None
     assert emu.get("gateways", "bookinfo", "used", GW) is not None
+
+
+@pytest.mark.parametrize("problem", [
+    lambda long: Listener(name="http", port="80", hostname=long + ".example.com").problems()[0],
+    lambda long: Listener(name="http", port="80", hostname="\u00c4" * 300).problems()[0],
+    lambda long: Listener(name=long.upper(), port="80").problems()[0],
+    lambda long: Listener(name="http", port="9" * 300).problems()[0],
+    lambda long: Listener(name="http", port="80", routes_from="Selector",
+                          routes_selector={"team": long}).problems()[0],
+    lambda long: Listener(name="http", port="443", protocol="HTTPS", certificate_refs=[long.upper()]).problems()[0],
+    lambda long: address_problem("Hostname", long + ".example.com"),
+    lambda long: address_problem("IPAddress", long),
+    lambda long: gateway_host_problem(long + ".example.com"),
+    lambda long: gateway_host_problem(long + "/example.com"),
+    lambda long: jwks_uri_problem("ftp://" + long),
+    lambda long: name_problem(long.upper()),
+])
+def test_a_long_value_is_quoted_shortened(problem: Any) -> None:
+    """A value pasted by mistake (300 characters) was quoted whole in the form's message, once or twice,
+    filling the form with one line of it; its start and end are quoted, around an ellipsis."""
+    text = problem("a" * 300)
+    assert text and "a" * 60 not in text and "\u00c4" * 60 not in text and "9" * 60 not in text \
+        and "A" * 60 not in text
+    assert "\u2026" in text and len(text) < 260

@@ -14,7 +14,7 @@ from typing import Any
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.config_edit import keep_order
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
-from meshdesk.mesh.routing import NETWORKING, RoutingError, is_digits
+from meshdesk.mesh.routing import NETWORKING, RoutingError, is_digits, said
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.security import _DNS_LABEL, _list_of_text, _selector_of, _taken, name_problem
 
@@ -33,15 +33,15 @@ def gateway_host_problem(value: str) -> str:
     the namespace ``*``, ``.`` or a name, the name ``*``, ``*.suffix`` or a full name."""
     ns, sep, host = value.rpartition("/")
     if sep and (not ns or "/" in ns):
-        return f"host {value!r} is not like example.com, *.example.com or namespace/example.com"
+        return f"host {said(value)} is not like example.com, *.example.com or namespace/example.com"
     if sep and ns not in ("*", ".") and (len(ns) > 63 or not _DNS_LABEL.match(ns)):
-        return f"host {value!r}: {ns!r} is not a namespace ('*', '.' or a namespace name)"
+        return f"host {said(value)}: {said(ns)} is not a namespace ('*', '.' or a namespace name)"
     if not host or len(host) > 253 or not _DNS.match(host.lower()):
-        return (f"host {value!r}: {host!r} is not a host name ('*', a name like example.com or a wildcard like "
+        return (f"host {said(value)}: {said(host)} is not a host name ('*', a name like example.com or a wildcard like "
                 "*.example.com)")
     long_part = next((p for p in host.rstrip(".").split(".") if len(p) > 63), None)
     if long_part is not None:  # Istio checks each DNS label of a Gateway's host
-        return f"host {value!r}: a part of a host name is at most 63 characters ({len(long_part)} given)"
+        return f"host {said(value)}: a part of a host name is at most 63 characters ({len(long_part)} given)"
     return ""
 
 
@@ -59,11 +59,11 @@ class GatewayServer:
         out = []
         n = self.number.strip()
         if not is_digits(n) or not 1 <= int(n) <= 65535:
-            out.append(f"port {n!r} is not a port number from 1 to 65535" if n else "a port number is needed")
+            out.append(f"port {said(n)} is not a port number from 1 to 65535" if n else "a port number is needed")
         if self.protocol not in GATEWAY_PROTOCOLS:
-            out.append(f"protocol {self.protocol!r} is not one of {', '.join(GATEWAY_PROTOCOLS)}")
+            out.append(f"protocol {said(self.protocol)} is not one of {', '.join(GATEWAY_PROTOCOLS)}")
         if self.port_name and not _DNS_LABEL.match(self.port_name):
-            out.append(f"port name {self.port_name!r} is not a name (lower-case letters, digits and '-')")
+            out.append(f"port name {said(self.port_name)} is not a name (lower-case letters, digits and '-')")
         if not self.hosts:
             out.append("needs at least one host ('*' for any)")
         out += [p for h in self.hosts if (p := gateway_host_problem(h))]
@@ -71,7 +71,7 @@ class GatewayServer:
         if dup is not None:
             out.append(f"host {dup} is given twice")
         if self.tls_mode and self.tls_mode not in TLS_MODES:
-            out.append(f"TLS mode {self.tls_mode!r} is not one of {', '.join(TLS_MODES)}")
+            out.append(f"TLS mode {said(self.tls_mode)} is not one of {', '.join(TLS_MODES)}")
         if self.protocol in _TLS_PROTOCOLS and not self.tls_mode:
             out.append(f"a {self.protocol} server needs TLS settings: pick a TLS mode (SIMPLE with the Secret "
                        "holding the certificate, or PASSTHROUGH)")
@@ -238,7 +238,7 @@ def gateway_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
                 s.number = str(number)
             protocol = str(port.get("protocol", "")).upper()
             if protocol not in GATEWAY_PROTOCOLS:
-                out.append(f"{at}.port.protocol {port.get('protocol')!r} (the form offers "
+                out.append(f"{at}.port.protocol {said(port.get('protocol'))} (the form offers "
                            f"{', '.join(GATEWAY_PROTOCOLS)})")
             else:
                 s.protocol = protocol
@@ -251,7 +251,7 @@ def gateway_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
                 out += [f"{at}.tls.{k}" for k in tls if k not in ("mode", "credentialName", "httpsRedirect")]
                 mode = tls.get("mode", "")
                 if mode and mode not in TLS_MODES:
-                    out.append(f"{at}.tls.mode {mode!r}")
+                    out.append(f"{at}.tls.mode {said(mode)}")
                 else:
                     # Istio reads a tls without a mode as SIMPLE
                     s.tls_mode = str(mode or ("SIMPLE" if set(tls) - {"httpsRedirect"} else ""))

@@ -21,7 +21,7 @@ from typing import Any
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.config_edit import keep_order
 from meshdesk.mesh.inventory import GATEWAY_API_GROUP, GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject
-from meshdesk.mesh.routing import RoutingError, is_digits
+from meshdesk.mesh.routing import RoutingError, is_digits, said
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.security import _DNS_LABEL, _taken, name_problem
 
@@ -63,9 +63,9 @@ def hostname_problem(value: str) -> str:
     except ValueError:
         pass
     else:
-        return f"hostname {value!r} is an IP address: a listener's hostname is a name (e.g. example.com)"
+        return f"hostname {said(value)} is an IP address: a listener's hostname is a name (e.g. example.com)"
     if len(value) > 253 or not _HOSTNAME.match(value):
-        return (f"hostname {value!r} is not a host name (a name like example.com or a wildcard like "
+        return (f"hostname {said(value)} is not a host name (a name like example.com or a wildcard like "
                 "*.example.com, in lower case)")
     return ""
 
@@ -73,9 +73,9 @@ def hostname_problem(value: str) -> str:
 def labels_problem(labels: Mapping[str, str], what: str) -> str:
     for k, v in labels.items():
         if len(k.rpartition("/")[2]) > 63 or not _LABEL_KEY.match(k):
-            return f"{what}: {k!r} is not a label name"
+            return f"{what}: {said(k)} is not a label name"
         if len(v) > 63 or not _LABEL_VALUE.match(v):
-            return f"{what}: {v!r} is not a label value"
+            return f"{what}: {said(v)} is not a label value"
     return ""
 
 
@@ -95,12 +95,12 @@ class Listener:
         if not self.name:
             out.append("a listener name is needed")
         elif len(self.name) > 253 or not _SECTION_NAME.match(self.name):
-            out.append(f"listener name {self.name!r} is not a name (lower-case letters, digits, '-' and '.')")
+            out.append(f"listener name {said(self.name)} is not a name (lower-case letters, digits, '-' and '.')")
         p = self.port.strip()
         if not is_digits(p) or not 1 <= int(p) <= 65535:
-            out.append(f"port {p!r} is not a port number from 1 to 65535" if p else "a port number is needed")
+            out.append(f"port {said(p)} is not a port number from 1 to 65535" if p else "a port number is needed")
         if self.protocol not in LISTENER_PROTOCOLS:
-            out.append(f"protocol {self.protocol!r} is not one of {', '.join(LISTENER_PROTOCOLS)}")
+            out.append(f"protocol {said(self.protocol)} is not one of {', '.join(LISTENER_PROTOCOLS)}")
         if self.hostname:
             if self.protocol in ("TCP", "UDP"):
                 out.append(f"a {self.protocol} listener takes no hostname (the Gateway API refuses it): leave it "
@@ -108,7 +108,7 @@ class Listener:
             elif problem := hostname_problem(self.hostname):
                 out.append(problem)
         if self.routes_from not in ROUTES_FROM:
-            out.append(f"routes from {self.routes_from!r} is not one of {', '.join(ROUTES_FROM)}")
+            out.append(f"routes from {said(self.routes_from)} is not one of {', '.join(ROUTES_FROM)}")
         if self.routes_from == "Selector":
             if not self.routes_selector:
                 out.append("routes from Selector needs the labels of the namespaces whose routes may attach")
@@ -116,7 +116,7 @@ class Listener:
                 out.append(problem)
         if self.protocol in ("HTTPS", "TLS"):
             if self.tls_mode not in TLS_MODES:
-                out.append(f"TLS mode {self.tls_mode!r} is not one of {', '.join(TLS_MODES)}")
+                out.append(f"TLS mode {said(self.tls_mode)} is not one of {', '.join(TLS_MODES)}")
             elif self.tls_mode == "Terminate" and not self.certificate_refs:
                 out.append(f"{_a(self.protocol)} listener that terminates TLS needs the certificate: give the Secret "
                            "holding it (certificateRefs)")
@@ -127,9 +127,9 @@ class Listener:
             for ref in self.certificate_refs:
                 ns, sep, name = ref.rpartition("/")
                 if sep and (not ns or len(ns) > 63 or not _DNS_LABEL.match(ns)):
-                    out.append(f"certificateRefs: {ref!r} is not a Secret (name, or namespace/name)")
+                    out.append(f"certificateRefs: {said(ref)} is not a Secret (name, or namespace/name)")
                 elif problem := name_problem(name):
-                    out.append(f"certificateRefs: {ref!r}: {problem.replace('a name is', 'a Secret name is')}")
+                    out.append(f"certificateRefs: {said(ref)}: {problem.replace('a name is', 'a Secret name is')}")
             dup = next((r for r in self.certificate_refs if self.certificate_refs.count(r) > 1), None)
             if dup is not None:
                 out.append(f"certificateRefs: {dup} is given twice")
@@ -159,16 +159,16 @@ class Listener:
 
 def address_problem(kind: str, value: str) -> str:
     if kind not in ADDRESS_TYPES:
-        return f"address type {kind!r} is not one of {', '.join(ADDRESS_TYPES)}"
+        return f"address type {said(kind)} is not one of {', '.join(ADDRESS_TYPES)}"
     if not value:
         return f"an {kind} address needs a value"
     if kind == "IPAddress":
         try:
             ipaddress.ip_address(value)
         except ValueError:
-            return f"address {value!r} is not an IP address"
+            return f"address {said(value)} is not an IP address"
     elif len(value) > 253 or not _HOSTNAME.match(value) or value.startswith("*"):
-        return f"address {value!r} is not a host name"
+        return f"address {said(value)} is not a host name"
     return ""
 
 
@@ -268,16 +268,16 @@ def build_reference_grant(name: str, namespace: str, source: GrantSide, target: 
     if problem := name_problem(name):
         raise RoutingError(problem)
     if source.kind not in GRANT_FROM_KINDS:
-        raise RoutingError(f"from kind {source.kind!r} is not one of {', '.join(GRANT_FROM_KINDS)}")
+        raise RoutingError(f"from kind {said(source.kind)} is not one of {', '.join(GRANT_FROM_KINDS)}")
     if not source.namespace:
         raise RoutingError("the namespace the references come from is needed")
     if len(source.namespace) > 63 or not _DNS_LABEL.match(source.namespace):
-        raise RoutingError(f"from namespace {source.namespace!r} is not a namespace name")
+        raise RoutingError(f"from namespace {said(source.namespace)} is not a namespace name")
     if source.namespace == namespace:
         raise RoutingError(f"from namespace {namespace} is this ReferenceGrant's own: references within a namespace "
                            "need no grant (pick the namespace the routes or Gateways are in)")
     if target.kind not in GRANT_TO_KINDS:
-        raise RoutingError(f"to kind {target.kind!r} is not one of {', '.join(GRANT_TO_KINDS)}")
+        raise RoutingError(f"to kind {said(target.kind)} is not one of {', '.join(GRANT_TO_KINDS)}")
     if target.name and (problem := name_problem(target.name)):
         raise RoutingError(f"to name: {problem}")
     to: dict[str, Any] = {"group": GRANT_TO_KINDS[target.kind], "kind": target.kind}
@@ -352,7 +352,7 @@ def k8s_gateway_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
         else:
             li.port = str(port)
         if raw.get("protocol") not in LISTENER_PROTOCOLS:
-            out.append(f"{at}.protocol {raw.get('protocol')!r} (the form offers {', '.join(LISTENER_PROTOCOLS)})")
+            out.append(f"{at}.protocol {said(raw.get('protocol'))} (the form offers {', '.join(LISTENER_PROTOCOLS)})")
         else:
             li.protocol = str(raw["protocol"])
         allowed = raw.get("allowedRoutes")
@@ -364,7 +364,7 @@ def k8s_gateway_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
             elif isinstance(namespaces, dict):
                 li.routes_from = str(namespaces.get("from") or "Same")
                 if li.routes_from not in ROUTES_FROM:
-                    out.append(f"{at}.allowedRoutes.namespaces.from {li.routes_from!r}")
+                    out.append(f"{at}.allowedRoutes.namespaces.from {said(li.routes_from)}")
                 selector = namespaces.get("selector")
                 if selector is not None and li.routes_from != "Selector":
                     # not written back by the form (it writes a selector with Selector only)
@@ -385,7 +385,7 @@ def k8s_gateway_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
                 out += [f"{at}.tls.{k}" for k in tls if k not in ("mode", "certificateRefs")]
                 li.tls_mode = str(tls.get("mode") or "Terminate")  # the Gateway API's default
                 if li.tls_mode not in TLS_MODES:
-                    out.append(f"{at}.tls.mode {li.tls_mode!r}")
+                    out.append(f"{at}.tls.mode {said(li.tls_mode)}")
                 refs = tls.get("certificateRefs") or []
                 for j, ref in enumerate(refs if isinstance(refs, list) else [None]):
                     if not isinstance(ref, dict) or set(ref) - {"group", "kind", "name", "namespace"} or \

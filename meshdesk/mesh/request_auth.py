@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.inventory import Inventory, IstioObject
-from meshdesk.mesh.routing import SECURITY, RoutingError
+from meshdesk.mesh.routing import SECURITY, RoutingError, said
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.security import (
     ALLOW,
@@ -41,7 +41,7 @@ def header_problem(value: str, what: str = "header") -> str:
     if not value:
         return f"a {what} needs a name"
     if not _TOKEN.match(value):
-        return (f"{what} {value!r} is not a name an HTTP request can carry (letters, digits and !#$%&'*+-.^_`|~; "
+        return (f"{what} {said(value)} is not a name an HTTP request can carry (letters, digits and !#$%&'*+-.^_`|~; "
                 "no spaces, ':' or '=')")
     return ""
 
@@ -49,7 +49,7 @@ def header_problem(value: str, what: str = "header") -> str:
 def jwks_uri_problem(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname or any(c.isspace() for c in value):
-        return f"jwksUri {value!r} is not a URL like https://example.com/.well-known/jwks.json"
+        return f"jwksUri {said(value)} is not a URL like https://example.com/.well-known/jwks.json"
     return ""
 
 
@@ -93,7 +93,7 @@ class JwtRule:
         if not self.issuer.strip():
             out.append("an issuer is needed (the iss claim of the tokens, e.g. https://accounts.example.com)")
         elif any(c.isspace() for c in self.issuer.strip()):
-            out.append(f"issuer {self.issuer.strip()!r} has a space in it")
+            out.append(f"issuer {said(self.issuer.strip())} has a space in it")
         if self.jwks_uri and self.jwks.strip():
             out.append("give the keys either by jwksUri or inline (jwks), not both")
         if self.jwks_uri and (p := jwks_uri_problem(self.jwks_uri)):
@@ -105,7 +105,7 @@ class JwtRule:
         out += [f"header {n} is given twice in fromHeaders" for n in sorted(set(names)) if names.count(n) > 1]
         for v in self.from_params:
             if any(c.isspace() or c in "&=?#" for c in v):
-                out.append(f"query parameter {v!r} is not a parameter name")
+                out.append(f"query parameter {said(v)} is not a parameter name")
         out += [p for v in self.from_cookies if (p := header_problem(v, "cookie"))]
         if self.output_payload_to_header and (p := header_problem(self.output_payload_to_header)):
             out.append(f"outputPayloadToHeader: {p}")
@@ -237,7 +237,7 @@ def request_authentication_fields(spec: Any) -> tuple[dict[str, Any], list[str]]
                 out += [f"{where}.{k}" for k in item if k not in (first, second)]
                 a, b = item[first], item.get(second, "")
                 if any(c in a + b for c in ",=") or a != a.strip() or b != b.lstrip():
-                    out.append(f"{where} (a value the form cannot write back: {a}={b!r})")
+                    out.append(f"{where} (a value the form cannot write back: {a}={said(b)})")
                 pairs.append((a, b))
             setattr(rule, "from_headers" if key == "fromHeaders" else "output_claim_to_headers", pairs)
         rules.append(rule)

@@ -242,6 +242,17 @@ INT32_MAX = 2**31 - 1
 UINT32_MAX = 2**32 - 1
 
 
+_QUOTE_LIMIT = 60
+
+
+def said(value: object) -> str:
+    """``value`` quoted as a message quotes what a person typed: whole when short, else its start and end
+    around an ellipsis (a pasted 2,000-character host must not fill the form with one error)."""
+    text = value if isinstance(value, str) else repr(value)
+    short = text if len(text) <= _QUOTE_LIMIT else f"{text[:40]}\u2026{text[-15:]}"
+    return repr(short) if isinstance(value, str) else short
+
+
 def is_digits(text: str) -> bool:
     """Whether ``text`` is a whole number written in ASCII digits, as Istio and Envoy read numbers:
     ``str.isdigit`` also takes "８０" (full width) and "²", which ``int`` reads as 80 or refuses, and

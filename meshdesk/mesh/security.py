@@ -29,7 +29,7 @@ from meshdesk.mesh.inventory import (
     IstioObject,
     Workload,
 )
-from meshdesk.mesh.routing import NETWORKING, SECURITY, RoutingError, is_digits, is_managed
+from meshdesk.mesh.routing import NETWORKING, SECURITY, RoutingError, is_digits, is_managed, said
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.validations import HTTP_METHODS, _http_method
 
@@ -63,10 +63,10 @@ def name_problem(name: str) -> str:
     if not name:
         return "a name is needed"
     if not _NAME.match(name):
-        return (f"{name!r} is not a valid name: use lower-case letters, digits, '-' and '.', starting and "
+        return (f"{said(name)} is not a valid name: use lower-case letters, digits, '-' and '.', starting and "
                 "ending with a letter or digit")
     if len(name) > 253:  # as Kubernetes checks an object's name: the whole (its parts may be longer than 63)
-        return f"{name[:40]!r}... is not a valid name: at most 253 characters ({len(name)} given)"
+        return f"{said(name)} is not a valid name: at most 253 characters ({len(name)} given)"
     return ""
 
 
