@@ -373,3 +373,26 @@ def test_a_long_value_is_quoted_shortened(problem: Any) -> None:
     assert text and "a" * 60 not in text and "\u00c4" * 60 not in text and "9" * 60 not in text \
         and "A" * 60 not in text
     assert "\u2026" in text and len(text) < 260
+
+
+def test_removal_keeps_a_gateway_or_subsets_a_virtual_service_of_a_namespace_not_selected_uses() -> None:
+    """Remove meshdesk config with one namespace selected: a VirtualService of another namespace (read
+    cluster-wide, outside the selection) bound to meshdesk's Gateway, or routing to its DestinationRule's
+    subsets, was not looked at, so both were deleted and that VirtualService's requests failed."""
+    from meshdesk.mesh.changes import removal_scope
+    from meshdesk.mesh.inventory import IstioObject
+
+    managed = {MANAGED_LABEL: "meshdesk"}
+    gw = IstioObject("Gateway", "gw", "edge", spec={"selector": {"istio": "ingressgateway"}, "servers": [
+        {"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]}]}, labels=managed)
+    dr = IstioObject("DestinationRule", "web", "edge", spec={"host": "web.edge.svc.cluster.local", "subsets": [
+        {"name": "v1", "labels": {"version": "v1"}}]}, labels=managed)
+    elsewhere = IstioObject("VirtualService", "shop", "shop", spec={
+        "hosts": ["shop.example.com"], "gateways": ["edge/gw"],
+        "http": [{"route": [{"destination": {"host": "web.edge.svc.cluster.local", "subset": "v1"}}]}]})
+    inv = Inventory(namespaces=[], istio=[gw, dr], outside_config=[elsewhere])
+    scope = removal_scope(inv, "edge")
+    assert scope.deleted == []
+    kept = {o.kind: why for o, why in scope.kept}
+    assert "VirtualService shop/shop routes" in kept["Gateway"]
+    assert "VirtualService shop/shop routes to v1" in kept["DestinationRule"]

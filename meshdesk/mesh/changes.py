@@ -1280,7 +1280,9 @@ def removal_scope(inv: Inventory, namespace: str | None = None, service: Service
     scope = RemovalScope()
     added = {(o.kind, o.namespace, o.name): _added_by_others(inv, o) for o in objs}
     going = {key for key, extra in added.items() if not extra}
-    staying = [vs for vs in inv.istio_objects("VirtualService") if ("VirtualService", vs.namespace, vs.name) not in going]
+    # those of the namespaces not selected too (read cluster-wide): one there may route through a Gateway
+    # or to a DestinationRule's subsets here
+    staying = [vs for vs in inv.mesh_config("VirtualService") if ("VirtualService", vs.namespace, vs.name) not in going]
     for o in objs:
         extra = added[(o.kind, o.namespace, o.name)]
         if extra:
