@@ -396,3 +396,28 @@ def test_removal_keeps_a_gateway_or_subsets_a_virtual_service_of_a_namespace_not
     kept = {o.kind: why for o, why in scope.kept}
     assert "VirtualService shop/shop routes" in kept["Gateway"]
     assert "VirtualService shop/shop routes to v1" in kept["DestinationRule"]
+
+
+def test_removing_a_gateway_that_takes_routes_of_other_namespaces_says_those_were_not_read() -> None:
+    """A Kubernetes Gateway whose listener takes routes from All namespaces was deleted with only the
+    selected namespaces' routes looked at, without a word that a route elsewhere (not read) may use it."""
+    from meshdesk.mesh.changes import removal_plan
+    from meshdesk.mesh.inventory import IstioObject, Namespace
+
+    def gateway(name: str, allowed: dict[str, Any] | None) -> IstioObject:
+        listener: dict[str, Any] = {"name": "http", "port": 80, "protocol": "HTTP"}
+        if allowed is not None:
+            listener["allowedRoutes"] = allowed
+        return IstioObject("K8sGateway", name, "edge", f"{GW}/v1", {"gatewayClassName": "istio",
+                                                                   "listeners": [listener]},
+                           {MANAGED_LABEL: "meshdesk"})
+
+    inv = Inventory(namespaces=[Namespace("edge")], cluster_namespaces=["edge", "shop"],
+                    istio=[gateway("shared", {"namespaces": {"from": "All"}}), gateway("own", None)])
+    plan = removal_plan(inv, "edge")
+    assert len(plan.changes) == 2
+    warnings = [n for n in plan.notes if n.startswith("Warning: Kubernetes Gateway")]
+    assert len(warnings) == 1 and "edge/shared takes routes of other namespaces (from All)" in warnings[0]
+    # every namespace selected: the routes of all were read, nothing to say
+    inv.namespaces.append(Namespace("shop"))
+    assert not [n for n in removal_plan(inv, "edge").notes if n.startswith("Warning: Kubernetes Gateway")]

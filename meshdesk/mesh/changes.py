@@ -1336,6 +1336,29 @@ def _attaches(route: IstioObject, gw: IstioObject) -> bool:
     return False
 
 
+def _other_namespaces_routes_notes(inv: Inventory, deleted: Sequence[IstioObject]) -> list[str]:
+    """A Kubernetes Gateway deleted whose listeners take routes of other namespaces (from All or a
+    Selector): the Gateway API's routes are read in the selected namespaces only, so one attached from
+    a namespace not selected was not seen (``removal_scope`` keeps a Gateway a route it read uses)."""
+    selected = {n.name for n in inv.namespaces}
+    if inv.cluster_namespaces is not None and set(inv.cluster_namespaces) <= selected:
+        return []
+    notes = []
+    for o in deleted:
+        listeners = o.spec.get("listeners") if o.kind == "K8sGateway" and isinstance(o.spec, dict) else None
+        froms = set()
+        for li in listeners if isinstance(listeners, list) else ():
+            allowed = li.get("allowedRoutes") if isinstance(li, dict) else None
+            namespaces = allowed.get("namespaces") if isinstance(allowed, dict) else None
+            froms.add(str(namespaces.get("from") or "Same") if isinstance(namespaces, dict) else "Same")
+        if froms - {"Same"}:
+            notes.append(f"Warning: Kubernetes Gateway {o.namespace}/{o.name} takes routes of other namespaces "
+                         f"(from {_and(sorted(froms - {'Same'}))}); the routes of the namespaces not selected were "
+                         "not read, so one attached to it from there would stop carrying requests. Select them to "
+                         "check first.")
+    return notes
+
+
 def removal_plan(inv: Inventory, namespace: str | None = None, service: Service | None = None) -> ChangePlan:
     """Delete everything meshdesk created (for ``service``: its traffic routing) but what ``removal_scope``
     keeps; the plan says what it keeps and why."""
@@ -1347,6 +1370,7 @@ def removal_plan(inv: Inventory, namespace: str | None = None, service: Service 
     from meshdesk.mesh.security import removal_notes  # (it builds on this module)
 
     notes += removal_notes(inv, scope.deleted)
+    notes += _other_namespaces_routes_notes(inv, scope.deleted)
     plan = ChangePlan(f"{summary} ({counted(len(scope.deleted), 'object')})", notes=notes)
     if scope.kept:  # not "the cluster already has this configuration": what there is stays, for a reason
         plan.nothing = (f"Nothing to delete: {'the object' if len(scope.kept) == 1 else 'every object'} meshdesk "
