@@ -421,3 +421,25 @@ def test_removing_a_gateway_that_takes_routes_of_other_namespaces_says_those_wer
     # every namespace selected: the routes of all were read, nothing to say
     inv.namespaces.append(Namespace("shop"))
     assert not [n for n in removal_plan(inv, "edge").notes if n.startswith("Warning: Kubernetes Gateway")]
+
+
+@pytest.mark.parametrize("listener", [
+    {"name": "https", "port": 443, "protocol": "HTTPS", "tls": {"certificateRefs": [{"name": "cert"}]}},
+    {"name": "https", "port": 443, "protocol": "HTTPS",
+     "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "cert", "namespace": "certs"}]}},
+    {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {}}},
+    {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {}},
+])
+def test_an_edit_that_changes_nothing_keeps_a_listeners_defaults_as_written(listener: dict[str, Any]) -> None:
+    """A Gateway written as the Gateway API's docs write one (a certificateRef by its name alone, group and
+    kind left to their defaults; allowedRoutes without from) came back from the form with the defaults
+    written, so saving it unchanged showed certificateRefs and allowedRoutes changed in the review's diff."""
+    from meshdesk.mesh.k8s_gateway_config import keep_k8s_spellings
+
+    spec = {"gatewayClassName": "istio", "listeners": [listener]}
+    values, cannot = k8s_gateway_fields(spec)
+    assert cannot == []
+    gw = build_k8s_gateway("gw", "edge", values["class_name"], values["listeners"], values["addresses"])
+    assert keep_k8s_spellings(gw.spec, spec) == spec
+    assert list(keep_k8s_spellings(gw.spec, spec)["listeners"][0].get("tls", {}).get("certificateRefs", [{}])[0]) == \
+        list(listener.get("tls", {}).get("certificateRefs", [{}])[0])

@@ -12,6 +12,7 @@ in its own (``to``): an HTTPRoute elsewhere to this namespace's Services, a Gate
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
@@ -427,10 +428,23 @@ def keep_k8s_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
             continue
         if "allowedRoutes" not in was and new.get("allowedRoutes") == {"namespaces": {"from": "Same"}}:
             del new["allowedRoutes"]
+        old_allowed = was.get("allowedRoutes")
+        if new.get("allowedRoutes") == {"namespaces": {"from": "Same"}} and old_allowed in ({}, {"namespaces": {}}):
+            new["allowedRoutes"] = copy.deepcopy(old_allowed)  # from left to its default, Same, as written
         old_tls, new_tls = was.get("tls"), new.get("tls")
         if isinstance(old_tls, dict) and "mode" not in old_tls and isinstance(new_tls, dict) and \
                 new_tls.get("mode") == "Terminate":
             del new_tls["mode"]
+        old_refs = old_tls.get("certificateRefs") if isinstance(old_tls, dict) else None
+        for ref in (new_tls.get("certificateRefs") or []) if isinstance(new_tls, dict) else []:
+            same = [r for r in (old_refs if isinstance(old_refs, list) else []) if isinstance(r, dict)
+                    and r.get("name") == ref.get("name") and r.get("namespace") == ref.get("namespace")]
+            if not same:
+                continue
+            for key, default in (("group", ""), ("kind", "Secret")):  # the Gateway API's defaults
+                if key not in same[0] and ref.get(key) == default:
+                    del ref[key]
+            keep_order(ref, same[0])
         keep_order(new, was)
     return keep_order(spec, before)
 
