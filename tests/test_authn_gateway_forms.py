@@ -534,3 +534,24 @@ def test_keeping_spellings_follows_a_server_by_its_port_and_keeps_https_redirect
     assert keep_spellings(form, before)["servers"] == [
         {"port": {"number": 443, "name": "https", "protocol": "https"}, "hosts": ["*"],
          "tls": {"httpsRedirect": False, "credentialName": "cert"}}]
+
+
+def test_editing_a_gateway_keeps_a_port_without_a_name() -> None:
+    """A server whose port has no name (Istio needs none) came back from the form with the name the form
+    makes up ('http-80'), so an edit that changed only a host showed the port changed too."""
+    from meshdesk.mesh.gateway_config import build_gateway, gateway_fields, keep_spellings
+
+    before = {"selector": {"istio": "ingressgateway"}, "servers": [
+        {"port": {"number": 80, "protocol": "HTTP"}, "hosts": ["shop.example.com"]},
+        {"port": {"number": 8080, "protocol": "http"}, "hosts": ["*"]}]}
+    values, cannot = gateway_fields(before)
+    assert cannot == []
+    values["servers"][0].hosts = ["books.example.com"]
+    gw = build_gateway("gw", "edge", values["servers"], selector=values["selector"])
+    assert keep_spellings(gw.spec, before)["servers"] == [
+        {"port": {"number": 80, "protocol": "HTTP"}, "hosts": ["books.example.com"]},
+        {"port": {"number": 8080, "protocol": "http"}, "hosts": ["*"]}]
+    # a name typed in the form is written
+    values["servers"][0].port_name = "web"
+    gw = build_gateway("gw", "edge", values["servers"], selector=values["selector"])
+    assert keep_spellings(gw.spec, before)["servers"][0]["port"]["name"] == "web"

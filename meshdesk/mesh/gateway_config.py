@@ -142,7 +142,7 @@ def build_gateway(name: str, namespace: str, servers: Sequence[GatewayServer], *
 
 def keep_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
     """``spec`` (the form's) with what ``before`` (the Gateway as read) wrote differently but Istio reads
-    alike kept as it was: a protocol in lower case, a ``tls`` without a mode (Istio's SIMPLE), the order of
+    alike kept as it was: a protocol in lower case, a port without a name, a ``tls`` without a mode (Istio's SIMPLE), the order of
     its fields, an ``httpsRedirect: false`` (the form's tick box off says nothing), so that an edit's diff
     shows only what the user changed. A server is matched with the one of the same port number at its
     place, else the first of that number not matched yet (a server removed before it moves it up)."""
@@ -186,6 +186,9 @@ def keep_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
         protocol = old_port.get("protocol")
         if isinstance(protocol, str) and protocol.upper() == new_port.get("protocol"):
             new_port["protocol"] = protocol
+        if "name" not in old_port and \
+                new_port.get("name") == f"{str(new_port.get('protocol')).lower()}-{new_port.get('number')}":
+            del new_port["name"]  # the name the form makes up for a port without one (Istio needs none)
         old_tls, new_tls = old.get("tls"), new.get("tls")
         if isinstance(old_tls, dict) and "mode" not in old_tls and isinstance(new_tls, dict) and \
                 new_tls.get("mode") == "SIMPLE":
