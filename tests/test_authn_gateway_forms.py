@@ -555,3 +555,24 @@ def test_editing_a_gateway_keeps_a_port_without_a_name() -> None:
     values["servers"][0].port_name = "web"
     gw = build_gateway("gw", "edge", values["servers"], selector=values["selector"])
     assert keep_spellings(gw.spec, before)["servers"][0]["port"]["name"] == "web"
+
+
+def test_editing_a_request_authentication_keeps_defaults_written_out(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A RequestAuthentication written with its defaults spelled out (forwardOriginalToken: false, a
+    header's prefix: "", audiences: [], as some tools write them) lost them when edited in the form: the
+    diff showed them removed though the user changed only the jwksUri. They are kept as written."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "RequestAuthentication",
+             "metadata": {"name": "jwt", "namespace": "bookinfo"},
+             "spec": {"jwtRules": [{"issuer": "https://a.example.com", "audiences": [],
+                                    "jwksUri": "https://a.example.com/jwks",
+                                    "fromHeaders": [{"name": "Authorization", "prefix": ""}],
+                                    "forwardOriginalToken": False}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Edit RequestAuthentication jwt in a form…")
+    dialog.form.rules[0].jwks_uri.setText("https://a.example.com/keys")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    assert emu.get("requestauthentications", "bookinfo", "jwt", SEC)["spec"]["jwtRules"] == [
+        {"issuer": "https://a.example.com", "audiences": [], "jwksUri": "https://a.example.com/keys",
+         "fromHeaders": [{"name": "Authorization", "prefix": ""}], "forwardOriginalToken": False}]

@@ -246,6 +246,36 @@ def request_authentication_fields(spec: Any) -> tuple[dict[str, Any], list[str]]
     return {"selector": selector, "rules": rules}, out
 
 
+def keep_request_auth_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
+    """``spec`` (the form's) with what ``before`` (the RequestAuthentication as read) wrote out though it
+    is the default kept as it was: ``forwardOriginalToken: false``, an empty list (``audiences: []`` ...), a
+    header's ``prefix: ""``, a ``selector`` with no labels, so that an edit's diff shows only what the user
+    changed. Rules are matched by issuer (one rule per issuer)."""
+    if not isinstance(before, dict):
+        return spec
+    if "selector" not in spec and before.get("selector") == {"matchLabels": {}}:
+        spec["selector"] = {"matchLabels": {}}
+    old_rules = before.get("jwtRules")
+    by_issuer = {r["issuer"].strip(): r for r in old_rules if isinstance(r, dict) and isinstance(r.get("issuer"), str)} \
+        if isinstance(old_rules, list) else {}
+    for rule in spec.get("jwtRules") or []:
+        was = by_issuer.get(rule.get("issuer"))
+        if was is None:
+            continue
+        if was.get("forwardOriginalToken") is False and "forwardOriginalToken" not in rule:
+            rule["forwardOriginalToken"] = False
+        for key in ("audiences", "fromHeaders", "fromParams", "fromCookies", "outputClaimToHeaders"):
+            if was.get(key) == [] and key not in rule:
+                rule[key] = []
+        old_headers = was.get("fromHeaders")
+        blank = {h.get("name") for h in old_headers if isinstance(h, dict) and h.get("prefix") == ""} \
+            if isinstance(old_headers, list) else set()
+        for header in rule.get("fromHeaders") or []:
+            if header.get("name") in blank and "prefix" not in header:
+                header["prefix"] = ""
+    return spec
+
+
 def token_requiring_policies(inv: Inventory, namespace: str, selector: Mapping[str, str]) -> list[str]:
     """The ALLOW policies (of ``namespace`` and the root namespace) every rule of which asks for a request
     principal, and that cover the workloads ``selector`` picks (all of them when it has no selector), by

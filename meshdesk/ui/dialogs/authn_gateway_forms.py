@@ -39,6 +39,7 @@ from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
 from meshdesk.mesh.request_auth import (
     JwtRule,
     build_request_authentication,
+    keep_request_auth_spellings,
     parse_pairs,
     request_authentication_fields,
     request_authentication_plan,
@@ -249,7 +250,13 @@ class RequestAuthenticationForm(ActionForm):
         require = self.require.isChecked()
         if self.editor is None:
             return request_authentication_plan(inv, self._build(self.name.text().strip()), require=require)
-        out = self.editor.plan(inv, lambda: self._build(self.name.text().strip()),
+        before = self.editor.before
+
+        def build() -> IstioObject:
+            ra = self._build(self.name.text().strip())
+            ra.spec = keep_request_auth_spellings(ra.spec, before.spec)
+            return ra
+        out = self.editor.plan(inv, build,
                                lambda i, new: request_authentication_plan(i, new, editing=True, require=require))
         if require:
             edited = self._build(self.name.text().strip())
