@@ -443,3 +443,19 @@ def test_an_edit_that_changes_nothing_keeps_a_listeners_defaults_as_written(list
     assert keep_k8s_spellings(gw.spec, spec) == spec
     assert list(keep_k8s_spellings(gw.spec, spec)["listeners"][0].get("tls", {}).get("certificateRefs", [{}])[0]) == \
         list(listener.get("tls", {}).get("certificateRefs", [{}])[0])
+
+
+@pytest.mark.parametrize("check", [
+    lambda v: Listener(name="http", port="80", hostname=v).problems()[0],
+    gateway_host_problem,
+])
+def test_an_internationalised_host_is_refused_saying_its_xn_form(check: Any) -> None:
+    """'bücher.example.com' was refused as 'not a host name (... in lower case)', though it is in lower
+    case: the words did not say that a host is written in ASCII, the xn-- form of the name."""
+    assert check("bücher.example.com") == (
+        "hostname" if check is not gateway_host_problem else "host") + (
+        " 'bücher.example.com' holds 'ü': a host name is written in ASCII, an internationalised one in its xn-- "
+        "form as DNS carries it ('xn--bcher-kva.example.com')")
+    assert "('*.xn--bcher-kva.de')" in check("*.bücher.de")
+    # a character IDNA leaves out (a zero-width space) gives no form to copy
+    assert check("shop\u200b.example.com").endswith("as DNS carries it")

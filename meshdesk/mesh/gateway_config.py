@@ -14,7 +14,7 @@ from typing import Any
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.config_edit import keep_order
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
-from meshdesk.mesh.routing import NETWORKING, RoutingError, is_digits, said
+from meshdesk.mesh.routing import NETWORKING, RoutingError, is_digits, non_ascii_host_problem, said
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.security import _DNS_LABEL, _list_of_text, _selector_of, _taken, name_problem
 
@@ -36,6 +36,8 @@ def gateway_host_problem(value: str) -> str:
         return f"host {said(value)} is not like example.com, *.example.com or namespace/example.com"
     if sep and ns not in ("*", ".") and (len(ns) > 63 or not _DNS_LABEL.match(ns)):
         return f"host {said(value)}: {said(ns)} is not a namespace ('*', '.' or a namespace name)"
+    if problem := non_ascii_host_problem(host, f"host {said(value)}:" if sep else "host"):
+        return problem
     if not host or len(host) > 253 or not _DNS.match(host.lower()):
         return (f"host {said(value)}: {said(host)} is not a host name ('*', a name like example.com or a wildcard like "
                 "*.example.com)")

@@ -22,7 +22,7 @@ from typing import Any
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.config_edit import keep_order
 from meshdesk.mesh.inventory import GATEWAY_API_GROUP, GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject
-from meshdesk.mesh.routing import RoutingError, is_digits, said
+from meshdesk.mesh.routing import RoutingError, is_digits, non_ascii_host_problem, said
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.security import _DNS_LABEL, _taken, name_problem
 
@@ -65,6 +65,8 @@ def hostname_problem(value: str) -> str:
         pass
     else:
         return f"hostname {said(value)} is an IP address: a listener's hostname is a name (e.g. example.com)"
+    if problem := non_ascii_host_problem(value, "hostname"):
+        return problem
     if len(value) > 253 or not _HOSTNAME.match(value):
         return (f"hostname {said(value)} is not a host name (a name like example.com or a wildcard like "
                 "*.example.com, in lower case)")

@@ -253,6 +253,23 @@ def said(value: object) -> str:
     return repr(short) if isinstance(value, str) else short
 
 
+def non_ascii_host_problem(value: str, what: str) -> str:
+    """Why a host name with letters outside ASCII is refused, with its form as DNS carries it (the
+    ``xn--`` form of an internationalised name) when it has one; "" for an ASCII one."""
+    odd = next((c for c in value if not c.isascii()), None)
+    if odd is None:
+        return ""
+    try:
+        encoded = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        encoded = ""
+    # said only when it is a host name (a character IDNA drops, or a '/', gives none)
+    if "xn--" not in encoded or not re.fullmatch(r"(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?", encoded):
+        encoded = ""
+    return (f"{what} {said(value)} holds {odd!r}: a host name is written in ASCII, an internationalised one in "
+            f"its xn-- form as DNS carries it" + (f" ({said(encoded)})" if encoded else ""))
+
+
 def is_digits(text: str) -> bool:
     """Whether ``text`` is a whole number written in ASCII digits, as Istio and Envoy read numbers:
     ``str.isdigit`` also takes "８０" (full width) and "²", which ``int`` reads as 80 or refuses, and
