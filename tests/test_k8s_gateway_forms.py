@@ -459,3 +459,34 @@ def test_an_internationalised_host_is_refused_saying_its_xn_form(check: Any) -> 
     assert "('*.xn--bcher-kva.de')" in check("*.bücher.de")
     # a character IDNA leaves out (a zero-width space) gives no form to copy
     assert check("shop\u200b.example.com").endswith("as DNS carries it")
+
+
+def test_removal_keeps_a_reference_grant_a_route_or_gateway_refers_through() -> None:
+    """A ReferenceGrant meshdesk made was deleted by Remove meshdesk config though an HTTPRoute of the
+    namespace it names sent requests through it to a Service here (the Gateway API then refuses the
+    backendRef: those requests fail); it is kept, naming the route. One whose namespace is not selected
+    is deleted with a warning that the routes there were not looked at."""
+    from meshdesk.mesh.changes import removal_plan, removal_scope
+    from meshdesk.mesh.inventory import IstioObject, Namespace
+
+    def grant(name: str, kind: str, source: str, to: str) -> IstioObject:
+        return IstioObject("K8sReferenceGrant", name, "books", f"{GW}/v1beta1", {
+            "from": [{"group": GW, "kind": kind, "namespace": source}], "to": [{"group": "", "kind": to}]},
+            {MANAGED_LABEL: "meshdesk"})
+
+    route = IstioObject("K8sHTTPRoute", "web", "shop", f"{GW}/v1", {"parentRefs": [{"name": "gw"}], "rules": [
+        {"backendRefs": [{"name": "reviews", "namespace": "books", "port": 9080}]}]})
+    gateway = IstioObject("K8sGateway", "edge", "edge", f"{GW}/v1", {"gatewayClassName": "istio", "listeners": [
+        {"name": "https", "port": 443, "protocol": "HTTPS",
+         "tls": {"certificateRefs": [{"name": "cert", "namespace": "books"}]}}]})
+    grants = [grant("routes", "HTTPRoute", "shop", "Service"), grant("certs", "Gateway", "edge", "Secret"),
+              grant("unused", "HTTPRoute", "edge", "Service"), grant("far", "HTTPRoute", "away", "Service")]
+    inv = Inventory(namespaces=[Namespace(n) for n in ("books", "shop", "edge")], istio=[*grants, route],
+                    k8s_gateways=[gateway], cluster_namespaces=["books", "shop", "edge", "away"])
+    scope = removal_scope(inv, "books")
+    kept = {o.name: why for o, why in scope.kept}
+    assert kept["routes"].startswith("HTTPRoute shop/web refers through it to books")
+    assert kept["certs"].startswith("Gateway edge/edge refers through it to books")
+    assert sorted(o.name for o in scope.deleted) == ["far", "unused"]
+    notes = [n for n in removal_plan(inv, "books").notes if n.startswith("Warning: ReferenceGrant")]
+    assert len(notes) == 1 and notes[0].startswith("Warning: ReferenceGrant books/far lets objects of away refer")

@@ -1298,6 +1298,13 @@ def removal_scope(inv: Inventory, namespace: str | None = None, service: Service
                                       "to it (parentRefs); deleting it would stop those requests. Detach "
                                       f"{'it' if len(attached) == 1 else 'them'} first, then remove it."))
                 continue
+        if o.kind == "K8sReferenceGrant":
+            using = _grant_users(inv, o)
+            if using:
+                scope.kept.append((o, f"{_and(using)} {'refers' if len(using) == 1 else 'refer'} through it to "
+                                      f"{o.namespace}; deleting it would stop those references (the Gateway API "
+                                      "refuses them without a grant). Change them first, then remove it."))
+                continue
         if o.kind == "Gateway":
             through = [f"VirtualService {vs.namespace}/{vs.name}" for vs in staying
                        if (o.namespace, o.name) in {gateway_ref(str(g), vs.namespace) for g in vs.spec.get("gateways") or ()}]
@@ -1323,6 +1330,47 @@ def removal_scope(inv: Inventory, namespace: str | None = None, service: Service
     return scope
 
 
+def _grant_users(inv: Inventory, grant: IstioObject) -> list[str]:
+    """The routes and Gateways read (Gateway API objects of a namespace a ReferenceGrant names in its
+    ``from``) that refer through it to its namespace: a route's backendRefs to its Services, a Gateway's
+    certificateRefs to its Secrets (``to``, a name when it gives one), sorted."""
+    spec = grant.spec if isinstance(grant.spec, dict) else {}
+
+    def entries(key: str) -> list[dict[str, Any]]:
+        value = spec.get(key)
+        return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+    def allowed(kind: str, name: Any) -> bool:
+        return any(t.get("group", "") == "" and t.get("kind") == kind and t.get("name") in (None, "", name)
+                   for t in entries("to"))
+
+    out = set()
+    objs = [*inv.istio, *(g for g in inv.k8s_gateways if all(g is not o for o in inv.istio))]
+    for obj in objs:
+        kind = GATEWAY_API_KINDS.get(obj.kind)
+        if kind is None or not any(f.get("group") == GATEWAY_API_GROUP and f.get("kind") == kind
+                                   and f.get("namespace") == obj.namespace for f in entries("from")):
+            continue
+        ospec = obj.spec if isinstance(obj.spec, dict) else {}
+        refs: list[tuple[str, Any]] = []
+        if kind == "Gateway":
+            for li in ospec.get("listeners") or ():
+                tls = li.get("tls") if isinstance(li, dict) else None
+                for ref in (tls.get("certificateRefs") or ()) if isinstance(tls, dict) else ():
+                    if isinstance(ref, dict) and ref.get("namespace") == grant.namespace and \
+                            ref.get("group", "") == "" and ref.get("kind", "Secret") == "Secret":
+                        refs.append(("Secret", ref.get("name")))
+        else:
+            for rule in ospec.get("rules") or ():
+                for ref in (rule.get("backendRefs") or ()) if isinstance(rule, dict) else ():
+                    if isinstance(ref, dict) and ref.get("namespace") == grant.namespace and \
+                            ref.get("group", "") == "" and ref.get("kind", "Service") == "Service":
+                        refs.append(("Service", ref.get("name")))
+        if any(allowed(k, n) for k, n in refs):
+            out.add(f"{kind} {obj.namespace}/{obj.name}")
+    return sorted(out)
+
+
 def _attaches(route: IstioObject, gw: IstioObject) -> bool:
     """Whether a Gateway API route names the Gateway API Gateway ``gw`` among its parents (the API's
     defaults: a parent is a Gateway of its group, in the route's namespace)."""
@@ -1338,13 +1386,22 @@ def _attaches(route: IstioObject, gw: IstioObject) -> bool:
 
 def _other_namespaces_routes_notes(inv: Inventory, deleted: Sequence[IstioObject]) -> list[str]:
     """A Kubernetes Gateway deleted whose listeners take routes of other namespaces (from All or a
-    Selector): the Gateway API's routes are read in the selected namespaces only, so one attached from
-    a namespace not selected was not seen (``removal_scope`` keeps a Gateway a route it read uses)."""
+    Selector), or a ReferenceGrant deleted whose ``from`` names a namespace not selected: the Gateway
+    API's routes are read in the selected namespaces only, so one there was not seen (``removal_scope``
+    keeps a Gateway or grant that one it read uses)."""
     selected = {n.name for n in inv.namespaces}
     if inv.cluster_namespaces is not None and set(inv.cluster_namespaces) <= selected:
         return []
     notes = []
     for o in deleted:
+        sources = o.spec.get("from") if o.kind == "K8sReferenceGrant" and isinstance(o.spec, dict) else None
+        unseen = sorted({str(f.get("namespace")) for f in sources if isinstance(f, dict) and f.get("namespace")
+                         and f.get("namespace") not in selected} if isinstance(sources, list) else set())
+        if unseen:
+            notes.append(f"Warning: ReferenceGrant {o.namespace}/{o.name} lets objects of {_and(unseen)} refer to "
+                         f"{o.namespace}; {'that namespace is' if len(unseen) == 1 else 'those namespaces are'} not "
+                         "selected, so a route or Gateway there that needs it was not looked for. Select "
+                         f"{'it' if len(unseen) == 1 else 'them'} to check first.")
         listeners = o.spec.get("listeners") if o.kind == "K8sGateway" and isinstance(o.spec, dict) else None
         froms = set()
         for li in listeners if isinstance(listeners, list) else ():
