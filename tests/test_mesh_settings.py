@@ -424,7 +424,8 @@ def test_the_inventory_command_prints_the_mesh_config(cluster: KubeEmulator, tmp
     table = out.split("MESH CONFIG", 1)[1].splitlines()[1:]
     assert [line.split(None, 2) if line.startswith(("Source", "Root", "Trust")) else line.split()
             for line in table[:5]] == [
-        ["Source", "ConfigMap", "istio-system/istio (revision default of default, canary)"],
+        # it said "(revision default of default, canary)"
+        ["Source", "ConfigMap", "istio-system/istio (of revision default; the other revision running: canary)"],
         ["Root", "namespace", "istio-config (the mesh's, from this config: the revision most selected namespaces "
          "are on)"],
         ["Trust", "domain", "example.org (aliases: old.example.org)"],

@@ -19,7 +19,10 @@ def mesh_config_rows(settings: MeshConfig) -> list[tuple[str, str]]:
     if settings.read:
         where = f"ConfigMap {settings.source}"
         if settings.revisions:
-            where += f" (revision {settings.revision or 'default'} of {', '.join(settings.revisions)})"
+            others = [r for r in settings.revisions if r != (settings.revision or "default")]
+            where += (f" (of revision {settings.revision or 'default'}; "
+                      f"{'the other revision running' if len(others) == 1 else 'the other revisions running'}: "
+                      f"{', '.join(others) or 'none'})")
     else:
         where = f"not read ({settings.unread}): " if settings.unread else "not read: "
         where += "Istio's defaults are assumed"
