@@ -49,7 +49,7 @@ from meshdesk.mesh.request_auth import (
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.security import parse_selector, split_list, workload_selector
 from meshdesk.ui.dialogs.forms import ActionForm
-from meshdesk.ui.dialogs.security_forms import _ERROR_STYLE, _Editing, _selector_text, _SelectorField
+from meshdesk.ui.dialogs.security_forms import _ERROR_STYLE, BoxList, _Editing, _selector_text, _SelectorField
 
 
 def _pairs_text(pairs: list[tuple[str, str]]) -> str:
@@ -165,7 +165,8 @@ class RequestAuthenticationForm(ActionForm):
         self.selector = _SelectorField(form, labels)
         self.rule_rows = QVBoxLayout()
         form.addRow(self.rule_rows)
-        self.rules: list[JwtRuleBox] = []
+        self._rules_boxes = BoxList(self.rule_rows, "JWT rule", self._update)
+        self.rules: list[JwtRuleBox] = self._rules_boxes.items
         self.add_rule_button = QPushButton("Add JWT rule")
         self.add_rule_button.setObjectName("addJwtRule")
         self.add_rule_button.clicked.connect(lambda: self.add_rule())
@@ -195,25 +196,11 @@ class RequestAuthenticationForm(ActionForm):
         self._update()
 
     def add_rule(self) -> JwtRuleBox:
-        box = JwtRuleBox(len(self.rules) + 1, self._update)
-        box.remove_button.clicked.connect(lambda: self.remove_rule(box))
-        self.rules.append(box)
-        self.rule_rows.addWidget(box)
-        self._titles()
+        box: JwtRuleBox = self._rules_boxes.add(JwtRuleBox(len(self.rules) + 1, self._update))
         return box
 
     def remove_rule(self, box: JwtRuleBox) -> None:
-        if box in self.rules and len(self.rules) > 1:
-            self.rules.remove(box)
-            self.rule_rows.removeWidget(box)
-            box.deleteLater()
-        self._titles()
-
-    def _titles(self) -> None:
-        for i, b in enumerate(self.rules, 1):
-            b.setTitle(f"JWT rule {i}")
-            b.remove_button.setEnabled(len(self.rules) > 1)
-        self._update()
+        self._rules_boxes.remove(box)
 
     def _update(self) -> None:
         if not hasattr(self, "error"):
@@ -362,7 +349,8 @@ class GatewayForm(ActionForm):
         form.addRow("", self.picks)
         self.server_rows = QVBoxLayout()
         form.addRow(self.server_rows)
-        self.servers: list[ServerBox] = []
+        self._servers_boxes = BoxList(self.server_rows, "Server", self._update)
+        self.servers: list[ServerBox] = self._servers_boxes.items
         self.add_server_button = QPushButton("Add server")
         self.add_server_button.setObjectName("addServer")
         self.add_server_button.clicked.connect(lambda: self.add_server())
@@ -384,25 +372,11 @@ class GatewayForm(ActionForm):
         self._update()
 
     def add_server(self) -> ServerBox:
-        box = ServerBox(len(self.servers) + 1, self._update)
-        box.remove_button.clicked.connect(lambda: self.remove_server(box))
-        self.servers.append(box)
-        self.server_rows.addWidget(box)
-        self._titles()
+        box: ServerBox = self._servers_boxes.add(ServerBox(len(self.servers) + 1, self._update))
         return box
 
     def remove_server(self, box: ServerBox) -> None:
-        if box in self.servers and len(self.servers) > 1:
-            self.servers.remove(box)
-            self.server_rows.removeWidget(box)
-            box.deleteLater()
-        self._titles()
-
-    def _titles(self) -> None:
-        for i, b in enumerate(self.servers, 1):
-            b.setTitle(f"Server {i}")
-            b.remove_button.setEnabled(len(self.servers) > 1)
-        self._update()
+        self._servers_boxes.remove(box)
 
     def _selector_value(self) -> dict[str, str]:
         return parse_selector(self.selector.currentText(), "selector")

@@ -45,7 +45,7 @@ from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.security import parse_selector, split_list
 from meshdesk.ui.dialogs.authn_gateway_forms import _labels, _scrolled
 from meshdesk.ui.dialogs.forms import ActionForm
-from meshdesk.ui.dialogs.security_forms import _Editing, _selector_text
+from meshdesk.ui.dialogs.security_forms import BoxList, _Editing, _selector_text
 
 
 class ListenerBox(QGroupBox):
@@ -181,7 +181,8 @@ class K8sGatewayForm(ActionForm):
         form.addRow("", self.class_label)
         self.listener_rows = QVBoxLayout()
         form.addRow(self.listener_rows)
-        self.listeners: list[ListenerBox] = []
+        self._listeners_boxes = BoxList(self.listener_rows, "Listener", self._update)
+        self.listeners: list[ListenerBox] = self._listeners_boxes.items
         self.add_listener_button = QPushButton("Add listener")
         self.add_listener_button.setObjectName("addListener")
         self.add_listener_button.clicked.connect(lambda: self.add_listener())
@@ -219,19 +220,11 @@ class K8sGatewayForm(ActionForm):
         self._update()
 
     def add_listener(self) -> ListenerBox:
-        box = ListenerBox(len(self.listeners) + 1, self._update)
-        box.remove_button.clicked.connect(lambda: self.remove_listener(box))
-        self.listeners.append(box)
-        self.listener_rows.addWidget(box)
-        self._titles()
+        box: ListenerBox = self._listeners_boxes.add(ListenerBox(len(self.listeners) + 1, self._update))
         return box
 
     def remove_listener(self, box: ListenerBox) -> None:
-        if box in self.listeners and len(self.listeners) > 1:
-            self.listeners.remove(box)
-            self.listener_rows.removeWidget(box)
-            box.deleteLater()
-        self._titles()
+        self._listeners_boxes.remove(box)
 
     def add_address(self) -> AddressRow:
         row = AddressRow(self._update)
@@ -246,12 +239,6 @@ class K8sGatewayForm(ActionForm):
             self.addresses.remove(row)
             self.address_rows.removeWidget(row)
             row.deleteLater()
-        self._update()
-
-    def _titles(self) -> None:
-        for i, b in enumerate(self.listeners, 1):
-            b.setTitle(f"Listener {i}")
-            b.remove_button.setEnabled(len(self.listeners) > 1)
         self._update()
 
     def _update(self) -> None:

@@ -152,6 +152,37 @@ class TargetRow(QWidget):
         return self.kind.currentText(), self.name.currentText().strip()
 
 
+class BoxList:
+    """The repeatable group boxes of a form (JWT rules, servers, listeners): each added at the end of
+    ``layout`` with its remove button wired, at least one kept, all titled "<title> <n>" in order;
+    ``changed`` runs after each change. ``items`` holds the boxes, in order (the form shows it as its
+    own list)."""
+
+    def __init__(self, layout: QVBoxLayout, title: str, changed: Callable[[], None]) -> None:
+        self.layout, self.title, self.changed = layout, title, changed
+        self.items: list[Any] = []
+
+    def add(self, box: Any) -> Any:
+        box.remove_button.clicked.connect(lambda: self.remove(box))
+        self.items.append(box)
+        self.layout.addWidget(box)
+        self.retitle()
+        return box
+
+    def remove(self, box: Any) -> None:
+        if box in self.items and len(self.items) > 1:
+            self.items.remove(box)
+            self.layout.removeWidget(box)
+            box.deleteLater()
+        self.retitle()
+
+    def retitle(self) -> None:
+        for i, b in enumerate(self.items, 1):
+            b.setTitle(f"{self.title} {i}")
+            b.remove_button.setEnabled(len(self.items) > 1)
+        self.changed()
+
+
 class _Editing:
     """A form saving over an existing object: the change is the YAML editor's (``ConfigEditForm``: a
     replace of the object as read, refused as a conflict when the cluster's copy changed meanwhile;
