@@ -163,17 +163,10 @@ class RequestAuthenticationForm(ActionForm):
         labels = workload_selector(workload, [w for w in inv.workloads if w.namespace == namespace]) \
             if workload is not None else {}
         self.selector = _SelectorField(form, labels)
-        self.rule_rows = QVBoxLayout()
-        form.addRow(self.rule_rows)
-        self._rules_boxes = BoxList(self.rule_rows, "JWT rule", self._update)
+        self._rules_boxes = BoxList(form, "JWT rule", self._update, button="Add JWT rule", button_name="addJwtRule",
+                                    add=self.add_rule)
         self.rules: list[JwtRuleBox] = self._rules_boxes.items
-        self.add_rule_button = QPushButton("Add JWT rule")
-        self.add_rule_button.setObjectName("addJwtRule")
-        self.add_rule_button.clicked.connect(lambda: self.add_rule())
-        row = QHBoxLayout()
-        row.addWidget(self.add_rule_button)
-        row.addStretch(1)
-        form.addRow(row)
+        self.add_rule_button = self._rules_boxes.add_button
         self.require = QCheckBox("Require a token: also add an AuthorizationPolicy that denies requests without one")
         self.require.setObjectName("raRequire")
         self.require.setToolTip("An ALLOW policy with requestPrincipals: ['*'] and the same selector, as Istio's "
@@ -347,17 +340,10 @@ class GatewayForm(ActionForm):
         self.picks.setObjectName("gatewayPicks")
         self.picks.setWordWrap(True)
         form.addRow("", self.picks)
-        self.server_rows = QVBoxLayout()
-        form.addRow(self.server_rows)
-        self._servers_boxes = BoxList(self.server_rows, "Server", self._update)
+        self._servers_boxes = BoxList(form, "Server", self._update, button="Add server", button_name="addServer",
+                                      add=self.add_server)
         self.servers: list[ServerBox] = self._servers_boxes.items
-        self.add_server_button = QPushButton("Add server")
-        self.add_server_button.setObjectName("addServer")
-        self.add_server_button.clicked.connect(lambda: self.add_server())
-        row = QHBoxLayout()
-        row.addWidget(self.add_server_button)
-        row.addStretch(1)
-        form.addRow(row)
+        self.add_server_button = self._servers_boxes.add_button
         self.warning, self.error = _labels(outer, "gateway")
         self.editor = _Editing(self, editing, inv) if editing is not None else None
         if self.editor is None:

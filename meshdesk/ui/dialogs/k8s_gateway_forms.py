@@ -179,17 +179,10 @@ class K8sGatewayForm(ActionForm):
         self.class_label.setObjectName("k8sGatewayClassNote")
         self.class_label.setWordWrap(True)
         form.addRow("", self.class_label)
-        self.listener_rows = QVBoxLayout()
-        form.addRow(self.listener_rows)
-        self._listeners_boxes = BoxList(self.listener_rows, "Listener", self._update)
+        self._listeners_boxes = BoxList(form, "Listener", self._update, button="Add listener", button_name="addListener",
+                                        add=self.add_listener)
         self.listeners: list[ListenerBox] = self._listeners_boxes.items
-        self.add_listener_button = QPushButton("Add listener")
-        self.add_listener_button.setObjectName("addListener")
-        self.add_listener_button.clicked.connect(lambda: self.add_listener())
-        row = QHBoxLayout()
-        row.addWidget(self.add_listener_button)
-        row.addStretch(1)
-        form.addRow(row)
+        self.add_listener_button = self._listeners_boxes.add_button
         self.address_rows = QVBoxLayout()
         form.addRow("Addresses", self.address_rows)
         self.addresses: list[AddressRow] = []

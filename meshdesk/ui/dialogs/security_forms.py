@@ -153,14 +153,24 @@ class TargetRow(QWidget):
 
 
 class BoxList:
-    """The repeatable group boxes of a form (JWT rules, servers, listeners): each added at the end of
-    ``layout`` with its remove button wired, at least one kept, all titled "<title> <n>" in order;
+    """The repeatable group boxes of a form (JWT rules, servers, listeners), in rows of ``form`` with an
+    "Add ..." button under them (``add`` makes one): each added at the end with its remove button wired, at least one kept, all titled "<title> <n>" in order;
     ``changed`` runs after each change. ``items`` holds the boxes, in order (the form shows it as its
     own list)."""
 
-    def __init__(self, layout: QVBoxLayout, title: str, changed: Callable[[], None]) -> None:
-        self.layout, self.title, self.changed = layout, title, changed
+    def __init__(self, form: QFormLayout, title: str, changed: Callable[[], None], *, button: str, button_name: str,
+                 add: Callable[[], Any]) -> None:
+        self.layout, self.title, self.changed = QVBoxLayout(), title, changed
         self.items: list[Any] = []
+        form.addRow(self.layout)
+        # the button adding one more, under the boxes
+        self.add_button = QPushButton(button)
+        self.add_button.setObjectName(button_name)
+        self.add_button.clicked.connect(lambda: add())
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addStretch(1)
+        form.addRow(row)
 
     def add(self, box: Any) -> Any:
         box.remove_button.clicked.connect(lambda: self.remove(box))
