@@ -253,6 +253,64 @@ def test_a_menu_after_the_answers_expired_shows_the_last_ones_while_asking_again
     assert len(emu.rbac_calls()) > asked
 
 
+def test_a_user_whose_rules_did_not_change_is_asked_one_question_a_minute(emu: KubeEmulator,
+                                                                         ctl: ActionsController,
+                                                                         qtbot: QtBot) -> None:
+    """A user without some write rights had each of them asked again by an access review every minute
+    (1 + 17 questions per namespace for a read-only user). While the namespace's rules review answers as
+    before, the last answers stand: one question a minute. When the rules change, they are asked again."""
+    emu.forbid(resource="virtualservices", verb="create")
+    emu.forbid(namespace="bookinfo", resource="namespaces", verb="patch")
+    answered(ctl, qtbot, ["bookinfo"])
+    writer = ctl.writer
+    now = [writer.clock()]
+    writer.clock = lambda: now[0]
+    asked = len(emu.rbac_calls())
+    now[0] += 61.0
+    answered(ctl, qtbot, ["bookinfo"])
+    assert emu.rbac_calls()[asked:] == [(RULES, "bookinfo")]
+    actions = by_key(ctl.menu_for(REVIEWS, GRAPH, inventory(emu)))
+    assert not actions["traffic-shifting"].isEnabled()  # type: ignore[attr-defined]
+    assert "create virtualservices" in actions["traffic-shifting"].toolTip()  # type: ignore[attr-defined]
+    assert actions["circuit-breaking"].isEnabled()  # type: ignore[attr-defined]
+
+    # an admin takes away DestinationRules: the rules review changes, and what it lacks is asked again
+    emu.forbid(resource="destinationrules", verb="create")
+    asked = len(emu.rbac_calls())
+    now[0] += 61.0
+    answered(ctl, qtbot, ["bookinfo"])
+    again = emu.rbac_calls()[asked:]
+    assert again.count((RULES, "bookinfo")) == 1 and again.count((ACCESS, "bookinfo")) == 3
+    actions = by_key(ctl.menu_for(REVIEWS, GRAPH, inventory(emu)))
+    assert not actions["circuit-breaking"].isEnabled()  # type: ignore[attr-defined]
+    assert "create destinationrules" in actions["circuit-breaking"].toolTip()  # type: ignore[attr-defined]
+
+    # and gives everything back: the rules grant it all, no access review is needed
+    emu.clear_faults()
+    asked = len(emu.rbac_calls())
+    now[0] += 61.0
+    answered(ctl, qtbot, ["bookinfo"])
+    assert emu.rbac_calls()[asked:] == [(RULES, "bookinfo")]
+    actions = by_key(ctl.menu_for(REVIEWS, GRAPH, inventory(emu)))
+    for key in ("traffic-shifting", "circuit-breaking", "injection"):
+        assert actions[key].isEnabled(), key  # type: ignore[attr-defined]
+
+
+def test_incomplete_rules_asked_again_are_confirmed_again(emu: KubeEmulator, ctl: ActionsController,
+                                                          qtbot: QtBot) -> None:
+    """An incomplete rules review says nothing of a webhook's grants, so an unchanged one renews nothing:
+    every question is asked again a minute later."""
+    emu.incomplete_rules()
+    answered(ctl, qtbot, ["bookinfo"])
+    writer = ctl.writer
+    now = [writer.clock()]
+    writer.clock = lambda: now[0]
+    asked = len(emu.rbac_calls())
+    now[0] += 61.0
+    answered(ctl, qtbot, ["bookinfo"])
+    assert emu.rbac_calls()[asked:].count((ACCESS, "bookinfo")) == len(ALL_NEEDS)
+
+
 @pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")
 def test_a_menu_of_the_context_left_offers_nothing_for_the_new_one(emu: KubeEmulator, ctl: ActionsController,
                                                                     qtbot: QtBot) -> None:
