@@ -105,6 +105,14 @@ def test_the_summary_and_the_inventory_command_show_the_control_plane(
     panel.set_data(build(snap), snap.inventory)
     text = panel.text()
     assert "Control plane\nistiod\n1.24.2 in istio-system, 1/1 ready\nProxies\n" in text
+    # Istio being there is what the control plane says: no section of its own that says only "found"
+    assert "\nIstio\n" not in text and "\nfound\n" not in text
+    # a cluster without Istio's resources is said, in red, and no control plane is listed
+    snap.inventory.istio_found = False
+    panel.set_data(build(snap), snap.inventory)
+    text = panel.text()
+    assert "Istio\nnot found: Istio's resources are not served by this cluster" in text
+    assert "Control plane" not in text
     assert main(["inventory", "--demo", "-n", "shop"]) == 0
     out = capsys.readouterr().out
     table = out.split("CONTROL PLANE", 1)[1].splitlines()

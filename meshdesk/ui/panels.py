@@ -1005,9 +1005,9 @@ class SidePanel(QWidget):
             self._namespace_sections(g, inv, nss, cluster, health_by_ns, traffic_by_ns, parts)
         inv = whole
         if inv is not None:
-            parts.append(_section("Istio", "found" if inv.istio_found else
-                                  "<span style='color:#c9190b'>not found: Istio's resources are not served "
-                                  "by this cluster</span>"))
+            if not inv.istio_found:  # when it is, the control plane and mesh config below say so
+                parts.append(_section("Istio", "<span style='color:#c9190b'>not found: Istio's resources are not "
+                                      "served by this cluster</span>"))
             if inv.istio_found:
                 parts.append(_section("Control plane", _table(
                     [(k, f"<span style='color:#c9190b'>{_e(v)}</span>" if problem else _e(v))
