@@ -318,6 +318,7 @@ class _Faults:
     slow_seconds: float = 0.0
     rules_incomplete: bool = False  # rules reviews say incomplete and list no rule (a webhook authorizer's)
     rbac_gate: threading.Event | None = None  # access and rules reviews wait for it (hold_rbac_answers)
+    port_forward_gate: threading.Event | None = None  # port-forward handshakes wait for it (hold_port_forwards)
 
 
 # -- CRDs ---------------------------------------------------------------------------------------
@@ -393,6 +394,7 @@ class KubeEmulator:
         self._stop_event = threading.Event()
         self.calls: list[tuple[str, str]] = []
         self._rbac_asked: list[tuple[str, str]] = []  # (review kind, namespace asked of), see rbac_calls
+        self._port_forward_held = threading.Event()  # see hold_port_forwards
         # (method, path?query, headers with canonical names: "Authorization", "Content-Type")
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -592,6 +594,14 @@ class KubeEmulator:
         gate = threading.Event()
         self._faults.rbac_gate = gate
         return gate
+
+    def hold_port_forwards(self) -> tuple[threading.Event, threading.Event]:
+        """Hold every port-forward's WebSocket handshake (before the upgrade is answered) until the first
+        Event returned is set (or the emulator stops; 10 s at most); the second is set once one is held."""
+        gate, held = threading.Event(), threading.Event()
+        self._faults.port_forward_gate = gate
+        self._port_forward_held = held
+        return gate, held
 
     def rbac_calls(self, namespace: str | None = None) -> list[tuple[str, str]]:
         """The access and rules reviews asked so far (those naming ``namespace`` in their body, when given)."""
@@ -1558,6 +1568,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         ports = [int(p) for p in query.get("ports", [])]
         if len(ports) != 1:
             raise ApiError(400, "BadRequest", "the emulator forwards exactly one port")
+        gate = emu._faults.port_forward_gate
+        if gate is not None:
+            emu._port_forward_held.set()
+            deadline = time.monotonic() + 10.0
+            while not gate.wait(0.05) and not emu._stop_event.is_set() and time.monotonic() < deadline:
+                pass
         local = emu._port_forwards.get((ns, pod, ports[0]))
         key = self.headers.get("Sec-WebSocket-Key", "")
         accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())

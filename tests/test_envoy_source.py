@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 import pytest
 
@@ -378,3 +379,34 @@ def test_each_thread_hears_how_its_own_request_went(kube_emulator: KubeEmulator)
     t.start()
     t.join()
     assert admin.last_way == "API server pod proxy" and other == [""]
+
+
+def test_api_calls_made_while_a_port_forward_opens_go_to_the_api_server(kube_emulator: KubeEmulator) -> None:
+    """The official client opens a port-forward by swapping the ApiClient's request function for a
+    WebSocket one while it connects. Sharing the window's client, a pod log read (or any other call)
+    made meanwhile on another thread went through that swap and failed with "Missing required parameter
+    `ports`" - and two port-forwards opening at once could leave the swap in place for good, breaking
+    every later call. A port-forward uses a client of its own now."""
+    from kubernetes import client
+
+    emu = kube_emulator
+    _pod(emu)
+    emu.serve_envoy_admin(NS, POD, sidecar_dump())
+    emu.forbid(namespace=NS, resource="pods/proxy")
+    api = emu.api_client()
+    core = client.CoreV1Api(api)
+    admin = KubeEnvoyAdmin(api, timeout=10)
+    gate, held = emu.hold_port_forwards()
+    dumps: list[object] = []
+    reader = threading.Thread(target=lambda: dumps.append(admin.config_dump(NS, POD)), daemon=True)
+    reader.start()
+    try:
+        assert held.wait(10), "the port-forward never reached the API server"
+        # the port-forward is opening: the same client reads a pod the usual way
+        assert core.read_namespaced_pod(POD, NS).metadata.name == POD
+    finally:
+        gate.set()
+        reader.join(10)
+    assert dumps and len(parse_config_dump(dumps[0]).clusters) == 10  # type: ignore[arg-type]
+    assert _port_forwards(emu)  # read through the port-forward
+    assert [p.metadata.name for p in core.list_namespaced_pod(NS).items] == [POD]

@@ -41,7 +41,7 @@ from meshdesk.sources.base import (
     SourceError,
 )
 from meshdesk.sources.httpapi import HTTPAPIClient
-from meshdesk.sources.inventory import RawApi, api_auth_headers
+from meshdesk.sources.inventory import RawApi, api_auth_headers, own_api_client
 from meshdesk.sources.prometheus import PrometheusClient, safe_url, url_problem
 
 log = logging.getLogger(__name__)
@@ -263,9 +263,9 @@ class PortForwardRelay:
         from kubernetes import client
         from kubernetes.stream import portforward
 
-        core = client.CoreV1Api(self.api)
-        return portforward(core.connect_get_namespaced_pod_portforward, self.pod, self.namespace,
-                           ports=str(self.port))
+        with own_api_client(self.api) as own:  # see own_api_client: never the shared client
+            return portforward(client.CoreV1Api(own).connect_get_namespaced_pod_portforward, self.pod,
+                               self.namespace, ports=str(self.port))
 
     def _accept(self) -> None:
         while not self._closed.is_set():

@@ -43,7 +43,7 @@ from meshdesk.sources.base import (
     size_words,
 )
 from meshdesk.sources.errors import one_line, redact, translate
-from meshdesk.sources.inventory import RawApi
+from meshdesk.sources.inventory import RawApi, own_api_client
 
 ENVOY_ADMIN_PORT = 15000
 CONFIG_DUMP_PATH = "/config_dump"
@@ -282,10 +282,10 @@ class KubeEnvoyAdmin:
         from kubernetes.client.exceptions import ApiException
         from kubernetes.stream import portforward
 
-        core = client.CoreV1Api(self.api_client)
         try:
-            pf = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
-                             ports=str(ENVOY_ADMIN_PORT), _request_timeout=self.timeout)
+            with own_api_client(self.api_client) as own:  # see own_api_client: never the shared client
+                pf = portforward(client.CoreV1Api(own).connect_get_namespaced_pod_portforward, pod, namespace,
+                                 ports=str(ENVOY_ADMIN_PORT), _request_timeout=self.timeout)
         except ApiException as e:
             raise self._handshake_error(e, namespace, pod, what) from None
         except Exception as e:  # noqa: BLE001 - every library failure becomes a typed, secret-free error
