@@ -20,7 +20,7 @@ from meshdesk.sources.demo.metrics import DemoMetrics
 from meshdesk.sources.metrics import PrometheusMetrics
 from meshdesk.sources.prometheus import PrometheusClient
 from meshdesk.ui.charts import MetricChart
-from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
+from meshdesk.ui.metrics_view import NO_ERRORS, MetricsView, SparklinePanel
 from tests.prom_server import (
     HANG,
     PrometheusServer,
@@ -704,6 +704,24 @@ def test_a_chart_of_only_undefined_points_says_no_data(qtbot: QtBot, prometheus_
     share = view.charts["error_share"]
     assert all(math.isnan(v) for v in share.data()[("rate", "")][1])
     assert share.status_text == "No data"
+    view.shutdown()
+
+
+def test_an_errors_chart_beside_requests_without_errors_says_there_were_none(
+        qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Requests into productpage all succeed: Prometheus has no error series to rate, and the Errors
+    chart said "No data" beside a request volume and an error share of 0%, as if nothing were known.
+    It says there were no errors; with no requests at all (an idle edge) it still says "No data"."""
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(prometheus_server.url)))
+    _set_target(qtbot, view, MetricsTarget.workload("bookinfo", "productpage-v1"))
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] > 0
+    errors = view.charts["request_errors"]
+    assert errors.data() == {} and errors.status_text == NO_ERRORS
+    idle = MetricsTarget("edge", "bookinfo", "productpage-v1 -> ratings-v1", "inbound", "source",
+                         (("source_workload", "productpage-v1"), ("destination_workload", "ratings-v1"),
+                          ("request_protocol", "http")), "productpage-v1 -> ratings-v1 (http)")
+    _set_target(qtbot, view, idle)
+    assert view.charts["request_errors"].status_text == "No data"
     view.shutdown()
 
 

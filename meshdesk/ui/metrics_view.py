@@ -397,7 +397,11 @@ class _ChartsController(QWidget):
         says so in place of the charts)."""
 
     def _no_data_text(self, result: MetricsResult, key: str) -> str:
-        """What an empty chart says."""
+        """What an empty chart says: "No errors" for an errors chart beside requests that were answered
+        (Prometheus has no error series to rate, which read as if nothing were known), else "No data"."""
+        if _CHART_KINDS.get(key) == "errors" and "request_volume" not in result.errors and any(
+                math.isfinite(v) and v > 0 for line in result.chart_lines("request_volume") for v in line.values):
+            return NO_ERRORS
         return "No data"
 
     def _chart_note(self, result: MetricsResult, key: str) -> str:
@@ -421,6 +425,10 @@ class _ChartsController(QWidget):
             else:
                 c.set_status(f"{what}: {text}")
         self.failed.emit(text)
+
+
+NO_ERRORS = "No errors: every request in this range was answered without one"
+_CHART_KINDS = {c.key: c.kind for c in CHARTS}
 
 
 def _short_reason(error: SourceError) -> str:
