@@ -56,7 +56,7 @@ def test_nothing_selected_summarises_the_namespaces(panel: SidePanel, demo_data)
     assert f"Workloads\n{shop_wl}" in text
     missing = [w.name for w in inv.workloads if w.has_sidecar is False]
     assert missing and all(m in text for m in missing), "workloads without a sidecar are named"
-    assert "Istio\nfound" in text
+    assert "Control plane\nistiod\n" in text and "\nIstio\n" not in text  # Istio is there: its control plane says so
     graph = _graph
     # as Kiali's graph totals, an injected service node's onward edge is left out: it repeats the edge
     # into the service (the list named each failure twice)
