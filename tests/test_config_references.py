@@ -197,3 +197,46 @@ def test_an_outside_gateways_gateway_object_opens_in_the_config_view(qtbot, demo
     assert gateway.name in config.title.text() and "not found" not in config.title.text().lower()
     assert "istio-ingressgateway" in config.reference_texts()
     assert f"VirtualService {binder.namespace}/{binder.name}" in config.reference_texts()
+
+
+def test_references_of_a_snapshot_of_two_clusters_stay_in_the_objects_cluster(qtbot, demo_window,  # type: ignore[no-untyped-def]
+                                                                             tmp_path) -> None:
+    """A snapshot of a multi-primary mesh with the same DestinationRule applied in east and west: its
+    references listed both clusters' Services, and a workload's link selected the workload's node in
+    both clusters. Each object's references are its own cluster's, and a link selects that cluster's node."""
+    from meshdesk.sources.snapshot import save_snapshot
+    from meshdesk.ui.perf_views import PerformanceViews
+    from tests.graph_samples import snapshot
+    from tests.test_graph_multicluster_inventory import CLUSTERS, _both, _inventory, _service, _traffic
+
+    rules = tuple(IstioObject("DestinationRule", "cart", "shop", spec={
+        "host": "cart", "subsets": [{"name": "v1", "labels": {"version": "v1"}}]}, cluster=c) for c in CLUSTERS)
+    policies = tuple(IstioObject("AuthorizationPolicy", "cart", "shop", api_version="security.istio.io/v1",
+                                 spec={"selector": {"matchLabels": {"app": "cart"}}}, cluster=c) for c in CLUSTERS)
+    inv = _inventory(*_both("cart-v1"), *_both("web-v1"), services=tuple(_service(n, c) for n in ("cart", "web")
+                                                                            for c in CLUSTERS), istio=rules + policies)
+    east = references(inv, rules[0])
+    assert [(s.name, s.cluster) for s, _why in east.services] == [("cart", "east")]
+    west = references(inv, policies[1])
+    assert [(w.name, w.cluster) for w, _how in west.workloads] == [("cart-v1", "west")]
+
+    path = tmp_path / "two-clusters.json"
+    save_snapshot(snapshot(_traffic(("web-v1", "cart-v1")), inv, injectServiceNodes=True), path)
+    w = demo_window(["shop"])
+    w.add_extension(PerformanceViews(w, poll_ms=0))
+    w.open_snapshot(str(path))
+    graph = shown(qtbot, w, lambda g: len({n.cluster for n in g.nodes.values() if n.workload == "cart-v1"}) == 2)
+    config = w.extensions[0].config
+    qtbot.waitUntil(lambda: config.inventory is not None and any(o.cluster == "west" for o in config.inventory.istio),
+                    timeout=10000)
+    config.show_object(("AuthorizationPolicy", "shop", "cart"))
+    assert config.reference_texts() == ["cart-v1"]  # one cluster's workload, not one per cluster
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=5000):
+        assert config.click_reference("cart-v1")
+    chosen = [graph.nodes[i] for i in w.view.selected_ids()]
+    assert chosen and len({n.cluster for n in chosen}) == 1  # the shown policy's cluster's node alone
+    config.show_object(("DestinationRule", "shop", "cart"))
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=5000):
+        assert config.click_reference("cart")  # the service
+    chosen = [graph.nodes[i] for i in w.view.selected_ids()]
+    assert len(chosen) == 1 and chosen[0].service == "cart"

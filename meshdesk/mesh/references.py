@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from meshdesk.mesh.graph.context import inventory_part, merged
 from meshdesk.mesh.inventory import GATEWAY_NAME_LABEL, Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.readers import as_list as _l
@@ -139,7 +140,11 @@ def _workloads(inv: Inventory, obj: IstioObject) -> list[tuple[Workload, str]]:
 
 
 def references(inv: Inventory, obj: IstioObject) -> References:
-    """What ``obj`` refers to and what refers to it, as far as the inventory knows."""
+    """What ``obj`` refers to and what refers to it, as far as the inventory knows; of an inventory
+    merged from several clusters, among its own cluster's objects (as Kiali lists an object's
+    references in its cluster: a DestinationRule of one cluster is not about the other's Services)."""
+    if merged(inv):
+        inv = inventory_part(inv, ())(obj.cluster or inv.cluster) or inv
     out = References(workloads=_workloads(inv, obj))
     others = [o for o in _all_objects(inv) if key_of(o) != key_of(obj)]
     hosts = object_hosts(obj) if obj.kind in ("VirtualService", "DestinationRule", "ServiceEntry") else []

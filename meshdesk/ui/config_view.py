@@ -415,15 +415,18 @@ class ConfigView(QWidget):
         def where(ns: str, name: str) -> str:
             return name if ns == obj.namespace else f"{ns}/{name}"
 
+        home = self.inventory.cluster
         parts = []
+        # each link names its cluster too: of a snapshot of several clusters, the graph's node of that
+        # cluster is selected, not both clusters' nodes of the name
         if refs.workloads:
             parts.append(block("Workloads", [
-                f"{link('workload', (w.namespace, w.name), where(w.namespace, w.name))}: {html.escape(how)}"
-                for w, how in refs.workloads]))
+                f"{link('workload', (w.namespace, w.name, w.cluster or home), where(w.namespace, w.name))}: "
+                f"{html.escape(how)}" for w, how in refs.workloads]))
         if refs.services:
             parts.append(block("Services", [
-                f"{link('service', (s.namespace, s.name), where(s.namespace, s.name))}: {html.escape(why)}"
-                for s, why in refs.services]))
+                f"{link('service', (s.namespace, s.name, s.cluster or home), where(s.namespace, s.name))}: "
+                f"{html.escape(why)}" for s, why in refs.services]))
         if refs.objects:
             rows = []
             for o, why in refs.objects:

@@ -280,14 +280,22 @@ def span_comparison_job(graph: TrafficGraph | None, metrics: Any, trace: Trace, 
     return (lambda: compare_span(metrics, target, span, end)), ""
 
 
-def service_node_ids(graph: TrafficGraph | None, namespace: str, service: str) -> list[str]:
+def _in_cluster(graph: TrafficGraph, ids: list[str], cluster: str) -> list[str]:
+    """Of ``ids``, those of nodes in ``cluster`` when the graph spans several clusters ("": all)."""
+    if not cluster or len({n.cluster for n in graph.nodes.values() if n.cluster}) <= 1:
+        return ids
+    return [i for i in ids if graph.nodes[i].cluster == cluster]
+
+
+def service_node_ids(graph: TrafficGraph | None, namespace: str, service: str, cluster: str = "") -> list[str]:
     """The service node(s) of ``service`` in ``namespace`` (for "": a ServiceEntry's host, in any
-    namespace) in ``graph``."""
+    namespace) in ``graph``; of a graph of several clusters, those of ``cluster`` when one is named."""
     if graph is None or not service:
         return []
     if namespace:
-        return [n.id for n in graph.nodes.values()
-                if n.node_type == NODE_SERVICE and n.service == service and n.namespace == namespace]
+        return _in_cluster(graph, [n.id for n in graph.nodes.values()
+                                   if n.node_type == NODE_SERVICE and n.service == service and n.namespace == namespace],
+                           cluster)
     host = service.lower()
     return [n.id for n in graph.nodes.values() if n.node_type == NODE_SERVICE and n.is_service_entry is not None
             and any(h.lower() == host or (h.startswith("*.") and host.endswith(h[1:].lower()))
@@ -524,21 +532,23 @@ class PerformanceViews(QObject):
         self.envoy.set_workload(None)
         self.traces.set_target(None)
 
-    def show_service(self, which: tuple[str, str], tell: Callable[[str], None] | None = None) -> bool:
+    def show_service(self, which: tuple[str, ...], tell: Callable[[str], None] | None = None) -> bool:
         """Select the graph's node of a service the Envoy view names ((namespace, service); "" namespace:
-        a ServiceEntry's host) and bring it into view; say so in the Envoy view (or with ``tell``) when
-        the graph has none."""
-        namespace, service = which
-        ids = service_node_ids(self.graph, namespace, service)
+        a ServiceEntry's host; the Istio config view adds its cluster) and bring it into view; say so in
+        the Envoy view (or with ``tell``) when the graph has none."""
+        namespace, service = which[0], which[1]
+        ids = service_node_ids(self.graph, namespace, service, which[2] if len(which) > 2 else "")
         named = f"{service} ({namespace})" if namespace else service
         return self._select_nodes(ids, tell or self.envoy.tell,
                                   f"Service {named} has no node in the graph shown (no traffic to it in this "
                                   "window, a namespace not chosen, or service nodes turned off)")
 
-    def show_workload(self, which: tuple[str, str]) -> bool:
-        """Select the graph's node(s) of a workload the Istio config view names ((namespace, name)): its
-        workload node, or its version's app node; say so in that view when the graph has none."""
-        namespace, name = which
+    def show_workload(self, which: tuple[str, ...]) -> bool:
+        """Select the graph's node(s) of a workload the Istio config view names ((namespace, name,
+        cluster)): its workload node, or its version's app node (of that cluster, in a graph of several);
+        say so in that view when the graph has none."""
+        namespace, name = which[0], which[1]
+        cluster = which[2] if len(which) > 2 else ""
         nodes = list(self.graph.nodes.values()) if self.graph is not None else []
         ids = [n.id for n in nodes
                if n.node_type in (NODE_WORKLOAD, NODE_APP) and n.namespace == namespace and n.workload == name]
@@ -546,6 +556,8 @@ class PerformanceViews(QObject):
         if w is not None and w.app:  # an app graph: its app's node
             ids = [n.id for n in nodes if n.node_type == NODE_APP and n.namespace == namespace and n.app == w.app
                    and not n.workload]
+        if self.graph is not None:
+            ids = _in_cluster(self.graph, ids, cluster)
         return self._select_nodes(ids, self.config.tell,
                                   f"Workload {name} ({namespace}) has no node in the graph shown (no traffic "
                                   "to or from it in this window, or idle nodes hidden)")
