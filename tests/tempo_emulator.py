@@ -6,8 +6,12 @@ the Jaeger emulator serves (``tests/trace_samples.py``), turned into OTLP, answe
   ``{ ... }`` of comparisons joined by ``&&``/``||`` with parentheses; string literals with ``\\"`` and
   ``\\\\`` escapes, numbers, durations, ``true``/``false``, ``error``/``ok``/``unset``; ``resource.x``,
   ``span.x``, ``.x``, quoted names ``span."a b"``, ``duration``, ``status``, ``name``, ``kind``) and a
-  trace is found when one of its spans matches and starts in the window. A query that does not parse is
-  answered 400 with Tempo's plain-text words; ``queries`` keeps the parsed conditions;
+  trace is found when one of its spans matches and starts in the window. ``| select(a, b)`` after the span
+  set is read too. The answer is Tempo's: per trace its root's service and name, start, whole milliseconds
+  and a span set of the first ``spss`` matched spans (3 by default) with the attributes compared or
+  selected, and ``matched``. A query that does not parse is answered 400 with Tempo's plain-text words,
+  and so is a window longer than ``max_duration_s`` (168 h, as Tempo's default); ``queries`` keeps the
+  parsed conditions, ``selects`` the fields selected;
 - ``/api/traces/<id>``: the trace as ``{"batches": [...]}`` (``shape="batches"``) or ``{"resourceSpans":
   [...]}`` with ``scopeSpans`` (or ``instrumentationLibrarySpans`` with ``old_scopes``), ids in base64
   (``ids="base64"``) or hex, the kind as enum name or number (``kinds="number"``); 404 for an unknown id;
@@ -51,7 +55,7 @@ class Condition:
 
 
 _TOKEN = re.compile(r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<dur>[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h)\b)
-                         |(?P<num>-?[0-9]+(?:\.[0-9]+)?)|(?P<op>&&|\|\||>=|<=|!=|=~|!~|=|>|<|\{|\}|\(|\)|\|)
+                         |(?P<num>-?[0-9]+(?:\.[0-9]+)?)|(?P<op>&&|\|\||>=|<=|!=|=~|!~|=|>|<|\{|\}|\(|\)|\||,)
                          |(?P<field>(?:resource|span)?\.(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_.\-/:]*)
                              |[A-Za-z_][A-Za-z0-9_]*))""", re.X)
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
@@ -94,6 +98,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.i = 0
         self.conditions: list[Condition] = []
+        self.selects: list[str] = []  # the fields of ``| select(...)``, as ``Condition.field`` names them
 
     def peek(self) -> tuple[str, str]:
         return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "")
@@ -109,8 +114,20 @@ class _Parser:
         self.take("{")
         tree = self.or_expr()
         self.take("}")
-        if self.peek()[1] == "|":  # a pipeline (select(...)): read and not applied
-            self.i = len(self.tokens)
+        if self.peek()[1] == "|":  # a pipeline: select(...), the fields each matched span is answered with
+            self.take()
+            if self.take()[1] != "select":
+                raise TraceQLError("parse error: only select(...) is understood after the span set")
+            self.take("(")
+            while True:
+                kind, name = self.take()
+                if kind != "field":
+                    raise TraceQLError(f"parse error: expected a field to select, got {name or 'the end'!r}")
+                self.selects.append(_field(name))
+                if self.peek()[1] != ",":
+                    break
+                self.take(",")
+            self.take(")")
         if self.peek()[0] != "end":
             raise TraceQLError(f"parse error: unexpected {self.peek()[1]!r} after the span set")
         return tree
@@ -174,6 +191,19 @@ def _field(name: str) -> str:
 def parse_traceql(text: str) -> tuple[Any, list[Condition]]:
     p = _Parser(text)
     return p.query(), p.conditions
+
+
+def parse_traceql_selects(text: str) -> list[str]:
+    p = _Parser(text)
+    p.query()
+    return p.selects
+
+
+def go_duration(seconds: int) -> str:
+    """Seconds as Go's ``time.Duration`` prints them (``168h0m0s``, ``30m0s``), as Tempo's messages say them."""
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m}m{s}s" if h else f"{m}m{s}s" if m else f"{s}s"
 
 
 # --- OTLP from Jaeger's JSON --------------------------------------------------------------------------
@@ -264,12 +294,16 @@ class TempoEmulator:
     asked, ``tempo.queries`` the conditions of each search."""
 
     def __init__(self, traces: Sequence[Mapping[str, Any]] = (), *, token: str | None = None, shape: str = "batches",
-                 ids: str = "base64", kinds: str = "name", old_scopes: bool = False, v2_tags: bool = True) -> None:
+                 ids: str = "base64", kinds: str = "name", old_scopes: bool = False, v2_tags: bool = True,
+                 max_duration_s: int = 168 * 3600) -> None:
         self.traces: list[Mapping[str, Any]] = list(traces)
         self.token = token
         self.shape, self.ids, self.kinds, self.old_scopes, self.v2_tags = shape, ids, kinds, old_scopes, v2_tags
         self.requests: list[SeenRequest] = []
         self.queries: list[list[Condition]] = []
+        self.selects: list[list[str]] = []  # the fields each search selected
+        # the longest window a search may span (Tempo's query_frontend.search.max_duration, 168h by default)
+        self.max_duration_s = max_duration_s
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -310,6 +344,10 @@ class TempoEmulator:
     def searches(self) -> list[SeenRequest]:
         return [r for r in self.requests if r.path == "/api/search"]
 
+    def fetches(self) -> list[SeenRequest]:
+        """The requests for one trace whole."""
+        return [r for r in self.requests if r.path.startswith("/api/traces/")]
+
     # --- Tempo's semantics -------------------------------------------------------------------------
 
     def otlp(self, trace: Mapping[str, Any]) -> dict[str, Any]:
@@ -340,40 +378,90 @@ class TempoEmulator:
         return 404, "404 page not found\n"
 
     def search(self, params: Mapping[str, str]) -> tuple[int, Any]:
+        """As Tempo's search: each trace with a span that matches and starts in the window, newest first,
+        with its root's service and name, start, whole milliseconds (cut), and one span set: the first
+        ``spss`` spans that matched (3 when not given), each with the attributes the query compared or
+        selected (their names without scope; ``status`` and ``kind`` as words), and how many matched."""
         try:
-            tree, conditions = parse_traceql(params.get("q") or "{}")
+            q = params.get("q") or "{}"
+            tree, conditions = parse_traceql(q)
+            selects = parse_traceql_selects(q)
         except TraceQLError as e:
             return 400, f"invalid TraceQL query: {e}"
         self.queries.append(conditions)
+        self.selects.append(selects)
         try:
             start = int(params.get("start") or 0)
             end = int(params.get("end") or 2**62)
             limit = int(params.get("limit") or 20)
+            spss = int(params.get("spss") or 0) or 3
         except ValueError as e:
-            return 400, f"invalid start, end or limit: {e}"
+            return 400, f"invalid start, end, limit or spss: {e}"
         if start and end and end < start:
             return 400, "invalid start: must be less than end"
+        if self.max_duration_s and start and end and end - start > self.max_duration_s:
+            return 400, (f"range specified by start and end exceeds {go_duration(self.max_duration_s)}. "
+                         f"received start={start} end={end}")
+        wanted = [c.field for c in conditions] + selects
         found = []
         for t in self.traces:
             doc = otlp_trace(t, shape="resourceSpans", ids="hex", kinds="number")
+            matched: list[dict[str, Any]] = []
+            root: tuple[str, str] = ("", "")
             for res in doc["resourceSpans"]:
                 rattrs = {a["key"]: _value_of(a["value"]) for a in res["resource"]["attributes"]}
                 for span in res["scopeSpans"][0]["spans"]:
+                    if not span.get("parentSpanId"):
+                        root = (str(rattrs.get("service.name") or ""), str(span.get("name", "")))
                     start_s = int(span["startTimeUnixNano"]) / 1e9
                     if start_s < start or start_s > end + 1:
                         continue
                     if self._matches(tree, span, rattrs):
-                        found.append(t)
-                        break
-                else:
-                    continue
-                break
-        found.sort(key=lambda t: -min(int(s.get("startTime", 0)) for s in t["spans"]))
-        out = [{"traceID": str(t["traceID"]).lstrip("0"), "rootServiceName": "", "rootTraceName": "",
-                "startTimeUnixNano": str(min(int(s["startTime"]) for s in t["spans"]) * 1000), "durationMs": 1}
-               for t in found[:limit]]
+                        matched.append(self._search_span(span, res["resource"]["attributes"], wanted))
+            if matched:
+                found.append((t, root, matched))
+        found.sort(key=lambda f: -min(int(s.get("startTime", 0)) for s in f[0]["spans"]))
+        out = []
+        for t, root, matched in found[:limit]:
+            first = min(int(s["startTime"]) for s in t["spans"]) * 1000
+            last = max(int(s["startTime"]) + int(s["duration"]) for s in t["spans"]) * 1000
+            span_set = {"spans": matched[:spss], "matched": len(matched)}
+            item: dict[str, Any] = {"traceID": str(t["traceID"]).lstrip("0"),
+                                    "rootServiceName": root[0] or "<root span not yet received>",
+                                    **({"rootTraceName": root[1]} if root[0] else {}),
+                                    "startTimeUnixNano": str(first), "spanSet": span_set, "spanSets": [span_set]}
+            if (last - first) // 1_000_000:  # protobuf's JSON leaves a zero out
+                item["durationMs"] = (last - first) // 1_000_000
+            out.append(item)
         # protobuf's JSON leaves an empty list out: no traces found is no "traces" at all
         return 200, {**({"traces": out} if out else {}), "metrics": {"inspectedTraces": len(self.traces)}}
+
+    @staticmethod
+    def _search_span(span: Mapping[str, Any], resource: Sequence[Mapping[str, Any]],
+                     wanted: Sequence[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {"spanID": span["spanId"], "startTimeUnixNano": span["startTimeUnixNano"],
+                               "durationNanos": str(int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"]))}
+        sattrs = {a["key"]: a["value"] for a in span["attributes"]}
+        rattrs = {a["key"]: a["value"] for a in resource}
+        attributes: dict[str, Any] = {}
+        for field in wanted:
+            if field == "name":
+                out["name"] = span.get("name", "")
+            elif field == "status":
+                code = (span.get("status") or {}).get("code", 0)
+                attributes["status"] = {"stringValue": {2: "error", 1: "ok"}.get(code, "unset")}
+            elif field == "kind":
+                kind = span.get("kind", 0)
+                names = {v: k for k, v in _KIND_NUMBERS.items()}
+                attributes["kind"] = {"stringValue": names.get(kind, "unspecified")}
+            elif "." in field:
+                scope, _, key = field.partition(".")
+                value = (rattrs.get(key) if scope == "resource" else sattrs.get(key) if scope == "span"
+                         else sattrs.get(key, rattrs.get(key)))
+                if value is not None:
+                    attributes[key] = value
+        out["attributes"] = [{"key": k, "value": v} for k, v in attributes.items()]
+        return out
 
     def _matches(self, tree: Any, span: Mapping[str, Any], rattrs: Mapping[str, Any]) -> bool:
         kind, body = tree

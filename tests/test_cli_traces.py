@@ -314,6 +314,9 @@ def test_traces_through_tempos_own_api(cluster: tuple[Any, Path], kube_emulator:
         assert traces_main([*base, "--workload", "reviews-v2", "--tracing-api", "tempo", "--since", "2h"]) == 0
         out, err = capsys.readouterr()
         assert [ln.split()[-1].lstrip("0") for ln in out.splitlines()[1:]] == ["a1", "c3"]
+        # printed from the search answer alone: the spans counted are those that matched, and said so
+        assert tempo.fetches() == [] and all(" 1 matched " in ln for ln in out.splitlines()[1:])
+        assert "SPANS and ERRORS counting the spans of reviews.shop that matched" in err
         assert traces_main([*base, "--app", "reviews", "--tracing-api", "jaeger"]) == 0
         assert "Istio's Jaeger addon" in capsys.readouterr().err
         assert traces_main(["--tracing", tempo.url, "-n", "shop", "--app", "reviews"]) == 0

@@ -36,31 +36,73 @@ def ids(found: Any) -> list[str]:
     return [t.trace_id.lstrip("0") for t in found.traces]
 
 
-def test_app_traces_searched_in_traceql_then_fetched_whole(tempo: TempoEmulator) -> None:
+def test_the_list_is_one_search_and_a_trace_is_read_whole_when_opened(tempo: TempoEmulator) -> None:
+    """Tempo's search answer is the list (one request, however many traces it finds: it was one more
+    request per trace, 101 for 100 traces); opening a trace is one request more."""
     with TempoClient(tempo.url) as client:
+        client.services()  # Tempo's service list, asked once a minute, not with each search
+        asked_before = len(tempo.requests)
         found = client.find_traces(query(limit=20))
-    assert ids(found) == ["a1", "b2", "c3"]  # d4 started before the window
-    assert found.service == "reviews.shop" and not found.limited and found.skipped == 0
-    asked = tempo.searches()[-1].params
-    assert asked == {"q": '{ resource.service.name = "reviews.shop" }', "start": str(T0 - 600),
-                     "end": str(T0 + 60), "limit": "20", "spss": "3"}
-    fetched = [r.path for r in tempo.requests if r.path.startswith("/api/traces/")]
-    assert sorted(fetched) == ["/api/traces/" + "a1".rjust(32, "0"), "/api/traces/" + "b2".rjust(32, "0"),
-                               "/api/traces/" + "c3".rjust(32, "0")]
-    assert found.traces[0].name.startswith("productpage.shop")
+        assert [r.path for r in tempo.requests[asked_before:]] == ["/api/search"]
+        assert ids(found) == ["a1", "b2", "c3"]  # d4 started before the window
+        assert found.service == "reviews.shop" and not found.limited and found.skipped == 0
+        asked = tempo.searches()[-1].params
+        assert asked["q"].startswith('{ resource.service.name = "reviews.shop" } | select(status, kind, name, ')
+        assert {"start": asked["start"], "end": asked["end"], "limit": asked["limit"], "spss": asked["spss"]} == \
+            {"start": str(T0 - 600), "end": str(T0 + 60), "limit": "20", "spss": "20"}
+        assert {".node_id", ".http.status_code", "resource.hostname"} <= set(tempo.selects[-1]) | {
+            f".{f.split('.', 1)[1]}" for f in tempo.selects[-1] if f.startswith("any.")}
+        assert all(t.partial for t in found.traces) and found.traces[0].name.startswith("productpage.shop")
+        whole = client.trace(found.traces[0].trace_id)
+        assert [r.path for r in tempo.requests[asked_before + 1:]] == ["/api/traces/" + "a1".rjust(32, "0")]
+    assert whole is not None and not whole.partial and len(whole.spans) == 3
+
+
+def test_the_lists_numbers_are_the_whole_traces_and_partial_ones_say_so() -> None:
+    """What the list shows of a trace from the search alone (start, name, duration to the millisecond,
+    how many of the target's spans matched and failed) is what the whole trace says."""
+    from meshdesk.mesh.traces import trace_duration_text
+    from tests.jaeger_emulator import jaeger_span, jaeger_trace
+
+    odd = jaeger_trace("e5", [  # a trace of 12.345 ms: the search says 12 ms
+        jaeger_span("1", "productpage.shop", "productpage.shop.svc.cluster.local:9080/*", T0 * US, 12_345),
+        jaeger_span("2", "reviews.shop", "reviews.shop.svc.cluster.local:9080/*", T0 * US + 100, 3_000,
+                    parent="1", status=503, error=True),
+        jaeger_span("3", "reviews.shop", "ratings.shop.svc.cluster.local:9080/*", T0 * US + 150, 2_000,
+                    parent="2", kind="client", status=503, error=True),
+    ])
+    sample = [*shop_traces(), odd, bookinfo_trace((T0 - 5) * US, ratings_code=503)]
+    with TempoEmulator(sample) as tempo:
+        client = TempoClient(tempo.url)
+        for target in (query(), query(kind=TARGET_WORKLOAD, name="reviews-v2", app="reviews"),
+                       TraceQuery(TraceTarget(TARGET_APP, "bookinfo", "reviews", "reviews"), T0 - 60, T0 + 60)):
+            listed = client.find_traces(target)
+            assert listed.traces
+            for t in listed.traces:
+                whole = client.trace(t.trace_id)
+                assert whole is not None and t.partial and not whole.partial
+                ours = [s for s in whole.spans if s.service == listed.service]
+                assert (t.start_us, t.name, t.duration_us // 1000) == \
+                       (whole.start_us, whole.name, whole.duration_us // 1000)
+                assert (t.span_count, t.errors) == (len(ours), sum(1 for s in ours if s.error))
+                assert sorted(s.span_id for s in t.spans) == sorted(s.span_id for s in ours)
+        e5 = next(t for t in client.find_traces(query()).traces if t.trace_id.endswith("e5"))
+    assert trace_duration_text(e5) == "12 ms" and (e5.span_count, e5.errors) == (2, 2)
 
 
 def test_the_same_traces_as_through_jaegers_api(tempo: TempoEmulator) -> None:
     """Spans, parents, services, kinds, tags and errors come out as Jaeger's JSON gives them."""
     with JaegerEmulator(shop_traces()) as jaeger:
         via_jaeger = JaegerClient(jaeger.url).find_traces(query(kind=TARGET_WORKLOAD, name="reviews-v2", app="reviews"))
-    via_tempo = TempoClient(tempo.url).find_traces(query(kind=TARGET_WORKLOAD, name="reviews-v2", app="reviews"))
+    client = TempoClient(tempo.url)
+    via_tempo = client.find_traces(query(kind=TARGET_WORKLOAD, name="reviews-v2", app="reviews"))
     assert ids(via_tempo) == ids(via_jaeger) == ["a1"]
+    opened = [client.trace(t.trace_id) for t in via_tempo.traces]
 
-    def shape(found: Any) -> list[Any]:
+    def shape(traces: Any) -> list[Any]:
         return [(s.span_id.lstrip("0"), s.parent_id.lstrip("0"), s.service, s.operation, s.start_us, s.duration_us,
-                 s.kind, s.error, s.status_code, s.node.pod) for t in found.traces for s in t.ordered() for s in [s[1]]]
-    assert shape(via_tempo) == shape(via_jaeger)
+                 s.kind, s.error, s.status_code, s.node.pod) for t in traces for s in t.ordered() for s in [s[1]]]
+    assert shape(opened) == shape(via_jaeger.traces)
 
 
 def test_errors_only_and_min_duration_go_into_the_traceql(tempo: TempoEmulator) -> None:
@@ -151,20 +193,19 @@ def test_otlp_ids_times_values_and_status() -> None:
     assert parse_otlp({"nothing": 1}) == (None, 1) and parse_otlp([]) == (None, 1)
 
 
-def test_a_trace_gone_between_search_and_fetch_is_skipped() -> None:
-    traces = shop_traces()
-
+def test_a_search_entry_without_an_id_is_skipped_and_a_trace_gone_before_it_is_opened_is_none() -> None:
     def answer(req: StubRequest) -> StubResponse:
         if req.path == "/api/search":
-            return StubResponse(200, {"traces": [{"traceID": "a1"}, {"traceID": "b2"}, {"nope": 1}]})
-        if req.path.endswith("a1"):
-            return StubResponse(200, otlp_trace(traces[0]))
+            return StubResponse(200, {"traces": [{"traceID": "a1", "startTimeUnixNano": str(T0 * 10**9),
+                                                  "durationMs": 4}, {"nope": 1}]})
         if req.path.startswith("/api/traces/"):
             return StubResponse(404, "trace not found", "text/plain")
         return StubResponse(200, {"tagValues": ["reviews.shop"]})
     with StubServer(answer) as stub:
-        found = TempoClient(stub.url).find_traces(query())
-    assert ids(found) == ["a1"] and found.skipped == 2
+        client = TempoClient(stub.url)
+        found = client.find_traces(query())
+        assert ids(found) == ["a1"] and found.skipped == 1 and found.traces[0].duration_us == 4000
+        assert client.trace("a1") is None
 
 
 def test_services_from_the_v2_tag_api_or_the_older_one() -> None:
@@ -203,9 +244,10 @@ def test_bookinfo_through_both_apis_alike() -> None:
     sample = [bookinfo_trace(T0 * US), bookinfo_trace((T0 + 5) * US, ratings_code=503)]
     q = TraceQuery(TraceTarget(TARGET_APP, "bookinfo", "reviews", "reviews"), T0 - 60, T0 + 60)
     with TempoEmulator(sample) as tempo:
-        found = TempoClient(tempo.url).find_traces(q)
+        client = TempoClient(tempo.url)
+        found = [client.trace(t.trace_id) for t in client.find_traces(q).traces]
     direct = parse_jaeger({"data": sample})
-    assert [(t.trace_id, len(t.spans), t.errors, t.name) for t in found.traces] == \
+    assert [(t.trace_id, len(t.spans), t.errors, t.name) for t in found if t is not None] == \
         [(t.trace_id, len(t.spans), t.errors, t.name) for t in direct.traces]
 
 
@@ -242,14 +284,17 @@ def test_a_zipkin_shared_span_id_keeps_both_halves_as_through_jaeger() -> None:
     assert shape(trace) == shape(direct) and len(trace.spans) == 3
 
 
-def test_cancelled_while_the_traces_are_fetched(tempo: TempoEmulator) -> None:
+def test_a_search_cancelled_before_or_while_it_is_asked(tempo: TempoEmulator) -> None:
+    """Cancelled before: nothing is asked; while Tempo answers: the answer is not read, and no trace is
+    fetched."""
     from meshdesk.sources.base import Cancelled
 
-    def cancelled() -> bool:
-        return any(r.path.startswith("/api/traces/") for r in tempo.requests)
     with pytest.raises(Cancelled):
-        TempoClient(tempo.url).find_traces(query(), cancelled)
-    assert len(tempo.searches()) == 1
+        TempoClient(tempo.url).find_traces(query(), lambda: True)
+    assert tempo.requests == []
+    with pytest.raises(Cancelled):
+        TempoClient(tempo.url).find_traces(query(), lambda: bool(tempo.searches()))
+    assert len(tempo.searches()) == 1 and tempo.fetches() == []
 
 
 def test_a_multi_tenant_tempo_without_its_tenant_says_which_header() -> None:

@@ -363,6 +363,49 @@ def test_a_live_clusters_traces_through_tempos_own_api(qtbot: QtBot) -> None:
             source.close()
 
 
+def test_tempos_traces_are_listed_from_its_search_and_one_is_read_whole_when_chosen(qtbot: QtBot) -> None:
+    """Through Tempo's own API the list is its search answer (one request, not one more per trace): the
+    spans column says the spans counted are those that matched until the trace is chosen, which reads
+    it whole (one request) and the list says its whole numbers from then on, also after a refresh."""
+    from meshdesk.sources.tracing import TempoClient
+    from tests.tempo_emulator import TempoEmulator
+
+    with TempoEmulator([bookinfo_trace(_us(60), reviews="v1"), bookinfo_trace(_us(120), ratings_code=503),
+                        bookinfo_trace(_us(180))]) as tempo:
+        client = TempoClient(tempo.url)
+        view = _view(qtbot, client)
+        try:
+            view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.show()
+            assert [r.path for r in tempo.requests if "/tag/" not in r.path] == ["/api/search"]
+            assert view.table.rowCount() == 3 and len(view.scatter.data) == 3
+            assert "3 traces, 1 with errors" in view.note.text()
+            assert "spans and errors counting the spans of reviews.bookinfo that matched" in view.note.text()
+            counts = {view.table.item(r, 3).text() for r in range(3)}
+            assert counts == {"1 matched", "2 matched"}  # v1 calls no ratings: its one span; v2 two
+            failed_row = next(r for r in range(3) if view.table.item(r, 4).text() == "1")
+            assert "Choose it to read it whole" in view.table.item(failed_row, 3).toolTip()
+            failed_id = view.table.item(failed_row, 0).data(Qt.ItemDataRole.UserRole + 1)
+            with qtbot.waitSignal(view.traceShown, timeout=10000) as shown:
+                view.table.selectRow(failed_row)
+            assert not shown.args[0].partial and len(shown.args[0].spans) == 7
+            assert [r.path for r in tempo.fetches()] == [f"/api/traces/{failed_id}"]
+            assert [d for d, *_ in span_rows(view)] == [0, 1, 2, 3, 2, 3, 4]
+            row = next(r for r in range(3) if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole + 1) == failed_id)
+            assert (view.table.item(row, 3).text(), view.table.item(row, 4).text()) == ("7", "1")
+            assert "7 spans, 1 failed" in view.detail_title.text()
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.load()  # a refresh: the trace chosen stays whole, and is not read again
+            assert len(tempo.searches()) == 2 and len(tempo.fetches()) == 1
+            assert view.trace is not None and len(view.trace.spans) == 7 and len(span_rows(view)) == 7
+            row = next(r for r in range(3) if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole + 1) == failed_id)
+            assert view.table.item(row, 3).text() == "7"
+        finally:
+            view.shutdown()
+            client.close()
+
+
 def test_clicking_a_point_of_the_chart_shows_that_trace(qtbot: QtBot) -> None:
     source = JaegerJson(bookinfo_trace(_us(60)), bookinfo_trace(_us(120), ratings_code=503))
     view = _view(qtbot, source)

@@ -27,7 +27,7 @@ from meshdesk.mesh.traces import (
     TraceQuery,
     TraceSet,
     TraceTarget,
-    duration_text,
+    trace_duration_text,
 )
 from meshdesk.sources.base import ConfigError, SourceError
 
@@ -257,15 +257,18 @@ def _start_text(us: int) -> str:
 def render_table(found: TraceSet) -> str:
     rows = [("START (UTC)", "NAME", "DURATION", "SPANS", "ERRORS", "TRACE ID")]
     for t in found.traces:
-        rows.append((_start_text(t.start_us), t.name, duration_text(t.duration_us), str(len(t.spans)),
-                     str(t.errors), t.trace_id))
+        rows.append((_start_text(t.start_us), t.name, trace_duration_text(t),
+                     f"{t.span_count} matched" if t.partial else str(t.span_count), str(t.errors), t.trace_id))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "".join("   ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() + "\n" for r in rows)
 
 
 def _trace_json(t: Trace) -> dict[str, Any]:
+    # an outlined trace (Tempo's search): its duration to the millisecond, its spans and errors those that
+    # matched the search
     return {"traceID": t.trace_id, "start": _start_text(t.start_us), "startUs": t.start_us, "name": t.name,
-            "durationUs": t.duration_us, "spans": len(t.spans), "errors": t.errors, "services": list(t.services)}
+            "durationUs": t.duration_us, "spans": t.span_count, "errors": t.errors, "services": list(t.services),
+            "partial": t.partial}
 
 
 def render_json(found: TraceSet, target: TraceTarget) -> str:
@@ -342,6 +345,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if found.skipped:
         print(f"{PROG}: warning: {found.skipped} span(s) or trace(s) could not be read and are left out",
               file=sys.stderr)
+    if any(t.partial for t in found.traces):
+        print(f"{PROG}: as Tempo's search outlines the traces: DURATION to the millisecond, SPANS and ERRORS "
+              f"counting the spans of {found.service} that matched", file=sys.stderr)
     if found.limited:
         print(f"{PROG}: the newest {a.limit} of {target.jaeger_service()}'s traces were asked for; there may be "
               "more (--limit, --since)", file=sys.stderr)

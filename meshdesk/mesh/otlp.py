@@ -27,7 +27,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from meshdesk.mesh.traces import MAX_SPANS, MAX_TAG_CHARS, Span, Trace, TraceQuery, TraceSet, _unshare
+from meshdesk.mesh.traces import (
+    MAX_SPANS,
+    MAX_TAG_CHARS,
+    Span,
+    Trace,
+    TraceOutline,
+    TraceQuery,
+    TraceSet,
+    _unshare,
+)
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
@@ -247,18 +256,101 @@ def _span(raw: Any, service: str, ptags: Mapping[str, str]) -> Span | None:
                 name if isinstance(name, str) else "", service, start_us, duration_us, tags, dict(ptags), notes)
 
 
-def parse_tempo_traces(documents: list[Any]) -> TraceSet:
-    """Tempo's answers for several traces as one ``TraceSet``, newest first."""
+# --- Tempo's search answer ----------------------------------------------------------------------------
+
+# attributes Tempo's search answer names without their scope that are the process's (resource's) own
+_RESOURCE_KEYS = frozenset({"hostname"})
+
+
+def _search_span(raw: Any, trace_id: str, service: str) -> Span | None:
+    """A span of a search answer's span set: its id, name, start and duration in nanoseconds, and the
+    attributes the query matched or selected, each under its name without scope; the intrinsics come as
+    attributes too (``status``: ``error``, ``ok``, ``unset``; ``kind``: ``server`` ...)."""
+    if not isinstance(raw, dict):
+        return None
+    span_id = otlp_id(raw.get("spanID", raw.get("spanId")), 8)
+    start = _nanos(raw.get("startTimeUnixNano"))
+    if not span_id or start is None:
+        return None
+    attributes, bad = _attributes(raw.get("attributes"))
+    tags: dict[str, str] = {}
+    ptags: dict[str, str] = {}
+    for key, value in attributes.items():
+        if key == "status":
+            if value.lower() in ("error", "ok"):
+                tags["otel.status_code"] = value.upper()
+        elif key == "kind":
+            if value.lower() in _KINDS.values():
+                tags["span.kind"] = value.lower()
+        elif key == "service.name":
+            service = value or service
+        elif key in _RESOURCE_KEYS:
+            ptags[key] = value
+        else:
+            tags[key] = value
+    duration = _nanos(raw.get("durationNanos")) or 0
+    name = raw.get("name")
+    notes = (f"{bad} tag(s) of another shape left out",) if bad else ()
+    start_us = start // 1000
+    return Span(trace_id, span_id, "", name if isinstance(name, str) else "", service, start_us,
+                max(0, (start + duration) // 1000 - start_us), tags, ptags, notes)
+
+
+def parse_tempo_search(document: Mapping[str, Any], service: str = "") -> TraceSet:
+    """Tempo's search answer (``{"traces": [{"traceID", "rootServiceName", "rootTraceName",
+    "startTimeUnixNano", "durationMs", "spanSets": [{"spans": [...], "matched": N}]}]}``) as partial
+    traces, newest first: each with the spans its span sets hold (those of ``service`` unless they name
+    their own) and an outline of the whole trace. What cannot be read is counted in ``skipped``."""
     out = TraceSet()
-    budget = [MAX_SPANS]
+    items = document.get("traces") or []
+    budget = MAX_SPANS
     by_id: dict[str, Trace] = {}
-    for doc in documents:
-        trace, skipped = parse_otlp(doc, budget)
-        out.skipped += skipped
-        if trace is not None and (trace.trace_id not in by_id or len(trace.spans) > len(by_id[trace.trace_id].spans)):
-            by_id[trace.trace_id] = trace
+    for item in items if isinstance(items, list) else []:
+        trace_id = otlp_id(item.get("traceID") if isinstance(item, dict) else None, 16)
+        start = _nanos(item.get("startTimeUnixNano")) if isinstance(item, dict) else None
+        if not trace_id or start is None or trace_id in by_id:
+            out.skipped += 0 if trace_id in by_id else 1
+            continue
+        sets = item.get("spanSets")
+        if not isinstance(sets, list):
+            sets = [item["spanSet"]] if isinstance(item.get("spanSet"), dict) else []
+        spans: dict[str, Span] = {}
+        matched = 0
+        for span_set in sets:
+            if not isinstance(span_set, dict):
+                out.skipped += 1
+                continue
+            raw_matched = _nanos(span_set.get("matched"))
+            matched = max(matched, raw_matched or 0)
+            raw_spans = span_set.get("spans") or []
+            for raw in raw_spans if isinstance(raw_spans, list) else []:
+                if budget <= 0:
+                    out.skipped += 1
+                    continue
+                span = _search_span(raw, trace_id, service)
+                if span is None:
+                    out.skipped += 1
+                    continue
+                budget -= 1
+                spans.setdefault(span.span_id, span)
+        start_us = start // 1000
+        # the trace lasted its whole milliseconds (Tempo's durationMs, cut, not rounded), and at least as long
+        # as the spans given reach
+        duration_ms = _nanos(item.get("durationMs")) or 0
+        reach = max((s.end_us for s in spans.values()), default=start_us) - start_us
+        duration_us = max(duration_ms * 1000, min(reach, duration_ms * 1000 + 999))
+        root_service, root_name = item.get("rootServiceName"), item.get("rootTraceName")
+        if root_name == "<root span not yet received>":
+            root_name = ""
+        outline = TraceOutline(start_us, max(0, duration_us),
+                               root_service if isinstance(root_service, str) else "",
+                               root_name if isinstance(root_name, str) else "", max(matched, len(spans)))
+        by_id[trace_id] = Trace(trace_id, tuple(sorted(spans.values(), key=lambda s: (s.start_us, s.span_id))),
+                                outline)
+    if not isinstance(items, list):
+        out.skipped += 1
     out.traces = sorted(by_id.values(), key=lambda t: (-t.start_us, t.trace_id))
-    out.fetched = len(documents)
+    out.fetched = len(items) if isinstance(items, list) else 0
     return out
 
 

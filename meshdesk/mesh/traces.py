@@ -242,21 +242,51 @@ def proxy_node(span: Span) -> ProxyNode:
 
 
 @dataclass(frozen=True)
+class TraceOutline:
+    """What a search says of a whole trace when only some of its spans come with the answer (Tempo's
+    search: the spans that matched the query, at most so many of them): when it started, how long it took
+    (to the millisecond: Tempo says whole milliseconds), its root span's service and operation, and how
+    many of its spans matched."""
+
+    start_us: int
+    duration_us: int
+    root_service: str = ""
+    root_operation: str = ""
+    matched: int = 0
+
+
+@dataclass(frozen=True)
 class Trace:
     trace_id: str
     spans: tuple[Span, ...]
+    # None: ``spans`` are the whole trace; else the trace as a search outlined it, ``spans`` only those of its
+    # spans the search matched (read whole with ``TraceSource.trace`` when it is opened)
+    outline: TraceOutline | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.outline is not None
 
     @cached_property
     def start_us(self) -> int:
+        if self.outline is not None:
+            return self.outline.start_us
         return min((s.start_us for s in self.spans), default=0)
 
     @cached_property
     def end_us(self) -> int:
+        if self.outline is not None:
+            return self.outline.start_us + self.outline.duration_us
         return max((s.end_us for s in self.spans), default=0)
 
     @cached_property
     def duration_us(self) -> int:
         return self.end_us - self.start_us
+
+    @property
+    def span_count(self) -> int:
+        """How many spans it has; of a partial trace, how many matched the search."""
+        return self.outline.matched or len(self.spans) if self.outline is not None else len(self.spans)
 
     @cached_property
     def errors(self) -> int:
@@ -273,6 +303,12 @@ class Trace:
     @cached_property
     def name(self) -> str:
         """Kiali's trace name: the root span's service and operation."""
+        outline = self.outline
+        if outline is not None and (outline.root_service or outline.root_operation):
+            if not outline.root_operation:
+                return outline.root_service
+            return f"{outline.root_service}: {outline.root_operation}" if outline.root_service \
+                else outline.root_operation
         root = self.root
         if root is None:
             return self.trace_id
@@ -633,6 +669,15 @@ def stats(traces: Iterable[Trace]) -> TraceStats:
         errors += 1 if t.errors else 0
     return TraceStats(len(durations), errors, percentile(durations, 0.5), percentile(durations, 0.95),
                       max(durations, default=math.nan))
+
+
+def trace_duration_text(trace: Trace) -> str:
+    """A trace's duration as :func:`duration_text` says it; a partial one's to the millisecond, as its
+    search said it (``12 ms``, ``< 1 ms``)."""
+    if trace.outline is None:
+        return duration_text(trace.duration_us)
+    ms = trace.duration_us // 1000
+    return f"{ms} ms" if ms else "< 1 ms"
 
 
 def duration_text(us: float) -> str:

@@ -1,6 +1,6 @@
 """A tracing backend's traces over Jaeger's HTTP query API (``JaegerClient``; Tempo serves it too, through
-its Jaeger query frontend) or Grafana Tempo's own HTTP API (``TempoClient``: a TraceQL search, then each
-trace in OTLP JSON), asked the way Kiali asks them.
+its Jaeger query frontend) or Grafana Tempo's own HTTP API (``TempoClient``: a TraceQL search for the list, a
+trace in OTLP JSON when it is opened), asked the way Kiali asks them.
 
 ``url`` is where the query API lives, with any path prefix: ``http://jaeger-query:16686``, Istio's addon
 under its base path (``http://tracing/jaeger``), ``http://tempo-query-frontend:3200`` or the API server's
@@ -23,13 +23,12 @@ import math
 import re
 import time as _time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from meshdesk.mesh.otlp import otlp_id, parse_otlp, parse_tempo_traces, traceql
+from meshdesk.mesh.otlp import parse_otlp, parse_tempo_search, traceql
 from meshdesk.mesh.traces import (
     TRACING_API_JAEGER,
     TRACING_API_TEMPO,
@@ -59,8 +58,16 @@ MAX_BODY_BYTES = 256 * 1024 * 1024
 SERVICES_TTL_S = 60.0
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{1,32}$")
 
-# how many of the traces a Tempo search found are fetched at once
-FETCH_WORKERS = 4
+# what Tempo's search is asked to answer of each span that matched: what the traces list, the narrowing to a
+# workload or service and a span's failure read (the span's attribute, else its resource's: ``.key``)
+SEARCH_SELECTS = (
+    "status", "kind", "name", ".error", ".http.status_code", ".http.response.status_code", ".grpc.status_code",
+    ".rpc.grpc.status_code", ".response_flags", ".http.method", ".http.request.method", ".upstream_cluster",
+    ".node_id", ".component", ".istio.namespace", ".istio.canonical_service", ".istio.canonical_revision",
+    ".istio.source_workload", ".istio.source_namespace", ".istio.source_canonical_service",
+    ".istio.destination_workload", ".istio.destination_namespace", ".istio.destination_canonical_service",
+    "resource.hostname",
+)
 
 # how a user gives the tracing backend's address, in the app and on the command line
 GIVE_TRACING_URL = "give its URL (in Settings for this context, or with meshdesk traces --tracing URL)"
@@ -254,14 +261,16 @@ class JaegerClient(HTTPAPIClient):
 class TempoClient(JaegerClient):
     """A :class:`~meshdesk.mesh.traces.TraceSource` over Grafana Tempo's own API (its query frontend, port
     3200), as Kiali's ``tempo`` provider asks it: a search in TraceQL (``/api/search``, start and end in
-    unix seconds), then each trace found whole (``/api/traces/<id>``, OTLP JSON), read into the same model
-    as Jaeger's. Tempo's service list is the values of the ``service.name`` resource attribute."""
+    unix seconds) whose answer, the spans that matched with the attributes selected, is the list; a trace is
+    read whole (``/api/traces/<id>``, OTLP JSON, into the same model as Jaeger's) when it is opened. Tempo's service list is the values of the ``service.name`` resource attribute."""
 
     product = "Tempo"
     timeout_hint = "it may be overloaded; try a shorter time range or a lower limit"
     redirect_hint = "if that address is the right one, set it as the tracing URL"
-    # spans per span set a search returns: only the trace ids are read from it, the traces are fetched whole
-    spans_per_span_set = 3
+    # spans per span set a search returns: the target's spans that matched, which say whether a trace is a
+    # workload's or a service's and whether it failed. An app's proxies report a few spans per request
+    # (Kiali asks 10); Tempo refuses more than its max_spans_per_span_set (100 by default)
+    spans_per_span_set = 20
 
     def services(self) -> list[str]:
         names: set[str] = set()
@@ -298,15 +307,17 @@ class TempoClient(JaegerClient):
                                         "without a path, or choose the Jaeger API for this context")
 
     def search_params(self, service: str, query: TraceQuery) -> dict[str, str]:
-        """What ``/api/search`` is sent for the query: the TraceQL, the window in whole seconds (widened
-        to cover it), the limit and the spans per span set."""
-        return {"q": traceql(service, query), "start": str(math.floor(query.start)),
+        """What ``/api/search`` is sent for the query: the TraceQL with the attributes the list needs
+        selected, the window in whole seconds (widened to cover it), the limit and the spans per span set."""
+        return {"q": f"{traceql(service, query)} | select({', '.join(SEARCH_SELECTS)})",
+                "start": str(math.floor(query.start)),
                 "end": str(max(math.ceil(query.end), math.floor(query.start) + 1)),
                 "limit": str(max(1, int(query.limit))), "spss": str(self.spans_per_span_set)}
 
     def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
-        """As :meth:`JaegerClient.find_traces`: the ids Tempo's search finds, each trace then fetched whole
-        (a trace gone in between is counted as skipped)."""
+        """As :meth:`JaegerClient.find_traces`, from Tempo's search answer alone (one request): each trace
+        outlined (start, duration, root) with the target's spans that matched, up to
+        ``spans_per_span_set`` of them; :meth:`trace` reads one whole when it is opened."""
         def stop() -> None:
             if cancelled is not None and cancelled():
                 raise Cancelled("Cancelled")
@@ -315,35 +326,8 @@ class TempoClient(JaegerClient):
         service, known = self.service_for(query)
         stop()
         doc = self._api("/api/search", self.search_params(service, query), what="traces")
-        ids: list[str] = []
-        bad = 0
-        for item in doc.get("traces") or []:
-            tid = otlp_id(item.get("traceID") if isinstance(item, dict) else None, 16)
-            if tid and tid not in ids:
-                ids.append(tid)
-            elif not tid:
-                bad += 1
-        documents: list[Any] = []
-        gone = 0
-        wanted = ids[: max(1, int(query.limit))]
-        # a few at a time (one request per trace: through the API server's proxy each is a round trip)
-        with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, max(1, len(wanted))),
-                                thread_name_prefix="meshdesk-tempo") as pool:
-            pending = [pool.submit(self._trace_document, tid, cancelled) for tid in wanted]
-            try:
-                for future in pending:
-                    got = future.result()
-                    if got is None:
-                        gone += 1
-                    else:
-                        documents.append(got)
-            finally:
-                for future in pending:
-                    future.cancel()  # a failure or a cancel: the rest are not asked
         stop()
-        found = parse_tempo_traces(documents)
-        found.skipped += bad + gone
-        found.fetched = len(ids) + bad
+        found = parse_tempo_search(doc, service)
         found.service = service
         found.limit = query.limit
         if not found.traces and known is False:
@@ -351,8 +335,9 @@ class TempoClient(JaegerClient):
             # all" may not be so for older ones
             found.notes.append(f"Tempo has no recent traces of {service}: is tracing enabled in the mesh (a "
                                "sampling rate above 0), and has the app been sent requests lately?")
-        if gone:
-            log.info("Tempo at %s: %d traces its search found could not be fetched", self._display_url, gone)
+        if found.skipped:
+            log.info("Tempo at %s: %d traces or spans of its search answer could not be read", self._display_url,
+                     found.skipped)
         return for_target(found, query.target)
 
     def _trace_document(self, trace_id: str, cancelled: Callable[[], bool] | None = None) -> Mapping[str, Any] | None:

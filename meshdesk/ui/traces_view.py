@@ -50,11 +50,13 @@ from meshdesk.mesh.traces import (
     TARGET_WORKLOAD,
     Span,
     Trace,
+    TraceOutline,
     TraceQuery,
     TraceSet,
     TraceTarget,
     duration_text,
     stats,
+    trace_duration_text,
 )
 from meshdesk.sources.base import SourceError
 from meshdesk.ui.envoy_view import _start_worker
@@ -88,6 +90,19 @@ def where_text(span: Span) -> str:
     if src or dst:
         who += f": {src or '?'} -> {dst or '?'}"
     return who
+
+
+def span_count_text(trace: Trace) -> str:
+    """How many spans a trace has; of one a search only outlined, how many of them matched (``4 matched``)."""
+    return f"{trace.span_count} matched" if trace.partial else str(trace.span_count)
+
+
+def partial_text(trace: Trace) -> str:
+    """Why an outlined trace's numbers are not its whole trace's (a tooltip); "" for a trace read whole."""
+    if trace.outline is None:
+        return ""
+    return ("As the tracing backend's search outlined this trace: its duration to the millisecond; its spans "
+            "and errors are those of the spans the search matched. Choose it to read it whole.")
 
 
 def started_text(us: int) -> str:
@@ -168,6 +183,7 @@ class TracesView(QWidget):
     statsShown = Signal(object)  # the chosen span's SpanComparison, or why it has none (text)
     _job = Signal(object)
     _stats_job = Signal(object)
+    _open_job = Signal(object)
 
     def __init__(self, source: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -191,6 +207,13 @@ class TracesView(QWidget):
         self._thread, self._worker = _start_worker("meshdesk-traces", self._job, self._done, self._failed)
         self._stats_thread, self._stats_worker = _start_worker("meshdesk-span-stats", self._stats_job,
                                                                self._stats_done, self._stats_failed)
+        # a trace the search only outlined (Tempo's: the spans that matched) is read whole when it is chosen
+        self._open_generation = 0
+        self._open_thread, self._open_worker = _start_worker("meshdesk-trace-open", self._open_job,
+                                                             self._opened, self._open_failed)
+        # the traces read whole, by id, with the outline the search gave when they were read: while a new
+        # search outlines one alike, the whole one stands in for it
+        self._whole: dict[str, tuple[TraceOutline | None, Trace]] = {}
 
         self.title = QLabel()
         self.title.setObjectName("tracesTitle")
@@ -432,9 +455,11 @@ class TracesView(QWidget):
         self._worker.generation = self._generation
         self._stats_generation += 1
         self._stats_worker.generation = self._stats_generation
-        for thread in (self._thread, self._stats_thread):
+        self._open_generation += 1
+        self._open_worker.generation = self._open_generation
+        for thread in (self._thread, self._stats_thread, self._open_thread):
             thread.quit()
-        for thread in (self._thread, self._stats_thread):
+        for thread in (self._thread, self._stats_thread, self._open_thread):
             thread.wait(30000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
@@ -456,6 +481,7 @@ class TracesView(QWidget):
 
     def _forget(self) -> None:
         self.found = None
+        self._whole.clear()
         self.scatter.setData([])
         self.table.setRowCount(0)
         self._show_trace(None)
@@ -476,6 +502,16 @@ class TracesView(QWidget):
     def _done(self, generation: int, found: TraceSet) -> None:
         if generation != self._generation:
             return
+        if self._whole:
+            # a trace read whole stands in for its outline while the search outlines it alike (it got no
+            # new spans since); one that changed is read whole again when it is opened
+            kept: dict[str, tuple[TraceOutline | None, Trace]] = {}
+            for i, t in enumerate(found.traces):
+                had = self._whole.get(t.trace_id)
+                if had is not None and t.outline is not None and had[0] == t.outline:
+                    found.traces[i] = had[1]
+                    kept[t.trace_id] = had
+            self._whole = kept
         self.found = found
         chosen = self.trace.trace_id if self.trace is not None else ""
         self._fill(found)
@@ -492,14 +528,17 @@ class TracesView(QWidget):
         self.note.setText(f"Could not read traces: {error}")
         self.failed.emit(str(error))
 
-    def _fill(self, found: TraceSet) -> None:
-        traces = found.traces
+    def _plot(self, traces: list[Trace]) -> None:
         xs = [t.start_us / 1e6 for t in traces]
         ys = [t.duration_us / 1000 for t in traces]
         # two brushes shared by all points: pyqtgraph tags each brush object it meets the first time, which
         # costs a quarter of a millisecond per new object (a brush per point froze 500 traces' refresh)
         brushes = [self._brushes[bool(t.errors)] for t in traces]
         self.scatter.setData(x=xs, y=ys, brush=brushes, pen=None, data=[t.trace_id for t in traces])
+
+    def _fill(self, found: TraceSet) -> None:
+        traces = found.traces
+        self._plot(traces)
         if self.target is not None:
             self.title.setText(f"Traces of {self.target.title()}")
         describe = getattr(self.source, "describe", None)  # how a live backend is reached
@@ -510,20 +549,26 @@ class TracesView(QWidget):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(traces))
         for row, t in enumerate(traces):
-            cells = (started_text(t.start_us), t.name, duration_text(t.duration_us), str(len(t.spans)),
-                     str(t.errors) if t.errors else "")
-            keys: tuple[Any, ...] = (t.start_us, t.name, t.duration_us, len(t.spans), t.errors)
-            for col, (text, key) in enumerate(zip(cells, keys, strict=True)):
-                item = _NumberItem(text)
-                item.setData(_SORT_ROLE, key)
-                if col == 0:
-                    item.setData(_SPAN_ROLE, t.trace_id)
-                if t.errors:
-                    item.setForeground(QBrush(QColor(ERROR_COLOUR)))
-                self.table.setItem(row, col, item)
+            self._fill_row(row, t)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnToContents(0)
         self.note.setText(self._summary(found))
+
+    def _fill_row(self, row: int, t: Trace) -> None:
+        cells = (started_text(t.start_us), t.name, trace_duration_text(t), span_count_text(t),
+                 str(t.errors) if t.errors else "")
+        keys: tuple[Any, ...] = (t.start_us, t.name, t.duration_us, t.span_count, t.errors)
+        partial = partial_text(t)
+        for col, (text, key) in enumerate(zip(cells, keys, strict=True)):
+            item = _NumberItem(text)
+            item.setData(_SORT_ROLE, key)
+            if col == 0:
+                item.setData(_SPAN_ROLE, t.trace_id)
+            if t.errors:
+                item.setForeground(QBrush(QColor(ERROR_COLOUR)))
+            if partial and col >= 2:
+                item.setToolTip(partial)
+            self.table.setItem(row, col, item)
 
     def _summary(self, found: TraceSet) -> str:
         target = self.target
@@ -550,6 +595,10 @@ class TracesView(QWidget):
                      f"this {target.kind}): older ones were not searched; raise the limit to look further back")
         elif found.limited:
             text += f". The limit of {found.limit} traces was reached: older ones are not shown; raise the limit to see them"
+        if any(t.partial for t in found.traces):
+            text += (". Traces as the search outlined them: durations to the millisecond, spans and errors "
+                     f"counting the spans of {found.service or 'the target'} that matched, until a trace is "
+                     "chosen and read whole")
         return text + self._extras(found)
 
     @staticmethod
@@ -568,8 +617,8 @@ class TracesView(QWidget):
         if trace is None:
             return ""
         errors = f", {trace.errors} errors" if trace.errors else ""
-        return f"{trace.name}\n{started_text(trace.start_us)}, {duration_text(trace.duration_us)}, " \
-               f"{len(trace.spans)} spans{errors}"
+        return f"{trace.name}\n{started_text(trace.start_us)}, {trace_duration_text(trace)}, " \
+               f"{span_count_text(trace)} spans{errors}"
 
     def _point_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
         for p in points:
@@ -591,9 +640,59 @@ class TracesView(QWidget):
         if trace is not None and self.trace is not None and trace == self.trace:
             self.trace = trace  # read again, unchanged: the tree stays as the user left it
             return
+        if trace is not None and trace.partial and callable(getattr(self.source, "trace", None)):
+            self._open(trace)
+            return
         self._show_trace(trace)
 
-    def _show_trace(self, trace: Trace | None) -> None:
+    def _open(self, outlined: Trace) -> None:
+        """Read whole a trace the search only outlined (on a worker thread), its outline shown meanwhile."""
+        self._show_trace(outlined, "Reading the whole trace…")
+        self._open_generation += 1
+        self._open_worker.generation = self._open_generation
+        source, trace_id = self.source, outlined.trace_id
+
+        def read() -> Trace | None:
+            with paused_gc():
+                whole: Trace | None = source.trace(trace_id)
+                return whole
+
+        self._open_job.emit((self._open_generation, read))
+
+    def _opened(self, generation: int, whole: Trace | None) -> None:
+        outlined = self.trace
+        if generation != self._open_generation or outlined is None:
+            return
+        if whole is None or not whole.spans:
+            self._show_trace(outlined, "The tracing backend no longer has this trace: only the spans its search "
+                                       "matched are shown, without their parents.", final=True)
+            return
+        self._whole[whole.trace_id] = (outlined.outline, whole)
+        found = self.found
+        if found is not None:
+            # the list and the chart say the whole trace's numbers from now on
+            found.traces = [whole if t.trace_id == whole.trace_id else t for t in found.traces]
+            self._plot(found.traces)
+            for row in range(self.table.rowCount()):
+                item = self.table.item(row, 0)
+                if item is not None and item.data(_SPAN_ROLE) == whole.trace_id:
+                    self.table.setSortingEnabled(False)
+                    self._fill_row(row, whole)
+                    self.table.setSortingEnabled(True)
+                    break
+        self._show_trace(whole)
+
+    def _open_failed(self, generation: int, error: SourceError) -> None:
+        outlined = self.trace
+        if generation == self._open_generation and outlined is not None:
+            self._show_trace(outlined, f"Could not read the whole trace: {error}. Only the spans its search "
+                                       "matched are shown, without their parents.", final=True)
+
+    def _show_trace(self, trace: Trace | None, reading: str = "", final: bool = False) -> None:
+        """Show a trace's spans. ``reading``: what is said of an outlined trace's spans (being read whole,
+        or why they could not be); ``traceShown`` is told of a trace whole, or of an outline as ``final``."""
+        self._open_generation += 1  # a trace being read whole is not wanted any more
+        self._open_worker.generation = self._open_generation
         self.trace = trace
         self._stats_generation += 1  # a comparison under way is of another trace's span
         self._stats_worker.generation = self._stats_generation
@@ -610,8 +709,8 @@ class TracesView(QWidget):
         errors = f", {trace.errors} failed" if trace.errors else ""
         self.detail_title.setText(
             f"{trace.name}\nTrace {trace.trace_id}: started {started_text(trace.start_us)}, "
-            f"{duration_text(trace.duration_us)}, {len(trace.spans)} spans{errors}; "
-            f"services: {', '.join(trace.services) or 'none named'}")
+            f"{trace_duration_text(trace)}, {span_count_text(trace)} spans{errors}; "
+            f"services: {', '.join(trace.services) or 'none named'}" + (f"\n{reading}" if reading else ""))
         parents: dict[str, QTreeWidgetItem] = {}
         first_error: QTreeWidgetItem | None = None
         for _depth, span in trace.ordered():
@@ -641,7 +740,8 @@ class TracesView(QWidget):
         current = first_error or self.spans.topLevelItem(0)
         if current is not None:
             self.spans.setCurrentItem(current)
-        self.traceShown.emit(trace)
+        if not trace.partial or final:
+            self.traceShown.emit(trace)
 
     def _span_chosen(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None) -> None:
         span = item.data(0, _SPAN_ROLE) if item is not None else None
