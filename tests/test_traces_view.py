@@ -406,6 +406,68 @@ def test_tempos_traces_are_listed_from_its_search_and_one_is_read_whole_when_cho
             client.close()
 
 
+@pytest.mark.parametrize("api", ["jaeger", "tempo"])
+def test_typing_tags_narrows_the_traces_and_tags_not_understood_are_said_and_not_searched(qtbot: QtBot,
+                                                                                        api: str) -> None:
+    """The dock's tags field, as Kiali's traces tab's: KEY=VALUE pairs apart by spaces, searched with
+    Return through Jaeger's tags parameter or TraceQL; what cannot be a tag is said under it and nothing
+    is asked of the backend."""
+    import json
+
+    from meshdesk.sources.tracing import JaegerClient, TempoClient
+    from tests.jaeger_emulator import JaegerEmulator
+    from tests.tempo_emulator import TempoEmulator
+
+    sample = [bookinfo_trace(_us(60), reviews="v1"), bookinfo_trace(_us(120), ratings_code=503),
+              bookinfo_trace(_us(180))]
+    with (JaegerEmulator(sample) if api == "jaeger" else TempoEmulator(sample)) as backend:
+        client = (JaegerClient if api == "jaeger" else TempoClient)(backend.url)
+        view = _view(qtbot, client)
+        try:
+            view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.show()
+            assert view.table.rowCount() == 3
+            qtbot.keyClicks(view.tag_filter, "http.status_code=503 upstream_cluster=")
+            assert view.tag_problem.isVisible()  # said as it is typed
+            assert "upstream_cluster= has no value after its =" in view.tag_problem.text()
+            view.tag_filter.clear()
+            assert not view.tag_problem.isVisible()
+            qtbot.keyClicks(view.tag_filter, "http.status_code=503  node_id=sidecar~10.1.0.7~reviews-v1-7d9c-klmno"
+                                             ".bookinfo~bookinfo.svc.cluster.local")
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                qtbot.keyClick(view.tag_filter, Qt.Key.Key_Return)
+            assert view.table.rowCount() == 0  # no 503 from reviews v1's pod: v1 calls no ratings
+            assert "tagged http.status_code=503 node_id=sidecar~" in view.note.text()
+            v2 = "sidecar~10.1.0.8~reviews-v2-7d9c-pqrst.bookinfo~bookinfo.svc.cluster.local"
+            view.tag_filter.setText(f"http.status_code=503 node_id={v2}")
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                qtbot.keyClick(view.tag_filter, Qt.Key.Key_Return)
+            assert view.table.rowCount() == 1 and view.table.item(0, 4).text() == "1"
+            if api == "jaeger":
+                assert json.loads(backend.requests[-1].params["tags"]) == {"http.status_code": "503", "node_id": v2}
+            else:
+                q = backend.searches()[-1].params["q"]
+                assert '(.http.status_code = "503" || .http.status_code = 503)' in q and f'.node_id = "{v2}"' in q
+            asked = len(backend.requests)
+            for bad, said in (('http.status_code="503"', "no quotes"), ("503", "503 is no tag: give each as KEY=VALUE"),
+                              ("=503", "=503 has no key before its ="),
+                              ("error=true error=false", "error is given twice")):
+                view.tag_filter.setText(bad)
+                qtbot.keyClick(view.tag_filter, Qt.Key.Key_Return)
+                assert said in view.tag_problem.text() and view.tag_problem.isVisible(), bad
+                assert "Not searched" in view.note.text()
+            view.tag_filter.setText("error=false")
+            view.errors_only.setChecked(True)
+            assert "Errors only asks for error=true" in view.tag_problem.text()
+            view.refresh.click()
+            assert len(backend.requests) == asked  # nothing was asked with tags not understood
+            assert view.table.rowCount() == 1  # and the last answer stays
+        finally:
+            view.shutdown()
+            client.close()
+
+
 def test_clicking_a_point_of_the_chart_shows_that_trace(qtbot: QtBot) -> None:
     source = JaegerJson(bookinfo_trace(_us(60)), bookinfo_trace(_us(120), ratings_code=503))
     view = _view(qtbot, source)

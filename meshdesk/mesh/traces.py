@@ -105,6 +105,33 @@ class TraceQuery:
     tags: tuple[tuple[str, str], ...] = ()
 
 
+def parse_tags(text: str) -> tuple[tuple[str, str], ...]:
+    """Tags as a person types them in Kiali's traces tab: ``error=true http.status_code=500``, KEY=VALUE
+    pairs apart by spaces, for ``TraceQuery.tags``. ValueError, in words, for what cannot be one: a word
+    without "=", an empty key or value, a key given twice, or quotes (a value holds no space, and quotes
+    would be taken as part of it)."""
+    out: dict[str, str] = {}
+    for word in text.split():
+        if '"' in word or "'" in word:
+            raise ValueError(f"{word}: no quotes, please: give each tag as KEY=VALUE, e.g. http.status_code=500 "
+                             "(a value cannot hold a space)")
+        key, eq, value = word.partition("=")
+        if not eq:
+            raise ValueError(f"{word} is no tag: give each as KEY=VALUE, e.g. error=true http.status_code=500")
+        if not key:
+            raise ValueError(f"{word} has no key before its =: give each tag as KEY=VALUE")
+        if not value:
+            raise ValueError(f"{word} has no value after its =: give each tag as KEY=VALUE")
+        if key in out and out[key] != value:
+            raise ValueError(f"{key} is given twice ({key}={out[key]} and {word}): a span carries one value of it")
+        out[key] = value
+    return tuple(out.items())
+
+
+def tags_text(tags: Iterable[tuple[str, str]]) -> str:
+    return " ".join(f"{k}={v}" for k, v in tags)
+
+
 @dataclass(frozen=True)
 class Span:
     trace_id: str

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -55,7 +56,9 @@ from meshdesk.mesh.traces import (
     TraceSet,
     TraceTarget,
     duration_text,
+    parse_tags,
     stats,
+    tags_text,
     trace_duration_text,
 )
 from meshdesk.sources.base import SourceError
@@ -233,6 +236,23 @@ class TracesView(QWidget):
         self.min_duration.setToolTip("Only traces with a span of the target at least this long (0: any)")
         self.errors_only = QCheckBox("Errors only")
         self.errors_only.setToolTip("Only traces in which a span of the target failed")
+        # tags a span of the target carries, as Kiali's traces tab takes them; searched with Return (or
+        # at the next search: a refresh, another filter)
+        self.tag_filter = QLineEdit()
+        self.tag_filter.setObjectName("tracesTags")
+        self.tag_filter.setPlaceholderText("Tags: error=true http.status_code=500")
+        self.tag_filter.setClearButtonEnabled(True)
+        self.tag_filter.setToolTip("Only traces with a span of the target carrying these tags: KEY=VALUE pairs "
+                                   "apart by spaces, all of them on one span (its own tags or its process's). "
+                                   "Return searches.")
+        self.tag_filter.setMinimumWidth(self.fontMetrics().horizontalAdvance("error=true http.status_code=500")
+                                        + 40)
+        self.tag_problem = QLabel()
+        self.tag_problem.setObjectName("tracesTagsProblem")
+        self.tag_problem.setWordWrap(True)
+        self.tag_problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.tag_problem.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.tag_problem.hide()
         self.refresh = QPushButton("Refresh")
         for w in (self.window_box, self.limit_box):
             w.currentIndexChanged.connect(self.load)
@@ -241,11 +261,14 @@ class TracesView(QWidget):
         self.min_duration.setKeyboardTracking(False)
         self.min_duration.valueChanged.connect(self.load)
         self.errors_only.toggled.connect(self.load)
+        self.tag_filter.returnPressed.connect(self.load)
+        self.tag_filter.textChanged.connect(self._check_tags)
         self.refresh.clicked.connect(self._refresh_clicked)
         controls = QHBoxLayout()
         controls.addWidget(self.title, 1)
         control: QWidget
-        for control in (self.window_box, self.limit_box, self.min_duration, self.errors_only, self.refresh):
+        for control in (self.window_box, self.limit_box, self.min_duration, self.errors_only, self.tag_filter,
+                        self.refresh):
             controls.addWidget(control)
 
         self.note = QLabel()
@@ -361,6 +384,7 @@ class TracesView(QWidget):
                                       + rows * len(STATS_INTERVALS) + 4)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.tag_problem, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.note)
         layout.addWidget(main, 1)
         self._show_trace(None)
@@ -396,8 +420,28 @@ class TracesView(QWidget):
         clock = getattr(self.source, "now", None)  # a source with a clock of its own (the demo's)
         end = self.end or (float(clock()) if callable(clock) else time.time())
         seconds = int(self.window_box.currentData() or DEFAULT_WINDOW)
+        tags, _problem = self._tags()
         return TraceQuery(self.target, end - seconds, end, int(self.limit_box.currentData() or DEFAULT_LIMIT),
-                          float(self.min_duration.value()), self.errors_only.isChecked())
+                          float(self.min_duration.value()), self.errors_only.isChecked(), tags)
+
+    def _tags(self) -> tuple[tuple[tuple[str, str], ...], str]:
+        """The tags typed, and what is wrong with them ("" when nothing)."""
+        try:
+            tags = parse_tags(self.tag_filter.text())
+        except ValueError as e:
+            return (), str(e)
+        wrong = next((v for k, v in tags if k == "error" and v != "true"), None)
+        if self.errors_only.isChecked() and wrong is not None:
+            return (), f"Errors only asks for error=true: it cannot go with error={wrong}"
+        return tags, ""
+
+    @Slot()
+    def _check_tags(self) -> str:
+        """Say at once what is wrong with the tags typed (nothing is searched until Return); that, or ""."""
+        _tags, problem = self._tags()
+        self.tag_problem.setText(f"Tags: {problem}" if problem else "")
+        self.tag_problem.setVisible(bool(problem))
+        return problem
 
     @Slot()
     def load(self) -> None:
@@ -408,6 +452,10 @@ class TracesView(QWidget):
         query = self.query()
         if self.source is None or query is None:
             self._say_nothing()
+            return
+        problem = self._check_tags()
+        if problem:  # nothing is asked with tags that are not what was meant
+            self.note.setText(f"Not searched: {problem}")
             return
         source = self.source
         self.note.setText(f"Reading the traces of {query.target.title()}…")
@@ -580,6 +628,8 @@ class TracesView(QWidget):
             text = f"No {what}traces of {whose} in the {since[5:] if since.startswith('last ') else since}"
             if query is not None and query.min_duration_ms:
                 text += f" with a span of {query.min_duration_ms:g} ms or more"
+            if query is not None and query.tags:
+                text += f" tagged {tags_text(query.tags)}"
             if target is not None and target.kind in (TARGET_WORKLOAD, TARGET_SERVICE) and found.fetched:
                 text += (f" ({found.fetched} traces of the app {target.lookup} were read, none through this "
                          f"{target.kind})")
