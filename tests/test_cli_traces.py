@@ -322,6 +322,11 @@ def test_traces_through_tempos_own_api(cluster: tuple[Any, Path], kube_emulator:
         assert traces_main(["--tracing", tempo.url, "-n", "shop", "--app", "reviews"]) == 0
         out, err = capsys.readouterr()
         assert len(out.splitlines()) == 3 and f"tracing backend: URL {tempo.url}, Tempo's API" in err
+        # longer than Tempo searches (168 h): the last 7 days, said so, where Tempo's HTTP 400 was all
+        assert traces_main(["--tracing", tempo.url, "-n", "shop", "--app", "reviews", "--since", "30d"]) == 0
+        out, err = capsys.readouterr()
+        assert len(out.splitlines()) == 4 and "HTTP 400" not in err
+        assert "Tempo searches at most 7 days at once: showing the last 7 days of the 30 days asked." in err
     assert traces_main(["--tracing", jaeger.url, "-n", "shop", "--app", "reviews", "--tracing-api", "tempo"]) == 1
     err = capsys.readouterr().err
     assert "HTTP 404" in err and "Traceback" not in err

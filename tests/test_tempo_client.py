@@ -361,3 +361,36 @@ def test_a_tag_of_a_number_or_a_process_is_found_through_tempo_as_through_jaeger
             assert through_jaeger == ["b2"], tags
             assert ids(TempoClient(tempo.url).find_traces(query(tags=tags))) == through_jaeger, tags
         assert ids(TempoClient(tempo.url).find_traces(query(tags=(("retries", "3"),)))) == []
+
+
+def test_a_window_longer_than_tempo_searches_is_cut_to_its_most_recent_part_and_said(tempo: TempoEmulator) -> None:
+    """Tempo refuses a search window over its max_duration (168 h by default) with an HTTP 400, which was
+    all the user saw of a 30-day search. The last 7 days are searched, and the answer says so."""
+    client = TempoClient(tempo.url)
+    found = client.find_traces(TraceQuery(TraceTarget(TARGET_APP, "shop", "reviews"), T0 + 60 - 30 * 86400, T0 + 60))
+    assert ids(found) == ["a1", "b2", "c3", "d4"]
+    (asked,) = [r.params for r in tempo.searches()]
+    assert int(asked["end"]) - int(asked["start"]) == 168 * 3600 and asked["end"] == str(T0 + 60)
+    assert "Tempo searches at most 7 days at once: showing the last 7 days of the 30 days asked." in found.notes
+    assert client.find_traces(query()).notes == []  # a window it takes whole says nothing
+
+
+def test_a_tempo_configured_to_search_less_is_asked_again_within_the_limit_it_names() -> None:
+    """A Tempo whose max_duration is an hour refuses six: its refusal names the limit ("exceeds 1h0m0s"),
+    the search is asked again over the last hour, and later searches keep within it at once."""
+    from tests.tempo_emulator import go_duration
+
+    assert go_duration(3600) == "1h0m0s" and go_duration(168 * 3600) == "168h0m0s"
+    with TempoEmulator(shop_traces(), max_duration_s=3600) as tempo:
+        client = TempoClient(tempo.url)
+        six_hours = TraceQuery(TraceTarget(TARGET_APP, "shop", "reviews"), T0 + 60 - 6 * 3600, T0 + 60)
+        found = client.find_traces(six_hours)
+        assert ids(found) == ["a1", "b2", "c3"]
+        assert "Tempo searches at most 1 hour at once: showing the last 1 hour of the 6 hours asked." in found.notes
+        assert [int(r.params["end"]) - int(r.params["start"]) for r in tempo.searches()] == [6 * 3600, 3600]
+        assert client.find_traces(six_hours).notes == found.notes and len(tempo.searches()) == 3
+    with StubServer(lambda req: StubResponse(400, "range specified by start and end exceeds 0s.", "text/plain")
+                    if req.path == "/api/search" else StubResponse(200, {"tagValues": ["reviews.shop"]})) as stub:
+        with pytest.raises(TracingQueryError) as err:  # a refusal naming no usable limit is said as it is
+            TempoClient(stub.url).find_traces(six_hours)
+    assert "exceeds 0s" in str(err.value)

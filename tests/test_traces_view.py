@@ -468,6 +468,30 @@ def test_typing_tags_narrows_the_traces_and_tags_not_understood_are_said_and_not
             client.close()
 
 
+def test_a_window_longer_than_tempo_searches_is_said_in_the_dock(qtbot: QtBot) -> None:
+    """A Tempo that searches at most an hour refused the dock's last 6 hours, and the dock said only
+    Tempo's HTTP 400; the last hour is shown and the dock says that is what it is."""
+    from meshdesk.sources.tracing import TempoClient
+    from tests.tempo_emulator import TempoEmulator
+
+    with TempoEmulator([bookinfo_trace(_us(60)), bookinfo_trace(_us(7200))], max_duration_s=3600) as tempo:
+        client = TempoClient(tempo.url)
+        view = _view(qtbot, client)
+        try:
+            view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.show()
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.window_box.setCurrentIndex(view.window_box.findText("Last 6 hours"))
+            assert view.table.rowCount() == 1  # the trace of two hours ago is past the hour Tempo searched
+            assert "Could not read" not in view.note.text()
+            assert "Tempo searches at most 1 hour at once: showing the last 1 hour of the 6 hours asked." \
+                in view.note.text()
+        finally:
+            view.shutdown()
+            client.close()
+
+
 def test_clicking_a_point_of_the_chart_shows_that_trace(qtbot: QtBot) -> None:
     source = JaegerJson(bookinfo_trace(_us(60)), bookinfo_trace(_us(120), ratings_code=503))
     view = _view(qtbot, source)

@@ -69,6 +69,36 @@ SEARCH_SELECTS = (
     "resource.hostname",
 )
 
+# Tempo's default query_frontend.search.max_duration: a longer search window is refused (HTTP 400)
+TEMPO_MAX_SEARCH_S = 168 * 3600
+# Tempo's words when it refuses one: "range specified by start and end exceeds 168h0m0s. received ..."
+_EXCEEDS = re.compile(r"exceeds\s+((?:[0-9]+(?:\.[0-9]+)?(?:h|ms|m|s|us|µs|ns))+)")
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def _exceeded_limit(said: str) -> int | None:
+    """The longest search window, in whole seconds, that Tempo's refusal names (Go's duration), or None."""
+    m = _EXCEEDS.search(said or "")
+    if not m:
+        return None
+    seconds = sum(float(n) * _GO_UNITS[u] for n, u in re.findall(r"([0-9]+(?:\.[0-9]+)?)(h|ms|m|s|us|µs|ns)", m.group(1)))
+    return int(seconds) if seconds >= 1 else None
+
+
+def _span_words(seconds: float) -> str:
+    """A time span in words: 7 days, 6 hours, 1 hour, 90 minutes, 45 seconds."""
+    whole = round(seconds)
+    for size, unit in ((86_400, "day"), (3600, "hour"), (60, "minute")):
+        if whole >= size and whole % size == 0:
+            n = whole // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    if whole >= 3600:
+        return f"{whole / 3600:.1f} hours"
+    if whole >= 60:
+        return f"{round(whole / 60)} minutes"
+    return f"{whole} second{'s' if whole != 1 else ''}"
+
+
 # how a user gives the tracing backend's address, in the app and on the command line
 GIVE_TRACING_URL = "give its URL (in Settings for this context, or with meshdesk traces --tracing URL)"
 
@@ -271,6 +301,9 @@ class TempoClient(JaegerClient):
     # workload's or a service's and whether it failed. An app's proxies report a few spans per request
     # (Kiali asks 10); Tempo refuses more than its max_spans_per_span_set (100 by default)
     spans_per_span_set = 20
+    # the longest window one search may span: Tempo's query_frontend.search.max_duration, 168 h unless its
+    # operator set another (then learnt from its refusal)
+    max_search_s = TEMPO_MAX_SEARCH_S
 
     def services(self) -> list[str]:
         names: set[str] = set()
@@ -308,11 +341,35 @@ class TempoClient(JaegerClient):
 
     def search_params(self, service: str, query: TraceQuery) -> dict[str, str]:
         """What ``/api/search`` is sent for the query: the TraceQL with the attributes the list needs
-        selected, the window in whole seconds (widened to cover it), the limit and the spans per span set."""
+        selected, the window in whole seconds (widened to cover it, and cut to the longest Tempo
+        searches, its end kept), the limit and the spans per span set."""
+        end = math.ceil(query.end)
+        start = max(math.floor(query.start), end - self.max_search_s)
         return {"q": f"{traceql(service, query)} | select({', '.join(SEARCH_SELECTS)})",
-                "start": str(math.floor(query.start)),
-                "end": str(max(math.ceil(query.end), math.floor(query.start) + 1)),
+                "start": str(start), "end": str(max(end, start + 1)),
                 "limit": str(max(1, int(query.limit))), "spss": str(self.spans_per_span_set)}
+
+    def _search(self, service: str, query: TraceQuery) -> tuple[Mapping[str, Any], str]:
+        """Tempo's search answer, and what to say when it covers less than the window asked: Tempo refuses
+        a window longer than its ``max_duration`` (168 h unless configured otherwise), so the most recent
+        part it searches is asked; when it refuses a shorter one, the limit its answer names is kept for
+        the next searches and the search asked again once."""
+        params = self.search_params(service, query)
+        try:
+            doc = self._api("/api/search", params, what="traces")
+        except TracingQueryError as e:
+            limit = _exceeded_limit(e.body or e.message)
+            if limit is None or not 0 < limit < self.max_search_s:
+                raise
+            self.max_search_s = limit
+            params = self.search_params(service, query)
+            doc = self._api("/api/search", params, what="traces")
+        asked = query.end - query.start
+        searched = int(params["end"]) - int(params["start"])
+        if asked <= searched + 1:  # (the window is widened to whole seconds)
+            return doc, ""
+        return doc, (f"Tempo searches at most {_span_words(self.max_search_s)} at once: showing the last "
+                     f"{_span_words(searched)} of the {_span_words(asked)} asked")
 
     def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
         """As :meth:`JaegerClient.find_traces`, from Tempo's search answer alone (one request): each trace
@@ -325,9 +382,11 @@ class TempoClient(JaegerClient):
         stop()
         service, known = self.service_for(query)
         stop()
-        doc = self._api("/api/search", self.search_params(service, query), what="traces")
+        doc, shortened = self._search(service, query)
         stop()
         found = parse_tempo_search(doc, service)
+        if shortened:
+            found.notes.append(shortened + ".")
         found.service = service
         found.limit = query.limit
         if not found.traces and known is False:
