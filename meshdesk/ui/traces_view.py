@@ -252,6 +252,7 @@ class TracesView(QWidget):
         self.tag_problem.setWordWrap(True)
         self.tag_problem.setTextFormat(Qt.TextFormat.PlainText)
         self.tag_problem.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.tag_problem.setAlignment(Qt.AlignmentFlag.AlignRight)  # under the field
         self.tag_problem.hide()
         self.refresh = QPushButton("Refresh")
         for w in (self.window_box, self.limit_box):
@@ -384,7 +385,7 @@ class TracesView(QWidget):
                                       + rows * len(STATS_INTERVALS) + 4)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addWidget(self.tag_problem, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.tag_problem)
         layout.addWidget(self.note)
         layout.addWidget(main, 1)
         self._show_trace(None)
@@ -455,7 +456,8 @@ class TracesView(QWidget):
             return
         problem = self._check_tags()
         if problem:  # nothing is asked with tags that are not what was meant
-            self.note.setText(f"Not searched: {problem}")
+            self.note.setText("Not searched: the tags are not understood (see under the field); the traces shown "
+                              "are those of the last search.")
             return
         source = self.source
         self.note.setText(f"Reading the traces of {query.target.title()}…")
@@ -649,7 +651,8 @@ class TracesView(QWidget):
             text += (". Traces as the search outlined them: durations to the millisecond, spans and errors "
                      f"counting the spans of {found.service or 'the target'} that matched, until a trace is "
                      "chosen and read whole")
-        return text + self._extras(found)
+        extras = self._extras(found)
+        return text + ("." + extras if extras else "")
 
     @staticmethod
     def _extras(found: TraceSet) -> str:
