@@ -394,3 +394,32 @@ def test_a_tempo_configured_to_search_less_is_asked_again_within_the_limit_it_na
         with pytest.raises(TracingQueryError) as err:  # a refusal naming no usable limit is said as it is
             TempoClient(stub.url).find_traces(six_hours)
     assert "exceeds 0s" in str(err.value)
+
+
+def test_a_search_answer_of_odd_shapes_is_read_as_far_as_it_goes() -> None:
+    """Tempo's older answer (the one ``spanSet``), a count given as text, and entries, span sets, spans and
+    attributes of another shape: what can be read is listed, the rest counted, nothing raised."""
+    start = str(T0 * 10**9)
+    span = {"spanID": "00f067aa0ba902b7", "name": "reviews.shop.svc.cluster.local:9080/*",
+            "startTimeUnixNano": start, "durationNanos": "2500000",
+            "attributes": [{"key": "status", "value": {"stringValue": "error"}},
+                           {"key": "kind", "value": {"stringValue": "client"}},
+                           {"key": "hostname", "value": {"stringValue": "reviews-v1-abc"}},
+                           {"key": "odd", "value": {"arrayValue": 3}}]}
+    answer = {"traces": [
+        {"traceID": "a1", "rootServiceName": "productpage.shop", "rootTraceName": "GET /", "startTimeUnixNano": start,
+         "durationMs": 3, "spanSet": {"spans": [span, {"spanID": 7}, "x"], "matched": "4"}},
+        {"traceID": "b2", "startTimeUnixNano": start, "spanSets": [5, {"spans": "none", "matched": 1}],
+         "rootServiceName": "<root span not yet received>"},
+        {"traceID": "c3", "startTimeUnixNano": "soon"}, "d4",
+    ]}
+    with StubServer(lambda req: StubResponse(200, answer if req.path == "/api/search"
+                                             else {"tagValues": ["reviews.shop"]})) as stub:
+        found = TempoClient(stub.url).find_traces(query())
+    assert ids(found) == ["a1", "b2"] and found.skipped == 5  # 2 spans, 1 span set, 2 entries
+    a1, b2 = found.traces
+    assert (a1.name, a1.duration_us, a1.span_count, a1.errors) == ("productpage.shop: GET /", 3000, 4, 1)
+    (s,) = a1.spans
+    assert (s.kind, s.service, s.node.pod, s.duration_us) == ("client", "reviews.shop", "reviews-v1-abc", 2500)
+    assert s.notes == ("1 tag(s) of another shape left out",)
+    assert (b2.name, b2.span_count, b2.spans) == ("b2".rjust(32, "0"), 1, ())  # no root yet: named by its id

@@ -258,6 +258,7 @@ def _span(raw: Any, service: str, ptags: Mapping[str, str]) -> Span | None:
 
 # --- Tempo's search answer ----------------------------------------------------------------------------
 
+_NO_ROOT_YET = "<root span not yet received>"
 # attributes Tempo's search answer names without their scope that are the process's (resource's) own
 _RESOURCE_KEYS = frozenset({"hostname"})
 
@@ -340,8 +341,8 @@ def parse_tempo_search(document: Mapping[str, Any], service: str = "") -> TraceS
         reach = max((s.end_us for s in spans.values()), default=start_us) - start_us
         duration_us = max(duration_ms * 1000, min(reach, duration_ms * 1000 + 999))
         root_service, root_name = item.get("rootServiceName"), item.get("rootTraceName")
-        if root_name == "<root span not yet received>":
-            root_name = ""
+        if root_service == _NO_ROOT_YET:  # Tempo's words for a trace whose root span it has not got
+            root_service = root_name = ""
         outline = TraceOutline(start_us, max(0, duration_us),
                                root_service if isinstance(root_service, str) else "",
                                root_name if isinstance(root_name, str) else "", max(matched, len(spans)))

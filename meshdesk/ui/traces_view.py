@@ -7,7 +7,9 @@ it was reported (app, version, pod), its kind, when it started after the trace b
 the chosen span's tags. "Show in graph" selects the nodes the trace went through.
 
 Traces are read from a ``TraceSource`` (``meshdesk.mesh.traces``: the demo, or a Jaeger/Tempo query API)
-on a worker thread, only while the dock is shown; a newer request drops an older answer.
+on a worker thread, only while the dock is shown; a newer request drops an older answer. A trace the
+search only outlined (Tempo's: the target's spans that matched) is listed as such, and read whole, on a
+thread of its own, when it is chosen.
 """
 
 from __future__ import annotations
