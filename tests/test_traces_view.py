@@ -389,7 +389,10 @@ def test_tempos_traces_are_listed_from_its_search_and_one_is_read_whole_when_cho
             failed_id = view.table.item(failed_row, 0).data(Qt.ItemDataRole.UserRole + 1)
             with qtbot.waitSignal(view.traceShown, timeout=10000) as shown:
                 view.table.selectRow(failed_row)
-            assert not shown.args[0].partial and len(shown.args[0].spans) == 7
+                # while it is read whole: its outline, said so, and not yet to be shown in the graph
+                assert "Reading the whole trace" in view.detail_title.text()
+                assert not view.show_in_graph.isEnabled()
+            assert not shown.args[0].partial and len(shown.args[0].spans) == 7 and view.show_in_graph.isEnabled()
             assert [r.path for r in tempo.fetches()] == [f"/api/traces/{failed_id}"]
             assert [d for d, *_ in span_rows(view)] == [0, 1, 2, 3, 2, 3, 4]
             row = next(r for r in range(3) if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole + 1) == failed_id)
@@ -401,6 +404,28 @@ def test_tempos_traces_are_listed_from_its_search_and_one_is_read_whole_when_cho
             assert view.trace is not None and len(view.trace.spans) == 7 and len(span_rows(view)) == 7
             row = next(r for r in range(3) if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole + 1) == failed_id)
             assert view.table.item(row, 3).text() == "7"
+        finally:
+            view.shutdown()
+            client.close()
+
+
+def test_a_tempo_trace_gone_before_it_is_read_whole_shows_what_its_search_said(qtbot: QtBot) -> None:
+    from meshdesk.sources.tracing import TempoClient
+    from tests.tempo_emulator import TempoEmulator
+
+    with TempoEmulator([bookinfo_trace(_us(60), ratings_code=503)]) as tempo:
+        client = TempoClient(tempo.url)
+        view = _view(qtbot, client)
+        try:
+            view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.show()
+            tempo.traces.clear()  # (its blocks compacted away, say)
+            with qtbot.waitSignal(view.traceShown, timeout=10000) as shown:
+                view.table.selectRow(0)
+            assert shown.args[0].partial and len(tempo.fetches()) == 1
+            assert "no longer has this trace: only the spans its search matched are shown" in view.detail_title.text()
+            assert len(span_rows(view)) == 2 and view.table.item(0, 3).text() == "2 matched"
         finally:
             view.shutdown()
             client.close()

@@ -754,7 +754,8 @@ class TracesView(QWidget):
         _clear_tree(self.spans)
         self.tags.setRowCount(0)
         self._show_stats(None, "")
-        self.show_in_graph.setEnabled(trace is not None)
+        # the nodes a trace went through are known once it is read whole (an outline has its target's spans)
+        self.show_in_graph.setEnabled(trace is not None and (not trace.partial or final))
         self.copy_id.setEnabled(trace is not None)
         if trace is None:
             self.chosen_point.setData([])
