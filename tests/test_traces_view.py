@@ -488,6 +488,10 @@ def test_typing_tags_narrows_the_traces_and_tags_not_understood_are_said_and_not
             view.refresh.click()
             assert len(backend.requests) == asked  # nothing was asked with tags not understood
             assert view.table.rowCount() == 1  # and the last answer stays
+            assert view.note.text().endswith("the traces shown are those of the last search.")
+            view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "ratings", "ratings"))
+            assert len(backend.requests) == asked and view.table.rowCount() == 0  # another target's: none yet
+            assert view.note.text() == "Not searched: the tags are not understood (see under the field)."
         finally:
             view.shutdown()
             client.close()

@@ -458,8 +458,8 @@ class TracesView(QWidget):
             return
         problem = self._check_tags()
         if problem:  # nothing is asked with tags that are not what was meant
-            self.note.setText("Not searched: the tags are not understood (see under the field); the traces shown "
-                              "are those of the last search.")
+            self.note.setText("Not searched: the tags are not understood (see under the field)"
+                              + ("; the traces shown are those of the last search." if self.found is not None else "."))
             return
         source = self.source
         self.note.setText(f"Reading the traces of {query.target.title()}…")
