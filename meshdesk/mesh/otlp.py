@@ -1,5 +1,6 @@
 """Tempo's own API as data (Qt-free): its answer for one trace (OpenTelemetry's OTLP JSON) read into the
-same :class:`~meshdesk.mesh.traces.Trace` model Jaeger's JSON gives, and the TraceQL query a search sends.
+same :class:`~meshdesk.mesh.traces.Trace` model Jaeger's JSON gives, its search answer, and the TraceQL
+query a search sends.
 
 A trace (``GET /api/traces/<id>``) comes as ``{"batches": [...]}`` (Tempo's v1 answer) or
 ``{"resourceSpans": [...]}`` (OTLP's own shape, also under ``{"trace": ...}`` in Tempo's v2 answer): each
@@ -13,6 +14,11 @@ They become Jaeger's words, so everything downstream reads them alike: the kind 
 (``server``, ``client`` ...), an error status ``otel.status_code=ERROR`` with its message as
 ``otel.status_description`` (as Jaeger's own OTLP reader does). What cannot be read is skipped and
 counted, never raised.
+
+Tempo's search answer (``parse_tempo_search``) outlines each trace it found (start, whole milliseconds,
+root span) and holds the spans that matched, with the attributes the query compared or selected under
+their names without scope (``status`` and ``kind`` as words): read into partial traces
+(``Trace.outline``), each read whole when it is opened.
 
 ``traceql(service, query)`` is the search for a service's spans in TraceQL, every value quoted so a name
 with a quote or a backslash can never change the query.
