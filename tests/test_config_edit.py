@@ -786,3 +786,54 @@ def test_a_gateway_api_gateway_is_not_judged_by_istios_gateway_schema(shared_dir
     assert check(plan, schemas, None).schema == []
     istio_gw = IstioObject("Gateway", "bad", "bookinfo", spec={"servers": "not a list"})
     assert check(ChangePlan("an Istio Gateway", changes=[Change(CREATE, obj=istio_gw)]), schemas, None).schema
+
+
+def test_schemas_read_for_a_context_left_are_not_kept_for_the_next(emu: KubeEmulator, settings: Settings,
+                                                                  qtbot: QtBot, shared_dir: Path) -> None:
+    """Edit reads the CRD schemas on a thread. When another context was chosen while they were read, the
+    answer of the cluster left was kept as the new one's: its edits were judged by the other cluster's
+    Istio for the rest of the session (a value the new cluster's Istio knows called an error, Confirm
+    blocked). Here the cluster left runs an older Istio whose DestinationRule knows no LEAST_REQUEST."""
+    older = KubeEmulator().start()
+    try:
+        for doc in load_docs(shared_dir / CRDS):
+            if doc["spec"]["names"]["kind"] == "DestinationRule":
+                _drop_enum_value(doc, "LEAST_REQUEST")
+            older.add_crd(doc)
+        older.add_namespace("bookinfo", {"istio-injection": "enabled"})
+        older.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/destination-rule-all.yaml",
+                        namespace="bookinfo")
+        view, ctl = view_on(qtbot, ClusterSource(older.api_client(), context="older"), settings,
+                            inventory(older), REVIEWS_DR)
+        gate, held = older.hold_requests("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/")
+        try:
+            assert view.edit()  # the schemas are read on a thread: held at the API server
+            assert held.wait(10)
+            view.cancel_edit()
+            # another context is chosen meanwhile (as the window does: the actions' source, then its data)
+            ctl.set_source(ClusterSource(emu.api_client(), context="emu"))
+            view.set_data(inventory(emu))
+            view.show_object(REVIEWS_DR)
+        finally:
+            with qtbot.waitSignal(view._schemasRead, timeout=10000):  # the older cluster's answer comes
+                gate.set()
+        qtbot.waitUntil(view.edit_button.isEnabled, timeout=10000)  # RBAC of the new context
+        assert view.edit()
+        edit_text(view, "  host: reviews\n", "  host: reviews\n  trafficPolicy:\n    loadBalancer:\n"
+                                             "      simple: FASTEST\n")
+        qtbot.waitUntil(lambda: any(row[0] == "schema" for row in view.finding_rows()), timeout=10000)
+        row = next(row for row in view.finding_rows() if row[0] == "schema")
+        assert "LEAST_REQUEST" in row[2]  # the schema of this cluster's Istio, which knows it
+    finally:
+        older.stop()
+
+
+def _drop_enum_value(node: object, value: str) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get("enum"), list) and value in node["enum"]:
+            node["enum"].remove(value)
+        for child in node.values():
+            _drop_enum_value(child, value)
+    elif isinstance(node, list):
+        for child in node:
+            _drop_enum_value(child, value)

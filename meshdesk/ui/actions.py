@@ -151,7 +151,8 @@ class ActionsController(QObject):
         self._parent = parent
         self.source: Any = None
         self.writer: Any = None
-        self._schemas: tuple[CRDSchemas, list[str]] | None = None
+        # the CRD schemas read, with the writer they were read through (a context left keeps its own)
+        self._schemas: tuple[Any, tuple[CRDSchemas, list[str]]] | None = None
         self.dialog: ChangeDialog | None = None
         self.menu: QMenu | None = None  # the window's Actions menu, when installed there
         self.popup_menu: QMenu | None = None  # the canvas's context menu while it is open
@@ -531,21 +532,26 @@ class ActionsController(QObject):
         return self.open(spec, inventory)
 
     def cached_schemas(self) -> tuple[CRDSchemas, list[str]] | None:
-        """The CRD schemas when ``schemas()`` has read them already (None: not yet)."""
-        return self._schemas
+        """The CRD schemas when ``schemas()`` has read them already for the current source (None: not yet)."""
+        kept = self._schemas  # (one read: a worker may set it meanwhile)
+        return kept[1] if kept is not None and kept[0] is self.writer else None
 
     def schemas(self) -> tuple[CRDSchemas, list[str]]:
         """The CRD schemas, read once per source; a read that failed (wholly or in part) is not kept, so
-        the next review asks again rather than going without schema checks for the rest of the session."""
-        if self._schemas is not None:
-            return self._schemas
+        the next review asks again rather than going without schema checks for the rest of the session.
+        Called on worker threads: schemas read from a source left meanwhile (another context) are not kept
+        for the new one."""
+        writer = self.writer
+        kept = self._schemas
+        if kept is not None and kept[0] is writer:
+            return kept[1]
         try:
-            found: tuple[CRDSchemas, list[str]] = self.writer.schemas()
+            found: tuple[CRDSchemas, list[str]] = writer.schemas()
         except SourceError as e:
             return (CRDSchemas(), [f"The CRD schemas could not be read ({e.message}): the objects are checked by "
                                    "the server's dry run only."])
-        if not getattr(self.writer, "schemas_incomplete", False):
-            self._schemas = found
+        if not getattr(writer, "schemas_incomplete", False):
+            self._schemas = (writer, found)  # kept with its writer: never taken for another source's
         return found
 
 
