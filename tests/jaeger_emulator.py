@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -121,6 +122,7 @@ class JaegerEmulator:
         self.now_us = now_us
         self.requests: list[SeenRequest] = []
         self._release = threading.Event()
+        self._search_hold: tuple[threading.Event, threading.Event] | None = None  # see hold_searches
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -137,6 +139,12 @@ class JaegerEmulator:
                     emulator._release.wait(60)
                     self.close_connection = True  # stopped: the client learns at once, not at its timeout
                     return
+                hold = emulator._search_hold
+                if hold is not None and split.path == emulator.base_path + "/api/traces":
+                    hold[1].set()
+                    deadline = time.monotonic() + 10.0  # a test that never releases fails, not hangs
+                    while not hold[0].wait(0.05) and not emulator._release.is_set() and time.monotonic() < deadline:
+                        pass
                 status, body = emulator.answer(split.path, params, self.headers.get("Authorization", ""))
                 data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 self.send_response(status)
@@ -152,6 +160,13 @@ class JaegerEmulator:
         self.url = f"http://127.0.0.1:{self.port}{self.base_path}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="jaeger-emulator", daemon=True)
+
+    def hold_searches(self) -> tuple[threading.Event, threading.Event]:
+        """Hold every search (``/api/traces``) before it is answered until the first Event returned is set
+        (or the emulator stops; 10 s at most); the second is set once one is held."""
+        gate, held = threading.Event(), threading.Event()
+        self._search_hold = (gate, held)
+        return gate, held
 
     def __enter__(self) -> JaegerEmulator:
         self._thread.start()

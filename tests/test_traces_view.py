@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Slot
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh import traces as tr
@@ -790,3 +790,50 @@ def test_a_search_left_for_another_target_is_told_it_is_not_wanted(qtbot: QtBot)
         pass
     assert source.told == [True]
     assert got.args[0].service == "ratings.bookinfo"
+
+
+def test_a_search_answered_while_the_dock_is_hidden_is_not_shown_for_what_was_chosen_since(qtbot: QtBot) -> None:
+    """The dock shares its place with the Metrics, Logs and Envoy tabs, hidden behind them. A search under
+    way when it was hidden, answered after another context (or another node) was chosen, filled the table
+    with the traces of the cluster left; opened again, the dock listed them under the new context while it
+    searched there, and kept them when that search failed."""
+    from meshdesk.sources.tracing import JaegerClient
+    from tests.jaeger_emulator import JaegerEmulator
+
+    with JaegerEmulator([bookinfo_trace(_us(60))]) as left, JaegerEmulator(token="not-yours") as chosen:
+        first, second = JaegerClient(left.url), JaegerClient(chosen.url)
+        view = _view(qtbot, first)
+        try:
+            view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "productpage", "productpage"))
+            gate, held = left.hold_searches()
+            view.show()
+            answered = _Heard()  # what the worker says of that search (a result, or that it was left)
+            view._worker.done.connect(answered.heard)
+            view._worker.failed.connect(answered.heard)
+            try:
+                assert held.wait(10)  # the search of the first context is under way
+                view.hide()  # another tab of the dock area is chosen
+                view.set_source(second)  # then another context
+            finally:
+                gate.set()
+            qtbot.waitUntil(lambda: answered.count == 1, timeout=10000)  # (heard after the view heard it)
+            with qtbot.waitSignal(view.failed, timeout=10000):  # the new context's backend refuses the login
+                view.show()
+            assert "Could not read traces" in view.note.text()
+            assert view.table.rowCount() == 0 and view.found is None  # nothing of the cluster left
+        finally:
+            view.shutdown()
+            first.close()
+            second.close()
+
+
+class _Heard(QObject):
+    """Counts a worker's answers, on the UI thread (after the view's own slot, connected before)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    @Slot(int, object)
+    def heard(self, _generation: int, _what: object) -> None:
+        self.count += 1

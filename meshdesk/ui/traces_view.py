@@ -529,6 +529,10 @@ class TracesView(QWidget):
         if self.isVisible():
             self.load()
         else:
+            # a search under way is of what was chosen before (another source, target or window): its answer
+            # is dropped, and the search told it is not wanted (it is asked again when the dock is shown)
+            self._generation += 1
+            self._worker.generation = self._generation
             self._say_nothing(quiet=True)
 
     def _forget(self) -> None:
