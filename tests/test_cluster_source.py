@@ -16,9 +16,11 @@ from meshdesk.mesh.inventory import IstioObject
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import (
+    Cancelled,
     Conflict,
     MeshSource,
     NotFound,
+    SourceError,
     Timeout,
     Unauthorized,
     Unreachable,
@@ -562,3 +564,47 @@ def test_writes_a_kind_its_group_serves_in_an_older_version_only(kube_emulator: 
     source.delete("EnvoyFilter", "bookinfo", "lua")
     assert kube_emulator.get("envoyfilters", "bookinfo", "lua", "networking.istio.io") is None
     source.close()
+
+
+def test_closing_a_cluster_does_not_wait_for_its_prometheus_being_looked_for(
+        kube_emulator: KubeEmulator, shared_dir: Path, prometheus_server: PrometheusServer) -> None:
+    """The Metrics dock finds the cluster's Prometheus on its own thread (the first time, or again after a
+    refresh lost it), which takes up to the timeout on a slow cluster. Closing the cluster (another context
+    chosen: the poller closes the one left before it opens the new one; the window closing) waited for that
+    search to end, so the new context's graph, or the closing window, waited with it. Closing now returns
+    at once, and a Prometheus found after it is let go."""
+    import threading
+
+    from meshdesk.mesh.metrics import MetricsSpec, MetricsTarget
+    from meshdesk.sources.perf import metrics_source_for
+
+    _mesh(kube_emulator, shared_dir)
+    kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    source = ClusterSource(kube_emulator.api_client(), context="emu", timeout=30)
+    metrics = metrics_source_for(source)
+    assert metrics is not None
+    first = "/api/v1/namespaces/istio-system/services/prometheus"  # discovery's first question
+    gate, held = kube_emulator.hold_requests(first)
+    outcome: list[object] = []
+
+    def fetch() -> None:
+        try:
+            outcome.append(metrics.fetch(MetricsTarget.workload("bookinfo", "reviews-v1"), MetricsSpec()))
+        except SourceError as e:
+            outcome.append(e)
+
+    charts = threading.Thread(target=fetch, name="metrics", daemon=True)
+    charts.start()
+    closed = threading.Event()
+    closing = threading.Thread(target=lambda: (source.close(), closed.set()), name="closing", daemon=True)
+    try:
+        assert held.wait(10)  # Prometheus is being looked for
+        closing.start()
+        # (it waited for the search to end: at the search's own timeout, 10 s)
+        assert closed.wait(5), "closing the cluster waited for its Prometheus to be found"
+    finally:
+        gate.set()
+        charts.join(30)
+        closing.join(30)
+    assert not charts.is_alive() and isinstance(outcome[0], Cancelled), outcome  # what it found is let go
+    assert "closed" in str(outcome[0])

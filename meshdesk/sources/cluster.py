@@ -75,7 +75,11 @@ class ClusterSource:
         # broken kubeconfig files passed over (open_source(log_problems=False)): for the caller to say
         self.kubeconfig_problems: list[str] = []
         self.timeout = timeout
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the state below: held for moments only
+        # one search for Prometheus at a time (it may take up to the timeout): not the state's lock, so that
+        # closing the source (another context chosen) never waits for a search under way on another thread
+        self._connect_lock = threading.Lock()
+        self._closed = False
         self._prometheus: PrometheusConnection | None = None
         self._prometheus_error: SourceError | None = None
         # the tracing backend (Jaeger's query API), found on first use: under a lock of its own, so that
@@ -203,10 +207,13 @@ class ClusterSource:
                         warnings=warnings)
 
     def close(self) -> None:
+        # not under the search's lock: a Metrics dock's worker may be looking for Prometheus (up to the
+        # timeout), and closing (the poller's, before the next context opens; the window's) must not wait
         with self._lock:
-            if self._prometheus is not None:
-                self._prometheus.close()
-                self._prometheus = None
+            self._closed = True
+            prometheus, self._prometheus = self._prometheus, None
+        if prometheus is not None:
+            prometheus.close()
         # not under the tracing lock: a search for the backend on a worker thread may hold it for up to the
         # timeout, and closing (on the UI thread, when another context is picked) must not wait for it
         self._tracing_closed = True
@@ -222,19 +229,27 @@ class ClusterSource:
 
     # -- Prometheus ------------------------------------------------------------------------------
     def _connect(self) -> PrometheusConnection:
-        with self._lock:
-            if self._prometheus is not None:
-                return self._prometheus
+        with self._connect_lock:  # the others then find what this one found
+            with self._lock:
+                if self._prometheus is not None:
+                    return self._prometheus
+                if self._closed:
+                    raise Cancelled("Cancelled: the cluster was closed")
             try:
-                self._prometheus = connect_prometheus(self.api, url=self.prometheus_url, auth=self.prometheus_auth,
-                                                      timeout=self.timeout)
-                self._prometheus_error = None
-                return self._prometheus
+                connection = connect_prometheus(self.api, url=self.prometheus_url, auth=self.prometheus_auth,
+                                                timeout=self.timeout)
             except SourceError as e:
                 if isinstance(e, PrometheusError) and not self.prometheus_url and self._istio_missing():
                     e = IstioNotFound(ISTIO_NOT_FOUND)
-                self._prometheus_error = e
+                with self._lock:
+                    self._prometheus_error = e
                 raise e from None
+            with self._lock:
+                if not self._closed:
+                    self._prometheus, self._prometheus_error = connection, None
+                    return connection
+            connection.close()  # the source was closed while Prometheus was looked for
+            raise Cancelled("Cancelled: the cluster was closed")
 
     def _forget_prometheus(self, error: SourceError) -> None:
         with self._lock:
