@@ -122,7 +122,9 @@ class JaegerEmulator:
         self.now_us = now_us
         self.requests: list[SeenRequest] = []
         self._release = threading.Event()
-        self._search_hold: tuple[threading.Event, threading.Event] | None = None  # see hold_searches
+        # (path, gate, held): requests to the path (or under it, for a path ending in "/") wait for the gate
+        self._holds: list[tuple[str, threading.Event, threading.Event]] = []
+        self.failing: dict[str, int] = {}  # path (or path/ for those under it) -> the HTTP status answered
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -139,13 +141,18 @@ class JaegerEmulator:
                     emulator._release.wait(60)
                     self.close_connection = True  # stopped: the client learns at once, not at its timeout
                     return
-                hold = emulator._search_hold
-                if hold is not None and split.path == emulator.base_path + "/api/traces":
-                    hold[1].set()
-                    deadline = time.monotonic() + 10.0  # a test that never releases fails, not hangs
-                    while not hold[0].wait(0.05) and not emulator._release.is_set() and time.monotonic() < deadline:
-                        pass
-                status, body = emulator.answer(split.path, params, self.headers.get("Authorization", ""))
+                for path, gate, held in list(emulator._holds):
+                    if emulator._names(path, split.path):
+                        held.set()
+                        deadline = time.monotonic() + 10.0  # a test that never releases fails, not hangs
+                        while not gate.wait(0.05) and not emulator._release.is_set() and time.monotonic() < deadline:
+                            pass
+                failing = next((st for path, st in list(emulator.failing.items()) if emulator._names(path, split.path)),
+                               None)
+                if failing is not None:
+                    status, body = _error(failing, "the emulator was told to fail")
+                else:
+                    status, body = emulator.answer(split.path, params, self.headers.get("Authorization", ""))
                 data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain; charset=utf-8" if isinstance(body, str)
@@ -164,9 +171,21 @@ class JaegerEmulator:
     def hold_searches(self) -> tuple[threading.Event, threading.Event]:
         """Hold every search (``/api/traces``) before it is answered until the first Event returned is set
         (or the emulator stops; 10 s at most); the second is set once one is held."""
+        return self._hold("/api/traces")
+
+    def hold_trace_reads(self) -> tuple[threading.Event, threading.Event]:
+        """Hold every read of one trace (``/api/traces/{id}``), as ``hold_searches`` holds searches."""
+        return self._hold("/api/traces/")
+
+    def _hold(self, path: str) -> tuple[threading.Event, threading.Event]:
         gate, held = threading.Event(), threading.Event()
-        self._search_hold = (gate, held)
+        self._holds.append((path, gate, held))
         return gate, held
+
+    def _names(self, path: str, asked: str) -> bool:
+        """Whether ``path`` (a path, or one ending in "/" for those under it) names the path ``asked``."""
+        path = self.base_path + path
+        return asked == path or (path.endswith("/") and asked.startswith(path))
 
     def __enter__(self) -> JaegerEmulator:
         self._thread.start()

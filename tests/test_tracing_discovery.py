@@ -234,6 +234,58 @@ def test_a_backend_that_failed_once_is_found_again_and_none_found_is_not_asked_f
         source.close()
 
 
+def test_a_late_failure_on_a_way_given_up_does_not_throw_away_the_way_found_since(
+        kube_emulator: KubeEmulator, plain_jaeger: JaegerEmulator) -> None:
+    """The Traces dock reads its backend from two threads: its searches, and the trace opened (read whole).
+    A failure (the backend restarting) gives up the way to the backend, and the next search finds it again.
+    A trace read that failed late, on the way given up already, gave up the new one a search had found
+    since: closed while in use, the dock told "not reachable" while the backend answered, and the backend
+    looked for again at the next search. Only the way that failed is given up."""
+    import threading
+
+    from meshdesk.sources.cluster import ClusterSource
+    from meshdesk.sources.perf import tracing_source_for
+
+    source = ClusterSource(kube_emulator.api_client(), context="lab", tracing_url=plain_jaeger.url)
+    traces = tracing_source_for(source)
+    assert traces is not None
+
+    def pings() -> int:  # how often the backend was reached anew (connecting asks it for its services)
+        return sum(1 for r in plain_jaeger.requests if r.path == "/api/services")
+
+    try:
+        assert traces.find_traces(QUERY).traces
+        gate, held = plain_jaeger.hold_trace_reads()
+        plain_jaeger.failing.update({"/api/traces": 503, "/api/traces/": 503})  # the backend restarts
+        read: list[object] = []
+
+        def open_trace() -> None:
+            try:
+                read.append(traces.trace("a1"))  # type: ignore[attr-defined]
+            except TracingError as e:
+                read.append(e)
+
+        reader = threading.Thread(target=open_trace, name="trace-open", daemon=True)
+        reader.start()
+        try:
+            assert held.wait(10)  # a trace is being read whole, on the way found first
+            with pytest.raises(TracingError, match="HTTP 503"):
+                traces.find_traces(QUERY)  # a search fails: that way is given up
+            del plain_jaeger.failing["/api/traces"]
+            before = pings()
+            assert traces.find_traces(QUERY).traces  # the backend is back: found again
+            assert pings() == before + 1
+            found_again = traces.describe()
+        finally:
+            gate.set()  # the trace read fails late, on the way given up
+            reader.join(10)
+        assert read and isinstance(read[0], TracingError) and "503" in str(read[0])
+        assert traces.describe() == found_again and "not reachable" not in found_again
+        assert traces.find_traces(QUERY).traces and pings() == before + 1  # not looked for again
+    finally:
+        source.close()
+
+
 # --- Tempo's own API ------------------------------------------------------------------------------------
 
 

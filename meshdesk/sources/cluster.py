@@ -216,8 +216,9 @@ class ClusterSource:
             prometheus.close()
         # not under the tracing lock: a search for the backend on a worker thread may hold it for up to the
         # timeout, and closing (on the UI thread, when another context is picked) must not wait for it
-        self._tracing_closed = True
-        tracing, self._tracing = self._tracing, None
+        with self._lock:  # (as a failed request gives up its way: see _forget_tracing)
+            self._tracing_closed = True
+            tracing, self._tracing = self._tracing, None
         if tracing is not None:
             tracing.close()
         close = getattr(self.api, "close", None)
@@ -294,14 +295,19 @@ class ClusterSource:
         if none was found a moment ago."""
         self._tracing_missing_at = None
 
-    def _forget_tracing(self, error: SourceError) -> None:
-        """The way to the tracing backend failed (it moved, the proxy was refused): found again next time."""
+    def _forget_tracing(self, error: SourceError, connection: TracingConnection | None = None) -> None:
+        """The way to the tracing backend failed (it moved, the proxy was refused): found again next time.
+        ``connection``: the way that failed; when another has been found since (by another thread), that
+        one is kept."""
         # not under the tracing lock: a search for the backend on a worker thread may hold it for up to the
-        # timeout (the source stays open: the next search looks again)
-        tracing, self._tracing = self._tracing, None
-        if tracing is not None:
-            tracing.close()
-            self._tracing_error = error
+        # timeout (the source stays open: the next search looks again); under the state's lock, so that the
+        # way is taken and checked at once
+        with self._lock:
+            tracing = self._tracing
+            if tracing is None or (connection is not None and tracing is not connection):
+                return
+            self._tracing, self._tracing_error = None, error
+        tracing.close()
 
     def tracing_how(self) -> str:
         """How the tracing backend is reached, in words, for the Traces view to say (never waits for a

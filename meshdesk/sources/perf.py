@@ -85,7 +85,7 @@ class ClusterTraces:
         try:
             return connection.client.find_traces(query, cancelled)
         except SourceError as e:
-            self._maybe_forget(e)
+            self._maybe_forget(e, connection)
             raise
 
     def trace(self, trace_id: str) -> Trace | None:
@@ -93,7 +93,7 @@ class ClusterTraces:
         try:
             return connection.client.trace(trace_id)
         except SourceError as e:
-            self._maybe_forget(e)
+            self._maybe_forget(e, connection)
             raise
 
     def describe(self) -> str:
@@ -104,11 +104,12 @@ class ClusterTraces:
         """The user asked: look for the backend at the next search even if none was found a moment ago."""
         self.source.look_for_tracing_again()
 
-    def _maybe_forget(self, error: SourceError) -> None:
+    def _maybe_forget(self, error: SourceError, connection: TracingConnection) -> None:
         # the query itself refused (a bad time range), too big an answer, or given up by the user: the way
-        # is still good
+        # is still good. Only the way that failed is forgotten: the dock reads on two threads, and a way
+        # found again by the other since then is kept
         if not isinstance(error, TracingQueryError | TooLarge | Cancelled):
-            self.source._forget_tracing(error)
+            self.source._forget_tracing(error, connection)
 
 
 def tracing_source_for(source: Any) -> TraceSource | None:
