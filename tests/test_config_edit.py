@@ -794,15 +794,8 @@ def test_schemas_read_for_a_context_left_are_not_kept_for_the_next(emu: KubeEmul
     answer of the cluster left was kept as the new one's: its edits were judged by the other cluster's
     Istio for the rest of the session (a value the new cluster's Istio knows called an error, Confirm
     blocked). Here the cluster left runs an older Istio whose DestinationRule knows no LEAST_REQUEST."""
-    older = KubeEmulator().start()
+    older = _older_istio(shared_dir)
     try:
-        for doc in load_docs(shared_dir / CRDS):
-            if doc["spec"]["names"]["kind"] == "DestinationRule":
-                _drop_enum_value(doc, "LEAST_REQUEST")
-            older.add_crd(doc)
-        older.add_namespace("bookinfo", {"istio-injection": "enabled"})
-        older.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/destination-rule-all.yaml",
-                        namespace="bookinfo")
         view, ctl = view_on(qtbot, ClusterSource(older.api_client(), context="older"), settings,
                             inventory(older), REVIEWS_DR)
         gate, held = older.hold_requests("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/")
@@ -827,6 +820,48 @@ def test_schemas_read_for_a_context_left_are_not_kept_for_the_next(emu: KubeEmul
     finally:
         older.stop()
 
+
+
+def test_a_change_dialog_left_open_across_a_context_switch_checks_its_own_clusters_schemas(
+        emu: KubeEmulator, settings: Settings, qtbot: QtBot, shared_dir: Path) -> None:
+    """The change dialog is not modal: another context may be chosen while it is open, and it still writes
+    to the cluster it was opened for. Reviewed again there (Back, Review), it judged its objects by the CRD
+    schemas of the context chosen since: here an older Istio's, which knows no LEAST_REQUEST, so a value
+    its own cluster takes was called a schema problem and Confirm was blocked."""
+    older = _older_istio(shared_dir)
+    try:
+        view, ctl = cluster_view(emu, settings, qtbot)
+        assert view.edit()
+        edit_text(view, "  host: reviews\n", "  host: reviews\n  trafficPolicy:\n    loadBalancer:\n"
+                                             "      simple: LEAST_REQUEST\n")
+        dialog = reviewed(view, qtbot)
+        assert dialog.confirm_button.isEnabled(), dialog.verdict.text()
+        view.cancel_edit()
+        ctl.set_source(ClusterSource(older.api_client(), context="older"))  # another context is chosen
+        view.set_data(inventory(older))
+        dialog.back()
+        with qtbot.waitSignal(dialog.reviewReady, timeout=10000) as ready:
+            assert dialog.review()
+        assert ready.args == [True]
+        assert "schema problem" not in dialog.verdict.text() and dialog.confirm_button.isEnabled()
+        with qtbot.waitSignal(dialog.applied, timeout=10000):
+            qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        dr = emu.get("destinationrules", "bookinfo", "reviews", NET)
+        assert dr["spec"]["trafficPolicy"]["loadBalancer"]["simple"] == "LEAST_REQUEST"  # its own cluster's
+    finally:
+        older.stop()
+
+
+def _older_istio(shared_dir: Path) -> KubeEmulator:
+    """A cluster whose Istio is older: its DestinationRule CRD knows no LEAST_REQUEST (started; stop it)."""
+    older = KubeEmulator().start()
+    for doc in load_docs(shared_dir / CRDS):
+        if doc["spec"]["names"]["kind"] == "DestinationRule":
+            _drop_enum_value(doc, "LEAST_REQUEST")
+        older.add_crd(doc)
+    older.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    older.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/destination-rule-all.yaml", namespace="bookinfo")
+    return older
 
 def _drop_enum_value(node: object, value: str) -> None:
     if isinstance(node, dict):

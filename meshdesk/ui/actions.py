@@ -488,7 +488,8 @@ class ActionsController(QObject):
 
     def open(self, spec: ActionSpec, inventory: Inventory) -> ChangeDialog:
         """Open the action's dialog (non-modal, so the graph stays usable)."""
-        dialog = ChangeDialog(spec.make_form(inventory), inventory, self.writer, self.schemas, self._parent,
+        writer = self.writer  # the dialog writes there, and checks against its schemas, whatever is chosen later
+        dialog = ChangeDialog(spec.make_form(inventory), inventory, writer, lambda: self.schemas(writer), self._parent,
                               reload=self._reloader(inventory), read_only=lambda: self.read_only)
         dialog.applied.connect(self.applied)
         dialog.wrote.connect(self.wrote)
@@ -536,12 +537,12 @@ class ActionsController(QObject):
         kept = self._schemas  # (one read: a worker may set it meanwhile)
         return kept[1] if kept is not None and kept[0] is self.writer else None
 
-    def schemas(self) -> tuple[CRDSchemas, list[str]]:
-        """The CRD schemas, read once per source; a read that failed (wholly or in part) is not kept, so
-        the next review asks again rather than going without schema checks for the rest of the session.
-        Called on worker threads: schemas read from a source left meanwhile (another context) are not kept
-        for the new one."""
-        writer = self.writer
+    def schemas(self, writer: Any = None) -> tuple[CRDSchemas, list[str]]:
+        """The CRD schemas of ``writer``'s cluster (default: the current source's), read once per source; a
+        read that failed (wholly or in part) is not kept, so the next review asks again rather than going
+        without schema checks for the rest of the session. Called on worker threads: schemas read from a
+        source left meanwhile (another context) are not kept for the new one."""
+        writer = self.writer if writer is None else writer
         kept = self._schemas
         if kept is not None and kept[0] is writer:
             return kept[1]
@@ -550,7 +551,7 @@ class ActionsController(QObject):
         except SourceError as e:
             return (CRDSchemas(), [f"The CRD schemas could not be read ({e.message}): the objects are checked by "
                                    "the server's dry run only."])
-        if not getattr(writer, "schemas_incomplete", False):
+        if not getattr(writer, "schemas_incomplete", False) and writer is self.writer:
             self._schemas = (writer, found)  # kept with its writer: never taken for another source's
         return found
 
