@@ -855,8 +855,15 @@ class KubeEmulator:
                 rs = self.add(rs)
             else:
                 rs = self.get("replicasets", m["namespace"], rs_name, "apps") or rs
-            made = [self._make_pod(rs, template, f"{rs_name}-{_suffix(rs_name + str(i))}", node_list[0], **opts)
-                    for i in range(replicas)]
+            # as the ReplicaSet controller names them: a random suffix each, never one twice (five letters of
+            # 27 for 600 pods met one twice in about a run of a hundred, and that pod was counted twice)
+            names: list[str] = []
+            for i in range(replicas):
+                salt = str(i)
+                while (name := f"{rs_name}-{_suffix(rs_name + salt)}") in names:
+                    salt += "+"
+                names.append(name)
+            made = [self._make_pod(rs, template, name, node_list[0], **opts) for name in names]
             pods += made
             _set_status(rs, replicas, ready)
             _set_status(dep, replicas, ready)
