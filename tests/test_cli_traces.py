@@ -162,6 +162,10 @@ def test_usage_mistakes_exit_2_with_a_plain_line(cluster: tuple[Any, Path], caps
         ([*base, "--app", "reviews", "--since", "soon"], "--since 'soon' is no time span"),
         ([*base, "--app", "reviews", "--limit", "0"], "--limit must be 1 to"),
         ([*base, "--app", "reviews", "--min-duration", "nan"], "--min-duration must be"),
+        # a number too big to be a span's length: it overflowed to infinity in the query (a traceback)
+        ([*base, "--app", "reviews", "--min-duration", "1e308"], "--min-duration must be a number of milliseconds "
+                                                                  "from 0 to 2592000000 (30 days)"),
+        ([*base, "--app", "reviews", "--min-duration", "1e20"], "--min-duration must be"),
         ([*base, "--workload", "nope"], "there is no workload nope in namespace shop"),
         ([*base, "--service", "nope"], "there is no service nope in namespace shop"),
         ([*base, "--app", "reviews", "--tracing", "jaeger:16686"], "--tracing 'jaeger:16686': it must look like"),

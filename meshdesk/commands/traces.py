@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -32,6 +31,10 @@ from meshdesk.mesh.traces import (
 from meshdesk.sources.base import ConfigError, SourceError
 
 MAX_LIMIT = 1500
+MAX_SINCE_S = 30 * 86_400  # the longest window asked for: Kiali's longest, 30 days
+# the longest span asked for: one as long as the longest window (a bigger number was sent to the backend as
+# whole microseconds, and past 1e305 ms overflowed to infinity: a traceback)
+MAX_MIN_DURATION_MS = MAX_SINCE_S * 1000
 PROG = "meshdesk traces"
 
 
@@ -94,7 +97,7 @@ def _since_seconds(text: str) -> float:
     seconds = parse_duration(text)
     if seconds is None or seconds <= 0:
         raise _UsageError(f"--since {text!r} is no time span: give a number and a unit, e.g. 30s, 15m, 1h or 2d")
-    if seconds > 30 * 86_400:
+    if seconds > MAX_SINCE_S:
         raise _UsageError(f"--since {text}: at most 30 days")
     return seconds
 
@@ -289,8 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--timeout must be a positive number of seconds (under a day)")
     if not 1 <= a.limit <= MAX_LIMIT:
         parser.error(f"--limit must be 1 to {MAX_LIMIT}")
-    if not math.isfinite(a.min_duration) or a.min_duration < 0:
-        parser.error("--min-duration must be a number of milliseconds, 0 or more")
+    if not 0 <= a.min_duration <= MAX_MIN_DURATION_MS:  # NaN and infinity too
+        parser.error(f"--min-duration must be a number of milliseconds from 0 to {MAX_MIN_DURATION_MS} (30 days)")
     if a.namespace is not None and not a.namespace.strip():
         parser.error("--namespace needs a name (it was given an empty one)")
     if a.demo and not a.namespace:
