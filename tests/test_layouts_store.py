@@ -297,6 +297,25 @@ def test_positions_too_far_out_are_never_written() -> None:
     assert store.load(KEY) == {"a": (1.0, 2.0)} and store.warnings == []
 
 
+@pytest.mark.parametrize("view, node", [("x" * 1_000_000, "a"), ("app|x", "n" * 1_000_000)],
+                         ids=["view-name-of-1MB", "node-id-of-1MB"])
+def test_a_megabyte_long_name_in_a_damaged_file_is_quoted_by_its_start_and_end(view: str, node: str) -> None:
+    """The warning quoted the whole name: a megabyte of text, which the window's banner froze on for most of
+    a minute at start (it lays a word out at a cost growing faster than its length)."""
+    path = layout_file(KEY.context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = json.dumps({"schema_version": 1, "views": {view: {"positions": {node: "here"}}}})
+    path.write_text(content)
+    store = LayoutStore()
+    assert store.load(KEY) == {}
+    (warning,) = store.warnings
+    assert len(warning) < 600, warning[:600]
+    long = view if len(view) > len(node) else node
+    assert f"'{long[:60]}\u2026{long[-20:]}' (1,000,000 characters)" in warning
+    (aside,) = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".corrupt-")]
+    assert aside.read_text() == content and str(aside) in warning  # kept whole, as it was
+
+
 @pytest.mark.parametrize("namespaces", ["5", '[1, "a"]', '{"a": 1}'])
 def test_views_with_bad_namespaces_are_set_aside(namespaces: str) -> None:
     path = layout_file(KEY.context)

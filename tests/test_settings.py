@@ -163,6 +163,39 @@ def test_bad_values_are_dropped_one_by_one(caplog: pytest.LogCaptureFixture) -> 
     assert kept.read_bytes() == path.read_bytes()
 
 
+def test_a_megabyte_long_name_in_the_file_is_quoted_by_its_start_and_end(caplog: pytest.LogCaptureFixture) -> None:
+    """Each warning about a context a megabyte long quoted the whole name (the banner froze on it for most of a
+    minute at start, and each line of the log was a megabyte); a header's or an unknown key's name alike."""
+    name, header, key = "c" * 1_000_000, "H" * 1_000_000, "k" * 1_000_000
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "schema_version": SCHEMA_VERSION, "general": {"theme": "dark"},
+        "contexts": {name: {"duration": -1, "namespaces": ["shop"], key: _deep(40),
+                            "prometheus_auth": {"type": "bearer", "headers": {header: ["not text"]}}}}}))
+    with caplog.at_level(logging.WARNING):
+        s = load_settings()
+    assert s.theme == "dark" and s.namespaces_for(name) == ["shop"]  # the good parts are kept
+    said = [w for w in s.warnings if "as it was is kept" not in w]
+    assert len(said) == 3 and all(len(w) < 400 for w in said), [w[:400] for w in said]
+    quoted = f"context '{'c' * 60}\u2026{'c' * 20}' (1,000,000 characters)"
+    assert all(w.startswith(f"settings for {quoted}: ") for w in said)
+    assert any(w.endswith("duration -1 is not 1 to 2592000 seconds; dropped") for w in said)
+    assert any(f"prometheus_auth.headers.{'H' * 60}\u2026{'H' * 20} (1,000,000 characters) is not text" in w
+               for w in said)
+    assert any(f": {'k' * 60}\u2026{'k' * 20} (1,000,000 characters) is nested too deeply" in w for w in said)
+    assert max(len(r.getMessage()) for r in caplog.records) < 400
+    (kept,) = _asides(path.parent)
+    assert kept.read_bytes() == path.read_bytes()  # the file, as it was, is kept before the next save
+
+
+def _deep(levels: int) -> object:
+    value: object = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
 def test_secrets_never_in_repr_str_or_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     s = load_settings()

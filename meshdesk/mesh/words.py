@@ -13,6 +13,29 @@ def counted(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
+# A name read from a file (a context, a key, a node id) longer than this is quoted in messages by its start and
+# end: a context name a megabyte long made each warning about it a megabyte long, and the banner showing it froze
+# the window for most of a minute.
+LONGEST_NAME = 100
+
+
+def _cut(text: str) -> str:
+    return f"{text[:60]}\u2026{text[-20:]}"
+
+
+def short_name(name: object) -> str:
+    """``name`` as text for a message, by its start and end around an ellipsis, with its length, when it is
+    longer than ``LONGEST_NAME``."""
+    text = str(name)
+    return text if len(text) <= LONGEST_NAME else f"{_cut(text)} ({len(text):,} characters)"
+
+
+def quoted_name(name: object) -> str:
+    """``repr`` of ``name`` as text, cut as ``short_name`` cuts it (the length after the quotes)."""
+    text = str(name)
+    return repr(text) if len(text) <= LONGEST_NAME else f"{_cut(text)!r} ({len(text):,} characters)"
+
+
 def mesh_config_rows(settings: MeshConfig) -> list[tuple[str, str]]:
     """(label, text) rows of what meshdesk uses of Istio's mesh config, and where it came from; when it
     was not read, why, and that Istio's defaults stand in for it."""

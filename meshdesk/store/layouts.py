@@ -42,6 +42,7 @@ from meshdesk.fileio import (
     read_regular_file_as_found,
     write_atomic,
 )
+from meshdesk.mesh.words import quoted_name
 from meshdesk.store import paths
 
 SCHEMA_VERSION = 1
@@ -143,7 +144,7 @@ def _positions_from_json(raw: Any, where: str) -> Positions:
             x, y = _coordinate(xy[0]), _coordinate(xy[1])
         if x is None or y is None:
             raise LayoutFormatError(
-                f"{where}: the position of {nid!r} must be [x, y] with finite numbers between "
+                f"{where}: the position of {quoted_name(nid)} must be [x, y] with finite numbers between "
                 f"{-MAX_COORDINATE:,.0f} and {MAX_COORDINATE:,.0f}, not {_shown(xy)}"
             )
         out[nid] = (x, y)
@@ -195,7 +196,7 @@ def _validate(doc: Any) -> dict[str, Any]:
         raise LayoutFormatError("the top level must be a JSON object")
     version = doc.get("schema_version", 0)
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise LayoutFormatError(f"'schema_version' must be a whole number, not {version!r}")
+        raise LayoutFormatError(f"'schema_version' must be a whole number, not {_shown(version)}")
     while version < SCHEMA_VERSION:
         doc = MIGRATIONS[version](doc)
         version = doc["schema_version"]
@@ -204,14 +205,14 @@ def _validate(doc: Any) -> dict[str, Any]:
         raise LayoutFormatError("'views' must be an object")
     for name, view in views.items():
         if not isinstance(view, dict):
-            raise LayoutFormatError(f"view {name!r} must be an object")
+            raise LayoutFormatError(f"view {quoted_name(name)} must be an object")
         namespaces = view.get("namespaces")
         if namespaces is not None and (not isinstance(namespaces, list)
                                        or not all(isinstance(n, str) for n in namespaces)):
-            raise LayoutFormatError(f"view {name!r}: 'namespaces' must be a list of strings")
+            raise LayoutFormatError(f"view {quoted_name(name)}: 'namespaces' must be a list of strings")
         if view.get("graph_type") is not None and not isinstance(view["graph_type"], str):
-            raise LayoutFormatError(f"view {name!r}: 'graph_type' must be a string")
-        view["positions"] = _positions_from_json(view.get("positions"), f"view {name!r}")
+            raise LayoutFormatError(f"view {quoted_name(name)}: 'graph_type' must be a string")
+        view["positions"] = _positions_from_json(view.get("positions"), f"view {quoted_name(name)}")
     checked: dict[str, Any] = doc
     return checked
 
@@ -360,7 +361,7 @@ class LayoutStore:
         if reason == OTHER_CONTEXT:
             if self._give_back(path, context, owner=why):
                 return True
-            why = (f"the file holds those of context {why!r} (their names differ only in case, which this file "
+            why = (f"the file holds those of context {quoted_name(why)} (their names differ only in case, which this file "
                    "system ignores)")
         try:
             dst = move_aside(path, reason)
@@ -406,7 +407,7 @@ class LayoutStore:
         if not _move_if_free(path, target):
             return False
         self.warnings.append(
-            f"Saved layouts of context {owner!r} were found where those of {context!r} belong (their names "
+            f"Saved layouts of context {quoted_name(owner)} were found where those of {context!r} belong (their names "
             f"differ only in case, which this file system ignores); they were moved to {target.name}, and "
             f"{context!r} keeps its own from now on."
         )

@@ -59,6 +59,7 @@ from meshdesk.fileio import (
 )
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out, is_check_code
 from meshdesk.mesh.traces import TRACING_API_AUTO, TRACING_APIS
+from meshdesk.mesh.words import quoted_name, short_name
 from meshdesk.store import paths
 
 log = logging.getLogger(__name__)
@@ -257,14 +258,14 @@ def _clean_auth(obj: Mapping[str, Any], name: str, warn: Callable[[str], None], 
             continue
         if expected is None and _nested_deeper_than(value, _MAX_UNKNOWN_DEPTH):
             # kept as it is otherwise: copying or writing it would exhaust the stack
-            warn(f"{where}: {name}.{key} is nested too deeply; dropped")
+            warn(f"{where}: {name}.{short_name(key)} is nested too deeply; dropped")
             continue
         if key == "headers":
             headers = {str(k): str(v) for k, v in value.items()
                        if isinstance(v, str | int | float) and not isinstance(v, bool)}
             for header in value:
                 if str(header) not in headers:  # value not shown: a header may carry a token
-                    warn(f"{where}: {name}.headers.{header} is not text; dropped")
+                    warn(f"{where}: {name}.headers.{short_name(header)} is not text; dropped")
             value = headers
         clean[str(key)] = value
     return clean
@@ -299,11 +300,11 @@ def _migrate_1_to_2(doc: dict[str, Any], warn: Callable[[str], None]) -> dict[st
                     elif key == "auth":
                         entry["prometheus_auth"] = value
                     elif key in _CONTEXT_KEYS:
-                        warn(f"{where}: prometheus.{ctx}.{key} has no place in schema 2; dropped")
+                        warn(f"{where}: prometheus.{short_name(ctx)}.{key} has no place in schema 2; dropped")
                     else:
                         entry[str(key)] = value  # kept as the context's unknown key
             elif prom is not None:
-                warn(f"{where}: prometheus.{ctx} is not a URL or an object with url and auth; dropped")
+                warn(f"{where}: prometheus.{short_name(ctx)} is not a URL or an object with url and auth; dropped")
     elif prometheus is not None:
         warn(f"{where}: prometheus is not an object of context: {{url, auth}}; dropped")
     general = {k: v for k, v in doc.items() if k not in ("schema_version", "namespaces", "prometheus")}
@@ -553,7 +554,7 @@ class Settings:
         for name, entry in contexts.items():
             if name == "":  # kept by earlier versions for "no context" (no kubeconfig found): no one's
                 continue
-            where = f"settings for context {name!r}"
+            where = f"settings for context {quoted_name(name)}"
             if not isinstance(entry, Mapping):
                 warn(f"{where}: not an object; dropped")
                 continue
@@ -614,7 +615,7 @@ def _keep_unknown(obj: Mapping[str, Any], known: tuple[str, ...], where: str,
         if key in known:
             continue
         if _nested_deeper_than(value, _MAX_UNKNOWN_DEPTH):
-            warn(f"{where}: {key} is nested too deeply; dropped")
+            warn(f"{where}: {short_name(key)} is nested too deeply; dropped")
         else:
             kept[str(key)] = value
     return kept
