@@ -5,6 +5,7 @@ The graph under it keeps showing the last good data; the banner says how old tha
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTextDocument
@@ -20,6 +21,27 @@ _STYLE = {
     "info": "QFrame#banner { background: #e8f4fd; border: 1px solid #9cc8ea; border-radius: 4px; }"
             " QLabel { color: #0d3c61; }",
 }
+
+
+# A note quoting a value from a damaged file (a context name or a layout's view a megabyte long) was laid out,
+# word-wrapped, as one unbreakable word: the window froze for most of a minute (a 100,000-character word takes
+# 2.5 s), and as wide as the word, the window grew past the screen. A word longer than this (no path or name
+# anyone reads) is shown by its first 60 and last 40 characters; a text longer than _LONGEST_TEXT likewise.
+_LONGEST_WORD = 500
+_LONGEST_TEXT = 10_000
+_LONG_WORD = re.compile(rf"\S{{{_LONGEST_WORD + 1},}}")
+
+
+def _cut(text: str, head: int, tail: int) -> str:
+    return f"{text[:head]}\u2026{text[-tail:]} ({len(text):,} characters)"
+
+
+def readable(text: str) -> str:
+    """``text`` as the banner can lay it out at once: each word (a run without a space) of more than
+    ``_LONGEST_WORD`` characters cut to its start and end around an ellipsis, with its length, and the whole
+    text likewise when it is still longer than ``_LONGEST_TEXT``."""
+    text = _LONG_WORD.sub(lambda m: _cut(m.group(0), 60, 40), text)  # (a hundred characters fit beside the docks)
+    return text if len(text) <= _LONGEST_TEXT else _cut(text, _LONGEST_TEXT * 3 // 4, _LONGEST_TEXT // 5)
 
 
 class Banner(QFrame):
@@ -57,7 +79,7 @@ class Banner(QFrame):
         in place of "Retrying in N s." (``SourceError.retry_words``)."""
         self.kind = kind
         self.note_text = ""
-        parts = [f"<b>{_esc(title_for(kind))}</b>: {_esc(message)}"]
+        parts = [f"<b>{_esc(title_for(kind))}</b>: {_esc(readable(message))}"]
         advice = advice_for(kind) if advice is None else advice
         if advice:
             parts.append(_esc(advice))
@@ -77,7 +99,7 @@ class Banner(QFrame):
         """A note without Retry (e.g. a warning from the graph builder)."""
         self.kind = level
         self.note_text = text
-        self.text_label.setText(_esc(text).replace("\n", "<br>"))
+        self.text_label.setText(_esc(readable(text)).replace("\n", "<br>"))
         self.setStyleSheet(_STYLE.get(level, _STYLE["info"]))
         self.retry_button.setVisible(False)
         self.show()
