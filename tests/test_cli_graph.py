@@ -539,6 +539,19 @@ def test_a_self_signed_prometheus_is_reached_with_the_ca_or_insecure_options(
     assert graph_main(["--kubeconfig", str(config), "-n", "shop", "--prometheus-insecure"]) == 2
 
 
+@pytest.mark.parametrize("option", [["--prometheus-ca", "ca.pem"], ["--prometheus-insecure"]])
+def test_prometheus_tls_options_with_a_snapshot_or_the_demo_are_refused(tmp_path: Path, option: list[str]) -> None:
+    """They were ignored without a word (exit 0, the graph printed), though nothing was asked of a Prometheus
+    with them: a usage error, as --prometheus with --snapshot or --demo is."""
+    for source in (["--snapshot", str(_file(tmp_path))], ["--demo"]):
+        out = run(*source, *option)
+        assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr
+        asks_none = "--snapshot asks no Prometheus" if source[0] == "--snapshot" else "--demo asks no Prometheus"
+        assert out.stderr.strip().splitlines()[-1] == (
+            "meshdesk graph: error: --prometheus-ca and --prometheus-insecure are for a live cluster's Prometheus; "
+            + asks_none)
+
+
 def test_save_snapshot_to_dash_is_refused_not_written_as_a_file_named_dash(tmp_path: Path) -> None:
     """`--save-snapshot -` wrote a file named "-" in the current folder: to a command-line user "-" is
     standard output, which the graph itself is printed to. It is refused, and nothing is written."""

@@ -323,6 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--demo is the built-in mesh; it cannot be combined with --context/--kubeconfig/--prometheus")
     if not a.snapshot and not live:
         parser.error("say where the data comes from: --snapshot FILE, --demo or --context/--kubeconfig")
+    if (a.snapshot or a.demo) and (a.prometheus_ca or a.prometheus_insecure):
+        # they were ignored without a word (exit 0), as if the certificate had been checked with them
+        parser.error(f"--prometheus-ca and --prometheus-insecure are for a live cluster's Prometheus; "
+                     f"{'--snapshot' if a.snapshot else '--demo'} asks no Prometheus")
     if not 0 < a.timeout < 86400:  # NaN and infinity too
         parser.error("--timeout must be a positive number of seconds (under a day)")
     if a.save_snapshot is not None and not a.save_snapshot.strip():
