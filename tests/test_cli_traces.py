@@ -253,6 +253,23 @@ def test_an_apps_traces_at_a_given_address_need_no_cluster(tmp_path: Path, monke
         assert "Traceback" not in capsys.readouterr().err
 
 
+def test_an_unreachable_address_asked_through_the_automatic_api_is_not_called_tempo(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """With the API chosen automatically, a Jaeger address that did not answer was said as 'Cannot reach
+    Tempo at http://.../jaeger' (the first question asked is Tempo's echo), sending the user to look for a
+    Tempo they never had; it is the tracing backend, as a chosen Jaeger API says."""
+    from tests.prom_server import free_port
+
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    url = f"http://127.0.0.1:{free_port()}/jaeger"
+    for api in ([], ["--tracing-api", "auto"], ["--tracing-api", "jaeger"]):
+        assert traces_main(["--tracing", url, "-n", "shop", "--app", "reviews", *api]) == 1
+        err = capsys.readouterr().err
+        assert f"meshdesk traces: Cannot reach the tracing backend at {url}: connection refused" in err, api
+        assert "Tempo" not in err and "Traceback" not in err
+
+
 def test_the_demo_meshs_traces(capsys: pytest.CaptureFixture[str]) -> None:
     assert traces_main(["--demo", "-n", "shop", "--workload", "reviews-v2", "--since", "1h", "--limit", "50",
                         "--json"]) == 0

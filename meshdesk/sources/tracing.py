@@ -509,6 +509,9 @@ def answers_as_tempo(client: JaegerClient) -> bool:
     """Whether the address of ``client`` answers Tempo's ``/api/echo``: auto chooses Tempo's own API then.
     Its credentials are refused, it is unreachable...: raised, as asking Jaeger's API would fail alike."""
     probe = as_api(client, TempoClient)
+    # what this address is, is still being asked: its failures name it as the tracing backend, not as the Tempo
+    # it may not be ("Cannot reach Tempo at http://jaeger-query:16686")
+    probe.product = client.product
     try:
         probe.echo()  # type: ignore[attr-defined]
     except (TracingHTTPError, TracingMalformed) as e:
