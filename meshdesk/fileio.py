@@ -185,6 +185,18 @@ def _kind_of(mode: int) -> str:
     return "a special file"
 
 
+def what_is_there(path: str | os.PathLike[str]) -> str:
+    """What ``path`` names when it is there but is no regular file, in words ("a folder", "a named pipe
+    (FIFO)", "a device"); "" when it is a regular file (or a symlink to one) or nothing is there."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return ""
+    if stat.S_ISREG(mode):
+        return ""
+    return "a folder" if stat.S_ISDIR(mode) else _kind_of(mode)
+
+
 def _open_without_waiting(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(fd, st_mode) of ``path`` opened for reading without waiting for a writer (a named pipe would
     block ``open`` for good); a folder raises IsADirectoryError, and the fd is closed then."""

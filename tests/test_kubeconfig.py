@@ -337,6 +337,31 @@ def test_token_file_wins_over_a_token_beside_it_and_a_pipe_is_refused(tmp_path: 
         returns_without_blocking(lambda: load_kubeconfig(str(piped)).api_client("emu"), tmp_path / "pipe")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_or_folder_given_as_a_certificate_and_a_binary_token_file_are_said_as_what_they_are(
+        tmp_path: Path) -> None:
+    """A named pipe or a folder as the client certificate, key or CA was said not to exist ("a file it refers
+    to does not exist: /x/pipe"), sending the user to look for a file that is there; a token file that is not
+    text was said in Python's words ("'utf-8' codec can't decode byte 0xb2 in position 0"), naming no file."""
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "token.bin").write_bytes(b"\xb2\x00\xff" + SECRET.encode())
+    cluster = {"server": "https://127.0.0.1:9"}  # nothing is asked of it: the client is refused first
+    cases = [
+        ({"emu": cluster}, {"u": {"client-certificate": "pipe", "client-key": "pipe"}},
+         f'context "emu": a file it refers to, {tmp_path / "pipe"}, is a named pipe (FIFO), not a regular file'),
+        ({"emu": {**cluster, "certificate-authority": "folder"}}, {"u": {"token": SECRET}},
+         f'context "emu": a file it refers to, {tmp_path / "folder"}, is a folder, not a regular file'),
+        ({"emu": cluster}, {"u": {"tokenFile": "token.bin"}},
+         f'context "emu": its token file {tmp_path / "token.bin"} is not text (a token is UTF-8 text)'),
+    ]
+    for clusters, users, said in cases:
+        path = write(tmp_path / "config", config(clusters, users, {"emu": {"cluster": "emu", "user": "u"}}))
+        with pytest.raises(ConfigError) as err:
+            returns_without_blocking(lambda path=path: load_kubeconfig(str(path)).api_client("emu"), tmp_path / "pipe")
+        assert str(err.value) == said and SECRET not in str(err.value)
+
+
 def _exec_plugin(folder: Path, name: str, body: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / name

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from meshdesk.fileio import NotRegularFileError, read_piped_file, read_regular_file
+from meshdesk.fileio import NotRegularFileError, read_piped_file, read_regular_file, what_is_there
 from meshdesk.sources.base import ConfigError, CredentialPluginError, CredentialTimeout, SourceError, Timeout
 from meshdesk.sources.errors import PLUGIN_OUTPUT_HINT, exec_plugin_error, redact, translate
 
@@ -426,7 +426,10 @@ class KubeConfig:
                 del user["tokenFile"]
             except NotRegularFileError as e:  # a pipe would block the loader for good
                 raise ConfigError(f'context "{name}": its token file {token_file} is {e.strerror}') from None
-            except (OSError, UnicodeDecodeError):
+            except UnicodeDecodeError:  # the loader's words were Python's: "'utf-8' codec can't decode byte 0xb2..."
+                raise ConfigError(f'context "{name}": its token file {token_file} is not text (a token is '
+                                  "UTF-8 text)") from None
+            except OSError:
                 pass  # the loader says what is wrong with it
         exec_cfg = user.get("exec") if isinstance(user.get("exec"), dict) else None
         runs_something = exec_cfg is not None or isinstance(user.get("auth-provider"), dict)
@@ -548,7 +551,12 @@ class KubeConfig:
         if isinstance(exc, ConfigException):
             text = str(exc)
             if text.startswith("File does not exist:"):
-                text = "a file it refers to does not exist:" + text.removeprefix("File does not exist:")
+                named = text.removeprefix("File does not exist:").strip()
+                # the loader takes whatever is not a regular file for a missing one: a named pipe or a folder
+                # given as the certificate was said not to exist
+                there = what_is_there(named)
+                text = (f"a file it refers to, {named}, is {there}, not a regular file" if there
+                        else f"a file it refers to does not exist: {named}")
             return ConfigError(redact(f'context "{context}": {text}'))
         if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
             return ConfigError(f'context "{context}": cannot read {exc.filename}: {exc.strerror}')
