@@ -276,6 +276,16 @@ def test_why_a_save_failed_is_said_in_words_naming_the_path(tmp_path: Path, monk
     denied = PermissionError(13, "Permission denied", str(s.path))
     (tmp_path / "cfg" / "settings.json").rmdir()
     assert save_problem(s.path, denied) == f"you may not write in the settings folder {tmp_path / 'cfg'}"
+    # a folder where the lock file beside it goes: said as the settings file being a folder, which it is not
+    lock = tmp_path / "cfg" / "settings.json.lock"
+    lock.mkdir()
+    s = load_settings()
+    s.theme = "dark"
+    with pytest.raises(OSError) as raised:
+        s.save()
+    assert save_problem(s.path, raised.value) == (f"the settings lock file {lock} is a folder, not a file (meshdesk "
+                                                  "makes it; remove the folder)")
+    assert not s.path.exists() and lock.is_dir()
 
 
 def test_invalid_values_are_refused_at_once() -> None:

@@ -639,6 +639,13 @@ def save_problem(path: str | os.PathLike[str], exc: OSError) -> str:
         return f"{blocking} is a file, not a folder, so the settings folder {folder} cannot be made"
     if target.is_dir():
         return f"the settings file {target} is a folder, not a file"
+    lock = target.with_name(target.name + ".lock")
+    if exc.filename is not None and os.fspath(exc.filename) == os.fspath(lock):
+        # the lock file beside it (settings.json.lock) was said as the settings file: "the settings file
+        # .../settings.json could not be written (Is a directory)", and that file is no folder
+        if lock.is_dir():
+            return f"the settings lock file {lock} is a folder, not a file (meshdesk makes it; remove the folder)"
+        return f"the settings lock file {lock} cannot be opened ({exc.strerror or type(exc).__name__})"
     if exc.errno is not None and exc.strerror and exc.strerror != os.strerror(exc.errno):
         return exc.strerror  # the store's own words (a file it will not overwrite)
     if exc.errno in (errno.EACCES, errno.EPERM):
