@@ -117,6 +117,16 @@ def test_optional_checks_and_codes_left_out(capsys: pytest.CaptureFixture[str]) 
     assert out == "" and "no findings" in err
     assert main(["validate", "--demo", "--include", "KIA0101"]) == 2  # not an optional check
     capsys.readouterr()
+    # a code in lower case was passed on as it was and left nothing out, a mistyped one (O for 0) too, without a
+    # word: as the app's Settings read them, any case is the code, and what is no code is a usage error
+    assert main(["validate", "--demo", "-n", "shop", "--include", "KIA1301", "--ignore", "mdk0501", "--ignore",
+                 "kia1301"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "no findings" in err
+    assert main(["validate", "--demo", "-n", "shop", "--ignore", "MDK0501,KIAO701"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == ("meshdesk validate: --ignore: 'KIAO701' is not a check code (three letters and four "
+                                 "digits, such as KIA1301)\n")
     # -n a,b is two namespaces; one the demo does not have is said
     assert main(["validate", "--demo", "-n", "shop,nosuchns", "--include", "KIA1301"]) == 4  # nosuchns not checked
     out, err = capsys.readouterr()

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from meshdesk.mesh.check_codes import checks_left_out
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import split_names
 from meshdesk.mesh.validations import ERROR, INFO, WARNING, Check, validate
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also make a check Kiali leaves out unless asked: KIA1301 (a workload no "
                         "AuthorizationPolicy covers)")
     p.add_argument("--ignore", action="append", default=[], metavar="CODES",
-                   help="leave out findings of these codes, comma-separated (as Kiali's validations.ignore)")
+                   help="leave out findings of these codes (any case), comma-separated (as Kiali's validations.ignore)")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per API call (default 30)")
     return p
@@ -116,6 +117,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if args.snapshot is not None and not args.snapshot.strip():
         print(f"{PROG}: --snapshot needs a file name", file=err)
         return 2
+    try:
+        # as the app's Settings read them: any case, commas or spaces between. A code in lower case, or
+        # mistyped (KIAO701), was passed on as it was and left nothing out, without a word
+        ignored = [code for value in args.ignore for code in checks_left_out(value)]
+    except ValueError as e:
+        print(f"{PROG}: --ignore: {e}", file=err)
+        return 2
     from meshdesk.commands.inventory import _cluster_inventory, _demo_inventory, cluster_refused
 
     if cluster_refused(args, PROG, err):
@@ -144,7 +152,6 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
                   f"{'that namespace' if len(missing) == 1 else 'those namespaces'} (it has "
                   f"{', '.join(sorted(read)) or 'none'})", file=err)
             return 2
-    ignored = [c.strip() for value in args.ignore for c in value.split(",") if c.strip()]
     found = findings(inv, args.namespace if args.snapshot is not None else None, include=args.include,
                      ignore=ignored)
     shown = _RANK[args.level]
