@@ -189,6 +189,27 @@ def test_a_megabyte_long_name_in_the_file_is_quoted_by_its_start_and_end(caplog:
     assert kept.read_bytes() == path.read_bytes()  # the file, as it was, is kept before the next save
 
 
+def test_names_no_namespace_can_have_are_left_out_and_the_others_kept() -> None:
+    """A namespace a megabyte long (or with spaces, capitals) was kept as chosen: the window froze for minutes
+    laying it out. Kubernetes names a namespace with a DNS label; anything else is left out, and said."""
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"schema_version": SCHEMA_VERSION, "contexts": {"prod": {
+        "namespaces": ["shop", "n" * 1_000_000, "Bad NS", "istio-system", "x" * 64]}}}))
+    s = load_settings()
+    assert s.namespaces_for("prod") == ["shop", "istio-system"]
+    assert s.warnings[0] == (f"settings for context 'prod': namespaces holds '{'n' * 60}\u2026{'n' * 20}' "
+                             "(1,000,000 characters) and 2 more, which is no namespace name (up to 63 lower-case "
+                             "letters, digits and '-'); dropped, the others kept")
+    (kept,) = _asides(path.parent)
+    assert kept.read_bytes() == path.read_bytes()
+    # one given on the command line (`meshdesk -n "Bad NS"`) is not kept to be said dropped at the next start
+    s.set_namespaces("prod", ["shop", "Bad NS", "n" * 64])
+    s.save()
+    fresh = load_settings()
+    assert fresh.namespaces_for("prod") == ["shop"] and fresh.warnings == []
+
+
 def _deep(levels: int) -> object:
     value: object = []
     for _ in range(levels):

@@ -2212,6 +2212,20 @@ def test_settings_moved_aside_while_saving_are_reported(qtbot, make_window, _pri
     assert "is not valid JSON" in w.banner.text() and kept.name in w.banner.text()
 
 
+def test_a_namespace_name_far_too_long_in_the_settings_file_is_left_out(qtbot, make_window, _private_config_dir) -> None:
+    """A namespace a megabyte long remembered for the context (a damaged or hand-edited file) was taken as
+    chosen, and the details panel's title laying it out froze the window for minutes at start. A name no
+    namespace can have is left out, and the banner says so."""
+    (_private_config_dir / "settings.json").write_text(json.dumps(
+        {"schema_version": 2, "general": {}, "contexts": {DEMO: {"namespaces": ["n" * 100_000, "shop"]}}}))
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    assert w.toolbar.selected_namespaces() == ["shop"]
+    assert w.panel.title.text() == "Namespaces: shop"
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "which is no namespace name" in w.banner.text(), timeout=5000)
+    assert f"'{'n' * 60}\u2026{'n' * 20}' (100,000 characters)" in w.banner.text()
+
+
 def test_the_context_switcher_names_the_snapshot_file(qtbot, make_window, tmp_path) -> None:
     """It showed "snapshot: /tmp/q": the start of a whole path. Now the file's name, the middle elided
     when it is long, and the whole path in the tooltip."""

@@ -44,6 +44,7 @@ import errno
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -342,6 +343,15 @@ _GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "las
                                      "ignored_checks": list(IGNORED_BY_DEFAULT)}
 
 
+MAX_NAMESPACE_NAME = 63
+_NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def is_namespace_name(name: str) -> bool:
+    """Whether ``name`` can be a Kubernetes namespace's name (a DNS label: RFC 1123, at most 63 characters)."""
+    return len(name) <= MAX_NAMESPACE_NAME and _NAMESPACE_NAME.fullmatch(name) is not None
+
+
 def _codes_problem(value: Any) -> str:
     """What is wrong with a stored list of check codes ("" when nothing is)."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -464,7 +474,9 @@ class Settings:
             return
         seen: list[str] = []
         for name in namespaces:
-            if isinstance(name, str) and name and name not in seen:
+            # a name no namespace can have (`meshdesk -n "Bad NS"`) is not kept: read back, it would be said
+            # to be dropped at the next start
+            if isinstance(name, str) and is_namespace_name(name) and name not in seen:
                 seen.append(name)
         self._namespaces[context] = seen
         self._dirty_namespaces.add(context)
@@ -561,7 +573,14 @@ class Settings:
             names = entry.get("namespaces")
             if names is not None:
                 if isinstance(names, list) and all(isinstance(n, str) for n in names):
-                    self._namespaces[str(name)] = [n for n in names if n]
+                    # a Kubernetes namespace's name is a DNS label: one a megabyte long, kept, froze the window
+                    # for minutes, laid out in the details panel's title
+                    odd = [n for n in names if n and not is_namespace_name(n)]
+                    if odd:
+                        warn(f"{where}: namespaces holds {quoted_name(odd[0])}"
+                             f"{f' and {len(odd) - 1} more' if len(odd) > 1 else ''}, which is no namespace name "
+                             f"(up to {MAX_NAMESPACE_NAME} lower-case letters, digits and '-'); dropped, the others kept")
+                    self._namespaces[str(name)] = [n for n in names if n and n not in odd]
                 else:
                     warn(f"{where}: namespaces is not a list of names; dropped")
             self._contexts[str(name)] = ContextSettings.from_json(entry, warn, where)
