@@ -391,6 +391,25 @@ def test_a_token_in_the_urls_query_stays_out_of_errors() -> None:
     assert safe_url(f"http://[::1]:9090/api?token={secret}") == "http://[::1]:9090/api?token=***"  # brackets kept
 
 
+
+def test_a_session_id_in_the_urls_path_stays_out_of_errors() -> None:
+    """A servlet-style session id rides in a path segment's parameters (``/prom;jsessionid=...``), as a proxy's
+    token rides in a query: errors (and the traces' alike) named the whole URL, the session's id in it."""
+    from meshdesk.sources.prometheus import safe_url
+    from meshdesk.sources.tracing import JaegerClient, TracingUnreachable
+
+    secret = "Sess10n-SECRET-77"
+    url = f"http://127.0.0.1:{free_port()}/prom;jsessionid={secret};v=1/api"
+    with pytest.raises(PrometheusError) as err:
+        PrometheusClient(url).query("up")
+    assert secret not in str(err.value) and "/prom;jsessionid=***;v=***/api: connection refused" in str(err.value)
+    with pytest.raises(TracingUnreachable) as traced:
+        JaegerClient(url).ping()
+    assert secret not in str(traced.value) and "/prom;jsessionid=***" in str(traced.value)
+    assert safe_url(f"prometheus:9090/p;jsessionid={secret}") == "prometheus:9090/p;jsessionid=***"
+    assert safe_url("http://h:9090/a;b/c") == "http://h:9090/a;b/c"  # no value: nothing hidden
+
+
 def test_password_in_the_url_stays_out_of_an_echoed_authorization_header() -> None:
     """http://user:password@host sends the password as basic auth; a server that echoes the header in
     its error must not show the base64 of it (the basic_auth setting is already safe)."""

@@ -69,13 +69,24 @@ def safe_url(url: str) -> str:
         shown = url.rsplit("@", 1)[1] if "@" in url else url
         shown, hash_sep, fragment = shown.partition("#")
         base, sep, query = shown.partition("?")
-        return base + sep + _hidden_query(query) + hash_sep + _hidden_query(fragment, bare=True)
+        return _hidden_path_params(base) + sep + _hidden_query(query) + hash_sep + _hidden_query(fragment, bare=True)
     query = _hidden_query(parts.query)
     fragment = _hidden_query(parts.fragment, bare=True)
-    if parts.username is None and parts.password is None and query == parts.query and fragment == parts.fragment:
+    path = _hidden_path_params(parts.path)
+    if (parts.username is None and parts.password is None and query == parts.query and fragment == parts.fragment
+            and path == parts.path):
         return url
     host = parts.netloc.rsplit("@", 1)[-1]  # as written: an IPv6 address keeps its brackets
-    return urlunsplit((parts.scheme, host, parts.path, query, fragment))
+    return urlunsplit((parts.scheme, host, path, query, fragment))
+
+
+# a path segment's parameters (``/prom;jsessionid=...``): a session's id rides there as in a query
+_PATH_PARAM = re.compile(r";([^;/=]*)=[^;/]*")
+
+
+def _hidden_path_params(path: str) -> str:
+    """``path`` with the value of each ``;name=value`` parameter of its segments replaced by ``***``."""
+    return _PATH_PARAM.sub(r";\1=***", path) if ";" in path else path
 
 
 def _hidden_query(query: str, *, bare: bool = False) -> str:
