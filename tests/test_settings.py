@@ -451,6 +451,19 @@ def test_values_the_window_cannot_take_are_dropped_and_the_file_kept(general: di
     assert path.read_bytes() == original  # loading alone changes nothing
 
 
+def test_a_graph_type_the_window_does_not_have_is_said_and_dropped() -> None:
+    """It was kept, and the window passed it over without a word, opening another graph than the file says."""
+    path = _write({"schema_version": 2, "contexts": {"kind": {"graph_type": "versionedapp", "duration": 600},
+                                                     "prod": {"graph_type": "service"}}})
+    s = load_settings()
+    assert s.warnings[0] == ("settings for context 'kind': graph_type 'versionedapp' is none of app, versionedApp, "
+                             "workload, service; dropped")
+    assert (s.context_settings("kind").graph_type, s.context_settings("kind").duration) == ("", 600)
+    assert s.context_settings("prod").graph_type == "service"
+    (kept,) = _asides(path.parent)
+    assert str(kept) in s.warnings[-1]
+
+
 def test_whole_numbers_written_as_decimals_are_taken() -> None:
     _write({"schema_version": 2, "contexts": {"kind": {"refresh_interval": 30.0, "duration": 600.0}}})
     s = load_settings()

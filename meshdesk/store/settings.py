@@ -59,6 +59,7 @@ from meshdesk.fileio import (
     write_atomic,
 )
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out, is_check_code
+from meshdesk.mesh.request import GRAPH_TYPES
 from meshdesk.mesh.traces import TRACING_API_AUTO, TRACING_APIS
 from meshdesk.mesh.words import quoted_name, short_name
 from meshdesk.store import paths
@@ -235,8 +236,11 @@ class ContextSettings:
             else:
                 setattr(cs, name, number)
         graph_type = obj.get("graph_type")
-        if isinstance(graph_type, str):
+        if isinstance(graph_type, str) and (graph_type in GRAPH_TYPES or not graph_type):
             cs.graph_type = graph_type
+        elif isinstance(graph_type, str):
+            # it was kept, and the window passed it over without a word, opening the versioned app graph
+            warn(f"{where}: graph_type {_shown(graph_type)} is none of {', '.join(GRAPH_TYPES)}; dropped")
         elif graph_type is not None:
             warn(f"{where}: graph_type is not text; dropped")
         return cs
