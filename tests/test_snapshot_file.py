@@ -89,6 +89,26 @@ def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, content: bytes 
     assert str(path) in str(err.value) and expected in str(err.value)
 
 
+@pytest.mark.parametrize("key", ["graphType", "responseTimeQuantile", "throughputType"])
+def test_a_value_a_megabyte_long_is_quoted_by_its_start_and_end(tmp_path: Path, key: str) -> None:
+    """The message quoted the damaged file's value whole: one line of a megabyte on meshdesk graph's stderr,
+    and a dialog the app took seconds to lay out."""
+    path = tmp_path / "snap.json"
+    save_snapshot(snapshot([http("web-v1", "cart-v1", 90)]), path)
+    doc = json.loads(path.read_text())
+    doc["request"][key] = "g" * 1_000_000
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SnapshotFileError) as err:
+        load_snapshot(path)
+    said = str(err.value)
+    assert len(said) < 400, said[:400]
+    assert said.startswith(f"snapshot file {path} is not a snapshot: its 'request' is invalid: ")
+    assert f"'{'g' * 59}\u2026{'g' * 18}" in said and " characters)" in said  # its start, its end, its length
+    out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--snapshot", str(path)], capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert out.returncode == 2 and out.stderr == f"meshdesk graph: {said}\n"
+
+
 def test_a_file_cut_short_is_said_to_be_cut_short(tmp_path: Path) -> None:
     """A snapshot whose copy or download did not finish said only "not valid JSON: Unterminated string
     starting at (line 2943, column 5)": where the parser was, not that the file ends too soon."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,6 +35,17 @@ def quoted_name(name: object) -> str:
     """``repr`` of ``name`` as text, cut as ``short_name`` cuts it (the length after the quotes)."""
     text = str(name)
     return repr(text) if len(text) <= LONGEST_NAME else f"{_cut(text)!r} ({len(text):,} characters)"
+
+
+_LONG_WORD = re.compile(rf"\S{{{LONGEST_NAME + 1},}}")
+_LONGEST_MESSAGE = 2_000
+
+
+def short_words(text: str) -> str:
+    """``text`` (a message quoting what a file holds) with each word longer than ``LONGEST_NAME`` cut as
+    ``short_name`` cuts a name, and the whole cut likewise past ``_LONGEST_MESSAGE`` characters."""
+    text = _LONG_WORD.sub(lambda m: short_name(m.group(0)), text)
+    return text if len(text) <= _LONGEST_MESSAGE else f"{text[:_LONGEST_MESSAGE]}\u2026 ({len(text):,} characters)"
 
 
 def mesh_config_rows(settings: MeshConfig) -> list[tuple[str, str]]:

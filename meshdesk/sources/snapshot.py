@@ -18,6 +18,7 @@ from pathlib import Path
 
 from meshdesk.fileio import NotRegularFileError, read_capped_stream, read_regular_file, write_atomic
 from meshdesk.mesh.snapshot import NewerFormatError, Snapshot, SnapshotFormatError
+from meshdesk.mesh.words import short_words
 from meshdesk.sources.base import SnapshotFileError, SnapshotWriteError
 
 # The largest snapshot file the app opens. A snapshot of a big mesh is a few MB to a few tens (60 MB
@@ -126,10 +127,11 @@ def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
         snap = Snapshot.from_json(obj)
     except NewerFormatError as e:
         raise bad(str(e), f"cannot be opened: {e}") from None
-    except SnapshotFormatError as e:
-        raise bad(f"not a snapshot: {e}", f"is not a snapshot: {e}") from None
-    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
-        raise bad(f"not a snapshot: {e}", f"is not a snapshot: {e}") from None
+    except (SnapshotFormatError, TypeError, ValueError, KeyError, AttributeError, OverflowError) as e:
+        # what the file holds is quoted by its start and end: a graph type a megabyte long made a message a
+        # megabyte long (one line of stderr; the app's dialog took seconds to lay it out)
+        what = short_words(str(e))
+        raise bad(f"not a snapshot: {what}", f"is not a snapshot: {what}") from None
     if not snap.name:
         snap.name = p.stem
     return snap
