@@ -552,6 +552,18 @@ def test_prometheus_tls_options_with_a_snapshot_or_the_demo_are_refused(tmp_path
             + asks_none)
 
 
+def test_an_appender_a_megabyte_long_in_a_snapshot_is_named_by_its_start_and_end(tmp_path: Path) -> None:
+    """The warning quoted the file's appender whole: one line of a megabyte on stderr."""
+    path = _file(tmp_path)
+    doc = json.loads(path.read_text())
+    doc["request"]["appenders"] = ["health", "a" * 1_000_000]
+    path.write_text(json.dumps(doc))
+    out = run("--snapshot", str(path))
+    assert out.returncode == 0 and "web-v1" in out.stdout
+    assert out.stderr == (f"meshdesk graph: warning: unknown appender '{'a' * 60}\u2026{'a' * 20} (1,000,000 "
+                          "characters)' ignored\n")
+
+
 def test_save_snapshot_to_dash_is_refused_not_written_as_a_file_named_dash(tmp_path: Path) -> None:
     """`--save-snapshot -` wrote a file named "-" in the current folder: to a command-line user "-" is
     standard output, which the graph itself is printed to. It is refused, and nothing is written."""

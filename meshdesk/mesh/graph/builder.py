@@ -48,6 +48,7 @@ from meshdesk.mesh.graph import (
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TrafficMap
 from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.mesh.words import short_name
 
 Appender = Callable[[TrafficMap, PassContext], None]
 
@@ -127,7 +128,8 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
     if selected is not None:
         unknown = selected - set(known_appenders())
         for name in sorted(unknown):
-            ctx.notes.append(f"unknown appender '{name}' ignored")
+            # by its start and end when long: one a megabyte long in a snapshot file was a line of a megabyte
+            ctx.notes.append(f"unknown appender '{short_name(name)}' ignored")
     # ServiceEntry nodes belong to the namespace whose map they are made in, so that pass runs on each
     # namespace's map before the merge, as in Kiali
     entries = selected is None or bool(selected.intersection(SERVICE_ENTRY_NAMES))
