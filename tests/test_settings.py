@@ -464,6 +464,28 @@ def test_a_graph_type_the_window_does_not_have_is_said_and_dropped() -> None:
     assert str(kept) in s.warnings[-1]
 
 
+def test_an_address_a_megabyte_long_is_said_and_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    """A Prometheus (or tracing) address a megabyte long was kept, and named whole in every failed refresh's
+    message and log line: a megabyte of log every 15 seconds. No address is that long: it is dropped, said
+    without being shown (it may carry a token), and the rest kept."""
+    url = f"http://prom:9090/?access_token={TOKEN}&pad=" + "p" * 1_000_000
+    path = _write({"schema_version": 2, "contexts": {"kind": {"prometheus_url": url, "tracing_url": url,
+                                                              "duration": 600}}})
+    with caplog.at_level(logging.WARNING):
+        s = load_settings()
+    cs = s.context_settings("kind")
+    assert (cs.prometheus_url, cs.tracing_url, cs.duration) == ("", "", 600)
+    for name, said in zip(("prometheus_url", "tracing_url"), s.warnings[:2], strict=True):
+        assert said == (f"settings for context 'kind': {name} is 1,000,059 characters long, longer than any address "
+                        "(16,384 at most); dropped")
+    assert TOKEN not in caplog.text and max(len(r.getMessage()) for r in caplog.records) < 400
+    (kept,) = _asides(path.parent)
+    assert kept.read_bytes() == path.read_bytes()
+    short = f"http://prom:9090/?access_token={TOKEN}&pad=" + "p" * 10_000  # a long token is no reason
+    _write({"schema_version": 2, "contexts": {"kind": {"prometheus_url": short}}})
+    assert load_settings().context_settings("kind").prometheus_url == short
+
+
 def test_whole_numbers_written_as_decimals_are_taken() -> None:
     _write({"schema_version": 2, "contexts": {"kind": {"refresh_interval": 30.0, "duration": 600.0}}})
     s = load_settings()

@@ -88,6 +88,8 @@ _MAX_UNKNOWN_DEPTH = 32
 PAUSE, MANUAL = -1, 0
 MAX_REFRESH_INTERVAL = 86_400
 MAX_DURATION = 30 * 86_400
+# The longest Prometheus or tracing address taken (a proxy's token in its query included).
+MAX_URL = 16_384
 # Qt's saveGeometry()/saveState() in base64 take a few hundred characters; anything this long is not one.
 _MAX_WINDOW_TEXT = 65_536
 
@@ -99,6 +101,14 @@ def _shown(value: Any) -> str:
     """``repr(value)`` short enough for a message."""
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+
+
+def _url_problem(value: Any) -> str:
+    """Why a stored address cannot be used, in words that never show it (it may carry a token)."""
+    if not isinstance(value, str):
+        return "is not text"
+    # one a megabyte long (a damaged file) was named whole in every failed refresh's message and log line
+    return f"is {len(value):,} characters long, longer than any address ({MAX_URL:,} at most)"
 
 
 def _whole_number(value: Any) -> int | None:
@@ -208,16 +218,16 @@ class ContextSettings:
     def from_json(obj: Mapping[str, Any], warn: Callable[[str], None], where: str) -> ContextSettings:
         cs = ContextSettings()
         url = obj.get("prometheus_url")
-        if isinstance(url, str):
+        if isinstance(url, str) and len(url) <= MAX_URL:
             cs.prometheus_url = url
         elif url is not None:
-            warn(f"{where}: prometheus_url is not text; dropped")
+            warn(f"{where}: prometheus_url {_url_problem(url)}; dropped")
         cs.prometheus_auth = _clean_auth(obj, "prometheus_auth", warn, where)
         tracing_url = obj.get("tracing_url")
-        if isinstance(tracing_url, str):
+        if isinstance(tracing_url, str) and len(tracing_url) <= MAX_URL:
             cs.tracing_url = tracing_url
         elif tracing_url is not None:
-            warn(f"{where}: tracing_url is not text; dropped")
+            warn(f"{where}: tracing_url {_url_problem(tracing_url)}; dropped")
         cs.tracing_auth = _clean_auth(obj, "tracing_auth", warn, where)
         tracing_api = obj.get("tracing_api")
         if tracing_api in TRACING_APIS:
