@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from meshdesk import __version__
+from meshdesk.mesh.words import short_name
 
 SUBCOMMANDS = ("graph", "contexts", "inventory", "validate", "traces")
 
@@ -70,6 +72,28 @@ class _Output:
         return getattr(self._stream, name)
 
 
+# a word longer than any path or address a message needs whole (a Linux path is at most 4,096 bytes)
+_LONGEST_WORD = 4096
+_HUGE_WORD = re.compile(rf"\S{{{_LONGEST_WORD + 1},}}")
+
+
+class _Errors:
+    """Standard error whose words longer than any path are quoted by their start and end, with their
+    length: a value given on the command line (a namespace, a node name, a tag) ten thousand characters
+    long was echoed whole in the message that named it wrong."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if len(text) > _LONGEST_WORD:
+            text = _HUGE_WORD.sub(lambda m: short_name(m.group(0)), text)
+        return int(self._stream.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _quiet_stdout(stream: Any) -> None:
     """Point standard output at nothing, so the interpreter's own flush at exit does not fail again."""
     try:
@@ -99,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"meshdesk {cmd}: cannot write the output: standard output is closed", file=sys.stderr)
             return 1
         sys.stdout = _Output(real)
+        errors = sys.stderr
+        if errors is not None:
+            sys.stderr = _Errors(errors)
         try:
             code = int(mod.main(rest))
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
@@ -115,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         finally:
             sys.stdout = real
+            sys.stderr = errors
     parser = _gui_parser()
     opts, extra = parser.parse_known_args(args)
     if extra:

@@ -106,6 +106,20 @@ def test_a_node_graph_of_what_the_namespace_does_not_have_says_so(tmp_path: Path
     assert found.returncode == 0 and "helloworld v2" in found.stdout
 
 
+def test_a_name_ten_thousand_characters_long_is_quoted_by_its_start_and_end(tmp_path: Path) -> None:
+    """QA s24: a value pasted by mistake into --node-app (10,000 characters) was echoed whole in the line
+    that says the namespace has no such app; a word longer than any path is quoted by its start and end."""
+    saved = tmp_path / "hello.json"
+    assert run("--demo", "-n", "hello", "--save-snapshot", str(saved)).returncode == 0
+    pasted = "helloworld" * 1000
+    out = run("--snapshot", str(saved), "--node-app", pasted)
+    assert out.returncode == 2 and not out.stdout
+    line = out.stderr.strip()
+    assert line.startswith("meshdesk graph: hello has no app helloworldhelloworld") and "\n" not in line
+    assert "(10,000 characters)" in line and pasted not in line and len(line) < 400
+    assert "(apps: helloworld, sleep" in line  # the rest of the message as it was
+
+
 def test_an_empty_snapshot_name_and_a_prometheus_url_that_is_not_http_are_named(tmp_path: Path) -> None:
     """QA s13: --snapshot '' was told to say where the data comes from; --prometheus ftp://x was
     "Cannot reach Prometheus ... InvalidSchema"."""
