@@ -2606,3 +2606,40 @@ def test_a_png_of_a_graph_too_big_for_its_names_says_so(qtbot, make_window, tmp_
     assert (tmp_path / "wide.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     said = w.statusBar().currentMessage()
     assert said.startswith(f"Exported {tmp_path / 'wide.png'}, without names") and "Export SVG" in said, said
+
+
+def test_a_layout_imported_with_nodes_at_the_edge_of_the_plane_is_saved_and_so_are_later_drags(
+        qtbot, make_window, tmp_path) -> None:
+    """A layout file with two nodes at opposite corners of the plane (±10,000,000, which it may hold):
+    the nodes it had no place for were placed around them, past the edge; the save then failed with an
+    error no one saw, and so did every later one (closing the window too, which left the layout thread
+    running), so after a restart neither the imported layout nor a node dragged since came back. The
+    nodes stay on the plane, and everything is saved."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: len(w.view.positions()) > 2 and not w.view.layout_running, timeout=10000)
+    path = tmp_path / "layout.json"
+    w.export_layout(str(path))
+    doc = json.loads(path.read_text())
+    first, second, *_ = sorted(doc["positions"])
+    doc["positions"] = {first: [-1e7, -1e7], second: [1e7, 1e7]}
+    path.write_text(json.dumps(doc))
+    w.import_layout(str(path))
+    qtbot.waitUntil(lambda: not w.view.layout_running, timeout=10000)
+    assert "Imported the positions of 2 nodes" in w.statusBar().currentMessage()
+    shown_now = w.view.positions()
+    assert all(abs(x) <= 1e7 and abs(y) <= 1e7 for x, y in shown_now.values())
+
+    def saved_as_shown() -> bool:
+        saved = LayoutStore().load(w._layout_key)
+        return saved.keys() == shown_now.keys() and all(
+            saved[n] == pytest.approx(xy, abs=0.01) for n, xy in shown_now.items())
+
+    qtbot.waitUntil(saved_as_shown, timeout=5000)
+    # a drag after it is saved too: it comes back after a restart
+    x, y = shown_now[second]
+    w.view.begin_drag()
+    w.view.node_item(second).setPos(x - 500.0, y - 300.0)
+    w.view.end_drag()
+    qtbot.waitUntil(lambda: LayoutStore().load(w._layout_key).get(second) == (x - 500.0, y - 300.0), timeout=5000)
+    assert not w.banner.isVisible()

@@ -31,6 +31,7 @@ from meshdesk.mesh.graph.health import percent_text
 from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, Edge, Node
 from meshdesk.mesh.graph.trafficmap import EDGE_ERROR_RATES
 from meshdesk.mesh.request import GraphRequest
+from meshdesk.store.layouts import MAX_COORDINATE
 from meshdesk.ui.canvas import shapes
 
 if TYPE_CHECKING:
@@ -401,6 +402,13 @@ class NodeItem(QGraphicsItem):
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
             self._on_moved(self)
+        elif change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+            # a node stays on the plane a layouts file can hold: placed (or dragged) past its edge, it
+            # could not be saved, nor could any later arrangement of the view
+            x, y = value.x(), value.y()
+            if abs(x) > MAX_COORDINATE or abs(y) > MAX_COORDINATE:
+                return QPointF(min(MAX_COORDINATE, max(-MAX_COORDINATE, x)),
+                               min(MAX_COORDINATE, max(-MAX_COORDINATE, y)))
         return super().itemChange(change, value)
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
