@@ -411,3 +411,24 @@ def test_two_layouts_tried_one_after_the_other_are_undone_one_by_one(qtbot, demo
     qtbot.waitUntil(lambda: _moved(arranged, w.view.positions()) == [], timeout=5000)
     assert _moved(arranged, _saved(w)) == [] and set(_saved(w)) == set(arranged)
     assert not w.toolbar.undo_reset_action.isEnabled() and not w.view.can_undo_reset
+
+
+def test_operation_nodes_turned_on_in_an_arranged_view_do_not_draw_a_box_over_another(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """QA: with shop arranged (one node moved), turning operation nodes on placed each operation beside
+    its neighbours, out of the other boxes, but its own box grew from where its members were to it and
+    was drawn over its neighbours (details' box over reviews', productpage's over inventory's). The
+    boxes grow without covering one another, and the nodes on screen stay where they were."""
+    w = demo_window(["shop"])
+    w.resize(1280, 800)
+    _ratings, _item = _place_ratings(qtbot, w, QPointF(0, 30))
+    assert _overlapping_boxes(w) == []
+    arranged = w.view.positions()
+    w.toolbar.choose(operation_nodes=True)
+    graph = shown(qtbot, w, lambda g: any(n.node_type == NODE_AGGREGATE for n in g.nodes.values()))
+    _settled(qtbot, w)
+    assert sum(n.node_type == NODE_AGGREGATE for n in graph.nodes.values()) >= 5
+    assert _moved(arranged, w.view.positions()) == []
+    assert _overlapping_boxes(w) == []
+    positions = w.view.positions()
+    sizes = {nid: w.view.node_item(nid).layout_size() for nid in positions}  # type: ignore[union-attr]
+    assert layout_engine.overlaps(positions, sizes) == []

@@ -760,6 +760,11 @@ def _cell_index(q: float) -> int:
     return math.floor(max(-_CELL_LIMIT, min(_CELL_LIMIT, q)))
 
 
+def _covers_any(rect: Rect, others: Iterable[Rect]) -> bool:
+    x0, y0, x1, y1 = rect
+    return any(x0 < r[2] and r[0] < x1 and y0 < r[3] and r[1] < y1 for r in others)
+
+
 class _Occupancy:
     """Occupied cells of a uniform grid; a node covers every cell its box touches."""
 
@@ -781,25 +786,31 @@ class _Occupancy:
     def occupy(self, name: str, p: Point) -> None:
         self.cells.update(self._cells(name, p))
 
-    def is_free(self, name: str, p: Point, keep_out: Sequence[Rect] = ()) -> bool:
+    def is_free(self, name: str, p: Point, keep_out: Sequence[Rect] = (),
+                joins: tuple[Rect, Sequence[Rect]] | None = None) -> bool:
         if any(c in self.cells for c in self._cells(name, p)):
             return False
-        if keep_out:
+        if keep_out or joins:
             w, h = _size(self.sizes, name)
             x0, y0, x1, y1 = p[0] - w / 2, p[1] - h / 2, p[0] + w / 2, p[1] + h / 2
-            for r in keep_out:
-                if x0 < r[2] and r[0] < x1 and y0 < r[3] and r[1] < y1:
+            if _covers_any((x0, y0, x1, y1), keep_out):
+                return False
+            if joins is not None:  # the box it joins, stretched from its members to it
+                a = joins[0]
+                if _covers_any((min(x0, a[0]), min(y0, a[1]), max(x1, a[2]), max(y1, a[3])), joins[1]):
                     return False
         return True
 
-    def free_near(self, name: str, want: Point, max_radius: int = 400, keep_out: Sequence[Rect] = ()) -> Point:
+    def free_near(self, name: str, want: Point, max_radius: int = 400, keep_out: Sequence[Rect] = (),
+                  joins: tuple[Rect, Sequence[Rect]] | None = None) -> Point:
         """The nearest position to ``want`` (spiral over grid steps) where the node covers nobody
-        (and no ``keep_out`` rectangle)."""
-        if self.is_free(name, want, keep_out):
+        (and no ``keep_out`` rectangle; nor does the box it ``joins``: the area its members cover now,
+        grown to take it in, must not cover the rectangles given with it)."""
+        if self.is_free(name, want, keep_out, joins):
             return want
         for i, j in _spiral(self.cw, self.ch):
             p = (want[0] + i * self.cw, want[1] + j * self.ch)
-            if self.is_free(name, p, keep_out):
+            if self.is_free(name, p, keep_out, joins):
                 return p
         for r in range(_SPIRAL_RADIUS + 1, max_radius):
             ring: list[tuple[int, int]] = []
@@ -810,7 +821,7 @@ class _Occupancy:
             ring.sort(key=lambda d: d[0] * d[0] * self.cw * self.cw + d[1] * d[1] * self.ch * self.ch)
             for i, j in ring:
                 p = (want[0] + i * self.cw, want[1] + j * self.ch)
-                if self.is_free(name, p, keep_out):
+                if self.is_free(name, p, keep_out, joins):
                     return p
         return want
 
@@ -839,12 +850,16 @@ def place_new(
     *,
     anchors: Mapping[str, Point] | None = None,
     keep_out: Mapping[str, Sequence[Rect]] | None = None,
+    joins: Mapping[str, tuple[str, Rect]] | None = None,
 ) -> dict[str, Point]:
     """Centres for ``new_nodes`` only: each goes next to its already placed neighbours (right of its
     sources, left of its targets) on the nearest cell where it covers no existing or newly placed
     node. A node without placed neighbours goes near its ``anchors`` entry (e.g. the middle of its
     box), else in a column right of everything. ``keep_out`` lists, per node, rectangles it must not
-    cover (other boxes). Existing nodes never move."""
+    cover (other boxes). ``joins`` names, per node, the box it goes into and the area that box's
+    members cover: the box, grown from there to take the node in, must not cover a ``keep_out``
+    rectangle either (one it covers already is the user's doing, and left to them). Existing nodes
+    never move."""
     new = [n for n in dict.fromkeys(new_nodes) if n not in existing_positions]
     if not new:
         return {}
@@ -866,6 +881,7 @@ def place_new(
         right, top = 0.0, 0.0
     step = DEFAULT_SIZE[0] + RANK_SEP
     out: dict[str, Point] = {}
+    areas: dict[str, Rect] = {}  # the boxes new nodes join, as they grow
     pending = deque(new)
     stalled = 0
     lonely_y = top
@@ -892,7 +908,17 @@ def place_new(
         else:
             want = (sum(p[0] for p in wants) / len(wants), sum(p[1] for p in wants) / len(wants))
         stalled = 0
-        p = occ.free_near(n, want, keep_out=keep_out.get(n, ()) if keep_out else ())
+        out_of = keep_out.get(n, ()) if keep_out else ()
+        box = joins.get(n) if joins else None
+        area = areas.get(box[0], box[1]) if box is not None else None
+        grown = None
+        if area is not None:  # what the box covers already (the user's doing, or boxes inside it) is left
+            grown = (area, [r for r in out_of if not _covers_any(area, (r,))])
+        p = occ.free_near(n, want, keep_out=out_of, joins=grown)
+        if box is not None and area is not None:  # the box's next new member sees it grown
+            w, h = _size(sizes, n)
+            areas[box[0]] = (min(area[0], p[0] - w / 2), min(area[1], p[1] - h / 2),
+                             max(area[2], p[0] + w / 2), max(area[3], p[1] + h / 2))
         occ.occupy(n, p)
         pos[n] = p
         out[n] = p

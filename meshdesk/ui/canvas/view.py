@@ -851,7 +851,7 @@ class GraphView(QGraphicsView):
         blocks = {bid: members for bid, members in blocks.items() if len(members) > 1}
         sizes = self._sizes(list(new_ids) + list(settled))
         pairs = self._pair_list()
-        anchors, keep_out = self._box_constraints(list(new_ids), settled)
+        anchors, keep_out, joins = self._box_constraints(list(new_ids), settled)
         stand_in: dict[str, str] = {}  # a block's member -> the block's stand-in node
         offsets: dict[str, dict[str, tuple[float, float]]] = {}
         pad_x, pad_top, pad_bottom = layout_engine.GROUP_PAD_X, layout_engine.GROUP_PAD_TOP, layout_engine.GROUP_PAD_BOTTOM
@@ -876,7 +876,8 @@ class GraphView(QGraphicsView):
                 keep_out[block] = keep_out[first]
         order = list(dict.fromkeys(stand_in.get(nid, nid) for nid in new_ids))
         edges = [(stand_in.get(a, a), stand_in.get(b, b)) for a, b in pairs]
-        placed = layout_engine.place_new(order, edges, settled, sizes, anchors=anchors, keep_out=keep_out)
+        placed = layout_engine.place_new(order, edges, settled, sizes, anchors=anchors, keep_out=keep_out,
+                                         joins=joins)
         out: dict[str, tuple[float, float]] = {}
         for nid, (x, y) in placed.items():
             if nid in offsets:
@@ -887,15 +888,18 @@ class GraphView(QGraphicsView):
 
     def _box_constraints(
         self, new_ids: list[str], settled: Mapping[str, tuple[float, float]]
-    ) -> tuple[dict[str, tuple[float, float]], dict[str, list[tuple[float, float, float, float]]]]:
+    ) -> tuple[dict[str, tuple[float, float]], dict[str, list[tuple[float, float, float, float]]],
+               dict[str, tuple[str, tuple[float, float, float, float]]]]:
         """For new nodes when boxes are shown: the middle of their own box (where to go without
-        placed neighbours) and the other boxes' areas (where not to go). A box's area takes in the
-        padding of the boxes nested in it; an area to keep out of is widened by the padding of the new
-        node's own boxes that will grow around it (its app box, and its namespace box if the other box
-        is in another namespace), so that no box grows into another."""
+        placed neighbours), the other boxes' areas (where not to go), and the box each joins when it
+        is its own (innermost) box, with the area its members cover (it grows from there: not into
+        another box either). A box's area takes in the padding of the boxes nested in it; an area to
+        keep out of is widened by the padding of the new node's own boxes that will grow around it (its
+        app box, and its namespace box if the other box is in another namespace), so that no box grows
+        into another."""
         groups = self._groups()
         if not groups:
-            return {}, {}
+            return {}, {}, {}
         pad_x, pad_top, pad_bottom = layout_engine.GROUP_PAD_X, layout_engine.GROUP_PAD_TOP, layout_engine.GROUP_PAD_BOTTOM
 
         def path_of(nid: str) -> tuple[str, ...]:
@@ -917,6 +921,7 @@ class GraphView(QGraphicsView):
         rects = {bid: (a[0] - pad_x, a[1] - pad_top, a[2] + pad_x, a[3] + pad_bottom) for bid, a in areas.items()}
         anchors: dict[str, tuple[float, float]] = {}
         keep_out: dict[str, list[tuple[float, float, float, float]]] = {}
+        joins: dict[str, tuple[str, tuple[float, float, float, float]]] = {}
         for nid in new_ids:
             path_t = path_of(nid)
             out = []
@@ -933,7 +938,10 @@ class GraphView(QGraphicsView):
             own = next((rects[b] for b in reversed(path_t) if b in rects), None)  # innermost known box
             if own is not None:
                 anchors[nid] = ((own[0] + own[2]) / 2, (own[1] + own[3]) / 2)
-        return anchors, keep_out
+            if path_t and path_t[-1] in areas:
+                a = areas[path_t[-1]]
+                joins[nid] = (path_t[-1], (a[0], a[1], a[2], a[3]))
+        return anchors, keep_out, joins
 
     def _sizes(self, ids: Iterable[str] | None = None) -> dict[str, tuple[float, float]]:
         keys = self._nodes.keys() if ids is None else ids
