@@ -2643,3 +2643,24 @@ def test_a_layout_imported_with_nodes_at_the_edge_of_the_plane_is_saved_and_so_a
     w.view.end_drag()
     qtbot.waitUntil(lambda: LayoutStore().load(w._layout_key).get(second) == (x - 500.0, y - 300.0), timeout=5000)
     assert not w.banner.isVisible()
+
+
+def test_importing_a_layout_that_holds_no_position_says_so(qtbot, make_window, tmp_path) -> None:
+    """An export whose positions are empty (emptied by hand or by another tool) was refused with "none of
+    the 0 nodes in … is in this graph (it was exported from the versioned app graph of shop)": it sent
+    the user looking for the right view. It says the file holds no position, and nothing changes."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: len(w.view.positions()) > 0 and not w.view.layout_running, timeout=10000)
+    path = tmp_path / "layout.json"
+    w.export_layout(str(path))
+    doc = json.loads(path.read_text())
+    doc["positions"] = {}
+    path.write_text(json.dumps(doc))
+    before = w.view.positions()
+    w.import_layout(str(path))
+    qtbot.waitUntil(lambda: w.file_problem_box is not None and w.file_problem_box.isVisible(), timeout=5000)
+    assert w.file_problem_box.text() == f"Could not import the layout: {path} holds no node position"
+    assert "0 nodes" not in w.statusBar().currentMessage()
+    assert w.view.positions() == before
+    w.file_problem_box.done(0)

@@ -1552,6 +1552,12 @@ class MainWindow(QMainWindow):
             return
         shown = self.view.node_ids()
         placed = shown & positions.keys()
+        if not positions:
+            text = f"Could not import the layout: {path} holds no node position"
+            self.messages.error("config", text)
+            self.show_file_problem("Layout not imported", text,
+                                   "Nothing was changed. Choose a file made by Layout > Export layout….")
+            return
         if shown and not placed:
             # a layout of another view: saving it would only throw this view's arrangement away
             text = (f"Could not import the layout: none of the {counted(len(positions), 'node')} in {path} "
