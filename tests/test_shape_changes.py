@@ -432,3 +432,31 @@ def test_operation_nodes_turned_on_in_an_arranged_view_do_not_draw_a_box_over_an
     positions = w.view.positions()
     sizes = {nid: w.view.node_item(nid).layout_size() for nid in positions}  # type: ignore[union-attr]
     assert layout_engine.overlaps(positions, sizes) == []
+
+
+def test_ctrl_plus_and_minus_zoom_the_graph_with_the_keyboard_in_the_find_box(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """QA: Ctrl++ and Ctrl+- (README's keyboard shortcuts, beside Ctrl+0 and Ctrl+E) zoomed only with the
+    keyboard on the graph: after typing in Find, Ctrl+0 fitted the graph but Ctrl++ did nothing. They
+    zoom wherever the keyboard is in the window, and the View menu names them."""
+    w = demo_window(["shop"])
+    w.resize(1280, 800)
+    shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
+    find = w.toolbar.find_edit
+    find.setFocus()
+    qtbot.waitUntil(find.hasFocus, timeout=3000)
+    QTest.keyClicks(find, "app = reviews")
+    start = w.view.zoom()
+    QTest.keyClick(find, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: w.view.zoom() > start * 1.1, timeout=3000)
+    zoomed = w.view.zoom()
+    QTest.keyClick(find, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: w.view.zoom() < zoomed * 0.9, timeout=3000)
+    assert find.text() == "app = reviews" and find.hasFocus()  # the typing is left alone
+    w.view.setFocus()  # on the graph as before, once per press
+    qtbot.waitUntil(w.view.hasFocus, timeout=3000)
+    before = w.view.zoom()
+    QTest.keyClick(w.view, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert w.view.zoom() == pytest.approx(before * 1.25)

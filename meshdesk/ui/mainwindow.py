@@ -371,6 +371,15 @@ class MainWindow(QMainWindow):
         # the window-wide shortcut keeps the keys only on the canvas, the details panel and the rest
         self._text_copy_keys = TextCopyKeys(self)
         leave_copy_keys_to_the_window(self.panel)
+        # the window's, as Ctrl+0 and Ctrl+E: they zoomed only with the keyboard on the graph (after typing in
+        # Find, Ctrl+0 fitted and Ctrl++ did nothing); Ctrl+= is Ctrl++ without Shift on most keyboards
+        for label, standard, extra, slot in (("Zoom in", QKeySequence.StandardKey.ZoomIn, "Ctrl+=", self.view.zoom_in),
+                                             ("Zoom out", QKeySequence.StandardKey.ZoomOut, "Ctrl+_", self.view.zoom_out)):
+            bindings = {k.toString(): k for k in QKeySequence.keyBindings(standard)}
+            bindings.setdefault(extra, QKeySequence(extra))
+            zoom_action = view_menu.addAction(label)
+            zoom_action.setShortcuts(list(bindings.values()))
+            zoom_action.triggered.connect(slot)
         zoom = view_menu.addAction("Zoom to selection")
         zoom.setShortcut(QKeySequence("Ctrl+E"))
         zoom.triggered.connect(self.view.zoom_to_selection)
