@@ -413,14 +413,22 @@ def test_two_layouts_tried_one_after_the_other_are_undone_one_by_one(qtbot, demo
     assert not w.toolbar.undo_reset_action.isEnabled() and not w.view.can_undo_reset
 
 
-def test_operation_nodes_turned_on_in_an_arranged_view_do_not_draw_a_box_over_another(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("namespaces", [["shop"], ["hello", "shop", "travel"]])
+def test_operation_nodes_turned_on_in_an_arranged_view_do_not_draw_a_box_over_another(  # type: ignore[no-untyped-def]
+        qtbot, demo_window, namespaces: list[str]) -> None:
     """QA: with shop arranged (one node moved), turning operation nodes on placed each operation beside
     its neighbours, out of the other boxes, but its own box grew from where its members were to it and
-    was drawn over its neighbours (details' box over reviews', productpage's over inventory's). The
-    boxes grow without covering one another, and the nodes on screen stay where they were."""
-    w = demo_window(["shop"])
+    was drawn over its neighbours (details' box over reviews', productpage's over inventory's); with
+    three namespaces, two boxes that both grew met (inventory's and ratings'). The boxes grow without
+    covering one another, and the nodes on screen stay where they were."""
+    w = demo_window(namespaces)
     w.resize(1280, 800)
-    _ratings, _item = _place_ratings(qtbot, w, QPointF(0, 30))
+    graph = shown(qtbot, w, lambda g: bool(g.edges))
+    _settled(qtbot, w)
+    nid = next(nid for nid, n in graph.nodes.items() if n.node_type == NODE_APP and n.app == "ratings")
+    w.view.begin_drag()  # arranged: one node moved a little
+    w.view.node_item(nid).setPos(w.view.node_item(nid).pos() + QPointF(0, 5))  # type: ignore[union-attr]
+    w.view.end_drag()
     assert _overlapping_boxes(w) == []
     arranged = w.view.positions()
     w.toolbar.choose(operation_nodes=True)

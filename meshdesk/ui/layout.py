@@ -760,6 +760,14 @@ def _cell_index(q: float) -> int:
     return math.floor(max(-_CELL_LIMIT, min(_CELL_LIMIT, q)))
 
 
+def _grown(rect: Rect, now: Rect | None, before: Rect | None) -> Rect:
+    """``rect`` (a box's, to keep out of) widened by what the box grew from ``before`` to ``now``."""
+    if now is None or before is None:
+        return rect
+    return (rect[0] - (before[0] - now[0]), rect[1] - (before[1] - now[1]),
+            rect[2] + (now[2] - before[2]), rect[3] + (now[3] - before[3]))
+
+
 def _covers_any(rect: Rect, others: Iterable[Rect]) -> bool:
     x0, y0, x1, y1 = rect
     return any(x0 < r[2] and r[0] < x1 and y0 < r[3] and r[1] < y1 for r in others)
@@ -851,6 +859,7 @@ def place_new(
     anchors: Mapping[str, Point] | None = None,
     keep_out: Mapping[str, Sequence[Rect]] | None = None,
     joins: Mapping[str, tuple[str, Rect]] | None = None,
+    keep_out_boxes: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Point]:
     """Centres for ``new_nodes`` only: each goes next to its already placed neighbours (right of its
     sources, left of its targets) on the nearest cell where it covers no existing or newly placed
@@ -858,8 +867,10 @@ def place_new(
     box), else in a column right of everything. ``keep_out`` lists, per node, rectangles it must not
     cover (other boxes). ``joins`` names, per node, the box it goes into and the area that box's
     members cover: the box, grown from there to take the node in, must not cover a ``keep_out``
-    rectangle either (one it covers already is the user's doing, and left to them). Existing nodes
-    never move."""
+    rectangle either (one it covers already is the user's doing, and left to them). ``keep_out_boxes``
+    names the box each ``keep_out`` rectangle stands for: as a box grows with the nodes placed into
+    it, the rectangle grows too, so that two boxes growing towards each other do not meet. Existing
+    nodes never move."""
     new = [n for n in dict.fromkeys(new_nodes) if n not in existing_positions]
     if not new:
         return {}
@@ -882,6 +893,7 @@ def place_new(
     step = DEFAULT_SIZE[0] + RANK_SEP
     out: dict[str, Point] = {}
     areas: dict[str, Rect] = {}  # the boxes new nodes join, as they grow
+    first: dict[str, Rect] = {}  # ... and as they were
     pending = deque(new)
     stalled = 0
     lonely_y = top
@@ -909,6 +921,8 @@ def place_new(
             want = (sum(p[0] for p in wants) / len(wants), sum(p[1] for p in wants) / len(wants))
         stalled = 0
         out_of = keep_out.get(n, ()) if keep_out else ()
+        if areas and keep_out_boxes and n in keep_out_boxes:
+            out_of = [_grown(r, areas.get(b), first.get(b)) for r, b in zip(out_of, keep_out_boxes[n], strict=False)]
         box = joins.get(n) if joins else None
         area = areas.get(box[0], box[1]) if box is not None else None
         grown = None
@@ -916,6 +930,7 @@ def place_new(
             grown = (area, [r for r in out_of if not _covers_any(area, (r,))])
         p = occ.free_near(n, want, keep_out=out_of, joins=grown)
         if box is not None and area is not None:  # the box's next new member sees it grown
+            first.setdefault(box[0], area)
             w, h = _size(sizes, n)
             areas[box[0]] = (min(area[0], p[0] - w / 2), min(area[1], p[1] - h / 2),
                              max(area[2], p[0] + w / 2), max(area[3], p[1] + h / 2))

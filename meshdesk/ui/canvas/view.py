@@ -851,7 +851,7 @@ class GraphView(QGraphicsView):
         blocks = {bid: members for bid, members in blocks.items() if len(members) > 1}
         sizes = self._sizes(list(new_ids) + list(settled))
         pairs = self._pair_list()
-        anchors, keep_out, joins = self._box_constraints(list(new_ids), settled)
+        anchors, keep_out, joins, keep_out_boxes = self._box_constraints(list(new_ids), settled)
         stand_in: dict[str, str] = {}  # a block's member -> the block's stand-in node
         offsets: dict[str, dict[str, tuple[float, float]]] = {}
         pad_x, pad_top, pad_bottom = layout_engine.GROUP_PAD_X, layout_engine.GROUP_PAD_TOP, layout_engine.GROUP_PAD_BOTTOM
@@ -874,10 +874,12 @@ class GraphView(QGraphicsView):
                 anchors[block] = anchors[first]
             if first in keep_out:
                 keep_out[block] = keep_out[first]
+            if first in keep_out_boxes:
+                keep_out_boxes[block] = keep_out_boxes[first]
         order = list(dict.fromkeys(stand_in.get(nid, nid) for nid in new_ids))
         edges = [(stand_in.get(a, a), stand_in.get(b, b)) for a, b in pairs]
         placed = layout_engine.place_new(order, edges, settled, sizes, anchors=anchors, keep_out=keep_out,
-                                         joins=joins)
+                                         joins=joins, keep_out_boxes=keep_out_boxes)
         out: dict[str, tuple[float, float]] = {}
         for nid, (x, y) in placed.items():
             if nid in offsets:
@@ -889,17 +891,17 @@ class GraphView(QGraphicsView):
     def _box_constraints(
         self, new_ids: list[str], settled: Mapping[str, tuple[float, float]]
     ) -> tuple[dict[str, tuple[float, float]], dict[str, list[tuple[float, float, float, float]]],
-               dict[str, tuple[str, tuple[float, float, float, float]]]]:
+               dict[str, tuple[str, tuple[float, float, float, float]]], dict[str, list[str]]]:
         """For new nodes when boxes are shown: the middle of their own box (where to go without
         placed neighbours), the other boxes' areas (where not to go), and the box each joins when it
         is its own (innermost) box, with the area its members cover (it grows from there: not into
-        another box either). A box's area takes in the padding of the boxes nested in it; an area to
+        another box either), and the box each area to keep out of stands for. A box's area takes in the padding of the boxes nested in it; an area to
         keep out of is widened by the padding of the new node's own boxes that will grow around it (its
         app box, and its namespace box if the other box is in another namespace), so that no box grows
         into another."""
         groups = self._groups()
         if not groups:
-            return {}, {}, {}
+            return {}, {}, {}, {}
         pad_x, pad_top, pad_bottom = layout_engine.GROUP_PAD_X, layout_engine.GROUP_PAD_TOP, layout_engine.GROUP_PAD_BOTTOM
 
         def path_of(nid: str) -> tuple[str, ...]:
@@ -922,12 +924,15 @@ class GraphView(QGraphicsView):
         anchors: dict[str, tuple[float, float]] = {}
         keep_out: dict[str, list[tuple[float, float, float, float]]] = {}
         joins: dict[str, tuple[str, tuple[float, float, float, float]]] = {}
+        out_boxes: dict[str, list[str]] = {}
         for nid in new_ids:
             path_t = path_of(nid)
             out = []
+            out_boxes[nid] = names = []
             for bid, r in rects.items():
                 if bid in path_t:
                     continue
+                names.append(bid)
                 other = box_path[bid]
                 shared = 0
                 while shared < min(len(path_t), len(other)) and path_t[shared] == other[shared]:
@@ -941,7 +946,7 @@ class GraphView(QGraphicsView):
             if path_t and path_t[-1] in areas:
                 a = areas[path_t[-1]]
                 joins[nid] = (path_t[-1], (a[0], a[1], a[2], a[3]))
-        return anchors, keep_out, joins
+        return anchors, keep_out, joins, out_boxes
 
     def _sizes(self, ids: Iterable[str] | None = None) -> dict[str, tuple[float, float]]:
         keys = self._nodes.keys() if ids is None else ids
