@@ -97,6 +97,16 @@ def test_place_new_beside_a_node_too_far_out_does_not_raise(far: float) -> None:
     assert all(abs(y) < 1e6 for _x, y in placed.values())
 
 
+def test_a_node_joining_a_box_hemmed_in_on_every_side_still_gets_a_place_of_its_own() -> None:
+    """A box with no room to grow (other boxes against it on every side): its new member went where
+    its box's middle is, on the member already there, after every place on the plane was tried."""
+    wall = 1e6
+    hemmed = [(-wall, -wall, -60.0, wall), (60.0, -wall, wall, wall), (-60.0, -wall, 60.0, -35.0), (-60.0, 35.0, 60.0, wall)]
+    joined = layout.BoxJoined("box", (-55.0, -30.0, 55.0, 30.0), (0.0, 0.0, 0.0, 0.0), [(r, "") for r in hemmed])
+    placed = layout.place_new(["b"], [], {"a": (0.0, 0.0)}, anchors={"b": (0.0, 0.0)}, joins={"b": [joined]})
+    assert layout.overlaps({"a": (0.0, 0.0), **placed}) == []
+
+
 def test_place_new_leaves_existing_alone_and_skips_known_nodes() -> None:
     existing = {"a": (0.0, 0.0), "b": (200.0, 0.0)}
     placed = layout.place_new(["a", "c"], [("a", "c")], existing)

@@ -42,6 +42,22 @@ def _overlapping_boxes(w: MainWindow) -> list[tuple[str, str]]:
     return out
 
 
+def _covered_by_others_boxes(w: MainWindow) -> list[tuple[str, str]]:
+    """(box, node) for each node drawn inside a box it is not in."""
+    out = []
+    for box in w.view.boxes():
+        if not box.isVisible():
+            continue
+        members = set(w.view._members(box))
+        area = box.sceneBoundingRect()
+        for nid in w.view.node_ids():
+            item = w.view.node_item(nid)
+            if nid not in members and item is not None and item.isVisible() \
+                    and area.intersects(item.sceneBoundingRect()):
+                out.append((box.title, nid))
+    return out
+
+
 def _out_of_sight(w: MainWindow) -> list[str]:
     seen = w.view.mapToScene(w.view.viewport().rect()).boundingRect()
     return [nid for nid in w.view.node_ids()
@@ -437,6 +453,7 @@ def test_operation_nodes_turned_on_in_an_arranged_view_do_not_draw_a_box_over_an
     assert sum(n.node_type == NODE_AGGREGATE for n in graph.nodes.values()) >= 5
     assert _moved(arranged, w.view.positions()) == []
     assert _overlapping_boxes(w) == []
+    assert _covered_by_others_boxes(w) == []
     positions = w.view.positions()
     sizes = {nid: w.view.node_item(nid).layout_size() for nid in positions}  # type: ignore[union-attr]
     assert layout_engine.overlaps(positions, sizes) == []

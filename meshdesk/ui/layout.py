@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 Point = tuple[float, float]
 Size = tuple[float, float]
@@ -760,6 +761,18 @@ def _cell_index(q: float) -> int:
     return math.floor(max(-_CELL_LIMIT, min(_CELL_LIMIT, q)))
 
 
+class BoxJoined(NamedTuple):
+    """A known box a new node goes into (for :func:`place_new`): ``area``, what its content covers now;
+    ``margin`` (left, top, right, bottom), what the node takes of it beyond its own size (the frames of
+    the boxes between them); ``avoid``, rectangles the box must not grow over (another box's, with the
+    id of that box so that it grows as that box does, or a node's outside it, id empty)."""
+
+    box: str
+    area: Rect
+    margin: Rect
+    avoid: Sequence[tuple[Rect, str]]
+
+
 def _grown(rect: Rect, now: Rect | None, before: Rect | None) -> Rect:
     """``rect`` (a box's, to keep out of) widened by what the box grew from ``before`` to ``now``."""
     if now is None or before is None:
@@ -795,7 +808,7 @@ class _Occupancy:
         self.cells.update(self._cells(name, p))
 
     def is_free(self, name: str, p: Point, keep_out: Sequence[Rect] = (),
-                joins: tuple[Rect, Sequence[Rect]] | None = None) -> bool:
+                joins: Sequence[tuple[Rect, Rect, Sequence[Rect]]] = ()) -> bool:
         if any(c in self.cells for c in self._cells(name, p)):
             return False
         if keep_out or joins:
@@ -803,23 +816,28 @@ class _Occupancy:
             x0, y0, x1, y1 = p[0] - w / 2, p[1] - h / 2, p[0] + w / 2, p[1] + h / 2
             if _covers_any((x0, y0, x1, y1), keep_out):
                 return False
-            if joins is not None:  # the box it joins, stretched from its members to it
-                a = joins[0]
-                if _covers_any((min(x0, a[0]), min(y0, a[1]), max(x1, a[2]), max(y1, a[3])), joins[1]):
+            for a, pad, avoid in joins:  # each box it joins, stretched from its members to it
+                hull = (min(x0 - pad[0], a[0]), min(y0 - pad[1], a[1]), max(x1 + pad[2], a[2]), max(y1 + pad[3], a[3]))
+                if _covers_any(hull, avoid):
                     return False
         return True
 
     def free_near(self, name: str, want: Point, max_radius: int = 400, keep_out: Sequence[Rect] = (),
-                  joins: tuple[Rect, Sequence[Rect]] | None = None) -> Point:
+                  joins: Sequence[tuple[Rect, Rect, Sequence[Rect]]] = ()) -> Point:
         """The nearest position to ``want`` (spiral over grid steps) where the node covers nobody
-        (and no ``keep_out`` rectangle; nor does the box it ``joins``: the area its members cover now,
-        grown to take it in, must not cover the rectangles given with it)."""
+        (and no ``keep_out`` rectangle; nor does any box it ``joins``: (the area the box's content
+        covers now, the node's margin in it, rectangles the box grown to take the node in must not
+        cover)). With no room near ``want`` for the boxes to grow into, the node alone keeps out (a
+        box hemmed in on every side would otherwise have every place on the plane tried)."""
         if self.is_free(name, want, keep_out, joins):
             return want
-        for i, j in _spiral(self.cw, self.ch):
+        spiral = _spiral(self.cw, self.ch)
+        for i, j in spiral[:_JOINED_TRIES] if joins else spiral:
             p = (want[0] + i * self.cw, want[1] + j * self.ch)
             if self.is_free(name, p, keep_out, joins):
                 return p
+        if joins:
+            return self.free_near(name, want, max_radius, keep_out)
         for r in range(_SPIRAL_RADIUS + 1, max_radius):
             ring: list[tuple[int, int]] = []
             for i in range(-r, r + 1):
@@ -829,12 +847,13 @@ class _Occupancy:
             ring.sort(key=lambda d: d[0] * d[0] * self.cw * self.cw + d[1] * d[1] * self.ch * self.ch)
             for i, j in ring:
                 p = (want[0] + i * self.cw, want[1] + j * self.ch)
-                if self.is_free(name, p, keep_out, joins):
+                if self.is_free(name, p, keep_out):
                     return p
         return want
 
 
 _SPIRAL_RADIUS = 30
+_JOINED_TRIES = 800  # places nearest first where a node's boxes may grow (about 14 cells around)
 _spirals: dict[tuple[float, float], list[tuple[int, int]]] = {}
 
 
@@ -858,19 +877,19 @@ def place_new(
     *,
     anchors: Mapping[str, Point] | None = None,
     keep_out: Mapping[str, Sequence[Rect]] | None = None,
-    joins: Mapping[str, tuple[str, Rect]] | None = None,
+    joins: Mapping[str, Sequence[BoxJoined]] | None = None,
     keep_out_boxes: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Point]:
     """Centres for ``new_nodes`` only: each goes next to its already placed neighbours (right of its
     sources, left of its targets) on the nearest cell where it covers no existing or newly placed
     node. A node without placed neighbours goes near its ``anchors`` entry (e.g. the middle of its
     box), else in a column right of everything. ``keep_out`` lists, per node, rectangles it must not
-    cover (other boxes). ``joins`` names, per node, the box it goes into and the area that box's
-    members cover: the box, grown from there to take the node in, must not cover a ``keep_out``
-    rectangle either (one it covers already is the user's doing, and left to them). ``keep_out_boxes``
-    names the box each ``keep_out`` rectangle stands for: as a box grows with the nodes placed into
-    it, the rectangle grows too, so that two boxes growing towards each other do not meet. Existing
-    nodes never move."""
+    cover (other boxes), widened by the frames that will grow around it; ``keep_out_boxes`` names the
+    box each stands for: as a box grows with the nodes placed into it, the rectangle grows too, so
+    that two boxes growing towards each other do not meet. ``joins`` lists, per node, the known boxes
+    it goes into (:class:`BoxJoined`): each, grown from what it holds to take the node in, must not
+    cover another box nor a node outside it (one it covers already is the user's doing, and left to
+    them). Existing nodes never move."""
     new = [n for n in dict.fromkeys(new_nodes) if n not in existing_positions]
     if not new:
         return {}
@@ -923,17 +942,18 @@ def place_new(
         out_of = keep_out.get(n, ()) if keep_out else ()
         if areas and keep_out_boxes and n in keep_out_boxes:
             out_of = [_grown(r, areas.get(b), first.get(b)) for r, b in zip(out_of, keep_out_boxes[n], strict=False)]
-        box = joins.get(n) if joins else None
-        area = areas.get(box[0], box[1]) if box is not None else None
-        grown = None
-        if area is not None:  # what the box covers already (the user's doing, or boxes inside it) is left
-            grown = (area, [r for r in out_of if not _covers_any(area, (r,))])
-        p = occ.free_near(n, want, keep_out=out_of, joins=grown)
-        if box is not None and area is not None:  # the box's next new member sees it grown
-            first.setdefault(box[0], area)
-            w, h = _size(sizes, n)
-            areas[box[0]] = (min(area[0], p[0] - w / 2), min(area[1], p[1] - h / 2),
-                             max(area[2], p[0] + w / 2), max(area[3], p[1] + h / 2))
+        levels = []
+        for j in (joins.get(n, ()) if joins else ()):
+            area = areas.get(j.box, j.area)
+            avoid = [_grown(r, areas.get(b), first.get(b)) if b else r for r, b in j.avoid]
+            # what the box covers already (the user's doing) is left as it is
+            levels.append((area, j.margin, [r for r in avoid if not _covers_any(area, (r,))]))
+        p = occ.free_near(n, want, keep_out=out_of, joins=levels)
+        w, h = _size(sizes, n)
+        for j, (area, m, _avoid) in zip(joins.get(n, ()) if joins else (), levels, strict=False):
+            first.setdefault(j.box, j.area)  # the box's next new member sees it grown
+            areas[j.box] = (min(area[0], p[0] - w / 2 - m[0]), min(area[1], p[1] - h / 2 - m[1]),
+                            max(area[2], p[0] + w / 2 + m[2]), max(area[3], p[1] + h / 2 + m[3]))
         occ.occupy(n, p)
         pos[n] = p
         out[n] = p

@@ -891,14 +891,15 @@ class GraphView(QGraphicsView):
     def _box_constraints(
         self, new_ids: list[str], settled: Mapping[str, tuple[float, float]]
     ) -> tuple[dict[str, tuple[float, float]], dict[str, list[tuple[float, float, float, float]]],
-               dict[str, tuple[str, tuple[float, float, float, float]]], dict[str, list[str]]]:
+               dict[str, list[layout_engine.BoxJoined]], dict[str, list[str]]]:
         """For new nodes when boxes are shown: the middle of their own box (where to go without
-        placed neighbours), the other boxes' areas (where not to go), and the box each joins when it
-        is its own (innermost) box, with the area its members cover (it grows from there: not into
-        another box either), and the box each area to keep out of stands for. A box's area takes in the padding of the boxes nested in it; an area to
-        keep out of is widened by the padding of the new node's own boxes that will grow around it (its
-        app box, and its namespace box if the other box is in another namespace), so that no box grows
-        into another."""
+        placed neighbours), the other boxes' areas (where not to go) and the box each stands for, and
+        the known boxes each new node joins (its app box, its namespace box), each with what it holds
+        and what it must not grow over: the boxes outside it, and the nodes outside it in no box of
+        their own below it (an outside gateway, a workload without an app box). A box's area takes in
+        the padding of the boxes nested in it; an area to keep out of is widened by the padding of the
+        new node's own boxes that will grow around it (its app box, and its namespace box if the other
+        box is in another namespace), so that no box grows into another."""
         groups = self._groups()
         if not groups:
             return {}, {}, {}, {}
@@ -923,7 +924,35 @@ class GraphView(QGraphicsView):
         rects = {bid: (a[0] - pad_x, a[1] - pad_top, a[2] + pad_x, a[3] + pad_bottom) for bid, a in areas.items()}
         anchors: dict[str, tuple[float, float]] = {}
         keep_out: dict[str, list[tuple[float, float, float, float]]] = {}
-        joins: dict[str, tuple[str, tuple[float, float, float, float]]] = {}
+        joins: dict[str, list[layout_engine.BoxJoined]] = {}
+        avoid_of: dict[str, list[tuple[tuple[float, float, float, float], str]]] = {}
+        paths = {nid: path_of(nid) for nid in settled}
+
+        def avoid(box: str) -> list[tuple[tuple[float, float, float, float], str]]:
+            """What ``box``, growing, must not cover: the boxes outside it, and the nodes outside it
+            in no box below its parent's, each widened by the frames that grow between them."""
+            found = avoid_of.get(box)
+            if found is not None:
+                return found
+            mine = box_path[box]
+            found = []
+            for bid, r in rects.items():
+                other = box_path[bid]
+                if bid in mine or box in other:
+                    continue
+                shared = 0
+                while shared < min(len(mine), len(other)) and mine[shared] == other[shared]:
+                    shared += 1
+                f = len(mine) - shared
+                found.append(((r[0] - f * pad_x, r[1] - f * pad_bottom, r[2] + f * pad_x, r[3] + f * pad_top), bid))
+            for other_id, path in paths.items():
+                if box not in path and len(path) < len(mine) and mine[:len(path)] == path:
+                    x, y = settled[other_id]
+                    w, h = self._nodes[other_id].layout_size()
+                    found.append(((x - w / 2 - pad_x, y - h / 2 - pad_bottom, x + w / 2 + pad_x, y + h / 2 + pad_top), ""))
+            avoid_of[box] = found
+            return found
+
         out_boxes: dict[str, list[str]] = {}
         for nid in new_ids:
             path_t = path_of(nid)
@@ -943,9 +972,14 @@ class GraphView(QGraphicsView):
             own = next((rects[b] for b in reversed(path_t) if b in rects), None)  # innermost known box
             if own is not None:
                 anchors[nid] = ((own[0] + own[2]) / 2, (own[1] + own[3]) / 2)
-            if path_t and path_t[-1] in areas:
-                a = areas[path_t[-1]]
-                joins[nid] = (path_t[-1], (a[0], a[1], a[2], a[3]))
+            levels = []
+            for depth, bid in enumerate(path_t):
+                if bid in areas and box_path.get(bid) == path_t[:depth + 1]:
+                    a, inner = areas[bid], len(path_t) - 1 - depth
+                    levels.append(layout_engine.BoxJoined(
+                        bid, (a[0], a[1], a[2], a[3]), (inner * pad_x, inner * pad_top, inner * pad_x, inner * pad_bottom),
+                        avoid(bid)))
+            joins[nid] = levels
         return anchors, keep_out, joins, out_boxes
 
     def _sizes(self, ids: Iterable[str] | None = None) -> dict[str, tuple[float, float]]:
