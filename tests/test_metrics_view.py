@@ -4,6 +4,7 @@ zoom, failures that keep the data and say so, gaps, partial answers, the crossha
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -1056,4 +1057,28 @@ def test_reported_by_the_source_shows_failures_the_server_never_saw(qtbot: QtBot
         view.reporter.setCurrentIndex(view.reporter.findData("destination"))
     by_destination = sum(values[-1] for values in (v[1] for v in view.charts["request_volume"].data().values()))
     assert (by_source, by_destination) == (pytest.approx(12.0), pytest.approx(13.0))
+    view.shutdown()
+
+
+def _time_axis_covers(chart: MetricChart, first: float, last: float) -> bool:
+    low, high = chart.view_box.viewRange()[0]
+    return low <= first and last <= high and high - low < 1.2 * (last - first)
+
+
+def test_a_chart_without_any_series_keeps_the_ranges_time_axis(
+        qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Requests into productpage all succeed: Prometheus has no error series, so the Errors chart has no
+    line to range on. Its time axis was the first second of 1970 ticked "00.250", "00.500" beside the
+    request volume's clock times; it shows the range charted. So do the charts before anything is
+    selected."""
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(prometheus_server.url)))
+    view.clock = lambda: END
+    view.refresh()  # no selection yet: the charts say so over the last 30 minutes' axis
+    qtbot.waitUntil(lambda: _time_axis_covers(view.charts["request_errors"], END - 1800, END), timeout=5000)
+    view.clock = time.time
+    _set_target(qtbot, view, MetricsTarget.workload("bookinfo", "productpage-v1"))
+    errors, volume = view.charts["request_errors"], view.charts["request_volume"]
+    assert errors.data() == {} and errors.status_text == NO_ERRORS
+    times = volume.data()[("rate", "")][0]
+    qtbot.waitUntil(lambda: _time_axis_covers(errors, times[0], times[-1]), timeout=5000)
     view.shutdown()

@@ -234,11 +234,13 @@ class MetricChart(QWidget):
         self.hover.fill = pg.mkBrush(hover_fill)
 
     # -- data ----------------------------------------------------------------------------------
-    def set_lines(self, lines: Sequence[Line]) -> None:
+    def set_lines(self, lines: Sequence[Line], span: tuple[float, float] | None = None) -> None:
         """Show ``lines``: existing items get new data (a line the user hid in the legend stays hidden),
         new keys get an item, vanished keys leave the plot and the legend. Colours follow the lines now
         shown, not what the chart showed before: a split value's the view's colour for it, the others
-        the palette's in their order."""
+        the palette's in their order. ``span``: the times (first, last) the chart is of, kept in view when
+        there is no line to range on (an Errors chart with no error series beside full ones): its time
+        axis is its neighbours', not the first second of 1970 ticked "00.250", "00.500"."""
         seen: set[tuple[str, str]] = set()
         unsplit = 0
         for line in lines:
@@ -269,7 +271,10 @@ class MetricChart(QWidget):
         if self.compact:
             self._key_in_title()
         starts = [line.times[0] for line in lines if line.times]
-        if not starts:
+        if not starts and span is not None and span[0] < span[1]:
+            # nothing to range on but the range asked: its times, 0 to 1 above them
+            self._floor.setData([span[0], span[1]], [0.0, 1.0])
+        elif not starts:
             # nothing to range on: pyqtgraph would keep the last selection's axis; show 0 to 1
             self._floor.setData([], [])
             if self.view_box.state["autoRange"][1]:

@@ -59,6 +59,7 @@ from meshdesk.mesh.metrics import (
     target_for_node,
 )
 from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Unauthorized, Unreachable
+from meshdesk.sources.metrics import grid_end
 from meshdesk.ui.charts import MetricChart, clock_text
 from meshdesk.ui.envoy_view import proxy_pods, why_no_proxy
 from meshdesk.ui.labels import NameLabel
@@ -310,7 +311,9 @@ class _ChartsController(QWidget):
     @Slot()
     def refresh(self) -> None:
         if self.source is None or self.target is None:
+            span = self._span_now()
             for c in self.charts.values():
+                c.set_lines([], span)  # (empty already) the range's times on the axis, not 1970's first second
                 c.set_status((self.unavailable or "No metrics source") if self.source is None
                              else self.no_target_text or NO_TARGET)
             return
@@ -334,6 +337,13 @@ class _ChartsController(QWidget):
             self.refresh()
 
     # -- internals ---------------------------------------------------------------------------
+    def _span_now(self) -> tuple[float, float]:
+        """The times (first, last) the charts would be of if fetched now: the range, ending now or at the
+        replayed moment."""
+        spec = self.spec()
+        grid = spec.grid(grid_end(spec, self.clock()))
+        return grid[0], grid[-1]
+
     def _clear(self) -> None:
         self.last_result = None
         self.last_good_at = self.shown_at = None
@@ -368,6 +378,8 @@ class _ChartsController(QWidget):
         now = self.shown_at = result.end if result.spec.end else self.last_good_at
         self.last_error = ""
         partial = "; ".join(result.warnings)
+        grid = result.spec.grid(result.end)
+        span = (grid[0], grid[-1]) if grid else None  # what a chart without any line shows on its time axis
         for key, chart in self.charts.items():
             lines = result.chart_lines(key)
             if key in result.errors:
@@ -376,12 +388,12 @@ class _ChartsController(QWidget):
                     # a query of this chart timed out or was refused: keep what it showed, and say so
                     chart.set_status(f"Query failed: {result.errors[key]} - showing data from {clock_text(kept)}")
                     continue
-                chart.set_lines(lines)
+                chart.set_lines(lines, span)
                 chart.set_status(f"Query failed: {result.errors[key]}")
                 continue
             if key in result.lines:
                 self.chart_good_at[key] = now
-            chart.set_lines(lines)
+            chart.set_lines(lines, span)
             if partial:
                 chart.set_status(f"Partial data: {partial}")
             elif not any(math.isfinite(v) for line in lines for v in line.values):
