@@ -991,3 +991,24 @@ def test_a_namespace_whose_pods_could_not_be_read_is_said_in_the_lists(qtbot: Qt
         "listed here, and findings about it are not counted.")
     lists.set_data(None, readable)  # all read again: the notes go
     assert not any(page.note.isVisibleTo(page) for page in lists.pages.values())
+
+
+def test_a_name_pasted_with_spaces_around_it_filters_as_the_name(qtbot: QtBot) -> None:
+    """A workload name copied from a terminal ("reviews-v2 " or with a tab, as kubectl's columns are) hid
+    every row, and the note then said nothing matches "reviews-v2", a name plainly in the list. Spaces
+    around the text are not part of it; those inside it still are ("missing: restart", "opted out")."""
+    demo = DemoCluster(clock=lambda: 1_790_000_000.0)
+    snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("shop",)))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.show()
+    lists.set_data(build(snap), snap.inventory)
+    page = lists.pages[WORKLOADS]
+    page.filter.setText("reviews-v2")
+    wanted = [r.name for r in page.visible_rows()]
+    assert wanted == ["reviews-v2"]
+    for pasted in ("reviews-v2 ", "  reviews-v2", "\treviews-v2\n"):
+        page.filter.setText(pasted)
+        assert [r.name for r in page.visible_rows()] == wanted and page.filter_note.isHidden(), pasted
+    page.filter.setText("  ")  # only spaces: no filter, every row
+    assert len(page.visible_rows()) == len(page.model.rows) and page.filter_note.isHidden()

@@ -612,7 +612,9 @@ class ListPage(QWidget):
         self.table.horizontalHeader().sectionResized.connect(self._section_resized)
 
     def _filter_changed(self, text: str) -> None:
-        self.proxy.setFilterRegularExpression(_filter_pattern(text))
+        # a name pasted from a terminal brings a space or tab around it, which no cell ends with: it is
+        # not part of the name (spaces inside the text are kept: "missing: restart")
+        self.proxy.setFilterRegularExpression(_filter_pattern(text.strip()))
         self._say_filtered()
 
     def _say_filtered(self) -> None:
