@@ -338,6 +338,30 @@ def test_crosshair_follows_the_mouse(qtbot: QtBot, stub: tuple[StubServer, Answe
     view.shutdown()
 
 
+@pytest.mark.parametrize("corner", ["bottom right", "top right", "bottom left", "top left"])
+def test_the_crosshairs_values_stay_inside_the_chart_at_its_edges(qtbot: QtBot, stub: tuple[StubServer, Answers],
+                                                                   corner: str) -> None:
+    """The values box was drawn right of and below the mouse whatever its place: near the right edge (the
+    latest values) or the bottom it lay outside the plot, cut off, a crosshair line with nothing to read.
+    It is drawn on the side with room, and reads the values under the mouse."""
+    server, answers = stub
+    answers.level = 4.5
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    chart = view.charts["request_duration"]  # four lines: a tall box
+    box = chart.plot.mapFromScene(chart.view_box.sceneBoundingRect()).boundingRect()
+    where = QPoint(box.right() - 4 if "right" in corner else box.left() + 4,
+                   box.bottom() - 4 if "bottom" in corner else box.top() + 4)
+    QTest.mouseMove(chart.plot.viewport(), where)
+    qtbot.waitUntil(lambda: chart.hover.isVisible(), timeout=5000)
+    x = chart.view_box.mapSceneToView(chart.plot.mapToScene(where)).x()
+    assert chart.hover.textItem.toPlainText() == chart.text_at(x) and "4.5" in chart.text_at(x)
+    shown = chart.hover.sceneBoundingRect()
+    plot = chart.view_box.sceneBoundingRect()
+    assert plot.contains(shown), (corner, shown, plot)
+    view.shutdown()
+
+
 def test_graph_selection_picks_the_target(qtbot: QtBot) -> None:
     from meshdesk.mesh.graph import build
     from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE

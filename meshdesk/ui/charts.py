@@ -355,6 +355,11 @@ class MetricChart(QWidget):
             return
         self.v_line.setPos(point.x())
         self.hover.setText(text)
+        # the text on the side of the mouse with room for it: right of and below it in the view's upper
+        # left, left of or above it nearer the right or bottom edge, where it was drawn outside the plot
+        # (the latest values, at the right edge, could not be read)
+        (left, right), (bottom, top) = self.view_box.viewRange()
+        self.hover.setAnchor((1 if point.x() > (left + right) / 2 else 0, 1 if point.y() < (bottom + top) / 2 else 0))
         self.hover.setPos(point.x(), point.y())
         self.v_line.setVisible(True)
         self.hover.setVisible(True)
