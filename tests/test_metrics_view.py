@@ -1106,3 +1106,45 @@ def test_a_chart_without_any_series_keeps_the_ranges_time_axis(
     times = volume.data()[("rate", "")][0]
     qtbot.waitUntil(lambda: _time_axis_covers(errors, times[0], times[-1]), timeout=5000)
     view.shutdown()
+
+
+def test_error_share_by_response_code_is_each_codes_share_of_all_requests(
+        qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """details-v1 answers 8 requests a second with 200 and 2 with 503. Split by response code, the
+    Error share chart drew 503 at 100% and 200 at 0% (each code's errors over its own requests: always
+    all or none), whatever the share of 503s; it draws 503 at 20%, of all the requests, as unsplit, and
+    per reporter when each reporter has its lines."""
+    from meshdesk.mesh.metrics import REPORTED_BY_BOTH, SPLIT_RESPONSE_CODE
+
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(prometheus_server.url)))
+    _set_target(qtbot, view, MetricsTarget.workload("bookinfo", "details-v1"))
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.split.setCurrentIndex(view.split.findData(SPLIT_RESPONSE_CODE))
+    share = view.charts["error_share"]
+    assert {k: v[-1] for k, (_t, v) in share.data().items()} == {("rate", "200"): 0.0,
+                                                                  ("rate", "503"): pytest.approx(0.2)}
+    assert "503: 20.00%" in share.text_at(share.data()[("rate", "503")][0][-1])
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.reporter.setCurrentIndex(view.reporter.findData(REPORTED_BY_BOTH))
+    assert {k: v[-1] for k, (_t, v) in share.data().items()} == {
+        ("rate", "destination \u00b7 200"): 0.0, ("rate", "destination \u00b7 503"): pytest.approx(0.2),
+        ("rate", "source \u00b7 200"): 0.0, ("rate", "source \u00b7 503"): pytest.approx(0.2)}
+    view.shutdown()
+
+
+def test_the_demos_error_share_by_response_code_is_of_all_requests_too(qtbot: QtBot) -> None:
+    """The demo's details-v1 answers a few requests with 404: its line in Error share, split by response
+    code, was 100%; it is the 404s' share of all the requests, as the request volume's lines give it."""
+    from meshdesk.mesh.metrics import SPLIT_RESPONSE_CODE
+
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    view = _view(qtbot, DemoMetrics(demo))
+    view.split.setCurrentIndex(view.split.findData(SPLIT_RESPONSE_CODE))
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "details-v1"))
+    volume = {k: v[-1] for k, (_t, v) in view.charts["request_volume"].data().items()}
+    share = {k: v[-1] for k, (_t, v) in view.charts["error_share"].data().items()}
+    assert set(volume) == set(share) == {("rate", "200"), ("rate", "404")}
+    assert share[("rate", "200")] == 0.0
+    assert share[("rate", "404")] == pytest.approx(volume[("rate", "404")] / sum(volume.values()))
+    assert 0 < share[("rate", "404")] < 0.5
+    view.shutdown()

@@ -149,8 +149,15 @@ def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
         elif chart.kind == "error_share":
             total = f"sum({_rate(chart.metric, base, w)}){by}"
             # "or total * 0": a target without any error series has a share of 0, not a gap
-            out.append(LineQuery(key, STAT_RATE, f"(sum({_errors(chart.metric, base, w)}){by} or {total} * 0) / {total}",
-                                 split))
+            share = f"(sum({_errors(chart.metric, base, w)}){by} or {total} * 0) / "
+            if "response_code" in split.split(","):
+                # each code's share of all the requests (of each reporter's): of its own requests, every 503
+                # is an error (100%) and every 200 none (0%), a chart that tells nothing
+                rest = [lbl for lbl in split.split(",") if lbl and lbl != "response_code"]
+                share += f"on({promql.by(rest)}) group_left sum({_rate(chart.metric, base, w)}){_by(*rest)}"
+            else:
+                share += total
+            out.append(LineQuery(key, STAT_RATE, share, split))
         elif chart.kind == "throughput":
             out.append(LineQuery(key, STAT_RATE, f"sum({_rate(chart.metric + '_sum', base, w)}){by}", split))
         elif chart.kind == "histogram":

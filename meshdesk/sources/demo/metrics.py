@@ -66,16 +66,21 @@ def _evaluate(samples: list[Sample], target: MetricsTarget, spec: MetricsSpec) -
                 if is_error(s.labels):
                     add((key, STAT_RATE, group(s)), s.value)
         elif chart.kind == "error_share":
+            # split by response code: each code's share of all the requests (of each reporter's), not of
+            # its own (every 503 an error, 100%; every 200 none)
+            whole = ",".join(lbl for lbl in split.split(",") if lbl and lbl != "response_code")
             total: dict[str, float] = {}
             bad: dict[str, float] = {}
+            seen: dict[str, str] = {}  # line -> the group its share is of
             for s in requests:
-                g = group(s)
-                total[g] = total.get(g, 0.0) + s.value
+                g, of = group(s), split_value(s.labels, whole)
+                seen[g] = of
+                total[of] = total.get(of, 0.0) + s.value
                 if is_error(s.labels):
                     bad[g] = bad.get(g, 0.0) + s.value
-            for g, t in total.items():
-                if t > 0:
-                    out[(key, STAT_RATE, g)] = bad.get(g, 0.0) / t
+            for g, of in seen.items():
+                if total[of] > 0:
+                    out[(key, STAT_RATE, g)] = bad.get(g, 0.0) / total[of]
         elif chart.kind == "throughput":
             for s in mine:
                 if s.metric == chart.metric:
