@@ -1148,3 +1148,30 @@ def test_the_demos_error_share_by_response_code_is_of_all_requests_too(qtbot: Qt
     assert share[("rate", "404")] == pytest.approx(volume[("rate", "404")] / sum(volume.values()))
     assert 0 < share[("rate", "404")] < 0.5
     view.shutdown()
+
+
+def test_a_legend_shows_an_odd_label_value_as_it_is(qtbot: QtBot) -> None:
+    """A series relabelled with a version "<v2> & <b>beta</b>" (Prometheus keeps any text in a label) was
+    named "& beta" in the legend: the legend reads names as rich text. It shows the value as it is, as
+    the crosshair does."""
+    odd = "<v2> & <b>beta</b>"
+
+    def answer(req: StubRequest) -> StubResponse | object:
+        reply = Answers()(req)
+        assert isinstance(reply, StubResponse) and isinstance(reply.body, dict)
+        for series in reply.body["data"]["result"]:
+            series["metric"] = {"destination_canonical_revision": odd}
+        return reply
+
+    with StubServer(answer) as server:
+        from meshdesk.mesh.metrics import SPLIT_VERSION
+
+        view = _stub_view(qtbot, server.url)
+        view.split.setCurrentIndex(view.split.findData(SPLIT_VERSION))
+        _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+        chart = view.charts["request_volume"]
+        assert set(chart.data()) == {("rate", odd)}
+        assert [label.item.toPlainText() for _sample, label in chart.legend.items] == [odd]
+        times, _values = chart.data()[("rate", odd)]
+        assert chart.text_at(times[-1]).splitlines()[1] == f"{odd}: 1 ops/s"
+        view.shutdown()

@@ -258,7 +258,9 @@ class MetricChart(QWidget):
             item = self.items.get(key)
             if item is None:
                 pen = pg.mkPen(color, width=1.5, style=_STAT_STYLE.get(line.stat, Qt.PenStyle.SolidLine))
-                item = self.plot.plot(x, y, pen=pen, connect="finite", name=line.name)
+                # the legend draws its names as rich text: a label value with "<" or "&" in it (a relabelled
+                # series) lost its words between angle brackets
+                item = self.plot.plot(x, y, pen=pen, connect="finite", name=html.escape(line.name))
                 self.items[key] = item
             else:
                 if item.opts["pen"].color() != QColor(color):
