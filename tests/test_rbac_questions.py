@@ -69,6 +69,14 @@ def answered(ctl: ActionsController, qtbot: QtBot, namespaces: list[str]) -> Non
     qtbot.waitUntil(lambda: got >= set(namespaces), timeout=10000)
 
 
+def held_clock(ctl: ActionsController) -> list[float]:
+    """The writer's clock, held still: the test moves it by adding to the one number in the list."""
+    writer = ctl.writer
+    now = [writer.clock()]
+    writer.clock = lambda: now[0]
+    return now
+
+
 def by_key(menu: object) -> dict[str, object]:
     return {a.objectName(): a for a in menu.actions() if a.objectName()}  # type: ignore[attr-defined]
 
@@ -237,9 +245,7 @@ def test_a_menu_after_the_answers_expired_shows_the_last_ones_while_asking_again
     permissions…", greyed out, for a round trip. It shows the last answers, and asks again behind them."""
     emu.forbid(resource="virtualservices", verb="create")
     answered(ctl, qtbot, ["bookinfo"])
-    writer = ctl.writer
-    now = [writer.clock()]
-    writer.clock = lambda: now[0]
+    now = held_clock(ctl)
     now[0] += 61.0  # a minute later: every answer is due to be asked again
     asked = len(emu.rbac_calls())
     got: set[str] = set()
@@ -262,9 +268,7 @@ def test_a_user_whose_rules_did_not_change_is_asked_one_question_a_minute(emu: K
     emu.forbid(resource="virtualservices", verb="create")
     emu.forbid(namespace="bookinfo", resource="namespaces", verb="patch")
     answered(ctl, qtbot, ["bookinfo"])
-    writer = ctl.writer
-    now = [writer.clock()]
-    writer.clock = lambda: now[0]
+    now = held_clock(ctl)
     asked = len(emu.rbac_calls())
     now[0] += 61.0
     answered(ctl, qtbot, ["bookinfo"])
@@ -302,9 +306,7 @@ def test_incomplete_rules_asked_again_are_confirmed_again(emu: KubeEmulator, ctl
     every question is asked again a minute later."""
     emu.incomplete_rules()
     answered(ctl, qtbot, ["bookinfo"])
-    writer = ctl.writer
-    now = [writer.clock()]
-    writer.clock = lambda: now[0]
+    now = held_clock(ctl)
     asked = len(emu.rbac_calls())
     now[0] += 61.0
     answered(ctl, qtbot, ["bookinfo"])
