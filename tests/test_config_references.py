@@ -116,6 +116,7 @@ def test_the_panels_istio_objects_open_in_the_config_view(qtbot, demo_window) ->
     from PySide6.QtCore import QUrl
 
     from meshdesk.mesh.graph.model import NODE_SERVICE
+    from meshdesk.ui.panels import config_key
     from meshdesk.ui.perf_views import PerformanceViews
 
     w = demo_window(["shop"])
@@ -126,10 +127,11 @@ def test_the_panels_istio_objects_open_in_the_config_view(qtbot, demo_window) ->
     assert reviews is not None
     w.view.select([reviews.id])
     qtbot.waitUntil(lambda: w.panel.kind == "service", timeout=5000)
-    links = w.panel.links()
-    assert ("shop/reviews", "meshdesk-config:VirtualService/shop/reviews") in links
-    assert ("shop/reviews", "meshdesk-config:DestinationRule/shop/reviews") in links
-    href = "meshdesk-config:VirtualService/shop/reviews"
+    # (each link names the object's cluster too: of a snapshot of several, one name can be an object in each)
+    links = [(text, config_key(href)) for text, href in w.panel.links()]
+    assert ("shop/reviews", ("VirtualService", "shop", "reviews", "demo")) in links
+    assert ("shop/reviews", ("DestinationRule", "shop", "reviews", "demo")) in links
+    href = "meshdesk-config:VirtualService/shop/reviews/demo"
     with qtbot.waitSignal(perf.config.objectShown, timeout=5000):
         w.panel.body.anchorClicked.emit(QUrl(href))
     assert perf.config.current == ("VirtualService", "shop", "reviews")
@@ -138,7 +140,7 @@ def test_the_panels_istio_objects_open_in_the_config_view(qtbot, demo_window) ->
     product = next(n for n in graph.nodes.values() if n.workload == "productpage-v1")
     w.view.select([product.id])
     qtbot.waitUntil(lambda: "PeerAuthentication" in w.panel.text(), timeout=5000)
-    assert ("default", "meshdesk-config:PeerAuthentication/shop/default") in w.panel.links()
+    assert ("default", "meshdesk-config:PeerAuthentication/shop/default/demo") in w.panel.links()
     entry = next(n for n in graph.nodes.values() if n.is_service_entry is not None)  # and a ServiceEntry's node
     w.view.select([entry.id])
     qtbot.waitUntil(lambda: w.panel.kind == "serviceentry", timeout=5000)

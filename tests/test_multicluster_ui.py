@@ -220,3 +220,104 @@ def test_a_nodes_traces_are_asked_by_its_own_clusters_app_label() -> None:
     east, _why = trace_target(g, inv, [nodes["east"].id])
     assert west is not None and west.app == "basket"
     assert east is not None and east.app == "cart"
+
+
+def _two_carts() -> Inventory:
+    """east and west each have a VirtualService shop/cart: east's routes to a subset no DestinationRule
+    defines (KIA1107, a warning), west's to the service itself (sound)."""
+    broken = IstioObject("VirtualService", "cart", "shop", cluster="east", spec={"hosts": ["cart"], "http": [
+        {"route": [{"destination": {"host": "cart", "subset": "v9"}}]}]})
+    sound = IstioObject("VirtualService", "cart", "shop", cluster="west", spec={"hosts": ["cart"], "http": [
+        {"route": [{"destination": {"host": "cart"}}]}]})
+    return _inventory(*_both("web-v1"), *_both("cart-v1"), services=tuple(_service("cart", c) for c in CLUSTERS),
+                      istio=(broken, sound))
+
+
+def test_one_clusters_broken_object_is_not_the_other_clusters_finding() -> None:
+    """Of a snapshot of east and west, east's VirtualService cart routes to a missing subset: west's cart
+    service node was badged too, and west's sound VirtualService counted east's warning, as their findings
+    were kept under one name."""
+    from meshdesk.mesh.graph import model
+    from meshdesk.mesh.validation_badges import counts, node_badges
+    from meshdesk.mesh.validations import validate
+    from meshdesk.ui.lists import CONFIG, build_rows
+
+    inv = _two_carts()
+    found = validate(inv)
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="versionedApp",
+                       injectServiceNodes=True))
+    badges = node_badges(g, inv, found)
+    services = _by_cluster(g, node_type=model.NODE_SERVICE, service="cart")
+    assert {c: badges.get(n.id) for c, n in services.items()} == {"east": "warning", "west": None}
+    key = ("VirtualService", "shop", "cart")
+    assert counts(found, [key], cluster="east") == (0, 1)
+    assert counts(found, [key], cluster="west") == (0, 0)
+    rows = {r.cluster: r for r in build_rows(g, inv, found)[CONFIG] if r.name == "cart"}
+    assert (rows["east"].warnings, rows["west"].warnings) == (1, 0)
+    # each row selects its own cluster's nodes (those its object concerns)
+    for cluster, row in rows.items():
+        assert row.node_ids and {g.nodes[i].cluster for i in row.node_ids} == {cluster}, (cluster, row.node_ids)
+
+
+def test_the_config_view_shows_each_clusters_object_of_one_name(qtbot: QtBot) -> None:
+    """The Istio config view of a snapshot of east and west listed "VirtualService shop/cart" twice,
+    alike, and picking either showed east's YAML and findings. Each entry names its cluster and shows its
+    own object; picking west's row in the Lists dock shows west's."""
+    from meshdesk.ui.config_view import ConfigView
+    from meshdesk.ui.lists import CONFIG, MeshLists
+
+    inv = _two_carts()
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(inv)
+    texts = sorted(view.objects.item(i).text() for i in range(view.objects.count()))
+    assert texts == ["VirtualService shop/cart (east)  [1 warning]", "VirtualService shop/cart (west)  [ok]"], texts
+    for i in range(view.objects.count()):
+        item = view.objects.item(i)
+        view.objects.setCurrentItem(item)
+        west = "(west)" in item.text()
+        assert ("subset: v9" in view.yaml_text) != west, (item.text(), view.yaml_text)
+        assert ("KIA1107" in " ".join(" ".join(r) for r in view.finding_rows())) != west
+        assert ("in cluster west" if west else "in cluster east") in view.title.text()
+
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload"))
+    lists.set_data(g, inv)
+    lists.configSelected.connect(view.show_object)
+    page = lists.pages[CONFIG]
+    for cluster in CLUSTERS:
+        row = next(r for r in page.model.rows if r.name == "cart" and r.cluster == cluster)
+        with qtbot.waitSignal(lists.configSelected):
+            page.select_identities([row.identity])
+        assert ("subset: v9" in view.yaml_text) == (cluster == "east"), cluster
+        assert f"in cluster {cluster}" in view.title.text()
+
+
+def test_a_panels_config_link_opens_its_own_clusters_object(qtbot: QtBot) -> None:
+    """West's cart service panel links its VirtualService cart: the link opened east's (the first of
+    that name), whose YAML and finding are not west's. It opens west's."""
+    from PySide6.QtCore import QUrl
+
+    from meshdesk.mesh.graph import model
+    from meshdesk.mesh.validations import validate
+    from meshdesk.ui.config_view import ConfigView
+    from meshdesk.ui.panels import SidePanel
+
+    inv = _two_carts()
+    g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="versionedApp",
+                       injectServiceNodes=True))
+    g.validations = validate(inv)
+    panel, view = SidePanel(), ConfigView()
+    qtbot.addWidget(panel)
+    qtbot.addWidget(view)
+    panel.set_data(g, inv)
+    view.set_data(inv, g.validations)
+    panel.configRequested.connect(view.show_object)
+    for cluster, node in _by_cluster(g, node_type=model.NODE_SERVICE, service="cart").items():
+        panel.show_selection([node.id])
+        href = next(h for _t, h in panel.links() if "VirtualService/shop/cart" in h)
+        with qtbot.waitSignal(view.objectShown):
+            panel.body.anchorClicked.emit(QUrl(href))
+        assert f"in cluster {cluster}" in view.title.text()
+        assert ("subset: v9" in view.yaml_text) == (cluster == "east"), cluster

@@ -33,6 +33,7 @@ from meshdesk.mesh.validations import (
     fqdn,
     host_matches,
     validate,
+    validation_of,
 )
 
 _RANK = {ERROR: 3, WARNING: 2, INFO: 1, "": 0}
@@ -245,13 +246,14 @@ def worst(severities: Iterable[str]) -> str:
 
 
 def counts(validations: Mapping[ObjectKey, Validation], keys: Iterable[ObjectKey],
-           subjects: set[str] | None = None) -> tuple[int, int]:
+           subjects: set[str] | None = None, cluster: str = "") -> tuple[int, int]:
     """(errors, warnings) over the findings of ``keys``. With ``subjects`` ("namespace/workload" names
     of whom it is asked), a finding that names the workloads it is about counts only if it names one
-    of them (a namespace-wide policy's finding about one workload is not every workload's)."""
+    of them (a namespace-wide policy's finding about one workload is not every workload's). With
+    ``cluster``, of validations of several clusters: the findings of that cluster's objects."""
     errors = warnings = 0
     for k in keys:
-        v = validations.get(k)
+        v = validation_of(validations, k, cluster)
         if v is None:
             continue
         for c in v.checks:
@@ -280,9 +282,10 @@ def node_badges(graph: TrafficGraph, inventory: Inventory | None,
     out: dict[str, str] = {}
     index = ConfigIndex(inventory)
     for nid, keys in node_objects(graph, inventory, index).items():
-        names = _subject_names(graph.nodes[nid], index)
-        sev = worst(c.severity for k in keys if k in validations for c in validations[k].checks
-                    if not c.subjects or names.intersection(c.subjects))
+        node = graph.nodes[nid]
+        names = _subject_names(node, index)
+        found = [v for k in keys if (v := validation_of(validations, k, node.cluster)) is not None]
+        sev = worst(c.severity for v in found for c in v.checks if not c.subjects or names.intersection(c.subjects))
         if sev:
             out[nid] = sev
     return out

@@ -891,9 +891,29 @@ def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
     return multi
 
 
+class Validations(dict[ObjectKey, Validation]):
+    """What ``validate`` finds: one Validation per object key. Of an inventory merged from several
+    clusters, a name can be two objects (the same VirtualService applied to both clusters, or two of one
+    name that differ): the keyed findings are both's, and ``by_cluster`` holds each cluster's own, which
+    ``validation_of`` reads when it is told the object's cluster."""
+
+    def __init__(self, found: Mapping[ObjectKey, Validation] | None = None,
+                 by_cluster: Mapping[str, Mapping[ObjectKey, Validation]] | None = None) -> None:
+        super().__init__(found or {})
+        self.by_cluster: dict[str, dict[ObjectKey, Validation]] = {c: dict(v) for c, v in (by_cluster or {}).items()}
+
+
+def validation_of(validations: Mapping[ObjectKey, Validation], key: ObjectKey, cluster: str = "") -> Validation | None:
+    """The findings of the object ``key`` of ``cluster`` (its own cluster's, when ``validations`` are of
+    several clusters and know that one); of the key, whichever cluster, otherwise."""
+    if cluster and isinstance(validations, Validations) and cluster in validations.by_cluster:
+        return validations.by_cluster[cluster].get(key)
+    return validations.get(key)
+
+
 def validate(inventory: Inventory, *, root_namespace: str | None = None,
              auto_mtls: bool | None = None, uncovered: bool = False,
-             ignore: Iterable[str] = ()) -> dict[ObjectKey, Validation]:
+             ignore: Iterable[str] = ()) -> Validations:
     """Validate every Istio object, every Service and every workload of the inventory (a Service's key
     has the kind ``SERVICE``, a workload's ``WORKLOAD``). Returns one Validation per object (with an
     empty list of checks when nothing is wrong). Never raises on odd objects. ``root_namespace`` and
@@ -909,10 +929,10 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     An inventory merged from several clusters is validated cluster by cluster, as Kiali validates each
     cluster's objects among that cluster's: the same VirtualService applied to both clusters of a
     multi-primary mesh is no rival of itself. An object of one name in several clusters has the
-    findings of each (once each)."""
+    findings of each (once each), and ``Validations.by_cluster`` each cluster's own."""
     if not merged(inventory):
-        return _validate(inventory, root_namespace=root_namespace, auto_mtls=auto_mtls, uncovered=uncovered,
-                         ignore=ignore)
+        return Validations(_validate(inventory, root_namespace=root_namespace, auto_mtls=auto_mtls,
+                                     uncovered=uncovered, ignore=ignore))
     home = inventory.cluster
     named = {n.cluster for n in inventory.namespaces} | {w.cluster for w in inventory.workloads} \
         | {o.cluster for o in inventory.istio}
@@ -921,10 +941,11 @@ def validate(inventory: Inventory, *, root_namespace: str | None = None,
     # each cluster's known service accounts, for the principals of another cluster's policies (KIA0107)
     accounts = {cluster: {ns: known for ns, known in _service_accounts(part).items() if known}
                 for cluster, part in parts.items()}
-    out: dict[ObjectKey, Validation] = {}
+    out = Validations()
     for cluster, part in parts.items():
         found = _validate(part, root_namespace=root_namespace, auto_mtls=auto_mtls, uncovered=uncovered,
                           ignore=ignore, elsewhere={c: a for c, a in accounts.items() if c != cluster})
+        out.by_cluster[cluster] = found
         for key, v in found.items():
             had = out.get(key)
             if had is None:
@@ -1061,7 +1082,7 @@ def _validate(inventory: Inventory, *, root_namespace: str | None, auto_mtls: bo
     return out
 
 
-def validate_except(inventory: Inventory, left_out: Iterable[str] = IGNORED_BY_DEFAULT) -> dict[ObjectKey, Validation]:
+def validate_except(inventory: Inventory, left_out: Iterable[str] = IGNORED_BY_DEFAULT) -> Validations:
     """``validate`` as a user of Kiali configures it: every check but the codes ``left_out`` (its
     ``validations.ignore``), KIA1301 made when it is not among them."""
     codes = frozenset(left_out)

@@ -58,10 +58,11 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.changes import RESOURCES, inventory_after
 from meshdesk.mesh.config_edit import EditError, dump_yaml, edit_plan, editable_yaml, manifest_kind
 from meshdesk.mesh.gcpause import paused_gc
+from meshdesk.mesh.graph.context import merged
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.references import references
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
-from meshdesk.mesh.validations import ERROR, WARNING, Check, ObjectKey, Validation, validate
+from meshdesk.mesh.validations import ERROR, WARNING, Check, ObjectKey, Validation, validate, validation_of
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 from meshdesk.sources.writes import PENDING_TEXT
@@ -201,7 +202,9 @@ class ConfigView(QWidget):
         layout.addWidget(outer)
         self.inventory: Inventory | None = None
         self.validations: Mapping[ObjectKey, Validation] = {}
-        self.current: ObjectKey | None = None
+        # the object shown: its key, with its cluster when the inventory holds several clusters'
+        self.current: Any = None
+        self._several = False  # the inventory is merged from several clusters
         self._missing: ObjectKey | None = None  # the object shown that a refresh no longer had
         self.objects.currentItemChanged.connect(self._picked)
         self.actions: Any = None  # the window's ActionsController: Edit and Delete go through it
@@ -239,27 +242,31 @@ class ConfigView(QWidget):
     def set_data(self, inventory: Inventory | None,
                  validations: Mapping[ObjectKey, Validation] | None = None) -> None:
         self.inventory = inventory
+        self._several = inventory is not None and merged(inventory)
         self.validations = validations if validations is not None else (validate(inventory) if inventory else {})
         keep = self.current if self.current is not None else self._missing
         if self.editing is not None:
-            keep = key_of(self.editing)  # the object being edited stays, whatever was clicked meanwhile
+            keep = self._key(self.editing)  # the object being edited stays, whatever was clicked meanwhile
         scrolled = self.objects.verticalScrollBar().value()  # where the user scrolled the list stays
         self.objects.blockSignals(True)
         self.objects.clear()
-        for obj in sorted(inventory.istio if inventory else [], key=lambda o: (o.namespace, o.kind, o.name)):
-            e, w = counts(self.validations, [key_of(obj)])
-            item = QListWidgetItem(f"{obj.kind} {obj.namespace}/{obj.name}  [{badge_text(e, w)}]")
+        for obj in sorted(inventory.istio if inventory else [], key=lambda o: (o.namespace, o.kind, o.name, o.cluster)):
+            cluster = self._cluster(obj)
+            e, w = counts(self.validations, [key_of(obj)], cluster=cluster)
+            # of several clusters, each one's object of a name is an entry of its own, its cluster said
+            said = f" ({cluster})" if cluster else ""
+            item = QListWidgetItem(f"{obj.kind} {obj.namespace}/{obj.name}{said}  [{badge_text(e, w)}]")
             item.setToolTip(item.text())  # the whole line when the list is narrower
-            item.setData(_KEY_ROLE, key_of(obj))
+            item.setData(_KEY_ROLE, self._key(obj))
             item.setData(_FILTER_ROLE, "\n".join((obj.name, obj.namespace, obj.kind, f"{obj.namespace}/{obj.name}",
-                                                  badge_text(e, w))).lower())
+                                                  badge_text(e, w), cluster)).lower())
             if e or w:
                 item.setForeground(QBrush(QColor(_SEVERITY_COLOUR[ERROR if e else WARNING])))
             self.objects.addItem(item)
         self.objects.blockSignals(False)
         self._apply_filter(scroll=False)
         if self.editing is not None:
-            self._select_item(key_of(self.editing))
+            self._select_item(self._key(self.editing))
             self._edit_refreshed()
         elif keep is not None and self._find(keep) is not None:
             self._note("", error=False)  # "Saved ...": the refresh shows it
@@ -273,21 +280,23 @@ class ConfigView(QWidget):
         self.objects.doItemsLayout()  # the scroll range of the new items, now rather than later
         self.objects.verticalScrollBar().setValue(scrolled)
 
-    def show_object(self, key: ObjectKey) -> None:
-        key = tuple(key)  # type: ignore[assignment]
+    def show_object(self, key: Any) -> None:
+        """Show the object of ``key`` (kind, namespace, name), or of (kind, namespace, name, cluster) when
+        the inventory holds several clusters' (without a cluster: the first of that name)."""
+        key = tuple(key)
         if self.editing is not None:
-            if key != key_of(self.editing):  # the edit is not dropped by a click elsewhere
+            if not self._is(key, self.editing):  # the edit is not dropped by a click elsewhere
                 self._note(f"Save or cancel the edit of {self._what(self.editing)} to see another object.",
                            error=False)
-                self._select_item(key_of(self.editing))  # the list marks what the text is of
+                self._select_item(self._key(self.editing))  # the list marks what the text is of
             return
         obj = self._find(key)
         self._show(obj)
-        if obj is None and len(key) == 3 and self.inventory is not None:
+        if obj is None and len(key) >= 3 and self.inventory is not None:
             self.title.setText(self._absent(key, self.inventory, shown_before=False))
-        self._select_item(key)
+        self._select_item(self._key(obj) if obj is not None else key)
 
-    def _select_item(self, key: ObjectKey) -> None:
+    def _select_item(self, key: Any) -> None:
         for i in range(self.objects.count()):
             item = self.objects.item(i)
             if item.data(_KEY_ROLE) == key:
@@ -325,11 +334,11 @@ class ConfigView(QWidget):
             self.objects.scrollToItem(current)
 
     @staticmethod
-    def _absent(key: ObjectKey, inventory: Inventory, shown_before: bool) -> str:
+    def _absent(key: Any, inventory: Inventory, shown_before: bool) -> str:
         """Why an object asked for is not in the inventory: the one shown when the next refresh no
         longer has it (``shown_before``; rather than the page going blank as if nothing had been
         picked), or one asked for by name (the Envoy dock's DestinationRule of a cluster)."""
-        kind, ns, name = key
+        kind, ns, name = key[:3]
         what = f"<b>{html.escape(kind)}</b> {html.escape(f'{ns}/{name}')}"
         if inventory.namespace(ns) is None:
             return f"{what} is not shown: its namespace is no longer chosen" if shown_before else \
@@ -353,14 +362,35 @@ class ConfigView(QWidget):
         return [(cell(r, 0), cell(r, 1), cell(r, 2), cell(r, 3)) for r in range(self.findings.rowCount())]
 
     # -- internals ------------------------------------------------------------------------------
-    def _find(self, key: ObjectKey) -> IstioObject | None:
+    def _cluster(self, obj: IstioObject) -> str:
+        """The object's cluster, when the inventory holds several clusters' ("" otherwise)."""
+        return (obj.cluster or self.inventory.cluster) if self._several and self.inventory is not None else ""
+
+    def _key(self, obj: IstioObject) -> Any:
+        """What the list knows an object by: its kind, namespace and name, and its cluster when the
+        inventory holds several clusters' (the same VirtualService applied to two clusters is two
+        objects, each with its own YAML and findings)."""
+        cluster = self._cluster(obj)
+        return (*key_of(obj), cluster) if cluster else key_of(obj)
+
+    def _is(self, key: Any, obj: IstioObject) -> bool:
+        """Whether ``key`` (with or without a cluster) is of ``obj``."""
+        key = tuple(key)
+        return key[:3] == key_of(obj) and (len(key) < 4 or not self._several or key[3] == self._cluster(obj))
+
+    def _find(self, key: Any) -> IstioObject | None:
         if self.inventory is None:
             return None
         # the selection's config, else the cluster's that shapes its graph (a DestinationRule in istio-system,
         # the Gateway of an ingress gateway outside the selection, which its routes bind)
         inv = self.inventory
-        return next((o for o in (*inv.istio, *inv.outside_config, *inv.outside_gateway_configs)
-                     if key_of(o) == tuple(key)), None)
+        key = tuple(key)
+        candidates = (*inv.istio, *inv.outside_config, *inv.outside_gateway_configs)
+        if self._several and len(key) == 3:  # no cluster named: the connected (first) cluster's, else any
+            home = next((o for o in candidates if self._is((*key, inv.cluster), o)), None)
+            if home is not None:
+                return home
+        return next((o for o in candidates if self._is(key, o)), None)
 
     def _picked(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if item is not None:
@@ -376,16 +406,18 @@ class ConfigView(QWidget):
             self._fill_references(None)
             self._update_buttons()
             return
-        self.current = key_of(obj)
-        validation = self.validations.get(self.current)
+        self.current = self._key(obj)
+        cluster = self._cluster(obj)
+        validation = validation_of(self.validations, key_of(obj), cluster)
         checks = validation.checks if validation else []
-        e, w = counts(self.validations, [self.current])
+        e, w = counts(self.validations, [key_of(obj)], cluster=cluster)
         # config of a namespace not chosen (read because it shapes the graph) is not validated: "ok"
         # would say it was checked and found sound
         checked = validation is not None or self.inventory is None or \
-            any(key_of(o) == self.current for o in self.inventory.istio)
+            any(self._key(o) == self.current for o in self.inventory.istio)
         verdict = badge_text(e, w) if checked else "not checked: its namespace is not among those chosen"
-        where = html.escape(f"{obj.namespace}/{obj.name}")  # (no break marks: copied, they would stay)
+        # (no break marks: copied, they would stay)
+        where = html.escape(f"{obj.namespace}/{obj.name}" + (f" in cluster {cluster}" if cluster else ""))
         self.title.setText(f"<b>{html.escape(obj.kind)}</b> {where} \u2014 {verdict}")
         self.yaml.setPlainText(manifest_yaml(obj))
         self._fill_findings(checks)
@@ -431,7 +463,8 @@ class ConfigView(QWidget):
             rows = []
             for o, why in refs.objects:
                 name = f"{o.kind} {where(o.namespace, o.name)}"
-                text = link("object", key_of(o), name) if self._find(key_of(o)) is not None else html.escape(name)
+                text = link("object", self._key(o), name) if self._find(self._key(o)) is not None \
+                    else html.escape(name)
                 rows.append(f"{text}: {html.escape(why)}")
             parts.append(block("Related Istio config", rows))
         if refs.hosts:

@@ -280,15 +280,15 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         return _worst_health([judged.nodes[i].health.status for i in ids  # type: ignore[union-attr]
                               if judged.nodes[i].health is not None])  # type: ignore[union-attr]
 
-    def errors_warnings(objs: Sequence[Any], workloads: Sequence[Workload]) -> tuple[int, int]:
-        """The findings of the objects about these workloads, and the workloads' own."""
+    def errors_warnings(objs: Sequence[Any], workloads: Sequence[Workload], cluster: str) -> tuple[int, int]:
+        """The findings of the objects about these workloads, and the workloads' own (their cluster's)."""
         return counts(validations, [*(key_of(o) for o in objs), *((WORKLOAD, w.namespace, w.name) for w in workloads)],
-                      {f"{w.namespace}/{w.name}" for w in workloads})
+                      {f"{w.namespace}/{w.name}" for w in workloads}, cluster)
 
     for w in inventory.workloads:
         ids = list(by_workload.get((w.cluster or home, w.namespace, w.name), []))
         hids = judged_by_workload.get((w.cluster or home, w.namespace, w.name), [])
-        e, wn = errors_warnings(index.for_workload(w), [w])
+        e, wn = errors_warnings(index.for_workload(w), [w], cluster_of(w))
         # a gateway's istio-proxy is the gateway itself, not a sidecar beside an app
         side = "waypoint" if is_waypoint(w) else "gateway" if w.has_sidecar and is_gateway(w) else \
             _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in control, gap([w]))
@@ -316,7 +316,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         for w in app.workloads:
             for o in index.for_workload(w):
                 objs.setdefault(key_of(o), o)
-        e, wn = errors_warnings(list(objs.values()), app.workloads)
+        e, wn = errors_warnings(list(objs.values()), app.workloads, cluster if several else "")
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                              bool(app.workloads) and all(is_ambient(w, ambient) for w in app.workloads),
@@ -339,7 +339,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                                    all(is_ambient(w, ambient) for w in behind),
                                                    s.namespace in control, gap(behind))
         e, wn = counts(validations, [*(key_of(o) for o in index.for_service(s)),
-                                     (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind})
+                                     (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind},
+                       cluster_of(s))
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, s.type or "ClusterIP", e, wn, ids,
                                      sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace),
                                      cluster=cluster_of(s)))
@@ -366,15 +367,19 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         e, wn = counts(validations, [("ServiceEntry", listed.namespace, listed.entry)])
         out[SERVICES].append(ListRow(listed.name, listed.namespace, health(hids), "", "ServiceEntry", e, wn, ids,
                                      config_unread=unread(listed.namespace)))
-    by_object: dict[ObjectKey, list[str]] = {}
+    # an object's nodes are those of its own cluster (of an inventory merged from several, each
+    # cluster's object of one name has that cluster's nodes)
+    by_object: dict[tuple[ObjectKey, str], list[str]] = {}
     if graph is not None:
         for nid, keys in node_objects(graph, inventory, index).items():
+            cluster_of_node = (graph.nodes[nid].cluster or home) if several else ""
             for k in keys:
-                by_object.setdefault(k, []).append(nid)
+                by_object.setdefault((k, cluster_of_node), []).append(nid)
     for o in inventory.istio:
-        e, wn = counts(validations, [key_of(o)])
+        e, wn = counts(validations, [key_of(o)], cluster=cluster_of(o))
         out[CONFIG].append(ListRow(o.name, o.namespace, kind=o.kind, errors=e, warnings=wn,
-                                   node_ids=by_object.get(key_of(o), []), key=key_of(o), cluster=cluster_of(o)))
+                                   node_ids=by_object.get((key_of(o), cluster_of(o)), []), key=key_of(o),
+                                   cluster=cluster_of(o)))
     return out
 
 
@@ -698,7 +703,8 @@ class MeshLists(QTabWidget):
     """The four lists in tabs."""
 
     nodesSelected = Signal(list)  # graph node ids of the picked rows
-    configSelected = Signal(object)  # (kind, namespace, name) of a picked Istio config row
+    # (kind, namespace, name) of a picked Istio config row, and its cluster when the inventory holds several
+    configSelected = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -775,7 +781,7 @@ class MeshLists(QTabWidget):
     def _config_clicked(self) -> None:
         rows = self.pages[CONFIG].selected_rows()
         if len(rows) == 1 and rows[0].key is not None:
-            self.configSelected.emit(rows[0].key)
+            self.configSelected.emit(rows[0].identity)
 
     def _rows_picked(self, page: ListPage) -> None:
         if self._syncing:
@@ -787,7 +793,7 @@ class MeshLists(QTabWidget):
         self._graph_ids = ids
         self._picked = page.model.title
         if page.model.title == CONFIG and len(rows) == 1 and rows[0].key is not None:
-            self.configSelected.emit(rows[0].key)
+            self.configSelected.emit(rows[0].identity)
         self._emitting = True
         try:
             self.nodesSelected.emit(ids)

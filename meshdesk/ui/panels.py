@@ -63,7 +63,16 @@ from meshdesk.mesh.routing import (
 from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, namespace_tls, namespace_tls_all
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
 from meshdesk.mesh.validation_badges import badge_text, config_for_workload
-from meshdesk.mesh.validations import ERROR, INFO, SERVICE, WARNING, WORKLOAD, Check, Validation
+from meshdesk.mesh.validations import (
+    ERROR,
+    INFO,
+    SERVICE,
+    WARNING,
+    WORKLOAD,
+    Check,
+    Validation,
+    validation_of,
+)
 from meshdesk.mesh.words import (
     control_plane_rows,
     counted,
@@ -397,17 +406,20 @@ CONFIG_LINK = "meshdesk-config:"  # a panel link's scheme: the Istio object it n
 
 
 def config_link(obj: IstioObject, text: str) -> str:
-    """``text`` (HTML) as a link that opens ``obj`` in the Istio config view."""
-    href = CONFIG_LINK + "/".join(quote(part, safe="") for part in (obj.kind, obj.namespace, obj.name))
+    """``text`` (HTML) as a link that opens ``obj`` in the Istio config view (its cluster's, when it
+    names one: of an inventory of several clusters, one name can be an object in each)."""
+    names = (obj.kind, obj.namespace, obj.name, *((obj.cluster,) if obj.cluster else ()))
+    href = CONFIG_LINK + "/".join(quote(part, safe="") for part in names)
     return f"<a href='{href}'>{text}</a>"
 
 
-def config_key(href: str) -> tuple[str, str, str] | None:
-    """The (kind, namespace, name) a panel link names; None for another link."""
+def config_key(href: str) -> tuple[str, ...] | None:
+    """The (kind, namespace, name), with the cluster when the link names one, of a panel link; None for
+    another link."""
     if not href.startswith(CONFIG_LINK):
         return None
     parts = [unquote(p) for p in href[len(CONFIG_LINK):].split("/")]
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
+    return tuple(parts) if len(parts) in (3, 4) else None
 
 
 def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject]) -> str:
@@ -563,9 +575,10 @@ def _check_html(c: Check) -> str:
             f"<code>{_e(c.code)}</code> {_e(c.message)}" + (f" <i>({_e(c.path)})</i>" if c.path else ""))
 
 
-def _findings(g: TrafficGraph, key: tuple[str, str, str]) -> str:
-    """A "Config findings" section for the object ``key`` names, when its validation says anything."""
-    validation = (g.validations or {}).get(key)
+def _findings(g: TrafficGraph, key: tuple[str, str, str], cluster: str) -> str:
+    """A "Config findings" section for the object ``key`` names (of ``cluster``, when the validations
+    are of several), when its validation says anything."""
+    validation = validation_of(g.validations or {}, key, cluster)
     if validation is None or not validation.checks:
         return ""
     return _section("Config findings", _list([_check_html(c) for c in validation.checks]))
@@ -582,7 +595,7 @@ def _config_html(inv: Inventory, validations: Mapping[tuple[str, str, str], Vali
     of them have errors or only warnings; said when some of its kinds could not be read."""
     with_errors = with_warnings = 0
     for o in objs:
-        v = validations.get((o.kind, o.namespace, o.name))
+        v = validation_of(validations, (o.kind, o.namespace, o.name), o.cluster or inv.cluster)
         if v is None:
             continue
         if any(c.severity == ERROR for c in v.checks):
@@ -598,11 +611,11 @@ def _config_html(inv: Inventory, validations: Mapping[tuple[str, str, str], Vali
     return text + (" (not all could be read)" if inv.unread(ns, _ISTIO_LISTS) else "")
 
 
-def _workloads_findings(g: TrafficGraph, workloads: Sequence[Workload]) -> str:
-    """A "Config findings" section with the findings about each of an app node's workloads."""
+def _workloads_findings(g: TrafficGraph, workloads: Sequence[Workload], cluster: str) -> str:
+    """A "Config findings" section with the findings about each of an app node's workloads (of ``cluster``)."""
     rows = []
     for w in workloads:
-        validation = (g.validations or {}).get((WORKLOAD, w.namespace, w.name))
+        validation = validation_of(g.validations or {}, (WORKLOAD, w.namespace, w.name), w.cluster or cluster)
         rows += [f"<b>{_e(w.name)}</b>: {_check_html(c)}" for c in (validation.checks if validation else [])]
     return _section("Config findings", _list(rows)) if rows else ""
 
@@ -619,7 +632,7 @@ def _workload_config(g: TrafficGraph, inv: Inventory, workloads: Sequence[Worklo
             applying.setdefault((obj.kind, obj.namespace, obj.name), (obj, how))
     rows = []
     for obj, how in applying.values():
-        checks = (g.validations or {}).get((obj.kind, obj.namespace, obj.name))
+        checks = validation_of(g.validations or {}, (obj.kind, obj.namespace, obj.name), obj.cluster or inv.cluster)
         errors = sum(1 for c in checks.checks if c.severity == ERROR) if checks else 0
         warnings = sum(1 for c in checks.checks if c.severity == WARNING) if checks else 0
         name = obj.name if obj.namespace == w.namespace else f"{obj.namespace}/{obj.name}"
@@ -1207,7 +1220,7 @@ class SidePanel(QWidget):
         rows += _routing_rows(node) + _entry_rows(node)
         rows[:0] = _gateway_rows(node)
         parts.append(_table(rows))
-        parts.append(_findings(g, (WORKLOAD, node.namespace, node.workload)))  # its ambient checks (Kiali's)
+        parts.append(_findings(g, (WORKLOAD, node.namespace, node.workload), node.cluster))  # its ambient checks (Kiali's)
         if w is not None:
             parts.append(_section("Pods", _pods(w, ambient and not waypoint, control_plane_namespaces(inv)
                                                 if inv is not None else CONTROL_PLANE_NAMESPACES)))
@@ -1245,7 +1258,7 @@ class SidePanel(QWidget):
             app = next((a for a in inv.apps(node.namespace) if a.name == node.app), None)
             if app is not None:
                 wls = [w for w in app.workloads if w.runs_version(node.version)]
-                parts.append(_workloads_findings(g, wls))
+                parts.append(_workloads_findings(g, wls, node.cluster))
                 rows2 = []
                 for w in wls:
                     ready = sum(p.ready_count[0] == p.ready_count[1] for p in w.pods)
@@ -1300,7 +1313,7 @@ class SidePanel(QWidget):
         rows.append(("Health", _health_html(node.health)))
         rows += _routing_rows(node)
         parts.append(_table(rows))
-        parts.append(_findings(g, (SERVICE, node.namespace, node.service)))
+        parts.append(_findings(g, (SERVICE, node.namespace, node.service), node.cluster))
         if svc is not None and inv is not None:
             parts.append(_service_backends(inv, svc))
             parts.append(_service_endpoints(inv, svc))
@@ -1338,7 +1351,8 @@ class SidePanel(QWidget):
             rows.insert(0, ("ServiceEntry", config_link(obj, f"{_e(obj.namespace)}/{_e(obj.name)}")))
         parts = [_table(rows)]
         if obj is not None:
-            parts.append(_findings(g, (obj.kind, obj.namespace, obj.name)))  # as a Service's panel gives its own
+            # as a Service's panel gives its own
+            parts.append(_findings(g, (obj.kind, obj.namespace, obj.name), obj.cluster or node.cluster))
         if obj is not None and inv is not None:
             parts.append(_entry_endpoints(inv, obj))
         else:
