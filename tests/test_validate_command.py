@@ -258,3 +258,24 @@ def test_namespaces_none_of_which_exists_are_not_passed_as_checked(
     capsys.readouterr()
     assert main(["validate", "--demo", "-n", "nosuchns"]) == 4
     assert "nothing checked" in capsys.readouterr().err
+
+
+def test_a_snapshot_of_two_clusters_names_each_findings_cluster(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A snapshot of east and west, whose VirtualService shop/cart routes to a missing subset in east
+    only: the finding was printed once, naming no cluster (so west's sound copy looked broken, and a
+    user could not tell which cluster to fix); it names east, and west has none."""
+    from meshdesk.sources.snapshot import save_snapshot
+    from tests.graph_samples import snapshot
+    from tests.test_graph_multicluster_inventory import _traffic
+    from tests.test_multicluster_ui import _two_carts
+
+    path = tmp_path / "two.json"
+    save_snapshot(snapshot(_traffic(("web-v1", "cart-v1")), inventory=_two_carts()), path)
+    assert main(["validate", "--snapshot", str(path), "--fail-on", "warning"]) == 3
+    out = capsys.readouterr().out
+    assert "(VirtualService shop/cart in cluster east spec/http[0]/route[0]/destination" in out, out
+    assert "cluster west" not in out
+    assert main(["validate", "--snapshot", str(path), "--json"]) == 0
+    items = [i for i in json.loads(capsys.readouterr().out) if i["code"] == "KIA1107"]
+    assert [(i["name"], i["cluster"]) for i in items] == [("cart", "east")]

@@ -65,33 +65,43 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+Finding = tuple[str, str, str, Check, str]  # kind, namespace, name, the finding, cluster ("": the only one)
+
+
 def findings(inv: Inventory, namespaces: Sequence[str] | None = None, level: str = INFO, *,
-             include: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[tuple[str, str, str, Check]]:
-    """(kind, namespace, name, check) of every finding at least as severe as ``level``, in
-    ``namespaces`` (all when None), most severe first, then by namespace, kind, name and code.
-    ``include``: optional checks to make (``OPTIONAL``); ``ignore``: codes left out."""
+             include: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[Finding]:
+    """(kind, namespace, name, check, cluster) of every finding at least as severe as ``level``, in
+    ``namespaces`` (all when None), most severe first, then by namespace, kind, name, cluster and code.
+    ``include``: optional checks to make (``OPTIONAL``); ``ignore``: codes left out. The cluster is
+    named when the inventory holds several clusters' (a snapshot of them): each cluster's object of a
+    name has its own findings."""
     wanted = None if namespaces is None else set(namespaces)
     most = _RANK.get(level, _RANK[INFO])
-    rows = [(v.kind, v.namespace, v.name, c)
-            for v in validate(inv, uncovered="KIA1301" in include, ignore=ignore).values()
+    found = validate(inv, uncovered="KIA1301" in include, ignore=ignore)
+    per = found.by_cluster or {"": found}
+    rows = [(v.kind, v.namespace, v.name, c, cluster)
+            for cluster, validations in per.items() for v in validations.values()
             for c in v.checks if _RANK.get(c.severity, _RANK[INFO]) <= most and (wanted is None or v.namespace in wanted)]
-    rows.sort(key=lambda r: (_RANK.get(r[3].severity, 9), r[1], r[0], r[2], r[3].code, r[3].path, r[3].message))
+    rows.sort(key=lambda r: (_RANK.get(r[3].severity, 9), r[1], r[0], r[2], r[4], r[3].code, r[3].path, r[3].message))
     return rows
 
 
-def render_lines(rows: Sequence[tuple[str, str, str, Check]]) -> str:
+def render_lines(rows: Sequence[Finding]) -> str:
     out = []
-    for kind, namespace, name, c in rows:
-        where = f"{kind} {namespace}/{name}" + (f" {c.path}" if c.path else "")
+    for kind, namespace, name, c, cluster in rows:
+        where = f"{kind} {namespace}/{name}" + (f" in cluster {cluster}" if cluster else "") + \
+            (f" {c.path}" if c.path else "")
         out.append(f"{c.severity.capitalize()} [{c.code}] ({where}) {' '.join(c.message.split())}\n")
     return "".join(out)
 
 
-def render_json(rows: Sequence[tuple[str, str, str, Check]]) -> str:
+def render_json(rows: Sequence[Finding]) -> str:
     items: list[dict[str, Any]] = []
-    for kind, namespace, name, c in rows:
+    for kind, namespace, name, c, cluster in rows:
         item: dict[str, Any] = {"severity": c.severity, "code": c.code, "kind": kind, "namespace": namespace,
                                 "name": name, "message": c.message}
+        if cluster:
+            item["cluster"] = cluster
         if c.path:
             item["path"] = c.path
         if c.subjects:
