@@ -67,6 +67,9 @@ class GraphRequest:
     # the rate window (seconds) of a namespace younger than ``duration``: its age at the query time, as
     # Kiali shortens it (see ``namespace_durations``); every other namespace is read over ``duration``
     namespaceDurations: Mapping[str, int] = field(default_factory=dict)
+    # Kiali's health_config.rate: per app, service or workload (by namespace, kind and name patterns)
+    # the tolerances that judge its health instead of the defaults (``health_rates``); () = the defaults
+    healthRates: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.graphType not in GRAPH_TYPES:
@@ -90,6 +93,10 @@ class GraphRequest:
             if type(seconds) is not int or seconds <= 0:
                 raise ValueError(f"namespaceDurations[{ns!r}] must be a positive whole number of seconds, "
                                  f"not {seconds!r}")
+        if self.healthRates:
+            from meshdesk.mesh.health_rates import compile_rates
+
+            compile_rates(self.healthRates)  # raises HealthConfigError (a ValueError) naming each problem
 
     def duration_of(self, namespace: str) -> int:
         """The rate window of ``namespace``'s telemetry: ``duration``, or less for a young namespace."""
@@ -122,6 +129,10 @@ class GraphRequest:
         out["appenders"] = list(self.appenders) if self.appenders is not None else None
         out["extra"] = dict(self.extra)
         out["namespaceDurations"] = dict(self.namespaceDurations)
+        if self.healthRates:
+            out["healthRates"] = [dict(r) for r in self.healthRates]
+        else:
+            del out["healthRates"]  # (snapshots without them read as before)
         return out
 
     @staticmethod
@@ -176,6 +187,13 @@ class GraphRequest:
                 raise ValueError("'request.namespaceDurations' must be an object of namespace: seconds")
             kw["namespaceDurations"] = {str(ns): _seconds(v, f"namespaceDurations[{ns!r}]")
                                         for ns, v in durations.items()}
+        if obj.get("healthRates") is not None:
+            from meshdesk.mesh.health_rates import normalize_rates
+
+            rates, problems = normalize_rates(obj["healthRates"])
+            if problems:
+                raise ValueError("'request.healthRates': " + "; ".join(problems))
+            kw["healthRates"] = tuple(rates)
         # Kiali's graph API calls it "waypoints" ("true"/"false")
         for key in ("showWaypoints", "waypoints"):
             if obj.get(key) is not None:

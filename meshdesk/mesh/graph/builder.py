@@ -47,6 +47,7 @@ from meshdesk.mesh.graph import (
 )
 from meshdesk.mesh.graph.context import PassContext
 from meshdesk.mesh.graph.trafficmap import TrafficMap
+from meshdesk.mesh.health_rates import compile_rates
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.words import short_name
 
@@ -207,7 +208,8 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
                       model.edge_id(node_id_of(wl), node_id_of(dest), protocol)
                       for svc, wl, dest, protocol in origins}
             health.carry_over(before_reduction, graph, joined)
-        graph.health_basis = model.HealthBasis(ctx.inventory, before_reduction)
+        graph.health_basis = model.HealthBasis(ctx.inventory, before_reduction,
+                                               compile_rates(request.healthRates))
     box.apply(graph)
     inventory_notes = list(snapshot.inventory.warnings) if snapshot.inventory is not None else []
     graph.warnings = snapshot.warnings.messages() + idx.warnings.messages() + ctx.notes + inventory_notes

@@ -16,7 +16,9 @@ A workload's (or, for service nodes, the service's) ``health.kiali.io/rate`` ann
 defaults for its nodes:
 ``CODE,DEGRADED,FAILURE,PROTOCOL,DIRECTION`` entries separated by ";", e.g. ``4XX,10,20,http,inbound``
 (``X`` is any digit; protocol and direction are regular expressions; bad entries are skipped, and an
-annotation with no good entry falls back to the defaults). The worst matching status wins; traffic
+annotation with no good entry falls back to the defaults). Without one, the first of Kiali's configured
+rates (``request.healthRates``, its ``health_config.rate``: ``health_rates``) whose namespace, kind and name
+match the node gives its tolerances. The worst matching status wins; traffic
 matching no tolerance is Healthy; a node without request traffic has no health (NA). A workload
 with replicas wanted but none available is a Failure, some missing is Degraded.
 
@@ -31,7 +33,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from operator import add
 from typing import Any
 
@@ -39,6 +40,14 @@ from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import PassContext, inventory_part
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.graph.trafficmap import is_ok
+from meshdesk.mesh.health_rates import (
+    DEFAULT_TOLERANCES,
+    HealthRate,
+    Tolerance,
+    compile_rates,
+    compiled_tolerances,
+    tolerance,
+)
 from meshdesk.mesh.inventory import Inventory, Workload
 
 ANNOTATION = "health.kiali.io/rate"
@@ -46,49 +55,6 @@ _PRIORITY = {model.NO_HEALTH: 0, model.HEALTHY: 1, model.DEGRADED: 2, model.FAIL
 # for joining request health with pod states: "Not Ready" (scaled to zero) sits between Healthy and
 # Degraded, as in Kiali
 _MERGE_PRIORITY = {model.NO_HEALTH: 0, model.HEALTHY: 1, model.NOT_READY: 1.5, model.DEGRADED: 2, model.FAILURE: 3}
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    code: re.Pattern[str]
-    degraded: float
-    failure: float
-    protocol: re.Pattern[str]
-    direction: re.Pattern[str]
-    text: str = ""
-    label: str = ""  # what a health reason calls the codes ("" : the code pattern as written)
-
-    @property
-    def codes_text(self) -> str:
-        return self.label or self.text.split(",")[0]
-
-
-def _anchored(pattern: str, default: str = ".*") -> re.Pattern[str]:
-    pattern = pattern or default  # as Kiali: not trimmed (a spaced pattern matches what it says)
-    if not pattern.startswith("^"):
-        pattern = "^" + pattern
-    if not pattern.endswith("$"):
-        pattern += "$"
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return re.compile("^.*$")
-
-
-def tolerance(code: str, degraded: float, failure: float, protocol: str, direction: str = ".*",
-              label: str = "") -> Tolerance:
-    code_re = code.replace("X", r"\d").replace("x", r"\d")
-    return Tolerance(_anchored(code_re), degraded, failure, _anchored(protocol), _anchored(direction),
-                     f"{code},{degraded:g},{failure:g},{protocol},{direction}", label)
-
-
-DEFAULT_TOLERANCES: tuple[Tolerance, ...] = (
-    tolerance("5XX", 0, 10, "http"),
-    tolerance("4XX", 10, 20, "http"),
-    # Kiali's patterns; a health reason names them in words, not as regular expressions
-    tolerance("^[1-9]$|^1[0-6]$", 0, 10, "grpc", label="errors (status 1-16)"),
-    tolerance("^-$", 0, 10, "http|grpc", label="no response"),
-)
 
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
@@ -398,12 +364,37 @@ def _merged(parts: list[dict[str, float]]) -> dict[str, float]:
     return out
 
 
-def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str]) -> tuple[tuple[Tolerance, ...], list[Workload]]:
-    """The tolerances for a node (its annotation's, else the defaults), and its workloads; a note per
-    bad annotation entry. ``inv``: the inventory of the node's own cluster (``context.inventory_part``),
-    None for a node of a cluster it holds nothing of, which has neither annotations nor pods there."""
+def configured_tolerances(n: model.Node, rates: Sequence[HealthRate]) -> tuple[Tolerance, ...]:
+    """The tolerances Kiali's configuration (``health_config.rate``, compiled) gives a node: those of the
+    first rate matching its namespace, kind (its node type: app, service, workload...) and name (its
+    app's, service's or workload's; none for other nodes), else the defaults."""
+    if not rates:
+        return DEFAULT_TOLERANCES
+    kind = n.node_type
+    name = n.service if kind == model.NODE_SERVICE else n.workload if kind == model.NODE_WORKLOAD else \
+        n.app if kind == model.NODE_APP else ""
+    return compiled_tolerances(rates, n.namespace, kind, name or "")
+
+
+def node_tolerances(n: model.Node, rates: Sequence[HealthRate]) -> tuple[Tolerance, ...]:
+    """The tolerances a node was judged by: its ``health.kiali.io/rate`` annotation's (the health pass
+    keeps it on the node), else the configured ones."""
+    if n.health_annotation:
+        parsed = parse_annotation(n.health_annotation)[0]
+        if parsed:
+            return tuple(parsed)
+    return configured_tolerances(n, rates)
+
+
+def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str],
+                rates: Sequence[HealthRate] = ()) -> tuple[tuple[Tolerance, ...], list[Workload]]:
+    """The tolerances for a node (its annotation's, else the configured ones: ``rates``, Kiali's
+    ``health_config.rate``, else the defaults), and its workloads; a note per bad annotation entry.
+    ``inv``: the inventory of the node's own cluster (``context.inventory_part``), None for a node of a
+    cluster it holds nothing of, which has neither annotations nor pods there."""
+    configured = configured_tolerances(n, rates)
     if inv is None:
-        return DEFAULT_TOLERANCES, []
+        return configured, []
     workloads = _workloads_of(n, inv)
     # as Kiali: only a workload's or a service's annotation sets tolerances (app nodes keep the defaults)
     owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads] \
@@ -423,7 +414,7 @@ def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str]) -> tuple
                 notes.append(msg)
         if parsed:
             return tuple(parsed), workloads
-    return DEFAULT_TOLERANCES, workloads
+    return configured, workloads
 
 
 _NO_CODES: dict[str, float] = {}  # shared, never changed
@@ -458,11 +449,16 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     tolerances_of: dict[str, tuple[Tolerance, ...]] = {}
     # each node is judged by its own cluster's workloads and services (Kiali asks the node's cluster)
     part_of = inventory_part(inv, {n.cluster for n in graph.nodes.values()})
+    rates = compile_rates(ctx.request.healthRates)  # Kiali's health_config.rate (checked with the request)
     for n in graph.nodes.values():
         # as Kiali: boxes, operations (aggregate nodes) and inaccessible nodes get no health
         if n.node_type == model.NODE_BOX or n.node_type == model.NODE_AGGREGATE or n.is_inaccessible:
+            if rates and n.node_type != model.NODE_BOX:
+                # their edges are still judged by the tolerances configured for them (Kiali matches an
+                # edge's ends by node type), though they get no verdict of their own
+                tolerances_of[n.id] = configured_tolerances(n, rates)
             continue
-        tolerances, workloads = _tolerances(n, part_of(n.cluster), ctx.notes)
+        tolerances, workloads = _tolerances(n, part_of(n.cluster), ctx.notes, rates)
         tolerances_of[n.id] = tolerances
         checked.append((n, tolerances, workloads))
     default_plans = {p: _plan(plans, DEFAULT_TOLERANCES, "inbound", p) for p in ("http", "grpc")}

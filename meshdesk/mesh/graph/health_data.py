@@ -37,12 +37,13 @@ from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.health import (
     ANNOTATION,
-    DEFAULT_TOLERANCES,
+    configured_tolerances,
     counted_outside_gateway,
-    parse_annotation,
+    node_tolerances,
 )
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.graph.trafficmap import is_ok
+from meshdesk.mesh.health_rates import Tolerance
 from meshdesk.mesh.inventory import Inventory, Workload
 
 Requests = dict[str, dict[str, float]]  # protocol -> code -> rate
@@ -119,11 +120,11 @@ def workload_status(w: Workload) -> dict[str, Any]:
             "desiredReplicas": w.replicas, "name": w.name, "syncedProxies": synced}
 
 
-def _judged(inbound: Requests, outbound: Requests, annotation: str) -> bool:
-    """Whether a tolerance spoke of some of this traffic: one for its direction and protocol (the
-    node's own annotation's, else the defaults, which cover HTTP and gRPC either way). Kiali's error
-    ratio is -1 otherwise, the verdict coming from the pods alone."""
-    tolerances = (parse_annotation(annotation)[0] if annotation else None) or DEFAULT_TOLERANCES
+def _judged(inbound: Requests, outbound: Requests, tolerances: tuple[Tolerance, ...]) -> bool:
+    """Whether a tolerance spoke of some of this traffic: one for its direction and protocol (of those
+    the node was judged by: its own annotation's, else the configured or default ones, the defaults
+    covering HTTP and gRPC either way). Kiali's error ratio is -1 otherwise, the verdict coming from
+    the pods alone."""
     for direction, side in (("inbound", inbound), ("outbound", outbound)):
         for protocol, codes in side.items():
             if any(v > 0 for v in codes.values()) and any(
@@ -132,10 +133,9 @@ def _judged(inbound: Requests, outbound: Requests, annotation: str) -> bool:
     return False
 
 
-def _status(h: model.Health, inbound: Requests, outbound: Requests, annotation: str = "") -> dict[str, Any]:
-    """Kiali's CalculatedHealthStatus of a verdict on this traffic (``annotation``: the node's
-    ``health.kiali.io/rate``, which its tolerances came from)."""
-    judged = _judged(inbound, outbound, annotation)
+def _status(h: model.Health, inbound: Requests, outbound: Requests, tolerances: tuple[Tolerance, ...]) -> dict[str, Any]:
+    """Kiali's CalculatedHealthStatus of a verdict on this traffic (``tolerances``: those it was judged by)."""
+    judged = _judged(inbound, outbound, tolerances)
     ratio = exact(h.error_ratio * 100.0) if judged and h.status != model.NO_HEALTH else -1
     out: dict[str, Any] = {}
     if ratio:
@@ -208,7 +208,7 @@ def health_data(graph: model.TrafficGraph) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     for nid, n in graph.nodes.items():
         if n.node_type in _KINDS:
-            out[nid] = _node_data(n, look, inbound.get(nid) or {}, outbound.get(nid) or {})
+            out[nid] = _node_data(n, look, inbound.get(nid) or {}, outbound.get(nid) or {}, basis.rates)
     boxes = {nid: n for nid, n in graph.nodes.items() if n.node_type == model.NODE_BOX and n.box == model.BOX_APP}
     if boxes:
         apps: dict[str, list[model.Node]] = {}
@@ -216,11 +216,11 @@ def health_data(graph: model.TrafficGraph) -> dict[str, Any] | None:
             if n.parent in boxes and n.node_type == model.NODE_APP:
                 apps.setdefault(n.parent, []).append(n)
         for nid, n in boxes.items():
-            out[nid] = _box_data(n, apps.get(nid, []), look, inbound, outbound, out)
+            out[nid] = _box_data(n, apps.get(nid, []), look, inbound, outbound, out, basis.rates)
     return out
 
 
-def _node_data(n: model.Node, look: _Lookup, ins: Requests, outs: Requests) -> dict[str, Any]:
+def _node_data(n: model.Node, look: _Lookup, ins: Requests, outs: Requests, rates: tuple[Any, ...]) -> dict[str, Any]:
     annotations: dict[str, str] = {}
     workload: Workload | None = None
     index = look.index(n)
@@ -233,7 +233,7 @@ def _node_data(n: model.Node, look: _Lookup, ins: Requests, outs: Requests) -> d
     d: dict[str, Any] = {"requests": {"healthAnnotations": annotations, "inbound": _sorted(ins),
                                       "outbound": _sorted(outs)}}
     if n.health is not None:
-        d["status"] = _status(n.health, ins, outs, n.health_annotation)
+        d["status"] = _status(n.health, ins, outs, node_tolerances(n, rates))
     if n.node_type == model.NODE_WORKLOAD:
         d["workloadStatus"] = workload_status(workload) if workload is not None else None
     elif n.node_type == model.NODE_APP:
@@ -243,7 +243,7 @@ def _node_data(n: model.Node, look: _Lookup, ins: Requests, outs: Requests) -> d
 
 
 def _box_data(box: model.Node, apps: list[model.Node], look: _Lookup, inbound: dict[str, Requests],
-              outbound: dict[str, Requests], nodes: dict[str, Any]) -> dict[str, Any] | None:
+              outbound: dict[str, Requests], nodes: dict[str, Any], rates: tuple[Any, ...]) -> dict[str, Any] | None:
     """An app box's: its app's health (``apps``: its app nodes)."""
     if not apps:
         return None
@@ -255,6 +255,6 @@ def _box_data(box: model.Node, apps: list[model.Node], look: _Lookup, inbound: d
     outs = _added([outbound.get(m.id) or {} for m in versions])
     d: dict[str, Any] = {"requests": {"healthAnnotations": {}, "inbound": _sorted(ins), "outbound": _sorted(outs)}}
     if box.health is not None:
-        d["status"] = _status(box.health, ins, outs)
+        d["status"] = _status(box.health, ins, outs, configured_tolerances(versions[0], rates))
     d["workloadStatuses"] = look.app_statuses(versions[0])
     return d

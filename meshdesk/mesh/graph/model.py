@@ -409,6 +409,8 @@ class HealthBasis:
     # the graph whose edges the pass read: a service graph's before its reduction to service-to-service
     # edges (its nodes keep their ids), None for the graph itself (no reference cycle)
     judged: TrafficGraph | None = None
+    # the configured tolerances it judged by (Kiali's health_config.rate, compiled: HealthRate), () = defaults
+    rates: tuple[Any, ...] = ()
 
 
 @dataclass
