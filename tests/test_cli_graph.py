@@ -645,3 +645,30 @@ def test_a_snapshot_naming_no_namespace_is_graphed_for_the_namespaces_its_traffi
     assert nodes and any(n.get("namespace") == "hello" for n in nodes)
     assert graph_main(["--snapshot", str(path), "-n", "travel"]) == 2
     assert "--namespace travel: the snapshot holds namespaces hello, istio-system, shop only" in capsys.readouterr().err
+
+
+def test_health_is_judged_by_the_health_config_of_kialis_cr(tmp_path: Path) -> None:
+    """`--health-config` reads health_config.rate from Kiali's CR as kubectl prints it: cart fails 10% of
+    its requests, a Failure by Kiali's defaults; configured to fail at 50% (degraded at 5%), Degraded.
+    A typo is a usage error naming the file and the field; '' gives back the defaults."""
+    snap = _file(tmp_path)
+
+    def cart_status(*extra: str) -> str:
+        out = run("--snapshot", str(snap), "--format", "kiali", *extra)
+        assert out.returncode == 0, out.stderr
+        nodes = [n["data"] for n in json.loads(out.stdout)["elements"]["nodes"]]
+        return str(next(n for n in nodes if n.get("workload") == "cart-v1")["healthStatus"])
+
+    cr = tmp_path / "kiali.yaml"
+    cr.write_text("apiVersion: v1\nkind: List\nitems:\n- apiVersion: kiali.io/v1alpha1\n  kind: Kiali\n"
+                  "  spec:\n    health_config:\n      rate:\n      - namespace: shop\n        kind: workload\n"
+                  "        tolerance:\n        - {code: 5XX, degraded: 5, failure: 50, protocol: http}\n")
+    assert cart_status() == "Failure"
+    assert cart_status("--health-config", str(cr)) == "Degraded"
+    assert cart_status("--health-config", "") == "Failure"
+    cr.write_text(cr.read_text().replace("failure: 50", "failure: fifty"))
+    out = run("--snapshot", str(snap), "--health-config", str(cr))
+    assert out.returncode == 2 and out.stdout == ""
+    assert f"--health-config {cr}: rate[0].tolerance[0].failure must be a number of percent, not 'fifty'" in out.stderr
+    out = run("--snapshot", str(snap), "--health-config", str(tmp_path / "nope.yaml"))
+    assert out.returncode == 2 and "nope.yaml: No such file or directory" in out.stderr

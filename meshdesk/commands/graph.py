@@ -27,6 +27,7 @@ from meshdesk.mesh.request import (
     NodeFocus,
     split_names,
 )
+from meshdesk.mesh.words import short_name, short_words
 from meshdesk.sources.base import ConfigError, SnapshotWriteError, SourceError
 
 FORMATS = ("table", "kiali", "json", "dot")
@@ -98,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--node-operation", metavar="VALUE",
                    help="node-detail graph of this operation (request_operation value; with --node-service: "
                         "of that service's)")
+    g.add_argument("--health-config", metavar="FILE",
+                   help="judge health by the health_config.rate of this Kiali configuration (its CR, its "
+                        "ConfigMap or config.yaml, e.g. <(kubectl get kiali -A -o yaml)); '' for Kiali's defaults")
     return p
 
 
@@ -115,6 +119,8 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
         kw["namespaces"] = tuple(split_names(a.namespace))
     if a.box_by:
         kw["boxBy"] = tuple(a.box_by)
+    if a.health_config is not None:
+        kw["healthRates"] = _health_rates(a.health_config)
     if a.appenders is not None:
         from meshdesk.mesh.graph.builder import known_appenders
 
@@ -143,6 +149,33 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
                                version=a.node_version, service=a.node_service, aggregate=aggregate,
                                aggregateValue=a.node_operation or None, cluster=a.node_cluster or None)
     return dataclasses.replace(req, **kw) if kw else req
+
+
+def _health_rates(path: str) -> tuple[dict[str, Any], ...]:
+    """The rates of ``--health-config FILE`` (a file, or a pipe: ``<(kubectl get kiali -A -o yaml)``); ""
+    is none (Kiali's defaults, over a snapshot's own rates). Raises ValueError naming the file and the
+    problem."""
+    if not path:
+        return ()
+    from meshdesk.fileio import read_piped_file
+    from meshdesk.mesh.health_rates import read_health_config
+
+    try:
+        data = read_piped_file(path)
+    except OSError as e:
+        raise ValueError(f"--health-config {short_name(path)}: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"--health-config {short_name(path)}: not text (a Kiali configuration is YAML)") from None
+    rates, problems = read_health_config(text)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ValueError(f"--health-config {short_name(path)}: {short_words(problems[0])}{more}")
+    if not rates:
+        raise ValueError(f"--health-config {short_name(path)}: its health_config.rate is empty (give '' for "
+                         "Kiali's defaults)")
+    return tuple(rates)
 
 
 # options that choose what is queried: a snapshot holds the samples of its own choice only
