@@ -719,3 +719,27 @@ def test_an_entry_for_no_context_is_not_kept() -> None:
     s.set_context_settings("", ContextSettings(prometheus_url="http://p:9090"))
     s.save()
     assert list(json.loads(path.read_text())["contexts"]) == ["kind"]
+
+
+def test_health_tolerances_are_kept_and_what_cannot_be_used_is_dropped_saying_why() -> None:
+    """Kiali's health_config.rate as a general setting: saved and read back; a pattern that is no regular
+    expression is refused when set, and dropped with a warning (the file kept beside) when read."""
+    rates = [{"namespace": "shop", "kind": "service", "name": "reviews",
+              "tolerance": [{"code": "5XX", "degraded": 5, "failure": 20, "protocol": "http"}]}]
+    s = load_settings()
+    assert s.health_rates == ()
+    s.health_rates = rates
+    s.save()
+    assert load_settings().health_rates[0]["tolerance"][0]["failure"] == 20.0
+    with pytest.raises(ValueError, match=r"rate\[0\].name 'rev\(' is not a regular expression"):
+        s.health_rates = [{"name": "rev(", "tolerance": [{"code": "5XX"}]}]
+
+    path = paths.settings_file()
+    doc = json.loads(path.read_text())
+    doc["general"]["health_rates"] = [{"name": "rev(", "tolerance": [{"code": "5XX"}]}]
+    path.write_text(json.dumps(doc))
+    bad = load_settings()
+    assert bad.health_rates == ()
+    assert bad.warnings[0].startswith("settings: health_rates rate[0].name 'rev(' is not a regular expression")
+    assert bad.warnings[0].endswith("dropped (nodes are judged by Kiali's default tolerances)")
+    assert _asides(path.parent), "the file as it was is kept beside"

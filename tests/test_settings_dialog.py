@@ -594,3 +594,41 @@ def test_the_tracing_api_is_chosen_tested_and_saved(qtbot, app, store) -> None:
             _click(qtbot, dialog, "Ok")
     assert store.load_settings().context_settings("prod-eu").tracing_api == "tempo"
     assert _dialog(qtbot, current_context="prod-eu").form().tracing_api.currentData() == "tempo"
+
+
+def test_health_tolerances_are_read_as_kialis_config_and_refused_in_words(qtbot, app, store) -> None:
+    """Kiali's health_config.rate pasted from its CR into the editor: a typo keeps the editor open naming
+    it (nothing is taken); taken and saved, the row says what is set and the rates come back as YAML the
+    next time; emptied, the defaults are used."""
+    from meshdesk.store import paths
+
+    dialog = _dialog(qtbot)
+    assert dialog.health_rates_summary.text() == "Kiali's defaults"
+    editor = dialog.edit_health_rates()
+    qtbot.addWidget(editor)
+    assert editor.isVisible() and editor.text.toPlainText() == ""
+    editor.text.setPlainText("spec:\n  health_config:\n    rate:\n      - name: reviews\n"
+                             "        tolerances: [{code: 5XX, failure: 20}]\n")
+    editor.accept()
+    assert editor.isVisible()
+    assert editor.error.text().startswith("rate[0]: 'tolerances' is not a field of a rate")
+    assert dialog.health_rates_summary.text() == "Kiali's defaults"
+    editor.text.setPlainText("spec:\n  health_config:\n    rate:\n      - name: reviews\n"
+                             "        tolerance: [{code: 5XX, failure: 20}]\n")
+    editor.accept()
+    assert not editor.isVisible()
+    assert dialog.health_rates_summary.text() == "1 rate (any \u00b7 any \u00b7 reviews), then Kiali's defaults"
+    assert not paths.settings_file().exists()  # taken by the dialog, saved with its OK
+    with qtbot.waitSignal(dialog.settingsSaved):
+        _click(qtbot, dialog, "Ok")
+    assert store.load_settings().health_rates == ({"name": "reviews",
+                                                   "tolerance": [{"code": "5XX", "degraded": 0.0, "failure": 20.0}]},)
+    again = _dialog(qtbot)
+    editor = again.edit_health_rates()
+    qtbot.addWidget(editor)
+    assert "name: reviews" in editor.text.toPlainText() and "failure: 20.0" in editor.text.toPlainText()
+    editor.text.clear()
+    editor.accept()
+    with qtbot.waitSignal(again.settingsSaved):
+        _click(qtbot, again, "Ok")
+    assert store.load_settings().health_rates == ()

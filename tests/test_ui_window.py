@@ -1252,6 +1252,32 @@ def test_taking_kia1301_off_the_checks_left_out_shows_it_at_the_next_refresh(qtb
     assert "KIA1301" in w.panel.text() and "no AuthorizationPolicy covers this workload" in w.panel.text()
 
 
+def test_health_tolerances_set_in_the_settings_judge_the_next_graph(qtbot, make_window) -> None:
+    """Settings' health tolerances (Kiali's health_config.rate): a rate counting productpage's 200s
+    against it makes the demo's productpage service a Failure at once, and emptied, Healthy again."""
+    from meshdesk.mesh.graph.model import FAILURE, HEALTHY, NODE_SERVICE
+    from meshdesk.ui.settings_dialog import SettingsDialog
+
+    def productpage(w: MainWindow) -> str:
+        n = next((n for n in w.graph.nodes.values() if n.node_type == NODE_SERVICE and n.service == "productpage"),
+                 None)
+        return n.health.status if n is not None and n.health is not None else ""
+
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: productpage(w) == HEALTHY)
+    for text, wanted in (("rate:\n- {namespace: shop, kind: service, name: productpage,\n"
+                          "   tolerance: [{code: '2XX', failure: 1}]}\n", FAILURE), ("", HEALTHY)):
+        dialog = SettingsDialog(w, settings=w.settings)
+        qtbot.addWidget(dialog)
+        dialog.settingsSaved.connect(w._on_settings_saved)  # as the Settings menu entry connects it
+        editor = dialog.edit_health_rates()
+        editor.text.setPlainText(text)
+        editor.accept()
+        with qtbot.waitSignal(dialog.settingsSaved):
+            dialog.accept()
+        wait_graph(qtbot, w, lambda w, wanted=wanted: productpage(w) == wanted)  # type: ignore[misc]
+
+
 class _NoListing(ScriptedSource):
     """RBAC lets the user read some namespaces but not list them."""
 

@@ -4,7 +4,9 @@ Layout (schema 2)::
 
     {"schema_version": 2,
      "general": {"read_only": false, "theme": "system", "last_context": "kind-mesh", "kubeconfig": null,
-                 "window_geometry": "<base64>", "window_state": "<base64>", "ignored_checks": ["KIA1301"]},
+                 "window_geometry": "<base64>", "window_state": "<base64>", "ignored_checks": ["KIA1301"],
+                 "health_rates": [{"namespace": "shop", "kind": "service", "name": "reviews",
+                                   "tolerance": [{"code": "5XX", "degraded": 5, "failure": 20}]}]},
      "contexts": {"kind-mesh": {
          "namespaces": ["bookinfo"],
          "prometheus_url": "http://localhost:9090",
@@ -59,9 +61,10 @@ from meshdesk.fileio import (
     write_atomic,
 )
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out, is_check_code
+from meshdesk.mesh.health_rates import normalize_rates
 from meshdesk.mesh.request import GRAPH_TYPES
 from meshdesk.mesh.traces import TRACING_API_AUTO, TRACING_APIS
-from meshdesk.mesh.words import quoted_name, short_name
+from meshdesk.mesh.words import quoted_name, short_name, short_words
 from meshdesk.store import paths
 
 log = logging.getLogger(__name__)
@@ -354,7 +357,7 @@ def migrate(doc: dict[str, Any], warn: Callable[[str], None] | None = None) -> d
 
 _GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "last_context": "", "kubeconfig": None,
                                      "window_geometry": "", "window_state": "",
-                                     "ignored_checks": list(IGNORED_BY_DEFAULT)}
+                                     "ignored_checks": list(IGNORED_BY_DEFAULT), "health_rates": []}
 
 
 MAX_NAMESPACE_NAME = 63
@@ -438,6 +441,19 @@ class Settings:
         if odd:
             raise ValueError(f"{odd[0]!r} is not a check code (three letters and four digits, such as KIA1301)")
         self._set_general("ignored_checks", list(checks_left_out(" ".join(value))))
+
+    @property
+    def health_rates(self) -> tuple[dict[str, Any], ...]:
+        """Kiali's ``health_config.rate``: per app, service or workload (matched by namespace, kind and
+        name patterns) the tolerances that judge its health instead of Kiali's defaults; () = the defaults."""
+        return tuple(dict(r) for r in self._general["health_rates"])
+
+    @health_rates.setter
+    def health_rates(self, value: Sequence[Mapping[str, Any]]) -> None:
+        rates, problems = normalize_rates(list(value))
+        if problems:
+            raise ValueError("; ".join(problems))
+        self._set_general("health_rates", rates)
 
     @property
     def window_geometry(self) -> str:
@@ -564,6 +580,11 @@ class Settings:
                 warn(f"settings: {key} is not text; dropped")
             elif key == "kubeconfig" and value and "\0" in value:
                 warn("settings: kubeconfig is not a file name (it holds a NUL character); dropped")
+            elif key == "health_rates" and normalize_rates(value)[1]:
+                problems = normalize_rates(value)[1]
+                warn(f"settings: health_rates {short_words(problems[0])}"
+                     f"{f' (and {len(problems) - 1} more problems)' if len(problems) > 1 else ''}; dropped (nodes "
+                     "are judged by Kiali's default tolerances)")
             elif key == "ignored_checks" and _codes_problem(value):
                 warn(f"settings: ignored_checks {_codes_problem(value)}; dropped (KIA1301 is left out, as in "
                      "Kiali)")

@@ -100,10 +100,10 @@ NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout"
 
 
 def build_request(namespaces: Sequence[str], c: ViewChoices, query_time: int = 0,
-                  node: NodeFocus | None = None) -> GraphRequest:
+                  node: NodeFocus | None = None, health_rates: Sequence[Mapping[str, Any]] = ()) -> GraphRequest:
     """The graph-shaping part of the user's choices, as a GraphRequest; ``query_time`` is the end of
     its time window (0: now; replay sets an earlier one); ``node`` makes it a node graph, of the
-    node's namespace."""
+    node's namespace; ``health_rates``: the settings' health tolerances (Kiali's health_config.rate)."""
     appenders = (BASE_APPENDERS + (("idleNode",) if c.idle_nodes else ())
                  + (("operationNodes",) if c.operation_nodes else ()))
     return GraphRequest(
@@ -123,6 +123,7 @@ def build_request(namespaces: Sequence[str], c: ViewChoices, query_time: int = 0
         rateGrpc=c.rate_grpc,
         rateTcp=c.rate_tcp,
         queryTime=query_time,
+        healthRates=tuple(health_rates),
     )
 
 
@@ -634,7 +635,7 @@ class MainWindow(QMainWindow):
         self._apply_display()
         self.poller.set_interval(max(0, choices.refresh))
         self._awaiting_namespaces = True
-        self.poller.set_source(self.factory_for(context), build_request(ns, choices))
+        self.poller.set_source(self.factory_for(context), build_request(ns, choices, health_rates=self._health_rates()))
         if context and not context.startswith(SNAPSHOT_PREFIX):
             self.settings.last_context = context
             self._save_settings()
@@ -836,7 +837,7 @@ class MainWindow(QMainWindow):
         if not self.context:
             return  # no cluster: nothing to fetch, and the page saying so stays
         ns = self.toolbar.selected_namespaces()
-        req = build_request(ns, self.toolbar.choices, self._replay_at or 0, self._node_focus)
+        req = build_request(ns, self.toolbar.choices, self._replay_at or 0, self._node_focus, self._health_rates())
         if not ns and self._awaiting_namespaces:
             # the context's namespaces are still being listed: none chosen means "the defaults" yet,
             # which the fetch of this request picks (the user has not chosen none)
@@ -1649,7 +1650,12 @@ class MainWindow(QMainWindow):
         dlg.exec()
         self._tell_settings_warnings()  # its save may have found the file damaged (also when it failed)
 
+    def _health_rates(self) -> tuple[Mapping[str, Any], ...]:
+        """The settings' health tolerances (Kiali's health_config.rate), for the graph's request."""
+        return tuple(getattr(self.settings, "health_rates", ()))
+
     def _on_settings_saved(self, saved: Any) -> None:
+        rates_before = self.poller.request.healthRates if self.poller.request is not None else ()
         if saved is not None:
             self.settings = saved
         for extension in self.extensions:  # what follows a setting now (the docks' write controls)
@@ -1663,6 +1669,8 @@ class MainWindow(QMainWindow):
             builder.ignored_checks = ignored
         if self.context in self.contexts and self.context != DEMO:
             self.switch_context(self.context)  # reopen: the Prometheus address or login may have changed
+        elif self.context and self._health_rates() != tuple(rates_before):
+            self._request_changed()  # the demo's or a snapshot's health is judged by the new tolerances
         elif revalidate and self.context:
             self.poller.refresh_now()  # the findings shown follow the checks now left out
 

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -39,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out
+from meshdesk.mesh.health_rates import read_health_config
 from meshdesk.mesh.traces import TRACING_API_JAEGER, TRACING_API_TEMPO
 from meshdesk.store import settings as store
 from meshdesk.ui import theme
@@ -581,12 +584,29 @@ class SettingsDialog(QDialog):
                              "you take it off this list.")
         checks_hint.setWordWrap(True)
         checks_hint.setProperty("role", "hint")
+        # Kiali's health_config.rate: edited as YAML in a dialog of its own (the row says what is set)
+        self.health_rates_text = health_rates_text(tuple(getattr(self.settings, "health_rates", ())))
+        self.health_rates_summary = QLabel()
+        self.health_rates_summary.setObjectName("healthRatesSummary")
+        self.health_rates_summary.setWordWrap(True)
+        self.health_rates_button = QPushButton("Edit\u2026")
+        self.health_rates_button.setObjectName("editHealthRates")
+        self.health_rates_button.setToolTip("Kiali's health_config.rate, as YAML: paste it from Kiali's CR or "
+                                            "ConfigMap")
+        self.health_rates_button.clicked.connect(self.edit_health_rates)
+        rates_row = QWidget()
+        rates_layout = QHBoxLayout(rates_row)
+        rates_layout.setContentsMargins(0, 0, 0, 0)
+        rates_layout.addWidget(self.health_rates_summary, 1)
+        rates_layout.addWidget(self.health_rates_button)
+        self._show_health_rates()
         general = QGroupBox("General")
         gform = QFormLayout(general)
         gform.addRow("Theme:", self.theme_combo)
         gform.addRow("", self.read_only)
         gform.addRow("Validation codes left out:", self.ignored_checks)
         gform.addRow("", checks_hint)
+        gform.addRow("Health tolerances:", rates_row)
 
         # per context
         self.context_combo = QComboBox()
@@ -655,6 +675,25 @@ class SettingsDialog(QDialog):
         self.context_combo.setCurrentText(context)
         return self.form(context)
 
+    # -- health tolerances --
+
+    def _show_health_rates(self) -> None:
+        rates, problems = read_health_config(self.health_rates_text)
+        self.health_rates_summary.setText(health_rates_summary(rates) if not problems else "not valid: edit them")
+
+    def edit_health_rates(self) -> HealthRatesDialog:
+        """Open the YAML editor of the health tolerances (window-modal, not blocking); what it accepts is
+        what OK saves."""
+        editor = HealthRatesDialog(self.health_rates_text, self)
+
+        def take() -> None:
+            self.health_rates_text = editor.text.toPlainText()
+            self._show_health_rates()
+
+        editor.accepted.connect(take)
+        editor.open()
+        return editor
+
     # -- saving --
 
     def show_error(self, text: str) -> None:
@@ -676,6 +715,12 @@ class SettingsDialog(QDialog):
             self.show_error(f"Validation codes left out: {exc}")
             self.ignored_checks.setFocus()
             return False
+        rates, problems = read_health_config(self.health_rates_text)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            self.show_error(f"Health tolerances: {problems[0]}{more}")
+            self.health_rates_button.setFocus()
+            return False
         choice = str(self.theme_combo.currentData())
         before = self.settings.checkpoint() if hasattr(self.settings, "checkpoint") else None  # if saving fails
         for name, values in per_context.items():
@@ -688,6 +733,8 @@ class SettingsDialog(QDialog):
             self.settings.theme = choice
         if ignored != tuple(getattr(self.settings, "ignored_checks", IGNORED_BY_DEFAULT)):
             self.settings.ignored_checks = ignored
+        if tuple(rates) != tuple(getattr(self.settings, "health_rates", ())):
+            self.settings.health_rates = rates
         try:
             self.settings.save()
         except OSError as exc:
@@ -714,6 +761,68 @@ class SettingsDialog(QDialog):
         for form in self.findChildren(_ContextForm):
             form.finish_test()  # no thread outlives the dialog
         super().done(result)
+
+
+def health_rates_summary(rates: Sequence[Mapping[str, Any]]) -> str:
+    """What a settings row says of the health rates: "Kiali's defaults", or how many and the first's scope."""
+    if not rates:
+        return "Kiali's defaults"
+    first = rates[0]
+    scope = " \u00b7 ".join(str(first.get(k) or "any") for k in ("namespace", "kind", "name"))
+    more = ", \u2026" if len(rates) > 1 else ""
+    return f"{len(rates)} rate{'s' if len(rates) != 1 else ''} ({scope}{more}), then Kiali's defaults"
+
+
+class HealthRatesDialog(QDialog):
+    """Kiali's health_config.rate as YAML: checked on OK (the dialog stays open, saying what is wrong)."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Health tolerances")
+        self.setObjectName("healthRatesDialog")
+        self.text = QPlainTextEdit(text)
+        self.text.setObjectName("healthRates")
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setPlaceholderText("rate:\n  - namespace: shop\n    kind: service\n    name: reviews\n"
+                                     "    tolerance:\n      - {code: 5XX, degraded: 5, failure: 20, protocol: http}")
+        hint = QLabel("Kiali's <code>health_config.rate</code>, as YAML: paste Kiali's CR, its ConfigMap or the "
+                      "list. As in Kiali, the first rate whose namespace, kind (app, service, workload) and name "
+                      "match an app, service or workload judges its health; what none matches keeps Kiali's "
+                      "defaults, and a <code>health.kiali.io/rate</code> annotation comes first. Empty: Kiali's "
+                      "defaults everywhere.")
+        hint.setWordWrap(True)
+        hint.setProperty("role", "hint")
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c9190b")
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(560, 420)
+
+    def accept(self) -> None:
+        _rates, problems = read_health_config(self.text.toPlainText())
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            self.error.setText(f"{problems[0]}{more}")
+            self.error.show()
+            self.text.setFocus()
+            return
+        super().accept()
+
+
+def health_rates_text(rates: Sequence[Mapping[str, Any]]) -> str:
+    """The settings' health rates as the YAML the dialog shows (and reads back as the same rates)."""
+    if not rates:
+        return ""
+    return str(yaml.safe_dump({"rate": [dict(r) for r in rates]}, sort_keys=False, default_flow_style=False))
 
 
 def _stored_contexts(settings: Any) -> list[str]:
