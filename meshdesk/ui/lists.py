@@ -432,6 +432,10 @@ def _filter_pattern(text: str) -> QRegularExpression:
                               QRegularExpression.PatternOption.CaseInsensitiveOption)
 
 
+# how many of a column's longest texts are measured to size it (``ListPage._content_width``)
+_MEASURED = 20
+
+
 class ListModel(QAbstractTableModel):
     def __init__(self, title: str, parent: Any = None) -> None:
         super().__init__(parent)
@@ -449,6 +453,11 @@ class ListModel(QAbstractTableModel):
         self.rows = [rows[i] for i in moved]
         self._texts = [self._texts[i] for i in moved]
         self.endResetModel()
+
+    @property
+    def texts(self) -> list[tuple[str, ...]]:
+        """Each row's cells, as shown."""
+        return self._texts
 
     def longest(self, column: int) -> int:
         """The length of the longest text in ``column``."""
@@ -664,12 +673,29 @@ class ListPage(QWidget):
                 # fit): one object named with 253 would push every other column off screen; a longer
                 # name is cut, whole in its tooltip
                 widest = self.table.fontMetrics().averageCharWidth() * 64
-                want = max(min(self.table.sizeHintForColumn(col), widest), header.sectionSizeHint(col))
+                want = max(min(self._content_width(col), widest), header.sectionSizeHint(col))
                 if want > header.sectionSize(col) or not self._sized:
                     header.resizeSection(col, want)
         finally:
             self._sizing = False
         self._sized = True
+
+    def _content_width(self, col: int) -> int:
+        """The width ``sizeHintForColumn`` would give the column, measured on the cells with the
+        longest texts only: Qt's asks for every row's cells (0.9 s for the first 5,000 workloads and
+        services); a cell's width follows its text's length closely enough that the widest is among these."""
+        texts = self.model.texts
+        hint = 0
+        shown = 0
+        # (of the rows the filter shows, as Qt's; the longest first)
+        for r in sorted(range(len(texts)), key=lambda r: -len(texts[r][col])):
+            index = self.proxy.mapFromSource(self.model.index(r, col))
+            if index.isValid():
+                hint = max(hint, self.table.sizeHintForIndex(index).width())
+                shown += 1
+                if shown == _MEASURED:
+                    break
+        return hint + 1 if self.table.showGrid() else hint  # as Qt's adds the grid line
 
     def visible_rows(self) -> list[ListRow]:
         """Rows as shown (filtered and sorted)."""
