@@ -1012,3 +1012,124 @@ def test_a_name_pasted_with_spaces_around_it_filters_as_the_name(qtbot: QtBot) -
         assert [r.name for r in page.visible_rows()] == wanted and page.filter_note.isHidden(), pasted
     page.filter.setText("  ")  # only spaces: no filter, every row
     assert len(page.visible_rows()) == len(page.model.rows) and page.filter_note.isHidden()
+
+
+def _names(lists: MeshLists, title: str = WORKLOADS) -> list[str]:
+    return [r.name for r in lists.pages[title].visible_rows()]
+
+
+def test_a_big_meshs_rows_are_made_on_a_thread_while_the_lists_say_so(qtbot: QtBot) -> None:
+    """With 5,000 workloads and services the window froze for seconds at the first show and at each
+    refresh while the rows were made: a big mesh's are made on a thread. Meanwhile the lists still show
+    the rows they had and say they are updating; the rows come by ``rowsUpdated``."""
+    graph, inv = _many(600)  # 600 workloads, 600 services, 120 DestinationRules
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    page = lists.pages[WORKLOADS]
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, inv)
+        assert page.model.rowCount() == 0  # nothing made on the UI thread
+        assert lists.updating and not page.busy.isHidden()
+        assert page.busy.text() == "Updating the lists (1,320 objects)…"
+    assert page.model.rowCount() == 600 and len(lists.pages[SERVICES].model.rows) == 600
+    assert not lists.updating and page.busy.isHidden() and page.status.isHidden()
+    assert lists.graph is graph and lists.inventory is inv
+
+
+def test_rows_made_for_older_data_are_dropped(qtbot: QtBot) -> None:
+    """Another context (or namespace choice) given while the rows of the previous one were being made:
+    only the newest data's rows are ever shown, not the older ones arriving late."""
+    from meshdesk.mesh.inventory import Namespace, Service
+    from tests.ui_helpers import workload
+
+    graph, inv = _many(600)
+    other = Inventory(cluster="other", namespaces=[Namespace("elsewhere")])
+    for i in range(1100):
+        other.workloads.append(workload(f"other{i}-v1", "elsewhere", f"other{i}"))
+    other.services.append(Service("lone", "elsewhere"))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    shown: list[set[str]] = []
+    page = lists.pages[WORKLOADS]
+    page.model.modelReset.connect(lambda: shown.append({r.namespace for r in page.model.rows}))
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, inv)
+        lists.set_data(None, other)
+    assert page.model.rowCount() == 1100 and shown == [{"elsewhere"}]
+    # the older rows, if they were being made, come (and are dropped) before the newer: none is left
+    assert not lists.updating
+    # a small mesh after a big one still being made: shown at once, the big one's rows dropped
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, inv)
+        assert lists.updating
+    small = DemoCluster(clock=lambda: 1_750_000_000.0).snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert small is not None
+    lists.set_data(None, small)  # a few dozen objects: made at once
+    assert not lists.updating and "reviews-v1" in _names(lists)
+    qtbot.waitUntil(lambda: not lists._busy, timeout=20000)  # the big one's thread is done
+    qtbot.wait(0)  # its result, queued, is delivered (and dropped)
+    assert "reviews-v1" in _names(lists) and not any(n.startswith("app") for n in _names(lists))
+    # no namespace chosen (or another context opening) after a big one: the lists empty, and stay so
+    lists.set_data(graph, inv)
+    lists.set_data(None, None)
+    assert not lists.updating and _names(lists) == []
+    qtbot.waitUntil(lambda: not lists._busy, timeout=20000)
+    qtbot.wait(0)
+    assert _names(lists) == [] and lists.pages[WORKLOADS].busy.isHidden()
+
+
+def test_a_threaded_update_keeps_the_selection_sort_filter_and_scroll(qtbot: QtBot) -> None:
+    """What the user set on a list while its rows are remade on a thread stays: the picked row, the
+    sort order, the filter text and where the list was scrolled to."""
+    graph, inv = _many(600)
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.resize(800, 400)
+    lists.show()
+    qtbot.waitExposed(lists)
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, inv)
+    page = lists.pages[WORKLOADS]
+    page.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    page.filter.setText("app1")
+    names = _names(lists)
+    assert names == sorted(names, reverse=True) and len(names) > 50 and all("app1" in n for n in names)
+    _click_row(qtbot, lists, WORKLOADS, names[-1])
+    bar = page.table.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    where = bar.value()
+    assert where > 0
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, inv)
+        assert lists.updating
+    QApplication.processEvents()  # the table's delayed layout after the new rows
+    assert _names(lists) == names
+    assert page.filter.text() == "app1"
+    assert [r.name for r in page.selected_rows()] == [names[-1]]
+    assert bar.value() == where
+
+
+def test_an_error_making_the_rows_is_said_and_the_rows_shown_stay(qtbot: QtBot) -> None:
+    """An exception on the thread was not to be lost (the lists would say "Updating…" for ever): it is
+    said above the lists, which keep the rows they had; the next good data clears it."""
+    from tests.ui_helpers import workload
+
+    graph, inv = _many(600)
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, inv)
+    broken = Inventory(cluster="c", namespaces=inv.namespaces, workloads=list(inv.workloads),
+                       services=list(inv.services), istio=list(inv.istio))
+    bad = workload("bad-v1", "team-0", "bad")
+    bad.labels = None  # type: ignore[assignment] # a workload a source read wrongly
+    broken.workloads.append(bad)
+    page = lists.pages[WORKLOADS]
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, broken)
+    assert not page.status.isHidden()
+    assert "could not be updated" in page.status.text() and "previous data" in page.status.text()
+    assert page.model.rowCount() == 600 and not lists.updating and page.busy.isHidden()
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, inv)
+    assert page.status.isHidden()
