@@ -1175,3 +1175,44 @@ def test_a_legend_shows_an_odd_label_value_as_it_is(qtbot: QtBot) -> None:
         times, _values = chart.data()[("rate", odd)]
         assert chart.text_at(times[-1]).splitlines()[1] == f"{odd}: 1 ops/s"
         view.shutdown()
+
+
+def test_a_multi_selection_says_which_of_it_is_charted(qtbot: QtBot,
+                                                       prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Three workloads selected charted the first alone under its own title, as if it were the only
+    one: the title says it is the first of three, and goes back to its plain name with one selected.
+    Items without charts (a service, outbound) are not counted; the reporter choice keeps it said."""
+    from meshdesk.mesh.graph.model import NODE_SERVICE, NODE_WORKLOAD
+
+    source = _AtQueryTime(prometheus_server)
+    view = _view(qtbot, source)
+    graph = _real_view_graph(prometheus_server, namespaces=("bookinfo",), graphType="workload")
+    workloads = sorted((n for n in graph.nodes.values() if n.node_type == NODE_WORKLOAD and n.namespace == "bookinfo"),
+                       key=lambda n: n.workload)[:3]
+    assert len(workloads) == 3
+    first = workloads[0]
+    plain = MetricsTarget.workload("bookinfo", first.workload, "inbound").title
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [n.id for n in workloads])
+    assert view.target == MetricsTarget.workload("bookinfo", first.workload, "inbound")
+    assert view.title.text() == f"Charting {plain}, the first of 3 selected"
+    volume = view.charts["request_volume"]
+    assert volume.data()  # the first one's requests are what the charts show
+    view.reporter.setCurrentIndex(1)
+    assert view.title.text().endswith(", the first of 3 selected") and first.workload in view.title.text()
+    view.reporter.setCurrentIndex(0)
+    view.show_graph_selection(graph, [first.id])
+    assert view.title.text() == plain
+    # outbound, a service has no charts (it sends nothing of its own): not counted
+    service = next(n for n in graph.nodes.values() if n.node_type == NODE_SERVICE and n.namespace == "bookinfo")
+    view.direction.setCurrentIndex(1)
+    view.show_graph_selection(graph, [service.id, first.id])
+    assert view.title.text() == MetricsTarget.workload("bookinfo", first.workload, "outbound").title
+    view.show_graph_selection(graph, [service.id, *(n.id for n in workloads)])
+    assert view.title.text().endswith(", the first of 3 selected")
+    view.direction.setCurrentIndex(0)
+    # a direct target is no selection's first
+    view.show_graph_selection(graph, [n.id for n in workloads])
+    view.set_target(MetricsTarget.workload("bookinfo", workloads[1].workload, "inbound"))
+    assert "first of" not in view.title.text()
+    view.shutdown()

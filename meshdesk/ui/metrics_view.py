@@ -180,6 +180,19 @@ def selection_target(graph: TrafficGraph | None, ids: Sequence[str],
     return None, None
 
 
+def charted_of(graph: TrafficGraph | None, ids: Sequence[str], direction: str) -> int:
+    """How many of the selected nodes and edges have charts in ``direction`` (the view charts the first)."""
+    if graph is None:
+        return 0
+    return sum(1 for i in dict.fromkeys(ids)
+               if (target_for_node(graph, i, direction) if i in graph.nodes else target_for_edge(graph, i)) is not None)
+
+
+def first_of_title(title: str, of: int) -> str:
+    """The view's title when the selection holds ``of`` items with charts: it charts the first alone."""
+    return f"Charting {title}, the first of {of} selected" if of > 1 else title
+
+
 def selection_reason(graph: TrafficGraph | None, ids: Sequence[str]) -> str:
     """Why the selection has no charts, when an item of it is known to have none ("" otherwise)."""
     return next((r for r in (no_charts_reason(graph, i) for i in ids) if r), "")
@@ -295,6 +308,10 @@ class _ChartsController(QWidget):
         self._graph, self._ids = graph, list(ids)
         target = selection_target(graph, ids, direction)[1]
         self.no_target_text = "" if target is not None else selection_reason(graph, ids)
+        self._set_selection_target(target)
+
+    def _set_selection_target(self, target: MetricsTarget | None) -> None:
+        """The selection's target (the full view's title says which of the selection it is)."""
         self.set_target(target)
 
     def update_graph(self, graph: TrafficGraph | None) -> None:
@@ -531,6 +548,10 @@ class MetricsView(_ChartsController):
         self.direction.currentIndexChanged.connect(self._direction_changed)
         self.reporter.currentIndexChanged.connect(self._reporter_changed)
         self._made_target: MetricsTarget | None = None  # the target as made, before the reporter choice
+        # how many selected items have charts, of which the first is charted (the title says so when
+        # more than one: a multi-selection charted its first item only, without saying so)
+        self._of_selected = 0
+        self._of_selection = False  # set_target is being given the selection's target
         self.refresh_button.clicked.connect(self.refresh)
 
     def spec(self) -> MetricsSpec:
@@ -538,10 +559,19 @@ class MetricsView(_ChartsController):
                            split=str(self.split.currentData()), end=self.end)
 
     def set_target(self, target: MetricsTarget | None) -> None:
+        if not self._of_selection:
+            self._of_selected = 0  # a target given directly, not the selection's first
         self._made_target = target
         target = reported_by(target, str(self.reporter.currentData() or ""))
-        self.title.setText(target.title if target else "No selection")
+        self.title.setText(first_of_title(target.title, self._of_selected) if target else "No selection")
         super().set_target(target)
+
+    def _set_selection_target(self, target: MetricsTarget | None) -> None:
+        self._of_selection = True
+        try:
+            self.set_target(target)
+        finally:
+            self._of_selection = False
 
     def set_source(self, source: Any, *, unavailable: str = "") -> None:
         super().set_source(source, unavailable=unavailable)
@@ -594,8 +624,10 @@ class MetricsView(_ChartsController):
         self.split.setEnabled(direction != PROXY and not self.unavailable)
         self.reporter.setEnabled(direction != PROXY and not self.unavailable)  # a proxy's own metrics: no side
         if direction == PROXY:
+            self._of_selected = 0  # the first selected workload's proxies: said by the title's workload
             self._show_proxies(graph, ids)
             return
+        self._of_selected = charted_of(graph, ids, direction)
         super().show_graph_selection(graph, ids, direction)
         edge = next((graph.edges[i] for i in ids if graph is not None and i in graph.edges
                      and no_charts_reason(graph, i)), None)
@@ -663,7 +695,7 @@ class MetricsView(_ChartsController):
         self.loading.setVisible(busy and self.last_result is None)
 
     def _reporter_changed(self) -> None:
-        self.set_target(self._made_target)  # (the same selection: its target as made, reported anew)
+        self._set_selection_target(self._made_target)  # (the same selection: its target as made, reported anew)
 
     def _direction_changed(self) -> None:
         if self._graph is not None or self._ids:
