@@ -46,6 +46,7 @@ class Answers:
         self.status = 200
         self.hang = False
         self.time_out = ""  # queries containing this text: Prometheus gives up on them (its timeout)
+        self.warn_on = ""  # queries containing this text alone get the warnings ("": all)
 
     def __call__(self, req: StubRequest) -> StubResponse | object:
         if self.hang:
@@ -64,7 +65,7 @@ class Answers:
             t += step
         body: dict[str, Any] = {"status": "success", "data": {"resultType": "matrix", "result": [
             {"metric": {}, "values": values}]}}
-        if self.warnings:
+        if self.warnings and self.warn_on in req.params.get("query", ""):
             body["warnings"] = self.warnings
         return StubResponse(body=body)
 
@@ -1215,4 +1216,24 @@ def test_a_multi_selection_says_which_of_it_is_charted(qtbot: QtBot,
     view.show_graph_selection(graph, [n.id for n in workloads])
     view.set_target(MetricsTarget.workload("bookinfo", workloads[1].workload, "inbound"))
     assert "first of" not in view.title.text()
+    view.shutdown()
+
+
+def test_partial_data_is_said_only_on_the_charts_whose_queries_had_warnings(
+        qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    """One query answered with a warning (a store of a federated Prometheus unreachable for the duration
+    histograms) put "Partial data" on all twelve charts: it is said on the duration charts, whose
+    queries had it; the request volume chart, complete, says nothing."""
+    server, answers = stub
+    answers.warnings = ["partial response: store b unreachable"]
+    answers.warn_on = "istio_request_duration_milliseconds"
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    assert view.charts["request_duration"].status_text == "Partial data: partial response: store b unreachable"
+    assert view.charts["request_volume"].status_text == ""
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == 1.0
+    assert not any("Partial" in view.charts[k].status_text for k in ("request_volume", "request_size", "tcp_sent"))
+    answers.warnings = []
+    _refresh(qtbot, view)
+    assert view.charts["request_duration"].status_text == ""
     view.shutdown()

@@ -692,8 +692,15 @@ class MetricsResult:
     spec: MetricsSpec
     end: float
     lines: dict[str, list[Line]] = field(default_factory=dict)  # chart key -> lines
-    warnings: list[str] = field(default_factory=list)  # partial answers: shown, data kept
+    warnings: list[str] = field(default_factory=list)  # partial answers (of any query): shown, data kept
     errors: dict[str, str] = field(default_factory=dict)  # chart key -> why it has no data
+    # chart key -> the warnings of its own queries: a chart whose queries had none is complete
+    chart_warnings: dict[str, list[str]] = field(default_factory=dict)
+
+    def warnings_of(self, key: str) -> list[str]:
+        """The warnings of chart ``key``'s own queries (all of them, from a source that does not say
+        which query each came from)."""
+        return self.chart_warnings.get(key, []) if self.chart_warnings else self.warnings
 
     def chart_lines(self, key: str) -> list[Line]:
         return self.lines.get(key, [])

@@ -6,7 +6,7 @@ of the server's scrape intervals, which it asks for once) and returns a
 ``MetricsResult`` whose lines sit on the step grid with NaN for missing points. When Prometheus
 cannot be reached at all, ``fetch`` raises the client's typed error (the caller keeps the data it
 had); a query Prometheus refuses only empties its chart (``result.errors``), and partial answers
-(``warnings``) are passed on.
+(``warnings``) are passed on, each with the charts whose queries had it (``chart_warnings``).
 """
 
 from __future__ import annotations
@@ -246,6 +246,9 @@ class PrometheusMetrics:
             for w in answer.warnings:
                 if w not in result.warnings:
                     result.warnings.append(w)
+                own = result.chart_warnings.setdefault(q.chart, [])
+                if w not in own:
+                    own.append(w)
             for series in answer:
                 result.lines[q.chart].append(Line(q.chart, q.stat, split_value(series.labels, q.split_label), list(grid),
                                                   align(grid, series.points)))

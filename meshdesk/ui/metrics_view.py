@@ -10,7 +10,7 @@ strip for the details panel. Both fetch off the UI thread and poll.
 
 A failed refresh keeps every chart's data and says why on each chart ("Prometheus unreachable -
 showing data from 12:03:10"); so does a chart whose own query failed (timed out, refused) while the
-others updated; a partial answer says so too; a refresh still running at the next tick is reported
+others updated; a partial answer says so too, on the charts whose queries it answered; a refresh still running at the next tick is reported
 as slow rather than started twice.
 """
 
@@ -394,7 +394,6 @@ class _ChartsController(QWidget):
         # in replay the data is of the replayed moment, not of when it was fetched
         now = self.shown_at = result.end if result.spec.end else self.last_good_at
         self.last_error = ""
-        partial = "; ".join(result.warnings)
         grid = result.spec.grid(result.end)
         span = (grid[0], grid[-1]) if grid else None  # what a chart without any line shows on its time axis
         for key, chart in self.charts.items():
@@ -411,6 +410,7 @@ class _ChartsController(QWidget):
             if key in result.lines:
                 self.chart_good_at[key] = now
             chart.set_lines(lines, span)
+            partial = "; ".join(result.warnings_of(key))  # its own queries': the others are complete
             if partial:
                 chart.set_status(f"Partial data: {partial}")
             elif not any(math.isfinite(v) for line in lines for v in line.values):
