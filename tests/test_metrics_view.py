@@ -1237,3 +1237,48 @@ def test_partial_data_is_said_only_on_the_charts_whose_queries_had_warnings(
     _refresh(qtbot, view)
     assert view.charts["request_duration"].status_text == ""
     view.shutdown()
+
+
+def test_replay_moves_a_zoom_with_the_charts_end(qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """A zoomed chart kept its time range when replay moved the charts' end an hour back: it showed an
+    hour that was no longer charted, empty. The zoom keeps its width and moves with the end, there and
+    back; a zoom that shows none of the charted times (left behind by the live charts moving on) follows
+    the data again."""
+    now = float(prometheus_server.query_time)
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(prometheus_server.url), clock=lambda: now))
+    view.clock = lambda: now
+    _set_target(qtbot, view, MetricsTarget.workload("bookinfo", "details-v1"))
+    chart = view.charts["request_volume"]
+    qtbot.waitUntil(lambda: chart.view_box.viewRange()[0][1] > now - 3600, timeout=5000)  # ranged on the data
+    _wheel(chart, 3)
+    qtbot.waitUntil(lambda: chart.user_zoomed, timeout=5000)
+    (x0, x1), _y = chart.view_box.viewRange()
+    assert x1 - x0 < 1500  # zoomed into the 30 minutes charted
+
+    def shown() -> list[float]:
+        (a, b), _y = chart.view_box.viewRange()
+        times, values = chart.data()[("rate", "")]
+        return [v for t, v in zip(times, values, strict=True) if a <= t <= b and math.isfinite(v)]
+
+    assert shown() and all(v == pytest.approx(10.0) for v in shown())
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.set_end(now - 3600)  # the replay slider an hour back
+    (a, b), _y = chart.view_box.viewRange()
+    assert chart.user_zoomed
+    assert a == pytest.approx(x0 - 3600, abs=1) and b == pytest.approx(x1 - 3600, abs=1)
+    assert shown() and max(shown()) == pytest.approx(10.0)  # the zoom shows that hour's data
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.set_end(0)  # back to live
+    (a, b), _y = chart.view_box.viewRange()
+    assert a == pytest.approx(x0, abs=1) and b == pytest.approx(x1, abs=1)
+    # a refresh with the end where it was keeps the zoom where it is (a spike being looked at stays)
+    _refresh(qtbot, view)
+    assert chart.view_box.viewRange()[0] == pytest.approx([a, b])
+    # a zoom on times no longer charted (the user panned it off, or the charts moved on): the data again
+    chart.view_box.setXRange(x0 - 7200, x1 - 7200, padding=0.0)
+    _refresh(qtbot, view)
+    assert not chart.user_zoomed
+    times, _values = chart.data()[("rate", "")]
+    qtbot.waitUntil(lambda: chart.view_box.viewRange()[0][0] <= times[0] <= times[-1] <= chart.view_box.viewRange()[0][1],
+                    timeout=5000)  # (pyqtgraph ranges on the data at its next update)
+    view.shutdown()

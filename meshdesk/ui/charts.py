@@ -3,7 +3,9 @@
 A refresh changes the data of the existing ``PlotDataItem``s (one per line, keyed by stat and split
 value), never rebuilds the plot, so nothing flickers. Once the user zooms or pans, the view box
 stops auto-ranging (pyqtgraph's own rule) and refreshes keep the user's view; ``reset_view()``, a
-double-click or pyqtgraph's "A" button returns to following the data. NaN points are drawn as gaps
+double-click or pyqtgraph's "A" button returns to following the data. When the charts' end moves
+(replay), ``move_view`` moves a time zoom with it; one that no longer shows any of the chart's
+times follows the data again (``follow_if_outside``). NaN points are drawn as gaps
 (``connect="finite"``). Everything charted is a rate, share, duration or size, never negative: the
 y axis starts at 0 (as Kiali's and Grafana's charts do), so a steady 3.5 rps does not look like
 wild swings between 3.2 and 3.8, and a line of zeros sits on the floor rather than mid-chart.
@@ -324,6 +326,22 @@ class MetricChart(QWidget):
 
     def reset_view(self) -> None:
         self.view_box.enableAutoRange(axis=pg.ViewBox.XYAxes, enable=True)
+
+    def move_view(self, seconds: float) -> None:
+        """The user's time zoom moved by ``seconds``, its width kept (the charts' end moved: replay). A
+        chart following the data on the time axis is left to it."""
+        if seconds and not self.view_box.state["autoRange"][0]:
+            (x0, x1), _y = self.view_box.viewRange()
+            self.view_box.setXRange(x0 + seconds, x1 + seconds, padding=0.0)
+
+    def follow_if_outside(self, first: float, last: float) -> None:
+        """Follow the data again when the user's time zoom shows nothing of ``first``..``last`` (the
+        times the chart is of): a zoom left behind would show an empty chart."""
+        if self.view_box.state["autoRange"][0]:
+            return
+        (x0, x1), _y = self.view_box.viewRange()
+        if x1 < first or x0 > last:
+            self.reset_view()
 
     def _clicked(self, event: object) -> None:
         if getattr(event, "double", lambda: False)():

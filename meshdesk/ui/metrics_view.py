@@ -263,6 +263,7 @@ class _ChartsController(QWidget):
         self.set_poll_interval(poll_ms)
         self.clock: Callable[[], float] = time.time
         self.end = 0.0  # the charts' right edge in unix time; 0: now (replay sets an earlier one)
+        self._end_moved = False  # set_end moved it since the last answer
         self._graph: TrafficGraph | None = None  # the graph the selection was made in (or a later one)
         self._ids: list[str] = []  # the selection
 
@@ -274,6 +275,7 @@ class _ChartsController(QWidget):
         """Chart the range that ends at ``end`` (0: now), as the replayed graph shows that moment."""
         if end != self.end:
             self.end = end
+            self._end_moved = True  # a zoom moves with the end when the charts of the new end come
             self.refresh()
 
     @Slot(int)
@@ -389,6 +391,12 @@ class _ChartsController(QWidget):
         if result.target != self.target:
             return
         self._unscraped(result)
+        # replay moved the charts' end: a zoomed chart keeps its zoom's width and where it was from the end
+        # (left where it was, it showed a time with no data: an empty chart)
+        before = self.last_result
+        moved = result.end - before.end if self._end_moved and before is not None and before.target == result.target \
+            else 0.0
+        self._end_moved = False
         self.last_result = result
         self.last_good_at = self.clock()
         # in replay the data is of the replayed moment, not of when it was fetched
@@ -410,6 +418,9 @@ class _ChartsController(QWidget):
             if key in result.lines:
                 self.chart_good_at[key] = now
             chart.set_lines(lines, span)
+            chart.move_view(moved)
+            if span is not None:
+                chart.follow_if_outside(*span)
             partial = "; ".join(result.warnings_of(key))  # its own queries': the others are complete
             if partial:
                 chart.set_status(f"Partial data: {partial}")
