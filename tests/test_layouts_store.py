@@ -244,6 +244,10 @@ def test_export_and_import_round_trip(tmp_path: Path) -> None:
     pytest.param('{"kind": "meshdesk-layout", "schema_version": 1, "positions": {"n": [1' + "0" * 5000 + ', 2]}}',
                  "not JSON", id="number-of-5000-digits"),
     pytest.param("[" * 100_000, "nested too deeply", id="nested-100000-deep"),
+    pytest.param('{"kind": "meshdesk-layout", "schema_version": 1, '
+                 '"key": {"context": "c", "namespaces": ["a"], "graph_type": "app"}, "positions": {"n": [1, 2]}, '
+                 '"identities": {"n": ["app", "east"]}}',
+                 "'identities': the identity of 'n' must be a list of 10 texts", id="identity-cut-short"),
 ])
 def test_import_rejects_bad_files_clearly(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "in.json"

@@ -1017,6 +1017,33 @@ def test_a_layout_of_another_view_places_the_nodes_it_lacks_and_one_of_none_is_r
     w.file_problem_box.done(0)
 
 
+def test_a_layout_exported_in_another_clusters_context_places_the_same_nodes(qtbot, make_window, tmp_path) -> None:
+    """Node ids carry the cluster: a layout exported in staging's context (the same apps, namespaces and
+    names) was refused in prod's, "none of the N nodes is in this graph". The file says what each node
+    is, and the nodes that are the same but for their cluster take its places."""
+    from meshdesk.mesh.graph.model import node_id
+
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: len(w.view.positions()) > 0 and not w.view.layout_running, timeout=10000)
+    path = tmp_path / "layout.json"
+    w.export_layout(str(path))
+    doc = json.loads(path.read_text())
+    assert set(doc["identities"]) == set(doc["positions"])
+    # the same file as staging's context writes it: every node of cluster "staging", moved right
+    staging = {nid: [ident[0], "staging", *ident[2:]] for nid, ident in doc["identities"].items()}
+    doc["positions"] = {node_id(*staging[nid]): [x + 500.0, y] for nid, (x, y) in doc["positions"].items()}
+    doc["identities"] = {node_id(*ident): ident for ident in staging.values()}
+    path.write_text(json.dumps(doc))
+    before = dict(w.view.positions())
+    assert not set(doc["positions"]) & set(before)
+    w.import_layout(str(path))
+    after = w.view.positions()
+    moved = {nid for nid in before if after[nid] == pytest.approx((before[nid][0] + 500.0, before[nid][1]), abs=0.02)}
+    assert moved == set(before), set(before) - moved
+    assert f"Imported the positions of {len(before)} nodes" in w.statusBar().currentMessage()
+
+
 # offscreen popups: the platform can neither raise nor grab (and a test's marker replaces the module's)
 @pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))$")
 def test_namespace_menu_stays_open_while_picking_several(qtbot, make_window) -> None:

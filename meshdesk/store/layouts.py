@@ -151,6 +151,37 @@ def _positions_from_json(raw: Any, where: str) -> Positions:
     return out
 
 
+IDENTITY_FIELDS = 10  # a node's identity as model.node_id takes it: type, cluster, namespace, workload, app...
+
+
+def _identities_from_json(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """An export's ``identities`` (node id -> what the node is, as ``model.node_id`` takes it); absent in
+    files of earlier versions."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise LayoutFormatError(f"{where} must be an object of node id -> the node's identity")
+    out: dict[str, tuple[str, ...]] = {}
+    for nid, ident in raw.items():
+        if not (isinstance(nid, str) and isinstance(ident, list) and len(ident) == IDENTITY_FIELDS
+                and all(isinstance(v, str) for v in ident)):
+            raise LayoutFormatError(f"{where}: the identity of {quoted_name(str(nid))} must be a list of "
+                                    f"{IDENTITY_FIELDS} texts, not {_shown(ident)}")
+        out[nid] = tuple(ident)
+    return out
+
+
+@dataclass(frozen=True)
+class LayoutExport:
+    """A layout file as read: the view it was exported from, its positions, and (from this version on)
+    what each node is, so that a layout exported in one cluster's context places the same nodes in
+    another's (node ids carry the cluster)."""
+
+    key: LayoutKey
+    positions: Positions
+    identities: dict[str, tuple[str, ...]]
+
+
 def _shown(value: Any, limit: int = 60) -> str:
     """A value from a file, short enough for a message."""
     try:
@@ -502,18 +533,22 @@ class LayoutStore:
     # ---- sharing
 
     def export_layout(self, key: LayoutKey, path: str | Path,
-                      positions: Mapping[str, Iterable[float]] | None = None) -> int:
+                      positions: Mapping[str, Iterable[float]] | None = None,
+                      identities: Mapping[str, Iterable[str]] | None = None) -> int:
         """Write ``positions`` (default: this view's saved ones) to ``path`` as a standalone file for
-        ``key``; returns how many nodes it holds."""
+        ``key``; returns how many nodes it holds. ``identities``: what each node is (as ``model.node_id``
+        takes it), written for the nodes placed, so another cluster's same nodes can be found by them."""
         if positions is None:
             positions = self.load(key)
-        doc = {
+        doc: dict[str, Any] = {
             "kind": EXPORT_KIND,
             "schema_version": SCHEMA_VERSION,
             "key": key.to_json(),
             "positions": _positions_to_json(positions),
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
+        if identities:
+            doc["identities"] = {nid: [str(v) for v in identities[nid]] for nid in positions if nid in identities}
         write_atomic(path, json.dumps(doc, indent=1) + "\n", mode=None, make_parents=False)
         return len(positions)
 
@@ -523,6 +558,12 @@ class LayoutStore:
         positions)``. Nothing is saved: the caller applies the positions where the user asked (the
         file's own view may be someone else's context). Raises :class:`LayoutFormatError` with a
         clear message."""
+        found = LayoutStore.read_export_file(path)
+        return found.key, found.positions
+
+    @staticmethod
+    def read_export_file(path: str | Path) -> LayoutExport:
+        """:meth:`read_export`, with the nodes' identities the file holds (none in earlier versions')."""
         try:
             text = read_regular_file(path).decode("utf-8-sig")  # checked first: a named pipe would block
         except NotRegularFileError as e:
@@ -549,4 +590,5 @@ class LayoutStore:
             )
         key = LayoutKey.from_json(doc.get("key"))
         positions = _positions_from_json(doc.get("positions"), f"{path}: 'positions'")
-        return key, positions
+        identities = _identities_from_json(doc.get("identities"), f"{path}: 'identities'")
+        return LayoutExport(key, positions, identities)

@@ -1530,7 +1530,7 @@ class MainWindow(QMainWindow):
             positions = getattr(self.view, "positions", None)
             shown = positions() if callable(positions) else {}
             # what the user sees is what is exported (the saved layout may hold nodes no longer drawn)
-            n = store.export_layout(self._layout_key, path, shown or None)
+            n = store.export_layout(self._layout_key, path, shown or None, self._identities())
         except (OSError, ValueError) as e:
             # the chosen file, in words: not the hidden temporary file the system error names
             reason = getattr(e, "strerror", None) or str(e)
@@ -1553,14 +1553,18 @@ class MainWindow(QMainWindow):
             return
         store = self.view.store  # what it finds wrong with the saved layouts (a file set aside) is said
         try:
-            their_key, positions = store.read_export(path)
+            found = store.read_export_file(path)
         except (OSError, ValueError) as e:  # a LayoutFormatError says what is wrong, naming the file
             reason = getattr(e, "strerror", None) or str(e)
             self.messages.error("config", f"could not import the layout: {reason}")
             self.show_file_problem("Layout not imported", f"Could not import the layout: {reason}",
                                    "Nothing was changed. Choose a file made by Layout > Export layout….")
             return
+        their_key, positions = found.key, found.positions
         shown = self.view.node_ids()
+        # node ids carry the cluster: a layout exported in another cluster's context (staging's, used in
+        # prod) places this cluster's nodes of the same kind, namespace and name, which its file names
+        positions = {**positions, **self._same_nodes(shown - positions.keys(), found.identities, positions)}
         placed = shown & positions.keys()
         if not positions:
             text = f"Could not import the layout: {path} holds no node position"
@@ -1601,6 +1605,36 @@ class MainWindow(QMainWindow):
         if unsaved:
             said += " (not saved: see the note above the graph)"
         self.statusBar().showMessage(said, 8000)
+
+    def _identities(self) -> dict[str, tuple[str, ...]]:
+        """What each node of the graph shown is (as ``model.node_id`` takes it), for a layout export."""
+        graph = self.graph
+        if graph is None:
+            return {}
+        return {nid: (n.node_type, n.cluster, n.namespace, n.workload, n.app, n.version, n.service, n.aggregate,
+                      n.aggregate_value, n.box) for nid, n in graph.nodes.items()}
+
+    def _same_nodes(self, ids: frozenset[str] | set[str], identities: Mapping[str, Sequence[str]],
+                    positions: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        """The positions of ``ids`` (nodes shown that a layout file does not name) taken from the file's
+        node that is the same but for its cluster: one only (a file of several clusters' nodes of one
+        name places none of them: which would be which is not known)."""
+        mine = self._identities()
+        if not ids or not identities:
+            return {}
+        elsewhere: dict[tuple[str, ...], list[str]] = {}
+        for nid, ident in identities.items():
+            if nid in positions:
+                elsewhere.setdefault((ident[0], *ident[2:]), []).append(nid)
+        out: dict[str, tuple[float, float]] = {}
+        for nid in ids:
+            own = mine.get(nid)
+            if own is None:
+                continue
+            theirs = elsewhere.get((own[0], *own[2:]), [])
+            if len(theirs) == 1:
+                out[nid] = positions[theirs[0]]
+        return out
 
     # -- help --------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
