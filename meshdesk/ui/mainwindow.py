@@ -1564,7 +1564,9 @@ class MainWindow(QMainWindow):
         shown = self.view.node_ids()
         # node ids carry the cluster: a layout exported in another cluster's context (staging's, used in
         # prod) places this cluster's nodes of the same kind, namespace and name, which its file names
-        positions = {**positions, **self._same_nodes(shown - positions.keys(), found.identities, positions)}
+        same, used = self._same_nodes(shown - positions.keys(), found.identities, positions)
+        # (the other cluster's ids the file placed this cluster's nodes by are not kept for this view)
+        positions = {**{k: v for k, v in positions.items() if k not in used}, **same}
         placed = shown & positions.keys()
         if not positions:
             text = f"Could not import the layout: {path} holds no node position"
@@ -1615,18 +1617,19 @@ class MainWindow(QMainWindow):
                       n.aggregate_value, n.box) for nid, n in graph.nodes.items()}
 
     def _same_nodes(self, ids: frozenset[str] | set[str], identities: Mapping[str, Sequence[str]],
-                    positions: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+                    positions: Mapping[str, tuple[float, float]]) -> tuple[dict[str, tuple[float, float]], set[str]]:
         """The positions of ``ids`` (nodes shown that a layout file does not name) taken from the file's
         node that is the same but for its cluster: one only (a file of several clusters' nodes of one
-        name places none of them: which would be which is not known)."""
+        name places none of them: which would be which is not known); and the file's ids so used."""
         mine = self._identities()
         if not ids or not identities:
-            return {}
+            return {}, set()
         elsewhere: dict[tuple[str, ...], list[str]] = {}
         for nid, ident in identities.items():
             if nid in positions:
                 elsewhere.setdefault((ident[0], *ident[2:]), []).append(nid)
         out: dict[str, tuple[float, float]] = {}
+        used: set[str] = set()
         for nid in ids:
             own = mine.get(nid)
             if own is None:
@@ -1634,7 +1637,8 @@ class MainWindow(QMainWindow):
             theirs = elsewhere.get((own[0], *own[2:]), [])
             if len(theirs) == 1:
                 out[nid] = positions[theirs[0]]
-        return out
+                used.add(theirs[0])
+        return out, used
 
     # -- help --------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
