@@ -2061,6 +2061,41 @@ def test_the_diff_of_a_virtual_service_keeps_the_order_its_rules_were_written_in
     assert changed == ["+    timeout: 7s"]
 
 
+def test_a_setting_on_every_rule_is_written_out_in_each_one_in_the_review(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot, shared_dir: Path) -> None:
+    """bookinfo's jason rule beside the default route: a fault (or a timeout and retries) goes on both
+    rules, and the review's YAML and diff showed it in full on the first and as 'fault: *id001' on the
+    second (a YAML alias, the reader left to find the anchor), which reads as no fault to anyone not
+    fluent in YAML. Each rule shows what it gets."""
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/virtual-service-reviews-jason-v2-v3.yaml",
+                  namespace="bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "fault-injection", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(dialog.form, FaultInjectionForm)
+    dialog.form.abort_on.setChecked(True)
+    dialog.form.abort_percent.setValue(10)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+    for text in (dialog.preview_text.toPlainText(), dialog.diff_text.toPlainText()):
+        assert "*id" not in text and "&id" not in text
+        assert text.count("httpStatus: 503") == 2
+    review_and_confirm(dialog, qtbot, emu)
+    timeouts = open_action(ctl, qtbot, "timeouts", service_node("bookinfo", "reviews"), inventory(emu))
+    assert isinstance(timeouts.form, TimeoutsForm)
+    timeouts.form.retries_on.setChecked(True)
+    timeouts.form.retry_on.setText("5xx")
+    with qtbot.waitSignal(timeouts.reviewReady):
+        qtbot.mouseClick(timeouts.review_button, Qt.MouseButton.LeftButton)
+    added = [line[1:].strip() for line in timeouts.diff_text.toPlainText().splitlines() if line.startswith("+ ")]
+    assert added == ["retries:", "attempts: 3", "retryOn: 5xx"] * 2
+    review_and_confirm(timeouts, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert [r["fault"]["abort"]["httpStatus"] for r in http] == [503, 503]
+    assert [r["retries"] for r in http] == [{"attempts": 3, "retryOn": "5xx"}] * 2
+
+
 def test_disable_where_mtls_is_strict_is_warned_before_writing(emu: KubeEmulator, settings: Settings,
                                                               window: QWidget, qtbot: QtBot) -> None:
     """The namespace's PeerAuthentication is STRICT: its workloads refuse plain text, so TLS mode DISABLE

@@ -220,8 +220,16 @@ def _shown(obj: IstioObject) -> dict[str, Any]:
     return m
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """``yaml.SafeDumper`` writing a value met twice in full each time: the review is read by people,
+    to whom an anchor and its aliases ("fault: *id001") hide what a rule gets."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _yaml(doc: Any) -> str:
-    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return yaml.dump(doc, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 @dataclass

@@ -730,7 +730,8 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
             retries["retryOn"] = ",".join(retry_policies(routing.retry_on))
         extras["retries"] = retries
     for rule in http:
-        rule.update(extras)
+        # a copy each: rules sharing one dict were written as a YAML anchor and aliases ("fault: *id001")
+        rule.update(copy.deepcopy(extras))
     binding = routing.gateway or GatewayBinding()
     needs_vs = bool(routing.weights or routing.matches or extras or binding.active or routing.mirror_version) \
         or always_vs
