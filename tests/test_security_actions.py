@@ -638,6 +638,46 @@ def edit_action(ctl: ActionsController, inv: Inventory, text: str, qtbot: QtBot)
     return next(a for a in answered_menu(ctl, qtbot, None, GRAPH, inv).actions() if a.text() == text)
 
 
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # a popup, offscreen
+def test_a_namespace_of_hundreds_of_policies_keeps_a_menu_that_fits_the_screen(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """300 AuthorizationPolicies and 3 Sidecars in bookinfo: the menu listed an "Edit ... in a form" entry for
+    each, 300-odd entries that Qt laid out in columns, a menu several screens wide with the namespace's other
+    actions among them. Past a dozen they go in a submenu of each kind, which scrolls; its entries open
+    the form on their object."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QGuiApplication
+
+    for i in range(300):
+        emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+                 "metadata": {"name": f"allow-{i:03d}", "namespace": "bookinfo"},
+                 "spec": {"rules": [{"from": [{"source": {"namespaces": [f"team-{i}"]}}]}]}}, "bookinfo")
+    for name in ("first", "second", "third"):
+        emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar", "metadata": {"name": name, "namespace": "bookinfo"},
+                 "spec": {"workloadSelector": {"labels": {"app": name}}, "egress": [{"hosts": ["./*"]}]}},
+                "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    menu = answered_menu(ctl, qtbot, None, GRAPH, inventory(emu))
+    screen = QGuiApplication.primaryScreen().availableGeometry()
+    assert menu.sizeHint().width() <= screen.width() and menu.sizeHint().height() <= screen.height()
+    assert next(a for a in menu.actions() if a.objectName() == "remove").text() == "Remove meshdesk config in bookinfo…"
+    subs = {a.text(): a.menu() for a in menu.actions() if a.menu() is not None}
+    assert set(subs) == {"Edit an AuthorizationPolicy in a form (300)", "Edit a Sidecar in a form (3)"}
+    policies = subs["Edit an AuthorizationPolicy in a form (300)"]
+    assert [a.text() for a in policies.actions()][:2] == ["allow-000…", "allow-001…"]
+    policies.popup(QPoint(0, 0))
+    qtbot.waitUntil(policies.isVisible)
+    assert policies.height() <= screen.height() and policies.width() <= screen.width() // 2
+    policies.close()
+    entry = next(a for a in policies.actions() if a.text() == "allow-123…")
+    assert entry.isEnabled() and entry.toolTip() == "Edit AuthorizationPolicy allow-123 in a form"
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        entry.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog.form, AuthorizationPolicyForm) and dialog.form.name.text() == "allow-123"
+
+
 def test_an_existing_policy_opens_in_its_form_and_is_saved_over_the_copy_read(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     """Editing by form: the form opens prefilled, saving replaces the spec (labels kept, no meshdesk label

@@ -27,7 +27,7 @@ from typing import Any, cast
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QProxyStyle, QStyle, QWidget
 
 from meshdesk.mesh.changes import (
     RESTARTABLE,
@@ -105,6 +105,29 @@ HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "F
                      "timeouts": "Timeouts and retries"}
 
 
+# how many objects of a namespace to edit in a form are listed in the menu itself (more: a submenu of each kind)
+EDITS_IN_MENU = 12
+
+
+class _ScrollingMenuStyle(QProxyStyle):
+    """The application's style, with menus that scroll when taller than the screen (Fusion lays them
+    out in columns instead, hundreds of entries a menu wider than the screen)."""
+
+    def styleHint(self, hint: QStyle.StyleHint, option: Any = None, widget: Any = None,  # noqa: N802 - Qt's
+                  returned: Any = None) -> int:
+        if hint == QStyle.StyleHint.SH_Menu_Scrollable:
+            return 1
+        return int(super().styleHint(hint, option, widget, returned))
+
+
+def _scrolling_menu(title: str, parent: QWidget) -> QMenu:
+    menu = QMenu(title, parent)
+    style = _ScrollingMenuStyle()  # of the application's style, which it does not take over
+    style.setParent(menu)
+    menu.setStyle(style)
+    return menu
+
+
 CONTEXT_LEFT_TEXT = ("The cluster connection changed since this menu was opened (another context, or its settings): "
                      "open the menu again")
 
@@ -120,6 +143,9 @@ class ActionSpec:
     make_form: Callable[[Inventory], ActionForm]
     problem: str = ""  # why it is disabled ("" = enabled)
     pending: bool = False  # its RBAC answer is being asked (shown disabled, updated when it comes)
+    # the submenu it goes in when its namespace has too many objects to edit for one menu, and its text there
+    submenu: str = ""
+    entry: str = ""
 
 
 # every (verb, kind) an action may need in a namespace: asked together when a graph is shown (the Gateway
@@ -286,7 +312,9 @@ class ActionsController(QObject):
             for obj in sorted(inv.istio_objects(kind, ns), key=lambda o: o.name):
                 shown = "Kubernetes Gateway" if kind == K8S_GATEWAY else kind
                 spec = ActionSpec(key, f"Edit {shown} {obj.name} in a form…", ns, [("update", kind)],
-                                  _edit_form(form, obj, graph=graph if form is SidecarForm else None))
+                                  _edit_form(form, obj, graph=graph if form is SidecarForm else None),
+                                  submenu=f"Edit {'an' if shown[0] in 'AEIOU' else 'a'} {shown} in a form",
+                                  entry=f"{obj.name}…")
                 spec.problem = form_misfit(kind, obj.spec)
                 out.append(spec)
         # the rights to delete what there is to delete: one who may not delete Sidecars can still remove
@@ -450,6 +478,8 @@ class ActionsController(QObject):
             action.setObjectName(spec.key)
             action.setData(spec.key)
             action.setProperty("namespace", spec.namespace)
+            action.setProperty("submenu", spec.submenu)
+            action.setProperty("entry", spec.entry)
             assert inventory is not None
             self._show(action, spec, inventory)
             self._handed = [a for a in self._handed if shiboken6.isValid(a)] + [action]
@@ -471,13 +501,33 @@ class ActionsController(QObject):
         menu.clear()
         menu.setToolTipsVisible(True)
         actions = self.actions_for(selection, graph, inventory, menu)
+        # a namespace of hundreds of policies made a menu of hundreds of entries, wider than the screen in
+        # columns: past EDITS_IN_MENU, a namespace's objects to edit are listed in a submenu of each kind
+        edits: dict[str, int] = {}
+        for a in actions:
+            if a.property("submenu"):
+                edits[str(a.property("namespace"))] = edits.get(str(a.property("namespace")), 0) + 1
+        submenus: dict[tuple[str, str], QMenu] = {}
         last: tuple[bool, str] | None = None  # the previous action's (is a namespace action, namespace)
         for a in actions:
-            group = (a.objectName() in NAMESPACE_ACTIONS, str(a.property("namespace") or ""))
+            namespace = str(a.property("namespace") or "")
+            group = (a.objectName() in NAMESPACE_ACTIONS, namespace)
             if group[0] and last is not None and last != group:
                 menu.addSeparator()
             last = group
+            title = str(a.property("submenu") or "")
+            if title and edits.get(namespace, 0) > EDITS_IN_MENU:
+                sub = submenus.get((namespace, title))
+                if sub is None:
+                    sub = submenus[(namespace, title)] = _scrolling_menu(title, menu)
+                    sub.setToolTipsVisible(True)
+                    menu.addMenu(sub)
+                a.setText(str(a.property("entry")))
+                sub.addAction(a)
+                continue
             menu.addAction(a)
+        for sub in submenus.values():
+            sub.setTitle(f"{sub.title()} ({len(sub.actions())})")
         if not actions:
             why = ("Read-only mode: actions are hidden" if self.read_only else
                    "This source takes no writes" if self.writer is None else
