@@ -990,6 +990,38 @@ def test_a_gateway_only_virtual_service_is_left_alone(emu: KubeEmulator, setting
     assert emu.get("virtualservices", "bookinfo", "edge-reviews", NET)["spec"] == edge_spec
 
 
+def test_a_name_taken_by_a_gateway_only_virtual_service_is_said_when_the_form_opens(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot, shared_dir: Path) -> None:
+    """Istio's tcp-echo sample routes what enters its gateway by a VirtualService named tcp-echo: TCP traffic
+    shifting opened on the service with nothing said, the user set the weights, and only Review said
+    meshdesk would name the mesh's VirtualService so and refused. The form says so when it opens;
+    circuit breaking, which writes no VirtualService, says nothing and works."""
+    emu.load_yaml(shared_dir / "fixtures/istio/tcp-echo/tcp-echo-services.yaml", namespace="bookinfo")
+    emu.load_yaml(shared_dir / "fixtures/istio/tcp-echo/tcp-echo-20-v2.yaml", namespace="bookinfo")
+    emu.run_workloads("bookinfo")
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "tcp-echo")
+    dialog = open_action(ctl, qtbot, "traffic-shifting", node, inventory(emu))
+    assert isinstance(dialog.form, TrafficShiftingForm)
+    said = ("VirtualService bookinfo/tcp-echo routes only what enters through gateways (tcp-echo-gateway): "
+            "meshdesk names the VirtualService for the mesh's traffic to service tcp-echo so; rename that one first")
+    assert dialog.attention.isVisibleTo(dialog)
+    assert "routes only what enters through gateways (tcp-echo-gateway)" in dialog.attention.text()
+    assert "rename that one first, or this change will be refused." in dialog.attention.text()
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page != REVIEW and said in dialog.form_error.text()
+    breaker = open_action(ctl, qtbot, "circuit-breaking", node, inventory(emu))
+    assert not breaker.attention.isVisibleTo(breaker)
+    assert isinstance(breaker.form, CircuitBreakingForm)
+    check, spin = breaker.form.fields["max_connections"]
+    check.setChecked(True)
+    spin.setValue(5)
+    review_and_confirm(breaker, qtbot, emu)
+    assert emu.get("destinationrules", "bookinfo", "tcp-echo", NET)["spec"]["trafficPolicy"] == {
+        "connectionPool": {"tcp": {"maxConnections": 5}}}
+    assert emu.get("virtualservices", "bookinfo", "tcp-echo", NET)["spec"]["gateways"] == ["tcp-echo-gateway"]
+
+
 def test_a_namespace_relabelled_while_the_form_is_open_is_reviewed_again_from_its_labels(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     """Enable injection opened on a namespace with istio-injection=disabled; someone then adds

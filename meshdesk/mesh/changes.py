@@ -958,21 +958,29 @@ def _refuse_gone_versions(svc: Service, routing: ServiceRouting, versions: Seque
     return routing
 
 
-def _refuse_taken_names(inv: Inventory, svc: Service, creates: Sequence[str]) -> None:
+def taken_name_problem(inv: Inventory, svc: Service, creates: Sequence[str]) -> str:
     """meshdesk names a service's VirtualService and DestinationRule after the service: when it would
-    create one (``creates``: their kinds) but that name is taken by an object for other hosts, say so
+    create one (``creates``: their kinds) but that name is taken by an object for other hosts, why not
     (the create could never go through, and overwriting it would break those hosts), or routes the
-    service's traffic from gateways only (overwriting it would change what enters through them)."""
+    service's traffic from gateways only (overwriting it would change what enters through them); "" when
+    the names are free."""
     for kind in creates:
         taken = next((o for o in inv.istio_objects(kind, svc.namespace) if o.name == svc.name), None)
         if taken is not None and kind == "VirtualService" and not applies_to_mesh(taken):
             gateways = ", ".join(str(g) for g in taken.spec.get("gateways") or ())
-            raise RoutingError(f"VirtualService {svc.namespace}/{svc.name} routes only what enters through "
-                               f"gateways ({gateways}): meshdesk names the VirtualService for the mesh's "
-                               f"traffic to service {svc.name} so; rename that one first")
+            return (f"VirtualService {svc.namespace}/{svc.name} routes only what enters through "
+                    f"gateways ({gateways}): meshdesk names the VirtualService for the mesh's "
+                    f"traffic to service {svc.name} so; rename that one first")
         if taken is not None:
-            raise RoutingError(f"a {kind} named {svc.name} already exists in {svc.namespace} for other hosts: "
-                               f"meshdesk names the {kind} of service {svc.name} so; rename that one first")
+            return (f"a {kind} named {svc.name} already exists in {svc.namespace} for other hosts: "
+                    f"meshdesk names the {kind} of service {svc.name} so; rename that one first")
+    return ""
+
+
+def _refuse_taken_names(inv: Inventory, svc: Service, creates: Sequence[str]) -> None:
+    problem = taken_name_problem(inv, svc, creates)
+    if problem:
+        raise RoutingError(problem)
 
 
 def _and(items: Sequence[str]) -> str:

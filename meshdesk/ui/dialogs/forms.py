@@ -44,6 +44,7 @@ from meshdesk.mesh.changes import (
     restart_plan,
     service_entry_plan,
     service_routing_plan,
+    taken_name_problem,
 )
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.routing import (
@@ -108,6 +109,8 @@ class _RoutingForm(ActionForm):
     # the ServiceRouting fields this form sets; the rest are taken as the cluster has them when the plan
     # is made (after "Reload and review again", what another dialog or person changed meanwhile stays)
     aspects: tuple[str, ...] = ()
+    # the objects the form writes, named after the service (created when the service has none)
+    writes: tuple[str, ...] = ("VirtualService",)
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,6 +123,13 @@ class _RoutingForm(ActionForm):
             parts = lost[0] if len(lost) == 1 else f"{', '.join(lost[:-1])} and {lost[-1]}"
             self.attention = (f"Its VirtualService {self.vs.name} also has {parts}: meshdesk cannot "
                               f"rewrite its routes without losing that, so it will not. Edit its YAML instead.")
+        else:
+            # a name the object to create would take is another's (a gateway's VirtualService of that name, as
+            # Istio's tcp-echo sample has): said now, not after the form is filled in, at Review
+            creates = [kind for kind in self.writes if (self.vs if kind == "VirtualService" else self.dr) is None]
+            taken = taken_name_problem(inv, svc, creates)
+            if taken:
+                self.attention = f"{taken[:1].upper()}{taken[1:]}, or this change will be refused."
 
     def _edit(self) -> None:
         """Copy the form's fields into ``self.routing`` (raises on bad input)."""
@@ -134,6 +144,7 @@ class _RoutingForm(ActionForm):
 
 
 class TrafficShiftingForm(_RoutingForm):
+    writes = ("VirtualService", "DestinationRule")
     """One slider per version; moving one shares the rest among the others so the total stays 100."""
 
     title = "Traffic shifting"
@@ -315,6 +326,7 @@ def _even(versions: list[str], total: int = 100) -> dict[str, int]:
 
 
 class RequestRoutingForm(_RoutingForm):
+    writes = ("VirtualService", "DestinationRule")
     """Rules that send requests matching a header or a URI to one version; the rest keeps its weights."""
 
     title = "Request routing"
@@ -521,6 +533,7 @@ _UNSET_AT_ZERO = ("max_connections", "http1_max_pending_requests", "max_requests
 
 
 class CircuitBreakingForm(_RoutingForm):
+    writes = ("DestinationRule",)
     title = "Circuit breaking"
     edits_routes = False
     help_text = "Limit connections to this service and eject hosts that keep failing."
@@ -681,6 +694,7 @@ _TLS_HINTS = {
 
 
 class TlsForm(_RoutingForm):
+    writes = ("DestinationRule",)
     """The TLS clients use to reach the service (the DestinationRule's ``trafficPolicy.tls``), as Kiali's
     wizards set it; what else the rule's TLS holds (a credentialName, SNI) stays as it is."""
 
@@ -762,6 +776,7 @@ _HASH_LABELS = {"header": "HTTP header", "cookie": "HTTP cookie", "source_ip": "
 
 
 class LoadBalancingForm(_RoutingForm):
+    writes = ("DestinationRule",)
     """How the service's clients spread requests over its endpoints (the DestinationRule's
     ``trafficPolicy.loadBalancer``), as Kiali's wizards set it: a simple algorithm or a consistent hash
     (session affinity) on a header, a cookie, the source IP or a query parameter. What else the load
