@@ -1022,6 +1022,42 @@ def test_a_name_taken_by_a_gateway_only_virtual_service_is_said_when_the_form_op
     assert emu.get("virtualservices", "bookinfo", "tcp-echo", NET)["spec"]["gateways"] == ["tcp-echo-gateway"]
 
 
+def test_names_at_kubernetes_limits_keep_the_menu_and_the_dialogs_on_the_screen(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A Deployment named with 240 characters (Kubernetes takes 253) in a namespace of 63: its menu was
+    2,100 pixels wide, and its Restart and mTLS dialogs could not be made narrower than 2,900, Confirm and
+    Cancel out of reach on any screen. The names are cut in the menu and wrap in the dialogs."""
+    from PySide6.QtGui import QGuiApplication
+
+    ns, name = "team-" + "n" * 58, "payments" + "a" * 232
+    assert (len(ns), len(name)) == (63, 240)
+    labels = {"app": "payments", "version": "v1"}
+    emu.add_namespace(ns, {"istio-injection": "enabled"})
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns},
+             "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                      "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": "p"}]}}}})
+    emu.run_workloads(ns)
+    inv = read_inventory(emu.api_client(), [ns], cluster="Kubernetes")
+    graph = TrafficGraph(request=GraphRequest(namespaces=(ns,)))
+    node = Node(f"wl-{name}", NODE_WORKLOAD, namespace=ns, workload=name, app="payments", version="v1")
+    ctl = controller_for(emu, settings, window)
+    menu = answered_menu(ctl, qtbot, node, graph, inv)
+    assert menu.sizeHint().width() <= QGuiApplication.primaryScreen().availableGeometry().width()
+    for key in ("restart", "workload-mtls"):
+        action = next(a for a in menu.actions() if a.objectName() == key)
+        with qtbot.waitSignal(ctl.dialogOpened) as opened:
+            action.trigger()
+        dialog = opened.args[0]
+        qtbot.addWidget(dialog)
+        assert dialog.minimumSizeHint().width() <= 760 and dialog.width() == 760
+        if isinstance(dialog.form, MtlsForm):
+            dialog.form.mode.setCurrentText("STRICT")
+        review_and_confirm(dialog, qtbot, emu)
+        assert dialog.outcome.text().replace("\u200b", "") == f"Applied: {dialog.plan.summary}."
+        assert name in dialog.plan.summary and dialog.minimumSizeHint().width() <= 760 and dialog.width() == 760
+    assert emu.get("peerauthentications", ns, name, SEC)["spec"]["selector"] == {"matchLabels": labels}
+
+
 def test_a_namespace_relabelled_while_the_form_is_open_is_reviewed_again_from_its_labels(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     """Enable injection opened on a namespace with istio-injection=disabled; someone then adds

@@ -48,6 +48,21 @@ def short_words(text: str) -> str:
     return text if len(text) <= _LONGEST_MESSAGE else f"{text[:_LONGEST_MESSAGE]}\u2026 ({len(text):,} characters)"
 
 
+# where a word-wrapped label may break a line inside a name: a zero-width space (shown as nothing)
+_BREAK = "\u200b"
+_UNBROKEN_RUN = 40
+_UNBROKEN = re.compile(rf"[^\s\-{_BREAK}]{{{_UNBROKEN_RUN + 1},}}")
+
+
+def breakable(text: str) -> str:
+    """``text`` for a word-wrapped label: a run of more than 40 characters a line cannot break in (a
+    namespace and a 253-character workload name, "ns/name", with no space or '-') gets a zero-width space
+    every 40 characters, so the label wraps it instead of growing as wide as the run (a dialog a few
+    screens wide, its buttons out of reach)."""
+    return _UNBROKEN.sub(lambda m: _BREAK.join(m.group(0)[i:i + _UNBROKEN_RUN]
+                                               for i in range(0, len(m.group(0)), _UNBROKEN_RUN)), text)
+
+
 def mesh_config_rows(settings: MeshConfig) -> list[tuple[str, str]]:
     """(label, text) rows of what meshdesk uses of Istio's mesh config, and where it came from; when it
     was not read, why, and that Istio's defaults stand in for it."""

@@ -18,6 +18,7 @@ service that carries TCP only, which gets TCP traffic shifting instead. Each act
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -118,6 +119,15 @@ class _ScrollingMenuStyle(QProxyStyle):
         if hint == QStyle.StyleHint.SH_Menu_Scrollable:
             return 1
         return int(super().styleHint(hint, option, widget, returned))
+
+
+_LONG_MENU_WORD = re.compile(r"\S{49,}")
+
+
+def _menu_text(text: str) -> str:
+    """An action's text with a word longer than 48 characters (a name at Kubernetes' limit of 253) cut to
+    its start and end around an ellipsis; its tooltip says it whole."""
+    return _LONG_MENU_WORD.sub(lambda m: f"{m.group(0)[:32]}\u2026{m.group(0)[-14:]}", text)
 
 
 def _scrolling_menu(title: str, parent: QWidget) -> QMenu:
@@ -474,7 +484,8 @@ class ActionsController(QObject):
                     parent: QObject | None = None) -> list[QAction]:
         out = []
         for spec in self.specs_for(selection, graph, inventory):
-            action = QAction(spec.text, parent or self)
+            # a name at Kubernetes' limit (a 253-character workload) is cut: the menu grew as wide as it
+            action = QAction(_menu_text(spec.text), parent or self)
             action.setObjectName(spec.key)
             action.setData(spec.key)
             action.setProperty("namespace", spec.namespace)
@@ -522,7 +533,7 @@ class ActionsController(QObject):
                     sub = submenus[(namespace, title)] = _scrolling_menu(title, menu)
                     sub.setToolTipsVisible(True)
                     menu.addMenu(sub)
-                a.setText(str(a.property("entry")))
+                a.setText(_menu_text(str(a.property("entry"))))
                 sub.addAction(a)
                 continue
             menu.addAction(a)

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from PySide6 import QtGui
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -37,7 +38,7 @@ from meshdesk.mesh.changes import ChangePlan, Findings, check
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.schema import CRDSchemas
-from meshdesk.mesh.words import counted
+from meshdesk.mesh.words import breakable, counted
 from meshdesk.sources.base import Conflict, SourceError
 from meshdesk.sources.writes import RunResult, apply, dry_run, refresh
 from meshdesk.ui.dialogs.forms import ActionForm
@@ -87,19 +88,20 @@ class ChangeDialog(QDialog):
         # form page
         page = QWidget()
         lay = QVBoxLayout(page)
-        self.heading = QLabel(f"<b>{html.escape(heading)}</b>")
+        # a name at Kubernetes' limits (a 63-character namespace, a 253-character workload) wraps: the dialog
+        # grew as wide as it, a few screens, its buttons out of reach
+        self.heading = _WrappingLabel(f"<b>{html.escape(breakable(heading))}</b>")
         lay.addWidget(self.heading)
         help_label = QLabel(form.help_text)
         help_label.setWordWrap(True)
         lay.addWidget(help_label)
-        self.attention = QLabel(f"<b>Note:</b> {html.escape(form.attention)}")  # readable in either theme
-        self.attention.setWordWrap(True)
+        # readable in either theme
+        self.attention = _WrappingLabel(f"<b>Note:</b> {html.escape(breakable(form.attention))}")
         self.attention.setObjectName("formAttention")
         self.attention.setVisible(bool(form.attention))
         lay.addWidget(self.attention)
         lay.addWidget(form, 1)
-        self.form_error = QLabel()
-        self.form_error.setWordWrap(True)
+        self.form_error = _WrappingLabel()
         self.form_error.setObjectName("formError")
         self.form_error.setStyleSheet("color: #c9190b")
         lay.addWidget(self.form_error)
@@ -107,11 +109,9 @@ class ChangeDialog(QDialog):
         # review page
         page = QWidget()
         lay = QVBoxLayout(page)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
+        self.summary = _WrappingLabel()
         lay.addWidget(self.summary)
-        self.notes = QLabel()
-        self.notes.setWordWrap(True)
+        self.notes = _WrappingLabel()
         lay.addWidget(self.notes)
         self.tabs = QTabWidget()
         self.preview_text = QPlainTextEdit(readOnly=True)
@@ -124,16 +124,14 @@ class ChangeDialog(QDialog):
             edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
             self.tabs.addTab(edit, name)
         lay.addWidget(self.tabs, 1)
-        self.verdict = QLabel()
-        self.verdict.setWordWrap(True)
+        self.verdict = _WrappingLabel()
         lay.addWidget(self.verdict)
         self.pages.addWidget(page)
         self.busy_label = QLabel()
         # outcome page
         page = QWidget()
         lay = QVBoxLayout(page)
-        self.outcome = QLabel()
-        self.outcome.setWordWrap(True)
+        self.outcome = _WrappingLabel()
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.outcome)
         self.outcome_details = QPlainTextEdit(readOnly=True)
@@ -291,7 +289,7 @@ class ChangeDialog(QDialog):
             return
         plan, findings, dry = out
         self.plan, self.findings, self.dry = plan, findings, dry
-        self.summary.setText(f"<b>{plan.summary}</b>")
+        self.summary.setText(f"<b>{html.escape(breakable(plan.summary))}</b>")
         self.notes.setText("\n".join(plan.notes))
         self.notes.setVisible(bool(plan.notes))
         self.preview_text.setPlainText(plan.preview())
@@ -370,6 +368,19 @@ class ChangeDialog(QDialog):
         else:
             self._join()
         super().done(result)
+
+
+class _WrappingLabel(QLabel):
+    """A word-wrapped label whose plain text wraps inside a long name too (see ``breakable``; rich text is
+    made breakable before it is escaped)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's
+        super().setText(text if QtGui.Qt.mightBeRichText(text) else breakable(text))
 
 
 def _sentence(text: str) -> str:

@@ -87,7 +87,7 @@ from meshdesk.mesh.routing import (
     versions_of,
 )
 from meshdesk.mesh.tls_status import ENABLED, namespace_tls
-from meshdesk.mesh.words import counted
+from meshdesk.mesh.words import breakable, counted
 
 
 class ActionForm(QWidget):
@@ -1014,6 +1014,15 @@ def _dspin(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox
 
 # -- namespace and workload -----------------------------------------------------------------------------
 
+def _wrapped(text: str) -> QLabel:
+    """A word-wrapped label of plain ``text`` naming objects: a name at Kubernetes' limits (253 characters)
+    wraps too, where it made the dialog as wide as itself."""
+    label = QLabel(breakable(text))
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    return label
+
+
 class InjectionForm(ActionForm):
     help_text = "Istio adds its sidecar to pods when they start: running pods keep what they have until restarted."
 
@@ -1023,10 +1032,9 @@ class InjectionForm(ActionForm):
         self.title = f"{'Enable' if enable else 'Disable'} sidecar injection"
         self.subject = f"namespace {namespace}"
         layout = QVBoxLayout(self)
-        self.restart_label = QLabel(injection_change(inv, namespace, enable).describe())
-        self.restart_label.setWordWrap(True)
-        layout.addWidget(QLabel(f"Namespace {namespace}: new pods will {'get' if enable else 'no longer get'} "
-                                "an Istio sidecar."))
+        self.restart_label = _wrapped(injection_change(inv, namespace, enable).describe())
+        layout.addWidget(_wrapped(f"Namespace {namespace}: new pods will {'get' if enable else 'no longer get'} "
+                                  "an Istio sidecar."))
         layout.addWidget(self.restart_label)
         layout.addStretch(1)
 
@@ -1051,7 +1059,7 @@ class RestartForm(ActionForm):
         for w in self.workloads:
             ready = sum(1 for p in w.pods if p.ready_count[0] == p.ready_count[1])
             sidecar = "" if one is not None else ", with a sidecar" if w.has_sidecar else ", without a sidecar"
-            layout.addWidget(QLabel(f"{w.kind} {w.name}: {ready}/{len(w.pods)} pods ready now{sidecar}."))
+            layout.addWidget(_wrapped(f"{w.kind} {w.name}: {ready}/{len(w.pods)} pods ready now{sidecar}."))
         layout.addStretch(1)
 
     def plan(self, inv: Inventory) -> ChangePlan:
@@ -1071,7 +1079,7 @@ class MtlsForm(ActionForm):
         form = QFormLayout(self)
         target = f"workload {workload.name}" if workload is not None else f"namespace {namespace}"
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else target
-        form.addRow(QLabel(f"Mutual TLS for {target} (PeerAuthentication)"))
+        form.addRow(_wrapped(f"Mutual TLS for {target} (PeerAuthentication)"))
         self.mode = QComboBox()
         self.mode.addItems(list(MTLS_MODES))
         self.mode.setCurrentText(current_mtls_mode(inv, namespace, workload))
