@@ -678,6 +678,43 @@ def test_a_namespace_of_hundreds_of_policies_keeps_a_menu_that_fits_the_screen(
     assert isinstance(dialog.form, AuthorizationPolicyForm) and dialog.form.name.text() == "allow-123"
 
 
+def test_a_policy_deleted_between_review_and_confirm_is_said_deleted(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """An AuthorizationPolicy edited in its form and reviewed, then deleted by someone else before Confirm:
+    the outcome said it 'was changed by someone else', and the user looked for a change; after Reload and
+    review again the form said 'Copy your text if you need it' (the YAML editor's words: a form has no text).
+    It says the policy was deleted, and what to do in a form."""
+    emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": "ratings", "namespace": "bookinfo"},
+             "spec": {"selector": {"matchLabels": {"app": "ratings"}}, "action": "DENY",
+                      "rules": [{"to": [{"operation": {"paths": ["/admin*"]}}]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    action = edit_action(ctl, inventory(emu), "Edit AuthorizationPolicy ratings in a form…", qtbot)
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog.form, AuthorizationPolicyForm)
+    dialog.form.rules[0].edits["paths"].setText("/admin*, /debug*")
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled()
+    emu.delete("authorizationpolicies", "bookinfo", "ratings", SEC)
+    with qtbot.waitSignal(dialog.applyDone):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.outcome.text().startswith("Not applied: AuthorizationPolicy bookinfo/ratings was deleted by someone "
+                                            "else since meshdesk read it")
+    assert "changed" not in dialog.outcome.text()
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        qtbot.mouseClick(dialog.reload_button, Qt.MouseButton.LeftButton)
+    assert ready.args == [False] and dialog.page == FORM
+    assert dialog.form_error.text() == (
+        "AuthorizationPolicy bookinfo/ratings is no longer in the cluster: it was deleted since you began. There "
+        "is nothing to save the form over: Cancel, and add a new AuthorizationPolicy from the namespace's Actions "
+        "if it is still wanted.")
+    assert emu.get("authorizationpolicies", "bookinfo", "ratings", SEC) is None
+
+
 def test_an_existing_policy_opens_in_its_form_and_is_saved_over_the_copy_read(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     """Editing by form: the form opens prefilled, saving replaces the spec (labels kept, no meshdesk label

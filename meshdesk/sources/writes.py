@@ -65,6 +65,11 @@ def conflict(what: str) -> Conflict:
     return Conflict(f"{what} was {CONFLICT_TEXT}")
 
 
+def deleted_meanwhile(what: str) -> Conflict:
+    """A replace found its object gone: said so (it was said 'changed', and the user looked for a change)."""
+    return Conflict(f"{what} was deleted by someone else since meshdesk read it - reload and try again")
+
+
 class _AlreadyGone(NotFound):
     """A delete found its object gone: deleted by someone else meanwhile, which is what was asked."""
 
@@ -479,7 +484,7 @@ class ClusterWriter:
             if change.op == DELETE:
                 raise _already_gone(what) from None  # as asked: ``_run`` counts it done
             if change.op == REPLACE:
-                raise conflict(what) from None  # deleted meanwhile
+                raise deleted_meanwhile(what) from None
             raise e
 
 
@@ -549,7 +554,7 @@ class SourceWriter:
             if change.op == DELETE:
                 raise _already_gone(what) from None
             if change.op == REPLACE:
-                raise conflict(what) from None
+                raise deleted_meanwhile(what) from None
             raise
 
 
@@ -640,7 +645,7 @@ def refresh(writer: Any, plan: ChangePlan) -> ChangePlan:
             if c.op == DELETE:
                 continue
             if c.op == REPLACE:
-                raise Conflict(f"{what} was deleted by someone else since meshdesk read it - reload and try again")
+                raise deleted_meanwhile(what)
         elif c.op == CREATE:
             raise Conflict(f"{what} was created by someone else since meshdesk read it - reload and try again")
         elif c.before is None or _changed(c.before, now):

@@ -269,7 +269,8 @@ class ChangeDialog(QDialog):
             self.inventory = out
             self._conflicted = False
             self._show_page(FORM)  # the reload button goes
-            self.review()
+            if not self.review():  # the form's plan refused (the object it edits is gone): said under the form
+                self.reviewReady.emit(False)
         else:
             self._show_outcome(out)
 

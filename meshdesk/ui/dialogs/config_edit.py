@@ -29,8 +29,10 @@ class ConfigEditForm(ActionForm):
     and review again", from the object as the cluster has it now, and the plan says it changed."""
 
     def __init__(self, before: IstioObject, inventory: Inventory, text: str = "", *, delete: bool = False,
-                 parent: QWidget | None = None) -> None:
+                 gone_hint: str = "Copy your text if you need it, then Cancel.", parent: QWidget | None = None) -> None:
+        """``gone_hint``: what to do when the object was deleted since (the YAML editor's text can be copied)."""
         super().__init__(parent)
+        self.gone_hint = gone_hint
         self.before = copy.deepcopy(before)
         self.opened = inventory
         self.text = text
@@ -62,8 +64,7 @@ class ConfigEditForm(ActionForm):
             what = f"{manifest_kind(self.before)} {self.before.namespace}/{self.before.name}"
             if found is None:
                 raise RoutingError(f"{what} is no longer in the cluster: it was deleted since you began. "
-                                   + ("Nothing to delete." if self.delete else
-                                      "Copy your text if you need it, then Cancel."))
+                                   + ("Nothing to delete." if self.delete else self.gone_hint))
             current = found
         out = delete_plan(current) if self.delete else edit_plan(current, self.text)
         if current is not self.before and current.resource_version != self.before.resource_version:

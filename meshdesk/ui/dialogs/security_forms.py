@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from meshdesk.mesh.changes import ChangePlan
 from meshdesk.mesh.config_edit import editable_yaml, keep_order_deep
-from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
+from meshdesk.mesh.inventory import K8S_GATEWAY, Inventory, IstioObject, Workload
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.security import (
     ALLOW,
@@ -203,7 +203,11 @@ class _Editing:
     def __init__(self, form: ActionForm, before: IstioObject, inv: Inventory) -> None:
         self.before = copy.deepcopy(before)
         self.key = key_of(before)
-        self.saver = ConfigEditForm(before, inv, "", parent=form)  # never shown: its plan is reused
+        # never shown: its plan is reused
+        self.saver = ConfigEditForm(before, inv, "", parent=form, gone_hint=(
+            f"There is nothing to save the form over: Cancel, and add a new "
+            f"{'Kubernetes Gateway' if before.kind == K8S_GATEWAY else before.kind} from the namespace's Actions if "
+            "it is still wanted."))
         self.saver.hide()
         what = f"{before.kind} {before.namespace}/{before.name}"
         form.title = f"Edit {what}"
