@@ -83,6 +83,9 @@ def test_a_workload_without_its_sidecar_is_restarted_from_the_actions_menu(emu: 
     ctl = controller_for(emu, settings, window)
     node = Node("wl", NODE_WORKLOAD, namespace=NS, workload="web-v1")
     dialog = open_action(ctl, qtbot, "restart", node, inv)
+    # it read "Restart deployment for Deployment bookinfo/web-v1"
+    assert dialog.heading.text() == "<b>Restart Deployment bookinfo/web-v1</b>"
+    assert dialog.windowTitle() == "meshdesk - Restart Deployment bookinfo/web-v1"
     review_and_confirm(dialog, qtbot, emu)  # (it checks the dry run kept nothing)
     assert "the new pods get the istio-proxy sidecar" in dialog.notes.text()  # what the review said
     stamp = _template_annotations(emu, "web-v1").get(RESTARTED_AT, "")
@@ -191,6 +194,7 @@ def test_the_namespace_restarts_every_workload_its_injection_waits_on(emu: KubeE
     ctl = controller_for(emu, settings, window)
     dialog = open_action(ctl, qtbot, "restart-waiting", None, inv)
     assert dialog.form.subject == f"Deployment {NS}/web-v1"
+    assert dialog.windowTitle() == f"meshdesk - Restart Deployment {NS}/web-v1"
     review_and_confirm(dialog, qtbot, emu)
     assert RESTARTED_AT in _template_annotations(emu, "web-v1")
     assert RESTARTED_AT not in _template_annotations(emu, "idle-v1")

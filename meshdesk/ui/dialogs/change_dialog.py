@@ -79,7 +79,7 @@ class ChangeDialog(QDialog):
         self._worker: threading.Thread | None = None
         self._step = ""
         self._stepDone.connect(self._on_step_done, Qt.ConnectionType.QueuedConnection)
-        heading = f"{form.title} for {form.subject}" if form.subject else form.title
+        heading = form.heading or (f"{form.title} for {form.subject}" if form.subject else form.title)
         self.setWindowTitle(f"meshdesk - {heading}")
         self.resize(760, 600)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)

@@ -95,6 +95,7 @@ class ActionForm(QWidget):
 
     title = ""
     subject = ""  # e.g. "service shop/reviews": several dialogs may be open at once
+    heading = ""  # the dialog's heading when "<title> for <subject>" does not read well
     help_text = ""
     # what the user should know before filling the form in (e.g. that the change will be refused)
     attention = ""
@@ -1055,6 +1056,8 @@ class RestartForm(ActionForm):
         self.title = f"Restart {one.kind.lower()}" if one is not None else "Restart workloads"
         self.subject = f"{one.kind} {namespace}/{one.name}" if one is not None else \
             f"{len(self.workloads)} workloads in {namespace}"
+        # not "Restart deployment for Deployment shop/cart", "Restart workloads for 3 workloads in shop"
+        self.heading = f"Restart {self.subject}"
         layout = QVBoxLayout(self)
         for w in self.workloads:
             ready = sum(1 for p in w.pods if p.ready_count[0] == p.ready_count[1])
