@@ -135,6 +135,33 @@ def test_an_existing_gateway_binds_bookinfos_own_virtual_service_and_unbinds_it(
     assert GATEWAYS_WRITTEN not in (vs["metadata"].get("annotations") or {})
 
 
+def test_a_virtual_service_bound_to_gateways_alone_is_said_to_leave_the_mesh_as_it_is(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot, shared_dir: Path) -> None:
+    """Gateways with the mesh unticked leaves reviews' VirtualService routing what enters bookinfo-gateway
+    only. Traffic shifting then edited it with nothing said: all to v2 reached the gateway's requests, and
+    productpage's requests to reviews still went to every version. The routing forms say so when they
+    open (circuit breaking, which acts on every caller, says nothing)."""
+    emu.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/bookinfo-gateway.yaml", namespace="bookinfo")
+    ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    form.bind.setChecked(True)
+    form.mesh.setChecked(False)
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["gateways"] == ["bookinfo-gateway"]
+    for key in ("traffic-shifting", "request-routing", "fault-injection", "timeouts"):
+        opened = open_action(ctl, qtbot, key, REVIEWS, inventory(emu))
+        assert opened.attention.isVisibleTo(opened), key
+        assert ("Its VirtualService reviews routes only what enters through bookinfo-gateway: the requests of the "
+                "service") in opened.attention.text() and "this change leaves them as they are" in opened.attention.text()
+    breaker = open_action(ctl, qtbot, "circuit-breaking", REVIEWS, inventory(emu))
+    assert not breaker.attention.isVisibleTo(breaker)
+    ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    assert not dialog.attention.isVisibleTo(dialog) and form.bind.isChecked() and not form.mesh.isChecked()
+    form.mesh.setChecked(True)
+    review_and_confirm(dialog, qtbot, emu)
+    shifting = open_action(ctl, qtbot, "traffic-shifting", REVIEWS, inventory(emu))
+    assert not shifting.attention.isVisibleTo(shifting)
+
+
 def test_bad_gateway_input_is_refused_with_the_reason(emu: KubeEmulator, settings: Settings, window: QWidget,
                                                      qtbot: QtBot, shared_dir: Path) -> None:
     """Hosts that are no host names, the host * kept for the mesh (Istio refuses it there), a new

@@ -66,6 +66,7 @@ from meshdesk.mesh.routing import (
     NewGateway,
     RouteMatch,
     RoutingError,
+    applies_to_mesh,
     build_service_entry,
     cluster_gateways,
     current_routing,
@@ -131,6 +132,14 @@ class _RoutingForm(ActionForm):
             taken = taken_name_problem(inv, svc, creates)
             if taken:
                 self.attention = f"{taken[:1].upper()}{taken[1:]}, or this change will be refused."
+            elif self.vs is not None and self.edits_routes and not applies_to_mesh(self.vs):
+                # its only VirtualService was bound to gateways alone (Gateways, "mesh" unticked): what this
+                # form sets reaches what enters through them, and the service's callers in the mesh never see it
+                gateways = ", ".join(str(g) for g in self.vs.spec.get("gateways") or ())
+                self.attention = (f"Its VirtualService {self.vs.name} routes only what enters through {gateways}: "
+                                  "the requests of the service's callers in the mesh are not routed by it, and this "
+                                  "change leaves them as they are. To route those too, tick \"Also route the mesh's "
+                                  "own traffic\" in Gateways.")
 
     def _edit(self) -> None:
         """Copy the form's fields into ``self.routing`` (raises on bad input)."""
