@@ -669,6 +669,16 @@ def test_a_namespace_of_hundreds_of_policies_keeps_a_menu_that_fits_the_screen(
     qtbot.waitUntil(policies.isVisible)
     assert policies.height() <= screen.height() and policies.width() <= screen.width() // 2
     policies.close()
+    # the window's Actions menu is filled again each time it opens: the last time's submenus and entries go
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu
+
+    inv = inventory(emu)
+    for _ in range(3):
+        ctl.populate(menu, None, GRAPH, inv)
+        qtbot.waitUntil(lambda: not any(a.property("pending") for a in menu.actions()))
+    assert len(menu.findChildren(QMenu)) == 2 and len(menu.findChildren(QAction)) < 350
+    policies = next(a.menu() for a in menu.actions() if a.text() == "Edit an AuthorizationPolicy in a form (300)")
     entry = next(a for a in policies.actions() if a.text() == "allow-123…")
     assert entry.isEnabled() and entry.toolTip() == "Edit AuthorizationPolicy allow-123 in a form"
     with qtbot.waitSignal(ctl.dialogOpened) as opened:

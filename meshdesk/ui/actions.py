@@ -510,6 +510,11 @@ class ActionsController(QObject):
         namespace's, separated (with several namespaces shown, their actions ran together in one block);
         a note when there is nothing to offer."""
         menu.clear()
+        # the submenus of the last time (the Actions menu is filled again each time it opens), with their entries
+        for old in menu.findChildren(QMenu, "", Qt.FindChildOption.FindDirectChildrenOnly):
+            if old.property("editsSubmenu"):
+                old.setParent(None)
+                old.deleteLater()
         menu.setToolTipsVisible(True)
         actions = self.actions_for(selection, graph, inventory, menu)
         # a namespace of hundreds of policies made a menu of hundreds of entries, wider than the screen in
@@ -531,9 +536,11 @@ class ActionsController(QObject):
                 sub = submenus.get((namespace, title))
                 if sub is None:
                     sub = submenus[(namespace, title)] = _scrolling_menu(title, menu)
+                    sub.setProperty("editsSubmenu", True)
                     sub.setToolTipsVisible(True)
                     menu.addMenu(sub)
                 a.setText(_menu_text(str(a.property("entry"))))
+                a.setParent(sub)  # deleted with it
                 sub.addAction(a)
                 continue
             menu.addAction(a)
