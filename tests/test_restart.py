@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -22,6 +23,7 @@ from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import SourceWriter, apply, dry_run, refresh
 from meshdesk.store.settings import Settings
+from meshdesk.ui.dialogs.change_dialog import REVIEW
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.test_actions_ui import GRAPH, controller_for, open_action, review_and_confirm
 from tests.ui_helpers import answered_menu, window_test_marks
@@ -204,3 +206,34 @@ def test_the_namespace_restarts_every_workload_its_injection_waits_on(emu: KubeE
     inv = _inventory(emu)
     action = next(a for a in answered_menu(ctl, qtbot, None, GRAPH, inv).actions() if a.objectName() == "restart-waiting")
     assert not action.isEnabled() and "No workload in bookinfo waits for a restart" in action.toolTip()
+
+
+def test_restarting_a_big_namespaces_workloads_keeps_the_dialog_on_the_screen(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Injection turned on in a namespace of 150 workloads: the restart dialog listed each on a line of its
+    own and could not be made shorter than 3,000 pixels (4,000 with its review's notes), Review and Confirm
+    out of reach on any screen. The list and the notes scroll; all 150 are restarted."""
+    emu.add_namespace(NS, {"istio-injection": "disabled"})  # started before injection was turned on
+    for i in range(150):
+        emu.add(_deployment(f"batch-{i:03d}", {"app": f"batch-{i:03d}", "version": "v1"}, replicas=1))
+    emu.run_workloads()
+    emu.add_namespace(NS, {"istio-injection": "enabled"})
+    inv = _inventory(emu)
+    waiting = len(waiting_for_restart(inv, NS))
+    assert waiting > 150
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "restart-waiting", None, inv)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.minimumSizeHint().height() <= dialog.height() == 600
+    assert dialog.review_button.geometry().bottom() < dialog.height()
+    assert dialog.form.workload_list.count() == waiting
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.notes.isVisible() and "batch-149" in dialog.notes.text()
+    assert dialog.minimumSizeHint().height() <= dialog.height() == 600
+    assert dialog.confirm_button.geometry().bottom() < dialog.height()
+    with qtbot.waitSignal(dialog.applyDone):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.outcome.text().startswith("Applied")
+    assert all(RESTARTED_AT in _template_annotations(emu, f"batch-{i:03d}") for i in range(150))

@@ -20,14 +20,16 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6 import QtGui
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QFontDatabase, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -112,7 +114,10 @@ class ChangeDialog(QDialog):
         self.summary = _WrappingLabel()
         lay.addWidget(self.summary)
         self.notes = _WrappingLabel()
-        lay.addWidget(self.notes)
+        # as tall as the notes up to a dozen lines, then scrolling: a note a workload (restarting 200 after
+        # injection was turned on) made the review page 3,000 pixels tall, Confirm out of reach
+        self.notes_area = _FittingScrollArea(self.notes, lines=12)
+        lay.addWidget(self.notes_area)
         self.tabs = QTabWidget()
         self.preview_text = QPlainTextEdit(readOnly=True)
         self.diff_text = QPlainTextEdit(readOnly=True)
@@ -292,7 +297,8 @@ class ChangeDialog(QDialog):
         self.plan, self.findings, self.dry = plan, findings, dry
         self.summary.setText(f"<b>{html.escape(breakable(plan.summary))}</b>")
         self.notes.setText("\n".join(plan.notes))
-        self.notes.setVisible(bool(plan.notes))
+        self.notes_area.setVisible(bool(plan.notes))
+        self.notes_area.updateGeometry()  # as tall as the notes now
         self.preview_text.setPlainText(plan.preview())
         self.diff_text.setPlainText(plan.diff() or "No difference.")
         self.findings_text.setPlainText(_findings_text(findings))
@@ -382,6 +388,32 @@ class _WrappingLabel(QLabel):
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's
         super().setText(text if QtGui.Qt.mightBeRichText(text) else breakable(text))
+
+
+class _FittingScrollArea(QScrollArea):
+    """A frameless scroll area as tall as its word-wrapped label at the width it has, up to ``lines`` lines."""
+
+    def __init__(self, label: QLabel, lines: int) -> None:
+        super().__init__()
+        self._label = label
+        self.setWidget(label)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMaximumHeight(label.fontMetrics().lineSpacing() * lines)
+
+    def sizeHint(self) -> QSize:
+        label = self._label
+        width = max(self.viewport().width(), 1)
+        height = label.heightForWidth(width) if label.hasHeightForWidth() else label.sizeHint().height()
+        return QSize(super().sizeHint().width(), min(max(height, 0), self.maximumHeight()))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), self.sizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's
+        super().resizeEvent(event)
+        self.updateGeometry()  # the label's height at the new width
 
 
 def _sentence(text: str) -> str:

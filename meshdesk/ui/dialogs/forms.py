@@ -1068,11 +1068,21 @@ class RestartForm(ActionForm):
         # not "Restart deployment for Deployment shop/cart", "Restart workloads for 3 workloads in shop"
         self.heading = f"Restart {self.subject}"
         layout = QVBoxLayout(self)
+        lines = []
         for w in self.workloads:
             ready = sum(1 for p in w.pods if p.ready_count[0] == p.ready_count[1])
             sidecar = "" if one is not None else ", with a sidecar" if w.has_sidecar else ", without a sidecar"
-            layout.addWidget(_wrapped(f"{w.kind} {w.name}: {ready}/{len(w.pods)} pods ready now{sidecar}."))
-        layout.addStretch(1)
+            lines.append(f"{w.kind} {w.name}: {ready}/{len(w.pods)} pods ready now{sidecar}.")
+        if one is not None:
+            layout.addWidget(_wrapped(lines[0]))
+            layout.addStretch(1)
+        else:
+            # a list that scrolls: a label each made the dialog as tall as the namespace's workloads (200 of them
+            # after turning injection on in a big namespace: 4,000 pixels, Review and Cancel out of reach)
+            self.workload_list = QListWidget()
+            self.workload_list.setObjectName("restartWorkloads")
+            self.workload_list.addItems(lines)
+            layout.addWidget(self.workload_list, 1)
 
     def plan(self, inv: Inventory) -> ChangePlan:
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
