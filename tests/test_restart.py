@@ -237,3 +237,24 @@ def test_restarting_a_big_namespaces_workloads_keeps_the_dialog_on_the_screen(
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert dialog.outcome.text().startswith("Applied")
     assert all(RESTARTED_AT in _template_annotations(emu, f"batch-{i:03d}") for i in range(150))
+
+
+def test_enabling_injection_in_a_big_namespace_lists_every_workload_to_restart_readably(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Enable sidecar injection in a namespace of 200 workloads started without it: the form's list of the
+    workloads to restart overflowed its place, drawn over the line above it and cut off below (half the names
+    unreadable). It scrolls, whole."""
+    emu.add_namespace(NS, {"istio-injection": "disabled"})
+    for i in range(200):
+        emu.add(_deployment(f"batch-{i:03d}", {"app": f"batch-{i:03d}", "version": "v1"}, replicas=1))
+    emu.run_workloads()
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "injection", None, _inventory(emu))
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    label = dialog.form.restart_label
+    assert label.text().startswith("202 workloads must restart to get their sidecar") and "batch-199" in label.text()
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))  # laid out whole, to scroll
+    assert label.visibleRegion().boundingRect().height() < label.height()
+    assert dialog.minimumSizeHint().height() <= dialog.height() == 600
+    assert dialog.review_button.geometry().bottom() < dialog.height()

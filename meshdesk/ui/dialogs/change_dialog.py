@@ -20,16 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6 import QtGui
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QResizeEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -43,7 +41,7 @@ from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.words import breakable, counted
 from meshdesk.sources.base import Conflict, SourceError
 from meshdesk.sources.writes import RunResult, apply, dry_run, refresh
-from meshdesk.ui.dialogs.forms import ActionForm
+from meshdesk.ui.dialogs.forms import ActionForm, FittingScrollArea
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +114,7 @@ class ChangeDialog(QDialog):
         self.notes = _WrappingLabel()
         # as tall as the notes up to a dozen lines, then scrolling: a note a workload (restarting 200 after
         # injection was turned on) made the review page 3,000 pixels tall, Confirm out of reach
-        self.notes_area = _FittingScrollArea(self.notes, lines=12)
+        self.notes_area = FittingScrollArea(self.notes, lines=12)
         lay.addWidget(self.notes_area)
         self.tabs = QTabWidget()
         self.preview_text = QPlainTextEdit(readOnly=True)
@@ -388,32 +386,6 @@ class _WrappingLabel(QLabel):
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's
         super().setText(text if QtGui.Qt.mightBeRichText(text) else breakable(text))
-
-
-class _FittingScrollArea(QScrollArea):
-    """A frameless scroll area as tall as its word-wrapped label at the width it has, up to ``lines`` lines."""
-
-    def __init__(self, label: QLabel, lines: int) -> None:
-        super().__init__()
-        self._label = label
-        self.setWidget(label)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMaximumHeight(label.fontMetrics().lineSpacing() * lines)
-
-    def sizeHint(self) -> QSize:
-        label = self._label
-        width = max(self.viewport().width(), 1)
-        height = label.heightForWidth(width) if label.hasHeightForWidth() else label.sizeHint().height()
-        return QSize(super().sizeHint().width(), min(max(height, 0), self.maximumHeight()))
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(super().minimumSizeHint().width(), self.sizeHint().height())
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's
-        super().resizeEvent(event)
-        self.updateGeometry()  # the label's height at the new width
 
 
 def _sentence(text: str) -> str:

@@ -13,12 +13,14 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -1024,6 +1027,32 @@ def _dspin(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox
 
 # -- namespace and workload -----------------------------------------------------------------------------
 
+class FittingScrollArea(QScrollArea):
+    """A frameless scroll area as tall as its word-wrapped label at the width it has, up to ``lines`` lines."""
+
+    def __init__(self, label: QLabel, lines: int) -> None:
+        super().__init__()
+        self._label = label
+        self.setWidget(label)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMaximumHeight(label.fontMetrics().lineSpacing() * lines)
+
+    def sizeHint(self) -> QSize:
+        label = self._label
+        width = max(self.viewport().width(), 1)
+        height = label.heightForWidth(width) if label.hasHeightForWidth() else label.sizeHint().height()
+        return QSize(super().sizeHint().width(), min(max(height, 0), self.maximumHeight()))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), self.sizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's
+        super().resizeEvent(event)
+        self.updateGeometry()  # the label's height at the new width
+
+
 def _wrapped(text: str) -> QLabel:
     """A word-wrapped label of plain ``text`` naming objects: a name at Kubernetes' limits (253 characters)
     wraps too, where it made the dialog as wide as itself."""
@@ -1045,7 +1074,8 @@ class InjectionForm(ActionForm):
         self.restart_label = _wrapped(injection_change(inv, namespace, enable).describe())
         layout.addWidget(_wrapped(f"Namespace {namespace}: new pods will {'get' if enable else 'no longer get'} "
                                   "an Istio sidecar."))
-        layout.addWidget(self.restart_label)
+        # the workloads to restart, 200 of them in a big namespace, scroll: they overflowed the form, clipped
+        layout.addWidget(FittingScrollArea(self.restart_label, lines=16))
         layout.addStretch(1)
 
     def plan(self, inv: Inventory) -> ChangePlan:
