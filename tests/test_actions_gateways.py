@@ -162,6 +162,34 @@ def test_a_virtual_service_bound_to_gateways_alone_is_said_to_leave_the_mesh_as_
     assert not shifting.attention.isVisibleTo(shifting)
 
 
+def test_a_new_gateway_for_a_service_named_at_the_limit_gets_a_name_istio_takes(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A service named with 63 characters (Kubernetes' limit) whose "<service>-gateway" is taken already:
+    the form offered a new Gateway named that plus "-2", 65 characters, then refused the name it had made
+    itself ("not a valid Gateway name (at most 63 ...)"), a name the user could not change. The name made
+    is cut to fit."""
+    name = "orders-" + "x" * 56
+    assert len(name) == 63
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "bookinfo"},
+             "spec": {"selector": {"app": "orders"}, "ports": [{"name": "http", "port": 8080}]}}, "bookinfo")
+    first = f"{name[:55]}-gateway"
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Gateway", "metadata": {"name": first, "namespace": "bookinfo"},
+             "spec": {"selector": {"istio": "ingressgateway"},
+                      "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["other.example.com"]}]}},
+            "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "gateways", service_node("bookinfo", name), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, GatewaysForm)
+    form.bind.setChecked(True)
+    form.make_new.setChecked(True)
+    made = f"{name[:53]}-gateway-2"
+    assert form.new_name == made and len(made) == 63
+    review_and_confirm(dialog, qtbot, emu)
+    assert emu.get("gateways", "bookinfo", made, NET)["spec"]["servers"][0]["hosts"] == ["*"]
+    assert emu.get("virtualservices", "bookinfo", name, NET)["spec"]["gateways"] == [made, "mesh"]
+
+
 def test_bad_gateway_input_is_refused_with_the_reason(emu: KubeEmulator, settings: Settings, window: QWidget,
                                                      qtbot: QtBot, shared_dir: Path) -> None:
     """Hosts that are no host names, the host * kept for the mesh (Istio refuses it there), a new

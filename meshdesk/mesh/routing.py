@@ -897,12 +897,17 @@ def build_gateway(namespace: str, new: NewGateway) -> IstioObject:
 
 def new_gateway_name(svc: Service, gateways: Sequence[IstioObject]) -> str:
     """A name for a new Gateway of ``svc`` no Gateway of its namespace has: "<service>-gateway", then
-    "-2", "-3"..."""
+    "-2", "-3"..., the service's name cut so that it is a DNS label still (a service of 63 characters gave
+    a "-2" of 65, which the form then refused)."""
     taken = {g.name for g in gateways if g.namespace == svc.namespace}
-    base = f"{svc.name[:55]}-gateway"
-    name, n = base, 2
+
+    def named(n: int) -> str:
+        suffix = "-gateway" + (f"-{n}" if n > 1 else "")
+        return f"{svc.name[:63 - len(suffix)].rstrip('-')}{suffix}"
+
+    name, n = named(1), 2
     while name in taken:
-        name, n = f"{base}-{n}", n + 1
+        name, n = named(n), n + 1
     return name
 
 
