@@ -2520,3 +2520,32 @@ def test_a_pool_limit_of_zero_is_refused_saying_istio_reads_it_as_none(emu: Kube
         spin.setValue(1)  # one is a limit
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda dialog=dialog: dialog.page == REVIEW, timeout=10000)
+
+
+def test_a_service_entry_of_hundreds_of_endpoints_fits_on_a_screen(emu: KubeEmulator, settings: Settings,
+                                                                   window: QWidget, qtbot: QtBot) -> None:
+    """Started from an entry of 300 endpoints, the form stacked a row each: the dialog could not be made
+    shorter than about 10,000 pixels, Review out of reach. The rows scroll, all of them kept, and a row
+    added is scrolled to."""
+    spec = {"hosts": ["db.orders.example.com"], "ports": [{"number": 5432, "name": "postgres", "protocol": "TCP"}],
+            "location": "MESH_EXTERNAL", "resolution": "STATIC",
+            "endpoints": [{"address": f"10.0.{i // 250}.{i % 250 + 1}"} for i in range(300)]}
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "ServiceEntry",
+             "metadata": {"name": "orders-db", "namespace": "bookinfo", "labels": {MANAGED_LABEL: "meshdesk"}},
+             "spec": spec}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "service-entry", None, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, ServiceEntryForm)
+    form.start_from.setCurrentText("orders-db")
+    assert len(form.rows) == 300
+    assert dialog.minimumSizeHint().height() < 900 and dialog.sizeHint().height() < 900
+    add = next(b for b in form.findChildren(QPushButton) if b.text() == "Add endpoint")
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
+    bar = form.endpoint_scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum() > 0, timeout=3000)
+    form.rows[-1].address.setText("10.0.9.9")
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW, dialog.form_error.text()
+    assert dialog.preview_text.toPlainText().count("address: 10.0.") == 301

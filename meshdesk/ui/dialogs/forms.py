@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -1195,6 +1195,9 @@ class EndpointRow(QWidget):
         return {"address": self.address.text().strip(), **ep, **({"ports": ports} if ports else {})}
 
 
+ENDPOINT_ROWS_SHOWN = 8  # endpoints the ServiceEntry form shows at once; more scroll
+
+
 class ServiceEntryForm(ActionForm):
     title = "Add a ServiceEntry"
     help_text = "Make an external host known to the mesh, so calls to it are seen and can be routed."
@@ -1243,11 +1246,20 @@ class ServiceEntryForm(ActionForm):
         self.selector_note.setWordWrap(True)
         self.selector_note.hide()
         box.addWidget(self.selector_note)
-        self.endpoint_rows = QVBoxLayout()
-        box.addLayout(self.endpoint_rows)
+        # the rows scroll past a few (an entry of hundreds of endpoints made the dialog taller than any screen)
+        rows_widget = QWidget()
+        self.endpoint_rows = QVBoxLayout(rows_widget)
+        self.endpoint_rows.setContentsMargins(0, 0, 0, 0)
+        self.endpoint_scroll = QScrollArea()
+        self.endpoint_scroll.setObjectName("endpointScroll")
+        self.endpoint_scroll.setWidgetResizable(True)
+        self.endpoint_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.endpoint_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.endpoint_scroll.setWidget(rows_widget)
+        box.addWidget(self.endpoint_scroll)
         buttons = QHBoxLayout()
         self.add_endpoint_button = QPushButton("Add endpoint")
-        self.add_endpoint_button.clicked.connect(lambda: self.add_endpoint().address.setFocus())
+        self.add_endpoint_button.clicked.connect(self._add_typed_endpoint)
         buttons.addWidget(self.add_endpoint_button)
         buttons.addStretch(1)
         box.addLayout(buttons)
@@ -1289,6 +1301,18 @@ class ServiceEntryForm(ActionForm):
         self._update_endpoints()
         return row
 
+    def _add_typed_endpoint(self) -> None:
+        row = self.add_endpoint()
+        row.address.setFocus()
+        # the new row, at the end of a list that scrolls: once the list is laid out with it
+        QTimer.singleShot(0, lambda: self.endpoint_scroll.ensureWidgetVisible(row) if row in self.rows else None)
+
+    def _fit_endpoints(self) -> None:
+        """The endpoints' place as tall as its rows, up to ``ENDPOINT_ROWS_SHOWN`` of them (then it scrolls)."""
+        shown = min(len(self.rows), ENDPOINT_ROWS_SHOWN)
+        height = self.rows[0].sizeHint().height() if self.rows else 0
+        self.endpoint_scroll.setFixedHeight(shown * height + max(0, shown - 1) * self.endpoint_rows.spacing())
+
     def remove_endpoint(self, row: EndpointRow) -> None:
         if row in self.rows:
             self.rows.remove(row)
@@ -1313,6 +1337,7 @@ class ServiceEntryForm(ActionForm):
                                    "kept as written." if self.selector else "")
         self.selector_note.setVisible(bool(self.selector))
         self.add_endpoint_button.setEnabled(not self.selector and not (resolution == "DNS_ROUND_ROBIN" and self.rows))
+        self._fit_endpoints()
         self._check_endpoints()
 
     def _check_endpoints(self) -> None:
