@@ -214,3 +214,27 @@ def test_a_pod_names_the_container_that_does_not_run(qtbot: QtBot) -> None:
     assert "web-1: 1/2 ready, Running (istio-proxy: CrashLoopBackOff), sidecar 1.24.0, 5 restarts" in text
     assert ("web-2: 0/2 ready, Pending (web: ImagePullBackOff; istio-proxy: PodInitializing; "
             "istio-init: Error), sidecar 1.24.0, 2 restarts") in text
+
+
+# -- an idle app node of a workload without a version label ----------------------------------------------
+
+def test_an_idle_app_node_without_a_version_label_lists_its_workloads(qtbot: QtBot) -> None:
+    """With idle nodes shown, a workload without a version label (istio-system's istiod) is an app node of
+    version "unknown", as Kiali's idle-node appender names it. Its panel said "Workloads: none" and
+    "Versions: -", as if nothing ran it: only "latest" (the telemetry's name) was taken for no label."""
+    from meshdesk.mesh.graph.model import NODE_APP
+
+    demo = DemoCluster(clock=lambda: NOW)
+    snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("istio-system",),
+                                      includeIdleNodes=True, injectServiceNodes=True))
+    graph = build(snap)
+    istiod = graph.find_node(node_type=NODE_APP, app="istiod")
+    assert istiod is not None and istiod.version == "unknown"
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, snap.inventory)
+    panel.show_selection([istiod.id])
+    text = panel.copy_text()
+    assert panel.kind == "app"
+    workloads = text.split("\nWorkloads\n", 1)[1].split("\n", 1)[0]
+    assert workloads.startswith("istiod (no version): 1/1 pods ready")

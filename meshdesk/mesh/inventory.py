@@ -18,6 +18,8 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 WORKLOAD_LISTS = ("pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet", "Pod",
                   "DeploymentConfig", "Rollout", "WorkloadEntry")
+# the version an idle graph node of a workload without a version label has (Kiali's graph.Unknown)
+UNKNOWN_VERSION = "unknown"
 
 
 _HINTS: dict[Any, dict[str, Any]] = {}
@@ -389,8 +391,11 @@ class Workload:
 
     def runs_version(self, version: str) -> bool:
         """Whether a graph node of ``version`` ("" for any) stands for this workload: a workload without a
-        version label is "latest", as Istio's canonical revision names it in telemetry."""
-        return not version or (self.version or "latest") == version
+        version label is "latest", as Istio's canonical revision names it in telemetry, and "unknown" on
+        an idle node, as Kiali's idle-node appender names it (``graph.idle``)."""
+        if not version:
+            return True
+        return self.version == version if self.version else version in ("latest", UNKNOWN_VERSION)
 
     @property
     def has_sidecar(self) -> bool | None:
