@@ -71,6 +71,37 @@ def test_a_virtual_services_services_gateway_and_rules() -> None:
     assert [(o.name, why) for o, why in gw.objects] == [("reviews", BINDS_IT)]
 
 
+def test_a_gateway_virtual_service_is_about_what_it_routes_to_not_every_service(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Bookinfo's own VirtualService, bound to its ingress Gateway with ``hosts: ["*"]``, was listed as
+    about every Service of every namespace read ("its host"), tied to every DestinationRule and
+    ServiceEntry ("for the same host"), and each of those named it in turn: its hosts are what the
+    gateway serves, not the mesh's Services. As Kiali, it refers to what its routes send to."""
+    from meshdesk.ui.config_view import ConfigView
+
+    inv = _routing_inventory()
+    inv.services.append(Service("productpage", "shop", ports=[ServicePort("http", 9080)], selector={"app": "productpage"}))
+    inv.istio += [
+        _obj("VirtualService", "bookinfo", "shop", {
+            "hosts": ["*"], "gateways": ["shop-gw"],
+            "http": [{"match": [{"uri": {"prefix": "/productpage"}}],
+                      "route": [{"destination": {"host": "productpage", "port": {"number": 9080}}}]}]}),
+        _obj("DestinationRule", "productpage", "shop", {"host": "productpage"}),
+        _obj("ServiceEntry", "payments", "shop", {"hosts": ["api.payments.example.com"], "resolution": "DNS"}),
+    ]
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(inv)
+    view.show_object(("VirtualService", "shop", "bookinfo"))
+    assert view.reference_texts() == ["productpage", "Gateway shop-gw", "DestinationRule productpage"]
+    assert "productpage</a>: routes to it" in view.references.text() and ": its host" not in view.references.text()
+    view.show_object(("DestinationRule", "shop", "ratings"))  # a service bookinfo does not route to
+    assert "bookinfo" not in view.reference_texts() and "VirtualService bookinfo" not in view.reference_texts()
+    view.show_object(("ServiceEntry", "shop", "payments"))
+    assert view.reference_texts() == []
+    view.show_object(("DestinationRule", "shop", "productpage"))
+    assert "VirtualService bookinfo" in view.reference_texts() and "routes to its host" in view.references.text()
+
+
 def test_the_config_view_links_its_references(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
     """Which workloads a PeerAuthentication covers, which service a VirtualService routes: one click from
     the YAML to the graph's node, or to the other object."""

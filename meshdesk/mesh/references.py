@@ -86,6 +86,17 @@ def _gateway_names(vs: IstioObject) -> list[tuple[str, str]]:
     return out
 
 
+def _about(obj: IstioObject) -> list[str]:
+    """The hosts (fully qualified) an object is about. A VirtualService bound to gateways only is about
+    none of its ``hosts``: they name what its gateways serve ("*", "shop.example.com"), not the mesh's
+    Services, which are what its routes send to (as Kiali lists its service references)."""
+    if obj.kind == "VirtualService":
+        gateways = _strs(_d(obj.spec).get("gateways"))
+        if gateways and "mesh" not in gateways:
+            return []
+    return object_hosts(obj)
+
+
 def _matches(patterns: Iterable[str], hosts: Iterable[str]) -> bool:
     hosts = list(hosts)
     return any(host_matches(p, h) or host_matches(h, p) for p in patterns for h in hosts)
@@ -147,7 +158,7 @@ def references(inv: Inventory, obj: IstioObject) -> References:
         inv = inventory_part(inv, ())(obj.cluster or inv.cluster) or inv
     out = References(workloads=_workloads(inv, obj))
     others = [o for o in _all_objects(inv) if key_of(o) != key_of(obj)]
-    hosts = object_hosts(obj) if obj.kind in ("VirtualService", "DestinationRule", "ServiceEntry") else []
+    hosts = _about(obj) if obj.kind in ("VirtualService", "DestinationRule", "ServiceEntry") else []
     if obj.kind in ("K8sHTTPRoute", "K8sGRPCRoute", "K8sTCPRoute", "K8sTLSRoute"):
         hosts = object_hosts(obj)
     sends = _destinations(obj) if obj.kind == "VirtualService" else []
@@ -173,7 +184,7 @@ def references(inv: Inventory, obj: IstioObject) -> References:
     elif obj.kind in ("DestinationRule", "ServiceEntry"):
         for o in others:
             if o.kind == "VirtualService":
-                if _matches(object_hosts(o), hosts):
+                if _matches(_about(o), hosts):
                     out.objects.append((o, SAME_HOST))
                 elif _matches(_destinations(o), hosts):
                     out.objects.append((o, ROUTES_TO))
