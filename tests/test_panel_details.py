@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
@@ -238,3 +239,40 @@ def test_an_idle_app_node_without_a_version_label_lists_its_workloads(qtbot: QtB
     assert panel.kind == "app"
     workloads = text.split("\nWorkloads\n", 1)[1].split("\n", 1)[0]
     assert workloads.startswith("istiod (no version): 1/1 pods ready")
+
+
+# -- a ServiceEntry's host nobody has called yet ---------------------------------------------------------
+
+def test_an_idle_service_entry_hosts_panel_tells_the_entry_and_opens_it(qtbot: QtBot) -> None:
+    """With idle nodes shown, a ServiceEntry host nothing has called yet is a service node of the entry's
+    namespace. Its panel said only "a host of shop/payments", with no link to the entry (every other Istio
+    object a panel names opens in the config view) and nothing of what the entry says: where the calls
+    go (resolution, endpoints), its ports."""
+    from meshdesk.mesh.graph.model import NODE_SERVICE
+    from meshdesk.mesh.inventory import IstioObject
+    from meshdesk.mesh.validations import validate
+    from tests.graph_samples import http, snapshot
+    from tests.ui_helpers import small_inventory
+
+    inv = small_inventory("shop")
+    inv.istio.append(IstioObject("ServiceEntry", "payments", "shop", spec={
+        "hosts": ["api.payments.example.com"], "location": "MESH_EXTERNAL", "resolution": "DNS",
+        "ports": [{"number": 443, "name": "https", "protocol": "TLS"}]}))
+    graph = build(snapshot([http("frontend-v1", "cart-v1", 8.0)], inv, graphType="versionedApp",
+                           injectServiceNodes=True, includeIdleNodes=True))
+    graph.validations = validate(inv)
+    host = graph.find_node(node_type=NODE_SERVICE, service="api.payments.example.com")
+    assert host is not None and host.is_service_entry is None
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    panel.show_selection([host.id])
+    text = panel.copy_text()
+    assert panel.kind == "service"
+    assert "Defined by: shop/payments\nHosts: api.payments.example.com\nLocation: MESH_EXTERNAL\nResolution: DNS\n" \
+           "Ports: https 443/TLS" in text
+    assert "none listed: Istio resolves the hosts by DNS" in text
+    href = dict(panel.links())["shop/payments"]
+    with qtbot.waitSignal(panel.configRequested) as opened:
+        panel.body.anchorClicked.emit(QUrl(href))
+    assert opened.args == [("ServiceEntry", "shop", "payments")]

@@ -649,7 +649,7 @@ def test_an_idle_service_entry_host_names_its_entry(qtbot) -> None:  # type: ign
     p.set_data(graph, snap.inventory)
     p.show_selection([node.id])
     text = p.text()
-    assert p.kind == "service" and "ServiceEntry\na host of shop/payments-api" in text
+    assert p.kind == "service" and "ServiceEntry\nDefined by\nshop/payments-api" in text
     assert "not found in the inventory" not in text and "payments-api-tls" in text
 
 

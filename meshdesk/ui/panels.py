@@ -1321,7 +1321,19 @@ class SidePanel(QWidget):
             # a host of a ServiceEntry is a service of its namespace (an idle one when nothing called it)
             listed = next((h for h in listed_hosts(inv) if (h.namespace, h.name) == (node.namespace, node.service)),
                           None)
-            if listed is not None:
+            entry = None if listed is None else next(
+                (o for o in inv.mesh_config("ServiceEntry") if (o.namespace, o.name) == (listed.namespace, listed.entry)),
+                None)
+            if entry is not None:
+                # what its ServiceEntry's node would say (resolution, ports, endpoints, findings), as
+                # Kiali's service page of an entry's host does, with the entry a link to its YAML
+                link = config_link(entry, f"{_e(entry.namespace)}/<b>{_e(entry.name)}</b>")
+                hosts = ", ".join(str(h) for h in as_list(as_dict(entry.spec).get("hosts")))
+                parts.append(_section("ServiceEntry", _table([("Defined by", link), ("Hosts", _e(hosts)),
+                                                              *_entry_spec_rows(as_dict(entry.spec), True, "")]))
+                             + _findings(g, (entry.kind, entry.namespace, entry.name), entry.cluster or node.cluster)
+                             + _entry_endpoints(inv, entry))
+            elif listed is not None:
                 parts.append(_section("ServiceEntry", f"a host of <b>{_e(listed.namespace)}/{_e(listed.entry)}</b>"))
             else:
                 parts.append(_section("Inventory", f"<i>{_e(_service_not_found(inv, node))}</i>"))
