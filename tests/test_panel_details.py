@@ -276,3 +276,36 @@ def test_an_idle_service_entry_hosts_panel_tells_the_entry_and_opens_it(qtbot: Q
     with qtbot.waitSignal(panel.configRequested) as opened:
         panel.body.anchorClicked.emit(QUrl(href))
     assert opened.args == [("ServiceEntry", "shop", "payments")]
+
+
+def test_an_apps_and_a_service_entrys_rules_open_in_the_config_view(qtbot: QtBot) -> None:
+    """The VirtualServices and DestinationRules an app's panel and a ServiceEntry's panel list were plain
+    text, while a service's panel lists the same objects as links that open them in the Istio config
+    view: to read productpage's DestinationRule from its app, or the TLS the payments entry's rule
+    originates, the user had to find them in the config view's list."""
+    from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE
+
+    demo = DemoCluster(clock=lambda: NOW)
+    snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("shop",), injectServiceNodes=True))
+    graph = build(snap)
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, snap.inventory)
+    entry = next(n for n in graph.nodes.values() if n.node_type == NODE_SERVICE and n.is_service_entry is not None)
+    panel.show_selection([entry.id])
+    assert panel.kind == "serviceentry"
+    href = dict(panel.links())["shop/payments-api-tls"]
+    with qtbot.waitSignal(panel.configRequested) as opened:
+        panel.body.anchorClicked.emit(QUrl(href))
+    assert opened.args[0][:3] == ("DestinationRule", "shop", "payments-api-tls")  # (and the demo's cluster)
+    reviews = graph.find_node(node_type=NODE_APP, app="reviews", version="v1")
+    assert reviews is not None
+    panel.show_selection([reviews.id])
+    assert panel.kind == "app"
+    opened_keys = []
+    for text, href in panel.links():
+        with qtbot.waitSignal(panel.configRequested) as opened:
+            panel.body.anchorClicked.emit(QUrl(href))
+        opened_keys.append((text, opened.args[0][:3]))
+    assert ("shop/reviews", ("VirtualService", "shop", "reviews")) in opened_keys
+    assert ("shop/reviews", ("DestinationRule", "shop", "reviews")) in opened_keys

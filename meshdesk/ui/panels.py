@@ -1300,8 +1300,12 @@ class SidePanel(QWidget):
                    node.namespace + (" · outside the chosen namespaces" if outside else ""), "".join(parts))
 
     def _rules(self, vss: list[IstioObject], drs: list[IstioObject]) -> str:
-        return _section("VirtualServices", _list([f"{_e(o.namespace)}/<b>{_e(o.name)}</b>" for o in vss])) + \
-            _section("DestinationRules", _list([f"{_e(o.namespace)}/<b>{_e(o.name)}</b>" for o in drs]))
+        """The VirtualServices and DestinationRules of an app's services or a ServiceEntry's hosts, each a
+        link that opens it in the Istio config view (as a service's are)."""
+        return _section("VirtualServices", _list([config_link(o, f"{_e(o.namespace)}/<b>{_e(o.name)}</b>")
+                                                  for o in vss])) + \
+            _section("DestinationRules", _list([config_link(o, f"{_e(o.namespace)}/<b>{_e(o.name)}</b>")
+                                                for o in drs]))
 
     def _service(self, g: TrafficGraph, node: Node) -> None:
         inv = self._inventory_of(g, node)
