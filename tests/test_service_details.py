@@ -444,3 +444,29 @@ def test_a_service_not_in_the_inventory_says_why(qtbot: QtBot, kube_emulator: Ku
     assert said == {"reviews": "not read: other is not among the chosen namespaces",
                     "gone": "not found: shop has no Service of this name (deleted since its traffic was recorded?)",
                     "api.example.com": "not found: no Service or ServiceEntry that was read defines this host"}
+
+
+def test_rules_that_could_not_be_read_are_not_said_to_be_none(qtbot: QtBot, istio: KubeEmulator) -> None:
+    """RBAC let the user list the Services of shop but not its DestinationRules: the service's panel said
+    "DestinationRules none", as if no TLS mode, subsets or circuit breaker applied, when the rule was
+    there and only unread (the ServiceEntry's and the app's panels too). It says that is not known."""
+    _deployment(istio, "web-v1", {"app": "web", "version": "v1"})
+    _service(istio, "web", {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]})
+    _entry(istio, "api", {"hosts": ["api.example.com"], "resolution": "DNS",
+                          "ports": [{"number": 443, "name": "tls", "protocol": "TLS"}]})
+    for name, host in (("web", "web"), ("api", "api.example.com")):
+        istio.add({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+                   "metadata": {"name": name, "namespace": NS},
+                   "spec": {"host": host, "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}})
+    istio.add({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "web", "namespace": NS},
+               "spec": {"hosts": ["web"], "http": [{"route": [{"destination": {"host": "web"}}], "timeout": "3s"}]}})
+    read = _read(istio)
+    assert "shop/web" in _service_panel(qtbot, read, "web")  # read, the rule is listed
+    istio.forbid(namespace=NS, resource="destinationrules")
+    denied = read_inventory(istio.api_client(), [NS], cluster="east")
+    assert f"{NS}/destinationrules" in denied.hidden
+    text = _service_panel(qtbot, denied, "web")
+    assert f"DestinationRules\nnot known: the DestinationRules of {NS} could not be read\n" in text
+    assert "VirtualServices\nshop/web\nevery request \u2192 web; timeout 3s\n" in text  # those read stay
+    entry = _entry_panel(qtbot, denied, "api.example.com")
+    assert f"DestinationRules\nnot known: the DestinationRules of {NS} could not be read\n" in entry

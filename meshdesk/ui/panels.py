@@ -422,11 +422,35 @@ def config_key(href: str) -> tuple[str, ...] | None:
     return tuple(parts) if len(parts) in (3, 4) else None
 
 
-def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject]) -> str:
+def _unread_rules(inv: Inventory | None, namespaces: Iterable[str]) -> dict[str, list[str]]:
+    """Of ``namespaces`` (the node's own first), those whose VirtualServices, and those whose
+    DestinationRules, could not be read, by kind: a rule of theirs may apply though none is listed."""
+    chosen = list(dict.fromkeys(namespaces))
+    return {kind: [ns for ns in chosen if inv is not None and inv.unread(ns, (plural,))]
+            for kind, plural in (("VirtualServices", "virtualservices"), ("DestinationRules", "destinationrules"))}
+
+
+def _rules_list(kind: str, rows: list[str], unread: Mapping[str, list[str]] | None) -> str:
+    """A "VirtualServices" or "DestinationRules" section: its rows, or "none"; when some namespaces'
+    objects of the kind could not be read, that none is not known, or that some may be missing."""
+    missing = (unread or {}).get(kind) or []
+    where = ", ".join(missing)
+    if not missing:
+        body = "".join(rows) or "<i>none</i>"
+    elif not rows:
+        body = f"<i>not known: the {kind} of {_e(where)} could not be read</i>"
+    else:
+        body = "".join(rows) + f"<i>(not all the {kind} of {_e(where)} could be read: others may apply)</i>"
+    return _section(kind, body)
+
+
+def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject],
+                       unread: Mapping[str, list[str]] | None = None) -> str:
     """The VirtualServices and DestinationRules of a service, each with what it does in words (the
     routing forms' reading of them, ``meshdesk.mesh.routing``): every route (which requests, to which
     subsets with which weights, timeout, retries, faults, mirroring), then each rule's subsets and
-    traffic policy (connection pool, outlier detection, TLS mode)."""
+    traffic policy (connection pool, outlier detection, TLS mode); ``unread`` (``_unread_rules``) says
+    where some could not be read."""
     def block(obj: IstioObject, lines: list[str]) -> str:
         raw = obj.spec.get("gateways") if isinstance(obj.spec, dict) else None
         gateways = [str(x) for x in raw] if isinstance(raw, list) else []
@@ -437,8 +461,7 @@ def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject]) -> str:
     routes = [block(vs, [_e(str(r)) for r in route_texts(vs)] or ["<i>no routes</i>"]) for vs in vss]
     policies = [block(dr, [f"<span style='color:#6a6e73'>{_e(what)}</span> {_e(how)}"
                            for what, how in destination_rule_texts(dr)]) for dr in drs]
-    return _section("VirtualServices", "".join(routes) or "<i>none</i>") + \
-        _section("DestinationRules", "".join(policies) or "<i>none</i>")
+    return _rules_list("VirtualServices", routes, unread) + _rules_list("DestinationRules", policies, unread)
 
 
 # gRPC status codes by number (what a gRPC edge's responses are counted under)
@@ -1284,7 +1307,7 @@ class SidePanel(QWidget):
                     v, d = rules_for_host(inv, name, node.namespace)
                     vss += [o for o in v if o not in vss]
                     drs += [o for o in d if o not in drs]
-                parts.append(self._rules(vss, drs))
+                parts.append(self._rules(vss, drs, _unread_rules(inv, self._rule_namespaces(g, node.namespace))))
             outside = [w for w in inv.outside_gateways if app is None and w.namespace == node.namespace
                        and w.app == node.app and w.runs_version(node.version)]
             if outside:  # a gateway outside the chosen namespaces: its pods were read, its services not
@@ -1299,13 +1322,17 @@ class SidePanel(QWidget):
         self._show("app", f"App {node.label}",
                    node.namespace + (" · outside the chosen namespaces" if outside else ""), "".join(parts))
 
-    def _rules(self, vss: list[IstioObject], drs: list[IstioObject]) -> str:
+    def _rules(self, vss: list[IstioObject], drs: list[IstioObject], unread: Mapping[str, list[str]]) -> str:
         """The VirtualServices and DestinationRules of an app's services or a ServiceEntry's hosts, each a
         link that opens it in the Istio config view (as a service's are)."""
-        return _section("VirtualServices", _list([config_link(o, f"{_e(o.namespace)}/<b>{_e(o.name)}</b>")
-                                                  for o in vss])) + \
-            _section("DestinationRules", _list([config_link(o, f"{_e(o.namespace)}/<b>{_e(o.name)}</b>")
-                                                for o in drs]))
+        def rows(objs: list[IstioObject]) -> list[str]:
+            return [f"<div>{config_link(o, f'{_e(o.namespace)}/<b>{_e(o.name)}</b>')}</div>" for o in objs]
+
+        return _rules_list("VirtualServices", rows(vss), unread) + _rules_list("DestinationRules", rows(drs), unread)
+
+    def _rule_namespaces(self, g: TrafficGraph, ns: str) -> list[str]:
+        """Where the rules of a node of ``ns`` may be: its own namespace, then the others chosen."""
+        return [ns, *g.request.namespaces]
 
     def _service(self, g: TrafficGraph, node: Node) -> None:
         inv = self._inventory_of(g, node)
@@ -1344,7 +1371,7 @@ class SidePanel(QWidget):
         else:
             parts.append(self._not_read(node))
         vss, drs = rules_for_host(inv, node.service, node.namespace)
-        parts.append(_rules_with_routes(vss, drs))
+        parts.append(_rules_with_routes(vss, drs, _unread_rules(inv, self._rule_namespaces(g, node.namespace))))
         parts.append(_traffic(g, node))
         self._show("service", f"Service {node.service}", node.namespace, "".join(parts))
 
@@ -1381,7 +1408,8 @@ class SidePanel(QWidget):
                 v, d = rules_for_host(inv, h, ns)
                 vss += [o for o in v if o not in vss]
                 drs += [o for o in d if o not in drs]
-        parts.append(self._rules(vss, drs))
+        parts.append(self._rules(vss, drs, _unread_rules(inv, self._rule_namespaces(g, se_info.namespace
+                                                                                    or node.namespace))))
         ins = list(g.in_edges(node.id))
         # requests and bytes are other units: a total of each there is
         requests = [e.rate for e in ins if e.protocol == "http" or (e.protocol == "grpc" and not grpc_messages(g.request))]
