@@ -16,6 +16,7 @@ from meshdesk.mesh.graph.model import NODE_AGGREGATE
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.panels import SidePanel
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.ui
 
@@ -309,3 +310,46 @@ def test_an_apps_and_a_service_entrys_rules_open_in_the_config_view(qtbot: QtBot
         opened_keys.append((text, opened.args[0][:3]))
     assert ("shop/reviews", ("VirtualService", "shop", "reviews")) in opened_keys
     assert ("shop/reviews", ("DestinationRule", "shop", "reviews")) in opened_keys
+
+
+# -- what RBAC kept from being read is not "none" ---------------------------------------------------------
+
+def test_pods_and_services_that_could_not_be_read_are_not_said_to_be_none(qtbot: QtBot,
+                                                                          kube_emulator: KubeEmulator) -> None:
+    """RBAC let the user list shop's Deployments but not its pods or Services: a workload's panel said
+    "Replicas 2/2 ready" above "Pods: no pods", "Sidecar: unknown (no pods)" and "Services: none", and its
+    app's panel "0/0 pods ready", as if it ran nothing and nothing sent to it. Each says what could not be
+    read (as the namespace summary's "Missing sidecars" already did)."""
+    from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD
+    from meshdesk.sources.inventory import read_inventory
+    from tests.graph_samples import snapshot
+
+    emu = kube_emulator
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    labels = {"app": "web", "version": "v1"}
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web-v1", "namespace": "shop"},
+             "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                      "template": {"metadata": {"labels": labels},
+                                   "spec": {"containers": [{"name": "main", "image": "img:1"}]}}}})
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+             "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]}})
+    emu.run_workloads("shop")
+    emu.forbid(namespace="shop", resource="pods")
+    emu.forbid(namespace="shop", resource="services")
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
+    assert {"shop/pods", "shop/services"} <= set(inv.hidden)
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    for graph_type, node_type, kind in (("workload", NODE_WORKLOAD, "workload"), ("versionedApp", NODE_APP, "app")):
+        graph = build(snapshot([], inv, graphType=graph_type, includeIdleNodes=True, namespaces=("shop",)))
+        node = next(n for n in graph.nodes.values() if n.node_type == node_type)
+        panel.set_data(graph, inv)
+        panel.show_selection([node.id])
+        text = panel.copy_text()
+        assert panel.kind == kind
+        assert "Services\nnot known: the Services of shop could not be read\n" in text
+        if kind == "workload":
+            assert "Replicas: 2/2 ready\n" in text and "Sidecar: unknown (its pods could not be read)\n" in text
+            assert "Pods\nnot known: the pods of shop could not be read\n" in text
+        else:
+            assert "Workloads\nweb-v1 (v1): pods not known (they could not be read)\n" in text

@@ -839,9 +839,22 @@ def _members(graph: TrafficGraph, box_id: str) -> set[str]:
     return inside
 
 
-def _pods(w: Workload, ambient: bool = False, control_planes: frozenset[str] = CONTROL_PLANE_NAMESPACES) -> str:
+def _pods_unread(inv: Inventory | None, w: Workload) -> bool:
+    """Whether ``w`` lists no pods only because its namespace's pods could not be read."""
+    return not w.pods and inv is not None and inv.unread(w.namespace, ("pods",))
+
+
+def _services_text(inv: Inventory, ns: str, names: Sequence[str]) -> str:
+    """A "Services" section's body: the names, or none, or not known when ``ns``'s could not be read."""
+    if not names and inv.unread(ns, ("services",)):
+        return f"<i>not known: the Services of {_e(ns)} could not be read</i>"
+    return _list([_e(n) for n in names])
+
+
+def _pods(w: Workload, ambient: bool = False, control_planes: frozenset[str] = CONTROL_PLANE_NAMESPACES,
+          unread: bool = False) -> str:
     if not w.pods:
-        return "<i>no pods</i>"
+        return f"<i>not known: the pods of {_e(w.namespace)} could not be read</i>" if unread else "<i>no pods</i>"
     rows = []
     proxy_itself = is_waypoint(w) or is_gateway(w)
     control_plane = w.namespace in control_planes
@@ -1226,7 +1239,8 @@ class SidePanel(QWidget):
             elif sc is False and inv is not None:
                 rows.append(("Sidecar", _missing_sidecar(inv, w)))
             else:
-                rows.append(("Sidecar", "yes" if sc else "unknown (no pods)"))
+                rows.append(("Sidecar", "yes" if sc else "unknown (its pods could not be read)"
+                             if _pods_unread(inv, w) else "unknown (no pods)"))
             versions = sorted({p.proxy_version for p in w.pods if p.proxy_version})
             if versions:
                 rows.append(("Proxy version", _e(", ".join(versions))))
@@ -1246,13 +1260,15 @@ class SidePanel(QWidget):
         parts.append(_findings(g, (WORKLOAD, node.namespace, node.workload), node.cluster))  # its ambient checks (Kiali's)
         if w is not None:
             parts.append(_section("Pods", _pods(w, ambient and not waypoint, control_plane_namespaces(inv)
-                                                if inv is not None else CONTROL_PLANE_NAMESPACES)))
+                                                if inv is not None else CONTROL_PLANE_NAMESPACES,
+                                                unread=_pods_unread(inv, w))))
             if outside is not None:
                 parts.append(_section("Services", f"<i>not read: {_e(node.namespace)} is not among the chosen "
                                                   "namespaces (its gateway pods are read for the graph)</i>"))
             else:
                 svcs = inv.services_for_workload(w) if inv is not None else []
-                parts.append(_section("Services", _list([_e(s.name) for s in svcs])))
+                parts.append(_section("Services", _services_text(inv, w.namespace, [s.name for s in svcs])
+                                      if inv is not None else _list([])))
                 if inv is not None:
                     parts.append(_workload_config(g, inv, [w]))
             parts.append(_section("Labels", _labels(w.labels)))
@@ -1286,7 +1302,8 @@ class SidePanel(QWidget):
                 for w in wls:
                     ready = sum(p.ready_count[0] == p.ready_count[1] for p in w.pods)
                     rows2.append(f"<b>{_e(w.name)}</b> ({_e(w.version or 'no version')}): "
-                                 f"{ready}/{len(w.pods)} pods ready"
+                                 + ("pods not known (they could not be read)" if _pods_unread(inv, w) else
+                                    f"{ready}/{len(w.pods)} pods ready")
                                  + ("" if w.has_sidecar is not False else ", ambient (ztunnel)"
                                     if is_ambient(w, ambient_ns) else ", opts out of the sidecar"
                                     if sidecar_gap(inv, w) == OPTED_OUT else
@@ -1300,7 +1317,7 @@ class SidePanel(QWidget):
                 for w in app.workloads:
                     for s in inv.services_for_workload(w):
                         svcs[s.name] = s
-                parts.append(_section("Services", _list([_e(n) for n in sorted(svcs)])))
+                parts.append(_section("Services", _services_text(inv, node.namespace, sorted(svcs))))
                 vss: list[IstioObject] = []
                 drs: list[IstioObject] = []
                 for name in sorted(svcs):
