@@ -353,3 +353,42 @@ def test_pods_and_services_that_could_not_be_read_are_not_said_to_be_none(qtbot:
             assert "Pods\nnot known: the pods of shop could not be read\n" in text
         else:
             assert "Workloads\nweb-v1 (v1): pods not known (they could not be read)\n" in text
+
+
+# -- the Gateway API's routes of a service ----------------------------------------------------------------
+
+def test_a_services_panel_lists_the_gateway_api_routes_of_it(qtbot: QtBot) -> None:
+    """The demo's travel namespace routes flights with a Gateway API HTTPRoute (a mesh route, its parent
+    the flights Service, giving the fare search a 5 s timeout), but the flights panel said
+    "VirtualServices none, DestinationRules none" and nothing else: what routes its calls was not named.
+    As Kiali's service page lists a service's K8sHTTPRoutes, the panel lists the routes that are of it
+    or send to it, each a link to its YAML."""
+    from meshdesk.mesh.graph.model import NODE_SERVICE
+    from meshdesk.mesh.inventory import IstioObject
+
+    demo = DemoCluster(clock=lambda: NOW)
+    snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("travel",), injectServiceNodes=True))
+    assert snap.inventory is not None
+    snap.inventory.istio.append(IstioObject("K8sHTTPRoute", "fares-from-the-edge", "travel", spec={
+        "parentRefs": [{"name": "edge", "namespace": "istio-system"}],
+        "rules": [{"backendRefs": [{"name": "flights", "port": 8080}]}]}, api_version="gateway.networking.k8s.io/v1"))
+    graph = build(snap)
+    flights = graph.find_node(node_type=NODE_SERVICE, service="flights")
+    assert flights is not None
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, snap.inventory)
+    panel.show_selection([flights.id])
+    text = panel.copy_text()
+    assert "Gateway API routes\n" \
+        "K8sHTTPRoute travel/flights: mesh route: its parentRef is this Service, so calls to it in the mesh " \
+        "follow it\n" \
+        "K8sHTTPRoute travel/fares-from-the-edge: sends to it from Gateway istio-system/edge\n" in text
+    href = dict(panel.links())["travel/flights"]
+    with qtbot.waitSignal(panel.configRequested) as opened:
+        panel.body.anchorClicked.emit(QUrl(href))
+    assert opened.args[0][:3] == ("K8sHTTPRoute", "travel", "flights")  # (and the demo's cluster)
+    search = graph.find_node(node_type=NODE_SERVICE, service="search")
+    assert search is not None
+    panel.show_selection([search.id])
+    assert "Gateway API routes" not in panel.copy_text()  # no route of it: no section

@@ -62,7 +62,7 @@ from meshdesk.mesh.routing import (
 )
 from meshdesk.mesh.tls_status import MeshTls, NamespaceTls, namespace_tls, namespace_tls_all
 from meshdesk.mesh.traffic_advice import mesh_gap, rollout_restart
-from meshdesk.mesh.validation_badges import badge_text, config_for_workload
+from meshdesk.mesh.validation_badges import badge_text, config_for_workload, object_hosts
 from meshdesk.mesh.validations import (
     ERROR,
     INFO,
@@ -400,6 +400,39 @@ def _service_backends(inv: Inventory, svc: Service) -> str:
     else:
         workloads = f"<i>none: no workload in {_e(svc.namespace)} has these labels, so calls to it find no pod</i>"
     return _section("Selector", _labels(svc.selector)) + _section("Workloads", workloads)
+
+
+# the Gateway API's routes, under Kiali's names (as the Istio config view lists them)
+_GATEWAY_API_ROUTES = ("K8sHTTPRoute", "K8sGRPCRoute", "K8sTCPRoute", "K8sTLSRoute")
+
+
+def _gateway_api_routes(g: TrafficGraph, inv: Inventory, svc: Service) -> str:
+    """A "Gateway API routes" section, when any route refers to the Service (as Kiali's service page
+    lists its K8sHTTPRoutes and K8sGRPCRoutes): a mesh route whose parent it is (its waypoint or the
+    callers' sidecars apply it), or a route that sends to it from its Gateways; each a link, with its
+    findings. Nothing when none does."""
+    host = f"{svc.name}.{svc.namespace}.svc.cluster.local"
+    rows = []
+    for kind in _GATEWAY_API_ROUTES:
+        for route in inv.mesh_config(kind):
+            if host not in object_hosts(route):
+                continue
+            parents = [as_dict(r) for r in as_list(as_dict(route.spec).get("parentRefs"))]
+            mine = [r for r in parents if r.get("kind") == "Service" and r.get("name") == svc.name
+                    and (r.get("namespace") or route.namespace) == svc.namespace]
+            gateways = [f"{r.get('namespace') or route.namespace}/{r.get('name')}" for r in parents
+                        if r.get("kind", "Gateway") == "Gateway" and r.get("name")]
+            how = ("mesh route: its parentRef is this Service, so calls to it in the mesh follow it" if mine
+                   else "sends to it" + (f" from Gateway {', '.join(gateways)}" if gateways else ""))
+            checks = validation_of(g.validations or {}, (route.kind, route.namespace, route.name),
+                                   route.cluster or inv.cluster)
+            errors = sum(1 for c in checks.checks if c.severity == ERROR) if checks else 0
+            warnings = sum(1 for c in checks.checks if c.severity == WARNING) if checks else 0
+            found = f" <span style='color:{SEVERITY_COLOUR[ERROR if errors else WARNING]}'>" \
+                f"({_e(badge_text(errors, warnings))})</span>" if errors or warnings else ""
+            rows.append(f"{_e(route.kind)} {config_link(route, f'{_e(route.namespace)}/<b>{_e(route.name)}</b>')}: "
+                        f"{_e(how)}{found}")
+    return _section("Gateway API routes", _list(rows)) if rows else ""
 
 
 CONFIG_LINK = "meshdesk-config:"  # a panel link's scheme: the Istio object it names opens in the config view
@@ -1389,6 +1422,8 @@ class SidePanel(QWidget):
             parts.append(self._not_read(node))
         vss, drs = rules_for_host(inv, node.service, node.namespace)
         parts.append(_rules_with_routes(vss, drs, _unread_rules(inv, self._rule_namespaces(g, node.namespace))))
+        if svc is not None and inv is not None:
+            parts.append(_gateway_api_routes(g, inv, svc))
         parts.append(_traffic(g, node))
         self._show("service", f"Service {node.service}", node.namespace, "".join(parts))
 
