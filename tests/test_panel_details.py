@@ -392,3 +392,45 @@ def test_a_services_panel_lists_the_gateway_api_routes_of_it(qtbot: QtBot) -> No
     assert search is not None
     panel.show_selection([search.id])
     assert "Gateway API routes" not in panel.copy_text()  # no route of it: no section
+
+
+# -- pods on their way out ---------------------------------------------------------------------------------
+
+def test_a_workloads_terminating_and_evicted_pods_say_so(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """During a rollout the old pods terminate, still ready; a pod the kubelet evicted stays listed as
+    Failed. The workload's panel said "2/2 ready, Running" of a terminating pod (its Service's panel said
+    the same pod's endpoint was terminating) and "Failed" of an evicted one, without why: kubectl says
+    "Terminating" and "Evicted", and so does the panel now."""
+    from meshdesk.mesh.graph.model import NODE_WORKLOAD
+    from meshdesk.sources.inventory import read_inventory
+    from tests.graph_samples import snapshot
+
+    emu = kube_emulator
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    labels = {"app": "web", "version": "v1"}
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web-v1", "namespace": "shop"},
+             "spec": {"replicas": 3, "selector": {"matchLabels": labels},
+                      "template": {"metadata": {"labels": labels},
+                                   "spec": {"containers": [{"name": "main", "image": "img:1"}]}}}})
+    leaving, evicted, running = sorted(p["metadata"]["name"] for p in emu.run_workloads("shop"))
+    emu.get("pods", "shop", leaving)["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"  # type: ignore[index]
+    gone = emu.get("pods", "shop", evicted)
+    assert gone is not None
+    gone["status"] = {"phase": "Failed", "reason": "Evicted",
+                      "message": "The node was low on resource: memory."}
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
+    graph = build(snapshot([], inv, graphType="workload", includeIdleNodes=True, namespaces=("shop",)))
+    node = next(n for n in graph.nodes.values() if n.node_type == NODE_WORKLOAD)
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+    panel.show_selection([node.id])
+    pods = panel.copy_text().split("\nPods\n", 1)[1].split("\nServices\n", 1)[0].splitlines()
+    said = {line.split(":")[0]: line.split(", ")[:2] for line in pods}
+    assert said == {evicted: [f"{evicted}: 0/2 ready", "Evicted"], leaving: [f"{leaving}: 2/2 ready", "Terminating"],
+                    running: [f"{running}: 2/2 ready", "Running"]}
+    # what a snapshot keeps, it tells again
+    from meshdesk.mesh.inventory import Inventory
+
+    again = Inventory.from_json(inv.to_json())
+    assert sorted(p.status_text for w in again.workloads for p in w.pods) == ["Evicted", "Running", "Terminating"]

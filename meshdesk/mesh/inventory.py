@@ -260,6 +260,10 @@ class Pod:
     service_account: str = ""
     ip: str = ""
     created: str = ""
+    # why the pod is in its phase, when Kubernetes says (status.reason: "Evicted", "NodeLost", "Shutdown")
+    reason: str = ""
+    # when it was asked to stop (metadata.deletionTimestamp): it is terminating; "" while it is not
+    deleted: str = ""
     # the proxy's xDS state as istiod reports it (/debug/syncz), per kind: {"CDS": "Synced", "EDS":
     # "Stale", "LDS": ..., "RDS": ...}; empty when not known (no sidecar, or istiod not reachable)
     proxy_sync: dict[str, str] = field(default_factory=dict)
@@ -321,6 +325,15 @@ class Pod:
     @property
     def restarts(self) -> int:
         return sum(c.restarts for c in self.containers + self.init_containers)
+
+    @property
+    def status_text(self) -> str:
+        """The pod's state as kubectl's STATUS column words it from the pod: "Terminating" once it was
+        asked to stop ("Unknown" when its node is lost), else the reason Kubernetes gave ("Evicted"),
+        else its phase ("" when none is known)."""
+        if self.deleted:
+            return "Unknown" if self.reason == "NodeLost" else "Terminating"
+        return self.reason or self.phase
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

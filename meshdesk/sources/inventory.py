@@ -372,6 +372,7 @@ def pod_from_json(obj: Mapping[str, Any]) -> Pod:
         # Kubernetes' admission gives a pod named no account the namespace's "default"
         service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
         ip=str(status.get("podIP") or ""), created=str(meta.get("creationTimestamp") or ""),
+        reason=str(status.get("reason") or ""), deleted=str(meta.get("deletionTimestamp") or ""),
     )
 
 

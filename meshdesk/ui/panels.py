@@ -911,7 +911,10 @@ def _pods(w: Workload, ambient: bool = False, control_planes: frozenset[str] = C
         reasons = [(c.name, *c.state.partition(":")[::2]) for c in p.containers + p.init_containers]
         why = [f"{name}: {reason}" for name, state, reason in reasons
                if state in ("waiting", "terminated") and reason not in ("", "Completed")]
-        rows.append(f"{_e(p.name)}: {ready}/{total} ready, {_e(p.phase or '?')}"
+        # kubectl's STATUS: "Terminating" (a rollout's old pods, still ready), a reason such as "Evicted"
+        # (in red: the pod is gone, whatever its phase), else the phase
+        state = _coloured(_e(p.status_text or "?"), HEALTH_COLOUR[FAILURE] if p.reason and not p.deleted else None)
+        rows.append(f"{_e(p.name)}: {ready}/{total} ready, {state}"
                     + (f" (<span style='color:#c9190b'>{_e('; '.join(why))}</span>)" if why else "")
                     + f", {side}" + (f", {counted(p.restarts, 'restart')}" if p.restarts else ""))
     return "<br>".join(rows)
