@@ -434,3 +434,36 @@ def test_a_workloads_terminating_and_evicted_pods_say_so(qtbot: QtBot, kube_emul
 
     again = Inventory.from_json(inv.to_json())
     assert sorted(p.status_text for w in again.workloads for p in w.pods) == ["Evicted", "Running", "Terminating"]
+
+
+# -- an app node with no workload in the inventory -------------------------------------------------------
+
+def test_an_app_node_without_workloads_says_why(qtbot: QtBot) -> None:
+    """An app node the telemetry names but the inventory does not have (a caller from a namespace not
+    chosen, or an app deleted since its requests) had a panel with its traffic only: no Workloads
+    section, nothing to say whether its pods were not read or are gone (a workload node's panel says);
+    a version rolled out since its requests said "Workloads: none"."""
+    from meshdesk.mesh.graph.model import NODE_APP
+    from tests.graph_samples import http, snapshot
+    from tests.ui_helpers import small_inventory
+
+    inv = small_inventory("shop")
+    graph = build(snapshot([http("frontend-v1", "cart-v1", 5.0), http("batch-v1", "cart-v1", 1.0, src_ns="jobs"),
+                            http("legacy-v0", "cart-v1", 1.0), http("orders-v2", "cart-v1", 1.0)], inv,
+                           graphType="versionedApp"))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+
+    def workloads(app: str) -> str:
+        node = graph.find_node(node_type=NODE_APP, app=app)
+        assert node is not None
+        panel.show_selection([node.id])
+        assert panel.kind == "app"
+        return panel.copy_text().split("\nWorkloads\n", 1)[1].split("\n", 1)[0]
+
+    assert workloads("batch") == "not read: jobs is not among the chosen namespaces"
+    assert workloads("orders") == "none: no workload of shop has app=orders, version=v2 (deleted since its " \
+        "traffic was recorded?)"
+    assert workloads("legacy") == "none: no workload of legacy has version=v0 (its versions: v1)"
+    assert workloads("frontend").startswith("frontend-v1 (v1): 1/1 pods ready")

@@ -344,6 +344,18 @@ def _service_not_found(inv: Inventory, node: Node) -> str:
     return f"not found: {ns} has no Service of this name (deleted since its traffic was recorded?)"
 
 
+def _app_not_found(inv: Inventory, node: Node) -> str:
+    """Why an app node has no workload in the inventory: its namespace was not chosen (the telemetry
+    names callers from anywhere), its workloads could not be read, or none has its labels any more."""
+    ns = node.namespace
+    if all(n.name != ns for n in inv.namespaces):
+        return f"not read: {ns} is not among the chosen namespaces"
+    if inv.unread(ns, WORKLOAD_LISTS):
+        return f"not known: the workloads of {ns} could not all be read"
+    labels = f"app={node.app}" + (f", version={node.version}" if node.version else "")
+    return f"none: no workload of {ns} has {labels} (deleted since its traffic was recorded?)"
+
+
 ENDPOINTS_SHOWN = 100  # of a Service's endpoints listed (a big Deployment has hundreds of pods)
 
 
@@ -1345,6 +1357,9 @@ class SidePanel(QWidget):
                                     if sidecar_gap(inv, w) == OPTED_OUT else
                                     ", <span style='color:#d18b00'>no sidecar</span>"
                                     + (": restart it to get one" if _predates_injection(inv, w) else "")))
+                if not rows2 and node.version:  # its version is gone (a rollout since its requests)
+                    rows2.append(f"<i>none: no workload of {_e(node.app)} has version={_e(node.version)} (its "
+                                 f"versions: {_e(', '.join(app.versions) or 'none labelled')})</i>")
                 parts.append(_section("Workloads", _list(rows2)))
                 parts.append(_section("Versions", _e(", ".join(app.versions) or "-")))
                 if node.version:  # one version's workloads: the config that applies to them
@@ -1368,6 +1383,8 @@ class SidePanel(QWidget):
                     f"<b>{_e(w.name)}</b> ({_e(w.kind)}): "
                     f"{sum(p.ready_count[0] == p.ready_count[1] for p in w.pods)}/{len(w.pods)} pods ready"
                     for w in outside])))
+            elif app is None and node.namespace and node.namespace != UNKNOWN:
+                parts.append(_section("Workloads", f"<i>{_e(_app_not_found(inv, node))}</i>"))
         else:
             outside = []
             parts.append(self._not_read(node))
