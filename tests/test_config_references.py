@@ -12,6 +12,7 @@ from meshdesk.mesh import references as references_module
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service, ServicePort
 from meshdesk.mesh.references import BINDS_IT, BOUND_TO, ROUTES_TO, SAME_HOST, references
 from meshdesk.mesh.validation_badges import SELECTS_IT, WHOLE_MESH, WHOLE_NAMESPACE
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.test_workload_config import _inventory, _obj
 from tests.ui_helpers import shown, small_inventory, window_test_marks, workload
 
@@ -100,6 +101,37 @@ def test_a_gateway_virtual_service_is_about_what_it_routes_to_not_every_service(
     assert view.reference_texts() == []
     view.show_object(("DestinationRule", "shop", "productpage"))
     assert "VirtualService bookinfo" in view.reference_texts() and "routes to its host" in view.references.text()
+
+
+def test_the_config_view_says_which_kinds_it_could_not_list(qtbot, kube_emulator: KubeEmulator,  # type: ignore[no-untyped-def]
+                                                            shared_dir) -> None:
+    """RBAC let the user list shop's VirtualServices but not its DestinationRules: the Istio config view
+    listed the VirtualServices alone, without a word, as if shop had no DestinationRule (the Lists dock
+    and the summary panel say what could not be read). A note over the list says so, and goes when the
+    next read has them."""
+    from meshdesk.sources.inventory import read_inventory
+    from meshdesk.ui.config_view import ConfigView
+
+    emu = kube_emulator
+    emu.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+    emu.add_namespace("shop")
+    for kind, spec in (("VirtualService", {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews"}}]}]}),
+                       ("DestinationRule", {"host": "reviews", "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}})):
+        emu.add({"apiVersion": "networking.istio.io/v1", "kind": kind, "metadata": {"name": "reviews", "namespace": "shop"},
+                 "spec": spec})
+    emu.forbid(namespace="shop", resource="destinationrules")
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_data(read_inventory(emu.api_client(), ["shop"], cluster="east"))
+    assert view.visible_keys() == [("VirtualService", "shop", "reviews")]
+    assert view.unread_note.isVisible()
+    assert view.unread_note.text() == "Not listed: the cluster would not let meshdesk list DestinationRules (shop). " \
+        "What is there is not shown, and findings about it are not counted."
+    emu.clear_faults()
+    view.set_data(read_inventory(emu.api_client(), ["shop"], cluster="east"))
+    assert view.visible_keys() == [("DestinationRule", "shop", "reviews"), ("VirtualService", "shop", "reviews")]
+    assert not view.unread_note.isVisible()
 
 
 def test_the_config_view_links_its_references(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]

@@ -59,7 +59,7 @@ from meshdesk.mesh.changes import RESOURCES, inventory_after
 from meshdesk.mesh.config_edit import EditError, dump_yaml, edit_plan, editable_yaml, manifest_kind
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.graph.context import merged
-from meshdesk.mesh.inventory import Inventory, IstioObject
+from meshdesk.mesh.inventory import OUTSIDE, Inventory, IstioObject
 from meshdesk.mesh.references import references
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
 from meshdesk.mesh.validations import ERROR, WARNING, Check, ObjectKey, Validation, validate, validation_of
@@ -74,6 +74,7 @@ _FILTER_ROLE = Qt.ItemDataRole.UserRole + 2  # what the filter field matches an 
 _LISTED_AS = {kind: (plural,) for kind, _group, plural in (*ISTIO_RESOURCES, *OPTIONAL_ISTIO_RESOURCES)} | {
     kind: (f"{plural}.{group}",) for kind, group, plural in GATEWAY_API_CONFIG}
 _SEVERITY_COLOUR = {ERROR: "#c9190b", WARNING: "#b35900"}
+_KIND_OF_LIST = {plural: manifest_kind(IstioObject(kind, "", "")) for kind, (plural,) in _LISTED_AS.items()}
 
 
 def manifest_yaml(obj: IstioObject) -> str:
@@ -112,6 +113,13 @@ class ConfigView(QWidget):
         self.filter_note.setWordWrap(True)
         self.filter_note.setTextFormat(Qt.TextFormat.PlainText)
         self.filter_note.hide()
+        # the kinds the cluster would not let meshdesk list, and where: their objects are not in the list
+        self.unread_note = QLabel()
+        self.unread_note.setObjectName("unreadNote")
+        self.unread_note.setWordWrap(True)
+        self.unread_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.unread_note.setStyleSheet(f"color: {_SEVERITY_COLOUR[WARNING]};")
+        self.unread_note.hide()
         self.title = QLabel(_NOTHING_SHOWN)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # a name of 253 characters wraps (rich text breaks a long word anywhere) instead of widening
@@ -189,6 +197,7 @@ class ConfigView(QWidget):
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(self.filter)
         ll.addWidget(self.filter_note)
+        ll.addWidget(self.unread_note)
         ll.addWidget(self.objects, 1)
         outer = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(left)
@@ -264,6 +273,7 @@ class ConfigView(QWidget):
                 item.setForeground(QBrush(QColor(_SEVERITY_COLOUR[ERROR if e else WARNING])))
             self.objects.addItem(item)
         self.objects.blockSignals(False)
+        self._say_unread(inventory)
         self._apply_filter(scroll=False)
         if self.editing is not None:
             self._select_item(self._key(self.editing))
@@ -279,6 +289,27 @@ class ConfigView(QWidget):
                 self._missing = keep  # said again at the next refresh, and shown if it comes back
         self.objects.doItemsLayout()  # the scroll range of the new items, now rather than later
         self.objects.verticalScrollBar().setValue(scrolled)
+
+    def _say_unread(self, inventory: Inventory | None) -> None:
+        """Say which kinds of Istio config the cluster would not let meshdesk list, and where: the list
+        lacks their objects (rather than an empty list that reads as "there are none")."""
+        where: dict[str, list[str]] = {}
+        for key in sorted(inventory.hidden if inventory is not None else ()):
+            ns, _, listed_as = key.partition("/")
+            kind = _KIND_OF_LIST.get(listed_as)
+            if kind is None or ns == OUTSIDE:  # (the list is of the chosen namespaces' objects only)
+                continue
+            where.setdefault(kind, []).append("any namespace" if ns == "*" else ns)
+        if not where:
+            self.unread_note.hide()
+            return
+        def plural(kind: str) -> str:  # "AuthorizationPolicies", "Gateways"
+            return kind[:-1] + "ies" if kind.endswith("y") and kind[-2:-1] not in "aeiou" else kind + "s"
+
+        listed = "; ".join(f"{plural(kind)} ({', '.join(places)})" for kind, places in sorted(where.items()))
+        self.unread_note.setText(f"Not listed: the cluster would not let meshdesk list {listed}. What is there is "
+                                 "not shown, and findings about it are not counted.")
+        self.unread_note.show()
 
     def show_object(self, key: Any) -> None:
         """Show the object of ``key`` (kind, namespace, name), or of (kind, namespace, name, cluster) when
