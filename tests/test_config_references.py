@@ -134,6 +134,43 @@ def test_the_config_view_says_which_kinds_it_could_not_list(qtbot, kube_emulator
     assert not view.unread_note.isVisible()
 
 
+def test_a_findings_message_is_read_whole_at_any_width(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """In the docked Istio config view the findings' rows kept the height they were given when the object
+    was first shown, at another width: MDK0501's message read "STRICT mTLS cannot be enforced on w…ads
+    without …", and the path column, sized to "spec/http[0]/route[0]/destination/host", left the message
+    a few letters a line. Rows follow the message column's width, the path takes a share of the table at
+    most, and each cell's tooltip holds its whole text."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.config_view import ConfigView
+
+    inv = DemoCluster(traffic=False).snapshot(GraphRequest(namespaces=("shop",))).inventory
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.resize(1600, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_data(inv)
+    view.show_object(("PeerAuthentication", "shop", "default"))
+    table = view.findings
+    code, _severity, message, _path = view.finding_rows()[0]
+    assert code == "MDK0501" and len(message) > 80
+    assert table.item(0, 2).toolTip() == message
+    wide = table.rowHeight(0)
+    view.resize(900, 500)  # the dock made narrower: the message needs more lines
+    qtbot.waitUntil(lambda: table.rowHeight(0) >= table.sizeHintForRow(0) > wide, timeout=5000)
+    view.resize(1600, 500)
+    inv.istio.append(_obj("VirtualService", "long-path", "shop", {"hosts": ["nowhere"], "http": [
+        {"route": [{"destination": {"host": "nowhere"}}]}]}))
+    view.set_data(inv)
+    view.show_object(("VirtualService", "shop", "long-path"))
+    header = table.horizontalHeader()
+    qtbot.waitUntil(lambda: table.viewport().width() > 400, timeout=5000)
+    assert any(p.startswith("spec/http[0]/route[0]") for *_x, p in view.finding_rows())
+    assert header.sectionSize(3) <= max(90, table.viewport().width() * 3 // 10)
+    assert header.sectionSize(2) > header.sectionSize(3)
+
+
 def test_the_config_view_links_its_references(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
     """Which workloads a PeerAuthentication covers, which service a VirtualService routes: one click from
     the YAML to the graph's node, or to the other object."""

@@ -137,10 +137,23 @@ class ConfigView(QWidget):
         self.findings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.findings.verticalHeader().hide()
         header = self.findings.horizontalHeader()
-        for column in (0, 1, 3):  # code, severity and path are short: the message gets the rest
+        for column in (0, 1):  # code and severity are short: the message gets the rest
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # a path ("spec/http[0]/route[0]/destination/host") has no space to wrap at: sized to it up to a
+        # share of the table, cut in its middle beyond (whole in its tooltip), so the message keeps room
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        self.findings.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.findings.setWordWrap(True)
+        # a message wraps to the width it is given: its row grows or shrinks with it (the rows were sized
+        # once, at a width the dock no longer had, and a long message was cut off with "…"), once the
+        # table has its new width
+        self._fit_rows = QTimer(self)
+        self._fit_rows.setSingleShot(True)
+        self._fit_rows.setInterval(0)
+        self._fit_rows.timeout.connect(self.findings.resizeRowsToContents)
+        header.sectionResized.connect(lambda *_: self._fit_rows.start())
+        self.findings.viewport().installEventFilter(self)
         self.edit_button = QPushButton("Edit")
         self.delete_button = QPushButton("Delete…")
         self.save_button = QPushButton("Save…")
@@ -241,6 +254,8 @@ class ConfigView(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """While editing, Tab indents with two spaces: a tab character is no YAML indentation (the
         text would not parse, for a key the user cannot see)."""
+        if watched is self.findings.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_rows.start()
         if watched is self.yaml and self.editing is not None and event.type() == QEvent.Type.KeyPress \
                 and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Tab \
                 and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
@@ -532,9 +547,13 @@ class ConfigView(QWidget):
         for r, check in enumerate(checks):
             for c, text in enumerate((check.code, check.severity, check.message, check.path)):
                 cell = QTableWidgetItem(text)
+                cell.setToolTip(text if c >= 2 else "")
                 if c == 1 and check.severity in _SEVERITY_COLOUR:
                     cell.setForeground(QBrush(QColor(_SEVERITY_COLOUR[check.severity])))
                 self.findings.setItem(r, c, cell)
+        header = self.findings.horizontalHeader()
+        wanted = max(self.findings.sizeHintForColumn(3), header.sectionSizeFromContents(3).width())
+        header.resizeSection(3, min(wanted, max(90, self.findings.viewport().width() * 3 // 10)))
         self.findings.resizeRowsToContents()
 
     # -- edit and delete ------------------------------------------------------------------------
