@@ -467,3 +467,30 @@ def test_an_app_node_without_workloads_says_why(qtbot: QtBot) -> None:
         "traffic was recorded?)"
     assert workloads("legacy") == "none: no workload of legacy has version=v0 (its versions: v1)"
     assert workloads("frontend").startswith("frontend-v1 (v1): 1/1 pods ready")
+
+
+def test_a_workload_node_without_its_workload_says_why(qtbot: QtBot) -> None:
+    """A workload node the inventory lacks said "not found in the inventory (outside the selected
+    namespaces, or not readable)" whatever the reason, also of a workload of a chosen namespace that was
+    deleted since its requests (the user went looking for an RBAC problem); it says which it is."""
+    from meshdesk.mesh.graph.model import NODE_WORKLOAD
+    from tests.graph_samples import http, snapshot
+    from tests.ui_helpers import small_inventory
+
+    inv = small_inventory("shop")
+    graph = build(snapshot([http("frontend-v1", "cart-v1", 5.0), http("batch-v1", "cart-v1", 1.0, src_ns="jobs"),
+                            http("old-v1", "cart-v1", 1.0)], inv, graphType="workload"))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, inv)
+
+    def inventory(name: str) -> str:
+        node = graph.find_node(node_type=NODE_WORKLOAD, workload=name)
+        assert node is not None
+        panel.show_selection([node.id])
+        assert panel.kind == "workload"
+        return panel.copy_text().split("\nInventory\n", 1)[1].split("\n", 1)[0]
+
+    assert inventory("batch-v1") == "not read: jobs is not among the chosen namespaces"
+    assert inventory("old-v1") == "not found: shop has no workload named old-v1 (deleted since its traffic was " \
+        "recorded?)"

@@ -344,6 +344,19 @@ def _service_not_found(inv: Inventory, node: Node) -> str:
     return f"not found: {ns} has no Service of this name (deleted since its traffic was recorded?)"
 
 
+def _workload_not_found(inv: Inventory, node: Node) -> str:
+    """Why a workload node is not in the inventory: its namespace was not chosen (a caller from
+    anywhere), its workloads could not be read, or it is gone."""
+    ns = node.namespace
+    if not ns or ns == UNKNOWN:
+        return "not found: the telemetry names no namespace of it"
+    if all(n.name != ns for n in inv.namespaces):
+        return f"not read: {ns} is not among the chosen namespaces"
+    if inv.unread(ns, WORKLOAD_LISTS):
+        return f"not known: the workloads of {ns} could not all be read"
+    return f"not found: {ns} has no workload named {node.workload} (deleted since its traffic was recorded?)"
+
+
 def _app_not_found(inv: Inventory, node: Node) -> str:
     """Why an app node has no workload in the inventory: its namespace was not chosen (the telemetry
     names callers from anywhere), its workloads could not be read, or none has its labels any more."""
@@ -1321,8 +1334,7 @@ class SidePanel(QWidget):
                     parts.append(_workload_config(g, inv, [w]))
             parts.append(_section("Labels", _labels(w.labels)))
         elif inv is not None:
-            parts.append(_section("Inventory", "<i>not found in the inventory (outside the selected "
-                                               "namespaces, or not readable)</i>"))
+            parts.append(_section("Inventory", f"<i>{_e(_workload_not_found(inv, node))}</i>"))
         else:
             parts.append(self._not_read(node))
         parts.append(_traffic(g, node))
