@@ -235,6 +235,38 @@ def test_values_with_no_break_spaces_and_line_separators_survive_an_edit(emu: Ku
     assert {k: stored["metadata"]["annotations"][k] for k in odd} == odd
 
 
+LUA = "function envoy_on_request(handle)\n  handle:headers():add(\"x-canary\", \"1\")\nend\n"
+
+
+def test_an_envoy_filters_lua_reads_as_code_and_its_edit_as_one_line(emu: KubeEmulator, settings: Settings,
+                                                                      qtbot: QtBot) -> None:
+    """An EnvoyFilter's Lua (any text of several lines) was shown as one double-quoted line with "\\n" for
+    its line breaks, edited so, and the review's diff of a one-word change was that whole line replaced.
+    As kubectl and Kiali show it, it is a block of its lines; the diff names the line changed."""
+    emu.add({"apiVersion": f"{NET}/v1alpha3", "kind": "EnvoyFilter", "metadata": {"name": "canary-header", "namespace": "bookinfo"},
+             "spec": {"workloadSelector": {"labels": {"app": "productpage"}}, "configPatches": [{
+                 "applyTo": "HTTP_FILTER", "match": {"context": "SIDECAR_INBOUND"},
+                 "patch": {"operation": "INSERT_BEFORE", "value": {
+                     "name": "envoy.lua", "typed_config": {
+                         "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+                         "inlineCode": LUA}}}}]}}, "bookinfo")
+    view, _ctl = cluster_view(emu, settings, qtbot, ("EnvoyFilter", "bookinfo", "canary-header"))
+    shown = view.yaml.toPlainText()
+    lines = [line.strip() for line in shown.splitlines()]
+    assert "inlineCode: |" in lines and 'handle:headers():add("x-canary", "1")' in lines, shown
+    assert view.edit()
+    edit_text(view, 'add("x-canary", "1")', 'add("x-canary", "2")')
+    dialog = reviewed(view, qtbot)
+    changed = [line for line in dialog.diff_text.toPlainText().splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert [(line[0], line[1:].strip()) for line in changed] == [
+        ("-", 'handle:headers():add("x-canary", "1")'), ("+", 'handle:headers():add("x-canary", "2")')], changed
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    stored = emu.get("envoyfilters", "bookinfo", "canary-header", NET)
+    assert stored["spec"]["configPatches"][0]["patch"]["value"]["typed_config"]["inlineCode"] == LUA.replace('"1"', '"2"')
+
+
 def test_a_change_made_meanwhile_is_a_conflict_with_the_choice_to_reload(emu: KubeEmulator, settings: Settings,
                                                                          qtbot: QtBot) -> None:
     view, _ctl = cluster_view(emu, settings, qtbot)

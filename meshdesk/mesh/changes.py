@@ -220,9 +220,54 @@ def _shown(obj: IstioObject) -> dict[str, Any]:
     return m
 
 
-class _PlainDumper(yaml.SafeDumper):
-    """``yaml.SafeDumper`` writing a value met twice in full each time: the review is read by people,
-    to whom an anchor and its aliases ("fault: *id001") hide what a rule gets."""
+# characters a text value keeps only as escapes: YAML reads NEL and the Unicode line and paragraph
+# separators written as themselves as line breaks (folded to a space), and Qt's editor gives the line
+# separators and a no-break space back as a newline and a plain space; a value holding one ("10\u00a0ms")
+# came back changed from an edit that did not touch it
+_ESCAPED = frozenset("\x85\u2028\u2029\xa0")
+
+
+class _EditableDumper(yaml.SafeDumper):
+    """``yaml.SafeDumper`` writing a string that holds one of ``_ESCAPED`` double-quoted, with those
+    characters (and the string's other non-ASCII ones) escaped, a string of several lines as a literal
+    block where it can be; the rest as ``safe_dump`` does."""
+
+    def write_double_quoted(self, text: str, split: bool = True) -> None:
+        if _ESCAPED.isdisjoint(text):
+            super().write_double_quoted(text, split)
+            return
+        keep = self.allow_unicode
+        self.allow_unicode = False  # the emitter writes a no-break space as itself otherwise
+        try:
+            super().write_double_quoted(text, split)
+        finally:
+            self.allow_unicode = keep
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if not _ESCAPED.isdisjoint(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    if "\n" in value:
+        # a text of several lines (an EnvoyFilter's Lua, a WasmPlugin's config) as a literal block, its
+        # lines as they are, as kubectl and Kiali show it; the emitter keeps the quoted form where a
+        # block would not read back the same (trailing spaces, tabs, a carriage return)
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_str(value)
+
+
+_EditableDumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(doc: Any) -> str:
+    """``doc`` as the dock shows and edits it: keys in their order, block style, Unicode as itself
+    except where it would not come back as it was (``_ESCAPED``)."""
+    return yaml.dump(doc, Dumper=_EditableDumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+class _PlainDumper(_EditableDumper):
+    """``_EditableDumper`` (the review's YAML reads as the Istio config view's) writing a value met twice
+    in full each time: the review is read by people, to whom an anchor and its aliases ("fault: *id001")
+    hide what a rule gets."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from meshdesk.mesh.changes import DELETE, REPLACE, Change, ChangePlan
+from meshdesk.mesh.changes import DELETE, REPLACE, Change, ChangePlan, dump_yaml
 from meshdesk.mesh.inventory import GATEWAY_API_KINDS, IstioObject
 
 # what the editor shows of ``metadata``: the rest (resourceVersion, uid, managedFields ...) is the
@@ -57,44 +57,6 @@ def manifest_kind(obj: IstioObject) -> str:
 
 def _group(api_version: str) -> str:
     return api_version.split("/", 1)[0] if "/" in api_version else ""
-
-
-# characters a text value keeps only as escapes: YAML reads NEL and the Unicode line and paragraph
-# separators written as themselves as line breaks (folded to a space), and Qt's editor gives the line
-# separators and a no-break space back as a newline and a plain space; a value holding one ("10\u00a0ms")
-# came back changed from an edit that did not touch it
-_ESCAPED = frozenset("\x85\u2028\u2029\xa0")
-
-
-class _EditableDumper(yaml.SafeDumper):
-    """``yaml.SafeDumper`` writing a string that holds one of ``_ESCAPED`` double-quoted, with those
-    characters (and the string's other non-ASCII ones) escaped; the rest as ``safe_dump`` does."""
-
-    def write_double_quoted(self, text: str, split: bool = True) -> None:
-        if _ESCAPED.isdisjoint(text):
-            super().write_double_quoted(text, split)
-            return
-        keep = self.allow_unicode
-        self.allow_unicode = False  # the emitter writes a no-break space as itself otherwise
-        try:
-            super().write_double_quoted(text, split)
-        finally:
-            self.allow_unicode = keep
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if not _ESCAPED.isdisjoint(value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
-    return dumper.represent_str(value)
-
-
-_EditableDumper.add_representer(str, _represent_str)
-
-
-def dump_yaml(doc: Any) -> str:
-    """``doc`` as the dock shows and edits it: keys in their order, block style, Unicode as itself
-    except where it would not come back as it was (``_ESCAPED``)."""
-    return yaml.dump(doc, Dumper=_EditableDumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 def editable_yaml(obj: IstioObject) -> str:

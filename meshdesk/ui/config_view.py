@@ -10,8 +10,9 @@
 The object shown and the list's scroll position stay across refreshes, and across the filter: an
 object the filter hides stays shown on the right.
 
-The YAML is ``IstioObject.to_manifest()`` through ``yaml.safe_dump`` (fields we do not know are shown
-as the cluster served them), with a Gateway API object's ``status`` under it; findings list code,
+The YAML is ``IstioObject.to_manifest()`` through ``dump_yaml`` (fields we do not know are shown
+as the cluster served them, a text of several lines as a block of its lines), with a Gateway API
+object's ``status`` under it; findings list code,
 severity, message and path.
 
 Edit and Delete (as Kiali's YAML editor and its Delete action), given the window's
@@ -55,8 +56,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.mesh.changes import RESOURCES, inventory_after
-from meshdesk.mesh.config_edit import EditError, dump_yaml, edit_plan, editable_yaml, manifest_kind
+from meshdesk.mesh.changes import RESOURCES, dump_yaml, inventory_after
+from meshdesk.mesh.config_edit import EditError, edit_plan, editable_yaml, manifest_kind
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.graph.context import merged
 from meshdesk.mesh.inventory import OUTSIDE, Inventory, IstioObject
