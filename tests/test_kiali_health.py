@@ -16,7 +16,7 @@ import pytest
 from meshdesk.mesh.graph import build, health, model
 from meshdesk.mesh.graph.health_data import health_data
 from meshdesk.mesh.inventory import Inventory, Namespace, Pod, Service, Workload
-from tests.graph_samples import grpc, http, snapshot
+from tests.graph_samples import grpc, http, snapshot, tcp
 from tests.test_graph_traffic import edge, node
 
 
@@ -275,3 +275,32 @@ def test_an_app_to_app_edge_in_an_app_graph() -> None:
     assert src is not None and dst is not None
     e = next(e for e in g.edges.values() if e.source == src.id and e.target == dst.id)
     assert _status(e.health) == model.FAILURE
+
+
+# --- where meshdesk disagreed with Kiali ---------------------------------------------------------------
+
+
+def test_tcp_traffic_is_judged_by_a_tolerance_whose_protocol_matches_it() -> None:
+    """Kiali tallies a TCP edge's bytes under code "-" and judges them with every tolerance whose protocol
+    pattern matches "tcp"; one that names no protocol matches any. A workload with only TCP traffic in a
+    namespace whose configured rule names no protocol is then Healthy in Kiali (meshdesk said NA, no
+    colour), and a rule counting "-" against TCP fails the edge."""
+    lenient = ({"namespace": "shop", "tolerance": [{"code": "5XX", "failure": 10}]},)
+    g = build(snapshot([tcp("web-v1", "db-v1", 500, reporter="source")], healthRates=lenient))
+    assert _status(node(g, "db-v1").health) == model.HEALTHY
+    assert _status(node(g, "web-v1").health) == model.HEALTHY
+    assert _status(edge(g, "web-v1", "db-v1", "tcp").health) == model.HEALTHY
+    status = health_data(g)[node(g, "db-v1").id]["status"]  # type: ignore[index]
+    assert status == {"status": "Healthy", "totalRequestRate": 500.0}
+    strict = ({"namespace": "shop", "kind": "workload", "name": "db-v1",
+               "tolerance": [_tolerance("-", 0, 10, "tcp", "inbound")]},)
+    g = build(snapshot([tcp("web-v1", "db-v1", 500, reporter="source")], healthRates=strict))
+    assert _status(edge(g, "web-v1", "db-v1", "tcp").health) == model.FAILURE
+    db = node(g, "db-v1").health
+    assert db is not None and db.status == model.FAILURE and db.reasons == ["inbound tcp -: 100.0%"]
+    # the caller is judged by the defaults, which say nothing of TCP
+    assert _status(node(g, "web-v1").health) == model.NO_HEALTH
+    # without any configuration, TCP stays unjudged on nodes and healthy on edges, as in Kiali
+    g = build(snapshot([tcp("web-v1", "db-v1", 500, reporter="source")]))
+    assert _status(node(g, "db-v1").health) == model.NO_HEALTH
+    assert _status(edge(g, "web-v1", "db-v1", "tcp").health) == model.HEALTHY

@@ -24,7 +24,8 @@ with replicas wanted but none available is a Failure, some missing is Degraded.
 
 A node's inbound traffic is what its incoming edges carry, outbound what its outgoing edges carry.
 An edge's health is the worse of its destination's inbound and its source's outbound verdicts; a TCP
-edge with traffic is Healthy (no tolerance speaks of TCP). As in Kiali, operation (aggregate) nodes
+edge with traffic is Healthy unless a configured or annotated tolerance speaks of TCP (its bytes are
+tallied under code "-", as Kiali tallies them; no default tolerance matches protocol "tcp"). As in Kiali, operation (aggregate) nodes
 get no health, and a service graph is judged before it is reduced to service-to-service edges
 (``carry_over``): a service by its own requests, a joined edge as its first part was judged.
 """
@@ -477,13 +478,17 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     healthy_tcp = make_health(model.HEALTHY, 0.0, [])
     for e in graph.edges.values():
         protocol = e.protocol
-        if protocol != "http" and protocol != "grpc":
-            if protocol == "tcp" and e.rates.get("tcp", 0.0) > 0:
-                # no tolerance speaks of TCP: traffic no tolerance covers is healthy (Kiali)
-                e.health = healthy_tcp
-            continue
         source_tols = tolerances_of.get(e.source)
         target_tols = tolerances_of.get(e.target)
+        if protocol != "http" and protocol != "grpc":
+            if protocol != "tcp":
+                continue
+            if (source_tols is None or source_tols is defaults) and (target_tols is None or target_tols is defaults):
+                if e.rates.get("tcp", 0.0) > 0:
+                    e.health = healthy_tcp  # no default tolerance speaks of TCP: healthy traffic (Kiali)
+            else:
+                _tcp_edge(e, source_tols, target_tols, plans, inbound, outbound, healthy_tcp)
+            continue
         total = e.rates.get(protocol, 0.0)
         plan = default_plans[protocol]
         if total > 0:
@@ -578,6 +583,36 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
             _with_pods(box, workload_status(_app_workloads(members[0][0], part)))
         for m, _ in members:
             m.extra["appHealth"] = box
+
+
+def _tcp_edge(e: model.Edge, source_tols: tuple[Tolerance, ...] | None, target_tols: tuple[Tolerance, ...] | None,
+              plans: dict[Any, _Plan], inbound: dict[str, dict[str, Any]], outbound: dict[str, dict[str, Any]],
+              healthy: model.Health) -> None:
+    """A TCP edge's health when an end has tolerances of its own (``apply`` handles the defaults at both
+    ends: no default tolerance speaks of TCP, so an edge with traffic is Healthy and its ends are not
+    judged on it), and its bytes (under code "-", as Kiali tallies TCP) added to the traffic of those
+    of its ends judged by tolerances of their own. A configured or annotated tolerance whose protocol
+    pattern matches "tcp" (one that names no protocol matches any) judges TCP traffic as Kiali does: a
+    node with only TCP traffic is then Healthy, not NA."""
+    defaults = DEFAULT_TOLERANCES
+    codes = e.code_rates()
+    if sum(codes.values()) > 0:
+        verdict = _worse(_plan(plans, target_tols or defaults, "inbound", "tcp").verdict(codes),
+                         _plan(plans, source_tols or defaults, "outbound", "tcp").verdict(codes))
+        if verdict is None:
+            e.health = healthy
+        else:
+            reasons = _write(verdict[3]) if type(verdict[3]) is dict else list(verdict[3])
+            e.health = model.Health(verdict[0], verdict[1] / 100.0, reasons)
+    else:
+        codes = _NO_CODES
+    for nid, tols, side in ((e.source, source_tols, outbound), (e.target, target_tols, inbound)):
+        if tols is None or tols is defaults:
+            continue  # the defaults judge no TCP (and a node judged by them keeps per-protocol tallies)
+        by_protocol = side.get(nid)
+        if by_protocol is None:
+            by_protocol = side[nid] = {}
+        _add_codes(by_protocol, "tcp", codes)
 
 
 def carry_over(judged: model.TrafficGraph, graph: model.TrafficGraph, joined: Mapping[str, str]) -> None:
