@@ -15,6 +15,7 @@ import pytest
 
 from meshdesk.mesh.graph import build, health, model
 from meshdesk.mesh.graph.health_data import health_data
+from meshdesk.mesh.health_rates import read_health_config
 from meshdesk.mesh.inventory import Inventory, Namespace, Pod, Service, Workload
 from tests.graph_samples import grpc, http, snapshot, tcp
 from tests.test_graph_traffic import edge, node
@@ -304,3 +305,21 @@ def test_tcp_traffic_is_judged_by_a_tolerance_whose_protocol_matches_it() -> Non
     g = build(snapshot([tcp("web-v1", "db-v1", 500, reporter="source")]))
     assert _status(node(g, "db-v1").health) == model.NO_HEALTH
     assert _status(edge(g, "web-v1", "db-v1", "tcp").health) == model.HEALTHY
+
+
+def test_thresholds_are_compared_as_kiali_holds_them() -> None:
+    """Kiali keeps a threshold as a 32-bit float: 0.3 is then 0.30000001, and 3 errors in 1,000 requests
+    (0.3%) stay under an annotation's "degraded at 0.3". meshdesk said Degraded where Kiali says Healthy."""
+    cart = _workload("cart-v1", 1, 1, 1, ns="shop")
+    cart.annotations = {health.ANNOTATION: "5XX,0.3,10,http,inbound"}
+    g = build(snapshot(_http_codes("web-v1", "cart-v1", {"200": 997, "500": 3}), _inventory(cart, ns="shop")))
+    assert _status(node(g, "cart-v1").health) == model.HEALTHY
+    # the same from Kiali's configuration
+    rates = ({"namespace": "shop", "kind": "workload", "name": "cart-v1",
+              "tolerance": [_tolerance("5XX", 0.3, 10, direction="inbound")]},)
+    g = build(snapshot(_http_codes("web-v1", "cart-v1", {"200": 997, "500": 3}), healthRates=rates))
+    assert _status(node(g, "cart-v1").health) == model.HEALTHY
+    # a threshold a 32-bit float cannot hold is refused, as Kiali refuses it
+    assert health.parse_annotation("5XX,1e39,1e40,http,inbound")[0] == []
+    rates_read, problems = read_health_config("rate:\n- tolerance:\n  - {code: 5XX, degraded: 1e39, failure: 1e40}\n")
+    assert rates_read == [] and len(problems) == 2

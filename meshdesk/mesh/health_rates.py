@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -66,9 +67,27 @@ def code_pattern(code: str) -> str:
     return code.replace("X", r"\d").replace("x", r"\d")
 
 
+def as_float32(value: float) -> float | None:
+    """``value`` as Kiali keeps a threshold: a 32-bit float (0.1 is then a hair above 0.1, so a share of
+    exactly 0.1% stays under it); None when a 32-bit float cannot hold it (Kiali refuses it)."""
+    try:
+        held = float(struct.unpack("f", struct.pack("f", value))[0])
+    except (OverflowError, struct.error):
+        return None
+    return None if math.isinf(held) and not math.isinf(value) else held
+
+
+def held_threshold(value: float) -> float:
+    """A threshold as Kiali holds it (``as_float32``), or as it is when too large for that."""
+    held = as_float32(value)
+    return value if held is None else held
+
+
 def tolerance(code: str, degraded: float, failure: float, protocol: str, direction: str = ".*",
               label: str = "") -> Tolerance:
-    return Tolerance(anchored(code_pattern(code)), degraded, failure, anchored(protocol), anchored(direction),
+    """A tolerance, its thresholds held as Kiali holds them (``as_float32``; one too large for that is
+    kept as it is: a share in percent never reaches it)."""
+    return Tolerance(anchored(code_pattern(code)), held_threshold(degraded), held_threshold(failure), anchored(protocol), anchored(direction),
                      f"{code},{degraded:g},{failure:g},{protocol},{direction}", label)
 
 
@@ -121,7 +140,7 @@ def _number(value: Any, where: str, problems: list[str]) -> float:
     except ValueError:
         problems.append(f"{where} must be a number of percent, not {value!r}")
         return 0.0
-    if not math.isfinite(number) or number < 0:
+    if not math.isfinite(number) or number < 0 or as_float32(number) is None:
         problems.append(f"{where} must be a share of requests in percent (0 or more), not {value!r}")
         return 0.0
     return number

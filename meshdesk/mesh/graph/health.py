@@ -45,8 +45,10 @@ from meshdesk.mesh.health_rates import (
     DEFAULT_TOLERANCES,
     HealthRate,
     Tolerance,
+    as_float32,
     compile_rates,
     compiled_tolerances,
+    held_threshold,
     tolerance,
 )
 from meshdesk.mesh.inventory import Inventory, Workload
@@ -78,6 +80,10 @@ def parse_annotation(text: str) -> tuple[list[Tolerance], list[str]]:
             problems.append(f"'{part}': thresholds must be numbers")
             continue
         degraded, failure = float(thresholds[0]), float(thresholds[1])
+        if as_float32(degraded) is None or as_float32(failure) is None:  # Kiali reads them as 32-bit floats
+            problems.append(f"'{part}': thresholds must be numbers (a share in percent), not beyond 3.4e38")
+            continue
+        degraded, failure = held_threshold(degraded), held_threshold(failure)  # as Kiali compares them
         if degraded > failure:
             problems.append(f"'{part}': degraded threshold is above the failure threshold")
             continue
