@@ -18,6 +18,7 @@ from meshdesk.mesh.graph.health_data import health_data
 from meshdesk.mesh.health_rates import read_health_config
 from meshdesk.mesh.inventory import Inventory, Namespace, Pod, Service, Workload
 from tests.graph_samples import grpc, http, snapshot, tcp
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.test_graph_traffic import edge, node
 
 
@@ -323,3 +324,52 @@ def test_thresholds_are_compared_as_kiali_holds_them() -> None:
     assert health.parse_annotation("5XX,1e39,1e40,http,inbound")[0] == []
     rates_read, problems = read_health_config("rate:\n- tolerance:\n  - {code: 5XX, degraded: 1e39, failure: 1e40}\n")
     assert rates_read == [] and len(problems) == 2
+
+
+def test_a_workloads_annotation_is_read_where_kiali_reads_it(kube_emulator: KubeEmulator) -> None:
+    """Kiali reads a Deployment's (ReplicaSet's, StatefulSet's...) ``health.kiali.io/rate`` from its pod
+    template when the template has annotations, else from the Deployment itself; a DaemonSet's from the
+    DaemonSet. A rollout restart stamps the template, so from then on an annotation on the Deployment's
+    own metadata no longer counts in Kiali; meshdesk kept judging by it."""
+    emu = kube_emulator
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    lenient = {health.ANNOTATION: "5XX,50,90,http,.*"}
+
+    def controller(kind: str, name: str, own: dict[str, str], template: dict[str, str] | None) -> dict[str, Any]:
+        app, _, version = name.rpartition("-")
+        labels = {"app": app, "version": version}
+        meta: dict[str, Any] = {"labels": labels}
+        if template is not None:
+            meta["annotations"] = template
+        spec: dict[str, Any] = {"selector": {"matchLabels": labels},
+                                "template": {"metadata": meta, "spec": {"containers": [{"name": app, "image": "i:1"}]}}}
+        if kind != "DaemonSet":
+            spec["replicas"] = 1
+        return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": "shop", "annotations": own},
+                "spec": spec}
+
+    restarted = {"kubectl.kubernetes.io/restartedAt": "2026-11-29T10:00:00Z"}
+    emu.add(controller("Deployment", "restarted-v1", lenient, restarted))  # the template's annotations count
+    emu.add(controller("Deployment", "plain-v1", lenient, None))  # no template annotations: its own count
+    emu.add(controller("Deployment", "templated-v1", {}, {**restarted, **lenient}))
+    emu.add(controller("DaemonSet", "agent-v1", {}, lenient))  # a DaemonSet's own annotations count
+    emu.run_workloads()
+    from meshdesk.sources.inventory import read_inventory
+
+    inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
+    samples = [s for dst in ("restarted-v1", "plain-v1", "templated-v1", "agent-v1")
+               for s in (http("web-v1", dst, 85), http("web-v1", dst, 15, "503"))]
+    g = build(snapshot(samples, inv))
+    assert _status(node(g, "restarted-v1").health) == model.FAILURE  # the defaults: 15% 5xx fails
+    assert _status(node(g, "plain-v1").health) == model.HEALTHY
+    assert _status(node(g, "templated-v1").health) == model.HEALTHY
+    assert _status(node(g, "agent-v1").health) == model.FAILURE
+    data = health_data(g)
+    assert data is not None
+    assert data[node(g, "restarted-v1").id]["requests"]["healthAnnotations"] == {}
+    assert data[node(g, "templated-v1").id]["requests"]["healthAnnotations"] == lenient
+    # a snapshot keeps the template's annotations
+    from meshdesk.mesh.inventory import Workload
+
+    again = {w.name: w for w in (Workload.from_json(w.to_json()) for w in inv.workloads)}
+    assert again["restarted-v1"].health_annotations == restarted

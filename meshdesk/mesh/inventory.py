@@ -348,6 +348,11 @@ class Pod:
         return pod
 
 
+# controllers whose health.kiali.io/rate Kiali reads from their pod template when it has annotations
+TEMPLATE_HEALTH_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "DeploymentConfig",
+                                   "StatefulSet", "Rollout"})
+
+
 @dataclass
 class Workload:
     name: str
@@ -383,6 +388,19 @@ class Workload:
     updated: int = -1
     rollout_stalled: str = ""
     rollout_message: str = ""
+    # the pod template's annotations; None when the template has none (or a snapshot from before they
+    # were kept): see ``health_annotations``
+    template_annotations: dict[str, str] | None = None
+
+    @property
+    def health_annotations(self) -> dict[str, str]:
+        """The annotations Kiali reads a workload's ``health.kiali.io/rate`` from: a Deployment's,
+        ReplicaSet's, StatefulSet's (and the like) pod template's when the template has annotations,
+        else the controller's own; a DaemonSet's, CronJob's, Job's and bare pod's own. (Once a rollout
+        restart stamps the template, an annotation on the Deployment's own metadata no longer counts.)"""
+        if self.template_annotations is not None and self.kind in TEMPLATE_HEALTH_KINDS:
+            return self.template_annotations
+        return self.annotations
 
     @property
     def app(self) -> str:

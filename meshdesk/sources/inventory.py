@@ -501,6 +501,12 @@ def _template_labels(kind: str, spec: Mapping[str, Any]) -> dict[str, str]:
     return _strmap(_d(_d(spec.get("template")).get("metadata")).get("labels"))
 
 
+def _template_annotations(spec: Mapping[str, Any]) -> dict[str, str] | None:
+    """A controller's pod template's annotations, None when the template has none."""
+    found = _d(_d(spec.get("template")).get("metadata")).get("annotations")
+    return _annotations(found) if isinstance(found, dict) and found else None
+
+
 def _current(kind: str, obj: Mapping[str, Any]) -> int:
     """The pods a controller runs now (its status says), -1 when it does not say."""
     if kind == "Job" and obj:  # Kiali: as many as it wants
@@ -1009,6 +1015,7 @@ class InventoryReader:
         if obj:
             meta = _d(obj.get("metadata"))
             w.annotations = _annotations(meta.get("annotations"))
+            w.template_annotations = _template_annotations(_d(obj.get("spec")))
             w.created = str(meta.get("creationTimestamp") or "")
         elif not w.created and w.pods:
             w.created = min(p.created for p in w.pods)
@@ -1270,7 +1277,9 @@ class InventoryReader:
                               if k not in _POD_ONLY_LABELS}
                     workloads[(ns, *parent)] = Workload(name=parent[1], namespace=ns, kind="Rollout", labels=labels,
                                                         cluster=self.cluster,
-                                                        created=str(meta.get("creationTimestamp") or ""))
+                                                        created=str(meta.get("creationTimestamp") or ""),
+                                                        template_annotations=_template_annotations(
+                                                            _d(obj.get("spec"))))
                 continue
             if parent != (kind, name):
                 continue  # a Deployment's ReplicaSet or a CronJob's Job: the parent is the workload
@@ -1279,7 +1288,8 @@ class InventoryReader:
                 workloads[(ns, kind, name)] = Workload(
                     name=name, namespace=ns, kind=kind, labels=_template_labels(kind, _d(obj.get("spec"))),
                     annotations=_annotations(meta.get("annotations")), cluster=self.cluster,
-                    created=str(meta.get("creationTimestamp") or ""))
+                    created=str(meta.get("creationTimestamp") or ""),
+                    template_annotations=_template_annotations(_d(obj.get("spec"))))
             except (TypeError, ValueError) as e:
                 inv.warnings.append(f"skipped a malformed {kind} ({ns}/{name}): {e}")
 

@@ -404,7 +404,7 @@ def _tolerances(n: model.Node, inv: Inventory | None, notes: list[str],
         return configured, []
     workloads = _workloads_of(n, inv)
     # as Kiali: only a workload's or a service's annotation sets tolerances (app nodes keep the defaults)
-    owners: list[tuple[str, dict[str, str]]] = [(w.name, w.annotations) for w in workloads] \
+    owners: list[tuple[str, dict[str, str]]] = [(w.name, w.health_annotations) for w in workloads] \
         if n.node_type == model.NODE_WORKLOAD else []
     if n.node_type == model.NODE_SERVICE:
         svc = inv.service(n.namespace, n.service)

@@ -229,7 +229,7 @@ def _node_data(n: model.Node, look: _Lookup, ins: Requests, outs: Requests, rate
             annotations = look.annotations(index.services.get((n.namespace, n.service)))
         elif n.node_type == model.NODE_WORKLOAD:
             workload = index.workloads.get((n.namespace, n.workload))
-            annotations = look.annotations(workload.annotations if workload is not None else None)
+            annotations = look.annotations(workload.health_annotations if workload is not None else None)
     d: dict[str, Any] = {"requests": {"healthAnnotations": annotations, "inbound": _sorted(ins),
                                       "outbound": _sorted(outs)}}
     if n.health is not None:
