@@ -373,3 +373,22 @@ def test_a_workloads_annotation_is_read_where_kiali_reads_it(kube_emulator: Kube
 
     again = {w.name: w for w in (Workload.from_json(w.to_json()) for w in inv.workloads)}
     assert again["restarted-v1"].health_annotations == restarted
+
+
+def test_annotation_thresholds_are_read_as_kiali_reads_numbers() -> None:
+    """Kiali reads an annotation's thresholds with Go's number reader, which takes "Inf" (a workload that
+    may degrade but never fail) and hexadecimal numbers; meshdesk refused such an entry and judged by
+    the defaults instead (a Failure at 50% 5xx where Kiali says Degraded)."""
+    def cart_status(annotation: str) -> str:
+        cart = _workload("cart-v1", 1, 1, 1, ns="shop")
+        cart.annotations = {health.ANNOTATION: annotation}
+        g = build(snapshot(_http_codes("web-v1", "cart-v1", {"200": 50, "500": 50}), _inventory(cart, ns="shop")))
+        return _status(node(g, "cart-v1").health)
+
+    assert cart_status("5XX,0,Inf,http,inbound") == model.DEGRADED
+    assert cart_status("5XX,0x1p2,+infinity,http,inbound") == model.DEGRADED  # degraded from 4%
+    assert cart_status("5XX,0x1p7,0x1.ap7,http,inbound") == model.HEALTHY  # 128% / 208%: never reached
+    # what Go refuses stays refused: the entry is skipped and the defaults judge (50% 5xx: a Failure)
+    for refused in ("5XX,1_0,20,http,inbound", "5XX,0x10,20,http,inbound", "5XX,+nan,20,http,inbound"):
+        assert health.parse_annotation(refused)[0] == [], refused
+        assert cart_status(refused) == model.FAILURE

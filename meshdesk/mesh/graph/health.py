@@ -60,7 +60,21 @@ _PRIORITY = {model.NO_HEALTH: 0, model.HEALTHY: 1, model.DEGRADED: 2, model.FAIL
 _MERGE_PRIORITY = {model.NO_HEALTH: 0, model.HEALTHY: 1, model.NOT_READY: 1.5, model.DEGRADED: 2, model.FAILURE: 3}
 
 
+# a threshold as Go's strconv.ParseFloat (Kiali's reader) takes it: a decimal number, a hexadecimal one with
+# its binary exponent (0x1p-2), or Inf / Infinity (signed or not) or NaN in any case; not "1_0", which
+# Python's float takes
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_HEX_NUMBER = re.compile(r"^[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+$")
+_WORD_NUMBER = re.compile(r"^(?:[+-]?inf(?:inity)?|nan)$", re.IGNORECASE)
+
+
+def go_float(text: str) -> float | None:
+    """``text`` read as Go's ParseFloat reads it, None where it refuses it."""
+    if _NUMBER.match(text) or _WORD_NUMBER.match(text):
+        return float(text)
+    if _HEX_NUMBER.match(text):
+        return float.fromhex(text)
+    return None
 
 
 def parse_annotation(text: str) -> tuple[list[Tolerance], list[str]]:
@@ -76,10 +90,11 @@ def parse_annotation(text: str) -> tuple[list[Tolerance], list[str]]:
             problems.append(f"'{part}': expected CODE,DEGRADED,FAILURE,PROTOCOL,DIRECTION")
             continue
         thresholds = fields[1].strip(), fields[2].strip()  # as Kiali: only the thresholds are trimmed
-        if not (_NUMBER.match(thresholds[0]) and _NUMBER.match(thresholds[1])):  # no "1_0", which float takes
+        read_degraded, read_failure = go_float(thresholds[0]), go_float(thresholds[1])
+        if read_degraded is None or read_failure is None:
             problems.append(f"'{part}': thresholds must be numbers")
             continue
-        degraded, failure = float(thresholds[0]), float(thresholds[1])
+        degraded, failure = read_degraded, read_failure
         if as_float32(degraded) is None or as_float32(failure) is None:  # Kiali reads them as 32-bit floats
             problems.append(f"'{part}': thresholds must be numbers (a share in percent), not beyond 3.4e38")
             continue
