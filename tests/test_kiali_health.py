@@ -392,3 +392,18 @@ def test_annotation_thresholds_are_read_as_kiali_reads_numbers() -> None:
     for refused in ("5XX,1_0,20,http,inbound", "5XX,0x10,20,http,inbound", "5XX,+nan,20,http,inbound"):
         assert health.parse_annotation(refused)[0] == [], refused
         assert cart_status(refused) == model.FAILURE
+
+
+def test_a_statefulsets_ready_pods_are_its_available_ones_as_kiali_counts_them() -> None:
+    """Kiali takes a StatefulSet's readyReplicas for its available pods. Two pods wanted and ready, one of
+    them still inside minReadySeconds (so not yet "available" to Kubernetes): Kiali says Healthy and
+    writes 2 available; meshdesk said Degraded. A Deployment keeps its availableReplicas."""
+    db = _workload("db-v1", 2, 2, 1, ns="shop")
+    db.kind, db.ready = "StatefulSet", 2
+    g = build(snapshot([http("web-v1", "db-v1", 10)], _inventory(db, ns="shop")))
+    assert _status(node(g, "db-v1").health) == model.HEALTHY
+    data = health_data(g)
+    assert data is not None and data[node(g, "db-v1").id]["workloadStatus"]["availableReplicas"] == 2
+    db.kind = "Deployment"
+    g = build(snapshot([http("web-v1", "db-v1", 10)], _inventory(db, ns="shop")))
+    assert _status(node(g, "db-v1").health) == model.DEGRADED

@@ -334,6 +334,12 @@ def _with_pods(h: model.Health, pods: tuple[str, str]) -> None:
 _SCALABLE = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DeploymentConfig", "Rollout"})
 
 
+def available_as_kiali_counts(w: Workload) -> int:
+    """The pods Kiali counts as available: a StatefulSet's ready ones (its readyReplicas, which Kiali takes
+    for available: a pod within its minReadySeconds counts), any other workload's available ones."""
+    return w.ready if w.kind == "StatefulSet" and w.ready >= 0 else w.available
+
+
 def workload_status(ws: list[Workload]) -> tuple[str, str]:
     """The worst of the workloads' pod states by Kiali's rules, and why: a workload scaled to zero is
     not ready; none available of those wanted is a failure, and so are pods its controller runs
@@ -341,7 +347,7 @@ def workload_status(ws: list[Workload]) -> tuple[str, str]:
     than wanted is degraded."""
     status, reason = model.NO_HEALTH, ""
     for w in ws:
-        desired, available, current = w.replicas, w.available, w.current
+        desired, available, current = w.replicas, available_as_kiali_counts(w), w.current
         if desired == 0:  # Kiali: wanting no pod is no error, whatever the kind
             s, why = model.NOT_READY, "workload is scaled to zero" if w.kind in _SCALABLE else \
                 "workload runs no pods now"
@@ -357,10 +363,10 @@ def workload_status(ws: list[Workload]) -> tuple[str, str]:
                 s, why = model.HEALTHY, ""
             else:
                 s, why = model.DEGRADED, "workload has more available pods than wanted"
-        elif (w.replicas > 0 and w.available == 0) or 0 < w.available < w.replicas:
-            s = model.FAILURE if w.available == 0 else model.DEGRADED
+        elif (desired > 0 and available == 0) or 0 < available < desired:
+            s = model.FAILURE if available == 0 else model.DEGRADED
             why = "workload has fewer available pods than wanted"
-        elif w.available > w.replicas:
+        elif available > desired:
             s, why = model.DEGRADED, "workload has more available pods than wanted"
         else:
             s, why = model.HEALTHY, ""

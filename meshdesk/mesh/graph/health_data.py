@@ -37,6 +37,7 @@ from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.health import (
     ANNOTATION,
+    available_as_kiali_counts,
     configured_tolerances,
     counted_outside_gateway,
     node_tolerances,
@@ -116,7 +117,8 @@ def workload_status(w: Workload) -> dict[str, Any]:
     controller that does not say how many pods it runs (a bare pod, a CronJob) runs as many as it wants,
     as Kiali counts them."""
     synced = -1 if is_gateway(w) else w.synced_proxies
-    return {"availableReplicas": w.available, "currentReplicas": w.current if w.current >= 0 else w.replicas,
+    return {"availableReplicas": available_as_kiali_counts(w),
+            "currentReplicas": w.current if w.current >= 0 else w.replicas,
             "desiredReplicas": w.replicas, "name": w.name, "syncedProxies": synced}
 
 
