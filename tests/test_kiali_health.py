@@ -407,3 +407,17 @@ def test_a_statefulsets_ready_pods_are_its_available_ones_as_kiali_counts_them()
     db.kind = "Deployment"
     g = build(snapshot([http("web-v1", "db-v1", 10)], _inventory(db, ns="shop")))
     assert _status(node(g, "db-v1").health) == model.DEGRADED
+
+
+def test_a_configured_infinite_threshold_is_never_reached_as_in_kiali() -> None:
+    """``failure: .inf`` in Kiali's configuration (YAML's infinity) is a tolerance that may degrade but
+    never fail; meshdesk refused the whole configuration for it."""
+    rates, problems = read_health_config("rate:\n- namespace: shop\n  tolerance:\n"
+                                         "  - {code: 5XX, protocol: http, degraded: 1, failure: .inf}\n")
+    assert problems == []
+    g = build(snapshot(_http_codes("web-v1", "cart-v1", {"200": 50, "500": 50}), healthRates=tuple(rates)))
+    assert _status(node(g, "cart-v1").health) == model.DEGRADED
+    # NaN and negative shares stay refused, with what is wrong
+    for bad in (".nan", "-5"):
+        rates, problems = read_health_config(f"rate:\n- tolerance:\n  - {{code: 5XX, failure: {bad}}}\n")
+        assert rates == [] and problems and "share of requests" in problems[0]

@@ -87,7 +87,8 @@ def tolerance(code: str, degraded: float, failure: float, protocol: str, directi
               label: str = "") -> Tolerance:
     """A tolerance, its thresholds held as Kiali holds them (``as_float32``; one too large for that is
     kept as it is: a share in percent never reaches it)."""
-    return Tolerance(anchored(code_pattern(code)), held_threshold(degraded), held_threshold(failure), anchored(protocol), anchored(direction),
+    return Tolerance(anchored(code_pattern(code)), held_threshold(degraded), held_threshold(failure),
+                     anchored(protocol), anchored(direction),
                      f"{code},{degraded:g},{failure:g},{protocol},{direction}", label)
 
 
@@ -140,7 +141,10 @@ def _number(value: Any, where: str, problems: list[str]) -> float:
     except ValueError:
         problems.append(f"{where} must be a number of percent, not {value!r}")
         return 0.0
-    if not math.isfinite(number) or number < 0 or as_float32(number) is None:
+    # as Kiali: .inf is a threshold never reached ("never fail"); a negative share or NaN is refused (a
+    # typo: Kiali would take a negative one as 0 and never reach NaN), and so is what a 32-bit float,
+    # Kiali's threshold, cannot hold
+    if math.isnan(number) or number < 0 or as_float32(number) is None:
         problems.append(f"{where} must be a share of requests in percent (0 or more), not {value!r}")
         return 0.0
     return number
