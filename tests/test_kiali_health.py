@@ -421,3 +421,15 @@ def test_a_configured_infinite_threshold_is_never_reached_as_in_kiali() -> None:
     for bad in (".nan", "-5"):
         rates, problems = read_health_config(f"rate:\n- tolerance:\n  - {{code: 5XX, failure: {bad}}}\n")
         assert rates == [] and problems and "share of requests" in problems[0]
+
+
+def test_patterns_with_alternatives_match_as_kialis_matcher_does() -> None:
+    """Kiali adds "^" and "$" to a pattern and then looks for a match anywhere in the name. In "web|db-v1"
+    the "^" binds to "web" and the "$" to "db-v1", so Kiali's rule covers "mydb-v1" too (anything ending
+    in db-v1); meshdesk matched from the start only and judged mydb-v1 by the defaults."""
+    lenient = ({"namespace": "shop", "kind": "workload", "name": "web|db-v1",
+                "tolerance": [_tolerance("5XX", 50, 90)]},)
+    g = build(snapshot(_http_codes("api-v1", "mydb-v1", {"200": 95, "500": 5}), healthRates=lenient))
+    assert _status(node(g, "mydb-v1").health) == model.HEALTHY  # Kiali's rule applies
+    assert _status(node(g, "api-v1").health) == model.DEGRADED  # the defaults: any 5xx degrades
+    assert _status(edge(g, "api-v1", "mydb-v1").health) == model.DEGRADED  # the caller's defaults too

@@ -13,7 +13,8 @@ overrides both (``graph.health``).
     compiled = compile_rates(request.healthRates)
     compiled_tolerances(compiled, "shop", "service", "reviews")   # -> the tolerances of the first match
 
-Patterns are regular expressions matched against the whole value (as Kiali anchors them); in a code
+Patterns are regular expressions anchored and searched as Kiali does (``anchored``: in effect the whole
+value, except around an alternation "a|b"); in a code
 pattern ``X`` stands for any digit (``5XX``). Unlike Kiali, which logs a bad pattern and matches
 anything with it, a bad entry is refused with what is wrong: a typo must not silently judge every
 node by another rule.
@@ -49,8 +50,10 @@ class Tolerance:
 
 
 def anchored(pattern: str, default: str = ".*") -> re.Pattern[str]:
-    """``pattern`` matched whole, as Kiali anchors it (``default`` when empty); one that does not
-    compile matches anything, as in Kiali (annotations: what is refused is refused before)."""
+    """``pattern`` as Kiali anchors it (``default`` when empty): "^" and "$" added where missing. Use it
+    with ``search``, as Kiali's Go matcher looks for a match anywhere: in "prod|staging" the "^" binds
+    to the first alternative and the "$" to the last, so "pre-staging" matches, as in Kiali. One that
+    does not compile matches anything, as in Kiali (annotations: what is refused is refused before)."""
     pattern = pattern or default  # as Kiali: not trimmed (a spaced pattern matches what it says)
     if not pattern.startswith("^"):
         pattern = "^" + pattern
@@ -115,7 +118,7 @@ class HealthRate:
     tolerances: tuple[Tolerance, ...]
 
     def matches(self, namespace: str, kind: str, name: str) -> bool:
-        return bool(self.namespace.match(namespace) and self.kind.match(kind) and self.name.match(name))
+        return bool(self.namespace.search(namespace) and self.kind.search(kind) and self.name.search(name))
 
 
 class HealthConfigError(ValueError):

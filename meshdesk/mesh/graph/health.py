@@ -145,7 +145,7 @@ class _Plan:
         self.tolerances = tolerances  # kept so that its id cannot be taken by another list meanwhile
         self.entries: list[tuple[Tolerance, str]] = [
             (t, t.codes_text) for t in tolerances
-            if t.direction.match(direction) and t.protocol.match(protocol)
+            if t.direction.search(direction) and t.protocol.search(protocol)
         ]
         # per entry (failure threshold, degraded threshold, code text), for judge
         self.limits = [(t.failure, t.degraded, code_text) for t, code_text in self.entries]
@@ -156,7 +156,7 @@ class _Plan:
         self.lazy = len(set(code_texts)) == len(code_texts)
 
     def classify(self, code: str) -> tuple[int, ...]:
-        hit = self.hits[code] = tuple(i for i, (t, _) in enumerate(self.entries) if t.code.match(code) is not None)
+        hit = self.hits[code] = tuple(i for i, (t, _) in enumerate(self.entries) if t.code.search(code) is not None)
         return hit
 
     def bad_rates(self, codes: dict[str, float]) -> list[float] | None:

@@ -130,7 +130,7 @@ def _judged(inbound: Requests, outbound: Requests, tolerances: tuple[Tolerance, 
     for direction, side in (("inbound", inbound), ("outbound", outbound)):
         for protocol, codes in side.items():
             if any(v > 0 for v in codes.values()) and any(
-                    t.direction.match(direction) and t.protocol.match(protocol) for t in tolerances):
+                    t.direction.search(direction) and t.protocol.search(protocol) for t in tolerances):
                 return True
     return False
 
