@@ -419,6 +419,24 @@ class KubeEmulator:
             log = self._pod_logs.setdefault((namespace, pod, container + ("#previous" if previous else "")), [])
             log.extend((start + i * spacing, line) for i, line in enumerate(lines))
 
+    def restart_container(self, namespace: str, pod: str, container: str) -> None:
+        """The container ended and the kubelet started it again, as a crash does: its log so far becomes
+        its previous run's (``?previous=true``), its current log starts empty, and the pod's status says
+        it restarted (``restartCount`` one more, ``lastState.terminated``)."""
+        with self._lock:
+            key = (namespace, pod, container)
+            self._pod_logs[(namespace, pod, container + "#previous")] = self._pod_logs.pop(key, [])
+            self._pod_logs[key] = []
+            obj = self._objects[("", "pods")][(namespace, pod)]
+            statuses = obj.setdefault("status", {}).setdefault("containerStatuses", [])
+            state = next((c for c in statuses if c.get("name") == container), None)
+            if state is None:
+                state = {"name": container, "ready": True, "restartCount": 0}
+                statuses.append(state)
+            state["restartCount"] = int(state.get("restartCount") or 0) + 1
+            state["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error"}}
+            state["state"] = {"running": {"startedAt": _now(0)}}
+
     def _pod_log_text(self, namespace: str, pod: JsonObj, query: Mapping[str, list[str]]) -> bytes:
         """What the API server answers for a pod's log: ``container`` (required with several),
         ``tailLines``, ``sinceSeconds``, ``sinceTime``, ``limitBytes``, ``timestamps`` (RFC 3339 with nanoseconds),

@@ -679,3 +679,32 @@ def test_the_pod_box_shows_the_whole_pod_name(qtbot: QtBot) -> None:
         assert view.minimumSizeHint().width() < 1200 and view.width() == 1200
     finally:
         view.shutdown()
+
+
+def test_a_container_restarting_while_followed_keeps_the_lines_of_the_run_that_ended(
+        qtbot: QtBot, emu: KubeEmulator) -> None:
+    """Following a container that crashed lost its last lines, the ones saying why (written after the
+    last poll, they were only in its previous run's log once the kubelet started it again): the
+    follow went on with the new run. They come now, before the new run's, and the view says so."""
+    view = _view(qtbot, KubePodLogs(emu.api_client()))
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        # between two polls: its last line, the crash, the kubelet starting it again, the new run's first line
+        emu.add_pod_log(NS, POD, "reviews", ["FATAL out of memory: killed"], at=time.time() - 3)
+        emu.restart_container(NS, POD, "reviews")
+        emu.add_pod_log(NS, POD, "reviews", ["INFO starting again"], at=time.time() - 1)
+        view.follow.setChecked(True)
+        qtbot.waitUntil(lambda: "INFO starting again" in view.text.toPlainText(), timeout=10000)
+        texts = [ln.text for ln in view.lines]
+        assert texts[-2:] == ["FATAL out of memory: killed", "INFO starting again"]
+        assert texts.count("FATAL out of memory: killed") == 1
+        assert view.status.text().startswith("reviews restarted while followed")
+        # following goes on in the new run, each line once
+        emu.add_pod_log(NS, POD, "reviews", ["INFO ready"])
+        qtbot.waitUntil(lambda: view.lines[-1].text == "INFO ready", timeout=10000)
+        assert [ln.text for ln in view.lines][-3:] == ["FATAL out of memory: killed", "INFO starting again",
+                                                       "INFO ready"]
+    finally:
+        view.shutdown()
+

@@ -196,7 +196,11 @@ class LogFollower:
     # the first read left out older lines of the tail asked for, as they were more than TAIL_LIMIT_BYTES
     # (the view says so)
     limited: bool = False
+    # the last poll found the container restarted: the lines its ended run wrote after the last one
+    # seen (read from its previous run's log: why it stopped) came first among that poll's lines
+    restarted: bool = False
     _seen_at_last: set[str] = field(default_factory=set)
+    _last_in_previous: bool = False  # the last line seen is of the run before a restart
 
     def start(self) -> list[LogLine]:
         lines = self._tail()
@@ -233,13 +237,40 @@ class LogFollower:
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last // 1_000_000_000))
         limit = POLL_LIMIT_BYTES
         lines = self.source.pod_logs(self.namespace, self.pod, self.container, since_time=since, limit_bytes=limit)
+        truncated = bool(getattr(self.source, "last_truncated", False))
         fresh = self._after(lines, last)
-        if not fresh and getattr(self.source, "last_truncated", False):
+        if not fresh and truncated:
             # the limit was filled by lines already seen (a container writing megabytes a second; the
             # API cannot start inside a second) or by one line longer than it: read the window whole
             fresh = self._after(self.source.pod_logs(self.namespace, self.pod, self.container, since_time=since), last)
-        self._remember(fresh)
-        return fresh
+        self.restarted = False
+        ended: list[LogLine] = []
+        if not truncated and not self._last_in_previous and not self._holds_last(lines, last):
+            # the log no longer has the last line seen (its second is asked for again, so it would be
+            # there): the container restarted, and the API now gives its new run's log. The lines its
+            # ended run wrote after the last poll (the panic, the OOM) are only in the previous log
+            ended = self._ended_run_after(since, last)
+            if ended:
+                self.restarted = True
+                self._remember(ended)
+                self._last_in_previous = True
+        if fresh:  # of the current run: the last line seen is then in its log
+            self._remember(fresh)
+            self._last_in_previous = False
+        return ended + fresh
+
+    def _holds_last(self, lines: list[LogLine], last: int) -> bool:
+        return any(ln.text in self._seen_at_last and parse_timestamp_ns(ln.timestamp) == last for ln in lines)
+
+    def _ended_run_after(self, since: str, last: int) -> list[LogLine]:
+        """The lines of the container's previous run after the last one seen; none when it has not
+        restarted (the API says there is no previous run) or its previous run cannot be read."""
+        try:
+            ended = self.source.pod_logs(self.namespace, self.pod, self.container, since_time=since,
+                                         limit_bytes=POLL_LIMIT_BYTES, previous=True)
+        except SourceError:
+            return []
+        return self._after(ended, last)
 
     def _after(self, lines: list[LogLine], last: int) -> list[LogLine]:
         """The lines after the last one seen. Compared as whole nanoseconds: the API trims trailing
@@ -286,6 +317,11 @@ class MergedFollower:
     @property
     def limited(self) -> bool:
         return any(f.limited for f in self.followers)
+
+    @property
+    def restarted(self) -> list[str]:
+        """The containers the last poll found restarted (see ``LogFollower.restarted``)."""
+        return [f.container for f in self.followers if f.restarted]
 
     def _merged(self, read: Callable[[LogFollower], list[LogLine]]) -> list[LogLine]:
         """Every container's new lines in time order; a container that cannot be read (not started

@@ -286,6 +286,7 @@ class LogsView(QWidget):
         self._thread.start()
         self._generation = 0
         self._busy = False
+        self._restart_note = ""  # a container followed restarted: said until the log is read again
         self._lines: list[LogLine] = []
         self.timer = QTimer(self)
         self.timer.setInterval(follow_ms)
@@ -378,6 +379,7 @@ class LogsView(QWidget):
         self.text.clear()
         self._lines = []
         self._entries = []
+        self._restart_note = ""
         self._fill_access()
         self.save.setEnabled(False)
         if self.source is None or pod is None or not container:
@@ -560,6 +562,13 @@ class LogsView(QWidget):
         elif what == "load":
             self._say("Its previous run wrote nothing" if self.follower is not None and self.follower.previous
                       else "The container has written nothing yet")
+        if what == "poll" and self.follower is not None and self.follower.restarted:
+            names = (", ".join(self.follower.restarted) if isinstance(self.follower, MergedFollower)
+                     else self.follower.container)
+            self._restart_note = (f"{names} restarted while followed: the last lines of the run that ended come "
+                                  "before the new run's (Previous shows that run whole)")
+        if self._restart_note:
+            self._say(self._restart_note)
         if isinstance(self.follower, MergedFollower) and self.follower.left_out:
             self._say("Not read: " + "; ".join(self.follower.left_out))
         if what == "load" and self.follower is not None and self.follower.limited:
