@@ -755,3 +755,38 @@ def test_the_view_is_freed_when_let_go_not_left_to_the_cyclic_collector(qtbot: Q
     finally:
         if enabled:
             gc.enable()
+
+
+def test_another_pods_certificates_are_not_shown_as_this_ones(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """The Certificates tab kept the pod read before: choosing a pod whose proxy did not answer, a
+    workload without a proxy, or going offline emptied every tab but that one, so it showed the first
+    pod's SPIFFE identity and validity as if they were the one chosen."""
+    emu = kube_emulator
+    emu.add_namespace("shop")
+    for name in ("productpage-v1-7d9f-abcde", "productpage-v1-7d9f-fghij"):
+        emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop"},
+                 "spec": {"containers": [{"name": "productpage"}, {"name": "istio-proxy"}]}})
+    emu.serve_envoy_admin("shop", "productpage-v1-7d9f-abcde", sidecar_dump())
+    view = EnvoyView(KubeEnvoyAdmin(emu.api_client(), timeout=10))
+    qtbot.addWidget(view)
+    try:
+        view.show()
+        with qtbot.waitSignal(view.loaded, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde"),
+                                                                       _pod("productpage-v1-7d9f-fghij")]))
+        view.tabs.setCurrentWidget(view.secrets)
+        assert {s.secret for s in view.secrets.visible_rows()} == {"default", "ROOTCA"}
+        with qtbot.waitSignal(view.failed, timeout=20000):  # its proxy is not listening
+            view.pod.setCurrentIndex(1)
+        assert view.secrets.visible_rows() == [] and view.secrets.count.text() == "0"
+        with qtbot.waitSignal(view.loaded, timeout=20000):
+            view.pod.setCurrentIndex(0)
+        assert len(view.secrets.visible_rows()) == 2
+        view.set_workload(Workload("mongodb-v1", "shop", pods=[]))  # no proxy to read
+        assert view.secrets.visible_rows() == []
+        with qtbot.waitSignal(view.loaded, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        view.set_source(None, unavailable="Not available in an offline snapshot")
+        assert view.secrets.visible_rows() == [] and not view.secrets.isEnabled()
+    finally:
+        view.shutdown()

@@ -720,8 +720,8 @@ class EnvoyView(QWidget):
 
     def _set_enabled(self) -> None:
         on = not self.unavailable
-        for w in (self.pod, self.refresh, self.clusters, self.listeners, self.routes, self.bootstrap, self.raw_find,
-                  self.stats):
+        for w in (self.pod, self.refresh, self.clusters, self.listeners, self.routes, self.bootstrap, self.secrets,
+                  self.raw_find, self.stats):
             w.setEnabled(on)
         # changing the proxy: only where the source can, and never in read-only mode (hidden, as the
         # other write actions are)
@@ -764,7 +764,7 @@ class EnvoyView(QWidget):
         self.config = None
         self._set_raw("")
         self.summary.setText("")
-        for table in (self.clusters, self.listeners, self.routes, self.bootstrap, self.stats):
+        for table in (self.clusters, self.listeners, self.routes, self.bootstrap, self.secrets, self.stats):
             table.set_rows([])
         self.stats_note.setText("")
         self._stats_stale = True
