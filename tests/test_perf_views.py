@@ -188,6 +188,36 @@ def test_a_deleted_workloads_pod_is_marked_gone_in_the_logs(qtbot: QtBot) -> Non
         w.close()
 
 
+def test_a_deleted_workloads_proxy_pod_is_marked_gone_in_the_envoy_dock(qtbot: QtBot) -> None:
+    """The Envoy dock went on offering a deleted workload's proxy pod as if it were there while the Logs
+    dock marked it gone; it is marked gone there too, the config read from it kept."""
+    import dataclasses
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None and w.inventory is not None, timeout=20000)
+        graph, inventory = w.graph, w.inventory
+        app = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
+        assert app is not None
+        w.view.select([app.id])
+        with qtbot.waitSignal(perf.envoy.loaded, timeout=20000):
+            perf.docks["Envoy"].show()
+        pod = perf.envoy.pod.currentText()
+        assert pod.startswith("reviews-v2-")
+        after = dataclasses.replace(inventory, workloads=[x for x in inventory.workloads if x.name != "reviews-v2"])
+        # deployments not all read: that says nothing of what was deleted
+        perf.set_data(graph, dataclasses.replace(after, hidden={"shop/deployments": "forbidden"}))
+        assert perf.envoy.pod.currentText() == pod
+        perf.set_data(graph, after)
+        assert perf.envoy.pod.currentText() == f"{pod} (gone)" and perf.logs.pod.currentText().endswith(" (gone)")
+        assert perf.envoy.config is not None and perf.envoy.clusters.visible_rows()
+    finally:
+        perf.shutdown()
+        w.close()
+
 def test_a_direction_switch_reads_the_target_from_the_latest_graph(qtbot: QtBot) -> None:
     """The metrics view kept the graph of the moment the node was selected: after a refresh that changed
     the node (its sidecar gone), switching Inbound/Outbound and back still charted what its own proxy

@@ -315,6 +315,14 @@ def offline_reason(source: Any, info: Any) -> str:
         ": a snapshot keeps the graph's traffic and the inventory, not charts, logs or proxy config."
 
 
+def _deleted(workload: Workload, inventory: Inventory | None) -> bool:
+    """``workload`` is not in ``inventory`` because it was deleted: its namespace was read, and its kind
+    of workload could be listed there (where it could not, its absence says nothing)."""
+    return inventory is not None and inventory.workload(workload.namespace, workload.name) is None \
+        and inventory.namespace(workload.namespace) is not None \
+        and not inventory.unread(workload.namespace, WORKLOAD_LISTS)
+
+
 def _validations(graph: TrafficGraph | None, inventory: Inventory | None) -> Mapping[ObjectKey, Validation]:
     if graph is not None and graph.validations is not None:
         return graph.validations  # made with the graph, off the UI thread
@@ -506,6 +514,9 @@ class PerformanceViews(QObject):
         fresh = inventory.workload(shown.namespace, shown.name) if shown is not None and inventory is not None else None
         if fresh is not None:
             self.logs.update_pods(fresh)  # the workload's pods now (a rollout replaces them)
+        elif shown is not None and _deleted(shown, inventory):
+            # the workload was deleted: its pods are gone too (the one shown stays, marked so)
+            self.logs.update_pods(dataclasses.replace(shown, pods=[]))
         charted = self.metrics.workload
         fresh_charted = inventory.workload(charted.namespace, charted.name) \
             if charted is not None and inventory is not None else None
@@ -516,10 +527,8 @@ class PerformanceViews(QObject):
             if shown_envoy is not None and inventory is not None else None
         if fresh_envoy is not None:
             self.envoy.update_pods(fresh_envoy)
-        elif shown is not None and inventory is not None and inventory.namespace(shown.namespace) is not None \
-                and not inventory.unread(shown.namespace, WORKLOAD_LISTS):
-            # the workload was deleted: its pods are gone too (the one shown stays, marked so)
-            self.logs.update_pods(dataclasses.replace(shown, pods=[]))
+        elif shown_envoy is not None and _deleted(shown_envoy, inventory):  # as in the Logs dock: its proxy's pod marked gone
+            self.envoy.update_pods(dataclasses.replace(shown_envoy, pods=[]))
 
     def clear(self) -> None:
         """Nothing to show (another context is opening, or no namespace is chosen): lists, config,
