@@ -790,3 +790,35 @@ def test_another_pods_certificates_are_not_shown_as_this_ones(qtbot: QtBot, kube
         assert view.secrets.visible_rows() == [] and not view.secrets.isEnabled()
     finally:
         view.shutdown()
+
+
+def test_a_log_level_change_that_fails_after_another_pod_is_chosen_is_not_said_of_that_pod(
+        qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """A log level change failing after the user had chosen another pod said "Could not set the proxy's
+    log level" over that pod's config, as if its proxy had refused."""
+    emu = kube_emulator
+    emu.add_namespace("shop")
+    for name in ("productpage-v1-7d9f-abcde", "productpage-v1-7d9f-fghij"):
+        emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop"},
+                 "spec": {"containers": [{"name": "productpage"}, {"name": "istio-proxy"}]}})
+    emu.serve_envoy_admin("shop", "productpage-v1-7d9f-fghij", sidecar_dump())  # the first one's proxy is down
+    view = EnvoyView(KubeEnvoyAdmin(emu.api_client(), timeout=10))
+    qtbot.addWidget(view)
+    view.confirm = lambda text: True
+    try:
+        view.show()
+        with qtbot.waitSignal(view.failed, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde"),
+                                                                       _pod("productpage-v1-7d9f-fghij")]))
+        release, held = emu.hold_requests("/api/v1/namespaces/shop/pods/productpage-v1-7d9f-abcde/")
+        assert view.change_log_level("debug")
+        assert held.wait(10)
+        with qtbot.waitSignal(view.loaded, timeout=20000):  # the second pod's config
+            view.pod.setCurrentIndex(1)
+        said = view.status.text()
+        # the change fails; then the second pod's level is read (the same thread, after the change)
+        with qtbot.waitSignals([view.log_level_failed, view.log_level_read], timeout=20000):
+            release.set()
+        assert view.level_note.text() == "currently warning" and view.status.text() == said
+    finally:
+        view.shutdown()

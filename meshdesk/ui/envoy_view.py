@@ -535,6 +535,7 @@ class EnvoyView(QWidget):
         self._admin_thread, self._admin_worker = _start_worker("meshdesk-envoy-admin", self._admin_job,
                                                                self._on_level, self._on_level_failed)
         self._admin_generation = 0
+        self._admin_pod: tuple[str, str] = ("", "")  # whose proxy the last change asked was for
         self._stats_stale = True  # the Stats tab does not show the chosen pod's as of the last Refresh
         self._raw_text = ""  # the whole dump as text (Save writes it)
         self._raw_end = 0  # how much of it the Config tab shows (at most MAX_RAW_CHARS, whole lines)
@@ -958,6 +959,7 @@ class EnvoyView(QWidget):
         self._admin_worker.generation = self._admin_generation
         self.level_note.setText(f"Setting the log level to {level}…")
         source, namespace, name = self.source, pod.namespace, pod.name
+        self._admin_pod = (namespace, name)
         self._admin_job.emit((self._admin_generation,
                               lambda: ("set", namespace, name, level, source.set_log_level(namespace, name, level))))
         return True
@@ -986,6 +988,11 @@ class EnvoyView(QWidget):
         if generation != self._admin_generation:
             return
         text = str(error)
+        pod = self.pod.currentData()
+        if pod is None or (pod.namespace, pod.name) != self._admin_pod:
+            # a change asked of a pod no longer chosen: not said over this one's config, nor its level
+            self.log_level_failed.emit(text)
+            return
         self.level_note.setText("")
         self._say(f"Could not set the proxy's log level: {text}")
         self.log_level_failed.emit(text)
