@@ -323,3 +323,28 @@ def test_only_matching_lines_keeps_the_same_lines_in_the_text_and_the_table(
         assert "timestamp" in view.only_matching.toolTip() and "access log table" in view.search.toolTip()
     finally:
         view.shutdown()
+
+
+def test_a_line_of_json_nested_past_any_access_log_does_not_stop_the_table(
+        qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """An app logging a deeply nested JSON document in its line (with the fields of an access log entry)
+    raised out of the access log table (Python's JSON reader gives up on depth with another error than
+    for bad JSON): the table was left empty, and each poll raised again. The line is no entry; the
+    others are read."""
+    emu = kube_emulator
+    emu.add(_pod_manifest())
+    nested = '{"start_time": "t", "method": "GET", "response_code": 200, "body": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    emu.add_pod_log(NS, POD, "istio-proxy", [INBOUND, nested, OUTBOUND], at=time.time() - 20)
+    view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
+    qtbot.addWidget(view)
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.container.setCurrentIndex(1)  # the sidecar
+        view.access.setChecked(True)
+        model = view.access_model
+        assert [model.data(model.index(r, 3)) for r in range(model.rowCount())] == ["/reviews/0", "/ratings/0"]
+        assert view.access_summary.text().startswith("2 requests")
+    finally:
+        view.shutdown()

@@ -162,7 +162,7 @@ def _request_line(token: str) -> tuple[str, str, str]:
 def _from_json(text: str) -> AccessEntry | None:
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # (nested deeper than Python reads: no access log entry either)
         return None
     if not isinstance(doc, dict) or sum(k in doc for k in _JSON_KEYS) < 3:
         return None
