@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QObject, QPoint, Qt, Signal, Slot
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph.model import NODE_APP, NODE_WORKLOAD
@@ -820,5 +820,38 @@ def test_a_log_level_change_that_fails_after_another_pod_is_chosen_is_not_said_o
         with qtbot.waitSignals([view.log_level_failed, view.log_level_read], timeout=20000):
             release.set()
         assert view.level_note.text() == "currently warning" and view.status.text() == said
+    finally:
+        view.shutdown()
+
+
+class _Relay(QObject):
+    """Hears a worker's signal on the UI thread (a slot of an object living there), and says so."""
+
+    heard = Signal()
+
+    @Slot(int, object)
+    def relay(self, _generation: int, _result: object) -> None:
+        self.heard.emit()
+
+
+def test_statistics_read_for_a_pod_no_longer_chosen_are_not_shown(qtbot: QtBot, kube_emulator: KubeEmulator) -> None:
+    """The Stats tab showed the statistics of the pod chosen before when they came after the user had
+    chosen a workload without a proxy: a table of one proxy's counters under "no istio-proxy container"."""
+    view = _cluster_view(qtbot, kube_emulator, "server.live: 1\ncluster.inbound|9080||.upstream_rq_total: 7\n")
+    try:
+        with qtbot.waitSignal(view.loaded, timeout=20000):
+            view.set_workload(Workload("productpage-v1", "shop", pods=[_pod("productpage-v1-7d9f-abcde")]))
+        release, held = kube_emulator.hold_requests("/api/v1/namespaces/shop/pods/productpage-v1-7d9f-abcde")
+        view.tabs.setCurrentWidget(view._stats_page)  # the statistics are asked for, and held
+        assert held.wait(10)
+        view.set_workload(Workload("mongodb-v1", "shop", pods=[Pod("mongodb-v1-abc", "shop", phase="Running",
+                                                                   containers=[Container("mongodb", ready=True)])]))
+        assert "no istio-proxy container" in view.status.text()
+        heard = _Relay()  # the read's answer, heard on the UI thread after the view heard it
+        view._stats_worker.done.connect(heard.relay)
+        with qtbot.waitSignal(heard.heard, timeout=20000):
+            release.set()
+        assert view.stats.visible_rows() == [] and view.tabs.tabText(view.tabs.indexOf(view._stats_page)) == "Stats"
+        assert "Reading the statistics" not in view.stats_note.text()
     finally:
         view.shutdown()

@@ -769,6 +769,8 @@ class EnvoyView(QWidget):
             table.set_rows([])
         self.stats_note.setText("")
         self._stats_stale = True
+        self._stats_generation += 1  # statistics on their way are of what was cleared
+        self._stats_worker.generation = self._stats_generation
         self._titles()
 
     def tell(self, text: str) -> None:
