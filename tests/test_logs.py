@@ -708,3 +708,26 @@ def test_a_container_restarting_while_followed_keeps_the_lines_of_the_run_that_e
     finally:
         view.shutdown()
 
+
+
+def test_the_view_says_it_is_reading_until_the_lines_come(qtbot: QtBot, emu: KubeEmulator) -> None:
+    """A log read waiting on a node that is slow to answer (up to the request's timeout) left the view
+    blank, saying nothing: as if the container had no log. It says it is reading, until the lines come."""
+    view = _view(qtbot, KubePodLogs(emu.api_client()))
+    try:
+        release, held = emu.hold_requests(f"/api/v1/namespaces/{NS}/pods/{POD}/log")
+        view.set_workload(_workload())
+        assert held.wait(10)
+        view.show()
+        assert view.text.placeholderText() == f"Reading the log of {POD} (reviews)…"
+        assert view.text.toPlainText() == ""
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            release.set()
+        assert view.text.placeholderText() == "" and "INFO served review 49" in view.text.toPlainText()
+        # one that fails: the reason, not "reading"
+        emu.delete("pods", NS, POD)
+        with qtbot.waitSignal(view.failed, timeout=10000):
+            view.reload.click()
+        assert view.text.placeholderText() == "" and view.status.text().startswith("Could not read the log")
+    finally:
+        view.shutdown()

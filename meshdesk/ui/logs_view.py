@@ -382,6 +382,7 @@ class LogsView(QWidget):
         self._restart_note = ""
         self._fill_access()
         self.save.setEnabled(False)
+        self.text.setPlaceholderText("")
         if self.source is None or pod is None or not container:
             self.follower = None
             self._say("No pod selected" if self.source is not None else self.unavailable or "No log source")
@@ -392,12 +393,13 @@ class LogsView(QWidget):
                      and not self.container.itemText(i).endswith("(init)")]
             self.follower = MergedFollower(self.source, pod.namespace, pod.name, names, tail_lines=self.tail.value(),
                                            previous=self.previous.isChecked())
-            self._say("")
-            self._submit("load", self.follower.start)
-            return
-        self.follower = LogFollower(self.source, pod.namespace, pod.name, container, tail_lines=self.tail.value(),
-                                    previous=self.previous.isChecked())
+        else:
+            self.follower = LogFollower(self.source, pod.namespace, pod.name, container, tail_lines=self.tail.value(),
+                                        previous=self.previous.isChecked())
         self._say("")
+        # until the lines come (a node that does not answer takes the request's whole timeout)
+        self.text.setPlaceholderText(f"Reading the log of {pod.name} "
+                                     f"({'all containers' if container == ALL_CONTAINERS else container})…")
         self._submit("load", self.follower.start)
 
     def default_file_name(self) -> str:
@@ -543,6 +545,7 @@ class LogsView(QWidget):
         if generation != self._generation:
             return
         self._busy = False
+        self.text.setPlaceholderText("")
         self._say("")
         if lines:
             bar = self.text.verticalScrollBar()
@@ -581,6 +584,7 @@ class LogsView(QWidget):
         if generation != self._generation:
             return
         self._busy = False
+        self.text.setPlaceholderText("")
         text = str(error)
         self._say(f"Could not read the log: {text}" + (" (showing what was read before)" if self._lines else ""))
         self.failed.emit(text)
