@@ -83,6 +83,7 @@ def test_the_logs_view_reads_a_sidecars_log_as_a_table(qtbot: QtBot, kube_emulat
         "2026-11-29T00:00:00.000000Z\tinfo\tEnvoy proxy is ready", INBOUND, OUTBOUND, TCP], at=now - 20)
     view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
     qtbot.addWidget(view)
+    view.show()  # in sight: a view out of sight does not follow
     try:
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.set_workload(_workload())
@@ -130,6 +131,7 @@ def test_all_containers_merged_by_time_and_the_proxys_access_log_among_them(
     emu.add_pod_log(NS, POD, "reviews", ["ERROR ratings unavailable"], at=now - 20)
     view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
     qtbot.addWidget(view)
+    view.show()  # in sight: a view out of sight does not follow
     try:
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.set_workload(_workload())
@@ -163,6 +165,7 @@ def test_all_containers_leave_out_one_that_cannot_be_read_and_say_so(qtbot: QtBo
     emu.add_pod_log(NS, POD, "reviews", ["panic: ratings client nil"], previous=True)
     view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
     qtbot.addWidget(view)
+    view.show()  # in sight: a view out of sight does not follow
     try:
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.set_workload(_workload())
@@ -218,6 +221,7 @@ def test_only_matching_lines_narrows_the_table_when_turned_on_and_says_when_the_
     emu.add_pod_log(NS, POD, "istio-proxy", [INBOUND, OUTBOUND, TCP], at=time.time() - 20)
     view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
     qtbot.addWidget(view)
+    view.show()  # in sight: a view out of sight does not follow
     try:
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.set_workload(_workload())
@@ -294,6 +298,7 @@ def test_only_matching_lines_keeps_the_same_lines_in_the_text_and_the_table(
     emu.add_pod_log(NS, POD, "istio-proxy", [INBOUND, OUTBOUND, TCP], at=time.time() - 20, spacing=1.0)
     view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
     qtbot.addWidget(view)
+    view.show()  # in sight: a view out of sight does not follow
     try:
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.set_workload(_workload())
@@ -337,6 +342,7 @@ def test_a_line_of_json_nested_past_any_access_log_does_not_stop_the_table(
     emu.add_pod_log(NS, POD, "istio-proxy", [INBOUND, nested, OUTBOUND], at=time.time() - 20)
     view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
     qtbot.addWidget(view)
+    view.show()  # in sight: a view out of sight does not follow
     try:
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.set_workload(_workload())

@@ -179,6 +179,7 @@ def test_lines_nanoseconds_apart_are_told_apart() -> None:
 def _view(qtbot: QtBot, source: object) -> LogsView:
     view = LogsView(source, follow_ms=50)
     qtbot.addWidget(view)
+    view.show()  # in sight: a view out of sight does not follow
     return view
 
 
@@ -718,7 +719,6 @@ def test_the_view_says_it_is_reading_until_the_lines_come(qtbot: QtBot, emu: Kub
         release, held = emu.hold_requests(f"/api/v1/namespaces/{NS}/pods/{POD}/log")
         view.set_workload(_workload())
         assert held.wait(10)
-        view.show()
         assert view.text.placeholderText() == f"Reading the log of {POD} (reviews)…"
         assert view.text.toPlainText() == ""
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
@@ -729,5 +729,28 @@ def test_the_view_says_it_is_reading_until_the_lines_come(qtbot: QtBot, emu: Kub
         with qtbot.waitSignal(view.failed, timeout=10000):
             view.reload.click()
         assert view.text.placeholderText() == "" and view.status.text().startswith("Could not read the log")
+    finally:
+        view.shutdown()
+
+
+def test_a_logs_view_out_of_sight_does_not_follow_and_catches_up_when_shown(qtbot: QtBot, emu: KubeEmulator) -> None:
+    """With Follow on, the Logs dock asked the API for new lines every two seconds while it was closed,
+    for as long as the app ran. Out of sight it asks nothing; shown again, it reads what was written
+    meanwhile at once."""
+    view = LogsView(KubePodLogs(emu.api_client()), follow_ms=50)
+    qtbot.addWidget(view)  # never shown yet: a closed dock
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        view.follow.setChecked(True)
+        asked = len(emu.calls)
+        emu.add_pod_log(NS, POD, "reviews", ["INFO written while closed"])
+        for _ in range(5):  # five turns of the follow timer
+            with qtbot.waitSignal(view.timer.timeout, timeout=5000):
+                pass
+        assert len(emu.calls) == asked and "written while closed" not in view.text.toPlainText()
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.show()
+        assert view.lines[-1].text == "INFO written while closed"
     finally:
         view.shutdown()

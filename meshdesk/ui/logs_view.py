@@ -28,7 +28,15 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent, QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QFontDatabase,
+    QShowEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -537,9 +545,16 @@ class LogsView(QWidget):
         self.load()
 
     def _poll(self) -> None:
-        if self._busy or self.follower is None:
+        # only while the view is in sight: a closed dock asked the API every two seconds for as long as
+        # Follow stayed on; the lines written meanwhile come when it is shown again (asked from the last)
+        if self._busy or self.follower is None or not self.isVisible():
             return
         self._submit("poll", self.follower.poll)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self.follow.isChecked():
+            self._poll()  # what was written while it was closed, at once
 
     def _on_done(self, generation: int, what: str, lines: list[LogLine]) -> None:
         if generation != self._generation:
