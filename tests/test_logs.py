@@ -754,3 +754,43 @@ def test_a_logs_view_out_of_sight_does_not_follow_and_catches_up_when_shown(qtbo
         assert view.lines[-1].text == "INFO written while closed"
     finally:
         view.shutdown()
+
+
+def test_all_containers_stay_in_time_order_when_a_line_comes_a_poll_late(qtbot: QtBot, emu: KubeEmulator) -> None:
+    """All containers merged "by time" showed a line after a newer one of another container when it came
+    a poll later (the containers are read one after the other: the app's line written just before the
+    proxy's, after the app was read). It is put where it belongs, in the text and in what Save writes."""
+    view = _view(qtbot, KubePodLogs(emu.api_client()))
+    try:
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(_workload())
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.container.setCurrentIndex(2)  # all containers, by time
+        view.follow.setChecked(True)
+        now = time.time()
+        emu.add_pod_log(NS, POD, "istio-proxy", ['"GET /reviews/7 HTTP/1.1" 200 - via_upstream'], at=now - 1)
+        qtbot.waitUntil(lambda: "/reviews/7" in view.text.toPlainText(), timeout=10000)
+        emu.add_pod_log(NS, POD, "reviews", ["INFO served late review 7"], at=now - 1.5)  # written first, read late
+        qtbot.waitUntil(lambda: "served late review 7" in view.text.toPlainText(), timeout=10000)
+        shown = view.text.toPlainText().splitlines()
+        assert shown[-2].endswith("[reviews] INFO served late review 7")
+        assert shown[-1].endswith('[istio-proxy] "GET /reviews/7 HTTP/1.1" 200 - via_upstream')
+        assert [ln.text for ln in view.lines[-2:]] == [
+            "[reviews] INFO served late review 7", '[istio-proxy] "GET /reviews/7 HTTP/1.1" 200 - via_upstream']
+        assert len(shown) == len(view.lines) == 56 and len(set(shown)) == 56
+        stamps = [ln.unix for ln in view.lines]
+        assert stamps == sorted(stamps)
+        # with only the matching lines shown (the proxy's not among them), the text loses none of them
+        view.search.setText("late review")
+        view.only_matching.setChecked(True)
+        emu.add_pod_log(NS, POD, "istio-proxy", ['"GET /reviews/8 HTTP/1.1" 200 - via_upstream'], at=now - 0.5)
+        qtbot.waitUntil(lambda: view.lines[-1].text.endswith("/reviews/8 HTTP/1.1\" 200 - via_upstream"),
+                        timeout=10000)
+        emu.add_pod_log(NS, POD, "reviews", ["INFO served late review 8"], at=now - 0.7)
+        qtbot.waitUntil(lambda: "served late review 8" in view.text.toPlainText(), timeout=10000)
+        assert [s.split("] ", 1)[1] for s in view.text.toPlainText().splitlines()] == [
+            "INFO served late review 7", "INFO served late review 8"]
+        assert [ln.text for ln in view.lines[-2:]] == [
+            "[reviews] INFO served late review 8", '[istio-proxy] "GET /reviews/8 HTTP/1.1" 200 - via_upstream']
+    finally:
+        view.shutdown()

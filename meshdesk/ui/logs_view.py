@@ -66,6 +66,7 @@ from meshdesk.sources.logs import (
     LogLine,
     MergedFollower,
     container_prefix,
+    parse_timestamp_ns,
 )
 from meshdesk.ui.savefile import ask_save_path
 
@@ -562,9 +563,12 @@ class LogsView(QWidget):
         self._busy = False
         self.text.setPlaceholderText("")
         self._say("")
+        added = len(lines)
         if lines:
             bar = self.text.verticalScrollBar()
             at_end = bar.value() >= bar.maximum() - 2
+            if what == "poll" and isinstance(self.follower, MergedFollower):
+                lines = self._take_back_newer(lines)
             self._lines += lines
             self.save.setEnabled(True)
             if len(self._lines) > MAX_LINES:  # the text keeps as many (setMaximumBlockCount)
@@ -593,7 +597,34 @@ class LogsView(QWidget):
             # the last N lines asked for were more than the first read takes in: the newest that fit
             self._say(f"Older lines left out: the last {self.follower.tail_lines:,} lines are more than "
                       f"{TAIL_LIMIT_BYTES // (1024 * 1024)} MB, so the newest {len(lines):,} are shown")
-        self.linesLoaded.emit(len(lines))
+        self.linesLoaded.emit(added)
+
+    def _take_back_newer(self, lines: list[LogLine]) -> list[LogLine]:
+        """All containers merged by time: the containers are read one after another, so a line one of
+        them wrote just before another's newest shown line can come a poll later. The lines shown that
+        are newer than the oldest of ``lines`` are taken off the end (of the text too) and returned
+        with ``lines``, in time order, to be shown again where they belong."""
+        first = parse_timestamp_ns(lines[0].timestamp)
+        if first is None:
+            return lines
+        keep = len(self._lines)
+        while keep and (parse_timestamp_ns(self._lines[keep - 1].timestamp) or -1) > first:
+            keep -= 1
+        newer = self._lines[keep:]
+        if not newer:
+            return lines
+        del self._lines[keep:]
+        shown = len(self._shown(newer))  # their blocks at the end of the text
+        doc = self.text.document()
+        if shown >= doc.blockCount():
+            self.text.clear()
+        elif shown:
+            cursor = QTextCursor(doc.findBlockByNumber(doc.blockCount() - shown - 1))
+            cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+        # by time; at the same time, those shown before first (a stable sort)
+        return sorted(newer + lines, key=lambda ln: parse_timestamp_ns(ln.timestamp) or -1)
 
     def _on_failed(self, generation: int, error: SourceError) -> None:
         if generation != self._generation:
