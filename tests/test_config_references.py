@@ -72,6 +72,33 @@ def test_a_virtual_services_services_gateway_and_rules() -> None:
     assert [(o.name, why) for o, why in gw.objects] == [("reviews", BINDS_IT)]
 
 
+def test_a_service_entrys_sidecars_and_policies_and_theirs_back() -> None:
+    """As Kiali lists them: a ServiceEntry's references named its VirtualServices and DestinationRules
+    only, not the Sidecar importing its host nor the AuthorizationPolicy naming it; and those two listed
+    none of the entries and Services their hosts name."""
+    from meshdesk.mesh.references import EGRESS_HOST, POLICY_HOST
+
+    inv = _routing_inventory()
+    inv.istio += [
+        _obj("ServiceEntry", "payments", "shop", {"hosts": ["api.payments.example.com"],
+                                                  "ports": [{"number": 443, "name": "tls", "protocol": "TLS"}]}),
+        _obj("Sidecar", "egress", "shop", {"egress": [{"hosts": ["shop/api.payments.example.com", "shop/ratings",
+                                                                  "*/*", "./reviews", "istio-system/*"]}]}),
+        _obj("AuthorizationPolicy", "payments-only", "shop", {"rules": [{"to": [{"operation": {
+            "hosts": ["api.payments.example.com", "reviews.shop.svc.cluster.local", "*.example.com"]}}]}]}),
+    ]
+    se = references(inv, _about(inv, "ServiceEntry", "shop", "payments"))
+    assert [(o.kind, o.name, why) for o, why in se.objects] == [
+        ("Sidecar", "egress", EGRESS_HOST), ("AuthorizationPolicy", "payments-only", POLICY_HOST)]
+    sidecar = references(inv, _about(inv, "Sidecar", "shop", "egress"))
+    assert [(o.kind, o.name) for o, _why in sidecar.objects] == [("ServiceEntry", "payments")]
+    assert [(s.name, why) for s, why in sidecar.services] == [("ratings", EGRESS_HOST)]  # "./reviews": any namespace's
+    policy = references(inv, _about(inv, "AuthorizationPolicy", "shop", "payments-only"))
+    assert [(o.kind, o.name) for o, _why in policy.objects] == [("ServiceEntry", "payments"),
+                                                               ("VirtualService", "reviews")]
+    assert policy.services == []  # reviews' host is its VirtualService's: the object is listed, as in Kiali
+
+
 def test_a_gateway_virtual_service_is_about_what_it_routes_to_not_every_service(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Bookinfo's own VirtualService, bound to its ingress Gateway with ``hosts: ["*"]``, was listed as
     about every Service of every namespace read ("its host"), tied to every DestinationRule and

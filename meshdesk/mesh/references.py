@@ -32,6 +32,8 @@ SAME_HOST = "for the same host"  # a VirtualService's DestinationRule, or the ot
 ROUTES_TO = "routes to its host"  # a VirtualService sending to a DestinationRule's or ServiceEntry's host
 ITS_PARENT = "its parent"  # a Gateway API route's Gateway
 ATTACHED = "attached to it"  # a Gateway API route of a Gateway
+EGRESS_HOST = "an egress host"  # what a Sidecar's egress listener imports by name (and the Sidecar, from it)
+POLICY_HOST = "a host its rules name"  # what an AuthorizationPolicy's to.operation.hosts name (and the policy)
 
 _HTTP_LIKE = ("http", "tcp", "tls")
 
@@ -100,6 +102,31 @@ def _about(obj: IstioObject) -> list[str]:
 def _matches(patterns: Iterable[str], hosts: Iterable[str]) -> bool:
     hosts = list(hosts)
     return any(host_matches(p, h) or host_matches(h, p) for p in patterns for h in hosts)
+
+
+def _egress_hosts(sidecar: IstioObject) -> list[tuple[str, str]]:
+    """(namespace, fully qualified host) a Sidecar's egress listeners import by name, as Kiali reads them:
+    ``ns/host`` with a namespace named (not ``*``, ``~`` or ``.``) and a host that is no wildcard."""
+    out = []
+    for listener in _l(_d(sidecar.spec).get("egress")):
+        for h in _strs(_d(listener).get("hosts")):
+            ns, sep, host = h.partition("/")
+            if not sep or ns in ("*", "~", ".", "") or not host or "*" in host:
+                continue
+            out.append((ns, fqdn(host, ns)))
+    return list(dict.fromkeys(out))
+
+
+def _policy_hosts(policy: IstioObject) -> list[str]:
+    """The hosts, fully qualified, an AuthorizationPolicy's rules name (``to.operation.hosts``), wildcards
+    left out, as Kiali reads them."""
+    out = []
+    for rule in _l(_d(policy.spec).get("rules")):
+        for to in _l(_d(rule).get("to")):
+            for h in _strs(_d(_d(to).get("operation")).get("hosts")):
+                if "*" not in h:
+                    out.append(fqdn(h, policy.namespace))
+    return list(dict.fromkeys(out))
 
 
 def _all_objects(inv: Inventory) -> list[IstioObject]:
@@ -182,6 +209,14 @@ def references(inv: Inventory, obj: IstioObject) -> References:
             elif o.kind == "ServiceEntry" and _matches(object_hosts(o), [*hosts, *sends]):
                 out.objects.append((o, SAME_HOST if _matches(object_hosts(o), hosts) else ROUTES_TO))
     elif obj.kind in ("DestinationRule", "ServiceEntry"):
+        if obj.kind == "ServiceEntry":
+            # as Kiali: the Sidecars importing one of its hosts from its namespace, the policies naming one
+            mine = set(object_hosts(obj))
+            for o in others:
+                if o.kind == "Sidecar" and any(ns == obj.namespace and h in mine for ns, h in _egress_hosts(o)):
+                    out.objects.append((o, EGRESS_HOST))
+                elif o.kind == "AuthorizationPolicy" and mine.intersection(_policy_hosts(o)):
+                    out.objects.append((o, POLICY_HOST))
         for o in others:
             if o.kind == "VirtualService":
                 if _matches(_about(o), hosts):
@@ -191,6 +226,24 @@ def references(inv: Inventory, obj: IstioObject) -> References:
             elif o.kind in ("DestinationRule", "ServiceEntry") and o.kind != obj.kind and \
                     _matches(object_hosts(o), hosts):
                 out.objects.append((o, SAME_HOST))
+    elif obj.kind in ("Sidecar", "AuthorizationPolicy"):
+        # as Kiali: the ServiceEntries of the hosts it names (a policy's VirtualServices too), else the
+        # Services of those hosts
+        named = [(ns, h) for ns, h in _egress_hosts(obj)] if obj.kind == "Sidecar" else \
+            [(None, h) for h in _policy_hosts(obj)]
+        why = EGRESS_HOST if obj.kind == "Sidecar" else POLICY_HOST
+        by_name = {f"{s.name}.{s.namespace}.svc.cluster.local": s for s in inv.services}
+        for ns, host in named:
+            found = [o for o in others if o.kind == "ServiceEntry" and (ns is None or o.namespace == ns)
+                     and host in object_hosts(o)]
+            if obj.kind == "AuthorizationPolicy":
+                found += [o for o in others if o.kind == "VirtualService" and host in object_hosts(o)]
+            for o in found:
+                if all(o is not seen for seen, _why in out.objects):
+                    out.objects.append((o, why))
+            service = by_name.get(host)
+            if not found and service is not None and all(service is not seen for seen, _why in out.services):
+                out.services.append((service, why))
     elif obj.kind == "Gateway":
         out.objects += [(o, BINDS_IT) for o in others if o.kind == "VirtualService"
                         and (obj.namespace, obj.name) in _gateway_names(o)]
