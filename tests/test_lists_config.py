@@ -919,6 +919,12 @@ def test_the_config_list_filters_by_name_namespace_kind_and_findings(qtbot: QtBo
     assert BAD_DR in view.visible_keys() and ("VirtualService", "shop", "storefront") not in view.visible_keys()
     view.filter.setText("shop/reviews-c")  # namespace/name, as the list writes it
     assert view.visible_keys() == [BAD_DR]
+    # a finding's code, as the findings table writes it: the objects with that finding
+    code = view.validations[BAD_DR].checks[0].code
+    view.filter.setText(code.lower())
+    with_code = [k for k, v in view.validations.items() if any(c.code == code for c in v.checks)
+                 and k in everything]
+    assert BAD_DR in view.visible_keys() and sorted(view.visible_keys()) == sorted(with_code)
     view.filter.setText("no-such-object")
     assert view.visible_keys() == [] and view.filter_note.isVisibleTo(view)
     assert f"No Istio config matches \u201cno-such-object\u201d: the filter hides all {len(inv.istio)} objects" in \

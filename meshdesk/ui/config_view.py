@@ -107,7 +107,7 @@ class ConfigView(QWidget):
         self.objects.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         # with thousands of objects the list is long: as the Lists dock's pages, a filter field over it
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter Istio config by name, namespace, kind or findings…")
+        self.filter.setPlaceholderText("Filter Istio config by name, namespace, kind or findings (KIA1107)…")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(lambda _text: self._apply_filter(scroll=True))
         self.filter_note = QLabel()  # when the filter hides every object: why the list is empty
@@ -283,8 +283,11 @@ class ConfigView(QWidget):
             item = QListWidgetItem(f"{obj.kind} {obj.namespace}/{obj.name}{said}  [{badge_text(e, w)}]")
             item.setToolTip(item.text())  # the whole line when the list is narrower
             item.setData(_KEY_ROLE, self._key(obj))
+            # its findings' codes too: filtering by KIA1107 finds the objects with that finding
+            found = validation_of(self.validations, key_of(obj), cluster)
+            codes = " ".join(dict.fromkeys(c.code for c in found.checks)) if found is not None else ""
             item.setData(_FILTER_ROLE, "\n".join((obj.name, obj.namespace, obj.kind, f"{obj.namespace}/{obj.name}",
-                                                  badge_text(e, w), cluster)).lower())
+                                                  badge_text(e, w), cluster, codes)).lower())
             if e or w:
                 item.setForeground(QBrush(QColor(_SEVERITY_COLOUR[ERROR if e else WARNING])))
             self.objects.addItem(item)
