@@ -2718,3 +2718,37 @@ def test_importing_a_layout_that_holds_no_position_says_so(qtbot, make_window, t
     assert "0 nodes" not in w.statusBar().currentMessage()
     assert w.view.positions() == before
     w.file_problem_box.done(0)
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard|propagateSizeHints\(\))$")
+def test_a_snapshot_opened_while_the_namespace_menu_is_open_keeps_its_own_namespaces(qtbot, demo_window,
+                                                                                    tmp_path) -> None:
+    """A snapshot of shop, opened (read in the background) while the Namespaces menu of the demo's
+    hello and travel was open: the toolbar went on saying "Namespaces: hello, travel" beside shop's
+    graph, and the next change of a toggle asked the snapshot for hello and travel, which it does not
+    hold. The open menu closes with the switch, its ticks left with the context they were made in."""
+    from PySide6.QtCore import QPoint
+
+    def namespaces_of(w: MainWindow) -> set[str]:  # (shop's ingress gateway is istio-system's)
+        return {n.namespace for n in w.graph.nodes.values()} - {"istio-system"}  # type: ignore[union-attr]
+
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: any(n.namespace == "shop" for n in g.nodes.values()))
+    path = tmp_path / "shop.json"
+    assert w.save_snapshot(str(path))
+    w.toolbar.select_namespaces(["hello", "travel"])
+    shown(qtbot, w, lambda g: not any(n.namespace == "shop" for n in g.nodes.values()))
+    menu = w.toolbar.namespace_menu
+    menu.popup(w.mapToGlobal(QPoint(50, 50)))
+    qtbot.waitUntil(menu.isVisible, timeout=3000)
+    w.open_snapshot(str(path))
+    qtbot.waitUntil(lambda: w.context.startswith("snapshot: ") and w.graph is not None and bool(w.graph.nodes),
+                    timeout=10000)
+    menu.hide()  # if it was still open, the user closes it
+    assert w.toolbar.namespace_button.text() == "Namespaces: shop"
+    with qtbot.waitSignal(w.poller.graphReady, timeout=10000):
+        w.toolbar.choose(idle_nodes=True)  # any change asks the snapshot again, for the namespaces said
+    assert namespaces_of(w) == {"shop"}
+    w.switch_context(DEMO)  # the demo's own choice stays the demo's
+    qtbot.waitUntil(lambda: w.graph is not None and bool(w.graph.nodes), timeout=10000)
+    assert w.toolbar.selected_namespaces() == ["hello", "travel"]

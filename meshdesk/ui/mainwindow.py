@@ -623,7 +623,7 @@ class MainWindow(QMainWindow):
             ns = self.settings.namespaces_for(context)
         choices = self._choices_for(context, live_base)
         self.toolbar.set_choices(choices)
-        self.toolbar.set_namespaces([], ns)
+        self.toolbar.show_context_namespaces([], ns)
         self.demo_menu.menuAction().setVisible(False)
         self._pending_shown = None
         self._shown_timer.stop()

@@ -303,6 +303,7 @@ class MainToolBar(QToolBar):
 
         self.namespace_menu = StickyMenu(self)
         self._pending_namespaces: list[str] | None = None  # a namespace list that came while the menu was open
+        self._dropping_ticks = False  # the menu closes for another context: its ticks are the context left's
         self.namespace_menu.aboutToHide.connect(self._namespaces_closed)
         self.namespace_menu.aboutToShow.connect(self._namespaces_opened)
         # on big clusters, a filter over the list (see set_namespaces); the action belongs to the toolbar,
@@ -555,6 +556,20 @@ class MainToolBar(QToolBar):
     def _context_activated(self, _index: int) -> None:
         self.contextSelected.emit(self.current_context())
 
+    def show_context_namespaces(self, available: Sequence[str], selected: Sequence[str]) -> None:
+        """The namespaces of a context just switched to. A menu open meanwhile (the switch came from a
+        snapshot read in the background, or a kubeconfig that got the awaited context) lists the context
+        left's namespaces with its ticks: it closes, and its ticks are dropped, not taken as a choice made
+        in the new context."""
+        if self.namespace_menu.isVisible():
+            self._dropping_ticks = True
+            try:
+                self.namespace_menu.hide()
+            finally:
+                self._dropping_ticks = False
+        self._pending_namespaces = None
+        self.set_namespaces(available, selected)
+
     def set_namespaces(self, available: Sequence[str], selected: Sequence[str]) -> None:
         if self.namespace_menu.isVisible():
             # the user is ticking names in the open menu: a list read meanwhile (a timed refresh) waits
@@ -653,6 +668,8 @@ class MainToolBar(QToolBar):
             QTimer.singleShot(0, self.namespace_filter.setFocus)
 
     def _namespaces_closed(self) -> None:
+        if self._dropping_ticks:
+            return
         chosen = [a.text() for a in self.namespace_menu.actions() if a.isCheckable() and a.isChecked()]
         if chosen != self._selected_ns:
             self._selected_ns = chosen
