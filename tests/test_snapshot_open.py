@@ -265,7 +265,7 @@ def test_an_offline_snapshot_says_metrics_logs_and_envoy_are_not_available(qtbot
     qtbot.waitUntil(lambda: perf.sparkline_area.isVisible(), timeout=5000)  # live: charts under the details
     w.open_snapshot(str(path))
     qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.graph is not None, timeout=10000)
-    for title in ("Metrics", "Logs", "Envoy"):
+    for title in ("Metrics", "Logs", "Envoy", "Traces"):
         perf.docks[title].show()
     select_productpage()
     qtbot.waitUntil(lambda: perf.logs.pod.count() > 0, timeout=5000)
@@ -280,6 +280,10 @@ def test_an_offline_snapshot_says_metrics_logs_and_envoy_are_not_available(qtbot
     assert logs.status.isVisible() and logs.status.text().startswith(said)
     assert not any(c.isEnabled() for c in (logs.pod, logs.container, logs.tail, logs.follow, logs.reload))
     assert perf.envoy.status.text().startswith(said) and not perf.envoy.refresh.isEnabled()
+    # the Traces dock said why in words that named charts, logs and proxy config, never traces
+    qtbot.waitUntil(lambda: perf.traces.note.text().startswith(said), timeout=5000)
+    assert "traces" in perf.traces.note.text()[len(said):]
+    perf.docks["Traces"].hide()  # (live, it would search the cluster for a tracing backend: not this test's)
     assert not perf.sparkline_area.isVisible(), "no empty sparklines under the details"
     # live again: all of it back
     w.switch_context("east")

@@ -303,8 +303,9 @@ def service_node_ids(graph: TrafficGraph | None, namespace: str, service: str, c
 
 
 def offline_reason(source: Any, info: Any) -> str:
-    """Why a source has no metrics, logs or proxy config to show, when that is its nature: a snapshot
-    file holds the graph's telemetry and the inventory, not time series, pod logs or a proxy to ask.
+    """Why a source has no metrics, logs, proxy config or traces to show, when that is its nature: a
+    snapshot file holds the graph's telemetry and the inventory, not time series, pod logs, a proxy or a
+    tracing backend to ask.
     "" for a live source."""
     if source is None or info is None or getattr(info, "live", True):
         return ""
@@ -312,7 +313,7 @@ def offline_reason(source: Any, info: Any) -> str:
     when = taken() if callable(taken) else ""
     return (f"Not available in an offline snapshot (taken {when})" if when else
             "Not available in an offline snapshot") + \
-        ": a snapshot keeps the graph's traffic and the inventory, not charts, logs or proxy config."
+        ": a snapshot keeps the graph's traffic and the inventory, not charts, logs, proxy config or traces."
 
 
 def _deleted(workload: Workload, inventory: Inventory | None) -> bool:
