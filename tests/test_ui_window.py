@@ -2752,3 +2752,35 @@ def test_a_snapshot_opened_while_the_namespace_menu_is_open_keeps_its_own_namesp
     w.switch_context(DEMO)  # the demo's own choice stays the demo's
     qtbot.waitUntil(lambda: w.graph is not None and bool(w.graph.nodes), timeout=10000)
     assert w.toolbar.selected_namespaces() == ["hello", "travel"]
+
+
+def test_saving_a_snapshot_shown_suggests_its_own_name_beside_it(qtbot, demo_window, tmp_path) -> None:
+    """File > Save snapshot of an open snapshot suggested its whole path made one name
+    ("snapshot-home-alice-Downloads-shop-snap.json-<time>.json", in the folder the app started in); it
+    suggests the file's own name, with the time, in that file's folder."""
+    from PySide6.QtWidgets import QFileDialog, QLineEdit
+
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.nodes))
+    folder = tmp_path / "Downloads"
+    folder.mkdir()
+    path = folder / "shop snap.json"
+    assert w.save_snapshot(str(path))
+    w.open_snapshot(str(path))
+    qtbot.waitUntil(lambda: w.context.startswith("snapshot: ") and w.save_snapshot_action.isEnabled(), timeout=10000)
+    suggested: list[tuple[str, str]] = []
+
+    def read_and_cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QFileDialog):
+            QTimer.singleShot(20, read_and_cancel)  # the dialog is not up yet
+            return
+        edit = dialog.findChild(QLineEdit, "fileNameEdit")
+        suggested.append((dialog.directory().absolutePath(), edit.text() if edit is not None else ""))
+        dialog.reject()
+
+    QTimer.singleShot(0, read_and_cancel)
+    assert not w.save_snapshot()  # asks where; cancelled
+    [(where, name)] = suggested
+    assert where == str(folder)
+    assert name.startswith("shop-snap-") and name.endswith(".json") and "snapshot" not in name, name

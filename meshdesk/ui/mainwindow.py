@@ -1444,8 +1444,16 @@ class MainWindow(QMainWindow):
         if not path:
             taken = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.last_ok or time.time()))
             shown = LEGACY_DEMO if self.context == DEMO else self.context  # "demo-<time>.json", as before
+            folder = ""
+            opened = self._snapshot_paths.get(self.context)
+            if opened is not None:
+                # a snapshot shown (its namespaces narrowed, say) is saved beside its file, by its file's
+                # name: the whole path made one name ("snapshot-home-alice-Downloads-shop.json-<time>")
+                shown, folder = Path(opened).stem, str(Path(opened).parent)
             name = re.sub(r"[^A-Za-z0-9._-]+", "-", shown).strip("-") or "mesh"
-            path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", f"{name}-{taken}.json",
+            suggested = f"{name}-{taken}.json"
+            path, _ = QFileDialog.getSaveFileName(self, "Save snapshot",
+                                                  os.path.join(folder, suggested) if folder else suggested,
                                                   "Snapshots (*.json)")
             # a name typed without an extension gets ".json": File > Open snapshot's filter shows it then
             path = self._suffixed(path, ".json", True, named=with_default_suffix(path, ".json")) if path else ""
