@@ -427,6 +427,29 @@ def test_saving_keeps_what_another_window_saved_meanwhile(qtbot, app, store) -> 
     assert (fresh.theme, fresh.read_only) == ("dark", True)
 
 
+def test_a_graph_type_chosen_in_another_window_keeps_the_prometheus_address_saved_here(qtbot, app, store,
+                                                                                      demo_window) -> None:
+    """Two windows on one context: the Prometheus address and token saved in one window's Settings were
+    erased from the file when the other window, open since before, changed the graph type in its toolbar
+    (it wrote back its whole copy of the context's settings). Each window's save keeps the fields the
+    other changed, and an address keeps its own login."""
+    here, there = demo_window(["shop"]), demo_window(["shop"])
+    for w in (here, there):
+        w.switch_context("other")
+    dialog = _dialog(qtbot, contexts=["other"], current_context="other", settings=here.settings)
+    form = dialog.form()
+    _type(qtbot, form.url, "http://prometheus.example:9090")
+    _choose(form.auth_kind, "bearer")
+    _type(qtbot, form.token, TOKEN)
+    _click(qtbot, dialog, "Ok")
+    assert store.load_settings().context_settings("other").prometheus_url == "http://prometheus.example:9090"
+    there.toolbar.choose(graph_type="workload")  # the other window's user picks another graph type
+    saved = store.load_settings().context_settings("other")
+    assert saved.graph_type == "workload"
+    assert saved.prometheus_url == "http://prometheus.example:9090"
+    assert saved.prometheus_auth.get("token") == TOKEN
+
+
 def test_the_test_button_asks_prometheus_with_the_forms_credentials(qtbot, store) -> None:
     """Test says whether Prometheus at the typed address answers with the typed credentials, off the
     UI thread, and never shows the token; an empty address means "found in the cluster"."""

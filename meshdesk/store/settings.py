@@ -42,6 +42,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import dataclasses
 import errno
 import json
 import logging
@@ -259,6 +260,15 @@ class ContextSettings:
         return cs
 
 
+# fields of a context written together when one of them changes: a server's address, its login (and the
+# tracing API it was tested with), so that merging two windows' saves never pairs one's token with
+# another's address
+_WRITTEN_TOGETHER: tuple[frozenset[str], ...] = (
+    frozenset({"prometheus_url", "prometheus_auth"}),
+    frozenset({"tracing_url", "tracing_auth", "tracing_api"}),
+)
+
+
 def _clean_auth(obj: Mapping[str, Any], name: str, warn: Callable[[str], None], where: str) -> dict[str, Any]:
     """``obj[name]`` (prometheus_auth, tracing_auth) with what has the wrong type dropped with a warning that
     never shows a value; unknown keys kept unless nested too deeply."""
@@ -394,7 +404,8 @@ class Settings:
         # what this process changed, applied on top of the file at save time
         self._dirty_general: set[str] = set()
         self._dirty_namespaces: set[str] = set()
-        self._dirty_contexts: set[str] = set()
+        # per context, the fields this process changed: another window's changes to the others are kept
+        self._dirty_contexts: dict[str, set[str]] = {}
         self._blocked = False  # an unusable file that could not be moved aside is in the way
 
     # -- undo --------------------------------------------------------------------------------------
@@ -527,8 +538,14 @@ class Settings:
             why = "is not a whole number of seconds" if type(value) is not int else problem(value)
             if why:
                 raise ValueError(f"{name} {_shown(value)} {why}")
+        before = self._contexts.get(context, ContextSettings())
+        changed = {f.name for f in dataclasses.fields(ContextSettings)
+                   if getattr(before, f.name) != getattr(settings, f.name)}
+        for group in _WRITTEN_TOGETHER:  # an address and its login go together, never one with another's
+            if changed & group:
+                changed |= group
         self._contexts[context] = copy.deepcopy(settings)
-        self._dirty_contexts.add(context)
+        self._dirty_contexts.setdefault(context, set()).update(changed)
 
     def context_names(self) -> list[str]:
         """Contexts that have anything stored (namespaces or settings), sorted."""
@@ -647,8 +664,13 @@ class Settings:
                 merged._general[key] = self._general[key]
             for name in self._dirty_namespaces:
                 merged._namespaces[name] = list(self._namespaces.get(name, []))
-            for name in self._dirty_contexts:
-                merged._contexts[name] = copy.deepcopy(self._contexts[name])
+            for name, fields in self._dirty_contexts.items():
+                # only the fields changed here: a window that changed the graph type wrote back its whole
+                # copy of the context, erasing the Prometheus address and token another window had saved
+                ours = self._contexts[name]
+                merged._contexts[name] = dataclasses.replace(
+                    merged._contexts.get(name, ContextSettings()),
+                    **{f: copy.deepcopy(getattr(ours, f)) for f in fields})
             text = json.dumps(merged.to_json(), indent=2, sort_keys=False) + "\n"
             write_atomic(self.path, text, mode=0o600)
         # take in what others saved meanwhile; our changes are now on disk
