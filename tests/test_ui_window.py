@@ -2784,3 +2784,36 @@ def test_saving_a_snapshot_shown_suggests_its_own_name_beside_it(qtbot, demo_win
     [(where, name)] = suggested
     assert where == str(folder)
     assert name.startswith("shop-snap-") and name.endswith(".json") and "snapshot" not in name, name
+
+
+def test_a_node_graphs_snapshot_keeps_to_its_node_graph(qtbot, demo_window, tmp_path) -> None:
+    """A snapshot of reviews v2's node graph holds its traffic alone. Back to the full graph drew shop's
+    graph from it, a few of shop's 16 nodes under "Namespaces: shop" without a word, and a double-click drew
+    another node's graph from what passes through reviews. Offline, the node graph stays, Back is off and
+    says why, and a double-click is answered in the status bar (as `meshdesk graph` refuses them)."""
+    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.ui.nodegraph import focus_text
+
+    def reviews(g) -> str:  # type: ignore[no-untyped-def]
+        return next(n.id for n in g.nodes.values() if n.node_type == NODE_APP and n.app == "reviews")
+
+    w = demo_window(["shop"])
+    w._on_double_click(reviews(shown(qtbot, w, lambda g: bool(g.edges))))
+    node_graph = shown(qtbot, w, lambda g: g.request.node is not None)
+    assert w.focus_bar.back_button.isEnabled() and w.back_action.isEnabled()  # live: the way back is open
+    path = tmp_path / "reviews.json"
+    assert w.save_snapshot(str(path))
+    w.open_snapshot(str(path))
+    offline = shown(qtbot, w, lambda g: w.context.startswith("snapshot: ") and g.request.node is not None)
+    assert sorted(n.label for n in offline.nodes.values()) == sorted(n.label for n in node_graph.nodes.values())
+    assert not w.focus_bar.back_button.isEnabled() and not w.back_action.isEnabled()
+    said = f"holds the node graph of {focus_text(offline.request.node)} only"  # (app shop/reviews v2)
+    assert said in w.focus_bar.back_button.toolTip()
+    details = next(n.id for n in offline.nodes.values() if n.node_type == NODE_APP and n.app != "reviews")
+    w._on_double_click(details)  # as a double-click on another app of the node graph
+    assert said in w.statusBar().currentMessage()
+    assert w.graph is offline and w.focus_bar.isVisible() and not w.poller.busy  # nothing else asked of the file
+    w.switch_context(DEMO)  # live again: a node graph there has its way back
+    w._on_double_click(reviews(shown(qtbot, w, lambda g: bool(g.edges) and g.request.node is None)))
+    shown(qtbot, w, lambda g: g.request.node is not None)
+    assert w.focus_bar.back_button.isEnabled() and w.back_action.isEnabled()

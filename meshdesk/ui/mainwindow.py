@@ -804,7 +804,8 @@ class MainWindow(QMainWindow):
 
     def _on_namespaces_selected(self, names: list[str]) -> None:
         self._awaiting_namespaces = False  # the user chose (none is then a choice too)
-        self._show_focus(None)  # other namespaces: the full graph of those
+        if self._snapshot_node() is None:  # (a node graph's snapshot holds that graph only)
+            self._show_focus(None)  # other namespaces: the full graph of those
         if self.context.startswith(SNAPSHOT_PREFIX):
             self._snapshot_namespaces[self.context] = list(names)
         else:
@@ -1366,12 +1367,32 @@ class MainWindow(QMainWindow):
         """Show the node graph of ``focus``, or (None) the selected namespaces' graph again."""
         if focus == self._node_focus:
             return
+        held = self._snapshot_node()
+        if held is not None and focus != held:
+            # the file has that node's traffic alone: the namespace's graph drawn from it lacked every other
+            # node and edge without a word, and another node's graph lacked what does not pass this one
+            self.statusBar().showMessage(self._node_snapshot_words(held), 10000)
+            return
         self._show_focus(focus)
         self._request_changed()
 
+    def _snapshot_node(self) -> NodeFocus | None:
+        """The node whose node graph the snapshot shown was taken of; None for any other source."""
+        saved = getattr(self.poller.source, "request", None) if self.context.startswith(SNAPSHOT_PREFIX) else None
+        return saved.node if isinstance(saved, GraphRequest) else None
+
+    @staticmethod
+    def _node_snapshot_words(node: NodeFocus) -> str:
+        return (f"This snapshot holds the node graph of {focus_text(node)} only (that node's traffic alone): "
+                "open a snapshot of the namespace for other graphs")
+
     def _show_focus(self, focus: NodeFocus | None) -> None:
         self._node_focus = focus
-        self.back_action.setEnabled(focus is not None)
+        held = self._snapshot_node() if focus is not None else None
+        self.back_action.setEnabled(focus is not None and held is None)
+        self.focus_bar.back_button.setEnabled(held is None)
+        self.focus_bar.back_button.setToolTip(self._node_snapshot_words(held) if held is not None else
+                                              "Show the selected namespaces again (Alt+Left)")
         if focus is None:
             self.focus_bar.hide()
         else:
