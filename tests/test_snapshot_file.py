@@ -129,6 +129,22 @@ def test_a_file_cut_short_is_said_to_be_cut_short(tmp_path: Path) -> None:
     assert "cut short" not in str(err.value)
 
 
+def test_a_file_cut_just_after_a_closing_brace_is_said_to_be_cut_short(tmp_path: Path) -> None:
+    """Cut at the end of a line that closes a sample ("  }"), the file ended in a brace as a whole one
+    does, and `meshdesk graph` said only "not valid JSON: Expecting ',' delimiter (line 159, column 5)" of
+    a file of 158 lines. Where the parser ran out of text is what tells a file cut short."""
+    whole = tmp_path / "whole.json"
+    save_snapshot(snapshot([http("productpage-v1", "reviews-v1", 5.0)] * 50), whole)
+    text = whole.read_text()
+    cut = text.index("\n  }", len(text) // 2) + len("\n  }")
+    path = tmp_path / "cut.json"
+    path.write_text(text[:cut])
+    out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--snapshot", str(path)], capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert out.returncode == 2
+    assert "the file ends before its JSON does, so it may have been cut short" in out.stderr, out.stderr
+
+
 def test_directory_and_path_through_a_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         load_snapshot(tmp_path)

@@ -111,9 +111,10 @@ def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
             obj = json.loads(text)
     except json.JSONDecodeError as e:
         where = f"{e.msg} (line {e.lineno}, column {e.colno})"
-        if first == "{" and not text[-256:].rstrip().endswith("}"):
+        if first == "{" and (not text[-256:].rstrip().endswith("}") or e.pos >= len(text.rstrip())):
             # an object that never closes: a copy or download that did not finish, said as such (the
-            # parser names only where a string or list it was in began)
+            # parser names only where a string or list it was in began). The parser running out of text
+            # says it too: a file cut just after a sample's closing brace ends in a brace as a whole one does
             where += ("; the file ends before its JSON does, so it may have been cut short (a copy or "
                       "download that did not finish)")
         raise bad(f"not valid JSON: {where}", f"is not valid JSON: {where}") from None
