@@ -2817,3 +2817,23 @@ def test_a_node_graphs_snapshot_keeps_to_its_node_graph(qtbot, demo_window, tmp_
     w._on_double_click(reviews(shown(qtbot, w, lambda g: bool(g.edges) and g.request.node is None)))
     shown(qtbot, w, lambda g: g.request.node is not None)
     assert w.focus_bar.back_button.isEnabled() and w.back_action.isEnabled()
+
+
+def test_read_only_turned_on_in_settings_is_said_in_the_status_bar_at_once(qtbot, make_window) -> None:
+    """Read-only turned on in Settings, the demo paused (or an offline snapshot, which is not refreshed):
+    the status bar went on without "read-only" until a next graph came, which a paused view never gets;
+    turned off, it went on saying it."""
+    from meshdesk.ui.settings_dialog import SettingsDialog
+    from meshdesk.ui.toolbar import PAUSE
+
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.toolbar.choose(refresh=PAUSE)
+    for on in (True, False):
+        dialog = SettingsDialog(w, settings=w.settings)
+        qtbot.addWidget(dialog)
+        dialog.settingsSaved.connect(w._on_settings_saved)  # as the Settings menu entry connects it
+        dialog.read_only.setChecked(on)
+        with qtbot.waitSignal(dialog.settingsSaved):
+            dialog.accept()
+        assert ("· read-only" in w.status_source.text()) is on, w.status_source.text()

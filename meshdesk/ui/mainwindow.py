@@ -1740,6 +1740,7 @@ class MainWindow(QMainWindow):
             self._request_changed()  # the demo's or a snapshot's health is judged by the new tolerances
         elif revalidate and self.context:
             self.poller.refresh_now()  # the findings shown follow the checks now left out
+        self._update_status()  # read-only said (or no longer) at once, not with the next graph
 
     def _about(self) -> None:
         from meshdesk.ui.about import show_about
