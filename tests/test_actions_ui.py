@@ -941,6 +941,23 @@ def test_read_only_turned_on_while_a_dialog_is_open_refuses_its_confirm(emu: Kub
     assert emu.get("virtualservices", "bookinfo", "reviews", NET)["metadata"]["resourceVersion"] == before
 
 
+def test_read_only_turned_on_in_another_window_refuses_a_dialog_open_here(emu: KubeEmulator, settings: Settings,
+                                                                          window: QWidget, qtbot: QtBot) -> None:
+    """Two meshdesk windows: read-only turned on and saved in the other one while a dialog of this one was
+    reviewed. This window knew only what it had read at its start, and Confirm wrote to the cluster;
+    the setting saved is the one obeyed, here too."""
+    from meshdesk.store.settings import load_settings
+
+    dialog = reviewed_shift_to_v3(emu, settings, window, qtbot)
+    before = emu.get("virtualservices", "bookinfo", "reviews", NET)["metadata"]["resourceVersion"]
+    other = load_settings(settings.path)  # the other window's settings, the same file
+    other.read_only = True  # turned on in its Settings dialog
+    other.save()
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert not dialog.busy and not dialog.confirm_button.isEnabled() and "Read-only mode" in dialog.verdict.text()
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET)["metadata"]["resourceVersion"] == before
+
+
 def test_a_change_keeps_the_metadata_meshdesk_does_not_model(emu: KubeEmulator, settings: Settings, window: QWidget,
                                                              qtbot: QtBot) -> None:
     """A VirtualService applied with kubectl and owned by a controller: a replace sent only name,

@@ -54,7 +54,9 @@ from pathlib import Path
 from typing import Any
 
 from meshdesk.fileio import (
+    FileIdentity,
     NotRegularFileError,
+    identity_of,
     keep_copy,
     locked,
     move_aside,
@@ -407,6 +409,7 @@ class Settings:
         # per context, the fields this process changed: another window's changes to the others are kept
         self._dirty_contexts: dict[str, set[str]] = {}
         self._blocked = False  # an unusable file that could not be moved aside is in the way
+        self._seen_file: FileIdentity | None = None  # the version of the file last read or written here
 
     # -- undo --------------------------------------------------------------------------------------
     _STATE = ("_general", "_namespaces", "_contexts", "_unknown", "_unknown_general", "_unknown_in_context",
@@ -424,11 +427,30 @@ class Settings:
     # -- general -----------------------------------------------------------------------------------
     @property
     def read_only(self) -> bool:
+        """Read-only mode, as saved last by any window: turned on in another meshdesk window (or process)
+        since this one read the file, it holds here too, before a dialog open here writes to a cluster."""
+        self._follow_read_only()
         return bool(self._general["read_only"])
 
     @read_only.setter
     def read_only(self, value: bool) -> None:
         self._set_general("read_only", bool(value))
+
+    def _follow_read_only(self) -> None:
+        if "read_only" in self._dirty_general:
+            return  # changed here and not saved yet: this window's choice
+        now = identity_of(self.path)
+        if now is None or now == self._seen_file:
+            return  # (one stat: the file has not changed since it was read or written here)
+        self._seen_file = now
+        try:  # quietly: a damaged file is said (and set aside) by the next load or save, not here
+            doc = json.loads(read_regular_file(self.path).decode("utf-8-sig"))
+            general = migrate(doc, lambda _said: None).get("general") if isinstance(doc, dict) else None
+        except Exception:  # noqa: BLE001 - what was known stays
+            return
+        value = general.get("read_only") if isinstance(general, dict) else None
+        if isinstance(value, bool):
+            self._general["read_only"] = value
 
     @property
     def theme(self) -> str:
@@ -673,6 +695,7 @@ class Settings:
                     **{f: copy.deepcopy(getattr(ours, f)) for f in fields})
             text = json.dumps(merged.to_json(), indent=2, sort_keys=False) + "\n"
             write_atomic(self.path, text, mode=0o600)
+        self._seen_file = identity_of(self.path)
         # take in what others saved meanwhile; our changes are now on disk
         self._general, self._namespaces, self._contexts = merged._general, merged._namespaces, merged._contexts
         self._unknown, self._unknown_general = merged._unknown, merged._unknown_general
@@ -810,6 +833,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, log_problems: b
         s._blocked = True
     if s is None:
         s = Settings(target)
+    s._seen_file = identity_of(target)
     s.warnings = warnings
     for w in warnings if log_problems else ():
         log.warning("%s", w)

@@ -574,7 +574,8 @@ class SettingsDialog(QDialog):
         self.read_only = QCheckBox("Read-only: never change anything in a cluster")
         self.read_only.setObjectName("readOnly")
         self.read_only.setToolTip("Hides and refuses every action that writes Istio config or scales workloads")
-        self.read_only.setChecked(bool(getattr(self.settings, "read_only", False)))
+        self._read_only_shown = bool(getattr(self.settings, "read_only", False))
+        self.read_only.setChecked(self._read_only_shown)
         self.ignored_checks = QLineEdit(", ".join(getattr(self.settings, "ignored_checks", IGNORED_BY_DEFAULT)))
         self.ignored_checks.setObjectName("ignoredChecks")
         self.ignored_checks.setPlaceholderText("none: every check is made")
@@ -727,7 +728,8 @@ class SettingsDialog(QDialog):
             if self._forms[name].changed(values):
                 self.settings.set_context_settings(name, values)
         # only what the user changed, so the store's merge keeps what another window saved meanwhile
-        if self.read_only.isChecked() != bool(getattr(self.settings, "read_only", False)):
+        # (against what the box showed: the setting follows what another window saved meanwhile)
+        if self.read_only.isChecked() != self._read_only_shown:
             self.settings.read_only = self.read_only.isChecked()
         if choice != getattr(self.settings, "theme", None):
             self.settings.theme = choice
